@@ -1,0 +1,103 @@
+r"""Gradient checking: is autograd's answer the slope you can measure?
+
+For each input element x_j we nudge it both ways and measure the output's change (central difference):
+
+    df/dx_j  ~=  (f(x + h e_j) - f(x - h e_j)) / (2h)
+
+whose error shrinks like h^2. Doing this for every j gives the numeric Jacobian J[i, j] = df_i/dx_j. Autograd
+gives row i of the same Jacobian from one backward pass with the gradient e_i (a one-hot vector). The two
+must agree to within ``atol + rtol * |numeric|``. Float64 is required: in float32, rounding error of size
+1e-7 / h would swamp the comparison.
+"""
+import numpy as np
+
+from .grad_mode import no_grad
+
+
+def _as_tuple(x):
+    return x if isinstance(x, (tuple, list)) else (x,)
+
+
+def _flat_outputs(fn, inputs):
+    with no_grad():
+        return [o.array.reshape(-1).astype(np.float64).copy() for o in _as_tuple(fn(*inputs))]
+
+
+def numeric_jacobians(fn, inputs, eps):
+    """J[k][o] for input k and output o, each of shape (outputs' numel, input's numel), by central differences."""
+    jacobians = []
+    for x in inputs:
+        if not getattr(x, "requires_grad", False):
+            jacobians.append(None)
+            continue
+        flat = x.array.reshape(-1)  # a view: nudging it nudges x
+        columns = []
+        for j in range(flat.size):
+            original = flat[j].item()
+            flat[j] = original + eps
+            plus = _flat_outputs(fn, inputs)
+            flat[j] = original - eps
+            minus = _flat_outputs(fn, inputs)
+            flat[j] = original
+            columns.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
+        jacobians.append([np.stack([c[o] for c in columns], axis=1) for o in range(len(columns[0]))]
+                         if columns else None)
+    return jacobians
+
+
+def analytic_jacobians(fn, inputs):
+    """The same Jacobians from autograd: one backward pass per output element."""
+    from . import grad
+    outputs = _as_tuple(fn(*inputs))
+    wanted = [x for x in inputs if getattr(x, "requires_grad", False)]
+    result = {id(x): [] for x in wanted}
+    for out in outputs:
+        rows = {id(x): np.zeros((out.numel(), x.numel())) for x in wanted}
+        for i in range(out.numel()):
+            onehot = np.zeros(out.numel(), dtype=out.array.dtype)
+            onehot[i] = 1
+            if out.requires_grad:
+                grads = grad(out, wanted, onehot.reshape(out.shape), retain_graph=True, allow_unused=True)
+                for x, g in zip(wanted, grads):
+                    if g is not None:
+                        rows[id(x)][i] = g.array.reshape(-1)
+        for x in wanted:
+            result[id(x)].append(rows[id(x)])
+    return [result.get(id(x)) for x in inputs]
+
+
+def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """Check autograd's gradients of ``fn(*inputs)`` against central differences.
+
+    Returns True when they match. Otherwise raises ``GradcheckError`` naming the input, the output, the
+    element, and the analytic and numeric values (or returns False with ``raise_exception=False``).
+    Only inputs with ``requires_grad=True`` are checked; they must be float64.
+    """
+    inputs = tuple(_as_tuple(inputs))
+    for k, x in enumerate(inputs):
+        if getattr(x, "requires_grad", False) and x.array.dtype != np.float64:
+            raise TypeError(f"gradcheck: input {k} is {x.dtype}; finite differences need float64, pass x.double()")
+    if not any(getattr(x, "requires_grad", False) for x in inputs):
+        raise ValueError("gradcheck: no input has requires_grad=True, so there is nothing to check")
+    numeric = numeric_jacobians(fn, inputs, eps)
+    analytic = analytic_jacobians(fn, inputs)
+    for k, (num_k, ana_k) in enumerate(zip(numeric, analytic)):
+        if num_k is None:
+            continue
+        for o, (num, ana) in enumerate(zip(num_k, ana_k)):
+            bad = ~np.isclose(ana, num, rtol=rtol, atol=atol, equal_nan=True)
+            if bad.any():
+                i, j = np.argwhere(bad)[0]
+                where = np.unravel_index(j, inputs[k].shape) if inputs[k].ndim else ()
+                message = (f"gradcheck: gradient mismatch for input {k} at element {tuple(int(n) for n in where)} "
+                           f"(output {o}, element {int(i)}): analytic {ana[i, j]:.8g}, numeric {num[i, j]:.8g} "
+                           f"(difference {abs(ana[i, j] - num[i, j]):.3g}; {int(bad.sum())} of {bad.size} entries of "
+                           f"the Jacobian differ beyond atol={atol}, rtol={rtol})")
+                if raise_exception:
+                    raise GradcheckError(message)
+                return False
+    return True
+
+
+class GradcheckError(RuntimeError):
+    """Autograd's gradient disagrees with the finite-difference estimate."""

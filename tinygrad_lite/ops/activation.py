@@ -1,0 +1,128 @@
+r"""Activation functions and softmax.
+
+Activations are elementwise non-linearities: without them a stack of Linear layers collapses into one
+linear map. Softmax turns a row of scores into probabilities; it mixes elements along one dim, so its
+backward is a small vector formula rather than a per-element derivative.
+"""
+import math
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..device import array_module_of
+
+
+class ReLU(Function):
+    r"""z = max(x, 0).   dz/dx = 1 for x > 0, else 0 (0 at x = 0, as in PyTorch)."""
+    def forward(self, x):
+        self.save_for_backward(x)
+        return np.maximum(x, 0)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        return g * (x > 0)
+
+
+class LeakyReLU(Function):
+    r"""z = x for x > 0, else a x.   dz/dx = 1 for x > 0, else a."""
+    def forward(self, x, negative_slope=0.01):
+        self.save_for_backward(x)
+        self.a = negative_slope
+        return np.where(x > 0, x, x * negative_slope)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        return np.where(x > 0, g, g * self.a)
+
+
+class Sigmoid(Function):
+    r"""z = 1 / (1 + e^{-x}).   dz/dx = z (1 - z).
+
+    Computed as exp(-log(1 + e^{-x})) with ``logaddexp`` so that no exp ever overflows.
+    """
+    def forward(self, x):
+        z = np.exp(-np.logaddexp(0, -x))
+        self.save_for_backward(z)
+        return z
+
+    def backward(self, g):
+        z, = self.saved_tensors
+        return g * z * (1 - z)
+
+
+class Tanh(Function):
+    r"""z = \tanh x.   dz/dx = 1 - z^2."""
+    def forward(self, x):
+        z = np.tanh(x)
+        self.save_for_backward(z)
+        return z
+
+    def backward(self, g):
+        z, = self.saved_tensors
+        return g * (1 - z * z)
+
+
+def _erf(x):
+    """The error function, elementwise (numpy has none; CuPy's lives in cupyx)."""
+    if array_module_of(x) is np:
+        return np.vectorize(math.erf, otypes=[x.dtype])(x)
+    import cupyx.scipy.special
+    return cupyx.scipy.special.erf(x)
+
+
+class GELU(Function):
+    r"""z = x \Phi(x), with \Phi the standard normal CDF.   dz/dx = \Phi(x) + x \varphi(x).
+
+    ``approximate="tanh"`` uses \Phi(x) \approx (1 + \tanh(\sqrt{2/\pi}(x + 0.044715 x^3))) / 2, as PyTorch does.
+    """
+    def forward(self, x, approximate="none"):
+        self.save_for_backward(x)
+        self.approximate = approximate
+        if approximate == "tanh":
+            self.t = np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3))
+            return 0.5 * x * (1 + self.t)
+        self.cdf = 0.5 * (1 + _erf(x / math.sqrt(2)))
+        return x * self.cdf
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        if self.approximate == "tanh":
+            du = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
+            return g * (0.5 * (1 + self.t) + 0.5 * x * (1 - self.t * self.t) * du)
+        pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+        return g * (self.cdf + x * pdf)
+
+
+class Softmax(Function):
+    r"""s_i = e^{x_i} / \sum_j e^{x_j} along ``dim``.
+
+    Stable: we subtract max_j x_j first, which leaves s unchanged (it cancels) but keeps exp from overflowing.
+    Backward: dL/dx_i = s_i (g_i - \sum_j g_j s_j).
+    """
+    def forward(self, x, dim):
+        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        s = e / e.sum(axis=dim, keepdims=True)
+        self.save_for_backward(s)
+        self.dim = dim
+        return s
+
+    def backward(self, g):
+        s, = self.saved_tensors
+        return s * (g - (g * s).sum(axis=self.dim, keepdims=True))
+
+
+class LogSoftmax(Function):
+    r"""z_i = x_i - \log \sum_j e^{x_j} along ``dim`` (the log-sum-exp computed stably around the max).
+
+    Backward: dL/dx_i = g_i - softmax(x)_i \sum_j g_j, and softmax(x) = e^z.
+    """
+    def forward(self, x, dim):
+        shifted = x - x.max(axis=dim, keepdims=True)
+        z = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        self.save_for_backward(z)
+        self.dim = dim
+        return z
+
+    def backward(self, g):
+        z, = self.saved_tensors
+        return g - np.exp(z) * g.sum(axis=self.dim, keepdims=True)

@@ -1,0 +1,236 @@
+r"""Elementwise ops: output element i depends only on input element i.
+
+So each backward is the chain rule one element at a time: dL/dx = dL/dz * dz/dx, where dz/dx is the
+*local derivative* written in each docstring. ``g`` always stands for dL/dz, the gradient of the output.
+"""
+import numpy as np
+
+from ..autograd.function import Function
+from ..device import move, device_of
+
+
+class Add(Function):
+    r"""z = x + y.   dz/dx = 1, dz/dy = 1: the gradient passes through unchanged to both."""
+    def forward(self, x, y):
+        return x + y
+
+    def backward(self, g):
+        return g, g
+
+
+class Sub(Function):
+    r"""z = x - y.   dz/dx = 1, dz/dy = -1."""
+    def forward(self, x, y):
+        return x - y
+
+    def backward(self, g):
+        return g, -g
+
+
+class Mul(Function):
+    r"""z = x y.   dz/dx = y, dz/dy = x: each input's gradient is scaled by the other input."""
+    def forward(self, x, y):
+        self.save_for_backward(x, y)
+        return x * y
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        return g * y, g * x
+
+
+class Div(Function):
+    r"""z = x / y.   dz/dx = 1/y, dz/dy = -x/y^2."""
+    def forward(self, x, y):
+        self.save_for_backward(x, y)
+        return x / y
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        gy = -g * x / (y * y) if self.needs_input_grad[1] else None
+        return g / y, gy
+
+
+class Pow(Function):
+    r"""z = x^y.   dz/dx = y x^{y-1},  dz/dy = x^y \ln x.
+
+    As in PyTorch, dz/dx is taken as 0 where y = 0, and dz/dy as 0 where x = 0 and y >= 0
+    (so ``x ** 2`` at x = 0 and ``0 ** y`` give clean zeros, not nan).
+    """
+    def forward(self, x, y):
+        z = x ** y
+        self.save_for_backward(x, y, z)
+        return z
+
+    def backward(self, g):
+        x, y, z = self.saved_tensors
+        gx = np.where(y == 0, 0, g * y * x ** (y - 1)) if self.needs_input_grad[0] else None
+        gy = None
+        if self.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gy = np.where((x == 0) & (y >= 0), 0, g * z * np.log(x))
+        return gx, gy
+
+
+class Maximum(Function):
+    r"""z = max(x, y).   The gradient goes to the larger input; on a tie it is split in half (as in PyTorch)."""
+    def forward(self, x, y):
+        self.save_for_backward(x, y)
+        return np.maximum(x, y)
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        share = np.where(x == y, 0.5, (x > y)).astype(g.dtype)
+        return g * share, g * (1 - share)
+
+
+class Minimum(Function):
+    r"""z = min(x, y).   The gradient goes to the smaller input; on a tie it is split in half."""
+    def forward(self, x, y):
+        self.save_for_backward(x, y)
+        return np.minimum(x, y)
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        share = np.where(x == y, 0.5, (x < y)).astype(g.dtype)
+        return g * share, g * (1 - share)
+
+
+class Neg(Function):
+    r"""z = -x.   dz/dx = -1."""
+    def forward(self, x):
+        return -x
+
+    def backward(self, g):
+        return -g
+
+
+class Abs(Function):
+    r"""z = |x|.   dz/dx = sign(x) (taken as 0 at x = 0)."""
+    def forward(self, x):
+        self.save_for_backward(x)
+        return np.abs(x)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        return g * np.sign(x)
+
+
+class Exp(Function):
+    r"""z = e^x.   dz/dx = e^x = z, so we keep the output."""
+    def forward(self, x):
+        z = np.exp(x)
+        self.save_for_backward(z)
+        return z
+
+    def backward(self, g):
+        z, = self.saved_tensors
+        return g * z
+
+
+class Log(Function):
+    r"""z = \ln x.   dz/dx = 1/x."""
+    def forward(self, x):
+        self.save_for_backward(x)
+        return np.log(x)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        return g / x
+
+
+class Log1p(Function):
+    r"""z = \ln(1 + x), accurate for tiny x.   dz/dx = 1/(1 + x)."""
+    def forward(self, x):
+        self.save_for_backward(x)
+        return np.log1p(x)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        return g / (1 + x)
+
+
+class Sqrt(Function):
+    r"""z = \sqrt{x}.   dz/dx = 1 / (2 \sqrt{x}) = 1 / (2z)."""
+    def forward(self, x):
+        z = np.sqrt(x)
+        self.save_for_backward(z)
+        return z
+
+    def backward(self, g):
+        z, = self.saved_tensors
+        return g / (2 * z)
+
+
+class Sin(Function):
+    r"""z = \sin x.   dz/dx = \cos x."""
+    def forward(self, x):
+        self.save_for_backward(x)
+        return np.sin(x)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        return g * np.cos(x)
+
+
+class Cos(Function):
+    r"""z = \cos x.   dz/dx = -\sin x."""
+    def forward(self, x):
+        self.save_for_backward(x)
+        return np.cos(x)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        return -g * np.sin(x)
+
+
+class Clamp(Function):
+    r"""z = min(max(x, lo), hi).   dz/dx = 1 where lo <= x <= hi, else 0 (the clipped values are constants)."""
+    def forward(self, x, min=None, max=None):  # noqa: A002
+        self.save_for_backward(x)
+        self.lo, self.hi = min, max
+        return np.clip(x, min, max)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        inside = np.ones(x.shape, dtype=bool) if self.lo is None else x >= self.lo
+        if self.hi is not None:
+            inside &= x <= self.hi
+        return g * inside
+
+
+class Where(Function):
+    r"""z = x where cond else y.   The gradient goes to x where cond holds, to y elsewhere."""
+    def forward(self, x, y, cond):
+        self.cond = cond
+        return np.where(cond, x, y)
+
+    def backward(self, g):
+        return np.where(self.cond, g, 0), np.where(self.cond, 0, g)
+
+
+class Cast(Function):
+    r"""z = x converted to another dtype.   The gradient is converted back."""
+    def forward(self, x, dtype):
+        return x.astype(dtype)
+
+    def backward(self, g):
+        return g.astype(self.inputs[0].array.dtype)
+
+
+class ToDevice(Function):
+    r"""z = x copied to another device (CPU <-> GPU).   The gradient is copied back."""
+    def forward(self, x, device):
+        self.source = device_of(x)
+        return move(x, device)
+
+    def backward(self, g):
+        return move(g, self.source)
+
+
+class Clone(Function):
+    r"""z = a copy of x.   dz/dx = 1."""
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, g):
+        return g

@@ -1,0 +1,45 @@
+r"""The matrix product, the op that does almost all of a network's arithmetic.
+
+For Z = X W (X: n x k, W: k x m):   dL/dX = G W^T,   dL/dW = X^T G,   with G = dL/dZ (n x m).
+Check the shapes: G W^T is (n x m)(m x k) = n x k, the shape of X; X^T G is (k x n)(n x m) = k x m, that of W.
+
+Like numpy and PyTorch, 1-D operands are treated as a row (left) or a column (right) vector, and extra
+leading dims are batch dims that broadcast. The engine's ``unbroadcast`` sums the gradient of a
+broadcast operand over the batch.
+"""
+from ..autograd.function import Function
+
+
+class MatMul(Function):
+    def forward(self, x, w):
+        k_x = x.shape[-1]
+        k_w = w.shape[-2] if w.ndim > 1 else w.shape[0]
+        if k_x != k_w:
+            which = "first" if w.ndim == 1 else "second-to-last"
+            raise RuntimeError(
+                f"matmul: shapes {x.shape} and {w.shape} cannot be multiplied: the last dim of the first ({k_x}) "
+                f"must equal the {which} dim of the second ({k_w}). If the second is a Linear weight of shape "
+                "(out, in), multiply by its transpose: x @ W.T")
+        try:
+            z = x @ w
+        except ValueError:
+            raise RuntimeError(f"matmul: the batch dims of {x.shape} and {w.shape} cannot be broadcast together") \
+                from None
+        self.save_for_backward(x, w)
+        return z
+
+    def backward(self, g):
+        x, w = self.saved_tensors
+        # make 1-D operands 2-D (row vector x, column vector w), and give g the matching size-1 dims
+        x2 = x[None, :] if x.ndim == 1 else x
+        w2 = w[:, None] if w.ndim == 1 else w
+        g2 = g[..., None] if w.ndim == 1 else g
+        g2 = g2[..., None, :] if x.ndim == 1 else g2
+        gx = gw = None
+        if self.needs_input_grad[0]:
+            gx = g2 @ w2.swapaxes(-1, -2)
+            gx = gx.squeeze(-2) if x.ndim == 1 else gx
+        if self.needs_input_grad[1]:
+            gw = x2.swapaxes(-1, -2) @ g2
+            gw = gw.squeeze(-1) if w.ndim == 1 else gw
+        return gx, gw

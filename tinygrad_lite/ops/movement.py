@@ -1,0 +1,79 @@
+r"""Movement ops rearrange numbers without changing them.
+
+So each backward moves the gradient back to where each number came from: reshape it back, permute it
+back, scatter it back into the indexed positions, split it back into the concatenated pieces.
+"""
+import numpy as np
+
+from ..autograd.function import Function
+from ..device import array_module_of
+
+
+class Reshape(Function):
+    r"""Same numbers, new shape.   Backward: reshape the gradient to the input's shape."""
+    def forward(self, x, shape):
+        self.shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, g):
+        return g.reshape(self.shape)
+
+
+class Permute(Function):
+    r"""Reorder the dims: output dim i is input dim dims[i].   Backward: apply the inverse permutation."""
+    def forward(self, x, dims):
+        self.inverse = tuple(np.argsort(dims))
+        return x.transpose(dims)
+
+    def backward(self, g):
+        return g.transpose(self.inverse)
+
+
+class Expand(Function):
+    r"""Repeat size-1 dims (without copying) to a bigger shape.
+
+    Backward: each input element was used many times, so its gradient is the sum over the copies;
+    the engine's ``unbroadcast`` does exactly that to what we return.
+    """
+    def forward(self, x, shape):
+        return np.broadcast_to(x, shape)
+
+    def backward(self, g):
+        return g
+
+
+def _is_basic(index):
+    """Slices, ints, None and ... pick each element at most once; integer arrays and masks may repeat."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in items)
+
+
+class Index(Function):
+    r"""z = x[index]: slices, integers, integer arrays, boolean masks.
+
+    Backward: start from zeros of x's shape and *add* g into the picked positions. Adding (``add.at``)
+    rather than assigning matters when an integer array picks the same element twice: both uses count.
+    """
+    def forward(self, x, index):
+        self.shape, self.index = x.shape, index
+        return x[index]
+
+    def backward(self, g):
+        xp = array_module_of(g)
+        gx = xp.zeros(self.shape, dtype=g.dtype)
+        if _is_basic(self.index):
+            gx[self.index] = g
+        else:
+            xp.add.at(gx, self.index, g)
+        return gx
+
+
+class Cat(Function):
+    r"""Join tensors along ``dim``.   Backward: cut the gradient into the same pieces, one per input."""
+    def forward(self, *xs, dim):
+        self.dim = dim
+        self.ends = np.cumsum([x.shape[dim] for x in xs])[:-1]
+        return array_module_of(xs[0]).concatenate(xs, axis=dim)
+
+    def backward(self, g):
+        return tuple(array_module_of(g).split(g, self.ends.tolist(), axis=self.dim))

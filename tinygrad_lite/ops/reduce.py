@@ -1,0 +1,68 @@
+r"""Reductions: many elements in, fewer out.
+
+Their backward *spreads* the output gradient back over the elements that were reduced. ``dim=None``
+means all dims. With ``keepdim=False`` the reduced dims disappear, so backward first puts them back
+(as size 1) and then lets broadcasting copy the gradient along them.
+"""
+import numpy as np
+
+from ..autograd.function import Function
+from ..device import array_module_of
+
+
+def _restore_dims(g, shape, dim, keepdim):
+    """Reinsert the reduced dims (size 1) into g so that it broadcasts against the input's shape."""
+    if dim is None:
+        return g.reshape((1,) * len(shape))
+    return g if keepdim else np.expand_dims(g, dim)
+
+
+class Sum(Function):
+    r"""z = \sum_i x_i.   dz/dx_i = 1: every summed element gets the whole output gradient."""
+    def forward(self, x, dim=None, keepdim=False):
+        self.shape, self.dim, self.keepdim = x.shape, dim, keepdim
+        return x.sum(axis=dim, keepdims=keepdim)
+
+    def backward(self, g):
+        return np.broadcast_to(_restore_dims(g, self.shape, self.dim, self.keepdim), self.shape)
+
+
+class Mean(Function):
+    r"""z = \frac{1}{N} \sum_i x_i.   dz/dx_i = 1/N."""
+    def forward(self, x, dim=None, keepdim=False):
+        self.shape, self.dim, self.keepdim = x.shape, dim, keepdim
+        self.n = x.size if dim is None else int(np.prod([x.shape[d] for d in dim]))
+        return x.mean(axis=dim, keepdims=keepdim)
+
+    def backward(self, g):
+        return np.broadcast_to(_restore_dims(g, self.shape, self.dim, self.keepdim) / self.n, self.shape)
+
+
+class Amax(Function):
+    r"""z = \max_i x_i.   dz/dx_i = 1 for the maximum, 0 elsewhere; tied maxima share the gradient equally."""
+    def forward(self, x, dim=None, keepdim=False):
+        z = x.max(axis=dim, keepdims=keepdim)
+        self.save_for_backward(x, z)
+        self.dim, self.keepdim = dim, keepdim
+        return z
+
+    def backward(self, g):
+        x, z = self.saved_tensors
+        is_max = x == _restore_dims(z, x.shape, self.dim, self.keepdim)
+        count = is_max.sum(axis=self.dim, keepdims=True)
+        return is_max * (_restore_dims(g, x.shape, self.dim, self.keepdim) / count)
+
+
+class MaxAlongDim(Function):
+    r"""z = \max_i x_i along one dim, as ``x.max(dim)``.   The gradient goes to the position argmax picked."""
+    def forward(self, x, dim, keepdim=False):
+        self.index = np.expand_dims(x.argmax(axis=dim), dim)
+        self.shape, self.dim, self.keepdim = x.shape, dim, keepdim
+        z = np.take_along_axis(x, self.index, axis=dim)
+        return z if keepdim else z.squeeze(dim)
+
+    def backward(self, g):
+        xp = array_module_of(g)
+        gx = xp.zeros(self.shape, dtype=g.dtype)
+        xp.put_along_axis(gx, self.index, g if self.keepdim else xp.expand_dims(g, self.dim), axis=self.dim)
+        return gx
