@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Set up tinygrad_lite and run it: the one bootstrap script (stdlib only, Python >= 3.10).
+
+    python3 run.py lab   [jupyter lab args...]   set up, then open the course in JupyterLab
+    python3 run.py test  [pytest args...]        set up, then run the test suite
+    python3 run.py setup                         only set up
+
+Set-up creates .venv/ in the repository root and runs
+    pip install -c constraints.txt -e ".[dev]"
+inside it. It is skipped when pyproject.toml and constraints.txt have not changed
+since the last successful set-up (a hash of them is kept in .venv/).
+"""
+import hashlib
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+MARKER = VENV / "tinygrad_lite-setup.sha256"
+INSTALL_FILES = ("pyproject.toml", "constraints.txt")
+WINDOWS = os.name == "nt"
+
+
+def say(msg):
+    print(f"[run.py] {msg}", flush=True)
+
+
+def venv_python():
+    return VENV / ("Scripts/python.exe" if WINDOWS else "bin/python")
+
+
+def setup_hash():
+    h = hashlib.sha256()
+    for name in INSTALL_FILES:
+        h.update(name.encode() + b"\0" + (ROOT / name).read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def show(cmd):
+    cmd = [str(c) for c in cmd]
+    return subprocess.list2cmdline(cmd) if WINDOWS else shlex.join(cmd)
+
+
+def fail(what, cmd, hint):
+    say(f"FAILED: {what}")
+    say("command was: " + show(cmd))
+    say(hint)
+    sys.exit(1)
+
+
+def setup():
+    if sys.version_info < (3, 10):
+        say(f"Python >= 3.10 is needed, this is {sys.version.split()[0]}.")
+        sys.exit(1)
+    wanted = setup_hash()
+    py = venv_python()
+    if py.exists() and MARKER.exists() and MARKER.read_text().strip() == wanted:
+        say("environment .venv is up to date (delete .venv/ to rebuild it)")
+        return py
+    start = time.monotonic()
+    if not py.exists():
+        if VENV.exists():
+            say("found a broken .venv/ (no Python in it); removing it")
+            shutil.rmtree(VENV)
+        say(f"creating virtual environment in {VENV} ...")
+        cmd = [sys.executable, "-m", "venv", str(VENV)]
+        if subprocess.call(cmd) != 0:
+            fail("could not create the virtual environment", cmd,
+                 "On Debian/Ubuntu install the venv module (apt install python3-venv), "
+                 "delete .venv/ and run this again.")
+    MARKER.unlink(missing_ok=True)
+    say("installing tinygrad_lite and its dependencies (pinned by constraints.txt);"
+        " the first time takes a few minutes ...")
+    cmd = [str(py), "-m", "pip", "install", "--disable-pip-version-check",
+           "-c", "constraints.txt", "-e", ".[dev]"]
+    if subprocess.call(cmd, cwd=ROOT) != 0:
+        fail("pip could not install the dependencies (see pip's messages above)", cmd,
+             "Check your network connection, then retry with `python3 run.py setup`; "
+             "if it keeps failing, delete .venv/ and retry. (constraints.txt pins "
+             "the versions tested on Python 3.11; other Pythons may not have them.)")
+    MARKER.write_text(wanted + "\n")
+    say(f"set-up done in {time.monotonic() - start:.0f} s")
+    return py
+
+
+def run(cmd):
+    say("running: " + show(cmd))
+    try:
+        return subprocess.call(cmd, cwd=ROOT)
+    except KeyboardInterrupt:
+        return 130
+
+
+def lab(py, args):
+    folder = ROOT / "lessons" if (ROOT / "lessons").is_dir() else ROOT
+    cmd = [str(py), "-m", "jupyter", "lab", str(folder)]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    return run(cmd + args)
+
+
+def test(py, args):
+    return run([str(py), "-m", "pytest", *args])
+
+
+def main(argv):
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(__doc__.strip())
+        return 0 if argv else 2
+    command, args = argv[0], argv[1:]
+    if command not in ("lab", "test", "setup"):
+        print(f"run.py: unknown command {command!r}\n\n{__doc__.strip()}", file=sys.stderr)
+        return 2
+    if command == "setup" and args:
+        print("run.py: `setup` takes no arguments", file=sys.stderr)
+        return 2
+    py = setup()
+    if command == "lab":
+        return lab(py, args)
+    if command == "test":
+        return test(py, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
