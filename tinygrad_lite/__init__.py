@@ -10,7 +10,7 @@ from .autograd.gradcheck import gradcheck  # noqa: F401
 from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,  # noqa: F401
                        rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
 from .device import device  # noqa: F401
-from .dtype import (bool, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32,  # noqa: F401,A004
+from .dtypes import (bool, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32,  # noqa: F401,A004
                     int64, promote_types, result_type, set_default_dtype, uint8)
 from .functions import *  # noqa: F401,F403
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401

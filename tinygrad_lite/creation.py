@@ -8,10 +8,11 @@ import builtins
 
 import numpy as np
 
-from . import dtype as dt
+from . import dtypes as dt
 from .device import array_module, move
 from .random import rng
-from .tensor import Tensor, _shape_args
+from .shapes import shape_args
+from .tensor import Tensor
 
 
 def _new(array, dtype, device, requires_grad):
@@ -37,12 +38,12 @@ def from_numpy(ndarray):
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
     d = _float(dtype)
-    return Tensor(array_module(device or "cpu").zeros(_shape_args(size), d.np), requires_grad=requires_grad)
+    return Tensor(array_module(device or "cpu").zeros(shape_args(size), d.np), requires_grad=requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
     d = _float(dtype)
-    return Tensor(array_module(device or "cpu").ones(_shape_args(size), d.np), requires_grad=requires_grad)
+    return Tensor(array_module(device or "cpu").ones(shape_args(size), d.np), requires_grad=requires_grad)
 
 
 empty = zeros  # PyTorch leaves `empty` uninitialised; ours are zeros, which is always safe
@@ -51,7 +52,7 @@ empty = zeros  # PyTorch leaves `empty` uninitialised; ours are zeros, which is 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value (True -> bool, 3 -> int64)."""
     d = dt.as_dtype(dtype) if dtype is not None else dt.python_scalar_dtype(fill_value)
-    return Tensor(array_module(device or "cpu").full(_shape_args((size,)), fill_value, d.np),
+    return Tensor(array_module(device or "cpu").full(shape_args((size,)), fill_value, d.np),
                   requires_grad=requires_grad)
 
 
@@ -70,12 +71,12 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Samples from the standard normal distribution N(0, 1)."""
-    return _new(rng(generator).standard_normal(_shape_args(size)), _float(dtype), device, requires_grad)
+    return _new(rng(generator).standard_normal(shape_args(size)), _float(dtype), device, requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Samples from the uniform distribution on [0, 1)."""
-    return _new(rng(generator).random(_shape_args(size)), _float(dtype), device, requires_grad)
+    return _new(rng(generator).random(shape_args(size)), _float(dtype), device, requires_grad)
 
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False):  # noqa: A002
@@ -95,7 +96,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     if high <= low:
         raise RuntimeError(f"randint: high ({high}) must be greater than low ({low})")
     d = dt.as_dtype(dtype) if dtype is not None else dt.int64
-    return _new(rng(generator).integers(low, high, _shape_args((size,))), d, device, requires_grad)
+    return _new(rng(generator).integers(low, high, shape_args((size,))), d, device, requires_grad)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None):

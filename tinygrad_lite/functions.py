@@ -1,7 +1,38 @@
 """The tensor methods again as functions, as PyTorch offers them: ``torch.exp(x)`` is ``x.exp()``."""
+import builtins  # this module defines its own sum, max, any ...: the builtins are used by full name
+
 import numpy as np
 
-from .tensor import Tensor, cat, matmul, stack, where  # noqa: F401  (re-exported)
+from . import dtypes as dt
+from .ops.movement import Cat
+from .shapes import dim_index
+from .tensor import Tensor, _operand, matmul, where  # noqa: F401  (re-exported)
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing dim: the backward hands each input its slice of the gradient."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("cat: expected a non-empty list of tensors")
+    first = tensors[0]
+    d = dim_index(dim, first.ndim, "cat")
+    for i, t in enumerate(tensors[1:], 1):
+        if t.ndim != first.ndim or builtins.any(a != b for k, (a, b) in enumerate(zip(t.shape, first.shape)) if k != d):
+            raise RuntimeError(f"cat: tensors must have the same shape except in dim {d}; tensor 0 has shape "
+                               f"{tuple(first.shape)} but tensor {i} has {tuple(t.shape)}")
+    dtype = dt.result_type(*tensors)
+    return Cat.apply(*[_operand(t, dtype, first) for t in tensors], dim=d)
+
+
+def stack(tensors, dim=0):
+    """Join equally shaped tensors along a new dim: unsqueeze each, then cat."""
+    tensors = list(tensors)
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(f"stack: expects each tensor to be of equal shape, but got {tuple(tensors[0].shape)} "
+                               f"at entry 0 and {tuple(t.shape)} at entry {i}")
+    d = dim_index(dim, tensors[0].ndim + 1, "stack") if tensors else 0
+    return cat([t.unsqueeze(d) for t in tensors], dim=d)
 
 
 def _method(name):

@@ -18,11 +18,12 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import dtype as dt
+from . import dtypes as dt
 from .autograd.grad_mode import is_grad_enabled
 from .device import array_module_of, device_of, move
 from .device import device as Device
 from .random import rng
+from .shapes import check_broadcast, dim_index, dim_indices, shape_args
 
 
 class Size(tuple):
@@ -96,7 +97,7 @@ class Tensor:
     T = property(lambda self: self.permute(*reversed(range(self.ndim))))
 
     def size(self, dim=None):
-        return self.shape if dim is None else self.shape[_dim(dim, self.ndim, "size")]
+        return self.shape if dim is None else self.shape[dim_index(dim, self.ndim, "size")]
 
     def dim(self):
         return self.ndim
@@ -211,7 +212,7 @@ class Tensor:
             dtype = dt.get_default_dtype()
         a, b = _operand(a, dtype, self), _operand(b, dtype, self)
         if a.array.shape != b.array.shape:
-            _check_broadcast(op.__name__.lower(), a.array.shape, b.array.shape)
+            check_broadcast(op.__name__.lower(), a.array.shape, b.array.shape)
         return op.apply(a, b)
 
     def __add__(self, other): return self._binary(Add, other)
@@ -272,9 +273,9 @@ class Tensor:
     def relu(self): return ReLU.apply(self)
     def sigmoid(self): return Sigmoid.apply(self._floating("sigmoid"))
     def tanh(self): return Tanh.apply(self._floating("tanh"))
-    def softmax(self, dim): return Softmax.apply(self._floating("softmax"), dim=_dim(dim, self.ndim, "softmax"))
+    def softmax(self, dim): return Softmax.apply(self._floating("softmax"), dim=dim_index(dim, self.ndim, "softmax"))
     def log_softmax(self, dim):
-        return LogSoftmax.apply(self._floating("log_softmax"), dim=_dim(dim, self.ndim, "log_softmax"))
+        return LogSoftmax.apply(self._floating("log_softmax"), dim=dim_index(dim, self.ndim, "log_softmax"))
 
     def clamp(self, min=None, max=None):  # noqa: A002  (PyTorch's argument names)
         if min is None and max is None:
@@ -295,15 +296,15 @@ class Tensor:
     def sum(self, dim=None, keepdim=False, dtype=None):
         x = self.to(dtype) if dtype is not None else self
         if not x.dtype.is_floating_point:  # counting: bool and int sums are int64, as in PyTorch
-            return Tensor._make(x.array.sum(axis=_dims(dim, x.ndim, "sum"), keepdims=keepdim, dtype=np.int64), None)
-        return Sum.apply(x, dim=_dims(dim, x.ndim, "sum"), keepdim=keepdim)
+            return Tensor._make(x.array.sum(axis=dim_indices(dim, x.ndim, "sum"), keepdims=keepdim, dtype=np.int64), None)
+        return Sum.apply(x, dim=dim_indices(dim, x.ndim, "sum"), keepdim=keepdim)
 
     def mean(self, dim=None, keepdim=False, dtype=None):
         x = self.to(dtype) if dtype is not None else self
         if not x.dtype.is_floating_point:
             raise RuntimeError(f"mean: could not infer the output dtype; the input is {x.dtype}, an integer or bool "
                                "type. Convert first: x.float().mean() (e.g. accuracy = (pred == y).float().mean())")
-        return Mean.apply(x, dim=_dims(dim, x.ndim, "mean"), keepdim=keepdim)
+        return Mean.apply(x, dim=dim_indices(dim, x.ndim, "mean"), keepdim=keepdim)
 
     def max(self, dim=None, keepdim=False):
         """max() is the largest element; max(dim) is (values, indices) along dim; max(tensor) is maximum."""
@@ -311,7 +312,7 @@ class Tensor:
             return self.maximum(dim)
         if dim is None:
             return Amax.apply(self, dim=None, keepdim=False)
-        d = _dim(dim, self.ndim, "max")
+        d = dim_index(dim, self.ndim, "max")
         return return_types_max(MaxAlongDim.apply(self, dim=d, keepdim=keepdim), self.argmax(d, keepdim))
 
     def min(self, dim=None, keepdim=False):
@@ -324,24 +325,24 @@ class Tensor:
         return return_types_min(-values, self.argmin(dim, keepdim))
 
     def amax(self, dim=(), keepdim=False):
-        return Amax.apply(self, dim=_dims(dim if dim != () else None, self.ndim, "amax"), keepdim=keepdim)
+        return Amax.apply(self, dim=dim_indices(dim if dim != () else None, self.ndim, "amax"), keepdim=keepdim)
 
     def amin(self, dim=(), keepdim=False):
         return -(-self).amax(dim, keepdim)
 
     def argmax(self, dim=None, keepdim=False):
-        d = None if dim is None else _dim(dim, self.ndim, "argmax")
+        d = None if dim is None else dim_index(dim, self.ndim, "argmax")
         return Tensor._make(np.argmax(self.array, axis=d, keepdims=keepdim).astype(np.int64), None)
 
     def argmin(self, dim=None, keepdim=False):
-        d = None if dim is None else _dim(dim, self.ndim, "argmin")
+        d = None if dim is None else dim_index(dim, self.ndim, "argmin")
         return Tensor._make(np.argmin(self.array, axis=d, keepdims=keepdim).astype(np.int64), None)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         """Variance: sum((x - mean)^2) / (N - correction). ``correction=1`` (the default) is Bessel's correction."""
         if correction is None:
             correction = 0 if unbiased is False else 1
-        dims = _dims(dim, self.ndim, "var")
+        dims = dim_indices(dim, self.ndim, "var")
         n = self.numel() if dims is None else int(np.prod([self.shape[d] for d in dims]))
         squares = (self - self.mean(dims, keepdim=True)) ** 2
         return squares.sum(dims, keepdim=keepdim) / builtins.max(n - correction, 0)
@@ -364,7 +365,7 @@ class Tensor:
 
     # ---------------------------------------------------------------- shapes
     def reshape(self, *shape):
-        shape = _shape_args(shape)
+        shape = shape_args(shape)
         try:
             return Reshape.apply(self, shape=shape)
         except ValueError:
@@ -378,19 +379,19 @@ class Tensor:
     def flatten(self, start_dim=0, end_dim=-1):
         if self.ndim == 0:
             return self.reshape(1)
-        s, e = _dim(start_dim, self.ndim, "flatten"), _dim(end_dim, self.ndim, "flatten")
+        s, e = dim_index(start_dim, self.ndim, "flatten"), dim_index(end_dim, self.ndim, "flatten")
         return self.reshape(*self.shape[:s], -1, *self.shape[e + 1:])
 
     def squeeze(self, dim=None):
-        dims = range(self.ndim) if dim is None else _dims(dim, self.ndim, "squeeze")
+        dims = range(self.ndim) if dim is None else dim_indices(dim, self.ndim, "squeeze")
         return self.reshape(*[n for i, n in enumerate(self.shape) if not (i in dims and n == 1)])
 
     def unsqueeze(self, dim):
-        d = _dim(dim, self.ndim + 1, "unsqueeze")
+        d = dim_index(dim, self.ndim + 1, "unsqueeze")
         return self.reshape(*self.shape[:d], 1, *self.shape[d:])
 
     def expand(self, *sizes):
-        sizes = _shape_args(sizes)
+        sizes = shape_args(sizes)
         lead = len(sizes) - self.ndim
         if lead < 0:
             raise RuntimeError(f"expand: the number of sizes ({len(sizes)}) must be at least the tensor's number of "
@@ -407,14 +408,14 @@ class Tensor:
         return self.expand(other.shape)
 
     def permute(self, *dims):
-        dims = tuple(_dim(d, self.ndim, "permute") for d in _shape_args(dims))
+        dims = tuple(dim_index(d, self.ndim, "permute") for d in shape_args(dims))
         if sorted(dims) != list(range(self.ndim)):
             raise RuntimeError(f"permute: dims {list(dims)} must be a reordering of 0..{self.ndim - 1}")
         return Permute.apply(self, dims=dims)
 
     def transpose(self, dim0, dim1):
         order = list(range(self.ndim))
-        d0, d1 = _dim(dim0, self.ndim, "transpose"), _dim(dim1, self.ndim, "transpose")
+        d0, d1 = dim_index(dim0, self.ndim, "transpose"), dim_index(dim1, self.ndim, "transpose")
         order[d0], order[d1] = order[d1], order[d0]
         return Permute.apply(self, dims=tuple(order))
 
@@ -663,38 +664,6 @@ def _operand(x, dtype, like):
     return Tensor._make(array_module_of(like.array).asarray(x, dtype=dtype.np), None)
 
 
-def _check_broadcast(op, a, b):
-    try:
-        np.broadcast_shapes(a, b)
-    except ValueError:
-        k = next(k for k in range(1, builtins.min(len(a), len(b)) + 1) if a[-k] != b[-k] and 1 not in (a[-k], b[-k]))
-        raise RuntimeError(f"{op}: shapes {a} and {b} cannot be broadcast together: lined up from the right, dim -{k} "
-                           f"has size {a[-k]} vs {b[-k]} (sizes must be equal or one of them 1). Reshape or unsqueeze "
-                           "one operand, or check that these are the tensors you meant to combine.") from None
-
-
-def _dim(d, ndim, op):
-    """Check a dim index and make it non-negative (-1 is the last dim)."""
-    n = builtins.max(ndim, 1)
-    if not -n <= d < n:
-        raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dims (expected {-n} to {n - 1})")
-    return d % n
-
-
-def _dims(dim, ndim, op):
-    if dim is None:
-        return None
-    dims = (dim,) if isinstance(dim, builtins.int) else tuple(dim)
-    return tuple(_dim(d, ndim, op) for d in dims)
-
-
-def _shape_args(shape):
-    """Accept both f(2, 3) and f((2, 3))."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = shape[0]
-    return tuple(builtins.int(n) for n in shape)
-
-
 def _index(index):
     """Tensors inside an index become arrays (integer arrays pick elements, boolean masks select)."""
     if isinstance(index, tuple):
@@ -717,15 +686,7 @@ from .ops.matmul import MatMul  # noqa: E402
 
 def matmul(a, b):
     """Matrix product with numpy's rules for 1-D and batched operands (as torch.matmul)."""
-    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
-        raise TypeError("matmul: both operands must be tensors")
-    if a.ndim == 0 or b.ndim == 0:
-        raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {tuple(a.shape)} and "
-                           f"{tuple(b.shape)}; for scaling use *")
-    if a.dtype is not b.dtype:
-        raise RuntimeError(f"matmul: both operands must have the same dtype, got {a.dtype} and {b.dtype}; convert "
-                           "one with .float() or .double()")
-    return MatMul.apply(a, b)
+    return MatMul.apply(a if isinstance(a, Tensor) else Tensor(a), b if isinstance(b, Tensor) else Tensor(b))
 
 
 def where(condition, input, other):  # noqa: A002
@@ -734,29 +695,3 @@ def where(condition, input, other):  # noqa: A002
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else Tensor(input)
     dtype = dt.result_type(input, other) if isinstance(input, Tensor) or isinstance(other, Tensor) else like.dtype
     return Where.apply(_operand(input, dtype, like), _operand(other, dtype, like), cond=cond)
-
-
-def cat(tensors, dim=0):
-    """Join tensors along an existing dim: the backward hands each input its slice of the gradient."""
-    tensors = list(tensors)
-    if not tensors:
-        raise RuntimeError("cat: expected a non-empty list of tensors")
-    first = tensors[0]
-    d = _dim(dim, first.ndim, "cat")
-    for i, t in enumerate(tensors[1:], 1):
-        if t.ndim != first.ndim or any(a != b for k, (a, b) in enumerate(zip(t.shape, first.shape)) if k != d):
-            raise RuntimeError(f"cat: tensors must have the same shape except in dim {d}; tensor 0 has shape "
-                               f"{tuple(first.shape)} but tensor {i} has {tuple(t.shape)}")
-    dtype = dt.result_type(*tensors)
-    return Cat.apply(*[_operand(t, dtype, first) for t in tensors], dim=d)
-
-
-def stack(tensors, dim=0):
-    """Join equally shaped tensors along a new dim: unsqueeze each, then cat."""
-    tensors = list(tensors)
-    for i, t in enumerate(tensors):
-        if t.shape != tensors[0].shape:
-            raise RuntimeError(f"stack: expects each tensor to be of equal shape, but got {tuple(tensors[0].shape)} "
-                               f"at entry 0 and {tuple(t.shape)} at entry {i}")
-    d = _dim(dim, tensors[0].ndim + 1, "stack") if tensors else 0
-    return cat([t.unsqueeze(d) for t in tensors], dim=d)

@@ -12,6 +12,12 @@ from ..autograd.function import Function
 
 class MatMul(Function):
     def forward(self, x, w):
+        if x.ndim == 0 or w.ndim == 0:
+            raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {x.shape} and "
+                               f"{w.shape}; to scale by a number use *")
+        if x.dtype != w.dtype:
+            raise RuntimeError(f"matmul: both operands must have the same dtype, got {x.dtype} and {w.dtype}; "
+                               "convert one with .float() or .double()")
         k_x = x.shape[-1]
         k_w = w.shape[-2] if w.ndim > 1 else w.shape[0]
         if k_x != k_w:
