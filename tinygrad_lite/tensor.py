@@ -23,6 +23,7 @@ from .autograd.grad_mode import is_grad_enabled
 from .device import array_module_of, device_of, move
 from .device import device as Device
 from .random import rng
+from ._tensor_str import tensor_repr
 from .shapes import check_broadcast, dim_index, dim_indices, shape_args
 
 
@@ -237,7 +238,7 @@ class Tensor:
     def pow(self, exponent): return self ** exponent
     def matmul(self, other): return matmul(self, other)
     def maximum(self, other): return self._binary(Maximum, other)
-    def minimum(self, other): return self._binary(Minimum, other)
+    def minimum(self, other): return -(-self).maximum(-other)  # min(x, y) = -max(-x, -y)
 
     # comparisons make boolean tensors; they have no gradient
     def _compare(self, ufunc, other):
@@ -569,21 +570,7 @@ class Tensor:
         return format(self.item(), spec) if self.numel() == 1 and spec else repr(self)
 
     def __repr__(self):
-        arr = move(self.array, "cpu")
-        if arr.dtype.kind == "f":
-            body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4, floatmode="maxprec_equal")
-        else:
-            body = np.array2string(arr, separator=", ", prefix="tensor(")
-        extra = []
-        if self.device.type != "cpu":
-            extra.append(f"device='{self.device}'")
-        if self.dtype not in (dt.get_default_dtype(), dt.int64, dt.bool):
-            extra.append(f"dtype={self.dtype}")
-        if self.grad_fn is not None:
-            extra.append(f"grad_fn={self.grad_fn!r}")
-        elif self.requires_grad:
-            extra.append("requires_grad=True")
-        return "tensor(" + ", ".join([body] + extra) + ")"
+        return tensor_repr(self)
 
 
 # -------------------------------------------------------------------- the backward pass
@@ -677,7 +664,7 @@ def _index(index):
 
 # -------------------------------------------------------------------- ops, and functions over tensors
 from .ops.elementwise import (Abs, Add, Cast, Clamp, Clone, Cos, Div, Exp, Log, Log1p, Maximum,  # noqa: E402
-                              Minimum, Mul, Neg, Pow, Sin, Sqrt, Sub, ToDevice, Where)
+                              Mul, Neg, Pow, Sin, Sqrt, Sub, ToDevice, Where)
 from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: E402
 from .ops.reduce import Amax, MaxAlongDim, Mean, Sum  # noqa: E402
 from .ops.movement import Cat, Expand, Index, Permute, Reshape  # noqa: E402

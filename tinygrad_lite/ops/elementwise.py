@@ -83,18 +83,6 @@ class Maximum(Function):
         return g * share, g * (1 - share)
 
 
-class Minimum(Function):
-    r"""z = min(x, y).   The gradient goes to the smaller input; on a tie it is split in half."""
-    def forward(self, x, y):
-        self.save_for_backward(x, y)
-        return np.minimum(x, y)
-
-    def backward(self, g):
-        x, y = self.saved_tensors
-        share = np.where(x == y, 0.5, (x < y)).astype(g.dtype)
-        return g * share, g * (1 - share)
-
-
 class Neg(Function):
     r"""z = -x.   dz/dx = -1."""
     def forward(self, x):
