@@ -15,6 +15,7 @@ from .dtypes import (bool, dtype, float16, float32, float64, get_default_dtype, 
 from .functions import *  # noqa: F401,F403
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
 from .tensor import Size, Tensor  # noqa: F401
+from . import nn  # noqa: E402,F401  (after Tensor: nn builds on it)
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001

@@ -1,0 +1,945 @@
+"""tinygrad_lite.nn against torch.nn: module bookkeeping, layers (forward and gradients from identical weights),
+BatchNorm statistics, Dropout statistics, initialisation, reprs and error messages."""
+import copy
+import math
+import warnings
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_lite as tl
+import tinygrad_lite.nn as nn
+import tinygrad_lite.nn.functional as F
+
+tnn, TF = torch.nn, torch.nn.functional
+RTOL = 1e-8
+
+
+# -------------------------------------------------------------------- helpers
+def arr(t):
+    """The numbers of one of our tensors or a torch tensor, as numpy."""
+    return t.detach().numpy()
+
+
+def close(ours, theirs, rtol=RTOL, atol=1e-12):
+    np.testing.assert_allclose(arr(ours), arr(theirs), rtol=rtol, atol=atol)
+
+
+def pair(data, requires_grad=True):
+    """The same float64 numbers as our tensor and as a torch tensor."""
+    data = np.asarray(data, dtype=np.float64)
+    return tl.tensor(data, requires_grad=requires_grad), torch.tensor(data, requires_grad=requires_grad)
+
+
+def twin(ours, theirs):
+    """Give our layer the torch layer's weights, both in float64."""
+    theirs.double()
+    ours.double()
+    ours.load_state_dict(theirs.state_dict())
+    return ours, theirs
+
+
+def run_both(ours, theirs, shape, seed=0):
+    """Forward both layers on the same input, backward the same random upstream gradient; return the inputs/outputs."""
+    r = np.random.default_rng(seed)
+    x, xt = pair(r.standard_normal(shape))
+    y, yt = ours(x), theirs(xt)
+    g = r.standard_normal(tuple(yt.shape))
+    y.backward(tl.tensor(g))
+    yt.backward(torch.tensor(g))
+    return x, xt, y, yt
+
+
+def assert_same_grads(ours, theirs):
+    for (name, p), (name_t, pt) in zip(ours.named_parameters(), theirs.named_parameters()):
+        assert name == name_t
+        close(p.grad, pt.grad)
+
+
+def build_net(lib):
+    """The same architecture written against tinygrad_lite or torch (``lib`` is the library)."""
+    nn_ = lib.nn
+
+    class Block(nn_.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn_.Linear(4, 4)
+            self.bn = nn_.BatchNorm1d(4)
+            self.drop = nn_.Dropout(0.2)
+
+        def forward(self, x):
+            return self.drop(self.bn(self.fc(x)).relu())
+
+    class Net(nn_.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = nn_.Parameter(lib.ones(1))
+            self.features = nn_.Sequential(nn_.Linear(3, 4), nn_.ReLU(), Block())
+            self.heads = nn_.ModuleDict({"cls": nn_.Linear(4, 2), "reg": nn_.Linear(4, 1, bias=False)})
+            self.extra = nn_.ModuleList([nn_.Linear(4, 4), nn_.Tanh(), nn_.Linear(4, 4)])
+            self.register_buffer("offset", lib.zeros(2))
+            self.register_buffer("scratch", lib.zeros(3), persistent=False)
+
+        def forward(self, x):
+            h = self.features(x)
+            for layer in self.extra:
+                h = layer(h)
+            return self.heads["cls"](h) * self.scale + self.offset
+
+    return Net()
+
+
+@pytest.fixture
+def nets():
+    return build_net(tl), build_net(torch)
+
+
+# -------------------------------------------------------------------- Parameter
+def test_parameter_requires_grad_and_repr_like_pytorch():
+    p = nn.Parameter(tl.ones(2))
+    assert isinstance(p, tl.Tensor) and p.requires_grad and p.is_leaf
+    assert repr(p) == "Parameter containing:\ntensor([1., 1.], requires_grad=True)"
+    assert repr(p) == repr(tnn.Parameter(torch.ones(2)))
+    frozen = nn.Parameter(tl.ones(2), requires_grad=False)
+    assert not frozen.requires_grad
+    assert repr(frozen) == repr(tnn.Parameter(torch.ones(2), requires_grad=False))
+
+
+def test_parameter_shares_memory_and_ops_give_plain_tensors():
+    t = tl.zeros(3)
+    p = nn.Parameter(t)
+    with tl.no_grad():
+        p.add_(1.0)
+    assert t.tolist() == [1.0, 1.0, 1.0]
+    assert type(p * 2) is tl.Tensor and type(p.detach()) is tl.Tensor
+    assert nn.Parameter().shape == (0,)
+
+
+def test_parameter_needs_a_tensor():
+    with pytest.raises(TypeError, match=r"nn.Parameter\(torch.tensor"):
+        nn.Parameter(np.ones(3))
+
+
+# -------------------------------------------------------------------- names and state_dict keys equal PyTorch's
+def test_named_parameters_buffers_and_modules_match_pytorch(nets):
+    ours, theirs = nets
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert [tuple(p.shape) for p in ours.parameters()] == [tuple(p.shape) for p in theirs.parameters()]
+    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
+    assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
+    assert [type(m).__name__ for m in ours.modules()] == [type(m).__name__ for m in theirs.modules()]
+    assert [n for n, _ in ours.named_parameters(prefix="model")] == \
+           [n for n, _ in theirs.named_parameters(prefix="model")]
+    assert [n for n, _ in ours.named_parameters(recurse=False)] == ["scale"]
+    assert len(list(ours.parameters(recurse=False))) == 1
+
+
+def test_state_dict_keys_match_pytorch_including_batchnorm_buffers(nets):
+    ours, theirs = nets
+    sd = ours.state_dict()
+    assert isinstance(sd, OrderedDict)
+    assert list(sd) == list(theirs.state_dict())
+    assert "features.2.bn.num_batches_tracked" in sd and "scratch" not in sd  # non-persistent buffers are left out
+    assert sd["features.2.bn.num_batches_tracked"].dtype is tl.int64
+    assert sd["features.2.bn.num_batches_tracked"].shape == ()
+    assert all(not v.requires_grad for v in sd.values())
+
+
+def test_state_dict_of_a_sequential_matches_pytorch():
+    ours = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.BatchNorm1d(3), nn.Linear(3, 2))
+    theirs = tnn.Sequential(tnn.Linear(4, 3), tnn.ReLU(), tnn.BatchNorm1d(3), tnn.Linear(3, 2))
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == [
+        "0.weight", "0.bias", "2.weight", "2.bias", "2.running_mean", "2.running_var", "2.num_batches_tracked",
+        "3.weight", "3.bias"]
+
+
+def test_state_dict_values_are_detached_and_share_memory():
+    layer = nn.Linear(2, 2)
+    sd = layer.state_dict()
+    assert not sd["weight"].requires_grad and sd["weight"].is_leaf
+    sd["weight"].fill_(7.0)  # shares memory, as in PyTorch
+    assert layer.weight.detach().tolist() == [[7.0, 7.0], [7.0, 7.0]]
+    assert layer.state_dict(keep_vars=True)["weight"] is layer.weight
+
+
+def test_tied_parameters_listed_once_but_saved_under_both_names():
+    def tied(nn_):
+        model = nn_.Sequential(nn_.Linear(3, 3), nn_.Linear(3, 3))
+        model[1].weight = model[0].weight
+        return model
+    ours, theirs = tied(nn), tied(tnn)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert len(list(ours.parameters())) == 3
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+# -------------------------------------------------------------------- load_state_dict
+def test_load_state_dict_from_a_torch_model_gives_the_same_outputs(nets):
+    ours, theirs = nets
+    theirs.train()
+    theirs(torch.randn(8, 3))  # move BatchNorm's running statistics away from their initial values
+    result = ours.load_state_dict(theirs.state_dict())
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    assert repr(result) == "<All keys matched successfully>"
+    assert ours.features[2].bn.num_batches_tracked.item() == 1
+    assert ours.features[0].weight.dtype is tl.float32  # our dtype is kept
+    ours.eval()
+    theirs.eval()
+    x = np.random.default_rng(1).standard_normal((5, 3)).astype(np.float32)
+    np.testing.assert_allclose(arr(ours(tl.tensor(x))), arr(theirs(torch.tensor(x))), rtol=1e-5, atol=1e-6)
+
+
+def test_load_state_dict_copies_in_place_and_casts_to_our_dtype():
+    layer = nn.Linear(2, 2)
+    weight = layer.weight
+    layer.load_state_dict({"weight": np.eye(2), "bias": [1, 2]})  # numpy float64 and a list of ints
+    assert layer.weight is weight and weight.dtype is tl.float32 and weight.requires_grad
+    assert weight.tolist() == [[1.0, 0.0], [0.0, 1.0]] and layer.bias.tolist() == [1.0, 2.0]
+    other = nn.Linear(2, 2)
+    other.load_state_dict(layer.state_dict())
+    assert other.weight.tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    layer.weight.detach().fill_(5.0)
+    assert other.weight.tolist() == [[1.0, 0.0], [0.0, 1.0]]  # copied, not shared
+
+
+def test_load_state_dict_strict_lists_missing_and_unexpected_keys():
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    sd = model.state_dict()
+    del sd["2.bias"]
+    sd["2.extra"] = tl.zeros(1)
+    with pytest.raises(RuntimeError) as info:
+        model.load_state_dict(sd)
+    message = str(info.value)
+    assert message.startswith("Error(s) in loading state_dict for Sequential:")
+    assert 'Missing key(s) in state_dict: "2.bias".' in message
+    assert 'Unexpected key(s) in state_dict: "2.extra".' in message
+    assert "strict=False" in message
+    # the same mistake in PyTorch gives the same lines
+    theirs = tnn.Sequential(tnn.Linear(4, 3), tnn.ReLU(), tnn.Linear(3, 2))
+    sd_t = theirs.state_dict()
+    del sd_t["2.bias"]
+    sd_t["2.extra"] = torch.zeros(1)
+    with pytest.raises(RuntimeError) as info_t:
+        theirs.load_state_dict(sd_t)
+    assert str(info_t.value) in message
+
+
+def test_load_state_dict_non_strict_loads_what_matches():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
+    result = model.load_state_dict({"0.weight": np.ones((2, 2)), "head.weight": np.ones(1)}, strict=False)
+    assert result.missing_keys == ["0.bias", "1.weight", "1.bias"]
+    assert result.unexpected_keys == ["head.weight"]
+    assert result == (["0.bias", "1.weight", "1.bias"], ["head.weight"])
+    assert model[0].weight.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+
+
+def test_load_state_dict_size_mismatch_names_key_and_both_shapes_and_changes_nothing():
+    model = nn.Sequential(nn.Linear(5, 3), nn.Linear(3, 2))
+    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    source = nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 2)).state_dict()
+    for strict in (True, False):
+        with pytest.raises(RuntimeError, match=r"size mismatch for 0\.weight: copying a param with shape \(3, 4\) "
+                                               r"from checkpoint, the shape in current model is \(3, 5\)"):
+            model.load_state_dict(source, strict=strict)
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), before[key])  # nothing was copied
+
+
+def test_load_state_dict_wants_a_mapping():
+    model = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match=r"model.state_dict\(\)"):
+        model.load_state_dict(nn.Linear(2, 2))
+
+
+def test_torch_can_load_our_state_dict():
+    ours = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    theirs = tnn.Sequential(tnn.Linear(3, 2), tnn.BatchNorm1d(2))
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in ours.state_dict().items()})
+    close(ours[0].weight, theirs[0].weight)
+
+
+# -------------------------------------------------------------------- registration rules
+def test_attribute_assignment_registers_parameters_modules_and_buffers():
+    m = nn.Module()
+    m.w = nn.Parameter(tl.ones(2))
+    m.child = nn.Linear(2, 2)
+    m.register_buffer("stat", tl.zeros(2))
+    m.note = "plain attribute"
+    m.t = tl.zeros(1)  # a plain tensor is a plain attribute, not a buffer
+    assert list(m._parameters) == ["w"] and list(m._modules) == ["child"] and list(m._buffers) == ["stat"]
+    assert m.note == "plain attribute" and list(m.state_dict()) == ["w", "stat", "child.weight", "child.bias"]
+    m.stat = tl.ones(2)  # replacing a buffer keeps it a buffer
+    assert m.state_dict()["stat"].tolist() == [1.0, 1.0]
+    m.w = None
+    assert "w" not in m.state_dict()
+    del m.child
+    assert list(m._modules) == [] and not hasattr(m, "child")
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        _ = m.nothing
+
+
+def test_assigning_a_plain_tensor_to_a_parameter_says_how_to_fix_it():
+    layer = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match=r"nn.Parameter.*copy_"):
+        layer.weight = tl.zeros(2, 2)
+    with pytest.raises(TypeError, match="nn.Parameter"):
+        layer.register_parameter("extra", tl.zeros(2))
+
+
+def test_register_names_are_checked():
+    m = nn.Module()
+    with pytest.raises(KeyError, match="contain"):
+        m.register_buffer("a.b", tl.zeros(1))
+    with pytest.raises(KeyError, match="already exists"):
+        m.register_parameter("train", nn.Parameter(tl.zeros(1)))
+    with pytest.raises(TypeError, match="Tensor or None"):
+        m.register_buffer("b", [1, 2])
+    m.register_buffer("stat", tl.zeros(1))
+    with pytest.raises(KeyError, match="'stat' already exists"):
+        m.register_parameter("stat", nn.Parameter(tl.zeros(1)))
+    m.stat = nn.Parameter(tl.ones(1))  # assignment replaces, as in PyTorch
+    assert list(m._parameters) == ["stat"] and list(m._buffers) == []
+
+
+def test_forgetting_super_init_is_explained():
+    class Net(nn.Module):
+        def __init__(self):
+            self.fc = nn.Linear(2, 2)
+
+    with pytest.raises(AttributeError, match=r"super\(\).__init__\(\)"):
+        Net()
+
+
+def test_a_class_or_a_list_instead_of_a_module_is_explained():
+    with pytest.raises(TypeError, match=r"did you mean ReLU\(\)"):
+        nn.Sequential(nn.Linear(2, 2), nn.ReLU)
+    with pytest.raises(TypeError, match=r"nn.Sequential\(\*layers\)"):
+        nn.Sequential([nn.Linear(2, 2), nn.ReLU()])
+
+
+def test_missing_forward_is_explained():
+    class Net(nn.Module):
+        pass
+
+    with pytest.raises(NotImplementedError, match='missing the required "forward" function'):
+        Net()(tl.zeros(1))
+
+
+def test_deepcopy_gives_an_independent_model():
+    model = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+    clone = copy.deepcopy(model)
+    assert list(clone.state_dict()) == list(model.state_dict())
+    assert clone[0].weight is not model[0].weight and isinstance(clone[0].weight, nn.Parameter)
+    with tl.no_grad():
+        clone[0].weight.fill_(0.0)
+    assert model[0].weight.abs().sum().item() > 0
+
+
+# -------------------------------------------------------------------- containers
+def test_sequential_indexing_slicing_and_editing_like_pytorch():
+    ours = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1), nn.Sigmoid())
+    theirs = tnn.Sequential(tnn.Linear(2, 3), tnn.ReLU(), tnn.Linear(3, 1), tnn.Sigmoid())
+    assert len(ours) == 4 and isinstance(ours[1], nn.ReLU) and ours[-1] is ours[3]
+    assert [type(m).__name__ for m in ours] == [type(m).__name__ for m in theirs]
+    part = ours[1:3]
+    assert isinstance(part, nn.Sequential) and part[0] is ours[1]
+    assert repr(part) == repr(theirs[1:3])  # the slice keeps the names "1", "2"
+    assert repr(ours[::2]) == repr(theirs[::2])
+    with pytest.raises(IndexError, match="out of range"):
+        ours[4]
+    for model, nn_ in ((ours, nn), (theirs, tnn)):
+        assert model.append(nn_.Tanh()) is model
+        model.insert(1, nn_.Identity())
+        del model[0]  # the rest are renumbered from "0"
+        model[0] = nn_.Linear(3, 1)
+        del model[-2:]
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+def test_sequential_from_an_ordered_dict_keeps_names():
+    layers = OrderedDict(fc=nn.Linear(2, 2), act=nn.Tanh())
+    model = nn.Sequential(layers)
+    assert list(model.state_dict()) == ["fc.weight", "fc.bias"]
+    assert model.fc is layers["fc"] and model[1] is layers["act"]
+    theirs = tnn.Sequential(OrderedDict(fc=tnn.Linear(2, 2), act=tnn.Tanh()))
+    assert repr(model) == repr(theirs)
+
+
+def test_sequential_forward_chains_layers():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    x = tl.randn(5, 3)
+    np.testing.assert_allclose(arr(model(x)), arr(model[2](model[1](model[0](x)))), rtol=1e-6)
+    model.extend([nn.Sigmoid()])
+    assert isinstance(model[-1], nn.Sigmoid)
+
+
+def test_module_list_like_pytorch():
+    ours = nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2), nn.ReLU()])
+    theirs = tnn.ModuleList([tnn.Linear(2, 2), tnn.Linear(2, 2), tnn.ReLU()])
+    assert repr(ours) == repr(theirs)  # "(0-1): 2 x Linear(...)"
+    ours += [nn.Tanh()]
+    ours.append(nn.Linear(2, 2))
+    ours.insert(0, nn.Sigmoid())
+    theirs += [tnn.Tanh()]
+    theirs.append(tnn.Linear(2, 2))
+    theirs.insert(0, tnn.Sigmoid())
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert isinstance(ours[-1], nn.Linear) and len(ours[1:3]) == 2 and isinstance(ours[1:3], nn.ModuleList)
+    del ours[0]
+    del theirs[0]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert repr(nn.ModuleList()) == repr(tnn.ModuleList()) == "ModuleList()"
+    with pytest.raises(NotImplementedError, match="Loop over it"):
+        ours(tl.zeros(2))
+    with pytest.raises(TypeError, match="append"):
+        ours.extend(nn.Linear(2, 2))
+
+
+def test_module_dict_like_pytorch():
+    ours = nn.ModuleDict({"enc": nn.Linear(3, 2), "act": nn.ReLU()})
+    theirs = tnn.ModuleDict({"enc": tnn.Linear(3, 2), "act": tnn.ReLU()})
+    ours["head"] = nn.Linear(2, 1)
+    theirs["head"] = tnn.Linear(2, 1)
+    ours.update([("out", nn.Sigmoid())])
+    theirs.update([("out", tnn.Sigmoid())])
+    assert repr(ours) == repr(theirs)
+    assert list(ours) == list(ours.keys()) == ["enc", "act", "head", "out"]
+    assert "enc" in ours and len(ours) == 4 and isinstance(ours["head"], nn.Linear)
+    assert [k for k, _ in ours.items()] == list(ours.keys()) and len(list(ours.values())) == 4
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert isinstance(ours.pop("act"), nn.ReLU) and "act" not in ours
+    del ours["out"]
+    assert list(ours) == ["enc", "head"]
+    ours.clear()
+    assert len(ours) == 0
+
+
+# -------------------------------------------------------------------- modes, gradients, conversion
+def test_train_and_eval_propagate_and_return_self(nets):
+    ours, _ = nets
+    assert ours.training and all(m.training for m in ours.modules())
+    assert ours.eval() is ours
+    assert not any(m.training for m in ours.modules())
+    assert ours.train() is ours and all(m.training for m in ours.modules())
+    ours.features.eval()
+    assert ours.training and not ours.features[2].bn.training
+    with pytest.raises(ValueError, match="boolean"):
+        ours.train("yes")
+
+
+def test_zero_grad_sets_to_none_or_zero():
+    model = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 1))
+    model(tl.randn(4, 3)).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.zero_grad(set_to_none=False)
+    assert all(p.grad is not None and p.grad.abs().sum().item() == 0 for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_to_float64_keeps_the_parameter_objects():
+    model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    model(tl.randn(4, 3)).sum().backward()
+    params = list(model.parameters())
+    assert model.to(tl.float64) is model
+    assert [id(p) for p in model.parameters()] == [id(p) for p in params]
+    assert all(p.dtype is tl.float64 and p.grad.dtype is tl.float64 and p.requires_grad for p in params)
+    assert isinstance(model[0].weight, nn.Parameter) and model[0].weight.is_leaf
+    assert model[1].running_mean.dtype is tl.float64
+    assert model[1].num_batches_tracked.dtype is tl.int64  # integer buffers keep their type
+    assert model(tl.randn(4, 3, dtype=tl.float64)).dtype is tl.float64
+    model.float()
+    assert all(p.dtype is tl.float32 for p in params) and model[1].running_var.dtype is tl.float32
+    model.double()
+    assert all(p.dtype is tl.float64 for p in params)
+    model.to(tl.zeros(1))  # to(tensor) takes its dtype (and device)
+    assert all(p.dtype is tl.float32 for p in params)
+    assert model.to("cpu") is model and model.cpu() is model and model.to(device="cpu", dtype=tl.float32) is model
+    with pytest.raises(TypeError, match=r"floating point.*model.float\(\)"):
+        model.to(tl.int64)
+
+
+def test_requires_grad_and_apply(nets):
+    ours, theirs = nets
+    ours.requires_grad_(False)
+    assert not any(p.requires_grad for p in ours.parameters())
+    assert ours.requires_grad_() is ours and all(p.requires_grad for p in ours.parameters())
+    seen_ours, seen_theirs = [], []
+    assert ours.apply(lambda m: seen_ours.append(type(m).__name__)) is ours
+    theirs.apply(lambda m: seen_theirs.append(type(m).__name__))
+    assert seen_ours == seen_theirs  # children first, then the module itself
+
+    def init_linear(m):
+        if isinstance(m, nn.Linear):
+            nn.init.zeros_(m.weight)
+    ours.apply(init_linear)
+    assert ours.features[0].weight.abs().sum().item() == 0
+
+
+def test_repr_of_a_nested_model_equals_pytorchs(nets):
+    ours, theirs = nets
+    assert repr(ours) == repr(theirs)
+    assert repr(nn.Sequential(nn.Linear(4, 3), nn.ReLU())) == \
+           "Sequential(\n  (0): Linear(in_features=4, out_features=3, bias=True)\n  (1): ReLU()\n)"
+
+
+@pytest.mark.parametrize("make", [
+    lambda nn_: nn_.Linear(3, 2, bias=False), lambda nn_: nn_.Identity(), lambda nn_: nn_.ReLU(inplace=True),
+    lambda nn_: nn_.LeakyReLU(0.2), lambda nn_: nn_.LeakyReLU(0.1, inplace=True), lambda nn_: nn_.GELU("tanh"),
+    lambda nn_: nn_.Softmax(dim=-1), lambda nn_: nn_.LogSoftmax(), lambda nn_: nn_.Flatten(0, 2),
+    lambda nn_: nn_.Dropout(0.25), lambda nn_: nn_.BatchNorm1d(7, eps=1e-3, momentum=None, affine=False),
+    lambda nn_: nn_.BatchNorm1d(2, track_running_stats=False, bias=False),
+])
+def test_layer_reprs_equal_pytorchs(make):
+    assert repr(make(nn)) == repr(make(tnn))
+
+
+# -------------------------------------------------------------------- Linear
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("shape", [(5, 4), (2, 5, 4), (4,)])
+def test_linear_forward_and_gradients_match_pytorch(bias, shape):
+    ours, theirs = twin(nn.Linear(4, 3, bias=bias), tnn.Linear(4, 3, bias=bias))
+    x, xt, y, yt = run_both(ours, theirs, shape)
+    close(y, yt)
+    close(x.grad, xt.grad)
+    assert_same_grads(ours, theirs)
+    close(F.linear(x, ours.weight, ours.bias), TF.linear(xt, theirs.weight, theirs.bias))
+
+
+def test_linear_shapes_and_factory_arguments():
+    layer = nn.Linear(5, 3)
+    assert layer.weight.shape == (3, 5) and layer.bias.shape == (3,)
+    assert layer.weight.dtype is tl.float32 and layer(tl.randn(2, 5)).shape == (2, 3)
+    wide = nn.Linear(5, 3, dtype=tl.float64)
+    assert wide.weight.dtype is tl.float64 and wide.bias.dtype is tl.float64
+    assert nn.Linear(5, 3, bias=False).bias is None
+    assert [n for n, _ in nn.Linear(5, 3, bias=False).named_parameters()] == ["weight"]
+
+
+def test_linear_default_init_is_uniform_within_one_over_sqrt_fan_in():
+    layer = nn.Linear(400, 300)
+    bound = 1 / math.sqrt(400)
+    w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
+    assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
+    assert np.abs(w).max() > 0.99 * bound  # it fills the range
+    assert abs(w.std() - bound / math.sqrt(3)) < 0.02 * bound / math.sqrt(3)  # U(-a, a) has std a / sqrt(3)
+    assert abs(w.mean()) < 0.01 * bound
+    tl.manual_seed(3)
+    first = nn.Linear(4, 2).weight.tolist()
+    tl.manual_seed(3)
+    assert nn.Linear(4, 2).weight.tolist() == first  # seeded: repeatable
+
+
+def test_linear_error_for_unflattened_images_suggests_flatten():
+    layer = nn.Linear(784, 10)
+    with pytest.raises(RuntimeError) as info:
+        layer(tl.zeros(32, 28, 28))
+    message = str(info.value)
+    assert "Linear(in_features=784, out_features=10, bias=True)" in message
+    assert "must be 784" in message and "got 28" in message and "(32, 28, 28)" in message
+    assert "nn.Flatten()" in message
+    with pytest.raises(RuntimeError, match=r"must be 784.*got 100.*in_features"):
+        layer(tl.zeros(32, 100))
+    with pytest.raises(RuntimeError, match=r"linear: the input's last dim must be 4"):
+        F.linear(tl.zeros(2, 3), tl.zeros(5, 4))
+
+
+def test_linear_dtype_and_type_errors_say_what_to_convert():
+    layer = nn.Linear(3, 2)
+    with pytest.raises(RuntimeError, match=r"float64.*float32.*model.double\(\)"):
+        layer(tl.tensor(np.zeros((2, 3))))
+    with pytest.raises(TypeError, match=r"must be a Tensor, not ndarray.*torch.tensor"):
+        layer(np.zeros((2, 3), dtype=np.float32))
+
+
+def test_identity_passes_its_input_through():
+    x = tl.randn(3, 2)
+    assert nn.Identity(54, unused="ignored")(x) is x
+
+
+# -------------------------------------------------------------------- activations
+ACTIVATIONS = [
+    lambda nn_: nn_.ReLU(), lambda nn_: nn_.Sigmoid(), lambda nn_: nn_.Tanh(), lambda nn_: nn_.LeakyReLU(),
+    lambda nn_: nn_.LeakyReLU(0.2), lambda nn_: nn_.GELU(), lambda nn_: nn_.GELU(approximate="tanh"),
+    lambda nn_: nn_.Softmax(dim=1), lambda nn_: nn_.Softmax(dim=0), lambda nn_: nn_.LogSoftmax(dim=-1),
+    lambda nn_: nn_.LogSoftmax(dim=0), lambda nn_: nn_.Identity(),
+]
+
+
+@pytest.mark.parametrize("make", ACTIVATIONS)
+@pytest.mark.parametrize("shape", [(6, 5), (2, 3, 4)])
+def test_activation_forward_and_gradient_match_pytorch(make, shape):
+    ours, theirs = make(nn), make(tnn)
+    x, xt, y, yt = run_both(ours, theirs, shape, seed=len(shape))
+    close(y, yt)
+    close(x.grad, xt.grad)
+    assert repr(ours) == repr(theirs)
+
+
+FUNCTIONS = [
+    ("relu", {}), ("leaky_relu", {"negative_slope": 0.3}), ("gelu", {}), ("gelu", {"approximate": "tanh"}),
+    ("sigmoid", {}), ("tanh", {}), ("softmax", {"dim": -1}), ("log_softmax", {"dim": 1}),
+    ("softmax", {"dim": 0, "dtype": torch.float64}), ("log_softmax", {"dim": 0, "dtype": torch.float64}),
+]
+
+
+@pytest.mark.parametrize("name, kwargs", FUNCTIONS)
+def test_functional_activations_match_pytorch(name, kwargs):
+    x, xt = pair(np.random.default_rng(5).standard_normal((4, 6)) * 3)
+    ours_kwargs = dict(kwargs)
+    if "dtype" in kwargs:  # compute a float32 input in float64, as dtype= asks
+        x, xt = x.float().detach().requires_grad_(), xt.float().detach().requires_grad_()
+        ours_kwargs["dtype"] = tl.float64
+    y, yt = getattr(F, name)(x, **ours_kwargs), getattr(TF, name)(xt, **kwargs)
+    assert y.dtype.name == str(yt.dtype).replace("torch.", "")
+    rtol = 1e-6 if "dtype" in kwargs else RTOL
+    close(y, yt, rtol=rtol)
+    g = np.random.default_rng(6).standard_normal((4, 6))
+    y.backward(tl.tensor(g, dtype=y.dtype))
+    yt.backward(torch.tensor(g, dtype=yt.dtype))
+    close(x.grad, xt.grad, rtol=1e-6 if "dtype" in kwargs else RTOL, atol=1e-7 if "dtype" in kwargs else 1e-12)
+
+
+def test_relu_keeps_integer_inputs_and_sigmoid_promotes_them():
+    assert F.relu(tl.tensor([-2, 3])).tolist() == [0, 3]
+    assert F.sigmoid(tl.tensor([0])).dtype is tl.float32
+
+
+def test_softmax_without_dim_warns_and_guesses_like_pytorch():
+    for shape in [(3,), (3, 4), (2, 3, 4)]:
+        data = np.random.default_rng(2).standard_normal(shape)
+        with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+            y = nn.Softmax()(tl.tensor(data))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yt = tnn.Softmax()(torch.tensor(data))
+        close(y, yt)
+    with pytest.warns(UserWarning, match="log_softmax"):
+        F.log_softmax(tl.randn(2, 3))
+
+
+def test_activation_errors_are_clear():
+    with pytest.raises(RuntimeError, match="either none or tanh"):
+        nn.GELU("exact")(tl.randn(2))
+    with pytest.raises(RuntimeError, match=r"floating point.*\.float\(\)"):
+        F.gelu(tl.tensor([1, 2]))
+    with pytest.raises(IndexError, match="softmax: dim 2 is out of range"):
+        F.softmax(tl.randn(2, 3), dim=2)
+    with pytest.raises(TypeError, match="must be a Tensor"):
+        F.relu([1.0, -1.0])
+
+
+# -------------------------------------------------------------------- Flatten
+@pytest.mark.parametrize("start, end", [(1, -1), (0, -1), (1, 2), (2, 3), (-3, -2), (0, 0)])
+def test_flatten_matches_pytorch(start, end):
+    x, xt = pair(np.random.default_rng(0).standard_normal((2, 3, 4, 5)))
+    y, yt = nn.Flatten(start, end)(x), tnn.Flatten(start, end)(xt)
+    assert tuple(y.shape) == tuple(yt.shape)
+    close(y, yt)
+    (y * y).sum().backward()
+    close(x.grad, 2 * xt.detach())
+
+
+def test_flatten_of_a_single_sample_explains_the_batch_dim():
+    with pytest.raises(IndexError, match=r"unsqueeze\(0\)"):
+        nn.Flatten()(tl.zeros(784))
+
+
+# -------------------------------------------------------------------- Dropout
+def test_dropout_zeroes_a_fraction_p_and_keeps_the_mean():
+    p = 0.3
+    x = tl.ones(200_000, requires_grad=True)
+    y = nn.Dropout(p)(x)
+    values = y.detach().numpy()
+    assert abs((values == 0).mean() - p) < 0.005
+    assert abs(values.mean() - 1.0) < 0.01  # inverted dropout: E[y] = x
+    np.testing.assert_allclose(values[values != 0], 1 / (1 - p), rtol=1e-6)  # survivors scaled by 1/(1-p)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), values)  # dy/dx = mask / (1 - p)
+
+
+def test_dropout_is_the_identity_in_eval_mode_and_for_p_zero():
+    x = tl.randn(50, 20)
+    layer = nn.Dropout(0.5)
+    layer.eval()
+    assert layer(x) is x
+    assert F.dropout(x, 0.5, training=False) is x
+    assert nn.Dropout(0.0)(x) is x
+    assert (nn.Dropout(1.0)(x) == 0).all().item()
+    layer.train()
+    assert (layer(x) == 0).any().item()
+
+
+def test_dropout_masks_come_from_the_global_generator():
+    x = tl.ones(100)
+    tl.manual_seed(11)
+    first = F.dropout(x, 0.5).tolist()
+    second = F.dropout(x, 0.5).tolist()
+    tl.manual_seed(11)
+    assert F.dropout(x, 0.5).tolist() == first and first != second
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.5])
+def test_dropout_probability_outside_0_1_is_an_error(p):
+    with pytest.raises(ValueError, match=f"between 0 and 1, but got {p}"):
+        nn.Dropout(p)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.dropout(tl.ones(3), p)
+
+
+# -------------------------------------------------------------------- BatchNorm1d
+@pytest.mark.parametrize("momentum", [0.1, 0.5, None])
+@pytest.mark.parametrize("shape", [(8, 3), (4, 3, 5)])
+def test_batchnorm_training_steps_and_eval_match_pytorch(momentum, shape):
+    ours, theirs = twin(nn.BatchNorm1d(3, momentum=momentum), tnn.BatchNorm1d(3, momentum=momentum))
+    with torch.no_grad():  # start from non-trivial affine parameters
+        theirs.weight.copy_(torch.tensor([0.5, 2.0, -1.0]))
+        theirs.bias.copy_(torch.tensor([0.1, -0.3, 1.0]))
+    ours.load_state_dict(theirs.state_dict())
+    for step in range(3):
+        ours.zero_grad()
+        theirs.zero_grad()
+        x, xt, y, yt = run_both(ours, theirs, shape, seed=step)
+        close(y, yt)
+        close(x.grad, xt.grad, atol=1e-10)
+        assert_same_grads(ours, theirs)
+        close(ours.running_mean, theirs.running_mean)
+        close(ours.running_var, theirs.running_var)
+        assert ours.num_batches_tracked.item() == theirs.num_batches_tracked.item() == step + 1
+    ours.eval()
+    theirs.eval()
+    x, xt, y, yt = run_both(ours, theirs, shape, seed=10)
+    close(y, yt)
+    close(x.grad, xt.grad)
+    assert ours.num_batches_tracked.item() == 3  # eval does not count batches
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+@pytest.mark.parametrize("kwargs", [{"affine": False}, {"track_running_stats": False}, {"bias": False},
+                                    {"eps": 1e-2, "affine": False, "track_running_stats": False}])
+def test_batchnorm_options_match_pytorch(kwargs):
+    ours, theirs = twin(nn.BatchNorm1d(4, **kwargs), tnn.BatchNorm1d(4, **kwargs))
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    for mode in ("train", "eval"):
+        getattr(ours, mode)()
+        getattr(theirs, mode)()
+        x, xt, y, yt = run_both(ours, theirs, (6, 4), seed=3)
+        close(y, yt)
+        close(x.grad, xt.grad, atol=1e-10)
+
+
+def test_batchnorm_normalises_each_channel():
+    x = tl.randn(64, 3) * tl.tensor([1.0, 10.0, 0.1]) + tl.tensor([5.0, -2.0, 0.0])
+    y = nn.BatchNorm1d(3)(x).detach().numpy()
+    np.testing.assert_allclose(y.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(y.std(axis=0), 1, atol=1e-3)
+
+
+def test_batchnorm_module_to_and_reset():
+    bn = nn.BatchNorm1d(2)
+    bn(tl.randn(5, 2))
+    bn.reset_running_stats()
+    assert bn.running_mean.tolist() == [0.0, 0.0] and bn.running_var.tolist() == [1.0, 1.0]
+    assert bn.num_batches_tracked.item() == 0
+
+
+def test_functional_batch_norm_matches_pytorch():
+    r = np.random.default_rng(4)
+    x, xt = pair(r.standard_normal((6, 3, 2)))
+    w, wt = pair([1.5, -0.5, 2.0])
+    b, bt = pair([0.0, 1.0, -1.0])
+    rm, rmt = pair(r.standard_normal(3), requires_grad=False)
+    rv, rvt = pair(r.random(3) + 0.5, requires_grad=False)
+    for training in (True, False):
+        y = F.batch_norm(x, rm, rv, w, b, training=training, momentum=0.2, eps=1e-3)
+        yt = TF.batch_norm(xt, rmt, rvt, wt, bt, training=training, momentum=0.2, eps=1e-3)
+        close(y, yt)
+        close(rm, rmt)
+        close(rv, rvt)
+        (y * y).sum().backward()
+        (yt * yt).sum().backward()
+        close(x.grad, xt.grad, atol=1e-10)
+        close(w.grad, wt.grad)
+        close(b.grad, bt.grad)
+    close(F.batch_norm(x, None, None, training=True), TF.batch_norm(xt, None, None, training=True))
+    with pytest.raises(RuntimeError, match="running_mean and running_var must be given"):
+        F.batch_norm(x, None, None)
+
+
+def test_batchnorm_wrong_number_of_features_is_explained():
+    bn = nn.BatchNorm1d(3)
+    with pytest.raises(RuntimeError, match=r"BatchNorm1d\(3\): expected 3 channels in dim 1.*got 4.*out_features"):
+        bn(tl.randn(8, 4))
+    with pytest.raises(RuntimeError, match=r"\(N, L, C\).*transpose\(1, 2\)"):
+        bn(tl.randn(8, 5, 3))
+    with pytest.raises(ValueError, match=r"expected 2D or 3D input \(got 4D input"):
+        bn(tl.randn(2, 3, 4, 5))
+    with pytest.raises(RuntimeError, match="should contain 3 elements"):
+        F.batch_norm(tl.randn(4, 3), tl.zeros(2), tl.ones(2), training=True)
+
+
+def test_batchnorm_batch_of_one_in_training_is_an_error_but_fine_in_eval():
+    bn = nn.BatchNorm1d(3)
+    with pytest.raises(ValueError, match=r"Expected more than 1 value per channel when training.*model.eval\(\)"):
+        bn(tl.randn(1, 3))
+    assert bn.num_batches_tracked.item() == 0  # the rejected batch is not counted
+    bn(tl.randn(1, 3, 2))  # (N, C, L) with L > 1 has several values per channel
+    bn.eval()
+    assert bn(tl.randn(1, 3)).shape == (1, 3)
+
+
+# -------------------------------------------------------------------- one_hot
+def test_one_hot_matches_pytorch():
+    labels = [[0, 2, 1], [3, 0, 0]]
+    for num_classes in (-1, 6):
+        ours = F.one_hot(tl.tensor(labels), num_classes)
+        theirs = TF.one_hot(torch.tensor(labels), num_classes)
+        assert ours.dtype is tl.int64 and tuple(ours.shape) == tuple(theirs.shape)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_one_hot_errors_name_the_fix():
+    with pytest.raises(RuntimeError, match=r"int64.*\.long\(\)"):
+        F.one_hot(tl.tensor([1.0, 2.0]))
+    with pytest.raises(RuntimeError, match="non-negative"):
+        F.one_hot(tl.tensor([-1, 0]), 3)
+    with pytest.raises(RuntimeError, match=r"smaller than num_classes \(3\), got 3"):
+        F.one_hot(tl.tensor([3]), 3)
+    with pytest.raises(RuntimeError, match="empty tensor"):
+        F.one_hot(tl.tensor([], dtype=tl.int64))
+
+
+# -------------------------------------------------------------------- init
+NONLINEARITIES = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+                  "sigmoid", "tanh", "relu", "leaky_relu", "selu"]
+
+
+@pytest.mark.parametrize("nonlinearity", NONLINEARITIES)
+def test_calculate_gain_equals_pytorch(nonlinearity):
+    assert nn.init.calculate_gain(nonlinearity) == tnn.init.calculate_gain(nonlinearity)
+
+
+@pytest.mark.parametrize("param", [None, 0, 0.2, 1, 3, math.sqrt(5)])
+def test_calculate_gain_of_leaky_relu_equals_pytorch(param):
+    assert nn.init.calculate_gain("leaky_relu", param) == tnn.init.calculate_gain("leaky_relu", param)
+
+
+def test_calculate_gain_rejects_bad_input():
+    with pytest.raises(ValueError, match="Unsupported nonlinearity gelu"):
+        nn.init.calculate_gain("gelu")
+    with pytest.raises(ValueError, match="not a valid number"):
+        nn.init.calculate_gain("leaky_relu", True)
+
+
+@pytest.mark.parametrize("shape", [(30, 20), (8, 3, 5), (16, 4, 3, 3), (2, 3, 2, 2, 2)])
+def test_fan_in_and_fan_out_equal_pytorch(shape):
+    ours = nn.init._calculate_fan_in_and_fan_out(tl.zeros(shape))
+    assert ours == tnn.init._calculate_fan_in_and_fan_out(torch.zeros(shape))
+
+
+def test_fan_of_a_vector_is_an_error():
+    with pytest.raises(ValueError, match="fewer than 2 dimensions"):
+        nn.init.xavier_uniform_(tl.zeros(5))
+
+
+SHAPE = (400, 600)  # fan_in 600, fan_out 400
+INITS = [
+    (lambda t: nn.init.xavier_uniform_(t), math.sqrt(2 / 1000), "uniform"),
+    (lambda t: nn.init.xavier_uniform_(t, gain=nn.init.calculate_gain("tanh")), 5 / 3 * math.sqrt(2 / 1000),
+     "uniform"),
+    (lambda t: nn.init.xavier_normal_(t), math.sqrt(2 / 1000), "normal"),
+    (lambda t: nn.init.kaiming_uniform_(t, nonlinearity="relu"), math.sqrt(2 / 600), "uniform"),
+    (lambda t: nn.init.kaiming_uniform_(t, a=math.sqrt(5)), math.sqrt(1 / 3 / 600), "uniform"),
+    (lambda t: nn.init.kaiming_uniform_(t, mode="fan_out", nonlinearity="relu"), math.sqrt(2 / 400), "uniform"),
+    (lambda t: nn.init.kaiming_normal_(t, nonlinearity="relu"), math.sqrt(2 / 600), "normal"),
+    (lambda t: nn.init.kaiming_normal_(t, a=0.2, mode="fan_out"), math.sqrt(2 / 1.04 / 400), "normal"),
+    (lambda t: nn.init.normal_(t, 0.0, 0.02), 0.02, "normal"),
+    (lambda t: nn.init.uniform_(t, -0.5, 0.5), 1 / math.sqrt(12), "uniform"),
+]
+
+
+@pytest.mark.parametrize("initialise, std, kind", INITS)
+def test_init_sample_std_matches_the_formula(initialise, std, kind):
+    weight = nn.Parameter(tl.zeros(SHAPE))
+    assert initialise(weight) is weight  # in place, returns the tensor
+    assert weight.requires_grad and weight.is_leaf and weight.dtype is tl.float32
+    w = weight.detach().numpy()
+    assert abs(w.std() - std) < 0.02 * std
+    assert abs(w.mean()) < 0.02 * std
+    if kind == "uniform":
+        assert np.abs(w).max() <= math.sqrt(3) * std * (1 + 1e-6)  # U(-a, a) with a = sqrt(3) std
+
+
+def test_init_generator_makes_draws_repeatable():
+    a = nn.init.kaiming_normal_(tl.zeros(4, 5), generator=tl.Generator().manual_seed(7))
+    b = nn.init.kaiming_normal_(tl.zeros(4, 5), generator=tl.Generator().manual_seed(7))
+    assert a.tolist() == b.tolist()
+    assert nn.init.xavier_uniform_(tl.zeros(4, 5)).tolist() != nn.init.xavier_uniform_(tl.zeros(4, 5)).tolist()
+
+
+def test_constant_inits():
+    w = nn.Parameter(tl.randn(3, 2))
+    assert nn.init.zeros_(w) is w and w.tolist() == [[0.0, 0.0]] * 3
+    assert nn.init.ones_(w).tolist() == [[1.0, 1.0]] * 3
+    assert nn.init.constant_(w, 0.25).tolist() == [[0.25, 0.25]] * 3
+    assert w.requires_grad and w.is_leaf
+
+
+def test_trunc_normal_stays_within_bounds():
+    w = nn.init.trunc_normal_(tl.zeros(200, 200), mean=0.0, std=1.0, a=-1.0, b=2.0)
+    values = w.numpy()
+    assert values.min() >= -1.0 and values.max() <= 2.0
+    assert values.std() < 1.0 and values.min() < -0.99 and values.max() > 1.99
+    with pytest.raises(ValueError, match="almost none"):
+        nn.init.trunc_normal_(tl.zeros(3), std=0.02, a=5.0, b=6.0)
+
+
+def test_kaiming_on_an_empty_tensor_warns():
+    with pytest.warns(UserWarning, match="no-op"):
+        nn.init.kaiming_uniform_(tl.zeros(0, 3))
+
+
+def test_init_mode_is_checked():
+    with pytest.raises(ValueError, match="fan_in, fan_out"):
+        nn.init.kaiming_normal_(tl.zeros(2, 2), mode="fan_avg")
+
+
+# -------------------------------------------------------------------- all together
+def test_a_plain_pytorch_training_loop_runs_and_learns():
+    torch_ = tl  # the script below is plain PyTorch with `import tinygrad_lite as torch`
+    torch_.manual_seed(0)
+    x = torch_.randn(64, 2)
+    y = (x[:, 0] * x[:, 1] > 0).float().reshape(-1, 1)
+    model = torch_.nn.Sequential(torch_.nn.Linear(2, 16), torch_.nn.BatchNorm1d(16), torch_.nn.ReLU(),
+                                 torch_.nn.Dropout(0.1), torch_.nn.Linear(16, 1), torch_.nn.Sigmoid())
+    losses = []
+    for _ in range(150):
+        model.train()
+        model.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        with torch_.no_grad():
+            for p in model.parameters():
+                p -= 0.5 * p.grad
+        losses.append(loss.item())
+    model.eval()
+    with torch_.no_grad():
+        accuracy = ((model(x) > 0.5).float() == y).float().mean().item()
+    assert losses[-1] < 0.5 * losses[0] and accuracy > 0.9
+
+
+def test_nn_namespace():
+    assert tl.nn is nn and nn.functional is F
+    for name in ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Linear", "Identity", "ReLU",
+                 "Sigmoid", "Tanh", "LeakyReLU", "GELU", "Softmax", "LogSoftmax", "Flatten", "Dropout", "BatchNorm1d",
+                 "init", "functional"]:
+        assert hasattr(nn, name), name
+    for name in ["linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout",
+                 "batch_norm", "one_hot"]:
+        assert callable(getattr(F, name)), name

@@ -1,0 +1,14 @@
+"""``tinygrad_lite.nn``: layers, and what they are built from.
+
+- ``Module``: the base class; it registers parameters, buffers and sub-modules (``modules/module.py``).
+- ``Parameter``: a tensor the model learns (``parameter.py``).
+- the layers (``modules/``): Linear, activations, Flatten, Dropout, BatchNorm1d, containers, losses.
+- ``functional``: the same computations as functions; every layer's forward calls one of them.
+- ``init``: weight initialisation schemes.
+"""
+from . import functional, init  # noqa: F401
+from .modules import *  # noqa: F401,F403
+from .modules import __all__ as _module_names
+from .parameter import Parameter
+
+__all__ = ["Parameter", "functional", "init"] + list(_module_names)

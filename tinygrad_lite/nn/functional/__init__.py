@@ -1,0 +1,223 @@
+r"""``tinygrad_lite.nn.functional`` (``import tinygrad_lite.nn.functional as F``): the layers' math as functions.
+
+A layer such as ``nn.Linear`` owns parameters and state; its ``forward`` calls the function here, which owns the
+computation. So each computation is written once, and you can call it with tensors of your own:
+``F.linear(x, w, b)``. The functions are built from the engine's ops, so autograd differentiates them.
+"""
+import math
+import warnings
+
+import numpy as np
+
+from ...autograd.grad_mode import no_grad
+from ...device import array_module_of
+from ...ops.activation import GELU, LeakyReLU, ReLU
+from ...random import rng
+from ...tensor import Tensor
+
+
+def _check_tensor(name, input):  # noqa: A002
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be a Tensor, not {type(input).__name__}; "
+                        "convert it first with torch.tensor(x)")
+
+
+def _check_floating(name, input):  # noqa: A002
+    _check_tensor(name, input)
+    if not input.is_floating_point():
+        raise RuntimeError(f"{name}(): expected a floating point tensor, got {input.dtype}; convert it with .float()")
+
+
+# -------------------------------------------------------------------- linear
+def _check_linear_input(who, input, in_features):  # noqa: A002
+    """The error for a Linear layer fed features of the wrong size; shared by ``linear`` and ``nn.Linear``."""
+    _check_tensor(who, input)
+    if input.ndim > 0 and input.shape[-1] == in_features:
+        return
+    shape = tuple(input.shape)
+    got = shape[-1] if shape else "a 0-d tensor"
+    message = (f"{who}: the input's last dim must be {in_features} (in_features), got {got} (input shape {shape}). ")
+    if len(shape) > 2 and math.prod(shape[1:]) == in_features:
+        message += (f"Each sample is {shape[1:]}, which has {in_features} numbers: flatten it first with "
+                    "nn.Flatten() before this layer (or x.flatten(1)).")
+    elif len(shape) > 2:
+        message += "If these are images, flatten them first with nn.Flatten(), and set in_features to the result."
+    else:
+        message += "Set in_features to the number of features the previous layer produces."
+    raise RuntimeError(message)
+
+
+def linear(input, weight, bias=None):  # noqa: A002
+    r"""y = x W^T + b, over the last dim of x: (*, in) @ (in, out) -> (*, out). W is (out, in), as in PyTorch."""
+    _check_linear_input("linear", input, weight.shape[-1])
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(f"linear(): the input is {input.dtype} but the weight is {weight.dtype}; they must match. "
+                           "Convert the input (x.float()) or the model (model.double()); numpy arrays are float64 "
+                           "by default")
+    out = input.matmul(weight.t())
+    return out if bias is None else out + bias
+
+
+# -------------------------------------------------------------------- activations
+def relu(input, inplace=False):  # noqa: A002
+    r"""max(x, 0), elementwise.
+
+    Deliberate difference: ``inplace=True`` is accepted but computed out of place (our graph records no in-place
+    ops); the result is the same, the input is left unchanged.
+    """
+    _check_tensor("relu", input)
+    return ReLU.apply(input)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
+    r"""x for x > 0, else negative_slope * x. ``inplace`` is computed out of place, as in ``relu``."""
+    _check_floating("leaky_relu", input)
+    return LeakyReLU.apply(input, negative_slope=negative_slope)
+
+
+def gelu(input, approximate="none"):  # noqa: A002
+    r"""x \Phi(x), \Phi the standard normal CDF; ``approximate="tanh"`` uses PyTorch's tanh formula for \Phi."""
+    _check_floating("gelu", input)
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"gelu(): approximate argument must be either none or tanh, got {approximate!r}")
+    return GELU.apply(input, approximate=approximate)
+
+
+def sigmoid(input):  # noqa: A002
+    r"""1 / (1 + e^{-x}); integer inputs are computed in the default float type."""
+    _check_tensor("sigmoid", input)
+    return input.sigmoid()
+
+
+def tanh(input):  # noqa: A002
+    r"""tanh x; integer inputs are computed in the default float type."""
+    _check_tensor("tanh", input)
+    return input.tanh()
+
+
+def _softmax_dim(name, ndim, stacklevel):
+    """PyTorch's legacy choice when no dim is given (with its warning): dim 0 for 0-, 1- and 3-d inputs, else 1."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as "
+                  "an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+    r"""e^{x_i} / \sum_j e^{x_j} along ``dim``: each slice along dim becomes probabilities summing to 1."""
+    _check_tensor("softmax", input)
+    if dtype is not None:
+        input = input.to(dtype)
+    return input.softmax(_softmax_dim("softmax", input.ndim, _stacklevel) if dim is None else dim)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+    r"""x_i - \log \sum_j e^{x_j} along ``dim``: log(softmax(x)), computed stably."""
+    _check_tensor("log_softmax", input)
+    if dtype is not None:
+        input = input.to(dtype)
+    return input.log_softmax(_softmax_dim("log_softmax", input.ndim, _stacklevel) if dim is None else dim)
+
+
+# -------------------------------------------------------------------- dropout
+def _check_dropout_p(p):
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}; p is the fraction of values "
+                         "set to zero (0.5 is the usual choice)")
+
+
+def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
+    r"""Inverted dropout: in training, zero each value with probability p and scale the survivors by 1/(1-p).
+
+    With mask m_i ~ Bernoulli(1-p), y_i = x_i m_i / (1-p), so E[y_i] = x_i: the expected value is unchanged and no
+    rescaling is needed at evaluation, where (``training=False``) dropout is the identity. dy/dx = m / (1-p).
+    The mask is drawn from the global generator (seed it with ``manual_seed``); ``inplace`` is computed out of place.
+    """
+    _check_floating("dropout", input)
+    _check_dropout_p(p)
+    if not training or p == 0:
+        return input
+    keep = rng().random(input.shape) >= p  # True with probability 1 - p
+    scale = 0.0 if p == 1 else 1 / (1 - p)
+    return input * Tensor(keep * scale, dtype=input.dtype, device=input.device)
+
+
+# -------------------------------------------------------------------- batch norm
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,  # noqa: A002
+               momentum=0.1, eps=1e-5):
+    r"""Normalise each channel (dim 1) over the batch, then scale and shift it.
+
+    For input (N, C) or (N, C, L, ...), per channel c over all the other dims (n = N * L * ... values):
+        y = (x - \mu_c) / \sqrt{\sigma_c^2 + eps} * weight_c + bias_c
+
+    ``training=True``: \mu and \sigma^2 are the batch's mean and *biased* variance (divide by n), and autograd
+    differentiates through them. If running statistics are given they are updated in place:
+        running_mean = (1 - momentum) running_mean + momentum \mu
+        running_var  = (1 - momentum) running_var  + momentum \sigma^2 n / (n - 1)   (the *unbiased* variance)
+    ``training=False``: \mu and \sigma^2 are the running statistics, treated as constants.
+    """
+    _check_floating("batch_norm", input)
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm(): expected an input of shape (N, C) or (N, C, L, ...), got shape "
+                         f"{tuple(input.shape)}; for a single sample use x.unsqueeze(0)")
+    channels = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != channels:
+            raise RuntimeError(f"batch_norm(): {name} should contain {channels} elements (one per channel, dim 1 of "
+                               f"the input of shape {tuple(input.shape)}) not {t.numel()}")
+    dims = (0,) + tuple(range(2, input.ndim))
+    shape = (1, channels) + (1,) * (input.ndim - 2)  # broadcasts a per-channel vector over the input
+    if training:
+        n = input.numel() // channels
+        if n <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                             f"{tuple(input.shape)}: one value has no spread to normalise by. Use a batch of 2 or "
+                             "more samples, or call model.eval() to normalise with the running statistics")
+        mean = input.mean(dims, keepdim=True)
+        var = ((input - mean) ** 2).mean(dims, keepdim=True)
+        if running_mean is not None and running_var is not None:
+            with no_grad():
+                running_mean.copy_(running_mean * (1 - momentum) + mean.reshape(channels) * momentum)
+                running_var.copy_(running_var * (1 - momentum) + var.reshape(channels) * (momentum * n / (n - 1)))
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("batch_norm(): running_mean and running_var must be given when training=False (eval "
+                               "mode normalises with them); pass training=True to use the batch's statistics")
+        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+    out = (input - mean) / (var + eps).sqrt()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+# -------------------------------------------------------------------- encoding
+def one_hot(tensor, num_classes=-1):
+    r"""Class indices (int64, any shape S) -> rows of zeros with a 1 at the index: shape (*S, num_classes), int64.
+
+    ``num_classes=-1`` means max(tensor) + 1. The result has no gradient (indices are not differentiable).
+    """
+    _check_tensor("one_hot", tensor)
+    if tensor.dtype.name != "int64":
+        raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor (int64), got "
+                           f"{tensor.dtype}; convert with .long()")
+    index = tensor.array
+    if num_classes == -1:
+        if index.size == 0:
+            raise RuntimeError("one_hot: Can not infer total number of classes from empty tensor; pass num_classes")
+        num_classes = int(index.max()) + 1
+    if index.size and int(index.min()) < 0:
+        raise RuntimeError(f"one_hot: Class values must be non-negative, got {int(index.min())}")
+    if index.size and int(index.max()) >= num_classes:
+        raise RuntimeError(f"one_hot: Class values must be smaller than num_classes ({num_classes}), got "
+                           f"{int(index.max())}")
+    xp = array_module_of(index)
+    return Tensor((index[..., None] == xp.arange(num_classes)).astype(np.int64))
+
+
+# The loss functions live in loss.py; imported last, so that loss.py may use the functions above.
+from .loss import *  # noqa: E402,F401,F403
+from .loss import __all__ as _loss_names  # noqa: E402
+
+__all__ = ["linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout",
+           "batch_norm", "one_hot"] + list(_loss_names)

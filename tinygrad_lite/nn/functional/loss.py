@@ -1,0 +1,420 @@
+r"""Loss functions: one number that says how wrong the model's output is, to be made small by training.
+
+Each loss is built from tensor ops (subtract, square, log_softmax, indexing ...), so autograd derives its
+gradient: no loss here has a hand-written backward. Where the textbook formula would overflow or take
+log(0), we use the numerically stable form that PyTorch uses, and say so.
+
+Every loss first computes one loss l_n per element (or per sample), then reduces them with ``reduction``:
+
+    'mean' (the default):  \frac{1}{N} \sum_n l_n      (with class weights, nll_loss and cross_entropy divide
+                                                      by the sum of the weights instead of N; see each loss)
+    'sum':                 \sum_n l_n
+    'none':                the l_n themselves, one per element
+
+Which loss for which task:
+
+    regression (predict numbers)            mse_loss, l1_loss, smooth_l1_loss, huber_loss
+    yes/no, or several yes/no per sample    binary_cross_entropy_with_logits (takes raw scores, "logits")
+                                            binary_cross_entropy (takes probabilities, after a sigmoid)
+    one class out of C                      cross_entropy (takes logits)
+                                            nll_loss (takes log-probabilities, after a log_softmax)
+
+``size_average`` and ``reduce`` are PyTorch's deprecated spellings of ``reduction``; they are accepted (with
+PyTorch's deprecation warning) so that the argument positions match PyTorch's.
+"""
+import math
+import warnings
+
+from ... import dtypes as dt
+from ...creation import arange
+from ...tensor import Tensor, where
+
+__all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss"]
+
+
+# -------------------------------------------------------------------- reductions
+def _reduction(name, reduction, size_average=None, reduce=None):
+    """Check ``reduction``. The deprecated flags, when given, override it exactly as in PyTorch."""
+    if size_average is not None or reduce is not None:
+        reduction = "none" if reduce is False else "sum" if size_average is False else "mean"
+        warnings.warn(f"{name}: size_average and reduce args will be deprecated, please use "
+                      f"reduction='{reduction}' instead.", stacklevel=3)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{name}: reduction={reduction!r} is not a valid value; use 'mean' (the average loss), "
+                         "'sum' (the total) or 'none' (one loss per element)")
+    return reduction
+
+
+def _reduce(loss, reduction):
+    """'none' keeps one loss per element, 'sum' adds them up, 'mean' averages them."""
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
+def _weighted_mean(loss, total_weight):
+    """\\sum_n l_n / total_weight, where total_weight = \\sum_n w_n over the elements that count.
+
+    When nothing counts (every target is ignore_index) this is 0/0: PyTorch returns nan, and a zero gradient.
+    ``loss.sum() * 0 + nan`` does the same without dividing by zero.
+    """
+    if float(total_weight) == 0:
+        return loss.sum() * 0.0 + math.nan
+    return loss.sum() / total_weight
+
+
+# -------------------------------------------------------------------- checks shared by several losses
+def _check_tensors(name, input, target):  # noqa: A002
+    for what, x in (("input", input), ("target", target)):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}(): argument '{what}' must be a Tensor, not {type(x).__name__}; convert it "
+                            "first with torch.tensor(...)")
+
+
+def _warn_if_shapes_differ(name, input, target):  # noqa: A002
+    """Regression losses broadcast a target of another shape, which is almost always a bug: warn (as PyTorch does)."""
+    if input.shape != target.shape:
+        warnings.warn(f"{name}: target shape {tuple(target.shape)} is different from input shape "
+                      f"{tuple(input.shape)}; they will be broadcast against each other, which will likely give "
+                      "a wrong loss. Make the shapes equal, e.g. target.view(-1) or input.squeeze(-1) when one "
+                      "of them has an extra dim of size 1.", stacklevel=3)
+
+
+def _check_same_shape(name, input, target):  # noqa: A002
+    if input.shape != target.shape:
+        raise ValueError(f"{name}: target shape {tuple(target.shape)} must be the same as input shape "
+                         f"{tuple(input.shape)} (one target per prediction). Reshape one of them, e.g. "
+                         "target.view(-1) or input.squeeze(-1) when one of them has an extra dim of size 1.")
+
+
+def _check_element_weight(name, input, weight):  # noqa: A002
+    if weight is not None and weight.shape != input.shape:
+        raise ValueError(f"{name}: weight has shape {tuple(weight.shape)} but must have the input's shape "
+                         f"{tuple(input.shape)}: one weight per element")
+
+
+def _check_between_0_and_1(name, what, x, hint):
+    values = x.array
+    if not ((values >= 0) & (values <= 1)).all():  # also False for nan
+        numbers = values[values == values]  # nan != nan
+        seen = f"its values go from {float(numbers.min()):.4g} to {float(numbers.max()):.4g}" if numbers.size else ""
+        if numbers.size < values.size:
+            seen += (" and " if seen else "") + "it contains nan"
+        raise RuntimeError(f"{name}: all elements of {what} should be between 0 and 1, but {seen}. {hint}")
+
+
+# -------------------------------------------------------------------- regression losses
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
+    r"""Mean squared error, for regression (predicting numbers).
+
+        l_n = (x_n - y_n)^2
+        mean: \frac{1}{N} \sum_n l_n    (with ``weight``: \sum_n w_n l_n / \sum_n w_n)
+
+    ``input`` x: the predictions; ``target`` y: the true values, float, of the same shape. The optional
+    ``weight`` (the input's shape) scales each element's loss. Squaring makes big errors count a lot, so a
+    few outliers can dominate; huber_loss and smooth_l1_loss are gentler with them.
+    """
+    reduction = _reduction("mse_loss", reduction, size_average, reduce)
+    _check_tensors("mse_loss", input, target)
+    _warn_if_shapes_differ("mse_loss", input, target)
+    _check_element_weight("mse_loss", input, weight)
+    loss = (input - target).square()
+    if weight is None:
+        return _reduce(loss, reduction)
+    loss = loss * weight
+    return loss.sum() / weight.sum() if reduction == "mean" else _reduce(loss, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
+    r"""Mean absolute error, for regression.
+
+        l_n = |x_n - y_n|
+        mean: \frac{1}{N} \sum_n l_n    (with ``weight``: \sum_n w_n l_n / \sum_n w_n)
+
+    ``input`` and ``target``: float tensors of the same shape. Less sensitive to outliers than mse_loss, but
+    its gradient is +-1 however close the prediction is (and 0 exactly at x_n = y_n).
+    """
+    reduction = _reduction("l1_loss", reduction, size_average, reduce)
+    _check_tensors("l1_loss", input, target)
+    _warn_if_shapes_differ("l1_loss", input, target)
+    _check_element_weight("l1_loss", input, weight)
+    loss = (input - target).abs()
+    if weight is None:
+        return _reduce(loss, reduction)
+    loss = loss * weight
+    return loss.sum() / weight.sum() if reduction == "mean" else _reduce(loss, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):  # noqa: A002
+    r"""Squared error for small errors, absolute error for large ones: robust regression.
+
+        d_n = |x_n - y_n|
+        l_n = 0.5 d_n^2 / beta     if d_n < beta
+              d_n - 0.5 beta       otherwise
+        mean: \frac{1}{N} \sum_n l_n
+
+    The two pieces meet with equal value and slope at d_n = beta. ``beta = 0`` gives l1_loss (as in PyTorch);
+    beta must not be negative. Same as huber_loss(delta=beta) / beta.
+    """
+    reduction = _reduction("smooth_l1_loss", reduction, size_average, reduce)
+    _check_tensors("smooth_l1_loss", input, target)
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss: beta must be >= 0 (0 gives l1_loss), got beta={beta}")
+    _warn_if_shapes_differ("smooth_l1_loss", input, target)
+    d = (input - target).abs()
+    loss = d if beta == 0 else where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa: A002
+    r"""Huber loss: squared error for small errors, delta-scaled absolute error for large ones.
+
+        d_n = |x_n - y_n|
+        l_n = 0.5 d_n^2                  if d_n < delta
+              delta (d_n - 0.5 delta)    otherwise
+        mean: \frac{1}{N} \sum_n l_n    (with ``weight``: \frac{1}{N} \sum_n w_n l_n, as PyTorch does)
+
+    Unlike smooth_l1_loss the large-error slope is delta, not 1: huber_loss(delta) = delta * smooth_l1_loss(beta=delta).
+    delta must be positive.
+    """
+    reduction = _reduction("huber_loss", reduction)
+    _check_tensors("huber_loss", input, target)
+    if delta <= 0:
+        raise RuntimeError(f"huber_loss: delta must be positive, got delta={delta}")
+    _warn_if_shapes_differ("huber_loss", input, target)
+    _check_element_weight("huber_loss", input, weight)
+    d = (input - target).abs()
+    loss = where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+# -------------------------------------------------------------------- binary classification
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+    r"""Binary cross-entropy of probabilities: for yes/no targets, after a sigmoid.
+
+        l_n = -w_n [ y_n \log x_n + (1 - y_n) \log(1 - x_n) ]
+        mean: \frac{1}{N} \sum_n l_n
+
+    ``input`` x: probabilities in [0, 1]; ``target`` y: float in [0, 1] (usually 0. or 1.), same shape;
+    ``weight``: optional, broadcast against the target. As in PyTorch each log is clamped to >= -100, so a
+    prediction of exactly 0 or 1 gives a large finite loss instead of inf.
+
+    Prefer binary_cross_entropy_with_logits on the raw scores: a sigmoid in float32 rounds to exactly 1.0 for
+    scores above ~17, and then this loss can no longer tell a confident right answer from an overconfident one.
+    (At x_n exactly 0 or 1 the gradient here is the derivative of the clamped formula; PyTorch's differs there.)
+    """
+    reduction = _reduction("binary_cross_entropy", reduction, size_average, reduce)
+    _check_tensors("binary_cross_entropy", input, target)
+    _check_same_shape("binary_cross_entropy", input, target)
+    _check_between_0_and_1("binary_cross_entropy", "input", input,
+                           "The input must be probabilities: if these are raw scores (logits), apply "
+                           "torch.sigmoid first, or better, use binary_cross_entropy_with_logits / "
+                           "nn.BCEWithLogitsLoss, which takes logits and is numerically stable.")
+    _check_between_0_and_1("binary_cross_entropy", "target", target,
+                           "Targets are 0 (no) and 1 (yes), or a probability in between.")
+    # log x and log(1 - x) = log1p(-x), each clamped to >= -100. Where the log would be -inf (x = 0, or x = 1),
+    # the inner where() feeds it a harmless value instead, so no inf or nan reaches the value or the gradient.
+    log_x = where(input > 0, where(input > 0, input, 1.0).log(), -100.0).clamp(min=-100)
+    log_1mx = where(input < 1, (-where(input < 1, input, 0.0)).log1p(), -100.0).clamp(min=-100)
+    loss = (target - 1) * log_1mx - target * log_x
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,  # noqa: A002
+                                     reduction="mean", pos_weight=None):
+    r"""Binary cross-entropy of logits: sigmoid and binary_cross_entropy in one stable step.
+
+        l_n = -w_n [ p_c y_n \log \sigma(x_n) + (1 - y_n) \log(1 - \sigma(x_n)) ]
+        mean: \frac{1}{N} \sum_n l_n
+
+    ``input`` x: raw scores (logits), any real numbers; ``target`` y: float in [0, 1], same shape (for several
+    yes/no labels per sample, shape (N, C)). ``weight`` w: optional, broadcast against the target.
+    ``pos_weight`` p: optional weight of the positive (y = 1) term, one per class, shape (C,), broadcast over
+    the last dim; p_c > 1 makes missed positives cost more (e.g. p_c = #negatives / #positives).
+
+    Computed without ever taking exp of a large number, using \log(1 + e^{-x}) = \max(-x, 0) + \log(1 + e^{-|x|}):
+
+        without pos_weight:  l_n = w_n [ \max(x_n, 0) - x_n y_n + \log(1 + e^{-|x_n|}) ]
+        with pos_weight:     l_n = w_n [ (1 - y_n) x_n + (1 + (p_c - 1) y_n) (\max(-x_n, 0) + \log(1 + e^{-|x_n|})) ]
+
+    so logits like 1000 or -3000 give exact, finite losses and gradients. Without pos_weight the gradient is
+    simply d l_n / d x_n = w_n (\sigma(x_n) - y_n).
+    """
+    reduction = _reduction("binary_cross_entropy_with_logits", reduction, size_average, reduce)
+    _check_tensors("binary_cross_entropy_with_logits", input, target)
+    _check_same_shape("binary_cross_entropy_with_logits", input, target)
+    # max(., 0) as maximum(), which splits the gradient in half at a tie: that makes the slope at x = 0 exactly
+    # sigma(0) - y = 1/2 - y (clamp or relu would give 1 - y or -y there).
+    log1p_exp = (-input.abs()).exp().log1p()  # log(1 + e^{-|x|}), never overflows
+    if pos_weight is None:
+        loss = input.maximum(0) - input * target + log1p_exp
+    else:
+        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * ((-input).maximum(0) + log1p_exp)
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+# -------------------------------------------------------------------- classification into C classes
+def _class_dim(input, name):  # noqa: A002
+    """Classes are dim 1 of a batch (N, C, d1, ...), or dim 0 of one unbatched sample (C,)."""
+    if input.ndim == 0:
+        raise RuntimeError(f"{name}: input must have a dim of classes, shape (C,) or (N, C) or (N, C, d1, ...); "
+                           "got a 0-d tensor (a single number)")
+    return 0 if input.ndim == 1 else 1
+
+
+def _check_class_weight(name, weight, classes):
+    if weight is not None and tuple(weight.shape) != (classes,):
+        raise RuntimeError(f"{name}: weight must hold one number per class, shape ({classes},), but has shape "
+                           f"{tuple(weight.shape)}")
+
+
+def _check_label_smoothing(label_smoothing):
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+
+
+def _check_class_indices(name, input, target, ignore_index):  # noqa: A002
+    """Class-index targets: int64, shape (N, d1, ...) for input (N, C, d1, ...) (or () for input (C,)),
+    each value in [0, C-1] or equal to ignore_index."""
+    shape, tshape = tuple(input.shape), tuple(target.shape)
+    extra = "".join(f", d{k}" for k in range(1, input.ndim - 1))
+    if input.ndim == 1:
+        layout, expected, want = "(C,)", (), "a 0-d tensor (one class index)"
+    else:
+        layout, expected = f"(N, C{extra})", shape[:1] + shape[2:]
+        want = f"of shape {expected} (N{extra})" if extra else f"of shape {expected} (N,)"
+    if tshape != expected:
+        if input.ndim > 1 and target.ndim > 0 and tshape[0] != shape[0]:
+            raise ValueError(f"{name}: input batch size {shape[0]} does not match target batch size {tshape[0]} "
+                             f"(input shape {shape}, target shape {tshape}); they need one target per sample")
+        if tshape == shape:
+            hint = " For class probabilities (a float target of the input's shape) use cross_entropy."
+        elif tuple(n for n in tshape if n != 1) == tuple(n for n in expected if n != 1):
+            view = f"target.view({', '.join(map(str, expected))})" if expected else "target.squeeze()"
+            hint = f" Remove the extra size-1 dims: {view}."
+        else:
+            hint = ""
+        raise RuntimeError(f"{name}: for input of shape {shape} {layout}, the class-index target must be {want}, "
+                           f"but it has shape {tshape}.{hint}")
+    if target.dtype not in (dt.int64, dt.uint8):
+        hint = (" If it holds class probabilities instead, give it the input's shape " + str(shape) + "."
+                if target.dtype.is_floating_point and name == "cross_entropy" else "")
+        raise RuntimeError(f"{name}: class-index targets must be int64 (torch.long), but target has dtype "
+                           f"{target.dtype.name}. Convert with target.long().{hint}")
+    classes = shape[_class_dim(input, name)]
+    t = target.long().array  # (uint8 is allowed too, as in PyTorch)
+    bad = (t != ignore_index) & ((t < 0) | (t >= classes))
+    if bad.any():
+        value = int(t[bad].reshape(-1)[0])
+        message = (f"{name}: target holds class index {value}, out of range for {classes} classes: valid class "
+                   f"indices are [0, {classes - 1}].")
+        if value < 0:
+            message += (f" Negative values are only allowed as ignore_index (now {ignore_index}): to skip these "
+                        f"elements, pass ignore_index={value}.")
+        elif value == classes and int(t[t != ignore_index].min()) >= 1:
+            message += " Are the labels numbered from 1? Subtract 1: target - 1."
+        else:
+            message += f" Does the model output enough classes? Index {value} needs at least {value + 1}."
+        raise IndexError(message)
+
+
+def _nll(logp, target, weight, ignore_index, label_smoothing=0.0):
+    r"""Per-target losses l_n = -w_{y_n} logp[n, y_n] (0 where y_n = ignore_index), and the sum of w_{y_n} over
+    the targets that count (the 'mean' divides by it). With label smoothing eps (cross_entropy only):
+
+        l_n = (1 - eps) (-w_{y_n} logp[n, y_n]) + (eps / C) (-\sum_c w_c logp[n, c])
+    """
+    classes = logp.shape[_class_dim(logp, "nll_loss")]
+    # one row of C log-probabilities per target element: (N, C, d1, ...) -> (N, d1, ..., C) -> (M, C)
+    if logp.ndim > 2:
+        logp = logp.permute(0, *range(2, logp.ndim), 1)
+    rows = logp.reshape(-1, classes)
+    t = target.reshape(-1).long()
+    keep = t != ignore_index
+    t = where(keep, t, 0)                                   # ignored targets pick class 0; masked out below
+    picked = rows[arange(len(t), device=t.device), t]       # logp[n, y_n], by integer-array indexing
+    w = None if weight is None else weight.to(logp.dtype)
+    loss = -picked if w is None else -w[t] * picked
+    if label_smoothing > 0:
+        spread = -rows.sum(1) if w is None else -(rows * w).sum(1)
+        loss = (1 - label_smoothing) * loss + (label_smoothing / classes) * spread
+    loss = where(keep, loss, 0.0)
+    total = keep.sum() if w is None else where(keep, w[t], 0.0).sum()
+    return loss.reshape(target.shape), total
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
+             reduction="mean"):
+    r"""Negative log-likelihood: the loss of log-probabilities for the true classes.
+
+        l_n = -w_{y_n} x_{n, y_n}        (0 when y_n = ignore_index)
+        mean: \sum_n l_n / \sum_n w_{y_n}   over the n with y_n != ignore_index (nan if there are none)
+
+    ``input`` x: log-probabilities, shape (N, C), (N, C, d1, ...) or (C,): the output of log_softmax(dim=1),
+    not probabilities and not raw scores. ``target`` y: class indices, int64, shape (N,), (N, d1, ...) or ();
+    each in [0, C-1], or ignore_index to skip it (e.g. padding). ``weight`` w: optional, one per class, (C,);
+    without it every w_c = 1 and 'mean' is the plain average.
+    nll_loss(log_softmax(z, 1), y) is cross_entropy(z, y); use cross_entropy on raw scores.
+    """
+    reduction = _reduction("nll_loss", reduction, size_average, reduce)
+    _check_tensors("nll_loss", input, target)
+    classes = input.shape[_class_dim(input, "nll_loss")]
+    _check_class_weight("nll_loss", weight, classes)
+    _check_class_indices("nll_loss", input, target, ignore_index)
+    loss, total = _nll(input, target, weight, ignore_index)
+    return _weighted_mean(loss, total) if reduction == "mean" else _reduce(loss, reduction)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
+                  reduction="mean", label_smoothing=0.0):
+    r"""Cross-entropy of logits: the loss for choosing one class out of C.
+
+    ``input`` z: raw scores (logits), shape (N, C), (N, C, d1, ...) (e.g. per pixel) or (C,) for one sample.
+    The log-probabilities logp = log_softmax(z, dim=1) are computed stably (logp_c = z_c - logsumexp(z)),
+    so scores like 1000 or -3000 are fine. ``weight`` w: optional, one per class, shape (C,).
+    The ``target`` takes one of two forms:
+
+    1. Class indices: int64, shape (N,), (N, d1, ...) or (); each in [0, C-1] or ignore_index (skipped).
+
+           l_n = -w_{y_n} logp_{n, y_n}          (0 when y_n = ignore_index)
+           mean: \sum_n l_n / \sum_n w_{y_n}        over the n with y_n != ignore_index (nan if there are none)
+
+       With ``label_smoothing`` eps, the true class gets 1 - eps and every class eps / C of the target:
+
+           l_n = (1 - eps) (-w_{y_n} logp_{n, y_n}) + (eps / C) (-\sum_c w_c logp_{n, c})
+
+       with the same 'mean' denominator.
+
+    2. Class probabilities: float, the input's shape, each row summing to 1 (e.g. one-hot rows, or soft labels).
+
+           q_{n, c} = (1 - eps) y_{n, c} + eps / C     (q = y without label smoothing)
+           l_n = -\sum_c w_c q_{n, c} logp_{n, c}
+           mean: \frac{1}{N} \sum_n l_n     (N counts all of the n (and d1, ...) positions; weights do not divide)
+
+       ignore_index is not used with probabilities.
+    """
+    reduction = _reduction("cross_entropy", reduction, size_average, reduce)
+    _check_tensors("cross_entropy", input, target)
+    class_dim = _class_dim(input, "cross_entropy")
+    classes = input.shape[class_dim]
+    _check_class_weight("cross_entropy", weight, classes)
+    _check_label_smoothing(label_smoothing)
+    logp = input.log_softmax(class_dim)
+    if target.shape == input.shape:  # class probabilities
+        if not target.dtype.is_floating_point:
+            index_shape = tuple(input.shape[:class_dim] + input.shape[class_dim + 1:])
+            raise RuntimeError(f"cross_entropy: target has the input's shape {tuple(input.shape)}, so it is read "
+                               f"as class probabilities, which must be floating point, but its dtype is "
+                               f"{target.dtype.name}. For one-hot rows use target.float(); or pass class indices "
+                               f"instead: target.argmax(dim={class_dim}), shape {index_shape}.")
+        if ignore_index >= 0:
+            raise RuntimeError(f"cross_entropy: ignore_index={ignore_index} is only for class-index targets, not "
+                               "for class probabilities (a float target of the input's shape)")
+        q = target if label_smoothing == 0 else target * (1 - label_smoothing) + label_smoothing / classes
+        if weight is not None:
+            q = q * weight.to(input.dtype).reshape(classes, *[1] * (input.ndim - class_dim - 1))
+        return _reduce(-(logp * q).sum(class_dim), reduction)
+    _check_class_indices("cross_entropy", input, target, ignore_index)
+    loss, total = _nll(logp, target, weight, ignore_index, label_smoothing)
+    return _weighted_mean(loss, total) if reduction == "mean" else _reduce(loss, reduction)

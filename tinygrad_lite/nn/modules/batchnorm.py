@@ -1,0 +1,92 @@
+r"""``BatchNorm1d``: normalise each feature over the batch, then let the network rescale it.
+
+In training, each channel c is normalised with the batch's own mean and (biased) variance,
+    y = (x - \mu_c) / \sqrt{\sigma_c^2 + eps} * weight_c + bias_c,
+and the layer keeps running estimates of \mu and \sigma^2 (buffers ``running_mean``, ``running_var``) for
+evaluation, when there may be no batch to average over: ``model.eval()`` switches to them. See
+``F.batch_norm`` for the update formulas.
+"""
+from ... import dtypes as dt
+from ...creation import ones, tensor, zeros
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
+from .module import Module
+
+
+class BatchNorm1d(Module):
+    """Batch normalisation for inputs (N, C) or (N, C, L), with C = ``num_features`` channels in dim 1.
+
+    - ``momentum``: weight of the new batch in the running averages; ``None`` gives the cumulative average
+      (every batch so far counts equally: momentum = 1 / num_batches_tracked).
+    - ``affine``: learn a per-channel ``weight`` (init 1) and ``bias`` (init 0).
+    - ``track_running_stats``: keep ``running_mean`` (init 0), ``running_var`` (init 1) and ``num_batches_tracked``
+      (int64); without them eval mode normalises with the batch's statistics too.
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
+                 dtype=None, *, bias=True):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = Parameter(ones(num_features, device=device, dtype=dtype))
+            if bias:
+                self.bias = Parameter(zeros(num_features, device=device, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", zeros(num_features, device=device, dtype=dtype))
+            self.register_buffer("running_var", ones(num_features, device=device, dtype=dtype))
+            self.register_buffer("num_batches_tracked", tensor(0, dtype=dt.int64, device=device))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self):
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_var.fill_(1)
+            self.num_batches_tracked.zero_()
+
+    def reset_parameters(self):
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def _check_input(self, input):  # noqa: A002
+        name = f"BatchNorm1d({self.num_features})"
+        F._check_tensor(name, input)
+        if input.ndim not in (2, 3):
+            raise ValueError(f"{name}: expected 2D or 3D input (got {input.ndim}D input of shape {tuple(input.shape)});"
+                             " BatchNorm1d takes (N, C) or (N, C, L)")
+        if input.shape[1] != self.num_features:
+            hint = "num_features must equal the number of features the previous layer produces (its out_features)."
+            if input.ndim == 3 and input.shape[2] == self.num_features:
+                hint = "The input looks like (N, L, C); BatchNorm1d wants channels in dim 1: pass x.transpose(1, 2)."
+            raise RuntimeError(f"{name}: expected {self.num_features} channels in dim 1 of the input, got "
+                               f"{input.shape[1]} (input shape {tuple(input.shape)}). {hint}")
+
+    def forward(self, input):  # noqa: A002
+        self._check_input(input)
+        update = self.training and self.track_running_stats
+        momentum = self.momentum
+        if update and momentum is None:
+            momentum = 1.0 / (int(self.num_batches_tracked) + 1)  # cumulative average over the batches seen
+        use_batch_stats = self.training or self.running_mean is None
+        out = F.batch_norm(input, self.running_mean if update or not self.training else None,
+                           self.running_var if update or not self.training else None,
+                           self.weight, self.bias, use_batch_stats, 0.0 if momentum is None else momentum, self.eps)
+        if update:
+            self.num_batches_tracked.add_(1)  # after the call, so that a rejected batch is not counted
+        return out
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")

@@ -1,0 +1,20 @@
+"""``Flatten``: merge dims into one, e.g. a batch of images (N, 1, 28, 28) into rows (N, 784) for a Linear layer."""
+from .module import Module
+
+
+class Flatten(Module):
+    """Merge dims ``start_dim`` .. ``end_dim`` into one. The default start_dim=1 keeps dim 0, the batch."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, input):  # noqa: A002
+        if input.ndim <= self.start_dim:
+            raise IndexError(f"Flatten(start_dim={self.start_dim}): the input of shape {tuple(input.shape)} has no dim "
+                             f"{self.start_dim}. Flatten keeps dim 0 as the batch; for a single sample add a batch dim "
+                             "first with x.unsqueeze(0)")
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

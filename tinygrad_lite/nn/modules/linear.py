@@ -1,0 +1,56 @@
+"""``Linear`` (the fully connected layer) and ``Identity``.
+
+Linear computes y = x W^T + b for every row x of the input: W has shape (out_features, in_features), PyTorch's
+layout, so weights move between the two libraries unchanged.
+"""
+import math
+
+from ...creation import empty
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
+from .module import Module
+
+
+class Identity(Module):
+    """forward(x) = x. Handy as a placeholder, e.g. to remove a layer from a model. Arguments are ignored."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):  # noqa: A002
+        return input
+
+
+class Linear(Module):
+    r"""y = x W^T + b, applied to the last dim: input (*, in_features) -> output (*, out_features).
+
+    PyTorch's default initialisation: W ~ U(-1/\sqrt{in}, 1/\sqrt{in}) (that is ``kaiming_uniform_`` with
+    a = \sqrt{5}, see ``nn.init``) and b ~ U(-1/\sqrt{in}, 1/\sqrt{in}). The draws come from our global
+    generator, so they are not the numbers PyTorch draws: to compare, copy weights with ``load_state_dict``.
+    """
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(empty((out_features, in_features), device=device, dtype=dtype))
+        if bias:
+            self.bias = Parameter(empty(out_features, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw new weights: W and b from U(-1/sqrt(in_features), 1/sqrt(in_features))."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):  # noqa: A002
+        F._check_linear_input(repr(self), input, self.in_features)
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -1,0 +1,430 @@
+"""``Module``: the base class of every layer and model.
+
+A module is a Python object that keeps three kinds of attributes in three dicts, in the order they were set:
+
+- ``_parameters``: the Parameters it learns (a Linear's ``weight`` and ``bias``);
+- ``_buffers``: tensors that are state but are not learned (a BatchNorm's ``running_mean``);
+- ``_modules``: its sub-modules (the layers of a ``Sequential``).
+
+``__setattr__`` sorts each assignment into the right dict, so ``self.fc = nn.Linear(4, 3)`` in ``__init__`` is
+all it takes to register a layer. Everything else walks these dicts recursively: ``parameters()`` for the
+optimizer, ``state_dict()`` to save, ``train()``/``eval()`` to switch modes, ``to()`` to convert.
+Names are joined with dots along the path, so the keys are PyTorch's ("0.weight", "encoder.fc.bias") and weights
+move between the two libraries.
+
+Not supported (on purpose, to stay short): hooks, ``load_state_dict(assign=True)``, and ``_load_from_state_dict``
+overrides.
+"""
+from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
+
+import numpy as np
+
+from ... import dtypes as dt
+from ...device import device as Device
+from ...device import move
+from ...tensor import Tensor
+from ..parameter import Parameter
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: the keys the model wanted but did not get, and the keys it did not know."""
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+def _addindent(text, spaces):
+    """Indent every line but the first (how a child's repr nests inside its parent's)."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
+
+
+def _quoted(keys):
+    return ", ".join(f'"{key}"' for key in keys)
+
+
+def _as_numpy(value, key):
+    """A state_dict value as a numpy array: ours and PyTorch's tensors (via .detach().cpu().numpy()), arrays, lists."""
+    if hasattr(value, "detach") and hasattr(value, "cpu"):
+        value = value.detach().cpu()
+    if hasattr(value, "numpy"):
+        value = value.numpy()
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"load_state_dict: the value for {key!r} is a {type(value).__name__} of dtype {array.dtype}, "
+                        "not numbers; a state_dict maps names to tensors or arrays")
+    return array
+
+
+class Module:
+    """Base class for all layers and models: subclass it, create layers in ``__init__``, compute in ``forward``.
+
+    ::
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()           # first: creates the dicts that attributes are registered in
+                self.fc = nn.Linear(4, 3)
+            def forward(self, x):
+                return self.fc(x).relu()
+
+    ``net(x)`` calls ``net.forward(x)``.
+    """
+
+    def __init__(self):
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+
+    def forward(self, *args, **kwargs):
+        name = self._get_name()
+        raise NotImplementedError(f'Module [{name}] is missing the required "forward" function: define '
+                                  f"`def forward(self, x): ...` in class {name}; calling the model runs it")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ---------------------------------------------------------------- registering attributes
+    def _check_init(self, name):
+        if "_parameters" not in self.__dict__:
+            cls = self._get_name()
+            raise AttributeError(f"{cls}: cannot assign {name!r} before Module.__init__() has run; call "
+                                 f"super().__init__() as the first line of {cls}.__init__")
+
+    def _check_name(self, kind, name, store):
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+        if name == "" or "." in name:
+            raise KeyError(f'{kind} name can\'t be empty or contain ".", got {name!r} (dots join names in state_dict '
+                           "keys)")
+        if hasattr(self, name) and name not in store:  # re-registering in the same dict is fine
+            raise KeyError(f"attribute {name!r} already exists on {self._get_name()}; pick another name")
+
+    def register_parameter(self, name, param):
+        """Register ``param`` (a Parameter, or None for "no such parameter", like ``Linear(bias=False)``)."""
+        self._check_init(name)
+        self._check_name("parameter", name, self._parameters)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' (nn.Parameter or "
+                            f"None required); wrap it: nn.Parameter(t), or to change the values of an existing "
+                            f"parameter: with torch.no_grad(): module.{name}.copy_(t)")
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Register a tensor that is state but not learned. ``persistent=False`` leaves it out of ``state_dict``."""
+        self._check_init(name)
+        self._check_name("buffer", name, self._buffers)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None "
+                            "required)")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def add_module(self, name, module):
+        """Register a sub-module under ``name`` (what ``self.name = module`` does)."""
+        self._check_init(name)
+        if module is not None and not isinstance(module, Module):
+            hint = ""
+            if isinstance(module, type) and issubclass(module, Module):
+                hint = f"; that is the class, did you mean {module.__name__}() (an instance)?"
+            elif isinstance(module, (list, tuple)):
+                hint = "; to pass a list of layers, unpack it: nn.Sequential(*layers)"
+            raise TypeError(f"{self._get_name()}: {name!r} must be a Module or None, got "
+                            f"{type(module).__name__}{hint}")
+        self._check_name("module", name, self._modules)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def __setattr__(self, name, value):
+        params, modules, buffers = (self.__dict__.get(k) for k in ("_parameters", "_modules", "_buffers"))
+        if isinstance(value, Parameter):
+            self._check_init(name)
+            self._forget(name, keep="_parameters")
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' (nn.Parameter or None "
+                                f"expected); to change its values: with torch.no_grad(): module.{name}.copy_(t)")
+            params[name] = None
+        elif isinstance(value, Module):
+            self._check_init(name)
+            self._forget(name, keep="_modules")
+            modules[name] = value
+        elif modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' (Module or None "
+                                "expected)")
+            modules[name] = None
+        elif buffers is not None and name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")
+            buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name, keep):
+        """Remove ``name`` from the other dicts before it is (re)registered in ``keep``, where it keeps its place."""
+        for store in ("__dict__", "_parameters", "_buffers", "_modules"):
+            if store != keep:
+                getattr(self, store).pop(name, None)
+        self._non_persistent_buffers_set.discard(name)
+
+    def __getattr__(self, name):  # called only when normal lookup fails
+        for store in ("_parameters", "_buffers", "_modules"):
+            found = self.__dict__.get(store)
+            if found is not None and name in found:
+                return found[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for store in (self._parameters, self._buffers, self._modules):
+            if name in store:
+                del store[name]
+                self._non_persistent_buffers_set.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+
+    # ---------------------------------------------------------------- walking the tree
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(name, module) for this module and every module inside it, depth first; this one's name is ``prefix``."""
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        if remove_duplicate:
+            memo.add(id(self))
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is not None:
+                yield from module.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
+
+    def modules(self):
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self):
+        """(name, module) for the direct sub-modules only."""
+        seen = set()
+        for name, module in self._modules.items():
+            if module is not None and id(module) not in seen:
+                seen.add(id(module))
+                yield name, module
+
+    def children(self):
+        for _, module in self.named_children():
+            yield module
+
+    def _named_members(self, store, prefix, recurse, remove_duplicate=True):
+        """(dotted name, tensor) for the tensors in one of the dicts, of this module and (recurse) its sub-modules.
+
+        A tensor shared by two modules (tied weights) is listed once, under its first name.
+        """
+        seen = set()
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, value in getattr(module, store).items():
+                if value is None or id(value) in seen:
+                    continue
+                if remove_duplicate:
+                    seen.add(id(value))
+                yield module_prefix + ("." if module_prefix else "") + name, value
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """(name, parameter) pairs, e.g. ("0.weight", ...), in registration order."""
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse=True):
+        """Every parameter, each once: what you hand to an optimizer."""
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse=True):
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    # ---------------------------------------------------------------- saving and loading
+    def state_dict(self, *, destination=None, prefix="", keep_vars=False):
+        """An OrderedDict from dotted names to tensors: this module's parameters, then its persistent buffers,
+        then each sub-module's, recursively. The tensors are detached but share memory with the model (as in
+        PyTorch): copy them (or save them) if the model will keep training. ``keep_vars=True`` gives the
+        Parameters themselves.
+        """
+        destination = OrderedDict() if destination is None else destination
+        for name, param in self._parameters.items():
+            if param is not None:
+                destination[prefix + name] = param if keep_vars else param.detach()
+        for name, buffer in self._buffers.items():
+            if buffer is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = buffer if keep_vars else buffer.detach()
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+        return destination
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy the values in ``state_dict`` into this model's parameters and buffers, in place.
+
+        The values may be our tensors, PyTorch tensors, numpy arrays or nested lists, so
+        ``model.load_state_dict(torch_model.state_dict())`` works. Each value is converted to the dtype of the
+        tensor it lands in. With ``strict=True`` every key must match; either way every shape must match.
+        Returns ``(missing_keys, unexpected_keys)``.
+
+        Deliberate difference: we check everything before copying anything, so a failed load leaves the model as
+        it was (PyTorch may have copied some tensors before it raises).
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict: expected a dict-like state_dict, got {type(state_dict).__name__}; "
+                            "did you pass the model instead of model.state_dict()?")
+        own = self.state_dict(keep_vars=True)
+        missing = [key for key in own if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in own]
+        errors, copies = [], []
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = _as_numpy(state_dict[key], key)
+            if value.shape != tuple(target.shape):
+                errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from checkpoint, "
+                              f"the shape in current model is {tuple(target.shape)}.")
+            else:
+                copies.append((target, value))
+        if strict:
+            if unexpected:
+                errors.insert(0, f"Unexpected key(s) in state_dict: {_quoted(unexpected)}. ")
+            if missing:
+                errors.insert(0, f"Missing key(s) in state_dict: {_quoted(missing)}. ")
+        if errors:
+            hint = ("The checkpoint was saved from a different architecture: build the model with the same layers and "
+                    "sizes" + (", or pass strict=False to load only the keys that match." if strict else "."))
+            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}\n{}".format(
+                self._get_name(), "\n\t".join(errors), hint))
+        for target, value in copies:
+            target.array[...] = move(value.astype(target.array.dtype, copy=False), target.device)
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ---------------------------------------------------------------- modes and gradients
+    def train(self, mode=True):
+        """Set training mode (Dropout drops, BatchNorm uses batch statistics) here and in every sub-module."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"training mode is expected to be boolean, got {mode!r}")
+        self.training = mode
+        for module in self.children():
+            module.train(mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode: ``train(False)``. Dropout becomes the identity, BatchNorm uses its running statistics."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        """Switch gradient tracking of every parameter on or off (off: freeze the layer)."""
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Forget the gradients of every parameter: set ``.grad`` to None (default) or fill it with zeros."""
+        for param in self.parameters():
+            if param.grad is not None:
+                if set_to_none:
+                    param.grad = None
+                else:
+                    param.grad.zero_()
+
+    # ---------------------------------------------------------------- conversion
+    def to(self, *args, **kwargs):
+        """Convert parameters and buffers in place: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(t)``.
+
+        Only floating point tensors change dtype (``num_batches_tracked`` stays int64). The Parameter objects stay
+        the same, so an optimizer made before ``to`` still holds them. Returns ``self``.
+        """
+        device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, (str, Device)):
+                device = arg
+            elif not isinstance(arg, bool):  # a bool is to()'s positional non_blocking flag
+                dtype = arg
+        if dtype is not None:
+            dtype = dt.as_dtype(dtype)
+            if not dtype.is_floating_point:
+                raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}; "
+                                "use model.float() or model.double()")
+        device = None if device is None else Device(device)
+
+        def convert(array):
+            if dtype is not None and array.dtype.kind == "f":
+                array = array.astype(dtype.np, copy=False)
+            return array if device is None else move(array, device)
+        return self._apply(convert)
+
+    def _apply(self, fn):
+        """Replace the array of every parameter (and its gradient) and every buffer by ``fn(array)``."""
+        for param in self.parameters():
+            param.array = fn(param.array)
+            if param.grad is not None:
+                param.grad.array = fn(param.grad.array)
+        for buffer in self.buffers():
+            buffer.array = fn(buffer.array)
+        return self
+
+    def float(self):
+        return self.to(dt.float32)
+
+    def double(self):
+        return self.to(dt.float64)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else f"cuda:{device}")
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every sub-module (children first) and then on self, e.g. a custom init."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    # ---------------------------------------------------------------- printing
+    def _get_name(self):
+        return type(self).__name__
+
+    def extra_repr(self):
+        """The text inside the parentheses of this module's repr, e.g. "in_features=4, out_features=3, bias=True"."""
+        return ""
+
+    def __repr__(self):
+        extra_lines = self.extra_repr().split("\n") if self.extra_repr() else []
+        child_lines = [f"({name}): {_addindent(repr(module), 2)}" for name, module in self._modules.items()]
+        lines = extra_lines + child_lines
+        text = self._get_name() + "("
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                text += extra_lines[0]
+            else:
+                text += "\n  " + "\n  ".join(lines) + "\n"
+        return text + ")"

@@ -1,0 +1,26 @@
+"""``Parameter``: a tensor that a ``Module`` learns.
+
+A Parameter is an ordinary Tensor with two differences: it requires grad by default, and assigning one to a
+module attribute (``self.weight = Parameter(...)``) registers it, so that ``model.parameters()`` finds it and
+hands it to the optimizer. Results of ops on parameters are plain Tensors.
+"""
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A learnable tensor: ``Parameter(data, requires_grad=True)``. It shares memory with ``data``, as in PyTorch.
+
+    Deliberate difference: PyTorch also accepts a non-tensor here only by accident of subclassing; we ask for a
+    Tensor, so that a float64 numpy array does not silently become a float64 weight.
+    """
+
+    def __init__(self, data=None, requires_grad=True):
+        if data is None:
+            data = Tensor([])
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Parameter: expected a Tensor, got {type(data).__name__}; wrap it first, "
+                            "e.g. nn.Parameter(torch.tensor(x, dtype=torch.float32))")
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
