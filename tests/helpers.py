@@ -111,7 +111,7 @@ seeds = st.integers(0, 2**32 - 1)
 
 @st.composite
 def dims(draw, ndim, allow_none=True, allow_tuple=True):
-    """A reduction ``dim`` for a tensor of ``ndim`` dims: None, an int or a tuple of distinct ints, each maybe negative."""
+    """A reduction ``dim`` for ``ndim`` dims: None, an int, or a tuple of distinct ints; each maybe negative."""
     kinds = ["int"] + (["none"] if allow_none else []) + (["tuple"] if allow_tuple else [])
     kind = draw(st.sampled_from(kinds))
     n = max(ndim, 1)

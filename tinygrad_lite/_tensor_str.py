@@ -6,10 +6,14 @@ from .device import move
 
 
 def tensor_repr(t):
-    """The numbers (4 significant decimals for floats), then the device, dtype and graph facts worth showing."""
+    """The numbers (4 decimals for floats, as PyTorch), then the device, dtype and graph facts worth showing."""
     arr = move(t.array, "cpu")
-    if arr.dtype.kind == "f":
-        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4, floatmode="maxprec_equal")
+    if arr.dtype.kind == "f":  # whole numbers print as `2.`; otherwise 4 decimals for all (`0.5000`), as PyTorch
+        sizes = np.abs(arr[np.isfinite(arr) & (arr != 0)], dtype=np.float64)  # both turn to 1.0000e+03 form alike
+        whole = sizes.size == 0 or bool(np.all(sizes == np.round(sizes)) and sizes.max() < 1e8
+                                        and sizes.max() <= 1000 * sizes.min())
+        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4,
+                               floatmode="maxprec_equal" if whole else "fixed")
     else:
         body = np.array2string(arr, separator=", ", prefix="tensor(")
     extra = []

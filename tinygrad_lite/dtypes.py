@@ -10,6 +10,8 @@ Type promotion follows PyTorch, not numpy. The rule has two parts:
 """
 import numpy as np
 
+from .device import move
+
 
 class dtype:
     """One element type: its PyTorch-style name, the numpy dtype that stores it, and its category."""
@@ -25,7 +27,7 @@ class dtype:
         return f"tinygrad_lite.{self.name}"
 
     def __reduce__(self):  # dtypes are singletons: copies and pickles resolve to the same object
-        return (getattr, (_this_module(), self.name))
+        return (as_dtype, (self.name,))
 
 
 BOOL, INT, FLOAT = 0, 1, 2
@@ -44,11 +46,6 @@ _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64)
 
 _default_float = float32
-
-
-def _this_module():
-    import sys
-    return sys.modules[__name__]
 
 
 def get_default_dtype():
@@ -79,8 +76,8 @@ def as_dtype(d):
     import builtins
     if isinstance(d, dtype):
         return d
-    if d is builtins.float:
-        return _default_float
+    if d is builtins.float:  # a Python float is a C double: PyTorch maps dtype=float to float64
+        return float64
     if d is builtins.int:
         return int64
     if d is builtins.bool:
@@ -129,3 +126,34 @@ def result_type(*operands):
             if result is None or d.category > result.category:
                 result = d
     return result
+
+
+def as_array(data, dtype=None, device=None):
+    """Turn numbers, (nested) lists, numpy/CuPy arrays or Tensors into an array of a supported dtype.
+
+    Python floats become the default float type (float32) and Python ints become int64, as in PyTorch;
+    numpy arrays keep their dtype.
+    """
+    from .tensor import Tensor  # (here, not at the top: tensor.py imports this module)
+    if isinstance(data, Tensor):
+        arr = data.array
+    elif hasattr(data, "__array_namespace__") or isinstance(data, np.generic):
+        arr = data  # a numpy or CuPy array (or numpy scalar): keep its dtype
+    else:
+        try:
+            arr = np.asarray(data)
+        except ValueError as e:
+            raise ValueError(f"tensor(): could not turn {type(data).__name__} into an array; are the nested lists "
+                             f"ragged (rows of different lengths)? ({e})") from None
+        if arr.dtype.kind == "f":  # (with a dtype given, convert once below, straight from the exact Python floats)
+            arr = arr.astype(get_default_dtype().np) if dtype is None else arr
+        elif arr.dtype.kind in "iu":
+            arr = arr.astype(np.int64)
+        elif arr.dtype.kind != "b":
+            raise TypeError(f"tensor(): expected numbers, got {type(data).__name__} of dtype {arr.dtype}")
+    d = as_dtype(dtype) if dtype is not None else from_numpy_dtype(arr.dtype)
+    if arr.dtype != d.np:
+        arr = arr.astype(d.np)
+    if isinstance(arr, np.generic):
+        arr = np.asarray(arr)
+    return move(arr, device) if device is not None else arr

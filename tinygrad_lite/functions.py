@@ -13,7 +13,7 @@ def cat(tensors, dim=0):
     """Join tensors along an existing dim: the backward hands each input its slice of the gradient."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("cat: expected a non-empty list of tensors")
+        raise ValueError("cat: expected a non-empty list of tensors")  # ValueError, as PyTorch
     first = tensors[0]
     d = dim_index(dim, first.ndim, "cat")
     for i, t in enumerate(tensors[1:], 1):
@@ -27,11 +27,13 @@ def cat(tensors, dim=0):
 def stack(tensors, dim=0):
     """Join equally shaped tensors along a new dim: unsqueeze each, then cat."""
     tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack: expected a non-empty list of tensors")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
             raise RuntimeError(f"stack: expects each tensor to be of equal shape, but got {tuple(tensors[0].shape)} "
                                f"at entry 0 and {tuple(t.shape)} at entry {i}")
-    d = dim_index(dim, tensors[0].ndim + 1, "stack") if tensors else 0
+    d = dim_index(dim, tensors[0].ndim + 1, "stack")
     return cat([t.unsqueeze(d) for t in tensors], dim=d)
 
 

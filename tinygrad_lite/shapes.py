@@ -26,7 +26,8 @@ def dim_indices(dim, ndim, op):
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, builtins.int) else tuple(dim)
-    return tuple(dim_index(d, ndim, op) for d in dims)
+    dims = tuple(dim_index(d, ndim, op) for d in dims)
+    return dims if ndim else ()  # a 0-d tensor accepts dim 0 or -1 (as PyTorch): there is no axis to reduce
 
 
 def shape_args(shape):

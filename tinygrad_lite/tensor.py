@@ -24,6 +24,7 @@ from .device import array_module_of, device_of, move
 from .device import device as Device
 from .random import rng
 from ._tensor_str import tensor_repr
+from .dtypes import as_array
 from .shapes import check_broadcast, dim_index, dim_indices, shape_args
 
 
@@ -39,36 +40,6 @@ class Size(tuple):
 
 return_types_max = namedtuple("max", ["values", "indices"])
 return_types_min = namedtuple("min", ["values", "indices"])
-
-
-def as_array(data, dtype=None, device=None):
-    """Turn numbers, (nested) lists, numpy/CuPy arrays or Tensors into an array of a supported dtype.
-
-    Python floats become the default float type (float32) and Python ints become int64, as in PyTorch;
-    numpy arrays keep their dtype.
-    """
-    if isinstance(data, Tensor):
-        arr = data.array
-    elif hasattr(data, "__array_namespace__") or isinstance(data, np.generic):
-        arr = data  # a numpy or CuPy array (or numpy scalar): keep its dtype
-    else:
-        try:
-            arr = np.asarray(data)
-        except ValueError as e:
-            raise ValueError(f"tensor(): could not turn {type(data).__name__} into an array; are the nested lists "
-                             f"ragged (rows of different lengths)? ({e})") from None
-        if arr.dtype.kind == "f":
-            arr = arr.astype(dt.get_default_dtype().np)
-        elif arr.dtype.kind in "iu":
-            arr = arr.astype(np.int64)
-        elif arr.dtype.kind != "b":
-            raise TypeError(f"tensor(): expected numbers, got {type(data).__name__} of dtype {arr.dtype}")
-    d = dt.as_dtype(dtype) if dtype is not None else dt.from_numpy_dtype(arr.dtype)
-    if arr.dtype != d.np:
-        arr = arr.astype(d.np)
-    if isinstance(arr, np.generic):
-        arr = np.asarray(arr)
-    return move(arr, device) if device is not None else arr
 
 
 class Tensor:
@@ -202,11 +173,14 @@ class Tensor:
         return self
 
     # ---------------------------------------------------------------- arithmetic, with PyTorch's type promotion
+    def _lift(self, other, ints_too=False):
+        """Python numbers stay numbers (exact, and 'weak' in type promotion); lists and arrays become tensors."""
+        other = other.item() if isinstance(other, np.generic) else other
+        numbers = (builtins.float,) if ints_too else (builtins.int, builtins.float)
+        return other if isinstance(other, (Tensor, *numbers)) else Tensor(other, device=self.device)
+
     def _binary(self, op, other, reverse=False, float_result=False):
-        if not isinstance(other, Tensor):
-            other = other.item() if isinstance(other, np.generic) else other
-            if not isinstance(other, (builtins.int, builtins.float)):  # bool is an int too
-                other = Tensor(other, device=self.device)
+        other = self._lift(other)
         a, b = (other, self) if reverse else (self, other)
         dtype = dt.result_type(a, b)
         if float_result and not dtype.is_floating_point:
@@ -240,9 +214,9 @@ class Tensor:
     def maximum(self, other): return self._binary(Maximum, other)
     def minimum(self, other): return -(-self).maximum(-other)  # min(x, y) = -max(-x, -y)
 
-    # comparisons make boolean tensors; they have no gradient
+    # comparisons make boolean tensors; they have no gradient. A Python float stays exact (x == 0.1 for float64 x)
     def _compare(self, ufunc, other):
-        other = other if isinstance(other, Tensor) else Tensor(other, device=self.device)
+        other = self._lift(other, ints_too=True)  # ints become tensors: uint8 == -100 wraps, as in PyTorch
         dtype = dt.result_type(self, other)
         return Tensor._make(ufunc(_operand(self, dtype, self).array, _operand(other, dtype, self).array), None)
 
@@ -314,6 +288,8 @@ class Tensor:
         if dim is None:
             return Amax.apply(self, dim=None, keepdim=False)
         d = dim_index(dim, self.ndim, "max")
+        if self.ndim == 0:  # PyTorch accepts dim 0 or -1 here: the value itself, at index 0
+            return self.reshape(1).max(0)
         return return_types_max(MaxAlongDim.apply(self, dim=d, keepdim=keepdim), self.argmax(d, keepdim))
 
     def min(self, dim=None, keepdim=False):
@@ -345,11 +321,11 @@ class Tensor:
             correction = 0 if unbiased is False else 1
         dims = dim_indices(dim, self.ndim, "var")
         n = self.numel() if dims is None else int(np.prod([self.shape[d] for d in dims]))
-        squares = (self - self.mean(dims, keepdim=True)) ** 2
-        return squares.sum(dims, keepdim=keepdim) / builtins.max(n - correction, 0)
+        return ((self - self.mean(dims, True)) ** 2).sum(dims, keepdim=keepdim) / builtins.max(n - correction, 0)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        v = self.var(dim, unbiased, keepdim, correction=correction)
+        return where(v == 0, 0.0, where(v == 0, 1.0, v).sqrt())  # where v = 0, PyTorch's gradient is 0, not 0 * inf
 
     def logsumexp(self, dim, keepdim=False):
         """log(sum(exp(x))) computed stably as m + log(sum(exp(x - m))) with m the max (treated as a constant)."""
@@ -381,6 +357,8 @@ class Tensor:
         if self.ndim == 0:
             return self.reshape(1)
         s, e = dim_index(start_dim, self.ndim, "flatten"), dim_index(end_dim, self.ndim, "flatten")
+        if s > e:
+            raise RuntimeError(f"flatten: start_dim ({start_dim}) cannot come after end_dim ({end_dim})")
         return self.reshape(*self.shape[:s], -1, *self.shape[e + 1:])
 
     def squeeze(self, dim=None):
@@ -415,10 +393,10 @@ class Tensor:
         return Permute.apply(self, dims=dims)
 
     def transpose(self, dim0, dim1):
-        order = list(range(self.ndim))
+        order = list(range(builtins.max(self.ndim, 1)))  # a 0-d tensor accepts dims 0 and -1, as in PyTorch
         d0, d1 = dim_index(dim0, self.ndim, "transpose"), dim_index(dim1, self.ndim, "transpose")
         order[d0], order[d1] = order[d1], order[d0]
-        return Permute.apply(self, dims=tuple(order))
+        return Permute.apply(self, dims=tuple(order[:self.ndim]))
 
     def t(self):
         if self.ndim > 2:
@@ -567,7 +545,8 @@ class Tensor:
         return builtins.bool(self.item())
 
     def __format__(self, spec):
-        return format(self.item(), spec) if self.numel() == 1 and spec else repr(self)
+        """A 0-d tensor formats as its number (f"{loss}" gives 0.25, as in PyTorch); others print as repr."""
+        return format(self.item(), spec) if self.ndim == 0 or (self.numel() == 1 and spec) else repr(self)
 
     def __repr__(self):
         return tensor_repr(self)

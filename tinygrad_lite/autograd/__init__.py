@@ -10,7 +10,8 @@ from .gradcheck import gradcheck
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
     """The gradients of ``outputs`` with respect to ``inputs``, returned as a tuple; ``.grad`` is left alone."""
-    from ..tensor import Tensor, as_array, run_backward
+    from ..dtypes import as_array
+    from ..tensor import Tensor, run_backward
     if create_graph:
         raise NotImplementedError("grad: create_graph=True (gradients of gradients) is not supported")
     out = outputs[0] if isinstance(outputs, (tuple, list)) else outputs

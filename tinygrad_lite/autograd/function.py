@@ -26,7 +26,7 @@ from . import grad_mode
 class Function:
     inputs = ()            # the input Tensors, in order: the edges of the graph
     torch_style = False    # forward/backward written PyTorch's way, as staticmethods taking ctx and Tensors
-    needs_input_grad = ()  # per input: does it require grad? (skip work for those that don't)
+    needs_input_grad = ()  # per input (per argument, if torch_style): does it require grad? (skip work if not)
     _saved = ()
 
     def __init_subclass__(cls, **kwargs):
@@ -65,7 +65,8 @@ class Function:
         from ..tensor import Tensor
         ctx = cls()
         ctx.inputs = tuple(a for a in args if isinstance(a, Tensor))
-        ctx.needs_input_grad = tuple(t.requires_grad for t in ctx.inputs)
+        flagged = args if cls.torch_style else ctx.inputs  # PyTorch's ctx has a flag for every argument of forward
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in flagged)
         if cls.torch_style:
             with grad_mode.no_grad():
                 out = cls.forward(ctx, *[a.detach() if isinstance(a, Tensor) else a for a in args], **kwargs)

@@ -27,6 +27,17 @@ class set_grad_enabled:
         global _enabled
         _enabled = self.prev
 
+    def __call__(self, func):
+        """As a decorator (``@set_grad_enabled(False)``): undo the switch made at decoration, apply it per call."""
+        global _enabled
+        mode, _enabled = _enabled, self.prev
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return func(*args, **kwargs)
+        return wrapper
+
 
 class _GradMode:
     mode = None

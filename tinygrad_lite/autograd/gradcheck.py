@@ -30,15 +30,15 @@ def numeric_jacobians(fn, inputs, eps):
         if not getattr(x, "requires_grad", False):
             jacobians.append(None)
             continue
-        flat = x.array.reshape(-1)  # a view: nudging it nudges x
         columns = []
-        for j in range(flat.size):
-            original = flat[j].item()
-            flat[j] = original + eps
+        for j in range(x.array.size):
+            at = np.unravel_index(j, x.array.shape)  # nudge x.array itself (it may be a non-contiguous view)
+            original = x.array[at].item()
+            x.array[at] = original + eps
             plus = _flat_outputs(fn, inputs)
-            flat[j] = original - eps
+            x.array[at] = original - eps
             minus = _flat_outputs(fn, inputs)
-            flat[j] = original
+            x.array[at] = original
             columns.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
         jacobians.append([np.stack([c[o] for c in columns], axis=1) for o in range(len(columns[0]))]
                          if columns else None)

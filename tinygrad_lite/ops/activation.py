@@ -63,7 +63,8 @@ class Tanh(Function):
 
 
 def _erf(x):
-    """The error function, elementwise (numpy has none; CuPy's lives in cupyx)."""
+    """The error function, elementwise. numpy has none, so on the CPU we loop over math.erf: exact but slow
+    (about 0.4 us per element); GELU(approximate="tanh") avoids it. CuPy's erf lives in cupyx."""
     if array_module_of(x) is np:
         return np.vectorize(math.erf, otypes=[x.dtype])(x)
     import cupyx.scipy.special
@@ -76,21 +77,23 @@ class GELU(Function):
     ``approximate="tanh"`` uses \Phi(x) \approx (1 + \tanh(\sqrt{2/\pi}(x + 0.044715 x^3))) / 2, as PyTorch does.
     """
     def forward(self, x, approximate="none"):
-        self.save_for_backward(x)
         self.approximate = approximate
         if approximate == "tanh":
-            self.t = np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3))
-            return 0.5 * x * (1 + self.t)
-        self.cdf = 0.5 * (1 + _erf(x / math.sqrt(2)))
-        return x * self.cdf
+            t = np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3))
+            self.save_for_backward(x, t)
+            return 0.5 * x * (1 + t)
+        cdf = 0.5 * (1 + _erf(x / math.sqrt(2)))
+        self.save_for_backward(x, cdf)
+        return x * cdf
 
     def backward(self, g):
-        x, = self.saved_tensors
         if self.approximate == "tanh":
+            x, t = self.saved_tensors
             du = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
-            return g * (0.5 * (1 + self.t) + 0.5 * x * (1 - self.t * self.t) * du)
+            return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
+        x, cdf = self.saved_tensors
         pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-        return g * (self.cdf + x * pdf)
+        return g * (cdf + x * pdf)
 
 
 class Softmax(Function):

@@ -49,7 +49,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):  # noqa: A002
-        F._check_linear_input(repr(self), input, self.in_features)
+        F._check_linear_input(self, input, self.in_features)  # self: its repr names the layer, formatted only on error
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):

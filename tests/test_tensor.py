@@ -1,0 +1,532 @@
+"""Tensors themselves, against PyTorch: creation functions, random numbers, attributes, conversions and printing."""
+import importlib.util
+
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_lite as tl
+
+DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+NP_DTYPES = [np.bool_, np.uint8, np.int8, np.int16, np.int32, np.int64, np.float16, np.float32, np.float64]
+
+
+def name(dtype):
+    """'float32' for tinygrad_lite.float32 and torch.float32 alike."""
+    return str(dtype).split(".")[-1]
+
+
+def assert_same(ours, theirs, rtol=0, atol=0):
+    """Same shape, same dtype, same numbers (exactly, unless told otherwise)."""
+    assert isinstance(ours, tl.Tensor)
+    assert tuple(ours.shape) == tuple(theirs.shape), (ours.shape, theirs.shape)
+    assert name(ours.dtype) == name(theirs.dtype), (ours.dtype, theirs.dtype)
+    assert ours.requires_grad == theirs.requires_grad
+    np.testing.assert_allclose(ours.detach().numpy().astype(np.float64),
+                               theirs.detach().numpy().astype(np.float64), rtol=rtol, atol=atol)
+
+
+def torch_repr(t):
+    """PyTorch's repr written with our module name, to compare with ours."""
+    return repr(t).replace("torch.", "tinygrad_lite.")
+
+
+# ------------------------------------------------------------------------------------------------ tensor()
+@pytest.mark.parametrize("data", [
+    [1.0, 2.0, 3.0], [[1, 2], [3, 4]], [True, False], 3, 2.5, True, [], [[1.5]], [1, 2.5], [True, 2], [True, 2.5],
+    [[[1.0], [2.0]], [[3.0], [4.0]]], -7, [0, -1, 2 ** 40],
+], ids=repr)
+def test_tensor_from_python_data(data):
+    assert_same(tl.tensor(data), torch.tensor(data))
+
+
+@pytest.mark.parametrize("np_dtype", NP_DTYPES, ids=lambda d: np.dtype(d).name)
+def test_tensor_from_numpy_array_keeps_dtype(np_dtype):
+    data = np.array([[0, 1, 2], [3, 4, 5]]).astype(np_dtype)
+    assert_same(tl.tensor(data), torch.tensor(data))
+    assert_same(tl.from_numpy(data), torch.from_numpy(data))
+
+
+@pytest.mark.parametrize("scalar", [np.float64(2.5), np.float32(1.5), np.int32(3), np.int64(-4), np.bool_(True)],
+                         ids=repr)
+def test_tensor_from_numpy_scalar(scalar):
+    assert_same(tl.tensor(scalar), torch.tensor(scalar))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_tensor_with_dtype_argument(dtype):
+    data = [0.0, 1.0, 2.0]
+    assert_same(tl.tensor(data, dtype=getattr(tl, dtype)), torch.tensor(data, dtype=getattr(torch, dtype)))
+
+
+@pytest.mark.parametrize("py_type", [float, int, bool])
+def test_python_types_as_dtype(py_type):
+    assert_same(tl.tensor([0, 1, 2], dtype=py_type), torch.tensor([0, 1, 2], dtype=py_type))
+    assert_same(tl.zeros(2, dtype=py_type), torch.zeros(2, dtype=py_type))
+    assert_same(tl.ones(2).to(py_type), torch.ones(2).to(py_type))
+
+
+def test_dtype_aliases():
+    for alias in ("half", "float", "double", "short", "int", "long"):
+        assert name(getattr(tl, alias)) == name(getattr(torch, alias))
+
+
+def test_tensor_copies_its_input():
+    data = np.array([1.0, 2.0], dtype=np.float32)
+    t = tl.tensor(data)
+    data[0] = 100.0
+    assert t[0].item() == 1.0
+    u = tl.tensor(t)
+    t[1] = 50.0
+    assert u[1].item() == 2.0
+
+
+def test_from_numpy_shares_memory():
+    data = np.array([1.0, 2.0, 3.0])
+    t = tl.from_numpy(data)
+    assert t.dtype is tl.float64
+    data[0] = 10.0
+    assert t[0].item() == 10.0
+    t[1] = 20.0
+    assert data[1] == 20.0
+    assert np.shares_memory(t.numpy(), data)
+
+
+def test_numpy_of_a_cpu_tensor_shares_memory():
+    t = tl.zeros(3)
+    view = t.numpy()
+    view[0] = 5.0
+    assert t[0].item() == 5.0
+
+
+def test_tensor_from_ragged_lists_explains():
+    with pytest.raises(ValueError, match="ragged"):
+        tl.tensor([[1, 2], [3]])
+
+
+@pytest.mark.parametrize("T", [torch, tl], ids=["torch", "tinygrad_lite"])
+def test_tensor_requires_grad_argument(T):
+    t = T.tensor([1.0, 2.0], requires_grad=True)
+    assert t.requires_grad and t.is_leaf and t.grad is None
+
+
+# ------------------------------------------------------------------------------------------------ creation functions
+@pytest.mark.parametrize("fn", ["zeros", "ones", "empty"])
+@pytest.mark.parametrize("args, kwargs", [((2, 3), {}), (((2, 3),), {}), (([4],), {}), (((),), {}), ((0,), {}),
+                                          ((2,), {"dtype": "int32"}), ((1, 2, 3), {"dtype": "float64"}),
+                                          ((2,), {"dtype": "bool"}), ((3,), {"requires_grad": True})])
+def test_zeros_ones_empty(fn, args, kwargs):
+    tk = {k: getattr(torch, v) if k == "dtype" else v for k, v in kwargs.items()}
+    lk = {k: getattr(tl, v) if k == "dtype" else v for k, v in kwargs.items()}
+    theirs, ours = getattr(torch, fn)(*args, **tk), getattr(tl, fn)(*args, **lk)
+    if fn == "empty":  # uninitialised in PyTorch: compare everything but the numbers
+        assert tuple(ours.shape) == tuple(theirs.shape) and name(ours.dtype) == name(theirs.dtype)
+        assert ours.requires_grad == theirs.requires_grad
+    else:
+        assert_same(ours, theirs)
+
+
+@pytest.mark.parametrize("fill", [7.5, 3, True, -2, 0.0])
+def test_full_infers_dtype_from_fill_value(fill):
+    assert_same(tl.full((2, 3), fill), torch.full((2, 3), fill))
+    assert_same(tl.full((2,), fill, dtype=tl.float64), torch.full((2,), fill, dtype=torch.float64))
+    assert_same(tl.full([3], fill), torch.full([3], fill))
+
+
+@pytest.mark.parametrize("source_dtype", ["float32", "float64", "int64", "int32", "bool", "float16"])
+def test_like_functions_keep_shape_and_dtype(source_dtype):
+    src_t = torch.ones(2, 3, dtype=getattr(torch, source_dtype))
+    src_l = tl.ones(2, 3, dtype=getattr(tl, source_dtype))
+    assert_same(tl.zeros_like(src_l), torch.zeros_like(src_t))
+    assert_same(tl.ones_like(src_l), torch.ones_like(src_t))
+    assert_same(tl.full_like(src_l, 1), torch.full_like(src_t, 1))
+    assert_same(tl.zeros_like(src_l, dtype=tl.float64), torch.zeros_like(src_t, dtype=torch.float64))
+
+
+def test_like_functions_do_not_copy_requires_grad():
+    src_t, src_l = torch.ones(2, requires_grad=True), tl.ones(2, requires_grad=True)
+    assert_same(tl.zeros_like(src_l), torch.zeros_like(src_t))
+    assert_same(tl.ones_like(src_l, requires_grad=True), torch.ones_like(src_t, requires_grad=True))
+
+
+@pytest.mark.parametrize("args, kwargs", [
+    ((5,), {}), ((2, 9), {}), ((0, 10, 3), {}), ((10, 0, -2), {}), ((-3, 3), {}), ((5.0,), {}), ((0, 1, 0.25), {}),
+    ((1.0, 4), {}), ((0, 2.5, 0.5), {}), ((5,), {"dtype": "float32"}), ((0, 6, 2), {"dtype": "float64"}),
+    ((4,), {"dtype": "int32"}), ((4,), {"requires_grad": False}),
+])
+def test_arange(args, kwargs):
+    tk = {k: getattr(torch, v) if k == "dtype" else v for k, v in kwargs.items()}
+    lk = {k: getattr(tl, v) if k == "dtype" else v for k, v in kwargs.items()}
+    assert_same(tl.arange(*args, **lk), torch.arange(*args, **tk), atol=1e-7)
+
+
+@pytest.mark.parametrize("args, kwargs", [((0, 1, 5), {}), ((-1, 1, 7), {}), ((0, 10, 3), {"dtype": "float64"}),
+                                          ((3, 3, 1), {}), ((-np.pi, np.pi, 2000), {}), ((2, -2, 4), {})])
+def test_linspace(args, kwargs):
+    tk = {k: getattr(torch, v) if k == "dtype" else v for k, v in kwargs.items()}
+    lk = {k: getattr(tl, v) if k == "dtype" else v for k, v in kwargs.items()}
+    assert_same(tl.linspace(*args, **lk), torch.linspace(*args, **tk), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("args", [(1,), (3,), (2, 4), (4, 2), (0,)])
+def test_eye(args):
+    assert_same(tl.eye(*args), torch.eye(*args))
+    assert_same(tl.eye(*args, dtype=tl.float64), torch.eye(*args, dtype=torch.float64))
+
+
+def test_creation_requires_grad_keyword():
+    for fn in ("zeros", "ones", "randn", "rand"):
+        t = getattr(tl, fn)(2, 2, requires_grad=True)
+        assert t.requires_grad and t.is_leaf
+    assert tl.eye(2, requires_grad=True).requires_grad
+    assert tl.linspace(0, 1, 3, requires_grad=True).requires_grad
+    assert tl.full((2,), 1.0, requires_grad=True).requires_grad
+
+
+# ------------------------------------------------------------------------------------------------ random numbers
+@pytest.mark.parametrize("fn", ["randn", "rand"])
+def test_random_float_shapes_and_dtypes(fn):
+    for args, kwargs in (((2, 3), {}), (((4,),), {}), ((5,), {"dtype": tl.float64}), (((),), {})):
+        ours = getattr(tl, fn)(*args, **kwargs)
+        theirs = getattr(torch, fn)(*args, **{k: getattr(torch, v.name) for k, v in kwargs.items()})
+        assert tuple(ours.shape) == tuple(theirs.shape) and name(ours.dtype) == name(theirs.dtype)
+
+
+def test_rand_is_in_unit_interval_and_randn_is_standard_normal():
+    u = tl.rand(20000).numpy()
+    assert u.min() >= 0.0 and u.max() < 1.0 and abs(u.mean() - 0.5) < 0.01
+    z = tl.randn(20000).numpy()
+    assert abs(z.mean()) < 0.03 and abs(z.std() - 1.0) < 0.03
+
+
+def test_randint_forms_range_and_dtype():
+    a = tl.randint(0, 10, (1000,))
+    assert a.dtype is tl.int64 and tuple(a.shape) == (1000,)
+    assert a.numpy().min() >= 0 and a.numpy().max() <= 9 and len(np.unique(a.numpy())) == 10
+    b = tl.randint(5, (2, 3))  # randint(high, size)
+    assert tuple(b.shape) == (2, 3) and b.numpy().min() >= 0 and b.numpy().max() < 5
+    c = tl.randint(-3, 3, size=(500,))
+    assert c.numpy().min() == -3 and c.numpy().max() == 2
+    assert tl.randint(0, 2, (3,), dtype=tl.int32).dtype is tl.int32
+    assert tuple(torch.randint(5, (2, 3)).shape) == tuple(b.shape)
+
+
+def test_randperm_is_a_permutation():
+    p = tl.randperm(50)
+    assert p.dtype is tl.int64 and name(torch.randperm(3).dtype) == "int64"
+    assert sorted(p.tolist()) == list(range(50))
+    assert p.tolist() != list(range(50))
+
+
+def test_randn_like_and_rand_like():
+    src = tl.zeros(3, 2, dtype=tl.float64)
+    for fn in (tl.randn_like, tl.rand_like):
+        t = fn(src)
+        assert t.shape == (3, 2) and t.dtype is tl.float64
+
+
+@pytest.mark.parametrize("draw", [lambda: tl.randn(5), lambda: tl.rand(2, 2), lambda: tl.randint(0, 100, (6,)),
+                                  lambda: tl.randperm(10)], ids=["randn", "rand", "randint", "randperm"])
+def test_same_seed_gives_same_numbers(draw):
+    tl.manual_seed(123)
+    first, second = draw(), draw()
+    tl.manual_seed(123)
+    again = draw()
+    np.testing.assert_array_equal(first.numpy(), again.numpy())
+    assert not np.array_equal(first.numpy(), second.numpy())
+    tl.manual_seed(124)
+    assert not np.array_equal(first.numpy(), draw().numpy())
+
+
+def test_manual_seed_returns_a_generator_and_initial_seed():
+    g = tl.manual_seed(7)
+    assert isinstance(g, tl.Generator)
+    assert tl.initial_seed() == 7
+
+
+def test_generator_objects():
+    g1, g2 = tl.Generator().manual_seed(5), tl.Generator().manual_seed(5)
+    assert g1.initial_seed() == 5
+    tl.manual_seed(0)
+    global_before = tl.get_rng_state()
+    a = tl.randn(4, generator=g1)
+    b = tl.randn(4, generator=g2)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert tl.get_rng_state() == global_before  # a generator's draws leave the global one alone
+    np.testing.assert_array_equal(tl.randperm(8, generator=tl.Generator().manual_seed(1)).numpy(),
+                                  tl.randperm(8, generator=tl.Generator().manual_seed(1)).numpy())
+    np.testing.assert_array_equal(tl.randint(0, 9, (5,), generator=tl.Generator().manual_seed(2)).numpy(),
+                                  tl.randint(0, 9, (5,), generator=tl.Generator().manual_seed(2)).numpy())
+
+
+def test_rng_state_round_trip():
+    tl.manual_seed(42)
+    tl.randn(3)
+    state = tl.get_rng_state()
+    a = tl.randn(5)
+    b = tl.rand(2)
+    tl.set_rng_state(state)
+    np.testing.assert_array_equal(tl.randn(5).numpy(), a.numpy())
+    np.testing.assert_array_equal(tl.rand(2).numpy(), b.numpy())
+    g = tl.Generator().manual_seed(3)
+    s = g.get_state()
+    x = tl.rand(3, generator=g)
+    g.set_state(s)
+    np.testing.assert_array_equal(tl.rand(3, generator=g).numpy(), x.numpy())
+
+
+def test_in_place_random_fills_use_the_seed():
+    tl.manual_seed(9)
+    a = tl.zeros(4).normal_()
+    b = tl.zeros(4).uniform_(-1, 1)
+    tl.manual_seed(9)
+    np.testing.assert_array_equal(tl.zeros(4).normal_().numpy(), a.numpy())
+    np.testing.assert_array_equal(tl.zeros(4).uniform_(-1, 1).numpy(), b.numpy())
+    assert b.numpy().min() >= -1 and b.numpy().max() < 1
+
+
+# ------------------------------------------------------------------------------------------------ attributes
+def test_shape_is_a_tuple_like_size():
+    for T in (torch, tl):
+        t = T.zeros(2, 3)
+        assert isinstance(t.shape, tuple) and isinstance(t.shape, T.Size)
+        assert t.shape == (2, 3) and t.shape == T.Size([2, 3]) and t.size() == t.shape
+        assert t.shape[0] == 2 and t.shape[-1] == 3 and list(t.shape) == [2, 3]
+        assert t.size(0) == 2 and t.size(-1) == 3 and t.size(1) == 3
+        assert t.shape.numel() == 6
+        rows, cols = t.shape
+        assert (rows, cols) == (2, 3)
+    assert repr(tl.zeros(2, 3).shape) == "tinygrad_lite.Size([2, 3])"
+    assert repr(torch.zeros(2, 3).shape) == "torch.Size([2, 3])"
+    assert tl.zeros(()).shape == () and tl.zeros(()).dim() == 0
+
+
+@pytest.mark.parametrize("T", [torch, tl], ids=["torch", "tinygrad_lite"])
+def test_basic_attributes(T):
+    t = T.ones(2, 3, 4)
+    assert t.dtype == T.float32 and t.dtype is T.float32
+    assert t.device.type == "cpu" and str(t.device) == "cpu" and t.device == T.device("cpu")
+    assert not t.requires_grad and t.grad is None and t.is_leaf and t.grad_fn is None
+    assert t.dim() == 3 and t.ndim == 3 and t.numel() == 24 and len(t) == 2
+    assert t.is_floating_point() and not T.tensor([1]).is_floating_point()
+    assert not t.is_cuda
+    assert isinstance(t.data, T.Tensor) and not t.data.requires_grad
+
+
+def test_device_compares_equal_to_its_name():
+    """An extension: PyTorch's device("cpu") == "cpu" is False; ours is True (fewer surprises for learners)."""
+    assert tl.ones(1).device == "cpu"
+    assert tl.ones(1).device != "cuda"
+
+
+def test_data_shares_memory_with_the_tensor():
+    w = tl.tensor([1.0, 2.0], requires_grad=True)
+    d = w.data
+    d[0] = 5.0
+    assert w[0].item() == 5.0 and w.requires_grad
+
+
+# ------------------------------------------------------------------------------------------------ conversions
+@pytest.mark.parametrize("data", [3.5, 7, True, [2.5], [[4]]], ids=repr)
+def test_item_and_python_numbers(data):
+    ours, theirs = tl.tensor(data), torch.tensor(data)
+    assert ours.item() == theirs.item() and type(ours.item()) is type(theirs.item())
+    assert float(ours) == float(theirs) and int(ours) == int(theirs) and bool(ours) == bool(theirs)
+
+
+def test_numpy_and_tolist():
+    data = [[1.5, 2.0], [3.0, -4.25]]
+    ours, theirs = tl.tensor(data), torch.tensor(data)
+    assert isinstance(ours.numpy(), np.ndarray) and ours.numpy().dtype == theirs.numpy().dtype
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert ours.tolist() == theirs.tolist() == data
+    assert tl.tensor([1, 2]).tolist() == [1, 2] and isinstance(tl.tensor([1, 2]).tolist()[0], int)
+    assert tl.tensor(2.5).tolist() == 2.5
+    assert np.asarray(ours).dtype == np.float32
+
+
+@pytest.mark.parametrize("method", ["float", "double", "long", "int", "bool", "half"])
+@pytest.mark.parametrize("source", [[1.7, -2.2, 0.0], [1, 0, 3], [True, False, True]], ids=["float", "int", "bool"])
+def test_conversion_methods(method, source):
+    assert_same(getattr(tl.tensor(source), method)(), getattr(torch.tensor(source), method)())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_type_names_and_to_dtype(dtype):
+    src_l, src_t = tl.tensor([1.5, 0.0, 3.0]), torch.tensor([1.5, 0.0, 3.0])
+    assert_same(src_l.to(getattr(tl, dtype)), src_t.to(getattr(torch, dtype)))
+    assert_same(src_l.type(getattr(tl, dtype)), src_t.type(getattr(torch, dtype)))
+    assert_same(src_l.to(dtype=getattr(tl, dtype)), src_t.to(dtype=getattr(torch, dtype)))
+    ours = src_l.to(getattr(tl, dtype)).type()
+    theirs = src_t.to(getattr(torch, dtype)).type()
+    assert ours.split(".")[-1] == theirs.split(".")[-1]
+
+
+def test_to_same_dtype_or_cpu_returns_the_same_tensor():
+    for T in (torch, tl):
+        t = T.ones(2)
+        assert t.to("cpu") is t and t.to(T.float32) is t and t.cpu() is t and t.to(T.device("cpu")) is t
+        assert t.to("cpu", T.float64).dtype == T.float64
+        assert t.to(T.zeros(1, dtype=T.float64)).dtype == T.float64
+
+
+def test_to_keeps_the_graph():
+    x = tl.tensor([1.0, 2.0], requires_grad=True)
+    y = x.to(tl.float64)
+    assert y.requires_grad and not y.is_leaf
+    (y * y).sum().backward()
+    assert x.grad.dtype is tl.float32
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+
+
+def test_size_dim_numel_len_iter():
+    for T in (torch, tl):
+        t = T.arange(12).reshape(3, 4)
+        assert t.size() == (3, 4) and t.size(1) == 4 and t.dim() == 2 and t.numel() == 12 and len(t) == 3
+        rows = list(t)
+        assert len(rows) == 3 and rows[1].tolist() == [4, 5, 6, 7]
+        assert [int(v) for v in T.tensor([5, 6])] == [5, 6]
+
+
+@pytest.mark.parametrize("T", [torch, tl], ids=["torch", "tinygrad_lite"])
+def test_bool_of_tensors(T):
+    assert bool(T.tensor(1.0)) and not bool(T.tensor([0])) and bool(T.tensor([[True]]))
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(T.tensor([1, 2]))
+    assert (1 if T.tensor(3) > 2 else 0) == 1
+
+
+@pytest.mark.parametrize("value", [0.123456, 2.0, -1.5])
+def test_format_like_torch(value):
+    ours, theirs = tl.tensor(value), torch.tensor(value)
+    for spec in (".3f", ".2e", "", "8.2f"):
+        assert format(ours, spec) == format(theirs, spec)
+    assert f"loss {ours:.4f}" == f"loss {theirs:.4f}"
+    assert f"{ours}" == f"{theirs}"
+    assert f"{tl.tensor([1.0, 2.0])}" == repr(tl.tensor([1.0, 2.0]))
+
+
+@pytest.mark.parametrize("T", [torch, tl], ids=["torch", "tinygrad_lite"])
+def test_numpy_on_tensor_requiring_grad_errors(T):
+    t = T.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"detach\(\)\.numpy\(\)"):
+        t.numpy()
+    np.testing.assert_array_equal(t.detach().numpy(), [1.0, 1.0])
+    (t * 2).detach().numpy()
+
+
+def test_numpy_scalars_on_the_left_give_tensors():
+    t = tl.tensor([1.0, 2.0])
+    for left in (np.float32(2), np.float64(2), np.int64(2)):
+        for result in (left * t, left + t, left - t, left / t):
+            assert isinstance(result, tl.Tensor) and result.dtype is tl.float32
+    np.testing.assert_array_equal((np.float32(2) * t).numpy(), [2.0, 4.0])
+    np.testing.assert_array_equal((np.float32(2) - t).numpy(), [1.0, 0.0])
+    assert isinstance(t * np.float32(2), tl.Tensor)
+
+
+def test_setitem():
+    for T in (torch, tl):
+        t = T.zeros(2, 3)
+        t[0] = 1.0
+        t[1, 2] = 5.0
+        t[:, 0] = T.tensor([7.0, 8.0])
+        t[t == 5.0] = -1.0
+        assert t.tolist() == [[7.0, 1.0, 1.0], [8.0, 0.0, -1.0]]
+
+
+# ------------------------------------------------------------------------------------------------ printing
+@pytest.mark.parametrize("make", [
+    lambda T: T.tensor([1.0, 2.0], requires_grad=True),
+    lambda T: T.tensor([1.0, 2.0]),
+    lambda T: T.tensor([0.5, 1.0]),
+    lambda T: T.tensor([[1.5, -2.25], [100.0, 0.125]]),
+    lambda T: T.tensor(3.5),
+    lambda T: T.tensor(2.0),
+    lambda T: T.tensor([1, 2, 3]),
+    lambda T: T.tensor([1.0, 2.0], dtype=T.float64),
+    lambda T: T.tensor([1.5, 2.0], dtype=T.float16),
+    lambda T: T.tensor([1, 2], dtype=T.int32),
+    lambda T: T.tensor([1, 2], dtype=T.uint8),
+    lambda T: T.tensor([True, False]),
+    lambda T: T.tensor([0.001, 1000.0]),
+    lambda T: T.tensor([1e-5, 1.0]),
+    lambda T: T.tensor([float("nan"), 1.5, float("inf")]),
+    lambda T: T.zeros(2, 2),
+    lambda T: T.tensor([3.14159265, -2.71828]),
+    lambda T: T.arange(6).reshape(2, 3),
+    lambda T: T.ones(2, dtype=T.float64, requires_grad=True),
+], ids=lambda f: "")
+def test_repr_reads_like_torch(make):
+    assert repr(make(tl)) == torch_repr(make(torch))
+    assert str(make(tl)) == torch_repr(make(torch))
+
+
+def test_repr_shows_grad_fn():
+    x = tl.tensor([1.0, 2.0], requires_grad=True)
+    assert repr(x * 2) == "tensor([2., 4.], grad_fn=<MulBackward>)"
+    assert repr((x * 2).sum()) == "tensor(6., grad_fn=<SumBackward>)"
+    assert repr(x.double() * 2).endswith("dtype=tinygrad_lite.float64, grad_fn=<MulBackward>)")
+    assert repr((x * 2).detach()) == "tensor([2., 4.])"
+
+
+def test_dtype_and_device_reprs():
+    assert repr(tl.float32) == "tinygrad_lite.float32" and str(tl.int64) == "tinygrad_lite.int64"
+    for spec in ("cpu", "cuda", "cuda:1"):
+        assert repr(tl.device(spec)) == repr(torch.device(spec))
+        assert str(tl.device(spec)) == str(torch.device(spec))
+    assert tl.device("cpu") == tl.device("cpu") and tl.device("cuda:0") == tl.device("cuda", 0)
+    assert tl.device("cpu") != tl.device("cuda")
+    assert len({tl.device("cpu"), tl.device("cpu")}) == 1
+    assert tl.device("cuda", 1).index == 1 and tl.device("cpu").type == "cpu"
+    with pytest.raises(RuntimeError, match="cpu, cuda"):
+        tl.device("tpu")
+
+
+# ------------------------------------------------------------------------------------------------ default dtype
+def test_default_dtype_is_float32():
+    assert tl.get_default_dtype() is tl.float32
+    assert tl.tensor([1.5]).dtype is tl.float32 and tl.zeros(2).dtype is tl.float32
+    assert tl.arange(0.0, 2.0).dtype is tl.float32 and (tl.tensor([1, 2]) / 2).dtype is tl.float32
+
+
+def test_set_default_dtype_round_trip():
+    old = tl.get_default_dtype()
+    old_torch = torch.get_default_dtype()
+    try:
+        tl.set_default_dtype(tl.float64)
+        torch.set_default_dtype(torch.float64)
+        assert tl.get_default_dtype() is tl.float64
+        for make in (lambda T: T.tensor([1.5]), lambda T: T.zeros(2), lambda T: T.randn(2), lambda T: T.rand(2),
+                     lambda T: T.arange(0.0, 2.0), lambda T: T.linspace(0, 1, 3), lambda T: T.eye(2),
+                     lambda T: T.full((2,), 1.5), lambda T: T.tensor([1, 2]) / 2, lambda T: T.tensor([1]) * 0.5):
+            assert name(make(tl).dtype) == name(make(torch).dtype) == "float64"
+        assert repr(tl.tensor([1.0, 2.0])) == "tensor([1., 2.])"  # float64 is now the default: not shown
+        assert repr(tl.tensor([1.0], dtype=tl.float32)) == "tensor([1.], dtype=tinygrad_lite.float32)"
+        with pytest.raises(TypeError):
+            tl.set_default_dtype(tl.int64)
+    finally:
+        tl.set_default_dtype(old)
+        torch.set_default_dtype(old_torch)
+    assert tl.get_default_dtype() is tl.float32 and tl.tensor([1.5]).dtype is tl.float32
+
+
+# ------------------------------------------------------------------------------------------------ CUDA on a CPU machine
+HAS_CUPY = importlib.util.find_spec("cupy") is not None
+
+
+def test_cuda_is_not_available_without_a_gpu():
+    if HAS_CUPY:
+        pytest.skip("CuPy is installed here")
+    assert tl.cuda.is_available() is False
+    assert tl.cuda.device_count() == 0
+
+
+@pytest.mark.skipif(HAS_CUPY, reason="CuPy is installed here")
+@pytest.mark.parametrize("move", [lambda t: t.to("cuda"), lambda t: t.cuda(), lambda t: t.to(tl.device("cuda")),
+                                  lambda t: tl.zeros(2, device="cuda"), lambda t: tl.tensor([1.0], device="cuda")],
+                         ids=["to", "cuda", "to_device", "zeros", "tensor"])
+def test_cuda_without_cupy_gives_a_clear_error(move):
+    with pytest.raises(RuntimeError) as info:
+        move(tl.ones(2))
+    assert "CuPy" in str(info.value) and "cpu" in str(info.value)
