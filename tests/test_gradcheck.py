@@ -250,3 +250,16 @@ def test_gradcheck_leaves_grad_untouched():
     x = t64([1.0, 2.0])
     tg.gradcheck(lambda t: t * t, (x,))
     assert x.grad is None
+
+
+@pytest.mark.parametrize("x_shape", [(5,), (4, 5), (2, 3, 5)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_gradcheck_fused_linear_op(x_shape, bias):
+    """nn.functional.linear runs as one op (ops/matmul.py Linear) with its own backward: check it for 1-D, 2-D and
+    batched inputs, with and without bias."""
+    rs = np.random.default_rng(3)
+    x = tg.tensor(rs.standard_normal(x_shape), requires_grad=True)
+    w = tg.tensor(rs.standard_normal((3, 5)), requires_grad=True)
+    b = tg.tensor(rs.standard_normal(3), requires_grad=True) if bias else None
+    inputs = (x, w, b) if bias else (x, w)
+    assert tg.gradcheck(lambda *a: tg.nn.functional.linear(*a), inputs)

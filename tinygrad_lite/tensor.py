@@ -152,9 +152,9 @@ class Tensor:
         if not self.is_leaf:
             self._retains_grad = True
 
-    def _accumulate(self, g):
-        if self._grad is None:
-            self._grad = Tensor._make(g.copy(), None)  # copy: g may be shared with another tensor, or read-only
+    def _accumulate(self, g, shared):
+        if self._grad is None:  # copy a shared g, or zeroing this .grad in place would also zero the other holder's
+            self._grad = Tensor._make(g.copy() if shared else g, None)
         else:
             self._grad.array = self._grad.array + g
 
@@ -595,6 +595,7 @@ def run_backward(root, grad, retain_graph=False, inputs=None):
     of those tensors are returned instead of being added to ``.grad`` (that is ``autograd.grad``).
     """
     grads = {id(root): grad}
+    held = {id(grad)}  # arrays someone else holds: the caller's gradient, and those already stored in a .grad
     wanted = None if inputs is None else {id(t) for t in inputs}
     found = {}
     for t in reversed(graph_order(root)):
@@ -605,7 +606,8 @@ def run_backward(root, grad, retain_graph=False, inputs=None):
             if id(t) in wanted:
                 found[id(t)] = g
         elif t.grad_fn is None or t._retains_grad:
-            t._accumulate(g)
+            t._accumulate(g, shared=g.base is not None or id(g) in held)  # (a view shares its base's memory)
+            held.add(id(g))
         fn = t.grad_fn
         if fn is None:
             continue

@@ -12,6 +12,7 @@ import numpy as np
 from ...autograd.grad_mode import no_grad
 from ...device import array_module_of
 from ...ops.activation import GELU, LeakyReLU, ReLU
+from ...ops.matmul import Linear
 from ...random import rng
 from ...tensor import Tensor
 
@@ -54,8 +55,10 @@ def linear(input, weight, bias=None):  # noqa: A002
         raise RuntimeError(f"linear(): the input is {input.dtype} but the weight is {weight.dtype}; they must match. "
                            "Convert the input (x.float()) or the model (model.double()); numpy arrays are float64 "
                            "by default")
-    out = input.matmul(weight.t())
-    return out if bias is None else out + bias
+    if weight.ndim != 2:  # a 1-D weight (one output, no out dim): plain matmul
+        out = input.matmul(weight)
+        return out if bias is None else out + bias
+    return Linear.apply(input, weight, bias)  # one op: see ops/matmul.py for its forward and backward
 
 
 # -------------------------------------------------------------------- activations
