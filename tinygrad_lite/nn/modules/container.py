@@ -28,7 +28,53 @@ def _renumber(container):
     container._modules = OrderedDict((str(i), m) for i, m in enumerate(container._modules.values()))
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: a list of modules, indexed 0..n-1 (negative counts from the end)."""
+
+    def _key(self, index):
+        return list(self._modules)[_absolute_index(index, len(self), type(self).__name__)]
+
+    def __setitem__(self, index, module):
+        self.add_module(self._key(index), module)
+
+    def __delitem__(self, index):
+        doomed = list(self._modules)[index] if isinstance(index, slice) else [self._key(index)]
+        for key in doomed:
+            del self._modules[key]
+        _renumber(self)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        """Add a module at the end; returns self."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        if not hasattr(modules, "__iter__") or isinstance(modules, ModuleDict):  # (a single layer is not iterable)
+            raise TypeError(f"{type(self).__name__}.extend should be called with an iterable of modules, got "
+                            f"{type(modules).__name__}; for a single module use append")
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index, module):
+        """Put ``module`` before position ``index`` (the later modules move up by one)."""
+        n = len(self)
+        if not -n <= index <= n:
+            raise IndexError(f"{type(self).__name__}.insert: index {index} is out of range for {n} modules")
+        self.add_module(str(n), module)  # checks the module, makes room at the end
+        modules = list(self._modules.values())
+        modules.insert(index + n if index < 0 else index, modules.pop())
+        self._modules = OrderedDict((str(i), m) for i, m in enumerate(modules))
+        return self
+
+
+class Sequential(_ModuleSequence):
     """``Sequential(layer0, layer1, ...)`` or ``Sequential(OrderedDict(name=layer, ...))``.
 
     forward(x) = layer_n(...layer_1(layer_0(x))). Indexing gives a layer; slicing gives a Sequential of those
@@ -52,49 +98,10 @@ class Sequential(Module):
     def __getitem__(self, index):
         if isinstance(index, slice):
             return self.__class__(OrderedDict(list(self._modules.items())[index]))
-        return list(self._modules.values())[_absolute_index(index, len(self), "Sequential")]
-
-    def __setitem__(self, index, module):
-        key = list(self._modules)[_absolute_index(index, len(self), "Sequential")]
-        self.add_module(key, module)
-
-    def __delitem__(self, index):
-        keys = list(self._modules)
-        doomed = keys[index] if isinstance(index, slice) else [keys[_absolute_index(index, len(self), "Sequential")]]
-        for key in doomed:
-            del self._modules[key]
-        _renumber(self)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        """Add a layer at the end; returns self."""
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        for module in modules:
-            self.append(module)
-        return self
-
-    def insert(self, index, module):
-        """Put ``module`` before position ``index`` (the later layers move up by one)."""
-        n = len(self)
-        if not -n <= index <= n:
-            raise IndexError(f"Sequential.insert: index {index} is out of range for {n} modules")
-        index = index + n if index < 0 else index
-        self.add_module(str(n), module)  # checks the module, makes room at the end
-        modules = list(self._modules.values())
-        modules.insert(index, modules.pop())
-        self._modules = OrderedDict((str(i), m) for i, m in enumerate(modules))
-        return self
+        return self._modules[self._key(index)]
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules, registered so the model sees their parameters: ``ModuleList([nn.Linear(4, 4), ...])``.
 
     It has no forward of its own; loop over it in yours: ``for layer in self.layers: x = layer(x)``.
@@ -112,48 +119,10 @@ class ModuleList(Module):
     def __getitem__(self, index):
         if isinstance(index, slice):
             return self.__class__(list(self._modules.values())[index])
-        return self._modules[str(_absolute_index(index, len(self), "ModuleList"))]
-
-    def __setitem__(self, index, module):
-        self.add_module(str(_absolute_index(index, len(self), "ModuleList")), module)
-
-    def __delitem__(self, index):
-        keys = list(self._modules)
-        doomed = keys[index] if isinstance(index, slice) else [str(_absolute_index(index, len(self), "ModuleList"))]
-        for key in doomed:
-            del self._modules[key]
-        _renumber(self)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
+        return self._modules[self._key(index)]
 
     def __iadd__(self, modules):
         return self.extend(modules)
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        if isinstance(modules, Module) or not hasattr(modules, "__iter__"):
-            raise TypeError(f"ModuleList.extend should be called with an iterable of modules, got "
-                            f"{type(modules).__name__}; for a single module use append")
-        for module in modules:
-            self.append(module)
-        return self
-
-    def insert(self, index, module):
-        n = len(self)
-        if not -n <= index <= n:
-            raise IndexError(f"ModuleList.insert: index {index} is out of range for {n} modules")
-        index = index + n if index < 0 else index
-        self.add_module(str(n), module)
-        modules = list(self._modules.values())
-        modules.insert(index, modules.pop())
-        self._modules = OrderedDict((str(i), m) for i, m in enumerate(modules))
 
     def __repr__(self):
         """PyTorch's compact form: runs of identical layers print once, as "(0-2): 3 x Linear(...)"."""
