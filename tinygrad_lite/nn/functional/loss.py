@@ -53,6 +53,14 @@ def _reduce(loss, reduction):
     return loss.sum() if reduction == "sum" else loss.mean()
 
 
+def _reduce_weighted(loss, weight, reduction):
+    """Per-element weights w_n scale the losses; then 'mean' is the weighted average \\sum_n w_n l_n / \\sum_n w_n."""
+    if weight is None:
+        return _reduce(loss, reduction)
+    loss = loss * weight
+    return loss.sum() / weight.sum() if reduction == "mean" else _reduce(loss, reduction)
+
+
 def _weighted_mean(loss, total_weight):
     """\\sum_n l_n / total_weight, where total_weight = \\sum_n w_n over the elements that count.
 
@@ -120,10 +128,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     _warn_if_shapes_differ("mse_loss", input, target)
     _check_element_weight("mse_loss", input, weight)
     loss = (input - target).square()
-    if weight is None:
-        return _reduce(loss, reduction)
-    loss = loss * weight
-    return loss.sum() / weight.sum() if reduction == "mean" else _reduce(loss, reduction)
+    return _reduce_weighted(loss, weight, reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
@@ -140,10 +145,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     _warn_if_shapes_differ("l1_loss", input, target)
     _check_element_weight("l1_loss", input, weight)
     loss = (input - target).abs()
-    if weight is None:
-        return _reduce(loss, reduction)
-    loss = loss * weight
-    return loss.sum() / weight.sum() if reduction == "mean" else _reduce(loss, reduction)
+    return _reduce_weighted(loss, weight, reduction)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):  # noqa: A002
