@@ -23,6 +23,7 @@ Which loss for which task:
 PyTorch's deprecation warning) so that the argument positions match PyTorch's.
 """
 import math
+import sys
 import warnings
 
 from ... import dtypes as dt
@@ -86,7 +87,15 @@ def _warn_if_shapes_differ(name, input, target):  # noqa: A002
         warnings.warn(f"{name}: target shape {tuple(target.shape)} is different from input shape "
                       f"{tuple(input.shape)}; they will be broadcast against each other, which will likely give "
                       "a wrong loss. Make the shapes equal, e.g. target.view(-1) or input.squeeze(-1) when one "
-                      "of them has an extra dim of size 1.", stacklevel=3)
+                      "of them has an extra dim of size 1.", stacklevel=_callers_level())
+
+
+def _callers_level():
+    """The stacklevel that makes a warning point at the learner's line: the first frame outside tinygrad_lite."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("tinygrad_lite"):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _check_same_shape(name, input, target):  # noqa: A002
