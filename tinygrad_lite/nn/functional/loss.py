@@ -40,7 +40,7 @@ def _reduction(name, reduction, size_average=None, reduce=None):
     if size_average is not None or reduce is not None:
         reduction = "none" if reduce is False else "sum" if size_average is False else "mean"
         warnings.warn(f"{name}: size_average and reduce args will be deprecated, please use "
-                      f"reduction='{reduction}' instead.", stacklevel=3)
+                      f"reduction='{reduction}' instead.", stacklevel=_callers_level())
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{name}: reduction={reduction!r} is not a valid value; use 'mean' (the average loss), "
                          "'sum' (the total) or 'none' (one loss per element)")
