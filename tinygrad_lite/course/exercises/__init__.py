@@ -1,0 +1,7 @@
+"""The checks of every lesson's exercises: one module per lesson (``lesson00.py`` ...), each registering its
+exercises with ``tinygrad_lite.course.register``. Importing this package imports them all."""
+import importlib
+import pkgutil
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")

@@ -1,0 +1,231 @@
+"""Lesson 00, welcome and tensors: the checks of its three exercises.
+
+Each exercise is about shapes: which dim a reduction runs over, whether the reduced dim is kept, and how
+broadcasting lines two shapes up from the right. The references use numpy in float64 on the learner's inputs
+(so they do not depend on the learner's code) and return float32, the dtype the learner's answer should have.
+The mistakes are computed the same way; a mistake that cannot be computed for a case (a broadcast that only
+works for square inputs) returns an empty array, which matches no answer.
+"""
+import numpy as np
+
+import tinygrad_lite as tl
+from tinygrad_lite.course import Case, Exercise, Mistake, register
+
+NO_MATCH = np.zeros(0)  # what a mistake returns when it would not even run on a case
+
+
+def _np(t):
+    return np.asarray(t.numpy(), dtype=np.float64)
+
+
+def _f32(a):
+    return np.asarray(a, dtype=np.float32)
+
+
+def _t(a):
+    return tl.tensor(np.asarray(a, dtype=np.float32))
+
+
+def _mistake(wrong, hint):
+    """A Mistake whose wrong answer is computed without numpy's warnings (a wrong formula may divide 0 by 0)."""
+    def quiet(*args):
+        with np.errstate(all="ignore"):
+            return wrong(*args)
+    return Mistake(quiet, hint)
+
+
+# -------------------------------------------------------------------- 00.row_normalize
+ROW_NORMALIZE_EXAMPLE = [[1.0, 2.0, 1.0],
+                         [0.0, 3.0, 1.0],
+                         [2.0, 2.0, 4.0]]
+
+
+def row_normalize_reference(scores):
+    """p[i, j] = s[i, j] / sum_k s[i, k]: every row divided by its own sum, so each row sums to 1."""
+    s = _np(scores)
+    return _f32(s / s.sum(axis=1, keepdims=True))
+
+
+def _row_normalize_cases(rng):
+    return [
+        Case((_t(ROW_NORMALIZE_EXAMPLE),), visible=True),
+        Case((_t(rng.uniform(0.1, 5.0, size=(8, 5))),), "8 examples, 5 classes"),
+        Case((_t(rng.uniform(0.1, 5.0, size=(4, 4))),), "a square batch, 4 examples and 4 classes"),
+        Case((_t(rng.uniform(0.1, 5.0, size=(1, 6))),), "a single example"),
+        Case((_t(rng.uniform(0.1, 5.0, size=(5, 1))),), "a single class: every probability is 1"),
+        Case((_t(_large_with_zeros(rng)),), "large scores with some zeros"),
+    ]
+
+
+def _large_with_zeros(rng, n=6, c=3):
+    """Scores up to 1e5 with about a third of them 0, but never a whole row of zeros (its sum would be 0)."""
+    scores = rng.uniform(1e3, 1e5, size=(n, c))
+    zero = rng.random((n, c)) < 0.35
+    zero[np.arange(n), rng.integers(0, c, size=n)] = False  # keep one score per row
+    return np.where(zero, 0.0, scores)
+
+
+def _row_normalize_without_keepdim(scores):
+    s = _np(scores)
+    if s.shape[0] != s.shape[1]:
+        return NO_MATCH  # (N, C) / (N,) does not broadcast at all
+    return _f32(s / s.sum(axis=1))
+
+
+register(Exercise(
+    "00.row_normalize",
+    reference=row_normalize_reference,
+    cases=_row_normalize_cases,
+    points=1,
+    mistakes=[
+        _mistake(lambda s: _f32(_np(s) / _np(s).sum(axis=0, keepdims=True)),
+                 "you divided each column by its column sum (dim=0). Each row is one example and must sum to 1: "
+                 "divide by the row sums, scores.sum(dim=1, keepdim=True)."),
+        _mistake(lambda s: _f32(_np(s) / _np(s).sum()),
+                 "you divided by the sum of the whole matrix, so all rows together sum to 1. Each row needs its own "
+                 "sum: scores.sum(dim=1, keepdim=True) has shape (N, 1), one sum per row."),
+        _mistake(_row_normalize_without_keepdim,
+                 "a broadcasting surprise: scores.sum(dim=1) has shape (N,), and lined up from the right it pairs "
+                 "with the columns, so column j was divided by the sum of row j. Keep the reduced dim: "
+                 "scores.sum(dim=1, keepdim=True) has shape (N, 1) and stretches along each row."),
+        _mistake(lambda s: _f32(np.exp(_np(s)) / np.exp(_np(s)).sum(axis=1, keepdims=True)),
+                 "you applied softmax (exp, then normalise). The scores here are already non-negative: divide them "
+                 "by their row sums directly, without exp."),
+    ],
+))
+
+
+# -------------------------------------------------------------------- 00.standardize
+STANDARDIZE_EXAMPLE = [[150.0, 50.0, 1.0],
+                       [160.0, 60.0, 0.0],
+                       [170.0, 80.0, 1.0],
+                       [180.0, 70.0, 0.0]]
+
+
+def standardize_reference(x):
+    """z = (x - mean) / std per column: mean and population std (divide by N) over the batch dim 0."""
+    a = _np(x)
+    return _f32((a - a.mean(axis=0, keepdims=True)) / a.std(axis=0, keepdims=True))
+
+
+def _standardize_cases(rng):
+    def features(n, d):
+        scales = rng.uniform(0.5, 20.0, size=d)
+        offsets = rng.uniform(-50.0, 50.0, size=d)
+        return _t(rng.normal(size=(n, d)) * scales + offsets)
+
+    return [
+        Case((_t(STANDARDIZE_EXAMPLE),), visible=True),
+        Case((features(32, 5),), "32 examples, 5 features on different scales"),
+        Case((features(10, 1),), "a single feature"),
+        Case((features(6, 6),), "a square batch, 6 examples and 6 features"),
+        Case((_t([[1.0, -4.0, 10.0], [3.0, -2.0, 30.0]]),), "two examples: each becomes -1 or +1"),
+        Case((_t(-rng.uniform(1.0, 100.0, size=(7, 3))),), "negative values"),
+    ]
+
+
+def _standardize_wrong(axis=0, ddof=0, center=True, power=1.0):
+    def wrong(x):
+        a = _np(x)
+        centered = a - a.mean(axis=axis, keepdims=True) if center else a
+        return _f32(centered / a.std(axis=axis, ddof=ddof, keepdims=True) ** power)
+    return wrong
+
+
+register(Exercise(
+    "00.standardize",
+    reference=standardize_reference,
+    cases=_standardize_cases,
+    points=2,
+    rtol=1e-4,
+    atol=1e-4,
+    mistakes=[
+        _mistake(_standardize_wrong(ddof=1),
+                 "you divided by the sample standard deviation, with N - 1 in its denominator: that is what "
+                 "x.std(dim=0) gives by default (Bessel's correction). Standardising a batch uses the population "
+                 "std, with N: x.std(dim=0, keepdim=True, correction=0)."),
+        _mistake(_standardize_wrong(axis=1),
+                 "you standardised each row (the features of one example). Standardise each column (one feature "
+                 "across the batch): take the mean and std over dim=0, the batch dim."),
+        _mistake(_standardize_wrong(axis=None),
+                 "you used one mean and one std for all the numbers at once. Each column (feature) needs its own: "
+                 "pass dim=0 to mean and std."),
+        _mistake(_standardize_wrong(center=False),
+                 "you divided by the std but did not subtract the column mean first: z = (x - mean) / std."),
+        _mistake(_standardize_wrong(power=2.0),
+                 "you divided by the variance (the std squared). Divide by the std, the square root of the variance."),
+    ],
+))
+
+
+# -------------------------------------------------------------------- 00.pairwise_sq_distances
+PAIRWISE_EXAMPLE_A = [[0.0, 0.0],
+                      [1.0, 0.0],
+                      [0.0, 2.0]]
+PAIRWISE_EXAMPLE_B = [[0.0, 0.0],
+                      [3.0, 4.0],
+                      [1.0, 1.0],
+                      [-1.0, 0.0]]
+
+
+def pairwise_sq_distances_reference(a, b):
+    """d[i, j] = sum_k (a[i, k] - b[j, k])^2 for a of shape (N, D) and b of shape (M, D): shape (N, M)."""
+    diff = _np(a)[:, None, :] - _np(b)[None, :, :]
+    return _f32((diff ** 2).sum(axis=-1))
+
+
+def _pairwise_cases(rng):
+    same = _t(rng.normal(size=(5, 3)))
+    return [
+        Case((_t(PAIRWISE_EXAMPLE_A), _t(PAIRWISE_EXAMPLE_B)), visible=True),
+        Case((_t(rng.normal(size=(6, 4))), _t(rng.normal(size=(9, 4)))), "6 points against 9, in 4-D"),
+        Case((_t(rng.normal(size=(1, 5))), _t(rng.normal(size=(7, 5)))), "one point against 7"),
+        Case((same, same), "a set against itself: zeros on the diagonal"),
+        Case((_t(rng.normal(size=(8, 1))), _t(rng.normal(size=(3, 1)))), "points on a line (D = 1)"),
+        Case((_t(rng.uniform(-10.0, 10.0, size=(4, 6))), _t(rng.uniform(-10.0, 10.0, size=(5, 6)))),
+             "coordinates up to 10"),
+    ]
+
+
+def _pairwise_wrong(kind):
+    def wrong(a, b):
+        diff = _np(a)[:, None, :] - _np(b)[None, :, :]
+        if kind == "no_square":
+            return _f32(diff.sum(axis=-1))
+        if kind == "abs":
+            return _f32(np.abs(diff).sum(axis=-1))
+        if kind == "sqrt":
+            return _f32(np.sqrt((diff ** 2).sum(axis=-1)))
+        if kind == "transposed":
+            return _f32((diff ** 2).sum(axis=-1).T)
+        return _f32((diff ** 2).sum(axis=0 if kind == "dim0" else 1))
+    return wrong
+
+
+register(Exercise(
+    "00.pairwise_sq_distances",
+    reference=pairwise_sq_distances_reference,
+    cases=_pairwise_cases,
+    points=2,
+    rtol=1e-4,
+    atol=1e-3,  # also accepts |a|^2 + |b|^2 - 2 a b^T, which loses a little precision near 0
+    mistakes=[
+        _mistake(_pairwise_wrong("no_square"),
+                 "you summed the differences without squaring them, so positive and negative ones cancel. "
+                 "Square each difference, then sum over the coordinates."),
+        _mistake(_pairwise_wrong("abs"),
+                 "you summed absolute differences (the L1 distance). Square the differences instead."),
+        _mistake(_pairwise_wrong("sqrt"),
+                 "you took the square root, which gives the Euclidean distance. The exercise asks for the squared "
+                 "distance: leave out the sqrt."),
+        _mistake(_pairwise_wrong("dim1"),
+                 "you summed over dim 1, which runs over the M points of b. The coordinates are the last dim of the "
+                 "(N, M, D) differences: sum over dim=-1 (or dim=2)."),
+        _mistake(_pairwise_wrong("dim0"),
+                 "you summed over dim 0, which runs over the N points of a. The coordinates are the last dim of the "
+                 "(N, M, D) differences: sum over dim=-1 (or dim=2)."),
+        _mistake(_pairwise_wrong("transposed"),
+                 "your matrix is (M, N), one row per point of b. The answer has one row per point of a: put a's "
+                 "points on dim 0 and b's on dim 1, a[:, None, :] - b[None, :, :] (or transpose your result)."),
+    ],
+))
