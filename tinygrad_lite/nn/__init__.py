@@ -5,10 +5,11 @@
 - the layers (``modules/``): Linear, activations, Flatten, Dropout, BatchNorm1d, containers, losses.
 - ``functional``: the same computations as functions; every layer's forward calls one of them.
 - ``init``: weight initialisation schemes.
+- ``utils``: gradient clipping and gradient statistics.
 """
-from . import functional, init  # noqa: F401
+from . import functional, init, utils  # noqa: F401
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _module_names
 from .parameter import Parameter
 
-__all__ = ["Parameter", "functional", "init"] + list(_module_names)
+__all__ = ["Parameter", "functional", "init", "utils"] + list(_module_names)

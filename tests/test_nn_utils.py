@@ -1,0 +1,107 @@
+"""nn.utils: gradient clipping against PyTorch, and the gradient statistics helper."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_lite as tg
+
+
+def twin_grads(seed=0, scale=1.0, dtype=np.float64):
+    rs = np.random.default_rng(seed)
+    shapes = [(4, 3), (3,), (2, 5, 2)]
+    grads = [(rs.standard_normal(s) * scale).astype(dtype) for s in shapes]
+    ours, theirs = [], []
+    for g in grads:
+        p = tg.zeros(g.shape, dtype=tg.float64 if dtype == np.float64 else tg.float32, requires_grad=True)
+        p.grad = tg.tensor(g.copy())
+        q = torch.zeros(g.shape, dtype=torch.float64 if dtype == np.float64 else torch.float32, requires_grad=True)
+        q.grad = torch.tensor(g.copy())
+        ours.append(p)
+        theirs.append(q)
+    return ours, theirs
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, math.inf, 0.5])
+@pytest.mark.parametrize("max_norm", [0.1, 1.0, 100.0])
+def test_clip_grad_norm_matches_pytorch(norm_type, max_norm):
+    ours, theirs = twin_grads()
+    total_ours = tg.nn.utils.clip_grad_norm_(ours, max_norm, norm_type)
+    total_theirs = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type)
+    np.testing.assert_allclose(total_ours.item(), total_theirs.item(), rtol=1e-10)
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_clip_grad_norm_float32_single_tensor_and_no_grads():
+    ours, theirs = twin_grads(dtype=np.float32, scale=10)
+    total = tg.nn.utils.clip_grad_norm_(ours[0], 1.0)
+    expected = torch.nn.utils.clip_grad_norm_(theirs[0], 1.0)
+    assert total.dtype == tg.float32
+    np.testing.assert_allclose(total.item(), expected.item(), rtol=1e-6)
+    np.testing.assert_allclose(ours[0].grad.numpy(), theirs[0].grad.numpy(), rtol=1e-6)
+    assert tg.nn.utils.clip_grad_norm_([tg.zeros(3, requires_grad=True)], 1.0).item() == 0.0
+
+
+def test_clip_grad_norm_leaves_small_gradients_alone_and_keeps_the_direction():
+    ours, _ = twin_grads(scale=1e-3)
+    before = [p.grad.numpy().copy() for p in ours]
+    tg.nn.utils.clip_grad_norm_(ours, 10.0)
+    for p, b in zip(ours, before):
+        np.testing.assert_array_equal(p.grad.numpy(), b)
+    ours, _ = twin_grads(scale=100)
+    before = np.concatenate([p.grad.numpy().ravel() for p in ours])
+    tg.nn.utils.clip_grad_norm_(ours, 1.0)
+    after = np.concatenate([p.grad.numpy().ravel() for p in ours])
+    np.testing.assert_allclose(after / np.linalg.norm(after), before / np.linalg.norm(before), rtol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(after), 1.0, rtol=1e-5)
+
+
+def test_clip_grad_norm_nonfinite():
+    ours, _ = twin_grads()
+    ours[1].grad.array[0] = np.inf
+    with pytest.raises(RuntimeError, match="nan or inf"):
+        tg.nn.utils.clip_grad_norm_(ours, 1.0, error_if_nonfinite=True)
+    assert math.isinf(tg.nn.utils.clip_grad_norm_(ours, 1.0).item())
+
+
+def test_clip_grad_value_matches_pytorch():
+    ours, theirs = twin_grads()
+    tg.nn.utils.clip_grad_value_(ours, 0.5)
+    torch.nn.utils.clip_grad_value_(theirs, 0.5)
+    for p, q in zip(ours, theirs):
+        np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())
+
+
+def test_clipping_inside_a_training_step_creates_no_graph():
+    model = tg.nn.Linear(3, 2)
+    model(tg.randn(5, 3)).pow(2).sum().backward()
+    tg.nn.utils.clip_grad_norm_(model.parameters(), 0.1)
+    assert all(p.grad.grad_fn is None and not p.grad.requires_grad for p in model.parameters())
+
+
+def test_grad_stats_rows_and_flags():
+    model = tg.nn.Sequential(tg.nn.Linear(4, 8), tg.nn.ReLU(), tg.nn.Linear(8, 1))
+    stats = tg.nn.utils.grad_stats(model)
+    assert len(stats) == 0 and "backward" in str(stats)
+    x = tg.randn(16, 4)
+    model(x).sum().backward()
+    stats = tg.nn.utils.grad_stats(model)
+    assert [r["name"] for r in stats] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    w = model[0].weight.grad.numpy().astype(np.float64)
+    row = stats[0]
+    assert row["shape"] == (8, 4)
+    np.testing.assert_allclose(row["norm"], np.linalg.norm(w), rtol=1e-12)
+    np.testing.assert_allclose(row["mean"], w.mean(), rtol=1e-12)
+    np.testing.assert_allclose(row["max_abs"], np.abs(w).max(), rtol=1e-12)
+    assert row["zero_fraction"] == (w == 0).mean()
+    table = str(stats)
+    assert "0.weight" in table and "norm" in table.splitlines()[0]
+    model[2].bias.grad = tg.tensor([1e5])
+    model[0].bias.grad = tg.zeros(8)
+    flags = {r["name"]: r["flag"] for r in tg.nn.utils.grad_stats(model.named_parameters())}
+    assert flags["2.bias"].startswith("huge") and flags["0.bias"].startswith("tiny")
+    model[2].bias.grad = tg.tensor([float("nan")])
+    assert tg.nn.utils.grad_stats(model)[-1]["flag"] == "nan/inf!"
+    assert len(tg.nn.utils.grad_stats([model[0].weight])) == 1

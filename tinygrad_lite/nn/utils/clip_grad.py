@@ -1,0 +1,75 @@
+r"""Gradient clipping: keep one bad batch from throwing the weights far away.
+
+``clip_grad_norm_`` treats all gradients as one long vector g and rescales it when it is too long:
+
+    total = \|g\|_p = ( \sum_i \|g_i\|_p^p )^{1/p}          (the p-norm of the per-parameter p-norms)
+    g  <-  g \cdot \min(1, max\_norm / (total + 10^{-6}))
+
+so the direction is kept and only the length is capped. ``clip_grad_value_`` instead clamps every element to
+[-clip_value, clip_value], which can change the direction. Both modify ``.grad`` in place, as in PyTorch,
+and are meant to be called between ``loss.backward()`` and ``optimizer.step()``.
+"""
+import math
+
+import numpy as np
+
+from ...autograd.grad_mode import no_grad
+from ...tensor import Tensor
+
+
+def _grads(parameters):
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    return [p.grad for p in parameters if p.grad is not None]
+
+
+def _vector_norm(array, p):
+    """\|x\|_p of all the elements of ``array``: (sum |x|^p)^(1/p); inf gives max |x|, 0 the count of non-zeros."""
+    a = np.abs(array)
+    if p == math.inf:
+        return a.max() if a.size else a.dtype.type(0)
+    if p == -math.inf:
+        return a.min()
+    if p == 0:
+        return a.dtype.type((a != 0).sum())
+    return (a ** p).sum() ** (1 / p)
+
+
+def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
+    """The p-norm of the p-norms of ``tensors`` (as if they were one long vector), as a 0-d tensor."""
+    norm_type = float(norm_type)
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if not tensors:
+        return Tensor(0.0)
+    norms = np.stack([_vector_norm(t.array, norm_type) for t in tensors])
+    total = _vector_norm(norms, norm_type)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {float(total)}, "
+                           "so it cannot be clipped: some gradient holds nan or inf (a loss that overflowed, a log "
+                           "of 0, a learning rate too high?). Pass error_if_nonfinite=False to scale anyway.")
+    return Tensor._make(np.asarray(total), None)
+
+
+@no_grad()
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Rescale the gradients of ``parameters`` so their total ``norm_type``-norm is at most ``max_norm``.
+
+    Returns the total norm before clipping (a 0-d tensor): worth logging, its spikes show unstable training.
+    ``foreach`` is accepted for compatibility and ignored.
+    """
+    grads = _grads(parameters)
+    total = get_total_norm(grads, norm_type, error_if_nonfinite)
+    if grads:
+        coef = min(float(max_norm) / (float(total) + 1e-6), 1.0)
+        with np.errstate(invalid="ignore"):  # an inf gradient times 0 is nan, silently, as in PyTorch
+            for g in grads:
+                g.mul_(g.array.dtype.type(coef))
+    return total
+
+
+@no_grad()
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamp every gradient element to [-clip_value, clip_value] in place. ``foreach`` is ignored."""
+    clip_value = float(clip_value)
+    for g in _grads(parameters):
+        g.clamp_(-clip_value, clip_value)
