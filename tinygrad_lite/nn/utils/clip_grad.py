@@ -24,7 +24,7 @@ def _grads(parameters):
 
 
 def _vector_norm(array, p):
-    """\|x\|_p of all the elements of ``array``: (sum |x|^p)^(1/p); inf gives max |x|, 0 the count of non-zeros."""
+    r"""\|x\|_p of all the elements of ``array``: (sum |x|^p)^(1/p); inf gives max |x|, 0 the count of non-zeros."""
     a = np.abs(array)
     if p == math.inf:
         return a.max() if a.size else a.dtype.type(0)
