@@ -838,3 +838,16 @@ def test_repr_types_and_default_dtype():
     assert tg.tensor(np.array([1.5])).dtype.name == "float64"
     assert tg.tensor([True]).type() == "tinygrad_lite.BoolTensor"
     assert tg.tensor([1.0]).double().type() == "tinygrad_lite.DoubleTensor"
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int64", "bool"])
+def test_min_of_integer_and_bool_tensors_does_not_wrap(dtype):
+    """min is computed as max of flipped values; for integers the flip must not overflow (-x wraps for uint8)."""
+    values = [0, 1, 1] if dtype == "bool" else [0, 5, 1] if dtype == "uint8" else [-128, 5, 1]
+    ours, theirs = tg.tensor(values, dtype=getattr(tg, dtype)), torch.tensor(values, dtype=getattr(torch, dtype))
+    assert ours.min().item() == theirs.min().item() and ours.amin().item() == theirs.amin().item()
+    assert ours.min(0).values.item() == theirs.min(0).values.item()
+    assert ours.min(0).indices.item() == theirs.min(0).indices.item()
+    other = [1, 1, 0] if dtype == "bool" else [3, 3, 3]
+    assert ours.minimum(tg.tensor(other, dtype=ours.dtype)).tolist() == \
+        torch.minimum(theirs, torch.tensor(other, dtype=theirs.dtype)).tolist()

@@ -4,7 +4,7 @@
 Start reading at ``tensor.py`` (the Tensor and the backward pass), then ``ops/`` (each op's forward and
 backward side by side), then ``nn/``.
 """
-from . import autograd, cuda  # noqa: F401
+from . import accelerator, autograd, cuda  # noqa: F401
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .autograd.gradcheck import gradcheck  # noqa: F401
 from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,  # noqa: F401
@@ -16,6 +16,9 @@ from .functions import *  # noqa: F401,F403
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
 from .tensor import Size, Tensor  # noqa: F401
 from . import nn  # noqa: E402,F401  (after Tensor: nn builds on it)
+from . import optim  # noqa: E402,F401
+from . import datasets, metrics, utils  # noqa: E402,F401  (utils.data is torch.utils.data)
+from .serialization import load, save  # noqa: E402,F401  (after nn: a Parameter loads as one)
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001

@@ -23,6 +23,12 @@ class dtype:
     def is_floating_point(self):
         return self.category == FLOAT
 
+    @property
+    def legacy_name(self):
+        """PyTorch's old tensor-type name (``x.type()`` gives "torch.FloatTensor" for float32)."""
+        return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}[self.name]
+
     def __repr__(self):
         return f"tinygrad_lite.{self.name}"
 

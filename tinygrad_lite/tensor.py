@@ -212,7 +212,10 @@ class Tensor:
     def pow(self, exponent): return self ** exponent
     def matmul(self, other): return matmul(self, other)
     def maximum(self, other): return self._binary(Maximum, other)
-    def minimum(self, other): return -(-self).maximum(-other)  # min(x, y) = -max(-x, -y)
+    def minimum(self, other):  # min(x, y) = -max(-x, -y): maximum's half-and-half split of ties carries over
+        if dt.result_type(self, self._lift(other)).is_floating_point:
+            return -(-self).maximum(-other)
+        return where(self <= other, self, other)  # integers have no gradient, and -x would wrap for uint8
 
     # comparisons make boolean tensors; they have no gradient. A Python float stays exact (x == 0.1 for float64 x)
     def _compare(self, ufunc, other):
@@ -292,20 +295,24 @@ class Tensor:
             return self.reshape(1).max(0)
         return return_types_max(MaxAlongDim.apply(self, dim=d, keepdim=keepdim), self.argmax(d, keepdim))
 
+    def _flip(self):
+        """An order-reversing map: -x for floats, ~x for integers and bools (where -x would wrap for uint8)."""
+        return -self if self.dtype.is_floating_point else ~self
+
     def min(self, dim=None, keepdim=False):
-        """The minimum is the maximum of the negation: min(x) = -max(-x)."""
+        """The minimum is the maximum of the flipped values: min(x) = -max(-x)."""
         if isinstance(dim, Tensor):
             return self.minimum(dim)
         if dim is None:
-            return -(-self).max()
-        values, _ = (-self).max(dim, keepdim)
-        return return_types_min(-values, self.argmin(dim, keepdim))
+            return self._flip().max()._flip()
+        values, _ = self._flip().max(dim, keepdim)
+        return return_types_min(values._flip(), self.argmin(dim, keepdim))
 
     def amax(self, dim=(), keepdim=False):
         return Amax.apply(self, dim=dim_indices(dim if dim != () else None, self.ndim, "amax"), keepdim=keepdim)
 
     def amin(self, dim=(), keepdim=False):
-        return -(-self).amax(dim, keepdim)
+        return self._flip().amax(dim, keepdim)._flip()
 
     def argmax(self, dim=None, keepdim=False):
         d = None if dim is None else dim_index(dim, self.ndim, "argmax")
@@ -504,11 +511,7 @@ class Tensor:
     def type_as(self, other): return self.to(other.dtype)
 
     def type(self, dtype=None):
-        if dtype is None:
-            names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-                     "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-            return f"tinygrad_lite.{names[self.dtype.name]}Tensor"
-        return self.to(dtype)
+        return f"tinygrad_lite.{self.dtype.legacy_name}Tensor" if dtype is None else self.to(dtype)
 
     def numpy(self, force=False):
         """The numbers as a numpy array (sharing memory on the CPU)."""

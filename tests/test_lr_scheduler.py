@@ -1,0 +1,412 @@
+"""Learning-rate schedulers against PyTorch's: every trace (lr, and momentum / beta1 where cycled) equal to
+rtol 1e-12 over 100 steps, for several settings of each scheduler and two param groups; state_dict round trips;
+get_last_lr; step(epoch); and the errors for bad arguments.
+"""
+import copy
+import io
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch.optim import lr_scheduler as theirs
+
+import tinygrad_lite as tg
+from tinygrad_lite.optim import SGD, Adam, lr_scheduler as ours
+
+STEPS = 100
+RTOL = 1e-12
+LRS = (0.1, 0.03)  # two param groups with different lrs
+
+
+def optimizer_pair(kind="sgd", lrs=LRS, **kwargs):
+    """The same optimizer in both libraries: one 3-element parameter per group, group i with lr lrs[i]."""
+    torch_cls, our_cls = {"sgd": (torch.optim.SGD, SGD), "adam": (torch.optim.Adam, Adam)}[kind]
+    theirs_opt = torch_cls([{"params": [torch.nn.Parameter(torch.zeros(3))], "lr": lr} for lr in lrs], **kwargs)
+    ours_opt = our_cls([{"params": [tg.nn.Parameter(tg.zeros(3))], "lr": lr} for lr in lrs], **kwargs)
+    return ours_opt, theirs_opt
+
+
+def momenta(opt):
+    return [g["betas"][0] if "betas" in g else g.get("momentum", 0.0) for g in opt.param_groups]
+
+
+def run(scheduler, opt, steps=STEPS, metrics=None):
+    """lrs (from the optimizer and from get_last_lr) and momenta after construction and after each step."""
+    lrs, last, moms = [], [], []
+
+    def record():
+        lrs.append([g["lr"] for g in opt.param_groups])
+        last.append(list(scheduler.get_last_lr()))
+        moms.append(momenta(opt))
+
+    record()
+    for i in range(steps):
+        opt.step()  # no gradients: the parameters stay put, but the order is the one PyTorch expects
+        scheduler.step() if metrics is None else scheduler.step(metrics[i])
+        record()
+    return np.array(lrs), np.array(last), np.array(moms)
+
+
+def assert_traces_match(build, kind="sgd", lrs=LRS, opt_kwargs=None, metrics=None, steps=STEPS):
+    ours_opt, theirs_opt = optimizer_pair(kind, lrs, **(opt_kwargs or {}))
+    ours_trace = run(build(ours, ours_opt), ours_opt, steps, metrics)
+    theirs_trace = run(build(theirs, theirs_opt), theirs_opt, steps, metrics)
+    for what, a, b in zip(("lr", "get_last_lr", "momentum"), ours_trace, theirs_trace):
+        np.testing.assert_allclose(a, b, rtol=RTOL, atol=0, err_msg=what)
+    return ours_trace
+
+
+def _warmup_cosine(m, o):
+    return m.SequentialLR(o, [m.LinearLR(o, start_factor=0.01, total_iters=10), m.CosineAnnealingLR(o, T_max=90)],
+                          milestones=[10])
+
+
+def _warmup_exponential(m, o):
+    return m.SequentialLR(o, [m.LinearLR(o, start_factor=0.1, total_iters=5), m.ExponentialLR(o, gamma=0.97)],
+                          milestones=[5])
+
+
+def _three_phases(m, o):
+    return m.SequentialLR(o, [m.LinearLR(o, start_factor=0.25, total_iters=4), m.StepLR(o, step_size=9, gamma=0.5),
+                              m.CosineAnnealingLR(o, T_max=30, eta_min=1e-4)], milestones=[8, 40])
+
+
+class CallableFactor:
+    """A callable object: LambdaLR's state_dict saves its __dict__."""
+
+    def __init__(self, rate):
+        self.rate = rate
+
+    def __call__(self, epoch):
+        return self.rate ** epoch
+
+
+SCHEDULES = {
+    "LambdaLR-one": lambda m, o: m.LambdaLR(o, lambda e: 0.95 ** e),
+    "LambdaLR-per-group": lambda m, o: m.LambdaLR(o, [lambda e: 1 / (1 + 0.1 * e), CallableFactor(0.97)]),
+    "StepLR": lambda m, o: m.StepLR(o, step_size=7, gamma=0.5),
+    "StepLR-default-gamma": lambda m, o: m.StepLR(o, step_size=30),
+    "StepLR-every-epoch": lambda m, o: m.StepLR(o, step_size=1, gamma=0.93),
+    "MultiStepLR": lambda m, o: m.MultiStepLR(o, milestones=[10, 30, 30, 75], gamma=0.5),
+    "MultiStepLR-milestone-0": lambda m, o: m.MultiStepLR(o, milestones=[0, 50, 90]),
+    "ExponentialLR": lambda m, o: m.ExponentialLR(o, gamma=0.95),
+    "ExponentialLR-growing": lambda m, o: m.ExponentialLR(o, gamma=1.02),
+    "CosineAnnealingLR": lambda m, o: m.CosineAnnealingLR(o, T_max=100),
+    "CosineAnnealingLR-past-T_max": lambda m, o: m.CosineAnnealingLR(o, T_max=30, eta_min=1e-3),
+    "CosineAnnealingLR-T_max-1": lambda m, o: m.CosineAnnealingLR(o, T_max=1, eta_min=0.01),
+    "LinearLR-default": lambda m, o: m.LinearLR(o),
+    "LinearLR-warmup": lambda m, o: m.LinearLR(o, start_factor=0.01, total_iters=20),
+    "LinearLR-decay": lambda m, o: m.LinearLR(o, start_factor=1.0, end_factor=0.1, total_iters=50),
+    "LinearLR-to-zero": lambda m, o: m.LinearLR(o, start_factor=0.5, end_factor=0.0, total_iters=10),
+    "SequentialLR-warmup-cosine": _warmup_cosine,
+    "SequentialLR-warmup-exponential": _warmup_exponential,
+    "SequentialLR-three-phases": _three_phases,
+    "CosineAnnealingWarmRestarts": lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=10),
+    "CosineAnnealingWarmRestarts-T_mult-2": lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=5, T_mult=2,
+                                                                                         eta_min=1e-3),
+    "CosineAnnealingWarmRestarts-T_mult-3": lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=3),
+}
+
+
+@pytest.mark.parametrize("name", list(SCHEDULES))
+def test_trace_matches_pytorch(name):
+    lrs, _, _ = assert_traces_match(SCHEDULES[name])
+    assert len(np.unique(lrs[:, 0])) > 1, "the schedule should change the lr"
+
+
+@pytest.mark.parametrize("name", ["StepLR", "CosineAnnealingLR-past-T_max", "SequentialLR-warmup-cosine"])
+def test_single_param_group(name):
+    assert_traces_match(SCHEDULES[name], lrs=(0.5,))
+
+
+ONE_CYCLE = {
+    "cos-sgd-momentum": ("sgd", {"momentum": 0.9}, lambda m, o: m.OneCycleLR(o, max_lr=0.5, total_steps=100)),
+    "linear-three-phase": ("sgd", {"momentum": 0.9}, lambda m, o: m.OneCycleLR(
+        o, max_lr=[0.5, 0.2], total_steps=100, anneal_strategy="linear", three_phase=True)),
+    "epochs-and-steps": ("sgd", {"momentum": 0.5}, lambda m, o: m.OneCycleLR(
+        o, max_lr=1.0, epochs=10, steps_per_epoch=10, pct_start=0.25, div_factor=10.0, final_div_factor=100.0,
+        base_momentum=[0.8, 0.7], max_momentum=[0.9, 0.99])),
+    "cos-three-phase-adam-betas": ("adam", {"betas": (0.9, 0.99)}, lambda m, o: m.OneCycleLR(
+        o, max_lr=0.01, total_steps=100, three_phase=True, pct_start=0.4)),
+    "no-momentum-cycling": ("adam", {}, lambda m, o: m.OneCycleLR(
+        o, max_lr=0.01, total_steps=100, pct_start=0.5, cycle_momentum=False)),
+}
+
+
+@pytest.mark.parametrize("name", list(ONE_CYCLE))
+def test_one_cycle_lr_and_momentum_match_pytorch(name):
+    kind, opt_kwargs, build = ONE_CYCLE[name]
+    lrs, _, moms = assert_traces_match(build, kind=kind, opt_kwargs=opt_kwargs)
+    assert lrs[:, 0].max() > 5 * lrs[0, 0] and lrs[-1, 0] < lrs[0, 0], "the lr should rise then fall below its start"
+    if name == "no-momentum-cycling":
+        assert (moms == 0.9).all()
+    else:
+        assert moms[:, 0].min() < moms[0, 0], "momentum should fall while the lr rises"
+
+
+def test_one_cycle_sets_betas_tuple():
+    opt, _ = optimizer_pair("adam", betas=(0.9, 0.98))
+    ours.OneCycleLR(opt, max_lr=0.1, total_steps=10, max_momentum=0.95)
+    assert opt.param_groups[0]["betas"] == (0.95, 0.98)
+
+
+def _loss_curve(n=STEPS):
+    """A validation loss that falls, plateaus with noise, and wobbles: a fixed sequence."""
+    rng = np.random.default_rng(1)
+    t = np.arange(n)
+    return (np.exp(-t / 15) + 0.2 + 0.02 * rng.standard_normal(n)).tolist()
+
+
+def _accuracy_curve(n=STEPS):
+    rng = np.random.default_rng(2)
+    t = np.arange(n)
+    return (0.9 - 0.5 * np.exp(-t / 10) + 0.01 * rng.standard_normal(n)).tolist()
+
+
+PLATEAU = {
+    "defaults": (_loss_curve, {}),
+    "min-rel-cooldown-min_lr": (_loss_curve, {"factor": 0.5, "patience": 2, "threshold": 0.01, "cooldown": 3,
+                                              "min_lr": [1e-3, 1e-4]}),
+    "min-abs": (_loss_curve, {"factor": 0.3, "patience": 1, "threshold": 0.005, "threshold_mode": "abs",
+                              "min_lr": 1e-3}),
+    "max-rel": (_accuracy_curve, {"mode": "max", "factor": 0.5, "patience": 3, "threshold": 1e-3}),
+    "max-abs-cooldown": (_accuracy_curve, {"mode": "max", "patience": 0, "threshold": 0.01, "threshold_mode": "abs",
+                                           "cooldown": 2, "min_lr": [0.01, 0.001]}),
+    "eps-stops-tiny-changes": (_loss_curve, {"factor": 0.5, "patience": 0, "eps": 1e-3}),
+}
+
+
+@pytest.mark.parametrize("name", list(PLATEAU))
+def test_reduce_lr_on_plateau_matches_pytorch(name):
+    curve, kwargs = PLATEAU[name]
+    lrs, _, _ = assert_traces_match(lambda m, o: m.ReduceLROnPlateau(o, **kwargs), metrics=curve())
+    assert lrs[-1, 0] < lrs[0, 0], "the lr should have been reduced at least once"
+
+
+def test_reduce_lr_on_plateau_accepts_a_tensor_metric():
+    opt, _ = optimizer_pair()
+    scheduler = ours.ReduceLROnPlateau(opt, patience=0)
+    scheduler.step(tg.tensor(1.0))
+    scheduler.step(tg.tensor([2.0]))
+    assert scheduler.get_last_lr() == [0.1 * 0.1, 0.03 * 0.1] and scheduler.best == 1.0
+
+
+def test_cosine_warm_restarts_fractional_epochs():
+    iters = 7
+
+    def drive(m, opt):
+        scheduler, lrs = m.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2, eta_min=1e-4), []
+        for epoch in range(12):
+            for i in range(iters):
+                opt.step()
+                scheduler.step(epoch + i / iters)
+                lrs.append(scheduler.get_last_lr())
+        scheduler.step(26)  # jump, then carry on one epoch at a time from there
+        scheduler.step()
+        lrs.append(scheduler.get_last_lr())
+        return np.array(lrs), scheduler.last_epoch, scheduler.T_i
+
+    ours_opt, theirs_opt = optimizer_pair()
+    (a, ours_epoch, ours_T_i), (b, theirs_epoch, theirs_T_i) = drive(ours, ours_opt), drive(theirs, theirs_opt)
+    np.testing.assert_allclose(a, b, rtol=RTOL, atol=0)
+    assert (ours_epoch, ours_T_i) == (theirs_epoch, theirs_T_i) == (27, 16)
+
+
+@pytest.mark.parametrize("name", ["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR-past-T_max",
+                                  "LinearLR-warmup", "LambdaLR-one"])
+def test_step_with_epoch_uses_the_closed_form(name):
+    ours_opt, theirs_opt = optimizer_pair()
+    a, b = SCHEDULES[name](ours, ours_opt), SCHEDULES[name](theirs, theirs_opt)
+    for epoch in (3, 15, 40, 41):
+        with pytest.warns(UserWarning, match="deprecated"):
+            a.step(epoch)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            b.step(epoch)
+        np.testing.assert_allclose(a.get_last_lr(), b.get_last_lr(), rtol=RTOL, atol=0)
+        assert a.last_epoch == epoch
+
+
+def test_initial_lr_base_lrs_and_get_last_lr():
+    opt, _ = optimizer_pair()
+    scheduler = ours.StepLR(opt, step_size=2)
+    assert [g["initial_lr"] for g in opt.param_groups] == scheduler.base_lrs == [0.1, 0.03]
+    assert scheduler.last_epoch == 0 and scheduler.get_last_lr() == [0.1, 0.03]
+    scheduler.get_last_lr()[0] = 123.0  # a copy: changing it changes nothing
+    for _ in range(2):
+        opt.step()
+        scheduler.step()
+    assert scheduler.last_epoch == 2
+    np.testing.assert_allclose(scheduler.get_last_lr(), [0.01, 0.003], rtol=RTOL)
+    assert scheduler.get_last_lr() == [g["lr"] for g in opt.param_groups]
+
+
+@pytest.mark.parametrize("name", ["LambdaLR-per-group", "MultiStepLR", "CosineAnnealingLR-past-T_max",
+                                  "LinearLR-warmup", "SequentialLR-warmup-cosine", "SequentialLR-three-phases",
+                                  "CosineAnnealingWarmRestarts-T_mult-2", "one-cycle", "plateau"])
+@pytest.mark.parametrize("via_file", [False, True], ids=["in-memory", "via-file"])
+def test_state_dict_round_trip_continues_identically(name, via_file):
+    """Save after 37 steps, rebuild optimizer and scheduler, load both: the next 63 lrs are the same."""
+    metrics = _loss_curve()
+    builds = {**SCHEDULES, "one-cycle": lambda m, o: m.OneCycleLR(o, max_lr=0.5, total_steps=100, three_phase=True),
+              "plateau": lambda m, o: m.ReduceLROnPlateau(o, factor=0.5, patience=2, cooldown=1)}
+    build = builds[name]
+
+    def step(scheduler, opt, i):
+        opt.step()
+        scheduler.step(metrics[i]) if name == "plateau" else scheduler.step()
+        return momenta(opt) + scheduler.get_last_lr()
+
+    opt, _ = optimizer_pair(momentum=0.9)
+    scheduler = build(ours, opt)
+    for i in range(37):
+        step(scheduler, opt, i)
+    saved_sched, saved_opt = copy.deepcopy(scheduler.state_dict()), copy.deepcopy(opt.state_dict())
+    assert "optimizer" not in saved_sched
+    if via_file:  # through tinygrad_lite.save / load, which hold only plain data (no pickle)
+        buffer = io.BytesIO()
+        tg.save({"scheduler": saved_sched, "optimizer": saved_opt}, buffer)
+        buffer.seek(0)
+        loaded = tg.load(buffer)
+        saved_sched, saved_opt = loaded["scheduler"], loaded["optimizer"]
+    expected = [step(scheduler, opt, i) for i in range(37, STEPS)]
+
+    new_opt, _ = optimizer_pair(momentum=0.9)
+    new_scheduler = build(ours, new_opt)  # build the scheduler first, then load (PyTorch's advice)
+    new_opt.load_state_dict(saved_opt)
+    new_scheduler.load_state_dict(saved_sched)
+    assert new_scheduler.get_last_lr() == [g["lr"] for g in new_opt.param_groups]
+    assert [step(new_scheduler, new_opt, i) for i in range(37, STEPS)] == expected
+
+
+def test_lambda_state_dict_keeps_callable_objects_only():
+    opt, _ = optimizer_pair()
+    factor = CallableFactor(0.9)
+    state = ours.LambdaLR(opt, [lambda e: 1.0, factor]).state_dict()
+    assert state["lr_lambdas"] == [None, {"rate": 0.9}]
+    other = CallableFactor(0.5)
+    restored = ours.LambdaLR(optimizer_pair()[0], [lambda e: 1.0, other])
+    restored.load_state_dict(state)
+    assert other.rate == 0.9 and state["lr_lambdas"] == [None, {"rate": 0.9}]
+
+
+def test_resume_with_last_epoch_needs_initial_lr():
+    opt, theirs_opt = optimizer_pair()
+    with pytest.raises(KeyError, match="initial_lr"):
+        ours.StepLR(opt, step_size=3, last_epoch=5)
+    with pytest.raises(KeyError):
+        theirs.StepLR(theirs_opt, step_size=3, last_epoch=5)
+
+
+def test_resume_cosine_with_last_epoch_matches_pytorch():
+    def build(m, o):
+        for g in o.param_groups:
+            g["initial_lr"] = g["lr"]
+        return m.CosineAnnealingLR(o, T_max=40, last_epoch=10)
+    assert_traces_match(build, steps=50)
+
+
+def _errors(m):
+    """(call, exception type, our message) for bad arguments; the call takes the lr_scheduler module."""
+    return [
+        (lambda o: m.LinearLR(o, start_factor=0), ValueError, "start_factor"),
+        (lambda o: m.LinearLR(o, start_factor=1.5), ValueError, "start_factor"),
+        (lambda o: m.LinearLR(o, end_factor=-0.1), ValueError, "end_factor"),
+        (lambda o: m.OneCycleLR(o, max_lr=0.1), ValueError, "total_steps"),
+        (lambda o: m.OneCycleLR(o, max_lr=0.1, total_steps=0), ValueError, "total_steps"),
+        (lambda o: m.OneCycleLR(o, max_lr=0.1, total_steps=10, pct_start=1.5), ValueError, "pct_start"),
+        (lambda o: m.OneCycleLR(o, max_lr=0.1, total_steps=10, anneal_strategy="exp"), ValueError, "anneal"),
+        (lambda o: m.OneCycleLR(o, max_lr=[0.1, 0.2, 0.3], total_steps=10), ValueError, "max_lr"),
+        (lambda o: m.CosineAnnealingWarmRestarts(o, T_0=0), ValueError, "T_0"),
+        (lambda o: m.CosineAnnealingWarmRestarts(o, T_0=5, T_mult=0), ValueError, "T_mult"),
+        (lambda o: m.ReduceLROnPlateau(o, factor=1.0), ValueError, "factor"),
+        (lambda o: m.ReduceLROnPlateau(o, mode="mean"), ValueError, "mode"),
+        (lambda o: m.ReduceLROnPlateau(o, threshold_mode="pct"), ValueError, "threshold_mode"),
+        (lambda o: m.ReduceLROnPlateau(o, min_lr=[0.1]), ValueError, "min_lr"),
+        (lambda o: m.LambdaLR(o, [lambda e: 1.0]), ValueError, "lr_lambdas"),
+        (lambda o: m.SequentialLR(o, [m.LinearLR(o), m.ExponentialLR(o, 0.9)], milestones=[]), ValueError,
+         "milestones"),
+        (lambda o: m.SequentialLR(o, [m.LinearLR(o), m.ReduceLROnPlateau(o)], milestones=[5]), ValueError,
+         "ReduceLROnPlateau"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(len(_errors(ours))))
+def test_bad_arguments_raise_like_pytorch(case):
+    ours_call, error, message = _errors(ours)[case]
+    theirs_call, theirs_error, _ = _errors(theirs)[case]
+    ours_opt, theirs_opt = optimizer_pair()
+    with pytest.raises(error, match=message):
+        ours_call(ours_opt)
+    with pytest.raises(theirs_error):
+        theirs_call(theirs_opt)
+
+
+def test_one_cycle_stepped_past_total_steps():
+    opt, _ = optimizer_pair(momentum=0.9)
+    scheduler = ours.OneCycleLR(opt, max_lr=0.1, total_steps=5)
+    for _ in range(5):
+        scheduler.step()  # steps 1..5 are allowed, as in PyTorch
+    with pytest.raises(ValueError, match=r"OneCycleLR: tried to step 6 times, but total_steps is 5"):
+        scheduler.step()
+
+
+def test_one_cycle_momentum_needs_an_optimizer_with_momentum():
+    class NoMomentum:
+        defaults = {"lr": 0.1}
+        param_groups = [{"lr": 0.1}]
+    with pytest.raises(ValueError, match="cycle_momentum=False"):
+        ours.OneCycleLR(NoMomentum(), max_lr=0.1, total_steps=10)
+    ours.OneCycleLR(NoMomentum(), max_lr=0.1, total_steps=10, cycle_momentum=False)
+
+
+def test_not_an_optimizer():
+    with pytest.raises(TypeError, match=r"StepLR: expected an optimizer .* got list"):
+        ours.StepLR([tg.zeros(2)], step_size=3)
+    with pytest.raises(TypeError, match="ReduceLROnPlateau"):
+        ours.ReduceLROnPlateau(tg.zeros(2))
+
+
+def test_sequential_rejects_a_scheduler_of_another_optimizer():
+    opt, _ = optimizer_pair()
+    other, _ = optimizer_pair()
+    with pytest.raises(ValueError, match=r"schedulers\[1\]"):
+        ours.SequentialLR(opt, [ours.LinearLR(opt), ours.ExponentialLR(other, 0.9)], milestones=[3])
+
+
+def test_cosine_closed_form_is_the_documented_formula():
+    """The recursive trace equals eta_min + (eta_0 - eta_min) (1 + cos(pi t / T)) / 2 up to rounding."""
+    opt, _ = optimizer_pair(lrs=(0.1,))
+    lrs, _, _ = run(ours.CosineAnnealingLR(opt, T_max=25, eta_min=0.001), opt, steps=60)
+    t = np.arange(61)
+    np.testing.assert_allclose(lrs[:, 0], 0.001 + (0.1 - 0.001) * (1 + np.cos(math.pi * t / 25)) / 2, rtol=1e-9)
+
+
+@pytest.mark.parametrize("kind, build", [
+    ("sgd", lambda m, o: m.OneCycleLR(o, max_lr=0.2, total_steps=30)),
+    ("adam", _warmup_cosine),
+    ("sgd", lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=4, T_mult=2, eta_min=0.01)),
+])
+def test_training_with_a_schedule_matches_pytorch(kind, build):
+    """Gradients, optimizer and scheduler together: least squares in float64, 30 steps, same weights."""
+    rng = np.random.default_rng(0)
+    w0, x = rng.standard_normal((3, 1)), rng.standard_normal((16, 3))
+    y = x @ np.array([[1.0], [-2.0], [0.5]])
+    opt_cls = {"sgd": (SGD, torch.optim.SGD, {"momentum": 0.9}), "adam": (Adam, torch.optim.Adam, {})}[kind]
+    runs = []
+    for lib, cls, m in ((tg, opt_cls[0], ours), (torch, opt_cls[1], theirs)):
+        w = (tg.nn.Parameter if lib is tg else torch.nn.Parameter)(lib.tensor(w0))
+        opt = cls([w], lr=0.1, **opt_cls[2])
+        scheduler = build(m, opt)
+        xs, ys = lib.tensor(x), lib.tensor(y)
+        for _ in range(30):
+            opt.zero_grad()
+            ((xs @ w - ys) ** 2).mean().backward()
+            opt.step()
+            scheduler.step()
+        runs.append(w.detach().numpy())
+    assert runs[0].dtype == np.float64
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-10, atol=1e-12)
+    assert not np.allclose(runs[0], w0)

@@ -1,0 +1,479 @@
+"""tinygrad_lite.optim against torch.optim: the same parameters after 100 steps on the same gradients.
+
+Every optimizer runs with every combination of its options, from the same start, on one fixed sequence of
+gradients (numpy, seeded; one parameter sometimes has no gradient, so it must be skipped). In float64 the
+parameters and the optimizer state must equal PyTorch's to 1e-9 (relative), in float32 to float32 precision.
+Then: parameter groups, changing lr, zero_grad, closures, state_dict layout and round trips in both directions,
+what a step must not do (touch .grad, build a graph, replace the parameter's array), and the error messages.
+"""
+import copy
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_lite as tg
+
+SHAPES = [(3, 4), (4,), ()]
+STEPS = 100
+
+
+def gradient_sequence(steps=STEPS, seed=0):
+    """The starting values and, for each step, one gradient per parameter (None: the parameter was unused)."""
+    rs = np.random.default_rng(seed)
+    start = [rs.standard_normal(s) for s in SHAPES]
+    grads = [[rs.standard_normal(s) for s in SHAPES] for _ in range(steps)]
+    for k in range(3, steps, 7):
+        grads[k][2] = None
+    return start, grads
+
+
+def make_params(start, dtype="float64"):
+    ours = [tg.tensor(a.astype(dtype), requires_grad=True) for a in start]
+    theirs = [torch.tensor(a.astype(dtype), requires_grad=True) for a in start]
+    return ours, theirs
+
+
+def set_grads(ours, theirs, grads, dtype="float64"):
+    set_grads_of(tg, ours, grads, dtype)
+    set_grads_of(torch, theirs, grads, dtype)
+
+
+def set_grads_of(lib, params, grads, dtype="float64"):
+    for p, g in zip(params, grads):
+        p.grad = None if g is None else lib.tensor(g.astype(dtype))
+
+
+def run(ours_opt, theirs_opt, ours, theirs, grads, dtype="float64", on_step=None):
+    for k, step_grads in enumerate(grads):
+        if on_step is not None:
+            on_step(k)
+        set_grads(ours, theirs, step_grads, dtype)
+        ours_opt.step()
+        theirs_opt.step()
+
+
+def assert_params_equal(ours, theirs, rtol=1e-9, atol=1e-12):
+    for i, (p, q) in enumerate(zip(ours, theirs)):
+        assert p.dtype.name == str(q.dtype).removeprefix("torch."), f"parameter {i}: dtype {p.dtype} vs {q.dtype}"
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=rtol, atol=atol,
+                                   err_msg=f"parameter {i}")
+
+
+def assert_states_equal(ours_opt, theirs_opt, rtol=1e-9, atol=1e-12):
+    ours_sd, theirs_sd = ours_opt.state_dict(), theirs_opt.state_dict()
+    assert ours_sd["state"].keys() == theirs_sd["state"].keys()
+    for index, theirs_state in theirs_sd["state"].items():
+        ours_state = ours_sd["state"][index]
+        assert ours_state.keys() == theirs_state.keys(), f"state {index}: {ours_state.keys()} vs {theirs_state.keys()}"
+        for key, value in theirs_state.items():
+            ours_value = ours_state[key]
+            assert isinstance(ours_value, tg.Tensor), f"state {index} {key}: {type(ours_value).__name__}"
+            assert tuple(ours_value.shape) == tuple(value.shape), f"state {index} {key}: shape"
+            assert ours_value.dtype.name == str(value.dtype).removeprefix("torch."), f"state {index} {key}: dtype"
+            np.testing.assert_allclose(ours_value.numpy(), value.numpy(), rtol=rtol, atol=atol,
+                                       err_msg=f"state {index} {key}")
+
+
+def compare_run(name, options, dtype="float64", rtol=1e-9, atol=1e-12):
+    start, grads = gradient_sequence()
+    ours, theirs = make_params(start, dtype)
+    ours_opt, theirs_opt = getattr(tg.optim, name)(ours, **options), getattr(torch.optim, name)(theirs, **options)
+    run(ours_opt, theirs_opt, ours, theirs, grads, dtype)
+    assert_params_equal(ours, theirs, rtol, atol)
+    assert_states_equal(ours_opt, theirs_opt, rtol, atol)
+
+
+def combinations(**choices):
+    keys = list(choices)
+    return [dict(zip(keys, values)) for values in itertools.product(*choices.values())]
+
+
+SGD_OPTIONS = [o for o in combinations(lr=[0.05], momentum=[0, 0.9], dampening=[0, 0.3], nesterov=[False, True],
+                                       weight_decay=[0, 0.1], maximize=[False, True])
+               if not o["nesterov"] or (o["momentum"] > 0 and o["dampening"] == 0)]
+ADAM_OPTIONS = combinations(lr=[0.05], amsgrad=[False, True], weight_decay=[0, 0.1], maximize=[False, True]) + [
+    dict(lr=0.01, betas=(0.8, 0.9), eps=0.1), dict()]
+RMSPROP_OPTIONS = combinations(lr=[0.01], centered=[False, True], momentum=[0, 0.9], weight_decay=[0, 0.1],
+                               maximize=[False, True]) + [dict(lr=0.01, alpha=0.9, eps=0.1, centered=True), dict()]
+ADAGRAD_OPTIONS = combinations(lr=[0.1], lr_decay=[0, 0.01], weight_decay=[0, 0.1],
+                               initial_accumulator_value=[0, 0.5], maximize=[False, True]) + [
+    dict(lr=0.1, eps=0.1), dict()]
+CASES = ([("SGD", o) for o in SGD_OPTIONS] + [("Adam", o) for o in ADAM_OPTIONS] +
+         [("AdamW", o) for o in ADAM_OPTIONS] + [("RMSprop", o) for o in RMSPROP_OPTIONS] +
+         [("Adagrad", o) for o in ADAGRAD_OPTIONS])
+RICH = {"SGD": dict(lr=0.05, momentum=0.9, dampening=0.1, weight_decay=0.1),
+        "Adam": dict(lr=0.05, amsgrad=True, weight_decay=0.1),
+        "AdamW": dict(lr=0.05, amsgrad=True, weight_decay=0.1),
+        "RMSprop": dict(lr=0.01, centered=True, momentum=0.9, weight_decay=0.1),
+        "Adagrad": dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.5)}
+
+
+def case_id(case):
+    name, options = case
+    return name + "(" + ",".join(f"{k}={v}" for k, v in options.items()) + ")"
+
+
+# -------------------------------------------------------------------- the update rules
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_100_steps_match_pytorch_float64(case):
+    compare_run(*case)
+
+
+@pytest.mark.parametrize("name", sorted(RICH))
+def test_100_steps_match_pytorch_float32(name):
+    compare_run(name, RICH[name], dtype="float32", rtol=1e-5, atol=1e-5)
+
+
+def test_defaults_match_pytorch():
+    for name in RICH:
+        ours = getattr(tg.optim, name)([tg.zeros(1, requires_grad=True)]).param_groups[0]
+        theirs = getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)]).param_groups[0]
+        for key, value in ours.items():
+            if key != "params":
+                assert value == theirs[key], f"{name} default {key}: {value} vs torch {theirs[key]}"
+
+
+def test_adamw_is_adam_with_decoupled_weight_decay():
+    start, grads = gradient_sequence(steps=10)
+    a, _ = make_params(start)
+    b, _ = make_params(start)
+    opt_a = tg.optim.AdamW(a, lr=0.05, weight_decay=0.1)
+    opt_b = tg.optim.Adam(b, lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)
+    for g in grads:
+        set_grads_of(tg, a, g)
+        set_grads_of(tg, b, g)
+        opt_a.step()
+        opt_b.step()
+    for p, q in zip(a, b):
+        np.testing.assert_array_equal(p.numpy(force=True), q.numpy(force=True))
+
+
+def test_float32_parameters_stay_float32_and_state_follows():
+    p = tg.zeros(3, requires_grad=True)
+    p.grad = tg.ones(3)
+    opt = tg.optim.Adam([p])
+    opt.step()
+    assert p.dtype == tg.float32
+    assert opt.state[p]["exp_avg"].dtype == tg.float32 and opt.state[p]["step"].dtype == tg.float32
+    np.testing.assert_allclose(p.detach().numpy(), -1e-3, rtol=1e-5)  # Adam's first step is lr * sign(g)
+
+
+# -------------------------------------------------------------------- groups, lr, zero_grad, closures
+@pytest.mark.parametrize("name", sorted(RICH))
+def test_param_groups_with_their_own_hyperparameters(name):
+    start, grads = gradient_sequence()
+    ours, theirs = make_params(start)
+    options = dict(RICH[name])
+    lr = options.pop("lr")
+    ours_opt = getattr(tg.optim, name)([{"params": ours[:1], "lr": lr * 3}, {"params": ours[1:]}], lr=lr, **options)
+    theirs_opt = getattr(torch.optim, name)([{"params": theirs[:1], "lr": lr * 3}, {"params": theirs[1:]}], lr=lr,
+                                            **options)
+    assert [g["lr"] for g in ours_opt.param_groups] == [lr * 3, lr]
+    run(ours_opt, theirs_opt, ours, theirs, grads)
+    assert_params_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("name", sorted(RICH))
+def test_changing_lr_mid_run(name):
+    start, grads = gradient_sequence()
+    ours, theirs = make_params(start)
+    ours_opt, theirs_opt = getattr(tg.optim, name)(ours, **RICH[name]), getattr(torch.optim, name)(theirs, **RICH[name])
+
+    def halve_lr_at_50(k):
+        if k == 50:
+            for opt in (ours_opt, theirs_opt):
+                opt.param_groups[0]["lr"] /= 2
+    run(ours_opt, theirs_opt, ours, theirs, grads, on_step=halve_lr_at_50)
+    assert_params_equal(ours, theirs)
+
+
+def test_add_param_group_later():
+    start, grads = gradient_sequence()
+    ours, theirs = make_params(start)
+    ours_opt, theirs_opt = tg.optim.SGD(ours[:2], lr=0.1, momentum=0.9), torch.optim.SGD(theirs[:2], lr=0.1,
+                                                                                      momentum=0.9)
+
+    def add_at_20(k):
+        if k == 20:
+            ours_opt.add_param_group({"params": ours[2], "lr": 0.01})
+            theirs_opt.add_param_group({"params": theirs[2], "lr": 0.01})
+    run(ours_opt, theirs_opt, ours, theirs, grads, on_step=add_at_20)
+    assert ours_opt.param_groups[1]["momentum"] == 0.9  # the constructor's value fills in
+    assert_params_equal(ours, theirs)
+
+
+def test_adagrad_param_added_later_gets_its_state():
+    a, b = tg.ones(2, requires_grad=True), tg.ones(2, requires_grad=True)
+    opt = tg.optim.Adagrad([a], initial_accumulator_value=0.5)
+    opt.add_param_group({"params": [b]})
+    b.grad = tg.ones(2)
+    opt.step()
+    assert float(opt.state[b]["step"]) == 1 and opt.state[b]["sum"].tolist() == [1.5, 1.5]
+
+
+def train_linear(lib, optimizer_name, set_to_none, steps=20):
+    """A least-squares fit with backward(): gradients depend on the parameters, as in real training."""
+    rs = np.random.default_rng(1)
+    x, y, w0 = rs.standard_normal((8, 3)), rs.standard_normal((8, 1)), rs.standard_normal((3, 1))
+    w = lib.tensor(w0, requires_grad=True)
+    b = lib.tensor(np.zeros(1), requires_grad=True)
+    opt = getattr(lib.optim, optimizer_name)([w, b], **RICH[optimizer_name])
+    xs, ys = lib.tensor(x), lib.tensor(y)
+    for _ in range(steps):
+        opt.zero_grad(set_to_none=set_to_none)
+        loss = ((xs @ w + b - ys) ** 2).mean()
+        loss.backward()
+        opt.step()
+    return w, b, opt
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_training_loop_with_backward_and_zero_grad(name, set_to_none):
+    ours, theirs = train_linear(tg, name, set_to_none), train_linear(torch, name, set_to_none)
+    assert_params_equal(ours[:2], theirs[:2])
+
+
+def test_zero_grad_both_ways():
+    p = tg.ones(3, requires_grad=True)
+    opt = tg.optim.SGD([p], lr=0.1)
+    (p * 2).sum().backward()
+    grad = p.grad
+    opt.zero_grad(set_to_none=False)
+    assert p.grad is grad and p.grad.tolist() == [0.0, 0.0, 0.0]  # the same tensor, filled with zeros
+    (p * 2).sum().backward()
+    assert p.grad.tolist() == [2.0, 2.0, 2.0]
+    opt.zero_grad()
+    assert p.grad is None
+    opt.step()  # no gradient: nothing moves
+    assert p.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_step_with_closure_returns_the_loss():
+    p = tg.tensor([1.0, -2.0], dtype=tg.float64, requires_grad=True)
+    q = torch.tensor([1.0, -2.0], dtype=torch.float64, requires_grad=True)
+    results = []
+    for lib, param in ((tg, p), (torch, q)):
+        opt = lib.optim.SGD([param], lr=0.1, momentum=0.5)
+
+        def closure(param=param, opt=opt):
+            opt.zero_grad()
+            loss = (param ** 2).sum()
+            loss.backward()
+            return loss
+        with lib.no_grad():  # the closure still runs with gradients on
+            losses = [opt.step(closure).item() for _ in range(5)]
+        results.append(losses)
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
+    np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-12)
+
+
+# -------------------------------------------------------------------- what a step must not do
+@pytest.mark.parametrize("name", sorted(RICH))
+def test_step_leaves_grad_alone_builds_no_graph_and_updates_in_place(name):
+    model = tg.nn.Linear(3, 2)
+    options = dict(RICH[name], maximize=True, weight_decay=0.1)
+    opt = getattr(tg.optim, name)(model.parameters(), **options)
+    arrays = {id(p): p.array for p in model.parameters()}
+    for _ in range(3):
+        model.zero_grad()
+        model(tg.ones(4, 3)).sum().backward()
+        grads = {id(p): (p.grad, p.grad.numpy().copy()) for p in model.parameters()}
+        before = model.weight.detach().numpy().copy()
+        opt.step()
+        for p in model.parameters():
+            grad, values = grads[id(p)]
+            assert p.grad is grad and np.array_equal(p.grad.numpy(), values), "step changed .grad"
+            assert p.is_leaf and p.grad_fn is None and p.requires_grad
+            assert p.array is arrays[id(p)], "step replaced the parameter's array instead of updating it in place"
+        assert not np.array_equal(model.weight.detach().numpy(), before)  # the model sees the update
+    out = model(tg.ones(1, 3)).sum()
+    assert out.grad_fn is not None  # training goes on as usual
+
+
+def test_step_with_grad_enabled_still_records_nothing():
+    p = tg.ones(2, requires_grad=True)
+    p.grad = tg.ones(2)
+    opt = tg.optim.RMSprop([p], momentum=0.9, centered=True)
+    with tg.enable_grad():
+        opt.step()
+    assert p.is_leaf and all(not s.requires_grad for s in opt.state[p].values())
+
+
+# -------------------------------------------------------------------- state_dict
+def state_dict_structure(sd):
+    """The layout of a state_dict of either library: keys, shapes, dtypes, hyperparameters (torch-only keys dropped)."""
+    torch_only = {"foreach", "fused", "differentiable", "capturable"}
+    state = {index: {key: (tuple(v.shape), str(v.dtype).split(".")[-1]) for key, v in s.items()}
+             for index, s in sd["state"].items()}
+    groups = [{key: value for key, value in g.items() if key not in torch_only} for g in sd["param_groups"]]
+    return state, groups
+
+
+@pytest.mark.parametrize("name", sorted(RICH))
+def test_state_dict_has_pytorchs_layout(name):
+    start, grads = gradient_sequence(steps=3)
+    ours, theirs = make_params(start)
+    groups = lambda params: [{"params": params[:1], "lr": 0.5}, {"params": params[1:]}]  # noqa: E731
+    ours_opt = getattr(tg.optim, name)(groups(ours), **RICH[name])
+    theirs_opt = getattr(torch.optim, name)(groups(theirs), **RICH[name])
+    assert state_dict_structure(ours_opt.state_dict()) == state_dict_structure(theirs_opt.state_dict())  # step 0
+    run(ours_opt, theirs_opt, ours, theirs, grads)
+    ours_sd, theirs_sd = ours_opt.state_dict(), theirs_opt.state_dict()
+    assert state_dict_structure(ours_sd) == state_dict_structure(theirs_sd)
+    assert [g["params"] for g in ours_sd["param_groups"]] == [[0], [1, 2]]
+
+
+@pytest.mark.parametrize("name", sorted(RICH))
+def test_state_dict_round_trip_continues_identically(name):
+    start, grads = gradient_sequence()
+    a, _ = make_params(start)
+    opt_a = getattr(tg.optim, name)(a, **RICH[name])
+    for g in grads[:50]:
+        set_grads_of(tg, a, g)
+        opt_a.step()
+    b = [tg.tensor(p.detach().numpy().copy(), requires_grad=True) for p in a]
+    opt_b = getattr(tg.optim, name)(b, lr=123.0)  # the loaded hyperparameters replace these
+    opt_b.load_state_dict(opt_a.state_dict())
+    assert opt_b.param_groups[0]["lr"] == RICH[name]["lr"]
+    for g in grads[50:]:  # both keep stepping: the loaded state is a copy, not shared
+        set_grads_of(tg, a, g)
+        opt_a.step()
+        set_grads_of(tg, b, g)
+        opt_b.step()
+    for p, q in zip(a, b):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+
+
+def test_state_dict_survives_deepcopy_as_a_snapshot():
+    start, grads = gradient_sequence(steps=20)
+    a, _ = make_params(start)
+    opt = tg.optim.Adam(a, lr=0.1)
+    for g in grads[:10]:
+        set_grads_of(tg, a, g)
+        opt.step()
+    snapshot = copy.deepcopy(opt.state_dict())
+    assert float(snapshot["state"][0]["step"]) == 10
+    opt.step()
+    assert float(snapshot["state"][0]["step"]) == 10 and float(opt.state_dict()["state"][0]["step"]) == 11
+
+
+@pytest.mark.parametrize("convert", ["ours", "torch"], ids=["converted", "torch tensors as they are"])
+@pytest.mark.parametrize("name", sorted(RICH))
+def test_loading_a_pytorch_state_dict_continues_identically(name, convert):
+    start, grads = gradient_sequence()
+    ours, theirs = make_params(start)
+    theirs_opt = getattr(torch.optim, name)(theirs, **RICH[name])
+    for g in grads[:50]:
+        set_grads_of(torch, theirs, g)
+        theirs_opt.step()
+    sd = copy.deepcopy(theirs_opt.state_dict())
+    if convert == "ours":
+        sd["state"] = {i: {k: tg.tensor(v.numpy()) for k, v in s.items()} for i, s in sd["state"].items()}
+    for p, q in zip(ours, theirs):
+        p.data = q.detach().numpy().copy()
+    ours_opt = getattr(tg.optim, name)(ours)
+    ours_opt.load_state_dict(sd)
+    run(ours_opt, theirs_opt, ours, theirs, grads[50:])
+    assert_params_equal(ours, theirs)
+    assert_states_equal(ours_opt, theirs_opt)
+
+
+def test_our_state_dict_loads_into_pytorch():
+    start, grads = gradient_sequence()
+    ours, theirs = make_params(start)
+    ours_opt = tg.optim.Adam(ours, **RICH["Adam"])
+    for g in grads[:50]:
+        set_grads_of(tg, ours, g)
+        ours_opt.step()
+    sd = ours_opt.state_dict()
+    sd = {"state": {i: {k: torch.tensor(v.numpy()) for k, v in s.items()} for i, s in sd["state"].items()},
+          "param_groups": copy.deepcopy(sd["param_groups"])}
+    for p, q in zip(ours, theirs):
+        q.data = torch.tensor(p.detach().numpy().copy())
+    theirs_opt = torch.optim.Adam(theirs)
+    theirs_opt.load_state_dict(sd)
+    run(ours_opt, theirs_opt, ours, theirs, grads[50:])
+    assert_params_equal(ours, theirs)
+
+
+def test_load_state_dict_casts_state_to_the_parameter_dtype():
+    p = tg.zeros(3, requires_grad=True)  # float32
+    opt = tg.optim.Adam([p])
+    state = {"step": torch.tensor(4.0), "exp_avg": np.ones(3), "exp_avg_sq": tg.ones(3, dtype=tg.float64)}
+    opt.load_state_dict({"state": {0: state}, "param_groups": [dict(opt.state_dict()["param_groups"][0])]})
+    assert opt.state[p]["exp_avg"].dtype == tg.float32 and opt.state[p]["exp_avg_sq"].dtype == tg.float32
+    assert opt.state[p]["step"].dtype == tg.float32 and float(opt.state[p]["step"]) == 4
+    old_style = {"state": {0: dict(state, step=4)}, "param_groups": opt.state_dict()["param_groups"]}
+    opt.load_state_dict(old_style)  # a step stored as a plain number (old PyTorch checkpoints) becomes a tensor
+    assert isinstance(opt.state[p]["step"], tg.Tensor) and float(opt.state[p]["step"]) == 4
+
+
+# -------------------------------------------------------------------- errors
+def test_load_state_dict_errors_name_the_mismatch():
+    a, b = tg.zeros(2, requires_grad=True), tg.zeros(3, requires_grad=True)
+    opt = tg.optim.SGD([a, b], lr=0.1, momentum=0.9)
+    two_groups = tg.optim.SGD([{"params": [a]}, {"params": [b]}], lr=0.1).state_dict()
+    with pytest.raises(ValueError, match="different number of parameter groups: 2 in the state_dict, 1 in this"):
+        opt.load_state_dict(two_groups)
+    one_param = tg.optim.SGD([a], lr=0.1).state_dict()
+    with pytest.raises(ValueError, match="group 0 has 1 parameters in the state_dict and 2 in this optimizer"):
+        opt.load_state_dict(one_param)
+    bad_shape = {"state": {1: {"momentum_buffer": tg.zeros(5)}}, "param_groups": opt.state_dict()["param_groups"]}
+    with pytest.raises(ValueError, match=r"'momentum_buffer': has shape \(5,\), its parameter has \(3,\)"):
+        opt.load_state_dict(bad_shape)
+    with pytest.raises(ValueError, match="a model's state_dict goes to model.load_state_dict"):
+        opt.load_state_dict(tg.nn.Linear(2, 2).state_dict())
+    assert opt.param_groups[0]["momentum"] == 0.9 and not opt.state  # a failed load changed nothing
+
+
+def test_parameter_errors():
+    w = tg.zeros(2, requires_grad=True)
+    with pytest.raises(ValueError, match="empty parameter list"):
+        tg.optim.SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="got a single Tensor; wrap it in a list"):
+        tg.optim.SGD(w, lr=0.1)
+    for params in ({w}, [{"params": {w}}]):
+        with pytest.raises(TypeError, match="ordered collections"):
+            tg.optim.SGD(params, lr=0.1)
+    with pytest.raises(TypeError, match="can only optimize Tensors, but one of the params is list"):
+        tg.optim.SGD([[1.0, 2.0]], lr=0.1)
+    with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+        tg.optim.Adam([w * 2])
+    with pytest.raises(TypeError, match="floating point tensors, one of the params is tinygrad_lite.int64"):
+        tg.optim.Adam([tg.tensor([1, 2])])
+    with pytest.raises(ValueError, match="more than once"):
+        tg.optim.Adam([w, w])
+    opt = tg.optim.Adam([w])
+    with pytest.raises(ValueError, match="some parameters appear in more than one parameter group"):
+        opt.add_param_group({"params": [w]})
+    assert len(opt.param_groups) == 1
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: tg.optim.SGD(p, lr=-0.1), "SGD: Invalid learning rate: -0.1"),
+    (lambda p: tg.optim.SGD(p, momentum=-1), "SGD: Invalid momentum value: -1"),
+    (lambda p: tg.optim.SGD(p, weight_decay=-1), "SGD: Invalid weight_decay value: -1"),
+    (lambda p: tg.optim.SGD(p, nesterov=True), "Nesterov momentum requires a momentum and zero dampening"),
+    (lambda p: tg.optim.SGD(p, momentum=0.9, dampening=0.1, nesterov=True), "requires a momentum and zero damp"),
+    (lambda p: tg.optim.Adam(p, lr=-1), "Adam: Invalid learning rate: -1"),
+    (lambda p: tg.optim.Adam(p, betas=(1.0, 0.999)), "Invalid beta parameter at index 0: 1.0"),
+    (lambda p: tg.optim.Adam(p, betas=(0.9, -0.1)), "Invalid beta parameter at index 1: -0.1"),
+    (lambda p: tg.optim.Adam(p, eps=-1), "Invalid epsilon value: -1"),
+    (lambda p: tg.optim.AdamW(p, weight_decay=-1), "AdamW: Invalid weight_decay value: -1"),
+    (lambda p: tg.optim.RMSprop(p, alpha=-1), "RMSprop: Invalid alpha value: -1"),
+    (lambda p: tg.optim.RMSprop(p, momentum=-1), "RMSprop: Invalid momentum value: -1"),
+    (lambda p: tg.optim.Adagrad(p, lr_decay=-1), "Adagrad: Invalid lr_decay value: -1"),
+    (lambda p: tg.optim.Adagrad(p, initial_accumulator_value=-1), "Invalid initial_accumulator_value value: -1"),
+])
+def test_bad_hyperparameters_fail_like_pytorch(make, message):
+    with pytest.raises(ValueError, match=message):
+        make([tg.zeros(2, requires_grad=True)])
+
+
+def test_repr_lists_each_group():
+    opt = tg.optim.SGD([{"params": [tg.zeros(1, requires_grad=True)], "lr": 0.5}], lr=0.1, momentum=0.9)
+    text = repr(opt)
+    assert text.startswith("SGD (\nParameter Group 0\n") and "    lr: 0.5\n" in text and "momentum: 0.9" in text

@@ -1,0 +1,581 @@
+"""save/load (our no-pickle zip format), safetensors interchange with PyTorch, and the checkpoint helpers."""
+import io
+import json
+import math
+import os
+import pickle
+import zipfile
+from collections import OrderedDict, namedtuple
+from pathlib import Path
+
+import numpy as np
+import pytest
+import safetensors.torch
+import torch
+
+import tinygrad_lite as tg
+from tinygrad_lite import serialization
+from tinygrad_lite.safetensors import load_file, save_file
+from tinygrad_lite.serialization import SerializationError
+from tinygrad_lite.train import EarlyStopping, load_checkpoint, save_checkpoint
+
+
+# -------------------------------------------------------------------- helpers
+def assert_same_tree(got, want, where="obj"):
+    """Same types (containers, keys, scalars), same dtypes and shapes, exactly the same values."""
+    assert type(got) is type(want), f"{where}: {type(got)} vs {type(want)}"
+    if isinstance(want, dict):
+        assert list(got) == list(want), f"{where}: keys {list(got)} vs {list(want)}"
+        assert [type(k) for k in got] == [type(k) for k in want], f"{where}: key types differ"
+        for k in want:
+            assert_same_tree(got[k], want[k], f"{where}[{k!r}]")
+    elif isinstance(want, (list, tuple)):
+        assert len(got) == len(want), f"{where}: length {len(got)} vs {len(want)}"
+        for i, (g, w) in enumerate(zip(got, want)):
+            assert_same_tree(g, w, f"{where}[{i}]")
+    elif isinstance(want, tg.Tensor):
+        assert got.dtype is want.dtype and got.shape == want.shape, f"{where}: {got.dtype}{got.shape}"
+        assert got.requires_grad == want.requires_grad and got.grad_fn is None and got.grad is None, where
+        np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy(), err_msg=where)
+    elif isinstance(want, (np.ndarray, np.generic)):
+        assert got.dtype == want.dtype and got.shape == want.shape, f"{where}: {got.dtype}{got.shape}"
+        np.testing.assert_array_equal(got, want, err_msg=where)
+    elif isinstance(want, float):
+        assert got == want and math.copysign(1, got) == math.copysign(1, want) or (math.isnan(got) and
+                                                                                 math.isnan(want)), where
+    else:
+        assert got == want, f"{where}: {got!r} vs {want!r}"
+
+
+def round_trip(obj, tmp_path, **load_kwargs):
+    path = tmp_path / "obj.pt"
+    tg.save(obj, path)
+    return tg.load(path, **load_kwargs)
+
+
+def rewrite_header(path, change):
+    """Rewrite archive.json of a saved file through ``change(header_dict)``, keeping the other entries."""
+    with zipfile.ZipFile(path) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    header = json.loads(entries["archive.json"])
+    change(header)
+    entries["archive.json"] = json.dumps(header).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+
+
+ALL_DTYPES = [tg.bool, tg.uint8, tg.int8, tg.int16, tg.int32, tg.int64, tg.float16, tg.float32, tg.float64]
+
+
+def sample(dtype, shape=(2, 3)):
+    values = np.random.default_rng(0).normal(size=shape) * 100
+    return tg.tensor(values > 0 if dtype is tg.bool else values.astype(dtype.np))
+
+
+# -------------------------------------------------------------------- round trips
+@pytest.mark.parametrize("value", [0, -7, 2**200, -(2**100), 1.5, -0.0, math.inf, -math.inf, 5e-324, 0.1 + 0.2,
+                                   1e308, True, False, "", "héllo ✓ \n\"quoted\"", None])
+def test_python_scalars_round_trip_exactly(tmp_path, value):
+    assert_same_tree(round_trip({"v": value}, tmp_path), {"v": value})
+
+
+def test_nan_round_trips(tmp_path):
+    assert math.isnan(round_trip(math.nan, tmp_path))
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES, ids=lambda d: d.name)
+@pytest.mark.parametrize("shape", [(), (0, 3), (5,), (2, 3, 4)], ids=str)
+def test_tensors_of_every_dtype_and_shape(tmp_path, dtype, shape):
+    t = sample(dtype, shape)
+    got = round_trip(t, tmp_path)
+    assert_same_tree(got, t)
+    assert got.array is not t.array and got.array.flags.writeable
+
+
+def test_extreme_values_and_non_contiguous_tensors(tmp_path):
+    obj = {"int64": tg.tensor([2**63 - 1, -(2**63)]), "f16": tg.tensor(np.array([65504, 6e-8, -0.0], np.float16)),
+           "f64": tg.tensor([math.inf, -math.inf, 1e-310, math.nan], dtype=tg.float64),
+           "transposed": tg.arange(12.0).reshape(3, 4).T, "strided": tg.arange(10)[::3]}
+    got = round_trip(obj, tmp_path)
+    assert_same_tree(got, obj)
+    assert got["transposed"].tolist() == obj["transposed"].tolist()
+
+
+def test_numpy_arrays_and_scalars(tmp_path):
+    obj = [np.arange(6, dtype=np.uint16).reshape(2, 3), np.asfortranarray(np.ones((2, 3))), np.array(["a", "bc"]),
+           np.array([1 + 2j]), np.float32(1.25), np.int64(-3), np.bool_(True), np.float64(0.1)]
+    assert_same_tree(round_trip(obj, tmp_path), obj)
+
+
+def test_nesting_container_types_and_key_types(tmp_path):
+    obj = {0: "int key", "0": "str key", 2.5: "float key", None: "None key", True: "bool key",
+           "list": [1, [2, (3, 4)], [], ()], "tuple": (1, "a", None, (2.0,)), "empty": {},
+           "ordered": OrderedDict([("b", 1), ("a", tg.ones(2)), ("c", OrderedDict())]),
+           "deep": {"x": [{"y": ({"z": [tg.zeros(1, dtype=tg.int64)]},)}]}}
+    got = round_trip(obj, tmp_path)
+    assert_same_tree(got, obj)
+    assert list(got["ordered"]) == ["b", "a", "c"]
+
+
+def test_pytorch_shaped_checkpoint(tmp_path):
+    model = tg.nn.Sequential(tg.nn.Linear(3, 4), tg.nn.BatchNorm1d(4), tg.nn.Linear(4, 2))
+    tg.randn(5)  # move the generator away from its seed, so the saved state is not the initial one
+    optimizer = {"state": {0: {"step": tg.tensor(3.0), "exp_avg": tg.randn(4, 3), "exp_avg_sq": tg.rand(4, 3)},
+                           1: {"step": tg.tensor(3.0), "exp_avg": tg.randn(4), "exp_avg_sq": tg.rand(4)}},
+                 "param_groups": [{"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0,
+                                   "amsgrad": False, "foreach": None, "params": [0, 1, 2, 3, 4, 5, 6, 7]}]}
+    checkpoint = {"model": model.state_dict(), "optimizer": optimizer, "epoch": 3, "rng": tg.get_rng_state()}
+    got = round_trip(checkpoint, tmp_path)
+    assert_same_tree(got, checkpoint)
+    assert type(got["model"]) is OrderedDict and list(got["optimizer"]["state"]) == [0, 1]
+    assert got["rng"] == checkpoint["rng"]  # 128-bit PCG64 integers, exact
+    expected = tg.randn(3, 3)
+    tg.set_rng_state(got["rng"])
+    np.testing.assert_array_equal(tg.randn(3, 3).numpy(), expected.numpy())
+    fresh = tg.nn.Sequential(tg.nn.Linear(3, 4), tg.nn.BatchNorm1d(4), tg.nn.Linear(4, 2)).eval()
+    fresh.load_state_dict(got["model"])
+    x = tg.randn(6, 3)
+    np.testing.assert_array_equal(fresh(x).detach().numpy(), model.eval()(x).detach().numpy())
+
+
+def test_parameters_requires_grad_and_shared_objects(tmp_path):
+    w = tg.nn.Parameter(tg.randn(2, 2))
+    x = tg.randn(3, requires_grad=True)
+    y = x * 2  # a non-leaf: it loads as a leaf that requires grad, as in PyTorch
+    y.sum().backward()
+    frozen = tg.nn.Parameter(tg.ones(2), requires_grad=False)
+    got = round_trip({"w": w, "again": w, "x": x, "y": y, "frozen": frozen, "plain": tg.ones(2)}, tmp_path)
+    assert type(got["w"]) is tg.nn.Parameter and got["w"].requires_grad and got["w"] is got["again"]
+    assert type(got["frozen"]) is tg.nn.Parameter and not got["frozen"].requires_grad
+    assert type(got["x"]) is tg.Tensor and got["x"].requires_grad and got["x"].grad is None  # .grad is not saved
+    assert got["y"].requires_grad and got["y"].is_leaf
+    assert not got["plain"].requires_grad
+    np.testing.assert_array_equal(got["y"].detach().numpy(), y.detach().numpy())
+
+
+def test_file_objects_and_path_types(tmp_path):
+    obj = {"t": tg.arange(5), "n": 1}
+    buffer = io.BytesIO()
+    tg.save(obj, buffer)
+    buffer.seek(0)
+    assert_same_tree(tg.load(buffer), obj)
+
+    class ReadOnly:  # a stream that cannot seek (e.g. a socket or a pipe)
+        def __init__(self, data):
+            self.data = io.BytesIO(data)
+
+        def read(self, n=-1):
+            return self.data.read(n)
+
+    assert_same_tree(tg.load(ReadOnly(buffer.getvalue())), obj)
+    with open(tmp_path / "f.pt", "wb") as f:
+        tg.save(obj, f)
+    with open(tmp_path / "f.pt", "rb") as f:
+        assert_same_tree(tg.load(f), obj)
+    tg.save(obj, str(tmp_path / "s.pt"))
+    assert_same_tree(tg.load(str(tmp_path / "s.pt")), obj)
+    assert_same_tree(tg.load(Path(tmp_path / "s.pt"), weights_only=False), obj)
+
+
+def test_saved_model_weights_give_identical_outputs(tmp_path):
+    model = tg.nn.Sequential(tg.nn.Linear(4, 8), tg.nn.Tanh(), tg.nn.Linear(8, 3))
+    tg.save(model.state_dict(), tmp_path / "model.pt")
+    other = tg.nn.Sequential(tg.nn.Linear(4, 8), tg.nn.Tanh(), tg.nn.Linear(8, 3))
+    other.load_state_dict(tg.load(tmp_path / "model.pt"))
+    x = tg.randn(5, 4)
+    np.testing.assert_array_equal(other(x).detach().numpy(), model(x).detach().numpy())
+
+
+# -------------------------------------------------------------------- atomic writes
+def crash_on_second_array(monkeypatch, error=OSError("disk full (simulated)")):
+    real, calls = serialization._write_array, []
+
+    def write_then_crash(archive, name, array):
+        calls.append(name)
+        if len(calls) == 2:
+            raise error
+        real(archive, name, array)
+    monkeypatch.setattr(serialization, "_write_array", write_then_crash)
+    return calls
+
+
+@pytest.mark.parametrize("error", [OSError("disk full (simulated)"), KeyboardInterrupt()], ids=["OSError", "Ctrl-C"])
+def test_crash_mid_save_keeps_the_previous_file(tmp_path, monkeypatch, error):
+    path = tmp_path / "ckpt.pt"
+    old = {"epoch": 1, "w": tg.ones(3), "b": tg.zeros(2)}
+    tg.save(old, path)
+    before = path.read_bytes()
+    calls = crash_on_second_array(monkeypatch, error)
+    with pytest.raises(type(error)):
+        tg.save({"epoch": 2, "w": tg.full((3,), 2.0), "b": tg.ones(2)}, path)
+    assert len(calls) == 2  # it really crashed halfway, after writing one tensor
+    assert path.read_bytes() == before
+    assert_same_tree(tg.load(path), old)
+    assert os.listdir(tmp_path) == ["ckpt.pt"]  # no temporary file left behind
+
+
+def test_crash_on_first_save_leaves_nothing(tmp_path, monkeypatch):
+    crash_on_second_array(monkeypatch)
+    with pytest.raises(OSError, match="simulated"):
+        tg.save([tg.ones(1), tg.ones(1)], tmp_path / "new.pt")
+    assert os.listdir(tmp_path) == []
+
+
+def test_save_replaces_an_existing_file(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    tg.save({"epoch": 1}, path)
+    tg.save({"epoch": 2}, path)
+    assert tg.load(path) == {"epoch": 2} and os.listdir(tmp_path) == ["ckpt.pt"]
+
+
+def test_save_into_a_missing_folder_or_onto_a_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist.*makedirs"):
+        tg.save({}, tmp_path / "no" / "such" / "ckpt.pt")
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        tg.save({}, tmp_path)
+
+
+# -------------------------------------------------------------------- what cannot be saved
+class Thing:
+    pass
+
+
+Point = namedtuple("Point", ["x", "y"])
+
+
+@pytest.mark.parametrize("obj, where, what", [
+    ({"model": {"extra": Thing()}}, r"obj\['model'\]\['extra'\]", "Thing"),
+    ({"model": tg.nn.Linear(2, 2)}, r"obj\['model'\]", "state_dict"),
+    ([1, [2, lambda x: x]], r"obj\[1\]\[1\]", "function"),
+    ({"p": Point(1, 2)}, r"obj\['p'\]", "Point"),
+    ({"s": {1, 2}}, r"obj\['s'\]", "set"),
+    ({"a": np.array([object()])}, r"obj\['a'\]", "dtype object"),
+    ({(1, 2): 3}, r"obj has a key \(1, 2\) of type tuple", "dict keys must be"),
+])
+def test_unsavable_objects_name_their_place(tmp_path, obj, where, what):
+    with pytest.raises(TypeError, match=where) as info:
+        tg.save(obj, tmp_path / "x.pt")
+    assert what in str(info.value)
+    assert os.listdir(tmp_path) == []  # checked before any file is written
+
+
+def test_a_container_that_holds_itself(tmp_path):
+    loop = [1]
+    loop.append(loop)
+    with pytest.raises(ValueError, match=r"obj\[1\] contains itself"):
+        tg.save(loop, tmp_path / "x.pt")
+
+
+def test_save_rejects_a_bad_target():
+    with pytest.raises(TypeError, match="path .* or a binary file object"):
+        tg.save({}, 42)
+
+
+# -------------------------------------------------------------------- files that cannot be loaded
+@pytest.fixture
+def saved(tmp_path):
+    path = tmp_path / "good.pt"
+    tg.save({"w": tg.arange(1000, dtype=tg.float64), "epoch": 3}, path)
+    return path
+
+
+def test_serialization_error_is_a_runtime_error():
+    assert issubclass(SerializationError, RuntimeError)
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        tg.load(tmp_path / "missing.pt")
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        tg.load(tmp_path)
+
+
+def test_empty_file(tmp_path):
+    (tmp_path / "empty.pt").write_bytes(b"")
+    with pytest.raises(SerializationError, match="is empty"):
+        tg.load(tmp_path / "empty.pt")
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.99, 30 / 8000])
+def test_truncated_file(saved, keep):
+    data = saved.read_bytes()
+    saved.write_bytes(data[:max(4, int(len(data) * keep))])
+    with pytest.raises(SerializationError, match="cut short or damaged.*Save it again"):
+        tg.load(saved)
+
+
+def test_flipped_byte_in_tensor_data_fails_the_checksum(saved):
+    data = bytearray(saved.read_bytes())
+    at = bytes(data).find(np.arange(1000, dtype=np.float64).tobytes()) + 4000
+    data[at] ^= 0xFF
+    saved.write_bytes(bytes(data))
+    with pytest.raises(SerializationError, match=r"is damaged: .*CRC.*earlier checkpoint"):
+        tg.load(saved)
+
+
+def test_flipped_byte_in_the_header_fails_the_checksum(saved):
+    data = bytearray(saved.read_bytes())
+    at = bytes(data).find(b'"epoch"') + 2
+    data[at] ^= 0x01
+    saved.write_bytes(bytes(data))
+    with pytest.raises(SerializationError, match=r"is damaged.*CRC"):
+        tg.load(saved)
+
+
+def test_any_damaged_byte_gives_a_clear_error_or_the_saved_object():
+    obj = {"w": tg.arange(6.0), 0: [1, (2, "x")], "p": tg.nn.Parameter(tg.ones(2))}
+    buffer = io.BytesIO()
+    tg.save(obj, buffer)
+    data = buffer.getvalue()
+    errors = 0
+    for at in range(len(data)):  # zip fields that nothing reads (timestamps, ...) may change without harm
+        damaged = bytearray(data)
+        damaged[at] ^= 0xFF
+        try:
+            assert_same_tree(tg.load(io.BytesIO(bytes(damaged))), obj)
+        except SerializationError:
+            errors += 1
+    assert errors > len(data) // 2
+
+
+def test_text_file(tmp_path):
+    (tmp_path / "notes.pt").write_text("just some notes\n")
+    with pytest.raises(SerializationError, match=r"not a tinygrad_lite checkpoint.*b'just som'"):
+        tg.load(tmp_path / "notes.pt")
+
+
+def test_pytorch_files(tmp_path):
+    torch.save({"w": torch.ones(2)}, tmp_path / "new.pt")
+    with pytest.raises(SerializationError, match=r"torch\.save.*safetensors\.torch\.save_file"):
+        tg.load(tmp_path / "new.pt")
+    torch.save({"w": torch.ones(2)}, tmp_path / "old.pt", _use_new_zipfile_serialization=False)
+    with pytest.raises(SerializationError, match="is a pickle.*never unpickles"):
+        tg.load(tmp_path / "old.pt")
+
+
+def test_pickle_npz_npy_safetensors_and_other_zips(tmp_path):
+    (tmp_path / "p.pkl").write_bytes(pickle.dumps({"a": 1}))
+    np.savez(tmp_path / "a.npz", x=np.ones(2))
+    np.save(tmp_path / "a.npy", np.ones(2))
+    safetensors.torch.save_file({"w": torch.ones(2)}, tmp_path / "w.safetensors")
+    with zipfile.ZipFile(tmp_path / "other.zip", "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    for name, message in [("p.pkl", "is a pickle"), ("a.npz", r"numpy \.npz"), ("a.npy", r"numpy \.npy"),
+                          ("w.safetensors", "safetensors.load_file"), ("other.zip", r"no archive\.json")]:
+        with pytest.raises(SerializationError, match=message):
+            tg.load(tmp_path / name)
+
+
+def test_newer_version_and_other_format(saved):
+    rewrite_header(saved, lambda h: h.update(version=99))
+    with pytest.raises(SerializationError, match="format version 99 by a newer tinygrad_lite.*Upgrade"):
+        tg.load(saved)
+    rewrite_header(saved, lambda h: h.update(version="one"))
+    with pytest.raises(SerializationError, match="no valid format version"):
+        tg.load(saved)
+    rewrite_header(saved, lambda h: h.update(format="somebody.else", version=1))
+    with pytest.raises(SerializationError, match="names the format 'somebody.else'"):
+        tg.load(saved)
+
+
+def test_load_never_unpickles(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("pickle was used")
+    for name in ("load", "loads", "Unpickler", "dump", "dumps", "Pickler"):
+        monkeypatch.setattr(pickle, name, refuse)
+    obj = {"t": tg.randn(3), "p": tg.nn.Parameter(tg.ones(2)), "a": np.arange(3), "s": np.float32(2),
+           "nested": OrderedDict(x=(1, [2.5, None, "s"])), 7: tg.get_rng_state()}
+    assert_same_tree(round_trip(obj, tmp_path), obj)
+
+
+# -------------------------------------------------------------------- map_location
+def test_map_location_cpu(tmp_path):
+    obj = {"w": tg.randn(2, 3)}
+    for location in ("cpu", tg.device("cpu"), {"cuda:0": "cpu"}, None):
+        got = round_trip(obj, tmp_path, map_location=location)
+        assert got["w"].device == tg.device("cpu")
+        assert_same_tree(got, obj)
+
+
+def test_bad_map_location(tmp_path):
+    tg.save({"epoch": 1}, tmp_path / "x.pt")  # checked even when the file holds no tensor
+    with pytest.raises(TypeError, match="map_location must be"):
+        tg.load(tmp_path / "x.pt", map_location=lambda storage, location: storage)
+    for location in ("tpu", {"cuda:0": "tpu"}):
+        with pytest.raises(RuntimeError, match="device type.*tpu"):
+            tg.load(tmp_path / "x.pt", map_location=location)
+
+
+@pytest.mark.skipif(tg.cuda.is_available(), reason="checks the message on a machine without CUDA")
+def test_tensors_saved_on_a_gpu_load_on_a_cpu_only_machine(saved):
+    rewrite_header(saved, lambda h: h["object"]["dict"][0][1].update(device="cuda:0"))  # as if saved on a GPU
+    with pytest.raises(RuntimeError, match="saved on cuda:0, but CUDA is not available.*map_location='cpu'"):
+        tg.load(saved)
+    for location in ("cpu", {"cuda:0": "cpu"}):
+        got = tg.load(saved, map_location=location)
+        np.testing.assert_array_equal(got["w"].numpy(), np.arange(1000.0))
+
+
+@pytest.mark.skipif(not tg.cuda.is_available(), reason="needs CUDA (CuPy and a GPU)")
+def test_map_location_moves_to_and_from_the_gpu(tmp_path):
+    obj = {"w": tg.randn(2, 3, device="cuda"), "c": tg.randn(2)}
+    got = round_trip(obj, tmp_path)
+    assert got["w"].device == tg.device("cuda:0") and got["c"].device == tg.device("cpu")
+    moved = round_trip(obj, tmp_path, map_location="cpu")
+    assert moved["w"].device == tg.device("cpu")
+    np.testing.assert_array_equal(moved["w"].numpy(), obj["w"].cpu().numpy())
+    assert round_trip(obj, tmp_path, map_location="cuda")["c"].device == tg.device("cuda:0")
+
+
+# -------------------------------------------------------------------- safetensors interchange with PyTorch
+def torch_mlp():
+    return torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+
+
+def our_mlp():
+    return tg.nn.Sequential(tg.nn.Linear(4, 8), tg.nn.ReLU(), tg.nn.Linear(8, 3))
+
+
+def test_every_dtype_to_pytorch(tmp_path):
+    tensors = {d.name: sample(d) for d in ALL_DTYPES}
+    tensors["scalar"], tensors["empty"] = tg.tensor(2.5), tg.zeros(0, 3)
+    tensors["transposed"] = tg.arange(6.0).reshape(2, 3).T  # not contiguous: written in row-major order
+    save_file(tensors, tmp_path / "t.safetensors")
+    theirs = safetensors.torch.load_file(tmp_path / "t.safetensors")
+    assert set(theirs) == set(tensors)
+    for name, ours in tensors.items():
+        assert str(theirs[name].dtype) == f"torch.{ours.dtype.name}" and tuple(theirs[name].shape) == ours.shape
+        np.testing.assert_array_equal(theirs[name].numpy(), ours.numpy(), err_msg=name)
+    back = load_file(tmp_path / "t.safetensors")
+    for name, ours in tensors.items():
+        assert back[name].dtype is ours.dtype and back[name].shape == ours.shape
+        np.testing.assert_array_equal(back[name].numpy(), ours.numpy(), err_msg=name)
+        assert back[name].array.flags.writeable and not back[name].requires_grad
+
+
+def test_every_dtype_from_pytorch(tmp_path):
+    tensors = {"f32": torch.randn(3, 2), "f64": torch.randn(4, dtype=torch.float64), "f16": torch.randn(2).half(),
+               "i64": torch.tensor([2**62, -5]), "i32": torch.arange(3, dtype=torch.int32), "bool": torch.rand(3) > 0.5,
+               "u8": torch.arange(4, dtype=torch.uint8), "i8": torch.tensor([-128, 127], dtype=torch.int8),
+               "i16": torch.tensor([-3], dtype=torch.int16), "scalar": torch.tensor(1.5)}
+    safetensors.torch.save_file(tensors, tmp_path / "t.safetensors")
+    ours = load_file(tmp_path / "t.safetensors", device="cpu")
+    for name, theirs in tensors.items():
+        assert f"torch.{ours[name].dtype.name}" == str(theirs.dtype) and ours[name].shape == tuple(theirs.shape)
+        np.testing.assert_array_equal(ours[name].numpy(), theirs.numpy(), err_msg=name)
+
+
+def test_model_weights_ours_to_pytorch(tmp_path):
+    ours = our_mlp()
+    save_file(ours.state_dict(), tmp_path / "m.safetensors", metadata={"epoch": "3"})
+    theirs = torch_mlp()
+    theirs.load_state_dict(safetensors.torch.load_file(tmp_path / "m.safetensors"))
+    for name, value in theirs.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), ours.state_dict()[name].numpy())  # bit for bit
+    x = np.random.default_rng(1).normal(size=(5, 4)).astype(np.float32)
+    np.testing.assert_allclose(theirs(torch.from_numpy(x)).detach().numpy(), ours(tg.tensor(x)).detach().numpy(),
+                               rtol=1e-6, atol=1e-7)
+    with safetensors.safe_open(tmp_path / "m.safetensors", framework="np") as f:
+        assert f.metadata() == {"epoch": "3"}
+
+
+def test_model_weights_pytorch_to_ours(tmp_path):
+    theirs = torch_mlp()
+    safetensors.torch.save_file(theirs.state_dict(), tmp_path / "m.safetensors")
+    ours = our_mlp()
+    ours.load_state_dict(load_file(tmp_path / "m.safetensors"))
+    for name, value in ours.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), theirs.state_dict()[name].numpy())
+    x = np.random.default_rng(2).normal(size=(5, 4)).astype(np.float32)
+    np.testing.assert_allclose(ours(tg.tensor(x)).detach().numpy(), theirs(torch.from_numpy(x)).detach().numpy(),
+                               rtol=1e-6, atol=1e-7)
+
+
+def test_safetensors_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="load_file: no such file"):
+        load_file(tmp_path / "missing.safetensors")
+    safetensors.torch.save_file({"w": torch.ones(2, dtype=torch.bfloat16)}, tmp_path / "bf16.safetensors")
+    with pytest.raises(TypeError, match=r"'w' .* has dtype BF16.*v\.float\(\)"):
+        load_file(tmp_path / "bf16.safetensors")
+    (tmp_path / "text.safetensors").write_text("not safetensors at all")
+    with pytest.raises(SerializationError, match="cannot read .* as safetensors.*not safetensors"):
+        load_file(tmp_path / "text.safetensors")
+    tg.save({"w": tg.ones(2)}, tmp_path / "ckpt.pt")
+    with pytest.raises(SerializationError, match=r"zip archive.*tinygrad_lite\.load"):
+        load_file(tmp_path / "ckpt.pt")
+    with pytest.raises(TypeError, match="model.state_dict()"):
+        save_file(our_mlp(), tmp_path / "x.safetensors")
+    with pytest.raises(TypeError, match="the value for 'epoch' is a int, not a Tensor"):
+        save_file({"epoch": 3}, tmp_path / "x.safetensors")
+    with pytest.raises(TypeError, match="names must be str"):
+        save_file({0: tg.ones(1)}, tmp_path / "x.safetensors")
+    with pytest.raises(TypeError, match="metadata must be a dict of str -> str"):
+        save_file({"w": tg.ones(1)}, tmp_path / "x.safetensors", metadata={"epoch": 3})
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        save_file({"w": tg.ones(1)}, tmp_path / "missing" / "x.safetensors")
+    assert sorted(os.listdir(tmp_path)) == ["bf16.safetensors", "ckpt.pt", "text.safetensors"]
+
+
+# -------------------------------------------------------------------- checkpoint helpers
+def training_setup():
+    model = tg.nn.Sequential(tg.nn.Linear(3, 8), tg.nn.Dropout(0.3), tg.nn.ReLU(), tg.nn.Linear(8, 1))
+    optimizer = tg.optim.Adam(model.parameters(), lr=0.01)
+    scheduler = tg.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+    return model, optimizer, scheduler
+
+
+def train_epoch(model, optimizer, scheduler):
+    x = tg.randn(16, 3)  # fresh random data and dropout masks each epoch: the RNG state matters
+    loss = ((model(x) - x.sum(dim=1, keepdim=True)) ** 2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    scheduler.step()
+    return loss.item()
+
+
+def test_resuming_from_a_checkpoint_continues_exactly(tmp_path):
+    path = tmp_path / "last.pt"
+    model, optimizer, scheduler = training_setup()
+    for _ in range(3):
+        train_epoch(model, optimizer, scheduler)
+    stopper = EarlyStopping(patience=2)
+    stopper.step(0.5, model)
+    saved = save_checkpoint(path, model, optimizer, scheduler, epoch=2, val_loss=0.5, stopper=stopper.state_dict())
+    assert set(saved) == {"model", "optimizer", "scheduler", "epoch", "rng_state", "val_loss", "stopper"}
+    straight_on = [train_epoch(model, optimizer, scheduler) for _ in range(3)]
+
+    tg.manual_seed(123)  # a fresh process: other weights, other RNG state
+    model2, optimizer2, scheduler2 = training_setup()
+    checkpoint = load_checkpoint(path, model2, optimizer2, scheduler2)
+    assert checkpoint["epoch"] == 2 and checkpoint["val_loss"] == 0.5
+    stopper2 = EarlyStopping(patience=2)
+    stopper2.load_state_dict(checkpoint["stopper"])
+    assert stopper2.best == 0.5 and stopper2.best_epoch == 0
+    resumed = [train_epoch(model2, optimizer2, scheduler2) for _ in range(3)]
+    assert resumed == straight_on
+    for (name, a), b in zip(model.state_dict().items(), model2.state_dict().values()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+
+
+def test_load_checkpoint_options_and_errors(tmp_path):
+    model, optimizer, _ = training_setup()
+    save_checkpoint(tmp_path / "c.pt", model)  # model only
+    tg.randn(2)
+    state = tg.get_rng_state()
+    checkpoint = load_checkpoint(tmp_path / "c.pt", model, restore_rng=False)
+    assert tg.get_rng_state() == state and checkpoint["epoch"] is None and "optimizer" not in checkpoint
+    with pytest.raises(ValueError, match="no optimizer state"):
+        load_checkpoint(tmp_path / "c.pt", model, optimizer)
+    tg.save({"weights": model.state_dict()}, tmp_path / "plain.pt")
+    with pytest.raises(ValueError, match="without a 'model' entry.*tinygrad_lite.load"):
+        load_checkpoint(tmp_path / "plain.pt", model)
+    with pytest.raises(TypeError, match="'rng_state' is saved automatically"):
+        save_checkpoint(tmp_path / "c.pt", model, rng_state=1)
+    with pytest.raises(TypeError, match="model must be an nn.Module"):
+        save_checkpoint(tmp_path / "c.pt", model.state_dict())
+    with pytest.raises(TypeError, match=r"obj\['stopper'\]: cannot save .*EarlyStopping.*state_dict"):
+        save_checkpoint(tmp_path / "c.pt", model, stopper=EarlyStopping())
+    with pytest.raises(RuntimeError, match="Missing key"):
+        load_checkpoint(tmp_path / "c.pt", tg.nn.Linear(3, 8))

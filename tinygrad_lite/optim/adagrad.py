@@ -1,0 +1,58 @@
+r"""``Adagrad``: per-parameter step sizes from the sum of all past squared gradients (Duchi et al., 2011).
+
+For each parameter \theta with gradient \nabla, learning rate \gamma (lr), learning-rate decay \eta (lr_decay),
+weight decay \lambda, eps \epsilon, initial accumulator value \tau, at step t = 1, 2, ...:
+
+    g_t = -\nabla if maximize else \nabla
+    g_t = g_t + \lambda \theta_{t-1}                      (if \lambda != 0)
+    \tilde\gamma_t = \gamma / (1 + (t - 1) \eta)          (the decayed learning rate)
+    s_t = s_{t-1} + g_t^2                                 (``sum``, starts at s_0 = \tau)
+    \theta_t = \theta_{t-1} - \tilde\gamma_t g_t / (\sqrt{s_t} + \epsilon)
+
+Coordinates that have seen large gradients take small steps, rarely-updated ones keep large steps. Since s only
+grows, the steps shrink for good: Adagrad suits sparse problems more than long training runs.
+As in PyTorch, the state (``step`` = 0 and ``sum`` = \tau) exists from construction, so ``state_dict()`` has it
+before the first step.
+"""
+import numpy as np
+
+from .optimizer import Optimizer, effective_grad, next_step, step_state, zeros_state
+
+
+class Adagrad(Optimizer):
+    """``Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *,
+    maximize=False)``."""
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *,
+                 maximize=False):
+        checks = [("learning rate", lr), ("lr_decay value", lr_decay), ("weight_decay value", weight_decay),
+                  ("initial_accumulator_value value", initial_accumulator_value), ("epsilon value", eps)]
+        for what, value in checks:
+            if not 0.0 <= value:
+                raise ValueError(f"Adagrad: Invalid {what}: {value}; it must be >= 0")
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for param in group["params"]:
+                self._init_state(param, group)
+
+    def _init_state(self, param, group):
+        state = self.state[param]
+        state["step"] = step_state()
+        state["sum"] = zeros_state(param, fill=float(group["initial_accumulator_value"]))
+
+    def _update(self, param, group):
+        if not self.state[param]:  # a parameter added later with add_param_group
+            self._init_state(param, group)
+        state = self.state[param]
+        lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
+        t = next_step(state)
+        g = effective_grad(param, group)
+
+        clr = lr / (1 + (t - 1) * lr_decay)                      # decayed lr = lr / (1 + (t - 1) lr_decay)
+        total = state["sum"].array
+        total += g * g                                           # s <- s + g^2
+        std = np.sqrt(total)                                     # theta <- theta - clr g / (sqrt(s) + eps)
+        std += eps
+        param.array -= clr * (g / std)

@@ -1,0 +1,90 @@
+r"""``Adam``: adaptive moment estimation (Kingma & Ba, 2015), optionally AMSGrad.
+
+For each parameter \theta with gradient \nabla, learning rate \gamma (lr), betas (\beta_1, \beta_2), eps \epsilon,
+weight decay \lambda, at step t = 1, 2, ...:
+
+    g_t = -\nabla if maximize else \nabla
+    g_t = g_t + \lambda \theta_{t-1}                      (if \lambda != 0: L2 penalty, mixed into the averages)
+    m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t             (running mean of the gradient: ``exp_avg``)
+    v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2           (running mean of its square: ``exp_avg_sq``)
+    \hat m_t = m_t / (1 - \beta_1^t),   \hat v_t = v_t / (1 - \beta_2^t)     (undo the bias of starting at 0)
+    amsgrad: v^{max}_t = max(v^{max}_{t-1}, v_t) and \hat v_t = v^{max}_t / (1 - \beta_2^t)   (``max_exp_avg_sq``)
+    \theta_t = \theta_{t-1} - \gamma \hat m_t / (\sqrt{\hat v_t} + \epsilon)
+
+Each parameter gets its own step size: \gamma divided by the typical size of its recent gradients.
+With ``decoupled_weight_decay=True`` (that is ``AdamW``), the decay leaves g alone and shrinks the parameter
+directly before the step: \theta_{t-1} <- \theta_{t-1} (1 - \gamma \lambda).
+
+These are PyTorch's formulas (its default single-tensor implementation, computed in the same order). The update
+works on the numpy arrays directly with in-place ufuncs (``out=``) and one scratch array, so that a step over
+a million parameters makes no other temporary arrays.
+"""
+import math
+
+from ..device import array_module_of
+from .optimizer import Optimizer, next_step, step_state, zeros_state
+
+
+class Adam(Optimizer):
+    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, maximize=False,
+    decoupled_weight_decay=False)``."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 maximize=False, decoupled_weight_decay=False):
+        name = type(self).__name__
+        if not 0.0 <= lr:
+            raise ValueError(f"{name}: Invalid learning rate: {lr}; it must be >= 0")
+        if not 0.0 <= eps:
+            raise ValueError(f"{name}: Invalid epsilon value: {eps}; it must be >= 0")
+        if len(betas) != 2:
+            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        for i, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"{name}: Invalid beta parameter at index {i}: {beta}; each beta must be in [0, 1)")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"{name}: Invalid weight_decay value: {weight_decay}; it must be >= 0")
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def _update(self, param, group):
+        state = self.state[param]
+        if not state:
+            state["step"], state["exp_avg"], state["exp_avg_sq"] = step_state(), zeros_state(param), zeros_state(param)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = zeros_state(param)
+        lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        t = next_step(state)
+        theta, g = param.array, param.grad.array
+        m, v = state["exp_avg"].array, state["exp_avg_sq"].array
+        xp = array_module_of(theta)
+
+        if group["maximize"]:
+            g = -g
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                theta *= 1 - lr * weight_decay                   # AdamW: theta <- theta (1 - lr wd)
+            else:
+                g = g + weight_decay * theta                     # g <- g + wd theta
+
+        tmp = xp.empty_like(theta)                               # the one scratch array
+        xp.subtract(g, m, out=tmp)                               # m <- beta1 m + (1 - beta1) g,
+        tmp *= 1 - beta1                                         #   computed as m + (1 - beta1)(g - m)
+        m += tmp
+        xp.multiply(g, g, out=tmp)                               # v <- beta2 v + (1 - beta2) g^2
+        tmp *= 1 - beta2
+        v *= beta2
+        v += tmp
+        if group["amsgrad"]:
+            v_max = state["max_exp_avg_sq"].array
+            xp.maximum(v_max, v, out=v_max)                      # v_max <- max(v_max, v), used instead of v
+            v = v_max
+
+        step_size = lr / (1 - beta1 ** t)                        # lr / (1 - beta1^t)
+        xp.sqrt(v, out=tmp)                                      # denom = sqrt(v) / sqrt(1 - beta2^t) + eps
+        tmp /= math.sqrt(1 - beta2 ** t)
+        tmp += eps
+        xp.divide(m, tmp, out=tmp)                               # theta <- theta - step_size m / denom
+        tmp *= step_size
+        theta -= tmp

@@ -1,0 +1,601 @@
+"""Learning-rate schedules: PyTorch's ``torch.optim.lr_scheduler``, same names, arguments and numbers.
+
+A scheduler owns no parameters. It rewrites ``group["lr"]`` in its optimizer's ``param_groups`` each time you call
+``scheduler.step()``; the optimizer reads ``group["lr"]`` at its next ``step()``. The usual loop::
+
+    for epoch in range(epochs):
+        for x, y in loader:
+            optimizer.zero_grad(); loss_fn(model(x), y).backward(); optimizer.step()
+        scheduler.step()                          # after optimizer.step(): once per epoch (or per batch)
+
+Notation in the docstrings: ``eta_0`` is a group's starting lr (``base_lrs``, saved as ``group["initial_lr"]``),
+``t`` is ``last_epoch`` (the number of ``step()`` calls so far), ``eta_t`` the lr after ``t`` steps.
+
+Like PyTorch, most schedules are computed *recursively* from the current lr (``eta_t = eta_{t-1} * gamma``), so
+they compose when several schedulers drive one optimizer, and we use PyTorch's exact recursive formulas, so that
+traces agree to the last bit. ``step(epoch)`` (deprecated in PyTorch) jumps to ``epoch`` with the closed form.
+
+Deliberate differences from PyTorch: any object with ``param_groups`` (a list of dicts with ``"lr"``) counts as an
+optimizer; we do not wrap ``optimizer.step`` to warn when ``scheduler.step()`` comes first; ``get_lr()`` called
+by hand does not warn (use ``get_last_lr()``: ``get_lr()`` computes the *next* recursive value); and
+``MultiplicativeLR``, ``ConstantLR``, ``PolynomialLR``, ``ChainedScheduler`` and ``CyclicLR`` are not here.
+"""
+import math
+import types
+import warnings
+from bisect import bisect_right
+from collections import Counter
+
+__all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
+           "SequentialLR", "OneCycleLR", "CosineAnnealingWarmRestarts", "ReduceLROnPlateau"]
+
+
+def _check_optimizer(optimizer, name):
+    groups = getattr(optimizer, "param_groups", None)
+    if not isinstance(groups, list) or not all(isinstance(g, dict) and "lr" in g for g in groups):
+        raise TypeError(f"{name}: expected an optimizer (an object whose .param_groups is a list of dicts with an "
+                        f"'lr'), got {type(optimizer).__name__}; pass e.g. optim.SGD(model.parameters(), lr=0.1)")
+
+
+def _per_group(name, optimizer, value, owner):
+    """One value per param group: a list/tuple of the right length, or one value repeated."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(optimizer.param_groups):
+            raise ValueError(f"{owner}: {name} has {len(value)} values but the optimizer has "
+                             f"{len(optimizer.param_groups)} param_groups; give one value per group, or a single value")
+        return list(value)
+    return [value] * len(optimizer.param_groups)
+
+
+class LRScheduler:
+    """Base class: keeps ``base_lrs`` and ``last_epoch`` and writes the lrs that ``get_lr()`` computes.
+
+    The constructor stores each group's lr as ``group["initial_lr"]`` (kept if already there), sets
+    ``base_lrs`` from it, and takes the first step (``last_epoch`` -1 -> 0), as PyTorch does: right after
+    construction the optimizer holds ``eta_0``, the lr of epoch 0. A subclass implements ``get_lr()`` (the lrs for
+    the new ``last_epoch``) and optionally ``_get_closed_form_lr()`` (used by ``step(epoch)``).
+
+    ``last_epoch`` other than -1 resumes a schedule; the groups must then already hold ``"initial_lr"``.
+    """
+
+    def __init__(self, optimizer, last_epoch=-1):
+        _check_optimizer(optimizer, type(self).__name__)
+        self.optimizer = optimizer
+        for i, group in enumerate(optimizer.param_groups):
+            if last_epoch == -1:
+                group.setdefault("initial_lr", group["lr"])
+            elif "initial_lr" not in group:
+                raise KeyError(f"{type(self).__name__}: param_groups[{i}] has no 'initial_lr', so it cannot resume at "
+                               f"last_epoch={last_epoch}; load the optimizer's state_dict from the same checkpoint "
+                               "first, or use last_epoch=-1 for a fresh run")
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self):
+        """The constructor's step: ``_is_initial`` tells recursive schedules to keep the lr they find."""
+        self._step_count = 0
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
+
+    def get_lr(self):
+        """The lrs for the current ``last_epoch`` (called by ``step()`` after it advanced ``last_epoch``)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement get_lr()")
+
+    def get_last_lr(self):
+        """The lrs the last ``step()`` wrote into the optimizer, one per param group (a new list of floats)."""
+        return list(self._last_lr)
+
+    def step(self, epoch=None):
+        """Advance one epoch (or batch) and write the new lrs into the optimizer. Call it after ``optimizer.step()``.
+
+        ``step(epoch)`` is deprecated (as in PyTorch): it sets ``last_epoch = epoch`` and uses the closed form.
+        """
+        self._step_count += 1
+        if epoch is not None:
+            warnings.warn(f"{type(self).__name__}.step(epoch) is deprecated, as in PyTorch: call step() with no "
+                          "argument once per epoch", UserWarning, stacklevel=2)
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch=None):
+        if epoch is None:
+            self.last_epoch += 1
+            values = self.get_lr()
+        else:
+            self.last_epoch = epoch
+            values = self._get_closed_form_lr() if hasattr(self, "_get_closed_form_lr") else self.get_lr()
+        self._set_lrs(values)
+
+    def _set_lrs(self, values):
+        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _current_lrs(self):
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    def state_dict(self):
+        """Everything the scheduler holds except the optimizer: pass it to ``load_state_dict`` to resume."""
+        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
+
+    def load_state_dict(self, state_dict):
+        """Restore a ``state_dict()``. Restore the optimizer's own state_dict too: the lrs live there."""
+        self.__dict__.update(state_dict)
+
+
+_LRScheduler = LRScheduler  # the old name, still used by custom schedulers written for PyTorch < 2.0
+
+
+class LambdaLR(LRScheduler):
+    """``eta_t = eta_0 * lr_lambda(t)``: any schedule you can write as a function of the epoch.
+
+    ``lr_lambda`` is one function, or a list with one per param group. Use it for a custom shape (e.g. a linear
+    warmup ``lambda t: min(1, (t + 1) / 10)``) when no built-in scheduler fits. ``state_dict`` cannot hold plain
+    functions or lambdas: it saves ``None`` for them (and the ``__dict__`` of callable objects), as PyTorch does.
+    """
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        _check_optimizer(optimizer, "LambdaLR")
+        if isinstance(lr_lambda, (list, tuple)) and len(lr_lambda) != len(optimizer.param_groups):
+            raise ValueError(f"LambdaLR: expected {len(optimizer.param_groups)} lr_lambdas (one per param group), "
+                             f"got {len(lr_lambda)}")
+        self.lr_lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else \
+            [lr_lambda] * len(optimizer.param_groups)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs, strict=True)]
+
+    def state_dict(self):
+        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
+        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+                               for fn in self.lr_lambdas]
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        saved = state.pop("lr_lambdas")
+        self.__dict__.update(state)
+        for fn, fn_state in zip(self.lr_lambdas, saved):
+            if fn_state is not None:
+                fn.__dict__.update(fn_state)
+
+
+class StepLR(LRScheduler):
+    """``eta_t = eta_0 * gamma ** (t // step_size)``: multiply by ``gamma`` every ``step_size`` epochs.
+
+    Recursively: ``eta_t = eta_{t-1} * gamma`` when ``t`` is a positive multiple of ``step_size``, else unchanged.
+    The classic "divide by 10 every 30 epochs" staircase; simple and robust when you know the training length.
+    """
+
+    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+        if not step_size > 0:
+            raise ValueError(f"StepLR: step_size must be positive (the epochs between decays), got {step_size!r}")
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return self._current_lrs()
+        return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        return [base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs]
+
+
+class MultiStepLR(LRScheduler):
+    """``eta_t = eta_0 * gamma ** (number of milestones <= t)``: decay by ``gamma`` at chosen epochs.
+
+    Recursively: at a milestone ``m`` listed ``k`` times, ``eta_m = eta_{m-1} * gamma ** k``. Use it when the
+    decay points are known in advance, e.g. ``milestones=[30, 80]`` for a 100-epoch run.
+    """
+
+    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        self.milestones = Counter(milestones)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch not in self.milestones:
+            return self._current_lrs()
+        return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        milestones = sorted(m for m, count in self.milestones.items() for _ in range(count))  # (a loaded dict too)
+        return [base_lr * self.gamma ** bisect_right(milestones, self.last_epoch) for base_lr in self.base_lrs]
+
+
+class ExponentialLR(LRScheduler):
+    """``eta_t = eta_0 * gamma ** t``, computed as ``eta_t = eta_{t-1} * gamma``: a smooth decay every epoch.
+
+    ``gamma`` slightly below 1 (0.9 - 0.99) gives a steady decay without choosing milestones.
+    """
+
+    def __init__(self, optimizer, gamma, last_epoch=-1):
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self._is_initial:  # the constructor's step keeps the lr (a resumed run is not pushed one step on)
+            return self._current_lrs()
+        return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Half a cosine from ``eta_0`` down to ``eta_min`` over ``T_max`` epochs (SGDR without restarts).
+
+    Closed form: ``eta_t = eta_min + (eta_0 - eta_min) * (1 + cos(pi * t / T_max)) / 2``. PyTorch (and we)
+    compute it recursively::
+
+        eta_t = eta_min + (eta_{t-1} - eta_min) * (1 + cos(pi * t / T_max)) / (1 + cos(pi * (t - 1) / T_max))
+
+    with a special step where the recursion would divide by zero. Past ``T_max`` the lr rises again along the
+    cosine (period ``2 * T_max``). The default choice for a fixed budget: no milestones to tune, a long high-lr
+    phase, then a gentle landing. Set ``T_max`` to the number of ``step()`` calls in the run.
+    """
+
+    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+        if not T_max > 0:
+            raise ValueError(f"CosineAnnealingLR: T_max must be positive (the steps to reach eta_min), got {T_max!r}")
+        self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        t, T, eta_min = self.last_epoch, self.T_max, self.eta_min
+        if self._is_initial:
+            return self._current_lrs()
+        if self._step_count == 1 and t > 0:  # resumed at last_epoch > 0: start from the closed form
+            return [eta_min + (base_lr - eta_min) * (1 + math.cos(t * math.pi / T)) / 2 for base_lr in self.base_lrs]
+        if (t - 1 - T) % (2 * T) == 0:  # the bottom of the cosine, where the ratio below would be 0 / 0
+            return [lr + (base_lr - eta_min) * (1 - math.cos(math.pi / T)) / 2
+                    for base_lr, lr in zip(self.base_lrs, self._current_lrs(), strict=True)]
+        return [(1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T)) * (lr - eta_min) + eta_min
+                for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        return [self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+                for base_lr in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    """A straight line from ``start_factor * eta_0`` to ``end_factor * eta_0`` over ``total_iters`` steps, then flat.
+
+    Closed form: ``eta_t = eta_0 * (s + (e - s) * min(t, total_iters) / total_iters)`` with ``s, e`` the start and
+    end factors. Computed recursively as ``eta_t = eta_{t-1} * (1 + (e - s) / (total_iters * s + (t - 1) * (e - s)))``.
+    The usual learning-rate *warmup*: start small (``start_factor=0.01``) so the first updates, made with noisy
+    statistics (Adam's moments, BatchNorm), cannot throw the weights far; then hand over to a decay with
+    ``SequentialLR``.
+    """
+
+    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
+        if not 0 < start_factor <= 1:
+            raise ValueError(f"LinearLR: start_factor must be in (0, 1] (the lr starts at start_factor * lr), "
+                             f"got {start_factor}")
+        if not 0 <= end_factor <= 1:
+            raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor}")
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        s, e, n, t = self.start_factor, self.end_factor, self.total_iters, self.last_epoch
+        if t == 0:
+            return [lr * s for lr in self._current_lrs()]
+        if self._is_initial or t > n:
+            return self._current_lrs()
+        return [lr * (1.0 + (e - s) / (n * s + (t - 1) * (e - s))) for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        s, e, n = self.start_factor, self.end_factor, self.total_iters
+        return [base_lr * (s + (e - s) * min(n, self.last_epoch) / n) for base_lr in self.base_lrs]
+
+
+class SequentialLR(LRScheduler):
+    """Run ``schedulers[0]`` until ``milestones[0]``, then ``schedulers[1]`` (restarted at its epoch 0), and so on.
+
+    ``eta_t`` comes from scheduler ``i = bisect_right(milestones, t)``; at a milestone the next scheduler starts
+    from its closed form at epoch 0 (so it begins at ``eta_0``, whatever the previous one left). The standard
+    recipe "warmup, then decay"::
+
+        warmup = LinearLR(opt, start_factor=0.01, total_iters=5)
+        decay = CosineAnnealingLR(opt, T_max=95)
+        scheduler = SequentialLR(opt, schedulers=[warmup, decay], milestones=[5])
+
+    Build the sub-schedulers first (their constructors' steps are undone here).
+    """
+
+    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+        _check_optimizer(optimizer, "SequentialLR")
+        if len(schedulers) < 1:
+            raise ValueError("SequentialLR: expected at least one scheduler, got none")
+        for i, scheduler in enumerate(schedulers):
+            if not hasattr(scheduler, "optimizer"):
+                raise TypeError(f"SequentialLR: schedulers[{i}] is a {type(scheduler).__name__}, not a scheduler")
+            if isinstance(scheduler, ReduceLROnPlateau):
+                raise ValueError(f"SequentialLR: schedulers[{i}] is a ReduceLROnPlateau, which needs a metric in "
+                                 "step(metric); call it yourself instead")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"SequentialLR: schedulers[{i}] ({type(scheduler).__name__}) drives a different "
+                                 "optimizer; every scheduler must be built on the optimizer given to SequentialLR")
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"SequentialLR: {len(schedulers)} schedulers need {len(schedulers) - 1} milestones "
+                             f"(the epochs where each hands over to the next), got {len(milestones)}")
+        self._schedulers, self._milestones = schedulers, milestones
+        self.last_epoch = last_epoch + 1
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:  # undo the sub-schedulers' constructor steps ...
+            group["lr"] = group["initial_lr"]
+        for scheduler in schedulers:
+            _undo_step(scheduler)
+        first = schedulers[bisect_right(milestones, 0)]  # ... and redo only the first one's
+        first._initial_step()
+        self._last_lr = first.get_last_lr()
+
+    def step(self):
+        self.last_epoch += 1
+        idx = bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[idx]
+        if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
+            scheduler._update_lr(0)  # a new phase starts at its own epoch 0
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self):
+        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        saved = state.pop("_schedulers")
+        self.__dict__.update(state)
+        for scheduler, scheduler_state in zip(self._schedulers, saved, strict=True):
+            scheduler.load_state_dict(scheduler_state)
+
+
+def _undo_step(scheduler):
+    """Move a scheduler (and any schedulers nested in it) back one epoch, as PyTorch's ``recursive_undo``."""
+    if hasattr(scheduler, "_schedulers"):
+        for inner in scheduler._schedulers:
+            _undo_step(inner)
+    elif hasattr(scheduler, "last_epoch"):
+        scheduler.last_epoch -= 1
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith, "Super-Convergence"): one rise to ``max_lr`` and one long fall, stepped per batch.
+
+    With ``initial_lr = max_lr / div_factor`` and ``min_lr = initial_lr / final_div_factor``, and ``n = total_steps``
+    (or ``epochs * steps_per_epoch``), two phases (fastai's default)::
+
+        steps 0 .. pct_start*n - 1:      initial_lr -> max_lr       momentum max_momentum -> base_momentum
+        steps .. n - 1:                  max_lr     -> min_lr       momentum base_momentum -> max_momentum
+
+    ``three_phase=True`` (the paper): up to ``max_lr``, symmetrically back down to ``initial_lr``, then down to
+    ``min_lr`` with momentum held at ``max_momentum``. Each phase interpolates by ``pct`` in [0, 1]:
+    ``cos``: ``end + (start - end) / 2 * (1 + cos(pi * pct))``; ``linear``: ``start + (end - start) * pct``.
+    With ``cycle_momentum`` the momentum moves opposite to the lr: SGD's ``momentum`` or Adam's ``beta1``
+    (``betas[0]``). The lr you gave the optimizer is ignored. Use it for fast training on a fixed budget: the
+    high-lr middle regularizes, the low end converges. Stepping more than ``total_steps`` times is an error.
+    """
+
+    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
+                 anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95, div_factor=25.0,
+                 final_div_factor=1e4, three_phase=False, last_epoch=-1):
+        _check_optimizer(optimizer, "OneCycleLR")
+        self.optimizer = optimizer
+        if total_steps is not None:
+            if not isinstance(total_steps, int) or total_steps <= 0:
+                raise ValueError(f"OneCycleLR: total_steps must be a positive integer, got {total_steps!r}")
+            self.total_steps = total_steps
+        elif epochs is not None and steps_per_epoch is not None:
+            for name, value in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
+                if not isinstance(value, int) or value <= 0:
+                    raise ValueError(f"OneCycleLR: {name} must be a positive integer, got {value!r}")
+            self.total_steps = epochs * steps_per_epoch
+        else:
+            raise ValueError("OneCycleLR: give total_steps, or both epochs and steps_per_epoch "
+                             "(e.g. steps_per_epoch=len(loader))")
+        if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
+            raise ValueError(f"OneCycleLR: pct_start must be a float between 0 and 1 (the fraction of steps spent "
+                             f"warming up), got {pct_start!r}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
+        self._anneal_func_type = anneal_strategy
+        up, n = float(pct_start * self.total_steps) - 1, self.total_steps - 1
+        # (end_step, start_lr, end_lr, start_momentum, end_momentum); the names are keys of each param group
+        self._schedule_phases = [
+            (up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+            (float(2 * pct_start * self.total_steps) - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+            (n, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
+        ] if three_phase else [
+            (up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+            (n, "max_lr", "min_lr", "base_momentum", "max_momentum"),
+        ]
+        max_lrs = _per_group("max_lr", optimizer, max_lr, "OneCycleLR")
+        if last_epoch == -1:
+            for group, group_max_lr in zip(optimizer.param_groups, max_lrs):
+                group["initial_lr"] = group_max_lr / div_factor
+                group["max_lr"] = group_max_lr
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            defaults = getattr(optimizer, "defaults", optimizer.param_groups[0])
+            if "momentum" not in defaults and "betas" not in defaults:
+                raise ValueError(f"OneCycleLR: cycle_momentum=True needs an optimizer with 'momentum' (SGD) or "
+                                 f"'betas' (Adam), and {type(optimizer).__name__} has neither; "
+                                 "pass cycle_momentum=False")
+            self.use_beta1 = "betas" in defaults
+            max_moms = _per_group("max_momentum", optimizer, max_momentum, "OneCycleLR")
+            base_moms = _per_group("base_momentum", optimizer, base_momentum, "OneCycleLR")
+            if last_epoch == -1:
+                for group, max_mom, base_mom in zip(optimizer.param_groups, max_moms, base_moms):
+                    self._set_momentum(group, max_mom)
+                    group["max_momentum"], group["base_momentum"] = max_mom, base_mom
+        super().__init__(optimizer, last_epoch)
+
+    def _set_momentum(self, group, value):
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def _anneal(self, start, end, pct):
+        if self._anneal_func_type == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self):
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(f"OneCycleLR: tried to step {step} times, but total_steps is {self.total_steps}; "
+                             "make total_steps (or epochs * steps_per_epoch) cover every scheduler.step() call")
+        lrs = []
+        for group in self.optimizer.param_groups:
+            start_step = 0.0
+            for i, (end_step, start_lr, end_lr, start_mom, end_mom) in enumerate(self._schedule_phases):
+                if step <= end_step or i == len(self._schedule_phases) - 1:
+                    pct = (step - start_step) / (end_step - start_step)
+                    lrs.append(self._anneal(group[start_lr], group[end_lr], pct))
+                    if self.cycle_momentum:
+                        self._set_momentum(group, self._anneal(group[start_mom], group[end_mom], pct))
+                    break
+                start_step = end_step
+        return lrs
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine annealing that restarts at ``eta_0`` (SGDR): cycles of ``T_0``, ``T_0 * T_mult``, ... epochs.
+
+    ``eta_t = eta_min + (eta_0 - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2`` where ``T_cur`` counts the epochs
+    since the last restart and ``T_i`` is the current cycle length (multiplied by ``T_mult`` at each restart).
+    ``step(epoch)`` accepts fractional epochs, so it can be stepped per batch: ``scheduler.step(epoch + i / iters)``.
+    Restarts kick the weights out of a sharp minimum and give a snapshot at the end of every cycle; choose it when
+    you want to keep training without fixing the length in advance.
+    """
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        if not isinstance(T_0, int) or T_0 <= 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts: T_0 must be a positive integer, got {T_0!r}")
+        if not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(f"CosineAnnealingWarmRestarts: T_mult must be an integer >= 1, got {T_mult!r}")
+        if not isinstance(eta_min, (float, int)):
+            raise ValueError(f"CosineAnnealingWarmRestarts: eta_min must be a number, got {type(eta_min).__name__}")
+        self.T_0, self.T_i, self.T_mult, self.eta_min, self.T_cur = T_0, T_0, T_mult, eta_min, last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+                for base_lr in self.base_lrs]
+
+    def step(self, epoch=None):
+        """Advance one epoch, or jump to ``epoch`` (may be fractional, e.g. ``epoch + batch / batches``)."""
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:  # restart
+                self.T_cur, self.T_i = self.T_cur % self.T_i, self.T_i * self.T_mult
+        elif epoch < 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts.step: epoch must be non-negative, got {epoch}")
+        elif epoch >= self.T_0:
+            if self.T_mult == 1:
+                self.T_cur = epoch % self.T_0
+            else:  # cycle n starts at T_0 * (T_mult**n - 1) / (T_mult - 1): solve for n
+                n = int(math.log((epoch / self.T_0 * (self.T_mult - 1) + 1), self.T_mult))
+                self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
+                self.T_i = self.T_0 * self.T_mult ** n
+        else:
+            self.T_i, self.T_cur = self.T_0, epoch
+        self.last_epoch = math.floor(epoch)
+        self._set_lrs(self.get_lr())
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """Multiply the lr by ``factor`` when a metric stops improving: ``scheduler.step(val_loss)`` once per epoch.
+
+    A value ``a`` improves on the best so far when (``mode``, ``threshold_mode``):
+    ``min, rel``: ``a < best * (1 - threshold)``; ``min, abs``: ``a < best - threshold``;
+    ``max, rel``: ``a > best * (1 + threshold)``; ``max, abs``: ``a > best + threshold``.
+    After more than ``patience`` epochs in a row without improvement, every group's lr becomes
+    ``max(lr * factor, min_lr)`` (skipped when that changes it by ``eps`` or less), and the next ``cooldown``
+    epochs ignore bad results. Use it when you cannot predict when training will stall: it reacts to the
+    validation curve instead of a fixed clock. ``mode='max'`` is for metrics like accuracy.
+    """
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
+                 cooldown=0, min_lr=0, eps=1e-8):
+        _check_optimizer(optimizer, "ReduceLROnPlateau")
+        if factor >= 1.0:
+            raise ValueError(f"ReduceLROnPlateau: factor must be < 1.0 (new_lr = lr * factor), got {factor}")
+        self.factor, self.optimizer = factor, optimizer
+        self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else min_lr
+        self.min_lrs = _per_group("min_lr", optimizer, min_lr, "ReduceLROnPlateau")
+        self.patience, self.cooldown, self.eps = patience, cooldown, eps
+        self.last_epoch = 0
+        self._last_lr = self._current_lrs()
+        self._init_is_better(mode, threshold, threshold_mode)
+        self._reset()
+
+    def _init_is_better(self, mode, threshold, threshold_mode):
+        if mode not in ("min", "max"):
+            raise ValueError(f"ReduceLROnPlateau: mode must be 'min' (a loss) or 'max' (an accuracy), got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
+        self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
+        self.mode_worse = math.inf if mode == "min" else -math.inf
+
+    def _reset(self):
+        self.best, self.cooldown_counter, self.num_bad_epochs = self.mode_worse, 0, 0
+
+    @property
+    def in_cooldown(self):
+        return self.cooldown_counter > 0
+
+    def _is_better(self, a, best):
+        if self.mode == "min":
+            return a < best * (1.0 - self.threshold) if self.threshold_mode == "rel" else a < best - self.threshold
+        return a > best * (self.threshold + 1.0) if self.threshold_mode == "rel" else a > best + self.threshold
+
+    def step(self, metrics, epoch=None):
+        """Record this epoch's metric (a float or a one-element tensor) and reduce the lr if it has plateaued."""
+        current = float(metrics)
+        if epoch is not None:
+            warnings.warn("ReduceLROnPlateau.step(metrics, epoch) is deprecated, as in PyTorch: drop epoch",
+                          UserWarning, stacklevel=2)
+        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
+        if self._is_better(current, self.best):
+            self.best, self.num_bad_epochs = current, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.in_cooldown:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0  # bad epochs during the cooldown do not count
+        if self.num_bad_epochs > self.patience:
+            self._reduce_lr()
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = self._current_lrs()
+
+    def _reduce_lr(self):
+        if len(self.optimizer.param_groups) != len(self.min_lrs):
+            if self.default_min_lr is None:
+                raise RuntimeError(f"ReduceLROnPlateau: the optimizer now has {len(self.optimizer.param_groups)} "
+                                   f"param_groups but min_lr had {len(self.min_lrs)} values; set scheduler.min_lrs "
+                                   "to one value per group")
+            self.min_lrs = [self.default_min_lr] * len(self.optimizer.param_groups)
+        for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
+            old_lr = float(group["lr"])
+            new_lr = max(old_lr * self.factor, min_lr)
+            if old_lr - new_lr > self.eps:
+                group["lr"] = new_lr
+
+    def load_state_dict(self, state_dict):
+        self.__dict__.update(state_dict)
+        self._init_is_better(self.mode, self.threshold, self.threshold_mode)

@@ -1,0 +1,249 @@
+"""``Optimizer``: what every optimizer shares, with PyTorch's API.
+
+An optimizer holds the parameters in ``param_groups``: a list of dicts, each with its ``"params"`` and its own
+hyperparameters (``lr``, ...; the constructor's values fill in what a group leaves out). Give each layer its own
+learning rate with ``SGD([{"params": body.parameters()}, {"params": head.parameters(), "lr": 1e-3}], lr=0.1)``,
+and change a learning rate mid-run with ``group["lr"] = ...`` (that is what a learning-rate scheduler does).
+
+``step()`` moves every parameter that has a gradient, following the optimizer's update rule. The rule reads
+``p.grad`` and writes the new numbers into ``p``'s own array, in place, without recording a graph: so the model
+(and anything else holding ``p``) sees the new values, ``p`` stays a leaf, and ``p.grad`` is left as it was.
+Parameters whose ``.grad`` is None (unused in the last backward) are skipped.
+
+What an optimizer remembers between steps (Adam's running averages, SGD's momentum) lives in ``state``, a dict
+from parameter to a dict of named tensors, with PyTorch's names, so that ``state_dict()`` has PyTorch's layout::
+
+    {"state": {0: {"step": tensor(3.), "exp_avg": tensor(...), ...}, 1: {...}},
+     "param_groups": [{"lr": 0.001, "betas": (0.9, 0.999), ..., "params": [0, 1]}]}
+
+Parameters appear as their index in the order of ``param_groups``, so the dict can be loaded into a new optimizer
+built over another model's parameters with the same layout (``load_state_dict``), in either library.
+
+To write an optimizer: subclass, pass the hyperparameter ``defaults`` to ``__init__``, and write
+``_update(param, group)``, which moves one parameter. The base class does the rest.
+
+Deliberate differences from PyTorch: one implementation only, so there are no ``foreach``/``fused``/
+``capturable``/``differentiable`` switches (PyTorch's state_dicts carry them as extra group keys, which we keep
+when loading and otherwise ignore); parameters must be floating point; a parameter listed twice in a group is an
+error (PyTorch warns), and so is a set of parameters (its order changes between runs; PyTorch accepts one outside
+a group); ``load_state_dict`` always copies the loaded tensors (PyTorch may share them with the dict it was given)
+and checks that their shapes match the parameters.
+"""
+import copy
+from collections import defaultdict
+from collections.abc import Mapping
+from itertools import chain
+
+import numpy as np
+
+from .. import dtypes
+from ..autograd.grad_mode import enable_grad, no_grad
+from ..device import array_module_of, move
+from ..tensor import Tensor
+
+
+class Optimizer:
+    """Base class of all optimizers: ``Optimizer(params, defaults)``.
+
+    ``params`` is an iterable of tensors, or of dicts (parameter groups) each with a ``"params"`` entry;
+    ``defaults`` maps each hyperparameter name to the value used where a group does not give one.
+    """
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        name = type(self).__name__
+        if isinstance(params, Tensor):
+            raise TypeError(f"{name}: params should be an iterable of Tensors or dicts, but got a single Tensor; "
+                            "wrap it in a list: [tensor]")
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(f"{name}: optimizer parameters need to be organized in ordered collections, but the "
+                            "ordering of tensors in sets will change between runs. Please use a list instead.")
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{name}: optimizer got an empty parameter list; did the model create its layers "
+                             "before you called model.parameters()?")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group):
+        """Add a group of parameters (a dict with ``"params"`` and optional hyperparameters) to optimize.
+
+        Useful to train a layer that was frozen so far. Missing hyperparameters take the constructor's values.
+        """
+        name = type(self).__name__
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{name}.add_param_group: expected a dict with a 'params' entry, "
+                            f"got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError(f"{name}: optimizer parameters need to be organized in ordered collections, but the "
+                            "ordering of tensors in sets will change between runs. Please use a list instead.")
+        param_group["params"] = params = list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name}: optimizer can only optimize Tensors, but one of the params is "
+                                f"{type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(f"{name}: can't optimize a non-leaf Tensor (the result of an op, grad_fn="
+                                 f"{p.grad_fn}); optimize the leaf you made it from, or make it a leaf with "
+                                 ".detach().requires_grad_()")
+            if not p.dtype.is_floating_point:
+                raise TypeError(f"{name}: can only optimize floating point tensors, one of the params is {p.dtype}; "
+                                "convert it with .float()")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError(f"{name}: a parameter group lists the same parameter more than once; it would be "
+                             "updated twice per step. Pass each parameter once.")
+        for key, default in self.defaults.items():
+            param_group.setdefault(key, default)
+        taken = {id(p) for group in self.param_groups for p in group["params"]}
+        if any(id(p) in taken for p in params):
+            raise ValueError(f"{name}: some parameters appear in more than one parameter group; give each parameter "
+                             "to one group only")
+        self.param_groups.append(param_group)
+
+    def zero_grad(self, set_to_none=True):
+        """Forget the gradients: set every ``.grad`` to None (the default), or fill it with zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    if set_to_none:
+                        p.grad = None
+                    else:
+                        p.grad.zero_()
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; return ``closure()``'s result (the loss) if one is given.
+
+        ``closure`` (optional) re-evaluates the model and returns the loss; it runs with gradients on, before the
+        update. The update itself runs under ``no_grad``.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for param in group["params"]:
+                    if param.grad is not None:
+                        self._update(param, group)
+        return loss
+
+    def _update(self, param, group):
+        """Move one parameter in place, using ``param.grad``, ``group``'s hyperparameters and ``self.state[param]``."""
+        raise NotImplementedError(f"{type(self).__name__} must define _update(param, group): how one parameter moves")
+
+    # ---------------------------------------------------------------- saving and loading
+    def state_dict(self):
+        """The optimizer's state and hyperparameters, with each parameter replaced by its index (PyTorch's layout).
+
+        As in PyTorch, the state tensors are the optimizer's own (not copies): save the dict, or deep-copy it, if
+        the optimizer keeps stepping and you need a snapshot.
+        """
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {key: value for key, value in group.items() if key != "params"}
+            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {index[id(p)] if isinstance(p, Tensor) else p: dict(s) for p, s in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Load ``state_dict()`` output, from this library or PyTorch (its tensors or numpy arrays work too).
+
+        The groups must have the same sizes as this optimizer's. Tensors are copied, converted to their
+        parameter's dtype and device (except ``step``, which keeps its own, as in PyTorch); the hyperparameters
+        in the dict replace the current ones.
+        """
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, Mapping) or not {"state", "param_groups"} <= state_dict.keys():
+            keys = list(state_dict)[:4] if isinstance(state_dict, Mapping) else type(state_dict).__name__
+            raise ValueError(f"{name}: expected an optimizer state_dict with 'state' and 'param_groups' entries, "
+                             f"got {keys}; a model's state_dict goes to model.load_state_dict")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{name}: loaded state dict has a different number of parameter groups: "
+                             f"{len(saved_groups)} in the state_dict, {len(self.param_groups)} in this optimizer. "
+                             "Build the optimizer with the same parameter groups as the one that was saved.")
+        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(f"{name}: loaded state dict contains a parameter group that doesn't match the size "
+                                 f"of optimizer's group: group {i} has {len(saved['params'])} parameters in the "
+                                 f"state_dict and {len(group['params'])} in this optimizer")
+        by_index = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
+                            chain.from_iterable(g["params"] for g in self.param_groups)))
+        state = defaultdict(dict)
+        for index, saved_state in state_dict["state"].items():
+            if index in by_index:
+                param = by_index[index]
+                state[param] = {key: _load_value(param, key, value, f"{name}: state {index!r}")
+                                for key, value in saved_state.items()}
+            else:  # state that belongs to no parameter is kept as it is (as in PyTorch)
+                state[index] = copy.deepcopy(saved_state)
+        self.state = state
+        self.param_groups = [{**copy.deepcopy({k: v for k, v in saved.items() if k != "params"}),
+                              "params": group["params"]} for saved, group in zip(saved_groups, self.param_groups)]
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
+        return "\n".join(lines) + "\n)"
+
+
+# -------------------------------------------------------------------- helpers for the optimizers' state
+def zeros_state(param, fill=0.0):
+    """A state tensor shaped like ``param``, on its device, filled with ``fill`` (a running average starts at 0)."""
+    return Tensor._make(array_module_of(param.array).full_like(param.array, fill), None)
+
+
+def step_state():
+    """The step counter: a 0-d float tensor on the CPU (float32, or float64 under a float64 default), as in PyTorch."""
+    return Tensor._make(np.zeros((), dtype=np.float64 if dtypes.get_default_dtype() is dtypes.float64 else np.float32),
+                        None)
+
+
+def next_step(state):
+    """Add 1 to ``state["step"]`` (in place) and return the new count t as a Python float."""
+    state["step"].array += 1
+    return float(state["step"].array)
+
+
+def effective_grad(param, group):
+    """The gradient the update rule uses: g = -grad if maximize else grad; then g = g + weight_decay * param.
+
+    A new array whenever it differs from ``param.grad``'s, which is never modified.
+    """
+    grad = param.grad.array
+    if group["maximize"]:
+        grad = -grad
+    if group["weight_decay"] != 0:
+        grad = grad + float(group["weight_decay"]) * param.array
+    return grad
+
+
+def _load_value(param, key, value, where):
+    """A copy of one loaded state value: tensors (ours, PyTorch's, numpy) become ours, on ``param``'s dtype/device."""
+    if key == "step" and isinstance(value, (int, float)):  # (old PyTorch checkpoints store the step as a number)
+        step = step_state()
+        step.array[...] = value
+        return step
+    if not (isinstance(value, Tensor) or hasattr(value, "__array__")):
+        return copy.deepcopy(value)
+    if isinstance(value, Tensor):
+        array = value.array
+    else:
+        array = np.asarray(value.detach().cpu().numpy() if hasattr(value, "detach") else value)  # PyTorch or numpy
+    if key == "step":
+        return Tensor._make(move(array, "cpu").copy(), None)
+    if array.shape != param.array.shape:
+        raise ValueError(f"{where}, {key!r}: has shape {array.shape}, its parameter has {param.array.shape}; "
+                         "was the state_dict saved for a model of another size?")
+    return Tensor._make(move(array.astype(param.array.dtype), param.device), None)

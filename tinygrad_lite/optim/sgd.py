@@ -1,0 +1,52 @@
+r"""``SGD``: stochastic gradient descent, with optional momentum, Nesterov momentum and weight decay.
+
+For each parameter \theta with gradient \nabla, learning rate \gamma (lr), momentum \mu, dampening \tau,
+weight decay \lambda, at step t:
+
+    g_t = -\nabla if maximize else \nabla
+    g_t = g_t + \lambda \theta_{t-1}                        (if \lambda != 0: the L2 penalty's gradient)
+    if \mu != 0:
+        b_t = g_t                                            (t = 1)
+        b_t = \mu b_{t-1} + (1 - \tau) g_t                   (t > 1)
+        g_t = g_t + \mu b_t  if nesterov  else  b_t
+    \theta_t = \theta_{t-1} - \gamma g_t
+
+b is the momentum buffer (``state[p]["momentum_buffer"]``): a running sum of past gradients that keeps the
+parameter moving through small bumps and along shallow valleys. The formulas are PyTorch's: note that the first
+step copies g into b without dampening, and that momentum is applied to the gradient, not to \gamma g.
+"""
+from .optimizer import Optimizer, effective_grad, zeros_state
+
+
+class SGD(Optimizer):
+    """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False)``."""
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False):
+        if lr < 0.0:
+            raise ValueError(f"SGD: Invalid learning rate: {lr}; it must be >= 0")
+        if momentum < 0.0:
+            raise ValueError(f"SGD: Invalid momentum value: {momentum}; it must be >= 0 (0.9 is usual)")
+        if weight_decay < 0.0:
+            raise ValueError(f"SGD: Invalid weight_decay value: {weight_decay}; it must be >= 0")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError(f"SGD: Nesterov momentum requires a momentum and zero dampening (got momentum="
+                             f"{momentum}, dampening={dampening}); e.g. SGD(params, lr, momentum=0.9, nesterov=True)")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
+                        maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _update(self, param, group):
+        lr, momentum, dampening = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
+        g = effective_grad(param, group)
+        if momentum != 0:
+            state = self.state[param]
+            if state.get("momentum_buffer") is None:
+                state["momentum_buffer"] = zeros_state(param)
+                buf = state["momentum_buffer"].array
+                buf[...] = g                                                 # b_1 = g_1
+            else:
+                buf = state["momentum_buffer"].array
+                buf *= momentum                                              # b_t = mu b_{t-1} + (1 - tau) g_t
+                buf += (1 - dampening) * g
+            g = g + momentum * buf if group["nesterov"] else buf
+        param.array -= lr * g                                                # theta_t = theta_{t-1} - lr g_t

@@ -1,0 +1,357 @@
+"""``save`` and ``load``: checkpoints on disk, without pickle.
+
+PyTorch's ``torch.save`` pickles the object, and unpickling runs whatever code the file names, so loading a
+stranger's checkpoint can run anything. Our files hold data only. A file is a zip archive with
+
+- ``archive.json``: ``{"format": "tinygrad_lite.save", "version": 1, "object": <tree>}``, the object as a JSON
+  tree in which every tensor is replaced by a reference to an entry of the archive, and
+- ``tensors/0.npy``, ``tensors/1.npy``, ...: one numpy ``.npy`` file per tensor, read back with
+  ``np.load(..., allow_pickle=False)``.
+
+How the tree spells each Python value (JSON itself has lists, string-keyed objects, strings, numbers, true, false,
+null; its numbers are exact here: an int of any size, a float to the last bit, so an RNG state round-trips)::
+
+    int, float, bool, str, None      themselves
+    list                             a JSON list
+    tuple                            {"tuple": [...]}
+    dict, OrderedDict                {"dict": [[key, value], ...]}, {"OrderedDict": [[key, value], ...]}
+                                     (a list of pairs keeps each key's type: an optimizer's int keys stay ints)
+    Tensor, nn.Parameter             {"tensor": "tensors/0.npy", "requires_grad": false, "parameter": false,
+                                      "device": "cpu"}
+    numpy array, numpy scalar        {"ndarray": "tensors/1.npy"}, {"numpy_scalar": "tensors/2.npy"}
+
+What comes back, as in PyTorch: the same nesting and types; a Parameter loads as a Parameter, a tensor keeps its
+``requires_grad`` flag (a ``state_dict()`` holds detached tensors, so its tensors load with False), and an object
+that appears twice (a tensor in two places) loads as one object. Loaded tensors are fresh leaves: no ``.grad``,
+no graph. Other dict subclasses (``defaultdict``) load as plain dicts. Anything else (a model object, a function,
+a class instance) raises a TypeError that names where it sits: save ``model.state_dict()``, not the model.
+
+Saving to a path is atomic: we write a temporary file beside it, flush it to the disk, then rename it over the
+target in one step. A crash halfway leaves the previous checkpoint untouched. Saving into an open file object
+writes straight into it (no rename is possible there).
+
+Deliberate differences from PyTorch: no pickle, hence no whole models or custom classes; ``load`` accepts
+``weights_only`` for compatibility but reads the same data either way (there is no code to allow or forbid);
+``map_location`` may be a device (``"cpu"``, ``"cuda"``, ``device("cuda:1")``) or a dict from saved to new
+locations (``{"cuda:0": "cpu"}``), not a function.
+"""
+import contextlib
+import io
+import json
+import os
+import secrets
+import zipfile
+import zlib
+from collections import OrderedDict
+
+import numpy as np
+
+from . import cuda
+from .device import device as Device
+from .device import move
+from .nn.parameter import Parameter
+from .tensor import Tensor
+
+FORMAT, VERSION = "tinygrad_lite.save", 1
+HEADER = "archive.json"
+_SCALARS = (int, float, bool, str, type(None))  # exact types: an IntEnum or a Size would not come back as itself
+
+
+class SerializationError(RuntimeError):
+    """``load`` cannot read a file: it is not a tinygrad_lite checkpoint, it is damaged or cut short, or it was
+    written by a newer version."""
+
+
+# -------------------------------------------------------------------- save
+def save(obj, f):
+    """Write ``obj`` (nested dicts, lists and tuples of tensors, arrays and Python numbers/strings) to ``f``.
+
+    ``f`` is a path (``str`` or ``pathlib.Path``), written atomically, or a binary file object opened for writing,
+    written in place (a file object cannot be renamed, so a crash there leaves a partial file).
+    The usual use: ``torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}, path)``.
+    """
+    encoder = _Encoder()
+    tree = encoder.encode(obj, "obj")  # first, so that an unsavable object fails before any file is touched
+    header = json.dumps({"format": FORMAT, "version": VERSION, "object": tree}).encode("utf-8")
+
+    def write(stream):
+        with zipfile.ZipFile(stream, "w", zipfile.ZIP_STORED) as archive:
+            archive.writestr(HEADER, header)
+            for name, array in encoder.arrays.items():
+                _write_array(archive, name, array)
+
+    if isinstance(f, (str, os.PathLike)):
+        atomic_write(f, write, "save")
+    elif hasattr(f, "write"):
+        write(f)
+    else:
+        raise TypeError(f"save: f must be a path (str or pathlib.Path) or a binary file object, got "
+                        f"{type(f).__name__}")
+
+
+class _Encoder:
+    """Turns an object into the JSON tree described in the module docstring, collecting its arrays on the way."""
+
+    def __init__(self):
+        self.arrays = {}   # entry name in the archive -> numpy array to write there
+        self.refs = {}     # id(tensor or array) -> its reference node, so an object saved twice is stored once
+        self.keep = []     # the objects behind self.refs, kept alive so that their ids stay unique
+        self.open = set()  # ids of the containers we are inside of, to catch a container that holds itself
+
+    def encode(self, x, where):
+        if type(x) in _SCALARS:
+            return x
+        if isinstance(x, (Tensor, np.ndarray, np.generic)):
+            return self.reference(x, where)
+        if type(x) not in (list, tuple) and not isinstance(x, dict):  # also a namedtuple, a Size, a list subclass
+            raise TypeError(_unsavable(x, where))
+        if id(x) in self.open:
+            raise ValueError(f"save: {where} contains itself (a cycle), which cannot be written out; remove the "
+                             "self-reference")
+        self.open.add(id(x))
+        if isinstance(x, dict):
+            pairs = [[self.key(k, where), self.encode(v, f"{where}[{k!r}]")] for k, v in x.items()]
+            node = {"OrderedDict" if isinstance(x, OrderedDict) else "dict": pairs}
+        else:
+            items = [self.encode(v, f"{where}[{i}]") for i, v in enumerate(x)]
+            node = items if type(x) is list else {"tuple": items}
+        self.open.discard(id(x))
+        return node
+
+    def key(self, k, where):
+        if type(k) not in _SCALARS:
+            raise TypeError(f"save: {where} has a key {k!r} of type {type(k).__name__}; dict keys must be str, int, "
+                            "float, bool or None to be saved")
+        return k
+
+    def reference(self, x, where):
+        if id(x) in self.refs:
+            return self.refs[id(x)]
+        name = f"tensors/{len(self.arrays)}.npy"
+        if isinstance(x, Tensor):
+            node = {"tensor": name, "requires_grad": x.requires_grad, "parameter": isinstance(x, Parameter),
+                    "device": str(x.device)}
+            array = move(x.array, "cpu")
+        else:
+            node = {"numpy_scalar" if isinstance(x, np.generic) else "ndarray": name}
+            array = np.asarray(x)
+            if array.dtype.hasobject:
+                raise TypeError(f"save: {where}: cannot save a numpy array of dtype object (its items are Python "
+                                "objects, which would need pickle); convert it to numbers or to a list")
+        self.arrays[name] = array
+        self.refs[id(x)] = node
+        self.keep.append(x)
+        return node
+
+
+def _unsavable(x, where):
+    hint = ("save its state_dict() instead: we save data, not objects" if hasattr(x, "state_dict") else
+            "convert it first (e.g. tuple(x), int(x), str(x)) or leave it out")
+    return (f"save: {where}: cannot save a {type(x)}. Files hold tensors, numpy arrays, int, float, bool, str, "
+            f"None and lists, tuples and dicts of these; {hint}")
+
+
+def _write_array(archive, name, array):
+    """One array as a ``.npy`` entry of the zip archive (a tensor's dtype and shape travel in the .npy header)."""
+    with archive.open(name, "w", force_zip64=True) as out:
+        np.lib.format.write_array(out, array, allow_pickle=False)
+
+
+def atomic_write(path, write, who="save"):
+    """Call ``write(stream)`` on a fresh temporary file beside ``path``, then rename it to ``path``.
+
+    The rename (``os.replace``) is one step for the file system: readers see the old file or the complete new one,
+    never half of one. If ``write`` raises, the temporary file is removed and ``path`` keeps its old contents.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{who}: the folder {folder!r} does not exist; create it first with "
+                                f"os.makedirs({folder!r}, exist_ok=True)")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{who}: {path!r} is a folder; give a file name inside it, e.g. "
+                                f"{os.path.join(path, 'checkpoint.pt')!r}")
+    temporary = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+    try:  # (os.open with mode 0o666 lets the umask set the permissions, as for any new file)
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                               0o666), "wb") as stream:
+            write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())  # on the disk before the rename, so a power cut cannot leave an empty file
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary)
+        raise
+    if os.name == "posix":  # make the rename itself durable
+        with contextlib.suppress(OSError):
+            fd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+# -------------------------------------------------------------------- load
+def load(f, map_location=None, *, weights_only=True):
+    """Read back what ``save`` wrote. ``f`` is a path or a binary file object.
+
+    ``map_location`` moves every tensor: ``"cpu"``, ``"cuda"``, a ``device``, or a dict such as
+    ``{"cuda:0": "cpu"}``; by default each tensor goes back to the device it was saved from.
+    ``weights_only`` is accepted for compatibility with PyTorch; both values read the same data, never code.
+    Raises ``SerializationError`` (a RuntimeError) for a file that is not ours, damaged, cut short or too new.
+    """
+    if map_location is not None and not isinstance(map_location, (str, Device, dict)):
+        raise TypeError(f"load: map_location must be a device ('cpu', 'cuda', torch.device(...)) or a dict like "
+                        f"{{'cuda:0': 'cpu'}}, got {type(map_location).__name__}")
+    for location in map_location.values() if isinstance(map_location, dict) else [map_location]:
+        Device("cpu" if location is None else location)  # a misspelt device fails here, even for a file without tensors
+    if isinstance(f, (str, os.PathLike)):
+        path = os.fspath(f)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"load: no such file: {path!r}")
+        if os.path.isdir(path):
+            raise IsADirectoryError(f"load: {path!r} is a folder, not a checkpoint file")
+        with open(path, "rb") as stream:
+            return _load_stream(stream, repr(path), map_location)
+    if not hasattr(f, "read"):
+        raise TypeError(f"load: f must be a path or a binary file object, got {type(f).__name__}")
+    stream = f if _seekable(f) else io.BytesIO(f.read())
+    return _load_stream(stream, "the file object", map_location)
+
+
+def _seekable(f):
+    try:
+        return f.seekable()
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _load_stream(stream, name, map_location):
+    _check_signature(stream, name)
+    try:
+        archive = zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as e:
+        raise SerializationError(
+            f"load: {name} is cut short or damaged: its zip directory (at the end of the file) is missing or broken "
+            f"({e}). Was the save or the copy interrupted? Save it again, or load an earlier checkpoint.") from None
+    with archive:
+        header = _read_header(archive, name)
+        try:
+            return _Reader(archive, name, map_location).decode(header["object"])
+        except (KeyError, ValueError, TypeError) as e:  # a tree that does not match the entries
+            raise SerializationError(f"load: {name} is damaged: {type(e).__name__}: {e}; load an earlier checkpoint "
+                                     "or save again") from None
+
+
+def _read_entry(archive, entry, name):
+    """The bytes of one entry. Reading checks them against the CRC-32 checksum stored when they were written."""
+    try:
+        return archive.read(entry)
+    except KeyError:
+        raise SerializationError(f"load: {name} is damaged: its entry {entry!r} is missing; load an earlier "
+                                 "checkpoint or save again") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError) as e:
+        raise SerializationError(f"load: {name} is damaged: {entry} cannot be read ({e}). The bytes on disk no "
+                                 "longer match what was saved; load an earlier checkpoint or save again.") from None
+
+
+def _check_signature(stream, name):
+    """Recognise a file by its first bytes, so that a wrong file gets a message that says what it is."""
+    start = stream.tell()
+    head = stream.read(16)
+    stream.seek(start)
+    if head[:2] == b"PK":
+        return
+    if not head:
+        what = "is empty (0 bytes): the save was probably interrupted before anything was written"
+    elif head[:1] == b"\x80":
+        what = ("is a pickle (written by pickle.dump, or by torch.save in its old format). tinygrad_lite never "
+                "unpickles, because unpickling can run any code. Open it with torch.load in PyTorch and re-save the "
+                "tensors with safetensors.torch.save_file, then read them with tinygrad_lite.safetensors.load_file")
+    elif head[:6] == b"\x93NUMPY":
+        what = "is a numpy .npy file; read it with numpy.load(path) and wrap it with tinygrad_lite.from_numpy"
+    elif len(head) > 8 and head[8:9] == b"{":
+        what = ("looks like a safetensors file; read it with tinygrad_lite.safetensors.load_file(path)")
+    else:
+        what = (f"is not a tinygrad_lite checkpoint: a file written by tinygrad_lite.save starts with the zip "
+                f"signature b'PK', this one starts with {head[:8]!r}")
+    raise SerializationError(f"load: {name} {what}")
+
+
+def _read_header(archive, name):
+    names = archive.namelist()
+    if HEADER not in names:
+        if any(n.endswith("data.pkl") for n in names):
+            what = ("was written by PyTorch's torch.save (it holds a pickle, data.pkl, which we never run). In "
+                    "PyTorch, load it and re-save the tensors with safetensors.torch.save_file, then read them "
+                    "with tinygrad_lite.safetensors.load_file")
+        elif names and all(n.endswith(".npy") for n in names):
+            what = "is a numpy .npz archive; read it with numpy.load(path)"
+        else:
+            what = f"is a zip archive but not a tinygrad_lite checkpoint (it has no {HEADER}; it holds {names[:5]})"
+        raise SerializationError(f"load: {name} {what}")
+    try:
+        header = json.loads(_read_entry(archive, HEADER, name).decode("utf-8"))
+    except ValueError as e:  # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
+        raise SerializationError(f"load: {name} is damaged: its {HEADER} is not valid JSON ({e}); load an earlier "
+                                 "checkpoint or save again") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        found = header.get("format") if isinstance(header, dict) else type(header).__name__
+        raise SerializationError(f"load: {name} is not a tinygrad_lite checkpoint: its {HEADER} names the format "
+                                 f"{found!r}, expected {FORMAT!r}")
+    version = header.get("version")
+    if not isinstance(version, int) or version < 1 or "object" not in header:
+        raise SerializationError(f"load: {name} is damaged: its {HEADER} has no valid format version "
+                                 f"(found {version!r})")
+    if version > VERSION:
+        raise SerializationError(f"load: {name} was written in format version {version} by a newer tinygrad_lite; "
+                                 f"this one reads up to version {VERSION}. Upgrade tinygrad_lite to load it.")
+    return header
+
+
+class _Reader:
+    """Turns the JSON tree back into Python objects, reading each tensor's entry once."""
+
+    def __init__(self, archive, name, map_location):
+        self.archive, self.name, self.map_location, self.loaded = archive, name, map_location, {}
+
+    def decode(self, node):
+        if isinstance(node, list):
+            return [self.decode(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        kind = next(iter(node), None)
+        if kind == "tuple":
+            return tuple(self.decode(item) for item in node[kind])
+        if kind in ("dict", "OrderedDict"):
+            out = OrderedDict() if kind == "OrderedDict" else {}
+            for key, value in node[kind]:
+                out[key] = self.decode(value)
+            return out
+        if kind in ("tensor", "ndarray", "numpy_scalar"):
+            if node[kind] not in self.loaded:
+                self.loaded[node[kind]] = self.build(kind, node)
+            return self.loaded[node[kind]]
+        raise ValueError(f"unknown node {kind!r} in {HEADER}")
+
+    def build(self, kind, node):
+        array = np.load(io.BytesIO(_read_entry(self.archive, node[kind], self.name)), allow_pickle=False)
+        if kind == "ndarray":
+            return array
+        if kind == "numpy_scalar":
+            return array[()]
+        target = self.device(node["device"])
+        if target.type == "cuda" and not cuda.is_available():
+            raise RuntimeError(f"load: {self.name} holds tensors saved on {node['device']}, but CUDA is not available "
+                               "here; pass map_location='cpu' to load them on the CPU")
+        tensor = Tensor._make(move(array, target), None)
+        if node["parameter"]:
+            return Parameter(tensor, requires_grad=node["requires_grad"])
+        return tensor.requires_grad_(node["requires_grad"])
+
+    def device(self, saved):
+        location = self.map_location
+        if isinstance(location, dict):
+            location = location.get(saved, saved)
+        return Device(saved if location is None else location)

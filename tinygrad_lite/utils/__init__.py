@@ -1,0 +1,2 @@
+"""Utilities, at PyTorch's module paths: ``tinygrad_lite.utils.data`` is ``torch.utils.data``."""
+from . import data  # noqa: F401

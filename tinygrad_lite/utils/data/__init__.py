@@ -1,0 +1,17 @@
+"""``tinygrad_lite.utils.data``: feeding a model mini-batches, as ``torch.utils.data`` does.
+
+Three parts work together:
+
+- a **Dataset** answers "how many samples?" (``len``) and "give me sample i" (``dataset[i]``) (``dataset.py``);
+- a **Sampler** decides the order in which the indices are visited: in order, or shuffled afresh each epoch;
+  a ``BatchSampler`` groups them into lists of ``batch_size`` indices (``sampler.py``);
+- the **DataLoader** fetches the samples of each list and joins them into one batch with a *collate* function,
+  which stacks tensors along a new first dim (``collate.py``, ``dataloader.py``).
+"""
+from .collate import default_collate, default_convert
+from .dataloader import DataLoader
+from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
+
+__all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "RandomSampler", "Sampler", "SequentialSampler",
+           "Subset", "SubsetRandomSampler", "TensorDataset", "default_collate", "default_convert", "random_split"]

@@ -1,0 +1,90 @@
+"""Collating: turning a list of samples into one batch, as PyTorch's ``default_collate`` does.
+
+The rule looks at the first sample and recurses into containers, so a batch has the samples' structure with
+a new leading "batch" dim on every tensor:
+
+=======================  ===================================================================
+each sample is           the batch is
+=======================  ===================================================================
+Tensor of shape S        Tensor of shape (B, *S), same dtype (the samples stacked)
+numpy array              the same, after turning each array into a tensor (dtype kept)
+Python float             float64 tensor of shape (B,)   (a Python float is a C double)
+Python int / bool        int64 / bool tensor of shape (B,)
+numpy scalar             tensor of shape (B,) with the scalar's dtype
+str or bytes             the list of them, unchanged
+dict                     dict with the same keys, each value collated
+namedtuple               the same namedtuple type, each field collated
+tuple or list            a *list*, one collated entry per position (PyTorch also gives a list)
+=======================  ===================================================================
+
+So ``TensorDataset(X, y)`` samples ``(X[i], y[i])`` collate to ``[X_batch, y_batch]``, which unpacks as
+``for xb, yb in loader``. One difference from PyTorch: a dict subclass (like ``OrderedDict``) comes back as a
+plain dict.
+"""
+import collections.abc
+
+import numpy as np
+
+from ... import dtypes as dt
+from ...device import array_module_of
+from ...functions import stack
+from ...tensor import Tensor
+
+_ERROR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
+
+
+def _stack(samples):
+    first = samples[0]
+    for i, t in enumerate(samples):
+        if t.shape != first.shape:
+            raise RuntimeError(f"default_collate: each sample must have the same shape to be stacked into a batch; "
+                               f"sample 0 has shape {tuple(first.shape)} but sample {i} has {tuple(t.shape)}. Make "
+                               "the samples equal in size (crop or pad), or pass DataLoader(..., collate_fn=...)")
+    if any(t.requires_grad for t in samples) or len({t.dtype for t in samples}) > 1:
+        return stack(samples)  # records the op for autograd, and promotes mixed dtypes as PyTorch does
+    return Tensor._make(array_module_of(first.array).stack([t.array for t in samples]), None)  # same, in one call
+
+
+def default_collate(batch):
+    """Join a list of samples into one batch (the table in the module docstring)."""
+    elem = batch[0]
+    if isinstance(elem, Tensor):
+        return _stack(batch)
+    if isinstance(elem, np.ndarray):
+        if elem.dtype.kind in "USO":  # strings or Python objects: no tensor can hold them
+            raise TypeError(_ERROR.format(f"a numpy array of dtype {elem.dtype}"))
+        return _stack([Tensor(b) for b in batch])
+    if isinstance(elem, (np.bool_, np.number)):
+        return Tensor(np.asarray(batch))
+    if isinstance(elem, float):
+        return Tensor(batch, dtype=dt.float64)
+    if isinstance(elem, int):  # (bool is an int too: it gives a bool tensor)
+        return Tensor(batch)
+    if isinstance(elem, (str, bytes)):
+        return batch
+    if isinstance(elem, collections.abc.Mapping):
+        return {key: default_collate([sample[key] for sample in batch]) for key in elem}
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # a namedtuple keeps its type
+        return type(elem)(*(default_collate(list(column)) for column in zip(*batch)))
+    if isinstance(elem, collections.abc.Sequence):
+        sizes = {len(sample) for sample in batch}
+        if len(sizes) > 1:
+            raise RuntimeError(f"default_collate: each sample in the batch should have the same number of entries; "
+                               f"got lengths {sorted(sizes)}")
+        return [default_collate(list(column)) for column in zip(*batch)]
+    raise TypeError(_ERROR.format(type(elem)))
+
+
+def default_convert(data):
+    """What ``DataLoader(batch_size=None)`` applies to each single sample: numpy arrays and numpy scalars become
+    tensors (inside dicts, namedtuples, tuples and lists too; tuples become lists); everything else is left as it is.
+    """
+    if isinstance(data, (np.ndarray, np.bool_, np.number)) and data.dtype.kind not in "USO":
+        return Tensor(data)
+    if isinstance(data, collections.abc.Mapping):
+        return {key: default_convert(value) for key, value in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, (tuple, list)):  # a tuple comes back as a list, as in PyTorch
+        return [default_convert(d) for d in data]
+    return data

@@ -1,0 +1,146 @@
+"""Datasets: anything with ``len(dataset)`` and ``dataset[i]``, plus the usual ways to build and split them.
+
+- ``Dataset``: the base class to subclass for your own data (define ``__getitem__`` and ``__len__``).
+- ``TensorDataset(X, y)``: sample i is ``(X[i], y[i])``.
+- ``Subset(dataset, indices)``: the samples at ``indices``; ``ConcatDataset([a, b])`` (or ``a + b``): a, then b.
+- ``random_split(dataset, [0.8, 0.2])``: shuffle the indices once and cut them into non-overlapping Subsets.
+"""
+import bisect
+import itertools
+import math
+import warnings
+
+from ...creation import randperm
+from ...random import default_generator
+from ...tensor import Tensor
+
+
+class Dataset:
+    """The base class of map-style datasets: subclasses define ``__getitem__(i)`` and ``__len__()``.
+
+    ``__getitem__`` may return anything the DataLoader's collate function understands: a tensor, a number,
+    a numpy array, or tuples / lists / dicts of these (see ``collate.py``). ``a + b`` concatenates two datasets.
+    """
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__(self, index), which returns "
+                                  "sample number `index`")
+
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
+
+class TensorDataset(Dataset):
+    """Samples from tensors that share their first dim: sample i is ``(tensors[0][i], tensors[1][i], ...)``.
+
+    ``TensorDataset(X, y)`` with X of shape (N, features) and y of shape (N,) has N samples ``(X[i], y[i])``.
+    """
+
+    def __init__(self, *tensors):
+        if not tensors:
+            raise ValueError("TensorDataset: expected at least one tensor, e.g. TensorDataset(X, y)")
+        for k, t in enumerate(tensors):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"TensorDataset: argument {k} is a {type(t).__name__}, not a Tensor; convert it "
+                                "first with torch.tensor(...) or torch.from_numpy(...)")
+            if t.ndim == 0:
+                raise ValueError(f"TensorDataset: argument {k} is a 0-d tensor; each tensor needs a first dim that "
+                                 "counts the samples")
+        sizes = [t.shape[0] for t in tensors]
+        if len(set(sizes)) > 1:
+            shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
+            raise ValueError(f"TensorDataset: size mismatch between tensors: the first dims are {sizes} (shapes "
+                             f"{shapes}); every tensor needs one row per sample, so these must all be equal")
+        self.tensors = tensors
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self):
+        return self.tensors[0].shape[0]
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices``, in that order: ``Subset(d, idx)[i]`` is ``d[idx[i]]``."""
+
+    def __init__(self, dataset, indices):
+        self.dataset, self.indices = dataset, indices
+
+    def __getitem__(self, index):
+        if isinstance(index, list):
+            return self.dataset[[self.indices[i] for i in index]]
+        return self.dataset[self.indices[index]]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """Several datasets one after another. Index i falls in the first dataset whose running total exceeds i."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty list")
+        self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        if index < 0:
+            if -index > len(self):
+                raise IndexError(f"ConcatDataset: index {index} is out of range for length {len(self)}")
+            index += len(self)
+        k = bisect.bisect_right(self.cumulative_sizes, index)  # the dataset that holds sample `index`
+        if k == len(self.datasets):
+            raise IndexError(f"ConcatDataset: index {index} is out of range for length {len(self)}")
+        start = self.cumulative_sizes[k - 1] if k > 0 else 0
+        return self.datasets[k][index - start]
+
+
+def _lengths_from_fractions(fractions, n):
+    """PyTorch's rounding: floor(n * f) for each fraction, then the remainder handed out 1 by 1, round robin."""
+    lengths = []
+    for i, f in enumerate(fractions):
+        if not 0 <= f <= 1:
+            raise ValueError(f"random_split: fraction at index {i} is {f}, not between 0 and 1")
+        lengths.append(math.floor(n * f))
+    for i in range(n - sum(lengths)):
+        lengths[i % len(lengths)] += 1
+    for i, length in enumerate(lengths):
+        if length == 0:
+            warnings.warn(f"random_split: the split at index {i} has length 0; it will be an empty dataset",
+                          stacklevel=3)
+    return lengths
+
+
+def random_split(dataset, lengths, generator=default_generator):
+    """Split ``dataset`` into non-overlapping random Subsets of the given ``lengths``.
+
+    ``lengths`` holds either sample counts that add up to ``len(dataset)``, e.g. ``[800, 200]``, or fractions
+    that add up to 1, e.g. ``[0.8, 0.2]``. (PyTorch's rule, followed here: if the lengths add up to 1 they are
+    read as fractions, so ``[1, 0]`` means "everything, nothing".) Fractions become counts by PyTorch's rounding:
+    ``floor(len(dataset) * f)`` each, then the samples left over go one each to the first, second, ... split.
+
+    One random permutation of 0..N-1 is drawn from ``generator`` (the global one by default, so ``manual_seed``
+    makes the split repeatable; ``torch.Generator().manual_seed(42)`` gives a split of its own) and cut into
+    consecutive pieces.
+    """
+    lengths = list(lengths)
+    n = len(dataset)
+    total = sum(lengths)
+    if math.isclose(total, 1) and total <= 1:
+        lengths = _lengths_from_fractions(lengths, n)
+    elif any(isinstance(length, float) for length in lengths):
+        raise ValueError(f"random_split: the fractions {lengths} add up to {total}, not 1; give fractions that add "
+                         f"up to 1 (e.g. [0.8, 0.2]) or whole sample counts that add up to {n}")
+    for i, length in enumerate(lengths):
+        if length < 0:
+            raise ValueError(f"random_split: the length at index {i} is {length}; lengths cannot be negative")
+    if sum(lengths) != n:
+        raise ValueError(f"random_split: the lengths {lengths} add up to {sum(lengths)}, but the dataset has {n} "
+                         f"samples; they must add up to {n} (or give fractions that add up to 1)")
+    indices = randperm(n, generator=generator).tolist()
+    ends = list(itertools.accumulate(lengths))
+    return [Subset(dataset, indices[end - length:end]) for end, length in zip(ends, lengths)]
