@@ -95,8 +95,8 @@ class Trainer:
             with no_grad():
                 for name, fn in self.metrics.items():
                     means[name].update(float(fn(self.output, y)), n)
-            if hasattr(bar, "set_postfix"):
-                bar.set_postfix(loss=f"{means['loss'].mean:.4f}")
+            if hasattr(bar, "set_postfix"):  # the running loss and metrics, next to the bar
+                bar.set_postfix({name: f"{m.mean:.4f}" for name, m in means.items()}, refresh=False)
             self._event("on_batch_end")
         return {f"train_{name}": m.mean for name, m in means.items()}
 
@@ -127,7 +127,8 @@ class Trainer:
             self._event("on_epoch_end")  # callbacks may add to logs (e.g. the gradient norm) before it is kept
             self.history.append(self.logs)
             if self.progress:
-                print("  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in self.logs.items()))
+                numbers = "  ".join(f"{k} {v:.4g}" for k, v in self.logs.items() if k != "epoch")
+                print(f"epoch {self.epoch + 1}/{epochs}  {numbers}")
             if self.stop_training:
                 break
         self._event("on_fit_end")
