@@ -154,8 +154,8 @@ def compare_arrays(got, expected, rtol, atol, what="the result"):
         g, e = got.astype(np.float64), expected.astype(np.float64)
         with np.errstate(invalid="ignore"):
             diff = np.abs(g - e)
-            wrong = ~(diff <= atol + rtol * np.abs(e))
-        wrong &= ~((np.isnan(g) & np.isnan(e)) | (g == e))  # nan matches nan, and inf matches inf (inf - inf is nan)
+            close = (diff <= atol + rtol * np.abs(e)) & np.isfinite(e)  # rtol * inf would accept anything
+        wrong = ~(close | (g == e) | (np.isnan(g) & np.isnan(e)))  # nan matches nan, inf matches inf of its sign
         diff = np.where(np.isnan(diff), np.inf, diff)
     if not wrong.any():
         return None

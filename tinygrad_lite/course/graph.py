@@ -13,8 +13,9 @@ pass ran:
 - colours: blue for leaves that require grad (their ``.grad`` is what backward fills), grey for inputs that
   do not (data, constants), white for intermediate results, orange for ops; the output has a thick border.
 
-Layout: every op sits one column to the right of its rightmost input, its result one column further; a leaf
-sits just left of the first op that uses it. Within a column, boxes are placed near the boxes they feed.
+Layout: the output is in the rightmost column, and every other box one column left of the leftmost box that
+uses it, so a side branch (a bias, a penalty term) is drawn where it joins. Within a column, boxes are placed
+near the boxes they feed; an arrow that crosses several columns runs between their boxes, not behind them.
 
 Only matplotlib is needed. PyTorch users often draw these graphs with the torchviz package, which needs the
 Graphviz program installed on the system; we avoid that on purpose, so this runs wherever the course runs.
@@ -32,6 +33,13 @@ _STYLE = {  # facecolor, edgecolor, linestyle, box style
 }
 _LEGEND = {"param": "leaf, requires grad", "input": "no grad (data, constant)", "result": "result of an op",
            "op": "op (grad_fn)"}
+
+
+def _role(kind, obj):
+    """Which style a node gets: "op", "result" (made by an op), "param" (a leaf that requires grad) or "input"."""
+    if kind == "op":
+        return "op"
+    return "result" if obj.grad_fn is not None else "param" if obj.requires_grad else "input"
 
 
 def _walk(root):
@@ -150,8 +158,9 @@ def draw_graph(output, ax=None, names=None, legend=True):
     ``output`` is a tinygrad_lite Tensor, usually a loss. ``ax`` is the Axes to draw on (a new figure sized
     to the graph when None). ``names`` labels tensors: a dict ``{"x": x, "w": w}`` or (name, tensor) pairs
     such as ``model.named_parameters()``; other tensors are labelled by their shape. Each tensor and each op
-    becomes one box (a ``FancyBboxPatch`` in ``ax.patches``, its label in ``ax.texts``); each arrow goes
-    from an op's input to the op, or from an op to its result.
+    becomes one box (a ``FancyBboxPatch`` in ``ax.patches``, its label in ``ax.texts``); each arrow (a
+    ``FancyArrowPatch``) goes from an op's input to the op, or from an op to its result. Graphs of any depth
+    work (the walk is iterative), though beyond a few dozen ops the labels get small.
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
@@ -174,7 +183,8 @@ def draw_graph(output, ax=None, names=None, legend=True):
     ax.set_ylim(high + 0.6, low - 0.6)  # the first row at the top
     ax.axis("off")
 
-    labels = {k: (type(obj).__name__ if kind == "op" else _tensor_label(obj, names)) for k, (kind, obj) in nodes.items()}
+    labels = {k: type(obj).__name__ if kind == "op" else _tensor_label(obj, names)
+              for k, (kind, obj) in nodes.items()}
     # a font size that fits the longest label into a box, given the axes' size on the page
     box = ax.get_window_extent().transformed(ax.figure.dpi_scale_trans.inverted())
     points_per_column = 72 * box.width / columns
@@ -185,9 +195,7 @@ def draw_graph(output, ax=None, names=None, legend=True):
 
     clip = TransformedPatchPath(ax.patch)  # one clip path shared by all boxes (matplotlib makes one per artist)
     for key, (kind, obj) in nodes.items():
-        role = "op" if kind == "op" else ("result" if obj.grad_fn is not None else
-                                          "param" if obj.requires_grad else "input")
-        face, edge, style, boxstyle = _STYLE[role]
+        face, edge, style, boxstyle = _STYLE[_role(kind, obj)]
         x, y = pos[key]
         ax.add_artist(FancyBboxPatch((x - _BOX_W / 2, y - _BOX_H / 2), _BOX_W, _BOX_H, boxstyle=boxstyle,
                                     facecolor=face, edgecolor=edge, linestyle=style,
@@ -204,8 +212,7 @@ def draw_graph(output, ax=None, names=None, legend=True):
         ax.add_artist(FancyArrowPatch(path=Path(points), arrowstyle="-|>", mutation_scale=max(4.0, fontsize * 1.1),
                                       color="#555555", linewidth=0.9, zorder=1, clip_path=clip))
     if legend:
-        roles = {"op"} | {("result" if obj.grad_fn is not None else "param" if obj.requires_grad else "input")
-                          for kind, obj in nodes.values() if kind == "tensor"}
+        roles = {_role(kind, obj) for kind, obj in nodes.values()}
         handles = [Patch(facecolor=_STYLE[r][0], edgecolor=_STYLE[r][1], linestyle=_STYLE[r][2], label=_LEGEND[r])
                    for r in _LEGEND if r in roles]
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(handles),

@@ -1,17 +1,15 @@
 """Lesson 00, welcome and tensors: the checks of its three exercises.
 
 Each exercise is about shapes: which dim a reduction runs over, whether the reduced dim is kept, and how
-broadcasting lines two shapes up from the right. The references use numpy in float64 on the learner's inputs
-(so they do not depend on the learner's code) and return float32, the dtype the learner's answer should have.
-The mistakes are computed the same way; a mistake that cannot be computed for a case (a broadcast that only
-works for square inputs) returns an empty array, which matches no answer.
+broadcasting lines two shapes up from the right. The references are written with tinygrad_lite's own tensor ops
+(tested against PyTorch), so that ``use`` can hand them to later cells in place of an unsolved exercise: they
+take and return tensors, like the learner's functions. The mistakes are computed in numpy; one that cannot be
+computed for a case (a broadcast that only works for square inputs) raises, and the check skips it there.
 """
 import numpy as np
 
 import tinygrad_lite as tl
 from tinygrad_lite.course import Case, Exercise, Mistake, register
-
-NO_MATCH = np.zeros(0)  # what a mistake returns when it would not even run on a case
 
 
 def _np(t):
@@ -42,8 +40,15 @@ ROW_NORMALIZE_EXAMPLE = [[1.0, 2.0, 1.0],
 
 def row_normalize_reference(scores):
     """p[i, j] = s[i, j] / sum_k s[i, k]: every row divided by its own sum, so each row sums to 1."""
-    s = _np(scores)
-    return _f32(s / s.sum(axis=1, keepdims=True))
+    return scores / scores.sum(dim=1, keepdim=True)
+
+
+def _large_with_zeros(rng, n=6, c=3):
+    """Scores up to 1e5 with about a third of them 0, but never a whole row of zeros (its sum would be 0)."""
+    scores = rng.uniform(1e3, 1e5, size=(n, c))
+    zero = rng.random((n, c)) < 0.35
+    zero[np.arange(n), rng.integers(0, c, size=n)] = False  # keep one score per row
+    return np.where(zero, 0.0, scores)
 
 
 def _row_normalize_cases(rng):
@@ -57,19 +62,9 @@ def _row_normalize_cases(rng):
     ]
 
 
-def _large_with_zeros(rng, n=6, c=3):
-    """Scores up to 1e5 with about a third of them 0, but never a whole row of zeros (its sum would be 0)."""
-    scores = rng.uniform(1e3, 1e5, size=(n, c))
-    zero = rng.random((n, c)) < 0.35
-    zero[np.arange(n), rng.integers(0, c, size=n)] = False  # keep one score per row
-    return np.where(zero, 0.0, scores)
-
-
 def _row_normalize_without_keepdim(scores):
     s = _np(scores)
-    if s.shape[0] != s.shape[1]:
-        return NO_MATCH  # (N, C) / (N,) does not broadcast at all
-    return _f32(s / s.sum(axis=1))
+    return _f32(s / s.sum(axis=1))  # (N, C) / (N,): only broadcasts (wrongly) when N == C
 
 
 register(Exercise(
@@ -82,8 +77,8 @@ register(Exercise(
                  "you divided each column by its column sum (dim=0). Each row is one example and must sum to 1: "
                  "divide by the row sums, scores.sum(dim=1, keepdim=True)."),
         _mistake(lambda s: _f32(_np(s) / _np(s).sum()),
-                 "you divided by the sum of the whole matrix, so all rows together sum to 1. Each row needs its own "
-                 "sum: scores.sum(dim=1, keepdim=True) has shape (N, 1), one sum per row."),
+                 "you divided by the sum of the whole matrix, so all the rows together sum to 1. Each row needs its "
+                 "own sum: reduce over dim=1 only, and keep that dim so that the N row sums line up with the rows."),
         _mistake(_row_normalize_without_keepdim,
                  "a broadcasting surprise: scores.sum(dim=1) has shape (N,), and lined up from the right it pairs "
                  "with the columns, so column j was divided by the sum of row j. Keep the reduced dim: "
@@ -104,8 +99,7 @@ STANDARDIZE_EXAMPLE = [[150.0, 50.0, 1.0],
 
 def standardize_reference(x):
     """z = (x - mean) / std per column: mean and population std (divide by N) over the batch dim 0."""
-    a = _np(x)
-    return _f32((a - a.mean(axis=0, keepdims=True)) / a.std(axis=0, keepdims=True))
+    return (x - x.mean(dim=0, keepdim=True)) / x.std(dim=0, keepdim=True, correction=0)
 
 
 def _standardize_cases(rng):
@@ -170,8 +164,7 @@ PAIRWISE_EXAMPLE_B = [[0.0, 0.0],
 
 def pairwise_sq_distances_reference(a, b):
     """d[i, j] = sum_k (a[i, k] - b[j, k])^2 for a of shape (N, D) and b of shape (M, D): shape (N, M)."""
-    diff = _np(a)[:, None, :] - _np(b)[None, :, :]
-    return _f32((diff ** 2).sum(axis=-1))
+    return ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=-1)
 
 
 def _pairwise_cases(rng):

@@ -7,12 +7,13 @@ The hidden cases are chosen so that the usual mistakes show:
 - dense_forward: every weight is rectangular (out != in), so ``x @ W`` fails loudly, a result in the column
   convention (out, N) is recognised as a transpose, and ``W.reshape(in, out)`` (not a transpose) gives wrong numbers.
 - relu: 2-D inputs, so a reduction (``x.max(0)``) changes the shape.
-- sigmoid: inputs down to -1000, where exp(-x) overflows: the naive formula then returns exactly 0 where the true
-  value is tiny but positive (sigmoid(-100) = 3.78e-44 in float32, as PyTorch gives), and exp(x) / (1 + exp(x))
-  returns nan for large positive x.
+- sigmoid: inputs down to -1000. For -100 < x < -88.7, exp(-x) overflows float32 and the naive 1 / (1 + exp(-x))
+  returns exactly 0 where the true value is tiny but positive (sigmoid(-100) = 3.78e-44, a float32 subnormal); a
+  custom comparison insists on it (PyTorch's CPU sigmoid returns 0 there too, and the notebook says why it matters:
+  log(sigmoid(x)) becomes -inf). exp(x) / (1 + exp(x)) returns nan for large positive x.
 - mlp_forward: one-layer networks (no ReLU at all) and outputs with negative values (a ReLU after the last layer).
-- kaiming_normal_std: weight shapes with out != in and out != 2 in, so the fan, the gain and std vs variance all
-  give different numbers.
+- kaiming_normal_std: weight shapes for which every known wrong formula (fan_out, no gain, gain 2, the variance,
+  Xavier's std, the uniform bound) gives a different number, so each mistake gets its own hint.
 """
 import math
 
@@ -38,12 +39,12 @@ def _mistake(wrong, hint):
 # -------------------------------------------------------------------- 01.dense_forward
 DENSE_EXAMPLE = (
     [[1.0, 2.0, 3.0],
-     [0.0, -1.0, 2.0]],                      # x: a batch of N = 2 samples with 3 features
+     [0.0, -1.0, 2.0]],                     # x: a batch of N = 2 samples with 3 features
     [[0.5, -1.0, 0.0],
      [0.0, 1.0, 1.0],
      [2.0, 0.0, -0.5],
      [-1.0, 1.0, 0.5]],                     # W: (out, in) = (4, 3), one row per neuron
-    [0.0, 1.0, -1.0, 0.5],                   # b: (out,) = (4,)
+    [0.0, 1.0, -1.0, 0.5],                  # b: (out,) = (4,)
 )
 
 
@@ -76,7 +77,7 @@ register(Exercise(
         _mistake(lambda x, W, b: x @ W.T - b,
                  "the bias is added, not subtracted: y = x @ W.T + b"),
     ],
-    points=2, rtol=1e-5, atol=1e-5,
+    points=1, rtol=1e-5, atol=1e-5,
 ))
 
 
@@ -156,6 +157,10 @@ NAIVE_SIGMOID_HINT = (
     "at most 1 and never overflows, then sigmoid is 1 / (1 + e) where x >= 0 and e / (1 + e) where x < 0: pick "
     "with tl.where(x >= 0, ..., ...)")
 
+SIGMOID_OF_MINUS_X_HINT = (
+    "you computed sigmoid(-x) = 1 - sigmoid(x): the output should grow with x (sigmoid(5) is close to 1). Check the "
+    "sign in the exponent, or whether the two branches of your tl.where are swapped")
+
 register(Exercise(
     "01.sigmoid",
     reference=lambda x: F.sigmoid(x),
@@ -171,9 +176,8 @@ register(Exercise(
                  "exp(x) / (1 + exp(x)) overflows for large positive x: exp(100) is inf in float32 and inf / inf "
                  "is nan. Compute e = exp(-|x|), which is at most 1 and never overflows, then sigmoid is "
                  "1 / (1 + e) where x >= 0 and e / (1 + e) where x < 0: pick with tl.where(x >= 0, ..., ...)"),
-        _mistake(lambda x: 1 / (1 + x.exp()),
-                 "you computed sigmoid(-x) = 1 - sigmoid(x): the output should grow with x (sigmoid(5) is close "
-                 "to 1). Check the sign in the exponent, or whether the two branches of your tl.where are swapped"),
+        _mistake(lambda x: 1 / (1 + x.exp()), SIGMOID_OF_MINUS_X_HINT),
+        _mistake(lambda x: F.sigmoid(-x), SIGMOID_OF_MINUS_X_HINT),  # the same, computed without overflow
     ],
     points=2, rtol=1e-5, atol=0.0,  # used to match mistakes (atol 0: a tiny value is not 0)
 ))
@@ -264,7 +268,7 @@ def _kaiming_cases(rng):
         answers = [kaiming_std_reference(shape)] + [m.wrong(shape) for m in KAIMING_MISTAKES]
         if min(abs(a - b) / b for i, a in enumerate(answers) for b in answers[:i]) > 1e-3:  # keep them apart
             shapes.append(shape)
-    return ([Case(((64, 128),), visible=True)]
+    return ([Case(((32, 128),), visible=True)]
             + [Case((s,), f"a layer with {s[1]} inputs and {s[0]} outputs") for s in shapes]
             + [Case(((10, 784),), "784 inputs, 10 outputs"), Case(((512, 3),), "3 inputs, 512 outputs")])
 
@@ -281,6 +285,9 @@ KAIMING_MISTAKES = [
     Mistake(lambda s: 1.0 / math.sqrt(_fans(s)[0]),
             "1 / sqrt(fan_in) keeps the variance for a linear layer, but ReLU zeroes half of its inputs and "
             "halves the signal's second moment: Kaiming multiplies by the gain sqrt(2), std = sqrt(2 / fan_in)"),
+    Mistake(lambda s: 2.0 / math.sqrt(_fans(s)[0]),
+            "2 / sqrt(fan_in) multiplies the std by 2; the factor 2 belongs to the variance, Var(W) = 2 / fan_in, so "
+            "the std gets its square root: std = sqrt(2) / sqrt(fan_in) = sqrt(2 / fan_in)"),
     Mistake(lambda s: 2.0 / _fans(s)[0],
             "2 / fan_in is the variance of the weights; return the standard deviation, its square root"),
     Mistake(lambda s: math.sqrt(2.0 / sum(_fans(s))),
