@@ -250,6 +250,18 @@ def _learner_traceback(exc):
     return "\n".join(lines + [f"  {type(exc).__name__}: {exc}"])
 
 
+def _argument_shapes(fn, case):
+    """A line naming the shape of each array argument, e.g. "The inputs were x (4, 3), w (3, 5)"."""
+    import inspect
+    try:
+        names = list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        names = []
+    shapes = [f"{names[k] if k < len(names) else f'argument {k}'} {tuple(a.shape)}"
+              for k, a in enumerate(case.args) if hasattr(a, "shape")]
+    return f"\n  The inputs were: {', '.join(shapes)}" if shapes else ""
+
+
 def _call(fn, case):
     args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)  # the learner may modify their inputs
     return fn(*args, **kwargs)
@@ -270,7 +282,7 @@ def run_check(exercise, fn):
                                "this check again.", 0, len(cases))
         except Exception as exc:  # noqa: BLE001  (the learner's code may raise anything)
             return CheckResult(exercise.id, ERROR, f"{exercise.id}: your code raised an error on {where}:\n"
-                               f"{_learner_traceback(exc)}", i, len(cases))
+                               f"{_learner_traceback(exc)}{_argument_shapes(fn, case)}", i, len(cases))
         expected = as_numpy(_call(exercise.reference, case))
         if exercise.compare is not None:
             failure = exercise.compare(got, expected, case)
