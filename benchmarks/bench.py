@@ -2,10 +2,16 @@
 
     python benchmarks/bench.py               # all benchmarks
     python benchmarks/bench.py --steps 50    # fewer timed steps (quicker, noisier)
+    python benchmarks/bench.py --only adam_step
 
 mlp_step: one training step of a 784-256-10 MLP (ReLU), batch 128, float32, cross-entropy loss, plain SGD:
 forward, loss, zero_grad, backward, update. All three start from the same weights and batch, and the
 script first checks that they compute the same loss for a few steps, so we time the same computation.
+
+adam_step: one ``optimizer.step()`` of Adam (default hyperparameters) over one million float32 parameters in
+four tensors (784,000, 200,000, 15,000 and 1,000 elements), gradients set once: tinygrad_lite.optim.Adam,
+torch.optim.Adam (its default implementation) and Adam written by hand in numpy. The script first checks that
+the three give the same parameters after a few steps.
 
 Timing: implementations run in interleaved rounds (so a background hiccup hits all of them alike) and we
 report the median time per step. numpy's BLAS and PyTorch each use all cores (their defaults).
@@ -117,6 +123,77 @@ def bench_mlp_step(n_steps):
     return time_steps({name: f() for name, f in make.items()}, n_steps)
 
 
+ADAM_SIZES = (784_000, 200_000, 15_000, 1_000)  # 1,000,000 parameters in all
+
+
+def make_adam_data(seed=0):
+    rs = np.random.default_rng(seed)
+    params = [rs.standard_normal(n).astype(np.float32) for n in ADAM_SIZES]
+    grads = [rs.standard_normal(n).astype(np.float32) for n in ADAM_SIZES]
+    return params, grads
+
+
+def library_adam(lib, params, grads):
+    """Parameters with their .grad set once; the step is `optimizer.step()`. `lib` is torch or tinygrad_lite."""
+    ps = [lib.tensor(p.copy(), requires_grad=True) for p in params]
+    for p, g in zip(ps, grads):
+        p.grad = lib.tensor(g.copy())
+    optimizer = lib.optim.Adam(ps)
+
+    def step():
+        optimizer.step()
+    step.params = ps  # (for check_same_params)
+    return step
+
+
+def numpy_adam(params, grads, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Adam written directly from the formulas in numpy."""
+    ps = [p.copy() for p in params]
+    ms, vs = [np.zeros_like(p) for p in ps], [np.zeros_like(p) for p in ps]
+    t = 0
+
+    def step():
+        nonlocal t
+        t += 1
+        for p, g, m, v in zip(ps, grads, ms, vs):
+            m *= beta1
+            m += (1 - beta1) * g
+            v *= beta2
+            v += (1 - beta2) * (g * g)
+            p -= (lr / (1 - beta1 ** t)) * m / (np.sqrt(v) / np.sqrt(1 - beta2 ** t) + eps)
+    step.params = ps
+    return step
+
+
+def check_same_params(steps, n=3):
+    finals = {}
+    for name, step in steps.items():
+        for _ in range(n):
+            step()
+        finals[name] = np.concatenate([np.asarray(p.detach() if hasattr(p, "detach") else p) for p in step.params])
+    for name, values in finals.items():
+        if not np.allclose(values, finals["pytorch"], rtol=1e-5, atol=1e-6):
+            raise SystemExit(f"adam_step: {name} gives different parameters from PyTorch after {n} steps")
+
+
+def bench_adam_step(n_steps):
+    params, grads = make_adam_data()
+    make = {
+        "tinygrad_lite": lambda: library_adam(tinygrad_lite, params, grads),
+        "pytorch": lambda: library_adam(torch, params, grads),
+        "numpy (by hand)": lambda: numpy_adam(params, grads),
+    }
+    check_same_params({name: f() for name, f in make.items()})
+    return time_steps({name: f() for name, f in make.items()}, n_steps)
+
+
+SECTIONS = {  # name: (benchmark, target ratio to PyTorch, title)
+    "mlp_step": (bench_mlp_step, 1.3,
+                 f"mlp_step: {N_IN}-{N_HIDDEN}-{N_OUT} MLP, batch {BATCH}, float32, cross-entropy, SGD"),
+    "adam_step": (bench_adam_step, 1.5, f"adam_step: one Adam step over {sum(ADAM_SIZES):,} float32 parameters"),
+}
+
+
 def report(title, medians, target=None):
     base = medians["pytorch"]
     print(f"\n{title}")
@@ -132,11 +209,14 @@ def report(title, medians, target=None):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=300, help="timed steps per implementation (default 300)")
+    parser.add_argument("--only", choices=list(SECTIONS), action="append",
+                        help="run only this benchmark (may be repeated; default: all)")
     args = parser.parse_args(argv)
     print(f"python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__} "
           f"({torch.get_num_threads()} threads), tinygrad_lite {tinygrad_lite.__version__}, {platform.machine()}")
-    report(f"mlp_step: {N_IN}-{N_HIDDEN}-{N_OUT} MLP, batch {BATCH}, float32, cross-entropy, SGD",
-           bench_mlp_step(args.steps), target=1.3)
+    for name in args.only or list(SECTIONS):
+        bench, target, title = SECTIONS[name]
+        report(title, bench(args.steps), target=target)
 
 
 if __name__ == "__main__":

@@ -160,6 +160,18 @@ def test_float32_parameters_stay_float32_and_state_follows():
     np.testing.assert_allclose(p.detach().numpy(), -1e-3, rtol=1e-5)  # Adam's first step is lr * sign(g)
 
 
+@pytest.mark.parametrize("name", sorted(RICH))
+def test_zero_lr_and_zero_gradients_leave_parameters_alone(name):
+    """A warm-up schedule may start at lr = 0, and an unused weight can get exact zero gradients: no NaN."""
+    ours, theirs = make_params([np.ones(3)])
+    options = dict(RICH[name], lr=0.0, weight_decay=0)
+    ours_opt, theirs_opt = getattr(tg.optim, name)(ours, **options), getattr(torch.optim, name)(theirs, **options)
+    with np.errstate(all="raise"):
+        run(ours_opt, theirs_opt, ours, theirs, [[np.zeros(3)]] * 3)
+    assert ours[0].tolist() == [1.0, 1.0, 1.0]
+    assert_params_equal(ours, theirs)
+
+
 # -------------------------------------------------------------------- groups, lr, zero_grad, closures
 @pytest.mark.parametrize("name", sorted(RICH))
 def test_param_groups_with_their_own_hyperparameters(name):
@@ -449,6 +461,8 @@ def test_parameter_errors():
     opt = tg.optim.Adam([w])
     with pytest.raises(ValueError, match="some parameters appear in more than one parameter group"):
         opt.add_param_group({"params": [w]})
+    with pytest.raises(TypeError, match="expected a dict with a 'params' entry, got {'lr': 0.1}"):
+        opt.add_param_group({"lr": 0.1})
     assert len(opt.param_groups) == 1
 
 

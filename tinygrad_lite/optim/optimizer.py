@@ -57,10 +57,7 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError(f"{name}: params should be an iterable of Tensors or dicts, but got a single Tensor; "
                             "wrap it in a list: [tensor]")
-        if isinstance(params, (set, frozenset)):
-            raise TypeError(f"{name}: optimizer parameters need to be organized in ordered collections, but the "
-                            "ordering of tensors in sets will change between runs. Please use a list instead.")
-        groups = list(params)
+        groups = list(_ordered(params, name))
         if not groups:
             raise ValueError(f"{name}: optimizer got an empty parameter list; did the model create its layers "
                              "before you called model.parameters()?")
@@ -75,16 +72,10 @@ class Optimizer:
         Useful to train a layer that was frozen so far. Missing hyperparameters take the constructor's values.
         """
         name = type(self).__name__
-        if not isinstance(param_group, dict):
-            raise TypeError(f"{name}.add_param_group: expected a dict with a 'params' entry, "
-                            f"got {type(param_group).__name__}")
+        if not isinstance(param_group, dict) or "params" not in param_group:
+            raise TypeError(f"{name}.add_param_group: expected a dict with a 'params' entry, got {param_group!r:.80}")
         params = param_group["params"]
-        if isinstance(params, Tensor):
-            params = [params]
-        elif isinstance(params, (set, frozenset)):
-            raise TypeError(f"{name}: optimizer parameters need to be organized in ordered collections, but the "
-                            "ordering of tensors in sets will change between runs. Please use a list instead.")
-        param_group["params"] = params = list(params)
+        param_group["params"] = params = [params] if isinstance(params, Tensor) else list(_ordered(params, name))
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{name}: optimizer can only optimize Tensors, but one of the params is "
@@ -196,6 +187,13 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
         return "\n".join(lines) + "\n)"
+
+
+def _ordered(params, name):
+    if isinstance(params, (set, frozenset)):
+        raise TypeError(f"{name}: optimizer parameters need to be organized in ordered collections, but the "
+                        "ordering of tensors in sets will change between runs. Please use a list instead.")
+    return params
 
 
 # -------------------------------------------------------------------- helpers for the optimizers' state
