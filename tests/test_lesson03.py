@@ -22,7 +22,8 @@ from tinygrad_lite import nn  # noqa: E402
 from tinygrad_lite.course import draw_graph  # noqa: E402
 from tinygrad_lite.course.checks import ERROR, FAILED, NOT_ATTEMPTED, PASSED, get_exercise, run_check  # noqa: E402
 from tinygrad_lite.course.exercises.lesson03 import GraphNode, sum_to_shape  # noqa: E402
-from tinygrad_lite.course.graph import _layout, _walk  # noqa: E402
+from tinygrad_lite.course.graph import _layout  # noqa: E402
+from tinygrad_lite.tensor import graph_order  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION, LESSON = ROOT / "solutions" / "03_backward_pass.ipynb", ROOT / "lessons" / "03_backward_pass.ipynb"
@@ -459,7 +460,7 @@ def test_graph_walk_and_layout_handle_deep_graphs_without_recursion():
     y = x
     for _ in range(3000):
         y = y + 1.0
-    tensors = _walk(y)
+    tensors = graph_order(y, everything=True)
     assert tensors[-1] is y and tensors[0] is x
     nodes, routes, pos = _layout(tensors)
     assert len(nodes) == 3000 + 3001 + 3000

@@ -569,11 +569,12 @@ def unbroadcast(grad, shape):
     return grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
 
 
-def graph_order(root):
+def graph_order(root, everything=False):
     """Every tensor ``root`` depends on through recorded ops, each listed after all of its inputs.
 
     A depth-first search with an explicit stack (no recursion, so a graph thousands of ops deep is fine):
-    a tensor is emitted only when everything below it has been.
+    a tensor is emitted only when everything below it has been. Backward needs only the tensors that
+    require grad; ``everything=True`` keeps the others too (data, constants), e.g. to draw the graph.
     """
     order, seen, stack = [], set(), [(root, False)]
     while stack:
@@ -586,7 +587,7 @@ def graph_order(root):
         seen.add(id(t))
         stack.append((t, True))
         if t.grad_fn is not None:
-            stack.extend((p, False) for p in t.grad_fn.inputs if p.requires_grad and id(p) not in seen)
+            stack.extend((p, False) for p in reversed(t.grad_fn.inputs) if everything or p.requires_grad)
     return order
 
 

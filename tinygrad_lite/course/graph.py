@@ -22,7 +22,7 @@ Graphviz program installed on the system; we avoid that on purpose, so this runs
 """
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, graph_order
 
 _BOX_W, _BOX_H = 0.84, 0.5  # box size in layout units: columns are 1 apart, rows at least 1 apart
 _STYLE = {  # facecolor, edgecolor, linestyle, box style
@@ -40,27 +40,6 @@ def _role(kind, obj):
     if kind == "op":
         return "op"
     return "result" if obj.grad_fn is not None else "param" if obj.requires_grad else "input"
-
-
-def _walk(root):
-    """Every tensor reachable from ``root`` through ``grad_fn.inputs``, each after all of its inputs.
-
-    The same iterative depth-first search as ``tinygrad_lite.tensor.graph_order``, except that it also keeps
-    inputs that do not require grad (the data and the constants), so that the picture shows them too.
-    """
-    order, seen, stack = [], set(), [(root, False)]
-    while stack:
-        t, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        if t.grad_fn is not None:
-            stack.extend((p, False) for p in reversed(t.grad_fn.inputs) if id(p) not in seen)
-    return order
 
 
 def _shape_text(t):
@@ -170,7 +149,7 @@ def draw_graph(output, ax=None, names=None, legend=True):
     if not isinstance(output, Tensor):
         raise TypeError(f"draw_graph: expected a tinygrad_lite Tensor (e.g. a loss), got {type(output).__name__}")
     names = _name_map(names)
-    nodes, routes, pos = _layout(_walk(output))
+    nodes, routes, pos = _layout(graph_order(output, everything=True))
     columns = max(c for c, _ in pos.values()) + 1
     ys = [pos[k][1] for k in nodes]
     low, high = min(ys), max(ys)
