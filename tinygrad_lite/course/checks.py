@@ -187,7 +187,8 @@ def diagnose(got, expected, inputs=()):
                     "product (for example x.T @ g versus g.T @ x) and the layout (out, in) of the weight")
         try:
             extra = got.ndim - e.ndim
-            axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(e.shape) if n == 1 and got.shape[extra + i] != 1)
+            stretched = tuple(extra + i for i, n in enumerate(e.shape) if n == 1 and got.shape[extra + i] != 1)
+            axes = tuple(range(extra)) + stretched
             if axes and np.allclose(got.sum(axis=axes).reshape(e.shape), e, rtol=1e-5, atol=1e-7):
                 return (f"your gradient has the broadcast shape {got.shape}; the input had shape {e.shape}. An input "
                         "that was broadcast (repeated) gets the sum of the gradients of its copies: sum over the "
@@ -304,7 +305,8 @@ def run_check(exercise, fn):
             if hint:
                 message += f"\n  Hint: {hint}"
             return CheckResult(exercise.id, FAILED, message, i, len(cases))
-    return CheckResult(exercise.id, PASSED, f"{exercise.id}: passed ({len(cases)} cases, {sum(not c.visible for c in cases)}"
+    hidden = sum(not c.visible for c in cases)
+    return CheckResult(exercise.id, PASSED, f"{exercise.id}: passed ({len(cases)} cases, {hidden}"
                        " of them hidden)", len(cases), len(cases))
 
 

@@ -115,7 +115,8 @@ class Trainer:
         return {f"{prefix}_{name}": m.mean for name, m in means.items()}
 
     def fit(self, train_loader, epochs, val_loader=None, start_epoch=0):
-        """Train from ``start_epoch`` (0, or where a loaded checkpoint left off) up to ``epochs``; returns the History."""
+        """Train from ``start_epoch`` (0, or where a loaded checkpoint left off) up to ``epochs``; returns the
+        History."""
         self.stop_training = False
         self._event("on_fit_begin")
         for self.epoch in range(start_epoch, epochs):
@@ -205,7 +206,8 @@ class LRScheduler(Callback):
 
 
 class GradientClipping(Callback):
-    """Clip the gradient norm after each backward (``clip_grad_norm_``); logs the epoch's largest norm before clipping."""
+    """Clip the gradient norm after each backward (``clip_grad_norm_``); logs the epoch's largest norm before
+    clipping."""
 
     def __init__(self, max_norm, norm_type=2.0):
         self.max_norm, self.norm_type = max_norm, norm_type
@@ -256,7 +258,8 @@ class Checkpoint(Callback):
         value = trainer.logs.get(self.monitor)
         if self.save_best_only:
             if value is None:
-                raise KeyError(f"Checkpoint: cannot keep the best by {self.monitor!r}, which this epoch did not produce")
+                raise KeyError(f"Checkpoint: cannot keep the best by {self.monitor!r}, which this epoch did not "
+                               "produce; pass val_loader to fit, or monitor=...")
             better = self.best is None or (value < self.best if self.mode == "min" else value > self.best)
             if not better:
                 return
