@@ -4,18 +4,19 @@ For each exercise: the solution passes; the released stub is "not attempted"; co
 that shows the learner's line; and each wrong version a learner is likely to write fails with the hint that
 explains it. Every exercise-specific hint is reached by at least one wrong version.
 """
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import tinygrad_lite as tl
+from lesson_helpers import (assert_error, assert_fails_with, assert_is_a_stub, assert_not_attempted, assert_passes,
+                            cell_function, check_source, define, exercise_cells, exercises_with_checks,
+                            hints_not_reached, notebooks, run_example_cells, stub)
 from tinygrad_lite.course import check
-from tinygrad_lite.course.checks import ERROR, FAILED, NOT_ATTEMPTED, PASSED, get_exercise, run_check
-from tinygrad_lite.course.notebooks import meta, read_notebook
+from tinygrad_lite.course.checks import get_exercise
+from tinygrad_lite.course.notebooks import exercise_ids, meta, read_notebook
 
-ROOT = Path(__file__).resolve().parents[1]
-LESSON = "00_welcome_and_tensors"
+SOLUTION, LESSON = notebooks("00_welcome_and_tensors")
+NAMES = {"np": np, "tl": tl}  # what the notebook has imported before its exercise cells
 
 
 # -------------------------------------------------------------------- right answers
@@ -81,24 +82,17 @@ WRONG = [
 
 @pytest.mark.parametrize("exercise_id", sorted(SOLUTIONS))
 def test_solution_passes_every_case(exercise_id):
-    result = run_check(get_exercise(exercise_id), SOLUTIONS[exercise_id])
-    assert result.status == PASSED, result.message
-    assert result.passed_cases == result.total_cases >= 5
+    assert_passes(exercise_id, SOLUTIONS[exercise_id], min_cases=5)
 
 
 @pytest.mark.parametrize("exercise_id, fn", OTHER_RIGHT_ANSWERS)
 def test_other_correct_formulations_pass(exercise_id, fn):
-    result = run_check(get_exercise(exercise_id), fn)
-    assert result.status == PASSED, result.message
+    assert_passes(exercise_id, fn)
 
 
 @pytest.mark.parametrize("exercise_id", sorted(SOLUTIONS))
 def test_stub_is_not_attempted(exercise_id):
-    def stub(*args):
-        raise NotImplementedError(f"{exercise_id}: write your code here")
-    result = run_check(get_exercise(exercise_id), stub)
-    assert result.status == NOT_ATTEMPTED
-    assert "not attempted yet" in result.message
+    assert_not_attempted(exercise_id, stub, "not attempted yet")
 
 
 def test_code_that_raises_is_an_error_that_shows_the_learners_line():
@@ -106,31 +100,23 @@ def test_code_that_raises_is_an_error_that_shows_the_learners_line():
         totals = scores.sum(dim=2)  # there is no dim 2
         return scores / totals
 
-    result = run_check(get_exercise("00.row_normalize"), row_normalize_typo)
-    assert result.status == ERROR
-    assert "totals = scores.sum(dim=2)" in result.message and "IndexError" in result.message
-    assert "the example shown in the notebook" in result.message
+    assert_error("00.row_normalize", row_normalize_typo, "totals = scores.sum(dim=2)", "IndexError",
+                 "the example shown in the notebook")
 
 
 def test_a_broadcast_that_cannot_work_is_an_error_that_explains_the_shapes():
-    result = run_check(get_exercise("00.pairwise_sq_distances"), lambda a, b: ((a - b) ** 2).sum(dim=-1))
-    assert result.status == ERROR
-    assert "(3, 2) and (4, 2) cannot be broadcast" in result.message
+    assert_error("00.pairwise_sq_distances", lambda a, b: ((a - b) ** 2).sum(dim=-1),
+                 "(3, 2) and (4, 2) cannot be broadcast")
 
 
 @pytest.mark.parametrize("exercise_id, wrong, hint", WRONG)
 def test_wrong_version_fails_with_its_hint(exercise_id, wrong, hint):
-    result = run_check(get_exercise(exercise_id), wrong)
-    assert result.status == FAILED, result.message
-    assert "Hint:" in result.message and hint in result.message, result.message
-    assert "expected shape" in result.message
+    assert_fails_with(exercise_id, wrong, "Hint:", hint, "expected shape")
 
 
 @pytest.mark.parametrize("exercise_id", sorted(SOLUTIONS))
 def test_every_exercise_hint_is_reached_by_a_wrong_version(exercise_id):
-    messages = [run_check(get_exercise(eid), wrong).message for eid, wrong, _ in WRONG if eid == exercise_id]
-    for mistake in get_exercise(exercise_id).mistakes:
-        assert any(mistake.hint in m for m in messages), f"no wrong version reaches: {mistake.hint}"
+    assert not hints_not_reached(exercise_id, WRONG), "no wrong version reaches these hints"
 
 
 def test_a_wrong_answer_only_on_a_hidden_case_names_that_case():
@@ -139,9 +125,8 @@ def test_a_wrong_answer_only_on_a_hidden_case_names_that_case():
             return standardize(x)
         return (x - x.mean(dim=1)) / x.std(dim=1, correction=0)
 
-    result = run_check(get_exercise("00.standardize"), no_keepdim_fails_only_when_square)
-    assert result.status == FAILED
-    assert "hidden case 4 of 6 (a square batch, 6 examples and 6 features)" in result.message
+    assert_fails_with("00.standardize", no_keepdim_fails_only_when_square,
+                      "hidden case 4 of 6 (a square batch, 6 examples and 6 features)")
 
 
 def test_inputs_are_float32_tensors_and_the_learner_may_modify_them():
@@ -150,7 +135,7 @@ def test_inputs_are_float32_tensors_and_the_learner_may_modify_them():
         scores /= total  # in place, on the check's copy
         return scores
 
-    assert run_check(get_exercise("00.row_normalize"), modifies_its_input).status == PASSED
+    assert_passes("00.row_normalize", modifies_its_input)
     for exercise_id in SOLUTIONS:
         for case in get_exercise(exercise_id).all_cases():
             assert all(isinstance(a, tl.Tensor) and a.dtype == tl.float32 for a in case.args)
@@ -162,53 +147,30 @@ def test_check_prints_the_verdict(capsys):
 
 
 # -------------------------------------------------------------------- the notebooks
-def _cells(path):
-    return read_notebook(path).cells
-
-
-def _exercise_cells(path):
-    return {meta(c)["exercise"]: c for c in _cells(path) if "exercise" in meta(c)}
-
-
-def _define(source):
-    namespace = {"np": np, "tl": tl}
-    exec(compile(source, "<exercise cell>", "exec"), namespace)
-    return namespace
-
-
 def test_the_notebook_has_the_registered_exercises_each_followed_by_its_check():
-    cells = _cells(ROOT / "solutions" / f"{LESSON}.ipynb")
-    ids = [meta(c)["exercise"] for c in cells if "exercise" in meta(c)]
+    ids = exercise_ids(read_notebook(SOLUTION))
     assert ids == ["00.row_normalize", "00.standardize", "00.pairwise_sq_distances"]
-    for i, c in enumerate(cells):
-        if "exercise" in meta(c):
-            eid = meta(c)["exercise"]
-            assert meta(c)["points"] == get_exercise(eid).points
-            assert meta(cells[i + 1]).get("check") == eid
-            assert cells[i + 1].source.strip() == f'check("{eid}", {eid.split(".", 1)[1]})'
+    for cell, check_cell in exercises_with_checks(SOLUTION):
+        eid = meta(cell)["exercise"]
+        assert meta(cell)["points"] == get_exercise(eid).points
+        assert meta(check_cell).get("check") == eid
+        assert check_cell.source.strip() == check_source(eid)
 
 
 @pytest.mark.parametrize("exercise_id", sorted(SOLUTIONS))
 def test_the_solution_cell_in_the_notebook_passes(exercise_id):
-    cell = _exercise_cells(ROOT / "solutions" / f"{LESSON}.ipynb")[exercise_id]
-    fn = _define(cell.source)[exercise_id.split(".", 1)[1]]
-    result = run_check(get_exercise(exercise_id), fn)
-    assert result.status == PASSED, result.message
+    assert_passes(exercise_id, cell_function(exercise_cells(SOLUTION)[exercise_id], exercise_id, NAMES))
 
 
 @pytest.mark.parametrize("exercise_id", sorted(SOLUTIONS))
 def test_the_released_stub_is_not_attempted(exercise_id):
-    cell = _exercise_cells(ROOT / "lessons" / f"{LESSON}.ipynb")[exercise_id]
-    assert "### BEGIN SOLUTION" not in cell.source and "raise NotImplementedError" in cell.source
-    fn = _define(cell.source)[exercise_id.split(".", 1)[1]]
-    assert run_check(get_exercise(exercise_id), fn).status == NOT_ATTEMPTED
+    cell = exercise_cells(LESSON)[exercise_id]
+    assert_is_a_stub(cell)
+    assert_not_attempted(exercise_id, cell_function(cell, exercise_id, NAMES))
 
 
 def test_the_visible_cases_are_the_examples_the_notebook_shows():
-    namespace = {"np": np, "tl": tl}
-    for cell in _cells(ROOT / "solutions" / f"{LESSON}.ipynb"):
-        if cell.cell_type == "code" and cell.source.startswith(("scores =", "features =", "pts_a =")):
-            exec(cell.source, namespace)
+    namespace = run_example_cells(SOLUTION, ("scores =", "features =", "pts_a ="), dict(NAMES))
     shown = {"00.row_normalize": [namespace["scores"]], "00.standardize": [namespace["features"]],
              "00.pairwise_sq_distances": [namespace["pts_a"], namespace["pts_b"]]}
     for exercise_id, tensors in shown.items():
@@ -219,7 +181,6 @@ def test_the_visible_cases_are_the_examples_the_notebook_shows():
 
 
 def test_the_failing_demo_in_the_welcome_fails_with_the_hint_the_text_promises():
-    demo = next(c for c in _cells(ROOT / "solutions" / f"{LESSON}.ipynb") if "def row_normalize_wrong" in c.source)
-    fn = _define(demo.source.split("check(")[0])["row_normalize_wrong"]
-    result = run_check(get_exercise("00.row_normalize"), fn)
-    assert result.status == FAILED and "sum of the whole matrix" in result.message
+    demo = next(c for c in read_notebook(SOLUTION).cells if "def row_normalize_wrong" in c.source)
+    fn = define(demo.source.split("check(")[0], dict(NAMES))["row_normalize_wrong"]
+    assert_fails_with("00.row_normalize", fn, "sum of the whole matrix")

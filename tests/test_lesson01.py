@@ -6,20 +6,20 @@ the generic hints that matter here too). The solution code in the notebook passe
 are "not attempted", and the notebook's example cells hold the numbers of each check's visible case.
 """
 import math
-from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 
 import tinygrad_lite as tl
+from lesson_helpers import (assert_error, assert_fails_with, assert_is_a_stub, assert_not_attempted, assert_passes,
+                            define, exercise_cells, function_name, hints_not_reached, notebooks, run_example_cells,
+                            stub, verdict)
 from tinygrad_lite import nn
-from tinygrad_lite.course.checks import ERROR, FAILED, NOT_ATTEMPTED, PASSED, get_exercise, run_check
-from tinygrad_lite.course.notebooks import meta
+from tinygrad_lite.course.checks import get_exercise
+from tinygrad_lite.course.notebooks import meta, read_notebook
 
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTION = ROOT / "solutions" / "01_forward_pass.ipynb"
-LESSON = ROOT / "lessons" / "01_forward_pass.ipynb"
+SOLUTION, LESSON = notebooks("01_forward_pass")
+NAMES = {"tl": tl, "nn": nn, "np": np}  # what the notebook has imported before its exercise cells
 IDS = ["01.dense_forward", "01.relu", "01.sigmoid", "01.mlp_forward", "01.kaiming_normal_std"]
 
 
@@ -116,31 +116,19 @@ WRONG = [
 ]
 
 
-def _check(exercise_id, fn):
-    with np.errstate(all="ignore"):  # the wrong formulas overflow on purpose
-        return run_check(get_exercise(exercise_id), fn)
-
-
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_solution_passes_every_case(exercise_id):
-    result = _check(exercise_id, SOLUTIONS[exercise_id])
-    assert result.status == PASSED, result.message
-    assert result.passed_cases == result.total_cases >= 5
+    assert_passes(exercise_id, SOLUTIONS[exercise_id], min_cases=5)
 
 
 @pytest.mark.parametrize("exercise_id, fn", ALSO_RIGHT)
 def test_other_right_answers_pass(exercise_id, fn):
-    result = _check(exercise_id, fn)
-    assert result.status == PASSED, result.message
+    assert_passes(exercise_id, fn)
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_stub_is_not_attempted(exercise_id):
-    def stub(*args):
-        raise NotImplementedError(f"{exercise_id}: write your code here")
-    result = _check(exercise_id, stub)
-    assert result.status == NOT_ATTEMPTED
-    assert "not attempted" in result.message
+    assert_not_attempted(exercise_id, stub, "not attempted")
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
@@ -148,34 +136,25 @@ def test_crash_is_an_error_that_shows_the_learners_line(exercise_id):
     def crashes(*args):
         width = len(args) - 10
         return args[width]  # IndexError: the learner's own line
-    result = _check(exercise_id, crashes)
-    assert result.status == ERROR
-    assert "return args[width]" in result.message and "IndexError" in result.message
-    assert "the example shown in the notebook" in result.message
+    assert_error(exercise_id, crashes, "return args[width]", "IndexError", "the example shown in the notebook")
 
 
 def test_x_at_W_is_an_error_that_says_to_transpose():
-    result = _check("01.dense_forward", lambda x, W, b: x @ W + b)
-    assert result.status == ERROR
-    assert "cannot be multiplied" in result.message and "x @ W.T" in result.message
+    assert_error("01.dense_forward", lambda x, W, b: x @ W + b, "cannot be multiplied", "x @ W.T")
 
 
 @pytest.mark.parametrize("exercise_id, fn, hint", WRONG)
 def test_wrong_version_fails_with_its_hint(exercise_id, fn, hint):
-    result = _check(exercise_id, fn)
-    assert result.status == FAILED, result.message
-    assert "Hint:" in result.message and hint in result.message, result.message
+    assert_fails_with(exercise_id, fn, "Hint:", hint)
 
 
 def test_every_mistake_hint_is_triggered_by_a_wrong_version():
-    triggered = {_check(exercise_id, fn).message for exercise_id, fn, _ in WRONG}
     for exercise_id in IDS:
-        for mistake in get_exercise(exercise_id).mistakes:
-            assert any(mistake.hint in message for message in triggered), (exercise_id, mistake.hint)
+        assert not hints_not_reached(exercise_id, WRONG), exercise_id
 
 
 def test_sigmoid_that_loses_tiny_values_says_where():
-    result = _check("01.sigmoid", lambda x: 1 / (1 + tl.exp(-x)))
+    result = verdict("01.sigmoid", lambda x: 1 / (1 + tl.exp(-x)))
     assert "sigmoid(-100) = 3.784e-44 is tiny but not 0" in result.message
     assert "the example shown in the notebook" in result.message
 
@@ -204,34 +183,24 @@ def _flat(value):
 
 
 # -------------------------------------------------------------------- the notebooks
-def _exercise_cells(path):
-    nb = nbformat.read(path, as_version=4)
-    return nb, {meta(c)["exercise"]: c.source for c in nb.cells if "exercise" in meta(c)}
-
-
-def _namespace():
-    return {"tl": tl, "nn": nn, "np": np}
-
-
 def test_solution_notebook_code_passes():
-    _, cells = _exercise_cells(SOLUTION)
+    cells = exercise_cells(SOLUTION)
     assert sorted(cells) == sorted(IDS)
-    namespace = _namespace()
-    for source in cells.values():
-        exec(compile(source, "<exercise cell>", "exec"), namespace)
+    namespace = dict(NAMES)  # one namespace, as in the notebook: mlp_forward may call dense_forward and relu
+    for cell in cells.values():
+        define(cell.source, namespace)
     for exercise_id in IDS:
-        result = _check(exercise_id, namespace[exercise_id.split(".")[1]])
-        assert result.status == PASSED, result.message
+        assert_passes(exercise_id, namespace[function_name(exercise_id)])
 
 
 def test_released_lesson_stubs_are_not_attempted():
-    _, cells = _exercise_cells(LESSON)
+    cells = exercise_cells(LESSON)
     assert sorted(cells) == sorted(IDS)
-    namespace = _namespace()
-    for exercise_id, source in cells.items():
-        assert "NotImplementedError" in source and "### BEGIN SOLUTION" not in source
-        exec(compile(source, "<exercise cell>", "exec"), namespace)
-        assert _check(exercise_id, namespace[exercise_id.split(".")[1]]).status == NOT_ATTEMPTED
+    namespace = dict(NAMES)
+    for exercise_id, cell in cells.items():
+        assert_is_a_stub(cell)
+        define(cell.source, namespace)
+        assert_not_attempted(exercise_id, namespace[function_name(exercise_id)])
 
 
 @pytest.mark.parametrize("exercise_id, names", [
@@ -241,17 +210,12 @@ def test_released_lesson_stubs_are_not_attempted():
     ("01.mlp_forward", ["mlp_x_ex", "mlp_layers_ex"]),
 ])
 def test_visible_case_is_the_example_in_the_notebook(exercise_id, names):
-    nb = nbformat.read(SOLUTION, as_version=4)
-    namespace = _namespace()
-    for cell in nb.cells:
-        if cell.cell_type == "code" and any(cell.source.startswith(f"{name} = ") for name in names):
-            exec(compile(cell.source, "<example cell>", "exec"), namespace)
+    namespace = run_example_cells(SOLUTION, [f"{name} = " for name in names], dict(NAMES))
     visible = get_exercise(exercise_id).all_cases()[0]
     assert visible.visible
     np.testing.assert_array_equal(_flat([namespace[n] for n in names]), _flat(list(visible.args)))
 
 
 def test_points_and_order_in_the_notebook_match_the_registry():
-    nb = nbformat.read(SOLUTION, as_version=4)
-    marked = [(meta(c)["exercise"], meta(c)["points"]) for c in nb.cells if "exercise" in meta(c)]
+    marked = [(meta(c)["exercise"], meta(c)["points"]) for c in read_notebook(SOLUTION).cells if "exercise" in meta(c)]
     assert marked == [(i, get_exercise(i).points) for i in IDS]

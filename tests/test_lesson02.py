@@ -5,22 +5,21 @@ line, and each typical wrong version fails with the hint that explains it. Every
 produced by at least one wrong version here. The solution code in the notebook passes, the released lesson's stub
 is "not attempted", and the numbers the notebook quotes for the visible examples are the references' numbers.
 """
-from pathlib import Path
-
-import nbformat
 import numpy as np
 import pytest
 
 import tinygrad_lite as tl
+from lesson_helpers import (assert_error, assert_fails_with, assert_is_a_stub, assert_not_attempted, assert_passes,
+                            cell_function, check_source, exercise_cells, exercises_with_checks, hints_not_reached,
+                            notebooks, stub, verdict)
 from tinygrad_lite import nn
-from tinygrad_lite.course.checks import ERROR, FAILED, NOT_ATTEMPTED, PASSED, compare_arrays, diagnose, \
-    get_exercise, run_check
-from tinygrad_lite.course.notebooks import meta
+from tinygrad_lite.course.checks import FAILED, PASSED, compare_arrays, diagnose, get_exercise
+from tinygrad_lite.course.notebooks import exercise_ids, meta, read_notebook
 
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTION, LESSON = ROOT / "solutions" / "02_loss_functions.ipynb", ROOT / "lessons" / "02_loss_functions.ipynb"
+SOLUTION, LESSON = notebooks("02_loss_functions")
 IDS = ["02.mse", "02.huber", "02.bce_with_logits", "02.log_softmax", "02.cross_entropy"]
 F = nn.functional
+NAMES = {"np": np, "tl": tl, "nn": nn, "F": F}  # what the notebook has imported before its exercise cells
 
 
 # -------------------------------------------------------------------- right answers, written as a learner would
@@ -115,24 +114,14 @@ WRONG = [
 ]
 
 
-def _check(exercise_id, fn):
-    with np.errstate(all="ignore"):  # the naive versions overflow on purpose
-        return run_check(get_exercise(exercise_id), fn)
-
-
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_the_solution_passes(exercise_id):
-    result = _check(exercise_id, SOLUTIONS[exercise_id])
-    assert result.status == PASSED, result.message
-    assert result.passed_cases == result.total_cases >= 5
+    assert_passes(exercise_id, SOLUTIONS[exercise_id], min_cases=5)
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_a_stub_is_not_attempted(exercise_id):
-    def stub(*args, **kwargs):
-        raise NotImplementedError("write your code here")
-    result = _check(exercise_id, stub)
-    assert result.status == NOT_ATTEMPTED and "not attempted yet" in result.message
+    assert_not_attempted(exercise_id, stub, "not attempted yet")
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
@@ -140,42 +129,34 @@ def test_a_crash_is_an_error_that_shows_the_learners_line(exercise_id):
     def crashes(*args, **kwargs):
         values = args[0].numpy()
         return values.no_such_method()  # the learner's line
-    result = _check(exercise_id, crashes)
-    assert result.status == ERROR
-    assert "values.no_such_method()" in result.message and "AttributeError" in result.message
+    assert_error(exercise_id, crashes, "values.no_such_method()", "AttributeError")
 
 
 @pytest.mark.parametrize("exercise_id, wrong, hint", WRONG, ids=[f"{w[0]}-{i}" for i, w in enumerate(WRONG)])
 def test_a_wrong_version_fails_with_its_hint(exercise_id, wrong, hint):
-    result = _check(exercise_id, wrong)
-    assert result.status == FAILED, result.message
-    assert "Hint: " in result.message and hint in result.message, result.message
+    assert_fails_with(exercise_id, wrong, "Hint: ", hint)
 
 
 def test_every_mistake_hint_is_triggered_by_a_wrong_version():
-    messages = {eid: [] for eid in IDS}
-    for exercise_id, wrong, _ in WRONG:
-        messages[exercise_id].append(_check(exercise_id, wrong).message)
     for exercise_id in IDS:
-        for mistake in get_exercise(exercise_id).mistakes:
-            assert any(mistake.hint in m for m in messages[exercise_id]), f"{exercise_id}: {mistake.hint!r}"
+        assert not hints_not_reached(exercise_id, WRONG), exercise_id
 
 
 def test_the_mistakes_differ_from_the_reference_on_some_case():
     """A Mistake equal to the reference on every case could never be told apart: each must fail the check."""
     for exercise_id in IDS:
         for mistake in get_exercise(exercise_id).mistakes:
-            assert _check(exercise_id, mistake.wrong).status == FAILED, (exercise_id, mistake.hint)
+            assert verdict(exercise_id, mistake.wrong).status == FAILED, (exercise_id, mistake.hint)
 
 
 def test_an_answer_as_a_numpy_array_or_float_passes():
-    assert _check("02.mse", lambda x, y: float(((x.numpy() - y.numpy()) ** 2).mean())).status == PASSED
-    assert _check("02.log_softmax", lambda z: log_softmax(z).numpy()).status == PASSED
+    assert verdict("02.mse", lambda x, y: float(((x.numpy() - y.numpy()) ** 2).mean())).status == PASSED
+    assert verdict("02.log_softmax", lambda z: log_softmax(z).numpy()).status == PASSED
 
 
 def test_the_visible_examples_give_the_numbers_the_notebook_quotes():
     quoted = {"02.mse": 0.375, "02.huber": 0.9375, "02.bce_with_logits": 1.0455, "02.cross_entropy": 2.0351}
-    text = "\n".join(cell.source for cell in nbformat.read(SOLUTION, as_version=4).cells)
+    text = "\n".join(cell.source for cell in read_notebook(SOLUTION).cells)
     for exercise_id, number in quoted.items():
         exercise = get_exercise(exercise_id)
         case = exercise.all_cases()[0]
@@ -187,48 +168,35 @@ def test_the_visible_examples_give_the_numbers_the_notebook_quotes():
 
 # -------------------------------------------------------------------- the notebooks
 def _exercise_cells(path):
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook(path)
     assert meta(nb) == {"lesson": "02_loss_functions"}
-    return {meta(c)["exercise"]: c for c in nb.cells if "exercise" in meta(c)}
-
-
-def _define(cell, exercise_id):
-    namespace = {"np": np, "tl": tl, "nn": nn, "F": F}
-    exec(compile(cell.source, f"<{exercise_id} cell>", "exec"), namespace)  # noqa: S102
-    return namespace[exercise_id.split(".", 1)[1]]
+    return exercise_cells(nb)
 
 
 def test_the_notebook_has_the_exercises_each_followed_by_its_check():
-    nb = nbformat.read(SOLUTION, as_version=4)
-    cells = nb.cells
-    found = []
-    for i, cell in enumerate(cells):
+    for cell, check_cell in exercises_with_checks(SOLUTION):
         info = meta(cell)
-        if "exercise" in info:
-            found.append(info["exercise"])
-            assert info["points"] >= 1 and info["task"]
-            assert meta(cells[i + 1]) == {"check": info["exercise"]}
-            assert cells[i + 1].source == f'check("{info["exercise"]}", {info["exercise"].split(".")[1]})'
-    assert found == IDS
+        assert info["points"] >= 1 and info["task"]
+        assert meta(check_cell) == {"check": info["exercise"]}
+        assert check_cell.source == check_source(info["exercise"])
+    assert exercise_ids(read_notebook(SOLUTION)) == IDS
     assert sum(get_exercise(i).points for i in IDS) == sum(meta(_exercise_cells(SOLUTION)[i])["points"] for i in IDS)
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_the_notebooks_solution_passes(exercise_id):
-    fn = _define(_exercise_cells(SOLUTION)[exercise_id], exercise_id)
-    assert _check(exercise_id, fn).status == PASSED
+    assert_passes(exercise_id, cell_function(_exercise_cells(SOLUTION)[exercise_id], exercise_id, NAMES))
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_the_released_lessons_stub_is_not_attempted(exercise_id):
     cell = _exercise_cells(LESSON)[exercise_id]
-    assert "### BEGIN SOLUTION" not in cell.source and "raise NotImplementedError" in cell.source
-    fn = _define(cell, exercise_id)
-    assert _check(exercise_id, fn).status == NOT_ATTEMPTED
+    assert_is_a_stub(cell)
+    assert_not_attempted(exercise_id, cell_function(cell, exercise_id, NAMES))
 
 
 def test_the_solution_notebook_is_executed_without_errors():
-    nb = nbformat.read(SOLUTION, as_version=4)
+    nb = read_notebook(SOLUTION)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.execution_count for c in code), "execute the solution notebook to store its outputs"
     assert not [o for c in code for o in c.outputs if o.output_type == "error"]

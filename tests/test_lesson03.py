@@ -5,41 +5,30 @@ learner's line, and each known mistake (and the generic hints that apply: wrong 
 missing broadcast sum) fails with its hint. The wrong versions are written here as a learner would write them.
 """
 import time
-from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
 import tinygrad_lite as tl  # noqa: E402
+from lesson_helpers import (assert_error, assert_fails_with, assert_is_a_stub, assert_not_attempted,  # noqa: E402
+                            assert_passes, cell_function, exercise_cells, notebooks, stub)
 from tinygrad_lite import nn  # noqa: E402
 from tinygrad_lite.course import draw_graph  # noqa: E402
-from tinygrad_lite.course.checks import ERROR, FAILED, NOT_ATTEMPTED, PASSED, get_exercise, run_check  # noqa: E402
+from tinygrad_lite.course.checks import get_exercise  # noqa: E402
 from tinygrad_lite.course.exercises.lesson03 import GraphNode, sum_to_shape  # noqa: E402
 from tinygrad_lite.course.graph import _layout  # noqa: E402
 from tinygrad_lite.tensor import graph_order  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTION, LESSON = ROOT / "solutions" / "03_backward_pass.ipynb", ROOT / "lessons" / "03_backward_pass.ipynb"
+SOLUTION, LESSON = notebooks("03_backward_pass")
 IDS = ["03.topological_order", "03.mul_backward", "03.relu_backward", "03.matmul_backward", "03.linear_backward",
        "03.numerical_grad"]
-
-
-def verdict(exercise_id, fn):
-    return run_check(get_exercise(exercise_id), fn)
-
-
-def assert_fails_with(exercise_id, fn, hint):
-    result = verdict(exercise_id, fn)
-    assert result.status == FAILED, result.message
-    assert hint in result.message, result.message
-    return result
+NAMES = {"np": np, "sum_to_shape": sum_to_shape}  # what the notebook's earlier cells define
 
 
 # -------------------------------------------------------------------- solutions, as a learner would write them
@@ -106,21 +95,16 @@ SOLUTIONS = {"03.topological_order": topological_order, "03.mul_backward": mul_b
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_solution_passes(exercise_id):
-    result = verdict(exercise_id, SOLUTIONS[exercise_id])
-    assert result.status == PASSED, result.message
-    assert result.passed_cases == result.total_cases >= 6
+    assert_passes(exercise_id, SOLUTIONS[exercise_id], min_cases=6)
 
 
 def test_an_iterative_topological_order_passes_too():
-    assert verdict("03.topological_order", topological_order_iterative).status == PASSED
+    assert_passes("03.topological_order", topological_order_iterative)
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_stub_is_not_attempted(exercise_id):
-    def stub(*args, **kwargs):
-        raise NotImplementedError("write your code here")
-    result = verdict(exercise_id, stub)
-    assert result.status == NOT_ATTEMPTED and "not attempted" in result.message
+    assert_not_attempted(exercise_id, stub, "not attempted")
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
@@ -128,9 +112,7 @@ def test_a_crash_is_an_error_that_quotes_the_learners_line(exercise_id):
     def crashing(*args, **kwargs):
         shapes = [np.shape(a) for a in args]
         return shapes[0] + undefined_name  # noqa: F821  (the learner's bug)
-    result = verdict(exercise_id, crashing)
-    assert result.status == ERROR
-    assert "return shapes[0] + undefined_name" in result.message and "NameError" in result.message
+    assert_error(exercise_id, crashing, "return shapes[0] + undefined_name", "NameError")
 
 
 # -------------------------------------------------------------------- 03.topological_order
@@ -228,9 +210,8 @@ def test_relu_backward_mistakes():
 # -------------------------------------------------------------------- 03.matmul_backward
 def test_matmul_backward_mistakes():
     assert_fails_with("03.matmul_backward", lambda x, w, g: (x.T @ g, g @ w.T), "the two gradients are swapped")
-    result = verdict("03.matmul_backward", lambda x, w, g: (g @ w, x.T @ g))  # shapes only fit when square
-    assert result.status == ERROR and "ValueError" in result.message
-    assert "(g @ w, x.T @ g)" in result.message  # the learner's line
+    assert_error("03.matmul_backward", lambda x, w, g: (g @ w, x.T @ g),  # shapes only fit when square
+                 "ValueError", "(g @ w, x.T @ g)")  # the learner's line
 
 
 def test_matmul_backward_mistakes_on_square_matrices():
@@ -330,18 +311,6 @@ def test_numerical_grad_uses_h():
 
 
 # -------------------------------------------------------------------- the notebooks' exercise cells
-def exercise_cells(path):
-    nb = nbformat.read(path, as_version=4)
-    return {cell.metadata["tinygrad_lite"]["exercise"]: cell.source for cell in nb.cells
-            if "exercise" in cell.metadata.get("tinygrad_lite", {})}
-
-
-def define(source):
-    namespace = {"np": np, "sum_to_shape": sum_to_shape}  # what the notebook's earlier cells define
-    exec(compile(source, "<exercise cell>", "exec"), namespace)  # noqa: S102
-    return namespace
-
-
 def test_notebooks_have_the_six_exercises_in_order():
     assert list(exercise_cells(SOLUTION)) == IDS
     assert list(exercise_cells(LESSON)) == IDS
@@ -349,18 +318,14 @@ def test_notebooks_have_the_six_exercises_in_order():
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_solution_cell_passes(exercise_id):
-    name = exercise_id.split(".")[1]
-    fn = define(exercise_cells(SOLUTION)[exercise_id])[name]
-    result = verdict(exercise_id, fn)
-    assert result.status == PASSED, result.message
+    assert_passes(exercise_id, cell_function(exercise_cells(SOLUTION)[exercise_id], exercise_id, NAMES))
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_released_stub_is_not_attempted(exercise_id):
-    source = exercise_cells(LESSON)[exercise_id]
-    assert "### BEGIN SOLUTION" not in source and "raise NotImplementedError" in source
-    fn = define(source)[exercise_id.split(".")[1]]
-    assert verdict(exercise_id, fn).status == NOT_ATTEMPTED
+    cell = exercise_cells(LESSON)[exercise_id]
+    assert_is_a_stub(cell)
+    assert_not_attempted(exercise_id, cell_function(cell, exercise_id, NAMES))
 
 
 # -------------------------------------------------------------------- draw_graph
