@@ -2,7 +2,8 @@
 
 For every exercise: the solution passes, the stub is "not attempted", a crash is an "error" that quotes the
 learner's line, and each known mistake (and the generic hints that apply: wrong sign, constant factor, transposed,
-missing broadcast sum) fails with its hint. The wrong versions are written here as a learner would write them.
+missing broadcast sum) fails with its hint. The wrong versions are written here as a learner would write them, in
+one list, and every Mistake hint of every exercise is produced by at least one of them.
 """
 import time
 
@@ -17,7 +18,8 @@ from matplotlib.path import Path as MplPath  # noqa: E402
 
 import tinygrad_lite as tl  # noqa: E402
 from lesson_helpers import (assert_error, assert_fails_with, assert_is_a_stub, assert_not_attempted,  # noqa: E402
-                            assert_passes, cell_function, exercise_cells, notebooks, stub)
+                            assert_passes, cell_function, exercise_cells, hints_not_reached, notebooks,
+                            stub)
 from tinygrad_lite import nn  # noqa: E402
 from tinygrad_lite.course import draw_graph  # noqa: E402
 from tinygrad_lite.course.checks import get_exercise  # noqa: E402
@@ -180,78 +182,26 @@ def test_topological_order_nodes_are_plain_graph_nodes():
     assert [n.label for n in topological_order(GraphNode("r", [a, a]))] == ["a", "r"]
 
 
-# -------------------------------------------------------------------- 03.mul_backward
-def test_mul_backward_mistakes():
-    assert_fails_with("03.mul_backward", lambda x, y, g: (sum_to_shape(g * x, np.shape(x)),
-                                                          sum_to_shape(g * y, np.shape(y))),
-                      "times the OTHER input")
-    assert_fails_with("03.mul_backward", lambda x, y, g: (y, x), "multiplies them by the upstream gradient")
+# -------------------------------------------------------------------- wrong versions, as a learner would write them
+def square_only(wrong):
+    """``wrong`` where x, w and grad are square (there its shapes fit), the right answer elsewhere."""
+    def fn(x, w, g):
+        return wrong(x, w, g) if x.shape[1] == w.shape[1] == g.shape[1] else matmul_backward(x, w, g)
+    return fn
 
 
-def test_mul_backward_generic_hints():
-    result = assert_fails_with("03.mul_backward", lambda x, y, g: (g * y, g * x),  # no sum over the broadcast dim
-                               "sum over the broadcast dims")
-    assert "result 1" in result.message
-    assert_fails_with("03.mul_backward", lambda x, y, g: (sum_to_shape(g * y, np.shape(x)), (g * x).mean(axis=0)),
-                      "2 times too small")
+def mul_without_broadcast_sum(x, y, g):
+    return g * y, g * x  # no sum over the broadcast dim
 
 
-# -------------------------------------------------------------------- 03.relu_backward
-def test_relu_backward_mistakes():
-    cases = [(lambda x, g: g * (x >= 0), "use x > 0, not x >= 0"),
-             (lambda x, g: (x > 0).astype(float), "multiply it by the upstream gradient"),
-             (lambda x, g: g * np.maximum(x, 0), "you multiplied by relu(x) itself"),
-             (lambda x, g: np.maximum(g, 0), "you applied relu to the gradient"),
-             (lambda x, g: g * (x < 0), "the mask is the wrong way round")]
-    for wrong, hint in cases:
-        assert_fails_with("03.relu_backward", wrong, hint)
+def linear_bias_not_summed(x, w, g):
+    return g @ w, g.T @ x, g
 
 
-# -------------------------------------------------------------------- 03.matmul_backward
-def test_matmul_backward_mistakes():
-    assert_fails_with("03.matmul_backward", lambda x, w, g: (x.T @ g, g @ w.T), "the two gradients are swapped")
-    assert_error("03.matmul_backward", lambda x, w, g: (g @ w, x.T @ g),  # shapes only fit when square
-                 "ValueError", "(g @ w, x.T @ g)")  # the learner's line
+def linear_x_grad_transposed_when_square(x, w, g):
+    return (g @ w.T if w.shape[0] == w.shape[1] else g @ w), g.T @ x, g.sum(axis=0)
 
 
-def test_matmul_backward_mistakes_on_square_matrices():
-    """Without the transpose, square matrices give an answer of the right shape: the hints name the transpose."""
-    def square_only(wrong):
-        def fn(x, w, g):
-            return wrong(x, w, g) if x.shape[1] == w.shape[1] == g.shape[1] else matmul_backward(x, w, g)
-        return fn
-    assert_fails_with("03.matmul_backward", square_only(lambda x, w, g: (g @ w, x.T @ g)), "grad @ w.T")
-    assert_fails_with("03.matmul_backward", square_only(lambda x, w, g: (g @ w.T, x @ g)), "x.T @ grad")
-
-
-def test_matmul_backward_generic_hints():
-    assert_fails_with("03.matmul_backward", lambda x, w, g: (g @ w.T, g.T @ x), "transpose of the right one")
-    assert_fails_with("03.matmul_backward", lambda x, w, g: (w @ g.T, x.T @ g), "transpose of the right one")
-    assert_fails_with("03.matmul_backward", lambda x, w, g: (g @ w.T, x.T @ g / len(x)), "times too small")
-
-
-# -------------------------------------------------------------------- 03.linear_backward
-def test_linear_backward_mistakes():
-    assert_fails_with("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x, g.mean(axis=0)),
-                      "the bias gradient is the SUM over the batch")
-    assert_fails_with("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x, g.sum(axis=1)),
-                      "you summed over the features (axis 1)")
-    assert_fails_with("03.linear_backward", lambda x, w, g: (g @ w, x.T @ g, g.sum(axis=0)),
-                      "x.T @ grad is its transpose")
-
-    def square_only(x, w, g):
-        return (g @ w.T if w.shape[0] == w.shape[1] else g @ w), g.T @ x, g.sum(axis=0)
-    assert_fails_with("03.linear_backward", square_only, "the gradient of x is grad @ W (no transpose)")
-
-
-def test_linear_backward_generic_hints_and_wrong_arity():
-    result = assert_fails_with("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x, g),
-                               "sum over the broadcast dims")
-    assert "result 2" in result.message
-    assert_fails_with("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x), "expected 3 results")
-
-
-# -------------------------------------------------------------------- 03.numerical_grad
 def central(f, x, h, divide):
     x = np.array(x, dtype=np.float64)
     out = np.zeros_like(x)
@@ -263,42 +213,100 @@ def central(f, x, h, divide):
     return out
 
 
-def test_numerical_grad_mistakes():
-    def forward(f, x, h=1e-5):
-        x = np.array(x, dtype=float)
-        out = np.zeros_like(x)
-        for i in np.ndindex(x.shape):
-            up = x.copy()
-            up[i] += h
-            out[i] = (f(up) - f(x)) / h
-        return out
+def forward_difference(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    out = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        up = x.copy()
+        up[i] += h
+        out[i] = (f(up) - f(x)) / h
+    return out
 
-    def not_restored(f, x, h=1e-5):
-        x = np.array(x, dtype=float)
-        out = np.zeros_like(x)
-        for i in np.ndindex(x.shape):
-            x[i] += h
-            plus = f(x)
-            x[i] -= 2 * h
-            out[i] = (plus - f(x)) / (2 * h)
-        return out
 
-    assert_fails_with("03.numerical_grad", forward, "one-sided difference")
-    assert_fails_with("03.numerical_grad", lambda f, x, h=1e-5: central(f, x, h, lambda d, h: d / h),
-                      "are 2h apart")
-    assert_fails_with("03.numerical_grad", lambda f, x, h=1e-5: central(f, x, h, lambda d, h: d / 2 * h),
-                      "with parentheses")
-    assert_fails_with("03.numerical_grad", lambda f, x, h=1e-5: (f(x + h) - f(x - h)) / (2 * h),
-                      "nudged every element of x at once")
-    result = assert_fails_with("03.numerical_grad", not_restored, "put x[i] back")
+def x_not_restored(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    out = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        x[i] += h
+        plus = f(x)
+        x[i] -= 2 * h
+        out[i] = (plus - f(x)) / (2 * h)
+    return out
+
+
+# each wrong version and the text its verdict must hold: its Mistake's hint, or a generic hint that applies
+# (wrong sign, constant factor, transposed, missing broadcast sum). 03.topological_order has no Mistakes: its wrong
+# versions are tested in its own section above.
+WRONG = [
+    # 03.mul_backward
+    ("03.mul_backward", lambda x, y, g: (sum_to_shape(g * x, np.shape(x)), sum_to_shape(g * y, np.shape(y))),
+     "times the OTHER input"),
+    ("03.mul_backward", lambda x, y, g: (y, x), "multiplies them by the upstream gradient"),
+    ("03.mul_backward", mul_without_broadcast_sum, "sum over the broadcast dims"),  # generic
+    ("03.mul_backward", lambda x, y, g: (sum_to_shape(g * y, np.shape(x)), (g * x).mean(axis=0)),
+     "2 times too small"),  # generic
+    # 03.relu_backward
+    ("03.relu_backward", lambda x, g: g * (x >= 0), "use x > 0, not x >= 0"),
+    ("03.relu_backward", lambda x, g: (x > 0).astype(float), "multiply it by the upstream gradient"),
+    ("03.relu_backward", lambda x, g: g * np.maximum(x, 0), "you multiplied by relu(x) itself"),
+    ("03.relu_backward", lambda x, g: np.maximum(g, 0), "you applied relu to the gradient"),
+    ("03.relu_backward", lambda x, g: g * (x < 0), "the mask is the wrong way round"),
+    # 03.matmul_backward (without the transpose, only square matrices give an answer of the right shape)
+    ("03.matmul_backward", lambda x, w, g: (x.T @ g, g @ w.T), "the two gradients are swapped"),
+    ("03.matmul_backward", square_only(lambda x, w, g: (g @ w, x.T @ g)), "grad @ w.T"),
+    ("03.matmul_backward", square_only(lambda x, w, g: (g @ w.T, x @ g)), "x.T @ grad"),
+    ("03.matmul_backward", lambda x, w, g: (g @ w.T, g.T @ x), "transpose of the right one"),  # generic
+    ("03.matmul_backward", lambda x, w, g: (w @ g.T, x.T @ g), "transpose of the right one"),  # generic
+    ("03.matmul_backward", lambda x, w, g: (g @ w.T, x.T @ g / len(x)), "times too small"),  # generic
+    # 03.linear_backward
+    ("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x, g.mean(axis=0)),
+     "the bias gradient is the SUM over the batch"),
+    ("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x, g.sum(axis=1)), "you summed over the features (axis 1)"),
+    ("03.linear_backward", lambda x, w, g: (g @ w, x.T @ g, g.sum(axis=0)), "x.T @ grad is its transpose"),
+    ("03.linear_backward", linear_x_grad_transposed_when_square, "the gradient of x is grad @ W (no transpose)"),
+    ("03.linear_backward", linear_bias_not_summed, "sum over the broadcast dims"),  # generic
+    # 03.numerical_grad
+    ("03.numerical_grad", forward_difference, "one-sided difference"),
+    ("03.numerical_grad", lambda f, x, h=1e-5: central(f, x, h, lambda d, h: d / h), "are 2h apart"),
+    ("03.numerical_grad", lambda f, x, h=1e-5: central(f, x, h, lambda d, h: d / 2 * h), "with parentheses"),
+    ("03.numerical_grad", lambda f, x, h=1e-5: (f(x + h) - f(x - h)) / (2 * h), "nudged every element of x at once"),
+    ("03.numerical_grad", x_not_restored, "put x[i] back"),
+    ("03.numerical_grad", lambda f, x, h=1e-5: central(f, x, h, lambda d, h: -d / (2 * h)), "wrong sign"),  # generic
+    ("03.numerical_grad", lambda f, x, h=1e-5: central(f, x, h, lambda d, h: d / (4 * h)),
+     "constant factor"),  # generic
+]
+
+
+@pytest.mark.parametrize("exercise_id, wrong, hint", WRONG, ids=[f"{w[0]}-{i}" for i, w in enumerate(WRONG)])
+def test_a_wrong_version_fails_with_its_hint(exercise_id, wrong, hint):
+    assert_fails_with(exercise_id, wrong, "Hint: ", hint)
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_every_mistake_hint_is_triggered_by_a_wrong_version(exercise_id):
+    assert not hints_not_reached(exercise_id, WRONG), "no wrong version reaches these hints"
+
+
+# -------------------------------------------------------------------- what some verdicts say besides the hint
+def test_a_missing_broadcast_sum_names_the_result():
+    result = assert_fails_with("03.mul_backward", mul_without_broadcast_sum, "sum over the broadcast dims")
+    assert "result 1" in result.message
+    result = assert_fails_with("03.linear_backward", linear_bias_not_summed, "sum over the broadcast dims")
+    assert "result 2" in result.message
+
+
+def test_matmul_backward_without_the_transpose_is_an_error_on_non_square_shapes():
+    assert_error("03.matmul_backward", lambda x, w, g: (g @ w, x.T @ g),  # shapes only fit when square
+                 "ValueError", "(g @ w, x.T @ g)")  # the learner's line
+
+
+def test_linear_backward_wrong_arity():
+    assert_fails_with("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x), "expected 3 results")
+
+
+def test_numerical_grad_not_restoring_x_fails_on_a_hidden_case():
+    result = assert_fails_with("03.numerical_grad", x_not_restored, "put x[i] back")
     assert "hidden case" in result.message  # separable functions do not notice; x @ A @ x does
-
-
-def test_numerical_grad_generic_hints():
-    assert_fails_with("03.numerical_grad", lambda f, x, h=1e-5: central(f, x, h, lambda d, h: -d / (2 * h)),
-                      "wrong sign")
-    assert_fails_with("03.numerical_grad", lambda f, x, h=1e-5: central(f, x, h, lambda d, h: d / (4 * h)),
-                      "constant factor")
 
 
 def test_numerical_grad_uses_h():
