@@ -227,9 +227,8 @@ def test_polynomial_fit_runs_the_same_on_both():
     assert ours["loss at 1999"] < ours["loss at 99"]
 
 
-def polynomial_fit_with_custom_function(torch, record, steps=2000, learning_rate=5e-6):
-    """The same fit through a hand-written autograd Function: y = a + b P3(c + d x), with P3 the Legendre
-    polynomial of degree 3, P3(t) = (5 t^3 - 3 t) / 2, and its derivative P3'(t) = 1.5 (5 t^2 - 1)."""
+def legendre_polynomial_3(torch):
+    """The tutorial's custom autograd Function, written PyTorch's way, for whichever module plays ``torch``."""
 
     class LegendrePolynomial3(torch.autograd.Function):
         @staticmethod
@@ -242,6 +241,14 @@ def polynomial_fit_with_custom_function(torch, record, steps=2000, learning_rate
             (t,) = ctx.saved_tensors
             return grad_output * 1.5 * (5 * t ** 2 - 1)
 
+    return LegendrePolynomial3
+
+
+def polynomial_fit_with_custom_function(torch, record, steps=2000, learning_rate=5e-6):
+    """The same fit through a hand-written autograd Function: y = a + b P3(c + d x), with P3 the Legendre
+    polynomial of degree 3, P3(t) = (5 t^3 - 3 t) / 2, and its derivative P3'(t) = 1.5 (5 t^2 - 1)."""
+
+    LegendrePolynomial3 = legendre_polynomial_3(torch)
     dtype = torch.float
     x = torch.linspace(-math.pi, math.pi, 2000, dtype=dtype)
     y = torch.sin(x)
@@ -285,17 +292,7 @@ def test_custom_function_matches_finite_differences(name):
     """The hand-written backward is right: check it with each library's own gradcheck, in float64."""
     lib = LIBRARIES[name]
 
-    class Legendre3(lib.autograd.Function):
-        @staticmethod
-        def forward(ctx, t):
-            ctx.save_for_backward(t)
-            return 0.5 * (5 * t ** 3 - 3 * t)
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            (t,) = ctx.saved_tensors
-            return grad_output * 1.5 * (5 * t ** 2 - 1)
-
+    Legendre3 = legendre_polynomial_3(lib)
     t = lib.tensor(np.random.randn(6), dtype=lib.float64, requires_grad=True)
     gradcheck = lib.autograd.gradcheck if name == "torch" else lib.gradcheck
     assert gradcheck(Legendre3.apply, (t,))
