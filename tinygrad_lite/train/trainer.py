@@ -24,6 +24,8 @@ import math
 
 from ..autograd.grad_mode import no_grad
 from ..metrics import RunningMean
+from ..nn.utils import clip_grad_norm_
+from .checkpoint import save_checkpoint
 
 
 class Callback:
@@ -216,7 +218,6 @@ class GradientClipping(Callback):
         self.largest = 0.0
 
     def on_after_backward(self, trainer):
-        from ..nn.utils import clip_grad_norm_
         norm = clip_grad_norm_(trainer.model.parameters(), self.max_norm, self.norm_type).item()
         self.largest = max(self.largest, norm) if math.isfinite(norm) else norm
 
@@ -254,7 +255,6 @@ class Checkpoint(Callback):
         self.save_best_only, self.best = save_best_only, None
 
     def on_epoch_end(self, trainer):
-        from .checkpoint import save_checkpoint
         value = trainer.logs.get(self.monitor)
         if self.save_best_only:
             if value is None:
