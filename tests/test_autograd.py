@@ -656,7 +656,8 @@ def test_torch_style_function_with_non_tensor_argument(y_requires_grad):
 
 def test_torch_style_needs_input_grad_has_a_flag_per_argument():
     seen = {}
-    for T in (torch, tl):
+
+    def probe(T):
         class Probe(T.autograd.Function):
             @staticmethod
             def forward(ctx, a, scale, b):
@@ -669,6 +670,9 @@ def test_torch_style_needs_input_grad_has_a_flag_per_argument():
                 return grad_output * 2, None, grad_output
 
         Probe.apply(T.ones(2, requires_grad=True), 2.0, T.ones(2)).sum().backward()
+
+    for T in (torch, tl):
+        probe(T)
     assert seen["tinygrad_lite", "forward"] == seen["torch", "forward"] == (True, False, False)
     assert seen["tinygrad_lite", "backward"] == seen["torch", "backward"] == (True, False, False)
 

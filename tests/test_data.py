@@ -6,12 +6,24 @@ import numpy as np
 import pytest
 import torch
 import torch.utils.data as tud
+from helpers import assert_same
 
 import tinygrad_lite as tg
-from tinygrad_lite.utils.data import (BatchSampler, ConcatDataset, DataLoader, Dataset, RandomSampler, Sampler,
-                                      SequentialSampler, Subset, SubsetRandomSampler, TensorDataset, default_collate,
-                                      default_convert, random_split)
-from helpers import assert_same
+from tinygrad_lite.utils.data import (
+    BatchSampler,
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    Subset,
+    SubsetRandomSampler,
+    TensorDataset,
+    default_collate,
+    default_convert,
+    random_split,
+)
 
 N = 10
 

@@ -1,15 +1,38 @@
-"""The engine must stay readable in one sitting: tensor.py plus the op definitions under 900 lines of code.
+"""The engine and the Tensor API must each stay readable in one sitting; every op must state its derivative.
 
-Lines of code here are lines holding code: blank lines, comments and docstrings do not count.
+Two budgets, in lines of code (lines holding code: blank lines, comments and docstrings do not count), measured
+separately because they are read separately (the README's reading order: function -> a few ops -> engine -> API):
+
+- the engine: what an op is (``autograd/function.py``), the ops (``ops/*.py``) and the backward pass
+  (``autograd/engine.py``). When issue 8 closed it held 754 lines: 136 for Function (with the version checks
+  and the PyTorch-style adapter), 69 for the backward pass, 549 for about 50 ops in 9 files. ENGINE_BUDGET = 800
+  leaves about 6% headroom: room for an op or two, not for a new subsystem.
+- the Tensor API: ``tensor.py`` and the helpers it needs to be read (``dtypes.py``, ``device.py``,
+  ``autograd/grad_mode.py``, ``shapes.py``): 1,163 lines then (765 in tensor.py), so API_BUDGET = 1250, about 7%.
+
+The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
+engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
+argument checks and idioms, which is why the two numbers are larger than that one. They are a few hundred lines
+each, as much as a reader can hold at once. Readability comes first: never shorten code by making it cryptic to
+fit a budget (no packed one-liners, no clever tricks); move a self-contained concept to a file of its own (add it
+to its group here and to the README's reading order), or raise the budget in a reviewed change that says why.
 """
 import ast
+import inspect
 import io
 import tokenize
 from pathlib import Path
 
+import tinygrad_lite.ops
+from tinygrad_lite.autograd.function import Function
+
 PACKAGE = Path(__file__).resolve().parents[1] / "tinygrad_lite"
-ENGINE = [PACKAGE / "tensor.py", PACKAGE / "autograd" / "function.py", *sorted((PACKAGE / "ops").glob("*.py"))]
-LIMIT = 900
+ENGINE = [PACKAGE / "autograd" / "function.py", PACKAGE / "autograd" / "engine.py",
+          *sorted((PACKAGE / "ops").glob("*.py"))]
+TENSOR_API = [PACKAGE / "tensor.py", PACKAGE / "dtypes.py", PACKAGE / "device.py",
+              PACKAGE / "autograd" / "grad_mode.py", PACKAGE / "shapes.py"]
+ENGINE_BUDGET = 800
+API_BUDGET = 1250
 
 
 def lines_of_code(path):
@@ -34,7 +57,49 @@ def test_counter_ignores_docstrings_comments_and_blank_lines(tmp_path):
     assert lines_of_code(sample) == 3
 
 
+def sizes(paths):
+    return {path.relative_to(PACKAGE).as_posix(): lines_of_code(path) for path in paths}
+
+
 def test_engine_is_short_enough_to_read_in_one_sitting():
-    sizes = {path.relative_to(PACKAGE).as_posix(): lines_of_code(path) for path in ENGINE}
-    total = sum(sizes.values())
-    assert total <= LIMIT, f"the engine has {total} lines of code (limit {LIMIT}): {sizes}"
+    counts = sizes(ENGINE)
+    total = sum(counts.values())
+    assert total <= ENGINE_BUDGET, f"the engine has {total} lines of code (budget {ENGINE_BUDGET}): {counts}"
+
+
+def test_tensor_api_is_short_enough_to_read_in_one_sitting():
+    counts = sizes(TENSOR_API)
+    total = sum(counts.values())
+    assert total <= API_BUDGET, f"the Tensor API has {total} lines of code (budget {API_BUDGET}): {counts}"
+
+
+def test_the_readme_reading_order_names_files_that_exist():
+    readme = (PACKAGE.parent / "README.md").read_text()
+    section = readme.split("## Reading the engine", 1)[1].split("\n## ", 1)[0]
+    for path in ENGINE + TENSOR_API:
+        if path.name != "__init__.py":
+            assert path.name in section, f"the README's reading order does not mention {path.name}"
+    for name in ("function.py", "engine.py", "tensor.py"):
+        assert section.index(name) >= 0
+    assert section.index("function.py") < section.index("ops/") < section.index("engine.py") < \
+        section.index("tensor.py"), "the reading order is function -> ops -> engine -> tensor API"
+
+
+def all_ops():
+    """Every Function subclass defined in tinygrad_lite/ops/ (the modules the ops package lists)."""
+    found = []
+    for path in sorted((PACKAGE / "ops").glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        module = __import__(f"tinygrad_lite.ops.{path.stem}", fromlist=["_"])
+        found += [cls for _, cls in inspect.getmembers(module, inspect.isclass)
+                  if issubclass(cls, Function) and cls is not Function and cls.__module__ == module.__name__]
+    return found
+
+
+def test_every_op_states_its_derivative_in_its_docstring():
+    ops = all_ops()
+    assert len(ops) > 30 and tinygrad_lite.ops.__doc__
+    missing = [cls.__name__ for cls in ops
+               if not cls.__doc__ or not any(mark in cls.__doc__ for mark in ("/d", "gradient", "Backward:"))]
+    assert not missing, f"these ops do not state their derivative (dz/dx = ..., or where the gradient goes): {missing}"

@@ -5,6 +5,7 @@ PyTorch's errors catches ours.
 """
 import re
 
+import numpy as np
 import pytest
 import torch
 
@@ -257,3 +258,275 @@ def test_unsupported_numpy_dtype_lists_the_supported_ones():
     assert "expected numbers" in message or "unsupported" in message
     message = str(raised(lambda: tl.from_numpy(np.ones(2, dtype=np.complex64))))
     assert "complex64" in message and "float32" in message
+
+
+# ------------------------------------------------------------------------------------------------ misuse: issue 8
+# Each case: PyTorch's answer where PyTorch computes, otherwise the same kind of exception with a clearer message.
+@pytest.mark.parametrize("make, kind, fragments", [
+    (lambda T: T.tensor([2**63]), ValueError, ["tensor()", "9223372036854775808", "int64"]),
+    (lambda T: T.tensor([-(2**63) - 1]), ValueError, ["tensor()", "int64"]),
+    (lambda T: T.tensor(2**64), ValueError, ["tensor()", "int64"]),
+    (lambda T: T.tensor([[1, 2], [3, 2**70]]), ValueError, ["int64"]),
+    (lambda T: T.tensor([300], dtype=T.uint8), RuntimeError, ["300", "uint8", "overflow"]),
+    (lambda T: T.tensor([2**31], dtype=T.int32), RuntimeError, ["2147483648", "int32", "overflow"]),
+    (lambda T: T.tensor([1e10], dtype=T.int32), RuntimeError, ["int32", "overflow"]),
+    (lambda T: T.tensor([float("nan")], dtype=T.int64), RuntimeError, ["nan", "int64"]),
+    (lambda T: T.tensor([128], dtype=T.int8), RuntimeError, ["int8"]),
+    (lambda T: T.full((2,), 2**63), RuntimeError, ["full", "int64", "overflow"]),
+    (lambda T: T.full((2,), 300, dtype=T.uint8), RuntimeError, ["full", "uint8"]),
+    (lambda T: T.ones(2, dtype=T.int64).fill_(2**63), RuntimeError, ["fill_", "int64"]),
+    (lambda T: T.ones(2, dtype=T.uint8).fill_(300), RuntimeError, ["fill_", "uint8"]),
+], ids=["2**63", "-2**63-1", "2**64", "nested", "uint8", "int32", "float-int32", "nan-int64", "int8", "full",
+        "full-uint8", "fill_", "fill_-uint8"])
+def test_integer_overflow_raises(make, kind, fragments):
+    check(make, kind, *fragments)
+
+
+@pytest.mark.parametrize("make", [lambda T: T.tensor([-1], dtype=T.uint8), lambda T: T.tensor([2**63], dtype=T.float32),
+                                  lambda T: T.tensor([1.5, 2**70]), lambda T: T.tensor([2.7, -2.7], dtype=T.int64),
+                                  lambda T: T.tensor([2**63 - 1, -(2**63)]), lambda T: T.tensor([3], dtype=T.bool)],
+                         ids=["-1 as uint8 wraps", "big int as float", "mixed", "truncation", "int64 limits", "bool"])
+def test_values_in_range_give_pytorchs_numbers(make):
+    theirs, ours = make(torch), make(tl)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    assert ours.tolist() == pytest.approx(theirs.tolist())
+
+
+@pytest.mark.parametrize("make, kind, fragments", [
+    (lambda T: T.nn.Linear(2.5, 3), TypeError, ["Linear", "in_features", "2.5"]),
+    (lambda T: T.nn.Linear(2, "3"), TypeError, ["Linear", "out_features"]),
+    (lambda T: T.nn.Linear(None, 3), TypeError, ["Linear", "in_features"]),
+    (lambda T: T.nn.Linear(-1, 3), RuntimeError, ["Linear", "in_features", "-1"]),
+    (lambda T: T.nn.BatchNorm1d(2.5), TypeError, ["BatchNorm1d", "num_features"]),
+    (lambda T: T.nn.BatchNorm1d(-4), RuntimeError, ["BatchNorm1d", "num_features"]),
+    (lambda T: T.nn.Dropout(1.5), ValueError, ["between 0 and 1", "1.5"]),
+    (lambda T: T.nn.Dropout(-0.1), ValueError, ["between 0 and 1"]),
+    (lambda T: T.nn.Dropout("a"), TypeError, ["Dropout", "p"]),
+    (lambda T: T.nn.Dropout(None), TypeError, ["Dropout", "p"]),
+    (lambda T: T.nn.MSELoss(reduction="avg")(T.ones(2), T.ones(2)), ValueError, ["avg", "reduction"]),
+], ids=["Linear 2.5", "Linear str", "Linear None", "Linear -1", "BatchNorm1d 2.5", "BatchNorm1d -4", "Dropout 1.5",
+        "Dropout -0.1", "Dropout str", "Dropout None", "reduction"])
+def test_layer_sizes_and_options(make, kind, fragments):
+    check(make, kind, *fragments)
+
+
+def test_layer_options_pytorch_accepts_but_that_would_be_silently_wrong():
+    for make, fragment in [(lambda: tl.nn.BatchNorm1d(3, eps=-1), "eps"),
+                           (lambda: tl.nn.BatchNorm1d(3, momentum=2), "momentum"),
+                           (lambda: tl.nn.LeakyReLU("a"), "negative_slope"),
+                           (lambda: tl.nn.Softmax(dim="a"), "dim"), (lambda: tl.nn.Flatten("a"), "start_dim")]:
+        with pytest.raises((TypeError, ValueError), match=fragment):
+            make()
+
+
+def test_integer_sizes_from_numpy_and_tensors_are_accepted():
+    layer = tl.nn.Linear(np.int64(2), tl.tensor(3))
+    assert (layer.in_features, layer.out_features) == (2, 3) and type(layer.in_features) is int
+    assert tl.zeros(np.int64(2), tl.tensor(3)).shape == torch.zeros(np.int64(2), torch.tensor(3)).shape
+    assert tl.nn.Linear(0, 3).weight.shape == torch.nn.Linear(0, 3).weight.shape  # zero features: allowed
+
+
+@pytest.mark.parametrize("make", [lambda T: T.Tensor([1, 2, 3]), lambda T: T.Tensor([[1, 2], [3, 4]]),
+                                  lambda T: T.Tensor(np.array([1, 2])), lambda T: T.Tensor([True, False]),
+                                  lambda T: T.Tensor((2, 3)), lambda T: T.Tensor([]), lambda T: T.Tensor([2**63]),
+                                  lambda T: T.Tensor(np.array([1.5], dtype=np.float64))],
+                         ids=["ints", "nested", "numpy ints", "bools", "tuple", "empty list", "big int", "float64"])
+def test_the_legacy_constructor_holds_float32_data(make):
+    theirs, ours = make(torch), make(tl)
+    assert ours.dtype is tl.float32 and theirs.dtype is torch.float32
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("make", [lambda T: T.Tensor(2, 3), lambda T: T.Tensor(), lambda T: T.Tensor(4),
+                                  lambda T: T.Tensor(T.Size([2, 1]))], ids=["sizes", "empty", "one size", "Size"])
+def test_the_legacy_constructor_with_sizes(make):
+    theirs, ours = make(torch), make(tl)  # PyTorch leaves the numbers uninitialised; ours are zeros
+    assert ours.dtype is tl.float32 and theirs.dtype is torch.float32
+    assert tuple(ours.shape) == tuple(theirs.shape) and not ours.numpy().any()
+
+
+def test_the_legacy_constructor_keeps_a_tensor_and_follows_the_default_dtype():
+    t = tl.tensor([1, 2])
+    assert tl.Tensor(t).dtype is tl.int64  # as torch.Tensor(long_tensor)
+    tl.set_default_dtype(tl.float64)
+    try:
+        assert tl.Tensor([1]).dtype is tl.float64 and tl.Tensor(2).dtype is tl.float64
+    finally:
+        tl.set_default_dtype(tl.float32)
+
+
+@pytest.mark.parametrize("make, kind, fragments", [
+    (lambda T: T.Tensor(2.5), TypeError, ["Tensor()", "sequence", "float"]),
+    (lambda T: T.Tensor(-1), RuntimeError, ["Tensor()", "-1"]),
+    (lambda T: T.Tensor(2, -3), RuntimeError, ["-3"]),
+    (lambda T: T.Tensor(2, 3.0), TypeError, ["Tensor()"]),
+    (lambda T: T.Tensor("ab"), TypeError, ["str"]),
+])
+def test_the_legacy_constructor_rejects(make, kind, fragments):
+    check(make, kind, *fragments)
+
+
+# empty reductions: PyTorch raises RuntimeError without a dim, IndexError for an empty dim (and for argmax/argmin)
+@pytest.mark.parametrize("op", ["max", "min", "amax", "amin", "argmax", "argmin"])
+def test_reducing_an_empty_tensor(op):
+    kind = IndexError if op.startswith("arg") else RuntimeError
+    message = check(lambda T: getattr(T.zeros(0), op)(), kind, f"{op}()", "empty", "(0,)", "dim")
+    assert "zero-size array" not in message
+    check(lambda T: getattr(T.zeros(0, 3), op)(0), IndexError, f"{op}()", "dim 0", "(0, 3)")
+
+
+@pytest.mark.parametrize("op", ["max", "min", "argmax", "argmin", "amax", "amin", "sum", "mean", "logsumexp"])
+def test_reducing_along_a_non_empty_dim_of_an_empty_tensor_works(op):
+    theirs, ours = getattr(torch.zeros(0, 3), op)(1), getattr(tl.zeros(0, 3), op)(1)
+    theirs, ours = (theirs[0], ours[0]) if op in ("max", "min") else (theirs, ours)
+    assert tuple(ours.shape) == tuple(theirs.shape) == (0,)
+    assert tl.zeros(0).sum().item() == torch.zeros(0).sum().item() == 0
+
+
+@pytest.mark.parametrize("make, kind, fragments", [
+    (lambda T: T.zeros(-1), RuntimeError, ["zeros()", "-1"]),
+    (lambda T: T.ones(2, -3), RuntimeError, ["ones()", "-3", "[2, -3]"]),
+    (lambda T: T.randn(-1), RuntimeError, ["randn()"]),
+    (lambda T: T.rand(3, -1), RuntimeError, ["rand()"]),
+    (lambda T: T.full((-1,), 1.0), RuntimeError, ["full()"]),
+    (lambda T: T.randint(0, 5, (-2,)), RuntimeError, ["randint"]),
+    (lambda T: T.randperm(-1), RuntimeError, ["randperm"]),
+    (lambda T: T.eye(-1), RuntimeError, ["eye()", "-1"]),
+    (lambda T: T.eye(2, -1), RuntimeError, ["eye()", "-1"]),
+    (lambda T: T.linspace(0, 1, -1), RuntimeError, ["linspace()", "-1"]),
+    (lambda T: T.zeros(2.5), TypeError, ["zeros()", "2.5", "int"]),
+    (lambda T: T.zeros("a"), TypeError, ["zeros()", "str"]),
+    (lambda T: T.zeros(None), TypeError, ["zeros()", "None"]),
+    (lambda T: T.zeros(True), TypeError, ["zeros()", "bool"]),
+    (lambda T: T.zeros(2**70), TypeError, ["zeros()", "int64"]),
+    (lambda T: T.randn(2**40, 2**40), RuntimeError, ["randn()"]),
+    (lambda T: T.randperm(2.5), TypeError, ["randperm", "2.5"]),
+    (lambda T: T.eye(2.5), TypeError, ["eye()", "2.5"]),
+    (lambda T: T.linspace(0, 1, 2.5), TypeError, ["linspace()", "steps"]),
+    (lambda T: T.randint(0, 2.5, (3,)), TypeError, ["randint", "high"]),
+    (lambda T: T.ones(6).reshape(2.5, 2), TypeError, ["reshape", "2.5"]),
+    (lambda T: T.ones(1).expand(2.5), TypeError, ["expand", "2.5"]),
+], ids=lambda v: None)
+def test_bad_sizes(make, kind, fragments):
+    check(make, kind, *fragments)
+
+
+@pytest.mark.parametrize("args, fragments", [
+    ((0, 5, 0), ["arange()", "step must be nonzero"]),
+    ((0, 5, -1), ["arange()", "inconsistent with step sign", "positive"]),
+    ((5, 0, 1), ["arange()", "inconsistent with step sign", "negative"]),
+    ((0, float("nan")), ["arange()", "nan"]),
+    ((0, float("inf")), ["arange()", "inf"]),
+    ((0.0, 1.0, 0.0), ["step must be nonzero"]),
+])
+def test_arange_errors(args, fragments):
+    check(lambda T: T.arange(*args), RuntimeError, *fragments)
+    check(lambda T: T.arange("a"), TypeError, "arange()", "end", "str")
+
+
+@pytest.mark.parametrize("args", [(5, 0, -1), (0, 0, -1), (0, 5, 0.5), (-3, 3), (1.5,), (0, 1, 0.1), (10, 0, -3)])
+def test_arange_values_match(args):
+    assert tl.arange(*args).tolist() == pytest.approx(torch.arange(*args).tolist())
+    assert str(tl.arange(*args).dtype).split(".")[-1] == str(torch.arange(*args).dtype).split(".")[-1]
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "amax", "amin", "var", "std", "logsumexp"])
+def test_a_dim_named_twice(op):
+    check(lambda T: getattr(T.ones(2, 3), op)(dim=(0, 0)), RuntimeError, op, "dim 0", "more than once")
+    check(lambda T: getattr(T.ones(2, 3), op)(dim=(1, -1)), RuntimeError, op, "dim 1")
+
+
+@pytest.mark.parametrize("make", [lambda T: T.ones(2, 3).sum(dim=1.5), lambda T: T.ones(2, 3).sum(dim="a"),
+                                  lambda T: T.ones(2, 3).softmax("x"), lambda T: T.ones(2, 3).transpose("a", 0),
+                                  lambda T: T.ones(2, 3).unsqueeze(None), lambda T: T.ones(2, 3).flatten("a"),
+                                  lambda T: T.ones(2, 3).size("a")])
+def test_a_dim_that_is_not_an_int(make):
+    message = str(raised(lambda: make(tl)))
+    assert isinstance(raised(lambda: make(torch)), TypeError) and isinstance(raised(lambda: make(tl)), TypeError)
+    assert "dim" in message and "int" in message and "not supported between" not in message
+
+
+def test_all_and_any_with_a_dim_out_of_range():
+    check(lambda T: T.ones(2).all(5), IndexError, "all", "out of range")
+    check(lambda T: T.ones(2).any(-3), IndexError, "any", "out of range")
+
+
+def test_where_with_shapes_that_do_not_broadcast():
+    check(lambda T: T.where(T.ones(3) > 0, T.ones(3), T.ones(4)), RuntimeError, "where", "(3,)", "(4,)")
+    check(lambda T: T.where(T.ones(4) > 0, T.ones(3), T.ones(3)), RuntimeError, "where", "(4,)", "(3,)")
+    check(lambda T: T.ones(3).masked_fill(T.ones(4) > 0, 0.0), RuntimeError, "where", "(4,)", "(3,)")
+    assert tl.where(tl.tensor([True, False]), tl.ones(2), 0.0).tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("spec, fragments", [("cuda:abc", ["cuda:abc", "index"]), ("gpu", ["gpu", "cuda"]),
+                                             ("cuda:-1", ["cuda:-1"]), ("cuda:1:2", ["cuda:1:2"]),
+                                             ("cpu:0 ", ["'cpu:0 '"]), ("tpu", ["tpu"])])
+def test_bad_device_strings(spec, fragments):
+    check(lambda T: T.device(spec), RuntimeError, "device()", *fragments)
+    check(lambda T: T.zeros(2, device=spec), RuntimeError, *fragments)
+    check(lambda T: T.ones(2).to(spec), RuntimeError, *fragments)
+
+
+def test_device_objects_and_indices():
+    check(lambda T: T.device("cuda", -1), RuntimeError, "negative")
+    check(lambda T: T.device(""), RuntimeError, "cpu, cuda")
+    check(lambda T: T.device("cuda", "a"), TypeError, "index")
+    assert str(tl.device("cpu:0")) == str(torch.device("cpu:0")) == "cpu:0"
+    assert tl.device("cuda", 1) == tl.device("cuda:1") and tl.device(tl.device("cpu")) == "cpu"
+    with pytest.raises(TypeError, match="device string"):
+        tl.device(None)
+
+
+def test_assigning_grad_that_is_not_a_tensor_or_has_the_wrong_dtype():
+    def assign(T, value):
+        T.ones(2, requires_grad=True).grad = value(T)
+
+    check(lambda T: assign(T, lambda T: [1.0, 2.0]), TypeError, "Tensor or None", "list")
+    check(lambda T: assign(T, lambda T: T.tensor([1, 2])), RuntimeError, "dtype", "int64", "float32")
+    check(lambda T: assign(T, lambda T: T.ones(2, dtype=T.float64)), RuntimeError, "float64")
+    w = tl.ones(2, requires_grad=True)
+    w.grad = tl.full((2,), 3.0)
+    w.grad = None
+    assert w.grad is None
+
+
+def test_linear_with_a_replaced_bias_or_weight_of_the_wrong_shape():
+    def with_bias(T, shape):
+        layer = T.nn.Linear(2, 3)
+        layer.bias = T.nn.Parameter(T.zeros(*shape))
+        return layer(T.ones(4, 2))
+
+    message = check(lambda T: with_bias(T, (2,)), RuntimeError, "Linear(in_features=2, out_features=3", "bias", "(2,)",
+                    "(3,)")
+    assert "broadcast" not in message
+    check(lambda T: with_bias(T, (3, 1)), RuntimeError, "bias", "(3, 1)")
+
+    def with_weight(T, shape):
+        layer = T.nn.Linear(2, 3)
+        layer.weight = T.nn.Parameter(T.zeros(*shape))
+        return layer(T.ones(4, 2))
+
+    check(lambda T: with_weight(T, (3, 2, 1)), RuntimeError, "weight", "(3, 2, 1)")
+    check(lambda T: with_weight(T, (2, 3)), RuntimeError, "weight", "(2, 3)")
+
+
+def test_more_raw_errors_that_are_now_clear():
+    check(lambda T: T.cat([1, 2]), TypeError, "cat", "Tensor", "int")
+    check(lambda T: T.cat(T.ones(2)), TypeError, "cat", "list or tuple")
+    check(lambda T: T.stack([1, 2]), TypeError, "stack", "int")
+    check(lambda T: T.from_numpy([1, 2]), TypeError, "from_numpy", "list")
+    check(lambda T: T.zeros_like([1, 2]), TypeError, "zeros_like", "Tensor")
+    check(lambda T: T.tensor([1], dtype="foo"), TypeError, "dtype", "foo")
+    check(lambda T: T.tensor([1], dtype=5), TypeError, "dtype", "int")
+    check(lambda T: T.ones(3).view_as([1, 2, 3]), TypeError, "view_as", "list")
+    check(lambda T: T.ones(3).type_as(3), TypeError, "type_as", "int")
+    check(lambda T: T.tensor(1.0).size(0), IndexError, "size", "0-d")
+    assert isinstance(raised(lambda: tl.ones(2)[2**63]), IndexError)  # (PyTorch: ValueError, Overflow when unpacking)
+    check(lambda T: T.promote_types(T.float32, "a"), TypeError, "promote_types")
+    check(lambda T: T.ones(2).add(T.ones(2), alpha="a"), TypeError, "alpha")
+    assert tl.ones(2).add([1, 2], alpha=2).tolist() == torch.ones(2).add(torch.tensor([1, 2]), alpha=2).tolist()
+    for big in (2**63, 2**64):  # PyTorch wraps (2**63) or raises a bare OverflowError (2**64); we say what is wrong
+        with pytest.raises(RuntimeError, match="add.*int64 without overflow"):
+            tl.ones(2, dtype=tl.int64) + big
+    with pytest.raises(RuntimeError, match="mul.*int32"):
+        tl.ones(2, dtype=tl.int32) * 2**40

@@ -10,10 +10,10 @@ import re
 import numpy as np
 import pytest
 import torch
+from helpers import away_from_zero, broadcast_shapes, normal, positive, seeds
 from hypothesis import given, settings
 
 import tinygrad_lite as tg
-from helpers import away_from_zero, broadcast_shapes, normal, positive, seeds
 from tinygrad_lite.autograd import Function
 from tinygrad_lite.autograd.gradcheck import GradcheckError
 from tinygrad_lite.ops.activation import GELU, LeakyReLU

@@ -12,14 +12,13 @@ import pytest
 import torch
 import torch.nn as tnn
 import torch.nn.functional as TF
+from helpers import assert_same, compare, seeds, shapes
 from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_lite as tg
 import tinygrad_lite.nn.functional as F
 from tinygrad_lite.nn.modules import loss as L
-
-from helpers import assert_same, compare, seeds, shapes
 
 REDUCTIONS = ["mean", "sum", "none"]
 

@@ -16,7 +16,7 @@ from tinygrad_lite.train import LRFinderResult, lr_find
 from tinygrad_lite.utils.data import DataLoader, TensorDataset
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 
 def regression_data(n=256, batch=16, seed=0):

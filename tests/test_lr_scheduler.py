@@ -13,7 +13,8 @@ import torch
 from torch.optim import lr_scheduler as theirs
 
 import tinygrad_lite as tg
-from tinygrad_lite.optim import SGD, Adam, lr_scheduler as ours
+from tinygrad_lite.optim import SGD, Adam
+from tinygrad_lite.optim import lr_scheduler as ours
 
 STEPS = 100
 RTOL = 1e-12

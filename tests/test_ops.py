@@ -11,12 +11,22 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import (
+    assert_same,
+    away_from_zero,
+    broadcast_shapes,
+    compare,
+    dims,
+    leaves,
+    normal,
+    positive,
+    seeds,
+    shapes,
+)
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import tinygrad_lite as tg
-from helpers import (assert_same, away_from_zero, broadcast_shapes, compare, dims, leaves, normal, positive, seeds,
-                     shapes)
 from tinygrad_lite.ops.activation import GELU, LeakyReLU
 
 FEW = settings(max_examples=20)
@@ -41,6 +51,9 @@ BINARY = {
     "div_fn": (lambda x, y: lib(x).div(x, y), normal, away_from_zero),
     "pow_fn": (lambda x, y: lib(x).pow(x, y), positive, normal),
     "pow_method": (lambda x, y: x.pow(y), positive, normal),
+    "mod": (operator.mod, normal, away_from_zero),  # a % b: gradient 1 for a, -floor(a / b) for b
+    "remainder_fn": (lambda x, y: lib(x).remainder(x, y), normal, away_from_zero),
+    "fmod_fn": (lambda x, y: lib(x).fmod(x, y), normal, away_from_zero),
 }
 
 
@@ -129,7 +142,7 @@ def test_result_dtype_follows_pytorch_promotion(expr, dtype, other):
 UNARY = {
     "abs": normal, "neg": normal, "exp": normal, "log": positive, "log1p": lambda s, sh: positive(s, sh, -0.5, 2),
     "sqrt": positive, "sin": normal, "cos": normal, "relu": normal, "sigmoid": normal, "tanh": normal,
-    "square": normal,
+    "square": normal, "floor": normal, "ceil": normal, "trunc": normal, "round": normal, "sign": normal,
 }
 
 
@@ -199,8 +212,8 @@ def test_softmax(name, form, shape, data, seed):
 def test_softmax_large_values_are_stable():
     x = [[1000.0, 1001.0, 999.0], [-1000.0, -1000.0, -1e4]]
     for name in ("softmax", "log_softmax"):
-        compare(lambda t: getattr(t, name)(-1), None, [x])
-        compare(lambda t: getattr(t, name)(0), None, [x])
+        compare(lambda t, name=name: getattr(t, name)(-1), None, [x])
+        compare(lambda t, name=name: getattr(t, name)(0), None, [x])
 
 
 # ==================================================================== reductions
@@ -247,7 +260,7 @@ def test_amax_amin(name, ties, shape, data, keepdim, seed):
 @FEW
 def test_max_min_of_all_elements(name, ties, shape, seed):
     x = np.round(normal(seed, shape)) if ties else normal(seed, shape)
-    compare(lambda t: getattr(t, name)(), None, [x], seed=seed)
+    compare(lambda t, name=name: getattr(t, name)(), None, [x], seed=seed)
     compare(lambda t: getattr(lib(t), name)(t), None, [x], seed=seed)
 
 
@@ -262,7 +275,7 @@ def test_max_min_along_dim(name, ties, shape, data, keepdim, seed):
     n = max(len(shape), 1)
     dim = data.draw(st.integers(-n, n - 1), label="dim")
     x = np.round(normal(seed, shape)) if ties else normal(seed, shape)
-    ours, theirs = compare(lambda t: getattr(t, name)(dim, keepdim), None, [x], seed=seed)
+    ours, theirs = compare(lambda t, name=name: getattr(t, name)(dim, keepdim), None, [x], seed=seed)
     compare(lambda t: getattr(lib(t), name)(t, dim, keepdim=keepdim), None, [x], seed=seed)
     ours_t = getattr(tg.tensor(x), name)(dim, keepdim=keepdim)
     assert_same(ours_t.values, theirs[0].detach(), "values")
@@ -315,19 +328,19 @@ def test_std_of_constant_values_has_zero_gradient():
 def test_zero_dim_tensor_accepts_dim_0_and_minus_1(dim):
     """PyTorch lets a 0-d tensor be reduced along dim 0 or -1 (it is its own result)."""
     for name in ("sum", "mean", "amax", "amin", "logsumexp"):
-        compare(lambda t: getattr(t, name)(dim, keepdim=True), None, [1.5])
-        compare(lambda t: getattr(t, name)(dim), None, [1.5])
+        compare(lambda t, name=name: getattr(t, name)(dim, keepdim=True), None, [1.5])
+        compare(lambda t, name=name: getattr(t, name)(dim), None, [1.5])
     compare(lambda t: t.var(dim, correction=0) + t.std(dim, correction=0) + t.squeeze(dim), None, [1.5])
     if isinstance(dim, int):
         for name in ("softmax", "log_softmax", "argmax", "argmin"):
-            compare(lambda t: getattr(t, name)(dim), None, [1.5])
+            compare(lambda t, name=name: getattr(t, name)(dim), None, [1.5])
         compare(lambda t: t.transpose(dim, 0) + t.flatten(dim, -1).sum() + t.unsqueeze(dim).sum(), None, [1.5])
 
 
 @pytest.mark.parametrize("name", ["max", "min"])
 @pytest.mark.parametrize("keepdim", [False, True])
 def test_max_min_along_dim_of_zero_dim_tensor(name, keepdim):
-    compare(lambda t: getattr(t, name)(-1, keepdim), None, [1.5])
+    compare(lambda t, name=name: getattr(t, name)(-1, keepdim), None, [1.5])
 
 
 @given(shape=shapes(), data=st.data(), keepdim=st.booleans(), seed=seeds)
@@ -367,9 +380,9 @@ def reshape_targets(draw, shape):
 @given(shape=shapes(), data=st.data(), seed=seeds)
 def test_reshape_view(name, shape, data, seed):
     target = data.draw(reshape_targets(shape), label="target")
-    compare(lambda t: getattr(t, name)(target), None, [normal(seed, shape)], seed=seed)
+    compare(lambda t, name=name: getattr(t, name)(target), None, [normal(seed, shape)], seed=seed)
     if target:  # PyTorch needs at least one size in the unpacked form
-        compare(lambda t: getattr(t, name)(*target), None, [normal(seed, shape)], seed=seed)
+        compare(lambda t, name=name: getattr(t, name)(*target), None, [normal(seed, shape)], seed=seed)
     if name == "reshape":
         compare(lambda t: lib(t).reshape(t, target), None, [normal(seed, shape)], seed=seed)
 

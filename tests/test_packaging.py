@@ -142,8 +142,8 @@ def test_ci_runs_readme_test_command():
     test_commands = [c for c in readme_quick_start_commands() if c.split()[-1] == "test"]
     assert len(test_commands) == 1, "README's Quick start should have one test command"
     ci = ROOT / ".ci" / "run"
-    lines = [l.strip() for l in ci.read_text(encoding="utf-8").splitlines()]
-    commands = [l for l in lines if l and not l.startswith("#")]
+    lines = [line.strip() for line in ci.read_text(encoding="utf-8").splitlines()]
+    commands = [line for line in lines if line and not line.startswith("#")]
     assert "set -euo pipefail" in commands
     assert any(c == test_commands[0] or c.startswith(test_commands[0] + " ") for c in commands), (
         f".ci/run does not run the README's test command {test_commands[0]!r}"

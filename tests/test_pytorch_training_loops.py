@@ -47,7 +47,7 @@ def quickstart(torch, images, labels, initial_weights, epochs=3):
 
     def train(dataloader, model, loss_fn, optimizer):
         model.train()
-        for batch, (X, y) in enumerate(dataloader):
+        for X, y in dataloader:
             X, y = X.to(device), y.to(device)
             pred = model(X)
             loss = loss_fn(pred, y)
@@ -70,7 +70,7 @@ def quickstart(torch, images, labels, initial_weights, epochs=3):
         record["test_loss"].append(test_loss / num_batches)
         record["correct"].append(correct / size)
 
-    for t in range(epochs):
+    for _ in range(epochs):
         train(train_dataloader, model, loss_fn, optimizer)
         test(test_dataloader, model, loss_fn)
     return record

@@ -188,7 +188,10 @@ def test_saved_model_weights_give_identical_outputs(tmp_path):
 
 
 # -------------------------------------------------------------------- atomic writes
-def crash_on_second_array(monkeypatch, error=OSError("disk full (simulated)")):
+DISK_FULL = OSError("disk full (simulated)")
+
+
+def crash_on_second_array(monkeypatch, error=DISK_FULL):
     real, calls = serialization._write_array, []
 
     def write_then_crash(archive, name, array):
@@ -200,7 +203,7 @@ def crash_on_second_array(monkeypatch, error=OSError("disk full (simulated)")):
     return calls
 
 
-@pytest.mark.parametrize("error", [OSError("disk full (simulated)"), KeyboardInterrupt()], ids=["OSError", "Ctrl-C"])
+@pytest.mark.parametrize("error", [DISK_FULL, KeyboardInterrupt()], ids=["OSError", "Ctrl-C"])
 def test_crash_mid_save_keeps_the_previous_file(tmp_path, monkeypatch, error):
     path = tmp_path / "ckpt.pt"
     old = {"epoch": 1, "w": tg.ones(3), "b": tg.zeros(2)}
@@ -579,3 +582,177 @@ def test_load_checkpoint_options_and_errors(tmp_path):
         save_checkpoint(tmp_path / "c.pt", model, stopper=EarlyStopping())
     with pytest.raises(RuntimeError, match="Missing key"):
         load_checkpoint(tmp_path / "c.pt", tg.nn.Linear(3, 8))
+
+
+# -------------------------------------------------------------------- files crafted or damaged on purpose, read-only
+# targets, and temporary files left by a killed save
+def test_flipped_bits_in_the_zip_directory_of_a_file_on_disk(tmp_path):
+    """Every bit pattern we flip in the central directory (read through a real file, where a bad offset makes seek
+    fail with OSError) gives the saved object or a SerializationError, never a raw OSError or BadZipFile."""
+    obj = {"w": tg.arange(6.0), 0: [1, (2, "x")], "p": tg.nn.Parameter(tg.ones(2))}
+    path = tmp_path / "x.pt"
+    tg.save(obj, path)
+    data = path.read_bytes()
+    errors = 0
+    for at in range(data.find(b"PK\x01\x02"), len(data)):
+        for mask in (0x01, 0x10, 0x80, 0xFF):
+            damaged = bytearray(data)
+            damaged[at] ^= mask
+            path.write_bytes(bytes(damaged))
+            try:
+                assert_same_tree(tg.load(path), obj)
+            except SerializationError:
+                errors += 1
+    assert errors > 100
+
+
+def write_archive(path, entries):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+
+
+def header(tree):
+    return json.dumps({"format": "tinygrad_lite.save", "version": 1, "object": tree})
+
+
+@pytest.mark.parametrize("depth", [serialization.MAX_DEPTH * 3 + 10, 100_000])  # (RecursionError before)
+def test_a_deeply_nested_header(tmp_path, depth):
+    tree = header("REPLACE").replace('"REPLACE"', "[" * depth + "]" * depth)
+    write_archive(tmp_path / "deep.pt", {"archive.json": tree})
+    with pytest.raises(SerializationError, match=f"nests {depth + 1} levels deep"):
+        tg.load(tmp_path / "deep.pt")
+
+
+def test_nesting_that_save_writes_loads_back(tmp_path):
+    obj = 1
+    for _ in range(serialization.MAX_DEPTH + 1):  # the deepest that save writes: dicts, the deepest in JSON
+        obj = {"a": obj}
+    assert round_trip(obj, tmp_path) == obj
+    with pytest.raises(ValueError, match=f"nested more than {serialization.MAX_DEPTH} containers deep"):
+        tg.save([obj], tmp_path / "deeper.pt")
+    assert os.listdir(tmp_path) == ["obj.pt"]
+
+
+def test_a_header_too_large(tmp_path, monkeypatch):
+    monkeypatch.setattr(serialization, "MAX_HEADER_BYTES", 1000)
+    write_archive(tmp_path / "big.pt", {"archive.json": header(["x" * 10] * 200)})
+    with pytest.raises(SerializationError, match="declares .* bytes, more than the 1000"):
+        tg.load(tmp_path / "big.pt")
+
+
+def npy_header(shape, dtype="<f8"):
+    text = f"{{'descr': '{dtype}', 'fortran_order': False, 'shape': {shape!r}, }}"
+    text += " " * (63 - len(text) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text.encode()
+
+
+@pytest.mark.parametrize("shape", [(10**12,), (2**40, 2**40), (3,)])
+def test_an_array_that_declares_more_than_it_holds(tmp_path, shape):
+    tree = {"tensor": "tensors/0.npy", "requires_grad": False, "parameter": False, "device": "cpu"}
+    write_archive(tmp_path / "x.pt", {"archive.json": header(tree), "tensors/0.npy": npy_header(shape) + b"\0" * 16})
+    with pytest.raises(SerializationError, match=r"declares the shape .* bytes\) but holds 16 bytes"):
+        tg.load(tmp_path / "x.pt")
+
+
+def test_a_compressed_entry_is_refused(tmp_path):
+    path = tmp_path / "x.pt"
+    tg.save({"w": tg.zeros(1000)}, path)
+    with zipfile.ZipFile(path) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    with pytest.raises(SerializationError, match="compressed"):
+        tg.load(path)
+
+
+@pytest.mark.parametrize("writer", ["save", "save_file"])
+def test_saving_refuses_a_read_only_target(tmp_path, writer):
+    path = tmp_path / "ckpt"
+    tg.save({"epoch": 1}, path)
+    before = path.read_bytes()
+    path.chmod(0o444)
+    try:
+        with pytest.raises(PermissionError, match="read-only, so it was left unchanged.*chmod"):
+            if writer == "save":
+                tg.save({"epoch": 2}, path)
+            else:
+                save_file({"w": tg.ones(2)}, path)
+        assert path.read_bytes() == before and os.listdir(tmp_path) == ["ckpt"]
+    finally:
+        path.chmod(0o644)
+    tg.save({"epoch": 2}, path)  # writable again: saved as usual
+    assert tg.load(path) == {"epoch": 2}
+
+
+KILLED_SAVE = """
+import os, sys, time
+import tinygrad_lite as tg
+from tinygrad_lite import serialization
+real = serialization._write_array
+def slow(archive, name, array):
+    real(archive, name, array)
+    if name == "tensors/0.npy":
+        print("writing", flush=True)
+        time.sleep(60)
+serialization._write_array = slow
+tg.save({"a": tg.zeros(100_000), "b": tg.ones(3)}, sys.argv[1])
+"""
+
+
+def temporary_files(folder):
+    return sorted(name for name in os.listdir(folder) if name.endswith(".tmp"))
+
+
+def test_a_killed_save_leaves_no_temporary_file_beyond_the_next_save(tmp_path):
+    import subprocess
+    import sys
+    path = tmp_path / "ckpt.pt"
+    tg.save({"epoch": 1}, path)
+    child = subprocess.Popen([sys.executable, "-c", KILLED_SAVE, str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "writing"  # it is halfway through the save
+        left = temporary_files(tmp_path)
+        assert len(left) == 1 and left[0].startswith(f".ckpt.pt.{child.pid}.")
+        assert os.path.getsize(tmp_path / left[0]) > 400_000  # the big tensor is in it
+    finally:
+        child.kill()
+        child.wait()
+    assert temporary_files(tmp_path) == left  # a killed process cleans up nothing
+    assert tg.load(path) == {"epoch": 1}  # the old checkpoint is intact
+    tg.save({"epoch": 2}, path)  # the next save of the same target removes the stale file
+    assert temporary_files(tmp_path) == [] and tg.load(path) == {"epoch": 2}
+
+
+def test_temporary_files_of_live_saves_and_other_targets_are_kept(tmp_path):
+    import subprocess
+    import sys
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    try:
+        names = {"live": f".ckpt.pt.{alive.pid}.00ff00ff.tmp", "dead": f".ckpt.pt.{dead.pid}.00ff00ff.tmp",
+                 "other target": f".other.pt.{dead.pid}.00ff00ff.tmp", "not ours": ".ckpt.pt.notes.tmp"}
+        for name in names.values():
+            (tmp_path / name).write_bytes(b"partial")
+        tg.save({"epoch": 1}, tmp_path / "ckpt.pt")
+        assert temporary_files(tmp_path) == sorted(names[k] for k in ("live", "other target", "not ours"))
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+LYING = b'{"w": {"dtype": "F32", "shape": [1000000000000], "data_offsets": [0, 8]}}'
+
+
+@pytest.mark.parametrize("head", [
+    (2**40).to_bytes(8, "little") + b"{}",  # a header length of a terabyte
+    (200_001).to_bytes(8, "little") + b"[" * 100_000 + b"]" * 100_000 + b" ",  # nested 100,000 deep
+    len(LYING).to_bytes(8, "little") + LYING,  # a shape of 10**12 floats with 4 bytes of data
+], ids=["huge header", "deep header", "lying shape"])
+def test_crafted_safetensors_headers(tmp_path, head):
+    path = tmp_path / "crafted.safetensors"
+    path.write_bytes(head + b"\0" * 8)
+    with pytest.raises(SerializationError, match="load_file: cannot read"):
+        load_file(path)

@@ -11,8 +11,18 @@ import pytest
 
 import tinygrad_lite as tl
 from tinygrad_lite import nn
-from tinygrad_lite.train import (Callback, Checkpoint, EarlyStop, EarlyStopping, GradientClipping, LRScheduler,
-                                 Trainer, fit, load_checkpoint, plot_history)
+from tinygrad_lite.train import (
+    Callback,
+    Checkpoint,
+    EarlyStop,
+    EarlyStopping,
+    GradientClipping,
+    LRScheduler,
+    Trainer,
+    fit,
+    load_checkpoint,
+    plot_history,
+)
 from tinygrad_lite.utils.data import DataLoader, TensorDataset
 
 matplotlib.use("Agg")
@@ -44,7 +54,7 @@ def test_fit_is_exactly_the_hand_written_loop():
 
     model, optimizer = model_and_optimizer()
     loss_fn, losses = nn.CrossEntropyLoss(), []
-    for epoch in range(3):
+    for _ in range(3):
         model.train()
         total = 0.0
         for x, y in train:

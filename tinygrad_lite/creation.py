@@ -5,18 +5,25 @@ the global generator (seed it with ``manual_seed``) or from the ``generator`` yo
 CPU and then move, so a seed gives the same numbers on every device.
 """
 import builtins
+import math
+import numbers
 
 import numpy as np
 
 from . import dtypes as dt
-from .device import array_module, move
+from .device import array_module, get_default_device, move
 from .random import rng
-from .shapes import shape_args
+from .shapes import as_int, size_args
 from .tensor import Tensor
 
 
 def _new(array, dtype, device, requires_grad):
-    return Tensor(move(array, device) if device is not None else array, dtype=dtype, requires_grad=requires_grad)
+    device = device if device is not None else get_default_device()
+    return Tensor(move(array, device), dtype=dtype, requires_grad=requires_grad)
+
+
+def _device(device):
+    return get_default_device() if device is None else device
 
 
 def _float(dtype):
@@ -25,25 +32,40 @@ def _float(dtype):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of ``data`` (numbers, nested lists, a numpy array or a tensor)."""
-    t = Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+    if device is None and not isinstance(data, Tensor):
+        device = get_default_device()
+    t = Tensor._make(dt.as_array(data, dtype, device), None)
     if t.array is data or (isinstance(data, Tensor) and t.array is data.array):
         t.array = t.array.copy()  # never share memory with the source
-    return t
+    return t.requires_grad_(requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a tensor, sharing memory with it where possible (a numpy array of a supported dtype, a tensor);
+    numbers and lists follow ``tensor()``'s dtype rules."""
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    return Tensor._make(dt.as_array(data, dtype, device, op="as_tensor"), None)
 
 
 def from_numpy(ndarray):
     """A tensor that shares memory with ``ndarray`` (changing one changes the other)."""
-    return Tensor(ndarray)
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"from_numpy(): expected a numpy array (np.ndarray), got {type(ndarray).__name__}; for "
+                        "lists and numbers use tinygrad_lite.tensor(data)")
+    return Tensor._make(dt.as_array(ndarray), None)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
     d = _float(dtype)
-    return Tensor(array_module(device or "cpu").zeros(shape_args(size), d.np), requires_grad=requires_grad)
+    size = size_args(size, "zeros")
+    return Tensor(array_module(_device(device)).zeros(size, d.np), dtype=d, requires_grad=requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
     d = _float(dtype)
-    return Tensor(array_module(device or "cpu").ones(shape_args(size), d.np), requires_grad=requires_grad)
+    size = size_args(size, "ones")
+    return Tensor(array_module(_device(device)).ones(size, d.np), dtype=d, requires_grad=requires_grad)
 
 
 empty = zeros  # PyTorch leaves `empty` uninitialised; ours are zeros, which is always safe
@@ -51,39 +73,54 @@ empty = zeros  # PyTorch leaves `empty` uninitialised; ours are zeros, which is 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value (True -> bool, 3 -> int64)."""
+    fill_value = fill_value.item() if isinstance(fill_value, Tensor) and fill_value.numel() == 1 else fill_value
+    if not isinstance(fill_value, numbers.Number):
+        raise TypeError(f"full(): argument 'fill_value' must be a number, got {type(fill_value).__name__}")
+    size = size_args((size,), "full")
     d = dt.as_dtype(dtype) if dtype is not None else dt.python_scalar_dtype(fill_value)
-    return Tensor(array_module(device or "cpu").full(shape_args((size,)), fill_value, d.np),
-                  requires_grad=requires_grad)
+    dt.check_fits(fill_value, d, "full")
+    array = array_module(_device(device)).full(size, fill_value, d.np)
+    return Tensor(array, dtype=d, requires_grad=requires_grad)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False):  # noqa: A002
+def _check_like(op, input):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be a Tensor, not {type(input).__name__}")
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False):
+    _check_like("zeros_like", input)
     return zeros(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False):  # noqa: A002
+def ones_like(input, *, dtype=None, device=None, requires_grad=False):
+    _check_like("ones_like", input)
     return ones(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):  # noqa: A002
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
+    _check_like("full_like", input)
     return full(input.shape, fill_value, dtype=dtype or input.dtype, device=device or input.device,
                 requires_grad=requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Samples from the standard normal distribution N(0, 1)."""
-    return _new(rng(generator).standard_normal(shape_args(size)), _float(dtype), device, requires_grad)
+    return _new(rng(generator).standard_normal(size_args(size, "randn")), _float(dtype), device, requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Samples from the uniform distribution on [0, 1)."""
-    return _new(rng(generator).random(shape_args(size)), _float(dtype), device, requires_grad)
+    return _new(rng(generator).random(size_args(size, "rand")), _float(dtype), device, requires_grad)
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False):  # noqa: A002
+def randn_like(input, *, dtype=None, device=None, requires_grad=False):
+    _check_like("randn_like", input)
     return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False):  # noqa: A002
+def rand_like(input, *, dtype=None, device=None, requires_grad=False):
+    _check_like("rand_like", input)
     return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
@@ -93,14 +130,19 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
         low, high, size = 0, low, high
     if size is None:
         raise TypeError("randint: missing size, e.g. randint(0, 10, (3,))")
+    low, high = as_int(low, "randint", "low"), as_int(high, "randint", "high")
     if high <= low:
         raise RuntimeError(f"randint: high ({high}) must be greater than low ({low})")
+    if low < -2**63 or high > 2**63:
+        raise ValueError(f"randint: low ({low}) and high ({high}) must lie within int64 (-2**63 to 2**63)")
+    size = size_args((size,), "randint")
     d = dt.as_dtype(dtype) if dtype is not None else dt.int64
-    return _new(rng(generator).integers(low, high, shape_args((size,))), d, device, requires_grad)
+    return _new(rng(generator).integers(low, high, size), d, device, requires_grad)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None):
     """A random permutation of 0 .. n-1 (what a DataLoader uses to shuffle)."""
+    (n,) = size_args((as_int(n, "randperm", "n"),), "randperm")
     return _new(rng(generator).permutation(n), dt.as_dtype(dtype) if dtype else dt.int64, device, False)
 
 
@@ -108,16 +150,49 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     """Evenly spaced values in [start, end): int64 when all arguments are ints, else the default float."""
     if end is None:
         start, end = 0, start
+    start, end, step = (_number("arange", v, name) for v, name in ((start, "start"), (end, "end"), (step, "step")))
+    if step == 0:
+        raise RuntimeError("arange(): step must be nonzero")
+    if not math.isfinite(start) or not math.isfinite(end):
+        raise RuntimeError(f"arange(): unsupported range {start} -> {end}: start and end must be finite")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange(): upper bound and lower bound inconsistent with step sign: from {start} to {end} "
+                           f"needs a {'positive' if end > start else 'negative'} step, got {step}")
     ints = all(isinstance(v, builtins.int) for v in (start, end, step))
     d = dt.as_dtype(dtype) if dtype is not None else (dt.int64 if ints else dt.get_default_dtype())
+    size_args((math.ceil((end - start) / step),), "arange")
     return _new(np.arange(start, end, step), d, device, requires_grad)
+
+
+def _number(op, value, name):
+    value = value.item() if isinstance(value, Tensor) and value.numel() == 1 else value
+    if isinstance(value, builtins.bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}(): argument '{name}' must be a number, not {type(value).__name__}")
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     """``steps`` evenly spaced values from start to end, both included."""
+    (steps,) = size_args((as_int(steps, "linspace", "steps"),), "linspace")
+    start, end = _number("linspace", start, "start"), _number("linspace", end, "end")
     return _new(np.linspace(start, end, steps), _float(dtype), device, requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     """The n x m identity matrix (ones on the diagonal)."""
+    n, m = size_args((n, n if m is None else m), "eye")
     return _new(np.eye(n, m), _float(dtype), device, requires_grad)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False):
+    """Like ``zeros_like``: PyTorch leaves the values of ``empty_like`` unset; ours are zeros."""
+    return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+# out=: ``torch.zeros(2, 3, out=t)`` fills t (resized to 2x3) and returns it, in t's dtype; see functions.write_out
+from .functions import FLOATING, with_out  # noqa: E402
+
+zeros, ones, full, arange, linspace, eye, randint = (
+    with_out(f, dtype_from_out=True) for f in (zeros, ones, full, arange, linspace, eye, randint))
+randn, rand = (with_out(f, dtype_from_out=FLOATING) for f in (randn, rand))
+empty = zeros

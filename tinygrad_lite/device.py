@@ -9,14 +9,11 @@ import numpy as np
 class device:
     """Where a tensor's numbers live: ``device("cpu")``, ``device("cuda")`` or ``device("cuda:1")``."""
 
-    def __init__(self, type, index=None):  # noqa: A002  (PyTorch's argument name)
+    def __init__(self, type, index=None):
         if isinstance(type, device):
             type, index = type.type, type.index
-        elif isinstance(type, str) and ":" in type:
-            type, _, idx = type.partition(":")
-            index = int(idx)
-        if type not in ("cpu", "cuda"):
-            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {type}")
+        else:
+            type, index = parse(type, index)
         self.type, self.index = type, index
 
     def __eq__(self, other):
@@ -35,7 +32,42 @@ class device:
         return f"device(type='{self.type}'{extra})"
 
 
+def parse(spec, index=None):
+    """Split a device string such as ``"cuda:1"`` into ("cuda", 1), with a clear error for anything else."""
+    if not isinstance(spec, str):
+        raise TypeError(f"device(): expected a device string such as 'cpu', 'cuda' or 'cuda:1' (or a device), got "
+                        f"{type(spec).__name__} {spec!r}")
+    kind, colon, number = spec.partition(":")
+    if kind not in ("cpu", "cuda"):
+        hint = " ('gpu' is called 'cuda')" if kind.strip().lower() in ("gpu", "cuda", "nvidia") else ""
+        raise RuntimeError(f"device(): expected one of cpu, cuda device type at start of device string: {spec!r}"
+                           f"{hint}; e.g. 'cpu', 'cuda' or 'cuda:0'")
+    if colon:
+        if index is not None or not number.isdigit() or not number.isascii():
+            raise RuntimeError(f"device(): invalid device string {spec!r}: after the colon comes the device index, "
+                               f"a whole number >= 0 without spaces, e.g. '{kind}:0'")
+        index = int(number)
+    elif index is not None:
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise TypeError(f"device(): argument 'index' must be an int, got {type(index).__name__} {index!r}")
+        if index < 0:
+            raise RuntimeError(f"device(): the device index must not be negative, got {index}")
+    return kind, index
+
+
 CPU = device("cpu")
+_default_device = CPU
+
+
+def set_default_device(dev):
+    """Where new tensors are made when no ``device=`` is given (``torch.set_default_device``); None is the CPU.
+    ``"cuda"`` needs CuPy and a GPU, checked when the first tensor is made (as in PyTorch)."""
+    global _default_device
+    _default_device = CPU if dev is None else device(dev)
+
+
+def get_default_device():
+    return _default_device
 
 
 def cupy_or_error():
@@ -44,7 +76,7 @@ def cupy_or_error():
         import cupy
         cupy.cuda.runtime.getDeviceCount()
         return cupy
-    except Exception as e:  # ImportError, or CuPy installed without a usable GPU
+    except Exception as e:  # noqa: BLE001  (ImportError, or CuPy installed without a usable GPU: any of its errors)
         raise RuntimeError(
             "device 'cuda' needs CuPy and an NVIDIA GPU: pip install cupy-cuda12x "
             f"(or use device='cpu'; check tinygrad_lite.cuda.is_available() first). Cause: {e}") from None

@@ -8,6 +8,8 @@ Type promotion follows PyTorch, not numpy. The rule has two parts:
 2. *Python numbers and 0-d tensors are weak*: they can raise the category but not the width.
    ``float32_tensor * 2.5 -> float32``; ``int64_tensor * 2.5 -> float32`` (the default float type).
 """
+import builtins
+
 import numpy as np
 
 from .device import move
@@ -37,7 +39,7 @@ class dtype:
 
 
 BOOL, INT, FLOAT = 0, 1, 2
-bool = dtype("bool", np.bool_, BOOL, 1)  # noqa: A001  (shadows the builtin only inside this module)
+bool = dtype("bool", np.bool_, BOOL, 1)
 uint8 = dtype("uint8", np.uint8, INT, 1)
 int8 = dtype("int8", np.int8, INT, 1)
 int16 = dtype("int16", np.int16, INT, 2)
@@ -62,7 +64,7 @@ def get_default_dtype():
 def set_default_dtype(d):
     """Change the default float type, e.g. to ``float64`` for gradient checks (as in PyTorch)."""
     global _default_float
-    d = as_dtype(d)
+    d = as_dtype(d, "set_default_dtype")
     if not d.is_floating_point:
         raise TypeError(f"set_default_dtype: only floating point types are allowed, got {d}")
     _default_float = d
@@ -77,9 +79,8 @@ def from_numpy_dtype(np_dtype):
         raise TypeError(f"unsupported array dtype {np.dtype(np_dtype)}; tinygrad_lite supports {names}") from None
 
 
-def as_dtype(d):
+def as_dtype(d, op=None):
     """Accept a tinygrad_lite dtype, a numpy dtype, a name like 'float32', or the Python types float/int/bool."""
-    import builtins
     if isinstance(d, dtype):
         return d
     if d is builtins.float:  # a Python float is a C double: PyTorch maps dtype=float to float64
@@ -90,11 +91,17 @@ def as_dtype(d):
         return bool
     if isinstance(d, str) and d in _BY_NAME:
         return _BY_NAME[d]
+    if not isinstance(d, (np.dtype, type)) or (isinstance(d, type) and not issubclass(d, np.generic)):
+        raise TypeError(f"{op + '(): ' if op else ''}dtype must be a tinygrad_lite dtype such as tinygrad_lite.float32 "
+                        f"or tinygrad_lite.int64, got {type(d).__name__} {d!r:.60}")
     return from_numpy_dtype(d)
 
 
 def promote_types(a, b):
     """The smallest dtype that holds both: the higher category wins, then the wider type (PyTorch's table)."""
+    for name, d in (("type1", a), ("type2", b)):
+        if not isinstance(d, dtype):
+            raise TypeError(f"promote_types(): argument '{name}' must be a tinygrad_lite dtype, not {type(d).__name__}")
     if a is b:
         return a
     if a.category != b.category:
@@ -104,20 +111,22 @@ def promote_types(a, b):
 
 def python_scalar_dtype(x):
     """The dtype a lone Python number gets: bool -> bool, int -> int64, float -> the default float."""
-    import builtins
     if isinstance(x, builtins.bool):
         return bool
     if isinstance(x, builtins.int):
         return int64
     if isinstance(x, builtins.float):
         return _default_float
-    raise TypeError(f"expected a Tensor or a Python number, got {type(x).__name__}")
+    raise TypeError(f"result_type(): expected a Tensor or a Python number, got {type(x).__name__}")
 
 
 def result_type(*operands):
     """The dtype of an op on ``operands`` (Tensors and Python numbers), by PyTorch's rule in the module docstring."""
     strong = weak = None  # strong: tensors with >= 1 dim; weak: 0-d tensors
+    operands = [x.item() if isinstance(x, np.generic) else x for x in operands]  # a numpy scalar acts as a number
     for x in operands:
+        if hasattr(x, "dtype") and not isinstance(x.dtype, dtype):
+            raise TypeError(f"result_type(): expected Tensors and Python numbers, got {type(x).__name__}")
         if hasattr(x, "dtype") and hasattr(x, "ndim"):
             if x.ndim > 0:
                 strong = x.dtype if strong is None else promote_types(strong, x.dtype)
@@ -134,7 +143,7 @@ def result_type(*operands):
     return result
 
 
-def as_array(data, dtype=None, device=None):
+def as_array(data, dtype=None, device=None, op="tensor"):
     """Turn numbers, (nested) lists, numpy/CuPy arrays or Tensors into an array of a supported dtype.
 
     Python floats become the default float type (float32) and Python ints become int64, as in PyTorch;
@@ -145,21 +154,106 @@ def as_array(data, dtype=None, device=None):
         arr = data.array
     elif hasattr(data, "__array_namespace__") or isinstance(data, np.generic):
         arr = data  # a numpy or CuPy array (or numpy scalar): keep its dtype
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{op}(): unsupported array dtype {arr.dtype}; tinygrad_lite holds numbers: "
+                            f"{', '.join(d.name for d in ALL)}")
     else:
         try:
             arr = np.asarray(data)
-        except ValueError as e:
-            raise ValueError(f"tensor(): could not turn {type(data).__name__} into an array; are the nested lists "
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"{op}(): could not turn {type(data).__name__} into an array; are the nested lists "
                              f"ragged (rows of different lengths)? ({e})") from None
+        if arr.dtype == np.uint64 or arr.dtype.hasobject:  # Python ints beyond int64, or things that are not numbers
+            arr = _wide_python_ints(arr, dtype, op)
         if arr.dtype.kind == "f":  # (with a dtype given, convert once below, straight from the exact Python floats)
             arr = arr.astype(get_default_dtype().np) if dtype is None else arr
         elif arr.dtype.kind in "iu":
             arr = arr.astype(np.int64)
         elif arr.dtype.kind != "b":
-            raise TypeError(f"tensor(): expected numbers, got {type(data).__name__} of dtype {arr.dtype}")
+            raise TypeError(f"{op}(): expected numbers, got {type(data).__name__} of dtype {arr.dtype}")
+        if dtype is not None:
+            check_fits(arr, as_dtype(dtype), op)
     d = as_dtype(dtype) if dtype is not None else from_numpy_dtype(arr.dtype)
     if arr.dtype != d.np:
         arr = arr.astype(d.np)
     if isinstance(arr, np.generic):
         arr = np.asarray(arr)
     return move(arr, device) if device is not None else arr
+
+
+def _wide_python_ints(arr, dtype, op):
+    """numpy keeps Python ints beyond int64 as uint64 or as objects; PyTorch raises for them unless the target is a
+    float type. Objects that are not numbers at all (None, strings, dicts) are left for the caller to reject."""
+    values = arr.ravel().tolist()
+    big = [v for v in values if isinstance(v, int) and not isinstance(v, builtins.bool) and not -2**63 <= v < 2**63]
+    if not big:
+        return arr.astype(np.int64) if arr.dtype == np.uint64 else arr
+    floats = builtins.any(isinstance(v, float) for v in values)  # a float among them makes it all floats
+    if floats or (dtype is not None and as_dtype(dtype).is_floating_point):
+        return np.array(values, dtype=np.float64).reshape(arr.shape)
+    raise ValueError(f"{op}(): the integer {big[0]} is too large for int64, which holds -2**63 to 2**63 - 1 "
+                     "(PyTorch: 'Overflow when unpacking long long'). Store it as a float "
+                     "(dtype=tinygrad_lite.float64), or check how it got so large")
+
+
+def check_fits(values, d, op):
+    """Raise unless every number in ``values`` (Python numbers or an array) fits in the integer dtype ``d``.
+
+    As in PyTorch, a value that does not fit is an error rather than a silent wrap-around (300 as uint8 would be 44).
+    Floats must be finite and in range (they are truncated toward 0); negative ints down to -128 may go into uint8,
+    where they wrap (-1 becomes 255) as in PyTorch.
+    """
+    if d.category != INT:
+        return
+    info = np.iinfo(d.np)
+    if isinstance(values, int) and not isinstance(values, builtins.bool):  # one Python int: exact, even beyond int64
+        value = values
+        if (-128 if d is uint8 else info.min) <= value <= info.max:
+            return
+    else:
+        arr = np.asarray(values)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{op}(): expected a number, got {type(values).__name__} {values!r}")
+        if arr.size == 0 or arr.dtype.kind == "b":
+            return
+        low = -128 if d is uint8 and arr.dtype.kind in "iu" else info.min
+        is_float = arr.dtype.kind == "f"
+        bad = ~np.isfinite(arr) | (arr < low) | (arr > info.max) if is_float else (arr < low) | (arr > info.max)
+        if not bad.any():
+            return
+        value = arr[bad].ravel()[0].item()
+    raise RuntimeError(f"{op}(): the value {value} cannot be converted to {d.name} without overflow ({d.name} "
+                       f"holds {info.min} to {info.max}); use a wider dtype such as int64 or float32, or check "
+                       "the value")
+
+
+def legacy_array(args, dtype=None, device=None):
+    """The array of the legacy constructor ``Tensor(...)``, as ``torch.Tensor``.
+
+    ``Tensor(data)`` holds numbers of the default float type (float32), whatever their type: ``Tensor([1, 2])`` is
+    float, unlike ``tensor([1, 2])`` (int64). ``Tensor()`` is empty; ``Tensor(2, 3)`` (only ints) is a 2x3 tensor
+    of zeros (PyTorch leaves it uninitialised). ``Tensor(a_tensor)`` is that tensor's data, dtype unchanged.
+    With a ``dtype`` (ours; ``torch.Tensor`` takes none) ``Tensor(data, dtype=d)`` is ``tensor(data, dtype=d)``.
+    """
+    import numbers
+
+    from .shapes import size_args
+    from .tensor import Size, Tensor
+    if dtype is not None or (len(args) == 1 and isinstance(args[0], Tensor)):
+        if len(args) != 1:
+            raise TypeError(f"Tensor(): expected one data argument, got {len(args)}")
+        return as_array(args[0], dtype, device)
+    if not args:
+        args = (0,)  # Tensor() is empty, as in PyTorch
+    if builtins.all(isinstance(a, numbers.Integral) and not isinstance(a, builtins.bool) for a in args) or \
+            (len(args) == 1 and isinstance(args[0], Size)):
+        array = np.zeros(size_args(args, "Tensor"), get_default_dtype().np)
+        return move(array, device) if device is not None else array
+    if len(args) > 1:
+        raise TypeError(f"Tensor(): expected sizes (Tensor(2, 3)) or one sequence of numbers (Tensor([1, 2])), got "
+                        f"{len(args)} arguments of types {', '.join(type(a).__name__ for a in args)}")
+    data = args[0]
+    if isinstance(data, (numbers.Number, np.generic)):
+        raise TypeError(f"Tensor(): data must be a sequence (got {type(data).__name__}); for a tensor holding one "
+                        f"number use tinygrad_lite.tensor({data!r})")
+    return as_array(data, get_default_dtype(), device)

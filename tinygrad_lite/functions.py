@@ -1,17 +1,36 @@
 """The tensor methods again as functions, as PyTorch offers them: ``torch.exp(x)`` is ``x.exp()``."""
 import builtins  # this module defines its own sum, max, any ...: the builtins are used by full name
+import warnings
 
 import numpy as np
 
 from . import dtypes as dt
+from .autograd.grad_mode import is_grad_enabled
+from .device import move
 from .ops.movement import Cat
-from .shapes import dim_index
-from .tensor import Tensor, _operand, matmul, where  # noqa: F401  (re-exported)
+from .shapes import check_broadcast, check_number, dim_index
+from .tensor import Tensor, _numpy_names, _operand, matmul
+from .tensor import where as _where
+
+
+def _tensor_list(op, tensors):
+    """The tensors of ``cat``/``stack``: a list or tuple of Tensors, with a clear error for anything else."""
+    if isinstance(tensors, (Tensor, str, bytes)) or not hasattr(tensors, "__iter__"):
+        raise TypeError(f"{op}(): argument 'tensors' must be a list or tuple of Tensors, not {type(tensors).__name__}")
+    tensors = list(tensors)
+    for i, t in enumerate(tensors):
+        _check_tensor(op, t, f"tensors[{i}]")
+    return tensors
+
+
+def _check_tensor(op, x, name="input"):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' must be a Tensor, not {type(x).__name__}")
 
 
 def cat(tensors, dim=0):
     """Join tensors along an existing dim: the backward hands each input its slice of the gradient."""
-    tensors = list(tensors)
+    tensors = _tensor_list("cat", tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")  # ValueError, as PyTorch
     first = tensors[0]
@@ -26,7 +45,7 @@ def cat(tensors, dim=0):
 
 def stack(tensors, dim=0):
     """Join equally shaped tensors along a new dim: unsqueeze each, then cat."""
-    tensors = list(tensors)
+    tensors = _tensor_list("stack", tensors)
     if not tensors:
         raise RuntimeError("stack: expected a non-empty list of tensors")
     for i, t in enumerate(tensors):
@@ -38,7 +57,7 @@ def stack(tensors, dim=0):
 
 
 def _method(name):
-    def function(input, *args, **kwargs):  # noqa: A002
+    def function(input, *args, **kwargs):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' must be a Tensor, not {type(input).__name__}")
         return getattr(input, name)(*args, **kwargs)
@@ -53,25 +72,124 @@ _NAMES = ("abs neg exp log log1p sqrt sin cos square relu sigmoid tanh softmax l
           "masked_fill numel clone detach logical_not").split()
 globals().update({name: _method(name) for name in _NAMES})
 concat = cat
-mm = matmul
-bmm = matmul
 
 
 def is_tensor(obj):
     return isinstance(obj, Tensor)
 
 
-def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    _check_tensor("allclose", input), _check_tensor("allclose", other, "other")
+    check_number("allclose", "rtol", rtol), check_number("allclose", "atol", atol)
+    check_broadcast("allclose", input.shape, other.shape)
     return bool(np.allclose(input.numpy(force=True), other.numpy(force=True), rtol, atol, equal_nan))
 
 
-def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
-    return Tensor(np.isclose(input.numpy(force=True), other.numpy(force=True), rtol, atol, equal_nan))
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    _check_tensor("isclose", input), _check_tensor("isclose", other, "other")
+    check_number("isclose", "rtol", rtol), check_number("isclose", "atol", atol)
+    check_broadcast("isclose", input.shape, other.shape)
+    return Tensor._make(np.isclose(input.numpy(force=True), other.numpy(force=True), rtol, atol, equal_nan), None)
 
 
-def equal(input, other):  # noqa: A002
+def equal(input, other):
+    _check_tensor("equal", input), _check_tensor("equal", other, "other")
     return input.shape == other.shape and bool((input == other).all())
 
 
-__all__ = _NAMES + ["cat", "concat", "stack", "where", "matmul", "mm", "bmm", "is_tensor", "allclose", "isclose",
-                    "equal"]
+# -------------------------------------------------------------------- more of PyTorch's functions, and out=
+_IDIOMS = ("floor ceil trunc fix round sign floor_divide remainder fmod prod cumsum cumprod sort argsort topk gather "
+           "nonzero bincount norm").split()
+globals().update({name: _method(name) for name in _IDIOMS})
+
+
+def where(condition, input=None, other=None):
+    """``where(cond, x, y)``: x where cond holds, else y (the gradient flows to the one picked).
+    ``where(cond)`` alone: the indices where cond holds, one tensor per dim (``cond.nonzero(as_tuple=True)``)."""
+    if input is None and other is None:
+        if not isinstance(condition, Tensor):
+            raise TypeError(f"where(): argument 'condition' must be a Tensor, not {type(condition).__name__}")
+        return condition.nonzero(as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where(): give both input and other, where(cond, x, y), or neither, where(cond) (the indices "
+                        "where cond holds)")
+    return _where(condition, input, other)
+
+
+def mm(input, mat2):
+    """The product of two 2-D matrices (``matmul`` also takes vectors and batches)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"mm(): argument 'input' must be a Tensor, not {type(input).__name__}")
+    return input.mm(mat2)
+
+
+def bmm(input, mat2):
+    """Batched matrix product: (b, n, k) @ (b, k, m) -> (b, n, m), with equal batch sizes and no broadcasting."""
+    shapes = [tuple(t.shape) if isinstance(t, Tensor) else type(t).__name__ for t in (input, mat2)]
+    if not (isinstance(input, Tensor) and isinstance(mat2, Tensor) and input.ndim == mat2.ndim == 3
+            and input.shape[0] == mat2.shape[0]):
+        raise RuntimeError(f"bmm: expects two 3-D tensors with the same batch size, got {shapes[0]} and {shapes[1]}; "
+                           "use matmul for broadcasting batches")
+    return matmul(input, mat2)
+
+
+cat, concat, stack = _numpy_names(cat), _numpy_names(concat), _numpy_names(stack)
+
+
+def write_out(name, result, out):
+    """The ``out=`` keyword: copy ``result`` into ``out`` and return ``out``, as PyTorch does.
+
+    ``out`` takes the result's shape (PyTorch resizes it, with a warning when it had elements) and keeps its own
+    dtype, into which the result must convert without changing kind (no float into an int tensor). Like PyTorch,
+    out= refuses to run while gradients are recorded through it: the result would not be in the graph.
+    """
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be a Tensor, not {type(out).__name__}")
+    if result.requires_grad or (out.requires_grad and is_grad_enabled()):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+                           f"but one of the arguments requires grad. Write y = torch.{name}(...) without out=, or "
+                           "call it inside torch.no_grad()")
+    if not np.can_cast(result.array.dtype, out.array.dtype, "same_kind"):
+        raise RuntimeError(f"{name}(): result type {result.dtype} can't be cast to the desired output type "
+                           f"{out.dtype} of out; pass an out tensor of a matching dtype")
+    array = move(result.array, out.device).astype(out.array.dtype, copy=False)
+    if out.shape == result.shape:
+        out.array[...] = array
+    else:
+        if out.numel():
+            warnings.warn(f"{name}(): out had shape {tuple(out.shape)}, which does not match the result's shape "
+                          f"{tuple(result.shape)}; it was resized, as PyTorch does (and deprecates)", stacklevel=3)
+        out.array = array.copy() if array is result.array else array
+    out._bump_version()  # an in-place change: a graph that saved out's old numbers must not use them
+    return out
+
+
+FLOATING = "floating"
+
+
+def with_out(function, name=None, dtype_from_out=False):
+    """``function`` taking also ``out=`` (see ``write_out``). ``dtype_from_out``: a creation function makes its
+    result in out's dtype when no dtype is given (``torch.arange(5, out=long_tensor)``); FLOATING: only when that
+    dtype is a float type (random normal numbers never become ints)."""
+    name = name or function.__name__
+
+    def function_with_out(*args, out=None, **kwargs):
+        if out is None:
+            return function(*args, **kwargs)
+        if dtype_from_out and isinstance(out, Tensor) and kwargs.get("dtype") is None and (
+                dtype_from_out is not FLOATING or out.dtype.is_floating_point):
+            kwargs["dtype"] = out.dtype
+        return write_out(name, function(*args, **kwargs), out)
+    function_with_out.__name__ = function_with_out.__qualname__ = function.__name__
+    function_with_out.__doc__ = function.__doc__
+    function_with_out.__wrapped__ = function
+    return function_with_out
+
+
+_WITH_OUT = ("add sub mul div pow matmul mm bmm exp log log1p sqrt abs neg sin cos square sigmoid tanh clamp clip "
+             "sum mean prod cumsum cumprod amax amin argmax argmin var std logsumexp maximum minimum cat concat stack "
+             "where floor ceil trunc fix round sign floor_divide remainder fmod norm eq ne lt le gt ge").split()
+globals().update({name: with_out(globals()[name], name) for name in _WITH_OUT})
+
+__all__ = _NAMES + _IDIOMS + ["cat", "concat", "stack", "where", "matmul", "mm", "bmm", "is_tensor", "allclose",
+                              "isclose", "equal"]

@@ -17,7 +17,12 @@ class Generator:
         self.manual_seed(DEFAULT_SEED)
 
     def manual_seed(self, seed):
-        self._seed = int(seed)
+        if isinstance(seed, bool) or not isinstance(seed, (int, float, np.integer, np.floating)) or \
+                isinstance(seed, (float, np.floating)) and not np.isfinite(seed):
+            raise TypeError(f"manual_seed(): the seed must be an int, got {type(seed).__name__} {seed!r:.40}")
+        if not -2**63 <= int(seed) < 2**64:
+            raise ValueError(f"manual_seed(): the seed must fit in 64 bits, got {int(seed)}")
+        self._seed = int(seed) % 2**64
         self.rng = np.random.default_rng(self._seed)
         return self
 
@@ -60,9 +65,13 @@ def get_rng_state():
 
 
 def set_rng_state(state):
+    if not isinstance(state, dict) or "seed" not in state:
+        raise TypeError(f"set_rng_state(): expected a state from get_rng_state() (a dict), got {type(state).__name__}")
     default_generator.set_state(state)
 
 
 def rng(generator=None):
     """The numpy generator to draw from: the given Generator's, else the global one."""
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a tinygrad_lite.Generator, got {type(generator).__name__}")
     return (generator or default_generator).rng

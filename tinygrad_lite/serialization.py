@@ -28,7 +28,13 @@ a class instance) raises a TypeError that names where it sits: save ``model.stat
 
 Saving to a path is atomic: we write a temporary file beside it, flush it to the disk, then rename it over the
 target in one step. A crash halfway leaves the previous checkpoint untouched. Saving into an open file object
-writes straight into it (no rename is possible there).
+writes straight into it (no rename is possible there). A process killed mid-save cannot remove its temporary file
+(``.NAME.PID.RANDOM.tmp``), so the next save of the same target removes those whose process is gone. A read-only
+target is refused with a PermissionError and left as it was (a rename alone would silently replace it).
+
+Loading trusts nothing in the file: a damaged zip directory, a header larger than ``MAX_HEADER_BYTES`` or nested
+deeper than ``MAX_DEPTH`` containers, and an array whose ``.npy`` header declares more bytes than its entry holds
+all give a ``SerializationError`` before any large allocation.
 
 Deliberate differences from PyTorch: no pickle, hence no whole models or custom classes; ``load`` accepts
 ``weights_only`` for compatibility but reads the same data either way (there is no code to allow or forbid);
@@ -39,7 +45,9 @@ import contextlib
 import io
 import json
 import os
+import re
 import secrets
+import time
 import zipfile
 import zlib
 from collections import OrderedDict
@@ -55,6 +63,8 @@ from .tensor import Tensor
 FORMAT, VERSION = "tinygrad_lite.save", 1
 HEADER = "archive.json"
 _SCALARS = (int, float, bool, str, type(None))  # exact types: an IntEnum or a Size would not come back as itself
+MAX_HEADER_BYTES = 64 * 2**20  # the JSON tree of a checkpoint; its tensors live in their own entries
+MAX_DEPTH = 100  # containers inside containers; a real checkpoint is a few levels deep
 
 
 class SerializationError(RuntimeError):
@@ -98,9 +108,12 @@ class _Encoder:
         self.keep = []     # the objects behind self.refs, kept alive so that their ids stay unique
         self.open = set()  # ids of the containers we are inside of, to catch a container that holds itself
 
-    def encode(self, x, where):
+    def encode(self, x, where, depth=0):
         if type(x) in _SCALARS:
             return x
+        if depth > MAX_DEPTH:
+            raise ValueError(f"save: {where[:200]}... is nested more than {MAX_DEPTH} containers deep, more than "
+                             "load accepts; flatten the structure (e.g. a dict with one key per item)")
         if isinstance(x, (Tensor, np.ndarray, np.generic)):
             return self.reference(x, where)
         if type(x) not in (list, tuple) and not isinstance(x, dict):  # also a namedtuple, a Size, a list subclass
@@ -110,10 +123,10 @@ class _Encoder:
                              "self-reference")
         self.open.add(id(x))
         if isinstance(x, dict):
-            pairs = [[self.key(k, where), self.encode(v, f"{where}[{k!r}]")] for k, v in x.items()]
+            pairs = [[self.key(k, where), self.encode(v, f"{where}[{k!r}]", depth + 1)] for k, v in x.items()]
             node = {"OrderedDict" if isinstance(x, OrderedDict) else "dict": pairs}
         else:
-            items = [self.encode(v, f"{where}[{i}]") for i, v in enumerate(x)]
+            items = [self.encode(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(x)]
             node = items if type(x) is list else {"tuple": items}
         self.open.discard(id(x))
         return node
@@ -168,13 +181,23 @@ def atomic_write(path, write, who="save"):
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"{who}: the folder {folder!r} does not exist; create it first with "
                                 f"os.makedirs({folder!r}, exist_ok=True)")
+    if not os.path.basename(path):
+        raise ValueError(f"{who}: {path!r} names no file; give a file name such as 'checkpoint.pt'")
     if os.path.isdir(path):
         raise IsADirectoryError(f"{who}: {path!r} is a folder; give a file name inside it, e.g. "
                                 f"{os.path.join(path, 'checkpoint.pt')!r}")
-    temporary = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+    if os.path.exists(path) and not _writable(path):
+        raise PermissionError(f"{who}: {path!r} is read-only, so it was left unchanged. Make it writable first "
+                              f"(os.chmod(path, 0o644), or chmod u+w), or save under another name")
+    remove_stale_temporary_files(path)
+    temporary = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:  # (os.open with mode 0o666 lets the umask set the permissions, as for any new file)
-        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                               0o666), "wb") as stream:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except PermissionError:
+        raise PermissionError(f"{who}: cannot create files in the folder {folder!r} (permission denied); save "
+                              "somewhere you may write, or change the folder's permissions") from None
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
             write(stream)
             stream.flush()
             os.fsync(stream.fileno())  # on the disk before the rename, so a power cut cannot leave an empty file
@@ -192,6 +215,43 @@ def atomic_write(path, write, who="save"):
                 os.close(fd)
 
 
+def _writable(path):
+    """Whether we may overwrite ``path``: the OS says so, and the file has a write permission bit (which even the
+    superuser, whom the OS lets write anything, should respect: a file made read-only is meant to stay)."""
+    return os.access(path, os.W_OK) and os.stat(path).st_mode & 0o222 != 0
+
+
+def remove_stale_temporary_files(path):
+    """Delete the temporary files that saves of ``path`` left behind when their process was killed.
+
+    A temporary file is named ``.NAME.PID.RANDOM.tmp``. One is stale when the process PID no longer runs, or runs but
+    started after the file was written (the number was reused). A save in progress in a live process is left alone.
+    """
+    folder, name = os.path.split(os.path.abspath(os.fspath(path)))
+    pattern = re.compile(rf"\.{re.escape(name)}\.(\d+)\.[0-9a-f]+\.tmp")
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            match = pattern.fullmatch(entry.name)
+            if match and int(match.group(1)) != os.getpid() and _abandoned(int(match.group(1)), entry):
+                with contextlib.suppress(OSError):
+                    os.remove(entry.path)
+
+
+def _abandoned(pid, entry):
+    if os.name != "posix":  # (no safe liveness test there: os.kill would end the process)
+        return time.time() - entry.stat().st_mtime > 24 * 3600
+    try:
+        os.kill(pid, 0)  # signal 0 only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it exists, owned by someone else
+        pass
+    try:
+        return os.stat(f"/proc/{pid}").st_ctime > entry.stat().st_mtime + 1  # (Linux: when the process started)
+    except OSError:
+        return False
+
+
 # -------------------------------------------------------------------- load
 def load(f, map_location=None, *, weights_only=True):
     """Read back what ``save`` wrote. ``f`` is a path or a binary file object.
@@ -205,7 +265,10 @@ def load(f, map_location=None, *, weights_only=True):
         raise TypeError(f"load: map_location must be a device ('cpu', 'cuda', torch.device(...)) or a dict like "
                         f"{{'cuda:0': 'cpu'}}, got {type(map_location).__name__}")
     for location in map_location.values() if isinstance(map_location, dict) else [map_location]:
-        Device("cpu" if location is None else location)  # a misspelt device fails here, even for a file without tensors
+        try:  # a misspelt device fails here, even for a file without tensors
+            Device("cpu" if location is None else location)
+        except (TypeError, RuntimeError) as e:
+            raise type(e)(f"load: bad map_location: {e}") from None
     if isinstance(f, (str, os.PathLike)):
         path = os.fspath(f)
         if not os.path.exists(path):
@@ -247,11 +310,14 @@ def _load_stream(stream, name, map_location):
 def _read_entry(archive, entry, name):
     """The bytes of one entry. Reading checks them against the CRC-32 checksum stored when they were written."""
     try:
-        return archive.read(entry)
+        info = archive.getinfo(entry)
+        if info.compress_type != zipfile.ZIP_STORED:  # ours never compress; a compressed entry could be a zip bomb
+            raise ValueError(f"its entry {entry!r} is compressed (method {info.compress_type}), which save never does")
+        return archive.read(info)
     except KeyError:
         raise SerializationError(f"load: {name} is damaged: its entry {entry!r} is missing; load an earlier "
                                  "checkpoint or save again") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError) as e:
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError, OSError) as e:
         raise SerializationError(f"load: {name} is damaged: {entry} cannot be read ({e}). The bytes on disk no "
                                  "longer match what was saved; load an earlier checkpoint or save again.") from None
 
@@ -291,8 +357,14 @@ def _read_header(archive, name):
         else:
             what = f"is a zip archive but not a tinygrad_lite checkpoint (it has no {HEADER}; it holds {names[:5]})"
         raise SerializationError(f"load: {name} {what}")
+    size = archive.getinfo(HEADER).file_size
+    if size > MAX_HEADER_BYTES:
+        raise SerializationError(f"load: {name} is not a checkpoint we can trust: its {HEADER} declares {size} bytes, "
+                                 f"more than the {MAX_HEADER_BYTES} a checkpoint needs (its tensors are stored apart)")
     try:
-        header = json.loads(_read_entry(archive, HEADER, name).decode("utf-8"))
+        text = _read_entry(archive, HEADER, name).decode("utf-8")
+        _check_depth(text, name)
+        header = json.loads(text)
     except ValueError as e:  # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
         raise SerializationError(f"load: {name} is damaged: its {HEADER} is not valid JSON ({e}); load an earlier "
                                  "checkpoint or save again") from None
@@ -308,6 +380,17 @@ def _read_header(archive, name):
         raise SerializationError(f"load: {name} was written in format version {version} by a newer tinygrad_lite; "
                                  f"this one reads up to version {VERSION}. Upgrade tinygrad_lite to load it.")
     return header
+
+
+def _check_depth(text, name):
+    """Refuse JSON nested deeper than a saved tree can be (3 JSON levels per container), before parsing it: the
+    parser, and our decoder after it, would otherwise run out of stack (RecursionError) on a crafted file."""
+    brackets = np.frombuffer(re.sub(r'"(?:[^"\\]|\\.)*"', "", text).encode("utf-8"), np.uint8)
+    steps = np.isin(brackets, (ord("["), ord("{"))).astype(np.int64) - np.isin(brackets, (ord("]"), ord("}")))
+    depth = int(np.cumsum(steps).max(initial=0))
+    if depth > 3 * (MAX_DEPTH + 1) + 1:  # a dict is 3 JSON levels ({"dict": [[key, value]]}), the header 1 more
+        raise SerializationError(f"load: {name} is not a checkpoint we can trust: its {HEADER} nests {depth} levels "
+                                 f"deep; save writes at most {MAX_DEPTH} containers inside each other")
 
 
 class _Reader:
@@ -336,7 +419,9 @@ class _Reader:
         raise ValueError(f"unknown node {kind!r} in {HEADER}")
 
     def build(self, kind, node):
-        array = np.load(io.BytesIO(_read_entry(self.archive, node[kind], self.name)), allow_pickle=False)
+        data = _read_entry(self.archive, node[kind], self.name)
+        _check_declared_size(data, node[kind], self.name)
+        array = np.load(io.BytesIO(data), allow_pickle=False)
         if kind == "ndarray":
             return array
         if kind == "numpy_scalar":
@@ -355,3 +440,21 @@ class _Reader:
         if isinstance(location, dict):
             location = location.get(saved, saved)
         return Device(saved if location is None else location)
+
+
+def _check_declared_size(data, entry, name):
+    """An ``.npy`` header declares a shape and dtype; refuse one that declares more bytes than the entry holds,
+    before numpy allocates them (a crafted header could ask for terabytes)."""
+    stream = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(stream)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read_header(stream)
+    except (ValueError, TypeError, SyntaxError, EOFError) as e:
+        raise SerializationError(f"load: {name} is damaged: {entry} has no valid .npy header ({e})") from None
+    if any(not isinstance(n, int) or n < 0 for n in shape):
+        raise SerializationError(f"load: {name} is damaged: {entry} declares the shape {shape}")
+    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if declared > len(data) - stream.tell():
+        raise SerializationError(f"load: {name} is damaged: {entry} declares the shape {shape} of {dtype} "
+                                 f"({declared} bytes) but holds {len(data) - stream.tell()} bytes of data")

@@ -1,16 +1,13 @@
-"""The Tensor and the reverse-mode autograd engine.
+"""The Tensor: PyTorch's tensor API on top of the ops and the engine.
 
 A Tensor wraps an n-dimensional array (numpy on the CPU, CuPy on a GPU) in ``.array``. When it is the result of
 an op on tensors that require grad, it also remembers that op in ``.grad_fn``: a ``Function`` node that
 knows the op's inputs and how to send a gradient back to them. The nodes form a graph from the leaves
-(the tensors you made, like weights) to the output (the loss).
+(the tensors you made, like weights) to the output (the loss); ``loss.backward()`` hands it to the engine.
 
-``loss.backward()`` applies the chain rule to that graph. If the output L depends on a tensor t through the
-ops that consumed t, then dL/dt is the sum over those consumers c of (dL/dc)(dc/dt). So we visit tensors in
-reverse topological order (every consumer before the tensors it consumed), and each op's backward turns the
-gradient of its output into gradients of its inputs. A leaf adds what arrives into ``.grad``.
-
-The ops themselves live in ``tinygrad_lite/ops/``, each forward beside its backward.
+Read ``autograd/function.py`` (what an op is), ``ops/`` (each forward beside its backward) and
+``autograd/engine.py`` (the backward pass) first: this file is mostly PyTorch's API over them, plus the
+bookkeeping of in-place changes (each tensor's version counter; see "in-place updates" below).
 """
 import builtins
 import warnings
@@ -19,13 +16,18 @@ from collections import namedtuple
 import numpy as np
 
 from . import dtypes as dt
+from ._tensor_str import tensor_repr
+from .autograd import function
+from .autograd.engine import graph_order as graph_order  # re-exported: course/graph.py draws the graph with it
+from .autograd.engine import run_backward
+from .autograd.engine import unbroadcast as unbroadcast  # re-exported: course/checks.py
 from .autograd.grad_mode import is_grad_enabled
 from .device import array_module_of, device_of, move
 from .device import device as Device
+from .dtypes import as_array, legacy_array
 from .random import rng
-from ._tensor_str import tensor_repr
-from .dtypes import as_array
-from .shapes import check_broadcast, dim_index, dim_indices, shape_args
+from .shapes import (as_int, check_broadcast, check_flag, check_number, check_reducible, dim_index, dim_indices,
+                     shape_args, size_args)
 
 
 class Size(tuple):
@@ -40,15 +42,21 @@ class Size(tuple):
 
 return_types_max = namedtuple("max", ["values", "indices"])
 return_types_min = namedtuple("min", ["values", "indices"])
+return_types_sort = namedtuple("sort", ["values", "indices"])
+return_types_topk = namedtuple("topk", ["values", "indices"])
 
 
 class Tensor:
     __array_ufunc__ = None  # make numpy hand `np_scalar * tensor` back to Tensor.__rmul__
 
-    def __init__(self, data, dtype=None, device=None, requires_grad=False):
-        """Wrap ``data``. ``tinygrad_lite.tensor(data)`` is the usual way to make one."""
-        self.array = as_array(data, dtype, device)
+    def __init__(self, *data, dtype=None, device=None, requires_grad=False):
+        """The legacy constructor, as ``torch.Tensor``: ``Tensor([1, 2])`` holds floats, ``Tensor(2, 3)`` is 2x3 zeros.
+
+        ``tinygrad_lite.tensor(data)`` is the usual way to make one (ints stay int64); see ``dtypes.legacy_array``.
+        """
+        self.array = legacy_array(data, dtype, device)
         self.grad_fn, self._grad, self._retains_grad, self._requires_grad = None, None, False, False
+        self._version_counter = [0]  # in-place changes so far, in a list that views of the same numbers share
         self.requires_grad = requires_grad
 
     @classmethod
@@ -57,6 +65,7 @@ class Tensor:
         t = object.__new__(Tensor)
         t.array = np.asarray(array) if isinstance(array, np.generic) else array
         t.grad_fn, t._grad, t._retains_grad, t._requires_grad = grad_fn, None, False, grad_fn is not None
+        t._version_counter = [0]
         return t
 
     # ---------------------------------------------------------------- what a tensor is
@@ -69,6 +78,8 @@ class Tensor:
     T = property(lambda self: self.permute(*reversed(range(self.ndim))))
 
     def size(self, dim=None):
+        if dim is not None and self.ndim == 0:
+            raise IndexError(f"size: dim {dim} was asked of a 0-d tensor, which has no dims; use .size() or .shape")
         return self.shape if dim is None else self.shape[dim_index(dim, self.ndim, "size")]
 
     def dim(self):
@@ -86,6 +97,7 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag):
+        flag = check_flag("requires_grad_", "requires_grad", flag)
         if flag and not self.dtype.is_floating_point:
             raise RuntimeError(f"only tensors of floating point dtype can require gradients, this one is {self.dtype}; "
                                "convert first with .float()")
@@ -107,18 +119,30 @@ class Tensor:
 
     @grad.setter
     def grad(self, value):
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                            f"{type(value).__name__}; wrap it first: x.grad = torch.tensor(values, dtype=x.dtype)")
+        if value is not None and value.dtype is not self.dtype:
+            raise RuntimeError(f"assigned grad has dtype {value.dtype}, the tensor has {self.dtype}; they must match: "
+                               "x.grad = g.to(x.dtype)")
         if value is not None and tuple(value.shape) != tuple(self.shape):
             raise RuntimeError(f"assigned grad has shape {tuple(value.shape)}, the tensor has {tuple(self.shape)}")
         self._grad = value
 
     @property
     def data(self):
-        """The same numbers without the graph: a tensor sharing this one's array, with requires_grad False."""
+        """The same numbers without the graph: a tensor sharing this one's array, with requires_grad False.
+
+        Deliberate difference from PyTorch: changes made through ``.data`` (or by assigning to it) count as
+        in-place changes of this tensor, so a backward that needs the old numbers raises instead of silently
+        using the new ones. Between training steps, ``.data`` updates work as in PyTorch.
+        """
         return self.detach()
 
     @data.setter
     def data(self, value):
         self.array = as_array(value)
+        self._bump_version()
 
     # ---------------------------------------------------------------- autograd
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
@@ -145,7 +169,7 @@ class Tensor:
             if grad.shape != self.array.shape:
                 raise RuntimeError(f"backward: gradient has shape {grad.shape}, the tensor has {self.array.shape}; "
                                    "they must match")
-        run_backward(self, grad, retain_graph=builtins.bool(retain_graph))
+        run_backward(self, grad, retain_graph=builtins.bool(retain_graph))  # autograd/engine.py
 
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf tensor too (useful to inspect intermediate gradients)."""
@@ -159,8 +183,10 @@ class Tensor:
             self._grad.array = self._grad.array + g
 
     def detach(self):
-        """A tensor that shares this one's numbers but is cut from the graph."""
-        return Tensor._make(self.array, None)
+        """A tensor that shares this one's numbers (and so its version counter) but is cut from the graph."""
+        t = Tensor._make(self.array, None)
+        t._version_counter = self._version_counter
+        return t
 
     def detach_(self):
         self.grad_fn, self._requires_grad = None, False
@@ -173,18 +199,20 @@ class Tensor:
         return self
 
     # ---------------------------------------------------------------- arithmetic, with PyTorch's type promotion
-    def _lift(self, other, ints_too=False):
+    def _lift(self, other, ints_too=False, op="tensor"):
         """Python numbers stay numbers (exact, and 'weak' in type promotion); lists and arrays become tensors."""
         other = other.item() if isinstance(other, np.generic) else other
         numbers = (builtins.float,) if ints_too else (builtins.int, builtins.float)
-        return other if isinstance(other, (Tensor, *numbers)) else Tensor(other, device=self.device)
+        return other if isinstance(other, (Tensor, *numbers)) else _as_tensor(other, self.device, op)
 
     def _binary(self, op, other, reverse=False, float_result=False):
-        other = self._lift(other)
+        other = self._lift(other, op=op.__name__.lower())
         a, b = (other, self) if reverse else (self, other)
         dtype = dt.result_type(a, b)
         if float_result and not dtype.is_floating_point:
             dtype = dt.get_default_dtype()
+        if type(other) is builtins.int and not dtype.is_floating_point:
+            dt.check_fits(other, dtype, op.__name__.lower())  # (int64 + 2**63 would wrap)
         a, b = _operand(a, dtype, self), _operand(b, dtype, self)
         if a.array.shape != b.array.shape:
             check_broadcast(op.__name__.lower(), a.array.shape, b.array.shape)
@@ -203,24 +231,36 @@ class Tensor:
     def __neg__(self): return Neg.apply(self)
     def __abs__(self): return Abs.apply(self)
     def __matmul__(self, other): return matmul(self, other)
-    def __rmatmul__(self, other): return matmul(Tensor(other), self)
+    def __rmatmul__(self, other): return matmul(_as_tensor(other), self)
 
-    def add(self, other, alpha=1): return self + other * alpha if alpha != 1 else self + other
-    def sub(self, other, alpha=1): return self - other * alpha if alpha != 1 else self - other
+    def add(self, other, alpha=1): return self + _scaled(self._lift(other, op="add"), alpha, "add")
+    def sub(self, other, alpha=1): return self - _scaled(self._lift(other, op="sub"), alpha, "sub")
     def mul(self, other): return self * other
     def div(self, other): return self / other
     def pow(self, exponent): return self ** exponent
     def matmul(self, other): return matmul(self, other)
+
+    def mm(self, mat2):
+        """The product of two matrices, both 2-D (``torch.mm``; ``matmul`` and ``@`` also take 1-D and batches)."""
+        if self.ndim != 2 or not isinstance(mat2, Tensor) or mat2.ndim != 2:
+            other = tuple(mat2.shape) if isinstance(mat2, Tensor) else type(mat2).__name__
+            raise RuntimeError(f"mm: both arguments must be 2-D matrices (tensors), got {tuple(self.shape)} and "
+                               f"{other}; use matmul (or @) for vectors and batches")
+        return matmul(self, mat2)
     def maximum(self, other): return self._binary(Maximum, other)
     def minimum(self, other):  # min(x, y) = -max(-x, -y): maximum's half-and-half split of ties carries over
-        if dt.result_type(self, self._lift(other)).is_floating_point:
-            return -(-self).maximum(-other)
+        other = self._lift(other, op="minimum")
+        d = dt.result_type(self, other)
+        if d.is_floating_point:
+            return -(-self.to(d)).maximum(-(other.to(d) if isinstance(other, Tensor) else other))
         return where(self <= other, self, other)  # integers have no gradient, and -x would wrap for uint8
 
     # comparisons make boolean tensors; they have no gradient. A Python float stays exact (x == 0.1 for float64 x)
     def _compare(self, ufunc, other):
-        other = self._lift(other, ints_too=True)  # ints become tensors: uint8 == -100 wraps, as in PyTorch
+        other = self._lift(other, ints_too=True, op=ufunc.__name__)  # ints become tensors: uint8 == -100 wraps
         dtype = dt.result_type(self, other)
+        if isinstance(other, Tensor) and other.shape != self.shape:
+            check_broadcast(ufunc.__name__, self.shape, other.shape)
         return Tensor._make(ufunc(_operand(self, dtype, self).array, _operand(other, dtype, self).array), None)
 
     def __eq__(self, other): return self._compare(np.equal, other)
@@ -251,20 +291,50 @@ class Tensor:
     def relu(self): return ReLU.apply(self)
     def sigmoid(self): return Sigmoid.apply(self._floating("sigmoid"))
     def tanh(self): return Tanh.apply(self._floating("tanh"))
-    def softmax(self, dim): return Softmax.apply(self._floating("softmax"), dim=dim_index(dim, self.ndim, "softmax"))
-    def log_softmax(self, dim):
-        return LogSoftmax.apply(self._floating("log_softmax"), dim=dim_index(dim, self.ndim, "log_softmax"))
+    def softmax(self, dim):
+        d = dim_index(dim, self.ndim, "softmax")
+        return Softmax.apply(self._floating("softmax"), dim=d) if self.numel() else self._floating("softmax").clone()
 
-    def clamp(self, min=None, max=None):  # noqa: A002  (PyTorch's argument names)
+    def log_softmax(self, dim):
+        d = dim_index(dim, self.ndim, "log_softmax")
+        x = self._floating("log_softmax")
+        return LogSoftmax.apply(x, dim=d) if self.numel() else x.clone()
+
+    def clamp(self, min=None, max=None):
         if min is None and max is None:
             raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
-            raise TypeError("clamp: min and max must be numbers here; for tensors use torch.maximum/torch.minimum")
+            return _clamp_tensor(self, min, max)
+        min, max = (_clamp_bound(self, name, bound) for name, bound in (("min", min), ("max", max)))
         return Clamp.apply(self, min=min, max=max)
     clip = clamp
 
+    # ---------------------------------------------------------------- rounding and integer division (ops/rounding.py)
+    def floor(self): return Floor.apply(self)
+    def ceil(self): return Ceil.apply(self)
+    def trunc(self): return Trunc.apply(self)
+    def round(self, decimals=0):
+        decimals = as_int(decimals, "round", "decimals")
+        if not -2**31 <= decimals < 2**31:
+            raise RuntimeError(f"round: decimals={decimals} is out of range (at most 2**31 - 1 either way)")
+        return Round.apply(self, decimals=decimals)
+
+    def sign(self): return Sign.apply(self)
+    fix = trunc
+    def __floordiv__(self, other): return self._binary(FloorDivide, other)
+    def __rfloordiv__(self, other): return self._binary(FloorDivide, other, reverse=True)
+    def __mod__(self, other): return self._binary(Remainder, other)
+    def __rmod__(self, other): return self._binary(Remainder, other, reverse=True)
+    def floor_divide(self, other): return self._binary(FloorDivide, other)
+    def remainder(self, other): return self._binary(Remainder, other)
+    def fmod(self, other): return self._binary(Fmod, other)
+
     def masked_fill(self, mask, value):
         return where(mask, value, self)
+
+    def where(self, condition, other):
+        """``x.where(cond, y)`` is ``torch.where(cond, x, y)``."""
+        return where(condition, self, other)
 
     def _floating(self, name):
         """Integer inputs of float functions (exp, log, ...) are computed in the default float type, as in PyTorch."""
@@ -272,12 +342,15 @@ class Tensor:
 
     # ---------------------------------------------------------------- reductions
     def sum(self, dim=None, keepdim=False, dtype=None):
+        keepdim = check_flag("sum", "keepdim", keepdim)
         x = self.to(dtype) if dtype is not None else self
         if not x.dtype.is_floating_point:  # counting: bool and int sums are int64, as in PyTorch
-            return Tensor._make(x.array.sum(axis=dim_indices(dim, x.ndim, "sum"), keepdims=keepdim, dtype=np.int64), None)
+            counts = x.array.sum(axis=dim_indices(dim, x.ndim, "sum"), keepdims=keepdim, dtype=np.int64)
+            return Tensor._make(counts, None)
         return Sum.apply(x, dim=dim_indices(dim, x.ndim, "sum"), keepdim=keepdim)
 
     def mean(self, dim=None, keepdim=False, dtype=None):
+        keepdim = check_flag("mean", "keepdim", keepdim)
         x = self.to(dtype) if dtype is not None else self
         if not x.dtype.is_floating_point:
             raise RuntimeError(f"mean: could not infer the output dtype; the input is {x.dtype}, an integer or bool "
@@ -286,11 +359,14 @@ class Tensor:
 
     def max(self, dim=None, keepdim=False):
         """max() is the largest element; max(dim) is (values, indices) along dim; max(tensor) is maximum."""
+        keepdim = check_flag("max", "keepdim", keepdim)
         if isinstance(dim, Tensor):
             return self.maximum(dim)
         if dim is None:
+            check_reducible("max", self.shape, None)
             return Amax.apply(self, dim=None, keepdim=False)
         d = dim_index(dim, self.ndim, "max")
+        check_reducible("max", self.shape, (d,))
         if self.ndim == 0:  # PyTorch accepts dim 0 or -1 here: the value itself, at index 0
             return self.reshape(1).max(0)
         return return_types_max(MaxAlongDim.apply(self, dim=d, keepdim=keepdim), self.argmax(d, keepdim))
@@ -301,25 +377,37 @@ class Tensor:
 
     def min(self, dim=None, keepdim=False):
         """The minimum is the maximum of the flipped values: min(x) = -max(-x)."""
+        keepdim = check_flag("min", "keepdim", keepdim)
         if isinstance(dim, Tensor):
             return self.minimum(dim)
+        check_reducible("min", self.shape, None if dim is None else (dim_index(dim, self.ndim, "min"),))
         if dim is None:
             return self._flip().max()._flip()
         values, _ = self._flip().max(dim, keepdim)
         return return_types_min(values._flip(), self.argmin(dim, keepdim))
 
     def amax(self, dim=(), keepdim=False):
-        return Amax.apply(self, dim=dim_indices(dim if dim != () else None, self.ndim, "amax"), keepdim=keepdim)
+        keepdim = check_flag("amax", "keepdim", keepdim)
+        dims = dim_indices(None if isinstance(dim, tuple) and not dim else dim, self.ndim, "amax")
+        check_reducible("amax", self.shape, dims)
+        return Amax.apply(self, dim=dims, keepdim=keepdim)
 
     def amin(self, dim=(), keepdim=False):
+        keepdim = check_flag("amin", "keepdim", keepdim)
+        check_reducible("amin", self.shape, dim_indices(None if isinstance(dim, tuple) and not dim else dim, self.ndim,
+                                                        "amin"))
         return self._flip().amax(dim, keepdim)._flip()
 
     def argmax(self, dim=None, keepdim=False):
+        keepdim = check_flag("argmax", "keepdim", keepdim)
         d = None if dim is None else dim_index(dim, self.ndim, "argmax")
+        check_reducible("argmax", self.shape, None if d is None else (d,), IndexError)
         return Tensor._make(np.argmax(self.array, axis=d, keepdims=keepdim).astype(np.int64), None)
 
     def argmin(self, dim=None, keepdim=False):
+        keepdim = check_flag("argmin", "keepdim", keepdim)
         d = None if dim is None else dim_index(dim, self.ndim, "argmin")
+        check_reducible("argmin", self.shape, None if d is None else (d,), IndexError)
         return Tensor._make(np.argmin(self.array, axis=d, keepdims=keepdim).astype(np.int64), None)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -327,25 +415,145 @@ class Tensor:
         if correction is None:
             correction = 0 if unbiased is False else 1
         dims = dim_indices(dim, self.ndim, "var")
+        if not self.dtype.is_floating_point:
+            raise RuntimeError(f"var(): std and var need a floating point tensor, got {self.dtype}; convert it first "
+                               "with .float()")
         n = self.numel() if dims is None else int(np.prod([self.shape[d] for d in dims]))
         return ((self - self.mean(dims, True)) ** 2).sum(dims, keepdim=keepdim) / builtins.max(n - correction, 0)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        v = self.var(dim, unbiased, keepdim, correction=correction)
+        v = self.var(dim_indices(dim, self.ndim, "std"), unbiased, keepdim, correction=correction)
         return where(v == 0, 0.0, where(v == 0, 1.0, v).sqrt())  # where v = 0, PyTorch's gradient is 0, not 0 * inf
 
     def logsumexp(self, dim, keepdim=False):
         """log(sum(exp(x))) computed stably as m + log(sum(exp(x - m))) with m the max (treated as a constant)."""
+        dim_indices(dim, self.ndim, "logsumexp")  # (checked here, so that an error names logsumexp)
         m = self.detach().amax(dim, keepdim=True)
         m = where(m.isfinite(), m, 0.0)
         out = (self - m).exp().sum(dim, keepdim=True).log() + m
         return out if keepdim else out.squeeze(dim)
 
     def all(self, dim=None):
-        return Tensor._make(np.all(self.array, axis=dim), None)
+        return Tensor._make(np.all(self.array, axis=None if dim is None else dim_index(dim, self.ndim, "all")), None)
 
     def any(self, dim=None):
-        return Tensor._make(np.any(self.array, axis=dim), None)
+        return Tensor._make(np.any(self.array, axis=None if dim is None else dim_index(dim, self.ndim, "any")), None)
+
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        """The product of all elements, or along one dim (ops/reduce.py: exact gradients with zeros in the input)."""
+        keepdim = check_flag("prod", "keepdim", keepdim)
+        x = self.to(dt.as_dtype(dtype, "prod")) if dtype is not None else self
+        d = None if dim is None or x.ndim == 0 else dim_index(dim, x.ndim, "prod")
+        if not x.dtype.is_floating_point:  # integer and bool products are int64, as in PyTorch
+            return Tensor._make(x.array.prod(axis=d, keepdims=keepdim, dtype=np.int64), None)
+        return Prod.apply(x, dim=d, keepdim=keepdim)
+
+    def cumsum(self, dim, *, dtype=None):
+        """Running sums along ``dim``: out[i] = x[0] + ... + x[i] (ops/scan.py)."""
+        return self._scan(CumSum, "cumsum", dim, dtype)
+
+    def cumprod(self, dim, *, dtype=None):
+        """Running products along ``dim``: out[i] = x[0] * ... * x[i] (ops/scan.py)."""
+        return self._scan(CumProd, "cumprod", dim, dtype)
+
+    def _scan(self, op, name, dim, dtype):
+        x = self.to(dt.as_dtype(dtype, name)) if dtype is not None else self
+        d = dim_index(dim, x.ndim, name)
+        if x.ndim == 0:
+            return x.reshape(1)._scan(op, name, 0, None).reshape(())
+        if not x.dtype.is_floating_point:  # integer and bool scans are int64, as in PyTorch
+            ufunc = np.cumsum if op is CumSum else np.cumprod
+            return Tensor._make(ufunc(x.array, axis=d, dtype=np.int64), None)
+        return op.apply(x, dim=d)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        """The indices that sort ``dim``. Always stable: equal values keep their order (PyTorch promises that only
+        with ``stable=True``; without it, its order of ties may differ from ours)."""
+        d = dim_index(dim, self.ndim, "argsort")
+        if self.ndim == 0:
+            return Tensor._make(np.zeros((), np.int64), None)
+        xp, a = array_module_of(self.array), self.array
+        if not descending:
+            order = xp.argsort(a, axis=d, kind="stable")
+        else:  # sort the reversed values stably and reverse back: descending, with ties still in their first order
+            order = a.shape[d] - 1 - xp.flip(xp.argsort(xp.flip(a, d), axis=d, kind="stable"), d)
+        return Tensor._make(order.astype(np.int64), None)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        """(values, indices) sorted along ``dim``; the gradient of each value goes back to where it came from."""
+        indices = self.argsort(dim, descending, stable)
+        return return_types_sort(self.gather(dim, indices) if self.ndim else self.clone(), indices)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        """The ``k`` largest (or smallest) values along ``dim`` and their indices, as (values, indices).
+
+        Among equal values the lower index comes first (PyTorch leaves the choice among ties open). The result is
+        always sorted, also with ``sorted=False``."""
+        d = dim_index(dim, self.ndim, "topk")
+        n = self.shape[d] if self.ndim else 1
+        k = as_int(k, "topk", "k")
+        if not 0 <= k <= n:
+            raise RuntimeError(f"topk: k ({k}) is out of range: dim {dim} has {n} elements, so k must be 0 to {n}")
+        if self.ndim == 0:
+            return return_types_topk(self.clone(), Tensor._make(np.zeros((), np.int64), None))
+        indices = self.argsort(d, descending=largest)[(slice(None),) * d + (slice(0, k),)]
+        return return_types_topk(self.gather(d, indices), indices)
+
+    def gather(self, dim, index):
+        """out[..., i, ...] = self[..., index[..., i, ...], ...] along ``dim`` (``torch.gather``; ops/gather.py)."""
+        d = dim_index(dim, self.ndim, "gather")
+        idx = index.array if isinstance(index, Tensor) else np.asarray(index)
+        if idx.dtype.kind not in "iu":
+            raise RuntimeError(f"gather: index must be an integer tensor (torch.long), got {idx.dtype}")
+        shape, ishape = tuple(self.shape), idx.shape
+        if idx.ndim != builtins.max(self.ndim, 1) or builtins.any(
+                i != d and ishape[i] > shape[i] for i in range(self.ndim)):
+            raise RuntimeError(f"gather: index shape {ishape} does not fit input shape {shape}: it needs the same "
+                               f"number of dims, and no dim other than {d} may be larger than the input's")
+        n = shape[d] if self.ndim else 1
+        if idx.size and (idx.min() < 0 or idx.max() >= n):
+            raise RuntimeError(f"gather: index out of range: indices must be 0 to {n - 1} along dim {d}, got "
+                               f"{int(idx.min())} to {int(idx.max())}")
+        x = self if self.ndim else self.reshape(1)
+        x = x[tuple(slice(None) if i == d else slice(0, m) for i, m in enumerate(ishape))]
+        out = Gather.apply(x, index=idx.astype(np.int64), dim=d)
+        return out if self.ndim else out.reshape(())
+
+    def nonzero(self, *, as_tuple=False):
+        """The indices of the non-zero elements: an (n, ndim) tensor, or one 1-D tensor per dim with as_tuple."""
+        as_tuple = check_flag("nonzero", "as_tuple", as_tuple)
+        a = self.array.reshape(1) if self.ndim == 0 else self.array
+        found = [Tensor._make(i.astype(np.int64), None) for i in array_module_of(a).nonzero(a)]
+        if as_tuple:
+            return tuple(found)
+        return Tensor._make(np.stack([i.array for i in found], axis=1)[:, :self.ndim], None)
+
+    def bincount(self, weights=None, minlength=0):
+        """How often each value 0, 1, 2, ... occurs in this 1-D integer tensor; with ``weights``, their sums per value
+        (ops/gather.py; differentiable with respect to the weights, which PyTorch's is not)."""
+        minlength = as_int(minlength, "bincount", "minlength")
+        if self.ndim != 1 or self.dtype.is_floating_point or self.dtype is dt.bool:
+            raise RuntimeError(f"bincount: only supports 1-d non-negative integral inputs, got a {self.ndim}-d "
+                               f"{self.dtype} tensor; use x.long() on whole-number floats, x.flatten() for more dims")
+        if self.numel() and self.array.min() < 0:
+            raise RuntimeError(f"bincount: the input has negative values ({int(self.array.min())}); only counts of "
+                               "non-negative integers are defined")
+        if minlength < 0:
+            raise RuntimeError(f"bincount: minlength should be >= 0, got {minlength}")
+        length = builtins.max(int(self.array.max()) + 1 if self.numel() else 0, minlength)
+        if weights is None or self.numel() == 0:  # (an empty input gives int64 zeros even with weights, as PyTorch)
+            return Tensor._make(np.bincount(self.array, minlength=length).astype(np.int64), None)
+        weights = _as_tensor(weights, self.device)
+        if weights.shape != self.shape:
+            raise RuntimeError(f"bincount: weights should have the same shape as the input, got {tuple(weights.shape)}"
+                               f" and {tuple(self.shape)}")
+        weights = weights if weights.dtype in (dt.float32, dt.float64) else weights.double()  # as PyTorch
+        return Bincount.apply(weights, bins=self.array, length=length)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """torch.norm: the 2-norm of all elements by default, or the p-norm along ``dim`` (see ``linalg.py``)."""
+        from .linalg import _torch_norm
+        return _torch_norm(self, p, dim, keepdim, dtype)
 
     # ---------------------------------------------------------------- shapes
     def reshape(self, *shape):
@@ -358,7 +566,7 @@ class Tensor:
     view = reshape
 
     def view_as(self, other):
-        return self.reshape(other.shape)
+        return self.reshape(_tensor_arg(other, "view_as", "other").shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
         if self.ndim == 0:
@@ -377,11 +585,16 @@ class Tensor:
         return self.reshape(*self.shape[:d], 1, *self.shape[d:])
 
     def expand(self, *sizes):
-        sizes = shape_args(sizes)
+        sizes = shape_args(sizes, "expand")
         lead = len(sizes) - self.ndim
         if lead < 0:
             raise RuntimeError(f"expand: the number of sizes ({len(sizes)}) must be at least the tensor's number of "
                                f"dims ({self.ndim})")
+        if builtins.any(n == -1 for n in sizes[:lead]):
+            raise RuntimeError(f"expand: -1 is not allowed for a new leading dim (sizes {list(sizes)}, tensor shape "
+                               f"{list(self.shape)}); give its size")
+        if builtins.any(n < -1 for n in sizes):
+            raise RuntimeError(f"expand: sizes must be >= 0 (or -1 to keep a dim), got {list(sizes)}")
         target = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
         for i, n in enumerate(self.shape):
             if n != 1 and n != target[i + lead]:
@@ -391,10 +604,10 @@ class Tensor:
         return Expand.apply(self, shape=target)
 
     def expand_as(self, other):
-        return self.expand(other.shape)
+        return self.expand(_tensor_arg(other, "expand_as", "other").shape)
 
     def permute(self, *dims):
-        dims = tuple(dim_index(d, self.ndim, "permute") for d in shape_args(dims))
+        dims = tuple(dim_index(d, self.ndim, "permute") for d in shape_args(dims, "permute"))
         if sorted(dims) != list(range(self.ndim)):
             raise RuntimeError(f"permute: dims {list(dims)} must be a reordering of 0..{self.ndim - 1}")
         return Permute.apply(self, dims=dims)
@@ -414,12 +627,22 @@ class Tensor:
     def __getitem__(self, index):
         try:
             return Index.apply(self, index=_index(index))
-        except IndexError as e:
+        except (IndexError, OverflowError, ValueError) as e:  # (numpy's IndexError, or an index beyond int64)
             raise IndexError(f"index: {e} (tensor shape {tuple(self.shape)})") from None
 
     def __setitem__(self, index, value):
-        self._check_inplace("setitem")
-        self.array[_index(index)] = value.array if isinstance(value, Tensor) else value
+        """``x[index] = value``. Recorded in the graph (op ``SetItem``) when x or value requires grad, as in PyTorch."""
+        try:
+            index = _index(index)
+            if self._records_inplace("setitem", value):
+                self._record_write("setitem", value, index)
+                return
+            self.array[index] = value.array if isinstance(value, Tensor) else value
+        except (IndexError, ValueError, TypeError, OverflowError) as e:  # an index or a value that does not fit
+            kind = next(k for k in (IndexError, ValueError, TypeError, RuntimeError) if isinstance(e, k) or
+                        k is RuntimeError)
+            raise kind(f"setitem: {e} (the tensor has shape {tuple(self.shape)} and dtype {self.dtype})") from None
+        self._bump_version()
 
     def __len__(self):
         if self.ndim == 0:
@@ -431,56 +654,133 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(len(self)))
 
-    # ---------------------------------------------------------------- in-place updates (never recorded)
-    def _check_inplace(self, name, other=None):
-        if is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad", False)):
-            if self.is_leaf:
-                raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an in-place operation. "
-                                   "Update weights inside `with torch.no_grad():`, or use an out-of-place op")
-            raise RuntimeError(f"{name}: in-place ops on tensors recorded in the autograd graph are not supported "
-                               "(PyTorch allows some); write it out of place, e.g. x = x + y instead of x += y")
+    # ---------------------------------------------------------------- in-place updates
+    # An in-place op changes the numbers in self.array, which other tensors may share (views, detach) and ops may
+    # have saved for backward. So it bumps the version counter they share: Function.saved_tensors checks it.
+    # When grad mode is on and self or the other operand requires grad, the change is also recorded, as in
+    # PyTorch: self becomes the result of the op applied to its earlier state (_record_inplace).
+    _previous = None  # after a recorded in-place op: a tensor holding self's state before it (engine.input_as_used)
+    _base = None      # for a view made by an op (a slice, reshape, transpose): the tensor whose numbers it shows
+
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's numbers have had (PyTorch's ``x._version``)."""
+        return self._version_counter[0]
+
+    def _bump_version(self):
+        self._version_counter[0] += 1
+
+    def _records_inplace(self, name, other=None):
+        """Must this in-place op be recorded in the graph? Yes if grad mode is on and self or other requires grad."""
+        if not (is_grad_enabled() and (self._requires_grad or getattr(other, "requires_grad", False))):
+            return False
+        if not self.dtype.is_floating_point:  # an integer or bool result has no gradient: a plain write
+            return False
+        if self.grad_fn is None and self._requires_grad:
+            raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an in-place operation. "
+                               "Update weights inside `with torch.no_grad():`, or use an out-of-place op")
+        if self._base is not None:
+            raise RuntimeError(f"{name}: an in-place change of a view (a slice, reshape or transpose of a tensor of "
+                               f"shape {tuple(self._base.shape)}) cannot be recorded: the graph of the tensor it "
+                               "views would not know (PyTorch rewrites it; we don't). Write into that tensor itself: "
+                               "y[i] = y[i] + v rather than y[i] += v, and y[0, 1] = v rather than y[0][1] = v")
+        return True
+
+    def _record_inplace(self, name, compute, writes_into_input=False):
+        """Make self the result of ``compute(before)``, in the graph and in its own array (views see the change).
+
+        ``before`` is a new tensor that takes over self's earlier state (its grad_fn, ...): it is the recorded
+        op's input, and the ops recorded earlier keep using it (``engine.input_as_used``). It holds a copy of the
+        old numbers, which the op may save for backward, unless the op writes into its input itself (SetItem).
+        """
+        before = object.__new__(Tensor)
+        before.__dict__.update(self.__dict__)
+        before._retains_grad = False
+        if not writes_into_input:
+            before.array, before._version_counter = self.array.copy(), [0]
+        new = compute(before)
+        if new.array is not self.array:
+            if new.array.shape != self.array.shape or not np.can_cast(new.array.dtype, self.array.dtype, "same_kind"):
+                raise RuntimeError(f"{name}: the result ({new.dtype}, shape {tuple(new.shape)}) cannot be written "
+                                   f"into this tensor ({self.dtype}, shape {tuple(self.shape)}); write it out of place")
+            self.array[...] = new.array
+        self.grad_fn, self._requires_grad, self._previous = new.grad_fn, True, before
+        self._bump_version()
+        return self
+
+    def _record_write(self, name, value, index):
+        """Record ``self[index] = value`` (the op SetItem, which writes into self's own array)."""
+        value = _as_tensor(value, self.device)
+        return self._record_inplace(name, lambda before: SetItem.apply(before, value, index=index),
+                                    writes_into_input=True)
 
     def _inplace(self, name, ufunc, other):
-        self._check_inplace(name, other)
+        if self._records_inplace(name, other):
+            op = {"add_": Add, "sub_": Sub, "mul_": Mul, "div_": Div}[name]
+            return self._record_inplace(name, lambda before: before._binary(op, other, float_result=op is Div))
         value = other.array if isinstance(other, Tensor) else other
         try:
             ufunc(self.array, value, out=self.array, casting="same_kind")
         except TypeError:
             raise RuntimeError(f"{name}: the result type can't be cast to the tensor's dtype {self.dtype}; "
                                "convert the tensor first (e.g. .float())") from None
-        except ValueError as e:
+        except (ValueError, OverflowError) as e:
             raise RuntimeError(f"{name}: cannot update a tensor of shape {tuple(self.shape)} in place: {e}") from None
+        self._bump_version()
         return self
 
     def __iadd__(self, other): return self._inplace("add_", np.add, other)
     def __isub__(self, other): return self._inplace("sub_", np.subtract, other)
     def __imul__(self, other): return self._inplace("mul_", np.multiply, other)
     def __itruediv__(self, other): return self._inplace("div_", np.true_divide, other)
-    def add_(self, other, alpha=1): return self._inplace("add_", np.add, other * alpha if alpha != 1 else other)
-    def sub_(self, other, alpha=1): return self._inplace("sub_", np.subtract, other * alpha if alpha != 1 else other)
+    def add_(self, other, alpha=1):
+        return self._inplace("add_", np.add, _scaled(self._lift(other, op="add_"), alpha, "add_"))
+
+    def sub_(self, other, alpha=1):
+        return self._inplace("sub_", np.subtract, _scaled(self._lift(other, op="sub_"), alpha, "sub_"))
     def mul_(self, other): return self._inplace("mul_", np.multiply, other)
     def div_(self, other): return self._inplace("div_", np.true_divide, other)
 
     def copy_(self, src):
-        self._check_inplace("copy_", src)
-        self.array[...] = move(as_array(src), self.device)
+        array = as_array(src, op="copy_")
+        if not _broadcasts_to(array.shape, self.array.shape):
+            raise RuntimeError(f"copy_: the source of shape {tuple(array.shape)} does not fit a tensor of shape "
+                               f"{tuple(self.shape)} (it must broadcast to that shape)")
+        if self._records_inplace("copy_", src):  # x[...] = src: the gradient goes to src, none to the old x
+            return self._record_write("copy_", src, ...)
+        self.array[...] = move(array, self.device)
+        self._bump_version()
         return self
 
     def fill_(self, value):
-        self._check_inplace("fill_")
-        self.array[...] = value.item() if isinstance(value, Tensor) else value
+        if self._records_inplace("fill_", value):
+            return self.copy_(value)
+        if np.ndim(value) != 0:
+            raise RuntimeError(f"fill_ only supports a 0-dimension value tensor, got one of shape {np.shape(value)}")
+        if not isinstance(value, (Tensor, builtins.int, builtins.float, np.number, np.bool_)):
+            raise TypeError(f"fill_(): value must be a number, got {type(value).__name__} {value!r:.40}")
+        value = value.item() if isinstance(value, Tensor) else value
+        dt.check_fits(value, self.dtype, "fill_")
+        self.array[...] = value
+        self._bump_version()
         return self
 
     def zero_(self):
         return self.fill_(0)
 
-    def clamp_(self, min=None, max=None):  # noqa: A002
+    def clamp_(self, min=None, max=None):
+        if self._records_inplace("clamp_"):
+            return self._record_inplace("clamp_", lambda before: before.clamp(min, max))
         return self.copy_(self.detach().clamp(min, max))
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
+        check_number("uniform_", "from", a), check_number("uniform_", "to", b)
+        if a > b:
+            raise RuntimeError(f"uniform_ expects a range [from, to) with from <= to, got from={a} > to={b}")
         return self.copy_(rng(generator).uniform(a, b, self.shape))
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
+        check_number("normal_", "mean", mean), check_number("normal_", "std", std, low=0)
         return self.copy_(rng(generator).normal(mean, std, self.shape))
 
     # ---------------------------------------------------------------- conversion
@@ -489,10 +789,13 @@ class Tensor:
         for a in args:
             if isinstance(a, Tensor):
                 dtype, device = a.dtype, a.device
-            elif isinstance(a, dt.dtype) or a in (builtins.float, builtins.int, builtins.bool):
+            elif isinstance(a, dt.dtype) or builtins.any(a is t for t in (builtins.float, builtins.int, builtins.bool)):
                 dtype = a
-            else:
+            elif isinstance(a, (str, Device)):
                 device = a
+            else:
+                raise TypeError(f"to(): expected a dtype (e.g. torch.float64), a device ('cpu', 'cuda') or a tensor, "
+                                f"got {type(a).__name__} {a!r:.60}")
         out = self
         if dtype is not None and dt.as_dtype(dtype) is not self.dtype:
             out = Cast.apply(out, dtype=dt.as_dtype(dtype).np)
@@ -508,10 +811,38 @@ class Tensor:
     def long(self): return self.to(dt.int64)
     def int(self): return self.to(dt.int32)
     def bool(self): return self.to(dt.bool)
-    def type_as(self, other): return self.to(other.dtype)
+    def type_as(self, other): return self.to(_tensor_arg(other, "type_as", "other").dtype)
+
+    # new tensors like this one: this one's dtype and device unless told otherwise (``x.new_zeros(3)``)
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        array = as_array(data, self.dtype if dtype is None else dtype, self.device if device is None else device,
+                         op="new_tensor")
+        return Tensor._make(array.copy(), None).requires_grad_(requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        d = self.dtype if dtype is None else dt.as_dtype(dtype, "new_full")
+        dt.check_fits(fill_value, d, "new_full")
+        array = np.full(size_args((size,), "new_full"), fill_value, d.np)
+        return Tensor._make(move(array, device or self.device), None).requires_grad_(requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_full(size_args(size, "new_zeros"), 0, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_full(size_args(size, "new_ones"), 1, dtype, device, requires_grad)
+
+    new_empty = new_zeros  # PyTorch leaves `new_empty` uninitialised; ours are zeros
 
     def type(self, dtype=None):
-        return f"tinygrad_lite.{self.dtype.legacy_name}Tensor" if dtype is None else self.to(dtype)
+        """The legacy type name ("tinygrad_lite.FloatTensor"); or the tensor converted to ``dtype``, which may also be
+        a legacy class or its name, as old tutorials write: ``x.type(torch.FloatTensor)``,
+        ``x.type("torch.LongTensor")``."""
+        if dtype is None:
+            return f"tinygrad_lite.{self.dtype.legacy_name}Tensor"
+        from . import legacy
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            dtype = getattr(legacy, dtype.rpartition(".")[2], dtype)
+        return self.to(dtype.dtype if isinstance(dtype, legacy.TypedTensor) else dtype)
 
     def numpy(self, force=False):
         """The numbers as a numpy array (sharing memory on the CPU)."""
@@ -555,77 +886,27 @@ class Tensor:
         return tensor_repr(self)
 
 
-# -------------------------------------------------------------------- the backward pass
-def unbroadcast(grad, shape):
-    """Sum ``grad`` down to ``shape``: the backward of broadcasting.
-
-    If x has shape (3,) and was broadcast to (4, 3) in ``x + y``, each x[j] was used 4 times, so
-    dL/dx[j] is the sum of the 4 gradients that arrived: we sum over the dims broadcasting added or stretched.
-    """
-    if grad.shape == shape:
-        return grad
-    lead = grad.ndim - len(shape)
-    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
-    return grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
-
-
-def graph_order(root, everything=False):
-    """Every tensor ``root`` depends on through recorded ops, each listed after all of its inputs.
-
-    A depth-first search with an explicit stack (no recursion, so a graph thousands of ops deep is fine):
-    a tensor is emitted only when everything below it has been. Backward needs only the tensors that
-    require grad; ``everything=True`` keeps the others too (data, constants), e.g. to draw the graph.
-    """
-    order, seen, stack = [], set(), [(root, False)]
-    while stack:
-        t, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        if t.grad_fn is not None:
-            stack.extend((p, False) for p in reversed(t.grad_fn.inputs) if everything or p.requires_grad)
-    return order
+def _numpy_names(method):
+    """Let ``method`` take numpy's ``axis=`` and ``keepdims=`` for ``dim=`` and ``keepdim=``, as PyTorch does."""
+    def accepting(*args, **kwargs):
+        if kwargs:
+            for numpy_name, name in (("axis", "dim"), ("keepdims", "keepdim")):
+                if numpy_name in kwargs:
+                    if name in kwargs:
+                        raise TypeError(f"{method.__name__}(): got both '{name}' and its alias '{numpy_name}'")
+                    kwargs[name] = kwargs.pop(numpy_name)
+        return method(*args, **kwargs)
+    accepting.__name__, accepting.__qualname__, accepting.__doc__ = method.__name__, method.__qualname__, method.__doc__
+    accepting.__wrapped__ = method
+    return accepting
 
 
-def run_backward(root, grad, retain_graph=False, inputs=None):
-    """Send ``grad`` = dL/d(root) back through the graph, applying the chain rule op by op.
+for _name in ("sum mean prod max min amax amin argmax argmin var std logsumexp norm cumsum cumprod softmax "
+              "log_softmax sort argsort topk squeeze unsqueeze all any").split():
+    setattr(Tensor, _name, _numpy_names(getattr(Tensor, _name)))
 
-    Visiting tensors in reverse topological order means every consumer of a tensor has added its share
-    to ``grads[t]`` before t itself is processed. With ``inputs`` (a list of tensors) the gradients
-    of those tensors are returned instead of being added to ``.grad`` (that is ``autograd.grad``).
-    """
-    grads = {id(root): grad}
-    held = {id(grad)}  # arrays someone else holds: the caller's gradient, and those already stored in a .grad
-    wanted = None if inputs is None else {id(t) for t in inputs}
-    found = {}
-    for t in reversed(graph_order(root)):
-        g = grads.pop(id(t), None)
-        if g is None:
-            continue
-        if wanted is not None:
-            if id(t) in wanted:
-                found[id(t)] = g
-        elif t.grad_fn is None or t._retains_grad:
-            t._accumulate(g, shared=g.base is not None or id(g) in held)  # (a view shares its base's memory)
-            held.add(id(g))
-        fn = t.grad_fn
-        if fn is None:
-            continue
-        for parent, pg in zip(fn.inputs, fn.input_grads(g)):
-            if pg is None or not parent.requires_grad:
-                continue
-            if pg.shape != parent.array.shape:
-                pg = unbroadcast(pg, parent.array.shape)
-            if pg.dtype != parent.array.dtype:
-                pg = pg.astype(parent.array.dtype)
-            grads[id(parent)] = grads[id(parent)] + pg if id(parent) in grads else pg
-        if not retain_graph:
-            fn.release()
-    return found
+
+function.Tensor = Tensor  # Function.apply wraps the ops' results in Tensors (autograd/function.py)
 
 
 # -------------------------------------------------------------------- helpers for argument checking
@@ -636,12 +917,56 @@ def _operand(x, dtype, like):
     return Tensor._make(array_module_of(like.array).asarray(x, dtype=dtype.np), None)
 
 
+def _clamp_bound(x, name, bound):
+    """A number bound of ``clamp``: checked; an int too large for x's dtype is refused (a float x takes it as float)."""
+    if bound is None:
+        return None
+    check_number("clamp", name, bound)
+    if type(bound) is builtins.int and not x.dtype.is_floating_point:
+        dt.check_fits(bound, x.dtype if x.dtype.category == dt.INT else dt.int64, "clamp")
+    return builtins.float(bound) if type(bound) is builtins.int and x.dtype.is_floating_point else bound
+
+
+def _broadcasts_to(shape, target):
+    try:
+        return np.broadcast_shapes(shape, target) == tuple(target)
+    except ValueError:
+        return False
+
+
+def _tensor_arg(x, op, name):
+    """``x``, which must be a Tensor (``view_as``, ``type_as`` ... take one): a clear TypeError otherwise."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' must be a Tensor, not {type(x).__name__}")
+    return x
+
+
+def _scaled(other, alpha, op):
+    """``alpha * other`` for ``add``/``sub`` (``x.add(y, alpha=2)`` is x + 2 y); alpha must be a number."""
+    if isinstance(alpha, (builtins.int, builtins.float)) and alpha == 1:
+        return other
+    check_number(op, "alpha", alpha)
+    try:
+        return other * alpha
+    except RuntimeError as e:
+        raise RuntimeError(f"{op}(): alpha={alpha}: {e}") from None
+
+
+def _as_tensor(x, device=None, op="tensor"):
+    """``x`` as a Tensor: a tensor stays itself; numbers, lists and arrays follow ``tensor()``'s dtype rules."""
+    return x if isinstance(x, Tensor) else Tensor._make(as_array(x, device=device, op=op), None)
+
+
 def _index(index):
-    """Tensors inside an index become arrays (integer arrays pick elements, boolean masks select)."""
+    """Tensors inside an index become arrays (integer arrays pick elements, boolean masks select).
+
+    Copies of their arrays: the op keeps the index for its backward, and an in-place change of the index tensor
+    before backward must not move the gradient to other elements.
+    """
     if isinstance(index, tuple):
         return tuple(_index(i) for i in index)
     if isinstance(index, Tensor):
-        return index.array
+        return index.array.copy()
     if isinstance(index, list):
         return np.asarray(index)
     return index
@@ -652,18 +977,39 @@ from .ops.elementwise import (Abs, Add, Cast, Clamp, Clone, Cos, Div, Exp, Log, 
                               Mul, Neg, Pow, Sin, Sqrt, Sub, ToDevice, Where)
 from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: E402
 from .ops.reduce import Amax, MaxAlongDim, Mean, Sum  # noqa: E402
-from .ops.movement import Cat, Expand, Index, Permute, Reshape  # noqa: E402
+from .ops.movement import Expand, Index, Permute, Reshape, SetItem  # noqa: E402
 from .ops.matmul import MatMul  # noqa: E402
+from .ops.elementwise import ClampTensor  # noqa: E402  (the ops of the PyTorch idioms: rounding, scans, gathers)
+from .ops.rounding import Ceil, Floor, FloorDivide, Fmod, Remainder, Round, Sign, Trunc  # noqa: E402
+from .ops.reduce import Prod  # noqa: E402
+from .ops.scan import CumProd, CumSum  # noqa: E402
+from .ops.gather import Bincount, Gather  # noqa: E402
 
 
 def matmul(a, b):
     """Matrix product with numpy's rules for 1-D and batched operands (as torch.matmul)."""
-    return MatMul.apply(a if isinstance(a, Tensor) else Tensor(a), b if isinstance(b, Tensor) else Tensor(b))
+    return MatMul.apply(_as_tensor(a, op="matmul"), _as_tensor(b, op="matmul"))
 
 
-def where(condition, input, other):  # noqa: A002
+def where(condition, input, other):
     """Pick ``input`` where condition is True, else ``other``; the gradient flows to the picked one."""
-    cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
-    like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else Tensor(input)
+    cond = _as_tensor(condition, op="where").array.copy()  # Where keeps it for backward: a copy, as in _index
+    input, other = (x if isinstance(x, (Tensor, builtins.int, builtins.float)) else _as_tensor(x, op="where")
+                    for x in (input, other))
+    like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else _as_tensor(input, op="where")
+    check_broadcast("where", cond.shape, np.shape(input), np.shape(other))
     dtype = dt.result_type(input, other) if isinstance(input, Tensor) or isinstance(other, Tensor) else like.dtype
+    for x in (input, other):
+        if type(x) is builtins.int:
+            dt.check_fits(x, dtype, "where")
     return Where.apply(_operand(input, dtype, like), _operand(other, dtype, like), cond=cond)
+
+
+def _clamp_tensor(x, lo, hi):
+    """``clamp`` with tensor bounds: x, lo and hi are promoted to one dtype and broadcast together."""
+    lo, hi = (b if isinstance(b, Tensor) else _clamp_bound(x, name, b) for name, b in (("min", lo), ("max", hi)))
+    bounds = [b for b in (lo, hi) if b is not None]
+    check_broadcast("clamp", tuple(x.shape), *(np.shape(b.array if isinstance(b, Tensor) else b) for b in bounds))
+    dtype = dt.result_type(x, *bounds)
+    lo, hi = (None if b is None else _operand(b, dtype, x) for b in (lo, hi))
+    return ClampTensor.apply(_operand(x, dtype, x), lo, hi)

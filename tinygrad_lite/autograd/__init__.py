@@ -3,15 +3,17 @@
 ``Function`` (write your own differentiable op), ``grad`` (gradients without touching ``.grad``),
 ``gradcheck`` (compare autograd with finite differences), and the grad-mode switches.
 """
+from .engine import run_backward
 from .function import Function
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck
+from .variable import Variable
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
     """The gradients of ``outputs`` with respect to ``inputs``, returned as a tuple; ``.grad`` is left alone."""
     from ..dtypes import as_array
-    from ..tensor import Tensor, run_backward
+    from ..tensor import Tensor
     if create_graph:
         raise NotImplementedError("grad: create_graph=True (gradients of gradients) is not supported")
     out = outputs[0] if isinstance(outputs, (tuple, list)) else outputs
@@ -37,5 +39,5 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-__all__ = ["Function", "grad", "gradcheck", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+__all__ = ["Function", "Variable", "grad", "gradcheck", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "inference_mode"]

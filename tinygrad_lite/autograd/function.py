@@ -12,22 +12,35 @@ An op is a subclass with two methods::
 
 ``Mul.apply(a, b)`` runs forward on the tensors' arrays and, when gradients are wanted, records the
 Function object as the result's ``grad_fn``: a node of the computation graph that remembers its inputs.
-``Tensor.backward`` later walks these nodes from the output back to the leaves.
+``Tensor.backward`` later walks these nodes from the output back to the leaves (``engine.py``).
+
+Saved values must still hold the numbers forward saw when backward runs. Every tensor counts its in-place
+changes in a version counter (``x._version``; views of the same numbers share one), ``apply`` notes the
+version of each input or output whose array was saved, and ``saved_tensors`` refuses to hand back a value
+whose version has moved on: the gradient would silently use the new numbers.
 
 Deliberate difference from PyTorch: our built-in ops receive and return plain numpy/CuPy arrays, which keeps
 them short. A subclass written PyTorch's way (``@staticmethod def forward(ctx, ...)``) also works: it is
-given Tensors, exactly as in PyTorch's "custom autograd Function" tutorial.
+given Tensors, exactly as in PyTorch's "custom autograd Function" tutorial (``apply_torch_style``).
 """
 import inspect
+import itertools
+import weakref
 
 from . import grad_mode
+from .engine import input_as_used
+
+Tensor = None  # the Tensor class; tensor.py sets it once defined (it imports the ops, so we cannot import it here)
+_sequence = itertools.count()  # numbers the recorded ops in the order they were made (see engine.input_as_used)
 
 
 class Function:
     inputs = ()            # the input Tensors, in order: the edges of the graph
     torch_style = False    # forward/backward written PyTorch's way, as staticmethods taking ctx and Tensors
     needs_input_grad = ()  # per input (per argument, if torch_style): does it require grad? (skip work if not)
+    sequence_nr = -1       # when it was recorded: ops made later have larger numbers
     _saved = ()
+    _saved_versions = ()   # (array, version counter, version) of each input and the output, when saved
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -39,16 +52,67 @@ class Function:
     def backward(self, grad):
         raise NotImplementedError(f"{type(self).__name__} must define backward")
 
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run the op on the Tensors' arrays and, if any input requires grad, record it in the graph."""
+        if cls.torch_style:
+            return cls.apply_torch_style(*args, **kwargs)
+        ctx = cls()
+        ctx.inputs = tuple(a for a in args if isinstance(a, Tensor))
+        ctx.needs_input_grad = tuple([t.requires_grad for t in ctx.inputs])
+        out = ctx.forward(*[a.array if isinstance(a, Tensor) else a for a in args], **kwargs)
+        return ctx.wrap_output(out)
+
+    def wrap_output(self, array):
+        """The op's result as a Tensor, with this op as its ``grad_fn`` if the graph is being recorded."""
+        record = grad_mode.is_grad_enabled() and any(self.needs_input_grad)
+        out = Tensor._make(array, self if record else None)
+        base = out.array.base  # None unless the result is a view of some array's numbers
+        for t in self.inputs:  # a view of an input's numbers (reshape, slicing)? Then changing one changes the other
+            if t.array is out.array or (base is not None and (t.array is base or t.array.base is base)):
+                out._version_counter, out._base = t._version_counter, t
+                break
+        if record:
+            self.sequence_nr = next(_sequence)
+            if self._saved:
+                self._remember_versions((*self.inputs, out))
+        return out
+
+    def _remember_versions(self, owners):
+        """Note the version of every input and of the output (``owners``); ``saved_tensors`` checks them."""
+        self._saved_versions = [(t.array, t._version_counter, t._version_counter[0]) for t in owners]
+        if self.torch_style:  # it saves Tensors, maybe made inside forward: they have counters of their own
+            self._saved_versions += [(v.array, v._version_counter, v._version_counter[0]) for v in self._saved
+                                     if isinstance(v, Tensor)]
+
+    def _saved_numbers_of(self, array):
+        """Did forward save these numbers (this array, or another view of the same memory)?"""
+        memory = _memory_of(array)
+        return any(_memory_of(getattr(value, "array", value)) is memory for value in self._saved if value is not None)
+
     def save_for_backward(self, *values):
         self._saved = values
 
     @property
     def saved_tensors(self):
+        """What forward saved, provided that no in-place op has changed it since (else the gradient would be wrong)."""
         if self._saved is None:
             raise RuntimeError(
                 f"{type(self).__name__}: trying to backward through the graph a second time: its saved values were "
                 "freed by the first .backward(). Pass retain_graph=True to the first backward call if you need to "
                 "backward twice, or recompute the forward pass.")
+        for i, (array, counter, version) in enumerate(self._saved_versions):
+            if counter[0] != version and self._saved_numbers_of(array):
+                which = (f"the input {i}" if i < len(self.inputs) else "the output" if i == len(self.inputs)
+                         else "a tensor saved by forward")
+                raise RuntimeError(
+                    f"{self.name()}: one of the variables needed for gradient computation has been modified by an "
+                    f"inplace operation: {which} of {type(self).__name__}, a tensor of shape {array.shape}, is at "
+                    f"version {counter[0]}; expected version {version} instead (the version {self.name()} saved). "
+                    "Change a copy instead of the tensor itself: x = x + 1 rather than x += 1 (or x.add_(1), "
+                    "x[i] = v, x.zero_()). In a training loop, call optimizer.zero_grad(), loss.backward(), "
+                    "optimizer.step() in that order, and change the weights (step, load_state_dict) only after "
+                    "backward.")
         return self._saved
 
     def release(self):
@@ -59,31 +123,89 @@ class Function:
     def __repr__(self):
         return f"<{type(self).__name__}Backward>"
 
-    @classmethod
-    def apply(cls, *args, **kwargs):
-        """Run the op on Tensors and, if any input requires grad, record it in the graph."""
-        from ..tensor import Tensor
-        ctx = cls()
-        ctx.inputs = tuple(a for a in args if isinstance(a, Tensor))
-        flagged = args if cls.torch_style else ctx.inputs  # PyTorch's ctx has a flag for every argument of forward
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in flagged)
-        if cls.torch_style:
-            with grad_mode.no_grad():
-                out = cls.forward(ctx, *[a.detach() if isinstance(a, Tensor) else a for a in args], **kwargs)
-            out = out.array if isinstance(out, Tensor) else out
-            ctx._arg_is_tensor = [isinstance(a, Tensor) for a in args]
-        else:
-            out = ctx.forward(*[a.array if isinstance(a, Tensor) else a for a in args], **kwargs)
-        tracked = grad_mode.is_grad_enabled() and any(ctx.needs_input_grad)
-        return Tensor._make(out, ctx if tracked else None)
+    def name(self):
+        return f"{type(self).__name__}Backward"
+
+    @property
+    def next_functions(self):
+        """The graph as PyTorch shows it: one ``(node, 0)`` per input, where the node is the input's ``grad_fn``,
+        an ``AccumulateGrad`` for a leaf that requires grad (it adds into ``.grad``), or None for a constant."""
+        inputs = (input_as_used(t, self) for t in self.inputs)
+        return tuple((AccumulateGrad.of(t) if t.grad_fn is None else t.grad_fn, 0) for t in inputs)
 
     def input_grads(self, grad):
-        """Call backward and return a tuple with one gradient array (or None) per input Tensor."""
-        if not self.torch_style:
-            grads = self.backward(grad)
-            return grads if isinstance(grads, tuple) else (grads,)
-        from ..tensor import Tensor
+        """Call backward; return one gradient (or None) per input Tensor, holding backward to that contract."""
+        if self.torch_style:
+            return self.input_grads_torch_style(grad)
+        grads = self.backward(grad)
+        grads = tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
+        return grads if len(grads) == len(self.inputs) else self._one_per_input(grads, len(self.inputs))
+
+    def _one_per_input(self, grads, expected):
+        """``grads`` if there is one per input (extra trailing Nones are dropped, as PyTorch does), else an error."""
+        if len(grads) > expected and all(g is None for g in grads[expected:]):
+            grads = grads[:expected]
+        if len(grads) != expected:
+            raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients (expected "
+                               f"{expected}, got {len(grads)}): backward must return one gradient per input of "
+                               "forward, in order, with None for an input that needs none")
+        return tuple(grads)
+
+    # ---------------------------------------------------------------- PyTorch's style: staticmethods, ctx, Tensors
+    @classmethod
+    def apply_torch_style(cls, *args, **kwargs):
+        """``forward(ctx, *args)`` runs on detached Tensors with grad mode off; the result is then recorded as usual.
+
+        As in PyTorch, ``ctx.needs_input_grad`` has a flag for every argument of forward, Tensor or not.
+        """
+        ctx = cls()
+        ctx.inputs = tuple(a for a in args if isinstance(a, Tensor))
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx._arg_is_tensor = tuple(isinstance(a, Tensor) for a in args)
+        with grad_mode.no_grad():
+            result = cls.forward(ctx, *[a.detach() if isinstance(a, Tensor) else a for a in args], **kwargs)
+        return ctx.wrap_output(result.array if isinstance(result, Tensor) else result)
+
+    def input_grads_torch_style(self, grad):
+        """``backward(ctx, grad)`` on Tensors: one gradient per argument of forward, None for a non-Tensor."""
         grads = type(self).backward(self, Tensor._make(grad, None))
-        grads = grads if isinstance(grads, tuple) else (grads,)
-        grads = [g for g, is_t in zip(grads, self._arg_is_tensor) if is_t]
-        return tuple(g.array if isinstance(g, Tensor) else g for g in grads)
+        grads = self._one_per_input(grads if isinstance(grads, (tuple, list)) else (grads,), len(self._arg_is_tensor))
+        for k, (g, is_tensor) in enumerate(zip(grads, self._arg_is_tensor)):
+            if g is not None and not is_tensor:
+                raise RuntimeError(f"function {self.name()} returned a gradient different than None at position "
+                                   f"{k + 1}, but the corresponding forward input was not a Tensor: return None there")
+        return tuple(g.array if isinstance(g, Tensor) else g for g, is_tensor in zip(grads, self._arg_is_tensor)
+                     if is_tensor)
+
+
+def _memory_of(array):
+    """The array that owns ``array``'s memory: itself, or the array it is a view of."""
+    base = getattr(array, "base", None)
+    return array if base is None else base
+
+
+class AccumulateGrad:
+    """The graph node of a leaf that requires grad: backward adds what arrives into ``variable.grad``.
+
+    Only for looking at the graph (``grad_fn.next_functions``): one node per leaf, as in PyTorch.
+    """
+    _nodes = weakref.WeakValueDictionary()  # id(leaf) -> its node; the node keeps the leaf alive, so ids stay unique
+    next_functions = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    @classmethod
+    def of(cls, tensor):
+        if not tensor.requires_grad:
+            return None
+        node = cls._nodes.get(id(tensor))
+        if node is None or node.variable is not tensor:
+            node = cls._nodes[id(tensor)] = cls(tensor)
+        return node
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self):
+        return "<AccumulateGrad>"

@@ -18,6 +18,8 @@ class set_grad_enabled:
 
     def __init__(self, mode):
         global _enabled
+        if not isinstance(mode, (bool, int)) and getattr(mode, "ndim", 0) != 0:
+            raise TypeError(f"set_grad_enabled(): mode must be True or False, got {type(mode).__name__}")
         self.prev, _enabled = _enabled, bool(mode)
 
     def __enter__(self):

@@ -40,5 +40,5 @@ def digits(as_float=True, flatten=False):
     images, labels = _load()
     if flatten:
         images = images.reshape(N_IMAGES, 64)
-    images = Tensor(images / 16.0, dtype=dt.get_default_dtype()) if as_float else Tensor(images)
+    images = Tensor(images / 16.0, dtype=dt.get_default_dtype()) if as_float else Tensor(images, dtype=dt.uint8)
     return images, Tensor(labels, dtype=dt.int64)

@@ -7,8 +7,8 @@
 - ``init``: weight initialisation schemes.
 - ``utils``: gradient clipping and gradient statistics.
 """
-from . import functional, init, utils  # noqa: F401
-from .modules import *  # noqa: F401,F403
+from . import functional, init, utils
+from .modules import *
 from .modules import __all__ as _module_names
 from .parameter import Parameter
 

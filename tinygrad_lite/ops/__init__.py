@@ -2,10 +2,14 @@
 
 - ``elementwise``: arithmetic and math functions applied element by element (+, *, exp, log, where, ...)
 - ``activation``: relu, sigmoid, tanh, gelu, leaky_relu, softmax, log_softmax
-- ``reduce``: sum, mean, max
-- ``movement``: reshape, permute, expand, indexing, cat (they move numbers, never change them)
+- ``reduce``: sum, mean, max, prod
+- ``movement``: reshape, permute, expand, indexing, setitem, cat (they move numbers, never compute new ones)
 - ``matmul``: the matrix product
+- ``rounding``: floor, ceil, round, trunc, sign (gradient 0), and //, %, fmod
+- ``scan``: cumsum, cumprod (running sums and products)
+- ``gather``: gather (what sort, topk pick) and bincount (a scatter-add): each other's backward
+- ``norm``: the vector p-norm (norm, linalg.vector_norm, F.normalize)
 
 Broadcasting is the engine's job, not the ops': a backward may return a gradient of the broadcast shape,
-and ``tensor.unbroadcast`` sums it down to the input's shape.
+and ``autograd/engine.py``'s ``unbroadcast`` sums it down to the input's shape.
 """

@@ -13,14 +13,18 @@ from ..device import array_module_of
 
 
 class ReLU(Function):
-    r"""z = max(x, 0).   dz/dx = 1 for x > 0, else 0 (0 at x = 0, as in PyTorch)."""
+    r"""z = max(x, 0).   dz/dx = 1 for x > 0, else 0 (0 at x = 0, as in PyTorch).
+
+    z > 0 exactly where x > 0, so we keep the output (as PyTorch does), not the input.
+    """
     def forward(self, x):
-        self.save_for_backward(x)
-        return np.maximum(x, 0)
+        z = np.maximum(x, 0)
+        self.save_for_backward(z)
+        return z
 
     def backward(self, g):
-        x, = self.saved_tensors
-        return g * (x > 0)
+        z, = self.saved_tensors
+        return g * (z > 0)
 
 
 class LeakyReLU(Function):

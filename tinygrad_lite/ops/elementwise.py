@@ -6,7 +6,7 @@ So each backward is the chain rule one element at a time: dL/dx = dL/dz * dz/dx,
 import numpy as np
 
 from ..autograd.function import Function
-from ..device import move, device_of
+from ..device import device_of, move
 
 
 class Add(Function):
@@ -28,26 +28,31 @@ class Sub(Function):
 
 
 class Mul(Function):
-    r"""z = x y.   dz/dx = y, dz/dy = x: each input's gradient is scaled by the other input."""
+    r"""z = x y.   dz/dx = y, dz/dy = x: each input's gradient is scaled by the other input.
+
+    So dL/dx needs only y, and dL/dy only x: we save just what the inputs that require grad need (as PyTorch
+    does; changing the other one in place before backward is then harmless).
+    """
     def forward(self, x, y):
-        self.save_for_backward(x, y)
+        need_x, need_y = self.needs_input_grad
+        self.save_for_backward(x if need_y else None, y if need_x else None)
         return x * y
 
     def backward(self, g):
         x, y = self.saved_tensors
-        return g * y, g * x
+        return (g * y if y is not None else None), (g * x if x is not None else None)
 
 
 class Div(Function):
-    r"""z = x / y.   dz/dx = 1/y, dz/dy = -x/y^2."""
+    r"""z = x / y.   dz/dx = 1/y, dz/dy = -x/y^2 (so x is saved only when y requires grad)."""
     def forward(self, x, y):
-        self.save_for_backward(x, y)
+        self.save_for_backward(x if self.needs_input_grad[1] else None, y)
         return x / y
 
     def backward(self, g):
         x, y = self.saved_tensors
         gy = -g * x / (y * y) if self.needs_input_grad[1] else None
-        return g / y, gy
+        return (g / y if self.needs_input_grad[0] else None), gy
 
 
 class Pow(Function):
@@ -58,7 +63,7 @@ class Pow(Function):
     """
     def forward(self, x, y):
         z = x ** y
-        self.save_for_backward(x, y, z)
+        self.save_for_backward(x, y, z if self.needs_input_grad[1] else None)  # z only for dz/dy, as in PyTorch
         return z
 
     def backward(self, g):
@@ -173,7 +178,7 @@ class Cos(Function):
 
 class Clamp(Function):
     r"""z = min(max(x, lo), hi).   dz/dx = 1 where lo <= x <= hi, else 0 (the clipped values are constants)."""
-    def forward(self, x, min=None, max=None):  # noqa: A002
+    def forward(self, x, min=None, max=None):
         self.save_for_backward(x)
         self.lo, self.hi = min, max
         return np.clip(x, min, max)
@@ -184,6 +189,28 @@ class Clamp(Function):
         if self.hi is not None:
             inside &= x <= self.hi
         return g * inside
+
+
+class ClampTensor(Function):
+    r"""z = min(max(x, lo), hi) with tensor bounds (broadcast together; either may be None).
+
+    The gradient goes to the one that z equals, by PyTorch's rule: to x where lo <= x <= hi; to lo where
+    x < lo < hi; to hi where x > hi, or wherever hi < lo (then z = hi whatever x is). Where lo = x = hi,
+    x gets it. A missing bound counts as -inf or +inf and is not an input.
+    """
+    def forward(self, x, lo, hi):
+        self.save_for_backward(x, lo, hi)
+        return np.clip(x, -np.inf if lo is None else lo, np.inf if hi is None else hi).astype(x.dtype)
+
+    def backward(self, g):
+        x, lo, hi = self.saved_tensors
+        lo_, hi_ = (-np.inf if lo is None else lo), (np.inf if hi is None else hi)
+        grads = [g * ((x >= lo_) & (x <= hi_))]
+        if lo is not None:
+            grads.append(g * ((x < lo) & (lo < hi_)))
+        if hi is not None:
+            grads.append(g * ((x > hi) | (hi < lo_)))
+        return tuple(grads)
 
 
 class Where(Function):

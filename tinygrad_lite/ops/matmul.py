@@ -11,6 +11,10 @@ from ..autograd.function import Function
 
 
 class MatMul(Function):
+    r"""Z = X W (batched, and with 1-D operands, as ``torch.matmul``).   dL/dX = G W^T,   dL/dW = X^T G.
+
+    So dL/dX needs only W and dL/dW only X: each is saved only if the other requires grad (as in PyTorch).
+    """
     def forward(self, x, w):
         if x.ndim == 0 or w.ndim == 0:
             raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {x.shape} and "
@@ -31,23 +35,23 @@ class MatMul(Function):
         except ValueError:
             raise RuntimeError(f"matmul: the batch dims of {x.shape} and {w.shape} cannot be broadcast together") \
                 from None
-        self.save_for_backward(x, w)
+        need_x, need_w = self.needs_input_grad
+        self.save_for_backward(x if need_w else None, w if need_x else None)
+        self.x_ndim, self.w_ndim = x.ndim, w.ndim
         return z
 
     def backward(self, g):
         x, w = self.saved_tensors
-        # make 1-D operands 2-D (row vector x, column vector w), and give g the matching size-1 dims
-        x2 = x[None, :] if x.ndim == 1 else x
-        w2 = w[:, None] if w.ndim == 1 else w
-        g2 = g[..., None] if w.ndim == 1 else g
-        g2 = g2[..., None, :] if x.ndim == 1 else g2
+        # treat a 1-D x as a row vector and a 1-D w as a column vector: give g the matching size-1 dims
+        g2 = g[..., None] if self.w_ndim == 1 else g
+        g2 = g2[..., None, :] if self.x_ndim == 1 else g2
         gx = gw = None
-        if self.needs_input_grad[0]:
-            gx = g2 @ w2.swapaxes(-1, -2)
-            gx = gx.squeeze(-2) if x.ndim == 1 else gx
-        if self.needs_input_grad[1]:
-            gw = x2.swapaxes(-1, -2) @ g2
-            gw = gw.squeeze(-1) if w.ndim == 1 else gw
+        if w is not None:                                         # dL/dX = G W^T
+            gx = g2 @ (w[:, None] if w.ndim == 1 else w).swapaxes(-1, -2)
+            gx = gx.squeeze(-2) if self.x_ndim == 1 else gx
+        if x is not None:                                         # dL/dW = X^T G
+            gw = (x[None, :] if x.ndim == 1 else x).swapaxes(-1, -2) @ g2
+            gw = gw.squeeze(-1) if self.w_ndim == 1 else gw
         return gx, gw
 
 
@@ -59,17 +63,19 @@ class Linear(Function):
     Same numbers as matmul(X, W.T) + b, in one step (PyTorch's addmm does the same).
     """
     def forward(self, x, w, b=None):
-        rows = x.reshape(-1, x.shape[-1])
-        self.save_for_backward(rows, w)
-        self.x_shape = x.shape
-        y = rows @ w.T
+        need_x, need_w = self.needs_input_grad[:2]
+        self.save_for_backward(x if need_w else None, w if need_x else None)  # dL/dX needs W; dL/dW needs X
+        self.x_shape, self.n_out = x.shape, w.shape[0]
+        y = x.reshape(-1, x.shape[-1]) @ w.T
         if b is not None:
             y += b
         return y.reshape(*x.shape[:-1], w.shape[0])
 
     def backward(self, g):
-        rows, w = self.saved_tensors
-        g = g.reshape(-1, w.shape[0])
-        gx = (g @ w).reshape(self.x_shape) if self.needs_input_grad[0] else None
-        gw = g.T @ rows if self.needs_input_grad[1] else None
-        return (gx, gw) if len(self.inputs) == 2 else (gx, gw, g.sum(axis=0))
+        x, w = self.saved_tensors
+        g = g.reshape(-1, self.n_out)
+        gx = (g @ w).reshape(self.x_shape) if w is not None else None
+        gw = g.T @ x.reshape(-1, x.shape[-1]) if x is not None else None
+        if len(self.inputs) == 2:
+            return gx, gw
+        return gx, gw, (g.sum(axis=0) if self.needs_input_grad[2] else None)

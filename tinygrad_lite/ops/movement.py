@@ -68,6 +68,30 @@ class Index(Function):
         return gx
 
 
+class SetItem(Function):
+    r"""z = x with z[index] = v: setitem, ``x[index] = v``, written into x's own array (the one op that changes its
+    input: that is what setitem means; ``Tensor._record_inplace`` gives x the new place in the graph).
+
+    z takes v's numbers at the written positions and x's elsewhere, so dL/dx = g with the written positions set
+    to 0 (x's old numbers there are gone), and dL/dv = g[index] (summed over the positions that a broadcast v
+    filled: the engine's ``unbroadcast`` does that).
+    """
+    def forward(self, x, v, index):
+        self.index, self.v_ndim = index, v.ndim
+        x[index] = v
+        return x
+
+    def backward(self, g):
+        gx = gv = None
+        if self.needs_input_grad[0]:
+            gx = g.copy()
+            gx[self.index] = 0
+        if self.needs_input_grad[1]:
+            gv = g[self.index]
+            gv = gv.reshape((1,) * (self.v_ndim - gv.ndim) + gv.shape)  # v may have extra leading dims of size 1
+        return gx, gv
+
+
 class Cat(Function):
     r"""Join tensors along ``dim``.   Backward: cut the gradient into the same pieces, one per input."""
     def forward(self, *xs, dim):

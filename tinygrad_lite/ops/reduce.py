@@ -66,3 +66,35 @@ class MaxAlongDim(Function):
         gx = xp.zeros(self.shape, dtype=g.dtype)
         xp.put_along_axis(gx, self.index, g if self.keepdim else xp.expand_dims(g, self.dim), axis=self.dim)
         return gx
+
+
+def _products_of_the_others(x, axis):
+    r"""p_i = \prod_{k \ne i} x_k along ``axis``, as (product of those before i) * (product of those after i).
+
+    No division by x_i, so an input that is exactly 0 is handled exactly.
+    """
+    xp = array_module_of(x)
+    x = xp.moveaxis(x, axis, -1)
+    before, after = xp.ones_like(x), xp.ones_like(x)
+    before[..., 1:] = xp.cumprod(x[..., :-1], axis=-1)
+    after[..., :-1] = xp.flip(xp.cumprod(xp.flip(x[..., 1:], -1), axis=-1), -1)
+    return xp.moveaxis(before * after, -1, axis)
+
+
+class Prod(Function):
+    r"""z = \prod_i x_i (over all elements, or along one dim).   dz/dx_i = \prod_{k \ne i} x_k.
+
+    With no zeros that is z / x_i; with one zero only the zero's own gradient is non-zero; with two or more,
+    every gradient is 0. Computing the products of the others directly gets all three cases right.
+    """
+    def forward(self, x, dim=None, keepdim=False):
+        self.save_for_backward(x)
+        self.dim, self.keepdim = dim, keepdim
+        return x.prod(axis=dim, keepdims=keepdim)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        if self.dim is None:
+            others = _products_of_the_others(x.reshape(-1), 0).reshape(x.shape)
+            return g * others
+        return _restore_dims(g, x.shape, (self.dim,), self.keepdim) * _products_of_the_others(x, self.dim)

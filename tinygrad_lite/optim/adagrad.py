@@ -16,15 +16,29 @@ before the first step.
 """
 import numpy as np
 
-from .optimizer import Optimizer, effective_grad, next_step, step_state, zeros_state
+from .optimizer import (
+    Optimizer,
+    check_hyperparameters,
+    effective_grad,
+    implementation_flags,
+    next_step,
+    step_state,
+    zeros_state,
+)
 
 
 class Adagrad(Optimizer):
     """``Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *,
-    maximize=False)``."""
+    maximize=False)``.
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *,
-                 maximize=False):
+    ``foreach``, ``fused`` and ``differentiable`` are accepted for PyTorch's scripts and change nothing
+    (see ``optimizer.implementation_flags``)."""
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
+        implementation_flags("Adagrad", foreach, False, differentiable, fused)
+        check_hyperparameters("Adagrad", lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                              initial_accumulator_value=initial_accumulator_value, eps=eps)
         checks = [("learning rate", lr), ("lr_decay value", lr_decay), ("weight_decay value", weight_decay),
                   ("initial_accumulator_value value", initial_accumulator_value), ("epsilon value", eps)]
         for what, value in checks:

@@ -23,16 +23,22 @@ temporary arrays (maximize and non-decoupled weight decay make one more, for g).
 import math
 
 from ..device import array_module_of
-from .optimizer import Optimizer, next_step, step_state, zeros_state
+from .optimizer import Optimizer, check_hyperparameters, implementation_flags, next_step, step_state, zeros_state
 
 
 class Adam(Optimizer):
     """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, maximize=False,
-    decoupled_weight_decay=False)``."""
+    decoupled_weight_decay=False)``.
+
+    ``foreach``, ``fused``, ``capturable`` and ``differentiable`` are accepted for PyTorch's scripts and change
+    nothing (see ``optimizer.implementation_flags``)."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 maximize=False, decoupled_weight_decay=False):
+                 maximize=False, decoupled_weight_decay=False, foreach=None, capturable=False, differentiable=False,
+                 fused=None):
         name = type(self).__name__
+        implementation_flags(name, foreach, capturable, differentiable, fused)
+        check_hyperparameters(name, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
         if not 0.0 <= lr:
             raise ValueError(f"{name}: Invalid learning rate: {lr}; it must be >= 0")
         if not 0.0 <= eps:

@@ -26,6 +26,8 @@ import warnings
 from bisect import bisect_right
 from collections import Counter
 
+from ..shapes import as_int, check_number
+
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
            "SequentialLR", "OneCycleLR", "CosineAnnealingWarmRestarts", "ReduceLROnPlateau"]
 
@@ -35,6 +37,12 @@ def _check_optimizer(optimizer, name):
     if not isinstance(groups, list) or not all(isinstance(g, dict) and "lr" in g for g in groups):
         raise TypeError(f"{name}: expected an optimizer (an object whose .param_groups is a list of dicts with an "
                         f"'lr'), got {type(optimizer).__name__}; pass e.g. optim.SGD(model.parameters(), lr=0.1)")
+
+
+def _numbers(owner, **values):
+    """The schedule's numeric options must be real numbers: a clear TypeError names the one that is not."""
+    for name, value in values.items():
+        check_number(owner, name, value)
 
 
 def _per_group(name, optimizer, value, owner):
@@ -60,6 +68,7 @@ class LRScheduler:
 
     def __init__(self, optimizer, last_epoch=-1):
         _check_optimizer(optimizer, type(self).__name__)
+        last_epoch = as_int(last_epoch, type(self).__name__, "last_epoch")
         self.optimizer = optimizer
         for i, group in enumerate(optimizer.param_groups):
             if last_epoch == -1:
@@ -139,6 +148,9 @@ class LambdaLR(LRScheduler):
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         _check_optimizer(optimizer, "LambdaLR")
+        if not all(callable(f) for f in (lr_lambda if isinstance(lr_lambda, (list, tuple)) else [lr_lambda])):
+            raise TypeError(f"LambdaLR: lr_lambda must be a function of the epoch (or a list of them, one per param "
+                            f"group), e.g. lambda epoch: 0.95 ** epoch; got {type(lr_lambda).__name__}")
         if isinstance(lr_lambda, (list, tuple)) and len(lr_lambda) != len(optimizer.param_groups):
             raise ValueError(f"LambdaLR: expected {len(optimizer.param_groups)} lr_lambdas (one per param group), "
                              f"got {len(lr_lambda)}")
@@ -172,6 +184,7 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+        _numbers("StepLR", step_size=step_size, gamma=gamma)
         if not step_size > 0:
             raise ValueError(f"StepLR: step_size must be positive (the epochs between decays), got {step_size!r}")
         self.step_size, self.gamma = step_size, gamma
@@ -194,6 +207,10 @@ class MultiStepLR(LRScheduler):
     """
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        if not isinstance(milestones, (list, tuple, range)):
+            raise TypeError(f"MultiStepLR: milestones must be a list of epochs such as [30, 80], got "
+                            f"{type(milestones).__name__}")
+        _numbers("MultiStepLR", gamma=gamma, **{f"milestones[{i}]": m for i, m in enumerate(milestones)})
         self.milestones = Counter(milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -215,6 +232,7 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
+        _numbers("ExponentialLR", gamma=gamma)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -241,6 +259,7 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+        _numbers("CosineAnnealingLR", T_max=T_max, eta_min=eta_min)
         if not T_max > 0:
             raise ValueError(f"CosineAnnealingLR: T_max must be positive (the steps to reach eta_min), got {T_max!r}")
         self.T_max, self.eta_min = T_max, eta_min
@@ -274,6 +293,7 @@ class LinearLR(LRScheduler):
     """
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
+        _numbers("LinearLR", start_factor=start_factor, end_factor=end_factor, total_iters=total_iters)
         if not 0 < start_factor <= 1:
             raise ValueError(f"LinearLR: start_factor must be in (0, 1] (the lr starts at start_factor * lr), "
                              f"got {start_factor}")
@@ -311,6 +331,10 @@ class SequentialLR(LRScheduler):
 
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
         _check_optimizer(optimizer, "SequentialLR")
+        for name, value in (("schedulers", schedulers), ("milestones", milestones)):
+            if not isinstance(value, (list, tuple)):
+                raise TypeError(f"SequentialLR: {name} must be a list, got {type(value).__name__}")
+        _numbers("SequentialLR", **{f"milestones[{i}]": m for i, m in enumerate(milestones)})
         if len(schedulers) < 1:
             raise ValueError("SequentialLR: expected at least one scheduler, got none")
         for i, scheduler in enumerate(schedulers):
@@ -533,6 +557,9 @@ class ReduceLROnPlateau(LRScheduler):
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
                  cooldown=0, min_lr=0, eps=1e-8):
         _check_optimizer(optimizer, "ReduceLROnPlateau")
+        _numbers("ReduceLROnPlateau", factor=factor, patience=patience, threshold=threshold, cooldown=cooldown, eps=eps)
+        for i, value in enumerate(min_lr if isinstance(min_lr, (list, tuple)) else [min_lr]):
+            check_number("ReduceLROnPlateau", f"min_lr[{i}]" if isinstance(min_lr, (list, tuple)) else "min_lr", value)
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau: factor must be < 1.0 (new_lr = lr * factor), got {factor}")
         self.factor, self.optimizer = factor, optimizer

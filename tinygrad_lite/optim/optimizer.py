@@ -22,12 +22,12 @@ built over another model's parameters with the same layout (``load_state_dict``)
 To write an optimizer: subclass, pass the hyperparameter ``defaults`` to ``__init__``, and write
 ``_update(param, group)``, which moves one parameter. The base class does the rest.
 
-Deliberate differences from PyTorch: one implementation only, so there are no ``foreach``/``fused``/
-``capturable``/``differentiable`` switches (PyTorch's state_dicts carry them as extra group keys, which we keep
-when loading and otherwise ignore); parameters must be floating point; a parameter listed twice in a group is an
-error (PyTorch warns), and so is a set of parameters (its order changes between runs; PyTorch accepts one outside
-a group); ``load_state_dict`` always copies the loaded tensors (PyTorch may share them with the dict it was given)
-and checks that their shapes match the parameters.
+Deliberate differences from PyTorch: one implementation only, so the ``foreach``/``fused``/``capturable`` switches
+are accepted and ignored, and ``differentiable=True`` raises (see ``implementation_flags``; PyTorch's state_dicts
+carry them as extra group keys, which we keep when loading and otherwise ignore); parameters must be floating
+point; a parameter listed twice in a group is an error (PyTorch warns), and so is a set of parameters (its order
+changes between runs; PyTorch accepts one outside a group); ``load_state_dict`` always copies the loaded tensors
+(PyTorch may share them with the dict it was given) and checks that their shapes match the parameters.
 """
 import copy
 from collections import defaultdict
@@ -39,7 +39,22 @@ import numpy as np
 from .. import dtypes
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..device import array_module_of, move
+from ..shapes import check_number
 from ..tensor import Tensor
+
+
+def check_hyperparameters(owner, **values):
+    """Each hyperparameter must be a real number (``betas`` a pair of them; ``lr`` may be a one-element tensor, as in
+    PyTorch), so that a string or None fails here with its name rather than in a comparison or in step()."""
+    for name, value in values.items():
+        if name == "betas":
+            if not isinstance(value, (tuple, list)) or len(value) != 2:
+                raise TypeError(f"{owner}(): betas must be a pair of numbers (beta1, beta2) such as (0.9, 0.999), got "
+                                f"{value!r:.60}")
+            for i, beta in enumerate(value):
+                check_number(owner, f"betas[{i}]", beta)
+        elif not (name == "lr" and isinstance(value, Tensor) and value.numel() == 1):
+            check_number(owner, name, value)
 
 
 class Optimizer:
@@ -57,6 +72,9 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError(f"{name}: params should be an iterable of Tensors or dicts, but got a single Tensor; "
                             "wrap it in a list: [tensor]")
+        if not hasattr(params, "__iter__") or isinstance(params, (str, dict)):
+            raise TypeError(f"{name}: params should be an iterable of Tensors or dicts (e.g. model.parameters()), "
+                            f"got {type(params).__name__}")
         groups = list(_ordered(params, name))
         if not groups:
             raise ValueError(f"{name}: optimizer got an empty parameter list; did the model create its layers "
@@ -123,6 +141,7 @@ class Optimizer:
                 for param in group["params"]:
                     if param.grad is not None:
                         self._update(param, group)
+                        param._bump_version()  # changed in place: a pending backward that saved it will raise
         return loss
 
     def _update(self, param, group):
@@ -197,6 +216,25 @@ def _ordered(params, name):
 
 
 # -------------------------------------------------------------------- helpers for the optimizers' state
+def implementation_flags(name, foreach=None, capturable=False, differentiable=False, fused=None):
+    """PyTorch's switches between implementations of the same update, accepted so that its scripts run.
+
+    ``foreach`` (one kernel per op over all parameters), ``fused`` (one kernel for the whole step) and
+    ``capturable`` (CUDA graphs) only change speed in PyTorch: we have one implementation, so they change nothing.
+    ``differentiable=True`` asks for a graph through ``step()`` (to differentiate through training), which we do not
+    record: that raises rather than silently giving no gradient.
+    """
+    for flag, value in (("foreach", foreach), ("capturable", capturable), ("differentiable", differentiable),
+                        ("fused", fused)):
+        if value is not None and not isinstance(value, bool):
+            raise TypeError(f"{name}: {flag} must be True, False or None, got {type(value).__name__} {value!r}")
+    if foreach and fused:
+        raise RuntimeError(f"{name}: `fused` and `foreach` cannot be `True` together.")
+    if differentiable:
+        raise NotImplementedError(f"{name}: differentiable=True (autograd through optimizer.step()) is not supported: "
+                                  "our steps update the parameters in place without recording a graph")
+
+
 def zeros_state(param, fill=0.0):
     """A state tensor shaped like ``param``, on its device, filled with ``fill`` (a running average starts at 0)."""
     return Tensor._make(array_module_of(param.array).full_like(param.array, fill), None)

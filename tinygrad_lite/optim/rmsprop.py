@@ -22,15 +22,28 @@ These are PyTorch's formulas: \epsilon is added outside the square root, and the
 """
 import numpy as np
 
-from .optimizer import Optimizer, effective_grad, next_step, step_state, zeros_state
+from .optimizer import (
+    Optimizer,
+    check_hyperparameters,
+    effective_grad,
+    implementation_flags,
+    next_step,
+    step_state,
+    zeros_state,
+)
 
 
 class RMSprop(Optimizer):
     """``RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
-    maximize=False)``."""
+    maximize=False)``.
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
-                 maximize=False):
+    ``foreach``, ``capturable`` and ``differentiable`` are accepted for PyTorch's scripts and change nothing
+    (see ``optimizer.implementation_flags``)."""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, *, maximize=False, differentiable=False):
+        implementation_flags("RMSprop", foreach, capturable, differentiable, None)
+        check_hyperparameters("RMSprop", lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum)
         checks = [("learning rate", lr), ("epsilon value", eps), ("momentum value", momentum),
                   ("weight_decay value", weight_decay), ("alpha value", alpha)]
         for what, value in checks:

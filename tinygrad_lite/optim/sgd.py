@@ -15,13 +15,19 @@ b is the momentum buffer (``state[p]["momentum_buffer"]``): a running sum of pas
 parameter moving through small bumps and along shallow valleys. The formulas are PyTorch's: note that the first
 step copies g into b without dampening, and that momentum is applied to the gradient, not to \gamma g.
 """
-from .optimizer import Optimizer, effective_grad, zeros_state
+from .optimizer import Optimizer, check_hyperparameters, effective_grad, implementation_flags, zeros_state
 
 
 class SGD(Optimizer):
-    """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False)``."""
+    """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False)``.
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False):
+    ``foreach``, ``fused`` and ``differentiable`` are accepted for PyTorch's scripts and change nothing
+    (see ``optimizer.implementation_flags``)."""
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False,
+                 foreach=None, differentiable=False, fused=None):
+        implementation_flags("SGD", foreach, False, differentiable, fused)
+        check_hyperparameters("SGD", lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay)
         if lr < 0.0:
             raise ValueError(f"SGD: Invalid learning rate: {lr}; it must be >= 0")
         if momentum < 0.0:

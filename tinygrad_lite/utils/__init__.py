@@ -1,2 +1,2 @@
 """Utilities, at PyTorch's module paths: ``tinygrad_lite.utils.data`` is ``torch.utils.data``."""
-from . import data  # noqa: F401
+from . import data

@@ -14,23 +14,24 @@ from ...device import array_module_of
 from ...ops.activation import GELU, LeakyReLU, ReLU
 from ...ops.matmul import Linear
 from ...random import rng
+from ...shapes import check_number
 from ...tensor import Tensor
 
 
-def _check_tensor(name, input):  # noqa: A002
+def _check_tensor(name, input):
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' must be a Tensor, not {type(input).__name__}; "
                         "convert it first with torch.tensor(x)")
 
 
-def _check_floating(name, input):  # noqa: A002
+def _check_floating(name, input):
     _check_tensor(name, input)
     if not input.is_floating_point():
         raise RuntimeError(f"{name}(): expected a floating point tensor, got {input.dtype}; convert it with .float()")
 
 
 # -------------------------------------------------------------------- linear
-def _check_linear_input(who, input, in_features):  # noqa: A002
+def _check_linear_input(who, input, in_features):
     """The error for a Linear layer fed features of the wrong size; shared by ``linear`` and ``nn.Linear``."""
     _check_tensor(who, input)
     if input.ndim > 0 and input.shape[-1] == in_features:
@@ -48,8 +49,9 @@ def _check_linear_input(who, input, in_features):  # noqa: A002
     raise RuntimeError(message)
 
 
-def linear(input, weight, bias=None):  # noqa: A002
+def linear(input, weight, bias=None):
     r"""y = x W^T + b, over the last dim of x: (*, in) @ (in, out) -> (*, out). W is (out, in), as in PyTorch."""
+    _check_tensor("linear", weight)
     _check_linear_input("linear", input, weight.shape[-1])
     if input.dtype is not weight.dtype:
         raise RuntimeError(f"linear(): the input is {input.dtype} but the weight is {weight.dtype}; they must match. "
@@ -62,7 +64,7 @@ def linear(input, weight, bias=None):  # noqa: A002
 
 
 # -------------------------------------------------------------------- activations
-def relu(input, inplace=False):  # noqa: A002
+def relu(input, inplace=False):
     r"""max(x, 0), elementwise.
 
     Deliberate difference: ``inplace=True`` is accepted but computed out of place (our graph records no in-place
@@ -72,13 +74,14 @@ def relu(input, inplace=False):  # noqa: A002
     return ReLU.apply(input)
 
 
-def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
+def leaky_relu(input, negative_slope=0.01, inplace=False):
     r"""x for x > 0, else negative_slope * x. ``inplace`` is computed out of place, as in ``relu``."""
     _check_floating("leaky_relu", input)
+    check_number("leaky_relu", "negative_slope", negative_slope)
     return LeakyReLU.apply(input, negative_slope=negative_slope)
 
 
-def gelu(input, approximate="none"):  # noqa: A002
+def gelu(input, approximate="none"):
     r"""x \Phi(x), \Phi the standard normal CDF; ``approximate="tanh"`` uses PyTorch's tanh formula for \Phi."""
     _check_floating("gelu", input)
     if approximate not in ("none", "tanh"):
@@ -86,13 +89,13 @@ def gelu(input, approximate="none"):  # noqa: A002
     return GELU.apply(input, approximate=approximate)
 
 
-def sigmoid(input):  # noqa: A002
+def sigmoid(input):
     r"""1 / (1 + e^{-x}); integer inputs are computed in the default float type."""
     _check_tensor("sigmoid", input)
     return input.sigmoid()
 
 
-def tanh(input):  # noqa: A002
+def tanh(input):
     r"""tanh x; integer inputs are computed in the default float type."""
     _check_tensor("tanh", input)
     return input.tanh()
@@ -105,7 +108,7 @@ def _softmax_dim(name, ndim, stacklevel):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
     r"""e^{x_i} / \sum_j e^{x_j} along ``dim``: each slice along dim becomes probabilities summing to 1."""
     _check_tensor("softmax", input)
     if dtype is not None:
@@ -113,7 +116,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
     return input.softmax(_softmax_dim("softmax", input.ndim, _stacklevel) if dim is None else dim)
 
 
-def log_softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     r"""x_i - \log \sum_j e^{x_j} along ``dim``: log(softmax(x)), computed stably."""
     _check_tensor("log_softmax", input)
     if dtype is not None:
@@ -128,7 +131,7 @@ def _check_dropout_p(p):
                          "set to zero (0.5 is the usual choice)")
 
 
-def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
+def dropout(input, p=0.5, training=True, inplace=False):
     r"""Inverted dropout: in training, zero each value with probability p and scale the survivors by 1/(1-p).
 
     With mask m_i ~ Bernoulli(1-p), y_i = x_i m_i / (1-p), so E[y_i] = x_i: the expected value is unchanged and no
@@ -145,7 +148,7 @@ def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
 
 
 # -------------------------------------------------------------------- batch norm
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,  # noqa: A002
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     r"""Normalise each channel (dim 1) over the batch, then scale and shift it.
 
@@ -164,6 +167,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                          f"{tuple(input.shape)}; for a single sample use x.unsqueeze(0)")
     channels = input.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        if t is not None and not isinstance(t, Tensor):
+            raise TypeError(f"batch_norm(): {name} must be a Tensor or None, got {type(t).__name__}")
         if t is not None and t.numel() != channels:
             raise RuntimeError(f"batch_norm(): {name} should contain {channels} elements (one per channel, dim 1 of "
                                f"the input of shape {tuple(input.shape)}) not {t.numel()}")
@@ -215,12 +220,31 @@ def one_hot(tensor, num_classes=-1):
         raise RuntimeError(f"one_hot: Class values must be smaller than num_classes ({num_classes}), got "
                            f"{int(index.max())}")
     xp = array_module_of(index)
-    return Tensor((index[..., None] == xp.arange(num_classes)).astype(np.int64))
+    return Tensor._make((index[..., None] == xp.arange(num_classes)).astype(np.int64), None)
+
+
+# -------------------------------------------------------------------- normalisation
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    r"""Scale each slice along ``dim`` to length 1 in the p-norm: x / max(||x||_p, eps).
+
+    ``eps`` keeps an all-zero slice at 0 instead of dividing by 0. Differentiable through the norm: the gradient
+    of x / ||x|| removes the part of g along x (a unit vector can only turn, not grow).
+    """
+    _check_floating("normalize", input)
+    check_number("normalize", "p", p)
+    if input.ndim == 0:
+        raise IndexError(f"normalize: dim {dim} is out of range for a 0-d tensor; normalize a vector or a batch")
+    denominator = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
+    result = input / denominator
+    if out is not None:
+        from ...functions import write_out
+        return write_out("normalize", result, out)
+    return result
 
 
 # The loss functions live in loss.py; imported last, so that loss.py may use the functions above.
-from .loss import *  # noqa: E402,F401,F403
+from .loss import *  # noqa: E402
 from .loss import __all__ as _loss_names  # noqa: E402
 
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout",
-           "batch_norm", "one_hot"] + list(_loss_names)
+           "batch_norm", "one_hot", "normalize"] + list(_loss_names)

@@ -28,6 +28,7 @@ import warnings
 
 from ... import dtypes as dt
 from ...creation import arange
+from ...shapes import check_broadcast, check_number
 from ...tensor import Tensor, where
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
@@ -41,7 +42,7 @@ def _reduction(name, reduction, size_average=None, reduce=None):
         reduction = "none" if reduce is False else "sum" if size_average is False else "mean"
         warnings.warn(f"{name}: size_average and reduce args will be deprecated, please use "
                       f"reduction='{reduction}' instead.", stacklevel=_callers_level())
-    if reduction not in ("mean", "sum", "none"):
+    if not isinstance(reduction, str) or reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{name}: reduction={reduction!r} is not a valid value; use 'mean' (the average loss), "
                          "'sum' (the total) or 'none' (one loss per element)")
     return reduction
@@ -74,16 +75,17 @@ def _weighted_mean(loss, total_weight):
 
 
 # -------------------------------------------------------------------- checks shared by several losses
-def _check_tensors(name, input, target):  # noqa: A002
+def _check_tensors(name, input, target):
     for what, x in (("input", input), ("target", target)):
         if not isinstance(x, Tensor):
             raise TypeError(f"{name}(): argument '{what}' must be a Tensor, not {type(x).__name__}; convert it "
                             "first with torch.tensor(...)")
 
 
-def _warn_if_shapes_differ(name, input, target):  # noqa: A002
+def _warn_if_shapes_differ(name, input, target):
     """Regression losses broadcast a target of another shape, which is almost always a bug: warn (as PyTorch does)."""
     if input.shape != target.shape:
+        check_broadcast(name, tuple(input.shape), tuple(target.shape))
         warnings.warn(f"{name}: target shape {tuple(target.shape)} is different from input shape "
                       f"{tuple(input.shape)}; they will be broadcast against each other, which will likely give "
                       "a wrong loss. Make the shapes equal, e.g. target.view(-1) or input.squeeze(-1) when one "
@@ -98,14 +100,14 @@ def _callers_level():
     return level
 
 
-def _check_same_shape(name, input, target):  # noqa: A002
+def _check_same_shape(name, input, target):
     if input.shape != target.shape:
         raise ValueError(f"{name}: target shape {tuple(target.shape)} must be the same as input shape "
                          f"{tuple(input.shape)} (one target per prediction). Reshape one of them, e.g. "
                          "target.view(-1) or input.squeeze(-1) when one of them has an extra dim of size 1.")
 
 
-def _check_element_weight(name, input, weight):  # noqa: A002
+def _check_element_weight(name, input, weight):
     if weight is not None and weight.shape != input.shape:
         raise ValueError(f"{name}: weight has shape {tuple(weight.shape)} but must have the input's shape "
                          f"{tuple(input.shape)}: one weight per element")
@@ -122,7 +124,7 @@ def _check_between_0_and_1(name, what, x, hint):
 
 
 # -------------------------------------------------------------------- regression losses
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     r"""Mean squared error, for regression (predicting numbers).
 
         l_n = (x_n - y_n)^2
@@ -140,7 +142,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _reduce_weighted(loss, weight, reduction)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     r"""Mean absolute error, for regression.
 
         l_n = |x_n - y_n|
@@ -157,7 +159,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _reduce_weighted(loss, weight, reduction)
 
 
-def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):  # noqa: A002
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     r"""Squared error for small errors, absolute error for large ones: robust regression.
 
         d_n = |x_n - y_n|
@@ -170,6 +172,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     """
     reduction = _reduction("smooth_l1_loss", reduction, size_average, reduce)
     _check_tensors("smooth_l1_loss", input, target)
+    check_number("smooth_l1_loss", "beta", beta)
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss: beta must be >= 0 (0 gives l1_loss), got beta={beta}")
     _warn_if_shapes_differ("smooth_l1_loss", input, target)
@@ -178,7 +181,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _reduce(loss, reduction)
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa: A002
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     r"""Huber loss: squared error for small errors, delta-scaled absolute error for large ones.
 
         d_n = |x_n - y_n|
@@ -191,6 +194,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa
     """
     reduction = _reduction("huber_loss", reduction)
     _check_tensors("huber_loss", input, target)
+    check_number("huber_loss", "delta", delta)
     if delta <= 0:
         raise RuntimeError(f"huber_loss: delta must be positive, got delta={delta}")
     _warn_if_shapes_differ("huber_loss", input, target)
@@ -201,7 +205,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa
 
 
 # -------------------------------------------------------------------- binary classification
-def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     r"""Binary cross-entropy of probabilities: for yes/no targets, after a sigmoid.
 
         l_n = -w_n [ y_n \log x_n + (1 - y_n) \log(1 - x_n) ]
@@ -232,7 +236,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,  # noqa: A002
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
     r"""Binary cross-entropy of logits: sigmoid and binary_cross_entropy in one stable step.
 
@@ -266,7 +270,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 # -------------------------------------------------------------------- classification into C classes
-def _class_dim(input, name):  # noqa: A002
+def _class_dim(input, name):
     """Classes are dim 1 of a batch (N, C, d1, ...), or dim 0 of one unbatched sample (C,)."""
     if input.ndim == 0:
         raise RuntimeError(f"{name}: input must have a dim of classes, shape (C,) or (N, C) or (N, C, d1, ...); "
@@ -285,7 +289,7 @@ def _check_label_smoothing(label_smoothing):
         raise RuntimeError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
 
 
-def _check_class_indices(name, input, target, ignore_index):  # noqa: A002
+def _check_class_indices(name, input, target, ignore_index):
     """Class-index targets: int64, shape (N, d1, ...) for input (N, C, d1, ...) (or () for input (C,)),
     each value in [0, C-1] or equal to ignore_index."""
     shape, tshape = tuple(input.shape), tuple(target.shape)
@@ -355,7 +359,7 @@ def _nll(logp, target, weight, ignore_index, label_smoothing=0.0):
     return loss.reshape(target.shape), total
 
 
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
     r"""Negative log-likelihood: the loss of log-probabilities for the true classes.
 
@@ -377,7 +381,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return _weighted_mean(loss, total) if reduction == "mean" else _reduce(loss, reduction)
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     r"""Cross-entropy of logits: the loss for choosing one class out of C.
 

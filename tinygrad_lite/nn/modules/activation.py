@@ -3,6 +3,7 @@
 They hold no parameters; as layers they can sit in a ``Sequential`` and show up in the model's repr.
 ``inplace=True`` is accepted for compatibility with PyTorch code but computed out of place (same result).
 """
+from ...shapes import as_int, check_number
 from .. import functional as F
 from .module import Module
 
@@ -14,7 +15,7 @@ class ReLU(Module):
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.relu(input, inplace=self.inplace)
 
     def extra_repr(self):
@@ -26,9 +27,9 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
-        self.negative_slope, self.inplace = negative_slope, inplace
+        self.negative_slope, self.inplace = check_number("LeakyReLU", "negative_slope", negative_slope), inplace
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self):
@@ -38,14 +39,14 @@ class LeakyReLU(Module):
 class Sigmoid(Module):
     """1 / (1 + e^{-x}): squashes to (0, 1)."""
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.sigmoid(input)
 
 
 class Tanh(Module):
     """tanh x: squashes to (-1, 1)."""
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.tanh(input)
 
 
@@ -54,9 +55,11 @@ class GELU(Module):
 
     def __init__(self, approximate="none"):
         super().__init__()
+        if not isinstance(approximate, str) or approximate not in ("none", "tanh"):
+            raise RuntimeError(f"GELU(): approximate argument must be either none or tanh, got {approximate!r}")
         self.approximate = approximate
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.gelu(input, approximate=self.approximate)
 
     def extra_repr(self):
@@ -68,9 +71,9 @@ class Softmax(Module):
 
     def __init__(self, dim=None):
         super().__init__()
-        self.dim = dim
+        self.dim = None if dim is None else as_int(dim, "Softmax", "dim")
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.softmax(input, self.dim, _stacklevel=5)
 
     def extra_repr(self):
@@ -82,9 +85,9 @@ class LogSoftmax(Module):
 
     def __init__(self, dim=None):
         super().__init__()
-        self.dim = dim
+        self.dim = None if dim is None else as_int(dim, "LogSoftmax", "dim")
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.log_softmax(input, self.dim, _stacklevel=5)
 
     def extra_repr(self):

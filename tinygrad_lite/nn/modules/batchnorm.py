@@ -8,6 +8,7 @@ evaluation, when there may be no batch to average over: ``model.eval()`` switche
 """
 from ... import dtypes as dt
 from ...creation import ones, tensor, zeros
+from ...shapes import check_number, check_size
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -27,6 +28,10 @@ class BatchNorm1d(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
                  dtype=None, *, bias=True):
         super().__init__()
+        num_features, eps = check_size("BatchNorm1d", "num_features", num_features), \
+            check_number("BatchNorm1d", "eps", eps, low=0)
+        if momentum is not None:
+            check_number("BatchNorm1d", "momentum", momentum, low=0, high=1)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
@@ -60,7 +65,7 @@ class BatchNorm1d(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
-    def _check_input(self, input):  # noqa: A002
+    def _check_input(self, input):
         name = f"BatchNorm1d({self.num_features})"
         F._check_tensor(name, input)
         if input.ndim not in (2, 3):
@@ -73,7 +78,7 @@ class BatchNorm1d(Module):
             raise RuntimeError(f"{name}: expected {self.num_features} channels in dim 1 of the input, got "
                                f"{input.shape[1]} (input shape {tuple(input.shape)}). {hint}")
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         self._check_input(input)
         update = self.training and self.track_running_stats
         momentum = self.momentum

@@ -12,6 +12,7 @@ import operator
 from collections import OrderedDict
 from collections.abc import Mapping
 
+from ...tensor import Tensor
 from .module import Module, _addindent
 
 
@@ -55,7 +56,7 @@ class _ModuleSequence(Module):
         return self
 
     def extend(self, modules):
-        if not hasattr(modules, "__iter__") or isinstance(modules, ModuleDict):  # (a single layer is not iterable)
+        if not hasattr(modules, "__iter__") or isinstance(modules, (ModuleDict, Tensor, str)):  # (nor is one layer)
             raise TypeError(f"{type(self).__name__}.extend should be called with an iterable of modules, got "
                             f"{type(modules).__name__}; for a single module use append")
         for module in modules:
@@ -90,7 +91,7 @@ class Sequential(_ModuleSequence):
             for index, module in enumerate(args):
                 self.add_module(str(index), module)
 
-    def forward(self, input):  # noqa: A002  (PyTorch's argument name)
+    def forward(self, input):
         for module in self:
             input = module(input)
         return input
@@ -190,6 +191,9 @@ class ModuleDict(Module):
     def update(self, modules):
         """Add (or replace) modules from a mapping or from an iterable of (key, module) pairs."""
         pairs = modules.items() if isinstance(modules, Mapping) else modules
+        if not hasattr(pairs, "__iter__") or isinstance(pairs, (Tensor, str)):
+            raise TypeError(f"ModuleDict.update: expected a mapping or an iterable of (key, module) pairs, got "
+                            f"{type(modules).__name__}")
         for pair in pairs:
             if not isinstance(pair, (tuple, list)) or len(pair) != 2:
                 raise TypeError(f"ModuleDict.update: expected a mapping or (key, module) pairs, got an element "

@@ -1,4 +1,5 @@
 """``Dropout``: randomly zero values during training, so that the network cannot rely on any single one."""
+from ...shapes import check_number
 from .. import functional as F
 from .module import Module
 
@@ -10,10 +11,11 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
+        check_number("Dropout", "p", p)
         F._check_dropout_p(p)
         self.p, self.inplace = p, inplace
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self):

@@ -1,4 +1,5 @@
 """``Flatten``: merge dims into one, e.g. a batch of images (N, 1, 28, 28) into rows (N, 784) for a Linear layer."""
+from ...shapes import as_int
 from .module import Module
 
 
@@ -7,9 +8,9 @@ class Flatten(Module):
 
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
-        self.start_dim, self.end_dim = start_dim, end_dim
+        self.start_dim, self.end_dim = as_int(start_dim, "Flatten", "start_dim"), as_int(end_dim, "Flatten", "end_dim")
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         if input.ndim <= self.start_dim:
             raise IndexError(f"Flatten(start_dim={self.start_dim}): the input of shape {tuple(input.shape)} has no dim "
                              f"{self.start_dim}. Flatten keeps dim 0 as the batch; for a single sample add a batch dim "

@@ -6,6 +6,7 @@ layout, so weights move between the two libraries unchanged.
 import math
 
 from ...creation import empty
+from ...shapes import check_size
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -18,7 +19,7 @@ class Identity(Module):
     def __init__(self, *args, **kwargs):
         super().__init__()
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return input
 
 
@@ -32,6 +33,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        in_features, out_features = check_size("Linear", "in_features", in_features), \
+            check_size("Linear", "out_features", out_features)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(empty((out_features, in_features), device=device, dtype=dtype))
         if bias:
@@ -48,9 +51,21 @@ class Linear(Module):
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         F._check_linear_input(self, input, self.in_features)  # self: its repr names the layer, formatted only on error
+        self._check_parameters()
         return F.linear(input, self.weight, self.bias)
+
+    def _check_parameters(self):
+        """A weight or bias replaced by one of the wrong shape fails here, naming the layer (PyTorch fails in addmm)."""
+        w = self.weight.array.shape
+        b = None if self.bias is None else self.bias.array.shape
+        if len(w) != 2 or w[1] != self.in_features:
+            raise RuntimeError(f"{self}: its weight has shape {w}, expected (out_features, in_features) = "
+                               f"{(self.out_features, self.in_features)}; assign a Parameter of that shape")
+        if b is not None and b != (w[0],):
+            raise RuntimeError(f"{self}: its bias has shape {b}, expected (out_features,) = {(w[0],)}, one number per "
+                               "output; assign a Parameter of that shape")
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

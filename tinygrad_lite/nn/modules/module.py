@@ -318,6 +318,7 @@ class Module:
                 self._get_name(), "\n\t".join(errors), hint))
         for target, value in copies:
             target.array[...] = move(value.astype(target.array.dtype, copy=False), target.device)
+            target._bump_version()  # an in-place change: a backward still pending on the old weights will raise
         return _IncompatibleKeys(missing, unexpected)
 
     # ---------------------------------------------------------------- modes and gradients

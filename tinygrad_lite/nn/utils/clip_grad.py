@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from ...autograd.grad_mode import no_grad
+from ...dtypes import get_default_dtype
 from ...tensor import Tensor
 
 
@@ -40,7 +41,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
     norm_type = float(norm_type)
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if not tensors:
-        return Tensor(0.0)
+        return Tensor(0.0, dtype=get_default_dtype())
     norms = np.stack([_vector_norm(t.array, norm_type) for t in tensors])
     total = _vector_norm(norms, norm_type)
     if error_if_nonfinite and not np.isfinite(total):

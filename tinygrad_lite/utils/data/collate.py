@@ -26,6 +26,7 @@ import collections.abc
 import numpy as np
 
 from ... import dtypes as dt
+from ...creation import as_tensor
 from ...device import array_module_of
 from ...functions import stack
 from ...tensor import Tensor
@@ -47,19 +48,21 @@ def _stack(samples):
 
 def default_collate(batch):
     """Join a list of samples into one batch (the table in the module docstring)."""
+    if not isinstance(batch, (list, tuple)) or not batch:
+        raise TypeError(f"default_collate: batch must be a non-empty list of samples, got {batch!r:.60}")
     elem = batch[0]
     if isinstance(elem, Tensor):
         return _stack(batch)
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "USO":  # strings or Python objects: no tensor can hold them
             raise TypeError(_ERROR.format(f"a numpy array of dtype {elem.dtype}"))
-        return _stack([Tensor(b) for b in batch])
+        return _stack([as_tensor(b) for b in batch])
     if isinstance(elem, (np.bool_, np.number)):
-        return Tensor(np.asarray(batch))
+        return as_tensor(np.asarray(batch))
     if isinstance(elem, float):
         return Tensor(batch, dtype=dt.float64)
     if isinstance(elem, int):  # (bool is an int too: it gives a bool tensor)
-        return Tensor(batch)
+        return Tensor._make(dt.as_array(batch, op="default_collate"), None)
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, collections.abc.Mapping):
@@ -80,7 +83,7 @@ def default_convert(data):
     tensors (inside dicts, namedtuples, tuples and lists too; tuples become lists); everything else is left as it is.
     """
     if isinstance(data, (np.ndarray, np.bool_, np.number)) and data.dtype.kind not in "USO":
-        return Tensor(data)
+        return as_tensor(data)
     if isinstance(data, collections.abc.Mapping):
         return {key: default_convert(value) for key, value in data.items()}
     if isinstance(data, tuple) and hasattr(data, "_fields"):

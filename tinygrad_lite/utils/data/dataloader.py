@@ -20,6 +20,7 @@ Where we differ from PyTorch on purpose:
 """
 import numpy as np
 
+from ... import dtypes as dt
 from ...tensor import Tensor
 from .collate import default_collate, default_convert
 from .dataset import Subset, TensorDataset
@@ -28,7 +29,7 @@ from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 def _rows(tensor, indices):
     """``tensor[indices]``, with the index array on the tensor's device."""
-    return tensor[Tensor(np.asarray(indices, dtype=np.int64)).to(tensor.device)]
+    return tensor[Tensor(np.asarray(indices, dtype=np.int64), dtype=dt.int64).to(tensor.device)]
 
 
 def _fetch_tensors(dataset, indices):
@@ -61,6 +62,14 @@ class DataLoader:
                  pin_memory_device="", in_order=True):
         if not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError(f"DataLoader: num_workers option should be a non-negative integer, got {num_workers!r}")
+        for name, flag in (("shuffle", shuffle), ("drop_last", drop_last), ("pin_memory", pin_memory),
+                           ("persistent_workers", persistent_workers)):
+            if flag is not None and not isinstance(flag, (bool, np.bool_, int)):
+                raise TypeError(f"DataLoader: {name} must be True or False, got {type(flag).__name__} {flag!r:.40}")
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)):
+            raise TypeError(f"DataLoader: batch_size must be a positive int (or None), got {batch_size!r:.40}")
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool):
+            raise TypeError(f"DataLoader: timeout must be a number of seconds, got {timeout!r:.40}")
         if timeout < 0:
             raise ValueError(f"DataLoader: timeout option should be non-negative, got {timeout!r}")
         if sampler is not None and shuffle:

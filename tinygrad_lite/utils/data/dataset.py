@@ -79,6 +79,10 @@ class ConcatDataset(Dataset):
     """Several datasets one after another. Index i falls in the first dataset whose running total exceeds i."""
 
     def __init__(self, datasets):
+        if not isinstance(datasets, (list, tuple)):
+            raise TypeError(f"ConcatDataset: datasets must be a list of datasets, got {type(datasets).__name__}")
+        for i, dataset in enumerate(datasets):
+            check_dataset("ConcatDataset", dataset, f"datasets[{i}]")
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("ConcatDataset: datasets should not be an empty list")
@@ -115,6 +119,14 @@ def _lengths_from_fractions(fractions, n):
     return lengths
 
 
+def check_dataset(owner, dataset, name="dataset"):
+    """A dataset answers len() and indexing: a clear TypeError for anything else (a number, None, a 0-d tensor)."""
+    sized = hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")
+    if not sized or isinstance(dataset, (str, bytes)) or (isinstance(dataset, Tensor) and dataset.ndim == 0):
+        raise TypeError(f"{owner}: {name} must be a dataset (something with len() and [i]), such as a TensorDataset or "
+                        f"a list of samples; got {type(dataset).__name__}")
+
+
 def random_split(dataset, lengths, generator=default_generator):
     """Split ``dataset`` into non-overlapping random Subsets of the given ``lengths``.
 
@@ -127,6 +139,10 @@ def random_split(dataset, lengths, generator=default_generator):
     makes the split repeatable; ``torch.Generator().manual_seed(42)`` gives a split of its own) and cut into
     consecutive pieces.
     """
+    check_dataset("random_split", dataset)
+    if not isinstance(lengths, (list, tuple, range)) or not all(isinstance(x, (int, float)) for x in lengths):
+        raise TypeError(f"random_split: lengths must be a list of sample counts (e.g. [800, 200]) or of fractions "
+                        f"(e.g. [0.8, 0.2]), got {lengths!r:.60}")
     lengths = list(lengths)
     n = len(dataset)
     total = sum(lengths)

@@ -52,6 +52,8 @@ class RandomSampler(Sampler):
     """
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+        from .dataset import check_dataset
+        check_dataset("RandomSampler", data_source, "data_source")
         self.data_source, self.replacement, self._num_samples = data_source, replacement, num_samples
         self.generator = generator
         if not isinstance(replacement, bool):

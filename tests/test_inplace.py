@@ -1,0 +1,676 @@
+"""In-place changes and the autograd graph, and the contract every op's backward keeps; all against PyTorch.
+
+1. Version counters: every in-place write counts; a value saved for backward that changed since makes backward
+   raise, exactly where PyTorch raises, and gives PyTorch's gradient where it does not (the change was harmless).
+2. ``x[index] = value`` and in-place arithmetic on tensors in a graph are recorded, as in PyTorch: RNN-style
+   buffer fills and masked assignments train, with PyTorch's gradients (float64).
+3. The op contract: a backward returning the wrong number of gradients, or a gradient of an impossible shape,
+   is an error naming the op, the input index and both shapes.
+
+Each scenario is written once against the PyTorch API and run with ``T`` = torch and ``T`` = tinygrad_lite.
+"""
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_lite as tl
+from tinygrad_lite.ops.elementwise import Mul
+
+RNG = np.random.default_rng(0)
+W3x2 = RNG.standard_normal((3, 2))
+X4x2 = RNG.standard_normal((4, 2))
+STALE = "modified by an inplace operation"
+
+
+@pytest.fixture(autouse=True)
+def _grad_mode_is_left_on():
+    yield
+    tl.set_grad_enabled(True)
+    torch.set_grad_enabled(True)
+
+
+def arr(t):
+    return np.asarray(t.detach().numpy())
+
+
+def f64(T, values, requires_grad=False):
+    return T.tensor(np.asarray(values, dtype=np.float64), requires_grad=requires_grad)
+
+
+def outcome(T, scenario):
+    """("raised", message) if the scenario's backward raised a RuntimeError, else ("ok", its gradients as arrays)."""
+    try:
+        grads = scenario(T)
+    except RuntimeError as e:
+        return "raised", str(e)
+    return "ok", [None if g is None else arr(g) for g in grads]
+
+
+def assert_like_pytorch(scenario, rtol=1e-10):
+    (ours, our_result), (theirs, their_result) = outcome(tl, scenario), outcome(torch, scenario)
+    assert ours == theirs, f"tinygrad_lite {ours} ({our_result}), PyTorch {theirs} ({their_result})"
+    if ours == "raised":
+        assert STALE in our_result, our_result
+    else:
+        for a, b in zip(our_result, their_result, strict=True):
+            np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-12)
+    return our_result
+
+
+# ------------------------------------------------------------------------------------------------ 1. version counters
+def test_every_in_place_write_counts_one_version_as_in_pytorch():
+    def versions(T):
+        x = f64(T, [1.0, -2.0, 3.0])
+        seen = [x._version]
+        for write in (lambda: x.fill_(1.0), lambda: x.__setitem__(0, 5.0), lambda: x.__iadd__(1.0),
+                      lambda: x.__isub__(1.0), lambda: x.__imul__(2.0), lambda: x.__itruediv__(2.0),
+                      lambda: x.add_(1.0), lambda: x.sub_(1.0), lambda: x.mul_(2.0), lambda: x.div_(2.0),
+                      lambda: x.copy_(f64(T, [0.0, 1.0, 2.0])), lambda: x.zero_(), lambda: x.clamp_(0.0, 1.0),
+                      lambda: x.uniform_(), lambda: x.normal_()):
+            write()
+            seen.append(x._version)
+        view = x[1:]          # a view shares the counter of the tensor it shows, both ways
+        view += 1.0
+        detached = x.detach()  # and so does a detached tensor
+        detached[0] = 2.0
+        seen += [x._version, view._version, detached._version, x.reshape(3)._version, x.clone()._version]
+        return seen
+
+    assert versions(tl) == versions(torch)
+
+
+def test_optimizer_steps_and_load_state_dict_count_as_in_place_writes():
+    for T in (tl, torch):
+        T.manual_seed(0)
+        model = T.nn.Linear(2, 1)
+        before = model.weight._version
+        model(T.ones(3, 2)).sum().backward()
+        T.optim.SGD(model.parameters(), lr=0.1).step()
+        assert model.weight._version == before + 1, T.__name__
+        model.load_state_dict({k: v + 1 for k, v in model.state_dict().items()})
+        assert model.weight._version == before + 2, T.__name__
+    w = tl.ones(2, requires_grad=True)
+    for opt in (tl.optim.Adam, tl.optim.AdamW, tl.optim.RMSprop, tl.optim.Adagrad):
+        version = w._version
+        w.grad = tl.ones(2)
+        opt([w], lr=0.1).step()
+        assert w._version == version + 1, opt.__name__
+
+
+def data_modified_after_mul(T):
+    """The issue's example: x (data, no grad) is saved by the product, then changed with +=."""
+    w, x = f64(T, [1.0, 2.0], True), f64(T, [1.0, 2.0])
+    y = (w * x).sum()
+    x += 10
+    y.backward()
+    return [w.grad]
+
+
+def weight_written_under_no_grad_not_needed(T):
+    """w[0] = 5 after the forward; backward needs only x (w * x with x constant), so the change is harmless."""
+    w, x = f64(T, [1.0, 2.0], True), f64(T, [3.0, 4.0])
+    y = (w * x).sum()
+    with T.no_grad():
+        w[0] = 5.0
+    y.backward()
+    return [w.grad]
+
+
+def weight_written_under_no_grad_needed(T):
+    """w * w needs w itself: writing w[0] under no_grad before backward is an error in PyTorch."""
+    w, x = f64(T, [1.0, 2.0], True), f64(T, [3.0, 4.0])
+    y = (w * w * x).sum()
+    with T.no_grad():
+        w[0] = 5.0
+    y.backward()
+    return [w.grad]
+
+
+def saved_view_changed_through_its_base(T):
+    x = f64(T, [[1.0, 2.0]])
+    w = f64(T, [3.0, 4.0], True)
+    y = (w * x[0]).sum()  # x[0] is a view of x: changing x changes it
+    x[0, 1] = 7.0
+    y.backward()
+    return [w.grad]
+
+
+def saved_value_changed_through_detach(T):
+    w, x = f64(T, [1.0, 2.0], True), f64(T, [1.0, 2.0])
+    y = (w * x).sum()
+    x.detach().add_(5.0)
+    y.backward()
+    return [w.grad]
+
+
+def matmul_input_zeroed(T):
+    w, x = f64(T, W3x2, True), f64(T, X4x2)
+    y = (x @ w.T).sum()
+    x.zero_()
+    y.backward()
+    return [w.grad]
+
+
+def matmul_weight_copied_into_data_path(T):
+    """x @ w with x constant saves only x: overwriting w (copy_ under no_grad) is harmless, as in PyTorch."""
+    w, x = f64(T, W3x2, True), f64(T, X4x2)
+    y = (x @ w.T).sum()
+    with T.no_grad():
+        w.copy_(f64(T, np.ones((3, 2))))
+    y.backward()
+    return [w.grad]
+
+
+def custom_function_saved_input_modified(T):
+    class Double(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            a, = ctx.saved_tensors
+            return g * a
+
+    x = f64(T, [1.0, 2.0], True)
+    b = x * 1.0
+    y = Double.apply(b)
+    with T.no_grad():
+        b += 1
+    y.sum().backward()
+    return [x.grad]
+
+
+def output_modified(op, under_no_grad):
+    def scenario(T):
+        x = f64(T, [0.5, 2.0], True)
+        y = getattr(x * 1.0, op)()
+        if under_no_grad:
+            with T.no_grad():
+                y += 1
+        else:
+            y += 1  # recorded in the graph (y is not a leaf)
+        y.sum().backward()
+        return [x.grad]
+    scenario.__name__ = f"{op}_output_modified{'_under_no_grad' if under_no_grad else ''}"
+    return scenario
+
+
+def input_modified(op):
+    def scenario(T):
+        x = f64(T, [0.5, -2.0] if op != "log" else [0.5, 2.0], True)
+        a = x * 2
+        y = getattr(a, op)()
+        with T.no_grad():
+            a += 1
+        y.sum().backward()
+        return [x.grad]
+    scenario.__name__ = f"{op}_input_modified"
+    return scenario
+
+
+def power_output_modified(exponent_requires_grad):
+    """x ** 2 saves only x; x ** e with e requiring grad also saves the result (for dz/de = z ln x)."""
+    def scenario(T):
+        x, e = f64(T, [1.0, 2.0], True), f64(T, [2.0, 3.0], exponent_requires_grad)
+        y = x ** (e if exponent_requires_grad else 2)
+        y += 1
+        y.sum().backward()
+        return [x.grad]
+    scenario.__name__ = f"power_output_modified{'_tensor_exponent' if exponent_requires_grad else ''}"
+    return scenario
+
+
+SCENARIOS = [power_output_modified(False), power_output_modified(True), data_modified_after_mul,
+             weight_written_under_no_grad_not_needed, weight_written_under_no_grad_needed,
+             saved_view_changed_through_its_base, saved_value_changed_through_detach, matmul_input_zeroed,
+             matmul_weight_copied_into_data_path, custom_function_saved_input_modified]
+SCENARIOS += [output_modified(op, flag) for op in ("exp", "sigmoid", "tanh", "relu", "sqrt", "log", "sin", "abs",
+                                                   "neg") for flag in (True, False)]
+SCENARIOS += [input_modified(op) for op in ("relu", "exp", "log", "abs", "sigmoid", "neg")]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__)
+def test_a_changed_saved_value_raises_exactly_where_pytorch_raises(scenario):
+    assert_like_pytorch(scenario)
+
+
+def mlp(T, hidden):
+    """Linear(3, hidden) -> Tanh -> Linear(hidden, 1) (or one Linear(3, 1) if hidden is None), same weights in both."""
+    rs = np.random.default_rng(1)
+    layers = [T.nn.Linear(3, 1)] if hidden is None else [T.nn.Linear(3, hidden), T.nn.Tanh(), T.nn.Linear(hidden, 1)]
+    model = T.nn.Sequential(*layers)
+    model.load_state_dict({k: T.tensor(rs.standard_normal(tuple(v.shape)).astype(np.float32))
+                           for k, v in model.state_dict().items()})
+    return model, T.tensor(rs.standard_normal((5, 3)).astype(np.float32))
+
+
+def step_before_backward(optimizer, hidden):
+    """The classic misordered loop: forward, step, backward (twice, so that the step has gradients to apply)."""
+    def scenario(T):
+        model, x = mlp(T, hidden)
+        opt = getattr(T.optim, optimizer)(model.parameters(), lr=0.1)
+        for _ in range(2):
+            loss = (model(x) ** 2).mean()
+            opt.step()
+            loss.backward()
+        return [p.grad for p in model.parameters()]
+    scenario.__name__ = f"{optimizer}_step_before_backward_{'linear' if hidden is None else 'mlp'}"
+    return scenario
+
+
+def load_state_dict_between_forward_and_backward(hidden):
+    def scenario(T):
+        model, x = mlp(T, hidden)
+        loss = (model(x) ** 2).mean()
+        model.load_state_dict({k: v + 1 for k, v in model.state_dict().items()})
+        loss.backward()
+        return [p.grad for p in model.parameters()]
+    scenario.__name__ = f"load_state_dict_mid_graph_{'linear' if hidden is None else 'mlp'}"
+    return scenario
+
+
+def right_order(T):
+    """zero_grad, backward, step: no error, and PyTorch's weights after three steps."""
+    model, x = mlp(T, 4)
+    opt = T.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for _ in range(3):
+        loss = (model(x) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return list(model.parameters())
+
+
+TRAINING = [step_before_backward(name, hidden) for name in ("SGD", "Adam") for hidden in (None, 4)]
+TRAINING += [load_state_dict_between_forward_and_backward(hidden) for hidden in (None, 4)] + [right_order]
+
+
+@pytest.mark.parametrize("scenario", TRAINING, ids=lambda s: s.__name__)
+def test_training_loops_in_the_wrong_order_raise_where_pytorch_raises(scenario):
+    """With one Linear, backward needs no weight (only x), so PyTorch computes the gradient: so do we."""
+    assert_like_pytorch(scenario, rtol=1e-5)
+
+
+def test_the_error_names_the_op_the_tensor_the_versions_and_the_fix():
+    status, message = outcome(tl, data_modified_after_mul)
+    assert status == "raised"
+    for text in ("MulBackward", "the input 1 of Mul", "(2,)", "version 1", "expected version 0", "x = x + 1",
+                 "instead of x += 1" if "instead of x += 1" in message else "rather than x += 1",
+                 "optimizer.zero_grad(), loss.backward(), optimizer.step()"):
+        assert text in message, (text, message)
+    status, message = outcome(tl, step_before_backward("SGD", 4))
+    assert status == "raised" and "LinearBackward" in message and "(1, 4)" in message and "optimizer.step()" in message
+    status, message = outcome(tl, output_modified("exp", True))
+    assert status == "raised" and "the output of Exp" in message
+
+
+def test_changes_made_through_data_count_too_on_purpose():
+    """PyTorch does not count writes through .data (backward then silently uses the new numbers); we raise."""
+    w, x = f64(tl, [1.0, 2.0], True), f64(tl, [1.0, 2.0])
+    y = (w * x).sum()
+    x.data += 5.0
+    with pytest.raises(RuntimeError, match=STALE):
+        y.backward()
+    y = (w * x).sum()
+    x.data = f64(tl, [5.0, 5.0])
+    with pytest.raises(RuntimeError, match=STALE):
+        y.backward()
+
+
+def test_retain_graph_backward_twice_still_checks_versions():
+    w, x = f64(tl, [1.0, 2.0], True), f64(tl, [3.0, 4.0])
+    y = (w * x).sum()
+    y.backward(retain_graph=True)
+    np.testing.assert_array_equal(arr(w.grad), [3.0, 4.0])
+    x[0] = 0.0
+    with pytest.raises(RuntimeError, match=STALE):
+        y.backward()
+
+
+# ------------------------------------------------------------------------------------------------ 2. setitem
+def rnn_buffer_fill(T):
+    """h_t = tanh(W h_{t-1} + U x_t), written row by row into a preallocated buffer; the loss reads the buffer."""
+    rs = np.random.default_rng(2)
+    W, U = f64(T, rs.standard_normal((3, 3)) * 0.5, True), f64(T, rs.standard_normal((3, 2)), True)
+    xs, h = f64(T, rs.standard_normal((5, 2))), f64(T, np.zeros(3))
+    buf = T.zeros(5, 3, dtype=T.float64)
+    for t in range(5):
+        h = T.tanh(W @ h + U @ xs[t])
+        buf[t] = h
+    assert buf.requires_grad and not buf.is_leaf and buf.grad_fn is not None
+    (buf * f64(T, rs.standard_normal((5, 3)))).sum().backward()
+    return [W.grad, U.grad]
+
+
+def rnn_buffer_fill_reading_back(T):
+    """Each step reads the previous row back from the buffer: only elementwise ops on it, so nothing is stale."""
+    rs = np.random.default_rng(3)
+    U = f64(T, rs.standard_normal((3, 2)), True)
+    xs = f64(T, rs.standard_normal((4, 2)))
+    buf = T.zeros(4, 3, dtype=T.float64)
+    buf[0] = T.tanh(U @ xs[0])
+    for t in range(1, 4):
+        buf[t] = T.tanh(buf[t - 1] * 0.5 + U @ xs[t])
+    (buf ** 2).sum().backward()
+    return [U.grad]
+
+
+def rnn_buffer_fill_reading_back_through_matmul(T):
+    """W @ buf[t-1] saves the row (a view of buf) for W's gradient; writing row t changes buf: PyTorch raises."""
+    rs = np.random.default_rng(4)
+    W = f64(T, rs.standard_normal((3, 3)), True)
+    buf = T.zeros(3, 3, dtype=T.float64)
+    buf[0] = T.tanh(W @ f64(T, np.ones(3)))
+    for t in range(1, 3):
+        buf[t] = T.tanh(W @ buf[t - 1])
+    buf.sum().backward()
+    return [W.grad]
+
+
+def masked_fill_with_constant(T):
+    x = f64(T, [1.0, -2.0, 3.0, -0.5], True)
+    y = x * 2
+    y[y < 0] = 0.0
+    (y * f64(T, [1.0, 2.0, 3.0, 4.0])).sum().backward()
+    return [x.grad]
+
+
+def masked_fill_with_scalar_that_requires_grad(T):
+    x, v = f64(T, [1.0, -2.0, 3.0, -0.5], True), f64(T, 7.0, True)
+    y = x * 2
+    y[y > 0] = v * 2
+    (y * f64(T, [1.0, 2.0, 3.0, 4.0])).sum().backward()
+    return [x.grad, v.grad]
+
+
+def masked_fill_with_vector_that_requires_grad(T):
+    x, v = f64(T, [1.0, -2.0, 3.0, -0.5], True), f64(T, [10.0, 20.0], True)
+    y = x.exp()
+    mask = f64(T, [1.0, 0.0, 1.0, 0.0]) > 0
+    y = y * 1.0  # exp saves its output: write into a copy
+    y[mask] = v ** 2
+    (y * f64(T, [1.0, 2.0, 3.0, 4.0])).sum().backward()
+    return [x.grad, v.grad]
+
+
+def slices_and_broadcast_values(T):
+    x, row, s = f64(T, RNG.standard_normal((3, 4)), True), f64(T, [1.0, 2.0, 3.0], True), f64(T, 0.5, True)
+    y = x * 1.0
+    y[:, 1] = row * 3      # a column from a vector
+    y[0, 2:] = s           # a scalar broadcast over two positions
+    y[[1, 2], 0] = row[:2]  # integer arrays
+    y[2:] = y[2:] * 0 + f64(T, [[9.0, 8.0, 7.0, 6.0]])  # a (1, 4) value into a (1, 4) slice
+    (y * f64(T, np.arange(12.0).reshape(3, 4))).sum().backward()
+    return [x.grad, row.grad, s.grad]
+
+
+def value_with_an_extra_leading_dim(T):
+    h, w = f64(T, [[1.0, 2.0]], True), f64(T, [3.0, 4.0], True)  # h is (1, 2), written into a (2,) row
+    buf = T.zeros(2, 2, dtype=T.float64)
+    buf[0] = h * w
+    buf[1] = w
+    (buf * f64(T, [[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    return [h.grad, w.grad]
+
+
+def copy_from_a_tensor_that_requires_grad(T):
+    w = f64(T, [1.0, 2.0, 3.0], True)
+    buf = T.zeros(3, dtype=T.float64)
+    buf.copy_(w * w)
+    (buf * f64(T, [1.0, 10.0, 100.0])).sum().backward()
+    return [w.grad]
+
+
+def in_place_arithmetic_on_activations(T):
+    x, w = f64(T, [1.0, -2.0], True), f64(T, [0.5, 3.0], True)
+    y = x * 2
+    y += w
+    y *= x
+    y -= 1
+    y /= w
+    y.sum().backward()
+    return [x.grad, w.grad]
+
+
+def setitem_on_the_output_of_exp(T):
+    x = f64(T, [1.0, 2.0], True)
+    y = x.exp()
+    y[0] = 0.0
+    y.sum().backward()
+    return [x.grad]
+
+
+def setitem_on_a_product_with_a_constant(T):
+    x = f64(T, [1.0, 2.0], True)
+    y = x * 3
+    y[0] = 0.0
+    y.sum().backward()
+    return [x.grad]
+
+
+def setitem_under_no_grad_is_not_recorded(T):
+    x = f64(T, [1.0, 2.0], True)
+    y = x * 3
+    with T.no_grad():
+        y[0] = 10.0
+    assert y.grad_fn is not None
+    (y * y).sum().backward()  # Mul(y, y) saved y after the write: fine
+    return [x.grad]
+
+
+def loss_divided_in_place_for_gradient_accumulation(T):
+    w = f64(T, [1.0, 2.0], True)
+    for _ in range(2):
+        loss = (w * w).sum()
+        loss /= 4
+        loss.backward()
+    return [w.grad]
+
+
+def outputs_masked_in_place(T):
+    x, w = f64(T, [[1.0, -2.0], [3.0, -4.0]], True), f64(T, [[1.0, 0.5], [0.25, 2.0]], True)
+    out = x @ w
+    out[out < 0] = 0
+    (out ** 2).sum().backward()
+    return [x.grad, w.grad]
+
+
+def a_write_that_reads_the_tensor_itself(T):
+    x = f64(T, [1.0, 2.0, 3.0], True)
+    y = x * 2
+    y[0] = y[1] + y[2]
+    (y * y).sum().backward()
+    return [x.grad]
+
+
+def sigmoid_output_scaled_in_place(T):
+    x = f64(T, [1.0, 2.0], True)
+    y = x.sigmoid()
+    y.mul_(2)  # Sigmoid saved its output: PyTorch raises
+    y.sum().backward()
+    return [x.grad]
+
+
+SETITEM = [loss_divided_in_place_for_gradient_accumulation, outputs_masked_in_place,
+           a_write_that_reads_the_tensor_itself, sigmoid_output_scaled_in_place, rnn_buffer_fill,
+           rnn_buffer_fill_reading_back, rnn_buffer_fill_reading_back_through_matmul, masked_fill_with_constant,
+           masked_fill_with_scalar_that_requires_grad, masked_fill_with_vector_that_requires_grad,
+           slices_and_broadcast_values, value_with_an_extra_leading_dim, copy_from_a_tensor_that_requires_grad,
+           in_place_arithmetic_on_activations, setitem_on_the_output_of_exp, setitem_on_a_product_with_a_constant,
+           setitem_under_no_grad_is_not_recorded]
+
+
+@pytest.mark.parametrize("scenario", SETITEM, ids=lambda s: s.__name__)
+def test_setitem_and_in_place_ops_in_a_graph_give_pytorchs_gradients(scenario):
+    assert_like_pytorch(scenario)
+
+
+def test_rnn_buffer_fill_trains_its_weights():
+    grads = assert_like_pytorch(rnn_buffer_fill)
+    assert all(np.abs(g).sum() > 0 for g in grads)
+
+
+@pytest.mark.parametrize("T", [tl, torch], ids=["tinygrad_lite", "torch"])
+def test_setitem_on_a_leaf_that_requires_grad_raises(T):
+    w = T.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        w[0] = 2.0
+    with pytest.raises(RuntimeError, match="leaf"):
+        w.copy_(T.zeros(3))
+
+
+def test_setitem_on_a_view_in_a_graph_is_a_clear_error_on_purpose():
+    """PyTorch rewrites the graph of the viewed tensor too; we refuse with a fix rather than lose its gradient."""
+    x, v = tl.ones(2, 3, requires_grad=True), tl.tensor(5.0, requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match=r"view.*y\[0, 1\] = v"):
+        y[0][1] = v
+    y[0, 1] = v  # the fix
+    y.sum().backward()
+    assert v.grad.item() == 1.0 and x.grad.tolist() == [[2.0, 0.0, 2.0], [2.0, 2.0, 2.0]]
+
+
+def test_the_graph_of_a_buffer_fill_lists_each_state_once_after_its_inputs():
+    """Ops recorded before a write use the buffer's earlier state; the engine and draw_graph follow them there."""
+    from tinygrad_lite.course.graph import draw_graph
+    from tinygrad_lite.tensor import graph_order
+    w = tl.ones(2, requires_grad=True)
+    buf = tl.zeros(3, 2)
+    buf[0] = w * 2
+    for t in range(1, 3):
+        buf[t] = buf[t - 1] * 0.5 + w
+    loss = buf.sum()
+    order = graph_order(loss, everything=True)
+    position = {id(t): i for i, t in enumerate(order)}
+    assert len(position) == len(order)
+    for t in order:
+        for x in (t.grad_fn.inputs if t.grad_fn else ()):
+            x = tl.autograd.engine.input_as_used(x, t.grad_fn)
+            assert position[id(x)] < position[id(t)]
+    loss.backward()
+    assert w.grad.tolist() == [6.0, 6.0]  # each row is 2w: row 0 = 2w, row t = row t-1 / 2 + w
+    import matplotlib.pyplot as plt
+    ax = draw_graph((buf * 1).sum())
+    assert len(ax.texts) >= len(order)  # a labelled box per tensor and op
+    plt.close(ax.figure)
+
+
+def test_views_see_a_recorded_write():
+    x = tl.zeros(2, 3)
+    row = x[0]
+    x[0] = tl.ones(3, requires_grad=True) * 2
+    assert row.tolist() == [2.0, 2.0, 2.0]
+
+
+# ------------------------------------------------------------------------------------------------ 3. the op contract
+def custom(T, style, grads, forward=lambda a, b: a * b):
+    """A two-input custom Function whose backward returns ``grads(g)``: PyTorch's style, or ours on arrays."""
+    if style == "torch":
+        class MyFn(T.autograd.Function):
+            @staticmethod
+            def forward(ctx, a, b):
+                return forward(a, b)
+
+            @staticmethod
+            def backward(ctx, g):
+                return grads(g)
+    else:
+        class MyFn(tl.autograd.Function):
+            def forward(self, a, b):
+                return forward(a, b)
+
+            def backward(self, g):
+                return grads(g)
+    return MyFn
+
+
+def run_custom(T, style, grads, forward=lambda a, b: a * b):
+    a = T.ones(2, 3, dtype=T.float64, requires_grad=True)
+    b = T.ones(2, 3, dtype=T.float64, requires_grad=True)
+    custom(T, style, grads, forward).apply(a, b).sum().backward()
+    return a.grad, b.grad
+
+
+STYLES = [("torch", tl), ("torch", torch), ("ours", tl)]
+
+
+@pytest.mark.parametrize("style,T", STYLES)
+def test_too_few_gradients_is_an_error_naming_the_function(style, T):
+    with pytest.raises(RuntimeError, match=r"function MyFnBackward returned an incorrect number of gradients "
+                                           r"\(expected 2, got 1\)"):
+        run_custom(T, style, lambda g: g)
+
+
+@pytest.mark.parametrize("style,T", STYLES)
+def test_too_many_gradients_is_an_error_but_trailing_nones_are_dropped(style, T):
+    with pytest.raises(RuntimeError, match=r"incorrect number of gradients \(expected 2, got 3\)"):
+        run_custom(T, style, lambda g: (g, g, g))
+    ga, gb = run_custom(T, style, lambda g: (g * 2, g * 3, None))
+    assert arr(ga).tolist() == [[2.0] * 3] * 2 and arr(gb).tolist() == [[3.0] * 3] * 2
+
+
+@pytest.mark.parametrize("style,T", STYLES)
+def test_a_gradient_of_the_wrong_shape_names_the_function_the_index_and_both_shapes(style, T):
+    with pytest.raises(RuntimeError, match=r"unction MyFnBackward returned an invalid gradient at index 0 - got \[3\] "
+                                           r"but expected shape compatible with \[2, 3\]"):
+        run_custom(T, style, lambda g: (g.sum(0), g))
+    with pytest.raises(RuntimeError, match=r"invalid gradient at index 1 - got \[4, 3\] but expected shape compatible "
+                                           r"with \[2, 3\]"):
+        run_custom(T, style, lambda g: (g, np.ones((4, 3)) if isinstance(g, np.ndarray) else g[:1].expand(4, 3)))
+
+
+@pytest.mark.parametrize("style,T", STYLES)
+def test_a_gradient_the_input_broadcasts_to_is_summed_down_as_in_pytorch(style, T):
+    def broadcast(g):
+        big = g.sum(0, keepdim=True).expand(5, 2, 3) if hasattr(g, "expand") else np.broadcast_to(
+            g.sum(0, keepdims=True), (5, 2, 3))
+        return big, g
+    ga, _ = run_custom(T, style, broadcast)
+    assert arr(ga).tolist() == [[10.0] * 3] * 2
+
+
+@pytest.mark.parametrize("T", [tl, torch], ids=["tinygrad_lite", "torch"])
+def test_a_gradient_for_an_argument_that_is_not_a_tensor_is_an_error(T):
+    class Scale(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, k):
+            return a * k
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, g
+
+    a = T.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="gradient different than None at position 2"):
+        Scale.apply(a, 2.0).sum().backward()
+
+
+def test_a_built_in_op_is_held_to_the_same_contract(monkeypatch):
+    monkeypatch.setattr(Mul, "backward", lambda self, g: (g.sum(0), g))
+    x = tl.ones(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"function MulBackward returned an invalid gradient at index 0 - got \[3\] "
+                                           r"but expected shape compatible with \[2, 3\]"):
+        (x * x).sum().backward()
+    monkeypatch.setattr(Mul, "backward", lambda self, g: g)
+    with pytest.raises(RuntimeError, match=r"function MulBackward returned an incorrect number of gradients "
+                                           r"\(expected 2, got 1\)"):
+        (x * x).sum().backward()
+
+
+@pytest.mark.parametrize("T", [tl, torch], ids=["tinygrad_lite", "torch"])
+def test_writing_a_value_that_requires_grad_into_an_integer_tensor_is_not_recorded(T):
+    x, w = T.zeros(3, dtype=T.int64), T.tensor(2.5, requires_grad=True)
+    x[0] = w
+    assert x.tolist() == [2, 0, 0] and not x.requires_grad and x.grad_fn is None
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        x += w
+
+
+def test_a_gradient_that_is_not_an_array_names_the_function_and_the_index():
+    with pytest.raises(TypeError, match="function MyFnBackward returned an object of type int as the gradient at "
+                                        "index 1"):
+        run_custom(tl, "ours", lambda g: (g, 3))
+    ga, gb = run_custom(tl, "ours", lambda g: (tl.tensor(g * 2), g))  # a Tensor instead of an array is accepted
+    assert arr(ga).tolist() == [[2.0] * 3] * 2

@@ -1,0 +1,105 @@
+r"""``tinygrad_lite.linalg``: norms, as ``torch.linalg``.
+
+- ``vector_norm(x, ord=2, dim=None, keepdim=False)``: ||x||_p = (\sum_i |x_i|^p)^{1/p} over ``dim`` (all elements
+  when None); ord may be any number, ``inf`` (largest |x_i|), ``-inf`` (smallest) or 0 (count of non-zeros).
+- ``matrix_norm(A, ord="fro", dim=(-2, -1))``: "fro" (the 2-norm of all entries), 1 / -1 (largest / smallest
+  column sum of |A|), inf / -inf (largest / smallest row sum of |A|).
+- ``norm(A, ord=None, dim=None)``: a vector norm or a matrix norm, chosen by ``ord``, ``dim`` and A's dims.
+
+``torch.norm`` and ``Tensor.norm`` (the older API, ``p="fro"`` by default) are here too, as ``_torch_norm``.
+The gradient of every norm is exact, and 0 at the zero vector (see ``ops/norm.py``).
+Not covered: the spectral norm (ord 2 / -2 of a matrix) and the nuclear norm ("nuc"), which need an SVD.
+"""
+import math
+import numbers
+
+from . import dtypes as dt
+from .ops.norm import VectorNorm
+from .shapes import dim_indices
+from .tensor import Tensor
+
+
+def _check_input(name, x, dtype):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be a Tensor, not {type(x).__name__}")
+    x = x.to(dt.as_dtype(dtype, name)) if dtype is not None else x
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"{name}: expected a floating point tensor as input, got {x.dtype}; convert it first "
+                           "with .float()")
+    return x
+
+
+def _check_ord(name, ord):
+    if isinstance(ord, bool) or not isinstance(ord, numbers.Real):
+        raise RuntimeError(f"{name}: ord must be a number (2, 1, 0, 3.5, inf, -inf), got {ord!r}; the names 'fro' and "
+                           "'nuc' are matrix norms (linalg.matrix_norm)")
+    return float(ord)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """The vector ``ord``-norm of ``x`` over ``dim`` (all elements when None)."""
+    x = _check_input("linalg.vector_norm", x, dtype)
+    ord = _check_ord("linalg.vector_norm", ord)
+    dims = dim_indices(dim, x.ndim, "linalg.vector_norm")
+    dims = None if dims is None or (x.ndim and len(dims) == x.ndim) else dims
+    reduced = x.numel() if dims is None else math.prod(x.shape[d] for d in dims)
+    if reduced == 0 and (ord < 0 or math.isinf(ord)):
+        raise RuntimeError(f"linalg.vector_norm: cannot compute the {ord} norm over an empty dimension (shape "
+                           f"{tuple(x.shape)}), because it has no identity")
+    if x.ndim == 0:
+        dims = None
+    out = VectorNorm.apply(x, ord=ord, dim=dims, keepdim=keepdim and dims is not None)
+    if keepdim and dims is None:
+        out = out.reshape((1,) * x.ndim)
+    return out
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+    """The matrix norm of ``A`` over the two dims ``dim`` (a batch of matrices is fine)."""
+    A = _check_input("linalg.matrix_norm", A, dtype)
+    if A.ndim < 2:
+        raise RuntimeError(f"linalg.matrix_norm: the input must have at least 2 dims, got shape {tuple(A.shape)}; "
+                           "for a vector use linalg.vector_norm")
+    rows, cols = dim_indices(tuple(dim), A.ndim, "linalg.matrix_norm")
+    if ord == "fro":
+        return vector_norm(A, 2, (rows, cols), keepdim)
+    if ord in ("nuc", 2, -2):
+        raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} needs singular values (an SVD), which "
+                                  "tinygrad_lite does not compute; 'fro', 1, -1, inf and -inf are supported")
+    if ord in (1, -1, math.inf, -math.inf):
+        summed, extreme = (rows, cols) if abs(ord) == 1 else (cols, rows)  # 1: column sums; inf: row sums
+        sums = A.abs().sum(summed, keepdim=True)
+        out = sums.amax(extreme, keepdim=True) if ord > 0 else sums.amin(extreme, keepdim=True)
+        return out if keepdim else out.squeeze((rows, cols))
+    raise RuntimeError(f"linalg.matrix_norm: ord must be 'fro', 'nuc', 1, -1, 2, -2, inf or -inf, got {ord!r}")
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+    """A vector norm or a matrix norm: with ``dim`` an int (or None with a 1-D input, or ord None) a vector norm,
+    with ``dim`` a pair (or None with a 2-D input and an ord given) a matrix norm."""
+    if isinstance(dim, int) or (dim is not None and len(dim) == 1):
+        return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+    if dim is not None:
+        return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
+    if ord is None:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype)
+    ndim = A.ndim if isinstance(A, Tensor) else None
+    if ndim == 1:
+        return vector_norm(A, ord, None, keepdim, dtype=dtype)
+    if ndim == 2:
+        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+    raise RuntimeError(f"linalg.norm: with ord={ord!r} and no dim, the input must be 1-D or 2-D, got {ndim} dims; "
+                       "pass dim, or use linalg.vector_norm for the norm of all elements")
+
+
+def _torch_norm(x, p="fro", dim=None, keepdim=False, dtype=None):
+    """``torch.norm`` / ``Tensor.norm``: "fro" (the default) is the 2-norm of the elements over ``dim``; a number p
+    is the vector p-norm over ``dim`` (all elements when None)."""
+    if isinstance(p, str):
+        if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
+            return vector_norm(x, 2, dim, keepdim, dtype=dtype)
+        return matrix_norm(x, p, tuple(range(x.ndim)) if dim is None else dim, keepdim, dtype=dtype)
+    return vector_norm(x, 2 if p is None else p, dim, keepdim, dtype=dtype)
+
+
+__all__ = ["norm", "vector_norm", "matrix_norm"]
