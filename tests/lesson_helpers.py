@@ -9,10 +9,15 @@ its wrong versions with the hint each must get, and its special cases. This modu
 - reading the notebooks: each exercise cell and the cell after it (its check) by metadata, and running a cell's
   source to get the learner's function, the way the notebook would define it.
 """
+import copy
+import inspect
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
+import tinygrad_lite as tl
+from tinygrad_lite.course.answers import ArrayAnswer, NumberAnswer, TensorAnswer, TupleAnswer, is_tensor
 from tinygrad_lite.course.checks import ERROR, FAILED, NOT_ATTEMPTED, PASSED, get_exercise, run_check
 from tinygrad_lite.course.notebooks import BEGIN, meta, read_notebook
 
@@ -30,10 +35,17 @@ def function_name(exercise_id):
 
 
 # -------------------------------------------------------------------- running checks
-def verdict(exercise_id, fn):
-    """``run_check`` of ``fn`` for ``exercise_id``, numpy's warnings silenced (wrong versions overflow on purpose)."""
+def verdict(exercise_id, fn, times=1):
+    """``run_check`` of ``fn`` for ``exercise_id``, numpy's warnings silenced (wrong versions overflow on purpose).
+
+    With ``times`` > 1 the check runs that many times with one count of the mistakes seen, as in a kernel where
+    the learner runs the check again: the last verdict holds the hint tiers for a mistake seen ``times`` times.
+    """
+    seen = Counter()
     with np.errstate(all="ignore"):
-        return run_check(get_exercise(exercise_id), fn)
+        for _ in range(times):
+            result = run_check(get_exercise(exercise_id), fn, seen)
+    return result
 
 
 def expect(status, exercise_id, fn, *texts):
@@ -71,12 +83,120 @@ def stub(*args, **kwargs):
 
 
 def hints_not_reached(exercise_id, wrong):
-    """The Mistake hints of ``exercise_id`` that none of its wrong versions produces.
+    """The hints (every tier of every Mistake and ErrorHint) of ``exercise_id`` that no wrong version produces.
 
-    ``wrong`` is a list of rows ``(exercise_id, fn, ...)``; only the rows of ``exercise_id`` are checked.
+    ``wrong`` is a list of rows ``(exercise_id, fn, ...)``; only the rows of ``exercise_id`` are checked. Each row
+    is checked as often as the deepest tier needs (a tier-2 hint shows when the same mistake comes back).
     """
-    messages = [verdict(eid, fn).message for eid, fn, *_ in wrong if eid == exercise_id]
-    return [m.hint for m in get_exercise(exercise_id).mistakes if not any(m.hint in text for text in messages)]
+    exercise = get_exercise(exercise_id)
+    hinted = list(exercise.mistakes) + list(exercise.error_hints)
+    depth = max([len(h.tiers()) for h in hinted] + [1])
+    messages = [verdict(eid, fn, times=depth).message for eid, fn, *_ in wrong if eid == exercise_id]
+    return [tier for h in hinted for tier in h.tiers() if not any(tier in text for text in messages)]
+
+
+# -------------------------------------------------------------------- wrong answers every lesson must refuse
+def _first_input(args):
+    """The index of the first argument that is an array or a float tensor (what an in-place version modifies)."""
+    for k, a in enumerate(args):
+        if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+            return k
+        if is_tensor(a) and a.dtype in (tl.float32, tl.float64):
+            return k
+    return None
+
+
+def _in_place(fn):
+    """``fn``'s right answer, after which the first array or tensor argument is changed in place."""
+    def in_place(*args, **kwargs):
+        out = fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+        x = args[_first_input(args)]
+        if is_tensor(x):
+            with tl.no_grad():
+                x += 1.0
+        else:
+            x += 1.0
+        return out
+    return in_place
+
+
+def _through_numpy(fn):
+    """``fn`` computed on tensors rebuilt from the inputs' numbers (``tl.tensor(x.numpy())``): right values, and
+    raises as soon as an input requires grad."""
+    def rebuilt(*args, **kwargs):
+        args = [tl.tensor(a.numpy()) if is_tensor(a) else a for a in args]
+        return fn(*args, **kwargs)
+    return rebuilt
+
+
+def _tensor_to(fn, convert):
+    def converted(*args, **kwargs):
+        return convert(fn(*args, **kwargs))
+    return converted
+
+
+def _as_list_or_number(t):
+    return t.item() if t.numel() == 1 else t.tolist()
+
+
+def generic_wrong_answers(exercise_id, solution):
+    """``[(what, fn, text)]``: wrong versions of ``solution`` that every exercise of its kind must refuse, each with
+    a text its message must hold. Tensor answers: returned as numpy, as a list or a Python number, detached, or
+    computed through numpy (the last two when the exercise compares gradients). Array answers: returned as a
+    Tensor, or as a list. Number answers: returned as a tensor. Any exercise with array or tensor inputs: the
+    first one changed in place."""
+    exercise = get_exercise(exercise_id)
+    answer = exercise.answer
+    first = answer.kinds[0] if isinstance(answer, TupleAnswer) else answer
+
+    def on_first(convert):  # a tuple answer gets its first result converted
+        if isinstance(answer, TupleAnswer):
+            return lambda out: (convert(out[0]), *out[1:])
+        return convert
+
+    rows = []
+    if isinstance(first, TensorAnswer):
+        as_list = on_first(lambda t: _as_list_or_number(t.detach()))
+        rows += [("returns numpy", _tensor_to(solution, on_first(lambda t: t.detach().numpy())), "numpy.ndarray"),
+                 ("returns a list or a number", _tensor_to(solution, as_list), "where a tensor was expected")]
+        if exercise.grad and first.graph:
+            rows += [("detached", _tensor_to(solution, on_first(lambda t: tl.tensor(t.detach().numpy()))),
+                      "requires_grad is False"),
+                     ("through numpy", _through_numpy(solution), "require grad")]
+    elif isinstance(first, ArrayAnswer):
+        rows += [("returns a tensor", _tensor_to(solution, on_first(lambda a: tl.tensor(np.asarray(a)))),
+                  "works on numpy arrays"),
+                 ("returns a list", _tensor_to(solution, on_first(lambda a: np.asarray(a).tolist())),
+                  "where a numpy array was expected")]
+    elif isinstance(first, NumberAnswer) and not first.tensor_ok:
+        rows.append(("returns a tensor", _tensor_to(solution, on_first(lambda v: tl.tensor(v))),
+                     "where a plain Python number was expected"))
+    case = exercise.all_cases()[0]
+    k = _first_input(case.args)
+    if exercise.check_inputs and k is not None:
+        rows.append(("changes its input in place", _in_place(solution), "in place"))
+    return rows
+
+
+def ignored_arguments_that_pass(exercise_id):
+    """The arguments of ``exercise_id`` (its ``vary``, or every reference parameter with a default) that a function
+    may ignore, using the default value instead, and still pass: the hidden cases must vary each of them."""
+    exercise = get_exercise(exercise_id)
+    defaults = exercise.defaulted_parameters()
+    names = list(defaults) if exercise.vary is None else list(exercise.vary)
+    signature = inspect.signature(exercise.reference)
+    passing = []
+    for name in names:
+        if name not in defaults:
+            raise AssertionError(f"{exercise_id}: vary names {name!r}, which has no default in the reference")
+
+        def ignoring(*args, _name=name, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.arguments[_name] = defaults[_name]
+            return exercise.reference(*bound.args, **bound.kwargs)
+        if verdict(exercise_id, ignoring):
+            passing.append(name)
+    return passing
 
 
 # -------------------------------------------------------------------- the notebooks
@@ -108,7 +228,7 @@ def assert_is_a_stub(cell):
 
 def define(source, namespace, filename="<exercise cell>"):
     """Run a cell's ``source`` in ``namespace`` (a dict, changed in place) and return the namespace."""
-    exec(compile(source, filename, "exec"), namespace)  # noqa: S102
+    exec(compile(source, filename, "exec"), namespace)
     return namespace
 
 

@@ -1,39 +1,62 @@
-"""Lesson 03 (the backward pass): its exercise checks, its notebooks' exercise cells, and ``draw_graph``.
+"""Lesson 03 (the backward pass): the answers learners write for each exercise, the lesson's special cases,
+and ``draw_graph``.
 
-For every exercise: the solution passes, the stub is "not attempted", a crash is an "error" that quotes the
-learner's line, and each known mistake (and the generic hints that apply: wrong sign, constant factor, transposed,
-missing broadcast sum) fails with its hint. The wrong versions are written here as a learner would write them, in
-one list, and every Mistake hint of every exercise is produced by at least one of them.
+``tests/test_lessons.py`` runs the generic tests on the data here: ``SOLUTIONS`` and ``ALSO_RIGHT`` pass; every
+row of ``WRONG`` fails, and of ``ERRORS`` is an error, with the texts it lists (a Mistake's hint, a generic hint,
+or what the answer kind refuses: a Tensor or a list where a numpy array is due, an input changed in place, an
+ignored argument); every hint tier is reached by a row. This file adds what is lesson 03's own: the state a
+product's backward must leave (it ADDS into .grad), the hidden cases that make ignoring ``h`` or overwriting a
+gradient fail, the notebook showing each visible example with the check's numbers, no finished line of code in
+an exercise text or a first hint, the zero-grad plot behaving as the notebook says, and ``draw_graph``.
 """
+import ast
+import copy
+import re
 import time
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
-from matplotlib.path import Path as MplPath  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from lesson_helpers import (
+    assert_error,
+    assert_fails_with,
+    define,
+    exercise_cells,
+    notebooks,
+)
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.path import Path as MplPath
 
-import tinygrad_lite as tl  # noqa: E402
-from lesson_helpers import (assert_error, assert_fails_with, assert_is_a_stub, assert_not_attempted,  # noqa: E402
-                            assert_passes, cell_function, exercise_cells, hints_not_reached, notebooks,
-                            stub)
-from tinygrad_lite import nn  # noqa: E402
-from tinygrad_lite.course import draw_graph  # noqa: E402
-from tinygrad_lite.course.checks import get_exercise  # noqa: E402
-from tinygrad_lite.course.exercises.lesson03 import GraphNode, sum_to_shape  # noqa: E402
-from tinygrad_lite.course.graph import _layout  # noqa: E402
-from tinygrad_lite.tensor import graph_order  # noqa: E402
+import tinygrad_lite as tl
+from tinygrad_lite import nn
+from tinygrad_lite.autograd.engine import graph_order
+from tinygrad_lite.course import draw_graph
+from tinygrad_lite.course.checks import get_exercise
+from tinygrad_lite.course.exercises.lesson03 import (
+    GraphNode,
+    after_backward,
+    product,
+    sum_to_shape,
+)
+from tinygrad_lite.course.graph import _layout
+from tinygrad_lite.course.notebooks import meta, read_notebook
 
-SOLUTION, LESSON = notebooks("03_backward_pass")
-IDS = ["03.topological_order", "03.mul_backward", "03.relu_backward", "03.matmul_backward", "03.linear_backward",
-       "03.numerical_grad"]
+LESSON = "03_backward_pass"
+SOLUTION, RELEASED = notebooks(LESSON)
+IDS = ["03.value_mul_backward", "03.topological_order", "03.mul_backward", "03.relu_backward", "03.matmul_backward",
+       "03.linear_backward", "03.numerical_grad"]
 NAMES = {"np": np, "sum_to_shape": sum_to_shape}  # what the notebook's earlier cells define
 
 
 # -------------------------------------------------------------------- solutions, as a learner would write them
+def value_mul_backward(a, b, out):
+    a.grad += b.data * out.grad
+    b.grad += a.data * out.grad
+
+
 def topological_order(root):
     order, seen = [], set()
 
@@ -45,18 +68,6 @@ def topological_order(root):
             visit(p)
         order.append(v)
     visit(root)
-    return order
-
-
-def topological_order_iterative(root):
-    order, seen, stack = [], set(), [(root, False)]
-    while stack:
-        v, done = stack.pop()
-        if done:
-            order.append(v)
-        elif v not in seen:
-            seen.add(v)
-            stack += [(v, True)] + [(p, False) for p in v.inputs]
     return order
 
 
@@ -90,99 +101,229 @@ def numerical_grad(f, x, h=1e-5):
     return grad
 
 
-SOLUTIONS = {"03.topological_order": topological_order, "03.mul_backward": mul_backward,
-             "03.relu_backward": relu_backward, "03.matmul_backward": matmul_backward,
-             "03.linear_backward": linear_backward, "03.numerical_grad": numerical_grad}
+SOLUTIONS = {"03.value_mul_backward": value_mul_backward, "03.topological_order": topological_order,
+             "03.mul_backward": mul_backward, "03.relu_backward": relu_backward,
+             "03.matmul_backward": matmul_backward, "03.linear_backward": linear_backward,
+             "03.numerical_grad": numerical_grad}
 
 
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_solution_passes(exercise_id):
-    assert_passes(exercise_id, SOLUTIONS[exercise_id], min_cases=6)
+# -------------------------------------------------------------------- other right answers
+def value_mul_backward_in_steps(a, b, out):
+    share_a, share_b = b.data * out.grad, a.data * out.grad  # both shares first: also right when a is b
+    a.grad = a.grad + share_a
+    b.grad = b.grad + share_b
 
 
-def test_an_iterative_topological_order_passes_too():
-    assert_passes("03.topological_order", topological_order_iterative)
+def topological_order_iterative(root):
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        v, done = stack.pop()
+        if done:
+            order.append(v)
+        elif v not in seen:
+            seen.add(v)
+            stack += [(v, True)] + [(p, False) for p in v.inputs]
+    return order
 
 
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_stub_is_not_attempted(exercise_id):
-    assert_not_attempted(exercise_id, stub, "not attempted")
+def numerical_grad_with_copies(f, x, h=1e-5):
+    x = np.asarray(x, dtype=float)
+    grad = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[i] += h
+        down[i] -= h
+        grad[i] = (f(up) - f(down)) / (2 * h)
+    return grad
 
 
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_a_crash_is_an_error_that_quotes_the_learners_line(exercise_id):
-    def crashing(*args, **kwargs):
-        shapes = [np.shape(a) for a in args]
-        return shapes[0] + undefined_name  # noqa: F821  (the learner's bug)
-    assert_error(exercise_id, crashing, "return shapes[0] + undefined_name", "NameError")
+def numerical_grad_flat(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    flat, grad = x.reshape(-1), np.zeros(x.size)
+    for k in range(x.size):
+        old = flat[k]
+        flat[k] = old + h
+        plus = f(x)
+        flat[k] = old - h
+        grad[k] = (plus - f(x)) / (2 * h)
+        flat[k] = old
+    return grad.reshape(x.shape)
 
 
-# -------------------------------------------------------------------- 03.topological_order
-def test_topological_order_duplicates():
-    def no_seen_set(root):
-        order = []
+ALSO_RIGHT = [
+    ("03.value_mul_backward", value_mul_backward_in_steps),
+    ("03.topological_order", topological_order_iterative),
+    ("03.mul_backward", lambda x, y, g: (sum_to_shape(np.multiply(g, y), np.shape(x)),
+                                         sum_to_shape(np.multiply(g, x), np.shape(y)))),
+    ("03.relu_backward", lambda x, grad: np.where(x > 0, grad, 0)),
+    ("03.relu_backward", lambda x, grad: grad * np.heaviside(x, 0)),
+    ("03.matmul_backward", lambda x, w, g: [np.dot(g, w.T), np.dot(x.T, g)]),  # a list of the two is fine
+    ("03.linear_backward", lambda x, w, g: (g @ w, (x.T @ g).T, np.sum(g, axis=0))),
+    ("03.numerical_grad", numerical_grad_with_copies),
+    ("03.numerical_grad", numerical_grad_flat),
+]
 
-        def visit(v):
+
+# -------------------------------------------------------------------- wrong versions, as learners write them
+# 03.value_mul_backward
+def vm_overwrite(a, b, out):
+    a.grad = b.data * out.grad
+    b.grad = a.data * out.grad
+
+
+def vm_overwrite_one(a, b, out):
+    a.grad += b.data * out.grad
+    b.grad = a.data * out.grad
+
+
+def vm_own_factor(a, b, out):
+    a.grad += a.data * out.grad
+    b.grad += b.data * out.grad
+
+
+def vm_local_only(a, b, out):
+    a.grad += b.data
+    b.grad += a.data
+
+
+def vm_out_data(a, b, out):
+    a.grad += b.data * out.data
+    b.grad += a.data * out.data
+
+
+def vm_other_grad(a, b, out):
+    a.grad += b.grad * out.grad
+    b.grad += a.grad * out.grad
+
+
+def vm_returns_shares(a, b, out):
+    return b.data * out.grad, a.data * out.grad
+
+
+def vm_does_nothing(a, b, out):
+    share_a, share_b = b.data * out.grad, a.data * out.grad  # computed, never added  # noqa: F841
+
+
+def vm_resets_out_grad(a, b, out):
+    a.grad += b.data * out.grad
+    b.grad += a.data * out.grad
+    out.grad = 0.0  # "used up"
+
+
+def vm_changes_data(a, b, out):
+    a.data += b.data * out.grad  # .data for .grad
+    b.grad += a.data * out.grad
+
+
+def vm_uses_values(a, b, out):
+    a.grad += b * out.grad   # the Value b, not the number b.data
+    b.grad += a * out.grad
+
+
+# 03.topological_order
+def topo_no_seen_set(root):
+    order = []
+
+    def visit(v):
+        for p in v.inputs:
+            visit(p)
+        order.append(v)
+    visit(root)
+    return order
+
+
+def topo_preorder(root):
+    order, seen = [], set()
+
+    def visit(v):
+        if v not in seen:
+            seen.add(v)
+            order.append(v)  # before the inputs: the root comes first
             for p in v.inputs:
                 visit(p)
-            order.append(v)
-        visit(root)
-        return order
-    result = assert_fails_with("03.topological_order", no_seen_set, "keep a set of the nodes you have visited")
-    assert "node x appears 3 times" in result.message
+    visit(root)
+    return order
 
 
-def test_topological_order_reversed():
-    def preorder(root):
-        order, seen = [], set()
-
-        def visit(v):
-            if v not in seen:
-                seen.add(v)
-                order.append(v)  # before the inputs: the root comes first
-                for p in v.inputs:
-                    visit(p)
-        visit(root)
-        return order
-    assert_fails_with("03.topological_order", preorder, "your list is reversed")
+def topo_breadth_first_backwards(root):  # not a topological order in general
+    order, queue, seen = [], [root], {root}
+    while queue:
+        v = queue.pop(0)
+        order.append(v)
+        for p in v.inputs:
+            if p not in seen:
+                seen.add(p)
+                queue.append(p)
+    return order[::-1]
 
 
-def test_topological_order_node_before_its_input():
-    def breadth_first_backwards(root):  # not a topological order in general
-        order, queue, seen = [], [root], {root}
-        while queue:
-            v = queue.pop(0)
-            order.append(v)
+def topo_generator(root):
+    seen = set()
+
+    def visit(v):
+        if v not in seen:
+            seen.add(v)
             for p in v.inputs:
-                if p not in seen:
-                    seen.add(p)
-                    queue.append(p)
-        return order[::-1]
-    assert_fails_with("03.topological_order", breadth_first_backwards, "comes before its input")
+                yield from visit(p)
+            yield v
+    return visit(root)
 
 
-def test_topological_order_missing_nodes_and_wrong_types():
-    assert_fails_with("03.topological_order", lambda root: [*root.inputs, root], "missing")
-    assert_fails_with("03.topological_order", lambda root: [v.label for v in topological_order(root)],
-                      "the list should hold the nodes themselves")
-    assert_fails_with("03.topological_order", lambda root: set(topological_order(root)),
-                      "expected a list of nodes, got set")
-    assert_fails_with("03.topological_order", lambda root: None, "did you forget to return")
+# 03.mul_backward
+def mul_without_broadcast_sum(x, y, g):
+    return g * y, g * x  # no sum over the broadcast dims
 
 
-def test_topological_order_visible_example_is_the_notebooks_neuron():
-    case = get_exercise("03.topological_order").all_cases()[0]
-    assert case.visible
-    assert [n.label for n in topological_order(case.args[0])] == [
-        "x1", "w1", "x1*w1", "x2", "w2", "x2*w2", "x1*w1+x2*w2", "b", "n", "out"]
+def mul_sums_everything(x, y, g):
+    dx, dy = g * y, g * x
+    if dx.shape != np.shape(x):
+        dx = dx.sum()
+    if dy.shape != np.shape(y):
+        dy = dy.sum()
+    return dx, dy
 
 
-def test_topological_order_nodes_are_plain_graph_nodes():
-    a = GraphNode("a")
-    assert [n.label for n in topological_order(GraphNode("r", [a, a]))] == ["a", "r"]
+def mul_sums_axis0(x, y, g):
+    dx, dy = g * y, g * x
+    if dx.shape != np.shape(x):
+        dx = dx.sum(axis=0)
+    if dy.shape != np.shape(y):
+        dy = dy.sum(axis=0)
+    return dx, dy
 
 
-# -------------------------------------------------------------------- wrong versions, as a learner would write them
+def mul_grad_in_place(x, y, grad):
+    dy = sum_to_shape(grad * x, np.shape(y))
+    grad *= y                       # reuses grad's memory: the caller's grad is changed
+    return sum_to_shape(grad, np.shape(x)), dy
+
+
+def mul_tensors(x, y, grad):
+    x, y, grad = tl.tensor(x), tl.tensor(y), tl.tensor(grad)
+    return grad * y, grad * x
+
+
+def mul_item(x, y, grad):
+    dx, dy = sum_to_shape(grad * y, np.shape(x)), sum_to_shape(grad * x, np.shape(y))
+    return (dx.item() if dx.ndim == 0 else dx), dy   # a single number for a 0-d x
+
+
+# 03.relu_backward
+def relu_grad_in_place(x, grad):
+    grad[x <= 0] = 0                # zeroes the caller's upstream gradient
+    return grad
+
+
+def relu_x_in_place(x, grad):
+    x[x < 0] = 0                    # the forward input, changed
+    return grad * (x > 0)
+
+
+def relu_list(x, grad):
+    return [[g if v > 0 else 0.0 for v, g in zip(row_x, row_g)] for row_x, row_g in zip(x, grad)]
+
+
+# 03.matmul_backward
 def square_only(wrong):
     """``wrong`` where x, w and grad are square (there its shapes fit), the right answer elsewhere."""
     def fn(x, w, g):
@@ -190,18 +331,12 @@ def square_only(wrong):
     return fn
 
 
-def mul_without_broadcast_sum(x, y, g):
-    return g * y, g * x  # no sum over the broadcast dim
-
-
-def linear_bias_not_summed(x, w, g):
-    return g @ w, g.T @ x, g
-
-
+# 03.linear_backward
 def linear_x_grad_transposed_when_square(x, w, g):
     return (g @ w.T if w.shape[0] == w.shape[1] else g @ w), g.T @ x, g.sum(axis=0)
 
 
+# 03.numerical_grad
 def central(f, x, h, divide):
     x = np.array(x, dtype=np.float64)
     out = np.zeros_like(x)
@@ -234,64 +369,228 @@ def x_not_restored(f, x, h=1e-5):
     return out
 
 
-# each wrong version and the text its verdict must hold: its Mistake's hint, or a generic hint that applies
-# (wrong sign, constant factor, transposed, missing broadcast sum). 03.topological_order has no Mistakes: its wrong
-# versions are tested in its own section above.
+def own_step(f, x, h=1e-5):
+    eps = 1e-5                      # a step of its own; h is never used
+    return central(f, x, eps, lambda d, h: d / (2 * h))
+
+
+def plain_copy(f, x, h=1e-5):
+    x = x.copy()                    # keeps an integer x integer
+    grad = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        plus = f(x)
+        x[i] = old - h
+        minus = f(x)
+        x[i] = old
+        grad[i] = (plus - minus) / (2 * h)
+    return grad
+
+
+def result_like_x(f, x, h=1e-5):
+    grad = np.zeros_like(x)         # an integer array when x is one
+    x = np.array(x, dtype=float)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        plus = f(x)
+        x[i] = old - h
+        minus = f(x)
+        x[i] = old
+        grad[i] = (plus - minus) / (2 * h)
+    return grad
+
+
+def no_copy(f, x, h=1e-5):
+    grad = np.zeros(np.shape(x))
+    for i in np.ndindex(x.shape):
+        x[i] += h                   # the caller's array, nudged ...
+        plus = f(x)
+        x[i] -= 2 * h
+        minus = f(x)
+        x[i] += h                   # ... and "restored", up to rounding
+        grad[i] = (plus - minus) / (2 * h)
+    return grad
+
+
+def unit_vector_in_place(f, x, h=1e-5):
+    grad = np.zeros(np.shape(x))
+    for i in np.ndindex(x.shape):
+        e = np.zeros(x.shape)
+        e[i] = 1.0
+        x += h * e                  # in place, on the caller's x
+        plus = f(x)
+        x -= 2 * h * e
+        minus = f(x)
+        x += h * e
+        grad[i] = (plus - minus) / (2 * h)
+    return grad
+
+
+def as_list(f, x, h=1e-5):
+    return [numerical_grad(f, x, h)[i] for i in range(len(x))]
+
+
 WRONG = [
+    # 03.value_mul_backward
+    ("03.value_mul_backward", vm_overwrite, "instead of adding to it"),
+    ("03.value_mul_backward", vm_overwrite_one, "instead of adding to it"),
+    ("03.value_mul_backward", vm_own_factor, "with respect to THAT input"),
+    ("03.value_mul_backward", vm_local_only, "you sent the local derivatives alone"),
+    ("03.value_mul_backward", vm_out_data, "out.data is the product's value"),
+    ("03.value_mul_backward", vm_other_grad, "b.grad is b's gradient"),
+    ("03.value_mul_backward", vm_returns_shares, "and left the gradients as they were"),
+    ("03.value_mul_backward", vm_does_nothing, "a.grad and b.grad are unchanged after your function"),
+    ("03.value_mul_backward", vm_resets_out_grad, "changed out.grad"),
+    ("03.value_mul_backward", vm_changes_data, "changed a.data"),
+    ("03.value_mul_backward", vm_uses_values, "became a Value"),
+    # 03.topological_order
+    ("03.topological_order", topo_no_seen_set, "appears 3 times", "remember which nodes you have visited"),
+    ("03.topological_order", topo_preorder, "your list is reversed", "only once all of its inputs are in it"),
+    ("03.topological_order", topo_breadth_first_backwards, "comes before its input", "a breadth-first walk"),
+    ("03.topological_order", lambda root: [*root.inputs, root], "missing", "and their inputs in turn"),
+    ("03.topological_order", lambda root: [v.label for v in topological_order(root)],
+     "the list should hold the nodes themselves"),
+    ("03.topological_order", lambda root: set(topological_order(root)), "expected a list of nodes, got set"),
+    ("03.topological_order", lambda root: None, "did you forget to return"),
+    ("03.topological_order", topo_generator, "expected a list of nodes, got generator"),
     # 03.mul_backward
     ("03.mul_backward", lambda x, y, g: (sum_to_shape(g * x, np.shape(x)), sum_to_shape(g * y, np.shape(y))),
-     "times the OTHER input"),
-    ("03.mul_backward", lambda x, y, g: (y, x), "multiplies them by the upstream gradient"),
-    ("03.mul_backward", mul_without_broadcast_sum, "sum over the broadcast dims"),  # generic
+     "with respect to THAT input"),
+    ("03.mul_backward", lambda x, y, g: (y, x), "you returned the local derivatives alone"),
+    ("03.mul_backward", mul_without_broadcast_sum, "the SUM of the gradients of all its copies"),
     ("03.mul_backward", lambda x, y, g: (sum_to_shape(g * y, np.shape(x)), (g * x).mean(axis=0)),
-     "2 times too small"),  # generic
+     "not their mean"),
+    ("03.mul_backward", mul_sums_everything, "Sum only over the dims that broadcasting"),
+    ("03.mul_backward", mul_sums_axis0, "which dims to sum"),
+    ("03.mul_backward", mul_grad_in_place, "changed its input `grad` in place"),
+    ("03.mul_backward", mul_tensors, "this exercise works on numpy arrays"),
+    ("03.mul_backward", mul_item, "hidden case 5", "you returned a Python float", ".item()"),
+    ("03.mul_backward", lambda x, y, g: sum_to_shape(g * y, np.shape(x)), "results"),
     # 03.relu_backward
-    ("03.relu_backward", lambda x, g: g * (x >= 0), "use x > 0, not x >= 0"),
-    ("03.relu_backward", lambda x, g: (x > 0).astype(float), "multiply it by the upstream gradient"),
-    ("03.relu_backward", lambda x, g: g * np.maximum(x, 0), "you multiplied by relu(x) itself"),
+    ("03.relu_backward", lambda x, g: g * (x >= 0), "the inputs that are exactly 0"),
+    ("03.relu_backward", lambda x, g: (x > 0).astype(float), "you returned relu's local derivative"),
+    ("03.relu_backward", lambda x, g: g * np.maximum(x, 0), "you multiplied by relu(x)"),
     ("03.relu_backward", lambda x, g: np.maximum(g, 0), "you applied relu to the gradient"),
     ("03.relu_backward", lambda x, g: g * (x < 0), "the mask is the wrong way round"),
+    ("03.relu_backward", relu_grad_in_place, "changed its input `grad` in place"),
+    ("03.relu_backward", relu_x_in_place, "changed its input `x` in place"),
+    ("03.relu_backward", relu_list, "where a numpy array was expected"),
+    ("03.relu_backward", lambda x, g: tl.tensor(g) * (tl.tensor(x) > 0), "this exercise works on numpy arrays"),
     # 03.matmul_backward (without the transpose, only square matrices give an answer of the right shape)
     ("03.matmul_backward", lambda x, w, g: (x.T @ g, g @ w.T), "the two gradients are swapped"),
-    ("03.matmul_backward", square_only(lambda x, w, g: (g @ w, x.T @ g)), "grad @ w.T"),
-    ("03.matmul_backward", square_only(lambda x, w, g: (g @ w.T, x @ g)), "x.T @ grad"),
-    ("03.matmul_backward", lambda x, w, g: (g @ w.T, g.T @ x), "transpose of the right one"),  # generic
-    ("03.matmul_backward", lambda x, w, g: (w @ g.T, x.T @ g), "transpose of the right one"),  # generic
+    ("03.matmul_backward", square_only(lambda x, w, g: (g @ w, x.T @ g)), "w's SECOND index"),
+    ("03.matmul_backward", square_only(lambda x, w, g: (g @ w.T, x @ g)), "x's FIRST index"),
+    ("03.matmul_backward", lambda x, w, g: (g @ w.T, g.T @ x), "your dL/dw is the transpose"),
+    ("03.matmul_backward", lambda x, w, g: (w @ g.T, x.T @ g), "your dL/dx is the transpose"),
     ("03.matmul_backward", lambda x, w, g: (g @ w.T, x.T @ g / len(x)), "times too small"),  # generic
+    ("03.matmul_backward", lambda x, w, g: (tl.tensor(g) @ tl.tensor(w).T, tl.tensor(x).T @ tl.tensor(g)),
+     "this exercise works on numpy arrays"),
     # 03.linear_backward
     ("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x, g.mean(axis=0)),
      "the bias gradient is the SUM over the batch"),
-    ("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x, g.sum(axis=1)), "you summed over the features (axis 1)"),
-    ("03.linear_backward", lambda x, w, g: (g @ w, x.T @ g, g.sum(axis=0)), "x.T @ grad is its transpose"),
-    ("03.linear_backward", linear_x_grad_transposed_when_square, "the gradient of x is grad @ W (no transpose)"),
-    ("03.linear_backward", linear_bias_not_summed, "sum over the broadcast dims"),  # generic
+    ("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x, g.sum(axis=1)), "you summed over the output features"),
+    ("03.linear_backward", lambda x, w, g: (g @ w, x.T @ g, g.sum(axis=0)), "your dL/dweight is the transpose"),
+    ("03.linear_backward", linear_x_grad_transposed_when_square, "and (W.T).T is W"),
+    ("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x, g), "the SUM of the gradients of all its copies"),
+    ("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x, g.sum(axis=0, keepdims=True)),
+     "The summed dim must go away"),
+    ("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x), "you returned 2 results; 3 were expected"),
     # 03.numerical_grad
     ("03.numerical_grad", forward_difference, "one-sided difference"),
     ("03.numerical_grad", lambda f, x, h=1e-5: central(f, x, h, lambda d, h: d / h), "are 2h apart"),
-    ("03.numerical_grad", lambda f, x, h=1e-5: central(f, x, h, lambda d, h: d / 2 * h), "with parentheses"),
+    ("03.numerical_grad", lambda f, x, h=1e-5: central(f, x, h, lambda d, h: d / 2 * h), "(a / 2) * h"),
     ("03.numerical_grad", lambda f, x, h=1e-5: (f(x + h) - f(x - h)) / (2 * h), "nudged every element of x at once"),
-    ("03.numerical_grad", x_not_restored, "put x[i] back"),
+    ("03.numerical_grad", x_not_restored, "must get its old value back"),
+    ("03.numerical_grad", own_step, "use the argument `h` itself"),
+    ("03.numerical_grad", plain_copy, "x.copy()"),
+    ("03.numerical_grad", result_like_x, "and so does your result"),
+    ("03.numerical_grad", no_copy, "hidden case 9", "an integer array stores every value written into it cut"),
+    ("03.numerical_grad", as_list, "where a numpy array was expected"),
     ("03.numerical_grad", lambda f, x, h=1e-5: central(f, x, h, lambda d, h: -d / (2 * h)), "wrong sign"),  # generic
     ("03.numerical_grad", lambda f, x, h=1e-5: central(f, x, h, lambda d, h: d / (4 * h)),
      "constant factor"),  # generic
 ]
 
 
-@pytest.mark.parametrize("exercise_id, wrong, hint", WRONG, ids=[f"{w[0]}-{i}" for i, w in enumerate(WRONG)])
-def test_a_wrong_version_fails_with_its_hint(exercise_id, wrong, hint):
-    assert_fails_with(exercise_id, wrong, "Hint: ", hint)
+ERRORS = [
+    # without the transpose, the shapes fit only when square: an error that quotes the learner's line
+    ("03.matmul_backward", lambda x, w, g: (g @ w, x.T @ g), "ValueError", "(g @ w, x.T @ g)", "do not fit"),
+    ("03.linear_backward", lambda x, w, g: (g @ w.T, g.T @ x, g.sum(axis=0)), "ValueError", "do not fit"),
+    # no float copy: on an integer x, x += h * e cannot be stored
+    ("03.numerical_grad", unit_vector_in_place, "hidden case 9", "UFuncTypeError", "work on a float64 copy of x"),
+]
 
 
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_every_mistake_hint_is_triggered_by_a_wrong_version(exercise_id):
-    assert not hints_not_reached(exercise_id, WRONG), "no wrong version reaches these hints"
+def test_the_exercises_are_in_the_notebooks_in_this_order():
+    assert list(exercise_cells(SOLUTION)) == IDS
+    assert list(exercise_cells(RELEASED)) == IDS
 
 
-# -------------------------------------------------------------------- what some verdicts say besides the hint
+
+
+# -------------------------------------------------------------------- 03.value_mul_backward
+def state_after(fn, *args, **kwargs):
+    return after_backward(fn, product(*args, **kwargs))
+
+
+def test_value_mul_reference_adds_into_grad():
+    assert state_after(value_mul_backward, 2.0, -3.0, 1.5)["a.grad"] == -4.5
+    assert state_after(value_mul_backward, 2.0, -3.0, 1.5, a_grad=0.5)["a.grad"] == -4.0
+    got = state_after(value_mul_backward, 2.0, -3.0, 1.5, a_grad=0.5, b_grad=1.0)
+    assert (got["a.grad"], got["b.grad"]) == (-4.0, 4.0)
+    assert state_after(value_mul_backward, 3.0, None, 1.0, same=True)["a.grad"] == 6.0  # d(a*a)/da = 2a
+    assert state_after(value_mul_backward, 3.0, None, 1.0, a_grad=1.0, same=True)["a.grad"] == 7.0
+
+
+def test_value_mul_overwrite_fails_on_the_visible_example_saying_how_the_gradients_started():
+    result = assert_fails_with("03.value_mul_backward", vm_overwrite, "the example shown in the notebook")
+    assert "started at a.grad = 0.5 and b.grad = 0" in result.message
+    result = assert_fails_with("03.value_mul_backward", vm_overwrite_one, "hidden case 3", "instead of adding")
+    assert "started at a.grad = 0 and b.grad = 0.5" in result.message
+
+
+def test_value_mul_hints_do_not_fire_on_a_right_answer_or_an_untouched_state():
+    for mistake in get_exercise("03.value_mul_backward").mistakes:
+        for case in get_exercise("03.value_mul_backward").all_cases():
+            right = after_backward(value_mul_backward, copy.deepcopy(case.args))
+            untouched = after_backward(lambda a, b, out: None, copy.deepcopy(case.args))
+            assert not mistake.match(right, right, case) and not mistake.match(untouched, right, case)
+
+
+def test_value_mul_cases_cover_preset_grads_and_a_times_a():
+    cases = get_exercise("03.value_mul_backward").all_cases()
+    assert cases[0].visible and sum(c.visible for c in cases) == 1
+    assert any(c.args[0] is c.args[1] for c in cases)                            # a * a
+    assert any(c.args[0] is c.args[1] and c.args[0].grad != 0 for c in cases)    # a * a with a share already
+    assert any(c.args[0] is not c.args[1] and c.args[0].grad != 0 and c.args[1].grad != 0 for c in cases)
+    assert any(c.args[2].grad == 0 for c in cases)
+
+
+# -------------------------------------------------------------------- 03.topological_order
+def test_topological_order_duplicates_say_how_often():
+    result = assert_fails_with("03.topological_order", topo_no_seen_set, "remember which nodes")
+    assert "node x appears 3 times" in result.message
+
+
+def test_topological_order_visible_example_is_the_notebooks_neuron():
+    case = get_exercise("03.topological_order").all_cases()[0]
+    assert case.visible
+    assert [n.label for n in topological_order(case.args[0])] == [
+        "x1", "w1", "x1*w1", "x2", "w2", "x2*w2", "x1*w1+x2*w2", "b", "n", "out"]
+
+
+def test_topological_order_nodes_are_plain_graph_nodes():
+    a = GraphNode("a")
+    assert [n.label for n in topological_order(GraphNode("r", [a, a]))] == ["a", "r"]
+
+
+# -------------------------------------------------------------------- the array backward exercises
 def test_a_missing_broadcast_sum_names_the_result():
-    result = assert_fails_with("03.mul_backward", mul_without_broadcast_sum, "sum over the broadcast dims")
+    result = assert_fails_with("03.mul_backward", mul_without_broadcast_sum, "SUM of the gradients")
     assert "result 1" in result.message
-    result = assert_fails_with("03.linear_backward", linear_bias_not_summed, "sum over the broadcast dims")
+    result = assert_fails_with("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x, g), "SUM of the gradients")
     assert "result 2" in result.message
 
 
@@ -300,40 +599,132 @@ def test_matmul_backward_without_the_transpose_is_an_error_on_non_square_shapes(
                  "ValueError", "(g @ w, x.T @ g)")  # the learner's line
 
 
-def test_linear_backward_wrong_arity():
-    assert_fails_with("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x), "expected 3 results")
+def test_in_place_versions_give_the_right_numbers():
+    """The in-place wrong versions fail for changing their input, not for their numbers."""
+    x, y, g = (np.array(a) for a in ([[1.0, 2.0], [3.0, 4.0]], [10.0, -1.0], [[1.0, 0.5], [-1.0, 2.0]]))
+    np.testing.assert_array_equal(mul_grad_in_place(x, y, g.copy())[0], mul_backward(x, y, g)[0])
+    np.testing.assert_array_equal(relu_grad_in_place(x - 2, g.copy()), relu_backward(x - 2, g))
+    np.testing.assert_array_equal(relu_x_in_place((x - 2).copy(), g), relu_backward(x - 2, g))
+
+
+# -------------------------------------------------------------------- 03.numerical_grad
+def test_numerical_grad_cases_vary_every_argument():
+    cases = get_exercise("03.numerical_grad").all_cases()
+    steps = {c.kwargs.get("h", c.args[2] if len(c.args) > 2 else 1e-5) for c in cases}
+    assert {1e-5, 1e-4, 0.05, 0.02, 0.1} <= steps
+    assert any(len(c.args) > 2 for c in cases) and any("h" in c.kwargs for c in cases)  # by position and by name
+    assert len({repr(c.args[0]) for c in cases}) >= 6
+    assert any(np.asarray(c.args[1]).dtype.kind == "i" for c in cases)
+    assert any(np.ndim(c.args[1]) == 2 for c in cases)
+
+
+def test_numerical_grad_ignoring_h_fails_on_a_coarse_step():
+    """On a coarse step the central difference differs from the exact derivative, so an h of one's own fails."""
+    assert_fails_with("03.numerical_grad", own_step, "hidden case", "h = 0.05", "use the argument `h` itself")
+    f, x = [c for c in get_exercise("03.numerical_grad").all_cases() if c.kwargs.get("h") == 0.05][0].args
+    exact = 3 * np.cos(3 * x)
+    coarse = numerical_grad(f, x, 0.05)
+    assert np.abs(coarse - exact).max() > 1e-3 > 1e-7 > np.abs(numerical_grad(f, x) - exact).max()
 
 
 def test_numerical_grad_not_restoring_x_fails_on_a_hidden_case():
-    result = assert_fails_with("03.numerical_grad", x_not_restored, "put x[i] back")
+    result = assert_fails_with("03.numerical_grad", x_not_restored, "must get its old value back")
     assert "hidden case" in result.message  # separable functions do not notice; x @ A @ x does
 
 
-def test_numerical_grad_uses_h():
-    """A hidden case passes h=1e-4; the reference agrees with the exact gradient either way."""
-    cases = get_exercise("03.numerical_grad").all_cases()
-    assert any(case.kwargs.get("h") == 1e-4 for case in cases)
-    f, x = cases[0].args
+def test_numerical_grad_reference_is_exact_to_1e_8_on_the_example():
+    f, x = get_exercise("03.numerical_grad").all_cases()[0].args
     exact = 2 * x * np.sin(x) + x ** 2 * np.cos(x)
     np.testing.assert_allclose(numerical_grad(f, x), exact, rtol=1e-8)
 
 
-# -------------------------------------------------------------------- the notebooks' exercise cells
-def test_notebooks_have_the_six_exercises_in_order():
-    assert list(exercise_cells(SOLUTION)) == IDS
-    assert list(exercise_cells(LESSON)) == IDS
+# -------------------------------------------------------------------- the notebooks
+def markdown_before(notebook, exercise_id):
+    """The markdown cells between the previous code cell and the exercise cell, joined."""
+    cells = read_notebook(notebook).cells
+    index = next(i for i, c in enumerate(cells) if meta(c).get("exercise") == exercise_id)
+    texts = []
+    for cell in reversed(cells[:index]):
+        if cell.cell_type != "markdown":
+            break
+        texts.insert(0, cell.source)
+    return "\n".join(texts)
 
 
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_solution_cell_passes(exercise_id):
-    assert_passes(exercise_id, cell_function(exercise_cells(SOLUTION)[exercise_id], exercise_id, NAMES))
+def shown(text):
+    """``{name: array}`` of each line ``name = [...]`` (or ``name = 1.5``) in the code blocks of a markdown text."""
+    values = {}
+    for block in re.findall(r"```\n(.*?)```", text, flags=re.S):
+        for line in block.splitlines():
+            match = re.match(r"\s*([\w/]+)\s*=\s*(\[.*\]|-?[\d.]+)\s*(#.*)?$", line)
+            if match:
+                values[match.group(1)] = np.array(ast.literal_eval(match.group(2)), dtype=float)
+    return values
 
 
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_released_stub_is_not_attempted(exercise_id):
-    cell = exercise_cells(LESSON)[exercise_id]
-    assert_is_a_stub(cell)
-    assert_not_attempted(exercise_id, cell_function(cell, exercise_id, NAMES))
+SHOWN = {  # exercise: (the names of its arguments, the names of its results) as the notebook shows them
+    "03.mul_backward": (["x", "y", "grad"], ["dL/dx", "dL/dy"]),
+    "03.relu_backward": (["x", "grad"], ["dL/dx"]),
+    "03.matmul_backward": (["x", "w", "grad"], ["dL/dx", "dL/dw"]),
+    "03.linear_backward": (["x", "weight", "grad"], ["dL/dx", "dL/dweight", "dL/dbias"]),
+}
+
+
+@pytest.mark.parametrize("exercise_id", list(SHOWN))
+def test_the_notebook_shows_each_visible_example_with_its_answer(exercise_id):
+    arg_names, result_names = SHOWN[exercise_id]
+    exercise = get_exercise(exercise_id)
+    case = exercise.all_cases()[0]
+    assert case.visible
+    values = shown(markdown_before(SOLUTION, exercise_id))
+    for name, arg in zip(arg_names, case.args):
+        np.testing.assert_array_equal(values[name], arg, err_msg=name)
+    expected = exercise.reference(*case.args)
+    for name, result in zip(result_names, expected if isinstance(expected, tuple) else (expected,)):
+        np.testing.assert_allclose(values[name], result, err_msg=name)
+
+
+def test_the_notebook_shows_the_value_mul_and_numerical_grad_examples():
+    text = markdown_before(SOLUTION, "03.value_mul_backward")
+    a, b, out = get_exercise("03.value_mul_backward").all_cases()[0].args
+    for shown_text in (f"a = Value({a.data})", f"b = Value({b.data})", f"out.grad = {out.grad}",
+                       f"a.grad = {a.grad}", f"b.grad = {b.grad}",
+                       f"`a.grad = {a.grad + b.data * out.grad}`", f"`b.grad = {b.grad + a.data * out.grad}`"):
+        assert shown_text in text, shown_text
+    text = markdown_before(SOLUTION, "03.numerical_grad")
+    f, x = get_exercise("03.numerical_grad").all_cases()[0].args
+    assert "`x = [0.5, -1, 2]`" in text and "`[0.6988, 2.2232, 1.9726]`" in text
+    np.testing.assert_array_equal(x, [0.5, -1, 2])
+    np.testing.assert_array_equal(np.round(numerical_grad(f, x), 4), [0.6988, 2.2232, 1.9726])
+
+
+def test_no_exercise_text_or_hint_holds_the_finished_line():
+    """Nothing the learner reads before an exercise's check (every cell above it, the exercise cell) and no hint
+    of any tier holds a finished line of its solution."""
+    finished = ["grad * (x > 0)", "(x > 0) * grad", "grad @ w.T", "x.T @ grad", "grad @ weight", "grad.T @ x",
+                "grad.sum(axis=0)", "b.data * out.grad", "a.data * out.grad", "sum_to_shape(grad * y",
+                "(f_plus - f_minus) / (2 * h)", "order.append(v)"]
+    cells = read_notebook(RELEASED).cells
+    for exercise_id in IDS:
+        index = next(i for i, c in enumerate(cells) if meta(c).get("exercise") == exercise_id)
+        text = "\n".join(c.source for c in cells[:index + 1])
+        for line in finished:
+            assert line not in text, (exercise_id, line)
+        exercise = get_exercise(exercise_id)
+        for hint in [tier for m in exercise.mistakes for tier in m.tiers()] + [
+                tier for e in exercise.error_hints for tier in e.tiers()]:
+            for line in finished:
+                assert line not in hint, (exercise_id, line, hint)
+
+
+def test_the_zero_grad_plot_behaves_as_the_notebook_says():
+    cell = next(c for c in read_notebook(SOLUTION).cells if c.cell_type == "code" and "def fit(zero_grad" in c.source)
+    names = define(cell.source, {"np": np, "tl": tl, "plt": plt})
+    zeroed_losses, zeroed_grads = names["fit"](zero_grad=True)
+    losses, grads = names["fit"](zero_grad=False)
+    assert abs(zeroed_losses[-1] - 0.01) < 0.002 and abs(zeroed_grads[-1]) < 1e-3
+    assert 1.9 < abs(grads[0]) < 2.2 and 4.4 < max(abs(g) for g in grads) < 5  # "from about 2 to about 4.5"
+    assert max(losses[-20:]) > 1 and min(losses[-20:]) < 0.1  # it bounces and never settles
 
 
 # -------------------------------------------------------------------- draw_graph

@@ -2,7 +2,22 @@
 
 In a lesson: ``from tinygrad_lite.course import check, use``. The library never imports this package.
 """
-from .checks import Case, CheckResult, Exercise, Mistake, check, register, use
+from .answers import AnyAnswer, ArrayAnswer, NumberAnswer, TensorAnswer, TupleAnswer
+from .checks import (
+           Case,
+           CheckResult,
+           ErrorHint,
+           Exercise,
+           Mistake,
+           check,
+           compare_log,
+           is_fallback,
+           register,
+           use,
+           whose,
+)
 from .graph import draw_graph
 
-__all__ = ["Case", "CheckResult", "Exercise", "Mistake", "check", "draw_graph", "register", "use"]
+__all__ = ["AnyAnswer", "ArrayAnswer", "Case", "CheckResult", "ErrorHint", "Exercise", "Mistake", "NumberAnswer",
+           "TensorAnswer", "TupleAnswer", "check", "compare_log", "draw_graph", "is_fallback", "register", "use",
+           "whose"]

@@ -1,16 +1,29 @@
 """The ``tinygrad-lite`` command (also ``python -m tinygrad_lite.course``).
 
     tinygrad-lite check NOTEBOOK [NOTEBOOK ...]   run learners' notebooks, print each exercise's verdict
-    tinygrad-lite release                          regenerate lessons/ from solutions/
+    tinygrad-lite release [--force]                regenerate lessons/ from solutions/
 
-Exit status: 0 when everything passed (check) or was written/unchanged (release); 1 when an exercise did not
-pass or a lesson differs from its solution (release --check); 2 for unusable input (a missing file, a file
-that is not a notebook, a notebook from another course), always with a one-line explanation, never a traceback.
+Whatever the input, the command ends with a one-line explanation or its table, never a Python traceback.
+The exit statuses are listed in ``CHECK_EXIT`` and ``RELEASE_EXIT`` (shown by --help).
 """
 import argparse
 import sys
 
 from .notebooks import NotebookError
+
+CHECK_EXIT = """exit status:
+  0    every exercise of every notebook passed
+  1    an exercise did not pass, or a cell timed out, or the kernel died
+  2    unusable input: a missing file, not a notebook, malformed tinygrad_lite metadata (the other notebooks are
+       still checked; the error names the notebook and the cell)
+  130  interrupted by Ctrl-C (the table so far is printed first)"""
+RELEASE_EXIT = """exit status:
+  0    every lesson was written or was already up to date
+  1    with --check: a lesson differs from a fresh release
+  2    unusable input (a missing folder, a malformed solution notebook, a lessons folder that cannot be written)
+  3    a lesson in lessons/ was edited after its release: nothing was written (use --force to back it up and
+       replace it)
+  130  interrupted by Ctrl-C"""
 
 
 def _need_notebook_tools():
@@ -22,74 +35,151 @@ def _need_notebook_tools():
             from None
 
 
+def _error(command, message):
+    print(f"tinygrad-lite {command}: error: {message}", file=sys.stderr, flush=True)
+
+
+def _print_table(path, outcome, verbose):
+    results = outcome["results"]
+    print(f"{path}")
+    width = max([len("exercise")] + [len(r["exercise"]) for r in results])
+    status_width = max([14] + [len(r["status"]) for r in results])
+    print(f"  {'exercise':<{width}}  {'result':<{status_width}}  cases")
+    for r in results:
+        cases = f"{r['passed_cases']}/{r['total_cases']}" if r["total_cases"] else "-"
+        print(f"  {r['exercise']:<{width}}  {r['status']:<{status_width}}  {cases}")
+    exercises = [r for r in results if r["exercise"] not in ("results",) and not r["exercise"].startswith("cell ")]
+    passed = sum(r["status"] == "passed" for r in exercises)
+    print(f"  {passed} of {len(exercises)} exercises passed")
+    for r in results:
+        if r["exercise"] == "results" or r["exercise"].startswith("cell "):
+            print(f"  {r['message']}")
+        elif r["status"] not in ("passed", "failed", "not attempted", "error", "not run"):  # timed out, died ...
+            print(f"  {r['message']}")
+    if verbose:
+        for r in exercises:
+            if r["status"] != "passed":
+                print("\n  " + r["message"].replace("\n", "\n  "))
+    if outcome["errors"]:
+        print(f"  {len(outcome['errors'])} cell(s) raised an error; the first: {outcome['errors'][0]}")
+    sys.stdout.flush()
+    return passed == len(exercises) and len(exercises) == len(results)
+
+
 def cmd_check(args):
     from .notebooks import read_notebook, require_course_notebook
-    from .runner import run_notebook
-    for path in args.notebooks:  # refuse unusable input before running anything
-        require_course_notebook(read_notebook(path), path)
+    from .runner import INTERRUPTED, run_notebook
+    usable, unusable = [], 0
+    for path in args.notebooks:  # report unusable input at once, before the long runs
+        try:
+            require_course_notebook(read_notebook(path), path)
+            usable.append(path)
+        except NotebookError as e:
+            _error("check", e)
+            unusable += 1
     all_passed = True
-    for path in args.notebooks:
-        print(f"{path}")
-        outcome = run_notebook(path, timeout=args.timeout)
-        results = outcome["results"]
-        width = max([len("exercise")] + [len(r["exercise"]) for r in results])
-        print(f"  {'exercise':<{width}}  {'result':<14}  cases")
-        for r in results:
-            cases = f"{r['passed_cases']}/{r['total_cases']}" if r["total_cases"] else "-"
-            print(f"  {r['exercise']:<{width}}  {r['status']:<14}  {cases}")
-        passed = sum(r["status"] == "passed" for r in results)
-        print(f"  {passed} of {len(results)} exercises passed")
-        if args.verbose:
-            for r in results:
-                if r["status"] != "passed":
-                    print("\n  " + r["message"].replace("\n", "\n  "))
-        if outcome["errors"]:
-            print(f"  {len(outcome['errors'])} cell(s) raised an error; the first: {outcome['errors'][0]}")
-        all_passed &= passed == len(results)
-    return 0 if all_passed else 1
+    for number, path in enumerate(usable):
+        try:
+            outcome = run_notebook(path, timeout=args.timeout, total_timeout=args.total_timeout)
+        except KeyboardInterrupt:
+            outcome = {"results": [{"exercise": "-", "status": INTERRUPTED, "passed_cases": 0, "total_cases": 0,
+                                    "message": "interrupted (Ctrl-C) before the notebook ran"}],
+                       "errors": [], "interrupted": True}
+        except NotebookError as e:  # the file changed since we read it
+            _error("check", e)
+            unusable += 1
+            continue
+        except Exception as e:  # noqa: BLE001  (a bug of ours must not hide the other notebooks' results)
+            first_line = (str(e).strip().splitlines() or [""])[0]
+            outcome = {"results": [{"exercise": "-", "status": "error", "passed_cases": 0, "total_cases": 0,
+                                    "message": f"the checker failed: {type(e).__name__}: {first_line}"}],
+                       "errors": [], "interrupted": False}
+        all_passed &= _print_table(path, outcome, args.verbose)
+        if outcome["interrupted"]:
+            skipped = len(usable) - number - 1
+            print(f"interrupted (Ctrl-C){f'; {skipped} notebook(s) not checked' if skipped else ''}", flush=True)
+            return 130
+    return 2 if unusable else 0 if all_passed else 1
 
 
 def cmd_release(args):
-    from .release import release
-    report = release(args.solutions, args.lessons, check_only=args.check)
+    from .release import LessonsEdited, release
+    try:
+        report = release(args.solutions, args.lessons, check_only=args.check, force=args.force)
+    except LessonsEdited as e:
+        _error("release", f"refused: {e}")
+        return 3
     for path, what in report:
-        print(f"{what:>9}  {path}")
-    if args.check and any(what in ("differs", "stale") for _, what in report):
+        if what == "backup":
+            print(f"{'kept':>9}  {path}  (your edited copy, before it was replaced)")
+        else:
+            print(f"{what:>9}  {path}")
+    if args.check and any(what in ("differs", "edited", "stale") for _, what in report):
         print("lessons/ is out of date: run `tinygrad-lite release` (never edit lessons by hand)")
         return 1
     return 0
+
+
+def positive_seconds(text):
+    """argparse type: a whole number of seconds greater than 0 (0 would mean no limit at all)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of seconds, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 1 second, got {value}")
+    return value
 
 
 def parser():
     p = argparse.ArgumentParser(prog="tinygrad-lite", description="The tinygrad_lite course tools.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     c = sub.add_parser("check", help="run notebooks top to bottom and print each exercise's verdict",
-                       description="Run each notebook in a fresh kernel and print a table of its exercises' "
-                                   "verdicts. Exit status 0 only when every exercise passed.")
+                       description="Run each notebook in a fresh kernel and print a table of its exercises'\n"
+                                   "verdicts. A cell that runs too long is interrupted, a kernel that dies ends\n"
+                                   "that notebook's run, and either becomes a row of the table; the next\n"
+                                   "notebook is checked all the same.",
+                       epilog=CHECK_EXIT, formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="a lesson notebook (.ipynb)")
-    c.add_argument("--timeout", type=int, default=120, help="seconds allowed per cell (default 120)")
+    c.add_argument("--timeout", type=positive_seconds, default=120, metavar="SECONDS",
+                   help="seconds allowed per cell (default 120)")
+    c.add_argument("--total-timeout", type=positive_seconds, default=600, metavar="SECONDS",
+                   help="seconds allowed per notebook, all cells together (default 600)")
     c.add_argument("-v", "--verbose", action="store_true", help="also print the message of each exercise not passed")
     c.set_defaults(run=cmd_check)
     r = sub.add_parser("release", help="regenerate lessons/ from solutions/",
-                       description="Write the learner's copy of every solution notebook: solutions replaced by "
-                                   "stubs, outputs cleared, instructor cells dropped.")
+                       description="Write the learner's copy of every solution notebook: solutions replaced by\n"
+                                   "stubs, outputs cleared, instructor cells dropped. A lesson changed since its\n"
+                                   "release (edited, or run and saved) is never overwritten without --force, and\n"
+                                   "with --force it is first copied to lessons/.backup/.",
+                       epilog=RELEASE_EXIT, formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("--solutions", default="solutions", help="folder of solution notebooks (default: solutions)")
     r.add_argument("--lessons", default="lessons", help="folder to write the lessons to (default: lessons)")
     r.add_argument("--check", action="store_true", help="write nothing; exit 1 if lessons/ is out of date")
+    r.add_argument("--force", action="store_true",
+                   help="replace lessons edited since their release, after backing each up to lessons/.backup/")
     r.set_defaults(run=cmd_release)
     return p
 
 
 def main(argv=None):
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except KeyboardInterrupt:
+        return 130
     try:
         _need_notebook_tools()
         return args.run(args)
     except NotebookError as e:
-        print(f"tinygrad-lite {args.command}: error: {e}", file=sys.stderr)
+        _error(args.command, e)
         return 2
     except KeyboardInterrupt:
+        print("interrupted (Ctrl-C)", file=sys.stderr)
         return 130
+    except Exception as e:  # noqa: BLE001  (never a traceback: one line that says what happened)
+        first_line = (str(e).strip().splitlines() or [""])[0]
+        _error(args.command, f"unexpected {type(e).__name__}: {first_line} (please report this)")
+        return 2
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ Graphviz program installed on the system; we avoid that on purpose, so this runs
 """
 import numpy as np
 
+from ..autograd.engine import input_as_used
 from ..tensor import Tensor, graph_order
 
 _BOX_W, _BOX_H = 0.84, 0.5  # box size in layout units: columns are 1 apart, rows at least 1 apart
@@ -84,7 +85,7 @@ def _layout(tensors):
     for t in tensors:
         fn = t.grad_fn
         if fn is not None:
-            nodes[id(fn)], inputs[id(fn)] = ("op", fn), list(dict.fromkeys(id(p) for p in fn.inputs))
+            nodes[id(fn)], inputs[id(fn)] = ("op", fn), list(dict.fromkeys(id(input_as_used(p, fn)) for p in fn.inputs))
             order.append(id(fn))  # (x * x uses x twice: one arrow is enough)
             inputs[id(t)] = [id(fn)]
         nodes[id(t)] = ("tensor", t)

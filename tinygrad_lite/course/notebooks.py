@@ -3,11 +3,13 @@
 Everything lives under the metadata key ``"tinygrad_lite"``:
 
 - the notebook: ``{"lesson": "03_backward_pass"}``;
-- an exercise cell: ``{"exercise": "03.relu_backward", "points": 2, "task": "one sentence: what to write"}``,
-  its solution code between the lines ``### BEGIN SOLUTION`` and ``### END SOLUTION``;
+- an exercise cell: ``{"exercise": "03.relu_backward", "task": "one sentence: what to write"}``, its solution
+  code between the lines ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (its points live in one place only, the
+  registry: ``Exercise.points`` in ``course/exercises/lessonNN.py``);
 - the check cell after it: ``{"check": "03.relu_backward"}`` (its code calls ``check("03.relu_backward", fn)``);
 - a cell only the instructor sees: ``{"instructor": true}`` (dropped from the learner's copy).
 """
+import warnings
 from pathlib import Path
 
 KEY = "tinygrad_lite"
@@ -19,8 +21,18 @@ class NotebookError(Exception):
 
 
 def meta(node):
-    """The tinygrad_lite metadata of a notebook or a cell ({} when there is none)."""
-    return dict(node.get("metadata", {}).get(KEY, {}))
+    """The tinygrad_lite metadata of a notebook or a cell ({} when there is none or it is malformed: see
+    ``check_markup``, which reports malformed metadata)."""
+    value = node.get("metadata", {}).get(KEY, {}) if isinstance(node.get("metadata", {}), dict) else {}
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def cell_label(index, cell):
+    """How messages name a cell: its number (1-based, as a reader counts them) and its first line."""
+    source = cell.get("source", "") if isinstance(cell, dict) else ""
+    first = next((line.strip() for line in str(source).splitlines() if line.strip()), "")
+    first = first if len(first) <= 40 else first[:37] + "..."
+    return f"cell {index + 1}" + (f" ({first!r})" if first else "")
 
 
 def read_notebook(path):
@@ -28,16 +40,31 @@ def read_notebook(path):
     import nbformat
     path = Path(path)
     if not path.exists():
-        raise NotebookError(f"no such file: {path}")
+        raise NotebookError(f"{path}: no such file")
     if path.is_dir():
         raise NotebookError(f"{path} is a folder, not a notebook (.ipynb file)")
     try:
-        nb = nbformat.read(path, as_version=4)
+        with warnings.catch_warnings():  # nbformat warns about missing cell ids: not the learner's concern
+            warnings.simplefilter("ignore")
+            nb = nbformat.read(path, as_version=4)
     except Exception as e:  # noqa: BLE001  (JSON errors, validation errors, encoding errors ...)
         first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise NotebookError(f"{path} is not a Jupyter notebook that can be read ({first_line})") from None
-    if "cells" not in nb:
-        raise NotebookError(f"{path} is not a Jupyter notebook (it has no cells)")
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise NotebookError(f"{path} is not a Jupyter notebook (it has no list of cells)")
+    if not isinstance(nb.get("metadata", {}), dict):
+        raise NotebookError(f"{path}: the notebook's metadata is not a JSON object")
+    for index, cell in enumerate(nb.cells):
+        where = f"{path}, {cell_label(index, cell)}"
+        if not isinstance(cell, dict):
+            raise NotebookError(f"{path}, cell {index + 1}: a cell must be a JSON object, not {type(cell).__name__}")
+        if cell.get("cell_type") not in ("code", "markdown", "raw"):
+            raise NotebookError(f"{where}: unknown cell type {cell.get('cell_type')!r} (code, markdown or raw)")
+        if not isinstance(cell.get("source"), str):
+            what = "has no source" if "source" not in cell else f"has a source of type {type(cell.source).__name__}"
+            raise NotebookError(f"{where} {what}: every cell needs its text as a string or a list of lines")
+        if not isinstance(cell.get("metadata", {}), dict):
+            raise NotebookError(f"{where}: its metadata is not a JSON object")
     return nb
 
 
@@ -47,7 +74,52 @@ def exercise_ids(nb):
 
 
 def require_course_notebook(nb, path):
-    """Refuse a notebook from another course (no tinygrad_lite lesson metadata and no exercises)."""
+    """Refuse a notebook from another course (no tinygrad_lite lesson metadata and no exercises) or one whose
+    tinygrad_lite metadata is malformed (see ``check_markup``)."""
+    check_markup(nb, path)
     if not meta(nb) and not exercise_ids(nb):
         raise NotebookError(f"{path} is not a tinygrad_lite lesson: it has no tinygrad_lite exercises or lesson "
                             "metadata. Is it a notebook from another course?")
+
+
+# key: (the types it may have, what to call them in a message)
+_CELL_KEYS = {"exercise": (str, "a text such as \"03.relu_backward\""), "check": (str, "an exercise id (text)"),
+              "task": (str, "text"), "instructor": (bool, "true or false")}
+
+
+def check_markup(nb, path):
+    """Raise a NotebookError naming the notebook and the cell when tinygrad_lite metadata is malformed."""
+    notebook_info = nb.metadata.get(KEY, {})
+    if not isinstance(notebook_info, dict):
+        raise NotebookError(f"{path}: the notebook's {KEY} metadata must be a JSON object, "
+                            f"not {type(notebook_info).__name__}")
+    seen = {}
+    for index, cell in enumerate(nb.cells):
+        info = cell.get("metadata", {}).get(KEY)
+        if info is None:
+            continue
+        where = f"{path}, {cell_label(index, cell)}"
+        if not isinstance(info, dict):
+            raise NotebookError(f"{where}: its {KEY} metadata must be a JSON object such as "
+                                f'{{"exercise": "03.relu_backward", "task": "..."}}, not {type(info).__name__}')
+        if "points" in info:
+            raise NotebookError(f"{where}: its {KEY} metadata has \"points\", but points live in one place only, the "
+                                "registry (Exercise.points in tinygrad_lite/course/exercises/lessonNN.py): remove it "
+                                "from the metadata")
+        for key, (kind, described) in _CELL_KEYS.items():
+            value = info.get(key)
+            if key in info and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
+                raise NotebookError(f"{where}: {KEY} metadata {key!r} must be {described}, got {value!r}")
+        if "exercise" in info:
+            if not info["exercise"].strip():
+                raise NotebookError(f"{where}: its exercise id is empty")
+            if cell.cell_type != "code":
+                raise NotebookError(f"{where}: exercise {info['exercise']} is a {cell.cell_type} cell; "
+                                    "exercises must be code cells")
+            if info["exercise"] in seen:
+                raise NotebookError(f"{where}: exercise id {info['exercise']} appears twice "
+                                    f"(first in cell {seen[info['exercise']] + 1})")
+            seen[info["exercise"]] = index
+        elif "task" in info:
+            raise NotebookError(f"{where}: it has exercise metadata (a task) but no exercise id: "
+                                f'add "exercise": "NN.name" to its {KEY} metadata')

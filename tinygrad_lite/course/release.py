@@ -9,26 +9,45 @@ For each ``solutions/NN_name.ipynb`` the release writes ``lessons/NN_name.ipynb`
 
 The output is deterministic, so a test can prove that ``lessons/`` equals a fresh release of ``solutions/``.
 """
+import contextlib
+import datetime
+import hashlib
+import json
+import os
+import textwrap
+import warnings
 from pathlib import Path
 
-from .notebooks import BEGIN, END, KEY, NotebookError, meta, read_notebook, require_course_notebook
+from .notebooks import (
+    BEGIN,
+    END,
+    KEY,
+    NotebookError,
+    cell_label,
+    check_markup,
+    meta,
+    read_notebook,
+    require_course_notebook,
+)
 
 RAISES = "raises-exception"
+STUB_WIDTH = 100  # stub lines fit a laptop-wide editor (the task text is wrapped)
 
 
 def stub_solution(source, exercise):
     """Replace each solution block in ``source`` by a stub; returns (new source, does a stub raise at top level)."""
     task = exercise.get("task", "write your code here, then run the check cell below")
-    out, inside, top_level = [], False, False
+    out, inside, top_level, blocks = [], False, False, 0
     for number, line in enumerate(source.splitlines(), 1):
         stripped = line.strip()
         if stripped.startswith(BEGIN):
             if inside:
                 raise NotebookError(f"exercise {exercise['exercise']}: line {number}: {BEGIN} inside another block")
-            inside, indent = True, line[: len(line) - len(line.lstrip())]
+            inside, indent, blocks = True, line[: len(line) - len(line.lstrip())], blocks + 1
             top_level = top_level or indent == ""
-            out += [f"{indent}# YOUR CODE HERE: {task}",
-                    f"{indent}raise NotImplementedError({exercise['exercise'] + ': ' + task!r})"]
+            out += textwrap.wrap(f"YOUR CODE HERE: {task}", STUB_WIDTH, initial_indent=f"{indent}# ",
+                                 subsequent_indent=f"{indent}#   ", break_long_words=False, break_on_hyphens=False)
+            out.append(f"{indent}raise NotImplementedError({exercise['exercise'] + ': not written yet'!r})")
         elif stripped.startswith(END):
             if not inside:
                 raise NotebookError(f"exercise {exercise['exercise']}: line {number}: {END} without {BEGIN}")
@@ -37,19 +56,23 @@ def stub_solution(source, exercise):
             out.append(line)
     if inside:
         raise NotebookError(f"exercise {exercise['exercise']}: {BEGIN} is never closed by {END}")
-    if len(out) == len(source.splitlines()):
+    if not blocks:
         raise NotebookError(f"exercise {exercise['exercise']}: the cell has no {BEGIN} ... {END} block")
     return "\n".join(out), top_level
 
 
-def release_notebook(nb):
-    """The learner's copy of solution notebook ``nb`` (a new notebook; ``nb`` is not modified)."""
+def release_notebook(nb, path="the notebook"):
+    """The learner's copy of solution notebook ``nb`` (a new notebook; ``nb`` is not modified).
+
+    A cell with solution markers but no exercise metadata (lost in an edit) is refused: copied as it is, it would
+    hand the solution to the learner. Errors name ``path`` and the cell.
+    """
     import nbformat
+    check_markup(nb, path)
     lesson = nbformat.v4.new_notebook()
     lesson.metadata = {k: v for k, v in nb.metadata.items() if k in ("kernelspec", KEY)}
     lesson.metadata["language_info"] = {"name": "python"}
-    seen = set()
-    for cell in nb.cells:
+    for index, cell in enumerate(nb.cells):
         info = meta(cell)
         if info.get("instructor"):
             continue
@@ -59,14 +82,19 @@ def release_notebook(nb):
             del new["id"]
         if cell.cell_type == "code":
             new.outputs, new.execution_count = [], None
+        where = f"{path}, {cell_label(index, cell)}"
         if "exercise" in info:
-            if info["exercise"] in seen:
-                raise NotebookError(f"exercise id {info['exercise']} appears twice")
-            seen.add(info["exercise"])
-            new.source, raises = stub_solution(cell.source, info)
+            try:
+                new.source, raises = stub_solution(cell.source, info)
+            except NotebookError as e:
+                raise NotebookError(f"{where}: {e}") from None
             tags = [t for t in new.metadata.get("tags", []) if t != RAISES] + ([RAISES] if raises else [])
             if tags:
                 new.metadata["tags"] = tags
+        elif any(line.strip().startswith((BEGIN, END)) for line in cell.source.splitlines()):
+            raise NotebookError(f"{where} has {BEGIN} / {END} but no exercise metadata, so the release would copy "
+                                f"its solution into the lesson. Give it back its {KEY} metadata "
+                                '({"exercise": "NN.name", "task": "..."}) or remove the markers')
         lesson.cells.append(new)
     return lesson
 
@@ -77,30 +105,139 @@ def notebook_text(nb):
     return nbformat.writes(nb) + "\n"
 
 
-def release(solutions="solutions", lessons="lessons", check_only=False):
-    """Release every solution notebook into ``lessons``. Returns [(lesson path, what happened)], where what
-    happened is "written", "unchanged", "differs" (with check_only) or "stale" (a lesson with no solution)."""
+# -------------------------------------------------------------------- never losing a learner's work
+# A released lesson records a hash of its cells (sources, outputs, execution counts). A lesson whose cells no longer
+# match its hash was edited (or run and saved) by the learner: release keeps it unless told to replace it, and then
+# backs it up first. The hash covers cells only, so JupyterLab refreshing notebook metadata is not an edit.
+RELEASE_KEY = "tinygrad_lite_release"
+BACKUP_FOLDER = ".backup"
+
+
+class LessonsEdited(NotebookError):
+    """Lessons a learner edited would be overwritten; nothing was written."""
+
+
+def cells_hash(nb):
+    """A hash of what a learner can change in a notebook: each cell's type, source, outputs and execution count."""
+    cells = [[c.get("cell_type"), c.get("source"), c.get("outputs", []), c.get("execution_count")]
+             for c in nb.get("cells", [])]
+    text = json.dumps(cells, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def stamp(lesson):
+    """Record in ``lesson``'s metadata the hash of its cells as released (returns ``lesson``)."""
+    lesson.metadata[RELEASE_KEY] = {"cells_sha256": cells_hash(lesson)}
+    return lesson
+
+
+def lesson_state(path, release_text):
+    """"missing", "same" (byte for byte the release), "released" (an unedited earlier release: safe to replace)
+    or "edited" (the learner changed, ran or broke it: keep it)."""
+    path = Path(path)
+    if not path.exists():
+        return "missing"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return "edited"  # unreadable: it is not ours to throw away
+    if text == release_text:
+        return "same"
+    try:
+        nb = json.loads(text)
+        recorded = nb.get("metadata", {}).get(RELEASE_KEY, {}).get("cells_sha256")
+        import nbformat
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nb = nbformat.reads(text, as_version=4)
+    except Exception:  # noqa: BLE001  (not JSON, not a notebook, metadata of the wrong shape: edited by hand)
+        return "edited"
+    if recorded is None:  # released before releases were stamped: unedited only if it equals today's release
+        import nbformat
+        recorded = cells_hash(nbformat.reads(release_text, as_version=4))
+    return "released" if cells_hash(nb) == recorded else "edited"
+
+
+def backup_path(target, now=None):
+    """Where an edited lesson is kept: lessons/.backup/NAME-YYYYmmdd-HHMMSS.ipynb (never an existing file)."""
+    stamp_text = (now or datetime.datetime.now()).strftime("%Y%m%d-%H%M%S")
+    folder = target.parent / BACKUP_FOLDER
+    candidate, n = folder / f"{target.stem}-{stamp_text}{target.suffix}", 1
+    while candidate.exists():
+        candidate, n = folder / f"{target.stem}-{stamp_text}-{n}{target.suffix}", n + 1
+    return candidate
+
+
+def _write(path, data):
+    """Write ``data`` (text or bytes) to ``path`` atomically: a crash leaves the old file or the new one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if isinstance(data, bytes):
+            tmp.write_bytes(data)
+        else:
+            tmp.write_text(data, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _cannot_write(path, error):
+    reason = error.strerror or type(error).__name__
+    hint = " (is the folder read-only?)" if isinstance(error, PermissionError) else ""
+    return NotebookError(f"cannot write {path}: {reason}{hint}")
+
+
+def release(solutions="solutions", lessons="lessons", check_only=False, force=False):
+    """Release every solution notebook into ``lessons``. Returns [(path, what happened)], where what happened is
+    "written", "unchanged", "differs" or "edited" (with check_only), "stale" (a lesson with no solution), or
+    "backup" (path is the copy of an edited lesson, kept in lessons/.backup/ before it was replaced).
+
+    Lessons the learner edited are never overwritten silently: without ``force`` the release raises LessonsEdited
+    and writes nothing; with ``force`` each is copied to lessons/.backup/ first.
+    """
     solutions, lessons = Path(solutions), Path(lessons)
     if not solutions.is_dir():
         raise NotebookError(f"no solutions folder: {solutions}")
     sources = sorted(solutions.glob("*.ipynb"))
     if not sources:
         raise NotebookError(f"{solutions} has no notebooks (.ipynb) to release")
-    report = []
+    if lessons.exists() and not lessons.is_dir():
+        raise NotebookError(f"{lessons} is a file, not a folder: cannot release lessons into it")
+    plan = []  # everything is checked before anything is written
     for source in sources:
         nb = read_notebook(source)
         require_course_notebook(nb, source)
-        text = notebook_text(release_notebook(nb))
+        text = notebook_text(stamp(release_notebook(nb, source)))
         target = lessons / source.name
-        old = target.read_text(encoding="utf-8") if target.exists() else None
-        if old == text:
-            report.append((target, "unchanged"))
-        elif check_only:
-            report.append((target, "differs"))
-        else:
-            lessons.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+        plan.append((target, text, lesson_state(target, text)))
+    report = []
+    if check_only:
+        report = [(t, {"same": "unchanged", "edited": "edited"}.get(state, "differs")) for t, _, state in plan]
+    else:
+        edited = [t for t, _, state in plan if state == "edited"]
+        if edited and not force:
+            names, one = ", ".join(str(t) for t in edited), len(edited) == 1
+            raise LessonsEdited(f"{names} {'was' if one else 'were'} changed since the last release (your work?), "
+                                "so nothing was written. Run `tinygrad-lite release --force` to keep a copy in "
+                                f"{lessons / BACKUP_FOLDER} and replace {'it' if one else 'them'}")
+        for target, text, state in plan:
+            if state == "same":
+                report.append((target, "unchanged"))
+                continue
+            try:
+                lessons.mkdir(parents=True, exist_ok=True)
+                if state == "edited":
+                    kept = backup_path(target)
+                    kept.parent.mkdir(exist_ok=True)
+                    _write(kept, target.read_bytes())
+                    report.append((kept, "backup"))
+                _write(target, text)
+            except OSError as e:
+                raise _cannot_write(getattr(e, "filename", None) or target, e) from None
             report.append((target, "written"))
     names = {s.name for s in sources}
-    report += [(p, "stale") for p in sorted(lessons.glob("*.ipynb")) if p.name not in names]
+    if lessons.is_dir():
+        report += [(p, "stale") for p in sorted(lessons.glob("*.ipynb")) if p.name not in names]
     return report

@@ -1,35 +1,20 @@
 """Lesson 00, welcome and tensors: the checks of its three exercises.
 
 Each exercise is about shapes: which dim a reduction runs over, whether the reduced dim is kept, and how
-broadcasting lines two shapes up from the right. The references are written with tinygrad_lite's own tensor ops
-(tested against PyTorch), so that ``use`` can hand them to later cells in place of an unsolved exercise: they
-take and return tensors, like the learner's functions. The mistakes are computed in numpy; one that cannot be
-computed for a case (a broadcast that only works for square inputs) raises, and the check skips it there.
+broadcasting lines two shapes up from the right. The answer is a float32 tensor connected to the graph of its
+inputs (the checks run every case a second time with inputs that require grad, and compare the gradients), so a
+detour through numpy, a list or ``.item()`` is refused with the reason. The references are written with
+tinygrad_lite's own tensor ops (tested against PyTorch), so that ``use`` can hand them to later cells in place of
+an unsolved exercise. The mistakes are computed in numpy; one that cannot be computed for a case (a broadcast
+that only works for square inputs) raises, and the check skips it there. Hints name the concept first; the more
+concrete tier (still not the finished line) comes when the same mistake comes back.
 """
 import numpy as np
 
-import tinygrad_lite as tl
-from tinygrad_lite.course import Case, Exercise, Mistake, register
+from ..checks import Case, Exercise, register
+from ._common import TensorAnswer, _f32, _mistake, _np
 
-
-def _np(t):
-    return np.asarray(t.numpy(), dtype=np.float64)
-
-
-def _f32(a):
-    return np.asarray(a, dtype=np.float32)
-
-
-def _t(a):
-    return tl.tensor(np.asarray(a, dtype=np.float32))
-
-
-def _mistake(wrong, hint):
-    """A Mistake whose wrong answer is computed without numpy's warnings (a wrong formula may divide 0 by 0)."""
-    def quiet(*args):
-        with np.errstate(all="ignore"):
-            return wrong(*args)
-    return Mistake(quiet, hint)
+ANSWER = TensorAnswer()  # a float32 tensor, connected to the inputs' graph
 
 
 # -------------------------------------------------------------------- 00.row_normalize
@@ -53,12 +38,12 @@ def _large_with_zeros(rng, n=6, c=3):
 
 def _row_normalize_cases(rng):
     return [
-        Case((_t(ROW_NORMALIZE_EXAMPLE),), visible=True),
-        Case((_t(rng.uniform(0.1, 5.0, size=(8, 5))),), "8 examples, 5 classes"),
-        Case((_t(rng.uniform(0.1, 5.0, size=(4, 4))),), "a square batch, 4 examples and 4 classes"),
-        Case((_t(rng.uniform(0.1, 5.0, size=(1, 6))),), "a single example"),
-        Case((_t(rng.uniform(0.1, 5.0, size=(5, 1))),), "a single class: every probability is 1"),
-        Case((_t(_large_with_zeros(rng)),), "large scores with some zeros"),
+        Case((_f32(ROW_NORMALIZE_EXAMPLE),), visible=True),
+        Case((_f32(rng.uniform(0.1, 5.0, size=(8, 5))),), "8 examples, 5 classes"),
+        Case((_f32(rng.uniform(0.1, 5.0, size=(4, 4))),), "a square batch, 4 examples and 4 classes"),
+        Case((_f32(rng.uniform(0.1, 5.0, size=(1, 6))),), "a single example"),
+        Case((_f32(rng.uniform(0.1, 5.0, size=(5, 1))),), "a single class: every probability is 1"),
+        Case((_f32(_large_with_zeros(rng)),), "large scores with some zeros"),
     ]
 
 
@@ -72,17 +57,24 @@ register(Exercise(
     reference=row_normalize_reference,
     cases=_row_normalize_cases,
     points=1,
+    answer=ANSWER,
+    grad=True,
+    generic_hints=("factor",),
     mistakes=[
         _mistake(lambda s: _f32(_np(s) / _np(s).sum(axis=0, keepdims=True)),
-                 "you divided each column by its column sum (dim=0). Each row is one example and must sum to 1: "
-                 "divide by the row sums, scores.sum(dim=1, keepdim=True)."),
+                 "you divided each column by its column sum. Each row is one example and must sum to 1: the sums "
+                 "you divide by must run along each row.",
+                 more="a reduction along dim d adds up the numbers that differ only in their index d; the numbers "
+                      "of one row differ in their column index, dim 1."),
         _mistake(lambda s: _f32(_np(s) / _np(s).sum()),
                  "you divided by the sum of the whole matrix, so all the rows together sum to 1. Each row needs its "
-                 "own sum: reduce over dim=1 only, and keep that dim so that the N row sums line up with the rows."),
+                 "own sum.",
+                 more="give the reduction a dim, so that you get one sum per row (N numbers), and keep that dim so "
+                      "that those sums line up with the rows when you divide."),
         _mistake(_row_normalize_without_keepdim,
-                 "a broadcasting surprise: scores.sum(dim=1) has shape (N,), and lined up from the right it pairs "
-                 "with the columns, so column j was divided by the sum of row j. Keep the reduced dim: "
-                 "scores.sum(dim=1, keepdim=True) has shape (N, 1) and stretches along each row."),
+                 "a broadcasting surprise: the row sums have shape (N,), and lined up from the right they pair "
+                 "with the columns, so column j was divided by the sum of row j.",
+                 more="keep the reduced dim (keepdim=True): sums of shape (N, 1) stretch along each row."),
         _mistake(lambda s: _f32(np.exp(_np(s)) / np.exp(_np(s)).sum(axis=1, keepdims=True)),
                  "you applied softmax (exp, then normalise). The scores here are already non-negative: divide them "
                  "by their row sums directly, without exp."),
@@ -106,15 +98,15 @@ def _standardize_cases(rng):
     def features(n, d):
         scales = rng.uniform(0.5, 20.0, size=d)
         offsets = rng.uniform(-50.0, 50.0, size=d)
-        return _t(rng.normal(size=(n, d)) * scales + offsets)
+        return _f32(rng.normal(size=(n, d)) * scales + offsets)
 
     return [
-        Case((_t(STANDARDIZE_EXAMPLE),), visible=True),
+        Case((_f32(STANDARDIZE_EXAMPLE),), visible=True),
         Case((features(32, 5),), "32 examples, 5 features on different scales"),
         Case((features(10, 1),), "a single feature"),
         Case((features(6, 6),), "a square batch, 6 examples and 6 features"),
-        Case((_t([[1.0, -4.0, 10.0], [3.0, -2.0, 30.0]]),), "two examples: each becomes -1 or +1"),
-        Case((_t(-rng.uniform(1.0, 100.0, size=(7, 3))),), "negative values"),
+        Case((_f32([[1.0, -4.0, 10.0], [3.0, -2.0, 30.0]]),), "two examples: each becomes -1 or +1"),
+        Case((_f32(-rng.uniform(1.0, 100.0, size=(7, 3))),), "negative values"),
     ]
 
 
@@ -133,17 +125,22 @@ register(Exercise(
     points=2,
     rtol=1e-4,
     atol=1e-4,
+    answer=ANSWER,
+    grad=True,
+    grad_rtol=1e-3,
+    generic_hints=("sign", "factor"),
     mistakes=[
         _mistake(_standardize_wrong(ddof=1),
-                 "you divided by the sample standard deviation, with N - 1 in its denominator: that is what "
-                 "x.std(dim=0) gives by default (Bessel's correction). Standardising a batch uses the population "
-                 "std, with N: x.std(dim=0, keepdim=True, correction=0)."),
+                 "you divided by the sample standard deviation, with N - 1 in its denominator (Bessel's "
+                 "correction, what std gives by default). Standardising a batch uses the population std, with N.",
+                 more="std takes a `correction` argument: 0 divides by N."),
         _mistake(_standardize_wrong(axis=1),
                  "you standardised each row (the features of one example). Standardise each column (one feature "
-                 "across the batch): take the mean and std over dim=0, the batch dim."),
+                 "across the batch): the statistics run over the batch dim.",
+                 more="the batch dim is dim 0: the N examples differ in their index along it."),
         _mistake(_standardize_wrong(axis=None),
-                 "you used one mean and one std for all the numbers at once. Each column (feature) needs its own: "
-                 "pass dim=0 to mean and std."),
+                 "you used one mean and one std for all the numbers at once. Each column (feature) needs its own.",
+                 more="give mean and std the dim of the batch, so that you get one number per column."),
         _mistake(_standardize_wrong(center=False),
                  "you divided by the std but did not subtract the column mean first: z = (x - mean) / std."),
         _mistake(_standardize_wrong(power=2.0),
@@ -168,14 +165,14 @@ def pairwise_sq_distances_reference(a, b):
 
 
 def _pairwise_cases(rng):
-    same = _t(rng.normal(size=(5, 3)))
+    same = _f32(rng.normal(size=(5, 3)))
     return [
-        Case((_t(PAIRWISE_EXAMPLE_A), _t(PAIRWISE_EXAMPLE_B)), visible=True),
-        Case((_t(rng.normal(size=(6, 4))), _t(rng.normal(size=(9, 4)))), "6 points against 9, in 4-D"),
-        Case((_t(rng.normal(size=(1, 5))), _t(rng.normal(size=(7, 5)))), "one point against 7"),
+        Case((_f32(PAIRWISE_EXAMPLE_A), _f32(PAIRWISE_EXAMPLE_B)), visible=True),
+        Case((_f32(rng.normal(size=(6, 4))), _f32(rng.normal(size=(9, 4)))), "6 points against 9, in 4-D"),
+        Case((_f32(rng.normal(size=(1, 5))), _f32(rng.normal(size=(7, 5)))), "one point against 7"),
         Case((same, same), "a set against itself: zeros on the diagonal"),
-        Case((_t(rng.normal(size=(8, 1))), _t(rng.normal(size=(3, 1)))), "points on a line (D = 1)"),
-        Case((_t(rng.uniform(-10.0, 10.0, size=(4, 6))), _t(rng.uniform(-10.0, 10.0, size=(5, 6)))),
+        Case((_f32(rng.normal(size=(8, 1))), _f32(rng.normal(size=(3, 1)))), "points on a line (D = 1)"),
+        Case((_f32(rng.uniform(-10.0, 10.0, size=(4, 6))), _f32(rng.uniform(-10.0, 10.0, size=(5, 6)))),
              "coordinates up to 10"),
     ]
 
@@ -202,6 +199,11 @@ register(Exercise(
     points=2,
     rtol=1e-4,
     atol=1e-3,  # also accepts |a|^2 + |b|^2 - 2 a b^T, which loses a little precision near 0
+    answer=ANSWER,
+    grad=True,
+    grad_rtol=1e-3,
+    grad_atol=1e-3,
+    generic_hints=("mean_vs_sum",),
     mistakes=[
         _mistake(_pairwise_wrong("no_square"),
                  "you summed the differences without squaring them, so positive and negative ones cancel. "
@@ -212,13 +214,13 @@ register(Exercise(
                  "you took the square root, which gives the Euclidean distance. The exercise asks for the squared "
                  "distance: leave out the sqrt."),
         _mistake(_pairwise_wrong("dim1"),
-                 "you summed over dim 1, which runs over the M points of b. The coordinates are the last dim of the "
-                 "(N, M, D) differences: sum over dim=-1 (or dim=2)."),
+                 "you summed over dim 1, which runs over the M points of b. Sum over the coordinates instead: "
+                 "which dim of the (N, M, D) differences holds them?"),
         _mistake(_pairwise_wrong("dim0"),
-                 "you summed over dim 0, which runs over the N points of a. The coordinates are the last dim of the "
-                 "(N, M, D) differences: sum over dim=-1 (or dim=2)."),
+                 "you summed over dim 0, which runs over the N points of a. Sum over the coordinates instead: "
+                 "which dim of the (N, M, D) differences holds them?"),
         _mistake(_pairwise_wrong("transposed"),
-                 "your matrix is (M, N), one row per point of b. The answer has one row per point of a: put a's "
-                 "points on dim 0 and b's on dim 1, a[:, None, :] - b[None, :, :] (or transpose your result)."),
+                 "your matrix is (M, N), one row per point of b. The answer has one row per point of a: the points "
+                 "of a belong on dim 0 and those of b on dim 1."),
     ],
 ))

@@ -1,39 +1,37 @@
 r"""Lesson 01, the forward pass: the checks of dense_forward, relu, sigmoid, mlp_forward and kaiming_normal_std.
 
-The learner's functions take tinygrad_lite tensors (float32, as in the notebook) and return a tensor; the
-references are the library's own ``nn.functional`` and ``nn.init`` formulas, tested against PyTorch elsewhere.
-The hidden cases are chosen so that the usual mistakes show:
+The learner's functions take tinygrad_lite tensors (float32, as in the notebook) and return a float32 tensor
+connected to the graph of its inputs (kaiming_normal_std returns a Python float); the references are the library's
+own ``nn.functional`` and ``nn.init`` formulas, tested against PyTorch elsewhere. Gradients are compared too, so a
+result rebuilt from numpy, detached, or with a nan gradient fails. The hidden cases are chosen so that the usual
+mistakes show:
 
 - dense_forward: every weight is rectangular (out != in), so ``x @ W`` fails loudly, a result in the column
-  convention (out, N) is recognised as a transpose, and ``W.reshape(in, out)`` (not a transpose) gives wrong numbers.
-- relu: 2-D inputs, so a reduction (``x.max(0)``) changes the shape.
+  convention (out, N) is recognised, and ``W.reshape(in, out)`` (not a transpose) gives wrong numbers.
+- relu: 2-D and 3-D inputs, so a reduction (``x.max(0)``) changes the shape.
 - sigmoid: inputs down to -1000. For -100 < x < -88.7, exp(-x) overflows float32 and the naive 1 / (1 + exp(-x))
-  returns exactly 0 where the true value is tiny but positive (sigmoid(-100) = 3.78e-44, a float32 subnormal); a
-  custom comparison insists on it (PyTorch's CPU sigmoid returns 0 there too, and the notebook says why it matters:
-  log(sigmoid(x)) becomes -inf). exp(x) / (1 + exp(x)) returns nan for large positive x.
+  returns exactly 0 where the true value is tiny but positive (sigmoid(-100) = 3.78e-44, a float32 subnormal).
+  Positive results are compared in log space, so a clamp of x (sigmoid(-30) = 9.4e-14 for every x below -30)
+  fails too; numpy's overflow warnings inside the learner's function fail the exercise (a ``where`` over two naive
+  formulas gives the right values but overflows in the branch it does not pick).
 - mlp_forward: one-layer networks (no ReLU at all) and outputs with negative values (a ReLU after the last layer).
 - kaiming_normal_std: weight shapes for which every known wrong formula (fan_out, no gain, gain 2, the variance,
-  Xavier's std, the uniform bound) gives a different number, so each mistake gets its own hint.
+  Xavier's std, the uniform bound ...) gives a different number, so each mistake gets its own hint.
+
+Each hint comes in tiers: the first names the concept; the second, shown when the same mistake comes back, is more
+concrete. Neither is the finished line.
 """
 import math
 
 import numpy as np
 
-from ... import tensor
+from ... import where
 from ...nn import functional as F
-from ..checks import Case, Exercise, Mistake, compare_arrays, register
+from ..checks import Case, ErrorHint, Exercise, Mistake, compare_log, register
+from ._common import NumberAnswer, TensorAnswer, _f32, _mistake
 
-
-def _f32(a):
-    return tensor(np.asarray(a, dtype=np.float32))
-
-
-def _mistake(wrong, hint):
-    """A Mistake whose wrong answer is computed without numpy's warnings (a wrong formula may overflow)."""
-    def quiet(*args):
-        with np.errstate(all="ignore"):
-            return wrong(*args)
-    return Mistake(quiet, hint)
+# what the tensor exercises of this lesson return: a float32 tensor connected to the graph of its inputs
+LAYER_OUTPUT = TensorAnswer()
 
 
 # -------------------------------------------------------------------- 01.dense_forward
@@ -55,7 +53,7 @@ def _dense_case(rng, n, n_in, n_out, label, scale=1.0):
 
 def _dense_cases(rng):
     return [
-        Case(tuple(_f32(a) for a in DENSE_EXAMPLE), visible=True),
+        Case(tuple(_f32(a) for a in DENSE_EXAMPLE), "x_ex, W_ex and b_ex", visible=True),
         _dense_case(rng, 8, 5, 3, "a batch of 8, 5 features in, 3 out"),
         _dense_case(rng, 1, 4, 6, "a batch of one sample, 4 in, 6 out"),
         _dense_case(rng, 16, 2, 10, "2 features in, 10 out: more outputs than inputs"),
@@ -63,19 +61,39 @@ def _dense_cases(rng):
     ]
 
 
+COLUMN_CONVENTION = (
+    "W @ x.T is the textbook's column convention, y = W x + b for one sample stored as a column: it gives one "
+    "column per sample, shape (out, N). Here the samples are the rows of x, and the result needs one row per "
+    "sample, shape (N, out), so that b (out,) lines up with its last dim",
+    "transpose both sides of y = W x: with samples as rows the input comes first and the weight is transposed, "
+    "as in section 2's formula Y = X W^T + b")
+
 register(Exercise(
     "01.dense_forward",
     reference=lambda x, W, b: F.linear(x, W, b),
     cases=_dense_cases,
+    answer=LAYER_OUTPUT,
+    grad=True,
+    generic_hints=(),
     mistakes=[
         _mistake(lambda x, W, b: x @ W.T,
-                 "the bias is missing: every neuron adds its own b[j] after the weighted sum, x @ W.T + b "
-                 "(b has shape (out,) and is broadcast over the batch)"),
+                 "the bias is missing: every neuron adds its own bias after its weighted sum, and your outputs are "
+                 "the weighted sums alone (b is never used)",
+                 "b has shape (out,), one number per neuron: added to a result of shape (N, out) it lines up with "
+                 "the last dim and is broadcast over the N rows, so one addition gives every sample its biases"),
         _mistake(lambda x, W, b: x @ W.reshape(W.shape[1], W.shape[0]) + b,
-                 "W.reshape(in, out) has the right shape but not the right numbers: reshape keeps the elements in "
-                 "memory order and only regroups them. A transpose swaps rows and columns: use W.T"),
+                 "W.reshape(in, out) has the shape of the transpose but not its numbers: reshape keeps the elements "
+                 "in memory order and only regroups them into new rows",
+                 "a transpose swaps rows and columns, so that column j holds neuron j's weights (W.T in section 2's "
+                 "printout); a reshape never does that"),
         _mistake(lambda x, W, b: x @ W.T - b,
-                 "the bias is added, not subtracted: y = x @ W.T + b"),
+                 "the bias is added to the weighted sum, not subtracted: z = w . x + b",
+                 "look at the operator between the matrix product and b"),
+        _mistake(lambda x, W, b: W @ x.T + b.reshape(-1, 1), *COLUMN_CONVENTION),
+    ],
+    error_hints=[
+        # W @ x.T is (out, N); b (out,) lines up with its last dim N, not with out: "shapes (4, 2) and (4,)"
+        ErrorHint(r"shapes \((\d+), \d+\) and \(\1,\) cannot be broadcast", *COLUMN_CONVENTION),
     ],
     points=1, rtol=1e-5, atol=1e-5,
 ))
@@ -88,7 +106,7 @@ RELU_EXAMPLE = [[-2.0, -0.5, 0.0, 1.5],
 
 def _relu_cases(rng):
     return [
-        Case((_f32(RELU_EXAMPLE),), visible=True),
+        Case((_f32(RELU_EXAMPLE),), "relu_ex", visible=True),
         Case((_f32(rng.standard_normal((5, 7))),), "a batch of 5 rows with 7 values each"),
         Case((_f32(rng.standard_normal(10)),), "a 1-D tensor of 10 values"),
         Case((_f32(-rng.uniform(0.1, 5.0, (3, 3))),), "all negative: every output is 0"),
@@ -97,26 +115,58 @@ def _relu_cases(rng):
     ]
 
 
+ELEMENTWISE = ("look for an operation that works on each element on its own and keeps the shape: a comparison "
+               "with 0 gives a mask shaped like x, tl.where picks element by element, and a clamp bounds every "
+               "element")
+
+KEEP_WHERE_MASK = "the mask says where to keep x and where to put 0: combine it with the values of x"
+
+
+def _is_mask(got, case, kind):
+    """The answer is the mask x > 0 itself, as booleans (``kind`` bool) or as 0.0 and 1.0 (``kind`` float)."""
+    mask = np.asarray(case.args[0].numpy()) > 0
+    right_kind = got.dtype == np.bool_ if kind is bool else got.dtype.kind == "f"
+    return bool(right_kind and got.shape == mask.shape and np.array_equal(got.astype(bool), mask)
+                and np.isin(got, (0, 1)).all())
+
+
 register(Exercise(
     "01.relu",
     reference=lambda x: F.relu(x),
     cases=_relu_cases,
+    answer=LAYER_OUTPUT,
+    grad=True,
+    generic_hints=("sign",),
     mistakes=[
         _mistake(lambda x: x.max(0),
-                 "x.max(0) (like np.max(x, 0)) looks for the largest value along dim 0, so the shape shrinks (and a "
-                 "tensor's max(dim) also returns the indices). ReLU compares every element with 0 on its own: "
-                 "x.clamp(min=0), or tl.maximum(x, tl.zeros_like(x))"),
+                 "x.max(0) is a reduction, like np.max(x, 0): it keeps only the largest value along dim 0 (and a "
+                 "tensor's max(dim) returns the values and their indices), so the shape shrinks. ReLU compares "
+                 "every element with 0 on its own",
+                 ELEMENTWISE),
         _mistake(lambda x: x.max(),
-                 "x.max() is the single largest value of the whole tensor. ReLU compares every element with 0 on its "
-                 "own: x.clamp(min=0), or tl.maximum(x, tl.zeros_like(x))"),
+                 "x.max() is one number, the largest of the whole tensor. ReLU compares every element with 0 on its "
+                 "own, and keeps the shape",
+                 ELEMENTWISE),
         _mistake(lambda x: x.clamp(max=0),
-                 "x.clamp(max=0) keeps the negative values and zeroes the positive ones: that is min(x, 0). "
-                 "ReLU is max(x, 0): x.clamp(min=0)"),
-        _mistake(lambda x: x > 0,
-                 "x > 0 is the mask (True where x is positive), not the values: multiply it by x, or use "
-                 "x.clamp(min=0)"),
+                 "you kept the negative values and set the positive ones to 0: that is min(x, 0). ReLU is max(x, 0)",
+                 "clamp's min= is a lower bound (nothing stays below it) and max= an upper bound: which of the two "
+                 "does ReLU put on x?"),
+        Mistake(match=lambda got, expected, case: _is_mask(got, case, bool),
+                hint="x > 0 is the mask (True where x is positive), not the values",
+                more=KEEP_WHERE_MASK),
+        Mistake(match=lambda got, expected, case: _is_mask(got, case, float),
+                hint="(x > 0).float() is 1 wherever x is positive; ReLU keeps the value of x itself there",
+                more=KEEP_WHERE_MASK),
         _mistake(lambda x: x.abs(),
-                 "abs(x) turns negative values positive; ReLU sets them to 0: x.clamp(min=0)"),
+                 "abs(x) turns the negative values positive; ReLU sets them to 0",
+                 "the positive values stay and the negative ones become 0: an operation that bounds every element "
+                 "from below does exactly that"),
+    ],
+    error_hints=[
+        ErrorHint(r"Boolean value of a tensor",
+                  "a Python `if` (or Python's max(x, 0), `and`, `or`) needs one True or False, but x > 0 on a "
+                  "tensor gives one per element: work on all the elements at once, with tensor operations",
+                  ELEMENTWISE),
     ],
     points=1,
 ))
@@ -128,7 +178,7 @@ SIGMOID_EXAMPLE = [-100.0, -20.0, -5.0, -1.0, 0.0, 1.0, 5.0, 100.0]
 
 def _sigmoid_cases(rng):
     return [
-        Case((_f32(SIGMOID_EXAMPLE),), visible=True),
+        Case((_f32(SIGMOID_EXAMPLE),), "sigmoid_ex", visible=True),
         Case((_f32(rng.standard_normal((4, 5))),), "a 4x5 batch of values around 0"),
         Case((_f32(rng.uniform(-500.0, 500.0, 12)),), "large positive and negative values, up to +-500"),
         Case((_f32(rng.uniform(-100.0, -89.0, (2, 3))),), "very negative values, -100 to -89: tiny results"),
@@ -138,48 +188,95 @@ def _sigmoid_cases(rng):
 
 
 def _sigmoid_compare(got, expected, case):
-    """The usual comparison, and a tiny positive result must not come back as exactly 0 (its exp overflowed)."""
-    failure = compare_arrays(got, expected, 1e-5, 1e-7)
-    if failure:
+    """Positive results in log space (a tiny value must be neither 0 nor a clamped 9e-14), with a word on values
+    lost to 0 (their exp overflowed)."""
+    failure = compare_log(got, expected, log_tol=1e-4, rtol=1e-5, atol=0.0)
+    if not failure or not isinstance(got, np.ndarray) or got.shape != expected.shape:
         return failure
     lost = (expected > 0) & (got == 0)
-    if not lost.any():
-        return None
-    where_ = np.unravel_index(int(np.argmax(lost)), lost.shape)
-    x = float(np.asarray(case.args[0].numpy())[where_])
-    return (f"the result: sigmoid({x:.6g}) = {float(expected[where_]):.4g} is tiny but not 0, and you returned "
-            f"exactly 0 ({int(lost.sum())} of {lost.size} values are 0 where they should not be)")
+    if lost.any():
+        where_ = np.unravel_index(int(np.argmax(lost)), lost.shape)
+        x = float(np.asarray(case.args[0].numpy())[where_])
+        failure += (f". sigmoid({x:.6g}) = {float(expected[where_]):.4g} is tiny but not 0, and you returned "
+                    f"exactly 0 ({int(lost.sum())} of {lost.size} values are 0 where they should not be)")
+    return failure
 
 
-NAIVE_SIGMOID_HINT = (
-    "1 / (1 + exp(-x)) overflows for very negative x: exp(100) is inf in float32 (beyond about 3.4e38; you may have "
-    "seen 'RuntimeWarning: overflow encountered in exp'), and 1 / (1 + inf) is 0. Compute e = exp(-|x|), which is "
-    "at most 1 and never overflows, then sigmoid is 1 / (1 + e) where x >= 0 and e / (1 + e) where x < 0: pick "
-    "with tl.where(x >= 0, ..., ...)")
+def _clamped(got, expected, case):
+    """A clamp of x before exp: every wrong value is one and the same number, too large, for x beyond the bound
+    (sigmoid(-30) = 9.4e-14 for every x < -30)."""
+    x = np.asarray(case.args[0].numpy(), dtype=np.float64)
+    got, expected = got.astype(np.float64), expected.astype(np.float64)
+    off = np.abs(np.log(np.maximum(got, 1e-300)) - np.log(np.maximum(expected, 1e-300))) > 1e-3
+    if not off.any() or not (got[off] > expected[off]).all() or not np.all(x[off] < 0):
+        return False
+    values = got[off].astype(np.float64)
+    if not np.allclose(values, values[0], rtol=1e-5, atol=0.0) or not 0 < values[0] < 0.5:
+        return False
+    bound = math.log(values[0] / (1 - values[0]))  # the x whose sigmoid it is
+    return bool(np.all(x[off] < bound))
 
-SIGMOID_OF_MINUS_X_HINT = (
-    "you computed sigmoid(-x) = 1 - sigmoid(x): the output should grow with x (sigmoid(5) is close to 1). Check the "
-    "sign in the exponent, or whether the two branches of your tl.where are swapped")
+
+NO_OVERFLOW = ("take exp only of numbers that are never positive: with e = exp(-|x|), which lies in (0, 1], the "
+               "section above gives one formula for x >= 0 and one for x < 0, and tl.where picks between them")
+SIGMOID_OF_MINUS_X = (
+    "you computed sigmoid(-x) = 1 - sigmoid(x): the output must grow with x (sigmoid(5) is close to 1, sigmoid(-5) "
+    "close to 0)",
+    "check the sign in the exponent, and whether the two branches of your tl.where are swapped")
+MISSING_ABS = (
+    "your e overflows: the two formulas are safe only if every exp gets a number that is never positive, for every "
+    "element (tl.where computes both branches everywhere). Look at what your e is for very negative x",
+    "the formulas above use e = e^(-|x|): the absolute value keeps the exponent at or below 0 on both sides")
+
+
+def _stable_without_abs(x):
+    e = (-x).exp()
+    return where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _stable_with_exp_x(x):
+    e = x.exp()
+    return where(x >= 0, 1 / (1 + e), e / (1 + e))
+
 
 register(Exercise(
     "01.sigmoid",
     reference=lambda x: F.sigmoid(x),
     cases=_sigmoid_cases,
+    answer=LAYER_OUTPUT,
+    grad=True,
+    stability=True,
+    # an overflow that matches no mistake: most often right values from a where over the two naive formulas
+    stability_hint=(
+        "an overflow anywhere in your function fails this exercise, even in values that are thrown away: "
+        "tl.where(cond, a, b) computes both a and b for every element before it picks, so a formula that "
+        "overflows for some x overflows there even where it is not picked (and its inf makes the gradient nan)",
+        "write both branches so that they are safe for every x: " + NO_OVERFLOW),
+    generic_hints=(),
     compare=_sigmoid_compare,
     mistakes=[
-        _mistake(lambda x: 1 / (1 + (-x).exp()), NAIVE_SIGMOID_HINT),
+        _mistake(lambda x: 1 / (1 + (-x).exp()),
+                 "1 / (1 + exp(-x)) overflows for very negative x: exp(100) is inf in float32 (the largest float32 "
+                 "is about 3.4e38, e^88.7), so the result is 1 / (1 + inf) = 0 instead of a tiny positive number",
+                 NO_OVERFLOW),
         _mistake(lambda x: 0.5 * (1 + (0.5 * x).tanh()),
-                 "0.5 * (1 + tanh(x / 2)) is the right formula, but for x below about -17 the float32 sum "
-                 "1 + tanh(x / 2) is exactly 0: the tiny result is lost. Use e = exp(-|x|) and pick "
-                 "1 / (1 + e) or e / (1 + e) with tl.where(x >= 0, ..., ...)"),
+                 "0.5 * (1 + tanh(x / 2)) is exact on paper, but for x below about -17 the float32 sum "
+                 "1 + tanh(x / 2) is exactly 0: the tiny result is lost",
+                 NO_OVERFLOW),
         _mistake(lambda x: x.exp() / (1 + x.exp()),
-                 "exp(x) / (1 + exp(x)) overflows for large positive x: exp(100) is inf in float32 and inf / inf "
-                 "is nan. Compute e = exp(-|x|), which is at most 1 and never overflows, then sigmoid is "
-                 "1 / (1 + e) where x >= 0 and e / (1 + e) where x < 0: pick with tl.where(x >= 0, ..., ...)"),
-        _mistake(lambda x: 1 / (1 + x.exp()), SIGMOID_OF_MINUS_X_HINT),
-        _mistake(lambda x: F.sigmoid(-x), SIGMOID_OF_MINUS_X_HINT),  # the same, computed without overflow
+                 "exp(x) / (1 + exp(x)) overflows for large positive x: exp(100) is inf in float32, and inf / inf "
+                 "is nan",
+                 NO_OVERFLOW),
+        _mistake(lambda x: 1 / (1 + x.exp()), *SIGMOID_OF_MINUS_X),
+        _mistake(lambda x: F.sigmoid(-x), *SIGMOID_OF_MINUS_X),  # the same, computed without overflow
+        _mistake(_stable_without_abs, *MISSING_ABS),
+        _mistake(_stable_with_exp_x, *MISSING_ABS),
+        Mistake(match=_clamped,
+                hint="you clamped x before exp: that stops the overflow, but every x beyond the bound gets the "
+                     "sigmoid of the bound (sigmoid(-30) = 9.4e-14, where sigmoid(-100) = 3.8e-44)",
+                more="no clamp is needed: " + NO_OVERFLOW),
     ],
-    points=2, rtol=1e-5, atol=0.0,  # used to match mistakes (atol 0: a tiny value is not 0)
+    points=2, rtol=1e-5, atol=0.0,  # rtol/atol match the mistakes (atol 0: a tiny value is not 0)
 ))
 
 
@@ -203,7 +300,7 @@ def _layers(rng, sizes, scale=1.0):
 def _mlp_cases(rng):
     x, layers = MLP_EXAMPLE
     return [
-        Case((_f32(x), [(_f32(W), _f32(b)) for W, b in layers]), visible=True),
+        Case((_f32(x), [(_f32(W), _f32(b)) for W, b in layers]), "mlp_x_ex and mlp_layers_ex", visible=True),
         Case((_f32(rng.standard_normal((6, 4))), _layers(rng, [4, 8, 8, 3])), "3 layers, 4 -> 8 -> 8 -> 3"),
         Case((_f32(rng.standard_normal((5, 3))), _layers(rng, [3, 2])), "a single layer: no ReLU at all"),
         Case((_f32(rng.standard_normal((1, 5))), _layers(rng, [5, 7, 4])), "a batch of one sample, 5 -> 7 -> 4"),
@@ -233,42 +330,72 @@ def _mlp_wrong(relu_last=False, relu_none=False, relu_input=False, bias=True):
     return wrong
 
 
+def _mlp_first_layer_only(x, layers):
+    return F.linear(x, *layers[0])
+
+
+def _mlp_returns_in_the_loop(x, layers):
+    return F.relu(F.linear(x, *layers[0])) if len(layers) > 1 else F.linear(x, *layers[0])
+
+
 register(Exercise(
     "01.mlp_forward",
     reference=mlp_reference,
     cases=_mlp_cases,
+    answer=LAYER_OUTPUT,
+    grad=True,
+    generic_hints=(),
     mistakes=[
         _mistake(_mlp_wrong(relu_last=True),
-                 "no ReLU after the last layer: the network's outputs are raw scores (logits) and must be able to "
-                 "be negative. Apply the ReLU only between layers: if i < len(layers) - 1"),
+                 "the last layer has a ReLU too: its outputs are raw scores (logits), which must be able to be "
+                 "negative. The ReLU goes between layers only",
+                 "apply it after every layer except the last: compare the layer's position with the number of "
+                 "layers"),
         _mistake(_mlp_wrong(relu_none=True),
-                 "the ReLU between the layers is missing: without it the layers collapse into a single linear map. "
-                 "After every layer but the last, apply ReLU (h.clamp(min=0))"),
+                 "the ReLU between the layers is missing: without it the layers collapse into a single linear map",
+                 "after every layer but the last, apply your relu (negative values become 0)"),
         _mistake(_mlp_wrong(relu_input=True),
-                 "you applied a ReLU to the input x itself; the activation comes after each layer's x @ W.T + b "
-                 "(and not after the last one)"),
+                 "you applied a ReLU to the input x itself; the activation comes after a layer's weighted sums, "
+                 "not before the first layer",
+                 "with L layers there are L - 1 ReLUs: one after each of layers 1 to L - 1, none on x and none on "
+                 "the output"),
         _mistake(_mlp_wrong(bias=False),
-                 "the biases are missing: each layer computes h @ W.T + b"),
+                 "the biases are missing: each layer adds its b after its weighted sums",
+                 "each pair (W, b) is one dense layer, exactly what your dense_forward computes"),
+        _mistake(_mlp_returns_in_the_loop,
+                 "your function returns after the first layer: is the `return` inside the loop? It belongs after "
+                 "the loop, once every layer has run",
+                 "move the return one indentation level to the left, out of the for loop"),
+        _mistake(_mlp_first_layer_only,
+                 "only the first layer was applied: the output comes from the last layer, after every (W, b) in "
+                 "`layers` has been applied in turn",
+                 "loop over the pairs, feeding each layer's output into the next, starting from x"),
     ],
     points=2, rtol=1e-5, atol=1e-5,
 ))
 
 
 # -------------------------------------------------------------------- 01.kaiming_normal_std
+KAIMING_EXAMPLE = (32, 128)  # the weight of nn.Linear(128, 32): (out_features, in_features)
+
+
 def kaiming_std_reference(weight_shape):
     """std = gain / sqrt(fan_in) with ReLU's gain sqrt(2) and fan_in = in_features = weight_shape[1]."""
     _, fan_in = weight_shape
     return math.sqrt(2.0) / math.sqrt(fan_in)
 
 
+EXAMPLE_STD = kaiming_std_reference(KAIMING_EXAMPLE)
+
+
 def _kaiming_cases(rng):
     shapes = []
     while len(shapes) < 4:
         shape = tuple(int(n) for n in rng.integers(1, 1025, 2))
-        answers = [kaiming_std_reference(shape)] + [m.wrong(shape) for m in KAIMING_MISTAKES]
+        answers = [kaiming_std_reference(shape), EXAMPLE_STD] + [m.wrong(shape) for m in KAIMING_MISTAKES if m.wrong]
         if min(abs(a - b) / b for i, a in enumerate(answers) for b in answers[:i]) > 1e-3:  # keep them apart
             shapes.append(shape)
-    return ([Case(((32, 128),), visible=True)]
+    return ([Case((KAIMING_EXAMPLE,), "weight_shape (32, 128), the weight of nn.Linear(128, 32)", visible=True)]
             + [Case((s,), f"a layer with {s[1]} inputs and {s[0]} outputs") for s in shapes]
             + [Case(((10, 784),), "784 inputs, 10 outputs"), Case(((512, 3),), "3 inputs, 512 outputs")])
 
@@ -278,24 +405,44 @@ def _fans(shape):
     return n_in, n_out
 
 
+ROOT_OF_THE_VARIANCE = "the standard deviation is the square root of the variance, of all of it"
+
 KAIMING_MISTAKES = [
-    Mistake(lambda s: math.sqrt(2.0 / _fans(s)[1]),
-            "you used fan_out = weight_shape[0]. A Linear weight has PyTorch's layout (out_features, "
-            "in_features), so fan_in, the number of inputs each neuron sums over, is weight_shape[1]"),
-    Mistake(lambda s: 1.0 / math.sqrt(_fans(s)[0]),
-            "1 / sqrt(fan_in) keeps the variance for a linear layer, but ReLU zeroes half of its inputs and "
-            "halves the signal's second moment: Kaiming multiplies by the gain sqrt(2), std = sqrt(2 / fan_in)"),
-    Mistake(lambda s: 2.0 / math.sqrt(_fans(s)[0]),
-            "2 / sqrt(fan_in) multiplies the std by 2; the factor 2 belongs to the variance, Var(W) = 2 / fan_in, so "
-            "the std gets its square root: std = sqrt(2) / sqrt(fan_in) = sqrt(2 / fan_in)"),
-    Mistake(lambda s: 2.0 / _fans(s)[0],
-            "2 / fan_in is the variance of the weights; return the standard deviation, its square root"),
-    Mistake(lambda s: math.sqrt(2.0 / sum(_fans(s))),
-            "sqrt(2 / (fan_in + fan_out)) is Xavier/Glorot's std (for tanh). Kaiming/He for ReLU uses fan_in "
-            "only: sqrt(2 / fan_in)"),
-    Mistake(lambda s: math.sqrt(6.0 / _fans(s)[0]),
-            "sqrt(6 / fan_in) is the bound a of Kaiming's *uniform* U(-a, a) (a = sqrt(3) std); the normal "
-            "version's std is sqrt(2 / fan_in)"),
+    _mistake(lambda s: math.sqrt(2.0 / _fans(s)[1]),
+             "you used weight_shape[0], the number of outputs (fan_out). A Linear weight has PyTorch's layout "
+             "(out_features, in_features); Kaiming's fan_in is the number of inputs each neuron sums over",
+             "fan_in is the second entry of the shape: the in_features of nn.Linear(in_features, out_features)"),
+    _mistake(lambda s: 1.0 / math.sqrt(_fans(s)[0]),
+             "1 / sqrt(fan_in) keeps the variance for a linear layer, but ReLU zeroes half of its inputs and halves "
+             "the signal's second moment: Kaiming compensates with a gain",
+             "the gain for ReLU is sqrt(2) (nn.init.calculate_gain('relu')), and it multiplies the std"),
+    _mistake(lambda s: 2.0 / math.sqrt(_fans(s)[0]),
+             "the factor 2 belongs to the variance, Var(W) = 2 / fan_in, not to the std",
+             ROOT_OF_THE_VARIANCE + ": the 2 goes under the root too"),
+    _mistake(lambda s: 2.0 / _fans(s)[0],
+             "2 / fan_in is the variance of the weights; the exercise asks for their standard deviation",
+             ROOT_OF_THE_VARIANCE),
+    _mistake(lambda s: math.sqrt(2.0 / sum(_fans(s))),
+             "that is Xavier/Glorot's std, which averages fan_in and fan_out (made for tanh). Kaiming/He, for ReLU, "
+             "uses fan_in only",
+             "section 5: Kaiming's variance is 2 / fan_in"),
+    _mistake(lambda s: math.sqrt(6.0 / _fans(s)[0]),
+             "that is the bound a of Kaiming's *uniform* U(-a, a), sqrt(3) times the std; the normal version's std "
+             "is asked for",
+             "a uniform U(-a, a) has variance a^2 / 3: the std is the bound divided by sqrt(3)"),
+    _mistake(lambda s: math.sqrt(2.0 / (s[0] * s[1])),
+             "you divided by the number of weights in the matrix (out * in); fan_in is the number of inputs one "
+             "neuron sums over",
+             "fan_in is one entry of the shape, the in_features"),
+    _mistake(lambda s: math.sqrt(2.0) / _fans(s)[0],
+             ROOT_OF_THE_VARIANCE + ": of the 2 and of fan_in",
+             "divide sqrt(2) by the square root of fan_in, not by fan_in itself"),
+    # a hidden case answered with the example's number: a matching predicate, not a wrong function, so that it
+    # never fires on the example itself (where that number is right)
+    Mistake(match=lambda got, expected, case: not case.visible and np.isclose(got, EXAMPLE_STD, rtol=1e-9, atol=0),
+            hint="your function returns the example's answer for every shape: the std must be computed from "
+                 "weight_shape",
+            more="read fan_in from weight_shape, which is (out_features, in_features)"),
 ]
 
 
@@ -303,6 +450,8 @@ register(Exercise(
     "01.kaiming_normal_std",
     reference=kaiming_std_reference,
     cases=_kaiming_cases,
+    answer=NumberAnswer(),
+    generic_hints=(),
     mistakes=KAIMING_MISTAKES,
     points=1, rtol=1e-6, atol=0.0,
 ))

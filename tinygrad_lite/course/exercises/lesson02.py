@@ -3,22 +3,48 @@ r"""Lesson 02, loss functions: the checks of the learner's mse, huber, bce_with_
 The learner's functions take tinygrad_lite tensors (float32, as in the notebook) and return a tensor; the reference
 of each is the library's own function from ``tinygrad_lite.nn.functional``, which is tested against PyTorch
 elsewhere. The hidden cases are chosen so that the usual mistakes show: 2-D inputs and several batch sizes (a sum
-in place of a mean), negative errors and errors on both sides of delta (Huber), logits of +-1000 (exp overflows
-in a naive formula), logits far apart (log(softmax) underflows to -inf), 1-D and 3-D inputs (the wrong dim).
+in place of a mean), negative errors and errors on both sides of delta, several deltas (Huber), logits of +-1000
+(exp overflows in a naive formula), logits far apart (log(softmax) underflows to -inf), rows far apart (one
+maximum for the whole tensor), 1-D and 3-D inputs (the wrong dim).
+
+Besides the numbers, every check judges what a loss must be: a float32 tensor (not a numpy array, a list or a
+Python number), connected to the graph of its inputs, with the reference's gradients, its inputs left unchanged.
+BCE, log-softmax and cross-entropy are about numerical stability: an overflow or invalid-value warning inside the
+learner's function fails them. Log-softmax (and cross-entropy, made of it) is compared in log space, with an
+absolute tolerance: z - logsumexp(z) at |z| = 1000 is right to about 1e-4 in float32.
+
+Each hint comes in two tiers: the first names the concept; the second, shown when the same mistake comes back,
+is more concrete. Neither is the finished line.
 """
 import numpy as np
 
-from ... import arange, tensor, where
+from ... import arange, stack, where
 from ...nn import functional as F
-from ..checks import Case, Exercise, Mistake, register
+from ..checks import Case, ErrorHint, Exercise, register
+from ._common import TensorAnswer, _classes, _f32, _mistake
 
 
-def _f32(a):
-    return tensor(np.asarray(a, dtype=np.float32))
+def _hint(first, again):
+    """A hint in two tiers, as ``_mistake(wrong, *_hint(...))`` takes them: the concept first, then (shown only
+    when the same mistake comes back) a more concrete pointer."""
+    return first, again
 
 
-def _classes(a):
-    return tensor(np.asarray(a, dtype=np.int64))
+# what every exercise of this lesson returns: a float32 tensor connected to the graph of its inputs
+LOSS = TensorAnswer()
+
+# errors that learners of this lesson meet (the generic ones, a Python `if` on a tensor, numpy's axis=/keepdims=
+# and numpy functions on tensors, are in checks.py)
+NO_KEEPDIM = ErrorHint(
+    r"shapes \((\d+), \d+\) and \(\1,\) cannot be broadcast",
+    "a reduction over the last dim of an (N, C) tensor gives shape (N,), and (N,) lines up with the *last* dim "
+    "of (N, C), not with the rows: keep the reduced dim with size 1 so that there is one value per row",
+    more="pass keepdim=True to the reduction: its result then has shape (N, 1) and broadcasts along each row")
+MAX_PAIR = ErrorHint(
+    r"shapes \((\d+), \d+\) and \(2, \1(, 1)?\) cannot be broadcast",
+    "max(dim=...) returns a pair (values, indices), as in PyTorch, and the pair was turned into a tensor of "
+    "shape (2, ...): take the values only",
+    more="use .values of the pair, or amax(dim=...), which returns the values only")
 
 
 # -------------------------------------------------------------------- 02.mse
@@ -33,20 +59,45 @@ def _mse_cases(rng):
     ]
 
 
+NEGATIVE_LOSS = _hint(
+    "your loss is negative, and a loss never is: every per-element penalty is >= 0, and so is their mean. Look "
+    "for a stray minus sign",
+    "compare the sign of each piece of your formula with the formula in the exercise")
+ONE_NUMBER = _hint(
+    "a loss is a single number, shape (): you returned one value per element. Average them all",
+    "end with a mean over everything (no dim argument): that gives shape (), a 0-d tensor")
+SHAPE_ONE = _hint(
+    "a loss is a single number, shape (), not a tensor of shape (1,) holding one number: e.g. from .mean() over "
+    "everything, without keepdim, reshape or wrapping it in a list",
+    "take the mean over all elements with no dim and no keepdim, and return that 0-d tensor as it is")
+
 register(Exercise(
     "02.mse",
-    reference=lambda input, target: F.mse_loss(input, target),
+    reference=lambda x, y: F.mse_loss(x, y),
     cases=_mse_cases,
     mistakes=[
-        Mistake(lambda x, y: (x - y).square(),
-                "return one number, the mean of the squared errors (.mean() at the end), not one loss per element"),
-        Mistake(lambda x, y: (x - y).abs().mean(),
-                "that is the mean *absolute* error (L1 loss): square each difference, (input - target) ** 2"),
-        Mistake(lambda x, y: (x - y).mean(),
-                "square each difference before averaging: without the square, positive and negative errors cancel"),
-        Mistake(lambda x, y: (x - y).square().mean().sqrt(),
-                "that is the root of the MSE (RMSE): the MSE itself has no square root"),
+        _mistake(lambda x, y: -F.mse_loss(x, y), *NEGATIVE_LOSS),
+        _mistake(lambda x, y: (x - y).square(), *ONE_NUMBER),
+        _mistake(lambda x, y: F.mse_loss(x, y).reshape(1), *SHAPE_ONE),
+        _mistake(lambda x, y: (x - y).abs().mean(), *_hint(
+            "that is the mean *absolute* error (L1 loss): MSE squares each difference instead of taking its size",
+            "replace the absolute value by the square of each difference")),
+        _mistake(lambda x, y: (x - y).mean(), *_hint(
+            "positive and negative errors cancel in your mean: each difference must be squared before averaging",
+            "square the differences first, then take the mean of the squares")),
+        _mistake(lambda x, y: (x - y).mean().square(), *_hint(
+            "you squared the mean error: MSE is the mean of the squared errors. Errors of +1 and -1 average to 0, "
+            "yet each of them costs 1",
+            "square each difference first, then average")),
+        _mistake(lambda x, y: (x - y).square().mean().sqrt(), *_hint(
+            "that is the root of the MSE (RMSE): the MSE itself has no square root",
+            "leave out the square root at the end")),
+        _mistake(lambda x, y: (x - y).square().sum() / len(x), *_hint(
+            "you divided by len(input), the number of rows: a mean over all elements divides by the number of "
+            "elements",
+            "divide by input.numel() (every element), or simply take .mean()")),
     ],
+    answer=LOSS, grad=True, generic_hints=("factor", "mean_vs_sum"),
     points=1, rtol=1e-5, atol=1e-6,
 ))
 
@@ -72,30 +123,44 @@ def _huber_elementwise(x, y, delta=1.0):
 
 register(Exercise(
     "02.huber",
-    reference=lambda input, target, delta=1.0: F.huber_loss(input, target, delta=delta),
+    reference=lambda x, y, delta=1.0: F.huber_loss(x, y, delta=delta),
     cases=_huber_cases,
     mistakes=[
-        Mistake(_huber_elementwise,
-                "return one number, the mean of the per-element losses (.mean() at the end)"),
-        Mistake(lambda x, y, delta=1.0: _huber_elementwise(x, y, 1.0).mean(),
-                "use the `delta` argument: the switch from squared to absolute error happens at |error| = delta, "
-                "and the linear piece has slope delta"),
-        Mistake(lambda x, y, delta=1.0: (_huber_elementwise(x, y, delta) / delta).mean(),
-                "you divided by delta: that is smooth_l1_loss(beta=delta). Huber's pieces are 0.5 d^2 and "
-                "delta * (|d| - delta/2), with no division"),
-        Mistake(lambda x, y, delta=1.0: where((x - y).abs() < delta, 0.5 * (x - y).square(),
-                                              delta * (x - y).abs()).mean(),
-                "the linear piece is delta * (|d| - delta/2): without the - delta/2 the two pieces do not meet at "
-                "|d| = delta, and large errors cost too much"),
-        Mistake(lambda x, y, delta=1.0: where((x - y).abs() < delta, (x - y).square(),
-                                              delta * ((x - y).abs() - 0.5 * delta)).mean(),
-                "the quadratic piece is 0.5 * d^2 (with the 1/2 its slope d reaches delta exactly where the linear "
-                "piece takes over)"),
-        Mistake(lambda x, y, delta=1.0: where((x - y) < delta, 0.5 * (x - y).square(),
-                                              delta * ((x - y) - 0.5 * delta)).mean(),
-                "use the absolute error |d| = |input - target| in both the comparison with delta and the linear "
-                "piece: a large negative error must cost as much as a large positive one"),
+        _mistake(lambda x, y, delta=1.0: -F.huber_loss(x, y, delta=delta), *NEGATIVE_LOSS),
+        _mistake(_huber_elementwise, *_hint(
+            "a loss is a single number, shape (): you returned one loss per element. Average them all",
+            "end with a mean over everything (no dim argument)")),
+        _mistake(lambda x, y, delta=1.0: F.huber_loss(x, y, delta=delta).reshape(1), *SHAPE_ONE),
+        _mistake(lambda x, y, delta=1.0: _huber_elementwise(x, y, 1.0).mean(), *_hint(
+            "your result does not change with `delta`: the switch from the squared to the linear piece happens "
+            "at |d| = delta, and the linear piece is scaled by delta",
+            "use the argument delta, not a fixed 1, both in the condition and in the linear piece")),
+        _mistake(lambda x, y, delta=1.0: (_huber_elementwise(x, y, delta) / delta).mean(), *_hint(
+            "you divided by delta: that is smooth_l1_loss(beta=delta), Huber's cousin. Huber's pieces have no "
+            "division",
+            "leave out the division by delta; compare the two pieces with the formula in the exercise")),
+        _mistake(lambda x, y, delta=1.0: where((x - y).abs() < delta, 0.5 * (x - y).square(),
+                                              delta * (x - y).abs()).mean(), *_hint(
+            "your two pieces do not meet at |d| = delta, where both must equal delta^2 / 2: the linear piece "
+            "lacks its constant, so large errors cost too much",
+            "the linear piece is delta times (|d| - delta/2): the delta/2 is subtracted inside")),
+        _mistake(lambda x, y, delta=1.0: where((x - y).abs() < delta, 0.5 * (x - y).square(),
+                                              delta * (x - y).abs() - 0.5 * delta).mean(), *_hint(
+            "check the brackets of the linear piece: at |d| = delta it must give delta^2 / 2, the value of the "
+            "quadratic piece there. With delta = 1 the slip does not show; with other deltas it does",
+            "delta/2 must be subtracted from |d| before the product with delta; yours is subtracted after it")),
+        _mistake(lambda x, y, delta=1.0: where((x - y).abs() < delta, (x - y).square(),
+                                              delta * ((x - y).abs() - 0.5 * delta)).mean(), *_hint(
+            "the quadratic piece is *half* the square: with the 1/2 its slope reaches exactly delta where the "
+            "linear piece takes over",
+            "multiply the squared piece by 0.5")),
+        _mistake(lambda x, y, delta=1.0: where((x - y) < delta, 0.5 * (x - y).square(),
+                                              delta * ((x - y) - 0.5 * delta)).mean(), *_hint(
+            "a large negative error must cost as much as a large positive one: work with the size of the error, "
+            "|d|, not the signed difference",
+            "take the absolute value of input - target before comparing it with delta and in the linear piece")),
     ],
+    answer=LOSS, grad=True, generic_hints=("factor", "mean_vs_sum"),
     points=2, rtol=1e-5, atol=1e-6,
 ))
 
@@ -103,7 +168,7 @@ register(Exercise(
 # -------------------------------------------------------------------- 02.bce_with_logits
 def _bce_cases(rng):
     return [
-        Case((_f32([2.0, -1.0, 0.0, 3.0]), _f32([1.0, 0.0, 1.0, 0.0])), "4 logits", visible=True),
+        Case((_f32([2.0, -1.0, -0.5, 3.0]), _f32([1.0, 0.0, 1.0, 0.0])), "4 logits", visible=True),
         Case((_f32(2 * rng.standard_normal(10)), _f32(rng.integers(0, 2, 10))), "10 random logits"),
         Case((_f32(3 * rng.standard_normal((4, 3))), _f32(rng.integers(0, 2, (4, 3)))),
              "a 4x3 batch: 3 yes/no labels per sample"),
@@ -118,22 +183,60 @@ def _bce_naive(x, y):
     return -(y * p.log() + (1 - y) * (1 - p).log()).mean()
 
 
+def _bce_clamped(eps):
+    def wrong(x, y):
+        p = x.sigmoid().clamp(eps, 1 - eps)
+        return -(y * p.log() + (1 - y) * (1 - p).log()).mean()
+    return wrong
+
+
+def _bce_plus_eps(eps):
+    def wrong(x, y):
+        p = x.sigmoid()
+        return -(y * (p + eps).log() + (1 - y) * (1 - p + eps).log()).mean()
+    return wrong
+
+
+BCE_CAPPED = _hint(
+    "clamping the probability (or adding a small eps before the log) hides the -inf, but it caps the loss: a "
+    "confident wrong answer with logit 1000 must cost about 1000, yours costs about -log(eps). Work from the "
+    "logits, never from the probability",
+    "use the boxed stable form of the exercise: it has no probability and no log of one")
+
 register(Exercise(
     "02.bce_with_logits",
     reference=lambda logits, target: F.binary_cross_entropy_with_logits(logits, target),
     cases=_bce_cases,
     mistakes=[
-        Mistake(_bce_naive,
-                "the textbook formula breaks for large logits: sigmoid(1000) rounds to exactly 1.0, log(1 - 1) is "
-                "-inf, and 0 * -inf is nan. Use the stable form max(x, 0) - x*y + log(1 + exp(-|x|)), which "
-                "never takes exp of a positive number"),
-        Mistake(lambda x, y: ((x.exp()).log1p() - x * y).mean(),
-                "log(1 + exp(x)) overflows: exp(x) is inf for x > 88 in float32. Write it as "
-                "max(x, 0) + log(1 + exp(-|x|)); check that the exp gets -|x| (the absolute value), not -x"),
-        Mistake(lambda x, y: (x.maximum(0) - x * y + (-x).exp().log1p()).mean(),
-                "the last term is log(1 + exp(-|x|)), with the absolute value |x| = x.abs(): with -x it is wrong "
-                "for negative logits (and exp(-x) overflows for x < -88)"),
+        _mistake(_bce_naive, *_hint(
+            "the textbook formula breaks for large logits: sigmoid(1000) rounds to exactly 1.0, log(1 - 1) is "
+            "-inf, and 0 * -inf is nan. Never form the probability: work from the logits, with the boxed stable "
+            "form",
+            "in the boxed form exp only ever sees -|x| <= 0, so nothing overflows and no log of a rounded "
+            "probability is taken")),
+        _mistake(lambda x, y: -F.binary_cross_entropy_with_logits(x, y), *_hint(
+            "your loss is negative, and a loss never is: BCE is *minus* the log of the probability given to the "
+            "right answer, and the log of a probability is <= 0. Check the signs",
+            "compare the sign of each of your terms with the boxed stable form")),
+        _mistake(lambda x, y: (x.clamp(min=0) + x * y + (-x.abs()).exp().log1p()).mean(), *_hint(
+            "the term with the target has the wrong sign: the more the logit agrees with the target, the lower "
+            "the loss must be",
+            "the product of logit and target is subtracted")),
+        _mistake(lambda x, y: (-x * y + (-x.abs()).exp().log1p()).mean(), *_hint(
+            "a term is missing: your loss is too small for positive logits. The stable form has three terms",
+            "add max(x, 0): x for a positive logit, 0 for a negative one (clamp does it)")),
+        _mistake(lambda x, y: (x.exp().log1p() - x * y).mean(), *_hint(
+            "log(1 + exp(x)) overflows: exp(x) is inf for x > 88 in float32. The boxed form rewrites it so that "
+            "exp only ever sees a number <= 0",
+            "log(1 + exp(x)) = max(x, 0) + log(1 + exp(-|x|)): check that the exp gets minus the absolute value")),
+        _mistake(lambda x, y: (x.clamp(min=0) - x * y + (-x).exp().log1p()).mean(), *_hint(
+            "the exp in the last term gets minus the *absolute value* of x: with -x it is wrong for negative "
+            "logits (and exp(-x) overflows for x < -88)",
+            "use x.abs() inside that exp")),
+        *(_mistake(_bce_clamped(eps), *BCE_CAPPED) for eps in (1e-5, 1e-6, 1e-7)),  # 1 - 1e-8 is 1.0: naive
+        *(_mistake(_bce_plus_eps(eps), *BCE_CAPPED) for eps in (1e-5, 1e-6, 1e-7, 1e-8, 1e-10, 1e-12)),
     ],
+    answer=LOSS, grad=("logits",), stability=True, generic_hints=("factor", "mean_vs_sum", "overflow"),
     points=2, rtol=1e-5, atol=1e-6,
 ))
 
@@ -150,21 +253,72 @@ def _log_softmax_cases(rng):
     ]
 
 
+OVERFLOW = _hint(
+    "exp of a large logit overflows: exp(1000) is inf in float32, and inf / inf or inf - inf is nan. Shift each "
+    "row by its own maximum before exp: the shift cancels out (the log-sum-exp trick)",
+    "with m the maximum of each row, only exp(z - m) <= 1 is ever computed, and log(sum(exp(z))) is m plus the "
+    "log of the sum of those")
+GLOBAL_MAX = _hint(
+    "subtract each row's own maximum, not the maximum of the whole tensor: a row whose logits lie far below the "
+    "overall maximum underflows entirely (every exp is 0, and log(0) = -inf)",
+    "reduce over the last dim only, and keep it (keepdim), so that the (N, 1) column of maxima broadcasts "
+    "against the (N, C) logits")
+LOG_OF_ZERO = _hint(
+    "log of a probability that rounded to 0: in float32 a probability below about 1e-45 is exactly 0 and "
+    "log(0) = -inf, although its log (say -1000) is an ordinary number. Never form the probabilities and then "
+    "take their log: stay in log space",
+    "the formula of the log_softmax exercise computes only exp(z - m) <= 1 and the log of a sum that is at least "
+    "1, so no log of 0 can happen")
+CAPPED_LOG = _hint(
+    "adding a small eps (or clamping) before the log hides log(0) = -inf, but caps every log-probability at "
+    "about log(eps): a log-probability of -1000 must come out as -1000. Stay in log space",
+    "never take the log of a probability: use the log-sum-exp trick of the log_softmax exercise")
+
+
+def _log_softmax_by_max(z, m):
+    shifted = z - m
+    return shifted - shifted.exp().sum(dim=-1, keepdim=True).log()
+
+
+def _eps_log(eps):
+    return lambda z: (z.softmax(-1) + eps).log()
+
+
+def _clamp_log(eps):
+    return lambda z: z.softmax(-1).clamp(min=eps).log()
+
+
 register(Exercise(
     "02.log_softmax",
     reference=lambda logits: F.log_softmax(logits, dim=-1),
     cases=_log_softmax_cases,
     mistakes=[
-        Mistake(lambda x: x.softmax(-1).log(),
-                "log(softmax(x)) underflows: a probability below ~1e-45 rounds to 0 in float32 and log(0) = -inf. "
-                "Never form the probabilities: compute x - m - log(sum(exp(x - m))), m the max of each row"),
-        Mistake(lambda x: x.log_softmax(0),
-                "normalise along the last dim (dim=-1, the classes), not dim 0: exp of each row must sum to 1"),
-        Mistake(lambda x: x - x.amax(-1, keepdim=True),
-                "subtracting the max is only the first step: also subtract log(sum(exp(x - m))) so that the "
-                "probabilities exp(result) sum to 1"),
+        _mistake(lambda x: x - x.exp().sum(-1, keepdim=True).log(), *OVERFLOW),
+        _mistake(lambda x: (x.exp() / x.exp().sum(-1, keepdim=True)).log(), *OVERFLOW),
+        _mistake(lambda x: x.softmax(-1).log(), *LOG_OF_ZERO),
+        *(_mistake(make(eps), *CAPPED_LOG) for make in (_eps_log, _clamp_log)
+          for eps in (1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-20, 1e-30)),
+        _mistake(lambda x: x.log_softmax(0), *_hint(
+            "normalise along the last dim (the classes), not dim 0: exp of each row must sum to 1",
+            "reduce with dim=-1")),
+        _mistake(lambda x: x.log_softmax(1 if x.ndim == 3 else -1), *_hint(  # dim 1 is the last on 2-D
+            "the classes are the *last* dim: with shape (N, T, C), dim 1 is T",
+            "reduce with dim=-1, which is the last dim whatever the number of dims")),
+        _mistake(lambda x: x - x.amax(-1, keepdim=True), *_hint(
+            "subtracting the max is only the first step: exp of your result does not sum to 1 in each row",
+            "also subtract the log of the sum of the exps of the shifted logits")),
+        _mistake(lambda x: _log_softmax_by_max(x, x.amax()), *GLOBAL_MAX),
+        _mistake(lambda x: x - (x - x.amax(-1, keepdim=True)).exp().sum(-1, keepdim=True).log(), *_hint(
+            "your log-probabilities are too large by each row's maximum m: the log of the sum of exp(z) is "
+            "m + log(sum(exp(z - m))), so the m you took out must come back (or use z - m in both places)",
+            "log p = (z - m) - log(sum(exp(z - m))): subtract m from the logits as well")),
+        _mistake(lambda x: stack([F.log_softmax(x, -1), F.log_softmax(x, -1)]), *_hint(
+            "your result has an extra leading dim of size 2: max(dim=...) returns a pair (values, indices), as in "
+            "PyTorch, and the pair became a tensor",
+            "take .values of the pair, or use amax(dim=...), which returns the values only")),
     ],
-    points=2, rtol=1e-5, atol=1e-6,
+    answer=LOSS, grad=True, stability=True, generic_hints=("overflow",), error_hints=[NO_KEEPDIM, MAX_PAIR],
+    points=2, rtol=1e-5, atol=1e-4,  # log space: z - logsumexp(z) at |z| = 1000 is within 1e-4
 ))
 
 
@@ -175,6 +329,12 @@ def _cross_entropy_cases(rng):
         Case((_f32(rng.standard_normal((8, 5))), _classes(rng.integers(0, 5, 8))), "8 samples, 5 classes"),
         Case((_f32(rng.standard_normal((1, 4))), _classes([3])), "a batch of one sample"),
         Case((_f32(3 * rng.standard_normal((5, 10))), _classes(rng.integers(0, 10, 5))), "5 samples, 10 classes"),
+        # exp overflows here (a naive formula fails), but no probability is tiny (log(softmax) still works) ...
+        Case((_f32([[1000.0, 1001.0, 1002.0, 999.0], [998.0, 1000.0, 999.0, 1001.0]]), _classes([0, 3])),
+             "logits around 1000"),
+        # ... and here a probability underflows to 0 (log(softmax) fails), but nothing overflows: two hints apart
+        Case((_f32([[0.0, -200.0, 5.0], [10.0, -150.0, 0.0]]), _classes([1, 1])),
+             "a true class far below the others: a tiny probability"),
         Case((_f32([[1000.0, 1001.0, 1002.0, 999.0], [-1000.0, 0.0, 1000.0, 5.0], [0.0, 0.0, 0.0, 0.0]]),
               _classes([2, 0, 1])), "large logits, +-1000"),
     ]
@@ -189,18 +349,42 @@ register(Exercise(
     reference=lambda logits, target: F.cross_entropy(logits, target),
     cases=_cross_entropy_cases,
     mistakes=[
-        Mistake(lambda z, t: _picked(z.log_softmax(1), t).mean(),
-                "forgot the minus sign: the loss is -log p(true class). log p <= 0, so the loss must be >= 0"),
-        Mistake(lambda z, t: -_picked(z.softmax(1), t).mean(),
-                "use log-probabilities (log_softmax), not probabilities (softmax): the loss is -log p"),
-        Mistake(lambda z, t: -(z.log_softmax(1) * F.one_hot(t, z.shape[1])).mean(),
-                "average over the batch only: pick one log-probability per sample (N numbers) and take their "
-                "mean. A mean over all N x C entries also divides by the number of classes C"),
-        Mistake(lambda z, t: -_picked(z.log_softmax(0), t).mean(),
-                "log_softmax must run over the classes (dim=1, each row), not over the batch (dim=0)"),
-        Mistake(lambda z, t: -z.log_softmax(1)[:, t].mean(),
-                "logp[:, target] picks whole columns (an N x N block). Pick one entry per row: "
-                "logp[tl.arange(N), target], the row numbers paired with the classes"),
+        _mistake(lambda z, t: _picked(z.log_softmax(1), t).mean(), *_hint(
+            "your loss is negative, and a loss never is: it is *minus* the log-probability of the true class "
+            "(a log-probability is <= 0)",
+            "put a minus sign in front of the mean")),
+        _mistake(lambda z, t: -_picked(z.softmax(1), t).mean(), *_hint(
+            "you averaged probabilities: the loss is minus the *log*-probability of the true class",
+            "pick from the log-softmax of the logits, not from their softmax")),
+        # before the naive formula: both give inf on the last case, which the naive one never reaches
+        _mistake(lambda z, t: -_picked(_log_softmax_by_max(z, z.amax()), t).mean(), *GLOBAL_MAX),
+        _mistake(lambda z, t: -_picked(z - z.exp().sum(1, keepdim=True).log(), t).mean(), *OVERFLOW),
+        _mistake(lambda z, t: -_picked(z.softmax(1).log(), t).mean(), *_hint(
+            "log of a probability that rounded to 0: in float32 a probability below about 1e-45 is exactly 0 and "
+            "log(0) = -inf, although the true log-probability (say -200) is an ordinary number. Stay in log "
+            "space: never take the log of a softmax",
+            "use a log_softmax (yours, or the library's method), which never forms the probabilities")),
+        _mistake(lambda z, t: -(z.log_softmax(1) * F.one_hot(t, z.shape[1])).mean(), *_hint(
+            "average over the batch only: one log-probability per sample (N numbers). A mean over all N x C "
+            "entries also divides by the number of classes C",
+            "pick one entry per row (or sum over the classes first), then take the mean of the N numbers")),
+        _mistake(lambda z, t: -_picked(z.log_softmax(0), t).mean(), *_hint(
+            "the log-softmax must run over the classes (dim 1, each row), not over the batch (dim 0)",
+            "use dim=1 (or dim=-1) in the log-softmax")),
+        _mistake(lambda z, t: -z.log_softmax(1)[:, t].mean(), *_hint(
+            "logp[:, target] takes whole columns (an N x N block), not one entry per row: pair each row number "
+            "with its class, as in the indexing example above the exercise",
+            "index with two integer tensors of length N: the row numbers 0, 1, ..., N-1, and target")),
+        _mistake(lambda z, t: -_picked(z.log_softmax(1), z.argmax(1)).mean(), *_hint(
+            "you picked the log-probability of the *predicted* class (the largest logit): the loss uses the true "
+            "class, given by `target`",
+            "pick each row's entry at target[n], not at the argmax")),
+        _mistake(lambda z, t: -z.log_softmax(1)[:, 0].mean(), *_hint(
+            "your loss does not depend on `target`: it must pick, in each row, the log-probability of that "
+            "sample's true class",
+            "index the log-probabilities with the row numbers and `target`")),
     ],
-    points=2, rtol=1e-5, atol=1e-6,
+    answer=LOSS, grad=("logits",), stability=True, generic_hints=("mean_vs_sum", "overflow"),
+    error_hints=[NO_KEEPDIM, MAX_PAIR],
+    points=2, rtol=1e-5, atol=1e-4,  # as for log_softmax
 ))

@@ -1,31 +1,57 @@
-"""Lesson 03, the backward pass: the checks of its six exercises.
+"""Lesson 03, the backward pass: the checks of its seven exercises.
 
+- ``03.value_mul_backward``: the backward of a product of two scalar Values, which must ADD each share into
+  ``.grad``: the cases (the visible example first) give an input's ``.grad`` a share from another op before the
+  call, and use one Value as both factors (``a * a``), so that overwriting with ``=`` fails. The answer judged is
+  the state the call leaves (the inputs' ``.grad``; their ``.data`` and ``out.grad`` must not change); the test
+  Values are this module's ``Value``, with the notebook's ``Value`` attributes and arithmetic.
 - ``03.topological_order``: list every node of a scalar graph after all of its inputs. Many orders are right,
   so the check validates the order (each node once, every reachable node, inputs first) instead of comparing
   it with one answer; the hidden graphs are made of ``GraphNode`` objects, which have the same ``inputs``
   attribute as the lesson's ``Value``.
 - ``03.mul_backward``, ``03.relu_backward``, ``03.matmul_backward``, ``03.linear_backward``: the gradients of
-  the inputs of one op, given the inputs and the upstream gradient ``grad`` = dL/d(output).
+  the inputs of one op, as numpy arrays, given the inputs and the upstream gradient ``grad`` = dL/d(output).
+  Broadcasting is this lesson's topic, so its hint (a broadcast input gets the sum of its copies' gradients)
+  lives here, as the Mistakes of the exercises with a broadcast input.
 - ``03.numerical_grad``: the gradient of a scalar function by central differences, compared with the same
-  differences computed here (they agree with the exact gradient to about 1e-9); a one-sided difference is off by
-  about h/2 times the second derivative, far beyond the tolerance, and fails.
+  differences computed here at the same ``h``. Every argument varies: the function, the array (one of integers,
+  one 2-D), and ``h`` (the default, by keyword, by position, and coarse steps where the central difference is
+  visibly not the exact derivative, so that an ``h`` of one's own fails).
 
-The references use numpy in float64 and do not depend on the learner's code.
+The references use numpy in float64 and do not depend on the learner's code. Hints come in tiers: the first
+names the concept, the second (shown when the same mistake comes again) is more concrete; neither is the
+finished line of code.
 """
+import copy
+
 import numpy as np
 
-from tinygrad_lite.course import Case, Exercise, Mistake, register
+from ...autograd.engine import unbroadcast
+from ..checks import Case, ErrorHint, Exercise, Mistake, register
+from ._common import AnyAnswer, ArrayAnswer, TupleAnswer, _mistake
 
 
 def sum_to_shape(grad, shape):
-    """Sum ``grad`` over the dims that broadcasting added or stretched, so that it gets ``shape``."""
+    """Sum ``grad`` over the dims that broadcasting added or stretched, so that it gets ``shape``: the engine's
+    ``unbroadcast`` (the notebook writes the same function under this name)."""
+    return unbroadcast(np.asarray(grad), tuple(shape))
+
+
+def mean_to_shape(grad, shape):
+    """Like ``sum_to_shape`` with a mean: the mistake of averaging the gradients of a broadcast input's copies."""
     grad = np.asarray(grad)
-    lead = grad.ndim - len(shape)
-    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
-    return grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
+    total = sum_to_shape(grad, shape)
+    return total * (np.prod(shape, dtype=float) / grad.size) if grad.size else total
 
 
-# -------------------------------------------------------------------- 03.topological_order
+BROADCAST_SUM = (
+    "your gradient has the shape of the op's output, not of its input. An input that was broadcast was used "
+    "once per copy, and by the sum over consumers it gets the SUM of the gradients of all its copies",
+    "sum over the dims that broadcasting added in front or stretched from size 1, so that the gradient gets the "
+    "input's own shape: sum_to_shape(g, shape) does exactly that")
+
+
+# -------------------------------------------------------------------- 03.value_mul_backward
 class GraphNode:
     """A node of a test graph: a label and the nodes it was computed from (``inputs``), like the lesson's Value."""
 
@@ -36,10 +62,215 @@ class GraphNode:
         return f"GraphNode({self.label!r})"
 
 
+class Value(GraphNode):
+    """A scalar Value for the checks, with the notebook's attributes (``data``, ``grad``, ``inputs``, ``label``)
+    and its forward arithmetic, so that a share computed from the Values themselves (``b * out.grad``, not
+    ``b.data * out.grad``) becomes a Value, as it would in the notebook, and the check can say so."""
+
+    def _op(self, other, f, op):
+        other_data = other.data if isinstance(other, GraphNode) else other
+        return Value(f"{self.label}{op}{getattr(other, 'label', other)}", [self], f(self.data, other_data))
+
+    def __add__(self, other):
+        return self._op(other, lambda p, q: p + q, "+")
+
+    def __mul__(self, other):
+        return self._op(other, lambda p, q: p * q, "*")
+
+    __radd__, __rmul__ = __add__, __mul__
+
+    def __repr__(self):
+        return f"Value({self.label}: data={self.data:g}, grad={self.grad:g})"
+
+
+def value_mul_backward_reference(a, b, out):
+    """out = a * b: add d(out)/da * out.grad = b.data * out.grad into a.grad, and a.data * out.grad into b.grad.
+
+    ``+=``: a may hold shares from other ops already, and when a is b (a * a) it receives both shares.
+    """
+    a.grad += b.data * out.grad
+    b.grad += a.data * out.grad
+
+
+def product(a_data, b_data, out_grad, a_grad=0.0, b_grad=0.0, same=False):
+    """The arguments (a, b, out) of a product's backward: out = a * b with out.grad given and a.grad, b.grad preset.
+    With ``same``, a and b are one Value (out = a * a)."""
+    a = Value("a", data=float(a_data))
+    a.grad = float(a_grad)
+    if same:
+        b = a
+    else:
+        b = Value("b", data=float(b_data))
+        b.grad = float(b_grad)
+    out = Value("a*a" if same else "a*b", [a, b], data=a.data * b.data)
+    out.grad = float(out_grad)
+    return a, b, out
+
+
+def after_backward(fn, args, kwargs=None):
+    """Call a product's backward ``fn(a, b, out)`` and return the state it leaves: what the check judges."""
+    a, b, out = args
+    returned = fn(a, b, out, **(kwargs or {}))
+    return {"a.grad": a.grad, "b.grad": b.grad, "a.data": a.data, "b.data": b.data, "out.data": out.data,
+            "out.grad": out.grad, "returned": returned, "same": a is b}
+
+
+def _start(case):
+    """How the case's gradients start, in words: "a.grad = 0.5 and b.grad = 0" or "a.grad = 0.5 (b is a)"."""
+    a, b, out = case.args
+    if a is b:
+        return f"a.grad = {a.grad:g} (b is a: out = a * a)"
+    return f"a.grad = {a.grad:g} and b.grad = {b.grad:g}"
+
+
+def _is_number(value):
+    return isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
+
+
+def _grad_keys(state):
+    return ("a.grad",) if state["same"] else ("a.grad", "b.grad")
+
+
+def _same_grads(got, other):
+    """Whether two states leave the same gradients (numbers only)."""
+    return all(_is_number(got[k]) and np.isclose(got[k], other[k], rtol=1e-9, atol=1e-12) for k in _grad_keys(other))
+
+
+def _value_mul_compare(got, expected, case):
+    """None when ``got`` (the state after the learner's call) matches ``expected``; otherwise what differs."""
+    for key in ("a.data", "b.data", "out.data"):
+        if got[key] != expected[key]:
+            return (f"your function changed {key} from {expected[key]:g} to {got[key]!r}: the backward pass only "
+                    "reads the values (.data); what it changes is .grad")
+    if got["out.grad"] != expected["out.grad"]:
+        return (f"your function changed out.grad from {expected['out.grad']:g} to {got['out.grad']!r}: it only "
+                "reads out.grad and sends it on; what it changes is a.grad and b.grad")
+    keys = _grad_keys(expected)
+    for key in keys:
+        if not _is_number(got[key]):
+            return (f"{key} became a {type(got[key]).__name__}; the gradients of Values are plain numbers: "
+                    "compute each share from numbers (.data and .grad), not from the Values themselves")
+    a, b, out = case.args
+    if _same_grads(got, expected):
+        return None
+    if _unchanged(got, case):
+        if got["returned"] is not None:
+            return (f"your function returned {got['returned']!r} and left the gradients as they were. A "
+                    "_backward returns nothing: it puts each share into the input's .grad itself")
+        return (f"a.grad and b.grad are unchanged after your function ({_start(case)}): it must add each input's "
+                "share, computed from the values .data and out.grad, into that input's .grad")
+    want = ", ".join(f"{k} = {expected[k]:g}" for k in keys)
+    have = ", ".join(f"{k} = {got[k]:g}" for k in keys)
+    return (f"the gradients started at {_start(case)}, with a.data = {a.data:g}, b.data = {b.data:g} and "
+            f"out.grad = {out.grad:g}. Expected {want} after your function; got {have}")
+
+
+def _value_mul_cases(rng):
+    def r():
+        return float(np.round(rng.uniform(-4, 4), 3))
+    return [
+        Case(product(2.0, -3.0, 1.5, a_grad=0.5), visible=True),
+        Case(product(r(), r(), r()), "both gradients start at 0"),
+        Case(product(r(), r(), r(), b_grad=0.5), "b.grad already holds 0.5, a share from another op that uses b"),
+        Case(product(r(), r(), r(), a_grad=-1.25, b_grad=2.0), "both inputs already hold shares from other ops"),
+        Case(product(3.0, 3.0, 1.0, same=True), "out = a * a: one Value is both factors"),
+        Case(product(r(), r(), r(), a_grad=0.75, same=True), "out = a * a, and a.grad already holds 0.75"),
+        Case(product(r(), r(), 0.0, a_grad=1.0, b_grad=-1.0), "out.grad = 0: nothing to send on"),
+    ]
+
+
+def _unchanged(got, case):
+    """Whether the learner's call left the gradients as the case made them (it did nothing, or added 0)."""
+    a, b, _ = case.args
+    start = {"a.grad": a.grad, "b.grad": b.grad}
+    return all(_is_number(got[k]) and got[k] == start[k] for k in _grad_keys(got))
+
+
+def _state_mistake(wrongs, hint, more=()):
+    """A Mistake recognised by the state it leaves: the learner's gradients are those of one of ``wrongs`` (and
+    neither the right ones nor the untouched ones, which say nothing about the mistake)."""
+    def match(got, expected, case):
+        if _same_grads(got, expected) or _unchanged(got, case):
+            return False
+        return any(_same_grads(got, after_backward(wrong, copy.deepcopy(case.args))) for wrong in wrongs)
+    return Mistake(hint=hint, more=more, match=match)
+
+
+def _overwrite_both(a, b, out):
+    a.grad = b.data * out.grad
+    b.grad = a.data * out.grad
+
+
+def _overwrite_a(a, b, out):
+    a.grad = b.data * out.grad
+    b.grad += a.data * out.grad
+
+
+def _overwrite_b(a, b, out):
+    a.grad += b.data * out.grad
+    b.grad = a.data * out.grad
+
+
+def _own_factor(a, b, out):
+    a.grad += a.data * out.grad
+    b.grad += b.data * out.grad
+
+
+def _local_only(a, b, out):
+    a.grad += b.data
+    b.grad += a.data
+
+
+def _out_data(a, b, out):
+    a.grad += b.data * out.data
+    b.grad += a.data * out.data
+
+
+def _other_grad(a, b, out):
+    a.grad += b.grad * out.grad
+    b.grad += a.grad * out.grad
+
+
+register(Exercise(
+    "03.value_mul_backward",
+    reference=value_mul_backward_reference,
+    cases=_value_mul_cases,
+    call=after_backward,
+    answer=AnyAnswer(),
+    check_inputs=False,  # changing a.grad and b.grad is the point; _value_mul_compare checks the rest
+    compare=_value_mul_compare,
+    generic_hints=(),
+    points=1,
+    mistakes=[
+        _state_mistake((_overwrite_both, _overwrite_a, _overwrite_b),
+                       "a gradient is a sum of shares: an input's .grad may already hold the shares of other ops "
+                       "that use it, and in a * a one Value receives the shares of both factors. Your function "
+                       "replaced what was in .grad instead of adding to it",
+                       "update each .grad with += (as every _backward in the table does), never with ="),
+        _state_mistake((_own_factor,),
+                       "each input's share uses the local derivative with respect to THAT input: d(a * b)/da is "
+                       "b, the other factor",
+                       "a's share is built from b.data and out.grad, and b's from a.data and out.grad"),
+        _state_mistake((_local_only,),
+                       "you sent the local derivatives alone; the chain rule multiplies each by the gradient that "
+                       "arrives from the output, out.grad",
+                       "each share is a local derivative times out.grad"),
+        _state_mistake((_out_data,),
+                       "out.data is the product's value; the gradient flowing back from the loss is out.grad",
+                       "use out.grad where you used out.data"),
+        _state_mistake((_other_grad,),
+                       "the local derivative of a * b with respect to a is b's value, b.data; b.grad is b's "
+                       "gradient, which has nothing to do with it",
+                       "use the inputs' .data (the values) in the shares, and .grad only to add into"),
+    ],
+))
+
+
+# -------------------------------------------------------------------- 03.topological_order
 def topological_order_reference(root):
     """Every node ``root`` depends on (through ``.inputs``), each after all of its inputs; ``root`` is last.
 
-    An iterative depth-first search, as in ``tinygrad_lite.tensor.graph_order``: a node is appended once all
+    An iterative depth-first search, as in ``tinygrad_lite.autograd.engine.graph_order``: a node is appended once all
     of its inputs have been.
     """
     order, seen, stack = [], set(), [(root, False)]
@@ -59,45 +290,52 @@ def _unwrap(item):
     return item.item() if isinstance(item, np.ndarray) and item.dtype == object and item.ndim == 0 else item
 
 
-def _topological_compare(got, expected, case):
-    """None when ``got`` is a topological order of the case's graph; otherwise what is wrong, with a hint."""
+def _topological_problem(got, case):
+    """(kind, text): what is wrong with ``got`` as a topological order of the case's graph; (None, None) if
+    nothing. The kinds with a Mistake (and its hints) are "repeated", "missing", "reversed" and "order"."""
     root = case.args[0]
     graph = {n.label: [p.label for p in n.inputs] for n in topological_order_reference(root)}
     got = _unwrap(got)
     if got is None:
-        return "expected a list of nodes, got None: did you forget to return the list?"
+        return "none", "expected a list of nodes, got None: did you forget to return the list?"
     if not isinstance(got, (list, tuple)):
-        return f"expected a list of nodes, got {type(got).__name__}: collect the nodes in a list and return it"
+        return "type", f"expected a list of nodes, got {type(got).__name__}: collect the nodes in a list and return it"
     items = [_unwrap(g) for g in got]
     if not all(hasattr(n, "label") and hasattr(n, "inputs") for n in items):
         kinds = sorted({type(n).__name__ for n in items if not hasattr(n, "inputs")})
-        return (f"the list should hold the nodes themselves (objects with .inputs, like Value), but it holds "
-                f"{', '.join(kinds)}: append the node, not its data or its label")
+        return "items", (f"the list should hold the nodes themselves (objects with .inputs, like Value), but it "
+                         f"holds {', '.join(kinds)}: append the node, not its data or its label")
     labels = [n.label for n in items]
     repeated = [label for label in dict.fromkeys(labels) if labels.count(label) > 1]
     if repeated:
-        return (f"node {repeated[0]} appears {labels.count(repeated[0])} times in your list; each node must appear "
-                "exactly once.\n  Hint: keep a set of the nodes you have visited and skip a node you have already "
-                "seen: a node used by two ops (like x in x*x + x) is reached once through each of them")
+        return "repeated", (f"node {repeated[0]} appears {labels.count(repeated[0])} times in your list; each node "
+                            "must appear exactly once")
     missing = [label for label in graph if label not in labels]
     if missing:
-        return (f"your list has {len(labels)} nodes but the graph has {len(graph)}: missing {', '.join(missing)}.\n"
-                "  Hint: visit the inputs of every node you reach (recursively), not only the inputs of the root")
+        return "missing", (f"your list has {len(labels)} nodes but the graph has {len(graph)}: missing "
+                           f"{', '.join(missing)}")
     extra = [label for label in labels if label not in graph]
     if extra:
-        return f"your list has nodes that the root does not depend on: {', '.join(extra)}"
+        return "extra", f"your list has nodes that the root does not depend on: {', '.join(extra)}"
     position = {label: i for i, label in enumerate(labels)}
     edges = [(p, n) for n in graph for p in graph[n]]
     if edges and all(position[p] > position[n] for p, n in edges):
-        return ("your list is reversed: the root comes first. topological_order must list every node after its "
-                "inputs (the root last); backward then walks that list in reverse.\n  Hint: append a node after "
-                "visiting its inputs, not before (or reverse the list before returning it)")
+        return "reversed", ("your list is reversed: the root comes first. topological_order must list every node "
+                            "after its inputs (the root last); backward then walks that list in reverse")
     for p, n in edges:
         if position[p] > position[n]:
-            return (f"node {n} comes before its input {p} (positions {position[n]} and {position[p]} in your list); "
-                    "every node must come after all of its inputs.\n  Hint: append a node only after the "
-                    "recursive calls on its inputs have returned")
-    return None
+            return "order", (f"node {n} comes before its input {p} (positions {position[n]} and {position[p]} in "
+                             "your list); every node must come after all of its inputs")
+    return None, None
+
+
+def _topological_compare(got, expected, case):
+    """None when ``got`` is a topological order of the case's graph; otherwise what is wrong."""
+    return _topological_problem(got, case)[1]
+
+
+def _topological_mistake(kind, hint, more):
+    return Mistake(hint=hint, more=more, match=lambda got, expected, case: _topological_problem(got, case)[0] == kind)
 
 
 def _chain(n, name="v"):
@@ -148,7 +386,26 @@ register(Exercise(
     reference=topological_order_reference,
     cases=_topological_cases,
     compare=_topological_compare,
+    answer=AnyAnswer(),  # many orders are right: _topological_compare judges the list
+    generic_hints=(),
     points=2,
+    mistakes=[
+        _topological_mistake("repeated",
+                             "a node used by two ops (like x in x*x + x) is reached once through each of them: "
+                             "remember which nodes you have visited, and skip a node you have seen before",
+                             "keep a set of the visited nodes; a node goes into it when it is first visited"),
+        _topological_mistake("missing",
+                             "visit the inputs of every node you reach, and their inputs in turn, not only the "
+                             "inputs of the root",
+                             "the visit of a node calls the visit of each of its inputs (recursion)"),
+        _topological_mistake("reversed",
+                             "a node may go into the list only once all of its inputs are in it",
+                             "append a node after visiting its inputs, not before (or reverse the list at the end)"),
+        _topological_mistake("order",
+                             "a node may go into the list only once the visits of all of its inputs have finished; "
+                             "a breadth-first walk from the root does not give such an order",
+                             "use a depth-first visit: first the inputs, recursively, then the node itself"),
+    ],
 ))
 
 
@@ -161,6 +418,20 @@ def mul_backward_reference(x, y, grad):
 
 MUL_EXAMPLE = (np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), np.array([10.0, -1.0, 0.5]),
                np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.5]]))
+
+
+def _summed_everything(x, y, g):
+    """The gradient of a broadcast input summed over all of its dims, down to one number."""
+    def down(d, shape):
+        return d if d.shape == shape else d.sum()
+    return down(g * y, np.shape(x)), down(g * x, np.shape(y))
+
+
+def _summed_axis0(x, y, g):
+    """The gradient of a broadcast input summed over axis 0, whatever dims were broadcast."""
+    def down(d, shape):
+        return d if d.shape == shape else d.sum(axis=0)
+    return down(g * y, np.shape(x)), down(g * x, np.shape(y))
 
 
 def _mul_cases(rng):
@@ -181,14 +452,32 @@ register(Exercise(
     "03.mul_backward",
     reference=mul_backward_reference,
     cases=_mul_cases,
+    answer=TupleAnswer(ArrayAnswer(), ArrayAnswer()),
+    generic_hints=("sign", "factor"),
     points=2,
     mistakes=[
-        Mistake(lambda x, y, g: (sum_to_shape(g * x, np.shape(x)), sum_to_shape(g * y, np.shape(y))),
-                "each input's gradient is the upstream gradient times the OTHER input: d(x*y)/dx = y, so "
-                "dL/dx = grad * y and dL/dy = grad * x"),
-        Mistake(lambda x, y, g: (np.asarray(y, dtype=float), np.asarray(x, dtype=float)),
-                "you returned the local derivatives y and x alone; the chain rule multiplies them by the upstream "
-                "gradient: dL/dx = grad * y"),
+        _mistake(lambda x, y, g: (sum_to_shape(g * x, np.shape(x)), sum_to_shape(g * y, np.shape(y))),
+                 "each input's gradient uses the local derivative with respect to THAT input: d(x*y)/dx is y, "
+                 "the other input",
+                 "dL/dx is built from grad and y, and dL/dy from grad and x"),
+        _mistake(lambda x, y, g: (np.asarray(y, dtype=float), np.asarray(x, dtype=float)),
+                 "you returned the local derivatives alone; the chain rule multiplies each one by the upstream "
+                 "gradient grad",
+                 "each gradient is a local derivative times grad (elementwise), then brought to its input's shape"),
+        _mistake(lambda x, y, g: (g * y, g * x), *BROADCAST_SUM),
+        _mistake(lambda x, y, g: (mean_to_shape(g * y, np.shape(x)), mean_to_shape(g * x, np.shape(y))),
+                 "a broadcast input gets the SUM of the gradients of its copies, not their mean: each copy moves "
+                 "the output on its own, and the effects add up",
+                 "replace the mean over the broadcast dims by a sum (sum_to_shape)"),
+        _mistake(_summed_everything,
+                 "you summed the gradient of a broadcast input over every dim, down to one number. Sum only over "
+                 "the dims that broadcasting added or stretched: the result keeps the input's own shape",
+                 "sum_to_shape(g, shape) sums over exactly those dims"),
+        _mistake(_summed_axis0,
+                 "which dims to sum depends on the shapes: broadcasting adds dims in front and stretches dims of "
+                 "size 1 wherever they are, so a fixed axis 0 is right only for some inputs",
+                 "compare the input's shape with grad's, dim by dim from the right: sum over the extra dims in "
+                 "front and over each dim where the input has size 1 (sum_to_shape does both)"),
     ],
 ))
 
@@ -219,23 +508,30 @@ register(Exercise(
     "03.relu_backward",
     reference=relu_backward_reference,
     cases=_relu_cases,
+    answer=ArrayAnswer(),
+    generic_hints=("sign",),
     points=1,
     mistakes=[
-        Mistake(lambda x, g: np.where(x >= 0, g, 0.0),
-                "at x = 0 exactly, ReLU's gradient is taken to be 0 (PyTorch's choice, and ours): use x > 0, "
-                "not x >= 0"),
-        Mistake(lambda x, g: (x > 0).astype(float),
-                "you returned the local derivative (1 where x > 0) alone; multiply it by the upstream gradient: "
-                "grad * (x > 0)"),
-        Mistake(lambda x, g: g * np.maximum(x, 0),
-                "you multiplied by relu(x) itself; the local derivative of relu is 1 where x > 0 and 0 elsewhere, "
-                "so the result is grad * (x > 0)"),
-        Mistake(lambda x, g: np.maximum(g, 0),
-                "you applied relu to the gradient; which entries pass is decided by the forward input x: "
-                "grad * (x > 0)"),
-        Mistake(lambda x, g: np.where(x < 0, g, 0.0),
-                "the mask is the wrong way round: the gradient passes where x > 0 (there relu(x) = x) and is "
-                "blocked where x < 0"),
+        _mistake(lambda x, g: np.where(x >= 0, g, 0.0),
+                 "look at the inputs that are exactly 0: there relu's gradient is taken to be 0 (PyTorch's "
+                 "choice, and ours), and yours lets the gradient through",
+                 "the comparison that picks where the gradient passes must be strict: 0 itself is blocked"),
+        _mistake(lambda x, g: (x > 0).astype(float),
+                 "you returned relu's local derivative (1 or 0) alone; the chain rule multiplies it by the "
+                 "upstream gradient grad",
+                 "multiply your 0/1 mask by grad, element by element"),
+        _mistake(lambda x, g: g * np.maximum(x, 0),
+                 "you multiplied by relu(x), the forward output; the local derivative of relu is 1 where x > 0 "
+                 "and 0 elsewhere, whatever the size of x",
+                 "where x > 0 the gradient passes unchanged, not scaled by x"),
+        _mistake(lambda x, g: np.maximum(g, 0),
+                 "you applied relu to the gradient. Which entries pass is decided by the forward input x (was "
+                 "it positive?), not by the sign of grad",
+                 "build the mask from x; a negative grad passes unchanged where x > 0"),
+        _mistake(lambda x, g: np.where(x < 0, g, 0.0),
+                 "the mask is the wrong way round: the gradient passes where relu passes its input, x > 0, and "
+                 "is blocked where relu outputs 0",
+                 "swap the two sides of your comparison"),
     ],
 ))
 
@@ -264,20 +560,40 @@ def _matmul_cases(rng):
     ]
 
 
+SHAPES_FIRST = "write the shapes under each factor: (n, m) @ (m, k) is (n, k), the shape of x"
+SHAPES_DO_NOT_FIT = ErrorHint(
+    r"matmul: Input operand \d+ has a mismatch in its core dimension",
+    "the two factors of a matrix product do not fit: (a, b) @ (c, d) needs b == c. Write the shape under each "
+    "factor, and remember that each gradient must come out with the shape of its own input",
+    "one factor needs a transpose (.T); the shapes tell which")
+
 register(Exercise(
     "03.matmul_backward",
     reference=matmul_backward_reference,
     cases=_matmul_cases,
+    answer=TupleAnswer(ArrayAnswer(), ArrayAnswer()),
+    generic_hints=("transpose", "mean_vs_sum", "sign", "factor"),
+    error_hints=[SHAPES_DO_NOT_FIT],
     points=2,
     mistakes=[
-        Mistake(lambda x, w, g: (x.T @ g, g @ w.T),
-                "the two gradients are swapped: return (dL/dx, dL/dw), in the order of the inputs (x, w)"),
-        Mistake(lambda x, w, g: (g @ w, x.T @ g),
-                "dL/dx needs the transpose of w: grad @ w.T. Check the shapes: grad is (n, m) and w.T is (m, k), "
-                "so grad @ w.T is (n, k), the shape of x"),
-        Mistake(lambda x, w, g: (g @ w.T, x @ g),
-                "dL/dw needs the transpose of x: x.T @ grad. Check the shapes: x.T is (k, n) and grad is (n, m), "
-                "so x.T @ grad is (k, m), the shape of w"),
+        _mistake(lambda x, w, g: (x.T @ g, g @ w.T),
+                 "the two gradients are swapped: return (dL/dx, dL/dw), in the order of the inputs (x, w)"),
+        _mistake(lambda x, w, g: (g @ w, x.T @ g),
+                 "dL/dx has a wrong arrangement of w (the shapes only fit here because w is square). In "
+                 "dL/dx[i, p] = sum_j G[i, j] W[p, j], the summed index j is w's SECOND index",
+                 SHAPES_FIRST),
+        _mistake(lambda x, w, g: (g @ w.T, x @ g),
+                 "dL/dw has a wrong arrangement of x (the shapes only fit here because x is square). In "
+                 "dL/dw[p, j] = sum_i X[i, p] G[i, j], the summed index i is x's FIRST index",
+                 "write the shapes under each factor: dL/dw must be (k, m), and x is (n, k), grad (n, m)"),
+        _mistake(lambda x, w, g: (g @ w.T, g.T @ x),
+                 "your dL/dw is the transpose of the right one: it must have w's shape (k, m), and yours is "
+                 "(m, k). The order of the factors matters",
+                 "x is (n, k) and grad is (n, m): the product with shape (k, m) has x's transpose first"),
+        _mistake(lambda x, w, g: (w @ g.T, x.T @ g),
+                 "your dL/dx is the transpose of the right one: it must have x's shape (n, k), and yours is "
+                 "(k, n). The order of the factors matters",
+                 "grad is (n, m) and w is (k, m): the product with shape (n, k) has grad first"),
     ],
 ))
 
@@ -307,25 +623,42 @@ def _linear_cases(rng):
     ]
 
 
+def _linear_x_grad_transposed(x, w, g):
+    """grad @ weight.T: right only in shape, and only when the weight is square."""
+    return g @ w.T, g.T @ x, g.sum(axis=0)
+
+
 register(Exercise(
     "03.linear_backward",
     reference=linear_backward_reference,
     cases=_linear_cases,
+    answer=TupleAnswer(ArrayAnswer(), ArrayAnswer(), ArrayAnswer()),
+    generic_hints=("transpose", "mean_vs_sum", "sign", "factor"),
+    error_hints=[SHAPES_DO_NOT_FIT],
     points=3,
     mistakes=[
-        Mistake(lambda x, w, g: (g @ w, g.T @ x, g.mean(axis=0)),
-                "the bias gradient is the SUM over the batch, not the mean: the same bias is added to every "
-                "example, so each example sends its own gradient to it and they add up. (If the loss is a mean, "
-                "its 1/N is already inside grad.)"),
-        Mistake(lambda x, w, g: (g @ w, g.T @ x, g.sum(axis=1)),
-                "sum the bias gradient over the batch (axis 0), which leaves one number per output feature; "
-                "you summed over the features (axis 1)"),
-        Mistake(lambda x, w, g: (g @ w.T, g.T @ x, g.sum(axis=0)),
-                "for y = x @ W.T the gradient of x is grad @ W (no transpose): grad is (n, out), W is (out, in), "
-                "so grad @ W is (n, in), the shape of x"),
-        Mistake(lambda x, w, g: (g @ w, x.T @ g, g.sum(axis=0)),
-                "dL/dW = grad.T @ x, of shape (out, in) like W; x.T @ grad is its transpose, of shape (in, out). "
-                "From y[i, o] = sum_j x[i, j] W[o, j]: dL/dW[o, j] = sum_i grad[i, o] x[i, j]"),
+        _mistake(lambda x, w, g: (g @ w, g.T @ x, g.mean(axis=0)),
+                 "the bias gradient is the SUM over the batch, not the mean: the same bias is added to every "
+                 "example, so each example sends its own gradient to it and they add up. (If the loss is a mean, "
+                 "its 1/N is already inside grad.)",
+                 "replace the mean over the batch by a sum"),
+        _mistake(lambda x, w, g: (g @ w, g.T @ x, g.sum(axis=1)),
+                 "the bias was broadcast over the batch (the rows), so its gradient sums over the batch; you "
+                 "summed over the output features, which leaves one number per example",
+                 "sum over axis 0, the batch axis: one number per output feature remains, like the bias"),
+        _mistake(lambda x, w, g: (g @ w, g.T @ x, g), *BROADCAST_SUM),
+        _mistake(lambda x, w, g: (g @ w, g.T @ x, g.sum(axis=0, keepdims=True)),
+                 "your bias gradient has shape (1, out); the bias has shape (out,). The summed dim must go away",
+                 "sum without keepdims"),
+        _mistake(_linear_x_grad_transposed,
+                 "dL/dx has a wrong arrangement of the weight (the shapes only fit here because it is square). "
+                 "y = x @ W.T is the matmul with W.T in the place of w, and (W.T).T is W",
+                 "grad is (n, out) and the weight (out, in): the product with shape (n, in) needs no transpose"),
+        _mistake(lambda x, w, g: (g @ w, x.T @ g, g.sum(axis=0)),
+                 "your dL/dweight is the transpose of the right one: it must have the weight's layout "
+                 "(out, in), and yours is (in, out)",
+                 "from y[i, o] = sum_j x[i, j] W[o, j]: dL/dW[o, j] sums grad[i, o] x[i, j] over the batch i; "
+                 "order the factors so that o comes first"),
     ],
 ))
 
@@ -369,6 +702,9 @@ def _numerical_cases(rng):
     quadratic = ScalarFunction("x @ A @ x", lambda x: x @ a @ x)
     logsumexp = ScalarFunction("log(sum(exp(x)))", lambda x: np.log(np.sum(np.exp(x))))
     wavy = ScalarFunction("sum(sin(x)) + 0.05 * sum(x**2)", lambda x: np.sum(np.sin(x)) + 0.05 * np.sum(x ** 2))
+    sin3 = ScalarFunction("sum(sin(3 * x))", lambda x: np.sum(np.sin(3 * x)))
+    quartic = ScalarFunction("sum(x**4) / 4", lambda x: np.sum(x ** 4) / 4)
+    cubic = ScalarFunction("sum(x**3) + sum(x)", lambda x: np.sum(x ** 3) + np.sum(x))
     return [
         Case((SQUARE_SIN, NUMERICAL_EXAMPLE.copy()), visible=True),
         Case((weighted_tanh, rng.standard_normal((3, 4))), "a 3 x 4 matrix input"),
@@ -376,6 +712,9 @@ def _numerical_cases(rng):
         Case((logsumexp, rng.standard_normal(5)), "log-sum-exp, with h = 1e-4", {"h": 1e-4}),
         Case((wavy, 10 * rng.standard_normal(6)), "large inputs"),
         Case((SQUARE_SIN, np.array([0.0, 0.0, 1.0])), "zeros in x"),
+        Case((sin3, rng.standard_normal(4)), "a coarse step h = 0.05", {"h": 0.05}),
+        Case((quartic, rng.standard_normal((2, 3)), 0.02), "h = 0.02, given as the third argument"),
+        Case((cubic, np.array([1, -2, 3, 0])), "x is an array of integers, h = 0.1", {"h": 0.1}),
     ]
 
 
@@ -427,25 +766,78 @@ def _not_restored(f, x, h=1e-5):
     return out
 
 
-ONE_SIDED = ("you used a one-sided difference. Nudge x[i] both ways and divide by the distance between the two "
-             "points: (f(x + h e_i) - f(x - h e_i)) / (2h). Its error shrinks like h^2; a one-sided difference's "
-             "only like h")
+def _integer_copy(f, x, h=1e-5):
+    """x.copy() of an integer x is an integer array: x[i] = old + h is stored rounded, and every difference is 0."""
+    x = np.array(x)
+    out = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        plus = f(x)
+        x[i] = old - h
+        minus = f(x)
+        x[i] = old
+        out[i] = (plus - minus) / (2 * h)
+    return out
+
+
+def _integer_result(f, x, h=1e-5):
+    """np.zeros_like(x) of an integer x: every estimate stored into it is cut to a whole number."""
+    out = np.zeros_like(np.asarray(x))
+    out[...] = numerical_grad_reference(f, x, h)
+    return out
+
+
+ONE_SIDED = ("you used a one-sided difference, whose error shrinks only like h. The central difference nudges "
+             "x[i] both ways, and its error shrinks like h^2",
+             "evaluate f at x[i] + h and at x[i] - h, and divide the difference by the distance between those "
+             "two points")
+
+INTEGER_X = ErrorHint(
+    r"Cannot cast ufunc '\w+' output from dtype\('float64'\) to dtype\('int",
+    "x holds integers in this case, and an integer array cannot hold x[i] + h: work on a float64 copy of x "
+    "(which also leaves the caller's x as it was)",
+    "np.array(x, dtype=...) makes a copy with the dtype you give it")
 
 register(Exercise(
     "03.numerical_grad",
     reference=numerical_grad_reference,
     cases=_numerical_cases,
+    answer=ArrayAnswer(),
+    generic_hints=("sign", "factor"),
+    error_hints=[INTEGER_X],
     points=2,
     rtol=1e-5,
     atol=1e-7,
     mistakes=[
-        Mistake(_forward, ONE_SIDED),
-        Mistake(_backward, ONE_SIDED),
-        Mistake(_over_h, "the two points x + h and x - h are 2h apart: divide their difference by 2 * h, not by h"),
-        Mistake(_precedence, "`... / 2 * h` means (... / 2) * h in Python; write `/ (2 * h)` with parentheses"),
-        Mistake(_all_at_once, "you nudged every element of x at once, which measures the sum of all the partial "
-                              "derivatives. Nudge one element at a time: loop over np.ndindex(x.shape)"),
-        Mistake(_not_restored, "after the two evaluations, put x[i] back to its old value (x[i] = old): otherwise "
-                               "the next elements are measured at a point that has moved"),
+        _mistake(_forward, *ONE_SIDED),
+        _mistake(_backward, *ONE_SIDED),
+        _mistake(_over_h, "the two points x + h and x - h are 2h apart: the difference is divided by that distance",
+                 "divide by 2 * h, not by h"),
+        _mistake(_precedence, "check the division: in Python, a / 2 * h means (a / 2) * h",
+                 "put the whole denominator in parentheses"),
+        _mistake(_all_at_once,
+                 "you nudged every element of x at once, which measures the sum of all the partial derivatives, "
+                 "not the one of x[i]. Each element needs its own two evaluations of f, with only that element "
+                 "moved",
+                 "loop over the indices of x (np.ndindex(x.shape)) and move one element at a time"),
+        _mistake(_not_restored,
+                 "after the two evaluations for x[i], x[i] must get its old value back: otherwise the next "
+                 "elements are measured at a point that has moved",
+                 "keep the old value of x[i] and put it back before the next element"),
+        _mistake(_integer_copy,
+                 "x holds integers in this case, and so does any array made from it without a dtype (x itself, "
+                 "x.copy()): x[i] = old + h is then stored rounded back to a whole number, and f never sees the "
+                 "nudge. Work on a float64 copy of x",
+                 "np.array(x, dtype=...) makes a copy with the dtype you give it"),
+        _mistake(_integer_result,
+                 "x holds integers in this case, and so does your result: an array made like x (np.zeros_like) "
+                 "stores each estimate cut to a whole number. Make the result a float64 array",
+                 "create the result from your float64 copy of x, not from x itself"),
+        Mistake(hint="x holds integers in this case: an integer array stores every value written into it cut to a "
+                     "whole number, so x[i] + h cannot be held by x itself or by an array made from it without a "
+                     "dtype. Work on a float64 copy of x (which also leaves the caller's x as it was)",
+                more="np.array(x, dtype=...) makes a copy with the dtype you give it; make the result float64 too",
+                match=lambda got, expected, case: np.asarray(case.args[1]).dtype.kind in "iu"),
     ],
 ))

@@ -1,0 +1,298 @@
+"""The check framework itself (tinygrad_lite/course/checks.py, answers.py, display.py), on small exercises of its
+own: the answer kinds, inputs left unchanged, gradients, numerical stability, hint tiers and opt-in generic
+hints, error hints, a call into an unsolved exercise, log-space comparison, the display and the fallback label."""
+import math
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import tinygrad_lite as tl
+from tinygrad_lite.course import display
+from tinygrad_lite.course.answers import ArrayAnswer, NumberAnswer, TensorAnswer, TupleAnswer
+from tinygrad_lite.course.checks import (
+    ERROR,
+    FAILED,
+    NOT_ATTEMPTED,
+    PASSED,
+    Case,
+    CheckResult,
+    ErrorHint,
+    Exercise,
+    Fallback,
+    Mistake,
+    compare_log,
+    diagnose,
+    run_check,
+    use,
+    whose,
+)
+
+
+def _f32(a):
+    return tl.tensor(np.asarray(a, dtype=np.float32))
+
+
+def _cases(rng):
+    return [Case((_f32([[1.0, -2.0, 3.0], [0.5, 0.0, -1.0]]),), visible=True),
+            Case((_f32(rng.standard_normal((4, 5))),), "a 4x5 batch"),
+            Case((_f32(rng.standard_normal((3, 3))),), "a square one")]
+
+
+def relu(x):
+    return x.clamp(min=0)
+
+
+RELU = Exercise("99.relu", reference=lambda x: x.clamp(min=0), cases=_cases, answer=TensorAnswer(), grad=True,
+                generic_hints=("sign",),
+                mistakes=[Mistake(lambda x: x.clamp(max=0), "relu keeps the positive part",
+                                  more="compare each element with 0 and keep the larger")])
+
+
+def verdict(fn, exercise=RELU, times=1):
+    seen = Counter()
+    with np.errstate(all="ignore"):
+        for _ in range(times):
+            result = run_check(exercise, fn, seen)
+    return result
+
+
+def assert_verdict(fn, status, *texts, exercise=RELU):
+    result = verdict(fn, exercise)
+    assert result.status == status, result.message
+    for text in texts:
+        assert text in result.message, result.message
+    return result
+
+
+# -------------------------------------------------------------------- answer kinds and graph
+@pytest.mark.parametrize("wrong, texts", [
+    (lambda x: relu(x).numpy(), ["you returned a numpy.ndarray", "loss.backward() cannot reach the weights"]),
+    (lambda x: relu(x).tolist(), ["you returned a list"]),
+    (lambda x: relu(x).sum().item(), ["Python number", "e.g. from .item()"]),
+    (lambda x: tl.tensor(np.maximum(x.numpy(), 0)), ["with inputs that require grad", "numpy has no graph"]),
+    (lambda x: relu(x).detach(), ["requires_grad is False", "grad_fn is None although the inputs require grad"]),
+    (lambda x: relu(x).double(), ["float64 tensor", "float32 tensor was expected"]),
+    (lambda x: x > 0, ["bool tensor"]),
+    (lambda x: None, ["you returned None", "forget the `return`"]),
+])
+def test_a_wrong_kind_of_answer_is_refused_with_the_reason(wrong, texts):
+    assert_verdict(wrong, FAILED, *texts)
+
+
+def test_the_right_answer_passes_every_case_with_its_gradients():
+    result = assert_verdict(relu, PASSED)
+    assert result.passed_cases == result.total_cases == 3
+    assert verdict(lambda x: tl.where(x > 0, x, 0.0))
+
+
+def test_an_input_changed_in_place_fails_naming_it():
+    def relu_in_place(x):
+        x[x < 0] = 0.0
+        return x
+    assert_verdict(relu_in_place, FAILED, "changed its input `x` in place")
+
+    def pops(x, layers):
+        layers.pop()
+        return x
+    ex = Exercise("99.layers", reference=lambda x, layers: x, answer=TensorAnswer(),
+                  cases=lambda rng: [Case((_f32([1.0]), [_f32([2.0]), _f32([3.0])]))])
+    assert_verdict(pops, FAILED, "changed its input `layers` in place", exercise=ex)
+
+
+def test_right_values_with_a_wrong_gradient_fail():
+    def sigmoid_where(x):  # right values, but the unused branch overflows: nan gradient at large |x|
+        return tl.where(x >= 0, 1 / (1 + tl.exp(-x)), tl.exp(x) / (1 + tl.exp(x)))
+    ex = Exercise("99.sigmoid", reference=lambda x: x.sigmoid(), answer=TensorAnswer(), grad=True,
+                  cases=lambda rng: [Case((_f32([-100.0, -1.0, 0.0, 2.0, 100.0]),))])
+    assert_verdict(sigmoid_where, FAILED, "the values are right, the gradient is not", "inf or nan",
+                   "where(cond, a, b) computes (and differentiates) both", exercise=ex)
+    assert_verdict(lambda x: x.sigmoid().detach() + 0 * x, FAILED,  # connected, but the path carries nothing
+                   "gradient is 0 where it should not be", exercise=ex)
+    assert_verdict(lambda x: x.sigmoid() * (1 + x - x.detach()), FAILED, "a .detach()", exercise=ex)
+    in_log_space = Exercise("99.sigmoid_log", reference=ex.reference, answer=TensorAnswer(), grad=True,
+                            cases=ex.cases, compare=lambda got, expected, case: compare_log(got, expected))
+    assert_verdict(lambda x: x.clamp(-30, 30).sigmoid(), FAILED, "log-space difference", exercise=in_log_space)
+
+
+def test_array_number_and_tuple_answers():
+    arrays = Exercise("99.double", reference=lambda a: 2 * a, answer=ArrayAnswer(),
+                      cases=lambda rng: [Case((np.array([1.0, 2.0]),))])
+    assert verdict(lambda a: a + a, arrays)
+    assert_verdict(lambda a: tl.tensor(2 * a), FAILED, "works on numpy arrays", exercise=arrays)
+    assert_verdict(lambda a: (2 * a).tolist(), FAILED, "where a numpy array was expected", exercise=arrays)
+    number = Exercise("99.std", reference=lambda n: math.sqrt(2 / n), answer=NumberAnswer(),
+                      cases=lambda rng: [Case((8,)), Case((50,))])
+    assert verdict(lambda n: (2 / n) ** 0.5, number)
+    assert_verdict(lambda n: tl.tensor(2 / n).sqrt(), FAILED, "plain Python number", exercise=number)
+    pair = Exercise("99.pair", reference=lambda a: (a, 2 * a), answer=TupleAnswer(ArrayAnswer(), ArrayAnswer()),
+                    cases=lambda rng: [Case((np.array([1.0, 2.0]),))])
+    assert_verdict(lambda a: a, FAILED, "a tuple of 2 results was expected", exercise=pair)
+    assert_verdict(lambda a: (a, 2 * a, a), FAILED, "you returned 3 results", exercise=pair)
+
+
+# -------------------------------------------------------------------- stability, tolerances, ignored arguments
+def test_an_overflow_inside_the_learners_function_fails_an_exercise_about_stability():
+    def logsumexp(x):
+        m = x.amax(dim=-1, keepdim=True)
+        return (x - m).exp().sum(dim=-1).log() + m.squeeze(-1)
+    cases = lambda rng: [Case((_f32([[1.0, 2.0], [1000.0, 999.0]]),))]  # noqa: E731
+    stable = Exercise("99.lse", reference=logsumexp, cases=cases, answer=TensorAnswer(), stability=True)
+    relaxed = Exercise("99.lse2", reference=logsumexp, cases=cases, answer=TensorAnswer())
+    naive_clamped = lambda x: x.exp().clamp(max=3e38).sum(dim=-1).log()  # noqa: E731  (hides the inf: right values)
+    assert verdict(logsumexp, stable)
+    assert_verdict(naive_clamped, FAILED, "numpy warned inside your function", "overflow", exercise=stable)
+    assert verdict(naive_clamped, relaxed).status == FAILED  # (its values are wrong anyway, but no warning text)
+    assert "numpy warned" not in verdict(naive_clamped, relaxed).message
+
+
+def test_compare_log_keeps_tiny_values_apart():
+    expected = np.array([3.78e-44, 1e-10, 0.5, -2.0], dtype=np.float32)
+    assert compare_log(expected.copy(), expected) is None
+    assert compare_log(np.array([0.0, 1e-10, 0.5, -2.0], dtype=np.float32), expected)
+    assert "log-space" in compare_log(np.array([9.4e-14, 1e-10, 0.5, -2.0], dtype=np.float32), expected)
+    assert compare_log(np.array([3.92e-44, 1e-10, 0.5, -2.0], dtype=np.float32), expected) is None  # subnormal step
+
+
+def test_an_ignored_argument_gets_its_hint():
+    ex = Exercise("99.scale", reference=lambda x, factor=1.0: x * factor, answer=TensorAnswer(),
+                  cases=lambda rng: [Case((_f32([1.0, 2.0]),), kwargs={"factor": 1.0}),
+                                     Case((_f32([1.0, 2.0]),), "factor 3", {"factor": 3.0})])
+    assert_verdict(lambda x, factor=1.0: x * 1.0, FAILED, "what factor=1.0 gives", "passes factor=3.0",
+                   exercise=ex)
+
+
+# -------------------------------------------------------------------- hints
+def test_hints_come_in_tiers_the_concrete_one_when_the_mistake_comes_back():
+    once, twice = verdict(lambda x: x.clamp(max=0)), verdict(lambda x: x.clamp(max=0), times=2)
+    assert "Hint: relu keeps the positive part" in once.message and "More:" not in once.message
+    assert "More: compare each element with 0" in twice.message
+
+
+def test_generic_hints_fire_only_where_the_exercise_opts_in():
+    got, expected = np.array([[np.inf, 1.0]]), np.array([[2.0, 1.0]])
+    assert diagnose(got, expected, kinds=("overflow",)) and diagnose(got, expected, kinds=("sign",)) is None
+    broadcast, summed = np.ones((4, 3)), np.full(3, 4.0)
+    assert diagnose(broadcast, summed, kinds=("broadcast_sum",)) and diagnose(broadcast, summed, kinds=()) is None
+    loss = Exercise("99.loss", reference=lambda x: x.mean(), answer=TensorAnswer(), generic_hints=(),
+                    cases=lambda rng: [Case((_f32([1.0, 2.0, 4.0]),))])
+    result = verdict(lambda x: x.mean().reshape(1), loss)  # shape (1,): no lesson-03 broadcasting hint
+    assert result.status == FAILED and "Hint" not in result.message
+    assert "wrong sign" in verdict(lambda x: -relu(x)).message  # 99.relu opts in to "sign"
+
+
+def test_a_predicate_mistake_and_an_error_hint():
+    ex = Exercise("99.clip", reference=lambda x: x.sigmoid(), answer=TensorAnswer(),
+                  cases=lambda rng: [Case((_f32([-50.0, -5.0, 0.0, 5.0]),))],
+                  mistakes=[Mistake(hint="the tail is flat: a clamp cut it",
+                                    match=lambda got, expected, case: got[0] == got[1])],
+                  error_hints=[ErrorHint(r"IndexError: .*out of range", "count the dims of x")])
+    assert_verdict(lambda x: x.clamp(min=-5).sigmoid(), FAILED, "Hint: the tail is flat", exercise=ex)
+    assert_verdict(lambda x: x.sum(dim=3), ERROR, "Hint: count the dims of x", exercise=ex)
+    assert_verdict(lambda x: x.sigmoid() if x > 0 else x, ERROR, "Hint: a Python `if`", exercise=ex)
+    assert_verdict(lambda x: np.exp(x), ERROR, "numpy's functions", exercise=ex)
+
+
+# -------------------------------------------------------------------- not attempted, unsolved callees
+def test_a_stub_is_not_attempted_but_a_call_into_an_unsolved_exercise_says_which():
+    def dense_forward(x):
+        raise NotImplementedError("01.dense_forward: not written yet")
+
+    def mlp_forward(x):
+        return relu(dense_forward(x))
+    assert_verdict(dense_forward, NOT_ATTEMPTED, "not attempted yet")
+    result = assert_verdict(mlp_forward, ERROR, "your relu calls dense_forward, which is not written yet",
+                            "Solve exercise 01.dense_forward first", 'use("01.dense_forward", dense_forward)')
+    assert "not attempted" not in result.message
+
+
+def test_the_call_hook_judges_what_the_function_leaves_on_its_arguments():
+    class Box:
+        def __init__(self, v):
+            self.v, self.grad = v, 0.0
+
+    def reference(a, g):
+        a.grad += 2 * g
+
+    ex = Exercise("99.acc", reference=reference, check_inputs=False,
+                  call=lambda fn, args, kwargs: (fn(*args, **kwargs), args[0].grad)[1],
+                  cases=lambda rng: [Case((Box(1.0), 3.0)), Case((Box(1.0), 0.5))])
+    assert verdict(reference, ex)
+
+    def overwrites(a, g):
+        a.grad = 2 * g
+    preset = Exercise("99.acc2", reference=reference, check_inputs=False, call=ex.call,
+                      cases=lambda rng: [Case((_boxed(Box(1.0), 5.0), 3.0))])
+    assert verdict(overwrites, preset).status == FAILED
+
+
+def _boxed(box, grad):
+    box.grad = grad
+    return box
+
+
+# -------------------------------------------------------------------- display and fallbacks
+@pytest.mark.parametrize("status, css", [(PASSED, "tgl-passed"), (FAILED, "tgl-failed"),
+                                         (NOT_ATTEMPTED, "tgl-not-attempted"), (ERROR, "tgl-error")])
+def test_the_html_box_contract(status, css):
+    result = CheckResult("99.x", status, "99.x: something <b>", title="99.x: something <b>",
+                         details=("the result: expected 1",), hints=("think", "more"))
+    html = result.html
+    assert html.startswith(f'<div class="tgl-check {css}"')
+    assert "white-space: pre-wrap; overflow-wrap: normal; word-break: normal" in html
+    assert "&lt;b&gt;" in html and "<b>Hint:</b>" in html and "<b>More:</b>" in html
+    assert display.fallback_html("x").startswith('<div class="tgl-fallback"')
+
+
+def test_outside_a_kernel_a_verdict_is_plain_text(capsys):
+    from tinygrad_lite.course.checks import show
+    show(verdict(relu))
+    assert capsys.readouterr().out == "✔ 99.relu: passed (3 cases, 2 of them hidden)\n"
+
+
+def test_a_fallback_is_labelled_where_it_is_used(capsys, monkeypatch):
+    from tinygrad_lite.course import checks
+    monkeypatch.setitem(checks.REGISTRY, RELU.id, RELU)
+
+    def stub(x):
+        raise NotImplementedError
+    stand_in = use(RELU.id, stub)
+    assert isinstance(stand_in, Fallback) and capsys.readouterr().out == ""
+    assert whose(stand_in) == "the library's relu (yours not written yet)" and whose(relu) == "your relu"
+    cell = iter([1, 1, 2])
+    monkeypatch.setattr(display, "in_kernel", lambda: True)
+    monkeypatch.setattr(display, "execution_count", lambda: next(cell))
+    shown = []
+    monkeypatch.setattr(display, "publish", lambda text, html: shown.append((text, html)))
+    x = _f32([-1.0, 2.0])
+    for _ in range(3):
+        np.testing.assert_array_equal(stand_in(x).numpy(), [0.0, 2.0])
+    assert len(shown) == 2, "once per cell that uses it: cells 1 and 2"
+    assert shown[0][0] == "↪ the library's relu stands in for yours here: yours (99.relu) is not written yet"
+    assert shown[0][1].startswith('<div class="tgl-fallback"')
+    assert use(RELU.id, relu) is relu
+
+
+def test_in_a_kernel_a_check_is_one_bundle_of_html_and_text_and_tqdm_is_a_widget():
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in [
+        "from tinygrad_lite.course import check, use\nimport tinygrad_lite as tl\n"
+        "x = tl.tensor([[1.0, 2.0], [3.0, 1.0]])\n"
+        "check('00.row_normalize', lambda s: s / s.sum(dim=1, keepdim=True))",
+        "def row_normalize(scores):\n    raise NotImplementedError('00.row_normalize: not written yet')\n"
+        "fn = use('00.row_normalize', row_normalize)\nfn(x)\nfn(x)\nprint('done')",
+        "from tqdm.auto import tqdm\nfor _ in tqdm(range(3)):\n    pass",
+    ]]
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    check_out, = nb.cells[0].outputs
+    assert check_out.output_type == "display_data"
+    assert check_out.data["text/plain"] == "✔ 00.row_normalize: passed (6 cases, 5 of them hidden)"
+    assert check_out.data["text/html"].startswith('<div class="tgl-check tgl-passed"')
+    labels = [o for o in nb.cells[1].outputs if o.output_type == "display_data"]
+    assert len(labels) == 1, "one label in the cell that uses the library's version, however often it calls it"
+    assert labels[0].data["text/html"].startswith('<div class="tgl-fallback"')
+    outputs = nb.cells[2].outputs
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs), outputs
+    assert not any("IProgress" in o.get("text", "") for o in outputs)

@@ -1,0 +1,180 @@
+"""What an exercise's answer must be, besides its numbers: the answer kinds a check refuses to be fooled about.
+
+An ``Exercise`` declares ``answer=`` one of these; the check calls ``refuse(got, expected)`` on the learner's raw
+result (before any conversion) and fails with the text it returns, which says what was returned and why that
+matters. ``expected`` is the reference's raw result on the same case.
+
+- ``TensorAnswer(dtype="reference", graph=True)``: a tinygrad_lite Tensor (not a numpy array, a list, a Python
+  number from ``.item()``, or a PyTorch tensor) whose dtype is the reference's; with ``graph``, a result connected
+  to the graph of its inputs whenever they require grad (the check then also compares gradients, see checks.py).
+- ``ArrayAnswer(dtype=None)``: a numpy array (or numpy scalar) for exercises that work below the Tensor, on arrays.
+- ``NumberAnswer(tensor_ok=False)``: a plain Python number (int or float).
+- ``TupleAnswer(kind, kind, ...)``: a tuple (or list) of exactly these kinds, e.g. the gradients ``(dx, dw)``.
+- ``AnyAnswer()``: no type rule (an exercise with its own ``compare``, e.g. a list of graph nodes).
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+NO_GRAPH = ("it has no graph, so loss.backward() cannot reach the weights: stay with tensor ops on the inputs "
+            "(no .numpy(), .item(), .tolist() or tl.tensor(...) in between)")
+
+
+def type_name(value):
+    """A short, familiar name for the type of ``value``: numpy.ndarray, float, list, torch.Tensor, Tensor ..."""
+    cls = type(value)
+    module = cls.__module__.split(".")[0]
+    if module in ("builtins", "tinygrad_lite"):
+        return cls.__name__
+    return f"{module}.{cls.__name__}"
+
+
+def is_tensor(value):
+    """A tinygrad_lite Tensor (not PyTorch's, not numpy's)."""
+    from ..tensor import Tensor
+    return isinstance(value, Tensor)
+
+
+def dtype_name(value):
+    """numpy's name of the dtype of a tensor or array ("float32"), or None for anything else."""
+    if is_tensor(value):
+        return np.dtype(value.detach().numpy().dtype).name
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.dtype.name
+    return None
+
+
+def _none(what):
+    return f"you returned None, where {what} was expected: did you forget the `return`?"
+
+
+@dataclass
+class TensorAnswer:
+    """The answer is a tinygrad_lite Tensor; ``dtype`` "reference" (its dtype must be the reference's), a numpy
+    dtype name, or None (any); ``graph``: connected to the inputs' graph when they require grad."""
+    dtype: object = "reference"
+    graph: bool = True
+
+    def refuse(self, got, expected=None):
+        if got is None:
+            return _none("a tensor")
+        if is_tensor(got):
+            want = dtype_name(expected) if self.dtype == "reference" else self.dtype
+            have = dtype_name(got)
+            if want and have != want:
+                why = (" (a tensor made from a numpy array keeps numpy's float64: stay with tensor ops on the "
+                       "float32 inputs)" if have == "float64" and want == "float32" else "")
+                if have == "bool":
+                    why = " (a comparison like x > 0 gives a bool mask, not the values)"
+                return f"you returned a {have} tensor; a {want} tensor was expected{why}"
+            return None
+        name = type_name(got)
+        if isinstance(got, np.ndarray):
+            return f"you returned a numpy.ndarray where a tensor was expected: {NO_GRAPH}"
+        if isinstance(got, np.generic) or isinstance(got, (float, int, bool)):
+            return (f"you returned a Python number ({name}, e.g. from .item()) where a tensor was expected: "
+                    f"a plain number {NO_GRAPH.replace('it has no graph', 'has no graph')}. Return the tensor itself")
+        if isinstance(got, tuple) and getattr(got, "_fields", None) == ("values", "indices"):
+            return (f"you returned the pair (values, indices) that {name}(dim=...) gives, where one tensor was "
+                    "expected: a reduction along a dim also reports where each value was found. Take the part you "
+                    "need (its .values), or use a function that returns only the values")
+        if isinstance(got, (list, tuple)):
+            return (f"you returned a {name} where a tensor was expected: {NO_GRAPH}. Return the tensor itself "
+                    "(no .tolist(), no Python loop building a list)")
+        if name.startswith("torch."):
+            return ("you returned a PyTorch tensor; this course builds its own: use tinygrad_lite's tensor ops "
+                    "(tl.*), which mirror PyTorch's")
+        return f"you returned a {name} where a tinygrad_lite tensor was expected"
+
+
+@dataclass
+class ArrayAnswer:
+    """The answer is a numpy array (a numpy scalar such as np.float64 counts as a 0-d array); ``dtype`` None
+    (any real number type), "reference" or a numpy dtype name."""
+    dtype: object = None
+
+    def refuse(self, got, expected=None):
+        if got is None:
+            return _none("a numpy array")
+        if is_tensor(got) or type_name(got).startswith("torch."):
+            return (f"you returned a {type_name(got)}; this exercise works on numpy arrays (below the Tensor, "
+                    "where the backward pass itself lives): use numpy operations and return an np.ndarray")
+        if isinstance(got, (list, tuple)):
+            return (f"you returned a {type_name(got)} where a numpy array was expected: build the result with "
+                    "numpy operations on the whole array (no Python list)")
+        if isinstance(got, (float, int)) and not isinstance(got, (bool, np.generic)):
+            return (f"you returned a Python {type_name(got)} where a numpy array was expected (.item() or float() "
+                    "drop the array): return the array")
+        if not isinstance(got, (np.ndarray, np.generic)):
+            return f"you returned a {type_name(got)} where a numpy array was expected"
+        want = dtype_name(expected) if self.dtype == "reference" else self.dtype
+        if want and got.dtype.name != want:
+            return f"you returned a {got.dtype.name} array; a {want} array was expected"
+        if want is None and got.dtype.kind not in "fiu":
+            return f"you returned an array of {got.dtype.name}; an array of numbers was expected"
+        return None
+
+
+@dataclass
+class NumberAnswer:
+    """The answer is a plain Python number (int or float); ``tensor_ok`` also accepts a 1-element tensor or array."""
+    tensor_ok: bool = False
+
+    def refuse(self, got, expected=None):
+        if got is None:
+            return _none("a number")
+        if isinstance(got, (float, int)) and not isinstance(got, bool):
+            return None  # np.float64 is a float too
+        if self.tensor_ok and (is_tensor(got) or isinstance(got, np.ndarray)) and int(np.prod(np.shape(got))) == 1:
+            return None
+        if is_tensor(got) or isinstance(got, np.ndarray):
+            return (f"you returned a {type_name(got)} where a plain Python number was expected: compute it with "
+                    "Python's math (or call float() on a one-element result)")
+        return f"you returned a {type_name(got)} where a plain Python number was expected"
+
+
+@dataclass
+class TupleAnswer:
+    """The answer is a tuple (a list is accepted too) of exactly these kinds, e.g. ``TupleAnswer(ArrayAnswer(),
+    ArrayAnswer())`` for the gradients (dx, dw)."""
+    kinds: tuple = ()
+
+    def __init__(self, *kinds):
+        self.kinds = kinds
+
+    def refuse(self, got, expected=None):
+        n = len(self.kinds)
+        if got is None:
+            return _none(f"a tuple of {n} results")
+        if not isinstance(got, (tuple, list)):
+            return f"you returned a {type_name(got)}; a tuple of {n} results was expected, e.g. return a, b"
+        if len(got) != n:
+            return f"you returned {len(got)} results; {n} were expected, in the order the exercise lists them"
+        expected = expected if isinstance(expected, (tuple, list)) and len(expected) == n else [None] * n
+        for i, (kind, g, e) in enumerate(zip(self.kinds, got, expected)):
+            failure = kind.refuse(g, e)
+            if failure:
+                return f"result {i}: {failure}"
+        return None
+
+    def parts(self, got):
+        """``(kind, item)`` for each tensor part of ``got`` (for the graph checks)."""
+        return list(zip(self.kinds, got))
+
+
+@dataclass
+class AnyAnswer:
+    """No type rule: the exercise's own ``compare`` judges the answer."""
+
+    def refuse(self, got, expected=None):
+        return None
+
+
+def tensor_parts(answer, value):
+    """The parts of ``value`` that ``answer`` declares as tensors with a graph: [(index or None, tensor)]."""
+    if isinstance(answer, TensorAnswer) and answer.graph and is_tensor(value):
+        return [(None, value)]
+    if isinstance(answer, TupleAnswer) and isinstance(value, (tuple, list)):
+        return [(i, v) for i, (kind, v) in enumerate(zip(answer.kinds, value))
+                if isinstance(kind, TensorAnswer) and kind.graph and is_tensor(v)]
+    return []
