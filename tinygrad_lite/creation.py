@@ -11,15 +11,15 @@ import numbers
 import numpy as np
 
 from . import dtypes as dt
-from .device import array_module, get_default_device, move
+from .device import array_module, get_default_device
 from .random import rng
 from .shapes import as_int, size_args
 from .tensor import Tensor
 
 
 def _new(array, dtype, device, requires_grad):
-    device = device if device is not None else get_default_device()
-    return Tensor(move(array, device), dtype=dtype, requires_grad=requires_grad)
+    # straight to as_array, as tensor() does (Tensor(array, dtype=...) would take the legacy constructor's detour)
+    return Tensor._make(dt.as_array(array, dtype, _device(device)), None).requires_grad_(requires_grad)
 
 
 def _device(device):

@@ -122,6 +122,10 @@ def python_scalar_dtype(x):
 
 def result_type(*operands):
     """The dtype of an op on ``operands`` (Tensors and Python numbers), by PyTorch's rule in the module docstring."""
+    if len(operands) == 2:  # the common case, two tensors of one dtype, without the general rule's bookkeeping
+        a, b = getattr(operands[0], "dtype", None), getattr(operands[1], "dtype", None)
+        if a is b and isinstance(a, dtype):
+            return a
     strong = weak = None  # strong: tensors with >= 1 dim; weak: 0-d tensors
     operands = [x.item() if isinstance(x, np.generic) else x for x in operands]  # a numpy scalar acts as a number
     for x in operands:

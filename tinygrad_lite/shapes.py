@@ -26,7 +26,7 @@ def as_int(value, op, arg="size"):
 
 def check_broadcast(op, *shapes):
     """Raise a clear error unless ``shapes`` broadcast together (lined up from the right, sizes equal or 1)."""
-    shapes = [tuple(s) for s in shapes]
+    shapes = [tuple(s) for s in shapes if len(s)]  # a 0-d shape () broadcasts with any shape: skip it
     for i, a in enumerate(shapes):  # (pairwise is enough: no two disagree means all agree)
         for b in shapes[i + 1:]:
             if not _broadcastable(a, b):

@@ -997,7 +997,8 @@ def where(condition, input, other):
     input, other = (x if isinstance(x, (Tensor, builtins.int, builtins.float)) else _as_tensor(x, op="where")
                     for x in (input, other))
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else _as_tensor(input, op="where")
-    check_broadcast("where", cond.shape, np.shape(input), np.shape(other))
+    shapes = [x.array.shape for x in (input, other) if isinstance(x, Tensor)]  # (numbers broadcast with any shape)
+    check_broadcast("where", cond.shape, *shapes)
     dtype = dt.result_type(input, other) if isinstance(input, Tensor) or isinstance(other, Tensor) else like.dtype
     for x in (input, other):
         if type(x) is builtins.int:

@@ -347,14 +347,17 @@ def _nll(logp, target, weight, ignore_index, label_smoothing=0.0):
     rows = logp.reshape(-1, classes)
     t = target.reshape(-1).long()
     keep = t != ignore_index
-    t = where(keep, t, 0)                                   # ignored targets pick class 0; masked out below
+    masked = not keep.all()                                 # any ignored targets? (usually none: no where()s)
+    if masked:
+        t = where(keep, t, 0)                               # ignored targets pick class 0; masked out below
     picked = rows[arange(len(t), device=t.device), t]       # logp[n, y_n], by integer-array indexing
     w = None if weight is None else weight.to(logp.dtype)
     loss = -picked if w is None else -w[t] * picked
     if label_smoothing > 0:
         spread = -rows.sum(1) if w is None else -(rows * w).sum(1)
         loss = (1 - label_smoothing) * loss + (label_smoothing / classes) * spread
-    loss = where(keep, loss, 0.0)
+    if masked:
+        loss = where(keep, loss, 0.0)
     total = keep.sum() if w is None else where(keep, w[t], 0.0).sum()
     return loss.reshape(target.shape), total
 

@@ -53,13 +53,14 @@ class Linear(Module):
 
     def forward(self, input):
         F._check_linear_input(self, input, self.in_features)  # self: its repr names the layer, formatted only on error
-        self._check_parameters()
-        return F.linear(input, self.weight, self.bias)
+        weight, bias = self.weight, self.bias  # (each a lookup through Module.__getattr__: done once)
+        self._check_parameters(weight, bias)
+        return F.linear(input, weight, bias)
 
-    def _check_parameters(self):
+    def _check_parameters(self, weight, bias):
         """A weight or bias replaced by one of the wrong shape fails here, naming the layer (PyTorch fails in addmm)."""
-        w = self.weight.array.shape
-        b = None if self.bias is None else self.bias.array.shape
+        w = weight.array.shape
+        b = None if bias is None else bias.array.shape
         if len(w) != 2 or w[1] != self.in_features:
             raise RuntimeError(f"{self}: its weight has shape {w}, expected (out_features, in_features) = "
                                f"{(self.out_features, self.in_features)}; assign a Parameter of that shape")
