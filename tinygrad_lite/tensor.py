@@ -18,9 +18,7 @@ import numpy as np
 from . import dtypes as dt
 from ._tensor_str import tensor_repr
 from .autograd import function
-from .autograd.engine import graph_order as graph_order  # re-exported: course/graph.py draws the graph with it
 from .autograd.engine import run_backward
-from .autograd.engine import unbroadcast as unbroadcast  # re-exported: course/checks.py
 from .autograd.grad_mode import is_grad_enabled
 from .device import array_module_of, device_of, move
 from .device import device as Device

@@ -22,8 +22,8 @@ Graphviz program installed on the system; we avoid that on purpose, so this runs
 """
 import numpy as np
 
-from ..autograd.engine import input_as_used
-from ..tensor import Tensor, graph_order
+from ..autograd.engine import graph_order, input_as_used
+from ..tensor import Tensor
 
 _BOX_W, _BOX_H = 0.84, 0.5  # box size in layout units: columns are 1 apart, rows at least 1 apart
 _STYLE = {  # facecolor, edgecolor, linestyle, box style
