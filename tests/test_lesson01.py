@@ -441,12 +441,6 @@ def test_no_hint_tier_holds_the_whole_solution(exercise_id):
         assert not [t for t in tiers if line in t], line
 
 
-def test_the_released_lesson_has_no_code_line_over_100_columns():
-    too_long = [(meta(c).get("exercise"), line) for c in read_notebook(RELEASED).cells if c.cell_type == "code"
-                for line in c.source.splitlines() if len(line) > 100]
-    assert too_long == []
-
-
 def test_no_cell_before_an_exercise_shows_its_finished_line():
     cells = read_notebook(RELEASED).cells
     for exercise_id in IDS:

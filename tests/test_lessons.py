@@ -13,7 +13,8 @@ From these, for every exercise: the right answers pass, the wrong ones fail with
 tier) is reached by a wrong version, the wrong answers that every exercise of its kind must refuse are refused
 (a numpy array, a list or a float where a tensor is due, a detached result, an input changed in place, an
 ignored argument), the notebook's solution passes, the released stub is "not attempted", and the notebook
-agrees with the registry (ids, points, a check cell after each exercise, stub lines within 100 columns).
+agrees with the registry (ids, points, a check cell after each exercise, stub lines within 100 columns),
+and every code line of the solution and of the lesson fits 100 columns.
 """
 import importlib
 import re
@@ -43,6 +44,8 @@ from tinygrad_lite.course.release import RAISES
 
 LESSONS = [p.stem for p in sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))]
 STUB_WIDTH = 100
+# JupyterLab at 1280x800 with the file browser open shows about 107 columns of a code cell.
+CODE_WIDTH = 100
 
 
 def lesson_tests(lesson):
@@ -187,6 +190,16 @@ def test_the_released_stubs_are_not_attempted_and_fit_100_columns(lesson):
             continue
         define(cell.source, namespace)
         assert_not_attempted(exercise_id, namespace[function_name(exercise_id)], "not attempted yet")
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_every_code_line_fits_100_columns(lesson):
+    """No code line of the solution or of the released lesson runs past the editor's right edge."""
+    too_long = [f"{path.relative_to(ROOT)} cell {i} line {n}: {len(line)} columns: {line}"
+                for path in notebooks(lesson)
+                for i, cell in enumerate(read_notebook(path).cells) if cell.cell_type == "code"
+                for n, line in enumerate(cell.source.splitlines(), 1) if len(line) > CODE_WIDTH]
+    assert too_long == [], f"code lines over {CODE_WIDTH} columns:\n" + "\n".join(too_long)
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
