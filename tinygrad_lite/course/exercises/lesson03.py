@@ -679,15 +679,22 @@ class ScalarFunction:
 
 def numerical_grad_reference(f, x, h=1e-5):
     """g[i] = (f(x + h e_i) - f(x - h e_i)) / (2h) for every element i of x, computed in float64."""
-    x = np.array(x, dtype=np.float64)
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + h
-        plus = f(x)
-        x[i] = old - h
-        minus = f(x)
-        x[i] = old
+    return _central_differences(f, np.array(x, dtype=np.float64), h)
+
+
+def _central_differences(f, work, h):
+    """The central difference for each element of ``work``, nudged in place (and put back) one element at a time.
+
+    The reference passes a float64 copy of x; the integer-copy mistake below passes a copy that kept x's dtype.
+    """
+    grad = np.zeros(work.shape)
+    for i in np.ndindex(work.shape):
+        old = work[i]
+        work[i] = old + h
+        plus = f(work)
+        work[i] = old - h
+        minus = f(work)
+        work[i] = old
         grad[i] = (plus - minus) / (2 * h)
     return grad
 
@@ -768,17 +775,7 @@ def _not_restored(f, x, h=1e-5):
 
 def _integer_copy(f, x, h=1e-5):
     """x.copy() of an integer x is an integer array: x[i] = old + h is stored rounded, and every difference is 0."""
-    x = np.array(x)
-    out = np.zeros(x.shape)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + h
-        plus = f(x)
-        x[i] = old - h
-        minus = f(x)
-        x[i] = old
-        out[i] = (plus - minus) / (2 * h)
-    return out
+    return _central_differences(f, np.array(x), h)
 
 
 def _integer_result(f, x, h=1e-5):
