@@ -13,11 +13,12 @@ import copy
 import inspect
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
 import tinygrad_lite as tl
-from tinygrad_lite.course.answers import ArrayAnswer, NumberAnswer, TensorAnswer, TupleAnswer, is_tensor
+from tinygrad_lite.course.answers import ArrayAnswer, NumberAnswer, RunAnswer, TensorAnswer, TupleAnswer, is_tensor
 from tinygrad_lite.course.checks import ERROR, FAILED, NOT_ATTEMPTED, PASSED, get_exercise, run_check
 from tinygrad_lite.course.notebooks import BEGIN, meta, read_notebook
 
@@ -135,6 +136,11 @@ def _tensor_to(fn, convert):
     return converted
 
 
+def _not_an_instance(*args, **kwargs):
+    """A class exercise answered with something that is not a subclass of the base (e.g. a plain class)."""
+    return SimpleNamespace(args=args, kwargs=kwargs)
+
+
 def _as_list_or_number(t):
     return t.item() if t.numel() == 1 else t.tolist()
 
@@ -143,8 +149,9 @@ def generic_wrong_answers(exercise_id, solution):
     """``[(what, fn, text)]``: wrong versions of ``solution`` that every exercise of its kind must refuse, each with
     a text its message must hold. Tensor answers: returned as numpy, as a list or a Python number, detached, or
     computed through numpy (the last two when the exercise compares gradients). Array answers: returned as a
-    Tensor, or as a list. Number answers: returned as a tensor. Any exercise with array or tensor inputs: the
-    first one changed in place."""
+    Tensor, or as a list. Number answers: returned as a tensor. Class exercises (``RunAnswer`` with a ``base``):
+    an object that is not an instance of the base. Any exercise with array or tensor inputs: the first one
+    changed in place."""
     exercise = get_exercise(exercise_id)
     answer = exercise.answer
     first = answer.kinds[0] if isinstance(answer, TupleAnswer) else answer
@@ -171,6 +178,8 @@ def generic_wrong_answers(exercise_id, solution):
     elif isinstance(first, NumberAnswer) and not first.tensor_ok:
         rows.append(("returns a tensor", _tensor_to(solution, on_first(lambda v: tl.tensor(v))),
                      "where a plain Python number was expected"))
+    elif isinstance(first, RunAnswer) and first.base is not None:  # a class exercise: a function is no class
+        rows.append(("makes no instance of the base class", _not_an_instance, "subclass"))
     case = exercise.all_cases()[0]
     k = _first_input(case.args)
     if exercise.check_inputs and k is not None:

@@ -11,6 +11,13 @@ matters. ``expected`` is the reference's raw result on the same case.
 - ``NumberAnswer(tensor_ok=False)``: a plain Python number (int or float).
 - ``TupleAnswer(kind, kind, ...)``: a tuple (or list) of exactly these kinds, e.g. the gradients ``(dx, dw)``.
 - ``AnyAnswer()``: no type rule (an exercise with its own ``compare``, e.g. a list of graph nodes).
+- ``RunAnswer(base=None, must_define=())``: for exercises whose answer is what happens when the learner's code is
+  driven, not what it returns: a CLASS (an Optimizer subclass, a scheduler, an EarlyStopping class) or a function
+  with effects (a training loop). The exercise's ``call(fn, args, kwargs)`` builds and drives it (e.g. 50 optimizer
+  steps) and returns a ``Run``: the numbers to judge (e.g. the parameters after each step) plus ``problem``, a
+  sentence about what the numbers cannot show (not a subclass of ``base``, ``p.grad`` changed in place, a loss
+  returned as a tensor ...). ``RunAnswer.problem_with(obj, cls)`` says what is wrong with an instance before it
+  is driven. The mistakes are wrong classes (or functions) driven the same way, so hints work as for any answer.
 """
 from dataclasses import dataclass
 
@@ -178,3 +185,63 @@ def tensor_parts(answer, value):
         return [(i, v) for i, (kind, v) in enumerate(zip(answer.kinds, value))
                 if isinstance(kind, TensorAnswer) and kind.graph and is_tensor(v)]
     return []
+
+
+class Run(np.ndarray):
+    """What an exercise's ``call`` recorded while driving the learner's code (see ``RunAnswer``): a float64 array
+    of the numbers to judge, with ``problem`` (a sentence, or None) about what the numbers cannot show.
+
+    ``Run.of(values)`` is a run to compare; ``Run.failed(problem)`` stops at a problem (its numbers are nan). A
+    check turns a Run into a plain array before comparing (``np.asarray``), so mistakes compare as arrays.
+    """
+    problem = None
+
+    @classmethod
+    def of(cls, values, problem=None):
+        run = np.array(values, dtype=np.float64).view(cls)
+        run.problem = problem
+        return run
+
+    @classmethod
+    def failed(cls, problem):
+        return cls.of([np.nan], problem)
+
+    def __array_finalize__(self, obj):
+        self.problem = getattr(obj, "problem", None)
+
+
+@dataclass
+class RunAnswer:
+    """The answer is a ``Run`` made by the exercise's ``call``; ``refuse`` reports its ``problem``.
+
+    ``base``: the class the learner's class must subclass (e.g. ``optim.Optimizer``); ``must_define``: methods
+    of which the class must define at least one itself, not only inherit (e.g. ``("_update", "step")``).
+    """
+    base: object = None
+    must_define: tuple = ()
+
+    def problem_with(self, obj, cls=None):
+        """None when ``obj`` (what ``cls(...)`` made) is an instance of ``base`` that defines one of
+        ``must_define``; otherwise a sentence that says what is wrong."""
+        if self.base is None:
+            return None
+        name = getattr(cls, "__name__", "your class")
+        base = self.base.__name__
+        if obj is None:
+            return (f"{name}(...) gave None: write a class (class {name}({base}): ...), not a function; calling a "
+                    "class makes an instance")
+        if not isinstance(obj, self.base):
+            return (f"{name}(...) made a {type_name(obj)}, which is not an instance of {base}: write a class that "
+                    f"subclasses {base} (class {name}({base}): ...), so that it gets the base class's methods")
+        if self.must_define and isinstance(cls, type):
+            own = [m for m in self.must_define if any(m in vars(k) for k in cls.__mro__ if k not in
+                                                      self.base.__mro__)]
+            if not own:
+                return (f"{name} defines none of {', '.join(self.must_define)}: only the base class's version runs, "
+                        f"which does nothing useful. Define {self.must_define[0]} in your class (check its name)")
+        return None
+
+    def refuse(self, got, expected=None):
+        if got is None:
+            return _none("a run")
+        return getattr(got, "problem", None)

@@ -2,6 +2,7 @@
 
     tinygrad-lite check NOTEBOOK [NOTEBOOK ...]   run learners' notebooks, print each exercise's verdict
     tinygrad-lite release [--force]                regenerate lessons/ from solutions/
+    tinygrad-lite grade SUBMISSION... --out OUTDIR grade a class's notebooks in sandboxed kernels (grading/)
 
 Whatever the input, the command ends with a one-line explanation or its table, never a Python traceback.
 The exit statuses are listed in ``CHECK_EXIT`` and ``RELEASE_EXIT`` (shown by --help).
@@ -24,6 +25,23 @@ RELEASE_EXIT = """exit status:
   3    a lesson in lessons/ was edited after its release: nothing was written (use --force to back it up and
        replace it)
   130  interrupted by Ctrl-C"""
+
+
+GRADE_EXIT = """exit status:
+  0    grading completed, whatever the grades (unreadable, crashing or hostile notebooks included)
+  2    a usage error (bad arguments, a missing path, no solutions), or an internal fault of the grader (e.g.
+       the course's code changed during the run: run it again; finished grades are kept)
+  130  interrupted by Ctrl-C (grades finished so far are kept: run the same command again to resume)
+
+layout: a SUBMISSION is a notebook or a folder searched recursively for *.ipynb. The learner is the name of
+the notebook's folder when it sits in a per-learner folder below a SUBMISSION folder (class/alice/x.ipynb ->
+alice), else the file name's stem (class/bob.ipynb -> bob). The lesson is the notebook's metadata, else a lesson
+name or number in the file name.
+
+OUTDIR gets gradebook.csv (a row per learner and lesson, a column per exercise), lms.csv (a row per learner, a
+column per lesson total), results.json (everything, per case), feedback/LEARNER/LESSON.md, summary.md and
+summary.png. OUTDIR/.work holds the grades done so far (a rerun resumes) and the secret that seeds the hidden
+cases (keep it to get the same hidden cases again)."""
 
 
 def _need_notebook_tools():
@@ -120,6 +138,44 @@ def cmd_release(args):
     return 0
 
 
+def cmd_grade(args):
+    from .grading import Settings, UsageError, grade, main_progress
+    from .grading.session import CourseChanged
+    settings = Settings(timeout=args.timeout, total_timeout=args.total_timeout, memory=args.memory,
+                        max_output=args.max_output, jobs=args.jobs, lesson=args.lesson)
+    try:
+        results = grade(args.submissions, args.out, settings, solutions=args.solutions, sandbox=args.sandbox,
+                        progress=main_progress, announce=lambda text: print(text, flush=True))
+    except (UsageError, CourseChanged) as e:
+        _error("grade", e)
+        return 2
+    print(f"graded {len(results)} submission(s) into {args.out}: gradebook.csv, lms.csv, results.json, "
+          "feedback/, summary.md", flush=True)
+    return 0
+
+
+def positive_int(what, minimum=1):
+    """argparse type: a whole number of at least ``minimum``."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number of {what}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
+
+
+def _one_line_error(parser_):
+    """Make a parser report bad arguments in one line (no usage block), naming --help."""
+    def error(message):
+        print(f"{parser_.prog}: error: {message} (see --help)", file=sys.stderr, flush=True)
+        sys.exit(2)
+    parser_.error = error
+    return parser_
+
+
 def positive_seconds(text):
     """argparse type: a whole number of seconds greater than 0 (0 would mean no limit at all)."""
     try:
@@ -159,12 +215,44 @@ def parser():
     r.add_argument("--force", action="store_true",
                    help="replace lessons edited since their release, after backing each up to lessons/.backup/")
     r.set_defaults(run=cmd_release)
+    g = _one_line_error(sub.add_parser(
+        "grade", help="grade a class's notebooks in sandboxed kernels: gradebook, feedback, summary",
+        description="Grade submitted notebooks. Only the learner's exercise cells are taken; every other cell\n"
+                    "comes from the instructor's solution notebook. Each notebook runs in an isolated kernel\n"
+                    "(bubblewrap when installed, resource limits always) that computes the learner's answers on\n"
+                    "hidden cases; this process judges them case by case, with partial credit per exercise.",
+        epilog=GRADE_EXIT, formatter_class=argparse.RawDescriptionHelpFormatter))
+    g.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="a notebook, or a folder of them (recursive)")
+    g.add_argument("--out", required=True, metavar="OUTDIR", help="folder for the gradebooks, results and feedback")
+    g.add_argument("--jobs", type=positive_int("kernels"), default=1, metavar="N",
+                   help="kernels to run at the same time (default 1; one per CPU core is the most that helps)")
+    g.add_argument("--timeout", type=positive_seconds, default=30, metavar="SECONDS",
+                   help="seconds allowed per cell and per exercise's hidden cases (default 30)")
+    g.add_argument("--total-timeout", type=positive_seconds, default=300, metavar="SECONDS",
+                   help="seconds allowed per submission, all its kernels together (default 300)")
+    g.add_argument("--memory", type=positive_int("megabytes", 256), default=2048, metavar="MB",
+                   help="address-space limit of a kernel in MB (default 2048, at least 256)")
+    g.add_argument("--max-output", type=positive_int("megabytes"), default=10, metavar="MB",
+                   help="output a kernel may print before it is stopped, in MB (default 10)")
+    g.add_argument("--lesson", metavar="LESSON", default=None,
+                   help="grade only this lesson (name or number, e.g. 00); notebooks of another lesson get the "
+                        "status 'wrong lesson' and no points")
+    g.add_argument("--solutions", metavar="DIR", default=None,
+                   help="the instructor's solution notebooks (default: the course's solutions/ folder)")
+    g.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto",
+                   help="auto: bubblewrap when it works here, else resource limits only (said in the output); "
+                        "bwrap: require bubblewrap; none: resource limits only")
+    g.set_defaults(run=cmd_grade)
     return p
 
 
 def main(argv=None):
     try:
-        args = parser().parse_args(argv)
+        argv = sys.argv[1:] if argv is None else list(argv)
+        p = parser()
+        if argv[:1] == ["grade"]:
+            _one_line_error(p)  # an unknown option is reported by the main parser: in one line too
+        args = p.parse_args(argv)
     except KeyboardInterrupt:
         return 130
     try:

@@ -14,11 +14,11 @@ tensor ops or numpy, wrapped in ``_mistake`` so that a wrong formula may overflo
 import numpy as np
 
 from ... import tensor
-from ..answers import AnyAnswer, ArrayAnswer, NumberAnswer, TensorAnswer, TupleAnswer
+from ..answers import AnyAnswer, ArrayAnswer, NumberAnswer, Run, RunAnswer, TensorAnswer, TupleAnswer
 from ..checks import Mistake
 
-__all__ = ["AnyAnswer", "ArrayAnswer", "NumberAnswer", "TensorAnswer", "TupleAnswer", "_classes", "_f32", "_f64",
-           "_mistake", "_np"]
+__all__ = ["AnyAnswer", "ArrayAnswer", "NumberAnswer", "Run", "RunAnswer", "TensorAnswer", "TupleAnswer", "_classes",
+           "_f32", "_f64", "_mistake", "_np"]
 
 
 def _f32(a):

@@ -1,0 +1,588 @@
+"""Lesson 04 (optimizers): the answers learners write for each exercise, and the lesson's special cases.
+
+``tests/test_lessons.py`` runs the generic tests on the data here: ``SOLUTIONS`` and ``ALSO_RIGHT`` pass; every
+row of ``WRONG`` fails, and of ``ERRORS`` is an error, with the texts it lists; every hint tier is reached. Three
+exercises are CLASSES (``Optimizer`` subclasses): their wrong versions are classes a learner writes, each with
+one term off. This file adds what is lesson 04's own: the references equal ``torch.optim`` on every case the
+checks use (so "compared with torch.optim" holds), the numbers the lesson teaches (momentum on an oscillating
+gradient, Adam's first step without bias correction, AdamW's decay, the epoch mean), and the notebook's visible
+examples.
+"""
+import copy
+
+import numpy as np
+import pytest
+import torch
+from lesson_helpers import assert_fails_with, define, exercise_cells, notebooks
+
+import tinygrad_lite as tl
+from tinygrad_lite import nn, optim
+from tinygrad_lite.course.checks import get_exercise
+from tinygrad_lite.course.exercises.lesson04 import drive_epoch, drive_optimizer
+from tinygrad_lite.course.notebooks import read_notebook
+from tinygrad_lite.metrics import RunningMean
+from tinygrad_lite.optim import Optimizer
+
+LESSON = "04_optimizers"
+SOLUTION, RELEASED = notebooks(LESSON)
+NAMES = {"np": np, "tl": tl, "nn": nn, "optim": optim, "Optimizer": Optimizer, "RunningMean": RunningMean}
+
+
+# -------------------------------------------------------------------- solutions, as a learner would write them
+def train_epoch(model, loader, loss_fn, optimizer):
+    model.train()
+    total, count = 0.0, 0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(x)
+        count += len(x)
+    return total / count
+
+
+class MySGD(Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
+                        weight_decay=weight_decay)
+        super().__init__(params, defaults)
+
+    def _update(self, p, group):
+        g = p.grad
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * p
+        mu = group["momentum"]
+        if mu != 0:
+            state = self.state[p]
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = g.clone()
+            else:
+                state["momentum_buffer"] = mu * state["momentum_buffer"] + (1 - group["dampening"]) * g
+            buf = state["momentum_buffer"]
+            g = g + mu * buf if group["nesterov"] else buf
+        p -= group["lr"] * g
+
+
+class MyAdam(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    def _update(self, p, group):
+        beta1, beta2 = group["betas"]
+        g = p.grad
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * p
+        state = self.state[p]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = tl.zeros_like(p)
+            state["exp_avg_sq"] = tl.zeros_like(p)
+        state["step"] += 1
+        t = state["step"]
+        state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g
+        state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
+        m_hat = state["exp_avg"] / (1 - beta1 ** t)
+        v_hat = state["exp_avg_sq"] / (1 - beta2 ** t)
+        p -= group["lr"] * m_hat / (v_hat.sqrt() + group["eps"])
+
+
+class MyAdamW(MyAdam):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        Optimizer.__init__(self, params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    def _update(self, p, group):
+        p *= 1 - group["lr"] * group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        state = self.state[p]
+        if not state:
+            state["step"], state["m"], state["v"] = 0, tl.zeros_like(p), tl.zeros_like(p)
+        state["step"] += 1
+        state["m"] = beta1 * state["m"] + (1 - beta1) * p.grad
+        state["v"] = beta2 * state["v"] + (1 - beta2) * p.grad ** 2
+        m_hat = state["m"] / (1 - beta1 ** state["step"])
+        v_hat = state["v"] / (1 - beta2 ** state["step"])
+        p -= group["lr"] * m_hat / (v_hat.sqrt() + group["eps"])
+
+
+SOLUTIONS = {"04.train_epoch": train_epoch, "04.MySGD": MySGD, "04.MyAdam": MyAdam, "04.MyAdamW": MyAdamW}
+
+
+# -------------------------------------------------------------------- other right answers
+def train_epoch_running_mean(model, loader, loss_fn, optimizer):
+    mean = RunningMean()
+    for x, y in loader:
+        loss = loss_fn(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        mean.update(loss, len(y))
+    return mean.mean
+
+
+class SGDInPlace(MySGD):
+    """Buffers updated in place (mul_, add_), and its own step() instead of _update."""
+
+    @tl.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                d_p = p.grad.clone()
+                if group["weight_decay"]:
+                    d_p.add_(p, alpha=group["weight_decay"])
+                if group["momentum"]:
+                    buf = self.state[p].get("momentum_buffer")
+                    if buf is None:
+                        buf = self.state[p]["momentum_buffer"] = d_p.clone()
+                    else:
+                        buf.mul_(group["momentum"]).add_(d_p, alpha=1 - group["dampening"])
+                    d_p = d_p.add(buf, alpha=group["momentum"]) if group["nesterov"] else buf
+                p.add_(d_p, alpha=-group["lr"])
+
+
+class AdamWithData(MyAdam):
+    """Through .data, with the step count as a tensor and the moments updated in place."""
+
+    def _update(self, p, group):
+        b1, b2 = group["betas"]
+        g = p.grad.data + group["weight_decay"] * p.data
+        s = self.state[p]
+        if "step" not in s:
+            s["step"], s["exp_avg"], s["exp_avg_sq"] = tl.tensor(0.0), tl.zeros_like(p), tl.zeros_like(p)
+        s["step"] += 1
+        s["exp_avg"].mul_(b1).add_((1 - b1) * g)
+        s["exp_avg_sq"].mul_(b2).add_((1 - b2) * g * g)
+        t = s["step"].item()
+        denom = (s["exp_avg_sq"] / (1 - b2 ** t)).sqrt() + group["eps"]
+        p.data = p.data - group["lr"] / (1 - b1 ** t) * s["exp_avg"] / denom
+
+
+class AdamWFromAdam(MyAdam):
+    """AdamW as the learner's own Adam with weight_decay 0 after the decoupled shrink."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+    def _update(self, p, group):
+        p.mul_(1 - group["lr"] * group["weight_decay"])
+        super()._update(p, {**group, "weight_decay": 0.0})
+
+
+ALSO_RIGHT = [
+    ("04.train_epoch", train_epoch_running_mean),
+    ("04.MySGD", SGDInPlace),
+    ("04.MyAdam", AdamWithData),
+    ("04.MyAdamW", AdamWFromAdam),
+]
+
+
+# -------------------------------------------------------------------- wrong versions
+def _loop(zero="before", weigh=True, step_first=False, divide="examples", last=False, keep_tensor=False):
+    def wrong_epoch(model, loader, loss_fn, optimizer):
+        total, count, n_batches = 0.0, 0, 0
+        for x, y in loader:
+            if zero == "before" and not step_first:
+                optimizer.zero_grad()
+            loss = loss_fn(model(x), y)
+            if step_first:
+                optimizer.step()
+                optimizer.zero_grad()
+            loss.backward()
+            if zero == "between":
+                optimizer.zero_grad()
+            if not step_first:
+                optimizer.step()
+            batch_loss = loss if keep_tensor else loss.item()
+            total = total + batch_loss * (len(x) if weigh else 1)
+            count += len(x)
+            n_batches += 1
+        if last:
+            return loss.item()
+        return {"examples": total / count, "batches": total / n_batches, "sum": total,
+                "full": total / (n_batches * loader.batch_size)}[divide]
+    return wrong_epoch
+
+
+def epoch_returns_nothing(model, loader, loss_fn, optimizer):
+    train_epoch(model, loader, loss_fn, optimizer)
+
+
+def epoch_returns_numpy(model, loader, loss_fn, optimizer):
+    return np.array(train_epoch(model, loader, loss_fn, optimizer))
+
+
+class SGDZeroBuffer(MySGD):
+    """The buffer starts at zeros and always follows the general rule: b_1 = (1 - dampening) g."""
+
+    def _update(self, p, group):
+        g = p.grad + group["weight_decay"] * p
+        if group["momentum"]:
+            buf = self.state[p].setdefault("momentum_buffer", tl.zeros_like(p))
+            buf = group["momentum"] * buf + (1 - group["dampening"]) * g
+            self.state[p]["momentum_buffer"] = buf
+            g = g + group["momentum"] * buf if group["nesterov"] else buf
+        p -= group["lr"] * g
+
+
+class SGDKeepsGrad(MySGD):
+    """The first buffer is p.grad itself, not a copy."""
+
+    def _update(self, p, group):
+        mu, state = group["momentum"], self.state[p]
+        g = p.grad if not group["weight_decay"] else p.grad + group["weight_decay"] * p
+        if mu:
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = g
+            else:
+                state["momentum_buffer"] = mu * state["momentum_buffer"] + (1 - group["dampening"]) * g
+            g = g + mu * state["momentum_buffer"] if group["nesterov"] else state["momentum_buffer"]
+        p -= group["lr"] * g
+
+
+class SGDAverage(MySGD):
+    """velocity = momentum * velocity + (1 - momentum) * g, an exponential average."""
+
+    def _update(self, p, group):
+        g = p.grad + group["weight_decay"] * p
+        mu = group["momentum"]
+        if mu:
+            v = self.state[p].get("v", tl.zeros_like(p))
+            v = mu * v + (1 - mu) * g
+            self.state[p]["v"] = v
+            g = g + mu * v if group["nesterov"] else v
+        p -= group["lr"] * g
+
+
+class SGDNesterovOld(MySGD):
+    def _update(self, p, group):
+        g = p.grad + group["weight_decay"] * p
+        mu = group["momentum"]
+        if mu:
+            state = self.state[p]
+            old = state.get("momentum_buffer")
+            new = g.clone() if old is None else mu * old + (1 - group["dampening"]) * g
+            state["momentum_buffer"] = new
+            if group["nesterov"]:
+                g = g + mu * (old if old is not None else new)
+            else:
+                g = new
+        p -= group["lr"] * g
+
+
+class SGDDecoupled(MySGD):
+    def _update(self, p, group):
+        p *= 1 - group["lr"] * group["weight_decay"]
+        super()._update(p, {**group, "weight_decay": 0.0})
+
+
+class SGDAscent(MySGD):
+    def _update(self, p, group):
+        super()._update(p, {**group, "lr": -group["lr"]})  # p += lr * g
+
+
+class SGDRebinds(MySGD):
+    def _update(self, p, group):
+        p = p - group["lr"] * p.grad  # the mistake: this rebinds the local name p
+
+
+class SGDBuffersOutside(MySGD):
+    def __init__(self, params, **kwargs):
+        super().__init__(params, **kwargs)
+        self.velocity = {}
+
+    def _update(self, p, group):
+        g = p.grad + group["weight_decay"] * p
+        mu = group["momentum"]
+        if mu:
+            old = self.velocity.get(p)
+            self.velocity[p] = g.clone() if old is None else mu * old + (1 - group["dampening"]) * g
+            g = g + mu * self.velocity[p] if group["nesterov"] else self.velocity[p]
+        p -= group["lr"] * g
+
+
+class SGDDefaults(MySGD):
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+        super().__init__(params, lr, momentum, dampening, nesterov, weight_decay)
+        self.lr, self.momentum, self.dampening, self.nesterov, self.wd = lr, momentum, dampening, nesterov, \
+            weight_decay
+
+    def _update(self, p, group):
+        super()._update(p, dict(lr=self.lr, momentum=self.momentum, dampening=self.dampening,
+                                nesterov=self.nesterov, weight_decay=self.wd))
+
+
+class SGDChangesGrad(MySGD):
+    def _update(self, p, group):
+        g = p.grad
+        g += group["weight_decay"] * p  # changes p.grad itself
+        super()._update(p, {**group, "weight_decay": 0.0})
+
+
+class SGDNumpy(MySGD):
+    def _update(self, p, group):
+        p.data = tl.tensor(p.detach().numpy().astype(np.float64) - group["lr"] * p.grad.numpy())
+
+
+class SGDNotASubclass:
+    def __init__(self, params, lr=1e-3, **kwargs):
+        self.params, self.lr = list(params), lr
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        with tl.no_grad():
+            for p in self.params:
+                p -= self.lr * p.grad
+
+
+class SGDUpdateMisnamed(Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, momentum=momentum))
+
+    def update(self, p, group):
+        p -= group["lr"] * p.grad
+
+
+def sgd_as_a_function(params, lr=1e-3, **kwargs):
+    return None
+
+
+class SGDStepWithGrad(MySGD):
+    def step(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                p -= group["lr"] * p.grad
+
+
+def _adam(how, decoupled=False):
+    """A learner's Adam (or AdamW) with one term off."""
+    class WrongAdam(MyAdam):
+        def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=None):
+            if weight_decay is None:
+                weight_decay = 1e-2 if decoupled else 0.0
+            super().__init__(params, lr, betas, eps, weight_decay)
+            self.t, self.moments = 0, {}
+
+        def _update(self, p, group):
+            hyper = self.defaults if how == "defaults" else group
+            b1, b2 = hyper["betas"]
+            lr, eps, wd = hyper["lr"], hyper["eps"], hyper["weight_decay"]
+            g = p.grad
+            on_weights = decoupled != (how == "swap_decay")
+            if on_weights:
+                p *= 1 - (wd if how == "unscaled" else lr * wd)
+            else:
+                g = g + wd * p
+            state = self.moments.setdefault(p, {}) if how == "outside" else self.state[p]
+            if not state:
+                state.update(step=0, m=tl.zeros_like(p), v=tl.zeros_like(p))
+            state["step"] += 1
+            self.t += 1
+            t = {"t_stuck": 1, "t_shared": self.t}.get(how, state["step"])
+            state["m"] = b1 * state["m"] + (1 - b1) * g
+            state["v"] = b2 * state["v"] + (1 - b2) * g * g
+            m, v = state["m"], state["v"]
+            if how not in ("no_correction", "only_v"):
+                m = m / (1 - b1 ** t)
+            if how not in ("no_correction", "only_m"):
+                v = v / (1 - b2 ** t)
+            denom = (v + eps).sqrt() if how == "eps_inside" else v.sqrt() + eps
+            p -= lr * m / denom
+    WrongAdam.__name__ = f"MyAdam{'W' if decoupled else ''}_{how}"
+    return WrongAdam
+
+
+CORRECTION = "no bias correction"
+HALF = "both averages need their own bias correction"
+STEP_T = "the number of steps THIS parameter has taken"
+EPS = "eps goes outside the square root"
+STATE = "not in self.state"
+GROUPS = "hyperparameters of ITS group"
+MOVED = "your parameters never moved"
+
+WRONG = [
+    ("04.train_epoch", _loop(weigh=False, divide="batches"), "mean of the batch means is biased", "1.16"),
+    ("04.train_epoch", _loop(divide="full"), "the last batch may be smaller"),
+    ("04.train_epoch", _loop(zero="never"), "never reset"),
+    ("04.train_epoch", _loop(zero="between"), "reset between backward() and step()"),
+    ("04.train_epoch", _loop(step_first=True), "step() came before backward()"),
+    ("04.train_epoch", _loop(divide="sum"), "you returned the SUM"),
+    ("04.train_epoch", _loop(last=True), "the last batch's loss"),
+    ("04.train_epoch", _loop(keep_tensor=True), "you returned a Tensor", ".item()"),
+    ("04.train_epoch", epoch_returns_nothing, "returned None"),
+    ("04.train_epoch", epoch_returns_numpy, "you returned a ndarray"),
+    ("04.MySGD", SGDZeroBuffer, "must start as the first gradient itself"),
+    ("04.MySGD", SGDAverage, "a running SUM"),
+    ("04.MySGD", SGDKeepsGrad, "your momentum buffer IS p.grad"),
+    ("04.MySGD", SGDNesterovOld, "Nesterov looks ahead with the NEW buffer"),
+    ("04.MySGD", SGDDecoupled, "SGD's weight_decay is the gradient of the L2 penalty"),
+    ("04.MySGD", SGDAscent, "the parameters climbed"),
+    ("04.MySGD", SGDRebinds, MOVED),
+    ("04.MySGD", SGDBuffersOutside, STATE),
+    ("04.MySGD", SGDDefaults, GROUPS),
+    ("04.MySGD", SGDChangesGrad, "changed p.grad"),
+    ("04.MySGD", SGDNumpy, "not float32"),
+    ("04.MySGD", SGDNotASubclass, "not an instance of Optimizer", "subclasses Optimizer"),
+    ("04.MySGD", SGDUpdateMisnamed, "defines none of _update, step"),
+    ("04.MySGD", sgd_as_a_function, "gave None"),
+    ("04.MyAdam", _adam("no_correction"), CORRECTION, "3.16"),
+    ("04.MyAdam", _adam("only_m"), HALF),
+    ("04.MyAdam", _adam("only_v"), HALF),
+    ("04.MyAdam", _adam("t_stuck"), STEP_T),
+    ("04.MyAdam", _adam("t_shared"), STEP_T),
+    ("04.MyAdam", _adam("eps_inside"), EPS),
+    ("04.MyAdam", _adam("swap_decay"), "Adam's weight_decay is the L2 penalty's gradient"),
+    ("04.MyAdam", _adam("outside"), STATE),
+    ("04.MyAdam", _adam("defaults"), GROUPS),
+    ("04.MyAdamW", _adam("no_correction", True), CORRECTION),
+    ("04.MyAdamW", _adam("only_m", True), HALF),
+    ("04.MyAdamW", _adam("t_shared", True), STEP_T),
+    ("04.MyAdamW", _adam("eps_inside", True), EPS),
+    ("04.MyAdamW", _adam("swap_decay", True), "AdamW decays the WEIGHTS, not the gradient"),
+    ("04.MyAdamW", _adam("unscaled", True), "scaled by the learning rate"),
+    ("04.MyAdamW", _adam("outside", True), STATE),
+    ("04.MyAdamW", _adam("defaults", True), GROUPS),
+    ("04.MyAdamW", MyAdam, "AdamW decays the WEIGHTS, not the gradient"),
+]
+
+ERRORS = [(eid, SGDStepWithGrad, "leaf tensor that requires grad", "no_grad") for eid in ("04.MySGD",)]
+
+
+class AdamRebinds(MyAdam):
+    def _update(self, p, group):
+        p = p - group["lr"] * p.grad.sign()
+
+
+class AdamWRebinds(MyAdamW):
+    def _update(self, p, group):
+        p = p * 0.5
+
+
+WRONG += [("04.MyAdam", AdamRebinds, MOVED), ("04.MyAdamW", AdamWRebinds, MOVED)]
+ERRORS += [("04.MyAdam", type("AdamStep", (MyAdam,), {"step": SGDStepWithGrad.step}), "no_grad"),
+           ("04.MyAdamW", type("AdamWStep", (MyAdamW,), {"step": SGDStepWithGrad.step}), "no_grad")]
+
+
+# -------------------------------------------------------------------- the references are torch.optim
+TORCH = {"04.MySGD": torch.optim.SGD, "04.MyAdam": torch.optim.Adam, "04.MyAdamW": torch.optim.AdamW}
+
+
+def torch_run(optimizer_class, setup, kwargs):
+    """``drive_optimizer`` with torch.optim and torch tensors: the same steps, the same save and resume."""
+    params = [torch.tensor(s.copy(), requires_grad=True) for s in setup.starts]
+
+    def groups():
+        if setup.groups is None:
+            return params
+        return [{"params": [params[i] for i in idx], **hyper} for idx, hyper in setup.groups]
+    opt = optimizer_class(groups(), **kwargs)
+    rows = []
+    for t in range(setup.steps):
+        if t == setup.resume_at:
+            saved = copy.deepcopy(opt.state_dict())
+            opt = optimizer_class(groups(), **kwargs)
+            opt.load_state_dict(saved)
+        opt.zero_grad(set_to_none=setup.set_to_none)
+        setup.loss(*params).backward()
+        opt.step()
+        rows.append(np.concatenate([p.detach().numpy().ravel() for p in params]))
+    return np.array(rows, dtype=np.float64)
+
+
+@pytest.mark.parametrize("exercise_id", sorted(TORCH))
+def test_the_reference_equals_torch_optim_on_every_case(exercise_id):
+    exercise = get_exercise(exercise_id)
+    for case in exercise.all_cases():
+        ours = np.asarray(exercise.run(exercise.reference, copy.deepcopy(case.args), dict(case.kwargs)))
+        theirs = torch_run(TORCH[exercise_id], case.args[0], case.kwargs)
+        np.testing.assert_allclose(ours, theirs, rtol=2e-5, atol=2e-6, err_msg=f"{exercise_id}: {case.label}")
+
+
+# -------------------------------------------------------------------- the numbers the lesson teaches
+def test_momentum_on_an_oscillating_gradient_settles_at_one_over_one_plus_mu():
+    mu, b, seen = 0.9, 0.0, []
+    for t in range(200):
+        b = mu * b + (1 if t % 2 == 0 else -1)
+        seen.append(b)
+    np.testing.assert_allclose(seen[:4], [1, -0.1, 0.91, -0.181])
+    assert abs(abs(seen[-1]) - 1 / (1 + mu)) < 1e-6
+
+
+def test_adams_first_step_without_bias_correction_is_316_times_too_large():
+    g, b1, b2 = 0.3, 0.9, 0.999
+    m, v = (1 - b1) * g, (1 - b2) * g * g
+    assert np.isclose((m / np.sqrt(v)) / ((m / (1 - b1)) / np.sqrt(v / (1 - b2))), 3.1623, rtol=1e-4)
+
+
+def test_adamw_one_step_shrinks_by_lr_times_decay():
+    w = tl.tensor([1.0], requires_grad=True)
+    w.grad = tl.zeros(1)
+    opt = optim.AdamW([w], lr=1e-3, weight_decay=0.01)
+    opt.step()
+    assert np.isclose(w.item(), 0.99999)
+
+
+def test_a_wrong_optimizer_names_the_case_and_the_step():
+    result = assert_fails_with("04.MySGD", SGDChangesGrad, "after step 1")
+    assert "hidden case" in result.message or "example" in result.message
+
+
+def test_the_epoch_loss_is_weighted_by_batch_size():
+    """The lesson's numbers: 3 batches of 32 at loss 1 and one of 4 at loss 5: 1.16, not 2.0."""
+    mean = RunningMean()
+    for loss, n in [(1.0, 32), (1.0, 32), (1.0, 32), (5.0, 4)]:
+        mean.update(loss, n)
+    assert np.isclose(mean.mean, 1.16) and np.isclose(np.mean([1, 1, 1, 5]), 2.0)
+
+
+def _notebook_namespace():
+    """What the solution notebook defines up to its trajectory helpers (the cells that define functions)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    namespace = dict(NAMES, plt=plt, DataLoader=tl.utils.data.DataLoader,
+                     TensorDataset=tl.utils.data.TensorDataset)
+    for cell in read_notebook(SOLUTION).cells:
+        if cell.cell_type == "code" and cell.source.startswith(("def epoch_example", "def bowl")):
+            define(cell.source, namespace, "<example cell>")
+    plt.close("all")
+    return namespace
+
+
+def test_the_visible_examples_are_the_notebooks():
+    """The example each check names is the one the notebook shows: the same numbers."""
+    namespace = _notebook_namespace()
+    case = get_exercise("04.train_epoch").all_cases()[0]
+    expected = np.asarray(drive_epoch(train_epoch, case.args, {}))
+    model, loader, loss_fn, optimizer = namespace["epoch_example"]()
+    loss = train_epoch(model, loader, loss_fn, optimizer)
+    got = np.concatenate([[loss]] + [p.detach().numpy().ravel() for p in model.parameters()])
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    for exercise_id, make in (("04.MySGD", lambda ps: optim.SGD(ps, lr=0.04, momentum=0.9)),
+                              ("04.MyAdam", lambda ps: optim.Adam(ps, lr=0.1)),
+                              ("04.MyAdamW", lambda ps: optim.AdamW(ps, lr=0.1))):
+        case = get_exercise(exercise_id).all_cases()[0]
+        assert case.visible
+        expected = np.asarray(drive_optimizer(get_exercise(exercise_id).reference, case.args, case.kwargs))
+        points, _ = namespace["trajectory"](make, namespace["bowl"], [-2.0, 1.0])
+        np.testing.assert_allclose(points[1:], expected, rtol=1e-5, atol=1e-6, err_msg=exercise_id)
+    source = "\n".join(c.source for c in read_notebook(SOLUTION).cells)
+    assert "optim.SGD(ps, lr=0.04, momentum=0.9), bowl, [-2.0, 1.0]" in source
+    assert "optim.Adam(ps, lr=0.1), bowl, [-2.0, 1.0]" in source
+
+
+def test_no_exercise_text_holds_its_solution_lines():
+    """The text of each exercise (its markdown cell, from the heading on) never contains a line of its solution."""
+    cells = read_notebook(SOLUTION).cells
+    markdown = "\n".join(c.source[c.source.index("### Exercise"):] for c in cells
+                         if c.cell_type == "markdown" and "### Exercise" in c.source)
+    for cell in exercise_cells(SOLUTION).values():
+        body = cell.source.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+        for line in body.splitlines():
+            code = line.split("#")[0].strip()
+            if len(code) > 12:
+                assert code not in markdown, code

@@ -1,0 +1,599 @@
+"""Lesson 05 (learning-rate schedules): the answers learners write for each exercise, and the lesson's special
+cases.
+
+``tests/test_lessons.py`` runs the generic tests on the data here: ``SOLUTIONS`` and ``ALSO_RIGHT`` pass; every
+row of ``WRONG`` fails, and of ``ERRORS`` is an error, with the texts it lists (a Mistake's hint, the problem a
+run reports, or the hint for an ignored argument); every hint tier is reached by a row. This file adds what is
+lesson 05's own: the references equal PyTorch's schedulers on the check's cases (so "compares with
+torch.optim.lr_scheduler" holds), the notebook's examples are the checks' visible cases, the exercise texts do
+not hold the solutions, and the range test's check sees a model or an optimizer that was not put back.
+"""
+import copy
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+from lesson_helpers import assert_fails_with, define, exercise_cells, notebooks, run_example_cells
+
+import tinygrad_lite as tl
+from tinygrad_lite import nn, optim
+from tinygrad_lite.course.checks import get_exercise
+from tinygrad_lite.course.exercises.lesson05 import (
+    PLATEAU_EXAMPLE,
+    after_each_epoch,
+    lr_range_test_reference,
+    range_test_example,
+    warmup_cosine_reference,
+)
+from tinygrad_lite.course.notebooks import meta, read_notebook
+from tinygrad_lite.optim import lr_scheduler
+
+LESSON = "05_learning_rate_schedules"
+SOLUTION, RELEASED = notebooks(LESSON)
+NAMES = {"np": np, "math": math, "copy": copy, "tl": tl, "nn": nn, "optim": optim, "lr_scheduler": lr_scheduler}
+
+
+# -------------------------------------------------------------------- solutions, as a learner would write them
+def warmup_cosine(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    if step < warmup_steps:
+        return base_lr * (start_factor + (1 - start_factor) * step / warmup_steps)
+    progress = (step - warmup_steps) / (total_steps - warmup_steps)
+    return min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * progress)) / 2
+
+
+class PlateauScheduler:
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
+        self.optimizer, self.mode, self.factor = optimizer, mode, factor
+        self.patience, self.threshold, self.min_lr = patience, threshold, min_lr
+        self.best = math.inf if mode == "min" else -math.inf
+        self.bad = 0
+
+    def step(self, metric):
+        value = float(metric)
+        better = (value < self.best * (1 - self.threshold) if self.mode == "min"
+                  else value > self.best * (1 + self.threshold))
+        if better:
+            self.best, self.bad = value, 0
+        else:
+            self.bad += 1
+        if self.bad > self.patience:
+            for group in self.optimizer.param_groups:
+                group["lr"] = max(group["lr"] * self.factor, self.min_lr)
+            self.bad = 0
+
+    def get_last_lr(self):
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+
+def lr_range_test(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100, diverge=4.0):
+    saved_model = copy.deepcopy(model.state_dict())
+    saved_optimizer = copy.deepcopy(optimizer.state_dict())
+    lrs, losses, stream = [], [], iter(batches)
+    for i in range(num_steps):
+        lr = start_lr * (end_lr / start_lr) ** (i / (num_steps - 1))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        try:
+            x, y = next(stream)
+        except StopIteration:
+            stream = iter(batches)
+            x, y = next(stream)
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        if not math.isfinite(loss.item()):
+            break
+        lrs.append(lr)
+        losses.append(loss.item())
+        if losses[-1] > diverge * min(losses):
+            break
+    model.load_state_dict(saved_model)
+    optimizer.load_state_dict(saved_optimizer)
+    return lrs, losses
+
+
+SOLUTIONS = {"05.warmup_cosine": warmup_cosine, "05.PlateauScheduler": PlateauScheduler,
+             "05.lr_range_test": lr_range_test}
+
+
+# -------------------------------------------------------------------- other right answers
+def warmup_cosine_lerp(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    if warmup_steps and step < warmup_steps:
+        start = start_factor * base_lr
+        return start + (base_lr - start) * step / warmup_steps
+    angle = math.pi * (step - warmup_steps) / (total_steps - warmup_steps)
+    return float(min_lr + 0.5 * (base_lr - min_lr) * (1 + np.cos(angle)))
+
+
+class PlateauWithCounter:
+    """Counts epochs since the best instead of bad epochs; reads a tensor metric with .item()."""
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
+        self.opt, self.sign = optimizer, 1.0 if mode == "min" else -1.0
+        self.factor, self.patience, self.threshold, self.min_lr = factor, patience, threshold, min_lr
+        self.best, self.since_best = None, 0
+
+    def step(self, metric):
+        m = metric.item() if hasattr(metric, "item") else metric
+        scale = (1 - self.threshold) if self.sign > 0 else (1 + self.threshold)
+        if self.best is None or self.sign * m < self.sign * self.best * scale:
+            self.best, self.since_best = m, 0
+            return
+        self.since_best += 1
+        if self.since_best == self.patience + 1:
+            for g in self.opt.param_groups:
+                g["lr"] = max(self.min_lr, g["lr"] * self.factor)
+            self.since_best = 0
+
+    def get_last_lr(self):
+        return [g["lr"] for g in self.opt.param_groups]
+
+
+def lr_range_test_geomspace(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100,
+                            diverge=4.0):
+    saved = copy.deepcopy((model.state_dict(), optimizer.state_dict()))
+    lrs, losses = [], []
+    stream = iter(batches)
+    for lr in np.geomspace(start_lr, end_lr, num_steps):
+        for g in optimizer.param_groups:
+            g["lr"] = float(lr)
+        batch = next(stream, None)
+        if batch is None:
+            stream = iter(batches)
+            batch = next(stream)
+        optimizer.zero_grad()
+        loss = loss_fn(model(batch[0]), batch[1])
+        loss.backward()
+        optimizer.step()
+        value = loss.item()
+        if math.isnan(value) or math.isinf(value):
+            break
+        lrs.append(float(lr))
+        losses.append(value)
+        if value > diverge * min(losses):
+            break
+    model.load_state_dict(saved[0])
+    optimizer.load_state_dict(saved[1])
+    return lrs, losses
+
+
+ALSO_RIGHT = [
+    ("05.warmup_cosine", warmup_cosine_lerp),
+    ("05.PlateauScheduler", PlateauWithCounter),
+    ("05.PlateauScheduler", lambda optimizer, **kw: lr_scheduler.ReduceLROnPlateau(optimizer, **kw)),
+    ("05.lr_range_test", lr_range_test_geomspace),
+    ("05.lr_range_test", lr_range_test_reference),
+]
+
+
+# -------------------------------------------------------------------- wrong versions, as learners write them
+# 05.warmup_cosine
+def wc_only_warmup(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    if step < warmup_steps:
+        return base_lr * (start_factor + (1 - start_factor) * step / warmup_steps)
+    return base_lr
+
+
+def wc_cosine(clock, turns=0.5, amplitude="right"):
+    def schedule(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+        if step < warmup_steps:
+            return base_lr * (start_factor + (1 - start_factor) * step / warmup_steps)
+        p = clock(step, warmup_steps, total_steps)
+        height = base_lr if amplitude == "base" else base_lr - min_lr
+        return min_lr + height * (1 + math.cos(2 * math.pi * turns * p)) / 2
+    return schedule
+
+
+def wc_warmup(factor):
+    def schedule(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+        if step < warmup_steps:
+            return base_lr * factor(step, warmup_steps, start_factor)
+        return warmup_cosine(step, base_lr, warmup_steps, total_steps, start_factor, min_lr)
+    return schedule
+
+
+def wc_tensor(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    return tl.tensor(warmup_cosine(step, base_lr, warmup_steps, total_steps, start_factor, min_lr))
+
+
+def wc_forgot_return(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    if step < warmup_steps:
+        base_lr * (start_factor + (1 - start_factor) * step / warmup_steps)  # (no return)
+    else:
+        return warmup_cosine(step, base_lr, warmup_steps, total_steps, start_factor, min_lr)
+
+
+def wc_no_min_lr(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    return warmup_cosine(step, base_lr, warmup_steps, total_steps, start_factor)
+
+
+def wc_divides_always(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    fraction = step / warmup_steps           # ZeroDivisionError when there is no warmup
+    if fraction < 1:
+        return base_lr * (start_factor + (1 - start_factor) * fraction)
+    return warmup_cosine(step, base_lr, warmup_steps, total_steps, start_factor, min_lr)
+
+
+# 05.PlateauScheduler
+class Plateau(PlateauScheduler):
+    """The solution with one part replaced in each wrong version below."""
+
+    def better(self, value):
+        if self.mode == "min":
+            return value < self.best * (1 - self.threshold)
+        return value > self.best * (1 + self.threshold)
+
+    def cut(self):
+        for group in self.optimizer.param_groups:
+            group["lr"] = max(group["lr"] * self.factor, self.min_lr)
+
+    def step(self, metric):
+        value = float(metric)
+        if self.better(value):
+            self.best, self.bad = value, 0
+        else:
+            self.bad += 1
+        if self.bad > self.patience:
+            self.cut()
+            self.bad = 0
+
+
+class PlateauAtPatience(Plateau):
+    def step(self, metric):
+        value = float(metric)
+        if self.better(value):
+            self.best, self.bad = value, 0
+        else:
+            self.bad += 1
+        if self.bad >= self.patience:
+            self.cut()
+            self.bad = 0
+
+
+class PlateauNoReset(Plateau):
+    def step(self, metric):
+        value = float(metric)
+        if self.better(value):
+            self.best, self.bad = value, 0
+        else:
+            self.bad += 1
+        if self.bad > self.patience:
+            self.cut()
+
+
+class PlateauTotalBad(Plateau):
+    def step(self, metric):
+        value = float(metric)
+        if self.better(value):
+            self.best = value
+        else:
+            self.bad += 1
+        if self.bad > self.patience:
+            self.cut()
+            self.bad = 0
+
+
+class PlateauBestAlways(Plateau):
+    def step(self, metric):
+        value = float(metric)
+        if self.better(value):
+            self.bad = 0
+        else:
+            self.bad += 1
+        self.best = min(self.best, value) if self.mode == "min" else max(self.best, value)
+        if self.bad > self.patience:
+            self.cut()
+            self.bad = 0
+
+
+class PlateauAbsolute(Plateau):
+    def better(self, value):
+        if self.mode == "min":
+            return value < self.best - self.threshold
+        return value > self.best + self.threshold
+
+
+class PlateauNoThreshold(Plateau):
+    def better(self, value):
+        return value < self.best if self.mode == "min" else value > self.best
+
+
+class PlateauMaxWrongWay(Plateau):
+    def better(self, value):
+        return value < self.best * (1 - self.threshold) if self.mode == "min" else \
+            value > self.best * (1 - self.threshold)
+
+
+class PlateauAboveMin(Plateau):
+    def cut(self):
+        for group in self.optimizer.param_groups:
+            if group["lr"] * self.factor >= self.min_lr:
+                group["lr"] *= self.factor
+
+
+class PlateauFirstGroup(Plateau):
+    def cut(self):
+        group = self.optimizer.param_groups[0]
+        group["lr"] = max(group["lr"] * self.factor, self.min_lr)
+
+
+class PlateauBestZero(Plateau):
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
+        super().__init__(optimizer, mode, factor, patience, threshold, min_lr)
+        self.best = 0.0
+
+
+class PlateauOwnLr(Plateau):
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
+        super().__init__(optimizer, mode, factor, patience, threshold, min_lr)
+        self.lrs = [g["lr"] for g in optimizer.param_groups]
+
+    def cut(self):
+        self.lrs = [max(lr * self.factor, self.min_lr) for lr in self.lrs]
+
+    def get_last_lr(self):
+        return self.lrs
+
+
+class PlateauStaleLastLr(Plateau):
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
+        super().__init__(optimizer, mode, factor, patience, threshold, min_lr)
+        self.last = [g["lr"] for g in optimizer.param_groups]
+
+    def get_last_lr(self):
+        return self.last
+
+
+class PlateauTensorLr(Plateau):
+    def cut(self):
+        for group in self.optimizer.param_groups:
+            group["lr"] = tl.tensor(max(group["lr"] * self.factor, self.min_lr))
+
+
+class PlateauNoGetLastLr:
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
+        self.inner = PlateauScheduler(optimizer, mode, factor, patience, threshold, min_lr)
+
+    def step(self, metric):
+        self.inner.step(metric)
+
+
+class PlateauIgnoresFactor(Plateau):
+    def cut(self):
+        for group in self.optimizer.param_groups:
+            group["lr"] = max(group["lr"] * 0.1, self.min_lr)
+
+
+# 05.lr_range_test
+def range_test(**switches):
+    """The solution with one switch flipped."""
+    def fn(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100, diverge=4.0):
+        saved_model = model.state_dict() if switches.get("no_copy") else copy.deepcopy(model.state_dict())
+        saved_optimizer = copy.deepcopy(optimizer.state_dict())
+        lrs, losses = [], []
+        stream = itertools.cycle(batches) if switches.get("itertools") else iter(batches)
+        for i in range(num_steps):
+            if switches.get("linear"):
+                lr = start_lr + (end_lr - start_lr) * i / (num_steps - 1)
+            else:
+                lr = start_lr * (end_lr / start_lr) ** (i / (num_steps - switches.get("minus", 1)))
+            if not switches.get("lr_late"):
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+            try:
+                x, y = next(stream)
+            except StopIteration:
+                if switches.get("no_cycle"):
+                    break
+                stream = iter(batches)
+                x, y = next(stream)
+            if not switches.get("no_zero_grad"):
+                optimizer.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            optimizer.step()
+            if switches.get("lr_late"):
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+            if not math.isfinite(loss.item()):
+                break
+            lrs.append(lr)
+            losses.append(loss if switches.get("tensors") else loss.item())
+            if switches.get("no_stop"):
+                continue
+            reference = float(losses[0]) if switches.get("first") else min(float(v) for v in losses)
+            if float(losses[-1]) > diverge * reference:
+                break
+        if not switches.get("no_restore"):
+            model.load_state_dict(saved_model)
+        if not switches.get("no_restore_optimizer"):
+            optimizer.load_state_dict(saved_optimizer)
+        if switches.get("returns_one_list"):
+            return list(zip(lrs, losses))
+        return lrs, losses
+    return fn
+
+
+def range_test_no_cycle_error(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100,
+                              diverge=4.0):
+    stream = iter(batches)
+    for _ in range(num_steps):
+        x, y = next(stream)                   # StopIteration once the batches run out
+    return [], []
+
+
+FLAT = "the optimizer's lrs never change"
+WRONG = [
+    # 05.warmup_cosine
+    ("05.warmup_cosine", wc_only_warmup, "warms up and then stays at base_lr"),
+    ("05.warmup_cosine", wc_cosine(lambda t, w, n: (t - w) / n), "lasts total_steps - warmup_steps steps"),
+    ("05.warmup_cosine", wc_cosine(lambda t, w, n: t / n), "clock starts when the warmup ends"),
+    ("05.warmup_cosine", wc_cosine(lambda t, w, n: (t - w) / (n - w), turns=1.0), "HALF a period"),
+    ("05.warmup_cosine", wc_cosine(lambda t, w, n: (t - w) / (n - w), amplitude="base"), "base_lr - min_lr"),
+    ("05.warmup_cosine", wc_warmup(lambda t, w, s: s + (1 - s) * (t + 1) / w), "reaches base_lr one step early"),
+    ("05.warmup_cosine", wc_warmup(lambda t, w, s: t / w), "not at 0"),
+    ("05.warmup_cosine", wc_tensor, "for step 0 is a Tensor", "plain Python number"),
+    ("05.warmup_cosine", wc_forgot_return, "for step 0 is None", "forget the `return`"),
+    ("05.warmup_cosine", wc_no_min_lr, "use the argument `min_lr` itself"),
+    # 05.PlateauScheduler
+    ("05.PlateauScheduler", PlateauAtPatience, "patience + 1 bad epochs in a row", "after epoch 5"),
+    ("05.PlateauScheduler", PlateauNoReset, "starts again from 0"),
+    ("05.PlateauScheduler", PlateauTotalBad, "IN A ROW"),
+    ("05.PlateauScheduler", PlateauBestAlways, "changes only on an improvement that beats the threshold"),
+    ("05.PlateauScheduler", PlateauAbsolute, "the threshold is relative"),
+    ("05.PlateauScheduler", PlateauNoThreshold, "any tiny improvement resets your count"),
+    ("05.PlateauScheduler", PlateauMaxWrongWay, "in mode 'max' a better value is a larger one"),
+    ("05.PlateauScheduler", PlateauAboveMin, "the new lr is min_lr itself"),
+    ("05.PlateauScheduler", PlateauFirstGroup, "yours changes only the first group"),
+    ("05.PlateauScheduler", PlateauBestZero, "starts at +infinity"),
+    ("05.PlateauScheduler", PlateauOwnLr, FLAT),
+    ("05.PlateauScheduler", PlateauStaleLastLr, "get_last_lr() returned [0.1]", "the lr now in each param group"),
+    ("05.PlateauScheduler", PlateauTensorLr, "param_groups[0]['lr'] is a Tensor"),
+    ("05.PlateauScheduler", PlateauIgnoresFactor, "use the argument `factor` itself"),
+    # 05.lr_range_test
+    ("05.lr_range_test", range_test(linear=True), "GEOMETRICALLY"),
+    ("05.lr_range_test", range_test(minus=0), "the last step must use end_lr itself"),
+    ("05.lr_range_test", range_test(no_zero_grad=True), "fresh gradients"),
+    ("05.lr_range_test", range_test(lr_late=True), "BEFORE optimizer.step()"),
+    ("05.lr_range_test", range_test(no_stop=True), "stop when the loss blows up"),
+    ("05.lr_range_test", range_test(first=True), "LOWEST loss so far"),
+    ("05.lr_range_test", range_test(no_cycle=True), "starts the batches again"),
+    ("05.lr_range_test", range_test(itertools=True), "replays the batches of its first pass"),
+    ("05.lr_range_test", range_test(tensors=True), "losses[0] is a Tensor", "loss.item()"),
+    ("05.lr_range_test", range_test(no_restore=True), "the model's weights are not what they were"),
+    ("05.lr_range_test", range_test(no_copy=True), "holds the parameters themselves, not copies"),
+    ("05.lr_range_test", range_test(no_restore_optimizer=True), "the optimizer is not as it was"),
+    ("05.lr_range_test", range_test(returns_one_list=True), "return the pair (lrs, losses)"),
+]
+
+ERRORS = [
+    ("05.warmup_cosine", wc_divides_always, "ZeroDivisionError", "there is no warmup"),
+    ("05.PlateauScheduler", PlateauNoGetLastLr, "get_last_lr", "needs that method"),
+    ("05.lr_range_test", range_test_no_cycle_error, "StopIteration", "starts them again"),
+]
+
+
+# -------------------------------------------------------------------- the references equal PyTorch's
+def _torch_trace(make, lrs, steps, metrics=None):
+    opt = torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in lrs])
+    scheduler = make(opt)
+    trace = [[g["lr"] for g in opt.param_groups]]
+    for i in range(steps):
+        opt.step()
+        scheduler.step() if metrics is None else scheduler.step(float(metrics[i]))
+        trace.append([g["lr"] for g in opt.param_groups])
+    return np.array(trace)
+
+
+def _schedule_arguments(case):
+    names = ("base_lr", "warmup_steps", "total_steps", "start_factor", "min_lr")
+    given = dict(zip(names, case.args[1:]), **case.kwargs)
+    return {"start_factor": 0.01, "min_lr": 0.0, **given}
+
+
+@pytest.mark.parametrize("index", range(len(get_exercise("05.warmup_cosine").all_cases())))
+def test_the_warmup_cosine_reference_is_torchs_sequential_lr(index):
+    case = get_exercise("05.warmup_cosine").all_cases()[index]
+    a = _schedule_arguments(case)
+    w, t = a["warmup_steps"], a["total_steps"]
+    S = torch.optim.lr_scheduler
+
+    def make(opt):
+        cosine = S.CosineAnnealingLR(opt, T_max=t - w, eta_min=a["min_lr"])
+        if w == 0:
+            return cosine
+        warmup = S.LinearLR(opt, start_factor=a["start_factor"], total_iters=w)
+        return S.SequentialLR(opt, [warmup, cosine], milestones=[w])
+    theirs = _torch_trace(make, [a["base_lr"]], t)[:, 0]
+    ours = [warmup_cosine_reference(s, a["base_lr"], w, t, a["start_factor"], a["min_lr"]) for s in range(t + 1)]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-15)
+
+
+@pytest.mark.parametrize("index", range(len(get_exercise("05.PlateauScheduler").all_cases())))
+def test_the_plateau_reference_is_torchs_reduce_lr_on_plateau(index):
+    case = get_exercise("05.PlateauScheduler").all_cases()[index]
+    run = copy.deepcopy(case.args[0])
+    ours = np.asarray(after_each_epoch(lr_scheduler.ReduceLROnPlateau, (run,), case.kwargs))
+    lrs = [g["lr"] for g in case.args[0].param_groups]
+    theirs = _torch_trace(lambda opt: torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **case.kwargs), lrs,
+                          len(run.val_losses), run.val_losses)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_most_plateau_cases_cut_the_lr():
+    cuts = [(np.diff(np.asarray(after_each_epoch(lr_scheduler.ReduceLROnPlateau, copy.deepcopy(case.args),
+                                                 case.kwargs)), axis=0) != 0).any()
+            for case in get_exercise("05.PlateauScheduler").all_cases()]
+    assert sum(cuts) >= len(cuts) - 1
+
+
+def test_the_range_test_cases_stop_in_different_ways():
+    """Some hidden cases diverge (and stop), one runs all its steps, one cycles its batches."""
+    stopped = []
+    for case in get_exercise("05.lr_range_test").all_cases():
+        args = copy.deepcopy(case.args)
+        lrs, losses = lr_range_test_reference(*args, **case.kwargs)
+        steps = case.kwargs.get("num_steps", args[6] if len(args) > 6 else 100)
+        stopped.append(len(lrs) < steps)
+        assert all(isinstance(v, float) for v in lrs + losses)
+    assert 3 <= sum(stopped) < len(stopped)
+
+
+# -------------------------------------------------------------------- the notebook
+def test_the_notebooks_examples_are_the_checks_visible_cases():
+    namespace = run_example_cells(SOLUTION, ("example", "gen = np.random.default_rng(5)"), dict(NAMES))
+    warmup = get_exercise("05.warmup_cosine").all_cases()[0]
+    assert warmup.visible and warmup.args == (range(26), *namespace["example"].values())
+    plateau = get_exercise("05.PlateauScheduler").all_cases()[0]
+    assert plateau.visible and namespace["example_losses"] == PLATEAU_EXAMPLE == plateau.args[0].val_losses
+    assert plateau.args[0].param_groups[0]["lr"] == 0.1 and plateau.kwargs == {"factor": 0.5, "patience": 2}
+    case = get_exercise("05.lr_range_test").all_cases()[0]
+    model = namespace["example_model"]
+    from_notebook = lr_range_test_reference(model, nn.MSELoss(), namespace["example_batches"],
+                                            optim.SGD(model.parameters(), lr=0.01), **case.kwargs)
+    assert case.visible and from_notebook == lr_range_test_reference(*range_test_example(), **case.kwargs)
+    assert case.kwargs == {"start_lr": 1e-4, "end_lr": 10.0, "num_steps": 60}
+
+
+def test_the_exercise_texts_do_not_hold_the_solutions():
+    nb = read_notebook(SOLUTION)
+    for exercise_id, cell in exercise_cells(nb).items():
+        markdown = next(c.source for c in nb.cells if f"### Exercise {exercise_id} " in c.source)
+        inside, lines = False, []
+        for line in cell.source.splitlines():
+            if "BEGIN SOLUTION" in line or "END SOLUTION" in line:
+                inside = "BEGIN" in line
+                continue
+            if inside and len(line.strip()) > 25:
+                lines.append(line.strip())
+        assert lines, exercise_id
+        assert [line for line in lines if line in markdown] == [], exercise_id
+
+
+def test_the_check_cells_follow_the_exercises_and_the_released_cells_are_stubs():
+    for cell in exercise_cells(RELEASED).values():
+        assert "BEGIN SOLUTION" not in cell.source and "raise NotImplementedError" in cell.source
+    ids = [meta(c).get("check") for c in read_notebook(SOLUTION).cells if "check" in meta(c)]
+    assert ids == ["05.warmup_cosine", "05.PlateauScheduler", "05.lr_range_test"]
+
+
+# -------------------------------------------------------------------- the range test's check
+def test_a_range_test_that_restores_only_the_lr_still_fails_on_the_optimizer_state():
+    def keeps_momentum(model, loss_fn, batches, optimizer, *args, **kwargs):
+        lr = [g["lr"] for g in optimizer.param_groups]
+        out = range_test(no_restore_optimizer=True)(model, loss_fn, batches, optimizer, *args, **kwargs)
+        for g, value in zip(optimizer.param_groups, lr):
+            g["lr"] = value
+        return out
+    assert_fails_with("05.lr_range_test", keeps_momentum, "momentum buffers")
+
+
+def test_the_stub_cells_define_what_the_later_cells_use():
+    namespace = dict(NAMES)
+    for cell in exercise_cells(RELEASED).values():
+        define(cell.source, namespace)
+    assert callable(namespace["warmup_cosine"]) and isinstance(namespace["PlateauScheduler"], type)
+    assert callable(namespace["lr_range_test"])

@@ -1,0 +1,643 @@
+"""Lesson 06 (gradient clipping and gradient health): the answers learners write for each exercise, and the
+lesson's special cases.
+
+``tests/test_lessons.py`` runs the generic tests on the data here: ``SOLUTIONS`` and ``ALSO_RIGHT`` pass; every
+row of ``WRONG`` fails, and of ``ERRORS`` is an error, with the texts it lists; every hint tier is reached by a
+row. The clipping exercises are judged by what they leave behind (the parameters' ``.grad``, their values, the
+returned norm), so the wrong answers every exercise must refuse (a Python number or numpy array instead of a 0-d
+tensor, a list of new tensors, weights changed in place, an ignored argument) are rows here. This file adds what
+is lesson 06's own: the references equal PyTorch's ``torch.nn.utils.clip_grad_norm_`` / ``clip_grad_value_`` on
+every case, the hidden cases vary every argument, the notebook shows each visible example with the check's
+numbers, and no exercise text or hint holds a finished line.
+"""
+import copy
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from lesson_helpers import assert_fails_with, exercise_cells, notebooks
+
+import tinygrad_lite as tl
+from tinygrad_lite import nn
+from tinygrad_lite.course.checks import get_exercise
+from tinygrad_lite.course.exercises.lesson06 import (
+    Parameters,
+    diverging_example,
+    first_bad_step_reference,
+    norm_example,
+    tensors_of,
+    value_example,
+)
+from tinygrad_lite.course.notebooks import meta, read_notebook
+
+LESSON = "06_gradient_clipping"
+SOLUTION, RELEASED = notebooks(LESSON)
+IDS = ["06.clip_grad_norm_", "06.clip_grad_value_", "06.first_bad_step", "06.diagnose"]
+NAMES = {"np": np, "tl": tl, "math": math, "nn": nn}  # what the notebook's earlier cells define
+
+
+# -------------------------------------------------------------------- solutions, as a learner would write them
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
+    if isinstance(parameters, tl.Tensor):
+        parameters = [parameters]
+    grads = [p.grad for p in parameters if p.grad is not None]
+    norms = tl.stack([tl.linalg.vector_norm(g, norm_type) for g in grads])
+    total = tl.linalg.vector_norm(norms, norm_type)
+    coef = min(1.0, max_norm / (total.item() + 1e-6))
+    for g in grads:
+        g.mul_(coef)
+    return total
+
+
+def clip_grad_value_(parameters, clip_value):
+    if isinstance(parameters, tl.Tensor):
+        parameters = [parameters]
+    for p in parameters:
+        if p.grad is not None:
+            p.grad.clamp_(-clip_value, clip_value)
+
+
+def first_bad_step(history, limit=1e3):
+    for step, table in enumerate(history):
+        for row in table:
+            if not math.isfinite(row["norm"]) or row["norm"] > limit:
+                return step, row["name"]
+    return None, None
+
+
+def diagnose(history, limit=1e3):
+    step, name = first_bad_step(history, limit)
+    if step is None:
+        return "healthy"
+    norm = next(row["norm"] for row in history[step] if row["name"] == name)
+    return "exploding" if math.isfinite(norm) else "sudden"
+
+
+SOLUTIONS = {"06.clip_grad_norm_": clip_grad_norm_, "06.clip_grad_value_": clip_grad_value_,
+             "06.first_bad_step": first_bad_step, "06.diagnose": diagnose}
+
+
+# -------------------------------------------------------------------- other right answers
+def clip_norm_concatenated(parameters, max_norm, norm_type=2.0):
+    """All gradients as one long vector; p.grad rebound to a new tensor (what the optimizer reads next)."""
+    params = [parameters] if isinstance(parameters, tl.Tensor) else list(parameters)
+    params = [p for p in params if p.grad is not None]
+    flat = tl.cat([p.grad.flatten() for p in params])
+    if norm_type == math.inf:
+        total = flat.abs().max()
+    else:
+        total = (flat.abs() ** norm_type).sum() ** (1.0 / norm_type)
+    coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
+    for p in params:
+        p.grad = p.grad * coef
+    return total
+
+
+def clip_norm_with_if(parameters, max_norm, norm_type=2.0):
+    """Scales only when the total is above max_norm (the same numbers to 1e-6: the factor is then 1 - 1e-6)."""
+    params = [parameters] if isinstance(parameters, tl.Tensor) else list(parameters)
+    grads = [p.grad for p in params if p.grad is not None]
+    total = tl.linalg.vector_norm(tl.stack([g.norm(norm_type) for g in grads]), norm_type)
+    if total.item() > max_norm:
+        with tl.no_grad():
+            for g in grads:
+                g *= max_norm / (total.item() + 1e-6)
+    return total
+
+
+def clip_value_rebinding(parameters, clip_value):
+    for p in [parameters] if isinstance(parameters, tl.Tensor) else parameters:
+        if p.grad is not None:
+            p.grad = tl.clamp(p.grad, -clip_value, clip_value)
+    return None
+
+
+def first_bad_step_numpy_clean(history, limit=1e3):
+    for step, table in enumerate(history):
+        with np.errstate(invalid="ignore"):
+            bad = [not np.isfinite(row["norm"]) or row["norm"] > limit for row in table]
+        if any(bad):
+            return step, table[bad.index(True)]["name"]
+    return None, None
+
+
+def diagnose_by_rows(history, limit=1e3):
+    for table in history:
+        for row in table:
+            if not math.isfinite(row["norm"]):
+                return "sudden"
+            if row["norm"] > limit:
+                return "exploding"
+    return "healthy"
+
+
+ALSO_RIGHT = [
+    ("06.clip_grad_norm_", clip_norm_concatenated),
+    ("06.clip_grad_norm_", clip_norm_with_if),
+    ("06.clip_grad_norm_", lambda parameters, max_norm, norm_type=2.0:
+        nn.utils.clip_grad_norm_(parameters, max_norm, norm_type)),
+    ("06.clip_grad_value_", clip_value_rebinding),
+    ("06.first_bad_step", first_bad_step_numpy_clean),
+    ("06.diagnose", diagnose_by_rows),
+]
+
+
+# -------------------------------------------------------------------- wrong versions, as learners write them
+def as_list(parameters):
+    return [parameters] if isinstance(parameters, tl.Tensor) else list(parameters)
+
+
+def norm_returns_item(parameters, max_norm, norm_type=2.0):
+    return clip_grad_norm_(parameters, max_norm, norm_type).item()
+
+
+def norm_returns_numpy(parameters, max_norm, norm_type=2.0):
+    return clip_grad_norm_(parameters, max_norm, norm_type).numpy()
+
+
+def norm_returns_nothing(parameters, max_norm, norm_type=2.0):
+    clip_grad_norm_(parameters, max_norm, norm_type)
+
+
+def norm_returns_1d(parameters, max_norm, norm_type=2.0):
+    return clip_grad_norm_(parameters, max_norm, norm_type).reshape(1)
+
+
+def norm_with_math(parameters, max_norm, norm_type=2.0):
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    total = math.sqrt(sum(float((g ** 2).sum()) for g in grads))
+    for g in grads:
+        g.mul_(min(1.0, max_norm / (total + 1e-6)))
+    return total
+
+
+def norm_new_tensors(parameters, max_norm, norm_type=2.0):
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    total = tl.linalg.vector_norm(tl.stack([g.norm(norm_type) for g in grads]), norm_type)
+    coef = min(1.0, max_norm / (total.item() + 1e-6))
+    return [g * coef for g in grads]
+
+
+def norm_rebinds_local(parameters, max_norm, norm_type=2.0):
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    total = tl.linalg.vector_norm(tl.stack([g.norm(norm_type) for g in grads]), norm_type)
+    coef = min(1.0, max_norm / (total.item() + 1e-6))
+    for g in grads:
+        g = g * coef  # binds the name g to a new tensor; p.grad stays as it was
+    return total
+
+
+def norm_each_separately(parameters, max_norm, norm_type=2.0):
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    total = tl.linalg.vector_norm(tl.stack([g.norm(norm_type) for g in grads]), norm_type)
+    for g in grads:
+        g.mul_(min(1.0, max_norm / (g.norm(norm_type).item() + 1e-6)))
+    return total
+
+
+def norm_scales_up(parameters, max_norm, norm_type=2.0):
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    total = tl.linalg.vector_norm(tl.stack([g.norm(norm_type) for g in grads]), norm_type)
+    for g in grads:
+        g.mul_(max_norm / (total.item() + 1e-6))
+    return total
+
+
+def norm_no_eps(parameters, max_norm, norm_type=2.0):
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    total = tl.linalg.vector_norm(tl.stack([g.norm(norm_type) for g in grads]), norm_type)
+    for g in grads:
+        g.mul_(min(1.0, max_norm / total.item()))
+    return total
+
+
+def norm_always_2(parameters, max_norm, norm_type=2.0):
+    return clip_grad_norm_(parameters, max_norm)
+
+
+def norm_no_root(parameters, max_norm, norm_type=2.0):
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    total = sum((g.abs() ** norm_type).sum() for g in grads)
+    for g in grads:
+        g.mul_(min(1.0, max_norm / (total.item() + 1e-6)))
+    return total
+
+
+def norm_powers_for_inf(parameters, max_norm, norm_type=2.0):
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    with np.errstate(all="ignore"):
+        total = sum((g.abs().double() ** norm_type).sum() for g in grads) ** (1.0 / norm_type)
+    for g in grads:
+        g.mul_(min(1.0, max_norm / (total.item() + 1e-6)))
+    return total.float()
+
+
+def norm_sum_of_norms(parameters, max_norm, norm_type=2.0):
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    total = sum(g.norm(norm_type) for g in grads)
+    for g in grads:
+        g.mul_(min(1.0, max_norm / (total.item() + 1e-6)))
+    return total
+
+
+def norm_returns_after(parameters, max_norm, norm_type=2.0):
+    params = as_list(parameters)
+    clip_grad_norm_(params, max_norm, norm_type)
+    grads = [p.grad for p in params if p.grad is not None]
+    return tl.linalg.vector_norm(tl.stack([g.norm(norm_type) for g in grads]), norm_type)
+
+
+def norm_iterates_twice(parameters, max_norm, norm_type=2.0):
+    if isinstance(parameters, tl.Tensor):
+        parameters = [parameters]
+    total = tl.linalg.vector_norm(
+        tl.stack([p.grad.norm(norm_type) for p in parameters if p.grad is not None]), norm_type)
+    for p in parameters:  # a generator is used up by now
+        if p.grad is not None:
+            p.grad.mul_(min(1.0, max_norm / (total.item() + 1e-6)))
+    return total
+
+
+def norm_loops_over_a_tensor(parameters, max_norm, norm_type=2.0):
+    params = list(parameters)  # a single tensor becomes its rows, which have no .grad
+    with warnings.catch_warnings():  # reading .grad of a row warns: it is not a leaf
+        warnings.simplefilter("ignore")
+        grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return tl.tensor(0.0)
+    return clip_grad_norm_(params, max_norm, norm_type)
+
+
+def norm_clips_the_weights(parameters, max_norm, norm_type=2.0):
+    params = [p for p in as_list(parameters) if p.grad is not None]
+    total = clip_grad_norm_(copy.deepcopy(params), max_norm, norm_type)
+    with tl.no_grad():
+        for p in params:
+            p.mul_(min(1.0, max_norm / (total.item() + 1e-6)))
+    return total
+
+
+def norm_none_grads(parameters, max_norm, norm_type=2.0):
+    params = as_list(parameters)
+    total = tl.linalg.vector_norm(tl.stack([p.grad.norm(norm_type) for p in params]), norm_type)
+    for p in params:
+        p.grad.mul_(min(1.0, max_norm / (total.item() + 1e-6)))
+    return total
+
+
+def value_new_tensors(parameters, clip_value):
+    return [p.grad.clamp(-clip_value, clip_value) for p in as_list(parameters) if p.grad is not None]
+
+
+def value_upper_only(parameters, clip_value):
+    for p in as_list(parameters):
+        if p.grad is not None:
+            p.grad.clamp_(max=clip_value)
+
+
+def value_zeroes(parameters, clip_value):
+    for p in as_list(parameters):
+        if p.grad is not None:
+            p.grad = tl.where(p.grad.abs() > clip_value, tl.zeros_like(p.grad), p.grad)
+
+
+def value_sign_lost(parameters, clip_value):
+    for p in as_list(parameters):
+        if p.grad is not None:
+            p.grad = p.grad.abs().clamp(max=clip_value)
+
+
+def value_by_norm(parameters, clip_value):
+    nn.utils.clip_grad_norm_(as_list(parameters), clip_value)
+
+
+def value_clamps_weights(parameters, clip_value):
+    with tl.no_grad():
+        for p in as_list(parameters):
+            if p.grad is not None:
+                p.grad.clamp_(-clip_value, clip_value)
+                p.clamp_(-clip_value, clip_value)
+
+
+def value_none_grads(parameters, clip_value):
+    for p in as_list(parameters):
+        p.grad.clamp_(-clip_value, clip_value)
+
+
+def bad_nan_missed(history, limit=1e3):
+    for step, table in enumerate(history):
+        for row in table:
+            if row["norm"] > limit:
+                return step, row["name"]
+    return None, None
+
+
+def bad_only_nan(history, limit=1e3):
+    for step, table in enumerate(history):
+        for row in table:
+            if math.isnan(row["norm"]):
+                return step, row["name"]
+    return None, None
+
+
+def bad_only_nonfinite(history, limit=1e3):
+    for step, table in enumerate(history):
+        for row in table:
+            if not np.isfinite(row["norm"]):
+                return step, row["name"]
+    return None, None
+
+
+def bad_uses_flag(history, limit=1e3):
+    for step, table in enumerate(history):
+        for row in table:
+            if row["flag"]:
+                return step, row["name"]
+    return None, None
+
+
+def bad_uses_max_abs(history, limit=1e3):
+    for step, table in enumerate(history):
+        for row in table:
+            if not math.isfinite(row["max_abs"]) or row["max_abs"] > limit:
+                return step, row["name"]
+    return None, None
+
+
+def bad_largest(history, limit=1e3):
+    for step, table in enumerate(history):
+        norms = [math.inf if not math.isfinite(r["norm"]) else r["norm"] for r in table]
+        if max(norms) > limit:
+            return step, table[norms.index(max(norms))]["name"]
+    return None, None
+
+
+def bad_counts_from_1(history, limit=1e3):
+    for step, table in enumerate(history, start=1):
+        for row in table:
+            if not math.isfinite(row["norm"]) or row["norm"] > limit:
+                return step, row["name"]
+    return None, None
+
+
+def bad_last(history, limit=1e3):
+    found = (None, None)
+    for step, table in enumerate(history):
+        for row in table:
+            if not math.isfinite(row["norm"]) or row["norm"] > limit:
+                found = (step, row["name"])
+                break
+    return found
+
+
+def bad_fixed_limit(history, limit=1e3):
+    return first_bad_step(history)
+
+
+def bad_returns_row(history, limit=1e3):
+    for step, table in enumerate(history):
+        for row in table:
+            if not math.isfinite(row["norm"]) or row["norm"] > limit:
+                return step, row
+    return None, None
+
+
+def bad_returns_index(history, limit=1e3):
+    for step, table in enumerate(history):
+        for i, row in enumerate(table):
+            if not math.isfinite(row["norm"]) or row["norm"] > limit:
+                return step, i
+    return None, None
+
+
+def bad_returns_none(history, limit=1e3):
+    step, name = first_bad_step(history, limit)
+    return None if step is None else (step, name)
+
+
+def bad_returns_step_only(history, limit=1e3):
+    return first_bad_step(history, limit)[0]
+
+
+def diag_swapped(history, limit=1e3):
+    step, name = first_bad_step(history, limit)
+    if step is None:
+        return "healthy"
+    norm = next(row["norm"] for row in history[step] if row["name"] == name)
+    return "sudden" if math.isfinite(norm) else "exploding"
+
+
+def diag_any_nan(history, limit=1e3):
+    norms = [row["norm"] for table in history for row in table]
+    if any(math.isnan(n) or math.isinf(n) for n in norms):
+        return "sudden"
+    return "exploding" if max(norms) > limit else "healthy"
+
+
+def diag_last_step(history, limit=1e3):
+    norms = [row["norm"] for row in history[-1]]
+    if not all(math.isfinite(n) for n in norms):
+        return "sudden"
+    return "exploding" if max(norms) > limit else "healthy"
+
+
+def diag_fixed_limit(history, limit=1e3):
+    return diagnose(history)
+
+
+def diag_returns_fix(history, limit=1e3):
+    return {"healthy": "nothing to fix", "exploding": "lower the learning rate",
+            "sudden": "fix the formula or the data"}[diagnose(history, limit)]
+
+
+def diag_returns_none(history, limit=1e3):
+    kind = diagnose(history, limit)
+    return None if kind == "healthy" else kind
+
+
+N, V, B, D = "06.clip_grad_norm_", "06.clip_grad_value_", "06.first_bad_step", "06.diagnose"
+WRONG = [
+    # 06.clip_grad_norm_: the form of the answer
+    (N, norm_returns_item, "e.g. from .item()", "0-d"),
+    (N, norm_returns_numpy, "numpy.ndarray", "0-d"),
+    (N, norm_with_math, "float", "math.sqrt"),
+    (N, norm_returns_nothing, "returned None", "total norm"),
+    (N, norm_returns_1d, "shape (1,)", "0-d tensor"),
+    (N, norm_clips_the_weights, "changed the values of parameter 0", "only the gradients"),
+    # 06.clip_grad_norm_: the named mistakes
+    (N, norm_new_tensors, "you returned a list", "returned new, clipped tensors"),
+    (N, norm_rebinds_local, "unchanged after your function", "g = g * c makes a new tensor"),
+    (N, norm_each_separately, "by its own norm"),
+    (N, norm_scales_up, "scales gradients UP", "below max_norm = 10"),
+    (N, norm_no_eps, "total + 1e-6", "tiny gradients"),
+    (N, norm_always_2, "always measures the 2-norm", "norm_type = 1"),
+    (N, norm_no_root, "without its p-th root", "the example shown in the notebook"),
+    (N, norm_powers_for_inf, "norm_type = inf", "largest |g|"),
+    (N, norm_sum_of_norms, "as ONE vector"),
+    (N, norm_returns_after, "AFTER clipping"),
+    (N, norm_iterates_twice, "generator", "iterated only once"),
+    (N, norm_loops_over_a_tensor, "a single tensor", "walks its rows"),
+    # 06.clip_grad_value_
+    (V, value_new_tensors, "left every .grad as it was"),
+    (V, value_upper_only, "only the large positive"),
+    (V, value_zeroes, "set the elements beyond clip_value to 0"),
+    (V, value_sign_lost, "lost their sign"),
+    (V, value_by_norm, "clipping by norm"),
+    (V, value_clamps_weights, "changed the values of parameter 0"),
+    # 06.first_bad_step
+    (B, bad_nan_missed, "nan > limit", "turns nan at once"),
+    (B, bad_only_nan, "looked only for nan", "example shown in the notebook"),
+    (B, bad_only_nonfinite, "looked only for nan (or inf)", "A finite norm above limit"),
+    (B, bad_uses_flag, "the flag column", "tiny gradients"),
+    (B, bad_uses_max_abs, "largest element, max|g|"),
+    (B, bad_largest, "not the largest"),
+    (B, bad_counts_from_1, "one too late"),
+    (B, bad_last, "the LAST bad step"),
+    (B, bad_fixed_limit, "limit = 10", "use the argument `limit` itself"),
+    (B, bad_returns_row, "a whole row of the table"),
+    (B, bad_returns_index, "a str such as '0.weight'"),
+    (B, bad_returns_none, "returned None", "(None, None)"),
+    (B, bad_returns_step_only, "a pair (step, name) was expected"),
+    # 06.diagnose
+    (D, diag_swapped, "FIRST bad step", "example shown in the notebook"),
+    (D, diag_any_nan, "FIRST bad step"),
+    (D, diag_last_step, "FIRST bad step"),
+    (D, diag_fixed_limit, "limit = 10", "pass `limit` on"),
+    (D, diag_returns_fix, "'lower the learning rate'", "one of the strings"),
+    (D, diag_returns_none, "returned None", "'healthy'"),
+]
+
+ERRORS = [
+    (N, norm_none_grads, "AttributeError", "has nothing to clip"),
+    (V, value_none_grads, "AttributeError", "has nothing to clip"),
+]
+
+
+def test_the_exercises_are_in_the_notebooks_in_this_order():
+    assert list(exercise_cells(SOLUTION)) == IDS
+    assert list(exercise_cells(RELEASED)) == IDS
+
+
+# -------------------------------------------------------------------- the references are PyTorch's
+def torch_copy(parameters):
+    """PyTorch leaves with the same values and gradients as the case's parameters (same kind of container)."""
+    copies = []
+    for p in tensors_of(parameters):
+        t = torch.tensor(p.detach().numpy().copy(), requires_grad=True)
+        t.grad = None if p.grad is None else torch.tensor(p.grad.numpy().copy())
+        copies.append(t)
+    if isinstance(parameters, tl.Tensor):
+        return copies[0], copies
+    return (iter(copies) if isinstance(parameters, Parameters) else copies), copies
+
+
+@pytest.mark.parametrize("exercise_id", [N, V])
+def test_the_references_equal_pytorch_on_every_case(exercise_id):
+    exercise = get_exercise(exercise_id)
+    torch_fn = {N: torch.nn.utils.clip_grad_norm_, V: torch.nn.utils.clip_grad_value_}[exercise_id]
+    for case in exercise.all_cases():
+        args, kwargs = copy.deepcopy((case.args, case.kwargs))
+        ours = exercise.reference(*args, **kwargs)
+        theirs_arg, theirs = torch_copy(case.args[0])
+        total = torch_fn(theirs_arg, *case.args[1:], **case.kwargs)
+        if exercise_id == N:
+            np.testing.assert_allclose(ours.numpy(), total.numpy(), rtol=1e-6, err_msg=case.label)
+            assert ours.shape == () and ours.dtype == tl.float32
+        for p, t in zip(tensors_of(args[0]), theirs):
+            if t.grad is None:
+                assert p.grad is None
+            else:
+                np.testing.assert_allclose(p.grad.numpy(), t.grad.numpy(), rtol=1e-6, atol=1e-12,
+                                           err_msg=case.label)
+
+
+def test_the_norm_cases_vary_every_argument():
+    cases = get_exercise(N).all_cases()
+    norm_types = {c.kwargs.get("norm_type", c.args[2] if len(c.args) > 2 else 2.0) for c in cases}
+    assert {2.0, 1.0, 3.0, math.inf} <= norm_types
+    assert len({c.args[1] for c in cases}) >= 5
+    assert any(isinstance(c.args[0], Parameters) for c in cases)
+    assert any(isinstance(c.args[0], tl.Tensor) for c in cases)
+    assert any(p.grad is None for c in cases for p in tensors_of(c.args[0]))
+    below = [c for c in cases if nn.utils.get_total_norm([p.grad for p in tensors_of(c.args[0])
+                                                          if p.grad is not None]).item() < c.args[1]]
+    assert below, "a case where nothing is clipped (catches scaling up)"
+
+
+def test_a_generator_case_is_iterated_once_only():
+    case = next(c for c in get_exercise(N).all_cases() if isinstance(c.args[0], Parameters))
+    params = copy.deepcopy(case.args[0])
+    assert len(list(params)) == 4 and list(params) == []
+
+
+def test_first_bad_step_cases():
+    cases = get_exercise(B).all_cases()
+    answers = [first_bad_step_reference(*c.args, **c.kwargs) for c in cases]
+    assert answers[0] == (10, "0.weight")  # the notebook's run
+    assert answers[1] == (9, "0.weight")
+    assert (None, None) in answers and (0, "2.bias") in answers
+    limits = {c.kwargs.get("limit", c.args[1] if len(c.args) > 1 else 1e3) for c in cases}
+    assert {1e3, 10.0, 1e5} <= limits
+
+
+def test_the_library_grad_stats_rows_have_the_columns_the_runs_have():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    model(tl.randn(4, 2)).sum().backward()
+    rows = nn.utils.grad_stats(model)
+    assert set(rows[0]) == set(diverging_example()[0][0])
+    assert first_bad_step([rows]) == (None, None)
+
+
+# -------------------------------------------------------------------- the notebooks
+def markdown_before(notebook, exercise_id):
+    cells = read_notebook(notebook).cells
+    index = next(i for i, c in enumerate(cells) if meta(c).get("exercise") == exercise_id)
+    texts = []
+    for cell in reversed(cells[:index]):
+        if cell.cell_type == "code":
+            texts.insert(0, cell.source)
+            continue
+        texts.insert(0, cell.source)
+        if cell.source.startswith("### Exercise"):
+            break
+    return "\n".join(texts)
+
+
+def test_the_notebook_shows_the_visible_examples_with_the_checks_numbers():
+    text = markdown_before(SOLUTION, N)
+    params = norm_example()
+    total = nn.utils.clip_grad_norm_(params, 1.0)
+    assert f"{total.item():g}" == "5" and "total norm 5" in text
+    for shown in ("[[0.2, -0.4], [0.4, 0]]", "[0.8, 0]"):
+        assert shown in text, shown
+    np.testing.assert_allclose(params[0].grad.numpy(), [[0.2, -0.4], [0.4, 0]], rtol=1e-5)
+    text = markdown_before(SOLUTION, V)
+    params = value_example()
+    nn.utils.clip_grad_value_(params, 1.0)
+    assert "[[0.5, -1], [1, 0.2]]" in text and "[-0.8, 1]" in text
+    np.testing.assert_allclose(params[0].grad.numpy(), [[0.5, -1], [1, 0.2]], rtol=1e-6)
+    np.testing.assert_allclose(params[1].grad.numpy(), [-0.8, 1], rtol=1e-6)
+    assert "(10, '0.weight')" in markdown_before(SOLUTION, B)
+
+
+def test_no_exercise_text_or_hint_holds_the_finished_line():
+    finished = ["max_norm / (total + 1e-6)).clamp", "clamp_(-clip_value, clip_value)", "g.mul_(coef)",
+                '"exploding" if math.isfinite(norm)',
+                "not math.isfinite(row[\"norm\"]) or", "return step, row[\"name\"]"]
+    cells = read_notebook(RELEASED).cells
+    for exercise_id in IDS:
+        index = next(i for i, c in enumerate(cells) if meta(c).get("exercise") == exercise_id)
+        text = "\n".join(c.source for c in cells[:index + 1])
+        for line in finished:
+            assert line not in text, (exercise_id, line)
+        exercise = get_exercise(exercise_id)
+        for hint in [t for m in exercise.mistakes for t in m.tiers()] + [
+                t for e in exercise.error_hints for t in e.tiers()]:
+            for line in finished:
+                assert line not in hint, (exercise_id, line, hint)
+
+
+def test_a_right_norm_with_weights_changed_names_the_weights():
+    assert_fails_with(N, norm_clips_the_weights, "the weights themselves")

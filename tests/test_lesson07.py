@@ -1,0 +1,428 @@
+"""Lesson 07 (early stopping and checkpointing): the answers learners write for each exercise, and the lesson's
+special cases.
+
+``tests/test_lessons.py`` runs the generic tests on the data here: ``SOLUTIONS`` and ``ALSO_RIGHT`` pass; every
+row of ``WRONG`` fails, and of ``ERRORS`` is an error, with the texts it lists; every hint tier is reached by a
+row. This file adds what is lesson 07's own: the visible cases are the notebook's (``example_losses`` and the run
+of section 6), a resume with the library's reference is bit-identical to the uninterrupted run on every case, the
+drivers leave the global random generator as they found it, and a PyTorch run resumed from ``torch.save`` /
+``torch.load`` is bit-identical too (the same technique, checked against PyTorch).
+"""
+import copy
+import math
+import os
+
+import numpy as np
+import pytest
+import torch
+from lesson_helpers import define, notebooks
+
+import tinygrad_lite as tl
+from tinygrad_lite import nn, optim
+from tinygrad_lite.course.checks import get_exercise
+from tinygrad_lite.course.exercises import lesson07 as L
+from tinygrad_lite.course.notebooks import read_notebook
+from tinygrad_lite.train import load_checkpoint, save_checkpoint
+
+LESSON = "07_early_stopping_and_checkpointing"
+SOLUTION, RELEASED = notebooks(LESSON)
+NAMES = {"np": np, "tl": tl, "nn": nn, "optim": optim, "math": math}  # what the notebook defines before
+
+
+# -------------------------------------------------------------------- solutions, as a learner would write them
+class EarlyStopping:
+    def __init__(self, patience=5, min_delta=0.0, mode="min"):
+        self.patience, self.min_delta, self.mode = patience, min_delta, mode
+        self.best = math.inf if mode == "min" else -math.inf
+        self.best_epoch, self.wait, self.epoch, self.weights = None, 0, 0, None
+
+    def step(self, value, model):
+        epoch = self.epoch
+        self.epoch += 1
+        if math.isnan(value) or math.isinf(value):
+            return True
+        better = value < self.best - self.min_delta if self.mode == "min" else value > self.best + self.min_delta
+        if better:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.weights = {k: v.clone() for k, v in model.state_dict().items()}
+        else:
+            self.wait += 1
+        return self.wait >= self.patience
+
+    def restore(self, model):
+        model.load_state_dict(self.weights)
+
+
+def save_run(path, model, optimizer, scheduler, epoch, loss):
+    tl.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+             "epoch": epoch, "rng_state": tl.get_rng_state(), "loss": loss.item()}, path)
+
+
+def resume_run(path, model, optimizer, scheduler):
+    checkpoint = tl.load(path)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    tl.set_rng_state(checkpoint["rng_state"])
+    return checkpoint["epoch"] + 1
+
+
+SOLUTIONS = {"07.EarlyStopping": EarlyStopping, "07.save_run": save_run, "07.resume_run": resume_run}
+
+
+# -------------------------------------------------------------------- other right answers
+class EarlyStoppingDeepcopy(EarlyStopping):
+    """Keeps a deep copy of the whole model and copies its weights back."""
+
+    def step(self, value, model):
+        before = self.best_epoch
+        stop = super().step(value, model)
+        if self.best_epoch != before:
+            self.best_model = copy.deepcopy(model)
+        return stop
+
+    def restore(self, model):
+        model.load_state_dict(self.best_model.state_dict())
+
+
+class EarlyStoppingNumpy(EarlyStopping):
+    """Returns numpy bools and keeps numpy copies of the weights."""
+
+    def step(self, value, model):
+        stop = super().step(value, model)
+        if self.wait == 0 and self.best_epoch == self.epoch - 1:
+            self.weights = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+        return np.bool_(stop)
+
+
+def save_run_with_library(path, model, optimizer, scheduler, epoch, loss):
+    save_checkpoint(path, model, optimizer, scheduler, epoch=epoch, loss=float(loss))
+
+
+def resume_run_with_library(path, model, optimizer, scheduler):
+    return load_checkpoint(path, model, optimizer, scheduler, map_location="cpu")["epoch"] + 1
+
+
+ALSO_RIGHT = [
+    ("07.EarlyStopping", EarlyStoppingDeepcopy),
+    ("07.EarlyStopping", EarlyStoppingNumpy),
+    ("07.EarlyStopping", tl.train.EarlyStopping),
+    ("07.save_run", save_run_with_library),
+    ("07.resume_run", resume_run_with_library),
+]
+
+
+# -------------------------------------------------------------------- wrong versions, as learners write them
+class KeepsStateDict(EarlyStopping):
+    def step(self, value, model):
+        before = self.best_epoch
+        stop = super().step(value, model)
+        if self.best_epoch != before:
+            self.weights = model.state_dict()  # no copy: the live weights
+        return stop
+
+
+class NeverRestores(EarlyStopping):
+    def restore(self, model):
+        return self.weights  # the best weights are there, but the model never gets them
+
+
+class RebindsModel(EarlyStoppingDeepcopy):
+    def restore(self, model):
+        model = self.best_model  # noqa: F841  (rebinding the local name changes nothing outside)
+
+
+class LessOrEqual(EarlyStopping):
+    def step(self, value, model):
+        self.min_delta = -1e-12 if self.min_delta == 0 else self.min_delta  # <= for ties
+        return super().step(value, model)
+
+
+class CountsAllBadEpochs(EarlyStopping):
+    def step(self, value, model):
+        bad_before = getattr(self, "bad", 0)
+        super().step(value, model)
+        self.bad = bad_before + (self.wait > 0)
+        return bool(self.bad >= self.patience) or not math.isfinite(value)
+
+
+class StopsAfterPatiencePlusOne(EarlyStopping):
+    def step(self, value, model):
+        super().step(value, model)
+        return self.wait > self.patience or not math.isfinite(value)
+
+
+class DeltaOnTheWrongSide(EarlyStopping):
+    def step(self, value, model):
+        self.min_delta = -abs(self.min_delta)
+        return super().step(value, model)
+
+
+class NanIsOneMoreBadEpoch(EarlyStopping):
+    def step(self, value, model):
+        if math.isnan(value):
+            self.epoch += 1
+            self.wait += 1
+            return self.wait >= self.patience
+        return super().step(value, model)
+
+
+class OneBasedEpochs(EarlyStopping):
+    def step(self, value, model):
+        stop = super().step(value, model)
+        if self.wait == 0 and math.isfinite(value):
+            self.best_epoch = self.epoch
+        return stop
+
+
+class AlwaysMin(EarlyStopping):
+    def __init__(self, patience=5, min_delta=0.0, mode="min"):
+        super().__init__(patience, min_delta, "min")
+
+
+class NoMinDelta(EarlyStopping):
+    def __init__(self, patience=5, min_delta=0.0, mode="min"):
+        super().__init__(patience, 0.0, mode)
+
+
+class FixedPatience(EarlyStopping):
+    def __init__(self, patience=5, min_delta=0.0, mode="min"):
+        super().__init__(5, min_delta, mode)
+
+
+class ReturnsWait(EarlyStopping):
+    def step(self, value, model):
+        super().step(value, model)
+        return self.wait
+
+
+class BestFollowsEveryBetterValue(EarlyStopping):
+    def step(self, value, model):
+        lowest = min(self.best, value) if self.mode == "min" else max(self.best, value)
+        stop = super().step(value, model)
+        if math.isfinite(value):
+            self.best = lowest  # also for a change smaller than min_delta
+        return stop
+
+
+class KeepsItsNumbersElsewhere:
+    """Right decisions and restore, but the best value lives inside another object: no self.best."""
+
+    def __init__(self, patience=5, min_delta=0.0, mode="min"):
+        self.inner = EarlyStopping(patience, min_delta, mode)
+
+    def step(self, value, model):
+        return self.inner.step(value, model)
+
+    def restore(self, model):
+        self.inner.restore(model)
+
+
+def save_without(key):
+    def wrong(path, model, optimizer, scheduler, epoch, loss):
+        checkpoint = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                      "scheduler": scheduler.state_dict(), "epoch": epoch, "rng_state": tl.get_rng_state(),
+                      "loss": loss.item()}
+        del checkpoint[key]
+        tl.save(checkpoint, path)
+    return wrong
+
+
+def save_the_loss_tensor(path, model, optimizer, scheduler, epoch, loss):
+    tl.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+             "epoch": epoch, "rng_state": tl.get_rng_state(), "loss": loss}, path)
+
+
+def save_the_next_epoch(path, model, optimizer, scheduler, epoch, loss):
+    tl.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+             "epoch": epoch + 1, "rng_state": tl.get_rng_state(), "loss": loss.item()}, path)
+
+
+def save_the_objects(path, model, optimizer, scheduler, epoch, loss):
+    tl.save({"model": model, "optimizer": optimizer, "epoch": epoch}, path)
+
+
+def save_nothing(path, model, optimizer, scheduler, epoch, loss):
+    checkpoint = {"model": model.state_dict(), "epoch": epoch}  # built, never written  # noqa: F841
+
+
+def save_with_torch(path, model, optimizer, scheduler, epoch, loss):
+    torch.save({"epoch": epoch}, path)
+
+
+def resume_at_the_saved_epoch(path, model, optimizer, scheduler):
+    checkpoint = tl.load(path)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    tl.set_rng_state(checkpoint["rng_state"])
+    return checkpoint["epoch"]
+
+
+def resume_without(key):
+    def wrong(path, model, optimizer, scheduler):
+        checkpoint = tl.load(path)
+        targets = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
+        for name, target in targets.items():
+            if name != key:
+                target.load_state_dict(checkpoint[name])
+        if key != "rng_state":
+            tl.set_rng_state(checkpoint["rng_state"])
+        return checkpoint["epoch"] + 1
+    return wrong
+
+
+def resume_returns_nothing(path, model, optimizer, scheduler):
+    resume_run(path, model, optimizer, scheduler)
+
+
+def resume_with_tutorial_names(path, model, optimizer, scheduler):
+    checkpoint = tl.load(path)
+    model.load_state_dict(checkpoint["model_state_dict"])
+    return checkpoint["epoch"] + 1
+
+
+KEEPS_LAST = "holds the weights of the LAST epoch"
+KEEPS_LAST_MORE = "shares memory with the model's live weights"
+WRONG = [
+    ("07.EarlyStopping", KeepsStateDict, "it holds the weights of epoch 8", KEEPS_LAST),
+    ("07.EarlyStopping", NeverRestores, KEEPS_LAST),
+    ("07.EarlyStopping", RebindsModel, KEEPS_LAST),
+    ("07.EarlyStopping", LessOrEqual, "never stopped", "a value equal to the best is not an improvement"),
+    ("07.EarlyStopping", CountsAllBadEpochs, "IN A ROW"),
+    ("07.EarlyStopping", StopsAfterPatiencePlusOne, "stopped at epoch 9", "one epoch late"),
+    ("07.EarlyStopping", DeltaOnTheWrongSide, "WORSE than the best"),
+    ("07.EarlyStopping", BestFollowsEveryBetterValue, "self.best should be 0.8", "only an improvement"),
+    ("07.EarlyStopping", NanIsOneMoreBadEpoch, "a NaN: the training diverged", "diverged"),
+    ("07.EarlyStopping", OneBasedEpochs, "epochs count from 0"),
+    ("07.EarlyStopping", AlwaysMin, "mode='max' means larger is better"),
+    ("07.EarlyStopping", NoMinDelta, "ignores min_delta"),
+    ("07.EarlyStopping", FixedPatience, "ignores the patience"),
+    ("07.EarlyStopping", ReturnsWait, "it must return True (stop now) or False"),
+    ("07.EarlyStopping", KeepsItsNumbersElsewhere, "no attribute 'best'"),
+    ("07.save_run", save_without("optimizer"), "'optimizer' entry is missing", "Adam's moment estimates"),
+    ("07.save_run", save_without("scheduler"), "'scheduler' entry", "counts the epochs it has seen"),
+    ("07.save_run", save_without("rng_state"), "'rng_state' entry", "dropout masks"),
+    ("07.save_run", save_the_loss_tensor, "not a plain Python number", "still attached to its graph"),
+    ("07.save_run", save_the_next_epoch, "'epoch' is 3", "the epoch that has just ended"),
+    ("07.save_run", save_nothing, "wrote no file"),
+    ("07.save_run", save_with_torch, "cannot be read with tl.load"),
+    ("07.resume_run", resume_at_the_saved_epoch, "returned 2; the run must go on at epoch 3",
+     "AFTER its epoch ended"),
+    ("07.resume_run", resume_without("optimizer"), "'optimizer' entry was not put back", "Adam's moment"),
+    ("07.resume_run", resume_without("scheduler"), "'scheduler' entry was not put back", "counts the epochs"),
+    ("07.resume_run", resume_without("rng_state"), "'rng_state' entry was not put back", "dropout masks"),
+    ("07.resume_run", resume_without("model"), "'model' entry was not put back", "new random weights"),
+    ("07.resume_run", resume_returns_nothing, "returned None"),
+]
+
+ERRORS = [
+    ("07.save_run", save_the_objects, "cannot save a", "not the object itself"),
+    ("07.resume_run", resume_with_tutorial_names, "KeyError: 'model_state_dict'", "print its keys"),
+]
+
+
+# -------------------------------------------------------------------- lesson 07's own tests
+def _cells():
+    return [c for c in read_notebook(SOLUTION).cells if c.cell_type == "code"]
+
+
+def test_the_visible_stopping_case_is_the_notebooks_example():
+    namespace = {}
+    for cell in _cells():
+        if cell.source.startswith("example_losses"):
+            define(cell.source, namespace)
+    case = get_exercise("07.EarlyStopping").all_cases()[0]
+    assert case.visible and tuple(namespace["example_losses"]) == case.args[0] == L.EXAMPLE_LOSSES
+    assert case.kwargs == {"patience": 3, "min_delta": 0.0, "mode": "min"}
+    assert list(L.drive_stopper(tl.train.EarlyStopping, case.args, case.kwargs)) == [8, 0.55, 5, 5]
+
+
+def test_the_visible_run_is_the_notebooks_run():
+    """The run of section 6 (make_run, train_one_epoch, 6 epochs) is RunSpec(): the check's visible case."""
+    namespace = {"np": np, "tl": tl, "nn": nn, "optim": optim, "loss_fn": nn.CrossEntropyLoss()}
+    define("from tinygrad_lite.optim import lr_scheduler\n"
+           "from tinygrad_lite.utils.data import DataLoader, TensorDataset", namespace)
+    for cell in _cells():
+        if cell.source.startswith("X_run"):
+            define(cell.source, namespace)
+    model, optimizer, scheduler, loader = namespace["make_run"]()
+    for _ in range(namespace["EPOCHS"]):
+        namespace["train_one_epoch"](model, optimizer, scheduler, loader)
+    spec = get_exercise("07.resume_run").all_cases()[0].args[0]
+    assert (spec.epochs, spec.stop_at) == (namespace["EPOCHS"], namespace["STOP_AT"])
+    weights = np.concatenate([p.detach().numpy().ravel() for p in model.parameters()])
+    assert np.array_equal(weights, L.uninterrupted(spec))
+
+
+@pytest.mark.parametrize("exercise_id", ["07.save_run", "07.resume_run"])
+def test_the_reference_resume_is_bit_identical_to_the_uninterrupted_run(exercise_id):
+    exercise = get_exercise(exercise_id)
+    for case in exercise.all_cases():
+        run = np.asarray(exercise.run(exercise.reference, case.args, case.kwargs))
+        assert np.array_equal(run[-len(L.uninterrupted(case.args[0])):], L.uninterrupted(case.args[0])), case
+
+
+@pytest.mark.parametrize("exercise_id", ["07.EarlyStopping", "07.save_run", "07.resume_run"])
+def test_a_check_leaves_the_global_random_generator_as_it_was(exercise_id):
+    tl.manual_seed(5)
+    before = tl.get_rng_state()
+    exercise = get_exercise(exercise_id)
+    for case in exercise.all_cases()[:2]:
+        exercise.run(exercise.reference, case.args, case.kwargs)
+        exercise.run(SOLUTIONS[exercise_id], case.args, case.kwargs)
+    assert L.same_state(tl.get_rng_state(), before)
+
+
+def test_the_hidden_runs_vary_optimizer_scheduler_and_interruption():
+    specs = [c.args[0] for c in get_exercise("07.resume_run").all_cases()]
+    assert {s.optimizer for s in specs} == set(L.OPTIMIZERS)
+    assert {s.scheduler for s in specs} == set(L.SCHEDULERS)
+    assert {0, 4} <= {s.stop_at for s in specs} and any(s.stop_at == s.epochs - 2 for s in specs)
+    assert {s.dropout for s in specs} >= {0.0, 0.2}
+
+
+def test_pytorch_resumes_bit_for_bit_from_torch_save_and_torch_load(tmp_path):
+    """The checkpoint recipe of the lesson, in PyTorch: model, optimizer, scheduler and RNG state through
+    torch.save / torch.load (weights_only=True) give a bit-identical resume; without the RNG state they do not."""
+    X, y = tl.datasets.two_moons(32, noise=0.2, seed=0)
+    X, y = torch.tensor(X.numpy()), torch.tensor(y.numpy())
+
+    def run(stop_after=None, restore_rng=True):
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Linear(2, 12), torch.nn.ReLU(), torch.nn.Dropout(0.2),
+                                  torch.nn.Linear(12, 2))
+        opt = torch.optim.Adam(net.parameters(), lr=0.01)
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        for epoch in range(6):
+            for idx in torch.randperm(32).split(8):
+                loss = torch.nn.functional.cross_entropy(net(X[idx]), y[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            sched.step()
+            if epoch == stop_after:
+                path = os.path.join(tmp_path, "run.pt")
+                torch.save({"model": net.state_dict(), "optimizer": opt.state_dict(),
+                            "scheduler": sched.state_dict(), "rng_state": torch.get_rng_state()}, path)
+                torch.manual_seed(99)
+                checkpoint = torch.load(path, weights_only=True)
+                net.load_state_dict(checkpoint["model"])
+                opt.load_state_dict(checkpoint["optimizer"])
+                sched.load_state_dict(checkpoint["scheduler"])
+                if restore_rng:
+                    torch.set_rng_state(checkpoint["rng_state"])
+        return torch.cat([p.detach().flatten() for p in net.parameters()])
+
+    assert torch.equal(run(stop_after=2), run())
+    assert not torch.equal(run(stop_after=2, restore_rng=False), run())
+
+
+def test_the_exercise_texts_hold_no_finished_code():
+    nb = read_notebook(SOLUTION)
+    texts = [c.source for c in nb.cells if c.cell_type == "markdown" and "### Exercise 07." in c.source]
+    assert len(texts) == 3
+    for text in texts:
+        for line in ("self.wait >= self.patience", "value < self.best - self.min_delta", ".load_state_dict(self.",
+                     "tl.save({", "checkpoint[\"epoch\"] + 1", "loss.item()"):
+            assert line not in text, line

@@ -1,0 +1,701 @@
+"""Lesson 04, optimizers: the checks of its four exercises.
+
+- ``04.train_epoch``: one epoch of the training loop (zero_grad, forward, loss, backward, step for every batch of
+  a DataLoader), returning the epoch's mean loss weighted by batch size. The answer judged is what the loop does:
+  the loss it returns and the weights it leaves (``drive_epoch``); the hidden cases have a smaller last batch,
+  so that a mean of the batch means fails.
+- ``04.MySGD``, ``04.MyAdam``, ``04.MyAdamW``: optimizers the learner writes as ``Optimizer`` subclasses
+  (``_update(p, group)`` moves one parameter; its memory lives in ``self.state[p]``). These are CLASS exercises:
+  ``drive_optimizer`` builds the learner's class on a small problem (a quadratic, Rosenbrock's valley, a linear
+  regression with a weight and a bias), runs 50 steps of zero_grad / backward / step, and returns the parameters
+  after each step as a ``Run`` (see ``answers.py``). The reference is the library's optimizer (tests/
+  test_lesson04.py shows it equals torch.optim on these cases), and each mistake is a wrong optimizer driven the
+  same way, so the hint names the term that is off: no bias correction, decay applied to the gradient instead of
+  the weights (or not scaled by the lr), a momentum buffer that does not start as the first gradient (or that is
+  ``p.grad`` itself, which ``zero_grad(set_to_none=False)`` fills with zeros), Nesterov's
+  look-ahead taken with the old buffer, state kept outside ``self.state`` (a case saves ``state_dict()`` after 25
+  steps and resumes in a new optimizer), the defaults read instead of the parameter group's values ...
+  ``drive_optimizer`` also refuses, with a sentence, a parameter that stops being a float32 leaf and a step that
+  changes ``p.grad``.
+"""
+import copy
+
+import numpy as np
+
+from ... import float32, nn, optim, tensor
+from ...autograd.grad_mode import no_grad
+from ...random import Generator
+from ...train.trainer import Trainer
+from ...utils.data import DataLoader, TensorDataset
+from ..checks import Case, ErrorHint, Exercise, Mistake, compare_arrays, register
+from ._common import Run, RunAnswer, _mistake
+
+STEPS = 50
+OPTIMIZER = RunAnswer(base=optim.Optimizer, must_define=("_update", "step"))
+
+
+# -------------------------------------------------------------------- the problems the optimizers are run on
+class Setup:
+    """A small problem to optimise: the parameters' starting values, the loss as a function of the parameters,
+    how they are grouped (``groups``: [(indices, hyperparameters of that group)], None for one group), where the
+    run is saved with ``state_dict()`` and resumed in a new optimizer (``resume_at``), and whether ``zero_grad``
+    fills the gradients with zeros instead of setting them to None."""
+
+    def __init__(self, text, starts, loss, groups=None, resume_at=None, set_to_none=True, steps=STEPS):
+        self.text, self.starts, self.loss = text, [np.asarray(s, dtype=np.float32) for s in starts], loss
+        self.groups, self.resume_at, self.set_to_none, self.steps = groups, resume_at, set_to_none, steps
+
+    def parameters(self):
+        return [tensor(s.copy(), requires_grad=True) for s in self.starts]
+
+    def param_groups(self, params):
+        if self.groups is None:
+            return params
+        return [{"params": [params[i] for i in indices], **hyper} for indices, hyper in self.groups]
+
+    def __repr__(self):
+        return self.text
+
+
+def quadratic(scales, center=(0.0, 0.0)):
+    """L(w) = sum_i scales_i (w_i - center_i)^2 / 2: a bowl whose curvature along axis i is scales_i.
+
+    The losses make their constants with ``w.new_tensor``, so that they run on PyTorch's tensors too (the tests
+    run torch.optim on the same problems)."""
+    a, c = np.asarray(scales, dtype=np.float32), np.asarray(center, dtype=np.float32)
+    return lambda w: (0.5 * w.new_tensor(a) * (w - w.new_tensor(c)) ** 2).sum()
+
+
+def rosenbrock(w):
+    """Rosenbrock's banana-shaped valley, (1 - x)^2 + 100 (y - x^2)^2, with its minimum 0 at (1, 1)."""
+    return (1 - w[0]) ** 2 + 100 * (w[1] - w[0] ** 2) ** 2
+
+
+def regression(seed, n=8):
+    """The mean squared error of a linear layer y = x W^T + b on fixed random data (3 features, 2 targets)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 3)).astype(np.float32)
+    y = rng.standard_normal((n, 2)).astype(np.float32)
+    return lambda w, b, *unused: ((w.new_tensor(x) @ w.T + b - w.new_tensor(y)) ** 2).mean()
+
+
+def regression_setup(text, seed, groups=None, resume_at=None, set_to_none=True, unused=False):
+    rng = np.random.default_rng(seed + 100)
+    starts = [rng.standard_normal((2, 3)), 0.5 * rng.standard_normal(2)] + ([rng.standard_normal(3)] if unused else [])
+    return Setup(text, starts, regression(seed), groups, resume_at, set_to_none)
+
+
+ILL = quadratic([1.0, 20.0])  # the ill-conditioned bowl of the lesson's pictures
+
+
+# -------------------------------------------------------------------- driving an optimizer class
+_OWN = set()   # this module's optimizers (the references and the wrong versions): their runs are cached
+_RUNS = {}
+
+
+def _own(cls):
+    _OWN.add(cls)
+    return cls
+
+
+def drive_optimizer(cls, args, kwargs):
+    """Build ``cls(params, **kwargs)`` on the case's Setup and run its steps; a Run of the parameters (flattened,
+    one row per step), or a Run with the problem found.
+
+    The Setup is the first argument (or ``params=``, when a check calls the reference by keyword). The runs of
+    this module's own optimizers are cached (a check compares the learner's run with many of them)."""
+    kwargs = dict(kwargs)
+    setup = args[0] if args else kwargs.pop("params")
+    if cls in _OWN:
+        key = (cls, setup.text, b"".join(s.tobytes() for s in setup.starts), repr(sorted(kwargs.items())))
+        if key not in _RUNS:
+            _RUNS[key] = _drive(cls, setup, kwargs)
+        return Run.of(_RUNS[key], _RUNS[key].problem)
+    return _drive(cls, setup, kwargs)
+
+
+def _drive(cls, setup, kwargs):
+    params = setup.parameters()
+    name = getattr(cls, "__name__", "your class")
+    optimizer = cls(setup.param_groups(params), **kwargs)
+    problem = OPTIMIZER.problem_with(optimizer, cls)
+    if problem:
+        return Run.failed(problem)
+    rows = []
+    for t in range(setup.steps):
+        if t == setup.resume_at:  # save, build a new optimizer, load: the run must go on as if nothing happened
+            saved = copy.deepcopy(optimizer.state_dict())
+            optimizer = cls(setup.param_groups(params), **kwargs)
+            optimizer.load_state_dict(saved)
+        optimizer.zero_grad(set_to_none=setup.set_to_none)
+        setup.loss(*params).backward()
+        grads = [None if p.grad is None else p.grad.detach().numpy().copy() for p in params]
+        optimizer.step()
+        problem = _after_step(params, grads, name, t + 1)
+        if problem:
+            return Run.failed(problem)
+        rows.append(np.concatenate([p.detach().numpy().ravel() for p in params]))
+    return Run.of(rows)
+
+
+def _after_step(params, grads, name, t):
+    """A sentence when step ``t`` left a parameter that is not a float32 leaf, or changed a gradient."""
+    for i, (p, g) in enumerate(zip(params, grads)):
+        where = f"after step {t}, parameter {i}"
+        if not hasattr(p, "grad_fn") or p.dtype != float32:
+            return (f"{where} is {getattr(p, 'dtype', type(p).__name__)}, not float32: the update must write new "
+                    "float32 numbers into the parameter itself (p -= ..., p.mul_(...)), not numpy arrays or float64")
+        if p.grad_fn is not None or not p.requires_grad:
+            return (f"{where} is no longer a leaf that requires grad: the update must change the parameter's "
+                    "numbers in place, without recording a graph and without switching its requires_grad off")
+        if g is not None and (p.grad is None or not np.array_equal(p.grad.detach().numpy(), g)):
+            return (f"{where}: {name}.step() changed p.grad. The step reads the gradient and leaves it alone "
+                    "(zero_grad is the one that resets it, and gradient accumulation relies on that). An in-place "
+                    "op on g = p.grad (g += ..., g.mul_(...)) changes p.grad itself: compute a new tensor instead")
+    return None
+
+
+def _numbers(row, n=6):
+    shown = ", ".join(f"{v:.6g}" for v in row[:n])
+    return f"[{shown}{', ...' if len(row) > n else ''}]"
+
+
+def compare_trajectory(got, expected, case, rtol=1e-4, atol=1e-5):
+    """None when the learner's trajectory matches; otherwise the first step where it goes off, in words."""
+    failure = compare_arrays(got, expected, rtol, atol)
+    if failure is None or np.shape(got) != np.shape(expected):
+        return failure
+    g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        bad = ~((np.abs(g - e) <= atol + rtol * np.abs(e)) | (np.isnan(g) & np.isnan(e)))
+    step = int(np.argmax(bad.any(axis=1)))
+    return (f"your optimizer's trajectory leaves the reference's at step {step + 1} of {len(e)} (the parameters, "
+            f"flattened, after each step). After step {step + 1}: expected {_numbers(e[step])}, got "
+            f"{_numbers(g[step])}" + (f"; after step {step}, both were {_numbers(e[step - 1])}" if step else ""))
+
+
+LEAF_IN_PLACE = ErrorHint(
+    r"leaf tensor that requires grad is being used in an in-place operation",
+    "the update ran with autograd on: a parameter is a leaf that requires grad, so changing it in place is refused "
+    "while the graph is being recorded. Optimizer.step() runs _update under no_grad; if you wrote step() yourself, "
+    "do the same",
+    "decorate your step with @tl.no_grad(), or put its body in `with tl.no_grad():`")
+
+
+def _never_moved(got, expected, case):
+    """The parameters are where they started after every step (the update rebinds a local name, or writes a
+    copy)."""
+    got = np.asarray(got)
+    if got.ndim != 2 or not np.isfinite(got).all():
+        return False
+    start = np.concatenate([s.ravel() for s in case.args[0].starts]) if case.args else None
+    return start is not None and np.allclose(got, start[None, :], rtol=0, atol=1e-7)
+
+
+NEVER_MOVED = Mistake(
+    match=_never_moved,
+    hint="your parameters never moved: every row of the trajectory equals the start. The update must change the "
+         "parameter ITSELF (in place), which the model holds; p = p - ... only makes a new tensor and rebinds "
+         "your local name",
+    more="write the new numbers into p with an in-place op: p -= ..., or p.sub_(...)")
+
+
+def _matches_after_resume(wrong):
+    """A Mistake matcher: the trajectory is the reference's up to the resume step and ``wrong``'s after it."""
+    def match(got, expected, case):
+        setup = case.args[0]
+        if setup.resume_at is None:
+            return False
+        got, expected = np.asarray(got), np.asarray(expected)
+        if got.shape != expected.shape:
+            return False
+        head = slice(0, setup.resume_at)
+        other = np.asarray(drive_optimizer(wrong, copy.deepcopy(case.args), dict(case.kwargs)))
+        return (np.allclose(got[head], expected[head], rtol=1e-4, atol=1e-5)
+                and not np.allclose(got, expected, rtol=1e-4, atol=1e-5)
+                and np.allclose(got, other, rtol=1e-4, atol=1e-5))
+    return match
+
+
+def _state_mistake(outside_class):
+    return Mistake(
+        match=_matches_after_resume(outside_class),
+        hint="your optimizer's memory is not in self.state: the run went right until it was saved with "
+             "state_dict() and resumed in a new optimizer, and went wrong after. state_dict() and "
+             "load_state_dict() only carry self.state[p] (and the param_groups), so a buffer kept anywhere else is "
+             "lost on resume",
+        more="keep each parameter's buffers and step count in the dict self.state[p] (it starts empty for every "
+             "parameter)")
+
+
+def _group_mistake(defaults_class):
+    def match(got, expected, case):
+        if case.args[0].groups is None:
+            return False
+        other = np.asarray(drive_optimizer(defaults_class, copy.deepcopy(case.args), dict(case.kwargs)))
+        return np.asarray(got).shape == other.shape and np.allclose(got, other, rtol=1e-4, atol=1e-5)
+    return Mistake(
+        match=match,
+        hint="this case has two parameter groups with their own hyperparameters (e.g. no weight decay for the "
+             "bias): your update used the constructor's values for every parameter. Each parameter must be moved "
+             "with the hyperparameters of ITS group",
+        more="read lr, momentum, weight_decay ... from the `group` argument of _update, not from self.defaults "
+             "or attributes saved in __init__")
+
+
+# -------------------------------------------------------------------- 04.MySGD
+@_own
+def sgd_reference(params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+    """The library's SGD (PyTorch's formulas, see optim/sgd.py):
+    g = grad + weight_decay * p; b_1 = g, b_t = momentum b_{t-1} + (1 - dampening) g;
+    g = g + momentum b_t (Nesterov) or b_t; p -= lr g."""
+    return optim.SGD(params, lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
+                     weight_decay=weight_decay)
+
+
+class SGDVariant(optim.Optimizer):
+    """SGD with one term changed (``how``), for the mistakes; ``how=None`` is right."""
+    how = None
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
+                                      weight_decay=weight_decay))
+        self.outside = {}
+
+    def _update(self, p, group):
+        how = self.how
+        hyper = self.defaults if how == "defaults" else group
+        lr, mu, tau, wd = (float(hyper[k]) for k in ("lr", "momentum", "dampening", "weight_decay"))
+        g = p.grad.clone()
+        if wd and how != "decoupled":
+            g = g + wd * p
+        if wd and how == "decoupled":
+            p.mul_(1 - lr * wd)
+        if mu:
+            state = self.outside.setdefault(id(p), {}) if how == "outside" else self.state[p]
+            old = state.get("momentum_buffer")
+            if old is None:
+                buf = (1 - tau) * g if how == "zero_start" else g.clone()
+                if how == "alias" and not wd:
+                    buf = p.grad
+                if how == "ema":
+                    buf = (1 - mu) * g
+            elif how == "ema":
+                buf = mu * old + (1 - mu) * g
+            else:
+                buf = mu * old + (1 - tau) * g
+            state["momentum_buffer"] = buf
+            if hyper["nesterov"]:
+                g = g + mu * (old if how == "old_buffer" and old is not None else buf)
+            else:
+                g = buf
+        p.add_(g, alpha=lr if how == "ascent" else -lr)
+
+
+def _sgd(how):
+    return _own(type(f"SGD_{how}", (SGDVariant,), {"how": how}))
+
+
+def _sgd_cases(rng):
+    r = regression_setup
+    return [
+        Case((Setup("the ill-conditioned bowl L = (x^2 + 20 y^2) / 2 from (-2, 1)", [[-2.0, 1.0]], ILL),),
+             visible=True, kwargs=dict(lr=0.04, momentum=0.9)),
+        Case((r("linear regression, plain SGD", 1),), "plain SGD, lr 0.1", dict(lr=0.1)),
+        Case((r("linear regression", 2),), "momentum 0.9 with dampening 0.5", dict(lr=0.05, momentum=0.9,
+                                                                                  dampening=0.5)),
+        Case((Setup("the ill-conditioned bowl from (1.5, -1)", [[1.5, -1.0]], ILL),), "Nesterov momentum 0.8",
+             dict(lr=0.04, momentum=0.8, nesterov=True)),
+        Case((r("linear regression", 3),), "weight decay 0.1 with momentum 0.9", dict(lr=0.05, momentum=0.9,
+                                                                                     weight_decay=0.1)),
+        Case((r("linear regression: the weight in one group (lr 0.05, weight decay 0.1), the bias and an unused "
+                "parameter in another (lr 0.2, no decay)", 4, groups=[([0], {"lr": 0.05, "weight_decay": 0.1}),
+                                                                       ([1, 2], {"lr": 0.2, "weight_decay": 0.0})],
+                unused=True),),
+             "two parameter groups", dict(lr=0.01, momentum=0.5, weight_decay=0.01)),
+        Case((r("linear regression, saved with state_dict() after 25 steps and resumed in a new optimizer", 5,
+                resume_at=25, set_to_none=False),),
+             "resumed from state_dict(), Nesterov", dict(lr=0.03, momentum=0.9, nesterov=True)),
+        Case((Setup("Rosenbrock's valley from (-1, 1.5)", [[-1.0, 1.5]], rosenbrock),), "Rosenbrock",
+             dict(lr=5e-4, momentum=0.9, dampening=0.1)),
+        Case((r("linear regression; zero_grad(set_to_none=False) fills the gradients with zeros, in place", 6,
+                set_to_none=False),), "gradients zeroed in place", dict(lr=0.05, momentum=0.9)),
+        Case((Setup("a steep bowl L = w^2 where plain SGD at lr 0.9 overshoots every step", [[1.0]],
+                    quadratic([2.0], [0.0])),), "an oscillating gradient", dict(lr=0.9, momentum=0.5)),
+    ]
+
+
+register(Exercise(
+    "04.MySGD",
+    reference=sgd_reference,
+    cases=_sgd_cases,
+    call=drive_optimizer,
+    compare=compare_trajectory,
+    answer=OPTIMIZER,
+    check_inputs=False,  # an optimizer's point is to change the parameters
+    rtol=1e-4,
+    atol=1e-5,
+    points=3,
+    error_hints=[LEAF_IN_PLACE],
+    mistakes=[
+        NEVER_MOVED,
+        Mistake(_sgd("zero_start"),
+                 "the momentum buffer must start as the first gradient itself: b_1 = g_1, not dampened. Starting "
+                 "from a buffer of zeros and applying the general rule gives b_1 = (1 - dampening) g_1, a first "
+                 "step that is too short (PyTorch's rule, and ours)",
+                 "when self.state[p] has no buffer yet, store a copy of g as the buffer; use the momentum rule "
+                 "only from the second step on"),
+        Mistake(_sgd("alias"),
+                "your momentum buffer IS p.grad (the same tensor), not a copy of it: zero_grad(set_to_none=False) "
+                "fills p.grad with zeros in place, and your buffer with it, and backward() then adds into it",
+                "store a copy of the gradient as the first buffer (clone), never the tensor p.grad itself"),
+        Mistake(_sgd("ema"),
+                 "the buffer is a running SUM, b = momentum b + (1 - dampening) g, not an average with weights "
+                 "momentum and (1 - momentum): with momentum 0.9 your steps end up 10 times too short",
+                 "the new gradient's weight is (1 - dampening), taken from the group, not (1 - momentum)"),
+        Mistake(_sgd("old_buffer"),
+                 "Nesterov looks ahead with the NEW buffer: first update b with this step's gradient, then step "
+                 "along g + momentum b",
+                 "compute the updated buffer before you build Nesterov's g + momentum b"),
+        Mistake(_sgd("decoupled"),
+                 "SGD's weight_decay is the gradient of the L2 penalty (weight_decay / 2) |p|^2: it is added to "
+                 "the gradient, g = grad + weight_decay p, BEFORE momentum, so it goes into the buffer. You "
+                 "shrank the weights directly (AdamW's decoupled decay), which is not the same once there is "
+                 "momentum",
+                 "add weight_decay * p to g first, then do the momentum part with that g"),
+        Mistake(_sgd("ascent"),
+                 "the parameters climbed: a step goes AGAINST the gradient, which points uphill",
+                 "the update subtracts lr times the step direction"),
+        _state_mistake(_sgd("outside")),
+        _group_mistake(_sgd("defaults")),
+    ],
+))
+
+
+# -------------------------------------------------------------------- 04.MyAdam and 04.MyAdamW
+@_own
+def adam_reference(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    """The library's Adam (optim/adam.py): L2 weight decay added to the gradient, bias-corrected moments."""
+    return optim.Adam(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+
+@_own
+def adamw_reference(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+    """The library's AdamW (optim/adamw.py): p <- p (1 - lr weight_decay), then Adam's step on the plain gradient."""
+    return optim.AdamW(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+
+class AdamVariant(optim.Optimizer):
+    """Adam (``decoupled`` False) or AdamW (True) with one term changed (``how``), for the mistakes."""
+    how = None
+    decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=None):
+        if weight_decay is None:
+            weight_decay = 1e-2 if self.decoupled else 0.0
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+        self.outside, self.count = {}, 0
+
+    def _update(self, p, group):
+        how = self.how
+        hyper = self.defaults if how == "defaults" else group
+        lr, eps, wd = float(hyper["lr"]), float(hyper["eps"]), float(hyper["weight_decay"])
+        b1, b2 = (float(b) for b in hyper["betas"])
+        g = p.grad.clone()
+        decoupled = self.decoupled != (how == "swap_decay")
+        if wd and not decoupled:
+            g = g + wd * p
+        if wd and decoupled:
+            p.mul_(1 - (1.0 if how == "unscaled_decay" else lr) * wd)
+        state = self.outside.setdefault(id(p), {}) if how == "outside" else self.state[p]
+        if not state:
+            state["step"], state["m"], state["v"] = 0, 0 * g, 0 * g
+        state["step"] += 1
+        self.count += 1
+        t = {"no_step": 1, "global_step": self.count}.get(how, state["step"])
+        state["m"] = b1 * state["m"] + (1 - b1) * g
+        state["v"] = b2 * state["v"] + (1 - b2) * g * g
+        m_hat = state["m"] if how in ("no_correction", "no_m_correction") else state["m"] / (1 - b1 ** t)
+        v_hat = state["v"] if how in ("no_correction", "no_v_correction") else state["v"] / (1 - b2 ** t)
+        denom = (v_hat + eps).sqrt() if how == "eps_inside" else v_hat.sqrt() + eps
+        p.sub_(lr * m_hat / denom)
+
+
+def _adam(how, decoupled=False):
+    name = f"{'AdamW' if decoupled else 'Adam'}_{how}"
+    return _own(type(name, (AdamVariant,), {"how": how, "decoupled": decoupled}))
+
+
+def _adam_cases(rng, decoupled=False):
+    r = regression_setup
+    wd = {"weight_decay": 0.1} if decoupled else {}
+    cases = [
+        Case((Setup("the ill-conditioned bowl L = (x^2 + 20 y^2) / 2 from (-2, 1)", [[-2.0, 1.0]], ILL),),
+             visible=True, kwargs=dict(lr=0.1)),
+        Case((r("linear regression", 11),), "lr 0.01", dict(lr=0.01, **wd)),
+        Case((r("linear regression", 12),), "betas (0.8, 0.95)", dict(lr=0.02, betas=(0.8, 0.95), **wd)),
+        Case((r("linear regression", 13),), "a large eps, 0.1", dict(lr=0.05, eps=0.1)),
+        Case((r("linear regression", 14),), "weight decay 0.5", dict(lr=0.05, weight_decay=0.5)),
+        Case((r("linear regression: the weight in one group (lr 0.05, weight decay 0.2), the bias and an unused "
+                "parameter in another (lr 0.1, no decay)", 15, groups=[([0], {"lr": 0.05, "weight_decay": 0.2}),
+                                                                       ([1, 2], {"lr": 0.1, "weight_decay": 0.0})],
+                unused=True),),
+             "two parameter groups", dict(lr=0.01, weight_decay=0.01)),
+        Case((r("linear regression, saved with state_dict() after 25 steps and resumed in a new optimizer", 16,
+                resume_at=25, set_to_none=False),),
+             "resumed from state_dict()", dict(lr=0.03, **wd)),
+        Case((Setup("Rosenbrock's valley from (-1, 1.5)", [[-1.0, 1.5]], rosenbrock),), "Rosenbrock",
+             dict(lr=0.05, betas=(0.9, 0.99), **wd)),
+    ]
+    if decoupled:
+        cases.append(Case((r("linear regression", 17),), "a large weight decay, 2.0, at lr 0.02",
+                          dict(lr=0.02, weight_decay=2.0)))
+    return cases
+
+
+NO_CORRECTION = (
+    "no bias correction: m and v start at 0, so in the first steps they are far too small (m_1 = 0.1 g, "
+    "v_1 = 0.001 g^2), and m / sqrt(v) makes the first step about 3.16 times too large. Divide each average by "
+    "(1 - beta^t), t the step count of this parameter",
+    "before the step, divide m by one minus beta1 to the power t, and v by one minus beta2 to the power t (t is 1 "
+    "at the parameter's first step)")
+HALF_CORRECTION = (
+    "both averages need their own bias correction: m by (1 - beta1^t) and v by (1 - beta2^t); yours corrects only "
+    "one of them",
+    "correct m with beta1 and v with beta2, both with the same t")
+STEP_COUNT = (
+    "the bias correction needs t, the number of steps THIS parameter has taken (1 at its first step): yours is "
+    "stuck, or counts every parameter's updates together",
+    "keep the count in self.state[p] and add 1 to it at the start of each _update")
+EPS_INSIDE = (
+    "eps goes outside the square root: m_hat / (sqrt(v_hat) + eps). With the default eps = 1e-8 the two differ "
+    "little, but this case has eps = 0.1",
+    "take the square root of v_hat first, then add eps")
+
+
+def _adam_mistakes(decoupled):
+    mistakes = [
+        NEVER_MOVED,
+        Mistake(_adam("no_correction", decoupled), *NO_CORRECTION),
+        Mistake(_adam("no_m_correction", decoupled), *HALF_CORRECTION),
+        Mistake(_adam("no_v_correction", decoupled), *HALF_CORRECTION),
+        Mistake(_adam("no_step", decoupled), *STEP_COUNT),
+        Mistake(_adam("global_step", decoupled), *STEP_COUNT),
+        Mistake(_adam("eps_inside", decoupled), *EPS_INSIDE),
+    ]
+    if decoupled:
+        mistakes += [
+            Mistake(_adam("swap_decay", decoupled),
+                     "AdamW decays the WEIGHTS, not the gradient: p <- p (1 - lr weight_decay), before the Adam "
+                     "step, and the gradient goes into m and v untouched. You added weight_decay p to the "
+                     "gradient, which is Adam's L2 (then the decay is divided by sqrt(v_hat) like the gradient)",
+                     "shrink p in place by the factor (1 - lr weight_decay); leave g as p.grad"),
+            Mistake(_adam("unscaled_decay", decoupled),
+                     "the decoupled decay is scaled by the learning rate: p <- p (1 - lr weight_decay). "
+                     "p <- p (1 - weight_decay) shrinks every weight by 1% per step at weight_decay 0.01, "
+                     "whatever the lr",
+                     "the factor is 1 - lr * weight_decay, with lr and weight_decay from the group"),
+        ]
+    else:
+        mistakes.append(Mistake(
+            _adam("swap_decay", decoupled),
+            "Adam's weight_decay is the L2 penalty's gradient: it is added to the gradient, g = grad + "
+            "weight_decay p, and goes through m and v. You shrank the weights directly, which is AdamW's "
+            "decoupled decay (the next exercise)",
+            "add weight_decay * p to g at the start, and do not touch p before the step"))
+    return mistakes + [_state_mistake(_adam("outside", decoupled)), _group_mistake(_adam("defaults", decoupled))]
+
+
+register(Exercise(
+    "04.MyAdam",
+    reference=adam_reference,
+    cases=_adam_cases,
+    call=drive_optimizer,
+    compare=compare_trajectory,
+    answer=OPTIMIZER,
+    check_inputs=False,
+    rtol=1e-4,
+    atol=1e-5,
+    points=3,
+    error_hints=[LEAF_IN_PLACE],
+    mistakes=_adam_mistakes(False),
+))
+
+register(Exercise(
+    "04.MyAdamW",
+    reference=adamw_reference,
+    cases=lambda rng: _adam_cases(rng, decoupled=True),
+    call=drive_optimizer,
+    compare=compare_trajectory,
+    answer=OPTIMIZER,
+    check_inputs=False,
+    rtol=1e-4,
+    atol=1e-5,
+    points=2,
+    error_hints=[LEAF_IN_PLACE],
+    mistakes=_adam_mistakes(True),
+))
+
+
+# -------------------------------------------------------------------- 04.train_epoch
+class EpochSetup:
+    """One epoch to run: ``n`` examples in batches of ``batch_size`` (shuffled with a seeded generator), a small
+    model (``sizes``: the widths of its Linear layers, tanh between them) from seeded weights, a loss ("mse" or
+    "ce") and an optimizer ("sgd" or "adam", with ``lr``)."""
+
+    def __init__(self, text, n, batch_size, sizes=(3, 2), loss="mse", opt="sgd", lr=0.1, seed=0, drop_last=False):
+        self.text, self.n, self.batch_size, self.sizes, self.loss = text, n, batch_size, sizes, loss
+        self.opt, self.lr, self.seed, self.drop_last = opt, lr, seed, drop_last
+
+    def build(self):
+        """(model, loader, loss_fn, optimizer), the same numbers every time: the data, then the weights, from
+        one numpy generator (as the notebook's example makes them)."""
+        rng = np.random.default_rng(self.seed)
+        x = tensor(rng.standard_normal((self.n, self.sizes[0])).astype(np.float32))
+        if self.loss == "ce":
+            y, loss_fn = tensor(rng.integers(0, self.sizes[-1], self.n)), nn.CrossEntropyLoss()
+        else:
+            y, loss_fn = tensor(rng.standard_normal((self.n, self.sizes[-1])).astype(np.float32)), nn.MSELoss()
+        layers = []
+        for i, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
+            layer = nn.Linear(n_in, n_out)
+            with no_grad():
+                layer.weight.copy_(tensor(rng.standard_normal((n_out, n_in)).astype(np.float32) / np.sqrt(n_in)))
+                layer.bias.copy_(tensor(0.1 * rng.standard_normal(n_out).astype(np.float32)))
+            layers += [layer, nn.Tanh()] if i < len(self.sizes) - 2 else [layer]
+        model = nn.Sequential(*layers)
+        loader = DataLoader(TensorDataset(x, y), batch_size=self.batch_size, shuffle=True,
+                            generator=Generator().manual_seed(self.seed), drop_last=self.drop_last)
+        optimizer = (optim.Adam if self.opt == "adam" else optim.SGD)(model.parameters(), lr=self.lr)
+        return model, loader, loss_fn, optimizer
+
+    def __repr__(self):
+        return self.text
+
+
+def compare_epoch(got, expected, case):
+    """None when the loss returned and the weights left match; otherwise which of them differs."""
+    if compare_arrays(got, expected, 1e-5, 1e-6) is None or np.shape(got) != np.shape(expected):
+        return compare_arrays(got, expected, 1e-5, 1e-6)
+    if compare_arrays(got[1:], expected[1:], 1e-5, 1e-6) is not None:
+        return (f"after your epoch the model's weights are not where the training loop leaves them: expected "
+                f"{_numbers(expected[1:])}, got {_numbers(got[1:])} (the returned loss "
+                f"{'is right' if compare_arrays(got[:1], expected[:1], 1e-5, 1e-6) is None else 'differs too'})")
+    return (f"the weights are right, the loss you returned is not: expected {expected[0]:.6g} (the mean over the "
+            f"epoch's examples), got {got[0]:.6g}")
+
+
+def train_epoch_reference(model, loader, loss_fn, optimizer):
+    """One epoch of the library's Trainer: for each batch zero_grad, forward, loss, backward, step; returns the
+    mean loss over the epoch's examples, each batch's mean loss weighted by its size (a Python float)."""
+    return Trainer(model, loss_fn, optimizer, progress=False).train_one_epoch(loader)["train_loss"]
+
+
+def drive_epoch(fn, args, kwargs):
+    """Run ``fn(model, loader, loss_fn, optimizer)`` on the case's EpochSetup: a Run of [the loss it returned,
+    then every parameter after the epoch], or a Run with the problem found."""
+    setup = args[0] if args else kwargs["model"]
+    model, loader, loss_fn, optimizer = setup.build()
+    returned = fn(model, loader, loss_fn, optimizer)
+    if returned is None:
+        return Run.failed("your function returned None: return the epoch's mean loss (a Python float)")
+    if hasattr(returned, "grad_fn") or hasattr(returned, "detach"):
+        return Run.failed(
+            f"you returned a {type(returned).__name__}: return a plain Python float. A loss tensor drags its whole "
+            "graph along (and a sum of loss tensors keeps every batch's graph alive, all epoch long): take each "
+            "batch's number out with .item() before you add it up")
+    if not isinstance(returned, (int, float)) or isinstance(returned, bool):
+        return Run.failed(f"you returned a {type(returned).__name__}; the epoch's mean loss, a Python float, was "
+                          "expected")
+    weights = [p.detach().numpy().ravel() for p in model.parameters()]
+    return Run.of(np.concatenate([[float(returned)], *weights]))
+
+
+def _epoch(zero="before", weigh=True, step_first=False, divide="examples", last_only=False):
+    """A training loop with one step or one sum changed, for the mistakes."""
+    def train_epoch(model, loader, loss_fn, optimizer):
+        total, count, means = 0.0, 0, []
+        for x, y in loader:
+            if zero == "before" and not step_first:
+                optimizer.zero_grad()
+            loss = loss_fn(model(x), y)
+            if step_first:  # step with the gradients left by the previous batch, then reset, then backward
+                optimizer.step()
+                optimizer.zero_grad()
+                loss.backward()
+            else:
+                loss.backward()
+                if zero == "between":
+                    optimizer.zero_grad()
+                optimizer.step()
+            total += loss.item() * (len(x) if weigh else 1)
+            count += len(x)
+            means.append(loss.item())
+        if last_only:
+            return means[-1]
+        if divide == "examples":
+            return total / count
+        if divide == "batches":
+            return total / len(means)
+        if divide == "full_batches":
+            return total / (len(means) * loader.batch_size)
+        return total
+    return train_epoch
+
+
+def _epoch_cases(rng):
+    return [
+        Case((EpochSetup("10 examples in batches of 4 (the last has 2), a Linear(3, 2), MSE, SGD lr 0.1", 10, 4),),
+             visible=True),
+        Case((EpochSetup("13 examples in batches of 5, 3-4-2 MLP, cross-entropy, SGD lr 0.5", 13, 5, (3, 4, 2),
+                         "ce", lr=0.5, seed=1),), "a smaller last batch"),
+        Case((EpochSetup("20 examples in batches of 4, MLP, Adam lr 0.05", 20, 4, (2, 5, 1), opt="adam", lr=0.05,
+                         seed=2),), "equal batches, Adam"),
+        Case((EpochSetup("17 examples in batches of 8, drop_last=True", 17, 8, (4, 3), seed=3, drop_last=True),),
+             "drop_last"),
+        Case((EpochSetup("9 examples in batches of 2 (the last has 1), cross-entropy, Adam", 9, 2, (3, 3), "ce",
+                         opt="adam", lr=0.1, seed=4),), "many small batches"),
+        Case((EpochSetup("7 examples in one batch of 7 (full batch)", 7, 7, (2, 2), seed=5),), "a single batch"),
+    ]
+
+
+register(Exercise(
+    "04.train_epoch",
+    reference=train_epoch_reference,
+    cases=_epoch_cases,
+    call=drive_epoch,
+    compare=compare_epoch,
+    answer=RunAnswer(),
+    check_inputs=False,
+    rtol=1e-5,
+    atol=1e-6,
+    points=2,
+    mistakes=[
+        _mistake(_epoch(divide="batches", weigh=False),
+                 "the epoch's loss is the mean over its EXAMPLES: the mean of the batch means is biased when the last "
+                 "batch is smaller (3 batches of 32 at loss 1 and one of 4 at loss 5 give 2.0, but the true mean is "
+                 "1.16). Weight each batch's mean loss by its number of examples",
+                 "add loss.item() * (batch size) over the batches and divide by the number of examples seen"),
+        _mistake(_epoch(divide="full_batches"),
+                 "divide by the number of examples actually seen: the last batch may be smaller than batch_size",
+                 "count the examples as you go (len(x) of each batch)"),
+        _mistake(_epoch(zero="never"),
+                 "the gradients were never reset: backward() ADDS into .grad, so each step used the sum of every "
+                 "batch's gradient so far",
+                 "call optimizer.zero_grad() at the start of every batch"),
+        _mistake(_epoch(zero="between"),
+                 "the weights did not learn: the gradients were reset between backward() and step(), so every "
+                 "step saw zeros (or nothing). The order is zero_grad, forward, loss, backward, step",
+                 "move zero_grad to the start of the batch, before the forward pass"),
+        _mistake(_epoch(step_first=True),
+                 "step() came before backward(): each step used the previous batch's gradients (and the first step "
+                 "none). The order is zero_grad, forward, loss, backward, step",
+                 "call loss.backward() first, then optimizer.step()"),
+        _mistake(_epoch(divide="none"),
+                 "you returned the SUM of the losses; the epoch's loss is their mean over the examples",
+                 "divide the weighted sum by the number of examples"),
+        _mistake(_epoch(last_only=True),
+                 "you returned the last batch's loss; the epoch's loss is the mean over all its examples",
+                 "accumulate over every batch of the loop"),
+    ],
+))

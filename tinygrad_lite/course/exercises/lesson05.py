@@ -1,0 +1,772 @@
+"""Lesson 05, learning-rate schedules: the checks of its three exercises.
+
+- ``05.warmup_cosine``: the lr at a given step of a linear warmup followed by a cosine decay, the schedule that
+  ``SequentialLR([LinearLR(start_factor, total_iters=warmup_steps), CosineAnnealingLR(T_max=total_steps -
+  warmup_steps, eta_min=min_lr)], milestones=[warmup_steps])`` gives. The check calls the learner's function at
+  EVERY step from 0 to ``total_steps`` of each case (``each_step``) and compares the whole trace, so a message can
+  say at which step the schedule goes wrong; each value must be a plain Python number.
+- ``05.PlateauScheduler``: a class in the style of ``ReduceLROnPlateau`` (modes "min" and "max", a relative
+  threshold, ``patience``, ``factor``, ``min_lr``), with ``step(metric)`` and ``get_last_lr()``. The check builds
+  it on an optimizer (``ValidationRun``: an SGD that also carries the validation losses of the run), feeds it
+  one metric per epoch and judges the lr of every param group after each epoch (``after_each_epoch``).
+- ``05.lr_range_test``: the learning-rate range test, returning the lrs and the losses of each step. The check
+  runs it on hidden models, data and optimizers (``range_test_run``): the lrs and losses must be the library's
+  ``lr_find``'s (unsmoothed), and the model and the optimizer must be left as they were found.
+
+The references are the library's own code (so that ``use`` can stand in): a closed form that
+``tests/test_lesson05.py`` shows equal to PyTorch's ``SequentialLR``, the library's ``ReduceLROnPlateau`` (equal
+to PyTorch's, also shown there) and ``lr_find``. Each ``call`` returns a ``Run`` (answers.py): the numbers to
+judge, or the problem that the numbers cannot show (a Tensor where a number is due, a model left trained ...).
+The mistakes are wrong versions driven the same way; hints come in tiers, never the finished line of code.
+"""
+import copy
+import itertools
+import math
+import warnings
+
+import numpy as np
+
+from ... import nn, optim, tensor
+from ...optim.lr_scheduler import ReduceLROnPlateau
+from ...random import Generator, get_rng_state, set_rng_state
+from ...train.lr_finder import lr_find
+from ...utils.data import DataLoader, TensorDataset
+from ..answers import is_tensor, type_name
+from ..checks import Case, ErrorHint, Exercise, Mistake, register
+from ._common import Run, RunAnswer, _mistake
+
+
+def _number_problem(value, where):
+    """None when ``value`` is a plain real number (int, float, numpy float); otherwise what is wrong with it."""
+    if value is None:
+        return f"{where} is None: did you forget the `return`?"
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        why = (": a learning rate is a plain Python number (the optimizer stores it in param_groups[i]['lr']); "
+               "compute it with Python's arithmetic and the math module, or take float(...) of the result")
+        if is_tensor(value):
+            return f"{where} is a Tensor{why}"
+        return f"{where} is a {type_name(value)}{why}"
+    return None
+
+
+# -------------------------------------------------------------------- 05.warmup_cosine
+def warmup_cosine_reference(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    """The lr after ``step`` scheduler steps (0 <= step <= total_steps) of a linear warmup, then a cosine decay:
+
+    step < W:   base_lr * (start_factor + (1 - start_factor) * step / W)            W = warmup_steps
+    step >= W:  min_lr + (base_lr - min_lr) * (1 + cos(pi * (step - W) / (T - W))) / 2,    T = total_steps
+
+    It starts at start_factor * base_lr, reaches base_lr at step W and min_lr at step T: PyTorch's SequentialLR of
+    LinearLR(start_factor, total_iters=W) and CosineAnnealingLR(T_max=T - W, eta_min=min_lr), milestone W.
+    """
+    if step < warmup_steps:
+        return base_lr * (start_factor + (1 - start_factor) * step / warmup_steps)
+    progress = (step - warmup_steps) / (total_steps - warmup_steps)
+    return min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * progress)) / 2
+
+
+SCHEDULE_PARAMETERS = ("base_lr", "warmup_steps", "total_steps", "start_factor", "min_lr")
+
+
+def each_step(fn, args, kwargs):
+    """``fn(step, base_lr, warmup_steps, total_steps, ...)`` at every step of the case; the first argument of a
+    case is the range of steps. Returns a Run of the lrs, or the problem with the first value that is no number."""
+    if args:
+        steps, rest = args[0], args[1:]
+    else:  # every argument by keyword (the check does this to try a default in place of a given value)
+        kwargs = dict(kwargs)
+        steps, rest = kwargs.pop("step"), ()
+    values = []
+    for t in steps:
+        value = fn(int(t), *rest, **kwargs)
+        problem = _number_problem(value, f"the value your function returned for step {int(t)}")
+        if problem:
+            return Run.failed(problem)
+        values.append(float(value))
+    return Run.of(values)
+
+
+def _schedule(case):
+    """The case's schedule in words: "base_lr=0.1, warmup_steps=5, total_steps=25 (start_factor=0.01, ...)"."""
+    names = ("base_lr", "warmup_steps", "total_steps")
+    given = dict(zip(names, case.args[1:]), **case.kwargs)
+    defaults = {"start_factor": 0.01, "min_lr": 0.0}
+    shown = [f"{name}={given[name]:g}" for name in names if name in given]
+    shown += [f"{name}={given.get(name, default):g}" + ("" if name in given else " (the default)")
+              for name, default in defaults.items()]
+    return ", ".join(shown)
+
+
+def _compare_traces(got, expected, case):
+    """None when the schedules agree at every step; otherwise the first step where they differ, and a few more."""
+    if got.shape != expected.shape:
+        return f"expected {expected.size} lrs (steps 0 to {expected.size - 1}), got {got.size}"
+    wrong = ~np.isclose(got, expected, rtol=1e-9, atol=1e-12)
+    if not wrong.any():
+        return None
+    bad = np.flatnonzero(wrong)
+    t = int(bad[0])
+    steps = ", ".join(f"step {int(s)}: {expected[s]:.6g} vs yours {got[s]:.6g}" for s in bad[1:4])
+    return (f"with {_schedule(case)}, the lr at step {t} should be {expected[t]:.6g}, yours is {got[t]:.6g} "
+            f"({bad.size} of {expected.size} steps differ" + (f"; also {steps}" if steps else "") + ")")
+
+
+def _warmup_cases(rng):
+    def r(low, high):
+        return float(np.round(rng.uniform(low, high), 4))
+    return [
+        Case((range(26), 0.1, 5, 25), visible=True),
+        Case((range(101), 1.0, 10, 100), "with start_factor=0.1 and min_lr=0.01",
+             {"start_factor": 0.1, "min_lr": 0.01}),
+        Case((range(31), 0.5, 0, 30), "warmup_steps=0: no warmup, the cosine starts at step 0"),
+        Case((range(21), 0.2, 1, 20, 0.5, 1e-3), "one warmup step; start_factor and min_lr given by position"),
+        Case((range(501), 3e-4, 50, 500), "a long run", {"start_factor": 0.25, "min_lr": 3e-5}),
+        Case((range(51), r(0.5, 2.0), 40, 50), "a warmup that takes most of the run", {"start_factor": 0.5}),
+        Case((range(61), r(0.01, 0.1), 12, 60), "min_lr close to base_lr", {"min_lr": 0.005}),
+    ]
+
+
+def _only_warmup(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    if step < warmup_steps:
+        return warmup_cosine_reference(step, base_lr, warmup_steps, total_steps, start_factor, min_lr)
+    return base_lr
+
+
+def _cosine(step, base_lr, min_lr, progress, turns=0.5):
+    return min_lr + (base_lr - min_lr) * (1 + math.cos(2 * math.pi * turns * progress)) / 2
+
+
+def _with_cosine(progress_of, turns=0.5, amplitude=None):
+    """A schedule with the right warmup and a wrong cosine: ``progress_of(step, W, T)`` is its clock."""
+    def schedule(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+        if step < warmup_steps:
+            return base_lr * (start_factor + (1 - start_factor) * step / warmup_steps)
+        progress = progress_of(step, warmup_steps, total_steps)
+        if amplitude == "base":
+            return min_lr + base_lr * (1 + math.cos(math.pi * progress)) / 2
+        return _cosine(step, base_lr, min_lr, progress, turns)
+    return schedule
+
+
+def _with_warmup(factor_of):
+    """A schedule with the right cosine and a wrong warmup: ``factor_of(step, W, start_factor)``."""
+    def schedule(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+        if step < warmup_steps:
+            return base_lr * factor_of(step, warmup_steps, start_factor)
+        return warmup_cosine_reference(step, base_lr, warmup_steps, total_steps, start_factor, min_lr)
+    return schedule
+
+
+register(Exercise(
+    "05.warmup_cosine",
+    reference=warmup_cosine_reference,
+    cases=_warmup_cases,
+    call=each_step,
+    answer=RunAnswer(),
+    compare=_compare_traces,
+    rtol=1e-9,
+    atol=1e-12,
+    points=2,
+    error_hints=[ErrorHint(r"ZeroDivisionError",
+                           "with warmup_steps = 0 there is no warmup: every step belongs to the cosine, and "
+                           "nothing may divide by warmup_steps outside the warmup",
+                           "divide by warmup_steps only in the branch for the steps before warmup_steps")],
+    mistakes=[
+        _mistake(_only_warmup,
+                 "your schedule warms up and then stays at base_lr: a 'warmup + decay' needs the decay too. "
+                 "(A common tutorial builds exactly this under that name.) After the warmup the lr follows half "
+                 "a cosine from base_lr down to min_lr",
+                 "after step warmup_steps, compute how far the decay has come (0 at warmup_steps, 1 at "
+                 "total_steps) and put it into the cosine formula"),
+        _mistake(_with_cosine(lambda t, w, n: (t - w) / n),
+                 "the cosine part lasts total_steps - warmup_steps steps, not total_steps: yours has not reached "
+                 "min_lr at the last step",
+                 "divide the steps since the warmup by the length of the decay phase"),
+        _mistake(_with_cosine(lambda t, w, n: t / n),
+                 "the cosine's clock starts when the warmup ends: at step warmup_steps the lr must be exactly "
+                 "base_lr, the top of the cosine. Yours counts the steps from 0, so the decay has already begun",
+                 "count the steps of the decay from warmup_steps, not from 0"),
+        _mistake(_with_cosine(lambda t, w, n: (t - w) / (n - w), turns=1.0),
+                 "your cosine makes a whole cycle and comes back up to base_lr at the end. A cosine decay (and "
+                 "PyTorch's T_max) covers HALF a period: cos goes from 1 to -1, so the lr goes from base_lr down "
+                 "to min_lr once",
+                 "the angle inside the cosine runs from 0 to pi over the decay, not to 2 pi"),
+        _mistake(_with_cosine(lambda t, w, n: (t - w) / (n - w), amplitude="base"),
+                 "the cosine goes from base_lr down to min_lr, so its height is base_lr - min_lr: yours starts "
+                 "the decay above base_lr",
+                 "scale the (1 + cos) / 2 part by the difference of the two lrs, then add min_lr"),
+        _mistake(_with_warmup(lambda t, w, s: s + (1 - s) * (t + 1) / w),
+                 "the warmup reaches base_lr one step early: step 0 has start_factor * base_lr, and the lr "
+                 "climbs in a straight line to reach base_lr at step warmup_steps (the first step of the cosine)",
+                 "at step 0 the fraction of the warmup done is 0, not 1 / warmup_steps"),
+        _mistake(_with_warmup(lambda t, w, s: t / w),
+                 "the warmup starts at start_factor * base_lr, not at 0: an lr of 0 would make the first step "
+                 "useless (PyTorch's LinearLR even refuses start_factor = 0)",
+                 "the line goes from start_factor * base_lr at step 0 to base_lr at step warmup_steps"),
+    ],
+))
+
+
+# -------------------------------------------------------------------- 05.PlateauScheduler
+class ValidationRun(optim.SGD):
+    """An SGD (one parameter per group, with the lrs given) that also carries ``val_losses``, the metric of each
+    epoch of the run that the check feeds to the scheduler. The learner's class sees an ordinary optimizer."""
+
+    def __init__(self, lrs, val_losses):
+        super().__init__([{"params": [nn.Parameter(tensor(np.zeros(1, dtype=np.float32)))], "lr": lr}
+                          for lr in lrs])
+        self.val_losses = list(val_losses)
+
+    def __repr__(self):
+        return f"SGD with lrs {[g['lr'] for g in self.param_groups]}"
+
+
+def after_each_epoch(cls, args, kwargs):
+    """Build ``cls(optimizer, **kwargs)``, call ``step(metric)`` once per epoch after ``optimizer.step()``, and
+    record every group's lr after each epoch (and at the start): a Run of shape (epochs + 1, groups). The lrs
+    must be plain numbers and ``get_last_lr()`` must return them."""
+    kwargs = dict(kwargs)
+    optimizer = args[0] if args else kwargs.pop("optimizer")
+    scheduler = cls(optimizer, *args[1:], **kwargs)
+    trace, last_lr_problem = [], None
+    for epoch in range(len(optimizer.val_losses) + 1):
+        if epoch:
+            optimizer.step()
+            scheduler.step(optimizer.val_losses[epoch - 1])
+        lrs = [group["lr"] for group in optimizer.param_groups]
+        for i, lr in enumerate(lrs):
+            problem = _number_problem(lr, f"after epoch {epoch}, param_groups[{i}]['lr']")
+            if problem:
+                return Run.failed(problem)
+        trace.append([float(lr) for lr in lrs])
+        if epoch and last_lr_problem is None:
+            last = scheduler.get_last_lr()
+            if not isinstance(last, (list, tuple)) or len(last) != len(lrs) or any(
+                    _number_problem(v, "") or not math.isclose(v, lr, rel_tol=1e-12) for v, lr in zip(last, lrs)):
+                last_lr_problem = (f"after epoch {epoch}, get_last_lr() returned {last!r}, but the optimizer's lrs "
+                                   f"are {lrs}: get_last_lr() must return a list with the lr now in each param "
+                                   "group")
+    return Run.of(trace, last_lr_problem)
+
+
+def _run_words(case):
+    """The case's settings and metrics, for a message."""
+    optimizer = case.args[0]
+    settings = ", ".join(f"{k}={v!r}" for k, v in case.kwargs.items())
+    metrics = ", ".join(f"{float(m):.4g}" for m in optimizer.val_losses)
+    return f"{settings}; metrics fed, one per epoch: [{metrics}]"
+
+
+def _compare_plateau(got, expected, case):
+    if got.shape != expected.shape:
+        return f"expected lrs of shape {expected.shape} (epochs + 1, param groups), got {got.shape}"
+    wrong = ~np.isclose(got, expected, rtol=1e-9, atol=1e-15)
+    if not wrong.any():
+        return None
+    epoch, group = (int(i) for i in np.argwhere(wrong)[0])
+
+    def lrs(a):
+        return "[" + ", ".join(f"{v:.4g}" for v in a[:, group]) + "]"
+    return (f"after epoch {epoch}, group {group}'s lr should be {expected[epoch, group]:.6g}, yours is "
+            f"{got[epoch, group]:.6g}. With {_run_words(case)}\n  the lrs of group {group} epoch by epoch "
+            f"(from the start) should be {lrs(expected)}\n  yours are {lrs(got)}")
+
+
+class _Plateau:
+    """A plateau scheduler as a learner would write it, right when no switch is set; the mistakes subclass it."""
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
+        self.optimizer, self.mode, self.factor = optimizer, mode, factor
+        self.patience, self.threshold, self.min_lr = patience, threshold, min_lr
+        self.best = self.start()
+        self.bad_epochs = 0
+
+    def start(self):
+        return math.inf if self.mode == "min" else -math.inf
+
+    def improves(self, value):
+        if self.mode == "min":
+            return value < self.best * (1 - self.threshold)
+        return value > self.best * (1 + self.threshold)
+
+    def remember(self, value, improved):
+        if improved:
+            self.best = value
+
+    def count(self, improved):
+        self.bad_epochs = 0 if improved else self.bad_epochs + 1
+
+    def plateaued(self):
+        return self.bad_epochs > self.patience
+
+    def new_lr(self, lr):
+        return max(lr * self.factor, self.min_lr)
+
+    def groups(self):
+        return self.optimizer.param_groups
+
+    def step(self, metric):
+        value = float(metric)
+        improved = self.improves(value)
+        self.remember(value, improved)
+        self.count(improved)
+        if self.plateaued():
+            for group in self.groups():
+                group["lr"] = self.new_lr(group["lr"])
+            self.bad_epochs = 0
+
+    def get_last_lr(self):
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+
+class _CutAtPatience(_Plateau):
+    def plateaued(self):
+        return self.bad_epochs >= self.patience
+
+
+class _NoResetAfterCut(_Plateau):
+    def step(self, metric):
+        value = float(metric)
+        improved = self.improves(value)
+        self.remember(value, improved)
+        self.count(improved)
+        if self.plateaued():
+            for group in self.groups():
+                group["lr"] = self.new_lr(group["lr"])
+
+
+class _CountsEveryBadEpoch(_Plateau):
+    def count(self, improved):
+        self.bad_epochs += 0 if improved else 1
+
+
+class _BestFollowsEveryValue(_Plateau):
+    def remember(self, value, improved):
+        self.best = min(self.best, value) if self.mode == "min" else max(self.best, value)
+
+
+class _AbsoluteThreshold(_Plateau):
+    def improves(self, value):
+        if self.mode == "min":
+            return value < self.best - self.threshold
+        return value > self.best + self.threshold
+
+
+class _NoThreshold(_Plateau):
+    def improves(self, value):
+        return value < self.best if self.mode == "min" else value > self.best
+
+
+class _MaxThresholdWrongWay(_Plateau):
+    def improves(self, value):
+        if self.mode == "min":
+            return value < self.best * (1 - self.threshold)
+        return value > self.best * (1 - self.threshold)
+
+
+class _StopsAboveMinLr(_Plateau):
+    def new_lr(self, lr):
+        return lr * self.factor if lr * self.factor >= self.min_lr else lr
+
+
+class _FirstGroupOnly(_Plateau):
+    def groups(self):
+        return self.optimizer.param_groups[:1]
+
+
+class _BestStartsAtZero(_Plateau):
+    def start(self):
+        return 0.0
+
+
+def _lrs_never_move(got, expected, case):
+    """The optimizer's lrs stay as they started although the right ones change: the class keeps its own lr."""
+    return (isinstance(got, np.ndarray) and got.shape == expected.shape and got.ndim == 2
+            and np.all(got == got[0]) and not np.all(expected == expected[0]))
+
+
+def _plateau_cases(rng):
+    def noisy(n, start, end, noise):
+        return [float(v) for v in np.round(np.linspace(start, end, n) + noise * rng.standard_normal(n), 4)]
+    creep = [round(1.0 * 0.94 ** k, 6) for k in range(12)]  # each epoch 6 % below the last, 11.6 % in two
+    rises = [0.5, 0.6, 0.62, 0.61, 0.64, 0.66, 0.65, 0.7, 0.69, 0.68, 0.71, 0.7, 0.7, 0.69]  # an accuracy
+    return [
+        Case((ValidationRun([0.1], PLATEAU_EXAMPLE),), kwargs={"factor": 0.5, "patience": 2}, visible=True),
+        Case((ValidationRun([0.1, 0.01], [1.0, 0.9, 0.95, 0.8, 0.85, 0.86, 0.7, 0.75]),),
+             "patience=0 and two param groups", {"patience": 0}),
+        Case((ValidationRun([0.2], rises),), "mode='max' (an accuracy), threshold=0.05",
+             {"mode": "max", "factor": 0.2, "patience": 1, "threshold": 0.05}),
+        Case((ValidationRun([0.1], [1.0] + [1.0] * 14),), "a long plateau: the lr goes down to min_lr",
+             {"factor": 0.5, "patience": 1, "min_lr": 0.004}),
+        Case((ValidationRun([0.05], creep),), "small improvements that add up: threshold=0.1",
+             {"patience": 2, "threshold": 0.1, "factor": 0.3}),
+        Case((ValidationRun([1.0], [10.0, 9.9, 9.8, 9.7, 9.6, 9.5, 9.4, 9.3, 9.2]),),
+             "a relative threshold of 5 % on a loss near 10", {"patience": 2, "threshold": 0.05, "factor": 0.5}),
+        Case((ValidationRun([0.3], [tensor(np.float32(v)) for v in noisy(20, 1.0, 0.8, 0.05)]),),
+             "the metric is a 0-d tensor (a validation loss as computed)", {"patience": 3, "factor": 0.3}),
+        Case((ValidationRun([0.1, 0.05], noisy(40, 2.0, 1.0, 0.15)),), "40 noisy epochs, two param groups",
+             {"patience": 4, "factor": 0.5, "min_lr": 0.01, "threshold": 0.01}),
+    ]
+
+
+PLATEAU_EXAMPLE = [1.0, 0.8, 0.7, 0.7, 0.71, 0.72, 0.6, 0.61, 0.62, 0.63, 0.64, 0.65]
+
+register(Exercise(
+    "05.PlateauScheduler",
+    reference=ReduceLROnPlateau,
+    cases=_plateau_cases,
+    call=after_each_epoch,
+    answer=RunAnswer(),
+    compare=_compare_plateau,
+    check_inputs=False,  # changing the optimizer's lrs is the point
+    vary=("mode", "factor", "patience", "threshold", "min_lr"),
+    rtol=1e-9,
+    atol=1e-15,
+    points=3,
+    error_hints=[ErrorHint(r"has no attribute 'get_last_lr'",
+                           "the check reads the lrs back with get_last_lr(), as you would to log them: your class "
+                           "needs that method",
+                           "get_last_lr() returns a list with the lr of each param group")],
+    mistakes=[
+        _mistake(_CutAtPatience,
+                 "you cut the lr after `patience` bad epochs; ReduceLROnPlateau tolerates `patience` bad epochs "
+                 "and cuts on the next one: patience + 1 bad epochs in a row (patience=2: the third)",
+                 "compare the count of bad epochs with patience using 'more than', not 'at least'"),
+        _mistake(_NoResetAfterCut,
+                 "after a cut, the count of bad epochs starts again from 0: the lower lr gets `patience` epochs "
+                 "to show what it can do. Yours keeps counting, so it cuts again on every epoch that follows",
+                 "set the bad-epoch counter back to 0 right after you reduce the lr"),
+        _mistake(_CountsEveryBadEpoch,
+                 "patience counts bad epochs IN A ROW: an improvement sets the count back to 0. Yours adds up "
+                 "every bad epoch since the start",
+                 "when the metric improves, reset the counter as well as the best value"),
+        _mistake(_BestFollowsEveryValue,
+                 "`best` changes only on an improvement that beats the threshold. Yours moves to every new low, "
+                 "so small steps (each below the threshold, but adding up to more) never count as improvements",
+                 "update best in the same branch that resets the counter, nowhere else"),
+        _mistake(_AbsoluteThreshold,
+                 "the threshold is relative (threshold_mode='rel', the default): an improvement must beat "
+                 "best * (1 - threshold) in mode 'min'; you subtracted the threshold itself",
+                 "multiply best by (1 - threshold) instead of subtracting threshold"),
+        _mistake(_NoThreshold,
+                 "any tiny improvement resets your count: the metric must beat the best by the relative "
+                 "threshold (in mode 'min', fall below best * (1 - threshold)) to count as better",
+                 "use threshold in your comparison with best"),
+        _mistake(_MaxThresholdWrongWay,
+                 "in mode 'max' a better value is a larger one, so it must rise above best * (1 + threshold); "
+                 "yours accepts values slightly below the best as improvements",
+                 "mirror the 'min' test: (1 - threshold) becomes (1 + threshold)"),
+        _mistake(_StopsAboveMinLr,
+                 "when lr * factor would fall below min_lr, the new lr is min_lr itself, not the old lr: the lr "
+                 "goes down to its floor and stays there",
+                 "take the larger of lr * factor and min_lr"),
+        _mistake(_FirstGroupOnly,
+                 "every param group's lr is cut, each by the same factor (groups may start with different lrs): "
+                 "yours changes only the first group",
+                 "loop over all of optimizer.param_groups"),
+        _mistake(_BestStartsAtZero,
+                 "the best value starts at +infinity in mode 'min' (-infinity in 'max'), so that the first epoch "
+                 "always counts as an improvement. Starting at 0, no loss can ever beat it",
+                 "math.inf is +infinity"),
+        Mistake(hint="the optimizer's lrs never change: the optimizer reads only param_groups[i]['lr'], so a new "
+                     "lr kept in your object (self.lr) does nothing. Write it into every param group",
+                more="loop over optimizer.param_groups and change the 'lr' entry of each group",
+                match=_lrs_never_move),
+    ],
+))
+
+
+# -------------------------------------------------------------------- 05.lr_range_test
+def lr_range_test_reference(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100,
+                            diverge=4.0):
+    """The LR range test with the library's ``lr_find``, unsmoothed: ``(lrs, losses)``, two lists of floats.
+
+    Step i uses lr_i = start_lr * (end_lr / start_lr) ** (i / (num_steps - 1)) and records the loss of its batch,
+    computed before the update; the batches start again when they run out. It stops after recording a loss above
+    ``diverge`` times the lowest so far, or before recording one that is inf or nan. The model and the optimizer
+    are left exactly as they were.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "too few steps to suggest an lr": no suggestion is used here
+        result = lr_find(model, loss_fn, batches, optimizer, start_lr=start_lr, end_lr=end_lr, num_steps=num_steps,
+                         smooth=1.0, diverge_threshold=diverge)
+    return result.lrs, result.raw_losses
+
+
+def _snapshot(model, optimizer):
+    """Copies of the weights, and of the optimizer's lrs and state, to see whether a range test put them back."""
+    weights = [p.detach().numpy().copy() for p in model.parameters()]
+    lrs = [group["lr"] for group in optimizer.param_groups]
+    state = [{k: np.array(v.detach().numpy() if is_tensor(v) else v) for k, v in s.items()}
+             for s in optimizer.state.values()]
+    return weights, lrs, state
+
+
+def _same_state(a, b):
+    return len(a) == len(b) and all(s.keys() == t.keys() and all(np.array_equal(s[k], t[k]) for k in s)
+                                    for s, t in zip(a, b))
+
+
+def range_test_run(fn, args, kwargs):
+    """Run a range test ``fn(model, loss_fn, batches, optimizer, ...)``: a Run of shape (2, steps), its lrs and its
+    losses, or the problem: not a pair of lists of numbers, the model or the optimizer not put back."""
+    kwargs = dict(kwargs)
+    names = ("model", "loss_fn", "batches", "optimizer")
+    given = dict(zip(names, args))
+    given.update({k: kwargs[k] for k in names if k in kwargs})
+    model, optimizer = given["model"], given["optimizer"]
+    before = _snapshot(model, optimizer)
+    out = fn(*args, **kwargs)
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        return Run.failed(f"your function returned {type_name(out)}"
+                          + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
+                          + "; return the pair (lrs, losses): two lists, one lr and one loss per step")
+    lrs, losses = (list(v) if isinstance(v, (list, tuple, np.ndarray)) else v for v in out)
+    for name, values in (("lrs", lrs), ("losses", losses)):
+        if not isinstance(values, list):
+            return Run.failed(f"{name} is a {type_name(values)}; it must be a list with one number per step")
+        for i, v in enumerate(values):
+            problem = _number_problem(v, f"{name}[{i}]")
+            if problem and name == "losses" and is_tensor(v):
+                problem = (f"losses[{i}] is a Tensor: store loss.item(), a plain number. A loss tensor keeps the "
+                           "whole graph of its step alive (memory grows with every step), and a plot or a "
+                           "comparison needs numbers")
+            if problem:
+                return Run.failed(problem)
+    if len(lrs) != len(losses):
+        return Run.failed(f"you returned {len(lrs)} lrs and {len(losses)} losses: one of each per step")
+    weights, lrs_after, state = _snapshot(model, optimizer)
+    if any(not np.array_equal(w, v) for w, v in zip(before[0], weights)):
+        return Run.failed(
+            "the model's weights are not what they were before the test: a range test trains the real model "
+            "(up to a diverging lr), so it must save the weights first and load them back at the end. Careful: "
+            "model.state_dict() holds the parameters themselves, not copies, and training changes it too; save "
+            "a copy (copy.deepcopy of it)")
+    if lrs_after != before[1] or not _same_state(before[2], state):
+        shown = [f"{lr:.4g}" for lr in lrs_after]
+        what = (f"the lrs are [{', '.join(shown)}] instead of {before[1]}" if lrs_after != before[1]
+                else "its state (momentum buffers, Adam's moments) holds the test's steps")
+        return Run.failed(
+            f"the optimizer is not as it was before the test: {what}. Training would go on with the test's last "
+            "lr and state; save optimizer.state_dict() (a deep copy) first and load it back at the end")
+    return Run.of([[float(v) for v in lrs], [float(v) for v in losses]])
+
+
+def _compare_range(got, expected, case):
+    n, m = got.shape[-1] if got.ndim == 2 else 0, expected.shape[1]
+    lrs, losses = expected
+    if n != m:
+        crossed = m < _steps(case) and losses[-1] > _diverge(case) * losses.min(initial=np.inf) * (1 - 1e-12)
+        why = (f"it must stop at step {m - 1}, whose loss {losses[-1]:.4g} is more than diverge = "
+               f"{_diverge(case):g} times the lowest loss so far ({losses[:-1].min():.4g}); that step is "
+               "recorded, then the test stops" if crossed else
+               f"the loss never exceeds diverge = {_diverge(case):g} times its lowest, so all num_steps = "
+               f"{_steps(case)} steps run")
+        return f"your test recorded {n} steps, the right one {m}: {why}"
+    for row, what, rtol in ((0, "lr", 1e-9), (1, "loss", 1e-4)):
+        bad = ~np.isclose(got[row], expected[row], rtol=rtol, atol=1e-12)
+        if bad.any():
+            i = int(np.argmax(bad))
+            return (f"the {what} of step {i} should be {expected[row, i]:.6g}, yours is {got[row, i]:.6g} "
+                    f"({int(bad.sum())} of {m} steps differ)")
+    return None
+
+
+def _given(case, name, index, default):
+    return case.kwargs.get(name, case.args[index] if len(case.args) > index else default)
+
+
+def _steps(case):
+    return _given(case, "num_steps", 6, 100)
+
+
+def _diverge(case):
+    return _given(case, "diverge", 7, 4.0)
+
+
+def _seeded(model, rng):
+    """Give every parameter of ``model`` fresh weights from ``rng`` (uniform in +-1/sqrt(fan_in), as PyTorch's
+    Linear starts), leaving the library's global random numbers alone."""
+    state = model.state_dict()
+    fresh = {}
+    for name, p in state.items():
+        weight = state[name[:-len("bias")] + "weight"] if name.endswith("bias") else p
+        bound = 1 / math.sqrt(weight.shape[-1])
+        fresh[name] = tensor(rng.uniform(-bound, bound, tuple(p.shape)).astype(np.float32))
+    model.load_state_dict(fresh)
+    return model
+
+
+def _build(make):
+    """``make()`` a model without drawing from the library's global random numbers (the learner's notebook)."""
+    state = get_rng_state()
+    try:
+        return make()
+    finally:
+        set_rng_state(state)
+
+
+def regression_batches(rng, n=128, batch=16):
+    """y = 3 x1 - x2 + 0.5 + noise, x uniform in [-3, 3]^2, as a list of (x, y) batches."""
+    x = rng.uniform(-3, 3, (n, 2)).astype(np.float32)
+    y = (x @ np.array([[3.0], [-1.0]]) + 0.5 + 0.3 * rng.standard_normal((n, 1))).astype(np.float32)
+    return [(tensor(x[i:i + batch]), tensor(y[i:i + batch])) for i in range(0, n, batch)]
+
+
+def _linear(rng):
+    return _seeded(_build(lambda: nn.Linear(2, 1)), rng)
+
+
+def _mlp(rng, sizes=(2, 16, 2)):
+    def make():
+        layers = []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            layers += [nn.Linear(a, b), nn.ReLU()]
+        return nn.Sequential(*layers[:-1])
+    return _seeded(_build(make), rng)
+
+
+def _classes_loader(rng, n=160, batch=32):
+    x = rng.standard_normal((n, 2)).astype(np.float32)
+    y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
+    generator = Generator().manual_seed(int(rng.integers(1000)))
+    return DataLoader(TensorDataset(tensor(x), tensor(y)), batch_size=batch, shuffle=True, generator=generator)
+
+
+def range_test_example():
+    """The notebook's example (new copies at each call): a linear regression on 8 batches of 16, from fixed
+    weights, with SGD."""
+    batches = regression_batches(np.random.default_rng(5))
+    model = _build(lambda: nn.Linear(2, 1))
+    model.load_state_dict({"weight": tensor([[0.5, -0.3]]), "bias": tensor([0.1])})
+    return model, nn.MSELoss(), batches, optim.SGD(model.parameters(), lr=0.01)
+
+
+def _range_cases(rng):
+    mlp = _mlp(rng)
+    adam_model = _mlp(rng, (2, 8, 8, 2))
+    big = _mlp(rng, (2, 32, 2))
+    small, tiny = _linear(rng), _linear(rng)
+    return [
+        Case(range_test_example(), kwargs={"start_lr": 1e-4, "end_lr": 10.0, "num_steps": 60}, visible=True),
+        Case((mlp, nn.CrossEntropyLoss(), _classes_loader(rng), optim.SGD(mlp.parameters(), lr=0.05, momentum=0.9),
+              1e-4, 30.0, 50), "an MLP classifier, SGD with momentum, a shuffling DataLoader of 5 batches"),
+        Case((adam_model, nn.CrossEntropyLoss(), _classes_loader(rng, 96, 16),
+              optim.Adam(adam_model.parameters(), lr=1e-3)), "Adam, and diverge=3.0",
+             {"start_lr": 1e-5, "end_lr": 1.0, "num_steps": 40, "diverge": 3.0}),
+        Case((small, nn.MSELoss(), regression_batches(rng, 64, 16), optim.SGD(small.parameters(), lr=0.02)),
+             "the default start_lr, end_lr and num_steps"),
+        Case((big, nn.CrossEntropyLoss(), _classes_loader(rng), optim.SGD(big.parameters(), lr=0.1)),
+             "an lr range too low to diverge: all 30 steps run", {"start_lr": 1e-3, "end_lr": 0.05, "num_steps": 30}),
+        Case(range_test_example(), "a lenient diverge=20.0", {"start_lr": 1e-3, "num_steps": 45, "diverge": 20.0}),
+        Case((tiny, nn.MSELoss(), regression_batches(rng, 48, 16), optim.SGD(tiny.parameters(), lr=0.1,
+                                                                             momentum=0.5)),
+             "3 batches for 25 steps: the batches start again", {"start_lr": 1e-3, "end_lr": 3.0, "num_steps": 25}),
+    ]
+
+
+def _range_test(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100, diverge=4.0, *,
+                spacing="geometric", exponent_over=-1, zero_grad=True, lr_after_step=False, stop="lowest",
+                cycle=True, replay=False):
+    """A learner's range test, right when no switch is set; the mistakes below set one switch each."""
+    saved_model = copy.deepcopy(model.state_dict())
+    saved_optimizer = copy.deepcopy(optimizer.state_dict())
+    lrs, losses = [], []
+    stream = itertools.cycle(batches) if replay else iter(batches)
+    for i in range(num_steps):
+        if spacing == "geometric":
+            lr = start_lr * (end_lr / start_lr) ** (i / (num_steps + exponent_over))
+        else:
+            lr = start_lr + (end_lr - start_lr) * i / (num_steps - 1)
+        if not lr_after_step:
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+        try:
+            x, y = next(stream)
+        except StopIteration:
+            if not cycle:
+                break
+            stream = iter(batches)
+            x, y = next(stream)
+        if zero_grad:
+            optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        if lr_after_step:
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+        value = loss.item()
+        if not math.isfinite(value):
+            break
+        lrs.append(lr)
+        losses.append(value)
+        if stop == "lowest" and value > diverge * min(losses):
+            break
+        if stop == "first" and value > diverge * losses[0]:
+            break
+    model.load_state_dict(saved_model)
+    optimizer.load_state_dict(saved_optimizer)
+    return lrs, losses
+
+
+def _switched(**switches):
+    def wrong(*args, **kwargs):
+        return _range_test(*args, **kwargs, **switches)
+    return wrong
+
+
+register(Exercise(
+    "05.lr_range_test",
+    reference=lr_range_test_reference,
+    cases=_range_cases,
+    call=range_test_run,
+    answer=RunAnswer(),
+    compare=_compare_range,
+    check_inputs=False,  # the model and optimizer are trained and must be put back: range_test_run checks that
+    rtol=1e-4,
+    atol=1e-12,
+    points=3,
+    error_hints=[ErrorHint(r"StopIteration",
+                           "the batches ran out before num_steps: a range test starts them again from the "
+                           "beginning (a DataLoader, or a list, can be read again with a new iter(...))",
+                           "when next(...) raises StopIteration, make a new iterator over batches and take its "
+                           "first batch")],
+    mistakes=[
+        _mistake(_switched(spacing="linear"),
+                 "the lrs must grow GEOMETRICALLY (by the same factor at every step), so that each decade "
+                 "(1e-4 to 1e-3, 1e-3 to 1e-2, ...) gets as many steps. Evenly spaced lrs spend almost every step "
+                 "near end_lr",
+                 "lr_i = start_lr times (end_lr / start_lr) to the power i / (num_steps - 1)"),
+        _mistake(_switched(exponent_over=0),
+                 "the last step must use end_lr itself: the exponent goes from 0 at step 0 to 1 at step "
+                 "num_steps - 1",
+                 "divide i by num_steps - 1, the index of the last step"),
+        _mistake(_switched(zero_grad=False),
+                 "every step needs fresh gradients: without zero_grad they pile up from step to step, and each "
+                 "update is the sum of all the gradients so far",
+                 "clear the gradients at the start of every step, before the backward pass (the optimizer has a "
+                 "method for it)"),
+        _mistake(_switched(lr_after_step=True),
+                 "each step's lr must be in the param groups BEFORE optimizer.step(), which reads it. Yours sets "
+                 "it afterwards, so every update uses the previous step's lr (the first one the optimizer's own)",
+                 "write lr_i into every param group at the start of step i"),
+        _mistake(_switched(stop="none"),
+                 "stop when the loss blows up: after a loss above diverge times the lowest loss so far, more steps "
+                 "only train on a wrecked model (and can overflow)",
+                 "after recording each loss, compare it with diverge times the lowest loss recorded so far, and "
+                 "leave the loop when it is larger"),
+        _mistake(_switched(stop="first"),
+                 "compare with the LOWEST loss so far, not the first one: the loss first falls a lot, so the "
+                 "blow-up is relative to how good the model got",
+                 "compare with the smallest loss recorded so far, which changes as the run goes on"),
+        _mistake(_switched(cycle=False),
+                 "the batches ran out before num_steps, and your test stopped there. A range test starts the "
+                 "batches again from the beginning, for as many steps as asked",
+                 "when the iterator is exhausted, make a new iter(batches)"),
+        _mistake(_switched(replay=True),
+                 "itertools.cycle replays the batches of its first pass, saved: a DataLoader that shuffles gives "
+                 "new batches on each pass, and the range test must see them as training would",
+                 "when the batches run out, start them again with a new iter(batches)"),
+    ],
+))

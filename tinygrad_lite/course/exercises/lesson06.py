@@ -1,0 +1,857 @@
+r"""Lesson 06, gradient clipping and gradient health: the checks of its four exercises.
+
+- ``06.clip_grad_norm_(parameters, max_norm, norm_type=2.0)`` and ``06.clip_grad_value_(parameters,
+  clip_value)``: what is judged is what the call leaves behind, as in PyTorch: the ``.grad`` of every parameter
+  after the call (changed in place, or replaced by a new tensor: either is what the optimizer reads next), the
+  parameters' values (which must not change), and for ``clip_grad_norm_`` the total norm it returns (a 0-d
+  tensor, the norm BEFORE clipping). So the exercises' ``call`` (``after_clipping``) runs the learner's function
+  on a fresh copy of the parameters and returns a ``Run``: the returned norm, then every gradient, then every
+  value, as numbers, with ``problem`` saying what the numbers cannot show (a Python number or a list returned
+  instead of a 0-d tensor, weights changed). ``check_inputs`` is False: changing the gradients is the point.
+  The hidden cases vary every argument: ``max_norm`` above and below the norm (no scaling up), ``norm_type`` 1,
+  3 and inf (by position and by keyword), tiny gradients where the 1e-6 in the denominator shows, a parameter
+  whose ``.grad`` is None, a single tensor instead of a list, and a generator (``model.parameters()``), which
+  can be iterated only once.
+- ``06.first_bad_step(history, limit=1e3)``: given the ``grad_stats`` table of each step of a run, the first step
+  at which some gradient norm is not finite or above ``limit``, and the name of the first parameter (in the
+  table's order) that is bad there; ``(None, None)`` for a healthy run. The hidden runs are synthetic tables with
+  the columns of ``nn.utils.grad_stats``: a run whose gradients grow, one that turns nan at once (nan > limit is
+  False), one that turns inf, healthy runs with "tiny" and "dead units" flags (which are no divergence), other
+  limits, a bad step 0, and a norm above the limit while every element stays below it.
+- ``06.diagnose(history, limit=1e3)``: the kind of failure, judged at the first bad step: "healthy" (none),
+  "exploding" (the first bad norm is finite: the norms grew past the limit) or "sudden" (it is nan or inf); the
+  same runs as ``06.first_bad_step``. Answers of both are turned into numbers by their ``call`` (a Run), with a
+  ``problem`` for an answer of the wrong form (a row instead of a name, None instead of (None, None), ...).
+
+The references are the library's own functions (``nn.utils.clip_grad_norm_`` and ``clip_grad_value_``, tested
+against PyTorch's in tests/test_lesson06.py), so that ``use`` can stand in with them. Hints come in two tiers: the
+concept first, then a more concrete one when the same mistake comes back; neither is the finished line.
+"""
+import copy
+import functools
+import math
+
+import numpy as np
+
+from ... import manual_seed, nn, optim, tensor
+from ...datasets import noisy_sine
+from ...nn.utils import clip_grad_norm_ as library_clip_grad_norm_
+from ...nn.utils import clip_grad_value_ as library_clip_grad_value_
+from ...nn.utils.grad_stats import GradStats, _flag
+from ..answers import Run, RunAnswer, is_tensor, type_name
+from ..checks import Case, ErrorHint, Exercise, Mistake, compare_arrays, register
+from ._common import _mistake
+
+EPS = 1e-6  # what PyTorch adds to the total norm before dividing
+
+
+# -------------------------------------------------------------------- parameters with gradients
+class Parameters:
+    """An iterable of parameters that can be iterated only ONCE, like the generator ``model.parameters()``
+    (a real generator cannot be copied, and the check copies every case before each call)."""
+
+    def __init__(self, tensors):
+        self.tensors, self.used = list(tensors), False
+
+    def __iter__(self):
+        if self.used:
+            return iter(())
+        self.used = True
+        return iter(self.tensors)
+
+    def __repr__(self):
+        return f"<generator object Module.parameters ({len(self.tensors)} parameters)>"
+
+
+def parameter(value, grad=None, dtype=np.float32):
+    """A leaf tensor that requires grad, with ``.grad`` set to ``grad`` (None: no gradient)."""
+    p = tensor(np.asarray(value, dtype=dtype), requires_grad=True)
+    if grad is not None:
+        p.grad = tensor(np.asarray(grad, dtype=dtype))
+    return p
+
+
+def tensors_of(parameters):
+    """The parameter tensors a case passes, however it passes them (a list, a single tensor, a generator)."""
+    if isinstance(parameters, Parameters):
+        return parameters.tensors
+    if is_tensor(parameters):
+        return [parameters]
+    return list(parameters)
+
+
+def _parameters_argument(args, kwargs):
+    return args[0] if args else kwargs["parameters"]
+
+
+def _numbers(tensors, what):
+    """Every number of each tensor's ``what`` (grad or value), flattened; a missing grad gives no numbers."""
+    parts = []
+    for p in tensors:
+        t = p.grad if what == "grad" else p
+        if t is not None:
+            parts.append(np.asarray(t.detach().numpy(), dtype=np.float64).ravel())
+    return parts
+
+
+def _returned_problem(returned):
+    """What is wrong with what clip_grad_norm_ returned (None: a 0-d float tensor), and its value as a number."""
+    if returned is None:
+        return ("your function returned None. clip_grad_norm_ also returns the total norm of the gradients, "
+                "measured before clipping, as a 0-d tensor: it is the number worth logging"), np.nan
+    if is_tensor(returned):
+        array = np.asarray(returned.detach().numpy())
+        if array.dtype.kind != "f":
+            return f"you returned a tensor of {array.dtype.name}; the total norm is a float tensor", np.nan
+        if array.ndim != 0:
+            value = float(array.ravel()[0]) if array.size == 1 else np.nan
+            return (f"you returned a tensor of shape {tuple(array.shape)}; the total norm is one number, a 0-d "
+                    "tensor (shape ()), as PyTorch's clip_grad_norm_ returns it"), value
+        return None, float(array)
+    if isinstance(returned, (list, tuple)):
+        return (f"you returned a {type_name(returned)}. clip_grad_norm_ changes the .grad of each parameter "
+                "itself and returns one number, the total norm before clipping, as a 0-d tensor"), np.nan
+    if isinstance(returned, (float, int, np.generic, np.ndarray)) and not isinstance(returned, bool):
+        value = float(np.asarray(returned).ravel()[0]) if np.size(returned) == 1 else np.nan
+        return (f"you returned a {type_name(returned)} (e.g. from .item(), float() or math.sqrt) where a 0-d "
+                "tensor was expected: PyTorch's clip_grad_norm_ returns a tensor, and code written for it calls "
+                ".item() on the result. Keep the total norm a tensor"), value
+    return f"you returned a {type_name(returned)} where a 0-d tensor (the total norm) was expected", np.nan
+
+
+def after_clipping(fn, args, kwargs, returns_norm=True):
+    """Run ``fn`` (a clip_grad_norm_ or clip_grad_value_) on the case's parameters and return what it leaves: a
+    Run of [returned norm (clip_grad_norm_ only), every gradient's numbers, every parameter's numbers]."""
+    tensors = tensors_of(_parameters_argument(args, kwargs))
+    values_before = _numbers(tensors, "value")
+    returned = fn(*args, **kwargs)
+    grads, values = _numbers(tensors, "grad"), _numbers(tensors, "value")
+    problem, total = _returned_problem(returned) if returns_norm else (None, None)
+    changed = [i for i, (b, a) in enumerate(zip(values_before, values)) if not np.array_equal(a, b)]
+    if changed:
+        problem = (f"your function changed the values of parameter {changed[0]} (the weights themselves). "
+                   "Clipping changes only the gradients, .grad; the optimizer's step moves the weights afterwards")
+    head = [np.array([total])] if returns_norm else []
+    return Run.of(np.concatenate(head + grads + values), problem)
+
+
+def after_value_clipping(fn, args, kwargs):
+    return after_clipping(fn, args, kwargs, returns_norm=False)
+
+
+def _grad_shapes(case):
+    return [tuple(p.grad.shape) for p in tensors_of(case.args[0]) if p.grad is not None]
+
+
+def _split(numbers, case, returns_norm=True):
+    """(returned norm, [each gradient, shaped]) of a Run's numbers."""
+    numbers = np.asarray(numbers, dtype=np.float64)
+    start = 1 if returns_norm else 0
+    grads = []
+    for shape in _grad_shapes(case):
+        size = int(np.prod(shape))
+        grads.append(numbers[start:start + size].reshape(shape))
+        start += size
+    return (numbers[0] if returns_norm else None), grads
+
+
+def _grads_before(case):
+    return [np.asarray(p.grad.numpy(), dtype=np.float64) for p in tensors_of(case.args[0]) if p.grad is not None]
+
+
+def _compare_grads(got, expected, case, returns_norm, rtol, atol):
+    if got.shape != expected.shape:
+        return "the gradients changed size or a missing gradient (None) was filled in: leave both as they are"
+    got_total, got_grads = _split(got, case, returns_norm)
+    expected_total, expected_grads = _split(expected, case, returns_norm)
+    if returns_norm and compare_arrays(np.asarray(got_total), np.asarray(expected_total), rtol, atol):
+        return (f"the total norm your function returned is {got_total:.6g}; expected {expected_total:.6g}, the "
+                "norm of all the gradients together (as one long vector), measured before clipping")
+    if all(compare_arrays(g, e, rtol, atol) is None for g, e in zip(got_grads, expected_grads)):
+        return None
+    if all(np.array_equal(g, b) for g, b in zip(got_grads, _grads_before(case))):
+        return ("the .grad of every parameter is unchanged after your function, where clipping should have "
+                "changed it: the optimizer reads p.grad after your call, so that is what must be clipped")
+    for i, (g, e) in enumerate(zip(got_grads, expected_grads)):  # float32, as the learner's gradients are
+        failure = compare_arrays(g.astype(np.float32), e.astype(np.float32), rtol, atol,
+                                 f"the gradient of parameter {i} after your function")
+        if failure:
+            return failure
+    return None
+
+
+def _norm_compare(got, expected, case):
+    return _compare_grads(got, expected, case, True, NORM_RTOL, NORM_ATOL)
+
+
+def _value_compare(got, expected, case):
+    return _compare_grads(got, expected, case, False, 1e-6, 0.0)
+
+
+# -------------------------------------------------------------------- 06.clip_grad_norm_
+def clip_grad_norm_reference(parameters, max_norm, norm_type=2.0):
+    r"""Rescale the gradients of ``parameters`` in place so that their total norm is at most ``max_norm``:
+    total = \|(\|g_1\|_p, ..., \|g_k\|_p)\|_p, every g_i <- g_i * min(1, max_norm / (total + 1e-6));
+    returns the total norm before clipping. (The library's nn.utils.clip_grad_norm_, as PyTorch's.)"""
+    return library_clip_grad_norm_(parameters, max_norm, norm_type)
+
+
+NORM_EXAMPLE_GRADS = ([[1.0, -2.0], [2.0, 0.0]], [4.0, 0.0])  # total norm sqrt(1 + 4 + 4 + 16) = 5
+
+
+def norm_example():
+    """The notebook's example: a weight and a bias with gradients of total norm 5, clipped to max_norm 1."""
+    w = parameter([[0.5, -0.3], [0.1, 0.8]], NORM_EXAMPLE_GRADS[0])
+    b = parameter([0.0, 0.2], NORM_EXAMPLE_GRADS[1])
+    return [w, b]
+
+
+def _random_parameters(rng, shapes, scale=1.0, none_at=()):
+    return [parameter(rng.standard_normal(s), None if i in none_at else scale * rng.standard_normal(s))
+            for i, s in enumerate(shapes)]
+
+
+MLP_SHAPES = [(8, 4), (8,), (3, 8), (3,)]
+
+
+def _norm_cases(rng):
+    return [
+        Case((norm_example(), 1.0), visible=True),
+        Case((Parameters(_random_parameters(rng, MLP_SHAPES, 3.0)), 1.0),
+             "parameters given as model.parameters(), a generator: it can be iterated only once"),
+        Case((_random_parameters(rng, MLP_SHAPES, 0.1), 10.0),
+             "the total norm is below max_norm = 10: nothing to clip"),
+        Case((_random_parameters(rng, MLP_SHAPES, 2.0, none_at=(1,)), 0.5),
+             "parameter 1 has no gradient (.grad is None, e.g. a frozen layer)"),
+        Case((_random_parameters(rng, [(5, 3), (5,)], 4.0), 2.0), "norm_type = 1", {"norm_type": 1.0}),
+        Case((_random_parameters(rng, [(4, 4), (4,), (2, 4)], 5.0), 0.5), "norm_type = inf",
+             {"norm_type": math.inf}),
+        Case((_random_parameters(rng, [(3, 3), (3,)], 2.0), 1.5, 3.0), "norm_type = 3, given by position"),
+        Case((parameter(rng.standard_normal((3, 4)), 10 * rng.standard_normal((3, 4))), 2.0),
+             "a single tensor instead of a list"),
+        Case((_random_parameters(rng, [(6, 2), (6,)], 2e-4), 1e-4),
+             "tiny gradients (total norm about 1e-3) and max_norm = 1e-4"),
+        Case((_random_parameters(rng, [(16, 8), (16,), (16, 16), (16,), (4, 16), (4,)], 50.0), 1.0),
+             "six parameters with large gradients"),
+    ]
+
+
+def _norm_of(grads, p):
+    """The total p-norm of a list of numpy gradients (the p-norm of their p-norms)."""
+    def norm(a):
+        a = np.abs(np.asarray(a, dtype=np.float64)).ravel()
+        return a.max(initial=0.0) if p == math.inf else (a ** p).sum() ** (1 / p)
+    return norm([norm(g) for g in grads])
+
+
+def _scaled(parameters, coef_of):
+    """Multiply each gradient (in place) by coef_of(total, grads); returns the total as a tensor."""
+    tensors = [p for p in tensors_of(parameters) if p.grad is not None]
+    grads = [p.grad for p in tensors]
+    total, coef = coef_of([g.numpy() for g in grads])
+    for g in grads:
+        g.mul_(float(coef))
+    return tensor(np.float32(total))
+
+
+def _make_clip(total_of, coef_of):
+    """A wrong clip_grad_norm_: total_of(grads, max_norm, p) is its total, coef_of(total, max_norm) its factor."""
+    def clip(parameters, max_norm, norm_type=2.0):
+        return _scaled(parameters, lambda grads: (
+            total_of(grads, float(norm_type)), coef_of(total_of(grads, float(norm_type)), float(max_norm))))
+    return clip
+
+
+def _right_coef(total, max_norm):
+    return min(1.0, max_norm / (total + EPS))
+
+
+def _no_clamp(total, max_norm):
+    return max_norm / (total + EPS)
+
+
+def _no_eps(total, max_norm):
+    return min(1.0, max_norm / total) if total else 1.0
+
+
+_scales_up = _make_clip(_norm_of, _no_clamp)
+_without_eps = _make_clip(_norm_of, _no_eps)
+_no_root = _make_clip(lambda grads, p: _norm_of(grads, p) ** p if p != math.inf else _norm_of(grads, p),
+                      _right_coef)
+_always_2 = _make_clip(lambda grads, p: _norm_of(grads, 2.0), _right_coef)
+_sum_of_norms = _make_clip(lambda grads, p: sum(_norm_of([g], p) for g in grads), _right_coef)
+
+
+def _inf_by_powers(parameters, max_norm, norm_type=2.0):
+    """The p-th power formula used for p = inf too: (sum |g|^inf)^(1/inf) is inf ** 0 or 0 ** 0, both 1."""
+    def total_of(grads, p):
+        return sum(float((np.abs(g.astype(np.float64)) ** p).sum()) for g in grads) ** (1 / p)
+    return _make_clip(total_of, _right_coef)(parameters, max_norm, norm_type)
+
+
+def _returns_after(parameters, max_norm, norm_type=2.0):
+    """Clips right, but returns the norm AFTER clipping."""
+    tensors = [p for p in tensors_of(parameters)]
+    library_clip_grad_norm_(tensors, max_norm, norm_type)
+    return tensor(np.float32(_norm_of([p.grad.numpy() for p in tensors if p.grad is not None], float(norm_type))))
+
+
+def _new_grads(parameters, max_norm, norm_type=2.0):
+    """Computes the clipped gradients as new tensors and returns them; .grad stays as it was."""
+    tensors = [p for p in tensors_of(parameters) if p.grad is not None]
+    total = _norm_of([p.grad.numpy() for p in tensors], float(norm_type))
+    return [p.grad * _right_coef(total, float(max_norm)) for p in tensors]
+
+
+def _unchanged_returns_total(parameters, max_norm, norm_type=2.0):
+    """Computes the total right, scales local copies (g = g * c), returns the total; .grad stays as it was."""
+    tensors = [p for p in tensors_of(parameters) if p.grad is not None]
+    return tensor(np.float32(_norm_of([p.grad.numpy() for p in tensors], float(norm_type))))
+
+
+def _each_separately(parameters, max_norm, norm_type=2.0):
+    """Clips each gradient by its own norm; returns the total."""
+    tensors = [p for p in tensors_of(parameters) if p.grad is not None]
+    p = float(norm_type)
+    total = _norm_of([t.grad.numpy() for t in tensors], p)
+    for t in tensors:
+        t.grad.mul_(_right_coef(_norm_of([t.grad.numpy()], p), float(max_norm)))
+    return tensor(np.float32(total))
+
+
+def _iterated_twice(case):
+    return isinstance(case.args[0], Parameters)
+
+
+def _unchanged_with_right_total(got, expected, case):
+    """The returned total is right and every gradient is as it was."""
+    got_total, got_grads = _split(got, case)
+    expected_total, _ = _split(expected, case)
+    return (np.isclose(got_total, expected_total, rtol=NORM_RTOL)
+            and all(np.array_equal(g, b) for g, b in zip(got_grads, _grads_before(case))))
+
+
+def _zero_total(got, expected, case):
+    got_total, got_grads = _split(got, case)
+    return got_total == 0.0 and all(np.array_equal(g, b) for g, b in zip(got_grads, _grads_before(case)))
+
+
+NORM_RTOL, NORM_ATOL = 1e-5, 1e-12  # atol tiny: the 1e-6 of the formula must show on tiny gradients
+GENERATOR_USED_TWICE = Mistake(
+    hint="here the parameters come as model.parameters(), a generator, which can be iterated only once: your "
+         "second loop over it found nothing, so no gradient was clipped",
+    more="turn the parameters into a list once, at the start, and loop over that list as often as you need",
+    match=lambda got, expected, case: _iterated_twice(case) and _unchanged_with_right_total(got, expected, case))
+SINGLE_TENSOR = Mistake(
+    hint="here parameters is a single tensor, not a list (PyTorch accepts both): a loop over a tensor walks "
+         "its rows, which have no .grad",
+    more="when parameters is a Tensor, wrap it in a list first",
+    match=lambda got, expected, case: is_tensor(case.args[0]) and _zero_total(got, expected, case))
+NO_GRAD = ErrorHint(
+    r"'NoneType' object has no attribute",
+    "a parameter whose .grad is None (a frozen layer, or one the loss does not use) has nothing to clip: "
+    "skip it, as PyTorch does",
+    "keep only the parameters whose .grad is not None")
+
+register(Exercise(
+    "06.clip_grad_norm_",
+    reference=clip_grad_norm_reference,
+    cases=_norm_cases,
+    call=after_clipping,
+    answer=RunAnswer(),
+    check_inputs=False,  # the gradients are changed in place on purpose; after_clipping judges the weights
+    compare=_norm_compare,
+    rtol=NORM_RTOL,
+    atol=NORM_ATOL,
+    generic_hints=(),
+    error_hints=[NO_GRAD],
+    points=3,
+    mistakes=[
+        GENERATOR_USED_TWICE,
+        SINGLE_TENSOR,
+        _mistake(_new_grads,
+                 "your function returned new, clipped tensors and left every .grad as it was. The optimizer "
+                 "reads p.grad, so clipping must change the gradients themselves (that is what the _ in the "
+                 "name says), and the function returns the total norm",
+                 "multiply each p.grad in place (a method ending in _), or assign the scaled tensor back to "
+                 "p.grad; return the total norm"),
+        _mistake(_unchanged_returns_total,
+                 "your total norm is right, but every .grad is unchanged: g = g * c makes a new tensor and "
+                 "binds the name g to it, which leaves p.grad as it was",
+                 "change the tensor p.grad itself, with an in-place method (ending in _), or assign the "
+                 "scaled tensor to p.grad"),
+        _mistake(_each_separately,
+                 "you clipped each gradient by its own norm. Clipping by the GLOBAL norm measures all the "
+                 "gradients together, as one long vector, and scales every one of them by the same factor: "
+                 "only that keeps the direction of the whole update",
+                 "compute one total norm from all the gradients first, then one factor, then scale each "
+                 "gradient by it"),
+        _mistake(_scales_up,
+                 "your function also scales gradients UP when their total norm is below max_norm. Clipping "
+                 "only ever shrinks: the factor is capped at 1",
+                 "take the smaller of 1 and max_norm / (total + 1e-6)"),
+        _mistake(_without_eps,
+                 "almost: the factor divides by total + 1e-6, as PyTorch's does (the 1e-6 keeps an all-zero "
+                 "gradient from dividing by 0). With tiny gradients the difference shows",
+                 "add 1e-6 to the total norm in the denominator of the factor"),
+        _mistake(_inf_by_powers,
+                 "for norm_type = inf the norm is the largest |g| (the limit of the p-norm as p grows); the "
+                 "power formula (sum |g|^p)^(1/p) breaks there: inf ** 0 and 0 ** 0 are both 1",
+                 "handle p = inf on its own: the per-tensor norm is the largest absolute element, and the total "
+                 "is the largest of those"),
+        _mistake(_no_root,
+                 "your total is the sum of |g|^p without its p-th root: the p-norm is (sum |g|^p)^(1/p) (for "
+                 "p = 2 the square root of the sum of squares)",
+                 "raise the sum to the power 1 / norm_type"),
+        _mistake(_always_2,
+                 "your function always measures the 2-norm; this case passes another norm_type. The total is "
+                 "the norm_type-norm of all the gradients",
+                 "use norm_type both for the norm of each gradient and for combining those norms"),
+        _mistake(_sum_of_norms,
+                 "your total adds up the norms of the separate gradients. The total norm is the norm of all "
+                 "the gradients as ONE vector: the p-norm of the per-tensor p-norms (for p = 2, the square "
+                 "root of the sum of their squares), not their plain sum",
+                 "combine the per-tensor norms with the same norm_type-norm (stack them into a tensor and take "
+                 "its norm)"),
+        _mistake(_returns_after,
+                 "the gradients are right, but you returned the norm AFTER clipping (which is just max_norm, or "
+                 "less). clip_grad_norm_ returns the norm it measured before clipping: the number worth logging, "
+                 "whose spikes show an unstable run",
+                 "measure the total norm first, keep it, and return that"),
+    ],
+))
+
+
+# -------------------------------------------------------------------- 06.clip_grad_value_
+def clip_grad_value_reference(parameters, clip_value):
+    """Clamp every element of every gradient to [-clip_value, clip_value], in place. (The library's
+    nn.utils.clip_grad_value_, as PyTorch's.)"""
+    library_clip_grad_value_(parameters, clip_value)
+
+
+VALUE_EXAMPLE_GRADS = ([[0.5, -3.0], [1.5, 0.2]], [-0.8, 4.0])
+
+
+def value_example():
+    """The notebook's example for clip_grad_value_ with clip_value 1."""
+    return [parameter([[0.5, -0.3], [0.1, 0.8]], VALUE_EXAMPLE_GRADS[0]), parameter([0.0, 0.2],
+                                                                                     VALUE_EXAMPLE_GRADS[1])]
+
+
+def _value_cases(rng):
+    return [
+        Case((value_example(), 1.0), visible=True),
+        Case((_random_parameters(rng, MLP_SHAPES, 3.0), 0.5), "large gradients of both signs, clip_value = 0.5"),
+        Case((_random_parameters(rng, MLP_SHAPES, 0.1), 2.0), "every element is within [-2, 2]: nothing changes"),
+        Case((_random_parameters(rng, MLP_SHAPES, 5.0, none_at=(2,)), 1.0),
+             "parameter 2 has no gradient (.grad is None)"),
+        Case((parameter(rng.standard_normal((4, 3)), 10 * rng.standard_normal((4, 3))), 3.0),
+             "a single tensor instead of a list"),
+        Case((Parameters(_random_parameters(rng, [(5, 2), (5,)], 2.0)), 0.25),
+             "parameters given as model.parameters(), a generator"),
+    ]
+
+
+def _each_grad(parameters, f):
+    for p in tensors_of(parameters):
+        if p.grad is not None:
+            p.grad = tensor(f(p.grad.numpy().astype(np.float64)).astype(np.float32))
+
+
+def _upper_only(parameters, clip_value):
+    _each_grad(parameters, lambda g: np.minimum(g, clip_value))
+
+
+def _zeroed(parameters, clip_value):
+    _each_grad(parameters, lambda g: np.where(np.abs(g) > clip_value, 0.0, g))
+
+
+def _sign_lost(parameters, clip_value):
+    _each_grad(parameters, lambda g: np.minimum(np.abs(g), clip_value))
+
+
+def _by_norm(parameters, clip_value):
+    library_clip_grad_norm_(tensors_of(parameters), clip_value)
+
+
+def _value_unchanged(parameters, clip_value):
+    return [p.grad.clamp(-clip_value, clip_value) for p in tensors_of(parameters) if p.grad is not None]
+
+
+register(Exercise(
+    "06.clip_grad_value_",
+    reference=clip_grad_value_reference,
+    cases=_value_cases,
+    call=after_value_clipping,
+    answer=RunAnswer(),
+    check_inputs=False,  # the gradients are changed in place on purpose; after_clipping judges the weights
+    compare=_value_compare,
+    rtol=1e-6,
+    atol=0.0,
+    generic_hints=(),
+    error_hints=[NO_GRAD],
+    points=1,
+    mistakes=[
+        _mistake(_value_unchanged,
+                 "your function computed clamped gradients but left every .grad as it was: the optimizer reads "
+                 "p.grad, so that is what must change",
+                 "clamp each p.grad in place (a method ending in _), or assign the clamped tensor to p.grad"),
+        _mistake(_upper_only,
+                 "you capped only the large positive elements; large negative ones must be clipped too, to "
+                 "-clip_value: the interval is [-clip_value, clip_value]",
+                 "give the clamp both bounds"),
+        _mistake(_zeroed,
+                 "you set the elements beyond clip_value to 0; clipping moves them to the edge of the interval "
+                 "(+clip_value or -clip_value) and keeps their sign",
+                 "clamp to the interval instead of masking"),
+        _mistake(_sign_lost,
+                 "your clipped gradients lost their sign: clipping by value clamps each element into "
+                 "[-clip_value, clip_value], so a negative element stays negative",
+                 "clamp the elements themselves, not their absolute values"),
+        _mistake(_by_norm,
+                 "you rescaled the whole gradient (clipping by norm). clip_grad_value_ clamps each element on "
+                 "its own: the small ones stay as they are",
+                 "clamp every element to [-clip_value, clip_value]; no norm is involved"),
+    ],
+))
+
+
+# -------------------------------------------------------------------- 06.first_bad_step
+def first_bad_step_reference(history, limit=1e3):
+    """The first step t whose table history[t] has a gradient norm that is not finite or above ``limit``, and the
+    name of the first such parameter in that table: (t, name); (None, None) when no step is bad."""
+    for step, table in enumerate(history):
+        for row in table:
+            if not math.isfinite(row["norm"]) or row["norm"] > limit:
+                return step, row["name"]
+    return None, None
+
+
+MLP_NAMES = [("0.weight", (16, 2)), ("0.bias", (16,)), ("2.weight", (16, 16)), ("2.bias", (16,)),
+             ("4.weight", (2, 16)), ("4.bias", (2,))]
+
+
+def _row(name, shape, norm, rng, zeros=0.0, spread=0.5):
+    """A row of grad_stats' table for a gradient of this norm (max|g| = spread * norm)."""
+    n = int(np.prod(shape))
+    finite = math.isfinite(norm)
+    mean = float(rng.normal(0.0, 0.3) * norm / math.sqrt(n)) if finite else norm
+    return {"name": name, "shape": tuple(shape), "norm": float(norm), "mean": mean,
+            "max_abs": float(spread * norm) if finite else abs(norm), "zero_fraction": zeros,
+            "flag": _flag(norm, zeros)}
+
+
+def make_run(rng, norms, names=MLP_NAMES, zeros=None, spread=0.5):
+    """A run's history: one grad_stats table per step, from ``norms`` (steps x parameters)."""
+    zeros = np.zeros(np.shape(norms)) if zeros is None else zeros
+    return [GradStats(_row(name, shape, norm, rng, z, spread) for (name, shape), norm, z in zip(names, step, zs))
+            for step, zs in zip(np.asarray(norms, dtype=float), zeros)]
+
+
+def _healthy(rng, steps, scales, noise=0.3):
+    """Norms around ``scales`` (one per parameter), with multiplicative noise."""
+    return np.asarray(scales)[None, :] * np.exp(noise * rng.standard_normal((steps, len(scales))))
+
+
+def sine_model():
+    """The lesson's regression model: 1 -> 32 -> 32 -> 1 with tanh, its weights drawn after manual_seed(0)."""
+    manual_seed(0)
+    return nn.Sequential(nn.Linear(1, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 1))
+
+
+@functools.lru_cache(maxsize=1)
+def _recorded_run():
+    x, y = noisy_sine(200, x_range=(-3 * math.pi, 3 * math.pi), seed=0)
+    model = sine_model()
+    optimizer = optim.SGD(model.parameters(), lr=0.17)
+    history = []
+    with np.errstate(all="ignore"):
+        for _ in range(40):
+            optimizer.zero_grad()
+            loss = nn.functional.mse_loss(model(x), y)
+            loss.backward()
+            history.append(nn.utils.grad_stats(model))
+            optimizer.step()
+    return history
+
+
+def recorded_run():
+    """The grad_stats tables of the notebook's diverging run (section 2): full-batch SGD at lr 0.17 on the noisy
+    sine over [-3 pi, 3 pi], 40 steps. The first bad step is 10, at 0.weight; the loss is nan from step 33."""
+    return copy.deepcopy(_recorded_run())
+
+
+def diverging_example(rng=None):
+    """The notebook's example: 12 steps; from step 5 the norms grow 3 to 5 times per step, 0.weight's passes 1e3
+    at step 9; at step 11 some are inf and one is nan."""
+    rng = np.random.default_rng(6) if rng is None else rng
+    norms = _healthy(rng, 12, [0.8, 0.2, 1.2, 0.3, 1.5, 0.4], 0.1)
+    for t in range(5, 12):
+        norms[t] = norms[t - 1] * np.array([5.0, 3.0, 3.6, 3.0, 3.4, 3.0])
+    norms[11, 1:] = np.inf
+    norms[11, 2] = np.nan
+    return make_run(rng, norms)
+
+
+def _runs(rng):
+    scales = [0.8, 0.2, 1.2, 0.3, 1.5, 0.4]
+    sudden_nan = _healthy(rng, 10, scales)
+    sudden_nan[6:] = np.nan                     # a log(0) at step 6: every gradient is nan at once
+    inf_first = _healthy(rng, 9, scales)
+    inf_first[4, 2] = np.inf                    # an overflow in one layer at step 4
+    inf_first[5:] = np.nan
+    vanishing = _healthy(rng, 15, [1e-9, 1e-10, 1e-6, 1e-7, 0.5, 0.1])   # tiny, flagged, but no divergence
+    dead = np.zeros((15, 6))
+    dead[:, 2:4] = 0.7                          # most units dead in layer 2: flagged, not a divergence
+    grows = _healthy(rng, 10, scales, 0.05) * (2.0 ** np.arange(10))[:, None]   # 2.weight passes 10 at step 3
+    big_limit = _healthy(rng, 12, scales, 0.05) * (6.0 ** np.arange(12))[:, None]
+    two_bad = _healthy(rng, 8, scales, 0.05)
+    two_bad[5, 0], two_bad[5, 4] = 5e3, np.inf  # two parameters bad at step 5: the first in the table counts
+    two_bad[6:] = np.nan
+    from_start = _healthy(rng, 6, scales)
+    from_start[:, 3] = np.nan                   # nan in the data: bad from step 0
+    long_run = _healthy(rng, 200, [0.5, 0.1, 0.8, 0.2], 0.4)
+    long_run[150:, 2] = 10.0 ** np.linspace(3.1, 6, 50)   # 2.weight alone passes 1e3 at step 150
+    four = [("0.weight", (32, 64)), ("0.bias", (32,)), ("2.weight", (10, 32)), ("2.bias", (10,))]
+    spread = _healthy(rng, 8, [200.0, 20.0, 150.0, 10.0], 0.05)
+    spread[4, 2] = 1.5e3                        # a norm above 1e3 whose every element is below 1e3
+    return [
+        Case((recorded_run(),), "the notebook's run at lr 0.17", visible=True),
+        Case((diverging_example(),), "a run whose gradients grow 3 to 5 times per step"),
+        Case((make_run(rng, sudden_nan),), "every gradient turns nan at once at step 6, with no warning"),
+        Case((make_run(rng, inf_first),), "one gradient overflows to inf at step 4, nan follows"),
+        Case((make_run(rng, vanishing),), "a healthy run with tiny gradients in the first layer"),
+        Case((make_run(rng, _healthy(rng, 15, scales), zeros=dead),), "a healthy run with dead units in layer 2"),
+        Case((make_run(rng, grows), 10.0), "limit = 10", {}),
+        Case((make_run(rng, big_limit),), "limit = 1e5", {"limit": 1e5}),
+        Case((make_run(rng, two_bad),), "two parameters go bad at the same step"),
+        Case((make_run(rng, from_start),), "nan in the data: bad from the first step"),
+        Case((make_run(rng, long_run, four),), "a run of 200 steps"),
+        Case((make_run(rng, spread, four, spread=0.2),), "a large gradient spread over many elements"),
+    ]
+
+
+def _any_of(wrongs, hint, more=(), call=None):
+    """A Mistake recognised when the learner's answer is that of any of the wrong functions ``wrongs`` (each run
+    through ``call``, by default first_bad_step's)."""
+    def match(got, expected, case):
+        answers = [(call or after_bad_step)(w, *copy.deepcopy((case.args, case.kwargs))) for w in wrongs]
+        return any(compare_arrays(got, np.asarray(a), 0.0, 0.0) is None
+                   and compare_arrays(np.asarray(a), expected, 0.0, 0.0) is not None for a in answers)
+    return Mistake(hint=hint, more=more, match=match)
+
+
+class BadStepAnswer(RunAnswer):
+    """The answer is a pair (step, name): after_bad_step turns it into a Run of numbers (step, index of the name
+    in the table; -1 for None) and says what is wrong with its form."""
+
+
+def _form_problem(returned, history):
+    if returned is None:
+        return ("your function returned None: return a pair, (step, name), and (None, None) when every step is "
+                "healthy")
+    if isinstance(returned, dict) or not isinstance(returned, (tuple, list)) or len(returned) != 2:
+        return f"you returned a {type_name(returned)}; a pair (step, name) was expected, e.g. return t, name"
+    step, name = returned
+    if isinstance(name, dict):
+        return "the second item of your pair is a whole row of the table (a dict); return the parameter's name"
+    if name is not None and not isinstance(name, str):
+        return (f"the second item of your pair is a {type_name(name)}; the parameter's name (a str such as "
+                "'0.weight') was expected")
+    if step is not None and not (isinstance(step, (int, np.integer)) and not isinstance(step, bool)):
+        return f"the step is a {type_name(step)}; an int (the index into history) was expected"
+    if (step is None) != (name is None):
+        return "return (None, None) for a healthy run, and a step and a name together otherwise"
+    if step is not None and not 0 <= step < len(history):
+        return f"step {step} is not a step of this run: history has steps 0 to {len(history) - 1}"
+    if name is not None and name not in [row["name"] for row in history[step]]:
+        return f"{name!r} is not the name of a parameter in this run's table"
+    return None
+
+
+def after_bad_step(fn, args, kwargs):
+    """Run the learner's first_bad_step; a Run of (step, index of the name in the table), -1 standing for None."""
+    history = args[0] if args else kwargs["history"]
+    returned = fn(*args, **kwargs)
+    problem = _form_problem(returned, history)
+    if problem:
+        return Run.of([np.nan, np.nan], problem)
+    step, name = returned
+    if step is None:
+        return Run.of([-1, -1])
+    names = [row["name"] for row in history[step]]
+    return Run.of([step, names.index(name)])
+
+
+def _describe(pair, case):
+    step, index = (int(v) for v in pair)
+    if step < 0:
+        return "(None, None): no bad step"
+    return f"step {step}, {case.args[0][step][index]['name']!r}"
+
+
+def _bad_step_compare(got, expected, case):
+    if np.array_equal(got, expected):
+        return None
+    return f"expected {_describe(expected, case)}; your function gave {_describe(got, case)}"
+
+
+def _wrong_step(test):
+    """A first_bad_step whose test of a row is ``test(row, limit)``."""
+    def first_bad_step(history, limit=1e3):
+        for step, table in enumerate(history):
+            for row in table:
+                if test(row, limit):
+                    return step, row["name"]
+        return None, None
+    return first_bad_step
+
+
+def _largest(history, limit=1e3):
+    step, _ = first_bad_step_reference(history, limit)
+    if step is None:
+        return None, None
+    norms = [np.inf if not math.isfinite(r["norm"]) else r["norm"] for r in history[step]]
+    return step, history[step][int(np.argmax(norms))]["name"]
+
+
+def _one_late(history, limit=1e3):
+    step, name = first_bad_step_reference(history, limit)
+    return (None, None) if step is None else (step + 1, name)
+
+
+def _last_bad(history, limit=1e3):
+    found = (None, None)
+    for step in range(len(history)):
+        got = first_bad_step_reference(history[step:step + 1], limit)
+        if got[0] is not None:
+            found = (step, got[1])
+    return found
+
+
+register(Exercise(
+    "06.first_bad_step",
+    reference=first_bad_step_reference,
+    cases=_runs,
+    call=after_bad_step,
+    answer=BadStepAnswer(),
+    compare=_bad_step_compare,
+    rtol=0.0,
+    atol=0.0,
+    generic_hints=(),
+    points=2,
+    mistakes=[
+        _mistake(lambda history, limit=1e3: first_bad_step_reference(history),
+                 "your answer is what limit = 1e3 gives, but this case passes another limit: use the argument "
+                 "`limit` itself, not a fixed number",
+                 "compare each norm with the limit your function receives"),
+        _mistake(_wrong_step(lambda row, limit: row["norm"] > limit),
+                 "a nan gradient slipped through: every comparison with nan is False (nan > limit too), so a "
+                 "run that turns nan at once never looks large",
+                 "test for 'not finite' explicitly (math.isfinite, or np.isfinite), besides the comparison "
+                 "with limit"),
+        _any_of((_wrong_step(lambda row, limit: not math.isfinite(row["norm"])),
+                 _wrong_step(lambda row, limit: math.isnan(row["norm"]))),
+                "you looked only for nan (or inf). A finite norm above limit is bad too: it is the warning that "
+                "comes several steps before the nan, when the run can still be saved",
+                "test each norm for 'not finite' (nan or inf) OR above limit"),
+        _mistake(_wrong_step(lambda row, limit: bool(row["flag"])),
+                 "the flag column marks anything unusual, including tiny gradients and dead units, and uses its "
+                 "own fixed threshold (1e3): it is a hint for reading the table, not the test this exercise asks "
+                 "for",
+                 "test the norm column: not finite, or above limit"),
+        _mistake(_wrong_step(lambda row, limit: not math.isfinite(row["max_abs"]) or row["max_abs"] > limit),
+                 "you tested the largest element, max|g|; the test is on the norm, which is larger when the "
+                 "gradient is spread over many elements",
+                 "use the norm column of each row"),
+        _mistake(_largest,
+                 "the step is right; at that step several parameters are bad, and the exercise asks for the "
+                 "first of them in the table's order (the parameter nearest the input), not the largest",
+                 "return the name of the first bad row you meet at that step"),
+        _mistake(_one_late, "your step is one too late: steps count from 0, as the positions in history do",
+                 "use the index of the table in history as the step"),
+        _mistake(_last_bad, "you returned the LAST bad step; the exercise asks for the first (stop at the first "
+                            "bad step you find)",
+                 "return as soon as you find a bad row"),
+    ],
+))
+
+
+# -------------------------------------------------------------------- 06.diagnose
+KINDS = ("healthy", "exploding", "sudden")
+
+
+def diagnose_reference(history, limit=1e3):
+    """What went wrong in a run, judged at its first bad step (first_bad_step): "healthy" when no step is bad,
+    "exploding" when the first bad norm is finite (above ``limit``: the norms grew until they passed it), "sudden"
+    when it is nan or inf (non-finite at once, with no growth before it)."""
+    step, name = first_bad_step_reference(history, limit)
+    if step is None:
+        return "healthy"
+    norm = next(row["norm"] for row in history[step] if row["name"] == name)
+    return "exploding" if math.isfinite(norm) else "sudden"
+
+
+def after_diagnose(fn, args, kwargs):
+    """Run the learner's diagnose; a Run of the index of its answer in KINDS."""
+    returned = fn(*args, **kwargs)
+    if not isinstance(returned, str) or returned not in KINDS:
+        kinds = ", ".join(map(repr, KINDS))
+        return Run.of([np.nan], f"your function returned {returned!r}; one of the strings {kinds} was expected")
+    return Run.of([KINDS.index(returned)])
+
+
+def _diagnose_compare(got, expected, case):
+    if np.array_equal(got, expected):
+        return None
+    return f"expected {KINDS[int(expected[0])]!r}; your function gave {KINDS[int(got[0])]!r}"
+
+
+def _kind_at(step_of):
+    """A wrong diagnose that judges the norm of the row chosen by step_of(history, limit) -> (step, name)."""
+    def diagnose(history, limit=1e3):
+        step, name = step_of(history, limit)
+        if step is None:
+            return "healthy"
+        norm = next(row["norm"] for row in history[step] if row["name"] == name)
+        return "exploding" if math.isfinite(norm) else "sudden"
+    return diagnose
+
+
+def _swapped(history, limit=1e3):
+    kind = diagnose_reference(history, limit)
+    return {"exploding": "sudden", "sudden": "exploding"}.get(kind, kind)
+
+
+def _any_nonfinite(history, limit=1e3):
+    """"sudden" whenever the run ever has a non-finite norm, "exploding" when only finite ones pass the limit."""
+    rows = [row for table in history for row in table]
+    if any(not math.isfinite(row["norm"]) for row in rows):
+        return "sudden"
+    return "exploding" if any(row["norm"] > limit for row in rows) else "healthy"
+
+
+register(Exercise(
+    "06.diagnose",
+    reference=diagnose_reference,
+    cases=_runs,
+    call=after_diagnose,
+    answer=RunAnswer(),
+    compare=_diagnose_compare,
+    rtol=0.0,
+    atol=0.0,
+    generic_hints=(),
+    points=1,
+    mistakes=[
+        _mistake(lambda history, limit=1e3: diagnose_reference(history),
+                 "your answer is what limit = 1e3 gives, but this case passes another limit: pass `limit` on",
+                 "give first_bad_step the limit your function receives"),
+        _any_of((_swapped, _any_nonfinite, _kind_at(_last_bad)),
+                "judge the run at its FIRST bad step: almost every diverging run ends in nan, so the end of the "
+                "run (or 'some norm is not finite somewhere') says nothing about how it started. A finite norm "
+                "above the limit at the first bad step means the norms grew until they passed it: exploding; a nan "
+                "or inf there came at once: sudden",
+                "call first_bad_step, read the norm of that step's bad row, and test whether it is finite",
+                call=after_diagnose),
+    ],
+))

@@ -1,0 +1,745 @@
+"""Lesson 07, early stopping and checkpointing: the checks of its three exercises.
+
+All three are judged by what happens when the learner's code is driven (``RunAnswer``, the pattern of lesson 04):
+the exercise's ``call`` builds and runs it and returns a ``Run``, the numbers to judge.
+
+- ``07.EarlyStopping``: a class with ``step(value, model)`` (True: stop) and ``restore(model)``. The driver
+  plays a training loop: before each epoch's ``step`` it writes the epoch number into the weights of a tiny model
+  *in place* (as ``optimizer.step()`` does), stops at the first True, then calls ``restore``. The Run holds
+  [the epoch at which it stopped (-1: never), ``best``, ``best_epoch``, the epoch whose weights were restored]:
+  keeping the last weights, or a reference to the live weights instead of a copy, restores the wrong epoch.
+  The cases hold ties, improvements smaller than ``min_delta``, accuracies (``mode="max"``), negative scores, a
+  NaN, and a run that never stops.
+- ``07.save_run``: write a checkpoint (model, optimizer, scheduler, epoch, RNG state, the loss as a number). The
+  driver trains a small run with shuffling and dropout up to a hidden epoch, calls the learner's ``save_run``,
+  reads the file back, compares each entry with the state at the save, then resumes a fresh run from it and
+  trains to the end: the weights must equal the uninterrupted run's bit for bit.
+- ``07.resume_run``: the other half: load a checkpoint (written by the library's ``save_checkpoint``) into a
+  fresh model, optimizer and scheduler, restore the RNG, and return the epoch to start from (the saved one + 1).
+  The driver checks each piece right after the call, then trains to the end, bit for bit.
+
+The hidden runs vary the optimizer (Adam, SGD with Nesterov momentum, AdamW, RMSprop), the scheduler (StepLR,
+ExponentialLR, CosineAnnealingLR, MultiStepLR, ReduceLROnPlateau), the epoch of the interruption (the first, a
+middle one, the last but one), the seed, dropout and the batch size. The references are the library's own
+(``train.EarlyStopping``, ``train.save_checkpoint``, ``train.load_checkpoint``). Every driver leaves the global
+random generator as it found it, so a check cell does not change the numbers of the notebook's later cells.
+"""
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+
+from ... import load, manual_seed, nn, no_grad, optim, save, tensor
+from ...datasets import two_moons
+from ...optim import lr_scheduler
+from ...random import get_rng_state, set_rng_state
+from ...tensor import Tensor
+from ...train import EarlyStopping, load_checkpoint, save_checkpoint
+from ...utils.data import DataLoader, TensorDataset
+from ..checks import Case, ErrorHint, Exercise, Mistake, register
+from ._common import Run, RunAnswer, _mistake
+
+
+# -------------------------------------------------------------------- 07.EarlyStopping
+class EpochWeights(nn.Module):
+    """A stand-in model whose weight and bias hold the number of the epoch that last wrote them."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(tensor([[0.0]]))
+        self.bias = nn.Parameter(tensor([0.0]))
+
+    def set_epoch(self, epoch):
+        """Write ``epoch`` into the weights in place, as ``optimizer.step()`` changes them in place."""
+        with no_grad():
+            self.weight.fill_(float(epoch))
+            self.bias.fill_(float(epoch))
+
+
+def _is_bool(value):
+    return isinstance(value, (bool, np.bool_))
+
+
+def drive_stopper(cls, args, kwargs):
+    """Play a training loop with ``cls(**kwargs)``: one ``step(value, model)`` per value of ``args[0]``, stopping at
+    the first True, then ``restore(model)``. Returns Run [stop epoch (-1: never), best, best_epoch, restored]."""
+    values = args[0]
+    stopper = cls(**kwargs)
+    model = EpochWeights()
+    stopped = -1
+    for epoch, value in enumerate(values):
+        model.set_epoch(epoch)
+        decision = stopper.step(value, model)
+        if not _is_bool(decision):
+            return Run.failed(f"step returned {decision!r} (a {type(decision).__name__}) at epoch {epoch}; it must "
+                              "return True (stop now) or False (go on), e.g. the result of a comparison")
+        if decision:
+            stopped = epoch
+            break
+    missing = [name for name in ("best", "best_epoch") if not hasattr(stopper, name)]
+    if missing:
+        return Run.failed(f"your EarlyStopping has no attribute {missing[0]!r}: keep the best value so far in "
+                          "self.best and the epoch that gave it in self.best_epoch (counting step calls from 0)")
+    best, best_epoch = stopper.best, stopper.best_epoch
+    for name, number in (("best", best), ("best_epoch", best_epoch)):
+        if isinstance(number, (str, bytes, type(None))) or not hasattr(number, "__float__"):
+            return Run.failed(f"self.{name} is {number!r}; it must be a number")
+    stopper.restore(model)
+    weight, bias = float(model.weight.detach().numpy().ravel()[0]), float(model.bias.detach().numpy().ravel()[0])
+    restored = weight if weight == bias else math.nan  # weight and bias come from different epochs: not a restore
+    return Run.of([stopped, float(best), float(best_epoch), restored])
+
+
+def _where(case):
+    settings = ", ".join(f"{k}={v!r}" for k, v in case.kwargs.items())
+    return f"values {list(case.args[0])} with {settings}"
+
+
+def _epoch_text(epoch):
+    return "never stopped" if epoch < 0 else f"stopped at epoch {int(epoch)}"
+
+
+def _stopper_compare(got, expected, case):
+    """A sentence for the first of [stop epoch, best, best_epoch, restored] that differs; None if none."""
+    g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if g.shape != e.shape:
+        return f"the check could not read your run (got {g.shape} numbers)"
+    stop, best, best_epoch, restored = e
+    if g[0] != stop:
+        return (f"{_where(case)}: the loop should have {_epoch_text(stop)} (step returns True there), "
+                f"but yours {_epoch_text(g[0])}")
+    if not (g[1] == best or np.isclose(g[1], best, rtol=1e-9, atol=1e-12)):
+        return (f"{_where(case)}: at the end self.best should be {best:g} (at epoch {int(best_epoch)}), yours is "
+                f"{g[1]:g}")
+    if g[2] != best_epoch:
+        return f"{_where(case)}: self.best_epoch should be {int(best_epoch)} (epochs count from 0), yours is {g[2]:g}"
+    if g[3] != restored:
+        what = ("weights from two different epochs" if np.isnan(g[3]) else f"the weights of epoch {int(g[3])}")
+        return (f"{_where(case)}: after restore(model) the model should hold the weights of epoch {int(restored)}, "
+                f"the best one; it holds {what}")
+    return None
+
+
+class _Stopper:
+    """A right EarlyStopping written the plain way; the wrong versions below change one thing each."""
+
+    def __init__(self, patience=5, min_delta=0.0, mode="min"):
+        self.patience, self.min_delta, self.mode = patience, min_delta, mode
+        self.best = math.inf if mode == "min" else -math.inf
+        self.best_epoch, self.wait, self.epoch, self.saved = None, 0, 0, None
+
+    def improved(self, value):
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def keep(self, model):
+        self.saved = {k: v.clone() for k, v in model.state_dict().items()}
+
+    def step(self, value, model):
+        epoch, self.epoch = self.epoch, self.epoch + 1
+        if not math.isfinite(value):
+            return True
+        if self.improved(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.keep(model)
+        else:
+            self.wait += 1
+        return self.wait >= self.patience
+
+    def restore(self, model):
+        model.load_state_dict(self.saved)
+
+
+class _KeepsReference(_Stopper):
+    def keep(self, model):
+        self.saved = model.state_dict()  # shares memory with the live weights
+
+
+class _RestoresNothing(_Stopper):
+    def restore(self, model):
+        pass
+
+
+class _TiesImprove(_Stopper):
+    def improved(self, value):
+        if self.mode == "min":
+            return value <= self.best - self.min_delta
+        return value >= self.best + self.min_delta
+
+
+class _NoReset(_Stopper):
+    def step(self, value, model):
+        epoch, self.epoch = self.epoch, self.epoch + 1
+        if not math.isfinite(value):
+            return True
+        if self.improved(value):
+            self.best, self.best_epoch = value, epoch
+            self.keep(model)
+        else:
+            self.wait += 1
+        return self.wait >= self.patience
+
+
+class _PatiencePlusOne(_Stopper):
+    def step(self, value, model):
+        super().step(value, model)
+        return not math.isfinite(value) or self.wait > self.patience
+
+
+class _DeltaWrongWay(_Stopper):
+    def improved(self, value):
+        if self.mode == "min":
+            return value < self.best + self.min_delta
+        return value > self.best - self.min_delta
+
+
+def _best_follows_every_better_value(got, expected, case):
+    """The right stop, but self.best is the most extreme value seen so far, also one that did not beat the best
+    by min_delta."""
+    g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if g.shape != e.shape or g[0] != e[0] or g[1] == e[1] or case.kwargs.get("min_delta", 0) == 0:
+        return False
+    seen = [v for v in case.args[0][:int(e[0]) + 1 if e[0] >= 0 else None] if math.isfinite(v)]
+    extreme = min(seen) if case.kwargs.get("mode", "min") == "min" else max(seen)
+    return bool(np.isclose(g[1], extreme, rtol=1e-9, atol=1e-12))
+
+
+class _NanIsABadEpoch(_Stopper):
+    def step(self, value, model):
+        epoch, self.epoch = self.epoch, self.epoch + 1
+        if self.improved(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.keep(model)
+        else:
+            self.wait += 1
+        return self.wait >= self.patience
+
+
+class _OneBased(_Stopper):
+    def step(self, value, model):
+        self.epoch += 1  # counted before use: the first epoch is called 1
+        if not math.isfinite(value):
+            return True
+        if self.improved(value):
+            self.best, self.best_epoch, self.wait = value, self.epoch, 0
+            self.keep(model)
+        else:
+            self.wait += 1
+        return self.wait >= self.patience
+
+
+def _ignoring(name, default):
+    """The right class with the argument ``name`` ignored (always its default)."""
+    class Ignoring(_Stopper):
+        def __init__(self, **kwargs):
+            super().__init__(**{**kwargs, name: default})
+    Ignoring.__name__ = f"_Ignoring_{name}"
+    return Ignoring
+
+
+def stopper_cases(rng):
+    def wiggle(values):  # the same story with other numbers: no answer can be learnt by heart
+        return tuple(float(np.round(v + rng.uniform(-0.004, 0.004), 4)) for v in values)
+    return [
+        Case((EXAMPLE_LOSSES,), kwargs={"patience": 3, "min_delta": 0.0, "mode": "min"}, visible=True),
+        Case(((1.0, 0.8, 0.795, 0.79, 0.785, 0.6, 0.59, 0.595),),
+             "improvements smaller than min_delta count as none",
+             {"patience": 3, "min_delta": 0.02, "mode": "min"}),
+        Case(((0.5, 0.62, 0.7, 0.7, 0.71, 0.69, 0.7, 0.68, 0.72),), "accuracies: larger is better; a tie is no "
+             "improvement", {"patience": 2, "min_delta": 0.0, "mode": "max"}),
+        Case(((0.5, 0.4, 0.4, 0.4, 0.4, 0.4, 0.3),), "the same value again and again is no improvement",
+             {"patience": 4, "min_delta": 0.0, "mode": "min"}),
+        Case(((0.9, 0.7, 0.8, math.nan, 0.5, 0.4),), "a NaN: the training diverged",
+             {"patience": 3, "min_delta": 0.0, "mode": "min"}),
+        Case((wiggle([1.0, 0.9, 0.95, 0.8, 0.85, 0.7, 0.75, 0.6]),), "it keeps improving: it never stops",
+             {"patience": 2, "min_delta": 0.0, "mode": "min"}),
+        Case(((1.0, 1.1, 1.2, 0.9, 1.0, 1.1, 0.8, 0.9, 1.0, 1.1, 1.2),), "each improvement starts the wait again",
+             {"patience": 3, "min_delta": 0.05, "mode": "min"}),
+        Case(((-2.0, -1.5, -1.2, -1.3, -1.25, -1.4, -1.3, -1.35, -1.5),), "scores below 0, larger is better",
+             {"patience": 4, "min_delta": 0.0, "mode": "max"}),
+        Case(((0.3, 0.35, 0.36, 0.5, 0.51, 0.515, 0.52),), "accuracies with min_delta",
+             {"patience": 2, "min_delta": 0.02, "mode": "max"}),
+    ]
+
+
+EXAMPLE_LOSSES = (0.92, 0.71, 0.6, 0.57, 0.575, 0.55, 0.56, 0.58, 0.61, 0.66, 0.7)
+
+KEEPS_LAST = (
+    "after restore(model) the model holds the weights of the LAST epoch it saw, not those of the best epoch. "
+    "Training goes on changing the weights after the best epoch, so the best ones exist only if you keep a copy "
+    "of them when the value improves, and restore must put that copy back into the model",
+    "model.state_dict() shares memory with the model's live weights (and so does the model itself): keep a copy "
+    "of each tensor (clone it), then load the copy into the model that restore receives")
+
+register(Exercise(
+    "07.EarlyStopping",
+    reference=EarlyStopping,
+    cases=stopper_cases,
+    call=drive_stopper,
+    answer=RunAnswer(),
+    compare=_stopper_compare,
+    vary=("patience", "min_delta", "mode"),
+    points=3,
+    rtol=1e-9,
+    atol=1e-12,
+    mistakes=[
+        _mistake(_KeepsReference, *KEEPS_LAST),
+        _mistake(_RestoresNothing, *KEEPS_LAST),
+        _mistake(_TiesImprove,
+                 "a value equal to the best is not an improvement: an improvement must beat the best by MORE than "
+                 "min_delta, so a plateau of equal values counts as epochs without improvement",
+                 "use a strict comparison (< for a loss, > for an accuracy)"),
+        _mistake(_NoReset,
+                 "patience counts the epochs IN A ROW without improvement: an improvement starts the count again "
+                 "from 0. Yours counted every bad epoch since the start",
+                 "set the counter of bad epochs back to 0 whenever the value improves"),
+        _mistake(_PatiencePlusOne,
+                 "your loop stopped one epoch late: with patience=p, step returns True at the p-th epoch in a row "
+                 "without improvement, not after p + 1 (that is ReduceLROnPlateau's rule, lesson 05)",
+                 "compare the counter with patience using >=, right after counting this epoch"),
+        _mistake(_DeltaWrongWay,
+                 "min_delta is a margin the new value must beat the best by: for a loss it must be below "
+                 "best - min_delta. Yours lets a value up to min_delta WORSE than the best count as an improvement",
+                 "for mode 'min' subtract min_delta from the best; for mode 'max' add it"),
+        Mistake(match=_best_follows_every_better_value,
+                hint="only an improvement (by more than min_delta) changes self.best: a value a little better "
+                     "than the best, but not by min_delta, counts as no improvement and leaves best where it was",
+                more="update best, best_epoch and the copy of the weights together, in the branch of a real "
+                     "improvement"),
+        _mistake(_NanIsABadEpoch,
+                 "a NaN (or inf) value means the training diverged: step should return True at once. Every "
+                 "comparison with NaN is False, so yours counted it as one more epoch without improvement",
+                 "test the value with math.isfinite before comparing it with the best"),
+        _mistake(_OneBased,
+                 "epochs count from 0 here: the first call of step is epoch 0, as range(epochs) counts them",
+                 "keep a counter of step calls that starts at 0 and store its value before increasing it"),
+        _mistake(_ignoring("mode", "min"),
+                 "mode='max' means larger is better (an accuracy): yours treats every value as a loss. Use the "
+                 "argument mode, for the starting best value and for the comparison",
+                 "for mode 'max' the best starts at -inf and an improvement is a value above best + min_delta"),
+        _mistake(_ignoring("min_delta", 0.0),
+                 "your class ignores min_delta: an improvement must beat the best by more than min_delta, so "
+                 "tiny improvements count as none",
+                 "use self.min_delta in the comparison with the best"),
+        _mistake(_ignoring("patience", 5),
+                 "your class ignores the patience it is given: use the argument patience, not a fixed number"),
+    ],
+))
+
+
+# -------------------------------------------------------------------- 07.save_run and 07.resume_run
+@dataclass
+class RunSpec:
+    """A small training run: what the checks of save_run and resume_run train, interrupt and resume."""
+    seed: int = 0
+    epochs: int = 6
+    stop_at: int = 2          # the epoch after which the run is saved (and "crashes")
+    optimizer: str = "adam"
+    scheduler: str = "step"
+    dropout: float = 0.2
+    batch_size: int = 8
+    n: int = 32
+
+    def __repr__(self):
+        return (f"a run of {self.epochs} epochs with {OPTIMIZERS[self.optimizer][0]} and "
+                f"{SCHEDULERS[self.scheduler][0]}, saved after epoch {self.stop_at}")
+
+
+OPTIMIZERS = {
+    "adam": ("Adam(lr=0.01)", lambda p: optim.Adam(p, lr=0.01)),
+    "sgd": ("SGD(lr=0.1, momentum=0.9, nesterov=True)", lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)),
+    "adamw": ("AdamW(lr=0.01, weight_decay=0.05)", lambda p: optim.AdamW(p, lr=0.01, weight_decay=0.05)),
+    "rmsprop": ("RMSprop(lr=0.005)", lambda p: optim.RMSprop(p, lr=0.005)),
+}
+SCHEDULERS = {
+    "step": ("StepLR(step_size=2, gamma=0.5)", lambda o: lr_scheduler.StepLR(o, step_size=2, gamma=0.5)),
+    "exponential": ("ExponentialLR(gamma=0.8)", lambda o: lr_scheduler.ExponentialLR(o, gamma=0.8)),
+    "cosine": ("CosineAnnealingLR(T_max=5)", lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=5)),
+    "multistep": ("MultiStepLR(milestones=[1, 3])", lambda o: lr_scheduler.MultiStepLR(o, [1, 3], gamma=0.3)),
+    "plateau": ("ReduceLROnPlateau(patience=0)", lambda o: lr_scheduler.ReduceLROnPlateau(o, patience=0, factor=0.5)),
+}
+
+
+def build_run(spec):
+    """A fresh model, optimizer, scheduler and data loader for ``spec`` (the weights come from the global RNG)."""
+    model = nn.Sequential(nn.Linear(2, 12), nn.ReLU(), nn.Dropout(spec.dropout), nn.Linear(12, 2))
+    optimizer = OPTIMIZERS[spec.optimizer][1](model.parameters())
+    scheduler = SCHEDULERS[spec.scheduler][1](optimizer)
+    X, y = two_moons(spec.n, noise=0.2, seed=spec.seed)  # its own generator: the global RNG is not used
+    loader = DataLoader(TensorDataset(X, y), batch_size=spec.batch_size, shuffle=True)
+    return model, optimizer, scheduler, loader
+
+
+def train_epoch(model, optimizer, scheduler, loader):
+    """One epoch: shuffled mini-batches, dropout on; then the scheduler steps (with the epoch's loss for a plateau
+    scheduler). Returns the last batch's loss, a tensor still attached to its graph."""
+    model.train()
+    total, count = 0.0, 0
+    for xb, yb in loader:
+        loss = nn.functional.cross_entropy(model(xb), yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total, count = total + loss.item() * len(yb), count + len(yb)
+    if isinstance(scheduler, lr_scheduler.ReduceLROnPlateau):
+        scheduler.step(total / count)
+    else:
+        scheduler.step()
+    return loss
+
+
+def _snapshot(value):
+    """A deep copy of a state (tensors become numpy arrays), to compare with what a file holds."""
+    if isinstance(value, Tensor):
+        return value.detach().numpy().copy()
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: _snapshot(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_snapshot(v) for v in value]
+    return value
+
+
+def same_state(a, b):
+    """Whether two states (nested dicts, lists, tuples, tensors, arrays, numbers) are equal, bit for bit."""
+    a, b = _snapshot(a), _snapshot(b)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+            return False
+        return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+    if isinstance(a, dict) or isinstance(b, dict):
+        return (isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys()
+                and all(same_state(a[k], b[k]) for k in a))
+    if isinstance(a, list) or isinstance(b, list):
+        return (isinstance(a, list) and isinstance(b, list) and len(a) == len(b)
+                and all(same_state(x, y) for x, y in zip(a, b)))
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _weights(model):
+    return np.concatenate([p.detach().numpy().astype(np.float64).ravel() for p in model.parameters()])
+
+
+class _KeepRNG:
+    """Put the global random generator back as it was, whatever the learner's code does with it."""
+
+    def __enter__(self):
+        self.state = get_rng_state()
+        return self
+
+    def __exit__(self, *exc):
+        set_rng_state(self.state)
+        return False
+
+
+def train_until_saved(spec, save_fn, path):
+    """Train ``spec`` up to and including epoch ``stop_at``, then call ``save_fn(path, model, optimizer, scheduler,
+    epoch, loss)``. Returns the state at the save (snapshots) and the loss number."""
+    manual_seed(spec.seed)
+    model, optimizer, scheduler, loader = build_run(spec)
+    for _ in range(spec.stop_at + 1):
+        loss = train_epoch(model, optimizer, scheduler, loader)
+    at_save = {"model": _snapshot(model.state_dict()), "optimizer": _snapshot(optimizer.state_dict()),
+               "scheduler": _snapshot(scheduler.state_dict()), "rng_state": get_rng_state(), "loss": loss.item()}
+    save_fn(path, model, optimizer, scheduler, epoch=spec.stop_at, loss=loss)
+    return at_save
+
+
+def fresh_process(spec):
+    """What a new process has before resuming: the same kind of run, built from other random numbers, and a
+    global generator somewhere else."""
+    manual_seed(spec.seed + 1000)
+    model, optimizer, scheduler, loader = build_run(spec)
+    manual_seed(spec.seed + 2000)
+    return model, optimizer, scheduler, loader
+
+
+def finish(spec, model, optimizer, scheduler, loader, start):
+    """Train from epoch ``start`` to the end; the final weights."""
+    for _ in range(int(start), spec.epochs):
+        train_epoch(model, optimizer, scheduler, loader)
+    return _weights(model)
+
+
+def uninterrupted(spec):
+    """The final weights of ``spec`` trained in one go: what a resumed run must reproduce bit for bit."""
+    with _KeepRNG():
+        manual_seed(spec.seed)
+        model, optimizer, scheduler, loader = build_run(spec)
+        return finish(spec, model, optimizer, scheduler, loader, 0)
+
+
+def save_run_reference(path, model, optimizer, scheduler, epoch, loss):
+    """The library's ``save_checkpoint``: model, optimizer and scheduler state, the epoch, the RNG state, and the
+    loss as a number (``loss.item()``, not the tensor, which is attached to its graph)."""
+    save_checkpoint(path, model, optimizer, scheduler, epoch=epoch, loss=float(loss.item()))
+
+
+def resume_run_reference(path, model, optimizer, scheduler):
+    """The library's ``load_checkpoint`` (model, optimizer, scheduler and RNG state); the checkpoint was written
+    after its epoch ended, so the run goes on at the next one: ``epoch + 1``."""
+    return load_checkpoint(path, model, optimizer, scheduler)["epoch"] + 1
+
+
+SAVE_FIELDS = ("model", "optimizer", "scheduler", "rng_state", "epoch", "loss is a number", "loss")
+
+
+def drive_save(save_fn, args, kwargs):
+    """Train a run, save it with the learner's ``save_fn`` after epoch ``stop_at``, read the file, resume from it
+    with the library and train to the end. Run: [one 0/1 per SAVE_FIELDS entry (equal to the state at the save;
+    epoch and loss: their values), then the final weights]."""
+    spec = args[0]
+    with _KeepRNG(), tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "run.ckpt")
+        at_save = train_until_saved(spec, save_fn, path)
+        if not os.path.exists(path):
+            return Run.failed(f"your save_run wrote no file at the path it was given ({os.path.basename(path)!r}); "
+                              "write the checkpoint there with tl.save")
+        try:
+            saved = load(path)
+        except Exception as exc:  # noqa: BLE001  (torch.save, pickle, a text file ...)
+            return Run.failed(f"the file your save_run wrote cannot be read with tl.load: {exc}")
+        if not isinstance(saved, dict):
+            return Run.failed(f"your checkpoint file holds a {type(saved).__name__}; save one dict, with the "
+                              "entries the exercise lists")
+        flags = [float(key in saved and same_state(saved[key], at_save[key]))
+                         for key in ("model", "optimizer", "scheduler", "rng_state")]
+        epoch = saved.get("epoch")
+        loss = saved.get("loss")
+        loss_is_number = isinstance(loss, (int, float)) and not isinstance(loss, bool)
+        numbers = flags + [float(epoch) if isinstance(epoch, (int, float)) else math.nan, float(loss_is_number),
+                           float(loss) if loss_is_number or isinstance(loss, Tensor) and loss.numel() == 1
+                           else math.nan]
+        model, optimizer, scheduler, loader = fresh_process(spec)
+        if "model" in saved:
+            model.load_state_dict(saved["model"])
+        for key, target in (("optimizer", optimizer), ("scheduler", scheduler)):
+            if key in saved:
+                target.load_state_dict(saved[key])
+        if "rng_state" in saved:
+            set_rng_state(saved["rng_state"])
+        start = int(epoch) + 1 if isinstance(epoch, (int, float)) and not math.isnan(epoch) else 0
+        return Run.of(numbers + list(finish(spec, model, optimizer, scheduler, loader, max(0, start))))
+
+
+RESUME_FIELDS = ("start", "model", "optimizer", "scheduler", "rng_state")
+
+
+def drive_resume(resume_fn, args, kwargs):
+    """Train a run, save it after epoch ``stop_at`` with the library, then in a "fresh process" call the learner's
+    ``resume_fn(path, model, optimizer, scheduler)`` and train from the epoch it returns to the end.
+    Run: [start, then one 0/1 per loaded piece (model, optimizer, scheduler, RNG), then the final weights]."""
+    spec = args[0]
+    with _KeepRNG(), tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "run.ckpt")
+        train_until_saved(spec, save_run_reference, path)
+        saved = load(path)
+        model, optimizer, scheduler, loader = fresh_process(spec)
+        start = resume_fn(path, model, optimizer, scheduler, **kwargs)
+        if isinstance(start, Tensor) and start.numel() == 1:
+            start = start.item()
+        if not isinstance(start, (int, np.integer)) or isinstance(start, bool):
+            return Run.failed(f"your resume_run returned {start!r}; it must return the epoch to start from, an int "
+                              "(the training loop then runs range(start, epochs))")
+        flags = [float(same_state(model.state_dict(), saved["model"])),
+                 float(same_state(optimizer.state_dict(), saved["optimizer"])),
+                 float(same_state(scheduler.state_dict(), saved["scheduler"])),
+                 float(same_state(get_rng_state(), saved["rng_state"]))]
+        if not 0 <= start <= spec.epochs:
+            return Run.of([float(start)] + flags + [math.nan] * len(uninterrupted(spec)))
+        return Run.of([float(start)] + flags + list(finish(spec, model, optimizer, scheduler, loader, start)))
+
+
+_PIECES = {
+    "model": "the model's weights",
+    "optimizer": "the optimizer's state (Adam's moment estimates and step count, SGD's momentum buffers, and "
+                 "the learning rates in its param_groups)",
+    "scheduler": "the scheduler's state (how many epochs it has counted)",
+    "rng_state": "the state of the global random generator (tl.get_rng_state())",
+}
+
+
+def _weights_text(g, e):
+    diff = np.abs(g - e)
+    worst = float(np.nanmax(diff)) if np.isfinite(diff).any() else math.nan
+    return (f"the resumed run ends with weights that differ from the uninterrupted run's (largest difference "
+            f"{worst:.3g}; {int(np.sum(g != e))} of {e.size} numbers differ). A complete resume gives exactly the "
+            "same numbers, bit for bit")
+
+
+def _save_compare(got, expected, case):
+    g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    spec = case.args[0]
+    if g.shape != e.shape:
+        return f"the check could not read your checkpoint (got {g.shape} numbers)"
+    for i, key in enumerate(("model", "optimizer", "scheduler", "rng_state")):
+        if g[i] != 1:
+            return (f"the checkpoint's {key!r} entry is missing or is not {_PIECES[key]} at the moment of the "
+                    f"save ({spec!r})")
+    if g[4] != e[4]:
+        return f"the checkpoint's 'epoch' is {g[4]:g}; the run was saved right after epoch {e[4]:g} ended"
+    if g[5] != 1:
+        return ("the checkpoint's 'loss' entry is missing or is not a plain Python number (a float), the loss of "
+                "the last batch")
+    if g[6] != e[6]:
+        return f"the checkpoint's 'loss' is {g[6]:g}; the loss you were given is {e[6]:g}"
+    if not np.array_equal(g[7:], e[7:]):
+        return _weights_text(g[7:], e[7:])
+    return None
+
+
+def _resume_compare(got, expected, case):
+    g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    spec = case.args[0]
+    if g.shape != e.shape:
+        return f"the check could not read your run (got {g.shape} numbers)"
+    if g[0] != e[0]:
+        return (f"{spec!r}: your resume_run returned {g[0]:g}; the run must go on at epoch {e[0]:g}")
+    for i, key in enumerate(("model", "optimizer", "scheduler", "rng_state"), 1):
+        if g[i] != 1:
+            return (f"{spec!r}: after your resume_run, the checkpoint's {key!r} entry was not put back "
+                    f"({_PIECES[key]})")
+    if not np.array_equal(g[5:], e[5:]):
+        return _weights_text(g[5:], e[5:])
+    return None
+
+
+def run_cases(rng):
+    seed = int(rng.integers(1, 1000))
+    return [
+        Case((RunSpec(),), visible=True),
+        Case((RunSpec(seed=seed, epochs=5, stop_at=0, optimizer="sgd", scheduler="exponential"),),
+             "interrupted after the first epoch"),
+        Case((RunSpec(seed=seed + 1, epochs=7, stop_at=4, optimizer="adamw", scheduler="cosine", dropout=0.0),),
+             "no dropout: only the shuffling draws random numbers"),
+        Case((RunSpec(seed=seed + 2, epochs=5, stop_at=1, optimizer="rmsprop", scheduler="multistep",
+                      batch_size=6),), "batches of 6: the last one is smaller"),
+        Case((RunSpec(seed=seed + 3, epochs=6, stop_at=2, optimizer="adam", scheduler="plateau", dropout=0.3),),
+             "ReduceLROnPlateau, stepped with the epoch's loss"),
+        Case((RunSpec(seed=seed + 4, epochs=5, stop_at=3, optimizer="sgd", scheduler="step"),),
+             "interrupted before the last epoch"),
+    ]
+
+
+# wrong save_run versions, as learners write them (PyTorch tutorials save some of these pieces only)
+def _save_without(*left_out):
+    def wrong(path, model, optimizer, scheduler, epoch, loss):
+        checkpoint = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                      "scheduler": scheduler.state_dict(), "epoch": epoch, "rng_state": get_rng_state(),
+                      "loss": loss.item()}
+        save({k: v for k, v in checkpoint.items() if k not in left_out}, path)
+    return wrong
+
+
+def _save_loss_tensor(path, model, optimizer, scheduler, epoch, loss):
+    save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+          "epoch": epoch, "rng_state": get_rng_state(), "loss": loss}, path)
+
+
+def _save_next_epoch(path, model, optimizer, scheduler, epoch, loss):
+    save_checkpoint(path, model, optimizer, scheduler, epoch=epoch + 1, loss=loss.item())
+
+
+OPTIMIZER_STATE = (
+    "the optimizer has state of its own, besides the learning rate: Adam's moment estimates and step count, "
+    "SGD's momentum buffers. A resumed run without it starts those from zero (Adam's next steps are then "
+    "bias-corrected as if training had just begun), and drifts away from the uninterrupted run",
+    "optimizer.state_dict() holds all of it; load_state_dict puts it back")
+SCHEDULER_STATE = (
+    "the scheduler counts the epochs it has seen: without its state it starts counting from 0 again, so the "
+    "learning rate changes at the wrong epochs instead of going on along its schedule",
+    "scheduler.state_dict() holds its count; load_state_dict puts it back")
+RNG_STATE = (
+    "the random generator decides the shuffling of every epoch and the dropout masks: a resumed run must go on "
+    "drawing the numbers the uninterrupted run would have drawn, so its state is part of the checkpoint",
+    "tl.get_rng_state() gives the state to save; tl.set_rng_state(state) puts it back")
+
+register(Exercise(
+    "07.save_run",
+    reference=save_run_reference,
+    cases=run_cases,
+    call=drive_save,
+    answer=RunAnswer(),
+    compare=_save_compare,
+    points=2,
+    rtol=0.0,
+    atol=0.0,
+    mistakes=[
+        _mistake(_save_without("optimizer"), *OPTIMIZER_STATE),
+        _mistake(_save_without("scheduler"), *SCHEDULER_STATE),
+        _mistake(_save_without("rng_state"), *RNG_STATE),
+        _mistake(_save_loss_tensor,
+                 "store the loss as a number: the loss you are given is a tensor still attached to its graph; "
+                 "a checkpoint (and a history of losses) keeps numbers, which hold no graph in memory",
+                 "a one-element tensor's .item() is its Python number"),
+        _mistake(_save_next_epoch,
+                 "'epoch' is the epoch that has just ended, the one given to save_run; the resume adds 1 to it",
+                 "store the epoch argument as it is"),
+    ],
+    error_hints=[
+        ErrorHint(r"cannot save a <class '[\w.]*(Sequential|Adam|SGD|AdamW|RMSprop|LR|Plateau)",
+                  "save the state of each object (its state_dict()), not the object itself: a file of data can "
+                  "be loaded by any code that builds the same model, and never runs code when it is read",
+                  "model.state_dict(), optimizer.state_dict() and scheduler.state_dict() are plain dicts of "
+                  "tensors and numbers"),
+    ],
+))
+
+
+def _resume_at_saved_epoch(path, model, optimizer, scheduler):
+    return load_checkpoint(path, model, optimizer, scheduler)["epoch"]
+
+
+def _resume_without(piece):
+    def wrong(path, model, optimizer, scheduler):
+        checkpoint = load(path)
+        if piece != "model":
+            model.load_state_dict(checkpoint["model"])
+        if piece != "optimizer":
+            optimizer.load_state_dict(checkpoint["optimizer"])
+        if piece != "scheduler":
+            scheduler.load_state_dict(checkpoint["scheduler"])
+        if piece != "rng_state":
+            set_rng_state(checkpoint["rng_state"])
+        return checkpoint["epoch"] + 1
+    return wrong
+
+
+register(Exercise(
+    "07.resume_run",
+    reference=resume_run_reference,
+    cases=run_cases,
+    call=drive_resume,
+    answer=RunAnswer(),
+    compare=_resume_compare,
+    points=2,
+    rtol=0.0,
+    atol=0.0,
+    mistakes=[
+        _mistake(_resume_at_saved_epoch,
+                 "the checkpoint was written AFTER its epoch ended, so that epoch is done: starting at the saved "
+                 "epoch trains it a second time (a common tutorial line sets the start epoch to the saved one)",
+                 "return the saved epoch + 1"),
+        _mistake(_resume_without("optimizer"), *OPTIMIZER_STATE),
+        _mistake(_resume_without("scheduler"), *SCHEDULER_STATE),
+        _mistake(_resume_without("rng_state"), *RNG_STATE),
+        _mistake(_resume_without("model"),
+                 "the fresh model has new random weights: load the saved weights into it",
+                 "model.load_state_dict takes the checkpoint's 'model' entry"),
+    ],
+    error_hints=[
+        ErrorHint(r"KeyError: '\w+'",
+                  "the checkpoint's entries are named 'model', 'optimizer', 'scheduler', 'epoch' and "
+                  "'rng_state' (tl.load(path) gives the dict: print its keys)"),
+    ],
+))
+

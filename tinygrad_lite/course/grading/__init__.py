@@ -1,0 +1,140 @@
+"""Grading a class's notebooks: ``tinygrad-lite grade SUBMISSION... --out OUTDIR``, safely, fairly, without crashing.
+
+How it works (one module per step):
+
+- ``layout.py``: find the notebooks, tell whose they are and which lesson; take the learner's exercise cells only
+  (by metadata, else by their marker) and every other cell from the instructor's solution notebook;
+- ``sandbox.py``: the sandbox (bubblewrap, or limits only, said so in the output) and the resource limits;
+- ``kernel.py``: the only process that runs learner code: it runs the cells, then, given seeds it could not know
+  in advance, the learner's functions on the hidden cases, and writes the answers to a file;
+- ``session.py``: one kernel run, watched: per-cell and per-exercise time-outs, total time, output cap, deaths;
+- ``judge.py``: the grader's own process judges the answers against the references, case by case;
+- ``grader.py``: per submission, as many kernels as it takes so that one exercise's crash costs only its points;
+  stored grades make a rerun resume;
+- ``report.py``: gradebook.csv, lms.csv, results.json, feedback/<learner>/<lesson>.md, summary.md, summary.png.
+
+Threat model. The learner's notebook is hostile. It may loop, allocate without end, print without end, exit, crash
+the interpreter, fork without end, write files, open sockets, read files, monkeypatch anything in its process
+(numpy, the checks, the comparison, the Tensor class), edit or delete the notebook's other cells and metadata, or
+be no notebook at all. What it can reach, and what that is worth:
+
+- Its own kernel process only. Run time, memory, output, processes and file sizes are bounded; a kernel that
+  breaks a bound is killed and the run goes on (the exercise it was in keeps the cases it had answered). Nothing
+  it does reaches the grader's process, which never imports or runs learner code and reads the kernel's answers
+  as untrusted data (``encode.decode`` validates every field).
+- Its verdicts count for nothing: no verdict, count or comparison is taken from the kernel. The kernel only
+  reports answers on hidden inputs; the grader makes the same inputs from the same seed and compares. A
+  monkeypatched comparison, check or ``numpy`` in the kernel changes nothing in the grader; patching the case
+  generator in the kernel only makes its answers answer other questions (they fail).
+- The hidden inputs come from a secret seed per exercise (``OUTDIR/.work/secret``), sent to the kernel only after
+  all of the learner's cells have run. The learner's function sees the inputs of its cases, as any function does;
+  the reference answers never enter the kernel.
+- What the kernel can forge: the facts only it can see, the kind of the returned object (a Tensor or an array),
+  whether it changed its inputs, whether numpy warned, and whether the result was connected to its inputs. The
+  answer's numbers and gradients are still compared in the grader against references it computed itself: forging
+  these facts can make a right-valued answer of the wrong kind pass, never a wrong answer right; what it can gain
+  is what a one-line honest fix (wrapping the value in a tensor) would have earned.
+- The reference implementations are importable in the kernel (the notebook's ``use`` needs them to stand in for
+  unsolved exercises). Calling the reference of the exercise being graded is caught twice: the grader refuses an
+  exercise cell whose code names the course package, a reference, the registry, ``use`` or the solutions
+  (``layout.FORBIDDEN``), and the kernel's tripwires mark a case in which the reference was called from the
+  learner's code (a hostile kernel can defeat a tripwire; the static scan sits outside its reach). Code that
+  introspects the interpreter, builds code at run time, touches files, processes or the network, or assigns to
+  module attributes keeps its points but flags the submission for the instructor (``layout.SUSPICIOUS``).
+- Files: with bubblewrap, the kernel sees only the system, Python, the virtual environment and the package,
+  read-only, and its scratch folder; the solutions, the other submissions and OUTDIR (the secret, the results)
+  are not there, and there is no network. Without bubblewrap ("limits only", said in summary.md and
+  results.json) the kernel runs as an unprivileged user of its own when the grader is root, so it cannot write
+  the grader's files or read OUTDIR (made private), but it can read world-readable files such as the solutions:
+  install bubblewrap.
+- Version skew is not an attack but would look like one: the kernel reports a hash of the course's code it
+  loaded; if the course changed during the run, grading stops with an error instead of judging answers to other
+  cases (``session.CourseChanged``), and stored grades are only reused for the same code.
+"""
+import sys
+from pathlib import Path
+
+from . import layout, report
+from . import sandbox as sandboxes
+from .grader import Grader, Settings, grade_all
+
+__all__ = ["Settings", "default_solutions", "grade"]
+
+
+class UsageError(Exception):
+    """A problem with the command line or its inputs (a missing path, an unknown lesson)."""
+
+
+def default_solutions():
+    """The course's solutions folder: next to the package (a checkout), else ./solutions."""
+    beside = Path(__file__).resolve().parents[3] / "solutions"
+    return beside if beside.is_dir() else Path("solutions")
+
+
+def resolve_lesson(requested, lessons):
+    if requested is None:
+        return None
+    if requested in lessons:
+        return requested
+    matches = [name for name in lessons if name.split("_", 1)[0] == requested.zfill(2) or name.startswith(requested)]
+    if len(matches) == 1:
+        return matches[0]
+    raise UsageError(f"--lesson {requested}: no such lesson (known: {', '.join(sorted(lessons))})")
+
+
+def grade(submissions, outdir, settings=None, solutions=None, sandbox="auto", progress=None, announce=None):
+    """Grade the notebooks in ``submissions`` (paths of notebooks or folders) into ``outdir``; returns the results.
+
+    ``settings``: a Settings (limits, jobs, lesson); ``sandbox``: "auto", "bwrap" or "none"; ``progress(k, n,
+    result, seconds)`` is called as each submission is done (seconds None when its stored grade was reused);
+    ``announce(text)`` is told the sandbox in use before the first kernel starts.
+    """
+    settings = settings or Settings()
+    solutions = Path(solutions) if solutions else default_solutions()
+    if not solutions.is_dir():
+        raise UsageError(f"no solutions folder at {solutions} (use --solutions)")
+    for path in submissions:
+        if not Path(path).exists():
+            raise UsageError(f"{path}: no such file or folder")
+    lessons = layout.load_lessons(solutions)
+    if not lessons:
+        raise UsageError(f"{solutions} holds no solution notebooks")
+    settings.lesson = resolve_lesson(settings.lesson, lessons)
+    outdir = Path(outdir)
+    if outdir.exists() and not outdir.is_dir():
+        raise UsageError(f"--out {outdir} is a file, not a folder")
+    if not outdir.exists():
+        outdir.mkdir(parents=True)
+        outdir.chmod(0o700)  # grades are private, and no kernel without bubblewrap should read earlier results
+    work = outdir / ".work"
+    work.mkdir(mode=0o700, exist_ok=True)
+    try:
+        chosen = sandboxes.choose(sandbox)
+    except RuntimeError as e:
+        raise UsageError(str(e)) from None
+    if announce:
+        announce(f"sandbox: {chosen.description}")
+    found, _ = layout.find_notebooks(submissions, exclude=[outdir])
+    subs = [layout.read_submission(path, shown, learner, lessons) for path, shown, learner in found]
+    _disambiguate(subs)
+    grader = Grader(settings, lessons, chosen, work)
+    results = grade_all(grader, subs, progress and (lambda k, sub, r, s: progress(k, len(subs), r, s)))
+    report.write_all(outdir, results, lessons, chosen.description, settings)
+    return results
+
+
+def _disambiguate(subs):
+    """Two notebooks of one learner for one lesson are both graded, as learner/stem."""
+    seen = {}
+    for sub in subs:
+        seen.setdefault((sub.learner, sub.lesson), []).append(sub)
+    for group in seen.values():
+        if len(group) > 1:
+            for sub in group:
+                sub.learner = f"{sub.learner}/{sub.path.stem}"
+
+
+def main_progress(k, n, result, seconds):
+    how = "stored grade" if seconds is None else f"{seconds:.1f} s"
+    print(f"[{k + 1}/{n}] {result['learner']} {result['lesson'] or '?'}: {result['total']:g}/{result['max']:g} "
+          f"{result['status']} ({how})", flush=True, file=sys.stdout)

@@ -1,0 +1,356 @@
+"""Grading a class: every submission in turn (or ``jobs`` at a time), each in as many kernels as it takes.
+
+For one submission: read it (``layout.py``); refuse the exercise cells that reach for the course's answers and
+flag the suspicious ones (``layout.scan``); run one kernel with every exercise (``session.py``). When that kernel
+ends early (a time-out, a death, too much output), the exercise it was in keeps the cases it answered and gets
+the incident as its reason; the others are then answered one exercise per kernel (the instructor's setup cells
+and that exercise's cell only), so that a cell which breaks the kernel later, from a thread or a timer, costs
+only its own points. The answers are judged in this process (``judge.py``).
+
+Resuming: each graded submission is stored in ``OUTDIR/.work/done/`` under a key made of everything its grade
+depends on (the file's bytes, its learner and lesson, the solution notebook, the limits, the secret); a rerun
+takes it from there instead of grading it again. The secret (``OUTDIR/.work/secret``, made on the first run)
+gives the hidden cases' seeds: the same secret gives the same hidden cases, hence the same files.
+"""
+import concurrent.futures
+import hashlib
+import json
+import os
+import queue
+import secrets
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import checks
+from ..display import ERROR, NOT_ATTEMPTED, PASSED
+from . import encode, judge, layout, session
+from . import sandbox as sandboxes
+
+GRADER_VERSION = "1"
+INCIDENT_STATUS = {"timed out": "timed out", "died": "kernel died", "output": "output limit",
+                   "total time": "out of time", "no start": "kernel did not start"}
+
+
+@dataclass
+class Settings:
+    timeout: float = 30
+    total_timeout: float = 300
+    memory: int = 2048  # MB
+    max_output: int = 10  # MB
+    jobs: int = 1
+    lesson: str = None  # grade only this lesson (others: "wrong lesson")
+
+
+def load_secret(work):
+    path = work / "secret"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32) + "\n")
+    return path.read_text().strip()
+
+
+def seeds_for(secret, exercise_id):
+    """(cases seed, gradients seed) of an exercise: the same for every learner (same hidden cases: fair), unknown
+    without the secret."""
+    digest = hashlib.sha256(f"{secret}|{exercise_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "little"), int.from_bytes(digest[4:8], "little")
+
+
+def build_font_cache(work):
+    """Matplotlib's font list, built once here (no learner code runs) and copied into each kernel's scratch
+    folder, so that no kernel spends seconds building it."""
+    cache = work / "matplotlib"
+    if not any(cache.glob("fontlist*.json")):
+        cache.mkdir(exist_ok=True)
+        env = dict(os.environ, MPLCONFIGDIR=str(cache), MPLBACKEND="Agg")
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env, timeout=120,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return str(cache)
+
+
+class Grader:
+    def __init__(self, settings, lessons, sandbox, work):
+        from .. import exercises  # noqa: F401  (importing it registers every lesson's exercises)
+        self.settings, self.lessons, self.sandbox, self.work = settings, lessons, sandbox, Path(work)
+        self.secret = load_secret(self.work)
+        self.font_cache = build_font_cache(self.work)
+        self.course = encode.course_digest()
+        self.lock = threading.Lock()  # judging runs the checks' code, which is not thread-safe (warnings filters)
+        self.references = {}
+        self.slots = queue.Queue()  # job k runs its kernels as its own user (see sandbox.kernel_uid)
+        for slot in range(max(1, settings.jobs)):
+            self.slots.put(slot)
+
+    # ---------------------------------------------------------------- caching
+    def key(self, sub):
+        s = self.settings
+        lesson = self.lessons.get(sub.lesson)
+        parts = [GRADER_VERSION, sub.digest, sub.learner, sub.lesson, sub.shown, lesson.digest if lesson else "",
+                 s.timeout, s.total_timeout, s.memory, s.max_output, s.lesson, self.sandbox.mode, self.secret,
+                 self.course]
+        return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
+
+    def cached(self, sub):
+        path = self.work / "done" / f"{self.key(sub)}.json"
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def store(self, sub, result):
+        done = self.work / "done"
+        done.mkdir(exist_ok=True)
+        path = done / f"{self.key(sub)}.json"
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(result, sort_keys=True), encoding="utf-8")
+        os.replace(temporary, path)
+
+    def reference(self, exercise_id):
+        if exercise_id not in self.references:
+            exercise = checks.REGISTRY[exercise_id]
+            self.references[exercise_id] = judge.Reference(exercise, *seeds_for(self.secret, exercise_id))
+        return self.references[exercise_id]
+
+    # ---------------------------------------------------------------- one submission
+    def grade(self, sub):
+        result = {"learner": sub.learner, "lesson": sub.lesson or "", "path": sub.shown, "sha256": sub.digest,
+                  "status": "graded", "notes": list(sub.notes), "exercises": [], "total": 0.0, "max": 0.0,
+                  "incidents": []}
+        lesson = self.lessons.get(sub.lesson)
+        if lesson is not None:
+            result["max"] = float(sum(checks.REGISTRY[e].points for e in lesson.exercises if e in checks.REGISTRY))
+        if sub.status in ("unreadable", "unknown lesson"):
+            result.update(status=sub.status, reason=sub.problem)
+            return result
+        if self.settings.lesson and sub.lesson != self.settings.lesson:
+            result.update(status="wrong lesson", lesson=self.settings.lesson,
+                          reason=f"this is the notebook of lesson {sub.lesson}, not of {self.settings.lesson}")
+            lesson = self.lessons[self.settings.lesson]
+            result["max"] = float(sum(checks.REGISTRY[e].points for e in lesson.exercises if e in checks.REGISTRY))
+            return result
+        slot = self.slots.get()
+        try:
+            states = self._run(sub, lesson, sandboxes.kernel_uid(slot))
+        finally:
+            self.slots.put(slot)
+        with self.lock:
+            for exercise_id in lesson.exercises:
+                if exercise_id in checks.REGISTRY:
+                    result["exercises"].append(self._judge(exercise_id, states[exercise_id]))
+        result["total"] = round(sum(e["points"] for e in result["exercises"]), 2)
+        result["incidents"] = [f"{e['id']}: {e['reason']}" for e in result["exercises"]
+                               if e["status"] in INCIDENT_STATUS.values()]
+        flags = [f"{e['id']}: {why}" for e in result["exercises"] for why in e["flags"]]
+        if flags:
+            result["status"] = "flagged"
+            result["notes"].append("to review: " + "; ".join(flags))
+        elif result["incidents"]:
+            result["status"] = "incident"
+        return result
+
+    def _run(self, sub, lesson, uid):
+        """Run the learner's exercises in kernels; {exercise id: state} with the answers and what happened."""
+        s = self.settings
+        sources = layout.learner_cells(sub, lesson)
+        states = {}
+        for exercise_id in lesson.exercises:
+            if exercise_id not in checks.REGISTRY:
+                continue
+            state = {"status": None, "reason": "", "records": {}, "cases": None, "flags": [], "notes": []}
+            states[exercise_id] = state
+            if exercise_id not in sources:
+                name = lesson.functions[exercise_id]
+                state.update(status="missing", reason=f"no exercise cell for {exercise_id} was found (neither its "
+                                                      f"metadata nor a cell that defines `{name}`)")
+                continue
+            source, how = sources[exercise_id]
+            if how == "marker":
+                state["notes"].append("its cell lost its exercise metadata; it was found by its `def` line")
+            if len(source) > layout.MAX_CELL_CHARS:
+                state.update(status="refused", reason="the exercise cell is too long to grade")
+                continue
+            forbidden, suspicious = layout.scan(source)
+            if forbidden:
+                state.update(status="refused", reason=f"not graded: {'; '.join(forbidden)}")
+                continue
+            state["flags"] = suspicious
+        queue = [e for e in lesson.exercises if e in states and states[e]["status"] is None]
+        deadline = time.monotonic() + s.total_timeout
+        together = True
+        limits = sandboxes.limits(s.memory, s.total_timeout + 10, uid)
+        while queue:
+            if time.monotonic() >= deadline:
+                for exercise_id in queue:
+                    states[exercise_id].update(status="out of time", reason="not graded: the submission ran out of "
+                                                                            f"its total time ({s.total_timeout:g} s)")
+                break
+            batch = list(queue) if together else queue[:1]
+            plan = layout.plan(lesson, {e: sources[e][0] for e in batch}, batch)
+            seeds = {e: list(seeds_for(self.secret, e)) for e in batch}
+            outcome = session.run_kernel(self.sandbox, plan, seeds, limits, s.timeout, deadline,
+                                         s.max_output * 2 ** 20, self.font_cache, uid, self.course)
+            if outcome.get("course_changed") and encode.course_digest() != self.course:
+                raise session.CourseChanged("the course's code (tinygrad_lite/course) changed while grading: the "
+                                            "kernels would judge other cases than the grader; run the command again")
+            self._absorb(states, batch, plan, outcome)
+            finished = [e for e in batch if self._finished(states[e])]
+            if outcome["end"] == "done":
+                for exercise_id in batch:
+                    if not self._finished(states[exercise_id]):
+                        states[exercise_id].update(status="kernel died", reason="the kernel gave no answer")
+                queue = [e for e in queue if e not in batch]
+                continue
+            culprit = self._culprit(plan, outcome, batch)
+            status = INCIDENT_STATUS.get(outcome["end"], "kernel died")
+            if culprit is not None:
+                state = states[culprit]
+                state.update(status=status, reason=self._incident_reason(outcome, plan, culprit))
+                finished.append(culprit)
+            queue = [e for e in queue if e not in finished]
+            if outcome["end"] == "total time":
+                for exercise_id in queue:
+                    states[exercise_id].update(status="out of time", reason="not graded: " + outcome["reason"])
+                break
+            together = False  # after an incident: one exercise per kernel, so that none pays for another
+        return states
+
+    @staticmethod
+    def _finished(state):
+        return (state["status"] is not None or "stopped" in state
+                or (state["cases"] is not None and len(state["records"]) >= state["cases"]))
+
+    @staticmethod
+    def _absorb(states, batch, plan, outcome):
+        cell_exercise = {c["n"]: c["exercise"] for c in plan["cells"] if c["role"] == "exercise"}
+        for n, error in outcome["cell_errors"].items():
+            if n in cell_exercise and cell_exercise[n] in states:
+                states[cell_exercise[n]]["cell_error"] = error
+        for line in outcome["answers"]:
+            exercise_id = line.get("id")
+            if exercise_id not in batch:
+                continue
+            state = states[exercise_id]
+            if isinstance(line.get("undefined"), str):
+                if state["status"] is None:
+                    reason = line["undefined"][:300]
+                    if state.get("cell_error"):
+                        reason += "; the cell raised an error:\n" + state["cell_error"][-800:]
+                    state.update(status="undefined", reason=reason)
+            elif isinstance(line.get("cases"), int) and "i" not in line:
+                state["cases"] = line["cases"]
+            elif isinstance(line.get("stopped"), str):
+                state["stopped"] = line["stopped"][:300]
+            elif isinstance(line.get("i"), int):
+                state["records"][line["i"]] = line
+
+    @staticmethod
+    def _culprit(plan, outcome, batch):
+        where = outcome["where"]
+        if where.get("phase") == "exercise" and where.get("id") in batch:
+            return where["id"]
+        if where.get("phase") == "cell":
+            for cell in plan["cells"]:
+                if cell["n"] == where.get("n") and cell["role"] == "exercise":
+                    return cell["exercise"]
+        return batch[0] if len(batch) == 1 else None
+
+    @staticmethod
+    def _incident_reason(outcome, plan, culprit):
+        where = outcome["where"]
+        if where.get("phase") == "exercise":
+            case = where.get("i")
+            at = f"while running your function on case {case + 1}" if isinstance(case, int) else "in the exercise"
+        elif where.get("phase") == "cell":
+            own = any(c["n"] == where.get("n") and c["role"] == "exercise" for c in plan["cells"])
+            at = "while running your exercise cell" if own else f"in cell {where.get('n', 0) + 1} (a setup cell)"
+        else:
+            at = "before the hidden cases ran"
+        return f"{outcome['reason']}, {at}"
+
+    def _judge(self, exercise_id, state):
+        exercise = checks.REGISTRY[exercise_id]
+        reference = self.reference(exercise_id)
+        n = len(reference.cases)
+        entry = {"id": exercise_id, "max": float(exercise.points), "points": 0.0, "status": state["status"],
+                 "reason": state["reason"], "passed_cases": 0, "total_cases": n, "cases": [], "hints": [],
+                 "flags": state["flags"], "notes": state["notes"]}
+        if state["status"] in ("missing", "refused", "undefined"):
+            return entry
+        verdicts, passed = judge.judge_exercise(exercise, reference, state["records"])
+        if state["status"] is not None:  # an incident: the case it happened in gets its reason
+            for verdict in verdicts:
+                if verdict["status"] == judge.NOT_RUN:
+                    verdict.update(status=state["status"], detail=state["reason"])
+                    break
+        for verdict in verdicts:
+            if verdict["status"] == judge.NOT_RUN and "stopped" in state:
+                verdict["detail"] = state["stopped"]
+        entry["cases"] = verdicts
+        entry["passed_cases"] = passed
+        entry["points"] = round(exercise.points * passed / n, 2) if n else 0.0
+        if state["status"] is None:
+            statuses = {v["status"] for v in verdicts} - {judge.NOT_RUN}
+            if passed == n:
+                entry["status"] = "passed"
+            elif statuses == {NOT_ATTEMPTED}:
+                entry["status"] = "not attempted"
+            elif passed:
+                entry["status"] = "partial"
+            elif statuses == {ERROR}:
+                entry["status"] = "error"
+            else:
+                entry["status"] = "failed"
+            if entry["status"] != "passed":
+                failing = next(v for v in verdicts if v["status"] != PASSED)
+                entry["reason"] = f"{failing['where']}: {failing['status']}"
+        hints = []
+        for verdict in verdicts:
+            for hint in verdict["hints"]:
+                if hint not in hints:
+                    hints.append(hint)
+        entry["hints"] = hints
+        # the named mistakes, for the class summary: the first hint of each, its numbers masked so that one generic
+        # mistake ("off by a constant factor (… times)") counts as one
+        entry["mistakes"] = list(dict.fromkeys(judge.mask_numbers(v["hints"][0]) for v in verdicts if v["hints"]))
+        return entry
+
+
+def grade_all(grader, submissions, progress=None):
+    """Grade every submission (``jobs`` at a time), using stored grades where they exist; results in order."""
+    results = [None] * len(submissions)
+    todo = []
+    for k, sub in enumerate(submissions):
+        cached = grader.cached(sub)
+        if cached is not None:
+            results[k] = cached
+            if progress:
+                progress(k, sub, cached, None)
+        else:
+            todo.append(k)
+
+    def work(k):
+        start = time.monotonic()
+        result = grader.grade(submissions[k])
+        if session.stopping():  # interrupted: its kernels were killed, so this grade is not one to keep
+            return k, None, 0
+        grader.store(submissions[k], result)
+        return k, result, time.monotonic() - start
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, grader.settings.jobs))
+    try:
+        for future in concurrent.futures.as_completed([pool.submit(work, k) for k in todo]):
+            k, result, seconds = future.result()
+            results[k] = result
+            if progress and result is not None:
+                progress(k, submissions[k], result, seconds)
+    except KeyboardInterrupt:
+        session.stop_all()  # grades stored so far stay: the same command resumes from them
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return results

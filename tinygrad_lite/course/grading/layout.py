@@ -1,0 +1,273 @@
+"""Which notebooks to grade, whose they are, which lesson they belong to, and what of them is run.
+
+Layout. ``tinygrad-lite grade SUBMISSION...``: each SUBMISSION is a notebook or a folder searched recursively for
+``*.ipynb`` (hidden folders and ``.ipynb_checkpoints`` skipped). The learner's id is the name of the notebook's
+folder when that folder is a per-learner folder, a folder below the SUBMISSION folder given on the command line
+(``class/alice/00_welcome.ipynb`` -> ``alice``); otherwise (a notebook directly in the given folder, or given by
+itself) the file name's stem (``class/bob.ipynb`` -> ``bob``). Two notebooks of one learner for one lesson both
+get graded, under ``learner/stem``. The lesson is the notebook's metadata ``{"tinygrad_lite": {"lesson": ...}}``,
+else a lesson whose name or number (``00_``, ``lesson00``, ``L00``) is in the file name.
+
+What runs. Only the exercise cells come from the learner: matched by their exercise id in the cell metadata, or,
+where an edit lost the metadata, by the marker the released lesson put in the cell (the ``def`` of the function
+the check cell names, or the stub's ``NotImplementedError('NN.name: ...')``). Every other cell comes from the
+instructor's solution notebook (edited setup or check cells change nothing); check cells and what follows the
+last exercise are left out (the grader judges, not the notebook).
+"""
+import hashlib
+import json
+import re
+import tokenize
+from dataclasses import dataclass, field
+from io import StringIO
+from pathlib import Path
+
+MAX_NOTEBOOK_BYTES = 50 * 2 ** 20
+MAX_CELL_CHARS = 200_000
+
+
+@dataclass
+class Lesson:
+    """An instructor's lesson: its solution notebook's cells, its exercises (in order) and their function names."""
+    name: str
+    path: Path
+    cells: list
+    exercises: list  # exercise ids, in notebook order
+    functions: dict  # exercise id -> the name its check cell checks
+    digest: str
+
+    @property
+    def number(self):
+        match = re.match(r"(\d+)", self.name)
+        return match.group(1) if match else None
+
+
+@dataclass
+class Submission:
+    path: Path
+    shown: str  # the path as given (relative to the folder given on the command line)
+    learner: str
+    lesson: str = None  # lesson name, or None when it cannot be told
+    cells: list = None  # the learner's cells (dicts with cell_type, source, metadata), None when unreadable
+    problem: str = None  # why it cannot be graded (unreadable, unknown lesson ...)
+    status: str = None
+    notes: list = field(default_factory=list)
+    digest: str = ""
+
+
+def _source(cell):
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(s for s in source if isinstance(s, str))
+    return source if isinstance(source, str) else ""
+
+
+def _meta(node):
+    metadata = node.get("metadata") if isinstance(node, dict) else None
+    value = metadata.get("tinygrad_lite") if isinstance(metadata, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def load_lessons(solutions):
+    """{lesson name: Lesson} for every solution notebook in the folder ``solutions``."""
+    lessons = {}
+    for path in sorted(Path(solutions).glob("*.ipynb")):
+        data = path.read_bytes()
+        nb = json.loads(data)
+        name = _meta(nb).get("lesson") or path.stem
+        cells = [{"cell_type": c.get("cell_type"), "source": _source(c), "meta": _meta(c)}
+                 for c in nb.get("cells", []) if isinstance(c, dict)]
+        exercises, functions = [], {}
+        for c in cells:
+            if c["cell_type"] == "code" and isinstance(c["meta"].get("exercise"), str):
+                exercises.append(c["meta"]["exercise"])
+        for c in cells:
+            checked = c["meta"].get("check")
+            if c["cell_type"] == "code" and checked in exercises:
+                match = re.search(r"check\(\s*['\"]" + re.escape(checked) + r"['\"]\s*,\s*([A-Za-z_]\w*)", c["source"])
+                if match:
+                    functions[checked] = match.group(1)
+        for exercise in exercises:
+            functions.setdefault(exercise, exercise.split(".", 1)[-1])
+        lessons[name] = Lesson(name, path, cells, exercises, functions, hashlib.sha256(data).hexdigest())
+    return lessons
+
+
+def find_notebooks(arguments, exclude=()):
+    """[(path, shown, learner)] for the notebooks named or found under the folders named, in a stable order."""
+    found, excluded = [], [Path(e).resolve() for e in exclude]
+    for argument in arguments:
+        root = Path(argument)
+        if root.is_dir():
+            paths = sorted(p for p in root.rglob("*.ipynb")
+                           if not any(part.startswith(".") for part in p.relative_to(root).parts[:-1])
+                           and ".ipynb_checkpoints" not in p.parts
+                           and not any(x == p.resolve() or x in p.resolve().parents for x in excluded))
+            for p in paths:
+                relative = p.relative_to(root)
+                learner = relative.parts[-2] if len(relative.parts) > 1 else p.stem
+                found.append((p, str(Path(root.name or str(root)) / relative), learner))
+        else:
+            found.append((root, str(root), root.stem))
+    counts = {}
+    for _, _, learner in found:
+        counts[learner] = counts.get(learner, 0) + 1
+    return found, counts
+
+
+def read_submission(path, shown, learner, lessons):
+    """A Submission: the learner's cells and lesson, or the problem that stops it from being graded."""
+    sub = Submission(Path(path), shown, learner)
+    try:
+        size = sub.path.stat().st_size
+        if size > MAX_NOTEBOOK_BYTES:
+            data = b""
+            sub.problem = (f"the file is {size // 2 ** 20} MB, more than a notebook can be "
+                           f"({MAX_NOTEBOOK_BYTES // 2 ** 20} MB)")
+        else:
+            data = sub.path.read_bytes()
+    except OSError as e:
+        data = b""
+        sub.problem = f"the file cannot be read ({e.strerror or e})"
+    sub.digest = hashlib.sha256(data).hexdigest()
+    nb = None
+    if sub.problem is None:
+        if not data.strip():
+            sub.problem = "the file is empty"
+        else:
+            try:
+                nb = json.loads(data.decode("utf-8"))
+            except UnicodeDecodeError:
+                sub.problem = "the file is not text (UTF-8): not a notebook"
+            except ValueError as e:
+                sub.problem = f"the file is not valid notebook JSON ({str(e).splitlines()[0][:120]})"
+            else:
+                if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+                    sub.problem = "the file is JSON but not a notebook (it has no list of cells)"
+                    nb = None
+    from_meta = _meta(nb).get("lesson") if nb else None
+    from_name = lesson_from_name(sub.path.name, lessons)
+    if isinstance(from_meta, str) and from_meta in lessons:
+        sub.lesson = from_meta
+        if from_name and from_name != from_meta:
+            sub.notes.append(f"the file name suggests lesson {from_name}, its metadata says {from_meta}: graded "
+                             f"as {from_meta}")
+    else:
+        sub.lesson = from_name
+    if sub.problem:
+        sub.status = "unreadable"
+        return sub
+    sub.cells = [{"cell_type": c.get("cell_type"), "source": _source(c), "meta": _meta(c)}
+                 for c in nb["cells"] if isinstance(c, dict)]
+    if sub.lesson is None:
+        sub.status = "unknown lesson"
+        sub.problem = ("the notebook says no lesson (no tinygrad_lite metadata) and its file name names none of "
+                       f"{', '.join(sorted(lessons)) or 'the lessons'}")
+    return sub
+
+
+def lesson_from_name(filename, lessons):
+    stem = Path(filename).stem.lower()
+    for name in sorted(lessons, key=len, reverse=True):
+        if name.lower() in stem:
+            return name
+    for name, lesson in sorted(lessons.items()):
+        number = lesson.number
+        if number and re.search(rf"(?:^|[^0-9])(?:lesson|l)?[_ -]?{number}(?:[^0-9]|$)", stem):
+            return name
+    return None
+
+
+def learner_cells(sub, lesson):
+    """{exercise id: (source, how it was found)} for the learner's exercise cells; an exercise not found is
+    absent. By metadata first; by marker for a cell whose metadata was lost."""
+    found = {}
+    code = [c for c in sub.cells if c.get("cell_type") == "code"]
+    for c in code:
+        exercise = c["meta"].get("exercise")
+        if exercise in lesson.exercises:
+            found[exercise] = (c["source"], "metadata")  # the last one wins, as it would in the kernel
+    for exercise in lesson.exercises:
+        if exercise in found:
+            continue
+        name = re.escape(lesson.functions[exercise])
+        marker = re.compile(rf"^def\s+{name}\s*\(|NotImplementedError\(\s*['\"]{re.escape(exercise)}:", re.M)
+        for c in code:
+            if not c["meta"].get("exercise") and not c["meta"].get("check") and marker.search(c["source"]):
+                found[exercise] = (c["source"], "marker")
+    return found
+
+
+# -------------------------------------------------------------------- reading the learner's code, before running it
+# Code in an exercise cell that gets it no points: it reaches for the course's own answers.
+FORBIDDEN = (
+    (r"\btinygrad_lite\s*\.\s*course\b|\bfrom\s+tinygrad_lite\s+import\s+course\b",
+     "it imports the course package, which holds the checks and the reference solutions"),
+    (r"\bREGISTRY\b|\bget_exercise\b|\bFallback\b|\.reference\b|\ball_cases\b",
+     "it uses the course's reference implementation"),
+    (r"(?<![\w.])use\s*\(", "it calls use(), which hands out the library's reference implementation"),
+    (r"\.ipynb\b|['\"/\\]\s*solutions\b|\bsolutions\s*['\"/\\]", "it opens notebooks or the solutions folder"),
+)
+# Code that may be innocent but that an instructor should look at: the points stand, the submission is flagged.
+SUSPICIOUS = (
+    (r"\bgc\s*\.|__closure__|__globals__|__code__|_getframe|\bf_back\b|\bf_globals\b|__builtins__|\bbuiltins\b",
+     "introspection of the interpreter"),
+    (r"\bimportlib\b|__import__|\bexec\s*\(|\beval\s*\(|\bcompile\s*\(", "code built or imported at run time"),
+    (r"\bctypes\b|\bsubprocess\b|\bsocket\b|\burllib\b|\brequests\b|\bhttp\b|\bos\s*\.\s*(system|fork|_exit|kill|"
+     r"exec\w*|spawn\w*|popen)\b|\bsys\s*\.\s*exit\b|\bsignal\b|\bthreading\b|\bmultiprocessing\b",
+     "process, network or native-code access"),
+    (r"\bopen\s*\(|\bPath\s*\(", "file access"),
+    (r"(?m)^\s*(np|numpy|tl|tinygrad_lite|torch|math|sys|os|json|builtins|checks|F|nn)(\s*\.\s*\w+)+\s*=(?!=)",
+     "it assigns to an attribute of a module (monkeypatching)"),
+    (r"\bsetattr\s*\(\s*(np|numpy|tl|tinygrad_lite|torch|math|sys|os|json|builtins)\b",
+     "it assigns to an attribute of a module (monkeypatching)"),
+)
+
+
+def _without_comments(source):
+    """The code with its comments removed (a comment may name anything); the text itself when it does not parse."""
+    try:
+        tokens = [t for t in tokenize.generate_tokens(StringIO(source).readline) if t.type != tokenize.COMMENT]
+        return tokenize.untokenize(tokens)
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return source
+
+
+def reference_names():
+    """The names of the reference implementations the course itself defines (``row_normalize_reference`` ...;
+    not the library's classes that stand in as references, such as ``EarlyStopping``, a name learners write)."""
+    from .. import exercises  # noqa: F401  (importing it registers every lesson's exercises)
+    from ..checks import REGISTRY
+    return sorted({e.reference.__name__ for e in REGISTRY.values()
+                   if str(getattr(e.reference, "__module__", "")).startswith("tinygrad_lite.course")
+                   and getattr(e.reference, "__name__", "<lambda>") != "<lambda>"})
+
+
+def scan(source):
+    """(forbidden reasons, suspicious reasons) found in an exercise cell's code."""
+    code = _without_comments(source)
+    forbidden = [why for pattern, why in FORBIDDEN if re.search(pattern, code)]
+    names = reference_names()
+    if names and re.search(r"\b(" + "|".join(map(re.escape, names)) + r")\b", code):
+        forbidden.append("it uses the course's reference implementation")
+    suspicious = [why for pattern, why in SUSPICIOUS if re.search(pattern, code)]
+    return list(dict.fromkeys(forbidden)), list(dict.fromkeys(suspicious))
+
+
+def plan(lesson, sources, exercises):
+    """The kernel's plan: the instructor's code cells up to the last exercise asked for (check cells left out),
+    with the learner's exercise cells for ``exercises`` in their places; and the exercises to answer."""
+    wanted = [e for e in lesson.exercises if e in exercises]
+    cells = []
+    last = max((n for n, c in enumerate(lesson.cells) if c["meta"].get("exercise") in wanted), default=-1)
+    for n, c in enumerate(lesson.cells[:last + 1]):
+        if c["cell_type"] != "code" or "check" in c["meta"]:
+            continue
+        exercise = c["meta"].get("exercise")
+        if exercise is not None:
+            if exercise in wanted:
+                cells.append({"n": n, "role": "exercise", "exercise": exercise, "name": lesson.functions[exercise],
+                              "source": sources[exercise]})
+            continue
+        cells.append({"n": n, "role": "setup", "source": c["source"]})
+    return {"cells": cells, "exercises": [{"id": e, "name": lesson.functions[e]} for e in wanted]}
