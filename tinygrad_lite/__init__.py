@@ -24,6 +24,9 @@ from .legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTens
 from . import nn
 from . import optim
 from . import datasets, metrics, utils
+from . import amp
+from .amp import autocast
+from .amp.autocast_mode import is_autocast_enabled
 from .serialization import load, save
 
 half, float, double = float16, float32, float64

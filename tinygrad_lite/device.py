@@ -2,6 +2,11 @@
 
 Every op is written against the numpy API. CuPy arrays implement the same API (and numpy's ufuncs and
 functions dispatch to CuPy when handed CuPy arrays), so the same op code runs on both devices.
+
+CuPy is optional: it is imported the first time a "cuda" tensor is asked for (``cupy_or_error``), never before.
+CuPy refuses to mix its arrays with numpy ones; ``check_same_device`` turns that refusal into PyTorch's error,
+which names the two devices and the fix. tests/fake_cupy.py is a numpy-backed stand-in with CuPy's refusals,
+which the tests put in ``_cupy`` to run every "cuda" path on a machine without a GPU.
 """
 import numpy as np
 
@@ -70,16 +75,34 @@ def get_default_device():
     return _default_device
 
 
+_cupy = None  # CuPy, imported the first time "cuda" is asked for (tests/fake_cupy.py puts a stand-in here)
+
+
 def cupy_or_error():
-    """Import CuPy, or explain how to get a GPU set-up."""
-    try:
-        import cupy
-        cupy.cuda.runtime.getDeviceCount()
-        return cupy
-    except Exception as e:  # noqa: BLE001  (ImportError, or CuPy installed without a usable GPU: any of its errors)
-        raise RuntimeError(
-            "device 'cuda' needs CuPy and an NVIDIA GPU: pip install cupy-cuda12x "
-            f"(or use device='cpu'; check tinygrad_lite.cuda.is_available() first). Cause: {e}") from None
+    """CuPy (imported now if it was not yet), or an error that explains how to get a GPU set-up."""
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy
+            count = cupy.cuda.runtime.getDeviceCount()
+        except Exception as e:  # noqa: BLE001  (ImportError, or CuPy installed without a usable GPU: any of its errors)
+            raise RuntimeError(
+                "device 'cuda' needs CuPy and an NVIDIA GPU: pip install cupy-cuda12x "
+                f"(or use device='cpu'; check tinygrad_lite.cuda.is_available() first). Cause: {e}") from None
+        if count == 0:
+            raise RuntimeError("device 'cuda': CuPy is installed but sees no GPU; use device='cpu' "
+                               "(check tinygrad_lite.cuda.is_available() first)")
+        _cupy = cupy
+    return _cupy
+
+
+def check_same_device(op, tensors):
+    """Raise PyTorch's error when ``tensors`` (an op's inputs) live on different devices; the fix is ``.to``."""
+    devices = list(dict.fromkeys(str(device_of(t.array)) for t in tensors))
+    if len(devices) > 1:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{devices[0]} and {devices[1]} (in {op}). Move them to one device first: "
+                           f"x.to(other.device), or model.to(device) and batch.to(device)")
 
 
 def array_module(dev):

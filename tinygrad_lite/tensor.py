@@ -17,10 +17,11 @@ import numpy as np
 
 from . import dtypes as dt
 from ._tensor_str import tensor_repr
+from .amp.autocast_mode import autocast_args
 from .autograd import function
 from .autograd.engine import run_backward
 from .autograd.grad_mode import is_grad_enabled
-from .device import array_module_of, device_of, move
+from .device import array_module_of, check_same_device, device_of, move
 from .device import device as Device
 from .dtypes import as_array, legacy_array
 from .random import rng
@@ -206,6 +207,8 @@ class Tensor:
     def _binary(self, op, other, reverse=False, float_result=False):
         other = self._lift(other, op=op.__name__.lower())
         a, b = (other, self) if reverse else (self, other)
+        if op is Pow:
+            a, b = autocast_args("pow", a, b)  # float32 inside autocast("cuda") (amp/)
         dtype = dt.result_type(a, b)
         if float_result and not dtype.is_floating_point:
             dtype = dt.get_default_dtype()
@@ -259,7 +262,11 @@ class Tensor:
         dtype = dt.result_type(self, other)
         if isinstance(other, Tensor) and other.shape != self.shape:
             check_broadcast(ufunc.__name__, self.shape, other.shape)
-        return Tensor._make(ufunc(_operand(self, dtype, self).array, _operand(other, dtype, self).array), None)
+        try:
+            return Tensor._make(ufunc(_operand(self, dtype, self).array, _operand(other, dtype, self).array), None)
+        except TypeError:  # (CuPy refuses numpy arrays: name the two devices instead)
+            check_same_device(ufunc.__name__, [x for x in (self, other) if isinstance(x, Tensor)])
+            raise
 
     def __eq__(self, other): return self._compare(np.equal, other)
     def __ne__(self, other): return self._compare(np.not_equal, other)
@@ -335,13 +342,15 @@ class Tensor:
         return where(condition, self, other)
 
     def _floating(self, name):
-        """Integer inputs of float functions (exp, log, ...) are computed in the default float type, as in PyTorch."""
-        return self if self.dtype.is_floating_point else self.to(dt.get_default_dtype())
+        """Integer inputs of float functions (exp, log, ...) are computed in the default float type, as in PyTorch;
+        inside autocast, the ops on its float32 list (exp, log, softmax... on "cuda") get float32 (amp/)."""
+        x = self if self.dtype.is_floating_point else self.to(dt.get_default_dtype())
+        return autocast_args(name, x)[0]
 
     # ---------------------------------------------------------------- reductions
     def sum(self, dim=None, keepdim=False, dtype=None):
         keepdim = check_flag("sum", "keepdim", keepdim)
-        x = self.to(dtype) if dtype is not None else self
+        x = self.to(dtype) if dtype is not None else autocast_args("sum", self)[0]  # (an explicit dtype wins)
         if not x.dtype.is_floating_point:  # counting: bool and int sums are int64, as in PyTorch
             counts = x.array.sum(axis=dim_indices(dim, x.ndim, "sum"), keepdims=keepdim, dtype=np.int64)
             return Tensor._make(counts, None)
@@ -426,9 +435,10 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False):
         """log(sum(exp(x))) computed stably as m + log(sum(exp(x - m))) with m the max (treated as a constant)."""
         dim_indices(dim, self.ndim, "logsumexp")  # (checked here, so that an error names logsumexp)
-        m = self.detach().amax(dim, keepdim=True)
+        x = autocast_args("logsumexp", self)[0]
+        m = x.detach().amax(dim, keepdim=True)
         m = where(m.isfinite(), m, 0.0)
-        out = (self - m).exp().sum(dim, keepdim=True).log() + m
+        out = (x - m).exp().sum(dim, keepdim=True).log() + m
         return out if keepdim else out.squeeze(dim)
 
     def all(self, dim=None):
@@ -440,7 +450,7 @@ class Tensor:
     def prod(self, dim=None, keepdim=False, dtype=None):
         """The product of all elements, or along one dim (ops/reduce.py: exact gradients with zeros in the input)."""
         keepdim = check_flag("prod", "keepdim", keepdim)
-        x = self.to(dt.as_dtype(dtype, "prod")) if dtype is not None else self
+        x = self.to(dt.as_dtype(dtype, "prod")) if dtype is not None else autocast_args("prod", self)[0]
         d = None if dim is None or x.ndim == 0 else dim_index(dim, x.ndim, "prod")
         if not x.dtype.is_floating_point:  # integer and bool products are int64, as in PyTorch
             return Tensor._make(x.array.prod(axis=d, keepdims=keepdim, dtype=np.int64), None)
@@ -455,7 +465,7 @@ class Tensor:
         return self._scan(CumProd, "cumprod", dim, dtype)
 
     def _scan(self, op, name, dim, dtype):
-        x = self.to(dt.as_dtype(dtype, name)) if dtype is not None else self
+        x = self.to(dt.as_dtype(dtype, name)) if dtype is not None else autocast_args(name, self)[0]
         d = dim_index(dim, x.ndim, name)
         if x.ndim == 0:
             return x.reshape(1)._scan(op, name, 0, None).reshape(())
@@ -551,7 +561,7 @@ class Tensor:
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         """torch.norm: the 2-norm of all elements by default, or the p-norm along ``dim`` (see ``linalg.py``)."""
         from .linalg import _torch_norm
-        return _torch_norm(self, p, dim, keepdim, dtype)
+        return _torch_norm(self if dtype is not None else autocast_args("norm", self)[0], p, dim, keepdim, dtype)
 
     # ---------------------------------------------------------------- shapes
     def reshape(self, *shape):
@@ -637,6 +647,7 @@ class Tensor:
                 return
             self.array[index] = value.array if isinstance(value, Tensor) else value
         except (IndexError, ValueError, TypeError, OverflowError) as e:  # an index or a value that does not fit
+            check_same_device("setitem", [x for x in (self, value) if isinstance(x, Tensor)])
             kind = next(k for k in (IndexError, ValueError, TypeError, RuntimeError) if isinstance(e, k) or
                         k is RuntimeError)
             raise kind(f"setitem: {e} (the tensor has shape {tuple(self.shape)} and dtype {self.dtype})") from None
@@ -986,7 +997,8 @@ from .ops.gather import Bincount, Gather  # noqa: E402
 
 def matmul(a, b):
     """Matrix product with numpy's rules for 1-D and batched operands (as torch.matmul)."""
-    return MatMul.apply(_as_tensor(a, op="matmul"), _as_tensor(b, op="matmul"))
+    a, b = autocast_args("matmul", _as_tensor(a, op="matmul"), _as_tensor(b, op="matmul"))  # float16 in autocast
+    return MatMul.apply(a, b)
 
 
 def where(condition, input, other):
@@ -995,6 +1007,8 @@ def where(condition, input, other):
     input, other = (x if isinstance(x, (Tensor, builtins.int, builtins.float)) else _as_tensor(x, op="where")
                     for x in (input, other))
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else _as_tensor(input, op="where")
+    if type(cond) is not type(like.array):  # a CPU condition for GPU tensors (or the other way round)
+        check_same_device("where", [Tensor._make(cond, None), like])
     shapes = [x.array.shape for x in (input, other) if isinstance(x, Tensor)]  # (numbers broadcast with any shape)
     check_broadcast("where", cond.shape, *shapes)
     dtype = dt.result_type(input, other) if isinstance(input, Tensor) or isinstance(other, Tensor) else like.dtype

@@ -27,6 +27,7 @@ import inspect
 import itertools
 import weakref
 
+from ..device import check_same_device
 from . import grad_mode
 from .engine import input_as_used
 
@@ -60,7 +61,11 @@ class Function:
         ctx = cls()
         ctx.inputs = tuple(a for a in args if isinstance(a, Tensor))
         ctx.needs_input_grad = tuple([t.requires_grad for t in ctx.inputs])
-        out = ctx.forward(*[a.array if isinstance(a, Tensor) else a for a in args], **kwargs)
+        try:
+            out = ctx.forward(*[a.array if isinstance(a, Tensor) else a for a in args], **kwargs)
+        except Exception:
+            check_same_device(cls.__name__, ctx.inputs)  # inputs on two devices (cpu, cuda)? Say so, not CuPy's error
+            raise
         return ctx.wrap_output(out)
 
     def wrap_output(self, array):

@@ -140,6 +140,7 @@ class Optimizer:
             for group in self.param_groups:
                 for param in group["params"]:
                     if param.grad is not None:
+                        _state_follows(param, self.state.get(param))
                         self._update(param, group)
                         param._bump_version()  # changed in place: a pending backward that saved it will raise
         return loss
@@ -238,6 +239,18 @@ def implementation_flags(name, foreach=None, capturable=False, differentiable=Fa
 def zeros_state(param, fill=0.0):
     """A state tensor shaped like ``param``, on its device, filled with ``fill`` (a running average starts at 0)."""
     return Tensor._make(array_module_of(param.array).full_like(param.array, fill), None)
+
+
+def _state_follows(param, state):
+    """Move ``param``'s state tensors (Adam's averages, a momentum buffer) to the param's device if it moved.
+
+    PyTorch creates state on the param's device, and ``load_state_dict`` moves loaded state there; a
+    ``model.to(device)`` after some steps would then leave the state behind. Here the state follows the param
+    (checked by array type, so it costs nothing when nothing moved). ``step`` stays on the CPU, as in PyTorch.
+    """
+    for key, value in (state or {}).items():
+        if key != "step" and isinstance(value, Tensor) and type(value.array) is not type(param.array):
+            value.array = move(value.array, param.device)
 
 
 def step_state():

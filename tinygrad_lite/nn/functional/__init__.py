@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from ...amp.autocast_mode import autocast_args
 from ...autograd.grad_mode import no_grad
 from ...device import array_module_of
 from ...ops.activation import GELU, LeakyReLU, ReLU
@@ -53,6 +54,7 @@ def linear(input, weight, bias=None):
     r"""y = x W^T + b, over the last dim of x: (*, in) @ (in, out) -> (*, out). W is (out, in), as in PyTorch."""
     _check_tensor("linear", weight)
     _check_linear_input("linear", input, weight.shape[-1])
+    input, weight, bias = autocast_args("linear", input, weight, bias)  # float16 inside autocast (amp/)
     if input.dtype is not weight.dtype:
         raise RuntimeError(f"linear(): the input is {input.dtype} but the weight is {weight.dtype}; they must match. "
                            "Convert the input (x.float()) or the model (model.double()); numpy arrays are float64 "

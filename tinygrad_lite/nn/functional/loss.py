@@ -27,6 +27,7 @@ import sys
 import warnings
 
 from ... import dtypes as dt
+from ...amp.autocast_mode import autocast_args
 from ...creation import arange
 from ...shapes import check_broadcast, check_number
 from ...tensor import Tensor, where
@@ -136,6 +137,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     """
     reduction = _reduction("mse_loss", reduction, size_average, reduce)
     _check_tensors("mse_loss", input, target)
+    input, target, weight = autocast_args("mse_loss", input, target, weight)  # float32 inside autocast (amp/)
     _warn_if_shapes_differ("mse_loss", input, target)
     _check_element_weight("mse_loss", input, weight)
     loss = (input - target).square()
@@ -153,6 +155,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     """
     reduction = _reduction("l1_loss", reduction, size_average, reduce)
     _check_tensors("l1_loss", input, target)
+    input, target, weight = autocast_args("l1_loss", input, target, weight)  # float32 inside autocast (amp/)
     _warn_if_shapes_differ("l1_loss", input, target)
     _check_element_weight("l1_loss", input, weight)
     loss = (input - target).abs()
@@ -172,6 +175,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     """
     reduction = _reduction("smooth_l1_loss", reduction, size_average, reduce)
     _check_tensors("smooth_l1_loss", input, target)
+    input, target = autocast_args("smooth_l1_loss", input, target)  # float32 inside autocast (amp/)
     check_number("smooth_l1_loss", "beta", beta)
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss: beta must be >= 0 (0 gives l1_loss), got beta={beta}")
@@ -194,6 +198,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """
     reduction = _reduction("huber_loss", reduction)
     _check_tensors("huber_loss", input, target)
+    input, target, weight = autocast_args("huber_loss", input, target, weight)  # float32 inside autocast (amp/)
     check_number("huber_loss", "delta", delta)
     if delta <= 0:
         raise RuntimeError(f"huber_loss: delta must be positive, got delta={delta}")
@@ -221,6 +226,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     """
     reduction = _reduction("binary_cross_entropy", reduction, size_average, reduce)
     _check_tensors("binary_cross_entropy", input, target)
+    input, target, weight = autocast_args("binary_cross_entropy", input, target, weight)  # float32 in autocast
     _check_same_shape("binary_cross_entropy", input, target)
     _check_between_0_and_1("binary_cross_entropy", "input", input,
                            "The input must be probabilities: if these are raw scores (logits), apply "
@@ -258,6 +264,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """
     reduction = _reduction("binary_cross_entropy_with_logits", reduction, size_average, reduce)
     _check_tensors("binary_cross_entropy_with_logits", input, target)
+    input, target, weight, pos_weight = autocast_args("binary_cross_entropy_with_logits", input, target, weight,
+                                                      pos_weight)  # float32 inside autocast (amp/)
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
     # max(., 0) as maximum(), which splits the gradient in half at a tie: that makes the slope at x = 0 exactly
     # sigma(0) - y = 1/2 - y (clamp or relu would give 1 - y or -y there).
@@ -377,6 +385,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """
     reduction = _reduction("nll_loss", reduction, size_average, reduce)
     _check_tensors("nll_loss", input, target)
+    input, target, weight = autocast_args("nll_loss", input, target, weight)  # float32 inside autocast (amp/)
     classes = input.shape[_class_dim(input, "nll_loss")]
     _check_class_weight("nll_loss", weight, classes)
     _check_class_indices("nll_loss", input, target, ignore_index)
@@ -414,6 +423,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """
     reduction = _reduction("cross_entropy", reduction, size_average, reduce)
     _check_tensors("cross_entropy", input, target)
+    input, target, weight = autocast_args("cross_entropy", input, target, weight)  # float32 inside autocast (amp/)
     class_dim = _class_dim(input, "cross_entropy")
     classes = input.shape[class_dim]
     _check_class_weight("cross_entropy", weight, classes)

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from ...autograd.grad_mode import no_grad
+from ...device import array_module_of
 from ...dtypes import get_default_dtype
 from ...tensor import Tensor
 
@@ -48,7 +49,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {float(total)}, "
                            "so it cannot be clipped: some gradient holds nan or inf (a loss that overflowed, a log "
                            "of 0, a learning rate too high?). Pass error_if_nonfinite=False to scale anyway.")
-    return Tensor._make(np.asarray(total), None)
+    return Tensor._make(array_module_of(tensors[0].array).asarray(total), None)  # (on the gradients' device)
 
 
 @no_grad()

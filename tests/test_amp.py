@@ -1,0 +1,309 @@
+"""Mixed precision (tinygrad_lite.amp) against PyTorch's torch.amp: autocast's dtype per op, GradScaler step by step."""
+import re
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_lite as tl
+import tinygrad_lite.nn as nn
+import tinygrad_lite.nn.functional as F
+from tinygrad_lite.amp import autocast_mode
+
+# ------------------------------------------------------------------------------------------------ autocast
+# each op written once, for both libraries: (lib, functional, x, y, labels) -> result
+OPS = {
+    "matmul": lambda t, F_, x, y, lab: x @ y.T, "mm": lambda t, F_, x, y, lab: t.mm(x, y.T),
+    "bmm": lambda t, F_, x, y, lab: t.bmm(x[None], y.T[None]), "linear": lambda t, F_, x, y, lab: F_.linear(x, y),
+    "exp": lambda t, F_, x, y, lab: x.exp(), "log": lambda t, F_, x, y, lab: x.abs().log(),
+    "log1p": lambda t, F_, x, y, lab: x.abs().log1p(), "pow": lambda t, F_, x, y, lab: x ** 2,
+    "rpow": lambda t, F_, x, y, lab: 2 ** x, "sqrt": lambda t, F_, x, y, lab: x.abs().sqrt(),
+    "softmax": lambda t, F_, x, y, lab: F_.softmax(x, dim=1), "log_softmax": lambda t, F_, x, y, lab: x.log_softmax(1),
+    "sum": lambda t, F_, x, y, lab: x.sum(), "sum_dim": lambda t, F_, x, y, lab: x.sum(1),
+    "mean": lambda t, F_, x, y, lab: x.mean(), "prod": lambda t, F_, x, y, lab: x.prod(1),
+    "cumsum": lambda t, F_, x, y, lab: x.cumsum(1), "cumprod": lambda t, F_, x, y, lab: x.cumprod(0),
+    "norm": lambda t, F_, x, y, lab: x.norm(), "logsumexp": lambda t, F_, x, y, lab: x.logsumexp(1),
+    "var": lambda t, F_, x, y, lab: x.var(), "normalize": lambda t, F_, x, y, lab: F_.normalize(x),
+    "tanh": lambda t, F_, x, y, lab: x.tanh(), "sigmoid": lambda t, F_, x, y, lab: x.sigmoid(),
+    "relu": lambda t, F_, x, y, lab: F_.relu(x), "gelu": lambda t, F_, x, y, lab: F_.gelu(x),
+    "max": lambda t, F_, x, y, lab: x.max(), "add": lambda t, F_, x, y, lab: x + y,
+    "mse_loss": lambda t, F_, x, y, lab: F_.mse_loss(x, y), "l1_loss": lambda t, F_, x, y, lab: F_.l1_loss(x, y),
+    "smooth_l1_loss": lambda t, F_, x, y, lab: F_.smooth_l1_loss(x, y),
+    "huber_loss": lambda t, F_, x, y, lab: F_.huber_loss(x, y),
+    "binary_cross_entropy": lambda t, F_, x, y, lab: F_.binary_cross_entropy(x.sigmoid(), y.sigmoid()),
+    "bce_with_logits": lambda t, F_, x, y, lab: F_.binary_cross_entropy_with_logits(x, y.sigmoid()),
+    "cross_entropy": lambda t, F_, x, y, lab: F_.cross_entropy(x, lab),
+    "nll_loss": lambda t, F_, x, y, lab: F_.nll_loss(x.log_softmax(1), lab),
+}
+DTYPES = {"float16": (tl.float16, torch.float16), "float32": (tl.float32, torch.float32),
+          "float64": (tl.float64, torch.float64)}
+
+
+def run_both(name, input_dtype, autocast_dtype=torch.float16):
+    """The op's result dtype in tinygrad_lite and in PyTorch, each inside its CPU autocast."""
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((2, 4, 4))
+    lab = np.array([0, 1, 2, 3])
+    ours, theirs = DTYPES[input_dtype]
+    with tl.amp.autocast("cpu", dtype=tl.float16):
+        got = OPS[name](tl, F, tl.tensor(x, dtype=ours), tl.tensor(y, dtype=ours), tl.tensor(lab))
+    with torch.autocast("cpu", dtype=autocast_dtype):
+        expected = OPS[name](torch, torch.nn.functional, torch.tensor(x, dtype=theirs), torch.tensor(y, dtype=theirs),
+                             torch.tensor(lab))
+    return str(got.dtype).split(".")[-1], str(expected.dtype).split(".")[-1]
+
+
+@pytest.mark.parametrize("input_dtype", ["float32", "float16", "float64"])
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_autocast_gives_each_op_pytorchs_dtype(name, input_dtype):
+    got, expected = run_both(name, input_dtype)
+    assert got == expected, f"{name} on {input_dtype} inside autocast: ours {got}, PyTorch's {expected}"
+
+
+def _torch_autocast_lists():
+    """PyTorch's CUDA autocast lists, read from the ATen header that ships with torch."""
+    header = (Path(torch.__file__).parent / "include" / "ATen" / "autocast_mode.h").read_text()
+
+    def names(macro):
+        body = header.split(f"#define {macro}(_)", 1)[1].split("\n\n", 1)[0]
+        return set(re.findall(r"_\((\w+)", body))
+    return names("AT_FORALL_LOWER_PRECISION_FP"), names("AT_FORALL_FP32") | names("AT_FORALL_FP32_SET_OPT_DTYPE")
+
+
+@pytest.mark.skipif(not (Path(torch.__file__).parent / "include/ATen/autocast_mode.h").exists(),
+                    reason="this torch build ships without its C++ headers")
+def test_the_cuda_lists_are_pytorchs():
+    lower, fp32 = _torch_autocast_lists()
+    assert autocast_mode.LOWER_PRECISION_OPS <= lower
+    # ours by PyTorch's names: norm is linalg_vector_norm; cross_entropy is log_softmax + nll_loss there
+    renamed = {"norm": "linalg_vector_norm", "cross_entropy": "nll_loss"}
+    assert {renamed.get(op, op) for op in autocast_mode.FLOAT32_OPS["cuda"]} <= fp32
+    for op in ("exp", "log", "log1p", "pow", "softmax", "log_softmax", "sum", "prod", "cumsum", "cumprod",
+               "logsumexp", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss",
+               "binary_cross_entropy_with_logits"):  # each op we have on PyTorch's float32 list is on ours
+        assert op in fp32 and op in autocast_mode.FLOAT32_OPS["cuda"]
+
+
+def test_gradients_come_back_in_each_parameters_dtype_and_match_pytorch():
+    x = np.random.default_rng(1).standard_normal((8, 5)).astype(np.float32)
+    labels = np.arange(8) % 3
+    ours, theirs = nn.Sequential(nn.Linear(5, 6), nn.ReLU(), nn.Linear(6, 3)), torch.nn.Sequential(
+        torch.nn.Linear(5, 6), torch.nn.ReLU(), torch.nn.Linear(6, 3))
+    theirs.load_state_dict({k: torch.tensor(v.detach().numpy()) for k, v in ours.state_dict().items()})
+    with tl.amp.autocast("cpu", dtype=tl.float16):
+        out = ours(tl.tensor(x))
+        loss = F.cross_entropy(out, tl.tensor(labels))
+    with torch.autocast("cpu", dtype=torch.float16):
+        t_out = theirs(torch.tensor(x))
+        t_loss = torch.nn.functional.cross_entropy(t_out, torch.tensor(labels))
+    assert out.dtype is tl.float16 and loss.dtype is tl.float32 and t_out.dtype == torch.float16
+    loss.backward()
+    t_loss.backward()
+    np.testing.assert_allclose(loss.item(), t_loss.item(), rtol=2e-3)
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        assert p.grad.dtype is tl.float32 and q.grad.dtype == torch.float32
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=2e-2, atol=2e-3)
+
+
+def test_autocast_as_a_decorator_nested_and_disabled():
+    w = tl.randn(3, 3)
+
+    @tl.amp.autocast("cpu", dtype=tl.float16)
+    def forward(x):
+        assert tl.is_autocast_enabled("cpu") and not tl.is_autocast_enabled("cuda")
+        with tl.autocast("cpu", enabled=False):  # a region that must stay in float32
+            assert (x @ w).dtype is tl.float32 and not tl.is_autocast_enabled("cpu")
+        return x @ w
+
+    assert forward(tl.randn(2, 3)).dtype is tl.float16
+    assert not tl.is_autocast_enabled("cpu") and (w @ w).dtype is tl.float32  # restored afterwards
+
+
+def test_a_weight_is_cast_once_per_region_and_again_after_it_changes():
+    layer = nn.Linear(3, 3)
+    with tl.amp.autocast("cpu", dtype=tl.float16):
+        a, b = layer(tl.randn(2, 3)), layer(tl.randn(2, 3))
+        assert a.grad_fn.inputs[1] is b.grad_fn.inputs[1]  # the same float16 copy of the weight
+        with tl.no_grad():
+            layer.weight.add_(1.0)
+        assert layer(tl.randn(2, 3)).grad_fn.inputs[1] is not a.grad_fn.inputs[1]
+    with tl.amp.autocast("cpu", dtype=tl.float16, cache_enabled=False):
+        assert layer(tl.randn(2, 3)).grad_fn.inputs[1] is not layer(tl.randn(2, 3)).grad_fn.inputs[1]
+
+
+def test_autocast_arguments_are_checked_as_pytorch_does():
+    with pytest.raises(RuntimeError, match="bfloat16.*dtype=torch.float16"):
+        tl.amp.autocast("cpu")  # PyTorch's default on the CPU is bfloat16, which numpy lacks: say so
+    tl.amp.autocast("cpu", enabled=False)  # (no dtype needed to switch it off)
+    with pytest.raises(ValueError, match="device_type"):
+        tl.amp.autocast(tl.device("cpu"))
+    with pytest.raises(RuntimeError, match="unsupported device_type 'mps'"):
+        tl.amp.autocast("mps")
+    with pytest.warns(UserWarning, match="not supported. Disabling autocast"):
+        region = tl.amp.autocast("cpu", dtype=tl.float64)
+    with region:
+        assert (tl.randn(2, 2) @ tl.randn(2, 2)).dtype is tl.float32
+    assert tl.amp.autocast("cuda").fast_dtype is tl.float16 and tl.amp.is_autocast_available("cuda")
+
+
+def test_round_to_bfloat16_rounds_as_pytorch_does():
+    x = np.concatenate([np.random.default_rng(2).standard_normal(1000) * 10.0 ** np.arange(-20, 20, 0.04),
+                        [0.0, -0.0, 1.0, 3.0e38, 1e-39, np.inf, -np.inf]]).astype(np.float32)
+    expected = torch.tensor(x).to(torch.bfloat16).float().numpy()
+    np.testing.assert_array_equal(tl.amp.round_to_bfloat16(tl.tensor(x)).numpy(), expected)
+
+
+# ------------------------------------------------------------------------------------------------ GradScaler
+def scaler_pair(**kwargs):
+    return tl.amp.GradScaler("cpu", **kwargs), torch.amp.GradScaler("cpu", **kwargs)
+
+
+def test_the_scale_trace_with_overflows_equals_pytorchs_step_by_step():
+    rng = np.random.default_rng(3)
+    w0 = rng.standard_normal((4, 3)).astype(np.float32)
+    ours, theirs = tl.tensor(w0, requires_grad=True), torch.tensor(w0, requires_grad=True)
+    opt, t_opt = tl.optim.SGD([ours], lr=0.01, momentum=0.9), torch.optim.SGD([theirs], lr=0.01, momentum=0.9)
+    scaler, t_scaler = scaler_pair(init_scale=2.0 ** 10, growth_interval=3)
+    overflow_steps = {2, 3, 9, 10, 11, 17}
+    trace, t_trace, steps = [], [], []
+    for step in range(24):
+        grad = rng.standard_normal((4, 3)).astype(np.float32)
+        if step in overflow_steps:
+            grad[step % 4, 1] = np.inf if step % 2 else np.nan
+        loss = scaler.scale((ours * tl.tensor(grad)).sum())  # d loss / d w = S * grad
+        t_loss = t_scaler.scale((theirs * torch.tensor(grad)).sum())
+        loss.backward()
+        t_loss.backward()
+        if step % 5 == 0:  # sometimes unscale first, to clip
+            scaler.unscale_(opt)
+            t_scaler.unscale_(t_opt)
+            nn.utils.clip_grad_norm_([ours], 1.0)
+            torch.nn.utils.clip_grad_norm_([theirs], 1.0)
+        steps.append((scaler.step(opt), t_scaler.step(t_opt)))
+        scaler.update()
+        t_scaler.update()
+        opt.zero_grad()
+        t_opt.zero_grad()
+        trace.append(scaler.get_scale())
+        t_trace.append(t_scaler.get_scale())
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert trace == t_trace
+    assert len(set(trace)) > 3  # it went up and down
+    assert all(a is None and b is None for a, b in steps)  # skipped steps and SGD's step both return None
+    assert scaler.state_dict() == t_scaler.state_dict()
+
+
+def test_step_returns_the_optimizers_return_value_and_skips_on_overflow():
+    w = tl.ones(2, requires_grad=True)
+    opt = tl.optim.SGD([w], lr=1.0)
+    scaler = tl.amp.GradScaler("cpu", init_scale=4.0)
+    scaler.scale(w.sum()).backward()
+    assert w.grad.tolist() == [4.0, 4.0]
+    scaler.unscale_(opt)
+    assert w.grad.tolist() == [1.0, 1.0]  # the true gradient: clip it now
+    assert scaler.step(opt) is None and w.tolist() == [0.0, 0.0]
+    scaler.update()
+    opt.zero_grad()
+    scaler.scale(w.sum() * float("inf")).backward()
+    assert scaler.step(opt) is None and w.tolist() == [0.0, 0.0]  # skipped: w unchanged
+    scaler.update()
+    assert scaler.get_scale() == 2.0
+
+
+def test_misuse_raises_pytorchs_errors():
+    w = tl.ones(2, requires_grad=True)
+    opt = tl.optim.SGD([w], lr=1.0)
+    scaler = tl.amp.GradScaler("cpu")
+    with pytest.raises(RuntimeError, match="scaler.scale"):
+        scaler.step(opt)
+    scaler.scale(w.sum()).backward()
+    scaler.unscale_(opt)
+    with pytest.raises(RuntimeError, match="unscale_\\(\\) has already been called"):
+        scaler.unscale_(opt)
+    scaler.step(opt)
+    with pytest.raises(RuntimeError, match="step\\(\\) has already been called"):
+        scaler.step(opt)
+    with pytest.raises(RuntimeError, match="unscale_\\(\\) is being called after step"):
+        scaler.unscale_(opt)
+    scaler.update()
+    with pytest.raises(RuntimeError, match="No inf checks were recorded"):
+        scaler.update()
+    with pytest.raises(RuntimeError, match="Closure"):
+        scaler.step(opt, closure=lambda: 0)
+    half = tl.ones(2, dtype=tl.float16, requires_grad=True)
+    half_opt = tl.optim.SGD([half], lr=1.0)
+    scaler.scale(half.sum()).backward()
+    with pytest.raises(ValueError, match="Attempting to unscale FP16 gradients"):
+        scaler.unscale_(half_opt)
+    with pytest.raises(ValueError, match="growth factor"):
+        tl.amp.GradScaler("cpu", growth_factor=0.9)
+
+
+def test_state_dict_round_trip_and_update_with_a_new_scale():
+    scaler, t_scaler = scaler_pair(init_scale=512.0, growth_interval=7)
+    assert scaler.state_dict() == t_scaler.state_dict()
+    w = tl.ones(1, requires_grad=True)
+    opt = tl.optim.SGD([w], lr=0.1)
+    scaler.scale(w.sum()).backward()
+    scaler.step(opt)
+    scaler.update(new_scale=64.0)
+    assert scaler.get_scale() == 64.0
+    other = tl.amp.GradScaler("cpu")
+    other.load_state_dict(scaler.state_dict())
+    assert other.state_dict() == scaler.state_dict() and other.get_scale() == 64.0
+    t_other = torch.amp.GradScaler("cpu")
+    t_other.load_state_dict(scaler.state_dict())  # the same keys: a PyTorch scaler takes ours
+    assert t_other.get_scale() == 64.0 and t_other.get_growth_interval() == 7
+    with pytest.raises(RuntimeError, match="empty"):
+        other.load_state_dict({})
+
+
+def test_a_disabled_scaler_passes_everything_through(monkeypatch):
+    monkeypatch.setattr(sys.modules["tinygrad_lite.device"], "_cupy", None)
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    with pytest.warns(UserWarning, match="CUDA is not available.  Disabling"):
+        scaler = tl.amp.GradScaler()  # "cuda" on a machine without one, as PyTorch
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        off = tl.amp.GradScaler("cpu", enabled=False)
+    for s in (scaler, off):
+        w = tl.ones(2, requires_grad=True)
+        opt = tl.optim.SGD([w], lr=1.0)
+        loss = w.sum()
+        assert s.scale(loss) is loss and not s.is_enabled() and s.get_scale() == 1.0 and s.state_dict() == {}
+        loss.backward()
+        s.unscale_(opt)
+        s.step(opt)
+        s.update()
+        assert w.tolist() == [0.0, 0.0]
+
+
+def test_a_mixed_precision_training_loop_matches_pytorch():
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal((32, 6)).astype(np.float32), rng.integers(0, 3, 32)
+    ours = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3))
+    theirs = torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+    theirs.load_state_dict({k: torch.tensor(v.detach().numpy()) for k, v in ours.state_dict().items()})
+    opt, t_opt = tl.optim.Adam(ours.parameters(), lr=0.01), torch.optim.Adam(theirs.parameters(), lr=0.01)
+    scaler, t_scaler = scaler_pair(init_scale=2.0 ** 24, growth_interval=100)  # 2^24: the first steps overflow
+    losses, t_losses = [], []
+    for _ in range(12):
+        with tl.amp.autocast("cpu", dtype=tl.float16):
+            loss = F.cross_entropy(ours(tl.tensor(x)), tl.tensor(y))
+        with torch.autocast("cpu", dtype=torch.float16):
+            t_loss = torch.nn.functional.cross_entropy(theirs(torch.tensor(x)), torch.tensor(y))
+        scaler.scale(loss).backward()
+        t_scaler.scale(t_loss).backward()
+        scaler.step(opt)
+        t_scaler.step(t_opt)
+        scaler.update()
+        t_scaler.update()
+        opt.zero_grad()
+        t_opt.zero_grad()
+        losses.append(loss.item())
+        t_losses.append(t_loss.item())
+    np.testing.assert_allclose(losses, t_losses, rtol=5e-3)
+    assert scaler.get_scale() == t_scaler.get_scale() < 2.0 ** 24  # it backed off, the same number of times

@@ -1,0 +1,374 @@
+"""The "cuda" device paths, tested on a CPU with an honest stand-in for CuPy (tests/fake_cupy.py).
+
+The stand-in's arrays refuse to mix with numpy arrays and to turn into them silently, as CuPy's do; so each test
+here runs a path on "cuda" and on "cpu" and checks (1) the same numbers and gradients, (2) that every result,
+gradient and optimizer state lives on the device (a stand-in array, not a numpy one), and (3) where the copies
+between host and device happen. tests/test_cuda.py runs the real thing where a GPU and CuPy are present.
+"""
+import importlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from fake_cupy import FakeCuPy, fake_cupyx, ndarray
+
+import tinygrad_lite as tl
+import tinygrad_lite.nn as nn
+import tinygrad_lite.nn.functional as F
+
+device_module = importlib.import_module("tinygrad_lite.device")  # (tinygrad_lite.device is the device class)
+
+
+@pytest.fixture
+def gpu(monkeypatch):
+    """tinygrad_lite with the stand-in as its CuPy, for one test."""
+    fake = FakeCuPy()
+    monkeypatch.setattr(device_module, "_cupy", fake)
+    for name, module in fake_cupyx().items():
+        monkeypatch.setitem(sys.modules, name, module)
+    return fake
+
+
+def on_gpu(t):
+    """Does ``t`` live on the GPU: in a stand-in array here, in a CuPy array when tests/test_cuda.py reuses a test."""
+    return isinstance(t.array, ndarray) or type(t.array).__module__.startswith("cupy")
+
+
+def host(t):
+    return t.detach().cpu().numpy()
+
+
+# ------------------------------------------------------------------------------------------------ devices, moves
+def test_cuda_queries_and_device_objects(gpu):
+    assert tl.cuda.is_available() and tl.cuda.device_count() == 1 and tl.cuda.current_device() == 0
+    assert tl.accelerator.current_accelerator() == tl.device("cuda")
+    tl.cuda.synchronize()
+    assert FakeCuPy.synchronized == 1
+    assert tl.cuda.get_device_name(0) == tl.cuda.get_device_name() == "Stand-in GPU (numpy)"
+    assert tl.cuda.memory_allocated() == 0
+    tl.cuda.empty_cache()
+    d = tl.device("cuda:0")
+    assert d.type == "cuda" and d.index == 0 and d == "cuda" and str(d) == "cuda:0"
+    assert tl.device("cpu") != d and repr(tl.device("cuda", 1)) == "device(type='cuda', index=1)"
+
+
+def test_to_cuda_cpu_move_the_numbers_and_the_gradient_comes_back(gpu):
+    x = tl.tensor([[1.0, -2.0], [3.0, 4.0]], requires_grad=True)
+    for moved in (x.to("cuda"), x.cuda(), x.to(tl.device("cuda")), x.to(tl.zeros(1, device="cuda"))):
+        assert on_gpu(moved) and moved.device == "cuda:0" and moved.is_cuda
+    assert gpu.transfers.to_device == 4  # (zeros(1, device="cuda") is made there: no copy)
+    y = x.cuda()
+    assert y.cuda() is y and y.to("cuda:0") is y  # already there: no copy
+    back = (y * y).sum().cpu()
+    assert not on_gpu(back) and back.device == "cpu" and gpu.transfers.to_host == 1
+    back.backward()
+    assert not on_gpu(x.grad)
+    np.testing.assert_array_equal(x.grad.numpy(), 2 * x.detach().numpy())
+
+
+@pytest.mark.parametrize("make", [lambda: tl.zeros(2, 3, device="cuda"), lambda: tl.ones(2, device="cuda"),
+                                  lambda: tl.full((2,), 7.0, device="cuda"), lambda: tl.randn(3, device="cuda"),
+                                  lambda: tl.rand(3, device="cuda"), lambda: tl.arange(4, device="cuda"),
+                                  lambda: tl.tensor([1, 2], device="cuda"), lambda: tl.eye(2, device="cuda"),
+                                  lambda: tl.zeros_like(tl.ones(2, device="cuda")),
+                                  lambda: tl.ones(2, device="cuda").new_zeros(3)],
+                         ids=["zeros", "ones", "full", "randn", "rand", "arange", "tensor", "eye", "zeros_like",
+                              "new_zeros"])
+def test_creation_functions_make_tensors_on_the_device(gpu, make):
+    assert on_gpu(make())
+
+
+def test_seeded_random_numbers_are_the_same_on_both_devices(gpu):
+    tl.cuda.manual_seed(3)
+    a = tl.randn(5, device="cuda")
+    tl.manual_seed(3)
+    np.testing.assert_array_equal(host(a), tl.randn(5).numpy())
+
+
+def test_mixing_devices_is_refused_with_a_clear_error(gpu):
+    a, b = tl.ones(2, 3), tl.ones(2, 3, device="cuda")
+    for mix in (lambda: a + b, lambda: b * a, lambda: a @ b.T, lambda: tl.cat([a, b]),
+                lambda: F.mse_loss(b, a), lambda: nn.Linear(3, 2).to("cuda")(a), lambda: a > b,
+                lambda: tl.where(a > 0, b, b), lambda: b.__setitem__(0, a[0]),
+                lambda: F.cross_entropy(b, tl.tensor([0, 1]))):
+        with pytest.raises(RuntimeError, match="same device.*cpu and cuda:0|same device.*cuda:0 and cpu") as info:
+            mix()
+        assert ".to(" in str(info.value)
+
+
+def test_a_gpu_array_never_becomes_numpy_silently(gpu):
+    x = tl.ones(3, device="cuda")
+    with pytest.raises(TypeError, match="Implicit conversion"):
+        np.asarray(x.array)
+    np.testing.assert_array_equal(x.numpy(), [1, 1, 1])  # .numpy() and np.asarray(tensor) copy explicitly
+    np.testing.assert_array_equal(np.asarray(x), [1, 1, 1])
+    assert x.tolist() == [1, 1, 1] and x.sum().item() == 3.0
+
+
+def test_importing_tinygrad_lite_does_not_import_cupy():
+    code = "import sys, tinygrad_lite as tl; tl.ones(2) + 1; tl.cuda; tl.amp; print('cupy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_cuda_without_cupy_says_what_to_do(monkeypatch):
+    monkeypatch.setattr(device_module, "_cupy", None)
+    monkeypatch.setitem(sys.modules, "cupy", None)  # as if not installed, even where it is
+    assert tl.cuda.is_available() is False and tl.cuda.device_count() == 0
+    for call in (lambda: tl.ones(2).to("cuda"), lambda: nn.Linear(2, 2).cuda(), tl.cuda.synchronize,
+                 lambda: tl.randn(2, device="cuda")):
+        with pytest.raises(RuntimeError, match="needs CuPy and an NVIDIA GPU: pip install cupy-cuda12x.*device='cpu'"):
+            call()
+
+
+# ------------------------------------------------------------------------------------------------ every op
+OPS = {
+    "add": lambda x, y: x + y, "sub": lambda x, y: x - 2 * y, "mul": lambda x, y: x * y,
+    "div": lambda x, y: x / (y * y + 1),
+    "pow": lambda x, y: (x * x + 1) ** 1.5, "rpow": lambda x, y: 2 ** x, "neg_abs": lambda x, y: -x.abs(),
+    "exp": lambda x, y: x.exp(), "log": lambda x, y: (x * x + 1).log(), "log1p": lambda x, y: (x * x).log1p(),
+    "sqrt": lambda x, y: (x * x + 1).sqrt(), "sin_cos": lambda x, y: x.sin() + x.cos(), "tanh": lambda x, y: x.tanh(),
+    "sigmoid": lambda x, y: x.sigmoid(), "relu": lambda x, y: F.relu(x), "leaky_relu": lambda x, y: F.leaky_relu(x),
+    "gelu": lambda x, y: F.gelu(x), "gelu_tanh": lambda x, y: F.gelu(x, approximate="tanh"),
+    "softmax": lambda x, y: x.softmax(1), "log_softmax": lambda x, y: F.log_softmax(x, dim=0),
+    "sum": lambda x, y: x.sum(0), "mean": lambda x, y: x.mean(1, keepdim=True), "prod": lambda x, y: x.prod(1),
+    "max": lambda x, y: x.max(), "max_dim": lambda x, y: x.max(1).values, "min": lambda x, y: x.min(0)[0],
+    "amax": lambda x, y: x.amax(1), "var_std": lambda x, y: x.var(0) + x.std(),
+    "logsumexp": lambda x, y: x.logsumexp(1),
+    "norm": lambda x, y: x.norm(), "normalize": lambda x, y: F.normalize(x), "cumsum": lambda x, y: x.cumsum(1),
+    "cumprod": lambda x, y: x.cumprod(0), "sort": lambda x, y: x.sort(1).values, "topk": lambda x, y: x.topk(2).values,
+    "gather": lambda x, y: x.gather(1, x.argsort(1)), "matmul": lambda x, y: x @ y.T, "mm": lambda x, y: x.T.mm(y),
+    "bmm": lambda x, y: tl.bmm(x[None], y.T[None]), "reshape": lambda x, y: x.reshape(-1) * 2,
+    "permute": lambda x, y: x.permute(1, 0) * y.T, "expand": lambda x, y: x[:1].expand(3, 4) * y,
+    "index": lambda x, y: x[1:, ::2] * 3, "index_tensor": lambda x, y: x[tl.tensor([0, 2, 0], device=x.device)],
+    "index_list": lambda x, y: x[[2, 0]], "mask": lambda x, y: x[x > 0], "setitem": lambda x, y: _setitem(x, y),
+    "cat_stack": lambda x, y: tl.cat([x, y]).sum() + tl.stack([x, y]).mean(),
+    "where": lambda x, y: tl.where(x > 0, x, y), "clamp": lambda x, y: x.clamp(-0.5, 0.5),
+    "clamp_tensor": lambda x, y: x.clamp(min=y), "maximum": lambda x, y: x.maximum(y) + x.minimum(y),
+    "floor_round": lambda x, y: x.floor() + x.round() + x.sign() * x, "remainder": lambda x, y: x % 0.7,
+    "masked_fill": lambda x, y: x.masked_fill(x > 0.5, 0.0), "compare": lambda x, y: (x > y) * x,
+    "squeeze": lambda x, y: x.unsqueeze(0).squeeze(0) * 2, "flatten_t": lambda x, y: x.t().flatten(),
+    "clone_detach": lambda x, y: x.clone() * x.detach(),
+}
+
+
+def _setitem(x, y):
+    out = x * 1
+    out[0] = y[1]
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_every_op_runs_on_the_device_with_the_same_numbers_and_gradients(gpu, name):
+    rng = np.random.default_rng(1)
+    data = rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal((3, 4)).astype(np.float32)
+    results = {}
+    for device in ("cpu", "cuda"):
+        x, y = (tl.tensor(d, device=device, requires_grad=True) for d in data)
+        out = OPS[name](x, y)
+        out.backward(tl.ones_like(out))
+        if device == "cuda":
+            assert on_gpu(out), f"{name}: the result left the device"
+            assert all(on_gpu(t.grad) for t in (x, y) if t.grad is not None), f"{name}: a gradient left the device"
+        results[device] = [host(out)] + [host(t.grad) for t in (x, y) if t.grad is not None]
+    for cpu, cuda in zip(results["cpu"], results["cuda"]):
+        np.testing.assert_allclose(cuda, cpu, rtol=1e-6, atol=1e-6)
+
+
+LOSSES = {
+    "mse": lambda x, t, lab, d: F.mse_loss(x, t), "l1": lambda x, t, lab, d: nn.L1Loss(reduction="sum")(x, t),
+    "smooth_l1": lambda x, t, lab, d: F.smooth_l1_loss(x, t, beta=0.5),
+    "huber": lambda x, t, lab, d: nn.HuberLoss(delta=0.7)(x, t),
+    "bce": lambda x, t, lab, d: nn.BCELoss(weight=tl.ones(4, device=d))(x.sigmoid(), t.sigmoid()),
+    "bce_logits": lambda x, t, lab, d: F.binary_cross_entropy_with_logits(x, t.sigmoid(),
+                                                                          pos_weight=tl.full((4,), 2.0, device=d)),
+    "cross_entropy": lambda x, t, lab, d: nn.CrossEntropyLoss(weight=tl.arange(1.0, 5.0, device=d),
+                                                              label_smoothing=0.1, ignore_index=2)(x, lab),
+    "cross_entropy_probs": lambda x, t, lab, d: F.cross_entropy(x, t.softmax(1)),
+    "nll": lambda x, t, lab, d: nn.NLLLoss(reduction="none")(x.log_softmax(1), lab),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_every_loss_runs_on_the_device(gpu, name):
+    rng = np.random.default_rng(2)
+    x, t = rng.standard_normal((2, 3, 4)).astype(np.float32)
+    results = {}
+    for device in ("cpu", "cuda"):
+        xs = tl.tensor(x, device=device, requires_grad=True)
+        loss = LOSSES[name](xs, tl.tensor(t, device=device), tl.tensor([0, 2, 3], device=device), device)
+        loss.backward(tl.ones_like(loss))
+        assert on_gpu(loss) == on_gpu(xs.grad) == (device == "cuda")
+        results[device] = host(loss), host(xs.grad)
+    for cpu, cuda in zip(results["cpu"], results["cuda"]):
+        np.testing.assert_allclose(cuda, cpu, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("layer", [nn.Flatten(), nn.Softmax(dim=1), nn.LogSoftmax(dim=1), nn.LeakyReLU(0.1),
+                                   nn.Sigmoid(), nn.Tanh(), nn.Identity(), nn.GELU(approximate="tanh"),
+                                   nn.ModuleList([nn.Linear(4, 4)])[0], nn.ModuleDict({"l": nn.Linear(4, 2)})["l"]],
+                         ids=lambda m: type(m).__name__)
+def test_every_layer_runs_on_the_device(gpu, layer):
+    x = tl.randn(3, 4, device="cuda", requires_grad=True)
+    layer.to("cuda")
+    out = layer(x)
+    out.sum().backward()
+    assert on_gpu(out) and on_gpu(x.grad) and all(on_gpu(p.grad) for p in layer.parameters())
+
+
+def test_index_ops_without_gradients_stay_on_the_device(gpu):
+    x = tl.tensor([3.0, 0.0, 1.0, 3.0], device="cuda")
+    for out in (x.argmax(), x.argsort(), x.nonzero(), (x > 0).any(), x.isnan(), x.long().bincount(), x == 3,
+                x.sort().indices, x.topk(2).indices, x.long() // 2, x.to(tl.float64)):
+        assert on_gpu(out)
+
+
+# ------------------------------------------------------------------------------------------------ training
+def _data():
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((16, 5)).astype(np.float32), rng.integers(0, 3, 16)
+
+
+def _model():
+    tl.manual_seed(0)
+    return nn.Sequential(nn.Linear(5, 8), nn.BatchNorm1d(8), nn.GELU(), nn.Dropout(0.2), nn.Linear(8, 3))
+
+
+@pytest.mark.parametrize("make_optimizer", [
+    lambda p: tl.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3),
+    lambda p: tl.optim.Adam(p, lr=0.01, amsgrad=True), lambda p: tl.optim.AdamW(p, lr=0.01),
+    lambda p: tl.optim.RMSprop(p, lr=0.01, momentum=0.5, centered=True), lambda p: tl.optim.Adagrad(p, lr=0.1)],
+    ids=["sgd", "adam", "adamw", "rmsprop", "adagrad"])
+def test_a_training_loop_on_the_device_matches_the_cpu(gpu, make_optimizer):
+    x, y = _data()
+    losses = {}
+    for device in ("cpu", "cuda"):
+        model = _model().to(device)
+        optimizer = make_optimizer(model.parameters())
+        scheduler = tl.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+        loader = tl.utils.data.DataLoader(tl.utils.data.TensorDataset(tl.tensor(x), tl.tensor(y)), batch_size=8)
+        tl.manual_seed(1)
+        losses[device] = []
+        for _ in range(3):
+            for xb, yb in loader:
+                xb, yb = xb.to(device), yb.to(device)
+                loss = F.cross_entropy(model(xb), yb)
+                optimizer.zero_grad()
+                loss.backward()
+                nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                losses[device].append(loss.item())
+            scheduler.step()
+        if device == "cuda":
+            assert all(on_gpu(p) and on_gpu(p.grad) for p in model.parameters())
+            assert all(on_gpu(b) for b in model.buffers())
+            state = [v for s in optimizer.state.values() for k, v in s.items() if isinstance(v, tl.Tensor)]
+            assert all(on_gpu(v) != (k == "step") for s in optimizer.state.values() for k, v in s.items()
+                       if isinstance(v, tl.Tensor)) and state
+    np.testing.assert_allclose(losses["cuda"], losses["cpu"], rtol=1e-5)
+
+
+def test_fit_with_device_cuda_matches_the_cpu(gpu):
+    from tinygrad_lite.metrics import accuracy
+    from tinygrad_lite.train.trainer import GradientClipping, fit
+    x, y = _data()
+    histories = {}
+    for device in ("cpu", "cuda"):
+        model = _model()
+        loader = tl.utils.data.DataLoader(tl.utils.data.TensorDataset(tl.tensor(x), tl.tensor(y)), batch_size=8)
+        tl.manual_seed(1)
+        histories[device] = fit(model, loader, F.cross_entropy, tl.optim.SGD(model.parameters(), lr=0.1), epochs=2,
+                                val_loader=loader, metrics={"acc": accuracy}, callbacks=[GradientClipping(1.0)],
+                                device=device, progress=False)
+        assert all(on_gpu(p) for p in model.parameters()) == (device == "cuda")
+    for name, values in histories["cpu"].items():
+        np.testing.assert_allclose(histories["cuda"][name], values, rtol=1e-5, err_msg=name)
+
+
+def test_dataloader_batches_of_a_dataset_on_the_device_stay_there(gpu):
+    x, y = _data()
+    dataset = tl.utils.data.TensorDataset(tl.tensor(x, device="cuda"), tl.tensor(y, device="cuda"))
+    before = gpu.transfers.to_device
+    for xb, yb in tl.utils.data.DataLoader(dataset, batch_size=5, shuffle=True):
+        assert on_gpu(xb) and on_gpu(yb)
+    assert gpu.transfers.to_device - before == 2 * 4  # the row indices of each tensor of each batch, not the data
+
+
+def test_optimizer_state_follows_the_model_to_another_device(gpu):
+    x, y = _data()
+    model = _model()
+    optimizer = tl.optim.Adam(model.parameters(), lr=0.01)
+    model.eval()
+    F.cross_entropy(model(tl.tensor(x)), tl.tensor(y)).backward()
+    optimizer.step()  # state made on the CPU
+    model.to("cuda")
+    optimizer.zero_grad()
+    F.cross_entropy(model(tl.tensor(x, device="cuda")), tl.tensor(y, device="cuda")).backward()
+    optimizer.step()
+    assert all(on_gpu(s["exp_avg"]) and not on_gpu(s["step"]) for s in optimizer.state.values())
+    model.cpu()
+    optimizer.zero_grad()
+    F.cross_entropy(model(tl.tensor(x)), tl.tensor(y)).backward()
+    optimizer.step()
+    assert not any(on_gpu(s["exp_avg"]) for s in optimizer.state.values())
+
+
+def test_checkpoints_load_across_devices_with_map_location(gpu, tmp_path):
+    model = _model().to("cuda")
+    optimizer = tl.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x, y = _data()
+    F.cross_entropy(model(tl.tensor(x, device="cuda")), tl.tensor(y, device="cuda")).backward()
+    optimizer.step()
+    tl.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, tmp_path / "ckpt.pt")
+    back = tl.load(tmp_path / "ckpt.pt")  # by default each tensor goes back where it was saved from
+    assert all(on_gpu(t) for t in back["model"].values())
+    for location in ("cpu", {"cuda:0": "cpu"}, tl.device("cpu")):
+        on_cpu = tl.load(tmp_path / "ckpt.pt", map_location=location)
+        assert not any(on_gpu(t) for t in on_cpu["model"].values())
+    cpu_model = _model()
+    cpu_model.load_state_dict(on_cpu["model"])
+    cpu_optimizer = tl.optim.SGD(cpu_model.parameters(), lr=0.1, momentum=0.9)
+    cpu_optimizer.load_state_dict(back["optimizer"])  # saved on the GPU: the state moves to its param's device
+    assert not any(on_gpu(s["momentum_buffer"]) for s in cpu_optimizer.state.values())
+    for p, q in zip(model.parameters(), cpu_model.parameters()):
+        np.testing.assert_array_equal(host(p), q.detach().numpy())
+    gpu_model = _model()
+    gpu_model.load_state_dict(tl.load(tmp_path / "ckpt.pt", map_location="cpu")["model"])
+    gpu_model.to("cuda")
+    assert all(on_gpu(p) for p in gpu_model.parameters())
+    loaded = tl.load(tmp_path / "ckpt.pt", map_location="cuda")
+    assert all(on_gpu(t) for t in loaded["model"].values())
+
+
+# ------------------------------------------------------------------------------------------------ mixed precision
+def test_autocast_on_the_device_uses_pytorchs_cuda_lists(gpu):
+    x = tl.randn(4, 3, device="cuda", requires_grad=True)
+    w = tl.randn(2, 3, device="cuda", requires_grad=True)
+    with tl.amp.autocast("cuda"):
+        z = F.linear(x, w)
+        assert z.dtype is tl.float16 and on_gpu(z)
+        assert z.exp().dtype is tl.float32 and z.sum().dtype is tl.float32 and z.softmax(1).dtype is tl.float32
+        assert z.relu().dtype is tl.float16 and (z * 2).dtype is tl.float16
+        loss = F.cross_entropy(z, tl.tensor([0, 1, 1, 0], device="cuda"))
+        assert loss.dtype is tl.float32
+        with pytest.raises(RuntimeError, match="unsafe to autocast.*binary_cross_entropy_with_logits"):
+            F.binary_cross_entropy(z.sigmoid(), tl.ones(4, 2, device="cuda"))
+        cpu = tl.randn(2, 2)
+        assert (cpu @ cpu).dtype is tl.float32  # autocast("cuda") leaves CPU tensors alone
+    loss.backward()
+    assert x.grad.dtype is tl.float32 and w.grad.dtype is tl.float32 and on_gpu(w.grad)
+
+
+def test_grad_scaler_on_the_device(gpu):
+    model = _model().to("cuda")
+    optimizer = tl.optim.SGD(model.parameters(), lr=0.1)
+    scaler = tl.amp.GradScaler()  # "cuda": enabled, since the device is available
+    assert scaler.is_enabled()
+    x, y = _data()
+    with tl.amp.autocast("cuda"):
+        loss = F.cross_entropy(model(tl.tensor(x, device="cuda")), tl.tensor(y, device="cuda"))
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    assert scaler.get_scale() == 2.0 ** 16 and all(on_gpu(p.grad) for p in model.parameters())

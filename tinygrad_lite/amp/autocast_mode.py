@@ -1,0 +1,167 @@
+r"""``autocast``: run each op in the precision it is safe in (PyTorch's ``torch.autocast``).
+
+A float16 matrix multiply is several times faster than a float32 one on a GPU (tensor cores) and moves half the
+bytes, and its rounding error (about 2^-11 relative per number) hardly matters to a network. Other ops are not safe
+in float16: exp and sums overflow above 65504, and a loss or a softmax loses the small differences it is made of.
+Inside ``with autocast(device_type, dtype):`` each op on the lists below casts its floating inputs first:
+
+- lower precision ops (``LOWER_PRECISION_OPS``: matmul, mm, bmm, linear) run in ``dtype`` (float16);
+- float32 ops (``FLOAT32_OPS[device_type]``) run in float32: on both devices the losses and prod, and on "cuda"
+  also exp, log, pow, softmax, log_softmax, sum, cumsum, norm... These are PyTorch's lists for the ops we have
+  (``ATen/autocast_mode.h``; the CPU's is shorter, so a CPU softmax of float16 inputs stays float16, as in PyTorch);
+- every other op runs in the dtype of its inputs, with the usual promotion (float16 + float32 is float32).
+
+float64 tensors are never cast, and only the forward pass is affected: the backward pass of a cast sends the
+gradient back in the input's dtype, so every float32 parameter gets a float32 ``.grad``.
+
+Honest difference from PyTorch: numpy has no bfloat16, so only ``dtype=float16`` exists here. PyTorch's default for
+``autocast("cpu")`` is bfloat16; here it is an error that says to pass ``dtype=torch.float16`` (PyTorch's CPU
+autocast takes float16 too). ``round_to_bfloat16`` shows bfloat16's numbers (float32's range, 8 bits of mantissa).
+"""
+import functools
+import warnings
+
+import numpy as np
+
+from .. import dtypes as dt
+
+LOWER_PRECISION_OPS = frozenset({"matmul", "mm", "bmm", "linear"})
+_LOSSES = {"mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
+           "binary_cross_entropy_with_logits"}
+FLOAT32_OPS = {
+    "cpu": frozenset(_LOSSES | {"binary_cross_entropy", "prod"}),
+    "cuda": frozenset(_LOSSES | {"exp", "log", "log1p", "pow", "softmax", "log_softmax", "sum", "prod", "cumsum",
+                                 "cumprod", "norm", "logsumexp"}),
+}
+REFUSED_OPS = {"cuda": {"binary_cross_entropy": (
+    "binary_cross_entropy and nn.BCELoss are unsafe to autocast: the sigmoid before them rounds to exactly 0 or 1 "
+    "in float16, and log(0) is -inf. Combine the two layers: use F.binary_cross_entropy_with_logits or "
+    "nn.BCEWithLogitsLoss on the logits (safe to autocast), as PyTorch requires")}}
+DEFAULT_DTYPES = {"cuda": dt.float16, "cpu": "bfloat16"}
+
+_active = {}  # device type -> the autocast dtype, for each device type inside an enabled autocast region
+_depth = [0]  # how many autocast regions are open (the cache of cast weights is emptied when the last one closes)
+_caching = [False]  # cache_enabled of each open region, innermost last
+_cache = {}   # (id(weight), dtype) -> (weight, its version, its cast copy): a weight is cast once per region
+
+
+class autocast:
+    """``with autocast("cuda"):`` or ``@autocast("cpu", dtype=torch.float16)``: the forward pass in mixed precision.
+
+    ``device_type`` is "cuda" or "cpu" (ops on tensors of other devices are not affected); ``dtype`` the lower
+    precision (float16; default float16 on "cuda"); ``enabled=False`` turns autocast off inside (for a region that
+    must run in float32); ``cache_enabled`` (default True) casts each weight once per region, not once per use.
+    Run the backward pass outside the region, as PyTorch recommends.
+    """
+
+    def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
+        if not isinstance(device_type, str):
+            raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`; write "
+                             "autocast(\"cuda\") or autocast(x.device.type)")
+        if device_type not in FLOAT32_OPS:
+            raise RuntimeError(f"autocast: unsupported device_type {device_type!r}; expected 'cuda' or 'cpu'")
+        self.device_type, self.cache_enabled = device_type, True if cache_enabled is None else bool(cache_enabled)
+        self.enabled = bool(enabled)
+        self.fast_dtype = DEFAULT_DTYPES[device_type] if dtype is None else dtype
+        if self.enabled and not isinstance(self.fast_dtype, dt.dtype):
+            raise RuntimeError(
+                f"autocast({device_type!r}): PyTorch's default dtype here is bfloat16, which numpy (and so this "
+                f"library) does not have. Pass dtype=torch.float16: autocast({device_type!r}, dtype=torch.float16) "
+                "(PyTorch accepts it too). To see bfloat16's rounding, use tinygrad_lite.amp.round_to_bfloat16(x).")
+        if self.enabled and self.fast_dtype is not dt.float16:
+            warnings.warn(f"In {device_type} autocast, but the target dtype {self.fast_dtype} is not supported. "
+                          "Disabling autocast. Autocast supports torch.float16 here (PyTorch: also bfloat16).",
+                          stacklevel=2)
+            self.enabled = False
+        self._saved = []
+
+    def __enter__(self):
+        self._saved.append(_active.get(self.device_type))
+        if self.enabled:
+            _active[self.device_type] = self.fast_dtype
+        else:
+            _active.pop(self.device_type, None)
+        _depth[0] += 1
+        _caching.append(self.cache_enabled)
+        return self
+
+    def __exit__(self, *exc):
+        previous = self._saved.pop()
+        if previous is None:
+            _active.pop(self.device_type, None)
+        else:
+            _active[self.device_type] = previous
+        _depth[0] -= 1
+        _caching.pop()
+        if _depth[0] == 0:
+            _cache.clear()
+        return False
+
+    def __call__(self, fn):
+        """As a decorator: every call of ``fn`` runs inside this autocast region."""
+        @functools.wraps(fn)
+        def autocast_wrapper(*args, **kwargs):
+            with self:
+                return fn(*args, **kwargs)
+        return autocast_wrapper
+
+
+def is_autocast_available(device_type):
+    """True for the device types autocast supports here: "cuda" and "cpu"."""
+    return isinstance(device_type, str) and device_type in FLOAT32_OPS
+
+
+def is_autocast_enabled(device_type="cuda"):
+    """Is an enabled autocast region open for ``device_type`` (``torch.is_autocast_enabled("cpu")``)?"""
+    if not isinstance(device_type, str):
+        raise TypeError(f"is_autocast_enabled(): argument 'device_type' must be a str such as 'cuda' or 'cpu', got "
+                        f"{type(device_type).__name__}")
+    return device_type in _active
+
+
+def autocast_args(op, *tensors):
+    """``op``'s tensor arguments cast as autocast wants them; unchanged outside autocast (one dict check).
+
+    The hook the ops call: ``matmul``, ``F.linear``, the losses and the float32-list Tensor methods start with
+    ``x, w = autocast_args("matmul", x, w)``. Arguments that are not floating tensors pass through unchanged.
+    """
+    if not _active:
+        return tensors
+    return tuple(_autocast(op, t) for t in tensors)
+
+
+def _autocast(op, t):
+    if not isinstance(getattr(t, "dtype", None), dt.dtype):
+        return t  # a number, None, an index array
+    device_type = t.device.type
+    if device_type not in _active:
+        return t
+    if op in REFUSED_OPS.get(device_type, ()):
+        raise RuntimeError(f"{op} inside autocast({device_type!r}): {REFUSED_OPS[device_type][op]}")
+    if not t.dtype.is_floating_point or t.dtype is dt.float64:
+        return t  # integer targets and float64 tensors are never cast, as in PyTorch
+    target = _active[device_type] if op in LOWER_PRECISION_OPS else dt.float32 if op in FLOAT32_OPS[device_type] \
+        else t.dtype
+    if t.dtype is target:
+        return t
+    if not (t.is_leaf and t.requires_grad and _caching[-1]):
+        return t.to(target)
+    weight, version, cast = _cache.get((id(t), target), (None, None, None))
+    if weight is not t or version != t._version:  # (a weight changed in place, by optimizer.step: cast it again)
+        cast = t.to(target)
+        _cache[(id(t), target)] = (t, t._version, cast)
+    return cast
+
+
+def round_to_bfloat16(x):
+    """``x`` (float32) rounded to the nearest bfloat16 number, returned as float32. Not a PyTorch function.
+
+    bfloat16 is float32 with the last 16 bits of the mantissa cut off: float32's 8 exponent bits (so its range,
+    up to 3.4e38, and no underflow of small gradients) but 8 bits of precision (about 3 decimal digits) instead
+    of 24. numpy has no bfloat16 type; this rounds float32 bit patterns to the nearest even bfloat16 pattern.
+    """
+    from ..tensor import Tensor
+    array = np.asarray(x.detach().numpy() if isinstance(x, Tensor) else x, dtype=np.float32)
+    bits = array.view(np.uint32).astype(np.uint64)
+    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16 << 16).astype(np.uint32)
+    return Tensor(rounded.view(np.float32).copy(), dtype=dt.float32)

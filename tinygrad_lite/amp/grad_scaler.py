@@ -1,0 +1,198 @@
+r"""``GradScaler``: loss scaling, so that small float16 gradients do not round to zero (``torch.amp.GradScaler``).
+
+float16's smallest positive number is 2^-24 (about 6e-8); gradients smaller than that become 0 ("underflow"), and
+a network's gradients often are that small. Multiply the loss by a scale S (say 2^16) before ``backward()``: by the
+chain rule every gradient is S times larger, safely inside float16's range. Then divide the gradients by S
+(``unscale_``) before the optimizer uses them, so the update is the same as without scaling.
+
+S is chosen dynamically. A step whose gradients hold an inf or a nan (S was too large: something overflowed) is
+skipped, and S is multiplied by ``backoff_factor`` (0.5). After ``growth_interval`` (2000) steps in a row without
+inf/nan, S is multiplied by ``growth_factor`` (2), to use as much of the range as is safe. The training step::
+
+    scaler = torch.amp.GradScaler("cuda")
+    with torch.autocast("cuda", dtype=torch.float16):
+        loss = loss_fn(model(x), y)
+    scaler.scale(loss).backward()       # gradients of S * loss
+    scaler.unscale_(optimizer)           # optional: only to clip (or look at) the true gradients
+    nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    scaler.step(optimizer)               # unscales (if not done yet), skips the step on inf/nan
+    scaler.update()                      # backoff or growth of S
+    optimizer.zero_grad()
+
+The scale is a float32 number and is updated with PyTorch's arithmetic, so its trace matches PyTorch's step for step.
+"""
+import warnings
+
+import numpy as np
+
+from ..device import array_module_of
+
+READY, UNSCALED, STEPPED = "ready", "unscaled", "stepped"  # where each optimizer is in the current iteration
+
+
+def _new_optimizer_state():
+    return {"stage": READY, "found_inf": None}
+
+
+class GradScaler:
+    """Dynamic loss scaling for float16 training; ``enabled=False`` makes every method a pass-through."""
+
+    def __init__(self, device="cuda", init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5,
+                 growth_interval=2000, enabled=True):
+        self._device = str(device)
+        self._enabled = bool(enabled)
+        if self._enabled and self._device.startswith("cuda"):
+            from .. import cuda
+            if not cuda.is_available():
+                warnings.warn("tinygrad_lite.amp.GradScaler is enabled, but CUDA is not available.  Disabling. "
+                              "(On a CPU, use GradScaler(\"cpu\").)", stacklevel=2)
+                self._enabled = False
+        if self._enabled:
+            if not growth_factor > 1.0:
+                raise ValueError(f"GradScaler: the growth factor must be > 1.0, got {growth_factor}")
+            if not backoff_factor < 1.0:
+                raise ValueError(f"GradScaler: the backoff factor must be < 1.0, got {backoff_factor}")
+        self._init_scale, self._growth_factor, self._backoff_factor = init_scale, growth_factor, backoff_factor
+        self._growth_interval = growth_interval
+        self._scale = None           # np.float32, made by the first scale()
+        self._growth_tracker = None  # clean steps in a row since the last growth or backoff
+        self._init_growth_tracker = 0
+        self._per_optimizer = {}
+
+    # ---------------------------------------------------------------- the training step
+    def scale(self, outputs):
+        """``outputs`` (the loss; or a list or tuple of tensors) multiplied by the current scale S."""
+        if not self._enabled:
+            return outputs
+        if self._scale is None:
+            self._scale, self._growth_tracker = np.float32(self._init_scale), self._init_growth_tracker
+        if isinstance(outputs, (list, tuple)):
+            return type(outputs)(self.scale(o) for o in outputs)
+        if not hasattr(outputs, "dtype"):
+            raise ValueError(f"GradScaler.scale: outputs must be a Tensor or an iterable of Tensors, got "
+                             f"{type(outputs).__name__}")
+        return outputs * float(self._scale)  # a Python number: the loss keeps its dtype, as with PyTorch's 0-d scale
+
+    def _state(self, optimizer):
+        return self._per_optimizer.setdefault(id(optimizer), _new_optimizer_state())
+
+    def unscale_(self, optimizer):
+        """Divide every gradient ``optimizer`` holds by S, in place, and note whether any is inf or nan.
+
+        Call it at most once per step, after ``backward`` and before anything that reads the gradients (clipping).
+        """
+        if not self._enabled:
+            return
+        self._check_scale("unscale_")
+        state = self._state(optimizer)
+        if state["stage"] is UNSCALED:
+            raise RuntimeError("unscale_() has already been called on this optimizer since the last update().")
+        if state["stage"] is STEPPED:
+            raise RuntimeError("unscale_() is being called after step().")
+        inv_scale = np.float32(1.0 / np.float64(self._scale))  # as PyTorch: the reciprocal in float64, then float32
+        found_inf = False
+        for group in optimizer.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                grad = param.grad.array
+                if grad.dtype == np.float16:
+                    raise ValueError("Attempting to unscale FP16 gradients. Keep the parameters in float32 (master "
+                                     "weights) and let autocast run the ops in float16.")
+                finite = bool(array_module_of(grad).isfinite(grad).all())
+                found_inf = found_inf or not finite
+                grad *= inv_scale.astype(grad.dtype)
+        state["found_inf"], state["stage"] = found_inf, UNSCALED
+
+    def step(self, optimizer, *args, **kwargs):
+        """``optimizer.step()`` unless a gradient was inf or nan (then the step is skipped and None returned).
+
+        Unscales the gradients first if ``unscale_`` was not called this iteration.
+        """
+        if not self._enabled:
+            return optimizer.step(*args, **kwargs)
+        if "closure" in kwargs:
+            raise RuntimeError("Closure use is not currently supported if GradScaler is enabled.")
+        self._check_scale("step")
+        state = self._state(optimizer)
+        if state["stage"] is STEPPED:
+            raise RuntimeError("step() has already been called since the last update().")
+        if state["stage"] is READY:
+            self.unscale_(optimizer)
+        result = None if state["found_inf"] else optimizer.step(*args, **kwargs)
+        state["stage"] = STEPPED
+        return result
+
+    def update(self, new_scale=None):
+        """Back off (S * backoff_factor) if this iteration found inf/nan, else grow S after growth_interval clean
+        steps; or set S to ``new_scale``. Call it once per iteration, after ``step``."""
+        if not self._enabled:
+            return
+        self._check_scale("update")
+        if new_scale is not None:
+            if hasattr(new_scale, "numel") and new_scale.numel() != 1:
+                raise ValueError("new_scale should be a float or a 1-element tensor with requires_grad=False.")
+            self._scale = np.float32(float(new_scale))
+        else:
+            found = [s["found_inf"] for s in self._per_optimizer.values() if s["found_inf"] is not None]
+            if not found:
+                raise RuntimeError("No inf checks were recorded prior to update(): call scaler.step(optimizer) "
+                                   "(after scaler.scale(loss).backward()) before scaler.update().")
+            if any(found):
+                self._scale = np.float32(float(self._scale) * self._backoff_factor)
+                self._growth_tracker = 0
+            elif self._growth_tracker + 1 == self._growth_interval:
+                grown = np.float32(float(self._scale) * self._growth_factor)
+                if np.isfinite(grown):
+                    self._scale = grown
+                self._growth_tracker = 0
+            else:
+                self._growth_tracker += 1
+        self._per_optimizer = {}
+
+    def _check_scale(self, what):
+        if self._scale is None:
+            raise RuntimeError(f"GradScaler.{what}: the scale is not set yet. This may indicate your script did not "
+                               "use scaler.scale(loss) earlier in the iteration: scaler.scale(loss).backward()")
+
+    # ---------------------------------------------------------------- settings and state
+    def get_scale(self):
+        """The current scale S as a Python float (1.0 when disabled)."""
+        if not self._enabled:
+            return 1.0
+        return float(self._init_scale if self._scale is None else self._scale)
+
+    def get_growth_factor(self): return self._growth_factor
+    def set_growth_factor(self, new_factor): self._growth_factor = new_factor
+    def get_backoff_factor(self): return self._backoff_factor
+    def set_backoff_factor(self, new_factor): self._backoff_factor = new_factor
+    def get_growth_interval(self): return self._growth_interval
+    def set_growth_interval(self, new_interval): self._growth_interval = new_interval
+    def is_enabled(self): return self._enabled
+
+    def _get_growth_tracker(self):
+        return 0 if self._growth_tracker is None else self._growth_tracker
+
+    def state_dict(self):
+        """PyTorch's keys: scale, growth_factor, backoff_factor, growth_interval, _growth_tracker ({} if disabled)."""
+        if not self._enabled:
+            return {}
+        return {"scale": self.get_scale(), "growth_factor": self._growth_factor,
+                "backoff_factor": self._backoff_factor, "growth_interval": self._growth_interval,
+                "_growth_tracker": self._get_growth_tracker()}
+
+    def load_state_dict(self, state_dict):
+        if not self._enabled:
+            return
+        if len(state_dict) == 0:
+            raise RuntimeError("The source state dict is empty, possibly because it was saved from a disabled "
+                               "instance of GradScaler.")
+        self._init_scale = float(state_dict["scale"])
+        self._growth_factor = float(state_dict["growth_factor"])
+        self._backoff_factor = float(state_dict["backoff_factor"])
+        self._growth_interval = int(state_dict["growth_interval"])
+        if self._scale is not None:
+            self._scale = np.float32(self._init_scale)
+        self._init_growth_tracker = int(state_dict["_growth_tracker"])
+        if self._growth_tracker is not None:
+            self._growth_tracker = self._init_growth_tracker
