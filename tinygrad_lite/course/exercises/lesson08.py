@@ -1,0 +1,801 @@
+"""Lesson 08, GPU training: the checks of its three exercises. All three are judged on a CPU.
+
+- ``08.train_step``: one device-agnostic training step ``train_step(model, x, y, loss_fn, optimizer, device)``.
+  The check (``drive_train_step``) runs several steps on an honest device stand-in (``StandInDevice``): the
+  model's weights are marked as living on the case's device ("cpu", or "cuda" played on the CPU), the batch
+  starts on the CPU, ``Tensor.to`` / ``.cuda()`` / ``.cpu()`` on the batch move it (mark it), and the model and
+  the loss raise PyTorch's device-mismatch error when they get a tensor from elsewhere. It judges the loss each
+  step returns (a plain float) and the weights after every step.
+- ``08.time_op``: timing an op correctly, ``time_op(fn, repeats=20, warmup=3, clock=time.perf_counter,
+  sync=synchronize)`` (``synchronize`` is ``tinygrad_lite.cuda.synchronize`` when there is a GPU). The check
+  hands it a ``SimulatedGPU``: a virtual clock and an asynchronous queue (``fn`` only enqueues work and returns;
+  ``synchronize`` waits until the queue is empty), with slow first calls and outliers. It judges the median time
+  returned and the number of calls.
+- ``08.scaled_step``: one step of dynamic loss scaling written by the learner, ``scaled_step(loss, model,
+  optimizer, state, max_norm=None)``: scale the loss, backward, unscale the gradients, skip the step on inf/nan
+  and back off the scale, otherwise (clip and) step and grow the scale after ``growth_interval`` clean steps.
+  The check (``drive_scaled_steps``) runs it over batches with injected overflows and judges the scale, the
+  skipped steps and the weights after every step, which must be ``torch.amp.GradScaler``'s (tests/test_lesson08.py
+  shows the reference equal to PyTorch's on every case).
+
+The references are written with the library's own ops (so that ``use`` can stand in). The mistakes are wrong
+versions driven the same way; hints come in tiers, never the finished line of code.
+"""
+import math
+import statistics
+import time
+
+import numpy as np
+
+from ... import cuda, nn, optim, tensor
+from ...device import device as Device
+from ...nn.utils import clip_grad_norm_
+from ...tensor import Tensor
+from ..answers import is_tensor, type_name
+from ..checks import Case, ErrorHint, Exercise, register
+from ._common import Run, RunAnswer, _mistake
+
+
+def _is_number(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+# -------------------------------------------------------------------- 08.train_step
+def _device_name(dev):
+    """"cpu" or "cuda" (or "cuda:1") from a string, a tinygrad_lite device or a torch-like object with .type."""
+    if isinstance(dev, Device):
+        return str(dev)
+    if isinstance(dev, str):
+        return str(Device(dev))
+    return str(dev)
+
+
+def _same_device(a, b):
+    return Device(a) == Device(b)
+
+
+class StandInTensor(Tensor):
+    """A tensor that says which device it is on (``where``) while its numbers stay in numpy: a GPU played on a
+    CPU. ``to``/``cuda``/``cpu`` return a moved copy (as ``Tensor.to`` returns a new tensor) and record the move."""
+
+    where = "cpu"
+    moves = None
+
+    @classmethod
+    def mark(cls, t, where):
+        t.__class__ = cls
+        t.where = _device_name(where)
+        t.moves = []
+        return t
+
+    def to(self, *args, **kwargs):
+        target = kwargs.pop("device", None)
+        rest = []
+        for a in args:
+            if isinstance(a, (str, Device)):
+                target = a
+            elif isinstance(a, Tensor):
+                target = getattr(a, "where", "cpu")
+                rest.append(a.dtype)
+            else:
+                rest.append(a)
+        kwargs.pop("non_blocking", None)
+        out = Tensor.to(self, *rest, **kwargs)
+        if out is self:
+            out = self.detach().clone() if not self.requires_grad else self * 1
+        target = self.where if target is None else _device_name(target)
+        self.moves.append(target)
+        out = StandInTensor.mark(out, target)
+        out.moves = list(self.moves)
+        return out
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else f"cuda:{device}")
+
+    def cpu(self):
+        return self.to("cpu")
+
+    @property
+    def is_cuda(self):
+        return self.where.startswith("cuda")
+
+
+def _where(t):
+    return getattr(t, "where", "cpu")
+
+
+def _why_elsewhere(t, what, name, device):
+    """Why tensor ``t`` is not on ``device``: never moved, moved elsewhere, or moved with the result unused."""
+    moves = getattr(t, "moves", None) or []
+    if moves and _same_device(moves[-1], _where(t)):
+        return (f"the {what} was moved to {_where(t)}, but the model is on {device}: move to the device you "
+                "were given")
+    if moves:
+        return (f"{name}.to(...) was called, but its result was not used: Tensor.to returns a NEW tensor and "
+                f"leaves {name} where it was")
+    return f"the {what} was never moved to the model's device"
+
+
+def _mismatch(op, a, b, fix):
+    return RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, {a} and {b} "
+                        f"(op {op}); {fix}")
+
+
+class StandInModel(nn.Module):
+    """The case's model, marked as living on ``device``: its forward refuses an input from another device (as a
+    real GPU model would) and marks its output as being on ``device``. ``to(device)`` is recorded (moving a
+    model that is already there is allowed and does nothing)."""
+
+    def __init__(self, inner, device):
+        super().__init__()
+        self.inner = inner
+        self.device_name = _device_name(device)
+
+    def forward(self, x):
+        if not _same_device(_where(x), self.device_name):
+            fix = _why_elsewhere(x, "input batch", "x", self.device_name)
+            raise _mismatch("linear", self.device_name, _where(x), fix)
+        return StandInTensor.mark(self.inner(x), self.device_name)
+
+    def to(self, *args, **kwargs):
+        target = kwargs.get("device", args[0] if args else None)
+        if target is not None and not _same_device(_device_name(target), self.device_name):
+            raise RuntimeError(f"this check's model lives on {self.device_name}; it cannot go to {target}: move "
+                               "the model to the device you were given (or leave it where it is)")
+        return self
+
+    def __repr__(self):
+        return f"{self.inner!r} on {self.device_name}"
+
+
+class StandInLoss:
+    """The case's loss function on ``device``: both tensors must be there (a target left on the CPU is a
+    device-mismatch error, as in PyTorch)."""
+
+    def __init__(self, loss_fn, device):
+        self.loss_fn, self.device_name = loss_fn, _device_name(device)
+
+    def __call__(self, output, target):
+        for name, t in (("output", output), ("target", target)):
+            if not _same_device(_where(t), self.device_name):
+                fix = _why_elsewhere(t, f"{name} (y)" if name == "target" else name, "y", self.device_name)
+                raise _mismatch(type(self.loss_fn).__name__, self.device_name, _where(t), fix)
+        return StandInTensor.mark(self.loss_fn(output, target), self.device_name)
+
+    def __repr__(self):
+        return f"{type(self.loss_fn).__name__}()"
+
+
+class TrainSetup:
+    """What a train_step case is made of: a model (by its weights), batches, a loss, an optimizer kind, a device."""
+
+    def __init__(self, layers, weights, batches, loss, optimizer, device, text=""):
+        self.layers, self.weights, self.batches = layers, weights, batches
+        self.loss, self.optimizer, self.device, self.text = loss, optimizer, device, text
+
+    def build(self):
+        """A fresh model (with the setup's weights), its optimizer, the loss, and the batches (on the CPU)."""
+        layers = []
+        for a, b in zip(self.layers[:-1], self.layers[1:]):
+            layers += [nn.Linear(a, b), nn.Tanh()]
+        inner = nn.Sequential(*layers[:-1])
+        inner.load_state_dict({k: tensor(v) for k, v in self.weights.items()})
+        model = StandInModel(inner, self.device)
+        kind, settings = self.optimizer
+        optimizer = getattr(optim, kind)(inner.parameters(), **settings)
+        loss_fn = StandInLoss(nn.CrossEntropyLoss() if self.loss == "cross_entropy" else nn.MSELoss(), self.device)
+        batches = [(StandInTensor.mark(tensor(x), "cpu"), StandInTensor.mark(tensor(y), "cpu"))
+                   for x, y in self.batches]
+        return model, loss_fn, optimizer, batches
+
+    def __repr__(self):
+        return f"a {'-'.join(map(str, self.layers))} MLP, {self.optimizer[0]}, device {self.device!r}"
+
+
+def train_step_reference(model, x, y, loss_fn, optimizer, device):
+    """One training step on ``device``: move the batch there (``Tensor.to`` returns a new tensor), clear the old
+    gradients, forward, loss, backward, update; return the loss as a Python float (``.item()`` after backward:
+    it waits for the device, once per step)."""
+    x, y = x.to(device), y.to(device)
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def drive_train_step(fn, args, kwargs):
+    """Build the case's model, optimizer and batches and call ``fn(model, x, y, loss_fn, optimizer=...,
+    device=...)`` once per batch. A Run of shape (steps, 1 + weights): the loss returned and the weights after each
+    step; or the problem (a loss that is not a plain number, weights on the wrong device...)."""
+    setup = args[0] if args else kwargs["setup"]
+    model, loss_fn, optimizer, batches = setup.build()
+    device = setup.device
+    rows = []
+    for k, (x, y) in enumerate(batches):
+        value = fn(model, x, y, loss_fn, optimizer=optimizer, device=device)
+        if value is None:
+            return Run.failed(f"step {k}: your train_step returned None: return the loss of the step, a float")
+        if is_tensor(value):
+            return Run.failed(f"step {k}: your train_step returned a {type_name(value)}; return loss.item(), a "
+                              "plain Python float. A loss tensor on a GPU keeps the step's graph (and GPU memory) "
+                              "alive, and a history or a print needs a number on the CPU")
+        if not _is_number(value):
+            return Run.failed(f"step {k}: your train_step returned a {type_name(value)}; return loss.item(), a "
+                              "plain Python float")
+        weights = np.concatenate([p.detach().numpy().ravel() for p in model.parameters()])
+        rows.append(np.concatenate([[float(value)], weights]))
+    return Run.of(rows)
+
+
+def _compare_train(got, expected, case):
+    if got.shape != expected.shape:
+        return f"expected {expected.shape[0]} steps, got a run of shape {got.shape}"
+    for k in range(expected.shape[0]):
+        if not np.isclose(got[k, 0], expected[k, 0], rtol=1e-5, atol=1e-7):
+            return (f"with {case.args[0]!r}: step {k} returned the loss {got[k, 0]:.6g}, the right one is "
+                    f"{expected[k, 0]:.6g} (the loss of the batch, computed before the update)")
+        if not np.allclose(got[k, 1:], expected[k, 1:], rtol=1e-5, atol=1e-7):
+            return (f"with {case.args[0]!r}: after step {k}, the weights are not the right ones (largest difference "
+                    f"{np.abs(got[k, 1:] - expected[k, 1:]).max():.3g})")
+    return None
+
+
+def _train_setup(rng, layers, n, steps, loss, optimizer, device, text=""):
+    weights = {}
+    for i, (a, b) in enumerate(zip(layers[:-1], layers[1:])):
+        bound = 1 / math.sqrt(a)
+        weights[f"{2 * i}.weight"] = rng.uniform(-bound, bound, (b, a)).astype(np.float32)
+        weights[f"{2 * i}.bias"] = rng.uniform(-bound, bound, b).astype(np.float32)
+    batches = []
+    for _ in range(steps):
+        x = rng.standard_normal((n, layers[0])).astype(np.float32)
+        if loss == "cross_entropy":
+            y = rng.integers(0, layers[-1], n).astype(np.int64)
+        else:
+            y = rng.standard_normal((n, layers[-1])).astype(np.float32)
+        batches.append((x, y))
+    return TrainSetup(layers, weights, batches, loss, optimizer, device, text)
+
+
+def train_step_example():
+    """The notebook's example: a 2-8-2 classifier, SGD, 3 batches of 4, on "cpu"."""
+    return _train_setup(np.random.default_rng(8), (2, 8, 2), 4, 3, "cross_entropy", ("SGD", {"lr": 0.5}), "cpu")
+
+
+def _train_cases(rng):
+    return [
+        Case((train_step_example(),), visible=True),
+        Case((_train_setup(rng, (3, 16, 2), 8, 4, "cross_entropy", ("SGD", {"lr": 0.1, "momentum": 0.9}),
+                           "cuda"),), "on 'cuda' (played on the CPU): the batch starts on the CPU"),
+        Case((_train_setup(rng, (4, 8, 3), 6, 5, "mse", ("Adam", {"lr": 0.01}), Device("cuda")),),
+             "device given as tl.device('cuda'), MSE loss, Adam"),
+        Case((_train_setup(rng, (2, 4, 4, 2), 5, 3, "cross_entropy", ("SGD", {"lr": 0.3}), "cuda:1"),),
+             "the second GPU, 'cuda:1'"),
+        Case((_train_setup(rng, (5, 1), 10, 4, "mse", ("SGD", {"lr": 0.05}), "cpu"),),
+             "a linear regression on the CPU"),
+        Case((_train_setup(rng, (3, 6, 2), 4, 6, "mse", ("AdamW", {"lr": 0.02}), "cuda"),),
+             "six steps of AdamW on 'cuda'"),
+    ]
+
+
+def _step(model, x, y, loss_fn, optimizer, device, *, move_x=True, move_y=True, keep_x=True, zero=True,
+          zero_late=False, step=True, step_first=False, loss_after=False, fixed=None):
+    """A learner's train_step; each switch is one mistake."""
+    target = fixed or device
+    if move_x:
+        moved = x.to(target)
+        x = moved if keep_x else x
+    if move_y:
+        y = y.to(target)
+    if zero:
+        optimizer.zero_grad()
+    if step_first:
+        optimizer.step()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    if zero_late:
+        optimizer.zero_grad()
+    if step and not step_first:
+        optimizer.step()
+    if loss_after:
+        return loss_fn(model(x), y).item()
+    return loss.item()
+
+
+def _train_switch(**switches):
+    def wrong(model, x, y, loss_fn, optimizer, device):
+        return _step(model, x, y, loss_fn, optimizer, device, **switches)
+    return wrong
+
+
+register(Exercise(
+    "08.train_step",
+    reference=train_step_reference,
+    cases=_train_cases,
+    call=drive_train_step,
+    answer=RunAnswer(),
+    compare=_compare_train,
+    check_inputs=False,  # the model and the optimizer change: that is the point (the batches are copies)
+    rtol=1e-5,
+    atol=1e-7,
+    points=2,
+    error_hints=[
+        ErrorHint(r"its result was not used",
+                  "Tensor.to does not move a tensor in place (Module.to does, for a model's parameters): it "
+                  "returns a new tensor on the device, and the old name still points at the CPU copy",
+                  "keep what .to(device) returns: give it a name and use that name in the forward pass"),
+        ErrorHint(r"never moved",
+                  "the model's weights are on the device, so every input it gets must be there too: the batch "
+                  "comes from the data loader on the CPU and has to be moved at every step, x and y both",
+                  "at the start of the step, move x and y with .to(device)"),
+        ErrorHint(r"was moved to \S+, but the model is on",
+                  "use the `device` argument, not a fixed 'cuda' or 'cpu': the same code must run on a machine "
+                  "with a GPU and on one without",
+                  "pass the parameter `device` to .to(...)"),
+        ErrorHint(r"'float' object has no attribute 'backward'",
+                  ".item() turns the loss into a plain Python number: it has no graph, so backward() has "
+                  "nothing to go through. Call backward on the loss tensor, and take .item() only for the value "
+                  "you return",
+                  "keep the loss tensor for loss.backward(); call .item() afterwards, for the return value only"),
+    ],
+    mistakes=[
+        _mistake(_train_switch(zero=False),
+                 "the gradients of the previous steps are still in p.grad: backward ADDS to them, so without "
+                 "clearing them each update is the sum of all the gradients so far",
+                 "clear the gradients at every step, before backward (the optimizer has a method for it)"),
+        _mistake(_train_switch(zero=False, zero_late=True),
+                 "the weights did not learn: the optimizer stepped without the gradients of this batch (cleared "
+                 "after backward, stepped before backward) or never stepped. backward only computes gradients; "
+                 "the optimizer's step applies them, afterwards",
+                 "the order is: zero_grad, forward, loss, backward, step"),
+        _mistake(_train_switch(loss_after=True),
+                 "return the loss of the batch as it was computed for the update, before the step: a second "
+                 "forward pass after the step measures another model (and costs a forward pass more)",
+                 "take .item() of the loss tensor you called backward on"),
+    ],
+))
+
+
+# -------------------------------------------------------------------- 08.time_op
+class SimulatedGPU:
+    """A GPU played on the CPU, with a virtual clock (seconds): what asynchronous execution does to timing.
+
+    ``op()`` only ENQUEUES its work and returns after ``launch`` seconds; the device runs the queue one op after
+    the other (the k-th call takes ``durations[k]``, the last one repeating). ``synchronize()`` waits until the
+    queue is empty; ``clock()`` reads the time now. Every call is recorded in ``events``.
+    """
+
+    def __init__(self, durations, launch=2e-5, name="matmul"):
+        self.durations, self.launch, self.name = list(durations), launch, name
+        self.reset()
+
+    def reset(self):
+        self.now, self.busy_until, self.calls, self.events = 0.0, 0.0, 0, []
+
+    def op(self):
+        """Enqueue one op: the device starts it when it is free; the host goes on after the launch cost."""
+        work = self.durations[min(self.calls, len(self.durations) - 1)]
+        self.calls += 1
+        self.busy_until = max(self.now, self.busy_until) + work
+        self.now += self.launch
+        self.events.append("op")
+
+    def synchronize(self):
+        """Wait until the device has finished everything enqueued."""
+        self.now = max(self.now, self.busy_until)
+        self.events.append("sync")
+
+    def clock(self):
+        self.events.append("clock")
+        return self.now
+
+    def __repr__(self):
+        ms = ", ".join(f"{1e3 * d:.3g}" for d in self.durations[:6])
+        return f"SimulatedGPU(durations in ms [{ms}{', ...' if len(self.durations) > 6 else ''}])"
+
+
+def synchronize():
+    """Wait for the GPU's queued work (``tinygrad_lite.cuda.synchronize``); on a machine without a GPU there is
+    no queue, and nothing to wait for."""
+    if cuda.is_available():
+        cuda.synchronize()
+
+
+def time_op_reference(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
+    """The typical time of one call of ``fn``, in seconds: ``warmup`` calls first (untimed: the first calls
+    allocate memory, compile or choose kernels), then ``repeats`` timed calls, each from a clock reading to a
+    clock reading AFTER ``sync()`` has waited for the queued work; the median of those times."""
+    for _ in range(warmup):
+        fn()
+    sync()
+    times = []
+    for _ in range(repeats):
+        start = clock()
+        fn()
+        sync()
+        times.append(clock() - start)
+    return float(statistics.median(times))
+
+
+class TimingSetup:
+    """A time_op case: the simulated op's durations, repeats and warmup."""
+
+    def __init__(self, durations, repeats, warmup, launch=2e-5):
+        self.durations, self.repeats, self.warmup, self.launch = durations, repeats, warmup, launch
+
+    def gpu(self):
+        return SimulatedGPU(self.durations, self.launch)
+
+    def __repr__(self):
+        return f"repeats={self.repeats}, warmup={self.warmup}, {self.gpu()!r}"
+
+
+def drive_time_op(fn, args, kwargs):
+    """Call ``fn(gpu.op, repeats, warmup, clock=gpu.clock, sync=gpu.synchronize)`` on a fresh SimulatedGPU: a
+    Run of [the time returned, the number of calls of the op], or the problem with the value returned."""
+    setup = args[0] if args else kwargs["setup"]
+    gpu = setup.gpu()
+    value = fn(gpu.op, setup.repeats, setup.warmup, clock=gpu.clock, sync=gpu.synchronize)
+    if value is None:
+        return Run.failed("your time_op returned None: return the median time, in seconds, as a float")
+    if isinstance(value, (list, tuple, np.ndarray)) or is_tensor(value):
+        return Run.failed(f"your time_op returned a {type_name(value)}; return ONE number, the median of the "
+                          "timed repeats, in seconds")
+    if not _is_number(value):
+        return Run.failed(f"your time_op returned a {type_name(value)}; return the median time as a float")
+    if "clock" not in gpu.events:
+        return Run.failed("your time_op never called `clock`, the clock it was given: read the time with the "
+                          "parameter clock() (time.perf_counter is only its default), so that it works with "
+                          "any clock, the check's simulated one too")
+    if "sync" not in gpu.events:
+        return Run.failed("your time_op never called `sync`, the synchronize it was given: without it the clock "
+                          "is read while the work is still queued, and you time the launch, not the work. Call "
+                          "the parameter sync() (not a fixed function)")
+    return Run.of([float(value), gpu.calls])
+
+
+def _compare_timing(got, expected, case):
+    setup = case.args[0]
+    if got.shape != expected.shape:
+        return f"expected [time, calls], got shape {got.shape}"
+    if got[1] != expected[1]:
+        return (f"with {setup!r}: the op was called {int(got[1])} times; warmup + repeats = {int(expected[1])} "
+                "calls were expected")
+    if not np.isclose(got[0], expected[0], rtol=1e-9, atol=1e-12):
+        return (f"with {setup!r}: your time is {got[0] * 1e3:.6g} ms, the median of the timed calls is "
+                f"{expected[0] * 1e3:.6g} ms")
+    return None
+
+
+def _durations(rng, n, base, cold=2, outliers=1):
+    """``n`` durations around ``base`` seconds (+-5%), the first ``cold`` of them 10x slower, a few 8x outliers."""
+    d = base * (1 + 0.05 * rng.uniform(-1, 1, n))
+    d[:cold] *= 10
+    for k in rng.choice(np.arange(cold + 1, n), outliers, replace=False):
+        d[k] *= 8
+    return [float(v) for v in d]
+
+
+def time_op_example():
+    """The notebook's example: a 2 ms op whose first two calls are slow, one hiccup; 7 repeats, 2 warmup calls."""
+    return TimingSetup(_durations(np.random.default_rng(3), 9, 2e-3), repeats=7, warmup=2)
+
+
+def _timing_cases(rng):
+    return [
+        Case((time_op_example(),), visible=True),
+        Case((TimingSetup(_durations(rng, 30, 5e-4, cold=3, outliers=3), 25, 4),), "25 repeats, 4 warmup calls"),
+        Case((TimingSetup(_durations(rng, 12, 1e-2, cold=1, outliers=2), 10, 1, launch=5e-5),),
+             "an even number of repeats (10): the median is the mean of the two middle times"),
+        Case((TimingSetup(_durations(rng, 40, 3e-5, cold=5, outliers=4), 30, 6),),
+             "a tiny op (30 us) close to the launch cost"),
+        Case((TimingSetup(_durations(rng, 14, 2e-3, cold=2, outliers=3), 9, 3),), "3 outliers among 9 repeats"),
+        Case((TimingSetup(_durations(rng, 8, 1e-3, cold=2, outliers=1), 5, 2),), "5 repeats, 2 warmup calls"),
+    ]
+
+
+def _timed(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize, *, do_warmup=True,
+           sync_where="after", summary="median", total=False, unit=1.0):
+    """A learner's time_op; the switches make one mistake each."""
+    if do_warmup:
+        for _ in range(warmup):
+            fn()
+        sync()
+    if total:
+        start = clock()
+        for _ in range(repeats):
+            fn()
+        sync()
+        return (clock() - start) / repeats * unit
+    times = []
+    for _ in range(repeats):
+        if sync_where == "before":
+            sync()
+        start = clock()
+        fn()
+        if sync_where == "after":
+            sync()
+        end = clock()
+        if sync_where == "late":
+            sync()
+        times.append(end - start)
+    value = {"median": statistics.median, "mean": statistics.mean, "min": min}[summary](times)
+    return float(value) * unit
+
+
+def _timing_switch(**switches):
+    def wrong(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
+        return _timed(fn, repeats, warmup, clock, sync, **switches)
+    return wrong
+
+
+register(Exercise(
+    "08.time_op",
+    reference=time_op_reference,
+    cases=_timing_cases,
+    call=drive_time_op,
+    answer=RunAnswer(),
+    compare=_compare_timing,
+    rtol=1e-9,
+    atol=1e-12,
+    points=2,
+    mistakes=[
+        _mistake(_timing_switch(sync_where="none"),
+                 "the clock was read while the work was still queued: a GPU op returns as soon as it is "
+                 "ENQUEUED, so you timed the launch (microseconds), not the work. Wait for the device after fn() "
+                 "and BEFORE the clock reading that ends the measurement (a sync before starting the clock, or "
+                 "after reading it, does not help)",
+                 "the order inside the loop is: clock, fn(), sync(), clock"),
+        _mistake(_timing_switch(do_warmup=False),
+                 "the first calls of an op are slow (memory allocation, kernel selection, caches): call fn "
+                 "`warmup` times before timing, and do not time those calls",
+                 "a loop of `warmup` untimed calls, then sync(), then the timed repeats"),
+        _mistake(_timing_switch(summary="mean"),
+                 "one slow repeat (another process, a hiccup) pulls the mean up, and so does timing the whole "
+                 "loop and dividing by repeats: report the MEDIAN of the repeats, the typical time",
+                 "time each repeat on its own, keep the times in a list and take statistics.median (or "
+                 "np.median) of it"),
+        _mistake(_timing_switch(summary="min"),
+                 "the minimum is the luckiest repeat, not the typical one; this exercise asks for the median, "
+                 "which neither the lucky nor the slow repeats move",
+                 "statistics.median of the list of times"),
+        _mistake(_timing_switch(unit=1e3),
+                 "return seconds, the unit of the clock: yours is 1000 times larger (milliseconds)",
+                 "do not multiply by 1000; convert only when printing"),
+    ],
+))
+
+
+# -------------------------------------------------------------------- 08.scaled_step
+def scaled_step_reference(loss, model, optimizer, state, max_norm=None):
+    """One optimizer step with dynamic loss scaling (what ``torch.amp.GradScaler`` does, step by step).
+
+    With S = state["scale"]: backward of S * loss gives S * g; unscale (divide every gradient by S); if any
+    gradient is inf or nan, skip the step, S <- S * backoff_factor and reset the count of clean steps; otherwise
+    clip the TRUE gradients (when ``max_norm`` is given), step, count the clean step, and after growth_interval
+    clean steps in a row S <- S * growth_factor (and the count starts again). Returns True when it stepped."""
+    scale = state["scale"]
+    (loss * scale).backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    finite = True
+    for p in params:
+        p.grad = p.grad / scale
+        finite = finite and bool(np.isfinite(p.grad.numpy()).all())
+    if not finite:
+        state["scale"] = scale * state["backoff_factor"]
+        state["good_steps"] = 0
+        return False
+    if max_norm is not None:
+        clip_grad_norm_(params, max_norm)
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"] = scale * state["growth_factor"]
+        state["good_steps"] = 0
+    return True
+
+
+class ScalingSetup:
+    """A scaled_step case: a linear model (its weights), batches (some with inf or nan: injected overflows), an
+    optimizer, the scaler's starting state, and max_norm."""
+
+    def __init__(self, weights, batches, optimizer, state, max_norm=None):
+        self.weights, self.batches, self.optimizer = weights, batches, optimizer
+        self.state, self.max_norm = state, max_norm
+
+    def build(self):
+        w = self.weights
+        model = nn.Linear(w["weight"].shape[1], w["weight"].shape[0])
+        model.load_state_dict({k: tensor(v) for k, v in w.items()})
+        kind, settings = self.optimizer
+        return model, getattr(optim, kind)(model.parameters(), **settings), dict(self.state)
+
+    def overflow_steps(self):
+        return [k for k, (x, _) in enumerate(self.batches) if not np.isfinite(x).all()]
+
+    def __repr__(self):
+        shown = {k: self.state[k] for k in ("scale", "growth_factor", "backoff_factor", "growth_interval")}
+        return (f"state {shown}, max_norm={self.max_norm}, {self.optimizer[0]}; overflow injected at steps "
+                f"{self.overflow_steps()}")
+
+
+def drive_scaled_steps(fn, args, kwargs):
+    """Run ``fn(loss, model, optimizer, state, max_norm=...)`` once per batch (the gradients cleared and the loss
+    computed before each call). A Run with one row per step: [scale, good_steps, stepped, weights...], or the
+    problem (no bool returned, the state not kept in the dict...)."""
+    setup = args[0] if args else kwargs["setup"]
+    model, optimizer, state = setup.build()
+    loss_fn = nn.L1Loss()
+    rows = []
+    for k, (x, y) in enumerate(setup.batches):
+        optimizer.zero_grad()
+        with np.errstate(all="ignore"):
+            loss = loss_fn(model(tensor(x)), tensor(y))
+            stepped = fn(loss, model, optimizer, state, max_norm=setup.max_norm)
+        if not isinstance(stepped, (bool, np.bool_)):
+            return Run.failed(f"step {k}: your scaled_step returned {type_name(stepped)}; return True when the "
+                              "optimizer stepped and False when the step was skipped")
+        for key in ("scale", "good_steps"):
+            if not _is_number(state.get(key)):
+                return Run.failed(f"after step {k}, state[{key!r}] is {type_name(state.get(key))}; keep it a "
+                                  "plain number in the dict you were given (the scaler's state lives there)")
+        weights = np.concatenate([p.detach().numpy().ravel() for p in model.parameters()])
+        rows.append(np.concatenate([[float(state["scale"]), float(state["good_steps"]), float(stepped)],
+                                    weights]))
+    return Run.of(rows)
+
+
+def _compare_scaling(got, expected, case):
+    setup = case.args[0]
+    if got.shape != expected.shape:
+        return f"expected {expected.shape[0]} steps, got a run of shape {got.shape}"
+
+    def trace(a):
+        return "[" + ", ".join(f"{v:g}" + ("" if s else " (skipped)") for v, s in zip(a[:, 0], a[:, 2])) + "]"
+    for k in range(expected.shape[0]):
+        g, e = got[k], expected[k]
+        if g[2] != e[2]:
+            what = "taken" if e[2] else "skipped (its gradients hold inf or nan)"
+            return (f"with {setup!r}: step {k} should be {what}, yours was {'taken' if g[2] else 'skipped'}.\n"
+                    f"  scale after each step, right: {trace(expected)}\n  yours: {trace(got)}")
+        if not np.isclose(g[0], e[0], rtol=1e-12) or g[1] != e[1]:
+            return (f"with {setup!r}: after step {k} the scale should be {e[0]:g} (clean steps counted: "
+                    f"{int(e[1])}), yours is {g[0]:g} ({g[1]:g}).\n  scale after each step, right: "
+                    f"{trace(expected)}\n  yours: {trace(got)}")
+        if not np.allclose(g[3:], e[3:], rtol=1e-5, atol=1e-7, equal_nan=False):
+            return (f"with {setup!r}: the weights after step {k} are not the right ones (yours: "
+                    f"{np.array2string(g[3:], precision=4)}, right: {np.array2string(e[3:], precision=4)})")
+    return None
+
+
+def _scaling_setup(rng, n_in, steps, overflow, optimizer, state, max_norm=None, nan_at=(), spread=1.0):
+    weights = {"weight": rng.uniform(-0.5, 0.5, (1, n_in)).astype(np.float32),
+               "bias": rng.uniform(-0.5, 0.5, 1).astype(np.float32)}
+    batches = []
+    for k in range(steps):
+        x = (spread * rng.standard_normal((4, n_in))).astype(np.float32)
+        y = (spread * rng.standard_normal((4, 1))).astype(np.float32)
+        if k in overflow:
+            x[rng.integers(4), rng.integers(n_in)] = np.inf
+        if k in nan_at:
+            x[rng.integers(4), rng.integers(n_in)] = np.nan
+        batches.append((x, y))
+    full = {"scale": 1024.0, "growth_factor": 2.0, "backoff_factor": 0.5, "growth_interval": 3, "good_steps": 0}
+    full.update(state)
+    return ScalingSetup(weights, batches, optimizer, full, max_norm)
+
+
+def scaled_step_example():
+    """The notebook's example: 12 steps, overflows injected at steps 1, 2 and 7, growth after 3 clean steps."""
+    return _scaling_setup(np.random.default_rng(1), 3, 12, (1, 2, 7), ("SGD", {"lr": 0.1}), {"scale": 1024.0})
+
+
+def _scaling_cases(rng):
+    return [
+        Case((scaled_step_example(),), visible=True),
+        Case((_scaling_setup(rng, 4, 14, (0, 5, 6, 11), ("SGD", {"lr": 0.05, "momentum": 0.9}),
+                             {"scale": 65536.0, "growth_interval": 2}, max_norm=0.5, spread=3.0),),
+             "clipping with max_norm=0.5, momentum"),
+        Case((_scaling_setup(rng, 2, 12, (3,), ("Adam", {"lr": 0.01}),
+                             {"scale": 8.0, "growth_factor": 4.0, "backoff_factor": 0.25, "growth_interval": 4},
+                             nan_at=(8,)),),
+             "a nan gradient at step 8; growth_factor=4, backoff_factor=0.25"),
+        Case((_scaling_setup(rng, 3, 10, (), ("SGD", {"lr": 0.1}), {"scale": 2.0 ** 16, "growth_interval": 1}),),
+             "no overflow; growth_interval=1: the scale doubles at every step"),
+        Case((_scaling_setup(rng, 5, 12, (2, 4, 9), ("SGD", {"lr": 0.2}),
+                             {"scale": 512.0, "growth_interval": 2, "good_steps": 1}, max_norm=2.0, spread=2.0),),
+             "the count of clean steps starts at 1 (a resumed run); max_norm=2.0"),
+        Case((_scaling_setup(rng, 3, 9, (0, 1, 2, 3), ("SGD", {"lr": 0.1}),
+                             {"scale": 4096.0, "backoff_factor": 0.125}),),
+             "four overflows in a row, backoff_factor=0.125"),
+    ]
+
+
+def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check=True, nan_check=True,
+            backoff=True, grow="interval", reset=True, clip_first=False):
+    """A learner's scaled_step; the switches make one mistake each."""
+    scale = state["scale"]
+    (loss * scale).backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    if clip_first and max_norm is not None:
+        clip_grad_norm_(params, max_norm)
+    bad = False
+    for p in params:
+        if unscale:
+            p.grad = p.grad / scale
+        g = p.grad.numpy()
+        bad = bad or bool((~np.isfinite(g)).any() if nan_check else np.isinf(g).any())
+    if bad and check:
+        if backoff:
+            state["scale"] = scale * state["backoff_factor"]
+        if reset:
+            state["good_steps"] = 0
+        return False
+    if max_norm is not None and not clip_first:
+        clip_grad_norm_(params, max_norm)
+    optimizer.step()
+    state["good_steps"] += 1
+    if grow == "every":
+        state["scale"] = scale * state["growth_factor"]
+    elif state["good_steps"] == state["growth_interval"]:
+        state["scale"] = scale * state["growth_factor"]
+        state["good_steps"] = 0
+    return True
+
+
+def _scaling_switch(**switches):
+    def wrong(loss, model, optimizer, state, max_norm=None):
+        return _scaled(loss, model, optimizer, state, max_norm, **switches)
+    return wrong
+
+
+register(Exercise(
+    "08.scaled_step",
+    reference=scaled_step_reference,
+    cases=_scaling_cases,
+    call=drive_scaled_steps,
+    answer=RunAnswer(),
+    compare=_compare_scaling,
+    check_inputs=False,  # the model, the optimizer and the state change: that is the point
+    rtol=1e-5,
+    atol=1e-7,
+    points=3,
+    mistakes=[
+        _mistake(_scaling_switch(check=False),
+                 "you stepped with inf or nan gradients: one such step turns every weight into nan for good. A "
+                 "scaler looks at the unscaled gradients first and SKIPS the step when any is not finite",
+                 "after unscaling, test every gradient with np.isfinite; if one is not finite, return False "
+                 "before optimizer.step()"),
+        _mistake(_scaling_switch(nan_check=False),
+                 "np.isinf misses nan (a nan is not infinite): test with np.isfinite, which is False for inf, "
+                 "-inf and nan",
+                 "replace the isinf test by `not np.isfinite(...).all()`"),
+        _mistake(_scaling_switch(unscale=False),
+                 "the gradients are S times too large: backward of the scaled loss gives S * g. Divide every "
+                 "gradient by the scale before the step (PyTorch: scaler.unscale_ / scaler.step)",
+                 "for each parameter, p.grad = p.grad / state['scale'] before the finite test and the step"),
+        _mistake(_scaling_switch(clip_first=True),
+                 "you clipped the SCALED gradients: their norm is S times the true one, so clipping cuts them far "
+                 "too much. Unscale first, then clip (PyTorch: scaler.unscale_(optimizer) before "
+                 "clip_grad_norm_)",
+                 "move the clipping after the loop that divides the gradients by the scale"),
+        _mistake(_scaling_switch(backoff=False),
+                 "after an overflow the scale must come DOWN (times backoff_factor): otherwise the next steps "
+                 "overflow again and again",
+                 "in the skip branch, multiply state['scale'] by state['backoff_factor']"),
+        _mistake(_scaling_switch(reset=False),
+                 "an overflow starts the count of clean steps again: the scale may grow only after "
+                 "growth_interval clean steps IN A ROW",
+                 "in the skip branch, set state['good_steps'] back to 0"),
+        _mistake(_scaling_switch(grow="every"),
+                 "the scale grows only after growth_interval clean steps in a row, not at every step: "
+                 "growing too often makes it overflow again soon",
+                 "count the clean steps; when the count reaches growth_interval, grow and start counting again"),
+    ],
+))
+
+
+__all__ = ["SimulatedGPU", "StandInModel", "StandInTensor", "drive_scaled_steps", "drive_time_op",
+           "drive_train_step", "scaled_step_example", "synchronize", "scaled_step_reference", "time_op_example",
+           "time_op_reference", "train_step_example", "train_step_reference"]
