@@ -163,3 +163,16 @@ def test_verbose_messages(capsys):
     assert "EarlyStopping(monitor='val_loss', mode='min', patience=1" in repr(stopper)
     decisions(EarlyStopping(), [1.0])
     assert capsys.readouterr().out == ""  # quiet by default
+
+
+def test_restore_works_for_a_pytorch_model_too():
+    torch = pytest.importorskip("torch")
+    model = torch.nn.Linear(2, 1)
+    stopper = EarlyStopping(patience=1)
+    stopper.step(1.0, model)
+    best = {k: v.clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    assert stopper.step(2.0, model)
+    stopper.restore(model)
+    assert all(torch.equal(model.state_dict()[k], best[k]) for k in best)

@@ -1,0 +1,306 @@
+"""Lesson 09 (the capstone): the answers learners write for each exercise, and the lesson's special cases.
+
+``tests/test_lessons.py`` runs the generic tests on the data here: ``SOLUTIONS`` and ``ALSO_RIGHT`` pass; every
+row of ``WRONG`` fails, and of ``ERRORS`` is an error, with the texts it lists; every hint tier is reached by a
+row. This file adds what is lesson 09's own: the references give PyTorch's numbers when ``lib`` is torch; the
+debugging check names exactly the planted bugs that remain, for every combination of them, and passes only when
+none is left; the notebook's buggy loop is the one the check knows; the visible cases are the notebook's.
+"""
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+from lesson_helpers import define, notebooks, verdict
+
+import tinygrad_lite as tl
+from tinygrad_lite.course.checks import PASSED, get_exercise
+from tinygrad_lite.course.exercises import lesson09 as L
+from tinygrad_lite.course.notebooks import read_notebook
+
+LESSON = "09_capstone"
+SOLUTION, RELEASED = notebooks(LESSON)
+NAMES = {"np": np, "tl": tl, "math": math, "torch": torch, "evaluate": L.evaluate}  # defined before
+
+
+# -------------------------------------------------------------------- solutions, as a learner would write them
+def train_one_epoch(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+    model.train()
+    loss_sum, hits, seen = 0.0, 0, 0
+    for x, y in loader:
+        x = x.to(device)
+        y = y.to(device)
+        logits = model(x)
+        loss = lib.nn.functional.cross_entropy(logits, y)
+        optimizer.zero_grad()
+        loss.backward()
+        lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm=max_norm)
+        optimizer.step()
+        n = y.shape[0]
+        loss_sum += loss.item() * n
+        hits += int((logits.argmax(1) == y).sum().item())
+        seen += n
+    return loss_sum / seen, hits / seen
+
+
+def fit(lib, model, optimizer, scheduler, loaders, config):
+    stopper = tl.train.EarlyStopping(patience=config["patience"])
+    history = {"train_loss": [], "val_loss": [], "lr": []}
+    for _ in range(config["epochs"]):
+        history["lr"].append(optimizer.param_groups[0]["lr"])
+        model.train()
+        total, count = 0.0, 0
+        for x, y in loaders["train"]:
+            loss = lib.nn.functional.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
+            optimizer.step()
+            total, count = total + loss.item() * len(y), count + len(y)
+        history["train_loss"].append(total / count)
+        val_loss, _ = L.evaluate(lib, model, loaders["val"])
+        history["val_loss"].append(val_loss)
+        scheduler.step()
+        if stopper.step(val_loss, model):
+            break
+    stopper.restore(model)
+    history["test_loss"], history["test_acc"] = L.evaluate(lib, model, loaders["test"])
+    return history
+
+
+SOLUTIONS = {"09.train_one_epoch": train_one_epoch, "09.fit": fit}
+
+
+# -------------------------------------------------------------------- other right answers
+def train_one_epoch_with_running_means(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+    """With tl.metrics.RunningMean (which weighs by n) and the accuracy from tl.metrics."""
+    model.train()
+    losses, accs = tl.metrics.RunningMean(), tl.metrics.RunningMean()
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        out = model(x)
+        loss = lib.nn.functional.cross_entropy(out, y)
+        optimizer.zero_grad()
+        loss.backward()
+        lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        losses.update(loss.item(), len(y))
+        with lib.no_grad():
+            accs.update(tl.metrics.accuracy(out.detach().cpu().numpy(), y.cpu().numpy()), len(y))
+    return losses.mean, accs.mean
+
+
+def fit_with_a_flag(lib, model, optimizer, scheduler, loaders, config):
+    """The planted bugs fixed another way: train() right after each validation, a `stop` flag."""
+    stopper = tl.train.EarlyStopping(patience=config["patience"])
+    history = {"train_loss": [], "val_loss": [], "lr": []}
+    model.train()
+    stop, epoch = False, 0
+    while not stop and epoch < config["epochs"]:
+        history["lr"].append(optimizer.param_groups[0]["lr"])
+        total, count = 0.0, 0
+        for x, y in loaders["train"]:
+            loss = lib.nn.functional.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
+            optimizer.step()
+            total, count = total + loss.item() * len(y), count + len(y)
+        history["train_loss"].append(total / count)
+        history["val_loss"].append(L.evaluate(lib, model, loaders["val"])[0])
+        model.train()
+        scheduler.step()
+        stop = stopper.step(history["val_loss"][-1], model)
+        epoch += 1
+    stopper.restore(model)
+    test = L.evaluate(lib, model, loaders["test"])
+    history.update(test_loss=test[0], test_acc=test[1])
+    return history
+
+
+ALSO_RIGHT = [("09.train_one_epoch", train_one_epoch_with_running_means), ("09.fit", fit_with_a_flag)]
+
+
+# -------------------------------------------------------------------- wrong versions
+def returns_a_tensor(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+    model.train()
+    total, correct, count = 0.0, 0, 0
+    for x, y in loader:
+        out = model(x)
+        loss = lib.nn.functional.cross_entropy(out, y)
+        optimizer.zero_grad()
+        loss.backward()
+        lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        total = total + loss * len(y)
+        correct += (out.argmax(dim=1) == y).sum().item()
+        count += len(y)
+    return total / count, correct / count
+
+
+def returns_the_loss_only(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+    return L.train_one_epoch_reference(lib, model, loader, optimizer, max_norm, device)[0]
+
+
+def fit_returns_nothing(lib, model, optimizer, scheduler, loaders, config):
+    fit(lib, model, optimizer, scheduler, loaders, config)
+
+
+def with_bugs(*bugs):
+    """The debugging exercise's loop with these planted bugs left in (and the others fixed)."""
+    return L._fit(mode="mode" not in bugs, per_batch="schedule" in bugs,
+                  select_on="test" if "test" in bugs else "val")
+
+
+WRONG = [
+    ("09.train_one_epoch", L._epoch(train=False), "never went back to training mode"),
+    ("09.train_one_epoch", L._epoch(clip=None), "were not clipped where the step uses them"),
+    ("09.train_one_epoch", L._epoch(where="after"), "were not clipped where the step uses them"),
+    ("09.train_one_epoch", L._epoch(where="before"), "after backward() has filled the gradients"),
+    ("09.train_one_epoch", L._epoch(clip="value"), "clipping by value caps each gradient element"),
+    ("09.train_one_epoch", L._epoch(zero=False), "the gradients were never reset"),
+    ("09.train_one_epoch", L._epoch(weigh=False), "a plain mean of the batch means"),
+    ("09.train_one_epoch", L._epoch(weigh=False), "the example shown in the notebook"),
+    ("09.train_one_epoch", returns_a_tensor, "return a plain Python float"),
+    ("09.train_one_epoch", returns_the_loss_only, "return two numbers"),
+    ("09.fit", L.fit_buggy, "3 of the 3 planted bugs remain", L.BUG_TEXT["mode"], L.BUG_TEXT["schedule"],
+     L.BUG_TEXT["test"]),
+    ("09.fit", with_bugs("mode"), "1 of the 3 planted bugs remains", L.BUG_TEXT["mode"], L.MODE_BUG[0]),
+    ("09.fit", with_bugs("schedule"), L.BUG_TEXT["schedule"], L.SCHEDULE_BUG[0]),
+    ("09.fit", with_bugs("test"), L.BUG_TEXT["test"], L.TEST_BUG[0]),
+    ("09.fit", L._fit(log_test=True), L.BUG_TEXT["test"]),
+    ("09.fit", L._fit(restore=False), "the restored best model, evaluated once"),
+    ("09.fit", L._fit(select_on="train"), "must watch a number the weights were not fitted to"),
+    ("09.fit", fit_returns_nothing, "return the history dict"),
+]
+
+
+def _accuracy_unweighted(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+    """The right loss; the accuracy a plain mean of the batch accuracies."""
+    model.train()
+    total, count, accs = 0.0, 0, []
+    for x, y in loader:
+        out = model(x)
+        loss = lib.nn.functional.cross_entropy(out, y)
+        optimizer.zero_grad()
+        loss.backward()
+        lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        total, count = total + loss.item() * len(y), count + len(y)
+        accs.append((out.argmax(dim=1) == y).float().mean().item())
+    return total / count, sum(accs) / len(accs)
+
+
+WRONG.append(("09.train_one_epoch", _accuracy_unweighted, "fraction of the epoch's examples predicted right"))
+
+
+def hard_codes_tinygrad_lite(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+    model.train()
+    total, correct, count = 0.0, 0, 0
+    for x, y in loader:
+        out = model(x)
+        loss = tl.nn.functional.cross_entropy(out, y)
+        optimizer.zero_grad()
+        loss.backward()
+        tl.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        total, correct, count = total + loss.item() * len(y), correct + (out.argmax(1) == y).sum().item(), \
+            count + len(y)
+    return total / count, correct / count
+
+
+ERRORS = [("09.train_one_epoch", hard_codes_tinygrad_lite, "lib is torch", "PyTorch")]
+
+
+# -------------------------------------------------------------------- lesson 09's own tests
+def test_the_epoch_reference_gives_pytorchs_numbers():
+    """The same run on tinygrad_lite and on PyTorch (same initial weights and batches): the same numbers."""
+    spec = L.EpochSpec(seed=3, n=90, batch_size=32, max_norm=0.3)
+    ours = np.asarray(L.drive_epoch(L.train_one_epoch_reference, (spec,), {}))
+    spec.lib = "torch"
+    theirs = np.asarray(L.drive_epoch(L.train_one_epoch_reference, (spec,), {}))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_the_fit_reference_runs_on_pytorch_as_on_tinygrad_lite():
+    spec = L.FitSpec(seed=5)
+    init = L.initial_weights(spec.hidden, spec.seed)
+    x, y = L.digits_arrays()
+    rows = np.random.default_rng(spec.seed).permutation(len(y))
+    parts = np.split(rows[:spec.n_train + spec.n_val + spec.n_test], [spec.n_train, spec.n_train + spec.n_val])
+    histories = []
+    for lib in (tl, torch):
+        model = L.make_model(lib, spec.hidden, init)
+        optimizer = lib.optim.AdamW(model.parameters(), lr=spec.lr)
+        S = lib.optim.lr_scheduler
+        scheduler = S.SequentialLR(optimizer, [S.LinearLR(optimizer, start_factor=0.1, total_iters=spec.warmup),
+                                               S.CosineAnnealingLR(optimizer, T_max=spec.epochs - spec.warmup)],
+                                   milestones=[spec.warmup])
+        sampler = L.EpochBatches(spec.n_train, spec.batch_size, spec.seed)
+        loaders = {"train": L._EpochCounter(L._loader(lib, x[parts[0]], y[parts[0]], sampler), sampler),
+                   "val": L._loader(lib, x[parts[1]], y[parts[1]], L.EpochBatches(spec.n_val, 64)),
+                   "test": L._loader(lib, x[parts[2]], y[parts[2]], L.EpochBatches(spec.n_test, 64))}
+        config = {"epochs": spec.epochs, "patience": spec.patience, "max_norm": spec.max_norm}
+        histories.append(L.fit_reference(lib, model, optimizer, scheduler, loaders, config))
+    ours, theirs = histories
+    for key in ("train_loss", "val_loss", "lr"):
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-5)
+    assert ours["test_acc"] == theirs["test_acc"]
+
+
+@pytest.mark.parametrize("bugs", [b for k in range(4) for b in itertools.combinations(L.BUGS, k)])
+def test_the_check_names_exactly_the_bugs_that_remain(bugs):
+    result = verdict("09.fit", with_bugs(*bugs))
+    if not bugs:
+        assert result.status == PASSED, result.message
+        return
+    assert f"{len(bugs)} of the 3 planted bugs remain" in result.message, result.message
+    for name in L.BUGS:
+        assert (L.BUG_TEXT[name] in result.message) == (name in bugs), (name, result.message)
+
+
+def test_each_bug_is_detected_by_its_effect_not_by_the_code():
+    """The flags come from the instrumented run: a right loop that looks different has none, and each planted bug
+    raises its own flag alone."""
+    spec = L.FitSpec()
+    assert list(np.asarray(L.drive_fit(fit_with_a_flag, (spec,), {}))[:3]) == [0, 0, 0]
+    for k, name in enumerate(L.BUGS):
+        flags = np.asarray(L.drive_fit(with_bugs(name), (spec,), {}))[:3]
+        assert list(flags) == [float(i == k) for i in range(3)], (name, flags)
+
+
+def _cell_defining(name):
+    return next(c for c in read_notebook(SOLUTION).cells
+                if c.cell_type == "code" and c.source.startswith(f"def {name}("))
+
+
+def test_the_notebooks_buggy_loop_is_the_one_the_check_knows():
+    buggy = define(_cell_defining("fit_buggy").source, dict(NAMES, evaluate=L.evaluate))["fit_buggy"]
+    result = verdict("09.fit", buggy)
+    assert "3 of the 3 planted bugs remain" in result.message, result.message
+    assert np.array_equal(np.asarray(L.drive_fit(buggy, (L.FitSpec(),), {})),
+                          np.asarray(L.drive_fit(L.fit_buggy, (L.FitSpec(),), {})), equal_nan=True)
+
+
+def test_the_visible_epoch_case_is_the_notebooks_example():
+    namespace = {}
+    for cell in read_notebook(SOLUTION).cells:
+        if cell.cell_type == "code" and cell.source.startswith("example_run = "):
+            define(cell.source, namespace)
+    example, spec = namespace["example_run"], get_exercise("09.train_one_epoch").all_cases()[0].args[0]
+    assert (example["digits"], example["batch_size"], example["hidden"], example["lr"], example["max_norm"]) == \
+        (spec.n, spec.batch_size, spec.hidden, spec.lr, spec.max_norm)
+
+
+def test_the_visible_fit_case_is_the_one_the_notebook_describes():
+    spec = get_exercise("09.fit").all_cases()[0].args[0]
+    text = "\n".join(c.source for c in read_notebook(SOLUTION).cells if c.cell_type == "markdown")
+    assert (f"up to {spec.epochs} epochs ({spec.warmup} of warmup), patience {spec.patience}, "
+            f"{spec.n_train} training digits in batches of {spec.batch_size}") in text
+
+
+def test_the_exercise_texts_hold_no_finished_code():
+    text = "\n".join(c.source for c in read_notebook(RELEASED).cells if c.cell_type == "markdown")
+    for line in ("clip_grad_norm_(model.parameters()", "scheduler.step()  #", "stopper.step(val_loss"):
+        assert line not in text

@@ -1,0 +1,693 @@
+"""Lesson 09, the capstone: the checks of its two exercises.
+
+Both are judged by what happens when the learner's code is driven (``RunAnswer``, the pattern of lesson 04): the
+exercise's ``call`` builds a small run on a slice of the digits, calls the learner's function and returns a
+``Run``, the numbers to judge.
+
+- ``09.train_one_epoch``: one epoch of the pipeline's training loop, written once for both libraries:
+  ``model.train()``, each batch moved to ``device``, zero_grad, forward, cross-entropy, backward, gradient
+  clipping by the global norm (lesson 06) between backward and step, step; it returns the epoch's mean loss and
+  accuracy, each batch weighted by its size (lesson 04). The driver hands over a model in ``eval()`` mode (as a
+  validation pass leaves it) with batch norm, batches whose last one is smaller, and a ``max_norm`` small enough
+  that clipping acts; one hidden case runs on PyTorch, so a function that hard-codes ``tinygrad_lite`` fails.
+  Run: [loss, accuracy] of each of two epochs, then every parameter and buffer.
+- ``09.fit``: the debugging exercise. The notebook gives a colleague's epoch loop with three planted bugs: the
+  model is put back into ``train()`` mode only once, before the first epoch (validation leaves it in ``eval()``
+  mode); the warmup + cosine scheduler, whose lengths count epochs, is stepped after every batch; and early
+  stopping watches the test set. The driver instruments the run and detects each bug by its effect, not by
+  reading the code: the model records the mode of every training forward pass, the optimizer the learning rate of
+  every step, and the test loader how often and when it is read. Run: [one 0/1 flag per bug, then the history,
+  the stop epoch, the final test loss and the final weights]; the comparison names every bug still present.
+
+The references are written with the library's own parts (``nn.utils.clip_grad_norm_``, ``train.EarlyStopping``)
+and take the library module ``lib`` as their first argument; tests/test_lesson09.py runs them on PyTorch too.
+"""
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ... import nn, no_grad, optim, tensor
+from ...autograd.grad_mode import is_grad_enabled
+from ...datasets import digits
+from ...optim import lr_scheduler
+from ...random import get_rng_state, set_rng_state
+from ...train import EarlyStopping
+from ..checks import Case, ErrorHint, Exercise, Mistake, register
+from ._common import Run, RunAnswer, _mistake
+
+
+# -------------------------------------------------------------------- what both exercises share
+class EpochBatches:
+    """Batches of indices, in a new order every epoch, drawn by numpy from (seed, epoch): a pipeline run on two
+    libraries gets the same batches in the same order, and a resumed run gets the batches it would have had.
+    Pass it to ``DataLoader(dataset, batch_sampler=...)``; call ``set_epoch(epoch)`` before each epoch."""
+
+    def __init__(self, n, batch_size, seed=0):
+        self.n, self.batch_size, self.seed, self.epoch = n, batch_size, seed, 0
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+
+    def __iter__(self):
+        order = np.random.default_rng([self.seed, self.epoch]).permutation(self.n)
+        for start in range(0, self.n, self.batch_size):
+            yield order[start:start + self.batch_size].tolist()
+
+    def __len__(self):
+        return -(-self.n // self.batch_size)
+
+
+_DIGITS = {}
+
+
+def digits_arrays():
+    """The digits as numpy arrays: images (1797, 64) float32 in [0, 1] and labels (1797,) int64 (cached)."""
+    if not _DIGITS:
+        x, y = digits(flatten=True)
+        _DIGITS["x"], _DIGITS["y"] = x.numpy(), y.numpy()
+    return _DIGITS["x"], _DIGITS["y"]
+
+
+def _library(name):
+    if name == "torch":
+        import torch
+        return torch
+    import tinygrad_lite
+    return tinygrad_lite
+
+
+def make_model(lib, hidden, init=None):
+    """The capstone's MLP: Linear (no bias: batch norm removes it anyway) -> BatchNorm1d -> ReLU -> Linear."""
+    model = lib.nn.Sequential(lib.nn.Linear(64, hidden, bias=False), lib.nn.BatchNorm1d(hidden), lib.nn.ReLU(),
+                              lib.nn.Linear(hidden, 10))
+    if init is not None:
+        model.load_state_dict({k: lib.tensor(v) for k, v in init.items()})
+    return model
+
+
+def initial_weights(hidden, seed):
+    """One set of starting weights (numpy arrays), drawn by tinygrad_lite from ``seed`` and loaded into the model
+    of either library, without touching the global random generator."""
+    state = get_rng_state()
+    try:
+        from ... import manual_seed
+        manual_seed(seed)
+        return {k: v.numpy().copy() for k, v in make_model(_library("tinygrad_lite"), hidden).state_dict().items()}
+    finally:
+        set_rng_state(state)
+
+
+def _state(model):
+    return np.concatenate([v.detach().cpu().numpy().astype(np.float64).ravel()
+                           for v in model.state_dict().values()])
+
+
+def evaluate(lib, model, loader, device="cpu"):
+    """The mean cross-entropy and accuracy over ``loader`` in eval mode, without a graph: (loss, accuracy), two
+    Python floats, each batch weighted by its size."""
+    model.eval()
+    total, correct, count = 0.0, 0, 0
+    with lib.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            output = model(x)
+            total += lib.nn.functional.cross_entropy(output, y).item() * len(y)
+            correct += (output.argmax(dim=1) == y).sum().item()
+            count += len(y)
+    return total / count, correct / count
+
+
+# -------------------------------------------------------------------- 09.train_one_epoch
+def train_one_epoch_reference(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+    """One epoch in training mode: for each batch (moved to ``device``) zero_grad, forward, cross-entropy,
+    backward, clip the global gradient norm to ``max_norm``, step. Returns (mean loss, accuracy) over the epoch's
+    examples, each batch weighted by its size, as Python floats."""
+    model.train()
+    total, correct, count = 0.0, 0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        output = model(x)
+        loss = lib.nn.functional.cross_entropy(output, y)
+        optimizer.zero_grad()
+        loss.backward()
+        lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        total += loss.item() * len(y)
+        correct += (output.argmax(dim=1) == y).sum().item()
+        count += len(y)
+    return total / count, correct / count
+
+
+@dataclass
+class EpochSpec:
+    """A small run for 09.train_one_epoch: ``n`` digits in batches of ``batch_size`` (the last one smaller)."""
+    seed: int = 0
+    n: int = 100
+    batch_size: int = 32
+    hidden: int = 16
+    lr: float = 0.01
+    max_norm: float = 0.2
+    lib: str = "tinygrad_lite"
+
+    def __repr__(self):
+        return (f"{self.n} digits in batches of {self.batch_size}, max_norm={self.max_norm}"
+                + (" (on PyTorch)" if self.lib == "torch" else ""))
+
+
+def _loader(lib, x, y, batch_sampler):
+    return lib.utils.data.DataLoader(lib.utils.data.TensorDataset(lib.tensor(x), lib.tensor(y)),
+                                     batch_sampler=batch_sampler)
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def drive_epoch(fn, args, kwargs):
+    """Two epochs of ``fn(lib, model, loader, optimizer, max_norm=..., device="cpu")``, the model put in eval mode
+    before each (as validation leaves it). Run: [loss, accuracy] per epoch, then the model's whole state."""
+    spec = args[0]
+    lib = _library(spec.lib)
+    x, y = digits_arrays()
+    rows = np.random.default_rng(spec.seed).permutation(len(y))[:spec.n]
+    model = make_model(lib, spec.hidden, initial_weights(spec.hidden, spec.seed))
+    decay = [p for p in model.parameters() if p.dim() == 2]
+    rest = [p for p in model.parameters() if p.dim() != 2]
+    optimizer = lib.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}],
+                                lr=spec.lr)
+    sampler = EpochBatches(spec.n, spec.batch_size, spec.seed)
+    loader = _loader(lib, x[rows], y[rows], sampler)
+    numbers = []
+    for epoch in range(2):
+        sampler.set_epoch(epoch)
+        model.eval()
+        returned = fn(lib, model, loader, optimizer, max_norm=spec.max_norm, device="cpu", **kwargs)
+        if returned is None:
+            return Run.failed("your train_one_epoch returned None: return the epoch's mean loss and accuracy, "
+                              "return loss, accuracy")
+        if not isinstance(returned, (tuple, list)) or len(returned) != 2:
+            return Run.failed(f"your train_one_epoch returned a {type(returned).__name__}; return two numbers, the "
+                              "epoch's mean loss and its accuracy: return loss, accuracy")
+        for what, value in zip(("loss", "accuracy"), returned):
+            if hasattr(value, "detach"):
+                return Run.failed(
+                    f"the {what} you returned is a {type(value).__name__}: return a plain Python float. A loss "
+                    "tensor drags its graph along (and a sum of them keeps every batch's graph alive): take each "
+                    "batch's number out with .item() before adding it up")
+            if not _is_number(value):
+                return Run.failed(f"the {what} you returned is a {type(value).__name__}; a Python float was "
+                                  "expected")
+        numbers += [float(returned[0]), float(returned[1])]
+    return Run.of(numbers + list(_state(model)))
+
+
+def epoch_cases(rng):
+    seed = int(rng.integers(1, 1000))
+    return [
+        Case((EpochSpec(),), visible=True),
+        Case((EpochSpec(seed=seed, n=90, batch_size=20, max_norm=0.5),), "a last batch of 10"),
+        Case((EpochSpec(seed=seed + 1, n=75, batch_size=32, max_norm=2.0, lr=0.02, hidden=12),),
+             "a larger max_norm"),
+        Case((EpochSpec(seed=seed + 2, n=64, batch_size=24, max_norm=0.05, hidden=20),), "very strong clipping"),
+        Case((EpochSpec(seed=seed + 3, n=70, batch_size=16, max_norm=0.3, lib="torch"),),
+             "the same loop on PyTorch: lib is torch"),
+        Case((EpochSpec(seed=seed + 4, n=100, batch_size=48, max_norm=1.0, lr=0.05),), "a large learning rate"),
+    ]
+
+
+def _epoch_compare(got, expected, case):
+    g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    spec = case.args[0]
+    if g.shape != e.shape:
+        return f"the check could not read your run (got {g.shape} numbers)"
+    names = ("mean loss of epoch 1", "accuracy of epoch 1", "mean loss of epoch 2", "accuracy of epoch 2")
+    for i, name in enumerate(names):
+        if not np.isclose(g[i], e[i], rtol=1e-5, atol=1e-7):
+            return f"{spec!r}: the {name} should be {e[i]:.6g}, yours is {g[i]:.6g}"
+    diff = np.abs(g[4:] - e[4:])
+    if not np.allclose(g[4:], e[4:], rtol=1e-4, atol=1e-6):
+        return (f"{spec!r}: the returned numbers are right but the weights after two epochs differ from the "
+                f"reference's (largest difference {np.nanmax(diff):.3g})")
+    return None
+
+
+def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between"):
+    """A training epoch with one thing changed, for the mistakes."""
+    def train_one_epoch(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+        if train:
+            model.train()
+        total, correct, count, losses, accs = 0.0, 0, 0, [], []
+        for x, y in loader:
+            output = model(x)
+            loss = lib.nn.functional.cross_entropy(output, y)
+            if zero:
+                optimizer.zero_grad()
+            if clip and where == "before":
+                lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+            loss.backward()
+            if clip == "norm" and where == "between":
+                lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+            if clip == "value":
+                lib.nn.utils.clip_grad_value_(model.parameters(), max_norm)
+            optimizer.step()
+            if clip and where == "after":
+                lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+            hits = (output.argmax(dim=1) == y).sum().item()
+            total, correct, count = total + loss.item() * len(y), correct + hits, count + len(y)
+            losses.append(loss.item())
+            accs.append(hits / len(y))
+        if weigh:
+            return total / count, correct / count
+        return sum(losses) / len(losses), sum(accs) / len(accs)
+    return train_one_epoch
+
+
+def _accuracy_per_batch_mean(got, expected, case):
+    """The right losses and weights, but accuracies that are plain means over batches (not weighted by size)."""
+    g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if g.shape != e.shape or not np.allclose(g[[0, 2]], e[[0, 2]], rtol=1e-5, atol=1e-7):
+        return False
+    if not np.allclose(g[4:], e[4:], rtol=1e-4, atol=1e-6):
+        return False
+    return not np.allclose(g[[1, 3]], e[[1, 3]], rtol=1e-5, atol=1e-7)
+
+
+MODE = ("the model never went back to training mode: the loop received it in eval() mode, as validation leaves "
+        "it, so batch norm normalised each batch with its running statistics (and dropout would have been off) "
+        "while the weights were trained",
+        "switch the mode at the start of every training epoch: model.train()")
+CLIPPING = ("the gradients were not clipped where the step uses them (lesson 06): clipping changes p.grad, so it "
+            "must come after backward() has filled the gradients and before step() reads them",
+            "the clipping call goes right after loss.backward() and right before optimizer.step(), on the "
+            "model's parameters with the max_norm you are given")
+
+register(Exercise(
+    "09.train_one_epoch",
+    reference=train_one_epoch_reference,
+    cases=epoch_cases,
+    call=drive_epoch,
+    answer=RunAnswer(),
+    compare=_epoch_compare,
+    vary=("max_norm",),
+    points=2,
+    rtol=1e-5,
+    atol=1e-7,
+    mistakes=[
+        _mistake(_epoch(train=False), *MODE),
+        _mistake(_epoch(clip=None), *CLIPPING),
+        _mistake(_epoch(where="after"), *CLIPPING),
+        _mistake(_epoch(where="before"), *CLIPPING),
+        _mistake(_epoch(clip="value"),
+                 "clipping by value caps each gradient element at ±max_norm, which turns the gradient's direction; "
+                 "clipping by the global norm scales all of them by one factor, keeping the direction (lesson 06)",
+                 "use clip_grad_norm_, not clip_grad_value_"),
+        _mistake(_epoch(zero=False),
+                 "the gradients were never reset: backward() adds to p.grad, so each step used the sum of all the "
+                 "gradients so far (lesson 03)",
+                 "call optimizer.zero_grad() before each backward()"),
+        _mistake(_epoch(weigh=False),
+                 "the epoch's numbers must be means over its examples: the last batch is smaller here, so a plain "
+                 "mean of the batch means weighs its few examples too much (lesson 04)",
+                 "add up loss.item() * len(y) and the number of correct predictions, then divide by the number "
+                 "of examples seen"),
+        Mistake(match=_accuracy_per_batch_mean,
+                hint="the accuracy must be the fraction of the epoch's examples predicted right: count the correct "
+                     "predictions of each batch and divide their total by the number of examples, so that the "
+                     "smaller last batch weighs what it holds",
+                more="add up the NUMBER of right predictions of each batch and the batch sizes; divide the two "
+                     "totals once, at the end of the epoch"),
+    ],
+    error_hints=[
+        ErrorHint(r"must be a Tensor, not Tensor|'Tensor' object has no attribute 'array'|module 'torch' has no",
+                  "on the PyTorch case, lib is torch: build everything through lib (lib.nn, lib.no_grad, ...), "
+                  "not through tl, so that one function serves both libraries"),
+    ],
+))
+
+
+# -------------------------------------------------------------------- 09.fit (the debugging exercise)
+def fit_reference(lib, model, optimizer, scheduler, loaders, config):
+    """Train for up to config["epochs"] epochs: each epoch trains (train mode), validates, steps the per-epoch
+    scheduler once, and asks early stopping, which watches the VALIDATION loss; at the end the best weights are
+    restored and the test set is evaluated once. Returns the history: lists "train_loss", "val_loss", "lr" (the
+    lr each epoch trained with), and "test_loss", "test_acc" (numbers)."""
+    stopper = EarlyStopping(patience=config["patience"])
+    history = {"train_loss": [], "val_loss": [], "lr": []}
+    for _ in range(config["epochs"]):
+        history["lr"].append(optimizer.param_groups[0]["lr"])
+        model.train()
+        total, count = 0.0, 0
+        for x, y in loaders["train"]:
+            loss = lib.nn.functional.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
+            optimizer.step()
+            total, count = total + loss.item() * len(y), count + len(y)
+        history["train_loss"].append(total / count)
+        val_loss, _ = evaluate(lib, model, loaders["val"])
+        history["val_loss"].append(val_loss)
+        scheduler.step()
+        if stopper.step(val_loss, model):
+            break
+    stopper.restore(model)
+    history["test_loss"], history["test_acc"] = evaluate(lib, model, loaders["test"])
+    return history
+
+
+@dataclass
+class FitSpec:
+    """A small run for 09.fit."""
+    seed: int = 1
+    n_train: int = 64
+    n_val: int = 48
+    n_test: int = 48
+    batch_size: int = 16
+    hidden: int = 16
+    epochs: int = 10
+    warmup: int = 2
+    patience: int = 2
+    lr: float = 0.05
+    max_norm: float = 1.0
+
+    def __repr__(self):
+        return (f"a run of up to {self.epochs} epochs ({self.warmup} of warmup), patience {self.patience}, "
+                f"{self.n_train} training digits in batches of {self.batch_size}")
+
+
+class _WatchedModel(nn.Sequential):
+    """The capstone's MLP, recording the mode of every forward pass that builds a graph (a training step)."""
+
+    def __init__(self, hidden):
+        super().__init__(nn.Linear(64, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, 10))
+        self.train_forwards, self.eval_forwards_with_grad = 0, 0
+
+    def forward(self, x):
+        if is_grad_enabled():
+            if self.training:
+                self.train_forwards += 1
+            else:
+                self.eval_forwards_with_grad += 1
+        return super().forward(x)
+
+
+class _WatchedAdamW(optim.AdamW):
+    """AdamW recording the learning rate of every step."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lrs = []
+
+    @no_grad()
+    def step(self, closure=None):
+        self.lrs.append(self.param_groups[0]["lr"])
+        return super().step(closure)
+
+
+class _WatchedLoader:
+    """A DataLoader that counts how often it is read, and logs (name, reads) into a shared list."""
+
+    def __init__(self, loader, name, log):
+        self.loader, self.name, self.log = loader, name, log
+
+    def __iter__(self):
+        self.log.append(self.name)
+        return iter(self.loader)
+
+    def __len__(self):
+        return len(self.loader)
+
+
+def _schedule(optimizer, spec):
+    warmup = lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=spec.warmup)
+    cosine = lr_scheduler.CosineAnnealingLR(optimizer, T_max=spec.epochs - spec.warmup)
+    return lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[spec.warmup])
+
+
+def build_fit(spec):
+    """The instrumented model, optimizer, scheduler and loaders of ``spec``, and the list the loaders log into."""
+    import tinygrad_lite as lib
+    x, y = digits_arrays()
+    rows = np.random.default_rng(spec.seed).permutation(len(y))
+    parts = np.split(rows[:spec.n_train + spec.n_val + spec.n_test], [spec.n_train, spec.n_train + spec.n_val])
+    model = _WatchedModel(spec.hidden)
+    model.load_state_dict({k: lib.tensor(v) for k, v in initial_weights(spec.hidden, spec.seed).items()})
+    decay = [p for p in model.parameters() if p.dim() == 2]
+    rest = [p for p in model.parameters() if p.dim() != 2]
+    optimizer = _WatchedAdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}],
+                              lr=spec.lr)
+    scheduler = _schedule(optimizer, spec)
+    log = []
+    sampler = EpochBatches(spec.n_train, spec.batch_size, spec.seed)
+    loaders = {"train": _WatchedLoader(_loader(lib, x[parts[0]], y[parts[0]], sampler), "train", log)}
+    for name, idx in (("val", parts[1]), ("test", parts[2])):
+        loaders[name] = _WatchedLoader(_loader(lib, x[idx], y[idx], EpochBatches(len(idx), 64, spec.seed)), name,
+                                       log)
+    return model, optimizer, scheduler, loaders, log, sampler
+
+
+class _EpochCounter:
+    """Sets the sampler's epoch each time the training loader is read, so the batches are a function of the
+    epoch whatever the learner's loop looks like."""
+
+    def __init__(self, watched, sampler):
+        self.watched, self.sampler, self.epoch = watched, sampler, 0
+
+    def __iter__(self):
+        self.sampler.set_epoch(self.epoch)
+        self.epoch += 1
+        return iter(self.watched)
+
+    def __len__(self):
+        return len(self.watched)
+
+
+BUGS = ("mode", "schedule", "test")
+
+
+def drive_fit(fn, args, kwargs):
+    """Run ``fn(lib, model, optimizer, scheduler, loaders=..., config=...)`` on the instrumented parts of the
+    case's FitSpec. Run: [mode bug, schedule bug, test bug (each 0 or 1), epochs trained, then per epoch the
+    train loss, val loss and lr (nan after the stop, up to spec.epochs), the test loss, then the final state]."""
+    import tinygrad_lite as lib
+    spec = args[0]
+    model, optimizer, scheduler, loaders, log, sampler = build_fit(spec)
+    loaders["train"] = _EpochCounter(loaders["train"], sampler)
+    config = {"epochs": spec.epochs, "patience": spec.patience, "max_norm": spec.max_norm}
+    history = fn(lib, model, optimizer, scheduler, loaders=loaders, config=config, **kwargs)
+    if not isinstance(history, dict):
+        return Run.failed(f"your fit returned a {type(history).__name__}; return the history dict (train_loss, "
+                          "val_loss, lr, test_loss, test_acc)")
+    missing = [k for k in ("train_loss", "val_loss", "lr", "test_loss") if k not in history]
+    if missing:
+        return Run.failed(f"the history your fit returned has no {missing[0]!r} entry")
+    epochs = len(history["train_loss"])
+    mode_bug = float(model.eval_forwards_with_grad > 0)
+    per_epoch = len(loaders["train"])
+    expected_lrs = _per_epoch_lrs(spec, epochs)
+    steps = np.asarray(optimizer.lrs, dtype=np.float64)
+    schedule_bug = float(len(steps) != epochs * per_epoch
+                         or not np.allclose(steps, np.repeat(expected_lrs, per_epoch), rtol=1e-9, atol=0.0))
+    test_reads = [i for i, name in enumerate(log) if name == "test"]
+    last_other = max([i for i, name in enumerate(log) if name != "test"], default=-1)
+    test_bug = float(len(test_reads) != 1 or test_reads[0] < last_other)
+
+    def padded(name):
+        values = [float(v) for v in history[name]][:spec.epochs]
+        return values + [math.nan] * (spec.epochs - len(values))
+    test_loss = history["test_loss"]
+    test_loss = float(test_loss) if _is_number(test_loss) else math.nan
+    numbers = ([mode_bug, schedule_bug, test_bug, float(epochs)] + padded("train_loss") + padded("val_loss")
+               + padded("lr") + [test_loss] + list(_state(model)))
+    return Run.of(numbers)
+
+
+def _per_epoch_lrs(spec, epochs):
+    """The lr of each epoch when the scheduler steps once per epoch."""
+    params = [nn.Parameter(tensor(np.zeros(1, dtype=np.float32)))]
+    optimizer = optim.AdamW(params, lr=spec.lr)
+    scheduler = _schedule(optimizer, spec)
+    lrs = []
+    for _ in range(epochs):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return np.asarray(lrs)
+
+
+def fit_cases(rng):
+    seed = int(rng.integers(1, 1000))
+    return [
+        Case((FitSpec(),), visible=True),
+        Case((FitSpec(seed=7, n_train=48, epochs=12, warmup=1, patience=2, lr=0.1, hidden=24, batch_size=16),),
+             "48 training digits: the validation loss soon rises and early stopping fires"),
+        Case((FitSpec(seed=seed, epochs=6, warmup=1, patience=1),), "patience 1"),
+        Case((FitSpec(seed=seed + 1, epochs=9, warmup=3, patience=3, batch_size=24, lr=0.03),),
+             "a longer warmup"),
+        Case((FitSpec(seed=seed + 2, n_train=80, batch_size=24, epochs=7, warmup=2, patience=2, max_norm=0.3),),
+             "strong clipping, a smaller last batch"),
+        Case((FitSpec(seed=seed + 3, epochs=10, warmup=2, patience=4, lr=0.05, hidden=12),),
+             "a large learning rate"),
+    ]
+
+
+def _only_reads_test(got, expected, case):
+    """Every number right, but the test set was read during training (for a look, not for the decisions)."""
+    g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    return (g.shape == e.shape and list(g[:3]) == [0, 0, 1]
+            and bool(np.allclose(g[3:], e[3:], rtol=1e-5, atol=1e-7, equal_nan=True)))
+
+
+BUG_TEXT = {
+    "mode": ("the model trains in eval() mode after the first epoch: validation switches it to eval(), and nothing "
+             "switches it back, so from the second epoch on batch norm uses its running statistics on the "
+             "training batches (and dropout would be off)"),
+    "schedule": ("the learning rate does not follow the schedule it was built for: the warmup and the cosine count "
+                 "EPOCHS (T_max = epochs - warmup), but the lr your loop trained with changed within epochs, or at "
+                 "the wrong epochs"),
+    "test": ("the test set takes part in the training decisions: the loop reads it before training is over (for "
+             "early stopping), so the final test score is no longer an unbiased estimate"),
+}
+
+
+def _fit_compare(got, expected, case):
+    g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    spec = case.args[0]
+    if g.shape != e.shape:
+        return (f"the check could not read your run (got {g.shape} numbers): fit must leave the model's layers "
+                "as they are and return the history dict")
+    remaining = [BUG_TEXT[name] for flag, name in zip(g[:3], BUGS) if flag]
+    if remaining:
+        count = f"{len(remaining)} of the 3 planted bugs remain" if len(remaining) > 1 else \
+            "1 of the 3 planted bugs remains"
+        return f"{spec!r}: {count}:\n" + "\n".join(f"- {text}" for text in remaining)
+    n = spec.epochs
+    if g[3] != e[3]:
+        return (f"{spec!r}: no planted bug is left, but your loop trained {int(g[3])} epochs where early stopping "
+                f"on the validation loss stops after {int(e[3])}")
+    blocks = (("training loss", 4), ("validation loss", 4 + n), ("learning rate", 4 + 2 * n))
+    for name, start in blocks:
+        a, b = g[start:start + n], e[start:start + n]
+        if not np.allclose(a, b, rtol=1e-5, atol=1e-7, equal_nan=True):
+            k = int(np.argmax(~np.isclose(a, b, rtol=1e-5, atol=1e-7, equal_nan=True)))
+            return (f"{spec!r}: no planted bug is left, but history[{name!r}] differs at epoch {k}: expected "
+                    f"{b[k]:.6g}, got {a[k]:.6g}")
+    t = 4 + 3 * n
+    if not np.isclose(g[t], e[t], rtol=1e-5, atol=1e-7):
+        return (f"{spec!r}: the final test loss should be {e[t]:.6g} (the restored best model, evaluated once), "
+                f"yours is {g[t]:.6g}")
+    if not np.allclose(g[t + 1:], e[t + 1:], rtol=1e-4, atol=1e-6):
+        return (f"{spec!r}: the history is right, but the model does not end with the weights of the best "
+                "epoch: restore them before the final evaluation")
+    return None
+
+
+def fit_buggy(lib, model, optimizer, scheduler, loaders, config):
+    """The colleague's loop, with its three bugs (what the notebook shows)."""
+    stopper = EarlyStopping(patience=config["patience"])
+    history = {"train_loss": [], "val_loss": [], "lr": []}
+    model.train()
+    for _ in range(config["epochs"]):
+        history["lr"].append(optimizer.param_groups[0]["lr"])
+        total, count = 0.0, 0
+        for x, y in loaders["train"]:
+            loss = lib.nn.functional.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
+            optimizer.step()
+            scheduler.step()
+            total, count = total + loss.item() * len(y), count + len(y)
+        history["train_loss"].append(total / count)
+        val_loss, _ = evaluate(lib, model, loaders["val"])
+        history["val_loss"].append(val_loss)
+        test_loss, _ = evaluate(lib, model, loaders["test"])
+        if stopper.step(test_loss, model):
+            break
+    stopper.restore(model)
+    history["test_loss"], history["test_acc"] = evaluate(lib, model, loaders["test"])
+    return history
+
+
+def _fit(mode=True, per_batch=False, select_on="val", restore=True, log_test=False):
+    """The loop with some of the planted bugs (or another mistake) in it, for the mistakes."""
+    def fit(lib, model, optimizer, scheduler, loaders, config):
+        stopper = EarlyStopping(patience=config["patience"])
+        history = {"train_loss": [], "val_loss": [], "lr": []}
+        model.train()
+        for _ in range(config["epochs"]):
+            history["lr"].append(optimizer.param_groups[0]["lr"])
+            if mode:
+                model.train()
+            total, count = 0.0, 0
+            for x, y in loaders["train"]:
+                loss = lib.nn.functional.cross_entropy(model(x), y)
+                optimizer.zero_grad()
+                loss.backward()
+                lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
+                optimizer.step()
+                if per_batch:
+                    scheduler.step()
+                total, count = total + loss.item() * len(y), count + len(y)
+            history["train_loss"].append(total / count)
+            val_loss, _ = evaluate(lib, model, loaders["val"])
+            history["val_loss"].append(val_loss)
+            if not per_batch:
+                scheduler.step()
+            watched = val_loss
+            if select_on == "test" or log_test:
+                test_loss, _ = evaluate(lib, model, loaders["test"])
+                watched = test_loss if select_on == "test" else val_loss
+            if select_on == "train":
+                watched = history["train_loss"][-1]
+            if stopper.step(watched, model):
+                break
+        if restore:
+            stopper.restore(model)
+        history["test_loss"], history["test_acc"] = evaluate(lib, model, loaders["test"])
+        return history
+    return fit
+
+
+SCHEDULE_BUG = ("the scheduler was built with lengths in epochs (warmup, then T_max = epochs - warmup), and your "
+                "loop steps it once per batch: the warmup ends within the first epoch and the cosine reaches its "
+                "minimum, then climbs back up, long before training ends (lesson 05)",
+                "call scheduler.step() once per epoch, after the epoch's batches, not inside the batch loop")
+MODE_BUG = ("evaluate() switches the model to eval() mode; a loop that calls model.train() only once, before the "
+            "first epoch, trains every later epoch in eval mode (lesson 07)",
+            "switch to train mode at the start of every epoch, inside the epoch loop")
+TEST_BUG = ("the test set must not decide anything: early stopping (and the choice of the best epoch) watches the "
+            "validation loss; the test set is evaluated once, at the very end, on the restored model (lesson 07)",
+            "give stopper.step the validation loss, and read loaders['test'] only after the loop")
+
+register(Exercise(
+    "09.fit",
+    reference=fit_reference,
+    cases=fit_cases,
+    call=drive_fit,
+    answer=RunAnswer(),
+    compare=_fit_compare,
+    vary=(),
+    points=3,
+    rtol=1e-5,
+    atol=1e-7,
+    mistakes=[
+        _mistake(_fit(mode=False), *MODE_BUG),
+        _mistake(_fit(per_batch=True), *SCHEDULE_BUG),
+        Mistake(match=_only_reads_test,
+                hint="your loop reads the test set every epoch: even if early stopping watches the validation loss, a "
+                     "test score seen during training invites decisions (one more epoch, another lr); the test set is "
+                     "read once, after the loop, on the restored model (lesson 07)",
+                more="compute the test loss and accuracy only after stopper.restore(model)"),
+        _mistake(_fit(select_on="test"), *TEST_BUG),
+        _mistake(_fit(restore=False),
+                 "early stopping stops AFTER `patience` epochs without improvement, so the last weights are not "
+                 "the best ones: put the best epoch's weights back before the final test (lesson 07)",
+                 "the EarlyStopping object kept a copy of the best weights: let it put them back after the loop"),
+        _mistake(_fit(select_on="train"),
+                 "early stopping must watch a number the weights were not fitted to: the validation loss, not "
+                 "the training loss (which keeps falling while the model overfits)",
+                 "give stopper.step the validation loss of the epoch"),
+    ],
+))
