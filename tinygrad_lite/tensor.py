@@ -176,8 +176,18 @@ class Tensor:
             self._retains_grad = True
 
     def _accumulate(self, g, shared):
-        if self._grad is None:  # copy a shared g, or zeroing this .grad in place would also zero the other holder's
+        """Add the gradient ``g`` (of this tensor's shape and dtype) into ``.grad``.
+
+        The first time, ``.grad`` takes g itself, or a copy if someone else holds g (``shared``): otherwise zeroing
+        this .grad in place would also zero the other holder's. After that g is added in place, as PyTorch does: no
+        new array per backward when gradients are accumulated over several batches (the version counter moves, so
+        a graph that saved this .grad notices). A read-only .grad (one you assigned) gets a new array instead.
+        """
+        if self._grad is None:
             self._grad = Tensor._make(g.copy() if shared else g, None)
+        elif getattr(self._grad.array.flags, "writeable", True):
+            self._grad.array += g
+            self._grad._bump_version()
         else:
             self._grad.array = self._grad.array + g
 

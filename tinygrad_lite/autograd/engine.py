@@ -33,8 +33,9 @@ def graph_order(root, everything=False):
         fn = t.grad_fn
         if fn is not None:
             for x in reversed(fn.inputs):
-                x = x if x._previous is None else input_as_used(x, fn)
-                if everything or x.requires_grad:
+                if x._previous is not None:
+                    x = input_as_used(x, fn)
+                if everything or x._requires_grad:
                     stack.append((x, False))
     return order
 
@@ -54,22 +55,24 @@ def run_backward(root, grad, retain_graph=False, inputs=None):
         g = grads.pop(id(t), None)
         if g is None:
             continue
+        fn = t.grad_fn
         if wanted is not None:
             if id(t) in wanted:
                 found[id(t)] = g
-        elif t.grad_fn is None or t._retains_grad:
+        elif fn is None or t._retains_grad:
             t._accumulate(g, shared=g.base is not None or id(g) in held)  # (a view shares its base's memory)
             held.add(id(g))
-        fn = t.grad_fn
         if fn is None:
             continue
         for i, (x, gx) in enumerate(zip(fn.inputs, fn.input_grads(g))):
-            x = x if x._previous is None else input_as_used(x, fn)
-            if gx is None or not x.requires_grad:
+            if x._previous is not None:
+                x = input_as_used(x, fn)
+            if gx is None or not x._requires_grad:
                 continue
             if getattr(gx, "shape", None) != x.array.shape or gx.dtype != x.array.dtype:
                 gx = fit_gradient(fn, i, gx, x)
-            grads[id(x)] = grads[id(x)] + gx if id(x) in grads else gx
+            key = id(x)
+            grads[key] = grads[key] + gx if key in grads else gx
         if not retain_graph:
             fn.release()
     return found

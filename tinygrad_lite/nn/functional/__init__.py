@@ -35,7 +35,8 @@ def _check_floating(name, input):
 def _check_linear_input(who, input, in_features):
     """The error for a Linear layer fed features of the wrong size; shared by ``linear`` and ``nn.Linear``."""
     _check_tensor(who, input)
-    if input.ndim > 0 and input.shape[-1] == in_features:
+    shape = input.array.shape
+    if shape and shape[-1] == in_features:
         return
     shape = tuple(input.shape)
     got = shape[-1] if shape else "a 0-d tensor"
@@ -55,7 +56,7 @@ def linear(input, weight, bias=None):
     _check_tensor("linear", weight)
     _check_linear_input("linear", input, weight.shape[-1])
     input, weight, bias = autocast_args("linear", input, weight, bias)  # float16 inside autocast (amp/)
-    if input.dtype is not weight.dtype:
+    if input.array.dtype != weight.array.dtype:
         raise RuntimeError(f"linear(): the input is {input.dtype} but the weight is {weight.dtype}; they must match. "
                            "Convert the input (x.float()) or the model (model.double()); numpy arrays are float64 "
                            "by default")

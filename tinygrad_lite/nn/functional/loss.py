@@ -1,8 +1,10 @@
 r"""Loss functions: one number that says how wrong the model's output is, to be made small by training.
 
 Each loss is built from tensor ops (subtract, square, log_softmax, indexing ...), so autograd derives its
-gradient: no loss here has a hand-written backward. Where the textbook formula would overflow or take
-log(0), we use the numerically stable form that PyTorch uses, and say so.
+gradient: no loss here has a backward of its own. (One op is there for speed: the mean of -logp[n, y_n], the
+usual case of nll_loss and cross_entropy, is ``NllLoss`` in ``ops/gather.py``, as PyTorch's graph has it.)
+Where the textbook formula would overflow or take log(0), we use the numerically stable form that PyTorch
+uses, and say so.
 
 Every loss first computes one loss l_n per element (or per sample), then reduces them with ``reduction``:
 
@@ -26,9 +28,12 @@ import math
 import sys
 import warnings
 
+import numpy as np
+
 from ... import dtypes as dt
 from ...amp.autocast_mode import autocast_args
-from ...creation import arange
+from ...device import array_module_of, check_same_device
+from ...ops.gather import NllLoss
 from ...shapes import check_broadcast, check_number
 from ...tensor import Tensor, where
 
@@ -300,14 +305,15 @@ def _check_label_smoothing(label_smoothing):
 def _check_class_indices(name, input, target, ignore_index):
     """Class-index targets: int64, shape (N, d1, ...) for input (N, C, d1, ...) (or () for input (C,)),
     each value in [0, C-1] or equal to ignore_index."""
-    shape, tshape = tuple(input.shape), tuple(target.shape)
-    extra = "".join(f", d{k}" for k in range(1, input.ndim - 1))
-    if input.ndim == 1:
-        layout, expected, want = "(C,)", (), "a 0-d tensor (one class index)"
-    else:
-        layout, expected = f"(N, C{extra})", shape[:1] + shape[2:]
-        want = f"of shape {expected} (N{extra})" if extra else f"of shape {expected} (N,)"
+    shape, tshape = input.array.shape, target.array.shape
+    expected = () if input.ndim == 1 else shape[:1] + shape[2:]
     if tshape != expected:
+        extra = "".join(f", d{k}" for k in range(1, input.ndim - 1))
+        if input.ndim == 1:
+            layout, want = "(C,)", "a 0-d tensor (one class index)"
+        else:
+            layout = f"(N, C{extra})"
+            want = f"of shape {expected} (N{extra})" if extra else f"of shape {expected} (N,)"
         if input.ndim > 1 and target.ndim > 0 and tshape[0] != shape[0]:
             raise ValueError(f"{name}: input batch size {shape[0]} does not match target batch size {tshape[0]} "
                              f"(input shape {shape}, target shape {tshape}); they need one target per sample")
@@ -326,7 +332,9 @@ def _check_class_indices(name, input, target, ignore_index):
         raise RuntimeError(f"{name}: class-index targets must be int64 (torch.long), but target has dtype "
                            f"{target.dtype.name}. Convert with target.long().{hint}")
     classes = shape[_class_dim(input, name)]
-    t = target.long().array  # (uint8 is allowed too, as in PyTorch)
+    t = target.array.astype(np.int64, copy=False)  # (uint8 is allowed too, as in PyTorch)
+    if t.size == 0 or 0 <= int(t.min()) and int(t.max()) < classes:  # the usual case, in two quick reductions
+        return
     bad = (t != ignore_index) & ((t < 0) | (t >= classes))
     if bad.any():
         value = int(t[bad].reshape(-1)[0])
@@ -342,23 +350,30 @@ def _check_class_indices(name, input, target, ignore_index):
         raise IndexError(message)
 
 
-def _nll(logp, target, weight, ignore_index, label_smoothing=0.0):
-    r"""Per-target losses l_n = -w_{y_n} logp[n, y_n] (0 where y_n = ignore_index), and the sum of w_{y_n} over
-    the targets that count (the 'mean' divides by it). With label smoothing eps (cross_entropy only):
+def _nll(logp, target, weight, ignore_index, reduction, label_smoothing=0.0):
+    r"""The loss of log-probabilities ``logp`` for class indices ``target``, reduced by ``reduction``: per target
+    l_n = -w_{y_n} logp[n, y_n] (0 where y_n = ignore_index), and 'mean' divides their sum by the sum of w_{y_n}
+    over the targets that count. With label smoothing eps (cross_entropy only):
 
         l_n = (1 - eps) (-w_{y_n} logp[n, y_n]) + (eps / C) (-\sum_c w_c logp[n, c])
+
+    The targets have no gradient, so they are handled as plain arrays; only logp's part is recorded in the graph.
     """
     classes = logp.shape[_class_dim(logp, "nll_loss")]
     # one row of C log-probabilities per target element: (N, C, d1, ...) -> (N, d1, ..., C) -> (M, C)
     if logp.ndim > 2:
         logp = logp.permute(0, *range(2, logp.ndim), 1)
-    rows = logp.reshape(-1, classes)
-    t = target.reshape(-1).long()
+    rows = logp if logp.ndim == 2 else logp.reshape(-1, classes)
+    t = target.array.reshape(-1).astype(np.int64)          # (a copy: the ops keep it for backward)
+    if type(t) is not type(rows.array):                     # the target on another device (cpu, cuda)?
+        check_same_device("nll_loss", [rows, target])
     keep = t != ignore_index
     masked = not keep.all()                                 # any ignored targets? (usually none: no where()s)
+    if reduction == "mean" and weight is None and not masked and label_smoothing == 0 and t.size:
+        return NllLoss.apply(rows, t)                       # the usual case, in one op (ops/gather.py)
     if masked:
-        t = where(keep, t, 0)                               # ignored targets pick class 0; masked out below
-    picked = rows[arange(len(t), device=t.device), t]       # logp[n, y_n], by integer-array indexing
+        t[~keep] = 0                                        # ignored targets pick class 0; masked out below
+    picked = rows[array_module_of(t).arange(len(t)), t]     # logp[n, y_n], by integer-array indexing
     w = None if weight is None else weight.to(logp.dtype)
     loss = -picked if w is None else -w[t] * picked
     if label_smoothing > 0:
@@ -366,8 +381,10 @@ def _nll(logp, target, weight, ignore_index, label_smoothing=0.0):
         loss = (1 - label_smoothing) * loss + (label_smoothing / classes) * spread
     if masked:
         loss = where(keep, loss, 0.0)
-    total = keep.sum() if w is None else where(keep, w[t], 0.0).sum()
-    return loss.reshape(target.shape), total
+    loss = loss.reshape(target.shape)
+    if reduction != "mean":
+        return _reduce(loss, reduction)
+    return _weighted_mean(loss, int(keep.sum()) if w is None else where(keep, w[t], 0.0).sum())
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -389,8 +406,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     classes = input.shape[_class_dim(input, "nll_loss")]
     _check_class_weight("nll_loss", weight, classes)
     _check_class_indices("nll_loss", input, target, ignore_index)
-    loss, total = _nll(input, target, weight, ignore_index)
-    return _weighted_mean(loss, total) if reduction == "mean" else _reduce(loss, reduction)
+    return _nll(input, target, weight, ignore_index, reduction)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -444,5 +460,4 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             q = q * weight.to(input.dtype).reshape(classes, *[1] * (input.ndim - class_dim - 1))
         return _reduce(-(logp * q).sum(class_dim), reduction)
     _check_class_indices("cross_entropy", input, target, ignore_index)
-    loss, total = _nll(logp, target, weight, ignore_index, label_smoothing)
-    return _weighted_mean(loss, total) if reduction == "mean" else _reduce(loss, reduction)
+    return _nll(logp, target, weight, ignore_index, reduction, label_smoothing)

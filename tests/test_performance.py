@@ -1,0 +1,142 @@
+"""What the speed work of issue 13 promises, beyond speed (which benchmarks/bench.py measures):
+
+1. Gradients accumulate in place, as in PyTorch: ``.grad`` keeps its array over several backward calls, and its
+   version counter moves (a read-only ``.grad`` you assigned gets a new array instead).
+2. No graph under ``no_grad``: an op records nothing, and its forward is told that no input needs a gradient,
+   so it saves nothing.
+3. The graph's saved values are freed by ``backward`` (unless ``retain_graph=True``), and the whole graph as soon
+   as its output is dropped (no reference cycles: it does not wait for the garbage collector).
+4. The blocked updates of Adam and SGD (``optimizer.blocks``: a large parameter a block at a time) give
+   PyTorch's numbers.
+5. ``cross_entropy``'s usual case is two ops, as PyTorch's graph shows it: NllLoss after LogSoftmax.
+"""
+import gc
+import weakref
+
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_lite as tl
+from tinygrad_lite.autograd.engine import graph_order
+from tinygrad_lite.autograd.function import Function
+from tinygrad_lite.optim.optimizer import BLOCK
+
+RNG = np.random.default_rng(0)
+
+
+def test_gradients_accumulate_in_place_as_in_pytorch():
+    for T in (torch, tl):
+        x = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        (x * 2).sum().backward()
+        grad = x.grad
+        version = grad._version
+        (x * 3).sum().backward()
+        assert x.grad is grad and grad.tolist() == [5.0, 5.0, 5.0]
+        assert grad._version > version
+    array = x.grad.array
+    (x * 1).sum().backward()
+    assert x.grad.array is array and x.grad.tolist() == [6.0, 6.0, 6.0]
+
+
+def test_a_read_only_grad_is_replaced_not_written():
+    x = tl.tensor([1.0, 2.0], requires_grad=True)
+    frozen = np.zeros(2, dtype=np.float32)
+    frozen.flags.writeable = False
+    x.grad = tl.from_numpy(frozen)
+    (x * 2).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0] and frozen.tolist() == [0.0, 0.0]
+
+
+def test_accumulating_into_a_grad_that_a_graph_saved_makes_that_backward_raise():
+    for T in (torch, tl):
+        w = T.tensor([1.0, 2.0], requires_grad=True)
+        (w * 2).sum().backward()
+        v = T.tensor([3.0, 4.0], requires_grad=True)
+        uses_grad = (v * w.grad).sum()  # saves w.grad, for v's gradient
+        (w * 2).sum().backward()        # adds into w.grad in place
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            uses_grad.backward()
+
+
+class _Spy(Function):
+    """An op (arrays in, arrays out) that records what apply told its forward."""
+    seen = []
+
+    def forward(self, x, y):
+        _Spy.seen.append(self.needs_input_grad)
+        self.save_for_backward(x, y)
+        return x * y
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        return g * y, g * x
+
+
+def test_no_graph_and_no_saved_values_under_no_grad():
+    x, w = tl.ones(3), tl.ones(3, requires_grad=True)
+    _Spy.seen.clear()
+    with tl.no_grad():
+        out = _Spy.apply(x, w)
+    out2 = _Spy.apply(x, w)
+    assert out.grad_fn is None and not out.requires_grad
+    assert _Spy.seen == [(False, False), (False, True)]
+    assert out2.grad_fn is not None and out2.requires_grad
+
+
+def test_backward_frees_the_saved_values_and_dropping_the_output_frees_the_graph():
+    model = tl.nn.Sequential(tl.nn.Linear(4, 8), tl.nn.ReLU(), tl.nn.Linear(8, 3))
+    x, y = tl.randn(5, 4), tl.tensor([0, 1, 2, 0, 1])
+    loss = tl.nn.functional.cross_entropy(model(x), y)
+    nodes = [t.grad_fn for t in graph_order(loss) if t.grad_fn is not None]
+    assert len(nodes) == 5 and any(node._saved for node in nodes)
+    loss.backward(retain_graph=True)
+    assert all(node._saved is not None for node in nodes)
+    loss.backward()
+    assert all(node._saved is None or node._saved == () for node in nodes)
+    refs = [weakref.ref(node) for node in nodes]
+    del nodes
+    gc.disable()  # (freed by reference counting alone: no cycles to wait for)
+    try:
+        del loss
+        assert all(ref() is None for ref in refs)
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("name, options", [
+    ("Adam", {}), ("Adam", {"amsgrad": True}), ("Adam", {"weight_decay": 0.1, "maximize": True}),
+    ("Adam", {"weight_decay": 0.1, "decoupled_weight_decay": True}), ("SGD", {}),
+    ("SGD", {"momentum": 0.9, "nesterov": True, "weight_decay": 0.1})])
+def test_blocked_updates_give_pytorchs_numbers(name, options):
+    """A parameter of several blocks, one that is not contiguous (updated whole) and a small one."""
+    shapes = [(3 * BLOCK + 123,), (40, 50), (7,)]
+    values = [RNG.standard_normal(s).astype(np.float32) for s in shapes]
+    grads = [[RNG.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(3)]
+    finals = {}
+    for T in (torch, tl):
+        params = [T.tensor(v.copy(), requires_grad=True) for v in values]
+        params[1] = T.tensor(values[1].T.copy().T, requires_grad=True)  # a Fortran-ordered array in tinygrad_lite
+        optimizer = getattr(T.optim, name)(params, lr=0.01, **options)
+        for step_grads in grads:
+            for p, g in zip(params, step_grads):
+                p.grad = T.tensor(g)
+            optimizer.step()
+        finals[T.__name__] = [p.detach().numpy().copy() for p in params]
+    for ours, theirs in zip(finals["tinygrad_lite"], finals["torch"]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_cross_entropys_graph_is_nll_after_log_softmax_as_in_pytorch():
+    logits = RNG.standard_normal((6, 4)).astype(np.float32)
+    target = np.array([0, 3, 1, 1, 2, 0])
+    grads = {}
+    for T in (torch, tl):
+        z = T.tensor(logits, requires_grad=True)
+        loss = T.nn.functional.cross_entropy(z, T.tensor(target))
+        names = [loss.grad_fn.name(), loss.grad_fn.next_functions[0][0].name()]
+        assert [n.rstrip("0") for n in names] == ["NllLossBackward", "LogSoftmaxBackward"]
+        loss.backward()
+        grads[T.__name__] = (loss.item(), z.grad.numpy())
+    assert grads["tinygrad_lite"][0] == pytest.approx(grads["torch"][0], rel=1e-6)
+    np.testing.assert_allclose(grads["tinygrad_lite"][1], grads["torch"][1], rtol=1e-5, atol=1e-7)
