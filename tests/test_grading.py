@@ -346,7 +346,7 @@ def test_the_class_grades_in_one_run_within_its_limits(lesson00):
     assert lms[0] == f"learner,{L00}" and "solved,5" in lms
     summary = (out / "summary.md").read_text(encoding="utf-8")
     assert "Sandbox: " in summary and "| 00.row_normalize |" in summary and "summary.png" in summary
-    assert ("bubblewrap" in data["grader"]["sandbox"]) == BUBBLEWRAP
+    assert data["grader"]["sandbox"].startswith("bubblewrap") == BUBBLEWRAP
 
 
 def test_feedback_never_shows_hidden_inputs_or_reference_answers(lesson00):
@@ -655,3 +655,13 @@ def test_sixty_submissions_of_one_lesson_in_five_minutes(tmp_path):
     print(f"60 submissions of {L03} with --jobs 2: {seconds:.1f} s")
     assert status == 0 and seconds < 300
     shutil.rmtree(tmp_path / "out", ignore_errors=True)
+
+
+def test_the_sandbox_mounts_its_private_tmp_before_binding_the_course():
+    """A course cloned under /tmp (as CI does) must stay visible: bwrap applies its arguments in order, so a tmpfs
+    on /tmp mounted after the read-only binds would hide the venv and the package, and the sandbox would fail."""
+    sandbox = sandboxes.Sandbox("bubblewrap", "test", drop=False)
+    args, _, _ = sandbox.command("/tmp/scratch", ["python"])
+    tmpfs = args.index("--tmpfs")
+    assert args[tmpfs + 1] == "/tmp"
+    assert tmpfs < args.index("--ro-bind") and args.count("--tmpfs") == 1

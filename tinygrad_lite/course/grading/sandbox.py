@@ -118,6 +118,8 @@ class Sandbox:
         else:
             args = ["bwrap", "--unshare-all"]
         args += ["--die-with-parent", "--new-session", "--clearenv"]
+        # /tmp first: a tmpfs mounted later would hide whatever was bound below it (a course cloned into /tmp)
+        args += ["--tmpfs", "/tmp"]
         roots = _readable_roots()
         parents = sorted({str(p) for root in roots for p in Path(root).parents if str(p) != "/"}, key=len)
         for parent in parents:  # bwrap would make them 0700 when run as root: the kernel could not pass through
@@ -127,7 +129,7 @@ class Sandbox:
         for link in SYSTEM_LINKS:
             if os.path.islink(link):
                 args += ["--symlink", os.readlink(link), link]
-        args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", scratch, "/scratch",
+        args += ["--proc", "/proc", "--dev", "/dev", "--bind", scratch, "/scratch",
                  "--chdir", "/scratch"]
         for key, value in kernel_environment("/scratch").items():
             args += ["--setenv", key, value]
