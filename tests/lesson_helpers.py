@@ -225,6 +225,22 @@ def exercises_with_checks(notebook):
             if "exercise" in meta(cell)]
 
 
+def finished_lines_shown(notebook, exercise_ids, finished):
+    """``[(exercise id, line, where)]``: each of the ``finished`` lines of code that a learner can read before an
+    exercise's check, in the notebook (every cell above the exercise, and the exercise cell) or in any tier of
+    the exercise's hints. The learner's copy of a lesson must give none."""
+    cells = _notebook(notebook).cells
+    shown = []
+    for exercise_id in exercise_ids:
+        index = next(i for i, c in enumerate(cells) if meta(c).get("exercise") == exercise_id)
+        text = "\n".join(c.source for c in cells[:index + 1])
+        exercise = get_exercise(exercise_id)
+        hints = [tier for m in list(exercise.mistakes) + list(exercise.error_hints) for tier in m.tiers()]
+        shown += [(exercise_id, line, "notebook") for line in finished if line in text]
+        shown += [(exercise_id, line, hint) for hint in hints for line in finished if line in hint]
+    return shown
+
+
 def check_source(exercise_id):
     """The code of an exercise's check cell: ``check("01.relu", relu)``."""
     return f'check("{exercise_id}", {function_name(exercise_id)})'

@@ -222,3 +222,31 @@ def test_points_live_in_the_registry_and_the_headings_say_them(lesson):
         assert heading, f"no heading '### Exercise {exercise_id} ({points} point{'s' * (points != 1)})'"
         assert int(heading.group(1)) == points, f"{exercise_id}: the heading says {heading.group(1)}, registry {points}"
 
+
+
+def _solution_lines(source):
+    """The lines between an exercise cell's BEGIN and END SOLUTION markers, stripped."""
+    inside, lines = False, []
+    for line in source.splitlines():
+        if "BEGIN SOLUTION" in line or "END SOLUTION" in line:
+            inside = "BEGIN" in line
+        elif inside:
+            lines.append(line.strip())
+    return lines
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_no_exercise_text_holds_a_line_of_its_solution(lesson):
+    """An exercise's text (the markdown cell of its heading) never holds a line of its solution longer than 25
+    characters (shorter ones, such as ``optimizer.step()``, are the lesson's vocabulary; lessons test their own
+    finished fragments beside this)."""
+    nb = read_notebook(notebooks(lesson)[0])
+    looked_for = 0
+    for cell, _ in exercises_with_checks(notebooks(lesson)[0]):
+        exercise_id = meta(cell)["exercise"]
+        heading = f"### Exercise {exercise_id} "
+        text = next(c.source for c in nb.cells if c.cell_type == "markdown" and heading in c.source)
+        lines = [line for line in _solution_lines(cell.source) if len(line) > 25]
+        assert [line for line in lines if line in text] == [], exercise_id
+        looked_for += len(lines)
+    assert looked_for, "no solution line long enough to look for"
