@@ -31,16 +31,6 @@ import math
 from collections import OrderedDict
 from collections.abc import Mapping
 
-from ..tensor import Tensor
-
-
-def _copy(value):
-    """A copy of a state_dict entry, detached from any graph: ours, or a PyTorch tensor (so that one EarlyStopping
-    serves a PyTorch model too, as in lesson 09)."""
-    if isinstance(value, Tensor):
-        return Tensor._make(value.array.copy(), None)
-    return value.detach().clone()
-
 
 class EarlyStopping:
     """Tell a training loop when to stop: ``step(value)`` returns True after ``patience`` epochs without improvement.
@@ -84,7 +74,8 @@ class EarlyStopping:
             self._say(f"{self.monitor} improved from {self.best:.6g} to {value:.6g} at epoch {epoch}")
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights and model is not None:  # copies: training goes on changing the originals
-                self.best_state = OrderedDict((k, _copy(v)) for k, v in model.state_dict().items())
+                # detach().clone(): a copy without a graph, for our tensors and PyTorch's alike (lesson 09)
+                self.best_state = OrderedDict((k, v.detach().clone()) for k, v in model.state_dict().items())
         else:
             self.wait += 1
             self._say(f"{self.monitor} did not improve for {self.wait} epoch(s) (best {self.best:.6g} at epoch "
