@@ -510,6 +510,16 @@ def test_linear_with_a_replaced_bias_or_weight_of_the_wrong_shape():
     check(lambda T: with_weight(T, (2, 3)), RuntimeError, "weight", "(2, 3)")
 
 
+def test_functional_linear_with_a_bias_of_the_wrong_shape():
+    """The module checks its parameters only when F.linear fails; F.linear itself names the bias (not numpy)."""
+    def linear(T, shape):
+        return T.nn.functional.linear(T.ones(4, 2), T.zeros(3, 2), T.zeros(*shape))
+
+    for shape in [(2,), (3, 1), (4, 2)]:
+        message = check(lambda T, shape=shape: linear(T, shape), RuntimeError, "linear", "bias", str(shape), "(3,)")
+        assert "broadcast together" not in message  # (numpy's words)
+
+
 def test_more_raw_errors_that_are_now_clear():
     check(lambda T: T.cat([1, 2]), TypeError, "cat", "Tensor", "int")
     check(lambda T: T.cat(T.ones(2)), TypeError, "cat", "list or tuple")

@@ -9,6 +9,8 @@
 4. The blocked updates of Adam and SGD (``optimizer.blocks``: a large parameter a block at a time) give
    PyTorch's numbers.
 5. ``cross_entropy``'s usual case is two ops, as PyTorch's graph shows it: NllLoss after LogSoftmax.
+6. ``softmax`` and ``log_softmax`` work with the classes first when they are few (``ops/activation.classes_first``):
+   PyTorch's numbers for every layout, a contiguous result, and an in-place change of the result still caught.
 """
 import gc
 import weakref
@@ -140,3 +142,40 @@ def test_cross_entropys_graph_is_nll_after_log_softmax_as_in_pytorch():
         grads[T.__name__] = (loss.item(), z.grad.numpy())
     assert grads["tinygrad_lite"][0] == pytest.approx(grads["torch"][0], rel=1e-6)
     np.testing.assert_allclose(grads["tinygrad_lite"][1], grads["torch"][1], rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("shape, dim", [
+    ((1024, 10), 1), ((50000, 2), 1), ((128, 10), -1), ((64, 10, 32), 1), ((8, 8, 10), 2), ((128, 1000), 1),
+    ((4, 10), 1), ((10,), 0), ((), 0), ((6, 40, 3), 1), ((3, 20), 0)])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_in_every_layout_gives_pytorchs_numbers(name, shape, dim):
+    x = RNG.standard_normal(shape) * 3
+    g = RNG.standard_normal(shape)
+    results = {}
+    for T in (torch, tl):
+        z = T.tensor(x.astype(np.float32), requires_grad=True)
+        out = getattr(z, name)(dim)
+        out.backward(T.tensor(g.astype(np.float32)))
+        results[T.__name__] = (out.detach().numpy().copy(), z.grad.numpy().copy())
+    (ours, our_grad), (theirs, their_grad) = results["tinygrad_lite"], results["torch"]
+    assert ours.shape == theirs.shape and ours.flags.c_contiguous
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(our_grad, their_grad, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_changing_a_softmax_result_in_place_is_caught_as_in_pytorch(name):
+    for T in (torch, tl):
+        z = T.tensor(RNG.standard_normal((64, 10)).astype(np.float32), requires_grad=True)
+        out = getattr(z, name)(1)
+        out.mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.sum().backward()
+
+
+def test_nll_loss_of_float16_is_summed_in_float32():
+    """As np.mean and PyTorch do: the sum of 4096 terms of 30 (122880) is past float16's largest number (65504)."""
+    logp = np.full((4096, 3), -30.0, dtype=np.float16)
+    target = np.zeros(4096, dtype=np.int64)
+    loss = tl.nn.functional.nll_loss(tl.tensor(logp), tl.tensor(target))
+    assert loss.dtype == tl.float16 and loss.item() == 30.0

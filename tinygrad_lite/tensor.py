@@ -162,7 +162,7 @@ class Tensor:
                 raise RuntimeError(f"backward: grad can be implicitly created only for scalar outputs, but this "
                                    f"tensor has shape {tuple(self.shape)}. Reduce it to one number first "
                                    "(loss.mean() or loss.sum()), or pass out.backward(torch.ones_like(out)).")
-            grad = array_module_of(self.array).ones_like(self.array)
+            grad = array_module_of(self.array).ones(self.array.shape, self.array.dtype)  # dL/dL = 1
         else:
             grad = as_array(gradient, self.dtype, self.device)
             if grad.shape != self.array.shape:

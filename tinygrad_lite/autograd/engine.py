@@ -29,14 +29,16 @@ def graph_order(root, everything=False):
         if id(t) in seen:
             continue
         seen.add(id(t))
-        stack.append((t, True))
         fn = t.grad_fn
-        if fn is not None:
-            for x in reversed(fn.inputs):
-                if x._previous is not None:
-                    x = input_as_used(x, fn)
-                if everything or x._requires_grad:
-                    stack.append((x, False))
+        if fn is None:  # a leaf: nothing below it, so it can be emitted at once
+            order.append(t)
+            continue
+        stack.append((t, True))
+        for x in reversed(fn.inputs):
+            if x._previous is not None:
+                x = input_as_used(x, fn)
+            if everything or x._requires_grad:
+                stack.append((x, False))
     return order
 
 

@@ -57,16 +57,25 @@ class Function:
     def apply(cls, *args, **kwargs):
         """Run the op on the Tensors' arrays and, if any input requires grad, record it in the graph.
 
-        This runs for every op, so it is kept lean (it is most of an op's cost on small tensors): plain loops,
-        the flags read directly. Under ``no_grad`` no input needs a gradient, so forward saves nothing.
+        This runs for every op, so it is kept lean (it is most of an op's cost on small tensors): one plain loop
+        over the arguments, the flags read directly. Under ``no_grad`` no input needs a gradient, so forward saves
+        nothing.
         """
         if cls.torch_style:
             return cls.apply_torch_style(*args, **kwargs)
         ctx = cls()
-        ctx.inputs = inputs = tuple([a for a in args if isinstance(a, Tensor)])
-        ctx.needs_input_grad = tuple([grad_mode._enabled and t._requires_grad for t in inputs])
+        inputs, arrays, needs = [], [], []  # the Tensor arguments; every argument, Tensors as arrays; a flag per input
+        enabled = grad_mode._enabled
+        for a in args:
+            if isinstance(a, Tensor):
+                inputs.append(a)
+                arrays.append(a.array)
+                needs.append(enabled and a._requires_grad)
+            else:
+                arrays.append(a)
+        ctx.inputs, ctx.needs_input_grad = tuple(inputs), tuple(needs)
         try:
-            out = ctx.forward(*[a.array if isinstance(a, Tensor) else a for a in args], **kwargs)
+            out = ctx.forward(*arrays, **kwargs)
         except Exception:
             check_same_device(cls.__name__, ctx.inputs)  # inputs on two devices (cpu, cuda)? Say so, not CuPy's error
             raise
@@ -74,7 +83,7 @@ class Function:
 
     def wrap_output(self, array):
         """The op's result as a Tensor, with this op as its ``grad_fn`` if the graph is being recorded."""
-        record = grad_mode._enabled and any(self.needs_input_grad)
+        record = grad_mode._enabled and True in self.needs_input_grad
         out = Tensor._make(array, self if record else None)
         base = out.array.base  # None unless the result is a view of some array's numbers
         for t in self.inputs:  # a view of an input's numbers (reshape, slicing)? Then changing one changes the other

@@ -100,36 +100,64 @@ class GELU(Function):
         return g * (cdf + x * pdf)
 
 
+def classes_first(x, dim):
+    """``x`` with ``dim`` (the classes) moved to the front, so that the reductions and broadcasts run along dim 0.
+
+    The layout matters for speed, not for the numbers. numpy works along a dim one row at a time, one inner-loop
+    call per row: with 10 classes, one call per 10 numbers (the max of (1024, 10) scores takes 60 us, of (50000, 2)
+    1.5 ms). So with few classes (32 or fewer) and many rows we work on a contiguous copy with the classes first,
+    where every step is one pass over all the rows (3 to 8 times faster). Otherwise this is a view, no copy.
+    (With so few classes, summing them one after the other rounds no worse than numpy's pairwise sum.)
+    """
+    if x.ndim == 0:
+        return x.reshape(1)
+    front = x.swapaxes(0, dim)
+    if x.shape[dim] <= 32 and x.size >= 16 * x.shape[dim] and type(x) is np.ndarray:  # (a GPU has no such problem)
+        front = front.copy()
+    return front
+
+
+def classes_back(front, dim, shape):
+    """Undo ``classes_first``: the classes back in ``dim``, the array contiguous, of the input's ``shape``."""
+    return array_module_of(front).ascontiguousarray(front.swapaxes(0, dim) if len(shape) else front).reshape(shape)
+
+
 class Softmax(Function):
     r"""s_i = e^{x_i} / \sum_j e^{x_j} along ``dim``.
 
     Stable: we subtract max_j x_j first, which leaves s unchanged (it cancels) but keeps exp from overflowing.
-    Backward: dL/dx_i = s_i (g_i - \sum_j g_j s_j).
+    Backward: dL/dx_i = s_i (g_i - \sum_j g_j s_j). Computed with the classes first (``classes_first``).
     """
     def forward(self, x, dim):
-        e = np.exp(x - x.max(axis=dim, keepdims=True))
-        s = e / e.sum(axis=dim, keepdims=True)
-        self.save_for_backward(s)
+        f = classes_first(x, dim)
+        e = np.exp(f - f.max(axis=0))
+        s = e / e.sum(axis=0)
+        out = classes_back(s, dim, x.shape)
+        self.save_for_backward(s, out)  # (out too, so that changing the result in place is caught, as in PyTorch)
         self.dim = dim
-        return s
+        return out
 
     def backward(self, g):
-        s, = self.saved_tensors
-        return s * (g - (g * s).sum(axis=self.dim, keepdims=True))
+        s, out = self.saved_tensors
+        gf = classes_first(g, self.dim)
+        return classes_back(s * (gf - (gf * s).sum(axis=0)), self.dim, out.shape)
 
 
 class LogSoftmax(Function):
     r"""z_i = x_i - \log \sum_j e^{x_j} along ``dim`` (the log-sum-exp computed stably around the max).
 
-    Backward: dL/dx_i = g_i - softmax(x)_i \sum_j g_j, and softmax(x) = e^z.
+    Backward: dL/dx_i = g_i - softmax(x)_i \sum_j g_j, and softmax(x) = e^z. Computed with the classes first.
     """
     def forward(self, x, dim):
-        shifted = x - x.max(axis=dim, keepdims=True)
-        z = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
-        self.save_for_backward(z)
+        f = classes_first(x, dim)
+        z = f - f.max(axis=0)                   # shifted by the max: every e^z <= 1
+        z -= np.log(np.exp(z).sum(axis=0))      # minus the log-sum-exp
+        out = classes_back(z, dim, x.shape)
+        self.save_for_backward(z, out)  # (out too, so that changing the result in place is caught, as in PyTorch)
         self.dim = dim
-        return z
+        return out
 
     def backward(self, g):
-        z, = self.saved_tensors
-        return g - np.exp(z) * g.sum(axis=self.dim, keepdims=True)
+        z, out = self.saved_tensors
+        gf = classes_first(g, self.dim)
+        return classes_back(gf - np.exp(z) * gf.sum(axis=0), self.dim, out.shape)

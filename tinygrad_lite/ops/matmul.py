@@ -66,16 +66,18 @@ class Linear(Function):
         need_x, need_w = self.needs_input_grad[:2]
         self.save_for_backward(x if need_w else None, w if need_x else None)  # dL/dX needs W; dL/dW needs X
         self.x_shape, self.n_out = x.shape, w.shape[0]
-        y = x.reshape(-1, x.shape[-1]) @ w.T
+        rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])  # (*, in): the leading dims flattened into rows
+        y = rows @ w.T
         if b is not None:
             y += b
-        return y.reshape(*x.shape[:-1], w.shape[0])
+        return y if x.ndim == 2 else y.reshape(*x.shape[:-1], w.shape[0])
 
     def backward(self, g):
         x, w = self.saved_tensors
-        g = g.reshape(-1, self.n_out)
-        gx = (g @ w).reshape(self.x_shape) if w is not None else None
-        gw = g.T @ x.reshape(-1, x.shape[-1]) if x is not None else None
+        if g.ndim != 2:
+            g = g.reshape(-1, self.n_out)
+        gx = None if w is None else g @ w if len(self.x_shape) == 2 else (g @ w).reshape(self.x_shape)
+        gw = None if x is None else g.T @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
         if len(self.inputs) == 2:
             return gx, gw
         return gx, gw, (g.sum(axis=0) if self.needs_input_grad[2] else None)

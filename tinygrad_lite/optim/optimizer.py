@@ -140,7 +140,9 @@ class Optimizer:
             for group in self.param_groups:
                 for param in group["params"]:
                     if param._grad is not None:  # (the attribute behind .grad: parameters are leaves)
-                        _state_follows(param, self.state.get(param))
+                        state = self.state.get(param)
+                        if state:  # (plain SGD keeps none)
+                            _state_follows(param, state)
                         self._update(param, group)
                         param._bump_version()  # changed in place: a pending backward that saved it will raise
         return loss
@@ -248,7 +250,7 @@ def _state_follows(param, state):
     ``model.to(device)`` after some steps would then leave the state behind. Here the state follows the param
     (checked by array type, so it costs nothing when nothing moved). ``step`` stays on the CPU, as in PyTorch.
     """
-    for key, value in (state or {}).items():
+    for key, value in state.items():
         if key != "step" and isinstance(value, Tensor) and type(value.array) is not type(param.array):
             value.array = move(value.array, param.device)
 
@@ -287,7 +289,11 @@ def blocks(*arrays):
 
 def subtract_scaled_(theta, g, scale):
     """theta <- theta - scale g, in place (the plain gradient step), without a temporary array of theta's size:
-    a block at a time through one scratch block (as PyTorch's fused ``param.add_(g, alpha=-lr)``)."""
+    a block at a time through one scratch block (as PyTorch's fused ``param.add_(g, alpha=-lr)``). A theta of one
+    block or less takes the temporary ``scale * g``, which costs less than setting up the scratch block."""
+    if theta.size <= BLOCK:
+        theta -= scale * g
+        return
     xp = array_module_of(theta)
     scratch = xp.empty(min(theta.size, BLOCK), theta.dtype)
     for theta_block, g_block in blocks(theta, g):

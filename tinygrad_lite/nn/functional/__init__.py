@@ -54,16 +54,21 @@ def _check_linear_input(who, input, in_features):
 def linear(input, weight, bias=None):
     r"""y = x W^T + b, over the last dim of x: (*, in) @ (in, out) -> (*, out). W is (out, in), as in PyTorch."""
     _check_tensor("linear", weight)
-    _check_linear_input("linear", input, weight.shape[-1])
+    _check_linear_input("linear", input, weight.array.shape[-1])
     input, weight, bias = autocast_args("linear", input, weight, bias)  # float16 inside autocast (amp/)
     if input.array.dtype != weight.array.dtype:
         raise RuntimeError(f"linear(): the input is {input.dtype} but the weight is {weight.dtype}; they must match. "
                            "Convert the input (x.float()) or the model (model.double()); numpy arrays are float64 "
                            "by default")
-    if weight.ndim != 2:  # a 1-D weight (one output, no out dim): plain matmul
+    if weight.array.ndim != 2:  # a 1-D weight (one output, no out dim): plain matmul
         out = input.matmul(weight)
         return out if bias is None else out + bias
-    return Linear.apply(input, weight, bias)  # one op: see ops/matmul.py for its forward and backward
+    try:
+        return Linear.apply(input, weight, bias)  # one op: see ops/matmul.py for its forward and backward
+    except ValueError:  # the shapes were checked above: only adding the bias can fail
+        raise RuntimeError(f"linear(): the bias has shape {tuple(bias.shape)}, which does not broadcast to the output "
+                           f"(*, {weight.shape[0]}); it must hold one number per output, shape ({weight.shape[0]},)") \
+            from None
 
 
 # -------------------------------------------------------------------- activations

@@ -52,13 +52,16 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        F._check_linear_input(self, input, self.in_features)  # self: its repr names the layer, formatted only on error
         weight, bias = self.weight, self.bias  # (each a lookup through Module.__getattr__: done once)
-        self._check_parameters(weight, bias)
-        return F.linear(input, weight, bias)
+        try:
+            return F.linear(input, weight, bias)
+        except Exception:  # say which layer failed, and why; checked only on failure (this runs for every batch)
+            F._check_linear_input(self, input, self.in_features)  # self: its repr names the layer
+            self._check_parameters(weight, bias)
+            raise
 
     def _check_parameters(self, weight, bias):
-        """A weight or bias replaced by one of the wrong shape fails here, naming the layer (PyTorch fails in addmm)."""
+        """A weight or bias replaced by one of the wrong shape, named with the layer (PyTorch fails in addmm)."""
         w = weight.array.shape
         b = None if bias is None else bias.array.shape
         if len(w) != 2 or w[1] != self.in_features:
