@@ -74,10 +74,9 @@ class Linear(Function):
 
     def backward(self, g):
         x, w = self.saved_tensors
-        if g.ndim != 2:
-            g = g.reshape(-1, self.n_out)
-        gx = None if w is None else g @ w if len(self.x_shape) == 2 else (g @ w).reshape(self.x_shape)
-        gw = None if x is None else g.T @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
+        g = g.reshape(-1, self.n_out)                                           # (as forward: the leading dims as rows)
+        gx = None if w is None else (g @ w).reshape(self.x_shape)               # dL/dX = G W
+        gw = None if x is None else g.T @ x.reshape(-1, x.shape[-1])            # dL/dW = G^T X
         if len(self.inputs) == 2:
             return gx, gw
         return gx, gw, (g.sum(axis=0) if self.needs_input_grad[2] else None)

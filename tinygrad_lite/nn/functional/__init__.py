@@ -53,8 +53,10 @@ def _check_linear_input(who, input, in_features):
 
 def linear(input, weight, bias=None):
     r"""y = x W^T + b, over the last dim of x: (*, in) @ (in, out) -> (*, out). W is (out, in), as in PyTorch."""
-    _check_tensor("linear", weight)
-    _check_linear_input("linear", input, weight.array.shape[-1])
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor)) or \
+            input.array.shape[-1:] != weight.array.shape[-1:]:
+        _check_tensor("linear", weight)  # these raise the error that says what is wrong
+        _check_linear_input("linear", input, weight.array.shape[-1])
     input, weight, bias = autocast_args("linear", input, weight, bias)  # float16 inside autocast (amp/)
     if input.array.dtype != weight.array.dtype:
         raise RuntimeError(f"linear(): the input is {input.dtype} but the weight is {weight.dtype}; they must match. "

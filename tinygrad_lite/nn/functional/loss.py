@@ -33,6 +33,7 @@ import numpy as np
 from ... import dtypes as dt
 from ...amp.autocast_mode import autocast_args
 from ...device import array_module_of, check_same_device
+from ...ops.activation import LogSoftmax
 from ...ops.gather import NllLoss
 from ...shapes import check_broadcast, check_number
 from ...tensor import Tensor, where
@@ -355,6 +356,24 @@ def _check_class_indices(name, input, target, ignore_index):
     return True
 
 
+def _usual_class_targets(input, target, ignore_index):
+    """The usual case of classification, checked in one go: float scores (N, C) with N > 0, and int64 class indices
+    (N,) on the same device, each in [0, C-1], with an ignore_index that is no class (so nothing to mask).
+
+    Returns a copy of the targets' array (NllLoss keeps it for backward), or None in every other case: then
+    ``cross_entropy`` takes its general path, which handles the rest and explains what is wrong.
+    """
+    if not (isinstance(input, Tensor) and isinstance(target, Tensor)):
+        return None
+    x, t = input.array, target.array
+    if x.ndim != 2 or x.dtype.kind != "f" or t.dtype != np.int64 or t.shape != x.shape[:1] or type(t) is not type(x):
+        return None
+    classes = x.shape[1]
+    if t.size == 0 or 0 <= ignore_index < classes or not (0 <= int(t.min()) and int(t.max()) < classes):
+        return None
+    return t.copy()
+
+
 def _nll(logp, target, weight, ignore_index, reduction, label_smoothing=0.0, may_ignore=True):
     r"""The loss of log-probabilities ``logp`` for class indices ``target``, reduced by ``reduction``: per target
     l_n = -w_{y_n} logp[n, y_n] (0 where y_n = ignore_index), and 'mean' divides their sum by the sum of w_{y_n}
@@ -443,6 +462,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
        ignore_index is not used with probabilities.
     """
+    if weight is None and reduction == "mean" and label_smoothing == 0 and size_average is None and reduce is None:
+        t = _usual_class_targets(input, target, ignore_index)
+        if t is not None:  # the usual case, already checked: two ops, as in PyTorch's graph
+            return NllLoss.apply(LogSoftmax.apply(autocast_args("cross_entropy", input)[0], dim=1), t)
     reduction = _reduction("cross_entropy", reduction, size_average, reduce)
     _check_tensors("cross_entropy", input, target)
     input, target, weight = autocast_args("cross_entropy", input, target, weight)  # float32 inside autocast (amp/)
