@@ -245,3 +245,23 @@ def test_checkpoint_helpers_restore_everything_in_process(tmp_path):
     assert other_optimizer.param_groups[0]["lr"] == optimizer.param_groups[0]["lr"]
     for k, v in model.state_dict().items():
         np.testing.assert_array_equal(other.state_dict()[k].numpy(), v.numpy())
+
+
+def test_tl_train_is_there_without_importing_it_first():
+    """``import tinygrad_lite as tl`` then ``tl.train.fit``: loaded on first use (a fresh interpreter, so that no
+    earlier import hides it); an unknown attribute is still an AttributeError."""
+    code = textwrap.dedent("""
+        import sys
+        import tinygrad_lite as tl
+        assert "tinygrad_lite.train" not in sys.modules
+        assert tl.train.fit is not None and tl.train.EarlyStopping is not None
+        try:
+            tl.no_such_thing
+        except AttributeError as error:
+            assert "no_such_thing" in str(error)
+        else:
+            raise AssertionError("no AttributeError")
+    """)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr

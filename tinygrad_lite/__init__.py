@@ -32,3 +32,12 @@ from .serialization import load, save
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """``tl.train``, our training toolkit (not PyTorch's), is loaded on first use, as PyTorch loads some of its
+    submodules; ``import tinygrad_lite.train`` works too."""
+    if name == "train":
+        import importlib
+        return importlib.import_module(f"{__name__}.train")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
