@@ -11,6 +11,8 @@
 5. ``cross_entropy``'s usual case is two ops, as PyTorch's graph shows it: NllLoss after LogSoftmax.
 6. ``softmax`` and ``log_softmax`` work with the classes first when they are few (``ops/activation.classes_first``):
    PyTorch's numbers for every layout, a contiguous result, and an in-place change of the result still caught.
+7. No needless dtype promotion: a float32 training step computes every forward value, every gradient and every
+   optimizer state in float32.
 """
 import gc
 import weakref
@@ -179,3 +181,47 @@ def test_nll_loss_of_float16_is_summed_in_float32():
     target = np.zeros(4096, dtype=np.int64)
     loss = tl.nn.functional.nll_loss(tl.tensor(logp), tl.tensor(target))
     assert loss.dtype == tl.float16 and loss.item() == 30.0
+
+
+@pytest.mark.parametrize("loss_name", ["CrossEntropyLoss", "MSELoss", "BCEWithLogitsLoss", "L1Loss", "HuberLoss"])
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_a_float32_step_stays_float32_from_end_to_end(loss_name, optimizer, monkeypatch):
+    seen = []  # (what, op, dtype) of every array an op makes, forward and backward
+    wrap_output, input_grads = Function.wrap_output, Function.input_grads
+
+    def recording_wrap_output(self, array):
+        seen.append(("forward", type(self).__name__, array.dtype))
+        return wrap_output(self, array)
+
+    def recording_input_grads(self, grad):
+        grads = input_grads(self, grad)
+        seen.extend(("backward", type(self).__name__, g.dtype) for g in grads if g is not None)
+        return grads
+
+    monkeypatch.setattr(Function, "wrap_output", recording_wrap_output)
+    monkeypatch.setattr(Function, "input_grads", recording_input_grads)
+    tl.manual_seed(0)
+    nn = tl.nn
+    model = nn.Sequential(nn.Linear(6, 16), nn.BatchNorm1d(16), nn.GELU(), nn.Dropout(0.2), nn.Linear(16, 8),
+                          nn.Tanh(), nn.Linear(8, 4), nn.LeakyReLU(0.1))
+    x = tl.tensor(RNG.standard_normal((32, 6)).astype(np.float32))
+    if loss_name == "CrossEntropyLoss":
+        target = tl.tensor(RNG.integers(0, 4, 32))
+    else:
+        target = tl.tensor(RNG.uniform(0, 1, (32, 4)).astype(np.float32))
+    options = {"momentum": 0.9, "weight_decay": 1e-3} if optimizer in ("SGD", "RMSprop") else {"weight_decay": 1e-3}
+    opt = getattr(tl.optim, optimizer)(model.parameters(), lr=0.01, **options)
+    for _ in range(2):
+        opt.zero_grad()
+        loss = getattr(nn, loss_name)()(model(x), target)
+        loss.backward()
+        tl.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+    assert seen and not [s for s in seen if s[2] != np.float32], [s for s in seen if s[2] != np.float32]
+    assert loss.dtype == tl.float32
+    for p in model.parameters():
+        assert p.dtype == tl.float32 and p.grad.dtype == tl.float32
+        for key, value in opt.state[p].items():
+            if key != "step":  # (the step count is a float32 or float64 scalar on the CPU, as in PyTorch)
+                assert value.dtype == tl.float32, (optimizer, key, value.dtype)
+    assert [b.dtype for b in model.buffers() if b.dtype.is_floating_point] == [tl.float32, tl.float32]
