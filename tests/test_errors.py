@@ -510,6 +510,16 @@ def test_linear_with_a_replaced_bias_or_weight_of_the_wrong_shape():
     check(lambda T: with_weight(T, (2, 3)), RuntimeError, "weight", "(2, 3)")
 
 
+def test_a_non_tensor_argument_is_named_and_a_layer_is_named_by_its_repr():
+    check(lambda T: T.nn.functional.linear(T.ones(2, 4), [[1.0] * 4]), TypeError, "linear()", "'weight'", "list")
+    check(lambda T: T.nn.functional.linear([[1.0] * 4], T.ones(3, 4)), TypeError, "linear()", "'input'", "list")
+    message = check(lambda T: T.nn.Linear(4, 3)(np.ones((2, 4), np.float32)), TypeError, "'input'", "ndarray",
+                    "Linear(in_features=4, out_features=3, bias=True): argument")
+    assert ")()" not in message
+    with pytest.raises(TypeError, match=r"^BatchNorm1d\(4\): argument 'input' must be a Tensor, not ndarray"):
+        tl.nn.BatchNorm1d(4)(np.ones((2, 4)))  # (PyTorch: AttributeError, "'numpy.ndarray' ... no attribute 'dim'")
+
+
 def test_functional_linear_with_a_bias_of_the_wrong_shape():
     """The module checks its parameters only when F.linear fails; F.linear itself names the bias (not numpy)."""
     def linear(T, shape):

@@ -19,9 +19,11 @@ from ...shapes import check_number
 from ...tensor import Tensor
 
 
-def _check_tensor(name, input):
+def _check_tensor(name, input, what="input"):
+    """``name``: a function's name ("linear"), or a layer, which its repr names ("Linear(in_features=4, ...)")."""
     if not isinstance(input, Tensor):
-        raise TypeError(f"{name}(): argument 'input' must be a Tensor, not {type(input).__name__}; "
+        where = f"{name}()" if isinstance(name, str) and "(" not in name else str(name)
+        raise TypeError(f"{where}: argument '{what}' must be a Tensor, not {type(input).__name__}; "
                         "convert it first with torch.tensor(x)")
 
 
@@ -55,7 +57,7 @@ def linear(input, weight, bias=None):
     r"""y = x W^T + b, over the last dim of x: (*, in) @ (in, out) -> (*, out). W is (out, in), as in PyTorch."""
     if not (isinstance(input, Tensor) and isinstance(weight, Tensor)) or \
             input.array.shape[-1:] != weight.array.shape[-1:]:
-        _check_tensor("linear", weight)  # these raise the error that says what is wrong
+        _check_tensor("linear", weight, "weight")  # these raise the error that says what is wrong
         _check_linear_input("linear", input, weight.array.shape[-1])
     input, weight, bias = autocast_args("linear", input, weight, bias)  # float16 inside autocast (amp/)
     if input.array.dtype != weight.array.dtype:
