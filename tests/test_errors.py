@@ -550,3 +550,14 @@ def test_more_raw_errors_that_are_now_clear():
             tl.ones(2, dtype=tl.int64) + big
     with pytest.raises(RuntimeError, match="mul.*int32"):
         tl.ones(2, dtype=tl.int32) * 2**40
+
+
+def test_an_optimizer_given_a_used_up_parameters_generator_says_so():
+    def second_optimizer(T):
+        params = T.nn.Linear(2, 2).parameters()
+        T.optim.SGD(params, lr=0.1)
+        return T.optim.Adam(params, lr=0.1)  # the generator is empty now
+
+    check(second_optimizer, ValueError, "empty parameter list", "generator", "list(model.parameters())")
+    message = check(lambda T: T.optim.SGD([], lr=0.1), ValueError, "empty parameter list")
+    assert "generator" not in message

@@ -30,6 +30,7 @@ changes between runs; PyTorch accepts one outside a group); ``load_state_dict`` 
 (PyTorch may share them with the dict it was given) and checks that their shapes match the parameters.
 """
 import copy
+import inspect
 from collections import defaultdict
 from collections.abc import Mapping
 from itertools import chain
@@ -75,10 +76,14 @@ class Optimizer:
         if not hasattr(params, "__iter__") or isinstance(params, (str, dict)):
             raise TypeError(f"{name}: params should be an iterable of Tensors or dicts (e.g. model.parameters()), "
                             f"got {type(params).__name__}")
+        exhausted = inspect.isgenerator(params)  # a generator that is empty now may have been used up before
         groups = list(_ordered(params, name))
         if not groups:
+            hint = (" model.parameters() is a generator, used up after one pass: if another optimizer or loop went "
+                    "through it first, call model.parameters() again, or keep list(model.parameters())."
+                    if exhausted else "")
             raise ValueError(f"{name}: optimizer got an empty parameter list; did the model create its layers "
-                             "before you called model.parameters()?")
+                             f"before you called model.parameters()?{hint}")
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         for group in groups:
