@@ -269,6 +269,27 @@ def test_a_training_loop_on_the_device_matches_the_cpu(gpu, make_optimizer):
     np.testing.assert_allclose(losses["cuda"], losses["cpu"], rtol=1e-5)
 
 
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_a_parameter_larger_than_an_update_block_steps_on_the_device_as_on_the_cpu(gpu, name):
+    """On the CPU a large parameter is updated a block at a time (``optimizer.blocks``); on the GPU it is updated
+    whole, and the scratch array must then be whole too (it was one block: a crash for any layer over 65,536
+    weights)."""
+    from tinygrad_lite.optim.optimizer import BLOCK
+    rng = np.random.default_rng(5)
+    w0, g0 = (rng.standard_normal((300, 250)).astype(np.float32) for _ in range(2))
+    assert w0.size > BLOCK
+    finals = {}
+    for device in ("cpu", "cuda"):
+        w = nn.Parameter(tl.tensor(w0, device=device))
+        optimizer = getattr(tl.optim, name)([w], lr=0.01)
+        for _ in range(2):
+            w.grad = tl.tensor(g0, device=device)
+            optimizer.step()
+        assert on_gpu(w) == (device == "cuda")
+        finals[device] = w.detach().cpu().numpy()
+    np.testing.assert_allclose(finals["cuda"], finals["cpu"], rtol=1e-6, atol=1e-7)
+
+
 def test_fit_with_device_cuda_matches_the_cpu(gpu):
     from tinygrad_lite.metrics import accuracy
     from tinygrad_lite.train.trainer import GradientClipping, fit

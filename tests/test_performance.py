@@ -113,20 +113,24 @@ def test_backward_frees_the_saved_values_and_dropping_the_output_frees_the_graph
     ("Adam", {"weight_decay": 0.1, "decoupled_weight_decay": True}), ("SGD", {}),
     ("SGD", {"momentum": 0.9, "nesterov": True, "weight_decay": 0.1})])
 def test_blocked_updates_give_pytorchs_numbers(name, options):
-    """A parameter of several blocks, one that is not contiguous (updated whole) and a small one."""
-    shapes = [(3 * BLOCK + 123,), (40, 50), (7,)]
+    """A parameter of several blocks, two that are not contiguous (updated whole; one larger than a block) and a small
+    one."""
+    shapes = [(3 * BLOCK + 123,), (40, 50), (7,), (400, 300)]
     values = [RNG.standard_normal(s).astype(np.float32) for s in shapes]
     grads = [[RNG.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(3)]
     finals = {}
     for T in (torch, tl):
         params = [T.tensor(v.copy(), requires_grad=True) for v in values]
-        params[1] = T.tensor(values[1].T.copy().T, requires_grad=True)  # a Fortran-ordered array in tinygrad_lite
+        for i in (1, 3):  # transposed views: not contiguous
+            params[i] = T.tensor(values[i].T.copy()).T.detach().requires_grad_()
         optimizer = getattr(T.optim, name)(params, lr=0.01, **options)
         for step_grads in grads:
             for p, g in zip(params, step_grads):
                 p.grad = T.tensor(g)
             optimizer.step()
         finals[T.__name__] = [p.detach().numpy().copy() for p in params]
+        if T is tl:
+            assert [p.array.flags.c_contiguous for p in params] == [True, False, True, False]
     for ours, theirs in zip(finals["tinygrad_lite"], finals["torch"]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 

@@ -25,7 +25,6 @@ import math
 
 from ..device import array_module_of
 from .optimizer import (
-    BLOCK,
     Optimizer,
     blocks,
     check_hyperparameters,
@@ -74,8 +73,10 @@ class Adam(Optimizer):
         arrays = [param.array, param.grad.array, state["exp_avg"].array, state["exp_avg_sq"].array]
         if group["amsgrad"]:
             arrays.append(state["max_exp_avg_sq"].array)
-        scratch = array_module_of(param.array).empty(min(param.array.size, BLOCK), param.array.dtype)
+        scratch = None
         for theta, g, m, v, *v_max in blocks(*arrays):  # a block at a time: its arrays stay in the cache
+            if scratch is None:  # (the first block is the largest: a whole array, when it is not cut into blocks)
+                scratch = array_module_of(theta).empty(theta.size, theta.dtype)
             tmp = scratch[:theta.size].reshape(theta.shape)
             self._update_block(theta, g, m, v, v_max[0] if v_max else None, tmp, group, t)
 

@@ -293,18 +293,10 @@ def blocks(*arrays):
 
 
 def subtract_scaled_(theta, g, scale):
-    """theta <- theta - scale g, in place (the plain gradient step), without a temporary array of theta's size:
-    a block at a time through one scratch block (as PyTorch's fused ``param.add_(g, alpha=-lr)``). A theta of one
-    block or less takes the temporary ``scale * g``, which costs less than setting up the scratch block."""
-    if theta.size <= BLOCK:
-        theta -= scale * g
-        return
-    xp = array_module_of(theta)
-    scratch = xp.empty(min(theta.size, BLOCK), theta.dtype)
+    """theta <- theta - scale g, in place (the plain gradient step), a block at a time: the temporary scale * g is
+    one block, never an array of theta's size (PyTorch's fused ``param.add_(g, alpha=-lr)`` makes none)."""
     for theta_block, g_block in blocks(theta, g):
-        step = scratch[:theta_block.size].reshape(theta_block.shape)
-        xp.multiply(g_block, scale, out=step)
-        theta_block -= step
+        theta_block -= scale * g_block
 
 
 def effective_grad(param, group):
