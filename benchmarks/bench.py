@@ -98,6 +98,16 @@ def library_mlp(lib, sizes, batch, act, loss, optimizer, lr):
     return step
 
 
+def numpy_adam_update(p, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    """One Adam update of the array ``p`` in place, from the formulas (``m``, ``v``: its running averages; ``t``: the
+    step count, from 1), as a learner writes it in numpy: with temporary arrays."""
+    m *= beta1
+    m += (1 - beta1) * g
+    v *= beta2
+    v += (1 - beta2) * (g * g)
+    p -= (lr / (1 - beta1 ** t)) * m / (np.sqrt(v) / np.sqrt(1 - beta2 ** t) + eps)
+
+
 def numpy_mlp(sizes, batch, act, loss, optimizer, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     """The same step written out by hand: forward, loss, the backward pass layer by layer, the update."""
     params = [p.copy() for p in mlp_weights(sizes).values()]  # W0, b0, W1, b1, ...
@@ -140,11 +150,7 @@ def numpy_mlp(sizes, batch, act, loss, optimizer, lr, beta1=0.9, beta2=0.999, ep
         elif optimizer == "adam":
             t += 1
             for p, g, m_, v_ in zip(params, grads, m, v):
-                m_ *= beta1
-                m_ += (1 - beta1) * g
-                v_ *= beta2
-                v_ += (1 - beta2) * (g * g)
-                p -= (lr / (1 - beta1 ** t)) * m_ / (np.sqrt(v_) / np.sqrt(1 - beta2 ** t) + eps)
+                numpy_adam_update(p, g, m_, v_, t, lr, beta1, beta2, eps)
         return float(value)
     step.result = lambda: grads[0] if optimizer is None else params[0]
     return step
@@ -186,11 +192,7 @@ def adam_1m(libs):
             nonlocal t
             t += 1
             for p, g, m, v in zip(ps, grads, ms, vs):
-                m *= beta1
-                m += (1 - beta1) * g
-                v *= beta2
-                v += (1 - beta2) * (g * g)
-                p -= (lr / (1 - beta1 ** t)) * m / (np.sqrt(v) / np.sqrt(1 - beta2 ** t) + eps)
+                numpy_adam_update(p, g, m, v, t, lr, beta1, beta2, eps)
         return _with_result(step, lambda: np.concatenate(ps))
 
     return {"tinygrad_lite": library(libs["tinygrad_lite"]), "pytorch": library(libs["torch"]),
