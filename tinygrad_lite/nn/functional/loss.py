@@ -305,11 +305,7 @@ def _check_label_smoothing(label_smoothing):
 
 def _check_class_indices(name, input, target, ignore_index):
     """Class-index targets: int64, shape (N, d1, ...) for input (N, C, d1, ...) (or () for input (C,)),
-    each value in [0, C-1] or equal to ignore_index.
-
-    Returns whether some target may be ignore_index. Usually none can: every target is a class in [0, C-1] and
-    ignore_index (-100 by default) is not one, so the caller has nothing to mask.
-    """
+    each value in [0, C-1] or equal to ignore_index."""
     shape, tshape = input.array.shape, target.array.shape
     expected = () if input.ndim == 1 else shape[:1] + shape[2:]
     if tshape != expected:
@@ -338,8 +334,8 @@ def _check_class_indices(name, input, target, ignore_index):
                            f"{target.dtype.name}. Convert with target.long().{hint}")
     classes = shape[_class_dim(input, name)]
     t = target.array.astype(np.int64, copy=False)  # (uint8 is allowed too, as in PyTorch)
-    if t.size == 0 or 0 <= int(t.min()) and int(t.max()) < classes:  # the usual case, in two quick reductions
-        return 0 <= ignore_index < classes
+    if t.size == 0 or _all_classes(t, classes):  # the usual case
+        return
     bad = (t != ignore_index) & ((t < 0) | (t >= classes))
     if bad.any():
         value = int(t[bad].reshape(-1)[0])
@@ -353,7 +349,6 @@ def _check_class_indices(name, input, target, ignore_index):
         else:
             message += f" Does the model output enough classes? Index {value} needs at least {value + 1}."
         raise IndexError(message)
-    return True
 
 
 def _usual_class_targets(input, target, ignore_index):
@@ -369,12 +364,17 @@ def _usual_class_targets(input, target, ignore_index):
     if x.ndim != 2 or x.dtype.kind != "f" or t.dtype != np.int64 or t.shape != x.shape[:1] or type(t) is not type(x):
         return None
     classes = x.shape[1]
-    if t.size == 0 or 0 <= ignore_index < classes or not (0 <= int(t.min()) and int(t.max()) < classes):
+    if t.size == 0 or 0 <= ignore_index < classes or not _all_classes(t, classes):
         return None
     return t.copy()
 
 
-def _nll(logp, target, weight, ignore_index, reduction, label_smoothing=0.0, may_ignore=True):
+def _all_classes(t, classes):
+    """Is every target in ``t`` (a non-empty integer array) a class index in [0, classes-1]? Two quick reductions."""
+    return 0 <= int(t.min()) and int(t.max()) < classes
+
+
+def _nll(logp, target, weight, ignore_index, reduction, label_smoothing=0.0):
     r"""The loss of log-probabilities ``logp`` for class indices ``target``, reduced by ``reduction``: per target
     l_n = -w_{y_n} logp[n, y_n] (0 where y_n = ignore_index), and 'mean' divides their sum by the sum of w_{y_n}
     over the targets that count. With label smoothing eps (cross_entropy only):
@@ -382,7 +382,6 @@ def _nll(logp, target, weight, ignore_index, reduction, label_smoothing=0.0, may
         l_n = (1 - eps) (-w_{y_n} logp[n, y_n]) + (eps / C) (-\sum_c w_c logp[n, c])
 
     The targets have no gradient, so they are handled as plain arrays; only logp's part is recorded in the graph.
-    ``may_ignore`` False (from ``_check_class_indices``) says that no target is ignore_index.
     """
     classes = logp.array.shape[_class_dim(logp, "nll_loss")]
     # one row of C log-probabilities per target element: (N, C, d1, ...) -> (N, d1, ..., C) -> (M, C)
@@ -392,10 +391,10 @@ def _nll(logp, target, weight, ignore_index, reduction, label_smoothing=0.0, may
     t = target.array.reshape(-1).astype(np.int64)          # (a copy: the ops keep it for backward)
     if type(t) is not type(rows.array):                     # the target on another device (cpu, cuda)?
         check_same_device("nll_loss", [rows, target])
-    if not may_ignore and reduction == "mean" and weight is None and label_smoothing == 0 and t.size:
-        return NllLoss.apply(rows, t)                       # the usual case, in one op (ops/gather.py)
     keep = t != ignore_index
-    masked = not keep.all()                                 # any ignored targets? (then where()s below)
+    masked = not keep.all()                                 # any ignored targets? (usually none: no where()s)
+    if reduction == "mean" and weight is None and not masked and label_smoothing == 0 and t.size:
+        return NllLoss.apply(rows, t)                       # the usual case, in one op (ops/gather.py)
     if masked:
         t[~keep] = 0                                        # ignored targets pick class 0; masked out below
     picked = rows[array_module_of(t).arange(len(t)), t]     # logp[n, y_n], by integer-array indexing
@@ -430,8 +429,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     input, target, weight = autocast_args("nll_loss", input, target, weight)  # float32 inside autocast (amp/)
     classes = input.shape[_class_dim(input, "nll_loss")]
     _check_class_weight("nll_loss", weight, classes)
-    may_ignore = _check_class_indices("nll_loss", input, target, ignore_index)
-    return _nll(input, target, weight, ignore_index, reduction, may_ignore=may_ignore)
+    _check_class_indices("nll_loss", input, target, ignore_index)
+    return _nll(input, target, weight, ignore_index, reduction)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -488,5 +487,5 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if weight is not None:
             q = q * weight.to(input.dtype).reshape(classes, *[1] * (input.ndim - class_dim - 1))
         return _reduce(-(logp * q).sum(class_dim), reduction)
-    may_ignore = _check_class_indices("cross_entropy", input, target, ignore_index)
-    return _nll(logp, target, weight, ignore_index, reduction, label_smoothing, may_ignore)
+    _check_class_indices("cross_entropy", input, target, ignore_index)
+    return _nll(logp, target, weight, ignore_index, reduction, label_smoothing)
