@@ -105,7 +105,12 @@ def lab(py, args):
 
 
 def test(py, args):
-    return run([str(py), "-m", "pytest", *args])
+    """pytest over every core (pytest-xdist); each notebook's cells stay together on one worker (conftest.py
+    groups them). Given -n, --dist, -p no:xdist or a debugger option, the arguments decide instead."""
+    chosen = any(a.startswith(("-n", "--numprocesses", "--dist")) or a.endswith("no:xdist")
+                 or a in ("--pdb", "--trace") for a in args)
+    parallel = [] if chosen else ["-n", "auto", "--dist", "loadgroup"]
+    return run([str(py), "-m", "pytest", *parallel, *args])
 
 
 def main(argv):

@@ -599,3 +599,40 @@ def test_help_documents_the_exit_statuses():
     assert code == 0 and "exit status:" in out and "130" in out and "--total-timeout" in out
     code, out, _ = cli("release", "--help")
     assert code == 0 and "--force" in out and "lessons/.backup/" in out and "3 " in out
+
+
+# -------------------------------------------------------------------- execute: a solution's stored outputs
+def test_execute_stores_outputs_without_timing_and_is_repeatable(tmp_path, capsys):
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# a solution"),
+        nbformat.v4.new_code_cell("import os\nx = 6 * 7\nprint(x)"),
+        nbformat.v4.new_code_cell("print(os.path.basename(os.getcwd()))\nx"),  # the kernel runs in its folder
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    folder = tmp_path / "solutions"
+    folder.mkdir()
+    path = folder / "NN_sample.ipynb"
+    nbformat.write(nb, path)
+    assert cli_main(["execute", str(path)]) == 0
+    assert f"executed  {path}" in capsys.readouterr().out
+    first = path.read_text()
+    done = nbformat.read(path, as_version=4)
+    assert done.cells[1].outputs[0]["text"] == "42\n"
+    assert done.cells[2].outputs[0]["text"] == "solutions\n"
+    assert done.cells[2].outputs[1]["data"]["text/plain"] == "42"
+    assert all("execution" not in cell.metadata for cell in done.cells)
+    assert cli_main(["execute", str(path)]) == 0
+    assert path.read_text() == first, "executing an unchanged notebook again must give the same file"
+
+
+def test_execute_writes_nothing_when_a_cell_raises(tmp_path, capsys):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('before')"),
+                                         nbformat.v4.new_code_cell("1 / 0")])
+    path = tmp_path / "broken.ipynb"
+    nbformat.write(nb, path)
+    before = path.read_text()
+    assert cli_main(["execute", str(path), str(tmp_path / "missing.ipynb")]) == 1
+    err = capsys.readouterr().err
+    assert "ZeroDivisionError" in err and "nothing was written" in err
+    assert "missing.ipynb" in err
+    assert path.read_text() == before

@@ -1,6 +1,7 @@
 """The ``tinygrad-lite`` command (also ``python -m tinygrad_lite.course``).
 
     tinygrad-lite check NOTEBOOK [NOTEBOOK ...]   run learners' notebooks, print each exercise's verdict
+    tinygrad-lite execute SOLUTION [SOLUTION ...]  run solution notebooks, storing their outputs in them
     tinygrad-lite release [--force]                regenerate lessons/ from solutions/
     tinygrad-lite grade SUBMISSION... --out OUTDIR grade a class's notebooks in sandboxed kernels (grading/)
 
@@ -120,6 +121,19 @@ def cmd_check(args):
     return 2 if unusable else 0 if all_passed else 1
 
 
+def cmd_execute(args):
+    from .execute import execute_notebook
+    failed = 0
+    for path in args.notebooks:
+        try:
+            seconds = execute_notebook(path, timeout=args.timeout)
+            print(f"executed  {path}  ({seconds:.1f} s)", flush=True)
+        except (NotebookError, OSError) as e:
+            _error("execute", e)
+            failed += 1
+    return 1 if failed else 0
+
+
 def cmd_release(args):
     from .release import LessonsEdited, release
     try:
@@ -203,6 +217,16 @@ def parser():
                    help="seconds allowed per notebook, all cells together (default 600)")
     c.add_argument("-v", "--verbose", action="store_true", help="also print the message of each exercise not passed")
     c.set_defaults(run=cmd_check)
+    e = sub.add_parser("execute", help="run solution notebooks and store their outputs in them",
+                       description="Run each solution notebook top to bottom in a fresh kernel (started in the\n"
+                                   "notebook's folder) and write it back with its outputs, without timing\n"
+                                   "metadata. A cell that raises stops that notebook; nothing is written then.\n"
+                                   "Run it after editing a solution, before `tinygrad-lite release`.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    e.add_argument("notebooks", nargs="+", metavar="SOLUTION", help="a solution notebook (.ipynb)")
+    e.add_argument("--timeout", type=positive_seconds, default=600, metavar="SECONDS",
+                   help="seconds allowed per cell (default 600)")
+    e.set_defaults(run=cmd_execute)
     r = sub.add_parser("release", help="regenerate lessons/ from solutions/",
                        description="Write the learner's copy of every solution notebook: solutions replaced by\n"
                                    "stubs, outputs cleared, instructor cells dropped. A lesson changed since its\n"

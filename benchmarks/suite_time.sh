@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The README's test command on a fresh clone, timed: clones this repository's HEAD into a new private folder
+# (mode 0700, as `mktemp -d` makes it; as root this is also the grading-in-a-private-folder case), runs
+# `python3 run.py test` there (set-up included: a new .venv, pip's cache as it is on this machine) and prints
+# one line for benchmarks/suite_time.md. Optional: environment variables to set for the run, e.g.
+#     bash benchmarks/suite_time.sh OPENBLAS_CORETYPE=Prescott
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+git clone -q "$repo" "$work/course"
+cd "$work/course"
+SECONDS=0
+status=0
+env "$@" python3 run.py test > "$work/log" 2>&1 || status=$?
+wall=$SECONDS
+setup=$(grep -o 'set-up done in [0-9]* s' "$work/log" || echo "set-up done in ? s")
+summary=$(grep -E '^=+ .*(passed|failed).* in [0-9.]+s' "$work/log" | tail -1 | tr -d '=' | sed 's/^ *//;s/ *$//')
+printf '| %s | %s | %s | %s s | %s | exit %s |\n' "$(date -u +%Y-%m-%d)" "$(git rev-parse --short HEAD)" \
+    "${*:-defaults}" "$wall" "$setup; $summary" "$status"
+grep -A16 'slowest 15 durations' "$work/log" || true
+[ "$status" = 0 ] || tail -40 "$work/log"
+exit "$status"

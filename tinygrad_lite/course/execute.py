@@ -1,0 +1,34 @@
+"""Execute solution notebooks in place, so that their stored outputs are what the code prints today.
+
+This is the instructor's step between editing ``solutions/NN_name.ipynb`` and ``tinygrad-lite release``: nbval
+compares the cells marked ``# NBVAL_CHECK_OUTPUT`` with these stored outputs, so they must come from a run of
+the current code. The kernel starts in the notebook's folder, as JupyterLab's does. No timing metadata is
+written, so an unchanged notebook re-executed gives the same file (outputs that are themselves deterministic).
+A cell that raises stops the run and nothing is written.
+"""
+from pathlib import Path
+
+from .notebooks import NotebookError
+
+
+def execute_notebook(path, timeout=600):
+    """Run every cell of the notebook at ``path`` in a fresh kernel and write it back with its outputs.
+    Returns the seconds the run took."""
+    import time
+
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(path.parent.resolve())}})
+    start = time.monotonic()
+    try:
+        client.execute()
+    except CellExecutionError as e:
+        first = (str(e).strip().splitlines() or [""])[-1]
+        raise NotebookError(f"{path}: a cell raised ({first}); nothing was written") from None
+    nbformat.write(nb, path)
+    return time.monotonic() - start
