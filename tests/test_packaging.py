@@ -150,3 +150,21 @@ def test_ci_runs_readme_test_command():
     )
     if os.name == "posix":
         assert os.access(ci, os.X_OK), ".ci/run is not executable"
+
+
+@pytest.mark.parametrize("args, parallel", [
+    ([], True), (["tests/test_ops.py", "-x"], True),
+    (["-n", "0"], False), (["-n2"], False), (["--numprocesses=3"], False), (["--dist", "loadfile"], False),
+    (["-p", "no:xdist"], False), (["--pdb"], False),
+])
+def test_run_py_test_uses_every_core_unless_told_otherwise(monkeypatch, args, parallel):
+    """`run.py test` spreads the suite over every core with notebooks kept whole (conftest.py groups each one's
+    cells); pytest options that choose otherwise are passed on alone."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    import run
+    commands = []
+    monkeypatch.setattr(run, "run", lambda command: commands.append(command) or 0)
+    assert run.test(Path("python"), args) == 0
+    (command,) = commands
+    assert command[-len(args):] == args if args else True
+    assert (command[3:7] == ["-n", "auto", "--dist", "loadgroup"]) is parallel
