@@ -609,6 +609,7 @@ def test_execute_stores_outputs_without_timing_and_is_repeatable(tmp_path, capsy
         nbformat.v4.new_code_cell("print(os.path.basename(os.getcwd()))\nx"),  # the kernel runs in its folder
     ])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells[1].metadata["execution"] = {"iopub.status.busy": "2026-01-01T00:00:00Z"}  # left by another tool
     folder = tmp_path / "solutions"
     folder.mkdir()
     path = folder / "NN_sample.ipynb"

@@ -3,7 +3,8 @@
 This is the instructor's step between editing ``solutions/NN_name.ipynb`` and ``tinygrad-lite release``: nbval
 compares the cells marked ``# NBVAL_CHECK_OUTPUT`` with these stored outputs, so they must come from a run of
 the current code. The kernel starts in the notebook's folder, as JupyterLab's does. No timing metadata is
-written, so an unchanged notebook re-executed gives the same file (outputs that are themselves deterministic).
+written (and the timing metadata an earlier run left is removed), so an unchanged notebook re-executed gives the
+same file (for outputs that are themselves deterministic).
 A cell that raises stops the run and nothing is written.
 """
 from pathlib import Path
@@ -30,5 +31,7 @@ def execute_notebook(path, timeout=600):
     except CellExecutionError as e:
         first = (str(e).strip().splitlines() or [""])[-1]
         raise NotebookError(f"{path}: a cell raised ({first}); nothing was written") from None
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
     nbformat.write(nb, path)
     return time.monotonic() - start
