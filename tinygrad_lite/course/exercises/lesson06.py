@@ -577,7 +577,8 @@ def _recorded_run():
 
 def recorded_run():
     """The grad_stats tables of the notebook's diverging run (section 2): full-batch SGD at lr 0.17 on the noisy
-    sine over [-3 pi, 3 pi], 40 steps. The first bad step is 10, at 0.weight; the loss is nan from step 33."""
+    sine over [-3 pi, 3 pi], its first 40 steps. The first bad step is 10, at 0.weight, on every machine; the
+    step at which the loss turns nan (in the 30s) depends on the low-order bits of the machine's BLAS."""
     return copy.deepcopy(_recorded_run())
 
 
