@@ -46,7 +46,10 @@ be no notebook at all. What it can reach, and what that is worth:
   are not there, and there is no network. Without bubblewrap ("limits only", said in summary.md and
   results.json) the kernel runs as an unprivileged user of its own when the grader is root, so it cannot write
   the grader's files or read OUTDIR (made private), but it can read world-readable files such as the solutions:
-  install bubblewrap.
+  install bubblewrap. That user must reach the interpreter, the virtual environment and the package: a course
+  in a private folder (``mktemp -d``, a home folder) graded as root without bubblewrap is refused before grading
+  starts, in one line that names the folder and the fixes (bubblewrap binds what the kernel needs at its real
+  place, symbolic links included, and makes the folders above it passable inside its namespace).
 - Version skew is not an attack but would look like one: the kernel reports a hash of the course's code it
   loaded; if the course changed during the run, grading stops with an error instead of judging answers to other
   cases (``session.CourseChanged``), and stored grades are only reused for the same code.
@@ -103,15 +106,15 @@ def grade(submissions, outdir, settings=None, solutions=None, sandbox="auto", pr
     outdir = Path(outdir)
     if outdir.exists() and not outdir.is_dir():
         raise UsageError(f"--out {outdir} is a file, not a folder")
+    try:  # before anything is written: where no kernel can start (a course in a private folder graded as root
+        chosen = sandboxes.choose(sandbox)  # without bubblewrap), one line says why and how to fix it
+    except RuntimeError as e:
+        raise UsageError(str(e)) from None
     if not outdir.exists():
         outdir.mkdir(parents=True)
         outdir.chmod(0o700)  # grades are private, and no kernel without bubblewrap should read earlier results
     work = outdir / ".work"
     work.mkdir(mode=0o700, exist_ok=True)
-    try:
-        chosen = sandboxes.choose(sandbox)
-    except RuntimeError as e:
-        raise UsageError(str(e)) from None
     if announce:
         announce(f"sandbox: {chosen.description}")
     found, _ = layout.find_notebooks(submissions, exclude=[outdir])

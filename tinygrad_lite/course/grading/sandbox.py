@@ -11,6 +11,13 @@ The sandbox, in the order it is tried (``--sandbox auto``):
   when ``unshare`` can do it, no network and its own PID namespace. The output says so: without a mount
   namespace the learner's code can read whatever the grading user can read (run as root, the grader drops to
   an unprivileged user, so that it can only read world-readable files and write its scratch folder and /tmp).
+  That user must reach the interpreter, the venv and the package on the host: a course in a private folder
+  (``mktemp -d``, a home folder) cannot be graded so as root, and ``choose`` says so in one line, naming the
+  folder and the fixes, before grading starts (bubblewrap has no such limit: it binds each of them at its real
+  place, with the symbolic links on the way, and the folders above them are passable in its namespace).
+
+Each mode is tried (``_probe``) before it is chosen: the interpreter, numpy and the package must load in it as
+the kernel's user, else the next mode is tried; where none works, grading does not start.
 
 In every mode: as root, each job's kernels run as an unprivileged user id of their own (the namespaces are made
 as root, then ``setpriv`` drops to that user inside them, with no capabilities left): the process limit then
@@ -65,17 +72,70 @@ def limits(memory_mb, cpu_seconds, uid):
             "RLIMIT_NPROC": _process_count(uid) + 256, "RLIMIT_NOFILE": 256, "RLIMIT_CORE": 0}
 
 
+def _kernel_paths():
+    """The paths the kernel starts from, as the kernel spells them, each with what it is (for messages): its
+    interpreter, the virtual environment (its pyvenv.cfg and site-packages), the Python installation, the package."""
+    import site
+    venv = "the virtual environment"
+    paths = [(sys.executable, "the Python interpreter"), (os.path.join(sys.prefix, "pyvenv.cfg"), venv)]
+    paths += [(p, venv) for p in site.getsitepackages() if os.path.isdir(p)]
+    paths += [(p, "the Python installation") for p in (sys.base_prefix, sys.base_exec_prefix)]
+    paths += [(sys.prefix, venv), (sys.exec_prefix, venv), (str(PACKAGE_DIR), "the tinygrad_lite package")]
+    return [(p, what) for p, what in paths if os.path.exists(p)]
+
+
+def _resolve(path):
+    """(the symbolic links met on the way to ``path``, each as (where it is, what it says), its real path).
+
+    Each link is named at its real place, so that a sandbox can make the same way: a course anywhere, a virtual
+    environment whose entries link elsewhere, an interpreter that is a link to a link into another folder."""
+    links, done, todo, hops = [], "/", list(Path(os.path.abspath(path)).parts[1:]), 0
+    while todo:
+        part = todo.pop(0)
+        if part in ("", "."):
+            continue
+        if part == "..":
+            done = os.path.dirname(done)
+            continue
+        here = os.path.join(done, part)
+        if os.path.islink(here) and hops < 40:
+            hops += 1
+            target = os.readlink(here)
+            links.append((here, target))
+            if os.path.isabs(target):
+                done = "/"
+            todo = [q for q in Path(target).parts if q != "/"] + todo
+        else:
+            done = here
+    return links, done
+
+
+def _inside(path, roots):
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+
 def _readable_roots():
-    """What the sandbox shows, read-only: system folders, the Python installation, the venv and the package."""
+    """What the sandbox shows, read-only: system folders, the Python installation, the venv and the package (each
+    at its real place, wherever the links in the way lead)."""
     roots = ["/usr", "/etc"] + [p for p in SYSTEM_LINKS if not os.path.islink(p)]
-    for path in (sys.base_prefix, sys.prefix, sys.exec_prefix, str(Path(sys.executable).resolve().parent.parent)):
-        roots.append(path)
-    roots.append(str(PACKAGE_DIR))
+    roots += [str(Path(sys.executable).resolve().parent.parent)]
+    roots += [_resolve(path)[1] for path, _ in _kernel_paths()]
     kept = []
     for root in sorted({os.path.realpath(r) for r in roots if os.path.exists(r)}, key=len):
-        if not any(root == k or root.startswith(k.rstrip("/") + "/") for k in kept):  # inside one bound already
+        if not _inside(root, kept):  # inside one bound already
             kept.append(root)
     return kept
+
+
+def _links(roots):
+    """The symbolic links on the kernel's ways that no bound folder holds: (where, what it says), made in the
+    sandbox as they are outside it (e.g. a .venv/bin that links into another virtual environment)."""
+    links = {}
+    for path, _ in _kernel_paths():
+        for where, target in _resolve(path)[0]:
+            if not _inside(where, roots) and where not in SYSTEM_LINKS:
+                links[where] = target
+    return sorted(links.items())
 
 
 SYSTEM_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")  # links into /usr on merged systems
@@ -121,11 +181,15 @@ class Sandbox:
         # /tmp first: a tmpfs mounted later would hide whatever was bound below it (a course cloned into /tmp)
         args += ["--tmpfs", "/tmp"]
         roots = _readable_roots()
-        parents = sorted({str(p) for root in roots for p in Path(root).parents if str(p) != "/"}, key=len)
-        for parent in parents:  # bwrap would make them 0700 when run as root: the kernel could not pass through
-            args += ["--perms", "0755", "--dir", parent]
+        links = _links(roots)
+        parents = sorted({str(p) for path in [*roots, *(where for where, _ in links)] for p in Path(path).parents
+                          if str(p) != "/"}, key=len)
+        for parent in parents:  # made 0755: bwrap would make them 0700 as root, and the folders on the host may be
+            args += ["--perms", "0755", "--dir", parent]  # private (a course in `mktemp -d` or a home folder)
         for root in roots:
             args += ["--ro-bind", root, root]
+        for where, target in links:
+            args += ["--symlink", target, where]
         for link in SYSTEM_LINKS:
             if os.path.islink(link):
                 args += ["--symlink", os.readlink(link), link]
@@ -146,33 +210,81 @@ class Sandbox:
         return options
 
 
+# the interpreter, site-packages and the package, reached as the kernel reaches them (quick, unlike IPython)
+PROBE = "import sys; sys.path.insert(0, {path!r}); import numpy, tinygrad_lite.course.grading.kernel"
+
+
 def _probe(sandbox):
+    """Whether a kernel can start in ``sandbox`` here, as the user the kernels run as: (True, "") or (False, why)."""
     with tempfile.TemporaryDirectory(prefix="tgl-probe-") as scratch:
         os.chmod(scratch, 0o777)
-        command, _, env = sandbox.command(scratch, [sys.executable, "-I", "-c", "import numpy"])
-        options = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "stdin": subprocess.DEVNULL,
+        inner = [sys.executable, "-I", "-c", PROBE.format(path=str(PACKAGE_DIR.parent))]
+        command, _, env = sandbox.command(scratch, inner)
+        options = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "stdin": subprocess.DEVNULL,
                    **sandbox.popen_options()}
         try:
-            return subprocess.run(command, timeout=60, env=env, cwd=scratch, **options).returncode == 0
-        except (OSError, subprocess.SubprocessError):
-            return False
+            done = subprocess.run(command, timeout=60, env=env, cwd=scratch, **options)
+        except (OSError, subprocess.SubprocessError) as e:
+            return False, str(e)
+        if done.returncode == 0:
+            return True, ""
+        lines = [line.strip() for line in done.stderr.decode(errors="replace").splitlines() if line.strip()]
+        return False, lines[-1][:300] if lines else f"exit status {done.returncode}"
+
+
+def _blocked():
+    """As root, the first folder on the kernel's ways that its unprivileged user cannot enter: (folder, its mode,
+    what lies behind it), or None. Only the permission bits of others count (the kernel's user is nobody's)."""
+    if not _as_root():
+        return None
+    for path, what in _kernel_paths() + [(tempfile.gettempdir(), "the temporary folder")]:
+        links, real = _resolve(path)
+        for place in [os.path.dirname(where) for where, _ in links] + [real if os.path.isdir(real) else
+                                                                       os.path.dirname(real)]:
+            for folder in [*reversed(Path(place).parents), Path(place)]:
+                try:
+                    mode = folder.stat().st_mode
+                except OSError:
+                    continue
+                if not mode & 0o001:
+                    return str(folder), mode & 0o7777, what
+    return None
+
+
+def _unreachable(blocked, bubblewrap):
+    """One line: who cannot enter which folder, and the fixes (``bubblewrap``: the first fix, or "")."""
+    folder, mode, what = blocked
+    fix = f"{bubblewrap}, or " if bubblewrap else ""
+    return (f"the grading kernels run as an unprivileged user, who cannot enter {folder} (mode {mode:o}) to reach "
+            f"{what}: {fix}let every user enter it (chmod o+x {folder}), or put the course in a folder every user "
+            "can enter")
 
 
 def choose(requested="auto"):
-    """The sandbox to use: bubblewrap when asked for or available and working, else limits only."""
+    """The sandbox to use: bubblewrap when asked for or available and working, else limits only.
+
+    Raises RuntimeError with one line that says what is wrong and how to fix it when the mode asked for (or, for
+    "auto", every mode) cannot start a kernel here, e.g. a course in a private folder graded as root without
+    bubblewrap: grading would otherwise give every learner 0 points."""
     setpriv = shutil.which("setpriv")
+    why_not = "bubblewrap is not installed"  # (why not bubblewrap, in the description)
+    bwrap_why, bwrap_fix = why_not, "install bubblewrap (the `bubblewrap` system package)"
     if requested in ("auto", "bwrap") and shutil.which("bwrap"):
         sandbox = Sandbox("bubblewrap", "bubblewrap: only the scratch folder is writable, the solutions and "
                                         "submissions are not visible, no network", drop=True)
-        if _probe(sandbox) and (setpriv or not _as_root()):
+        works, why = _probe(sandbox) if setpriv or not _as_root() else (False, "setpriv is not installed")
+        if works:
             return sandbox
+        why_not = "bubblewrap does not work here"
+        bwrap_why, bwrap_fix = f"bubblewrap does not work here ({why})", ""
         if requested == "bwrap":
-            raise RuntimeError("bubblewrap (bwrap) is installed but cannot start a sandbox here")
+            raise RuntimeError(f"bubblewrap (bwrap) is installed but cannot start a kernel here: {why}")
     elif requested == "bwrap":
         raise RuntimeError("bubblewrap (bwrap) is not installed: install the `bubblewrap` system package, or use "
                            "--sandbox auto")
-    why = "bubblewrap is not installed" if not shutil.which("bwrap") else (
-        "bubblewrap was not asked for" if requested == "none" else "bubblewrap does not work here")
+    elif requested == "none" and shutil.which("bwrap"):
+        why_not = "bubblewrap was not asked for"
+        bwrap_fix = "grade with bubblewrap (--sandbox auto), which shows the kernels what they need"
     who = "an unprivileged user" if _as_root() else "the grading user"
     unshare = shutil.which("unshare")
     candidates = []
@@ -182,9 +294,17 @@ def choose(requested="auto"):
         candidates.append(Sandbox("limits only", "", [unshare, "--user", "--map-root-user", "--net", "--pid",
                                                       "--fork", "--kill-child"]))
     for sandbox in candidates:
-        if _probe(sandbox):
-            sandbox.description = (f"NO SANDBOX ({why}): resource limits only, with no network and its own process "
-                                   f"namespace (unshare); the learner's code can read what {who} can read")
+        if _probe(sandbox)[0]:
+            sandbox.description = (f"NO SANDBOX ({why_not}): resource limits only, with no network and its own "
+                                   f"process namespace (unshare); the learner's code can read what {who} can read")
             return sandbox
-    return Sandbox("limits only", f"NO SANDBOX ({why}): resource limits only; the learner's code can read what "
-                                  f"{who} can read, and use the network")
+    sandbox = Sandbox("limits only", f"NO SANDBOX ({why_not}): resource limits only; the learner's code can read "
+                                     f"what {who} can read, and use the network")
+    works, why = _probe(sandbox)
+    if works:
+        return sandbox
+    blocked = _blocked()
+    problem = _unreachable(blocked, bwrap_fix) if blocked else f"a grading kernel cannot start here: {why}"
+    if requested == "none":
+        raise RuntimeError(f"--sandbox none: {problem}")
+    raise RuntimeError(f"{bwrap_why}, and without it {problem}")
