@@ -84,7 +84,7 @@ def test_pyproject_basics(pyproject):
     assert "torch==2.13.0" in project["optional-dependencies"]["test"]
     dev = {req_name(r) for r in project["optional-dependencies"]["dev"]}
     assert dev == {PROJECT}, "dev should be tinygrad_lite[course,test]"
-    assert project["scripts"]["tinygrad-lite"] == "tinygrad_lite.course.cli:main"
+    assert project["scripts"]["tinygrad-lite"] == "tinygrad_lite_cli:main"  # light: see tinygrad_lite_cli
 
 
 def test_environment_yml_matches_pyproject(pyproject):

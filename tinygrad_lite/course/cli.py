@@ -9,20 +9,27 @@ Whatever the input, the command ends with a one-line explanation or its table, n
 The exit statuses are listed in ``CHECK_EXIT`` and ``RELEASE_EXIT`` (shown by --help).
 """
 import argparse
+import os
+import signal
+import stat
 import sys
+from pathlib import Path
 
-from .notebooks import NotebookError
+from .notebooks import NotebookError, not_a_file
 
 CHECK_EXIT = """exit status:
   0    every exercise of every notebook passed
-  1    an exercise did not pass, or a cell timed out, or the kernel died
-  2    unusable input: a missing file, not a notebook, malformed tinygrad_lite metadata (the other notebooks are
-       still checked; the error names the notebook and the cell)
+  1    an exercise did not pass or is missing (every exercise of the notebook's lesson gets a row: one whose
+       cells were deleted or lost their metadata is "missing"), or a cell timed out, or the kernel died
+  2    unusable input: a missing file, not a notebook (or not a regular file: a named pipe is never opened),
+       malformed tinygrad_lite metadata (the other notebooks are still checked; the error names the notebook
+       and the cell)
   130  interrupted by Ctrl-C (the table so far is printed first)"""
 RELEASE_EXIT = """exit status:
   0    every lesson was written or was already up to date
   1    with --check: a lesson differs from a fresh release
-  2    unusable input (a missing folder, a malformed solution notebook, a lessons folder that cannot be written)
+  2    unusable input (a missing folder, a malformed solution notebook, a solution or lesson that is not a
+       regular file, e.g. a named pipe, which is never opened; a lessons folder that cannot be written)
   3    a lesson in lessons/ was edited after its release: nothing was written (use --force to back it up and
        replace it)
   130  interrupted by Ctrl-C"""
@@ -30,14 +37,19 @@ RELEASE_EXIT = """exit status:
 
 GRADE_EXIT = """exit status:
   0    grading completed, whatever the grades (unreadable, crashing or hostile notebooks included)
-  2    a usage error (bad arguments, a missing path, no solutions), or an internal fault of the grader (e.g.
-       the course's code changed during the run: run it again; finished grades are kept)
+  2    a usage error (bad arguments, a missing path, an --out that is or lies below a file, no solutions, a
+       solution that is not a notebook file), or an internal fault of the grader (e.g. the course's code
+       changed during the run: run it again; finished grades are kept)
   130  interrupted by Ctrl-C (grades finished so far are kept: run the same command again to resume)
 
 layout: a SUBMISSION is a notebook or a folder searched recursively for *.ipynb. The learner is the name of
 the notebook's folder when it sits in a per-learner folder below a SUBMISSION folder (class/alice/x.ipynb ->
 alice), else the file name's stem (class/bob.ipynb -> bob). The lesson is the notebook's metadata, else a lesson
-name or number in the file name.
+name or number in the file name. A hidden folder (class/.bob/) is not graded: each one that holds notebooks
+gets one line (rename it to grade them); .ipynb_checkpoints (JupyterLab's autosaves) is skipped silently.
+A notebook given twice, or given and also found in a folder given, is graded once (one line says so). A
+*.ipynb that is not a regular file (a named pipe, a socket, a folder) is never opened: one line, and it is
+graded unreadable.
 
 OUTDIR gets gradebook.csv (a row per learner and lesson, a column per exercise), lms.csv (a row per learner, a
 column per lesson total), results.json (everything, per case), feedback/LEARNER/LESSON.md, summary.md and
@@ -46,12 +58,28 @@ cases (keep it to get the same hidden cases again)."""
 
 
 def _need_notebook_tools():
+    """Import nbformat and nbclient (a second or two). A Ctrl-C inside a compiled extension's initialisation can
+    come out as an ImportError: the signal is recorded meanwhile, so that it still ends the command as Ctrl-C."""
+    received = []
+
+    def on_sigint(signum, frame):
+        received.append(signum)
+        raise KeyboardInterrupt
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except (ValueError, OSError):  # not the main thread
+        previous = None
     try:
         import nbclient  # noqa: F401
         import nbformat  # noqa: F401
     except ImportError:
+        if received:
+            raise KeyboardInterrupt from None
         raise NotebookError("the course tools need nbformat and nbclient: pip install 'tinygrad_lite[course]'") \
             from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _error(command, message):
@@ -69,7 +97,10 @@ def _print_table(path, outcome, verbose):
         print(f"  {r['exercise']:<{width}}  {r['status']:<{status_width}}  {cases}")
     exercises = [r for r in results if r["exercise"] not in ("results",) and not r["exercise"].startswith("cell ")]
     passed = sum(r["status"] == "passed" for r in exercises)
-    print(f"  {passed} of {len(exercises)} exercises passed")
+    missing = sum(r["status"] == "missing" for r in exercises)
+    print(f"  {passed} of {len(exercises)} exercises passed" + (f", {missing} missing" if missing else ""))
+    if not exercises and not outcome["interrupted"]:
+        print("  no exercise to check: the course has no such lesson and no cell is marked as an exercise")
     for r in results:
         if r["exercise"] == "results" or r["exercise"].startswith("cell "):
             print(f"  {r['message']}")
@@ -82,7 +113,7 @@ def _print_table(path, outcome, verbose):
     if outcome["errors"]:
         print(f"  {len(outcome['errors'])} cell(s) raised an error; the first: {outcome['errors'][0]}")
     sys.stdout.flush()
-    return passed == len(exercises) and len(exercises) == len(results)
+    return 0 < passed == len(exercises) == len(results)
 
 
 def cmd_check(args):
@@ -123,9 +154,11 @@ def cmd_check(args):
 
 def cmd_execute(args):
     from .execute import execute_notebook
+    from .notebooks import read_notebook
     failed = 0
     for path in args.notebooks:
         try:
+            read_notebook(path)  # refuses what is not a notebook file (a named pipe is never opened) in one line
             seconds = execute_notebook(path, timeout=args.timeout)
             print(f"executed  {path}  ({seconds:.1f} s)", flush=True)
         except (NotebookError, OSError) as e:
@@ -152,16 +185,56 @@ def cmd_release(args):
     return 0
 
 
+def out_problem(out):
+    """Why ``out`` cannot be grade's output folder, in one line (None when it can): it, or a folder above it, is a
+    file, or the nearest existing folder cannot be written in."""
+    path = Path(out)
+    for candidate in (path, *path.parents):
+        try:
+            mode = os.stat(candidate).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # not there (yet), or below a file: look further up
+        except OSError as e:
+            return f"--out {out}: {candidate}: {e.strerror or e}"
+        if not stat.S_ISDIR(mode):
+            what = "a file" if stat.S_ISREG(mode) else not_a_file(mode)
+            return f"--out {out}{'' if candidate == path else f': {candidate}'} is {what}, not a folder"
+        if not os.access(candidate, os.W_OK | os.X_OK):
+            if candidate == path:
+                return f"--out {out}: the folder cannot be written in (permission denied)"
+            return f"--out {out}: cannot create it: {candidate} cannot be written in (permission denied)"
+        return None
+    return None
+
+
 def cmd_grade(args):
-    from .grading import Settings, UsageError, grade, main_progress
+    problem = out_problem(args.out)
+    if problem:
+        _error("grade", problem)
+        return 2
+    from .grading import Settings, UsageError, grade, layout, main_progress
     from .grading.session import CourseChanged
     settings = Settings(timeout=args.timeout, total_timeout=args.total_timeout, memory=args.memory,
                         max_output=args.max_output, jobs=args.jobs, lesson=args.lesson)
+    said = []
+
+    def announce(text):
+        print(text, flush=True)
+        if not said:  # once, after grade() has checked its input: what of it is skipped, and why
+            said.append(text)
+            notices = []
+            layout.find_notebooks(args.submissions, exclude=[args.out], notices=notices)
+            for notice in notices:
+                print(notice, flush=True)
     try:
         results = grade(args.submissions, args.out, settings, solutions=args.solutions, sandbox=args.sandbox,
-                        progress=main_progress, announce=lambda text: print(text, flush=True))
+                        progress=main_progress, announce=announce)
     except (UsageError, CourseChanged) as e:
         _error("grade", e)
+        return 2
+    except OSError as e:  # e.g. OUTDIR on a full or read-only disk
+        where = f"cannot write {e.filename}: " if getattr(e, "filename", None) else ""
+        _error("grade", f"{where}{e.strerror or e}")
         return 2
     print(f"graded {len(results)} submission(s) into {args.out}: gradebook.csv, lms.csv, results.json, "
           "feedback/, summary.md", flush=True)

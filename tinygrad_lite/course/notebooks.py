@@ -9,6 +9,8 @@ Everything lives under the metadata key ``"tinygrad_lite"``:
 - the check cell after it: ``{"check": "03.relu_backward"}`` (its code calls ``check("03.relu_backward", fn)``);
 - a cell only the instructor sees: ``{"instructor": true}`` (dropped from the learner's copy).
 """
+import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -35,18 +37,53 @@ def cell_label(index, cell):
     return f"cell {index + 1}" + (f" ({first!r})" if first else "")
 
 
+def not_a_file(mode):
+    """What a file of this ``st_mode`` is when it is not a regular file ("a named pipe (FIFO)", "a folder" ...);
+    None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    for test, what in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return what
+    return "not a regular file"
+
+
+def read_regular_file(path, what="a notebook"):
+    """The bytes of the regular file ``path`` (a link to one is fine). Anything else (a named pipe, a socket, a
+    device, a folder) is refused with a NotebookError naming the path, without being opened: opening a named pipe
+    waits for a writer, reading a device may never end. OSErrors (missing, unreadable) are left to the caller."""
+    kind = not_a_file(os.stat(path).st_mode)
+    if kind:
+        raise NotebookError(f"{path} is {kind}, not {what} file: it was not opened")
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # never waits, even if it was swapped meanwhile
+    with os.fdopen(fd, "rb") as f:
+        kind = not_a_file(os.fstat(f.fileno()).st_mode)
+        if kind:
+            raise NotebookError(f"{path} is {kind}, not {what} file: it was not read")
+        return f.read()
+
+
 def read_notebook(path):
     """Read a notebook with nbformat, turning every way it can fail into a NotebookError that says what is wrong."""
     import nbformat
     path = Path(path)
-    if not path.exists():
-        raise NotebookError(f"{path}: no such file")
-    if path.is_dir():
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise NotebookError(f"{path}: no such file") from None
+    except OSError as e:
+        raise NotebookError(f"{path} cannot be read ({e.strerror or e})") from None
+    if stat.S_ISDIR(mode):
         raise NotebookError(f"{path} is a folder, not a notebook (.ipynb file)")
+    try:
+        data = read_regular_file(path)
+    except OSError as e:
+        raise NotebookError(f"{path} cannot be read ({e.strerror or e})") from None
     try:
         with warnings.catch_warnings():  # nbformat warns about missing cell ids: not the learner's concern
             warnings.simplefilter("ignore")
-            nb = nbformat.read(path, as_version=4)
+            nb = nbformat.reads(data.decode("utf-8"), as_version=4)
     except Exception as e:  # noqa: BLE001  (JSON errors, validation errors, encoding errors ...)
         first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise NotebookError(f"{path} is not a Jupyter notebook that can be read ({first_line})") from None

@@ -26,7 +26,9 @@ from .notebooks import (
     cell_label,
     check_markup,
     meta,
+    not_a_file,
     read_notebook,
+    read_regular_file,
     require_course_notebook,
 )
 
@@ -133,12 +135,20 @@ def stamp(lesson):
 
 def lesson_state(path, release_text):
     """"missing", "same" (byte for byte the release), "released" (an unedited earlier release: safe to replace)
-    or "edited" (the learner changed, ran or broke it: keep it)."""
+    or "edited" (the learner changed, ran or broke it: keep it). A lesson that is not a regular file (a named
+    pipe, a folder) raises a NotebookError naming it: it is not opened."""
     path = Path(path)
-    if not path.exists():
-        return "missing"
     try:
-        text = path.read_text(encoding="utf-8")
+        kind = not_a_file(path.stat().st_mode)
+    except FileNotFoundError:
+        return "missing"
+    except OSError:
+        return "edited"  # unreadable: it is not ours to throw away
+    if kind:  # a named pipe would block the read, a folder cannot be replaced by a file: never opened, never replaced
+        raise NotebookError(f"{path} is {kind}, not a lesson file: release will not open or replace it (remove it, "
+                            "then release again)")
+    try:
+        text = read_regular_file(path, "a lesson").decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return "edited"  # unreadable: it is not ours to throw away
     if text == release_text:
@@ -231,7 +241,7 @@ def release(solutions="solutions", lessons="lessons", check_only=False, force=Fa
                 if state == "edited":
                     kept = backup_path(target)
                     kept.parent.mkdir(exist_ok=True)
-                    _write(kept, target.read_bytes())
+                    _write(kept, read_regular_file(target, "a lesson"))
                     report.append((kept, "backup"))
                 _write(target, text)
             except OSError as e:

@@ -11,15 +11,22 @@ read the file back. Whatever the notebook does, the run ends with one row per ex
 - Ctrl-C ends the run ("interrupted") and ``interrupted`` is set in the outcome;
 - a results line that is not a verdict (a crash mid-write, a learner writing to the file) becomes a row.
 
-An exercise whose check never ran (an earlier cell crashed, the check cell was deleted, the run stopped first)
-is reported as "not run". Incidents not tied to one exercise get a row of their own, named by cell.
+Every exercise of the notebook's lesson gets a row, found in the notebook as the grader finds it
+(``course_exercises``, ``locate``): the exercise cell by its metadata, else (an edit lost it) by its ``def``
+line or its stub; the check cell by its metadata, else by its ``check("NN.name", ...)`` call. An exercise with
+no exercise cell (deleted, or its metadata lost and no cell defines its function) or whose check cell is gone
+is "missing", with the reason. An exercise whose check never ran (an earlier cell crashed, the run stopped
+first) is reported as "not run". Incidents not tied to one exercise get a row of their own, named by cell.
 """
 import asyncio
 import contextlib
+import importlib
+import importlib.util
 import json
 import logging
 import math
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -29,7 +36,8 @@ from pathlib import Path
 from .checks import RESULTS_ENV
 from .notebooks import cell_label, exercise_ids, meta, read_notebook, require_course_notebook
 
-NOT_RUN, KERNEL_DIED, INTERRUPTED, CORRUPT = "not run", "kernel died", "interrupted", "corrupt result"
+NOT_RUN, KERNEL_DIED, INTERRUPTED, CORRUPT, MISSING = ("not run", "kernel died", "interrupted", "corrupt result",
+                                                      "missing")
 INTERRUPT_GRACE = 5  # seconds a timed-out cell gets to stop after it is interrupted
 
 
@@ -212,32 +220,102 @@ def _read_results(results_file, ids):
     return latest, corrupt
 
 
+def lesson_number(nb):
+    """The number of the notebook's lesson ("03"): from its lesson metadata ("03_backward_pass"), else from its
+    exercises' ids when they all name one lesson; None when neither tells."""
+    lesson = meta(nb).get("lesson")
+    if isinstance(lesson, str):
+        match = re.match(r"\s*(\d+)", lesson)
+        return match.group(1) if match else None
+    ids = [meta(c).get("exercise") or meta(c).get("check") for c in nb.cells]
+    numbers = {i.split(".", 1)[0] for i in ids if isinstance(i, str) and re.match(r"\d+\.", i)}
+    return numbers.pop() if len(numbers) == 1 else None
+
+
+def course_exercises(nb):
+    """The ids of every exercise of the notebook's lesson, as the course's registry lists them
+    (``course/exercises/lessonNN.py``); [] for a lesson the course does not have (a notebook of one's own)."""
+    number = lesson_number(nb)
+    module = f"{__package__}.exercises.lesson{number}"
+    if number is None or importlib.util.find_spec(module) is None:
+        return []
+    importlib.import_module(module)  # registers its exercises
+    from .checks import REGISTRY
+    return [i for i in REGISTRY if i.split(".", 1)[0] == number]
+
+
+def _check_call(exercise):
+    return re.compile(r"\bcheck\(\s*['\"]" + re.escape(exercise) + r"['\"]\s*(?:,\s*([A-Za-z_]\w*))?")
+
+
+def locate(nb, exercises):
+    """{exercise id: (index of its exercise cell, index of its check cell, its function's name)}, an index None
+    for a cell not found.
+
+    The exercise cell: the code cell with its metadata, else one (without tinygrad_lite metadata) that defines the
+    function its check cell checks or holds its stub's ``NotImplementedError("NN.name: ...")`` (the grader's
+    ``layout.learner_cells`` finds it the same way). The check cell: the cell with its check metadata, else a code
+    cell that calls ``check("NN.name", ...)``."""
+    code = [(n, c) for n, c in enumerate(nb.cells) if c.cell_type == "code"]
+    found = {}
+    for exercise in exercises:
+        mine = [n for n, c in code if meta(c).get("exercise") == exercise]
+        checks = [n for n, c in code if meta(c).get("check") == exercise]
+        calls = [(n, _check_call(exercise).search(c.source)) for n, c in code if not meta(c).get("exercise")]
+        calls = [(n, m) for n, m in calls if m]
+        check_cell = checks[0] if checks else calls[0][0] if calls else None
+        name = next((m.group(1) for n, m in calls if n == check_cell and m.group(1)), exercise.split(".", 1)[-1])
+        if not mine:
+            marker = re.compile(rf"^def\s+{re.escape(name)}\s*\(|NotImplementedError\(\s*['\"]{re.escape(exercise)}:",
+                                re.M)
+            mine = [n for n, c in code if not meta(c).get("exercise") and not meta(c).get("check")
+                    and marker.search(c.source)]
+        found[exercise] = (mine[-1] if mine else None, check_cell, name)
+    return found
+
+
+def _missing_reason(exercise, name, exercise_cell, check_cell):
+    if exercise_cell is None and check_cell is None:
+        return f"{exercise}: missing: its exercise cell and its check cell were deleted"
+    if exercise_cell is None:
+        return f"{exercise}: missing: no exercise cell (deleted, or its metadata lost and no `def {name}`)"
+    return f"{exercise}: missing: its check cell was deleted, so nothing checks it"
+
+
 def run_notebook(path, timeout=120, total_timeout=600):
     """Execute the notebook at ``path``; never raises for what the notebook does.
 
     Returns {"results": [rows], "errors": [cell errors], "interrupted": bool}. A row is a verdict dict (exercise,
-    status, passed_cases, total_cases, message), one per exercise in notebook order, with rows for incidents not
-    tied to one exercise (exercise "cell N" or "results") in their place.
+    status, passed_cases, total_cases, message), one per exercise of the lesson (those of the course's registry,
+    and any other the notebook marks up) in notebook order, with rows for incidents not tied to one exercise
+    (exercise "cell N" or "results") in their place.
     """
     path = Path(path)
     nb = read_notebook(path)
     require_course_notebook(nb, path)
-    ids = exercise_ids(nb)
-    cells = {}  # exercise id -> (index of its exercise cell, index of its check cell)
-    for index, cell in enumerate(nb.cells):
-        info = meta(cell)
-        if "exercise" in info:
-            cells[info["exercise"]] = (index, index)
-        elif info.get("check") in cells:
-            cells[info["check"]] = (cells[info["check"]][0], index)
+    ids = list(dict.fromkeys(course_exercises(nb) + exercise_ids(nb)
+                             + [meta(c)["check"] for c in nb.cells if isinstance(meta(c).get("check"), str)]))
+    cells = locate(nb, ids)
     with tempfile.TemporaryDirectory() as tmp:
         results_file = Path(tmp) / "results.jsonl"
-        incidents, interrupted = _run(_execute, nb, path, results_file, timeout, total_timeout)
+        if any(c.cell_type == "code" for c in nb.cells):
+            incidents, interrupted = _run(_execute, nb, path, results_file, timeout, total_timeout)
+        else:
+            incidents, interrupted = [], False  # nothing to run: no kernel to start
         latest, corrupt = _read_results(results_file, set(ids))
     rows = list(corrupt)
     fatal = next((i for i in incidents if i["fatal"]), None)
+    position = -1
     for exercise in ids:
-        first, last = cells[exercise]
+        exercise_cell, check_cell, name = cells[exercise]
+        present = [n for n in (exercise_cell, check_cell) if n is not None]
+        first, last = (min(present), max(present)) if present else (position, position)
+        position = last + 0.001 if not present else last  # a missing exercise's row: after the one before it
+        if exercise_cell is None or (check_cell is None and exercise not in latest):
+            rows.append({"exercise": exercise, "status": MISSING, "passed_cases": 0, "total_cases": 0,
+                         "message": _missing_reason(exercise, name, exercise_cell, check_cell),
+                         "position": position})
+            continue
         if exercise in latest:
             rows.append({**latest[exercise], "position": last})
             continue

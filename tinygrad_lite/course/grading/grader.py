@@ -93,6 +93,8 @@ class Grader:
         parts = [GRADER_VERSION, sub.digest, sub.learner, sub.lesson, sub.shown, lesson.digest if lesson else "",
                  s.timeout, s.total_timeout, s.memory, s.max_output, s.lesson, self.sandbox.mode, self.secret,
                  self.course]
+        if sub.problem:  # an empty file and a named pipe (never read) have the same digest, not the same grade
+            parts.append(sub.problem)
         return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
 
     def cached(self, sub):

@@ -1,12 +1,15 @@
 """Which notebooks to grade, whose they are, which lesson they belong to, and what of them is run.
 
 Layout. ``tinygrad-lite grade SUBMISSION...``: each SUBMISSION is a notebook or a folder searched recursively for
-``*.ipynb`` (hidden folders and ``.ipynb_checkpoints`` skipped). The learner's id is the name of the notebook's
-folder when that folder is a per-learner folder, a folder below the SUBMISSION folder given on the command line
-(``class/alice/00_welcome.ipynb`` -> ``alice``); otherwise (a notebook directly in the given folder, or given by
-itself) the file name's stem (``class/bob.ipynb`` -> ``bob``). Two notebooks of one learner for one lesson both
-get graded, under ``learner/stem``. The lesson is the notebook's metadata ``{"tinygrad_lite": {"lesson": ...}}``,
-else a lesson whose name or number (``00_``, ``lesson00``, ``L00``) is in the file name.
+``*.ipynb``: ``.ipynb_checkpoints`` (JupyterLab's autosaves) is skipped silently, a hidden folder (a name starting
+with ".") below a folder given is skipped with one line that names it, and a notebook found twice is graded once,
+with one line. The learner's id is the name of the notebook's folder when that folder is a per-learner folder, a
+folder below the SUBMISSION folder given on the command line (``class/alice/00_welcome.ipynb`` -> ``alice``);
+otherwise (a notebook directly in the given folder, or given by itself) the file name's stem (``class/bob.ipynb``
+-> ``bob``). Two notebooks of one learner for one lesson both get graded, under ``learner/stem``. The lesson is the
+notebook's metadata ``{"tinygrad_lite": {"lesson": ...}}``, else a lesson whose name or number (``00_``,
+``lesson00``, ``L00``) is in the file name. A notebook that is not a regular file (a named pipe, a socket, a
+folder named x.ipynb) is never opened: it is graded as unreadable, with one line.
 
 What runs. Only the exercise cells come from the learner: matched by their exercise id in the cell metadata, or,
 where an edit lost the metadata, by the marker the released lesson put in the cell (the ``def`` of the function
@@ -16,11 +19,14 @@ last exercise are left out (the grader judges, not the notebook).
 """
 import hashlib
 import json
+import os
 import re
 import tokenize
 from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
+
+from ..notebooks import NotebookError, not_a_file, read_regular_file
 
 MAX_NOTEBOOK_BYTES = 50 * 2 ** 20
 MAX_CELL_CHARS = 200_000
@@ -69,11 +75,19 @@ def _meta(node):
 
 
 def load_lessons(solutions):
-    """{lesson name: Lesson} for every solution notebook in the folder ``solutions``."""
+    """{lesson name: Lesson} for every solution notebook in the folder ``solutions``. A solution that is not a
+    regular file or not notebook JSON raises a NotebookError naming it (a named pipe is never opened)."""
     lessons = {}
     for path in sorted(Path(solutions).glob("*.ipynb")):
-        data = path.read_bytes()
-        nb = json.loads(data)
+        try:
+            data = read_regular_file(path, "a solution notebook")
+            nb = json.loads(data.decode("utf-8"))
+        except OSError as e:
+            raise NotebookError(f"solution {path} cannot be read ({e.strerror or e})") from None
+        except ValueError as e:  # UnicodeDecodeError too
+            raise NotebookError(f"solution {path} is not notebook JSON ({str(e).splitlines()[0][:120]})") from None
+        if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+            raise NotebookError(f"solution {path} is not a notebook (it has no list of cells)")
         name = _meta(nb).get("lesson") or path.stem
         cells = [{"cell_type": c.get("cell_type"), "source": _source(c), "meta": _meta(c)}
                  for c in nb.get("cells", []) if isinstance(c, dict)]
@@ -93,39 +107,87 @@ def load_lessons(solutions):
     return lessons
 
 
-def find_notebooks(arguments, exclude=()):
-    """[(path, shown, learner)] for the notebooks named or found under the folders named, in a stable order."""
+def _hidden(parts):
+    """The hidden folder (name starting with ".") among these path parts, or None; JupyterLab's autosaves
+    (.ipynb_checkpoints) do not count: they are skipped without a word."""
+    return next((n for n, part in enumerate(parts) if part.startswith(".") and part != ".ipynb_checkpoints"), None)
+
+
+def find_notebooks(arguments, exclude=(), notices=None):
+    """[(path, shown, learner)] for the notebooks named or found under the folders named, in a stable order.
+
+    Skipped: ``.ipynb_checkpoints`` (JupyterLab's autosaves) silently, and hidden folders (a name starting with
+    ".") below a folder given, with one line per such folder that holds notebooks; a notebook found twice (named
+    twice, or named and found in a folder named, compared by resolved path) is kept once, with one line.
+    Those lines are appended to the list ``notices`` when one is given; so is one line per entry that is not a
+    regular file (a named pipe, a socket, a folder named x.ipynb), which stays in the list (``read_submission``
+    marks it unreadable without opening it).
+    """
     found, excluded = [], [Path(e).resolve() for e in exclude]
+    notices = [] if notices is None else notices
+    hidden, seen = {}, {}
     for argument in arguments:
         root = Path(argument)
         if root.is_dir():
-            paths = sorted(p for p in root.rglob("*.ipynb")
-                           if not any(part.startswith(".") for part in p.relative_to(root).parts[:-1])
-                           and ".ipynb_checkpoints" not in p.parts
-                           and not any(x == p.resolve() or x in p.resolve().parents for x in excluded))
+            paths = []
+            for p in sorted(root.rglob("*.ipynb")):
+                relative = p.relative_to(root).parts
+                if ".ipynb_checkpoints" in p.parts or any(x == p.resolve() or x in p.resolve().parents
+                                                          for x in excluded):
+                    continue
+                n = _hidden(relative[:-1])
+                if n is not None:
+                    hidden.setdefault(root / Path(*relative[:n + 1]), []).append(p.resolve())
+                    continue
+                paths.append(p)
             for p in paths:
                 relative = p.relative_to(root)
                 learner = relative.parts[-2] if len(relative.parts) > 1 else p.stem
                 found.append((p, str(Path(root.name or str(root)) / relative), learner))
         else:
             found.append((root, str(root), root.stem))
+    kept = []
+    for path, shown, learner in found:
+        key = path.resolve()
+        if key in seen:
+            again = "given twice" if seen[key] == shown else f"the same file as {seen[key]}"
+            notices.append(f"{shown}: {again}: graded once")
+            continue
+        seen[key] = shown
+        kept.append((path, shown, learner))
+        try:
+            kind = not_a_file(path.stat().st_mode)
+        except OSError:
+            kind = None  # read_submission says why it cannot be read
+        if kind:
+            notices.append(f"{shown} is {kind}, not a notebook file: not opened, graded as unreadable")
+    for folder, paths in hidden.items():
+        left = [p for p in paths if p not in seen]
+        if left:
+            notices.append(f"skipped {folder}{os.sep}: a hidden folder ({len(left)} notebook(s) in it not graded; "
+                           "rename it without the leading '.' to grade them)")
     counts = {}
-    for _, _, learner in found:
+    for _, _, learner in kept:
         counts[learner] = counts.get(learner, 0) + 1
-    return found, counts
-
-
+    return kept, counts
 def read_submission(path, shown, learner, lessons):
     """A Submission: the learner's cells and lesson, or the problem that stops it from being graded."""
     sub = Submission(Path(path), shown, learner)
     try:
-        size = sub.path.stat().st_size
-        if size > MAX_NOTEBOOK_BYTES:
+        status = sub.path.stat()
+        size, kind = status.st_size, not_a_file(status.st_mode)
+        if kind:  # never opened: opening a named pipe waits for a writer, a device may never end
+            data = b""
+            sub.problem = f"it is {kind}, not a notebook file: it was not opened"
+        elif size > MAX_NOTEBOOK_BYTES:
             data = b""
             sub.problem = (f"the file is {size // 2 ** 20} MB, more than a notebook can be "
                            f"({MAX_NOTEBOOK_BYTES // 2 ** 20} MB)")
         else:
-            data = sub.path.read_bytes()
+            data = read_regular_file(sub.path)
+    except NotebookError as e:  # it became something else than a file since the look above
+        data = b""
+        sub.problem = str(e)
     except OSError as e:
         data = b""
         sub.problem = f"the file cannot be read ({e.strerror or e})"
