@@ -32,3 +32,28 @@ def pytest_collection_modifyitems(items):
         notebook = item.parent
         if hasattr(notebook, "skip_compare") and "stderr" not in notebook.skip_compare:
             notebook.skip_compare += ("stderr",)
+
+
+# --- lessons/*.ipynb: run by the browser tests (tests/test_browser.py) when they run, else by nbval -------------
+
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
+def pytest_collection_modifyitems_leave_lessons_to_the_browser(config, items):
+    """The browser tests run every lesson top to bottom in JupyterLab and fail on any error output, so nbval need
+    not execute the same lesson a second time: deselect nbval's items of a lesson whose browser test is selected
+    and can run (``browser_unavailable()`` in tests/test_browser.py says; Playwright, a Chromium, .venv/).
+    `pytest lessons/04_optimizers.ipynb` alone, or a run without a browser, still executes the lessons under nbval.
+    trylast: runs after -k, -m and --deselect have chosen the tests."""
+    browser_tests = [item for item in items if item.path.name == "test_browser.py" and hasattr(item, "callspec")
+                     and "lesson" in item.callspec.params]
+    if not browser_tests or browser_tests[0].module.browser_unavailable():
+        return
+    covered = {item.callspec.params["lesson"] for item in browser_tests}
+    lessons = (browser_tests[0].path.parents[1] / "lessons").resolve()
+
+    def run_by_the_browser(item):
+        return item.path.suffix == ".ipynb" and item.path.name in covered and item.path.parent.resolve() == lessons
+
+    deselected = [item for item in items if run_by_the_browser(item)]
+    if deselected:
+        items[:] = [item for item in items if not run_by_the_browser(item)]
+        config.hook.pytest_deselected(items=deselected)
