@@ -1,4 +1,5 @@
-"""Shared test set-up: every test starts from the same seeds, and hypothesis runs the same examples every time."""
+"""Shared test set-up: every test starts from the same seeds, and hypothesis runs the same examples every time.
+(How pytest runs notebooks and spreads the suite over workers is in the repository's conftest.py.)"""
 import random
 
 import numpy as np
@@ -22,16 +23,6 @@ def _seed_everything():
     except ImportError:
         pass
     yield
-
-
-def pytest_collection_modifyitems(items):
-    """nbval compares the output of each notebook cell marked ``# NBVAL_CHECK_OUTPUT`` with the stored one. On a
-    loaded machine the kernel itself can write to its stderr (ipykernel's "IOStream.flush timed out"), which
-    ipykernel forwards into the cell's output: compare what the cell prints and shows, not stderr."""
-    for item in items:
-        notebook = item.parent
-        if hasattr(notebook, "skip_compare") and "stderr" not in notebook.skip_compare:
-            notebook.skip_compare += ("stderr",)
 
 
 # --- lessons/*.ipynb: run by the browser tests (tests/test_browser.py) when they run, else by nbval -------------

@@ -198,6 +198,8 @@ HOSTILE_00 = {
 }
 
 
+# The tests that read a graded class (lesson00, lessons123) are each one xdist group: with the suite spread over
+# workers (run.py's -n auto --dist loadgroup), the class is graded once, by one worker, not once per worker.
 @pytest.fixture(scope="module")
 def lesson00(tmp_path_factory):
     """The lesson-00 class folder, graded once: (results by learner, results.json, out folder, seconds)."""
@@ -286,6 +288,7 @@ EXPECTED_00 = {  # learner: (total, {exercise: status or a set of statuses allow
 }
 
 
+@pytest.mark.xdist_group("grading-lesson00-class")
 @pytest.mark.parametrize("learner", sorted(EXPECTED_00))
 def test_each_submission_of_lesson00_gets_its_points_and_status(lesson00, learner):
     by_learner = lesson00[0]
@@ -302,6 +305,7 @@ def test_each_submission_of_lesson00_gets_its_points_and_status(lesson00, learne
         assert exercises[exercise_id]["status"] in want, exercises[exercise_id]
 
 
+@pytest.mark.xdist_group("grading-lesson00-class")
 def test_reasons_are_clear(lesson00):
     by_learner = lesson00[0]
     reason = {learner: {e["id"]: e["reason"] for e in r["exercises"]} for learner, r in by_learner.items()}
@@ -313,7 +317,8 @@ def test_reasons_are_clear(lesson00):
     assert "output limit" in reason["printbomb"]["00.row_normalize"]
     assert "reference" in reason["reference"]["00.row_normalize"]
     membomb = exercises_of(by_learner["membomb"])["00.row_normalize"]["cases"][0]["detail"]
-    assert "MemoryError" in membomb
+    # the memory limit stops it, or on a heavily loaded machine the time limit may come first (as EXPECTED_00 says)
+    assert "MemoryError" in membomb or "timed out after 10 s" in reason["membomb"]["00.row_normalize"], membomb
     sysexit = exercises_of(by_learner["sysexit"])["00.row_normalize"]["cases"][0]["detail"]
     assert "SystemExit" in sysexit
     network = exercises_of(by_learner["network"])["00.pairwise_sq_distances"]["cases"][0]["detail"]
@@ -327,6 +332,7 @@ def test_reasons_are_clear(lesson00):
     assert any("lost its exercise metadata" in n for e in by_learner["nometadata"]["exercises"] for n in e["notes"])
 
 
+@pytest.mark.xdist_group("grading-lesson00-class")
 def test_known_mistakes_get_their_hints_and_no_full_points(lesson00):
     exercises = exercises_of(lesson00[0]["mistakes"])
     for exercise_id, text in (("00.row_normalize", "sum of the whole matrix"),
@@ -339,6 +345,7 @@ def test_known_mistakes_get_their_hints_and_no_full_points(lesson00):
     assert "sum of the whole matrix" in feedback and "Hint:" in feedback
 
 
+@pytest.mark.xdist_group("grading-lesson00-class")
 def test_nothing_escapes_the_scratch_folder(lesson00):
     assert not lesson00[4].exists()
     assert not Path("/work/escaped.txt").exists()
@@ -346,6 +353,7 @@ def test_nothing_escapes_the_scratch_folder(lesson00):
         assert not Path("/tmp/tinygrad-lite-escaped.txt").exists()
 
 
+@pytest.mark.xdist_group("grading-lesson00-class")
 def test_the_class_grades_in_one_run_within_its_limits(lesson00):
     by_learner, data, out, seconds, _ = lesson00
     assert sorted(by_learner) == sorted([*EXPECTED_00, "mistakes"])
@@ -363,6 +371,7 @@ def test_the_class_grades_in_one_run_within_its_limits(lesson00):
     assert data["grader"]["sandbox"].startswith("bubblewrap") == BUBBLEWRAP
 
 
+@pytest.mark.xdist_group("grading-lesson00-class")
 def test_feedback_never_shows_hidden_inputs_or_reference_answers(lesson00):
     out = lesson00[2]
     hidden_lines = 0
@@ -377,6 +386,7 @@ def test_feedback_never_shows_hidden_inputs_or_reference_answers(lesson00):
     assert any("Worst" in c["detail"] for r in results["submissions"] for e in r["exercises"] for c in e["cases"])
 
 
+@pytest.mark.xdist_group("grading-lesson00-class")
 def test_a_rerun_resumes_and_gives_the_same_files(lesson00, tmp_path):
     out = lesson00[2]
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and ".work" not in p.parts}
@@ -504,6 +514,7 @@ def lessons123(tmp_path_factory):
     return results_of(out)[0], planted
 
 
+@pytest.mark.xdist_group("grading-lessons123-class")
 @pytest.mark.parametrize("number", sorted(LESSONS_123.values()))
 def test_solved_unsolved_and_partial_of_lessons_01_to_03(lessons123, number):
     by_learner = lessons123[0]
@@ -516,6 +527,7 @@ def test_solved_unsolved_and_partial_of_lessons_01_to_03(lessons123, number):
     assert all(e["status"] in ("not attempted", "error") for e in partial["exercises"][1:])
 
 
+@pytest.mark.xdist_group("grading-lessons123-class")
 @pytest.mark.parametrize("number", sorted(LESSONS_123.values()))
 def test_hostile_exercises_cost_only_their_own_points(lessons123, number):
     result = lessons123[0][f"hostile{number}"]
@@ -526,6 +538,7 @@ def test_hostile_exercises_cost_only_their_own_points(lessons123, number):
     assert result["total"] == sum(e["max"] for e in exercises[len(HOSTILE_STATUSES):])
 
 
+@pytest.mark.xdist_group("grading-lessons123-class")
 def test_known_mistakes_of_lessons_01_to_03(lessons123):
     by_learner, planted = lessons123
     assert planted

@@ -40,8 +40,9 @@ def _can_drop_privileges():
         return False
 
 
-pytestmark = pytest.mark.skipif(not _can_drop_privileges(), reason="needs root that can drop to another user "
-                                "id: only then do the kernels run as a user who cannot enter a private folder")
+pytestmark = [pytest.mark.skipif(not _can_drop_privileges(), reason="needs root that can drop to another user "
+                                 "id: only then do the kernels run as a user who cannot enter a private folder"),
+              pytest.mark.xdist_group("grading-private-course")]  # with the suite on several workers: copied once
 
 
 @pytest.fixture(scope="module")
