@@ -6,7 +6,7 @@
     python3 run.py setup                         only set up
 
 Set-up creates .venv/ in the repository root and runs
-    pip install -c constraints.txt -e ".[dev]"
+    pip install --no-compile -c constraints.txt -e ".[dev]"
 inside it. It is skipped when pyproject.toml and constraints.txt have not changed
 since the last successful set-up (a hash of them is kept in .venv/).
 """
@@ -76,7 +76,9 @@ def setup():
     MARKER.unlink(missing_ok=True)
     say("installing tinygrad_lite and its dependencies (pinned by constraints.txt);"
         " the first time takes a few minutes ...")
-    cmd = [str(py), "-m", "pip", "install", "--disable-pip-version-check",
+    # --no-compile: pip would byte-compile every module of every package (most of torch's thousands are never
+    # imported) and that took half of the set-up; Python compiles what is imported, when it is first imported.
+    cmd = [str(py), "-m", "pip", "install", "--disable-pip-version-check", "--no-compile",
            "-c", "constraints.txt", "-e", ".[dev]"]
     if subprocess.call(cmd, cwd=ROOT) != 0:
         fail("pip could not install the dependencies (see pip's messages above)", cmd,
