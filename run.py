@@ -7,6 +7,7 @@
 
 Set-up creates .venv/ in the repository root and runs
     pip install --no-compile -c constraints.txt -e ".[dev]"
+    python -m compileall -q -j 0 .venv
 inside it. It is skipped when pyproject.toml and constraints.txt have not changed
 since the last successful set-up (a hash of them is kept in .venv/).
 """
@@ -76,8 +77,9 @@ def setup():
     MARKER.unlink(missing_ok=True)
     say("installing tinygrad_lite and its dependencies (pinned by constraints.txt);"
         " the first time takes a few minutes ...")
-    # --no-compile: pip would byte-compile every module of every package (most of torch's thousands are never
-    # imported) and that took half of the set-up; Python compiles what is imported, when it is first imported.
+    # pip would byte-compile the ~10,000 modules one by one, half of the set-up's time; compileall does it after,
+    # on every core. Compiled they must be: where PYTHONDONTWRITEBYTECODE is set (some containers set it), Python
+    # never stores what it compiles at import, and every process would compile torch and Jupyter again.
     cmd = [str(py), "-m", "pip", "install", "--disable-pip-version-check", "--no-compile",
            "-c", "constraints.txt", "-e", ".[dev]"]
     if subprocess.call(cmd, cwd=ROOT) != 0:
@@ -85,6 +87,9 @@ def setup():
              "Check your network connection, then retry with `python3 run.py setup`; "
              "if it keeps failing, delete .venv/ and retry. (constraints.txt pins "
              "the versions tested on Python 3.11; other Pythons may not have them.)")
+    compile_cmd = [str(py), "-m", "compileall", "-q", "-j", "0", str(VENV)]
+    if subprocess.call(compile_cmd, cwd=ROOT, stdout=subprocess.DEVNULL) != 0:
+        say("note: some modules could not be byte-compiled (they are compiled when imported)")
     MARKER.write_text(wanted + "\n")
     say(f"set-up done in {time.monotonic() - start:.0f} s")
     return py
