@@ -154,11 +154,9 @@ def cmd_check(args):
 
 def cmd_execute(args):
     from .execute import execute_notebook
-    from .notebooks import read_notebook
     failed = 0
     for path in args.notebooks:
         try:
-            read_notebook(path)  # refuses what is not a notebook file (a named pipe is never opened) in one line
             seconds = execute_notebook(path, timeout=args.timeout)
             print(f"executed  {path}  ({seconds:.1f} s)", flush=True)
         except (NotebookError, OSError) as e:

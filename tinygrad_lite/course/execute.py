@@ -9,12 +9,13 @@ A cell that raises stops the run and nothing is written.
 """
 from pathlib import Path
 
-from .notebooks import NotebookError
+from .notebooks import NotebookError, read_notebook
 
 
 def execute_notebook(path, timeout=600):
     """Run every cell of the notebook at ``path`` in a fresh kernel and write it back with its outputs.
-    Returns the seconds the run took."""
+    Returns the seconds the run took. What is not a readable notebook file (missing, a named pipe, not JSON) is
+    a NotebookError in one line, as in ``check``."""
     import time
 
     import nbformat
@@ -22,7 +23,7 @@ def execute_notebook(path, timeout=600):
     from nbclient.exceptions import CellExecutionError
 
     path = Path(path)
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook(path)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent.resolve())}})
     start = time.monotonic()
