@@ -130,6 +130,13 @@ class Exercise:
     ``call(fn, args, kwargs)``: how to get the answer to judge from a function (default: its return value), used
     alike for the learner's function, the reference and the mistakes, e.g. the gradients a backward function
     leaves on its arguments. ``check_inputs``: False when changing the arguments is the exercise's point.
+    ``forbid``: "write it yourself": the library's own implementations of what the exercise asks for (classes or
+    functions, e.g. ``(optim.Adam, optim.AdamW)``). An answer that is one of them, subclasses one, or calls one
+    while it runs (a wrapper) fails with a message that says so. The building blocks the exercise allows (e.g.
+    ``optim.Optimizer``) are simply not listed.
+    ``battery(rng)``: extra Cases for mutation testing only (``mutation.py``): other shapes, dtypes, states, devices
+    and modes on which a wrong variant of the solution may behave differently from the reference. They are never
+    part of the check; a variant that fails on them but passes the check is a hole in the check's cases.
     """
     id: str
     reference: object
@@ -152,6 +159,8 @@ class Exercise:
     error_hints: tuple = ()
     call: object = None
     check_inputs: bool = True
+    forbid: tuple = ()
+    battery: object = None
 
     @property
     def name(self):
