@@ -566,7 +566,7 @@ def test_value_mul_cases_cover_preset_grads_and_a_times_a():
     assert any(c.args[0] is c.args[1] for c in cases)                            # a * a
     assert any(c.args[0] is c.args[1] and c.args[0].grad != 0 for c in cases)    # a * a with a share already
     assert any(c.args[0] is not c.args[1] and c.args[0].grad != 0 and c.args[1].grad != 0 for c in cases)
-    assert any(c.args[2].grad == 0 for c in cases)
+    assert any(c.args[0].data == 0 and c.args[2].grad != 0 for c in cases)       # a zero factor: b's share is 0
 
 
 # -------------------------------------------------------------------- 03.topological_order

@@ -104,12 +104,19 @@ RELU_EXAMPLE = [[-2.0, -0.5, 0.0, 1.5],
                 [3.0, -1.0, 0.25, -4.0]]
 
 
+def _all_negative_but_one(rng, shape):
+    """Negative values, but one positive one at a random place: an answer of zeros does not pass."""
+    x = -rng.uniform(0.1, 5.0, shape)
+    x[tuple(int(rng.integers(n)) for n in shape)] = rng.uniform(0.5, 5.0)
+    return _f32(x)
+
+
 def _relu_cases(rng):
     return [
         Case((_f32(RELU_EXAMPLE),), "relu_ex", visible=True),
         Case((_f32(rng.standard_normal((5, 7))),), "a batch of 5 rows with 7 values each"),
         Case((_f32(rng.standard_normal(10)),), "a 1-D tensor of 10 values"),
-        Case((_f32(-rng.uniform(0.1, 5.0, (3, 3))),), "all negative: every output is 0"),
+        Case((_all_negative_but_one(rng, (3, 3)),), "all negative but one value: only that output is not 0"),
         Case((_f32(rng.standard_normal((2, 3, 4))),), "a 3-D tensor: the shape must not change"),
         Case((_f32(1e6 * rng.standard_normal((4, 4))),), "large values, up to a few million"),
     ]
@@ -182,7 +189,8 @@ def _sigmoid_cases(rng):
         Case((_f32(rng.standard_normal((4, 5))),), "a 4x5 batch of values around 0"),
         Case((_f32(rng.uniform(-500.0, 500.0, 12)),), "large positive and negative values, up to +-500"),
         Case((_f32(rng.uniform(-100.0, -89.0, (2, 3))),), "very negative values, -100 to -89: tiny results"),
-        Case((_f32(rng.uniform(-1000.0, -200.0, 5)),), "extremely negative values: results round to 0"),
+        Case((_f32(np.concatenate([rng.uniform(-1000.0, -200.0, 5), [-60.0, 2.0]])),),
+             "extremely negative values (their results round to 0), with -60 and 2"),
         Case((_f32(rng.standard_normal((2, 3, 4))),), "a 3-D tensor: the shape must not change"),
     ]
 

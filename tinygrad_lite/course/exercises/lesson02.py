@@ -55,7 +55,7 @@ def _mse_cases(rng):
         Case((_f32(rng.standard_normal((4, 3))), _f32(rng.standard_normal((4, 3)))), "a 4x3 batch: 3 outputs each"),
         Case((_f32(100 * rng.standard_normal(6)), _f32(100 * rng.standard_normal(6))), "large values"),
         Case((_f32([-1.0, -2.0, -3.0]), _f32([1.0, 2.0, 3.0])), "all errors negative"),
-        Case((_f32([1.5, -0.5]), _f32([1.5, -0.5])), "perfect predictions: the loss is 0"),
+        Case((_f32([1.5, -0.5, 2.0]), _f32([1.45, -0.45, 2.1])), "nearly perfect predictions: a small loss"),
     ]
 
 

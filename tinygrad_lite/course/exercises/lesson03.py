@@ -175,7 +175,7 @@ def _value_mul_cases(rng):
         Case(product(r(), r(), r(), a_grad=-1.25, b_grad=2.0), "both inputs already hold shares from other ops"),
         Case(product(3.0, 3.0, 1.0, same=True), "out = a * a: one Value is both factors"),
         Case(product(r(), r(), r(), a_grad=0.75, same=True), "out = a * a, and a.grad already holds 0.75"),
-        Case(product(r(), r(), 0.0, a_grad=1.0, b_grad=-1.0), "out.grad = 0: nothing to send on"),
+        Case(product(0.0, r(), r(), a_grad=1.0, b_grad=-1.0), "a.data = 0: b's share is 0, a's is not"),
     ]
 
 
@@ -374,7 +374,7 @@ def _topological_cases(rng):
         Case((neuron_example(),), visible=True),
         Case((GraphNode("x*x+x", [xx, x]),), "x*x + x: x is used three times"),
         Case((GraphNode("d", [b, c]),), "a diamond: a feeds two ops that meet again"),
-        Case((GraphNode("lonely"),), "a single leaf: the list is just [root]"),
+        Case((GraphNode("tanh(relu(x))", [GraphNode("relu(x)", [GraphNode("x")])]),), "one leaf through two ops"),
         Case((_chain(40),), "a chain of 40 multiplications"),
         Case((_random_dag(rng, 30),), "a random graph of 30 nodes, some not used by the root"),
         Case((_random_dag(rng, 60),), "a random graph of 60 nodes"),
@@ -434,6 +434,13 @@ def _summed_axis0(x, y, g):
     return down(g * y, np.shape(x)), down(g * x, np.shape(y))
 
 
+def _one_row(rng, shape):
+    """An upstream gradient that is 0 everywhere but in one row."""
+    grad = np.zeros(shape)
+    grad[int(rng.integers(shape[0]))] = rng.standard_normal(shape[1:])
+    return grad
+
+
 def _mul_cases(rng):
     def r(*shape):
         return rng.standard_normal(shape)
@@ -443,7 +450,7 @@ def _mul_cases(rng):
         Case((r(3, 4), r(3, 1), r(3, 4)), "y is a column (3, 1), stretched over 4 columns"),
         Case((r(1, 5), r(4, 1), r(4, 5)), "both broadcast: (1, 5) * (4, 1)"),
         Case((np.array(1.5), r(3, 4), r(3, 4)), "x is a single number (a 0-d array)"),
-        Case((r(6, 3), r(3), np.zeros((6, 3))), "a zero upstream gradient"),
+        Case((r(6, 3), r(3), _one_row(rng, (6, 3))), "an upstream gradient that is 0 but in one row"),
         Case((100 * r(5, 3), r(3), r(5, 3)), "large values"),
     ]
 
@@ -491,14 +498,23 @@ def relu_backward_reference(x, grad):
 RELU_EXAMPLE = (np.array([[-1.5, 0.0, 2.0], [0.5, -0.2, 0.0]]), np.array([[1.0, 2.0, 3.0], [-4.0, 5.0, -6.0]]))
 
 
+def _all_but_one(rng, shape, sign):
+    """Values of one ``sign``, at least 0.1 away from 0, but one of the other sign at a random place."""
+    x = sign * (rng.random(shape) + 0.1)
+    x[np.unravel_index(int(rng.integers(x.size)), x.shape)] *= -1
+    return x
+
+
 def _relu_cases(rng):
     with_zeros = rng.standard_normal((4, 5))
     with_zeros[rng.random((4, 5)) < 0.3] = 0.0
     return [
         Case(tuple(a.copy() for a in RELU_EXAMPLE), visible=True),
         Case((rng.standard_normal((4, 5)), rng.standard_normal((4, 5))), "a 4 x 5 batch"),
-        Case((-rng.random((3, 3)) - 0.1, rng.standard_normal((3, 3))), "all inputs negative: no gradient passes"),
-        Case((rng.random(6) + 0.1, rng.standard_normal(6)), "all inputs positive: the gradient passes unchanged"),
+        Case((_all_but_one(rng, (3, 3), -1.0), rng.standard_normal((3, 3))),
+             "all inputs negative but one: the gradient passes at that one only"),
+        Case((_all_but_one(rng, 6, 1.0), rng.standard_normal(6)),
+             "all inputs positive but one: the gradient passes unchanged except there"),
         Case((with_zeros, rng.standard_normal((4, 5))), "many inputs exactly 0"),
         Case((1e3 * rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 3, 4))), "large values, 3 dims"),
     ]
