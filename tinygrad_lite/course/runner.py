@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from .checks import RESULTS_ENV
-from .notebooks import cell_label, exercise_ids, meta, read_notebook, require_course_notebook
+from .notebooks import cell_label, exercise_ids, exercise_marker, meta, read_notebook, require_course_notebook
 
 NOT_RUN, KERNEL_DIED, INTERRUPTED, CORRUPT, MISSING = ("not run", "kernel died", "interrupted", "corrupt result",
                                                       "missing")
@@ -266,8 +266,7 @@ def locate(nb, exercises):
         check_cell = checks[0] if checks else calls[0][0] if calls else None
         name = next((m.group(1) for n, m in calls if n == check_cell and m.group(1)), exercise.split(".", 1)[-1])
         if not mine:
-            marker = re.compile(rf"^def\s+{re.escape(name)}\s*\(|NotImplementedError\(\s*['\"]{re.escape(exercise)}:",
-                                re.M)
+            marker = exercise_marker(exercise, name)
             mine = [n for n, c in code if not meta(c).get("exercise") and not meta(c).get("check")
                     and marker.search(c.source)]
         found[exercise] = (mine[-1] if mine else None, check_cell, name)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
 
-from ..notebooks import NotebookError, not_a_file, read_regular_file
+from ..notebooks import NotebookError, exercise_marker, not_a_file, read_regular_file
 
 MAX_NOTEBOOK_BYTES = 50 * 2 ** 20
 MAX_CELL_CHARS = 200_000
@@ -252,8 +252,7 @@ def learner_cells(sub, lesson):
     for exercise in lesson.exercises:
         if exercise in found:
             continue
-        name = re.escape(lesson.functions[exercise])
-        marker = re.compile(rf"^def\s+{name}\s*\(|NotImplementedError\(\s*['\"]{re.escape(exercise)}:", re.M)
+        marker = exercise_marker(exercise, lesson.functions[exercise])
         for c in code:
             if not c["meta"].get("exercise") and not c["meta"].get("check") and marker.search(c["source"]):
                 found[exercise] = (c["source"], "marker")
