@@ -81,7 +81,7 @@ SOLUTIONS = {"06.clip_grad_norm_": clip_grad_norm_, "06.clip_grad_value_": clip_
 
 # -------------------------------------------------------------------- other right answers
 def clip_norm_concatenated(parameters, max_norm, norm_type=2.0):
-    """All gradients as one long vector; p.grad rebound to a new tensor (what the optimizer reads next)."""
+    """All gradients as one long vector; a 0-d tensor factor; each p.grad scaled with mul_."""
     params = [parameters] if isinstance(parameters, tl.Tensor) else list(parameters)
     params = [p for p in params if p.grad is not None]
     flat = tl.cat([p.grad.flatten() for p in params])
@@ -91,7 +91,7 @@ def clip_norm_concatenated(parameters, max_norm, norm_type=2.0):
         total = (flat.abs() ** norm_type).sum() ** (1.0 / norm_type)
     coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
     for p in params:
-        p.grad = p.grad * coef
+        p.grad.mul_(coef)
     return total
 
 
@@ -107,11 +107,60 @@ def clip_norm_with_if(parameters, max_norm, norm_type=2.0):
     return total
 
 
-def clip_value_rebinding(parameters, clip_value):
-    for p in [parameters] if isinstance(parameters, tl.Tensor) else parameters:
+def clip_norm_numpy_copy(parameters, max_norm, norm_type=2.0):
+    """The norm with numpy, the scaled numbers written back into each gradient with copy_."""
+    params = [parameters] if isinstance(parameters, tl.Tensor) else list(parameters)
+    grads = [p.grad for p in params if p.grad is not None]
+    arrays = [np.abs(g.numpy().astype(np.float64)).ravel() for g in grads]
+    if norm_type == math.inf:
+        total = max(a.max() for a in arrays)
+    else:
+        total = sum((a ** norm_type).sum() for a in arrays) ** (1.0 / norm_type)
+    coef = min(1.0, max_norm / (total + 1e-6))
+    for g in grads:
+        g.copy_(g * coef)
+    return tl.tensor(total, dtype=grads[0].dtype)
+
+
+def clip_norm_setitem(parameters, max_norm, norm_type=2.0):
+    """Per-tensor norms in a Python list, the factor written into each gradient with g[...] = ..."""
+    if isinstance(parameters, tl.Tensor):
+        parameters = [parameters]
+    grads = []
+    for p in parameters:
         if p.grad is not None:
-            p.grad = tl.clamp(p.grad, -clip_value, clip_value)
-    return None
+            grads.append(p.grad)
+    total = tl.linalg.vector_norm(tl.stack([tl.linalg.vector_norm(g, norm_type) for g in grads]), norm_type)
+    factor = max_norm / (total.item() + 1e-6)
+    if factor < 1:
+        for g in grads:
+            g[...] = g * factor
+    return total
+
+
+def clip_value_rows_and_masks(parameters, clip_value):
+    """Masks written into the gradient itself: no clamp at all."""
+    for p in [parameters] if isinstance(parameters, tl.Tensor) else parameters:
+        g = p.grad
+        if g is None:
+            continue
+        g[g > clip_value] = clip_value
+        g[g < -clip_value] = -clip_value
+
+
+def clip_value_copy(parameters, clip_value):
+    params = [parameters] if isinstance(parameters, tl.Tensor) else list(parameters)
+    for p in params:
+        if p.grad is not None:
+            p.grad.copy_(tl.clamp(p.grad, -clip_value, clip_value))
+
+
+def clip_value_where(parameters, clip_value):
+    params = [parameters] if isinstance(parameters, tl.Tensor) else list(parameters)
+    with tl.no_grad():
+        for grad in [p.grad for p in params if p.grad is not None]:
+            limit = tl.full_like(grad, clip_value)
+            grad.copy_(tl.where(grad > limit, limit, tl.where(grad < -limit, -limit, grad)))
 
 
 def first_bad_step_numpy_clean(history, limit=1e3):
@@ -120,6 +169,26 @@ def first_bad_step_numpy_clean(history, limit=1e3):
             bad = [not np.isfinite(row["norm"]) or row["norm"] > limit for row in table]
         if any(bad):
             return step, table[bad.index(True)]["name"]
+    return None, None
+
+
+def first_bad_step_while(history, limit=1e3):
+    step = 0
+    while step < len(history):
+        names = [r["name"] for r in history[step] if math.isnan(r["norm"]) or math.isinf(r["norm"])
+                 or r["norm"] > limit]
+        if names:
+            return step, names[0]
+        step += 1
+    return (None, None)
+
+
+def first_bad_step_not_le(history, limit=1e3):
+    """not (norm <= limit): True for nan too, since every comparison with nan is False."""
+    for t in range(len(history)):
+        for row in history[t]:
+            if not row["norm"] <= limit:
+                return t, row["name"]
     return None, None
 
 
@@ -133,14 +202,30 @@ def diagnose_by_rows(history, limit=1e3):
     return "healthy"
 
 
+def diagnose_with_numpy(history, limit=1e3):
+    norms = np.array([[row["norm"] for row in table] for table in history])
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(norms) | (norms > limit)
+    if not bad.any():
+        return "healthy"
+    step = int(np.argmax(bad.any(axis=1)))
+    first = norms[step][np.argmax(bad[step])]
+    return "exploding" if np.isfinite(first) else "sudden"
+
+
 ALSO_RIGHT = [
     ("06.clip_grad_norm_", clip_norm_concatenated),
     ("06.clip_grad_norm_", clip_norm_with_if),
-    ("06.clip_grad_norm_", lambda parameters, max_norm, norm_type=2.0:
-        nn.utils.clip_grad_norm_(parameters, max_norm, norm_type)),
-    ("06.clip_grad_value_", clip_value_rebinding),
+    ("06.clip_grad_norm_", clip_norm_numpy_copy),
+    ("06.clip_grad_norm_", clip_norm_setitem),
+    ("06.clip_grad_value_", clip_value_rows_and_masks),
+    ("06.clip_grad_value_", clip_value_copy),
+    ("06.clip_grad_value_", clip_value_where),
     ("06.first_bad_step", first_bad_step_numpy_clean),
+    ("06.first_bad_step", first_bad_step_while),
+    ("06.first_bad_step", first_bad_step_not_le),
     ("06.diagnose", diagnose_by_rows),
+    ("06.diagnose", diagnose_with_numpy),
 ]
 
 
@@ -457,6 +542,183 @@ def diag_returns_none(history, limit=1e3):
     return None if kind == "healthy" else kind
 
 
+# the walk-through's answers (issue 19) and other wrong answers written as learners write them
+def norm_assigns_new_grads(parameters, max_norm, norm_type=2.0):
+    params = [p for p in as_list(parameters) if p.grad is not None]
+    total = tl.linalg.vector_norm(tl.stack([tl.linalg.vector_norm(p.grad, norm_type) for p in params]), norm_type)
+    c = min(1.0, max_norm / (total.item() + 1e-6))
+    for p in params:
+        p.grad = p.grad * c  # right numbers, but a new tensor
+    return total
+
+
+def norm_assigns_each_separately(parameters, max_norm, norm_type=2.0):
+    params = [p for p in as_list(parameters) if p.grad is not None]
+    total = tl.linalg.vector_norm(tl.stack([tl.linalg.vector_norm(p.grad, norm_type) for p in params]), norm_type)
+    for p in params:
+        p.grad = p.grad * (max_norm / (p.grad.norm(norm_type) + 1e-6)).clamp(max=1.0)
+    return total
+
+
+def norm_without_abs(parameters, max_norm, norm_type=2.0):
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    if norm_type == math.inf:
+        total = tl.stack([g.max() for g in grads]).max()
+    else:
+        total = sum((g ** norm_type).sum() for g in grads) ** (1.0 / norm_type)
+    for g in grads:
+        g.mul_(min(1.0, max_norm / (total.item() + 1e-6)))
+    return total
+
+
+def norm_first_tensor_only(parameters, max_norm, norm_type=2.0):
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    total = tl.linalg.vector_norm(grads[0], norm_type)
+    for g in grads:
+        g.mul_(min(1.0, max_norm / (total.item() + 1e-6)))
+    return total
+
+
+def norm_root_mean_square(parameters, max_norm, norm_type=2.0):
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    total = tl.cat([g.flatten() for g in grads]).pow(2).mean().sqrt()
+    for g in grads:
+        g.mul_(min(1.0, max_norm / (total.item() + 1e-6)))
+    return total
+
+
+def norm_divides_by_factor(parameters, max_norm, norm_type=2.0):
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    total = tl.linalg.vector_norm(tl.stack([tl.linalg.vector_norm(g, norm_type) for g in grads]), norm_type)
+    for g in grads:
+        g.div_(min(1.0, max_norm / (total.item() + 1e-6)))
+    return total
+
+
+def value_assigns_new_grads(parameters, clip_value):
+    for p in as_list(parameters):
+        if p.grad is not None:
+            p.grad = p.grad.clamp(-clip_value, clip_value)  # right numbers, but a new tensor
+
+
+def value_loops_over_a_tensor(parameters, clip_value):
+    for p in parameters:  # a single tensor: its rows, which have no .grad
+        if p.grad is not None:
+            p.grad.clamp_(-clip_value, clip_value)
+
+
+def value_lower_only(parameters, clip_value):
+    for p in as_list(parameters):
+        if p.grad is not None:
+            p.grad.clamp_(min=-clip_value)
+
+
+def value_fixed_one(parameters, clip_value):
+    for p in as_list(parameters):
+        if p.grad is not None:
+            p.grad.clamp_(-1.0, 1.0)
+
+
+def value_assigns_with_one_side(parameters, clip_value):
+    for p in as_list(parameters):
+        if p.grad is not None:
+            p.grad = p.grad.clamp(max=clip_value)
+
+
+def bad_at_or_above(history, limit=1e3):
+    for step, table in enumerate(history):
+        for row in table:
+            if not math.isfinite(row["norm"]) or row["norm"] >= limit:
+                return step, row["name"]
+    return None, None
+
+
+def bad_skips_last_step(history, limit=1e3):
+    for step in range(len(history) - 1):
+        for row in history[step]:
+            if not math.isfinite(row["norm"]) or row["norm"] > limit:
+                return step, row["name"]
+    return None, None
+
+
+def bad_skips_first_step(history, limit=1e3):
+    for step in range(1, len(history)):
+        for row in history[step]:
+            if not math.isfinite(row["norm"]) or row["norm"] > limit:
+                return step, row["name"]
+    return None, None
+
+
+def bad_nan_by_equality(history, limit=1e3):
+    for step, table in enumerate(history):
+        for row in table:
+            if row["norm"] == math.nan or row["norm"] > limit:
+                return step, row["name"]
+    return None, None
+
+
+def bad_sorts_the_tables(history, limit=1e3):
+    for step, table in enumerate(history):
+        table.sort(key=lambda row: row["name"])  # changes the caller's history
+        for row in table:
+            if not math.isfinite(row["norm"]) or row["norm"] > limit:
+                return step, row["name"]
+    return None, None
+
+
+def diag_at_or_above(history, limit=1e3):
+    step, name = bad_at_or_above(history, limit)
+    if step is None:
+        return "healthy"
+    norm = next(row["norm"] for row in history[step] if row["name"] == name)
+    return "exploding" if math.isfinite(norm) else "sudden"
+
+
+def diag_nan_only(history, limit=1e3):
+    step, name = first_bad_step(history, limit)
+    if step is None:
+        return "healthy"
+    norm = next(row["norm"] for row in history[step] if row["name"] == name)
+    return "sudden" if math.isnan(norm) else "exploding"
+
+
+def diag_whole_table(history, limit=1e3):
+    step, _ = first_bad_step(history, limit)
+    if step is None:
+        return "healthy"
+    if any(not math.isfinite(row["norm"]) for row in history[step]):
+        return "sudden"
+    return "exploding"
+
+
+def diag_pops_history(history, limit=1e3):
+    while history and all(math.isfinite(r["norm"]) and r["norm"] <= limit for r in history[0]):
+        history.pop(0)  # throws the healthy steps away: the caller's list
+    return diagnose(history, limit)
+
+
+# write it yourself: the library's own functions, as they are, wrapped, or called inside
+library_clip_grad_norm_ = nn.utils.clip_grad_norm_
+library_clip_grad_value_ = nn.utils.clip_grad_value_
+
+
+def norm_delegates(parameters, max_norm, norm_type=2.0):
+    return nn.utils.clip_grad_norm_(parameters, max_norm, norm_type)
+
+
+def value_delegates(parameters, clip_value):
+    tl.nn.utils.clip_grad.clip_grad_value_(parameters, clip_value)
+
+
+def norm_total_from_library(parameters, max_norm, norm_type=2.0):
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    total = nn.utils.get_total_norm(grads, norm_type)
+    for g in grads:
+        g.mul_(min(1.0, max_norm / (total.item() + 1e-6)))
+    return total
+
+
+WRITE_IT = "write it yourself"
 N, V, B, D = "06.clip_grad_norm_", "06.clip_grad_value_", "06.first_bad_step", "06.diagnose"
 WRONG = [
     # 06.clip_grad_norm_: the form of the answer
@@ -479,6 +741,15 @@ WRONG = [
     (N, norm_returns_after, "AFTER clipping"),
     (N, norm_iterates_twice, "generator", "iterated only once"),
     (N, norm_loops_over_a_tensor, "a single tensor", "walks its rows"),
+    (N, norm_assigns_new_grads, "the numbers are right", "is a new tensor", "works in place"),
+    (N, norm_assigns_each_separately, "by its own norm"),  # wrong numbers come first
+    (N, norm_without_abs, "ABSOLUTE values"),
+    (N, norm_first_tensor_only, "the norm of all the gradients together"),
+    (N, norm_root_mean_square, "the norm of all the gradients together"),
+    (N, norm_divides_by_factor, "the gradient of parameter 0 after your function"),
+    (N, library_clip_grad_norm_, WRITE_IT, "clip_grad_norm_"),
+    (N, norm_delegates, WRITE_IT, "clip_grad_norm_"),
+    (N, norm_total_from_library, WRITE_IT, "get_total_norm"),
     # 06.clip_grad_value_
     (V, value_new_tensors, "left every .grad as it was"),
     (V, value_upper_only, "only the large positive"),
@@ -486,6 +757,13 @@ WRONG = [
     (V, value_sign_lost, "lost their sign"),
     (V, value_by_norm, "clipping by norm"),
     (V, value_clamps_weights, "changed the values of parameter 0"),
+    (V, value_assigns_new_grads, "the numbers are right", "is a new tensor", "works in place"),
+    (V, value_loops_over_a_tensor, "a single tensor", "walks its rows", "however you clamp"),
+    (V, value_lower_only, "only the large negative"),
+    (V, value_fixed_one, "whatever clip_value is"),
+    (V, value_assigns_with_one_side, "only the large positive"),
+    (V, library_clip_grad_value_, WRITE_IT, "clip_grad_value_"),
+    (V, value_delegates, WRITE_IT, "clip_grad_value_"),
     # 06.first_bad_step
     (B, bad_nan_missed, "nan > limit", "turns nan at once"),
     (B, bad_only_nan, "looked only for nan", "example shown in the notebook"),
@@ -500,6 +778,11 @@ WRONG = [
     (B, bad_returns_index, "a str such as '0.weight'"),
     (B, bad_returns_none, "returned None", "(None, None)"),
     (B, bad_returns_step_only, "a pair (step, name) was expected"),
+    (B, bad_at_or_above, "exactly at the limit", "exactly equal to limit is not bad"),
+    (B, bad_skips_last_step, "only the last step is bad", "leaves out a step of history"),
+    (B, bad_skips_first_step, "bad from the first step", "leaves out a step of history"),
+    (B, bad_nan_by_equality, "every comparison with nan is False"),
+    (B, bad_sorts_the_tables, "changed history"),
     # 06.diagnose
     (D, diag_swapped, "FIRST bad step", "example shown in the notebook"),
     (D, diag_any_nan, "FIRST bad step"),
@@ -507,6 +790,10 @@ WRONG = [
     (D, diag_fixed_limit, "limit = 10", "pass `limit` on"),
     (D, diag_returns_fix, "'lower the learning rate'", "one of the strings"),
     (D, diag_returns_none, "returned None", "'healthy'"),
+    (D, diag_at_or_above, "exactly at the limit", "exactly equal to limit is not bad"),
+    (D, diag_nan_only, "inf at the first bad step is as sudden as a nan"),
+    (D, diag_whole_table, "first bad parameter"),
+    (D, diag_pops_history, "changed history"),
 ]
 
 ERRORS = [
@@ -544,7 +831,8 @@ def test_the_references_equal_pytorch_on_every_case(exercise_id):
         total = torch_fn(theirs_arg, *case.args[1:], **case.kwargs)
         if exercise_id == N:
             np.testing.assert_allclose(ours.numpy(), total.numpy(), rtol=1e-6, err_msg=case.label)
-            assert ours.shape == () and ours.dtype == tl.float32
+            assert ours.shape == () and ours.dtype == {torch.float32: tl.float32,
+                                                       torch.float64: tl.float64}[total.dtype]
         for p, t in zip(tensors_of(args[0]), theirs):
             if t.grad is None:
                 assert p.grad is None

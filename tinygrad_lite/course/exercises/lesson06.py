@@ -37,6 +37,7 @@ from ... import manual_seed, nn, optim, tensor
 from ...datasets import noisy_sine
 from ...nn.utils import clip_grad_norm_ as library_clip_grad_norm_
 from ...nn.utils import clip_grad_value_ as library_clip_grad_value_
+from ...nn.utils import get_total_norm
 from ...nn.utils.grad_stats import GradStats, _flag
 from ..answers import Run, RunAnswer, is_tensor, type_name
 from ..checks import Case, ErrorHint, Exercise, Mistake, compare_arrays, register
@@ -121,18 +122,27 @@ def _returned_problem(returned):
 
 def after_clipping(fn, args, kwargs, returns_norm=True):
     """Run ``fn`` (a clip_grad_norm_ or clip_grad_value_) on the case's parameters and return what it leaves: a
-    Run of [returned norm (clip_grad_norm_ only), every gradient's numbers, every parameter's numbers]."""
+    Run of [returned norm (clip_grad_norm_ only), every gradient's numbers, every parameter's numbers, the index
+    of the first parameter whose .grad is a new tensor (-1: none)].
+
+    In place, as PyTorch's: each parameter's ``.grad`` after the call must be the very tensor it held before
+    (whoever holds that tensor, e.g. ``g = p.grad`` taken before the call, reads the clipped numbers). A new
+    tensor assigned to ``p.grad`` fails even when its numbers are right (``_compare_grads`` says so once the
+    numbers are right)."""
     tensors = tensors_of(_parameters_argument(args, kwargs))
     values_before = _numbers(tensors, "value")
+    held = [p.grad for p in tensors]
     returned = fn(*args, **kwargs)
     grads, values = _numbers(tensors, "grad"), _numbers(tensors, "value")
     problem, total = _returned_problem(returned) if returns_norm else (None, None)
+    rebound = [i for i, (p, g) in enumerate(zip(tensors, held)) if g is not None and p.grad is not g]
     changed = [i for i, (b, a) in enumerate(zip(values_before, values)) if not np.array_equal(a, b)]
     if changed:
         problem = (f"your function changed the values of parameter {changed[0]} (the weights themselves). "
                    "Clipping changes only the gradients, .grad; the optimizer's step moves the weights afterwards")
     head = [np.array([total])] if returns_norm else []
-    return Run.of(np.concatenate(head + grads + values), problem)
+    tail = [np.array([rebound[0] if rebound else -1])]
+    return Run.of(np.concatenate(head + grads + values + tail), problem)
 
 
 def after_value_clipping(fn, args, kwargs):
@@ -159,6 +169,36 @@ def _grads_before(case):
     return [np.asarray(p.grad.numpy(), dtype=np.float64) for p in tensors_of(case.args[0]) if p.grad is not None]
 
 
+def _rebinding(got, returns_norm):
+    """The message for right numbers whose .grad is a new tensor (the Run's last number: its index, or -1)."""
+    index = int(got[-1])
+    if index < 0:
+        return None
+    return (f"the numbers are right, but parameter {index}'s .grad is a new tensor after your function (you "
+            "assigned a new tensor to p.grad): the tensor it held before the call still holds the unclipped "
+            "gradient")
+
+
+def _rebound_mistake(returns_norm):
+    """The hint for right numbers in a new .grad tensor: in place is part of the contract."""
+    name = "clip_grad_norm_" if returns_norm else "clip_grad_value_"
+
+    rtol, atol = (NORM_RTOL, NORM_ATOL) if returns_norm else (VALUE_RTOL, 0.0)
+
+    def match(got, expected, case):
+        got, expected = np.array(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+        if got.shape != expected.shape or got[-1] < 0:
+            return False
+        got[-1] = -1  # the same numbers, changed in place: right?
+        return _compare_grads(got, expected, case, returns_norm, rtol, atol) is None
+    return Mistake(
+        hint=f"{name} works in place, as PyTorch's does (the _ at the end of the name says so): code that holds "
+             "the gradient tensor (g = p.grad taken before the call, or any other reference kept to it) goes on "
+             "reading that tensor, so clipping must change its numbers, not replace it with a new tensor",
+        more="change p.grad with an in-place operation (a tensor method whose name ends in _)",
+        match=match)
+
+
 def _compare_grads(got, expected, case, returns_norm, rtol, atol):
     if got.shape != expected.shape:
         return "the gradients changed size or a missing gradient (None) was filled in: leave both as they are"
@@ -168,7 +208,7 @@ def _compare_grads(got, expected, case, returns_norm, rtol, atol):
         return (f"the total norm your function returned is {got_total:.6g}; expected {expected_total:.6g}, the "
                 "norm of all the gradients together (as one long vector), measured before clipping")
     if all(compare_arrays(g, e, rtol, atol) is None for g, e in zip(got_grads, expected_grads)):
-        return None
+        return _rebinding(got, returns_norm)
     if all(np.array_equal(g, b) for g, b in zip(got_grads, _grads_before(case))):
         return ("the .grad of every parameter is unchanged after your function, where clipping should have "
                 "changed it: the optimizer reads p.grad after your call, so that is what must be clipped")
@@ -185,7 +225,7 @@ def _norm_compare(got, expected, case):
 
 
 def _value_compare(got, expected, case):
-    return _compare_grads(got, expected, case, False, 1e-6, 0.0)
+    return _compare_grads(got, expected, case, False, VALUE_RTOL, 0.0)
 
 
 # -------------------------------------------------------------------- 06.clip_grad_norm_
@@ -206,8 +246,8 @@ def norm_example():
     return [w, b]
 
 
-def _random_parameters(rng, shapes, scale=1.0, none_at=()):
-    return [parameter(rng.standard_normal(s), None if i in none_at else scale * rng.standard_normal(s))
+def _random_parameters(rng, shapes, scale=1.0, none_at=(), dtype=np.float32):
+    return [parameter(rng.standard_normal(s), None if i in none_at else scale * rng.standard_normal(s), dtype)
             for i, s in enumerate(shapes)]
 
 
@@ -233,6 +273,8 @@ def _norm_cases(rng):
              "tiny gradients (total norm about 1e-3) and max_norm = 1e-4"),
         Case((_random_parameters(rng, [(16, 8), (16,), (16, 16), (16,), (4, 16), (4,)], 50.0), 1.0),
              "six parameters with large gradients"),
+        Case((_random_parameters(rng, [(3, 5), (3,)], 4.0, dtype=np.float64), 0.75),
+             "float64 parameters and gradients"),
     ]
 
 
@@ -280,6 +322,17 @@ _no_root = _make_clip(lambda grads, p: _norm_of(grads, p) ** p if p != math.inf 
                       _right_coef)
 _always_2 = _make_clip(lambda grads, p: _norm_of(grads, 2.0), _right_coef)
 _sum_of_norms = _make_clip(lambda grads, p: sum(_norm_of([g], p) for g in grads), _right_coef)
+
+
+def _signed_norm(grads, p):
+    """The p-norm formula without the absolute values: sum g^p (max g for p = inf)."""
+    def norm(a):
+        a = np.asarray(a, dtype=np.float64).ravel()
+        return a.max(initial=-np.inf) if p == math.inf else (a ** p).sum() ** (1 / p)
+    return norm([norm(g) for g in grads])
+
+
+_without_abs = _make_clip(_signed_norm, _right_coef)
 
 
 def _inf_by_powers(parameters, max_norm, norm_type=2.0):
@@ -336,7 +389,26 @@ def _zero_total(got, expected, case):
     return got_total == 0.0 and all(np.array_equal(g, b) for g, b in zip(got_grads, _grads_before(case)))
 
 
-NORM_RTOL, NORM_ATOL = 1e-5, 1e-12  # atol tiny: the 1e-6 of the formula must show on tiny gradients
+def _clip_mistake(wrong, hint, more=(), returns_norm=True):
+    """A Mistake of clip_grad_norm_ (``returns_norm``) or clip_grad_value_: recognised when the learner's Run has
+    the numbers of ``wrong``'s Run, whether the learner changed .grad in place or assigned a new tensor (the Run's
+    last number, which says so, is left out of the comparison: a hint is about the numbers)."""
+    call = after_clipping if returns_norm else after_value_clipping
+    rtol, atol = (NORM_RTOL, NORM_ATOL) if returns_norm else (VALUE_RTOL, 0.0)
+
+    def match(got, expected, case):
+        with np.errstate(all="ignore"):
+            answer = np.asarray(call(wrong, *copy.deepcopy((case.args, case.kwargs))), dtype=np.float64)
+        got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+        if not got.shape == answer.shape == expected.shape:
+            return False
+        return (compare_arrays(got[:-1], answer[:-1], rtol, atol) is None
+                and compare_arrays(answer[:-1], expected[:-1], rtol, atol) is not None)
+    return Mistake(hint=hint, more=more, match=match)
+
+
+NORM_RTOL, NORM_ATOL = 1e-5, 1e-12
+VALUE_RTOL = 1e-6  # atol tiny: the 1e-6 of the formula must show on tiny gradients
 GENERATOR_USED_TWICE = Mistake(
     hint="here the parameters come as model.parameters(), a generator, which can be iterated only once: your "
          "second loop over it found nothing, so no gradient was clipped",
@@ -360,6 +432,7 @@ register(Exercise(
     call=after_clipping,
     answer=RunAnswer(),
     check_inputs=False,  # the gradients are changed in place on purpose; after_clipping judges the weights
+    forbid=(library_clip_grad_norm_, get_total_norm),  # the exercise is to write them
     compare=_norm_compare,
     rtol=NORM_RTOL,
     atol=NORM_ATOL,
@@ -367,53 +440,57 @@ register(Exercise(
     error_hints=[NO_GRAD],
     points=3,
     mistakes=[
+        _rebound_mistake(returns_norm=True),
         GENERATOR_USED_TWICE,
         SINGLE_TENSOR,
-        _mistake(_new_grads,
+        _clip_mistake(_new_grads,
                  "your function returned new, clipped tensors and left every .grad as it was. The optimizer "
                  "reads p.grad, so clipping must change the gradients themselves (that is what the _ in the "
                  "name says), and the function returns the total norm",
-                 "multiply each p.grad in place (a method ending in _), or assign the scaled tensor back to "
-                 "p.grad; return the total norm"),
-        _mistake(_unchanged_returns_total,
+                 "multiply each p.grad in place (a method ending in _); return the total norm"),
+        _clip_mistake(_unchanged_returns_total,
                  "your total norm is right, but every .grad is unchanged: g = g * c makes a new tensor and "
                  "binds the name g to it, which leaves p.grad as it was",
-                 "change the tensor p.grad itself, with an in-place method (ending in _), or assign the "
-                 "scaled tensor to p.grad"),
-        _mistake(_each_separately,
+                 "change the tensor p.grad itself, with an in-place method (a name ending in _)"),
+        _clip_mistake(_each_separately,
                  "you clipped each gradient by its own norm. Clipping by the GLOBAL norm measures all the "
                  "gradients together, as one long vector, and scales every one of them by the same factor: "
                  "only that keeps the direction of the whole update",
                  "compute one total norm from all the gradients first, then one factor, then scale each "
                  "gradient by it"),
-        _mistake(_scales_up,
+        _clip_mistake(_scales_up,
                  "your function also scales gradients UP when their total norm is below max_norm. Clipping "
                  "only ever shrinks: the factor is capped at 1",
                  "take the smaller of 1 and max_norm / (total + 1e-6)"),
-        _mistake(_without_eps,
+        _clip_mistake(_without_eps,
                  "almost: the factor divides by total + 1e-6, as PyTorch's does (the 1e-6 keeps an all-zero "
                  "gradient from dividing by 0). With tiny gradients the difference shows",
                  "add 1e-6 to the total norm in the denominator of the factor"),
-        _mistake(_inf_by_powers,
+        _clip_mistake(_inf_by_powers,
                  "for norm_type = inf the norm is the largest |g| (the limit of the p-norm as p grows); the "
                  "power formula (sum |g|^p)^(1/p) breaks there: inf ** 0 and 0 ** 0 are both 1",
                  "handle p = inf on its own: the per-tensor norm is the largest absolute element, and the total "
                  "is the largest of those"),
-        _mistake(_no_root,
+        _clip_mistake(_without_abs,
+                 "the p-norm adds up the ABSOLUTE values raised to the power p, (sum |g|^p)^(1/p), and for "
+                 "p = inf it is the largest absolute value: without |.|, negative elements cancel positive ones "
+                 "(and a negative sum has no real p-th root)",
+                 "take the absolute value of the gradient's elements before the power or the maximum"),
+        _clip_mistake(_no_root,
                  "your total is the sum of |g|^p without its p-th root: the p-norm is (sum |g|^p)^(1/p) (for "
                  "p = 2 the square root of the sum of squares)",
                  "raise the sum to the power 1 / norm_type"),
-        _mistake(_always_2,
+        _clip_mistake(_always_2,
                  "your function always measures the 2-norm; this case passes another norm_type. The total is "
                  "the norm_type-norm of all the gradients",
                  "use norm_type both for the norm of each gradient and for combining those norms"),
-        _mistake(_sum_of_norms,
+        _clip_mistake(_sum_of_norms,
                  "your total adds up the norms of the separate gradients. The total norm is the norm of all "
                  "the gradients as ONE vector: the p-norm of the per-tensor p-norms (for p = 2, the square "
                  "root of the sum of their squares), not their plain sum",
                  "combine the per-tensor norms with the same norm_type-norm (stack them into a tensor and take "
                  "its norm)"),
-        _mistake(_returns_after,
+        _clip_mistake(_returns_after,
                  "the gradients are right, but you returned the norm AFTER clipping (which is just max_norm, or "
                  "less). clip_grad_norm_ returns the norm it measured before clipping: the number worth logging, "
                  "whose spikes show an unstable run",
@@ -462,6 +539,14 @@ def _upper_only(parameters, clip_value):
     _each_grad(parameters, lambda g: np.minimum(g, clip_value))
 
 
+def _lower_only(parameters, clip_value):
+    _each_grad(parameters, lambda g: np.maximum(g, -clip_value))
+
+
+def _fixed_interval(parameters, clip_value):
+    _each_grad(parameters, lambda g: np.clip(g, -1.0, 1.0))
+
+
 def _zeroed(parameters, clip_value):
     _each_grad(parameters, lambda g: np.where(np.abs(g) > clip_value, 0.0, g))
 
@@ -478,6 +563,21 @@ def _value_unchanged(parameters, clip_value):
     return [p.grad.clamp(-clip_value, clip_value) for p in tensors_of(parameters) if p.grad is not None]
 
 
+def _value_mistake(wrong, hint, more=()):
+    return _clip_mistake(wrong, hint, more, returns_norm=False)
+
+
+def _unchanged_value_grads(got, case):
+    _, grads = _split(got, case, returns_norm=False)
+    return all(np.array_equal(g, b) for g, b in zip(grads, _grads_before(case)))
+
+
+SINGLE_TENSOR_VALUE = Mistake(
+    hint="here parameters is a single tensor, not a list (PyTorch accepts both): a loop over a tensor walks "
+         "its rows, which have no .grad, so nothing was clamped, however you clamp",
+    more="when parameters is a Tensor, wrap it in a list first",
+    match=lambda got, expected, case: is_tensor(case.args[0]) and _unchanged_value_grads(got, case))
+
 register(Exercise(
     "06.clip_grad_value_",
     reference=clip_grad_value_reference,
@@ -485,30 +585,41 @@ register(Exercise(
     call=after_value_clipping,
     answer=RunAnswer(),
     check_inputs=False,  # the gradients are changed in place on purpose; after_clipping judges the weights
+    forbid=(library_clip_grad_value_,),
     compare=_value_compare,
-    rtol=1e-6,
+    rtol=VALUE_RTOL,
     atol=0.0,
     generic_hints=(),
     error_hints=[NO_GRAD],
     points=1,
     mistakes=[
-        _mistake(_value_unchanged,
+        _rebound_mistake(returns_norm=False),
+        SINGLE_TENSOR_VALUE,
+        _value_mistake(_value_unchanged,
                  "your function computed clamped gradients but left every .grad as it was: the optimizer reads "
                  "p.grad, so that is what must change",
-                 "clamp each p.grad in place (a method ending in _), or assign the clamped tensor to p.grad"),
-        _mistake(_upper_only,
+                 "clamp each p.grad in place (a method ending in _)"),
+        _value_mistake(_upper_only,
                  "you capped only the large positive elements; large negative ones must be clipped too, to "
                  "-clip_value: the interval is [-clip_value, clip_value]",
                  "give the clamp both bounds"),
-        _mistake(_zeroed,
+        _value_mistake(_lower_only,
+                 "you raised only the large negative elements to -clip_value; large positive ones must be "
+                 "clipped too, to +clip_value: the interval is [-clip_value, clip_value]",
+                 "give the clamp both bounds"),
+        _value_mistake(_fixed_interval,
+                 "your gradients are clamped to [-1, 1] whatever clip_value is: this case passes another "
+                 "clip_value. Use the argument for both bounds",
+                 "the bounds are -clip_value and +clip_value"),
+        _value_mistake(_zeroed,
                  "you set the elements beyond clip_value to 0; clipping moves them to the edge of the interval "
                  "(+clip_value or -clip_value) and keeps their sign",
                  "clamp to the interval instead of masking"),
-        _mistake(_sign_lost,
+        _value_mistake(_sign_lost,
                  "your clipped gradients lost their sign: clipping by value clamps each element into "
                  "[-clip_value, clip_value], so a negative element stays negative",
                  "clamp the elements themselves, not their absolute values"),
-        _mistake(_by_norm,
+        _value_mistake(_by_norm,
                  "you rescaled the whole gradient (clipping by norm). clip_grad_value_ clamps each element on "
                  "its own: the small ones stay as they are",
                  "clamp every element to [-clip_value, clip_value]; no norm is involved"),
@@ -616,6 +727,16 @@ def _runs(rng):
     four = [("0.weight", (32, 64)), ("0.bias", (32,)), ("2.weight", (10, 32)), ("2.bias", (10,))]
     spread = _healthy(rng, 8, [200.0, 20.0, 150.0, 10.0], 0.05)
     spread[4, 2] = 1.5e3                        # a norm above 1e3 whose every element is below 1e3
+    at_limit = _healthy(rng, 9, scales)
+    at_limit[3, 2] = 1e3                        # exactly the limit: not above it, so not bad
+    at_limit[6:, 3:] = np.nan                   # the first bad step: nan from 2.bias on
+    at_limit_10 = _healthy(rng, 7, scales, 0.05)
+    at_limit_10[1, 0], at_limit_10[1, 4] = 10.0, 10.0
+    at_limit_10[4, 5] = np.inf
+    last_only = _healthy(rng, 12, scales)
+    last_only[11, 5] = np.inf                   # the last row of the last table
+    inf_at_start = _healthy(rng, 5, scales)
+    inf_at_start[0, 5] = np.inf
     return [
         Case((recorded_run(),), "the notebook's run at lr 0.17", visible=True),
         Case((diverging_example(),), "a run whose gradients grow 3 to 5 times per step"),
@@ -629,6 +750,10 @@ def _runs(rng):
         Case((make_run(rng, from_start),), "nan in the data: bad from the first step"),
         Case((make_run(rng, long_run, four),), "a run of 200 steps"),
         Case((make_run(rng, spread, four, spread=0.2),), "a large gradient spread over many elements"),
+        Case((make_run(rng, at_limit),), "a norm exactly at the limit (1e3) is not above it; nan later"),
+        Case((make_run(rng, at_limit_10), 10.0), "limit = 10, a norm exactly 10 at step 1; inf later"),
+        Case((make_run(rng, last_only),), "only the last step is bad: inf in the last parameter"),
+        Case((make_run(rng, inf_at_start),), "inf at the first step, in the last parameter of the table"),
     ]
 
 
@@ -670,10 +795,27 @@ def _form_problem(returned, history):
     return None
 
 
+def _rows_of(history):
+    """history's rows as tuples, to see whether a function changed it (the same float objects compare equal,
+    nan included: Python compares the items of a tuple by identity first)."""
+    return [[tuple(row.items()) for row in table] for table in history]
+
+
+def _changed_history(history, before):
+    if _rows_of(history) != before:
+        return ("your function changed history (a row, a table or the list itself): it only reads the "
+                "recorded statistics. Whoever calls it still needs them as they were")
+    return None
+
+
 def after_bad_step(fn, args, kwargs):
     """Run the learner's first_bad_step; a Run of (step, index of the name in the table), -1 standing for None."""
     history = args[0] if args else kwargs["history"]
+    before = _rows_of(history)
     returned = fn(*args, **kwargs)
+    changed = _changed_history(history, before)
+    if changed:
+        return Run.of([np.nan, np.nan], changed)
     problem = _form_problem(returned, history)
     if problem:
         return Run.of([np.nan, np.nan], problem)
@@ -716,6 +858,15 @@ def _largest(history, limit=1e3):
     return step, history[step][int(np.argmax(norms))]["name"]
 
 
+def _skipping(first, last):
+    """first_bad_step whose loop leaves out the first and/or the last step of history."""
+    def first_bad_step(history, limit=1e3):
+        start, stop = int(first), len(history) - int(last)
+        step, name = first_bad_step_reference(history[start:stop], limit)
+        return (None, None) if step is None else (step + start, name)
+    return first_bad_step
+
+
 def _one_late(history, limit=1e3):
     step, name = first_bad_step_reference(history, limit)
     return (None, None) if step is None else (step + 1, name)
@@ -746,6 +897,10 @@ register(Exercise(
                  "your answer is what limit = 1e3 gives, but this case passes another limit: use the argument "
                  "`limit` itself, not a fixed number",
                  "compare each norm with the limit your function receives"),
+        _any_of((_skipping(True, False), _skipping(False, True), _skipping(True, True)),
+                "your loop leaves out a step of history: here the first bad step is the "
+                "first (or the last) one, and your function never looked at it",
+                "loop over every index of history, from 0 to len(history) - 1 (enumerate gives them all)"),
         _mistake(_wrong_step(lambda row, limit: row["norm"] > limit),
                  "a nan gradient slipped through: every comparison with nan is False (nan > limit too), so a "
                  "run that turns nan at once never looks large",
@@ -769,6 +924,10 @@ register(Exercise(
                  "the step is right; at that step several parameters are bad, and the exercise asks for the "
                  "first of them in the table's order (the parameter nearest the input), not the largest",
                  "return the name of the first bad row you meet at that step"),
+        _mistake(_wrong_step(lambda row, limit: not math.isfinite(row["norm"]) or row["norm"] >= limit),
+                 "a norm exactly equal to limit is not bad: the test is 'above limit', strictly greater, so a "
+                 "norm at the limit itself still counts as healthy",
+                 "compare the norm with limit using a strict comparison"),
         _mistake(_one_late, "your step is one too late: steps count from 0, as the positions in history do",
                  "use the index of the table in history as the step"),
         _mistake(_last_bad, "you returned the LAST bad step; the exercise asks for the first (stop at the first "
@@ -795,7 +954,12 @@ def diagnose_reference(history, limit=1e3):
 
 def after_diagnose(fn, args, kwargs):
     """Run the learner's diagnose; a Run of the index of its answer in KINDS."""
+    history = args[0] if args else kwargs["history"]
+    before = _rows_of(history)
     returned = fn(*args, **kwargs)
+    changed = _changed_history(history, before)
+    if changed:
+        return Run.of([np.nan], changed)
     if not isinstance(returned, str) or returned not in KINDS:
         kinds = ", ".join(map(repr, KINDS))
         return Run.of([np.nan], f"your function returned {returned!r}; one of the strings {kinds} was expected")
@@ -817,6 +981,24 @@ def _kind_at(step_of):
         norm = next(row["norm"] for row in history[step] if row["name"] == name)
         return "exploding" if math.isfinite(norm) else "sudden"
     return diagnose
+
+
+def _nan_only_sudden(history, limit=1e3):
+    """"sudden" only for a nan at the first bad step; an inf counts as exploding."""
+    step, name = first_bad_step_reference(history, limit)
+    if step is None:
+        return "healthy"
+    norm = next(row["norm"] for row in history[step] if row["name"] == name)
+    return "sudden" if math.isnan(norm) else "exploding"
+
+
+def _largest_at_bad_step(history, limit=1e3):
+    """Judges the largest norm at the first bad step instead of the first bad parameter's."""
+    step, _ = first_bad_step_reference(history, limit)
+    if step is None:
+        return "healthy"
+    norms = [row["norm"] for row in history[step]]
+    return "exploding" if all(math.isfinite(n) for n in norms) else "sudden"
 
 
 def _swapped(history, limit=1e3):
@@ -847,6 +1029,22 @@ register(Exercise(
         _mistake(lambda history, limit=1e3: diagnose_reference(history),
                  "your answer is what limit = 1e3 gives, but this case passes another limit: pass `limit` on",
                  "give first_bad_step the limit your function receives"),
+        _any_of((_kind_at(_wrong_step(lambda row, limit: not math.isfinite(row["norm"]) or row["norm"] >= limit)),),
+                "a norm exactly equal to limit is not bad: the test is 'above limit', strictly greater. Here a "
+                "norm at the limit made your first bad step come too early, at a step that is still healthy",
+                "let first_bad_step decide which step is bad, and judge the norm it points to",
+                call=after_diagnose),
+        _any_of((_nan_only_sudden,),
+                "an inf at the first bad step is as sudden as a nan: a norm that overflows to inf in one step did "
+                "not grow past the limit step by step. 'sudden' means not finite: nan or inf",
+                "test whether that norm is finite (math.isfinite), not whether it is nan",
+                call=after_diagnose),
+        _any_of((_largest_at_bad_step,),
+                "you judged the whole table of the first bad step; the kind is read from the norm of its first "
+                "bad parameter (the one first_bad_step names): here another parameter is inf or nan at the same "
+                "step, after a finite norm above the limit in an earlier row",
+                "take the name first_bad_step returns and read that row's norm",
+                call=after_diagnose),
         _any_of((_swapped, _any_nonfinite, _kind_at(_last_bad)),
                 "judge the run at its FIRST bad step: almost every diverging run ends in nan, so the end of the "
                 "run (or 'some norm is not finite somewhere') says nothing about how it started. A finite norm "
