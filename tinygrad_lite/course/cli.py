@@ -4,6 +4,7 @@
     tinygrad-lite execute SOLUTION [SOLUTION ...]  run solution notebooks, storing their outputs in them
     tinygrad-lite release [--force]                regenerate lessons/ from solutions/
     tinygrad-lite grade SUBMISSION... --out OUTDIR grade a class's notebooks in sandboxed kernels (grading/)
+    tinygrad-lite mutants [EXERCISE_OR_LESSON ...] mutation-test the exercises' checks (mutation.py)
 
 Whatever the input, the command ends with a one-line explanation or its table, never a Python traceback.
 The exit statuses are listed in ``CHECK_EXIT`` and ``RELEASE_EXIT`` (shown by --help).
@@ -183,6 +184,83 @@ def cmd_release(args):
     return 0
 
 
+MUTANTS_EXIT = """exit status:
+  0    every distinguishable mutant is killed, every equivalent one is reviewed, no reviewed entry is stale
+  1    a mutant survived (it behaves differently from the solution, yet passes the check), an equivalent
+       mutant is not listed in the reviewed file, a listed one is stale, or an exercise could not be judged
+       (its unmutated solution fails: the harness or the solution is broken)
+  2    unusable input: an unknown exercise or lesson, a malformed reviewed file
+  130  interrupted by Ctrl-C
+
+reading the table: "killed" out of "distinguishable" (the mutants that behave differently from the solution
+somewhere) is the score; "equivalent" mutants behave like the solution on every input tried and are listed,
+with their reason, in tinygrad_lite/course/exercises/equivalent_mutants.toml. See CONTRIBUTING.md."""
+
+WIDTH = 100  # columns of the mutants table and its problem lines
+
+
+def _wrapped(text, indent="    "):
+    """``text`` as lines of at most WIDTH columns, the continuation lines indented."""
+    import textwrap
+    return textwrap.wrap(text, WIDTH, subsequent_indent=indent, break_long_words=True, break_on_hyphens=False)
+
+
+def _mutants_row(report, width):
+    if isinstance(report, str):  # could not be judged
+        return f"  {report:<{width}}  could not be judged (see below)"
+    score = f"{100 * report.score:.0f}%" if report.distinguishable else "-"
+    return (f"  {report.exercise:<{width}}  {len(report.outcomes):>7}  {len(report.killed):>6}/"
+            f"{report.distinguishable:<5}  {score:>5}  {len(report.survivors):>8}  {len(report.equivalents):>10}  "
+            f"{report.seconds:>6.1f}")
+
+
+def cmd_mutants(args):
+    import json
+
+    from . import mutation
+    try:
+        ids = mutation.select(args.exercises)
+        reviewed = mutation.reviewed_equivalents()
+    except ValueError as e:
+        _error("mutants", e)
+        return 2
+    width = max(len(i) for i in ids + ["exercise"])
+    if not args.json:
+        print(f"  {'exercise':<{width}}  {'mutants':>7}  {'killed/dist.':<12}  {'score':>5}  {'survived':>8}  "
+              f"{'equivalent':>10}  {'cpu s':>6}", flush=True)
+    reports, problems = [], []
+    for exercise_id in ids:
+        try:
+            report = mutation.run(exercise_id, reviewed)
+        except mutation.HarnessError as e:
+            problems.append(str(e))
+            reports.append(exercise_id)
+        else:
+            problems += report.problems()
+            reports.append(report)
+        if not args.json:
+            print(_mutants_row(reports[-1], width), flush=True)
+    judged = [r for r in reports if not isinstance(r, str)]
+    killed = sum(len(r.killed) for r in judged)
+    distinguishable = sum(r.distinguishable for r in judged)
+    if args.json:
+        print(json.dumps({"exercises": [r if isinstance(r, str) else r.as_dict() for r in reports],
+                          "killed": killed, "distinguishable": distinguishable, "problems": problems}, indent=1))
+        return 1 if problems else 0
+    score = f"{100 * killed / distinguishable:.1f}%" if distinguishable else "-"
+    lines = [f"  {len(judged)} exercise(s), {sum(len(r.outcomes) for r in judged)} mutants: {killed} of "
+             f"{distinguishable} distinguishable killed ({score}), {sum(len(r.equivalents) for r in judged)} "
+             f"equivalent; {sum(r.seconds for r in judged):.1f} s of CPU"] + problems
+    if problems:
+        lines.append(f"{len(problems)} problem(s): close each survivor with a hidden case; list an equivalent "
+                     "mutant only when it behaves like the solution on every input (CONTRIBUTING.md, \"Mutation "
+                     "testing\")")
+    for line in lines:
+        print("\n".join(_wrapped(line)))
+    sys.stdout.flush()
+    return 1 if problems else 0
+
+
 def out_problem(out):
     """Why ``out`` cannot be grade's output folder, in one line (None when it can): it, or a folder above it, is a
     file, or the nearest existing folder cannot be written in."""
@@ -338,6 +416,17 @@ def parser():
                    help="auto: bubblewrap when it works here, else resource limits only (said in the output); "
                         "bwrap: require bubblewrap; none: resource limits only")
     g.set_defaults(run=cmd_grade)
+    m = _one_line_error(sub.add_parser(
+        "mutants", help="mutation-test the exercises' checks: every wrong variant of a solution must fail",
+        description="Derive wrong variants (mutants) from each exercise's solution in solutions/ (a boundary\n"
+                    "moved, an operator or a constant changed, a statement deleted, two arguments swapped ...),\n"
+                    "run the check on each, and compare those that pass with the solution on a wider battery of\n"
+                    "inputs. Prints a row per exercise, then one line per problem.",
+        epilog=MUTANTS_EXIT, formatter_class=argparse.RawDescriptionHelpFormatter))
+    m.add_argument("exercises", nargs="*", metavar="EXERCISE_OR_LESSON",
+                   help="an exercise id (04.MySGD) or a lesson (04); default: every exercise of the course")
+    m.add_argument("--json", action="store_true", help="print the results as JSON (every mutant's outcome)")
+    m.set_defaults(run=cmd_mutants)
     return p
 
 
@@ -345,7 +434,7 @@ def main(argv=None):
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
         p = parser()
-        if argv[:1] == ["grade"]:
+        if argv[:1] in (["grade"], ["mutants"]):
             _one_line_error(p)  # an unknown option is reported by the main parser: in one line too
         args = p.parse_args(argv)
     except KeyboardInterrupt:
