@@ -95,6 +95,96 @@ class EarlyStoppingNumpy(EarlyStopping):
         return np.bool_(stop)
 
 
+class EarlyStoppingFirstValue:
+    """best starts as None; the first finite value is an improvement, copied like every other."""
+
+    def __init__(self, patience=5, min_delta=0.0, mode="min"):
+        self.patience, self.min_delta, self.mode = patience, min_delta, mode
+        self.best, self.best_epoch, self.bad_epochs, self.calls, self.kept = None, None, 0, 0, None
+
+    def step(self, value, model):
+        epoch, self.calls = self.calls, self.calls + 1
+        if value != value or value in (math.inf, -math.inf):
+            return True
+        if self.best is None:
+            better = True
+        elif self.mode == "max":
+            better = value - self.best > self.min_delta
+        else:
+            better = self.best - value > self.min_delta
+        if not better:
+            self.bad_epochs += 1
+            return self.bad_epochs >= self.patience
+        self.best, self.best_epoch, self.bad_epochs = value, epoch, 0
+        self.kept = copy.deepcopy(model.state_dict())
+        return False
+
+    def restore(self, model):
+        model.load_state_dict(self.kept)
+
+
+class EarlyStoppingSigned:
+    """One comparison for both modes, through a sign; the copy is a dict of detached clones."""
+
+    def __init__(self, patience=5, min_delta=0.0, mode="min"):
+        self.sign = 1.0 if mode == "min" else -1.0
+        self.patience, self.min_delta = patience, min_delta
+        self.best = self.sign * math.inf
+        self.best_epoch, self.counter, self.history, self.snapshot = None, 0, [], None
+
+    def step(self, value, model):
+        self.history.append(value)
+        if not np.isfinite(value):
+            return True
+        if self.sign * value < self.sign * self.best - self.min_delta:
+            self.best, self.best_epoch, self.counter = value, len(self.history) - 1, 0
+            self.snapshot = {name: t.detach().clone() for name, t in model.state_dict().items()}
+            return False
+        self.counter += 1
+        return self.counter >= self.patience
+
+    def restore(self, model):
+        for name, t in model.state_dict().items():
+            with tl.no_grad():
+                t.copy_(self.snapshot[name])
+
+
+def save_run_dict_call(path, model, optimizer, scheduler, epoch, loss):
+    states = {name: obj.state_dict() for name, obj in
+              (("model", model), ("optimizer", optimizer), ("scheduler", scheduler))}
+    tl.save(dict(states, epoch=epoch, rng_state=tl.get_rng_state(), loss=float(loss)), path)
+
+
+def save_run_deep_copies(path, model, optimizer, scheduler, epoch, loss):
+    checkpoint = {}
+    checkpoint["rng_state"] = tl.get_rng_state()
+    checkpoint["model"] = copy.deepcopy(model.state_dict())
+    checkpoint["optimizer"] = copy.deepcopy(optimizer.state_dict())
+    checkpoint["scheduler"] = copy.deepcopy(scheduler.state_dict())
+    checkpoint["epoch"] = int(epoch)
+    checkpoint["loss"] = loss.detach().item()
+    tl.save(checkpoint, path)
+
+
+def resume_run_in_a_loop(path, model, optimizer, scheduler):
+    checkpoint = tl.load(path, map_location="cpu")
+    tl.set_rng_state(checkpoint["rng_state"])
+    for key, target in (("model", model), ("optimizer", optimizer), ("scheduler", scheduler)):
+        target.load_state_dict(checkpoint[key])
+    return int(checkpoint["epoch"]) + 1
+
+
+def resume_run_step_by_step(path, model, optimizer, scheduler):
+    saved = tl.load(path)
+    next_epoch = saved["epoch"] + 1
+    scheduler.load_state_dict(saved["scheduler"])
+    optimizer.load_state_dict(saved["optimizer"])
+    model.load_state_dict(saved["model"], strict=True)
+    tl.set_rng_state(saved["rng_state"])
+    return next_epoch
+
+
+# write it yourself: the library's checkpoint helpers do these exercises' work
 def save_run_with_library(path, model, optimizer, scheduler, epoch, loss):
     save_checkpoint(path, model, optimizer, scheduler, epoch=epoch, loss=float(loss))
 
@@ -106,9 +196,12 @@ def resume_run_with_library(path, model, optimizer, scheduler):
 ALSO_RIGHT = [
     ("07.EarlyStopping", EarlyStoppingDeepcopy),
     ("07.EarlyStopping", EarlyStoppingNumpy),
-    ("07.EarlyStopping", tl.train.EarlyStopping),
-    ("07.save_run", save_run_with_library),
-    ("07.resume_run", resume_run_with_library),
+    ("07.EarlyStopping", EarlyStoppingFirstValue),
+    ("07.EarlyStopping", EarlyStoppingSigned),
+    ("07.save_run", save_run_dict_call),
+    ("07.save_run", save_run_deep_copies),
+    ("07.resume_run", resume_run_in_a_loop),
+    ("07.resume_run", resume_run_step_by_step),
 ]
 
 
@@ -218,6 +311,105 @@ class KeepsItsNumbersElsewhere:
         self.inner.restore(model)
 
 
+class FirstEpochSetsBest(EarlyStopping):
+    """The walk-through's answer (issue 19): the first epoch sets best without copying the weights."""
+
+    def __init__(self, patience=5, min_delta=0.0, mode="min"):
+        super().__init__(patience, min_delta, mode)
+        self.best = None
+
+    def step(self, value, model):
+        if self.best is None and math.isfinite(value):
+            self.best, self.best_epoch = value, self.epoch
+            self.epoch += 1
+            return False
+        return super().step(value, model)
+
+    def restore(self, model):
+        if self.weights is not None:
+            model.load_state_dict(self.weights)
+
+
+class RestoresTheModelItSaw(EarlyStopping):
+    def step(self, value, model):
+        self.model = model
+        return super().step(value, model)
+
+    def restore(self, model):
+        self.model.load_state_dict(self.weights)
+
+
+class CopiesParametersOnly(EarlyStopping):
+    def step(self, value, model):
+        before = self.best_epoch
+        stop = super().step(value, model)
+        if self.best_epoch != before:
+            self.weights = [p.detach().clone() for p in model.parameters()]
+        return stop
+
+    def restore(self, model):
+        with tl.no_grad():
+            for p, kept in zip(model.parameters(), self.weights):
+                p.copy_(kept)
+
+
+class MaxStartsAtInf(EarlyStopping):
+    def __init__(self, patience=5, min_delta=0.0, mode="min"):
+        super().__init__(patience, min_delta, mode)
+        self.best = math.inf
+
+
+class MaxStartsAtZero(EarlyStopping):
+    def __init__(self, patience=5, min_delta=0.0, mode="min"):
+        super().__init__(patience, min_delta, mode)
+        self.best = math.inf if mode == "min" else 0.0
+
+
+class NegatesAccuracies(EarlyStopping):
+    def __init__(self, patience=5, min_delta=0.0, mode="min"):
+        super().__init__(patience, min_delta, "min")
+        self.flip = mode == "max"
+
+    def step(self, value, model):
+        return super().step(-value if self.flip else value, model)
+
+
+class ChecksOnlyNan(EarlyStopping):
+    def step(self, value, model):
+        if math.isnan(value):
+            self.epoch += 1
+            return True
+        if math.isinf(value):  # treated as an ordinary value
+            self.min_delta, saved = 0.0, self.min_delta
+            better = value < self.best if self.mode == "min" else value > self.best
+            self.min_delta = saved
+            if not better:
+                self.epoch += 1
+                self.wait += 1
+                return self.wait >= self.patience
+        return super().step(value, model)
+
+
+LibraryEarlyStopping = tl.train.EarlyStopping
+
+
+class SubclassesTheLibrary(tl.train.EarlyStopping):
+    pass
+
+
+class DelegatesToTheLibrary:
+    def __init__(self, patience=5, min_delta=0.0, mode="min"):
+        self.inner = tl.train.EarlyStopping(patience=patience, min_delta=min_delta, mode=mode)
+
+    def step(self, value, model):
+        stop = self.inner.step(value, model)
+        self.best, self.best_epoch = self.inner.best, self.inner.best_epoch
+        return stop
+
+    def restore(self, model):
+        self.inner.restore(model)
+
+
 def save_without(key):
     def wrong(path, model, optimizer, scheduler, epoch, loss):
         checkpoint = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
@@ -300,6 +492,18 @@ WRONG = [
     ("07.EarlyStopping", FixedPatience, "ignores the patience"),
     ("07.EarlyStopping", ReturnsWait, "it must return True (stop now) or False"),
     ("07.EarlyStopping", KeepsItsNumbersElsewhere, "no attribute 'best'"),
+    ("07.EarlyStopping", FirstEpochSetsBest, "values [0.5, 0.6, 0.7, 0.8]", "should hold the weights of epoch 0",
+     "it holds the weights of epoch 3", "the first epoch is an improvement like any other"),
+    ("07.EarlyStopping", RestoresTheModelItSaw, "newly built model", "nothing was loaded into it",
+     "the model it receives"),
+    ("07.EarlyStopping", CopiesParametersOnly, "buffer running_mean", "buffers"),
+    ("07.EarlyStopping", MaxStartsAtInf, "mode='max'", "nothing is larger than +inf"),
+    ("07.EarlyStopping", MaxStartsAtZero, "scores below 0", "not 0"),
+    ("07.EarlyStopping", NegatesAccuracies, "self.best should be 0.71", "negated value"),
+    ("07.EarlyStopping", ChecksOnlyNan, "inf", "an infinite value means the training diverged"),
+    ("07.EarlyStopping", LibraryEarlyStopping, "write it yourself", "EarlyStopping"),
+    ("07.EarlyStopping", SubclassesTheLibrary, "write it yourself", "EarlyStopping"),
+    ("07.EarlyStopping", DelegatesToTheLibrary, "write it yourself", "EarlyStopping"),
     ("07.save_run", save_without("optimizer"), "'optimizer' entry is missing", "Adam's moment estimates"),
     ("07.save_run", save_without("scheduler"), "'scheduler' entry", "counts the epochs it has seen"),
     ("07.save_run", save_without("rng_state"), "'rng_state' entry", "dropout masks"),
@@ -314,6 +518,8 @@ WRONG = [
     ("07.resume_run", resume_without("rng_state"), "'rng_state' entry was not put back", "dropout masks"),
     ("07.resume_run", resume_without("model"), "'model' entry was not put back", "new random weights"),
     ("07.resume_run", resume_returns_nothing, "returned None"),
+    ("07.save_run", save_run_with_library, "write it yourself", "save_checkpoint"),
+    ("07.resume_run", resume_run_with_library, "write it yourself", "load_checkpoint"),
 ]
 
 ERRORS = [
@@ -335,7 +541,7 @@ def test_the_visible_stopping_case_is_the_notebooks_example():
     case = get_exercise("07.EarlyStopping").all_cases()[0]
     assert case.visible and tuple(namespace["example_losses"]) == case.args[0] == L.EXAMPLE_LOSSES
     assert case.kwargs == {"patience": 3, "min_delta": 0.0, "mode": "min"}
-    assert list(L.drive_stopper(tl.train.EarlyStopping, case.args, case.kwargs)) == [8, 0.55, 5, 5]
+    assert list(L.drive_stopper(tl.train.EarlyStopping, case.args, case.kwargs)) == [8, 0.55, 5, 5, 5]
 
 
 def test_the_visible_run_is_the_notebooks_run():
