@@ -18,6 +18,7 @@ from tinygrad_lite.course.notebooks import meta, read_notebook
 LESSON = "00_welcome_and_tensors"
 SOLUTION, LESSON_NOTEBOOK = notebooks(LESSON)
 NAMES = {"np": np, "tl": tl}  # what the notebook has imported before its exercise cells
+F = tl.nn.functional
 
 
 # -------------------------------------------------------------------- right answers
@@ -36,14 +37,49 @@ def pairwise_sq_distances(a, b):
 SOLUTIONS = {"00.row_normalize": row_normalize, "00.standardize": standardize,
              "00.pairwise_sq_distances": pairwise_sq_distances}
 
+def _row_normalize_in_place_on_a_copy(scores):
+    p = scores.clone()  # in place on a copy: the caller's scores stay as they are
+    p /= p.sum(dim=1, keepdim=True)
+    return p
+
+
+def _row_normalize_row_by_row(scores):
+    return tl.stack([row / row.sum() for row in scores])  # a loop over the rows: slower, but right
+
+
+def _standardize_column_by_column(x):
+    return tl.stack([(c - c.mean()) / c.std(correction=0) for c in x.T], dim=1)
+
+
+def _standardize_in_place_on_a_copy(x):
+    z = x.clone()
+    z -= z.mean(dim=0)
+    z /= z.std(dim=0, correction=0)  # the std of the centred copy is the std of x
+    return z
+
+
+def _pairwise_one_column_per_point_of_b(a, b):
+    return tl.stack([((a - q) ** 2).sum(dim=1) for q in b], dim=1)
+
+
 ALSO_RIGHT = [
     ("00.row_normalize", lambda s: (s.T / s.sum(dim=1)).T),
     ("00.row_normalize", lambda s: s * (1 / s.sum(dim=1, keepdim=True))),
+    ("00.row_normalize", _row_normalize_in_place_on_a_copy),
+    ("00.row_normalize", _row_normalize_row_by_row),
+    ("00.row_normalize", lambda s: tl.div(s, s.sum(dim=1).view(-1, 1))),  # a view of the sums, a function
     ("00.standardize", lambda x: (x - x.mean(dim=0)) / x.std(dim=0, unbiased=False)),  # keepdim not needed on dim 0
     ("00.standardize", lambda x: (x - x.mean(dim=0)) / ((x - x.mean(dim=0)) ** 2).mean(dim=0).sqrt()),
+    ("00.standardize", _standardize_column_by_column),
+    ("00.standardize", _standardize_in_place_on_a_copy),
+    ("00.standardize",  # an eps in the variance, as batch norm has: within the check's tolerance
+     lambda x: (x - x.mean(0).unsqueeze(0)) / (x.var(0, correction=0) + 1e-5).sqrt().unsqueeze(0)),
     ("00.pairwise_sq_distances", lambda a, b: ((a.unsqueeze(1) - b.unsqueeze(0)) ** 2).sum(dim=2)),
     ("00.pairwise_sq_distances",  # the matrix-product route loses a little precision; the check allows it
      lambda a, b: (a ** 2).sum(dim=1, keepdim=True) + (b ** 2).sum(dim=1) - 2 * a @ b.T),
+    ("00.pairwise_sq_distances", _pairwise_one_column_per_point_of_b),
+    ("00.pairwise_sq_distances",  # the same route, negative rounding near 0 clamped away
+     lambda a, b: ((a * a).sum(1).reshape(-1, 1) - 2 * a.matmul(b.t()) + (b * b).sum(1).reshape(1, -1)).clamp(min=0)),
 ]
 
 # -------------------------------------------------------------------- wrong answers, and the hint each must get
@@ -78,6 +114,45 @@ WRONG = [
      "one row per point of b"),
     ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).mean(dim=-1),
      "2 times too small: a mean where a sum was needed"),
+]
+
+# more wrong answers, as learners write them (issue 19): each fails, with a hint where the mistake is a known one
+WRONG += [
+    ("00.row_normalize", lambda s: s / s.amax(dim=1, keepdim=True), "by its largest score"),
+    ("00.row_normalize", lambda s: s / s.max(dim=1, keepdim=True).values, "by its largest score"),
+    ("00.row_normalize", lambda s: s / s.norm(dim=1, keepdim=True), "the L2 norm"),
+    ("00.row_normalize", lambda s: s / (s ** 2).sum(dim=1, keepdim=True).sqrt(), "the L2 norm"),
+    ("00.row_normalize", lambda s: s / s.mean(dim=1, keepdim=True), "constant factor (3 times"),
+    ("00.row_normalize", lambda s: s / s[:, :-1].sum(dim=1, keepdim=True), "the example shown in the notebook",
+     "8 of 9 values differ"),  # one column short
+    ("00.row_normalize", lambda s: s / s[0].sum(), "the example shown in the notebook", "3 of 9 values differ"),
+    ("00.row_normalize", lambda s: s / s.sum(dim=0), "divided each column by its column sum"),
+    ("00.standardize", lambda x: (x - x.mean()) / x.std(dim=0, correction=0), "one mean, of all the numbers"),
+    ("00.standardize", lambda x: (x - x.mean(dim=0)) / x.std(correction=0), "one std, of all the numbers"),
+    ("00.standardize", lambda x: (x - x.amin(dim=0)) / (x.amax(dim=0) - x.amin(dim=0)), "min-max scaling"),
+    ("00.standardize", lambda x: (x - x[0]) / x.std(dim=0, correction=0), "the example shown in the notebook"),
+    ("00.standardize", lambda x: (x - x.mean(dim=0)) / (x.std(dim=0, correction=0) + 1e-3),
+     "the example shown in the notebook", "expected 1, got 0.998"),
+    ("00.standardize", lambda x: (x - x.mean(dim=0).detach()) / x.std(dim=0, correction=0).detach(),
+     "the values are right, the gradient is not", "a .detach()"),
+    ("00.pairwise_sq_distances", lambda a, b: a @ b.T, "the dot products"),
+    ("00.pairwise_sq_distances", lambda a, b: (a ** 2).sum(dim=1, keepdim=True) + (b ** 2).sum(dim=1) - a @ b.T,
+     "has a factor 2"),
+    ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=-1, keepdim=True),
+     "expected shape (3, 4) float32, got shape (3, 4, 1)"),
+    ("00.pairwise_sq_distances", lambda a, b: (a[:, None, :] - b[None, :, :]).sum(dim=-1) ** 2,
+     "the example shown in the notebook", "expected 25, got 49"),
+    ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :2] - b[None, :, :2]) ** 2).sum(dim=-1),
+     "hidden case 2 of 6 (6 points against 9, in 4-D)"),  # only the first two coordinates
+]
+
+# "write it yourself": the library's own version of the exercise, called from the answer
+WRONG += [
+    ("00.row_normalize", lambda s: F.normalize(s, p=1, dim=1), "write it yourself", "normalize"),
+    ("00.standardize", lambda x: F.batch_norm(x, None, None, training=True, eps=0.0), "write it yourself",
+     "batch_norm"),
+    ("00.standardize", lambda x: tl.nn.BatchNorm1d(x.shape[1], eps=0.0, affine=False)(x), "write it yourself",
+     "BatchNorm1d"),
 ]
 
 

@@ -11,6 +11,7 @@ concrete tier (still not the finished line) comes when the same mistake comes ba
 """
 import numpy as np
 
+from ... import nn
 from ..checks import Case, Exercise, register
 from ._common import TensorAnswer, _f32, _mistake, _np
 
@@ -78,7 +79,14 @@ register(Exercise(
         _mistake(lambda s: _f32(np.exp(_np(s)) / np.exp(_np(s)).sum(axis=1, keepdims=True)),
                  "you applied softmax (exp, then normalise). The scores here are already non-negative: divide them "
                  "by their row sums directly, without exp."),
+        _mistake(lambda s: _f32(_np(s) / _np(s).max(axis=1, keepdims=True)),
+                 "you divided each row by its largest score, so the largest becomes 1. Probabilities are shares "
+                 "of a whole: each row must sum to 1, so divide by what the row adds up to."),
+        _mistake(lambda s: _f32(_np(s) / np.sqrt((_np(s) ** 2).sum(axis=1, keepdims=True))),
+                 "you divided each row by its length (the square root of the sum of squares, the L2 norm), which "
+                 "makes the squares sum to 1. Probabilities themselves must sum to 1: divide by the plain sum."),
     ],
+    forbid=(nn.functional.normalize,),  # normalize(p=1, dim=1) is this exercise, written by the library
 ))
 
 
@@ -128,6 +136,7 @@ register(Exercise(
     answer=ANSWER,
     grad=True,
     grad_rtol=1e-3,
+    grad_atol=1e-4,  # as the values: an eps of 1e-5 added to the variance passes both, or neither
     generic_hints=("sign", "factor"),
     mistakes=[
         _mistake(_standardize_wrong(ddof=1),
@@ -145,7 +154,19 @@ register(Exercise(
                  "you divided by the std but did not subtract the column mean first: z = (x - mean) / std."),
         _mistake(_standardize_wrong(power=2.0),
                  "you divided by the variance (the std squared). Divide by the std, the square root of the variance."),
+        _mistake(lambda x: _f32((_np(x) - _np(x).mean()) / _np(x).std(axis=0, keepdims=True)),
+                 "you subtracted one mean, of all the numbers at once, from every column. Each column (feature) "
+                 "needs its own mean, as it has its own std.",
+                 more="give the mean the dim of the batch, as you did for the std."),
+        _mistake(lambda x: _f32((_np(x) - _np(x).mean(axis=0, keepdims=True)) / _np(x).std()),
+                 "you divided every column by one std, of all the numbers at once. Each column (feature) needs its "
+                 "own std, as it has its own mean.",
+                 more="give the std the dim of the batch, as you did for the mean."),
+        _mistake(lambda x: _f32((_np(x) - _np(x).min(axis=0)) / (_np(x).max(axis=0) - _np(x).min(axis=0))),
+                 "that is min-max scaling, which maps each column onto [0, 1]. Standardising shifts each column "
+                 "by its mean and divides by its std: the result has mean 0 and std 1."),
     ],
+    forbid=(nn.functional.batch_norm, nn.BatchNorm1d),  # batch_norm in training mode with eps=0 is this exercise
 ))
 
 
@@ -219,6 +240,13 @@ register(Exercise(
         _mistake(_pairwise_wrong("dim0"),
                  "you summed over dim 0, which runs over the N points of a. Sum over the coordinates instead: "
                  "which dim of the (N, M, D) differences holds them?"),
+        _mistake(lambda a, b: _f32(_np(a) @ _np(b).T),
+                 "a @ b.T gives the dot products a_i . b_j, which measure how much two points point the same way, "
+                 "not how far apart they are. The distance is built from the differences a_i - b_j.",
+                 more="|a_i - b_j|^2 = |a_i|^2 + |b_j|^2 - 2 a_i . b_j: the dot product is only one of its terms."),
+        _mistake(lambda a, b: _f32((_np(a) ** 2).sum(1)[:, None] + (_np(b) ** 2).sum(1)[None, :] - _np(a) @ _np(b).T),
+                 "the cross term of |a_i - b_j|^2 = |a_i|^2 + |b_j|^2 - 2 a_i . b_j has a factor 2: "
+                 "(a - b)^2 = a^2 - 2ab + b^2."),
         _mistake(_pairwise_wrong("transposed"),
                  "your matrix is (M, N), one row per point of b. The answer has one row per point of a: the points "
                  "of a belong on dim 0 and those of b on dim 1."),
