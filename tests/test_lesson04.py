@@ -110,6 +110,7 @@ SOLUTIONS = {"04.train_epoch": train_epoch, "04.MySGD": MySGD, "04.MyAdam": MyAd
 
 # -------------------------------------------------------------------- other right answers
 def train_epoch_running_mean(model, loader, loss_fn, optimizer):
+    model.train()
     mean = RunningMean()
     for x, y in loader:
         loss = loss_fn(model(x), y)
@@ -170,11 +171,107 @@ class AdamWFromAdam(MyAdam):
         super()._update(p, {**group, "weight_decay": 0.0})
 
 
+def train_epoch_detached_sum(model, loader, loss_fn, optimizer):
+    """Adds up detached loss tensors (no graph kept), zeroes the gradients in place, counts with shape[0]."""
+    model.train()
+    total, seen = tl.tensor(0.0), 0
+    for batch in loader:
+        x, y = batch
+        optimizer.zero_grad(set_to_none=False)
+        out = model(x)
+        loss = loss_fn(out, y)
+        loss.backward()
+        optimizer.step()
+        total = total + loss.detach() * x.shape[0]
+        seen += x.shape[0]
+    return float(total / seen)
+
+
+def train_epoch_pairs(model, loader, loss_fn, optimizer):
+    """Keeps (loss, size) pairs of numbers and averages them with numpy at the end."""
+    model.train()
+    pairs = []
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        pairs.append((loss.item(), len(y)))
+    values, sizes = np.array(pairs).T
+    return float(np.average(values, weights=sizes))
+
+
+class SGDSetdefault(Optimizer):
+    """Buffers through setdefault, the step written with .data and sub_, the groups read once into names."""
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
+                                      weight_decay=weight_decay))
+
+    def _update(self, p, group):
+        lr, mu, damp, wd, nesterov = (group[k] for k in ("lr", "momentum", "dampening", "weight_decay",
+                                                          "nesterov"))
+        grad = p.grad.data + wd * p.data
+        if mu > 0:
+            state = self.state[p]
+            if "momentum_buffer" in state:
+                state["momentum_buffer"] = state["momentum_buffer"] * mu + grad * (1 - damp)
+            else:
+                state.setdefault("momentum_buffer", grad.clone())
+            buf = state["momentum_buffer"]
+            grad = grad + buf * mu if nesterov else buf
+        p.data.sub_(grad * lr)
+
+
+class AdamInPlaceMoments(Optimizer):
+    """Moments updated in place with mul_/add_(alpha=...), the step count a plain int under its own name."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    def _update(self, p, group):
+        b1, b2 = group["betas"]
+        grad = p.grad if group["weight_decay"] == 0 else p.grad.add(p, alpha=group["weight_decay"])
+        st = self.state[p]
+        if "t" not in st:
+            st["t"], st["m"], st["v"] = 0, tl.zeros_like(p), tl.zeros_like(p)
+        st["t"] += 1
+        st["m"].mul_(b1).add_(grad, alpha=1 - b1)
+        st["v"].mul_(b2).add_(grad * grad, alpha=1 - b2)
+        m_hat = st["m"] / (1 - b1 ** st["t"])
+        v_hat = st["v"] / (1 - b2 ** st["t"])
+        p.sub_(group["lr"] * m_hat / (v_hat ** 0.5 + group["eps"]))
+
+
+class AdamWTwoStage(Optimizer):
+    """The decay through .data, then the moments kept as new tensors and the step written with .data."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    def _update(self, p, group):
+        lr = group["lr"]
+        p.data = p.data * (1.0 - lr * group["weight_decay"])
+        beta1, beta2 = group["betas"]
+        state = self.state[p]
+        step = state.get("step", 0) + 1
+        m = beta1 * state.get("exp_avg", 0.0) + (1.0 - beta1) * p.grad
+        v = beta2 * state.get("exp_avg_sq", 0.0) + (1.0 - beta2) * p.grad.square()
+        state.update(step=step, exp_avg=m, exp_avg_sq=v)
+        denom = (v / (1.0 - beta2 ** step)).sqrt() + group["eps"]
+        p.data = p.data - (lr / (1.0 - beta1 ** step)) * m / denom
+
+
 ALSO_RIGHT = [
     ("04.train_epoch", train_epoch_running_mean),
+    ("04.train_epoch", train_epoch_detached_sum),
+    ("04.train_epoch", train_epoch_pairs),
     ("04.MySGD", SGDInPlace),
+    ("04.MySGD", SGDSetdefault),
     ("04.MyAdam", AdamWithData),
+    ("04.MyAdam", AdamInPlaceMoments),
     ("04.MyAdamW", AdamWFromAdam),
+    ("04.MyAdamW", AdamWTwoStage),
 ]
 
 
@@ -463,6 +560,354 @@ class AdamWRebinds(MyAdamW):
 
 
 WRONG += [("04.MyAdam", AdamRebinds, MOVED), ("04.MyAdamW", AdamWRebinds, MOVED)]
+
+
+# -------------------------------------------------------------------- more wrong versions (issue 19)
+def epoch_sums_loss_tensors(model, loader, loss_fn, optimizer):
+    """The walk-through's answer: right numbers, but every batch's graph stays alive until the end."""
+    model.train()
+    total, n = 0.0, 0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        total = total + loss * len(x)
+        n += len(x)
+    return (total / n).item()
+
+
+def epoch_keeps_loss_list(model, loader, loss_fn, optimizer):
+    model.train()
+    losses, sizes = [], []
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss)
+        sizes.append(len(x))
+    return sum(value.item() * n for value, n in zip(losses, sizes)) / sum(sizes)
+
+
+def epoch_zero_grad_last(model, loader, loss_fn, optimizer):
+    model.train()
+    total, count = 0.0, 0
+    for x, y in loader:
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()           # "clean up after the step"
+        total += loss.item() * len(x)
+        count += len(x)
+    return total / count
+
+
+def epoch_weighs_by_batch_size(model, loader, loss_fn, optimizer):
+    model.train()
+    total, count = 0.0, 0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * loader.batch_size
+        count += len(x)
+    return total / count
+
+
+def epoch_divides_by_dataset(model, loader, loss_fn, optimizer):
+    model.train()
+    total = 0.0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(x)
+    return total / len(loader.dataset)
+
+
+def epoch_steps_once(model, loader, loss_fn, optimizer):
+    model.train()
+    optimizer.zero_grad()
+    total, count = 0.0, 0
+    for x, y in loader:
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        total += loss.item() * len(x)
+        count += len(x)
+    optimizer.step()
+    return total / count
+
+
+def epoch_never_trains(model, loader, loss_fn, optimizer):
+    total, count = 0.0, 0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(x)
+        count += len(x)
+    return total / count
+
+
+def epoch_with_the_trainer(model, loader, loss_fn, optimizer):
+    return tl.train.Trainer(model, loss_fn, optimizer, progress=False).train_one_epoch(loader)["train_loss"]
+
+
+class SGDVelocity(MySGD):
+    """Sutskever's form: the buffer holds lr * g, and p moves by the buffer."""
+
+    def _update(self, p, group):
+        g = p.grad + group["weight_decay"] * p
+        mu, lr = group["momentum"], group["lr"]
+        if not mu:
+            p -= lr * g
+            return
+        state = self.state[p]
+        if "velocity" not in state:
+            state["velocity"] = lr * g
+        else:
+            state["velocity"] = mu * state["velocity"] + (1 - group["dampening"]) * lr * g
+        if group["nesterov"]:
+            p -= lr * g + mu * state["velocity"]
+        else:
+            p -= state["velocity"]
+
+
+class SGDDecayWithMomentumOnly(MySGD):
+    def _update(self, p, group):
+        mu = group["momentum"]
+        if mu == 0:
+            p -= group["lr"] * p.grad
+            return
+        super()._update(p, group)
+
+
+class SGDNesterovBareGrad(MySGD):
+    def _update(self, p, group):
+        g = p.grad + group["weight_decay"] * p
+        mu, state = group["momentum"], self.state[p]
+        if mu:
+            buf = state.get("momentum_buffer")
+            buf = g.clone() if buf is None else mu * buf + (1 - group["dampening"]) * g
+            state["momentum_buffer"] = buf
+            g = p.grad + mu * buf if group["nesterov"] else buf
+        p -= group["lr"] * g
+
+
+class SGDDecayOnTheStep(MySGD):
+    def _update(self, p, group):
+        step_before = p.detach().clone()
+        super()._update(p, {**group, "weight_decay": 0.0})
+        p -= group["lr"] * group["weight_decay"] * step_before
+
+
+class SGDStateById(MySGD):
+    def _update(self, p, group):
+        g = p.grad + group["weight_decay"] * p
+        mu = group["momentum"]
+        if mu:
+            state = self.state[id(p)]
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = g.clone()
+            else:
+                state["momentum_buffer"] = mu * state["momentum_buffer"] + (1 - group["dampening"]) * g
+            g = g + mu * state["momentum_buffer"] if group["nesterov"] else state["momentum_buffer"]
+        p -= group["lr"] * g
+
+
+class SGDMomentumFromDefaults(MySGD):
+    def _update(self, p, group):
+        super()._update(p, {**group, "momentum": self.defaults["momentum"]})
+
+
+class SGDFirstGroupsLr(MySGD):
+    def _update(self, p, group):
+        super()._update(p, {**group, "lr": self.param_groups[0]["lr"]})
+
+
+class SGDOnLibraryUpdate(Optimizer):
+    """A wrapper: the library's own SGD rule does the work."""
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
+                                      weight_decay=weight_decay, maximize=False))
+
+    def _update(self, p, group):
+        optim.SGD._update(self, p, group)
+
+
+class AdamStepLate(MyAdam):
+    def _update(self, p, group):
+        b1, b2 = group["betas"]
+        g = p.grad + group["weight_decay"] * p
+        state = self.state[p]
+        t = state.get("step", 0)               # this step's count, before adding 1
+        m = b1 * state.get("m", tl.zeros_like(p)) + (1 - b1) * g
+        v = b2 * state.get("v", tl.zeros_like(p)) + (1 - b2) * g * g
+        state.update(step=t + 1, m=m, v=v)
+        p -= group["lr"] * (m / (1 - b1 ** t)) / ((v / (1 - b2 ** t)).sqrt() + group["eps"])
+
+
+class AdamUnsquared(MyAdam):
+    def _update(self, p, group):
+        b1, b2 = group["betas"]
+        g = p.grad + group["weight_decay"] * p
+        state = self.state[p]
+        if not state:
+            state.update(step=0, m=tl.zeros_like(p), v=tl.zeros_like(p))
+        state["step"] += 1
+        state["m"] = b1 * state["m"] + (1 - b1) * g
+        state["v"] = b2 * state["v"] + (1 - b2) * g
+        t = state["step"]
+        p -= group["lr"] * (state["m"] / (1 - b1 ** t)) / ((state["v"] / (1 - b2 ** t)).sqrt() + group["eps"])
+
+
+class AdamBetasFromDefaults(MyAdam):
+    def _update(self, p, group):
+        super()._update(p, {**group, "betas": self.defaults["betas"]})
+
+
+class AdamFirstGroupsLr(MyAdam):
+    def _update(self, p, group):
+        super()._update(p, {**group, "lr": self.param_groups[0]["lr"]})
+
+
+class AdamStateByName(MyAdam):
+    def _update(self, p, group):
+        key = f"param{id(p)}"
+        saved = self.state[key]
+        self.state[p] = saved
+        super()._update(p, group)
+
+
+def decoupled(wrong_adam):
+    """An AdamW made of a wrong Adam: the shrink first, then that Adam's step without its L2 term."""
+    class WrongAdamW(wrong_adam):
+        def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+            super().__init__(params, lr, betas, eps, weight_decay)
+
+        def _update(self, p, group):
+            p *= 1 - group["lr"] * group["weight_decay"]
+            super()._update(p, {**group, "weight_decay": 0.0})
+    WrongAdamW.__name__ = wrong_adam.__name__.replace("Adam", "AdamW", 1)
+    return WrongAdamW
+
+
+class AdamWDecayAfterStep(MyAdamW):
+    def _update(self, p, group):
+        super()._update(p, {**group, "weight_decay": 0.0})
+        p *= 1 - group["lr"] * group["weight_decay"]
+
+
+class AdamWBothDecays(MyAdam):
+    """MyAdam copied, with the shrink added and the L2 term left in."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+    def _update(self, p, group):
+        p *= 1 - group["lr"] * group["weight_decay"]
+        super()._update(p, group)
+
+
+class AdamWEpsFromDefaults(MyAdamW):
+    def _update(self, p, group):
+        super()._update(p, {**group, "eps": self.defaults["eps"]})
+
+
+class AdamWFirstGroupsLr(MyAdamW):
+    def _update(self, p, group):
+        super()._update(p, {**group, "lr": self.param_groups[0]["lr"]})
+
+
+class AdamWOnLibraryAdam(MyAdamW):
+    """A wrapper: the decoupled shrink, then the library's own Adam rule."""
+    _update_block = staticmethod(optim.Adam._update_block)
+
+    def _update(self, p, group):
+        p.mul_(1 - group["lr"] * group["weight_decay"])
+        optim.Adam._update(self, p, {**group, "weight_decay": 0.0, "amsgrad": False, "maximize": False,
+                                     "decoupled_weight_decay": False})
+
+
+class AdamOnLibraryAdam(MyAdam):
+    """A wrapper: the library's own Adam rule does the work, on this optimizer's state."""
+    _update_block = staticmethod(optim.Adam._update_block)
+
+    def _update(self, p, group):
+        optim.Adam._update(self, p, {**group, "amsgrad": False, "maximize": False,
+                                     "decoupled_weight_decay": False})
+
+
+class SGDSubclass(optim.SGD):
+    pass
+
+
+class AdamSubclass(optim.Adam):
+    pass
+
+
+class AdamFromAdamW(optim.AdamW):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+
+class AdamWSubclass(optim.AdamW):
+    pass
+
+
+KEPT_ALIVE = "was still alive"
+NO_PARAMETER = "which is no parameter"
+ONE_LR = "one lr for all groups"
+YOURSELF = "write it yourself"
+
+WRONG += [
+    ("04.train_epoch", epoch_sums_loss_tensors, KEPT_ALIVE, ".item()"),
+    ("04.train_epoch", epoch_keeps_loss_list, KEPT_ALIVE),
+    ("04.train_epoch", epoch_zero_grad_last, "zero_grad comes FIRST"),
+    ("04.train_epoch", epoch_weighs_by_batch_size, "you weighed every batch by batch_size"),
+    ("04.train_epoch", epoch_divides_by_dataset, "drop_last=True"),
+    ("04.train_epoch", epoch_steps_once, "one optimizer step per BATCH"),
+    ("04.train_epoch", epoch_never_trains, "handed to your loop in eval mode"),
+    ("04.MySGD", SGDVelocity, "your buffer holds steps"),
+    ("04.MySGD", SGDDecayWithMomentumOnly, "whether or not there is momentum"),
+    ("04.MySGD", SGDNesterovBareGrad, "with the same g that went into the buffer"),
+    ("04.MySGD", SGDDecayOnTheStep, "SGD's weight_decay is the gradient of the L2 penalty"),
+    ("04.MySGD", SGDStateById, NO_PARAMETER),
+    ("04.MySGD", SGDMomentumFromDefaults, GROUPS),
+    ("04.MySGD", SGDFirstGroupsLr, ONE_LR),
+    ("04.MyAdam", AdamStepLate, "t is 1 at a parameter's first step"),
+    ("04.MyAdam", AdamUnsquared, "SQUARED gradient"),
+    ("04.MyAdam", AdamBetasFromDefaults, GROUPS),
+    ("04.MyAdam", AdamFirstGroupsLr, ONE_LR),
+    ("04.MyAdam", AdamStateByName, NO_PARAMETER),
+    ("04.MyAdamW", AdamWDecayAfterStep, "AdamW's decay comes FIRST"),
+    ("04.MyAdamW", decoupled(AdamStepLate), "t is 1 at a parameter's first step"),
+    ("04.MyAdamW", decoupled(AdamUnsquared), "SQUARED gradient"),
+    ("04.MyAdamW", AdamWBothDecays, "REPLACES Adam's L2 term"),
+    ("04.MyAdamW", AdamWEpsFromDefaults, GROUPS),
+    ("04.MyAdamW", AdamWFirstGroupsLr, ONE_LR),
+]
+
+# "write it yourself": the library's optimizer, as it is, subclassed, or doing the work inside a wrapper
+FORBIDDEN = [
+    ("04.train_epoch", epoch_with_the_trainer, YOURSELF, "Trainer"),
+    ("04.MySGD", optim.SGD, YOURSELF, "SGD"),
+    ("04.MySGD", SGDSubclass, YOURSELF, "SGD"),
+    ("04.MySGD", SGDOnLibraryUpdate, YOURSELF, "SGD"),
+    ("04.MyAdam", optim.Adam, YOURSELF, "Adam"),
+    ("04.MyAdam", AdamSubclass, YOURSELF, "Adam"),
+    ("04.MyAdam", AdamFromAdamW, YOURSELF, "AdamW"),
+    ("04.MyAdam", AdamOnLibraryAdam, YOURSELF, "Adam"),
+    ("04.MyAdamW", optim.AdamW, YOURSELF, "AdamW"),
+    ("04.MyAdamW", AdamWSubclass, YOURSELF, "AdamW"),
+    ("04.MyAdamW", AdamWOnLibraryAdam, YOURSELF, "Adam"),
+]
+WRONG += FORBIDDEN
 ERRORS += [("04.MyAdam", type("AdamStep", (MyAdam,), {"step": SGDStepWithGrad.step}), "no_grad"),
            ("04.MyAdamW", type("AdamWStep", (MyAdamW,), {"step": SGDStepWithGrad.step}), "no_grad")]
 
@@ -472,7 +917,8 @@ TORCH = {"04.MySGD": torch.optim.SGD, "04.MyAdam": torch.optim.Adam, "04.MyAdamW
 
 
 def torch_run(optimizer_class, setup, kwargs):
-    """``drive_optimizer`` with torch.optim and torch tensors: the same steps, the same save and resume."""
+    """``drive_optimizer`` with torch.optim and torch tensors: the same steps, the same save and resume (into new
+    tensors), the same changes of the lr."""
     params = [torch.tensor(s.copy(), requires_grad=True) for s in setup.starts]
 
     def groups():
@@ -484,8 +930,12 @@ def torch_run(optimizer_class, setup, kwargs):
     for t in range(setup.steps):
         if t == setup.resume_at:
             saved = copy.deepcopy(opt.state_dict())
+            params = [p.detach().clone().requires_grad_(True) for p in params]
             opt = optimizer_class(groups(), **kwargs)
             opt.load_state_dict(saved)
+        if t in setup.schedule:
+            for group in opt.param_groups:
+                group["lr"] = group["lr"] * setup.schedule[t]
         opt.zero_grad(set_to_none=setup.set_to_none)
         setup.loss(*params).backward()
         opt.step()

@@ -2,8 +2,11 @@
 
 - ``04.train_epoch``: one epoch of the training loop (zero_grad, forward, loss, backward, step for every batch of
   a DataLoader), returning the epoch's mean loss weighted by batch size. The answer judged is what the loop does:
-  the loss it returns and the weights it leaves (``drive_epoch``); the hidden cases have a smaller last batch,
-  so that a mean of the batch means fails.
+  the loss it returns and the weights and buffers it leaves (``drive_epoch``). The hidden cases have a smaller
+  last batch (a mean of the batch means fails), drop_last, a model with BatchNorm handed over in eval mode, and a
+  model that arrives with gradients left in ``.grad``. The loader and the loss function are watched: a loss
+  tensor still alive two batches later (a sum of loss tensors, a list of them) means every batch's graph stays in
+  memory all epoch, and fails even when the number returned is right.
 - ``04.MySGD``, ``04.MyAdam``, ``04.MyAdamW``: optimizers the learner writes as ``Optimizer`` subclasses
   (``_update(p, group)`` moves one parameter; its memory lives in ``self.state[p]``). These are CLASS exercises:
   ``drive_optimizer`` builds the learner's class on a small problem (a quadratic, Rosenbrock's valley, a linear
@@ -11,21 +14,26 @@
   after each step as a ``Run`` (see ``answers.py``). The reference is the library's optimizer (tests/
   test_lesson04.py shows it equals torch.optim on these cases), and each mistake is a wrong optimizer driven the
   same way, so the hint names the term that is off: no bias correction, decay applied to the gradient instead of
-  the weights (or not scaled by the lr), a momentum buffer that does not start as the first gradient (or that is
-  ``p.grad`` itself, which ``zero_grad(set_to_none=False)`` fills with zeros), Nesterov's
-  look-ahead taken with the old buffer, state kept outside ``self.state`` (a case saves ``state_dict()`` after 25
-  steps and resumes in a new optimizer), the defaults read instead of the parameter group's values ...
-  ``drive_optimizer`` also refuses, with a sentence, a parameter that stops being a float32 leaf and a step that
-  changes ``p.grad``.
+  the weights (or not scaled by the lr, or after the step), a momentum buffer that does not start as the first
+  gradient (or that is ``p.grad`` itself, which ``zero_grad(set_to_none=False)`` fills with zeros), a buffer of
+  lr * g (a case changes the lr mid-run, as a scheduler does), Nesterov's look-ahead taken with the old buffer,
+  state kept outside ``self.state`` or under another key than the parameter (a case saves ``state_dict()`` after
+  25 steps and resumes in a new optimizer over new tensors), the defaults or the first group's lr read instead of
+  the parameter group's values (a case has two groups that set every option) ... ``drive_optimizer`` also
+  refuses, with a sentence, a parameter that stops being a float32 leaf and a step that changes ``p.grad``.
+
+Each exercise asks the learner to write what the library has: ``forbid`` names the library's own (the optimizer
+classes, the Trainer), which an answer may not be, subclass or call.
 """
 import copy
+import weakref
 
 import numpy as np
 
 from ... import float32, nn, optim, tensor
 from ...autograd.grad_mode import no_grad
 from ...random import Generator
-from ...train.trainer import Trainer
+from ...train.trainer import Trainer, fit
 from ...utils.data import DataLoader, TensorDataset
 from ..checks import Case, ErrorHint, Exercise, Mistake, compare_arrays, register
 from ._common import Run, RunAnswer, _mistake
@@ -38,12 +46,16 @@ OPTIMIZER = RunAnswer(base=optim.Optimizer, must_define=("_update", "step"))
 class Setup:
     """A small problem to optimise: the parameters' starting values, the loss as a function of the parameters,
     how they are grouped (``groups``: [(indices, hyperparameters of that group)], None for one group), where the
-    run is saved with ``state_dict()`` and resumed in a new optimizer (``resume_at``), and whether ``zero_grad``
-    fills the gradients with zeros instead of setting them to None."""
+    run is saved with ``state_dict()`` and resumed in a new optimizer over NEW tensors (``resume_at``: as when a
+    run resumes from a checkpoint into a freshly built model), how the lr changes during the run (``schedule``:
+    {step: factor}, every group's lr multiplied by the factor before that step, as a scheduler does), and
+    whether ``zero_grad`` fills the gradients with zeros instead of setting them to None."""
 
-    def __init__(self, text, starts, loss, groups=None, resume_at=None, set_to_none=True, steps=STEPS):
+    def __init__(self, text, starts, loss, groups=None, resume_at=None, set_to_none=True, steps=STEPS,
+                 schedule=None):
         self.text, self.starts, self.loss = text, [np.asarray(s, dtype=np.float32) for s in starts], loss
         self.groups, self.resume_at, self.set_to_none, self.steps = groups, resume_at, set_to_none, steps
+        self.schedule = dict(schedule or {})
 
     def parameters(self):
         return [tensor(s.copy(), requires_grad=True) for s in self.starts]
@@ -52,6 +64,11 @@ class Setup:
         if self.groups is None:
             return params
         return [{"params": [params[i] for i in indices], **hyper} for indices, hyper in self.groups]
+
+    def key(self):
+        """What makes two runs of one optimizer class the same (for the cache of this module's own runs)."""
+        return (self.text, b"".join(s.tobytes() for s in self.starts), repr(self.groups), self.resume_at,
+                self.set_to_none, self.steps, repr(sorted(self.schedule.items())))
 
     def __repr__(self):
         return self.text
@@ -79,10 +96,10 @@ def regression(seed, n=8):
     return lambda w, b, *unused: ((w.new_tensor(x) @ w.T + b - w.new_tensor(y)) ** 2).mean()
 
 
-def regression_setup(text, seed, groups=None, resume_at=None, set_to_none=True, unused=False):
+def regression_setup(text, seed, groups=None, resume_at=None, set_to_none=True, unused=False, schedule=None):
     rng = np.random.default_rng(seed + 100)
     starts = [rng.standard_normal((2, 3)), 0.5 * rng.standard_normal(2)] + ([rng.standard_normal(3)] if unused else [])
-    return Setup(text, starts, regression(seed), groups, resume_at, set_to_none)
+    return Setup(text, starts, regression(seed), groups, resume_at, set_to_none, schedule=schedule)
 
 
 ILL = quadratic([1.0, 20.0])  # the ill-conditioned bowl of the lesson's pictures
@@ -107,7 +124,7 @@ def drive_optimizer(cls, args, kwargs):
     kwargs = dict(kwargs)
     setup = args[0] if args else kwargs.pop("params")
     if cls in _OWN:
-        key = (cls, setup.text, b"".join(s.tobytes() for s in setup.starts), repr(sorted(kwargs.items())))
+        key = (cls, setup.key(), repr(sorted(kwargs.items())))
         if key not in _RUNS:
             _RUNS[key] = _drive(cls, setup, kwargs)
         return Run.of(_RUNS[key], _RUNS[key].problem)
@@ -123,10 +140,17 @@ def _drive(cls, setup, kwargs):
         return Run.failed(problem)
     rows = []
     for t in range(setup.steps):
-        if t == setup.resume_at:  # save, build a new optimizer, load: the run must go on as if nothing happened
+        if t == setup.resume_at:  # save, then go on in a new optimizer over new tensors, as after a checkpoint
             saved = copy.deepcopy(optimizer.state_dict())
+            problem = _state_keys_problem(saved, len(params), name, t)
+            if problem:
+                return Run.failed(problem)
+            params = [tensor(p.detach().numpy().copy(), requires_grad=True) for p in params]
             optimizer = cls(setup.param_groups(params), **kwargs)
             optimizer.load_state_dict(saved)
+        if t in setup.schedule:  # a scheduler's move: every group's lr changes between two steps
+            for group in optimizer.param_groups:
+                group["lr"] = group["lr"] * setup.schedule[t]
         optimizer.zero_grad(set_to_none=setup.set_to_none)
         setup.loss(*params).backward()
         grads = [None if p.grad is None else p.grad.detach().numpy().copy() for p in params]
@@ -136,6 +160,20 @@ def _drive(cls, setup, kwargs):
             return Run.failed(problem)
         rows.append(np.concatenate([p.detach().numpy().ravel() for p in params]))
     return Run.of(rows)
+
+
+def _state_keys_problem(saved, n_params, name, t):
+    """A sentence when ``state_dict()`` holds state under a key that is no parameter's position: the state was
+    keyed by something else than the parameter itself (``id(p)``, a name, a counter), which a resumed run over
+    other tensors cannot find."""
+    foreign = [k for k in saved.get("state", {}) if not (isinstance(k, int) and 0 <= k < n_params)]
+    if not foreign:
+        return None
+    return (f"after {t} steps, {name}.state_dict() holds state under the key {foreign[0]!r}, which is no "
+            "parameter: self.state is keyed by the parameter itself, self.state[p]. state_dict() replaces each "
+            "parameter key by its position (0, 1, ...), so that the state can be loaded into an optimizer over "
+            "other tensors (a run resumed from a checkpoint, into a new model); any other key (id(p), a name, "
+            "a shared counter) is carried as it is, and after loading no parameter finds its state")
 
 
 def _after_step(params, grads, name, t):
@@ -148,7 +186,7 @@ def _after_step(params, grads, name, t):
         if p.grad_fn is not None or not p.requires_grad:
             return (f"{where} is no longer a leaf that requires grad: the update must change the parameter's "
                     "numbers in place, without recording a graph and without switching its requires_grad off")
-        if g is not None and (p.grad is None or not np.array_equal(p.grad.detach().numpy(), g)):
+        if g is not None and (p.grad is None or not np.array_equal(p.grad.detach().numpy(), g, equal_nan=True)):
             return (f"{where}: {name}.step() changed p.grad. The step reads the gradient and leaves it alone "
                     "(zero_grad is the one that resets it, and gradient accumulation relies on that). An in-place "
                     "op on g = p.grad (g += ..., g.mul_(...)) changes p.grad itself: compute a new tensor instead")
@@ -228,19 +266,25 @@ def _state_mistake(outside_class):
              "parameter)")
 
 
-def _group_mistake(defaults_class):
+def _group_mistake(variant, options):
+    """The constructor's values used instead of the group's: all of them, or any one of ``options``."""
+    wrong = [variant("defaults")] + [variant(f"defaults:{option}") for option in options]
+
     def match(got, expected, case):
         if case.args[0].groups is None:
             return False
-        other = np.asarray(drive_optimizer(defaults_class, copy.deepcopy(case.args), dict(case.kwargs)))
-        return np.asarray(got).shape == other.shape and np.allclose(got, other, rtol=1e-4, atol=1e-5)
+        for cls in wrong:
+            other = np.asarray(drive_optimizer(cls, copy.deepcopy(case.args), dict(case.kwargs)))
+            if np.asarray(got).shape == other.shape and np.allclose(got, other, rtol=1e-4, atol=1e-5):
+                return True
+        return False
     return Mistake(
         match=match,
-        hint="this case has two parameter groups with their own hyperparameters (e.g. no weight decay for the "
-             "bias): your update used the constructor's values for every parameter. Each parameter must be moved "
-             "with the hyperparameters of ITS group",
-        more="read lr, momentum, weight_decay ... from the `group` argument of _update, not from self.defaults "
-             "or attributes saved in __init__")
+        hint="this case has two parameter groups, each with its own hyperparameters (e.g. no weight decay for "
+             "the bias): your update used the constructor's values for some of them. Each parameter must be "
+             "moved with the hyperparameters of ITS group, every one of them",
+        more="read lr, momentum, dampening, nesterov, betas, eps, weight_decay ... from the `group` argument of "
+             "_update, not from self.defaults or attributes saved in __init__")
 
 
 # -------------------------------------------------------------------- 04.MySGD
@@ -265,17 +309,23 @@ class SGDVariant(optim.Optimizer):
     def _update(self, p, group):
         how = self.how
         hyper = self.defaults if how == "defaults" else group
+        if how and how.startswith("defaults:"):  # one option read from the constructor's values
+            hyper = {**group, how[len("defaults:"):]: self.defaults[how[len("defaults:"):]]}
         lr, mu, tau, wd = (float(hyper[k]) for k in ("lr", "momentum", "dampening", "weight_decay"))
+        if how == "first_lr":  # one lr for every group: the first group's
+            lr = float(self.param_groups[0]["lr"])
         g = p.grad.clone()
-        if wd and how != "decoupled":
+        decays = wd and not (how == "decay_in_momentum" and not mu)
+        if decays and how != "decoupled":
             g = g + wd * p
-        if wd and how == "decoupled":
+        if decays and how == "decoupled":
             p.mul_(1 - lr * wd)
         if mu:
             state = self.outside.setdefault(id(p), {}) if how == "outside" else self.state[p]
             old = state.get("momentum_buffer")
+            step = lr * g if how == "velocity" else g  # the velocity form keeps lr * g in the buffer
             if old is None:
-                buf = (1 - tau) * g if how == "zero_start" else g.clone()
+                buf = (1 - tau) * step if how == "zero_start" else step.clone()
                 if how == "alias" and not wd:
                     buf = p.grad
                 if how == "ema":
@@ -283,12 +333,18 @@ class SGDVariant(optim.Optimizer):
             elif how == "ema":
                 buf = mu * old + (1 - mu) * g
             else:
-                buf = mu * old + (1 - tau) * g
+                buf = mu * old + (1 - tau) * step
             state["momentum_buffer"] = buf
             if hyper["nesterov"]:
-                g = g + mu * (old if how == "old_buffer" and old is not None else buf)
+                look = p.grad if how == "nesterov_raw" else g
+                g = look + mu * (old if how == "old_buffer" and old is not None else buf)
+                if how == "velocity":
+                    g = lr * look + mu * buf
             else:
                 g = buf
+        if how == "velocity" and mu:
+            p.sub_(g)
+            return
         p.add_(g, alpha=lr if how == "ascent" else -lr)
 
 
@@ -296,8 +352,13 @@ def _sgd(how):
     return _own(type(f"SGD_{how}", (SGDVariant,), {"how": how}))
 
 
+RESUMED = "saved with state_dict() after 25 steps and resumed in a new optimizer over new tensors"
+
+
 def _sgd_cases(rng):
     r = regression_setup
+    every_option = [([0], {"lr": 0.05, "momentum": 0.9, "dampening": 0.2, "weight_decay": 0.1}),
+                    ([1, 2], {"lr": 0.2, "momentum": 0.6, "nesterov": True, "weight_decay": 0.0})]
     return [
         Case((Setup("the ill-conditioned bowl L = (x^2 + 20 y^2) / 2 from (-2, 1)", [[-2.0, 1.0]], ILL),),
              visible=True, kwargs=dict(lr=0.04, momentum=0.9)),
@@ -308,14 +369,22 @@ def _sgd_cases(rng):
              dict(lr=0.04, momentum=0.8, nesterov=True)),
         Case((r("linear regression", 3),), "weight decay 0.1 with momentum 0.9", dict(lr=0.05, momentum=0.9,
                                                                                      weight_decay=0.1)),
+        Case((r("linear regression", 7),), "weight decay 0.3 without momentum", dict(lr=0.1, weight_decay=0.3)),
+        Case((r("linear regression", 8),), "Nesterov momentum 0.9 with weight decay 0.2",
+             dict(lr=0.03, momentum=0.9, nesterov=True, weight_decay=0.2)),
         Case((r("linear regression: the weight in one group (lr 0.05, weight decay 0.1), the bias and an unused "
                 "parameter in another (lr 0.2, no decay)", 4, groups=[([0], {"lr": 0.05, "weight_decay": 0.1}),
                                                                        ([1, 2], {"lr": 0.2, "weight_decay": 0.0})],
                 unused=True),),
              "two parameter groups", dict(lr=0.01, momentum=0.5, weight_decay=0.01)),
-        Case((r("linear regression, saved with state_dict() after 25 steps and resumed in a new optimizer", 5,
-                resume_at=25, set_to_none=False),),
+        Case((r("linear regression: two groups, each with its own lr, momentum, dampening, Nesterov and weight "
+                "decay", 9, groups=every_option, unused=True),),
+             "two parameter groups that set every option", dict(lr=0.01, momentum=0.3, weight_decay=0.01)),
+        Case((r(f"linear regression, {RESUMED}", 5, resume_at=25, set_to_none=False),),
              "resumed from state_dict(), Nesterov", dict(lr=0.03, momentum=0.9, nesterov=True)),
+        Case((r("linear regression; the lr is multiplied by 0.2 before step 15 and by 5 before step 30, as a "
+                "scheduler would", 10, schedule={15: 0.2, 30: 5.0}),),
+             "the lr changes during the run", dict(lr=0.08, momentum=0.9, dampening=0.1)),
         Case((Setup("Rosenbrock's valley from (-1, 1.5)", [[-1.0, 1.5]], rosenbrock),), "Rosenbrock",
              dict(lr=5e-4, momentum=0.9, dampening=0.1)),
         Case((r("linear regression; zero_grad(set_to_none=False) fills the gradients with zeros, in place", 6,
@@ -323,6 +392,22 @@ def _sgd_cases(rng):
         Case((Setup("a steep bowl L = w^2 where plain SGD at lr 0.9 overshoots every step", [[1.0]],
                     quadratic([2.0], [0.0])),), "an oscillating gradient", dict(lr=0.9, momentum=0.5)),
     ]
+
+
+def _first_lr_mistake(first_lr_class):
+    """Every group moved with the first group's lr (the groups' other options right)."""
+    def match(got, expected, case):
+        groups = case.args[0].groups
+        if groups is None or len({hyper.get("lr") for _, hyper in groups}) < 2:
+            return False
+        other = np.asarray(drive_optimizer(first_lr_class, copy.deepcopy(case.args), dict(case.kwargs)))
+        return np.asarray(got).shape == other.shape and np.allclose(got, other, rtol=1e-4, atol=1e-5)
+    return Mistake(
+        match=match,
+        hint="one lr for all groups: your update moved every parameter with the FIRST group's lr. Each param "
+             "group carries its own lr (a smaller one for a pretrained body, say), and _update is handed the "
+             "group of the parameter it moves",
+        more="take the lr from the `group` argument, like the other hyperparameters")
 
 
 register(Exercise(
@@ -337,6 +422,7 @@ register(Exercise(
     atol=1e-5,
     points=3,
     error_hints=[LEAF_IN_PLACE],
+    forbid=(optim.SGD,),
     mistakes=[
         NEVER_MOVED,
         Mistake(_sgd("zero_start"),
@@ -366,8 +452,24 @@ register(Exercise(
         Mistake(_sgd("ascent"),
                  "the parameters climbed: a step goes AGAINST the gradient, which points uphill",
                  "the update subtracts lr times the step direction"),
+        Mistake(_sgd("velocity"),
+                 "your buffer holds steps (lr times gradients), not gradients: b = momentum b + lr g, then p -= b. "
+                 "That gives PyTorch's steps only while the lr never changes. When a scheduler changes the lr "
+                 "mid-run (this case), your buffer still carries the old lr for many steps. The buffer sums "
+                 "gradients, and the lr multiplies the step at the end",
+                 "keep b = momentum b + (1 - dampening) g in the buffer, and subtract lr times it (or, Nesterov, "
+                 "lr times g + momentum b)"),
+        Mistake(_sgd("decay_in_momentum"),
+                 "weight decay is part of the gradient whether or not there is momentum: with momentum 0 the "
+                 "step is lr (grad + weight_decay p). Yours decays only when momentum is on",
+                 "add the decay term to g before the momentum branch, not inside it"),
+        Mistake(_sgd("nesterov_raw"),
+                 "Nesterov's step is g + momentum b with the same g that went into the buffer, weight decay "
+                 "included: yours looks ahead with the bare p.grad",
+                 "use one g (gradient plus decay) for the buffer and for the look-ahead"),
         _state_mistake(_sgd("outside")),
-        _group_mistake(_sgd("defaults")),
+        _group_mistake(_sgd, ("lr", "momentum", "dampening", "nesterov", "weight_decay")),
+        _first_lr_mistake(_sgd("first_lr")),
     ],
 ))
 
@@ -399,26 +501,32 @@ class AdamVariant(optim.Optimizer):
     def _update(self, p, group):
         how = self.how
         hyper = self.defaults if how == "defaults" else group
+        if how and how.startswith("defaults:"):  # one option read from the constructor's values
+            hyper = {**group, how[len("defaults:"):]: self.defaults[how[len("defaults:"):]]}
         lr, eps, wd = float(hyper["lr"]), float(hyper["eps"]), float(hyper["weight_decay"])
+        if how == "first_lr":  # one lr for every group: the first group's
+            lr = float(self.param_groups[0]["lr"])
         b1, b2 = (float(b) for b in hyper["betas"])
         g = p.grad.clone()
         decoupled = self.decoupled != (how == "swap_decay")
-        if wd and not decoupled:
-            g = g + wd * p
-        if wd and decoupled:
+        if wd and decoupled and how != "decay_after":
             p.mul_(1 - (1.0 if how == "unscaled_decay" else lr) * wd)
+        if wd and (not decoupled or how == "both_decays"):  # (both: MyAdam's L2 line left after the shrink)
+            g = g + wd * p
         state = self.outside.setdefault(id(p), {}) if how == "outside" else self.state[p]
         if not state:
             state["step"], state["m"], state["v"] = 0, 0 * g, 0 * g
         state["step"] += 1
         self.count += 1
-        t = {"no_step": 1, "global_step": self.count}.get(how, state["step"])
+        t = {"no_step": 1, "global_step": self.count, "step_late": state["step"] - 1}.get(how, state["step"])
         state["m"] = b1 * state["m"] + (1 - b1) * g
-        state["v"] = b2 * state["v"] + (1 - b2) * g * g
+        state["v"] = b2 * state["v"] + (1 - b2) * (g if how == "unsquared" else g * g)
         m_hat = state["m"] if how in ("no_correction", "no_m_correction") else state["m"] / (1 - b1 ** t)
         v_hat = state["v"] if how in ("no_correction", "no_v_correction") else state["v"] / (1 - b2 ** t)
         denom = (v_hat + eps).sqrt() if how == "eps_inside" else v_hat.sqrt() + eps
         p.sub_(lr * m_hat / denom)
+        if wd and decoupled and how == "decay_after":
+            p.mul_(1 - lr * wd)
 
 
 def _adam(how, decoupled=False):
@@ -429,6 +537,8 @@ def _adam(how, decoupled=False):
 def _adam_cases(rng, decoupled=False):
     r = regression_setup
     wd = {"weight_decay": 0.1} if decoupled else {}
+    every_option = [([0], {"lr": 0.05, "betas": (0.8, 0.99), "eps": 0.05, "weight_decay": 0.2}),
+                    ([1, 2], {"lr": 0.1, "betas": (0.95, 0.9), "weight_decay": 0.0})]
     cases = [
         Case((Setup("the ill-conditioned bowl L = (x^2 + 20 y^2) / 2 from (-2, 1)", [[-2.0, 1.0]], ILL),),
              visible=True, kwargs=dict(lr=0.1)),
@@ -441,9 +551,14 @@ def _adam_cases(rng, decoupled=False):
                                                                        ([1, 2], {"lr": 0.1, "weight_decay": 0.0})],
                 unused=True),),
              "two parameter groups", dict(lr=0.01, weight_decay=0.01)),
-        Case((r("linear regression, saved with state_dict() after 25 steps and resumed in a new optimizer", 16,
-                resume_at=25, set_to_none=False),),
+        Case((r("linear regression: two groups, each with its own lr, betas, eps and weight decay", 18,
+                groups=every_option, unused=True),),
+             "two parameter groups that set every option", dict(lr=0.01, weight_decay=0.01)),
+        Case((r(f"linear regression, {RESUMED}", 16, resume_at=25, set_to_none=False),),
              "resumed from state_dict()", dict(lr=0.03, **wd)),
+        Case((r("linear regression; the lr is multiplied by 0.1 before step 20 and by 4 before step 35, as a "
+                "scheduler would", 19, schedule={20: 0.1, 35: 4.0}),),
+             "the lr changes during the run", dict(lr=0.05, **wd)),
         Case((Setup("Rosenbrock's valley from (-1, 1.5)", [[-1.0, 1.5]], rosenbrock),), "Rosenbrock",
              dict(lr=0.05, betas=(0.9, 0.99), **wd)),
     ]
@@ -473,6 +588,16 @@ EPS_INSIDE = (
     "take the square root of v_hat first, then add eps")
 
 
+STEP_LATE = (
+    "t is 1 at a parameter's first step: the correction divides by 1 - beta^t, which is 0 when t is 0, so your "
+    "first step divided by zero (inf or nan). Count this step before you correct",
+    "add 1 to the step count first, then use it in the bias correction")
+SQUARED = (
+    "v is the running average of the SQUARED gradient, g * g: it measures the gradient's size whatever its "
+    "sign. An average of g itself can be negative, and its square root is nan",
+    "feed g * g (or g ** 2) into v, and g into m")
+
+
 def _adam_mistakes(decoupled):
     mistakes = [
         NEVER_MOVED,
@@ -481,6 +606,8 @@ def _adam_mistakes(decoupled):
         Mistake(_adam("no_v_correction", decoupled), *HALF_CORRECTION),
         Mistake(_adam("no_step", decoupled), *STEP_COUNT),
         Mistake(_adam("global_step", decoupled), *STEP_COUNT),
+        Mistake(_adam("step_late", decoupled), *STEP_LATE),
+        Mistake(_adam("unsquared", decoupled), *SQUARED),
         Mistake(_adam("eps_inside", decoupled), *EPS_INSIDE),
     ]
     if decoupled:
@@ -495,6 +622,16 @@ def _adam_mistakes(decoupled):
                      "p <- p (1 - weight_decay) shrinks every weight by 1% per step at weight_decay 0.01, "
                      "whatever the lr",
                      "the factor is 1 - lr * weight_decay, with lr and weight_decay from the group"),
+            Mistake(_adam("decay_after", decoupled),
+                     "AdamW's decay comes FIRST: the weights are shrunk by (1 - lr weight_decay), and then Adam's "
+                     "step is taken from the shrunk weights. You shrank them after the step, so the decay also "
+                     "shrank this step's update (PyTorch's AdamW, and ours, decay first)",
+                     "move the shrinking of p before the update that uses m_hat and v_hat"),
+            Mistake(_adam("both_decays", decoupled),
+                     "AdamW's decay REPLACES Adam's L2 term: m and v see the plain gradient. Yours shrinks the "
+                     "weights and also still adds weight_decay p to the gradient (left from MyAdam), so the "
+                     "weights are decayed twice",
+                     "in AdamW, g is p.grad as it is; the only decay is the shrinking of p"),
         ]
     else:
         mistakes.append(Mistake(
@@ -503,7 +640,9 @@ def _adam_mistakes(decoupled):
             "weight_decay p, and goes through m and v. You shrank the weights directly, which is AdamW's "
             "decoupled decay (the next exercise)",
             "add weight_decay * p to g at the start, and do not touch p before the step"))
-    return mistakes + [_state_mistake(_adam("outside", decoupled)), _group_mistake(_adam("defaults", decoupled))]
+    return mistakes + [_state_mistake(_adam("outside", decoupled)),
+                       _group_mistake(lambda how: _adam(how, decoupled), ("lr", "betas", "eps", "weight_decay")),
+                       _first_lr_mistake(_adam("first_lr", decoupled))]
 
 
 register(Exercise(
@@ -518,6 +657,7 @@ register(Exercise(
     atol=1e-5,
     points=3,
     error_hints=[LEAF_IN_PLACE],
+    forbid=(optim.Adam, optim.AdamW),
     mistakes=_adam_mistakes(False),
 ))
 
@@ -533,6 +673,7 @@ register(Exercise(
     atol=1e-5,
     points=2,
     error_hints=[LEAF_IN_PLACE],
+    forbid=(optim.AdamW, optim.Adam),
     mistakes=_adam_mistakes(True),
 ))
 
@@ -541,11 +682,18 @@ register(Exercise(
 class EpochSetup:
     """One epoch to run: ``n`` examples in batches of ``batch_size`` (shuffled with a seeded generator), a small
     model (``sizes``: the widths of its Linear layers, tanh between them) from seeded weights, a loss ("mse" or
-    "ce") and an optimizer ("sgd" or "adam", with ``lr``)."""
+    "ce") and an optimizer ("sgd" or "adam", with ``lr``).
 
-    def __init__(self, text, n, batch_size, sizes=(3, 2), loss="mse", opt="sgd", lr=0.1, seed=0, drop_last=False):
+    What the model and optimizer may bring along: ``batchnorm`` puts a BatchNorm1d after the first Linear layer
+    (its running statistics are buffers that a training epoch updates); ``eval_mode`` hands the model over in eval
+    mode, as a validation pass leaves it; ``stale`` hands it over with gradients left in ``.grad`` by a backward
+    pass before the epoch, and an optimizer (with momentum, for SGD) that has already taken a step."""
+
+    def __init__(self, text, n, batch_size, sizes=(3, 2), loss="mse", opt="sgd", lr=0.1, seed=0, drop_last=False,
+                 batchnorm=False, eval_mode=False, stale=False):
         self.text, self.n, self.batch_size, self.sizes, self.loss = text, n, batch_size, sizes, loss
         self.opt, self.lr, self.seed, self.drop_last = opt, lr, seed, drop_last
+        self.batchnorm, self.eval_mode, self.stale = batchnorm, eval_mode, stale
 
     def build(self):
         """(model, loader, loss_fn, optimizer), the same numbers every time: the data, then the weights, from
@@ -562,11 +710,22 @@ class EpochSetup:
             with no_grad():
                 layer.weight.copy_(tensor(rng.standard_normal((n_out, n_in)).astype(np.float32) / np.sqrt(n_in)))
                 layer.bias.copy_(tensor(0.1 * rng.standard_normal(n_out).astype(np.float32)))
-            layers += [layer, nn.Tanh()] if i < len(self.sizes) - 2 else [layer]
+            layers.append(layer)
+            if i < len(self.sizes) - 2:
+                layers += [nn.BatchNorm1d(n_out), nn.Tanh()] if self.batchnorm and i == 0 else [nn.Tanh()]
         model = nn.Sequential(*layers)
         loader = DataLoader(TensorDataset(x, y), batch_size=self.batch_size, shuffle=True,
                             generator=Generator().manual_seed(self.seed), drop_last=self.drop_last)
-        optimizer = (optim.Adam if self.opt == "adam" else optim.SGD)(model.parameters(), lr=self.lr)
+        if self.opt == "adam":
+            optimizer = optim.Adam(model.parameters(), lr=self.lr)
+        else:
+            optimizer = optim.SGD(model.parameters(), lr=self.lr, momentum=0.9 if self.stale else 0.0)
+        if self.stale:  # a step before the epoch, then a backward whose gradients are left in .grad
+            loss_fn(model(x[:4]), y[:4]).backward()
+            optimizer.step()
+            loss_fn(model(x[4:8]), y[4:8]).backward()
+        if self.eval_mode:
+            model.eval()
         return model, loader, loss_fn, optimizer
 
     def __repr__(self):
@@ -578,8 +737,8 @@ def compare_epoch(got, expected, case):
     if compare_arrays(got, expected, 1e-5, 1e-6) is None or np.shape(got) != np.shape(expected):
         return compare_arrays(got, expected, 1e-5, 1e-6)
     if compare_arrays(got[1:], expected[1:], 1e-5, 1e-6) is not None:
-        return (f"after your epoch the model's weights are not where the training loop leaves them: expected "
-                f"{_numbers(expected[1:])}, got {_numbers(got[1:])} (the returned loss "
+        return (f"after your epoch the model's weights (and buffers) are not where the training loop leaves them: "
+                f"expected {_numbers(expected[1:])}, got {_numbers(got[1:])} (the returned loss "
                 f"{'is right' if compare_arrays(got[:1], expected[:1], 1e-5, 1e-6) is None else 'differs too'})")
     return (f"the weights are right, the loss you returned is not: expected {expected[0]:.6g} (the mean over the "
             f"epoch's examples), got {got[0]:.6g}")
@@ -591,12 +750,62 @@ def train_epoch_reference(model, loader, loss_fn, optimizer):
     return Trainer(model, loss_fn, optimizer, progress=False).train_one_epoch(loader)["train_loss"]
 
 
+class _GraphWatch:
+    """Which batch the loader gave last, and a weak reference to each loss tensor the loss function returned:
+    a loss whose graph is still alive two batches later (kept in a sum of tensors or a list) is noted."""
+
+    def __init__(self):
+        self.batch, self.losses, self.kept = -1, [], None
+
+    def next_batch(self):
+        self.batch += 1
+        if self.kept is None:
+            old = [b for b, ref in self.losses if b <= self.batch - 2 and ref() is not None]
+            if old:
+                self.kept = (old[0], self.batch)
+        self.losses = [(b, ref) for b, ref in self.losses if ref() is not None]
+
+
+class _Watched:
+    """The case's loader or loss function, watched by a _GraphWatch; everything else is the object's own."""
+
+    def __init__(self, inner, watch):
+        self._inner, self._watch = inner, watch
+
+    def __iter__(self):
+        for batch in self._inner:
+            self._watch.next_batch()
+            yield batch
+        self._watch.next_batch()
+
+    def __len__(self):
+        return len(self._inner)
+
+    def __call__(self, *args, **kwargs):
+        loss = self._inner(*args, **kwargs)
+        try:
+            self._watch.losses.append((self._watch.batch, weakref.ref(loss)))
+        except TypeError:  # not a tensor: nothing to watch
+            pass
+        return loss
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+    def __repr__(self):
+        return repr(self._inner)
+
+
 def drive_epoch(fn, args, kwargs):
     """Run ``fn(model, loader, loss_fn, optimizer)`` on the case's EpochSetup: a Run of [the loss it returned,
-    then every parameter after the epoch], or a Run with the problem found."""
+    then every parameter and buffer after the epoch], or a Run with the problem found (a graph kept alive, a
+    tensor returned ...)."""
     setup = args[0] if args else kwargs["model"]
     model, loader, loss_fn, optimizer = setup.build()
-    returned = fn(model, loader, loss_fn, optimizer)
+    watch = _GraphWatch()
+    returned = fn(model, _Watched(loader, watch), _Watched(loss_fn, watch), optimizer)
     if returned is None:
         return Run.failed("your function returned None: return the epoch's mean loss (a Python float)")
     if hasattr(returned, "grad_fn") or hasattr(returned, "detach"):
@@ -607,19 +816,35 @@ def drive_epoch(fn, args, kwargs):
     if not isinstance(returned, (int, float)) or isinstance(returned, bool):
         return Run.failed(f"you returned a {type(returned).__name__}; the epoch's mean loss, a Python float, was "
                           "expected")
-    weights = [p.detach().numpy().ravel() for p in model.parameters()]
-    return Run.of(np.concatenate([[float(returned)], *weights]))
+    if watch.kept is not None:
+        batch, later = watch.kept
+        return Run.failed(
+            f"the loss tensor of batch {batch + 1} was still alive when batch {later + 1} began: your loop keeps "
+            "the graph of every batch (the whole forward pass, its activations) in memory until the epoch ends. "
+            "A sum of loss tensors (total = total + loss * n) or a list of them does that, even when the number "
+            "is taken out at the end; on a real model the memory grows with every batch. Take each batch's "
+            "number out with .item() as soon as you have it, and add up numbers")
+    state = [v.detach().numpy().astype(np.float64).ravel() for v in model.state_dict().values()]
+    return Run.of(np.concatenate([[float(returned)], *state]))
 
 
-def _epoch(zero="before", weigh=True, step_first=False, divide="examples", last_only=False):
-    """A training loop with one step or one sum changed, for the mistakes."""
+def _epoch(zero="before", weigh="len", step="each", divide="examples", last_only=False, train=True):
+    """A training loop with one step or one sum changed, for the mistakes: ``zero`` "before" (right), "never",
+    "between" (backward and step), "after" (the step) or "step_first" (step, zero, backward); ``weigh`` each
+    batch's mean loss by "len" (right), "one" or "batch_size"; ``step`` "each" batch (right) or "once" after the
+    loop; ``divide`` by the "examples" seen (right), the "batches", the "full_batches", the "dataset" or "none";
+    ``train``: put the model in training mode first."""
     def train_epoch(model, loader, loss_fn, optimizer):
+        if train:
+            model.train()
         total, count, means = 0.0, 0, []
+        if step == "once":
+            optimizer.zero_grad()
         for x, y in loader:
-            if zero == "before" and not step_first:
+            if zero == "before" and step == "each":
                 optimizer.zero_grad()
             loss = loss_fn(model(x), y)
-            if step_first:  # step with the gradients left by the previous batch, then reset, then backward
+            if zero == "step_first":  # step with the gradients left by the previous batch, then reset, backward
                 optimizer.step()
                 optimizer.zero_grad()
                 loss.backward()
@@ -627,19 +852,20 @@ def _epoch(zero="before", weigh=True, step_first=False, divide="examples", last_
                 loss.backward()
                 if zero == "between":
                     optimizer.zero_grad()
-                optimizer.step()
-            total += loss.item() * (len(x) if weigh else 1)
+                if step == "each":
+                    optimizer.step()
+                if zero == "after":
+                    optimizer.zero_grad()
+            total += loss.item() * {"len": len(x), "one": 1, "batch_size": loader.batch_size}[weigh]
             count += len(x)
             means.append(loss.item())
+        if step == "once":
+            optimizer.step()
         if last_only:
             return means[-1]
-        if divide == "examples":
-            return total / count
-        if divide == "batches":
-            return total / len(means)
-        if divide == "full_batches":
-            return total / (len(means) * loader.batch_size)
-        return total
+        return {"examples": total / count, "batches": total / len(means), "none": total,
+                "full_batches": total / (len(means) * loader.batch_size),
+                "dataset": total / len(loader.dataset)}[divide]
     return train_epoch
 
 
@@ -656,6 +882,12 @@ def _epoch_cases(rng):
         Case((EpochSetup("9 examples in batches of 2 (the last has 1), cross-entropy, Adam", 9, 2, (3, 3), "ce",
                          opt="adam", lr=0.1, seed=4),), "many small batches"),
         Case((EpochSetup("7 examples in one batch of 7 (full batch)", 7, 7, (2, 2), seed=5),), "a single batch"),
+        Case((EpochSetup("12 examples in batches of 5, a 3-4-2 MLP with BatchNorm1d, handed over in eval mode (as a "
+                         "validation pass leaves it)", 12, 5, (3, 4, 2), seed=6, batchnorm=True, eval_mode=True),),
+             "a model in eval mode, with BatchNorm"),
+        Case((EpochSetup("11 examples in batches of 4; the model arrives with gradients left in .grad from before "
+                         "the epoch, and SGD with momentum 0.9 that has taken a step", 11, 4, (3, 2), lr=0.05,
+                         seed=7, stale=True),), "gradients left from before the epoch"),
     ]
 
 
@@ -671,7 +903,7 @@ register(Exercise(
     atol=1e-6,
     points=2,
     mistakes=[
-        _mistake(_epoch(divide="batches", weigh=False),
+        _mistake(_epoch(divide="batches", weigh="one"),
                  "the epoch's loss is the mean over its EXAMPLES: the mean of the batch means is biased when the last "
                  "batch is smaller (3 batches of 32 at loss 1 and one of 4 at loss 5 give 2.0, but the true mean is "
                  "1.16). Weight each batch's mean loss by its number of examples",
@@ -687,7 +919,7 @@ register(Exercise(
                  "the weights did not learn: the gradients were reset between backward() and step(), so every "
                  "step saw zeros (or nothing). The order is zero_grad, forward, loss, backward, step",
                  "move zero_grad to the start of the batch, before the forward pass"),
-        _mistake(_epoch(step_first=True),
+        _mistake(_epoch(zero="step_first"),
                  "step() came before backward(): each step used the previous batch's gradients (and the first step "
                  "none). The order is zero_grad, forward, loss, backward, step",
                  "call loss.backward() first, then optimizer.step()"),
@@ -697,5 +929,28 @@ register(Exercise(
         _mistake(_epoch(last_only=True),
                  "you returned the last batch's loss; the epoch's loss is the mean over all its examples",
                  "accumulate over every batch of the loop"),
+        _mistake(_epoch(weigh="batch_size"),
+                 "each batch's mean loss counts as many times as that batch has examples, and the last batch may "
+                 "be smaller than the loader's batch_size: you weighed every batch by batch_size",
+                 "weigh each batch by its own number of examples, the length of its x"),
+        _mistake(_epoch(divide="dataset"),
+                 "with drop_last=True the loader leaves out the examples that do not fill a last batch: divide "
+                 "by the number of examples your loop actually saw, not by the size of the dataset",
+                 "count the examples of each batch as you go, and divide by that count"),
+        _mistake(_epoch(zero="after"),
+                 "zero_grad comes FIRST in every batch. Yours clears the gradients after the step, so the first "
+                 "step of the epoch used whatever .grad held before it (here, gradients left by a backward pass "
+                 "before the epoch) on top of the first batch's",
+                 "clear the gradients at the start of each batch, before the forward pass"),
+        _mistake(_epoch(step="once"),
+                 "one optimizer step per BATCH: yours added up the gradients of the whole epoch and stepped once "
+                 "at the end (that is gradient accumulation over the epoch, not mini-batch training)",
+                 "put zero_grad and step inside the loop over the batches"),
+        _mistake(_epoch(train=False),
+                 "the model was handed to your loop in eval mode (as a validation pass leaves it). In eval mode "
+                 "BatchNorm normalises with its running statistics and does not update them, and dropout is off: "
+                 "a training epoch must switch the model to training mode first",
+                 "call model.train() at the start of the epoch"),
     ],
+    forbid=(Trainer, fit),
 ))
