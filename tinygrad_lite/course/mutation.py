@@ -65,7 +65,7 @@ SOLUTIONS = ROOT / "solutions"
 EQUIVALENTS = Path(__file__).resolve().parent / "exercises" / "equivalent_mutants.toml"
 TIME_LIMIT = 20.0        # seconds of CPU time per mutant (its check and its battery)
 OUTPUT_LIMIT = 10_000    # characters of a mutant's printed output kept (and never shown)
-BATTERY_SEEDS = (1, 2, 3)
+BATTERY_SEEDS = (1, 2)
 SNIPPET = 36             # characters of code shown on each side of a key
 
 KILLED, SURVIVED, EQUIVALENT, UNREVIEWED = "killed", "survived", "equivalent", "unreviewed"
@@ -169,6 +169,9 @@ def exercise_cell(exercise_id):
         for statement in reversed(statements):
             names = _binds(statement) & needed
             if names:
+                if isinstance(statement, (ast.Import, ast.ImportFrom)):  # only the names needed
+                    statement = copy.deepcopy(statement)
+                    statement.names = [a for a in statement.names if (a.asname or a.name).split(".")[0] in names]
                 text = ast.unparse(statement)
                 chosen.append(text)
                 needed = (needed - names) | _needed_names(text)
@@ -699,12 +702,38 @@ def _battery(exercise):
     return cases
 
 
-def _judging_copy(exercise, cases):
-    """A copy of ``exercise`` that judges ``cases`` and gives verdicts only: the hints (which drive every known
-    mistake on a failing case) do not change a verdict, and are skipped."""
-    frozen = tuple(cases)
-    return dataclasses.replace(exercise, cases=lambda rng: list(frozen), mistakes=(), error_hints=(),
-                               generic_hints=())
+class _Judge:
+    """Judges built answers on a list of cases by the check's rules: ``run_check`` of a one-case copy of the
+    exercise per case, without the hints (they drive every known mistake on a failing case, and never change a
+    verdict). The reference's answer on each case is computed once, for the first answer judged, and a fresh copy
+    of it stands in for the reference's run for every later answer (the reference is deterministic; ``judge``
+    checks that the unmutated solution passes both ways)."""
+
+    def __init__(self, exercise, cases):
+        self.exercise, self.cases, self.answers, self.fresh = exercise, list(cases), {}, False
+        self.copies = [self._copy(index, case) for index, case in enumerate(self.cases)]
+
+    def _copy(self, index, case):
+        exercise = self.exercise
+
+        def call(fn, args, kwargs):
+            if fn is exercise.reference and self.fresh:  # the reference's first run on the case: its answer
+                self.fresh = False
+                if index not in self.answers:
+                    self.answers[index] = exercise.run(fn, args, kwargs)
+                return copy.deepcopy(self.answers[index])
+            return exercise.run(fn, args, kwargs)
+        return dataclasses.replace(exercise, cases=lambda rng: [case], call=call, mistakes=(), error_hints=(),
+                                   generic_hints=())
+
+    def __call__(self, built):
+        """The CheckResult of the first case ``built`` fails, or None when it passes every case."""
+        for one_case in self.copies:
+            self.fresh = True
+            result = run_check(one_case, built)
+            if not result:
+                return result
+        return None
 
 
 def _failure(result):
@@ -716,26 +745,35 @@ def _failure(result):
 
 def judge(exercise, candidates, reviewed=None, time_limit=TIME_LIMIT, solution_mutant=None):
     """Judge ``candidates`` (Mutants) against ``exercise``; a Report. ``reviewed``: {(exercise id, key): reason}
-    (default: the reviewed file). ``solution_mutant`` (default: the notebook's solution) must pass the check and
-    the battery, or a HarnessError says why."""
+    (default: the reviewed file). ``solution_mutant`` (default: the notebook's solution) must pass the check,
+    twice (the second time with the reference's answers remembered), and the battery when a mutant needs it:
+    otherwise a HarnessError says why."""
     start = time.process_time()
     reviewed = reviewed_equivalents() if reviewed is None else reviewed
-    check = _judging_copy(exercise, exercise.all_cases())
-    battery_cases = _battery(exercise)
-    battery = _judging_copy(exercise, battery_cases) if battery_cases else None
     unmutated = solution_mutant or solution(exercise.id)
-    try:
-        with _guarded(time_limit * 3):
-            built = unmutated.build()
-            verdicts = run_check(check, built), (run_check(battery, built) if battery_cases else True)
-    except (Exception, MutantTimeout) as e:  # noqa: BLE001  (whatever it is, the harness cannot go on)
-        raise HarnessError(f"{exercise.id}: the unmutated solution could not be built and checked: "
-                           f"{type(e).__name__}: {e}") from None
-    for what, result in zip(("its check", "the mutation battery"), verdicts):
-        if not result:
-            raise HarnessError(f"{exercise.id}: the unmutated solution, built as the mutants are, fails "
-                               f"{what}: {_failure(result)}")
-    outcomes = [_judge_one(m, check, battery, reviewed, time_limit) for m in candidates]
+    check, battery = _Judge(exercise, exercise.all_cases()), None
+
+    def solution_passes(judge_, what):
+        try:
+            with _guarded(time_limit * 3):
+                failure = judge_(unmutated.build())
+        except (Exception, MutantTimeout) as e:  # noqa: BLE001  (whatever it is, the harness cannot go on)
+            raise HarnessError(f"{exercise.id}: the unmutated solution could not be built and judged on {what}: "
+                               f"{type(e).__name__}: {e}") from None
+        if failure is not None:
+            raise HarnessError(f"{exercise.id}: the unmutated solution, built as the mutants are, fails {what}: "
+                               f"{_failure(failure)}")
+
+    def battery_judge():
+        nonlocal battery
+        if battery is None:
+            battery = _Judge(exercise, _battery(exercise))
+            solution_passes(battery, "the mutation battery")
+        return battery
+
+    solution_passes(check, "its check")
+    solution_passes(check, "its check with the reference's answers remembered")
+    outcomes = [_judge_one(m, check, battery_judge, reviewed, time_limit) for m in candidates]
     keys = {o.key for o in outcomes}
     stale = []
     for exercise_id, key in sorted(reviewed):
@@ -750,27 +788,27 @@ def judge(exercise, candidates, reviewed=None, time_limit=TIME_LIMIT, solution_m
     return Report(exercise.id, outcomes, stale, time.process_time() - start)
 
 
-def _judge_one(mutant, check, battery, reviewed, time_limit):
+def _judge_one(mutant, check, battery_judge, reviewed, time_limit):
     """Killed (its check fails), survived (the check passes, the battery does not) or equivalent (both pass;
-    reviewed or not); ``battery`` is None when the exercise has no battery cases."""
+    reviewed or not)."""
     def outcome(status, detail=""):
         return Outcome(mutant.key, mutant.operator, status, detail)
-    result = None
     try:
         with _guarded(time_limit):
             try:
                 built = mutant.build()
             except Exception as e:  # noqa: BLE001  (the cell itself fails: a learner would see that error)
                 return outcome(KILLED, f"the cell raises {type(e).__name__}")
-            verdict = run_check(check, built)
-            if not verdict:
-                return outcome(KILLED, verdict.status)
-            if battery is not None:
-                result = run_check(battery, built)
+            failure = check(built)
+            if failure is not None:
+                return outcome(KILLED, failure.status)
+        battery = battery_judge()  # the first time: the unmutated solution must pass it (not the mutant's time)
+        with _guarded(time_limit):
+            failure = battery(built)
     except MutantTimeout as e:
         return outcome(KILLED, f"timed out: {e}")
-    if result is not None and not result:
-        return outcome(SURVIVED, _failure(result))
+    if failure is not None:
+        return outcome(SURVIVED, _failure(failure))
     reason = reviewed.get((mutant.exercise_id, mutant.key))
     return outcome(EQUIVALENT, reason) if reason else outcome(UNREVIEWED, "passes the check and the battery")
 
