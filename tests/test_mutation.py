@@ -97,6 +97,14 @@ def test_a_group_option_is_read_from_the_defaults():
     assert keys["line 4: body of _update -> `pass`"].operator == "input returned"
 
 
+def test_a_call_the_cell_gives_around_the_solution_is_deleted_too():
+    source = ('def train(model):\n    """Made up."""\n    model.train()\n    ### BEGIN SOLUTION\n'
+              '    return model.forward()\n    ### END SOLUTION\n')
+    keys = _keys(source, name="train")
+    assert keys["line 3: delete `model.train()`"].operator == "statement deleted"
+    assert [k for k in keys if k.startswith("line 3")] == ["line 3: delete `model.train()`"]
+
+
 def test_a_mutant_builds_the_object_the_check_takes():
     built = _keys(SOURCE)["line 12: `min(x, total)` -> `max(x, total)`"].build()
     assert built(0.5) == 2.0 and built(0.1, limit=1.0) == pytest.approx(1.2)

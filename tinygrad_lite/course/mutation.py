@@ -9,7 +9,9 @@ kinds of change that mutmut and cosmic-ray make, and that learners make too.
   minus dropped; in an augmented assignment too (``+=`` / ``-=``, ``*=`` / ``/=``), or ``+=`` made ``=``;
 - ``constant``: a number moved by one or set to 0 or 1, ``True`` / ``False`` swapped;
 - ``statement deleted``: each statement replaced by ``pass`` (a call such as ``model.train()``, ``.to(device)``,
-  ``zero_grad()``, ``copy.deepcopy``; a state reset; an assignment; a ``return``; a whole ``if`` or loop);
+  ``zero_grad()``, ``copy.deepcopy``; a state reset; an assignment; a ``return``; a whole ``if`` or loop); also
+  each call statement that the cell gives around the solution inside the function (e.g. a ``model.train()``
+  written before ``### BEGIN SOLUTION``), which a learner may delete as well;
 - ``arguments swapped``: two arguments of a call (positional or keyword) trade places;
 - ``group option from defaults``: ``group[...]`` read from ``self.defaults[...]`` (an optimizer that ignores its
   parameter groups);
@@ -19,8 +21,9 @@ kinds of change that mutmut and cosmic-ray make, and that learners make too.
 - ``boolean``: ``and`` / ``or`` swapped, a ``not`` dropped; ``min`` / ``max`` swapped.
 
 Only the solution is mutated: the lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` of the exercise
-cell of ``solutions/NN_*.ipynb`` (found by its cell metadata). Each mutant has a stable, readable ``key`` such as
-``line 5: `norm > limit` -> `norm >= limit```, its line counted in the cell as Jupyter shows it.
+cell of ``solutions/NN_*.ipynb`` (found by its cell metadata), plus the deletion of the calls given around it.
+Each mutant has a stable, readable ``key`` such as ``line 5: `norm > limit` -> `norm >= limit```, its line
+counted in the cell as Jupyter shows it.
 
 A mutant is built the way the notebook builds the learner's answer: its cell is executed in a namespace holding
 what the notebook's earlier cells import or define and the cell uses (``prelude``), computed once per exercise.
@@ -343,6 +346,10 @@ def _sites(tree, lines, source):
             sites += _function_sites(path, node, lines)
             continue
         if not inside(node):
+            if (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and functions_of(node)
+                    and node.lineno not in lines):  # a call the cell gives, e.g. model.train(): deleted too
+                written = (ast.get_source_segment(source, node) or ast.unparse(node)).splitlines()[0]
+                sites.append(_Site(path, node, ast.Pass(), "statement deleted", _short(written), "", node.lineno))
             continue
         line, text = node.lineno, ast.unparse(node)
 
