@@ -27,13 +27,15 @@ import time
 
 import numpy as np
 
-from ... import cuda, nn, optim, tensor
+from ... import amp, cuda, float16, nn, optim, tensor
 from ...device import device as Device
 from ...nn.utils import clip_grad_norm_
 from ...tensor import Tensor
+from ...train import Trainer, fit
 from ..answers import is_tensor, type_name
-from ..checks import Case, ErrorHint, Exercise, register
+from ..checks import Case, ErrorHint, Exercise, Mistake, register
 from ._common import Run, RunAnswer, _mistake
+from ._stand_in_gpu import no_gpu, stand_in_gpu
 
 
 def _is_number(value):
@@ -41,155 +43,110 @@ def _is_number(value):
 
 
 # -------------------------------------------------------------------- 08.train_step
-def _device_name(dev):
-    """"cpu" or "cuda" (or "cuda:1") from a string, a tinygrad_lite device or a torch-like object with .type."""
-    if isinstance(dev, Device):
-        return str(dev)
-    if isinstance(dev, str):
-        return str(Device(dev))
-    return str(dev)
+def device_context(device):
+    """Where a case runs: on the stand-in GPU for a "cuda" device, on a machine without any GPU for "cpu" (so
+    that a step that hard-codes "cuda" fails on a CPU case everywhere, as it would on a laptop)."""
+    return stand_in_gpu() if Device(device).type == "cuda" else no_gpu()
 
 
-def _same_device(a, b):
-    return Device(a) == Device(b)
+class LoaderBatch(Tensor):
+    """A tensor as a data loader hands it over, on the CPU, that remembers where ``.to`` (and ``.cuda()``,
+    ``.cpu()``) sent copies of it: the check's explanation of a device error needs it. It moves as any tensor
+    does (``Tensor.to`` returns a new tensor; this one stays on the CPU)."""
 
-
-class StandInTensor(Tensor):
-    """A tensor that says which device it is on (``where``) while its numbers stay in numpy: a GPU played on a
-    CPU. ``to``/``cuda``/``cpu`` return a moved copy (as ``Tensor.to`` returns a new tensor) and record the move."""
-
-    where = "cpu"
-    moves = None
+    moves = ()
 
     @classmethod
-    def mark(cls, t, where):
+    def of(cls, array):
+        t = tensor(array)
         t.__class__ = cls
-        t.where = _device_name(where)
         t.moves = []
         return t
 
     def to(self, *args, **kwargs):
-        target = kwargs.pop("device", None)
-        rest = []
-        for a in args:
-            if isinstance(a, (str, Device)):
-                target = a
-            elif isinstance(a, Tensor):
-                target = getattr(a, "where", "cpu")
-                rest.append(a.dtype)
-            else:
-                rest.append(a)
-        kwargs.pop("non_blocking", None)
-        out = Tensor.to(self, *rest, **kwargs)
-        if out is self:
-            out = self.detach().clone() if not self.requires_grad else self * 1
-        target = self.where if target is None else _device_name(target)
-        self.moves.append(target)
-        out = StandInTensor.mark(out, target)
-        out.moves = list(self.moves)
+        out = Tensor.to(self, *args, **kwargs)
+        self.moves.append(_device_name(out.device))
         return out
 
-    def cuda(self, device=None):
-        return self.to("cuda" if device is None else f"cuda:{device}")
 
-    def cpu(self):
-        return self.to("cpu")
+class CaseModel(nn.Sequential):
+    """The case's model, living on the case's device: it records the device of every batch it is given (for the
+    explanation of a device error) and refuses to be moved elsewhere (the step moves the batch, not the model)."""
 
-    @property
-    def is_cuda(self):
-        return self.where.startswith("cuda")
-
-
-def _where(t):
-    return getattr(t, "where", "cpu")
-
-
-def _why_elsewhere(t, what, name, device):
-    """Why tensor ``t`` is not on ``device``: never moved, moved elsewhere, or moved with the result unused."""
-    moves = getattr(t, "moves", None) or []
-    if moves and _same_device(moves[-1], _where(t)):
-        return (f"the {what} was moved to {_where(t)}, but the model is on {device}: move to the device you "
-                "were given")
-    if moves:
-        return (f"{name}.to(...) was called, but its result was not used: Tensor.to returns a NEW tensor and "
-                f"leaves {name} where it was")
-    return f"the {what} was never moved to the model's device"
-
-
-def _mismatch(op, a, b, fix):
-    return RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, {a} and {b} "
-                        f"(op {op}); {fix}")
-
-
-class StandInModel(nn.Module):
-    """The case's model, marked as living on ``device``: its forward refuses an input from another device (as a
-    real GPU model would) and marks its output as being on ``device``. ``to(device)`` is recorded (moving a
-    model that is already there is allowed and does nothing)."""
-
-    def __init__(self, inner, device):
-        super().__init__()
-        self.inner = inner
-        self.device_name = _device_name(device)
+    def __init__(self, *modules, device="cpu"):
+        super().__init__(*modules)
+        self.home, self.seen = _device_name(device), []
 
     def forward(self, x):
-        if not _same_device(_where(x), self.device_name):
-            fix = _why_elsewhere(x, "input batch", "x", self.device_name)
-            raise _mismatch("linear", self.device_name, _where(x), fix)
-        return StandInTensor.mark(self.inner(x), self.device_name)
+        self.seen.append(_device_name(x.device) if isinstance(x, Tensor) else type_name(x))
+        return super().forward(x)
 
     def to(self, *args, **kwargs):
-        target = kwargs.get("device", args[0] if args else None)
-        if target is not None and not _same_device(_device_name(target), self.device_name):
-            raise RuntimeError(f"this check's model lives on {self.device_name}; it cannot go to {target}: move "
-                               "the model to the device you were given (or leave it where it is)")
-        return self
-
-    def __repr__(self):
-        return f"{self.inner!r} on {self.device_name}"
+        target = kwargs.get("device", next((a for a in args if isinstance(a, (str, Device))), None))
+        if target is not None and _device_name(target) != self.home:
+            raise RuntimeError(f"this check's model lives on {self.home}, the device you were given; your "
+                               f"train_step moved it to {Device(target)}. The model is already where it must be: "
+                               "move the batch to it, not the model elsewhere")
+        return super().to(*args, **kwargs)
 
 
-class StandInLoss:
-    """The case's loss function on ``device``: both tensors must be there (a target left on the CPU is a
-    device-mismatch error, as in PyTorch)."""
+def _device_name(device):
+    """"cpu" or "cuda:0": one name per device, however it was written ("cuda", tl.device("cuda", 0)...)."""
+    device = Device(device)
+    return "cpu" if device.type == "cpu" else f"{device.type}:{device.index or 0}"
 
-    def __init__(self, loss_fn, device):
-        self.loss_fn, self.device_name = loss_fn, _device_name(device)
 
-    def __call__(self, output, target):
-        for name, t in (("output", output), ("target", target)):
-            if not _same_device(_where(t), self.device_name):
-                fix = _why_elsewhere(t, f"{name} (y)" if name == "target" else name, "y", self.device_name)
-                raise _mismatch(type(self.loss_fn).__name__, self.device_name, _where(t), fix)
-        return StandInTensor.mark(self.loss_fn(output, target), self.device_name)
-
-    def __repr__(self):
-        return f"{type(self.loss_fn).__name__}()"
+def _explain_device_error(model, x, y, device):
+    """Why an op found two devices: the batch was never moved, moved elsewhere, or moved with the result unused."""
+    home = _device_name(device)
+    fed = model.seen[-1] if model.seen else None
+    name, what, t = ("x", "input batch", x) if fed is not None and fed != home else ("y", "target (y)", y)
+    moves = getattr(t, "moves", [])
+    if home in moves:
+        return (f"{name}.to(...) was called, but its result was not used: Tensor.to returns a NEW tensor and leaves "
+                f"{name} where it was")
+    if moves:
+        return f"the {what} was moved to {moves[-1]}, but the model is on {home}: move to the device you were given"
+    return f"the {what} was never moved to the model's device ({home})"
 
 
 class TrainSetup:
-    """What a train_step case is made of: a model (by its weights), batches, a loss, an optimizer kind, a device."""
+    """What a train_step case is made of: the model (its layers and state), the batches, the loss, the optimizer
+    kind, the device, and optionally a batch the model was trained on before it was handed over (``warm``): the
+    optimizer then arrives with state (momentum, Adam's averages) and the parameters with that step's gradients."""
 
-    def __init__(self, layers, weights, batches, loss, optimizer, device, text=""):
-        self.layers, self.weights, self.batches = layers, weights, batches
-        self.loss, self.optimizer, self.device, self.text = loss, optimizer, device, text
+    def __init__(self, layers, state, batches, loss, optimizer, device, norm=False, warm=None):
+        self.layers, self.state, self.batches, self.loss = layers, state, batches, loss
+        self.optimizer, self.device, self.norm, self.warm = optimizer, device, norm, warm
+
+    def modules(self):
+        modules = []
+        for a, b in zip(self.layers[:-1], self.layers[1:]):
+            modules += [nn.Linear(a, b)] + ([nn.BatchNorm1d(b)] if self.norm else []) + [nn.Tanh()]
+        return modules[:-2] if self.norm else modules[:-1]  # no norm nor tanh after the last layer
 
     def build(self):
-        """A fresh model (with the setup's weights), its optimizer, the loss, and the batches (on the CPU)."""
-        layers = []
-        for a, b in zip(self.layers[:-1], self.layers[1:]):
-            layers += [nn.Linear(a, b), nn.Tanh()]
-        inner = nn.Sequential(*layers[:-1])
-        inner.load_state_dict({k: tensor(v) for k, v in self.weights.items()})
-        model = StandInModel(inner, self.device)
+        """The model (with the setup's state) on the device, its optimizer, the loss, and the batches (on the CPU).
+        Call it inside ``device_context(setup.device)``."""
+        model = CaseModel(*self.modules(), device=self.device)
+        model.load_state_dict({k: tensor(v) for k, v in self.state.items()})
+        nn.Module.to(model, self.device)
         kind, settings = self.optimizer
-        optimizer = getattr(optim, kind)(inner.parameters(), **settings)
-        loss_fn = StandInLoss(nn.CrossEntropyLoss() if self.loss == "cross_entropy" else nn.MSELoss(), self.device)
-        batches = [(StandInTensor.mark(tensor(x), "cpu"), StandInTensor.mark(tensor(y), "cpu"))
-                   for x, y in self.batches]
+        optimizer = getattr(optim, kind)(model.parameters(), **settings)
+        loss_fn = nn.CrossEntropyLoss() if self.loss == "cross_entropy" else nn.MSELoss()
+        if self.warm is not None:  # an earlier step: the optimizer's state, and its gradients left in p.grad
+            x, y = (tensor(a).to(self.device) for a in self.warm)
+            loss_fn(nn.Sequential.forward(model, x), y).backward()
+            optimizer.step()
+        batches = [(LoaderBatch.of(x), LoaderBatch.of(y)) for x, y in self.batches]
         return model, loss_fn, optimizer, batches
 
     def __repr__(self):
-        return f"a {'-'.join(map(str, self.layers))} MLP, {self.optimizer[0]}, device {self.device!r}"
+        parts = [f"a {'-'.join(map(str, self.layers))} MLP" + (" with batch norm" if self.norm else ""),
+                 self.optimizer[0], f"device {self.device!r}"]
+        if self.warm is not None:
+            parts.append("handed over after an earlier step (its gradients still in p.grad)")
+        return ", ".join(parts)
 
 
 def train_step_reference(model, x, y, loss_fn, optimizer, device):
@@ -204,27 +161,37 @@ def train_step_reference(model, x, y, loss_fn, optimizer, device):
     return loss.item()
 
 
+def _host(t):
+    return t.detach().cpu().numpy()
+
+
 def drive_train_step(fn, args, kwargs):
-    """Build the case's model, optimizer and batches and call ``fn(model, x, y, loss_fn, optimizer=...,
-    device=...)`` once per batch. A Run of shape (steps, 1 + weights): the loss returned and the weights after each
-    step; or the problem (a loss that is not a plain number, weights on the wrong device...)."""
+    """Build the case's model, optimizer and batches on its device and call ``fn(model, x, y, loss_fn,
+    optimizer=..., device=...)`` once per batch. A Run of shape (steps, 1 + state): the loss returned and the
+    model's whole state (weights and batch norm's statistics) after each step; or the problem (a loss that is not
+    a plain number...)."""
     setup = args[0] if args else kwargs["setup"]
-    model, loss_fn, optimizer, batches = setup.build()
-    device = setup.device
-    rows = []
-    for k, (x, y) in enumerate(batches):
-        value = fn(model, x, y, loss_fn, optimizer=optimizer, device=device)
-        if value is None:
-            return Run.failed(f"step {k}: your train_step returned None: return the loss of the step, a float")
-        if is_tensor(value):
-            return Run.failed(f"step {k}: your train_step returned a {type_name(value)}; return loss.item(), a "
-                              "plain Python float. A loss tensor on a GPU keeps the step's graph (and GPU memory) "
-                              "alive, and a history or a print needs a number on the CPU")
-        if not _is_number(value):
-            return Run.failed(f"step {k}: your train_step returned a {type_name(value)}; return loss.item(), a "
-                              "plain Python float")
-        weights = np.concatenate([p.detach().numpy().ravel() for p in model.parameters()])
-        rows.append(np.concatenate([[float(value)], weights]))
+    with device_context(setup.device):
+        model, loss_fn, optimizer, batches = setup.build()
+        rows = []
+        for k, (x, y) in enumerate(batches):
+            try:
+                value = fn(model, x, y, loss_fn, optimizer=optimizer, device=setup.device)
+            except RuntimeError as exc:
+                if "same device" in str(exc):
+                    exc.args = (f"{exc.args[0]}; {_explain_device_error(model, x, y, setup.device)}",)
+                raise
+            if value is None:
+                return Run.failed(f"step {k}: your train_step returned None: return the loss of the step, a float")
+            if is_tensor(value):
+                return Run.failed(f"step {k}: your train_step returned a {type_name(value)}; return loss.item(), a "
+                                  "plain Python float. A loss tensor on a GPU keeps the step's graph (and GPU "
+                                  "memory) alive, and a history or a print needs a number on the CPU")
+            if not _is_number(value):
+                return Run.failed(f"step {k}: your train_step returned a {type_name(value)}; return loss.item(), a "
+                                  "plain Python float")
+            state = np.concatenate([_host(v).astype(np.float64).ravel() for v in model.state_dict().values()])
+            rows.append(np.concatenate([[float(value)], state]))
     return Run.of(rows)
 
 
@@ -241,21 +208,32 @@ def _compare_train(got, expected, case):
     return None
 
 
-def _train_setup(rng, layers, n, steps, loss, optimizer, device, text=""):
-    weights = {}
-    for i, (a, b) in enumerate(zip(layers[:-1], layers[1:])):
-        bound = 1 / math.sqrt(a)
-        weights[f"{2 * i}.weight"] = rng.uniform(-bound, bound, (b, a)).astype(np.float32)
-        weights[f"{2 * i}.bias"] = rng.uniform(-bound, bound, b).astype(np.float32)
-    batches = []
-    for _ in range(steps):
+def _train_setup(rng, layers, n, steps, loss, optimizer, device, norm=False, warm=False):
+    setup = TrainSetup(layers, {}, [], loss, optimizer, device, norm)
+    state = {}
+    for name, value in nn.Sequential(*setup.modules()).state_dict().items():
+        shape = tuple(value.shape)
+        if name.endswith("num_batches_tracked"):
+            state[name] = np.asarray(3 if norm else 0, dtype=np.int64)
+        elif len(shape) == 2:
+            bound = 1 / math.sqrt(shape[1])
+            state[name] = rng.uniform(-bound, bound, shape).astype(np.float32)
+        elif name.endswith("running_var"):
+            state[name] = rng.uniform(0.5, 2.0, shape).astype(np.float32)
+        elif name.endswith("running_mean") or name.endswith(".bias"):
+            state[name] = rng.uniform(-0.5, 0.5, shape).astype(np.float32)
+        else:  # batch norm's scale
+            state[name] = rng.uniform(0.5, 1.5, shape).astype(np.float32)
+    setup.state = state
+
+    def batch():
         x = rng.standard_normal((n, layers[0])).astype(np.float32)
         if loss == "cross_entropy":
-            y = rng.integers(0, layers[-1], n).astype(np.int64)
-        else:
-            y = rng.standard_normal((n, layers[-1])).astype(np.float32)
-        batches.append((x, y))
-    return TrainSetup(layers, weights, batches, loss, optimizer, device, text)
+            return x, rng.integers(0, layers[-1], n).astype(np.int64)
+        return x, rng.standard_normal((n, layers[-1])).astype(np.float32)
+    setup.batches = [batch() for _ in range(steps)]
+    setup.warm = batch() if warm else None
+    return setup
 
 
 def train_step_example():
@@ -267,21 +245,26 @@ def _train_cases(rng):
     return [
         Case((train_step_example(),), visible=True),
         Case((_train_setup(rng, (3, 16, 2), 8, 4, "cross_entropy", ("SGD", {"lr": 0.1, "momentum": 0.9}),
-                           "cuda"),), "on 'cuda' (played on the CPU): the batch starts on the CPU"),
-        Case((_train_setup(rng, (4, 8, 3), 6, 5, "mse", ("Adam", {"lr": 0.01}), Device("cuda")),),
-             "device given as tl.device('cuda'), MSE loss, Adam"),
-        Case((_train_setup(rng, (2, 4, 4, 2), 5, 3, "cross_entropy", ("SGD", {"lr": 0.3}), "cuda:1"),),
-             "the second GPU, 'cuda:1'"),
-        Case((_train_setup(rng, (5, 1), 10, 4, "mse", ("SGD", {"lr": 0.05}), "cpu"),),
-             "a linear regression on the CPU"),
-        Case((_train_setup(rng, (3, 6, 2), 4, 6, "mse", ("AdamW", {"lr": 0.02}), "cuda"),),
-             "six steps of AdamW on 'cuda'"),
+                           "cuda"),), "on 'cuda' (a GPU played on the CPU): the batch starts on the CPU"),
+        Case((_train_setup(rng, (4, 8, 3), 6, 5, "mse", ("Adam", {"lr": 0.01}), Device("cuda"), warm=True),),
+             "device given as tl.device('cuda'), MSE loss, Adam with the state of an earlier step"),
+        Case((_train_setup(rng, (2, 6, 4, 3), 5, 3, "cross_entropy", ("SGD", {"lr": 0.3, "momentum": 0.9}),
+                           "cuda:0", norm=True, warm=True),),
+             "'cuda:0', batch norm in training mode, handed over after an earlier step"),
+        Case((_train_setup(rng, (5, 1), 10, 4, "mse", ("SGD", {"lr": 0.05, "momentum": 0.5}), "cpu", warm=True),),
+             "a linear regression on the CPU, handed over after an earlier step"),
+        Case((_train_setup(rng, (3, 6, 2), 4, 6, "mse", ("AdamW", {"lr": 0.02}), "cuda", warm=True),),
+             "six steps of AdamW on 'cuda', handed over after an earlier step"),
     ]
 
 
 def _step(model, x, y, loss_fn, optimizer, device, *, move_x=True, move_y=True, keep_x=True, zero=True,
-          zero_late=False, step=True, step_first=False, loss_after=False, fixed=None):
+          zero_late=False, zero_at_end=False, step=True, loss_after=False, fixed=None, mode=None, fresh=False):
     """A learner's train_step; each switch is one mistake."""
+    if mode == "eval":
+        model.eval()
+    if fresh:  # a new optimizer of the same kind, every step: it has no state
+        optimizer = type(optimizer)(model.parameters(), **optimizer.defaults)
     target = fixed or device
     if move_x:
         moved = x.to(target)
@@ -290,14 +273,14 @@ def _step(model, x, y, loss_fn, optimizer, device, *, move_x=True, move_y=True, 
         y = y.to(target)
     if zero:
         optimizer.zero_grad()
-    if step_first:
-        optimizer.step()
     loss = loss_fn(model(x), y)
     loss.backward()
     if zero_late:
         optimizer.zero_grad()
-    if step and not step_first:
+    if step:
         optimizer.step()
+    if zero_at_end:
+        optimizer.zero_grad()
     if loss_after:
         return loss_fn(model(x), y).item()
     return loss.item()
@@ -320,6 +303,7 @@ register(Exercise(
     rtol=1e-5,
     atol=1e-7,
     points=2,
+    forbid=(Trainer, fit),
     error_hints=[
         ErrorHint(r"its result was not used",
                   "Tensor.to does not move a tensor in place (Module.to does, for a model's parameters): it "
@@ -329,7 +313,7 @@ register(Exercise(
                   "the model's weights are on the device, so every input it gets must be there too: the batch "
                   "comes from the data loader on the CPU and has to be moved at every step, x and y both",
                   "at the start of the step, move x and y with .to(device)"),
-        ErrorHint(r"was moved to \S+, but the model is on",
+        ErrorHint(r"was moved to \S+, but the model is on|plays a machine without a GPU|your train_step moved it",
                   "use the `device` argument, not a fixed 'cuda' or 'cpu': the same code must run on a machine "
                   "with a GPU and on one without",
                   "pass the parameter `device` to .to(...)"),
@@ -340,15 +324,30 @@ register(Exercise(
                   "keep the loss tensor for loss.backward(); call .item() afterwards, for the return value only"),
     ],
     mistakes=[
+        _mistake(_train_switch(mode="eval"),
+                 "a training step runs the model in training mode: in eval mode batch norm normalises with its "
+                 "running statistics (and does not update them) and dropout is off, so the gradients are not "
+                 "those of training. The model arrives in training mode; leave it so",
+                 "do not switch the model to eval() in the step; eval() is for validation"),
         _mistake(_train_switch(zero=False),
                  "the gradients of the previous steps are still in p.grad: backward ADDS to them, so without "
                  "clearing them each update is the sum of all the gradients so far",
                  "clear the gradients at every step, before backward (the optimizer has a method for it)"),
+        _mistake(_train_switch(zero=False, zero_at_end=True),
+                 "the model may arrive with gradients in p.grad (here, those of an earlier step): clearing them "
+                 "only at the END of the step lets the first step add its gradients to the old ones. Clear them "
+                 "before backward, so that each step starts clean whatever happened before",
+                 "move the clearing of the gradients to the start of the step"),
         _mistake(_train_switch(zero=False, zero_late=True),
                  "the weights did not learn: the optimizer stepped without the gradients of this batch (cleared "
                  "after backward, stepped before backward) or never stepped. backward only computes gradients; "
                  "the optimizer's step applies them, afterwards",
                  "the order is: zero_grad, forward, loss, backward, step"),
+        _mistake(_train_switch(fresh=True),
+                 "the optimizer carries state from step to step (momentum buffers, Adam's running averages and "
+                 "step count): a new optimizer made in the step starts from nothing every time. Use the optimizer "
+                 "you were given",
+                 "call step() and zero_grad() on the `optimizer` argument; do not build one in the step"),
         _mistake(_train_switch(loss_after=True),
                  "return the loss of the batch as it was computed for the update, before the step: a second "
                  "forward pass after the step measures another model (and costs a forward pass more)",
@@ -496,12 +495,13 @@ def _timing_cases(rng):
 
 
 def _timed(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize, *, do_warmup=True,
-           sync_where="after", summary="median", total=False, unit=1.0):
+           sync_warmup=True, timed_warmup=False, sync_where="after", summary="median", total=False, unit=1.0):
     """A learner's time_op; the switches make one mistake each."""
-    if do_warmup:
+    if do_warmup and not timed_warmup:
         for _ in range(warmup):
             fn()
-        sync()
+        if sync_warmup:
+            sync()
     if total:
         start = clock()
         for _ in range(repeats):
@@ -509,7 +509,7 @@ def _timed(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize, 
         sync()
         return (clock() - start) / repeats * unit
     times = []
-    for _ in range(repeats):
+    for _ in range(repeats + (warmup if timed_warmup else 0)):
         if sync_where == "before":
             sync()
         start = clock()
@@ -520,8 +520,9 @@ def _timed(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize, 
         if sync_where == "late":
             sync()
         times.append(end - start)
-    value = {"median": statistics.median, "mean": statistics.mean, "min": min}[summary](times)
-    return float(value) * unit
+    summaries = {"median": statistics.median, "mean": statistics.mean, "min": min,
+                 "middle": lambda t: sorted(t)[len(t) // 2]}
+    return float(summaries[summary](times)) * unit
 
 
 def _timing_switch(**switches):
@@ -547,6 +548,19 @@ register(Exercise(
                  "and BEFORE the clock reading that ends the measurement (a sync before starting the clock, or "
                  "after reading it, does not help)",
                  "the order inside the loop is: clock, fn(), sync(), clock"),
+        _mistake(_timing_switch(sync_warmup=False),
+                 "the warmup calls were still queued when the timing started: a GPU runs them after fn() has "
+                 "returned, so the first timed repeat also waited for them. Wait for the device once after the "
+                 "warmup, so that the first measurement starts with an empty queue",
+                 "call sync() after the warmup loop, before the first clock reading"),
+        _mistake(_timing_switch(summary="middle"),
+                 "with an even number of repeats there are two middle times, and the median is their mean: "
+                 "sorted(times)[len(times) // 2] is only the upper one",
+                 "statistics.median (or np.median) of the list of times handles both even and odd lengths"),
+        _mistake(_timing_switch(timed_warmup=True),
+                 "the warmup calls are slow on purpose (allocation, kernel choice, cold caches): they are run to "
+                 "be thrown away, and must not be among the times you take the median of",
+                 "time only the `repeats` calls that come after the warmup loop"),
         _mistake(_timing_switch(do_warmup=False),
                  "the first calls of an op are slow (memory allocation, kernel selection, caches): call fn "
                  "`warmup` times before timing, and do not time those calls",
@@ -598,11 +612,13 @@ def scaled_step_reference(loss, model, optimizer, state, max_norm=None):
 
 class ScalingSetup:
     """A scaled_step case: a linear model (its weights), batches (some with inf or nan: injected overflows), an
-    optimizer, the scaler's starting state, and max_norm."""
+    optimizer, the scaler's starting state, and max_norm. With ``autocast``, the forward pass runs under
+    ``amp.autocast("cpu", dtype=float16)``: the float16 gradients overflow when the scale is too large, while the
+    loss (computed in float32) stays finite."""
 
-    def __init__(self, weights, batches, optimizer, state, max_norm=None):
+    def __init__(self, weights, batches, optimizer, state, max_norm=None, autocast=False):
         self.weights, self.batches, self.optimizer = weights, batches, optimizer
-        self.state, self.max_norm = state, max_norm
+        self.state, self.max_norm, self.autocast = state, max_norm, autocast
 
     def build(self):
         w = self.weights
@@ -616,8 +632,13 @@ class ScalingSetup:
 
     def __repr__(self):
         shown = {k: self.state[k] for k in ("scale", "growth_factor", "backoff_factor", "growth_interval")}
-        return (f"state {shown}, max_norm={self.max_norm}, {self.optimizer[0]}; overflow injected at steps "
-                f"{self.overflow_steps()}")
+        if self.state["good_steps"]:
+            shown["good_steps"] = self.state["good_steps"]
+        if self.autocast:
+            where = "the forward pass in float16 (autocast): its gradients overflow, the loss stays finite"
+        else:
+            where = f"overflow injected at steps {self.overflow_steps()}"
+        return f"state {shown}, max_norm={self.max_norm}, {self.optimizer[0]}; {where}"
 
 
 def drive_scaled_steps(fn, args, kwargs):
@@ -631,7 +652,8 @@ def drive_scaled_steps(fn, args, kwargs):
     for k, (x, y) in enumerate(setup.batches):
         optimizer.zero_grad()
         with np.errstate(all="ignore"):
-            loss = loss_fn(model(tensor(x)), tensor(y))
+            with amp.autocast("cpu", dtype=float16, enabled=setup.autocast):
+                loss = loss_fn(model(tensor(x)), tensor(y))
             stepped = fn(loss, model, optimizer, state, max_norm=setup.max_norm)
         if not isinstance(stepped, (bool, np.bool_)):
             return Run.failed(f"step {k}: your scaled_step returned {type_name(stepped)}; return True when the "
@@ -669,7 +691,8 @@ def _compare_scaling(got, expected, case):
     return None
 
 
-def _scaling_setup(rng, n_in, steps, overflow, optimizer, state, max_norm=None, nan_at=(), spread=1.0):
+def _scaling_setup(rng, n_in, steps, overflow, optimizer, state, max_norm=None, nan_at=(), spread=1.0,
+                   autocast=False):
     weights = {"weight": rng.uniform(-0.5, 0.5, (1, n_in)).astype(np.float32),
                "bias": rng.uniform(-0.5, 0.5, 1).astype(np.float32)}
     batches = []
@@ -683,7 +706,7 @@ def _scaling_setup(rng, n_in, steps, overflow, optimizer, state, max_norm=None, 
         batches.append((x, y))
     full = {"scale": 1024.0, "growth_factor": 2.0, "backoff_factor": 0.5, "growth_interval": 3, "good_steps": 0}
     full.update(state)
-    return ScalingSetup(weights, batches, optimizer, full, max_norm)
+    return ScalingSetup(weights, batches, optimizer, full, max_norm, autocast)
 
 
 def scaled_step_example():
@@ -709,13 +732,20 @@ def _scaling_cases(rng):
         Case((_scaling_setup(rng, 3, 9, (0, 1, 2, 3), ("SGD", {"lr": 0.1}),
                              {"scale": 4096.0, "backoff_factor": 0.125}),),
              "four overflows in a row, backoff_factor=0.125"),
+        Case((_scaling_setup(rng, 3, 12, (), ("SGD", {"lr": 0.05}), {"scale": 2.0 ** 16, "growth_interval": 2},
+                             spread=2.0, autocast=True),),
+             "a float16 forward pass (autocast): the gradients overflow while the loss stays finite"),
+        Case((_scaling_setup(rng, 4, 12, (), ("Adam", {"lr": 0.01}), {"scale": 2.0 ** 17}, max_norm=1.0,
+                             autocast=True),),
+             "float16 (autocast) from a scale too large at the first step; Adam, max_norm=1.0"),
     ]
 
 
 def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check=True, nan_check=True,
-            backoff=True, grow="interval", reset=True, clip_first=False):
+            backoff=True, grow="interval", reset=True, clip_first=False, test="gradients"):
     """A learner's scaled_step; the switches make one mistake each."""
     scale = state["scale"]
+    loss_finite = bool(np.isfinite(loss.item()))
     (loss * scale).backward()
     params = [p for p in model.parameters() if p.grad is not None]
     if clip_first and max_norm is not None:
@@ -726,6 +756,8 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
             p.grad = p.grad / scale
         g = p.grad.numpy()
         bad = bad or bool((~np.isfinite(g)).any() if nan_check else np.isinf(g).any())
+    if test == "loss":
+        bad = not loss_finite
     if bad and check:
         if backoff:
             state["scale"] = scale * state["backoff_factor"]
@@ -750,6 +782,15 @@ def _scaling_switch(**switches):
     return wrong
 
 
+def _the_count_goes_wrong(got, expected, case):
+    """The steps taken and skipped are right up to the first wrong step, where the count of clean steps
+    (state["good_steps"]) differs: the counter is kept, reset or compared the wrong way."""
+    if got.shape != expected.shape:
+        return False
+    wrong = np.flatnonzero((got[:, :3] != expected[:, :3]).any(axis=1))
+    return bool(len(wrong)) and got[wrong[0], 2] == expected[wrong[0], 2] and got[wrong[0], 1] != expected[wrong[0], 1]
+
+
 register(Exercise(
     "08.scaled_step",
     reference=scaled_step_reference,
@@ -761,12 +802,19 @@ register(Exercise(
     rtol=1e-5,
     atol=1e-7,
     points=3,
+    forbid=(amp.GradScaler, amp.GradScaler.scale, amp.GradScaler.unscale_, amp.GradScaler.step,
+            amp.GradScaler.update),
     mistakes=[
         _mistake(_scaling_switch(check=False),
                  "you stepped with inf or nan gradients: one such step turns every weight into nan for good. A "
                  "scaler looks at the unscaled gradients first and SKIPS the step when any is not finite",
                  "after unscaling, test every gradient with np.isfinite; if one is not finite, return False "
                  "before optimizer.step()"),
+        _mistake(_scaling_switch(test="loss"),
+                 "you tested the loss, but what overflows is the GRADIENTS: in float16 (autocast) the backward "
+                 "pass of S times the loss overflows although the loss itself is finite, and a step with an inf "
+                 "gradient turns the weights into inf or nan. Test the unscaled gradients, every one",
+                 "after unscaling, test np.isfinite on each parameter's gradient, not on the loss"),
         _mistake(_scaling_switch(nan_check=False),
                  "np.isinf misses nan (a nan is not infinite): test with np.isfinite, which is False for inf, "
                  "-inf and nan",
@@ -792,10 +840,19 @@ register(Exercise(
                  "the scale grows only after growth_interval clean steps in a row, not at every step: "
                  "growing too often makes it overflow again soon",
                  "count the clean steps; when the count reaches growth_interval, grow and start counting again"),
+        Mistake(match=_the_count_goes_wrong,
+                hint="the steps taken and skipped are right so far, but not the count of clean steps, and with it "
+                     "the moment the scale grows: state['good_steps'] counts the steps taken IN A ROW since the "
+                     "scale last changed. It goes up by one with each step taken, back to 0 when a step is skipped "
+                     "and when the scale grows, and the scale grows when the count REACHES growth_interval. It is "
+                     "the scaler's memory between two calls, so it lives in the dict you are given, not in a "
+                     "variable of your function",
+                more="after each step taken, add one to the count in state; when it reaches growth_interval, grow "
+                     "the scale and set the count back to 0; a skipped step sets it to 0 too"),
     ],
 ))
 
 
-__all__ = ["SimulatedGPU", "StandInModel", "StandInTensor", "drive_scaled_steps", "drive_time_op",
-           "drive_train_step", "scaled_step_example", "synchronize", "scaled_step_reference", "time_op_example",
-           "time_op_reference", "train_step_example", "train_step_reference"]
+__all__ = ["CaseModel", "LoaderBatch", "SimulatedGPU", "device_context", "drive_scaled_steps", "drive_time_op",
+           "drive_train_step", "no_gpu", "scaled_step_example", "scaled_step_reference", "stand_in_gpu",
+           "synchronize", "time_op_example", "time_op_reference", "train_step_example", "train_step_reference"]
