@@ -110,6 +110,12 @@ def test_a_mutant_builds_the_object_the_check_takes():
     assert built(0.5) == 2.0 and built(0.1, limit=1.0) == pytest.approx(1.2)
 
 
+def test_a_matrix_product_has_its_factors_swapped_and_its_transpose_dropped():
+    keys = _keys("def f(x, w):\n    ### BEGIN SOLUTION\n    return x @ w.T\n    ### END SOLUTION\n", name="f")
+    assert keys["line 3: `x @ w.T` -> `w.T @ x`"].operator == "factors swapped"
+    assert keys["line 3: `w.T` -> `w`"].operator == "transpose dropped"
+
+
 def test_precedence_is_kept_where_a_change_needs_parentheses():
     keys = _keys("def f(a, b):\n    ### BEGIN SOLUTION\n    return 2 * a ** b\n    ### END SOLUTION\n", name="f")
     assert keys["line 3: `a ** b` -> `a * b`"].build()(3.0, 2.0) == 12.0  # 2 * (a * b), as the tree says

@@ -185,16 +185,18 @@ def cmd_release(args):
 
 
 MUTANTS_EXIT = """exit status:
-  0    every distinguishable mutant is killed, every equivalent one is reviewed, no reviewed entry is stale
-  1    a mutant survived (it behaves differently from the solution, yet passes the check), an equivalent
-       mutant is not listed in the reviewed file, a listed one is stale, or an exercise could not be judged
-       (its unmutated solution fails: the harness or the solution is broken)
+  0    every distinguishable mutant is killed, every equivalent one is reviewed, no reviewed
+       entry is stale
+  1    a mutant survived (it behaves differently from the solution, yet passes the check), an
+       equivalent mutant is not in the reviewed file, a listed one is stale, or an exercise
+       could not be judged (its unmutated solution fails: the harness or the solution is broken)
   2    unusable input: an unknown exercise or lesson, a malformed reviewed file
   130  interrupted by Ctrl-C
 
-reading the table: "killed" out of "distinguishable" (the mutants that behave differently from the solution
-somewhere) is the score; "equivalent" mutants behave like the solution on every input tried and are listed,
-with their reason, in tinygrad_lite/course/exercises/equivalent_mutants.toml. See CONTRIBUTING.md."""
+reading the table: "killed" out of "distinguishable" (the mutants that behave differently from
+the solution somewhere) is the score; "equivalent" mutants behave like the solution on every
+input tried, and are listed with their reason in
+tinygrad_lite/course/exercises/equivalent_mutants.toml. See CONTRIBUTING.md."""
 
 WIDTH = 100  # columns of the mutants table and its problem lines
 

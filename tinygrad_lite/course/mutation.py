@@ -12,7 +12,8 @@ kinds of change that mutmut and cosmic-ray make, and that learners make too.
   ``zero_grad()``, ``copy.deepcopy``; a state reset; an assignment; a ``return``; a whole ``if`` or loop); also
   each call statement that the cell gives around the solution inside the function (e.g. a ``model.train()``
   written before ``### BEGIN SOLUTION``), which a learner may delete as well;
-- ``arguments swapped``: two arguments of a call (positional or keyword) trade places;
+- ``arguments swapped``: two arguments of a call (positional or keyword) trade places; ``factors swapped``: the
+  two factors of a matrix product (``a @ b`` -> ``b @ a``); ``transpose dropped``: ``w.T`` -> ``w``;
 - ``group option from defaults``: ``group[...]`` read from ``self.defaults[...]`` (an optimizer that ignores its
   parameter groups);
 - ``input returned``: the solution's part of a function body replaced by ``return <its first argument>`` (``pass``
@@ -366,6 +367,10 @@ def _sites(tree, lines, source):
             new = copy.deepcopy(node)
             new.op = _BINOP_SWAP[type(node.op)]()
             add(new, "arithmetic")
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):  # the factors' order
+            add(ast.BinOp(copy.deepcopy(node.right), ast.MatMult(), copy.deepcopy(node.left)), "factors swapped")
+        elif isinstance(node, ast.Attribute) and node.attr == "T" and isinstance(node.ctx, ast.Load):
+            add(copy.deepcopy(node.value), "transpose dropped")
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and not isinstance(
                 node.operand, ast.Constant):
             add(copy.deepcopy(node.operand), "arithmetic")
@@ -563,7 +568,7 @@ def _guarded(time_limit):
     sink = _Sink()
     try:
         if timer:
-            signal.setitimer(signal.ITIMER_PROF, time_limit)
+            signal.setitimer(signal.ITIMER_PROF, time_limit, 1.0)  # and again each second, should it be caught
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), warnings.catch_warnings(), \
                 np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
