@@ -14,6 +14,8 @@ kinds of change that mutmut and cosmic-ray make, and that learners make too.
   written before ``### BEGIN SOLUTION``), which a learner may delete as well;
 - ``arguments swapped``: two arguments of a call (positional or keyword) trade places; ``factors swapped``: the
   two factors of a matrix product (``a @ b`` -> ``b @ a``); ``transpose dropped``: ``w.T`` -> ``w``;
+- ``call dropped``: a copy or a conversion left out (``g.clone()`` -> ``g``, ``copy.deepcopy(s)`` -> ``s``,
+  ``x.to(device)`` -> ``x``, ``loss.item()`` -> ``loss``);
 - ``group option from defaults``: ``group[...]`` read from ``self.defaults[...]`` (an optimizer that ignores its
   parameter groups);
 - ``input returned``: the solution's part of a function body replaced by ``return <its first argument>`` (``pass``
@@ -394,6 +396,9 @@ def _sites(tree, lines, source):
                 else:
                     add(new, "constant")
         elif isinstance(node, ast.Call):
+            dropped = _dropped_call(node)
+            if dropped is not None:
+                add(dropped, "call dropped")
             if isinstance(node.func, ast.Name) and node.func.id in ("min", "max"):
                 new = copy.deepcopy(node)
                 new.func.id = "max" if node.func.id == "min" else "min"
@@ -439,6 +444,21 @@ def _sites(tree, lines, source):
                 if name != returned:
                     add(ast.Return(ast.Name(name, ast.Load())), "intermediate returned")
     return sites
+
+
+_DROPPED_METHODS = {"clone", "copy", "detach", "item", "to", "cpu", "float", "contiguous"}
+_DROPPED_FUNCTIONS = {"deepcopy", "copy.deepcopy", "copy.copy", "float"}
+
+
+def _dropped_call(call):
+    """A copy or a conversion left out: ``g.clone()`` -> ``g``, ``x.to(device)`` -> ``x``, ``loss.item()`` ->
+    ``loss``, ``copy.deepcopy(s)`` -> ``s``; None for other calls."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in _DROPPED_METHODS and not call.keywords:
+        return copy.deepcopy(func.value)
+    if ast.unparse(func) in _DROPPED_FUNCTIONS and len(call.args) == 1 and not call.keywords:
+        return copy.deepcopy(call.args[0])
+    return None
 
 
 def _swapped(call, i, j):
