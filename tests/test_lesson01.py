@@ -76,24 +76,46 @@ def _mlp_with_relu_in_place_on_hidden_values(x, layers):
     return x
 
 
+def _dense_one_neuron_at_a_time(x, W, b):
+    return tl.stack([x @ w + b_j for w, b_j in zip(W, b)], dim=1)  # column j: neuron j's weighted sums
+
+
+def _sigmoid_in_place_on_a_new_tensor(x):
+    e = tl.exp(-x.abs())
+    out = 1 / (1 + e)                     # sigmoid(|x|), a new tensor: writing into it leaves x as it is
+    negative = x < 0
+    out[negative] = (e / (1 + e))[negative]
+    return out
+
+
+def _mlp_recursive(x, layers):
+    (W, b), rest = layers[0], layers[1:]
+    y = x @ W.T + b
+    return _mlp_recursive(tl.where(y > 0, y, 0.0), rest) if rest else y
+
+
 ALSO_RIGHT = [  # other right answers: the checks must not insist on one way of writing them
     ("01.dense_forward", lambda x, W, b: (W @ x.T).T + b),
     ("01.dense_forward", lambda x, W, b: tl.matmul(x, W.transpose(0, 1)) + b.unsqueeze(0)),
-    ("01.dense_forward", lambda x, W, b: F.linear(x, W, b)),
+    ("01.dense_forward", _dense_one_neuron_at_a_time),
+    ("01.dense_forward", lambda x, W, b: (x[:, None, :] * W[None, :, :]).sum(dim=-1) + b),  # broadcast, no matmul
     ("01.relu", lambda x: x * (x > 0)),
     ("01.relu", lambda x: tl.where(x > 0, x, 0.0)),
     ("01.relu", lambda x: tl.maximum(x, tl.zeros_like(x))),
     ("01.relu", lambda x: (x + x.abs()) / 2),
     ("01.relu", _relu_on_a_copy),
-    ("01.sigmoid", lambda x: tl.sigmoid(x)),
+    ("01.relu", lambda x: x.abs() * (x > 0).float()),
+    ("01.sigmoid", _sigmoid_in_place_on_a_new_tensor),
     ("01.sigmoid", lambda x: tl.exp(-tl.log1p(tl.exp(-x.abs())) - x.clamp(max=0).abs())),  # exp(-softplus(-x))
     ("01.sigmoid", lambda x: tl.where(x >= 0, 1 / (1 + tl.exp(-x.abs())),
                                       tl.exp(-x.abs()) / (1 + tl.exp(-x.abs())))),
     ("01.mlp_forward", _mlp_by_halves),
     ("01.mlp_forward", _mlp_with_relu_in_place_on_hidden_values),
+    ("01.mlp_forward", _mlp_recursive),
     ("01.kaiming_normal_std", lambda s: nn.init.calculate_gain("relu") / s[1] ** 0.5),
     ("01.kaiming_normal_std", lambda s: float(np.sqrt(2.0 / s[1]))),
     ("01.kaiming_normal_std", lambda s: tl.tensor(2.0 / s[1]).sqrt().item()),
+    ("01.kaiming_normal_std", lambda s: float(np.float32((2 / s[-1]) ** 0.5))),  # float32's 7 digits are enough
 ]
 
 
@@ -256,6 +278,76 @@ WRONG = [
     ("01.kaiming_normal_std", lambda s: math.sqrt(2 / 128), "the example's answer for every shape"),
     ("01.kaiming_normal_std", lambda s: tl.tensor(2.0 / s[1]).sqrt(), "where a plain Python number was expected"),
     ("01.kaiming_normal_std", lambda s: np.sqrt(2.0 / np.array([s[1]])), "where a plain Python number"),
+]
+
+
+def _mlp_relu_after_all_but_the_first(x, layers):
+    for i, (W, b) in enumerate(layers):
+        x = x @ W.T + b
+        if i != 0:
+            x = relu(x)
+    return x
+
+
+def _mlp_last_layer_forgets_its_bias(x, layers):
+    *hidden, (W_last, b_last) = layers
+    for W, b in hidden:
+        x = relu(x @ W.T + b)
+    return x @ W_last.T
+
+
+def _measured_kaiming_std(weight_shape):
+    w = tl.empty(*weight_shape)
+    nn.init.kaiming_normal_(w, nonlinearity="relu")
+    return float(w.std().item())
+
+
+def _sigmoid_one_minus(x):
+    e = tl.exp(-x.abs())
+    return tl.where(x >= 0, 1 / (1 + e), 1 - 1 / (1 + e))  # sigmoid(-|x|) = 1 - sigmoid(|x|), on paper
+
+
+# more wrong answers, as learners write them (issue 19): each fails, with a hint where the mistake is a known one
+WRONG += [
+    ("01.dense_forward", lambda x, W, b: (x @ W.T + b).clamp(min=0), "your layer applies a ReLU"),
+    ("01.dense_forward", lambda x, W, b: x @ W.T + b[0], "the bias is missing"),  # one neuron's bias for all
+    ("01.dense_forward", lambda x, W, b: x @ W.T + b.sum(), "the example shown in the notebook",
+     "expected -0.5, got 1"),
+    ("01.dense_forward", lambda x, W, b: x @ W.T + b.mean(), "the example shown in the notebook"),
+    ("01.relu", lambda x: tl.where(x > 0, x, 0.01 * x), "leaky ReLU"),
+    ("01.relu", lambda x: tl.maximum(x, 0.1 * x), "leaky ReLU"),
+    ("01.relu", lambda x: x.clamp(0, 1), "no upper bound"),
+    ("01.relu", lambda x: x.clamp(min=0, max=6), "no upper bound"),
+    ("01.relu", lambda x: x.clamp(min=1e-8), "the example shown in the notebook", "expected 0, got 1e-08"),
+    ("01.relu", lambda x: x * x.sign(), "abs(x) turns the negative values positive"),
+    ("01.relu", lambda x: (1 + x.exp()).log(), "the example shown in the notebook"),  # softplus, not relu
+    ("01.relu", lambda x: x.reshape(-1).clamp(min=0), "expected shape (2, 4) float32, got shape (8,)"),
+    ("01.sigmoid", _sigmoid_one_minus, "1 - sigmoid(|x|)", "1 minus a number close to 1"),
+    ("01.sigmoid", lambda x: (1 / (1 + tl.exp(-x.double()))).float(), "hidden case 5 of 6", "numpy warned"),
+    ("01.sigmoid", lambda x: 1 / (1 + tl.exp(-x.double())), "a float64 tensor; a float32 tensor was expected"),
+    ("01.sigmoid", lambda x: tl.exp(-tl.log1p(tl.exp(-x))), "numpy warned", "overflows for very negative x"),
+    ("01.sigmoid", lambda x: tl.where(x >= 0, 1, tl.exp(-x.abs())) / (1 + tl.exp(-x.abs())).detach(),
+     "the values are right, the gradient is not"),
+    ("01.mlp_forward", _mlp_relu_after_all_but_the_first, "after every layer but the first"),
+    ("01.mlp_forward", _mlp_last_layer_forgets_its_bias, "the last layer has lost its bias"),
+    ("01.kaiming_normal_std", _measured_kaiming_std, "close to the right one but not equal"),
+    ("01.kaiming_normal_std", lambda s: round(math.sqrt(2 / s[1]), 4), "close to the right one but not equal"),
+    ("01.kaiming_normal_std", lambda s: math.sqrt(2 / max(s)), "the number of outputs (fan_out)"),
+    ("01.kaiming_normal_std", lambda s: math.sqrt(6 / (s[0] + s[1])), "the example shown in the notebook"),
+]
+
+# "write it yourself": the library's own layer, relu or sigmoid, as the answer or called from it
+WRONG += [
+    ("01.dense_forward", lambda x, W, b: F.linear(x, W, b), "write it yourself", "linear"),
+    ("01.dense_forward", F.linear, "write it yourself", "linear"),
+    ("01.relu", F.relu, "write it yourself", "relu"),
+    ("01.relu", lambda x: x.relu(), "write it yourself", "relu"),
+    ("01.relu", lambda x: tl.relu(x), "write it yourself", "relu"),
+    ("01.relu", lambda x: nn.ReLU()(x), "write it yourself", "relu"),
+    ("01.sigmoid", tl.sigmoid, "write it yourself", "sigmoid"),
+    ("01.sigmoid", lambda x: x.sigmoid(), "write it yourself", "sigmoid"),
+    ("01.sigmoid", lambda x: F.sigmoid(x), "write it yourself", "sigmoid"),
+    ("01.sigmoid", lambda x: nn.Sigmoid()(x), "write it yourself", "sigmoid"),
 ]
 
 

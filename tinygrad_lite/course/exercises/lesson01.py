@@ -25,8 +25,10 @@ import math
 
 import numpy as np
 
-from ... import where
+from ... import Tensor, nn, relu, sigmoid, where
 from ...nn import functional as F
+from ...ops.activation import ReLU as ReLUOp
+from ...ops.activation import Sigmoid as SigmoidOp
 from ..checks import Case, ErrorHint, Exercise, Mistake, compare_log, register
 from ._common import NumberAnswer, TensorAnswer, _f32, _mistake
 
@@ -90,7 +92,12 @@ register(Exercise(
                  "the bias is added to the weighted sum, not subtracted: z = w . x + b",
                  "look at the operator between the matrix product and b"),
         _mistake(lambda x, W, b: W @ x.T + b.reshape(-1, 1), *COLUMN_CONVENTION),
+        _mistake(lambda x, W, b: F.relu(x @ W.T + b),
+                 "your layer applies a ReLU: a dense layer's output is the weighted sums plus the biases, negative "
+                 "ones included. The activation is a separate step, which mlp_forward applies between layers",
+                 "leave out the clamp (or relu, or where) at the end"),
     ],
+    forbid=(F.linear, nn.Linear),  # the library's dense layer: the exercise is to write it
     error_hints=[
         # W @ x.T is (out, N); b (out,) lines up with its last dim N, not with out: "shapes (4, 2) and (4,)"
         ErrorHint(r"shapes \((\d+), \d+\) and \(\1,\) cannot be broadcast", *COLUMN_CONVENTION),
@@ -137,6 +144,26 @@ def _is_mask(got, case, kind):
                 and np.isin(got, (0, 1)).all())
 
 
+def _is_leaky(got, case):
+    """The answer keeps x where x > 0 and is a * x elsewhere, for one slope a other than 0 and 1."""
+    x = np.asarray(case.args[0].numpy(), dtype=np.float64)
+    got = np.asarray(got, dtype=np.float64)
+    if got.shape != x.shape or not np.allclose(got[x > 0], x[x > 0], rtol=1e-5) or not (x < 0).any():
+        return False
+    slopes = got[x < 0] / x[x < 0]
+    return bool(np.allclose(slopes, slopes[0], rtol=1e-4) and 0 < abs(slopes[0]) < 1)
+
+
+def _is_capped(got, case):
+    """The answer is max(x, 0) clipped from above at some c > 0 that some x exceed (relu6, clamp(0, 1) ...)."""
+    x = np.asarray(case.args[0].numpy(), dtype=np.float64)
+    got = np.asarray(got, dtype=np.float64)
+    if got.shape != x.shape or not (got > 0).any():
+        return False
+    c = got.max()
+    return bool((x > c).any() and np.allclose(got, np.clip(x, 0, c), rtol=1e-5, atol=1e-7))
+
+
 register(Exercise(
     "01.relu",
     reference=lambda x: F.relu(x),
@@ -168,6 +195,13 @@ register(Exercise(
                  "abs(x) turns the negative values positive; ReLU sets them to 0",
                  "the positive values stay and the negative ones become 0: an operation that bounds every element "
                  "from below does exactly that"),
+        Mistake(match=lambda got, expected, case: _is_leaky(got, case),
+                hint="the negative values must become exactly 0; yours become a small multiple of x (that is leaky "
+                     "ReLU, a cousin of ReLU)",
+                more="where x is negative the output is the constant 0, whatever x is"),
+        Mistake(match=lambda got, expected, case: _is_capped(got, case),
+                hint="the large values are capped: ReLU has no upper bound, every positive value stays as it is",
+                more="bound the elements from below only, at 0"),
     ],
     error_hints=[
         ErrorHint(r"Boolean value of a tensor",
@@ -175,7 +209,9 @@ register(Exercise(
                   "tensor gives one per element: work on all the elements at once, with tensor operations",
                   ELEMENTWISE),
     ],
-    points=1,
+    # the library's relu, as a function, a method or a module; all of them run its op (ReLUOp), listed last
+    forbid=(F.relu, relu, Tensor.relu, nn.ReLU, ReLUOp),
+    points=1, atol=0.0,  # relu's outputs are exact: 0 or x itself (a clamp at 1e-8 is not relu)
 ))
 
 
@@ -237,6 +273,22 @@ MISSING_ABS = (
     "the formulas above use e = e^(-|x|): the absolute value keeps the exponent at or below 0 on both sides")
 
 
+def _one_minus(x):
+    """sigmoid(x) for x >= 0, 1 - sigmoid(|x|) for x < 0: exact on paper, but it cancels to 0 in float32."""
+    e = (-x.abs()).exp()
+    return where(x >= 0, 1 / (1 + e), 1 - 1 / (1 + e))
+
+
+def _close(got, expected, wrong, rtol=1e-6):
+    """``got`` is ``wrong`` (a tensor), to within rtol (tighter than the check's: float32 formulas that differ
+    only in their rounding must be told apart), and ``wrong`` is not the right answer."""
+    with np.errstate(all="ignore"):
+        wrong = np.asarray(wrong.detach().numpy(), dtype=np.float64)
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    return bool(got.shape == wrong.shape and np.allclose(got, wrong, rtol=rtol, atol=0)
+                and not np.allclose(wrong, expected, rtol=1e-5, atol=0))
+
+
 def _stable_without_abs(x):
     e = (-x).exp()
     return where(x >= 0, 1 / (1 + e), e / (1 + e))
@@ -267,6 +319,12 @@ register(Exercise(
                  "1 / (1 + exp(-x)) overflows for very negative x: exp(100) is inf in float32 (the largest float32 "
                  "is about 3.4e38, e^88.7), so the result is 1 / (1 + inf) = 0 instead of a tiny positive number",
                  NO_OVERFLOW),
+        Mistake(match=lambda got, expected, case: _close(got, expected, _one_minus(case.args[0])),
+                hint="for negative x you computed 1 - sigmoid(|x|): right on paper, but sigmoid(|x|) is close to 1, "
+                     "and in float32 1 minus a number close to 1 loses the small result (for x below about -17, "
+                     "sigmoid(|x|) rounds to exactly 1 and 1 - 1 = 0)",
+                more="for x < 0 use the section's formula that divides instead of subtracting: with e = e^(-|x|), "
+                     "a tiny e gives a tiny result"),
         _mistake(lambda x: 0.5 * (1 + (0.5 * x).tanh()),
                  "0.5 * (1 + tanh(x / 2)) is exact on paper, but for x below about -17 the float32 sum "
                  "1 + tanh(x / 2) is exactly 0: the tiny result is lost",
@@ -284,6 +342,7 @@ register(Exercise(
                      "sigmoid of the bound (sigmoid(-30) = 9.4e-14, where sigmoid(-100) = 3.8e-44)",
                 more="no clamp is needed: " + NO_OVERFLOW),
     ],
+    forbid=(F.sigmoid, sigmoid, Tensor.sigmoid, nn.Sigmoid, SigmoidOp),  # the library's sigmoid, and its op
     points=2, rtol=1e-5, atol=0.0,  # rtol/atol match the mistakes (atol 0: a tiny value is not 0)
 ))
 
@@ -338,6 +397,20 @@ def _mlp_wrong(relu_last=False, relu_none=False, relu_input=False, bias=True):
     return wrong
 
 
+def _mlp_relu_after_all_but_first(x, layers):
+    for i, (W, b) in enumerate(layers):
+        x = F.linear(x, W, b)
+        if i > 0:
+            x = F.relu(x)
+    return x
+
+
+def _mlp_last_layer_without_bias(x, layers):
+    for W, b in layers[:-1]:
+        x = F.relu(F.linear(x, W, b))
+    return x @ layers[-1][0].T
+
+
 def _mlp_first_layer_only(x, layers):
     return F.linear(x, *layers[0])
 
@@ -374,6 +447,14 @@ register(Exercise(
                  "your function returns after the first layer: is the `return` inside the loop? It belongs after "
                  "the loop, once every layer has run",
                  "move the return one indentation level to the left, out of the for loop"),
+        _mistake(_mlp_relu_after_all_but_first,
+                 "your ReLUs sit after every layer but the first: the first layer's outputs go into the second "
+                 "without an activation, and the last layer's outputs (the raw scores) lose their negative values",
+                 "count the layers from 0: a ReLU follows layer i for every i before the last one"),
+        _mistake(_mlp_last_layer_without_bias,
+                 "the last layer has lost its bias: every layer, the last one too, adds its b after its weighted "
+                 "sums; only the ReLU is left out after the last layer",
+                 "compare what you do for the last layer with what you do for the others: only the ReLU differs"),
         _mistake(_mlp_first_layer_only,
                  "only the first layer was applied: the output comes from the last layer, after every (W, b) in "
                  "`layers` has been applied in turn",
@@ -445,6 +526,11 @@ KAIMING_MISTAKES = [
     _mistake(lambda s: math.sqrt(2.0) / _fans(s)[0],
              ROOT_OF_THE_VARIANCE + ": of the 2 and of fan_in",
              "divide sqrt(2) by the square root of fan_in, not by fan_in itself"),
+    Mistake(match=lambda got, expected, case: bool(np.ndim(got) == 0 and 0 < abs(got / expected - 1) < 0.1),
+            hint="your number is close to the right one but not equal to it: it looks rounded, or measured as the "
+                 "std of weights drawn at random (a sample's std only comes near the formula's). Compute it "
+                 "exactly, from the formula",
+            more="the std follows from fan_in and ReLU's gain alone: no tensor, no rounding"),
     # a hidden case answered with the example's number: a matching predicate, not a wrong function, so that it
     # never fires on the example itself (where that number is right)
     Mistake(match=lambda got, expected, case: not case.visible and np.isclose(got, EXAMPLE_STD, rtol=1e-9, atol=0),

@@ -18,9 +18,10 @@ is more concrete. Neither is the finished line.
 """
 import numpy as np
 
-from ... import arange, stack, where
+from ... import Tensor, arange, log_softmax, nn, stack, where
 from ...nn import functional as F
-from ..checks import Case, ErrorHint, Exercise, register
+from ...ops.activation import LogSoftmax as LogSoftmaxOp
+from ..checks import Case, ErrorHint, Exercise, Mistake, register
 from ._common import TensorAnswer, _classes, _f32, _mistake
 
 
@@ -71,6 +72,31 @@ SHAPE_ONE = _hint(
     "everything, without keepdim, reshape or wrapping it in a list",
     "take the mean over all elements with no dim and no keepdim, and return that 0-d tensor as it is")
 
+def _mae(x, y):
+    return (x - y).abs().mean()
+
+
+def _mse_n1(x, y):
+    return (x - y).square().sum() / (x.numel() - 1)
+
+
+def _is(got, expected, case, wrong):
+    """``got`` is what ``wrong`` gives on the case (and that is not the right answer)."""
+    with np.errstate(all="ignore"):
+        value = np.asarray(wrong(*case.args).detach().numpy(), dtype=np.float64)
+    return bool(np.shape(got) == value.shape and np.allclose(got, value, rtol=1e-5, atol=1e-6)
+                and not np.allclose(value, expected, rtol=1e-5, atol=1e-6))
+
+
+def _mean_over_one_dim(got, case):
+    """``got`` is the mean of the squared errors over one dim of a 2-D (or more) input, not over all of them."""
+    x, y = (np.asarray(a.numpy(), dtype=np.float64) for a in case.args[:2])
+    if np.ndim(got) == 0 or x.ndim < 2:
+        return False
+    return any(np.shape(got) == np.shape(m) and np.allclose(got, m, rtol=1e-5, atol=1e-6)
+               for m in (((x - y) ** 2).mean(axis=k) for k in range(x.ndim)))
+
+
 register(Exercise(
     "02.mse",
     reference=lambda x, y: F.mse_loss(x, y),
@@ -79,9 +105,23 @@ register(Exercise(
         _mistake(lambda x, y: -F.mse_loss(x, y), *NEGATIVE_LOSS),
         _mistake(lambda x, y: (x - y).square(), *ONE_NUMBER),
         _mistake(lambda x, y: F.mse_loss(x, y).reshape(1), *SHAPE_ONE),
-        _mistake(lambda x, y: (x - y).abs().mean(), *_hint(
+        # on the visible example the L1 loss and a sum of squares over N - 1 are the same number, 0.5
+        Mistake(match=lambda got, expected, case: _is(got, expected, case, _mae) and _is(got, expected, case, _mse_n1),
+                hint="that is the mean *absolute* error (L1 loss), or, the same number on this example, a sum of "
+                     "squares divided by N - 1. MSE squares each difference (not its size) and divides the sum of "
+                     "the squares by N, the number of elements",
+                more="square each difference, then take the mean over every element"),
+        _mistake(_mae, *_hint(
             "that is the mean *absolute* error (L1 loss): MSE squares each difference instead of taking its size",
             "replace the absolute value by the square of each difference")),
+        _mistake(_mse_n1, *_hint(
+            "you divided the sum of the squares by N - 1 (as for a sample variance): a mean over N elements "
+            "divides by N",
+            "divide by the number of elements, or simply take the mean")),
+        Mistake(match=lambda got, expected, case: _mean_over_one_dim(got, case),
+                hint="you averaged over one dim only, which leaves one number per row (or per column). A loss is "
+                     "one number, shape (): the mean over every element",
+                more="take the mean without a dim argument"),
         _mistake(lambda x, y: (x - y).mean(), *_hint(
             "positive and negative errors cancel in your mean: each difference must be squared before averaging",
             "square the differences first, then take the mean of the squares")),
@@ -98,17 +138,25 @@ register(Exercise(
             "divide by input.numel() (every element), or simply take .mean()")),
     ],
     answer=LOSS, grad=True, generic_hints=("factor", "mean_vs_sum"),
+    forbid=(F.mse_loss, nn.MSELoss),  # the library's MSE: the exercise is to write it
     points=1, rtol=1e-5, atol=1e-6,
 ))
 
 
 # -------------------------------------------------------------------- 02.huber
+def _both_sides(rng, shape, delta):
+    """Errors of about 2 (most beyond ``delta``), two of them below ``delta``: each piece is used."""
+    x = 2 * rng.standard_normal(shape)
+    x.flat[:2] = [0.4 * delta, -0.7 * delta]
+    return _f32(x)
+
+
 def _huber_cases(rng):
     return [
         Case((_f32([2.5, 0.0, 2.0, 8.0]), _f32([3.0, -0.5, 2.0, 4.0])), "delta = 1, one large error", visible=True),
         Case((_f32(2 * rng.standard_normal(12)), _f32(2 * rng.standard_normal(12))), "delta = 1, random errors"),
-        Case((_f32(2 * rng.standard_normal((4, 3))), _f32(np.zeros((4, 3)))), "delta = 0.5, a 4x3 batch",
-             {"delta": 0.5}),
+        Case((_both_sides(rng, (4, 3), 0.5), _f32(np.zeros((4, 3)))),
+             "delta = 0.5, a 4x3 batch, errors on both sides of delta", {"delta": 0.5}),
         Case((_f32([-5.0, -1.0, 0.5, 3.0, 6.0]), _f32(np.zeros(5))), "delta = 2, large negative errors",
              {"delta": 2.0}),
         Case((_f32(0.1 * rng.standard_normal(8)), _f32(0.1 * rng.standard_normal(8))), "delta = 3, only small errors",
@@ -135,6 +183,25 @@ register(Exercise(
             "your result does not change with `delta`: the switch from the squared to the linear piece happens "
             "at |d| = delta, and the linear piece is scaled by delta",
             "use the argument delta, not a fixed 1, both in the condition and in the linear piece")),
+        _mistake(lambda x, y, delta=1.0: where((x - y).abs() < 1.0, 0.5 * (x - y).square(),
+                                              delta * ((x - y).abs() - 0.5 * delta)).mean(), *_hint(
+            "the switch between the two pieces happens at |d| = delta, not at 1: with delta = 1 the slip does not "
+            "show, with other deltas it does",
+            "compare |d| with the argument delta")),
+        _mistake(lambda x, y, delta=1.0: where((x - y).abs() < delta, 0.5 * (x - y).square(),
+                                              (x - y).abs() - 0.5).mean(), *_hint(
+            "the linear piece must use delta too: delta * (|d| - delta/2). Yours is the piece for delta = 1",
+            "use the argument delta in the linear piece, in both places")),
+        _mistake(lambda x, y, delta=1.0: where((x - y).abs() < delta, 0.5 * (x - y).square(),
+                                              (x - y).abs() - 0.5 * delta).mean(), *_hint(
+            "the linear piece grows with slope delta, not 1: it is delta times (|d| - delta/2), so that it meets "
+            "the quadratic piece at |d| = delta with the same slope",
+            "multiply the linear piece by delta")),
+        _mistake(lambda x, y, delta=1.0: where((x - y).abs() < delta, delta * ((x - y).abs() - 0.5 * delta),
+                                              0.5 * (x - y).square()).mean(), *_hint(
+            "the two pieces are swapped: small errors (|d| < delta) take the square, large ones the linear piece, "
+            "which is what makes Huber gentle with outliers",
+            "in tl.where(condition, a, b), a is taken where the condition holds")),
         _mistake(lambda x, y, delta=1.0: (_huber_elementwise(x, y, delta) / delta).mean(), *_hint(
             "you divided by delta: that is smooth_l1_loss(beta=delta), Huber's cousin. Huber's pieces have no "
             "division",
@@ -161,6 +228,8 @@ register(Exercise(
             "take the absolute value of input - target before comparing it with delta and in the linear piece")),
     ],
     answer=LOSS, grad=True, generic_hints=("factor", "mean_vs_sum"),
+    # the library's Huber loss, and its cousin: delta * smooth_l1_loss(beta=delta) is Huber
+    forbid=(F.huber_loss, nn.HuberLoss, F.smooth_l1_loss, nn.SmoothL1Loss),
     points=2, rtol=1e-5, atol=1e-6,
 ))
 
@@ -229,14 +298,17 @@ register(Exercise(
             "log(1 + exp(x)) overflows: exp(x) is inf for x > 88 in float32. The boxed form rewrites it so that "
             "exp only ever sees a number <= 0",
             "log(1 + exp(x)) = max(x, 0) + log(1 + exp(-|x|)): check that the exp gets minus the absolute value")),
+        # two slips give the same numbers (log(1 + e^-x) = |x| + log(1 + e^-|x|) for x < 0): one hint for both
         _mistake(lambda x, y: (x.clamp(min=0) - x * y + (-x).exp().log1p()).mean(), *_hint(
-            "the exp in the last term gets minus the *absolute value* of x: with -x it is wrong for negative "
-            "logits (and exp(-x) overflows for x < -88)",
-            "use x.abs() inside that exp")),
+            "for negative logits your loss is too large by |x|: either the first term is |x| where it must be "
+            "max(x, 0) (0 for a negative logit), or the exp in the last term gets -x where it must get -|x| "
+            "(exp(-x) also overflows for x < -88)",
+            "the boxed form has max(x, 0) first and exp(-|x|) last: compare each of your terms with it")),
         *(_mistake(_bce_clamped(eps), *BCE_CAPPED) for eps in (1e-5, 1e-6, 1e-7)),  # 1 - 1e-8 is 1.0: naive
         *(_mistake(_bce_plus_eps(eps), *BCE_CAPPED) for eps in (1e-5, 1e-6, 1e-7, 1e-8, 1e-10, 1e-12)),
     ],
     answer=LOSS, grad=("logits",), stability=True, generic_hints=("factor", "mean_vs_sum", "overflow"),
+    forbid=(F.binary_cross_entropy_with_logits, nn.BCEWithLogitsLoss),  # the library's: the exercise is to write it
     points=2, rtol=1e-5, atol=1e-6,
 ))
 
@@ -304,6 +376,11 @@ register(Exercise(
         _mistake(lambda x: x.log_softmax(1 if x.ndim == 3 else -1), *_hint(  # dim 1 is the last on 2-D
             "the classes are the *last* dim: with shape (N, T, C), dim 1 is T",
             "reduce with dim=-1, which is the last dim whatever the number of dims")),
+        _mistake(lambda x: (x - x.amax(-1, keepdim=True)).exp() / (x - x.amax(-1, keepdim=True)).exp().sum(
+            -1, keepdim=True), *_hint(
+            "you returned the probabilities (the softmax), each between 0 and 1; the exercise asks for their logs, "
+            "which are <= 0, computed without ever forming the probabilities",
+            "log p = (z - m) - log(sum(exp(z - m))): no division, a subtraction in log space")),
         _mistake(lambda x: x - x.amax(-1, keepdim=True), *_hint(
             "subtracting the max is only the first step: exp of your result does not sum to 1 in each row",
             "also subtract the log of the sum of the exps of the shifted logits")),
@@ -318,6 +395,7 @@ register(Exercise(
             "take .values of the pair, or use amax(dim=...), which returns the values only")),
     ],
     answer=LOSS, grad=True, stability=True, generic_hints=("overflow",), error_hints=[NO_KEEPDIM, MAX_PAIR],
+    forbid=(F.log_softmax, log_softmax, Tensor.log_softmax, nn.LogSoftmax, LogSoftmaxOp),  # the library's, its op
     points=2, rtol=1e-5, atol=1e-4,  # log space: z - logsumexp(z) at |z| = 1000 is within 1e-4
 ))
 
@@ -379,6 +457,10 @@ register(Exercise(
             "you picked the log-probability of the *predicted* class (the largest logit): the loss uses the true "
             "class, given by `target`",
             "pick each row's entry at target[n], not at the argmax")),
+        _mistake(lambda z, t: -_picked(z, t).mean(), *_hint(
+            "you picked the logit of the true class itself; the loss uses its log-probability, the log-softmax "
+            "of the logits, which also depends on the other classes' logits",
+            "first turn the logits into log-probabilities (your log_softmax), then pick")),
         _mistake(lambda z, t: -z.log_softmax(1)[:, 0].mean(), *_hint(
             "your loss does not depend on `target`: it must pick, in each row, the log-probability of that "
             "sample's true class",
@@ -386,5 +468,7 @@ register(Exercise(
     ],
     answer=LOSS, grad=("logits",), stability=True, generic_hints=("mean_vs_sum", "overflow"),
     error_hints=[NO_KEEPDIM, MAX_PAIR],
+    # the library's cross-entropy, and its second half (picking and averaging); its log_softmax method is allowed
+    forbid=(F.cross_entropy, nn.CrossEntropyLoss, F.nll_loss, nn.NLLLoss),
     points=2, rtol=1e-5, atol=1e-4,  # as for log_softmax
 ))
