@@ -769,10 +769,11 @@ class _Judge:
 
 
 def _failure(result):
-    """A failed CheckResult in one line: where it failed, and the first detail."""
+    """A failed CheckResult in one line: where it failed (the case's label: each case is judged alone, so "hidden
+    case 1 of 1" says nothing), and the first detail."""
     first = next((d for d in result.details if d), "")
-    text = f"{result.title} {first}".strip()
-    return " ".join(text.split())
+    title = re.sub(r"hidden case 1 of 1 \((.*?)\)", r"\1", result.title)
+    return " ".join(f"{title} {first}".split())
 
 
 def judge(exercise, candidates, reviewed=None, time_limit=TIME_LIMIT, solution_mutant=None):
