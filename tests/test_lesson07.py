@@ -21,7 +21,7 @@ import tinygrad_lite as tl
 from tinygrad_lite import nn, optim
 from tinygrad_lite.course.checks import get_exercise
 from tinygrad_lite.course.exercises import lesson07 as L
-from tinygrad_lite.course.notebooks import read_notebook
+from tinygrad_lite.course.notebooks import meta, read_notebook
 from tinygrad_lite.train import load_checkpoint, save_checkpoint
 
 LESSON = "07_early_stopping_and_checkpointing"
@@ -632,3 +632,27 @@ def test_the_exercise_texts_hold_no_finished_code():
         for line in ("self.wait >= self.patience", "value < self.best - self.min_delta", ".load_state_dict(self.",
                      "tl.save({", "checkpoint[\"epoch\"] + 1", "loss.item()"):
             assert line not in text, line
+
+
+def _cells_outside_exercises(notebook):
+    return [c for c in read_notebook(notebook).cells if c.cell_type == "code" and not meta(c)]
+
+
+@pytest.mark.parametrize("notebook", [SOLUTION, RELEASED], ids=["solution", "lesson"])
+def test_no_cell_shows_the_stoppers_copy_of_the_weights(notebook):
+    """No give-away (issue 19, item 8): no cell copies every tensor of a state_dict, the line 07.EarlyStopping
+    asks for (the 200-epoch run of section 2 shows the best epoch's boundary by training again instead)."""
+    for cell in _cells_outside_exercises(notebook):
+        for line in cell.source.splitlines():
+            assert not ("state_dict()" in line and ("clone()" in line or "deepcopy" in line)), line
+
+
+@pytest.mark.parametrize("notebook", [SOLUTION, RELEASED], ids=["solution", "lesson"])
+def test_no_cell_shows_a_finished_resume_run(notebook):
+    """No give-away: the wrong resumes of section 6 undo one piece of the learner's own resume (resumer); no cell
+    outside the exercises loads a tinygrad_lite checkpoint's optimizer, scheduler and RNG state into a run."""
+    for cell in _cells_outside_exercises(notebook):
+        source = cell.source
+        finished = ('checkpoint["optimizer"]' in source and 'checkpoint["scheduler"]' in source
+                    and "tl.set_rng_state(" in source)
+        assert not finished, source
