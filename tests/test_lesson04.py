@@ -861,7 +861,7 @@ class AdamWSubclass(optim.AdamW):
 
 
 KEPT_ALIVE = "was still alive"
-NO_PARAMETER = "which is no parameter"
+NO_PARAMETER = "self.state is keyed by the parameter itself"
 ONE_LR = "one lr for all groups"
 YOURSELF = "write it yourself"
 
@@ -901,7 +901,7 @@ FORBIDDEN = [
     ("04.MySGD", SGDOnLibraryUpdate, YOURSELF, "SGD"),
     ("04.MyAdam", optim.Adam, YOURSELF, "Adam"),
     ("04.MyAdam", AdamSubclass, YOURSELF, "Adam"),
-    ("04.MyAdam", AdamFromAdamW, YOURSELF, "AdamW"),
+    ("04.MyAdam", AdamFromAdamW, YOURSELF, "Adam"),
     ("04.MyAdam", AdamOnLibraryAdam, YOURSELF, "Adam"),
     ("04.MyAdamW", optim.AdamW, YOURSELF, "AdamW"),
     ("04.MyAdamW", AdamWSubclass, YOURSELF, "AdamW"),

@@ -109,17 +109,18 @@ def warmup_cosine_lerp(step, base_lr, warmup_steps, total_steps, start_factor=0.
 
 
 class PlateauWithCounter:
-    """Counts epochs since the best instead of bad epochs; reads a tensor metric with .item()."""
+    """Counts epochs since the best instead of bad epochs; one comparison for both modes, through a sign; reads a
+    tensor metric with .item()."""
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
         self.opt, self.sign = optimizer, 1.0 if mode == "min" else -1.0
         self.factor, self.patience, self.threshold, self.min_lr = factor, patience, threshold, min_lr
-        self.best, self.since_best = None, 0
+        self.best, self.since_best = self.sign * math.inf, 0
 
     def step(self, metric):
         m = metric.item() if hasattr(metric, "item") else metric
         scale = (1 - self.threshold) if self.sign > 0 else (1 + self.threshold)
-        if self.best is None or self.sign * m < self.sign * self.best * scale:
+        if self.sign * m < self.sign * self.best * scale:
             self.best, self.since_best = m, 0
             return
         self.since_best += 1
@@ -160,12 +161,89 @@ def lr_range_test_geomspace(model, loss_fn, batches, optimizer, start_lr=1e-5, e
     return lrs, losses
 
 
+def warmup_cosine_squared(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    """The decay as cos^2 of half the angle ((1 + cos a) / 2 = cos^2(a / 2)), the warmup as np.interp."""
+    if step >= warmup_steps:
+        half_angle = 0.5 * math.pi * (step - warmup_steps) / (total_steps - warmup_steps)
+        return min_lr + (base_lr - min_lr) * math.cos(half_angle) ** 2
+    return float(np.interp(step, [0, warmup_steps], [start_factor * base_lr, base_lr]))
+
+
+class PlateauHistory:
+    """Keeps every metric and the index of the best epoch; the cut multiplies in place and then clamps."""
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
+        self.optimizer, self.settings = optimizer, dict(mode=mode, factor=factor, patience=patience,
+                                                        threshold=threshold, min_lr=min_lr)
+        self.history, self.best_value, self.last_good = [], None, 0
+
+    def _better(self, value):
+        mode, threshold = self.settings["mode"], self.settings["threshold"]
+        if self.best_value is None:
+            reference = math.inf if mode == "min" else -math.inf
+        else:
+            reference = self.best_value
+        if mode == "min":
+            return value < reference * (1 - threshold)
+        return value > reference * (1 + threshold)
+
+    def step(self, metric):
+        self.history.append(float(metric))
+        if self._better(self.history[-1]):
+            self.best_value, self.last_good = self.history[-1], len(self.history)
+        elif len(self.history) - self.last_good > self.settings["patience"]:
+            for group in self.optimizer.param_groups:
+                group["lr"] *= self.settings["factor"]
+                group["lr"] = max(group["lr"], self.settings["min_lr"])
+            self.last_good = len(self.history)
+
+    def get_last_lr(self):
+        return list(g["lr"] for g in self.optimizer.param_groups)
+
+
+def lr_range_test_whole_copies(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100,
+                               diverge=4.0):
+    """Saves deep copies of the model and of the optimizer's state_dict; a generator that restarts the batches;
+    a while loop; the lowest loss kept as it goes."""
+    model_copy = copy.deepcopy(model)
+    optimizer_state = copy.deepcopy(optimizer.state_dict())
+
+    def forever():
+        while True:
+            yield from batches
+
+    stream, lrs, losses, lowest, i = forever(), [], [], math.inf, 0
+    ratio = (end_lr / start_lr) ** (1 / (num_steps - 1))
+    while i < num_steps:
+        lr = start_lr * ratio ** i
+        for group in optimizer.param_groups:
+            group.update(lr=lr)
+        x, y = next(stream)
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        value = float(loss.detach())
+        if math.isnan(value) or math.isinf(value):
+            break
+        lrs.append(lr)
+        losses.append(value)
+        lowest = min(lowest, value)
+        if value > diverge * lowest:
+            break
+        i += 1
+    model.load_state_dict(model_copy.state_dict())
+    optimizer.load_state_dict(optimizer_state)
+    return lrs, losses
+
+
 ALSO_RIGHT = [
     ("05.warmup_cosine", warmup_cosine_lerp),
+    ("05.warmup_cosine", warmup_cosine_squared),
     ("05.PlateauScheduler", PlateauWithCounter),
-    ("05.PlateauScheduler", lambda optimizer, **kw: lr_scheduler.ReduceLROnPlateau(optimizer, **kw)),
+    ("05.PlateauScheduler", PlateauHistory),
     ("05.lr_range_test", lr_range_test_geomspace),
-    ("05.lr_range_test", lr_range_test_reference),
+    ("05.lr_range_test", lr_range_test_whole_copies),
 ]
 
 
@@ -425,6 +503,227 @@ def range_test_no_cycle_error(model, loss_fn, batches, optimizer, start_lr=1e-5,
     return [], []
 
 
+# more wrong versions (issue 19), each written out as a learner would
+def wc_full_rise(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    if step < warmup_steps:
+        return base_lr * (start_factor + step / warmup_steps)
+    return warmup_cosine(step, base_lr, warmup_steps, total_steps, start_factor, min_lr)
+
+
+def wc_start_factor_as_lr(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    if step < warmup_steps:
+        return start_factor + (base_lr - start_factor) * step / warmup_steps
+    return warmup_cosine(step, base_lr, warmup_steps, total_steps, start_factor, min_lr)
+
+
+def wc_floor_division(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    if step < warmup_steps:
+        return base_lr * (start_factor + (1 - start_factor) * (step // warmup_steps))
+    return warmup_cosine(step, base_lr, warmup_steps, total_steps, start_factor, min_lr)
+
+
+def wc_through_sequential_lr(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    """The library's schedulers on a throwaway optimizer, stepped `step` times."""
+    opt = optim.SGD([nn.Parameter(tl.zeros(1))], lr=base_lr)
+    decay = lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps - warmup_steps, eta_min=min_lr)
+    if warmup_steps:
+        warm = lr_scheduler.LinearLR(opt, start_factor=start_factor, total_iters=warmup_steps)
+        decay = lr_scheduler.SequentialLR(opt, [warm, decay], milestones=[warmup_steps])
+    for _ in range(step):
+        opt.step()
+        decay.step()
+    return opt.param_groups[0]["lr"]
+
+
+class PlateauMaxFromInfinity(Plateau):
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
+        super().__init__(optimizer, mode, factor, patience, threshold, min_lr)
+        self.best = math.inf                      # "the best starts at infinity"
+
+
+class PlateauFirstEpochSetsBest(Plateau):
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
+        super().__init__(optimizer, mode, factor, patience, threshold, min_lr)
+        self.best = None
+
+    def better(self, value):
+        return self.best is None or super().better(value)
+
+
+class PlateauBadWhenWorse(Plateau):
+    def step(self, metric):
+        value = float(metric)
+        worse = (value >= self.best * (1 - self.threshold) if self.mode == "min"
+                 else value <= self.best * (1 + self.threshold))
+        if worse:
+            self.bad += 1
+        else:
+            self.best, self.bad = value, 0
+        if self.bad > self.patience:
+            self.cut()
+            self.bad = 0
+
+
+class PlateauSameLrEverywhere(Plateau):
+    def cut(self):
+        new_lr = max(self.optimizer.param_groups[0]["lr"] * self.factor, self.min_lr)
+        for group in self.optimizer.param_groups:
+            group["lr"] = new_lr
+
+
+class PlateauSubclass(lr_scheduler.ReduceLROnPlateau):
+    pass
+
+
+def plateau_wrapper(optimizer, **kwargs):
+    return lr_scheduler.ReduceLROnPlateau(optimizer, **kwargs)
+
+
+def _range_loop(model, loss_fn, batches, optimizer, start_lr, end_lr, num_steps, diverge, steps=None):
+    """The range test's loop, for the wrong versions below that differ only in what they save and restore."""
+    lrs, losses, stream = [], [], iter(batches)
+    for i in range(num_steps if steps is None else steps):
+        lr = start_lr * (end_lr / start_lr) ** (i / (num_steps - 1))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        batch = next(stream, None)
+        if batch is None:
+            stream = iter(batches)
+            batch = next(stream)
+        optimizer.zero_grad()
+        loss = loss_fn(model(batch[0]), batch[1])
+        loss.backward()
+        optimizer.step()
+        if not math.isfinite(loss.item()):
+            break
+        lrs.append(lr)
+        losses.append(loss.item())
+        if losses[-1] > diverge * min(losses):
+            break
+    return lrs, losses
+
+
+def range_test_shallow_optimizer_state(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0,
+                                       num_steps=100, diverge=4.0):
+    """The walk-through's answer: the model's state deep-copied, the optimizer's not."""
+    model_state = copy.deepcopy(model.state_dict())
+    opt_state = optimizer.state_dict()
+    out = _range_loop(model, loss_fn, batches, optimizer, start_lr, end_lr, num_steps, diverge)
+    model.load_state_dict(model_state)
+    optimizer.load_state_dict(opt_state)
+    return out
+
+
+def range_test_records_non_finite(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100,
+                                  diverge=4.0):
+    """The walk-through's answer: each loss is recorded first, then the test decides to stop."""
+    model_state = copy.deepcopy(model.state_dict())
+    opt_state = copy.deepcopy(optimizer.state_dict())
+    lrs, losses, it = [], [], iter(batches)
+    for i in range(num_steps):
+        lr = start_lr * (end_lr / start_lr) ** (i / (num_steps - 1))
+        for g in optimizer.param_groups:
+            g["lr"] = lr
+        try:
+            x, y = next(it)
+        except StopIteration:
+            it = iter(batches)
+            x, y = next(it)
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        lrs.append(lr)
+        losses.append(loss.item())
+        if not math.isfinite(losses[-1]) or losses[-1] > diverge * min(losses):
+            break
+    model.load_state_dict(model_state)
+    optimizer.load_state_dict(opt_state)
+    return lrs, losses
+
+
+def range_test_saves_parameters_only(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0,
+                                     num_steps=100, diverge=4.0):
+    saved = [p.detach().clone() for p in model.parameters()]
+    opt_state = copy.deepcopy(optimizer.state_dict())
+    out = _range_loop(model, loss_fn, batches, optimizer, start_lr, end_lr, num_steps, diverge)
+    with tl.no_grad():
+        for p, value in zip(model.parameters(), saved):
+            p.copy_(value)
+    optimizer.load_state_dict(opt_state)
+    return out
+
+
+def range_test_one_step_short(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100,
+                              diverge=4.0):
+    saved = copy.deepcopy((model.state_dict(), optimizer.state_dict()))
+    out = _range_loop(model, loss_fn, batches, optimizer, start_lr, end_lr, num_steps, diverge,
+                      steps=num_steps - 1)
+    model.load_state_dict(saved[0])
+    optimizer.load_state_dict(saved[1])
+    return out
+
+
+def range_test_first_group_only(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100,
+                                diverge=4.0):
+    saved = copy.deepcopy((model.state_dict(), optimizer.state_dict()))
+    lrs, losses, stream = [], [], iter(batches)
+    for i in range(num_steps):
+        lr = start_lr * (end_lr / start_lr) ** (i / (num_steps - 1))
+        optimizer.param_groups[0]["lr"] = lr
+        batch = next(stream, None)
+        if batch is None:
+            stream = iter(batches)
+            batch = next(stream)
+        optimizer.zero_grad()
+        loss = loss_fn(model(batch[0]), batch[1])
+        loss.backward()
+        optimizer.step()
+        if not math.isfinite(loss.item()):
+            break
+        lrs.append(lr)
+        losses.append(loss.item())
+        if losses[-1] > diverge * min(losses):
+            break
+    model.load_state_dict(saved[0])
+    optimizer.load_state_dict(saved[1])
+    return lrs, losses
+
+
+def range_test_only_nan_stops(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100,
+                              diverge=4.0):
+    saved = copy.deepcopy((model.state_dict(), optimizer.state_dict()))
+    lrs, losses, stream = [], [], iter(batches)
+    for i in range(num_steps):
+        lr = start_lr * (end_lr / start_lr) ** (i / (num_steps - 1))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        batch = next(stream, None)
+        if batch is None:
+            stream = iter(batches)
+            batch = next(stream)
+        optimizer.zero_grad()
+        loss = loss_fn(model(batch[0]), batch[1])
+        loss.backward()
+        optimizer.step()
+        if math.isnan(loss.item()):
+            break
+        lrs.append(lr)
+        losses.append(loss.item())
+        if losses[-1] > diverge * min(losses):
+            break
+    model.load_state_dict(saved[0])
+    optimizer.load_state_dict(saved[1])
+    return lrs, losses
+
+
+def range_test_with_lr_find(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100,
+                            diverge=4.0):
+    result = tl.train.lr_find(model, loss_fn, batches, optimizer, start_lr, end_lr, num_steps, smooth=1.0,
+                              diverge_threshold=diverge)
+    return result.lrs, result.raw_losses
+
+
 FLAT = "the optimizer's lrs never change"
 WRONG = [
     # 05.warmup_cosine
@@ -468,6 +767,34 @@ WRONG = [
     ("05.lr_range_test", range_test(no_restore_optimizer=True), "the optimizer is not as it was"),
     ("05.lr_range_test", range_test(returns_one_list=True), "return the pair (lrs, losses)"),
 ]
+
+YOURSELF = "write it yourself"
+NOT_RECORDED = "A loss that is inf or nan is not recorded"
+WRONG += [
+    ("05.warmup_cosine", wc_full_rise, "a rise of (1 - start_factor) * base_lr"),
+    ("05.warmup_cosine", wc_start_factor_as_lr, "start_factor is a FACTOR of base_lr"),
+    ("05.warmup_cosine", wc_floor_division, "rounds down to 0"),
+    ("05.PlateauScheduler", PlateauMaxFromInfinity, "starts at MINUS infinity"),
+    ("05.PlateauScheduler", PlateauFirstEpochSetsBest, "the first epoch must beat the starting best"),
+    ("05.PlateauScheduler", PlateauBadWhenWorse, "an epoch is bad unless it IMPROVES"),
+    ("05.PlateauScheduler", PlateauSameLrEverywhere, "one lr for all groups"),
+    ("05.lr_range_test", range_test_shallow_optimizer_state, "the optimizer is not as it was", "deep copy"),
+    ("05.lr_range_test", range_test_records_non_finite, NOT_RECORDED),
+    ("05.lr_range_test", range_test_saves_parameters_only, "buffer", "AND its buffers"),
+    ("05.lr_range_test", range_test_one_step_short, "all num_steps = 30 steps run", "Count the steps"),
+    ("05.lr_range_test", range_test_first_group_only, "goes into EVERY param group"),
+    ("05.lr_range_test", range_test_only_nan_stops, NOT_RECORDED),
+]
+
+# "write it yourself": the library's scheduler, range test or schedule as the answer, subclassed or wrapped
+FORBIDDEN = [
+    ("05.warmup_cosine", wc_through_sequential_lr, YOURSELF, "SequentialLR"),
+    ("05.PlateauScheduler", lr_scheduler.ReduceLROnPlateau, YOURSELF, "ReduceLROnPlateau"),
+    ("05.PlateauScheduler", PlateauSubclass, YOURSELF, "ReduceLROnPlateau"),
+    ("05.PlateauScheduler", plateau_wrapper, YOURSELF, "ReduceLROnPlateau"),
+    ("05.lr_range_test", range_test_with_lr_find, YOURSELF, "lr_find"),
+]
+WRONG += FORBIDDEN
 
 ERRORS = [
     ("05.warmup_cosine", wc_divides_always, "ZeroDivisionError", "there is no warmup"),
@@ -535,7 +862,8 @@ def test_the_range_test_cases_stop_in_different_ways():
     stopped = []
     for case in get_exercise("05.lr_range_test").all_cases():
         args = copy.deepcopy(case.args)
-        lrs, losses = lr_range_test_reference(*args, **case.kwargs)
+        with np.errstate(all="ignore"):  # a case overflows on purpose
+            lrs, losses = lr_range_test_reference(*args, **case.kwargs)
         steps = case.kwargs.get("num_steps", args[6] if len(args) > 6 else 100)
         stopped.append(len(lrs) < steps)
         assert all(isinstance(v, float) for v in lrs + losses)

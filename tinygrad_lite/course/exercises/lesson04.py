@@ -169,8 +169,10 @@ def _state_keys_problem(saved, n_params, name, t):
     foreign = [k for k in saved.get("state", {}) if not (isinstance(k, int) and 0 <= k < n_params)]
     if not foreign:
         return None
-    return (f"after {t} steps, {name}.state_dict() holds state under the key {foreign[0]!r}, which is no "
-            "parameter: self.state is keyed by the parameter itself, self.state[p]. state_dict() replaces each "
+    what = "a number that is no parameter's position" if isinstance(foreign[0], int) else (
+        f"a {type(foreign[0]).__name__}, which is no parameter")
+    return (f"after {t} steps, {name}.state_dict() holds state under a key that is {what}: self.state is keyed "
+            "by the parameter itself, self.state[p]. state_dict() replaces each "
             "parameter key by its position (0, 1, ...), so that the state can be loaded into an optimizer over "
             "other tensors (a run resumed from a checkpoint, into a new model); any other key (id(p), a name, "
             "a shared counter) is carried as it is, and after loading no parameter finds its state")

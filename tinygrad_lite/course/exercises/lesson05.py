@@ -27,6 +27,7 @@ import warnings
 import numpy as np
 
 from ... import nn, optim, tensor
+from ...optim import lr_scheduler
 from ...optim.lr_scheduler import ReduceLROnPlateau
 from ...random import Generator, get_rng_state, set_rng_state
 from ...train.lr_finder import lr_find
@@ -148,6 +149,18 @@ def _with_cosine(progress_of, turns=0.5, amplitude=None):
     return schedule
 
 
+def _start_not_scaled(got, expected, case):
+    """The warmup is a line from start_factor (not start_factor * base_lr) up to base_lr."""
+    steps, base_lr, w, total, *rest = case.args
+    given = dict(zip(("start_factor", "min_lr"), rest), **case.kwargs)
+    a, min_lr = given.get("start_factor", 0.01), given.get("min_lr", 0.0)
+    if not w or np.isclose(base_lr, 1.0):
+        return False
+    wrong = [a + (base_lr - a) * t / w if t < w else warmup_cosine_reference(t, base_lr, w, total, a, min_lr)
+             for t in steps]
+    return got.shape == np.shape(wrong) and bool(np.allclose(got, wrong, rtol=1e-9, atol=1e-12))
+
+
 def _with_warmup(factor_of):
     """A schedule with the right cosine and a wrong warmup: ``factor_of(step, W, start_factor)``."""
     def schedule(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
@@ -203,7 +216,22 @@ register(Exercise(
                  "the warmup starts at start_factor * base_lr, not at 0: an lr of 0 would make the first step "
                  "useless (PyTorch's LinearLR even refuses start_factor = 0)",
                  "the line goes from start_factor * base_lr at step 0 to base_lr at step warmup_steps"),
+        _mistake(_with_warmup(lambda t, w, s: s + t / w),
+                 "the warmup's line climbs from start_factor * base_lr to base_lr, a rise of (1 - start_factor) "
+                 "* base_lr over warmup_steps steps. Yours adds the start_factor on top of a full rise, so the "
+                 "line ends above base_lr and drops to it at step warmup_steps",
+                 "the fraction of base_lr at step t is start_factor plus the part (1 - start_factor) that the "
+                 "warmup adds, times t / warmup_steps"),
+        Mistake(match=lambda got, expected, case: _start_not_scaled(got, expected, case),
+                hint="start_factor is a FACTOR of base_lr: the warmup starts at start_factor * base_lr. Yours "
+                     "starts at start_factor itself, as if it were an lr",
+                more="multiply start_factor by base_lr (the whole warmup line is base_lr times a fraction)"),
+        _mistake(_with_warmup(lambda t, w, s: s + (1 - s) * (t // w)),
+                 "your warmup stays flat at start_factor * base_lr: t // warmup_steps rounds down to 0 for every "
+                 "step of the warmup. The fraction of the warmup done is the true quotient t / warmup_steps",
+                 "use / (true division), not // (floor division)"),
     ],
+    forbid=(lr_scheduler.SequentialLR, lr_scheduler.LinearLR, lr_scheduler.CosineAnnealingLR),
 ))
 
 
@@ -379,6 +407,43 @@ class _BestStartsAtZero(_Plateau):
         return 0.0
 
 
+class _BestStartsAtInfinity(_Plateau):
+    def start(self):
+        return math.inf
+
+
+class _FirstMetricIsBest(_Plateau):
+    """The first epoch's metric becomes the best, whatever it is (an inf, a nan)."""
+
+    def start(self):
+        return None
+
+    def improves(self, value):
+        return self.best is None or super().improves(value)
+
+
+class _NotWorseIsBetter(_Plateau):
+    """An epoch counts as bad only when it is worse: a nan, which compares False, counts as an improvement."""
+
+    def improves(self, value):
+        if self.mode == "min":
+            return not value >= self.best * (1 - self.threshold)
+        return not value <= self.best * (1 + self.threshold)
+
+
+class _OneLrForAllGroups(_Plateau):
+    def step(self, metric):
+        value = float(metric)
+        improved = self.improves(value)
+        self.remember(value, improved)
+        self.count(improved)
+        if self.plateaued():
+            new = self.new_lr(self.groups()[0]["lr"])
+            for group in self.groups():
+                group["lr"] = new
+            self.bad_epochs = 0
+
+
 def _lrs_never_move(got, expected, case):
     """The optimizer's lrs stay as they started although the right ones change: the class keeps its own lr."""
     return (isinstance(got, np.ndarray) and got.shape == expected.shape and got.ndim == 2
@@ -406,6 +471,12 @@ def _plateau_cases(rng):
              "the metric is a 0-d tensor (a validation loss as computed)", {"patience": 3, "factor": 0.3}),
         Case((ValidationRun([0.1, 0.05], noisy(40, 2.0, 1.0, 0.15)),), "40 noisy epochs, two param groups",
              {"patience": 4, "factor": 0.5, "min_lr": 0.01, "threshold": 0.01}),
+        Case((ValidationRun([0.2, 0.02], [math.nan, 1.0, 0.9, math.nan, 0.95, 0.92, math.inf, 0.85, 0.86, 0.87,
+                                          0.88, 0.8]),),
+             "a nan in the first epoch and later, and an inf (a diverged validation run)", {"patience": 1,
+                                                                                           "factor": 0.5}),
+        Case((ValidationRun([0.3], [math.inf, math.inf, 0.4, 0.5, math.nan, 0.6, 0.45, 0.44, 0.43, 0.2]),),
+             "mode='max': inf, then nan", {"mode": "max", "patience": 1, "factor": 0.3, "threshold": 0.01}),
     ]
 
 
@@ -472,7 +543,28 @@ register(Exercise(
                      "lr kept in your object (self.lr) does nothing. Write it into every param group",
                 more="loop over optimizer.param_groups and change the 'lr' entry of each group",
                 match=_lrs_never_move),
+        _mistake(_BestStartsAtInfinity,
+                 "in mode 'max' the best value starts at MINUS infinity: a larger metric is better, and nothing "
+                 "is larger than +infinity, so with a start at +infinity no epoch can ever improve",
+                 "start best at -math.inf when mode is 'max'"),
+        _mistake(_FirstMetricIsBest,
+                 "the first epoch must beat the starting best (+infinity in mode 'min') like any other epoch: a "
+                 "first metric of inf or nan (a diverged run) is a bad epoch. Yours takes whatever the first "
+                 "epoch gives as the best, and a nan best makes every later comparison False",
+                 "start best at +infinity (mode 'min') or -infinity (mode 'max') and use the same improvement "
+                 "test from the first epoch on"),
+        _mistake(_NotWorseIsBetter,
+                 "an epoch is bad unless it IMPROVES on the best: test for the improvement, and count everything "
+                 "else as bad. A nan fails every comparison, so a test for 'worse' lets a nan count as an "
+                 "improvement",
+                 "decide with the improvement test (value below best * (1 - threshold) in mode 'min'), and put "
+                 "every other epoch in the bad branch"),
+        _mistake(_OneLrForAllGroups,
+                 "one lr for all groups: your cut gave every param group the same new lr, computed from the first "
+                 "group's. Groups can start with different lrs, and each is cut from its OWN value",
+                 "inside the loop over the groups, compute each group's new lr from that group's lr"),
     ],
+    forbid=(ReduceLROnPlateau,),
 ))
 
 
@@ -494,8 +586,9 @@ def lr_range_test_reference(model, loss_fn, batches, optimizer, start_lr=1e-5, e
 
 
 def _snapshot(model, optimizer):
-    """Copies of the weights, and of the optimizer's lrs and state, to see whether a range test put them back."""
-    weights = [p.detach().numpy().copy() for p in model.parameters()]
+    """Copies of the model's state (parameters and buffers, by name), and of the optimizer's lrs and state, to
+    see whether a range test put them back."""
+    weights = {name: np.array(value.detach().numpy()) for name, value in model.state_dict().items()}
     lrs = [group["lr"] for group in optimizer.param_groups]
     state = [{k: np.array(v.detach().numpy() if is_tensor(v) else v) for k, v in s.items()}
              for s in optimizer.state.values()]
@@ -507,6 +600,16 @@ def _same_state(a, b):
                                     for s, t in zip(a, b))
 
 
+def _state_words(before, after):
+    """What changed in the optimizer's state, in words: a step count, or the buffers."""
+    for s, t in zip(before, after):
+        if "step" in s and "step" in t and not np.array_equal(s["step"], t["step"]):
+            return (f"its step count is {float(np.asarray(t['step'])):g}, it was {float(np.asarray(s['step'])):g} "
+                    "(Adam would go on with the test's moments and a bias correction for the wrong step)")
+    held = "" if len(before) == len(after) else f" (for {len(after)} parameters; before the test, for {len(before)})"
+    return f"its state (momentum buffers, Adam's moments) holds the test's steps{held}"
+
+
 def range_test_run(fn, args, kwargs):
     """Run a range test ``fn(model, loss_fn, batches, optimizer, ...)``: a Run of shape (2, steps), its lrs and its
     losses, or the problem: not a pair of lists of numbers, the model or the optimizer not put back."""
@@ -516,7 +619,8 @@ def range_test_run(fn, args, kwargs):
     given.update({k: kwargs[k] for k in names if k in kwargs})
     model, optimizer = given["model"], given["optimizer"]
     before = _snapshot(model, optimizer)
-    out = fn(*args, **kwargs)
+    with np.errstate(all="ignore"):  # some cases overflow on purpose (a diverging lr, an outlier batch)
+        out = fn(*args, **kwargs)
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
         return Run.failed(f"your function returned {type_name(out)}"
                           + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
@@ -536,40 +640,62 @@ def range_test_run(fn, args, kwargs):
     if len(lrs) != len(losses):
         return Run.failed(f"you returned {len(lrs)} lrs and {len(losses)} losses: one of each per step")
     weights, lrs_after, state = _snapshot(model, optimizer)
-    if any(not np.array_equal(w, v) for w, v in zip(before[0], weights)):
+    parameters = {name for name, _ in model.named_parameters()}
+    changed = [name for name in before[0] if not np.array_equal(before[0][name], weights.get(name), equal_nan=True)]
+    if any(name in parameters for name in changed):
         return Run.failed(
             "the model's weights are not what they were before the test: a range test trains the real model "
             "(up to a diverging lr), so it must save the weights first and load them back at the end. Careful: "
             "model.state_dict() holds the parameters themselves, not copies, and training changes it too; save "
             "a copy (copy.deepcopy of it)")
+    if changed:
+        return Run.failed(
+            f"the model's buffer {changed[0]} is not what it was before the test: the test's forward passes in "
+            "training mode updated it (BatchNorm's running mean and variance, its count of batches). A "
+            "model's state is its parameters AND its buffers: save a copy of all of model.state_dict(), and "
+            "load all of it back")
     if lrs_after != before[1] or not _same_state(before[2], state):
         shown = [f"{lr:.4g}" for lr in lrs_after]
         what = (f"the lrs are [{', '.join(shown)}] instead of {before[1]}" if lrs_after != before[1]
-                else "its state (momentum buffers, Adam's moments) holds the test's steps")
+                else _state_words(before[2], state))
         return Run.failed(
             f"the optimizer is not as it was before the test: {what}. Training would go on with the test's last "
-            "lr and state; save optimizer.state_dict() (a deep copy) first and load it back at the end")
+            "lr and state. optimizer.state_dict() holds the optimizer's own state tensors, which the test's steps "
+            "change in place: save a deep copy of it first, and load it back at the end")
     return Run.of([[float(v) for v in lrs], [float(v) for v in losses]])
 
 
 def _compare_range(got, expected, case):
+    """None when the lrs and losses are the reference's; otherwise the first difference, in words: the steps
+    both recorded first, then where the test should have stopped, or gone on."""
     n, m = got.shape[-1] if got.ndim == 2 else 0, expected.shape[1]
-    lrs, losses = expected
-    if n != m:
-        crossed = m < _steps(case) and losses[-1] > _diverge(case) * losses.min(initial=np.inf) * (1 - 1e-12)
-        why = (f"it must stop at step {m - 1}, whose loss {losses[-1]:.4g} is more than diverge = "
-               f"{_diverge(case):g} times the lowest loss so far ({losses[:-1].min():.4g}); that step is "
-               "recorded, then the test stops" if crossed else
-               f"the loss never exceeds diverge = {_diverge(case):g} times its lowest, so all num_steps = "
-               f"{_steps(case)} steps run")
-        return f"your test recorded {n} steps, the right one {m}: {why}"
+    k = min(n, m)
     for row, what, rtol in ((0, "lr", 1e-9), (1, "loss", 1e-4)):
-        bad = ~np.isclose(got[row], expected[row], rtol=rtol, atol=1e-12)
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isclose(got[row, :k], expected[row, :k], rtol=rtol, atol=1e-12) if k else np.zeros(0, bool)
         if bad.any():
             i = int(np.argmax(bad))
             return (f"the {what} of step {i} should be {expected[row, i]:.6g}, yours is {got[row, i]:.6g} "
-                    f"({int(bad.sum())} of {m} steps differ)")
-    return None
+                    f"({int(bad.sum())} of the {k} steps both recorded differ)")
+    if n == m:
+        return None
+    steps, diverge, losses = _steps(case), _diverge(case), expected[1]
+    if n > m:
+        extra = got[1, m]
+        if not np.isfinite(extra):
+            return (f"your test recorded {n} steps, the right one {m}: the loss of step {m} is {extra:g}. A loss that "
+                    "is inf or nan is not recorded: the test stops at that step without putting it in the lists")
+        return (f"your test recorded {n} steps, the right one {m}: the loss of step {m - 1}, {losses[-1]:.4g}, is "
+                f"more than diverge = {diverge:g} times the lowest loss so far ({losses.min(initial=np.inf):.4g}). "
+                "That step is recorded, and the test stops there")
+    if n == steps - 1 == m - 1:
+        return (f"your test made {n} steps, the right one {m}: the loss never blows up here, so all num_steps = "
+                f"{steps} steps run (i from 0 to num_steps - 1). Count the steps of your loop")
+    if n == 0:
+        return f"your test recorded no step; the right one records {m}: the first step's loss is {losses[0]:.4g}"
+    return (f"your test stopped after step {n - 1}, the right one goes on to step {m - 1}: the loss of step "
+            f"{n - 1}, {got[1, n - 1]:.4g}, is not above diverge = {diverge:g} times the lowest loss so far "
+            f"({got[1, :n].min():.4g}), and it is finite")
 
 
 def _given(case, name, index, default):
@@ -588,8 +714,8 @@ def _seeded(model, rng):
     """Give every parameter of ``model`` fresh weights from ``rng`` (uniform in +-1/sqrt(fan_in), as PyTorch's
     Linear starts), leaving the library's global random numbers alone."""
     state = model.state_dict()
-    fresh = {}
-    for name, p in state.items():
+    fresh = dict(state)  # buffers (BatchNorm's running statistics) keep their starting values
+    for name, p in model.named_parameters():
         weight = state[name[:-len("bias")] + "weight"] if name.endswith("bias") else p
         bound = 1 / math.sqrt(weight.shape[-1])
         fresh[name] = tensor(rng.uniform(-bound, bound, tuple(p.shape)).astype(np.float32))
@@ -624,6 +750,36 @@ def _mlp(rng, sizes=(2, 16, 2)):
             layers += [nn.Linear(a, b), nn.ReLU()]
         return nn.Sequential(*layers[:-1])
     return _seeded(_build(make), rng)
+
+
+def _mlp_with_batchnorm(rng, sizes=(2, 12, 2)):
+    return _seeded(_build(lambda: nn.Sequential(nn.Linear(sizes[0], sizes[1]), nn.BatchNorm1d(sizes[1]), nn.ReLU(),
+                                                 nn.Linear(sizes[1], sizes[2]))), rng)
+
+
+def _trained(model, loss_fn, batches, optimizer, steps):
+    """``optimizer`` after ``steps`` steps of ordinary training on the first batches: it arrives at the range test
+    with state (momentum buffers, Adam's moments and step count), as it would in the middle of a run."""
+    for _, (x, y) in zip(range(steps), itertools.cycle(list(batches))):
+        optimizer.zero_grad()
+        loss_fn(model(x), y).backward()
+        optimizer.step()
+    optimizer.zero_grad()
+    return optimizer
+
+
+def _spoiled(batches, index, how):
+    """``batches`` with batch ``index`` spoiled: a nan in its targets ("nan"), or inputs so large that the squared
+    error overflows float32 ("inf")."""
+    batches = list(batches)
+    x, y = batches[index]
+    if how == "nan":
+        y = y.detach().numpy().copy()
+        y[0] = np.nan
+        batches[index] = (x, tensor(y))
+    else:
+        batches[index] = (tensor(x.detach().numpy() * np.float32(1e20)), y)
+    return batches
 
 
 def _classes_loader(rng, n=160, batch=32):
@@ -662,12 +818,43 @@ def _range_cases(rng):
         Case((tiny, nn.MSELoss(), regression_batches(rng, 48, 16), optim.SGD(tiny.parameters(), lr=0.1,
                                                                              momentum=0.5)),
              "3 batches for 25 steps: the batches start again", {"start_lr": 1e-3, "end_lr": 3.0, "num_steps": 25}),
+    ] + _arriving_with_state(rng)
+
+
+def _arriving_with_state(rng):
+    """The cases of a model with buffers, optimizers that have already trained, two param groups, and losses that
+    stop being finite in the middle of the test."""
+    normed, adam_model, grouped = _mlp_with_batchnorm(rng), _mlp(rng, (2, 8, 2)), _mlp(rng, (2, 6, 2))
+    loader, adam_loader = _classes_loader(rng, 96, 16), _classes_loader(rng, 64, 16)
+    momentum = _trained(normed, nn.CrossEntropyLoss(), loader, optim.SGD(normed.parameters(), lr=0.05, momentum=0.9),
+                        3)
+    adam = _trained(adam_model, nn.CrossEntropyLoss(), adam_loader, optim.Adam(adam_model.parameters(), lr=0.01), 4)
+    biases = [p for name, p in grouped.named_parameters() if name.endswith("bias")]
+    weights = [p for name, p in grouped.named_parameters() if name.endswith("weight")]
+    groups = optim.SGD([{"params": weights}, {"params": biases, "lr": 0.003}], lr=0.03, momentum=0.5)
+    nan_model, inf_model = _linear(rng), _linear(rng)
+    nan_batches = _spoiled(regression_batches(rng, 80, 16), 3, "nan")
+    inf_batches = _spoiled(regression_batches(rng, 64, 16), 2, "inf")
+    return [
+        Case((normed, nn.CrossEntropyLoss(), loader, momentum),
+             "a model with BatchNorm (buffers), and an SGD with momentum that has trained 3 steps",
+             {"start_lr": 1e-3, "end_lr": 30.0, "num_steps": 30}),
+        Case((adam_model, nn.CrossEntropyLoss(), adam_loader, adam),
+             "an Adam that has trained 4 steps (its moments and step count)",
+             {"start_lr": 1e-4, "end_lr": 3.0, "num_steps": 30}),
+        Case((grouped, nn.CrossEntropyLoss(), _classes_loader(rng, 64, 16), groups),
+             "two param groups with their own lrs", {"start_lr": 1e-3, "end_lr": 10.0, "num_steps": 30}),
+        Case((nan_model, nn.MSELoss(), nan_batches, optim.SGD(nan_model.parameters(), lr=0.01, momentum=0.9)),
+             "a batch with a nan target: the loss of step 3 is nan", {"start_lr": 1e-4, "num_steps": 20}),
+        Case((inf_model, nn.MSELoss(), inf_batches, optim.SGD(inf_model.parameters(), lr=0.01)),
+             "an outlier batch whose squared error overflows: the loss of step 2 is inf",
+             {"start_lr": 1e-4, "num_steps": 20}),
     ]
 
 
 def _range_test(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100, diverge=4.0, *,
                 spacing="geometric", exponent_over=-1, zero_grad=True, lr_after_step=False, stop="lowest",
-                cycle=True, replay=False):
+                cycle=True, replay=False, groups="all"):
     """A learner's range test, right when no switch is set; the mistakes below set one switch each."""
     saved_model = copy.deepcopy(model.state_dict())
     saved_optimizer = copy.deepcopy(optimizer.state_dict())
@@ -679,7 +866,7 @@ def _range_test(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, 
         else:
             lr = start_lr + (end_lr - start_lr) * i / (num_steps - 1)
         if not lr_after_step:
-            for group in optimizer.param_groups:
+            for group in optimizer.param_groups[:1] if groups == "first" else optimizer.param_groups:
                 group["lr"] = lr
         try:
             x, y = next(stream)
@@ -732,6 +919,7 @@ register(Exercise(
                            "beginning (a DataLoader, or a list, can be read again with a new iter(...))",
                            "when next(...) raises StopIteration, make a new iterator over batches and take its "
                            "first batch")],
+    forbid=(lr_find,),
     mistakes=[
         _mistake(_switched(spacing="linear"),
                  "the lrs must grow GEOMETRICALLY (by the same factor at every step), so that each decade "
@@ -764,6 +952,10 @@ register(Exercise(
                  "the batches ran out before num_steps, and your test stopped there. A range test starts the "
                  "batches again from the beginning, for as many steps as asked",
                  "when the iterator is exhausted, make a new iter(batches)"),
+        _mistake(_switched(groups="first"),
+                 "the lr of step i goes into EVERY param group: this optimizer has two groups, and your test "
+                 "changed only the first one's lr, so the other group trained at its own lr all along",
+                 "loop over optimizer.param_groups and set the 'lr' of each"),
         _mistake(_switched(replay=True),
                  "itertools.cycle replays the batches of its first pass, saved: a DataLoader that shuffles gives "
                  "new batches on each pass, and the range test must see them as training would",
