@@ -151,15 +151,96 @@ def numerical_grad_flat(f, x, h=1e-5):
     return grad.reshape(x.shape)
 
 
+def value_mul_backward_by_pairs(a, b, out):
+    for v, other in ((a, b), (b, a)):   # each input with the other factor; a * a: both turns go to a
+        v.grad += other.data * out.grad
+
+
+def topological_order_kahn(root):
+    """Kahn's algorithm: collect the graph, then list a node once all of its inputs are listed."""
+    nodes, stack = [], [root]
+    while stack:
+        v = stack.pop()
+        if all(v is not n for n in nodes):
+            nodes.append(v)
+            stack += list(v.inputs)
+    waiting = {id(v): len({id(p) for p in v.inputs}) for v in nodes}
+    users = {id(v): [] for v in nodes}
+    for v in nodes:
+        for p in {id(p): p for p in v.inputs}.values():
+            users[id(p)].append(v)
+    ready, order = [v for v in nodes if waiting[id(v)] == 0], []
+    while ready:
+        v = ready.pop()
+        order.append(v)
+        for u in users[id(v)]:
+            waiting[id(u)] -= 1
+            if waiting[id(u)] == 0:
+                ready.append(u)
+    return order
+
+
+def topological_order_moved_to_the_end(root):
+    """Breadth-first from the root, a node met again moved to the end; reversed, that lists inputs first."""
+    order, queue = [], [root]
+    while queue:
+        v = queue.pop(0)
+        if v in order:
+            order.remove(v)
+        order.append(v)
+        queue += list(v.inputs)
+    return order[::-1]
+
+
+def reduce_to_shape(g, shape):
+    """sum_to_shape written out: the dims broadcasting added in front, then those it stretched from 1."""
+    g = np.asarray(g, dtype=float)
+    while g.ndim > len(shape):
+        g = g.sum(axis=0)
+    for axis, n in enumerate(shape):
+        if n == 1 and g.shape[axis] != 1:
+            g = g.sum(axis=axis, keepdims=True)
+    return g
+
+
+def matmul_backward_by_rows(x, w, grad):
+    dw = np.zeros(w.shape)
+    for x_i, g_i in zip(x, grad):       # each row of the batch adds its outer product
+        dw += np.outer(x_i, g_i)
+    return grad @ w.T, dw
+
+
+def linear_backward_by_rows(x, weight, grad):
+    dx = np.stack([g_i @ weight for g_i in grad])
+    dw = sum(np.outer(g_i, x_i) for x_i, g_i in zip(x, grad))
+    return dx, dw, grad.sum(axis=0)
+
+
+def relu_backward_on_a_copy(x, grad):
+    out = np.array(grad, dtype=float)   # a copy: zeroing it leaves the caller's grad as it is
+    out[x <= 0] = 0.0
+    return out
+
+
 ALSO_RIGHT = [
     ("03.value_mul_backward", value_mul_backward_in_steps),
+    ("03.value_mul_backward", value_mul_backward_by_pairs),
     ("03.topological_order", topological_order_iterative),
+    ("03.topological_order", topological_order_kahn),
+    ("03.topological_order", topological_order_moved_to_the_end),
     ("03.mul_backward", lambda x, y, g: (sum_to_shape(np.multiply(g, y), np.shape(x)),
                                          sum_to_shape(np.multiply(g, x), np.shape(y)))),
     ("03.relu_backward", lambda x, grad: np.where(x > 0, grad, 0)),
+    ("03.mul_backward", lambda x, y, g: (reduce_to_shape(g * y, np.shape(x)), reduce_to_shape(g * x, np.shape(y)))),
     ("03.relu_backward", lambda x, grad: grad * np.heaviside(x, 0)),
+    ("03.relu_backward", relu_backward_on_a_copy),
     ("03.matmul_backward", lambda x, w, g: [np.dot(g, w.T), np.dot(x.T, g)]),  # a list of the two is fine
+    ("03.matmul_backward", matmul_backward_by_rows),
+    ("03.matmul_backward", lambda x, w, g: (np.einsum("ij,kj->ik", g, w), np.einsum("ip,ij->pj", x, g))),
     ("03.linear_backward", lambda x, w, g: (g @ w, (x.T @ g).T, np.sum(g, axis=0))),
+    ("03.linear_backward", linear_backward_by_rows),
+    ("03.linear_backward", lambda x, w, g: (np.einsum("no,oi->ni", g, w), np.einsum("no,ni->oi", g, x),
+                                            np.einsum("no->o", g))),
     ("03.numerical_grad", numerical_grad_with_copies),
     ("03.numerical_grad", numerical_grad_flat),
 ]
@@ -515,7 +596,153 @@ WRONG = [
 ]
 
 
+def vm_one_share_for_a_times_a(a, b, out):
+    if a is b:                      # "one Value, one share"
+        a.grad += a.data * out.grad
+    else:
+        a.grad += b.data * out.grad
+        b.grad += a.data * out.grad
+
+
+def vm_quotient(a, b, out):
+    a.grad += out.data / a.data * out.grad   # b = out / a: right, until a factor is 0
+    b.grad += out.data / b.data * out.grad
+
+
+def topo_seen_labels(root):
+    order, seen = [], set()
+
+    def visit(v):
+        if v.label not in seen:     # two different nodes may have one label
+            seen.add(v.label)
+            for p in v.inputs:
+                visit(p)
+            order.append(v)
+    visit(root)
+    return order
+
+
+def topo_seen_values(root):
+    order, seen = [], set()
+
+    def visit(v):
+        if v.data not in seen:      # nor are two nodes with one value the same node
+            seen.add(v.data)
+            for p in v.inputs:
+                visit(p)
+            order.append(v)
+    visit(root)
+    return order
+
+
+def topo_default_list(root, order=[], seen=set()):  # noqa: B006  (the mistake: made once, shared by every call)
+    if root not in seen:
+        seen.add(root)
+        for p in root.inputs:
+            topo_default_list(p, order, seen)
+        order.append(root)
+    return order
+
+
+def topo_without_leaves(root):
+    order, seen = [], set()
+
+    def visit(v):
+        if v not in seen:
+            seen.add(v)
+            for p in v.inputs:
+                visit(p)
+            if v.inputs:            # only the nodes an op computed
+                order.append(v)
+    visit(root)
+    return order
+
+
+def numerical_grad_float32(f, x, h=1e-5):
+    x = np.array(x, dtype=np.float32)
+    grad = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        plus = f(x)
+        x[i] = old - h
+        minus = f(x)
+        x[i] = old
+        grad[i] = (plus - minus) / (2 * h)
+    return grad
+
+
+def numerical_grad_half_steps(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    grad = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h / 2
+        plus = f(x)
+        x[i] = old - h / 2
+        minus = f(x)
+        x[i] = old
+        grad[i] = (plus - minus) / h
+    return grad
+
+
+def numerical_grad_by_rows(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    grad = np.zeros(x.shape)
+    for i in range(len(x)):         # a whole row at a time when x is 2-D
+        old = x[i].copy()
+        x[i] = old + h
+        plus = f(x)
+        x[i] = old - h
+        minus = f(x)
+        x[i] = old
+        grad[i] = (plus - minus) / (2 * h)
+    return grad
+
+
+def numerical_grad_flat(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    grad = np.zeros(x.size)         # one entry per element, but flat: not x's shape
+    for k in range(x.size):
+        old = x.flat[k]
+        x.flat[k] = old + h
+        plus = f(x)
+        x.flat[k] = old - h
+        minus = f(x)
+        x.flat[k] = old
+        grad[k] = (plus - minus) / (2 * h)
+    return grad
+
+
+# more wrong answers, as learners write them (issue 19): each fails, with a hint where the mistake is a known one
+WRONG += [
+    ("03.value_mul_backward", vm_one_share_for_a_times_a, "hidden case 5", "it receives both shares"),
+    ("03.value_mul_backward", lambda a, b, out: vm_one_share_for_a_times_a(a, b, out) if a.grad == 0 or a is not b
+     else value_mul_backward(a, b, out), "hidden case 6", "Expected a.grad = 6 after your function; got a.grad = 3"),
+    ("03.topological_order", topo_seen_labels, "hidden case 4", "missing 2", "may carry the same label"),
+    ("03.topological_order", topo_seen_values, "hidden case 4", "may carry the same label"),
+    ("03.topological_order", topo_default_list, "the nodes of an earlier call"),  # (fails at once when run again)
+    ("03.topological_order", topo_without_leaves, "each of them a leaf", "the leaves belong in the list too"),
+    ("03.mul_backward", lambda x, y, g: (sum_to_shape(g * g * y, np.shape(x)), sum_to_shape(g * g * x, np.shape(y))),
+     "the example shown in the notebook"),  # grad squared
+    ("03.relu_backward", lambda x, g: g * np.heaviside(x, 0.5), "exactly 0", "lets (some of) the gradient through"),
+    ("03.relu_backward", lambda x, g: g * np.sign(x), "the example shown in the notebook", "expected 0, got -5"),
+    ("03.relu_backward", lambda x, g: np.abs(g) * (x > 0), "the example shown in the notebook"),
+    ("03.relu_backward", lambda x, g: (g * (x > 0)).astype(int), "hidden case 2", "int64"),
+    ("03.matmul_backward", lambda x, w, g: (g.sum(axis=1, keepdims=True) * w.sum(axis=1), x.T @ g),
+     "the example shown in the notebook"),
+    ("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x, g.sum()), "one number, the sum of every entry"),
+    ("03.linear_backward", lambda x, w, g: (g.T @ x, g @ w, g.sum(axis=0)), "your first two results are swapped"),
+    ("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x, g[0]), "result 2", "the example shown in the notebook"),
+    ("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x / len(x), g.sum(axis=0) / len(x)), "times too small"),
+    ("03.numerical_grad", numerical_grad_float32, "a float32 copy of x"),
+    ("03.numerical_grad", numerical_grad_half_steps, "by h/2 each way"),
+    ("03.numerical_grad", numerical_grad_by_rows, "hidden case 2", "range(len(x)) runs over the first dim only"),
+    ("03.numerical_grad", numerical_grad_flat, "hidden case 2", "expected shape (3, 4) float64, got shape (12,)"),
+]
+
 ERRORS = [
+    ("03.value_mul_backward", vm_quotient, "hidden case 7", "ZeroDivisionError", "a.data = 0"),
     # without the transpose, the shapes fit only when square: an error that quotes the learner's line
     ("03.matmul_backward", lambda x, w, g: (g @ w, x.T @ g), "ValueError", "(g @ w, x.T @ g)", "do not fit"),
     ("03.linear_backward", lambda x, w, g: (g @ w.T, g.T @ x, g.sum(axis=0)), "ValueError", "do not fit"),

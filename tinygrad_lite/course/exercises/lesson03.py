@@ -53,10 +53,14 @@ BROADCAST_SUM = (
 
 # -------------------------------------------------------------------- 03.value_mul_backward
 class GraphNode:
-    """A node of a test graph: a label and the nodes it was computed from (``inputs``), like the lesson's Value."""
+    """A node of a test graph: a label and the nodes it was computed from (``inputs``), like the lesson's Value.
 
-    def __init__(self, label, inputs=(), data=0.0):
-        self.label, self.inputs, self.data, self.grad = label, tuple(inputs), data, 0.0
+    Labels need not be unique (in the notebook, ``2 * x + 2 * y`` holds two constants labelled 2): the check tells
+    nodes apart by ``_uid``, a number ``_numbered`` gives each node of a case's graph (it survives the copies a
+    check makes of its cases, and is the same in the grader's process as in the learner's kernel)."""
+
+    def __init__(self, label, inputs=(), data=None):
+        self.label, self.inputs, self.data, self.grad, self._uid = label, tuple(inputs), data, 0.0, None
 
     def __repr__(self):
         return f"GraphNode({self.label!r})"
@@ -173,8 +177,9 @@ def _value_mul_cases(rng):
         Case(product(r(), r(), r()), "both gradients start at 0"),
         Case(product(r(), r(), r(), b_grad=0.5), "b.grad already holds 0.5, a share from another op that uses b"),
         Case(product(r(), r(), r(), a_grad=-1.25, b_grad=2.0), "both inputs already hold shares from other ops"),
-        Case(product(3.0, 3.0, 1.0, same=True), "out = a * a: one Value is both factors"),
+        # a * a with a share already first: there adding one share only and overwriting leave different states
         Case(product(r(), r(), r(), a_grad=0.75, same=True), "out = a * a, and a.grad already holds 0.75"),
+        Case(product(3.0, 3.0, 1.0, same=True), "out = a * a: one Value is both factors"),
         Case(product(0.0, r(), r(), a_grad=1.0, b_grad=-1.0), "a.data = 0: b's share is 0, a's is not"),
     ]
 
@@ -186,13 +191,17 @@ def _unchanged(got, case):
     return all(_is_number(got[k]) and got[k] == start[k] for k in _grad_keys(got))
 
 
-def _state_mistake(wrongs, hint, more=()):
+def _state_mistake(wrongs, hint, more=(), unless=()):
     """A Mistake recognised by the state it leaves: the learner's gradients are those of one of ``wrongs`` (and
-    neither the right ones nor the untouched ones, which say nothing about the mistake)."""
+    neither the right ones nor the untouched ones, which say nothing about the mistake, nor those of one of
+    ``unless``, another mistake that leaves the same state on this case: there the state cannot tell which)."""
+    def leaves(fns, got, case):
+        return any(_same_grads(got, after_backward(fn, copy.deepcopy(case.args))) for fn in fns)
+
     def match(got, expected, case):
         if _same_grads(got, expected) or _unchanged(got, case):
             return False
-        return any(_same_grads(got, after_backward(wrong, copy.deepcopy(case.args))) for wrong in wrongs)
+        return leaves(wrongs, got, case) and not leaves(unless, got, case)
     return Mistake(hint=hint, more=more, match=match)
 
 
@@ -209,6 +218,14 @@ def _overwrite_a(a, b, out):
 def _overwrite_b(a, b, out):
     a.grad += b.data * out.grad
     b.grad = a.data * out.grad
+
+
+def _one_share_for_a_times_a(a, b, out):
+    if a is b:  # "one Value, one share": a * a sends a only one of its two shares
+        a.grad += a.data * out.grad
+    else:
+        a.grad += b.data * out.grad
+        b.grad += a.data * out.grad
 
 
 def _own_factor(a, b, out):
@@ -246,7 +263,14 @@ register(Exercise(
                        "a gradient is a sum of shares: an input's .grad may already hold the shares of other ops "
                        "that use it, and in a * a one Value receives the shares of both factors. Your function "
                        "replaced what was in .grad instead of adding to it",
-                       "update each .grad with += (as every _backward in the table does), never with ="),
+                       "update each .grad with += (as every _backward in the table does), never with =",
+                       unless=(_one_share_for_a_times_a,)),
+        _state_mistake((_one_share_for_a_times_a,),
+                       "in a * a, a is both factors, so it receives both shares: d(a * a)/da = 2a. Your function "
+                       "gave it only one",
+                       "no special case is needed when a is b: the two additions into .grad, one per factor, "
+                       "already give a both shares",
+                       unless=(_overwrite_both, _overwrite_a, _overwrite_b)),
         _state_mistake((_own_factor,),
                        "each input's share uses the local derivative with respect to THAT input: d(a * b)/da is "
                        "b, the other factor",
@@ -292,40 +316,59 @@ def _unwrap(item):
 
 def _topological_problem(got, case):
     """(kind, text): what is wrong with ``got`` as a topological order of the case's graph; (None, None) if
-    nothing. The kinds with a Mistake (and its hints) are "repeated", "missing", "reversed" and "order"."""
+    nothing. The kinds with a Mistake (and its hints) are "repeated", "same label", "leaves", "missing", "earlier
+    call", "reversed" and "order". Nodes are told apart by ``_uid`` (two may share a label) and named by their label."""
     root = case.args[0]
-    graph = {n.label: [p.label for p in n.inputs] for n in topological_order_reference(root)}
+    nodes = topological_order_reference(root)
+    graph = {n._uid: [p._uid for p in n.inputs] for n in nodes}
     got = _unwrap(got)
     if got is None:
         return "none", "expected a list of nodes, got None: did you forget to return the list?"
     if not isinstance(got, (list, tuple)):
         return "type", f"expected a list of nodes, got {type(got).__name__}: collect the nodes in a list and return it"
     items = [_unwrap(g) for g in got]
-    if not all(hasattr(n, "label") and hasattr(n, "inputs") for n in items):
-        kinds = sorted({type(n).__name__ for n in items if not hasattr(n, "inputs")})
+    if not all(hasattr(n, "label") and hasattr(n, "inputs") and hasattr(n, "_uid") for n in items):
+        kinds = sorted({type(n).__name__ for n in items if not hasattr(n, "inputs")}) or ["other objects"]
         return "items", (f"the list should hold the nodes themselves (objects with .inputs, like Value), but it "
                          f"holds {', '.join(kinds)}: append the node, not its data or its label")
-    labels = [n.label for n in items]
-    repeated = [label for label in dict.fromkeys(labels) if labels.count(label) > 1]
+    keys = [f"id {id(n)}" if n._uid is None else n._uid for n in items]  # (a node of no case: extra)
+    name = {n._uid: n.label for n in nodes} | {k: n.label for k, n in zip(keys, items) if k not in graph}
+    this_graph = next(iter(graph)).split(".")[0] + "."
+    copies = {}
+    for k, n in zip(keys, items):
+        copies.setdefault(k, set()).add(id(n))
+    stale = list(dict.fromkeys(k for k in keys if not k.startswith(("id ", this_graph)) or len(copies[k]) > 1))
+    if stale:  # another copy of a node (a check makes a new copy each run), or a node of another case's graph
+        return "earlier call", (f"your list holds nodes that this call was not given: "
+                                f"{', '.join(name[k] for k in stale)} (the nodes of a graph that an earlier call "
+                                "was given)")
+    repeated = [k for k in dict.fromkeys(keys) if keys.count(k) > 1]
     if repeated:
-        return "repeated", (f"node {repeated[0]} appears {labels.count(repeated[0])} times in your list; each node "
-                            "must appear exactly once")
-    missing = [label for label in graph if label not in labels]
+        return "repeated", (f"node {name[repeated[0]]} appears {keys.count(repeated[0])} times in your list; each "
+                            "node must appear exactly once")
+    missing = [k for k in graph if k not in keys]
     if missing:
-        return "missing", (f"your list has {len(labels)} nodes but the graph has {len(graph)}: missing "
-                           f"{', '.join(missing)}")
-    extra = [label for label in labels if label not in graph]
+        text = (f"your list has {len(keys)} nodes but the graph has {len(graph)}: missing "
+                f"{', '.join(name[k] for k in missing)}")
+        listed = {name[k] for k in keys}
+        if all(name[k] in listed for k in missing):
+            return "same label", text + (" (your list holds another node with the same label: two different nodes "
+                                         "may carry one label)")
+        if all(not graph[k] for k in missing):
+            return "leaves", text + " (each of them a leaf: a node with no inputs)"
+        return "missing", text
+    extra = [k for k in keys if k not in graph]
     if extra:
-        return "extra", f"your list has nodes that the root does not depend on: {', '.join(extra)}"
-    position = {label: i for i, label in enumerate(labels)}
+        return "extra", f"your list has nodes that the root does not depend on: {', '.join(name[k] for k in extra)}"
+    position = {k: i for i, k in enumerate(keys)}
     edges = [(p, n) for n in graph for p in graph[n]]
     if edges and all(position[p] > position[n] for p, n in edges):
         return "reversed", ("your list is reversed: the root comes first. topological_order must list every node "
                             "after its inputs (the root last); backward then walks that list in reverse")
     for p, n in edges:
         if position[p] > position[n]:
-            return "order", (f"node {n} comes before its input {p} (positions {position[n]} and {position[p]} in "
-                             "your list); every node must come after all of its inputs")
+            return "order", (f"node {name[n]} comes before its input {name[p]} (positions {position[n]} and "
+                             f"{position[p]} in your list); every node must come after all of its inputs")
     return None, None
 
 
@@ -365,19 +408,37 @@ def neuron_example():
     return GraphNode("out", [n])
 
 
+def _numbered(root, graph):
+    """``root``, with each node of its graph named ``_uid`` "graph.i" (i in the reference's order; ``graph`` tells
+    the cases apart, for a list that still holds an earlier call's nodes), and given the value i + 0.5 where it has
+    none: every node then holds a value of its own, except where a case makes two equal on purpose (the two 2s of
+    ``_same_labels``), so that remembering nodes by value fails only there."""
+    for i, node in enumerate(topological_order_reference(root)):
+        node._uid = f"{graph}.{i}"
+        if node.data is None:
+            node.data = i + 0.5
+    return root
+
+
+def _same_labels():
+    """The graph of 2 * x + 2 * y as the notebook's Value builds it: each 2 becomes its own Value labelled "2"."""
+    x, y, two, other_two = GraphNode("x"), GraphNode("y"), GraphNode("2", data=2.0), GraphNode("2", data=2.0)
+    return GraphNode("2*x+2*y", [GraphNode("2*x", [two, x]), GraphNode("2*y", [other_two, y])])
+
+
 def _topological_cases(rng):
     x = GraphNode("x")
     xx = GraphNode("x*x", [x, x])
     a = GraphNode("a")
     b, c = GraphNode("relu(a)", [a]), GraphNode("tanh(a)", [a])
     return [
-        Case((neuron_example(),), visible=True),
-        Case((GraphNode("x*x+x", [xx, x]),), "x*x + x: x is used three times"),
-        Case((GraphNode("d", [b, c]),), "a diamond: a feeds two ops that meet again"),
-        Case((GraphNode("tanh(relu(x))", [GraphNode("relu(x)", [GraphNode("x")])]),), "one leaf through two ops"),
-        Case((_chain(40),), "a chain of 40 multiplications"),
-        Case((_random_dag(rng, 30),), "a random graph of 30 nodes, some not used by the root"),
-        Case((_random_dag(rng, 60),), "a random graph of 60 nodes"),
+        Case((_numbered(neuron_example(), 0),), visible=True),
+        Case((_numbered(GraphNode("x*x+x", [xx, x]), 1),), "x*x + x: x is used three times"),
+        Case((_numbered(GraphNode("d", [b, c]), 2),), "a diamond: a feeds two ops that meet again"),
+        Case((_numbered(_same_labels(), 3),), "2 * x + 2 * y: two different constants, both labelled 2"),
+        Case((_numbered(_chain(40), 4),), "a chain of 40 multiplications"),
+        Case((_numbered(_random_dag(rng, 30), 5),), "a random graph of 30 nodes, some not used by the root"),
+        Case((_numbered(_random_dag(rng, 60), 6),), "a random graph of 60 nodes"),
     ]
 
 
@@ -394,10 +455,26 @@ register(Exercise(
                              "a node used by two ops (like x in x*x + x) is reached once through each of them: "
                              "remember which nodes you have visited, and skip a node you have seen before",
                              "keep a set of the visited nodes; a node goes into it when it is first visited"),
+        _topological_mistake("same label",
+                             "two different nodes may carry the same label (2 * x + 2 * y has two constants "
+                             "labelled 2), and some nodes have no label at all: remember the visited nodes "
+                             "themselves, not their labels (or values)",
+                             "a set of the node objects tells two nodes apart even when their labels and values "
+                             "are equal: put the node itself in your set of visited nodes"),
+        _topological_mistake("leaves",
+                             "the leaves belong in the list too: the inputs and weights, which no op computed, are "
+                             "nodes whose gradients backward must fill in (a leaf is a node with no inputs)",
+                             "append every node you visit, the ones without inputs included"),
         _topological_mistake("missing",
                              "visit the inputs of every node you reach, and their inputs in turn, not only the "
                              "inputs of the root",
                              "the visit of a node calls the visit of each of its inputs (recursion)"),
+        _topological_mistake("earlier call",
+                             "your list still holds the nodes of an earlier call: a list or set made once and kept "
+                             "from one call to the next (a default argument such as order=[], or a global) grows "
+                             "with every call. Each call needs a new, empty one",
+                             "a default value is made once, when `def` runs, not at each call: create the list and "
+                             "the set inside the function's body"),
         _topological_mistake("reversed",
                              "a node may go into the list only once all of its inputs are in it",
                              "append a node after visiting its inputs, not before (or reverse the list at the end)"),
@@ -490,6 +567,16 @@ register(Exercise(
 
 
 # -------------------------------------------------------------------- 03.relu_backward
+def _wrong_only_at_zero(got, expected, case):
+    """The answer is right wherever x != 0 and wrong somewhere where x == 0 (x >= 0, a Heaviside step of 0.5 ...)."""
+    x = np.asarray(case.args[0])
+    got = np.asarray(got, dtype=np.float64) if isinstance(got, np.ndarray) else None
+    if got is None or got.shape != x.shape or not (x == 0).any():
+        return False
+    close = np.isclose(got, expected, rtol=1e-5, atol=1e-7)
+    return bool(close[x != 0].all() and not close[x == 0].all())
+
+
 def relu_backward_reference(x, grad):
     """z = max(x, 0): dL/dx = grad where x > 0, else 0 (0 at x = 0 exactly, as in PyTorch)."""
     return np.where(np.asarray(x) > 0, grad, 0.0)
@@ -528,10 +615,10 @@ register(Exercise(
     generic_hints=("sign",),
     points=1,
     mistakes=[
-        _mistake(lambda x, g: np.where(x >= 0, g, 0.0),
-                 "look at the inputs that are exactly 0: there relu's gradient is taken to be 0 (PyTorch's "
-                 "choice, and ours), and yours lets the gradient through",
-                 "the comparison that picks where the gradient passes must be strict: 0 itself is blocked"),
+        Mistake(match=lambda got, expected, case: _wrong_only_at_zero(got, expected, case),
+                hint="look at the inputs that are exactly 0: there relu's gradient is taken to be 0 (PyTorch's "
+                     "choice, and ours), and yours lets (some of) the gradient through",
+                more="the comparison that picks where the gradient passes must be strict: 0 itself is blocked"),
         _mistake(lambda x, g: (x > 0).astype(float),
                  "you returned relu's local derivative (1 or 0) alone; the chain rule multiplies it by the "
                  "upstream gradient grad",
@@ -670,6 +757,13 @@ register(Exercise(
                  "dL/dx has a wrong arrangement of the weight (the shapes only fit here because it is square). "
                  "y = x @ W.T is the matmul with W.T in the place of w, and (W.T).T is W",
                  "grad is (n, out) and the weight (out, in): the product with shape (n, in) needs no transpose"),
+        _mistake(lambda x, w, g: (g @ w, g.T @ x, g.sum()),
+                 "your bias gradient is one number, the sum of every entry of grad. The bias has one entry per "
+                 "output feature, and each gets the sum over the batch of its own column of grad",
+                 "sum over the batch axis only, axis 0"),
+        _mistake(lambda x, w, g: (g.T @ x, g @ w, g.sum(axis=0)),
+                 "your first two results are swapped: return (dL/dx, dL/dweight, dL/dbias), in the order of the "
+                 "inputs x, weight, bias"),
         _mistake(lambda x, w, g: (g @ w, x.T @ g, g.sum(axis=0)),
                  "your dL/dweight is the transpose of the right one: it must have the weight's layout "
                  "(out, in), and yours is (in, out)",
@@ -772,6 +866,30 @@ def _precedence(f, x, h=1e-5):
     return _nudged(f, x, h, lambda f, x, i, h: (f(_shifted(x, i, h)) - f(_shifted(x, i, -h))) / 2 * h)
 
 
+def _float32_copy(f, x, h=1e-5):
+    return _central_differences(f, np.array(x, dtype=np.float32), h)
+
+
+def _half_steps(f, x, h=1e-5):
+    return _central_differences(f, np.array(x, dtype=np.float64), h / 2)  # (f(x + h/2) - f(x - h/2)) / h
+
+
+def _rows_not_elements(f, x, h=1e-5):
+    """for i in range(len(x)): x[i] += h ...: on a 2-D x each step nudges a whole row (and writes one number into
+    the whole row of the result)."""
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros(x.shape)
+    for i in range(len(x)):
+        old = x[i].copy()
+        x[i] = old + h
+        plus = f(x)
+        x[i] = old - h
+        minus = f(x)
+        x[i] = old
+        grad[i] = (plus - minus) / (2 * h)
+    return grad
+
+
 def _all_at_once(f, x, h=1e-5):
     x = np.array(x, dtype=np.float64)
     return np.asarray((f(x + h) - f(x - h)) / (2 * h))
@@ -829,6 +947,18 @@ register(Exercise(
                  "divide by 2 * h, not by h"),
         _mistake(_precedence, "check the division: in Python, a / 2 * h means (a / 2) * h",
                  "put the whole denominator in parentheses"),
+        _mistake(_float32_copy,
+                 "you worked on a float32 copy of x: float32 keeps about 7 digits, so x[i] + h is stored rounded "
+                 "and the difference f(x + h) - f(x - h) loses most of its digits. Gradient checks use float64",
+                 "make the copy with dtype float64 (np.float64), not float32"),
+        _mistake(_half_steps,
+                 "you nudged x[i] by h/2 each way: the exercise's central difference nudges it by h up and by h "
+                 "down, and divides by the distance 2h. With a coarse h the two give different numbers",
+                 "evaluate f at x[i] + h and at x[i] - h"),
+        _mistake(_rows_not_elements,
+                 "range(len(x)) runs over the first dim only: for a 2-D x, x[i] is a whole row, and your nudge "
+                 "moved every element of that row at once. Each element needs its own nudge",
+                 "np.ndindex(x.shape) yields the index of every element, for any number of dims"),
         _mistake(_all_at_once,
                  "you nudged every element of x at once, which measures the sum of all the partial derivatives, "
                  "not the one of x[i]. Each element needs its own two evaluations of f, with only that element "
