@@ -519,7 +519,8 @@ def _value_cases(rng):
     return [
         Case((value_example(), 1.0), visible=True),
         Case((_random_parameters(rng, MLP_SHAPES, 3.0), 0.5), "large gradients of both signs, clip_value = 0.5"),
-        Case((_random_parameters(rng, MLP_SHAPES, 0.1), 2.0), "every element is within [-2, 2]: nothing changes"),
+        Case((_one_beyond(_random_parameters(rng, MLP_SHAPES, 0.1), 2, -5.0), 2.0),
+             "every element but one is within [-2, 2]: only that one changes"),
         Case((_random_parameters(rng, MLP_SHAPES, 5.0, none_at=(2,)), 1.0),
              "parameter 2 has no gradient (.grad is None)"),
         Case((parameter(rng.standard_normal((4, 3)), 10 * rng.standard_normal((4, 3))), 3.0),
@@ -527,6 +528,15 @@ def _value_cases(rng):
         Case((Parameters(_random_parameters(rng, [(5, 2), (5,)], 2.0)), 0.25),
              "parameters given as model.parameters(), a generator"),
     ]
+
+
+def _one_beyond(parameters, index, value):
+    """The parameters with one element of parameter ``index``'s gradient set to ``value`` (a case where a function
+    that changes nothing fails, while every other element stays as it was)."""
+    grad = parameters[index].grad.numpy().copy()
+    grad.flat[grad.size // 2] = value
+    parameters[index].grad = tensor(grad)
+    return parameters
 
 
 def _each_grad(parameters, f):
@@ -712,7 +722,8 @@ def _runs(rng):
     inf_first = _healthy(rng, 9, scales)
     inf_first[4, 2] = np.inf                    # an overflow in one layer at step 4
     inf_first[5:] = np.nan
-    vanishing = _healthy(rng, 15, [1e-9, 1e-10, 1e-6, 1e-7, 0.5, 0.1])   # tiny, flagged, but no divergence
+    vanishing = _healthy(rng, 15, [1e-9, 1e-10, 1e-6, 1e-7, 0.5, 0.1])   # tiny, flagged, but no divergence...
+    vanishing[12, 4] = 4e3                      # ...until 4.weight passes the limit at step 12
     dead = np.zeros((15, 6))
     dead[:, 2:4] = 0.7                          # most units dead in layer 2: flagged, not a divergence
     grows = _healthy(rng, 10, scales, 0.05) * (2.0 ** np.arange(10))[:, None]   # 2.weight passes 10 at step 3
@@ -742,7 +753,8 @@ def _runs(rng):
         Case((diverging_example(),), "a run whose gradients grow 3 to 5 times per step"),
         Case((make_run(rng, sudden_nan),), "every gradient turns nan at once at step 6, with no warning"),
         Case((make_run(rng, inf_first),), "one gradient overflows to inf at step 4, nan follows"),
-        Case((make_run(rng, vanishing),), "a healthy run with tiny gradients in the first layer"),
+        Case((make_run(rng, vanishing),), "tiny (flagged) gradients in the first layer, which are not bad; "
+             "4.weight passes the limit at step 12"),
         Case((make_run(rng, _healthy(rng, 15, scales), zeros=dead),), "a healthy run with dead units in layer 2"),
         Case((make_run(rng, grows), 10.0), "limit = 10", {}),
         Case((make_run(rng, big_limit),), "limit = 1e5", {"limit": 1e5}),
