@@ -442,6 +442,23 @@ def save_with_torch(path, model, optimizer, scheduler, epoch, loss):
     torch.save({"epoch": epoch}, path)
 
 
+def save_the_detached_loss(path, model, optimizer, scheduler, epoch, loss):
+    tl.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+             "epoch": epoch, "rng_state": tl.get_rng_state(), "loss": loss.detach()}, path)
+
+
+def save_numpys_rng_state(path, model, optimizer, scheduler, epoch, loss):
+    _, keys, position, *_ = np.random.get_state()  # numpy's global generator, not the library's
+    tl.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+             "epoch": epoch, "rng_state": {"keys": keys, "pos": position}, "loss": loss.item()}, path)
+
+
+def save_the_parameters(path, model, optimizer, scheduler, epoch, loss):
+    tl.save({"model": [p.detach() for p in model.parameters()], "optimizer": optimizer.state_dict(),
+             "scheduler": scheduler.state_dict(), "epoch": epoch, "rng_state": tl.get_rng_state(),
+             "loss": loss.item()}, path)
+
+
 def resume_at_the_saved_epoch(path, model, optimizer, scheduler):
     checkpoint = tl.load(path)
     model.load_state_dict(checkpoint["model"])
@@ -466,6 +483,29 @@ def resume_without(key):
 
 def resume_returns_nothing(path, model, optimizer, scheduler):
     resume_run(path, model, optimizer, scheduler)
+
+
+def resume_returns_a_float(path, model, optimizer, scheduler):
+    return resume_run(path, model, optimizer, scheduler) + 1.0 - 1
+
+
+def resume_seeds_with_the_epoch(path, model, optimizer, scheduler):
+    checkpoint = tl.load(path)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    tl.manual_seed(checkpoint["epoch"])  # a seed is not the generator's state
+    return checkpoint["epoch"] + 1
+
+
+def resume_into_a_new_optimizer(path, model, optimizer, scheduler):
+    checkpoint = tl.load(path)
+    model.load_state_dict(checkpoint["model"])
+    optimizer = type(optimizer)(model.parameters())  # a new object: the caller's optimizer is untouched
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    tl.set_rng_state(checkpoint["rng_state"])
+    return checkpoint["epoch"] + 1
 
 
 def resume_with_tutorial_names(path, model, optimizer, scheduler):
@@ -518,6 +558,12 @@ WRONG = [
     ("07.resume_run", resume_without("rng_state"), "'rng_state' entry was not put back", "dropout masks"),
     ("07.resume_run", resume_without("model"), "'model' entry was not put back", "new random weights"),
     ("07.resume_run", resume_returns_nothing, "returned None"),
+    ("07.save_run", save_the_detached_loss, "not a plain Python number"),
+    ("07.save_run", save_numpys_rng_state, "'rng_state' entry", "tl.get_rng_state()"),
+    ("07.save_run", save_the_parameters, "'model' entry is missing or is not the model's weights"),
+    ("07.resume_run", resume_returns_a_float, "it must return the epoch to start from, an int"),
+    ("07.resume_run", resume_seeds_with_the_epoch, "'rng_state' entry was not put back", "dropout masks"),
+    ("07.resume_run", resume_into_a_new_optimizer, "'optimizer' entry was not put back"),
     ("07.save_run", save_run_with_library, "write it yourself", "save_checkpoint"),
     ("07.resume_run", resume_run_with_library, "write it yourself", "load_checkpoint"),
 ]

@@ -702,13 +702,13 @@ def drive_save(save_fn, args, kwargs):
         numbers = flags + [float(epoch) if isinstance(epoch, (int, float)) else math.nan, float(loss_is_number),
                            float(loss) if loss_is_number or isinstance(loss, Tensor) and loss.numel() == 1
                            else math.nan]
-        model, optimizer, scheduler, loader = fresh_process(spec)
-        if "model" in saved:
+        model, optimizer, scheduler, loader = fresh_process(spec)  # resumed with the entries that are right
+        if flags[0]:                                                # (a wrong one is left out, as if missing)
             model.load_state_dict(saved["model"])
-        for key, target in (("optimizer", optimizer), ("scheduler", scheduler)):
-            if key in saved:
+        for flag, key, target in ((flags[1], "optimizer", optimizer), (flags[2], "scheduler", scheduler)):
+            if flag:
                 target.load_state_dict(saved[key])
-        if "rng_state" in saved:
+        if flags[3]:
             set_rng_state(saved["rng_state"])
         start = int(epoch) + 1 if isinstance(epoch, (int, float)) and not math.isnan(epoch) else 0
         return Run.of(numbers + list(finish(spec, model, optimizer, scheduler, loader, max(0, start))))
@@ -814,15 +814,6 @@ def run_cases(rng):
 
 
 # wrong save_run versions, as learners write them (PyTorch tutorials save some of these pieces only)
-def _save_without(*left_out):
-    def wrong(path, model, optimizer, scheduler, epoch, loss):
-        checkpoint = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                      "scheduler": scheduler.state_dict(), "epoch": epoch, "rng_state": get_rng_state(),
-                      "loss": loss.item()}
-        save({k: v for k, v in checkpoint.items() if k not in left_out}, path)
-    return wrong
-
-
 def _save_loss_tensor(path, model, optimizer, scheduler, epoch, loss):
     save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
           "epoch": epoch, "rng_state": get_rng_state(), "loss": loss}, path)
@@ -847,6 +838,24 @@ RNG_STATE = (
     "drawing the numbers the uninterrupted run would have drawn, so its state is part of the checkpoint",
     "tl.get_rng_state() gives the state to save; tl.set_rng_state(state) puts it back")
 
+def _first_missing(piece, offset):
+    """A Mistake's match: ``piece`` is the first of model, optimizer, scheduler and RNG state whose flag in the Run
+    (from position ``offset``) says it was not saved (put back) as it was; for resume_run (``offset`` 1) the
+    returned epoch must be right too. Whatever the wrong entry holds instead, the hint is the piece's."""
+    keys = ("model", "optimizer", "scheduler", "rng_state")
+
+    def match(got, expected, case):
+        g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+        if g.shape != e.shape or (offset and g[0] != e[0]):
+            return False
+        return next((k for k, flag in zip(keys, g[offset:offset + 4]) if flag != 1), None) == piece
+    return match
+
+
+def _piece_mistake(piece, offset, hint, more):
+    return Mistake(hint=hint, more=more, match=_first_missing(piece, offset))
+
+
 register(Exercise(
     "07.save_run",
     reference=save_run_reference,
@@ -859,9 +868,9 @@ register(Exercise(
     rtol=0.0,
     atol=0.0,
     mistakes=[
-        _mistake(_save_without("optimizer"), *OPTIMIZER_STATE),
-        _mistake(_save_without("scheduler"), *SCHEDULER_STATE),
-        _mistake(_save_without("rng_state"), *RNG_STATE),
+        _piece_mistake("optimizer", 0, *OPTIMIZER_STATE),
+        _piece_mistake("scheduler", 0, *SCHEDULER_STATE),
+        _piece_mistake("rng_state", 0, *RNG_STATE),
         _mistake(_save_loss_tensor,
                  "store the loss as a number: the loss you are given is a tensor still attached to its graph; "
                  "a checkpoint (and a history of losses) keeps numbers, which hold no graph in memory",
@@ -915,10 +924,10 @@ register(Exercise(
                  "the checkpoint was written AFTER its epoch ended, so that epoch is done: starting at the saved "
                  "epoch trains it a second time (a common tutorial line sets the start epoch to the saved one)",
                  "return the saved epoch + 1"),
-        _mistake(_resume_without("optimizer"), *OPTIMIZER_STATE),
-        _mistake(_resume_without("scheduler"), *SCHEDULER_STATE),
-        _mistake(_resume_without("rng_state"), *RNG_STATE),
-        _mistake(_resume_without("model"),
+        _piece_mistake("optimizer", 1, *OPTIMIZER_STATE),
+        _piece_mistake("scheduler", 1, *SCHEDULER_STATE),
+        _piece_mistake("rng_state", 1, *RNG_STATE),
+        _piece_mistake("model", 1,
                  "the fresh model has new random weights: load the saved weights into it",
                  "model.load_state_dict takes the checkpoint's 'model' entry"),
     ],
