@@ -2,22 +2,28 @@ r"""Lesson 06, gradient clipping and gradient health: the checks of its four exe
 
 - ``06.clip_grad_norm_(parameters, max_norm, norm_type=2.0)`` and ``06.clip_grad_value_(parameters,
   clip_value)``: what is judged is what the call leaves behind, as in PyTorch: the ``.grad`` of every parameter
-  after the call (changed in place, or replaced by a new tensor: either is what the optimizer reads next), the
-  parameters' values (which must not change), and for ``clip_grad_norm_`` the total norm it returns (a 0-d
-  tensor, the norm BEFORE clipping). So the exercises' ``call`` (``after_clipping``) runs the learner's function
-  on a fresh copy of the parameters and returns a ``Run``: the returned norm, then every gradient, then every
-  value, as numbers, with ``problem`` saying what the numbers cannot show (a Python number or a list returned
-  instead of a 0-d tensor, weights changed). ``check_inputs`` is False: changing the gradients is the point.
-  The hidden cases vary every argument: ``max_norm`` above and below the norm (no scaling up), ``norm_type`` 1,
-  3 and inf (by position and by keyword), tiny gradients where the 1e-6 in the denominator shows, a parameter
-  whose ``.grad`` is None, a single tensor instead of a list, and a generator (``model.parameters()``), which
-  can be iterated only once.
+  after the call, the parameters' values (which must not change), and for ``clip_grad_norm_`` the total norm it
+  returns (a 0-d tensor, the norm BEFORE clipping). Clipping is in place, as PyTorch's (the trailing ``_``):
+  each ``.grad`` must be the tensor it was before the call, now holding the clipped numbers; a new tensor
+  assigned to ``p.grad`` fails even with the right numbers (code that kept the old tensor, e.g. ``g = p.grad``
+  taken before the call, would read unclipped numbers), and the text says so. So the exercises' ``call``
+  (``after_clipping``) runs the learner's function on a fresh copy of the parameters and returns a ``Run``: the
+  returned norm, then every gradient, then every value, as numbers, then the index of the first parameter whose
+  ``.grad`` was replaced (-1: none; reported only once the numbers are right, and left out when a mistake's
+  numbers are matched), with ``problem`` saying what the numbers cannot show (a Python number or a list
+  returned instead of a 0-d tensor, weights changed). ``check_inputs`` is False: changing the gradients is the
+  point. The hidden cases vary every argument: ``max_norm`` above and below the norm (no scaling up),
+  ``norm_type`` 1, 3 and inf (by position and by keyword), tiny gradients where the 1e-6 in the denominator
+  shows, a parameter whose ``.grad`` is None, a single tensor instead of a list, a generator
+  (``model.parameters()``), which can be iterated only once, and float64 gradients. The library's own
+  functions (and ``get_total_norm``) are forbidden: the exercise is to write them.
 - ``06.first_bad_step(history, limit=1e3)``: given the ``grad_stats`` table of each step of a run, the first step
   at which some gradient norm is not finite or above ``limit``, and the name of the first parameter (in the
   table's order) that is bad there; ``(None, None)`` for a healthy run. The hidden runs are synthetic tables with
   the columns of ``nn.utils.grad_stats``: a run whose gradients grow, one that turns nan at once (nan > limit is
-  False), one that turns inf, healthy runs with "tiny" and "dead units" flags (which are no divergence), other
-  limits, a bad step 0, and a norm above the limit while every element stays below it.
+  False), one that turns inf, "tiny" and "dead units" flags (which are no divergence), other limits, a bad step
+  0 (nan, and inf in the last row), only the last step bad, a norm exactly at the limit (not above it), and a
+  norm above the limit while every element stays below it. history must be left as it was.
 - ``06.diagnose(history, limit=1e3)``: the kind of failure, judged at the first bad step: "healthy" (none),
   "exploding" (the first bad norm is finite: the norms grew past the limit) or "sudden" (it is nan or inf); the
   same runs as ``06.first_bad_step``. Answers of both are turned into numbers by their ``call`` (a Run), with a
