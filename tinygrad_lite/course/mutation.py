@@ -744,6 +744,7 @@ class _Judge:
     def __init__(self, exercise, cases):
         self.exercise, self.cases, self.answers, self.fresh = exercise, list(cases), {}, False
         self.copies = [self._copy(index, case) for index, case in enumerate(self.cases)]
+        self.order = list(range(len(self.cases)))  # the case that failed last comes first: it often fails again
 
     def _copy(self, index, case):
         exercise = self.exercise
@@ -759,11 +760,13 @@ class _Judge:
                                    generic_hints=())
 
     def __call__(self, built):
-        """The CheckResult of the first case ``built`` fails, or None when it passes every case."""
-        for one_case in self.copies:
+        """The CheckResult of a case ``built`` fails, or None when it passes every case."""
+        for index in list(self.order):
             self.fresh = True
-            result = run_check(one_case, built)
+            result = run_check(self.copies[index], built)
             if not result:
+                self.order.remove(index)
+                self.order.insert(0, index)
                 return result
         return None
 
