@@ -6,6 +6,7 @@ derived from SOLUTIONS are refused, the notebook's cells and the released stubs)
 01's own: the misfires of issue 7 no longer happen, each exercise's visible case is the example the notebook shows
 next to it, the objectives name the exercises, and no hint or exercise text holds a finished line of the solution.
 """
+import dataclasses
 import math
 import re
 
@@ -15,7 +16,7 @@ from lesson_helpers import exercise_cells, generic_wrong_answers, notebooks, run
 
 import tinygrad_lite as tl
 from tinygrad_lite import nn
-from tinygrad_lite.course.checks import ERROR, FAILED, get_exercise
+from tinygrad_lite.course.checks import ERROR, FAILED, get_exercise, run_check
 from tinygrad_lite.course.notebooks import BEGIN, END, meta, read_notebook
 
 LESSON = "01_forward_pass"
@@ -367,6 +368,19 @@ ERRORS = [  # code that raises: an error verdict, with a hint where the error is
      "calls dense_forward, which is not written yet", "01.dense_forward"),
     ("01.mlp_forward", _mlp_calls_an_unsolved("relu", "01.relu"), "calls relu, which is not written yet"),
 ]
+
+
+# -------------------------------------------------------------------- no points for a trivial answer (issue 19)
+@pytest.mark.parametrize("seed", [None, 1, 2])
+def test_relu_times_zero_passes_no_case(seed):
+    """Grading gives each passed case its share of the points: x * 0 (zeros, connected to the graph) must pass
+    none of relu's cases, with the check's cases or those another seed draws (grading draws its own)."""
+    exercise = get_exercise("01.relu")
+    cases = exercise.all_cases() if seed is None else list(exercise.cases(np.random.default_rng(seed)))
+    for case in cases:
+        one = dataclasses.replace(exercise, cases=lambda rng, case=case: [case])
+        with np.errstate(all="ignore"):
+            assert not run_check(one, lambda x: x * 0), case.label
 
 
 # -------------------------------------------------------------------- the misfires of issue 7
