@@ -205,6 +205,16 @@ def test_the_reviewed_file_lists_registered_exercises_with_reasons():
         assert key.startswith("line ") and len(reason) > 20, (exercise_id, key)
 
 
+def test_a_malformed_reviewed_file_is_refused_with_what_is_wrong(tmp_path):
+    path = tmp_path / "equivalent_mutants.toml"
+    path.write_text('[[mutant]]\nexercise = "01.relu"\nkey = "line 4: `x` -> `y`"\n')
+    with pytest.raises(ValueError, match="number 1 has no reason"):
+        mutation.reviewed_equivalents(path)
+    path.write_text("[[mutant]\n")
+    with pytest.raises(ValueError, match="not valid TOML"):
+        mutation.reviewed_equivalents(path)
+
+
 # -------------------------------------------------------------------- the command
 def test_the_command_refuses_an_unknown_exercise_in_one_line(capsys):
     assert cli.main(["mutants", "04.NoSuchThing"]) == 2
@@ -219,6 +229,16 @@ def test_the_command_prints_a_table_within_100_columns(capsys):
     assert [line.split()[0] for line in out[1:3]] == ["01.dense_forward", "01.relu"]
     assert all(len(line) <= 100 for line in out), [line for line in out if len(line) > 100]
     assert status == (0 if "problem(s)" not in out[-1] else 1)
+
+
+def test_the_command_gives_every_mutant_as_json(capsys):
+    import json
+    status = cli.main(["mutants", "01.relu", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    [relu] = data["exercises"]
+    assert relu["exercise"] == "01.relu" and relu["mutants"] == len(relu["outcomes"]) > 0
+    assert {"key", "operator", "status", "detail"} <= set(relu["outcomes"][0])
+    assert status == (1 if data["problems"] else 0)
 
 
 def test_a_lesson_stands_for_its_exercises():
