@@ -100,6 +100,7 @@ class ExerciseCell:
 
 
 def _solution_lines(source):
+    """The numbers (1-based) of the lines between the BEGIN and END SOLUTION markers of a cell."""
     lines, inside = set(), False
     for number, line in enumerate(source.splitlines(), 1):
         text = line.strip()
@@ -113,6 +114,7 @@ def _solution_lines(source):
 
 
 def _notebook_for(exercise_id):
+    """solutions/NN_*.ipynb of the exercise's lesson NN."""
     lesson = exercise_id.split(".", 1)[0]
     found = sorted(SOLUTIONS.glob(f"{lesson}_*.ipynb"))
     if not found:
@@ -186,6 +188,7 @@ def exercise_cell(exercise_id):
 
 @functools.cache
 def _prelude_namespace(exercise_id):
+    """The namespace the exercise cell runs in: its prelude executed once (each mutant gets a copy)."""
     cell = exercise_cell(exercise_id)
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     for text in cell.prelude:
@@ -276,6 +279,7 @@ def _number_node(value):
 
 @dataclass
 class _Site:
+    """One change an operator makes: what to replace, by what, and the two sides of its key."""
     path: tuple           # where the change goes in the tree
     node: ast.AST         # the node replaced (its source span is replaced in the text)
     new: object           # the replacement: an AST node, or a list of statements for a body
@@ -287,6 +291,7 @@ class _Site:
 
 
 def _docstring(node):
+    """Whether a statement is a docstring (never mutated)."""
     return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
             and isinstance(node.value.value, str))
 
@@ -302,6 +307,7 @@ def _own_nodes(function):
 
 
 def _assigned_names(function, before_line):
+    """The names a function assigns (its own statements) above ``before_line``: the values it computed."""
     names = []
     for node in _own_nodes(function):
         targets = (node.targets if isinstance(node, ast.Assign)
@@ -314,6 +320,7 @@ def _assigned_names(function, before_line):
 
 
 def _numbers(value):
+    """A constant's mutations: moved by one up and down, set to 0 and to 1 (a boolean: negated)."""
     if isinstance(value, bool):
         return [not value]
     if isinstance(value, int):
