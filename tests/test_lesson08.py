@@ -4,9 +4,10 @@
 row of ``WRONG`` fails, and of ``ERRORS`` is an error, with the texts it lists (a Mistake's hint, the problem a
 run reports, or an error hint); every hint tier is reached by a row. This file adds what is lesson 08's own: the
 loss-scaling reference equals ``torch.amp.GradScaler("cpu")`` step for step on every case (scale, skipped steps,
-weights), the train_step reference equals a PyTorch step, the device stand-in behaves like PyTorch's device
-errors, the simulated GPU is asynchronous, the notebook's examples are the checks' visible cases, and the
-exercise texts do not hold the solutions.
+weights; the float16 cases overflow in the gradients with a finite loss), the train_step reference equals a
+PyTorch step on every case, the GPU played on the CPU behaves like a GPU and gives the numbers tests/fake_cupy.py
+gives, the simulated GPU is asynchronous, the notebook's examples are the checks' visible cases, and no cell
+before the timing exercise holds the finished timer.
 """
 import contextlib
 import importlib
@@ -18,7 +19,7 @@ import numpy as np
 import pytest
 import torch
 from fake_cupy import FakeCuPy
-from lesson_helpers import define, exercise_cells, notebooks, run_example_cells
+from lesson_helpers import define, exercise_cells, finished_lines_shown, notebooks, run_example_cells
 
 import tinygrad_lite as tl
 from tinygrad_lite import nn, optim
@@ -864,6 +865,15 @@ def test_the_notebooks_examples_are_the_checks_visible_cases():
         visible = get_exercise(exercise_id).all_cases()[0]
         assert visible.visible
         assert repr(ns[name]) == repr(visible.args[0]) == repr(make())
+
+
+def test_no_cell_before_time_op_holds_the_finished_timer():
+    """Issue 19, item 8: section 1's timing helper was the finished 08.time_op (warmup loop, clock, fn, sync,
+    append, median), shown just before the exercise. Now the helpers use timeit, and none of the timer's finished
+    lines stands before its check, in a cell or in a hint."""
+    finished = ["for _ in range(warmup):", "times.append(clock() - start)", "statistics.median(times)",
+                "times.append(time.perf_counter() - start)", "start = time.perf_counter()"]
+    assert finished_lines_shown(RELEASED, ["08.time_op"], finished) == []
 
 
 def test_the_stub_cells_define_what_the_later_cells_use():

@@ -1,11 +1,14 @@
 """Lesson 08, GPU training: the checks of its three exercises. All three are judged on a CPU.
 
 - ``08.train_step``: one device-agnostic training step ``train_step(model, x, y, loss_fn, optimizer, device)``.
-  The check (``drive_train_step``) runs several steps on an honest device stand-in (``StandInDevice``): the
-  model's weights are marked as living on the case's device ("cpu", or "cuda" played on the CPU), the batch
-  starts on the CPU, ``Tensor.to`` / ``.cuda()`` / ``.cpu()`` on the batch move it (mark it), and the model and
-  the loss raise PyTorch's device-mismatch error when they get a tensor from elsewhere. It judges the loss each
-  step returns (a plain float) and the weights after every step.
+  The check (``drive_train_step``) runs several steps on the case's device: "cuda" is a GPU played on the CPU
+  (``_stand_in_gpu.py``: the library's own "cuda" device on a numpy-backed stand-in for CuPy, so every op on a
+  moved batch stays on the GPU and any op that mixes devices raises PyTorch's error), "cpu" a machine without
+  any GPU (a hard-coded "cuda" fails). The model lives on the device and the batch comes from the loader on the
+  CPU (``LoaderBatch`` records where ``.to`` sent it, for the explanation of a device error). Some models have
+  batch norm (so that eval mode changes the numbers), and some are handed over after an earlier step (the
+  optimizer has state, p.grad holds that step's gradients). It judges the loss each step returns (a plain float)
+  and the model's whole state after every step.
 - ``08.time_op``: timing an op correctly, ``time_op(fn, repeats=20, warmup=3, clock=time.perf_counter,
   sync=synchronize)`` (``synchronize`` is ``tinygrad_lite.cuda.synchronize`` when there is a GPU). The check
   hands it a ``SimulatedGPU``: a virtual clock and an asynchronous queue (``fn`` only enqueues work and returns;
@@ -14,9 +17,10 @@
 - ``08.scaled_step``: one step of dynamic loss scaling written by the learner, ``scaled_step(loss, model,
   optimizer, state, max_norm=None)``: scale the loss, backward, unscale the gradients, skip the step on inf/nan
   and back off the scale, otherwise (clip and) step and grow the scale after ``growth_interval`` clean steps.
-  The check (``drive_scaled_steps``) runs it over batches with injected overflows and judges the scale, the
-  skipped steps and the weights after every step, which must be ``torch.amp.GradScaler``'s (tests/test_lesson08.py
-  shows the reference equal to PyTorch's on every case).
+  The check (``drive_scaled_steps``) runs it over batches with injected overflows, and over a float16 forward
+  pass (autocast) whose gradients overflow while the loss stays finite, and judges the scale, the count of clean
+  steps, the skipped steps and the weights after every step, which must be ``torch.amp.GradScaler``'s
+  (tests/test_lesson08.py shows the reference equal to PyTorch's on every case).
 
 The references are written with the library's own ops (so that ``use`` can stand in). The mistakes are wrong
 versions driven the same way; hints come in tiers, never the finished line of code.
@@ -822,7 +826,8 @@ register(Exercise(
         _mistake(_scaling_switch(unscale=False),
                  "the gradients are S times too large: backward of the scaled loss gives S * g. Divide every "
                  "gradient by the scale before the step (PyTorch: scaler.unscale_ / scaler.step)",
-                 "for each parameter, p.grad = p.grad / state['scale'] before the finite test and the step"),
+                 "divide each parameter's gradient by the scale (in place or as a new tensor), before the "
+                 "finite test and the step"),
         _mistake(_scaling_switch(clip_first=True),
                  "you clipped the SCALED gradients: their norm is S times the true one, so clipping cuts them far "
                  "too much. Unscale first, then clip (PyTorch: scaler.unscale_(optimizer) before "

@@ -9,15 +9,21 @@ exercise's ``call`` builds a small run on a slice of the digits, calls the learn
   clipping by the global norm (lesson 06) between backward and step, step; it returns the epoch's mean loss and
   accuracy, each batch weighted by its size (lesson 04). The driver hands over a model in ``eval()`` mode (as a
   validation pass leaves it) with batch norm, batches whose last one is smaller, and a ``max_norm`` small enough
-  that clipping acts; one hidden case runs on PyTorch, so a function that hard-codes ``tinygrad_lite`` fails.
-  Run: [loss, accuracy] of each of two epochs, then every parameter and buffer.
+  that clipping acts; hidden cases run on lesson 08's GPU played on the CPU (``device="cuda"``: a batch that is
+  not moved fails as on a GPU; the CPU cases play a machine without a GPU), one hands over a model with the
+  gradients of an earlier backward in p.grad, and one runs on PyTorch, so a function that hard-codes
+  ``tinygrad_lite`` fails. Run: [loss, accuracy] of each of two epochs, then every parameter and buffer.
 - ``09.fit``: the debugging exercise. The notebook gives a colleague's epoch loop with three planted bugs: the
   model is put back into ``train()`` mode only once, before the first epoch (validation leaves it in ``eval()``
   mode); the warmup + cosine scheduler, whose lengths count epochs, is stepped after every batch; and early
   stopping watches the test set. The driver instruments the run and detects each bug by its effect, not by
   reading the code: the model records the mode of every training forward pass, the optimizer the learning rate of
-  every step, and the test loader how often and when it is read. Run: [one 0/1 flag per bug, then the history,
-  the stop epoch, the final test loss and the final weights]; the comparison names every bug still present.
+  every step, and the test loader how often and when it is read. Run: [one 0/1 flag per bug, the symptoms the
+  run saw, the stop epoch, the history, the final test loss and accuracy, the final weights]. The comparison shows
+  the symptoms of every bug still present and names none: each bug's Mistake names it only when the same failure
+  comes back (hint tiers: a question about the symptom, the bug, the fix), so a check of the unchanged loop does
+  not hand out the exercise's answers. Some cases hand the model over in eval mode, and one gives the second
+  parameter group its own learning rate.
 
 The references are written with the library's own parts (``nn.utils.clip_grad_norm_``, ``train.EarlyStopping``)
 and take the library module ``lib`` as their first argument; tests/test_lesson09.py runs them on PyTorch too.
@@ -30,11 +36,14 @@ import numpy as np
 from ... import nn, no_grad, optim, tensor
 from ...autograd.grad_mode import is_grad_enabled
 from ...datasets import digits
+from ...device import device as Device
 from ...optim import lr_scheduler
 from ...random import get_rng_state, set_rng_state
-from ...train import EarlyStopping
+from ...train import EarlyStopping, Trainer
+from ...train import fit as train_fit
 from ..checks import Case, ErrorHint, Exercise, Mistake, register
 from ._common import Run, RunAnswer, _mistake
+from .lesson08 import device_context
 
 
 # -------------------------------------------------------------------- what both exercises share
@@ -141,7 +150,9 @@ def train_one_epoch_reference(lib, model, loader, optimizer, max_norm=1.0, devic
 
 @dataclass
 class EpochSpec:
-    """A small run for 09.train_one_epoch: ``n`` digits in batches of ``batch_size`` (the last one smaller)."""
+    """A small run for 09.train_one_epoch: ``n`` digits in batches of ``batch_size`` (the last one smaller), on
+    ``device`` ("cuda" is lesson 08's GPU played on the CPU); with ``stale``, the model arrives with the gradients
+    of an earlier backward still in p.grad (a gradient check, say)."""
     seed: int = 0
     n: int = 100
     batch_size: int = 32
@@ -149,10 +160,14 @@ class EpochSpec:
     lr: float = 0.01
     max_norm: float = 0.2
     lib: str = "tinygrad_lite"
+    device: str = "cpu"
+    stale: bool = False
 
     def __repr__(self):
-        return (f"{self.n} digits in batches of {self.batch_size}, max_norm={self.max_norm}"
-                + (" (on PyTorch)" if self.lib == "torch" else ""))
+        text = f"{self.n} digits in batches of {self.batch_size}, max_norm={self.max_norm}, device {self.device!r}"
+        if self.stale:
+            text += ", gradients of an earlier backward left in p.grad"
+        return text + (" (on PyTorch)" if self.lib == "torch" else "")
 
 
 def _loader(lib, x, y, batch_sampler):
@@ -165,13 +180,22 @@ def _is_number(value):
 
 
 def drive_epoch(fn, args, kwargs):
-    """Two epochs of ``fn(lib, model, loader, optimizer, max_norm=..., device="cpu")``, the model put in eval mode
-    before each (as validation leaves it). Run: [loss, accuracy] per epoch, then the model's whole state."""
+    """Two epochs of ``fn(lib, model, loader, optimizer, max_norm=..., device=...)``, the model on ``device`` (the
+    batches come from the loader on the CPU), put in eval mode before each epoch (as validation leaves it). Run:
+    [loss, accuracy] per epoch, then the model's whole state."""
     spec = args[0]
+    with device_context(spec.device):
+        return _epochs(fn, spec, kwargs)
+
+
+def _epochs(fn, spec, kwargs):
     lib = _library(spec.lib)
     x, y = digits_arrays()
     rows = np.random.default_rng(spec.seed).permutation(len(y))[:spec.n]
-    model = make_model(lib, spec.hidden, initial_weights(spec.hidden, spec.seed))
+    model = make_model(lib, spec.hidden, initial_weights(spec.hidden, spec.seed)).to(spec.device)
+    if spec.stale:  # an earlier backward (no step): its gradients stay in p.grad
+        stale_x, stale_y = lib.tensor(x[-32:]), lib.tensor(y[-32:])
+        lib.nn.functional.cross_entropy(model(stale_x.to(spec.device)), stale_y.to(spec.device)).backward()
     decay = [p for p in model.parameters() if p.dim() == 2]
     rest = [p for p in model.parameters() if p.dim() != 2]
     optimizer = lib.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}],
@@ -182,7 +206,7 @@ def drive_epoch(fn, args, kwargs):
     for epoch in range(2):
         sampler.set_epoch(epoch)
         model.eval()
-        returned = fn(lib, model, loader, optimizer, max_norm=spec.max_norm, device="cpu", **kwargs)
+        returned = fn(lib, model, loader, optimizer, max_norm=spec.max_norm, device=spec.device, **kwargs)
         if returned is None:
             return Run.failed("your train_one_epoch returned None: return the epoch's mean loss and accuracy, "
                               "return loss, accuracy")
@@ -206,13 +230,16 @@ def epoch_cases(rng):
     seed = int(rng.integers(1, 1000))
     return [
         Case((EpochSpec(),), visible=True),
-        Case((EpochSpec(seed=seed, n=90, batch_size=20, max_norm=0.5),), "a last batch of 10"),
+        Case((EpochSpec(seed=seed, n=90, batch_size=20, max_norm=0.5, device="cuda"),),
+             "on 'cuda' (lesson 08's GPU played on the CPU): the loader's batches are on the CPU; a last batch of 10"),
         Case((EpochSpec(seed=seed + 1, n=75, batch_size=32, max_norm=2.0, lr=0.02, hidden=12),),
              "a larger max_norm"),
         Case((EpochSpec(seed=seed + 2, n=64, batch_size=24, max_norm=0.05, hidden=20),), "very strong clipping"),
         Case((EpochSpec(seed=seed + 3, n=70, batch_size=16, max_norm=0.3, lib="torch"),),
              "the same loop on PyTorch: lib is torch"),
-        Case((EpochSpec(seed=seed + 4, n=100, batch_size=48, max_norm=1.0, lr=0.05),), "a large learning rate"),
+        Case((EpochSpec(seed=seed + 4, n=100, batch_size=48, max_norm=1.0, lr=0.05, device=Device("cuda", 0),
+                        stale=True),),
+             "a large learning rate; the model arrives with the gradients of an earlier backward"),
     ]
 
 
@@ -233,15 +260,17 @@ def _epoch_compare(got, expected, case):
 
 
 def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between"):
-    """A training epoch with one thing changed, for the mistakes."""
+    """A training epoch with one thing changed, for the mistakes (``zero="end"``: the gradients cleared after the
+    step instead of before backward)."""
     def train_one_epoch(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
         if train:
             model.train()
         total, correct, count, losses, accs = 0.0, 0, 0, [], []
         for x, y in loader:
+            x, y = x.to(device), y.to(device)
             output = model(x)
             loss = lib.nn.functional.cross_entropy(output, y)
-            if zero:
+            if zero is True:
                 optimizer.zero_grad()
             if clip and where == "before":
                 lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
@@ -251,6 +280,8 @@ def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between"):
             if clip == "value":
                 lib.nn.utils.clip_grad_value_(model.parameters(), max_norm)
             optimizer.step()
+            if zero == "end":
+                optimizer.zero_grad()
             if clip and where == "after":
                 lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
             hits = (output.argmax(dim=1) == y).sum().item()
@@ -289,8 +320,9 @@ register(Exercise(
     call=drive_epoch,
     answer=RunAnswer(),
     compare=_epoch_compare,
-    vary=("max_norm",),
+    vary=("max_norm", "device"),
     points=2,
+    forbid=(Trainer, train_fit),
     rtol=1e-5,
     atol=1e-7,
     mistakes=[
@@ -306,6 +338,11 @@ register(Exercise(
                  "the gradients were never reset: backward() adds to p.grad, so each step used the sum of all the "
                  "gradients so far (lesson 03)",
                  "call optimizer.zero_grad() before each backward()"),
+        _mistake(_epoch(zero="end"),
+                 "the model may arrive with gradients already in p.grad (here, from an earlier backward): "
+                 "clearing them only after each step lets the first batch add its gradients to the old ones. "
+                 "Clear them before each backward, so that every step starts clean whatever came before",
+                 "move optimizer.zero_grad() before loss.backward()"),
         _mistake(_epoch(weigh=False),
                  "the epoch's numbers must be means over its examples: the last batch is smaller here, so a plain "
                  "mean of the batch means weighs its few examples too much (lesson 04)",
@@ -319,6 +356,15 @@ register(Exercise(
                      "totals once, at the end of the epoch"),
     ],
     error_hints=[
+        ErrorHint(r"Expected all tensors to be on the same device",
+                  "the model lives on `device`, and the loader hands out its batches on the CPU: every batch has "
+                  "to be moved to the model's device, x and y both (lesson 08)",
+                  "at the start of each batch, move x and y with .to(device) and use the tensors it returns (it "
+                  "does not move them in place)"),
+        ErrorHint(r"plays a machine without a GPU",
+                  "use the `device` argument, not a fixed 'cuda': the same function must run on a machine with a "
+                  "GPU and on one without",
+                  "pass the parameter `device` to .to(...)"),
         ErrorHint(r"must be a Tensor, not Tensor|'Tensor' object has no attribute 'array'|module 'torch' has no",
                   "on the PyTorch case, lib is torch: build everything through lib (lib.nn, lib.no_grad, ...), "
                   "not through tl, so that one function serves both libraries"),
@@ -358,7 +404,9 @@ def fit_reference(lib, model, optimizer, scheduler, loaders, config):
 
 @dataclass
 class FitSpec:
-    """A small run for 09.fit."""
+    """A small run for 09.fit. ``eval_mode``: the model is handed over in eval mode (as a sanity check or an
+    evaluation before the run leaves it); ``rest_lr``: the second parameter group (biases and batch norm) has
+    its own learning rate, this factor times the first group's."""
     seed: int = 1
     n_train: int = 64
     n_val: int = 48
@@ -370,25 +418,30 @@ class FitSpec:
     patience: int = 2
     lr: float = 0.05
     max_norm: float = 1.0
+    eval_mode: bool = False
+    rest_lr: float = 1.0
 
     def __repr__(self):
-        return (f"a run of up to {self.epochs} epochs ({self.warmup} of warmup), patience {self.patience}, "
+        text = (f"a run of up to {self.epochs} epochs ({self.warmup} of warmup), patience {self.patience}, "
                 f"{self.n_train} training digits in batches of {self.batch_size}")
+        if self.eval_mode:
+            text += ", the model handed over in eval mode"
+        if self.rest_lr != 1.0:
+            text += f", the second parameter group at {self.rest_lr} times the first group's lr"
+        return text
 
 
 class _WatchedModel(nn.Sequential):
-    """The capstone's MLP, recording the mode of every forward pass that builds a graph (a training step)."""
+    """The capstone's MLP, logging the mode of every forward pass that builds a graph (a training step) into the
+    run's log: "step" in training mode, "eval step" in eval mode."""
 
-    def __init__(self, hidden):
+    def __init__(self, hidden, log):
         super().__init__(nn.Linear(64, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, 10))
-        self.train_forwards, self.eval_forwards_with_grad = 0, 0
+        self.log = log
 
     def forward(self, x):
         if is_grad_enabled():
-            if self.training:
-                self.train_forwards += 1
-            else:
-                self.eval_forwards_with_grad += 1
+            self.log.append("step" if self.training else "eval step")
         return super().forward(x)
 
 
@@ -431,14 +484,16 @@ def build_fit(spec):
     x, y = digits_arrays()
     rows = np.random.default_rng(spec.seed).permutation(len(y))
     parts = np.split(rows[:spec.n_train + spec.n_val + spec.n_test], [spec.n_train, spec.n_train + spec.n_val])
-    model = _WatchedModel(spec.hidden)
+    log = []
+    model = _WatchedModel(spec.hidden, log)
     model.load_state_dict({k: lib.tensor(v) for k, v in initial_weights(spec.hidden, spec.seed).items()})
+    if spec.eval_mode:
+        model.eval()
     decay = [p for p in model.parameters() if p.dim() == 2]
     rest = [p for p in model.parameters() if p.dim() != 2]
-    optimizer = _WatchedAdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}],
-                              lr=spec.lr)
+    optimizer = _WatchedAdamW([{"params": decay, "weight_decay": 0.01},
+                               {"params": rest, "weight_decay": 0.0, "lr": spec.lr * spec.rest_lr}], lr=spec.lr)
     scheduler = _schedule(optimizer, spec)
-    log = []
     sampler = EpochBatches(spec.n_train, spec.batch_size, spec.seed)
     loaders = {"train": _WatchedLoader(_loader(lib, x[parts[0]], y[parts[0]], sampler), "train", log)}
     for name, idx in (("val", parts[1]), ("test", parts[2])):
@@ -466,10 +521,18 @@ class _EpochCounter:
 BUGS = ("mode", "schedule", "test")
 
 
+FIELDS = ("train_loss", "val_loss", "lr", "test_loss", "test_acc")
+SYMPTOMS = 7  # the numbers after the three flags that describe what the instrumented run saw
+
+
 def drive_fit(fn, args, kwargs):
     """Run ``fn(lib, model, optimizer, scheduler, loaders=..., config=...)`` on the instrumented parts of the
-    case's FitSpec. Run: [mode bug, schedule bug, test bug (each 0 or 1), epochs trained, then per epoch the
-    train loss, val loss and lr (nan after the stop, up to spec.epochs), the test loss, then the final state]."""
+    case's FitSpec. Run: [mode bug, schedule bug, test bug (each 0 or 1); the symptoms: training steps run in eval
+    mode, all training steps, the first epoch with one (0: none), the learning rates used within the first epoch,
+    the reads of the test set, the epoch after which it was first read (0: never), whether that was before the
+    training was over (0 or 1); epochs trained; per epoch the
+    train loss, val loss and lr (nan after the stop, up to spec.epochs); the test loss and accuracy; the final
+    state]."""
     import tinygrad_lite as lib
     spec = args[0]
     model, optimizer, scheduler, loaders, log, sampler = build_fit(spec)
@@ -479,27 +542,37 @@ def drive_fit(fn, args, kwargs):
     if not isinstance(history, dict):
         return Run.failed(f"your fit returned a {type(history).__name__}; return the history dict (train_loss, "
                           "val_loss, lr, test_loss, test_acc)")
-    missing = [k for k in ("train_loss", "val_loss", "lr", "test_loss") if k not in history]
+    missing = [k for k in FIELDS if k not in history]
     if missing:
-        return Run.failed(f"the history your fit returned has no {missing[0]!r} entry")
+        return Run.failed(f"the history your fit returned has no {missing[0]!r} entry; it holds "
+                          f"{', '.join(FIELDS)}")
     epochs = len(history["train_loss"])
-    mode_bug = float(model.eval_forwards_with_grad > 0)
     per_epoch = len(loaders["train"])
+
+    def epoch_of(index):  # the epoch (1, 2, ...) a log entry belongs to: the training loader's reads before it
+        return sum(name == "train" for name in log[:index + 1])
+    steps = [i for i, name in enumerate(log) if name in ("step", "eval step")]
+    eval_steps = [i for i in steps if log[i] == "eval step"]
     expected_lrs = _per_epoch_lrs(spec, epochs)
-    steps = np.asarray(optimizer.lrs, dtype=np.float64)
-    schedule_bug = float(len(steps) != epochs * per_epoch
-                         or not np.allclose(steps, np.repeat(expected_lrs, per_epoch), rtol=1e-9, atol=0.0))
+    lrs = np.asarray(optimizer.lrs, dtype=np.float64)
+    schedule_bug = float(len(lrs) != epochs * per_epoch
+                         or not np.allclose(lrs, np.repeat(expected_lrs, per_epoch), rtol=1e-9, atol=0.0))
     test_reads = [i for i, name in enumerate(log) if name == "test"]
     last_other = max([i for i, name in enumerate(log) if name != "test"], default=-1)
     test_bug = float(len(test_reads) != 1 or test_reads[0] < last_other)
+    symptoms = [len(eval_steps), len(steps), epoch_of(eval_steps[0]) if eval_steps else 0,
+                len(set(lrs[:per_epoch].tolist())), len(test_reads), epoch_of(test_reads[0]) if test_reads else 0,
+                float(bool(test_reads) and test_reads[0] < last_other)]
 
     def padded(name):
         values = [float(v) for v in history[name]][:spec.epochs]
         return values + [math.nan] * (spec.epochs - len(values))
-    test_loss = history["test_loss"]
-    test_loss = float(test_loss) if _is_number(test_loss) else math.nan
-    numbers = ([mode_bug, schedule_bug, test_bug, float(epochs)] + padded("train_loss") + padded("val_loss")
-               + padded("lr") + [test_loss] + list(_state(model)))
+
+    def number(name):
+        return float(history[name]) if _is_number(history[name]) else math.nan
+    numbers = ([float(bool(eval_steps)), schedule_bug, test_bug] + symptoms + [float(epochs)]
+               + padded("train_loss") + padded("val_loss") + padded("lr") + [number("test_loss"), number("test_acc")]
+               + list(_state(model)))
     return Run.of(numbers)
 
 
@@ -522,33 +595,77 @@ def fit_cases(rng):
         Case((FitSpec(),), visible=True),
         Case((FitSpec(seed=7, n_train=48, epochs=12, warmup=1, patience=2, lr=0.1, hidden=24, batch_size=16),),
              "48 training digits: the validation loss soon rises and early stopping fires"),
-        Case((FitSpec(seed=seed, epochs=6, warmup=1, patience=1),), "patience 1"),
+        Case((FitSpec(seed=seed, epochs=6, warmup=1, patience=1, eval_mode=True),),
+             "patience 1; the model arrives in eval mode"),
         Case((FitSpec(seed=seed + 1, epochs=9, warmup=3, patience=3, batch_size=24, lr=0.03),),
              "a longer warmup"),
         Case((FitSpec(seed=seed + 2, n_train=80, batch_size=24, epochs=7, warmup=2, patience=2, max_norm=0.3),),
              "strong clipping, a smaller last batch"),
-        Case((FitSpec(seed=seed + 3, epochs=10, warmup=2, patience=4, lr=0.05, hidden=12),),
-             "a large learning rate"),
+        Case((FitSpec(seed=seed + 3, epochs=10, warmup=2, patience=4, lr=0.05, hidden=12, rest_lr=0.5),),
+             "a large learning rate; the two parameter groups have different learning rates"),
     ]
 
 
 def _only_reads_test(got, expected, case):
     """Every number right, but the test set was read during training (for a look, not for the decisions)."""
     g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    k = 3 + SYMPTOMS
     return (g.shape == e.shape and list(g[:3]) == [0, 0, 1]
-            and bool(np.allclose(g[3:], e[3:], rtol=1e-5, atol=1e-7, equal_nan=True)))
+            and bool(np.allclose(g[k:], e[k:], rtol=1e-5, atol=1e-7, equal_nan=True)))
 
 
-BUG_TEXT = {
-    "mode": ("the model trains in eval() mode after the first epoch: validation switches it to eval(), and nothing "
-             "switches it back, so from the second epoch on batch norm uses its running statistics on the "
-             "training batches (and dropout would be off)"),
-    "schedule": ("the learning rate does not follow the schedule it was built for: the warmup and the cosine count "
-                 "EPOCHS (T_max = epochs - warmup), but the lr your loop trained with changed within epochs, or at "
-                 "the wrong epochs"),
-    "test": ("the test set takes part in the training decisions: the loop reads it before training is over (for "
-             "early stopping), so the final test score is no longer an unbiased estimate"),
+def _bug_remains(name):
+    """A match for the planted bug ``name`` (its flag is raised in the run), for its Mistake's hint tiers."""
+    index = BUGS.index(name)
+
+    def remains(got, expected, case):
+        g = np.asarray(got, dtype=np.float64)
+        return g.ndim == 1 and g.shape == np.shape(expected) and bool(g[index])
+    return remains
+
+
+def _symptoms(g, e, spec):
+    """What the instrumented run saw, for each planted bug whose flag is raised: observations, not causes."""
+    eval_steps, steps, first_eval, lrs_first, test_reads, first_test, during = (int(v) for v in g[3:3 + SYMPTOMS])
+    n = spec.epochs
+    lr = 3 + SYMPTOMS + 1 + 2 * n
+    out = []
+    if g[0]:
+        out.append(f"{eval_steps} of the {steps} training steps ran with model.training False (the first one in "
+                   f"epoch {first_eval})")
+    if g[1]:
+        yours = [f"{v:.3g}" for v in g[lr:lr + n] if np.isfinite(v)]
+        right = [f"{v:.3g}" for v in _per_epoch_lrs(spec, len(yours))]
+        out.append(f"the optimizer's steps used {lrs_first} different learning rates in the first epoch, and "
+                   f"history['lr'] is [{', '.join(yours)}] where the schedule gives [{', '.join(right)}]")
+    if g[2]:
+        when = f"the first time after epoch {first_test}" if first_test else "the first time before any training"
+        out.append(f"the test loader was read {test_reads} times, {when}"
+                   + (", before the training was over" if during else ""))
+    return out
+
+
+BUG_HINTS = {  # per planted bug: a question about its symptom, then (when it comes back) the bug, then the fix
+    "mode": ("which mode is the model in when each epoch's training starts, and which call put it there?",
+             "the model trains in eval() mode: validation switches it to eval() (and a model may arrive in eval "
+             "mode), and nothing switches it back before the next epoch's training, so batch norm normalises the "
+             "training batches with its running statistics (and dropout would be off) (lesson 07)",
+             "switch to train mode at the start of every epoch, inside the epoch loop"),
+    "schedule": ("how many times per epoch is the scheduler stepped, and in which unit were its lengths (the "
+                 "warmup, T_max) given?",
+                 "the learning rate does not follow the schedule it was built for: the warmup and the cosine count "
+                 "EPOCHS (T_max = epochs - warmup), but the loop steps the scheduler once per batch, so the warmup "
+                 "ends within the first epoch and the cosine reaches its minimum, then climbs back up, long before "
+                 "training ends (lesson 05)",
+                 "call scheduler.step() once per epoch, after the epoch's batches, not inside the batch loop"),
+    "test": ("which data does each decision during training (stop now? is this the best epoch so far?) look at?",
+             "the test set takes part in the training decisions: early stopping (and the choice of the best epoch) "
+             "watches the test loss, so the final test score is no longer an unbiased estimate; decisions watch "
+             "the validation loss, and the test set is read once, after the loop, on the restored model "
+             "(lesson 07)",
+             "give stopper.step the validation loss, and read loaders['test'] only after the loop"),
 }
+BUG_TEXT = {name: tiers[1] for name, tiers in BUG_HINTS.items()}
 
 
 def _fit_compare(got, expected, case):
@@ -557,27 +674,27 @@ def _fit_compare(got, expected, case):
     if g.shape != e.shape:
         return (f"the check could not read your run (got {g.shape} numbers): fit must leave the model's layers "
                 "as they are and return the history dict")
-    remaining = [BUG_TEXT[name] for flag, name in zip(g[:3], BUGS) if flag]
-    if remaining:
-        count = f"{len(remaining)} of the 3 planted bugs remain" if len(remaining) > 1 else \
-            "1 of the 3 planted bugs remains"
-        return f"{spec!r}: {count}:\n" + "\n".join(f"- {text}" for text in remaining)
-    n = spec.epochs
-    if g[3] != e[3]:
-        return (f"{spec!r}: no planted bug is left, but your loop trained {int(g[3])} epochs where early stopping "
-                f"on the validation loss stops after {int(e[3])}")
-    blocks = (("training loss", 4), ("validation loss", 4 + n), ("learning rate", 4 + 2 * n))
-    for name, start in blocks:
+    symptoms = _symptoms(g, e, spec)
+    if symptoms:
+        what = "a symptom of a planted bug" if len(symptoms) == 1 else f"{len(symptoms)} symptoms of planted bugs"
+        return (f"{spec!r}: the instrumented run shows {what} still in the loop:\n"
+                + "\n".join(f"- {text}" for text in symptoms))
+    n, k = spec.epochs, 3 + SYMPTOMS
+    if g[k] != e[k]:
+        return (f"{spec!r}: no planted bug is left, but your loop trained {int(g[k])} epochs where early stopping "
+                f"on the validation loss stops after {int(e[k])}")
+    for name, start in (("train_loss", k + 1), ("val_loss", k + 1 + n), ("lr", k + 1 + 2 * n)):
         a, b = g[start:start + n], e[start:start + n]
         if not np.allclose(a, b, rtol=1e-5, atol=1e-7, equal_nan=True):
-            k = int(np.argmax(~np.isclose(a, b, rtol=1e-5, atol=1e-7, equal_nan=True)))
-            return (f"{spec!r}: no planted bug is left, but history[{name!r}] differs at epoch {k}: expected "
-                    f"{b[k]:.6g}, got {a[k]:.6g}")
-    t = 4 + 3 * n
-    if not np.isclose(g[t], e[t], rtol=1e-5, atol=1e-7):
-        return (f"{spec!r}: the final test loss should be {e[t]:.6g} (the restored best model, evaluated once), "
-                f"yours is {g[t]:.6g}")
-    if not np.allclose(g[t + 1:], e[t + 1:], rtol=1e-4, atol=1e-6):
+            epoch = int(np.argmax(~np.isclose(a, b, rtol=1e-5, atol=1e-7, equal_nan=True)))
+            return (f"{spec!r}: no planted bug is left, but history[{name!r}] differs at epoch {epoch}: expected "
+                    f"{b[epoch]:.6g}, got {a[epoch]:.6g}")
+    t = k + 1 + 3 * n
+    for name, index in (("test_loss", t), ("test_acc", t + 1)):
+        if not np.isclose(g[index], e[index], rtol=1e-5, atol=1e-7):
+            return (f"{spec!r}: history[{name!r}] should be {e[index]:.6g} (the restored best model, evaluated "
+                    f"once on the test set), yours is {g[index]:.6g}")
+    if not np.allclose(g[t + 2:], e[t + 2:], rtol=1e-4, atol=1e-6):
         return (f"{spec!r}: the history is right, but the model does not end with the weights of the best "
                 "epoch: restore them before the final evaluation")
     return None
@@ -650,17 +767,6 @@ def _fit(mode=True, per_batch=False, select_on="val", restore=True, log_test=Fal
     return fit
 
 
-SCHEDULE_BUG = ("the scheduler was built with lengths in epochs (warmup, then T_max = epochs - warmup), and your "
-                "loop steps it once per batch: the warmup ends within the first epoch and the cosine reaches its "
-                "minimum, then climbs back up, long before training ends (lesson 05)",
-                "call scheduler.step() once per epoch, after the epoch's batches, not inside the batch loop")
-MODE_BUG = ("evaluate() switches the model to eval() mode; a loop that calls model.train() only once, before the "
-            "first epoch, trains every later epoch in eval mode (lesson 07)",
-            "switch to train mode at the start of every epoch, inside the epoch loop")
-TEST_BUG = ("the test set must not decide anything: early stopping (and the choice of the best epoch) watches the "
-            "validation loss; the test set is evaluated once, at the very end, on the restored model (lesson 07)",
-            "give stopper.step the validation loss, and read loaders['test'] only after the loop")
-
 register(Exercise(
     "09.fit",
     reference=fit_reference,
@@ -670,17 +776,18 @@ register(Exercise(
     compare=_fit_compare,
     vary=(),
     points=3,
+    forbid=(Trainer, train_fit),
     rtol=1e-5,
     atol=1e-7,
-    mistakes=[
-        _mistake(_fit(mode=False), *MODE_BUG),
-        _mistake(_fit(per_batch=True), *SCHEDULE_BUG),
+    mistakes=[  # the planted bugs: the check shows symptoms; a bug is named when its failure comes back
+        Mistake(match=_bug_remains("mode"), hint=BUG_HINTS["mode"][0], more=BUG_HINTS["mode"][1:]),
+        Mistake(match=_bug_remains("schedule"), hint=BUG_HINTS["schedule"][0], more=BUG_HINTS["schedule"][1:]),
         Mistake(match=_only_reads_test,
                 hint="your loop reads the test set every epoch: even if early stopping watches the validation loss, a "
                      "test score seen during training invites decisions (one more epoch, another lr); the test set is "
                      "read once, after the loop, on the restored model (lesson 07)",
                 more="compute the test loss and accuracy only after stopper.restore(model)"),
-        _mistake(_fit(select_on="test"), *TEST_BUG),
+        Mistake(match=_bug_remains("test"), hint=BUG_HINTS["test"][0], more=BUG_HINTS["test"][1:]),
         _mistake(_fit(restore=False),
                  "early stopping stops AFTER `patience` epochs without improvement, so the last weights are not "
                  "the best ones: put the best epoch's weights back before the final test (lesson 07)",
