@@ -105,6 +105,7 @@ def regression_setup(text, seed, groups=None, resume_at=None, set_to_none=True, 
 ILL = quadratic([1.0, 20.0])  # the ill-conditioned bowl of the lesson's pictures
 
 
+
 # -------------------------------------------------------------------- driving an optimizer class
 _OWN = set()   # this module's optimizers (the references and the wrong versions): their runs are cached
 _RUNS = {}
@@ -359,7 +360,7 @@ RESUMED = "saved with state_dict() after 25 steps and resumed in a new optimizer
 
 def _sgd_cases(rng):
     r = regression_setup
-    every_option = [([0], {"lr": 0.05, "momentum": 0.9, "dampening": 0.2, "weight_decay": 0.1}),
+    every_option = [([0], {"lr": 0.05, "momentum": 0.9, "dampening": 0.2, "weight_decay": 1.0}),
                     ([1, 2], {"lr": 0.2, "momentum": 0.6, "nesterov": True, "weight_decay": 0.0})]
     return [
         Case((Setup("the ill-conditioned bowl L = (x^2 + 20 y^2) / 2 from (-2, 1)", [[-2.0, 1.0]], ILL),),
@@ -380,8 +381,12 @@ def _sgd_cases(rng):
                 unused=True),),
              "two parameter groups", dict(lr=0.01, momentum=0.5, weight_decay=0.01)),
         Case((r("linear regression: two groups, each with its own lr, momentum, dampening, Nesterov and weight "
-                "decay", 9, groups=every_option, unused=True),),
-             "two parameter groups that set every option", dict(lr=0.01, momentum=0.3, weight_decay=0.01)),
+                "decay (1.0 in the first, none by default)", 9, groups=every_option, unused=True),),
+             "two parameter groups that set every option", dict(lr=0.01, momentum=0.3)),
+        Case((r("linear regression with momentum 1: the buffer is the sum of every gradient so far", 11),),
+             "momentum 1.0", dict(lr=0.002, momentum=1.0)),
+        Case((r("linear regression; dampening without momentum (there is no buffer to dampen)", 12),),
+             "dampening 0.5 without momentum", dict(lr=0.1, dampening=0.5)),
         Case((r(f"linear regression, {RESUMED}", 5, resume_at=25, set_to_none=False),),
              "resumed from state_dict(), Nesterov", dict(lr=0.03, momentum=0.9, nesterov=True)),
         Case((r("linear regression; the lr is multiplied by 0.2 before step 15 and by 5 before step 30, as a "
@@ -539,7 +544,7 @@ def _adam(how, decoupled=False):
 def _adam_cases(rng, decoupled=False):
     r = regression_setup
     wd = {"weight_decay": 0.1} if decoupled else {}
-    every_option = [([0], {"lr": 0.05, "betas": (0.8, 0.99), "eps": 0.05, "weight_decay": 0.2}),
+    every_option = [([0], {"lr": 0.05, "betas": (0.8, 0.99), "eps": 0.05, "weight_decay": 1.0}),
                     ([1, 2], {"lr": 0.1, "betas": (0.95, 0.9), "weight_decay": 0.0})]
     cases = [
         Case((Setup("the ill-conditioned bowl L = (x^2 + 20 y^2) / 2 from (-2, 1)", [[-2.0, 1.0]], ILL),),
@@ -553,9 +558,9 @@ def _adam_cases(rng, decoupled=False):
                                                                        ([1, 2], {"lr": 0.1, "weight_decay": 0.0})],
                 unused=True),),
              "two parameter groups", dict(lr=0.01, weight_decay=0.01)),
-        Case((r("linear regression: two groups, each with its own lr, betas, eps and weight decay", 18,
-                groups=every_option, unused=True),),
-             "two parameter groups that set every option", dict(lr=0.01, weight_decay=0.01)),
+        Case((r("linear regression: two groups, each with its own lr, betas, eps and weight decay (1.0 in the "
+                "first; the constructor's is the default)", 18, groups=every_option, unused=True),),
+             "two parameter groups that set every option", dict(lr=0.01)),
         Case((r(f"linear regression, {RESUMED}", 16, resume_at=25, set_to_none=False),),
              "resumed from state_dict()", dict(lr=0.03, **wd)),
         Case((r("linear regression; the lr is multiplied by 0.1 before step 20 and by 4 before step 35, as a "

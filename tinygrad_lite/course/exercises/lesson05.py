@@ -471,10 +471,13 @@ def _plateau_cases(rng):
              "the metric is a 0-d tensor (a validation loss as computed)", {"patience": 3, "factor": 0.3}),
         Case((ValidationRun([0.1, 0.05], noisy(40, 2.0, 1.0, 0.15)),), "40 noisy epochs, two param groups",
              {"patience": 4, "factor": 0.5, "min_lr": 0.01, "threshold": 0.01}),
-        Case((ValidationRun([0.2, 0.02], [math.nan, 1.0, 0.9, math.nan, 0.95, 0.92, math.inf, 0.85, 0.86, 0.87,
-                                          0.88, 0.8]),),
-             "a nan in the first epoch and later, and an inf (a diverged validation run)", {"patience": 1,
-                                                                                           "factor": 0.5}),
+        Case((ValidationRun([0.2, 0.02], [math.nan, math.inf, 1.0, 0.9, math.nan, 0.95, 0.92, math.inf, 0.85,
+                                          0.86, 0.87, 0.88, 0.8]),),
+             "nan and inf in the first epochs and later (a diverged validation run)", {"patience": 1,
+                                                                                      "factor": 0.5}),
+        Case((ValidationRun([0.1], [tensor(np.float32(v)) for v in (1.0, 0.9999, 0.9999, 0.9, 0.9, 0.8)]),),
+             "float32 tensor metrics at the edge of the threshold: compare them as Python floats",
+             {"patience": 0, "factor": 0.5, "threshold": 1e-4}),
         Case((ValidationRun([0.3], [math.inf, math.inf, 0.4, 0.5, math.nan, 0.6, 0.45, 0.44, 0.43, 0.2]),),
              "mode='max': inf, then nan", {"mode": "max", "patience": 1, "factor": 0.3, "threshold": 0.01}),
     ]
@@ -835,6 +838,10 @@ def _arriving_with_state(rng):
     nan_model, inf_model = _linear(rng), _linear(rng)
     nan_batches = _spoiled(regression_batches(rng, 80, 16), 3, "nan")
     inf_batches = _spoiled(regression_batches(rng, 64, 16), 2, "inf")
+    fitted = _build(lambda: nn.Linear(2, 1))
+    fitted.load_state_dict({"weight": tensor(np.zeros((1, 2), np.float32)), "bias": tensor(np.zeros(1, np.float32))})
+    zero_first = regression_batches(rng, 48, 16)
+    zero_first[0] = (zero_first[0][0], tensor(np.zeros((16, 1), np.float32)))  # a zero model fits it exactly
     return [
         Case((normed, nn.CrossEntropyLoss(), loader, momentum),
              "a model with BatchNorm (buffers), and an SGD with momentum that has trained 3 steps",
@@ -849,6 +856,9 @@ def _arriving_with_state(rng):
         Case((inf_model, nn.MSELoss(), inf_batches, optim.SGD(inf_model.parameters(), lr=0.01)),
              "an outlier batch whose squared error overflows: the loss of step 2 is inf",
              {"start_lr": 1e-4, "num_steps": 20}),
+        Case((fitted, nn.MSELoss(), zero_first, optim.SGD(fitted.parameters(), lr=0.01)),
+             "a first batch the model fits exactly: the lowest loss is 0, and 0 is not more than diverge times 0",
+             {"start_lr": 1e-3, "num_steps": 20}),
     ]
 
 
