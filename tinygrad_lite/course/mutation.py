@@ -615,6 +615,7 @@ class Outcome:
     operator: str
     status: str
     detail: str = ""
+    seconds: float = 0.0  # CPU time
 
 
 def _short_detail(text, limit=240):
@@ -834,8 +835,10 @@ def judge(exercise, candidates, reviewed=None, time_limit=TIME_LIMIT, solution_m
 def _judge_one(mutant, check, battery_judge, reviewed, time_limit):
     """Killed (its check fails), survived (the check passes, the battery does not) or equivalent (both pass;
     reviewed or not)."""
+    start = time.process_time()
+
     def outcome(status, detail=""):
-        return Outcome(mutant.key, mutant.operator, status, detail)
+        return Outcome(mutant.key, mutant.operator, status, detail, round(time.process_time() - start, 3))
     try:
         with _guarded(time_limit):
             try:
