@@ -68,6 +68,7 @@ ALSO_RIGHT = [
     ("00.row_normalize", _row_normalize_in_place_on_a_copy),
     ("00.row_normalize", _row_normalize_row_by_row),
     ("00.row_normalize", lambda s: tl.div(s, s.sum(dim=1).view(-1, 1))),  # a view of the sums, a function
+    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1e-12)),  # a guard against 0: fine
     ("00.standardize", lambda x: (x - x.mean(dim=0)) / x.std(dim=0, unbiased=False)),  # keepdim not needed on dim 0
     ("00.standardize", lambda x: (x - x.mean(dim=0)) / ((x - x.mean(dim=0)) ** 2).mean(dim=0).sqrt()),
     ("00.standardize", _standardize_column_by_column),
@@ -127,6 +128,8 @@ WRONG += [
      "8 of 9 values differ"),  # one column short
     ("00.row_normalize", lambda s: s / s[0].sum(), "the example shown in the notebook", "3 of 9 values differ"),
     ("00.row_normalize", lambda s: s / s.sum(dim=0), "divided each column by its column sum"),
+    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1), "hidden case 5 of 6",
+     "each row sums to under 1"),  # a guard against 0 that changes every sum below 1
     ("00.standardize", lambda x: (x - x.mean()) / x.std(dim=0, correction=0), "one mean, of all the numbers"),
     ("00.standardize", lambda x: (x - x.mean(dim=0)) / x.std(correction=0), "one std, of all the numbers"),
     ("00.standardize", lambda x: (x - x.amin(dim=0)) / (x.amax(dim=0) - x.amin(dim=0)), "min-max scaling"),
