@@ -1,8 +1,11 @@
 """Exercise checks that teach: ``check("03.relu_backward", relu_backward)``.
 
 A check runs the learner's function on the visible example and on hidden cases (generated from a seed, so the
-same every time) and judges, case by case, in this order:
+same every time) and judges, case by case, through the pipeline that grading uses too (``pipeline.py``: one
+function records what the learner's code did on a case, another judges that record), in this order:
 
+0. write it yourself: an answer that is, subclasses, refers to or calls the library's own implementation of what
+   the exercise asks for (``Exercise.forbid``) fails, naming it;
 1. it runs: a stub's ``NotImplementedError`` is "not attempted"; a call into another exercise that is still a
    stub says which one to solve first; any other exception is an "error" that quotes the learner's own line;
 2. no overflow or invalid-value warning from numpy inside it, for an exercise about numerical stability;
@@ -25,14 +28,10 @@ learner's function once it passes, else the library's reference, labelled as suc
 environment variable ``TINYGRAD_LITE_CHECK_RESULTS`` names a file, each verdict is appended to it as a JSON line:
 that is how ``tinygrad-lite check`` and grading collect them.
 """
-import copy
 import functools
 import inspect
 import json
 import os
-import re
-import traceback
-import warnings
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -40,8 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import display
-from .answers import TensorAnswer, is_tensor, tensor_parts
-from .display import ERROR, FAILED, NOT_ATTEMPTED, PASSED
+from .display import ERROR, FAILED, NOT_ATTEMPTED, PASSED  # noqa: F401  (the statuses, for callers)
 
 RESULTS_ENV = "TINYGRAD_LITE_CHECK_RESULTS"
 _SYMBOL = display.SYMBOL
@@ -412,420 +410,39 @@ def diagnose(got, expected, inputs=(), kinds=GENERIC_HINTS):
     return None
 
 
-def _diagnose_first_wrong(got, expected, inputs, exercise):
-    """diagnose() of the answer, or of its first wrong result when it is a tuple (e.g. the gradients dx, dw)."""
-    kinds = exercise.hint_kinds()
-    if not kinds:
-        return None
-    if not isinstance(expected, (tuple, list)):
-        return diagnose(got, expected, inputs, kinds)
-    if isinstance(got, (tuple, list)) and len(got) == len(expected):
-        for g, e in zip(got, expected):
-            if compare_arrays(g, e, exercise.rtol, exercise.atol):
-                return diagnose(g, e, inputs, kinds)
-    return None
-
-
-# -------------------------------------------------------------------- running the learner's code
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../tinygrad_lite
-_STUB_MESSAGE = re.compile(r"^(\d+\.\w+)")  # release's stubs raise NotImplementedError("01.relu: ...")
-
-
-def _learner_traceback(exc):
-    """The last lines of the traceback that are the learner's own code (not tinygrad_lite's), then the error."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    own = [f for f in frames if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR) and f.line]
-    lines = [f"line {f.lineno} in {f.name}: {f.line}" for f in own[-3:]]
-    return "\n".join(lines + [f"{type(exc).__name__}: {exc}"])
-
-
-def _parameter_names(fn, n):
-    try:
-        names = [p.name for p in inspect.signature(fn).parameters.values()
-                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (TypeError, ValueError):
-        names = []
-    return names + [f"argument {k}" for k in range(len(names), n)]
-
-
-def _argument_shapes(fn, case):
-    """A line naming the shape of each array argument, e.g. "The inputs were: x (4, 3), w (3, 5)"."""
-    names = _parameter_names(fn, len(case.args))
-    shapes = [f"{names[k]} {tuple(a.shape)}" for k, a in enumerate(case.args) if hasattr(a, "shape")]
-    return f"The inputs were: {', '.join(shapes)}" if shapes else ""
-
-
-class _Warnings:
-    """Record numpy's floating-point warnings of the given kinds ("overflow", "invalid", "divide") in a block."""
-
-    def __init__(self, kinds):
-        self.kinds, self.seen = tuple(kinds), []
-
-    def __enter__(self):
-        if self.kinds:
-            self._catch = warnings.catch_warnings(record=True)
-            self._log = self._catch.__enter__()
-            warnings.simplefilter("always", RuntimeWarning)
-            self._err = np.errstate(**{k: "warn" for k in ("over", "invalid", "divide")})
-            self._err.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        if self.kinds:
-            self._err.__exit__(*exc)
-            self._catch.__exit__(*exc)
-            words = {"overflow": "overflow", "invalid": "invalid value", "divide": "divide by zero"}
-            self.seen = list(dict.fromkeys(str(w.message) for w in self._log if issubclass(w.category, RuntimeWarning)
-                                           and any(words[k] in str(w.message) for k in self.kinds)))
-        return False
-
-
-def _quietly(fn, args, kwargs, exercise=None):
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*args, **kwargs) if exercise is None else exercise.run(fn, args, kwargs)
-
-
-def _stub_origin(exc, fn):
-    """Where a NotImplementedError came from: ("own", None) from ``fn`` itself (an unsolved exercise), ("library",
-    None) from inside tinygrad_lite, else ("other", (exercise id or None, function name)) from another function,
-    e.g. mlp_forward calling a dense_forward that is still a stub."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    code = getattr(inspect.unwrap(fn), "__code__", None)
-    last = frames[-1] if frames else None
-    if last is None or code is None or (last.filename == code.co_filename and last.name == code.co_name):
-        return "own", None
-    match = _STUB_MESSAGE.match(str(exc))
-    if os.path.abspath(last.filename).startswith(_PACKAGE_DIR) and not match:
-        return "library", None
-    exercise_id = match.group(1) if match else None
-    if exercise_id is None:
-        from . import exercises  # noqa: F401
-        exercise_id = next((i for i in sorted(REGISTRY) if REGISTRY[i].name == last.name), None)
-    return "other", (exercise_id, last.name)
-
-
-def _float_tensors(value, path, out):
-    """Collect (path, tensor) for every floating-point tensor in ``value`` (nested in lists and tuples too)."""
-    if is_tensor(value):
-        if np.dtype(value.detach().numpy().dtype).kind == "f":
-            out.append((path, value))
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            _float_tensors(v, f"{path}[{i}]", out)
-    return out
-
-
-def _grad_inputs(exercise, args, kwargs, names):
-    """Make the chosen float tensors among ``args``/``kwargs`` require grad; return [(name, tensor)].
-
-    The choice (``exercise.grad``: True, or names of the reference's parameters) is made by position, so the
-    learner's parameters may have other names; ``names`` (the learner's, when known) label the messages."""
-    ref_names = _parameter_names(exercise.reference, len(args))
-    found = []
-    for k, a in enumerate(args):
-        for path, t in _float_tensors(a, "", []):
-            found.append((ref_names[k], names[k] + path, t))
-    for name, a in kwargs.items():
-        for path, t in _float_tensors(a, "", []):
-            found.append((name, name + path, t))
-    if exercise.grad is not True:
-        wanted = set(exercise.grad)
-        found = [f for f in found if f[0] in wanted]
-    return [(name, t) for _, name, t in found]
-
-
-def _jitter(inputs, amount, seed):
-    """Move each input tensor by a tiny random amount, the same for the learner's and the reference's copies, then
-    make it require grad."""
-    rng = np.random.default_rng(seed)
-    for _, t in inputs:
-        if amount:
-            array = t.detach().numpy()
-            noise = amount * rng.uniform(-1.0, 1.0, array.shape) * np.maximum(1.0, np.abs(array))
-            array[...] = (array + noise).astype(array.dtype)
-        t.requires_grad_(True)
-
-
-def _changed_inputs(before, after, names):
-    """The names of the arguments whose numbers differ after the call (compared with a pristine copy)."""
-    def differs(b, a):
-        if is_tensor(b) and is_tensor(a):
-            b, a = b.detach().numpy(), a.detach().numpy()
-        if isinstance(b, np.ndarray) and isinstance(a, np.ndarray):
-            if b.shape != a.shape:
-                return True
-            if b.dtype.kind in "fc":
-                with np.errstate(invalid="ignore"):
-                    return not np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True)
-            return not np.array_equal(a, b)
-        if isinstance(b, (list, tuple)) and isinstance(a, (list, tuple)):
-            return len(b) != len(a) or any(differs(x, y) for x, y in zip(b, a))
-        return False
-    return [name for name, b, a in zip(names, before, after) if differs(b, a)]
-
-
-def _weighted_sum(parts, seed):
-    """sum_k (part_k * w_k).sum() with fixed random weights w_k: one number whose gradient reaches every output."""
-    from .. import tensor as make_tensor
-    rng = np.random.default_rng(seed)
-    total = None
-    for _, t in parts:
-        array = t.detach().numpy()
-        w = make_tensor(rng.standard_normal(array.shape).astype(array.dtype))
-        term = (t * w).sum()
-        total = term if total is None else total + term
-    return total
-
-
-# -------------------------------------------------------------------- running a check
-class _Verdict(Exception):
-    """Raised inside run_check to stop at the first verdict (a failure, an error, not attempted)."""
-
-    def __init__(self, status, title, details=(), hints=()):
-        super().__init__(title)
-        self.status, self.title, self.details, self.hints = status, title, details, hints
-
-
-def _tiers(exercise, index, tiers, seen):
-    """The hints to show for mistake ``index``: the concept; the more concrete ones as the mistake comes back."""
-    key = (exercise.id, index)
-    seen[key] += 1
-    return tiers[:min(seen[key], len(tiers))]
-
-
-def _hints(exercise, got, case, expected, seen, generic=True):
-    """The hints for a wrong answer: a known mistake's (in tiers), an ignored argument, or a generic one."""
-    for index, mistake in enumerate(exercise.mistakes):
-        try:
-            if mistake.match is not None:
-                matched = bool(mistake.match(got, expected, case))
-            else:
-                wrong = as_numpy(_quietly(mistake.wrong, *copy.deepcopy((case.args, case.kwargs)), exercise))
-                # a mistake that gives the right answer on this case cannot be told apart here (e.g. a right
-                # value returned as the wrong type must not get that mistake's hint)
-                matched = (compare_arrays(got, wrong, exercise.rtol, exercise.atol) is None
-                           and compare_arrays(wrong, expected, exercise.rtol, exercise.atol) is not None)
-        except Exception:  # noqa: BLE001  (a mistake that cannot happen here, e.g. shapes that do not fit)
-            continue
-        if matched:
-            return _tiers(exercise, index, mistake.tiers(), seen)
-    ignored = _ignored_argument(exercise, got, case, expected)
-    if ignored:
-        return (ignored,)
-    if generic:
-        hint = _diagnose_first_wrong(got, expected, [as_numpy(a) for a in case.args], exercise)
-        if hint:
-            return (hint,)
-    return ()
-
-
-def _ignored_argument(exercise, got, case, expected):
-    """A hint when ``got`` is what the reference gives with one argument left at its default although the case
-    passes another value: the learner's function ignores that argument. (Not when the default gives the right
-    answer on this case anyway: then ignoring the argument cannot be told apart from a right answer.)"""
-    try:
-        bound = inspect.signature(exercise.reference).bind(*case.args, **case.kwargs)
-    except (TypeError, ValueError):
-        return None
-    for name, default in exercise.defaulted_parameters().items():
-        if name not in bound.arguments or _same(bound.arguments[name], default):
-            continue
-        args = dict(bound.arguments, **{name: default})
-        try:
-            answer = as_numpy(_quietly(exercise.reference, (), copy.deepcopy(args), exercise))
-        except Exception:  # noqa: BLE001
-            continue
-        if (compare_arrays(got, answer, exercise.rtol, exercise.atol) is None
-                and compare_arrays(answer, expected, exercise.rtol, exercise.atol) is not None):
-            return (f"your answer is what {name}={default!r} gives, but this case passes {name}="
-                    f"{bound.arguments[name]!r}: use the argument `{name}` itself, not a fixed value")
-    return None
-
-
-def _same(a, b):
-    try:
-        return bool(a == b)
-    except Exception:  # noqa: BLE001  (arrays and tensors: not a plain default value)
-        return False
-
-
-def _error_hints(exercise, exc, seen):
-    text = f"{type(exc).__name__}: {exc}"
-    for index, error_hint in enumerate(tuple(exercise.error_hints) + GENERIC_ERROR_HINTS):
-        if re.search(error_hint.pattern, text):
-            return _tiers(exercise, ("error", index), error_hint.tiers(), seen)
-    return ()
-
-
-def _call(fn, exercise, case, args, kwargs, where, seen, expected=None):
-    """Run the learner's ``fn``; returns its result, or raises _Verdict (not attempted, error, unstable)."""
-    with _Warnings(exercise.warning_kinds()) as caught:
-        try:
-            return_value = exercise.run(fn, args, kwargs)
-        except NotImplementedError as exc:
-            origin, info = _stub_origin(exc, fn)
-            if origin == "own" or (origin == "other" and info[0] == exercise.id):  # e.g. a lambda around the stub
-                raise _Verdict(NOT_ATTEMPTED, f"{exercise.id}: not attempted yet. Replace the `raise "
-                               "NotImplementedError` in the exercise cell with your code, run that cell, then run "
-                               "this check again.") from None
-            if origin == "other":
-                other_id, name = info
-                which = f"exercise {other_id}" if other_id else f"{name}"
-                fallback = (f" or, meanwhile, let the library's version stand in: {name} = use(\"{other_id}\", "
-                            f"{name})" if other_id else "")
-                raise _Verdict(ERROR, f"{exercise.id}: your {exercise.name} calls {name}, which is not written "
-                               f"yet (it still raises NotImplementedError). Solve {which} first{fallback}, then "
-                               "run this check again.") from None
-            raise _Verdict(ERROR, f"{exercise.id}: your code raised an error on {where}:",
-                           (_learner_traceback(exc), _argument_shapes(fn, case))) from None
-        except Exception as exc:  # noqa: BLE001  (the learner's code may raise anything)
-            raise _Verdict(ERROR, f"{exercise.id}: your code raised an error on {where}:",
-                           (_learner_traceback(exc), _argument_shapes(fn, case)),
-                           _error_hints(exercise, exc, seen)) from None
-    if caught.seen:
-        got = as_numpy(return_value)
-        hints = _hints(exercise, got, case, expected, seen, generic=False)
-        if not hints and exercise.stability_hint:
-            tiers = (exercise.stability_hint,) if isinstance(exercise.stability_hint, str) else exercise.stability_hint
-            hints = _tiers(exercise, "stability", tuple(tiers), seen)
-        raise _Verdict(FAILED, f"{exercise.id}: failed on {where}.",
-                       (f"numpy warned inside your function: {'; '.join(caught.seen)}. An intermediate value "
-                        "overflowed or became invalid (e.g. exp of a large number), even where the final numbers "
-                        "may look right. This exercise is about computing it without that: no step may overflow.",),
-                       hints)
-    return return_value
-
-
-def _check_case(exercise, fn, case, where, seen):
-    """Judge one case; raises _Verdict at the first problem."""
-    pristine = copy.deepcopy((case.args, case.kwargs))
-    args, kwargs = copy.deepcopy(pristine)
-    raw_expected = _quietly(exercise.reference, *copy.deepcopy(pristine), exercise)
-    expected = as_numpy(raw_expected)
-    raw = _call(fn, exercise, case, args, kwargs, where, seen, expected)
-    got = as_numpy(raw)
-    refusal = exercise.answer.refuse(raw, raw_expected) if exercise.answer is not None else None
-    if refusal:
-        raise _Verdict(FAILED, f"{exercise.id}: failed on {where}.", (refusal,),
-                       _hints(exercise, got, case, expected, seen, generic=False))
-    if exercise.compare is not None:
-        failure = exercise.compare(got, expected, case)
-    else:
-        failure = compare_arrays(got, expected, exercise.rtol, exercise.atol)
-    if failure:
-        raise _Verdict(FAILED, f"{exercise.id}: failed on {where}.", (failure,),
-                       _hints(exercise, got, case, expected, seen))
-    names = _parameter_names(fn, len(args))
-    changed = _changed_inputs(pristine[0], args, names) + _changed_inputs(
-        [pristine[1][k] for k in sorted(kwargs)], [kwargs[k] for k in sorted(kwargs)], sorted(kwargs))
-    if changed and exercise.check_inputs:
-        name = changed[0]
-        raise _Verdict(FAILED, f"{exercise.id}: failed on {where}.",
-                       (f"your function changed its input `{name}` in place (e.g. {name} /= ..., {name}[...] = ... "
-                        f"or {name}.add_(...)): the caller's {name} changes too, so whatever uses it afterwards "
-                        "(the next layer, the loss, a second call) sees wrong numbers. Leave the inputs as they are "
-                        "and compute a new result, out of place (x = x / total makes a new tensor; x /= total "
-                        "changes the caller's).",))
-    if exercise.grad and tensor_parts(exercise.answer or TensorAnswer(), raw_expected):
-        _check_graph(exercise, fn, case, where, pristine, seen)
-
-
-def _check_graph(exercise, fn, case, where, pristine, seen):
-    """Run the case again with the inputs requiring grad: the result must be connected to them, and the gradients
-    of a random weighted sum of it must be the reference's."""
-    answer = exercise.answer or TensorAnswer()
-    names = _parameter_names(fn, len(pristine[0]))
-    args, kwargs = copy.deepcopy(pristine)
-    inputs = _grad_inputs(exercise, args, kwargs, names)
-    if not inputs:
-        return
-    seed = zlib.crc32(f"{exercise.id} {where}".encode())
-    _jitter(inputs, exercise.grad_jitter, seed)
-    title = f"{exercise.id}: failed on {where}, with inputs that require grad (as a network's weights do)."
-    try:
-        raw = _call(fn, exercise, case, args, kwargs, where, seen)
-    except _Verdict as verdict:
-        if verdict.status != ERROR:
-            raise
-        details = list(verdict.details)
-        if "numpy()" in details[0]:
-            details.append(f"numpy has no graph: stay with tensor ops on the inputs, so that loss.backward() can "
-                           f"reach {inputs[0][0]}")
-        raise _Verdict(FAILED, title, ["your function works on plain tensors, but raised here:"] + details) from None
-    parts = tensor_parts(answer, raw)
-    if not parts:
-        raise _Verdict(FAILED, title, (answer.refuse(raw, None) or "the result is not a tensor",))
-    for index, part in parts:
-        if not part.requires_grad:
-            what = "your result" if index is None else f"result {index}"
-            raise _Verdict(FAILED, title, (
-                f"{what} is not connected to the graph: requires_grad is False and grad_fn is None although the "
-                f"inputs require grad. It was rebuilt from numpy (tl.tensor(... .numpy())), detached (.detach(), "
-                f".item()) or computed under no_grad, so loss.backward() cannot reach {inputs[0][0]}: stay with "
-                "tensor ops",))
-    ref_args, ref_kwargs = copy.deepcopy(pristine)
-    ref_inputs = _grad_inputs(exercise, ref_args, ref_kwargs, names)
-    _jitter(ref_inputs, exercise.grad_jitter, seed)
-    ref_parts = tensor_parts(answer, _quietly(exercise.reference, ref_args, ref_kwargs, exercise))
-    try:
-        with np.errstate(all="ignore"):
-            _weighted_sum(parts, seed).backward()
-    except Exception as exc:  # noqa: BLE001
-        raise _Verdict(FAILED, title, ("the backward pass through your result failed:",
-                                       _learner_traceback(exc))) from None
-    with np.errstate(all="ignore"):
-        _weighted_sum(ref_parts, seed).backward()
-    for (name, t), (_, r) in zip(inputs, ref_inputs):
-        if r.grad is None:
-            continue
-        expected = r.grad.numpy()
-        if t.grad is None:
-            raise _Verdict(FAILED, title, (f"no gradient reached `{name}`: your result does not depend on it through "
-                                           "tensor ops (was it used, and kept in the graph?)",))
-        got = t.grad.numpy()
-        atol = exercise.grad_atol * max(1.0, float(np.max(np.abs(expected), initial=0.0)))
-        failure = compare_arrays(got, expected, exercise.grad_rtol, atol, f"the gradient with respect to `{name}`")
-        if failure:
-            if not np.isfinite(got).all():
-                hint = ("the gradient has inf or nan: some step of your formula overflows, even where its value is "
-                        "not used. where(cond, a, b) computes (and differentiates) both a and b everywhere, so "
-                        "each branch must stay finite for every input")
-            elif np.any((got == 0) & (expected != 0)):
-                hint = ("the gradient is 0 where it should not be: a clamp, a rounding or a comparison in your "
-                        "formula cuts the path from the result back to the input")
-            else:
-                hint = ("part of your formula does not pass the gradient back: a .detach(), a number taken out with "
-                        ".item() or a tensor rebuilt from numpy inside the formula is a constant to backward")
-            raise _Verdict(FAILED, f"{exercise.id}: failed on {where}: the values are right, the gradient is not.",
-                           (failure,), tuple(h for h in (exercise.grad_hint, hint) if h))
-
-
 _SEEN = Counter()  # (exercise id, mistake index) -> how often check() has seen that mistake in this kernel
 
 
-def run_check(exercise, fn, seen=None):
+def run_check(exercise, fn, seen=None, reference=None):
     """Check ``fn`` against ``exercise``; returns a CheckResult (never raises).
 
-    ``seen`` counts how often each mistake was seen (for the hint tiers); by default a fresh count, so a plain
-    run_check always shows the first tier. ``check`` passes the kernel's count.
+    Case by case, in order, through the judging pipeline (``pipeline.py``) that grading uses: the learner's code
+    runs and what happened is recorded, the record goes through JSON as in grading, and is judged; the check
+    stops at the first case that does not pass. ``seen`` counts how often each mistake was seen (for the hint
+    tiers); by default a fresh count, so a plain run_check always shows the first tier. ``check`` passes the
+    kernel's count. ``reference``: a ``pipeline.Reference`` of the check's cases to share between checks (its
+    reference answers are computed once), e.g. when a test checks many answers of one exercise.
     """
+    from . import pipeline
     seen = Counter() if seen is None else seen
-    cases = exercise.all_cases()
-    for i, case in enumerate(cases):
-        where = "the example shown in the notebook" if case.visible else f"hidden case {i + 1} of {len(cases)}"
-        if case.label:
-            where += f" ({case.label})"
+    reference = pipeline.Reference.for_check(exercise) if reference is None else reference
+    recorder = pipeline.Recorder()
+    n = len(reference.cases)
+    for i, case in enumerate(reference.cases):
         try:
-            _check_case(exercise, fn, case, where, seen)
-        except _Verdict as v:
-            return _result(exercise.id, v.status, v.title, v.details, v.hints, i, len(cases))
-        except Exception as exc:  # noqa: BLE001  (a check must never raise, whatever the learner returned)
-            return _result(exercise.id, ERROR, f"{exercise.id}: the check could not judge the answer on {where}:",
-                           (f"{type(exc).__name__}: {exc}",), (), i, len(cases))
-    hidden = sum(not c.visible for c in cases)
-    return _result(exercise.id, PASSED, f"{exercise.id}: passed ({len(cases)} cases, {hidden} of them hidden)",
-                   passed=len(cases), total=len(cases))
+            reference.raw(i)  # the reference first, before the learner's code could change any global state
+            record = pipeline.roundtrip(recorder.record(exercise, fn, case, reference.grad_seed_of(i)))
+        except Exception as exc:  # noqa: BLE001  (a check must never raise, whatever the learner's code did)
+            here = pipeline.where(case, i, n)
+            return _result(exercise.id, ERROR, f"{exercise.id}: the check could not run your answer on {here}:",
+                           (f"{type(exc).__name__}: {exc}",), (), i, n)
+        verdict = pipeline.judge_safely(exercise, reference, i, record, seen)
+        if verdict["status"] != PASSED:
+            return _result(exercise.id, verdict["status"], verdict["title"], verdict["details"], verdict["hints"],
+                           i, n)
+    hidden = sum(not c.visible for c in reference.cases)
+    return _result(exercise.id, PASSED, f"{exercise.id}: passed ({n} cases, {hidden} of them hidden)",
+                   passed=n, total=n)
 
 
 def _record(result):

@@ -197,7 +197,9 @@ def _b64(data):
 
 # -------------------------------------------------------------------- decoding, in the grader
 class Opaque:
-    """What the grader holds for an object it cannot rebuild: its type name (``type_name``) and a repr."""
+    """What the grader holds for an object it cannot rebuild: its type name (``type_name``) and a repr. Decoding
+    makes it an instance of a subclass named like the original type (a ``generator``, a ``set``), so that messages
+    name the type as the learner knows it."""
 
     def __init__(self, type_label, text=""):
         self.type_label, self.text = type_label, text
@@ -348,7 +350,9 @@ def decode(node, tensor_factory=None):
                         obj.__dict__[name] = walk(v, depth + 1)
                 return obj
             if t in ("callable", "opaque"):
-                return Opaque(str(node.get("type", "object")), str(node.get("repr", ""))[:200])
+                label = str(node.get("type", "object"))[:200]
+                module, name = label.split(".", 1) if "." in label else ("builtins", label)
+                return _class(module, name, base=Opaque)(label, str(node.get("repr", ""))[:200])
         except BadAnswer:
             raise
         except (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError) as e:

@@ -5,7 +5,8 @@ flag the suspicious ones (``layout.scan``); run one kernel with every exercise (
 ends early (a time-out, a death, too much output), the exercise it was in keeps the cases it answered and gets
 the incident as its reason; the others are then answered one exercise per kernel (the instructor's setup cells
 and that exercise's cell only), so that a cell which breaks the kernel later, from a thread or a timer, costs
-only its own points. The answers are judged in this process (``judge.py``).
+only its own points. The answers are judged in this process (``judge.py``), with the pipeline a check uses
+(``pipeline.py``); an exercise's points count the cases that no trivial answer passes (``pipeline.score``).
 
 Resuming: each graded submission is stored in ``OUTDIR/.work/done/`` under a key made of everything its grade
 depends on (the file's bytes, its learner and lesson, the solution notebook, the limits, the secret); a rerun
@@ -25,7 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import checks
+from .. import checks, pipeline
 from ..display import ERROR, NOT_ATTEMPTED, PASSED
 from . import encode, judge, layout, session
 from . import sandbox as sandboxes
@@ -294,14 +295,16 @@ class Grader:
                 verdict["detail"] = state["stopped"]
         entry["cases"] = verdicts
         entry["passed_cases"] = passed
-        entry["points"] = round(exercise.points * passed / n, 2) if n else 0.0
+        entry["points"] = pipeline.score(exercise.points, verdicts)
+        # the cases that a trivial answer passes too earn no points (see pipeline.score): the feedback says which
+        entry["left_out"] = [[v["where"], v["trivial"]] for v in verdicts if not v["informative"]]
         if state["status"] is None:
             statuses = {v["status"] for v in verdicts} - {judge.NOT_RUN}
             if passed == n:
                 entry["status"] = "passed"
             elif statuses == {NOT_ATTEMPTED}:
                 entry["status"] = "not attempted"
-            elif passed:
+            elif entry["points"] > 0:
                 entry["status"] = "partial"
             elif statuses == {ERROR}:
                 entry["status"] = "error"

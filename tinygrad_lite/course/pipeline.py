@@ -1,0 +1,1104 @@
+"""One judging pipeline for ``check`` and ``grade``: run the learner's code on a case and record what happened, then
+turn the record into a verdict, a message and points.
+
+The two halves, with JSON between them:
+
+1. ``Recorder.record(exercise, fn, case, grad_seed)`` runs the learner's ``fn`` on one case (on copies of its
+   arguments) and returns a JSON-safe record of what happened: the answer, encoded by ``grading/encode.py``; what
+   the code raised (the learner's own lines); numpy's warnings; which inputs it changed in place; for a
+   differentiable exercise, the case again with inputs that require grad (is the result connected to them, and
+   the gradients of a seeded random weighted sum of it); whether the answer is, subclasses, refers to or calls the
+   library's own implementation of what the exercise says to write yourself (``Exercise.forbid``); in grading,
+   whether it called the exercise's reference.
+2. ``judge_case(exercise, reference, i, record, seen)`` turns a record into a verdict: a status, a message (its
+   first line ``title``, then ``details``) and hints in tiers (the concept first, the concrete hint when the same
+   mistake comes back). ``Reference`` holds the cases and computes, once each, what the verdicts need: the
+   reference's answers and gradients, the known mistakes' answers, and whether a trivial answer (zeros, ones, a
+   constant, an argument returned unchanged, the notebook example's answer) would pass a case (``trivial``).
+
+``check`` (checks.py) runs both halves in the learner's kernel, case by case, and stops at the first failing
+case; its record goes through the same JSON encoding as in grading, so check and grade judge the same data with
+the same code. ``grade`` runs the first half in the sandboxed kernel (``grading/kernel.py``) and the second in the
+grader's own process (``grading/judge.py``), on every case; ``score`` gives the points: the share of passed cases
+among the informative ones (those no trivial answer passes).
+"""
+import contextlib
+import copy
+import dis
+import functools
+import inspect
+import json
+import os
+import re
+import sys
+import sysconfig
+import traceback
+import types
+import warnings
+import zlib
+from collections import Counter
+
+import numpy as np
+
+from .answers import TensorAnswer, is_tensor, tensor_parts
+from .checks import GENERIC_ERROR_HINTS, as_numpy, compare_arrays, diagnose
+from .display import ERROR, FAILED, NOT_ATTEMPTED, PASSED
+
+NOT_RUN = "not run"
+
+# -------------------------------------------------------------------- whose code is running
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../tinygrad_lite
+_SYSTEM_DIRS = tuple(sorted({os.path.abspath(p) + os.sep for k, p in sysconfig.get_paths().items()
+                             if k in ("stdlib", "platstdlib", "purelib", "platlib")}))
+_STUB_MESSAGE = re.compile(r"^(\d+\.\w+)")  # release's stubs raise NotImplementedError("01.relu: ...")
+_KINDS = {}
+
+
+def code_kind(filename):
+    """Whose code a file is: "package" (tinygrad_lite), "system" (Python's own library or an installed package) or
+    "learner" (anything else: a notebook cell, a cell the grading kernel ran, a test that plays a learner)."""
+    kind = _KINDS.get(filename)
+    if kind is None:
+        if filename.startswith("<"):
+            kind = "system" if filename.startswith("<frozen") else "learner"
+        else:
+            path = os.path.abspath(filename)
+            kind = ("package" if path.startswith(_PACKAGE_DIR + os.sep) else
+                    "system" if path.startswith(_SYSTEM_DIRS) else "learner")
+        _KINDS[filename] = kind
+    return kind
+
+
+def is_learner_file(filename):
+    """True for code that the learner wrote (see ``code_kind``)."""
+    return code_kind(filename) == "learner"
+
+
+def learner_traceback(exc):
+    """The last lines of the traceback that are the learner's own code (not tinygrad_lite's), then the error."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR) and f.line]
+    lines = [f"line {f.lineno} in {f.name}: {f.line}" for f in own[-3:]]
+    return "\n".join(lines + [f"{type(exc).__name__}: {exc}"])
+
+
+def parameter_names(fn, n):
+    """The names of ``fn``'s first ``n`` positional parameters ("argument k" where it has fewer, or none known)."""
+    try:
+        names = [p.name for p in inspect.signature(fn).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        names = []
+    return names + [f"argument {k}" for k in range(len(names), n)]
+
+
+def argument_shapes(fn, case):
+    """A line naming the shape of each array argument, e.g. "The inputs were: x (4, 3), w (3, 5)"."""
+    names = parameter_names(fn, len(case.args))
+    shapes = [f"{names[k]} {tuple(a.shape)}" for k, a in enumerate(case.args) if hasattr(a, "shape")]
+    return f"The inputs were: {', '.join(shapes)}" if shapes else ""
+
+
+class Warnings:
+    """Record numpy's floating-point warnings of the given kinds ("overflow", "invalid", "divide") in a block."""
+
+    def __init__(self, kinds):
+        self.kinds, self.seen = tuple(kinds), []
+
+    def __enter__(self):
+        if self.kinds:
+            self._catch = warnings.catch_warnings(record=True)
+            self._log = self._catch.__enter__()
+            warnings.simplefilter("always", RuntimeWarning)
+            self._err = np.errstate(**{k: "warn" for k in ("over", "invalid", "divide")})
+            self._err.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.kinds:
+            self._err.__exit__(*exc)
+            self._catch.__exit__(*exc)
+            words = {"overflow": "overflow", "invalid": "invalid value", "divide": "divide by zero"}
+            self.seen = list(dict.fromkeys(str(w.message) for w in self._log if issubclass(w.category, RuntimeWarning)
+                                           and any(words[k] in str(w.message) for k in self.kinds)))
+        return False
+
+
+def quietly(fn, args, kwargs, exercise=None):
+    """``fn``'s answer (through ``exercise.run`` when given), with numpy's warnings silenced: the reference's and
+    the known mistakes' answers (a wrong formula may overflow on purpose)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args, **kwargs) if exercise is None else exercise.run(fn, args, kwargs)
+
+
+def stub_origin(exc, fn):
+    """Where a NotImplementedError came from: ("own", None) from ``fn`` itself (an unsolved exercise), ("library",
+    None) from inside tinygrad_lite, else ("other", (exercise id or None, function name)) from another function,
+    e.g. mlp_forward calling a dense_forward that is still a stub."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    code = getattr(inspect.unwrap(fn), "__code__", None)
+    last = frames[-1] if frames else None
+    if last is None or code is None or (last.filename == code.co_filename and last.name == code.co_name):
+        return "own", None
+    match = _STUB_MESSAGE.match(str(exc))
+    if os.path.abspath(last.filename).startswith(_PACKAGE_DIR) and not match:
+        return "library", None
+    exercise_id = match.group(1) if match else None
+    if exercise_id is None:
+        from . import exercises  # noqa: F401  (importing it registers every lesson's exercises)
+        from .checks import REGISTRY
+        exercise_id = next((i for i in sorted(REGISTRY) if REGISTRY[i].name == last.name), None)
+    return "other", (exercise_id, last.name)
+
+
+def _float_tensors(value, path, out):
+    """Collect (path, tensor) for every floating-point tensor in ``value`` (nested in lists and tuples too)."""
+    if is_tensor(value):
+        if np.dtype(value.detach().numpy().dtype).kind == "f":
+            out.append((path, value))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _float_tensors(v, f"{path}[{i}]", out)
+    return out
+
+
+def grad_inputs(exercise, args, kwargs, names):
+    """Make the chosen float tensors among ``args``/``kwargs`` require grad; return [(name, tensor)].
+
+    The choice (``exercise.grad``: True, or names of the reference's parameters) is made by position, so the
+    learner's parameters may have other names; ``names`` (the learner's, when known) label the messages."""
+    ref_names = parameter_names(exercise.reference, len(args))
+    found = []
+    for k, a in enumerate(args):
+        for path, t in _float_tensors(a, "", []):
+            found.append((ref_names[k], names[k] + path, t))
+    for name, a in kwargs.items():
+        for path, t in _float_tensors(a, "", []):
+            found.append((name, name + path, t))
+    if exercise.grad is not True:
+        wanted = set(exercise.grad)
+        found = [f for f in found if f[0] in wanted]
+    return [(name, t) for _, name, t in found]
+
+
+def jitter(inputs, amount, seed):
+    """Move each input tensor by a tiny random amount, the same for the learner's and the reference's copies, then
+    make it require grad."""
+    rng = np.random.default_rng(seed)
+    for _, t in inputs:
+        if amount:
+            array = t.detach().numpy()
+            noise = amount * rng.uniform(-1.0, 1.0, array.shape) * np.maximum(1.0, np.abs(array))
+            array[...] = (array + noise).astype(array.dtype)
+        t.requires_grad_(True)
+
+
+def changed_inputs(before, after, names):
+    """The names of the arguments whose numbers differ after the call (compared with a pristine copy)."""
+    def differs(b, a):
+        if is_tensor(b) and is_tensor(a):
+            b, a = b.detach().numpy(), a.detach().numpy()
+        if isinstance(b, np.ndarray) and isinstance(a, np.ndarray):
+            if b.shape != a.shape:
+                return True
+            if b.dtype.kind in "fc":
+                with np.errstate(invalid="ignore"):
+                    return not np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True)
+            return not np.array_equal(a, b)
+        if isinstance(b, (list, tuple)) and isinstance(a, (list, tuple)):
+            return len(b) != len(a) or any(differs(x, y) for x, y in zip(b, a))
+        return False
+    return [name for name, b, a in zip(names, before, after) if differs(b, a)]
+
+
+def weighted_sum(parts, seed):
+    """sum_k (part_k * w_k).sum() with fixed random weights w_k: one number whose gradient reaches every output."""
+    from .. import tensor as make_tensor
+    rng = np.random.default_rng(seed)
+    total = None
+    for _, t in parts:
+        array = t.detach().numpy()
+        w = make_tensor(rng.standard_normal(array.shape).astype(array.dtype))
+        term = (t * w).sum()
+        total = term if total is None else total + term
+    return total
+
+
+# -------------------------------------------------------------------- tripwires: calls the verdict must know of
+def library_name(obj):
+    """The name the learner knows a library object by: the shortest public module path that holds it
+    ("tinygrad_lite.optim.Adam", "tinygrad_lite.nn.utils.clip_grad_norm_")."""
+    name = getattr(obj, "__name__", type(obj).__name__)
+    found = [m for m, module in list(sys.modules.items())
+             if m.startswith("tinygrad_lite") and not m.startswith("tinygrad_lite.course") and module is not None
+             and not any(part.startswith("_") for part in m.split(".")) and getattr(module, name, None) is obj]
+    if not found:
+        return f"{getattr(obj, '__module__', 'tinygrad_lite')}.{getattr(obj, '__qualname__', name)}"
+    return f"{min(found, key=lambda m: (m.count('.'), len(m)))}.{name}"
+
+
+class Tripwires:
+    """Notes the calls a verdict must know of while the learner's code runs: into the library's own implementation
+    of what an exercise says to write yourself (``Exercise.forbid``), and, in grading, into the exercise's
+    reference.
+
+    Each watched object is wrapped once, for the rest of the process: a forbidden function where the library's
+    modules hold it (and in its class, for a method such as ``Tensor.relu``), a forbidden class's own methods
+    inside the class (so that building one, calling one of its methods, or a subclass's ``super()`` call all pass
+    through a wrapper, however the class was reached), a reference in the registry and in the course's exercise
+    modules. A wrapper notes a call only while ``watch`` is on (the learner's code is running) for an exercise
+    that watches that object, and only when the learner's code made it (``_note``): a call made by the
+    exercise's own driver, or by the library on its own behalf, is not the learner's. The grading kernel installs
+    them before any learner code runs; a check installs an exercise's on its first use (a name the learner bound
+    earlier to a forbidden function is found by ``forbidden_use``, which reads what the learner's code refers
+    to).
+    """
+
+    def __init__(self):
+        self._active = None  # (watched keys, boundary frame, notes) while the learner's code runs
+        self._originals = {}  # id(wrapper) -> the wrapped function
+        self._functions = {}  # id(forbidden object) -> [its functions: originals and wrappers]
+        self._installed = {}  # id(object) -> object, for the objects wrapped already (kept alive)
+
+    # ---------------------------------------------------------------- installing
+    def _wrapper(self, function, key):
+        tripwires = self
+
+        def tripwire(*args, **kwargs):
+            if tripwires._active is not None:
+                tripwires._note(key, sys._getframe(1))
+            return function(*args, **kwargs)
+        functools.update_wrapper(tripwire, function)
+        del tripwire.__wrapped__  # no way around the tripwire through inspect.unwrap
+        with contextlib.suppress(TypeError, ValueError):
+            tripwire.__signature__ = inspect.signature(function)
+        self._originals[id(tripwire)] = function
+        return tripwire
+
+    def forbid(self, objects):
+        """Wrap these library objects (classes or functions), each once."""
+        for obj in objects:
+            if id(obj) in self._installed:
+                continue
+            self._installed[id(obj)] = obj
+            key = ("forbidden", id(obj))
+            functions = self._functions.setdefault(id(obj), [])
+            if isinstance(obj, type):
+                own = dict(vars(obj))
+                if "__init__" not in own and isinstance(obj.__init__, types.FunctionType):
+                    own["__init__"] = _delegating_init(obj.__init__)
+                for name, value in own.items():
+                    if name in ("__init_subclass__", "__class_getitem__"):
+                        continue
+                    kind = type(value) if isinstance(value, (staticmethod, classmethod)) else None
+                    function = value.__func__ if kind else value
+                    if not isinstance(function, types.FunctionType):
+                        continue
+                    wrapper = self._wrapper(function, key)
+                    functions += [function, wrapper]
+                    setattr(obj, name, kind(wrapper) if kind else wrapper)
+            elif isinstance(obj, types.FunctionType):
+                wrapper = self._wrapper(obj, key)
+                functions += [obj, wrapper]
+                self._replace_in_modules(obj, wrapper, library=True)
+                owner = _owner_class(obj)
+                if owner is not None:  # a method such as Tensor.relu: x.relu() looks it up in the class
+                    setattr(owner, obj.__name__, wrapper)
+
+    def references(self, registry):
+        """Wrap every exercise's reference in ``registry`` (and where the course's exercise modules hold it)."""
+        for exercise in registry.values():
+            original = exercise.reference
+            if id(original) in self._installed:
+                continue
+            self._installed[id(original)] = original
+            wrapper = self._wrapper(original, ("reference", exercise.id))
+            exercise.reference = wrapper
+            self._replace_in_modules(original, wrapper, library=False)
+
+    @staticmethod
+    def _replace_in_modules(original, wrapper, library):
+        for name, module in list(sys.modules.items()):
+            course = name.startswith("tinygrad_lite.course")
+            if module is None or not name.startswith("tinygrad_lite") or course == library:
+                continue
+            if not library and not name.startswith("tinygrad_lite.course.exercises"):
+                continue
+            for attr, value in list(vars(module).items()):
+                if value is original:
+                    setattr(module, attr, wrapper)
+
+    # ---------------------------------------------------------------- looking up
+    def original(self, obj):
+        """The function a wrapper stands for (``obj`` itself when it is no wrapper)."""
+        return self._originals.get(id(obj), obj)
+
+    def functions_of(self, obj):
+        """The functions that are a forbidden object's implementation: the function (and its wrapper), or a class's
+        own methods (and their wrappers)."""
+        if id(obj) in self._functions:
+            return list(self._functions[id(obj)])
+        if isinstance(obj, type):
+            return [v.__func__ if isinstance(v, (staticmethod, classmethod)) else v for v in vars(obj).values()
+                    if isinstance(v, (types.FunctionType, staticmethod, classmethod))]
+        return [obj]
+
+    # ---------------------------------------------------------------- watching
+    @contextlib.contextmanager
+    def watch(self, keys, boundary):
+        """Note the calls to the objects of ``keys`` that the learner's code makes below the frame ``boundary`` (the
+        pipeline's frame that calls it); yields the dict of notes {key: True}."""
+        notes = {}
+        if not keys:
+            yield notes
+            return
+        previous, self._active = self._active, (frozenset(keys), boundary, notes)
+        try:
+            yield notes
+        finally:
+            self._active = previous
+
+    def _note(self, key, frame):
+        """Note a call to ``key``'s object if the learner's code made it. A forbidden object counts when the code
+        that called it (skipping Python's own library) is the learner's: not the exercise's driver, nor the library
+        calling it on its own behalf (a building block the learner may use, built on the forbidden object, does not
+        count). A reference counts when the learner's code is anywhere between the call and the pipeline (e.g. the
+        library's version standing in, which the learner's code called)."""
+        watched, boundary, notes = self._active
+        if key not in watched or key in notes:
+            return
+        anywhere = key[0] == "reference"
+        while frame is not None and frame is not boundary:
+            kind = code_kind(frame.f_code.co_filename)
+            if kind == "learner":
+                notes[key] = True
+                return
+            if kind == "package" and not anywhere:
+                return
+            frame = frame.f_back
+
+
+TRIPWIRES = Tripwires()
+
+
+def _owner_class(function):
+    """The class whose own method ``function`` is (``Tensor.relu`` -> Tensor), found by its qualified name; None for
+    a plain function."""
+    parts = function.__qualname__.split(".")
+    if len(parts) < 2 or "<locals>" in parts:
+        return None
+    owner = sys.modules.get(function.__module__)
+    for part in parts[:-1]:
+        owner = getattr(owner, part, None)
+    if isinstance(owner, type) and vars(owner).get(parts[-1]) is function:
+        return owner
+    return None
+
+
+def _delegating_init(inherited):
+    """An ``__init__`` that only calls the inherited one: put into a forbidden class that defines none, so that
+    building one passes through a tripwire of its own."""
+    def __init__(self, *args, **kwargs):
+        return inherited(self, *args, **kwargs)
+    return functools.wraps(inherited)(__init__)
+
+
+def _global_names(code, cache={}):  # noqa: B006  (a cache on purpose)
+    """The global names a code object (and the code nested in it) loads."""
+    if code not in cache:
+        names = set()
+        for instruction in dis.get_instructions(code):
+            if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+                names.add(instruction.argval)
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                names |= _global_names(const)
+        cache[code] = names
+    return cache[code]
+
+
+def _learner_class(cls):
+    return any(isinstance(v, types.FunctionType) and is_learner_file(v.__code__.co_filename)
+               for v in vars(cls).values())
+
+
+def learner_references(root, limit=2000):
+    """The objects the learner's code reachable from ``root`` refers to: for a function of the learner's, the
+    globals it loads, its closure and its defaults; for a class of the learner's, what its own methods refer to;
+    followed into the learner's other functions and classes (not into the library's)."""
+    seen, todo = set(), [root]
+    while todo and len(seen) < limit:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        found = []
+        if isinstance(obj, type):
+            for cls in obj.__mro__:
+                if _learner_class(cls):
+                    found += [v.__func__ if isinstance(v, (staticmethod, classmethod)) else v
+                              for v in vars(cls).values()]
+        elif isinstance(obj, (types.FunctionType, types.MethodType)):
+            function = getattr(obj, "__func__", obj)
+            if not is_learner_file(function.__code__.co_filename):
+                continue
+            namespace = function.__globals__
+            found += [namespace[n] for n in _global_names(function.__code__) if n in namespace]
+            for cell in function.__closure__ or ():
+                with contextlib.suppress(ValueError):
+                    found.append(cell.cell_contents)
+            found += list(function.__defaults__ or ()) + list((function.__kwdefaults__ or {}).values())
+        elif isinstance(obj, functools.partial):
+            found.append(obj.func)
+        for value in found:
+            yield value
+            if isinstance(value, (type, types.FunctionType, types.MethodType, functools.partial)):
+                todo.append(value)
+
+
+def forbidden_use(exercise, fn, tripwires=TRIPWIRES):
+    """(library object, how) when the answer ``fn`` is ("is"), subclasses ("subclasses") or refers to ("uses") one
+    of ``exercise.forbid``, or one of its methods; None otherwise. (Calling one is noted while it runs.)"""
+    forbid = tuple(exercise.forbid)
+    if not forbid:
+        return None
+    for obj in forbid:
+        if fn is obj or tripwires.original(fn) is obj:
+            return obj, "is"
+    if isinstance(fn, type):
+        for obj in forbid:
+            if isinstance(obj, type) and fn is not obj and issubclass(fn, obj):
+                return obj, "subclasses"
+    owners = {}
+    for obj in forbid:
+        owners[id(obj)] = obj
+        for function in tripwires.functions_of(obj):
+            owners[id(function)] = obj
+    for value in learner_references(fn):
+        obj = owners.get(id(tripwires.original(value)), owners.get(id(value)))
+        if obj is not None:
+            return obj, "uses"
+    return None
+
+
+# -------------------------------------------------------------------- the first half: recording
+class Recorder:
+    """Runs the learner's code on one case and records what happened (``record``).
+
+    ``tensor_class``: the library's Tensor (the kernel passes the one it captured before any learner code ran);
+    ``catch``: the exceptions of the learner's code to record (a check lets KeyboardInterrupt through, so that the
+    learner can stop it; the kernel records everything, sys.exit included); ``after_call``: run after each call
+    into the learner's code (the kernel ends a process the learner's code forked); ``references``: note calls
+    into the exercise's reference (grading; the references are wrapped by ``Tripwires.references``).
+    """
+
+    def __init__(self, tensor_class=None, catch=Exception, after_call=None, references=False, tripwires=TRIPWIRES):
+        from ..tensor import Tensor
+        from .grading.encode import Encoder, TooLarge
+        self.tensor_class = tensor_class or Tensor
+        self.catch, self.after_call, self.references, self.tripwires = catch, after_call, references, tripwires
+        self.Encoder, self.TooLarge, self.deepcopy = Encoder, TooLarge, copy.deepcopy
+
+    def record(self, exercise, fn, case, grad_seed):
+        """The JSON-safe record of ``fn`` on ``case``: keys ``answer`` (encoded), ``error``, ``warnings``,
+        ``changed`` (the inputs changed in place), ``graph`` (the run with inputs that require grad),
+        ``forbidden`` ({"object", "how"}), ``reference_called``."""
+        self.tripwires.forbid(exercise.forbid)
+        keys = [("forbidden", id(obj)) for obj in exercise.forbid]
+        if self.references:
+            keys.append(("reference", exercise.id))
+        notes = {}
+        pristine = self.deepcopy((case.args, case.kwargs))
+        args, kwargs = self.deepcopy(pristine)
+        raw, warned, error = self._call(exercise, fn, args, kwargs, case, keys, notes)
+        out = {}
+        if warned:
+            out["warnings"] = warned
+        if error:
+            out["error"] = error
+        else:
+            out["answer"], error = self._encode(raw)
+            if error:
+                out["error"] = error
+            else:
+                try:
+                    names = parameter_names(fn, len(args))
+                    out["changed"] = changed_inputs(pristine[0], args, names) + changed_inputs(
+                        [pristine[1][k] for k in sorted(kwargs)], [kwargs[k] for k in sorted(kwargs)], sorted(kwargs))
+                except Exception:  # noqa: BLE001  (arguments the learner's code left in a state numpy cannot read)
+                    out["changed"] = []
+                answer_kind = exercise.answer or TensorAnswer()
+                if exercise.grad and tensor_parts(answer_kind, raw):
+                    out["graph"] = self._graph(exercise, fn, case, pristine, answer_kind, grad_seed, keys, notes)
+        use = forbidden_use(exercise, fn, self.tripwires)
+        if use is None:
+            called = [obj for obj in exercise.forbid if ("forbidden", id(obj)) in notes]
+            use = (called[0], "calls") if called else None
+        if use is not None:
+            out["forbidden"] = {"object": library_name(use[0]), "how": use[1]}
+        out["reference_called"] = ("reference", exercise.id) in notes
+        return out
+
+    def _call(self, exercise, fn, args, kwargs, case, keys, notes):
+        """Run the learner's ``fn`` (through the exercise's driver); (raw answer, warnings, error record or None).
+        This frame is the boundary below which the tripwires look for the learner's code."""
+        raw = error = None
+        with Warnings(exercise.warning_kinds()) as caught, self.tripwires.watch(keys, sys._getframe()) as noted:
+            try:
+                raw = exercise.run(fn, args, kwargs)
+            except NotImplementedError as exc:
+                origin, info = stub_origin(exc, fn)
+                if origin == "own" or (origin == "other" and info[0] == exercise.id):  # e.g. a lambda around the stub
+                    error = {"kind": "not_attempted"}
+                elif origin == "other":
+                    error = {"kind": "other_stub", "other": info[0], "name": info[1]}
+                else:
+                    error = self._error(exc, fn, case)
+            except self.catch as exc:
+                error = self._error(exc, fn, case)
+            finally:
+                notes.update(noted)
+                if self.after_call is not None:
+                    self.after_call()
+        return raw, list(caught.seen), error
+
+    def _error(self, exc, fn, case):
+        try:
+            shapes = argument_shapes(fn, case)
+        except Exception:  # noqa: BLE001
+            shapes = ""
+        return {"kind": "error", "exception": f"{type(exc).__name__}: {str(exc)[:500]}",
+                "traceback": self._traceback(exc), "shapes": shapes}
+
+    @staticmethod
+    def _traceback(exc):
+        try:
+            return learner_traceback(exc)[-2000:]
+        except Exception:  # noqa: BLE001  (an exception whose str() raises)
+            return type(exc).__name__
+
+    def _encode(self, value):
+        try:
+            return self.Encoder(self.tensor_class).encode(value), None
+        except self.TooLarge as e:
+            return None, {"kind": "too_large", "text": str(e)}
+        except Exception as e:  # noqa: BLE001  (a learner's object whose attributes raise)
+            return None, {"kind": "unreadable", "text": f"{type(e).__name__}: {str(e)[:200]}"}
+
+    def _graph(self, exercise, fn, case, pristine, answer_kind, seed, keys, notes):
+        """The case again with the inputs requiring grad (moved by the seeded jitter): connected? gradients?"""
+        names = parameter_names(fn, len(pristine[0]))
+        args, kwargs = self.deepcopy(pristine)
+        inputs = grad_inputs(exercise, args, kwargs, names)
+        if not inputs:
+            return {"inputs": []}
+        jitter(inputs, exercise.grad_jitter, seed)
+        out = {"inputs": [name for name, _ in inputs]}
+        raw, warned, error = self._call(exercise, fn, args, kwargs, case, keys, notes)
+        if warned:
+            out["warnings"] = warned
+        if error:
+            out["error"] = error
+            return out
+        parts = tensor_parts(answer_kind, raw)
+        if not parts:
+            out["answer"], _ = self._encode(raw)
+            return out
+        out["connected"] = [[index, bool(part.requires_grad)] for index, part in parts]
+        if not all(connected for _, connected in out["connected"]):
+            return out
+        try:
+            with np.errstate(all="ignore"), self.tripwires.watch(keys, sys._getframe()) as noted:
+                try:
+                    weighted_sum(parts, seed).backward()
+                finally:
+                    notes.update(noted)
+        except self.catch as exc:
+            out["backward_error"] = self._traceback(exc)
+            return out
+        finally:
+            if self.after_call is not None:
+                self.after_call()
+        out["grads"] = [None if t.grad is None else self._encode(np.array(t.grad.detach().numpy(), copy=True))[0]
+                        for _, t in inputs]
+        return out
+
+
+def roundtrip(record):
+    """``record`` as the grader reads it: through JSON (so that a check judges exactly what grading would)."""
+    from .grading.encode import Deep
+    with Deep():
+        return json.loads(json.dumps(record))
+
+
+# -------------------------------------------------------------------- the reference side
+class Reference:
+    """The cases of one exercise and what the verdicts on them need, each computed once: the reference's answers
+    (``raw``, ``expected``) and gradients, the known mistakes' answers, the reference with an argument left at
+    its default (for the ignored-argument hint), and the trivial answers that pass (``trivial``).
+
+    ``Reference(exercise, case_seed, grad_seed)`` makes the cases with the exercise's ``cases(rng)`` from
+    ``case_seed``, as the grading kernel does; ``cases=`` gives them instead. The gradients of case ``i`` use the
+    seed ``grad_seed + i``. ``Reference.for_check(exercise)``: the check's cases and seeds.
+    """
+
+    def __init__(self, exercise, case_seed=None, grad_seed=0, cases=None):
+        self.exercise, self.grad_seed = exercise, grad_seed
+        if cases is None:
+            cases = exercise.cases(np.random.default_rng(case_seed))
+        self.cases = list(cases)
+        self._raw, self._grads, self._mistakes, self._defaults, self._trivial = {}, {}, {}, {}, {}
+
+    @classmethod
+    def for_check(cls, exercise):
+        return cls(exercise, grad_seed=zlib.crc32(f"{exercise.id} gradients".encode()), cases=exercise.all_cases())
+
+    def grad_seed_of(self, i):
+        return (self.grad_seed + i) % 2 ** 32
+
+    def raw(self, i):
+        """The reference's answer on case ``i`` (as it returned it)."""
+        if i not in self._raw:
+            case = self.cases[i]
+            args, kwargs = copy.deepcopy((case.args, case.kwargs))
+            raw = quietly(self.exercise.reference, args, kwargs, self.exercise)
+            self._raw[i] = (raw, as_numpy(raw))
+        return self._raw[i][0]
+
+    def expected(self, i):
+        """The reference's answer on case ``i`` as numpy arrays (what answers are compared with)."""
+        self.raw(i)
+        return self._raw[i][1]
+
+    def grads(self, i):
+        """[(input name, gradient array or None)] of the reference on case ``i``, with the learner's jitter."""
+        if i not in self._grads:
+            exercise, case = self.exercise, self.cases[i]
+            args, kwargs = copy.deepcopy((case.args, case.kwargs))
+            names = parameter_names(exercise.reference, len(args))
+            inputs = grad_inputs(exercise, args, kwargs, names)
+            seed = self.grad_seed_of(i)
+            jitter(inputs, exercise.grad_jitter, seed)
+            parts = tensor_parts(exercise.answer or TensorAnswer(), quietly(exercise.reference, args, kwargs, exercise))
+            if parts:
+                with np.errstate(all="ignore"):
+                    weighted_sum(parts, seed).backward()
+            self._grads[i] = [(name, None if t.grad is None else t.grad.numpy()) for name, t in inputs]
+        return self._grads[i]
+
+    def mistake(self, i, k):
+        """(the answer of the exercise's mistake ``k`` on case ``i``, whether it differs from the expected answer);
+        raises when that mistake cannot happen on this case (it raised)."""
+        if (i, k) not in self._mistakes:
+            case, exercise = self.cases[i], self.exercise
+            try:
+                wrong = as_numpy(quietly(exercise.mistakes[k].wrong, *copy.deepcopy((case.args, case.kwargs)),
+                                         exercise))
+                differs = compare_arrays(wrong, self.expected(i), exercise.rtol, exercise.atol) is not None
+                self._mistakes[i, k] = (wrong, differs, None)
+            except Exception as e:  # noqa: BLE001  (a mistake that cannot happen here, e.g. shapes that do not fit)
+                self._mistakes[i, k] = (None, False, e)
+        wrong, differs, error = self._mistakes[i, k]
+        if error is not None:
+            raise error
+        return wrong, differs
+
+    def with_default(self, i, name, default, arguments):
+        """The reference's answer on case ``i`` with the argument ``name`` set to its default (None if it raises)."""
+        if (i, name) not in self._defaults:
+            try:
+                self._defaults[i, name] = as_numpy(quietly(self.exercise.reference, (),
+                                                           copy.deepcopy(dict(arguments, **{name: default})),
+                                                           self.exercise))
+            except Exception:  # noqa: BLE001
+                self._defaults[i, name] = None
+        return self._defaults[i, name]
+
+    def trivial(self, i):
+        """None when case ``i`` is informative; otherwise which trivial answer would pass it: "zeros", "ones", "a
+        constant" (the right answer is one value repeated, in more than one number), "its argument `x` returned
+        unchanged", "the example's answer, hard-coded" (the example itself is always passed by its own answer,
+        which the notebook shows)."""
+        if i not in self._trivial:
+            self._trivial[i] = self._find_trivial(i)
+        return self._trivial[i]
+
+    def _find_trivial(self, i):
+        expected, case = self.expected(i), self.cases[i]
+        if case.visible:
+            return "the example's answer, which the notebook shows"
+        candidates = [("zeros", _like(expected, 0)), ("ones", _like(expected, 1))]
+        if _constant_valued(expected):
+            candidates.append(("a constant", expected))
+        names = parameter_names(self.exercise.reference, len(case.args))
+        arguments = list(zip(names, case.args)) + list(case.kwargs.items())
+        for name, value in arguments:
+            candidates.append((f"its argument `{name}` returned unchanged", _numbers(value)))
+        for k, other in enumerate(self.cases):
+            if other.visible:
+                candidates.append(("the example's answer, hard-coded", self.expected(k)))
+        for what, answer in candidates:
+            if answer is not None and self._passes(answer, i):
+                return what
+        return None
+
+    def _passes(self, got, i):
+        exercise, expected = self.exercise, self.expected(i)
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if exercise.compare is not None:
+                    return exercise.compare(got, expected, self.cases[i]) is None
+                return compare_arrays(got, expected, exercise.rtol, exercise.atol) is None
+        except Exception:  # noqa: BLE001  (a comparison that cannot take this trivial answer)
+            return False
+
+
+def _like(expected, value):
+    """A trivial answer shaped like ``expected`` with every number ``value`` (None where there is nothing to fill:
+    an answer that is not numbers)."""
+    if isinstance(expected, (tuple, list)):
+        items = [_like(e, value) for e in expected]
+        return None if any(item is None for item in items) else type(expected)(items)
+    if isinstance(expected, np.ndarray) and expected.dtype.kind in "biuf":
+        return np.full(expected.shape, value, dtype=expected.dtype)
+    return None
+
+
+def _leaves(value):
+    if isinstance(value, (tuple, list)):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]
+
+
+def _constant_valued(expected):
+    """True when every number of ``expected`` is one value per part and some part holds more than one number (a
+    single number is not a constant answer: the function would have to know it)."""
+    leaves = _leaves(expected)
+    if not all(isinstance(a, np.ndarray) and a.dtype.kind in "biuf" and a.size for a in leaves):
+        return False
+    if max(a.size for a in leaves) < 2:
+        return False
+    with np.errstate(invalid="ignore"):
+        return all(bool(np.all(a == a.flat[0])) for a in leaves)
+
+
+def _numbers(value):
+    """An argument as numpy arrays, or None when it holds something else (an object, a function)."""
+    value = as_numpy(value)
+    leaves = _leaves(value)
+    if all(isinstance(a, np.ndarray) and a.dtype.kind in "biuf" for a in leaves):
+        return value
+    return None
+
+
+# -------------------------------------------------------------------- hints
+def tiers(exercise, key, levels, seen):
+    """The hints to show for mistake ``key``: the concept; the more concrete ones as the mistake comes back."""
+    counted = (exercise.id, key)
+    seen[counted] += 1
+    return tuple(levels[:min(seen[counted], len(levels))])
+
+
+def hints(exercise, reference, i, got, seen, generic=True):
+    """The hints for a wrong answer ``got`` on case ``i``: a known mistake's (in tiers), an ignored argument, or a
+    generic one."""
+    case, expected = reference.cases[i], reference.expected(i)
+    for index, mistake in enumerate(exercise.mistakes):
+        try:
+            if mistake.match is not None:
+                matched = bool(mistake.match(got, expected, case))
+            else:
+                wrong, differs = reference.mistake(i, index)
+                # a mistake that gives the right answer on this case cannot be told apart here (e.g. a right
+                # value returned as the wrong type must not get that mistake's hint)
+                matched = differs and compare_arrays(got, wrong, exercise.rtol, exercise.atol) is None
+        except Exception:  # noqa: BLE001  (a mistake that cannot happen here, e.g. shapes that do not fit)
+            continue
+        if matched:
+            return tiers(exercise, index, mistake.tiers(), seen)
+    ignored = _ignored_argument(exercise, reference, i, got)
+    if ignored:
+        return (ignored,)
+    if generic:
+        hint = _diagnose_first_wrong(got, expected, [as_numpy(a) for a in case.args], exercise)
+        if hint:
+            return (hint,)
+    return ()
+
+
+def _diagnose_first_wrong(got, expected, inputs, exercise):
+    """diagnose() of the answer, or of its first wrong result when it is a tuple (e.g. the gradients dx, dw)."""
+    kinds = exercise.hint_kinds()
+    if not kinds:
+        return None
+    if not isinstance(expected, (tuple, list)):
+        return diagnose(got, expected, inputs, kinds)
+    if isinstance(got, (tuple, list)) and len(got) == len(expected):
+        for g, e in zip(got, expected):
+            if compare_arrays(g, e, exercise.rtol, exercise.atol):
+                return diagnose(g, e, inputs, kinds)
+    return None
+
+
+def _ignored_argument(exercise, reference, i, got):
+    """A hint when ``got`` is what the reference gives with one argument left at its default although the case
+    passes another value: the learner's function ignores that argument. (Not when the default gives the right
+    answer on this case anyway: then ignoring the argument cannot be told apart from a right answer.)"""
+    case, expected = reference.cases[i], reference.expected(i)
+    try:
+        bound = inspect.signature(exercise.reference).bind(*case.args, **case.kwargs)
+    except (TypeError, ValueError):
+        return None
+    for name, default in exercise.defaulted_parameters().items():
+        if name not in bound.arguments or _same(bound.arguments[name], default):
+            continue
+        answer = reference.with_default(i, name, default, bound.arguments)
+        if answer is None:
+            continue
+        if (compare_arrays(got, answer, exercise.rtol, exercise.atol) is None
+                and compare_arrays(answer, expected, exercise.rtol, exercise.atol) is not None):
+            return (f"your answer is what {name}={default!r} gives, but this case passes {name}="
+                    f"{bound.arguments[name]!r}: use the argument `{name}` itself, not a fixed value")
+    return None
+
+
+def _same(a, b):
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001  (arrays and tensors: not a plain default value)
+        return False
+
+
+def _error_hints(exercise, text, seen, extra=()):
+    """The hints for an error, from its text "ExceptionType: message"."""
+    for error_hint in tuple(extra) + tuple(exercise.error_hints) + GENERIC_ERROR_HINTS:
+        if re.search(error_hint.pattern, text):
+            return tiers(exercise, ("error", error_hint.pattern), error_hint.tiers(), seen)
+    return ()
+
+
+# -------------------------------------------------------------------- the second half: judging
+def where(case, i, n):
+    """How a message names case ``i`` of ``n``: "the example shown in the notebook" or "hidden case 3 of 8"."""
+    text = "the example shown in the notebook" if case.visible else f"hidden case {i + 1} of {n}"
+    return text + (f" ({case.label})" if case.label else "")
+
+
+def verdict(status, title, context="", details=(), hints_=()):
+    """A verdict: ``status``; ``title``, the message's first line (what a check shows first); ``details``, the
+    lines under it; ``hints``; and ``detail``, the text a grade's feedback shows beside the case (``context``, a
+    sentence the title holds, then the details)."""
+    details = [str(d) for d in details if d]
+    return {"status": status, "title": title, "details": details, "hints": [h for h in hints_ if h],
+            "detail": "\n".join(([context] if context else []) + details) or title.split(": ", 1)[-1]}
+
+
+def _forbidden(exercise, forbidden):
+    name, how = str(forbidden.get("object", "?"))[:200], forbidden.get("how")
+    what = {"is": "is", "subclasses": "subclasses", "uses": "uses", "calls": "calls, while it runs,"}.get(how, "uses")
+    base = getattr(exercise.answer, "base", None)
+    blocks = f" (a subclass of {base.__module__.split('.')[0]}'s {base.__name__} is fine)" if base else ""
+    sentence = f"write it yourself: your {exercise.name} {what} the library's {name}"
+    return verdict(FAILED, f"{exercise.id}: {sentence}.", sentence, [
+        f"This exercise asks you to write {exercise.name} yourself: the library's {name} is the very thing you are "
+        f"building, and the answer yours is compared with, so it cannot stand in for yours. Build it from the "
+        f"lesson's building blocks{blocks} and your own code."])
+
+
+def judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
+    """The verdict on case ``i`` from its ``record`` (see ``verdict``); ``seen`` counts the mistakes met so far, for
+    the hint tiers. ``extra_error_hints``: ErrorHints tried first on an error (grading adds its own)."""
+    case = reference.cases[i]
+    here = where(case, i, len(reference.cases))
+    failed = f"{exercise.id}: failed on {here}."
+    if record is None:
+        return verdict(NOT_RUN, f"{exercise.id}: {here} was not run.", "the exercise stopped before this case")
+    if isinstance(record.get("forbidden"), dict):
+        return _forbidden(exercise, record["forbidden"])
+    error = record.get("error")
+    if isinstance(error, dict):
+        kind = error.get("kind")
+        if kind == "not_attempted":
+            return verdict(NOT_ATTEMPTED, f"{exercise.id}: not attempted yet. Replace the `raise "
+                           "NotImplementedError` in the exercise cell with your code, run that cell, then run this "
+                           "check again.",
+                           "not attempted: the exercise cell still raises NotImplementedError")
+        if kind == "other_stub":
+            other, name = error.get("other"), str(error.get("name"))[:100]
+            which = f"exercise {other}" if other else f"{name}"
+            fallback = (f" or, meanwhile, let the library's version stand in: {name} = use(\"{other}\", {name})"
+                        if other else "")
+            sentence = (f"your {exercise.name} calls {name}, which is not written yet (it still raises "
+                        "NotImplementedError)")
+            return verdict(ERROR, f"{exercise.id}: {sentence}. Solve {which} first{fallback}, then run this check "
+                           "again.", sentence)
+        if kind in ("too_large", "unreadable"):
+            return verdict(FAILED, failed, details=[str(error.get("text", ""))[:500]])
+        text = str(error.get("exception", ""))
+        return verdict(ERROR, f"{exercise.id}: your code raised an error on {here}:", "your code raised an error:",
+                       [str(error.get("traceback", "")), str(error.get("shapes", ""))],
+                       _error_hints(exercise, text, seen, extra_error_hints))
+    if record.get("reference_called"):
+        return verdict(FAILED, failed, details=["your function called the course's own reference implementation of "
+                                                "this exercise: that answer is the library's, not yours"])
+    from .grading.encode import BadAnswer, decode
+    try:
+        raw = decode(record.get("answer"), _tensor)
+    except BadAnswer as e:
+        return verdict(FAILED, failed, details=[f"the record of your answer is damaged ({e})"])
+    got, expected = as_numpy(raw), reference.expected(i)
+    warned = record.get("warnings")
+    if warned and exercise.warning_kinds() and isinstance(warned, list):
+        found = hints(exercise, reference, i, got, seen, generic=False)
+        if not found and exercise.stability_hint:
+            levels = exercise.stability_hint
+            found = tiers(exercise, "stability", (levels,) if isinstance(levels, str) else tuple(levels), seen)
+        return verdict(FAILED, failed, details=[_warned(warned)], hints_=found)
+    refusal = exercise.answer.refuse(raw, reference.raw(i)) if exercise.answer is not None else None
+    if refusal:
+        return verdict(FAILED, failed, details=[refusal], hints_=hints(exercise, reference, i, got, seen, False))
+    if exercise.compare is not None:
+        failure = exercise.compare(got, expected, case)
+    else:
+        failure = compare_arrays(got, expected, exercise.rtol, exercise.atol)
+    if failure:
+        return verdict(FAILED, failed, details=[failure], hints_=hints(exercise, reference, i, got, seen))
+    changed = record.get("changed")
+    if exercise.check_inputs and isinstance(changed, list) and changed:
+        name = str(changed[0])[:80]
+        return verdict(FAILED, failed, details=[
+            f"your function changed its input `{name}` in place (e.g. {name} /= ..., {name}[...] = ... or "
+            f"{name}.add_(...)): the caller's {name} changes too, so whatever uses it afterwards (the next layer, "
+            "the loss, a second call) sees wrong numbers. Leave the inputs as they are and compute a new result, "
+            f"out of place (x = x / total makes a new tensor; x /= total changes the caller's)."])
+    if exercise.grad and tensor_parts(exercise.answer or TensorAnswer(), reference.raw(i)):
+        return _judge_graph(exercise, reference, i, record.get("graph"), raw, here)
+    return verdict(PASSED, f"{exercise.id}: passed {here}.", "passed")
+
+
+def _warned(warned):
+    return (f"numpy warned inside your function: {'; '.join(str(w) for w in warned[:5])}. An intermediate value "
+            "overflowed or became invalid (e.g. exp of a large number), even where the final numbers may look right. "
+            "This exercise is about computing it without that: no step may overflow.")
+
+
+def _judge_graph(exercise, reference, i, graph, raw, here):
+    """The part of a case run with inputs that require grad: connected to them, and the gradients right."""
+    context = "with inputs that require grad (as a network's weights do):"
+
+    def fail(*details):
+        return verdict(FAILED, f"{exercise.id}: failed on {here}, with inputs that require grad (as a network's "
+                       "weights do).", context, details)
+    expected_grads = reference.grads(i)
+    if not expected_grads:
+        return verdict(PASSED, f"{exercise.id}: passed {here}.", "passed")
+    answer = exercise.answer or TensorAnswer()
+    if not isinstance(graph, dict):  # the first run gave no tensor to follow, yet its numbers passed
+        return fail(answer.refuse(raw, None) or "the result is not a tensor with a graph")
+    names = graph.get("inputs")
+    if not (isinstance(names, list) and len(names) == len(expected_grads)):
+        names = [name for name, _ in expected_grads]
+    names = [str(n)[:80] for n in names]
+    error = graph.get("error")
+    if isinstance(error, dict):
+        trace = str(error.get("traceback", error.get("text", "")))
+        details = ["your function works on plain tensors, but raised here:", trace, str(error.get("shapes", ""))]
+        if "numpy()" in trace:
+            details.append(f"numpy has no graph: stay with tensor ops on the inputs, so that loss.backward() can "
+                           f"reach {names[0]}")
+        return fail(*details)
+    if graph.get("warnings") and exercise.warning_kinds() and isinstance(graph["warnings"], list):
+        return fail(_warned(graph["warnings"]))
+    connected = graph.get("connected")
+    if not isinstance(connected, list) or not connected:
+        from .grading.encode import BadAnswer, decode
+        try:
+            again = decode(graph.get("answer"), _tensor)
+        except BadAnswer:
+            again = None
+        return fail(answer.refuse(again, None) or "the result is not a tensor")
+    for item in connected:
+        if not (isinstance(item, list) and len(item) == 2 and item[1] is True):
+            what = "your result" if not isinstance(item, list) or item[0] is None else f"result {item[0]}"
+            return fail(f"{what} is not connected to the graph: requires_grad is False and grad_fn is None although "
+                        "the inputs require grad. It was rebuilt from numpy (tl.tensor(... .numpy())), detached "
+                        "(.detach(), .item()) or computed under no_grad, so loss.backward() cannot reach "
+                        f"{names[0]}: stay with tensor ops")
+    if isinstance(graph.get("backward_error"), str):
+        return fail("the backward pass through your result failed:", graph["backward_error"])
+    grads = graph.get("grads")
+    if not isinstance(grads, list) or len(grads) != len(expected_grads):
+        return fail("no gradients were recorded for this run")
+    from .grading.encode import BadAnswer, decode
+    for name, (_, want), got_node in zip(names, expected_grads, grads):
+        if want is None:
+            continue
+        if got_node is None:
+            return fail(f"no gradient reached `{name}`: your result does not depend on it through tensor ops (was it "
+                        "used, and kept in the graph?)")
+        try:
+            got = decode(got_node)
+        except BadAnswer:
+            return fail(f"the record of the gradient of `{name}` is damaged")
+        atol = exercise.grad_atol * max(1.0, float(np.max(np.abs(want), initial=0.0)))
+        failure = compare_arrays(got, want, exercise.grad_rtol, atol, f"the gradient with respect to `{name}`")
+        if failure:
+            if isinstance(got, np.ndarray) and got.dtype.kind == "f" and not np.isfinite(got).all():
+                hint = ("the gradient has inf or nan: some step of your formula overflows, even where its value is "
+                        "not used. where(cond, a, b) computes (and differentiates) both a and b everywhere, so "
+                        "each branch must stay finite for every input")
+            elif isinstance(got, np.ndarray) and got.shape == want.shape and np.any((got == 0) & (want != 0)):
+                hint = ("the gradient is 0 where it should not be: a clamp, a rounding or a comparison in your "
+                        "formula cuts the path from the result back to the input")
+            else:
+                hint = ("part of your formula does not pass the gradient back: a .detach(), a number taken out with "
+                        ".item() or a tensor rebuilt from numpy inside the formula is a constant to backward")
+            return verdict(FAILED, f"{exercise.id}: failed on {here}: the values are right, the gradient is not.",
+                           "the values are right, the gradient is not:", [failure],
+                           [exercise.grad_hint, hint])
+    return verdict(PASSED, f"{exercise.id}: passed {here}.", "passed")
+
+
+def _tensor(array):
+    from .. import from_numpy
+    return from_numpy(np.array(array))
+
+
+def judge_safely(exercise, reference, i, record, seen, extra_error_hints=()):
+    """``judge_case``, but an answer that the judging itself cannot handle (the exercise's own compare raised on
+    it) is a failed case that says so, never an exception."""
+    try:
+        return judge_case(exercise, reference, i, record, seen, extra_error_hints)
+    except Exception as e:  # noqa: BLE001
+        here = where(reference.cases[i], i, len(reference.cases))
+        return verdict(FAILED, f"{exercise.id}: the check could not judge your answer on {here}:",
+                       "the check could not judge your answer:", [f"{type(e).__name__}: {str(e)[:300]}"])
+
+
+def judge_exercise(exercise, reference, records, extra_error_hints=()):
+    """Every case of one exercise, as grading judges it: ([verdicts], passed count). ``records``: {i: record}.
+    Each verdict also says ``index``, ``where``, ``visible`` and ``informative`` (``trivial``: the trivial
+    answer that passes the case, when one does)."""
+    seen = Counter()
+    verdicts = []
+    n = len(reference.cases)
+    for i, case in enumerate(reference.cases):
+        judged = judge_safely(exercise, reference, i, records.get(i), seen, extra_error_hints)
+        trivial = reference.trivial(i)
+        judged.update(index=i, where=where(case, i, n), visible=bool(case.visible), informative=trivial is None,
+                      trivial=trivial)
+        verdicts.append(judged)
+    return verdicts, sum(v["status"] == PASSED for v in verdicts)
+
+
+def score(points, verdicts):
+    """An exercise's points from its case verdicts: all of them when every case passed; otherwise its share of the
+    informative cases passed, counted among the informative cases and the other cases that failed (a case that a
+    trivial answer passes earns nothing, but failing it still costs)."""
+    if verdicts and all(v["status"] == PASSED for v in verdicts):
+        return float(points)
+    earned = sum(v["status"] == PASSED and v["informative"] for v in verdicts)
+    counted = sum(v["informative"] or v["status"] != PASSED for v in verdicts)
+    return round(points * earned / counted, 2) if counted else 0.0
