@@ -10,6 +10,7 @@ its wrong versions with the hint each must get, and its special cases. This modu
   source to get the learner's function, the way the notebook would define it.
 """
 import copy
+import dataclasses
 import inspect
 from collections import Counter
 from pathlib import Path
@@ -203,8 +204,11 @@ def ignored_arguments_that_pass(exercise_id):
             bound = signature.bind(*args, **kwargs)
             bound.arguments[_name] = defaults[_name]
             return exercise.reference(*bound.args, **bound.kwargs)
-        if verdict(exercise_id, ignoring):
-            passing.append(name)
+        # this asks whether the cases vary the argument, not who wrote the code: the reference stands in for the
+        # learner's (it may be the very library object the exercise forbids), so "write it yourself" is off here
+        with np.errstate(all="ignore"):
+            if run_check(dataclasses.replace(exercise, forbid=()), ignoring):
+                passing.append(name)
     return passing
 
 
