@@ -422,6 +422,32 @@ def fit_variant(lr_group=0, lr_after_step=False, test_before_restore=False, acc_
     return fit
 
 
+def fit_sums_loss_tensors(lib, model, optimizer, scheduler, loaders, config):
+    """The epoch's loss summed as tensors (no .item()): the history holds tensors and their graphs."""
+    stopper = tl.train.EarlyStopping(patience=config["patience"])
+    history = {"train_loss": [], "val_loss": [], "lr": []}
+    for _ in range(config["epochs"]):
+        history["lr"].append(optimizer.param_groups[0]["lr"])
+        model.train()
+        total, count = 0.0, 0
+        for x, y in loaders["train"]:
+            loss = lib.nn.functional.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
+            optimizer.step()
+            total, count = total + loss * len(y), count + len(y)
+        history["train_loss"].append(total / count)
+        val_loss, _ = L.evaluate(lib, model, loaders["val"])
+        history["val_loss"].append(val_loss)
+        scheduler.step()
+        if stopper.step(val_loss, model):
+            break
+    stopper.restore(model)
+    history["test_loss"], history["test_acc"] = L.evaluate(lib, model, loaders["test"])
+    return history
+
+
 def fit_by_the_library(lib, model, optimizer, scheduler, loaders, config):
     """tl.train.fit with callbacks for the schedule, the clipping and early stopping: not written by the learner."""
     stopper = tl.train.EarlyStopping(patience=config["patience"])
@@ -444,6 +470,7 @@ WRONG += [
     ("09.fit", fit_variant(test_before_restore=True), "history['test_loss'] should be"),
     ("09.fit", fit_variant(acc_before_restore=True), "the test loader was read 2 times"),
     ("09.fit", fit_variant(no_test_acc=True), "has no 'test_acc' entry"),
+    ("09.fit", fit_sums_loss_tensors, "history['train_loss'] holds a Tensor", "graph"),
     ("09.fit", fit_by_the_library, "write it yourself"),
 ]
 

@@ -546,6 +546,14 @@ def drive_fit(fn, args, kwargs):
     if missing:
         return Run.failed(f"the history your fit returned has no {missing[0]!r} entry; it holds "
                           f"{', '.join(FIELDS)}")
+    for name in FIELDS:
+        values = history[name] if name in ("train_loss", "val_loss", "lr") else [history[name]]
+        kept = next((v for v in values if hasattr(v, "detach") or not _is_number(v)), None)
+        if kept is not None:
+            why = (" A tensor keeps its graph (every batch's, for a sum of losses) alive as long as the history "
+                   "lives, and a history file cannot hold it: take the number out with .item()"
+                   if hasattr(kept, "detach") else "")
+            return Run.failed(f"history[{name!r}] holds a {type(kept).__name__}; it holds Python numbers.{why}")
     epochs = len(history["train_loss"])
     per_epoch = len(loaders["train"])
 
