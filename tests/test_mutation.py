@@ -89,6 +89,13 @@ def test_keys_are_unique_and_stable():
     assert first == second and len(set(first)) == len(first)
 
 
+def test_two_changes_that_give_the_same_code_are_one_mutant():
+    source = "def f(x):\n    ### BEGIN SOLUTION\n    return x.item()\n    ### END SOLUTION\n"
+    keys = _keys(source, name="f")  # the body replaced by `return x`, and `.item()` dropped: the same code
+    assert "line 3: body of f -> `return x`" in keys and "line 3: `x.item()` -> `x`" not in keys
+    assert len({m.source for m in keys.values()}) == len(keys)
+
+
 def test_a_group_option_is_read_from_the_defaults():
     keys = _keys(OPTIMIZER, name="MyOptimizer")
     mutant = keys["line 4: `group['lr']` -> `self.defaults['lr']`"]

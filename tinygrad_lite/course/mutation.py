@@ -543,11 +543,12 @@ def mutants_of_source(exercise_id, source, lines=None, namespace=None, name=""):
     exercise's prelude); ``name``: what the cell defines that the check takes (default: the exercise's name)."""
     lines = _solution_lines(source) if lines is None else frozenset(lines)
     tree = ast.parse(source)
-    made, seen = [], {}
+    made, seen, sources = [], {}, {source}
     for site in _sites(tree, lines, source):
         mutated = _mutated_source(source, tree, site)
-        if mutated is None or mutated == source:
+        if mutated is None or mutated in sources:  # no change, or the same code as an earlier mutant
             continue
+        sources.add(mutated)
         key = _key(site)
         seen[key] = seen.get(key, 0) + 1
         if seen[key] > 1:
