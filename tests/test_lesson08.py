@@ -203,12 +203,24 @@ def scaled_step_vectorised(loss, model, optimizer, state, max_norm=None):
     return finite
 
 
+def time_op_drops_the_warmup(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
+    """Every call timed and synchronised, the warmup's times thrown away afterwards."""
+    times = []
+    for _ in range(warmup + repeats):
+        start = clock()
+        fn()
+        sync()
+        times.append(clock() - start)
+    return statistics.median(times[warmup:])
+
+
 ALSO_RIGHT = [
     ("08.train_step", train_step_set_to_none),
     ("08.train_step", train_step_reshaped),
     ("08.train_step", train_step_to_the_weights),
     ("08.time_op", time_op_np),
     ("08.time_op", time_op_sorted),
+    ("08.time_op", time_op_drops_the_warmup),
     ("08.scaled_step", scaled_step_mul_),
     ("08.scaled_step", scaled_step_vectorised),
 ]
@@ -635,6 +647,72 @@ def scaled_step_with_the_librarys_scaler(loss, model, optimizer, state, max_norm
     return stepped
 
 
+def train_step_under_no_grad(model, x, y, loss_fn, optimizer, device):
+    """The forward pass under no_grad ("it is faster"): the loss has no graph."""
+    x, y = x.to(device), y.to(device)
+    optimizer.zero_grad()
+    with tl.no_grad():
+        output = model(x)
+    loss = loss_fn(output, y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def scaled_step_halves_and_doubles(loss, model, optimizer, state, max_norm=None):
+    """GradScaler's default factors, 0.5 and 2, written in instead of the state's."""
+    s = state["scale"]
+    (loss * s).backward()
+    for p in model.parameters():
+        p.grad = p.grad / s
+    if not all(np.isfinite(p.grad.numpy()).all() for p in model.parameters()):
+        state["scale"], state["good_steps"] = s / 2, 0
+        return False
+    if max_norm is not None:
+        nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"], state["good_steps"] = s * 2, 0
+    return True
+
+
+def scaled_step_clips_always(loss, model, optimizer, state, max_norm=None):
+    """Clips to max_norm or 1.0: clipping although max_norm is None."""
+    s = state["scale"]
+    (loss * s).backward()
+    for p in model.parameters():
+        p.grad = p.grad / s
+    if not all(np.isfinite(p.grad.numpy()).all() for p in model.parameters()):
+        state["scale"], state["good_steps"] = s * state["backoff_factor"], 0
+        return False
+    nn.utils.clip_grad_norm_(model.parameters(), max_norm or 1.0)
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"], state["good_steps"] = s * state["growth_factor"], 0
+    return True
+
+
+def scaled_step_unscales_after_the_update(loss, model, optimizer, state, max_norm=None):
+    """The scaled gradients tested, the state updated, then unscaled with the (possibly grown) new scale."""
+    (loss * state["scale"]).backward()
+    if not all(np.isfinite(p.grad.numpy()).all() for p in model.parameters()):
+        state["scale"] *= state["backoff_factor"]
+        state["good_steps"] = 0
+        return False
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"] *= state["growth_factor"]
+        state["good_steps"] = 0
+    for p in model.parameters():
+        p.grad = p.grad / state["scale"]
+    if max_norm is not None:
+        nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return True
+
+
 WRITE_IT_YOURSELF = [
     ("08.train_step", train_step_by_the_trainer, "write it yourself", "Trainer"),
     ("08.scaled_step", scaled_step_with_the_librarys_scaler, "write it yourself", "GradScaler"),
@@ -655,11 +733,15 @@ WRONG += [
     ("08.scaled_step", scaled_step_modulo, "back to 0 when a step is skipped and when the scale grows"),
     ("08.scaled_step", scaled_step_grows_one_late, "the count of clean steps"),
     ("08.scaled_step", scaled_step_counts_skipped_steps, "the count of clean steps"),
+    ("08.scaled_step", scaled_step_halves_and_doubles, "not 0.5 and 2"),
+    ("08.scaled_step", scaled_step_clips_always, "max_norm=None means: do not clip"),
+    ("08.scaled_step", scaled_step_unscales_after_the_update, "divide by that scale, before the state changes it"),
 ] + WRITE_IT_YOURSELF
 
 ERRORS += [
     ("08.train_step", train_step_moves_the_model, "your train_step moved it to cuda", "use the `device` argument"),
     ("08.train_step", train_step_only_x_moved_as_copy, "the target (y) was never moved", "x and y both"),
+    ("08.train_step", train_step_under_no_grad, "does not require grad", "ran under no_grad"),
 ]
 
 # -------------------------------------------------------------------- PyTorch agrees with the references

@@ -460,7 +460,26 @@ def fit_by_the_library(lib, model, optimizer, scheduler, loaders, config):
     return history
 
 
+def clips_to_one(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+    """Clips to 1.0, the default, whatever max_norm was given."""
+    model.train()
+    total, correct, count = 0.0, 0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        output = model(x)
+        loss = lib.nn.functional.cross_entropy(output, y)
+        optimizer.zero_grad()
+        loss.backward()
+        lib.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        total += loss.item() * len(y)
+        correct += (output.argmax(dim=1) == y).sum().item()
+        count += len(y)
+    return total / count, correct / count
+
+
 WRONG += [
+    ("09.train_one_epoch", clips_to_one, "not to the max_norm this call was given"),
     ("09.train_one_epoch", zero_grad_after_the_step, "clearing them only after each step"),
     ("09.train_one_epoch", by_the_trainer, "write it yourself", "Trainer"),
     ("09.fit", fit_train_mode_after_validation, SYMPTOM["mode"], "the first one in epoch 1",

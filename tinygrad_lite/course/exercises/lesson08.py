@@ -321,6 +321,11 @@ register(Exercise(
                   "use the `device` argument, not a fixed 'cuda' or 'cpu': the same code must run on a machine "
                   "with a GPU and on one without",
                   "pass the parameter `device` to .to(...)"),
+        ErrorHint(r"does not require grad and has no grad_fn",
+                  "the loss has no graph: the forward pass ran under no_grad (or the loss was detached), so "
+                  "backward() has nothing to go through. Training needs the graph: run the forward pass and the "
+                  "loss outside no_grad",
+                  "no_grad is for evaluation; remove it from the training step"),
         ErrorHint(r"'float' object has no attribute 'backward'",
                   ".item() turns the loss into a plain Python number: it has no graph, so backward() has "
                   "nothing to go through. Call backward on the loss tensor, and take .item() only for the value "
@@ -746,12 +751,20 @@ def _scaling_cases(rng):
 
 
 def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check=True, nan_check=True,
-            backoff=True, grow="interval", reset=True, clip_first=False, test="gradients"):
-    """A learner's scaled_step; the switches make one mistake each."""
+            backoff=True, grow="interval", reset=True, clip_first=False, test="gradients", factors="state",
+            clip_always=False, unscale_late=False):
+    """A learner's scaled_step; the switches make one mistake each (``factors="fixed"``: 0.5 and 2 instead of the
+    state's factors; ``clip_always``: clips to 1.0 when max_norm is None; ``unscale_late``: divides by the scale
+    after updating it)."""
+    down, up = (0.5, 2.0) if factors == "fixed" else (state["backoff_factor"], state["growth_factor"])
+    if clip_always and max_norm is None:
+        max_norm = 1.0
     scale = state["scale"]
     loss_finite = bool(np.isfinite(loss.item()))
     (loss * scale).backward()
     params = [p for p in model.parameters() if p.grad is not None]
+    if unscale_late:
+        return _unscaled_late(params, optimizer, state, max_norm)
     if clip_first and max_norm is not None:
         clip_grad_norm_(params, max_norm)
     bad = False
@@ -764,7 +777,7 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
         bad = not loss_finite
     if bad and check:
         if backoff:
-            state["scale"] = scale * state["backoff_factor"]
+            state["scale"] = scale * down
         if reset:
             state["good_steps"] = 0
         return False
@@ -773,10 +786,28 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
     optimizer.step()
     state["good_steps"] += 1
     if grow == "every":
-        state["scale"] = scale * state["growth_factor"]
+        state["scale"] = scale * up
     elif state["good_steps"] == state["growth_interval"]:
-        state["scale"] = scale * state["growth_factor"]
+        state["scale"] = scale * up
         state["good_steps"] = 0
+    return True
+
+
+def _unscaled_late(params, optimizer, state, max_norm):
+    """The scaled gradients tested, the state updated, and only then unscaled: by the new scale."""
+    if not all(np.isfinite(p.grad.numpy()).all() for p in params):
+        state["scale"] *= state["backoff_factor"]
+        state["good_steps"] = 0
+        return False
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"] *= state["growth_factor"]
+        state["good_steps"] = 0
+    for p in params:
+        p.grad = p.grad / state["scale"]
+    if max_norm is not None:
+        clip_grad_norm_(params, max_norm)
+    optimizer.step()
     return True
 
 
@@ -845,6 +876,20 @@ register(Exercise(
                  "the scale grows only after growth_interval clean steps in a row, not at every step: "
                  "growing too often makes it overflow again soon",
                  "count the clean steps; when the count reaches growth_interval, grow and start counting again"),
+        _mistake(_scaling_switch(factors="fixed"),
+                 "the scale changes by the factors in `state`: this case's backoff_factor and growth_factor are "
+                 "not 0.5 and 2. A scaler's settings are data, so that one function serves every setting",
+                 "multiply by state['backoff_factor'] when skipping and by state['growth_factor'] when growing"),
+        _mistake(_scaling_switch(clip_always=True),
+                 "max_norm=None means: do not clip. Clipping to some norm anyway changes every step whose "
+                 "gradient norm is above it",
+                 "clip only when max_norm is not None"),
+        _mistake(_scaling_switch(unscale_late=True),
+                 "the gradients hold S times the true ones for the S the loss was multiplied by: divide by that "
+                 "scale, before the state changes it (after a growth, the new scale is growth_factor times "
+                 "larger, and the step that uses it is too small)",
+                 "keep the scale of this step in a variable before anything changes state['scale'], and unscale "
+                 "with it first"),
         Mistake(match=_the_count_goes_wrong,
                 hint="the steps taken and skipped are right so far, but not the count of clean steps, and with it "
                      "the moment the scale grows: state['good_steps'] counts the steps taken IN A ROW since the "

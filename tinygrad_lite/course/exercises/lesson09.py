@@ -259,10 +259,11 @@ def _epoch_compare(got, expected, case):
     return None
 
 
-def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between"):
+def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixed_norm=None):
     """A training epoch with one thing changed, for the mistakes (``zero="end"``: the gradients cleared after the
-    step instead of before backward)."""
+    step instead of before backward; ``fixed_norm``: clipped to that norm, whatever max_norm is)."""
     def train_one_epoch(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+        max_norm = max_norm if fixed_norm is None else fixed_norm
         if train:
             model.train()
         total, correct, count, losses, accs = 0.0, 0, 0, [], []
@@ -338,6 +339,10 @@ register(Exercise(
                  "the gradients were never reset: backward() adds to p.grad, so each step used the sum of all the "
                  "gradients so far (lesson 03)",
                  "call optimizer.zero_grad() before each backward()"),
+        _mistake(_epoch(fixed_norm=1.0),
+                 "the gradients were clipped to a norm of 1.0, the parameter's default, not to the max_norm this "
+                 "call was given: a default only stands in when the caller passes nothing",
+                 "clip to the argument max_norm"),
         _mistake(_epoch(zero="end"),
                  "the model may arrive with gradients already in p.grad (here, from an earlier backward): "
                  "clearing them only after each step lets the first batch add its gradients to the old ones. "
