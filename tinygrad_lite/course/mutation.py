@@ -682,8 +682,11 @@ def reviewed_equivalents(path=EQUIVALENTS):
     and reason). A ValueError names what is malformed."""
     try:
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
+    except ModuleNotFoundError:  # Python 3.10: the same parser, as a package
+        try:
+            import tomli as tomllib
+        except ModuleNotFoundError:
+            raise ValueError(f"reading {Path(path).name} needs Python 3.11 (tomllib) or the package tomli") from None
     path = Path(path)
     if not path.exists():
         return {}
