@@ -1,6 +1,9 @@
 """The check framework itself (tinygrad_lite/course/checks.py, answers.py, display.py), on small exercises of its
 own: the answer kinds, inputs left unchanged, gradients, numerical stability, hint tiers and opt-in generic
-hints, error hints, a call into an unsolved exercise, log-space comparison, the display and the fallback label."""
+hints, error hints, a call into an unsolved exercise, log-space comparison, the display and the fallback label;
+"write it yourself" (``Exercise.forbid``): an answer that is, subclasses, wraps or refers to the library's own
+implementation fails, the building blocks stay allowed, the driver's and the reference's own calls do not count,
+and the library's Adam is no answer to 04.MyAdam."""
 import math
 from collections import Counter
 
@@ -296,3 +299,120 @@ def test_in_a_kernel_a_check_is_one_bundle_of_html_and_text_and_tqdm_is_a_widget
     outputs = nb.cells[2].outputs
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs), outputs
     assert not any("IProgress" in o.get("text", "") for o in outputs)
+
+
+# -------------------------------------------------------------------- write it yourself (Exercise.forbid)
+def _relu_exercise(exercise_id, forbid):
+    return Exercise(exercise_id, reference=lambda x: x.clamp(min=0), cases=_cases, answer=TensorAnswer(), grad=True,
+                    forbid=forbid)
+
+
+def test_an_answer_that_is_or_calls_a_forbidden_function_must_be_written_yourself():
+    from tinygrad_lite.nn import functional as F
+    ex = _relu_exercise("99.relu_yourself", (F.relu,))
+    assert verdict(relu, ex)
+    for answer, how in ((F.relu, "is"), (lambda x: tl.nn.functional.relu(x), "calls, while it runs,"),
+                        (lambda x: F.relu(x) * 1.0, "calls, while it runs,")):
+        result = assert_verdict(answer, FAILED, "write it yourself", how, "tinygrad_lite.nn.functional.relu",
+                                exercise=ex)
+        assert result.passed_cases == 0 and result.message.splitlines()[0].endswith("nn.functional.relu.")
+    # a building block that the library builds on the forbidden function is the learner's to use
+    assert verdict(lambda x: tl.nn.ReLU()(x), ex)
+
+
+def test_a_name_bound_to_a_forbidden_function_before_the_check_is_found_where_the_answer_refers_to_it():
+    from tinygrad_lite.course import pipeline
+    from tinygrad_lite.nn import functional as F
+    namespace = {}
+    exec("from tinygrad_lite.nn.functional import relu as library_relu\n\n"  # a learner's cell
+         "def helper(x):\n    return library_relu(x)\n\ndef my_relu(x):\n    return helper(x) + 0.0\n",
+         namespace)
+    ex = _relu_exercise("99.relu_bound", (F.relu,))
+    fresh = pipeline.Tripwires()  # none installed: the name holds the library's own function, not a tripwire
+    assert pipeline.forbidden_use(ex, namespace["my_relu"], fresh) == (F.relu, "uses")
+    assert pipeline.forbidden_use(ex, relu, fresh) is None
+    assert_verdict(namespace["my_relu"], FAILED, "write it yourself", "tinygrad_lite.nn.functional.relu", exercise=ex)
+
+
+def _optimizer_exercise(exercise_id, forbid):
+    """04.MySGD's cases and driver (the course's own), with these objects forbidden."""
+    import dataclasses
+
+    from tinygrad_lite.course.checks import get_exercise
+    return dataclasses.replace(get_exercise("04.MySGD"), id=exercise_id, forbid=forbid)
+
+
+class _OwnSGD(tl.optim.Optimizer):
+    """Plain SGD with momentum and weight decay, from the building block Optimizer (allowed)."""
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
+                                      weight_decay=weight_decay))
+
+    def _update(self, p, group):
+        g = p.grad + group["weight_decay"] * p
+        if group["momentum"]:
+            state = self.state[p]
+            buf = g.clone() if "b" not in state else group["momentum"] * state["b"] + (1 - group["dampening"]) * g
+            state["b"] = buf
+            g = g + group["momentum"] * buf if group["nesterov"] else buf
+        p -= group["lr"] * g
+
+
+class _Delegates(tl.optim.Optimizer):
+    """Builds the library's SGD and hands every step to it: a wrapper."""
+
+    def __init__(self, params, **kwargs):
+        params = list(params)
+        super().__init__(params, {"lr": kwargs.get("lr", 1e-3)})
+        self.inner = tl.optim.SGD(params, **kwargs)
+
+    def step(self):
+        self.inner.step()
+
+    def state_dict(self):
+        return self.inner.state_dict()
+
+    def load_state_dict(self, state):
+        self.inner.load_state_dict(state)
+
+
+def test_a_class_that_is_subclasses_or_wraps_the_forbidden_one_fails_and_the_building_blocks_stay_allowed():
+    ex = _optimizer_exercise("99.MySGD", (tl.optim.SGD,))
+    assert verdict(_OwnSGD, ex), "subclassing the allowed building block Optimizer is fine"
+    for answer, how in ((tl.optim.SGD, "is"), (type("MySGD", (tl.optim.SGD,), {}), "subclasses"),
+                        (_Delegates, "calls")):
+        assert_verdict(answer, FAILED, "write it yourself", how, "the library's tinygrad_lite.optim.SGD", exercise=ex)
+
+
+def test_the_drivers_and_the_references_own_calls_do_not_count():
+    """04.train_epoch's driver builds the library's SGD or Adam and the learner's loop steps it (Optimizer.step
+    calls their _update): neither call is the learner's."""
+    import dataclasses
+
+    from tinygrad_lite.course.checks import get_exercise
+
+    def train_epoch(model, loader, loss_fn, optimizer):
+        model.train()
+        total, count = 0.0, 0
+        for x, y in loader:
+            optimizer.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            optimizer.step()
+            total, count = total + loss.item() * len(x), count + len(x)
+        return total / count
+    ex = dataclasses.replace(get_exercise("04.train_epoch"), id="99.train_epoch",
+                             forbid=(tl.optim.SGD, tl.optim.Adam, tl.nn.MSELoss))
+    assert verdict(train_epoch, ex)
+    ex = _optimizer_exercise("99.MySGD_again", (tl.optim.SGD,))  # its reference builds the library's SGD
+    assert verdict(_OwnSGD, ex)
+
+
+@pytest.mark.parametrize("answer", ["is", "subclass"])
+def test_the_library_adam_is_no_answer_to_04_my_adam(answer):
+    from tinygrad_lite.course.checks import get_exercise
+    fn = tl.optim.Adam if answer == "is" else type("MyAdam", (tl.optim.Adam,), {})
+    result = verdict(fn, get_exercise("04.MyAdam"))
+    assert result.status == FAILED and result.passed_cases == 0, result.message
+    assert "write it yourself" in result.message and "tinygrad_lite.optim.Adam" in result.message
