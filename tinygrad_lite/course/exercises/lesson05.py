@@ -454,6 +454,7 @@ def _plateau_cases(rng):
     def noisy(n, start, end, noise):
         return [float(v) for v in np.round(np.linspace(start, end, n) + noise * rng.standard_normal(n), 4)]
     creep = [round(1.0 * 0.94 ** k, 6) for k in range(12)]  # each epoch 6 % below the last, 11.6 % in two
+    creep += [creep[-1]] * 4  # then a plateau, where the lr is cut
     rises = [0.5, 0.6, 0.62, 0.61, 0.64, 0.66, 0.65, 0.7, 0.69, 0.68, 0.71, 0.7, 0.7, 0.69]  # an accuracy
     return [
         Case((ValidationRun([0.1], PLATEAU_EXAMPLE),), kwargs={"factor": 0.5, "patience": 2}, visible=True),
@@ -463,7 +464,7 @@ def _plateau_cases(rng):
              {"mode": "max", "factor": 0.2, "patience": 1, "threshold": 0.05}),
         Case((ValidationRun([0.1], [1.0] + [1.0] * 14),), "a long plateau: the lr goes down to min_lr",
              {"factor": 0.5, "patience": 1, "min_lr": 0.004}),
-        Case((ValidationRun([0.05], creep),), "small improvements that add up: threshold=0.1",
+        Case((ValidationRun([0.05], creep),), "small improvements that add up, then a plateau: threshold=0.1",
              {"patience": 2, "threshold": 0.1, "factor": 0.3}),
         Case((ValidationRun([1.0], [10.0, 9.9, 9.8, 9.7, 9.6, 9.5, 9.4, 9.3, 9.2]),),
              "a relative threshold of 5 % on a loss near 10", {"patience": 2, "threshold": 0.05, "factor": 0.5}),
