@@ -479,8 +479,9 @@ def _plateau_cases(rng):
         Case((ValidationRun([0.1], [tensor(np.float32(v)) for v in (1.0, 0.9999, 0.9999, 0.9, 0.9, 0.8)]),),
              "float32 tensor metrics at the edge of the threshold: compare them as Python floats",
              {"patience": 0, "factor": 0.5, "threshold": 1e-4}),
-        Case((ValidationRun([0.3], [math.inf, math.inf, 0.4, 0.5, math.nan, 0.6, 0.45, 0.44, 0.43, 0.2]),),
-             "mode='max': inf, then nan", {"mode": "max", "patience": 1, "factor": 0.3, "threshold": 0.01}),
+        Case((ValidationRun([0.3], [math.inf, math.inf, 0.4, 0.5, math.nan, 0.6, 0.45, 0.44, 0.43, 0.2, math.nan]),),
+             "mode='max': inf first, nan in the middle and last", {"mode": "max", "patience": 1, "factor": 0.3,
+                                                                   "threshold": 0.01}),
     ]
 
 
