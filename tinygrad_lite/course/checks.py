@@ -413,7 +413,7 @@ def diagnose(got, expected, inputs=(), kinds=GENERIC_HINTS):
 _SEEN = Counter()  # (exercise id, mistake index) -> how often check() has seen that mistake in this kernel
 
 
-def run_check(exercise, fn, seen=None, reference=None):
+def run_check(exercise, fn, seen=None, reference=None, records=None):
     """Check ``fn`` against ``exercise``; returns a CheckResult (never raises).
 
     Case by case, in order, through the judging pipeline (``pipeline.py``) that grading uses: the learner's code
@@ -421,7 +421,9 @@ def run_check(exercise, fn, seen=None, reference=None):
     stops at the first case that does not pass. ``seen`` counts how often each mistake was seen (for the hint
     tiers); by default a fresh count, so a plain run_check always shows the first tier. ``check`` passes the
     kernel's count. ``reference``: a ``pipeline.Reference`` of the check's cases to share between checks (its
-    reference answers are computed once), e.g. when a test checks many answers of one exercise.
+    reference answers are computed once), e.g. when a test checks many answers of one exercise. ``records``: a
+    dict that receives each case's record ({case index: record, as read back from JSON}), e.g. for a test that
+    judges them again as grading does.
     """
     from . import pipeline
     seen = Counter() if seen is None else seen
@@ -432,6 +434,8 @@ def run_check(exercise, fn, seen=None, reference=None):
         try:
             reference.raw(i)  # the reference first, before the learner's code could change any global state
             record = pipeline.roundtrip(recorder.record(exercise, fn, case, reference.grad_seed_of(i)))
+            if records is not None:
+                records[i] = record
         except Exception as exc:  # noqa: BLE001  (a check must never raise, whatever the learner's code did)
             here = pipeline.where(case, i, n)
             return _result(exercise.id, ERROR, f"{exercise.id}: the check could not run your answer on {here}:",

@@ -6,9 +6,12 @@ How it works (one module per step):
   (by metadata, else by their marker) and every other cell from the instructor's solution notebook;
 - ``sandbox.py``: the sandbox (bubblewrap, or limits only, said so in the output) and the resource limits;
 - ``kernel.py``: the only process that runs learner code: it runs the cells, then, given seeds it could not know
-  in advance, the learner's functions on the hidden cases, and writes the answers to a file;
+  in advance, records the learner's functions on the hidden cases with the pipeline a check uses
+  (``course/pipeline.py``), and writes the records to a file;
 - ``session.py``: one kernel run, watched: per-cell and per-exercise time-outs, total time, output cap, deaths;
-- ``judge.py``: the grader's own process judges the answers against the references, case by case;
+- ``judge.py``: the grader's own process judges the records against the references, case by case, with the
+  pipeline's judge (the verdicts and messages a check gives); an exercise's points count the cases that no
+  trivial answer passes;
 - ``grader.py``: per submission, as many kernels as it takes so that one exercise's crash costs only its points;
   stored grades make a rerun resume;
 - ``report.py``: gradebook.csv, lms.csv, results.json, feedback/<learner>/<lesson>.md, summary.md, summary.png.
@@ -38,7 +41,10 @@ be no notebook at all. What it can reach, and what that is worth:
   unsolved exercises). Calling the reference of the exercise being graded is caught twice: the grader refuses an
   exercise cell whose code names the course package, a reference, the registry, ``use`` or the solutions
   (``layout.FORBIDDEN``), and the kernel's tripwires mark a case in which the reference was called from the
-  learner's code (a hostile kernel can defeat a tripwire; the static scan sits outside its reach). Code that
+  learner's code (a hostile kernel can defeat a tripwire; the static scan sits outside its reach). The same
+  tripwires, installed before any learner code runs, note a call into the library's own implementation of what an
+  exercise says to write yourself (``Exercise.forbid``); like every fact of the kernel's, a hostile kernel can
+  hide it. Code that
   introspects the interpreter, builds code at run time, touches files, processes or the network, or assigns to
   module attributes keeps its points but flags the submission for the instructor (``layout.SUSPICIOUS``).
 - Files: with bubblewrap, the kernel sees only the system, Python, the virtual environment and the package,
