@@ -228,8 +228,11 @@ def weighted_sum(parts, seed):
 # -------------------------------------------------------------------- tripwires: calls the verdict must know of
 def library_name(obj):
     """The name the learner knows a library object by: the shortest public module path that holds it
-    ("tinygrad_lite.optim.Adam", "tinygrad_lite.nn.utils.clip_grad_norm_")."""
+    ("tinygrad_lite.optim.Adam", "tinygrad_lite.nn.utils.clip_grad_norm_", "tinygrad_lite.Tensor.relu")."""
     name = getattr(obj, "__name__", type(obj).__name__)
+    owner = _owner_class(obj) if isinstance(obj, types.FunctionType) else None
+    if owner is not None:  # a method: named through its class ("tinygrad_lite.Tensor.relu")
+        return f"{library_name(owner)}.{name}"
     found = [m for m, module in list(sys.modules.items())
              if m.startswith("tinygrad_lite") and not m.startswith("tinygrad_lite.course") and module is not None
              and not any(part.startswith("_") for part in m.split(".")) and getattr(module, name, None) is obj]
