@@ -48,3 +48,22 @@ def pytest_collection_modifyitems_leave_lessons_to_the_browser(config, items):
     if deselected:
         items[:] = [item for item in items if not run_by_the_browser(item)]
         config.hook.pytest_deselected(items=deselected)
+
+
+# --- the checks' tests of one lesson stay on one worker ------------------------------------------------------------
+
+@pytest.hookimpl(tryfirst=True, specname="pytest_collection_modifyitems")
+def pytest_collection_modifyitems_group_each_lessons_checks(items):
+    """tests/test_lessons.py (parametrized by lesson) and tests/test_lessonNN.py ask for the same wrong versions'
+    verdicts many times (their message, every hint tier, the second tier: see ``lesson_helpers.verdict``, which
+    keeps them for the process). With the suite spread over workers, each lesson's check tests are one
+    ``xdist_group``, so those verdicts are computed once, on one worker, instead of once on each.
+    tryfirst: before pytest-xdist's own hook reads the xdist_group marks."""
+    for item in items:
+        lesson = None
+        if item.path.name == "test_lessons.py" and hasattr(item, "callspec"):
+            lesson = str(item.callspec.params.get("lesson", ""))[:2]
+        elif item.path.name.startswith("test_lesson") and item.path.name[11:13].isdigit():
+            lesson = item.path.name[11:13]
+        if lesson and lesson.isdigit() and not any(True for _ in item.iter_markers("xdist_group")):
+            item.add_marker(pytest.mark.xdist_group(f"lesson{lesson}-checks"))
