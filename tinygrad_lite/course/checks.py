@@ -131,7 +131,8 @@ class Exercise:
     ``forbid``: "write it yourself": the library's own implementations of what the exercise asks for (classes or
     functions, e.g. ``(optim.Adam, optim.AdamW)``). An answer that is one of them, subclasses one, or calls one
     while it runs (a wrapper) fails with a message that says so. The building blocks the exercise allows (e.g.
-    ``optim.Optimizer``) are simply not listed.
+    ``optim.Optimizer``) are simply not listed. An entry may also be the dotted name of PyTorch's counterpart
+    ("torch.optim.Adam"): the answer must not hand the work to PyTorch either (``pipeline.forbidden_objects``).
     ``battery(rng)``: extra Cases for mutation testing only (``mutation.py``): other shapes, dtypes, states, devices
     and modes on which a wrong variant of the solution may behave differently from the reference. They are never
     part of the check; a variant that fails on them but passes the check is a hole in the check's cases.

@@ -26,6 +26,7 @@ import contextlib
 import copy
 import dis
 import functools
+import importlib
 import inspect
 import json
 import os
@@ -233,8 +234,9 @@ def library_name(obj):
     owner = _owner_class(obj) if isinstance(obj, types.FunctionType) else None
     if owner is not None:  # a method: named through its class ("tinygrad_lite.Tensor.relu")
         return f"{library_name(owner)}.{name}"
+    root = str(getattr(obj, "__module__", "") or "tinygrad_lite").split(".")[0]  # tinygrad_lite, or torch ...
     found = [m for m, module in list(sys.modules.items())
-             if m.startswith("tinygrad_lite") and not m.startswith("tinygrad_lite.course") and module is not None
+             if m.split(".")[0] == root and not m.startswith("tinygrad_lite.course") and module is not None
              and not any(part.startswith("_") for part in m.split(".")) and getattr(module, name, None) is obj]
     if not found:
         return f"{getattr(obj, '__module__', 'tinygrad_lite')}.{getattr(obj, '__qualname__', name)}"
@@ -322,9 +324,11 @@ class Tripwires:
 
     @staticmethod
     def _replace_in_modules(original, wrapper, library):
+        root = str(getattr(original, "__module__", "") or "tinygrad_lite").split(".")[0]
+        root = root if library else "tinygrad_lite"  # a forbidden function: where its own package holds it
         for name, module in list(sys.modules.items()):
             course = name.startswith("tinygrad_lite.course")
-            if module is None or not name.startswith("tinygrad_lite") or course == library:
+            if module is None or name.split(".")[0] != root or course == library:
                 continue
             if not library and not name.startswith("tinygrad_lite.course.exercises"):
                 continue
@@ -460,10 +464,39 @@ def learner_references(root, limit=2000):
                 todo.append(value)
 
 
+def forbidden_objects(exercise):
+    """The objects of ``exercise.forbid``. An entry may be an object, or the dotted name of one outside the library
+    ("torch.optim.SGD": the exercise must not be handed to PyTorch either). A name is looked up only when its
+    top-level package is imported already (a check never imports PyTorch itself): code that uses PyTorch has imported
+    it by the time the answer runs, or does on its first call, and is caught on the next case."""
+    found = []
+    for entry in exercise.forbid:
+        if not isinstance(entry, str):
+            found.append(entry)
+            continue
+        if entry.split(".", 1)[0] not in sys.modules:
+            continue
+        parts = entry.split(".")
+        for cut in range(len(parts) - 1, 0, -1):  # the longest importable module, then attributes
+            module = sys.modules.get(".".join(parts[:cut]))
+            if module is None:
+                with contextlib.suppress(Exception):
+                    module = importlib.import_module(".".join(parts[:cut]))
+            if module is None:
+                continue
+            obj = module
+            with contextlib.suppress(AttributeError):
+                for attr in parts[cut:]:
+                    obj = getattr(obj, attr)
+                found.append(obj)
+            break
+    return tuple(found)
+
+
 def forbidden_use(exercise, fn, tripwires=TRIPWIRES):
     """(library object, how) when the answer ``fn`` is ("is"), subclasses ("subclasses") or refers to ("uses") one
     of ``exercise.forbid``, or one of its methods; None otherwise. (Calling one is noted while it runs.)"""
-    forbid = tuple(exercise.forbid)
+    forbid = forbidden_objects(exercise)
     if not forbid:
         return None
     for obj in forbid:
@@ -507,8 +540,9 @@ class Recorder:
         """The JSON-safe record of ``fn`` on ``case``: keys ``answer`` (encoded), ``error``, ``warnings``,
         ``changed`` (the inputs changed in place), ``graph`` (the run with inputs that require grad),
         ``forbidden`` ({"object", "how"}), ``reference_called``."""
-        self.tripwires.forbid(exercise.forbid)
-        keys = [("forbidden", id(obj)) for obj in exercise.forbid]
+        forbidden = forbidden_objects(exercise)
+        self.tripwires.forbid(forbidden)
+        keys = [("forbidden", id(obj)) for obj in forbidden]
         if self.references:
             keys.append(("reference", exercise.id))
         notes = {}
@@ -536,7 +570,7 @@ class Recorder:
                     out["graph"] = self._graph(exercise, fn, case, pristine, answer_kind, grad_seed, keys, notes)
         use = forbidden_use(exercise, fn, self.tripwires)
         if use is None:
-            called = [obj for obj in exercise.forbid if ("forbidden", id(obj)) in notes]
+            called = [obj for obj in forbidden if ("forbidden", id(obj)) in notes]
             use = (called[0], "calls") if called else None
         if use is not None:
             out["forbidden"] = {"object": library_name(use[0]), "how": use[1]}
@@ -903,11 +937,13 @@ def _forbidden(exercise, forbidden):
     what = {"is": "is", "subclasses": "subclasses", "uses": "uses", "calls": "calls, while it runs,"}.get(how, "uses")
     base = getattr(exercise.answer, "base", None)
     blocks = f" (a subclass of {base.__module__.split('.')[0]}'s {base.__name__} is fine)" if base else ""
-    sentence = f"write it yourself: your {exercise.name} {what} the library's {name}"
+    whose = "the library's" if name.startswith("tinygrad_lite") else "PyTorch's" if name.startswith("torch") else ""
+    sentence = f"write it yourself: your {exercise.name} {what} {whose} {name}".replace("  ", " ")
+    why = (f"{whose} {name} is the very thing you are building, and the answer yours is compared with"
+           if whose == "the library's" else f"{whose} {name} does the work this exercise asks you to write")
     return verdict(FAILED, f"{exercise.id}: {sentence}.", sentence, [
-        f"This exercise asks you to write {exercise.name} yourself: the library's {name} is the very thing you are "
-        f"building, and the answer yours is compared with, so it cannot stand in for yours. Build it from the "
-        f"lesson's building blocks{blocks} and your own code."])
+        f"This exercise asks you to write {exercise.name} yourself: {why.strip()}, so it cannot stand in for yours. "
+        f"Build it from the lesson's building blocks{blocks} and your own code."])
 
 
 def judge_case(exercise, reference, i, record, seen, extra_error_hints=()):

@@ -104,7 +104,7 @@ class Harness:
         tripwires = pipeline.TRIPWIRES
         tripwires.references(checks.REGISTRY)
         for exercise in checks.REGISTRY.values():
-            tripwires.forbid(exercise.forbid)
+            tripwires.forbid(pipeline.forbidden_objects(exercise))
         self.answer_case = pipeline.Recorder(tensor_class=Tensor, catch=BaseException, after_call=self._only_the_kernel,
                                              references=True, tripwires=tripwires).record
         self.functions = {}
