@@ -838,7 +838,7 @@ register(Exercise(
     atol=1e-7,
     points=3,
     forbid=(amp.GradScaler, amp.GradScaler.scale, amp.GradScaler.unscale_, amp.GradScaler.step,
-            amp.GradScaler.update),
+            amp.GradScaler.update, "torch.amp.GradScaler"),  # nor PyTorch's scaler (torch.cuda.amp's is a subclass)
     mistakes=[
         _mistake(_scaling_switch(check=False),
                  "you stepped with inf or nan gradients: one such step turns every weight into nan for good. A "
