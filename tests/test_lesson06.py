@@ -45,7 +45,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
     grads = [p.grad for p in parameters if p.grad is not None]
     norms = tl.stack([tl.linalg.vector_norm(g, norm_type) for g in grads])
     total = tl.linalg.vector_norm(norms, norm_type)
-    coef = min(1.0, max_norm / (total.item() + 1e-6))
+    coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
     for g in grads:
         g.mul_(coef)
     return total
@@ -100,7 +100,7 @@ def clip_norm_with_if(parameters, max_norm, norm_type=2.0):
     params = [parameters] if isinstance(parameters, tl.Tensor) else list(parameters)
     grads = [p.grad for p in params if p.grad is not None]
     total = tl.linalg.vector_norm(tl.stack([g.norm(norm_type) for g in grads]), norm_type)
-    if total.item() > max_norm:
+    if not total.item() <= max_norm:  # nan too: a nan total makes every gradient nan, as in PyTorch
         with tl.no_grad():
             for g in grads:
                 g *= max_norm / (total.item() + 1e-6)
@@ -116,9 +116,9 @@ def clip_norm_numpy_copy(parameters, max_norm, norm_type=2.0):
         total = max(a.max() for a in arrays)
     else:
         total = sum((a ** norm_type).sum() for a in arrays) ** (1.0 / norm_type)
-    coef = min(1.0, max_norm / (total + 1e-6))
+    coef = np.minimum(1.0, max_norm / (total + 1e-6))  # np.minimum passes a nan on; Python's min does not
     for g in grads:
-        g.copy_(g * coef)
+        g.copy_(g * float(coef))
     return tl.tensor(total, dtype=grads[0].dtype)
 
 
@@ -132,7 +132,7 @@ def clip_norm_setitem(parameters, max_norm, norm_type=2.0):
             grads.append(p.grad)
     total = tl.linalg.vector_norm(tl.stack([tl.linalg.vector_norm(g, norm_type) for g in grads]), norm_type)
     factor = max_norm / (total.item() + 1e-6)
-    if factor < 1:
+    if not factor >= 1:  # a nan factor (a nan gradient) scales too, as in PyTorch
         for g in grads:
             g[...] = g * factor
     return total
@@ -718,6 +718,93 @@ def norm_total_from_library(parameters, max_norm, norm_type=2.0):
     return total
 
 
+def norm_hands_to_torch(parameters, max_norm, norm_type=2.0):
+    """The review's W35: PyTorch's clip_grad_norm_ on copies, the numbers copied back."""
+    params = [p for p in as_list(parameters) if p.grad is not None]
+    copies = []
+    for p in params:
+        t = torch.zeros(tuple(p.shape), requires_grad=True)
+        t.grad = torch.from_numpy(p.grad.numpy().copy())
+        copies.append(t)
+    total = torch.nn.utils.clip_grad_norm_(copies, max_norm, norm_type)
+    for p, t in zip(params, copies):
+        p.grad.copy_(tl.tensor(t.grad.numpy()))
+    return tl.tensor(total.numpy())
+
+
+def value_hands_to_torch(parameters, clip_value):
+    params = [p for p in as_list(parameters) if p.grad is not None]
+    copies = [torch.zeros(tuple(p.shape)) for p in params]
+    for p, t in zip(params, copies):
+        t.grad = torch.from_numpy(p.grad.numpy().copy())
+    torch.nn.utils.clip_grad_value_(copies, clip_value)
+    for p, t in zip(params, copies):
+        p.grad.copy_(tl.tensor(t.grad.numpy()))
+
+
+def norm_grads_made_float64(parameters, max_norm, norm_type=2.0):
+    """The review's W33: .data set to float64 numbers on float32 parameters."""
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    total = tl.linalg.vector_norm(tl.stack([tl.linalg.vector_norm(g, norm_type) for g in grads]), norm_type)
+    coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.data = g.double() * coef.double()
+    return total
+
+
+def norm_total_float64(parameters, max_norm, norm_type=2.0):
+    """The review's W17: the total computed (and returned) in float64 for float32 gradients."""
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    total = tl.linalg.vector_norm(tl.stack([tl.linalg.vector_norm(g.double(), norm_type) for g in grads]),
+                                  norm_type)
+    coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.mul_(coef.float())
+    return total
+
+
+def norm_nan_by_python_min(parameters, max_norm, norm_type=2.0):
+    """The review's W16: Python's min(1.0, nan) is 1.0, so a nan total scales nothing."""
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    total = tl.linalg.vector_norm(tl.stack([tl.linalg.vector_norm(g, norm_type) for g in grads]), norm_type)
+    coef = min(1.0, max_norm / (total.item() + 1e-6))
+    for g in grads:
+        g.mul_(coef)
+    return total
+
+
+def value_grads_made_float64(parameters, clip_value):
+    """The review's V16: numpy's float64 numbers put into float32 gradients through .data."""
+    for p in as_list(parameters):
+        if p.grad is not None:
+            p.grad.data = tl.tensor(np.clip(p.grad.numpy().astype(np.float64), -clip_value, clip_value))
+
+
+def value_returns_the_grads(parameters, clip_value):
+    """The review's V5: clamps right, but returns the list of gradients (clip_grad_value_ returns None)."""
+    out = []
+    for p in as_list(parameters):
+        if p.grad is not None:
+            p.grad.clamp_(-clip_value, clip_value)
+            out.append(p.grad)
+    return out
+
+
+def bad_returns_list(history, limit=1e3):
+    """The review's F16: [step, name], a list, where the text asks for a pair (a tuple)."""
+    step, name = first_bad_step(history, limit)
+    return [step, name]
+
+
+def diag_step_0_is_sudden(history, limit=1e3):
+    """The review's D12: a finite norm above the limit at step 0 called sudden (no growth could be seen)."""
+    step, name = first_bad_step(history, limit)
+    if step is None:
+        return "healthy"
+    norm = next(row["norm"] for row in history[step] if row["name"] == name)
+    return "exploding" if math.isfinite(norm) and step > 0 else "sudden"
+
+
 WRITE_IT = "write it yourself"
 N, V, B, D = "06.clip_grad_norm_", "06.clip_grad_value_", "06.first_bad_step", "06.diagnose"
 WRONG = [
@@ -750,6 +837,10 @@ WRONG = [
     (N, library_clip_grad_norm_, WRITE_IT, "clip_grad_norm_"),
     (N, norm_delegates, WRITE_IT, "clip_grad_norm_"),
     (N, norm_total_from_library, WRITE_IT, "get_total_norm"),
+    (N, norm_hands_to_torch, WRITE_IT, "PyTorch's torch.nn.utils", "clip_grad_norm_"),
+    (N, norm_grads_made_float64, "parameter 0's .grad is float64 after your function; it was float32"),
+    (N, norm_total_float64, "your total norm is a float64 tensor, but the gradients are float32"),
+    (N, norm_nan_by_python_min, "a gradient holds a nan", "min(1.0, nan) is 1.0"),
     # 06.clip_grad_value_
     (V, value_new_tensors, "left every .grad as it was"),
     (V, value_upper_only, "only the large positive"),
@@ -764,6 +855,9 @@ WRONG = [
     (V, value_assigns_with_one_side, "only the large positive"),
     (V, library_clip_grad_value_, WRITE_IT, "clip_grad_value_"),
     (V, value_delegates, WRITE_IT, "clip_grad_value_"),
+    (V, value_hands_to_torch, WRITE_IT, "PyTorch's torch.nn.utils", "clip_grad_value_"),
+    (V, value_grads_made_float64, "parameter 0's .grad is float64 after your function; it was float32"),
+    (V, value_returns_the_grads, "returned a list", "returns nothing (None)"),
     # 06.first_bad_step
     (B, bad_nan_missed, "nan > limit", "turns nan at once"),
     (B, bad_only_nan, "looked only for nan", "example shown in the notebook"),
@@ -783,6 +877,7 @@ WRONG = [
     (B, bad_skips_first_step, "bad from the first step", "leaves out a step of history"),
     (B, bad_nan_by_equality, "every comparison with nan is False"),
     (B, bad_sorts_the_tables, "changed history"),
+    (B, bad_returns_list, "a list of two items", "the pair is a tuple"),
     # 06.diagnose
     (D, diag_swapped, "FIRST bad step", "example shown in the notebook"),
     (D, diag_any_nan, "FIRST bad step"),
@@ -794,6 +889,7 @@ WRONG = [
     (D, diag_nan_only, "inf at the first bad step is as sudden as a nan"),
     (D, diag_whole_table, "first bad parameter"),
     (D, diag_pops_history, "changed history"),
+    (D, diag_step_0_is_sudden, "a finite norm above the limit at the very first step", "expected 'exploding'"),
 ]
 
 ERRORS = [

@@ -138,9 +138,27 @@ def after_clipping(fn, args, kwargs, returns_norm=True):
     tensors = tensors_of(_parameters_argument(args, kwargs))
     values_before = _numbers(tensors, "value")
     held = [p.grad for p in tensors]
+    dtypes = [_dtype(p.grad) for p in tensors]
     returned = fn(*args, **kwargs)
     grads, values = _numbers(tensors, "grad"), _numbers(tensors, "value")
-    problem, total = _returned_problem(returned) if returns_norm else (None, None)
+    if returns_norm:
+        problem, total = _returned_problem(returned)
+        own = next((d for d in dtypes if d is not None), _dtype(tensors[0]) if tensors else None)
+        if problem is None and own is not None and _dtype(returned) != own:
+            problem = (f"your total norm is a {_dtype(returned)} tensor, but the gradients are {own}: the total "
+                       "norm has the gradients' dtype, as PyTorch's does (compute it from the gradients "
+                       "themselves, without converting them)")
+    else:
+        problem, total = None, None
+        if returned is not None:
+            problem = (f"your function returned a {type_name(returned)}. clip_grad_value_ returns nothing (None), "
+                       "as PyTorch's does: it clamps the gradients in place, and that is its whole result")
+    for i, (p, before) in enumerate(zip(tensors, dtypes)):
+        if before is not None and p.grad is not None and _dtype(p.grad) != before:
+            problem = (f"parameter {i}'s .grad is {_dtype(p.grad)} after your function; it was {before}. Clipping "
+                       "keeps each gradient's dtype (the dtype of its parameter): change the numbers, not the "
+                       "dtype")
+            break
     rebound = [i for i, (p, g) in enumerate(zip(tensors, held)) if g is not None and p.grad is not g]
     changed = [i for i, (b, a) in enumerate(zip(values_before, values)) if not np.array_equal(a, b)]
     if changed:
@@ -149,6 +167,11 @@ def after_clipping(fn, args, kwargs, returns_norm=True):
     head = [np.array([total])] if returns_norm else []
     tail = [np.array([rebound[0] if rebound else -1])]
     return Run.of(np.concatenate(head + grads + values + tail), problem)
+
+
+def _dtype(t):
+    """The numpy dtype name of a tensor's numbers ("float32"); None for None."""
+    return None if t is None else np.asarray(t.detach().numpy()).dtype.name
 
 
 def after_value_clipping(fn, args, kwargs):
@@ -281,7 +304,17 @@ def _norm_cases(rng):
              "six parameters with large gradients"),
         Case((_random_parameters(rng, [(3, 5), (3,)], 4.0, dtype=np.float64), 0.75),
              "float64 parameters and gradients"),
+        Case((_with_nan(_random_parameters(rng, [(4, 3), (4,)], 2.0), 1), 1.0),
+             "a gradient holds a nan: the total norm is nan, and so is every clipped gradient (as in PyTorch)"),
     ]
+
+
+def _with_nan(parameters, index):
+    """The parameters with one element of parameter ``index``'s gradient set to nan."""
+    grad = parameters[index].grad.numpy().copy()
+    grad.flat[0] = np.nan
+    parameters[index].grad = tensor(grad)
+    return parameters
 
 
 def _norm_of(grads, p):
@@ -323,6 +356,7 @@ def _no_eps(total, max_norm):
 
 
 _scales_up = _make_clip(_norm_of, _no_clamp)
+_nan_kept_out = _make_clip(_norm_of, _right_coef)  # Python's min(1.0, nan) is 1.0: a nan total scales nothing
 _without_eps = _make_clip(_norm_of, _no_eps)
 _no_root = _make_clip(lambda grads, p: _norm_of(grads, p) ** p if p != math.inf else _norm_of(grads, p),
                       _right_coef)
@@ -438,7 +472,8 @@ register(Exercise(
     call=after_clipping,
     answer=RunAnswer(),
     check_inputs=False,  # the gradients are changed in place on purpose; after_clipping judges the weights
-    forbid=(library_clip_grad_norm_, get_total_norm),  # the exercise is to write them
+    forbid=(library_clip_grad_norm_, get_total_norm,  # the exercise is to write them, not to hand them on:
+            "torch.nn.utils.clip_grad_norm_", "torch.nn.utils.get_total_norm"),  # (to PyTorch either)
     compare=_norm_compare,
     rtol=NORM_RTOL,
     atol=NORM_ATOL,
@@ -449,6 +484,11 @@ register(Exercise(
         _rebound_mistake(returns_norm=True),
         GENERATOR_USED_TWICE,
         SINGLE_TENSOR,
+        _clip_mistake(_nan_kept_out,
+                 "with a nan in a gradient the total norm is nan, and PyTorch's factor is nan too, so every "
+                 "clipped gradient becomes nan: the broken step shows instead of going on quietly. Yours left "
+                 "the gradients unscaled (Python's min(1.0, nan) is 1.0: a comparison with nan is False)",
+                 "keep the factor a tensor and clamp it with a tensor operation, which passes nan on"),
         _clip_mistake(_new_grads,
                  "your function returned new, clipped tensors and left every .grad as it was. The optimizer "
                  "reads p.grad, so clipping must change the gradients themselves (that is what the _ in the "
@@ -601,7 +641,7 @@ register(Exercise(
     call=after_value_clipping,
     answer=RunAnswer(),
     check_inputs=False,  # the gradients are changed in place on purpose; after_clipping judges the weights
-    forbid=(library_clip_grad_value_,),
+    forbid=(library_clip_grad_value_, "torch.nn.utils.clip_grad_value_"),
     compare=_value_compare,
     rtol=VALUE_RTOL,
     atol=0.0,
@@ -772,7 +812,17 @@ def _runs(rng):
         Case((make_run(rng, at_limit_10), 10.0), "limit = 10, a norm exactly 10 at step 1; inf later"),
         Case((make_run(rng, last_only),), "only the last step is bad: inf in the last parameter"),
         Case((make_run(rng, inf_at_start),), "inf at the first step, in the last parameter of the table"),
+        Case((make_run(rng, _large_at_start(rng, scales)),),
+             "a finite norm above the limit at the very first step (nothing came before it)"),
     ]
+
+
+def _large_at_start(rng, scales):
+    """A run whose first step already has a finite norm above 1e3 in 2.weight, nan two steps later."""
+    norms = _healthy(rng, 6, scales)
+    norms[0, 2] = 3e3
+    norms[2:] = np.nan
+    return norms
 
 
 def _any_of(wrongs, hint, more=(), call=None):
@@ -796,6 +846,9 @@ def _form_problem(returned, history):
                 "healthy")
     if isinstance(returned, dict) or not isinstance(returned, (tuple, list)) or len(returned) != 2:
         return f"you returned a {type_name(returned)}; a pair (step, name) was expected, e.g. return t, name"
+    if not isinstance(returned, tuple):
+        return (f"you returned a {type_name(returned)} of two items; the pair is a tuple, (step, name), as the "
+                "text asks (return t, name makes one)")
     step, name = returned
     if isinstance(name, dict):
         return "the second item of your pair is a whole row of the table (a dict); return the parameter's name"
