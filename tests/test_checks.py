@@ -318,6 +318,9 @@ def test_an_answer_that_is_or_calls_a_forbidden_function_must_be_written_yoursel
         assert result.passed_cases == 0 and result.message.splitlines()[0].endswith("nn.functional.relu.")
     # a building block that the library builds on the forbidden function is the learner's to use
     assert verdict(lambda x: tl.nn.ReLU()(x), ex)
+    method = _relu_exercise("99.relu_method", (tl.Tensor.relu,))  # a method, named as the learner knows it
+    assert_verdict(lambda x: x.relu(), FAILED, "calls, while it runs, the library's tinygrad_lite.Tensor.relu.",
+                   exercise=method)
 
 
 def test_a_name_bound_to_a_forbidden_function_before_the_check_is_found_where_the_answer_refers_to_it():

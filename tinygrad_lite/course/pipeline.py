@@ -398,7 +398,7 @@ def _owner_class(function):
     owner = sys.modules.get(function.__module__)
     for part in parts[:-1]:
         owner = getattr(owner, part, None)
-    if isinstance(owner, type) and vars(owner).get(parts[-1]) is function:
+    if isinstance(owner, type) and TRIPWIRES.original(vars(owner).get(parts[-1])) is function:  # (or its tripwire)
         return owner
     return None
 
