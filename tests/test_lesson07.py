@@ -459,6 +459,48 @@ def save_the_parameters(path, model, optimizer, scheduler, epoch, loss):
              "loss": loss.item()}, path)
 
 
+def _full_checkpoint(model, optimizer, scheduler, epoch, loss):
+    return {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+            "epoch": epoch, "rng_state": tl.get_rng_state(), "loss": loss.item()}
+
+
+def save_a_float_epoch(path, model, optimizer, scheduler, epoch, loss):
+    """The review's S14: the epoch stored as a float breaks range(start, EPOCHS) after the resume."""
+    tl.save(dict(_full_checkpoint(model, optimizer, scheduler, epoch, loss), epoch=float(epoch)), path)
+
+
+def save_then_reseed(path, model, optimizer, scheduler, epoch, loss):
+    """The review's S12: the global generator reseeded after its state was read."""
+    tl.save(_full_checkpoint(model, optimizer, scheduler, epoch, loss), path)
+    tl.manual_seed(epoch)
+
+
+def save_draws_a_number(path, model, optimizer, scheduler, epoch, loss):
+    """The review's S12b: a random number drawn between reading the state and saving."""
+    checkpoint = _full_checkpoint(model, optimizer, scheduler, epoch, loss)
+    tl.rand(1)
+    tl.save(checkpoint, path)
+
+
+def save_in_eval_mode(path, model, optimizer, scheduler, epoch, loss):
+    """The review's S20: model.eval() before saving, left so."""
+    model.eval()
+    tl.save(_full_checkpoint(model, optimizer, scheduler, epoch, loss), path)
+
+
+def save_then_step_the_scheduler(path, model, optimizer, scheduler, epoch, loss):
+    """The review's S19: the scheduler stepped after saving (one step too many in the run)."""
+    tl.save(_full_checkpoint(model, optimizer, scheduler, epoch, loss), path)
+    scheduler.step()
+
+
+def save_numpy_weights(path, model, optimizer, scheduler, epoch, loss):
+    """The review's S8: the model's state as numpy arrays instead of its state dict."""
+    checkpoint = _full_checkpoint(model, optimizer, scheduler, epoch, loss)
+    checkpoint["model"] = {k: v.numpy() for k, v in model.state_dict().items()}
+    tl.save(checkpoint, path)
+
+
 def resume_at_the_saved_epoch(path, model, optimizer, scheduler):
     checkpoint = tl.load(path)
     model.load_state_dict(checkpoint["model"])
@@ -551,6 +593,12 @@ WRONG = [
     ("07.save_run", save_the_next_epoch, "'epoch' is 3", "the epoch that has just ended"),
     ("07.save_run", save_nothing, "wrote no file"),
     ("07.save_run", save_with_torch, "cannot be read with tl.load"),
+    ("07.save_run", save_a_float_epoch, "'epoch' is a float (2.0)", "range(start, epochs)"),
+    ("07.save_run", save_then_reseed, "your save_run changed the state of the global random generator"),
+    ("07.save_run", save_draws_a_number, "your save_run changed the state of the global random generator"),
+    ("07.save_run", save_in_eval_mode, "your save_run changed the model's mode"),
+    ("07.save_run", save_then_step_the_scheduler, "your save_run changed the scheduler's state"),
+    ("07.save_run", save_numpy_weights, "'model' entry holds other things than tensors"),
     ("07.resume_run", resume_at_the_saved_epoch, "returned 2; the run must go on at epoch 3",
      "AFTER its epoch ended"),
     ("07.resume_run", resume_without("optimizer"), "'optimizer' entry was not put back", "Adam's moment"),

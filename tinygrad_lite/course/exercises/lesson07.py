@@ -633,8 +633,30 @@ def train_until_saved(spec, save_fn, path):
         loss = train_epoch(model, optimizer, scheduler, loader)
     at_save = {"model": _snapshot(model.state_dict()), "optimizer": _snapshot(optimizer.state_dict()),
                "scheduler": _snapshot(scheduler.state_dict()), "rng_state": get_rng_state(), "loss": loss.item()}
+    training = model.training
     save_fn(path, model, optimizer, scheduler, epoch=spec.stop_at, loss=loss)
+    after = {"model": model.state_dict(), "scheduler": scheduler.state_dict(),  # a scheduler's step changes the
+             "optimizer": optimizer.state_dict(), "rng_state": get_rng_state()}  # optimizer's lr: named first
+    at_save["changed"] = [key for key in after if not same_state(after[key], at_save[key])]
+    if model.training != training:
+        at_save["changed"].append("mode")
     return at_save
+
+
+_CHANGED = {
+    "model": "the model's weights", "optimizer": "the optimizer's state", "scheduler": "the scheduler's state "
+    "(did it step?)", "rng_state": "the state of the global random generator (it drew or reseeded after "
+    "reading the state)", "mode": "the model's mode (train/eval)",
+}
+
+
+def _changed_by_save(changed):
+    """The problem of a save_run that changed the run it saved (None: it only read it)."""
+    if not changed:
+        return None
+    return (f"your save_run changed {_CHANGED[changed[0]]}. Saving only reads the run: the run goes on after "
+            "the save as if nothing happened, so a run that saves every epoch must give the same numbers as one "
+            "that never saves")
 
 
 def fresh_process(spec):
@@ -697,6 +719,13 @@ def drive_save(save_fn, args, kwargs):
         flags = [float(key in saved and same_state(saved[key], at_save[key]))
                          for key in ("model", "optimizer", "scheduler", "rng_state")]
         epoch = saved.get("epoch")
+        problem = _changed_by_save(at_save["changed"])
+        if flags[0] and not all(isinstance(v, Tensor) for v in saved["model"].values()):
+            problem = ("the checkpoint's 'model' entry holds other things than tensors (numpy arrays?): store "
+                       "model.state_dict() as it is, the dict of tensors that load_state_dict takes")
+        if isinstance(epoch, float):
+            problem = (f"the checkpoint's 'epoch' is a float ({epoch!r}); store the epoch as the int it was "
+                       "given: the resumed loop runs range(start, epochs), which takes ints only")
         loss = saved.get("loss")
         loss_is_number = isinstance(loss, (int, float)) and not isinstance(loss, bool)
         numbers = flags + [float(epoch) if isinstance(epoch, (int, float)) else math.nan, float(loss_is_number),
@@ -711,7 +740,7 @@ def drive_save(save_fn, args, kwargs):
         if flags[3]:
             set_rng_state(saved["rng_state"])
         start = int(epoch) + 1 if isinstance(epoch, (int, float)) and not math.isnan(epoch) else 0
-        return Run.of(numbers + list(finish(spec, model, optimizer, scheduler, loader, max(0, start))))
+        return Run.of(numbers + list(finish(spec, model, optimizer, scheduler, loader, max(0, start))), problem)
 
 
 RESUME_FIELDS = ("start", "model", "optimizer", "scheduler", "rng_state")
