@@ -422,6 +422,39 @@ class SGDNumpy(MySGD):
         p.data = tl.tensor(p.detach().numpy().astype(np.float64) - group["lr"] * p.grad.numpy())
 
 
+class SGDBufferNumpy(MySGD):
+    """The momentum buffer kept as a numpy array and read back with tl.tensor: the numbers are right, the state is
+    not a tensor (it leaves the library, and would not follow the model to another device)."""
+    def _update(self, p, group):
+        g = p.grad
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * p
+        mu, state = group["momentum"], self.state[p]
+        if mu != 0:
+            old = state.get("momentum_buffer")
+            buf = g.clone() if old is None else mu * tl.tensor(old) + (1 - group["dampening"]) * g
+            state["momentum_buffer"] = buf.numpy().copy()
+            g = g + mu * buf if group["nesterov"] else buf
+        p -= group["lr"] * g
+
+
+class SGDBufferFloat64(MySGD):
+    """The first buffer made float64 (g.clone().double()) on float32 parameters: every later buffer stays float64."""
+    def _update(self, p, group):
+        g = p.grad
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * p
+        mu, state = group["momentum"], self.state[p]
+        if mu != 0:
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = g.clone().double()
+            else:
+                state["momentum_buffer"] = mu * state["momentum_buffer"] + (1 - group["dampening"]) * g
+            buf = state["momentum_buffer"]
+            g = g + mu * buf if group["nesterov"] else buf
+        p -= group["lr"] * g.float()
+
+
 class SGDNotASubclass:
     def __init__(self, params, lr=1e-3, **kwargs):
         self.params, self.lr = list(params), lr
@@ -523,6 +556,8 @@ WRONG = [
     ("04.MySGD", SGDDefaults, GROUPS),
     ("04.MySGD", SGDChangesGrad, "changed p.grad"),
     ("04.MySGD", SGDNumpy, "not float32"),
+    ("04.MySGD", SGDBufferNumpy, "is a numpy array"),
+    ("04.MySGD", SGDBufferFloat64, "while the parameter is float32"),
     ("04.MySGD", SGDNotASubclass, "not an instance of Optimizer", "subclasses Optimizer"),
     ("04.MySGD", SGDUpdateMisnamed, "defines none of _update, step"),
     ("04.MySGD", sgd_as_a_function, "gave None"),
@@ -560,6 +595,42 @@ class AdamWRebinds(MyAdamW):
 
 
 WRONG += [("04.MyAdam", AdamRebinds, MOVED), ("04.MyAdamW", AdamWRebinds, MOVED)]
+
+
+class AdamWNoDecay(MyAdamW):
+    """No decay at all: plain Adam."""
+    def _update(self, p, group):
+        MyAdam._update(self, p, group.copy() | {"weight_decay": 0.0})
+
+
+class AdamWDefaultZero(MyAdamW):
+    """The default weight_decay changed to 0."""
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        Optimizer.__init__(self, params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+
+class AdamStepDict(MyAdam):
+    """m and v in self.state[p], the step count in a dict of its own (lost on resume)."""
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.t = {}
+
+    def _update(self, p, group):
+        b1, b2 = group["betas"]
+        state = self.state[p]
+        g = p.grad + group["weight_decay"] * p
+        if not state:
+            state["m"], state["v"] = tl.zeros_like(p), tl.zeros_like(p)
+        self.t[p] = self.t.get(p, 0) + 1
+        t = self.t[p]
+        state["m"] = b1 * state["m"] + (1 - b1) * g
+        state["v"] = b2 * state["v"] + (1 - b2) * g ** 2
+        p -= group["lr"] * (state["m"] / (1 - b1 ** t)) / ((state["v"] / (1 - b2 ** t)).sqrt() + group["eps"])
+
+
+WRONG += [("04.MyAdamW", AdamWNoDecay, "or with no decay at all", "is 1e-2"),
+          ("04.MyAdamW", AdamWDefaultZero, "or with no decay at all", "is 1e-2"),
+          ("04.MyAdam", AdamStepDict, STATE)]
 
 
 # -------------------------------------------------------------------- more wrong versions (issue 19)

@@ -30,7 +30,7 @@ import weakref
 
 import numpy as np
 
-from ... import float32, nn, optim, tensor
+from ... import Tensor, float32, nn, optim, tensor
 from ...autograd.grad_mode import no_grad
 from ...random import Generator
 from ...train.trainer import Trainer, fit
@@ -156,7 +156,7 @@ def _drive(cls, setup, kwargs):
         setup.loss(*params).backward()
         grads = [None if p.grad is None else p.grad.detach().numpy().copy() for p in params]
         optimizer.step()
-        problem = _after_step(params, grads, name, t + 1)
+        problem = _after_step(params, grads, name, t + 1) or _state_types_problem(optimizer, params, name, t + 1)
         if problem:
             return Run.failed(problem)
         rows.append(np.concatenate([p.detach().numpy().ravel() for p in params]))
@@ -193,6 +193,30 @@ def _after_step(params, grads, name, t):
             return (f"{where}: {name}.step() changed p.grad. The step reads the gradient and leaves it alone "
                     "(zero_grad is the one that resets it, and gradient accumulation relies on that). An in-place "
                     "op on g = p.grad (g += ..., g.mul_(...)) changes p.grad itself: compute a new tensor instead")
+    return None
+
+
+def _state_types_problem(optimizer, params, name, t):
+    """A sentence when ``self.state[p]`` holds a buffer that is not a tensor of the parameter's dtype: a numpy
+    array (state_dict() would carry it, but the update then leaves the library), or a tensor of another dtype
+    (float64 on float32 parameters: twice the memory, and numbers that differ from PyTorch's). Counters (a Python
+    number, a 0-d tensor) may be of any type."""
+    state = getattr(optimizer, "state", None)
+    if not isinstance(state, dict):
+        return None
+    for i, p in enumerate(params):
+        entry = state.get(p)
+        for key, value in entry.items() if isinstance(entry, dict) else ():
+            where = f"after step {t}, {name}.state[p][{key!r}] of parameter {i}"
+            if isinstance(value, np.ndarray) and value.ndim > 0:
+                return (f"{where} is a numpy array: keep the optimizer's state as tensors of the parameter's dtype "
+                        "(as PyTorch does), so that the update stays in the library, moves with the model to "
+                        "another device and is saved by state_dict() as a tensor")
+            if isinstance(value, Tensor) and tuple(value.shape) == tuple(p.shape) and value.dtype != p.dtype:
+                dtypes = [str(d).rsplit(".", 1)[-1] for d in (value.dtype, p.dtype)]
+                return (f"{where} is {dtypes[0]}, while the parameter is {dtypes[1]}: keep each buffer in the "
+                        "parameter's dtype, as PyTorch does (a float64 buffer doubles the memory and makes "
+                        "numbers that differ from the reference's)")
     return None
 
 
@@ -241,8 +265,8 @@ NEVER_MOVED = Mistake(
     more="write the new numbers into p with an in-place op: p -= ..., or p.sub_(...)")
 
 
-def _matches_after_resume(wrong):
-    """A Mistake matcher: the trajectory is the reference's up to the resume step and ``wrong``'s after it."""
+def _matches_after_resume(*wrongs):
+    """A Mistake matcher: the trajectory is the reference's up to the resume step and one of ``wrongs``' after it."""
     def match(got, expected, case):
         setup = case.args[0]
         if setup.resume_at is None:
@@ -251,16 +275,32 @@ def _matches_after_resume(wrong):
         if got.shape != expected.shape:
             return False
         head = slice(0, setup.resume_at)
-        other = np.asarray(drive_optimizer(wrong, copy.deepcopy(case.args), dict(case.kwargs)))
-        return (np.allclose(got[head], expected[head], rtol=1e-4, atol=1e-5)
-                and not np.allclose(got, expected, rtol=1e-4, atol=1e-5)
-                and np.allclose(got, other, rtol=1e-4, atol=1e-5))
+        if not (np.allclose(got[head], expected[head], rtol=1e-4, atol=1e-5)
+                and not np.allclose(got, expected, rtol=1e-4, atol=1e-5)):
+            return False
+        for wrong in wrongs:
+            other = np.asarray(drive_optimizer(wrong, copy.deepcopy(case.args), dict(case.kwargs)))
+            if other.shape == got.shape and np.allclose(got, other, rtol=1e-4, atol=1e-5):
+                return True
+        return False
     return match
 
 
-def _state_mistake(outside_class):
+def _matches_one_of(*wrongs):
+    """A Mistake matcher: the trajectory is one of ``wrongs``' (mistakes that some cases cannot tell apart)."""
+    def match(got, expected, case):
+        got = np.asarray(got)
+        for wrong in wrongs:
+            other = np.asarray(drive_optimizer(wrong, copy.deepcopy(case.args), dict(case.kwargs)))
+            if other.shape == got.shape and np.allclose(got, other, rtol=1e-4, atol=1e-5):
+                return True
+        return False
+    return match
+
+
+def _state_mistake(*outside_classes):
     return Mistake(
-        match=_matches_after_resume(outside_class),
+        match=_matches_after_resume(*outside_classes),
         hint="your optimizer's memory is not in self.state: the run went right until it was saved with "
              "state_dict() and resumed in a new optimizer, and went wrong after. state_dict() and "
              "load_state_dict() only carry self.state[p] (and the param_groups), so a buffer kept anywhere else is "
@@ -516,7 +556,7 @@ class AdamVariant(optim.Optimizer):
         b1, b2 = (float(b) for b in hyper["betas"])
         g = p.grad.clone()
         decoupled = self.decoupled != (how == "swap_decay")
-        if wd and decoupled and how != "decay_after":
+        if wd and decoupled and how not in ("decay_after", "no_decay"):
             p.mul_(1 - (1.0 if how == "unscaled_decay" else lr) * wd)
         if wd and (not decoupled or how == "both_decays"):  # (both: MyAdam's L2 line left after the shrink)
             g = g + wd * p
@@ -525,7 +565,10 @@ class AdamVariant(optim.Optimizer):
             state["step"], state["m"], state["v"] = 0, 0 * g, 0 * g
         state["step"] += 1
         self.count += 1
-        t = {"no_step": 1, "global_step": self.count, "step_late": state["step"] - 1}.get(how, state["step"])
+        if how == "step_outside":  # m and v in self.state[p], the count in a dict of the optimizer's own
+            self.outside[id(p)] = self.outside.get(id(p), 0) + 1
+        t = {"no_step": 1, "global_step": self.count, "step_late": state["step"] - 1,
+             "step_outside": self.outside.get(id(p))}.get(how, state["step"])
         state["m"] = b1 * state["m"] + (1 - b1) * g
         state["v"] = b2 * state["v"] + (1 - b2) * (g if how == "unsquared" else g * g)
         m_hat = state["m"] if how in ("no_correction", "no_m_correction") else state["m"] / (1 - b1 ** t)
@@ -619,11 +662,14 @@ def _adam_mistakes(decoupled):
     ]
     if decoupled:
         mistakes += [
-            Mistake(_adam("swap_decay", decoupled),
-                     "AdamW decays the WEIGHTS, not the gradient: p <- p (1 - lr weight_decay), before the Adam "
-                     "step, and the gradient goes into m and v untouched. You added weight_decay p to the "
-                     "gradient, which is Adam's L2 (then the decay is divided by sqrt(v_hat) like the gradient)",
-                     "shrink p in place by the factor (1 - lr weight_decay); leave g as p.grad"),
+            Mistake(match=_matches_one_of(_adam("swap_decay", decoupled), _adam("no_decay", decoupled)),
+                    hint="AdamW decays the WEIGHTS, not the gradient: p <- p (1 - lr weight_decay), before the "
+                         "Adam step, and the gradient goes into m and v untouched. Your run is that of Adam with "
+                         "weight_decay p added to the gradient (Adam's L2, which the division by sqrt(v_hat) "
+                         "all but cancels at 1e-2), or with no decay at all. Check both: the default "
+                         "weight_decay in your __init__ is 1e-2 (as in PyTorch's AdamW), and p itself shrinks",
+                    more="shrink the parameter in place by its decay factor, and let m and v see the gradient as "
+                         "it is"),
             Mistake(_adam("unscaled_decay", decoupled),
                      "the decoupled decay is scaled by the learning rate: p <- p (1 - lr weight_decay). "
                      "p <- p (1 - weight_decay) shrinks every weight by 1% per step at weight_decay 0.01, "
@@ -647,7 +693,7 @@ def _adam_mistakes(decoupled):
             "weight_decay p, and goes through m and v. You shrank the weights directly, which is AdamW's "
             "decoupled decay (the next exercise)",
             "add weight_decay * p to g at the start, and do not touch p before the step"))
-    return mistakes + [_state_mistake(_adam("outside", decoupled)),
+    return mistakes + [_state_mistake(_adam("outside", decoupled), _adam("step_outside", decoupled)),
                        _group_mistake(lambda how: _adam(how, decoupled), ("lr", "betas", "eps", "weight_decay")),
                        _first_lr_mistake(_adam("first_lr", decoupled))]
 
