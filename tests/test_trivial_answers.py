@@ -8,7 +8,10 @@ answer is in the notebook).
 
 - the rules, on small exercises of this file;
 - every hidden case of every exercise of lessons 00-09 is informative, with the check's cases and with the cases
-  of another seed (grading draws its own); a failure lists each case and the trivial answer that passes it;
+  of another seed (grading draws its own); a failure lists each case and the trivial answer that passes it. A case
+  that cannot be otherwise (a healthy run, whose answer "nothing went wrong" a function that always says so gives
+  too, or a classification whose answer is one of a few labels) says why, with ``Case(trivial=...)``: it earns no
+  points in grading;
 - a real ``tinygrad-lite grade`` of lesson 01 gives ``relu = lambda x: x * 0`` none of relu's points.
 """
 import json
@@ -82,9 +85,13 @@ def test_no_hidden_case_is_passed_by_a_trivial_answer(exercise_id):
     for seeds, reference in (("the check's cases", Reference.for_check(exercise)),
                              (f"the cases of seed {OTHER_SEED}", Reference(exercise, OTHER_SEED, 0))):
         n = len(reference.cases)
+        hidden = [(i, case) for i, case in enumerate(reference.cases) if not case.visible]
         found += [f"{where(case, i, n)}, of {seeds}: {reference.trivial(i)} would pass it"
-                  for i, case in enumerate(reference.cases) if not case.visible and reference.trivial(i)]
-    assert found == [], "hidden cases that a trivial answer passes (they earn no points):\n" + "\n".join(found)
+                  for i, case in hidden if reference.trivial(i) and not case.trivial]
+        found += [f"{where(case, i, n)}, of {seeds}: says a trivial answer passes it ({case.trivial}), but none does"
+                  for i, case in hidden if case.trivial and not reference.trivial(i)]
+    assert found == [], ("hidden cases that a trivial answer passes (they earn no points; change the case, or say why "
+                         "it cannot be otherwise with Case(trivial=...)):\n" + "\n".join(found))
 
 
 # -------------------------------------------------------------------- a real grading run
@@ -115,4 +122,4 @@ def test_relu_times_zero_earns_no_relu_points_in_grading(tmp_path):
     assert relu["points"] == 0 and relu["status"] == "failed", relu
     assert relu["max"] > 0 and relu["total_cases"] >= 5
     feedback = (out / "feedback" / "zero" / f"{lesson}.md").read_text(encoding="utf-8")
-    assert "Points count only the cases that a trivial answer" in feedback
+    assert "Points count only the cases that no trivial answer" in feedback

@@ -48,11 +48,18 @@ GENERIC_HINTS = ("sign", "factor", "mean_vs_sum", "transpose", "broadcast_sum", 
 
 @dataclass
 class Case:
-    """One input to check: the arguments, a short description shown when it fails, and whether the notebook shows it."""
+    """One input to check: the arguments, a short description shown when it fails, and whether the notebook shows it.
+
+    ``trivial``: why a trivial answer cannot help passing this case by its nature, e.g. "a healthy run: its answer is
+    'nothing went wrong', which a function that always says so gives too", or a classification whose answer is one
+    of a few labels. Such a case still catches the answers that get it wrong, but earns no points in grading
+    (``pipeline.score`` counts informative cases only), and tests/test_trivial_answers.py accepts it only with
+    this reason (every other hidden case must tell a trivial answer apart)."""
     args: tuple
     label: str = ""
     kwargs: dict = field(default_factory=dict)
     visible: bool = False
+    trivial: str = ""
 
 
 def _as_tiers(hint, more):
