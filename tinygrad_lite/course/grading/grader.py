@@ -297,7 +297,7 @@ class Grader:
         entry["passed_cases"] = passed
         entry["points"] = pipeline.score(exercise.points, verdicts)
         # the cases that a trivial answer passes too earn no points (see pipeline.score): the feedback says which
-        entry["left_out"] = [[v["where"], v["trivial"]] for v in verdicts if not v["informative"]]
+        entry["left_out"] = [[v["where"], v["trivial"], v["visible"]] for v in verdicts if not v["informative"]]
         if state["status"] is None:
             statuses = {v["status"] for v in verdicts} - {judge.NOT_RUN}
             if passed == n:

@@ -92,11 +92,11 @@ def feedback(r):
         cases = e["cases"]
         lines.append(f"Passed {e['passed_cases']} of {e['total_cases']} cases "
                      "(the example shown in the notebook and hidden cases).")
-        left_out = [f"{where} (passed by {why})" for where, why in e.get("left_out", [])]
+        left_out = [f"{where} (its answer is in the notebook)" if visible else f"{where} ({why} would pass it)"
+                    for where, why, visible in e.get("left_out", [])]
         if left_out and e["status"] != "passed":
-            lines.append("Points count only the cases that a trivial answer (zeros, ones, a constant, an input "
-                         "returned unchanged, the example's answer) cannot pass; not counted: " + "; ".join(left_out)
-                         + ".")
+            lines.append("Points count only the cases that no trivial answer (zeros, ones, a constant, an input "
+                         "returned unchanged, the example's answer) passes; not counted: " + "; ".join(left_out) + ".")
         for note in e.get("notes", []):
             lines.append(f"Note: {note}.")
         lines.append("")
