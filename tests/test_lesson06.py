@@ -805,6 +805,51 @@ def diag_step_0_is_sudden(history, limit=1e3):
     return "exploding" if math.isfinite(norm) and step > 0 else "sudden"
 
 
+def norm_max_norm_ignored(parameters, max_norm, norm_type=2.0):
+    """The review's W27: the factor for max_norm = 1, whatever max_norm is."""
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    total = tl.linalg.vector_norm(tl.stack([tl.linalg.vector_norm(g, norm_type) for g in grads]), norm_type)
+    coef = (1.0 / (total + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.mul_(coef)
+    return total
+
+
+def value_generator_used_up(parameters, clip_value):
+    """The review's V2: any() uses the generator up before the clamping loop."""
+    if isinstance(parameters, tl.Tensor):
+        parameters = [parameters]
+    if not any(p.grad is not None for p in parameters):
+        return
+    for p in parameters:
+        if p.grad is not None:
+            p.grad.clamp_(-clip_value, clip_value)
+
+
+def value_does_nothing(parameters, clip_value):
+    pass
+
+
+def bad_parameters_outside(history, limit=1e3):
+    """The review's F4: the loops the wrong way round."""
+    names = [r["name"] for r in history[0]] if history else []
+    for j, name in enumerate(names):
+        for t, table in enumerate(history):
+            n = table[j]["norm"]
+            if not math.isfinite(n) or n > limit:
+                return t, name
+    return None, None
+
+
+def bad_weights_only(history, limit=1e3):
+    """The review's F18: the biases are skipped."""
+    for t, table in enumerate(history):
+        for row in table:
+            if row["name"].endswith("weight") and (not math.isfinite(row["norm"]) or row["norm"] > limit):
+                return t, row["name"]
+    return None, None
+
+
 WRITE_IT = "write it yourself"
 N, V, B, D = "06.clip_grad_norm_", "06.clip_grad_value_", "06.first_bad_step", "06.diagnose"
 WRONG = [
@@ -837,12 +882,13 @@ WRONG = [
     (N, library_clip_grad_norm_, WRITE_IT, "clip_grad_norm_"),
     (N, norm_delegates, WRITE_IT, "clip_grad_norm_"),
     (N, norm_total_from_library, WRITE_IT, "get_total_norm"),
-    (N, norm_hands_to_torch, WRITE_IT, "PyTorch's torch.nn.utils", "clip_grad_norm_"),
+    (N, norm_hands_to_torch, WRITE_IT, "torch.nn.utils", "clip_grad_norm_"),
     (N, norm_grads_made_float64, "parameter 0's .grad is float64 after your function; it was float32"),
     (N, norm_total_float64, "your total norm is a float64 tensor, but the gradients are float32"),
     (N, norm_nan_by_python_min, "a gradient holds a nan", "min(1.0, nan) is 1.0"),
+    (N, norm_max_norm_ignored, "the one for max_norm = 1 whatever max_norm is"),
     # 06.clip_grad_value_
-    (V, value_new_tensors, "left every .grad as it was"),
+    (V, value_new_tensors, "every .grad is as it was after your function"),
     (V, value_upper_only, "only the large positive"),
     (V, value_zeroes, "set the elements beyond clip_value to 0"),
     (V, value_sign_lost, "lost their sign"),
@@ -855,9 +901,11 @@ WRONG = [
     (V, value_assigns_with_one_side, "only the large positive"),
     (V, library_clip_grad_value_, WRITE_IT, "clip_grad_value_"),
     (V, value_delegates, WRITE_IT, "clip_grad_value_"),
-    (V, value_hands_to_torch, WRITE_IT, "PyTorch's torch.nn.utils", "clip_grad_value_"),
+    (V, value_hands_to_torch, WRITE_IT, "torch.nn.utils", "clip_grad_value_"),
     (V, value_grads_made_float64, "parameter 0's .grad is float64 after your function; it was float32"),
     (V, value_returns_the_grads, "returned a list", "returns nothing (None)"),
+    (V, value_generator_used_up, "a generator", "used it up"),
+    (V, value_does_nothing, "every .grad is as it was after your function"),
     # 06.first_bad_step
     (B, bad_nan_missed, "nan > limit", "turns nan at once"),
     (B, bad_only_nan, "looked only for nan", "example shown in the notebook"),
@@ -878,6 +926,8 @@ WRONG = [
     (B, bad_nan_by_equality, "every comparison with nan is False"),
     (B, bad_sorts_the_tables, "changed history"),
     (B, bad_returns_list, "a list of two items", "the pair is a tuple"),
+    (B, bad_parameters_outside, "the wrong way round"),
+    (B, bad_weights_only, "the biases?"),
     # 06.diagnose
     (D, diag_swapped, "FIRST bad step", "example shown in the notebook"),
     (D, diag_any_nan, "FIRST bad step"),

@@ -356,6 +356,7 @@ def _no_eps(total, max_norm):
 
 
 _scales_up = _make_clip(_norm_of, _no_clamp)
+_max_norm_1 = _make_clip(_norm_of, lambda total, max_norm: _right_coef(total, 1.0))
 _nan_kept_out = _make_clip(_norm_of, _right_coef)  # Python's min(1.0, nan) is 1.0: a nan total scales nothing
 _without_eps = _make_clip(_norm_of, _no_eps)
 _no_root = _make_clip(lambda grads, p: _norm_of(grads, p) ** p if p != math.inf else _norm_of(grads, p),
@@ -536,6 +537,10 @@ register(Exercise(
                  "root of the sum of their squares), not their plain sum",
                  "combine the per-tensor norms with the same norm_type-norm (stack them into a tensor and take "
                  "its norm)"),
+        _clip_mistake(_max_norm_1,
+                 "your factor is the one for max_norm = 1 whatever max_norm is: this case passes another "
+                 "max_norm. The factor caps the total norm at the max_norm your function receives",
+                 "use the argument max_norm in the factor"),
         _clip_mistake(_returns_after,
                  "the gradients are right, but you returned the norm AFTER clipping (which is just max_norm, or "
                  "less). clip_grad_norm_ returns the norm it measured before clipping: the number worth logging, "
@@ -651,9 +656,14 @@ register(Exercise(
     mistakes=[
         _rebound_mistake(returns_norm=False),
         SINGLE_TENSOR_VALUE,
+        Mistake(hint="here the parameters come as model.parameters(), a generator, which can be iterated only "
+                     "once: a first pass over it (a loop, any(), list()) used it up, so your clamping loop found "
+                     "nothing",
+                more="turn the parameters into a list once, at the start, and loop over that list",
+                match=lambda got, expected, case: _iterated_twice(case) and _unchanged_value_grads(got, case)),
         _value_mistake(_value_unchanged,
-                 "your function computed clamped gradients but left every .grad as it was: the optimizer reads "
-                 "p.grad, so that is what must change",
+                 "every .grad is as it was after your function: the optimizer reads p.grad, so that is what "
+                 "must change (clamped copies, or clamped weights, leave the gradients as they were)",
                  "clamp each p.grad in place (a method ending in _)"),
         _value_mistake(_upper_only,
                  "you capped only the large positive elements; large negative ones must be clipped too, to "
@@ -938,6 +948,25 @@ def _skipping(first, last):
     return first_bad_step
 
 
+def _parameters_outside(history, limit=1e3):
+    """The loops the wrong way round: for each parameter, its first bad step; returns the first parameter's."""
+    for j in range(len(history[0]) if history else 0):
+        for step, table in enumerate(history):
+            norm = table[j]["norm"]
+            if not math.isfinite(norm) or norm > limit:
+                return step, table[j]["name"]
+    return None, None
+
+
+def _weights_only(history, limit=1e3):
+    """Skips the biases (only the rows whose name ends in 'weight')."""
+    for step, table in enumerate(history):
+        for row in table:
+            if row["name"].endswith("weight") and (not math.isfinite(row["norm"]) or row["norm"] > limit):
+                return step, row["name"]
+    return None, None
+
+
 def _one_late(history, limit=1e3):
     step, name = first_bad_step_reference(history, limit)
     return (None, None) if step is None else (step + 1, name)
@@ -972,6 +1001,15 @@ register(Exercise(
                 "your loop leaves out a step of history: here the first bad step is the "
                 "first (or the last) one, and your function never looked at it",
                 "loop over every index of history, from 0 to len(history) - 1 (enumerate gives them all)"),
+        _mistake(_parameters_outside,
+                 "your loops go the wrong way round: for the first parameter you found its first bad step, but "
+                 "an earlier step may be bad in another parameter. The first bad step is the earliest over ALL "
+                 "parameters",
+                 "loop over the steps outside and over the rows of each step's table inside"),
+        _mistake(_weights_only,
+                 "you left some rows out (the biases?): every row of the table is a parameter whose gradient "
+                 "can go bad, and here the first bad one is not a weight",
+                 "test every row of each table"),
         _mistake(_wrong_step(lambda row, limit: row["norm"] > limit),
                  "a nan gradient slipped through: every comparison with nan is False (nan > limit too), so a "
                  "run that turns nan at once never looks large",
