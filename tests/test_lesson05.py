@@ -404,6 +404,38 @@ class PlateauBestZero(Plateau):
         self.best = 0.0
 
 
+class PlateauFiniteStart(Plateau):
+    """Finite stand-ins for the infinities: 1e9 in mode 'min', -1e9 in mode 'max'."""
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
+        super().__init__(optimizer, mode, factor, patience, threshold, min_lr)
+        self.best = 1e9 if mode == "min" else -1e9
+
+
+class PlateauMaxStartsAtZero(Plateau):
+    """+infinity in mode 'min', but 0 in mode 'max' (an accuracy is never negative, a log-likelihood is)."""
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
+        super().__init__(optimizer, mode, factor, patience, threshold, min_lr)
+        self.best = math.inf if mode == "min" else 0.0
+
+
+class PlateauSymmetric(Plateau):
+    """The threshold scaled by abs(best) (the same bound for positive metrics), guarded against an infinite best."""
+    def better(self, value):
+        if not math.isfinite(self.best):
+            return value < self.best if self.mode == "min" else value > self.best
+        if self.mode == "min":
+            return value < self.best - abs(self.best) * self.threshold
+        return value > self.best + abs(self.best) * self.threshold
+
+
+class PlateauSymmetricNan(Plateau):
+    """The threshold scaled by abs(best), unguarded: inf - inf * threshold is nan, so no epoch ever improves."""
+    def better(self, value):
+        if self.mode == "min":
+            return value < self.best - abs(self.best) * self.threshold
+        return value > self.best + abs(self.best) * self.threshold
+
+
 class PlateauOwnLr(Plateau):
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
         super().__init__(optimizer, mode, factor, patience, threshold, min_lr)
@@ -725,6 +757,57 @@ def range_test_with_lr_find(model, loss_fn, batches, optimizer, start_lr=1e-5, e
 
 
 FLAT = "the optimizer's lrs never change"
+def range_test_drops_diverged_step(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100,
+                                   diverge=4.0):
+    """Stops before recording the step whose loss blows up (the comparison made before the append)."""
+    saved_model, saved_optimizer = copy.deepcopy(model.state_dict()), copy.deepcopy(optimizer.state_dict())
+    lrs, losses, stream = [], [], iter(batches)
+    for i in range(num_steps):
+        lr = start_lr * (end_lr / start_lr) ** (i / (num_steps - 1))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        try:
+            x, y = next(stream)
+        except StopIteration:
+            stream = iter(batches)
+            x, y = next(stream)
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        value = loss.item()
+        if not math.isfinite(value) or (losses and value > diverge * min(losses)):
+            break
+        lrs.append(lr)
+        losses.append(value)
+    model.load_state_dict(saved_model)
+    optimizer.load_state_dict(saved_optimizer)
+    return lrs, losses
+
+
+def range_test_list_of_batches(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100,
+                               diverge=4.0):
+    """The batches made a list first: each pass replays the first pass's batches."""
+    return lr_range_test(model, loss_fn, list(batches), optimizer, start_lr, end_lr, num_steps, diverge)
+
+
+def wc_float32(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    """The right schedule, returned as a numpy float32."""
+    return np.float32(warmup_cosine(step, base_lr, warmup_steps, total_steps, start_factor, min_lr))
+
+
+def wc_through_float32(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    """The right schedule rounded to float32 and back: a Python float that is off in the 8th digit."""
+    return float(np.float32(warmup_cosine(step, base_lr, warmup_steps, total_steps, start_factor, min_lr)))
+
+
+def range_test_float32_lrs(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100,
+                           diverge=4.0):
+    """The right test, with its lrs recorded as numpy float32."""
+    lrs, losses = lr_range_test(model, loss_fn, batches, optimizer, start_lr, end_lr, num_steps, diverge)
+    return [np.float32(lr) for lr in lrs], losses
+
+
 WRONG = [
     # 05.warmup_cosine
     ("05.warmup_cosine", wc_only_warmup, "warms up and then stays at base_lr"),
@@ -747,7 +830,11 @@ WRONG = [
     ("05.PlateauScheduler", PlateauMaxWrongWay, "in mode 'max' a better value is a larger one"),
     ("05.PlateauScheduler", PlateauAboveMin, "the new lr is min_lr itself"),
     ("05.PlateauScheduler", PlateauFirstGroup, "yours changes only the first group"),
-    ("05.PlateauScheduler", PlateauBestZero, "starts at +infinity"),
+    ("05.PlateauScheduler", PlateauBestZero, "starts at +infinity", "Starting at 0"),
+    ("05.PlateauScheduler", PlateauFiniteStart, "tens of billions", "should be"),
+    ("05.PlateauScheduler", PlateauMaxStartsAtZero, "negative, in the billions", "should be"),
+    ("05.PlateauScheduler", PlateauSymmetric, "multiplies best itself", "abs(best)"),
+    ("05.PlateauScheduler", PlateauSymmetricNan, "starts at +infinity", "can be nan"),
     ("05.PlateauScheduler", PlateauOwnLr, FLAT),
     ("05.PlateauScheduler", PlateauStaleLastLr, "get_last_lr() returned [0.1]", "the lr now in each param group"),
     ("05.PlateauScheduler", PlateauTensorLr, "param_groups[0]['lr'] is a Tensor"),
@@ -761,6 +848,11 @@ WRONG = [
     ("05.lr_range_test", range_test(first=True), "LOWEST loss so far"),
     ("05.lr_range_test", range_test(no_cycle=True), "starts the batches again"),
     ("05.lr_range_test", range_test(itertools=True), "replays the batches of its first pass"),
+    ("05.lr_range_test", range_test_drops_diverged_step, "records step", "The step whose finite loss blows up"),
+    ("05.lr_range_test", range_test_float32_lrs, "you returned a float32"),
+    ("05.warmup_cosine", wc_float32, "you returned a float32"),
+    ("05.warmup_cosine", wc_through_float32, "should be 0.0"),
+    ("05.lr_range_test", range_test_list_of_batches, "replays the batches of its first pass", "or a list"),
     ("05.lr_range_test", range_test(tensors=True), "losses[0] is a Tensor", "loss.item()"),
     ("05.lr_range_test", range_test(no_restore=True), "the model's weights are not what they were"),
     ("05.lr_range_test", range_test(no_copy=True), "holds the parameters themselves, not copies"),

@@ -37,10 +37,16 @@ from ..checks import Case, ErrorHint, Exercise, Mistake, register
 from ._common import Run, RunAnswer, _mistake
 
 
-def _number_problem(value, where):
-    """None when ``value`` is a plain real number (int, float, numpy float); otherwise what is wrong with it."""
+def _number_problem(value, where, lr=False):
+    """None when ``value`` is a plain real number (int, float, numpy float); otherwise what is wrong with it. An
+    ``lr`` must also not be a numpy float of less than double precision: the checks compare lrs to 1e-9."""
     if value is None:
         return f"{where} is None: did you forget the `return`?"
+    if lr and isinstance(value, np.floating) and value.dtype.itemsize < 8:
+        return (f"{where} is a numpy {value.dtype}, {float(value)!r} as a Python float: you returned a "
+                f"{value.dtype}, which keeps only about {np.finfo(value.dtype).precision} digits. A learning rate "
+                "is a plain Python number: compute it with Python's arithmetic and the math module (numpy "
+                "functions of float32 values give float32)")
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         why = (": a learning rate is a plain Python number (the optimizer stores it in param_groups[i]['lr']); "
                "compute it with Python's arithmetic and the math module, or take float(...) of the result")
@@ -48,6 +54,15 @@ def _number_problem(value, where):
             return f"{where} is a Tensor{why}"
         return f"{where} is a {type_name(value)}{why}"
     return None
+
+
+def _pair(expected, got):
+    """The two numbers as text, with enough digits to tell them apart (a float32-rounded lr looks right at 6)."""
+    for digits in (6, 9, 12, 17):
+        a, b = f"{float(expected):.{digits}g}", f"{float(got):.{digits}g}"
+        if a != b:
+            return a, b
+    return a, b
 
 
 # -------------------------------------------------------------------- 05.warmup_cosine
@@ -80,7 +95,7 @@ def each_step(fn, args, kwargs):
     values = []
     for t in steps:
         value = fn(int(t), *rest, **kwargs)
-        problem = _number_problem(value, f"the value your function returned for step {int(t)}")
+        problem = _number_problem(value, f"the value your function returned for step {int(t)}", lr=True)
         if problem:
             return Run.failed(problem)
         values.append(float(value))
@@ -107,8 +122,9 @@ def _compare_traces(got, expected, case):
         return None
     bad = np.flatnonzero(wrong)
     t = int(bad[0])
-    steps = ", ".join(f"step {int(s)}: {expected[s]:.6g} vs yours {got[s]:.6g}" for s in bad[1:4])
-    return (f"with {_schedule(case)}, the lr at step {t} should be {expected[t]:.6g}, yours is {got[t]:.6g} "
+    steps = ", ".join("step {}: {} vs yours {}".format(int(s), *_pair(expected[s], got[s])) for s in bad[1:4])
+    right, yours = _pair(expected[t], got[t])
+    return (f"with {_schedule(case)}, the lr at step {t} should be {right}, yours is {yours} "
             f"({bad.size} of {expected.size} steps differ" + (f"; also {steps}" if steps else "") + ")")
 
 
@@ -263,7 +279,7 @@ def after_each_epoch(cls, args, kwargs):
             scheduler.step(optimizer.val_losses[epoch - 1])
         lrs = [group["lr"] for group in optimizer.param_groups]
         for i, lr in enumerate(lrs):
-            problem = _number_problem(lr, f"after epoch {epoch}, param_groups[{i}]['lr']")
+            problem = _number_problem(lr, f"after epoch {epoch}, param_groups[{i}]['lr']", lr=True)
             if problem:
                 return Run.failed(problem)
         trace.append([float(lr) for lr in lrs])
@@ -385,6 +401,18 @@ class _NoThreshold(_Plateau):
         return value < self.best if self.mode == "min" else value > self.best
 
 
+class _SymmetricThreshold(_Plateau):
+    """The relative threshold scaled by abs(best): the same as best * (1 -+ threshold) for positive metrics only
+    (and nan when best is infinite, so the first epoch never improves: guarded here as a learner would)."""
+
+    def improves(self, value):
+        if not math.isfinite(self.best):
+            return value < self.best if self.mode == "min" else value > self.best
+        if self.mode == "min":
+            return value < self.best - abs(self.best) * self.threshold
+        return value > self.best + abs(self.best) * self.threshold
+
+
 class _MaxThresholdWrongWay(_Plateau):
     def improves(self, value):
         if self.mode == "min":
@@ -482,6 +510,17 @@ def _plateau_cases(rng):
         Case((ValidationRun([0.3], [math.inf, math.inf, 0.4, 0.5, math.nan, 0.6, 0.45, 0.44, 0.43, 0.2, math.nan]),),
              "mode='max': inf first, nan in the middle and last", {"mode": "max", "patience": 1, "factor": 0.3,
                                                                    "threshold": 0.01}),
+        Case((ValidationRun([0.1], [3.0e10, 2.6e10, 2.5e10, 2.5e10, 2.45e10, 2.46e10, 2.1e10, 2.1e10, 2.12e10]),),
+             "losses in the tens of billions (a loss summed over a large data set)",
+             {"patience": 1, "factor": 0.5, "threshold": 0.01}),
+        Case((ValidationRun([0.1], [0.5, 0.2, -0.1, -0.3, -0.32, -0.31, -0.5, -0.52, -0.49, -0.48, -0.6, -0.5,
+                                    -0.45]),),
+             "a loss that goes below zero (a Gaussian negative log-likelihood)",
+             {"patience": 1, "factor": 0.5, "threshold": 0.1}),
+        Case((ValidationRun([0.2], [-3.0e9, -2.5e9, -2.45e9, -2.44e9, -2.2e9, -2.3e9, -2.4e9, -2.0e9, -2.2e9,
+                                    -2.25e9, -1.9e9]),),
+             "mode='max' on a log-likelihood summed over the data (negative, in the billions)",
+             {"mode": "max", "patience": 1, "factor": 0.5, "threshold": 0.05}),
     ]
 
 
@@ -522,12 +561,21 @@ register(Exercise(
                  "update best in the same branch that resets the counter, nowhere else"),
         _mistake(_AbsoluteThreshold,
                  "the threshold is relative (threshold_mode='rel', the default): an improvement must beat "
-                 "best * (1 - threshold) in mode 'min'; you subtracted the threshold itself",
-                 "multiply best by (1 - threshold) instead of subtracting threshold"),
+                 "best * (1 - threshold) in mode 'min', best * (1 + threshold) in mode 'max'; you subtracted or "
+                 "added the threshold itself",
+                 "multiply best by (1 - threshold), or (1 + threshold) in mode 'max', instead of subtracting or "
+                 "adding threshold"),
         _mistake(_NoThreshold,
                  "any tiny improvement resets your count: the metric must beat the best by the relative "
-                 "threshold (in mode 'min', fall below best * (1 - threshold)) to count as better",
+                 "threshold (fall below best * (1 - threshold) in mode 'min', rise above best * (1 + threshold) "
+                 "in mode 'max') to count as better",
                  "use threshold in your comparison with best"),
+        _mistake(_SymmetricThreshold,
+                 "the relative threshold multiplies best itself: best * (1 - threshold) in mode 'min', "
+                 "best * (1 + threshold) in mode 'max', as in PyTorch, also when best is negative (then "
+                 "best * (1 - threshold) lies ABOVE best). Yours scales the threshold by abs(best), which "
+                 "differs exactly for negative metrics",
+                 "drop the abs(): the bound is best times a factor"),
         _mistake(_MaxThresholdWrongWay,
                  "in mode 'max' a better value is a larger one, so it must rise above best * (1 + threshold); "
                  "yours accepts values slightly below the best as improvements",
@@ -541,9 +589,12 @@ register(Exercise(
                  "yours changes only the first group",
                  "loop over all of optimizer.param_groups"),
         _mistake(_BestStartsAtZero,
-                 "the best value starts at +infinity in mode 'min' (-infinity in 'max'), so that the first epoch "
-                 "always counts as an improvement. Starting at 0, no loss can ever beat it",
-                 "math.inf is +infinity"),
+                 "none of your epochs ever counted as an improvement. The best value starts at +infinity in mode "
+                 "'min' (-infinity in 'max'), so that the first epoch always counts as one, whatever its size "
+                 "or sign. Starting at 0, or at a finite stand-in such as 1e9, a metric on the far side of it "
+                 "can never beat it; and a bound computed from an infinite best can be nan (inf - inf), which "
+                 "no comparison is true for",
+                 "math.inf is +infinity; best * (1 - threshold) stays +infinity when best is"),
         Mistake(hint="the optimizer's lrs never change: the optimizer reads only param_groups[i]['lr'], so a new "
                      "lr kept in your object (self.lr) does nothing. Write it into every param group",
                 more="loop over optimizer.param_groups and change the 'lr' entry of each group",
@@ -635,7 +686,7 @@ def range_test_run(fn, args, kwargs):
         if not isinstance(values, list):
             return Run.failed(f"{name} is a {type_name(values)}; it must be a list with one number per step")
         for i, v in enumerate(values):
-            problem = _number_problem(v, f"{name}[{i}]")
+            problem = _number_problem(v, f"{name}[{i}]", lr=name == "lrs")
             if problem and name == "losses" and is_tensor(v):
                 problem = (f"losses[{i}] is a Tensor: store loss.item(), a plain number. A loss tensor keeps the "
                            "whole graph of its step alive (memory grows with every step), and a plot or a "
@@ -680,7 +731,8 @@ def _compare_range(got, expected, case):
             bad = ~np.isclose(got[row, :k], expected[row, :k], rtol=rtol, atol=1e-12) if k else np.zeros(0, bool)
         if bad.any():
             i = int(np.argmax(bad))
-            return (f"the {what} of step {i} should be {expected[row, i]:.6g}, yours is {got[row, i]:.6g} "
+            right, yours = _pair(expected[row, i], got[row, i])
+            return (f"the {what} of step {i} should be {right}, yours is {yours} "
                     f"({int(bad.sum())} of the {k} steps both recorded differ)")
     if n == m:
         return None
@@ -698,6 +750,11 @@ def _compare_range(got, expected, case):
                 f"{steps} steps run (i from 0 to num_steps - 1). Count the steps of your loop")
     if n == 0:
         return f"your test recorded no step; the right one records {m}: the first step's loss is {losses[0]:.4g}"
+    if n == m - 1 and m < steps and losses[-1] > diverge * losses[:-1].min(initial=np.inf):
+        return (f"your test stopped after step {n - 1}, the right one records step {m - 1} too: its loss, "
+                f"{losses[-1]:.4g}, is more than diverge = {diverge:g} times the lowest loss so far "
+                f"({losses[:-1].min():.4g}). The step whose finite loss blows up is recorded, and the test stops "
+                "after it")
     return (f"your test stopped after step {n - 1}, the right one goes on to step {m - 1}: the loss of step "
             f"{n - 1}, {got[1, n - 1]:.4g}, is not above diverge = {diverge:g} times the lowest loss so far "
             f"({got[1, :n].min():.4g}), and it is finite")
@@ -969,8 +1026,9 @@ register(Exercise(
                  "changed only the first one's lr, so the other group trained at its own lr all along",
                  "loop over optimizer.param_groups and set the 'lr' of each"),
         _mistake(_switched(replay=True),
-                 "itertools.cycle replays the batches of its first pass, saved: a DataLoader that shuffles gives "
-                 "new batches on each pass, and the range test must see them as training would",
+                 "your test replays the batches of its first pass, saved (as itertools.cycle does, or a list "
+                 "made of them): a DataLoader that shuffles gives new batches on each pass, and the range test "
+                 "must see them as training would",
                  "when the batches run out, start them again with a new iter(batches)"),
     ],
 ))
