@@ -934,17 +934,20 @@ def verdict(status, title, context="", details=(), hints_=()):
 
 
 def _forbidden(exercise, forbidden):
-    """The verdict on an answer that is, subclasses, refers to or calls the library's own implementation: the same
-    on every case, so what to do about it is a hint (shown once in a grade's feedback), not a detail."""
+    """The verdict on an answer that is, subclasses, refers to or calls the library's own implementation (or
+    PyTorch's, where the exercise names it): the same on every case, so what to do about it is a hint (shown once
+    in a grade's feedback), not a detail."""
     name, how = str(forbidden.get("object", "?"))[:200], forbidden.get("how")
     what = {"is": "is", "subclasses": "subclasses", "uses": "uses", "calls": "calls, while it runs,"}.get(how, "uses")
     base = getattr(exercise.answer, "base", None)
     blocks = f" (a subclass of {base.__module__.split('.')[0]}'s {base.__name__} is fine)" if base else ""
-    sentence = f"write it yourself: your {exercise.name} {what} the library's {name}"
+    whose = "the library's" if name.startswith("tinygrad_lite") else "PyTorch's" if name.startswith("torch") else ""
+    sentence = f"write it yourself: your {exercise.name} {what} {whose} {name}".replace("  ", " ")
+    why = (f"{whose} {name} is the very thing you are building, and the answer yours is compared with"
+           if whose == "the library's" else f"{whose} {name} does the work this exercise asks you to write")
     return verdict(FAILED, f"{exercise.id}: {sentence}.", sentence, hints_=[
-        f"this exercise asks you to write {exercise.name} yourself: the library's {name} is the very thing you are "
-        f"building, and the answer yours is compared with, so it cannot stand in for yours. Build it from the "
-        f"lesson's building blocks{blocks} and your own code"])
+        f"this exercise asks you to write {exercise.name} yourself: {why.strip()}, so it cannot stand in for yours. "
+        f"Build it from the lesson's building blocks{blocks} and your own code"])
 
 
 def judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
