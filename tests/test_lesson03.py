@@ -714,6 +714,39 @@ def numerical_grad_flat(f, x, h=1e-5):
     return grad
 
 
+# (review 0203) the op's backward handed to the library's autograd: the numbers are right, the backward unwritten
+def mul_by_autograd(x, y, grad):
+    xt, yt = tl.tensor(x, requires_grad=True), tl.tensor(y, requires_grad=True)
+    (xt * yt).backward(tl.tensor(grad))
+    return xt.grad.numpy(), yt.grad.numpy()
+
+
+def relu_by_autograd(x, grad):
+    t = tl.tensor(x, requires_grad=True)
+    t.relu().backward(tl.tensor(grad))
+    return t.grad.numpy()
+
+
+def matmul_by_autograd_grad(x, w, grad):
+    xt, wt = tl.tensor(x, requires_grad=True), tl.tensor(w, requires_grad=True)
+    return tuple(g.numpy() for g in tl.autograd.grad(xt @ wt, [xt, wt], tl.tensor(grad)))
+
+
+def linear_by_autograd(x, w, grad):
+    xt, wt = tl.tensor(x, requires_grad=True), tl.tensor(w, requires_grad=True)
+    bt = tl.zeros(w.shape[0], requires_grad=True)
+    nn.functional.linear(xt, wt, bt).backward(tl.tensor(grad))
+    return xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()
+
+
+WRONG += [
+    ("03.mul_backward", mul_by_autograd, "write it yourself", "Tensor.backward"),
+    ("03.relu_backward", relu_by_autograd, "write it yourself", "Tensor.backward"),
+    ("03.matmul_backward", matmul_by_autograd_grad, "write it yourself", "autograd.grad"),
+    ("03.linear_backward", linear_by_autograd, "write it yourself", "Tensor.backward"),
+]
+
+
 # more wrong answers, as learners write them (issue 19): each fails, with a hint where the mistake is a known one
 WRONG += [
     ("03.value_mul_backward", vm_one_share_for_a_times_a, "hidden case 5", "it receives both shares"),

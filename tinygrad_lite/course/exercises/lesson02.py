@@ -18,7 +18,7 @@ is more concrete. Neither is the finished line.
 """
 import numpy as np
 
-from ... import Tensor, arange, log_softmax, nn, stack, where
+from ... import Tensor, arange, log_softmax, logsumexp, nn, stack, where
 from ...nn import functional as F
 from ...ops.activation import LogSoftmax as LogSoftmaxOp
 from ..checks import Case, ErrorHint, Exercise, Mistake, register
@@ -395,7 +395,9 @@ register(Exercise(
             "take .values of the pair, or use amax(dim=...), which returns the values only")),
     ],
     answer=LOSS, grad=True, stability=True, generic_hints=("overflow",), error_hints=[NO_KEEPDIM, MAX_PAIR],
-    forbid=(F.log_softmax, log_softmax, Tensor.log_softmax, nn.LogSoftmax, LogSoftmaxOp),  # the library's, its op
+    # the library's, its op, and its logsumexp (the stable log of the sum of exps is this exercise's trick)
+    forbid=(F.log_softmax, log_softmax, Tensor.log_softmax, nn.LogSoftmax, LogSoftmaxOp, Tensor.logsumexp, logsumexp,
+            "torch.logsumexp", "torch.Tensor.logsumexp", "torch.special.logsumexp"),
     points=2, rtol=1e-5, atol=1e-4,  # log space: z - logsumexp(z) at |z| = 1000 is within 1e-4
 ))
 

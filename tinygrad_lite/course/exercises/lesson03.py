@@ -26,9 +26,14 @@ import copy
 
 import numpy as np
 
+from ... import Tensor, autograd
 from ...autograd.engine import unbroadcast
 from ..checks import Case, ErrorHint, Exercise, Mistake, register
 from ._common import AnyAnswer, ArrayAnswer, TupleAnswer, _mistake
+
+# The four op backwards are to be written by hand, in numpy: handing the op to an autograd (the library's, or
+# PyTorch's) and reading the inputs' .grad computes the same numbers without writing any backward.
+AUTOGRAD = (Tensor.backward, autograd.grad, "torch.Tensor.backward", "torch.autograd.grad", "torch.autograd.backward")
 
 
 def sum_to_shape(grad, shape):
@@ -538,6 +543,7 @@ register(Exercise(
     cases=_mul_cases,
     answer=TupleAnswer(ArrayAnswer(), ArrayAnswer()),
     generic_hints=("sign", "factor"),
+    forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
     points=2,
     mistakes=[
         _mistake(lambda x, y, g: (sum_to_shape(g * x, np.shape(x)), sum_to_shape(g * y, np.shape(y))),
@@ -613,6 +619,7 @@ register(Exercise(
     cases=_relu_cases,
     answer=ArrayAnswer(),
     generic_hints=("sign",),
+    forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
     points=1,
     mistakes=[
         Mistake(match=lambda got, expected, case: _wrong_only_at_zero(got, expected, case),
@@ -677,6 +684,7 @@ register(Exercise(
     answer=TupleAnswer(ArrayAnswer(), ArrayAnswer()),
     generic_hints=("transpose", "mean_vs_sum", "sign", "factor"),
     error_hints=[SHAPES_DO_NOT_FIT],
+    forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
     points=2,
     mistakes=[
         _mistake(lambda x, w, g: (x.T @ g, g @ w.T),
@@ -738,6 +746,7 @@ register(Exercise(
     answer=TupleAnswer(ArrayAnswer(), ArrayAnswer(), ArrayAnswer()),
     generic_hints=("transpose", "mean_vs_sum", "sign", "factor"),
     error_hints=[SHAPES_DO_NOT_FIT],
+    forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
     points=3,
     mistakes=[
         _mistake(lambda x, w, g: (g @ w, g.T @ x, g.mean(axis=0)),
