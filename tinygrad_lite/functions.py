@@ -147,8 +147,8 @@ def write_out(name, result, out):
         raise TypeError(f"{name}(): argument 'out' must be a Tensor, not {type(out).__name__}")
     if result.requires_grad or (out.requires_grad and is_grad_enabled()):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
-                           f"but one of the arguments requires grad. Write y = torch.{name}(...) without out=, or "
-                           "call it inside torch.no_grad()")
+                           f"but one of the arguments requires grad. Write y = tl.{name}(...) without out=, or "
+                           "call it inside tl.no_grad()")
     if not np.can_cast(result.array.dtype, out.array.dtype, "same_kind"):
         raise RuntimeError(f"{name}(): result type {result.dtype} can't be cast to the desired output type "
                            f"{out.dtype} of out; pass an out tensor of a matching dtype")

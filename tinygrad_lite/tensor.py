@@ -153,7 +153,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad and has no grad_fn, so there is nothing "
                                "to differentiate. Did you create the weights with requires_grad=True, or compute "
-                               "this inside torch.no_grad()?")
+                               "this inside tl.no_grad()?")
         if create_graph:
             raise NotImplementedError("backward: create_graph=True (gradients of gradients) is not supported: our "
                                       "backward passes work on arrays, not on tensors")
@@ -697,7 +697,7 @@ class Tensor:
             return False
         if self.grad_fn is None and self._requires_grad:
             raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an in-place operation. "
-                               "Update weights inside `with torch.no_grad():`, or use an out-of-place op")
+                               "Update weights inside `with tl.no_grad():`, or use an out-of-place op")
         if self._base is not None:
             raise RuntimeError(f"{name}: an in-place change of a view (a slice, reshape or transpose of a tensor of "
                                f"shape {tuple(self._base.shape)}) cannot be recorded: the graph of the tensor it "

@@ -116,7 +116,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' (nn.Parameter or "
                             f"None required); wrap it: nn.Parameter(t), or to change the values of an existing "
-                            f"parameter: with torch.no_grad(): module.{name}.copy_(t)")
+                            f"parameter: with tl.no_grad(): module.{name}.copy_(t)")
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
@@ -157,7 +157,7 @@ class Module:
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' (nn.Parameter or None "
-                                f"expected); to change its values: with torch.no_grad(): module.{name}.copy_(t)")
+                                f"expected); to change its values: with tl.no_grad(): module.{name}.copy_(t)")
             params[name] = None
         elif isinstance(value, Module):
             self._check_init(name)
