@@ -245,6 +245,24 @@ class StopsAfterPatiencePlusOne(EarlyStopping):
         return self.wait > self.patience or not math.isfinite(value)
 
 
+class StopsOneEpochEarly(EarlyStopping):
+    """The review's E6b: the counter is reset on improvement, but compared with patience - 1."""
+
+    def step(self, value, model):
+        super().step(value, model)
+        return self.wait >= self.patience - 1 or not math.isfinite(value)
+
+
+def resume_returns_the_checkpoint(path, model, optimizer, scheduler):
+    """The review's R6: everything put back, but the checkpoint dict returned instead of the epoch."""
+    checkpoint = tl.load(path)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    tl.set_rng_state(checkpoint["rng_state"])
+    return checkpoint
+
+
 class DeltaOnTheWrongSide(EarlyStopping):
     def step(self, value, model):
         self.min_delta = -abs(self.min_delta)
@@ -565,6 +583,7 @@ WRONG = [
     ("07.EarlyStopping", LessOrEqual, "never stopped", "a value equal to the best is not an improvement"),
     ("07.EarlyStopping", CountsAllBadEpochs, "IN A ROW"),
     ("07.EarlyStopping", StopsAfterPatiencePlusOne, "stopped at epoch 9", "one epoch late"),
+    ("07.EarlyStopping", StopsOneEpochEarly, "stopped too early", "at the p-th of them, not before"),
     ("07.EarlyStopping", DeltaOnTheWrongSide, "WORSE than the best"),
     ("07.EarlyStopping", BestFollowsEveryBetterValue, "self.best should be 0.8", "only an improvement"),
     ("07.EarlyStopping", NanIsOneMoreBadEpoch, "a NaN: the training diverged", "diverged"),
@@ -606,6 +625,7 @@ WRONG = [
     ("07.resume_run", resume_without("rng_state"), "'rng_state' entry was not put back", "dropout masks"),
     ("07.resume_run", resume_without("model"), "'model' entry was not put back", "new random weights"),
     ("07.resume_run", resume_returns_nothing, "returned None"),
+    ("07.resume_run", resume_returns_the_checkpoint, "returned a dict; it must return the epoch"),
     ("07.save_run", save_the_detached_loss, "not a plain Python number"),
     ("07.save_run", save_numpys_rng_state, "'rng_state' entry", "tl.get_rng_state()"),
     ("07.save_run", save_the_parameters, "'model' entry is missing or is not the model's weights"),

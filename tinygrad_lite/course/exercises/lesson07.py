@@ -476,9 +476,11 @@ register(Exercise(
                  "min_delta, so a plateau of equal values counts as epochs without improvement",
                  "use a strict comparison (< for a loss, > for an accuracy)"),
         _mistake(_NoReset,
-                 "patience counts the epochs IN A ROW without improvement: an improvement starts the count again "
-                 "from 0. Yours counted every bad epoch since the start",
-                 "set the counter of bad epochs back to 0 whenever the value improves"),
+                 "your loop stopped too early: patience counts the epochs IN A ROW without improvement (an "
+                 "improvement starts the count again from 0), and step returns True at the p-th of them, not "
+                 "before",
+                 "set the counter of bad epochs back to 0 whenever the value improves, and compare it with "
+                 "patience itself"),
         _mistake(_PatiencePlusOne,
                  "your loop stopped one epoch late: with patience=p, step returns True at the p-th epoch in a row "
                  "without improvement, not after p + 1 (that is ReduceLROnPlateau's rule, lesson 05)",
@@ -760,7 +762,8 @@ def drive_resume(resume_fn, args, kwargs):
         if isinstance(start, Tensor) and start.numel() == 1:
             start = start.item()
         if not isinstance(start, (int, np.integer)) or isinstance(start, bool):
-            return Run.failed(f"your resume_run returned {start!r}; it must return the epoch to start from, an int "
+            shown = repr(start) if len(repr(start)) <= 60 else f"a {type(start).__name__}"
+            return Run.failed(f"your resume_run returned {shown}; it must return the epoch to start from, an int "
                               "(the training loop then runs range(start, epochs))")
         flags = [float(same_state(model.state_dict(), saved["model"])),
                  float(same_state(optimizer.state_dict(), saved["optimizer"])),
