@@ -314,6 +314,23 @@ def topo_no_seen_set(root):
     return order
 
 
+def topo_leaves_by_op(root):  # (review 0203) a leaf is a node without an op, as in the notebook's Value
+    order, seen = [], set()
+
+    def visit(v):
+        if v not in seen:
+            seen.add(v)
+            if v.op:
+                for p in v.inputs:
+                    visit(p)
+            order.append(v)
+    visit(root)
+    return order
+
+
+ALSO_RIGHT += [("03.topological_order", topo_leaves_by_op)]
+
+
 def topo_preorder(root):
     order, seen = [], set()
 

@@ -62,10 +62,13 @@ class GraphNode:
 
     Labels need not be unique (in the notebook, ``2 * x + 2 * y`` holds two constants labelled 2): the check tells
     nodes apart by ``_uid``, a number ``_numbered`` gives each node of a case's graph (it survives the copies a
-    check makes of its cases, and is the same in the grader's process as in the learner's kernel)."""
+    check makes of its cases, and is the same in the grader's process as in the learner's kernel). ``op`` is as in
+    the notebook: empty for a leaf, the op's name otherwise (here its label), so that a walk that tests ``v.op``
+    works on these nodes too."""
 
     def __init__(self, label, inputs=(), data=None):
         self.label, self.inputs, self.data, self.grad, self._uid = label, tuple(inputs), data, 0.0, None
+        self.op = label if self.inputs else ""
 
     def __repr__(self):
         return f"GraphNode({self.label!r})"
@@ -78,7 +81,9 @@ class Value(GraphNode):
 
     def _op(self, other, f, op):
         other_data = other.data if isinstance(other, GraphNode) else other
-        return Value(f"{self.label}{op}{getattr(other, 'label', other)}", [self], f(self.data, other_data))
+        out = Value(f"{self.label}{op}{getattr(other, 'label', other)}", [self], f(self.data, other_data))
+        out.op = op
+        return out
 
     def __add__(self, other):
         return self._op(other, lambda p, q: p + q, "+")
