@@ -285,7 +285,7 @@ class Tripwires:
     def forbid(self, objects):
         """Wrap these library objects (classes or functions), each once."""
         for obj in objects:
-            if id(obj) in self._installed:
+            if id(obj) in self._installed or id(obj) in self._originals:  # (a tripwire is never wrapped again)
                 continue
             self._installed[id(obj)] = obj
             key = ("forbidden", id(obj))
@@ -489,7 +489,7 @@ def forbidden_objects(exercise):
             with contextlib.suppress(AttributeError):
                 for attr in parts[cut:]:
                     obj = getattr(obj, attr)
-                found.append(obj)
+                found.append(TRIPWIRES.original(obj))  # (once wrapped, the module holds the tripwire, not the object)
             break
     return tuple(found)
 
