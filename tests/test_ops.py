@@ -141,7 +141,8 @@ def test_result_dtype_follows_pytorch_promotion(expr, dtype, other):
 # ==================================================================== unary functions
 UNARY = {
     "abs": normal, "neg": normal, "exp": normal, "log": positive, "log1p": lambda s, sh: positive(s, sh, -0.5, 2),
-    "sqrt": positive, "sin": normal, "cos": normal, "relu": normal, "sigmoid": normal, "tanh": normal,
+    "sqrt": positive, "rsqrt": positive, "sin": normal, "cos": normal, "relu": normal, "sigmoid": normal,
+    "tanh": normal,
     "square": normal, "floor": normal, "ceil": normal, "trunc": normal, "round": normal, "sign": normal,
 }
 
