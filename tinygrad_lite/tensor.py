@@ -300,7 +300,9 @@ class Tensor:
     def log(self): return Log.apply(self._floating("log"))
     def log1p(self): return Log1p.apply(self._floating("log1p"))
     def sqrt(self): return Sqrt.apply(self._floating("sqrt"))
-    def rsqrt(self): return Rsqrt.apply(self._floating("rsqrt"))
+    def rsqrt(self):
+        r"""1 / \sqrt{x}, as PyTorch's ``x.rsqrt()``; its gradient -x^{-3/2} / 2 comes from sqrt's and division's."""
+        return 1 / self._floating("rsqrt").sqrt()
     def sin(self): return Sin.apply(self._floating("sin"))
     def cos(self): return Cos.apply(self._floating("cos"))
     def square(self): return self * self
@@ -994,7 +996,7 @@ def _index(index):
 
 # -------------------------------------------------------------------- ops, and functions over tensors
 from .ops.elementwise import (Abs, Add, Cast, Clamp, Clone, Cos, Div, Exp, Log, Log1p, Maximum,  # noqa: E402
-                              Mul, Neg, Pow, Rsqrt, Sin, Sqrt, Sub, ToDevice, Where)
+                              Mul, Neg, Pow, Sin, Sqrt, Sub, ToDevice, Where)
 from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: E402
 from .ops.reduce import Amax, MaxAlongDim, Mean, Sum  # noqa: E402
 from .ops.movement import Expand, Index, Permute, Reshape, SetItem  # noqa: E402

@@ -154,20 +154,6 @@ class Sqrt(Function):
         return g / (2 * z)
 
 
-class Rsqrt(Function):
-    r"""z = 1 / \sqrt{x} = x^{-1/2}.   dz/dx = -\tfrac{1}{2} x^{-3/2} = -z^3 / 2.
-
-    One op rather than ``1 / x.sqrt()``: PyTorch has it (``torch.rsqrt``), and normalisations divide by a std."""
-    def forward(self, x):
-        z = 1 / np.sqrt(x)
-        self.save_for_backward(z)
-        return z
-
-    def backward(self, g):
-        z, = self.saved_tensors
-        return g * (-0.5 * z * z * z)
-
-
 class Sin(Function):
     r"""z = \sin x.   dz/dx = \cos x."""
     def forward(self, x):
