@@ -534,12 +534,27 @@ STATE = "not in self.state"
 GROUPS = "hyperparameters of ITS group"
 MOVED = "your parameters never moved"
 
+
+def epoch_step_before_backward(model, loader, loss_fn, optimizer):
+    """zero_grad first, then step() before backward(): every step sees no gradient, and the model never moves."""
+    model.train()
+    total, count = 0.0, 0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        optimizer.step()
+        loss.backward()
+        total += loss.item() * len(x)
+        count += len(x)
+    return total / count
+
 WRONG = [
     ("04.train_epoch", _loop(weigh=False, divide="batches"), "mean of the batch means is biased", "1.16"),
     ("04.train_epoch", _loop(divide="full"), "the last batch may be smaller"),
     ("04.train_epoch", _loop(zero="never"), "never reset"),
     ("04.train_epoch", _loop(zero="between"), "reset between backward() and step()"),
     ("04.train_epoch", _loop(step_first=True), "step() came before backward()"),
+    ("04.train_epoch", epoch_step_before_backward, "step() came before backward() in a batch that starts"),
     ("04.train_epoch", _loop(divide="sum"), "you returned the SUM"),
     ("04.train_epoch", _loop(last=True), "the last batch's loss"),
     ("04.train_epoch", _loop(keep_tensor=True), "you returned a Tensor", ".item()"),

@@ -495,7 +495,7 @@ register(Exercise(
                  "the gradient, g = grad + weight_decay p, BEFORE momentum, so it goes into the buffer. You "
                  "shrank the weights directly (AdamW's decoupled decay), which is not the same once there is "
                  "momentum",
-                 "add weight_decay * p to g first, then do the momentum part with that g"),
+                 "the decay term joins the gradient before the momentum buffer sees it"),
         Mistake(_sgd("ascent"),
                  "the parameters climbed: a step goes AGAINST the gradient, which points uphill",
                  "the update subtracts lr times the step direction"),
@@ -692,7 +692,7 @@ def _adam_mistakes(decoupled):
             "Adam's weight_decay is the L2 penalty's gradient: it is added to the gradient, g = grad + "
             "weight_decay p, and goes through m and v. You shrank the weights directly, which is AdamW's "
             "decoupled decay (the next exercise)",
-            "add weight_decay * p to g at the start, and do not touch p before the step"))
+            "in Adam the decay term joins the gradient before m and v see it; p itself is not shrunk"))
     return mistakes + [_state_mistake(_adam("outside", decoupled), _adam("step_outside", decoupled)),
                        _group_mistake(lambda how: _adam(how, decoupled), ("lr", "betas", "eps", "weight_decay")),
                        _first_lr_mistake(_adam("first_lr", decoupled))]
@@ -960,18 +960,19 @@ register(Exercise(
                  "the epoch's loss is the mean over its EXAMPLES: the mean of the batch means is biased when the last "
                  "batch is smaller (3 batches of 32 at loss 1 and one of 4 at loss 5 give 2.0, but the true mean is "
                  "1.16). Weight each batch's mean loss by its number of examples",
-                 "add loss.item() * (batch size) over the batches and divide by the number of examples seen"),
+                 "each batch counts as many times as it has examples; the total then goes over the examples seen"),
         _mistake(_epoch(divide="full_batches"),
                  "divide by the number of examples actually seen: the last batch may be smaller than batch_size",
                  "count the examples as you go (len(x) of each batch)"),
         _mistake(_epoch(zero="never"),
                  "the gradients were never reset: backward() ADDS into .grad, so each step used the sum of every "
                  "batch's gradient so far",
-                 "call optimizer.zero_grad() at the start of every batch"),
+                 "clear the old gradients once per batch, before its backward pass"),
         _mistake(_epoch(zero="between"),
-                 "the weights did not learn: the gradients were reset between backward() and step(), so every "
-                 "step saw zeros (or nothing). The order is zero_grad, forward, loss, backward, step",
-                 "move zero_grad to the start of the batch, before the forward pass"),
+                 "the weights did not learn: every step saw zeros (or no gradient at all). Either the gradients "
+                 "were reset between backward() and step(), or step() came before backward() in a batch that "
+                 "starts with zero_grad. The order is zero_grad, forward, loss, backward, step",
+                 "in each batch, the step must come after the backward pass and before the next reset"),
         _mistake(_epoch(zero="step_first"),
                  "step() came before backward(): each step used the previous batch's gradients (and the first step "
                  "none). The order is zero_grad, forward, loss, backward, step",
@@ -1003,7 +1004,7 @@ register(Exercise(
                  "the model was handed to your loop in eval mode (as a validation pass leaves it). In eval mode "
                  "BatchNorm normalises with its running statistics and does not update them, and dropout is off: "
                  "a training epoch must switch the model to training mode first",
-                 "call model.train() at the start of the epoch"),
+                 "switch the model to training mode before the first batch"),
     ],
     forbid=(Trainer, fit),
 ))
