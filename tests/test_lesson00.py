@@ -75,6 +75,7 @@ ALSO_RIGHT = [
     ("00.standardize", _standardize_in_place_on_a_copy),
     ("00.standardize",  # an eps in the variance, as batch norm has: within the check's tolerance
      lambda x: (x - x.mean(0).unsqueeze(0)) / (x.var(0, correction=0) + 1e-5).sqrt().unsqueeze(0)),
+    ("00.standardize", lambda x: (c := x - x.mean(dim=0)) * (c * c).mean(dim=0).rsqrt()),  # review 0001: rsqrt
     ("00.pairwise_sq_distances", lambda a, b: ((a.unsqueeze(1) - b.unsqueeze(0)) ** 2).sum(dim=2)),
     ("00.pairwise_sq_distances",  # the matrix-product route loses a little precision; the check allows it
      lambda a, b: (a ** 2).sum(dim=1, keepdim=True) + (b ** 2).sum(dim=1) - 2 * a @ b.T),
