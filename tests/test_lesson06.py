@@ -830,6 +830,11 @@ def value_does_nothing(parameters, clip_value):
     pass
 
 
+def bad_hard_coded(history, limit=1e3):
+    """The review's F12: the example's answer, whatever the run."""
+    return 10, "0.weight"
+
+
 def bad_parameters_outside(history, limit=1e3):
     """The review's F4: the loops the wrong way round."""
     names = [r["name"] for r in history[0]] if history else []
@@ -927,6 +932,7 @@ WRONG = [
     (B, bad_sorts_the_tables, "changed history"),
     (B, bad_returns_list, "a list of two items", "the pair is a tuple"),
     (B, bad_parameters_outside, "the wrong way round"),
+    (B, bad_hard_coded, "the example's answer, (10, '0.weight'), for another run"),
     (B, bad_weights_only, "the biases?"),
     # 06.diagnose
     (D, diag_swapped, "FIRST bad step", "example shown in the notebook"),
@@ -1010,7 +1016,7 @@ def test_first_bad_step_cases():
     cases = get_exercise(B).all_cases()
     answers = [first_bad_step_reference(*c.args, **c.kwargs) for c in cases]
     assert answers[0] == (10, "0.weight")  # the notebook's run
-    assert answers[1] == (9, "0.weight")
+    assert (9, "0.weight") in answers  # the run that grows 3 to 5 times per step
     assert (None, None) in answers and (0, "2.bias") in answers
     limits = {c.kwargs.get("limit", c.args[1] if len(c.args) > 1 else 1e3) for c in cases}
     assert {1e3, 10.0, 1e5} <= limits

@@ -806,12 +806,14 @@ def _runs(rng):
     inf_at_start[0, 5] = np.inf
     return [
         Case((recorded_run(),), "the notebook's run at lr 0.17", visible=True),
-        Case((diverging_example(),), "a run whose gradients grow 3 to 5 times per step"),
-        Case((make_run(rng, sudden_nan),), "every gradient turns nan at once at step 6, with no warning"),
-        Case((make_run(rng, inf_first),), "one gradient overflows to inf at step 4, nan follows"),
         Case((make_run(rng, vanishing),), "tiny (flagged) gradients in the first layer, which are not bad; "
              "4.weight passes the limit at step 12"),
-        Case((make_run(rng, _healthy(rng, 15, scales), zeros=dead),), "a healthy run with dead units in layer 2"),
+        Case((make_run(rng, sudden_nan),), "every gradient turns nan at once at step 6, with no warning"),
+        Case((make_run(rng, inf_first),), "one gradient overflows to inf at step 4, nan follows"),
+        Case((diverging_example(),), "a run whose gradients grow 3 to 5 times per step"),
+        Case((make_run(rng, _healthy(rng, 15, scales), zeros=dead),), "a healthy run with dead units in layer 2",
+             trivial="a healthy run: its answer says that nothing went wrong, which a function that always says "
+                     "so gives too"),
         Case((make_run(rng, grows), 10.0), "limit = 10", {}),
         Case((make_run(rng, big_limit),), "limit = 1e5", {"limit": 1e5}),
         Case((make_run(rng, two_bad),), "two parameters go bad at the same step"),
@@ -833,6 +835,17 @@ def _large_at_start(rng, scales):
     norms[0, 2] = 3e3
     norms[2:] = np.nan
     return norms
+
+
+def _diagnose_runs(rng):
+    """first_bad_step's runs; an "exploding" one is one label of three, which a function that always gives that
+    label passes too (Case.trivial)."""
+    cases = _runs(rng)
+    for case in cases:
+        if not case.visible and not case.trivial and diagnose_reference(*case.args, **case.kwargs) == "exploding":
+            case.trivial = ("a classification: its answer is one of three labels, 'exploding' here, which a "
+                            "function that always gives that label gives too")
+    return cases
 
 
 def _any_of(wrongs, hint, more=(), call=None):
@@ -1037,6 +1050,11 @@ register(Exercise(
                  "a norm exactly equal to limit is not bad: the test is 'above limit', strictly greater, so a "
                  "norm at the limit itself still counts as healthy",
                  "compare the norm with limit using a strict comparison"),
+        Mistake(hint="your function gives the example's answer, (10, '0.weight'), for another run: the answer "
+                     "must come from the history it receives",
+                more="loop over the history argument, step by step, and test each row",
+                match=lambda got, expected, case: not case.visible and np.array_equal(got, [10, 0])
+                and not np.array_equal(expected, [10, 0])),
         _mistake(_one_late, "your step is one too late: steps count from 0, as the positions in history do",
                  "use the index of the table in history as the step"),
         _mistake(_last_bad, "you returned the LAST bad step; the exercise asks for the first (stop at the first "
@@ -1126,7 +1144,7 @@ def _any_nonfinite(history, limit=1e3):
 register(Exercise(
     "06.diagnose",
     reference=diagnose_reference,
-    cases=_runs,
+    cases=_diagnose_runs,
     call=after_diagnose,
     answer=RunAnswer(),
     compare=_diagnose_compare,
