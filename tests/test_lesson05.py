@@ -457,6 +457,20 @@ class PlateauStaleLastLr(Plateau):
         return self.last
 
 
+class PlateauLastLrAtCuts(Plateau):
+    """get_last_lr() from a list kept at __init__ and refreshed only at cuts: stale once anything else changes an lr."""
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
+        super().__init__(optimizer, mode, factor, patience, threshold, min_lr)
+        self.last = [g["lr"] for g in optimizer.param_groups]
+
+    def cut(self):
+        super().cut()
+        self.last = [g["lr"] for g in self.optimizer.param_groups]
+
+    def get_last_lr(self):
+        return self.last
+
+
 class PlateauTensorLr(Plateau):
     def cut(self):
         for group in self.optimizer.param_groups:
@@ -831,6 +845,7 @@ WRONG = [
     ("05.PlateauScheduler", PlateauAboveMin, "the new lr is min_lr itself"),
     ("05.PlateauScheduler", PlateauFirstGroup, "yours changes only the first group"),
     ("05.PlateauScheduler", PlateauBestZero, "starts at +infinity", "Starting at 0"),
+    ("05.PlateauScheduler", PlateauLastLrAtCuts, "get_last_lr() returned", "halved by hand"),
     ("05.PlateauScheduler", PlateauFiniteStart, "tens of billions", "should be"),
     ("05.PlateauScheduler", PlateauMaxStartsAtZero, "negative, in the billions", "should be"),
     ("05.PlateauScheduler", PlateauSymmetric, "multiplies best itself", "abs(best)"),
@@ -896,11 +911,15 @@ ERRORS = [
 
 
 # -------------------------------------------------------------------- the references equal PyTorch's
-def _torch_trace(make, lrs, steps, metrics=None):
+def _torch_trace(make, lrs, steps, metrics=None, by_hand=None):
+    """torch's lrs at the start and after each step (``by_hand``: epoch -> a factor applied to every lr before
+    that epoch's step, as the plateau check does)."""
     opt = torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in lrs])
     scheduler = make(opt)
     trace = [[g["lr"] for g in opt.param_groups]]
     for i in range(steps):
+        for g in opt.param_groups if (by_hand or {}).get(i + 1) else ():
+            g["lr"] = g["lr"] * by_hand[i + 1]
         opt.step()
         scheduler.step() if metrics is None else scheduler.step(float(metrics[i]))
         trace.append([g["lr"] for g in opt.param_groups])
@@ -938,7 +957,7 @@ def test_the_plateau_reference_is_torchs_reduce_lr_on_plateau(index):
     ours = np.asarray(after_each_epoch(lr_scheduler.ReduceLROnPlateau, (run,), case.kwargs))
     lrs = [g["lr"] for g in case.args[0].param_groups]
     theirs = _torch_trace(lambda opt: torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **case.kwargs), lrs,
-                          len(run.val_losses), run.val_losses)
+                          len(run.val_losses), run.val_losses, run.by_hand)
     np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 

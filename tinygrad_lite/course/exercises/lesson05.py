@@ -8,7 +8,10 @@
 - ``05.PlateauScheduler``: a class in the style of ``ReduceLROnPlateau`` (modes "min" and "max", a relative
   threshold, ``patience``, ``factor``, ``min_lr``), with ``step(metric)`` and ``get_last_lr()``. The check builds
   it on an optimizer (``ValidationRun``: an SGD that also carries the validation losses of the run), feeds it
-  one metric per epoch and judges the lr of every param group after each epoch (``after_each_epoch``).
+  one metric per epoch and judges the lr of every param group after each epoch (``after_each_epoch``). Hidden
+  cases have losses above 1e9 and below 0, and negative metrics in mode "max" (a finite stand-in for the
+  infinities, or a threshold scaled by abs(best), fails them), and an lr changed by hand between epochs (which
+  ``get_last_lr()`` must report).
 - ``05.lr_range_test``: the learning-rate range test, returning the lrs and the losses of each step. The check
   runs it on hidden models, data and optimizers (``range_test_run``): the lrs and losses must be the library's
   ``lr_find``'s (unsmoothed), and the model and the optimizer must be left as they were found.
@@ -256,10 +259,11 @@ class ValidationRun(optim.SGD):
     """An SGD (one parameter per group, with the lrs given) that also carries ``val_losses``, the metric of each
     epoch of the run that the check feeds to the scheduler. The learner's class sees an ordinary optimizer."""
 
-    def __init__(self, lrs, val_losses):
+    def __init__(self, lrs, val_losses, by_hand=None):
         super().__init__([{"params": [nn.Parameter(tensor(np.zeros(1, dtype=np.float32)))], "lr": lr}
                           for lr in lrs])
         self.val_losses = list(val_losses)
+        self.by_hand = dict(by_hand or {})  # epoch: a factor every group's lr is multiplied by, by hand, before it
 
     def __repr__(self):
         return f"SGD with lrs {[g['lr'] for g in self.param_groups]}"
@@ -275,6 +279,8 @@ def after_each_epoch(cls, args, kwargs):
     trace, last_lr_problem = [], None
     for epoch in range(len(optimizer.val_losses) + 1):
         if epoch:
+            for group in optimizer.param_groups if epoch in optimizer.by_hand else ():
+                group["lr"] = group["lr"] * optimizer.by_hand[epoch]
             optimizer.step()
             scheduler.step(optimizer.val_losses[epoch - 1])
         lrs = [group["lr"] for group in optimizer.param_groups]
@@ -510,6 +516,9 @@ def _plateau_cases(rng):
         Case((ValidationRun([0.3], [math.inf, math.inf, 0.4, 0.5, math.nan, 0.6, 0.45, 0.44, 0.43, 0.2, math.nan]),),
              "mode='max': inf first, nan in the middle and last", {"mode": "max", "patience": 1, "factor": 0.3,
                                                                    "threshold": 0.01}),
+        Case((ValidationRun([0.1, 0.02], PLATEAU_EXAMPLE, by_hand={3: 0.5}),),
+             "every lr halved by hand before epoch 3 (get_last_lr() reports the lrs now in the groups)",
+             {"factor": 0.5, "patience": 2}),
         Case((ValidationRun([0.1], [3.0e10, 2.6e10, 2.5e10, 2.5e10, 2.45e10, 2.46e10, 2.1e10, 2.1e10, 2.12e10]),),
              "losses in the tens of billions (a loss summed over a large data set)",
              {"patience": 1, "factor": 0.5, "threshold": 0.01}),
