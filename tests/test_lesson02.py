@@ -386,6 +386,10 @@ WRONG += [
     # (review 0203) the library's logsumexp does the stable trick this exercise is about
     ("02.log_softmax", lambda z: z - z.logsumexp(dim=-1, keepdim=True), "write it yourself", "logsumexp"),
     ("02.log_softmax", lambda z: z - tl.logsumexp(z, -1, keepdim=True), "write it yourself", "logsumexp"),
+    # (review 0203) a wrong mean over the rows, and the loss on probabilities: each with its own hint
+    ("02.bce_with_logits", lambda x, y: (x.clamp(min=0) - x * y + (-x.abs()).exp().log1p()).sum() / len(x),
+     "hidden case 3", "you divided by len(logits)"),
+    ("02.bce_with_logits", lambda x, y: F.binary_cross_entropy(x.sigmoid(), y), "caps each log at -100"),
 ]
 
 

@@ -117,7 +117,7 @@ register(Exercise(
         _mistake(_mse_n1, *_hint(
             "you divided the sum of the squares by N - 1 (as for a sample variance): a mean over N elements "
             "divides by N",
-            "divide by the number of elements, or simply take the mean")),
+            "divide by N, the number of elements, not by N - 1")),
         Mistake(match=lambda got, expected, case: _mean_over_one_dim(got, case),
                 hint="you averaged over one dim only, which leaves one number per row (or per column). A loss is "
                      "one number, shape (): the mean over every element",
@@ -135,7 +135,7 @@ register(Exercise(
         _mistake(lambda x, y: (x - y).square().sum() / len(x), *_hint(
             "you divided by len(input), the number of rows: a mean over all elements divides by the number of "
             "elements",
-            "divide by input.numel() (every element), or simply take .mean()")),
+            "divide by the count of every element (rows times columns), not by the count of rows")),
     ],
     answer=LOSS, grad=True, generic_hints=("factor", "mean_vs_sum"),
     forbid=(F.mse_loss, nn.MSELoss),  # the library's MSE: the exercise is to write it
@@ -304,6 +304,15 @@ register(Exercise(
             "max(x, 0) (0 for a negative logit), or the exp in the last term gets -x where it must get -|x| "
             "(exp(-x) also overflows for x < -88)",
             "the boxed form has max(x, 0) first and exp(-|x|) last: compare each of your terms with it")),
+        _mistake(lambda x, y: (x.clamp(min=0) - x * y + (-x.abs()).exp().log1p()).sum() / len(x), *_hint(
+            "you divided by len(logits), the number of rows: the loss is the mean over every element, so it "
+            "divides by the number of elements",
+            "divide by the count of every element (rows times columns), not by the count of rows")),
+        _mistake(lambda x, y: F.binary_cross_entropy(x.sigmoid(), y), *_hint(
+            "you turned the logits into probabilities and used the loss on probabilities: at logits of +-1000 the "
+            "sigmoid rounds to exactly 0 or 1, and the library then caps each log at -100, so a confident wrong "
+            "answer costs 100 instead of about 1000. Work from the logits, with the boxed stable form",
+            "the boxed form never forms a probability: write it with clamp, abs, exp and log1p")),
         *(_mistake(_bce_clamped(eps), *BCE_CAPPED) for eps in (1e-5, 1e-6, 1e-7)),  # 1 - 1e-8 is 1.0: naive
         *(_mistake(_bce_plus_eps(eps), *BCE_CAPPED) for eps in (1e-5, 1e-6, 1e-7, 1e-8, 1e-10, 1e-12)),
     ],
