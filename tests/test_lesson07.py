@@ -253,6 +253,17 @@ class StopsOneEpochEarly(EarlyStopping):
         return self.wait >= self.patience - 1 or not math.isfinite(value)
 
 
+def resume_steps_the_scheduler_again(path, model, optimizer, scheduler):
+    """The review's R9: everything put back, then one scheduler.step() too many."""
+    checkpoint = tl.load(path)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    tl.set_rng_state(checkpoint["rng_state"])
+    scheduler.step()
+    return checkpoint["epoch"] + 1
+
+
 def resume_returns_the_checkpoint(path, model, optimizer, scheduler):
     """The review's R6: everything put back, but the checkpoint dict returned instead of the epoch."""
     checkpoint = tl.load(path)
@@ -625,6 +636,7 @@ WRONG = [
     ("07.resume_run", resume_without("rng_state"), "'rng_state' entry was not put back", "dropout masks"),
     ("07.resume_run", resume_without("model"), "'model' entry was not put back", "new random weights"),
     ("07.resume_run", resume_returns_nothing, "returned None"),
+    ("07.resume_run", resume_steps_the_scheduler_again, "'scheduler' entry was not put back", "changed afterwards"),
     ("07.resume_run", resume_returns_the_checkpoint, "returned a dict; it must return the epoch"),
     ("07.save_run", save_the_detached_loss, "not a plain Python number"),
     ("07.save_run", save_numpys_rng_state, "'rng_state' entry", "tl.get_rng_state()"),

@@ -798,7 +798,8 @@ def _save_compare(got, expected, case):
     spec = case.args[0]
     if g.shape != e.shape:
         return f"the check could not read your checkpoint (got {g.shape} numbers)"
-    for i, key in enumerate(("model", "optimizer", "scheduler", "rng_state")):
+    for i in (0, 2, 1, 3):  # in the order _first_missing names them (the scheduler before the optimizer)
+        key = ("model", "optimizer", "scheduler", "rng_state")[i]
         if g[i] != 1:
             return (f"the checkpoint's {key!r} entry is missing or is not {_PIECES[key]} at the moment of the "
                     f"save ({spec!r})")
@@ -821,10 +822,11 @@ def _resume_compare(got, expected, case):
         return f"the check could not read your run (got {g.shape} numbers)"
     if g[0] != e[0]:
         return (f"{spec!r}: your resume_run returned {g[0]:g}; the run must go on at epoch {e[0]:g}")
-    for i, key in enumerate(("model", "optimizer", "scheduler", "rng_state"), 1):
+    order = (1, 3, 2, 4)  # the scheduler before the optimizer: a scheduler's step changes the optimizer's lr too
+    for i, key in ((i, ("model", "optimizer", "scheduler", "rng_state")[i - 1]) for i in order):
         if g[i] != 1:
             return (f"{spec!r}: after your resume_run, the checkpoint's {key!r} entry was not put back "
-                    f"({_PIECES[key]})")
+                    f"({_PIECES[key]}), or it was changed afterwards")
     if not np.array_equal(g[5:], e[5:]):
         return _weights_text(g[5:], e[5:])
     return None
@@ -882,7 +884,9 @@ def _first_missing(piece, offset):
         g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
         if g.shape != e.shape or (offset and g[0] != e[0]):
             return False
-        return next((k for k, flag in zip(keys, g[offset:offset + 4]) if flag != 1), None) == piece
+        flags = dict(zip(keys, g[offset:offset + 4]))
+        order = ("model", "scheduler", "optimizer", "rng_state")  # as _resume_compare reports them
+        return next((k for k in order if flags[k] != 1), None) == piece
     return match
 
 
