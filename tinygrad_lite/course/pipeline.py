@@ -473,7 +473,7 @@ def forbidden_objects(exercise):
     found = []
     for entry in exercise.forbid:
         if not isinstance(entry, str):
-            found.append(entry)
+            found.append(TRIPWIRES.original(entry))  # (an exercise made after the install may hold the tripwire)
             continue
         if entry.split(".", 1)[0] not in sys.modules:
             continue
@@ -501,7 +501,7 @@ def forbidden_use(exercise, fn, tripwires=TRIPWIRES):
     if not forbid:
         return None
     for obj in forbid:
-        if fn is obj or tripwires.original(fn) is obj:
+        if fn is obj or tripwires.original(TRIPWIRES.original(fn)) is obj:
             return obj, "is"
     if isinstance(fn, type):
         for obj in forbid:
@@ -513,7 +513,7 @@ def forbidden_use(exercise, fn, tripwires=TRIPWIRES):
         for function in tripwires.functions_of(obj):
             owners[id(function)] = obj
     for value in learner_references(fn):
-        obj = owners.get(id(tripwires.original(value)), owners.get(id(value)))
+        obj = owners.get(id(tripwires.original(TRIPWIRES.original(value))), owners.get(id(value)))
         if obj is not None:
             return obj, "uses"
     return None
@@ -547,7 +547,7 @@ class Recorder:
         if self.references:
             keys.append(("reference", exercise.id))
         notes = {}
-        pristine = self.deepcopy((case.args, case.kwargs))
+        pristine = (case.args, case.kwargs)  # never handed to any code: each run gets its own deep copy
         args, kwargs = self.deepcopy(pristine)
         raw, warned, error = self._call(exercise, fn, args, kwargs, case, keys, notes)
         out = {}
