@@ -756,11 +756,31 @@ def linear_by_autograd(x, w, grad):
     return xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()
 
 
+def topo_reversed_preorder(root):  # (review 0203) a preorder, reversed: not a topological order in general
+    return topo_preorder(root)[::-1]
+
+
+def numerical_grad_own_default_h(f, x, h=1e-3):  # (review 0203) right, with another default step
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        plus = f(x)
+        x[i] = old - h
+        minus = f(x)
+        x[i] = old
+        grad[i] = (plus - minus) / (2 * h)
+    return grad
+
+
 WRONG += [
     ("03.mul_backward", mul_by_autograd, "write it yourself", "Tensor.backward"),
     ("03.relu_backward", relu_by_autograd, "write it yourself", "Tensor.backward"),
     ("03.matmul_backward", matmul_by_autograd_grad, "write it yourself", "autograd.grad"),
     ("03.linear_backward", linear_by_autograd, "write it yourself", "Tensor.backward"),
+    ("03.topological_order", topo_reversed_preorder, "comes before its input", "a depth-first one that lists"),
+    ("03.numerical_grad", numerical_grad_own_default_h, "the check relies on it"),
 ]
 
 

@@ -487,11 +487,12 @@ register(Exercise(
                              "the set inside the function's body"),
         _topological_mistake("reversed",
                              "a node may go into the list only once all of its inputs are in it",
-                             "append a node after visiting its inputs, not before (or reverse the list at the end)"),
+                             "append a node after the visits of its inputs have returned, not before them"),
         _topological_mistake("order",
-                             "a node may go into the list only once the visits of all of its inputs have finished; "
-                             "a breadth-first walk from the root does not give such an order",
-                             "use a depth-first visit: first the inputs, recursively, then the node itself"),
+                             "a node may go into the list only once the visits of all of its inputs have finished. "
+                             "Reversing another walk's list (a breadth-first walk from the root, or a depth-first "
+                             "one that lists each node before its inputs) does not give such an order in general",
+                             "use a depth-first visit that appends a node after it has visited all of its inputs"),
     ],
 ))
 
@@ -933,6 +934,18 @@ def _integer_result(f, x, h=1e-5):
     return out
 
 
+def _default_h(default):
+    """The right central differences, with another default h: the check calls without h in most cases."""
+    def numerical_grad(f, x, h=default):
+        return numerical_grad_reference(f, x, h)
+    return numerical_grad
+
+
+OWN_DEFAULT_H = ("the step h has a default in the exercise's signature (h=1e-5), and the check relies on it: most "
+                 "of its cases call your function without h and compare with central differences at that default. "
+                 "Keep the default as given",
+                 "keep the signature of the exercise as it is, default value of h included")
+
 ONE_SIDED = ("you used a one-sided difference, whose error shrinks only like h. The central difference nudges "
              "x[i] both ways, and its error shrinks like h^2",
              "evaluate f at x[i] + h and at x[i] - h, and divide the difference by the distance between those "
@@ -961,6 +974,7 @@ register(Exercise(
                  "divide by 2 * h, not by h"),
         _mistake(_precedence, "check the division: in Python, a / 2 * h means (a / 2) * h",
                  "put the whole denominator in parentheses"),
+        *(_mistake(_default_h(h), *OWN_DEFAULT_H) for h in (1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-7)),
         _mistake(_float32_copy,
                  "you worked on a float32 copy of x: float32 keeps about 7 digits, so x[i] + h is stored rounded "
                  "and the difference f(x + h) - f(x - h) loses most of its digits. Gradient checks use float64",
