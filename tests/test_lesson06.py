@@ -835,6 +835,15 @@ def bad_hard_coded(history, limit=1e3):
     return 10, "0.weight"
 
 
+def diag_on_a_bad_step_that_misses_nan(history, limit=1e3):
+    """diagnose written right, on top of a first_bad_step that misses nan."""
+    step, name = bad_nan_missed(history, limit)
+    if step is None:
+        return "healthy"
+    norm = next(row["norm"] for row in history[step] if row["name"] == name)
+    return "exploding" if math.isfinite(norm) else "sudden"
+
+
 def bad_parameters_outside(history, limit=1e3):
     """The review's F4: the loops the wrong way round."""
     names = [r["name"] for r in history[0]] if history else []
@@ -945,6 +954,7 @@ WRONG = [
     (D, diag_nan_only, "inf at the first bad step is as sudden as a nan"),
     (D, diag_whole_table, "first bad parameter"),
     (D, diag_pops_history, "changed history"),
+    (D, diag_on_a_bad_step_that_misses_nan, "found no bad step in a run that has one", "its own check first"),
     (D, diag_step_0_is_sudden, "a finite norm above the limit at the very first step", "expected 'exploding'"),
 ]
 

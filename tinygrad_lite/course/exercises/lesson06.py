@@ -1133,6 +1133,12 @@ def _swapped(history, limit=1e3):
     return {"exploding": "sudden", "sudden": "exploding"}.get(kind, kind)
 
 
+def _healthy_for_a_bad_run(got, expected, case):
+    """diagnose said "healthy" (index 0) where the run has a bad step."""
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    return bool(np.isfinite(got).all() and got[0] == 0 and expected[0] != 0)
+
+
 def _any_nonfinite(history, limit=1e3):
     """"sudden" whenever the run ever has a non-finite norm, "exploding" when only finite ones pass the limit."""
     rows = [row for table in history for row in table]
@@ -1179,5 +1185,9 @@ register(Exercise(
                 "or inf there came at once: sudden",
                 "call first_bad_step, read the norm of that step's bad row, and test whether it is finite",
                 call=after_diagnose),
+        Mistake(hint="your diagnose found no bad step in a run that has one: the step it judges is the one "
+                     "first_bad_step finds, so if it calls your first_bad_step, make that pass its own check first",
+                more="a step is bad when some norm is not finite (nan or inf) or above limit",
+                match=_healthy_for_a_bad_run),
     ],
 ))
