@@ -339,7 +339,7 @@ register(Exercise(
         _mistake(_stable_with_exp_x, *MISSING_ABS),
         Mistake(match=_clamped,
                 hint="you clamped x before exp: that stops the overflow, but every x beyond the bound gets the "
-                     "sigmoid of the bound (sigmoid(-30) = 9.4e-14, where sigmoid(-100) = 3.8e-44)",
+                     "sigmoid of the bound (sigmoid(-30) = 9.4e-14, where sigmoid(-100) = 3.7e-44)",
                 more="no clamp is needed: " + NO_OVERFLOW),
     ],
     forbid=(F.sigmoid, sigmoid, Tensor.sigmoid, nn.Sigmoid, SigmoidOp),  # the library's sigmoid, and its op
