@@ -67,3 +67,60 @@ def test_a_name_is_looked_up_only_when_its_package_is_imported():
             "assert pipeline.forbidden_objects(e) == (torch.optim.SGD,)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def warmup_cosine_through_torch(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    """The reviewer's 05.warmup_cosine: PyTorch's SequentialLR of LinearLR and CosineAnnealingLR, stepped."""
+    import warnings
+    warnings.simplefilter("ignore")
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=base_lr)
+    schedulers = torch.optim.lr_scheduler
+    cosine = schedulers.CosineAnnealingLR(optimizer, T_max=total_steps - warmup_steps, eta_min=min_lr)
+    scheduler = schedulers.SequentialLR(
+        optimizer, [schedulers.LinearLR(optimizer, start_factor=start_factor, total_iters=warmup_steps), cosine],
+        milestones=[warmup_steps]) if warmup_steps else cosine
+    for _ in range(step):
+        optimizer.step()
+        scheduler.step()
+    return optimizer.param_groups[0]["lr"]
+
+
+class PlateauThroughTorch:
+    """The reviewer's 05.PlateauScheduler: PyTorch's ReduceLROnPlateau on a shadow optimizer, its lrs copied over."""
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
+        self.optimizer = optimizer
+        self.shadow = torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": g["lr"]}
+                                       for g in optimizer.param_groups])
+        self.inner = torch.optim.lr_scheduler.ReduceLROnPlateau(self.shadow, mode=mode, factor=factor,
+                                                                patience=patience, threshold=threshold, min_lr=min_lr)
+
+    def step(self, metric):
+        self.inner.step(float(metric))
+        for group, shadow in zip(self.optimizer.param_groups, self.shadow.param_groups):
+            group["lr"] = shadow["lr"]
+
+    def get_last_lr(self):
+        return [g["lr"] for g in self.optimizer.param_groups]
+
+
+def test_the_schedules_handed_to_torch_are_refused_in_lesson_05():
+    for exercise_id, answer in (("05.warmup_cosine", warmup_cosine_through_torch),
+                                ("05.PlateauScheduler", PlateauThroughTorch)):
+        result = run_check(get_exercise(exercise_id), answer)
+        assert result.status == FAILED and "write it yourself" in result.message, result.message
+        assert "PyTorch's torch.optim.lr_scheduler" in result.message, result.message
+
+
+def test_lesson_04s_optimizers_name_pytorchs_too():
+    for exercise_id, names in (("04.MySGD", {"torch.optim.SGD"}), ("04.MyAdam", {"torch.optim.Adam"}),
+                               ("04.MyAdamW", {"torch.optim.AdamW"})):
+        assert names <= set(get_exercise(exercise_id).forbid), exercise_id
+
+
+def test_a_function_named_by_its_path_is_wrapped_once_however_often_it_is_checked():
+    exercise = get_exercise("06.clip_grad_norm_")
+    first = pipeline.forbidden_objects(exercise)
+    pipeline.TRIPWIRES.forbid(first)
+    again = pipeline.forbidden_objects(exercise)  # torch.nn.utils now holds the tripwire
+    assert [id(o) for o in again] == [id(o) for o in first]

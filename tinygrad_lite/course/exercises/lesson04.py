@@ -469,7 +469,7 @@ register(Exercise(
     atol=1e-5,
     points=3,
     error_hints=[LEAF_IN_PLACE],
-    forbid=(optim.SGD,),
+    forbid=(optim.SGD, "torch.optim.SGD"),  # nor handed to PyTorch's
     mistakes=[
         NEVER_MOVED,
         Mistake(_sgd("zero_start"),
@@ -710,7 +710,7 @@ register(Exercise(
     atol=1e-5,
     points=3,
     error_hints=[LEAF_IN_PLACE],
-    forbid=(optim.Adam, optim.AdamW),
+    forbid=(optim.Adam, optim.AdamW, "torch.optim.Adam", "torch.optim.AdamW"),
     mistakes=_adam_mistakes(False),
 ))
 
@@ -726,7 +726,7 @@ register(Exercise(
     atol=1e-5,
     points=2,
     error_hints=[LEAF_IN_PLACE],
-    forbid=(optim.AdamW, optim.Adam),
+    forbid=(optim.AdamW, optim.Adam, "torch.optim.AdamW", "torch.optim.Adam"),
     mistakes=_adam_mistakes(True),
 ))
 

@@ -250,7 +250,9 @@ register(Exercise(
                  "step of the warmup. The fraction of the warmup done is the true quotient t / warmup_steps",
                  "use / (true division), not // (floor division)"),
     ],
-    forbid=(lr_scheduler.SequentialLR, lr_scheduler.LinearLR, lr_scheduler.CosineAnnealingLR),
+    forbid=(lr_scheduler.SequentialLR, lr_scheduler.LinearLR, lr_scheduler.CosineAnnealingLR,
+            "torch.optim.lr_scheduler.SequentialLR", "torch.optim.lr_scheduler.LinearLR",
+            "torch.optim.lr_scheduler.CosineAnnealingLR"),  # nor handed to PyTorch's
 ))
 
 
@@ -629,7 +631,7 @@ register(Exercise(
                  "group's. Groups can start with different lrs, and each is cut from its OWN value",
                  "inside the loop over the groups, compute each group's new lr from that group's lr"),
     ],
-    forbid=(ReduceLROnPlateau,),
+    forbid=(ReduceLROnPlateau, "torch.optim.lr_scheduler.ReduceLROnPlateau"),
 ))
 
 
