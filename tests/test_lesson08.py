@@ -713,6 +713,39 @@ def scaled_step_unscales_after_the_update(loss, model, optimizer, state, max_nor
     return True
 
 
+def train_step_returns_numpy_float32(model, x, y, loss_fn, optimizer, device):
+    """Review of issue 19: the loss returned as a numpy float32, not a Python float (the task says a float)."""
+    x, y = x.to(device), y.to(device)
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return np.float32(loss.item())
+
+
+def scaled_step_scales_the_loss_in_place(loss, model, optimizer, state, max_norm=None):
+    """Review of issue 19: `loss *= S` changes the caller's loss tensor (the notebook then printed the scaled
+    loss, 3960 where the loss was 0.48); the rest is right."""
+    scale = state["scale"]
+    loss *= scale
+    loss.backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    for p in params:
+        p.grad = p.grad / scale
+    if not all(np.isfinite(p.grad.numpy()).all() for p in params):
+        state["scale"] = scale * state["backoff_factor"]
+        state["good_steps"] = 0
+        return False
+    if max_norm is not None:
+        nn.utils.clip_grad_norm_(params, max_norm)
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"] = scale * state["growth_factor"]
+        state["good_steps"] = 0
+    return True
+
+
 WRITE_IT_YOURSELF = [
     ("08.train_step", train_step_by_the_trainer, "write it yourself", "Trainer"),
     ("08.scaled_step", scaled_step_with_the_librarys_scaler, "write it yourself", "GradScaler"),
@@ -736,6 +769,8 @@ WRONG += [
     ("08.scaled_step", scaled_step_halves_and_doubles, "not 0.5 and 2"),
     ("08.scaled_step", scaled_step_clips_always, "max_norm=None means: do not clip"),
     ("08.scaled_step", scaled_step_unscales_after_the_update, "divide by that scale, before the state changes it"),
+    ("08.train_step", train_step_returns_numpy_float32, "not a Python float"),
+    ("08.scaled_step", scaled_step_scales_the_loss_in_place, "changed the caller's loss tensor in place"),
 ] + WRITE_IT_YOURSELF
 
 ERRORS += [

@@ -213,6 +213,33 @@ def with_bugs(*bugs):
                   select_on="test" if "test" in bugs else "val")
 
 
+def fit_restores_only_when_stopping(lib, model, optimizer, scheduler, loaders, config):
+    """Review of issue 19: the best weights restored only when early stopping fires; a run that uses all its
+    epochs ends with the last epoch's weights."""
+    stopper = tl.train.EarlyStopping(patience=config["patience"])
+    history = {"train_loss": [], "val_loss": [], "lr": []}
+    for _ in range(config["epochs"]):
+        history["lr"].append(optimizer.param_groups[0]["lr"])
+        model.train()
+        total, count = 0.0, 0
+        for x, y in loaders["train"]:
+            loss = lib.nn.functional.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
+            optimizer.step()
+            total, count = total + loss.item() * len(y), count + len(y)
+        history["train_loss"].append(total / count)
+        val_loss, _ = L.evaluate(lib, model, loaders["val"])
+        history["val_loss"].append(val_loss)
+        scheduler.step()
+        if stopper.step(val_loss, model):
+            stopper.restore(model)
+            break
+    history["test_loss"], history["test_acc"] = L.evaluate(lib, model, loaders["test"])
+    return history
+
+
 WRONG = [
     ("09.train_one_epoch", L._epoch(train=False), "never went back to training mode"),
     ("09.train_one_epoch", L._epoch(clip=None), "were not clipped where the step uses them"),
@@ -231,6 +258,7 @@ WRONG = [
     ("09.fit", with_bugs("test"), SYMPTOM["test"], L.BUG_HINTS["test"][0]),
     ("09.fit", L._fit(log_test=True), SYMPTOM["test"], "reads the test set every epoch"),
     ("09.fit", L._fit(restore=False), "the restored best model, evaluated once"),
+    ("09.fit", fit_restores_only_when_stopping, "the restored best model, evaluated once"),
     ("09.fit", L._fit(select_on="train"), "must watch a number the weights were not fitted to"),
     ("09.fit", fit_returns_nothing, "return the history dict"),
 ]

@@ -194,6 +194,10 @@ def drive_train_step(fn, args, kwargs):
             if not _is_number(value):
                 return Run.failed(f"step {k}: your train_step returned a {type_name(value)}; return loss.item(), a "
                                   "plain Python float")
+            if not isinstance(value, (int, float)):
+                return Run.failed(f"step {k}: your train_step returned a numpy {type(value).__name__}, not a "
+                                  "Python float; return loss.item(), a plain Python float (a numpy scalar keeps "
+                                  "its 16- or 32-bit type into every history and sum built from it)")
             state = np.concatenate([_host(v).astype(np.float64).ravel() for v in model.state_dict().values()])
             rows.append(np.concatenate([[float(value)], state]))
     return Run.of(rows)
@@ -663,7 +667,14 @@ def drive_scaled_steps(fn, args, kwargs):
         with np.errstate(all="ignore"):
             with amp.autocast("cpu", dtype=float16, enabled=setup.autocast):
                 loss = loss_fn(model(tensor(x)), tensor(y))
+            before = loss.detach().numpy().copy()
             stepped = fn(loss, model, optimizer, state, max_norm=setup.max_norm)
+            after = loss.detach().numpy()
+        if not np.array_equal(before, after, equal_nan=True):
+            return Run.failed(f"step {k}: your scaled_step changed the caller's loss tensor in place (it was "
+                              f"{float(before):.6g}, after your call it is {float(after):.6g}); the caller still "
+                              "reads the loss (to print or record it): build the scaled loss as a new tensor "
+                              "and leave the loss you were given unchanged")
         if not isinstance(stepped, (bool, np.bool_)):
             return Run.failed(f"step {k}: your scaled_step returned {type_name(stepped)}; return True when the "
                               "optimizer stepped and False when the step was skipped")

@@ -616,6 +616,9 @@ def fit_cases(rng):
              "strong clipping, a smaller last batch"),
         Case((FitSpec(seed=seed + 3, epochs=10, warmup=2, patience=4, lr=0.05, hidden=12, rest_lr=0.5),),
              "a large learning rate; the two parameter groups have different learning rates"),
+        Case((FitSpec(seed=1, epochs=6, warmup=1, patience=5, lr=0.2),),
+             "patience 5: all 6 epochs run, the best validation loss comes early (early stopping never fires, the "
+             "best weights must still be restored)"),
     ]
 
 
@@ -802,8 +805,9 @@ register(Exercise(
                 more="compute the test loss and accuracy only after stopper.restore(model)"),
         Mistake(match=_bug_remains("test"), hint=BUG_HINTS["test"][0], more=BUG_HINTS["test"][1:]),
         _mistake(_fit(restore=False),
-                 "early stopping stops AFTER `patience` epochs without improvement, so the last weights are not "
-                 "the best ones: put the best epoch's weights back before the final test (lesson 07)",
+                 "the last weights are not the best ones, whether early stopping fired (it stops AFTER `patience` "
+                 "epochs without improvement) or the run used all its epochs: put the best epoch's weights back "
+                 "before the final test, in both cases (lesson 07)",
                  "the EarlyStopping object kept a copy of the best weights: let it put them back after the loop"),
         _mistake(_fit(select_on="train"),
                  "early stopping must watch a number the weights were not fitted to: the validation loss, not "
