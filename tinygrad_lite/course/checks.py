@@ -405,16 +405,16 @@ def diagnose(got, expected, inputs=(), kinds=GENERIC_HINTS):
             for n in sorted(counts):
                 if np.isclose(r, n, rtol=1e-4):
                     return (f"your answer is {n} times too large: a sum where a mean was needed? (dividing by "
-                            f"N = {n}, the number of elements averaged, makes it a mean)")
+                            f"{n}, the number of elements averaged, makes it a mean)")
                 if np.isclose(r, 1 / n, rtol=1e-4):
                     return (f"your answer is {n} times too small: a mean where a sum was needed, or dividing by "
-                            f"N = {n} twice?")
-        if "factor" not in kinds:
-            return None
+                            f"{n} twice?")
+        if "factor" not in kinds or np.isclose(r, 0):
+            return None  # 0 times the right answer is no factor to look for
         if big.sum() == 1 and not np.isclose(r, 2, rtol=1e-4) and not np.isclose(r, 0.5, rtol=1e-4):
             return None  # one number is always some factor times another: only a factor of 2 says something
         return (f"your answer is off by a constant factor ({r:.4g} times the right one): look for a missing or extra "
-                "constant, e.g. the 2 in d(x^2)/dx = 2x or the 1/2 in front of a squared error")
+                "constant (a 2, a 1/2, a division by a count) or a term that scales every value alike")
     return None
 
 
