@@ -90,6 +90,7 @@ WRONG = [
     ("00.row_normalize", lambda s: s / s.sum(dim=0, keepdim=True), "divided each column by its column sum"),
     ("00.row_normalize", lambda s: s / s.sum(), "sum of the whole matrix"),
     ("00.row_normalize", lambda s: s / s.sum(dim=1), "a broadcasting surprise"),
+    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).T, "(1, N) after a transpose"),
     ("00.row_normalize", lambda s: s.softmax(dim=1), "you applied softmax"),
     ("00.row_normalize", lambda s: s.exp() / s.exp().sum(dim=1, keepdim=True), "you applied softmax"),
     ("00.row_normalize", lambda s: 0.5 * s / s.sum(dim=1, keepdim=True), "constant factor (0.5 times"),

@@ -73,8 +73,9 @@ register(Exercise(
                  more="give the reduction a dim, so that you get one sum per row (N numbers), and keep that dim so "
                       "that those sums line up with the rows when you divide."),
         _mistake(_row_normalize_without_keepdim,
-                 "a broadcasting surprise: the row sums have shape (N,), and lined up from the right they pair "
-                 "with the columns, so column j was divided by the sum of row j.",
+                 "a broadcasting surprise: the row sums lay along the last dim (shape (N,), or (1, N) after a "
+                 "transpose), so lined up from the right they pair with the columns: column j was divided by "
+                 "the sum of row j.",
                  more="keep the reduced dim (keepdim=True): sums of shape (N, 1) stretch along each row."),
         _mistake(lambda s: _f32(np.exp(_np(s)) / np.exp(_np(s)).sum(axis=1, keepdims=True)),
                  "you applied softmax (exp, then normalise). The scores here are already non-negative: divide them "
