@@ -264,3 +264,15 @@ def test_the_failing_demo_in_the_welcome_fails_with_the_hint_the_text_promises()
 def test_the_notebook_has_the_three_exercises_in_order(notebook):
     ids = [meta(c)["exercise"] for c in read_notebook(notebook).cells if "exercise" in meta(c)]
     assert ids == ["00.row_normalize", "00.standardize", "00.pairwise_sq_distances"]
+
+
+def test_the_welcome_demo_does_not_count_as_the_learners_mistake():
+    """Review 0001: the demo's failing answer escalated the learner's first hint to 'More:'."""
+    from tinygrad_lite.course.checks import _SEEN
+    _SEEN.clear()
+    wrong = lambda s: s / s.sum()  # noqa: E731  (the welcome's demo)
+    check("00.row_normalize", wrong, quiet=True, demo=True)
+    first = check("00.row_normalize", wrong, quiet=True)
+    second = check("00.row_normalize", wrong, quiet=True)
+    _SEEN.clear()
+    assert "More" not in first.text and "More" in second.text

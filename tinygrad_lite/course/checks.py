@@ -469,14 +469,17 @@ def show(result):
     display.publish(result.text, result.html)
 
 
-def check(exercise_id, fn, quiet=False):
-    """Check the learner's ``fn`` for ``exercise_id``, show the verdict, and return it (truthy when passed)."""
+def check(exercise_id, fn, quiet=False, demo=False):
+    """Check the learner's ``fn`` for ``exercise_id``, show the verdict, and return it (truthy when passed).
+
+    ``demo=True``: a lesson's own demonstration of a failing answer, whose mistake is not the learner's: it is not
+    counted towards the hint tiers, so the learner's first try with that mistake still gets the first hint."""
     try:
         exercise = get_exercise(exercise_id)
     except KeyError as e:
         result = _result(exercise_id, ERROR, f"{exercise_id}: {e.args[0]}")
     else:
-        result = run_check(exercise, fn, _SEEN)
+        result = run_check(exercise, fn, Counter() if demo else _SEEN)
     if not quiet:
         show(result)
         _record(result)
