@@ -497,7 +497,9 @@ class Fallback:
     def __init__(self, exercise, status):
         self.exercise, self.reference = exercise, exercise.reference
         why = "is not written yet" if status == NOT_ATTEMPTED else "does not pass its check yet"
-        self.label = (f"the library's {exercise.name} stands in for yours here: yours ({exercise.id}) {why}")
+        head, tail = f"the library's {exercise.name} stands in for yours here:", f"yours ({exercise.id}) {why}"
+        # one line when it fits the notebook's 100 columns (with the "↪ " in front), else the reason below it
+        self.label = f"{head} {tail}" if len(head) + len(tail) + 3 <= 100 else f"{head}\n  {tail}"
         self._labelled = set()
         functools.update_wrapper(self, exercise.reference, assigned=("__doc__",))
         self.__name__ = exercise.name
