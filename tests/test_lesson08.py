@@ -723,6 +723,20 @@ def train_step_returns_numpy_float32(model, x, y, loss_fn, optimizer, device):
     return np.float32(loss.item())
 
 
+def time_op_returns_numpy_float32(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
+    """Review of issue 19: the median returned as a numpy float32 (the old message only showed two numbers)."""
+    for _ in range(warmup):
+        fn()
+    sync()
+    times = []
+    for _ in range(repeats):
+        start = clock()
+        fn()
+        sync()
+        times.append(clock() - start)
+    return np.float32(statistics.median(times))
+
+
 def scaled_step_scales_the_loss_in_place(loss, model, optimizer, state, max_norm=None):
     """Review of issue 19: `loss *= S` changes the caller's loss tensor (the notebook then printed the scaled
     loss, 3960 where the loss was 0.48); the rest is right."""
@@ -770,6 +784,7 @@ WRONG += [
     ("08.scaled_step", scaled_step_clips_always, "max_norm=None means: do not clip"),
     ("08.scaled_step", scaled_step_unscales_after_the_update, "divide by that scale, before the state changes it"),
     ("08.train_step", train_step_returns_numpy_float32, "not a Python float"),
+    ("08.time_op", time_op_returns_numpy_float32, "not a Python float"),
     ("08.scaled_step", scaled_step_scales_the_loss_in_place, "changed the caller's loss tensor in place"),
 ] + WRITE_IT_YOURSELF
 

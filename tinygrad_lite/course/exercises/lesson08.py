@@ -456,6 +456,9 @@ def drive_time_op(fn, args, kwargs):
                           "timed repeats, in seconds")
     if not _is_number(value):
         return Run.failed(f"your time_op returned a {type_name(value)}; return the median time as a float")
+    if isinstance(value, np.floating) and not isinstance(value, float):
+        return Run.failed(f"your time_op returned a numpy {type(value).__name__}, not a Python float: its few "
+                          "digits round the time; return the median as a Python float")
     if "clock" not in gpu.events:
         return Run.failed("your time_op never called `clock`, the clock it was given: read the time with the "
                           "parameter clock() (time.perf_counter is only its default), so that it works with "
