@@ -269,7 +269,9 @@ WRONG = [
     ("01.mlp_forward", _mlp_without_relu, "collapse into a single linear map"),
     ("01.mlp_forward", _mlp_relu_first, "a ReLU to the input x itself"),
     ("01.mlp_forward", _mlp_without_bias, "the biases are missing"),
-    ("01.mlp_forward", _mlp_returns_in_the_loop, "returns after the first layer"),
+    ("01.mlp_forward", _mlp_returns_in_the_loop, "the `return` inside the loop"),
+    ("01.mlp_forward",  # review 0001: the last layer skipped; on 2 layers the same numbers, and the hint names it
+     lambda x, layers: _chain_with_library_layers(x, layers[:-1]).relu(), "does the loop stop before the last"),
     ("01.mlp_forward", lambda x, layers: x @ layers[0][0].T + layers[0][1], "only the first layer was applied"),
     ("01.mlp_forward", _mlp_pops_the_last_layer, "changed its input `layers` in place"),
     ("01.mlp_forward", _mlp_returns_every_layer, "you returned a list where a tensor"),

@@ -444,9 +444,10 @@ register(Exercise(
                  "the biases are missing: each layer adds its b after its weighted sums",
                  "each pair (W, b) is one dense layer, exactly what your dense_forward computes"),
         _mistake(_mlp_returns_in_the_loop,
-                 "your function returns after the first layer: is the `return` inside the loop? It belongs after "
-                 "the loop, once every layer has run",
-                 "move the return one indentation level to the left, out of the for loop"),
+                 "your output is the first layer's, after its ReLU: the layers after it did not run. Is the "
+                 "`return` inside the loop, or does the loop stop before the last layer? Every layer must run",
+                 "the return belongs after the loop (one indentation level to the left), and the loop goes over "
+                 "every (W, b) in `layers`, the last one too"),
         _mistake(_mlp_relu_after_all_but_first,
                  "your ReLUs sit after every layer but the first: the first layer's outputs go into the second "
                  "without an activation, and the last layer's outputs (the raw scores) lose their negative values",
