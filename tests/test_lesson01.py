@@ -249,6 +249,8 @@ WRONG = [
     ("01.sigmoid", lambda x: 0.5 * (1 + tl.tanh(x / 2)), "1 + tanh(x / 2) is exactly 0", "tiny but not 0"),
     ("01.sigmoid", lambda x: tl.exp(x) / (1 + tl.exp(x)), "inf / inf is nan"),
     ("01.sigmoid", lambda x: 1 / (1 + tl.exp(x)), "sigmoid(-x)"),
+    ("01.sigmoid",  # review 0001: exp of |x|; the hint names it, not only the formula the learner did not write
+     lambda x: tl.where(x >= 0, 1 / (1 + 1 / tl.exp(x.abs())), 1 / (1 + tl.exp(x.abs()))), "exp(|x|) too"),
     ("01.sigmoid", lambda x: tl.where(x >= 0, tl.exp(-x.abs()) / (1 + tl.exp(-x.abs())),
                                       1 / (1 + tl.exp(-x.abs()))), "sigmoid(-x)"),
     ("01.sigmoid", _sigmoid_without_abs, "your e overflows"),
