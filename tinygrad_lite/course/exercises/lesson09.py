@@ -652,7 +652,8 @@ def _symptoms(g, e, spec):
     if g[1]:
         yours = [f"{v:.3g}" for v in g[lr:lr + n] if np.isfinite(v)]
         right = [f"{v:.3g}" for v in _per_epoch_lrs(spec, len(yours))]
-        out.append(f"the optimizer's steps used {lrs_first} different learning rates in the first epoch, and "
+        used = "one learning rate" if lrs_first == 1 else f"{lrs_first} different learning rates"
+        out.append(f"the optimizer's steps used {used} in the first epoch, and "
                    f"history['lr'] is [{', '.join(yours)}] where the schedule gives [{', '.join(right)}]")
     if g[2]:
         when = f"the first time after epoch {first_test}" if first_test else "the first time before any training"
