@@ -203,7 +203,7 @@ HOSTILE_00 = {
 
 
 # The tests that read a graded class (lesson00, lessons123) are each one xdist group: with the suite spread over
-# workers (run.py's -n auto --dist loadgroup), the class is graded once, by one worker, not once per worker.
+# workers (run.py's -n <cores + 1> --dist loadgroup), the class is graded once, by one worker, not once per worker.
 @pytest.fixture(scope="module")
 def lesson00(tmp_path_factory):
     """The lesson-00 class folder, graded once: (results by learner, results.json, out folder, seconds)."""

@@ -167,4 +167,5 @@ def test_run_py_test_uses_every_core_unless_told_otherwise(monkeypatch, args, pa
     assert run.test(Path("python"), args) == 0
     (command,) = commands
     assert command[-len(args):] == args if args else True
-    assert (command[3:7] == ["-n", "auto", "--dist", "loadgroup"]) is parallel
+    assert (command[3:7] == ["-n", str(run.workers()), "--dist", "loadgroup"]) is parallel
+    assert run.workers() >= 2  # one per core, plus one for the time the suite spends waiting
