@@ -410,7 +410,7 @@ def fit_train_mode_after_validation(lib, model, optimizer, scheduler, loaders, c
 
 
 def fit_variant(lr_group=0, lr_after_step=False, test_before_restore=False, acc_before_restore=False,
-                no_test_acc=False):
+                no_test_acc=False, no_clip=False, step_first=False):
     """The fixed loop with one more mistake."""
     def fit(lib, model, optimizer, scheduler, loaders, config):
         stopper = tl.train.EarlyStopping(patience=config["patience"])
@@ -419,18 +419,22 @@ def fit_variant(lr_group=0, lr_after_step=False, test_before_restore=False, acc_
             if not lr_after_step:
                 history["lr"].append(optimizer.param_groups[lr_group]["lr"])
             model.train()
+            if step_first:
+                scheduler.step()
             total, count = 0.0, 0
             for x, y in loaders["train"]:
                 loss = lib.nn.functional.cross_entropy(model(x), y)
                 optimizer.zero_grad()
                 loss.backward()
-                lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
+                if not no_clip:
+                    lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
                 optimizer.step()
                 total, count = total + loss.item() * len(y), count + len(y)
             history["train_loss"].append(total / count)
             val_loss, _ = L.evaluate(lib, model, loaders["val"])
             history["val_loss"].append(val_loss)
-            scheduler.step()
+            if not step_first:
+                scheduler.step()
             if lr_after_step:
                 history["lr"].append(optimizer.param_groups[lr_group]["lr"])
             if stopper.step(val_loss, model):
@@ -506,6 +510,24 @@ def clips_to_one(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
     return total / count, correct / count
 
 
+def loss_through_tl(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+    """The loss taken with tinygrad_lite's cross_entropy whatever lib is: the PyTorch case hands it torch Tensors."""
+    model.train()
+    total, correct, count = 0.0, 0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        output = model(x)
+        loss = tl.nn.functional.cross_entropy(output, y)
+        optimizer.zero_grad()
+        loss.backward()
+        lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        total += loss.item() * len(y)
+        correct += (output.argmax(dim=1) == y).sum().item()
+        count += len(y)
+    return total / count, correct / count
+
+
 WRONG += [
     ("09.train_one_epoch", clips_to_one, "not to the max_norm this call was given"),
     ("09.train_one_epoch", zero_grad_after_the_step, "clearing them only after each step"),
@@ -517,6 +539,8 @@ WRONG += [
     ("09.fit", fit_variant(test_before_restore=True), "history['test_loss'] should be"),
     ("09.fit", fit_variant(acc_before_restore=True), "the test loader was read 2 times"),
     ("09.fit", fit_variant(no_test_acc=True), "has no 'test_acc' entry"),
+    ("09.fit", fit_variant(no_clip=True), "keep the rest of the loop (the gradient clipping"),
+    ("09.fit", fit_variant(step_first=True), "one learning rate in the first epoch"),
     ("09.fit", fit_sums_loss_tensors, "history['train_loss'] holds a Tensor", "graph"),
     ("09.fit", fit_by_the_library, "write it yourself"),
 ]
@@ -526,6 +550,8 @@ ERRORS += [
      "every batch has to be moved to the model's device"),
     ("09.train_one_epoch", moves_only_the_inputs, "(in nll_loss)", "x and y both"),
     ("09.train_one_epoch", moves_to_cuda, "plays a machine without a GPU", "use the `device` argument"),
+    ("09.train_one_epoch", loss_through_tl, "must be a tinygrad_lite Tensor, not a torch.Tensor",
+     "build everything through lib"),
 ]
 
 

@@ -370,7 +370,8 @@ register(Exercise(
                   "use the `device` argument, not a fixed 'cuda': the same function must run on a machine with a "
                   "GPU and on one without",
                   "pass the parameter `device` to .to(...)"),
-        ErrorHint(r"must be a Tensor, not Tensor|'Tensor' object has no attribute 'array'|module 'torch' has no",
+        ErrorHint(r"must be a tinygrad_lite Tensor, not a torch|must be a Tensor, not Tensor|"
+                  r"'Tensor' object has no attribute 'array'|module 'torch' has no",
                   "on the PyTorch case, lib is torch: build everything through lib (lib.nn, lib.no_grad, ...), "
                   "not through tl, so that one function serves both libraries"),
     ],
@@ -671,10 +672,12 @@ BUG_HINTS = {  # per planted bug: a question about its symptom, then (when it co
     "schedule": ("how many times per epoch is the scheduler stepped, and in which unit were its lengths (the "
                  "warmup, T_max) given?",
                  "the learning rate does not follow the schedule it was built for: the warmup and the cosine count "
-                 "EPOCHS (T_max = epochs - warmup), but the loop steps the scheduler once per batch, so the warmup "
-                 "ends within the first epoch and the cosine reaches its minimum, then climbs back up, long before "
-                 "training ends (lesson 05)",
-                 "call scheduler.step() once per epoch, after the epoch's batches, not inside the batch loop"),
+                 "EPOCHS (T_max = epochs - warmup), so the scheduler must be stepped once per epoch, after the "
+                 "epoch's batches; stepped once per batch, the warmup ends within the first epoch and the cosine "
+                 "reaches its minimum, then climbs back up, long before training ends, and stepped before an "
+                 "epoch's batches, every epoch trains with the next epoch's rate (lesson 05)",
+                 "call scheduler.step() once per epoch, after the epoch's batches: not inside the batch loop, "
+                 "not before it"),
     "test": ("which data does each decision during training (stop now? is this the best epoch so far?) look at?",
              "the test set takes part in the training decisions: early stopping (and the choice of the best epoch) "
              "watches the test loss, so the final test score is no longer an unbiased estimate; decisions watch "
@@ -698,14 +701,16 @@ def _fit_compare(got, expected, case):
                 + "\n".join(f"- {text}" for text in symptoms))
     n, k = spec.epochs, 3 + SYMPTOMS
     if g[k] != e[k]:
-        return (f"{spec!r}: no planted bug is left, but your loop trained {int(g[k])} epochs where early stopping "
-                f"on the validation loss stops after {int(e[k])}")
+        return (f"{spec!r}: no planted bug is left, but your loop trained {int(g[k])} epochs where the colleague's "
+                f"loop with its three bugs fixed trains {int(e[k])}: fix only the planted bugs and keep the rest "
+                "of the loop (the gradient clipping, the optimizer step, the early-stopping rule) as it was")
     for name, start in (("train_loss", k + 1), ("val_loss", k + 1 + n), ("lr", k + 1 + 2 * n)):
         a, b = g[start:start + n], e[start:start + n]
         if not np.allclose(a, b, rtol=1e-5, atol=1e-7, equal_nan=True):
             epoch = int(np.argmax(~np.isclose(a, b, rtol=1e-5, atol=1e-7, equal_nan=True)))
             return (f"{spec!r}: no planted bug is left, but history[{name!r}] differs at epoch {epoch}: expected "
-                    f"{b[epoch]:.6g}, got {a[epoch]:.6g}")
+                    f"{b[epoch]:.6g}, got {a[epoch]:.6g}; fix only the planted bugs and keep the rest of the loop "
+                    "(the gradient clipping, the loss, the order of the steps) as it was")
     t = k + 1 + 3 * n
     for name, index in (("test_loss", t), ("test_acc", t + 1)):
         if not np.isclose(g[index], e[index], rtol=1e-5, atol=1e-7):

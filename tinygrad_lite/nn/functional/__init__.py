@@ -23,7 +23,12 @@ def _check_tensor(name, input, what="input"):
     """``name``: a function's name ("linear"), or a layer, which its repr names ("Linear(in_features=4, ...)")."""
     if not isinstance(input, Tensor):
         where = f"{name}()" if isinstance(name, str) and "(" not in name else str(name)
-        raise TypeError(f"{where}: argument '{what}' must be a Tensor, not {type(input).__name__}; "
+        kind = type(input)
+        if kind.__name__ == "Tensor":  # another library's Tensor (torch.Tensor): name both libraries
+            raise TypeError(f"{where}: argument '{what}' must be a tinygrad_lite Tensor, not a "
+                            f"{kind.__module__.split('.')[0]}.Tensor; a tinygrad_lite function takes only "
+                            "tinygrad_lite Tensors: build the inputs with the same library as the function")
+        raise TypeError(f"{where}: argument '{what}' must be a Tensor, not {kind.__name__}; "
                         "convert it first with torch.tensor(x)")
 
 

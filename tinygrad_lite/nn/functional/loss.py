@@ -84,9 +84,15 @@ def _weighted_mean(loss, total_weight):
 # -------------------------------------------------------------------- checks shared by several losses
 def _check_tensors(name, input, target):
     for what, x in (("input", input), ("target", target)):
-        if not isinstance(x, Tensor):
-            raise TypeError(f"{name}(): argument '{what}' must be a Tensor, not {type(x).__name__}; convert it "
-                            "first with torch.tensor(...)")
+        if isinstance(x, Tensor):
+            continue
+        kind = type(x)
+        if kind.__name__ == "Tensor":  # another library's Tensor (torch.Tensor): name both libraries
+            raise TypeError(f"{name}(): argument '{what}' must be a tinygrad_lite Tensor, not a "
+                            f"{kind.__module__.split('.')[0]}.Tensor; a tinygrad_lite function takes only "
+                            "tinygrad_lite Tensors: build the inputs with the same library as the function")
+        raise TypeError(f"{name}(): argument '{what}' must be a Tensor, not {kind.__name__}; convert it "
+                        "first with torch.tensor(...)")
 
 
 def _warn_if_shapes_differ(name, input, target):
