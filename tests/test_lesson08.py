@@ -420,6 +420,49 @@ def train_step_zero_at_the_end(model, x, y, loss_fn, optimizer, device):
     return loss.item()
 
 
+def train_step_own_sgd(model, x, y, loss_fn, optimizer, device):
+    """Ignores the optimizer given and builds its own SGD (another learning rate) at every step."""
+    opt = tl.optim.SGD(model.parameters(), lr=0.5)
+    x, y = x.to(device), y.to(device)
+    opt.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
+def time_op_sync_before_fn(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
+    """Waits for the device between the first clock reading and fn(): the work of fn is still queued at the end."""
+    for _ in range(warmup):
+        fn()
+    sync()
+    times = []
+    for _ in range(repeats):
+        start = clock()
+        sync()
+        fn()
+        times.append(clock() - start)
+    return statistics.median(times)
+
+
+def scaled_step_unscaled(loss, model, optimizer, state, max_norm=None):
+    """Never scales: backward of the loss itself, the finite test and the scale's updates as they should be."""
+    loss.backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    if not all(np.isfinite(p.grad.numpy()).all() for p in params):
+        state["scale"] *= state["backoff_factor"]
+        state["good_steps"] = 0
+        return False
+    if max_norm is not None:
+        tl.nn.utils.clip_grad_norm_(params, max_norm)
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"] *= state["growth_factor"]
+        state["good_steps"] = 0
+    return True
+
+
 def train_step_new_optimizer(model, x, y, loss_fn, optimizer, device):
     """A fresh optimizer with the same settings every step: momentum and Adam's state are lost."""
     opt = type(optimizer)(model.parameters(), **optimizer.defaults)
@@ -769,6 +812,9 @@ WRONG += [
     ("08.train_step", train_step_eval_first, "training mode", "running statistics"),
     ("08.train_step", train_step_zero_at_the_end, "clearing them only at the END of the step"),
     ("08.train_step", train_step_new_optimizer, "carries state from step to step"),
+    ("08.train_step", train_step_own_sgd, "the optimizer you were given never stepped"),
+    ("08.time_op", time_op_sync_before_fn, "waits for nothing of this repeat"),
+    ("08.scaled_step", scaled_step_unscaled, "the loss was never scaled"),
     ("08.train_step", train_step_sum_of_losses, "the loss of the batch, computed before the update"),
     ("08.time_op", time_op_no_sync_after_warmup, "the warmup calls were still queued"),
     ("08.time_op", time_op_upper_middle, "two middle times"),

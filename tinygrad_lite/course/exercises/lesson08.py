@@ -177,6 +177,13 @@ def drive_train_step(fn, args, kwargs):
     setup = args[0] if args else kwargs["setup"]
     with device_context(setup.device):
         model, loss_fn, optimizer, batches = setup.build()
+        before = _whole_state(model)
+        stepped, given_step = [], optimizer.step
+
+        def counted_step(*args, **kwargs):  # records that the optimizer handed over was the one that stepped
+            stepped.append(True)
+            return given_step(*args, **kwargs)
+        optimizer.step = counted_step
         rows = []
         for k, (x, y) in enumerate(batches):
             try:
@@ -198,9 +205,19 @@ def drive_train_step(fn, args, kwargs):
                 return Run.failed(f"step {k}: your train_step returned a numpy {type(value).__name__}, not a "
                                   "Python float; return loss.item(), a plain Python float (a numpy scalar keeps "
                                   "its 16- or 32-bit type into every history and sum built from it)")
-            state = np.concatenate([_host(v).astype(np.float64).ravel() for v in model.state_dict().values()])
-            rows.append(np.concatenate([[float(value)], state]))
+            rows.append(np.concatenate([[float(value)], _whole_state(model)]))
+    if not stepped and not np.array_equal(_whole_state(model), before):
+        return Run.failed("the weights changed, but the optimizer you were given never stepped: the optimizer "
+                          "carries state from step to step (momentum buffers, Adam's running averages and step "
+                          "count, its learning rate), and a new optimizer made in the step starts from nothing "
+                          "every time. Call step() and zero_grad() on the `optimizer` argument; do not build one "
+                          "in the step")
     return Run.of(rows)
+
+
+def _whole_state(model):
+    """The model's weights and batch norm's statistics, as one float64 vector on the host."""
+    return np.concatenate([_host(v).astype(np.float64).ravel() for v in model.state_dict().values()])
 
 
 def _compare_train(got, expected, case):
@@ -356,11 +373,6 @@ register(Exercise(
                  "after backward, stepped before backward) or never stepped. backward only computes gradients; "
                  "the optimizer's step applies them, afterwards",
                  "the order is: zero_grad, forward, loss, backward, step"),
-        _mistake(_train_switch(fresh=True),
-                 "the optimizer carries state from step to step (momentum buffers, Adam's running averages and "
-                 "step count): a new optimizer made in the step starts from nothing every time. Use the optimizer "
-                 "you were given",
-                 "call step() and zero_grad() on the `optimizer` argument; do not build one in the step"),
         _mistake(_train_switch(loss_after=True),
                  "return the loss of the batch as it was computed for the update, before the step: a second "
                  "forward pass after the step measures another model (and costs a forward pass more)",
@@ -529,6 +541,8 @@ def _timed(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize, 
         if sync_where == "before":
             sync()
         start = clock()
+        if sync_where == "between":
+            sync()
         fn()
         if sync_where == "after":
             sync()
@@ -563,6 +577,11 @@ register(Exercise(
                  "ENQUEUED, so you timed the launch (microseconds), not the work. Wait for the device after fn() "
                  "and BEFORE the clock reading that ends the measurement (a sync before starting the clock, or "
                  "after reading it, does not help)",
+                 "the order inside the loop is: clock, fn(), sync(), clock"),
+        _mistake(_timing_switch(sync_where="between"),
+                 "sync() waits for the work queued BEFORE it: called between the clock reading and fn(), it "
+                 "waits for nothing of this repeat, and the clock is read again while fn's work is still queued. "
+                 "Wait for the device after fn() and before the clock reading that ends the measurement",
                  "the order inside the loop is: clock, fn(), sync(), clock"),
         _mistake(_timing_switch(sync_warmup=False),
                  "the warmup calls were still queued when the timing started: a GPU runs them after fn() has "
@@ -766,7 +785,7 @@ def _scaling_cases(rng):
 
 def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check=True, nan_check=True,
             backoff=True, grow="interval", reset=True, clip_first=False, test="gradients", factors="state",
-            clip_always=False, unscale_late=False):
+            clip_always=False, unscale_late=False, scaled=True):
     """A learner's scaled_step; the switches make one mistake each (``factors="fixed"``: 0.5 and 2 instead of the
     state's factors; ``clip_always``: clips to 1.0 when max_norm is None; ``unscale_late``: divides by the scale
     after updating it)."""
@@ -775,7 +794,7 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
         max_norm = 1.0
     scale = state["scale"]
     loss_finite = bool(np.isfinite(loss.item()))
-    (loss * scale).backward()
+    (loss * scale if scaled else loss).backward()
     params = [p for p in model.parameters() if p.grad is not None]
     if unscale_late:
         return _unscaled_late(params, optimizer, state, max_norm)
@@ -868,6 +887,11 @@ register(Exercise(
                  "np.isinf misses nan (a nan is not infinite): test with np.isfinite, which is False for inf, "
                  "-inf and nan",
                  "replace the isinf test by `not np.isfinite(...).all()`"),
+        _mistake(_scaling_switch(scaled=False, unscale=False),
+                 "the loss was never scaled: backward of the loss itself gives gradients that underflow in "
+                 "float16 where S * loss keeps them, and a scale that is never used does not react to overflows. "
+                 "Multiply the loss by the scale S before backward, then divide the gradients by S",
+                 "call backward on loss * state['scale'], not on the loss"),
         _mistake(_scaling_switch(unscale=False),
                  "the gradients are S times too large: backward of the scaled loss gives S * g. Divide every "
                  "gradient by the scale before the step (PyTorch: scaler.unscale_ / scaler.step)",
