@@ -147,7 +147,7 @@ class TrainSetup:
 
     def __repr__(self):
         parts = [f"a {'-'.join(map(str, self.layers))} MLP" + (" with batch norm" if self.norm else ""),
-                 self.optimizer[0], f"device {self.device!r}"]
+                 self.optimizer[0], _device_text(self.device)]
         if self.warm is not None:
             parts.append("handed over after an earlier step (its gradients still in p.grad)")
         return ", ".join(parts)
@@ -167,6 +167,14 @@ def train_step_reference(model, x, y, loss_fn, optimizer, device):
 
 def _host(t):
     return t.detach().cpu().numpy()
+
+
+def _device_text(device):
+    """How a case names its device: "device 'cuda'" for a string, "device tl.device('cuda')" for a device object
+    (whose repr, device(type='cuda'), would read "device device(type='cuda')")."""
+    if isinstance(device, str):
+        return f"device {device!r}"
+    return f"device tl.device({str(device)!r})"
 
 
 def drive_train_step(fn, args, kwargs):
