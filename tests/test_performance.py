@@ -16,6 +16,7 @@
 """
 import gc
 import weakref
+import zlib
 
 import numpy as np
 import pytest
@@ -26,7 +27,12 @@ from tinygrad_lite.autograd.engine import graph_order
 from tinygrad_lite.autograd.function import Function
 from tinygrad_lite.optim.optimizer import BLOCK
 
-RNG = np.random.default_rng(0)
+
+
+@pytest.fixture
+def rng(request):
+    """A generator seeded by the test's own id: the same numbers whatever ran before it on this worker."""
+    return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
 
 
 def test_gradients_accumulate_in_place_as_in_pytorch():
@@ -112,12 +118,12 @@ def test_backward_frees_the_saved_values_and_dropping_the_output_frees_the_graph
     ("Adam", {}), ("Adam", {"amsgrad": True}), ("Adam", {"weight_decay": 0.1, "maximize": True}),
     ("Adam", {"weight_decay": 0.1, "decoupled_weight_decay": True}), ("SGD", {}),
     ("SGD", {"momentum": 0.9, "nesterov": True, "weight_decay": 0.1})])
-def test_blocked_updates_give_pytorchs_numbers(name, options):
+def test_blocked_updates_give_pytorchs_numbers(name, options, rng):
     """A parameter of several blocks, two that are not contiguous (updated whole; one larger than a block) and a small
     one."""
     shapes = [(3 * BLOCK + 123,), (40, 50), (7,), (400, 300)]
-    values = [RNG.standard_normal(s).astype(np.float32) for s in shapes]
-    grads = [[RNG.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(3)]
+    values = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    grads = [[rng.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(3)]
     finals = {}
     for T in (torch, tl):
         params = [T.tensor(v.copy(), requires_grad=True) for v in values]
@@ -135,8 +141,8 @@ def test_blocked_updates_give_pytorchs_numbers(name, options):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
-def test_cross_entropys_graph_is_nll_after_log_softmax_as_in_pytorch():
-    logits = RNG.standard_normal((6, 4)).astype(np.float32)
+def test_cross_entropys_graph_is_nll_after_log_softmax_as_in_pytorch(rng):
+    logits = rng.standard_normal((6, 4)).astype(np.float32)
     target = np.array([0, 3, 1, 1, 2, 0])
     grads = {}
     for T in (torch, tl):
@@ -154,9 +160,9 @@ def test_cross_entropys_graph_is_nll_after_log_softmax_as_in_pytorch():
     ((1024, 10), 1), ((50000, 2), 1), ((128, 10), -1), ((64, 10, 32), 1), ((8, 8, 10), 2), ((128, 1000), 1),
     ((4, 10), 1), ((10,), 0), ((), 0), ((6, 40, 3), 1), ((3, 20), 0)])
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
-def test_softmax_in_every_layout_gives_pytorchs_numbers(name, shape, dim):
-    x = RNG.standard_normal(shape) * 3
-    g = RNG.standard_normal(shape)
+def test_softmax_in_every_layout_gives_pytorchs_numbers(name, shape, dim, rng):
+    x = rng.standard_normal(shape) * 3
+    g = rng.standard_normal(shape)
     results = {}
     for T in (torch, tl):
         z = T.tensor(x.astype(np.float32), requires_grad=True)
@@ -166,13 +172,16 @@ def test_softmax_in_every_layout_gives_pytorchs_numbers(name, shape, dim):
     (ours, our_grad), (theirs, their_grad) = results["tinygrad_lite"], results["torch"]
     assert ours.shape == theirs.shape and ours.flags.c_contiguous
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(our_grad, their_grad, rtol=1e-4, atol=1e-6)
+    # The backward sums g (times the softmax) over `dim`: PyTorch and numpy add those float32 terms in other orders,
+    # so the two gradients differ by rounding that grows with the number of terms (1.9e-6 seen for 1000 classes).
+    n = shape[dim] if shape else 1
+    np.testing.assert_allclose(our_grad, their_grad, rtol=1e-4, atol=1e-6 * max(1.0, n / 100))
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
-def test_changing_a_softmax_result_in_place_is_caught_as_in_pytorch(name):
+def test_changing_a_softmax_result_in_place_is_caught_as_in_pytorch(name, rng):
     for T in (torch, tl):
-        z = T.tensor(RNG.standard_normal((64, 10)).astype(np.float32), requires_grad=True)
+        z = T.tensor(rng.standard_normal((64, 10)).astype(np.float32), requires_grad=True)
         out = getattr(z, name)(1)
         out.mul_(2)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
@@ -189,7 +198,7 @@ def test_nll_loss_of_float16_is_summed_in_float32():
 
 @pytest.mark.parametrize("loss_name", ["CrossEntropyLoss", "MSELoss", "BCEWithLogitsLoss", "L1Loss", "HuberLoss"])
 @pytest.mark.parametrize("optimizer", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
-def test_a_float32_step_stays_float32_from_end_to_end(loss_name, optimizer, monkeypatch):
+def test_a_float32_step_stays_float32_from_end_to_end(loss_name, optimizer, monkeypatch, rng):
     seen = []  # (what, op, dtype) of every array an op makes, forward and backward
     wrap_output, input_grads = Function.wrap_output, Function.input_grads
 
@@ -208,11 +217,11 @@ def test_a_float32_step_stays_float32_from_end_to_end(loss_name, optimizer, monk
     nn = tl.nn
     model = nn.Sequential(nn.Linear(6, 16), nn.BatchNorm1d(16), nn.GELU(), nn.Dropout(0.2), nn.Linear(16, 8),
                           nn.Tanh(), nn.Linear(8, 4), nn.LeakyReLU(0.1))
-    x = tl.tensor(RNG.standard_normal((32, 6)).astype(np.float32))
+    x = tl.tensor(rng.standard_normal((32, 6)).astype(np.float32))
     if loss_name == "CrossEntropyLoss":
-        target = tl.tensor(RNG.integers(0, 4, 32))
+        target = tl.tensor(rng.integers(0, 4, 32))
     else:
-        target = tl.tensor(RNG.uniform(0, 1, (32, 4)).astype(np.float32))
+        target = tl.tensor(rng.uniform(0, 1, (32, 4)).astype(np.float32))
     options = {"momentum": 0.9, "weight_decay": 1e-3} if optimizer in ("SGD", "RMSprop") else {"weight_decay": 1e-3}
     opt = getattr(tl.optim, optimizer)(model.parameters(), lr=0.01, **options)
     for _ in range(2):
