@@ -28,7 +28,6 @@ from tinygrad_lite.autograd.function import Function
 from tinygrad_lite.optim.optimizer import BLOCK
 
 
-
 @pytest.fixture
 def rng(request):
     """A generator seeded by the test's own id: the same numbers whatever ran before it on this worker."""
