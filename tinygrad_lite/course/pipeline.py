@@ -943,8 +943,7 @@ def _forbidden(exercise, forbidden):
     blocks = f" (a subclass of {base.__module__.split('.')[0]}'s {base.__name__} is fine)" if base else ""
     whose = "the library's" if name.startswith("tinygrad_lite") else "PyTorch's" if name.startswith("torch") else ""
     sentence = f"write it yourself: your {exercise.name} {what} {whose} {name}".replace("  ", " ")
-    why = (f"{whose} {name} is the very thing you are building, and the answer yours is compared with"
-           if whose == "the library's" else f"{whose} {name} does the work this exercise asks you to write")
+    why = f"{whose} {name} does the work this exercise asks you to write"
     return verdict(FAILED, f"{exercise.id}: {sentence}.", sentence, hints_=[
         f"this exercise asks you to write {exercise.name} yourself: {why.strip()}, so it cannot stand in for yours. "
         f"Build it from the lesson's building blocks{blocks} and your own code"])
@@ -1089,15 +1088,19 @@ def _judge_graph(exercise, reference, i, graph, raw, here):
         failure = compare_arrays(got, want, exercise.grad_rtol, atol, f"the gradient with respect to `{name}`")
         if failure:
             if isinstance(got, np.ndarray) and got.dtype.kind == "f" and not np.isfinite(got).all():
-                hint = ("the gradient has inf or nan: some step of your formula overflows, even where its value is "
-                        "not used. where(cond, a, b) computes (and differentiates) both a and b everywhere, so "
-                        "each branch must stay finite for every input")
+                hint = ("the gradient has inf or nan: some step of your formula has an infinite slope there (sqrt "
+                        "or log at 0, e.g. sqrt(x * x) at x = 0) or overflows, even where its value is not used. "
+                        "where(cond, a, b) computes (and differentiates) both a and b everywhere, so each branch "
+                        "must stay finite for every input")
             elif isinstance(got, np.ndarray) and got.shape == want.shape and np.any((got == 0) & (want != 0)):
                 hint = ("the gradient is 0 where it should not be: a clamp, a rounding or a comparison in your "
-                        "formula cuts the path from the result back to the input")
+                        "formula cuts the path from the result back to the input, or an abs at exactly 0 (autograd "
+                        "takes its slope there as 0)")
             else:
-                hint = ("part of your formula does not pass the gradient back: a .detach(), a number taken out with "
-                        ".item() or a tensor rebuilt from numpy inside the formula is a constant to backward")
+                hint = ("part of your formula does not pass the gradient back as the formula's does: a .detach(), a "
+                        "number taken out with .item() or a tensor rebuilt from numpy inside the formula is a "
+                        "constant to backward; and a step the formula does not have, such as an abs or a clamp, "
+                        "changes the slope where that step bends (abs at 0)")
             return verdict(FAILED, f"{exercise.id}: failed on {here}: the values are right, the gradient is not.",
                            "the values are right, the gradient is not:", [failure],
                            [exercise.grad_hint, hint])
