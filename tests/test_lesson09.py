@@ -281,7 +281,51 @@ def _accuracy_unweighted(lib, model, loader, optimizer, max_norm=1.0, device="cp
     return total / count, sum(accs) / len(accs)
 
 
-WRONG.append(("09.train_one_epoch", _accuracy_unweighted, "fraction of the epoch's examples predicted right"))
+WRONG.append(("09.train_one_epoch", _accuracy_unweighted, "fraction of the epoch's examples predicted right",
+              "a plain mean of the batch accuracies"))
+
+
+def _epoch_written(keep="number", accuracy="outputs", percent=False):
+    """A learner's epoch with the bookkeeping changed: ``keep`` "number" (right), "tensor" (a sum of loss tensors,
+    the number taken out at the end) or "outputs" (the outputs listed, the accuracy counted at the end);
+    ``accuracy`` from the training "outputs" (right), or from a second forward pass after the step, in "eval" or
+    "train" mode; ``percent``: the accuracy times 100."""
+    def train_one_epoch(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+        model.train()
+        total, correct, count, kept = 0.0, 0, 0, []
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            optimizer.zero_grad()
+            out = model(x)
+            loss = lib.nn.functional.cross_entropy(out, y)
+            loss.backward()
+            lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+            optimizer.step()
+            total = total + (loss * len(y) if keep == "tensor" else loss.item() * len(y))
+            if keep == "outputs":
+                kept.append((out, y))
+            elif accuracy == "outputs":
+                correct += (out.argmax(dim=1) == y).sum().item()
+            else:
+                model.train(accuracy == "train")
+                with lib.no_grad():
+                    correct += (model(x).argmax(dim=1) == y).sum().item()
+                model.train()
+            count += len(y)
+        correct += sum((out.argmax(dim=1) == y).sum().item() for out, y in kept)
+        mean = float((total / count).item()) if keep == "tensor" else total / count
+        return mean, (100.0 if percent else 1.0) * correct / count
+    return train_one_epoch
+
+
+WRONG += [
+    ("09.train_one_epoch", _epoch_written(keep="tensor"), "was still alive when batch 3 began",
+     "A sum of loss tensors"),
+    ("09.train_one_epoch", _epoch_written(keep="outputs"), "was still alive when batch 3 began"),
+    ("09.train_one_epoch", _epoch_written(accuracy="eval"), "count the right predictions of the training forward"),
+    ("09.train_one_epoch", _epoch_written(accuracy="train"), "count the right predictions of the training forward"),
+    ("09.train_one_epoch", _epoch_written(percent=True), "not a percentage"),
+]
 
 
 def hard_codes_tinygrad_lite(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):

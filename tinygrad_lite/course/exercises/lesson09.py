@@ -29,6 +29,7 @@ The references are written with the library's own parts (``nn.utils.clip_grad_no
 and take the library module ``lib`` as their first argument; tests/test_lesson09.py runs them on PyTorch too.
 """
 import math
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -201,7 +202,7 @@ def _epochs(fn, spec, kwargs):
     optimizer = lib.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}],
                                 lr=spec.lr)
     sampler = EpochBatches(spec.n, spec.batch_size, spec.seed)
-    loader = _loader(lib, x[rows], y[rows], sampler)
+    loader = watch = _OutputWatch(model, _loader(lib, x[rows], y[rows], sampler))
     numbers = []
     for epoch in range(2):
         sampler.set_epoch(epoch)
@@ -222,8 +223,63 @@ def _epochs(fn, spec, kwargs):
             if not _is_number(value):
                 return Run.failed(f"the {what} you returned is a {type(value).__name__}; a Python float was "
                                   "expected")
+        if watch.kept is not None:
+            return Run.failed(KEPT_GRAPH.format(batch=watch.kept[0] + 1, later=watch.kept[1] + 1))
         numbers += [float(returned[0]), float(returned[1])]
     return Run.of(numbers + list(_state(model)))
+
+
+class _OutputWatch:
+    """A weak reference to every output of the model's forward pass, with the batch it belongs to. On
+    tinygrad_lite a loss's graph holds the model's output, so an output still alive two batches later means a
+    graph kept alive (a sum of loss tensors, a list of losses or of outputs); ``kept`` notes the first such
+    (batch, later batch). PyTorch's graph does not hold the output's Python object, so on PyTorch nothing is
+    noted (the tinygrad_lite cases catch it)."""
+
+    def __init__(self, model, loader):
+        self.loader, self.batch, self.outputs, self.kept = loader, -1, [], None
+        forward = model.forward
+
+        def watched_forward(*args, **kwargs):
+            output = forward(*args, **kwargs)
+            try:
+                self.outputs.append((self.batch, weakref.ref(output)))
+            except TypeError:  # not a tensor: nothing to watch
+                pass
+            return output
+        object.__setattr__(model, "forward", watched_forward)
+
+    def _look(self):
+        self.batch += 1
+        if self.kept is None:
+            old = [b for b, ref in self.outputs if b <= self.batch - 2 and ref() is not None]
+            if old:
+                self.kept = (old[0], self.batch)
+        self.outputs = [(b, ref) for b, ref in self.outputs if ref() is not None]
+
+    def __iter__(self):  # the loader, as the learner's loop sees it
+        for batch in self.loader:
+            self._look()
+            yield batch
+        self._look()
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __getattr__(self, name):  # loader.dataset, loader.batch_size, ...
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.loader, name)
+
+    def __repr__(self):
+        return repr(self.loader)
+
+
+KEPT_GRAPH = ("the graph of batch {batch} (its forward pass, its activations) was still alive when batch {later} "
+              "began: your loop keeps every batch's graph in memory until the epoch ends. A sum of loss tensors "
+              "(total = total + loss * n), or a list of losses or of the model's outputs, does that, even when "
+              "the number is taken out at the end; on a real model the memory grows with every batch (lesson 04). "
+              "Take each batch's numbers out with .item() as soon as you have them, and add up numbers")
 
 
 def epoch_cases(rng):
@@ -289,20 +345,33 @@ def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixe
             total, correct, count = total + loss.item() * len(y), correct + hits, count + len(y)
             losses.append(loss.item())
             accs.append(hits / len(y))
+        if weigh == "loss":  # only the loss weighted by the batch sizes
+            return total / count, sum(accs) / len(accs)
         if weigh:
             return total / count, correct / count
         return sum(losses) / len(losses), sum(accs) / len(accs)
     return train_one_epoch
 
 
-def _accuracy_per_batch_mean(got, expected, case):
-    """The right losses and weights, but accuracies that are plain means over batches (not weighted by size)."""
+def _only_the_accuracy_differs(got, expected):
+    """The right losses (so the right training: the second epoch's loss depends on the first's steps), but other
+    accuracies: (got, expected) accuracies, or None. The buffers may differ (a second forward pass in train mode
+    updates batch norm's running statistics once more)."""
     g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     if g.shape != e.shape or not np.allclose(g[[0, 2]], e[[0, 2]], rtol=1e-5, atol=1e-7):
-        return False
-    if not np.allclose(g[4:], e[4:], rtol=1e-4, atol=1e-6):
-        return False
-    return not np.allclose(g[[1, 3]], e[[1, 3]], rtol=1e-5, atol=1e-7)
+        return None
+    if np.allclose(g[[1, 3]], e[[1, 3]], rtol=1e-5, atol=1e-7):
+        return None
+    return g[[1, 3]], e[[1, 3]]
+
+
+def _accuracy_as_percentage(got, expected, case):
+    accuracies = _only_the_accuracy_differs(got, expected)
+    return accuracies is not None and np.allclose(accuracies[0], 100 * accuracies[1], rtol=1e-5, atol=1e-5)
+
+
+def _accuracy_differs(got, expected, case):
+    return _only_the_accuracy_differs(got, expected) is not None
 
 
 MODE = ("the model never went back to training mode: the loop received it in eval() mode, as validation leaves "
@@ -353,12 +422,18 @@ register(Exercise(
                  "mean of the batch means weighs its few examples too much (lesson 04)",
                  "add up loss.item() * len(y) and the number of correct predictions, then divide by the number "
                  "of examples seen"),
-        Mistake(match=_accuracy_per_batch_mean,
-                hint="the accuracy must be the fraction of the epoch's examples predicted right: count the correct "
-                     "predictions of each batch and divide their total by the number of examples, so that the "
-                     "smaller last batch weighs what it holds",
-                more="add up the NUMBER of right predictions of each batch and the batch sizes; divide the two "
-                     "totals once, at the end of the epoch"),
+        _mistake(_epoch(weigh="loss"),
+                 "the accuracy must be the fraction of the epoch's examples predicted right: a plain mean of the "
+                 "batch accuracies weighs the smaller last batch's few examples too much",
+                 "add up the NUMBER of right predictions of each batch and the batch sizes; divide the two "
+                 "totals once, at the end of the epoch"),
+        Mistake(match=_accuracy_as_percentage,
+                hint="the accuracy is a fraction between 0 and 1 (as evaluate returns it), not a percentage"),
+        Mistake(match=_accuracy_differs,
+                hint="the loss and the weights are right, the accuracy is not: count the right predictions of the "
+                     "training forward pass, the outputs the loss was computed on, and divide their total by the "
+                     "number of examples the epoch saw. A second forward pass sees the weights after the step (and "
+                     "in eval mode batch norm's running statistics; in train mode it updates them once more)"),
     ],
     error_hints=[
         ErrorHint(r"Expected all tensors to be on the same device",
