@@ -181,7 +181,8 @@ def topological_order_kahn(root):
 
 
 def topological_order_moved_to_the_end(root):
-    """Breadth-first from the root, a node met again moved to the end; reversed, that lists inputs first."""
+    """Breadth-first from the root, a node met again moved to the end; reversed, that lists inputs first. Wrong
+    since review 0203b: the queue holds a node once per path to it, 2**16 entries for v = v * v done 16 times."""
     order, queue = [], [root]
     while queue:
         v = queue.pop(0)
@@ -227,7 +228,6 @@ ALSO_RIGHT = [
     ("03.value_mul_backward", value_mul_backward_by_pairs),
     ("03.topological_order", topological_order_iterative),
     ("03.topological_order", topological_order_kahn),
-    ("03.topological_order", topological_order_moved_to_the_end),
     ("03.mul_backward", lambda x, y, g: (sum_to_shape(np.multiply(g, y), np.shape(x)),
                                          sum_to_shape(np.multiply(g, x), np.shape(y)))),
     ("03.relu_backward", lambda x, grad: np.where(x > 0, grad, 0)),
@@ -798,7 +798,7 @@ WRONG += [
     ("03.relu_backward", lambda x, g: g * np.heaviside(x, 0.5), "exactly 0", "lets (some of) the gradient through"),
     ("03.relu_backward", lambda x, g: g * np.sign(x), "the example shown in the notebook", "expected 0, got -5"),
     ("03.relu_backward", lambda x, g: np.abs(g) * (x > 0), "the example shown in the notebook"),
-    ("03.relu_backward", lambda x, g: (g * (x > 0)).astype(int), "hidden case 2", "int64"),
+    ("03.relu_backward", lambda x, g: (g * (x > 0)).astype(int), "the example shown in the notebook", "an int64"),
     ("03.matmul_backward", lambda x, w, g: (g.sum(axis=1, keepdims=True) * w.sum(axis=1), x.T @ g),
      "the example shown in the notebook"),
     ("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x, g.sum()), "one number, the sum of every entry"),
@@ -809,6 +809,59 @@ WRONG += [
     ("03.numerical_grad", numerical_grad_half_steps, "by h/2 each way"),
     ("03.numerical_grad", numerical_grad_by_rows, "hidden case 2", "range(len(x)) runs over the first dim only"),
     ("03.numerical_grad", numerical_grad_flat, "hidden case 2", "expected shape (3, 4) float64, got shape (12,)"),
+]
+
+_SEEN_BY_EVERY_CALL = set()
+
+
+def topo_global_seen(root):  # (review 0203b) a visited set made once, kept between calls
+    order = []
+
+    def visit(v):
+        if v in _SEEN_BY_EVERY_CALL:
+            return
+        _SEEN_BY_EVERY_CALL.add(v)
+        for p in v.inputs:
+            visit(p)
+        order.append(v)
+    visit(root)
+    return order
+
+
+def topo_every_path(root):  # (review 0203b) no visited set, repeats removed at the end: a valid order, in 2**n
+    order = []
+
+    def visit(v):
+        for p in v.inputs:
+            visit(p)
+        order.append(v)
+    visit(root)
+    return list(dict.fromkeys(order))
+
+
+def numerical_grad_with_default(h0):  # (review 0203b) right, with a smaller or larger default step
+    def numerical_grad(f, x, h=h0):
+        return numerical_grad_own_default_h(f, x, h)
+    return numerical_grad
+
+
+# review 0203b: wrong answers that passed
+WRONG += [
+    ("03.topological_order", topo_global_seen, "a second call on the same graph", "from one call to the next"),
+    ("03.topological_order", topo_every_path, "hidden case 6", "must be visited once"),
+    # (it was a right answer until review 0203b: its order is valid, but the queue holds one entry per path)
+    ("03.topological_order", topological_order_moved_to_the_end, "hidden case 6", "must be visited once"),
+    ("03.mul_backward", lambda x, y, g: tuple(a.astype(np.float32) for a in mul_backward(x, y, g)),
+     "result 0: you returned a float32 array", "keep the precision"),
+    ("03.relu_backward", lambda x, g: relu_backward(x, g).astype(np.float32), "float32 array", "keep the precision"),
+    ("03.matmul_backward", lambda x, w, g: tuple(a.astype(np.float32) for a in matmul_backward(x, w, g)),
+     "float32 array", "keep the precision"),
+    ("03.linear_backward", lambda x, w, g: tuple(a.astype(np.float32) for a in linear_backward(x, w, g)),
+     "float32 array", "keep the precision"),
+    ("03.relu_backward", lambda x, g: g * (x > 0.05), "hidden case 7", "however small x is"),
+    ("03.relu_backward", lambda x, g: g * (x > 1e-6), "hidden case 7", "however small x is"),
+    ("03.numerical_grad", numerical_grad_with_default(1e-4), "hidden case 10", "the check relies on it"),
+    ("03.numerical_grad", numerical_grad_with_default(1e-8), "hidden case 10", "the check relies on it"),
 ]
 
 ERRORS = [

@@ -116,7 +116,10 @@ class ArrayAnswer:
             return f"you returned a {type_name(got)} where a numpy array was expected"
         want = dtype_name(expected) if self.dtype == "reference" else self.dtype
         if want and got.dtype.name != want:
-            return f"you returned a {got.dtype.name} array; a {want} array was expected"
+            why = (" (float32 keeps about 7 significant digits where float64 keeps about 16: keep the precision "
+                   "of the float64 inputs)" if want == "float64" and got.dtype.kind == "f" else "")
+            article = "an" if got.dtype.name[0] in "aeiou" else "a"
+            return f"you returned {article} {got.dtype.name} array; a {want} array was expected{why}"
         if want is None and got.dtype.kind not in "fiu":
             return f"you returned an array of {got.dtype.name}; an array of numbers was expected"
         return None

@@ -324,7 +324,60 @@ def _unwrap(item):
     return item.item() if isinstance(item, np.ndarray) and item.dtype == object and item.ndim == 0 else item
 
 
+class _CountingNode(GraphNode):
+    """A GraphNode whose ``inputs`` counts its reads (a property wins over the instance's own ``inputs``, which
+    stays in ``vars``): ``_called_twice`` gives the case's nodes this class while the function runs."""
+    reads = 0
+
+    @property
+    def inputs(self):
+        _CountingNode.reads += 1
+        return self.__dict__["inputs"]
+
+
+def _called_twice(fn, args, kwargs):
+    """What the check judges: the lists of two calls on the same graph (``backward`` walks the graph each time it
+    runs, so a set or list kept from one call to the next shows on the second), and how often the two calls read
+    a node's ``inputs`` (a walk that never skips a visited node reads them once per path: exponentially often)."""
+    nodes = topological_order_reference(args[0])
+    classes = [type(n) for n in nodes]
+    for n in nodes:
+        if type(n) is GraphNode:
+            n.__class__ = _CountingNode
+    _CountingNode.reads = 0
+    try:
+        first = fn(*args, **kwargs)
+        second = fn(*args, **kwargs)
+    finally:
+        for n, cls in zip(nodes, classes):
+            n.__class__ = cls
+    return {"first": first, "second": second, "inputs_read": _CountingNode.reads}
+
+
 def _topological_problem(got, case):
+    """(kind, text): what is wrong with ``got`` (the record of ``_called_twice``); (None, None) if nothing. The first
+    call's list must be a topological order of the case's graph, the second's too; the two calls together may read
+    the nodes' inputs a few times per node and edge, not once per path."""
+    if not isinstance(got, dict):  # a list judged on its own (the tests of the order rules)
+        return _order_problem(got, case)
+    kind, text = _order_problem(got["first"], case)
+    if kind is not None:
+        return kind, text
+    kind, text = _order_problem(got["second"], case)
+    if kind is not None:
+        return "second call", ("your first call on this graph returned a right order, but a second call on the same "
+                               f"graph (backward walks the graph each time it runs) went wrong: {text}")
+    nodes = topological_order_reference(case.args[0])
+    edges = sum(len(n.inputs) for n in nodes)
+    if got["inputs_read"] > 8 * (len(nodes) + edges):
+        return "revisits", (f"your order is right, but the two calls read the inputs of this graph's {len(nodes)} "
+                            f"nodes {got['inputs_read']} times: your walk visits a node again through every path "
+                            "that reaches it, and the number of paths doubles with each level of a chain like "
+                            "v = v * v")
+    return None, None
+
+
+def _order_problem(got, case):
     """(kind, text): what is wrong with ``got`` as a topological order of the case's graph; (None, None) if
     nothing. The kinds with a Mistake (and its hints) are "repeated", "same label", "leaves", "missing", "earlier
     call", "reversed" and "order". Nodes are told apart by ``_uid`` (two may share a label) and named by their label."""
@@ -447,15 +500,25 @@ def _topological_cases(rng):
         Case((_numbered(GraphNode("d", [b, c]), 2),), "a diamond: a feeds two ops that meet again"),
         Case((_numbered(_same_labels(), 3),), "2 * x + 2 * y: two different constants, both labelled 2"),
         Case((_numbered(_chain(40), 4),), "a chain of 40 multiplications"),
+        Case((_numbered(_squares(16), 7),), "v = v * v, 16 times: each node is both inputs of the next"),
         Case((_numbered(_random_dag(rng, 30), 5),), "a random graph of 30 nodes, some not used by the root"),
         Case((_numbered(_random_dag(rng, 60), 6),), "a random graph of 60 nodes"),
     ]
+
+
+def _squares(n):
+    """v = v * v, n times: 2**n paths lead from the root to v0, through n + 1 nodes."""
+    node = GraphNode("v0")
+    for i in range(1, n + 1):
+        node = GraphNode(f"v{i}", [node, node])
+    return node
 
 
 register(Exercise(
     "03.topological_order",
     reference=topological_order_reference,
     cases=_topological_cases,
+    call=_called_twice,
     compare=_topological_compare,
     answer=AnyAnswer(),  # many orders are right: _topological_compare judges the list
     generic_hints=(),
@@ -485,6 +548,16 @@ register(Exercise(
                              "with every call. Each call needs a new, empty one",
                              "a default value is made once, when `def` runs, not at each call: create the list and "
                              "the set inside the function's body"),
+        _topological_mistake("second call",
+                             "your function keeps something from one call to the next (a set or list made once, "
+                             "outside the function or as a default argument): a second call on the same graph finds "
+                             "its nodes already marked as visited. Each call needs a new, empty one",
+                             "create the set of visited nodes and the list inside the function's body"),
+        _topological_mistake("revisits",
+                             "a node reached through two paths (v in v * v, or both sides of a diamond) must be "
+                             "visited once: keep a set of the visited nodes and skip a node that is in it, instead "
+                             "of visiting it again (and removing or moving the repeats afterwards)",
+                             "test whether a node is in your visited set before visiting its inputs"),
         _topological_mistake("reversed",
                              "a node may go into the list only once all of its inputs are in it",
                              "append a node after the visits of its inputs have returned, not before them"),
@@ -547,7 +620,7 @@ register(Exercise(
     "03.mul_backward",
     reference=mul_backward_reference,
     cases=_mul_cases,
-    answer=TupleAnswer(ArrayAnswer(), ArrayAnswer()),
+    answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference")),
     generic_hints=("sign", "factor"),
     forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
     points=2,
@@ -616,14 +689,33 @@ def _relu_cases(rng):
              "all inputs positive but one: the gradient passes unchanged except there"),
         Case((with_zeros, rng.standard_normal((4, 5))), "many inputs exactly 0"),
         Case((1e3 * rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 3, 4))), "large values, 3 dims"),
+        Case((_near_zero(rng), rng.standard_normal(16)), "inputs close to 0 on both sides, 1e-9 to 0.05 away"),
     ]
+
+
+def _near_zero(rng):
+    """Tiny inputs of both signs (however small, a positive input lets the gradient through), shuffled."""
+    x = np.geomspace(1e-9, 0.05, 8)
+    return rng.permutation(np.concatenate([x, -x]))
+
+
+def _blocks_small_positives(got, expected, case):
+    """The answer is right wherever x <= 0 or x is not small, and blocks the gradient at some small x > 0 (a
+    threshold above 0, such as x > 0.01)."""
+    x = np.asarray(case.args[0])
+    got = np.asarray(got, dtype=np.float64) if isinstance(got, np.ndarray) else None
+    if got is None or got.shape != x.shape:
+        return False
+    close = np.isclose(got, expected, rtol=1e-5, atol=1e-7)
+    small = (x > 0) & (x < 0.1)
+    return bool(close[~small].all() and not close[small].all() and np.allclose(got[small & ~close], 0))
 
 
 register(Exercise(
     "03.relu_backward",
     reference=relu_backward_reference,
     cases=_relu_cases,
-    answer=ArrayAnswer(),
+    answer=ArrayAnswer("reference"),
     generic_hints=("sign",),
     forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
     points=1,
@@ -632,6 +724,10 @@ register(Exercise(
                 hint="look at the inputs that are exactly 0: there relu's gradient is taken to be 0 (PyTorch's "
                      "choice, and ours), and yours lets (some of) the gradient through",
                 more="the comparison that picks where the gradient passes must be strict: 0 itself is blocked"),
+        Mistake(match=_blocks_small_positives,
+                hint="relu passes its input wherever x > 0, however small x is, so its gradient passes there too: "
+                     "yours is blocked at some small positive inputs",
+                more="compare x with 0 itself, not with a small threshold"),
         _mistake(lambda x, g: (x > 0).astype(float),
                  "you returned relu's local derivative (1 or 0) alone; the chain rule multiplies it by the "
                  "upstream gradient grad",
@@ -687,7 +783,7 @@ register(Exercise(
     "03.matmul_backward",
     reference=matmul_backward_reference,
     cases=_matmul_cases,
-    answer=TupleAnswer(ArrayAnswer(), ArrayAnswer()),
+    answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference")),
     generic_hints=("transpose", "mean_vs_sum", "sign", "factor"),
     error_hints=[SHAPES_DO_NOT_FIT],
     forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
@@ -749,7 +845,7 @@ register(Exercise(
     "03.linear_backward",
     reference=linear_backward_reference,
     cases=_linear_cases,
-    answer=TupleAnswer(ArrayAnswer(), ArrayAnswer(), ArrayAnswer()),
+    answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference"), ArrayAnswer("reference")),
     generic_hints=("transpose", "mean_vs_sum", "sign", "factor"),
     error_hints=[SHAPES_DO_NOT_FIT],
     forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
@@ -837,6 +933,7 @@ def _numerical_cases(rng):
     sin3 = ScalarFunction("sum(sin(3 * x))", lambda x: np.sum(np.sin(3 * x)))
     quartic = ScalarFunction("sum(x**4) / 4", lambda x: np.sum(x ** 4) / 4)
     cubic = ScalarFunction("sum(x**3) + sum(x)", lambda x: np.sum(x ** 3) + np.sum(x))
+    cubed_at_zero = ScalarFunction("1e12 * sum(x**3)", lambda x: 1e12 * np.sum(x ** 3))
     return [
         Case((SQUARE_SIN, NUMERICAL_EXAMPLE.copy()), visible=True),
         Case((weighted_tanh, rng.standard_normal((3, 4))), "a 3 x 4 matrix input"),
@@ -847,6 +944,8 @@ def _numerical_cases(rng):
         Case((sin3, rng.standard_normal(4)), "a coarse step h = 0.05", {"h": 0.05}),
         Case((quartic, rng.standard_normal((2, 3)), 0.02), "h = 0.02, given as the third argument"),
         Case((cubic, np.array([1, -2, 3, 0])), "x is an array of integers, h = 0.1", {"h": 0.1}),
+        Case((cubed_at_zero, np.array([0.0, 1e-3, 0.0, -2e-3])), "x**3 at and near 0: at 0 its slope is 0, and the "
+             "central difference of 1e12 * x**3 is 1e12 * h**2, which shows the h used"),
     ]
 
 
@@ -974,7 +1073,7 @@ register(Exercise(
                  "divide by 2 * h, not by h"),
         _mistake(_precedence, "check the division: in Python, a / 2 * h means (a / 2) * h",
                  "put the whole denominator in parentheses"),
-        *(_mistake(_default_h(h), *OWN_DEFAULT_H) for h in (1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-7)),
+        *(_mistake(_default_h(h), *OWN_DEFAULT_H) for h in (1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-7, 1e-8, 1e-9)),
         _mistake(_float32_copy,
                  "you worked on a float32 copy of x: float32 keeps about 7 digits, so x[i] + h is stored rounded "
                  "and the difference f(x + h) - f(x - h) loses most of its digits. Gradient checks use float64",
