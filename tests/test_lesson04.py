@@ -1122,3 +1122,81 @@ def test_no_exercise_text_holds_its_solution_lines():
             code = line.split("#")[0].strip()
             if len(code) > 12:
                 assert code not in markdown, code
+
+
+# -------------------------------------------------------------------- review 0405 (second round)
+def epoch_skips_the_short_batch(model, loader, loss_fn, optimizer):
+    """Leaves out the smaller last batch, and takes .item() at once: no graph is kept, the weights are off."""
+    model.train()
+    total, count = 0.0, 0
+    for x, y in loader:
+        if len(x) < loader.batch_size:
+            continue
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(x)
+        count += len(x)
+    return total / count
+
+
+class SGDNesterovZeroOld(MySGD):
+    """Nesterov's look-ahead with the buffer from before this step, which starts at zeros: g + mu b_(t-1) is the
+    plain-momentum buffer b_t when dampening is 0, so the run is nesterov=False's."""
+    def _update(self, p, group):
+        lr, mu, tau = group["lr"], group["momentum"], group["dampening"]
+        g = p.grad + group["weight_decay"] * p
+        if mu != 0:
+            state = self.state[p]
+            old = state.get("momentum_buffer")
+            if old is None:
+                new, old = g.clone(), tl.zeros_like(p)
+            else:
+                new = mu * old + (1 - tau) * g
+            state["momentum_buffer"] = new
+            g = g + mu * old if group["nesterov"] else new
+        p -= lr * g
+
+
+def _floored_adam(denominator, base=MyAdam):
+    """MyAdam (or MyAdamW) with a 'stability' floor in the denominator."""
+    def _update(self, p, group):
+        beta1, beta2 = group["betas"]
+        g = p.grad if base is MyAdamW else p.grad + group["weight_decay"] * p
+        if base is MyAdamW:
+            p *= 1 - group["lr"] * group["weight_decay"]
+        state = self.state[p]
+        if not state:
+            state["step"], state["m"], state["v"] = 0, tl.zeros_like(p), tl.zeros_like(p)
+        state["step"] += 1
+        state["m"] = beta1 * state["m"] + (1 - beta1) * g
+        state["v"] = beta2 * state["v"] + (1 - beta2) * g * g
+        m_hat = state["m"] / (1 - beta1 ** state["step"])
+        v_hat = state["v"] / (1 - beta2 ** state["step"])
+        p -= group["lr"] * m_hat / denominator(v_hat, group["eps"])
+    return type(f"{base.__name__}Floored", (base,), {"_update": _update})
+
+
+TINY = "tiny gradients"
+WRONG += [
+    ("04.train_epoch", epoch_skips_the_short_batch, "left out the smaller last batch"),
+    ("04.MySGD", SGDNesterovZeroOld, "the look-ahead takes the buffer from BEFORE"),
+    ("04.MyAdam", _floored_adam(lambda v, eps: v.clamp(min=1e-8).sqrt() + eps), TINY, "a clamp on v_hat"),
+    ("04.MyAdam", _floored_adam(lambda v, eps: v.clamp(min=1e-12).sqrt() + eps), TINY),
+    ("04.MyAdam", _floored_adam(lambda v, eps: (v + 1e-8).sqrt() + eps), TINY),
+    ("04.MyAdam", _floored_adam(lambda v, eps: (v + 1e-6).sqrt() + eps), TINY),
+    ("04.MyAdamW", _floored_adam(lambda v, eps: v.clamp(min=1e-8).sqrt() + eps, MyAdamW), TINY),
+    ("04.MyAdamW", _floored_adam(lambda v, eps: (v + 1e-8).sqrt() + eps, MyAdamW), TINY),
+]
+
+
+def test_a_trajectory_message_shows_the_numbers_that_differ():
+    """Only the weight decay read from the defaults: the first numbers agree, and the message shows from the
+    first one that differs (not six equal numbers under "expected" and "got")."""
+    nesterov_from_defaults = type("SGDNesterovFromDefaults", (MySGD,), {"_update": lambda self, p, group: MySGD._update(
+        self, p, {**group, "nesterov": self.defaults["nesterov"]})})
+    result = assert_fails_with("04.MySGD", nesterov_from_defaults, GROUPS)
+    text = result.message
+    expected, got = text.split("expected ")[1].split(", got ")[0], text.split(", got ")[1].split("]")[0] + "]"
+    assert expected != got, text

@@ -5,7 +5,7 @@
   the loss it returns and the weights and buffers it leaves (``drive_epoch``). The hidden cases have a smaller
   last batch (a mean of the batch means fails), drop_last, a model with BatchNorm handed over in eval mode, and a
   model that arrives with gradients left in ``.grad``. The loader and the loss function are watched: a loss
-  tensor still alive two batches later (a sum of loss tensors, a list of them) means every batch's graph stays in
+  tensor still alive two losses later (a sum of loss tensors, a list of them) means every batch's graph stays in
   memory all epoch, and fails even when the number returned is right.
 - ``04.MySGD``, ``04.MyAdam``, ``04.MyAdamW``: optimizers the learner writes as ``Optimizer`` subclasses
   (``_update(p, group)`` moves one parameter; its memory lives in ``self.state[p]``). These are CLASS exercises:
@@ -220,13 +220,15 @@ def _state_types_problem(optimizer, params, name, t):
     return None
 
 
-def _numbers(row, n=6):
-    shown = ", ".join(f"{v:.6g}" for v in row[:n])
-    return f"[{shown}{', ...' if len(row) > n else ''}]"
+def _numbers(row, n=6, start=0):
+    """Up to ``n`` numbers of ``row`` from index ``start``, with "..." where some are left out."""
+    shown = ", ".join(f"{v:.6g}" for v in row[start:start + n])
+    return f"[{'..., ' if start else ''}{shown}{', ...' if len(row) > start + n else ''}]"
 
 
 def compare_trajectory(got, expected, case, rtol=1e-4, atol=1e-5):
-    """None when the learner's trajectory matches; otherwise the first step where it goes off, in words."""
+    """None when the learner's trajectory matches; otherwise the first step where it goes off, in words (the
+    numbers shown start a little before the first one that differs, so that the difference is in sight)."""
     failure = compare_arrays(got, expected, rtol, atol)
     if failure is None or np.shape(got) != np.shape(expected):
         return failure
@@ -234,9 +236,13 @@ def compare_trajectory(got, expected, case, rtol=1e-4, atol=1e-5):
     with np.errstate(invalid="ignore"):
         bad = ~((np.abs(g - e) <= atol + rtol * np.abs(e)) | (np.isnan(g) & np.isnan(e)))
     step = int(np.argmax(bad.any(axis=1)))
+    first = int(np.argmax(bad[step]))
+    start = 0 if first < 6 else first - 2
+    where = f" (number {first + 1} of {e.shape[1]} is the first that differs)" if start else ""
     return (f"your optimizer's trajectory leaves the reference's at step {step + 1} of {len(e)} (the parameters, "
-            f"flattened, after each step). After step {step + 1}: expected {_numbers(e[step])}, got "
-            f"{_numbers(g[step])}" + (f"; after step {step}, both were {_numbers(e[step - 1])}" if step else ""))
+            f"flattened, after each step). After step {step + 1}: expected {_numbers(e[step], start=start)}, got "
+            f"{_numbers(g[step], start=start)}{where}"
+            + (f"; after step {step}, both were {_numbers(e[step - 1], start=start)}" if step else ""))
 
 
 LEAF_IN_PLACE = ErrorHint(
@@ -378,7 +384,7 @@ class SGDVariant(optim.Optimizer):
             else:
                 buf = mu * old + (1 - tau) * step
             state["momentum_buffer"] = buf
-            if hyper["nesterov"]:
+            if hyper["nesterov"] and how != "no_nesterov":
                 look = p.grad if how == "nesterov_raw" else g
                 g = look + mu * (old if how == "old_buffer" and old is not None else buf)
                 if how == "velocity":
@@ -517,6 +523,14 @@ register(Exercise(
         _state_mistake(_sgd("outside")),
         _group_mistake(_sgd, ("lr", "momentum", "dampening", "nesterov", "weight_decay")),
         _first_lr_mistake(_sgd("first_lr")),
+        # last: a nesterov read from the defaults in a case with groups gets the groups' hint
+        Mistake(_sgd("no_nesterov"),
+                 "this case asks for Nesterov momentum, and your steps are those of plain momentum (nesterov="
+                 "False). Either the nesterov option is not used, or the look-ahead takes the buffer from BEFORE "
+                 "this step's update, starting from zeros: g + momentum b_(t-1) is exactly the new plain-momentum "
+                 "buffer b_t when dampening is 0. Nesterov first updates the buffer, then steps along g + "
+                 "momentum b_t, with the NEW buffer",
+                 "read nesterov from the group, and build the look-ahead from the updated buffer"),
     ],
 ))
 
@@ -574,6 +588,9 @@ class AdamVariant(optim.Optimizer):
         m_hat = state["m"] if how in ("no_correction", "no_m_correction") else state["m"] / (1 - b1 ** t)
         v_hat = state["v"] if how in ("no_correction", "no_v_correction") else state["v"] / (1 - b2 ** t)
         denom = (v_hat + eps).sqrt() if how == "eps_inside" else v_hat.sqrt() + eps
+        if how and how.startswith(("clamp:", "floor:")):  # a "stability" floor: a clamp, or a constant added
+            floor = float(how.split(":")[1])
+            denom = (v_hat.clamp(min=floor) if how.startswith("clamp") else v_hat + floor).sqrt() + eps
         p.sub_(lr * m_hat / denom)
         if wd and decoupled and how == "decay_after":
             p.mul_(1 - lr * wd)
@@ -611,6 +628,8 @@ def _adam_cases(rng, decoupled=False):
              "the lr changes during the run", dict(lr=0.05, **wd)),
         Case((Setup("Rosenbrock's valley from (-1, 1.5)", [[-1.0, 1.5]], rosenbrock),), "Rosenbrock",
              dict(lr=0.05, betas=(0.9, 0.99), **wd)),
+        Case((Setup("a nearly flat bowl L = (1e-5 x^2 + 1e-7 y^2) / 2 from (1, 1): gradients of about 1e-5 and "
+                    "1e-7", [[1.0, 1.0]], quadratic([1e-5, 1e-7])),), "tiny gradients", dict(lr=0.01, **wd)),
     ]
     if decoupled:
         cases.append(Case((r("linear regression", 17),), "a large weight decay, 2.0, at lr 0.02",
@@ -632,6 +651,12 @@ STEP_COUNT = (
     "the bias correction needs t, the number of steps THIS parameter has taken (1 at its first step): yours is "
     "stuck, or counts every parameter's updates together",
     "keep the count in self.state[p] and add 1 to it at the start of each _update")
+TINY = (
+    "tiny gradients: with |g| about 1e-5 or 1e-7, sqrt(v_hat) is about |g| and Adam's step is still about lr "
+    "(that is its point: the step does not depend on the gradient's scale). Your denominator has a floor, a "
+    "clamp on v_hat or a constant added under the square root, that is larger than v_hat here, so your steps "
+    "shrink. Adam's only guard against division by zero is eps, added once after the square root",
+    "the denominator is sqrt(v_hat) + eps, with nothing else in it")
 EPS_INSIDE = (
     "eps goes outside the square root: m_hat / (sqrt(v_hat) + eps). With the default eps = 1e-8 the two differ "
     "little, but this case has eps = 0.1",
@@ -659,6 +684,9 @@ def _adam_mistakes(decoupled):
         Mistake(_adam("step_late", decoupled), *STEP_LATE),
         Mistake(_adam("unsquared", decoupled), *SQUARED),
         Mistake(_adam("eps_inside", decoupled), *EPS_INSIDE),
+        Mistake(match=_matches_one_of(*(_adam(f"{kind}:{floor}", decoupled) for kind in ("clamp", "floor")
+                                        for floor in ("1e-12", "1e-10", "1e-8", "1e-6"))),
+                hint=TINY[0], more=TINY[1]),
     ]
     if decoupled:
         mistakes += [
@@ -805,18 +833,29 @@ def train_epoch_reference(model, loader, loss_fn, optimizer):
 
 class _GraphWatch:
     """Which batch the loader gave last, and a weak reference to each loss tensor the loss function returned:
-    a loss whose graph is still alive two batches later (kept in a sum of tensors or a list) is noted."""
+    a loss whose graph is still alive when two later losses have been made (kept in a sum of tensors or a list)
+    is noted. The count is of losses, not of batches: a loop that skips a batch makes no loss for it, and the
+    local name ``loss`` still (rightly) holds the previous one."""
 
     def __init__(self):
-        self.batch, self.losses, self.kept = -1, [], None
+        self.batch, self.losses, self.made, self.kept = -1, [], 0, None
 
-    def next_batch(self):
-        self.batch += 1
+    def look(self):
+        """Note the first loss still alive although two losses were made after it."""
         if self.kept is None:
-            old = [b for b, ref in self.losses if b <= self.batch - 2 and ref() is not None]
+            old = [b for b, k, ref in self.losses if k <= self.made - 3 and ref() is not None]
             if old:
                 self.kept = (old[0], self.batch)
-        self.losses = [(b, ref) for b, ref in self.losses if ref() is not None]
+        self.losses = [(b, k, ref) for b, k, ref in self.losses if ref() is not None]
+
+    def next_batch(self):
+        self.look()
+        self.batch += 1
+
+    def made_loss(self, loss):
+        self.losses.append((self.batch, self.made, weakref.ref(loss)))
+        self.made += 1
+        self.look()
 
 
 class _Watched:
@@ -837,7 +876,7 @@ class _Watched:
     def __call__(self, *args, **kwargs):
         loss = self._inner(*args, **kwargs)
         try:
-            self._watch.losses.append((self._watch.batch, weakref.ref(loss)))
+            self._watch.made_loss(loss)
         except TypeError:  # not a tensor: nothing to watch
             pass
         return loss
@@ -872,21 +911,22 @@ def drive_epoch(fn, args, kwargs):
     if watch.kept is not None:
         batch, later = watch.kept
         return Run.failed(
-            f"the loss tensor of batch {batch + 1} was still alive when batch {later + 1} began: your loop keeps "
-            "the graph of every batch (the whole forward pass, its activations) in memory until the epoch ends. "
-            "A sum of loss tensors (total = total + loss * n) or a list of them does that, even when the number "
-            "is taken out at the end; on a real model the memory grows with every batch. Take each batch's "
-            "number out with .item() as soon as you have it, and add up numbers")
+            f"the loss tensor of batch {batch + 1} was still alive two losses later, in batch {later + 1}: "
+            "your loop keeps the graph of every batch (the whole forward pass, its activations) in memory until "
+            "the epoch ends. A sum of loss tensors (total = total + loss * n) or a list of them does that, even "
+            "when the number is taken out at the end; on a real model the memory grows with every batch. Take "
+            "each batch's number out with .item() as soon as you have it, and add up numbers")
     state = [v.detach().numpy().astype(np.float64).ravel() for v in model.state_dict().values()]
     return Run.of(np.concatenate([[float(returned)], *state]))
 
 
-def _epoch(zero="before", weigh="len", step="each", divide="examples", last_only=False, train=True):
+def _epoch(zero="before", weigh="len", step="each", divide="examples", last_only=False, train=True,
+           skip_short=False):
     """A training loop with one step or one sum changed, for the mistakes: ``zero`` "before" (right), "never",
     "between" (backward and step), "after" (the step) or "step_first" (step, zero, backward); ``weigh`` each
     batch's mean loss by "len" (right), "one" or "batch_size"; ``step`` "each" batch (right) or "once" after the
     loop; ``divide`` by the "examples" seen (right), the "batches", the "full_batches", the "dataset" or "none";
-    ``train``: put the model in training mode first."""
+    ``train``: put the model in training mode first; ``skip_short``: leave out a batch smaller than batch_size."""
     def train_epoch(model, loader, loss_fn, optimizer):
         if train:
             model.train()
@@ -894,6 +934,8 @@ def _epoch(zero="before", weigh="len", step="each", divide="examples", last_only
         if step == "once":
             optimizer.zero_grad()
         for x, y in loader:
+            if skip_short and len(x) < loader.batch_size:
+                continue
             if zero == "before" and step == "each":
                 optimizer.zero_grad()
             loss = loss_fn(model(x), y)
@@ -1000,6 +1042,11 @@ register(Exercise(
                  "one optimizer step per BATCH: yours added up the gradients of the whole epoch and stepped once "
                  "at the end (that is gradient accumulation over the epoch, not mini-batch training)",
                  "put zero_grad and step inside the loop over the batches"),
+        _mistake(_epoch(skip_short=True),
+                 "your loop left out the smaller last batch: every batch the loader gives is trained on (a step "
+                 "each, the last one too) and counts in the epoch's mean. Leaving out an incomplete last batch is "
+                 "the loader's choice (drop_last=True), not the training loop's",
+                 "train on every batch the loader yields, whatever its size"),
         _mistake(_epoch(train=False),
                  "the model was handed to your loop in eval mode (as a validation pass leaves it). In eval mode "
                  "BatchNorm normalises with its running statistics and does not update them, and dropout is off: "
