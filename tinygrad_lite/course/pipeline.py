@@ -943,7 +943,7 @@ def _forbidden(exercise, forbidden):
     blocks = f" (a subclass of {base.__module__.split('.')[0]}'s {base.__name__} is fine)" if base else ""
     whose = "the library's" if name.startswith("tinygrad_lite") else "PyTorch's" if name.startswith("torch") else ""
     sentence = f"write it yourself: your {exercise.name} {what} {whose} {name}".replace("  ", " ")
-    why = f"{whose} {name} does the work this exercise asks you to write"
+    why = f"{whose} {name} does that work"
     return verdict(FAILED, f"{exercise.id}: {sentence}.", sentence, hints_=[
         f"this exercise asks you to write {exercise.name} yourself: {why.strip()}, so it cannot stand in for yours. "
         f"Build it from the lesson's building blocks{blocks} and your own code"])
