@@ -1021,3 +1021,58 @@ def test_the_stub_cells_define_what_the_later_cells_use():
         define(cell.source, namespace)
     assert callable(namespace["warmup_cosine"]) and isinstance(namespace["PlateauScheduler"], type)
     assert callable(namespace["lr_range_test"])
+
+
+# -------------------------------------------------------------------- review 0405 (second round)
+class PlateauCutsFromTheFirstCut(PlateauScheduler):
+    """Each cut recomputes the lr from the lr at the first cut times factor ** cuts, instead of multiplying the lr
+    the group has now: the same as long as nothing else changes the lr between two cuts."""
+
+    def step(self, metric):
+        value = float(metric)
+        better = (value < self.best * (1 - self.threshold) if self.mode == "min"
+                  else value > self.best * (1 + self.threshold))
+        if better:
+            self.best, self.bad = value, 0
+        else:
+            self.bad += 1
+        if self.bad > self.patience:
+            self.cuts = getattr(self, "cuts", 0) + 1
+            for g in self.optimizer.param_groups:
+                g.setdefault("plateau_start", g["lr"] / self.factor ** (self.cuts - 1))
+                g["lr"] = max(g["plateau_start"] * self.factor ** self.cuts, self.min_lr)
+            self.bad = 0
+
+
+def range_test_forces_training_mode(model, *args, **kwargs):
+    """Puts the model in training mode for the test and never puts its mode back."""
+    model.train()
+    return lr_range_test(model, *args, **kwargs)
+
+
+def range_test_clears_the_state(model, loss_fn, batches, optimizer, *args, **kwargs):
+    """Restores everything, then empties the optimizer's state (its momentum buffers are lost)."""
+    out = lr_range_test(model, loss_fn, batches, optimizer, *args, **kwargs)
+    optimizer.state.clear()
+    return out
+
+
+def wc_min_lr_as_a_factor(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    """min_lr taken as a fraction of base_lr."""
+    if step < warmup_steps:
+        return base_lr * (start_factor + (1 - start_factor) * step / warmup_steps)
+    progress = (step - warmup_steps) / (total_steps - warmup_steps)
+    return base_lr * min_lr + (base_lr - base_lr * min_lr) * (1 + math.cos(math.pi * progress)) / 2
+
+
+WRONG += [
+    ("05.PlateauScheduler", PlateauCutsFromTheFirstCut, "halved by hand between two cuts", "the lr each group has NOW"),
+    ("05.lr_range_test", range_test_forces_training_mode, "arrived in eval mode", "left it in training mode"),
+    ("05.lr_range_test", range_test_clears_the_state, "it held", "were lost"),
+]
+
+
+def test_a_schedule_message_shows_the_arguments_given_by_position():
+    """Hidden case 4 passes start_factor=0.5 and min_lr=0.001 by position: the message says so, not the defaults."""
+    result = assert_fails_with("05.warmup_cosine", wc_min_lr_as_a_factor, "hidden case 4")
+    assert "start_factor=0.5, min_lr=0.001" in result.message and "(the default)" not in result.message

@@ -14,7 +14,8 @@
   ``get_last_lr()`` must report).
 - ``05.lr_range_test``: the learning-rate range test, returning the lrs and the losses of each step. The check
   runs it on hidden models, data and optimizers (``range_test_run``): the lrs and losses must be the library's
-  ``lr_find``'s (unsmoothed), and the model and the optimizer must be left as they were found.
+  ``lr_find``'s (unsmoothed), and the model (its state and its mode) and the optimizer must be left as they were
+  found.
 
 The references are the library's own code (so that ``use`` can stand in): a closed form that
 ``tests/test_lesson05.py`` shows equal to PyTorch's ``SequentialLR``, the library's ``ReduceLROnPlateau`` (equal
@@ -108,7 +109,7 @@ def each_step(fn, args, kwargs):
 def _schedule(case):
     """The case's schedule in words: "base_lr=0.1, warmup_steps=5, total_steps=25 (start_factor=0.01, ...)"."""
     names = ("base_lr", "warmup_steps", "total_steps")
-    given = dict(zip(names, case.args[1:]), **case.kwargs)
+    given = dict(zip(SCHEDULE_PARAMETERS, case.args[1:]), **case.kwargs)  # start_factor, min_lr may come by position
     defaults = {"start_factor": 0.01, "min_lr": 0.0}
     shown = [f"{name}={given[name]:g}" for name in names if name in given]
     shown += [f"{name}={given.get(name, default):g}" + ("" if name in given else " (the default)")
@@ -371,6 +372,23 @@ class _Plateau:
         return [group["lr"] for group in self.optimizer.param_groups]
 
 
+class _CutsFromTheFirstCut(_Plateau):
+    """Each cut recomputes the lr from the lr before the first cut times factor ** cuts, instead of multiplying
+    the lr the group has now: the same until something else (a hand, another scheduler) changes the lr."""
+
+    def step(self, metric):
+        value = float(metric)
+        improved = self.improves(value)
+        self.remember(value, improved)
+        self.count(improved)
+        if self.plateaued():
+            self.cuts = getattr(self, "cuts", 0) + 1
+            for group in self.groups():
+                group.setdefault("plateau_start", group["lr"] / self.factor ** (self.cuts - 1))
+                group["lr"] = max(group["plateau_start"] * self.factor ** self.cuts, self.min_lr)
+            self.bad_epochs = 0
+
+
 class _CutAtPatience(_Plateau):
     def plateaued(self):
         return self.bad_epochs >= self.patience
@@ -521,6 +539,9 @@ def _plateau_cases(rng):
         Case((ValidationRun([0.1, 0.02], PLATEAU_EXAMPLE, by_hand={3: 0.5}),),
              "every lr halved by hand before epoch 3 (get_last_lr() reports the lrs now in the groups)",
              {"factor": 0.5, "patience": 2}),
+        Case((ValidationRun([0.1, 0.03], [1.0] * 10, by_hand={5: 0.5}),),
+             "a long plateau, every lr halved by hand between two cuts (each cut multiplies the lr the group "
+             "has then)", {"factor": 0.5, "patience": 1}),
         Case((ValidationRun([0.1], [3.0e10, 2.6e10, 2.5e10, 2.5e10, 2.45e10, 2.46e10, 2.1e10, 2.1e10, 2.12e10]),),
              "losses in the tens of billions (a loss summed over a large data set)",
              {"patience": 1, "factor": 0.5, "threshold": 0.01}),
@@ -626,6 +647,11 @@ register(Exercise(
                  "improvement",
                  "decide with the improvement test (value below best * (1 - threshold) in mode 'min'), and put "
                  "every other epoch in the bad branch"),
+        _mistake(_CutsFromTheFirstCut,
+                 "a cut multiplies the lr each group has NOW by factor. In this case the lrs were halved by hand "
+                 "between two cuts (another scheduler, or a person, may change them), and your second cut did "
+                 "not start from the halved lr: it recomputed the lr from an earlier value",
+                 "read group['lr'] at the moment of the cut, and write back that value times factor"),
         _mistake(_OneLrForAllGroups,
                  "one lr for all groups: your cut gave every param group the same new lr, computed from the first "
                  "group's. Groups can start with different lrs, and each is cut from its OWN value",
@@ -673,6 +699,9 @@ def _state_words(before, after):
         if "step" in s and "step" in t and not np.array_equal(s["step"], t["step"]):
             return (f"its step count is {float(np.asarray(t['step'])):g}, it was {float(np.asarray(s['step'])):g} "
                     "(Adam would go on with the test's moments and a bias correction for the wrong step)")
+    if len(after) < len(before):
+        return (f"its state holds {len(after)} parameters' entries, it held {len(before)} (the momentum buffers or "
+                "Adam's moments of the training so far were lost)")
     held = "" if len(before) == len(after) else f" (for {len(after)} parameters; before the test, for {len(before)})"
     return f"its state (momentum buffers, Adam's moments) holds the test's steps{held}"
 
@@ -686,6 +715,7 @@ def range_test_run(fn, args, kwargs):
     given.update({k: kwargs[k] for k in names if k in kwargs})
     model, optimizer = given["model"], given["optimizer"]
     before = _snapshot(model, optimizer)
+    modes = [module.training for module in model.modules()]
     with np.errstate(all="ignore"):  # some cases overflow on purpose (a diverging lr, an outlier batch)
         out = fn(*args, **kwargs)
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
@@ -721,6 +751,12 @@ def range_test_run(fn, args, kwargs):
             "training mode updated it (BatchNorm's running mean and variance, its count of batches). A "
             "model's state is its parameters AND its buffers: save a copy of all of model.state_dict(), and "
             "load all of it back")
+    if [module.training for module in model.modules()] != modes:
+        arrived, left = ("training", "eval") if modes[0] else ("eval", "training")
+        return Run.failed(
+            f"the model arrived in {arrived} mode and your test left it in {left} mode: a range test hands the "
+            "model back as it found it, its mode too (model.training; load_state_dict() does not restore it). "
+            "What comes next (a validation pass, or training) expects the mode it set itself")
     if lrs_after != before[1] or not _same_state(before[2], state):
         shown = [f"{lr:.4g}" for lr in lrs_after]
         what = (f"the lrs are [{', '.join(shown)}] instead of {before[1]}" if lrs_after != before[1]
@@ -912,6 +948,8 @@ def _arriving_with_state(rng):
     fitted.load_state_dict({"weight": tensor(np.zeros((1, 2), np.float32)), "bias": tensor(np.zeros(1, np.float32))})
     zero_first = regression_batches(rng, 48, 16)
     zero_first[0] = (zero_first[0][0], tensor(np.zeros((16, 1), np.float32)))  # a zero model fits it exactly
+    evaluated = _mlp(rng, (2, 8, 2))
+    evaluated.eval()  # as a validation pass leaves it; no layer here behaves differently in the two modes
     return [
         Case((normed, nn.CrossEntropyLoss(), loader, momentum),
              "a model with BatchNorm (buffers), and an SGD with momentum that has trained 3 steps",
@@ -929,6 +967,10 @@ def _arriving_with_state(rng):
         Case((fitted, nn.MSELoss(), zero_first, optim.SGD(fitted.parameters(), lr=0.01)),
              "a first batch the model fits exactly: the lowest loss is 0, and 0 is not more than diverge times 0",
              {"start_lr": 1e-3, "num_steps": 20}),
+        Case((evaluated, nn.CrossEntropyLoss(), _classes_loader(rng, 64, 16), optim.SGD(evaluated.parameters(),
+                                                                                        lr=0.05)),
+             "a model handed over in eval mode (as a validation pass leaves it)",
+             {"start_lr": 1e-3, "end_lr": 10.0, "num_steps": 25}),
     ]
 
 
