@@ -834,6 +834,82 @@ WRONG += [
     ("08.scaled_step", scaled_step_scales_the_loss_in_place, "changed the caller's loss tensor in place"),
 ] + WRITE_IT_YOURSELF
 
+
+# -------------------------------------------------------------------- review 0809, second round
+def train_step_logs_a_forward_first(model, x, y, loss_fn, optimizer, device):
+    """A forward pass for a value to log, then the real one: batch norm's statistics are updated twice."""
+    x, y = x.to(device), y.to(device)
+    optimizer.zero_grad()
+    value = loss_fn(model(x), y).item()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return value
+
+
+def train_step_own_loss(model, x, y, loss_fn, optimizer, device):
+    """Cross-entropy whatever loss_fn the caller gave."""
+    x, y = x.to(device), y.to(device)
+    optimizer.zero_grad()
+    loss = nn.CrossEntropyLoss()(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def scaled_step_returns_numpy_bool(loss, model, optimizer, state, max_norm=None):
+    """Right, but the flag is numpy's np.bool_ (from np.all)."""
+    scale = state["scale"]
+    (loss * scale).backward()
+    params = list(model.parameters())
+    for p in params:
+        p.grad = p.grad / scale
+    ok = np.all([np.isfinite(p.grad.numpy()).all() for p in params])
+    if not ok:
+        state["scale"], state["good_steps"] = scale * state["backoff_factor"], 0
+        return ok
+    if max_norm is not None:
+        nn.utils.clip_grad_norm_(params, max_norm)
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"], state["good_steps"] = scale * state["growth_factor"], 0
+    return ok
+
+
+def scaled_step_steps_before_the_test(loss, model, optimizer, state, max_norm=None):
+    """The optimizer steps first; the finite test then only updates the state and the flag."""
+    scale = state["scale"]
+    (loss * scale).backward()
+    params = list(model.parameters())
+    for p in params:
+        p.grad = p.grad / scale
+    optimizer.step()
+    if not all(np.isfinite(p.grad.numpy()).all() for p in params):
+        state["scale"], state["good_steps"] = scale * state["backoff_factor"], 0
+        return False
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"], state["good_steps"] = scale * state["growth_factor"], 0
+    return True
+
+
+WRONG += [
+    ("08.train_step", lesson08._train_switch(steps=2), "stepped more than once for one batch"),
+    ("08.train_step", lesson08._train_switch(per_example=True), "already returns the MEAN over the batch"),
+    ("08.train_step", train_step_own_loss, "use the loss function you were given"),
+    ("08.train_step", train_step_logs_a_forward_first, "the weights are right, but batch norm's buffers are not",
+     "num_batches_tracked", "ran twice in one step"),
+    ("08.scaled_step", scaled_step_returns_numpy_bool, "a numpy bool_, not a Python bool"),
+    ("08.scaled_step", scaled_step_steps_before_the_test, "was skipped (you returned False), but the weights "
+     "changed"),
+    ("08.scaled_step", lesson08._scaling_switch(factors="fixed_up"), "the factors in `state`"),
+    ("08.scaled_step", lesson08._scaling_switch(factors="fixed_down"), "the factors in `state`"),
+    ("08.scaled_step", lesson08._scaling_switch(clip=False), "your steps are those without clipping"),
+    ("08.scaled_step", lesson08._scaling_switch(first_only=True), "a gradient you did not test"),
+    ("08.scaled_step", lesson08._scaling_switch(grow="never"), "the scale never grew"),
+]
+
 ERRORS += [
     ("08.train_step", train_step_moves_the_model, "your train_step moved it to cuda", "use the `device` argument"),
     ("08.train_step", train_step_only_x_moved_as_copy, "the target (y) was never moved", "x and y both"),

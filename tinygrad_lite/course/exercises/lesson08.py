@@ -236,9 +236,27 @@ def _compare_train(got, expected, case):
             return (f"with {case.args[0]!r}: step {k} returned the loss {got[k, 0]:.6g}, the right one is "
                     f"{expected[k, 0]:.6g} (the loss of the batch, computed before the update)")
         if not np.allclose(got[k, 1:], expected[k, 1:], rtol=1e-5, atol=1e-7):
-            return (f"with {case.args[0]!r}: after step {k}, the weights are not the right ones (largest difference "
-                    f"{np.abs(got[k, 1:] - expected[k, 1:]).max():.3g})")
+            return f"with {case.args[0]!r}: after step {k}, " + _state_difference(got[k, 1:], expected[k, 1:], case)
     return None
+
+
+BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
+
+
+def _state_difference(got, expected, case):
+    """Which part of the model's state differs: the weights, or only batch norm's buffers (named, with values)."""
+    names, sizes = zip(*((name, np.size(value)) for name, value in case.args[0].state.items()))
+    wrong = [name for name, a, b in zip(names, np.split(got, np.cumsum(sizes)[:-1]),
+                                        np.split(expected, np.cumsum(sizes)[:-1]))
+             if not np.allclose(a, b, rtol=1e-5, atol=1e-7)]
+    largest = np.abs(got - expected).max()
+    if not all(name.endswith(BUFFERS) for name in wrong):
+        return f"the weights are not the right ones (largest difference {largest:.3g})"
+    first = wrong[0]
+    at = sum(sizes[:names.index(first)])
+    return (f"the weights are right, but batch norm's buffers are not ({', '.join(wrong)}); e.g. {first} is "
+            f"{got[at]:.6g}, the right value is {expected[at]:.6g}. Every forward pass in training mode updates "
+            "them (num_batches_tracked counts those passes); a pass in eval mode leaves them as they are")
 
 
 def _train_setup(rng, layers, n, steps, loss, optimizer, device, norm=False, warm=False):
@@ -292,8 +310,11 @@ def _train_cases(rng):
 
 
 def _step(model, x, y, loss_fn, optimizer, device, *, move_x=True, move_y=True, keep_x=True, zero=True,
-          zero_late=False, zero_at_end=False, step=True, loss_after=False, fixed=None, mode=None, fresh=False):
-    """A learner's train_step; each switch is one mistake."""
+          zero_late=False, zero_at_end=False, step=True, loss_after=False, fixed=None, mode=None, fresh=False,
+          steps=1, per_example=False, own_loss=False, extra_forward=False):
+    """A learner's train_step; each switch is one mistake (``steps``: optimizer.step() that many times;
+    ``per_example``: the returned loss divided by the batch size; ``own_loss``: cross-entropy whatever loss_fn
+    is; ``extra_forward``: one more forward pass, for logging, before the real one)."""
     if mode == "eval":
         model.eval()
     if fresh:  # a new optimizer of the same kind, every step: it has no state
@@ -306,17 +327,21 @@ def _step(model, x, y, loss_fn, optimizer, device, *, move_x=True, move_y=True, 
         y = y.to(target)
     if zero:
         optimizer.zero_grad()
+    if own_loss:
+        loss_fn = nn.CrossEntropyLoss()
+    if extra_forward:
+        loss_fn(model(x), y).item()
     loss = loss_fn(model(x), y)
     loss.backward()
     if zero_late:
         optimizer.zero_grad()
-    if step:
+    for _ in range(steps if step else 0):
         optimizer.step()
     if zero_at_end:
         optimizer.zero_grad()
     if loss_after:
         return loss_fn(model(x), y).item()
-    return loss.item()
+    return loss.item() / (len(x) if per_example else 1)
 
 
 def _train_switch(**switches):
@@ -385,6 +410,19 @@ register(Exercise(
                  "return the loss of the batch as it was computed for the update, before the step: a second "
                  "forward pass after the step measures another model (and costs a forward pass more)",
                  "take .item() of the loss tensor you called backward on"),
+        _mistake(_train_switch(steps=2),
+                 "the optimizer stepped more than once for one batch: each step() moves the weights again with "
+                 "the same gradients (and advances momentum or Adam's state). One batch, one step"),
+        _mistake(_train_switch(per_example=True),
+                 "the loss you returned is divided by the batch size, but the loss function already returns the "
+                 "MEAN over the batch (its reduction is 'mean'): return the loss as it is"),
+        _mistake(_train_switch(own_loss=True),
+                 "use the loss function you were given, loss_fn: the cases train with different losses "
+                 "(cross-entropy, mean squared error), and a loss made in the step ignores the caller's choice"),
+        _mistake(_train_switch(extra_forward=True),
+                 "the model's forward pass ran twice in one step (one pass for a value to log, say): in training "
+                 "mode each pass updates batch norm's running statistics and its count. One forward pass per "
+                 "step; its loss is both the one to call backward on and the one to return"),
     ],
 ))
 
@@ -705,7 +743,11 @@ def drive_scaled_steps(fn, args, kwargs):
                               f"{float(before):.6g}, after your call it is {float(after):.6g}); the caller still "
                               "reads the loss (to print or record it): build the scaled loss as a new tensor "
                               "and leave the loss you were given unchanged")
-        if not isinstance(stepped, (bool, np.bool_)):
+        if isinstance(stepped, np.bool_):
+            return Run.failed(f"step {k}: your scaled_step returned a numpy bool_, not a Python bool: return "
+                              "True or False, plain Python (a numpy bool_ is not True: `stepped is True` is False "
+                              "for it, and json cannot write it into a log)")
+        if not isinstance(stepped, bool):
             return Run.failed(f"step {k}: your scaled_step returned {type_name(stepped)}; return True when the "
                               "optimizer stepped and False when the step was skipped")
         for key in ("scale", "good_steps"):
@@ -735,6 +777,11 @@ def _compare_scaling(got, expected, case):
             return (f"with {setup!r}: after step {k} the scale should be {e[0]:g} (clean steps counted: "
                     f"{int(e[1])}), yours is {g[0]:g} ({g[1]:g}).\n  scale after each step, right: "
                     f"{trace(expected)}\n  yours: {trace(got)}")
+        if not e[2] and not np.allclose(g[3:], e[3:], rtol=1e-5, atol=1e-7, equal_nan=False):
+            return (f"with {setup!r}: step {k} was skipped (you returned False), but the weights changed "
+                    f"(yours: {np.array2string(g[3:], precision=4)}, as they were: "
+                    f"{np.array2string(e[3:], precision=4)}). A skipped step leaves the weights as they are: "
+                    "the optimizer must not step when a gradient holds inf or nan, so decide before the step")
         if not np.allclose(g[3:], e[3:], rtol=1e-5, atol=1e-7, equal_nan=False):
             return (f"with {setup!r}: the weights after step {k} are not the right ones (yours: "
                     f"{np.array2string(g[3:], precision=4)}, right: {np.array2string(e[3:], precision=4)})")
@@ -793,11 +840,14 @@ def _scaling_cases(rng):
 
 def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check=True, nan_check=True,
             backoff=True, grow="interval", reset=True, clip_first=False, test="gradients", factors="state",
-            clip_always=False, unscale_late=False, scaled=True):
-    """A learner's scaled_step; the switches make one mistake each (``factors="fixed"``: 0.5 and 2 instead of the
-    state's factors; ``clip_always``: clips to 1.0 when max_norm is None; ``unscale_late``: divides by the scale
-    after updating it)."""
-    down, up = (0.5, 2.0) if factors == "fixed" else (state["backoff_factor"], state["growth_factor"])
+            clip_always=False, unscale_late=False, scaled=True, clip=True, first_only=False, step_anyway=False):
+    """A learner's scaled_step; the switches make one mistake each (``factors``: "fixed" 0.5 and 2 instead of the
+    state's factors, "fixed_up" only 2, "fixed_down" only 0.5; ``clip_always``: clips to 1.0 when max_norm is
+    None; ``unscale_late``: divides by the scale after updating it; ``clip=False``: max_norm ignored;
+    ``first_only``: only the first parameter's gradient tested; ``step_anyway``: the optimizer steps before the
+    test, which then only updates the state; ``grow="never"``: the count kept, the scale never grown)."""
+    down = 0.5 if factors in ("fixed", "fixed_down") else state["backoff_factor"]
+    up = 2.0 if factors in ("fixed", "fixed_up") else state["growth_factor"]
     if clip_always and max_norm is None:
         max_norm = 1.0
     scale = state["scale"]
@@ -809,27 +859,31 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
     if clip_first and max_norm is not None:
         clip_grad_norm_(params, max_norm)
     bad = False
-    for p in params:
+    for i, p in enumerate(params):
         if unscale:
             p.grad = p.grad / scale
         g = p.grad.numpy()
-        bad = bad or bool((~np.isfinite(g)).any() if nan_check else np.isinf(g).any())
+        if i == 0 or not first_only:
+            bad = bad or bool((~np.isfinite(g)).any() if nan_check else np.isinf(g).any())
     if test == "loss":
         bad = not loss_finite
+    if step_anyway:
+        optimizer.step()
     if bad and check:
         if backoff:
             state["scale"] = scale * down
         if reset:
             state["good_steps"] = 0
         return False
-    if max_norm is not None and not clip_first:
+    if max_norm is not None and not clip_first and clip:
         clip_grad_norm_(params, max_norm)
-    optimizer.step()
+    if not step_anyway:
+        optimizer.step()
     state["good_steps"] += 1
     if grow == "every":
         state["scale"] = scale * up
     elif state["good_steps"] == state["growth_interval"]:
-        state["scale"] = scale * up
+        state["scale"] = scale * (up if grow != "never" else 1)
         state["good_steps"] = 0
     return True
 
@@ -856,6 +910,11 @@ def _scaling_switch(**switches):
     def wrong(loss, model, optimizer, state, max_norm=None):
         return _scaled(loss, model, optimizer, state, max_norm, **switches)
     return wrong
+
+
+FACTORS = ("the scale changes by the factors in `state`: this case's backoff_factor and growth_factor are not "
+           "0.5 and 2. A scaler's settings are data, so that one function serves every setting",
+           "multiply by state['backoff_factor'] when skipping and by state['growth_factor'] when growing")
 
 
 def _the_count_goes_wrong(got, expected, case):
@@ -922,10 +981,19 @@ register(Exercise(
                  "the scale grows only after growth_interval clean steps in a row, not at every step: "
                  "growing too often makes it overflow again soon",
                  "count the clean steps; when the count reaches growth_interval, grow and start counting again"),
-        _mistake(_scaling_switch(factors="fixed"),
-                 "the scale changes by the factors in `state`: this case's backoff_factor and growth_factor are "
-                 "not 0.5 and 2. A scaler's settings are data, so that one function serves every setting",
-                 "multiply by state['backoff_factor'] when skipping and by state['growth_factor'] when growing"),
+        *(_mistake(_scaling_switch(factors=factors), *FACTORS) for factors in ("fixed", "fixed_up", "fixed_down")),
+        _mistake(_scaling_switch(clip=False),
+                 "this case gives a max_norm, and your steps are those without clipping: clip the global norm of "
+                 "the unscaled gradients to max_norm before the step (max_norm=None alone means: do not clip)",
+                 "after the finite test, clip the parameters' gradients to max_norm when it is not None"),
+        _mistake(_scaling_switch(first_only=True),
+                 "the overflow was in a gradient you did not test: any parameter's gradient may hold inf or nan, "
+                 "and one such gradient is enough to turn the weights into nan. Test every parameter's gradient"),
+        _mistake(_scaling_switch(grow="never"),
+                 "the scale never grew: after growth_interval clean steps in a row it must grow (times "
+                 "growth_factor), so that it climbs back after a back-off and stays as large as the float16 "
+                 "range allows",
+                 "when the count of clean steps reaches growth_interval, multiply the scale by growth_factor"),
         _mistake(_scaling_switch(clip_always=True),
                  "max_norm=None means: do not clip. Clipping to some norm anyway changes every step whose "
                  "gradient norm is above it",
