@@ -36,7 +36,7 @@ def relu(x):
 
 
 def sigmoid(x):
-    e = tl.exp(-x.abs())
+    e = tl.exp(tl.where(x >= 0, -x, x))  # e^(-|x|), with the slope -1 at 0 of the branch the result picks there
     return tl.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
@@ -82,11 +82,17 @@ def _dense_one_neuron_at_a_time(x, W, b):
 
 
 def _sigmoid_in_place_on_a_new_tensor(x):
-    e = tl.exp(-x.abs())
-    out = 1 / (1 + e)                     # sigmoid(|x|), a new tensor: writing into it leaves x as it is
+    out = 1 / (1 + tl.exp(-x.clamp(min=0)))  # sigmoid(max(x, 0)), a new tensor: writing into it leaves x as it is
     negative = x < 0
+    e = tl.exp(x.clamp(max=0))
     out[negative] = (e / (1 + e))[negative]
     return out
+
+
+def _sigmoid_exp_of_log_sigmoid(x):
+    """exp(log sigmoid(x)), log sigmoid(x) = min(x, 0) - log(1 + e^(-|x|)), with min(x, 0) = (x - |x|) / 2."""
+    minus_abs = tl.where(x >= 0, -x, x)
+    return tl.exp((x + minus_abs) / 2 - tl.log1p(tl.exp(minus_abs)))
 
 
 def _mlp_recursive(x, layers):
@@ -116,9 +122,9 @@ ALSO_RIGHT = [  # other right answers: the checks must not insist on one way of 
     ("01.relu", _relu_on_a_copy),
     ("01.relu", lambda x: x.abs() * (x > 0).float()),
     ("01.sigmoid", _sigmoid_in_place_on_a_new_tensor),
-    ("01.sigmoid", lambda x: tl.exp(-tl.log1p(tl.exp(-x.abs())) - x.clamp(max=0).abs())),  # exp(-softplus(-x))
-    ("01.sigmoid", lambda x: tl.where(x >= 0, 1 / (1 + tl.exp(-x.abs())),
-                                      tl.exp(-x.abs()) / (1 + tl.exp(-x.abs())))),
+    ("01.sigmoid", _sigmoid_exp_of_log_sigmoid),
+    ("01.sigmoid", lambda x: tl.where(x >= 0, 1 / (1 + tl.exp(-x.clamp(min=0))),  # each exp of a number <= 0
+                                      tl.exp(x.clamp(max=0)) / (1 + tl.exp(x.clamp(max=0))))),
     ("01.mlp_forward", _mlp_by_halves),
     ("01.mlp_forward", _mlp_with_relu_in_place_on_hidden_values),
     ("01.mlp_forward", _mlp_recursive),
@@ -364,6 +370,35 @@ WRONG += [
     ("01.sigmoid", lambda x: x.sigmoid(), "write it yourself", "sigmoid"),
     ("01.sigmoid", lambda x: F.sigmoid(x), "write it yourself", "sigmoid"),
     ("01.sigmoid", lambda x: nn.Sigmoid()(x), "write it yourself", "sigmoid"),
+    # review 0001: the library's softmax on the pair (0, x) is its sigmoid, and leaky_relu with slope 0 its relu
+    ("01.sigmoid", lambda x: F.softmax(tl.stack([tl.zeros_like(x), x], dim=-1), dim=-1)[..., 1],
+     "write it yourself", "softmax"),
+    ("01.sigmoid", lambda x: F.log_softmax(tl.stack([tl.zeros_like(x), x], dim=-1), dim=-1)[..., 1].exp(),
+     "write it yourself", "log_softmax"),
+    ("01.relu", lambda x: F.leaky_relu(x, 0.0), "write it yourself", "leaky_relu"),
+    ("01.relu", lambda x: nn.LeakyReLU(0.0)(x), "write it yourself", "LeakyReLU"),
+]
+
+
+def _sigmoid_abs_at_0(x):
+    e = tl.exp(-x.abs())  # the right values, but autograd's abs has slope 0 at 0: sigmoid'(0) comes out 0
+    return tl.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _sigmoid_sqrt_at_0(x):
+    e = tl.exp(-(x * x).sqrt())  # |x| as sqrt(x * x): its slope at 0 is 0 * inf = nan
+    return tl.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+# review 0001: right values, wrong gradient at exactly x = 0 (sigmoid'(0) = 1/4), compared since the check's jitter
+# is off for sigmoid
+WRONG += [
+    ("01.sigmoid", _sigmoid_abs_at_0, "the example shown in the notebook", "the values are right, the gradient is not",
+     "1/4 at x = 0", "abs at exactly 0"),
+    ("01.sigmoid", _sigmoid_sqrt_at_0, "the values are right, the gradient is not", "the gradient has inf or nan",
+     "sqrt(x * x)"),
+    ("01.sigmoid", lambda x: tl.exp(x.clamp(max=0)) / (1 + tl.exp(-x.abs())),  # slope 1/2 at 0
+     "the example shown in the notebook", "the values are right, the gradient is not", "1/4 at x = 0"),
 ]
 
 

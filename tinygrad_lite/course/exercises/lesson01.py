@@ -13,7 +13,9 @@ mistakes show:
   returns exactly 0 where the true value is tiny but positive (sigmoid(-100) = 3.78e-44, a float32 subnormal).
   Positive results are compared in log space, so a clamp of x (sigmoid(-30) = 9.4e-14 for every x below -30)
   fails too; numpy's overflow warnings inside the learner's function fail the exercise (a ``where`` over two naive
-  formulas gives the right values but overflows in the branch it does not pick).
+  formulas gives the right values but overflows in the branch it does not pick). Sigmoid is smooth, so its
+  gradient is compared at exactly x = 0 too (no jitter): -|x| written with abs (whose slope autograd takes as 0
+  at 0) or as sqrt(x*x) (slope nan there) gives sigmoid'(0) = 0 or nan instead of 1/4.
 - mlp_forward: one-layer networks (no ReLU at all) and outputs with negative values (a ReLU after the last layer).
 - kaiming_normal_std: weight shapes for which every known wrong formula (fan_out, no gain, gain 2, the variance,
   Xavier's std, the uniform bound ...) gives a different number, so each mistake gets its own hint.
@@ -27,8 +29,11 @@ import numpy as np
 
 from ... import Tensor, nn, relu, sigmoid, where
 from ...nn import functional as F
+from ...ops.activation import LeakyReLU as LeakyReLUOp
+from ...ops.activation import LogSoftmax as LogSoftmaxOp
 from ...ops.activation import ReLU as ReLUOp
 from ...ops.activation import Sigmoid as SigmoidOp
+from ...ops.activation import Softmax as SoftmaxOp
 from ..checks import Case, ErrorHint, Exercise, Mistake, compare_log, register
 from ._common import NumberAnswer, TensorAnswer, _f32, _mistake
 
@@ -209,8 +214,9 @@ register(Exercise(
                   "tensor gives one per element: work on all the elements at once, with tensor operations",
                   ELEMENTWISE),
     ],
-    # the library's relu, as a function, a method or a module; all of them run its op (ReLUOp), listed last
-    forbid=(F.relu, relu, Tensor.relu, nn.ReLU, ReLUOp),
+    # the library's relu, as a function, a method or a module; all of them run its op (ReLUOp), listed last. Its
+    # leaky_relu with slope 0 is relu too (review 0001)
+    forbid=(F.relu, relu, Tensor.relu, nn.ReLU, ReLUOp, F.leaky_relu, nn.LeakyReLU, LeakyReLUOp),
     points=1, atol=0.0,  # relu's outputs are exact: 0 or x itself (a clamp at 1e-8 is not relu)
 ))
 
@@ -222,7 +228,8 @@ SIGMOID_EXAMPLE = [-100.0, -20.0, -5.0, -1.0, 0.0, 1.0, 5.0, 100.0]
 def _sigmoid_cases(rng):
     return [
         Case((_f32(SIGMOID_EXAMPLE),), "sigmoid_ex", visible=True),
-        Case((_f32(rng.standard_normal((4, 5))),), "a 4x5 batch of values around 0"),
+        Case((_f32(np.where(rng.random((4, 5)) < 0.3, 0.0, rng.standard_normal((4, 5)))),),
+             "a 4x5 batch of values around 0, some of them exactly 0"),
         Case((_f32(rng.uniform(-500.0, 500.0, 12)),), "large positive and negative values, up to +-500"),
         Case((_f32(rng.uniform(-100.0, -89.0, (2, 3))),), "very negative values, -100 to -89: tiny results"),
         Case((_f32(np.concatenate([rng.uniform(-1000.0, -200.0, 5), [-60.0, 2.0]])),),
@@ -313,6 +320,13 @@ register(Exercise(
         "overflows for some x overflows there even where it is not picked (and its inf makes the gradient nan)",
         "write both branches so that they are safe for every x: " + NO_OVERFLOW),
     generic_hints=(),
+    # sigmoid is smooth: its gradient is compared at exactly x = 0 too (sigmoid_ex holds 0), where -x.abs() has
+    # slope 0 in autograd and sqrt(x * x) slope nan, so that a formula built on them gives sigmoid'(0) = 0 or nan
+    grad_jitter=0.0,
+    grad_hint=("sigmoid is smooth, and its slope sigma(x) (1 - sigma(x)) is never 0: 1/4 at x = 0, where the "
+               "check compares the gradient too. Autograd takes the slope of abs at exactly 0 as 0 (sign(0) = 0), "
+               "and that of sqrt(x * x) there as nan, so an -|x| built from either gives sigma'(0) = 0 or nan. "
+               "Written with tl.where, -|x| takes the slope of the branch it picks"),
     compare=_sigmoid_compare,
     mistakes=[
         _mistake(lambda x: 1 / (1 + (-x).exp()),
@@ -343,7 +357,9 @@ register(Exercise(
                      "sigmoid of the bound (sigmoid(-30) = 9.4e-14, where sigmoid(-100) = 3.7e-44)",
                 more="no clamp is needed: " + NO_OVERFLOW),
     ],
-    forbid=(F.sigmoid, sigmoid, Tensor.sigmoid, nn.Sigmoid, SigmoidOp),  # the library's sigmoid, and its op
+    # the library's sigmoid, and its op; and its softmax, which is sigmoid on the pair (0, x) (review 0001)
+    forbid=(F.sigmoid, sigmoid, Tensor.sigmoid, nn.Sigmoid, SigmoidOp, F.softmax, F.log_softmax, Tensor.softmax,
+            Tensor.log_softmax, nn.Softmax, nn.LogSoftmax, SoftmaxOp, LogSoftmaxOp),
     points=2, rtol=1e-5, atol=0.0,  # rtol/atol match the mistakes (atol 0: a tiny value is not 0)
 ))
 
