@@ -390,6 +390,11 @@ WRONG += [
     ("02.bce_with_logits", lambda x, y: (x.clamp(min=0) - x * y + (-x.abs()).exp().log1p()).sum() / len(x),
      "hidden case 3", "you divided by len(logits)"),
     ("02.bce_with_logits", lambda x, y: F.binary_cross_entropy(x.sigmoid(), y), "caps each log at -100"),
+    # (review 0203b) the text refuses every loss of its table inside 02.mse and 02.huber, not only their own
+    ("02.mse", lambda x, y: 2 * F.huber_loss(x, y, delta=1e30), "write it yourself", "huber_loss"),
+    ("02.mse", lambda x, y: F.l1_loss((x - y) ** 2, tl.zeros(x.shape)), "write it yourself", "l1_loss"),
+    ("02.huber", lambda x, y, delta=1.0: 0.5 * F.mse_loss((x - y).clamp(-delta, delta), tl.zeros(x.shape))
+     + delta * ((x - y).abs() - delta).clamp(min=0).mean(), "write it yourself", "mse_loss"),
 ]
 
 
@@ -498,6 +503,12 @@ def test_a_loss_summed_instead_of_averaged_is_recognised_from_the_input_size():
     assert diagnose(np.array(1.5), expected) is None  # a single number alone says nothing about N
     assert "4 times too large" in diagnose(np.array(1.5), expected, [np.zeros(4), np.zeros(4)])
     assert "12 times too large" in diagnose(np.array(4.5), expected, [np.zeros((4, 3))])
+
+
+def test_a_small_offset_gets_no_sum_or_factor_hint():
+    """(review 0203b) mean + 1e-5 is 1.00003 times the right loss: not "1 times too large", nor a factor of 1."""
+    assert diagnose(np.array(0.37501), np.array(0.375), [np.zeros(4), np.zeros(4)]) is None
+    assert diagnose(np.array([1.0001, 2.0002]), np.array([1.0, 2.0]), [np.zeros(2)]) is None
 
 
 def test_a_single_wrong_number_gets_no_made_up_constant_factor():

@@ -402,15 +402,15 @@ def diagnose(got, expected, inputs=(), kinds=GENERIC_HINTS):
             for a in inputs:
                 if isinstance(a, np.ndarray) and a.ndim:
                     counts |= {n for n in a.shape if n > 1} | {a.size}
-            for n in sorted(counts):
+            for n in sorted(counts - {1}):  # (a ratio near 1 is no count: 1.00003 is a small offset)
                 if np.isclose(r, n, rtol=1e-4):
                     return (f"your answer is {n} times too large: a sum where a mean was needed? (dividing by "
                             f"{n}, the number of elements averaged, makes it a mean)")
                 if np.isclose(r, 1 / n, rtol=1e-4):
                     return (f"your answer is {n} times too small: a mean where a sum was needed, or dividing by "
                             f"{n} twice?")
-        if "factor" not in kinds or np.isclose(r, 0):
-            return None  # 0 times the right answer is no factor to look for
+        if "factor" not in kinds or np.isclose(r, 0) or np.isclose(r, 1, rtol=1e-3):
+            return None  # 0 times the right answer is no factor to look for, nor 1.0003 times (a small offset)
         if big.sum() == 1 and not np.isclose(r, 2, rtol=1e-4) and not np.isclose(r, 0.5, rtol=1e-4):
             return None  # one number is always some factor times another: only a factor of 2 says something
         return (f"your answer is off by a constant factor ({r:.4g} times the right one): look for a missing or extra "

@@ -97,6 +97,13 @@ def _mean_over_one_dim(got, case):
                for m in (((x - y) ** 2).mean(axis=k) for k in range(x.ndim)))
 
 
+# The regression losses of the lesson's table (and Huber's cousin SmoothL1): the text refuses them all inside the
+# answers of 02.mse and 02.huber, since each of them computes the other (mse is 2 * huber with a huge delta,
+# huber is delta * smooth_l1_loss with beta = delta)
+REGRESSION_LOSSES = (F.mse_loss, nn.MSELoss, F.l1_loss, nn.L1Loss, F.huber_loss, nn.HuberLoss, F.smooth_l1_loss,
+                     nn.SmoothL1Loss)
+
+
 register(Exercise(
     "02.mse",
     reference=lambda x, y: F.mse_loss(x, y),
@@ -138,7 +145,7 @@ register(Exercise(
             "divide by the count of every element (rows times columns), not by the count of rows")),
     ],
     answer=LOSS, grad=True, generic_hints=("factor", "mean_vs_sum"),
-    forbid=(F.mse_loss, nn.MSELoss),  # the library's MSE: the exercise is to write it
+    forbid=REGRESSION_LOSSES,  # the library's losses of the table: the exercise is to write MSE
     points=1, rtol=1e-5, atol=1e-6,
 ))
 
@@ -228,8 +235,7 @@ register(Exercise(
             "take the absolute value of input - target before comparing it with delta and in the linear piece")),
     ],
     answer=LOSS, grad=True, generic_hints=("factor", "mean_vs_sum"),
-    # the library's Huber loss, and its cousin: delta * smooth_l1_loss(beta=delta) is Huber
-    forbid=(F.huber_loss, nn.HuberLoss, F.smooth_l1_loss, nn.SmoothL1Loss),
+    forbid=REGRESSION_LOSSES,  # the library's Huber loss, its cousin SmoothL1, and the other losses of the table
     points=2, rtol=1e-5, atol=1e-6,
 ))
 
