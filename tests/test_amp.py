@@ -135,8 +135,10 @@ def test_a_weight_is_cast_once_per_region_and_again_after_it_changes():
 
 
 def test_autocast_arguments_are_checked_as_pytorch_does():
-    with pytest.raises(RuntimeError, match="bfloat16.*dtype=torch.float16"):
+    with pytest.raises(RuntimeError, match=r"bfloat16.*dtype=tl\.float16"):
         tl.amp.autocast("cpu")  # PyTorch's default on the CPU is bfloat16, which numpy lacks: say so
+    with pytest.raises(RuntimeError, match=r"must be this library's, tinygrad_lite\.float16"):
+        tl.amp.autocast("cpu", dtype=torch.float16)  # PyTorch's dtype: the message names ours
     tl.amp.autocast("cpu", enabled=False)  # (no dtype needed to switch it off)
     with pytest.raises(ValueError, match="device_type"):
         tl.amp.autocast(tl.device("cpu"))

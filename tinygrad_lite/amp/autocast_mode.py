@@ -15,7 +15,7 @@ float64 tensors are never cast, and only the forward pass is affected: the backw
 gradient back in the input's dtype, so every float32 parameter gets a float32 ``.grad``.
 
 Honest difference from PyTorch: numpy has no bfloat16, so only ``dtype=float16`` exists here. PyTorch's default for
-``autocast("cpu")`` is bfloat16; here it is an error that says to pass ``dtype=torch.float16`` (PyTorch's CPU
+``autocast("cpu")`` is bfloat16; here it is an error that says to pass ``dtype=tl.float16`` (PyTorch's CPU
 autocast takes float16 too). ``round_to_bfloat16`` shows bfloat16's numbers (float32's range, 8 bits of mantissa).
 """
 import functools
@@ -64,13 +64,19 @@ class autocast:
         self.enabled = bool(enabled)
         self.fast_dtype = DEFAULT_DTYPES[device_type] if dtype is None else dtype
         if self.enabled and not isinstance(self.fast_dtype, dt.dtype):
+            if dtype is not None:  # torch.float16, np.float16, "float16": another library's name for the dtype
+                raise RuntimeError(
+                    f"autocast({device_type!r}, dtype={dtype!r}): the dtype must be this library's, "
+                    f"tinygrad_lite.float16: autocast({device_type!r}, dtype=tl.float16) after import tinygrad_lite "
+                    "as tl (PyTorch's autocast takes torch.float16)")
             raise RuntimeError(
                 f"autocast({device_type!r}): PyTorch's default dtype here is bfloat16, which numpy (and so this "
-                f"library) does not have. Pass dtype=torch.float16: autocast({device_type!r}, dtype=torch.float16) "
-                "(PyTorch accepts it too). To see bfloat16's rounding, use tinygrad_lite.amp.round_to_bfloat16(x).")
+                f"library) does not have. Pass float16: autocast({device_type!r}, dtype=tl.float16) after import "
+                "tinygrad_lite as tl (PyTorch's CPU autocast accepts torch.float16 too). To see bfloat16's "
+                "rounding, use tinygrad_lite.amp.round_to_bfloat16(x).")
         if self.enabled and self.fast_dtype is not dt.float16:
             warnings.warn(f"In {device_type} autocast, but the target dtype {self.fast_dtype} is not supported. "
-                          "Disabling autocast. Autocast supports torch.float16 here (PyTorch: also bfloat16).",
+                          "Disabling autocast. Autocast supports float16 (tl.float16) here (PyTorch: also bfloat16).",
                           stacklevel=2)
             self.enabled = False
         self._saved = []
