@@ -1200,3 +1200,22 @@ def test_a_trajectory_message_shows_the_numbers_that_differ():
     text = result.message
     expected, got = text.split("expected ")[1].split(", got ")[0], text.split(", got ")[1].split("]")[0] + "]"
     assert expected != got, text
+
+
+class AdamWRebindsThenReads(MyAdamW):
+    """Shrinks p by rebinding it (a new tensor), then reads its gradient: None."""
+    def _update(self, p, group):
+        p = p * (1 - group["lr"] * group["weight_decay"])
+        MyAdam._update(self, p, {**group, "weight_decay": 0.0})
+
+
+class SGDRebindsThenReads(MySGD):
+    def _update(self, p, group):
+        p = p * (1 - group["lr"] * group["weight_decay"])
+        p -= group["lr"] * p.grad
+
+
+REBOUND = "a value in your update is None"
+ERRORS += [("04.MyAdamW", AdamWRebindsThenReads, "TypeError", REBOUND),
+           ("04.MyAdam", type("AdamRebindsThenReads", (AdamWRebindsThenReads,), {}), "TypeError", REBOUND),
+           ("04.MySGD", SGDRebindsThenReads, "TypeError", REBOUND)]

@@ -253,6 +253,14 @@ LEAF_IN_PLACE = ErrorHint(
     "decorate your step with @tl.no_grad(), or put its body in `with tl.no_grad():`")
 
 
+REBOUND = ErrorHint(
+    r"unsupported operand type\(s\) for .*'NoneType'",
+    "a value in your update is None, most likely p.grad read from a p that is no longer the parameter: "
+    "p = p * ... (or p = p - ...) makes a NEW tensor and rebinds your local name, and a new tensor has no "
+    "gradient. The update must change the parameter itself, in place",
+    "shrink or move p with an in-place op (p *= ..., p.mul_(...), p -= ...), then read p.grad")
+
+
 def _never_moved(got, expected, case):
     """The parameters are where they started after every step (the update rebinds a local name, or writes a
     copy)."""
@@ -474,7 +482,7 @@ register(Exercise(
     rtol=1e-4,
     atol=1e-5,
     points=3,
-    error_hints=[LEAF_IN_PLACE],
+    error_hints=[LEAF_IN_PLACE, REBOUND],
     forbid=(optim.SGD, "torch.optim.SGD"),  # nor handed to PyTorch's
     mistakes=[
         NEVER_MOVED,
@@ -737,7 +745,7 @@ register(Exercise(
     rtol=1e-4,
     atol=1e-5,
     points=3,
-    error_hints=[LEAF_IN_PLACE],
+    error_hints=[LEAF_IN_PLACE, REBOUND],
     forbid=(optim.Adam, optim.AdamW, "torch.optim.Adam", "torch.optim.AdamW"),
     mistakes=_adam_mistakes(False),
 ))
@@ -753,7 +761,7 @@ register(Exercise(
     rtol=1e-4,
     atol=1e-5,
     points=2,
-    error_hints=[LEAF_IN_PLACE],
+    error_hints=[LEAF_IN_PLACE, REBOUND],
     forbid=(optim.AdamW, optim.Adam, "torch.optim.AdamW", "torch.optim.Adam"),
     mistakes=_adam_mistakes(True),
 ))
