@@ -256,10 +256,10 @@ WRONG = [
     ("09.fit", with_bugs("mode"), "a symptom of a planted bug", SYMPTOM["mode"], L.BUG_HINTS["mode"][0]),
     ("09.fit", with_bugs("schedule"), SYMPTOM["schedule"], L.BUG_HINTS["schedule"][0]),
     ("09.fit", with_bugs("test"), SYMPTOM["test"], L.BUG_HINTS["test"][0]),
-    ("09.fit", L._fit(log_test=True), SYMPTOM["test"], "reads the test set every epoch"),
+    ("09.fit", L._fit(log_test=True), SYMPTOM["test"], "reads the test set during training"),
     ("09.fit", L._fit(restore=False), "the restored best model, evaluated once"),
     ("09.fit", fit_restores_only_when_stopping, "the restored best model, evaluated once"),
-    ("09.fit", L._fit(select_on="train"), "must watch a number the weights were not fitted to"),
+    ("09.fit", L._fit(select_on="train"), "early stopping must watch the validation loss"),
     ("09.fit", fit_returns_nothing, "return the history dict"),
 ]
 
@@ -454,12 +454,17 @@ def fit_train_mode_after_validation(lib, model, optimizer, scheduler, loaders, c
 
 
 def fit_variant(lr_group=0, lr_after_step=False, test_before_restore=False, acc_before_restore=False,
-                no_test_acc=False, no_clip=False, step_first=False):
-    """The fixed loop with one more mistake."""
+                no_test_acc=False, no_clip=False, step_first=False, stopper_per_epoch=False, test_twice=False,
+                val_after_stop=False):
+    """The fixed loop with one more mistake (``stopper_per_epoch``: a new EarlyStopping every epoch;
+    ``test_twice``: the test set evaluated a second time after the loop; ``val_after_stop``: the stopping test
+    comes before the validation loss is recorded)."""
     def fit(lib, model, optimizer, scheduler, loaders, config):
         stopper = tl.train.EarlyStopping(patience=config["patience"])
         history = {"train_loss": [], "val_loss": [], "lr": []}
         for _ in range(config["epochs"]):
+            if stopper_per_epoch:
+                stopper = tl.train.EarlyStopping(patience=config["patience"])
             if not lr_after_step:
                 history["lr"].append(optimizer.param_groups[lr_group]["lr"])
             model.train()
@@ -476,13 +481,16 @@ def fit_variant(lr_group=0, lr_after_step=False, test_before_restore=False, acc_
                 total, count = total + loss.item() * len(y), count + len(y)
             history["train_loss"].append(total / count)
             val_loss, _ = L.evaluate(lib, model, loaders["val"])
-            history["val_loss"].append(val_loss)
+            if not val_after_stop:
+                history["val_loss"].append(val_loss)
             if not step_first:
                 scheduler.step()
             if lr_after_step:
                 history["lr"].append(optimizer.param_groups[lr_group]["lr"])
             if stopper.step(val_loss, model):
                 break
+            if val_after_stop:
+                history["val_loss"].append(val_loss)
         if test_before_restore or acc_before_restore:
             early = L.evaluate(lib, model, loaders["test"])
         stopper.restore(model)
@@ -494,6 +502,8 @@ def fit_variant(lr_group=0, lr_after_step=False, test_before_restore=False, acc_
             history["test_acc"] = early[1]
         if no_test_acc:
             del history["test_acc"]
+        if test_twice:
+            L.evaluate(lib, model, loaders["test"])
         return history
     return fit
 
@@ -578,8 +588,13 @@ WRONG += [
     ("09.train_one_epoch", by_the_trainer, "write it yourself", "Trainer"),
     ("09.fit", fit_train_mode_after_validation, SYMPTOM["mode"], "the first one in epoch 1",
      L.BUG_HINTS["mode"][0]),
-    ("09.fit", fit_variant(lr_group=1), "history['lr'] differs at epoch 0"),
-    ("09.fit", fit_variant(lr_after_step=True), "history['lr'] differs at epoch 0"),
+    ("09.fit", fit_variant(lr_group=1), "history['lr'] differs at epoch 1 (the first is 1)"),
+    ("09.fit", fit_variant(lr_after_step=True), "history['lr'] differs at epoch 1 (the first is 1)"),
+    ("09.fit", fit_variant(stopper_per_epoch=True), "early stopping never fired",
+     "its memory (the best loss so far"),
+    ("09.fit", fit_variant(test_twice=True), "the test loader was read 2 times, all after the training",
+     "the test set is read once, after the loop"),
+    ("09.fit", fit_variant(val_after_stop=True), "the one of epoch", "is missing"),
     ("09.fit", fit_variant(test_before_restore=True), "history['test_loss'] should be"),
     ("09.fit", fit_variant(acc_before_restore=True), "the test loader was read 2 times"),
     ("09.fit", fit_variant(no_test_acc=True), "has no 'test_acc' entry"),

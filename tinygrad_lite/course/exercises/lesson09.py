@@ -698,12 +698,15 @@ def fit_cases(rng):
     ]
 
 
-def _only_reads_test(got, expected, case):
-    """Every number right, but the test set was read during training (for a look, not for the decisions)."""
-    g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    k = 3 + SYMPTOMS
-    return (g.shape == e.shape and list(g[:3]) == [0, 0, 1]
-            and bool(np.allclose(g[k:], e[k:], rtol=1e-5, atol=1e-7, equal_nan=True)))
+def _only_reads_test(during):
+    """A match: every number right, but the test set was read during training (``during``: for a look, not for
+    the decisions) or more than once after it."""
+    def reads(got, expected, case):
+        g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+        k = 3 + SYMPTOMS
+        return (g.shape == e.shape and list(g[:3]) == [0, 0, 1] and bool(g[k - 1]) == during
+                and bool(np.allclose(g[k:], e[k:], rtol=1e-5, atol=1e-7, equal_nan=True)))
+    return reads
 
 
 def _bug_remains(name):
@@ -732,9 +735,13 @@ def _symptoms(g, e, spec):
         out.append(f"the optimizer's steps used {used} in the first epoch, and "
                    f"history['lr'] is [{', '.join(yours)}] where the schedule gives [{', '.join(right)}]")
     if g[2]:
-        when = f"the first time after epoch {first_test}" if first_test else "the first time before any training"
-        out.append(f"the test loader was read {test_reads} times, {when}"
-                   + (", before the training was over" if during else ""))
+        if during or not test_reads:
+            when = f"the first time after epoch {first_test}" if first_test else "the first time before any training"
+            out.append(f"the test loader was read {test_reads} times, {when}"
+                       + (", before the training was over" if during else ""))
+        else:
+            out.append(f"the test loader was read {test_reads} times, all after the training: the final test "
+                       "score needs one evaluation")
     return out
 
 
@@ -770,6 +777,8 @@ def _fit_compare(got, expected, case):
         return (f"the check could not read your run (got {g.shape} numbers): fit must leave the model's layers "
                 "as they are and return the history dict")
     symptoms = _symptoms(g, e, spec)
+    if len(symptoms) == 1 and g[2] and not g[0] and not g[1] and not g[2 + SYMPTOMS]:
+        return f"{spec!r}: the instrumented run shows: {symptoms[0]}"  # the test set read twice after training
     if symptoms:
         what = "a symptom of a planted bug" if len(symptoms) == 1 else f"{len(symptoms)} symptoms of planted bugs"
         return (f"{spec!r}: the instrumented run shows {what} still in the loop:\n"
@@ -783,9 +792,13 @@ def _fit_compare(got, expected, case):
         a, b = g[start:start + n], e[start:start + n]
         if not np.allclose(a, b, rtol=1e-5, atol=1e-7, equal_nan=True):
             epoch = int(np.argmax(~np.isclose(a, b, rtol=1e-5, atol=1e-7, equal_nan=True)))
-            return (f"{spec!r}: no planted bug is left, but history[{name!r}] differs at epoch {epoch}: expected "
-                    f"{b[epoch]:.6g}, got {a[epoch]:.6g}; fix only the planted bugs and keep the rest of the loop "
-                    "(the gradient clipping, the loss, the order of the steps) as it was")
+            if np.isnan(a[epoch]) and epoch < g[k]:  # the lists are padded with nan after the last entry
+                return (f"{spec!r}: your loop trained {int(g[k])} epochs, but history[{name!r}] has only "
+                        f"{epoch} entries: the one of epoch {epoch + 1} is missing. Every epoch trained gets its "
+                        "entry in each list, the stopping epoch too: record it before the loop can end")
+            return (f"{spec!r}: no planted bug is left, but history[{name!r}] differs at epoch {epoch + 1} (the "
+                    f"first is 1): expected {b[epoch]:.6g}, got {a[epoch]:.6g}; fix only the planted bugs and "
+                    "keep the rest of the loop (the gradient clipping, the loss, the order of the steps) as it was")
     t = k + 1 + 3 * n
     for name, index in (("test_loss", t), ("test_acc", t + 1)):
         if not np.isclose(g[index], e[index], rtol=1e-5, atol=1e-7):
@@ -879,10 +892,14 @@ register(Exercise(
     mistakes=[  # the planted bugs: the check shows symptoms; a bug is named when its failure comes back
         Mistake(match=_bug_remains("mode"), hint=BUG_HINTS["mode"][0], more=BUG_HINTS["mode"][1:]),
         Mistake(match=_bug_remains("schedule"), hint=BUG_HINTS["schedule"][0], more=BUG_HINTS["schedule"][1:]),
-        Mistake(match=_only_reads_test,
-                hint="your loop reads the test set every epoch: even if early stopping watches the validation loss, a "
-                     "test score seen during training invites decisions (one more epoch, another lr); the test set is "
-                     "read once, after the loop, on the restored model (lesson 07)",
+        Mistake(match=_only_reads_test(during=False),
+                hint="the test set is read once, after the loop, on the restored model: one evaluation gives "
+                     "the final score, and a second one only costs time (or, placed elsewhere, measures another "
+                     "model)"),
+        Mistake(match=_only_reads_test(during=True),
+                hint="your loop reads the test set during training: even if early stopping watches the validation "
+                     "loss, a test score seen during training invites decisions (one more epoch, another lr); the "
+                     "test set is read once, after the loop, on the restored model (lesson 07)",
                 more="compute the test loss and accuracy only after stopper.restore(model)"),
         Mistake(match=_bug_remains("test"), hint=BUG_HINTS["test"][0], more=BUG_HINTS["test"][1:]),
         _mistake(_fit(restore=False),
@@ -891,8 +908,11 @@ register(Exercise(
                  "before the final test, in both cases (lesson 07)",
                  "the EarlyStopping object kept a copy of the best weights: let it put them back after the loop"),
         _mistake(_fit(select_on="train"),
-                 "early stopping must watch a number the weights were not fitted to: the validation loss, not "
-                 "the training loss (which keeps falling while the model overfits)",
-                 "give stopper.step the validation loss of the epoch"),
+                 "early stopping never fired and the model ends with the last epoch's weights, as if the watched "
+                 "number improved at every epoch. Either it watches a number the weights were fitted to (the "
+                 "training loss keeps falling while the model overfits: early stopping must watch the validation "
+                 "loss), or its memory (the best loss so far, the epochs without improvement) is lost between "
+                 "epochs: one EarlyStopping object serves the whole run",
+                 "make the EarlyStopping once, before the epoch loop, and give its step the validation loss"),
     ],
 ))
