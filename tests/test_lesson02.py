@@ -398,6 +398,32 @@ WRONG += [
 ]
 
 
+def _huber_if_all(input, target, delta=1.0):  # noqa: A002  (review 0203b) one piece for the whole tensor
+    d = (input - target).abs()
+    if (d < delta).all():
+        return (0.5 * d ** 2).mean()
+    return (delta * (d - 0.5 * delta)).mean()
+
+
+def _bce_where(x, y):  # (review 0203b) right values, but where computes the overflowing branch too
+    softplus = tl.where(x > 0, x + (-x).exp().log1p(), x.exp().log1p())
+    return (softplus - x * y).mean()
+
+
+def _log_softmax_plus(z):  # (review 0203b) the log of the sum added
+    s = z - z.amax(dim=-1, keepdim=True)
+    return s + s.exp().sum(dim=-1, keepdim=True).log()
+
+
+# review 0203b: mistakes that got only numbers, now with a hint each
+WRONG += [
+    ("02.huber", _huber_if_all, "expected 0.9375, got 0.75", "a Python `if` decides once for the whole tensor"),
+    ("02.bce_with_logits", _bce_where, "overflow encountered in exp", "where computes both of its branches"),
+    ("02.log_softmax", _log_softmax_plus, "the log of the sum is subtracted, not added"),
+    ("02.cross_entropy", lambda z, t: -_pick(z.log_softmax(dim=1), t - 1).mean(), "the classes are numbered from 0"),
+]
+
+
 def _huber_with_if(input, target, delta=1.0):  # noqa: A002
     d = (input - target).abs()
     if d < delta:                                    # one True/False for a whole tensor

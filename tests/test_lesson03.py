@@ -796,14 +796,16 @@ WRONG += [
     ("03.mul_backward", lambda x, y, g: (sum_to_shape(g * g * y, np.shape(x)), sum_to_shape(g * g * x, np.shape(y))),
      "the example shown in the notebook"),  # grad squared
     ("03.relu_backward", lambda x, g: g * np.heaviside(x, 0.5), "exactly 0", "lets (some of) the gradient through"),
-    ("03.relu_backward", lambda x, g: g * np.sign(x), "the example shown in the notebook", "expected 0, got -5"),
+    ("03.relu_backward", lambda x, g: g * np.sign(x), "the example shown in the notebook", "expected 0, got -5",
+     "np.sign(x) is -1 where x < 0"),  # (the hint since review 0203b)
     ("03.relu_backward", lambda x, g: np.abs(g) * (x > 0), "the example shown in the notebook"),
     ("03.relu_backward", lambda x, g: (g * (x > 0)).astype(int), "the example shown in the notebook", "an int64"),
     ("03.matmul_backward", lambda x, w, g: (g.sum(axis=1, keepdims=True) * w.sum(axis=1), x.T @ g),
      "the example shown in the notebook"),
     ("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x, g.sum()), "one number, the sum of every entry"),
     ("03.linear_backward", lambda x, w, g: (g.T @ x, g @ w, g.sum(axis=0)), "your first two results are swapped"),
-    ("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x, g[0]), "result 2", "the example shown in the notebook"),
+    ("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x, g[0]), "result 2", "the example shown in the notebook",
+     "the first example's gradient alone"),  # (the hint since review 0203b)
     ("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x / len(x), g.sum(axis=0) / len(x)), "times too small"),
     ("03.numerical_grad", numerical_grad_float32, "a float32 copy of x"),
     ("03.numerical_grad", numerical_grad_half_steps, "by h/2 each way"),
@@ -862,6 +864,20 @@ WRONG += [
     ("03.relu_backward", lambda x, g: g * (x > 1e-6), "hidden case 7", "however small x is"),
     ("03.numerical_grad", numerical_grad_with_default(1e-4), "hidden case 10", "the check relies on it"),
     ("03.numerical_grad", numerical_grad_with_default(1e-8), "hidden case 10", "the check relies on it"),
+]
+
+
+def numerical_grad_all_at_once(f, x, h=1e-5):  # (review 0203b) every element nudged at once
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    grad[...] = (f(x + h) - f(x - h)) / (2 * h)
+    return grad
+
+
+# review 0203b: mistakes that got only numbers, now with a hint each
+WRONG += [
+    ("03.matmul_backward", lambda x, w, g: (w.T, x.T), "got shape (4, 3)", "local derivatives alone"),
+    ("03.numerical_grad", numerical_grad_all_at_once, "the example shown", "you nudged every element of x at once"),
 ]
 
 ERRORS = [

@@ -176,6 +176,20 @@ def _huber_elementwise(x, y, delta=1.0):
     return where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
 
 
+def _huber_one_piece(x, y, delta, all_small):
+    """One piece for every element, chosen by one Python `if` on the whole tensor."""
+    d = (x - y).abs()
+    return (0.5 * d * d).mean() if all_small(d < delta) else (delta * (d - 0.5 * delta)).mean()
+
+
+def _huber_one_piece_if_all(x, y, delta=1.0):
+    return _huber_one_piece(x, y, delta, lambda small: bool(small.all()))
+
+
+def _huber_one_piece_if_any(x, y, delta=1.0):
+    return _huber_one_piece(x, y, delta, lambda small: bool(small.any()))
+
+
 register(Exercise(
     "02.huber",
     reference=lambda x, y, delta=1.0: F.huber_loss(x, y, delta=delta),
@@ -186,6 +200,12 @@ register(Exercise(
             "a loss is a single number, shape (): you returned one loss per element. Average them all",
             "end with a mean over everything (no dim argument)")),
         _mistake(lambda x, y, delta=1.0: F.huber_loss(x, y, delta=delta).reshape(1), *SHAPE_ONE),
+        *(_mistake(wrong, *_hint(
+            "a Python `if` decides once for the whole tensor: with (|d| < delta).all() or .any() every element "
+            "takes the same piece. Huber picks the piece element by element, so a batch with small and large "
+            "errors uses both",
+            "tl.where(condition, a, b) chooses between a and b for each element")) for wrong in (
+              _huber_one_piece_if_all, _huber_one_piece_if_any)),
         _mistake(lambda x, y, delta=1.0: _huber_elementwise(x, y, 1.0).mean(), *_hint(
             "your result does not change with `delta`: the switch from the squared to the linear piece happens "
             "at |d| = delta, and the linear piece is scaled by delta",
@@ -323,6 +343,10 @@ register(Exercise(
         *(_mistake(_bce_plus_eps(eps), *BCE_CAPPED) for eps in (1e-5, 1e-6, 1e-7, 1e-8, 1e-10, 1e-12)),
     ],
     answer=LOSS, grad=("logits",), stability=True, generic_hints=("factor", "mean_vs_sum", "overflow"),
+    stability_hint=("exp overflowed inside your function. If a tl.where picks a safe formula for each element: "
+                    "where computes both of its branches for every element before it chooses, so the branch it "
+                    "does not pick still overflows. Use one formula that is safe everywhere, the boxed stable one",
+                    "in the boxed form exp only ever sees -|x| <= 0"),
     forbid=(F.binary_cross_entropy_with_logits, nn.BCEWithLogitsLoss),  # the library's: the exercise is to write it
     points=2, rtol=1e-5, atol=1e-6,
 ))
@@ -396,6 +420,12 @@ register(Exercise(
             "you returned the probabilities (the softmax), each between 0 and 1; the exercise asks for their logs, "
             "which are <= 0, computed without ever forming the probabilities",
             "log p = (z - m) - log(sum(exp(z - m))): no division, a subtraction in log space")),
+        _mistake(lambda x: (x - x.amax(-1, keepdim=True)) + (x - x.amax(-1, keepdim=True)).exp().sum(
+            -1, keepdim=True).log(), *_hint(
+            "the log of the sum is subtracted, not added: log p = log(exp(s) / sum(exp(s))), and the log of a "
+            "quotient is the difference of the logs. The largest of your log-probabilities is positive, and the "
+            "log of a probability never is",
+            "(z - m) minus the log of the sum of the exps of (z - m)")),
         _mistake(lambda x: x - x.amax(-1, keepdim=True), *_hint(
             "subtracting the max is only the first step: exp of your result does not sum to 1 in each row",
             "also subtract the log of the sum of the exps of the shifted logits")),
@@ -474,6 +504,10 @@ register(Exercise(
             "you picked the log-probability of the *predicted* class (the largest logit): the loss uses the true "
             "class, given by `target`",
             "pick each row's entry at target[n], not at the argmax")),
+        _mistake(lambda z, t: -_picked(z.log_softmax(1), t - 1).mean(), *_hint(
+            "the classes are numbered from 0, like Python's indices: target[n] already is the column of sample "
+            "n's true class, with no shift by 1",
+            "index with target itself")),
         _mistake(lambda z, t: -_picked(z, t).mean(), *_hint(
             "you picked the logit of the true class itself; the loss uses its log-probability, the log-softmax "
             "of the logits, which also depends on the other classes' logits",

@@ -740,6 +740,10 @@ register(Exercise(
                  "you applied relu to the gradient. Which entries pass is decided by the forward input x (was "
                  "it positive?), not by the sign of grad",
                  "build the mask from x; a negative grad passes unchanged where x > 0"),
+        _mistake(lambda x, g: g * np.sign(x),
+                 "np.sign(x) is -1 where x < 0, so your answer sends -grad back where relu blocks the gradient: "
+                 "relu's local derivative is 1 where x > 0 and 0 elsewhere, never -1",
+                 "a mask of where x > 0 (True or False), times grad, is exactly that"),
         _mistake(lambda x, g: np.where(x < 0, g, 0.0),
                  "the mask is the wrong way round: the gradient passes where relu passes its input, x > 0, and "
                  "is blocked where relu outputs 0",
@@ -791,6 +795,11 @@ register(Exercise(
     mistakes=[
         _mistake(lambda x, w, g: (x.T @ g, g @ w.T),
                  "the two gradients are swapped: return (dL/dx, dL/dw), in the order of the inputs (x, w)"),
+        _mistake(lambda x, w, g: (w.T, x.T),
+                 "you returned local derivatives alone (w.T for x, x.T for w), without the upstream gradient "
+                 "grad: the chain rule multiplies grad by them, here with a matrix product. Each result must "
+                 "then have the shape of its own input",
+                 SHAPES_FIRST),
         _mistake(lambda x, w, g: (g @ w, x.T @ g),
                  "dL/dx has a wrong arrangement of w (the shapes only fit here because w is square). In "
                  "dL/dx[i, p] = sum_j G[i, j] W[p, j], the summed index j is w's SECOND index",
@@ -868,6 +877,10 @@ register(Exercise(
                  "dL/dx has a wrong arrangement of the weight (the shapes only fit here because it is square). "
                  "y = x @ W.T is the matmul with W.T in the place of w, and (W.T).T is W",
                  "grad is (n, out) and the weight (out, in): the product with shape (n, in) needs no transpose"),
+        _mistake(lambda x, w, g: (g @ w, g.T @ x, g[0]),
+                 "your bias gradient is the first example's gradient alone: the same bias is added to every "
+                 "example of the batch, so each example sends its own gradient to it and they add up",
+                 "sum grad over the batch axis, axis 0"),
         _mistake(lambda x, w, g: (g @ w, g.T @ x, g.sum()),
                  "your bias gradient is one number, the sum of every entry of grad. The bias has one entry per "
                  "output feature, and each gets the sum over the batch of its own column of grad",
@@ -1009,6 +1022,12 @@ def _all_at_once(f, x, h=1e-5):
     return np.asarray((f(x + h) - f(x - h)) / (2 * h))
 
 
+def _all_at_once_in_every_entry(f, x, h=1e-5):
+    """The same estimate (every element nudged at once) written into each entry of a result shaped like x."""
+    x = np.array(x, dtype=np.float64)
+    return np.full(x.shape, (f(x + h) - f(x - h)) / (2 * h))
+
+
 def _not_restored(f, x, h=1e-5):
     """x[i] += h, f, x[i] -= 2h, f, and x[i] is never put back: later elements see earlier ones moved by -h."""
     x = np.array(x, dtype=np.float64)
@@ -1086,11 +1105,12 @@ register(Exercise(
                  "range(len(x)) runs over the first dim only: for a 2-D x, x[i] is a whole row, and your nudge "
                  "moved every element of that row at once. Each element needs its own nudge",
                  "np.ndindex(x.shape) yields the index of every element, for any number of dims"),
-        _mistake(_all_at_once,
-                 "you nudged every element of x at once, which measures the sum of all the partial derivatives, "
-                 "not the one of x[i]. Each element needs its own two evaluations of f, with only that element "
-                 "moved",
-                 "loop over the indices of x (np.ndindex(x.shape)) and move one element at a time"),
+        *(_mistake(wrong,
+                   "you nudged every element of x at once, which measures the sum of all the partial derivatives, "
+                   "not the one of x[i]. Each element needs its own two evaluations of f, with only that element "
+                   "moved",
+                   "loop over the indices of x (np.ndindex(x.shape)) and move one element at a time")
+          for wrong in (_all_at_once, _all_at_once_in_every_entry)),
         _mistake(_not_restored,
                  "after the two evaluations for x[i], x[i] must get its old value back: otherwise the next "
                  "elements are measured at a point that has moved",
