@@ -43,6 +43,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
     if isinstance(parameters, tl.Tensor):
         parameters = [parameters]
     grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return tl.tensor(0.0)
     norms = tl.stack([tl.linalg.vector_norm(g, norm_type) for g in grads])
     total = tl.linalg.vector_norm(norms, norm_type)
     coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
@@ -84,6 +86,8 @@ def clip_norm_concatenated(parameters, max_norm, norm_type=2.0):
     """All gradients as one long vector; a 0-d tensor factor; each p.grad scaled with mul_."""
     params = [parameters] if isinstance(parameters, tl.Tensor) else list(parameters)
     params = [p for p in params if p.grad is not None]
+    if not params:
+        return tl.zeros(())
     flat = tl.cat([p.grad.flatten() for p in params])
     if norm_type == math.inf:
         total = flat.abs().max()
@@ -99,6 +103,8 @@ def clip_norm_with_if(parameters, max_norm, norm_type=2.0):
     """Scales only when the total is above max_norm (the same numbers to 1e-6: the factor is then 1 - 1e-6)."""
     params = [parameters] if isinstance(parameters, tl.Tensor) else list(parameters)
     grads = [p.grad for p in params if p.grad is not None]
+    if len(grads) == 0:
+        return tl.tensor(0.0, dtype=tl.float32)
     total = tl.linalg.vector_norm(tl.stack([g.norm(norm_type) for g in grads]), norm_type)
     if not total.item() <= max_norm:  # nan too: a nan total makes every gradient nan, as in PyTorch
         with tl.no_grad():
@@ -112,6 +118,8 @@ def clip_norm_numpy_copy(parameters, max_norm, norm_type=2.0):
     params = [parameters] if isinstance(parameters, tl.Tensor) else list(parameters)
     grads = [p.grad for p in params if p.grad is not None]
     arrays = [np.abs(g.numpy().astype(np.float64)).ravel() for g in grads]
+    if not arrays:
+        return tl.tensor(np.float32(0.0))
     if norm_type == math.inf:
         total = max(a.max() for a in arrays)
     else:
@@ -130,6 +138,8 @@ def clip_norm_setitem(parameters, max_norm, norm_type=2.0):
     for p in parameters:
         if p.grad is not None:
             grads.append(p.grad)
+    if grads == []:
+        return tl.tensor(0.0)
     total = tl.linalg.vector_norm(tl.stack([tl.linalg.vector_norm(g, norm_type) for g in grads]), norm_type)
     factor = max_norm / (total.item() + 1e-6)
     if not factor >= 1:  # a nan factor (a nan gradient) scales too, as in PyTorch
@@ -864,6 +874,74 @@ def bad_weights_only(history, limit=1e3):
     return None, None
 
 
+def norm_without_an_empty_guard(parameters, max_norm, norm_type=2.0):
+    """Right, except when no parameter has a gradient: tl.stack of an empty list."""
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    total = tl.linalg.vector_norm(tl.stack([g.norm(norm_type) for g in grads]), norm_type)
+    for g in grads:
+        g.mul_((max_norm / (total + 1e-6)).clamp(max=1.0))
+    return total
+
+
+def norm_factor_clamped_from_below(parameters, max_norm, norm_type=2.0):
+    """Review 0607: clamp(min=1.0) instead of max=1.0, in place: the factor is never below 1."""
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    if not grads:
+        return tl.tensor(0.0)
+    total = tl.linalg.vector_norm(tl.stack([g.norm(norm_type) for g in grads]), norm_type)
+    for g in grads:
+        g.mul_((max_norm / (total + 1e-6)).clamp(min=1.0))
+    return total
+
+
+def norm_skips_a_nonfinite_total(parameters, max_norm, norm_type=2.0):
+    """Review 0607: returns early when the total is not finite: the nan never reaches the gradients."""
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    if not grads:
+        return tl.tensor(0.0)
+    total = tl.linalg.vector_norm(tl.stack([g.norm(norm_type) for g in grads]), norm_type)
+    if not math.isfinite(total.item()):
+        return total
+    for g in grads:
+        g.mul_((max_norm / (total + 1e-6)).clamp(max=1.0))
+    return total
+
+
+def value_nan_to_zero(parameters, clip_value):
+    """Review 0607: np.nan_to_num after the clip: a nan gradient becomes 0 and hides the broken step."""
+    for p in as_list(parameters):
+        if p.grad is not None:
+            p.grad.copy_(tl.tensor(np.nan_to_num(np.clip(p.grad.numpy(), -clip_value, clip_value), nan=0.0)))
+
+
+def value_narrowed_bounds(parameters, clip_value):
+    """Review 0607: bounds a hair inside +-clip_value: within 1e-6, not equal."""
+    for p in as_list(parameters):
+        if p.grad is not None:
+            p.grad.clamp_(-clip_value + 1e-7, clip_value - 1e-7)
+
+
+def bad_nan_rows_first(history, limit=1e3):
+    """Review 0607: each step's table searched for nan/inf first, then for a norm above limit."""
+    for t, table in enumerate(history):
+        for row in table:
+            if not math.isfinite(row["norm"]):
+                return t, row["name"]
+        for row in table:
+            if row["norm"] > limit:
+                return t, row["name"]
+    return None, None
+
+
+def diag_step_0_is_healthy(history, limit=1e3):
+    """Review 0607: `if not step` takes the first bad step 0 for 'no bad step'."""
+    step, name = first_bad_step(history, limit)
+    if not step:
+        return "healthy"
+    norm = next(row["norm"] for row in history[step] if row["name"] == name)
+    return "exploding" if math.isfinite(norm) else "sudden"
+
+
 WRITE_IT = "write it yourself"
 N, V, B, D = "06.clip_grad_norm_", "06.clip_grad_value_", "06.first_bad_step", "06.diagnose"
 WRONG = [
@@ -901,6 +979,8 @@ WRONG = [
     (N, norm_total_float64, "your total norm is a float64 tensor, but the gradients are float32"),
     (N, norm_nan_by_python_min, "a gradient holds a nan", "min(1.0, nan) is 1.0"),
     (N, norm_max_norm_ignored, "the one for max_norm = 1 whatever max_norm is"),
+    (N, norm_factor_clamped_from_below, "every .grad is unchanged", "the factor came out as 1", "SMALLER"),
+    (N, norm_skips_a_nonfinite_total, "a gradient holds a nan", "a skip when the total is not finite"),
     # 06.clip_grad_value_
     (V, value_new_tensors, "every .grad is as it was after your function"),
     (V, value_upper_only, "only the large positive"),
@@ -920,14 +1000,17 @@ WRONG = [
     (V, value_returns_the_grads, "returned a list", "returns nothing (None)"),
     (V, value_generator_used_up, "a generator", "used it up"),
     (V, value_does_nothing, "every .grad is as it was after your function"),
+    (V, value_nan_to_zero, "a gradient holds a nan", "must stay nan"),
+    (V, value_narrowed_bounds, "clamping rounds nothing", "to the bit"),
     # 06.first_bad_step
     (B, bad_nan_missed, "nan > limit", "turns nan at once"),
-    (B, bad_only_nan, "looked only for nan", "example shown in the notebook"),
-    (B, bad_only_nonfinite, "looked only for nan (or inf)", "A finite norm above limit"),
+    (B, bad_only_nan, "the first nan or inf", "example shown in the notebook"),
+    (B, bad_only_nonfinite, "the first nan or inf", "A finite norm above limit"),
+    (B, bad_nan_rows_first, "two parameters go bad at the same step", "earlier in the same step's table"),
     (B, bad_uses_flag, "the flag column", "tiny gradients"),
     (B, bad_uses_max_abs, "largest element, max|g|"),
     (B, bad_largest, "not the largest"),
-    (B, bad_counts_from_1, "one too late"),
+    (B, bad_counts_from_1, "one after the first bad step"),
     (B, bad_last, "the LAST bad step"),
     (B, bad_fixed_limit, "limit = 10", "use the argument `limit` itself"),
     (B, bad_returns_row, "a whole row of the table"),
@@ -955,11 +1038,13 @@ WRONG = [
     (D, diag_whole_table, "first bad parameter"),
     (D, diag_pops_history, "changed history"),
     (D, diag_on_a_bad_step_that_misses_nan, "found no bad step in a run that has one", "its own check first"),
+    (D, diag_step_0_is_healthy, "bad from the first step", "falsy", "Only None"),
     (D, diag_step_0_is_sudden, "a finite norm above the limit at the very first step", "expected 'exploding'"),
 ]
 
 ERRORS = [
     (N, norm_none_grads, "AttributeError", "has nothing to clip"),
+    (N, norm_without_an_empty_guard, "no parameter has a gradient", "non-empty list", "the total norm is 0"),
     (V, value_none_grads, "AttributeError", "has nothing to clip"),
 ]
 

@@ -284,7 +284,7 @@ MLP_SHAPES = [(8, 4), (8,), (3, 8), (3,)]
 
 
 def _norm_cases(rng):
-    return [
+    cases = [
         Case((norm_example(), 1.0), visible=True),
         Case((Parameters(_random_parameters(rng, MLP_SHAPES, 3.0)), 1.0),
              "parameters given as model.parameters(), a generator: it can be iterated only once"),
@@ -306,7 +306,14 @@ def _norm_cases(rng):
              "float64 parameters and gradients"),
         Case((_with_nan(_random_parameters(rng, [(4, 3), (4,)], 2.0), 1), 1.0),
              "a gradient holds a nan: the total norm is nan, and so is every clipped gradient (as in PyTorch)"),
+        Case((_random_parameters(rng, [(3, 2), (3,)], none_at=(0, 1)), 1.0),
+             "no parameter has a gradient (every .grad is None, as before the first backward): nothing to clip, "
+             "and the total norm is 0, a 0-d tensor (PyTorch returns tensor(0.))"),
     ]
+    # a plain case with large gradients right after the example, so that an answer whose numbers are a little off
+    # fails first on a case whose description names no special situation (the draws stay in the order above)
+    cases.insert(1, cases.pop(9))
+    return cases
 
 
 def _with_nan(parameters, index):
@@ -449,7 +456,7 @@ def _clip_mistake(wrong, hint, more=(), returns_norm=True):
 
 
 NORM_RTOL, NORM_ATOL = 1e-5, 1e-12
-VALUE_RTOL = 1e-6  # atol tiny: the 1e-6 of the formula must show on tiny gradients
+VALUE_RTOL = 0.0  # clamping rounds nothing: every number is the input's own or exactly +-clip_value (as PyTorch's)
 GENERATOR_USED_TWICE = Mistake(
     hint="here the parameters come as model.parameters(), a generator, which can be iterated only once: your "
          "second loop over it found nothing, so no gradient was clipped",
@@ -460,6 +467,12 @@ SINGLE_TENSOR = Mistake(
          "its rows, which have no .grad",
     more="when parameters is a Tensor, wrap it in a list first",
     match=lambda got, expected, case: is_tensor(case.args[0]) and _zero_total(got, expected, case))
+EMPTY = ErrorHint(
+    r"non-empty list|empty sequence|list index out of range|zero-size array",
+    "an empty list reached an operation that needs at least one element. When no parameter has a gradient "
+    "(every .grad is None), the list of gradients is empty: there is nothing to clip then, and the total norm is "
+    "0, returned as a 0-d tensor, as PyTorch's is",
+    "test whether the list of gradients is empty before measuring, and return a 0-d tensor holding 0.0 then")
 NO_GRAD = ErrorHint(
     r"'NoneType' object has no attribute",
     "a parameter whose .grad is None (a frozen layer, or one the loss does not use) has nothing to clip: "
@@ -479,7 +492,7 @@ register(Exercise(
     rtol=NORM_RTOL,
     atol=NORM_ATOL,
     generic_hints=(),
-    error_hints=[NO_GRAD],
+    error_hints=[NO_GRAD, EMPTY],
     points=3,
     mistakes=[
         _rebound_mistake(returns_norm=True),
@@ -488,7 +501,9 @@ register(Exercise(
         _clip_mistake(_nan_kept_out,
                  "with a nan in a gradient the total norm is nan, and PyTorch's factor is nan too, so every "
                  "clipped gradient becomes nan: the broken step shows instead of going on quietly. Yours left "
-                 "the gradients unscaled (Python's min(1.0, nan) is 1.0: a comparison with nan is False)",
+                 "the gradients unscaled here: a factor computed with Python numbers (min(1.0, nan) is 1.0), a "
+                 "test such as total > max_norm (every ordering comparison with nan is False), or a skip when "
+                 "the total is not finite, each keeps the nan from reaching the gradients",
                  "keep the factor a tensor and clamp it with a tensor operation, which passes nan on"),
         _clip_mistake(_new_grads,
                  "your function returned new, clipped tensors and left every .grad as it was. The optimizer "
@@ -496,9 +511,12 @@ register(Exercise(
                  "name says), and the function returns the total norm",
                  "multiply each p.grad in place (a method ending in _); return the total norm"),
         _clip_mistake(_unchanged_returns_total,
-                 "your total norm is right, but every .grad is unchanged: g = g * c makes a new tensor and "
-                 "binds the name g to it, which leaves p.grad as it was",
-                 "change the tensor p.grad itself, with an in-place method (a name ending in _)"),
+                 "your total norm is right, but every .grad is unchanged, although this total is above "
+                 "max_norm: either the factor came out as 1 (it is the SMALLER of 1 and max_norm / (total + "
+                 "1e-6)), or the scaling never reached p.grad (g = g * c makes a new tensor and binds the name g "
+                 "to it, which leaves p.grad as it was)",
+                 "print the factor for this case; then change the tensor p.grad itself, with an in-place method "
+                 "(a name ending in _)"),
         _clip_mistake(_each_separately,
                  "you clipped each gradient by its own norm. Clipping by the GLOBAL norm measures all the "
                  "gradients together, as one long vector, and scales every one of them by the same factor: "
@@ -578,6 +596,8 @@ def _value_cases(rng):
              "a single tensor instead of a list"),
         Case((Parameters(_random_parameters(rng, [(5, 2), (5,)], 2.0)), 0.25),
              "parameters given as model.parameters(), a generator"),
+        Case((_with_nan(_random_parameters(rng, [(4, 3), (4,)], 3.0), 0), 1.0),
+             "a gradient holds a nan: clamping leaves it nan (as PyTorch's does), so the broken step still shows"),
     ]
 
 
@@ -633,6 +653,22 @@ def _unchanged_value_grads(got, case):
     return all(np.array_equal(g, b) for g, b in zip(grads, _grads_before(case)))
 
 
+def _nan_replaced(got, expected, case):
+    """A nan of the gradients came out as a number (nan_to_num, np.fmin / np.fmax, Python's min and max)."""
+    _, got_grads = _split(got, case, returns_norm=False)
+    _, expected_grads = _split(expected, case, returns_norm=False)
+    return any((np.isnan(e) & ~np.isnan(g)).any() for g, e in zip(got_grads, expected_grads))
+
+
+def _off_by_rounding(got, expected, case):
+    """Every number within 1e-5 of the right one (nan where it is nan), but not all of them exactly equal."""
+    _, got_grads = _split(got, case, returns_norm=False)
+    _, expected_grads = _split(expected, case, returns_norm=False)
+    close = [compare_arrays(g, e, 1e-5, 0.0) is None for g, e in zip(got_grads, expected_grads)]
+    same = [compare_arrays(g, e, 0.0, 0.0) is None for g, e in zip(got_grads, expected_grads)]
+    return all(close) and not all(same)
+
+
 SINGLE_TENSOR_VALUE = Mistake(
     hint="here parameters is a single tensor, not a list (PyTorch accepts both): a loop over a tensor walks "
          "its rows, which have no .grad, so nothing was clamped, however you clamp",
@@ -661,6 +697,19 @@ register(Exercise(
                      "nothing",
                 more="turn the parameters into a list once, at the start, and loop over that list",
                 match=lambda got, expected, case: _iterated_twice(case) and _unchanged_value_grads(got, case)),
+        Mistake(hint="a nan in a gradient must stay nan after clipping, as it does in PyTorch: clamping a nan "
+                     "gives nan, so the broken step shows (in the gradients, the weights and the loss) instead of "
+                     "training going on with a made-up number. Yours turned the nan into a number",
+                more="clamp with an operation that passes nan on (a tensor's clamp does; nan_to_num, np.fmin / "
+                     "np.fmax and Python's min and max do not)",
+                match=_nan_replaced),
+        Mistake(hint="clamping rounds nothing: an element beyond the bounds becomes exactly +clip_value or "
+                     "-clip_value, and every other element stays exactly as it was, so the result equals "
+                     "PyTorch's to the bit. Yours is off by a rounding error (bounds moved by a tiny amount, or "
+                     "arithmetic on the elements)",
+                more="clamp to the bounds -clip_value and clip_value themselves, with no arithmetic on the "
+                     "elements",
+                match=_off_by_rounding),
         _value_mistake(_value_unchanged,
                  "every .grad is as it was after your function: the optimizer reads p.grad, so that is what "
                  "must change (clamped copies, or clamped weights, leave the gradients as they were)",
@@ -1030,9 +1079,11 @@ register(Exercise(
                  "with limit"),
         _any_of((_wrong_step(lambda row, limit: not math.isfinite(row["norm"])),
                  _wrong_step(lambda row, limit: math.isnan(row["norm"]))),
-                "you looked only for nan (or inf). A finite norm above limit is bad too: it is the warning that "
-                "comes several steps before the nan, when the run can still be saved",
-                "test each norm for 'not finite' (nan or inf) OR above limit"),
+                "your answer is the first nan or inf, but a finite norm above limit comes before it (at an "
+                "earlier step, or earlier in the same step's table). A finite norm above limit is bad too: it is "
+                "the warning that comes several steps before the nan, when the run can still be saved",
+                "test each row, in order, for 'not finite' (nan or inf) OR above limit, and stop at the first "
+                "row that is either"),
         _mistake(_wrong_step(lambda row, limit: bool(row["flag"])),
                  "the flag column marks anything unusual, including tiny gradients and dead units, and uses its "
                  "own fixed threshold (1e3): it is a hint for reading the table, not the test this exercise asks "
@@ -1055,7 +1106,8 @@ register(Exercise(
                 more="loop over the history argument, step by step, and test each row",
                 match=lambda got, expected, case: not case.visible and np.array_equal(got, [10, 0])
                 and not np.array_equal(expected, [10, 0])),
-        _mistake(_one_late, "your step is one too late: steps count from 0, as the positions in history do",
+        _mistake(_one_late, "your step is one after the first bad step, with the right parameter: steps count "
+                            "from 0, as the positions in history do (a count that starts at 1 gives this)",
                  "use the index of the table in history as the step"),
         _mistake(_last_bad, "you returned the LAST bad step; the exercise asks for the first (stop at the first "
                             "bad step you find)",
@@ -1185,6 +1237,12 @@ register(Exercise(
                 "or inf there came at once: sudden",
                 "call first_bad_step, read the norm of that step's bad row, and test whether it is finite",
                 call=after_diagnose),
+        Mistake(hint="your diagnose said 'healthy' for a run whose first bad step is step 0. 0 is a step like any "
+                     "other, but it is falsy: a test such as `if not step` treats it as 'no bad step'. Only None "
+                     "means that",
+                more="test whether the step is None",
+                match=lambda got, expected, case: _healthy_for_a_bad_run(got, expected, case)
+                and first_bad_step_reference(*case.args, **case.kwargs)[0] == 0),
         Mistake(hint="your diagnose found no bad step in a run that has one: the step it judges is the one "
                      "first_bad_step finds, so if it calls your first_bad_step, make that pass its own check first",
                 more="a step is bad when some norm is not finite (nan or inf) or above limit",
