@@ -41,6 +41,12 @@ NO_KEEPDIM = ErrorHint(
     "a reduction over the last dim of an (N, C) tensor gives shape (N,), and (N,) lines up with the *last* dim "
     "of (N, C), not with the rows: keep the reduced dim with size 1 so that there is one value per row",
     more="pass keepdim=True to the reduction: its result then has shape (N, 1) and broadcasts along each row")
+ONE_HOT_COLUMNS = ErrorHint(
+    r"shapes \((\d+), \d+\) and \(\1, \d+\) cannot be broadcast",
+    "two (N, columns) tensors whose numbers of columns differ. If one of them is a one-hot matrix of target: "
+    "one_hot(target) makes as many columns as the largest class in this batch plus one, which is fewer than C "
+    "when the batch lacks the last classes",
+    more="give one_hot the number of classes, num_classes=C, the logits' dim 1")
 MAX_PAIR = ErrorHint(
     r"shapes \((\d+), \d+\) and \(2, \1(, 1)?\) cannot be broadcast",
     "max(dim=...) returns a pair (values, indices), as in PyTorch, and the pair was turned into a tensor of "
@@ -518,7 +524,7 @@ register(Exercise(
             "index the log-probabilities with the row numbers and `target`")),
     ],
     answer=LOSS, grad=("logits",), stability=True, generic_hints=("mean_vs_sum", "overflow"),
-    error_hints=[NO_KEEPDIM, MAX_PAIR],
+    error_hints=[NO_KEEPDIM, MAX_PAIR, ONE_HOT_COLUMNS],
     # the library's cross-entropy, and its second half (picking and averaging); its log_softmax method is allowed
     forbid=(F.cross_entropy, nn.CrossEntropyLoss, F.nll_loss, nn.NLLLoss),
     points=2, rtol=1e-5, atol=1e-4,  # as for log_softmax
