@@ -1219,3 +1219,19 @@ REBOUND = "a value in your update is None"
 ERRORS += [("04.MyAdamW", AdamWRebindsThenReads, "TypeError", REBOUND),
            ("04.MyAdam", type("AdamRebindsThenReads", (AdamWRebindsThenReads,), {}), "TypeError", REBOUND),
            ("04.MySGD", SGDRebindsThenReads, "TypeError", REBOUND)]
+
+
+class SGDOneBuffer(MySGD):
+    """One momentum buffer for all the parameters (an attribute of the optimizer): the bias meets the weight's."""
+    buffer = None
+
+    def _update(self, p, group):
+        lr, mu, tau = group["lr"], group["momentum"], group["dampening"]
+        g = p.grad + group["weight_decay"] * p
+        if mu != 0:
+            self.buffer = g.clone() if self.buffer is None else mu * self.buffer + (1 - tau) * g
+            g = g + mu * self.buffer if group["nesterov"] else self.buffer
+        p -= lr * g
+
+
+ERRORS += [("04.MySGD", SGDOneBuffer, "cannot be broadcast", "got mixed up between parameters")]

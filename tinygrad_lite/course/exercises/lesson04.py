@@ -261,6 +261,16 @@ REBOUND = ErrorHint(
     "shrink or move p with an in-place op (p *= ..., p.mul_(...), p -= ...), then read p.grad")
 
 
+SHARED_STATE = ErrorHint(
+    r"shapes \(.*\) and \(.*\) cannot be broadcast together",
+    "a buffer of one shape met a parameter of another: your optimizer's memory got mixed up between "
+    "parameters. State kept outside self.state[p] (one buffer for all the parameters, a dict shared by every "
+    "instance as a class attribute, or keyed by id(p), which Python reuses for new tensors) hands one parameter "
+    "another's buffer",
+    "keep each parameter's buffers in self.state[p], which belongs to this optimizer and is keyed by the "
+    "parameter itself")
+
+
 def _never_moved(got, expected, case):
     """The parameters are where they started after every step (the update rebinds a local name, or writes a
     copy)."""
@@ -482,7 +492,7 @@ register(Exercise(
     rtol=1e-4,
     atol=1e-5,
     points=3,
-    error_hints=[LEAF_IN_PLACE, REBOUND],
+    error_hints=[LEAF_IN_PLACE, REBOUND, SHARED_STATE],
     forbid=(optim.SGD, "torch.optim.SGD"),  # nor handed to PyTorch's
     mistakes=[
         NEVER_MOVED,
