@@ -419,6 +419,95 @@ class ChecksOnlyNan(EarlyStopping):
         return super().step(value, model)
 
 
+class SharesItsCopyOnTheClass(EarlyStopping):
+    """Review 0607: the kept weights in a dict on the class, filled in place: two stoppers share one copy."""
+
+    shared = {}
+
+    def step(self, value, model):
+        stop = super().step(value, model)
+        if self.weights is not None:
+            for k, v in self.weights.items():
+                self.shared[k] = v
+            self.weights = None
+        return stop
+
+    def restore(self, model):
+        model.load_state_dict(self.shared)
+
+
+class RelativeMinDelta(EarlyStopping):
+    """Review 0607: min_delta as a fraction of the best, best * (1 - min_delta), in mode 'min' only."""
+
+    def step(self, value, model):
+        epoch = self.epoch
+        self.epoch += 1
+        if not math.isfinite(value):
+            return True
+        if value < self.best * (1 - self.min_delta) if self.mode == "min" else value > self.best + self.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.weights = {k: v.clone() for k, v in model.state_dict().items()}
+        else:
+            self.wait += 1
+        return self.wait >= self.patience
+
+
+class RestoresByRebinding(EarlyStopping):
+    """Review 0607: restore puts new Parameter objects into the model instead of loading in place."""
+
+    def restore(self, model):
+        parameters = dict(model.named_parameters())
+        for name, value in self.weights.items():
+            if name in parameters:
+                setattr(model, name, nn.Parameter(value.clone()))
+            else:
+                getattr(model, name).copy_(value)
+
+
+class StartsAtABigNumber(EarlyStopping):
+    """Review 0607: 1e9 instead of inf as the starting best."""
+
+    def __init__(self, patience=5, min_delta=0.0, mode="min"):
+        super().__init__(patience, min_delta, mode)
+        self.best = 1e9 if mode == "min" else -1e9
+
+
+class DefaultPatienceThree(EarlyStopping):
+    def __init__(self, patience=3, min_delta=0.0, mode="min"):
+        super().__init__(patience, min_delta, mode)
+
+
+class CopiesNamedParametersAsAStateDict(EarlyStopping):
+    """Review 0607: the parameters only, loaded with load_state_dict: the library's missing-key error."""
+
+    def step(self, value, model):
+        stop = super().step(value, model)
+        if self.weights is not None and "running_mean" in self.weights:
+            self.weights = {k: v.detach().clone() for k, v in model.named_parameters()}
+        return stop
+
+
+class FirstValueOnlyInitialises(EarlyStopping):
+    """Review 0607: the first value sets best without a copy; restore loads None when epoch 0 stays the best."""
+
+    def __init__(self, patience=5, min_delta=0.0, mode="min"):
+        super().__init__(patience, min_delta, mode)
+        self.best = None
+
+    def step(self, value, model):
+        if self.best is None and math.isfinite(value):
+            self.best, self.best_epoch = value, self.epoch
+            self.epoch += 1
+            return False
+        return super().step(value, model)
+
+
+def resume_with_torch_load(path, model, optimizer, scheduler):
+    checkpoint = torch.load(path, weights_only=False)
+    model.load_state_dict(checkpoint["model"])
+    return checkpoint["epoch"] + 1
+
+
 LibraryEarlyStopping = tl.train.EarlyStopping
 
 
@@ -613,6 +702,12 @@ WRONG = [
     ("07.EarlyStopping", MaxStartsAtZero, "scores below 0", "not 0"),
     ("07.EarlyStopping", NegatesAccuracies, "self.best should be 0.71", "negated value"),
     ("07.EarlyStopping", ChecksOnlyNan, "inf", "an infinite value means the training diverged"),
+    ("07.EarlyStopping", SharesItsCopyOnTheClass, "a second EarlyStopping", "of the OTHER model",
+     "overwrote each other's kept weights"),
+    ("07.EarlyStopping", RelativeMinDelta, "should have stopped at epoch 2", "margin in the units of the value"),
+    ("07.EarlyStopping", RestoresByRebinding, "replaced the model's parameters with new tensors", "in place"),
+    ("07.EarlyStopping", StartsAtABigNumber, "should have stopped at epoch 7", "not infinity"),
+    ("07.EarlyStopping", DefaultPatienceThree, "the default patience", "should have stopped at epoch 7"),
     ("07.EarlyStopping", LibraryEarlyStopping, "write it yourself", "EarlyStopping"),
     ("07.EarlyStopping", SubclassesTheLibrary, "write it yourself", "EarlyStopping"),
     ("07.EarlyStopping", DelegatesToTheLibrary, "write it yourself", "EarlyStopping"),
@@ -636,7 +731,8 @@ WRONG = [
     ("07.resume_run", resume_without("rng_state"), "'rng_state' entry was not put back", "dropout masks"),
     ("07.resume_run", resume_without("model"), "'model' entry was not put back", "new random weights"),
     ("07.resume_run", resume_returns_nothing, "returned None"),
-    ("07.resume_run", resume_steps_the_scheduler_again, "'scheduler' entry was not put back", "changed afterwards"),
+    ("07.resume_run", resume_steps_the_scheduler_again, "'scheduler' entry was not put back", "changed afterwards",
+     "one more scheduler.step()"),
     ("07.resume_run", resume_returns_the_checkpoint, "returned a dict; it must return the epoch"),
     ("07.save_run", save_the_detached_loss, "not a plain Python number"),
     ("07.save_run", save_numpys_rng_state, "'rng_state' entry", "tl.get_rng_state()"),
@@ -649,6 +745,9 @@ WRONG = [
 ]
 
 ERRORS = [
+    ("07.EarlyStopping", CopiesNamedParametersAsAStateDict, "Missing key(s)", "buffers", "strict=False would"),
+    ("07.EarlyStopping", FirstValueOnlyInitialises, "NoneType", "the first epoch is an improvement like any other"),
+    ("07.resume_run", resume_with_torch_load, "not in a subdirectory", "read it with tl.load"),
     ("07.save_run", save_the_objects, "cannot save a", "not the object itself"),
     ("07.resume_run", resume_with_tutorial_names, "KeyError: 'model_state_dict'", "print its keys"),
 ]

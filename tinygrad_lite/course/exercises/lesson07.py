@@ -76,6 +76,7 @@ class EpochWeights(nn.Module):
 
 
 NEW_MODEL_EPOCH = -7  # what a model built for restore holds before restore (no epoch of any run)
+TWIN_EPOCH = 100  # a second model, run alongside by a second stopper, holds TWIN_EPOCH + its epoch
 
 
 def _is_bool(value):
@@ -91,14 +92,21 @@ def drive_stopper(cls, args, kwargs):
     ``args[1]`` (optional) changes the loop: ``{"restore": False}`` calls no restore (the run stops before any
     improvement: whatever best_epoch says, no weights were kept); ``{"restore_into": "new"}`` hands restore a
     freshly built model (holding NEW_MODEL_EPOCH) instead of the one step saw, as when the best weights go into
-    a rebuilt model."""
+    a rebuilt model; ``{"twin": other_values}`` runs a second stopper (the same kwargs) on a second model alongside,
+    stepped after the first in each epoch, its weights holding TWIN_EPOCH + epoch: two stoppers must not share
+    their kept copy (state on the class instead of on self)."""
     values, options = args[0], (args[1] if len(args) > 1 else {})
     stopper = cls(**kwargs)
     model = EpochWeights()
+    twin_values = options.get("twin")
+    twin, twin_model = (cls(**kwargs), EpochWeights(TWIN_EPOCH)) if twin_values else (None, None)
     stopped = -1
     for epoch, value in enumerate(values):
         model.set_epoch(epoch)
         decision = stopper.step(value, model)
+        if twin is not None and epoch < len(twin_values):
+            twin_model.set_epoch(TWIN_EPOCH + epoch)
+            twin.step(twin_values[epoch], twin_model)
         if not _is_bool(decision):
             return Run.failed(f"step returned {decision!r} (a {type(decision).__name__}) at epoch {epoch}; it must "
                               "return True (stop now) or False (go on), e.g. the result of a comparison")
@@ -121,13 +129,22 @@ def drive_stopper(cls, args, kwargs):
     if not options.get("restore", True) or best_epoch is None:  # nothing kept: nothing to restore
         return Run.of(numbers + [math.nan, math.nan])
     target = EpochWeights(NEW_MODEL_EPOCH) if options.get("restore_into") == "new" else model
+    held = list(target.parameters())
     stopper.restore(target)
+    if any(a is not b for a, b in zip(held, target.parameters())):
+        return Run.failed("restore(model) replaced the model's parameters with new tensors. Load the kept copy "
+                          "into the model's own tensors, in place (load_state_dict does): an optimizer built for "
+                          "the model holds those tensors, and would go on updating the old ones")
     return Run.of(numbers + list(target.epochs()))
 
 
 def _where(case):
     settings = ", ".join(f"{k}={v!r}" for k, v in case.kwargs.items())
-    into = " (restore gets a newly built model)" if len(case.args) > 1 and case.args[1].get("restore_into") else ""
+    options = case.args[1] if len(case.args) > 1 else {}
+    into = " (restore gets a newly built model)" if options.get("restore_into") else ""
+    if options.get("twin"):
+        into = (f" (a second EarlyStopping, made with the same settings for a second model, steps alongside "
+                f"with the values {list(options['twin'])})")
     return f"values {list(case.args[0])} with {settings}{into}"
 
 
@@ -140,6 +157,9 @@ def _restored_text(epoch, what="weights"):
         return f"{what} from two different epochs, or none (restore was not called: self.best_epoch is None)"
     if epoch == NEW_MODEL_EPOCH:
         return f"the {what} it was built with: nothing was loaded into it"
+    if epoch >= TWIN_EPOCH:
+        return (f"the {what} of epoch {int(epoch - TWIN_EPOCH)} of the OTHER model, whose own EarlyStopping ran "
+                "alongside")
     return f"the {what} of epoch {int(epoch)}"
 
 
@@ -243,6 +263,36 @@ class _DeltaWrongWay(_Stopper):
         if self.mode == "min":
             return value < self.best + self.min_delta
         return value > self.best - self.min_delta
+
+
+class _RelativeDelta(_Stopper):
+    """min_delta read as a fraction of the best (best * (1 - min_delta)) instead of a margin in the value's units."""
+
+    def improved(self, value):
+        if self.mode == "min":
+            return value < self.best * (1 - self.min_delta)
+        return value > self.best * (1 + self.min_delta)
+
+
+class _StartsAtABigNumber(_Stopper):
+    """best starts at 1e9 (-1e9 in mode "max") instead of infinity."""
+
+    def __init__(self, patience=5, min_delta=0.0, mode="min"):
+        super().__init__(patience, min_delta, mode)
+        self.best = 1e9 if mode == "min" else -1e9
+
+
+class _SharedCopy(_Stopper):
+    """The kept copy lives in a dict on the class, changed in place: every instance shares it."""
+
+    kept = {}
+
+    def keep(self, model):
+        for k, v in model.state_dict().items():
+            self.kept[k] = v.clone()
+
+    def restore(self, model):
+        model.load_state_dict(self.kept)
 
 
 def _best_follows_every_better_value(got, expected, case):
@@ -414,6 +464,14 @@ def stopper_cases(rng):
         Case((wiggle([0.8, 0.6, 0.65, 0.5, 0.55, 0.58, 0.6]), {"restore_into": "new"}),
              "restore loads the best weights into a newly built model", {"patience": 3, "min_delta": 0.0,
                                                                          "mode": "min"}),
+        Case(((0.5, 0.47, 0.46, 0.455, 0.43),), "min_delta is a margin in the loss's units, not a fraction of the "
+             "best", {"patience": 2, "min_delta": 0.05, "mode": "min"}),
+        Case(((0.5, 0.53, 0.54, 0.56, 0.6),), "accuracies: min_delta is a margin in the accuracy's units",
+             {"patience": 2, "min_delta": 0.05, "mode": "max"}),
+        Case(((0.9, 0.6, 0.7, 0.8, 0.85, 0.9), {"twin": (0.9, 0.8, 0.7, 0.6, 0.5, 0.4)}),
+             "two stoppers, for two models, side by side", {"patience": 4, "min_delta": 0.0, "mode": "min"}),
+        Case(((3e12, 4e10, 6e9, 7e9, 8e9, 9e9, 1e10, 2e10, 3e10),), "an untrained model's loss can be huge; the "
+             "default patience", {"min_delta": 0.0, "mode": "min"}),
     ]
 
 
@@ -438,6 +496,19 @@ register(Exercise(
     points=3,
     rtol=1e-9,
     atol=1e-12,
+    error_hints=[
+        ErrorHint(r"Missing key\(s\) in state_dict",
+                  "the copy you kept lacks entries of the model's state_dict (the model is the same one, so this "
+                  "is no other architecture, and strict=False would only hide it): a model's state holds "
+                  "buffers, such as batch norm's running statistics, besides its parameters",
+                  "copy every tensor of model.state_dict(), not only the parameters, and load that copy"),
+        ErrorHint(r"expected a dict-like state_dict, got NoneType",
+                  "restore found no kept copy (None): the weights are copied when the value improves, and the "
+                  "first epoch is an improvement like any other (over a starting best of +inf, or -inf), so "
+                  "by the time restore runs a copy exists",
+                  "start self.best at +inf (mode 'min') or -inf (mode 'max') and copy the weights in the "
+                  "improvement branch, the first epoch included"),
+    ],
     mistakes=[
         _mistake(_FirstEpochNoCopy,
                  "the first epoch is an improvement like any other (over the starting best: +inf for a loss, -inf "
@@ -507,6 +578,22 @@ register(Exercise(
                  "mode='max' means larger is better (an accuracy): yours treats every value as a loss. Use the "
                  "argument mode, for the starting best value and for the comparison",
                  "for mode 'max' the best starts at -inf and an improvement is a value above best + min_delta"),
+        _mistake(_SharedCopy,
+                 "two EarlyStopping objects, one per model, overwrote each other's kept weights: your copy lives "
+                 "in one object shared by every instance (an attribute of the class, changed in place). Each "
+                 "stopper needs its own copy",
+                 "create the container of the kept weights in __init__, as an attribute of self (or assign a "
+                 "new dict to self when you keep a copy)"),
+        _mistake(_StartsAtABigNumber,
+                 "your starting best is a large number, not infinity: here every loss is larger than it (an "
+                 "untrained model's loss can be 1e12), so no epoch counted as an improvement. Only infinity is "
+                 "beaten by every finite value",
+                 "start self.best at math.inf for mode 'min' and -math.inf for mode 'max'"),
+        _mistake(_RelativeDelta,
+                 "min_delta is a margin in the units of the value itself: an improvement must beat the best by "
+                 "more than min_delta (below best - min_delta for a loss, above best + min_delta for an "
+                 "accuracy), whatever the size of the best; yours scales it with the best, as a fraction",
+                 "subtract min_delta from the best (or add it, for mode 'max'); do not multiply"),
         _mistake(_ignoring("min_delta", 0.0),
                  "your class ignores min_delta: an improvement must beat the best by more than min_delta, so "
                  "tiny improvements count as none",
@@ -869,6 +956,13 @@ SCHEDULER_STATE = (
     "the scheduler counts the epochs it has seen: without its state it starts counting from 0 again, so the "
     "learning rate changes at the wrong epochs instead of going on along its schedule",
     "scheduler.state_dict() holds its count; load_state_dict puts it back")
+SCHEDULER_RESUMED = (
+    "the scheduler is not where the saved one was: either its state was not put back (a scheduler counts the "
+    "epochs it has seen, and without its state it starts counting from 0 again) or it was changed after "
+    "loading (one more scheduler.step(), or its count set by hand). Either way the learning rate changes at "
+    "the wrong epochs",
+    "scheduler.load_state_dict(checkpoint's 'scheduler' entry) puts it back as it was; leave it so (the "
+    "training loop steps it at the end of the next epoch)")
 RNG_STATE = (
     "the random generator decides the shuffling of every epoch and the dropout masks: a resumed run must go on "
     "drawing the numbers the uninterrupted run would have drawn, so its state is part of the checkpoint",
@@ -963,13 +1057,16 @@ register(Exercise(
                  "epoch trains it a second time (a common tutorial line sets the start epoch to the saved one)",
                  "return the saved epoch + 1"),
         _piece_mistake("optimizer", 1, *OPTIMIZER_STATE),
-        _piece_mistake("scheduler", 1, *SCHEDULER_STATE),
+        _piece_mistake("scheduler", 1, *SCHEDULER_RESUMED),
         _piece_mistake("rng_state", 1, *RNG_STATE),
         _piece_mistake("model", 1,
                  "the fresh model has new random weights: load the saved weights into it",
                  "model.load_state_dict takes the checkpoint's 'model' entry"),
     ],
     error_hints=[
+        ErrorHint(r"file in archive is not in a subdirectory|PytorchStreamReader|invalid load key",
+                  "the checkpoint was written with tl.save, this library's format, which torch.load cannot read: "
+                  "read it with tl.load (the same way round as torch.save and torch.load)"),
         ErrorHint(r"KeyError: '\w+'",
                   "the checkpoint's entries are named 'model', 'optimizer', 'scheduler', 'epoch' and "
                   "'rng_state' (tl.load(path) gives the dict: print its keys)"),
