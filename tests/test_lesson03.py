@@ -867,6 +867,19 @@ WRONG += [
 ]
 
 
+def numerical_grad_five_point(f, x, h=1e-5):  # (review 0203b) a more accurate stencil, not the one asked
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        values = []
+        for step in (2 * h, h, -h, -2 * h):
+            moved = x.copy()
+            moved[i] += step
+            values.append(f(moved))
+        grad[i] = (-values[0] + 8 * values[1] - 8 * values[2] + values[3]) / (12 * h)
+    return grad
+
+
 def numerical_grad_all_at_once(f, x, h=1e-5):  # (review 0203b) every element nudged at once
     x = np.array(x, dtype=float)
     grad = np.zeros_like(x)
@@ -878,6 +891,7 @@ def numerical_grad_all_at_once(f, x, h=1e-5):  # (review 0203b) every element nu
 WRONG += [
     ("03.matmul_backward", lambda x, w, g: (w.T, x.T), "got shape (4, 3)", "local derivatives alone"),
     ("03.numerical_grad", numerical_grad_all_at_once, "the example shown", "you nudged every element of x at once"),
+    ("03.numerical_grad", numerical_grad_five_point, "h = 0.05", "another stencil than the central difference"),
 ]
 
 ERRORS = [

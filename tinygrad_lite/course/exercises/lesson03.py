@@ -993,6 +993,12 @@ def _precedence(f, x, h=1e-5):
     return _nudged(f, x, h, lambda f, x, i, h: (f(_shifted(x, i, h)) - f(_shifted(x, i, -h))) / 2 * h)
 
 
+def _five_point(f, x, h=1e-5):
+    """The fourth-order stencil (-f(x+2h) + 8 f(x+h) - 8 f(x-h) + f(x-2h)) / 12h: more accurate, not the one asked."""
+    return _nudged(f, x, h, lambda f, x, i, h: (-f(_shifted(x, i, 2 * h)) + 8 * f(_shifted(x, i, h))
+                                                - 8 * f(_shifted(x, i, -h)) + f(_shifted(x, i, -2 * h))) / (12 * h))
+
+
 def _float32_copy(f, x, h=1e-5):
     return _central_differences(f, np.array(x, dtype=np.float32), h)
 
@@ -1124,6 +1130,12 @@ register(Exercise(
                  "x holds integers in this case, and so does your result: an array made like x (np.zeros_like) "
                  "stores each estimate cut to a whole number. Make the result a float64 array",
                  "create the result from your float64 copy of x, not from x itself"),
+        # (after the integer mistakes: on the integer case, a result cut to whole numbers equals this stencil's)
+        _mistake(_five_point,
+                 "you used another stencil than the central difference (f(x + h) - f(x - h)) / 2h, which is what "
+                 "the exercise asks for and what gradient checks use. With a coarse h the two give different "
+                 "numbers",
+                 "evaluate f only at x[i] + h and x[i] - h"),
         Mistake(hint="x holds integers in this case: an integer array stores every value written into it cut to a "
                      "whole number, so x[i] + h cannot be held by x itself or by an array made from it without a "
                      "dtype. Work on a float64 copy of x (which also leaves the caller's x as it was)",
