@@ -761,10 +761,13 @@ def range_test_run(fn, args, kwargs):
         shown = [f"{lr:.4g}" for lr in lrs_after]
         what = (f"the lrs are [{', '.join(shown)}] instead of {before[1]}" if lrs_after != before[1]
                 else _state_words(before[2], state))
+        lost = lrs_after == before[1] and len(state) < len(before[2])
         return Run.failed(
-            f"the optimizer is not as it was before the test: {what}. Training would go on with the test's last "
-            "lr and state. optimizer.state_dict() holds the optimizer's own state tensors, which the test's steps "
-            "change in place: save a deep copy of it first, and load it back at the end")
+            f"the optimizer is not as it was before the test: {what}. "
+            + ("Training would go on without them. " if lost else
+               "Training would go on with the test's last lr and state. ")
+            + "optimizer.state_dict() holds the optimizer's own state tensors, which the test's steps change in "
+            "place: save a deep copy of it first, and load it back at the end")
     return Run.of([[float(v) for v in lrs], [float(v) for v in losses]])
 
 
