@@ -17,6 +17,7 @@
   the weights (or not scaled by the lr, or after the step), a momentum buffer that does not start as the first
   gradient (or that is ``p.grad`` itself, which ``zero_grad(set_to_none=False)`` fills with zeros), a buffer of
   lr * g (a case changes the lr mid-run, as a scheduler does), Nesterov's look-ahead taken with the old buffer,
+  a floor under Adam's denominator (a case has gradients of 1e-5 and 1e-7, where sqrt(v_hat) is that small),
   state kept outside ``self.state`` or under another key than the parameter (a case saves ``state_dict()`` after
   25 steps and resumes in a new optimizer over new tensors), the defaults or the first group's lr read instead of
   the parameter group's values (a case has two groups that set every option) ... ``drive_optimizer`` also
