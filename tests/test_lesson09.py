@@ -325,6 +325,8 @@ WRONG += [
     ("09.train_one_epoch", _epoch_written(accuracy="eval"), "count the right predictions of the training forward"),
     ("09.train_one_epoch", _epoch_written(accuracy="train"), "count the right predictions of the training forward"),
     ("09.train_one_epoch", _epoch_written(percent=True), "not a percentage"),
+    ("09.train_one_epoch", L._epoch(zero="between"), "cleared after backward() and before step()"),
+    ("09.train_one_epoch", L._epoch(softmax=True), "applies log_softmax itself"),
 ]
 
 
@@ -605,6 +607,8 @@ WRONG += [
 ]
 
 ERRORS += [
+    ("09.train_one_epoch", L._epoch(weigh="batch_size"), "'int' and 'NoneType'", "loader.batch_size, for one, "
+     "is None here"),
     ("09.train_one_epoch", never_moves_the_batch, "Expected all tensors to be on the same device",
      "every batch has to be moved to the model's device"),
     ("09.train_one_epoch", moves_only_the_inputs, "(in nll_loss)", "x and y both"),

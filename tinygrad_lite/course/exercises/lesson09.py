@@ -315,9 +315,11 @@ def _epoch_compare(got, expected, case):
     return None
 
 
-def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixed_norm=None):
+def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixed_norm=None, softmax=False):
     """A training epoch with one thing changed, for the mistakes (``zero="end"``: the gradients cleared after the
-    step instead of before backward; ``fixed_norm``: clipped to that norm, whatever max_norm is)."""
+    step instead of before backward, ``zero="between"``: after backward, before the step; ``fixed_norm``: clipped
+    to that norm, whatever max_norm is; ``weigh="batch_size"``: the examples counted as loader.batch_size per
+    batch (None here: the loader has a batch_sampler); ``softmax``: cross-entropy of the softmax of the scores)."""
     def train_one_epoch(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
         max_norm = max_norm if fixed_norm is None else fixed_norm
         if train:
@@ -326,7 +328,7 @@ def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixe
         for x, y in loader:
             x, y = x.to(device), y.to(device)
             output = model(x)
-            loss = lib.nn.functional.cross_entropy(output, y)
+            loss = lib.nn.functional.cross_entropy(output.softmax(dim=1) if softmax else output, y)
             if zero is True:
                 optimizer.zero_grad()
             if clip and where == "before":
@@ -336,13 +338,16 @@ def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixe
                 lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
             if clip == "value":
                 lib.nn.utils.clip_grad_value_(model.parameters(), max_norm)
+            if zero == "between":
+                optimizer.zero_grad()
             optimizer.step()
             if zero == "end":
                 optimizer.zero_grad()
             if clip and where == "after":
                 lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
             hits = (output.argmax(dim=1) == y).sum().item()
-            total, correct, count = total + loss.item() * len(y), correct + hits, count + len(y)
+            total, correct = total + loss.item() * len(y), correct + hits
+            count += loader.batch_size if weigh == "batch_size" else len(y)
             losses.append(loss.item())
             accs.append(hits / len(y))
         if weigh == "loss":  # only the loss weighted by the batch sizes
@@ -409,9 +414,16 @@ register(Exercise(
                  "gradients so far (lesson 03)",
                  "call optimizer.zero_grad() before each backward()"),
         _mistake(_epoch(fixed_norm=1.0),
-                 "the gradients were clipped to a norm of 1.0, the parameter's default, not to the max_norm this "
-                 "call was given: a default only stands in when the caller passes nothing",
+                 "the gradients were clipped to a norm of 1.0, not to the max_norm this call was given (whether "
+                 "the 1.0 came from the parameter's default, a global setting such as CONFIG, or a number "
+                 "written in): the function must use its argument",
                  "clip to the argument max_norm"),
+        _mistake(_epoch(zero="between"),
+                 "the weights did not learn: the gradients were cleared after backward() and before step(), so "
+                 "the step found none to apply. Clear them before backward, at the start of each batch"),
+        _mistake(_epoch(softmax=True),
+                 "cross_entropy takes the raw scores (logits) and applies log_softmax itself: a softmax before "
+                 "it squashes the scores into [0, 1], and the loss and its gradients are those of another model"),
         _mistake(_epoch(zero="end"),
                  "the model may arrive with gradients already in p.grad (here, from an earlier backward): "
                  "clearing them only after each step lets the first batch add its gradients to the old ones. "
@@ -436,6 +448,10 @@ register(Exercise(
                      "in eval mode batch norm's running statistics; in train mode it updates them once more)"),
     ],
     error_hints=[
+        ErrorHint(r"unsupported operand type\(s\) for \+=?: '(int|float)' and 'NoneType'",
+                  "a number was added to None: loader.batch_size, for one, is None here (this loader draws its "
+                  "batches from a batch_sampler, as PyTorch's does), and the last batch is smaller anyway. The "
+                  "epoch's means divide by the number of examples seen: count each batch's own size"),
         ErrorHint(r"Expected all tensors to be on the same device",
                   "the model lives on `device`, and the loader hands out its batches on the CPU: every batch has "
                   "to be moved to the model's device, x and y both (lesson 08)",
