@@ -73,8 +73,6 @@ ALSO_RIGHT = [
     ("00.standardize", lambda x: (x - x.mean(dim=0)) / ((x - x.mean(dim=0)) ** 2).mean(dim=0).sqrt()),
     ("00.standardize", _standardize_column_by_column),
     ("00.standardize", _standardize_in_place_on_a_copy),
-    ("00.standardize",  # an eps in the variance, as batch norm has: within the check's tolerance
-     lambda x: (x - x.mean(0).unsqueeze(0)) / (x.var(0, correction=0) + 1e-5).sqrt().unsqueeze(0)),
     ("00.standardize", lambda x: (c := x - x.mean(dim=0)) * (c * c).mean(dim=0).rsqrt()),  # review 0001: rsqrt
     ("00.pairwise_sq_distances", lambda a, b: ((a.unsqueeze(1) - b.unsqueeze(0)) ** 2).sum(dim=2)),
     ("00.pairwise_sq_distances",  # the matrix-product route loses a little precision; the check allows it
@@ -130,14 +128,14 @@ WRONG += [
      "8 of 9 values differ"),  # one column short
     ("00.row_normalize", lambda s: s / s[0].sum(), "the example shown in the notebook", "3 of 9 values differ"),
     ("00.row_normalize", lambda s: s / s.sum(dim=0), "divided each column by its column sum"),
-    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1), "hidden case 5 of 6",
+    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1), "hidden case 5 of 7",
      "each row sums to under 1"),  # a guard against 0 that changes every sum below 1
     ("00.standardize", lambda x: (x - x.mean()) / x.std(dim=0, correction=0), "one mean, of all the numbers"),
     ("00.standardize", lambda x: (x - x.mean(dim=0)) / x.std(correction=0), "one std, of all the numbers"),
     ("00.standardize", lambda x: (x - x.amin(dim=0)) / (x.amax(dim=0) - x.amin(dim=0)), "min-max scaling"),
     ("00.standardize", lambda x: (x - x[0]) / x.std(dim=0, correction=0), "the example shown in the notebook"),
     ("00.standardize", lambda x: (x - x.mean(dim=0)) / (x.std(dim=0, correction=0) + 1e-3),
-     "the example shown in the notebook", "expected 1, got 0.998"),
+     "the example shown in the notebook", "5 of 15 values differ"),  # the binary column, std 0.49
     ("00.standardize", lambda x: (x - x.mean(dim=0).detach()) / x.std(dim=0, correction=0).detach(),
      "the values are right, the gradient is not", "a .detach()"),
     ("00.pairwise_sq_distances", lambda a, b: a @ b.T, "the dot products"),
@@ -149,6 +147,25 @@ WRONG += [
      "the example shown in the notebook", "expected 25, got 49"),
     ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :2] - b[None, :, :2]) ** 2).sum(dim=-1),
      "hidden case 2 of 6 (6 points against 9, in 4-D)"),  # only the first two coordinates
+]
+
+# review 0001: an epsilon or a clamp "for numerical stability" (batch norm's 1e-5 under the sqrt) changes every value
+# of a column, or a row, whose own scale is tiny; and the textbook variance E[x^2] - E[x]^2 cancels in float32
+WRONG += [
+    ("00.standardize", lambda x: (x - x.mean(0).unsqueeze(0)) / (x.var(0, correction=0) + 1e-5).sqrt().unsqueeze(0),
+     "hidden case 7 of 7", "a tiny spread", "an epsilon, as batch normalisation adds"),
+    ("00.standardize", lambda x: (x - x.mean(dim=0)) / (x.std(dim=0, correction=0) + 1e-8), "hidden case 7 of 7",
+     "with nothing added"),
+    ("00.standardize", lambda x: (x - x.mean(dim=0)) / x.std(dim=0, correction=0).clamp(min=1e-6),
+     "hidden case 7 of 7", "a clamp of the std from below"),
+    ("00.standardize", lambda x: (x - x.mean(dim=0)) / ((x * x).mean(dim=0) - x.mean(dim=0) ** 2).sqrt(),
+     "E[x^2] - E[x]^2", "cancellation"),
+    ("00.row_normalize", lambda s: s / (s.sum(dim=1, keepdim=True) + 1e-8), "hidden case 7 of 7", "tiny scores",
+     "an epsilon"),
+    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1e-6), "hidden case 7 of 7",
+     "a clamp of them from below"),
+    ("00.row_normalize", lambda s: s / s.abs().sum(dim=1, keepdim=True),  # F.normalize(p=1)'s formula: abs'(0) = 0
+     "the values are right, the gradient is not", "abs at 0"),
 ]
 
 # "write it yourself": the library's own version of the exercise, called from the answer
@@ -197,13 +214,13 @@ ERRORS = [
 
 # -------------------------------------------------------------------- special cases
 def test_a_wrong_answer_only_on_a_hidden_case_names_that_case():
-    def no_keepdim_fails_only_when_square(x):  # right on the visible (4, 3) example, not on the square batch
+    def no_keepdim_fails_only_when_square(x):  # right on the visible (5, 3) example, not on the square batch
         if x.shape[0] != x.shape[1]:
             return standardize(x)
         return (x - x.mean(dim=1)) / x.std(dim=1, correction=0)
 
     assert_fails_with("00.standardize", no_keepdim_fails_only_when_square,
-                      "hidden case 4 of 6 (a square batch, 6 examples and 6 features)")
+                      "hidden case 4 of 7 (a square batch, 6 examples and 6 features)")
 
 
 def test_the_inputs_are_float32_tensors():
@@ -214,7 +231,7 @@ def test_the_inputs_are_float32_tensors():
 
 def test_check_prints_the_verdict(capsys):
     assert check("00.row_normalize", row_normalize)
-    assert "✔ 00.row_normalize: passed (6 cases, 5 of them hidden)" in capsys.readouterr().out
+    assert "✔ 00.row_normalize: passed (7 cases, 6 of them hidden)" in capsys.readouterr().out
 
 
 def test_a_hint_gets_more_concrete_only_when_the_mistake_comes_back():

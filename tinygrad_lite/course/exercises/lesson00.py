@@ -12,8 +12,8 @@ concrete tier (still not the finished line) comes when the same mistake comes ba
 import numpy as np
 
 from ... import nn
-from ..checks import Case, Exercise, register
-from ._common import TensorAnswer, _f32, _mistake, _np
+from ..checks import Case, Exercise, Mistake, register
+from ._common import TensorAnswer, _f32, _f64, _mistake, _np
 
 ANSWER = TensorAnswer()  # a float32 tensor, connected to the inputs' graph
 
@@ -45,7 +45,39 @@ def _row_normalize_cases(rng):
         Case((_f32(rng.uniform(0.1, 5.0, size=(1, 6))),), "a single example"),
         Case((_f32(rng.uniform(0.05, 0.45, size=(7, 2))),), "two classes, small scores: each row sums to under 1"),
         Case((_f32(_large_with_zeros(rng)),), "large scores with some zeros"),
+        # an epsilon added to the row sums, or a clamp of them, changes every share here (review 0001)
+        Case((_f32(rng.uniform(1e-9, 3e-8, size=(5, 4))),), "tiny scores: each row sums to under 1.2e-7"),
     ]
+
+
+def _shrunk(got, expected, axis, denominators):
+    """``got`` is ``expected`` times a factor k that is the same along ``axis`` (one k per row for axis 1, per
+    column for axis 0), 0 < k <= 1, below 1 somewhere, and below 1 only where the right ``denominators`` (one per
+    row or column) are tiny: a denominator made larger than it should be, by an epsilon added to it or a clamp
+    from below. (A wrong denominator of another kind, such as N - 1 for N, shrinks ordinary ones too.)"""
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if got.shape != expected.shape or got.ndim != 2:
+        return False
+    with np.errstate(all="ignore"):
+        big = np.abs(expected) > 1e-3
+        ratio = np.where(big, got / expected, np.nan)
+    if not big.any(axis=axis).all() or not np.isfinite(ratio[big]).all():
+        return False
+    with np.errstate(all="ignore"):
+        k_min, k_max = np.nanmin(ratio, axis=axis), np.nanmax(ratio, axis=axis)
+    same = np.abs(k_max - k_min) <= 1e-4 * np.abs(k_max)
+    shrunk = k_min < 1 - 1e-3
+    tiny = np.abs(np.asarray(denominators, dtype=np.float64)) < 1e-4
+    return bool(same.all() and (k_min > 0).all() and (k_max <= 1 + 1e-4).all() and shrunk.any()
+                and tiny[shrunk].all())
+
+
+EPSILON_IN_THE_SUM = (
+    "your shares are too small on rows whose scores are tiny: a small number added to the row sums (an epsilon), "
+    "or a clamp of them from below, makes the denominator larger than the sum. Divide by the plain sum: each row "
+    "then sums to 1, whatever the scale of its scores",
+    "with scores of about 1e-8 a row sums to about 1e-7, so an epsilon of 1e-8 is already a tenth of it; no row "
+    "of scores here sums to 0, so nothing needs guarding")
 
 
 def _row_normalize_without_keepdim(scores):
@@ -61,7 +93,10 @@ register(Exercise(
     answer=ANSWER,
     grad=True,
     generic_hints=("factor",),
+    grad_jitter=0.0,  # no kink to step off, and a jitter of 1e-3 would swamp the case of tiny scores
     mistakes=[
+        Mistake(match=lambda got, expected, case: _shrunk(got, expected, 1, _f64(case.args[0]).sum(axis=1)),
+                hint=EPSILON_IN_THE_SUM[0], more=EPSILON_IN_THE_SUM[1]),
         _mistake(lambda s: _f32(_np(s) / _np(s).sum(axis=0, keepdims=True)),
                  "you divided each column by its column sum. Each row is one example and must sum to 1: the sums "
                  "you divide by must run along each row.",
@@ -92,10 +127,11 @@ register(Exercise(
 
 
 # -------------------------------------------------------------------- 00.standardize
-STANDARDIZE_EXAMPLE = [[150.0, 50.0, 1.0],
-                       [160.0, 60.0, 0.0],
+STANDARDIZE_EXAMPLE = [[150.0, 50.0, 1.0],   # 5 examples, 3 features: dividing by D = 3 is not dividing by
+                       [160.0, 60.0, 0.0],   # N - 1 = 4, so each mistake gets its own hint
                        [170.0, 80.0, 1.0],
-                       [180.0, 70.0, 0.0]]
+                       [180.0, 70.0, 0.0],
+                       [190.0, 90.0, 1.0]]
 
 
 def standardize_reference(x):
@@ -116,7 +152,18 @@ def _standardize_cases(rng):
         Case((features(6, 6),), "a square batch, 6 examples and 6 features"),
         Case((_f32([[1.0, -4.0, 10.0], [3.0, -2.0, 30.0]]),), "two examples: each becomes -1 or +1"),
         Case((_f32(-rng.uniform(1.0, 100.0, size=(7, 3))),), "negative values"),
+        # an epsilon added to the variance (batch norm's 1e-5) or to the std, or a clamp of the std, changes every
+        # value of a feature whose std is itself tiny (review 0001)
+        Case((_f32(np.concatenate([rng.normal(size=(8, 1)) * 1e-7 + 3e-7, rng.normal(size=(8, 2)) * 4.0 + 10.0],
+                                  axis=1)),),
+             "a feature with a tiny spread (std about 1e-7) beside two ordinary ones"),
     ]
+
+
+def _textbook_variance(x):
+    """The variance as E[x^2] - E[x]^2, in float32: right on paper, but it cancels."""
+    mean = x.mean(dim=0, keepdim=True)
+    return (x - mean) / ((x * x).mean(dim=0, keepdim=True) - mean * mean).sqrt()
 
 
 def _standardize_wrong(axis=0, ddof=0, center=True, power=1.0):
@@ -140,6 +187,17 @@ register(Exercise(
     grad_atol=1e-4,  # as the values: an eps of 1e-5 added to the variance passes both, or neither
     generic_hints=("sign", "factor"),
     mistakes=[
+        Mistake(match=lambda got, expected, case: _shrunk(got, expected, 0, _f64(case.args[0]).std(axis=0)),
+                hint="your values are too small in a column whose spread is tiny: a small number added to the "
+                     "variance or the std (an epsilon, as batch normalisation adds), or a clamp of the std from "
+                     "below, makes the denominator larger than the std. This exercise asks for the exact "
+                     "(x - mean) / std, with nothing added",
+                more="for a feature with std 1e-7, an epsilon of 1e-5 under the square root divides by about 3e-3 "
+                     "instead of 1e-7"),
+        _mistake(_textbook_variance,
+                 "your variance looks like E[x^2] - E[x]^2: right on paper, but in float32 it subtracts two large, "
+                 "nearly equal numbers, and the digits that differ are lost (cancellation)",
+                 more="average the squared deviations from the mean instead: they are small numbers to begin with"),
         _mistake(_standardize_wrong(ddof=1),
                  "you divided by the sample standard deviation, with N - 1 in its denominator (Bessel's "
                  "correction, what std gives by default). Standardising a batch uses the population std, with N.",
