@@ -332,10 +332,12 @@ def _sigmoid_one_minus(x):
 # more wrong answers, as learners write them (issue 19): each fails, with a hint where the mistake is a known one
 WRONG += [
     ("01.dense_forward", lambda x, W, b: (x @ W.T + b).clamp(min=0), "your layer applies a ReLU"),
-    ("01.dense_forward", lambda x, W, b: x @ W.T + b[0], "the bias is missing"),  # one neuron's bias for all
+    ("01.dense_forward", lambda x, W, b: x @ W.T + b[0], "the example shown in the notebook",
+     "one and the same number to every output"),  # one neuron's bias for all (b_ex[0] is not 0: review 0001)
     ("01.dense_forward", lambda x, W, b: x @ W.T + b.sum(), "the example shown in the notebook",
-     "expected -0.5, got 1"),
-    ("01.dense_forward", lambda x, W, b: x @ W.T + b.mean(), "the example shown in the notebook"),
+     "expected -0.5, got 1.25", "one and the same number to every output"),
+    ("01.dense_forward", lambda x, W, b: x @ W.T + b.mean(), "the example shown in the notebook",
+     "one and the same number to every output"),
     ("01.relu", lambda x: tl.where(x > 0, x, 0.01 * x), "leaky ReLU"),
     ("01.relu", lambda x: tl.maximum(x, 0.1 * x), "leaky ReLU"),
     ("01.relu", lambda x: x.clamp(0, 1), "no upper bound"),
@@ -355,6 +357,8 @@ WRONG += [
     ("01.kaiming_normal_std", _measured_kaiming_std, "close to the right one but not equal"),
     ("01.kaiming_normal_std", lambda s: round(math.sqrt(2 / s[1]), 4), "close to the right one but not equal"),
     ("01.kaiming_normal_std", lambda s: math.sqrt(2 / max(s)), "the number of outputs (fan_out)"),
+    ("01.kaiming_normal_std", lambda s: (2 / (s[1] + 1)) ** 0.5, "one input too many"),  # review 0001
+    ("01.kaiming_normal_std", lambda s: (2 / (1 + 0.01 ** 2) / s[1]) ** 0.5, "leaky ReLU with slope 0.01"),
     ("01.kaiming_normal_std", lambda s: math.sqrt(6 / (s[0] + s[1])), "the example shown in the notebook"),
 ]
 

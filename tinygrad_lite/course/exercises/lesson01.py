@@ -49,7 +49,7 @@ DENSE_EXAMPLE = (
      [0.0, 1.0, 1.0],
      [2.0, 0.0, -0.5],
      [-1.0, 1.0, 0.5]],                     # W: (out, in) = (4, 3), one row per neuron
-    [0.0, 1.0, -1.0, 0.5],                  # b: (out,) = (4,)
+    [0.25, 1.0, -1.0, 0.5],                 # b: (out,) = (4,), no bias 0: adding b[0] alone shows
 )
 
 
@@ -66,6 +66,16 @@ def _dense_cases(rng):
         _dense_case(rng, 16, 2, 10, "2 features in, 10 out: more outputs than inputs"),
         _dense_case(rng, 5, 64, 7, "64 features in, 7 out, large inputs", scale=100.0),
     ]
+
+
+def _one_bias_for_all(got, expected, case):
+    """The weighted sums plus one number for every output (b[0], b.sum(), b.mean() ...), where the biases differ."""
+    x, W, b = (np.asarray(a.numpy(), dtype=np.float64) for a in case.args)
+    got = np.asarray(got, dtype=np.float64)
+    if got.shape != (x.shape[0], W.shape[0]) or np.ptp(b) < 1e-3:
+        return False
+    added = got - x @ W.T
+    return bool(np.ptp(added) <= 1e-4 * max(1.0, float(np.abs(got).max())) and abs(added.flat[0]) > 1e-4)
 
 
 COLUMN_CONVENTION = (
@@ -93,6 +103,11 @@ register(Exercise(
                  "in memory order and only regroups them into new rows",
                  "a transpose swaps rows and columns, so that column j holds neuron j's weights (W.T in section 2's "
                  "printout); a reshape never does that"),
+        Mistake(match=_one_bias_for_all,
+                hint="you added one and the same number to every output: each neuron (each column of the result) "
+                     "has its own bias, and b holds one per neuron",
+                more="b has shape (out,): added whole to a result of shape (N, out), it lines up with the last dim, "
+                     "so that column j gets b[j]"),
         _mistake(lambda x, W, b: x @ W.T - b,
                  "the bias is added to the weighted sum, not subtracted: z = w . x + b",
                  "look at the operator between the matrix product and b"),
@@ -512,6 +527,11 @@ def _fans(shape):
     return n_in, n_out
 
 
+def _is(got, number):
+    """``got`` is one number, equal to ``number`` (to within float64 rounding)."""
+    return bool(np.ndim(got) == 0 and np.isclose(float(got), number, rtol=1e-9, atol=0))
+
+
 ROOT_OF_THE_VARIANCE = "the standard deviation is the square root of the variance, of all of it"
 
 KAIMING_MISTAKES = [
@@ -544,6 +564,16 @@ KAIMING_MISTAKES = [
     _mistake(lambda s: math.sqrt(2.0) / _fans(s)[0],
              ROOT_OF_THE_VARIANCE + ": of the 2 and of fan_in",
              "divide sqrt(2) by the square root of fan_in, not by fan_in itself"),
+    # two near misses that the "close" hint below would misname (review 0001); predicates, not wrong functions,
+    # since the cases need not be chosen to keep them apart (their ratio to the answer is the same for every shape)
+    Mistake(match=lambda got, expected, case: _is(got, math.sqrt(2.0 / (case.args[0][1] + 1))),
+            hint="you counted one input too many: fan_in is the number of inputs each neuron sums over, the "
+                 "in_features, without the bias",
+            more="fan_in is the second entry of weight_shape, as it is"),
+    Mistake(match=lambda got, expected, case: _is(got, math.sqrt(2.0 / (1 + 0.01 ** 2) / case.args[0][1])),
+            hint="that is the gain for leaky ReLU with slope 0.01, sqrt(2 / (1 + 0.01^2)); the exercise asks for "
+                 "plain ReLU's gain",
+            more="ReLU's gain is nn.init.calculate_gain('relu')"),
     Mistake(match=lambda got, expected, case: bool(np.ndim(got) == 0 and 0 < abs(got / expected - 1) < 0.1),
             hint="your number is close to the right one but not equal to it: it looks rounded, or measured as the "
                  "std of weights drawn at random (a sample's std only comes near the formula's). Compute it "
