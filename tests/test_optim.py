@@ -491,3 +491,26 @@ def test_repr_lists_each_group():
     opt = tg.optim.SGD([{"params": [tg.zeros(1, requires_grad=True)], "lr": 0.5}], lr=0.1, momentum=0.9)
     text = repr(opt)
     assert text.startswith("SGD (\nParameter Group 0\n") and "    lr: 0.5\n" in text and "momentum: 0.9" in text
+
+
+def test_adagrad_fills_every_accumulator_from_the_constructor_value_as_pytorch():
+    """PyTorch's Adagrad reads initial_accumulator_value from the constructor (``self.defaults``), never from a group:
+    a group's own value, given in its dict or with add_param_group, is kept in the group but fills nothing."""
+    start, grads = gradient_sequence(steps=10)
+    results = []
+    for lib, params in zip((tg, torch), make_params(start)):
+        opt = lib.optim.Adagrad([{"params": params[:1], "initial_accumulator_value": 5.0}, {"params": params[1:2]}],
+                                lr=0.1, initial_accumulator_value=0.5)
+        opt.add_param_group({"params": params[2:], "initial_accumulator_value": 3.0})
+        for step_grads in grads:
+            set_grads_of(lib, params, step_grads)
+            opt.step()
+        results.append((params, [g["initial_accumulator_value"] for g in opt.param_groups],
+                        [opt.state[p]["sum"].detach().numpy() for p in params]))
+    (ours, our_values, our_sums), (theirs, their_values, their_sums) = results
+    assert our_values == their_values == [5.0, 0.5, 3.0]
+    assert_params_equal(ours, theirs)
+    for mine, pytorchs in zip(our_sums, their_sums):
+        np.testing.assert_allclose(mine, pytorchs, rtol=1e-12)
+    first = sum(g[0] ** 2 for g in grads if g[0] is not None)
+    np.testing.assert_allclose(our_sums[0], 0.5 + first, rtol=1e-12)  # 0.5 from the constructor, not the group's 5

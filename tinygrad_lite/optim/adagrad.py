@@ -12,7 +12,9 @@ weight decay \lambda, eps \epsilon, initial accumulator value \tau, at step t = 
 Coordinates that have seen large gradients take small steps, rarely-updated ones keep large steps. Since s only
 grows, the steps shrink for good: Adagrad suits sparse problems more than long training runs.
 As in PyTorch, the state (``step`` = 0 and ``sum`` = \tau) exists from construction, so ``state_dict()`` has it
-before the first step.
+before the first step. Also as in PyTorch, \tau is the constructor's ``initial_accumulator_value`` for every
+parameter: a parameter group's own ``initial_accumulator_value`` (given in the group's dict, or later with
+``add_param_group``) is kept in the group but does not fill its accumulators.
 """
 import numpy as np
 
@@ -52,9 +54,11 @@ class Adagrad(Optimizer):
                 self._init_state(param, group)
 
     def _init_state(self, param, group):
+        r"""``step`` = 0 and ``sum`` = \tau, where \tau is the constructor's value whatever the group says (PyTorch's
+        rule: it reads ``self.defaults``, not ``group``)."""
         state = self.state[param]
         state["step"] = step_state()
-        state["sum"] = zeros_state(param, fill=float(group["initial_accumulator_value"]))
+        state["sum"] = zeros_state(param, fill=float(self.defaults["initial_accumulator_value"]))
 
     def _update(self, param, group):
         if not self.state[param]:  # a parameter added later with add_param_group
