@@ -1054,6 +1054,10 @@ def _judge_graph(exercise, reference, i, graph, raw, here):
         if "numpy()" in trace:
             details.append(f"numpy has no graph: stay with tensor ops on the inputs, so that loss.backward() can "
                            f"reach {names[0]}")
+        if "leaf tensor that requires grad is being used in an in-place operation" in trace:
+            details.append("your function changes one of its inputs in place (+=, *=, or a method ending in _ such "
+                           "as mul_): that input belongs to the caller, so compute a new tensor instead (no_grad "
+                           "is for an optimizer that updates its weights, not for this)")
         return fail(*details)
     if graph.get("warnings") and exercise.warning_kinds() and isinstance(graph["warnings"], list):
         return fail(_warned(graph["warnings"]))
