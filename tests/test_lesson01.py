@@ -347,7 +347,8 @@ WRONG += [
     ("01.relu", lambda x: (1 + x.exp()).log(), "the example shown in the notebook"),  # softplus, not relu
     ("01.relu", lambda x: x.reshape(-1).clamp(min=0), "expected shape (2, 4) float32, got shape (8,)"),
     ("01.sigmoid", _sigmoid_one_minus, "1 - sigmoid(|x|)", "1 minus a number close to 1"),
-    ("01.sigmoid", lambda x: (1 / (1 + tl.exp(-x.double()))).float(), "hidden case 5 of 6", "numpy warned"),
+    ("01.sigmoid", lambda x: (1 / (1 + tl.exp(-x.double()))).float(), "hidden case 5 of 6", "numpy warned",
+     "in float64, exp overflows"),
     ("01.sigmoid", lambda x: 1 / (1 + tl.exp(-x.double())), "a float64 tensor; a float32 tensor was expected"),
     ("01.sigmoid", lambda x: tl.exp(-tl.log1p(tl.exp(-x))), "numpy warned", "overflows for very negative x"),
     ("01.sigmoid", lambda x: tl.where(x >= 0, 1, tl.exp(-x.abs())) / (1 + tl.exp(-x.abs())).detach(),
@@ -394,9 +395,16 @@ def _sigmoid_sqrt_at_0(x):
     return tl.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
+def _dense_adds_0_to_its_input_in_place(x, W, b):
+    x += 0  # the same numbers, but a leaf that requires grad cannot be changed in place
+    return x @ W.T + b
+
+
 # review 0001: right values, wrong gradient at exactly x = 0 (sigmoid'(0) = 1/4), compared since the check's jitter
 # is off for sigmoid
 WRONG += [
+    ("01.dense_forward", _dense_adds_0_to_its_input_in_place, "with inputs that require grad",
+     "changes one of its inputs in place"),
     ("01.sigmoid", _sigmoid_abs_at_0, "the example shown in the notebook", "the values are right, the gradient is not",
      "1/4 at x = 0", "abs at exactly 0"),
     ("01.sigmoid", _sigmoid_sqrt_at_0, "the values are right, the gradient is not", "the gradient has inf or nan",

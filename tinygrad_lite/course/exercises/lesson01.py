@@ -332,7 +332,8 @@ register(Exercise(
     stability_hint=(
         "an overflow anywhere in your function fails this exercise, even in values that are thrown away: "
         "tl.where(cond, a, b) computes both a and b for every element before it picks, so a formula that "
-        "overflows for some x overflows there even where it is not picked (and its inf makes the gradient nan)",
+        "overflows for some x overflows there even where it is not picked (and its inf makes the gradient nan). "
+        "A wider dtype does not help either: in float64, exp overflows beyond about e^709",
         "write both branches so that they are safe for every x: " + NO_OVERFLOW),
     generic_hints=(),
     # sigmoid is smooth: its gradient is compared at exactly x = 0 too (sigmoid_ex holds 0), where -x.abs() has
