@@ -370,7 +370,8 @@ register(Exercise(
         ErrorHint(r"never moved",
                   "the model's weights are on the device, so every input it gets must be there too: the batch "
                   "comes from the data loader on the CPU and has to be moved at every step, x and y both",
-                  "at the start of the step, move x and y with .to(device)"),
+                  "both tensors of the batch, inputs and targets, need moving at every step, to the device you were "
+                  "given"),
         ErrorHint(r"was moved to \S+, but the model is on|plays a machine without a GPU|your train_step moved it",
                   "use the `device` argument, not a fixed 'cuda' or 'cpu': the same code must run on a machine "
                   "with a GPU and on one without",
@@ -405,7 +406,8 @@ register(Exercise(
                  "the weights did not learn: the optimizer stepped without the gradients of this batch (cleared "
                  "after backward, stepped before backward) or never stepped. backward only computes gradients; "
                  "the optimizer's step applies them, afterwards",
-                 "the order is: zero_grad, forward, loss, backward, step"),
+                 "backward fills the gradients and the optimizer's step applies them: clear them before backward, "
+                 "and step only after it"),
         _mistake(_train_switch(loss_after=True),
                  "return the loss of the batch as it was computed for the update, before the step: a second "
                  "forward pass after the step measures another model (and costs a forward pass more)",
@@ -649,8 +651,8 @@ register(Exercise(
         _mistake(_timing_switch(summary="mean"),
                  "one slow repeat (another process, a hiccup) pulls the mean up, and so does timing the whole "
                  "loop and dividing by repeats: report the MEDIAN of the repeats, the typical time",
-                 "time each repeat on its own, keep the times in a list and take statistics.median (or "
-                 "np.median) of it"),
+                 "measure each repeat on its own (a clock reading before it, one after its wait) and summarise "
+                 "those times by their middle value"),
         _mistake(_timing_switch(summary="min"),
                  "the minimum is the luckiest repeat, not the typical one; this exercise asks for the median, "
                  "which neither the lucky nor the slow repeats move",
@@ -914,7 +916,7 @@ def _scaling_switch(**switches):
 
 FACTORS = ("the scale changes by the factors in `state`: this case's backoff_factor and growth_factor are not "
            "0.5 and 2. A scaler's settings are data, so that one function serves every setting",
-           "multiply by state['backoff_factor'] when skipping and by state['growth_factor'] when growing")
+           "read both factors from the state, where the caller put them")
 
 
 def _the_count_goes_wrong(got, expected, case):
@@ -953,12 +955,12 @@ register(Exercise(
         _mistake(_scaling_switch(nan_check=False),
                  "np.isinf misses nan (a nan is not infinite): test with np.isfinite, which is False for inf, "
                  "-inf and nan",
-                 "replace the isinf test by `not np.isfinite(...).all()`"),
+                 "use a test that fails for nan as well as for inf and -inf"),
         _mistake(_scaling_switch(scaled=False, unscale=False),
                  "the loss was never scaled: backward of the loss itself gives gradients that underflow in "
                  "float16 where S * loss keeps them, and a scale that is never used does not react to overflows. "
                  "Multiply the loss by the scale S before backward, then divide the gradients by S",
-                 "call backward on loss * state['scale'], not on the loss"),
+                 "the tensor backward starts from must be the loss times the scale"),
         _mistake(_scaling_switch(unscale=False),
                  "the gradients are S times too large: backward of the scaled loss gives S * g. Divide every "
                  "gradient by the scale before the step (PyTorch: scaler.unscale_ / scaler.step)",
@@ -972,7 +974,7 @@ register(Exercise(
         _mistake(_scaling_switch(backoff=False),
                  "after an overflow the scale must come DOWN (times backoff_factor): otherwise the next steps "
                  "overflow again and again",
-                 "in the skip branch, multiply state['scale'] by state['backoff_factor']"),
+                 "the skip branch must change the scale too, by the factor the state names for it"),
         _mistake(_scaling_switch(reset=False),
                  "an overflow starts the count of clean steps again: the scale may grow only after "
                  "growth_interval clean steps IN A ROW",
@@ -1011,8 +1013,8 @@ register(Exercise(
                      "and when the scale grows, and the scale grows when the count REACHES growth_interval. It is "
                      "the scaler's memory between two calls, so it lives in the dict you are given, not in a "
                      "variable of your function",
-                more="after each step taken, add one to the count in state; when it reaches growth_interval, grow "
-                     "the scale and set the count back to 0; a skipped step sets it to 0 too"),
+                more="follow the count by hand on the example, step by step: after which steps must it be 0, and "
+                     "at which value must the scale grow?"),
     ],
 ))
 

@@ -382,11 +382,12 @@ def _accuracy_differs(got, expected, case):
 MODE = ("the model never went back to training mode: the loop received it in eval() mode, as validation leaves "
         "it, so batch norm normalised each batch with its running statistics (and dropout would have been off) "
         "while the weights were trained",
-        "switch the mode at the start of every training epoch: model.train()")
+        "every training epoch must begin by switching the model's mode back: validation left it in eval "
+        "mode")
 CLIPPING = ("the gradients were not clipped where the step uses them (lesson 06): clipping changes p.grad, so it "
             "must come after backward() has filled the gradients and before step() reads them",
-            "the clipping call goes right after loss.backward() and right before optimizer.step(), on the "
-            "model's parameters with the max_norm you are given")
+            "clipping works on the gradients backward has just filled, with the max_norm you are given, and "
+            "must be done before the step reads them")
 
 register(Exercise(
     "09.train_one_epoch",
@@ -455,8 +456,8 @@ register(Exercise(
         ErrorHint(r"Expected all tensors to be on the same device",
                   "the model lives on `device`, and the loader hands out its batches on the CPU: every batch has "
                   "to be moved to the model's device, x and y both (lesson 08)",
-                  "at the start of each batch, move x and y with .to(device) and use the tensors it returns (it "
-                  "does not move them in place)"),
+                  "both tensors of each batch need moving, and the move returns new tensors (it does not move them "
+                  "in place)"),
         ErrorHint(r"plays a machine without a GPU",
                   "use the `device` argument, not a fixed 'cuda': the same function must run on a machine with a "
                   "GPU and on one without",
@@ -774,8 +775,7 @@ BUG_HINTS = {  # per planted bug: a question about its symptom, then (when it co
                  "epoch's batches; stepped once per batch, the warmup ends within the first epoch and the cosine "
                  "reaches its minimum, then climbs back up, long before training ends, and stepped before an "
                  "epoch's batches, every epoch trains with the next epoch's rate (lesson 05)",
-                 "call scheduler.step() once per epoch, after the epoch's batches: not inside the batch loop, "
-                 "not before it"),
+                 "the scheduler counts epochs: step it once per epoch, when the epoch's training is done"),
     "test": ("which data does each decision during training (stop now? is this the best epoch so far?) look at?",
              "the test set takes part in the training decisions: early stopping (and the choice of the best epoch) "
              "watches the test loss, so the final test score is no longer an unbiased estimate; decisions watch "
