@@ -396,6 +396,17 @@ def test_non_leaf_requires_grad_change(T):
         y.requires_grad_(False)
     with pytest.raises(RuntimeError, match="detach"):
         y.requires_grad = False
+    with pytest.raises(RuntimeError, match="leaf"):  # the attribute refuses True too (issue 21): only requires_grad_
+        y.requires_grad = True                        # accepts it
+    assert y.requires_grad and not y.is_leaf and y.grad_fn is not None
+
+
+def test_setting_requires_grad_on_a_non_leaf_says_why_and_what_to_do():
+    y = tl.ones(2, requires_grad=True) * 2
+    with pytest.raises(RuntimeError) as info:
+        y.requires_grad = True
+    for words in ("leaf tensors", "result of an op", "MulBackward", ".detach()", ".detach().requires_grad_()"):
+        assert words in str(info.value)
 
 
 @pytest.mark.parametrize("T", LIBS)

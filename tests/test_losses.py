@@ -695,3 +695,44 @@ def test_public_names():
         assert getattr(nn, name) is getattr(L, name)
     for name in F.loss.__all__:
         assert getattr(F, name) is getattr(F.loss, name)
+
+
+# Integer or bool tensors where a loss needs floats: PyTorch raises (each in its own words), so must we. Each case
+# is (the call, made with either library as L and its functional as f, the words our message must hold).
+DTYPE_ERRORS = [
+    (lambda L, f: f.cross_entropy(L.tensor([[1, 2], [3, 4]]), L.tensor([0, 1])),
+     ["cross_entropy", "input", "floating point", "int64", "logits", "input.float()"]),
+    (lambda L, f: f.cross_entropy(L.tensor([[True, False]]), L.tensor([0])), ["cross_entropy", "bool"]),
+    (lambda L, f: f.nll_loss(L.tensor([[1, 2], [3, 4]]), L.tensor([0, 1])), ["nll_loss", "int64", "log_softmax"]),
+    (lambda L, f: L.nn.BCELoss()(L.tensor([0.2, 0.7]), L.tensor([0, 1])),
+     ["binary_cross_entropy", "target", "floating point", "int64", "target.float()"]),
+    (lambda L, f: f.binary_cross_entropy(L.tensor([0.2, 0.7]), L.tensor([False, True])), ["target", "bool"]),
+    (lambda L, f: f.binary_cross_entropy(L.tensor([0, 1]), L.tensor([0.2, 0.7])), ["input", "int64", "sigmoid"]),
+    (lambda L, f: L.nn.BCEWithLogitsLoss()(L.tensor([0.2, 0.7]), L.tensor([0, 1])),
+     ["binary_cross_entropy_with_logits", "target", "floating point", "int64", "target.float()"]),
+    (lambda L, f: f.binary_cross_entropy_with_logits(L.tensor([0.2, 0.7]), L.tensor([False, True])),
+     ["target", "bool"]),
+    (lambda L, f: f.binary_cross_entropy_with_logits(L.tensor([0, 1]), L.tensor([0.2, 0.7])), ["input", "int64"]),
+    (lambda L, f: f.l1_loss(L.tensor([0.2, 0.7]), L.tensor([False, True])),
+     ["l1_loss", "target", "bool", "target.float()"]),
+    (lambda L, f: L.nn.L1Loss()(L.tensor([False, True]), L.tensor([0.2, 0.7])), ["l1_loss", "input", "bool"]),
+]
+
+
+@pytest.mark.parametrize("case", range(len(DTYPE_ERRORS)))
+def test_error_integer_or_bool_where_a_loss_needs_floats_as_pytorch(case):
+    call, words = DTYPE_ERRORS[case]
+    with pytest.raises((RuntimeError, NotImplementedError)):
+        call(torch, TF)
+    with _raises(RuntimeError, *words):
+        call(tg, F)
+
+
+@pytest.mark.parametrize("target", [[0, 1], [False, True]])
+def test_integer_and_bool_targets_accepted_where_pytorch_accepts_them(target):
+    """PyTorch takes an int64 target in l1_loss and int or bool targets in mse_loss and smooth_l1_loss: so do we."""
+    x = [0.2, 0.7]
+    for name in ["mse_loss", "smooth_l1_loss"] + (["l1_loss"] if type(target[0]) is int else []):
+        ours = getattr(F, name)(tg.tensor(x), tg.tensor(target))
+        theirs = getattr(TF, name)(torch.tensor(x), torch.tensor(target))
+        assert ours.dtype is tg.float32 and ours.item() == pytest.approx(theirs.item(), rel=1e-6)

@@ -100,12 +100,18 @@ class Tensor:
         if flag and not self.dtype.is_floating_point:
             raise RuntimeError(f"only tensors of floating point dtype can require gradients, this one is {self.dtype}; "
                                "convert first with .float()")
-        if not self.is_leaf and not flag:
-            raise RuntimeError("you can only change requires_grad flags of leaf tensors; use .detach() instead")
+        if not self.is_leaf:  # the result of an op requires grad because its inputs do: not a flag to set
+            raise RuntimeError(f"you can only change requires_grad flags of leaf tensors; this one is the result of "
+                               f"an op ({self.grad_fn.name()}), so it requires grad exactly when that op's inputs do. "
+                               "For its numbers cut from the graph use .detach(); for a new leaf that requires grad, "
+                               ".detach().requires_grad_()")
         self._requires_grad = builtins.bool(flag)
 
     def requires_grad_(self, requires_grad=True):
-        self.requires_grad = requires_grad
+        """Set ``requires_grad`` in place and return self; on the result of an op, True is accepted (as in PyTorch:
+        it already requires grad) and False refused."""
+        if not (requires_grad is True and not self.is_leaf):
+            self.requires_grad = requires_grad
         return self
 
     @property

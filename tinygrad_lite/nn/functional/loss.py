@@ -120,6 +120,12 @@ def _check_same_shape(name, input, target):
                          "target.view(-1) or input.squeeze(-1) when one of them has an extra dim of size 1.")
 
 
+def _check_floating(name, what, x, fix):
+    """``x`` (the loss's ``what``) must be floating point, as PyTorch's loss kernels require; a clear error if not."""
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"{name}: {what} must be floating point, but it has dtype {x.dtype.name}. {fix}")
+
+
 def _check_element_weight(name, input, weight):
     if weight is not None and weight.shape != input.shape:
         raise ValueError(f"{name}: weight has shape {tuple(weight.shape)} but must have the input's shape "
@@ -168,6 +174,10 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     reduction = _reduction("l1_loss", reduction, size_average, reduce)
     _check_tensors("l1_loss", input, target)
     input, target, weight = autocast_args("l1_loss", input, target, weight)  # float32 inside autocast (amp/)
+    for what, x in (("input", input), ("target", target)):
+        if x.dtype is dt.bool:  # as in PyTorch (which refuses x - y on bools); mse_loss accepts them, as PyTorch does
+            raise RuntimeError(f"l1_loss: {what} is a bool tensor, and |x - y| needs numbers: convert it with "
+                               f"{what}.float() (True becomes 1.0)")
     _warn_if_shapes_differ("l1_loss", input, target)
     _check_element_weight("l1_loss", input, weight)
     loss = (input - target).abs()
@@ -240,6 +250,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     _check_tensors("binary_cross_entropy", input, target)
     input, target, weight = autocast_args("binary_cross_entropy", input, target, weight)  # float32 in autocast
     _check_same_shape("binary_cross_entropy", input, target)
+    _check_floating("binary_cross_entropy", "input", input, "It holds probabilities, the output of a sigmoid: "
+                    "convert it with input.float().")
+    _check_floating("binary_cross_entropy", "target", target, "Targets are 0. (no) or 1. (yes), or a probability in "
+                    "between: convert them with target.float().")
     _check_between_0_and_1("binary_cross_entropy", "input", input,
                            "The input must be probabilities: if these are raw scores (logits), apply "
                            "torch.sigmoid first, or better, use binary_cross_entropy_with_logits / "
@@ -279,6 +293,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     input, target, weight, pos_weight = autocast_args("binary_cross_entropy_with_logits", input, target, weight,
                                                       pos_weight)  # float32 inside autocast (amp/)
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
+    _check_floating("binary_cross_entropy_with_logits", "input", input, "It holds raw scores (logits), the output "
+                    "of the model's last layer: convert it with input.float().")
+    _check_floating("binary_cross_entropy_with_logits", "target", target, "Targets are 0. (no) or 1. (yes), or a "
+                    "probability in between: convert them with target.float().")
     # max(., 0) as maximum(), which splits the gradient in half at a tie: that makes the slope at x = 0 exactly
     # sigma(0) - y = 1/2 - y (clamp or relu would give 1 - y or -y there).
     log1p_exp = (-input.abs()).exp().log1p()  # log(1 + e^{-|x|}), never overflows
@@ -433,6 +451,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     reduction = _reduction("nll_loss", reduction, size_average, reduce)
     _check_tensors("nll_loss", input, target)
     input, target, weight = autocast_args("nll_loss", input, target, weight)  # float32 inside autocast (amp/)
+    _check_floating("nll_loss", "input", input, "It holds log-probabilities, the output of log_softmax; class "
+                    "indices go in target.")
     classes = input.shape[_class_dim(input, "nll_loss")]
     _check_class_weight("nll_loss", weight, classes)
     _check_class_indices("nll_loss", input, target, ignore_index)
@@ -474,6 +494,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = _reduction("cross_entropy", reduction, size_average, reduce)
     _check_tensors("cross_entropy", input, target)
     input, target, weight = autocast_args("cross_entropy", input, target, weight)  # float32 inside autocast (amp/)
+    _check_floating("cross_entropy", "input", input, "It holds raw scores (logits), one per class, the output of "
+                    "the model's last layer; class indices go in target. Convert it with input.float() if these "
+                    "really are scores.")
     class_dim = _class_dim(input, "cross_entropy")
     classes = input.array.shape[class_dim]
     _check_class_weight("cross_entropy", weight, classes)
