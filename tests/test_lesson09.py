@@ -285,6 +285,25 @@ WRONG.append(("09.train_one_epoch", _accuracy_unweighted, "fraction of the epoch
               "a plain mean of the batch accuracies"))
 
 
+def _counts_full_batches(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+    """Every batch counted as a full one (the size of the first)."""
+    model.train()
+    total, correct, count, full = 0.0, 0, 0, None
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        full = full or len(y)
+        out = model(x)
+        loss = lib.nn.functional.cross_entropy(out, y)
+        optimizer.zero_grad()
+        loss.backward()
+        lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        total += loss.item() * len(y)
+        correct += (out.argmax(dim=1) == y).sum().item()
+        count += full
+    return total / count, correct / count
+
+
 def _epoch_written(keep="number", accuracy="outputs", percent=False):
     """A learner's epoch with the bookkeeping changed: ``keep`` "number" (right), "tensor" (a sum of loss tensors,
     the number taken out at the end) or "outputs" (the outputs listed, the accuracy counted at the end);
@@ -327,6 +346,7 @@ WRONG += [
     ("09.train_one_epoch", _epoch_written(percent=True), "not a percentage"),
     ("09.train_one_epoch", L._epoch(zero="between"), "cleared after backward() and before step()"),
     ("09.train_one_epoch", L._epoch(softmax=True), "applies log_softmax itself"),
+    ("09.train_one_epoch", _counts_full_batches, "divided by a wrong number of examples"),
 ]
 
 

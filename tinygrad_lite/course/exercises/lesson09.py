@@ -370,6 +370,17 @@ def _only_the_accuracy_differs(got, expected):
     return g[[1, 3]], e[[1, 3]]
 
 
+def _wrong_count(got, expected, case):
+    """The right training (the weights), but both epochs' loss and accuracy off by one common factor: the
+    number of examples they were divided by is wrong."""
+    g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if g.shape != e.shape or not np.allclose(g[4:], e[4:], rtol=1e-4, atol=1e-6) or np.any(e[:4] == 0):
+        return False
+    ratios = g[:4] / e[:4]
+    return bool(np.allclose(ratios[:2], ratios[0], rtol=1e-5) and np.allclose(ratios[2:], ratios[2], rtol=1e-5)
+                and not np.allclose(ratios, 1.0, rtol=1e-5))
+
+
 def _accuracy_as_percentage(got, expected, case):
     accuracies = _only_the_accuracy_differs(got, expected)
     return accuracies is not None and np.allclose(accuracies[0], 100 * accuracies[1], rtol=1e-5, atol=1e-5)
@@ -440,6 +451,10 @@ register(Exercise(
                  "batch accuracies weighs the smaller last batch's few examples too much",
                  "add up the NUMBER of right predictions of each batch and the batch sizes; divide the two "
                  "totals once, at the end of the epoch"),
+        Mistake(match=_wrong_count,
+                hint="the weights are right, and the loss and the accuracy are both off by one factor: they were "
+                     "divided by a wrong number of examples. The last batch is smaller than the others here: count "
+                     "the examples each batch really holds"),
         Mistake(match=_accuracy_as_percentage,
                 hint="the accuracy is a fraction between 0 and 1 (as evaluate returns it), not a percentage"),
         Mistake(match=_accuracy_differs,
