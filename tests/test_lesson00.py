@@ -146,7 +146,7 @@ WRONG += [
     ("00.pairwise_sq_distances", lambda a, b: (a[:, None, :] - b[None, :, :]).sum(dim=-1) ** 2,
      "the example shown in the notebook", "expected 25, got 49"),
     ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :2] - b[None, :, :2]) ** 2).sum(dim=-1),
-     "hidden case 2 of 6 (6 points against 9, in 4-D)"),  # only the first two coordinates
+     "hidden case 2 of 7 (6 points against 9, in 4-D)"),  # only the first two coordinates
 ]
 
 # review 0001: an epsilon or a clamp "for numerical stability" (batch norm's 1e-5 under the sqrt) changes every value
@@ -166,6 +166,15 @@ WRONG += [
      "a clamp of them from below"),
     ("00.row_normalize", lambda s: s / s.abs().sum(dim=1, keepdim=True),  # F.normalize(p=1)'s formula: abs'(0) = 0
      "the values are right, the gradient is not", "abs at 0"),
+]
+
+WRONG += [  # review 0001: the same for the distances; the comparison's tolerance now scales with |a|^2 + |b|^2
+    ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=-1).clamp(min=1e-8),
+     "hidden case 7 of 7", "clamped them from below"),
+    ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=-1) + 1e-8,
+     "hidden case 7 of 7", "an epsilon"),
+    ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=-1).sqrt() ** 2,
+     "the values are right, the gradient is not", "sqrt or log at 0"),
 ]
 
 # "write it yourself": the library's own version of the exercise, called from the answer

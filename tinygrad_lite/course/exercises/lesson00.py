@@ -12,7 +12,7 @@ concrete tier (still not the finished line) comes when the same mistake comes ba
 import numpy as np
 
 from ... import nn
-from ..checks import Case, Exercise, Mistake, register
+from ..checks import Case, Exercise, Mistake, compare_arrays, register
 from ._common import TensorAnswer, _f32, _f64, _mistake, _np
 
 ANSWER = TensorAnswer()  # a float32 tensor, connected to the inputs' graph
@@ -246,6 +246,7 @@ def pairwise_sq_distances_reference(a, b):
 
 def _pairwise_cases(rng):
     same = _f32(rng.normal(size=(5, 3)))
+    tiny = _f32(1e-3 * rng.normal(size=(6, 3)))
     return [
         Case((_f32(PAIRWISE_EXAMPLE_A), _f32(PAIRWISE_EXAMPLE_B)), visible=True),
         Case((_f32(rng.normal(size=(6, 4))), _f32(rng.normal(size=(9, 4)))), "6 points against 9, in 4-D"),
@@ -254,7 +255,32 @@ def _pairwise_cases(rng):
         Case((_f32(rng.normal(size=(8, 1))), _f32(rng.normal(size=(3, 1)))), "points on a line (D = 1)"),
         Case((_f32(rng.uniform(-10.0, 10.0, size=(4, 6))), _f32(rng.uniform(-10.0, 10.0, size=(5, 6)))),
              "coordinates up to 10"),
+        # an epsilon added to the distances, or a clamp of them from below, changes every one of these (review 0001)
+        Case((tiny, tiny[:3]), "points about 1e-3 apart, against 3 of themselves: tiny distances and zeros"),
     ]
+
+
+def _pairwise_compare(got, expected, case):
+    """The values to within float32 rounding of the route through |a|^2 + |b|^2 - 2 a.b (which the text accepts):
+    its error grows with |a|^2 + |b|^2, so the absolute tolerance is that scale times 1e-5 (at least 1e-12), not a
+    fixed number, and an epsilon added to distances of 1e-6 shows."""
+    a, b = (_f64(t) for t in case.args)
+    scale = float((a ** 2).sum(axis=1).max() + (b ** 2).sum(axis=1).max())
+    return compare_arrays(got, expected, 1e-4, max(1e-5 * scale, 1e-12))
+
+
+def _raised_from_below(got, expected, case):
+    """The distances plus one small positive number, or clamped from below at one: an epsilon "for safety"."""
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if got.shape != expected.shape or not got.size:
+        return False
+    added = got - expected
+    tol = 1e-6 * max(1e-12, float(np.abs(expected).max()))
+    shifted = np.ptp(added) <= tol and added.flat[0] > tol
+    floor = float(got.min())
+    clamped = floor > 0 and (expected < floor).any() and np.allclose(got, np.maximum(expected, floor), rtol=1e-5,
+                                                                     atol=tol)
+    return bool(shifted or clamped)
 
 
 def _pairwise_wrong(kind):
@@ -278,13 +304,20 @@ register(Exercise(
     cases=_pairwise_cases,
     points=2,
     rtol=1e-4,
-    atol=1e-3,  # also accepts |a|^2 + |b|^2 - 2 a b^T, which loses a little precision near 0
+    atol=1e-3,  # for the mistakes; the values are compared by _pairwise_compare, with a tolerance that scales
+    compare=_pairwise_compare,
     answer=ANSWER,
     grad=True,
     grad_rtol=1e-3,
     grad_atol=1e-3,
     generic_hints=("mean_vs_sum",),
     mistakes=[
+        Mistake(match=_raised_from_below,
+                hint="you added a small number to the distances (an epsilon), or clamped them from below: a point's "
+                     "squared distance to itself is exactly 0, and that of two close points is tiny. Nothing here "
+                     "divides by a distance, so nothing needs guarding",
+                more="on points about 1e-3 apart the squared distances are about 1e-5: an epsilon of 1e-8 changes "
+                     "their fourth digit, and a clamp turns the zeros into its bound"),
         _mistake(_pairwise_wrong("no_square"),
                  "you summed the differences without squaring them, so positive and negative ones cancel. "
                  "Square each difference, then sum over the coordinates."),
