@@ -836,6 +836,20 @@ WRONG += [
 
 
 # -------------------------------------------------------------------- review 0809, second round
+def time_op_lower_middle(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
+    """statistics.median_low: the lower of the two middle times when repeats is even."""
+    for _ in range(warmup):
+        fn()
+    sync()
+    times = []
+    for _ in range(repeats):
+        start = clock()
+        fn()
+        sync()
+        times.append(clock() - start)
+    return float(statistics.median_low(times))
+
+
 def train_step_logs_a_forward_first(model, x, y, loss_fn, optimizer, device):
     """A forward pass for a value to log, then the real one: batch norm's statistics are updated twice."""
     x, y = x.to(device), y.to(device)
@@ -908,6 +922,7 @@ WRONG += [
     ("08.scaled_step", lesson08._scaling_switch(clip=False), "your steps are those without clipping"),
     ("08.scaled_step", lesson08._scaling_switch(first_only=True), "a gradient you did not test"),
     ("08.scaled_step", lesson08._scaling_switch(grow="never"), "the scale never grew"),
+    ("08.time_op", time_op_lower_middle, "the lower one alone"),
 ]
 
 ERRORS += [

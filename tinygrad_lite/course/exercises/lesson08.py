@@ -599,7 +599,7 @@ def _timed(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize, 
             sync()
         times.append(end - start)
     summaries = {"median": statistics.median, "mean": statistics.mean, "min": min,
-                 "middle": lambda t: sorted(t)[len(t) // 2]}
+                 "middle": lambda t: sorted(t)[len(t) // 2], "lower": lambda t: sorted(t)[(len(t) - 1) // 2]}
     return float(summaries[summary](times)) * unit
 
 
@@ -648,6 +648,10 @@ register(Exercise(
                  "the first calls of an op are slow (memory allocation, kernel selection, caches): call fn "
                  "`warmup` times before timing, and do not time those calls",
                  "a loop of `warmup` untimed calls, then sync(), then the timed repeats"),
+        _mistake(_timing_switch(summary="lower"),
+                 "with an even number of repeats there are two middle times, and the median is their mean: "
+                 "the lower one alone (statistics.median_low, or sorted(times)[(n - 1) // 2]) is not it",
+                 "statistics.median (or np.median) of the list of times handles both even and odd lengths"),
         _mistake(_timing_switch(summary="mean"),
                  "one slow repeat (another process, a hiccup) pulls the mean up, and so does timing the whole "
                  "loop and dividing by repeats: report the MEDIAN of the repeats, the typical time",
