@@ -530,3 +530,59 @@ def test_cuda_without_cupy_gives_a_clear_error(move):
     with pytest.raises(RuntimeError) as info:
         move(tl.ones(2))
     assert "CuPy" in str(info.value) and "cpu" in str(info.value)
+
+
+# -------------------------------------------------------------------- views share memory or raise (issue 21)
+VIEWS = {  # (a function of a 3x4 tensor a of 0..11 and the library L, does PyTorch give a view?)
+    "transpose then view(12)": (lambda a, L: a.t().view(12), False),
+    "transpose then view(2, 6)": (lambda a, L: a.t().view(2, 6), False),
+    "transpose then view_as": (lambda a, L: a.t().view_as(L.zeros(12)), False),
+    "transpose then view with a size-1 dim": (lambda a, L: a.t().view(4, 1, 3), True),
+    "column slice then view(4)": (lambda a, L: a[:2, 1:3].view(4), False),
+    "every other column then view(6)": (lambda a, L: a[:, ::2].view(6), True),
+    "rows then view(8)": (lambda a, L: a[1:].view(8), True),
+    "expand then view(6)": (lambda a, L: a[:, :1].expand(3, 2).view(6), False),
+    "expand then view(3, 2, 1)": (lambda a, L: a[:, :1].expand(3, 2).view(3, 2, 1), True),
+    "permute then view": (lambda a, L: a.view(3, 2, 2).permute(1, 0, 2).view(2, 6), False),
+    "contiguous then view": (lambda a, L: a.t().contiguous().view(12), True),
+    "view(-1, 6)": (lambda a, L: a.view(-1, 6), True),
+}
+
+
+@pytest.mark.parametrize("name", VIEWS)
+def test_every_view_shares_memory_or_raises_as_pytorch(name):
+    make, shares = VIEWS[name]
+    results = []
+    for L in (torch, tl):
+        a = L.arange(12.0).reshape(3, 4)
+        if not shares:
+            with pytest.raises(RuntimeError, match="(?i)view") as info:
+                make(a, L)
+            results.append(None)
+            assert L is torch or ".reshape(...)" in str(info.value)
+            continue
+        v = make(a, L)
+        a += 100.0  # a view sees the change; a copy (made by contiguous()) does not
+        results.append(v.tolist())
+    assert results[0] == results[1]
+
+
+def test_view_error_names_the_shapes_and_the_fix():
+    a = tl.arange(6.0).reshape(2, 3)
+    with pytest.raises(RuntimeError) as info:
+        a.t().view(6)
+    message = str(info.value)
+    for words in ("view: shape [6]", "tensor of shape (3, 2)", "transpose", ".reshape(...)", ".contiguous().view"):
+        assert words in message
+    assert a.t().reshape(6).tolist() == [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]  # reshape copies instead
+
+
+def test_contiguous_copies_only_when_needed_and_keeps_the_gradient():
+    for L in (torch, tl):
+        w = L.arange(6.0, requires_grad=True)
+        a = w.view(2, 3)
+        assert a.is_contiguous() and not a.t().is_contiguous() and a.contiguous() is a
+        c = a.t().contiguous()
+        assert c.is_contiguous() and c.grad_fn.name().startswith("CloneBackward")
+        (c * L.arange(6.0).view(3, 2)).sum().backward()
+        assert w.grad.tolist() == [0.0, 2.0, 4.0, 1.0, 3.0, 5.0]

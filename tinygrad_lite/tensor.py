@@ -211,7 +211,11 @@ class Tensor:
         return Clone.apply(self)
 
     def contiguous(self):
-        return self
+        """Self if its numbers lie in memory in row-major order; else a row-major copy (recorded as a clone)."""
+        return self if self.is_contiguous() else Clone.apply(self)
+
+    def is_contiguous(self):
+        return builtins.bool(self.array.flags.c_contiguous)
 
     # ---------------------------------------------------------------- arithmetic, with PyTorch's type promotion
     def _lift(self, other, ints_too=False, op="tensor"):
@@ -590,10 +594,23 @@ class Tensor:
         except ValueError:
             raise RuntimeError(f"reshape: shape {list(shape)} is invalid for a tensor of shape {tuple(self.shape)} "
                                f"({self.numel()} elements); the sizes must multiply to {self.numel()}") from None
-    view = reshape
+
+    def view(self, *shape):
+        """The same numbers under a new shape, sharing memory: writing through the view changes self.
+
+        Possible only where the layout of self's numbers in memory allows it. After a transpose, permute, expand or
+        a slice that skips elements it may not: then, as PyTorch, we raise, where ``reshape`` would copy.
+        """
+        out = self.reshape(*shape)
+        if out._version_counter is not self._version_counter and self.numel() > 0:  # not a view of self: a copy
+            raise RuntimeError(f"view: shape {list(out.shape)} cannot be a view of this tensor of shape "
+                               f"{tuple(self.shape)}: its numbers are not laid out in memory in an order that shape "
+                               "can read without copying (it is a transpose, permute, expand or slice of another "
+                               "tensor). Use .reshape(...), which copies when it must, or .contiguous().view(...)")
+        return out
 
     def view_as(self, other):
-        return self.reshape(_tensor_arg(other, "view_as", "other").shape)
+        return self.view(_tensor_arg(other, "view_as", "other").shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
         if self.ndim == 0:
