@@ -411,3 +411,56 @@ def test_training_with_a_schedule_matches_pytorch(kind, build):
     assert runs[0].dtype == np.float64
     np.testing.assert_allclose(runs[0], runs[1], rtol=1e-10, atol=1e-12)
     assert not np.allclose(runs[0], w0)
+
+
+def _warnings_of(calls):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        calls()
+    return [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+
+
+def _two_epochs(opt, scheduler, order):
+    if order == "step replaced":
+        opt.step = type(opt).step.__get__(opt)
+    if order == "optimizer first":
+        opt.step()
+    scheduler.step()
+    opt.step()
+    scheduler.step()
+
+
+@pytest.mark.parametrize("order", ["scheduler first", "optimizer first", "step replaced"])
+@pytest.mark.parametrize("make", [lambda o: ("StepLR", o.StepLR), lambda o: ("Sequential", None)])
+def test_scheduler_step_before_optimizer_step_warns_as_pytorch(order, make):
+    """PyTorch wraps optimizer.step in the scheduler's constructor; the first scheduler.step() warns if the
+    optimizer has not stepped yet (or its step was replaced afterwards). Same warnings, same text, same count."""
+    results = []
+    for lib, (opt, _) in (("ours", optimizer_pair()), ("theirs", optimizer_pair()[::-1])):
+        module = ours if lib == "ours" else theirs
+        name, cls = make(module)
+        if cls is not None:
+            scheduler = cls(opt, step_size=1, gamma=0.5)
+        else:
+            scheduler = module.SequentialLR(opt, [module.LinearLR(opt, 0.5, total_iters=2),
+                                                  module.ExponentialLR(opt, 0.9)], milestones=[2])
+        for group in opt.param_groups:
+            group["params"][0].grad = (tg if lib == "ours" else torch).ones(3)
+
+        results.append((_warnings_of(lambda o=opt, s=scheduler: _two_epochs(o, s, order)),
+                        [g["lr"] for g in opt.param_groups]))
+    (got, got_lrs), (expected, expected_lrs) = results
+    assert got == expected and len(expected) == (0 if order == "optimizer first" else 1)
+    np.testing.assert_allclose(got_lrs, expected_lrs, rtol=1e-12)
+
+
+def test_a_copied_optimizer_steps_itself_not_the_original():
+    """The scheduler's step wrapper is bound to its optimizer: a deep copy gets its class's step (as PyTorch's)."""
+    opt, _ = optimizer_pair()
+    ours.StepLR(opt, step_size=1)
+    clone = copy.deepcopy(opt)
+    clone.param_groups[0]["params"][0].grad = tg.ones(3)
+    clone.step()
+    np.testing.assert_array_equal(clone.param_groups[0]["params"][0].detach().numpy(), np.full(3, -0.1, np.float32))
+    np.testing.assert_array_equal(opt.param_groups[0]["params"][0].detach().numpy(), np.zeros(3, np.float32))
+    assert not hasattr(clone.step, "_wrapped_by_lr_sched")

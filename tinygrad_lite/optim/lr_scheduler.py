@@ -15,14 +15,20 @@ Like PyTorch, most schedules are computed *recursively* from the current lr (``e
 they compose when several schedulers drive one optimizer, and we use PyTorch's exact recursive formulas, so that
 traces agree to the last bit. ``step(epoch)`` (deprecated in PyTorch) jumps to ``epoch`` with the closed form.
 
+As in PyTorch, the constructor wraps ``optimizer.step`` so that it notes it was called: the first
+``scheduler.step()`` warns if ``optimizer.step()`` has not run yet (the schedule would skip its first lr).
+
 Deliberate differences from PyTorch: any object with ``param_groups`` (a list of dicts with ``"lr"``) counts as an
-optimizer; we do not wrap ``optimizer.step`` to warn when ``scheduler.step()`` comes first; ``get_lr()`` called
-by hand does not warn (use ``get_last_lr()``: ``get_lr()`` computes the *next* recursive value); and
+optimizer (one without a ``step`` method is not wrapped and gets no warning); ``get_lr()`` called by hand
+does not warn (use ``get_last_lr()``: ``get_lr()`` computes the *next* recursive value); and
 ``MultiplicativeLR``, ``ConstantLR``, ``PolynomialLR``, ``ChainedScheduler`` and ``CyclicLR`` are not here.
 """
+import functools
+import inspect
 import math
 import types
 import warnings
+import weakref
 from bisect import bisect_right
 from collections import Counter
 
@@ -55,6 +61,44 @@ def _per_group(name, optimizer, value, owner):
     return [value] * len(optimizer.param_groups)
 
 
+def _track_step_calls(optimizer):
+    """Wrap ``optimizer.step`` (once) so that a call sets ``optimizer._opt_called``, as PyTorch's schedulers do.
+
+    An object with ``param_groups`` but no ``step`` method (a stand-in optimizer) is left as it is."""
+    step = getattr(optimizer, "step", None)
+    if not inspect.ismethod(step) or hasattr(step, "_wrapped_by_lr_sched"):
+        return
+    optimizer_ref, function = weakref.ref(optimizer), step.__func__
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        opt = optimizer_ref()
+        opt._opt_called = True
+        return function.__get__(opt, type(opt))(*args, **kwargs)
+    wrapper._wrapped_by_lr_sched = True
+    optimizer.step = wrapper
+
+
+def _warn_if_optimizer_has_not_stepped(optimizer):
+    """PyTorch's warnings at the first ``scheduler.step()``: the optimizer's step was replaced after the scheduler
+    was built, or it has not run yet (then the schedule skips its first value)."""
+    step = getattr(optimizer, "step", None)
+    if step is None:
+        return
+    if not hasattr(step, "_wrapped_by_lr_sched"):
+        warnings.warn("Seems like `optimizer.step()` has been overridden after learning rate scheduler "
+                      "initialization. Please, make sure to call `optimizer.step()` before `lr_scheduler.step()`. "
+                      "See more details at https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
+                      UserWarning, stacklevel=3)
+    elif not getattr(optimizer, "_opt_called", False):
+        warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and "
+                      "later, you should call them in the opposite order: `optimizer.step()` before "
+                      "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the first value "
+                      "of the learning rate schedule. See more details at "
+                      "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate", UserWarning,
+                      stacklevel=3)
+
+
 class LRScheduler:
     """Base class: keeps ``base_lrs`` and ``last_epoch`` and writes the lrs that ``get_lr()`` computes.
 
@@ -79,6 +123,7 @@ class LRScheduler:
                                "first, or use last_epoch=-1 for a fresh run")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        _track_step_calls(optimizer)
         self._initial_step()
 
     def _initial_step(self):
@@ -103,6 +148,8 @@ class LRScheduler:
 
         ``step(epoch)`` is deprecated (as in PyTorch): it sets ``last_epoch = epoch`` and uses the closed form.
         """
+        if self._step_count == 1:
+            _warn_if_optimizer_has_not_stepped(self.optimizer)
         self._step_count += 1
         if epoch is not None:
             warnings.warn(f"{type(self).__name__}.step(epoch) is deprecated, as in PyTorch: call step() with no "

@@ -208,6 +208,11 @@ class Optimizer:
         self.param_groups = [{**copy.deepcopy({k: v for k, v in saved.items() if k != "params"}),
                               "params": group["params"]} for saved, group in zip(saved_groups, self.param_groups)]
 
+    def __getstate__(self):
+        """What a copy or a pickle keeps: everything but the ``step`` wrapper an lr scheduler put on this optimizer
+        (it is bound to this very object; a copy gets its class's own ``step``, as in PyTorch)."""
+        return {key: value for key, value in self.__dict__.items() if key not in ("step", "_opt_called")}
+
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
