@@ -567,7 +567,8 @@ ACTIVATIONS = [
     lambda nn_: nn_.ReLU(), lambda nn_: nn_.Sigmoid(), lambda nn_: nn_.Tanh(), lambda nn_: nn_.LeakyReLU(),
     lambda nn_: nn_.LeakyReLU(0.2), lambda nn_: nn_.GELU(), lambda nn_: nn_.GELU(approximate="tanh"),
     lambda nn_: nn_.Softmax(dim=1), lambda nn_: nn_.Softmax(dim=0), lambda nn_: nn_.LogSoftmax(dim=-1),
-    lambda nn_: nn_.LogSoftmax(dim=0), lambda nn_: nn_.Identity(),
+    lambda nn_: nn_.LogSoftmax(dim=0), lambda nn_: nn_.Identity(), lambda nn_: nn_.Softplus(),
+    lambda nn_: nn_.Softplus(beta=2, threshold=1.5),
 ]
 
 
@@ -585,6 +586,7 @@ FUNCTIONS = [
     ("relu", {}), ("leaky_relu", {"negative_slope": 0.3}), ("gelu", {}), ("gelu", {"approximate": "tanh"}),
     ("sigmoid", {}), ("tanh", {}), ("softmax", {"dim": -1}), ("log_softmax", {"dim": 1}),
     ("softmax", {"dim": 0, "dtype": torch.float64}), ("log_softmax", {"dim": 0, "dtype": torch.float64}),
+    ("softplus", {}), ("softplus", {"beta": 0.5, "threshold": 1.0}), ("softplus", {"beta": -1.5}),
 ]
 
 
@@ -623,6 +625,22 @@ def test_softmax_without_dim_warns_and_guesses_like_pytorch():
         F.log_softmax(tl.randn(2, 3))
 
 
+def test_softplus_is_linear_past_the_threshold_and_finite_everywhere_in_float32():
+    data = np.array([-200.0, -30.0, -1.0, 0.0, 0.5, 9.99, 10.0, 10.01, 25.0, 1e4], dtype=np.float32)
+    for beta, threshold in [(1.0, 20.0), (2.0, 20.0), (1.0, 10.0)]:
+        x, xt = tl.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no overflow warning from the discarded branch
+            y = F.softplus(x, beta=beta, threshold=threshold)
+            y.sum().backward()
+        yt = TF.softplus(xt, beta=beta, threshold=threshold)
+        yt.sum().backward()
+        assert y.dtype is tl.float32
+        np.testing.assert_allclose(arr(y), arr(yt), rtol=1e-6, atol=0)
+        np.testing.assert_allclose(arr(x.grad), arr(xt.grad), rtol=1e-6, atol=0)
+        assert np.isfinite(arr(x.grad)).all() and arr(y)[-1] == 1e4  # linear: x itself, slope 1
+
+
 def test_activation_errors_are_clear():
     with pytest.raises(RuntimeError, match="either none or tanh"):
         nn.GELU("exact")(tl.randn(2))
@@ -632,6 +650,10 @@ def test_activation_errors_are_clear():
         F.softmax(tl.randn(2, 3), dim=2)
     with pytest.raises(TypeError, match="must be a Tensor"):
         F.relu([1.0, -1.0])
+    with pytest.raises(RuntimeError, match=r"softplus.*floating point.*\.float\(\)"):
+        F.softplus(tl.tensor([1, 2]))
+    with pytest.raises(TypeError, match="Softplus.*beta"):
+        nn.Softplus(beta="2")
 
 
 # -------------------------------------------------------------------- Flatten

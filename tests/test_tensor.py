@@ -586,3 +586,64 @@ def test_contiguous_copies_only_when_needed_and_keeps_the_gradient():
         assert c.is_contiguous() and c.grad_fn.name().startswith("CloneBackward")
         (c * L.arange(6.0).view(3, 2)).sum().backward()
         assert w.grad.tolist() == [0.0, 2.0, 4.0, 1.0, 3.0, 5.0]
+
+
+# -------------------------------------------------------------------- in-place methods learners reach for (issue 21)
+def test_addcmul_and_addcdiv_match_pytorch_in_and_out_of_place():
+    """Hand-written Adam: v.mul_(b2).addcmul_(g, g, value=1 - b2); p.addcdiv_(m, v.sqrt().add_(eps), value=-lr)."""
+    rs = np.random.default_rng(3)
+    p0, g0, m0 = (rs.standard_normal((3, 4)).astype(np.float32) for _ in range(3))
+    results = []
+    for L in (torch, tl):
+        p, g, m, v = L.tensor(p0), L.tensor(g0), L.tensor(m0), L.zeros(3, 4)
+        for _ in range(3):
+            m.mul_(0.9).add_(g, alpha=0.1)
+            v.mul_(0.999).addcmul_(g, g, value=0.001)
+            same = p.addcdiv_(m, v.sqrt().add_(1e-8), value=-0.01)
+            assert same is p
+        out = p.addcmul(g, m[:1], value=0.5), L.addcdiv(p, g, m.abs() + 1)  # broadcasting tensor2; a function
+        results.append([x.numpy().copy() for x in (p, v, *out)])
+    for ours, theirs in zip(results[1], results[0]):
+        assert ours.dtype == theirs.dtype == np.float32
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
+
+
+def test_addcmul_records_its_gradient_and_addcdiv_refuses_integer_division():
+    for L in (torch, tl):
+        w = L.tensor([1.0, 2.0], requires_grad=True)
+        y = (w * 1.0).addcmul_(w, L.tensor([3.0, 4.0]), value=2)  # y = w + 2 w t: dy/dw = 1 + 2 t
+        y.sum().backward()
+        assert w.grad.tolist() == [7.0, 9.0]
+        with pytest.raises(RuntimeError, match="(?i)integer"):
+            L.ones(2).addcdiv_(L.tensor([1, 2]), L.tensor([1, 2]))
+        with pytest.raises(RuntimeError):  # a result that does not fit self's shape
+            L.ones(3).addcmul_(L.ones(2, 3), L.ones(3))
+    with pytest.raises(TypeError, match="addcmul_.*tensor2"):
+        tl.ones(2).addcmul_(tl.ones(2), [1.0, 2.0])
+
+
+def test_abs_relu_and_unsqueeze_in_place_as_pytorch():
+    results = []
+    for L in (torch, tl):
+        a = L.tensor([[-1.5, 0.0], [2.0, -3.0]])
+        row = a[1]  # a view: sees the change, and shares the version counter
+        a.abs_()
+        b = L.tensor([-2, 0, 5]).relu_()  # integers stay integers
+        c = L.arange(6.0).reshape(2, 3)
+        c_row = c[0]
+        c_row.unsqueeze_(0)  # only the view's shape changes; both versions move on
+        w = L.tensor([-1.0, 2.0, 3.0], requires_grad=True)
+        y = w * 2.0
+        y.abs_()
+        y.unsqueeze_(1)  # recorded in the graph: y is (3, 1) now
+        (y * L.tensor([[1.0], [2.0], [3.0]])).sum().backward()
+        z = w * 1.0
+        z.relu_()
+        z.sum().backward()
+        results.append((a.tolist(), row.tolist(), a._version, b.tolist(), tuple(c_row.shape), c._version,
+                        c_row._version, tuple(y.shape), w.grad.tolist()))
+        for method, args in (("abs_", ()), ("relu_", ()), ("unsqueeze_", (0,))):  # a leaf that requires grad
+            with pytest.raises(RuntimeError, match="leaf"):
+                getattr(L.ones(2, requires_grad=True), method)(*args)
+    assert results[0] == results[1]
+    assert results[1][-1] == [-2.0, 5.0, 7.0]

@@ -261,6 +261,24 @@ class Tensor:
     def pow(self, exponent): return self ** exponent
     def matmul(self, other): return matmul(self, other)
 
+    def addcmul(self, tensor1, tensor2, *, value=1): return self._addc("addcmul", tensor1, tensor2, value)
+    def addcdiv(self, tensor1, tensor2, *, value=1): return self._addc("addcdiv", tensor1, tensor2, value)
+
+    def _addc(self, name, tensor1, tensor2, value, inplace=False):
+        """``addcmul``: self + value * tensor1 * tensor2; ``addcdiv``: self + value * tensor1 / tensor2 (the steps of
+        Adam and RMSprop written by hand). Computed left to right, as PyTorch's kernels do."""
+        t1, t2 = _tensor_arg(tensor1, name, "tensor1"), _tensor_arg(tensor2, name, "tensor2")
+        check_number(name, "value", value)
+        divides = name.startswith("addcdiv")
+        if divides and not (t1.is_floating_point() or t2.is_floating_point()):
+            raise RuntimeError(f"{name}: tensor1 and tensor2 are both integer ({t1.dtype}, {t2.dtype}), and PyTorch "
+                               "no longer divides integers here; convert one of them first: tensor1.float()")
+        try:
+            term = t1 * value / t2 if divides else t1 * value * t2
+            return self.add_(term) if inplace else self + term
+        except RuntimeError as e:
+            raise RuntimeError(f"{name}: {e}") from None
+
     def mm(self, mat2):
         """The product of two matrices, both 2-D (``torch.mm``; ``matmul`` and ``@`` also take 1-D and batches)."""
         if self.ndim != 2 or not isinstance(mat2, Tensor) or mat2.ndim != 2:
@@ -731,7 +749,7 @@ class Tensor:
                                "y[i] = y[i] + v rather than y[i] += v, and y[0, 1] = v rather than y[0][1] = v")
         return True
 
-    def _record_inplace(self, name, compute, writes_into_input=False):
+    def _record_inplace(self, name, compute, writes_into_input=False, new_shape=False):
         """Make self the result of ``compute(before)``, in the graph and in its own array (views see the change).
 
         ``before`` is a new tensor that takes over self's earlier state (its grad_fn, ...): it is the recorded
@@ -744,7 +762,9 @@ class Tensor:
         if not writes_into_input:
             before.array, before._version_counter = self.array.copy(), [0]
         new = compute(before)
-        if new.array is not self.array:
+        if new_shape:  # a shape-only change (unsqueeze_): self shows the same numbers under the new shape
+            self.array = new.array
+        elif new.array is not self.array:
             if new.array.shape != self.array.shape or not np.can_cast(new.array.dtype, self.array.dtype, "same_kind"):
                 raise RuntimeError(f"{name}: the result ({new.dtype}, shape {tuple(new.shape)}) cannot be written "
                                    f"into this tensor ({self.dtype}, shape {tuple(self.shape)}); write it out of place")
@@ -817,6 +837,27 @@ class Tensor:
         if self._records_inplace("clamp_"):
             return self._record_inplace("clamp_", lambda before: before.clamp(min, max))
         return self.copy_(self.detach().clamp(min, max))
+
+    def _apply_(self, name, op):
+        """The in-place version of the out-of-place ``op``: self takes ``op(self)``'s numbers in its own memory."""
+        if self._records_inplace(name):
+            return self._record_inplace(name, op)
+        return self.copy_(op(self.detach()))
+
+    def abs_(self): return self._apply_("abs_", Tensor.abs)
+    def relu_(self): return self._apply_("relu_", Tensor.relu)
+    def addcmul_(self, tensor1, tensor2, *, value=1): return self._addc("addcmul_", tensor1, tensor2, value, True)
+    def addcdiv_(self, tensor1, tensor2, *, value=1): return self._addc("addcdiv_", tensor1, tensor2, value, True)
+
+    def unsqueeze_(self, dim):
+        """In place: a new dim of size 1 at ``dim``. Only the shape changes; the numbers stay where they are."""
+        shape = self.unsqueeze(dim).shape  # (checks dim)
+        if self._records_inplace("unsqueeze_"):
+            return self._record_inplace("unsqueeze_", lambda before: before.reshape(shape), writes_into_input=True,
+                                        new_shape=True)
+        self.array = self.array.reshape(shape)  # a view of the same memory
+        self._bump_version()
+        return self
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
         check_number("uniform_", "from", a), check_number("uniform_", "to", b)

@@ -16,7 +16,7 @@ from ...ops.activation import GELU, LeakyReLU, ReLU
 from ...ops.matmul import Linear
 from ...random import rng
 from ...shapes import check_number
-from ...tensor import Tensor
+from ...tensor import Tensor, where
 
 
 def _check_tensor(name, input, what="input"):
@@ -116,6 +116,20 @@ def tanh(input):
     r"""tanh x; integer inputs are computed in the default float type."""
     _check_tensor("tanh", input)
     return input.tanh()
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    r"""A smooth ReLU: \frac{1}{\beta} \ln(1 + e^{\beta x}), elementwise; always positive, and close to max(x, 0)
+    far from 0 (the larger \beta, the closer).
+
+    Where \beta x > threshold it is x itself, as in PyTorch: there the two differ by less than float precision,
+    and e^{\beta x} would overflow. The slope is d/dx = \sigma(\beta x), the sigmoid (1 in the linear part).
+    """
+    _check_floating("softplus", input)
+    check_number("softplus", "beta", beta), check_number("softplus", "threshold", threshold)
+    bx = input * beta
+    # the clamp keeps e^{bx} finite in the branch where() discards, so that its gradient (0 there) stays 0, not nan
+    return where(bx > threshold, input, bx.clamp(max=threshold).exp().log1p() / beta)
 
 
 def _softmax_dim(name, ndim, stacklevel):
@@ -263,5 +277,5 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 from .loss import *  # noqa: E402
 from .loss import __all__ as _loss_names  # noqa: E402
 
-__all__ = ["linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout",
+__all__ = ["linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "dropout",
            "batch_norm", "one_hot", "normalize"] + list(_loss_names)

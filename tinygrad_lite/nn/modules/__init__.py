@@ -1,5 +1,5 @@
 """The layers: ``Module`` (the base class), containers, and one file per kind of layer (losses in loss.py)."""
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .batchnorm import BatchNorm1d
 from .container import ModuleDict, ModuleList, Sequential
 from .dropout import Dropout
@@ -10,4 +10,4 @@ from .loss import __all__ as _loss_names
 from .module import Module
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Linear", "Identity", "ReLU", "LeakyReLU", "Sigmoid",
-           "Tanh", "GELU", "Softmax", "LogSoftmax", "Flatten", "Dropout", "BatchNorm1d"] + list(_loss_names)
+           "Tanh", "Softplus", "GELU", "Softmax", "LogSoftmax", "Flatten", "Dropout", "BatchNorm1d"] + list(_loss_names)

@@ -50,6 +50,21 @@ class Tanh(Module):
         return F.tanh(input)
 
 
+class Softplus(Module):
+    """(1/beta) ln(1 + e^{beta x}): a smooth ReLU, linear where beta x > threshold (see ``F.softplus``)."""
+
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        self.beta = check_number("Softplus", "beta", beta)
+        self.threshold = check_number("Softplus", "threshold", threshold)
+
+    def forward(self, input):
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
 class GELU(Module):
     """x Phi(x) with Phi the standard normal CDF; ``approximate='tanh'`` for the tanh formula."""
 
