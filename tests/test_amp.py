@@ -309,3 +309,31 @@ def test_a_mixed_precision_training_loop_matches_pytorch():
         t_losses.append(t_loss.item())
     np.testing.assert_allclose(losses, t_losses, rtol=5e-3)
     assert scaler.get_scale() == t_scaler.get_scale() < 2.0 ** 24  # it backed off, the same number of times
+
+
+def test_grad_scaler_step_without_backward_raises_as_pytorch():
+    """scaler.scale(loss) and then scaler.step(opt) with no backward between: no gradient was checked for inf, so
+    PyTorch raises AssertionError "No inf checks were recorded for this optimizer." and does not step; so do we.
+    The iteration stays spoiled, as in PyTorch: a backward now and a second step raise again (the unscale_ of this
+    iteration has happened), and the gradients stay scaled (the same numbers as PyTorch's)."""
+    results, weight = [], np.random.default_rng(0).normal(size=(2, 3)).astype(np.float32)
+    for lib in (tl, torch):
+        layer = lib.nn.Linear(3, 2)
+        with lib.no_grad():
+            layer.weight.copy_(lib.tensor(weight))
+            layer.bias.fill_(0.25)
+        opt = lib.optim.SGD(layer.parameters(), lr=0.5)
+        scaler = lib.amp.GradScaler("cpu")
+        loss = scaler.scale(layer(lib.arange(12.0).reshape(4, 3)).pow(2).sum())
+        before = layer.weight.detach().clone()
+        with pytest.raises(AssertionError, match=r"^No inf checks were recorded for this optimizer\."):
+            scaler.step(opt)
+        loss.backward()
+        with pytest.raises(AssertionError, match=r"^No inf checks were recorded for this optimizer\."):
+            scaler.step(opt)
+        results.append((before.numpy(), layer.weight.detach().numpy(), layer.weight.grad.numpy()))
+    (before, ours, grad), (their_before, theirs, their_grad) = results
+    np.testing.assert_array_equal(ours, before)
+    np.testing.assert_array_equal(theirs, their_before)
+    np.testing.assert_allclose(grad, their_grad, rtol=1e-6)
+    assert np.abs(grad).max() > 2.0 ** 16  # still multiplied by the scale

@@ -90,7 +90,7 @@ class GradScaler:
         if state["stage"] is STEPPED:
             raise RuntimeError("unscale_() is being called after step().")
         inv_scale = np.float32(1.0 / np.float64(self._scale))  # as PyTorch: the reciprocal in float64, then float32
-        found_inf = False
+        found_inf = None  # stays None when no parameter has a gradient: nothing was checked
         for group in optimizer.param_groups:
             for param in group["params"]:
                 if param.grad is None:
@@ -100,14 +100,15 @@ class GradScaler:
                     raise ValueError("Attempting to unscale FP16 gradients. Keep the parameters in float32 (master "
                                      "weights) and let autocast run the ops in float16.")
                 finite = bool(array_module_of(grad).isfinite(grad).all())
-                found_inf = found_inf or not finite
+                found_inf = bool(found_inf) or not finite
                 grad *= inv_scale.astype(grad.dtype)
         state["found_inf"], state["stage"] = found_inf, UNSCALED
 
     def step(self, optimizer, *args, **kwargs):
         """``optimizer.step()`` unless a gradient was inf or nan (then the step is skipped and None returned).
 
-        Unscales the gradients first if ``unscale_`` was not called this iteration.
+        Unscales the gradients first if ``unscale_`` was not called this iteration. As in PyTorch, an optimizer
+        none of whose parameters has a gradient (``backward`` was not called) is an AssertionError.
         """
         if not self._enabled:
             return optimizer.step(*args, **kwargs)
@@ -119,6 +120,9 @@ class GradScaler:
             raise RuntimeError("step() has already been called since the last update().")
         if state["stage"] is READY:
             self.unscale_(optimizer)
+        if state["found_inf"] is None:
+            raise AssertionError("No inf checks were recorded for this optimizer. (None of its parameters has a "
+                                 "gradient: call scaler.scale(loss).backward() before scaler.step(optimizer).)")
         result = None if state["found_inf"] else optimizer.step(*args, **kwargs)
         state["stage"] = STEPPED
         return result
