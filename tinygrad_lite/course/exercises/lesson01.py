@@ -340,7 +340,8 @@ register(Exercise(
     # slope 0 in autograd and sqrt(x * x) slope nan, so that a formula built on them gives sigmoid'(0) = 0 or nan
     grad_jitter=0.0,
     grad_hint=("sigmoid is smooth, and its slope sigma(x) (1 - sigma(x)) is never 0: 1/4 at x = 0, where the "
-               "check compares the gradient too. Autograd takes the slope of abs at exactly 0 as 0 (sign(0) = 0), "
+               "check compares the gradient too (of a randomly weighted sum of your outputs, so the numbers above "
+               "are these slopes times the weights). Autograd takes the slope of abs at exactly 0 as 0 (sign(0) = 0), "
                "and that of sqrt(x * x) there as nan, so an -|x| built from either gives sigma'(0) = 0 or nan. "
                "Written with tl.where, -|x| takes the slope of the branch it picks"),
     compare=_sigmoid_compare,
