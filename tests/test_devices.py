@@ -53,6 +53,31 @@ def test_cuda_queries_and_device_objects(gpu):
     assert tl.device("cpu") != d and repr(tl.device("cuda", 1)) == "device(type='cuda', index=1)"
 
 
+SPECS = ["cpu", "cpu:0", "cuda", "cuda:0", "cuda:1"]
+
+
+def test_devices_compare_as_pytorchs():
+    """device("cpu:0") != device("cpu") and device("cuda") != device("cuda:0"), as in PyTorch: a device with an
+    index is not the device without one. Equal devices hash equally (one dict key)."""
+    import torch
+    for a in SPECS:
+        for b in SPECS:
+            expected = torch.device(a) == torch.device(b)
+            assert (tl.device(a) == tl.device(b)) is expected, (a, b)
+            assert (tl.device(a) != tl.device(b)) is (not expected), (a, b)
+    assert len({tl.device(s) for s in SPECS}) == len({torch.device(s) for s in SPECS}) == 5
+    assert tl.device("cpu:0") == "cpu" and tl.device("cpu") == "cpu:0"  # a string names a place (our extension)
+
+
+def test_to_the_same_place_written_another_way_is_no_copy(gpu):
+    """.to("cpu:0") of a CPU tensor and .to("cuda") of one on cuda:0 return the tensor itself, as in PyTorch."""
+    x = tl.ones(2)
+    assert x.to("cpu:0") is x and x.to(tl.device("cpu", 0)) is x and x.to("cpu:0").device == tl.device("cpu")
+    y = x.cuda()
+    assert y.to("cuda") is y and y.to(tl.device("cuda")) is y and y.device == tl.device("cuda:0")
+    assert gpu.transfers.to_device == 1 and gpu.transfers.to_host == 0
+
+
 def test_to_cuda_cpu_move_the_numbers_and_the_gradient_comes_back(gpu):
     x = tl.tensor([[1.0, -2.0], [3.0, 4.0]], requires_grad=True)
     for moved in (x.to("cuda"), x.cuda(), x.to(tl.device("cuda")), x.to(tl.zeros(1, device="cuda"))):

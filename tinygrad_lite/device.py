@@ -22,12 +22,19 @@ class device:
         self.type, self.index = type, index
 
     def __eq__(self, other):
+        """Same type and same index, as PyTorch compares devices: ``device("cpu:0") != device("cpu")`` and
+        ``device("cuda") != device("cuda:0")`` (no index means "the current one", which is not a number). A tensor's
+        ``.device`` on a GPU always has its index (``cuda:0``).
+
+        Differs on purpose: a string is read as a place, ``t.device == "cuda"`` is True for a tensor on the current
+        GPU and ``t.device == "cpu"`` for one on the CPU (``same_place``); PyTorch compares a device with a string
+        as unequal, always."""
         if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and (self.type, self.index or 0) == (other.type, other.index or 0)
+            return same_place(self, other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
 
     def __hash__(self):
-        return hash((self.type, self.index or 0))
+        return hash((self.type, self.index))
 
     def __str__(self):
         return self.type if self.index is None else f"{self.type}:{self.index}"
@@ -121,10 +128,17 @@ def device_of(array):
     return device("cuda", array.device.id)
 
 
+def same_place(dev, other):
+    """Do ``dev`` and ``other`` name the same memory? Unlike ``==``, "cuda" (the current GPU, which is GPU 0 here)
+    and "cuda:0" do, and so do "cpu" and "cpu:0": the question ``.to(device)`` asks before it copies."""
+    dev, other = device(dev), device(other)
+    return (dev.type, dev.index or 0) == (other.type, other.index or 0)
+
+
 def move(array, dev):
     """Copy ``array`` to ``dev`` (a no-op when it is already there)."""
     dev = device(dev)
-    if device_of(array) == dev:
+    if same_place(device_of(array), dev):
         return array
     if dev.type == "cpu":
         return array.get()

@@ -21,7 +21,7 @@ from .amp.autocast_mode import autocast_args
 from .autograd import function
 from .autograd.engine import run_backward
 from .autograd.grad_mode import is_grad_enabled
-from .device import array_module_of, check_same_device, device_of, move
+from .device import array_module_of, check_same_device, device_of, move, same_place
 from .device import device as Device
 from .dtypes import as_array, legacy_array
 from .random import rng
@@ -885,7 +885,7 @@ class Tensor:
         out = self
         if dtype is not None and dt.as_dtype(dtype) is not self.dtype:
             out = Cast.apply(out, dtype=dt.as_dtype(dtype).np)
-        if device is not None and device_of(out.array) != Device(device):
+        if device is not None and not same_place(device_of(out.array), device):
             out = ToDevice.apply(out, device=device)
         return out.clone() if copy and out is self else out
 
