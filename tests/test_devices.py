@@ -126,9 +126,27 @@ def test_a_gpu_array_never_becomes_numpy_silently(gpu):
     x = tl.ones(3, device="cuda")
     with pytest.raises(TypeError, match="Implicit conversion"):
         np.asarray(x.array)
-    np.testing.assert_array_equal(x.numpy(), [1, 1, 1])  # .numpy() and np.asarray(tensor) copy explicitly
-    np.testing.assert_array_equal(np.asarray(x), [1, 1, 1])
     assert x.tolist() == [1, 1, 1] and x.sum().item() == 3.0
+
+
+def test_numpy_of_a_gpu_tensor_says_to_call_cpu_first_as_pytorch(gpu):
+    """PyTorch's .numpy() and np.asarray() of a GPU tensor raise TypeError (a numpy array would be a copy in the
+    CPU's memory that writes never reach); the message, with the device's name, is PyTorch's (checked on its "meta"
+    device, which a CPU-only PyTorch has). .cpu().numpy() and .numpy(force=True) copy, once each."""
+    import torch
+    x = tl.arange(3.0, device="cuda").requires_grad_()
+    expected = str(pytest.raises(TypeError, torch.empty(3, device="meta").requires_grad_().numpy).value)
+    for attempt in (x.numpy, x.detach().numpy, lambda: np.asarray(x.detach())):
+        with pytest.raises(TypeError) as error:
+            attempt()
+        assert str(error.value) == expected.replace("meta", "cuda:0")
+    assert gpu.transfers.to_host == 0
+    np.testing.assert_array_equal(x.detach().cpu().numpy(), [0, 1, 2])
+    np.testing.assert_array_equal(x.numpy(force=True), [0, 1, 2])
+    assert gpu.transfers.to_host == 2
+    on_cpu = tl.ones(2)
+    on_cpu.numpy()[0] = 5.0  # on the CPU: the tensor's own memory
+    assert on_cpu.tolist() == [5.0, 1.0]
 
 
 def test_importing_tinygrad_lite_does_not_import_cupy():

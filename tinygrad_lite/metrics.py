@@ -22,7 +22,7 @@ from .tensor import Tensor
 
 
 def _numpy(x):
-    return x.detach().numpy() if isinstance(x, Tensor) else np.asarray(x)
+    return x.detach().cpu().numpy() if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _targets(target, name):
@@ -118,7 +118,7 @@ def precision_recall_f1(preds, targets, num_classes, average="macro"):
     """
     if average not in (None, "macro", "micro"):
         raise ValueError(f"precision_recall_f1: average must be None, 'macro' or 'micro', got {average!r}")
-    m = confusion_matrix(preds, targets, num_classes).numpy()
+    m = confusion_matrix(preds, targets, num_classes).cpu().numpy()
     tp = np.diag(m).astype(np.float64)
     fp, fn = m.sum(axis=0) - tp, m.sum(axis=1) - tp
     if average == "micro":

@@ -174,7 +174,7 @@ class Tensor:
             if grad.shape != self.array.shape:
                 raise RuntimeError(f"backward: gradient has shape {grad.shape}, the tensor has {self.array.shape}; "
                                    "they must match")
-        run_backward(self, grad, retain_graph=builtins.bool(retain_graph))  # autograd/engine.py
+        run_backward([self], [grad], retain_graph=builtins.bool(retain_graph))  # autograd/engine.py
 
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf tensor too (useful to inspect intermediate gradients)."""
@@ -724,6 +724,7 @@ class Tensor:
     # PyTorch: self becomes the result of the op applied to its earlier state (_record_inplace).
     _previous = None  # after a recorded in-place op: a tensor holding self's state before it (engine.input_as_used)
     _base = None      # for a view made by an op (a slice, reshape, transpose): the tensor whose numbers it shows
+    _output_nr = 0    # which output of its grad_fn this tensor is (a custom Function may return several)
 
     @property
     def _version(self):
@@ -931,10 +932,18 @@ class Tensor:
         return self.to(dtype.dtype if isinstance(dtype, legacy.TypedTensor) else dtype)
 
     def numpy(self, force=False):
-        """The numbers as a numpy array (sharing memory on the CPU)."""
-        if self.requires_grad and not force:
+        """The numbers as a numpy array, sharing memory with this CPU tensor.
+
+        As in PyTorch, a tensor on the GPU is refused (a numpy array lives in the CPU's memory, so it would be a
+        copy that writes never reach): call ``.cpu()`` first. ``force=True`` is ``detach().cpu().numpy()``."""
+        if force:
+            return move(self.array, "cpu")
+        if self.device.type != "cpu":
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy the "
+                            "tensor to host memory first.")
+        if self.requires_grad:
             raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()")
-        return move(self.array, "cpu")
+        return self.array
 
     def __array__(self, dtype=None, copy=None):
         arr = self.numpy()

@@ -167,7 +167,7 @@ def round_to_bfloat16(x):
     of 24. numpy has no bfloat16 type; this rounds float32 bit patterns to the nearest even bfloat16 pattern.
     """
     from ..tensor import Tensor
-    array = np.asarray(x.detach().numpy() if isinstance(x, Tensor) else x, dtype=np.float32)
+    array = np.asarray(x.detach().cpu().numpy() if isinstance(x, Tensor) else x, dtype=np.float32)
     bits = array.view(np.uint32).astype(np.uint64)
     rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16 << 16).astype(np.uint32)
     return Tensor(rounded.view(np.float32).copy(), dtype=dt.float32)
