@@ -174,7 +174,7 @@ class Tensor:
             if grad.shape != self.array.shape:
                 raise RuntimeError(f"backward: gradient has shape {grad.shape}, the tensor has {self.array.shape}; "
                                    "they must match")
-        run_backward([self], [grad], retain_graph=builtins.bool(retain_graph))  # autograd/engine.py
+        run_backward(self, grad, retain_graph=builtins.bool(retain_graph))  # autograd/engine.py
 
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf tensor too (useful to inspect intermediate gradients)."""
@@ -724,7 +724,6 @@ class Tensor:
     # PyTorch: self becomes the result of the op applied to its earlier state (_record_inplace).
     _previous = None  # after a recorded in-place op: a tensor holding self's state before it (engine.input_as_used)
     _base = None      # for a view made by an op (a slice, reshape, transpose): the tensor whose numbers it shows
-    _output_nr = 0    # which output of its grad_fn this tensor is (a custom Function may return several)
 
     @property
     def _version(self):
