@@ -597,7 +597,126 @@ def test_autograd_grad_with_grad_outputs(T):
     np.testing.assert_allclose(arr(g), [2.0, 0.0, 12.0])
 
 
+@pytest.mark.parametrize("T", LIBS)
+def test_autograd_grad_adds_up_the_contributions_of_several_outputs(T):
+    """issue 21: autograd.grad([a, b], x) is the gradient of a + b (with grad_outputs: of <g_a, a> + <g_b, b>)."""
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    (g,) = T.autograd.grad([(2 * x).sum(), (3 * x).sum()], x)
+    assert g.tolist() == [5.0, 5.0]
+    h = x * x
+    ga, gx = T.autograd.grad([h, h.sum() * 2, h], [h, x], grad_outputs=[T.tensor([1.0, 2.0]), None,
+                                                                        T.tensor([0.5, 0.5])])
+    assert ga.tolist() == [3.5, 4.5] and gx.tolist() == [7.0, 18.0]  # 2x (1.5 + 2, 2.5 + 2)
+    b = T.tensor([3.0], requires_grad=True)
+    ga, gb = T.autograd.grad([x.sum(), (b * b).sum()], [x, b])
+    assert ga.tolist() == [1.0, 1.0] and gb.tolist() == [6.0]
+    with pytest.raises(RuntimeError, match="gradients"):  # one gradient per output
+        T.autograd.grad([x * 2, x * 3], x, grad_outputs=[T.ones(2)])
+
+
+def test_autograd_backward_from_several_roots_adds_up_as_pytorch():
+    results = []
+    for T in (torch, tl):
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        T.autograd.backward([(x * x).sum(), x * 3], [None, T.tensor([1.0, -1.0])])
+        results.append(x.grad.tolist())
+    assert results[0] == results[1] == [5.0, 1.0]
+
+
+@pytest.mark.parametrize("T", LIBS)
+def test_retain_grad_is_honoured_by_autograd_grad_where_pytorch_runs_the_op(T):
+    """A retained tensor gets .grad when its op runs (it is on a path to the inputs) or it is an input."""
+    x, w = T.tensor([1.0, 2.0], requires_grad=True), T.tensor([3.0, 4.0], requires_grad=True)
+    h = x * 3
+    h.retain_grad()
+    (g,) = T.autograd.grad((h * h).sum(), x)
+    assert g.tolist() == [18.0, 36.0] and h.grad.tolist() == [6.0, 12.0] and x.grad is None
+    h = x * 2
+    h.retain_grad()
+    (g,) = T.autograd.grad((h * h).sum(), h)  # h is the input: its .grad is filled too
+    assert g.tolist() == h.grad.tolist() == [4.0, 8.0]
+    h = x * 2
+    h.retain_grad()
+    k = h * 3
+    k.retain_grad()
+    (g,) = T.autograd.grad((k * w).sum(), w)  # the ops of k and h are not needed for w: they do not run
+    assert g.tolist() == [6.0, 12.0] and h.grad is None and k.grad is None
+    h = x * 2
+    h.retain_grad()
+    out = (h * w).sum()
+    T.autograd.grad(out, x, retain_graph=True)
+    T.autograd.grad(out, x)
+    assert h.grad.tolist() == [6.0, 8.0]  # accumulated over the two calls, as .grad always is
+
+
 # ------------------------------------------------------------------------------------------------ custom Functions
+def make_torch_style_sin_cos(base, materialize=True):
+    class SinCos(base):
+        """Two outputs, sin x and cos x: backward gets one gradient per output."""
+        seen = []
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            ctx.set_materialize_grads(materialize)
+            return x.sin(), x.cos()
+
+        @staticmethod
+        def backward(ctx, grad_sin, grad_cos):
+            (x,) = ctx.saved_tensors
+            SinCos.seen.append([None if g is None else g.tolist() for g in (grad_sin, grad_cos)])
+            total = 0
+            if grad_sin is not None:
+                total = total + grad_sin * x.cos()
+            if grad_cos is not None:
+                total = total - grad_cos * x.sin()
+            return total
+
+    return SinCos
+
+
+@pytest.mark.parametrize("materialize", [True, False])
+def test_custom_function_with_several_outputs_matches_torch(materialize):
+    """issue 21: forward returns a tuple; backward runs once with a gradient per output, zeros for an output that
+    got none (None after ctx.set_materialize_grads(False)); consumers see (node, output number)."""
+    results = []
+    for T, base in ((torch, torch.autograd.Function), (tl, Function)):
+        SinCos = make_torch_style_sin_cos(base, materialize)
+        x = T.tensor([0.5, 1.0, 2.0], requires_grad=True)
+        s, c = SinCos.apply(x)
+        assert s.grad_fn is c.grad_fn and isinstance(s, T.Tensor)
+        (s * 2 + c * c).sum().backward(retain_graph=True)  # both used: c twice
+        first = x.grad.tolist()
+        x.grad = None
+        s.sum().backward()  # only s: c's gradient is zeros (or None)
+        uses = (c * 3).grad_fn.next_functions[0]
+        results.append((s.tolist(), c.tolist(), first, x.grad.tolist(), SinCos.seen, uses[1],
+                        uses[0] is s.grad_fn))
+    np.testing.assert_allclose(results[1][2], results[0][2], rtol=1e-6)
+    np.testing.assert_allclose(results[1][3], results[0][3], rtol=1e-6)
+    ours, theirs = results[1][4], results[0][4]
+    assert len(ours) == len(theirs) == 2  # one backward call per backward pass
+    assert (ours[1][1] is None) == (theirs[1][1] is None) == (not materialize)
+    assert results[1][5:] == results[0][5:] == (1, True)
+
+
+def test_custom_function_with_several_outputs_in_our_style_and_with_autograd_grad():
+    class SplitHalves(Function):
+        """Arrays in, arrays out: the two halves of x; backward puts each gradient back in its half."""
+        def forward(self, x):
+            return x[:2].copy(), x[2:].copy()
+
+        def backward(self, g_front, g_back):
+            return np.concatenate([g_front, g_back])
+
+    x = tl.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    front, back = SplitHalves.apply(x)
+    (g,) = tl.autograd.grad([(front * front).sum(), back.sum() * 5], x)
+    assert g.tolist() == [2.0, 4.0, 5.0, 5.0]
+    (g,) = tl.autograd.grad(back.sum(), x)  # the unused front gets zeros
+    assert g.tolist() == [0.0, 0.0, 1.0, 1.0]
+
+
 def make_torch_style_cube(base):
     class Cube(base):
         """y = x^3, written PyTorch's way."""

@@ -10,6 +10,13 @@ separately because they are read separately (the README's reading order: functio
 - the Tensor API: ``tensor.py`` and the helpers it needs to be read (``dtypes.py``, ``device.py``,
   ``autograd/grad_mode.py``, ``shapes.py``): 1,163 lines then (765 in tensor.py), so API_BUDGET = 1250, about 7%.
 
+Issue 21 (PyTorch parity) raised both, in a reviewed change. The engine went from 798 to 844 lines: custom
+Functions with several outputs (``Function.wrap_outputs`` and ``gather``, and the engine keeping an op's outputs
+together in ``graph_order``), ``autograd.grad`` from several outputs running only the ops on a path to its
+inputs, as PyTorch's engine does, and ``Rsub`` for ``1 - x``; ENGINE_BUDGET = 880. The Tensor API went from 1,198 to
+1,253: ``view`` sharing memory or raising, ``contiguous``, ``addcmul``/``addcdiv``, the in-place ``abs_``,
+``relu_`` and ``unsqueeze_``, and the device checks; API_BUDGET = 1300. Both keep about 4% headroom.
+
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
 argument checks and idioms, which is why the two numbers are larger than that one. They are a few hundred lines
@@ -31,8 +38,8 @@ ENGINE = [PACKAGE / "autograd" / "function.py", PACKAGE / "autograd" / "engine.p
           *sorted((PACKAGE / "ops").glob("*.py"))]
 TENSOR_API = [PACKAGE / "tensor.py", PACKAGE / "dtypes.py", PACKAGE / "device.py",
               PACKAGE / "autograd" / "grad_mode.py", PACKAGE / "shapes.py"]
-ENGINE_BUDGET = 800
-API_BUDGET = 1250
+ENGINE_BUDGET = 880
+API_BUDGET = 1300
 
 
 def lines_of_code(path):

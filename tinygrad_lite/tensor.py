@@ -174,7 +174,7 @@ class Tensor:
             if grad.shape != self.array.shape:
                 raise RuntimeError(f"backward: gradient has shape {grad.shape}, the tensor has {self.array.shape}; "
                                    "they must match")
-        run_backward(self, grad, retain_graph=builtins.bool(retain_graph))  # autograd/engine.py
+        run_backward([self], [grad], retain_graph=builtins.bool(retain_graph))  # autograd/engine.py
 
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf tensor too (useful to inspect intermediate gradients)."""

@@ -11,25 +11,43 @@ from .variable import Variable
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
-    """The gradients of ``outputs`` with respect to ``inputs``, returned as a tuple; ``.grad`` is left alone."""
+    """The gradients of ``outputs`` with respect to ``inputs``, returned as a tuple; ``.grad`` is left alone.
+
+    With several outputs (a list) their contributions add up, as when ``backward`` runs from several roots:
+    the result is the gradient of sum_k <grad_outputs[k], outputs[k]>. ``grad_outputs`` holds one gradient per
+    output (None for a one-number output: 1). Only the ops between the outputs and the inputs run, and a tensor
+    that ``retain_grad()`` was called on gets its ``.grad`` on the way, as in PyTorch.
+    """
     from ..dtypes import as_array
     from ..tensor import Tensor
     if create_graph:
         raise NotImplementedError("grad: create_graph=True (gradients of gradients) is not supported")
-    out = outputs[0] if isinstance(outputs, (tuple, list)) else outputs
+    outputs = list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
     if grad_outputs is None:
-        if out.numel() != 1:
-            raise RuntimeError(f"grad: grad can be implicitly created only for scalar outputs, got shape "
-                               f"{tuple(out.shape)}; pass grad_outputs")
-        g = as_array(1.0, out.dtype, out.device).reshape(out.shape)
-    else:
-        go = grad_outputs[0] if isinstance(grad_outputs, (tuple, list)) else grad_outputs
-        g = as_array(go, out.dtype, out.device)
-    if not out.requires_grad:
-        raise RuntimeError("grad: the output does not require grad (no input on its path requires grad)")
-    found = run_backward(out, g, retain_graph=bool(retain_graph), inputs=inputs)
+        grad_outputs = [None] * len(outputs)
+    grad_outputs = list(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad: grad_outputs has {len(grad_outputs)} gradients for {len(outputs)} outputs; give "
+                           "one per output, in the same order (None for an output holding one number)")
+    grads = []
+    for k, (out, go) in enumerate(zip(outputs, grad_outputs)):
+        which = f"output {k}" if len(outputs) > 1 else "the output"
+        if not out.requires_grad:
+            raise RuntimeError(f"grad: {which} does not require grad (no input on its path requires grad)")
+        if go is None:
+            if out.numel() != 1:
+                raise RuntimeError(f"grad: grad can be implicitly created only for scalar outputs, but {which} has "
+                                   f"shape {tuple(out.shape)}; pass grad_outputs")
+            grads.append(as_array(1.0, out.dtype, out.device).reshape(out.shape))
+        else:
+            g = as_array(go, out.dtype, out.device)
+            if g.shape != out.array.shape:
+                raise RuntimeError(f"grad: grad_outputs for {which} has shape {tuple(g.shape)}, but {which} has "
+                                   f"shape {tuple(out.shape)}; they must match")
+            grads.append(g)
+    found = run_backward(outputs, grads, retain_graph=bool(retain_graph), inputs=inputs)
     result = []
     for i, t in enumerate(inputs):
         if id(t) not in found and not allow_unused:
@@ -39,5 +57,34 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-__all__ = ["Function", "Variable", "grad", "gradcheck", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "inference_mode"]
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """``backward`` from several roots at once (``torch.autograd.backward``): their contributions to each leaf's
+    ``.grad`` add up. ``grad_tensors`` holds one gradient per root (None for a root holding one number)."""
+    from ..dtypes import as_array
+    from ..tensor import Tensor
+    if create_graph or inputs is not None:
+        raise NotImplementedError("autograd.backward: create_graph and inputs are not supported; use autograd.grad")
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None:
+        grad_tensors = [None] * len(tensors)
+    grad_tensors = list(grad_tensors) if isinstance(grad_tensors, (tuple, list)) else [grad_tensors]
+    if len(grad_tensors) != len(tensors):
+        raise RuntimeError(f"autograd.backward: {len(grad_tensors)} gradients for {len(tensors)} tensors; give one "
+                           "per tensor, in the same order (None for a tensor holding one number)")
+    grads = []
+    for k, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        if not t.requires_grad:
+            raise RuntimeError(f"autograd.backward: tensor {k} does not require grad and has no grad_fn")
+        if g is None and t.numel() != 1:
+            raise RuntimeError(f"autograd.backward: grad can be implicitly created only for scalar outputs, but "
+                               f"tensor {k} has shape {tuple(t.shape)}; pass grad_tensors")
+        g = as_array(1.0 if g is None else g, t.dtype, t.device)
+        grads.append(g.reshape(t.shape) if g.size == 1 else g)
+        if grads[-1].shape != t.array.shape:
+            raise RuntimeError(f"autograd.backward: grad_tensors[{k}] has shape {tuple(g.shape)}, tensor {k} has "
+                               f"{tuple(t.shape)}; they must match")
+    run_backward(tensors, grads, retain_graph=bool(retain_graph))
+
+
+__all__ = ["Function", "Variable", "grad", "backward", "gradcheck", "no_grad", "enable_grad", "set_grad_enabled",
+           "is_grad_enabled", "inference_mode"]

@@ -13,27 +13,30 @@ gradient further down.
 """
 
 
-def graph_order(root, everything=False):
-    """Every tensor ``root`` depends on through recorded ops, each listed after all of its inputs.
+def graph_order(*roots, everything=False):
+    """Every tensor the ``roots`` depend on through recorded ops, each listed after all of its inputs.
 
     A depth-first search with an explicit stack (no recursion, so a graph thousands of ops deep is fine):
     a tensor is emitted only when everything below it has been. Backward needs only the tensors that
     require grad; ``everything=True`` keeps the others too (data, constants), e.g. to draw the graph.
+    The outputs of an op with several outputs (a custom ``Function`` returning a tuple) are emitted together:
+    in reverse order they come one after the other, and the last one reached carries all their gradients.
     """
-    order, seen, stack = [], set(), [(root, False)]
+    order, seen, stack = [], set(), [(root, False) for root in reversed(roots)]
     while stack:
         t, inputs_done = stack.pop()
         if inputs_done:
-            order.append(t)
+            order.extend(t)
             continue
         if id(t) in seen:
             continue
-        seen.add(id(t))
         fn = t.grad_fn
+        outputs = (t,) if fn is None or fn.n_outputs == 1 else fn.output_tensors()  # t and its sibling outputs
+        seen.update(map(id, outputs))
         if fn is None:  # a leaf: nothing below it, so it can be emitted at once
             order.append(t)
             continue
-        stack.append((t, True))
+        stack.append((outputs, True))
         for x in reversed(fn.inputs):
             if x._previous is not None:
                 x = input_as_used(x, fn)
@@ -42,29 +45,35 @@ def graph_order(root, everything=False):
     return order
 
 
-def run_backward(root, grad, retain_graph=False, inputs=None):
-    """Send ``grad`` = dL/d(root) back through the graph, applying the chain rule op by op.
+def run_backward(roots, grads_of_roots, retain_graph=False, inputs=None):
+    """Send ``grads_of_roots`` = dL/d(root) (one per root) back through the graph, applying the chain rule op by op.
 
     Visiting tensors in reverse topological order means every consumer of a tensor has added its share
-    to ``grads[t]`` before t itself is processed. With ``inputs`` (a list of tensors) the gradients
-    of those tensors are returned instead of being added to ``.grad`` (that is ``autograd.grad``).
+    to ``grads[t]`` before t itself is processed; several roots add their shares the same way. With ``inputs``
+    (a list of tensors) the gradients of those tensors are returned instead of being added to the leaves' ``.grad``
+    (that is ``autograd.grad``), and only the ops on a path to them run, as in PyTorch. A tensor that
+    ``retain_grad()`` was called on gets its ``.grad`` in both cases, when its op runs or it is one of the inputs.
     """
-    grads = {id(root): grad}
-    held = {id(grad)}  # arrays someone else holds: the caller's gradient, and those already stored in a .grad
+    grads = {}
+    for root, grad in zip(roots, grads_of_roots):
+        grads[id(root)] = grads[id(root)] + grad if id(root) in grads else grad
+    held = {id(g) for g in grads_of_roots}  # arrays someone else holds: the caller's, and those stored in a .grad
+    order = graph_order(*roots)
     wanted = None if inputs is None else {id(t) for t in inputs}
+    runs = None if inputs is None else leading_to(order, wanted)
     found = {}
-    for t in reversed(graph_order(root)):
+    for t in reversed(order):
         g = grads.pop(id(t), None)
-        if g is None:
-            continue
         fn = t.grad_fn
-        if wanted is not None:
-            if id(t) in wanted:
-                found[id(t)] = g
-        elif fn is None or t._retains_grad:
+        if g is not None and wanted is not None and id(t) in wanted:
+            found[id(t)] = g
+        reached = runs is None or id(t) in runs or id(t) in found  # its op runs, or it is one of the inputs
+        if g is not None and (t._retains_grad and reached or fn is None and wanted is None):
             t._accumulate(g, shared=g.base is not None or id(g) in held)  # (a view shares its base's memory)
             held.add(id(g))
-        if fn is None:
+        if fn is not None and fn.n_outputs > 1:
+            g = fn.gather(t, g)  # the gradients of all of fn's outputs once t is the last of them, else None
+        if g is None or fn is None or (runs is not None and id(t) not in runs):
             continue
         for i, (x, gx) in enumerate(zip(fn.inputs, fn.input_grads(g))):
             if x._previous is not None:
@@ -78,6 +87,17 @@ def run_backward(root, grad, retain_graph=False, inputs=None):
         if not retain_graph:
             fn.release()
     return found
+
+
+def leading_to(order, wanted):
+    """The tensors in ``order`` whose op must run for gradients to reach the ``wanted`` ones: those with an input
+    that is wanted or is itself one of them. ``autograd.grad`` runs only these, as PyTorch's engine does."""
+    runs = set()
+    for t in order:  # inputs come first
+        fn = t.grad_fn
+        if fn is not None and any(id(x) in wanted or id(x) in runs for x in (input_as_used(x, fn) for x in fn.inputs)):
+            runs.add(id(t))
+    return runs
 
 
 def unbroadcast(grad, shape):

@@ -27,7 +27,7 @@ import inspect
 import itertools
 import weakref
 
-from ..device import check_same_device
+from ..device import array_module_of, check_same_device
 from . import grad_mode
 from .engine import input_as_used
 
@@ -40,6 +40,8 @@ class Function:
     torch_style = False    # forward/backward written PyTorch's way, as staticmethods taking ctx and Tensors
     needs_input_grad = ()  # per input (per argument, if torch_style): does it require grad? (skip work if not)
     sequence_nr = -1       # when it was recorded: ops made later have larger numbers
+    n_outputs = 1          # a custom Function may return a tuple: then backward takes one gradient per output
+    materialize_grads = True  # an output that gets no gradient gets zeros (False: None), as in PyTorch
     _saved = ()
     _saved_versions = ()   # (array, version counter, version) of each input and the output, when saved
 
@@ -79,7 +81,7 @@ class Function:
         except Exception:
             check_same_device(cls.__name__, ctx.inputs)  # inputs on two devices (cpu, cuda)? Say so, not CuPy's error
             raise
-        return ctx.wrap_output(out)
+        return ctx.wrap_outputs(out) if isinstance(out, tuple) else ctx.wrap_output(out)
 
     def wrap_output(self, array):
         """The op's result as a Tensor, with this op as its ``grad_fn`` if the graph is being recorded."""
@@ -95,6 +97,42 @@ class Function:
             if self._saved:
                 self._remember_versions((*self.inputs, out))
         return out
+
+    def wrap_outputs(self, results):
+        """Several outputs (forward returned a tuple): a Tensor each, numbered 0, 1, ... by ``_output_nr``.
+
+        The op keeps weak references to them: backward waits for the gradients of all of them (``gather``).
+        """
+        outputs = tuple(self.wrap_output(getattr(r, "array", r)) for r in results)
+        for i, out in enumerate(outputs):
+            out._output_nr = i
+        self.n_outputs, self._outputs = len(outputs), [weakref.ref(out) for out in outputs]
+        self._grads_of_outputs, self._output_like = [None] * len(outputs), [(o.shape, o.array.dtype) for o in outputs]
+        if self.sequence_nr >= 0 and self._saved:  # recorded: check the versions of all the outputs, not just the last
+            self._remember_versions((*self.inputs, *outputs))
+        return outputs
+
+    def output_tensors(self):
+        """The op's outputs that still exist, in order (only for an op with several outputs)."""
+        return [out for out in (ref() for ref in self._outputs) if out is not None]
+
+    def gather(self, output, grad):
+        """Note ``grad``, the gradient of ``output`` (one of the op's several outputs). The engine reaches them one
+        after another, the first one last: then return one gradient per output, else None. An output that got no
+        gradient gets zeros, or None after ``set_materialize_grads(False)``."""
+        self._grads_of_outputs[output._output_nr] = grad
+        if output is not self.output_tensors()[0]:
+            return None
+        grads, self._grads_of_outputs = self._grads_of_outputs, [None] * self.n_outputs
+        arrived = [g for g in grads if g is not None]
+        if not arrived or not self.materialize_grads:
+            return grads if arrived else None
+        return [array_module_of(arrived[0]).zeros(shape, dtype) if g is None else g
+                for g, (shape, dtype) in zip(grads, self._output_like)]
+
+    def set_materialize_grads(self, value):
+        """PyTorch's ``ctx.set_materialize_grads``: False gives backward None, not zeros, for an unused output."""
+        self.materialize_grads = value
 
     def _remember_versions(self, owners):
         """Note the version of every input and of the output (``owners``); ``saved_tensors`` checks them."""
@@ -149,13 +187,14 @@ class Function:
         """The graph as PyTorch shows it: one ``(node, 0)`` per input, where the node is the input's ``grad_fn``,
         an ``AccumulateGrad`` for a leaf that requires grad (it adds into ``.grad``), or None for a constant."""
         inputs = (input_as_used(t, self) for t in self.inputs)
-        return tuple((AccumulateGrad.of(t) if t.grad_fn is None else t.grad_fn, 0) for t in inputs)
+        return tuple((AccumulateGrad.of(t) if t.grad_fn is None else t.grad_fn, getattr(t, "_output_nr", 0))
+                     for t in inputs)
 
     def input_grads(self, grad):
         """Call backward; return one gradient (or None) per input Tensor, holding backward to that contract."""
         if self.torch_style:
             return self.input_grads_torch_style(grad)
-        grads = self.backward(grad)
+        grads = self.backward(*grad) if self.n_outputs > 1 else self.backward(grad)
         grads = tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
         return grads if len(grads) == len(self.inputs) else self._one_per_input(grads, len(self.inputs))
 
@@ -182,11 +221,15 @@ class Function:
         ctx._arg_is_tensor = tuple(isinstance(a, Tensor) for a in args)
         with grad_mode.no_grad():
             result = cls.forward(ctx, *[a.detach() if isinstance(a, Tensor) else a for a in args], **kwargs)
+        if isinstance(result, tuple):  # several outputs
+            return ctx.wrap_outputs(result)
         return ctx.wrap_output(result.array if isinstance(result, Tensor) else result)
 
     def input_grads_torch_style(self, grad):
-        """``backward(ctx, grad)`` on Tensors: one gradient per argument of forward, None for a non-Tensor."""
-        grads = type(self).backward(self, Tensor._make(grad, None))
+        """``backward(ctx, *grads)`` on Tensors, a gradient per output: one gradient per argument of forward, None
+        for a non-Tensor."""
+        grads = [grad] if self.n_outputs == 1 else grad
+        grads = type(self).backward(self, *[None if g is None else Tensor._make(g, None) for g in grads])
         grads = self._one_per_input(grads if isinstance(grads, (tuple, list)) else (grads,), len(self._arg_is_tensor))
         for k, (g, is_tensor) in enumerate(zip(grads, self._arg_is_tensor)):
             if g is not None and not is_tensor:
