@@ -3,6 +3,7 @@
 Each case also checks that PyTorch raises the same kind of exception for the same mistake, so code that catches
 PyTorch's errors catches ours.
 """
+import os
 import re
 
 import numpy as np
@@ -561,3 +562,67 @@ def test_an_optimizer_given_a_used_up_parameters_generator_says_so():
     check(second_optimizer, ValueError, "empty parameter list", "generator", "list(model.parameters())")
     message = check(lambda T: T.optim.SGD([], lr=0.1), ValueError, "empty parameter list")
     assert "generator" not in message
+
+
+# ------------------------------------------------------------------------------------------------ issue 21, item 12
+def test_autocast_exit_without_enter_is_one_clear_error():
+    """PyTorch: AttributeError 'autocast' object has no attribute 'prev' (not called here: it first decrements
+    PyTorch's autocast nesting count, which would upset later tests). Ours names the region and the fix, and
+    changes nothing; an entered region still leaves cleanly, and leaving it twice is the same clear error."""
+    region = tl.autocast("cpu", dtype=tl.float16)
+    with pytest.raises(RuntimeError, match=r"autocast\('cpu'\)\.__exit__ was called without a matching __enter__"):
+        region.__exit__(None, None, None)
+    with region:
+        assert tl.is_autocast_enabled("cpu")
+    assert not tl.is_autocast_enabled("cpu")
+    with pytest.raises(RuntimeError, match="with autocast"):
+        region.__exit__(None, None, None)
+
+
+def test_batchnorm_with_zero_features_is_one_clear_error():
+    """BatchNorm1d(0) is built, as in PyTorch; its forward (PyTorch: IndexError from select(); ours was a
+    ZeroDivisionError) says the input has 0 channels, in training and in eval mode, module and functional alike."""
+    assert isinstance(raised(lambda: torch.nn.BatchNorm1d(0)(torch.ones(3, 0))), IndexError)
+    layer = tl.nn.BatchNorm1d(0)
+    assert repr(layer).startswith("BatchNorm1d(0,") and tuple(layer.weight.shape) == (0,)
+    for mode in (layer.train, layer.eval):
+        mode()
+        with pytest.raises(ValueError, match=r"batch_norm\(\): the input of shape \(3, 0\) has 0 channels"):
+            layer(tl.ones(3, 0))
+    with pytest.raises(ValueError, match="num_features >= 1"):
+        tl.nn.functional.batch_norm(tl.ones(4, 0, 2), None, None, training=True)
+
+
+def test_save_to_a_text_mode_file_is_one_clear_error(tmp_path):
+    """PyTorch raises TypeError "write() argument must be str, not memoryview" from deep in zipfile; ours is a
+    TypeError too, that says the file is open in text mode and how to open it; nothing is written."""
+    path = tmp_path / "ckpt.pt"
+    with open(path, "w") as f:
+        assert isinstance(raised(lambda: torch.save({"w": torch.ones(2)}, f)), TypeError)
+    path.unlink()
+    with open(path, "w") as f, pytest.raises(TypeError, match=r"text mode \('w'\).*open\(path, 'wb'\)"):
+        tl.save({"w": tl.ones(2)}, f)
+    assert path.read_bytes() == b""
+    with open(path, "wb") as f:
+        tl.save({"w": tl.ones(2)}, f)
+    assert tl.load(path)["w"].tolist() == [1.0, 1.0]
+
+
+def test_load_file_of_a_folder_or_an_unreadable_file_says_which(tmp_path, monkeypatch):
+    """safetensors' load_file: a folder is IsADirectoryError (an OSError, as safetensors' own "No such device"),
+    a file without read permission is PermissionError, a missing one FileNotFoundError: each names the path."""
+    from safetensors.torch import load_file as their_load_file
+
+    from tinygrad_lite.safetensors import load_file, save_file
+    assert isinstance(raised(lambda: their_load_file(str(tmp_path))), OSError)
+    with pytest.raises(IsADirectoryError, match="is a folder, not a .safetensors file"):
+        load_file(tmp_path)
+    path = tmp_path / "w.safetensors"
+    save_file({"w": tl.arange(3.0)}, path)
+    assert load_file(path)["w"].tolist() == [0.0, 1.0, 2.0]
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if os.fspath(p) == str(path) else real_access(p, mode))
+    with pytest.raises(PermissionError, match="exists but cannot be read"):  # (chmod 000 does not stop root)
+        load_file(path)
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        load_file(tmp_path / "missing.safetensors")

@@ -65,6 +65,12 @@ def load_file(filename, device="cpu"):
     path = os.fspath(filename)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load_file: no such file: {path!r}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"load_file: {path!r} is a folder, not a .safetensors file; pass the path of the "
+                                "file inside it (e.g. os.path.join(folder, 'model.safetensors'))")
+    if not os.access(path, os.R_OK):
+        raise PermissionError(f"load_file: {path!r} exists but cannot be read (no read permission for this user); "
+                              "change its permissions (chmod u+r) or copy it somewhere readable")
     try:
         with safe_open(path, framework="np") as f:
             out = {}

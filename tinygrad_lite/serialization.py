@@ -93,6 +93,11 @@ def save(obj, f):
     if isinstance(f, (str, os.PathLike)):
         atomic_write(f, write, "save")
     elif hasattr(f, "write"):
+        mode = getattr(f, "mode", None)
+        if isinstance(f, io.TextIOBase) or (isinstance(mode, str) and "b" not in mode):
+            raise TypeError(f"save: the file object is open in text mode ({mode or 'text'!r}), but a "
+                            "checkpoint is bytes (a zip archive): open the file with open(path, 'wb'), or pass the "
+                            "path itself")
         write(f)
     else:
         raise TypeError(f"save: f must be a path (str or pathlib.Path) or a binary file object, got "

@@ -197,6 +197,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise ValueError(f"batch_norm(): expected an input of shape (N, C) or (N, C, L, ...), got shape "
                          f"{tuple(input.shape)}; for a single sample use x.unsqueeze(0)")
     channels = input.shape[1]
+    if channels == 0:  # (PyTorch: an IndexError from deep inside)
+        raise ValueError(f"batch_norm(): the input of shape {tuple(input.shape)} has 0 channels (dim 1), so there is "
+                         "nothing to normalise; a BatchNorm layer needs num_features >= 1, the number of features "
+                         "the previous layer produces")
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
         if t is not None and not isinstance(t, Tensor):
             raise TypeError(f"batch_norm(): {name} must be a Tensor or None, got {type(t).__name__}")
