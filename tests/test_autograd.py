@@ -649,6 +649,25 @@ def test_retain_grad_is_honoured_by_autograd_grad_where_pytorch_runs_the_op(T):
     assert h.grad.tolist() == [6.0, 8.0]  # accumulated over the two calls, as .grad always is
 
 
+@pytest.mark.parametrize("T", LIBS)
+def test_next_functions_with_a_number_on_the_left_as_pytorch(T):
+    """issue 21: 2 * b is recorded as b * 2 (b first, the number's None second); 1 - b is rsub, with b only."""
+    x = T.tensor([0.5, 1.0], requires_grad=True)
+    b = x.sin()
+    for y in (2 * b, b * 2, 1 + b, b + 1, b - 1):
+        (first, i), second = y.grad_fn.next_functions
+        assert first is b.grad_fn and i == 0 and second == (None, 0)
+    (only,) = (1 - b).grad_fn.next_functions
+    assert only == (b.grad_fn, 0) and (1 - b).grad_fn.name().startswith("RsubBackward")
+    d = 2 * b + 1  # PyTorch's autograd tutorial walks this chain down to the leaf
+    chain = d.grad_fn.next_functions[0][0].next_functions[0][0].next_functions[0][0]
+    assert chain.variable is x
+    y = 3 - 2 * b
+    y.sum().backward()
+    np.testing.assert_allclose(arr(x.grad), -2 * np.cos([0.5, 1.0]), rtol=1e-6)
+    assert (1 - T.tensor([1, 2])).tolist() == [0, -1] and (2 - T.tensor([1.5], dtype=T.float64)).dtype is T.float64
+
+
 # ------------------------------------------------------------------------------------------------ custom Functions
 def make_torch_style_sin_cos(base, materialize=True):
     class SinCos(base):

@@ -226,7 +226,7 @@ class Tensor:
 
     def _binary(self, op, other, reverse=False, float_result=False):
         other = self._lift(other, op=op.__name__.lower())
-        a, b = (other, self) if reverse else (self, other)
+        a, b = (other, self) if reverse and op not in (Add, Mul) else (self, other)  # 2 * x is x * 2, as PyTorch has it
         if op is Pow:
             a, b = autocast_args("pow", a, b)  # float32 inside autocast("cuda") (amp/)
         dtype = dt.result_type(a, b)
@@ -237,6 +237,8 @@ class Tensor:
         a, b = _operand(a, dtype, self), _operand(b, dtype, self)
         if a.array.shape != b.array.shape:
             check_broadcast(op.__name__.lower(), a.array.shape, b.array.shape)
+        if op is Sub and reverse and not isinstance(other, Tensor):  # 1 - x: PyTorch's rsub, with x as its one input
+            return Rsub.apply(b, a.array)
         return op.apply(a, b)
 
     def __add__(self, other): return self._binary(Add, other)
@@ -1068,7 +1070,7 @@ def _index(index):
 
 # -------------------------------------------------------------------- ops, and functions over tensors
 from .ops.elementwise import (Abs, Add, Cast, Clamp, Clone, Cos, Div, Exp, Log, Log1p, Maximum,  # noqa: E402
-                              Mul, Neg, Pow, Sin, Sqrt, Sub, ToDevice, Where)
+                              Mul, Neg, Pow, Rsub, Sin, Sqrt, Sub, ToDevice, Where)
 from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: E402
 from .ops.reduce import Amax, MaxAlongDim, Mean, Sum  # noqa: E402
 from .ops.movement import Expand, Index, Permute, Reshape, SetItem  # noqa: E402

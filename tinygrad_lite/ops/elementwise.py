@@ -27,6 +27,15 @@ class Sub(Function):
         return g, -g
 
 
+class Rsub(Function):
+    r"""z = c - x for a number c (``1 - x``, PyTorch's rsub): c is a constant, not an input.   dz/dx = -1."""
+    def forward(self, x, c):
+        return c - x
+
+    def backward(self, g):
+        return -g
+
+
 class Mul(Function):
     r"""z = x y.   dz/dx = y, dz/dy = x: each input's gradient is scaled by the other input.
 
