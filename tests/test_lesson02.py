@@ -37,7 +37,8 @@ def huber(input, target, delta=1.0):  # noqa: A002
 
 
 def bce_with_logits(logits, target):
-    return (logits.clamp(min=0) - logits * target + (-logits.abs()).exp().log1p()).mean()
+    m = logits.clamp(min=0)
+    return (m - logits * target + ((-m).exp() + (logits - m).exp()).log()).mean()
 
 
 def log_softmax(logits):
@@ -77,9 +78,15 @@ def _huber_masks(x, y, delta=1.0):
 
 
 def _bce_two_softplus_terms(x, y):
-    def softplus(z):  # log(1 + e^z), stably
-        return z.clamp(min=0) + (-z.abs()).exp().log1p()
+    def softplus(z):  # log(1 + e^z), stably: shifted by m = max(z, 0), which cancels (right slope at 0 too)
+        m = z.relu()
+        return m + ((-m).exp() + (z - m).exp()).log()
     return (y * softplus(-x) + (1 - y) * softplus(x)).mean()
+
+
+def _bce_where_for_minus_abs(x, y):
+    """The textbook form with -|x| written as a where whose pick at 0 matches clamp's (slope -1 and 1 there)."""
+    return (x.clamp(min=0) - x * y + tl.where(x >= 0, -x, x).exp().log1p()).mean()
 
 
 def _log_softmax_with_logsumexp_written_out(z):
@@ -96,10 +103,10 @@ ALSO_RIGHT = [
                                                   delta * ((x - y).abs() - 0.5 * delta)).mean()),
     ("02.huber", _huber_by_clipping),
     ("02.huber", _huber_masks),
-    ("02.bce_with_logits", lambda x, y: (x.relu() - x * y + (1 + (-x.abs()).exp()).log()).mean()),
-    ("02.bce_with_logits", lambda x, y: (tl.maximum(x, tl.zeros_like(x)) - x * y
-                                         + (-x.abs()).exp().log1p()).mean()),
+    ("02.bce_with_logits", lambda x, y: (lambda m: (m - x * y + tl.log(tl.exp(-m) + tl.exp(x - m))).mean())(
+        tl.maximum(x, tl.zeros_like(x)))),
     ("02.bce_with_logits", _bce_two_softplus_terms),
+    ("02.bce_with_logits", _bce_where_for_minus_abs),
     ("02.log_softmax", lambda z: (lambda m: z - m - tl.log(tl.sum(tl.exp(z - m), dim=-1, keepdim=True)))(
         tl.amax(z, dim=-1, keepdim=True))),  # the functional forms (the library's logsumexp is forbidden)
     ("02.log_softmax", lambda z: z - z.max(dim=-1, keepdim=True).values
@@ -167,7 +174,8 @@ def _cross_entropy_in_place(logits, target):
 
 def _bce_in_place(logits, target):
     xy = target.mul_(logits)                         # the caller's targets now hold x * y
-    return (logits.clamp(min=0) - xy + (-logits.abs()).exp().log1p()).mean()
+    m = logits.clamp(min=0)
+    return (m - xy + ((-m).exp() + (logits - m).exp()).log()).mean()
 
 
 NOT_A_TENSOR, NO_GRAPH, IN_PLACE = "where a tensor was expected", "not connected to the graph", "in place"
@@ -237,7 +245,7 @@ WRONG = [
     ("02.bce_with_logits", lambda x, y: (-x * y + (-x.abs()).exp().log1p()).mean(), "a term is missing"),
     ("02.bce_with_logits", lambda x, y: (x.exp().log1p() - x * y).mean(), UNSTABLE),
     ("02.bce_with_logits", lambda x, y: (x.relu() - x * y + (-x).exp().log1p()).mean(),
-     "too large by |x|", "gets -x where it must get -|x|"),
+     "too large by |x|", "the log of 1 + e^(-x) where it must be"),
     ("02.bce_with_logits", _bce_textbook_clamped(1e-7), "clamping the probability (or adding a small eps"),
     ("02.bce_with_logits", _bce_textbook_clamped(1e-6), "clamping the probability (or adding a small eps"),
     ("02.bce_with_logits", lambda x, y: -(y * (x.sigmoid() + 1e-8).log()
@@ -310,6 +318,14 @@ def _visible_right_else(wrong):
 # the rows above that called the library's log_softmax for a wrong dim: now written out (the method is refused)
 WRONG = [row for row in WRONG if row[2] not in ("not dim 0", "the classes are the *last* dim",
                                                 "not over the batch (dim 0)")]
+WRONG += [  # the textbook form with -|x| from abs: right values, but the slope at a logit of exactly 0 is wrong
+    ("02.bce_with_logits", lambda x, y: (x.clamp(min=0) - x * y + (-x.abs()).exp().log1p()).mean(),
+     "the values are right, the gradient is not", "1/2 - y at x = 0"),
+    ("02.bce_with_logits", lambda x, y: (x.relu() - x * y + (1 + (-x.abs()).exp()).log()).mean(),
+     "the values are right, the gradient is not", "only a shift"),
+    ("02.bce_with_logits", lambda x, y: (x.relu() - x * y + tl.where(x >= 0, -x, x).exp().log1p()).mean(),
+     "the values are right, the gradient is not"),
+]
 WRONG += [
     ("02.log_softmax", _log_softmax_along(0), "not dim 0"),
     ("02.log_softmax", lambda z: _log_softmax_along(1)(z) if z.ndim > 1 else _log_softmax_along(0)(z),
@@ -352,7 +368,7 @@ WRONG += [
      "the example shown in the notebook"),  # log where log1p was meant: log(e^-|x|) = -|x|
     ("02.bce_with_logits", lambda x, y: (x.clamp(min=0) - x * (1 - y) + (-x.abs()).exp().log1p()).mean(),
      "the example shown in the notebook"),  # the labels read the other way round
-    ("02.bce_with_logits", lambda x, y: bce_with_logits(x, (y > 0.5).float()), "hidden case 5 of 5",
+    ("02.bce_with_logits", lambda x, y: bce_with_logits(x, (y > 0.5).float()), "hidden case 5 of 6",
      "soft targets"),
     ("02.log_softmax", lambda z: (z - z.amax(-1, keepdim=True)).exp() / (z - z.amax(-1, keepdim=True)).exp().sum(
         -1, keepdim=True), "you returned the probabilities (the softmax)"),

@@ -276,6 +276,9 @@ def _bce_cases(rng):
         Case((_f32([1000.0, -1000.0, 30.0, -30.0, 200.0, -200.0]), _f32([1.0, 0.0, 1.0, 0.0, 0.0, 1.0])),
              "large logits: confident, right and wrong"),
         Case((_f32(rng.standard_normal(6)), _f32(rng.uniform(0, 1, 6))), "soft targets between 0 and 1"),
+        # a zero-initialised output layer gives logits of exactly 0: the slope there is sigma(0) - y = 1/2 - y
+        Case((_f32([0.0, 0.0, 0.0, 0.0, 1.5, -1.5]), _f32([1.0, 0.0, 0.3, 0.5, 1.0, 0.0])),
+             "logits of exactly 0, as a zero-initialised layer gives"),
     ]
 
 
@@ -313,8 +316,8 @@ register(Exercise(
             "the textbook formula breaks for large logits: sigmoid(1000) rounds to exactly 1.0, log(1 - 1) is "
             "-inf, and 0 * -inf is nan. Never form the probability: work from the logits, with the boxed stable "
             "form",
-            "in the boxed form exp only ever sees -|x| <= 0, so nothing overflows and no log of a rounded "
-            "probability is taken")),
+            "in the boxed form exp only ever sees -m and x - m, both <= 0, so nothing overflows and no log of a "
+            "rounded probability is taken")),
         _mistake(lambda x, y: -F.binary_cross_entropy_with_logits(x, y), *_hint(
             "your loss is negative, and a loss never is: BCE is *minus* the log of the probability given to the "
             "right answer, and the log of a probability is <= 0. Check the signs",
@@ -325,17 +328,19 @@ register(Exercise(
             "the product of logit and target is subtracted")),
         _mistake(lambda x, y: (-x * y + (-x.abs()).exp().log1p()).mean(), *_hint(
             "a term is missing: your loss is too small for positive logits. The stable form has three terms",
-            "add max(x, 0): x for a positive logit, 0 for a negative one (clamp does it)")),
+            "add m = max(x, 0): x for a positive logit, 0 for a negative one (clamp does it)")),
         _mistake(lambda x, y: (x.exp().log1p() - x * y).mean(), *_hint(
-            "log(1 + exp(x)) overflows: exp(x) is inf for x > 88 in float32. The boxed form rewrites it so that "
-            "exp only ever sees a number <= 0",
-            "log(1 + exp(x)) = max(x, 0) + log(1 + exp(-|x|)): check that the exp gets minus the absolute value")),
+            "log(1 + exp(x)) overflows: exp(x) is inf for x > 88 in float32. The boxed form shifts it by "
+            "m = max(x, 0) so that exp only ever sees a number <= 0",
+            "log(1 + e^x) = m + log(e^(-m) + e^(x - m)) for any m: with m = max(x, 0) both exps get a number <= 0")),
         # two slips give the same numbers (log(1 + e^-x) = |x| + log(1 + e^-|x|) for x < 0): one hint for both
         _mistake(lambda x, y: (x.clamp(min=0) - x * y + (-x).exp().log1p()).mean(), *_hint(
             "for negative logits your loss is too large by |x|: either the first term is |x| where it must be "
-            "max(x, 0) (0 for a negative logit), or the exp in the last term gets -x where it must get -|x| "
-            "(exp(-x) also overflows for x < -88)",
-            "the boxed form has max(x, 0) first and exp(-|x|) last: compare each of your terms with it")),
+            "m = max(x, 0) (0 for a negative logit), or the last term is the log of 1 + e^(-x) where it must be "
+            "that of 1 + e^x, which the boxed form writes as log(e^(-m) + e^(x - m)) (e^(-x) also overflows for "
+            "x < -88)",
+            "the boxed form has m = max(x, 0) first and log(e^(-m) + e^(x - m)) last: compare each of your terms "
+            "with it")),
         _mistake(lambda x, y: (x.clamp(min=0) - x * y + (-x.abs()).exp().log1p()).sum() / len(x), *_hint(
             "you divided by len(logits), the number of rows: the loss is the mean over every element, so it "
             "divides by the number of elements",
@@ -344,7 +349,7 @@ register(Exercise(
             "you turned the logits into probabilities and used the loss on probabilities: at logits of +-1000 the "
             "sigmoid rounds to exactly 0 or 1, and the library then caps each log at -100, so a confident wrong "
             "answer costs 100 instead of about 1000. Work from the logits, with the boxed stable form",
-            "the boxed form never forms a probability: write it with clamp, abs, exp and log1p")),
+            "the boxed form never forms a probability: write it with clamp, exp and log")),
         *(_mistake(_bce_clamped(eps), *BCE_CAPPED) for eps in (1e-5, 1e-6, 1e-7)),  # 1 - 1e-8 is 1.0: naive
         *(_mistake(_bce_plus_eps(eps), *BCE_CAPPED) for eps in (1e-5, 1e-6, 1e-7, 1e-8, 1e-10, 1e-12)),
     ],
@@ -352,8 +357,17 @@ register(Exercise(
     stability_hint=("exp overflowed inside your function. If a tl.where picks a safe formula for each element: "
                     "where computes both of its branches for every element before it chooses, so the branch it "
                     "does not pick still overflows. Use one formula that is safe everywhere, the boxed stable one",
-                    "in the boxed form exp only ever sees -|x| <= 0"),
+                    "in the boxed form exp only ever sees -m and x - m, both <= 0"),
     forbid=(F.binary_cross_entropy_with_logits, nn.BCEWithLogitsLoss),  # the library's: the exercise is to write it
+    # the loss is smooth, so its gradient is compared at exactly x = 0 too (no jitter): there max(x, 0) and |x|
+    # have kinks, and only a form whose kinks cancel (the shift m of the log-sum-exp form) gets sigma(0) - y
+    grad_jitter=0.0,
+    grad_hint=("the loss is smooth: its slope is sigma(x) - y everywhere, 1/2 - y at x = 0, where the check compares "
+               "the gradient too. At exactly 0, max(x, 0) and |x| have kinks, and autograd picks one slope for each "
+               "(clamp and where pass the slope of the side they pick, abs gives 0, relu 0): a sum of such pieces "
+               "gets a wrong slope at 0 unless the picks cancel. In the log-sum-exp form they do: m = max(x, 0) is "
+               "only a shift, subtracted inside the exps and added back outside: log(1 + e^x) = "
+               "m + log(e^(-m) + e^(x - m)) with m = max(x, 0) is right at 0 whatever slope autograd gives m"),
     points=2, rtol=1e-5, atol=1e-6,
 ))
 
