@@ -49,8 +49,9 @@ class TensorDataset(Dataset):
         sizes = [t.shape[0] for t in tensors]
         if len(set(sizes)) > 1:
             shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
-            raise ValueError(f"TensorDataset: size mismatch between tensors: the first dims are {sizes} (shapes "
-                             f"{shapes}); every tensor needs one row per sample, so these must all be equal")
+            raise AssertionError(f"TensorDataset: size mismatch between tensors: the first dims are {sizes} "
+                                 f"(shapes {shapes}); every tensor needs one row per sample, so these must all be "
+                                 "equal")  # (an AssertionError, as PyTorch's "Size mismatch between tensors")
         self.tensors = tensors
 
     def __getitem__(self, index):
