@@ -719,6 +719,26 @@ def test_custom_function_with_several_outputs_matches_torch(materialize):
     assert results[1][5:] == results[0][5:] == (1, True)
 
 
+def test_custom_function_with_several_outputs_changed_in_place_or_dropped_matches_torch():
+    results = []
+    for T, base in ((torch, torch.autograd.Function), (tl, Function)):
+        SinCos = make_torch_style_sin_cos(base)
+        x = T.tensor([0.5, 1.0], requires_grad=True)
+        s, c = SinCos.apply(x)
+        s.mul_(2)  # s's earlier state stays the op's output 0
+        y = s + c
+        (y * T.tensor([1.0, 3.0])).sum().backward()
+        changed = (x.grad.tolist(), y.grad_fn.next_functions[0][1], y.grad_fn.next_functions[1][1])
+        x.grad = None
+        s, _ = SinCos.apply(x)
+        del _  # the other output is gone: it gets zeros
+        s.sum().backward()
+        results.append((changed, x.grad.tolist()))
+    np.testing.assert_allclose(results[1][0][0], results[0][0][0], rtol=1e-6)
+    assert results[1][0][1:] == results[0][0][1:] == (0, 1)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-6)
+
+
 def test_custom_function_with_several_outputs_in_our_style_and_with_autograd_grad():
     class SplitHalves(Function):
         """Arrays in, arrays out: the two halves of x; backward puts each gradient back in its half."""

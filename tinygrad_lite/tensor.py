@@ -772,6 +772,9 @@ class Tensor:
                                    f"into this tensor ({self.dtype}, shape {tuple(self.shape)}); write it out of place")
             self.array[...] = new.array
         self.grad_fn, self._requires_grad, self._previous = new.grad_fn, True, before
+        if before.grad_fn is not None and before.grad_fn.n_outputs > 1:  # self was one of an op's several outputs:
+            before.grad_fn.output_moved_to(before)                         # that output's state is `before` now
+            del self._output_nr
         self._bump_version()
         return self
 

@@ -116,6 +116,11 @@ class Function:
         """The op's outputs that still exist, in order (only for an op with several outputs)."""
         return [out for out in (ref() for ref in self._outputs) if out is not None]
 
+    def output_moved_to(self, tensor):
+        """An in-place op on output ``tensor._output_nr`` moved that output's earlier state to ``tensor``
+        (``Tensor._record_inplace``): it is the op's output from now on."""
+        self._outputs[tensor._output_nr] = weakref.ref(tensor)
+
     def gather(self, output, grad):
         """Note ``grad``, the gradient of ``output`` (one of the op's several outputs). The engine reaches them one
         after another, the first one last: then return one gradient per output, else None. An output that got no
