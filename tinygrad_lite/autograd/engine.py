@@ -11,6 +11,7 @@ counts them), each with the input's shape or one that broadcasting explains, the
 (``fit_gradient``). Anything else is an error that names the op, the input and both shapes, rather than a wrong
 gradient further down.
 """
+from ..dtypes import sum_in_float32
 
 
 def graph_order(*roots, everything=False):
@@ -104,13 +105,14 @@ def unbroadcast(grad, shape):
     """Sum ``grad`` down to ``shape``: the backward of broadcasting.
 
     If x has shape (3,) and was broadcast to (4, 3) in ``x + y``, each x[j] was used 4 times, so
-    dL/dx[j] is the sum of the 4 gradients that arrived: we sum over the dims broadcasting added or stretched.
+    dL/dx[j] is the sum of the 4 gradients that arrived: we sum over the dims broadcasting added or stretched
+    (float16 in float32, rounded once, as PyTorch: ``dtypes.sum_in_float32``).
     """
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
     stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
-    return grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
+    return sum_in_float32(grad, axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
 
 
 def fit_gradient(fn, i, grad, x):

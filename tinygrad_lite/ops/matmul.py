@@ -8,6 +8,7 @@ leading dims are batch dims that broadcast. The engine's ``unbroadcast`` sums th
 broadcast operand over the batch.
 """
 from ..autograd.function import Function
+from ..dtypes import matmul_in_float32, sum_in_float32
 
 
 class MatMul(Function):
@@ -31,7 +32,7 @@ class MatMul(Function):
                 f"must equal the {which} dim of the second ({k_w}). If the second is a Linear weight of shape "
                 "(out, in), multiply by its transpose: x @ W.T")
         try:
-            z = x @ w
+            z = matmul_in_float32(x, w)  # (float16 accumulates in float32, rounded once: see dtypes.py)
         except ValueError:
             raise RuntimeError(f"matmul: the batch dims of {x.shape} and {w.shape} cannot be broadcast together") \
                 from None
@@ -47,10 +48,10 @@ class MatMul(Function):
         g2 = g2[..., None, :] if self.x_ndim == 1 else g2
         gx = gw = None
         if w is not None:                                         # dL/dX = G W^T
-            gx = g2 @ (w[:, None] if w.ndim == 1 else w).swapaxes(-1, -2)
+            gx = matmul_in_float32(g2, (w[:, None] if w.ndim == 1 else w).swapaxes(-1, -2))
             gx = gx.squeeze(-2) if self.x_ndim == 1 else gx
         if x is not None:                                         # dL/dW = X^T G
-            gw = (x[None, :] if x.ndim == 1 else x).swapaxes(-1, -2) @ g2
+            gw = matmul_in_float32((x[None, :] if x.ndim == 1 else x).swapaxes(-1, -2), g2)
             gw = gw.squeeze(-1) if self.w_ndim == 1 else gw
         return gx, gw
 
@@ -60,23 +61,22 @@ class Linear(Function):
 
     With G = dL/dY and the leading dims of X flattened into rows (n rows):
         dL/dX = G W,     dL/dW = G^T X,     dL/db = \sum_rows G.
-    Same numbers as matmul(X, W.T) + b, in one step (PyTorch's addmm does the same).
+    Same numbers as matmul(X, W.T) + b, in one step (PyTorch's addmm does the same). In float16 (autocast) the
+    products and the bias are added up in float32 and rounded once, as PyTorch's addmm; so are dL/db's sums.
     """
     def forward(self, x, w, b=None):
         need_x, need_w = self.needs_input_grad[:2]
         self.save_for_backward(x if need_w else None, w if need_x else None)  # dL/dX needs W; dL/dW needs X
         self.x_shape, self.n_out = x.shape, w.shape[0]
         rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])  # (*, in): the leading dims flattened into rows
-        y = rows @ w.T
-        if b is not None:
-            y += b
+        y = matmul_in_float32(rows, w.T, b)
         return y if x.ndim == 2 else y.reshape(*x.shape[:-1], w.shape[0])
 
     def backward(self, g):
         x, w = self.saved_tensors
         g = g.reshape(-1, self.n_out)                                           # (as forward: the leading dims as rows)
-        gx = None if w is None else (g @ w).reshape(self.x_shape)               # dL/dX = G W
-        gw = None if x is None else g.T @ x.reshape(-1, x.shape[-1])            # dL/dW = G^T X
+        gx = None if w is None else matmul_in_float32(g, w).reshape(self.x_shape)          # dL/dX = G W
+        gw = None if x is None else matmul_in_float32(g.T, x.reshape(-1, x.shape[-1]))     # dL/dW = G^T X
         if len(self.inputs) == 2:
             return gx, gw
-        return gx, gw, (g.sum(axis=0) if self.needs_input_grad[2] else None)
+        return gx, gw, (sum_in_float32(g, axis=0) if self.needs_input_grad[2] else None)

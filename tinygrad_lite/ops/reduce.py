@@ -8,6 +8,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..device import array_module_of
+from ..dtypes import sum_in_float32
 
 
 def _restore_dims(g, shape, dim, keepdim):
@@ -18,10 +19,12 @@ def _restore_dims(g, shape, dim, keepdim):
 
 
 class Sum(Function):
-    r"""z = \sum_i x_i.   dz/dx_i = 1: every summed element gets the whole output gradient."""
+    r"""z = \sum_i x_i.   dz/dx_i = 1: every summed element gets the whole output gradient.
+
+    float16 is summed in float32 and rounded once, as PyTorch sums it (see ``dtypes.sum_in_float32``)."""
     def forward(self, x, dim=None, keepdim=False):
         self.shape, self.dim, self.keepdim = x.shape, dim, keepdim
-        return x.sum(axis=dim, keepdims=keepdim)
+        return sum_in_float32(x, axis=dim, keepdims=keepdim)
 
     def backward(self, g):
         return np.broadcast_to(_restore_dims(g, self.shape, self.dim, self.keepdim), self.shape)
