@@ -659,6 +659,8 @@ def test_next_functions_with_a_number_on_the_left_as_pytorch(T):
         assert first is b.grad_fn and i == 0 and second == (None, 0)
     (only,) = (1 - b).grad_fn.next_functions
     assert only == (b.grad_fn, 0) and (1 - b).grad_fn.name().startswith("RsubBackward")
+    for y in (b ** 2, 2 ** b, b ** 0.5):  # pow with a number: the tensor is the one input, as PyTorch's PowBackward
+        assert y.grad_fn.next_functions == ((b.grad_fn, 0),) and y.grad_fn.name().startswith("PowBackward")
     d = 2 * b + 1  # PyTorch's autograd tutorial walks this chain down to the leaf
     chain = d.grad_fn.next_functions[0][0].next_functions[0][0].next_functions[0][0]
     assert chain.variable is x
@@ -717,6 +719,21 @@ def test_custom_function_with_several_outputs_matches_torch(materialize):
     assert len(ours) == len(theirs) == 2  # one backward call per backward pass
     assert (ours[1][1] is None) == (theirs[1][1] is None) == (not materialize)
     assert results[1][5:] == results[0][5:] == (1, True)
+
+
+def test_pow_with_a_number_gives_pytorchs_values_and_gradients():
+    data = np.array([0.0, 0.5, 2.0, 3.0])
+    results = []
+    for T in (torch, tl):
+        x = T.tensor(data, requires_grad=True)
+        row = []
+        for make in (lambda b: b ** 2, lambda b: 2 ** b, lambda b: b ** 0, lambda b: 0 ** b, lambda b: b ** -1.5,
+                     lambda b: 1.5 ** b, lambda b: b.pow(3)):
+            y = make(x * 1.5)
+            (g,) = T.autograd.grad((y * T.tensor([1.0, 2.0, 3.0, 4.0], dtype=T.float64)).sum(), x)
+            row.append((y.tolist(), g.tolist()))
+        results.append(row)
+    np.testing.assert_allclose(np.array(results[1]), np.array(results[0]), rtol=1e-12)
 
 
 def test_custom_function_with_several_outputs_changed_in_place_or_dropped_matches_torch():

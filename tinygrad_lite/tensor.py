@@ -239,6 +239,9 @@ class Tensor:
             check_broadcast(op.__name__.lower(), a.array.shape, b.array.shape)
         if op is Sub and reverse and not isinstance(other, Tensor):  # 1 - x: PyTorch's rsub, with x as its one input
             return Rsub.apply(b, a.array)
+        if op is Pow and not isinstance(other, Tensor):  # x ** 2, 2 ** x: the number is no input, as in PyTorch
+            return PowScalar.apply(a.array, b, number_first=True) if reverse else PowScalar.apply(a, b.array,
+                                                                                                   number_first=False)
         return op.apply(a, b)
 
     def __add__(self, other): return self._binary(Add, other)
@@ -1073,7 +1076,7 @@ def _index(index):
 
 # -------------------------------------------------------------------- ops, and functions over tensors
 from .ops.elementwise import (Abs, Add, Cast, Clamp, Clone, Cos, Div, Exp, Log, Log1p, Maximum,  # noqa: E402
-                              Mul, Neg, Pow, Rsub, Sin, Sqrt, Sub, ToDevice, Where)
+                              Mul, Neg, Pow, PowScalar, Rsub, Sin, Sqrt, Sub, ToDevice, Where)
 from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: E402
 from .ops.reduce import Amax, MaxAlongDim, Mean, Sum  # noqa: E402
 from .ops.movement import Expand, Index, Permute, Reshape, SetItem  # noqa: E402

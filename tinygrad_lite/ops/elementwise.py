@@ -85,6 +85,24 @@ class Pow(Function):
         return gx, gy
 
 
+class PowScalar(Pow):
+    r"""z = x^c or z = c^x for a number c (``x ** 2``, ``2 ** x``): c is a constant, not an input (as in PyTorch).
+
+    The math is Pow's; backward keeps only the gradient of the tensor, the base (x^c) or the exponent (c^x).
+    """
+    def forward(self, x, y, number_first):
+        needed, self.number_first = self.needs_input_grad[0], number_first
+        self.needs_input_grad = (False, needed) if number_first else (needed, False)  # Pow's flags, base and exponent
+        return super().forward(x, y)
+
+    def backward(self, g):
+        gx, gy = super().backward(g)
+        return gy if self.number_first else gx
+
+    def name(self):
+        return "PowBackward"  # PyTorch's name for both kinds of pow
+
+
 class Maximum(Function):
     r"""z = max(x, y).   The gradient goes to the larger input; on a tie it is split in half (as in PyTorch)."""
     def forward(self, x, y):
