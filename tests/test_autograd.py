@@ -756,6 +756,44 @@ def test_custom_function_with_several_outputs_changed_in_place_or_dropped_matche
     np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-6)
 
 
+def _numbers_and_an_input_as_outputs(T, base):
+    seen = []
+
+    class WithCount(base):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, 3, x.sin()
+
+        @staticmethod
+        def backward(ctx, g_double, g_count, g_sin):
+            seen.append((g_count, g_sin.tolist()))
+            return g_double * 2
+
+    class Identity(base):
+        @staticmethod
+        def forward(ctx, x):
+            return x, x * 2
+
+        @staticmethod
+        def backward(ctx, g_same, g_double):
+            return g_same + 2 * g_double
+
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y, count, z = WithCount.apply(x)
+    y.sum().backward()
+    a, b = Identity.apply(x)
+    (a + b).sum().backward()
+    return count, seen, (z * 2).grad_fn.next_functions[0][1], a is x, a._base is x, x.grad.tolist()
+
+
+def test_custom_function_outputs_that_are_numbers_or_an_input_as_torch():
+    """A number in forward's tuple is returned as it is (its gradient: None, never zeros); an input returned as an
+    output is a new tensor that views it."""
+    theirs = _numbers_and_an_input_as_outputs(torch, torch.autograd.Function)
+    ours = _numbers_and_an_input_as_outputs(tl, Function)
+    assert ours == theirs == (3, [(None, [0.0, 0.0])], 2, False, True, [5.0, 5.0])
+
+
 def test_custom_function_with_several_outputs_in_our_style_and_with_autograd_grad():
     class SplitHalves(Function):
         """Arrays in, arrays out: the two halves of x; backward puts each gradient back in its half."""

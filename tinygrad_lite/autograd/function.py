@@ -28,6 +28,7 @@ import itertools
 import weakref
 
 from ..device import array_module_of, check_same_device
+from ..dtypes import FLOAT16, quietly_in_float16
 from . import grad_mode
 from .engine import input_as_used
 
@@ -68,16 +69,18 @@ class Function:
         ctx = cls()
         inputs, arrays, needs = [], [], []  # the Tensor arguments; every argument, Tensors as arrays; a flag per input
         enabled = grad_mode._enabled
+        half = kwargs.get("dtype") is FLOAT16  # float16 in or out: silent about overflow, as PyTorch (dtypes.py)
         for a in args:
             if isinstance(a, Tensor):
                 inputs.append(a)
                 arrays.append(a.array)
                 needs.append(enabled and a._requires_grad)
+                half = half or a.array.dtype is FLOAT16
             else:
                 arrays.append(a)
         ctx.inputs, ctx.needs_input_grad = tuple(inputs), tuple(needs)
         try:
-            out = ctx.forward(*arrays, **kwargs)
+            out = quietly_in_float16(ctx.forward, *arrays, **kwargs) if half else ctx.forward(*arrays, **kwargs)
         except Exception:
             check_same_device(cls.__name__, ctx.inputs)  # inputs on two devices (cpu, cuda)? Say so, not CuPy's error
             raise
@@ -102,14 +105,19 @@ class Function:
         """Several outputs (forward returned a tuple): a Tensor each, numbered 0, 1, ... by ``_output_nr``.
 
         The op keeps weak references to them: backward waits for the gradients of all of them (``gather``).
+        Anything else in the tuple (a number, a string) is returned as it is, as in PyTorch; its gradient is None.
         """
-        outputs = tuple(self.wrap_output(getattr(r, "array", r)) for r in results)
+        outputs = tuple(self.wrap_output(getattr(r, "array", r)) if hasattr(getattr(r, "array", r), "dtype") else r
+                        for r in results)
+        tensors = [out for out in outputs if isinstance(out, Tensor)]
         for i, out in enumerate(outputs):
-            out._output_nr = i
-        self.n_outputs, self._outputs = len(outputs), [weakref.ref(out) for out in outputs]
-        self._grads_of_outputs, self._output_like = [None] * len(outputs), [(o.shape, o.array.dtype) for o in outputs]
+            if isinstance(out, Tensor):
+                out._output_nr = i
+        self.n_outputs, self._grads_of_outputs = len(outputs), [None] * len(outputs)
+        self._outputs = [weakref.ref(out) if isinstance(out, Tensor) else _nothing for out in outputs]
+        self._output_like = [(o.shape, o.array.dtype) if isinstance(o, Tensor) else None for o in outputs]
         if self.sequence_nr >= 0 and self._saved:  # recorded: check the versions of all the outputs, not just the last
-            self._remember_versions((*self.inputs, *outputs))
+            self._remember_versions((*self.inputs, *tensors))
         return outputs
 
     def output_tensors(self):
@@ -132,8 +140,8 @@ class Function:
         arrived = [g for g in grads if g is not None]
         if not arrived or not self.materialize_grads:
             return grads if arrived else None
-        return [array_module_of(arrived[0]).zeros(shape, dtype) if g is None else g
-                for g, (shape, dtype) in zip(grads, self._output_like)]
+        return [array_module_of(arrived[0]).zeros(*like) if g is None and like is not None else g
+                for g, like in zip(grads, self._output_like)]
 
     def set_materialize_grads(self, value):
         """PyTorch's ``ctx.set_materialize_grads``: False gives backward None, not zeros, for an unused output."""
@@ -242,6 +250,11 @@ class Function:
                                    f"{k + 1}, but the corresponding forward input was not a Tensor: return None there")
         return tuple(g.array if isinstance(g, Tensor) else g for g, is_tensor in zip(grads, self._arg_is_tensor)
                      if is_tensor)
+
+
+def _nothing():
+    """Stands for the weak reference of an output that is not a Tensor (a number returned by forward): none."""
+    return None
 
 
 def _memory_of(array):
