@@ -418,3 +418,30 @@ def test_linear_under_autocast_rounds_once_as_a_fused_addmm():
     theirs = _linear_under_autocast(torch)[0]
     assert (ours == exact).mean() > 0.999 and (theirs == exact).mean() > 0.999
     assert _float16_ulps(ours, theirs).max() <= 1
+
+
+def _runtime_warnings(fn):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fn()
+    return result, [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+
+
+def test_float16_overflow_is_silent_as_in_pytorch():
+    """Issue 21, item 8: float16 overflows to inf (and inf - inf to nan) in the forward pass, the casts and the
+    backward pass without a numpy RuntimeWarning, as PyTorch is silent; the infs and nans are PyTorch's.
+    float32 keeps numpy's warning (a documented difference: the lessons teach with it)."""
+    def step(lib):
+        x = lib.tensor([60000.0, 1.0, -3.0], dtype=lib.float16, requires_grad=True)
+        big = lib.tensor([1e6, 2.0, 3.0]).half()                             # a cast that overflows
+        y = x * 2 + x.exp() + (x * x - x * x) + big + (x @ lib.ones(3, 3, dtype=lib.float16)).sum()
+        (y.float().sum() * 1e5).backward()                                   # a gradient that overflows
+        return [t.detach().float().numpy() for t in (y, x.grad, big)]
+    ours, our_warnings = _runtime_warnings(lambda: step(tl))
+    theirs, their_warnings = _runtime_warnings(lambda: step(torch))
+    assert our_warnings == their_warnings == []
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(a, b)
+    assert np.isnan(ours[0][0]) and np.isnan(ours[1]).all() and np.isinf(ours[2][0])  # (inf - inf: nan)
+    _, float32_warnings = _runtime_warnings(lambda: tl.tensor([1e38]) * 10)
+    assert any("overflow" in w for w in float32_warnings)

@@ -152,6 +152,20 @@ def result_type(*operands):
 # (at 2048 the spacing of float16 numbers is already 2). PyTorch therefore accumulates float16 sums and matrix
 # products in float32 (its "accumulate type" for half) and rounds the result to float16 once; numpy's float16 sum
 # and matmul round after every step. These two helpers do what PyTorch does.
+FLOAT16 = np.dtype(np.float16)
+
+
+def quietly_in_float16(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` without numpy's overflow and invalid-value warnings, for ops in float16.
+
+    float16's largest number is 65504: under autocast a value or a scaled gradient overflows to inf as a matter of
+    course (``GradScaler`` looks for the infs and skips the step), and inf - inf is nan. PyTorch says nothing then;
+    numpy would print a RuntimeWarning for each op. Differs on purpose: other dtypes keep numpy's warnings (PyTorch
+    is silent there too), because the lessons teach with them: an ``exp`` that overflows in float32 is a bug."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return fn(*args, **kwargs)
+
+
 def sum_in_float32(array, axis=None, keepdims=False):
     """``array.sum(axis)``; a float16 array is summed in float32 and the sum rounded to float16 once."""
     if array.dtype != np.float16:

@@ -11,7 +11,7 @@ counts them), each with the input's shape or one that broadcasting explains, the
 (``fit_gradient``). Anything else is an error that names the op, the input and both shapes, rather than a wrong
 gradient further down.
 """
-from ..dtypes import sum_in_float32
+from ..dtypes import FLOAT16, quietly_in_float16, sum_in_float32
 
 
 def graph_order(*roots, everything=False):
@@ -46,7 +46,7 @@ def graph_order(*roots, everything=False):
     return order
 
 
-def run_backward(roots, grads_of_roots, retain_graph=False, inputs=None):
+def run_backward(roots, grads_of_roots, retain_graph=False, inputs=None, order=None):
     """Send ``grads_of_roots`` = dL/d(root) (one per root) back through the graph, applying the chain rule op by op.
 
     Visiting tensors in reverse topological order means every consumer of a tensor has added its share
@@ -54,12 +54,16 @@ def run_backward(roots, grads_of_roots, retain_graph=False, inputs=None):
     (a list of tensors) the gradients of those tensors are returned instead of being added to the leaves' ``.grad``
     (that is ``autograd.grad``), and only the ops on a path to them run, as in PyTorch. A tensor that
     ``retain_grad()`` was called on gets its ``.grad`` in both cases, when its op runs or it is one of the inputs.
+    A graph with float16 tensors runs without numpy's overflow warnings (``dtypes.quietly_in_float16``).
     """
+    if order is None:
+        order = graph_order(*roots)
+        if any(t.array.dtype is FLOAT16 for t in order):
+            return quietly_in_float16(run_backward, roots, grads_of_roots, retain_graph, inputs, order)
     grads = {}
     for root, grad in zip(roots, grads_of_roots):
         grads[id(root)] = grads[id(root)] + grad if id(root) in grads else grad
     held = {id(g) for g in grads_of_roots}  # arrays someone else holds: the caller's, and those stored in a .grad
-    order = graph_order(*roots)
     wanted = None if inputs is None else {id(t) for t in inputs}
     runs = None if inputs is None else leading_to(order, wanted)
     found = {}
