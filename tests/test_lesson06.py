@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from lesson_helpers import assert_fails_with, exercise_cells, finished_lines_shown, notebooks
+from lesson_helpers import assert_fails_with, exercise_cells, finished_lines_shown, notebooks, verdict
 
 import tinygrad_lite as tl
 from tinygrad_lite import nn
@@ -605,6 +605,60 @@ def norm_divides_by_factor(parameters, max_norm, norm_type=2.0):
     return total
 
 
+def _total_norm(grads, norm_type):
+    return tl.linalg.vector_norm(tl.stack([tl.linalg.vector_norm(g, norm_type) for g in grads]), norm_type)
+
+
+def norm_skips_inf(parameters, max_norm, norm_type=2.0):
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    if not grads:
+        return tl.tensor(0.0)
+    total = _total_norm(grads, norm_type)
+    if math.isinf(total.item()):
+        return total  # "skip the broken step": the inf stays in the gradient
+    for g in grads:
+        g.mul_((max_norm / (total + 1e-6)).clamp(max=1.0))
+    return total
+
+
+def norm_zeroes_on_inf(parameters, max_norm, norm_type=2.0):
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    if not grads:
+        return tl.tensor(0.0)
+    total = _total_norm(grads, norm_type)
+    if math.isinf(total.item()):
+        for g in grads:
+            g.zero_()  # hides the broken step: PyTorch's 0 * inf is nan
+        return total
+    for g in grads:
+        g.mul_((max_norm / (total + 1e-6)).clamp(max=1.0))
+    return total
+
+
+def norm_caps_the_total(parameters, max_norm, norm_type=2.0):
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    if not grads:
+        return tl.tensor(0.0)
+    total = _total_norm(grads, norm_type)
+    for g in grads:
+        g.mul_(max_norm / (total.clamp(min=max_norm) + 1e-6))  # below max_norm: max_norm / (max_norm + 1e-6), not 1
+    return total
+
+
+def norm_none_when_empty(parameters, max_norm, norm_type=2.0):
+    parameters = as_list(parameters)
+    if all(p.grad is None for p in parameters):
+        return None
+    return clip_grad_norm_(parameters, max_norm, norm_type)
+
+
+def norm_int_zero_when_empty(parameters, max_norm, norm_type=2.0):
+    parameters = as_list(parameters)
+    if all(p.grad is None for p in parameters):
+        return tl.tensor(0)
+    return clip_grad_norm_(parameters, max_norm, norm_type)
+
+
 def value_assigns_new_grads(parameters, clip_value):
     for p in as_list(parameters):
         if p.grad is not None:
@@ -971,6 +1025,12 @@ WRONG = [
     (N, norm_first_tensor_only, "the norm of all the gradients together"),
     (N, norm_root_mean_square, "the norm of all the gradients together"),
     (N, norm_divides_by_factor, "the gradient of parameter 0 after your function"),
+    (N, norm_skips_inf, "holds an inf", "expected nan, got inf", "PyTorch does not skip the step"),
+    (N, norm_zeroes_on_inf, "holds an inf", "expected nan, got 0", "set every gradient to 0"),
+    (N, norm_caps_the_total, "tiny max_norm = 1e-4", "exactly as they went in"),
+    # a form mistake only where there is no gradient: no hint about clipping
+    (N, norm_none_when_empty, "returned None", "no parameter has a gradient"),
+    (N, norm_int_zero_when_empty, "tensor of int64", "no parameter has a gradient"),
     (N, library_clip_grad_norm_, WRITE_IT, "clip_grad_norm_"),
     (N, norm_delegates, WRITE_IT, "clip_grad_norm_"),
     (N, norm_total_from_library, WRITE_IT, "get_total_norm"),
@@ -1099,6 +1159,24 @@ def test_the_norm_cases_vary_every_argument():
     below = [c for c in cases if nn.utils.get_total_norm([p.grad for p in tensors_of(c.args[0])
                                                           if p.grad is not None]).item() < c.args[1]]
     assert below, "a case where nothing is clipped (catches scaling up)"
+    assert any(c.args[1] <= 1e-3 for c in below), "nothing to clip at a tiny max_norm (a factor not exactly 1)"
+    assert any(np.isinf(p.grad.numpy()).any() for c in cases for p in tensors_of(c.args[0]) if p.grad is not None)
+
+
+def test_nothing_to_clip_leaves_every_gradient_bit_for_bit():
+    """Below max_norm PyTorch's factor is exactly 1.0: the reference leaves the numbers as they were."""
+    for case in get_exercise(N).all_cases():
+        args, kwargs = copy.deepcopy((case.args, case.kwargs))
+        grads = [p.grad for p in tensors_of(args[0]) if p.grad is not None]
+        before = [g.numpy().copy() for g in grads]
+        total = get_exercise(N).reference(*args, **kwargs)
+        if total.item() < args[1]:
+            assert all(np.array_equal(g.numpy(), b) for g, b in zip(grads, before)), case.label
+
+
+@pytest.mark.parametrize("fn", [norm_none_when_empty, norm_int_zero_when_empty])
+def test_a_form_mistake_without_gradients_gets_no_hint_about_clipping(fn):
+    assert "Hint" not in verdict(N, fn, times=2).message
 
 
 def test_a_generator_case_is_iterated_once_only():

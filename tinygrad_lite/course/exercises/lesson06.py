@@ -238,7 +238,9 @@ def _compare_grads(got, expected, case, returns_norm, rtol, atol):
                 "norm of all the gradients together (as one long vector), measured before clipping")
     if all(compare_arrays(g, e, rtol, atol) is None for g, e in zip(got_grads, expected_grads)):
         return _rebinding(got, returns_norm)
-    if all(np.array_equal(g, b) for g, b in zip(got_grads, _grads_before(case))):
+    before = _grads_before(case)
+    if all(np.array_equal(g, b) for g, b in zip(got_grads, before)) and all(np.isfinite(b).all() for b in before):
+        # (with a nan or inf in a gradient, the numbers below say more: which element should have become what)
         return ("the .grad of every parameter is unchanged after your function, where clipping should have "
                 "changed it: the optimizer reads p.grad after your call, so that is what must be clipped")
     for i, (g, e) in enumerate(zip(got_grads, expected_grads)):  # float32, as the learner's gradients are
@@ -313,13 +315,22 @@ def _norm_cases(rng):
     # a plain case with large gradients right after the example, so that an answer whose numbers are a little off
     # fails first on a case whose description names no special situation (the draws stay in the order above)
     cases.insert(1, cases.pop(9))
+    # drawn after the cases above, so that adding them changed none of those
+    cases += [
+        Case((_with_nan(_random_parameters(rng, [(3, 4), (3,)], 2.0), 0, np.inf), 1.0),
+             "a gradient holds an inf: the total norm is inf, the factor 1 / (inf + 1e-6) is 0, so every finite "
+             "element becomes 0 and the inf becomes nan (0 * inf), as in PyTorch"),
+        Case((_random_parameters(rng, MLP_SHAPES, 6e-6), 1e-4),
+             "the total norm (about 5e-5) is below a tiny max_norm = 1e-4: nothing to clip, every gradient stays "
+             "exactly as it was"),
+    ]
     return cases
 
 
-def _with_nan(parameters, index):
-    """The parameters with one element of parameter ``index``'s gradient set to nan."""
+def _with_nan(parameters, index, value=np.nan):
+    """The parameters with one element of parameter ``index``'s gradient set to nan (or ``value``)."""
     grad = parameters[index].grad.numpy().copy()
-    grad.flat[0] = np.nan
+    grad.flat[0] = value
     parameters[index].grad = tensor(grad)
     return parameters
 
@@ -365,6 +376,18 @@ def _no_eps(total, max_norm):
 _scales_up = _make_clip(_norm_of, _no_clamp)
 _max_norm_1 = _make_clip(_norm_of, lambda total, max_norm: _right_coef(total, 1.0))
 _nan_kept_out = _make_clip(_norm_of, _right_coef)  # Python's min(1.0, nan) is 1.0: a nan total scales nothing
+_total_capped = _make_clip(_norm_of, lambda total, max_norm: max_norm / (max(total, max_norm) + EPS))
+
+
+def _nonfinite_skipped(parameters, max_norm, norm_type=2.0, zero=False):
+    """Right, except that a total of inf leaves every gradient as it was (``zero``: sets every one to 0)."""
+    tensors = [p for p in tensors_of(parameters) if p.grad is not None]
+    if tensors and _norm_of([p.grad.numpy() for p in tensors], float(norm_type)) == math.inf:
+        for p in tensors:
+            if zero:
+                p.grad.zero_()
+        return tensor(np.array(np.inf, dtype=tensors[0].grad.numpy().dtype))
+    return library_clip_grad_norm_(tensors, max_norm, norm_type)
 _without_eps = _make_clip(_norm_of, _no_eps)
 _no_root = _make_clip(lambda grads, p: _norm_of(grads, p) ** p if p != math.inf else _norm_of(grads, p),
                       _right_coef)
@@ -445,6 +468,8 @@ def _clip_mistake(wrong, hint, more=(), returns_norm=True):
     rtol, atol = (NORM_RTOL, NORM_ATOL) if returns_norm else (VALUE_RTOL, 0.0)
 
     def match(got, expected, case):
+        if not _grad_shapes(case):  # no gradient to clip: no mistake about clipping shows here
+            return False
         with np.errstate(all="ignore"):
             answer = np.asarray(call(wrong, *copy.deepcopy((case.args, case.kwargs))), dtype=np.float64)
         got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
@@ -505,6 +530,23 @@ register(Exercise(
                  "test such as total > max_norm (every ordering comparison with nan is False), or a skip when "
                  "the total is not finite, each keeps the nan from reaching the gradients",
                  "keep the factor a tensor and clamp it with a tensor operation, which passes nan on"),
+        _clip_mistake(_nonfinite_skipped,
+                 "with an inf in a gradient the total norm is inf, and PyTorch does not skip the step: the factor "
+                 "max_norm / (inf + 1e-6) is 0, so every finite element becomes 0 and the inf becomes nan "
+                 "(0 * inf), and the broken step shows. Yours left the gradients as they were when the total "
+                 "was not finite",
+                 "treat an infinite total as any other: compute the factor and scale the gradients by it"),
+        _clip_mistake(functools.partial(_nonfinite_skipped, zero=True),
+                 "with an inf in a gradient the total norm is inf, and the factor max_norm / (inf + 1e-6) is 0: "
+                 "every finite element becomes 0, but the inf becomes nan (0 * inf is nan), as in PyTorch, so "
+                 "the broken step shows. Yours set every gradient to 0 when the total was infinite, which hides it",
+                 "treat an infinite total as any other: compute the factor and multiply the gradients by it"),
+        _clip_mistake(_total_capped,
+                 "when the total norm is below max_norm, the gradients must come out exactly as they went in "
+                 "(PyTorch's factor is exactly 1 there). Yours still multiplies them by max_norm / (max_norm + "
+                 "1e-6): harmless for max_norm = 1, but with max_norm = 1e-4 it shrinks them by 1%",
+                 "the factor is the SMALLER of 1 and max_norm / (total + 1e-6); cap the factor at 1, not the "
+                 "total at max_norm"),
         _clip_mistake(_new_grads,
                  "your function returned new, clipped tensors and left every .grad as it was. The optimizer "
                  "reads p.grad, so clipping must change the gradients themselves (that is what the _ in the "
