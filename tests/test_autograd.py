@@ -1046,3 +1046,20 @@ def test_gradient_dtype_through_int_operand():
     (w * idx).sum().backward()
     assert w.grad.dtype is tl.float32
     np.testing.assert_allclose(w.grad.numpy(), [1.0, 2.0, 3.0])
+
+
+def test_a_number_divided_by_a_tensor_is_pytorchs_reciprocal_times_the_number_to_the_bit():
+    """3.7 / x is reciprocal(x) * 3.7 in PyTorch (two roundings): the same graph, values and gradients, bit for bit."""
+    data = np.random.default_rng(0).standard_normal(2000).astype(np.float32)
+    results = []
+    for T in (torch, tl):
+        x = T.tensor(data, requires_grad=True)
+        y = 3.7 / x
+        y.sum().backward()
+        (first, _), second = y.grad_fn.next_functions
+        assert first.name().startswith("ReciprocalBackward") and second == (None, 0)
+        assert first.next_functions[0][0].variable is x
+        results.append((y.detach().numpy(), x.grad.numpy(), x.reciprocal().detach().numpy()))
+    for ours, theirs in zip(results[1], results[0]):
+        np.testing.assert_array_equal(ours, theirs)
+    assert (2 / tl.tensor([4, 8])).tolist() == [0.5, 0.25]  # integers divide in the default float type

@@ -21,7 +21,7 @@ from .amp.autocast_mode import autocast_args
 from .autograd import function
 from .autograd.engine import run_backward
 from .autograd.grad_mode import is_grad_enabled
-from .device import array_module_of, check_same_device, device_of, move, same_place
+from .device import array_module_of, check_same_device, device_of, move, on_device_of, same_place
 from .device import device as Device
 from .dtypes import as_array, legacy_array
 from .random import rng
@@ -168,7 +168,8 @@ class Tensor:
                 raise RuntimeError(f"backward: grad can be implicitly created only for scalar outputs, but this "
                                    f"tensor has shape {tuple(self.shape)}. Reduce it to one number first "
                                    "(loss.mean() or loss.sum()), or pass out.backward(torch.ones_like(out)).")
-            grad = array_module_of(self.array).ones(self.array.shape, self.array.dtype)  # dL/dL = 1
+            with on_device_of(self.array):  # (on cuda:1 too: CuPy makes new arrays on the current GPU)
+                grad = array_module_of(self.array).ones(self.array.shape, self.array.dtype)  # dL/dL = 1
         else:
             grad = as_array(gradient, self.dtype, self.device)
             if grad.shape != self.array.shape:
@@ -239,6 +240,8 @@ class Tensor:
             check_broadcast(op.__name__.lower(), a.array.shape, b.array.shape)
         if op is Sub and reverse and not isinstance(other, Tensor):  # 1 - x: PyTorch's rsub, with x as its one input
             return Rsub.apply(b, a.array)
+        if op is Div and reverse and not isinstance(other, Tensor):  # 3 / x is reciprocal(x) * 3, as in PyTorch
+            return Reciprocal.apply(b) * a
         if op is Pow and not isinstance(other, Tensor):  # x ** 2, 2 ** x: the number is no input, as in PyTorch
             return PowScalar.apply(a.array, b, number_first=True) if reverse else PowScalar.apply(a, b.array,
                                                                                                    number_first=False)
@@ -333,6 +336,7 @@ class Tensor:
     def log(self): return Log.apply(self._floating("log"))
     def log1p(self): return Log1p.apply(self._floating("log1p"))
     def sqrt(self): return Sqrt.apply(self._floating("sqrt"))
+    def reciprocal(self): return Reciprocal.apply(self._floating("reciprocal"))
     def rsqrt(self):
         r"""1 / \sqrt{x}, as PyTorch's ``x.rsqrt()``; its gradient -x^{-3/2} / 2 comes from sqrt's and division's."""
         return 1 / self._floating("rsqrt").sqrt()
@@ -1016,7 +1020,10 @@ def _operand(x, dtype, like):
     """A Tensor of ``dtype`` on ``like``'s device: Python numbers become constants, tensors are cast if needed."""
     if isinstance(x, Tensor):
         return x if x.array.dtype == dtype.np else x.to(dtype)
-    return Tensor._make(array_module_of(like.array).asarray(x, dtype=dtype.np), None)
+    if type(like.array) is np.ndarray:
+        return Tensor._make(np.asarray(x, dtype=dtype.np), None)
+    with on_device_of(like.array):  # on like's GPU (cuda:1 too), not on the current one
+        return Tensor._make(array_module_of(like.array).asarray(x, dtype=dtype.np), None)
 
 
 def _clamp_bound(x, name, bound):
@@ -1076,7 +1083,7 @@ def _index(index):
 
 # -------------------------------------------------------------------- ops, and functions over tensors
 from .ops.elementwise import (Abs, Add, Cast, Clamp, Clone, Cos, Div, Exp, Log, Log1p, Maximum,  # noqa: E402
-                              Mul, Neg, Pow, PowScalar, Rsub, Sin, Sqrt, Sub, ToDevice, Where)
+                              Mul, Neg, Pow, PowScalar, Reciprocal, Rsub, Sin, Sqrt, Sub, ToDevice, Where)
 from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: E402
 from .ops.reduce import Amax, MaxAlongDim, Mean, Sum  # noqa: E402
 from .ops.movement import Expand, Index, Permute, Reshape, SetItem  # noqa: E402

@@ -64,6 +64,19 @@ class Div(Function):
         return (g / y if self.needs_input_grad[0] else None), gy
 
 
+class Reciprocal(Function):
+    r"""z = 1 / x.   dz/dx = -1/x^2 = -z^2, so we keep the output. (``c / x`` for a number c is
+    ``reciprocal(x) * c``, as in PyTorch's graph.)"""
+    def forward(self, x):
+        z = np.reciprocal(x)
+        self.save_for_backward(z)
+        return z
+
+    def backward(self, g):
+        z, = self.saved_tensors
+        return g * -(z * z)
+
+
 class Pow(Function):
     r"""z = x^y.   dz/dx = y x^{y-1},  dz/dy = x^y \ln x.
 
