@@ -10,14 +10,14 @@ separately because they are read separately (the README's reading order: functio
 - the Tensor API: ``tensor.py`` and the helpers it needs to be read (``dtypes.py``, ``device.py``,
   ``autograd/grad_mode.py``, ``shapes.py``): 1,163 lines then (765 in tensor.py), so API_BUDGET = 1250, about 7%.
 
-Issue 21 (PyTorch parity) raised both, in a reviewed change. The engine went from 798 to 857 lines: custom
+Issue 21 (PyTorch parity) raised both, in a reviewed change. The engine went from 798 to 877 lines: custom
 Functions with several outputs (``Function.wrap_outputs``, ``gather``, ``output_moved_to``, and the engine keeping
 an op's outputs together in ``graph_order``), ``autograd.grad`` from several outputs running only the ops on a path
-to its inputs, as PyTorch's engine does, and ``Rsub`` and ``PowScalar``, which record ``1 - x`` and ``x ** 2`` with
-the tensor as their one input, as PyTorch's graph has them; ENGINE_BUDGET = 890. The Tensor API went from 1,198
-to 1,273: ``view`` sharing memory or raising, ``contiguous``, ``addcmul``/``addcdiv``, the in-place ``abs_``,
-``relu_`` and ``unsqueeze_``, and the device and dtype checks of the same issue; API_BUDGET = 1320. Both keep
-about 4% headroom.
+to its inputs, as PyTorch's engine does, and ``Rsub``, ``PowScalar`` and ``Reciprocal``, which record ``1 - x``,
+``x ** 2`` and ``3 / x`` as PyTorch's graph has them; ENGINE_BUDGET = 910. The Tensor API went from 1,198 to
+1,289: ``view`` sharing memory or raising, ``contiguous``, ``addcmul``/``addcdiv``, ``reciprocal``, the in-place
+``abs_``, ``relu_`` and ``unsqueeze_``, and the device and dtype checks of the same issue; API_BUDGET = 1340.
+Both keep about 4% headroom.
 
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
@@ -40,8 +40,8 @@ ENGINE = [PACKAGE / "autograd" / "function.py", PACKAGE / "autograd" / "engine.p
           *sorted((PACKAGE / "ops").glob("*.py"))]
 TENSOR_API = [PACKAGE / "tensor.py", PACKAGE / "dtypes.py", PACKAGE / "device.py",
               PACKAGE / "autograd" / "grad_mode.py", PACKAGE / "shapes.py"]
-ENGINE_BUDGET = 890
-API_BUDGET = 1320
+ENGINE_BUDGET = 910
+API_BUDGET = 1340
 
 
 def lines_of_code(path):
