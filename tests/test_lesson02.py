@@ -361,7 +361,7 @@ WRONG += [
      "that is smooth_l1_loss(beta=delta)"),
     ("02.huber", lambda x, y, delta=1.0: tl.where((x - y) ** 2 < delta, 0.5 * (x - y) ** 2,
                                                   delta * ((x - y).abs() - 0.5 * delta)).mean(),
-     "hidden case 3 of 5 (delta = 0.5, a 4x3 batch, errors on both sides of delta)"),
+     "hidden case 3 of 6 (delta = 0.5, a 4x3 batch, errors on both sides of delta)"),
     ("02.bce_with_logits", lambda x, y: (x.abs() - x * y + (-x.abs()).exp().log1p()).mean(),
      "too large by |x|", "the first term is |x|"),
     ("02.bce_with_logits", lambda x, y: (x.clamp(min=0) - x * y + (-x.abs()).exp().log()).mean(),
@@ -638,3 +638,32 @@ def test_no_hint_and_no_exercise_text_holds_a_finished_line():
     for line in _solution_lines() + ["amax(dim=-1, keepdim=True)", "[tl.arange(N), target]", "x.clamp(min=0)"]:
         for part in [line] + line.split(" = ", 1)[1:]:  # an assignment's right side too
             assert not any(part in t for t in texts), part
+
+
+def _huber_sqrt_of_square(input, target, delta=1.0):  # noqa: A002  (review 3) |d| as sqrt(d^2): nan slope at d = 0
+    d = ((input - target) ** 2).sqrt()
+    return tl.where(d < delta, 0.5 * d ** 2, delta * (d - 0.5 * delta)).mean()
+
+
+def _huber_sqrt_only_in_the_condition(input, target, delta=1.0):  # noqa: A002
+    e = input - target
+    d = (e * e).sqrt()
+    return tl.where(d < delta, 0.5 * e * e, delta * (d - 0.5 * delta)).mean()
+
+
+def _huber_steep_where_exact(input, target, delta=1.0):  # noqa: A002  value 0, a slope of 1e6 where the error is 0
+    e = input - target
+    d = e.abs()
+    return (tl.where(d < delta, 0.5 * d ** 2, delta * (d - 0.5 * delta)) + (d == 0).float() * (e - e.detach()) * 1e6
+            ).mean()
+
+
+# review 3: the gradient at an error of exactly 0 is compared (Huber is smooth there); softplus is the stable part
+WRONG += [
+    ("02.huber", _huber_sqrt_of_square, "the values are right, the gradient is not", "got nan",
+     "A nan there comes from |d| written as sqrt(d * d)"),
+    ("02.huber", _huber_sqrt_only_in_the_condition, "the values are right, the gradient is not", "got nan"),
+    ("02.huber", _huber_steep_where_exact, "the values are right, the gradient is not", "expected 0, got"),
+    ("02.bce_with_logits", lambda x, y: (F.softplus(x) - x * y).mean(), "write it yourself", "softplus"),
+    ("02.bce_with_logits", lambda x, y: (nn.Softplus()(x) - x * y).mean(), "write it yourself", "Softplus"),
+]

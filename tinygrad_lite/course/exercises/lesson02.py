@@ -174,6 +174,10 @@ def _huber_cases(rng):
              {"delta": 2.0}),
         Case((_f32(0.1 * rng.standard_normal(8)), _f32(0.1 * rng.standard_normal(8))), "delta = 3, only small errors",
              {"delta": 3.0}),
+        # Huber is smooth at an error of 0 (slope 0) and where its pieces meet (slope +-delta on both sides), so
+        # the gradient is compared at exactly those points too (no jitter): sqrt(d * d) for |d| gives nan at 0
+        Case((_f32([1.0, -2.0, 0.5, 3.0, 1.5, -0.25, 0.0, 4.0]), _f32([1.0, -2.0, 1.25, 0.5, 0.5, -0.25, 0.0, 4.0])),
+             "delta = 1, five predictions exactly right (errors of exactly 0), one error of exactly delta"),
     ]
 
 
@@ -262,6 +266,13 @@ register(Exercise(
     ],
     answer=LOSS, grad=True, generic_hints=("factor", "mean_vs_sum"),
     forbid=REGRESSION_LOSSES,  # the library's Huber loss, its cousin SmoothL1, and the other losses of the table
+    # the loss is smooth (its pieces meet with the same slope), so its gradient is compared at errors of exactly 0
+    # and exactly delta too (no jitter): every right formula has slope 0 and +-delta there
+    grad_jitter=0.0,
+    grad_hint=("Huber is smooth: its slope is d where |d| < delta and +-delta beyond, so 0 where a prediction is "
+               "exactly right (an error of exactly 0, which the check includes). A nan there comes from |d| written as "
+               "sqrt(d * d): sqrt has an infinite slope at 0, and autograd's chain rule gives inf * 0 = nan. Take "
+               "the size of the error with abs (autograd takes its slope at 0 as 0), never as the root of a square"),
     points=2, rtol=1e-5, atol=1e-6,
 ))
 
@@ -358,7 +369,9 @@ register(Exercise(
                     "where computes both of its branches for every element before it chooses, so the branch it "
                     "does not pick still overflows. Use one formula that is safe everywhere, the boxed stable one",
                     "in the boxed form exp only ever sees -m and x - m, both <= 0"),
-    forbid=(F.binary_cross_entropy_with_logits, nn.BCEWithLogitsLoss),  # the library's: the exercise is to write it
+    # the library's loss, and its softplus, log(1 + e^x) computed stably: the part of the loss this exercise is about
+    forbid=(F.binary_cross_entropy_with_logits, nn.BCEWithLogitsLoss, F.softplus, nn.Softplus,
+            "torch.nn.functional.softplus", "torch.nn.Softplus"),
     # the loss is smooth, so its gradient is compared at exactly x = 0 too (no jitter): there max(x, 0) and |x|
     # have kinks, and only a form whose kinks cancel (the shift m of the log-sum-exp form) gets sigma(0) - y
     grad_jitter=0.0,
