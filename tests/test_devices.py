@@ -436,3 +436,52 @@ def test_grad_scaler_on_the_device(gpu):
     scaler.step(optimizer)
     scaler.update()
     assert scaler.get_scale() == 2.0 ** 16 and all(on_gpu(p.grad) for p in model.parameters())
+
+
+# ------------------------------------------------------------------------------------------------ a second GPU
+@pytest.fixture
+def two_gpus(monkeypatch):
+    """The stand-in with two GPUs: arrays live on one of them, and an op that mixes the two raises, as CuPy's."""
+    fake = FakeCuPy(devices=2)
+    monkeypatch.setattr(device_module, "_cupy", fake)
+    for name, module in fake_cupyx().items():
+        monkeypatch.setitem(sys.modules, name, module)
+    return fake
+
+
+def _on(t):
+    return f"cuda:{t.array._device}" if isinstance(t.array, ndarray) else "cpu"
+
+
+def test_constants_from_python_numbers_land_on_the_tensors_gpu(two_gpus):
+    """x * 2, 1 - x, x / 3, x ** 2, a clamp: the number becomes an array on x's GPU (cuda:1), not on the current
+    one (GPU 0): CuPy refuses to mix the two. Same numbers as on the CPU."""
+    x_cpu = tl.tensor([[1.0, -2.0], [3.0, 0.5]])
+    x = x_cpu.to("cuda:1")
+    assert x.device == tl.device("cuda:1") and _on(x) == "cuda:1"
+    for op in (lambda t: t * 2, lambda t: 1 - t, lambda t: t / 3, lambda t: 2 ** t, lambda t: t ** 2 + 0.5,
+               lambda t: (t > 0.7) * 1.5, lambda t: t.clamp(min=0.0)):
+        out = op(x)
+        assert _on(out) == "cuda:1" and out.device == tl.device("cuda:1")
+        np.testing.assert_array_equal(out.cpu().numpy(), op(x_cpu).numpy())
+    with pytest.raises(RuntimeError, match="cuda:1 and cuda:0"):
+        x + tl.ones(2, device="cuda:0")
+
+
+def test_batch_norm_trains_on_the_second_gpu_as_on_the_cpu(two_gpus):
+    """BatchNorm1d (eps, momentum: numbers) and a Linear layer on cuda:1: forward, backward (the gradient seed too is
+    made on cuda:1), running statistics and gradients equal to the CPU's, every array on cuda:1."""
+    tl.manual_seed(0)
+    data = tl.randn(8, 3)
+    results = {}
+    for device in ("cpu", "cuda:1"):
+        tl.manual_seed(1)
+        model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU()).to(device)
+        x = data.detach().to(device).requires_grad_()
+        loss = (model(x) ** 2).mean()
+        loss.backward()
+        tensors = [loss, x.grad, *[p.grad for p in model.parameters()], *model.buffers()]
+        assert {_on(t) for t in tensors} == {device}
+        results[device] = [host(t) for t in tensors]
+    for ours, cpu in zip(results["cuda:1"], results["cpu"]):
+        np.testing.assert_allclose(ours, cpu, rtol=1e-6, atol=1e-7)

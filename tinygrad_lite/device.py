@@ -8,6 +8,8 @@ CuPy refuses to mix its arrays with numpy ones; ``check_same_device`` turns that
 which names the two devices and the fix. tests/fake_cupy.py is a numpy-backed stand-in with CuPy's refusals,
 which the tests put in ``_cupy`` to run every "cuda" path on a machine without a GPU.
 """
+import contextlib
+
 import numpy as np
 
 
@@ -115,6 +117,15 @@ def check_same_device(op, tensors):
 def array_module(dev):
     """numpy for the CPU, CuPy for CUDA: the module whose functions make arrays on ``dev``."""
     return np if device(dev).type == "cpu" else cupy_or_error()
+
+
+def on_device_of(array):
+    """A context in which new arrays are made on ``array``'s GPU. CuPy makes an array (``asarray(2.0)``, ``ones``)
+    on the *current* GPU, GPU 0 unless told; a constant for an op on cuda:1 must be made with cuda:1 current.
+    On the CPU there is nothing to do."""
+    if type(array).__module__.startswith("numpy"):
+        return contextlib.nullcontext()
+    return cupy_or_error().cuda.Device(array.device.id)
 
 
 def array_module_of(array):

@@ -21,7 +21,7 @@ from .amp.autocast_mode import autocast_args
 from .autograd import function
 from .autograd.engine import run_backward
 from .autograd.grad_mode import is_grad_enabled
-from .device import array_module_of, check_same_device, device_of, move, same_place
+from .device import array_module_of, check_same_device, device_of, move, on_device_of, same_place
 from .device import device as Device
 from .dtypes import as_array, legacy_array
 from .random import rng
@@ -168,7 +168,8 @@ class Tensor:
                 raise RuntimeError(f"backward: grad can be implicitly created only for scalar outputs, but this "
                                    f"tensor has shape {tuple(self.shape)}. Reduce it to one number first "
                                    "(loss.mean() or loss.sum()), or pass out.backward(torch.ones_like(out)).")
-            grad = array_module_of(self.array).ones(self.array.shape, self.array.dtype)  # dL/dL = 1
+            with on_device_of(self.array):  # (on cuda:1 too: CuPy makes new arrays on the current GPU)
+                grad = array_module_of(self.array).ones(self.array.shape, self.array.dtype)  # dL/dL = 1
         else:
             grad = as_array(gradient, self.dtype, self.device)
             if grad.shape != self.array.shape:
@@ -1019,7 +1020,10 @@ def _operand(x, dtype, like):
     """A Tensor of ``dtype`` on ``like``'s device: Python numbers become constants, tensors are cast if needed."""
     if isinstance(x, Tensor):
         return x if x.array.dtype == dtype.np else x.to(dtype)
-    return Tensor._make(array_module_of(like.array).asarray(x, dtype=dtype.np), None)
+    if type(like.array) is np.ndarray:
+        return Tensor._make(np.asarray(x, dtype=dtype.np), None)
+    with on_device_of(like.array):  # on like's GPU (cuda:1 too), not on the current one
+        return Tensor._make(array_module_of(like.array).asarray(x, dtype=dtype.np), None)
 
 
 def _clamp_bound(x, name, bound):
