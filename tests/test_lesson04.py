@@ -1235,3 +1235,111 @@ class SGDOneBuffer(MySGD):
 
 
 ERRORS += [("04.MySGD", SGDOneBuffer, "cannot be broadcast", "got mixed up between parameters")]
+
+
+# -------------------------------------------------------------------- float64 parameters (issue 19, third review)
+class SGDBufferFloat32(MySGD):
+    """The buffer made with tl.zeros(*p.shape) (float32 whatever p is) and updated in place: on float64
+    parameters it rounds the momentum to float32 at every step."""
+    def _update(self, p, group):
+        mu, tau = group["momentum"], group["dampening"]
+        g = p.grad
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * p
+        if mu != 0:
+            state = self.state[p]
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = tl.zeros(*p.shape)
+                state["momentum_buffer"].copy_(g)
+            else:
+                state["momentum_buffer"].mul_(mu)
+                state["momentum_buffer"].add_((1 - tau) * g)
+            buf = state["momentum_buffer"]
+            g = g + mu * buf if group["nesterov"] else buf
+        p -= group["lr"] * g
+
+
+def _adam_float32_state(decoupled):
+    """m and v made with tl.zeros(*p.shape) (float32) and updated in place."""
+    def _update(self, p, group):
+        beta1, beta2 = group["betas"]
+        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+        g = p.grad
+        if decoupled:
+            p.mul_(1 - lr * wd)
+        elif wd != 0:
+            g = g + wd * p
+        state = self.state[p]
+        if len(state) == 0:
+            state["step"] = 0
+            state["exp_avg"] = tl.zeros(*p.shape)
+            state["exp_avg_sq"] = tl.zeros(*p.shape)
+        state["step"] += 1
+        t = state["step"]
+        state["exp_avg"].mul_(beta1).add_(g, alpha=1 - beta1)
+        state["exp_avg_sq"].mul_(beta2).add_(g * g, alpha=1 - beta2)
+        denom = (state["exp_avg_sq"] / (1 - beta2 ** t)).sqrt() + eps
+        p.sub_(lr / (1 - beta1 ** t) * state["exp_avg"] / denom)
+    base = MyAdamW if decoupled else MyAdam
+    return type(f"{base.__name__}StateFloat32", (base,), {"_update": _update})
+
+
+def _adam_step_tensor(decoupled):
+    """The step kept as a float32 0-d tensor (as PyTorch keeps it) and used in the bias correction as it is:
+    beta ** t is then float32."""
+    def _update(self, p, group):
+        beta1, beta2 = group["betas"]
+        g = p.grad
+        if decoupled:
+            p *= 1 - group["lr"] * group["weight_decay"]
+        elif group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * p
+        s = self.state[p]
+        if not s:
+            s["step"] = tl.tensor(0.0)
+            s["exp_avg"] = tl.zeros_like(p)
+            s["exp_avg_sq"] = tl.zeros_like(p)
+        s["step"] += 1
+        t = s["step"]
+        s["exp_avg"] = beta1 * s["exp_avg"] + (1 - beta1) * g
+        s["exp_avg_sq"] = beta2 * s["exp_avg_sq"] + (1 - beta2) * g * g
+        m_hat = s["exp_avg"] / (1 - beta1 ** t)
+        v_hat = s["exp_avg_sq"] / (1 - beta2 ** t)
+        p -= group["lr"] * m_hat / (v_hat.sqrt() + group["eps"])
+    base = MyAdamW if decoupled else MyAdam
+    return type(f"{base.__name__}StepTensor", (base,), {"_update": _update})
+
+
+def _adam_step_tensor_item(decoupled):
+    """The same float32 step tensor, its number taken out with .item(): right."""
+    def _update(self, p, group):
+        beta1, beta2 = group["betas"]
+        g = p.grad
+        if decoupled:
+            p *= 1 - group["lr"] * group["weight_decay"]
+        elif group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * p
+        s = self.state[p]
+        if not s:
+            s["step"], s["exp_avg"], s["exp_avg_sq"] = tl.tensor(0.0), tl.zeros_like(p), tl.zeros_like(p)
+        s["step"] += 1
+        t = s["step"].item()
+        s["exp_avg"].mul_(beta1).add_(g, alpha=1 - beta1)
+        s["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        step_size = group["lr"] / (1 - beta1 ** t)
+        denom = (s["exp_avg_sq"].sqrt() / (1 - beta2 ** t) ** 0.5).add_(group["eps"])
+        p.addcdiv_(s["exp_avg"], denom, value=-step_size)
+    base = MyAdamW if decoupled else MyAdam
+    return type(f"{base.__name__}StepItem", (base,), {"_update": _update})
+
+
+FLOAT32_BUFFER = "while the parameter is float64"
+FLOAT32_STEP = "your bias correction was computed in float32"
+WRONG += [
+    ("04.MySGD", SGDBufferFloat32, FLOAT32_BUFFER, "tl.zeros_like(p)"),
+    ("04.MyAdam", _adam_float32_state(False), FLOAT32_BUFFER, "tl.zeros_like(p)"),
+    ("04.MyAdam", _adam_step_tensor(False), FLOAT32_STEP, "Python number"),
+    ("04.MyAdamW", _adam_float32_state(True), FLOAT32_BUFFER),
+    ("04.MyAdamW", _adam_step_tensor(True), FLOAT32_STEP),
+]
+ALSO_RIGHT += [("04.MyAdam", _adam_step_tensor_item(False)), ("04.MyAdamW", _adam_step_tensor_item(True))]

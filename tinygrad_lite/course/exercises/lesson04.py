@@ -20,8 +20,11 @@
   a floor under Adam's denominator (a case has gradients of 1e-5 and 1e-7, where sqrt(v_hat) is that small),
   state kept outside ``self.state`` or under another key than the parameter (a case saves ``state_dict()`` after
   25 steps and resumes in a new optimizer over new tensors), the defaults or the first group's lr read instead of
-  the parameter group's values (a case has two groups that set every option) ... ``drive_optimizer`` also
-  refuses, with a sentence, a parameter that stops being a float32 leaf and a step that changes ``p.grad``.
+  the parameter group's values (a case has two groups that set every option), state or a bias correction kept
+  in float32 (a case has float64 parameters, compared at float64's precision: the text's section 12 runs the
+  learner's classes in float64) ... ``drive_optimizer`` also refuses, with a sentence, a parameter that stops
+  being a leaf of its dtype, a state buffer of another dtype than its parameter, and a step that changes
+  ``p.grad``.
 
 Each exercise asks the learner to write what the library has: ``forbid`` names the library's own (the optimizer
 classes, the Trainer), which an answer may not be, subclass or call.
@@ -31,7 +34,7 @@ import weakref
 
 import numpy as np
 
-from ... import Tensor, float32, nn, optim, tensor
+from ... import Tensor, nn, optim, tensor
 from ...autograd.grad_mode import no_grad
 from ...random import Generator
 from ...train.trainer import Trainer, fit
@@ -49,14 +52,16 @@ class Setup:
     how they are grouped (``groups``: [(indices, hyperparameters of that group)], None for one group), where the
     run is saved with ``state_dict()`` and resumed in a new optimizer over NEW tensors (``resume_at``: as when a
     run resumes from a checkpoint into a freshly built model), how the lr changes during the run (``schedule``:
-    {step: factor}, every group's lr multiplied by the factor before that step, as a scheduler does), and
-    whether ``zero_grad`` fills the gradients with zeros instead of setting them to None."""
+    {step: factor}, every group's lr multiplied by the factor before that step, as a scheduler does),
+    whether ``zero_grad`` fills the gradients with zeros instead of setting them to None, and the parameters'
+    ``dtype`` ("float32", or "float64": then the run is compared at float64's precision, so that state kept in
+    float32, or a bias correction computed in float32, shows)."""
 
     def __init__(self, text, starts, loss, groups=None, resume_at=None, set_to_none=True, steps=STEPS,
-                 schedule=None):
-        self.text, self.starts, self.loss = text, [np.asarray(s, dtype=np.float32) for s in starts], loss
+                 schedule=None, dtype="float32"):
+        self.text, self.starts, self.loss = text, [np.asarray(s, dtype=dtype) for s in starts], loss
         self.groups, self.resume_at, self.set_to_none, self.steps = groups, resume_at, set_to_none, steps
-        self.schedule = dict(schedule or {})
+        self.schedule, self.dtype = dict(schedule or {}), dtype
 
     def parameters(self):
         return [tensor(s.copy(), requires_grad=True) for s in self.starts]
@@ -69,7 +74,7 @@ class Setup:
     def key(self):
         """What makes two runs of one optimizer class the same (for the cache of this module's own runs)."""
         return (self.text, b"".join(s.tobytes() for s in self.starts), repr(self.groups), self.resume_at,
-                self.set_to_none, self.steps, repr(sorted(self.schedule.items())))
+                self.set_to_none, self.steps, repr(sorted(self.schedule.items())), self.dtype)
 
     def __repr__(self):
         return self.text
@@ -97,10 +102,11 @@ def regression(seed, n=8):
     return lambda w, b, *unused: ((w.new_tensor(x) @ w.T + b - w.new_tensor(y)) ** 2).mean()
 
 
-def regression_setup(text, seed, groups=None, resume_at=None, set_to_none=True, unused=False, schedule=None):
+def regression_setup(text, seed, groups=None, resume_at=None, set_to_none=True, unused=False, schedule=None,
+                     dtype="float32"):
     rng = np.random.default_rng(seed + 100)
     starts = [rng.standard_normal((2, 3)), 0.5 * rng.standard_normal(2)] + ([rng.standard_normal(3)] if unused else [])
-    return Setup(text, starts, regression(seed), groups, resume_at, set_to_none, schedule=schedule)
+    return Setup(text, starts, regression(seed), groups, resume_at, set_to_none, schedule=schedule, dtype=dtype)
 
 
 ILL = quadratic([1.0, 20.0])  # the ill-conditioned bowl of the lesson's pictures
@@ -157,7 +163,8 @@ def _drive(cls, setup, kwargs):
         setup.loss(*params).backward()
         grads = [None if p.grad is None else p.grad.detach().numpy().copy() for p in params]
         optimizer.step()
-        problem = _after_step(params, grads, name, t + 1) or _state_types_problem(optimizer, params, name, t + 1)
+        problem = (_after_step(params, grads, name, t + 1, setup.dtype)
+                   or _state_types_problem(optimizer, params, name, t + 1))
         if problem:
             return Run.failed(problem)
         rows.append(np.concatenate([p.detach().numpy().ravel() for p in params]))
@@ -180,13 +187,15 @@ def _state_keys_problem(saved, n_params, name, t):
             "a shared counter) is carried as it is, and after loading no parameter finds its state")
 
 
-def _after_step(params, grads, name, t):
-    """A sentence when step ``t`` left a parameter that is not a float32 leaf, or changed a gradient."""
+def _after_step(params, grads, name, t, dtype="float32"):
+    """A sentence when step ``t`` left a parameter that is not a leaf of its ``dtype``, or changed a gradient."""
     for i, (p, g) in enumerate(zip(params, grads)):
         where = f"after step {t}, parameter {i}"
-        if not hasattr(p, "grad_fn") or p.dtype != float32:
-            return (f"{where} is {getattr(p, 'dtype', type(p).__name__)}, not float32: the update must write new "
-                    "float32 numbers into the parameter itself (p -= ..., p.mul_(...)), not numpy arrays or float64")
+        if not hasattr(p, "grad_fn") or str(p.dtype).rsplit(".", 1)[-1] != dtype:
+            other = "float64" if dtype == "float32" else "float32"
+            return (f"{where} is {getattr(p, 'dtype', type(p).__name__)}, not {dtype} (the parameter's dtype): "
+                    f"the update must write new {dtype} numbers into the parameter itself (p -= ..., "
+                    f"p.mul_(...)), not numpy arrays or {other}")
         if p.grad_fn is not None or not p.requires_grad:
             return (f"{where} is no longer a leaf that requires grad: the update must change the parameter's "
                     "numbers in place, without recording a graph and without switching its requires_grad off")
@@ -215,21 +224,36 @@ def _state_types_problem(optimizer, params, name, t):
                         "another device and is saved by state_dict() as a tensor")
             if isinstance(value, Tensor) and tuple(value.shape) == tuple(p.shape) and value.dtype != p.dtype:
                 dtypes = [str(d).rsplit(".", 1)[-1] for d in (value.dtype, p.dtype)]
+                why = ("a float64 buffer doubles the memory and makes numbers that differ from the reference's"
+                       if dtypes[0] == "float64" else
+                       f"a {dtypes[0]} buffer rounds the optimizer's memory at every step, so a {dtypes[1]} "
+                       "model trains with less precision than its own. tl.zeros(*p.shape) is float32 whatever "
+                       "p is; tl.zeros_like(p) takes p's dtype")
                 return (f"{where} is {dtypes[0]}, while the parameter is {dtypes[1]}: keep each buffer in the "
-                        "parameter's dtype, as PyTorch does (a float64 buffer doubles the memory and makes "
-                        "numbers that differ from the reference's)")
+                        f"parameter's dtype, as PyTorch does ({why})")
     return None
 
 
-def _numbers(row, n=6, start=0):
+def _numbers(row, n=6, start=0, digits=6):
     """Up to ``n`` numbers of ``row`` from index ``start``, with "..." where some are left out."""
-    shown = ", ".join(f"{v:.6g}" for v in row[start:start + n])
+    shown = ", ".join(f"{v:.{digits}g}" for v in row[start:start + n])
     return f"[{'..., ' if start else ''}{shown}{', ...' if len(row) > start + n else ''}]"
+
+
+F64_RTOL, F64_ATOL = 1e-9, 1e-11  # a float64 run: float64 rounding stays far below, float32's (6e-8) does not
+
+
+def _tolerance(case, rtol, atol):
+    """The tolerance of a case: float32's, or float64's when the case's parameters are float64."""
+    setup = case.args[0] if case is not None and case.args else None
+    return (F64_RTOL, F64_ATOL) if getattr(setup, "dtype", None) == "float64" else (rtol, atol)
 
 
 def compare_trajectory(got, expected, case, rtol=1e-4, atol=1e-5):
     """None when the learner's trajectory matches; otherwise the first step where it goes off, in words (the
-    numbers shown start a little before the first one that differs, so that the difference is in sight)."""
+    numbers shown start a little before the first one that differs, so that the difference is in sight). A
+    float64 case is compared at float64's precision (``F64_RTOL``)."""
+    rtol, atol = _tolerance(case, rtol, atol)
     failure = compare_arrays(got, expected, rtol, atol)
     if failure is None or np.shape(got) != np.shape(expected):
         return failure
@@ -238,12 +262,16 @@ def compare_trajectory(got, expected, case, rtol=1e-4, atol=1e-5):
         bad = ~((np.abs(g - e) <= atol + rtol * np.abs(e)) | (np.isnan(g) & np.isnan(e)))
     step = int(np.argmax(bad.any(axis=1)))
     first = int(np.argmax(bad[step]))
-    start = 0 if first < 6 else first - 2
+    digits, n = (13, 3) if rtol == F64_RTOL else (6, 6)  # float64: enough digits to see the difference
+    start = 0 if first < n else first - n // 3
     where = f" (number {first + 1} of {e.shape[1]} is the first that differs)" if start else ""
+
+    def numbers(row):
+        return _numbers(row, n=n, start=start, digits=digits)
     return (f"your optimizer's trajectory leaves the reference's at step {step + 1} of {len(e)} (the parameters, "
-            f"flattened, after each step). After step {step + 1}: expected {_numbers(e[step], start=start)}, got "
-            f"{_numbers(g[step], start=start)}{where}"
-            + (f"; after step {step}, both were {_numbers(e[step - 1], start=start)}" if step else ""))
+            f"flattened, after each step). After step {step + 1}: expected {numbers(e[step])}, got "
+            f"{numbers(g[step])}{where}"
+            + (f"; after step {step}, both were {numbers(e[step - 1])}" if step else ""))
 
 
 LEAF_IN_PLACE = ErrorHint(
@@ -463,6 +491,9 @@ def _sgd_cases(rng):
                 set_to_none=False),), "gradients zeroed in place", dict(lr=0.05, momentum=0.9)),
         Case((Setup("a steep bowl L = w^2 where plain SGD at lr 0.9 overshoots every step", [[1.0]],
                     quadratic([2.0], [0.0])),), "an oscillating gradient", dict(lr=0.9, momentum=0.5)),
+        Case((r("linear regression in float64: the parameters, their gradients and the momentum buffer are "
+                "float64, and the run is compared at float64's precision", 13, dtype="float64"),),
+             "float64 parameters", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
     ]
 
 
@@ -601,7 +632,8 @@ class AdamVariant(optim.Optimizer):
         if how == "step_outside":  # m and v in self.state[p], the count in a dict of the optimizer's own
             self.outside[id(p)] = self.outside.get(id(p), 0) + 1
         t = {"no_step": 1, "global_step": self.count, "step_late": state["step"] - 1,
-             "step_outside": self.outside.get(id(p))}.get(how, state["step"])
+             "step_outside": self.outside.get(id(p)),
+             "step_float32": tensor(float(state["step"]))}.get(how, state["step"])  # a float32 0-d tensor
         state["m"] = b1 * state["m"] + (1 - b1) * g
         state["v"] = b2 * state["v"] + (1 - b2) * (g if how == "unsquared" else g * g)
         m_hat = state["m"] if how in ("no_correction", "no_m_correction") else state["m"] / (1 - b1 ** t)
@@ -653,6 +685,9 @@ def _adam_cases(rng, decoupled=False):
     if decoupled:
         cases.append(Case((r("linear regression", 17),), "a large weight decay, 2.0, at lr 0.02",
                           dict(lr=0.02, weight_decay=2.0)))
+    cases.append(Case((r("linear regression in float64: the parameters, their gradients, m and v are float64, "
+                         "and the run is compared at float64's precision", 20, dtype="float64"),),
+                      "float64 parameters", dict(lr=0.05, **({"weight_decay": 0.1} if decoupled else {}))))
     return cases
 
 
@@ -682,6 +717,28 @@ EPS_INSIDE = (
     "take the square root of v_hat first, then add eps")
 
 
+STEP_FLOAT32 = (
+    "this case's parameters are float64, and your bias correction was computed in float32: the step count t is "
+    "a float32 tensor (as PyTorch's state['step'] is), so beta ** t and 1 - beta ** t are float32 numbers. "
+    "At t = 1, 1 - 0.999 ** t in float32 is 0.000999987 instead of 0.001, off by 1.3e-5 of itself: far more "
+    "than float64's rounding. PyTorch's Adam takes the count out as a Python number before it corrects",
+    "compute the correction from t as a Python number (a counter that is a Python int, or .item() of the "
+    "tensor)")
+
+
+def _float32_step(decoupled):
+    """A Mistake matcher: on a float64 case, the run of the Adam whose bias correction uses a float32 step tensor
+    (compared at float64's precision: at float32's the two runs cannot be told apart)."""
+    wrong = _adam("step_float32", decoupled)
+
+    def match(got, expected, case):
+        if getattr(case.args[0], "dtype", None) != "float64":
+            return False
+        other = np.asarray(drive_optimizer(wrong, copy.deepcopy(case.args), dict(case.kwargs)))
+        return np.asarray(got).shape == other.shape and np.allclose(got, other, rtol=F64_RTOL, atol=F64_ATOL)
+    return match
+
+
 STEP_LATE = (
     "t is 1 at a parameter's first step: the correction divides by 1 - beta^t, which is 0 when t is 0, so your "
     "first step divided by zero (inf or nan). Count this step before you correct",
@@ -702,6 +759,7 @@ def _adam_mistakes(decoupled):
         Mistake(_adam("global_step", decoupled), *STEP_COUNT),
         Mistake(_adam("step_late", decoupled), *STEP_LATE),
         Mistake(_adam("unsquared", decoupled), *SQUARED),
+        Mistake(match=_float32_step(decoupled), hint=STEP_FLOAT32[0], more=STEP_FLOAT32[1]),
         Mistake(_adam("eps_inside", decoupled), *EPS_INSIDE),
         Mistake(match=_matches_one_of(*(_adam(f"{kind}:{floor}", decoupled) for kind in ("clamp", "floor")
                                         for floor in ("1e-12", "1e-10", "1e-8", "1e-6"))),
