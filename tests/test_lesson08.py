@@ -485,6 +485,17 @@ def train_step_moves_the_model(model, x, y, loss_fn, optimizer, device):
     return loss.item()
 
 
+def train_step_picks_the_device(model, x, y, loss_fn, optimizer, device):
+    """The device picked in the step ("cuda" whenever a GPU is available, as pick_device does), `device` ignored."""
+    chosen = "cuda" if tl.cuda.is_available() else "cpu"
+    x, y = x.to(chosen), y.to(chosen)
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 def train_step_only_x_moved_as_copy(model, x, y, loss_fn, optimizer, device):
     """x moved, y left where the loader put it."""
     inputs = x.to(device)
@@ -927,6 +938,8 @@ WRONG += [
 
 ERRORS += [
     ("08.train_step", train_step_moves_the_model, "your train_step moved it to cuda", "use the `device` argument"),
+    ("08.train_step", train_step_picks_the_device, "the input batch was moved to cuda:0, but the model is on cpu",
+     "not a device the step picks itself"),
     ("08.train_step", train_step_only_x_moved_as_copy, "the target (y) was never moved", "x and y both"),
     ("08.train_step", train_step_under_no_grad, "does not require grad", "ran under no_grad"),
 ]
@@ -1042,10 +1055,12 @@ def test_the_train_step_reference_is_a_pytorch_step(index):
 
 
 def test_the_train_step_cases_vary_what_the_step_touches():
-    """A GPU case, a CPU one; batch norm (so that eval mode changes the numbers); an optimizer with state and
-    stale gradients handed over; momentum and Adam."""
+    """A GPU case, a CPU one, and a CPU one on a machine that has a GPU (a step that picks the device itself
+    fails there); batch norm (so that eval mode changes the numbers); an optimizer with state and stale gradients
+    handed over; momentum and Adam."""
     setups = [c.args[0] for c in get_exercise("08.train_step").all_cases()]
     assert {tl.device(s.device).type for s in setups} == {"cpu", "cuda"}
+    assert any(s.gpu and tl.device(s.device).type == "cpu" for s in setups)
     assert any(s.norm and tl.device(s.device).type == "cuda" for s in setups)
     assert any(s.warm is not None and tl.device(s.device).type == t for s in setups for t in ("cpu", "cuda"))
     assert {s.optimizer[0] for s in setups} >= {"SGD", "Adam", "AdamW"}
@@ -1095,7 +1110,7 @@ def test_the_stand_in_gpu_gives_the_numbers_tests_fake_cupy_gives(monkeypatch):
     ours = np.asarray(exercise.run(train_step, case.args, {}))
 
     @contextlib.contextmanager
-    def fake_gpu(device):
+    def fake_gpu(device, gpu=False):
         monkeypatch.setattr(device_module, "_cupy", FakeCuPy())
         yield
     monkeypatch.setattr(lesson08, "device_context", fake_gpu)

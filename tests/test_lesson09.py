@@ -421,6 +421,30 @@ def moves_to_cuda(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
     return total / count, correct / count
 
 
+def picks_the_device_itself(move_model=False):
+    """The device picked in the function, "cuda" whenever a GPU is available (as the pipeline's run picks the one
+    it passes), the `device` argument ignored; with ``move_model``, the model moved there too."""
+    def train_one_epoch(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+        model.train()
+        chosen = "cuda" if lib.cuda.is_available() else "cpu"
+        if move_model:
+            model.to(chosen)
+        total, correct, count = 0.0, 0, 0
+        for x, y in loader:
+            x, y = x.to(chosen), y.to(chosen)
+            output = model(x)
+            loss = lib.nn.functional.cross_entropy(output, y)
+            optimizer.zero_grad()
+            loss.backward()
+            lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+            optimizer.step()
+            total += loss.item() * len(y)
+            correct += (output.argmax(dim=1) == y).sum().item()
+            count += len(y)
+        return total / count, correct / count
+    return train_one_epoch
+
+
 def zero_grad_after_the_step(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
     """Gradients cleared after each step: the first batch adds to whatever the model arrived with."""
     model.train()
@@ -607,6 +631,8 @@ def loss_through_tl(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
 WRONG += [
     ("09.train_one_epoch", clips_to_one, "not to the max_norm this call was given"),
     ("09.train_one_epoch", zero_grad_after_the_step, "clearing them only after each step"),
+    ("09.train_one_epoch", picks_the_device_itself(move_model=True), "the model is on cuda:0, but it was given on "
+     "'cpu'", "leave the model where it is"),
     ("09.train_one_epoch", by_the_trainer, "write it yourself", "Trainer"),
     ("09.fit", fit_train_mode_after_validation, SYMPTOM["mode"], "the first one in epoch 1",
      L.BUG_HINTS["mode"][0]),
@@ -633,6 +659,8 @@ ERRORS += [
      "every batch has to be moved to the model's device"),
     ("09.train_one_epoch", moves_only_the_inputs, "(in nll_loss)", "x and y both"),
     ("09.train_one_epoch", moves_to_cuda, "plays a machine without a GPU", "use the `device` argument"),
+    ("09.train_one_epoch", picks_the_device_itself(), "this machine has a GPU too",
+     "not a device the function picks itself"),
     ("09.train_one_epoch", loss_through_tl, "must be a tinygrad_lite Tensor, not a torch.Tensor",
      "build everything through lib"),
 ]

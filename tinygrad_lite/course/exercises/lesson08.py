@@ -47,10 +47,12 @@ def _is_number(value):
 
 
 # -------------------------------------------------------------------- 08.train_step
-def device_context(device):
+def device_context(device, gpu=False):
     """Where a case runs: on the stand-in GPU for a "cuda" device, on a machine without any GPU for "cpu" (so
-    that a step that hard-codes "cuda" fails on a CPU case everywhere, as it would on a laptop)."""
-    return stand_in_gpu() if Device(device).type == "cuda" else no_gpu()
+    that a step that hard-codes "cuda" fails on a CPU case everywhere, as it would on a laptop). With ``gpu``, a
+    "cpu" case runs on a machine that HAS a GPU: the caller chose the CPU anyway, so a step that picks the device
+    itself ("cuda" if one is available) instead of using the one it was given fails."""
+    return stand_in_gpu() if gpu or Device(device).type == "cuda" else no_gpu()
 
 
 class LoaderBatch(Tensor):
@@ -119,9 +121,9 @@ class TrainSetup:
     kind, the device, and optionally a batch the model was trained on before it was handed over (``warm``): the
     optimizer then arrives with state (momentum, Adam's averages) and the parameters with that step's gradients."""
 
-    def __init__(self, layers, state, batches, loss, optimizer, device, norm=False, warm=None):
+    def __init__(self, layers, state, batches, loss, optimizer, device, norm=False, warm=None, gpu=False):
         self.layers, self.state, self.batches, self.loss = layers, state, batches, loss
-        self.optimizer, self.device, self.norm, self.warm = optimizer, device, norm, warm
+        self.optimizer, self.device, self.norm, self.warm, self.gpu = optimizer, device, norm, warm, gpu
 
     def modules(self):
         modules = []
@@ -148,6 +150,8 @@ class TrainSetup:
     def __repr__(self):
         parts = [f"a {'-'.join(map(str, self.layers))} MLP" + (" with batch norm" if self.norm else ""),
                  self.optimizer[0], _device_text(self.device)]
+        if self.gpu and Device(self.device).type == "cpu":
+            parts[-1] += " on a machine that has a GPU (the caller keeps this model on the CPU)"
         if self.warm is not None:
             parts.append("handed over after an earlier step (its gradients still in p.grad)")
         return ", ".join(parts)
@@ -183,7 +187,7 @@ def drive_train_step(fn, args, kwargs):
     model's whole state (weights and batch norm's statistics) after each step; or the problem (a loss that is not
     a plain number...)."""
     setup = args[0] if args else kwargs["setup"]
-    with device_context(setup.device):
+    with device_context(setup.device, setup.gpu):
         model, loss_fn, optimizer, batches = setup.build()
         before = _whole_state(model)
         stepped, given_step = [], optimizer.step
@@ -259,8 +263,8 @@ def _state_difference(got, expected, case):
             "them (num_batches_tracked counts those passes); a pass in eval mode leaves them as they are")
 
 
-def _train_setup(rng, layers, n, steps, loss, optimizer, device, norm=False, warm=False):
-    setup = TrainSetup(layers, {}, [], loss, optimizer, device, norm)
+def _train_setup(rng, layers, n, steps, loss, optimizer, device, norm=False, warm=False, gpu=False):
+    setup = TrainSetup(layers, {}, [], loss, optimizer, device, norm, gpu=gpu)
     state = {}
     for name, value in nn.Sequential(*setup.modules()).state_dict().items():
         shape = tuple(value.shape)
@@ -306,6 +310,9 @@ def _train_cases(rng):
              "a linear regression on the CPU, handed over after an earlier step"),
         Case((_train_setup(rng, (3, 6, 2), 4, 6, "mse", ("AdamW", {"lr": 0.02}), "cuda", warm=True),),
              "six steps of AdamW on 'cuda', handed over after an earlier step"),
+        Case((_train_setup(rng, (4, 8, 3), 6, 3, "cross_entropy", ("SGD", {"lr": 0.2, "momentum": 0.9}), "cpu",
+                           gpu=True),),
+             "'cpu' on a machine that has a GPU: the caller chose the CPU, so the step must use the device given"),
     ]
 
 
@@ -373,8 +380,10 @@ register(Exercise(
                   "both tensors of the batch, inputs and targets, need moving at every step, to the device you were "
                   "given"),
         ErrorHint(r"was moved to \S+, but the model is on|plays a machine without a GPU|your train_step moved it",
-                  "use the `device` argument, not a fixed 'cuda' or 'cpu': the same code must run on a machine "
-                  "with a GPU and on one without",
+                  "use the `device` argument, not a device the step picks itself (a fixed 'cuda' or 'cpu', or "
+                  "'cuda' whenever a GPU is available): the caller decides where the model lives, and may keep it "
+                  "on the CPU on a machine that has a GPU; the same code must run on a machine with a GPU and on "
+                  "one without",
                   "pass the parameter `device` to .to(...)"),
         ErrorHint(r"does not require grad and has no grad_fn",
                   "the loss has no graph: the forward pass ran under no_grad (or the loss was detached), so "

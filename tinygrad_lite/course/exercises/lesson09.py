@@ -153,7 +153,8 @@ def train_one_epoch_reference(lib, model, loader, optimizer, max_norm=1.0, devic
 class EpochSpec:
     """A small run for 09.train_one_epoch: ``n`` digits in batches of ``batch_size`` (the last one smaller), on
     ``device`` ("cuda" is lesson 08's GPU played on the CPU); with ``stale``, the model arrives with the gradients
-    of an earlier backward still in p.grad (a gradient check, say)."""
+    of an earlier backward still in p.grad (a gradient check, say); with ``gpu``, a "cpu" run on a machine that
+    has a GPU (the caller chose the CPU: a function that picks the device itself fails)."""
     seed: int = 0
     n: int = 100
     batch_size: int = 32
@@ -163,9 +164,12 @@ class EpochSpec:
     lib: str = "tinygrad_lite"
     device: str = "cpu"
     stale: bool = False
+    gpu: bool = False
 
     def __repr__(self):
         text = f"{self.n} digits in batches of {self.batch_size}, max_norm={self.max_norm}, device {self.device!r}"
+        if self.gpu and Device(self.device).type == "cpu":
+            text += " on a machine that has a GPU (the caller keeps the model on the CPU)"
         if self.stale:
             text += ", gradients of an earlier backward left in p.grad"
         return text + (" (on PyTorch)" if self.lib == "torch" else "")
@@ -185,8 +189,17 @@ def drive_epoch(fn, args, kwargs):
     batches come from the loader on the CPU), put in eval mode before each epoch (as validation leaves it). Run:
     [loss, accuracy] per epoch, then the model's whole state."""
     spec = args[0]
-    with device_context(spec.device):
-        return _epochs(fn, spec, kwargs)
+    with device_context(spec.device, spec.gpu):
+        try:
+            return _epochs(fn, spec, kwargs)
+        except RuntimeError as exc:
+            if "same device" in str(exc) and spec.gpu and Device(spec.device).type == "cpu":
+                exc.args = (f"{exc.args[0]}; {CHOSE_CPU}",)
+            raise
+
+
+CHOSE_CPU = ("the model is on cpu, the device you were given, and this machine has a GPU too: a batch was moved to "
+             "the GPU")
 
 
 def _epochs(fn, spec, kwargs):
@@ -225,8 +238,24 @@ def _epochs(fn, spec, kwargs):
                                   "expected")
         if watch.kept is not None:
             return Run.failed(KEPT_GRAPH.format(batch=watch.kept[0] + 1, later=watch.kept[1] + 1))
+        moved = _moved_parameter(lib, model, spec.device)
+        if moved is not None:
+            return Run.failed(f"after your train_one_epoch the model is on {moved}, but it was given on "
+                              f"{spec.device!r}, the device the caller chose: move each batch to `device`, and "
+                              "leave the model where it is")
         numbers += [float(returned[0]), float(returned[1])]
     return Run.of(numbers + list(_state(model)))
+
+
+def _moved_parameter(lib, model, device):
+    """The device of a parameter that is no longer on ``device`` (the model was moved elsewhere), or None."""
+    if lib.__name__ != "tinygrad_lite":
+        return None
+    home = Device(device)
+    for p in model.parameters():
+        if (p.device.type, p.device.index or 0) != (home.type, home.index or 0):
+            return str(p.device)
+    return None
 
 
 class _OutputWatch:
@@ -296,6 +325,8 @@ def epoch_cases(rng):
         Case((EpochSpec(seed=seed + 4, n=100, batch_size=48, max_norm=1.0, lr=0.05, device=Device("cuda", 0),
                         stale=True),),
              "a large learning rate; the model arrives with the gradients of an earlier backward"),
+        Case((EpochSpec(seed=seed + 5, n=40, batch_size=16, max_norm=0.5, device="cpu", gpu=True),),
+             "'cpu' on a machine that has a GPU: the caller chose the CPU, so the loop must use the device given"),
     ]
 
 
@@ -468,6 +499,11 @@ register(Exercise(
                   "a number was added to None: loader.batch_size, for one, is None here (this loader draws its "
                   "batches from a batch_sampler, as PyTorch's does), and the last batch is smaller anyway. The "
                   "epoch's means divide by the number of examples seen: count each batch's own size"),
+        ErrorHint(r"this machine has a GPU too",
+                  "use the `device` argument, not a device the function picks itself ('cuda' whenever a GPU is "
+                  "available, as the pipeline's run does to choose the device it passes): the caller decides "
+                  "where the model lives, and may keep it on the CPU on a machine that has a GPU",
+                  "pass the parameter `device` to .to(...) for each batch"),
         ErrorHint(r"Expected all tensors to be on the same device",
                   "the model lives on `device`, and the loader hands out its batches on the CPU: every batch has "
                   "to be moved to the model's device, x and y both (lesson 08)",
