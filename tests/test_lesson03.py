@@ -527,6 +527,34 @@ def unit_vector_in_place(f, x, h=1e-5):
     return grad
 
 
+def unit_vector_on_a_plain_copy(f, x, h=1e-5):
+    x = x.copy()                    # a copy that keeps an integer x integer: x += h * e cannot be stored
+    grad = np.zeros(np.shape(x))
+    for i in np.ndindex(x.shape):
+        e = np.zeros(x.shape)
+        e[i] = 1.0
+        x += h * e
+        plus = f(x)
+        x -= 2 * h * e
+        minus = f(x)
+        x += h * e
+        grad[i] = (plus - minus) / (2 * h)
+    return grad
+
+
+def plain_copy_restored_by_arithmetic(f, x, h=1e-5):
+    x = x.copy()                    # the caller's x is safe; an integer x stays integer, so each nudge is cut
+    grad = np.zeros(np.shape(x))
+    for i in np.ndindex(x.shape):
+        x[i] += h
+        plus = f(x)
+        x[i] -= 2 * h
+        minus = f(x)
+        x[i] += h
+        grad[i] = (plus - minus) / (2 * h)
+    return grad
+
+
 def as_list(f, x, h=1e-5):
     return [numerical_grad(f, x, h)[i] for i in range(len(x))]
 
@@ -546,7 +574,8 @@ WRONG = [
     ("03.value_mul_backward", vm_uses_values, "became a Value"),
     # 03.topological_order
     ("03.topological_order", topo_no_seen_set, "appears 3 times", "remember which nodes you have visited"),
-    ("03.topological_order", topo_preorder, "your list is reversed", "only once all of its inputs are in it"),
+    ("03.topological_order", topo_preorder, "every node comes before its inputs (the root first)",
+     "only once all of its inputs are in it"),
     ("03.topological_order", topo_breadth_first_backwards, "comes before its input", "a breadth-first walk"),
     ("03.topological_order", lambda root: [*root.inputs, root], "missing", "and their inputs in turn"),
     ("03.topological_order", lambda root: [v.label for v in topological_order(root)],
@@ -605,7 +634,9 @@ WRONG = [
     ("03.numerical_grad", own_step, "use the argument `h` itself"),
     ("03.numerical_grad", plain_copy, "x.copy()"),
     ("03.numerical_grad", result_like_x, "and so does your result"),
-    ("03.numerical_grad", no_copy, "hidden case 9", "an integer array stores every value written into it cut"),
+    ("03.numerical_grad", no_copy, "the example shown", "changed its input `x` in place"),  # restored up to rounding
+    ("03.numerical_grad", plain_copy_restored_by_arithmetic, "hidden case 9",
+     "an integer array stores every value written into it cut"),
     ("03.numerical_grad", as_list, "where a numpy array was expected"),
     ("03.numerical_grad", lambda f, x, h=1e-5: central(f, x, h, lambda d, h: -d / (2 * h)), "wrong sign"),  # generic
     ("03.numerical_grad", lambda f, x, h=1e-5: central(f, x, h, lambda d, h: d / (4 * h)),
@@ -899,9 +930,90 @@ ERRORS = [
     # without the transpose, the shapes fit only when square: an error that quotes the learner's line
     ("03.matmul_backward", lambda x, w, g: (g @ w, x.T @ g), "ValueError", "(g @ w, x.T @ g)", "do not fit"),
     ("03.linear_backward", lambda x, w, g: (g @ w.T, g.T @ x, g.sum(axis=0)), "ValueError", "do not fit"),
-    # no float copy: on an integer x, x += h * e cannot be stored
-    ("03.numerical_grad", unit_vector_in_place, "hidden case 9", "UFuncTypeError", "work on a float64 copy of x"),
+    # a copy without a float dtype: on an integer x, x += h * e cannot be stored
+    ("03.numerical_grad", unit_vector_on_a_plain_copy, "hidden case 9", "UFuncTypeError",
+     "work on a float64 copy of x"),
 ]
+
+
+
+def numerical_grad_no_copy_of_float64(f, x, h=1e-5):
+    """(review 3) asarray makes no copy of a float64 x, and the nudge is undone by arithmetic: x comes back
+    rounded (5.6e-17 off on the example)."""
+    x = np.asarray(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        x[i] += h
+        plus = f(x)
+        x[i] -= 2 * h
+        minus = f(x)
+        x[i] += h
+        grad[i] = (plus - minus) / (2 * h)
+    return grad
+
+
+def numerical_grad_no_copy_restored_exactly(f, x, h=1e-5):
+    """No copy of a float64 x, but the old value is put back: the caller's x is left exactly as it was."""
+    x = np.asarray(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        plus = f(x)
+        x[i] = old - h
+        minus = f(x)
+        x[i] = old
+        grad[i] = (plus - minus) / (2 * h)
+    return grad
+
+
+def numerical_grad_float32_kept(f, x, h=1e-5):
+    """(review 3) a copy that keeps a float32 x in float32 (integers made float64)."""
+    x = x.astype(np.float64) if x.dtype.kind in "iu" else x.copy()
+    grad = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        plus = f(x)
+        x[i] = old - h
+        minus = f(x)
+        x[i] = old
+        grad[i] = (plus - minus) / (2 * h)
+    return grad
+
+
+class NotebookValue:
+    """The notebook's Value class, as a learner's isinstance test names it: the check's test nodes are not its
+    instances."""
+
+
+def topo_isinstance_filter(root):  # (review 3) the trap the text names: the check's nodes are not Values
+    order, seen = [], set()
+
+    def visit(v):
+        if v in seen or not isinstance(v, NotebookValue):
+            return
+        seen.add(v)
+        for p in v.inputs:
+            visit(p)
+        order.append(v)
+    visit(root)
+    return order
+
+
+# review 3: the caller's x must come back bit for bit; a float32 x; a layer with one output
+WRONG += [
+    ("03.numerical_grad", numerical_grad_no_copy_of_float64, "the example shown", "changed its input `x` in place"),
+    # no float copy: x += h * e, then -= and += again, leaves the caller's x rounded (on an integer x it raises)
+    ("03.numerical_grad", unit_vector_in_place, "the example shown", "changed its input `x` in place"),
+    ("03.numerical_grad", numerical_grad_float32_kept, "hidden case 11 of 11 (x is a float32 array)",
+     "a float32 copy of x"),
+    ("03.topological_order", topo_isinstance_filter, "Your walk did not go from the root to its inputs",
+     "isinstance(v, Value)"),
+    ("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x, g.sum(axis=0, keepdims=True).squeeze()),
+     "hidden case 7 of 7", "got shape ()", "squeeze() drops every dim of size 1"),
+]
+ALSO_RIGHT += [("03.numerical_grad", numerical_grad_no_copy_restored_exactly)]
 
 
 def test_the_exercises_are_in_the_notebooks_in_this_order():

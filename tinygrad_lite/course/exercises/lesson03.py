@@ -419,6 +419,11 @@ def _order_problem(got, case):
                                          "may carry one label)")
         if all(not graph[k] for k in missing):
             return "leaves", text + " (each of them a leaf: a node with no inputs)"
+        if len(set(keys)) <= 1:  # nothing, or the root alone: the walk went nowhere (no Mistake: the text says why)
+            return "went nowhere", text + (". Your walk did not go from the root to its inputs. If it tests "
+                                           "isinstance(v, Value) (or type(v)): the check's test nodes have the "
+                                           "Value's .inputs but are not Values, so such a test skips them all; "
+                                           "walk through .inputs only")
         return "missing", text
     extra = [k for k in keys if k not in graph]
     if extra:
@@ -426,8 +431,9 @@ def _order_problem(got, case):
     position = {k: i for i, k in enumerate(keys)}
     edges = [(p, n) for n in graph for p in graph[n]]
     if edges and all(position[p] > position[n] for p, n in edges):
-        return "reversed", ("your list is reversed: the root comes first. topological_order must list every node "
-                            "after its inputs (the root last); backward then walks that list in reverse")
+        return "reversed", ("in your list every node comes before its inputs (the root first): the opposite of a "
+                            "topological order, which lists every node after its inputs (the root last); backward "
+                            "then walks that list in reverse")
     for p, n in edges:
         if position[p] > position[n]:
             return "order", (f"node {name[n]} comes before its input {name[p]} (positions {position[n]} and "
@@ -842,6 +848,7 @@ def _linear_cases(rng):
         Case((r(6, 2), r(5, 2), r(6, 5)), "2 features in, 5 out"),
         Case((r(4, 4), r(4, 4), r(4, 4)), "everything square: transposes do not change the shapes here"),
         Case((r(32, 3), r(2, 3), r(32, 2)), "a batch of 32"),
+        Case((r(4, 3), r(1, 3), r(4, 1)), "a single output feature (a regression head): the bias has shape (1,)"),
     ]
 
 
@@ -873,6 +880,10 @@ register(Exercise(
         _mistake(lambda x, w, g: (g @ w, g.T @ x, g.sum(axis=0, keepdims=True)),
                  "your bias gradient has shape (1, out); the bias has shape (out,). The summed dim must go away",
                  "sum without keepdims"),
+        _mistake(lambda x, w, g: (g @ w, g.T @ x, g.sum(axis=0, keepdims=True).squeeze()),
+                 "your bias gradient has shape (), and the bias of a layer with one output feature has shape (1,): "
+                 "squeeze() drops every dim of size 1, the output dim too, not only the summed one",
+                 "sum over the batch axis without keepdims: only that axis goes away"),
         _mistake(_linear_x_grad_transposed,
                  "dL/dx has a wrong arrangement of the weight (the shapes only fit here because it is square). "
                  "y = x @ W.T is the matmul with W.T in the place of w, and (W.T).T is W",
@@ -959,7 +970,26 @@ def _numerical_cases(rng):
         Case((cubic, np.array([1, -2, 3, 0])), "x is an array of integers, h = 0.1", {"h": 0.1}),
         Case((cubed_at_zero, np.array([0.0, 1e-3, 0.0, -2e-3])), "x**3 at and near 0: at 0 its slope is 0, and the "
              "central difference of 1e12 * x**3 is 1e12 * h**2, which shows the h used"),
+        # a float32 working copy (x.copy() of a float32 x) rounds x[i] +- 1e-5 to 7 digits: errors of about 1e-3
+        Case((SQUARE_SIN, rng.standard_normal(5).astype(np.float32)), "x is a float32 array"),
     ]
+
+
+def _x_left_bit_for_bit(fn, args, kwargs):
+    """What the check judges: the result of ``fn``, after which the caller's x must be as it was, bit for bit.
+
+    Nudging x in place and undoing the nudge by arithmetic (x[i] += h, x[i] -= 2h, x[i] += h) gives x[i] back only
+    up to rounding: on the notebook's example x[0] comes back 5.6e-17 off. The check's generic test of the inputs
+    compares with a relative tolerance of 1e-9, which cannot see that; so here every element of x that differs in
+    any bit is made nan, which that test reports as an input changed in place. Putting the saved old value back
+    (x[i] = old), or working on a copy, leaves x exactly as it was."""
+    x = args[1] if len(args) > 1 else None
+    before = x.copy() if isinstance(x, np.ndarray) and x.dtype.kind == "f" else None
+    result = fn(*args, **kwargs)
+    if before is not None and x.shape == before.shape:
+        moved = (x != before) & ~(np.isnan(x) & np.isnan(before))
+        x[moved] = np.nan
+    return result
 
 
 def _nudged(f, x, h, step):
@@ -1085,6 +1115,7 @@ register(Exercise(
     "03.numerical_grad",
     reference=numerical_grad_reference,
     cases=_numerical_cases,
+    call=_x_left_bit_for_bit,  # the caller's x must come back exactly, not up to rounding
     answer=ArrayAnswer(),
     generic_hints=("sign", "factor"),
     error_hints=[INTEGER_X],
