@@ -477,6 +477,14 @@ def bad_counts_from_1(history, limit=1e3):
     return None, None
 
 
+def bad_tests_the_mean(history, limit=1e3):
+    for step, table in enumerate(history):
+        for row in table:
+            if not math.isfinite(row["mean"]) or abs(row["mean"]) > limit:  # the wrong column
+                return step, row["name"]
+    return None, None
+
+
 def bad_last(history, limit=1e3):
     found = (None, None)
     for step, table in enumerate(history):
@@ -1071,6 +1079,7 @@ WRONG = [
     (B, bad_uses_max_abs, "largest element, max|g|"),
     (B, bad_largest, "not the largest"),
     (B, bad_counts_from_1, "one after the first bad step"),
+    (B, bad_tests_the_mean, "expected step 10, '0.weight'; your function gave step 11"),  # no count-from-1 hint
     (B, bad_last, "the LAST bad step"),
     (B, bad_fixed_limit, "limit = 10", "use the argument `limit` itself"),
     (B, bad_returns_row, "a whole row of the table"),
@@ -1172,6 +1181,12 @@ def test_nothing_to_clip_leaves_every_gradient_bit_for_bit():
         total = get_exercise(N).reference(*args, **kwargs)
         if total.item() < args[1]:
             assert all(np.array_equal(g.numpy(), b) for g, b in zip(grads, before)), case.label
+
+
+def test_one_step_late_from_another_cause_gets_no_count_from_1_hint():
+    """The wrong column lands on step 11 of the example too, but its loop counts from 0: the hint would mislead."""
+    assert "one after" not in verdict(B, bad_tests_the_mean, times=2).message
+    assert "one after" in verdict(B, bad_counts_from_1).message
 
 
 @pytest.mark.parametrize("fn", [norm_none_when_empty, norm_int_zero_when_empty])

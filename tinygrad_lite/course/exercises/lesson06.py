@@ -994,25 +994,50 @@ def _changed_history(history, before):
 
 
 def after_bad_step(fn, args, kwargs):
-    """Run the learner's first_bad_step; a Run of (step, index of the name in the table), -1 standing for None."""
+    """Run the learner's first_bad_step; a Run of (step, index of the name in the table, step on a cut history),
+    -1 standing for None.
+
+    The third number tells a count that starts at 1 from another mistake that also lands one step late: when the
+    step returned is one after the first bad step, the function runs again on the history cut just before that
+    step. A count from 1 still finds the bad step there and again answers one late; a test of the wrong column,
+    say, finds nothing. Otherwise (every right answer) the third number is -1."""
     history = args[0] if args else kwargs["history"]
     before = _rows_of(history)
     returned = fn(*args, **kwargs)
     changed = _changed_history(history, before)
     if changed:
-        return Run.of([np.nan, np.nan], changed)
+        return Run.of([np.nan, np.nan, np.nan], changed)
     problem = _form_problem(returned, history)
     if problem:
-        return Run.of([np.nan, np.nan], problem)
+        return Run.of([np.nan, np.nan, np.nan], problem)
     step, name = returned
     if step is None:
-        return Run.of([-1, -1])
+        return Run.of([-1, -1, -1])
     names = [row["name"] for row in history[step]]
-    return Run.of([step, names.index(name)])
+    return Run.of([step, names.index(name), _step_on_cut(fn, history, step, args, kwargs)])
+
+
+def _step_on_cut(fn, history, step, args, kwargs):
+    """fn's step on history[:step] when ``step`` is one after the first bad step (-1: None or not asked; -2: not
+    a step)."""
+    first, _ = first_bad_step_reference(copy.deepcopy(history), *args[1:], **{k: v for k, v in kwargs.items()
+                                                                               if k != "history"})
+    if first is None or step != first + 1:
+        return -1
+    try:
+        with np.errstate(all="ignore"):
+            again = fn(copy.deepcopy(history[:step]), *args[1:], **{k: v for k, v in kwargs.items()
+                                                                     if k != "history"})
+        again = again[0]
+    except Exception:  # noqa: BLE001  (the learner's code on a shorter history: any failure just means "not late")
+        return -2
+    if again is None:
+        return -1
+    return int(again) if isinstance(again, (int, np.integer)) and not isinstance(again, bool) else -2
 
 
 def _describe(pair, case):
-    step, index = (int(v) for v in pair)
+    step, index = (int(v) for v in pair[:2])
     if step < 0:
         return "(None, None): no bad step"
     return f"step {step}, {case.args[0][step][index]['name']!r}"
@@ -1146,8 +1171,8 @@ register(Exercise(
         Mistake(hint="your function gives the example's answer, (10, '0.weight'), for another run: the answer "
                      "must come from the history it receives",
                 more="loop over the history argument, step by step, and test each row",
-                match=lambda got, expected, case: not case.visible and np.array_equal(got, [10, 0])
-                and not np.array_equal(expected, [10, 0])),
+                match=lambda got, expected, case: not case.visible and np.array_equal(got[:2], [10, 0])
+                and not np.array_equal(expected[:2], [10, 0])),
         _mistake(_one_late, "your step is one after the first bad step, with the right parameter: steps count "
                             "from 0, as the positions in history do (a count that starts at 1 gives this)",
                  "use the index of the table in history as the step"),
