@@ -92,7 +92,7 @@ class autocast:
         return self
 
     def __exit__(self, *exc):
-        if not self._saved:
+        if not self._saved:  # (PyTorch: an AttributeError, "no attribute 'prev'", after it changed its state)
             raise RuntimeError(f"autocast({self.device_type!r}).__exit__ was called without a matching __enter__: this "
                                "autocast region was never entered (or was already left). Open it with "
                                "`with autocast(...):` or use it as a decorator; do not call __exit__ by hand")
