@@ -1343,3 +1343,39 @@ WRONG += [
     ("04.MyAdamW", _adam_step_tensor(True), FLOAT32_STEP),
 ]
 ALSO_RIGHT += [("04.MyAdam", _adam_step_tensor_item(False)), ("04.MyAdamW", _adam_step_tensor_item(True))]
+
+
+def epoch_loss_after_the_step(model, loader, loss_fn, optimizer):
+    """Each batch's loss evaluated again after the step, under no_grad: the weights are right, the number is not
+    (and the training loss, still named, is no graph kept alive: the message must be about the number)."""
+    model.train()
+    total, count = 0.0, 0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        with tl.no_grad():
+            total += loss_fn(model(x), y).item() * len(x)
+        count += len(x)
+    return total / count
+
+
+def epoch_two_losses_kept(model, loader, loss_fn, optimizer):
+    """Two loss tensors a batch (a training loss and a no_grad one), both kept in a list: the graphs stay alive."""
+    model.train()
+    kept, count = [], 0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        with tl.no_grad():
+            loss_fn(model(x), y)
+        kept.append(loss * len(x))
+        count += len(x)
+    return sum(k.item() for k in kept) / count
+
+
+WRONG += [("04.train_epoch", epoch_loss_after_the_step, "computed again AFTER the step", "the weights are right"),
+          ("04.train_epoch", epoch_two_losses_kept, KEPT_ALIVE)]

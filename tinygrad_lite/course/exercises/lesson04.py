@@ -5,7 +5,7 @@
   the loss it returns and the weights and buffers it leaves (``drive_epoch``). The hidden cases have a smaller
   last batch (a mean of the batch means fails), drop_last, a model with BatchNorm handed over in eval mode, and a
   model that arrives with gradients left in ``.grad``. The loader and the loss function are watched: a loss
-  tensor still alive two losses later (a sum of loss tensors, a list of them) means every batch's graph stays in
+  tensor still alive two batches later (a sum of loss tensors, a list of them) means every batch's graph stays in
   memory all epoch, and fails even when the number returned is right.
 - ``04.MySGD``, ``04.MyAdam``, ``04.MyAdamW``: optimizers the learner writes as ``Optimizer`` subclasses
   (``_update(p, group)`` moves one parameter; its memory lives in ``self.state[p]``). These are CLASS exercises:
@@ -910,17 +910,20 @@ def train_epoch_reference(model, loader, loss_fn, optimizer):
 
 class _GraphWatch:
     """Which batch the loader gave last, and a weak reference to each loss tensor the loss function returned:
-    a loss whose graph is still alive when two later losses have been made (kept in a sum of tensors or a list)
-    is noted. The count is of losses, not of batches: a loop that skips a batch makes no loss for it, and the
-    local name ``loss`` still (rightly) holds the previous one."""
+    a loss whose graph is still alive when two later losses have been made AND two later batches given (kept in
+    a sum of tensors or a list) is noted. Both counts, because the local name ``loss`` rightly holds the previous
+    batch's loss until the new one is assigned: a loop that skips a batch makes no loss for it (two batches, one
+    loss later), and a loop that calls the loss function twice in a batch (say, once more under no_grad after
+    the step) makes two losses in one batch."""
 
     def __init__(self):
         self.batch, self.losses, self.made, self.kept = -1, [], 0, None
 
     def look(self):
-        """Note the first loss still alive although two losses were made after it."""
+        """Note the first loss still alive although two losses were made, and two batches given, after it."""
         if self.kept is None:
-            old = [b for b, k, ref in self.losses if k <= self.made - 3 and ref() is not None]
+            old = [b for b, k, ref in self.losses
+                   if k <= self.made - 3 and b <= self.batch - 2 and ref() is not None]
             if old:
                 self.kept = (old[0], self.batch)
         self.losses = [(b, k, ref) for b, k, ref in self.losses if ref() is not None]
@@ -988,7 +991,7 @@ def drive_epoch(fn, args, kwargs):
     if watch.kept is not None:
         batch, later = watch.kept
         return Run.failed(
-            f"the loss tensor of batch {batch + 1} was still alive two losses later, in batch {later + 1}: "
+            f"the loss tensor of batch {batch + 1} was still alive two batches later, in batch {later + 1}: "
             "your loop keeps the graph of every batch (the whole forward pass, its activations) in memory until "
             "the epoch ends. A sum of loss tensors (total = total + loss * n) or a list of them does that, even "
             "when the number is taken out at the end; on a real model the memory grows with every batch. Take "
@@ -998,12 +1001,13 @@ def drive_epoch(fn, args, kwargs):
 
 
 def _epoch(zero="before", weigh="len", step="each", divide="examples", last_only=False, train=True,
-           skip_short=False):
+           skip_short=False, loss_after_step=False):
     """A training loop with one step or one sum changed, for the mistakes: ``zero`` "before" (right), "never",
     "between" (backward and step), "after" (the step) or "step_first" (step, zero, backward); ``weigh`` each
     batch's mean loss by "len" (right), "one" or "batch_size"; ``step`` "each" batch (right) or "once" after the
     loop; ``divide`` by the "examples" seen (right), the "batches", the "full_batches", the "dataset" or "none";
-    ``train``: put the model in training mode first; ``skip_short``: leave out a batch smaller than batch_size."""
+    ``train``: put the model in training mode first; ``skip_short``: leave out a batch smaller than batch_size;
+    ``loss_after_step``: report each batch's loss computed again after the step (under no_grad)."""
     def train_epoch(model, loader, loss_fn, optimizer):
         if train:
             model.train()
@@ -1028,6 +1032,9 @@ def _epoch(zero="before", weigh="len", step="each", divide="examples", last_only
                     optimizer.step()
                 if zero == "after":
                     optimizer.zero_grad()
+            if loss_after_step:
+                with no_grad():
+                    loss = loss_fn(model(x), y)
             total += loss.item() * {"len": len(x), "one": 1, "batch_size": loader.batch_size}[weigh]
             count += len(x)
             means.append(loss.item())
@@ -1124,6 +1131,11 @@ register(Exercise(
                  "each, the last one too) and counts in the epoch's mean. Leaving out an incomplete last batch is "
                  "the loader's choice (drop_last=True), not the training loop's",
                  "train on every batch the loader yields, whatever its size"),
+        _mistake(_epoch(loss_after_step=True),
+                 "the loss you report is each batch's loss computed again AFTER the step, on weights that batch "
+                 "has already moved. The epoch's loss is the one the training used: "
+                 "each batch's loss from its forward pass, before its step (no second forward pass is needed)",
+                 "take the number out of the loss that you called backward() on"),
         _mistake(_epoch(train=False),
                  "the model was handed to your loop in eval mode (as a validation pass leaves it). In eval mode "
                  "BatchNorm normalises with its running statistics and does not update them, and dropout is off: "
