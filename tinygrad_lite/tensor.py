@@ -243,8 +243,7 @@ class Tensor:
         if op is Div and reverse and not isinstance(other, Tensor):  # 3 / x is reciprocal(x) * 3, as in PyTorch
             return Reciprocal.apply(b) * a
         if op is Pow and not isinstance(other, Tensor):  # x ** 2, 2 ** x: the number is no input, as in PyTorch
-            return PowScalar.apply(a.array, b, number_first=True) if reverse else PowScalar.apply(a, b.array,
-                                                                                                   number_first=False)
+            return Pow.apply(a.array, b, number_first=True) if reverse else Pow.apply(a, b.array, number_first=False)
         return op.apply(a, b)
 
     def __add__(self, other): return self._binary(Add, other)
@@ -1083,7 +1082,7 @@ def _index(index):
 
 # -------------------------------------------------------------------- ops, and functions over tensors
 from .ops.elementwise import (Abs, Add, Cast, Clamp, Clone, Cos, Div, Exp, Log, Log1p, Maximum,  # noqa: E402
-                              Mul, Neg, Pow, PowScalar, Reciprocal, Rsub, Sin, Sqrt, Sub, ToDevice, Where)
+                              Mul, Neg, Pow, Reciprocal, Rsub, Sin, Sqrt, Sub, ToDevice, Where)
 from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: E402
 from .ops.reduce import Amax, MaxAlongDim, Mean, Sum  # noqa: E402
 from .ops.movement import Expand, Index, Permute, Reshape, SetItem  # noqa: E402

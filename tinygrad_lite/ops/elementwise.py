@@ -81,9 +81,15 @@ class Pow(Function):
     r"""z = x^y.   dz/dx = y x^{y-1},  dz/dy = x^y \ln x.
 
     As in PyTorch, dz/dx is taken as 0 where y = 0, and dz/dy as 0 where x = 0 and y >= 0
-    (so ``x ** 2`` at x = 0 and ``0 ** y`` give clean zeros, not nan).
+    (so ``x ** 2`` at x = 0 and ``0 ** y`` give clean zeros, not nan). A number as the base or the exponent
+    (``2 ** x``, ``x ** 2``) is a constant, not an input, as in PyTorch's graph: ``number_first`` says which, and
+    backward returns the gradient of the one tensor.
     """
-    def forward(self, x, y):
+    def forward(self, x, y, number_first=None):
+        self.number_first = number_first
+        if number_first is not None:  # one input: spell its flag out as the base's and the exponent's
+            needed = self.needs_input_grad[0]
+            self.needs_input_grad = (False, needed) if number_first else (needed, False)
         z = x ** y
         self.save_for_backward(x, y, z if self.needs_input_grad[1] else None)  # z only for dz/dy, as in PyTorch
         return z
@@ -95,25 +101,7 @@ class Pow(Function):
         if self.needs_input_grad[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
                 gy = np.where((x == 0) & (y >= 0), 0, g * z * np.log(x))
-        return gx, gy
-
-
-class PowScalar(Pow):
-    r"""z = x^c or z = c^x for a number c (``x ** 2``, ``2 ** x``): c is a constant, not an input (as in PyTorch).
-
-    The math is Pow's; backward keeps only the gradient of the tensor, the base (x^c) or the exponent (c^x).
-    """
-    def forward(self, x, y, number_first):
-        needed, self.number_first = self.needs_input_grad[0], number_first
-        self.needs_input_grad = (False, needed) if number_first else (needed, False)  # Pow's flags, base and exponent
-        return super().forward(x, y)
-
-    def backward(self, g):
-        gx, gy = super().backward(g)
-        return gy if self.number_first else gx
-
-    def name(self):
-        return "PowBackward"  # PyTorch's name for both kinds of pow
+        return (gx, gy) if self.number_first is None else gy if self.number_first else gx
 
 
 class Maximum(Function):
