@@ -318,6 +318,22 @@ def _mlp_last_layer_forgets_its_bias(x, layers):
     return x @ W_last.T
 
 
+def _mlp_last_layer_by_identity(x, layers):
+    for W, b in layers:
+        x = x @ W.T + b
+        if W is not layers[-1][0]:  # right on distinct layers; on a pair used again it is the position that counts
+            x = x.clamp(min=0)
+    return x
+
+
+def _mlp_last_pair_by_identity(x, layers):
+    for layer in layers:
+        x = dense_forward(x, *layer)
+        if layer is not layers[-1]:
+            x = relu(x)
+    return x
+
+
 def _measured_kaiming_std(weight_shape):
     w = tl.empty(*weight_shape)
     nn.init.kaiming_normal_(w, nonlinearity="relu")
@@ -355,6 +371,10 @@ WRONG += [
      "the values are right, the gradient is not"),
     ("01.mlp_forward", _mlp_relu_after_all_but_the_first, "after every layer but the first"),
     ("01.mlp_forward", _mlp_last_layer_forgets_its_bias, "the last layer has lost its bias"),
+    # review 3 (0001): the last layer told by its weights, not its position; a hidden case repeats one (W, b) pair
+    ("01.mlp_forward", _mlp_last_layer_by_identity, "hidden case 6 of 6", "the same (W, b) pair",
+     "recognise the last layer by its weights"),
+    ("01.mlp_forward", _mlp_last_pair_by_identity, "hidden case 6 of 6", "recognise the last layer by its weights"),
     ("01.kaiming_normal_std", _measured_kaiming_std, "close to the right one but not equal"),
     ("01.kaiming_normal_std", lambda s: round(math.sqrt(2 / s[1]), 4), "close to the right one but not equal"),
     ("01.kaiming_normal_std", lambda s: math.sqrt(2 / max(s)), "the number of outputs (fan_out)"),

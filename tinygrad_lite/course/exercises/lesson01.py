@@ -398,9 +398,15 @@ def _layers(rng, sizes, scale=1.0):
             for n_in, n_out in zip(sizes[:-1], sizes[1:])]
 
 
+# one (W, b) object three times in `layers`: a layer applied 3 times (tied weights). The last layer is the last by
+# its position, not by its weights, so an answer that recognises it by identity (W is layers[-1][0]) or by
+# equality leaves out every ReLU here (review 3, 0001)
+SHARED_LABEL = "one layer applied 3 times: the same (W, b) pair is every entry of `layers`, 4 -> 4 -> 4 -> 4"
+
+
 def _mlp_cases(rng):
     x, layers = MLP_EXAMPLE
-    return [
+    cases = [
         Case((_f32(x), [(_f32(W), _f32(b)) for W, b in layers]), "mlp_x_ex and mlp_layers_ex", visible=True),
         Case((_f32(rng.standard_normal((6, 4))), _layers(rng, [4, 8, 8, 3])), "3 layers, 4 -> 8 -> 8 -> 3"),
         Case((_f32(rng.standard_normal((5, 3))), _layers(rng, [3, 2])), "a single layer: no ReLU at all"),
@@ -408,6 +414,8 @@ def _mlp_cases(rng):
         Case((_f32(rng.standard_normal((10, 2))), _layers(rng, [2, 16, 16, 16, 2], scale=0.5)),
              "4 layers, 2 -> 16 -> 16 -> 16 -> 2"),
     ]
+    shared = _layers(rng, [4, 4])[0]
+    return cases + [Case((_f32(rng.standard_normal((6, 4))), [shared] * 3), SHARED_LABEL)]
 
 
 def mlp_reference(x, layers):
@@ -445,6 +453,14 @@ def _mlp_last_layer_without_bias(x, layers):
     return x @ layers[-1][0].T
 
 
+def _mlp_last_layer_by_identity(x, layers):
+    for W, b in layers:
+        x = F.linear(x, W, b)
+        if W is not layers[-1][0]:
+            x = F.relu(x)
+    return x
+
+
 def _mlp_first_layer_only(x, layers):
     return F.linear(x, *layers[0])
 
@@ -461,6 +477,12 @@ register(Exercise(
     grad=True,
     generic_hints=(),
     mistakes=[
+        # before "the ReLU is missing": on the shared layers an identity test leaves out every ReLU, only there
+        _mistake(_mlp_last_layer_by_identity,
+                 "here the same (W, b) pair is every entry of `layers` (one layer applied 3 times, shared weights), "
+                 "and no ReLU ran: your function seems to recognise the last layer by its weights (with `is` or "
+                 "`==`), so every use of the last layer's pair counts as the last layer",
+                 "the last layer is the last by its position in the list, whatever its weights: count the layers"),
         _mistake(_mlp_wrong(relu_last=True),
                  "the last layer has a ReLU too: its outputs are raw scores (logits), which must be able to be "
                  "negative. The ReLU goes between layers only",
