@@ -11,6 +11,7 @@ drivers leave the global random generator as they found it, and a PyTorch run re
 import copy
 import math
 import os
+import tempfile
 
 import numpy as np
 import pytest
@@ -419,6 +420,75 @@ class ChecksOnlyNan(EarlyStopping):
         return super().step(value, model)
 
 
+class ComparesWithThePreviousValue(EarlyStopping):
+    """Review 3 of 0607: a value better than the previous epoch's resets the count; best follows real gains."""
+
+    def __init__(self, patience=5, min_delta=0.0, mode="min"):
+        super().__init__(patience, min_delta, mode)
+        self.previous = self.best
+
+    def step(self, value, model):
+        epoch = self.epoch
+        self.epoch += 1
+        if not math.isfinite(value):
+            return True
+        if self.mode == "min":
+            better_than_previous = value < self.previous - self.min_delta
+        else:
+            better_than_previous = value > self.previous + self.min_delta
+        self.previous = value
+        if better_than_previous:
+            if value < self.best - self.min_delta if self.mode == "min" else value > self.best + self.min_delta:
+                self.best, self.best_epoch = value, epoch
+                self.weights = {k: v.clone() for k, v in model.state_dict().items()}
+            self.wait = 0
+            return False
+        self.wait += 1
+        return self.wait >= self.patience
+
+
+class BestIsThePreviousValue(EarlyStopping):
+    """The same mistake written the short way: any value better than the previous one is a new best."""
+
+    def __init__(self, patience=5, min_delta=0.0, mode="min"):
+        super().__init__(patience, min_delta, mode)
+        self.previous = self.best
+
+    def step(self, value, model):
+        epoch = self.epoch
+        self.epoch += 1
+        if not math.isfinite(value):
+            return True
+        if self.mode == "min":
+            better = value < self.previous - self.min_delta
+        else:
+            better = value > self.previous + self.min_delta
+        self.previous = value
+        if better:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.weights = {k: v.clone() for k, v in model.state_dict().items()}
+        else:
+            self.wait += 1
+        return self.wait >= self.patience
+
+
+class KeepsItsCopyInOneFile(EarlyStopping):
+    """Review 3 of 0607: the copy kept in one fixed file, which every stopper overwrites."""
+
+    def step(self, value, model):
+        stop = super().step(value, model)
+        if self.weights is not None:
+            tl.save(self.weights, os.path.join(SHARED_FOLDER, "best.pt"))
+            self.weights = None
+        return stop
+
+    def restore(self, model):
+        model.load_state_dict(tl.load(os.path.join(SHARED_FOLDER, "best.pt")))
+
+
+SHARED_FOLDER = tempfile.mkdtemp(prefix="lesson07_test_")
+
+
 class SharesItsCopyOnTheClass(EarlyStopping):
     """Review 0607: the kept weights in a dict on the class, filled in place: two stoppers share one copy."""
 
@@ -600,6 +670,17 @@ def save_draws_a_number(path, model, optimizer, scheduler, epoch, loss):
     tl.save(checkpoint, path)
 
 
+def save_a_str_epoch(path, model, optimizer, scheduler, epoch, loss):
+    """Review 3 of 0607: the epoch stored as text (the message said it was nan)."""
+    tl.save(dict(_full_checkpoint(model, optimizer, scheduler, epoch, loss), epoch=str(epoch)), path)
+
+
+def save_draws_before_reading(path, model, optimizer, scheduler, epoch, loss):
+    """Review 3 of 0607: a run id drawn from the global generator BEFORE its state is read."""
+    run_id = int(tl.randint(0, 10**6, (1,)).item())
+    tl.save(dict(_full_checkpoint(model, optimizer, scheduler, epoch, loss), run_id=run_id), path)
+
+
 def save_in_eval_mode(path, model, optimizer, scheduler, epoch, loss):
     """The review's S20: model.eval() before saving, left so."""
     model.eval()
@@ -691,6 +772,9 @@ WRONG = [
     ("07.EarlyStopping", AlwaysMin, "mode='max' means larger is better"),
     ("07.EarlyStopping", NoMinDelta, "ignores min_delta"),
     ("07.EarlyStopping", FixedPatience, "ignores the patience"),
+    ("07.EarlyStopping", ComparesWithThePreviousValue, "PREVIOUS epoch's"),
+    ("07.EarlyStopping", BestIsThePreviousValue, "PREVIOUS epoch's"),
+    ("07.EarlyStopping", KeepsItsCopyInOneFile, "overwrote each other's kept weights", "a file with a fixed name"),
     ("07.EarlyStopping", ReturnsWait, "it must return True (stop now) or False"),
     ("07.EarlyStopping", KeepsItsNumbersElsewhere, "no attribute 'best'"),
     ("07.EarlyStopping", FirstEpochSetsBest, "values [0.5, 0.6, 0.7, 0.8]", "should hold the weights of epoch 0",
@@ -719,6 +803,9 @@ WRONG = [
     ("07.save_run", save_nothing, "wrote no file"),
     ("07.save_run", save_with_torch, "cannot be read with tl.load"),
     ("07.save_run", save_a_float_epoch, "'epoch' is a float (2.0)", "range(start, epochs)"),
+    ("07.save_run", save_a_str_epoch, "'epoch' is a str ('2')", "the int it was given"),
+    ("07.save_run", save_draws_before_reading, "changed the state of the global random generator",
+     "drew from it or reseeded it"),
     ("07.save_run", save_then_reseed, "your save_run changed the state of the global random generator"),
     ("07.save_run", save_draws_a_number, "your save_run changed the state of the global random generator"),
     ("07.save_run", save_in_eval_mode, "your save_run changed the model's mode"),

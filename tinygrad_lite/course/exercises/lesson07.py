@@ -306,6 +306,46 @@ def _best_follows_every_better_value(got, expected, case):
     return bool(np.isclose(g[1], extreme, rtol=1e-9, atol=1e-12))
 
 
+class _ComparesWithPrevious(_Stopper):
+    """An improvement judged against the previous epoch's value instead of the best so far."""
+
+    def __init__(self, patience=5, min_delta=0.0, mode="min"):
+        super().__init__(patience, min_delta, mode)
+        self.previous = self.best
+
+    def improved(self, value):
+        best, self.best = self.best, self.previous
+        try:
+            return super().improved(value)
+        finally:
+            self.best, self.previous = best, value
+
+
+class _CountsByPrevious(_Stopper):
+    """best, best_epoch and the copy follow the real improvements, but the count of bad epochs starts again at
+    every value better than the previous epoch's."""
+
+    def __init__(self, patience=5, min_delta=0.0, mode="min"):
+        super().__init__(patience, min_delta, mode)
+        self.previous = self.best
+
+    def step(self, value, model):
+        epoch, self.epoch = self.epoch, self.epoch + 1
+        if not math.isfinite(value):
+            return True
+        better = value < self.previous - self.min_delta if self.mode == "min" else value > self.previous + \
+            self.min_delta
+        self.previous = value
+        if self.improved(value):
+            self.best, self.best_epoch = value, epoch
+            self.keep(model)
+        if better:
+            self.wait = 0
+            return False
+        self.wait += 1
+        return self.wait >= self.patience
+
+
 class _NanIsABadEpoch(_Stopper):
     def step(self, value, model):
         epoch, self.epoch = self.epoch, self.epoch + 1
@@ -484,6 +524,13 @@ KEEPS_LAST = (
     "model.state_dict() shares memory with the model's live weights (and so does the model itself): keep a copy "
     "of each tensor (clone it), then load the copy into the model that restore receives")
 
+COMPARES_WITH_PREVIOUS = (
+    "your class compares each value with the PREVIOUS epoch's: after a bad epoch, a value that is only a little "
+    "better than that one counts as an improvement, although it does not beat the best so far, and the count of "
+    "bad epochs starts again. An improvement beats the best value seen so far (by more than min_delta)",
+    "compare the new value with self.best, which only an improvement changes, and reset the count only then")
+
+
 register(Exercise(
     "07.EarlyStopping",
     reference=EarlyStopping,
@@ -580,8 +627,8 @@ register(Exercise(
                  "for mode 'max' the best starts at -inf and an improvement is a value above best + min_delta"),
         _mistake(_SharedCopy,
                  "two EarlyStopping objects, one per model, overwrote each other's kept weights: your copy lives "
-                 "in one object shared by every instance (an attribute of the class, changed in place). Each "
-                 "stopper needs its own copy",
+                 "in one place shared by every instance (an attribute of the class changed in place, a variable "
+                 "of the module, or a file with a fixed name). Each stopper needs its own copy",
                  "create the container of the kept weights in __init__, as an attribute of self (or assign a "
                  "new dict to self when you keep a copy)"),
         _mistake(_StartsAtABigNumber,
@@ -598,6 +645,8 @@ register(Exercise(
                  "your class ignores min_delta: an improvement must beat the best by more than min_delta, so "
                  "tiny improvements count as none",
                  "use self.min_delta in the comparison with the best"),
+        _mistake(_ComparesWithPrevious, *COMPARES_WITH_PREVIOUS),
+        _mistake(_CountsByPrevious, *COMPARES_WITH_PREVIOUS),
         _mistake(_ignoring("patience", 5),
                  "your class ignores the patience it is given: use the argument patience, not a fixed number"),
     ],
@@ -736,8 +785,8 @@ def train_until_saved(spec, save_fn, path):
 
 _CHANGED = {
     "model": "the model's weights", "optimizer": "the optimizer's state", "scheduler": "the scheduler's state "
-    "(did it step?)", "rng_state": "the state of the global random generator (it drew or reseeded after "
-    "reading the state)", "mode": "the model's mode (train/eval)",
+    "(did it step?)", "rng_state": "the state of the global random generator (it drew from it or reseeded "
+    "it)", "mode": "the model's mode (train/eval)",
 }
 
 
@@ -817,6 +866,10 @@ def drive_save(save_fn, args, kwargs):
         if isinstance(epoch, float):
             problem = (f"the checkpoint's 'epoch' is a float ({epoch!r}); store the epoch as the int it was "
                        "given: the resumed loop runs range(start, epochs), which takes ints only")
+        elif "epoch" in saved and (isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer))):
+            shown = repr(epoch) if len(repr(epoch)) <= 40 else "..."
+            problem = (f"the checkpoint's 'epoch' is a {type(epoch).__name__} ({shown}); store the epoch as the "
+                       "int it was given: the resume adds 1 to it, and the loop runs range(start, epochs)")
         loss = saved.get("loss")
         loss_is_number = isinstance(loss, (int, float)) and not isinstance(loss, bool)
         numbers = flags + [float(epoch) if isinstance(epoch, (int, float)) else math.nan, float(loss_is_number),
@@ -890,6 +943,8 @@ def _save_compare(got, expected, case):
         if g[i] != 1:
             return (f"the checkpoint's {key!r} entry is missing or is not {_PIECES[key]} at the moment of the "
                     f"save ({spec!r})")
+    if math.isnan(g[4]):
+        return f"the checkpoint has no 'epoch' entry; the run was saved right after epoch {e[4]:g} ended"
     if g[4] != e[4]:
         return f"the checkpoint's 'epoch' is {g[4]:g}; the run was saved right after epoch {e[4]:g} ended"
     if g[5] != 1:
