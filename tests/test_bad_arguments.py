@@ -40,6 +40,9 @@ from tinygrad_lite.utils import data
 PACKAGE = os.path.dirname(tl.__file__)
 ALLOWED = (TypeError, ValueError, IndexError, KeyError, RuntimeError)
 FILE_FUNCTIONS = ("tinygrad_lite.save", "tinygrad_lite.load")
+# where PyTorch itself raises another type, ours raises that type too (issue 21): TensorDataset's size check is an
+# AssertionError in PyTorch ("Size mismatch between tensors")
+PYTORCHS_TYPE = {"utils.data.TensorDataset": (AssertionError,)}
 OPERATOR_NAMES = {"truediv": "div", "rtruediv": "div", "floordiv": "floor_divide", "rfloordiv": "floor_divide",
                   "mod": "remainder", "rmod": "remainder", "getitem": "index", "setitem": "setitem",
                   "radd": "add", "rsub": "sub", "rmul": "mul", "rpow": "pow", "rmatmul": "matmul",
@@ -102,6 +105,7 @@ def check_call(function, args, kwargs, words, what):
     words = set(words) | {name.lower() for name in signature.parameters if len(name) > 2 and name not in ("args",
                                                                                                          "kwargs")}
     allowed = ALLOWED + (OSError,) if what in FILE_FUNCTIONS else ALLOWED
+    allowed += PYTORCHS_TYPE.get(what, ())
     default_dtype, state, grad_mode = tl.get_default_dtype(), tl.get_rng_state(), tl.is_grad_enabled()
     default_device = tl.get_default_device() if hasattr(tl, "get_default_device") else None
     try:
