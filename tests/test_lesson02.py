@@ -667,3 +667,15 @@ WRONG += [
     ("02.bce_with_logits", lambda x, y: (F.softplus(x) - x * y).mean(), "write it yourself", "softplus"),
     ("02.bce_with_logits", lambda x, y: (nn.Softplus()(x) - x * y).mean(), "write it yourself", "Softplus"),
 ]
+
+
+def _huber_two_clamps(x, y, delta=1.0):
+    """Right: the quadratic part up to delta, plus the linear part beyond it (each clamp's kink lies at |d| = delta,
+    which no case has, or at an error of 0 times 0)."""
+    d = (x - y).abs()
+    return (0.5 * d.clamp(max=delta) ** 2 + delta * (d - delta).clamp(min=0)).mean()
+
+
+ALSO_RIGHT += [("02.huber", _huber_two_clamps),
+               ("02.huber", lambda x, y, delta=1.0: (lambda e, q: (0.5 * q * q + delta * (e.abs() - q.abs())).mean())(
+                   x - y, (x - y).clamp(-delta, delta)))]

@@ -174,10 +174,10 @@ def _huber_cases(rng):
              {"delta": 2.0}),
         Case((_f32(0.1 * rng.standard_normal(8)), _f32(0.1 * rng.standard_normal(8))), "delta = 3, only small errors",
              {"delta": 3.0}),
-        # Huber is smooth at an error of 0 (slope 0) and where its pieces meet (slope +-delta on both sides), so
-        # the gradient is compared at exactly those points too (no jitter): sqrt(d * d) for |d| gives nan at 0
-        Case((_f32([1.0, -2.0, 0.5, 3.0, 1.5, -0.25, 0.0, 4.0]), _f32([1.0, -2.0, 1.25, 0.5, 0.5, -0.25, 0.0, 4.0])),
-             "delta = 1, five predictions exactly right (errors of exactly 0), one error of exactly delta"),
+        # Huber is smooth at an error of 0 (slope 0), so the gradient is compared there too (no jitter): every
+        # right formula has slope 0 there (its quadratic piece multiplies by d = 0), sqrt(d * d) for |d| gives nan
+        Case((_f32([1.0, -2.0, 0.5, 3.0, 1.5, -0.25, 0.0, 4.0]), _f32([1.0, -2.0, 1.25, 0.5, 0.25, -0.25, 0.0, 4.0])),
+             "delta = 1, five predictions exactly right: errors of exactly 0"),
     ]
 
 
@@ -266,8 +266,9 @@ register(Exercise(
     ],
     answer=LOSS, grad=True, generic_hints=("factor", "mean_vs_sum"),
     forbid=REGRESSION_LOSSES,  # the library's Huber loss, its cousin SmoothL1, and the other losses of the table
-    # the loss is smooth (its pieces meet with the same slope), so its gradient is compared at errors of exactly 0
-    # and exactly delta too (no jitter): every right formula has slope 0 and +-delta there
+    # the loss is smooth at an error of 0, so its gradient is compared at errors of exactly 0 too (no jitter; no
+    # case has an error of exactly delta, where right formulas differ: clamp(max=delta) plus
+    # delta * (d - delta).clamp(min=0) gets slope 2 delta there, as each clamp passes slope 1 at its boundary)
     grad_jitter=0.0,
     grad_hint=("Huber is smooth: its slope is d where |d| < delta and +-delta beyond, so 0 where a prediction is "
                "exactly right (an error of exactly 0, which the check includes). A nan there comes from |d| written as "
