@@ -496,6 +496,52 @@ def train_step_picks_the_device(model, x, y, loss_fn, optimizer, device):
     return loss.item()
 
 
+def train_step_detached_output(model, x, y, loss_fn, optimizer, device):
+    """The output detached (and made a leaf that requires grad): backward stops there, the weights get nothing."""
+    x, y = x.to(device), y.to(device)
+    optimizer.zero_grad()
+    out = model(x).detach()
+    out.requires_grad_(True)
+    loss = loss_fn(out, y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def train_step_by_hand(model, x, y, loss_fn, optimizer, device):
+    """A plain SGD update written by hand; the optimizer given is never used."""
+    x, y = x.to(device), y.to(device)
+    for p in model.parameters():
+        p.grad = None
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    with tl.no_grad():
+        for p in model.parameters():
+            p -= 0.5 * p.grad
+    return loss.item()
+
+
+def scaled_step_unscaled_in_float16(loss, model, optimizer, state, max_norm=None):
+    """Unscales in float16 (the gradient rounded to float16, divided by a float16 scale): off by a rounding."""
+    scale = state["scale"]
+    (loss * scale).backward()
+    params = list(model.parameters())
+    for p in params:
+        p.grad = tl.tensor((p.grad.numpy().astype(np.float16) / np.float16(scale)).astype(np.float32))
+    if not all(np.isfinite(p.grad.numpy()).all() for p in params):
+        state["scale"] = scale * state["backoff_factor"]
+        state["good_steps"] = 0
+        return False
+    if max_norm is not None:
+        tl.nn.utils.clip_grad_norm_(params, max_norm)
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"] = scale * state["growth_factor"]
+        state["good_steps"] = 0
+    return True
+
+
 def train_step_only_x_moved_as_copy(model, x, y, loss_fn, optimizer, device):
     """x moved, y left where the loader put it."""
     inputs = x.to(device)
@@ -824,6 +870,10 @@ WRONG += [
     ("08.train_step", train_step_zero_at_the_end, "clearing them only at the END of the step"),
     ("08.train_step", train_step_new_optimizer, "carries state from step to step"),
     ("08.train_step", train_step_own_sgd, "the optimizer you were given never stepped"),
+    ("08.train_step", train_step_by_hand, "the optimizer you were given never stepped", "written by hand"),
+    ("08.train_step", train_step_detached_output, "the weights did not learn", "cut off from the weights"),
+    ("08.scaled_step", scaled_step_unscaled_in_float16, "the weights after step 0 are not the right ones (largest "
+     "difference"),
     ("08.time_op", time_op_sync_before_fn, "waits for nothing of this repeat"),
     ("08.scaled_step", scaled_step_unscaled, "the loss was never scaled"),
     ("08.train_step", train_step_sum_of_losses, "the loss of the batch, computed before the update"),

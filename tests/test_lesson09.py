@@ -445,6 +445,25 @@ def picks_the_device_itself(move_model=False):
     return train_one_epoch
 
 
+def clips_over_a_used_up_generator(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+    """model.parameters() taken once, before the loop: a generator, used up by the first batch's clip."""
+    model.train()
+    params = model.parameters()
+    total, correct, count = 0.0, 0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        optimizer.zero_grad()
+        output = model(x)
+        loss = lib.nn.functional.cross_entropy(output, y)
+        loss.backward()
+        lib.nn.utils.clip_grad_norm_(params, max_norm)
+        optimizer.step()
+        total += loss.item() * len(y)
+        correct += (output.argmax(dim=1) == y).sum().item()
+        count += len(y)
+    return total / count, correct / count
+
+
 def zero_grad_after_the_step(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
     """Gradients cleared after each step: the first batch adds to whatever the model arrived with."""
     model.train()
@@ -501,10 +520,11 @@ def fit_train_mode_after_validation(lib, model, optimizer, scheduler, loaders, c
 
 def fit_variant(lr_group=0, lr_after_step=False, test_before_restore=False, acc_before_restore=False,
                 no_test_acc=False, no_clip=False, step_first=False, stopper_per_epoch=False, test_twice=False,
-                val_after_stop=False):
+                val_after_stop=False, final_on="test", val_on="val"):
     """The fixed loop with one more mistake (``stopper_per_epoch``: a new EarlyStopping every epoch;
     ``test_twice``: the test set evaluated a second time after the loop; ``val_after_stop``: the stopping test
-    comes before the validation loss is recorded)."""
+    comes before the validation loss is recorded; ``final_on``: the loader of the final evaluation; ``val_on``: the
+    loader of the validation loss)."""
     def fit(lib, model, optimizer, scheduler, loaders, config):
         stopper = tl.train.EarlyStopping(patience=config["patience"])
         history = {"train_loss": [], "val_loss": [], "lr": []}
@@ -526,7 +546,7 @@ def fit_variant(lr_group=0, lr_after_step=False, test_before_restore=False, acc_
                 optimizer.step()
                 total, count = total + loss.item() * len(y), count + len(y)
             history["train_loss"].append(total / count)
-            val_loss, _ = L.evaluate(lib, model, loaders["val"])
+            val_loss, _ = L.evaluate(lib, model, loaders[val_on])
             if not val_after_stop:
                 history["val_loss"].append(val_loss)
             if not step_first:
@@ -543,7 +563,7 @@ def fit_variant(lr_group=0, lr_after_step=False, test_before_restore=False, acc_
         if test_before_restore:
             history["test_loss"], history["test_acc"] = early
         else:
-            history["test_loss"], history["test_acc"] = L.evaluate(lib, model, loaders["test"])
+            history["test_loss"], history["test_acc"] = L.evaluate(lib, model, loaders[final_on])
         if acc_before_restore:
             history["test_acc"] = early[1]
         if no_test_acc:
@@ -631,6 +651,8 @@ def loss_through_tl(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
 WRONG += [
     ("09.train_one_epoch", clips_to_one, "not to the max_norm this call was given"),
     ("09.train_one_epoch", zero_grad_after_the_step, "clearing them only after each step"),
+    ("09.train_one_epoch", clips_over_a_used_up_generator, "the mean loss of epoch 1 should be",
+     "only the first batch was clipped"),
     ("09.train_one_epoch", picks_the_device_itself(move_model=True), "the model is on cuda:0, but it was given on "
      "'cpu'", "leave the model where it is"),
     ("09.train_one_epoch", by_the_trainer, "write it yourself", "Trainer"),
@@ -647,7 +669,11 @@ WRONG += [
     ("09.fit", fit_variant(acc_before_restore=True), "the test loader was read 2 times"),
     ("09.fit", fit_variant(no_test_acc=True), "has no 'test_acc' entry"),
     ("09.fit", fit_variant(no_clip=True), "keep the rest of the loop (the gradient clipping"),
-    ("09.fit", fit_variant(step_first=True), "one learning rate in the first epoch"),
+    ("09.fit", fit_variant(step_first=True), "one learning rate in the first epoch",
+     "each epoch's first step used the lr [0.0275, 0.05,"),
+    ("09.fit", fit_variant(val_on="train"), "the validation loss was computed on the training loader"),
+    ("09.fit", fit_variant(final_on="val"), "the test loader was never read", "evaluate the restored model on "
+     "loaders['test'] once"),
     ("09.fit", fit_sums_loss_tensors, "history['train_loss'] holds a Tensor", "graph"),
     ("09.fit", fit_by_the_library, "write it yourself"),
 ]

@@ -219,11 +219,11 @@ def drive_train_step(fn, args, kwargs):
                                   "its 16- or 32-bit type into every history and sum built from it)")
             rows.append(np.concatenate([[float(value)], _whole_state(model)]))
     if not stepped and not np.array_equal(_whole_state(model), before):
-        return Run.failed("the weights changed, but the optimizer you were given never stepped: the optimizer "
-                          "carries state from step to step (momentum buffers, Adam's running averages and step "
-                          "count, its learning rate), and a new optimizer made in the step starts from nothing "
-                          "every time. Call step() and zero_grad() on the `optimizer` argument; do not build one "
-                          "in the step")
+        return Run.failed("the weights changed, but the optimizer you were given never stepped: the update is "
+                          "the `optimizer` argument's job. It carries state from step to step (momentum buffers, "
+                          "Adam's running averages and step count) and the caller's settings (its learning rate, "
+                          "weight decay); an update written by hand, or a new optimizer made in the step, ignores "
+                          "them. Call step() and zero_grad() on the `optimizer` argument")
     return Run.of(rows)
 
 
@@ -412,9 +412,11 @@ register(Exercise(
                  "before backward, so that each step starts clean whatever happened before",
                  "move the clearing of the gradients to the start of the step"),
         _mistake(_train_switch(zero=False, zero_late=True),
-                 "the weights did not learn: the optimizer stepped without the gradients of this batch (cleared "
-                 "after backward, stepped before backward) or never stepped. backward only computes gradients; "
-                 "the optimizer's step applies them, afterwards",
+                 "the weights did not learn: the optimizer's step found no gradients of this batch. Either they "
+                 "were cleared after backward, the step came before backward, or the optimizer never stepped; or "
+                 "the loss was cut off from the weights (a detached output, a forward pass under no_grad), so "
+                 "backward never reached them. backward only computes gradients; the optimizer's step applies "
+                 "them, afterwards",
                  "backward fills the gradients and the optimizer's step applies them: clear them before backward, "
                  "and step only after it"),
         _mistake(_train_switch(loss_after=True),
@@ -798,8 +800,13 @@ def _compare_scaling(got, expected, case):
                     f"{np.array2string(e[3:], precision=4)}). A skipped step leaves the weights as they are: "
                     "the optimizer must not step when a gradient holds inf or nan, so decide before the step")
         if not np.allclose(g[3:], e[3:], rtol=1e-5, atol=1e-7, equal_nan=False):
-            return (f"with {setup!r}: the weights after step {k} are not the right ones (yours: "
-                    f"{np.array2string(g[3:], precision=4)}, right: {np.array2string(e[3:], precision=4)})")
+            digits = 4  # more digits when 4 would print the two alike (a small difference, e.g. a float16 rounding)
+            while digits < 9 and (np.array2string(g[3:], precision=digits)
+                                  == np.array2string(e[3:], precision=digits)):
+                digits += 2
+            return (f"with {setup!r}: the weights after step {k} are not the right ones (largest difference "
+                    f"{np.abs(g[3:] - e[3:]).max():.3g}; yours: {np.array2string(g[3:], precision=digits)}, "
+                    f"right: {np.array2string(e[3:], precision=digits)})")
     return None
 
 

@@ -350,9 +350,12 @@ def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixe
     """A training epoch with one thing changed, for the mistakes (``zero="end"``: the gradients cleared after the
     step instead of before backward, ``zero="between"``: after backward, before the step; ``fixed_norm``: clipped
     to that norm, whatever max_norm is; ``weigh="batch_size"``: the examples counted as loader.batch_size per
-    batch (None here: the loader has a batch_sampler); ``softmax``: cross-entropy of the softmax of the scores)."""
+    batch (None here: the loader has a batch_sampler); ``softmax``: cross-entropy of the softmax of the scores;
+    ``clip="generator"``: clipped over one model.parameters() generator made before the loop, used up by the first
+    batch's clip)."""
     def train_one_epoch(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
         max_norm = max_norm if fixed_norm is None else fixed_norm
+        params = model.parameters()
         if train:
             model.train()
         total, correct, count, losses, accs = 0.0, 0, 0, [], []
@@ -369,6 +372,8 @@ def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixe
                 lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
             if clip == "value":
                 lib.nn.utils.clip_grad_value_(model.parameters(), max_norm)
+            if clip == "generator":
+                lib.nn.utils.clip_grad_norm_(params, max_norm)
             if zero == "between":
                 optimizer.zero_grad()
             optimizer.step()
@@ -452,6 +457,10 @@ register(Exercise(
                  "clipping by value caps each gradient element at ±max_norm, which turns the gradient's direction; "
                  "clipping by the global norm scales all of them by one factor, keeping the direction (lesson 06)",
                  "use clip_grad_norm_, not clip_grad_value_"),
+        _mistake(_epoch(clip="generator"),
+                 "only the first batch was clipped: model.parameters() returns a generator, which the first "
+                 "clip_grad_norm_ used up, so every later clip got no parameters and clipped nothing",
+                 "ask the model for its parameters at each clip (or keep them in a list)"),
         _mistake(_epoch(zero=False),
                  "the gradients were never reset: backward() adds to p.grad, so each step used the sum of all the "
                  "gradients so far (lesson 03)",
@@ -680,8 +689,8 @@ def drive_fit(fn, args, kwargs):
     mode, all training steps, the first epoch with one (0: none), the learning rates used within the first epoch,
     the reads of the test set, the epoch after which it was first read (0: never), whether that was before the
     training was over (0 or 1); epochs trained; per epoch the
-    train loss, val loss and lr (nan after the stop, up to spec.epochs); the test loss and accuracy; the final
-    state]."""
+    train loss, val loss and lr (nan after the stop, up to spec.epochs), and the lr the optimizer's first step of
+    the epoch used; the test loss and accuracy; the final state]."""
     import tinygrad_lite as lib
     spec = args[0]
     model, optimizer, scheduler, loaders, log, sampler = build_fit(spec)
@@ -727,9 +736,11 @@ def drive_fit(fn, args, kwargs):
 
     def number(name):
         return float(history[name]) if _is_number(history[name]) else math.nan
+    used = [float(lrs[i * per_epoch]) if i * per_epoch < len(lrs) else math.nan for i in range(epochs)]
+    used = (used + [math.nan] * spec.epochs)[:spec.epochs]
     numbers = ([float(bool(eval_steps)), schedule_bug, test_bug] + symptoms + [float(epochs)]
-               + padded("train_loss") + padded("val_loss") + padded("lr") + [number("test_loss"), number("test_acc")]
-               + list(_state(model)))
+               + padded("train_loss") + padded("val_loss") + padded("lr") + used
+               + [number("test_loss"), number("test_acc")] + list(_state(model)))
     return Run.of(numbers)
 
 
@@ -777,6 +788,12 @@ def _only_reads_test(during):
     return reads
 
 
+def _never_reads_test(got, expected, case):
+    """A match: the test set was never read (the final score taken on another loader)."""
+    g = np.asarray(got, dtype=np.float64)
+    return g.ndim == 1 and g.shape == np.shape(expected) and bool(g[2]) and g[3 + 4] == 0
+
+
 def _bug_remains(name):
     """A match for the planted bug ``name`` (its flag is raised in the run), for its Mistake's hint tiers."""
     index = BUGS.index(name)
@@ -799,11 +816,16 @@ def _symptoms(g, e, spec):
     if g[1]:
         yours = [f"{v:.3g}" for v in g[lr:lr + n] if np.isfinite(v)]
         right = [f"{v:.3g}" for v in _per_epoch_lrs(spec, len(yours))]
+        began = [f"{v:.3g}" for v in g[lr + n:lr + 2 * n][:len(yours)]]
         used = "one learning rate" if lrs_first == 1 else f"{lrs_first} different learning rates"
-        out.append(f"the optimizer's steps used {used} in the first epoch, and "
-                   f"history['lr'] is [{', '.join(yours)}] where the schedule gives [{', '.join(right)}]")
+        out.append(f"the optimizer's steps used {used} in the first epoch; each epoch's first step used the lr "
+                   f"[{', '.join(began)}], history['lr'] is [{', '.join(yours)}], and the schedule gives "
+                   f"[{', '.join(right)}]")
     if g[2]:
-        if during or not test_reads:
+        if not test_reads:
+            out.append("the test loader was never read: history['test_loss'] and history['test_acc'] come from "
+                       "one evaluation on loaders['test'], after the loop, on the restored model")
+        elif during:
             when = f"the first time after epoch {first_test}" if first_test else "the first time before any training"
             out.append(f"the test loader was read {test_reads} times, {when}"
                        + (", before the training was over" if during else ""))
@@ -866,7 +888,7 @@ def _fit_compare(got, expected, case):
             return (f"{spec!r}: no planted bug is left, but history[{name!r}] differs at epoch {epoch + 1} (the "
                     f"first is 1): expected {b[epoch]:.6g}, got {a[epoch]:.6g}; fix only the planted bugs and "
                     "keep the rest of the loop (the gradient clipping, the loss, the order of the steps) as it was")
-    t = k + 1 + 3 * n
+    t = k + 1 + 4 * n  # after the lr each epoch's first step used
     for name, index in (("test_loss", t), ("test_acc", t + 1)):
         if not np.isclose(g[index], e[index], rtol=1e-5, atol=1e-7):
             return (f"{spec!r}: history[{name!r}] should be {e[index]:.6g} (the restored best model, evaluated "
@@ -904,8 +926,9 @@ def fit_buggy(lib, model, optimizer, scheduler, loaders, config):
     return history
 
 
-def _fit(mode=True, per_batch=False, select_on="val", restore=True, log_test=False):
-    """The loop with some of the planted bugs (or another mistake) in it, for the mistakes."""
+def _fit(mode=True, per_batch=False, select_on="val", restore=True, log_test=False, val_from="val"):
+    """The loop with some of the planted bugs (or another mistake) in it, for the mistakes (``val_from``: the
+    loader the "validation" loss is computed on)."""
     def fit(lib, model, optimizer, scheduler, loaders, config):
         stopper = EarlyStopping(patience=config["patience"])
         history = {"train_loss": [], "val_loss": [], "lr": []}
@@ -925,7 +948,7 @@ def _fit(mode=True, per_batch=False, select_on="val", restore=True, log_test=Fal
                     scheduler.step()
                 total, count = total + loss.item() * len(y), count + len(y)
             history["train_loss"].append(total / count)
-            val_loss, _ = evaluate(lib, model, loaders["val"])
+            val_loss, _ = evaluate(lib, model, loaders[val_from])
             history["val_loss"].append(val_loss)
             if not per_batch:
                 scheduler.step()
@@ -968,6 +991,9 @@ register(Exercise(
                      "loss, a test score seen during training invites decisions (one more epoch, another lr); the "
                      "test set is read once, after the loop, on the restored model (lesson 07)",
                 more="compute the test loss and accuracy only after stopper.restore(model)"),
+        Mistake(match=_never_reads_test,
+                hint="the final score is the test set's: evaluate the restored model on loaders['test'] once, after "
+                     "the loop (the validation set has been watched by early stopping, so its score is biased)"),
         Mistake(match=_bug_remains("test"), hint=BUG_HINTS["test"][0], more=BUG_HINTS["test"][1:]),
         _mistake(_fit(restore=False),
                  "the last weights are not the best ones, whether early stopping fired (it stops AFTER `patience` "
@@ -981,5 +1007,11 @@ register(Exercise(
                  "loss), or its memory (the best loss so far, the epochs without improvement) is lost between "
                  "epochs: one EarlyStopping object serves the whole run",
                  "make the EarlyStopping once, before the epoch loop, and give its step the validation loss"),
+        _mistake(_fit(val_from="train"),
+                 "the validation loss was computed on the training loader: the weights were fitted to those "
+                 "examples, so their loss keeps falling while the model overfits, and early stopping (which "
+                 "watches it) cannot see the overfitting. history['val_loss'] and early stopping need data the "
+                 "model never trained on",
+                 "evaluate on loaders['val'] for the validation loss"),
     ],
 ))
