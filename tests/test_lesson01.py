@@ -427,11 +427,42 @@ WRONG += [
      "changes one of its inputs in place"),
     ("01.sigmoid", _sigmoid_abs_at_0, "the example shown in the notebook", "the values are right, the gradient is not",
      "1/4 at x = 0", "abs at exactly 0"),
-    ("01.sigmoid", _sigmoid_sqrt_at_0, "the values are right, the gradient is not", "the gradient has inf or nan",
-     "sqrt(x * x)"),
+    ("01.sigmoid", _sigmoid_sqrt_at_0, "the values are right, the gradient is not", "got nan",
+     "slope of sqrt(x * x) at exactly 0 as nan"),
     ("01.sigmoid", lambda x: tl.exp(x.clamp(max=0)) / (1 + tl.exp(-x.abs())),  # slope 1/2 at 0
      "the example shown in the notebook", "the values are right, the gradient is not", "1/4 at x = 0"),
 ]
+
+
+W_EX = tl.tensor([[0.5, -1.0, 0.0], [0.0, 1.0, 1.0], [2.0, 0.0, -0.5], [-1.0, 1.0, 0.5]])  # the notebook's W_ex
+
+
+def _sigmoid_conditions_disagree_at_0(x):
+    e = tl.exp(tl.where(x > 0, -x, x))  # at 0 this e is taken from the side x < 0 ...
+    return tl.where(x >= 0, 1 / (1 + e), e / (1 + e))  # ... and goes into the formula of the side x >= 0
+
+
+def _sigmoid_conditions_disagree_at_0_other_way(x):
+    e = tl.exp(tl.where(x <= 0, x, -x))
+    return tl.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+# review 3 (0001): hints that named another cause. The notebook's global W_ex used instead of the argument W (the
+# gradient of W, None, is named before the gradient of x that differs); two where conditions that disagree at 0
+WRONG += [
+    ("01.dense_forward", lambda x, W, b: x @ W_EX.T + b, "no gradient reached `W`", "was it used"),
+    ("01.sigmoid", _sigmoid_conditions_disagree_at_0, "the values are right, the gradient is not", "wrong sign",
+     "pick opposite sides"),
+    ("01.sigmoid", _sigmoid_conditions_disagree_at_0_other_way, "wrong sign", "pick opposite sides"),
+]
+
+
+def test_a_nan_gradient_away_from_0_gets_the_overflow_hint_alone():
+    """The naive where with its warnings silenced: the nan gradient is at x = -100, not at 0, so the hint names
+    the overflow in the branch not picked, and nothing about abs or sqrt at 0 (review 3, 0001)."""
+    result = verdict("01.sigmoid", _sigmoid_where_over_naive_formulas_warnings_hidden)
+    assert result.status == FAILED and "inf or nan" in result.message, result.message
+    assert "both a and b" in result.message and "abs" not in result.message, result.message
 
 
 def _relu_with_if(x):

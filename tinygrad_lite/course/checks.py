@@ -120,7 +120,9 @@ class Exercise:
     ``grad``: True (every floating-point tensor argument) or a tuple of argument names: run each case a second
     time with those inputs requiring grad, check that the result is connected to them and compare the gradients
     of a random weighted sum of it with the reference's (``grad_rtol``, ``grad_atol``; ``grad_hint`` is shown when
-    the values are right and the gradients are not). For that run the inputs are moved by a tiny random amount
+    the values are right and the gradients are not, before the generic hint; or ``grad_hint(got, want, case)``, given
+    the gradient ``got`` of the first input whose gradient differs from ``want``, returns a hint that replaces the
+    generic one, or "" to leave the generic one alone). For that run the inputs are moved by a tiny random amount
     (``grad_jitter`` times max(1, |x|); 0 turns it off), so that no input sits exactly on a kink, such as relu's at
     0, where right formulas may legitimately differ (relu gives 0 there, clamp(min=0) gives 1).
     ``stability``: True (or a tuple of "overflow", "invalid", "divide"): numpy's floating-point warnings of those
@@ -156,7 +158,7 @@ class Exercise:
     grad: object = False
     grad_rtol: float = 1e-4
     grad_atol: float = 1e-6
-    grad_hint: str = ""
+    grad_hint: object = ""
     grad_jitter: float = 1e-3
     stability: object = False
     stability_hint: object = ()

@@ -1082,12 +1082,15 @@ def _judge_graph(exercise, reference, i, graph, raw, here):
     if not isinstance(grads, list) or len(grads) != len(expected_grads):
         return fail("no gradients were recorded for this run")
     from .grading.encode import BadAnswer, decode
+    # an input that got no gradient at all first: it names the cause (e.g. a global used instead of the argument W,
+    # which also makes the gradients of the other inputs differ, review 3 of lesson 01)
+    for name, (_, want), got_node in zip(names, expected_grads, grads):
+        if want is not None and got_node is None:
+            return fail(f"no gradient reached `{name}`: your result does not depend on it through tensor ops (was it "
+                        "used, and kept in the graph?)")
     for name, (_, want), got_node in zip(names, expected_grads, grads):
         if want is None:
             continue
-        if got_node is None:
-            return fail(f"no gradient reached `{name}`: your result does not depend on it through tensor ops (was it "
-                        "used, and kept in the graph?)")
         try:
             got = decode(got_node)
         except BadAnswer:
@@ -1109,9 +1112,12 @@ def _judge_graph(exercise, reference, i, graph, raw, here):
                         "number taken out with .item() or a tensor rebuilt from numpy inside the formula is a "
                         "constant to backward; and a step the formula does not have, such as an abs or a clamp, "
                         "changes the slope where that step bends (abs at 0)")
+            hints = [exercise.grad_hint, hint]
+            if callable(exercise.grad_hint):  # the exercise's own diagnosis (e.g. of a slope wrong only at x = 0)
+                own = exercise.grad_hint(got, want, reference.cases[i]) if isinstance(got, np.ndarray) else ""
+                hints = [own or hint]
             return verdict(FAILED, f"{exercise.id}: failed on {here}: the values are right, the gradient is not.",
-                           "the values are right, the gradient is not:", [failure],
-                           [exercise.grad_hint, hint])
+                           "the values are right, the gradient is not:", [failure], hints)
     return verdict(PASSED, f"{exercise.id}: passed {here}.", "passed")
 
 

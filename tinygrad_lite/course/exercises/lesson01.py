@@ -321,6 +321,40 @@ def _stable_with_exp_x(x):
     return where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
+SMOOTH = ("sigmoid is smooth, and its slope sigma(x) (1 - sigma(x)) is never 0: 1/4 at x = 0, where the check "
+          "compares the gradient too (of a randomly weighted sum of your outputs, so the numbers above are these "
+          "slopes times the weights)")
+
+
+def _sigmoid_grad_hint(got, want, case):
+    """The hint for a gradient that differs from sigmoid's: at x = 0 only, what goes wrong there (the slope of
+    -|x| at 0 taken from abs, sqrt(x * x), or from the other side by a second where whose condition disagrees at 0);
+    elsewhere "" (the generic hint: nan from an overflow in a branch, a detach ...)."""
+    x = np.asarray(case.args[0].numpy())
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    if got.shape != x.shape:
+        return ""
+    with np.errstate(invalid="ignore"):
+        off = ~np.isclose(got, want, rtol=1e-4, atol=1e-6)
+    if not off.any() or not (x[off] == 0).all():
+        return ""
+    g, w = got[off], want[off]
+    if np.isfinite(g).all() and np.allclose(g, -w, rtol=1e-4, atol=1e-6):
+        return ("your slope at x = 0 has the wrong sign, -1/4 instead of 1/4: at x = 0 your two tl.where pick "
+                "opposite sides (e.g. x > 0 in one condition and x >= 0 in the other), so the e of one side goes "
+                "into the formula of the other side. Make both conditions pick the same side at 0")
+    if not np.isfinite(g).all():
+        return (SMOOTH + ". Autograd takes the slope of sqrt(x * x) at exactly 0 as nan (0 * inf), so an -|x| "
+                "built from it gives sigma'(0) = nan. Written with tl.where, -|x| takes the slope of the branch "
+                "it picks")
+    if (g == 0).all():
+        return (SMOOTH + ". Autograd takes the slope of abs at exactly 0 as 0 (sign(0) = 0), so an -|x| built "
+                "from it gives sigma'(0) = 0. Written with tl.where, -|x| takes the slope of the branch it picks")
+    return (SMOOTH + ". At x = 0 your formula's slope differs: a step that bends at 0 (abs, a clamp at 0, or a "
+            "tl.where whose two sides have different slopes there) decides it. Both sides of sigmoid's formulas "
+            "have the same slope at 0, as long as e and the result are taken from the same side")
+
+
 register(Exercise(
     "01.sigmoid",
     reference=lambda x: F.sigmoid(x),
@@ -339,11 +373,7 @@ register(Exercise(
     # sigmoid is smooth: its gradient is compared at exactly x = 0 too (sigmoid_ex holds 0), where -x.abs() has
     # slope 0 in autograd and sqrt(x * x) slope nan, so that a formula built on them gives sigmoid'(0) = 0 or nan
     grad_jitter=0.0,
-    grad_hint=("sigmoid is smooth, and its slope sigma(x) (1 - sigma(x)) is never 0: 1/4 at x = 0, where the "
-               "check compares the gradient too (of a randomly weighted sum of your outputs, so the numbers above "
-               "are these slopes times the weights). Autograd takes the slope of abs at exactly 0 as 0 (sign(0) = 0), "
-               "and that of sqrt(x * x) there as nan, so an -|x| built from either gives sigma'(0) = 0 or nan. "
-               "Written with tl.where, -|x| takes the slope of the branch it picks"),
+    grad_hint=_sigmoid_grad_hint,
     compare=_sigmoid_compare,
     mistakes=[
         _mistake(lambda x: 1 / (1 + (-x).exp()),
