@@ -364,7 +364,8 @@ def _topological_problem(got, case):
     if kind is not None:
         return kind, text
     kind, text = _order_problem(got["second"], case)
-    if kind is not None:
+    if kind is not None:  # (a walk that went nowhere on the second call only kept its visited set: no isinstance)
+        text = text.replace(WENT_NOWHERE, "")
         return "second call", ("your first call on this graph returned a right order, but a second call on the same "
                                f"graph (backward walks the graph each time it runs) went wrong: {text}")
     nodes = topological_order_reference(case.args[0])
@@ -375,6 +376,11 @@ def _topological_problem(got, case):
                             "that reaches it, and the number of paths doubles with each level of a chain like "
                             "v = v * v")
     return None, None
+
+
+WENT_NOWHERE = (". Your walk did not go from the root to its inputs. If it tests isinstance(v, Value) (or type(v)): "
+                "the check's test nodes have the Value's .inputs but are not Values, so such a test skips them all; "
+                "walk through .inputs only")
 
 
 def _order_problem(got, case):
@@ -420,10 +426,7 @@ def _order_problem(got, case):
         if all(not graph[k] for k in missing):
             return "leaves", text + " (each of them a leaf: a node with no inputs)"
         if len(set(keys)) <= 1:  # nothing, or the root alone: the walk went nowhere (no Mistake: the text says why)
-            return "went nowhere", text + (". Your walk did not go from the root to its inputs. If it tests "
-                                           "isinstance(v, Value) (or type(v)): the check's test nodes have the "
-                                           "Value's .inputs but are not Values, so such a test skips them all; "
-                                           "walk through .inputs only")
+            return "went nowhere", text + WENT_NOWHERE
         return "missing", text
     extra = [k for k in keys if k not in graph]
     if extra:
