@@ -248,8 +248,22 @@ def _compare_grads(got, expected, case, returns_norm, rtol, atol):
         failure = compare_arrays(g.astype(np.float32), e.astype(np.float32), rtol, atol,
                                  f"the gradient of parameter {i} after your function")
         if failure:
-            return failure
+            return failure + _more_digits(g.astype(np.float32), e.astype(np.float32), rtol, atol)
     return None
+
+
+def _more_digits(got, expected, rtol, atol):
+    """The worst difference to 9 digits, when 6 digits (compare_arrays' message) show the same number twice."""
+    with np.errstate(invalid="ignore"):
+        diff = np.abs(got.astype(np.float64) - expected.astype(np.float64))
+        wrong = ~((diff <= atol + rtol * np.abs(expected)) | (got == expected) | (np.isnan(got) & np.isnan(expected)))
+    if not wrong.any():
+        return ""
+    worst = np.unravel_index(int(np.argmax(np.where(wrong, np.nan_to_num(diff, nan=np.inf), -1))), got.shape)
+    g, e = float(got[worst]), float(expected[worst])
+    if f"{g:.6g}" != f"{e:.6g}":
+        return ""
+    return f"; to 9 digits: expected {e:.9g}, got {g:.9g}"
 
 
 def _norm_compare(got, expected, case):
