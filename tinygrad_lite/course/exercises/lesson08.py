@@ -4,11 +4,12 @@
   The check (``drive_train_step``) runs several steps on the case's device: "cuda" is a GPU played on the CPU
   (``_stand_in_gpu.py``: the library's own "cuda" device on a numpy-backed stand-in for CuPy, so every op on a
   moved batch stays on the GPU and any op that mixes devices raises PyTorch's error), "cpu" a machine without
-  any GPU (a hard-coded "cuda" fails). The model lives on the device and the batch comes from the loader on the
-  CPU (``LoaderBatch`` records where ``.to`` sent it, for the explanation of a device error). Some models have
-  batch norm (so that eval mode changes the numbers), and some are handed over after an earlier step (the
-  optimizer has state, p.grad holds that step's gradients). It judges the loss each step returns (a plain float)
-  and the model's whole state after every step.
+  any GPU (a hard-coded "cuda" fails), except in one case, "cpu" on a machine that has a GPU (a step that picks
+  the device itself, "cuda" whenever one is available, instead of using its argument fails). The model lives
+  on the device and the batch comes from the loader on the CPU (``LoaderBatch`` records where ``.to`` sent it,
+  for the explanation of a device error). Some models have batch norm (so that eval mode changes the numbers),
+  and some are handed over after an earlier step (the optimizer has state, p.grad holds that step's gradients).
+  It judges the loss each step returns (a plain float) and the model's whole state after every step.
 - ``08.time_op``: timing an op correctly, ``time_op(fn, repeats=20, warmup=3, clock=time.perf_counter,
   sync=synchronize)`` (``synchronize`` is ``tinygrad_lite.cuda.synchronize`` when there is a GPU). The check
   hands it a ``SimulatedGPU``: a virtual clock and an asynchronous queue (``fn`` only enqueues work and returns;

@@ -10,7 +10,8 @@ exercise's ``call`` builds a small run on a slice of the digits, calls the learn
   accuracy, each batch weighted by its size (lesson 04). The driver hands over a model in ``eval()`` mode (as a
   validation pass leaves it) with batch norm, batches whose last one is smaller, and a ``max_norm`` small enough
   that clipping acts; hidden cases run on lesson 08's GPU played on the CPU (``device="cuda"``: a batch that is
-  not moved fails as on a GPU; the CPU cases play a machine without a GPU), one hands over a model with the
+  not moved fails as on a GPU; the CPU cases play a machine without a GPU, but one plays a machine that has a GPU
+  while the caller chose the CPU, so a function that picks the device itself fails), one hands over a model with the
   gradients of an earlier backward in p.grad, and one runs on PyTorch, so a function that hard-codes
   ``tinygrad_lite`` fails. Run: [loss, accuracy] of each of two epochs, then every parameter and buffer.
 - ``09.fit``: the debugging exercise. The notebook gives a colleague's epoch loop with three planted bugs: the
