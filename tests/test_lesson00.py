@@ -302,3 +302,13 @@ def test_the_welcome_demo_does_not_count_as_the_learners_mistake():
     second = check("00.row_normalize", wrong, quiet=True)
     _SEEN.clear()
     assert "More" not in first.text and "More" in second.text
+
+
+def test_the_welcomes_example_of_a_hidden_case_is_what_a_check_says():
+    """Review 3 (0001): the welcome quoted "hidden case 4 of 6" for row_normalize, which has 7 cases. An answer
+    wrong only on one-row inputs gets the message the text quotes, word for word."""
+    wrong_on_one_row = lambda s: row_normalize(s) if s.shape[0] > 1 else s  # noqa: E731
+    result = verdict("00.row_normalize", wrong_on_one_row)
+    quoted = result.message.split("failed on ", 1)[1].split(".\n", 1)[0]
+    welcome = next(c for c in read_notebook(SOLUTION).cells if "What a failed check looks like" in c.source)
+    assert quoted.startswith("hidden case") and f'"{quoted}"' in welcome.source, (quoted, result.message)
