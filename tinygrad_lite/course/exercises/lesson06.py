@@ -15,7 +15,9 @@ r"""Lesson 06, gradient clipping and gradient health: the checks of its four exe
   point. The hidden cases vary every argument: ``max_norm`` above and below the norm (no scaling up),
   ``norm_type`` 1, 3 and inf (by position and by keyword), tiny gradients where the 1e-6 in the denominator
   shows, a parameter whose ``.grad`` is None, a single tensor instead of a list, a generator
-  (``model.parameters()``), which can be iterated only once, and float64 gradients. The library's own
+  (``model.parameters()``), which can be iterated only once, float64 gradients, a nan and an inf in a gradient
+  (no special case: PyTorch's numbers), and nothing to clip under a tiny ``max_norm`` (1e-4: a factor that is not
+  exactly 1 shows). The library's own
   functions (and ``get_total_norm``) are forbidden: the exercise is to write them.
 - ``06.first_bad_step(history, limit=1e3)``: given the ``grad_stats`` table of each step of a run, the first step
   at which some gradient norm is not finite or above ``limit``, and the name of the first parameter (in the
