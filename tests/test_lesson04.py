@@ -1379,3 +1379,26 @@ def epoch_two_losses_kept(model, loader, loss_fn, optimizer):
 
 WRONG += [("04.train_epoch", epoch_loss_after_the_step, "computed again AFTER the step", "the weights are right"),
           ("04.train_epoch", epoch_two_losses_kept, KEPT_ALIVE)]
+
+
+class SGDSharedFirstStep(MySGD):
+    """The first step told by a counter on the optimizer (self.t), shared by every parameter: only the first
+    parameter's buffer starts as its gradient, the others' are dampened."""
+    def _update(self, p, group):
+        self.t = getattr(self, "t", 0) + 1
+        mu, tau = group["momentum"], group["dampening"]
+        g = p.grad
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * p
+        if mu != 0:
+            state = self.state[p]
+            if self.t == 1 or "momentum_buffer" not in state:
+                state["momentum_buffer"] = g.clone() if self.t == 1 else (1 - tau) * g
+            else:
+                state["momentum_buffer"] = mu * state["momentum_buffer"] + (1 - tau) * g
+            buf = state["momentum_buffer"]
+            g = g + mu * buf if group["nesterov"] else buf
+        p -= group["lr"] * g
+
+
+WRONG += [("04.MySGD", SGDSharedFirstStep, "for EVERY parameter", "a counter on self")]

@@ -400,10 +400,11 @@ class SGDVariant(optim.Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
                                       weight_decay=weight_decay))
-        self.outside = {}
+        self.outside, self.count = {}, 0
 
     def _update(self, p, group):
         how = self.how
+        self.count += 1  # the optimizer's updates, all parameters together ("shared_first")
         hyper = self.defaults if how == "defaults" else group
         if how and how.startswith("defaults:"):  # one option read from the constructor's values
             hyper = {**group, how[len("defaults:"):]: self.defaults[how[len("defaults:"):]]}
@@ -421,7 +422,8 @@ class SGDVariant(optim.Optimizer):
             old = state.get("momentum_buffer")
             step = lr * g if how == "velocity" else g  # the velocity form keeps lr * g in the buffer
             if old is None:
-                buf = (1 - tau) * step if how == "zero_start" else step.clone()
+                first = how != "zero_start" and not (how == "shared_first" and self.count > 1)
+                buf = step.clone() if first else (1 - tau) * step
                 if how == "alias" and not wd:
                     buf = p.grad
                 if how == "ema":
@@ -534,6 +536,14 @@ register(Exercise(
                  "step that is too short (PyTorch's rule, and ours)",
                  "when self.state[p] has no buffer yet, store a copy of g as the buffer; use the momentum rule "
                  "only from the second step on"),
+        Mistake(_sgd("shared_first"),
+                "the momentum buffer starts as the first gradient itself, b_1 = g_1, for EVERY parameter: your "
+                "first parameter's buffer started so, the others' were dampened, (1 - dampening) g_1. The test "
+                "for 'first step' counts the optimizer's updates together (a counter on self), so it is true "
+                "only once, for the first parameter. The first step is per parameter: self.state[p] has no "
+                "buffer yet",
+                "decide from self.state[p] (no buffer there yet, or a step count kept in it), not from a "
+                "counter shared by every parameter"),
         Mistake(_sgd("alias"),
                 "your momentum buffer IS p.grad (the same tensor), not a copy of it: zero_grad(set_to_none=False) "
                 "fills p.grad with zeros in place, and your buffer with it, and backward() then adds into it",
