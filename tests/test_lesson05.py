@@ -1076,3 +1076,36 @@ def test_a_schedule_message_shows_the_arguments_given_by_position():
     """Hidden case 4 passes start_factor=0.5 and min_lr=0.001 by position: the message says so, not the defaults."""
     result = assert_fails_with("05.warmup_cosine", wc_min_lr_as_a_factor, "hidden case 4")
     assert "start_factor=0.5, min_lr=0.001" in result.message and "(the default)" not in result.message
+
+
+def lr_range_test_in_eval_mode(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100,
+                               diverge=4.0):
+    """Switches the model to eval mode for the test (and hands it back in the mode it arrived in): a BatchNorm
+    model then trains on its running statistics (issue 19, third review: it got numbers and no hint)."""
+    was_training = model.training
+    model.eval()
+    lrs, losses = lr_range_test(model, loss_fn, batches, optimizer, start_lr, end_lr, num_steps, diverge)
+    model.train(was_training)
+    return lrs, losses
+
+
+WRONG += [("05.lr_range_test", lr_range_test_in_eval_mode, "your test trained the model in eval mode")]
+
+
+class PlateauTensorMetric(PlateauScheduler):
+    """Compares the metric as it comes (a float32 tensor), without float(): float32 arithmetic at the threshold's
+    edge (issue 19, third review: it got numbers and no hint)."""
+    def step(self, metric):
+        better = (metric < self.best * (1 - self.threshold) if self.mode == "min"
+                  else metric > self.best * (1 + self.threshold))
+        if better:
+            self.best, self.bad = metric, 0
+        else:
+            self.bad += 1
+        if self.bad > self.patience:
+            for group in self.optimizer.param_groups:
+                group["lr"] = max(group["lr"] * self.factor, self.min_lr)
+            self.bad = 0
+
+
+WRONG += [("05.PlateauScheduler", PlateauTensorMetric, "compared them as tensors", "float(metric)")]

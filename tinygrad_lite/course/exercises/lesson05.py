@@ -422,6 +422,20 @@ class _AbsoluteThreshold(_Plateau):
         return value > self.best + self.threshold
 
 
+class _TensorMetric(_Plateau):
+    """The metric used as it comes, a float32 0-d tensor: best * (1 - threshold) and the comparison are then
+    float32 arithmetic."""
+
+    def step(self, metric):
+        improved = bool(self.improves(metric))
+        self.remember(metric, improved)
+        self.count(improved)
+        if self.plateaued():
+            for group in self.groups():
+                group["lr"] = self.new_lr(group["lr"])
+            self.bad_epochs = 0
+
+
 class _NoThreshold(_Plateau):
     def improves(self, value):
         return value < self.best if self.mode == "min" else value > self.best
@@ -579,6 +593,12 @@ register(Exercise(
                  "you cut the lr after `patience` bad epochs; ReduceLROnPlateau tolerates `patience` bad epochs "
                  "and cuts on the next one: patience + 1 bad epochs in a row (patience=2: the third)",
                  "compare the count of bad epochs with patience using 'more than', not 'at least'"),
+        _mistake(_TensorMetric,
+                 "the metrics of this case are float32 tensors (a loss as training returns it), and your "
+                 "scheduler compared them as tensors: best * (1 - threshold) is then rounded to float32, and at "
+                 "the edge of the threshold (0.9999 against 1.0 with threshold 1e-4) the comparison comes out "
+                 "the other way. PyTorch's scheduler takes float(metric) first",
+                 "turn the metric into a Python float at the start of step()"),
         _mistake(_NoResetAfterCut,
                  "after a cut, the count of bad epochs starts again from 0: the lower lr gets `patience` epochs "
                  "to show what it can do. Yours keeps counting, so it cuts again on every epoch that follows",
@@ -979,8 +999,11 @@ def _arriving_with_state(rng):
 
 def _range_test(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100, diverge=4.0, *,
                 spacing="geometric", exponent_over=-1, zero_grad=True, lr_after_step=False, stop="lowest",
-                cycle=True, replay=False, groups="all"):
+                cycle=True, replay=False, groups="all", in_eval=False):
     """A learner's range test, right when no switch is set; the mistakes below set one switch each."""
+    was_training = model.training
+    if in_eval:  # trains in eval mode (the mode handed back as it arrived)
+        model.eval()
     saved_model = copy.deepcopy(model.state_dict())
     saved_optimizer = copy.deepcopy(optimizer.state_dict())
     lrs, losses = [], []
@@ -1019,6 +1042,7 @@ def _range_test(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, 
             break
     model.load_state_dict(saved_model)
     optimizer.load_state_dict(saved_optimizer)
+    model.train(was_training)
     return lrs, losses
 
 
@@ -1081,6 +1105,13 @@ register(Exercise(
                  "the lr of step i goes into EVERY param group: this optimizer has two groups, and your test "
                  "changed only the first one's lr, so the other group trained at its own lr all along",
                  "loop over optimizer.param_groups and set the 'lr' of each"),
+        _mistake(_switched(in_eval=True),
+                 "your test trained the model in eval mode: this model arrived in training mode, and in eval "
+                 "mode BatchNorm normalises with its running statistics instead of the batch's (and dropout is "
+                 "off), so the losses are not those of training. The test trains as training would: leave the "
+                 "mode as the model arrived in while it runs",
+                 "do not switch the model to eval mode during the test (only hand it back in the mode it "
+                 "arrived in)"),
         _mistake(_switched(replay=True),
                  "your test replays the batches of its first pass, saved (as itertools.cycle does, or a list "
                  "made of them): a DataLoader that shuffles gives new batches on each pass, and the range test "
