@@ -423,6 +423,22 @@ def diagnose(got, expected, inputs=(), kinds=GENERIC_HINTS):
 _SEEN = Counter()  # (exercise id, mistake index) -> how often check() has seen that mistake in this kernel
 
 
+_REFERENCES = {}  # id(exercise) -> (exercise, its check's Reference), see check_reference
+
+
+def check_reference(exercise):
+    """The ``pipeline.Reference`` of ``exercise``'s check, made once per process. A check's cases come from fixed
+    seeds, and what the verdicts need from them (the reference's answers and gradients, the known mistakes'
+    answers) is computed on copies of the cases: the same on every run. So a check run again, by the learner after
+    a fix or by a test with many wrong answers, computes only the learner's side. (Keyed by the exercise object
+    itself: an exercise rebuilt with other settings gets its own.)"""
+    from . import pipeline
+    kept = _REFERENCES.get(id(exercise))
+    if kept is None or kept[0] is not exercise:
+        kept = _REFERENCES[id(exercise)] = (exercise, pipeline.Reference.for_check(exercise))
+    return kept[1]
+
+
 def run_check(exercise, fn, seen=None, reference=None, records=None):
     """Check ``fn`` against ``exercise``; returns a CheckResult (never raises).
 
@@ -430,14 +446,14 @@ def run_check(exercise, fn, seen=None, reference=None, records=None):
     runs and what happened is recorded, the record goes through JSON as in grading, and is judged; the check
     stops at the first case that does not pass. ``seen`` counts how often each mistake was seen (for the hint
     tiers); by default a fresh count, so a plain run_check always shows the first tier. ``check`` passes the
-    kernel's count. ``reference``: a ``pipeline.Reference`` of the check's cases to share between checks (its
-    reference answers are computed once), e.g. when a test checks many answers of one exercise. ``records``: a
+    kernel's count. ``reference``: a ``pipeline.Reference`` of the check's cases (by default the one
+    ``check_reference`` keeps for the process). ``records``: a
     dict that receives each case's record ({case index: record, as read back from JSON}), e.g. for a test that
     judges them again as grading does.
     """
     from . import pipeline
     seen = Counter() if seen is None else seen
-    reference = pipeline.Reference.for_check(exercise) if reference is None else reference
+    reference = check_reference(exercise) if reference is None else reference
     recorder = pipeline.Recorder()
     n = len(reference.cases)
     for i, case in enumerate(reference.cases):
