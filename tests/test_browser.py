@@ -3,7 +3,9 @@
 JupyterLab is started the README's way (``python3 run.py lab``, here with ``--no-browser --port=N`` and a token)
 on a copy of the repository's launcher and lessons in a temporary folder, so nothing in the repository changes
 (not even JupyterLab's autosave). One server, one headless Chromium (driven by Playwright) and one JupyterLab page
-serve every test of a pytest process: with pytest-xdist each worker starts at most one of each. For every lesson
+serve every test of a pytest process, and every test here is one ``xdist_group`` ("browser"), so that with
+pytest-xdist one worker runs them all: one server and one browser start, not one per worker (each costs seconds
+of CPU that the other workers' tests are waiting for). For every lesson
 in lessons/, a test opens it at 1280x800 (File > Open from Path), runs Run > Run All Cells, waits until the
 notebook is idle, saves it, and checks: no error output and no traceback in any cell, no red "IProgress not
 found" warning, no check box or fallback label wider than its cell, no exercise stub line past the editor's edge.
@@ -47,6 +49,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+pytestmark = pytest.mark.xdist_group("browser")  # one worker, one JupyterLab and one Chromium (see above)
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted(p.name for p in (ROOT / "lessons").glob("*.ipynb"))
 PLANTED_IN = "00_welcome_and_tensors.ipynb"  # the lesson copied for the planted-traceback test (a quick one)

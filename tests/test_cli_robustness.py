@@ -316,7 +316,9 @@ def test_ctrl_c_while_the_command_imports_exits_130_in_one_line(tmp_path):
                 proc.kill()
         assert loaded or proc.returncode is not None
         assert "Traceback" not in out + err, (delay, out + err)
-        normal = (proc.returncode == 2 and out == ""
+        # done before the Ctrl-C: exit status 2, or killed by SIGINT when the signal came as Python was exiting
+        # (after main() returned: nothing can catch it there, as in any program), with the whole answer written
+        normal = (proc.returncode in (2, -signal.SIGINT) and out == ""
                   and err == f"tinygrad-lite check: error: {tmp_path / 'absent.ipynb'}: no such file\n")
         interrupted = proc.returncode == 130 and out == "" and err == "interrupted (Ctrl-C)\n"
         assert normal or interrupted, (delay, proc.returncode, out, err)
