@@ -562,6 +562,42 @@ def test_resuming_from_a_checkpoint_continues_exactly(tmp_path):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
 
 
+def test_a_checkpoint_with_loader_resumes_the_loaders_own_generator(tmp_path):
+    """A DataLoader(generator=g) shuffles with g alone: save_checkpoint(loader=) saves g's state and
+    load_checkpoint(loader=) puts it back into the loader's generator, so the resumed epoch is shuffled as the
+    uninterrupted run's; without it, the fresh g replays epoch 0's order."""
+    from tinygrad_lite.utils.data import DataLoader, TensorDataset
+
+    def loader():
+        return DataLoader(TensorDataset(tg.arange(10.0)), batch_size=10, shuffle=True,
+                          generator=tg.Generator().manual_seed(3))
+
+    def order(data):
+        return next(iter(data))[0].tolist()
+
+    model = tg.nn.Linear(1, 1)
+    straight = loader()
+    orders = [order(straight) for _ in range(4)]
+    interrupted = loader()
+    for _ in range(2):
+        order(interrupted)
+    saved = save_checkpoint(tmp_path / "c.pt", model, epoch=1, loader=interrupted)
+    assert "loader_rng_state" in saved
+    resumed, forgotten = loader(), loader()
+    load_checkpoint(tmp_path / "c.pt", model, loader=resumed)
+    load_checkpoint(tmp_path / "c.pt", model)
+    assert [order(resumed), order(resumed)] == orders[2:]
+    assert order(forgotten) == orders[0] != orders[2]
+    save_checkpoint(tmp_path / "no_loader.pt", model)
+    with pytest.raises(ValueError, match="saved without loader="):
+        load_checkpoint(tmp_path / "no_loader.pt", model, loader=loader())
+    assert "loader_rng_state" not in save_checkpoint(tmp_path / "d.pt", model, loader=DataLoader(tg.arange(4.0)))
+    with pytest.raises(TypeError, match="'loader_rng_state' is saved automatically"):
+        save_checkpoint(tmp_path / "c.pt", model, loader_rng_state=1)
+    with pytest.raises(TypeError, match="loader must be a DataLoader"):
+        save_checkpoint(tmp_path / "c.pt", model, loader=tg.Generator())
+
+
 def test_load_checkpoint_options_and_errors(tmp_path):
     model, optimizer, _ = training_setup()
     save_checkpoint(tmp_path / "c.pt", model)  # model only
