@@ -262,7 +262,7 @@ def test_a_fallback_is_labelled_where_it_is_used(capsys, monkeypatch):
         raise NotImplementedError
     stand_in = use(RELU.id, stub)
     assert isinstance(stand_in, Fallback) and capsys.readouterr().out == ""
-    assert whose(stand_in) == "the library's relu (yours not written yet)" and whose(relu) == "your relu"
+    assert whose(stand_in) == "the library's relu (yours was not written)" and whose(relu) == "your relu"
     cell = iter([1, 1, 2])
     monkeypatch.setattr(display, "in_kernel", lambda: True)
     monkeypatch.setattr(display, "execution_count", lambda: next(cell))
@@ -272,7 +272,8 @@ def test_a_fallback_is_labelled_where_it_is_used(capsys, monkeypatch):
     for _ in range(3):
         np.testing.assert_array_equal(stand_in(x).numpy(), [0.0, 2.0])
     assert len(shown) == 2, "once per cell that uses it: cells 1 and 2"
-    assert shown[0][0] == "↪ the library's relu stands in for yours here: yours (99.relu) is not written yet"
+    assert shown[0][0] == ("↪ the library's relu stands in for yours here:\n"
+                           "  yours (99.relu) was not written when this cell ran: rerun it once yours passes")
     assert shown[0][1].startswith('<div class="tgl-fallback"')
     assert use(RELU.id, relu) is relu
 

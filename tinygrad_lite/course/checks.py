@@ -514,8 +514,11 @@ class Fallback:
 
     def __init__(self, exercise, status):
         self.exercise, self.reference = exercise, exercise.reference
-        why = "is not written yet" if status == NOT_ATTEMPTED else "does not pass its check yet"
-        head, tail = f"the library's {exercise.name} stands in for yours here:", f"yours ({exercise.id}) {why}"
+        # Said in the past tense, of the moment the cell ran: the label stays on screen after the learner's answer
+        # passes, and must still be true then (with what to do about it).
+        why = "was not written" if status == NOT_ATTEMPTED else "had not passed"
+        head = f"the library's {exercise.name} stands in for yours here:"
+        tail = f"yours ({exercise.id}) {why} when this cell ran: rerun it once yours passes"
         # one line when it fits the notebook's 100 columns (with the "↪ " in front), else the reason below it
         self.label = f"{head} {tail}" if len(head) + len(tail) + 3 <= 100 else f"{head}\n  {tail}"
         self._labelled = set()
@@ -542,10 +545,10 @@ def is_fallback(fn):
 
 
 def whose(fn):
-    """Who wrote ``fn``, for a table or a plot legend: "your mse", or "the library's mse (yours does not pass
-    yet)" for a Fallback."""
+    """Who wrote ``fn``, for a table or a plot legend: "your mse", or "the library's mse (yours had not passed)" for
+    a Fallback (in the past tense: the printed line stays true after the learner's answer passes)."""
     if is_fallback(fn):
-        why = "not written yet" if "not written" in fn.label else "does not pass yet"
+        why = "was not written" if "not written" in fn.label else "had not passed"  # when the cell ran
         return f"the library's {fn.exercise.name} (yours {why})"
     return f"your {getattr(fn, '__name__', 'function')}"
 
