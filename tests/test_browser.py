@@ -323,8 +323,10 @@ def save(page, path, timeout=30):
 
 # Every error the learner would see: tracebacks, error outputs, the red tqdm/ipywidgets warning; and what does not
 # fit the screen: a check box or fallback label wider than its output area, a stub line (the exercise's "YOUR CODE
-# HERE" comment or its raise) running past the editor's right edge. Text is read with textContent (innerText is
-# empty for a cell the browser has not laid out). Also returns, for each code cell in order, its number of outputs.
+# HERE" comment or its raise) running past the editor's right edge, printed text that JupyterLab wraps (wider than
+# its output area when laid out unwrapped), a figure shrunk to fit its output area (848 px wide: text shrinks too).
+# Text is read with textContent (innerText is empty for a cell the browser has not laid out). Also returns, for
+# each code cell in order, its number of outputs.
 _PROBLEMS = """() => {
     const found = [];
     const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
@@ -346,6 +348,23 @@ _PROBLEMS = """() => {
             found.push('a box not laid out (hidden, or skipped by the page): ' + box.textContent.slice(0, 120));
         else if (box.scrollWidth > box.clientWidth + 1)
             found.push('a box wider than its cell: ' + box.textContent.slice(0, 120));
+    });
+    panel.querySelectorAll('.jp-OutputArea-output pre').forEach(pre => {
+        // JupyterLab wraps printed text (white-space: pre-wrap); laid out unwrapped, would it be wider?
+        const wrap = pre.style.whiteSpace;
+        pre.style.whiteSpace = 'pre';
+        const over = pre.scrollWidth - pre.clientWidth;
+        pre.style.whiteSpace = wrap;
+        if (over > 1) {
+            const longest = (pre.textContent || '').split('\\n').reduce((a, b) => b.length > a.length ? b : a, '');
+            found.push(`printed text wraps (${over} px too wide, ${longest.length} characters): `
+                       + longest.slice(0, 100));
+        }
+    });
+    panel.querySelectorAll('.jp-OutputArea-output img').forEach(img => {
+        if (img.naturalWidth > 0 && img.clientWidth > 0 && img.clientWidth < img.naturalWidth - 1)
+            found.push(`a figure shrunk to ${Math.round(100 * img.clientWidth / img.naturalWidth)}% `
+                       + `(${img.naturalWidth} px wide, ${img.clientWidth} px shown)`);
     });
     panel.querySelectorAll('.jp-CodeCell .cm-line').forEach(line => {
         const text = line.textContent;
