@@ -14,10 +14,13 @@ tier) is reached by a wrong version, the wrong answers that every exercise of it
 (a numpy array, a list or a float where a tensor is due, a detached result, an input changed in place, an
 ignored argument), the notebook's solution passes, the released stub is "not attempted", and the notebook
 agrees with the registry (ids, points, a check cell after each exercise, stub lines within 100 columns),
-and every code line of the solution and of the lesson fits 100 columns.
+every code line of the solution and of the lesson fits 100 columns, and the solution's stored figures and
+printed lines fit JupyterLab's output area at 1280x800.
 """
+import base64
 import importlib
 import re
+import struct
 import traceback
 
 import pytest
@@ -200,6 +203,53 @@ def test_every_code_line_fits_100_columns(lesson):
                 for i, cell in enumerate(read_notebook(path).cells) if cell.cell_type == "code"
                 for n, line in enumerate(cell.source.splitlines(), 1) if len(line) > CODE_WIDTH]
     assert too_long == [], f"code lines over {CODE_WIDTH} columns:\n" + "\n".join(too_long)
+
+
+# JupyterLab at 1280x800 with the file browser open: a code cell's output area is 848 px wide (measured by the
+# browser test, which also fails on a figure it shows shrunk), and about 107 characters of printed text fit a line.
+FIGURE_WIDTH = 840
+PRINT_WIDTH = 100
+# Figure text must render at least 10 px high: 8 pt at the inline backend's 100 dpi is 11 px (7.2 pt is 10 px).
+SMALLEST_FONT = 8
+_FONT_SIZE = re.compile(r"\b(?:fontsize|labelsize|size|title_fontsize)\s*=\s*([0-9.]+|['\"][a-z-]+['\"])")
+
+
+def _png_width(data):
+    png = base64.b64decode(data)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">I", png[16:20])[0]
+
+
+def _printed_text(output):
+    """What JupyterLab shows as text: a stream, or text/plain when there is no richer view (HTML, picture)."""
+    if output.output_type == "stream":
+        return output.text
+    data = output.get("data", {})
+    return data.get("text/plain", "") if not {"text/html", "image/png"} & data.keys() else ""
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_figures_and_printed_lines_fit_the_notebook_at_laptop_width(lesson):
+    """The solution's stored outputs, as a learner sees them in JupyterLab at 1280x800 with the file browser open:
+    every figure at most FIGURE_WIDTH px wide (a wider one is shrunk, its text with it), no font size below
+    SMALLEST_FONT pt in the code that draws them, and no printed line over PRINT_WIDTH characters (it would wrap)."""
+    problems = []
+    for i, cell in enumerate(read_notebook(notebooks(lesson)[0]).cells):
+        if cell.cell_type != "code":
+            continue
+        for size in _FONT_SIZE.findall(cell.source):
+            small = size.strip("'\"") in ("xx-small", "x-small") or size[0].isdigit() and float(size) < SMALLEST_FONT
+            if small:
+                problems.append(f"cell {i}: font size {size} (at least {SMALLEST_FONT} pt)")
+        for output in cell.get("outputs", []):
+            if "image/png" in output.get("data", {}):
+                width = _png_width(output["data"]["image/png"])
+                if width > FIGURE_WIDTH:
+                    problems.append(f"cell {i}: a figure {width} px wide (at most {FIGURE_WIDTH}: a smaller figsize)")
+            for line in _printed_text(output).splitlines():
+                if len(line) > PRINT_WIDTH:
+                    problems.append(f"cell {i}: a printed line of {len(line)} characters: {line[:80]}")
+    assert problems == [], f"solutions/{lesson}.ipynb:\n" + "\n".join(problems)
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
