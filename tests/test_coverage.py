@@ -66,7 +66,7 @@ KEY_WORDS = {
     "C8": (r"vanish", r"explode"),
     "C9": (r"biases are usually started at 0|zeros_\(layer\.bias\)",),
     "C10": (r"parameters\(\)",),
-    "C11": (r"argmax", r">\s*0\.5"),
+    "C11": (r"argmax", r">\s*0\.5", r"logit > 0"),
     # D. Losses
     "D1": (r"one number|a single number|scalar",),
     "D2": (r"MSE", r"squar"),
@@ -87,7 +87,7 @@ KEY_WORDS = {
     "E4": (r"matmul_backward", r"linear_backward"),
     "E5": (r"softmax", r"one-?hot|onehot"),
     "E6": (r"derivative", r"tanh", r"relu"),
-    "E7": (r"dead", r"recover"),
+    "E7": (r"dead", r"stays off|never changes"),
     "E8": (r"saturat", r"vanish"),
     "E9": (r"graph", r"\.item\(\)|numpy"),
     "E10": (r"no_grad",),
@@ -199,7 +199,7 @@ KEY_WORDS = {
     "Q4": (r"lookahead", r"sharpness-aware|\bSAM\b"),
     # The seed statements the course corrects: the words that name each mistake where it is corrected
     "#1": (r"no graph", r"wrap|fresh tensor"),
-    "#2": (r"batch-major|row-major", r"scrambl"),
+    "#2": (r"mistake", r"\(\\text\{in\}, N\)|\(in, N\)", r"regroup|scrambl"),
     "#3": (r"clamp", r"1e-7|10\^\{-7\}", r"stability"),
     "#4": (r"bias correction", r"3\.16"),
     "#5": (r"0\.99999", r"0\.99\b"),
