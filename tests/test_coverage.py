@@ -39,9 +39,9 @@ KEY_WORDS = {
     "A5": (r"full batch", r"mini-batch", r"one example at a time"),
     "A6": (r"in this order", r"data", r"optimizer", r"validation loop"),
     "A7": (r"def train_one_epoch", r"def evaluate"),
-    "A8": (r"callback", r"on_epoch_begin", r"on_epoch_end", r"def run_pipeline"),
+    "A8": (r"callback", r"\bevents?\b", r"on_epoch_begin", r"on_epoch_end", r"def run_pipeline"),
     "A9": (r"CONFIG", r"hyperparameters in one place"),
-    "A10": (r"data\.py", r"model\.py", r"train\.py", r"from (data|model|train) import|import (data|model|train)\b"),
+    "A10": (r"data\.py", r"model\.py", r"train\.py", r"infrastructure", r"experiment code"),
     # B. Data, splits, loaders
     "B1": (r"batch", r"rows of \$X\$|one row per sample"),
     "B2": (r"\bxor\b", r"two[_ ]moons|half moons"),
@@ -169,7 +169,7 @@ KEY_WORDS = {
     "M6": (r"autocast",),
     "M7": (r"GradScaler", r"scale"),
     "M8": (r"bfloat16", r"float16"),
-    "M9": (r"batch size|larger batch|bigger batch", r"samples per second|throughput"),
+    "M9": (r"batch size", r"throughput", r"examples per second", r"ceiling"),
     "M10": (r"synchroni[sz]e", r"median", r"milliseconds per epoch"),
     "M11": (r"no loop|double loop", r"matrix product|broadcast"),
     # N. Debugging and monitoring
