@@ -12,8 +12,9 @@ and code cells with their stored text outputs, from its ``## k.`` heading to the
 - every section the row cites holds at least one of the row's key words (no citation is decorative).
 
 For a seed statement the key words show that the lesson *names* the mistake (#3: "clamp" in L02 §3), not only
-that it teaches the right fact. A row marked MISSING cites no section, and its key words appear in no lesson.
-The notebooks are read once for the whole module.
+that it teaches the right fact. A row marked MISSING cites every section that holds one of its key words (where
+a lesson mentions it in passing), so that MISSING is never contradicted by a lesson. The notebooks are read once
+for the whole module (``lesson_sections`` is cached).
 """
 import functools
 import re
