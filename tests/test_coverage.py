@@ -75,7 +75,7 @@ KEY_WORDS = {
     "D4": (r"huber", r"smooth ?L1"),
     "D5": (r"BCELoss|binary[ _]cross[-_]entropy", r"sigmoid"),
     "D6": (r"BCEWithLogits|with_logits",),
-    "D7": (r"clamp", r"confident"),
+    "D7": (r"clamping the probabilit|sigmoid\(x\)\.clamp\(", r"gradient exactly 0|becomes 0"),
     "D8": (r"cross-entropy", r"class ind(ex|ices)"),
     "D9": (r"NLLLoss|nll_loss", r"log_softmax"),
     "D10": (r"second softmax|probabilities into cross-entropy",),
@@ -135,7 +135,7 @@ KEY_WORDS = {
     "I5": (r"grad_stats", r"per[- ]layer|each layer"),
     "I6": (r"\bstd\b", r"histogram", r"layer"),
     "I7": (r"vanish", r"first layer|hidden layers"),
-    "I8": (r"histogram", r"gradient", r"weight matrix", r"every step"),
+    "I8": (r"histogram", r"parameters and their gradients|, and of its gradient"),
     # J. Validation and metrics
     "J1": (r"eval\(\)", r"no_grad"),
     "J2": (r"\.train\(\)", r"eval\(\)|eval mode"),
@@ -199,7 +199,7 @@ KEY_WORDS = {
     "Q3": (r"hyperparameter (search|optimi[sz]ation|sweep)|optuna",),
     "Q4": (r"lookahead", r"sharpness-aware|\bSAM\b"),
     # The seed statements the course corrects: the words that name each mistake where it is corrected
-    "#1": (r"no graph", r"wrap|fresh tensor"),
+    "#1": (r"fresh tensor", r"no history|no graph", r"tutorials|ported"),
     "#2": (r"mistake", r"\(\\text\{in\}, N\)|\(in, N\)", r"regroup|scrambl"),
     "#3": (r"clamp", r"1e-7|10\^\{-7\}", r"stability"),
     "#4": (r"bias correction", r"3\.16"),
@@ -249,9 +249,11 @@ def _cell_text(cell):
     for output in cell.get("outputs", []):
         if "text" in output:
             parts.append(output["text"])
-        for mime in ("text/plain", "text/markdown", "text/html"):
-            if mime in output.get("data", {}):
-                parts.append(output["data"][mime])
+        data = output.get("data", {})
+        for mime in ("text/plain", "text/markdown", "text/html"):  # the first there: not HTML's styles too
+            if mime in data:
+                parts.append(data[mime])
+                break
         if output.get("output_type") == "error":
             parts.append(f"{output.get('ename', '')}: {output.get('evalue', '')}")
     return "\n".join("".join(p) if isinstance(p, list) else p for p in parts)
