@@ -54,17 +54,19 @@ class EarlyStopping:
         model.load_state_dict(self.weights)
 
 
-def save_run(path, model, optimizer, scheduler, epoch, loss):
+def save_run(path, model, optimizer, scheduler, loader, epoch, loss):
     tl.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-             "epoch": epoch, "rng_state": tl.get_rng_state(), "loss": loss.item()}, path)
+             "epoch": epoch, "rng_state": tl.get_rng_state(),
+             "loader_rng_state": loader.generator.get_state(), "loss": loss.item()}, path)
 
 
-def resume_run(path, model, optimizer, scheduler):
+def resume_run(path, model, optimizer, scheduler, loader):
     checkpoint = tl.load(path)
     model.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
     scheduler.load_state_dict(checkpoint["scheduler"])
     tl.set_rng_state(checkpoint["rng_state"])
+    loader.generator.set_state(checkpoint["loader_rng_state"])
     return checkpoint["epoch"] + 1
 
 
@@ -150,15 +152,17 @@ class EarlyStoppingSigned:
                 t.copy_(self.snapshot[name])
 
 
-def save_run_dict_call(path, model, optimizer, scheduler, epoch, loss):
+def save_run_dict_call(path, model, optimizer, scheduler, loader, epoch, loss):
     states = {name: obj.state_dict() for name, obj in
               (("model", model), ("optimizer", optimizer), ("scheduler", scheduler))}
-    tl.save(dict(states, epoch=epoch, rng_state=tl.get_rng_state(), loss=float(loss)), path)
+    tl.save(dict(states, epoch=epoch, rng_state=tl.get_rng_state(), loader_rng_state=loader.generator.get_state(),
+                 loss=float(loss)), path)
 
 
-def save_run_deep_copies(path, model, optimizer, scheduler, epoch, loss):
+def save_run_deep_copies(path, model, optimizer, scheduler, loader, epoch, loss):
     checkpoint = {}
     checkpoint["rng_state"] = tl.get_rng_state()
+    checkpoint["loader_rng_state"] = copy.deepcopy(loader.generator.get_state())
     checkpoint["model"] = copy.deepcopy(model.state_dict())
     checkpoint["optimizer"] = copy.deepcopy(optimizer.state_dict())
     checkpoint["scheduler"] = copy.deepcopy(scheduler.state_dict())
@@ -167,31 +171,33 @@ def save_run_deep_copies(path, model, optimizer, scheduler, epoch, loss):
     tl.save(checkpoint, path)
 
 
-def resume_run_in_a_loop(path, model, optimizer, scheduler):
+def resume_run_in_a_loop(path, model, optimizer, scheduler, loader):
     checkpoint = tl.load(path, map_location="cpu")
     tl.set_rng_state(checkpoint["rng_state"])
+    loader.generator.set_state(checkpoint["loader_rng_state"])
     for key, target in (("model", model), ("optimizer", optimizer), ("scheduler", scheduler)):
         target.load_state_dict(checkpoint[key])
     return int(checkpoint["epoch"]) + 1
 
 
-def resume_run_step_by_step(path, model, optimizer, scheduler):
+def resume_run_step_by_step(path, model, optimizer, scheduler, loader):
     saved = tl.load(path)
     next_epoch = saved["epoch"] + 1
     scheduler.load_state_dict(saved["scheduler"])
     optimizer.load_state_dict(saved["optimizer"])
     model.load_state_dict(saved["model"], strict=True)
     tl.set_rng_state(saved["rng_state"])
+    loader.generator.set_state(saved["loader_rng_state"])
     return next_epoch
 
 
 # write it yourself: the library's checkpoint helpers do these exercises' work
-def save_run_with_library(path, model, optimizer, scheduler, epoch, loss):
-    save_checkpoint(path, model, optimizer, scheduler, epoch=epoch, loss=float(loss))
+def save_run_with_library(path, model, optimizer, scheduler, loader, epoch, loss):
+    save_checkpoint(path, model, optimizer, scheduler, epoch=epoch, loader=loader, loss=float(loss))
 
 
-def resume_run_with_library(path, model, optimizer, scheduler):
-    return load_checkpoint(path, model, optimizer, scheduler, map_location="cpu")["epoch"] + 1
+def resume_run_with_library(path, model, optimizer, scheduler, loader):
+    return load_checkpoint(path, model, optimizer, scheduler, map_location="cpu", loader=loader)["epoch"] + 1
 
 
 ALSO_RIGHT = [
@@ -254,24 +260,26 @@ class StopsOneEpochEarly(EarlyStopping):
         return self.wait >= self.patience - 1 or not math.isfinite(value)
 
 
-def resume_steps_the_scheduler_again(path, model, optimizer, scheduler):
+def resume_steps_the_scheduler_again(path, model, optimizer, scheduler, loader):
     """The review's R9: everything put back, then one scheduler.step() too many."""
     checkpoint = tl.load(path)
     model.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
     scheduler.load_state_dict(checkpoint["scheduler"])
     tl.set_rng_state(checkpoint["rng_state"])
+    loader.generator.set_state(checkpoint["loader_rng_state"])
     scheduler.step()
     return checkpoint["epoch"] + 1
 
 
-def resume_returns_the_checkpoint(path, model, optimizer, scheduler):
+def resume_returns_the_checkpoint(path, model, optimizer, scheduler, loader):
     """The review's R6: everything put back, but the checkpoint dict returned instead of the epoch."""
     checkpoint = tl.load(path)
     model.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
     scheduler.load_state_dict(checkpoint["scheduler"])
     tl.set_rng_state(checkpoint["rng_state"])
+    loader.generator.set_state(checkpoint["loader_rng_state"])
     return checkpoint
 
 
@@ -572,7 +580,7 @@ class FirstValueOnlyInitialises(EarlyStopping):
         return super().step(value, model)
 
 
-def resume_with_torch_load(path, model, optimizer, scheduler):
+def resume_with_torch_load(path, model, optimizer, scheduler, loader):
     checkpoint = torch.load(path, weights_only=False)
     model.load_state_dict(checkpoint["model"])
     return checkpoint["epoch"] + 1
@@ -599,118 +607,125 @@ class DelegatesToTheLibrary:
 
 
 def save_without(key):
-    def wrong(path, model, optimizer, scheduler, epoch, loss):
+    def wrong(path, model, optimizer, scheduler, loader, epoch, loss):
         checkpoint = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                       "scheduler": scheduler.state_dict(), "epoch": epoch, "rng_state": tl.get_rng_state(),
-                      "loss": loss.item()}
+                      "loader_rng_state": loader.generator.get_state(), "loss": loss.item()}
         del checkpoint[key]
         tl.save(checkpoint, path)
     return wrong
 
 
-def save_the_loss_tensor(path, model, optimizer, scheduler, epoch, loss):
+def save_the_loss_tensor(path, model, optimizer, scheduler, loader, epoch, loss):
     tl.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-             "epoch": epoch, "rng_state": tl.get_rng_state(), "loss": loss}, path)
+             "epoch": epoch, "rng_state": tl.get_rng_state(),
+             "loader_rng_state": loader.generator.get_state(), "loss": loss}, path)
 
 
-def save_the_next_epoch(path, model, optimizer, scheduler, epoch, loss):
+def save_the_next_epoch(path, model, optimizer, scheduler, loader, epoch, loss):
     tl.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-             "epoch": epoch + 1, "rng_state": tl.get_rng_state(), "loss": loss.item()}, path)
+             "epoch": epoch + 1, "rng_state": tl.get_rng_state(),
+             "loader_rng_state": loader.generator.get_state(), "loss": loss.item()}, path)
 
 
-def save_the_objects(path, model, optimizer, scheduler, epoch, loss):
+def save_the_objects(path, model, optimizer, scheduler, loader, epoch, loss):
     tl.save({"model": model, "optimizer": optimizer, "epoch": epoch}, path)
 
 
-def save_nothing(path, model, optimizer, scheduler, epoch, loss):
+def save_nothing(path, model, optimizer, scheduler, loader, epoch, loss):
     checkpoint = {"model": model.state_dict(), "epoch": epoch}  # built, never written  # noqa: F841
 
 
-def save_with_torch(path, model, optimizer, scheduler, epoch, loss):
+def save_with_torch(path, model, optimizer, scheduler, loader, epoch, loss):
     torch.save({"epoch": epoch}, path)
 
 
-def save_the_detached_loss(path, model, optimizer, scheduler, epoch, loss):
+def save_the_detached_loss(path, model, optimizer, scheduler, loader, epoch, loss):
     tl.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-             "epoch": epoch, "rng_state": tl.get_rng_state(), "loss": loss.detach()}, path)
+             "epoch": epoch, "rng_state": tl.get_rng_state(),
+             "loader_rng_state": loader.generator.get_state(), "loss": loss.detach()}, path)
 
 
-def save_numpys_rng_state(path, model, optimizer, scheduler, epoch, loss):
+def save_numpys_rng_state(path, model, optimizer, scheduler, loader, epoch, loss):
     _, keys, position, *_ = np.random.get_state()  # numpy's global generator, not the library's
     tl.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-             "epoch": epoch, "rng_state": {"keys": keys, "pos": position}, "loss": loss.item()}, path)
+             "epoch": epoch, "rng_state": {"keys": keys, "pos": position},
+             "loader_rng_state": loader.generator.get_state(), "loss": loss.item()}, path)
 
 
-def save_the_parameters(path, model, optimizer, scheduler, epoch, loss):
+def save_the_parameters(path, model, optimizer, scheduler, loader, epoch, loss):
     tl.save({"model": [p.detach() for p in model.parameters()], "optimizer": optimizer.state_dict(),
              "scheduler": scheduler.state_dict(), "epoch": epoch, "rng_state": tl.get_rng_state(),
+             "loader_rng_state": loader.generator.get_state(),
              "loss": loss.item()}, path)
 
 
-def _full_checkpoint(model, optimizer, scheduler, epoch, loss):
+def _full_checkpoint(model, optimizer, scheduler, loader, epoch, loss):
     return {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-            "epoch": epoch, "rng_state": tl.get_rng_state(), "loss": loss.item()}
+            "epoch": epoch, "rng_state": tl.get_rng_state(), "loader_rng_state": loader.generator.get_state(),
+            "loss": loss.item()}
 
 
-def save_a_float_epoch(path, model, optimizer, scheduler, epoch, loss):
+def save_a_float_epoch(path, model, optimizer, scheduler, loader, epoch, loss):
     """The review's S14: the epoch stored as a float breaks range(start, EPOCHS) after the resume."""
-    tl.save(dict(_full_checkpoint(model, optimizer, scheduler, epoch, loss), epoch=float(epoch)), path)
+    tl.save(dict(_full_checkpoint(model, optimizer, scheduler, loader, epoch, loss), epoch=float(epoch)), path)
 
 
-def save_then_reseed(path, model, optimizer, scheduler, epoch, loss):
+def save_then_reseed(path, model, optimizer, scheduler, loader, epoch, loss):
     """The review's S12: the global generator reseeded after its state was read."""
-    tl.save(_full_checkpoint(model, optimizer, scheduler, epoch, loss), path)
+    tl.save(_full_checkpoint(model, optimizer, scheduler, loader, epoch, loss), path)
     tl.manual_seed(epoch)
 
 
-def save_draws_a_number(path, model, optimizer, scheduler, epoch, loss):
+def save_draws_a_number(path, model, optimizer, scheduler, loader, epoch, loss):
     """The review's S12b: a random number drawn between reading the state and saving."""
-    checkpoint = _full_checkpoint(model, optimizer, scheduler, epoch, loss)
+    checkpoint = _full_checkpoint(model, optimizer, scheduler, loader, epoch, loss)
     tl.rand(1)
     tl.save(checkpoint, path)
 
 
-def save_a_str_epoch(path, model, optimizer, scheduler, epoch, loss):
+def save_a_str_epoch(path, model, optimizer, scheduler, loader, epoch, loss):
     """Review 3 of 0607: the epoch stored as text (the message said it was nan)."""
-    tl.save(dict(_full_checkpoint(model, optimizer, scheduler, epoch, loss), epoch=str(epoch)), path)
+    tl.save(dict(_full_checkpoint(model, optimizer, scheduler, loader, epoch, loss), epoch=str(epoch)), path)
 
 
-def save_draws_before_reading(path, model, optimizer, scheduler, epoch, loss):
+def save_draws_before_reading(path, model, optimizer, scheduler, loader, epoch, loss):
     """Review 3 of 0607: a run id drawn from the global generator BEFORE its state is read."""
     run_id = int(tl.randint(0, 10**6, (1,)).item())
-    tl.save(dict(_full_checkpoint(model, optimizer, scheduler, epoch, loss), run_id=run_id), path)
+    tl.save(dict(_full_checkpoint(model, optimizer, scheduler, loader, epoch, loss), run_id=run_id), path)
 
 
-def save_in_eval_mode(path, model, optimizer, scheduler, epoch, loss):
+def save_in_eval_mode(path, model, optimizer, scheduler, loader, epoch, loss):
     """The review's S20: model.eval() before saving, left so."""
     model.eval()
-    tl.save(_full_checkpoint(model, optimizer, scheduler, epoch, loss), path)
+    tl.save(_full_checkpoint(model, optimizer, scheduler, loader, epoch, loss), path)
 
 
-def save_then_step_the_scheduler(path, model, optimizer, scheduler, epoch, loss):
+def save_then_step_the_scheduler(path, model, optimizer, scheduler, loader, epoch, loss):
     """The review's S19: the scheduler stepped after saving (one step too many in the run)."""
-    tl.save(_full_checkpoint(model, optimizer, scheduler, epoch, loss), path)
+    tl.save(_full_checkpoint(model, optimizer, scheduler, loader, epoch, loss), path)
     scheduler.step()
 
 
-def save_numpy_weights(path, model, optimizer, scheduler, epoch, loss):
+def save_numpy_weights(path, model, optimizer, scheduler, loader, epoch, loss):
     """The review's S8: the model's state as numpy arrays instead of its state dict."""
-    checkpoint = _full_checkpoint(model, optimizer, scheduler, epoch, loss)
+    checkpoint = _full_checkpoint(model, optimizer, scheduler, loader, epoch, loss)
     checkpoint["model"] = {k: v.numpy() for k, v in model.state_dict().items()}
     tl.save(checkpoint, path)
 
 
-def resume_at_the_saved_epoch(path, model, optimizer, scheduler):
+def resume_at_the_saved_epoch(path, model, optimizer, scheduler, loader):
     checkpoint = tl.load(path)
     model.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
     scheduler.load_state_dict(checkpoint["scheduler"])
     tl.set_rng_state(checkpoint["rng_state"])
+    loader.generator.set_state(checkpoint["loader_rng_state"])
     return checkpoint["epoch"]
 
 
 def resume_without(key):
-    def wrong(path, model, optimizer, scheduler):
+    def wrong(path, model, optimizer, scheduler, loader):
         checkpoint = tl.load(path)
         targets = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
         for name, target in targets.items():
@@ -718,40 +733,115 @@ def resume_without(key):
                 target.load_state_dict(checkpoint[name])
         if key != "rng_state":
             tl.set_rng_state(checkpoint["rng_state"])
+        if key != "loader_rng_state":
+            loader.generator.set_state(checkpoint["loader_rng_state"])
         return checkpoint["epoch"] + 1
     return wrong
 
 
-def resume_returns_nothing(path, model, optimizer, scheduler):
-    resume_run(path, model, optimizer, scheduler)
+def resume_returns_nothing(path, model, optimizer, scheduler, loader):
+    resume_run(path, model, optimizer, scheduler, loader)
 
 
-def resume_returns_a_float(path, model, optimizer, scheduler):
-    return resume_run(path, model, optimizer, scheduler) + 1.0 - 1
+def resume_returns_a_float(path, model, optimizer, scheduler, loader):
+    return resume_run(path, model, optimizer, scheduler, loader) + 1.0 - 1
 
 
-def resume_seeds_with_the_epoch(path, model, optimizer, scheduler):
+def resume_seeds_with_the_epoch(path, model, optimizer, scheduler, loader):
     checkpoint = tl.load(path)
     model.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
     scheduler.load_state_dict(checkpoint["scheduler"])
     tl.manual_seed(checkpoint["epoch"])  # a seed is not the generator's state
+    loader.generator.set_state(checkpoint["loader_rng_state"])
     return checkpoint["epoch"] + 1
 
 
-def resume_into_a_new_optimizer(path, model, optimizer, scheduler):
+def resume_into_a_new_optimizer(path, model, optimizer, scheduler, loader):
     checkpoint = tl.load(path)
     model.load_state_dict(checkpoint["model"])
     optimizer = type(optimizer)(model.parameters())  # a new object: the caller's optimizer is untouched
     optimizer.load_state_dict(checkpoint["optimizer"])
     scheduler.load_state_dict(checkpoint["scheduler"])
     tl.set_rng_state(checkpoint["rng_state"])
+    loader.generator.set_state(checkpoint["loader_rng_state"])
     return checkpoint["epoch"] + 1
 
 
-def resume_with_tutorial_names(path, model, optimizer, scheduler):
+def resume_with_tutorial_names(path, model, optimizer, scheduler, loader):
     checkpoint = tl.load(path)
     model.load_state_dict(checkpoint["model_state_dict"])
+    return checkpoint["epoch"] + 1
+
+
+# issue 20, item 5: the loader shuffles with a generator of its own, which the global RNG state does not cover
+def save_run_global_rng_only(path, model, optimizer, scheduler, loader, epoch, loss):
+    """The lesson's former answer: everything but the loader's generator (the resumed epochs replay epoch 0's)."""
+    tl.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+             "epoch": epoch, "rng_state": tl.get_rng_state(), "loss": loss.item()}, path)
+
+
+def save_the_loaders_seed(path, model, optimizer, scheduler, loader, epoch, loss):
+    """The generator's seed instead of its state: the resume would start its draws from the beginning."""
+    tl.save(dict(_full_checkpoint(model, optimizer, scheduler, loader, epoch, loss),
+                 loader_rng_state=loader.generator.initial_seed()), path)
+
+
+def save_after_a_look_at_a_batch(path, model, optimizer, scheduler, loader, epoch, loss):
+    """A batch taken from the loader (to log its size) before the state is read: that pass drew an order."""
+    first_batch = next(iter(loader))
+    tl.save(dict(_full_checkpoint(model, optimizer, scheduler, loader, epoch, loss),
+                 batch_size=len(first_batch[0])), path)
+
+
+def resume_run_global_rng_only(path, model, optimizer, scheduler, loader):
+    """The lesson's former answer: the loader's generator is left as the new process built it."""
+    checkpoint = tl.load(path)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    tl.set_rng_state(checkpoint["rng_state"])
+    return checkpoint["epoch"] + 1
+
+
+def resume_into_a_new_generator(path, model, optimizer, scheduler, loader):
+    """The state put into a new Generator assigned to loader.generator: the loader's sampler still shuffles with
+    the generator it was built with (the same in PyTorch)."""
+    checkpoint = tl.load(path)
+    for key, target in (("model", model), ("optimizer", optimizer), ("scheduler", scheduler)):
+        target.load_state_dict(checkpoint[key])
+    tl.set_rng_state(checkpoint["rng_state"])
+    loader.generator = tl.Generator().set_state(checkpoint["loader_rng_state"])
+    return checkpoint["epoch"] + 1
+
+
+def resume_then_look_at_a_batch(path, model, optimizer, scheduler, loader):
+    """Everything put back, then one batch taken to check the data: that pass drew the next epoch's order."""
+    start = resume_run(path, model, optimizer, scheduler, loader)
+    next(iter(loader))
+    return start
+
+
+def resume_the_loader_state_into_the_global_generator(path, model, optimizer, scheduler, loader):
+    checkpoint = tl.load(path)
+    for key, target in (("model", model), ("optimizer", optimizer), ("scheduler", scheduler)):
+        target.load_state_dict(checkpoint[key])
+    tl.set_rng_state(checkpoint["loader_rng_state"])
+    return checkpoint["epoch"] + 1
+
+
+# the exercises' former signatures (no loader): refused with a hint that the loader is given too
+def save_run_without_the_loader(path, model, optimizer, scheduler, epoch, loss):
+    tl.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+             "epoch": epoch, "rng_state": tl.get_rng_state(), "loss": loss.item()}, path)
+
+
+def resume_run_without_the_loader(path, model, optimizer, scheduler):
+    checkpoint = tl.load(path)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    tl.set_rng_state(checkpoint["rng_state"])
     return checkpoint["epoch"] + 1
 
 
@@ -829,6 +919,19 @@ WRONG = [
     ("07.resume_run", resume_into_a_new_optimizer, "'optimizer' entry was not put back"),
     ("07.save_run", save_run_with_library, "write it yourself", "save_checkpoint"),
     ("07.resume_run", resume_run_with_library, "write it yourself", "load_checkpoint"),
+    ("07.save_run", save_run_global_rng_only, "'loader_rng_state' entry is missing", "a random generator of its own",
+     "replay the shuffles of the first epochs"),
+    ("07.save_run", save_without("loader_rng_state"), "'loader_rng_state' entry", "generator of its own"),
+    ("07.save_run", save_the_loaders_seed, "'loader_rng_state' entry", "the one its shuffling draws from"),
+    ("07.save_run", save_after_a_look_at_a_batch, "your save_run changed the state of the loader's generator",
+     "draws the next epoch's order"),
+    ("07.resume_run", resume_run_global_rng_only, "'loader_rng_state' entry was not put back",
+     "a random generator of its own", "replay the shuffles of the first epochs"),
+    ("07.resume_run", resume_without("loader_rng_state"), "'loader_rng_state' entry was not put back"),
+    ("07.resume_run", resume_into_a_new_generator, "'loader_rng_state' entry was not put back",
+     "the generator object the loader was built with"),
+    ("07.resume_run", resume_then_look_at_a_batch, "'loader_rng_state' entry", "do not iterate the loader"),
+    ("07.resume_run", resume_the_loader_state_into_the_global_generator, "'rng_state' entry was not put back"),
 ]
 
 ERRORS = [
@@ -837,6 +940,10 @@ ERRORS = [
     ("07.resume_run", resume_with_torch_load, "not in a subdirectory", "read it with tl.load"),
     ("07.save_run", save_the_objects, "cannot save a", "not the object itself"),
     ("07.resume_run", resume_with_tutorial_names, "KeyError: 'model_state_dict'", "print its keys"),
+    ("07.save_run", save_run_without_the_loader, "unexpected keyword argument 'loader'",
+     "given the data loader too"),
+    ("07.resume_run", resume_run_without_the_loader, "unexpected keyword argument 'loader'",
+     "given the data loader too"),
 ]
 
 
@@ -869,6 +976,7 @@ def test_the_visible_run_is_the_notebooks_run():
         namespace["train_one_epoch"](model, optimizer, scheduler, loader)
     spec = get_exercise("07.resume_run").all_cases()[0].args[0]
     assert (spec.epochs, spec.stop_at) == (namespace["EPOCHS"], namespace["STOP_AT"])
+    assert spec.shuffle_seed == namespace["SHUFFLE_SEED"] and loader.generator is not None
     weights = np.concatenate([p.detach().numpy().ravel() for p in model.parameters()])
     assert np.array_equal(weights, L.uninterrupted(spec))
 
@@ -901,20 +1009,23 @@ def test_the_hidden_runs_vary_optimizer_scheduler_and_interruption():
 
 
 def test_pytorch_resumes_bit_for_bit_from_torch_save_and_torch_load(tmp_path):
-    """The checkpoint recipe of the lesson, in PyTorch: model, optimizer, scheduler and RNG state through
-    torch.save / torch.load (weights_only=True) give a bit-identical resume; without the RNG state they do not."""
+    """The checkpoint recipe of the lesson, in PyTorch: model, optimizer, scheduler, the global RNG state and the
+    state of the DataLoader's own generator through torch.save / torch.load (weights_only=True) give a
+    bit-identical resume; without either generator's state they do not (issue 20, item 5)."""
     X, y = tl.datasets.two_moons(32, noise=0.2, seed=0)
-    X, y = torch.tensor(X.numpy()), torch.tensor(y.numpy())
+    data = torch.utils.data.TensorDataset(torch.tensor(X.numpy()), torch.tensor(y.numpy()))
 
-    def run(stop_after=None, restore_rng=True):
+    def run(stop_after=None, restore_rng=True, restore_loader=True):
         torch.manual_seed(0)
         net = torch.nn.Sequential(torch.nn.Linear(2, 12), torch.nn.ReLU(), torch.nn.Dropout(0.2),
                                   torch.nn.Linear(12, 2))
         opt = torch.optim.Adam(net.parameters(), lr=0.01)
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        shuffler = torch.Generator().manual_seed(7)
+        loader = torch.utils.data.DataLoader(data, batch_size=8, shuffle=True, generator=shuffler)
         for epoch in range(6):
-            for idx in torch.randperm(32).split(8):
-                loss = torch.nn.functional.cross_entropy(net(X[idx]), y[idx])
+            for xb, yb in loader:
+                loss = torch.nn.functional.cross_entropy(net(xb), yb)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -922,18 +1033,23 @@ def test_pytorch_resumes_bit_for_bit_from_torch_save_and_torch_load(tmp_path):
             if epoch == stop_after:
                 path = os.path.join(tmp_path, "run.pt")
                 torch.save({"model": net.state_dict(), "optimizer": opt.state_dict(),
-                            "scheduler": sched.state_dict(), "rng_state": torch.get_rng_state()}, path)
+                            "scheduler": sched.state_dict(), "rng_state": torch.get_rng_state(),
+                            "loader_rng_state": shuffler.get_state()}, path)
                 torch.manual_seed(99)
+                shuffler.manual_seed(7)
                 checkpoint = torch.load(path, weights_only=True)
                 net.load_state_dict(checkpoint["model"])
                 opt.load_state_dict(checkpoint["optimizer"])
                 sched.load_state_dict(checkpoint["scheduler"])
                 if restore_rng:
                     torch.set_rng_state(checkpoint["rng_state"])
+                if restore_loader:
+                    shuffler.set_state(checkpoint["loader_rng_state"])
         return torch.cat([p.detach().flatten() for p in net.parameters()])
 
     assert torch.equal(run(stop_after=2), run())
     assert not torch.equal(run(stop_after=2, restore_rng=False), run())
+    assert not torch.equal(run(stop_after=2, restore_loader=False), run())
 
 
 def test_the_exercise_texts_hold_no_finished_code():
@@ -942,7 +1058,8 @@ def test_the_exercise_texts_hold_no_finished_code():
     assert len(texts) == 3
     for text in texts:
         for line in ("self.wait >= self.patience", "value < self.best - self.min_delta", ".load_state_dict(self.",
-                     "tl.save({", "checkpoint[\"epoch\"] + 1", "loss.item()"):
+                     "tl.save({", "checkpoint[\"epoch\"] + 1", "loss.item()", "loader.generator.get_state()",
+                     "loader.generator.set_state("):
             assert line not in text, line
 
 

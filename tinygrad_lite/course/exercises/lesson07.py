@@ -13,13 +13,18 @@ the exercise's ``call`` builds and runs it and returns a ``Run``, the numbers to
   (``mode="max"``), negative scores, a best epoch that is the first one (in both modes), NaN and +-inf at the
   first, a middle and the last epoch, patience 1, a run that never stops, and a restore into a newly built
   model. The library's ``EarlyStopping`` is forbidden (``Exercise.forbid``): the exercise is to write it.
-- ``07.save_run``: write a checkpoint (model, optimizer, scheduler, epoch, RNG state, the loss as a number). The
-  driver trains a small run with shuffling and dropout up to a hidden epoch, calls the learner's ``save_run``,
-  reads the file back, compares each entry with the state at the save, then resumes a fresh run from it and
-  trains to the end: the weights must equal the uninterrupted run's bit for bit.
-- ``07.resume_run``: the other half: load a checkpoint (written by the library's ``save_checkpoint``) into a
-  fresh model, optimizer and scheduler, restore the RNG, and return the epoch to start from (the saved one + 1).
-  The driver checks each piece right after the call, then trains to the end, bit for bit.
+- ``07.save_run``: write a checkpoint (model, optimizer, scheduler, epoch, the global RNG state, the state of the
+  loader's own generator, the loss as a number). The driver trains a small run with dropout (global generator)
+  and a ``DataLoader(..., generator=g)`` (its shuffling draws from ``g`` only) up to a hidden epoch, calls the
+  learner's ``save_run(path, model, optimizer, scheduler, loader, epoch, loss)``, reads the file back, compares
+  each entry with the state at the save, then resumes a fresh run from it and trains to the end: the weights
+  must equal the uninterrupted run's bit for bit. A checkpoint with the global RNG state only fails: the fresh
+  run's ``g`` starts from its seed again and replays epoch 0's shuffle.
+- ``07.resume_run``: the other half: load a checkpoint (written by the library's ``save_checkpoint``, with
+  ``loader=``) into a fresh model, optimizer, scheduler and loader, restore both generators, and return the epoch
+  to start from (the saved one + 1). The driver checks each piece right after the call (the loader's piece: the
+  state of the generator its sampler shuffles with, so a new Generator assigned to ``loader.generator`` does not
+  count), then trains to the end, bit for bit.
 
 The hidden runs vary the optimizer (Adam, SGD with Nesterov momentum, AdamW, RMSprop), the scheduler (StepLR,
 ExponentialLR, CosineAnnealingLR, MultiStepLR, ReduceLROnPlateau), the epoch of the interruption (the first, a
@@ -40,7 +45,7 @@ import numpy as np
 from ... import load, manual_seed, nn, no_grad, optim, save, tensor
 from ...datasets import two_moons
 from ...optim import lr_scheduler
-from ...random import get_rng_state, set_rng_state
+from ...random import Generator, get_rng_state, set_rng_state
 from ...tensor import Tensor
 from ...train import EarlyStopping, load_checkpoint, save_checkpoint
 from ...utils.data import DataLoader, TensorDataset
@@ -665,6 +670,7 @@ class RunSpec:
     dropout: float = 0.2
     batch_size: int = 8
     n: int = 32
+    shuffle_seed: int = 7     # the seed of the loader's own generator (the same in the "new process")
 
     def __repr__(self):
         return (f"a run of {self.epochs} epochs with {OPTIMIZERS[self.optimizer][0]} and "
@@ -692,8 +698,15 @@ def build_run(spec):
     optimizer = OPTIMIZERS[spec.optimizer][1](model.parameters())
     scheduler = SCHEDULERS[spec.scheduler][1](optimizer)
     X, y = two_moons(spec.n, noise=0.2, seed=spec.seed)  # its own generator: the global RNG is not used
-    loader = DataLoader(TensorDataset(X, y), batch_size=spec.batch_size, shuffle=True)
+    generator = Generator().manual_seed(spec.shuffle_seed)  # the shuffling draws from it, not from the global one
+    loader = DataLoader(TensorDataset(X, y), batch_size=spec.batch_size, shuffle=True, generator=generator)
     return model, optimizer, scheduler, loader
+
+
+def shuffler(loader):
+    """The generator ``loader`` shuffles with: its sampler's (``loader.generator`` is the same object, unless
+    something assigned another one to it afterwards, which changes nothing in the shuffling)."""
+    return loader.sampler.generator
 
 
 def train_epoch(model, optimizer, scheduler, loader):
@@ -766,17 +779,19 @@ class _KeepRNG:
 
 def train_until_saved(spec, save_fn, path):
     """Train ``spec`` up to and including epoch ``stop_at``, then call ``save_fn(path, model, optimizer, scheduler,
-    epoch, loss)``. Returns the state at the save (snapshots) and the loss number."""
+    loader=, epoch=, loss=)``. Returns the state at the save (snapshots) and the loss number."""
     manual_seed(spec.seed)
     model, optimizer, scheduler, loader = build_run(spec)
     for _ in range(spec.stop_at + 1):
         loss = train_epoch(model, optimizer, scheduler, loader)
     at_save = {"model": _snapshot(model.state_dict()), "optimizer": _snapshot(optimizer.state_dict()),
-               "scheduler": _snapshot(scheduler.state_dict()), "rng_state": get_rng_state(), "loss": loss.item()}
+               "scheduler": _snapshot(scheduler.state_dict()), "rng_state": get_rng_state(),
+               "loader_rng_state": shuffler(loader).get_state(), "loss": loss.item()}
     training = model.training
-    save_fn(path, model, optimizer, scheduler, epoch=spec.stop_at, loss=loss)
+    save_fn(path, model, optimizer, scheduler, loader=loader, epoch=spec.stop_at, loss=loss)
     after = {"model": model.state_dict(), "scheduler": scheduler.state_dict(),  # a scheduler's step changes the
-             "optimizer": optimizer.state_dict(), "rng_state": get_rng_state()}  # optimizer's lr: named first
+             "optimizer": optimizer.state_dict(), "rng_state": get_rng_state(),  # optimizer's lr: named first
+             "loader_rng_state": shuffler(loader).get_state()}
     at_save["changed"] = [key for key in after if not same_state(after[key], at_save[key])]
     if model.training != training:
         at_save["changed"].append("mode")
@@ -786,7 +801,8 @@ def train_until_saved(spec, save_fn, path):
 _CHANGED = {
     "model": "the model's weights", "optimizer": "the optimizer's state", "scheduler": "the scheduler's state "
     "(did it step?)", "rng_state": "the state of the global random generator (it drew from it or reseeded "
-    "it)", "mode": "the model's mode (train/eval)",
+    "it)", "loader_rng_state": "the state of the loader's generator (iterating the loader, even to look at one "
+    "batch, draws the next epoch's order from it)", "mode": "the model's mode (train/eval)",
 }
 
 
@@ -801,7 +817,8 @@ def _changed_by_save(changed):
 
 def fresh_process(spec):
     """What a new process has before resuming: the same kind of run, built from other random numbers, and a
-    global generator somewhere else."""
+    global generator somewhere else; the loader's generator is seeded as in the first process (the same code
+    builds it), so without its saved state it would shuffle the next epoch as the first."""
     manual_seed(spec.seed + 1000)
     model, optimizer, scheduler, loader = build_run(spec)
     manual_seed(spec.seed + 2000)
@@ -823,19 +840,22 @@ def uninterrupted(spec):
         return finish(spec, model, optimizer, scheduler, loader, 0)
 
 
-def save_run_reference(path, model, optimizer, scheduler, epoch, loss):
-    """The library's ``save_checkpoint``: model, optimizer and scheduler state, the epoch, the RNG state, and the
-    loss as a number (``loss.item()``, not the tensor, which is attached to its graph)."""
-    save_checkpoint(path, model, optimizer, scheduler, epoch=epoch, loss=float(loss.item()))
+def save_run_reference(path, model, optimizer, scheduler, loader, epoch, loss):
+    """The library's ``save_checkpoint``: model, optimizer and scheduler state, the epoch, the global RNG state,
+    the state of the loader's generator, and the loss as a number (``loss.item()``, not the tensor, which is
+    attached to its graph)."""
+    save_checkpoint(path, model, optimizer, scheduler, epoch=epoch, loader=loader, loss=float(loss.item()))
 
 
-def resume_run_reference(path, model, optimizer, scheduler):
-    """The library's ``load_checkpoint`` (model, optimizer, scheduler and RNG state); the checkpoint was written
-    after its epoch ended, so the run goes on at the next one: ``epoch + 1``."""
-    return load_checkpoint(path, model, optimizer, scheduler)["epoch"] + 1
+def resume_run_reference(path, model, optimizer, scheduler, loader):
+    """The library's ``load_checkpoint`` (model, optimizer, scheduler, the global RNG state and the loader's
+    generator's); the checkpoint was written after its epoch ended, so the run goes on at the next one:
+    ``epoch + 1``."""
+    return load_checkpoint(path, model, optimizer, scheduler, loader=loader)["epoch"] + 1
 
 
-SAVE_FIELDS = ("model", "optimizer", "scheduler", "rng_state", "epoch", "loss is a number", "loss")
+KEYS = ("model", "optimizer", "scheduler", "rng_state", "loader_rng_state")
+SAVE_FIELDS = KEYS + ("epoch", "loss is a number", "loss")
 
 
 def drive_save(save_fn, args, kwargs):
@@ -856,8 +876,7 @@ def drive_save(save_fn, args, kwargs):
         if not isinstance(saved, dict):
             return Run.failed(f"your checkpoint file holds a {type(saved).__name__}; save one dict, with the "
                               "entries the exercise lists")
-        flags = [float(key in saved and same_state(saved[key], at_save[key]))
-                         for key in ("model", "optimizer", "scheduler", "rng_state")]
+        flags = [float(key in saved and same_state(saved[key], at_save[key])) for key in KEYS]
         epoch = saved.get("epoch")
         problem = _changed_by_save(at_save["changed"])
         if flags[0] and not all(isinstance(v, Tensor) for v in saved["model"].values()):
@@ -883,24 +902,27 @@ def drive_save(save_fn, args, kwargs):
                 target.load_state_dict(saved[key])
         if flags[3]:
             set_rng_state(saved["rng_state"])
+        if flags[4]:
+            shuffler(loader).set_state(saved["loader_rng_state"])
         start = int(epoch) + 1 if isinstance(epoch, (int, float)) and not math.isnan(epoch) else 0
         return Run.of(numbers + list(finish(spec, model, optimizer, scheduler, loader, max(0, start))), problem)
 
 
-RESUME_FIELDS = ("start", "model", "optimizer", "scheduler", "rng_state")
+RESUME_FIELDS = ("start",) + KEYS
 
 
 def drive_resume(resume_fn, args, kwargs):
     """Train a run, save it after epoch ``stop_at`` with the library, then in a "fresh process" call the learner's
-    ``resume_fn(path, model, optimizer, scheduler)`` and train from the epoch it returns to the end.
-    Run: [start, then one 0/1 per loaded piece (model, optimizer, scheduler, RNG), then the final weights]."""
+    ``resume_fn(path, model, optimizer, scheduler, loader)`` and train from the epoch it returns to the end.
+    Run: [start, then one 0/1 per loaded piece (KEYS: model, optimizer, scheduler, the global RNG, the loader's
+    generator), then the final weights]."""
     spec = args[0]
     with _KeepRNG(), tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "run.ckpt")
         train_until_saved(spec, save_run_reference, path)
         saved = load(path)
         model, optimizer, scheduler, loader = fresh_process(spec)
-        start = resume_fn(path, model, optimizer, scheduler, **kwargs)
+        start = resume_fn(path, model, optimizer, scheduler, loader=loader, **kwargs)
         if isinstance(start, Tensor) and start.numel() == 1:
             start = start.item()
         if not isinstance(start, (int, np.integer)) or isinstance(start, bool):
@@ -910,7 +932,8 @@ def drive_resume(resume_fn, args, kwargs):
         flags = [float(same_state(model.state_dict(), saved["model"])),
                  float(same_state(optimizer.state_dict(), saved["optimizer"])),
                  float(same_state(scheduler.state_dict(), saved["scheduler"])),
-                 float(same_state(get_rng_state(), saved["rng_state"]))]
+                 float(same_state(get_rng_state(), saved["rng_state"])),
+                 float(same_state(shuffler(loader).get_state(), saved["loader_rng_state"]))]
         if not 0 <= start <= spec.epochs:
             return Run.of([float(start)] + flags + [math.nan] * len(uninterrupted(spec)))
         return Run.of([float(start)] + flags + list(finish(spec, model, optimizer, scheduler, loader, start)))
@@ -922,6 +945,7 @@ _PIECES = {
                  "the learning rates in its param_groups)",
     "scheduler": "the scheduler's state (how many epochs it has counted)",
     "rng_state": "the state of the global random generator (tl.get_rng_state())",
+    "loader_rng_state": "the state of the loader's own random generator, the one its shuffling draws from",
 }
 
 
@@ -938,22 +962,22 @@ def _save_compare(got, expected, case):
     spec = case.args[0]
     if g.shape != e.shape:
         return f"the check could not read your checkpoint (got {g.shape} numbers)"
-    for i in (0, 2, 1, 3):  # in the order _first_missing names them (the scheduler before the optimizer)
-        key = ("model", "optimizer", "scheduler", "rng_state")[i]
+    for i in (0, 2, 1, 3, 4):  # in the order _first_missing names them (the scheduler before the optimizer)
+        key = KEYS[i]
         if g[i] != 1:
             return (f"the checkpoint's {key!r} entry is missing or is not {_PIECES[key]} at the moment of the "
                     f"save ({spec!r})")
-    if math.isnan(g[4]):
-        return f"the checkpoint has no 'epoch' entry; the run was saved right after epoch {e[4]:g} ended"
-    if g[4] != e[4]:
-        return f"the checkpoint's 'epoch' is {g[4]:g}; the run was saved right after epoch {e[4]:g} ended"
-    if g[5] != 1:
+    if math.isnan(g[5]):
+        return f"the checkpoint has no 'epoch' entry; the run was saved right after epoch {e[5]:g} ended"
+    if g[5] != e[5]:
+        return f"the checkpoint's 'epoch' is {g[5]:g}; the run was saved right after epoch {e[5]:g} ended"
+    if g[6] != 1:
         return ("the checkpoint's 'loss' entry is missing or is not a plain Python number (a float), the loss of "
                 "the last batch")
-    if g[6] != e[6]:
-        return f"the checkpoint's 'loss' is {g[6]:g}; the loss you were given is {e[6]:g}"
-    if not np.array_equal(g[7:], e[7:]):
-        return _weights_text(g[7:], e[7:])
+    if g[7] != e[7]:
+        return f"the checkpoint's 'loss' is {g[7]:g}; the loss you were given is {e[7]:g}"
+    if not np.array_equal(g[8:], e[8:]):
+        return _weights_text(g[8:], e[8:])
     return None
 
 
@@ -964,13 +988,13 @@ def _resume_compare(got, expected, case):
         return f"the check could not read your run (got {g.shape} numbers)"
     if g[0] != e[0]:
         return (f"{spec!r}: your resume_run returned {g[0]:g}; the run must go on at epoch {e[0]:g}")
-    order = (1, 3, 2, 4)  # the scheduler before the optimizer: a scheduler's step changes the optimizer's lr too
-    for i, key in ((i, ("model", "optimizer", "scheduler", "rng_state")[i - 1]) for i in order):
+    order = (1, 3, 2, 4, 5)  # the scheduler before the optimizer: a scheduler's step changes the optimizer's lr too
+    for i, key in ((i, KEYS[i - 1]) for i in order):
         if g[i] != 1:
             return (f"{spec!r}: after your resume_run, the checkpoint's {key!r} entry was not put back "
                     f"({_PIECES[key]}), or it was changed afterwards")
-    if not np.array_equal(g[5:], e[5:]):
-        return _weights_text(g[5:], e[5:])
+    if not np.array_equal(g[6:], e[6:]):
+        return _weights_text(g[6:], e[6:])
     return None
 
 
@@ -978,28 +1002,31 @@ def run_cases(rng):
     seed = int(rng.integers(1, 1000))
     return [
         Case((RunSpec(),), visible=True),
-        Case((RunSpec(seed=seed, epochs=5, stop_at=0, optimizer="sgd", scheduler="exponential"),),
-             "interrupted after the first epoch"),
-        Case((RunSpec(seed=seed + 1, epochs=7, stop_at=4, optimizer="adamw", scheduler="cosine", dropout=0.0),),
-             "no dropout: only the shuffling draws random numbers"),
+        Case((RunSpec(seed=seed, epochs=5, stop_at=0, optimizer="sgd", scheduler="exponential",
+                      shuffle_seed=seed + 10),), "interrupted after the first epoch"),
+        Case((RunSpec(seed=seed + 1, epochs=7, stop_at=4, optimizer="adamw", scheduler="cosine", dropout=0.0,
+                      shuffle_seed=seed + 11),),
+             "no dropout: the global generator draws nothing, only the loader's generator shuffles"),
         Case((RunSpec(seed=seed + 2, epochs=5, stop_at=1, optimizer="rmsprop", scheduler="multistep",
-                      batch_size=6),), "batches of 6: the last one is smaller"),
-        Case((RunSpec(seed=seed + 3, epochs=6, stop_at=2, optimizer="adam", scheduler="plateau", dropout=0.3),),
-             "ReduceLROnPlateau, stepped with the epoch's loss"),
-        Case((RunSpec(seed=seed + 4, epochs=5, stop_at=3, optimizer="sgd", scheduler="step"),),
-             "interrupted before the last epoch"),
+                      batch_size=6, shuffle_seed=seed + 12),), "batches of 6: the last one is smaller"),
+        Case((RunSpec(seed=seed + 3, epochs=6, stop_at=2, optimizer="adam", scheduler="plateau", dropout=0.3,
+                      shuffle_seed=seed + 13),), "ReduceLROnPlateau, stepped with the epoch's loss"),
+        Case((RunSpec(seed=seed + 4, epochs=5, stop_at=3, optimizer="sgd", scheduler="step",
+                      shuffle_seed=seed + 14),), "interrupted before the last epoch"),
     ]
 
 
 # wrong save_run versions, as learners write them (PyTorch tutorials save some of these pieces only)
-def _save_loss_tensor(path, model, optimizer, scheduler, epoch, loss):
+def _save_loss_tensor(path, model, optimizer, scheduler, loader, epoch, loss):
     save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-          "epoch": epoch, "rng_state": get_rng_state(), "loss": loss}, path)
+          "epoch": epoch, "rng_state": get_rng_state(), "loader_rng_state": loader.generator.get_state(),
+          "loss": loss}, path)
 
 
-def _save_next_epoch(path, model, optimizer, scheduler, epoch, loss):
+def _save_next_epoch(path, model, optimizer, scheduler, loader, epoch, loss):
     save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-          "epoch": epoch + 1, "rng_state": get_rng_state(), "loss": loss.item()}, path)
+          "epoch": epoch + 1, "rng_state": get_rng_state(), "loader_rng_state": loader.generator.get_state(),
+          "loss": loss.item()}, path)
 
 
 OPTIMIZER_STATE = (
@@ -1019,22 +1046,35 @@ SCHEDULER_RESUMED = (
     "scheduler.load_state_dict(checkpoint's 'scheduler' entry) puts it back as it was; leave it so (the "
     "training loop steps it at the end of the next epoch)")
 RNG_STATE = (
-    "the random generator decides the shuffling of every epoch and the dropout masks: a resumed run must go on "
-    "drawing the numbers the uninterrupted run would have drawn, so its state is part of the checkpoint",
+    "the global random generator draws the dropout masks (and would shuffle a loader that has no generator of "
+    "its own): a resumed run must go on drawing the numbers the uninterrupted run would have drawn, so its state "
+    "is part of the checkpoint",
     "tl.get_rng_state() gives the state to save; tl.set_rng_state(state) puts it back")
+LOADER_STATE = (
+    "this loader shuffles with a random generator of its own (DataLoader(..., generator=g)), which the global "
+    "generator's state does not cover. The new process builds that generator from its seed again, so without "
+    "its saved state the resumed epochs replay the shuffles of the first epochs: its state is part of the "
+    "checkpoint too",
+    "a Generator has its own state, read and put back like the global generator's (get_state, set_state); the "
+    "loader you are given holds it as loader.generator")
+LOADER_RESUMED = (
+    "this loader shuffles with a random generator of its own (DataLoader(..., generator=g)), which the global "
+    "generator's state does not cover: after the resume it must be where the saved one was, or the resumed "
+    "epochs replay the shuffles of the first epochs. Put the saved state into the generator object the loader "
+    "was built with (a new Generator assigned to loader.generator is not the one it shuffles with), and do not "
+    "iterate the loader afterwards: every pass over it draws an epoch's order",
+    "the checkpoint's 'loader_rng_state' entry goes into loader.generator with set_state")
 
 def _first_missing(piece, offset):
     """A Mistake's match: ``piece`` is the first of model, optimizer, scheduler and RNG state whose flag in the Run
     (from position ``offset``) says it was not saved (put back) as it was; for resume_run (``offset`` 1) the
     returned epoch must be right too. Whatever the wrong entry holds instead, the hint is the piece's."""
-    keys = ("model", "optimizer", "scheduler", "rng_state")
-
     def match(got, expected, case):
         g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
         if g.shape != e.shape or (offset and g[0] != e[0]):
             return False
-        flags = dict(zip(keys, g[offset:offset + 4]))
-        order = ("model", "scheduler", "optimizer", "rng_state")  # as _resume_compare reports them
+        flags = dict(zip(KEYS, g[offset:offset + len(KEYS)]))
+        order = ("model", "scheduler", "optimizer", "rng_state", "loader_rng_state")  # as the compares report them
         return next((k for k in order if flags[k] != 1), None) == piece
     return match
 
@@ -1058,6 +1098,7 @@ register(Exercise(
         _piece_mistake("optimizer", 0, *OPTIMIZER_STATE),
         _piece_mistake("scheduler", 0, *SCHEDULER_STATE),
         _piece_mistake("rng_state", 0, *RNG_STATE),
+        _piece_mistake("loader_rng_state", 0, *LOADER_STATE),
         _mistake(_save_loss_tensor,
                  "store the loss as a number: the loss you are given is a tensor still attached to its graph; "
                  "a checkpoint (and a history of losses) keeps numbers, which hold no graph in memory",
@@ -1072,16 +1113,20 @@ register(Exercise(
                   "be loaded by any code that builds the same model, and never runs code when it is read",
                   "model.state_dict(), optimizer.state_dict() and scheduler.state_dict() are plain dicts of "
                   "tensors and numbers"),
+        ErrorHint(r"unexpected keyword argument 'loader'",
+                  "save_run is given the data loader too, after the scheduler: (path, model, optimizer, scheduler, "
+                  "loader, epoch, loss), the last three by name. Its shuffling draws from a random generator of its "
+                  "own, whose state the checkpoint must hold as well"),
     ],
 ))
 
 
-def _resume_at_saved_epoch(path, model, optimizer, scheduler):
-    return _resume_without(None)(path, model, optimizer, scheduler) - 1
+def _resume_at_saved_epoch(path, model, optimizer, scheduler, loader):
+    return _resume_without(None)(path, model, optimizer, scheduler, loader) - 1
 
 
 def _resume_without(piece):
-    def wrong(path, model, optimizer, scheduler):
+    def wrong(path, model, optimizer, scheduler, loader):
         checkpoint = load(path)
         if piece != "model":
             model.load_state_dict(checkpoint["model"])
@@ -1091,6 +1136,8 @@ def _resume_without(piece):
             scheduler.load_state_dict(checkpoint["scheduler"])
         if piece != "rng_state":
             set_rng_state(checkpoint["rng_state"])
+        if piece != "loader_rng_state":
+            loader.generator.set_state(checkpoint["loader_rng_state"])
         return checkpoint["epoch"] + 1
     return wrong
 
@@ -1114,6 +1161,7 @@ register(Exercise(
         _piece_mistake("optimizer", 1, *OPTIMIZER_STATE),
         _piece_mistake("scheduler", 1, *SCHEDULER_RESUMED),
         _piece_mistake("rng_state", 1, *RNG_STATE),
+        _piece_mistake("loader_rng_state", 1, *LOADER_RESUMED),
         _piece_mistake("model", 1,
                  "the fresh model has new random weights: load the saved weights into it",
                  "model.load_state_dict takes the checkpoint's 'model' entry"),
@@ -1123,8 +1171,12 @@ register(Exercise(
                   "the checkpoint was written with tl.save, this library's format, which torch.load cannot read: "
                   "read it with tl.load (the same way round as torch.save and torch.load)"),
         ErrorHint(r"KeyError: '\w+'",
-                  "the checkpoint's entries are named 'model', 'optimizer', 'scheduler', 'epoch' and "
-                  "'rng_state' (tl.load(path) gives the dict: print its keys)"),
+                  "the checkpoint's entries are named 'model', 'optimizer', 'scheduler', 'epoch', 'rng_state' "
+                  "and 'loader_rng_state' (tl.load(path) gives the dict: print its keys)"),
+        ErrorHint(r"unexpected keyword argument 'loader'",
+                  "resume_run is given the data loader too, after the scheduler, by name: (path, model, optimizer, "
+                  "scheduler, loader). Its shuffling draws from a random generator of its own, which must go on "
+                  "where it was at the save"),
     ],
 ))
 
