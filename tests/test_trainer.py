@@ -168,6 +168,31 @@ def test_checkpoint_callback_every_epoch_and_best_only(tmp_path):
     assert tl.load(tmp_path / "best.pt")["epoch"] == int(np.argmin(history["val_loss"]))
 
 
+def test_checkpoint_callback_saves_the_training_loaders_generator(tmp_path):
+    """A training DataLoader(generator=g) shuffles with g alone: Checkpoint saves g's state, and a run resumed with
+    load_checkpoint(..., loader=) ends with the uninterrupted run's weights; without g's state it does not."""
+    def loader():
+        return DataLoader(data(32), batch_size=8, shuffle=True, generator=tl.Generator().manual_seed(5))
+
+    def flat(model):
+        return np.concatenate([v.numpy().ravel() for v in model.state_dict().values()])
+
+    model, optimizer = model_and_optimizer()
+    fit(model, loader(), nn.CrossEntropyLoss(), optimizer, 4, progress=False)
+    straight = flat(model)
+    model, optimizer = model_and_optimizer()
+    first = loader()
+    fit(model, first, nn.CrossEntropyLoss(), optimizer, 2, callbacks=[Checkpoint(tmp_path / "c.pt")],
+        progress=False)
+    assert "loader_rng_state" in tl.load(tmp_path / "c.pt")
+    for with_loader in (True, False):
+        model, optimizer = model_and_optimizer()  # a "new process"
+        resumed = loader()
+        saved = load_checkpoint(tmp_path / "c.pt", model, optimizer, loader=resumed if with_loader else None)
+        fit(model, resumed, nn.CrossEntropyLoss(), optimizer, 4, start_epoch=saved["epoch"] + 1, progress=False)
+        assert np.array_equal(flat(model), straight) == with_loader
+
+
 def test_plot_history_draws_losses_and_metrics():
     model, optimizer = model_and_optimizer()
     history = fit(model, DataLoader(data(32), batch_size=16), nn.CrossEntropyLoss(), optimizer, 3,

@@ -59,7 +59,7 @@ class Trainer:
     """Runs ``fit``/``evaluate`` for one model. Attributes the callbacks may read or change:
 
     ``model``, ``loss_fn``, ``optimizer``, ``metrics`` ({name: fn(output, target) -> number}), ``epoch``,
-    ``batch`` (the (x, y) being processed), ``output``, ``loss``, ``logs`` (this epoch's numbers),
+    ``train_loader`` (during ``fit``), ``batch`` (the (x, y) being processed), ``output``, ``loss``, ``logs`` (this epoch's numbers),
     ``history``, ``stop_training``.
     """
 
@@ -68,6 +68,7 @@ class Trainer:
         self.metrics, self.callbacks = dict(metrics or {}), list(callbacks)
         self.device, self.progress = device, progress
         self.history, self.logs, self.epoch, self.stop_training = History(), {}, 0, False
+        self.train_loader = None
         if device is not None:
             model.to(device)
 
@@ -119,7 +120,7 @@ class Trainer:
     def fit(self, train_loader, epochs, val_loader=None, start_epoch=0):
         """Train from ``start_epoch`` (0, or where a loaded checkpoint left off) up to ``epochs``; returns the
         History."""
-        self.stop_training = False
+        self.stop_training, self.train_loader = False, train_loader
         self._event("on_fit_begin")
         for self.epoch in range(start_epoch, epochs):
             self.logs = {"epoch": self.epoch, "lr": self.optimizer.param_groups[0]["lr"]}
@@ -246,7 +247,9 @@ class EarlyStop(Callback):
 class Checkpoint(Callback):
     """Save a checkpoint (model, optimizer, scheduler, epoch, RNG state) to ``path`` after each epoch, or only when
     ``monitor`` improves (``save_best_only``). List it after ``LRScheduler`` in ``callbacks``, so that the saved
-    scheduler has already taken this epoch's step and a resumed run carries on exactly."""
+    scheduler has already taken this epoch's step and a resumed run carries on exactly. When the training loader
+    is a ``DataLoader(..., generator=g)``, ``g``'s state is saved too (``"loader_rng_state"``): resume with
+    ``load_checkpoint(..., loader=train_loader)``."""
 
     def __init__(self, path, scheduler=None, monitor="val_loss", mode="min", save_best_only=False):
         if mode not in ("min", "max"):
@@ -264,5 +267,7 @@ class Checkpoint(Callback):
             if not better:
                 return
             self.best = value
+        loader = getattr(trainer, "train_loader", None)
+        loader = loader if hasattr(loader, "sampler") else None  # a DataLoader (not any iterable of batches)
         save_checkpoint(self.path, trainer.model, trainer.optimizer, self.scheduler, epoch=trainer.epoch,
-                        logs={k: v for k, v in trainer.logs.items() if isinstance(v, (int, float))})
+                        loader=loader, logs={k: v for k, v in trainer.logs.items() if isinstance(v, (int, float))})
