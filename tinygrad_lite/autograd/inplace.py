@@ -27,8 +27,9 @@ Three mechanisms carry this out, each below.
 
 2. **Recording an in-place op** (``records_inplace``, ``record_inplace``). The tensor y keeps its identity: the same
    Python object and the same array, so that its views see the change. Its state before the change (its grad_fn,
-   a copy of its numbers, which the new op may save) moves to a new tensor ``before``, which becomes the new op's
-   input; y gets the new op as its grad_fn, and ``y._previous`` points to ``before``.
+   and a copy of its numbers, which the new op may save; none for ``y[i] = v``, whose op writes into y's own
+   array) moves to a new tensor ``before``, which becomes the new op's input; y gets the new op as its grad_fn,
+   and ``y._previous`` points to ``before``.
 
 3. **An op's input as it was** (``input_as_used``). The ops recorded before the change took y as an input, and
    their ``inputs`` hold the object y, which now has a later grad_fn. The ops are numbered in the order they were
