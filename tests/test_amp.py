@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from registry import OPS
 
 import tinygrad_lite as tl
 import tinygrad_lite.nn as nn
@@ -14,30 +15,7 @@ import tinygrad_lite.nn.functional as F
 from tinygrad_lite.amp import autocast_mode
 
 # ------------------------------------------------------------------------------------------------ autocast
-# each op written once, for both libraries: (lib, functional, x, y, labels) -> result
-OPS = {
-    "matmul": lambda t, F_, x, y, lab: x @ y.T, "mm": lambda t, F_, x, y, lab: t.mm(x, y.T),
-    "bmm": lambda t, F_, x, y, lab: t.bmm(x[None], y.T[None]), "linear": lambda t, F_, x, y, lab: F_.linear(x, y),
-    "exp": lambda t, F_, x, y, lab: x.exp(), "log": lambda t, F_, x, y, lab: x.abs().log(),
-    "log1p": lambda t, F_, x, y, lab: x.abs().log1p(), "pow": lambda t, F_, x, y, lab: x ** 2,
-    "rpow": lambda t, F_, x, y, lab: 2 ** x, "sqrt": lambda t, F_, x, y, lab: x.abs().sqrt(),
-    "softmax": lambda t, F_, x, y, lab: F_.softmax(x, dim=1), "log_softmax": lambda t, F_, x, y, lab: x.log_softmax(1),
-    "sum": lambda t, F_, x, y, lab: x.sum(), "sum_dim": lambda t, F_, x, y, lab: x.sum(1),
-    "mean": lambda t, F_, x, y, lab: x.mean(), "prod": lambda t, F_, x, y, lab: x.prod(1),
-    "cumsum": lambda t, F_, x, y, lab: x.cumsum(1), "cumprod": lambda t, F_, x, y, lab: x.cumprod(0),
-    "norm": lambda t, F_, x, y, lab: x.norm(), "logsumexp": lambda t, F_, x, y, lab: x.logsumexp(1),
-    "var": lambda t, F_, x, y, lab: x.var(), "normalize": lambda t, F_, x, y, lab: F_.normalize(x),
-    "tanh": lambda t, F_, x, y, lab: x.tanh(), "sigmoid": lambda t, F_, x, y, lab: x.sigmoid(),
-    "relu": lambda t, F_, x, y, lab: F_.relu(x), "gelu": lambda t, F_, x, y, lab: F_.gelu(x),
-    "max": lambda t, F_, x, y, lab: x.max(), "add": lambda t, F_, x, y, lab: x + y,
-    "mse_loss": lambda t, F_, x, y, lab: F_.mse_loss(x, y), "l1_loss": lambda t, F_, x, y, lab: F_.l1_loss(x, y),
-    "smooth_l1_loss": lambda t, F_, x, y, lab: F_.smooth_l1_loss(x, y),
-    "huber_loss": lambda t, F_, x, y, lab: F_.huber_loss(x, y),
-    "binary_cross_entropy": lambda t, F_, x, y, lab: F_.binary_cross_entropy(x.sigmoid(), y.sigmoid()),
-    "bce_with_logits": lambda t, F_, x, y, lab: F_.binary_cross_entropy_with_logits(x, y.sigmoid()),
-    "cross_entropy": lambda t, F_, x, y, lab: F_.cross_entropy(x, lab),
-    "nll_loss": lambda t, F_, x, y, lab: F_.nll_loss(x.log_softmax(1), lab),
-}
+# every op of the table in registry.py, written once for both libraries: (lib, functional, x, y, labels) -> result
 DTYPES = {"float16": (tl.float16, torch.float16), "float32": (tl.float32, torch.float32),
           "float64": (tl.float64, torch.float64)}
 

@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from registry import OPTIMIZERS
 
 import tinygrad_lite as tl
 from tinygrad_lite import nn, optim
@@ -241,9 +242,6 @@ def test_layer_constructors(name, draw):
 
 
 # -------------------------------------------------------------------- optimizers, schedules, data
-OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"]
-
-
 @pytest.mark.parametrize("name", OPTIMIZERS)
 @FAST
 @given(draw=st.data(), good_params=st.booleans())

@@ -12,6 +12,7 @@ import sys
 import numpy as np
 import pytest
 from fake_cupy import FakeCuPy, fake_cupyx, ndarray
+from registry import OPS, OPTIMIZERS, SETTINGS
 
 import tinygrad_lite as tl
 import tinygrad_lite.nn as nn
@@ -166,50 +167,15 @@ def test_cuda_without_cupy_says_what_to_do(monkeypatch):
 
 
 # ------------------------------------------------------------------------------------------------ every op
-OPS = {
-    "add": lambda x, y: x + y, "sub": lambda x, y: x - 2 * y, "mul": lambda x, y: x * y,
-    "div": lambda x, y: x / (y * y + 1),
-    "pow": lambda x, y: (x * x + 1) ** 1.5, "rpow": lambda x, y: 2 ** x, "neg_abs": lambda x, y: -x.abs(),
-    "exp": lambda x, y: x.exp(), "log": lambda x, y: (x * x + 1).log(), "log1p": lambda x, y: (x * x).log1p(),
-    "sqrt": lambda x, y: (x * x + 1).sqrt(), "sin_cos": lambda x, y: x.sin() + x.cos(), "tanh": lambda x, y: x.tanh(),
-    "sigmoid": lambda x, y: x.sigmoid(), "relu": lambda x, y: F.relu(x), "leaky_relu": lambda x, y: F.leaky_relu(x),
-    "gelu": lambda x, y: F.gelu(x), "gelu_tanh": lambda x, y: F.gelu(x, approximate="tanh"),
-    "softmax": lambda x, y: x.softmax(1), "log_softmax": lambda x, y: F.log_softmax(x, dim=0),
-    "sum": lambda x, y: x.sum(0), "mean": lambda x, y: x.mean(1, keepdim=True), "prod": lambda x, y: x.prod(1),
-    "max": lambda x, y: x.max(), "max_dim": lambda x, y: x.max(1).values, "min": lambda x, y: x.min(0)[0],
-    "amax": lambda x, y: x.amax(1), "var_std": lambda x, y: x.var(0) + x.std(),
-    "logsumexp": lambda x, y: x.logsumexp(1),
-    "norm": lambda x, y: x.norm(), "normalize": lambda x, y: F.normalize(x), "cumsum": lambda x, y: x.cumsum(1),
-    "cumprod": lambda x, y: x.cumprod(0), "sort": lambda x, y: x.sort(1).values, "topk": lambda x, y: x.topk(2).values,
-    "gather": lambda x, y: x.gather(1, x.argsort(1)), "matmul": lambda x, y: x @ y.T, "mm": lambda x, y: x.T.mm(y),
-    "bmm": lambda x, y: tl.bmm(x[None], y.T[None]), "reshape": lambda x, y: x.reshape(-1) * 2,
-    "permute": lambda x, y: x.permute(1, 0) * y.T, "expand": lambda x, y: x[:1].expand(3, 4) * y,
-    "index": lambda x, y: x[1:, ::2] * 3, "index_tensor": lambda x, y: x[tl.tensor([0, 2, 0], device=x.device)],
-    "index_list": lambda x, y: x[[2, 0]], "mask": lambda x, y: x[x > 0], "setitem": lambda x, y: _setitem(x, y),
-    "cat_stack": lambda x, y: tl.cat([x, y]).sum() + tl.stack([x, y]).mean(),
-    "where": lambda x, y: tl.where(x > 0, x, y), "clamp": lambda x, y: x.clamp(-0.5, 0.5),
-    "clamp_tensor": lambda x, y: x.clamp(min=y), "maximum": lambda x, y: x.maximum(y) + x.minimum(y),
-    "floor_round": lambda x, y: x.floor() + x.round() + x.sign() * x, "remainder": lambda x, y: x % 0.7,
-    "masked_fill": lambda x, y: x.masked_fill(x > 0.5, 0.0), "compare": lambda x, y: (x > y) * x,
-    "squeeze": lambda x, y: x.unsqueeze(0).squeeze(0) * 2, "flatten_t": lambda x, y: x.t().flatten(),
-    "clone_detach": lambda x, y: x.clone() * x.detach(),
-}
-
-
-def _setitem(x, y):
-    out = x * 1
-    out[0] = y[1]
-    return out
-
-
+# every op of the table in registry.py: (lib, functional, x, y, labels) -> result
 @pytest.mark.parametrize("name", sorted(OPS))
 def test_every_op_runs_on_the_device_with_the_same_numbers_and_gradients(gpu, name):
     rng = np.random.default_rng(1)
-    data = rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal((3, 4)).astype(np.float32)
+    data = rng.standard_normal((4, 4)).astype(np.float32), rng.standard_normal((4, 4)).astype(np.float32)
     results = {}
     for device in ("cpu", "cuda"):
         x, y = (tl.tensor(d, device=device, requires_grad=True) for d in data)
-        out = OPS[name](x, y)
+        out = OPS[name](tl, F, x, y, tl.tensor([0, 1, 2, 3], device=device))
         out.backward(tl.ones_like(out))
         if device == "cuda":
             assert on_gpu(out), f"{name}: the result left the device"
@@ -278,17 +244,13 @@ def _model():
     return nn.Sequential(nn.Linear(5, 8), nn.BatchNorm1d(8), nn.GELU(), nn.Dropout(0.2), nn.Linear(8, 3))
 
 
-@pytest.mark.parametrize("make_optimizer", [
-    lambda p: tl.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3),
-    lambda p: tl.optim.Adam(p, lr=0.01, amsgrad=True), lambda p: tl.optim.AdamW(p, lr=0.01),
-    lambda p: tl.optim.RMSprop(p, lr=0.01, momentum=0.5, centered=True), lambda p: tl.optim.Adagrad(p, lr=0.1)],
-    ids=["sgd", "adam", "adamw", "rmsprop", "adagrad"])
-def test_a_training_loop_on_the_device_matches_the_cpu(gpu, make_optimizer):
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_a_training_loop_on_the_device_matches_the_cpu(gpu, name):
     x, y = _data()
     losses = {}
     for device in ("cpu", "cuda"):
         model = _model().to(device)
-        optimizer = make_optimizer(model.parameters())
+        optimizer = getattr(tl.optim, name)(model.parameters(), **SETTINGS[name])  # (each one's options: registry.py)
         scheduler = tl.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
         loader = tl.utils.data.DataLoader(tl.utils.data.TensorDataset(tl.tensor(x), tl.tensor(y)), batch_size=8)
         tl.manual_seed(1)
@@ -312,7 +274,7 @@ def test_a_training_loop_on_the_device_matches_the_cpu(gpu, make_optimizer):
     np.testing.assert_allclose(losses["cuda"], losses["cpu"], rtol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+@pytest.mark.parametrize("name", OPTIMIZERS)
 def test_a_parameter_larger_than_an_update_block_steps_on_the_device_as_on_the_cpu(gpu, name):
     """On the CPU a large parameter is updated a block at a time (``optimizer.blocks``); on the GPU it is updated
     whole, and the scratch array must then be whole too (it was one block: a crash for any layer over 65,536

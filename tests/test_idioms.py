@@ -5,6 +5,7 @@ Rounding, ``//`` and ``%``, prod, scans, sort/topk/argsort, gather, bincount, on
 the legacy typed constructors, ``new_*``, default devices, ``backends``, ``grad_fn.next_functions`` and the
 optimizers' implementation flags. Edge cases: ties, zeros, negative operands, empty inputs; and bad arguments.
 """
+import inspect
 import math
 import operator
 import warnings
@@ -16,6 +17,8 @@ import torch.nn.functional as TF
 from helpers import assert_same, away_from_zero, broadcast_shapes, compare, dims, leaves, normal, seeds, shapes
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from registry import OPTIMIZERS as REGISTERED_OPTIMIZERS
+from registry import SETTINGS
 
 import tinygrad_lite as tg
 import tinygrad_lite.nn.functional as F
@@ -741,13 +744,11 @@ def test_next_functions_reuses_one_node_per_leaf():
 
 
 # ==================================================================== optimizers: PyTorch's implementation flags
-OPTIMIZERS = {
-    "SGD": (dict(lr=0.1, momentum=0.9), ["foreach", "fused", "differentiable"]),
-    "Adam": (dict(lr=0.1), ["foreach", "fused", "capturable", "differentiable"]),
-    "AdamW": (dict(lr=0.1), ["foreach", "fused", "capturable", "differentiable"]),
-    "RMSprop": (dict(lr=0.01), ["foreach", "capturable", "differentiable"]),
-    "Adagrad": (dict(lr=0.1), ["foreach", "fused", "differentiable"]),
-}
+# every optimizer that optim exports, with its settings (registry.py) and the implementation flags that PyTorch's
+# optimizer of that name accepts (of foreach, fused, capturable, differentiable)
+OPTIMIZERS = {name: (SETTINGS[name], [flag for flag in ("foreach", "fused", "capturable", "differentiable")
+                                      if flag in inspect.signature(getattr(torch.optim, name)).parameters])
+              for name in REGISTERED_OPTIMIZERS}
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS)

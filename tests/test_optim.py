@@ -12,6 +12,7 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from registry import OPTIMIZERS, SETTINGS
 
 import tinygrad_lite as tg
 
@@ -100,14 +101,10 @@ RMSPROP_OPTIONS = combinations(lr=[0.01], centered=[False, True], momentum=[0, 0
 ADAGRAD_OPTIONS = combinations(lr=[0.1], lr_decay=[0, 0.01], weight_decay=[0, 0.1],
                                initial_accumulator_value=[0, 0.5], maximize=[False, True]) + [
     dict(lr=0.1, eps=0.1), dict()]
-CASES = ([("SGD", o) for o in SGD_OPTIONS] + [("Adam", o) for o in ADAM_OPTIONS] +
-         [("AdamW", o) for o in ADAM_OPTIONS] + [("RMSprop", o) for o in RMSPROP_OPTIONS] +
-         [("Adagrad", o) for o in ADAGRAD_OPTIONS])
-RICH = {"SGD": dict(lr=0.05, momentum=0.9, dampening=0.1, weight_decay=0.1),
-        "Adam": dict(lr=0.05, amsgrad=True, weight_decay=0.1),
-        "AdamW": dict(lr=0.05, amsgrad=True, weight_decay=0.1),
-        "RMSprop": dict(lr=0.01, centered=True, momentum=0.9, weight_decay=0.1),
-        "Adagrad": dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.5)}
+OPTIONS = {"SGD": SGD_OPTIONS, "Adam": ADAM_OPTIONS, "AdamW": ADAM_OPTIONS, "RMSprop": RMSPROP_OPTIONS,
+           "Adagrad": ADAGRAD_OPTIONS}
+# every optimizer that optim exports (registry.py): its grid of options, or its defaults and its SETTINGS
+CASES = [(name, o) for name in OPTIMIZERS for o in OPTIONS.get(name, [dict(), SETTINGS[name]])]
 
 
 def case_id(case):
@@ -121,13 +118,13 @@ def test_100_steps_match_pytorch_float64(case):
     compare_run(*case)
 
 
-@pytest.mark.parametrize("name", sorted(RICH))
+@pytest.mark.parametrize("name", OPTIMIZERS)
 def test_100_steps_match_pytorch_float32(name):
-    compare_run(name, RICH[name], dtype="float32", rtol=1e-5, atol=1e-5)
+    compare_run(name, SETTINGS[name], dtype="float32", rtol=1e-5, atol=1e-5)
 
 
 def test_defaults_match_pytorch():
-    for name in RICH:
+    for name in OPTIMIZERS:
         ours = getattr(tg.optim, name)([tg.zeros(1, requires_grad=True)]).param_groups[0]
         theirs = getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)]).param_groups[0]
         for key, value in ours.items():
@@ -160,11 +157,11 @@ def test_float32_parameters_stay_float32_and_state_follows():
     np.testing.assert_allclose(p.detach().numpy(), -1e-3, rtol=1e-5)  # Adam's first step is lr * sign(g)
 
 
-@pytest.mark.parametrize("name", sorted(RICH))
+@pytest.mark.parametrize("name", OPTIMIZERS)
 def test_zero_lr_and_zero_gradients_leave_parameters_alone(name):
     """A warm-up schedule may start at lr = 0, and an unused weight can get exact zero gradients: no NaN."""
     ours, theirs = make_params([np.ones(3)])
-    options = dict(RICH[name], lr=0.0, weight_decay=0)
+    options = dict(SETTINGS[name], lr=0.0, weight_decay=0)
     ours_opt, theirs_opt = getattr(tg.optim, name)(ours, **options), getattr(torch.optim, name)(theirs, **options)
     with np.errstate(all="raise"):
         run(ours_opt, theirs_opt, ours, theirs, [[np.zeros(3)]] * 3)
@@ -173,11 +170,11 @@ def test_zero_lr_and_zero_gradients_leave_parameters_alone(name):
 
 
 # -------------------------------------------------------------------- groups, lr, zero_grad, closures
-@pytest.mark.parametrize("name", sorted(RICH))
+@pytest.mark.parametrize("name", OPTIMIZERS)
 def test_param_groups_with_their_own_hyperparameters(name):
     start, grads = gradient_sequence()
     ours, theirs = make_params(start)
-    options = dict(RICH[name])
+    options = dict(SETTINGS[name])
     lr = options.pop("lr")
     ours_opt = getattr(tg.optim, name)([{"params": ours[:1], "lr": lr * 3}, {"params": ours[1:]}], lr=lr, **options)
     theirs_opt = getattr(torch.optim, name)([{"params": theirs[:1], "lr": lr * 3}, {"params": theirs[1:]}], lr=lr,
@@ -187,11 +184,12 @@ def test_param_groups_with_their_own_hyperparameters(name):
     assert_params_equal(ours, theirs)
 
 
-@pytest.mark.parametrize("name", sorted(RICH))
+@pytest.mark.parametrize("name", OPTIMIZERS)
 def test_changing_lr_mid_run(name):
     start, grads = gradient_sequence()
     ours, theirs = make_params(start)
-    ours_opt, theirs_opt = getattr(tg.optim, name)(ours, **RICH[name]), getattr(torch.optim, name)(theirs, **RICH[name])
+    ours_opt = getattr(tg.optim, name)(ours, **SETTINGS[name])
+    theirs_opt = getattr(torch.optim, name)(theirs, **SETTINGS[name])
 
     def halve_lr_at_50(k):
         if k == 50:
@@ -231,7 +229,7 @@ def train_linear(lib, optimizer_name, set_to_none, steps=20):
     x, y, w0 = rs.standard_normal((8, 3)), rs.standard_normal((8, 1)), rs.standard_normal((3, 1))
     w = lib.tensor(w0, requires_grad=True)
     b = lib.tensor(np.zeros(1), requires_grad=True)
-    opt = getattr(lib.optim, optimizer_name)([w, b], **RICH[optimizer_name])
+    opt = getattr(lib.optim, optimizer_name)([w, b], **SETTINGS[optimizer_name])
     xs, ys = lib.tensor(x), lib.tensor(y)
     for _ in range(steps):
         opt.zero_grad(set_to_none=set_to_none)
@@ -283,10 +281,10 @@ def test_step_with_closure_returns_the_loss():
 
 
 # -------------------------------------------------------------------- what a step must not do
-@pytest.mark.parametrize("name", sorted(RICH))
+@pytest.mark.parametrize("name", OPTIMIZERS)
 def test_step_leaves_grad_alone_builds_no_graph_and_updates_in_place(name):
     model = tg.nn.Linear(3, 2)
-    options = dict(RICH[name], maximize=True, weight_decay=0.1)
+    options = dict(SETTINGS[name], maximize=True, weight_decay=0.1)
     opt = getattr(tg.optim, name)(model.parameters(), **options)
     arrays = {id(p): p.array for p in model.parameters()}
     for _ in range(3):
@@ -324,13 +322,13 @@ def state_dict_structure(sd):
     return state, groups
 
 
-@pytest.mark.parametrize("name", sorted(RICH))
+@pytest.mark.parametrize("name", OPTIMIZERS)
 def test_state_dict_has_pytorchs_layout(name):
     start, grads = gradient_sequence(steps=3)
     ours, theirs = make_params(start)
     groups = lambda params: [{"params": params[:1], "lr": 0.5}, {"params": params[1:]}]  # noqa: E731
-    ours_opt = getattr(tg.optim, name)(groups(ours), **RICH[name])
-    theirs_opt = getattr(torch.optim, name)(groups(theirs), **RICH[name])
+    ours_opt = getattr(tg.optim, name)(groups(ours), **SETTINGS[name])
+    theirs_opt = getattr(torch.optim, name)(groups(theirs), **SETTINGS[name])
     assert state_dict_structure(ours_opt.state_dict()) == state_dict_structure(theirs_opt.state_dict())  # step 0
     run(ours_opt, theirs_opt, ours, theirs, grads)
     ours_sd, theirs_sd = ours_opt.state_dict(), theirs_opt.state_dict()
@@ -338,18 +336,18 @@ def test_state_dict_has_pytorchs_layout(name):
     assert [g["params"] for g in ours_sd["param_groups"]] == [[0], [1, 2]]
 
 
-@pytest.mark.parametrize("name", sorted(RICH))
+@pytest.mark.parametrize("name", OPTIMIZERS)
 def test_state_dict_round_trip_continues_identically(name):
     start, grads = gradient_sequence()
     a, _ = make_params(start)
-    opt_a = getattr(tg.optim, name)(a, **RICH[name])
+    opt_a = getattr(tg.optim, name)(a, **SETTINGS[name])
     for g in grads[:50]:
         set_grads_of(tg, a, g)
         opt_a.step()
     b = [tg.tensor(p.detach().numpy().copy(), requires_grad=True) for p in a]
     opt_b = getattr(tg.optim, name)(b, lr=123.0)  # the loaded hyperparameters replace these
     opt_b.load_state_dict(opt_a.state_dict())
-    assert opt_b.param_groups[0]["lr"] == RICH[name]["lr"]
+    assert opt_b.param_groups[0]["lr"] == SETTINGS[name]["lr"]
     for g in grads[50:]:  # both keep stepping: the loaded state is a copy, not shared
         set_grads_of(tg, a, g)
         opt_a.step()
@@ -373,11 +371,11 @@ def test_state_dict_survives_deepcopy_as_a_snapshot():
 
 
 @pytest.mark.parametrize("convert", ["ours", "torch"], ids=["converted", "torch tensors as they are"])
-@pytest.mark.parametrize("name", sorted(RICH))
+@pytest.mark.parametrize("name", OPTIMIZERS)
 def test_loading_a_pytorch_state_dict_continues_identically(name, convert):
     start, grads = gradient_sequence()
     ours, theirs = make_params(start)
-    theirs_opt = getattr(torch.optim, name)(theirs, **RICH[name])
+    theirs_opt = getattr(torch.optim, name)(theirs, **SETTINGS[name])
     for g in grads[:50]:
         set_grads_of(torch, theirs, g)
         theirs_opt.step()
@@ -396,7 +394,7 @@ def test_loading_a_pytorch_state_dict_continues_identically(name, convert):
 def test_our_state_dict_loads_into_pytorch():
     start, grads = gradient_sequence()
     ours, theirs = make_params(start)
-    ours_opt = tg.optim.Adam(ours, **RICH["Adam"])
+    ours_opt = tg.optim.Adam(ours, **SETTINGS["Adam"])
     for g in grads[:50]:
         set_grads_of(tg, ours, g)
         ours_opt.step()

@@ -21,6 +21,7 @@ import zlib
 import numpy as np
 import pytest
 import torch
+from registry import OPTIMIZERS
 
 import tinygrad_lite as tl
 from tinygrad_lite.autograd.engine import graph_order
@@ -196,7 +197,7 @@ def test_nll_loss_of_float16_is_summed_in_float32():
 
 
 @pytest.mark.parametrize("loss_name", ["CrossEntropyLoss", "MSELoss", "BCEWithLogitsLoss", "L1Loss", "HuberLoss"])
-@pytest.mark.parametrize("optimizer", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
 def test_a_float32_step_stays_float32_from_end_to_end(loss_name, optimizer, monkeypatch, rng):
     seen = []  # (what, op, dtype) of every array an op makes, forward and backward
     wrap_output, input_grads = Function.wrap_output, Function.input_grads

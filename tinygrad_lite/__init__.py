@@ -2,9 +2,11 @@
 
 ``import tinygrad_lite as torch`` and a plain PyTorch training script runs, for the features we cover.
 Read the engine in this order (the README's "Reading the engine"): ``autograd/function.py`` (what an op is),
-a few ``ops/`` (each op's forward and backward side by side), ``autograd/engine.py`` (the backward pass), then
-``tensor.py`` (the Tensor API) and ``nn/``.
+a few ``ops/`` (each op's forward and backward side by side), ``autograd/engine.py`` (the backward pass),
+``autograd/inplace.py`` (in-place changes and autograd), then ``tensor.py`` (the Tensor API) and ``nn/``.
 """
+import importlib
+
 from . import accelerator, autograd, cuda
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.gradcheck import gradcheck
@@ -38,6 +40,5 @@ def __getattr__(name):
     """``tl.train``, our training toolkit (not PyTorch's), is loaded on first use, as PyTorch loads some of its
     submodules; ``import tinygrad_lite.train`` works too."""
     if name == "train":
-        import importlib
         return importlib.import_module(f"{__name__}.train")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

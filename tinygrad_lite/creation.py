@@ -12,14 +12,15 @@ import numpy as np
 
 from . import dtypes as dt
 from .device import array_module, get_default_device
+from .functions import FLOATING, with_out
 from .random import rng
 from .shapes import as_int, size_args
-from .tensor import Tensor
+from .tensor import Tensor, as_array
 
 
 def _new(array, dtype, device, requires_grad):
     # straight to as_array, as tensor() does (Tensor(array, dtype=...) would take the legacy constructor's detour)
-    return Tensor._make(dt.as_array(array, dtype, _device(device)), None).requires_grad_(requires_grad)
+    return Tensor._make(as_array(array, dtype, _device(device)), None).requires_grad_(requires_grad)
 
 
 def _device(device):
@@ -34,7 +35,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of ``data`` (numbers, nested lists, a numpy array or a tensor)."""
     if device is None and not isinstance(data, Tensor):
         device = get_default_device()
-    t = Tensor._make(dt.as_array(data, dtype, device), None)
+    t = Tensor._make(as_array(data, dtype, device), None)
     if t.array is data or (isinstance(data, Tensor) and t.array is data.array):
         t.array = t.array.copy()  # never share memory with the source
     return t.requires_grad_(requires_grad)
@@ -45,7 +46,7 @@ def as_tensor(data, dtype=None, device=None):
     numbers and lists follow ``tensor()``'s dtype rules."""
     if isinstance(data, Tensor) and dtype is None and device is None:
         return data
-    return Tensor._make(dt.as_array(data, dtype, device, op="as_tensor"), None)
+    return Tensor._make(as_array(data, dtype, device, op="as_tensor"), None)
 
 
 def from_numpy(ndarray):
@@ -53,7 +54,7 @@ def from_numpy(ndarray):
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"from_numpy(): expected a numpy array (np.ndarray), got {type(ndarray).__name__}; for "
                         "lists and numbers use tinygrad_lite.tensor(data)")
-    return Tensor._make(dt.as_array(ndarray), None)
+    return Tensor._make(as_array(ndarray), None)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
@@ -190,8 +191,6 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False):
 
 
 # out=: ``torch.zeros(2, 3, out=t)`` fills t (resized to 2x3) and returns it, in t's dtype; see functions.write_out
-from .functions import FLOATING, with_out  # noqa: E402
-
 zeros, ones, full, arange, linspace, eye, randint = (
     with_out(f, dtype_from_out=True) for f in (zeros, ones, full, arange, linspace, eye, randint))
 randn, rand = (with_out(f, dtype_from_out=FLOATING) for f in (randn, rand))

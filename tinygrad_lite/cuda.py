@@ -6,6 +6,7 @@ one of these functions is called, and then only once (``device.cupy_or_error``).
     device = "cuda" if torch.cuda.is_available() else "cpu"
 """
 from . import device as _device
+from .random import manual_seed as _seed
 
 
 def is_available():
@@ -33,7 +34,6 @@ def current_device():
 def manual_seed(seed):
     """Seed GPU random numbers. Ours are drawn on the CPU and copied, so this seeds the one global generator
     (``tinygrad_lite.manual_seed``): a seeded run draws the same numbers on either device."""
-    from .random import manual_seed as _seed
     _seed(seed)
 
 

@@ -92,7 +92,7 @@ def cupy_or_error():
     global _cupy
     if _cupy is None:
         try:
-            import cupy
+            import cupy  # optional: imported the first time a "cuda" tensor is asked for
             count = cupy.cuda.runtime.getDeviceCount()
         except Exception as e:  # noqa: BLE001  (ImportError, or CuPy installed without a usable GPU: any of its errors)
             raise RuntimeError(

@@ -12,8 +12,6 @@ import builtins
 
 import numpy as np
 
-from .device import move
-
 
 class dtype:
     """One element type: its PyTorch-style name, the numpy dtype that stores it, and its category."""
@@ -52,6 +50,7 @@ ALL = (bool, uint8, int8, int16, int32, int64, float16, float32, float64)
 _BY_NUMPY = {d.np: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64)
+_BY_LEGACY_NAME = {d.legacy_name + "Tensor": d for d in ALL}
 
 _default_float = float32
 
@@ -95,6 +94,11 @@ def as_dtype(d, op=None):
         raise TypeError(f"{op + '(): ' if op else ''}dtype must be a tinygrad_lite dtype such as tinygrad_lite.float32 "
                         f"or tinygrad_lite.int64, got {type(d).__name__} {d!r:.60}")
     return from_numpy_dtype(d)
+
+
+def from_legacy_name(name, default=None):
+    """The dtype of a legacy tensor type's name ("FloatTensor", "torch.LongTensor"), else ``default``."""
+    return _BY_LEGACY_NAME.get(name.rpartition(".")[2], default)
 
 
 def promote_types(a, b):
@@ -187,59 +191,6 @@ def matmul_in_float32(a, b, bias=None):
     return out.astype(np.float16)
 
 
-def as_array(data, dtype=None, device=None, op="tensor"):
-    """Turn numbers, (nested) lists, numpy/CuPy arrays or Tensors into an array of a supported dtype.
-
-    Python floats become the default float type (float32) and Python ints become int64, as in PyTorch;
-    numpy arrays keep their dtype.
-    """
-    from .tensor import Tensor  # (here, not at the top: tensor.py imports this module)
-    if isinstance(data, Tensor):
-        arr = data.array
-    elif hasattr(data, "__array_namespace__") or isinstance(data, np.generic):
-        arr = data  # a numpy or CuPy array (or numpy scalar): keep its dtype
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{op}(): unsupported array dtype {arr.dtype}; tinygrad_lite holds numbers: "
-                            f"{', '.join(d.name for d in ALL)}")
-    else:
-        try:
-            arr = np.asarray(data)
-        except (ValueError, TypeError) as e:
-            raise ValueError(f"{op}(): could not turn {type(data).__name__} into an array; are the nested lists "
-                             f"ragged (rows of different lengths)? ({e})") from None
-        if arr.dtype == np.uint64 or arr.dtype.hasobject:  # Python ints beyond int64, or things that are not numbers
-            arr = _wide_python_ints(arr, dtype, op)
-        if arr.dtype.kind == "f":  # (with a dtype given, convert once below, straight from the exact Python floats)
-            arr = arr.astype(get_default_dtype().np) if dtype is None else arr
-        elif arr.dtype.kind in "iu":
-            arr = arr.astype(np.int64)
-        elif arr.dtype.kind != "b":
-            raise TypeError(f"{op}(): expected numbers, got {type(data).__name__} of dtype {arr.dtype}")
-        if dtype is not None:
-            check_fits(arr, as_dtype(dtype), op)
-    d = as_dtype(dtype) if dtype is not None else from_numpy_dtype(arr.dtype)
-    if arr.dtype != d.np:
-        arr = arr.astype(d.np)
-    if isinstance(arr, np.generic):
-        arr = np.asarray(arr)
-    return move(arr, device) if device is not None else arr
-
-
-def _wide_python_ints(arr, dtype, op):
-    """numpy keeps Python ints beyond int64 as uint64 or as objects; PyTorch raises for them unless the target is a
-    float type. Objects that are not numbers at all (None, strings, dicts) are left for the caller to reject."""
-    values = arr.ravel().tolist()
-    big = [v for v in values if isinstance(v, int) and not isinstance(v, builtins.bool) and not -2**63 <= v < 2**63]
-    if not big:
-        return arr.astype(np.int64) if arr.dtype == np.uint64 else arr
-    floats = builtins.any(isinstance(v, float) for v in values)  # a float among them makes it all floats
-    if floats or (dtype is not None and as_dtype(dtype).is_floating_point):
-        return np.array(values, dtype=np.float64).reshape(arr.shape)
-    raise ValueError(f"{op}(): the integer {big[0]} is too large for int64, which holds -2**63 to 2**63 - 1 "
-                     "(PyTorch: 'Overflow when unpacking long long'). Store it as a float "
-                     "(dtype=tinygrad_lite.float64), or check how it got so large")
-
-
 def check_fits(values, d, op):
     """Raise unless every number in ``values`` (Python numbers or an array) fits in the integer dtype ``d``.
 
@@ -269,35 +220,3 @@ def check_fits(values, d, op):
     raise RuntimeError(f"{op}(): the value {value} cannot be converted to {d.name} without overflow ({d.name} "
                        f"holds {info.min} to {info.max}); use a wider dtype such as int64 or float32, or check "
                        "the value")
-
-
-def legacy_array(args, dtype=None, device=None):
-    """The array of the legacy constructor ``Tensor(...)``, as ``torch.Tensor``.
-
-    ``Tensor(data)`` holds numbers of the default float type (float32), whatever their type: ``Tensor([1, 2])`` is
-    float, unlike ``tensor([1, 2])`` (int64). ``Tensor()`` is empty; ``Tensor(2, 3)`` (only ints) is a 2x3 tensor
-    of zeros (PyTorch leaves it uninitialised). ``Tensor(a_tensor)`` is that tensor's data, dtype unchanged.
-    With a ``dtype`` (ours; ``torch.Tensor`` takes none) ``Tensor(data, dtype=d)`` is ``tensor(data, dtype=d)``.
-    """
-    import numbers
-
-    from .shapes import size_args
-    from .tensor import Size, Tensor
-    if dtype is not None or (len(args) == 1 and isinstance(args[0], Tensor)):
-        if len(args) != 1:
-            raise TypeError(f"Tensor(): expected one data argument, got {len(args)}")
-        return as_array(args[0], dtype, device)
-    if not args:
-        args = (0,)  # Tensor() is empty, as in PyTorch
-    if builtins.all(isinstance(a, numbers.Integral) and not isinstance(a, builtins.bool) for a in args) or \
-            (len(args) == 1 and isinstance(args[0], Size)):
-        array = np.zeros(size_args(args, "Tensor"), get_default_dtype().np)
-        return move(array, device) if device is not None else array
-    if len(args) > 1:
-        raise TypeError(f"Tensor(): expected sizes (Tensor(2, 3)) or one sequence of numbers (Tensor([1, 2])), got "
-                        f"{len(args)} arguments of types {', '.join(type(a).__name__ for a in args)}")
-    data = args[0]
-    if isinstance(data, (numbers.Number, np.generic)):
-        raise TypeError(f"Tensor(): data must be a sequence (got {type(data).__name__}); for a tensor holding one "
-                        f"number use tinygrad_lite.tensor({data!r})")
-    return as_array(data, get_default_dtype(), device)

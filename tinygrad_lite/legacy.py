@@ -18,7 +18,7 @@ import numpy as np
 from . import dtypes as dt
 from .device import move
 from .shapes import size_args
-from .tensor import Size, Tensor
+from .tensor import Size, Tensor, as_array
 
 
 class TypedTensor(type):
@@ -41,7 +41,7 @@ class TypedTensor(type):
         if isinstance(args[0], (numbers.Number, np.generic)):
             raise TypeError(f"{name}(): data must be a sequence (got {type(args[0]).__name__}); for a tensor holding "
                             f"one number use torch.tensor({args[0]!r}, dtype=torch.{cls.dtype.name})")
-        return Tensor._make(dt.as_array(args[0], cls.dtype, device), None)
+        return Tensor._make(as_array(args[0], cls.dtype, device), None)
 
     def __instancecheck__(cls, obj):
         return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj.device.type == "cpu"

@@ -6,17 +6,16 @@ r"""``tinygrad_lite.linalg``: norms, as ``torch.linalg``.
   column sum of |A|), inf / -inf (largest / smallest row sum of |A|).
 - ``norm(A, ord=None, dim=None)``: a vector norm or a matrix norm, chosen by ``ord``, ``dim`` and A's dims.
 
-``torch.norm`` and ``Tensor.norm`` (the older API, ``p="fro"`` by default) are here too, as ``_torch_norm``.
+``torch.norm`` and ``Tensor.norm`` (the older API, ``p="fro"`` by default) are vector norms, computed in tensor.py.
 The gradient of every norm is exact, and 0 at the zero vector (see ``ops/norm.py``).
 Not covered: the spectral norm (ord 2 / -2 of a matrix) and the nuclear norm ("nuc"), which need an SVD.
 """
 import math
-import numbers
 
 from . import dtypes as dt
-from .ops.norm import VectorNorm
 from .shapes import dim_indices
 from .tensor import Tensor
+from .tensor import vector_norm as _vector_norm
 
 
 def _check_input(name, x, dtype):
@@ -29,29 +28,12 @@ def _check_input(name, x, dtype):
     return x
 
 
-def _check_ord(name, ord):
-    if isinstance(ord, bool) or not isinstance(ord, numbers.Real):
-        raise RuntimeError(f"{name}: ord must be a number (2, 1, 0, 3.5, inf, -inf), got {ord!r}; the names 'fro' and "
-                           "'nuc' are matrix norms (linalg.matrix_norm)")
-    return float(ord)
-
-
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
-    """The vector ``ord``-norm of ``x`` over ``dim`` (all elements when None)."""
-    x = _check_input("linalg.vector_norm", x, dtype)
-    ord = _check_ord("linalg.vector_norm", ord)
-    dims = dim_indices(dim, x.ndim, "linalg.vector_norm")
-    dims = None if dims is None or (x.ndim and len(dims) == x.ndim) else dims
-    reduced = x.numel() if dims is None else math.prod(x.shape[d] for d in dims)
-    if reduced == 0 and (ord < 0 or math.isinf(ord)):
-        raise RuntimeError(f"linalg.vector_norm: cannot compute the {ord} norm over an empty dimension (shape "
-                           f"{tuple(x.shape)}), because it has no identity")
-    if x.ndim == 0:
-        dims = None
-    out = VectorNorm.apply(x, ord=ord, dim=dims, keepdim=keepdim and dims is not None)
-    if keepdim and dims is None:
-        out = out.reshape((1,) * x.ndim)
-    return out
+    """The vector ``ord``-norm of ``x`` over ``dim`` (all elements when None); computed in tensor.py, as
+    ``Tensor.norm`` computes it too."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"linalg.vector_norm(): argument 'input' must be a Tensor, not {type(x).__name__}")
+    return _vector_norm(x, ord, dim, keepdim, dtype=dtype)
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
@@ -90,16 +72,6 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
         return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
     raise RuntimeError(f"linalg.norm: with ord={ord!r} and no dim, the input must be 1-D or 2-D, got {ndim} dims; "
                        "pass dim, or use linalg.vector_norm for the norm of all elements")
-
-
-def _torch_norm(x, p="fro", dim=None, keepdim=False, dtype=None):
-    """``torch.norm`` / ``Tensor.norm``: "fro" (the default) is the 2-norm of the elements over ``dim``; a number p
-    is the vector p-norm over ``dim`` (all elements when None)."""
-    if isinstance(p, str):
-        if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
-            return vector_norm(x, 2, dim, keepdim, dtype=dtype)
-        return matrix_norm(x, p, tuple(range(x.ndim)) if dim is None else dim, keepdim, dtype=dtype)
-    return vector_norm(x, 2 if p is None else p, dim, keepdim, dtype=dtype)
 
 
 __all__ = ["norm", "vector_norm", "matrix_norm"]

@@ -5,11 +5,14 @@ an op on tensors that require grad, it also remembers that op in ``.grad_fn``: a
 knows the op's inputs and how to send a gradient back to them. The nodes form a graph from the leaves
 (the tensors you made, like weights) to the output (the loss); ``loss.backward()`` hands it to the engine.
 
-Read ``autograd/function.py`` (what an op is), ``ops/`` (each forward beside its backward) and
-``autograd/engine.py`` (the backward pass) first: this file is mostly PyTorch's API over them, plus the
-bookkeeping of in-place changes (each tensor's version counter; see "in-place updates" below).
+Read ``autograd/function.py`` (what an op is), ``ops/`` (each forward beside its backward),
+``autograd/engine.py`` (the backward pass) and ``autograd/inplace.py`` (in-place changes: version counters,
+and recording ``x += 1`` in the graph) first: this file is PyTorch's API over them. It also turns data into
+arrays by PyTorch's rules (``as_array``: Python floats become float32, ints int64).
 """
 import builtins
+import math
+import numbers
 import warnings
 from collections import namedtuple
 
@@ -20,13 +23,53 @@ from ._tensor_str import tensor_repr
 from .amp.autocast_mode import autocast_args
 from .autograd import function
 from .autograd.engine import run_backward
-from .autograd.grad_mode import is_grad_enabled
+from .autograd.inplace import record_inplace, records_inplace
 from .device import array_module_of, check_same_device, device_of, move, on_device_of, same_place
 from .device import device as Device
-from .dtypes import as_array, legacy_array
+from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .ops.elementwise import (
+    Abs,
+    Add,
+    Cast,
+    Clamp,
+    ClampTensor,
+    Clone,
+    Cos,
+    Div,
+    Exp,
+    Log,
+    Log1p,
+    Maximum,
+    Mul,
+    Neg,
+    Pow,
+    Reciprocal,
+    Rsub,
+    Sin,
+    Sqrt,
+    Sub,
+    ToDevice,
+    Where,
+)
+from .ops.gather import Bincount, Gather
+from .ops.matmul import MatMul
+from .ops.movement import Expand, Index, Permute, Reshape, SetItem
+from .ops.norm import VectorNorm
+from .ops.reduce import Amax, MaxAlongDim, Mean, Prod, Sum
+from .ops.rounding import Ceil, Floor, FloorDivide, Fmod, Remainder, Round, Sign, Trunc
+from .ops.scan import CumProd, CumSum
 from .random import rng
-from .shapes import (as_int, check_broadcast, check_flag, check_number, check_reducible, dim_index, dim_indices,
-                     shape_args, size_args)
+from .shapes import (
+    as_int,
+    check_broadcast,
+    check_flag,
+    check_number,
+    check_reducible,
+    dim_index,
+    dim_indices,
+    shape_args,
+    size_args,
+)
 
 
 class Size(tuple):
@@ -37,6 +80,87 @@ class Size(tuple):
 
     def numel(self):
         return int(np.prod(self, dtype=np.int64))
+
+
+# -------------------------------------------------------------------- data to arrays (tensor(), Tensor())
+def as_array(data, dtype=None, device=None, op="tensor"):
+    """Turn numbers, (nested) lists, numpy/CuPy arrays or Tensors into an array of a supported dtype.
+
+    Python floats become the default float type (float32) and Python ints become int64, as in PyTorch;
+    numpy arrays keep their dtype.
+    """
+    if isinstance(data, Tensor):
+        arr = data.array
+    elif hasattr(data, "__array_namespace__") or isinstance(data, np.generic):
+        arr = data  # a numpy or CuPy array (or numpy scalar): keep its dtype
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{op}(): unsupported array dtype {arr.dtype}; tinygrad_lite holds numbers: "
+                            f"{', '.join(d.name for d in dt.ALL)}")
+    else:
+        try:
+            arr = np.asarray(data)
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"{op}(): could not turn {type(data).__name__} into an array; are the nested lists "
+                             f"ragged (rows of different lengths)? ({e})") from None
+        if arr.dtype == np.uint64 or arr.dtype.hasobject:  # Python ints beyond int64, or things that are not numbers
+            arr = _wide_python_ints(arr, dtype, op)
+        if arr.dtype.kind == "f":  # (with a dtype given, convert once below, straight from the exact Python floats)
+            arr = arr.astype(dt.get_default_dtype().np) if dtype is None else arr
+        elif arr.dtype.kind in "iu":
+            arr = arr.astype(np.int64)
+        elif arr.dtype.kind != "b":
+            raise TypeError(f"{op}(): expected numbers, got {type(data).__name__} of dtype {arr.dtype}")
+        if dtype is not None:
+            dt.check_fits(arr, dt.as_dtype(dtype), op)
+    d = dt.as_dtype(dtype) if dtype is not None else dt.from_numpy_dtype(arr.dtype)
+    if arr.dtype != d.np:
+        arr = arr.astype(d.np)
+    if isinstance(arr, np.generic):
+        arr = np.asarray(arr)
+    return move(arr, device) if device is not None else arr
+
+
+def _wide_python_ints(arr, dtype, op):
+    """numpy keeps Python ints beyond int64 as uint64 or as objects; PyTorch raises for them unless the target is a
+    float type. Objects that are not numbers at all (None, strings, dicts) are left for the caller to reject."""
+    values = arr.ravel().tolist()
+    big = [v for v in values if isinstance(v, int) and not isinstance(v, builtins.bool) and not -2**63 <= v < 2**63]
+    if not big:
+        return arr.astype(np.int64) if arr.dtype == np.uint64 else arr
+    floats = builtins.any(isinstance(v, float) for v in values)  # a float among them makes it all floats
+    if floats or (dtype is not None and dt.as_dtype(dtype).is_floating_point):
+        return np.array(values, dtype=np.float64).reshape(arr.shape)
+    raise ValueError(f"{op}(): the integer {big[0]} is too large for int64, which holds -2**63 to 2**63 - 1 "
+                     "(PyTorch: 'Overflow when unpacking long long'). Store it as a float "
+                     "(dtype=tinygrad_lite.float64), or check how it got so large")
+
+
+def legacy_array(args, dtype=None, device=None):
+    """The array of the legacy constructor ``Tensor(...)``, as ``torch.Tensor``.
+
+    ``Tensor(data)`` holds numbers of the default float type (float32), whatever their type: ``Tensor([1, 2])`` is
+    float, unlike ``tensor([1, 2])`` (int64). ``Tensor()`` is empty; ``Tensor(2, 3)`` (only ints) is a 2x3 tensor
+    of zeros (PyTorch leaves it uninitialised). ``Tensor(a_tensor)`` is that tensor's data, dtype unchanged.
+    With a ``dtype`` (ours; ``torch.Tensor`` takes none) ``Tensor(data, dtype=d)`` is ``tensor(data, dtype=d)``.
+    """
+    if dtype is not None or (len(args) == 1 and isinstance(args[0], Tensor)):
+        if len(args) != 1:
+            raise TypeError(f"Tensor(): expected one data argument, got {len(args)}")
+        return as_array(args[0], dtype, device)
+    if not args:
+        args = (0,)  # Tensor() is empty, as in PyTorch
+    if builtins.all(isinstance(a, numbers.Integral) and not isinstance(a, builtins.bool) for a in args) or \
+            (len(args) == 1 and isinstance(args[0], Size)):
+        array = np.zeros(size_args(args, "Tensor"), dt.get_default_dtype().np)
+        return move(array, device) if device is not None else array
+    if len(args) > 1:
+        raise TypeError(f"Tensor(): expected sizes (Tensor(2, 3)) or one sequence of numbers (Tensor([1, 2])), got "
+                        f"{len(args)} arguments of types {', '.join(type(a).__name__ for a in args)}")
+    data = args[0]
+    if isinstance(data, (numbers.Number, np.generic)):
+        raise TypeError(f"Tensor(): data must be a sequence (got {type(data).__name__}); for a tensor holding one "
+                        f"number use tinygrad_lite.tensor({data!r})")
+    return as_array(data, dt.get_default_dtype(), device)
 
 
 return_types_max = namedtuple("max", ["values", "indices"])
@@ -51,7 +175,7 @@ class Tensor:
     def __init__(self, *data, dtype=None, device=None, requires_grad=False):
         """The legacy constructor, as ``torch.Tensor``: ``Tensor([1, 2])`` holds floats, ``Tensor(2, 3)`` is 2x3 zeros.
 
-        ``tinygrad_lite.tensor(data)`` is the usual way to make one (ints stay int64); see ``dtypes.legacy_array``.
+        ``tinygrad_lite.tensor(data)`` is the usual way to make one (ints stay int64); see ``legacy_array``.
         """
         self.array = legacy_array(data, dtype, device)
         self.grad_fn, self._grad, self._retains_grad, self._requires_grad = None, None, False, False
@@ -608,9 +732,14 @@ class Tensor:
         return Bincount.apply(weights, bins=self.array, length=length)
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
-        """torch.norm: the 2-norm of all elements by default, or the p-norm along ``dim`` (see ``linalg.py``)."""
-        from .linalg import _torch_norm
-        return _torch_norm(self if dtype is not None else autocast_args("norm", self)[0], p, dim, keepdim, dtype)
+        """torch.norm: "fro" (the default) is the 2-norm of the elements over ``dim`` (all when None); a number p is
+        the vector p-norm over ``dim``. Matrix norms are ``linalg.matrix_norm``'s."""
+        x = self if dtype is not None else autocast_args("norm", self)[0]
+        if isinstance(p, str) and not (p == "fro" and (dim is None or isinstance(dim, builtins.int) or len(dim) <= 2)):
+            kind = NotImplementedError if p == "nuc" else RuntimeError
+            raise kind(f"norm: p={p!r} over dims {dim} is a matrix norm that Tensor.norm does not compute; use "
+                       "linalg.matrix_norm (or p='fro' over at most 2 dims, or a number p)")
+        return vector_norm(x, 2 if p is None or p == "fro" else p, dim, keepdim, dtype=dtype)
 
     # ---------------------------------------------------------------- shapes
     def reshape(self, *shape):
@@ -704,7 +833,7 @@ class Tensor:
         """``x[index] = value``. Recorded in the graph (op ``SetItem``) when x or value requires grad, as in PyTorch."""
         try:
             index = _index(index)
-            if self._records_inplace("setitem", value):
+            if records_inplace(self, "setitem", value):
                 self._record_write("setitem", value, index)
                 return
             self.array[index] = value.array if isinstance(value, Tensor) else value
@@ -729,8 +858,8 @@ class Tensor:
     # An in-place op changes the numbers in self.array, which other tensors may share (views, detach) and ops may
     # have saved for backward. So it bumps the version counter they share: Function.saved_tensors checks it.
     # When grad mode is on and self or the other operand requires grad, the change is also recorded, as in
-    # PyTorch: self becomes the result of the op applied to its earlier state (_record_inplace).
-    _previous = None  # after a recorded in-place op: a tensor holding self's state before it (engine.input_as_used)
+    # PyTorch: self becomes the result of the op applied to its earlier state. autograd/inplace.py explains both.
+    _previous = None  # after a recorded in-place op: a tensor holding self's state before it (inplace.input_as_used)
     _base = None      # for a view made by an op (a slice, reshape, transpose): the tensor whose numbers it shows
 
     @property
@@ -741,59 +870,16 @@ class Tensor:
     def _bump_version(self):
         self._version_counter[0] += 1
 
-    def _records_inplace(self, name, other=None):
-        """Must this in-place op be recorded in the graph? Yes if grad mode is on and self or other requires grad."""
-        if not (is_grad_enabled() and (self._requires_grad or getattr(other, "requires_grad", False))):
-            return False
-        if not self.dtype.is_floating_point:  # an integer or bool result has no gradient: a plain write
-            return False
-        if self.grad_fn is None and self._requires_grad:
-            raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an in-place operation. "
-                               "Update weights inside `with tl.no_grad():`, or use an out-of-place op")
-        if self._base is not None:
-            raise RuntimeError(f"{name}: an in-place change of a view (a slice, reshape or transpose of a tensor of "
-                               f"shape {tuple(self._base.shape)}) cannot be recorded: the graph of the tensor it "
-                               "views would not know (PyTorch rewrites it; we don't). Write into that tensor itself: "
-                               "y[i] = y[i] + v rather than y[i] += v, and y[0, 1] = v rather than y[0][1] = v")
-        return True
-
-    def _record_inplace(self, name, compute, writes_into_input=False, new_shape=False):
-        """Make self the result of ``compute(before)``, in the graph and in its own array (views see the change).
-
-        ``before`` is a new tensor that takes over self's earlier state (its grad_fn, ...): it is the recorded
-        op's input, and the ops recorded earlier keep using it (``engine.input_as_used``). It holds a copy of the
-        old numbers, which the op may save for backward, unless the op writes into its input itself (SetItem).
-        """
-        before = object.__new__(Tensor)
-        before.__dict__.update(self.__dict__)
-        before._retains_grad = False
-        if not writes_into_input:
-            before.array, before._version_counter = self.array.copy(), [0]
-        new = compute(before)
-        if new_shape:  # a shape-only change (unsqueeze_): self shows the same numbers under the new shape
-            self.array = new.array
-        elif new.array is not self.array:
-            if new.array.shape != self.array.shape or not np.can_cast(new.array.dtype, self.array.dtype, "same_kind"):
-                raise RuntimeError(f"{name}: the result ({new.dtype}, shape {tuple(new.shape)}) cannot be written "
-                                   f"into this tensor ({self.dtype}, shape {tuple(self.shape)}); write it out of place")
-            self.array[...] = new.array
-        self.grad_fn, self._requires_grad, self._previous = new.grad_fn, True, before
-        if before.grad_fn is not None and before.grad_fn.n_outputs > 1:  # self was one of an op's several outputs:
-            before.grad_fn.output_moved_to(before)                         # that output's state is `before` now
-            del self._output_nr
-        self._bump_version()
-        return self
-
     def _record_write(self, name, value, index):
         """Record ``self[index] = value`` (the op SetItem, which writes into self's own array)."""
         value = _as_tensor(value, self.device)
-        return self._record_inplace(name, lambda before: SetItem.apply(before, value, index=index),
-                                    writes_into_input=True)
+        return record_inplace(self, name, lambda before: SetItem.apply(before, value, index=index),
+                              writes_into_input=True)
 
     def _inplace(self, name, ufunc, other):
-        if self._records_inplace(name, other):
+        if records_inplace(self, name, other):
             op = {"add_": Add, "sub_": Sub, "mul_": Mul, "div_": Div}[name]
-            return self._record_inplace(name, lambda before: before._binary(op, other, float_result=op is Div))
+            return record_inplace(self, name, lambda before: before._binary(op, other, float_result=op is Div))
         value = other.array if isinstance(other, Tensor) else other
         try:
             ufunc(self.array, value, out=self.array, casting="same_kind")
@@ -822,14 +908,14 @@ class Tensor:
         if not _broadcasts_to(array.shape, self.array.shape):
             raise RuntimeError(f"copy_: the source of shape {tuple(array.shape)} does not fit a tensor of shape "
                                f"{tuple(self.shape)} (it must broadcast to that shape)")
-        if self._records_inplace("copy_", src):  # x[...] = src: the gradient goes to src, none to the old x
+        if records_inplace(self, "copy_", src):  # x[...] = src: the gradient goes to src, none to the old x
             return self._record_write("copy_", src, ...)
         self.array[...] = move(array, self.device)
         self._bump_version()
         return self
 
     def fill_(self, value):
-        if self._records_inplace("fill_", value):
+        if records_inplace(self, "fill_", value):
             return self.copy_(value)
         if np.ndim(value) != 0:
             raise RuntimeError(f"fill_ only supports a 0-dimension value tensor, got one of shape {np.shape(value)}")
@@ -845,14 +931,14 @@ class Tensor:
         return self.fill_(0)
 
     def clamp_(self, min=None, max=None):
-        if self._records_inplace("clamp_"):
-            return self._record_inplace("clamp_", lambda before: before.clamp(min, max))
+        if records_inplace(self, "clamp_"):
+            return record_inplace(self, "clamp_", lambda before: before.clamp(min, max))
         return self.copy_(self.detach().clamp(min, max))
 
     def _apply_(self, name, op):
         """The in-place version of the out-of-place ``op``: self takes ``op(self)``'s numbers in its own memory."""
-        if self._records_inplace(name):
-            return self._record_inplace(name, op)
+        if records_inplace(self, name):
+            return record_inplace(self, name, op)
         return self.copy_(op(self.detach()))
 
     def abs_(self): return self._apply_("abs_", Tensor.abs)
@@ -863,9 +949,9 @@ class Tensor:
     def unsqueeze_(self, dim):
         """In place: a new dim of size 1 at ``dim``. Only the shape changes; the numbers stay where they are."""
         shape = self.unsqueeze(dim).shape  # (checks dim)
-        if self._records_inplace("unsqueeze_"):
-            return self._record_inplace("unsqueeze_", lambda before: before.reshape(shape), writes_into_input=True,
-                                        new_shape=True)
+        if records_inplace(self, "unsqueeze_"):
+            return record_inplace(self, "unsqueeze_", lambda before: before.reshape(shape), writes_into_input=True,
+                                  new_shape=True)
         self.array = self.array.reshape(shape)  # a view of the same memory
         self._bump_version()
         return self
@@ -936,10 +1022,11 @@ class Tensor:
         ``x.type("torch.LongTensor")``."""
         if dtype is None:
             return f"tinygrad_lite.{self.dtype.legacy_name}Tensor"
-        from . import legacy
         if isinstance(dtype, str) and dtype.endswith("Tensor"):
-            dtype = getattr(legacy, dtype.rpartition(".")[2], dtype)
-        return self.to(dtype.dtype if isinstance(dtype, legacy.TypedTensor) else dtype)
+            dtype = dt.from_legacy_name(dtype, dtype)
+        elif isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), dt.dtype):  # FloatTensor (legacy.py)
+            dtype = dtype.dtype
+        return self.to(dtype)
 
     def numpy(self, force=False):
         """The numbers as a numpy array, sharing memory with this CPU tensor.
@@ -1080,19 +1167,7 @@ def _index(index):
     return index
 
 
-# -------------------------------------------------------------------- ops, and functions over tensors
-from .ops.elementwise import (Abs, Add, Cast, Clamp, Clone, Cos, Div, Exp, Log, Log1p, Maximum,  # noqa: E402
-                              Mul, Neg, Pow, Reciprocal, Rsub, Sin, Sqrt, Sub, ToDevice, Where)
-from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: E402
-from .ops.reduce import Amax, MaxAlongDim, Mean, Sum  # noqa: E402
-from .ops.movement import Expand, Index, Permute, Reshape, SetItem  # noqa: E402
-from .ops.matmul import MatMul  # noqa: E402
-from .ops.elementwise import ClampTensor  # noqa: E402  (the ops of the PyTorch idioms: rounding, scans, gathers)
-from .ops.rounding import Ceil, Floor, FloorDivide, Fmod, Remainder, Round, Sign, Trunc  # noqa: E402
-from .ops.reduce import Prod  # noqa: E402
-from .ops.scan import CumProd, CumSum  # noqa: E402
-from .ops.gather import Bincount, Gather  # noqa: E402
-
+# -------------------------------------------------------------------- functions over tensors
 
 def matmul(a, b):
     """Matrix product with numpy's rules for 1-D and batched operands (as torch.matmul)."""
@@ -1125,3 +1200,29 @@ def _clamp_tensor(x, lo, hi):
     dtype = dt.result_type(x, *bounds)
     lo, hi = (None if b is None else _operand(b, dtype, x) for b in (lo, hi))
     return ClampTensor.apply(_operand(x, dtype, x), lo, hi)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """The vector ``ord``-norm of the tensor ``x`` over ``dim`` (all elements when None), by the op ``VectorNorm``
+    (ops/norm.py): ``Tensor.norm``'s, and ``linalg.vector_norm``'s once it has checked that x is a Tensor."""
+    name = "linalg.vector_norm"
+    x = x.to(dt.as_dtype(dtype, name)) if dtype is not None else x
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"{name}: expected a floating point tensor as input, got {x.dtype}; convert it first "
+                           "with .float()")
+    if isinstance(ord, builtins.bool) or not isinstance(ord, numbers.Real):
+        raise RuntimeError(f"{name}: ord must be a number (2, 1, 0, 3.5, inf, -inf), got {ord!r}; the names 'fro' and "
+                           "'nuc' are matrix norms (linalg.matrix_norm)")
+    ord = builtins.float(ord)
+    dims = dim_indices(dim, x.ndim, name)
+    dims = None if dims is None or (x.ndim and len(dims) == x.ndim) else dims
+    reduced = x.numel() if dims is None else math.prod(x.shape[d] for d in dims)
+    if reduced == 0 and (ord < 0 or math.isinf(ord)):
+        raise RuntimeError(f"{name}: cannot compute the {ord} norm over an empty dimension (shape "
+                           f"{tuple(x.shape)}), because it has no identity")
+    if x.ndim == 0:
+        dims = None
+    out = VectorNorm.apply(x, ord=ord, dim=dims, keepdim=keepdim and dims is not None)
+    if keepdim and dims is None:
+        out = out.reshape((1,) * x.ndim)
+    return out

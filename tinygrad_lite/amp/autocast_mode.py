@@ -164,14 +164,15 @@ def _autocast(op, t):
 
 
 def round_to_bfloat16(x):
-    """``x`` (float32) rounded to the nearest bfloat16 number, returned as float32. Not a PyTorch function.
+    """The tensor ``x`` rounded to the nearest bfloat16 numbers, returned as float32. Not a PyTorch function.
 
     bfloat16 is float32 with the last 16 bits of the mantissa cut off: float32's 8 exponent bits (so its range,
     up to 3.4e38, and no underflow of small gradients) but 8 bits of precision (about 3 decimal digits) instead
     of 24. numpy has no bfloat16 type; this rounds float32 bit patterns to the nearest even bfloat16 pattern.
     """
-    from ..tensor import Tensor
-    array = np.asarray(x.detach().cpu().numpy() if isinstance(x, Tensor) else x, dtype=np.float32)
+    if not hasattr(x, "new_tensor"):
+        raise TypeError(f"round_to_bfloat16(): x must be a Tensor, not {type(x).__name__}; wrap it: tl.tensor(x)")
+    array = np.asarray(x.detach().cpu().numpy(), dtype=np.float32)
     bits = array.view(np.uint32).astype(np.uint64)
     rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16 << 16).astype(np.uint32)
-    return Tensor(rounded.view(np.float32).copy(), dtype=dt.float32)
+    return x.new_tensor(rounded.view(np.float32), dtype=dt.float32, device="cpu")

@@ -25,6 +25,7 @@ import warnings
 
 import numpy as np
 
+from .. import cuda
 from ..device import array_module_of
 
 READY, UNSCALED, STEPPED = "ready", "unscaled", "stepped"  # where each optimizer is in the current iteration
@@ -42,7 +43,6 @@ class GradScaler:
         self._device = str(device)
         self._enabled = bool(enabled)
         if self._enabled and self._device.startswith("cuda"):
-            from .. import cuda
             if not cuda.is_available():
                 warnings.warn("tinygrad_lite.amp.GradScaler is enabled, but CUDA is not available.  Disabling. "
                               "(On a CPU, use GradScaler(\"cpu\").)", stacklevel=2)

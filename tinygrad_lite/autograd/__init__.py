@@ -18,8 +18,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     output (None for a one-number output: 1). Only the ops between the outputs and the inputs run, and a tensor
     that ``retain_grad()`` was called on gets its ``.grad`` on the way, as in PyTorch.
     """
-    from ..dtypes import as_array
-    from ..tensor import Tensor
+    from ..tensor import Tensor, as_array  # (here: tensor.py builds on this package, so it cannot come first)
     if create_graph:
         raise NotImplementedError("grad: create_graph=True (gradients of gradients) is not supported")
     outputs = list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
@@ -60,8 +59,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """``backward`` from several roots at once (``torch.autograd.backward``): their contributions to each leaf's
     ``.grad`` add up. ``grad_tensors`` holds one gradient per root (None for a root holding one number)."""
-    from ..dtypes import as_array
-    from ..tensor import Tensor
+    from ..tensor import Tensor, as_array  # (here: tensor.py builds on this package, so it cannot come first)
     if create_graph or inputs is not None:
         raise NotImplementedError("autograd.backward: create_graph and inputs are not supported; use autograd.grad")
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)

@@ -12,6 +12,7 @@ counts them), each with the input's shape or one that broadcasting explains, the
 gradient further down.
 """
 from ..dtypes import FLOAT16, quietly_in_float16, sum_in_float32
+from .inplace import input_as_used
 
 
 def graph_order(*roots, everything=False):
@@ -136,15 +137,3 @@ def fit_gradient(fn, i, grad, x):
                                f"{list(grad.shape)} but expected shape compatible with {list(shape)}")
         grad = unbroadcast(grad, shape)
     return grad if grad.dtype == x.array.dtype else grad.astype(x.array.dtype)
-
-
-def input_as_used(x, fn):
-    """The state of tensor ``x`` that ``fn`` used as an input.
-
-    Usually that is ``x`` itself. But an in-place op recorded after ``fn`` was made (``buf[t] = h`` in an RNN loop,
-    ``y += 1``) gave ``x`` a new ``grad_fn`` and moved x's earlier state to ``x._previous``; the ops are numbered in
-    the order they were made (``sequence_nr``), so we walk back to the state that existed when ``fn`` was made.
-    """
-    while x._previous is not None and x.grad_fn.sequence_nr > fn.sequence_nr:
-        x = x._previous
-    return x

@@ -17,7 +17,8 @@ Function object as the result's ``grad_fn``: a node of the computation graph tha
 Saved values must still hold the numbers forward saw when backward runs. Every tensor counts its in-place
 changes in a version counter (``x._version``; views of the same numbers share one), ``apply`` notes the
 version of each input or output whose array was saved, and ``saved_tensors`` refuses to hand back a value
-whose version has moved on: the gradient would silently use the new numbers.
+whose version has moved on: the gradient would silently use the new numbers. ``inplace.py`` holds this
+machinery, and how an in-place op is recorded in the graph.
 
 Deliberate difference from PyTorch: our built-in ops receive and return plain numpy/CuPy arrays, which keeps
 them short. A subclass written PyTorch's way (``@staticmethod def forward(ctx, ...)``) also works: it is
@@ -30,7 +31,7 @@ import weakref
 from ..device import array_module_of, check_same_device
 from ..dtypes import FLOAT16, quietly_in_float16
 from . import grad_mode
-from .engine import input_as_used
+from .inplace import check_saved, input_as_used, remember_versions, track_view
 
 Tensor = None  # the Tensor class; tensor.py sets it once defined (it imports the ops, so we cannot import it here)
 _sequence = itertools.count()  # numbers the recorded ops in the order they were made (see engine.input_as_used)
@@ -90,15 +91,11 @@ class Function:
         """The op's result as a Tensor, with this op as its ``grad_fn`` if the graph is being recorded."""
         record = grad_mode._enabled and True in self.needs_input_grad
         out = Tensor._make(array, self if record else None)
-        base = out.array.base  # None unless the result is a view of some array's numbers
-        for t in self.inputs:  # a view of an input's numbers (reshape, slicing)? Then changing one changes the other
-            if t.array is out.array or (base is not None and (t.array is base or t.array.base is base)):
-                out._version_counter, out._base = t._version_counter, t
-                break
+        track_view(out, self.inputs)  # a view of an input's numbers (reshape, slicing) shares its version counter
         if record:
             self.sequence_nr = next(_sequence)
             if self._saved:
-                self._remember_versions((*self.inputs, out))
+                remember_versions(self, (*self.inputs, out))  # saved_tensors checks them (inplace.py)
         return out
 
     def wrap_outputs(self, results):
@@ -117,7 +114,7 @@ class Function:
         self._outputs = [weakref.ref(out) if isinstance(out, Tensor) else _nothing for out in outputs]
         self._output_like = [(o.shape, o.array.dtype) if isinstance(o, Tensor) else None for o in outputs]
         if self.sequence_nr >= 0 and self._saved:  # recorded: check the versions of all the outputs, not just the last
-            self._remember_versions((*self.inputs, *tensors))
+            remember_versions(self, (*self.inputs, *tensors))
         return outputs
 
     def output_tensors(self):
@@ -126,7 +123,7 @@ class Function:
 
     def output_moved_to(self, tensor):
         """An in-place op on output ``tensor._output_nr`` moved that output's earlier state to ``tensor``
-        (``Tensor._record_inplace``): it is the op's output from now on."""
+        (``inplace.record_inplace``): it is the op's output from now on."""
         self._outputs[tensor._output_nr] = weakref.ref(tensor)
 
     def gather(self, output, grad):
@@ -147,18 +144,6 @@ class Function:
         """PyTorch's ``ctx.set_materialize_grads``: False gives backward None, not zeros, for an unused output."""
         self.materialize_grads = value
 
-    def _remember_versions(self, owners):
-        """Note the version of every input and of the output (``owners``); ``saved_tensors`` checks them."""
-        self._saved_versions = [(t.array, t._version_counter, t._version_counter[0]) for t in owners]
-        if self.torch_style:  # it saves Tensors, maybe made inside forward: they have counters of their own
-            self._saved_versions += [(v.array, v._version_counter, v._version_counter[0]) for v in self._saved
-                                     if isinstance(v, Tensor)]
-
-    def _saved_numbers_of(self, array):
-        """Did forward save these numbers (this array, or another view of the same memory)?"""
-        memory = _memory_of(array)
-        return any(_memory_of(getattr(value, "array", value)) is memory for value in self._saved if value is not None)
-
     def save_for_backward(self, *values):
         self._saved = values
 
@@ -170,18 +155,7 @@ class Function:
                 f"{type(self).__name__}: trying to backward through the graph a second time: its saved values were "
                 "freed by the first .backward(). Pass retain_graph=True to the first backward call if you need to "
                 "backward twice, or recompute the forward pass.")
-        for i, (array, counter, version) in enumerate(self._saved_versions):
-            if counter[0] != version and self._saved_numbers_of(array):
-                which = (f"the input {i}" if i < len(self.inputs) else "the output" if i == len(self.inputs)
-                         else "a tensor saved by forward")
-                raise RuntimeError(
-                    f"{self.name()}: one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: {which} of {type(self).__name__}, a tensor of shape {array.shape}, is at "
-                    f"version {counter[0]}; expected version {version} instead (the version {self.name()} saved). "
-                    "Change a copy instead of the tensor itself: x = x + 1 rather than x += 1 (or x.add_(1), "
-                    "x[i] = v, x.zero_()). In a training loop, call optimizer.zero_grad(), loss.backward(), "
-                    "optimizer.step() in that order, and change the weights (step, load_state_dict) only after "
-                    "backward.")
+        check_saved(self)  # no in-place change since forward (inplace.py)
         return self._saved
 
     def release(self):
@@ -255,12 +229,6 @@ class Function:
 def _nothing():
     """Stands for the weak reference of an output that is not a Tensor (a number returned by forward): none."""
     return None
-
-
-def _memory_of(array):
-    """The array that owns ``array``'s memory: itself, or the array it is a view of."""
-    base = getattr(array, "base", None)
-    return array if base is None else base
 
 
 class AccumulateGrad:

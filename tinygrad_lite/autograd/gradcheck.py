@@ -47,7 +47,7 @@ def numeric_jacobians(fn, inputs, eps):
 
 def analytic_jacobians(fn, inputs):
     """The same Jacobians from autograd: one backward pass per output element."""
-    from . import grad
+    from . import grad  # (here: the package defines grad after importing this module)
     outputs = _as_tuple(fn(*inputs))
     wanted = [x for x in inputs if getattr(x, "requires_grad", False)]
     result = {id(x): [] for x in wanted}

@@ -16,7 +16,7 @@ import numpy as np
 
 class _VariableMeta(type):
     def __instancecheck__(cls, obj):
-        from ..tensor import Tensor
+        from ..tensor import Tensor  # (here, not at the top: tensor.py builds on this package)
         return isinstance(obj, Tensor)
 
 
@@ -24,7 +24,7 @@ class Variable(metaclass=_VariableMeta):
     """``Variable(data, requires_grad=False)``: a new leaf tensor sharing ``data``'s numbers (``data.detach()``)."""
 
     def __new__(cls, data=None, requires_grad=False, volatile=False):
-        from ..tensor import Tensor
+        from ..tensor import Tensor  # (here, not at the top: tensor.py builds on this package)
         if volatile:
             warnings.warn("Variable: volatile was removed and now has no effect. Use `with torch.no_grad():` "
                           "instead.", UserWarning, stacklevel=2)

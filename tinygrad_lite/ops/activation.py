@@ -71,7 +71,7 @@ def _erf(x):
     (about 0.4 us per element); GELU(approximate="tanh") avoids it. CuPy's erf lives in cupyx."""
     if array_module_of(x) is np:
         return np.vectorize(math.erf, otypes=[x.dtype])(x)
-    import cupyx.scipy.special
+    import cupyx.scipy.special  # optional: only for CuPy arrays, so CuPy is installed
     return cupyx.scipy.special.erf(x)
 
 

@@ -70,7 +70,7 @@ class Index(Function):
 
 class SetItem(Function):
     r"""z = x with z[index] = v: setitem, ``x[index] = v``, written into x's own array (the one op that changes its
-    input: that is what setitem means; ``Tensor._record_inplace`` gives x the new place in the graph).
+    input: that is what setitem means; ``autograd/inplace.record_inplace`` gives x the new place in the graph).
 
     z takes v's numbers at the written positions and x's elsewhere, so dL/dx = g with the written positions set
     to 0 (x's old numbers there are gone), and dL/dv = g[index] (summed over the positions that a broadcast v

@@ -50,7 +50,7 @@ class LRFinderResult:
         """Plot the smoothed loss (and, faintly, each batch's loss) against the lr on a log axis, with the
         suggestion marked. Draws on ``ax`` if given, else on a new figure; returns the Axes.
         """
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # (here: only plotting needs it, and it is slow to import)
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 4))
         if show_raw:

@@ -151,7 +151,7 @@ def _progress_bar(loader, description, enabled):
     if not enabled:
         return loader
     try:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # optional (the course's extra): without it, no bar
     except ImportError:
         return loader
     return tqdm(loader, desc=description, leave=False)
@@ -159,7 +159,7 @@ def _progress_bar(loader, description, enabled):
 
 def plot_history(history, names=None, ax=None):
     """Plot per-epoch curves: losses on one axes, other metrics (accuracy ...) on a second one if present."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # (here: only plotting needs it, and it is slow to import)
     names = names or [n for n in history if n not in ("epoch", "lr")]
     losses = [n for n in names if n.endswith("loss")]
     others = [n for n in names if n not in losses]

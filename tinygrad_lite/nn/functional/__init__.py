@@ -12,11 +12,14 @@ import numpy as np
 from ...amp.autocast_mode import autocast_args
 from ...autograd.grad_mode import no_grad
 from ...device import array_module_of
+from ...functions import write_out
 from ...ops.activation import GELU, LeakyReLU, ReLU
 from ...ops.matmul import Linear
 from ...random import rng
 from ...shapes import check_number
 from ...tensor import Tensor, where
+from .loss import *  # the loss functions (loss.py)
+from .loss import __all__ as _loss_names
 
 
 def _check_tensor(name, input, what="input"):
@@ -272,14 +275,9 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     denominator = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
     result = input / denominator
     if out is not None:
-        from ...functions import write_out
         return write_out("normalize", result, out)
     return result
 
-
-# The loss functions live in loss.py; imported last, so that loss.py may use the functions above.
-from .loss import *  # noqa: E402
-from .loss import __all__ as _loss_names  # noqa: E402
 
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "dropout",
            "batch_norm", "one_hot", "normalize"] + list(_loss_names)

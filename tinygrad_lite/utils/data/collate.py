@@ -29,7 +29,7 @@ from ... import dtypes as dt
 from ...creation import as_tensor
 from ...device import array_module_of
 from ...functions import stack
-from ...tensor import Tensor
+from ...tensor import Tensor, as_array
 
 _ERROR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
 
@@ -62,7 +62,7 @@ def default_collate(batch):
     if isinstance(elem, float):
         return Tensor(batch, dtype=dt.float64)
     if isinstance(elem, int):  # (bool is an int too: it gives a bool tensor)
-        return Tensor._make(dt.as_array(batch, op="default_collate"), None)
+        return Tensor._make(as_array(batch, op="default_collate"), None)
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, collections.abc.Mapping):

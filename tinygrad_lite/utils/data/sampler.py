@@ -14,6 +14,7 @@ same epoch orders: that is what lets a training run resume bit-identically from 
 """
 from ...creation import randint, randperm
 from ...random import Generator, rng
+from .dataset import check_dataset
 
 
 class Sampler:
@@ -52,7 +53,6 @@ class RandomSampler(Sampler):
     """
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
-        from .dataset import check_dataset
         check_dataset("RandomSampler", data_source, "data_source")
         self.data_source, self.replacement, self._num_samples = data_source, replacement, num_samples
         self.generator = generator

@@ -1,0 +1,94 @@
+"""The library's extension points as the tests see them: every op in one table, every optimizer from ``optim``.
+
+``OPS[name](lib, F, x, y, labels)`` computes one op (or a short expression around it) with ``lib`` either
+tinygrad_lite or torch and ``F`` its ``nn.functional``: x and y are 4x4 float tensors, labels a 4-long int64
+tensor of classes 0 to 3. Each op is written once, for both libraries. The tests that cover every op iterate
+this table: against PyTorch, values and gradients in float64 (test_registry.py), on the GPU (test_devices.py)
+and inside autocast (test_amp.py). Adding an op adds one line here (CONTRIBUTING.md, "Adding an op").
+
+``OPTIMIZERS`` is every optimizer class that ``tinygrad_lite.optim`` exports (its ``__all__``), by name; the
+tests that run every optimizer take them from it, so a new optimizer is tested as soon as it is exported.
+``SETTINGS[name]`` gives each one a configuration that uses its options (momentum, amsgrad, centered ...), for
+the tests that run all of them the same way; test_registry.py checks that every exported optimizer has one.
+"""
+import inspect
+
+from tinygrad_lite import optim
+
+
+def _setitem(lib, x, y):
+    out = x * 1
+    out[0] = y[1]
+    return out
+
+
+OPS = {
+    # elementwise arithmetic (ops/elementwise.py)
+    "add": lambda lib, F, x, y, lab: x + y, "sub": lambda lib, F, x, y, lab: x - 2 * y,
+    "rsub": lambda lib, F, x, y, lab: 1 - x, "mul": lambda lib, F, x, y, lab: x * y,
+    "div": lambda lib, F, x, y, lab: x / (y * y + 1), "rdiv": lambda lib, F, x, y, lab: 3 / (x * x + 1),
+    "pow": lambda lib, F, x, y, lab: x ** 2, "pow_float": lambda lib, F, x, y, lab: (x * x + 1) ** 1.5,
+    "rpow": lambda lib, F, x, y, lab: 2 ** x, "neg_abs": lambda lib, F, x, y, lab: -x.abs(),
+    "exp": lambda lib, F, x, y, lab: x.exp(), "log": lambda lib, F, x, y, lab: x.abs().log(),
+    "log1p": lambda lib, F, x, y, lab: x.abs().log1p(), "sqrt": lambda lib, F, x, y, lab: x.abs().sqrt(),
+    "sin_cos": lambda lib, F, x, y, lab: x.sin() + x.cos(),
+    "maximum": lambda lib, F, x, y, lab: x.maximum(y) + x.minimum(y),
+    "clamp": lambda lib, F, x, y, lab: x.clamp(-0.5, 0.5), "clamp_tensor": lambda lib, F, x, y, lab: x.clamp(min=y),
+    "where": lambda lib, F, x, y, lab: lib.where(x > 0, x, y),
+    "masked_fill": lambda lib, F, x, y, lab: x.masked_fill(x > 0.5, 0.0),
+    "compare": lambda lib, F, x, y, lab: (x > y) * x, "clone_detach": lambda lib, F, x, y, lab: x.clone() * x.detach(),
+    # activations (ops/activation.py)
+    "tanh": lambda lib, F, x, y, lab: x.tanh(), "sigmoid": lambda lib, F, x, y, lab: x.sigmoid(),
+    "relu": lambda lib, F, x, y, lab: F.relu(x), "leaky_relu": lambda lib, F, x, y, lab: F.leaky_relu(x),
+    "gelu": lambda lib, F, x, y, lab: F.gelu(x), "gelu_tanh": lambda lib, F, x, y, lab: F.gelu(x, approximate="tanh"),
+    "softmax": lambda lib, F, x, y, lab: F.softmax(x, dim=1),
+    "log_softmax": lambda lib, F, x, y, lab: x.log_softmax(0),
+    # reductions and scans (ops/reduce.py, ops/scan.py, ops/norm.py)
+    "sum": lambda lib, F, x, y, lab: x.sum(), "sum_dim": lambda lib, F, x, y, lab: x.sum(1),
+    "mean": lambda lib, F, x, y, lab: x.mean(), "mean_dim": lambda lib, F, x, y, lab: x.mean(1, keepdim=True),
+    "prod": lambda lib, F, x, y, lab: x.prod(1), "max": lambda lib, F, x, y, lab: x.max(),
+    "max_dim": lambda lib, F, x, y, lab: x.max(1).values, "min": lambda lib, F, x, y, lab: x.min(0)[0],
+    "amax": lambda lib, F, x, y, lab: x.amax(1), "var": lambda lib, F, x, y, lab: x.var(),
+    "var_std": lambda lib, F, x, y, lab: x.var(0) + x.std(), "logsumexp": lambda lib, F, x, y, lab: x.logsumexp(1),
+    "norm": lambda lib, F, x, y, lab: x.norm(), "normalize": lambda lib, F, x, y, lab: F.normalize(x),
+    "cumsum": lambda lib, F, x, y, lab: x.cumsum(1), "cumprod": lambda lib, F, x, y, lab: x.cumprod(0),
+    # sorting and gathering (ops/gather.py)
+    "sort": lambda lib, F, x, y, lab: x.sort(1).values, "topk": lambda lib, F, x, y, lab: x.topk(2).values,
+    "gather": lambda lib, F, x, y, lab: x.gather(1, x.argsort(1)),
+    # rounding (ops/rounding.py)
+    "floor_round": lambda lib, F, x, y, lab: x.floor() + x.round() + x.sign() * x,
+    "remainder": lambda lib, F, x, y, lab: x % 0.7,
+    # matrix products (ops/matmul.py)
+    "matmul": lambda lib, F, x, y, lab: x @ y.T, "mm": lambda lib, F, x, y, lab: lib.mm(x, y.T),
+    "bmm": lambda lib, F, x, y, lab: lib.bmm(x[None], y.T[None]), "linear": lambda lib, F, x, y, lab: F.linear(x, y),
+    # shapes and indexing (ops/movement.py)
+    "reshape": lambda lib, F, x, y, lab: x.reshape(-1) * 2,
+    "permute": lambda lib, F, x, y, lab: x.permute(1, 0) * y.T,
+    "expand": lambda lib, F, x, y, lab: x[:1].expand(4, 4) * y,
+    "squeeze": lambda lib, F, x, y, lab: x.unsqueeze(0).squeeze(0) * 2,
+    "flatten_t": lambda lib, F, x, y, lab: x.t().flatten(),
+    "index": lambda lib, F, x, y, lab: x[1:, ::2] * 3,
+    "index_tensor": lambda lib, F, x, y, lab: x[lib.tensor([0, 2, 0], device=x.device)],
+    "index_list": lambda lib, F, x, y, lab: x[[2, 0]], "mask": lambda lib, F, x, y, lab: x[x > 0],
+    "setitem": lambda lib, F, x, y, lab: _setitem(lib, x, y),
+    "cat_stack": lambda lib, F, x, y, lab: lib.cat([x, y]).sum() + lib.stack([x, y]).mean(),
+    # losses (nn/functional/loss.py)
+    "mse_loss": lambda lib, F, x, y, lab: F.mse_loss(x, y), "l1_loss": lambda lib, F, x, y, lab: F.l1_loss(x, y),
+    "smooth_l1_loss": lambda lib, F, x, y, lab: F.smooth_l1_loss(x, y),
+    "huber_loss": lambda lib, F, x, y, lab: F.huber_loss(x, y),
+    "binary_cross_entropy": lambda lib, F, x, y, lab: F.binary_cross_entropy(x.sigmoid(), y.sigmoid()),
+    "bce_with_logits": lambda lib, F, x, y, lab: F.binary_cross_entropy_with_logits(x, y.sigmoid()),
+    "cross_entropy": lambda lib, F, x, y, lab: F.cross_entropy(x, lab),
+    "nll_loss": lambda lib, F, x, y, lab: F.nll_loss(x.log_softmax(1), lab),
+}
+
+OPTIMIZERS = [name for name in optim.__all__ if inspect.isclass(getattr(optim, name))
+              and issubclass(getattr(optim, name), optim.Optimizer) and getattr(optim, name) is not optim.Optimizer]
+
+SETTINGS = {
+    "SGD": dict(lr=0.05, momentum=0.9, dampening=0.1, weight_decay=0.1),
+    "Adam": dict(lr=0.05, amsgrad=True, weight_decay=0.1),
+    "AdamW": dict(lr=0.05, amsgrad=True, weight_decay=0.1),
+    "RMSprop": dict(lr=0.01, centered=True, momentum=0.9, weight_decay=0.1),
+    "Adagrad": dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.5),
+}

@@ -1,0 +1,152 @@
+"""In-place changes and autograd: version counters, and ``x += 1`` recorded in the graph.
+
+An in-place op (``x += 1``, ``x.add_(y)``, ``x[i] = v``, ``x.zero_()``, ``optimizer.step()``) writes new numbers
+into ``x.array`` instead of making a new tensor. That saves memory, and it is how weights are updated. But the
+numbers it overwrites may still be needed:
+
+- an op recorded earlier may have saved them for its backward (``y = x.exp()`` saves its output y, ``x * w``
+  saves x and w); its backward would then compute the gradient at the new numbers, silently wrong;
+- other tensors may show the same memory (``x[0]``, ``x.reshape(4)``, ``x.detach()``, ``x.data``): a change through
+  one of them is a change of all.
+
+**The rule** (PyTorch's): an in-place change must not alter numbers that a pending backward needs; if it does, that
+backward raises an error instead of returning a wrong gradient. And when the change is itself part of the
+computation to differentiate (grad mode is on, and x or the value written requires grad), it is recorded in the
+graph like any op: ``y += 1`` makes y the output of an Add whose input is y as it was. One more rule comes from
+the first: a leaf that requires grad (a weight) cannot be changed in place while grad mode is on, since its
+gradient would belong to numbers that no longer exist; update weights inside ``no_grad()``, as optimizers do.
+
+Three mechanisms carry this out, each below.
+
+1. **Version counters.** Every tensor counts the in-place changes of its numbers in ``x._version_counter``, a
+   one-element list that tensors showing the same memory share (``track_view``, ``Tensor.detach``); every in-place
+   change adds 1 (``Tensor._bump_version``). When an op that saved values is recorded, it notes the version of
+   each input and output (``remember_versions``); when backward asks for the saved values, ``check_saved``
+   compares, and a counter that moved on for numbers the op saved is the error above. Comparing counters costs
+   one integer per tensor, where comparing the numbers themselves would cost a copy of each.
+
+2. **Recording an in-place op** (``records_inplace``, ``record_inplace``). The tensor y keeps its identity: the same
+   Python object and the same array, so that its views see the change. Its state before the change (its grad_fn,
+   and a copy of its numbers, which the new op may save; none for ``y[i] = v``, whose op writes into y's own
+   array) moves to a new tensor ``before``, which becomes the new op's input; y gets the new op as its grad_fn,
+   and ``y._previous`` points to ``before``.
+
+3. **An op's input as it was** (``input_as_used``). The ops recorded before the change took y as an input, and
+   their ``inputs`` hold the object y, which now has a later grad_fn. The ops are numbered in the order they were
+   recorded (``Function.sequence_nr``), so walking back along y's ``_previous`` chain to the state that existed
+   when an op was recorded finds the input that op used. The engine does this for every input it visits.
+
+Not done (PyTorch does it): recording an in-place change of a view, such as ``y[0] += 1`` where y requires grad.
+The graph of the tensor it views would not know of it, so we raise and ask for ``y[0] = y[0] + 1``.
+"""
+import numpy as np
+
+from .grad_mode import is_grad_enabled
+
+
+# -------------------------------------------------------------------- 1. version counters
+def track_view(out, inputs):
+    """If the op result ``out`` shows an input's numbers (a reshape, a slice), it shares that input's counter, and
+    notes the input as its ``_base``: a change through either is a change of both."""
+    base = out.array.base  # None unless the result is a view of some array's numbers
+    for t in inputs:
+        if t.array is out.array or (base is not None and (t.array is base or t.array.base is base)):
+            out._version_counter, out._base = t._version_counter, t
+            return
+
+
+def remember_versions(fn, owners):
+    """Note the version of every input and output of the op ``fn`` (``owners``); ``check_saved`` compares them."""
+    fn._saved_versions = [(t.array, t._version_counter, t._version_counter[0]) for t in owners]
+    if fn.torch_style:  # it saves Tensors, maybe made inside forward: they have counters of their own
+        fn._saved_versions += [(v.array, v._version_counter, v._version_counter[0]) for v in fn._saved
+                               if hasattr(v, "_version_counter")]
+
+
+def check_saved(fn):
+    """Raise if an in-place change has altered numbers that ``fn`` saved for backward since it was recorded."""
+    for i, (array, counter, version) in enumerate(fn._saved_versions):
+        if counter[0] != version and _saved_numbers_of(fn, array):
+            which = (f"the input {i}" if i < len(fn.inputs) else "the output" if i == len(fn.inputs)
+                     else "a tensor saved by forward")
+            raise RuntimeError(
+                f"{fn.name()}: one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: {which} of {type(fn).__name__}, a tensor of shape {array.shape}, is at "
+                f"version {counter[0]}; expected version {version} instead (the version {fn.name()} saved). "
+                "Change a copy instead of the tensor itself: x = x + 1 rather than x += 1 (or x.add_(1), "
+                "x[i] = v, x.zero_()). In a training loop, call optimizer.zero_grad(), loss.backward(), "
+                "optimizer.step() in that order, and change the weights (step, load_state_dict) only after "
+                "backward.")
+
+
+def _saved_numbers_of(fn, array):
+    """Did ``fn``'s forward save these numbers (this array, or another view of the same memory)? A changed input
+    that the op did not save (``x + y`` saves nothing) does no harm."""
+    memory = _memory_of(array)
+    return any(_memory_of(getattr(value, "array", value)) is memory for value in fn._saved if value is not None)
+
+
+def _memory_of(array):
+    """The array that owns ``array``'s memory: itself, or the array it is a view of."""
+    base = getattr(array, "base", None)
+    return array if base is None else base
+
+
+# -------------------------------------------------------------------- 2. recording an in-place op in the graph
+def records_inplace(t, name, other=None):
+    """Must the in-place op ``name`` on ``t`` be recorded in the graph? Yes if grad mode is on and t or ``other``
+    (the value written or combined) requires grad; raises for the changes that cannot be recorded."""
+    if not (is_grad_enabled() and (t._requires_grad or getattr(other, "requires_grad", False))):
+        return False
+    if not t.dtype.is_floating_point:  # an integer or bool result has no gradient: a plain write
+        return False
+    if t.grad_fn is None and t._requires_grad:
+        raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an in-place operation. "
+                           "Update weights inside `with tl.no_grad():`, or use an out-of-place op")
+    if t._base is not None:
+        raise RuntimeError(f"{name}: an in-place change of a view (a slice, reshape or transpose of a tensor of "
+                           f"shape {tuple(t._base.shape)}) cannot be recorded: the graph of the tensor it "
+                           "views would not know (PyTorch rewrites it; we don't). Write into that tensor itself: "
+                           "y[i] = y[i] + v rather than y[i] += v, and y[0, 1] = v rather than y[0][1] = v")
+    return True
+
+
+def record_inplace(t, name, compute, writes_into_input=False, new_shape=False):
+    """Make ``t`` the result of ``compute(before)``, in the graph and in its own array (views see the change).
+
+    ``before`` is a new tensor that takes over t's earlier state (its grad_fn, ...): it is the recorded op's
+    input, and the ops recorded earlier keep using it (``input_as_used``). It holds a copy of the old numbers,
+    which the op may save for backward, unless the op writes into its input itself (SetItem, for ``t[i] = v``).
+    """
+    before = t._make(t.array, t.grad_fn)  # a plain Tensor (even when t is a Parameter) with t's state
+    before.__dict__.update(t.__dict__)
+    before._retains_grad = False
+    if not writes_into_input:
+        before.array, before._version_counter = t.array.copy(), [0]
+    new = compute(before)
+    if new_shape:  # a shape-only change (unsqueeze_): t shows the same numbers under the new shape
+        t.array = new.array
+    elif new.array is not t.array:
+        if new.array.shape != t.array.shape or not np.can_cast(new.array.dtype, t.array.dtype, "same_kind"):
+            raise RuntimeError(f"{name}: the result ({new.dtype}, shape {tuple(new.shape)}) cannot be written "
+                               f"into this tensor ({t.dtype}, shape {tuple(t.shape)}); write it out of place")
+        t.array[...] = new.array
+    t.grad_fn, t._requires_grad, t._previous = new.grad_fn, True, before
+    if before.grad_fn is not None and before.grad_fn.n_outputs > 1:  # t was one of an op's several outputs:
+        before.grad_fn.output_moved_to(before)                         # that output's state is `before` now
+        del t._output_nr
+    t._bump_version()
+    return t
+
+
+# -------------------------------------------------------------------- 3. an op's input as it was
+def input_as_used(x, fn):
+    """The state of tensor ``x`` that ``fn`` used as an input.
+
+    Usually that is ``x`` itself. But an in-place op recorded after ``fn`` was made (``buf[t] = h`` in an RNN loop,
+    ``y += 1``) gave ``x`` a new ``grad_fn`` and moved x's earlier state to ``x._previous``; the ops are numbered in
+    the order they were made (``sequence_nr``), so we walk back to the state that existed when ``fn`` was made.
+    """
+    while x._previous is not None and x.grad_fn.sequence_nr > fn.sequence_nr:
+        x = x._previous
+    return x
