@@ -59,8 +59,8 @@ class Trainer:
     """Runs ``fit``/``evaluate`` for one model. Attributes the callbacks may read or change:
 
     ``model``, ``loss_fn``, ``optimizer``, ``metrics`` ({name: fn(output, target) -> number}), ``epoch``,
-    ``train_loader`` (during ``fit``), ``batch`` (the (x, y) being processed), ``output``, ``loss``, ``logs`` (this epoch's numbers),
-    ``history``, ``stop_training``.
+    ``train_loader`` (during ``fit``), ``batch`` (the (x, y) being processed), ``output``, ``loss``, ``logs``
+    (this epoch's numbers), ``history``, ``stop_training``.
     """
 
     def __init__(self, model, loss_fn, optimizer, metrics=None, callbacks=(), device=None, progress=True):
