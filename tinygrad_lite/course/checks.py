@@ -32,6 +32,7 @@ import functools
 import inspect
 import json
 import os
+import textwrap
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -246,8 +247,10 @@ class CheckResult:
 
     @property
     def text(self):
-        """The plain text shown in a terminal and stored for nbval: the symbol, then the message."""
-        return f"{_SYMBOL[self.status]} {self.message}"
+        """The plain text shown in a terminal and stored for nbval: the symbol, then the message, each line wrapped
+        at word boundaries within TEXT_WIDTH columns (continuations indented two more), as the HTML box wraps.
+        ``message`` itself stays unwrapped: tests and the gradebook search it for phrases."""
+        return "\n".join(_wrapped(line) for line in f"{_SYMBOL[self.status]} {self.message}".splitlines())
 
     @property
     def html(self):
@@ -256,6 +259,18 @@ class CheckResult:
     def as_dict(self):
         return {"exercise": self.exercise, "status": self.status, "passed_cases": self.passed_cases,
                 "total_cases": self.total_cases, "message": self.message}
+
+
+TEXT_WIDTH = 100  # columns of a verdict's plain text: what fits a laptop-wide terminal or notebook
+
+
+def _wrapped(line):
+    """``line`` broken at spaces into lines of at most TEXT_WIDTH columns (a longer word stays whole)."""
+    if len(line) <= TEXT_WIDTH:
+        return line
+    indent = line[:len(line) - len(line.lstrip())]
+    return textwrap.fill(line.strip(), TEXT_WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
+                         break_long_words=False, break_on_hyphens=False)
 
 
 def _result(exercise_id, status, title, details=(), hints=(), passed=0, total=0):
