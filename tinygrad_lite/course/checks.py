@@ -400,9 +400,10 @@ def diagnose(got, expected, inputs=(), kinds=GENERIC_HINTS):
     g = got.astype(np.float64)
     if np.isfinite(e).all() and not np.isfinite(g).all():
         if "overflow" in kinds:
-            return ("your result has inf or nan where the right answer is finite: exp overflows for large inputs. "
-                    "Subtract the maximum first: exp(x - m), with m the maximum, is never above 1, and the shift "
-                    "cancels out (the log-sum-exp trick)")
+            return ("your result has inf or nan where the right answer is finite: exp of a large number overflows "
+                    "to inf, and a sum of exps that all underflow to 0 gives log(0) = -inf. Subtract the maximum "
+                    "first: exp(x - m), with m the largest of the numbers exponentiated, is never above 1, one term "
+                    "is exp(0) = 1 so the sum is at least 1, and the shift cancels out (the log-sum-exp trick)")
         return None
     if not np.isfinite(g).all():
         return None

@@ -1096,7 +1096,10 @@ def _judge_graph(exercise, reference, i, graph, raw, here):
         except BadAnswer:
             return fail(f"the record of the gradient of `{name}` is damaged")
         atol = exercise.grad_atol * max(1.0, float(np.max(np.abs(want), initial=0.0)))
-        failure = compare_arrays(got, want, exercise.grad_rtol, atol, f"the gradient with respect to `{name}`")
+        failure = compare_arrays(got, want, exercise.grad_rtol, atol,  # (not loss.backward()'s: weights, jitter)
+                                 f"the gradient with respect to `{name}` of (result * w).sum(), with random weights "
+                                 f"w{' and the inputs moved a little' if exercise.grad_jitter else ''}, the same for "
+                                 "the reference")
         if failure:
             if isinstance(got, np.ndarray) and got.dtype.kind == "f" and not np.isfinite(got).all():
                 hint = ("the gradient has inf or nan: some step of your formula has an infinite slope there (sqrt "
