@@ -170,11 +170,31 @@ WRONG += [
 
 WRONG += [  # review 0001: the same for the distances; the comparison's tolerance now scales with |a|^2 + |b|^2
     ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=-1).clamp(min=1e-8),
-     "hidden case 7 of 7", "clamped them from below"),
+     "hidden case 4 of 7", "came out as 1e-08", "clamped them from below"),
     ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=-1) + 1e-8,
-     "hidden case 7 of 7", "an epsilon"),
+     "hidden case 4 of 7", "an epsilon"),
     ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=-1).sqrt() ** 2,
      "the values are right, the gradient is not", "sqrt or log at 0"),
+]
+
+WRONG += [  # review 0001, round 4: epsilons and clamps up to 1e-10 passed (zeros compared to within about 1e-9)
+    ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=2) + 1e-12,
+     "hidden case 4 of 7", "came out as 1e-12", "an epsilon"),
+    ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=2) + 1e-10,
+     "came out as 1e-10", "an epsilon"),
+    ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=2).clamp(min=1e-12),
+     "came out as 1e-12", "clamped them from below"),
+    ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=2).clamp(min=1e-10),
+     "came out as 1e-10", "clamped them from below"),
+    ("00.pairwise_sq_distances", lambda a, b: (a * a).sum(dim=1, keepdim=True) + (b * b).sum(dim=1) - 2 * a @ b.T
+     + 1e-12, "an epsilon"),
+    ("00.pairwise_sq_distances", lambda a, b: (((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=2) + 1e-12).sqrt() ** 2,
+     "an epsilon"),
+    ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=2) + 1e-20,
+     "came out as 1e-20", "an epsilon"),
+    ("00.pairwise_sq_distances",  # float32's smallest normal number as the bound
+     lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=2).clamp(min=1.1754944e-38),
+     "came out as 1.175e-38", "clamped them from below"),
 ]
 
 # "write it yourself": the library's own version of the exercise, called from the answer

@@ -246,7 +246,7 @@ def pairwise_sq_distances_reference(a, b):
 
 def _pairwise_cases(rng):
     same = _f32(rng.normal(size=(5, 3)))
-    tiny = _f32(1e-3 * rng.normal(size=(6, 3)))
+    tiny = _f32(1e-9 * rng.normal(size=(6, 3)))  # squared distances of about 1e-18, far above float32's 1.2e-38
     return [
         Case((_f32(PAIRWISE_EXAMPLE_A), _f32(PAIRWISE_EXAMPLE_B)), visible=True),
         Case((_f32(rng.normal(size=(6, 4))), _f32(rng.normal(size=(9, 4)))), "6 points against 9, in 4-D"),
@@ -255,18 +255,25 @@ def _pairwise_cases(rng):
         Case((_f32(rng.normal(size=(8, 1))), _f32(rng.normal(size=(3, 1)))), "points on a line (D = 1)"),
         Case((_f32(rng.uniform(-10.0, 10.0, size=(4, 6))), _f32(rng.uniform(-10.0, 10.0, size=(5, 6)))),
              "coordinates up to 10"),
-        # an epsilon added to the distances, or a clamp of them from below, changes every one of these (review 0001)
-        Case((tiny, tiny[:3]), "points about 1e-3 apart, against 3 of themselves: tiny distances and zeros"),
+        # an epsilon added to the distances, or a clamp of them from below, changes every one of these: even
+        # F.normalize's 1e-12 is a million times the distances here (review 0001, rounds 1 and 4)
+        Case((tiny, tiny[:3]), "points about 1e-9 apart, against 3 of themselves: tiny distances and zeros"),
     ]
 
 
 def _pairwise_compare(got, expected, case):
     """The values to within float32 rounding of the route through |a|^2 + |b|^2 - 2 a.b (which the text accepts):
-    its error grows with |a|^2 + |b|^2, so the absolute tolerance is that scale times 1e-5 (at least 1e-12), not a
-    fixed number, and an epsilon added to distances of 1e-6 shows."""
+    its error grows with |a|^2 + |b|^2, so the absolute tolerance is that scale times 1e-5 (at least 1e-40), not a
+    fixed number, and an epsilon added to distances of 1e-18 shows."""
     a, b = (_f64(t) for t in case.args)
     scale = float((a ** 2).sum(axis=1).max() + (b ** 2).sum(axis=1).max())
-    return compare_arrays(got, expected, 1e-4, max(1e-5 * scale, 1e-12))
+    failure = compare_arrays(got, expected, 1e-4, max(1e-5 * scale, 1e-40))
+    values, zero = np.asarray(got, dtype=np.float64), np.asarray(expected) == 0
+    if failure is None and values.shape == zero.shape and zero.sum() > 1 and (values[zero] == values.min()).all() \
+            and values.min() > 0:  # every exact 0 raised to one positive number: an epsilon or a clamp, however small
+        return (f"every distance that is exactly 0 (a point against itself) came out as {values.min():.4g}, the "
+                f"smallest value of your result: a number added to the distances, or a clamp from below")
+    return failure
 
 
 def _raised_from_below(got, expected, case):
@@ -275,7 +282,7 @@ def _raised_from_below(got, expected, case):
     if got.shape != expected.shape or not got.size:
         return False
     added = got - expected
-    tol = 1e-6 * max(1e-12, float(np.abs(expected).max()))
+    tol = 1e-6 * max(1e-40, float(np.abs(expected).max()))
     shifted = np.ptp(added) <= tol and added.flat[0] > tol
     floor = float(got.min())
     clamped = floor > 0 and (expected < floor).any() and np.allclose(got, np.maximum(expected, floor), rtol=1e-5,
@@ -316,8 +323,8 @@ register(Exercise(
                 hint="you added a small number to the distances (an epsilon), or clamped them from below: a point's "
                      "squared distance to itself is exactly 0, and that of two close points is tiny. Nothing here "
                      "divides by a distance, so nothing needs guarding",
-                more="on points about 1e-3 apart the squared distances are about 1e-5: an epsilon of 1e-8 changes "
-                     "their fourth digit, and a clamp turns the zeros into its bound"),
+                more="on points about 1e-9 apart the squared distances are about 1e-18: any epsilon you add (even "
+                     "1e-12) outweighs them, and a clamp turns the zeros into its bound"),
         _mistake(_pairwise_wrong("no_square"),
                  "you summed the differences without squaring them, so positive and negative ones cancel. "
                  "Square each difference, then sum over the coordinates."),
