@@ -457,6 +457,39 @@ WRONG += [
 ]
 
 
+
+def _mlp_with(activation, last=None):
+    def mlp(x, layers):
+        for i, (W, b) in enumerate(layers):
+            x = x @ W.T + b
+            if i < len(layers) - 1:
+                x = activation(x)
+        return last(x) if last else x
+    return mlp
+
+
+_RELU = lambda z: z.clamp(min=0)  # noqa: E731
+
+# review 0001, round 4: mistakes the lesson names that got no hint, and a bypass of "build it from exp and where"
+WRONG += [
+    ("01.dense_forward", lambda x, W, b: (W @ x.reshape(x.shape[1], x.shape[0]) + b.reshape(-1, 1)).T,
+     "you reshaped x to (in, N)", "A mistake to recognise in ports"),
+    ("01.dense_forward", lambda x, W, b: (W @ x.reshape(x.shape[1], x.shape[0])).T + b, "you reshaped x to (in, N)"),
+    ("01.mlp_forward", _mlp_with(_RELU, lambda z: z.softmax(dim=1)), "a softmax after the last layer"),
+    ("01.mlp_forward", _mlp_with(_RELU, lambda z: z.exp() / z.exp().sum(dim=1, keepdim=True)),
+     "a softmax after the last layer", "nan or inf"),
+    ("01.mlp_forward", _mlp_with(_RELU, lambda z: 1 / (1 + (-z).exp())), "a sigmoid after the last layer"),
+    ("01.mlp_forward", _mlp_with(lambda z: 1 / (1 + (-z).exp())), "another activation than ReLU"),
+    ("01.mlp_forward", _mlp_with(lambda z: z.tanh()), "another activation than ReLU"),
+    ("01.mlp_forward", _mlp_with(lambda z: tl.where(z > 0, z, 0.01 * z)), "another activation than ReLU"),
+    ("01.mlp_forward", _mlp_with(lambda z: tl.where(z > 0, z, 0.2 * z)), "another activation than ReLU"),
+    ("01.sigmoid", lambda x: tl.exp(-nn.functional.softplus(-x)), "write it yourself", "softplus"),
+    ("01.sigmoid", lambda x: tl.exp(-nn.functional.binary_cross_entropy_with_logits(x, tl.ones_like(x),
+                                                                                      reduction="none")),
+     "write it yourself", "binary_cross_entropy_with_logits"),
+]
+
+
 def test_a_nan_gradient_away_from_0_gets_the_overflow_hint_alone():
     """The naive where with its warnings silenced: the nan gradient is at x = -100, not at 0, so the hint names
     the overflow in the branch not picked, and nothing about abs or sqrt at 0 (review 3, 0001)."""

@@ -112,6 +112,13 @@ register(Exercise(
                  "the bias is added to the weighted sum, not subtracted: z = w . x + b",
                  "look at the operator between the matrix product and b"),
         _mistake(lambda x, W, b: W @ x.T + b.reshape(-1, 1), *COLUMN_CONVENTION),
+        # the port bug of section 2: x reshaped to (in, N) where the column convention needs x.T (review 0001)
+        _mistake(lambda x, W, b: (W @ x.reshape(x.shape[1], x.shape[0]) + b.reshape(-1, 1)).T,
+                 "you reshaped x to (in, N) where the samples had to become columns: reshape keeps the numbers in "
+                 "memory order and only regroups them, so each column your product takes for one sample holds "
+                 "pieces of several real samples (section 2, 'A mistake to recognise in ports')",
+                 "a transpose, not a reshape, turns rows into columns; simpler still, keep x as (N, in), one "
+                 "sample per row, and follow section 2's formula Y = X W^T + b"),
         _mistake(lambda x, W, b: F.relu(x @ W.T + b),
                  "your layer applies a ReLU: a dense layer's output is the weighted sums plus the biases, negative "
                  "ones included. The activation is a separate step, which mlp_forward applies between layers",
@@ -404,9 +411,11 @@ register(Exercise(
                      "sigmoid of the bound (sigmoid(-30) = 9.4e-14, where sigmoid(-100) = 3.7e-44)",
                 more="no clamp is needed: " + NO_OVERFLOW),
     ],
-    # the library's sigmoid, and its op; and its softmax, which is sigmoid on the pair (0, x) (review 0001)
+    # the library's sigmoid, and its op; and its softmax, which is sigmoid on the pair (0, x) (review 0001); and
+    # softplus and BCE with logits, whose overflow-safe -log(sigmoid) gives exp(-softplus(-x)) = sigmoid(x) (round 4)
     forbid=(F.sigmoid, sigmoid, Tensor.sigmoid, nn.Sigmoid, SigmoidOp, F.softmax, F.log_softmax, Tensor.softmax,
-            Tensor.log_softmax, nn.Softmax, nn.LogSoftmax, SoftmaxOp, LogSoftmaxOp),
+            Tensor.log_softmax, nn.Softmax, nn.LogSoftmax, SoftmaxOp, LogSoftmaxOp, F.softplus,
+            F.binary_cross_entropy_with_logits),
     points=2, rtol=1e-5, atol=0.0,  # rtol/atol match the mistakes (atol 0: a tiny value is not 0)
 ))
 
@@ -467,6 +476,29 @@ def _mlp_wrong(relu_last=False, relu_none=False, relu_input=False, bias=True):
                 x = F.relu(x)
         return x
     return wrong
+
+
+def _mlp_between(activation, last=None):
+    """Another activation than ReLU between the layers, or (last) one after the last layer besides the ReLUs."""
+    def wrong(x, layers):
+        for i, (W, b) in enumerate(layers):
+            x = F.linear(x, W, b)
+            if i < len(layers) - 1:
+                x = activation(x)
+        return last(x) if last else x
+    return wrong
+
+
+OTHER_ACTIVATION = (
+    "between the layers you applied another activation than ReLU (a sigmoid, tanh or leaky ReLU): the exercise "
+    "asks for your relu after every layer but the last",
+    "ReLU is max(x, 0): negative values become exactly 0 and positive ones pass unchanged")
+
+SOFTMAX_AT_THE_END = (
+    "your outputs are probabilities: a softmax after the last layer. The MLP returns the raw scores (logits) of "
+    "the last layer, and the loss turns them into probabilities itself (lesson 02); a softmax here followed by "
+    "-sum t log p gives nan or inf as soon as a probability rounds to 0",
+    "no activation at all after the last layer: its outputs go out as they are")
 
 
 def _mlp_relu_after_all_but_first(x, layers):
@@ -542,6 +574,16 @@ register(Exercise(
                  "the last layer has lost its bias: every layer, the last one too, adds its b after its weighted "
                  "sums; only the ReLU is left out after the last layer",
                  "compare what you do for the last layer with what you do for the others: only the ReLU differs"),
+        _mistake(_mlp_between(F.relu, last=lambda z: F.softmax(z, dim=1)), *SOFTMAX_AT_THE_END),
+        _mistake(_mlp_between(F.relu, last=F.sigmoid),
+                 "your outputs went through a sigmoid after the last layer: the MLP returns the raw scores (logits), "
+                 "and a loss that applies its own sigmoid or softmax would then squash them twice",
+                 "no activation at all after the last layer: its outputs go out as they are"),
+        _mistake(_mlp_between(F.sigmoid), *OTHER_ACTIVATION),
+        _mistake(_mlp_between(F.tanh), *OTHER_ACTIVATION),
+        _mistake(_mlp_between(F.leaky_relu), *OTHER_ACTIVATION),
+        _mistake(_mlp_between(lambda z: F.leaky_relu(z, 0.1)), *OTHER_ACTIVATION),
+        _mistake(_mlp_between(lambda z: F.leaky_relu(z, 0.2)), *OTHER_ACTIVATION),
         _mistake(_mlp_first_layer_only,
                  "only the first layer was applied: the output comes from the last layer, after every (W, b) in "
                  "`layers` has been applied in turn",
