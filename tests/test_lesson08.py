@@ -326,6 +326,7 @@ def scaled_with(loss, model, optimizer, state, max_norm, *, unscale=True, check=
             p.grad = p.grad / scale
     grads = [p.grad.numpy() for p in params]
     bad = (any(np.isinf(g).any() for g in grads) if test == "isinf"
+           else any(np.isnan(g).any() for g in grads) if test == "isnan"
            else not all(np.isfinite(g).all() for g in grads))
     if bad and check:
         if backoff:
@@ -387,6 +388,7 @@ WRONG += [
     # 08.scaled_step
     ("08.scaled_step", ss(check=False), "SKIPS the step"),
     ("08.scaled_step", ss(test="isinf"), "np.isinf misses nan"),
+    ("08.scaled_step", ss(test="isnan"), "np.isnan misses inf"),
     ("08.scaled_step", ss(unscale=False), "S times too large"),
     ("08.scaled_step", ss(clip_first=True), "you clipped the SCALED gradients"),
     ("08.scaled_step", ss(backoff=False), "the scale must come DOWN"),

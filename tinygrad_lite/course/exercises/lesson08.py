@@ -862,13 +862,15 @@ def _scaling_cases(rng):
 
 
 def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check=True, nan_check=True,
-            backoff=True, grow="interval", reset=True, clip_first=False, test="gradients", factors="state",
-            clip_always=False, unscale_late=False, scaled=True, clip=True, first_only=False, step_anyway=False):
+            inf_check=True, backoff=True, grow="interval", reset=True, clip_first=False, test="gradients",
+            factors="state", clip_always=False, unscale_late=False, scaled=True, clip=True, first_only=False,
+            step_anyway=False):
     """A learner's scaled_step; the switches make one mistake each (``factors``: "fixed" 0.5 and 2 instead of the
     state's factors, "fixed_up" only 2, "fixed_down" only 0.5; ``clip_always``: clips to 1.0 when max_norm is
     None; ``unscale_late``: divides by the scale after updating it; ``clip=False``: max_norm ignored;
-    ``first_only``: only the first parameter's gradient tested; ``step_anyway``: the optimizer steps before the
-    test, which then only updates the state; ``grow="never"``: the count kept, the scale never grown)."""
+    ``first_only``: only the first parameter's gradient tested; ``inf_check=False``: np.isnan only, so inf passes;
+    ``step_anyway``: the optimizer steps before the test, which then only updates the state; ``grow="never"``:
+    the count kept, the scale never grown)."""
     down = 0.5 if factors in ("fixed", "fixed_down") else state["backoff_factor"]
     up = 2.0 if factors in ("fixed", "fixed_up") else state["growth_factor"]
     if clip_always and max_norm is None:
@@ -887,7 +889,8 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
             p.grad = p.grad / scale
         g = p.grad.numpy()
         if i == 0 or not first_only:
-            bad = bad or bool((~np.isfinite(g)).any() if nan_check else np.isinf(g).any())
+            bad = bad or bool((~np.isfinite(g)).any() if nan_check and inf_check
+                              else np.isinf(g).any() if inf_check else np.isnan(g).any())
     if test == "loss":
         bad = not loss_finite
     if step_anyway:
@@ -977,6 +980,10 @@ register(Exercise(
                  "np.isinf misses nan (a nan is not infinite): test with np.isfinite, which is False for inf, "
                  "-inf and nan",
                  "use a test that fails for nan as well as for inf and -inf"),
+        _mistake(_scaling_switch(inf_check=False),
+                 "np.isnan misses inf (an inf is not a nan), and inf is what an overflow in float16 gives: a step "
+                 "with an inf gradient was taken. Test with np.isfinite, which is False for inf, -inf and nan",
+                 "use a test that fails for inf and -inf as well as for nan"),
         _mistake(_scaling_switch(scaled=False, unscale=False),
                  "the loss was never scaled: backward of the loss itself gives gradients that underflow in "
                  "float16 where S * loss keeps them, and a scale that is never used does not react to overflows. "
