@@ -600,6 +600,37 @@ def fit_sums_loss_tensors(lib, model, optimizer, scheduler, loaders, config):
     return history
 
 
+def fit_keeps_the_live_state(lib, model, optimizer, scheduler, loaders, config):
+    """Its own early stopping, which keeps dict(model.state_dict()): the same tensors as the model's, not a copy,
+    so restoring them at the end restores the last weights."""
+    history = {"train_loss": [], "val_loss": [], "lr": []}
+    best, wait, best_state = float("inf"), 0, None
+    for _ in range(config["epochs"]):
+        history["lr"].append(optimizer.param_groups[0]["lr"])
+        model.train()
+        total, count = 0.0, 0
+        for x, y in loaders["train"]:
+            loss = lib.nn.functional.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
+            optimizer.step()
+            total, count = total + loss.item() * len(y), count + len(y)
+        history["train_loss"].append(total / count)
+        val_loss, _ = L.evaluate(lib, model, loaders["val"])
+        history["val_loss"].append(val_loss)
+        scheduler.step()
+        if val_loss < best:
+            best, wait, best_state = val_loss, 0, dict(model.state_dict())
+        else:
+            wait += 1
+            if wait >= config["patience"]:
+                break
+    model.load_state_dict(best_state)
+    history["test_loss"], history["test_acc"] = L.evaluate(lib, model, loaders["test"])
+    return history
+
+
 def fit_by_the_library(lib, model, optimizer, scheduler, loaders, config):
     """tl.train.fit with callbacks for the schedule, the clipping and early stopping: not written by the learner."""
     stopper = tl.train.EarlyStopping(patience=config["patience"])
@@ -676,6 +707,8 @@ WRONG += [
      "loaders['test'] once"),
     ("09.fit", fit_sums_loss_tensors, "history['train_loss'] holds a Tensor", "graph"),
     ("09.fit", fit_by_the_library, "write it yourself"),
+    ("09.fit", fit_keeps_the_live_state, "history['test_loss'] should be", "must be a copy",
+     "share their memory"),
 ]
 
 ERRORS += [

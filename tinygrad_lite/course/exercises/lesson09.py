@@ -818,8 +818,9 @@ def _symptoms(g, e, spec):
         yours = [f"{v:.3g}" for v in g[lr:lr + n] if np.isfinite(v)]
         right = [f"{v:.3g}" for v in _per_epoch_lrs(spec, len(yours))]
         began = [f"{v:.3g}" for v in g[lr + n:lr + 2 * n][:len(yours)]]
-        used = "one learning rate" if lrs_first == 1 else f"{lrs_first} different learning rates"
-        out.append(f"the optimizer's steps used {used} in the first epoch; each epoch's first step used the lr "
+        used = ("one learning rate in the first epoch, as they should, but not the schedule's"
+                if lrs_first == 1 else f"{lrs_first} different learning rates in the first epoch")
+        out.append(f"the optimizer's steps used {used}: each epoch's first step used the lr "
                    f"[{', '.join(began)}], history['lr'] is [{', '.join(yours)}], and the schedule gives "
                    f"[{', '.join(right)}]")
     if g[2]:
@@ -842,8 +843,8 @@ BUG_HINTS = {  # per planted bug: a question about its symptom, then (when it co
              "mode), and nothing switches it back before the next epoch's training, so batch norm normalises the "
              "training batches with its running statistics (and dropout would be off) (lesson 07)",
              "switch to train mode at the start of every epoch, inside the epoch loop"),
-    "schedule": ("how many times per epoch is the scheduler stepped, and in which unit were its lengths (the "
-                 "warmup, T_max) given?",
+    "schedule": ("when, and how many times per epoch, is the scheduler stepped, and in which unit were its "
+                 "lengths (the warmup, T_max) given?",
                  "the learning rate does not follow the schedule it was built for: the warmup and the cosine count "
                  "EPOCHS (T_max = epochs - warmup), so the scheduler must be stepped once per epoch, after the "
                  "epoch's batches; stepped once per batch, the warmup ends within the first epoch and the cosine "
@@ -999,8 +1000,11 @@ register(Exercise(
         _mistake(_fit(restore=False),
                  "the last weights are not the best ones, whether early stopping fired (it stops AFTER `patience` "
                  "epochs without improvement) or the run used all its epochs: put the best epoch's weights back "
-                 "before the final test, in both cases (lesson 07)",
-                 "the EarlyStopping object kept a copy of the best weights: let it put them back after the loop"),
+                 "before the final test, in both cases (lesson 07). Weights you keep yourself must be a copy: a "
+                 "state dict's tensors share their memory with the model's",
+                 "the EarlyStopping object kept a copy of the best weights: let it put them back after the loop (a "
+                 "copy of your own: {k: v.clone() for k, v in model.state_dict().items()}, since the later steps "
+                 "change the model's tensors in place)"),
         _mistake(_fit(select_on="train"),
                  "early stopping never fired and the model ends with the last epoch's weights, as if the watched "
                  "number improved at every epoch. Either it watches a number the weights were fitted to (the "
