@@ -679,3 +679,29 @@ def _huber_two_clamps(x, y, delta=1.0):
 ALSO_RIGHT += [("02.huber", _huber_two_clamps),
                ("02.huber", lambda x, y, delta=1.0: (lambda e, q: (0.5 * q * q + delta * (e.abs() - q.abs())).mean())(
                    x - y, (x - y).clamp(-delta, delta)))]
+
+
+# review 4: a hint names the real cause; a gradient message says which gradient it compares
+def _huber_detached_linear_piece(input, target, delta=1.0):  # noqa: A002  right values, no slope beyond delta
+    d = (input - target).abs()
+    return tl.where(d < delta, 0.5 * d * d, (delta * (d - 0.5 * delta)).detach()).mean()
+
+
+def _bce_shifted_by_abs(x, y):  # m = |x|: for a large negative x both exps underflow, log(0) = -inf
+    m = x.abs()
+    return (m - x * y + ((-m).exp() + (x - m).exp()).log()).mean()
+
+
+WRONG += [
+    ("02.huber", _huber_detached_linear_piece, "the values are right, the gradient is not",
+     "of (result * w).sum(), with random weights w, the same for the reference", "the gradient is 0 where it should"),
+    ("02.mse", lambda x, y: ((x - y) * (x - y).detach()).mean(), "the values are right, the gradient is not",
+     "of (result * w).sum(), with random weights w and the inputs moved a little"),
+    ("02.bce_with_logits", _bce_shifted_by_abs, "got -inf", "underflow to 0 gives log(0) = -inf"),
+]
+
+
+def test_the_huber_hint_about_sqrt_fires_only_where_an_error_is_0():
+    from lesson_helpers import assert_fails_with  # noqa: PLC0415
+    result = assert_fails_with("02.huber", _huber_detached_linear_piece, "the gradient is 0 where it should")
+    assert "sqrt" not in result.message

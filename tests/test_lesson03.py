@@ -531,13 +531,14 @@ def unit_vector_on_a_plain_copy(f, x, h=1e-5):
     x = x.copy()                    # a copy that keeps an integer x integer: x += h * e cannot be stored
     grad = np.zeros(np.shape(x))
     for i in np.ndindex(x.shape):
+        old = x[i]
         e = np.zeros(x.shape)
         e[i] = 1.0
         x += h * e
         plus = f(x)
         x -= 2 * h * e
         minus = f(x)
-        x += h * e
+        x[i] = old                  # (put back exactly: on a float x this is right)
         grad[i] = (plus - minus) / (2 * h)
     return grad
 
@@ -546,11 +547,12 @@ def plain_copy_restored_by_arithmetic(f, x, h=1e-5):
     x = x.copy()                    # the caller's x is safe; an integer x stays integer, so each nudge is cut
     grad = np.zeros(np.shape(x))
     for i in np.ndindex(x.shape):
+        old = x[i]
         x[i] += h
         plus = f(x)
-        x[i] -= 2 * h
+        x[i] -= 2 * h               # down from the nudged value, which an integer x has cut
         minus = f(x)
-        x[i] += h
+        x[i] = old                  # (put back exactly: on a float x this is right)
         grad[i] = (plus - minus) / (2 * h)
     return grad
 
@@ -1322,3 +1324,74 @@ def test_draw_graph_rejects_bad_input():
         draw_graph(y, names={"w": np.zeros(3)})
     with pytest.raises(TypeError, match="names must be a dict"):
         draw_graph(y, names=[w])
+
+
+# review 4: topological_order only lists the nodes; numerical_grad puts back the value it saved
+def topo_resetting_grads(root):  # zeroes every node's .grad: the leaves lose what earlier passes added
+    order, seen = [], set()
+
+    def visit(v):
+        if v in seen:
+            return
+        seen.add(v)
+        v.grad = 0.0
+        for p in v.inputs:
+            visit(p)
+        order.append(v)
+
+    visit(root)
+    return order
+
+
+def topo_resetting_leaves(root):
+    order = topological_order(root)
+    for v in order:
+        if not v.inputs:
+            v.grad = 0.0
+    return order
+
+
+def topo_seeding_the_root(root):
+    order = topological_order(root)
+    root.grad = 1.0
+    return order
+
+
+def numerical_grad_undone_by_arithmetic(f, x, h=1e-5):
+    x = np.array(x, dtype=np.float64)
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        x[i] += h
+        up = f(x)
+        x[i] -= 2 * h
+        down = f(x)
+        x[i] += h
+        g[i] = (up - down) / (2 * h)
+    return g
+
+
+def numerical_grad_undone_in_two_steps(f, x, h=1e-5):
+    x = np.array(x, dtype=np.float64)
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        x[i] = x[i] + h
+        up = f(x)
+        x[i] = x[i] - h
+        x[i] = x[i] - h
+        down = f(x)
+        x[i] = x[i] + h
+        g[i] = (up - down) / (2 * h)
+    return g
+
+
+ERRORS += [
+    ("03.numerical_grad", numerical_grad_undone_by_arithmetic, "the example shown in the notebook",
+     "f was given x[0] = 0.49999999999999994, where the caller's x holds 0.5", "Save the old value"),
+    ("03.numerical_grad", numerical_grad_undone_in_two_steps, "ExactnessError", "only up to rounding"),
+]
+WRONG += [
+    ("03.topological_order", topo_resetting_grads, "the example shown in the notebook",
+     "changed the .grad (or .data) of 10 of the graph's nodes", "only lists the nodes"),
+    ("03.topological_order", topo_resetting_leaves, "changed the .grad (or .data) of 5 of the graph's nodes"),
+    ("03.topological_order", topo_seeding_the_root, "changed the .grad (or .data) of 1 of the graph's nodes (out)"),
+]

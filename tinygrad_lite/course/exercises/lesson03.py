@@ -345,13 +345,24 @@ def _called_twice(fn, args, kwargs):
         if type(n) is GraphNode:
             n.__class__ = _CountingNode
     _CountingNode.reads = 0
+    saved = [(n.grad, n.data) for n in nodes]
+    marks = [i + 0.25 for i in range(len(nodes))]  # a .grad of its own for each node: a walk that sets one shows
+    for n, mark in zip(nodes, marks):
+        n.grad = mark
     try:
         first = fn(*args, **kwargs)
         second = fn(*args, **kwargs)
+        changed = [n.label for n, mark, (_, data) in zip(nodes, marks, saved)
+                   if not (_kept(n.grad, mark) and _kept(n.data, data))]
     finally:
-        for n, cls in zip(nodes, classes):
-            n.__class__ = cls
-    return {"first": first, "second": second, "inputs_read": _CountingNode.reads}
+        for n, cls, (grad, data) in zip(nodes, classes, saved):
+            n.__class__, n.grad, n.data = cls, grad, data
+    return {"first": first, "second": second, "inputs_read": _CountingNode.reads, "changed": changed}
+
+
+def _kept(now, was):
+    """Whether an attribute still holds what it held (the same object, or an equal float)."""
+    return now is was or (type(now) in (float, int) and type(was) in (float, int) and now == was)
 
 
 def _topological_problem(got, case):
@@ -368,6 +379,11 @@ def _topological_problem(got, case):
         text = text.replace(WENT_NOWHERE, "")
         return "second call", ("your first call on this graph returned a right order, but a second call on the same "
                                f"graph (backward walks the graph each time it runs) went wrong: {text}")
+    if got.get("changed"):
+        names = ", ".join(got["changed"][:6]) + (", ..." if len(got["changed"]) > 6 else "")
+        return "changed", (f"your order is right, but your function changed the .grad (or .data) of "
+                           f"{len(got['changed'])} of the graph's nodes ({names}): it should only list the nodes "
+                           "and leave them as they are")
     nodes = topological_order_reference(case.args[0])
     edges = sum(len(n.inputs) for n in nodes)
     if got["inputs_read"] > 8 * (len(nodes) + edges):
@@ -567,6 +583,11 @@ register(Exercise(
                              "visited once: keep a set of the visited nodes and skip a node that is in it, instead "
                              "of visiting it again (and removing or moving the repeats afterwards)",
                              "test whether a node is in your visited set before visiting its inputs"),
+        _topological_mistake("changed",
+                             "topological_order only lists the nodes: backward resets the computed nodes' .grad "
+                             "itself, and the leaves' .grad must keep what earlier backward passes added to it "
+                             "(section 6), so a walk that sets .grad (to 0, or the root's to 1) loses it",
+                             "remove the lines of your function that assign to a node's .grad or .data"),
         _topological_mistake("reversed",
                              "a node may go into the list only once all of its inputs are in it",
                              "append a node after the visits of its inputs have returned, not before them"),
@@ -988,11 +1009,44 @@ def _x_left_bit_for_bit(fn, args, kwargs):
     (x[i] = old), or working on a copy, leaves x exactly as it was."""
     x = args[1] if len(args) > 1 else None
     before = x.copy() if isinstance(x, np.ndarray) and x.dtype.kind == "f" else None
+    if args and isinstance(args[0], ScalarFunction) and isinstance(x, np.ndarray):
+        args = (_Watching(args[0], x), *args[1:])
     result = fn(*args, **kwargs)
     if before is not None and x.shape == before.shape:
         moved = (x != before) & ~(np.isnan(x) & np.isnan(before))
         x[moved] = np.nan
     return result
+
+
+class ExactnessError(ValueError):
+    """Raised by the check's f when an element of x that is not being nudged is off by a rounding error."""
+
+
+class _Watching(ScalarFunction):
+    """The case's f, which also looks at each x it is given: every element must be exactly as in the case's x,
+    except the ones being nudged. One that is a few units in the last place off was nudged earlier and put back by
+    arithmetic (x[i] += h ... x[i] -= 2h ... x[i] += h), which rounds: on the notebook's example, 0.5 comes back as
+    0.49999999999999994. An element off by much more (by h: never put back) is left to the comparison of the
+    results, whose hints name that mistake; the caller's x itself, nudged in place, is reported as an input changed
+    in place (``_x_left_bit_for_bit``)."""
+
+    def __init__(self, f, x):
+        super().__init__(f.text, f.f)
+        self.x0, self.callers = np.array(x, dtype=np.float64), x
+
+    def __call__(self, x):
+        seen = np.asarray(x, dtype=np.float64)
+        if seen.shape == self.x0.shape and x is not self.callers:  # (the caller's own x: reported as changed)
+            off = (seen != self.x0) & (np.abs(seen - self.x0) <= 4 * np.spacing(np.abs(self.x0)))
+            if off.any():
+                i = tuple(int(k) for k in np.argwhere(off)[0])
+                where = i[0] if len(i) == 1 else i
+                raise ExactnessError(
+                    f"f was given x[{where}] = {float(seen[i])!r}, where the caller's x holds "
+                    f"{float(self.x0[i])!r}: an element "
+                    "nudged earlier got back its old value only up to rounding (adding h and taking it away again "
+                    "rounds). Save the old value of x[i] before the nudges, and assign it back after them")
+        return super().__call__(x)
 
 
 def _nudged(f, x, h, step):
