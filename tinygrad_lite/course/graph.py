@@ -196,5 +196,5 @@ def draw_graph(output, ax=None, names=None, legend=True):
         handles = [Patch(facecolor=_STYLE[r][0], edgecolor=_STYLE[r][1], linestyle=_STYLE[r][2], label=_LEGEND[r])
                    for r in _LEGEND if r in roles]
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(handles),
-                  frameon=False, fontsize=min(8.0, max(fontsize, 6.0)), handlelength=1.2)
+                  frameon=False, fontsize=8.0, handlelength=1.2)  # (8 pt: the smallest text a figure may have)
     return ax
