@@ -76,8 +76,8 @@ EPSILON_IN_THE_SUM = (
     "your shares are too small on rows whose scores are tiny: a small number added to the row sums (an epsilon), "
     "or a clamp of them from below, makes the denominator larger than the sum. Divide by the plain sum: each row "
     "then sums to 1, whatever the scale of its scores",
-    "with scores of about 1e-8 a row sums to about 1e-7, so an epsilon of 1e-8 is already a tenth of it; no row "
-    "of scores here sums to 0, so nothing needs guarding")
+    "with scores of about 1e-8 a row sums to about 1e-7, so an epsilon of 1e-8, for one, is already a tenth of "
+    "it; no row of scores here sums to 0, so nothing needs guarding")
 
 
 def _row_normalize_without_keepdim(scores):
@@ -192,8 +192,9 @@ register(Exercise(
                      "variance or the std (an epsilon, as batch normalisation adds), or a clamp of the std from "
                      "below, makes the denominator larger than the std. This exercise asks for the exact "
                      "(x - mean) / std, with nothing added",
-                more="for a feature with std 1e-7, an epsilon of 1e-5 under the square root divides by about 3e-3 "
-                     "instead of 1e-7"),
+                more="a hidden case has a feature with std about 1e-7: any epsilon not far smaller than that "
+                     "changes it (batch normalisation's 1e-5 under the square root, for one, divides by about 3e-3 "
+                     "instead of 1e-7)"),
         _mistake(_textbook_variance,
                  "your variance looks like E[x^2] - E[x]^2: right on paper, but in float32 it subtracts two large, "
                  "nearly equal numbers, and the digits that differ are lost (cancellation)",
