@@ -1402,3 +1402,72 @@ class SGDSharedFirstStep(MySGD):
 
 
 WRONG += [("04.MySGD", SGDSharedFirstStep, "for EVERY parameter", "a counter on self")]
+
+
+# -------------------------------------------------------------------- more wrong versions (review 4)
+def epoch_returns_detached_tensor(model, loader, loss_fn, optimizer):
+    model.train()
+    total, n = 0.0, 0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        total = total + loss.detach() * len(x)
+        n += len(x)
+    return total / n
+
+
+def _adam_denominator(denominator):
+    """A learner's MyAdam whose denominator is ``denominator(v_hat, eps)``."""
+    class AdamDenominator(MyAdam):
+        def _update(self, p, group):
+            lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+            g = p.grad + wd * p if wd else p.grad
+            st = self.state[p]
+            if not st:
+                st.update(step=0, m=tl.zeros_like(p), v=tl.zeros_like(p))
+            st["step"] += 1
+            t = st["step"]
+            st["m"] = b1 * st["m"] + (1 - b1) * g
+            st["v"] = b2 * st["v"] + (1 - b2) * g * g
+            p -= lr * (st["m"] / (1 - b1 ** t)) / denominator(st["v"] / (1 - b2 ** t), eps)
+    return AdamDenominator
+
+
+TINY_AFTER = "a second small constant added after the square root"
+UNDER_ROOT = "a small constant added under the square root"
+WRONG += [
+    ("04.train_epoch", epoch_returns_detached_tensor, "(detached, so it holds no graph)", ".item()"),
+    ("04.MyAdam", _adam_denominator(lambda v, eps: v.sqrt() + eps + 1e-12), TINY_AFTER),
+    ("04.MyAdam", _adam_denominator(lambda v, eps: v.sqrt() + eps + 1e-11), TINY_AFTER),
+    ("04.MyAdam", _adam_denominator(lambda v, eps: v.sqrt() + eps + 3e-10), TINY_AFTER),
+    ("04.MyAdam", _adam_denominator(lambda v, eps: (v + 1e-20).sqrt() + eps), UNDER_ROOT),
+    ("04.MyAdam", _adam_denominator(lambda v, eps: v.sqrt().clamp(min=eps)), "not used as a floor under it"),
+]
+
+
+def _adamw_denominator(denominator):
+    """A learner's MyAdamW whose denominator is ``denominator(v_hat, eps)``."""
+    adam = _adam_denominator(denominator)
+
+    class AdamWDenominator(MyAdamW):
+        def _update(self, p, group):
+            p.mul_(1 - group["lr"] * group["weight_decay"])
+            adam._update(self, p, {**group, "weight_decay": 0.0})
+    return AdamWDenominator
+
+
+WRONG += [
+    ("04.MyAdamW", _adamw_denominator(lambda v, eps: v.sqrt() + eps + 1e-12), TINY_AFTER),
+    ("04.MyAdamW", _adamw_denominator(lambda v, eps: v.sqrt().clamp(min=eps)), "not used as a floor under it"),
+]
+
+
+class AdamEpsFromDefaults(MyAdam):
+    def _update(self, p, group):
+        super()._update(p, {**group, "eps": self.defaults["eps"]})
+
+
+WRONG += [("04.MyAdam", AdamEpsFromDefaults, "hyperparameters of ITS group")]
+WRONG += [("04.MyAdamW", _adamw_denominator(lambda v, eps: (v + 1e-20).sqrt() + eps), UNDER_ROOT)]

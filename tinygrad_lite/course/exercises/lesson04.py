@@ -343,12 +343,49 @@ def _matches_one_of(*wrongs):
     """A Mistake matcher: the trajectory is one of ``wrongs``' (mistakes that some cases cannot tell apart)."""
     def match(got, expected, case):
         got = np.asarray(got)
+        rtol, atol = _tolerance(case, 1e-4, 1e-5)  # float64 cases at float64's precision
         for wrong in wrongs:
             other = np.asarray(drive_optimizer(wrong, copy.deepcopy(case.args), dict(case.kwargs)))
-            if other.shape == got.shape and np.allclose(got, other, rtol=1e-4, atol=1e-5):
+            if other.shape == got.shape and np.allclose(got, other, rtol=rtol, atol=atol):
                 return True
         return False
     return match
+
+
+def _deviates_like(*wrongs, float32=None):
+    """A Mistake matcher: the trajectory leaves the reference's the way one of ``wrongs``' does (on a float64 case;
+    on a float32 case the way ``float32``'s does, when given), up to a positive factor: the same mistake with a
+    constant of another size (a small constant's effect is proportional to it)."""
+    def match(got, expected, case):
+        runs = wrongs
+        if _tolerance(case, None, None)[0] != F64_RTOL:
+            if float32 is None:
+                return False
+            runs = (float32,)
+        got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+        if got.shape != expected.shape or not np.all(np.isfinite(got)):
+            return False
+        off = (got - expected).ravel()
+        for wrong in runs:
+            other = np.asarray(drive_optimizer(wrong, copy.deepcopy(case.args), dict(case.kwargs)), dtype=np.float64)
+            if other.shape != got.shape:
+                continue
+            way = (other - expected).ravel()
+            if not way.any():
+                continue
+            k = off @ way / (way @ way)
+            if k > 0 and np.linalg.norm(off - k * way) <= 0.1 * np.linalg.norm(off):
+                return True
+        return False
+    return match
+
+
+def _either(*matchers):
+    return lambda got, expected, case: any(m(got, expected, case) for m in matchers)
+
+
+def _both(*matchers):
+    return lambda got, expected, case: all(m(got, expected, case) for m in matchers)
 
 
 def _state_mistake(*outside_classes):
@@ -652,6 +689,10 @@ class AdamVariant(optim.Optimizer):
         if how and how.startswith(("clamp:", "floor:")):  # a "stability" floor: a clamp, or a constant added
             floor = float(how.split(":")[1])
             denom = (v_hat.clamp(min=floor) if how.startswith("clamp") else v_hat + floor).sqrt() + eps
+        if how and how.startswith("plus:"):  # a second small constant, added after the square root
+            denom = v_hat.sqrt() + eps + float(how.split(":")[1])
+        if how == "eps_floor":  # eps as a floor under sqrt(v_hat), not added to it
+            denom = v_hat.sqrt().clamp(min=eps)
         p.sub_(lr * m_hat / denom)
         if wd and decoupled and how == "decay_after":
             p.mul_(1 - lr * wd)
@@ -698,6 +739,11 @@ def _adam_cases(rng, decoupled=False):
     cases.append(Case((r("linear regression in float64: the parameters, their gradients, m and v are float64, "
                          "and the run is compared at float64's precision", 20, dtype="float64"),),
                       "float64 parameters", dict(lr=0.05, **({"weight_decay": 0.1} if decoupled else {}))))
+    cases.append(Case((Setup("the nearly flat bowl L = (3e-7 x^2 + 1e-7 y^2) / 2 from (1, 1) in float64, compared "
+                             "at float64's precision: sqrt(v_hat) is about 3e-7 and 1e-7, so any constant besides "
+                             "eps in the denominator shows", [[1.0, 1.0]], quadratic([3e-7, 1e-7]),
+                             dtype="float64"),),
+                      "tiny gradients in float64", dict(lr=0.01, **wd)))
     return cases
 
 
@@ -721,6 +767,29 @@ TINY = (
     "clamp on v_hat or a constant added under the square root, that is larger than v_hat here, so your steps "
     "shrink. Adam's only guard against division by zero is eps, added once after the square root",
     "the denominator is sqrt(v_hat) + eps, with nothing else in it")
+TINY_PLUS = (
+    "your denominator has a second small constant added after the square root, besides eps: it changes each step "
+    "by about that constant over sqrt(v_hat) + eps, which this case's precision sees (and which grows when the "
+    "gradients are tiny, while Adam's step should not depend on their scale). Adam's only guard against division "
+    "by zero is eps, added once after the square root",
+    "the denominator is sqrt(v_hat) + eps, with nothing else in it")
+UNDER_ROOT = (
+    "your denominator has a small constant added under the square root (or a floor on v_hat): sqrt(v_hat + c) "
+    "differs from sqrt(v_hat) by about c / (2 sqrt(v_hat)), which this case's precision sees (and which grows "
+    "when the gradients are tiny). Adam's only guard against division by zero is eps, added once after the "
+    "square root",
+    "the denominator is sqrt(v_hat) + eps, with nothing else in it")
+EPS_FLOOR = (
+    "eps is ADDED to sqrt(v_hat), not used as a floor under it: the denominator is sqrt(v_hat) + eps. Yours is "
+    "the larger of sqrt(v_hat) and eps (a clamp or a max), which differs when sqrt(v_hat) is near eps or below "
+    "it, as in this case",
+    "write the denominator as v_hat.sqrt() + eps")
+EPS_FLOOR_OR_DEFAULT = (
+    "eps: on this case your run is the one of two mistakes, which agree here: eps used as a floor under "
+    "sqrt(v_hat) (the larger of the two, where Adam adds them), or the constructor's eps read where this case "
+    "(or this parameter group) sets another; each parameter must be moved with the hyperparameters of ITS group. "
+    "The denominator is sqrt(v_hat) + eps, with eps from the `group` argument",
+    "write the denominator as v_hat.sqrt() + group[\"eps\"]")
 EPS_INSIDE = (
     "eps goes outside the square root: m_hat / (sqrt(v_hat) + eps). With the default eps = 1e-8 the two differ "
     "little, but this case has eps = 0.1",
@@ -774,7 +843,18 @@ def _adam_mistakes(decoupled):
         Mistake(match=_matches_one_of(*(_adam(f"{kind}:{floor}", decoupled) for kind in ("clamp", "floor")
                                         for floor in ("1e-12", "1e-10", "1e-8", "1e-6"))),
                 hint=TINY[0], more=TINY[1]),
+        Mistake(match=_deviates_like(_adam("floor:1e-20", decoupled)), hint=UNDER_ROOT[0], more=UNDER_ROOT[1]),
+        Mistake(match=_either(_matches_one_of(*(_adam(f"plus:{c}", decoupled) for c in ("1e-10", "1e-9", "1e-8",
+                                                                                        "1e-7", "1e-6"))),
+                              _deviates_like(_adam("plus:1e-13", decoupled),
+                                             float32=_adam("plus:1e-10", decoupled))),
+                hint=TINY_PLUS[0], more=TINY_PLUS[1]),
+        Mistake(_adam("eps_floor", decoupled), *EPS_FLOOR),
     ]
+    if decoupled:  # on AdamW's case 7 the two runs agree (on Adam's cases they never do): say both
+        mistakes.insert(-1, Mistake(match=_both(_matches_one_of(_adam("eps_floor", decoupled)),
+                                                _matches_one_of(_adam("defaults:eps", decoupled))),
+                                    hint=EPS_FLOOR_OR_DEFAULT[0], more=EPS_FLOOR_OR_DEFAULT[1]))
     if decoupled:
         mistakes += [
             Mistake(match=_matches_one_of(_adam("swap_decay", decoupled), _adam("no_decay", decoupled)),
@@ -991,6 +1071,11 @@ def drive_epoch(fn, args, kwargs):
     if returned is None:
         return Run.failed("your function returned None: return the epoch's mean loss (a Python float)")
     if hasattr(returned, "grad_fn") or hasattr(returned, "detach"):
+        if getattr(returned, "grad_fn", None) is None and not getattr(returned, "requires_grad", False):
+            return Run.failed(
+                f"you returned a {type(returned).__name__} (detached, so it holds no graph): return a plain Python "
+                "float, the epoch's mean loss, as the callers of train_epoch (and PyTorch's training loops) "
+                "expect. Take each batch's number out with .item() and add up Python floats")
         return Run.failed(
             f"you returned a {type(returned).__name__}: return a plain Python float. A loss tensor drags its whole "
             "graph along (and a sum of loss tensors keeps every batch's graph alive, all epoch long): take each "
