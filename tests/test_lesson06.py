@@ -995,6 +995,44 @@ def bad_nan_rows_first(history, limit=1e3):
     return None, None
 
 
+def bad_large_rows_first(history, limit=1e3):
+    """Review 4 of 0607: each step's table searched for a norm above limit first, then for nan/inf."""
+    for t, table in enumerate(history):
+        for row in table:
+            if row["norm"] > limit:
+                return t, row["name"]
+        for row in table:
+            if not math.isfinite(row["norm"]):
+                return t, row["name"]
+    return None, None
+
+
+def bad_first_row_only(history, limit=1e3):
+    """Review 4 of 0607: only the first row of each table is tested (rightly)."""
+    for t, table in enumerate(history):
+        n = table[0]["norm"]
+        if not math.isfinite(n) or n > limit:
+            return t, table[0]["name"]
+    return None, None
+
+
+def diag_last_step_is_sudden(history, limit=1e3):
+    """Review 4 of 0607: a bad step that is the run's last is called sudden, whatever its norm."""
+    step, name = first_bad_step(history, limit)
+    if step is None:
+        return "healthy"
+    norm = next(r["norm"] for r in history[step] if r["name"] == name)
+    return "sudden" if step == len(history) - 1 or not math.isfinite(norm) else "exploding"
+
+
+def diag_first_row(history, limit=1e3):
+    """Review 4 of 0607: the first row of the bad step's table judged, not the row first_bad_step names."""
+    step, name = first_bad_step(history, limit)
+    if step is None:
+        return "healthy"
+    return "exploding" if math.isfinite(history[step][0]["norm"]) else "sudden"
+
+
 def diag_step_0_is_healthy(history, limit=1e3):
     """Review 0607: `if not step` takes the first bad step 0 for 'no bad step'."""
     step, name = first_bad_step(history, limit)
@@ -1095,6 +1133,8 @@ WRONG = [
     (B, bad_parameters_outside, "the wrong way round"),
     (B, bad_hard_coded, "the example's answer, (10, '0.weight'), for another run"),
     (B, bad_weights_only, "the biases?"),
+    (B, bad_large_rows_first, "a nan comes earlier in the table", "looked for a large norm first"),
+    (B, bad_first_row_only, "every row but the first?"),
     # 06.diagnose
     (D, diag_swapped, "FIRST bad step", "example shown in the notebook"),
     (D, diag_any_nan, "FIRST bad step"),
@@ -1108,7 +1148,10 @@ WRONG = [
     (D, diag_pops_history, "changed history"),
     (D, diag_on_a_bad_step_that_misses_nan, "found no bad step in a run that has one", "its own check first"),
     (D, diag_step_0_is_healthy, "bad from the first step", "falsy", "Only None"),
-    (D, diag_step_0_is_sudden, "a finite norm above the limit at the very first step", "expected 'exploding'"),
+    (D, diag_step_0_is_sudden, "a finite norm above the limit at the very first step", "expected 'exploding'",
+     "wherever that step is"),
+    (D, diag_last_step_is_sudden, "pass the limit at the last step only", "wherever that step is"),
+    (D, diag_first_row, "the first row of the bad step's table"),
 ]
 
 ERRORS = [

@@ -815,6 +815,35 @@ def resume_into_a_new_generator(path, model, optimizer, scheduler, loader):
     return checkpoint["epoch"] + 1
 
 
+def resume_into_the_samplers_generator(path, model, optimizer, scheduler, loader):
+    """Review 4 of 0607: the state put into a new Generator given to the sampler: the shuffling is right, but
+    loader.generator (which the next save reads) stays as the new process built it."""
+    checkpoint = tl.load(path)
+    for key, target in (("model", model), ("optimizer", optimizer), ("scheduler", scheduler)):
+        target.load_state_dict(checkpoint[key])
+    tl.set_rng_state(checkpoint["rng_state"])
+    g = tl.Generator()
+    g.set_state(checkpoint["loader_rng_state"])
+    loader.sampler.generator = g
+    return checkpoint["epoch"] + 1
+
+
+def resume_into_a_new_generator_for_both(path, model, optimizer, scheduler, loader):
+    """Review 4 of 0607: a new Generator with the saved state given to the sampler and to loader.generator: one
+    object again, as the loader was built (right)."""
+    checkpoint = tl.load(path)
+    for key, target in (("model", model), ("optimizer", optimizer), ("scheduler", scheduler)):
+        target.load_state_dict(checkpoint[key])
+    tl.set_rng_state(checkpoint["rng_state"])
+    g = tl.Generator()
+    g.set_state(checkpoint["loader_rng_state"])
+    loader.sampler.generator = loader.generator = g
+    return checkpoint["epoch"] + 1
+
+
+ALSO_RIGHT.append(("07.resume_run", resume_into_a_new_generator_for_both))
+
+
 def resume_then_look_at_a_batch(path, model, optimizer, scheduler, loader):
     """Everything put back, then one batch taken to check the data: that pass drew the next epoch's order."""
     start = resume_run(path, model, optimizer, scheduler, loader)
@@ -845,6 +874,22 @@ def resume_run_without_the_loader(path, model, optimizer, scheduler):
     return checkpoint["epoch"] + 1
 
 
+class WaitResetOnAnyGain(EarlyStopping):
+    """Review 4 of 0607: best moves only beyond min_delta, but the counter restarts at any value below best."""
+
+    def step(self, value, model):
+        epoch = self.epoch
+        self.epoch += 1
+        if not math.isfinite(value):
+            return True
+        gain = value < self.best if self.mode == "min" else value > self.best
+        if (value < self.best - self.min_delta) if self.mode == "min" else (value > self.best + self.min_delta):
+            self.best, self.best_epoch = value, epoch
+            self.weights = {k: v.clone() for k, v in model.state_dict().items()}
+        self.wait = 0 if gain else self.wait + 1
+        return self.wait >= self.patience
+
+
 KEEPS_LAST = "holds the weights of the LAST epoch"
 KEEPS_LAST_MORE = "shares memory with the model's live weights"
 WRONG = [
@@ -853,6 +898,7 @@ WRONG = [
     ("07.EarlyStopping", RebindsModel, KEEPS_LAST),
     ("07.EarlyStopping", LessOrEqual, "never stopped", "a value equal to the best is not an improvement"),
     ("07.EarlyStopping", CountsAllBadEpochs, "IN A ROW"),
+    ("07.EarlyStopping", WaitResetOnAnyGain, "never stopped", "by less than min_delta", "counts as a bad epoch"),
     ("07.EarlyStopping", StopsAfterPatiencePlusOne, "stopped at epoch 9", "one epoch late"),
     ("07.EarlyStopping", StopsOneEpochEarly, "stopped too early", "at the p-th of them, not before"),
     ("07.EarlyStopping", DeltaOnTheWrongSide, "WORSE than the best"),
@@ -928,8 +974,10 @@ WRONG = [
     ("07.resume_run", resume_run_global_rng_only, "'loader_rng_state' entry was not put back",
      "a random generator of its own", "replay the shuffles of the first epochs"),
     ("07.resume_run", resume_without("loader_rng_state"), "'loader_rng_state' entry was not put back"),
-    ("07.resume_run", resume_into_a_new_generator, "'loader_rng_state' entry was not put back",
-     "the generator object the loader was built with"),
+    ("07.resume_run", resume_into_a_new_generator, "loader.generator is not the generator the loader shuffles with",
+     "the one Generator the loader was built with"),
+    ("07.resume_run", resume_into_the_samplers_generator, "loader.generator is not the generator the loader "
+     "shuffles with", "Put the saved state into that object with set_state"),
     ("07.resume_run", resume_then_look_at_a_batch, "'loader_rng_state' entry", "do not iterate the loader"),
     ("07.resume_run", resume_the_loader_state_into_the_global_generator, "'rng_state' entry was not put back"),
 ]

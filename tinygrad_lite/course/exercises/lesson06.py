@@ -122,7 +122,9 @@ def _returned_problem(returned):
                 "itself and returns one number, the total norm before clipping, as a 0-d tensor"), np.nan
     if isinstance(returned, (float, int, np.generic, np.ndarray)) and not isinstance(returned, bool):
         value = float(np.asarray(returned).ravel()[0]) if np.size(returned) == 1 else np.nan
-        return (f"you returned a {type_name(returned)} (e.g. from .item(), float() or math.sqrt) where a 0-d "
+        source = ("from .numpy() or a numpy function" if isinstance(returned, (np.ndarray, np.generic))
+                  else "from .item(), float() or math.sqrt")
+        return (f"you returned a {type_name(returned)} (e.g. {source}) where a 0-d "
                 "tensor was expected: PyTorch's clip_grad_norm_ returns a tensor, and code written for it calls "
                 ".item() on the result. Keep the total norm a tensor"), value
     return f"you returned a {type_name(returned)} where a 0-d tensor (the total norm) was expected", np.nan
@@ -917,6 +919,8 @@ def _runs(rng):
         Case((make_run(rng, vanishing),), "tiny (flagged) gradients in the first layer, which are not bad; "
              "4.weight passes the limit at step 12"),
         Case((make_run(rng, sudden_nan),), "every gradient turns nan at once at step 6, with no warning"),
+        Case((make_run(rng, _one_layer_nan(rng, scales)),),
+             "one layer's gradient (2.weight) turns nan at step 5, the rows before it still healthy"),
         Case((make_run(rng, inf_first),), "one gradient overflows to inf at step 4, nan follows"),
         Case((diverging_example(),), "a run whose gradients grow 3 to 5 times per step"),
         Case((make_run(rng, _healthy(rng, 15, scales), zeros=dead),), "a healthy run with dead units in layer 2",
@@ -934,7 +938,35 @@ def _runs(rng):
         Case((make_run(rng, inf_at_start),), "inf at the first step, in the last parameter of the table"),
         Case((make_run(rng, _large_at_start(rng, scales)),),
              "a finite norm above the limit at the very first step (nothing came before it)"),
+        Case((make_run(rng, _nan_row_before_large(rng, scales)),),
+             "at the first bad step a nan comes earlier in the table than a finite norm above the limit"),
+        Case((make_run(rng, _large_at_end(rng, scales)),),
+             "norms that grow step by step and pass the limit at the last step only (finite)"),
     ]
+
+
+def _one_layer_nan(rng, scales):
+    """A run whose first bad step (5) has a nan in 2.weight, the third row, with 0.weight and 0.bias healthy."""
+    norms = _healthy(rng, 8, scales)
+    norms[5, 2] = np.nan
+    norms[6:] = np.nan
+    return norms
+
+
+def _nan_row_before_large(rng, scales):
+    """A run whose first bad step (4) has a nan in 0.weight, before a finite norm above 1e3 in 2.weight."""
+    norms = _healthy(rng, 7, scales)
+    norms[4, 0], norms[4, 2] = np.nan, 5e3
+    norms[5:] = np.nan
+    return norms
+
+
+def _large_at_end(rng, scales):
+    """A run whose norms grow 10 times per step from step 4; 2.weight passes 1e3 at the last step (6) only."""
+    norms = _healthy(rng, 7, scales, 0.05)
+    norms[4:] *= (10.0 ** np.arange(3))[:, None]
+    norms[6, 2] = 5e3
+    return norms
 
 
 def _large_at_start(rng, scales):
@@ -1113,6 +1145,26 @@ def _weights_only(history, limit=1e3):
     return None, None
 
 
+def _first_row_only(history, limit=1e3):
+    """Tests only the first row of each table."""
+    for step, table in enumerate(history):
+        if table and (not math.isfinite(table[0]["norm"]) or table[0]["norm"] > limit):
+            return step, table[0]["name"]
+    return None, None
+
+
+def _large_rows_first(history, limit=1e3):
+    """Two passes over each step's table: a finite norm above limit first, nan/inf only after."""
+    for step, table in enumerate(history):
+        for row in table:
+            if math.isfinite(row["norm"]) and row["norm"] > limit:
+                return step, row["name"]
+        for row in table:
+            if not math.isfinite(row["norm"]):
+                return step, row["name"]
+    return None, None
+
+
 def _one_late(history, limit=1e3):
     step, name = first_bad_step_reference(history, limit)
     return (None, None) if step is None else (step + 1, name)
@@ -1152,10 +1204,16 @@ register(Exercise(
                  "an earlier step may be bad in another parameter. The first bad step is the earliest over ALL "
                  "parameters",
                  "loop over the steps outside and over the rows of each step's table inside"),
-        _mistake(_weights_only,
-                 "you left some rows out (the biases?): every row of the table is a parameter whose gradient "
-                 "can go bad, and here the first bad one is not a weight",
-                 "test every row of each table"),
+        _any_of((_weights_only, _first_row_only),
+                "you left some rows of the table out (the biases? every row but the first?): every row is a "
+                "parameter whose gradient can go bad, and here the first bad one is a row you did not test",
+                "loop over every row of each step's table and test each one"),
+        _mistake(_large_rows_first,
+                 "at this step a nan (or inf) comes earlier in the table than a finite norm above limit, and your "
+                 "answer is the later row: you looked for a large norm first and for nan/inf only after. The "
+                 "first bad parameter is the first row, in the table's order, that is either",
+                 "test each row, in order, for 'not finite' (nan or inf) OR above limit, in one test, and stop "
+                 "at the first row that is either"),
         _mistake(_wrong_step(lambda row, limit: row["norm"] > limit),
                  "a nan gradient slipped through: every comparison with nan is False (nan > limit too), so a "
                  "run that turns nan at once never looks large",
@@ -1246,6 +1304,24 @@ def _kind_at(step_of):
     return diagnose
 
 
+def _kind_at_first_row(history, limit=1e3):
+    """Judges the first row of the first bad step's table instead of the row first_bad_step names."""
+    step, _ = first_bad_step_reference(history, limit)
+    if step is None:
+        return "healthy"
+    return "exploding" if math.isfinite(history[step][0]["norm"]) else "sudden"
+
+
+def _sudden_at_an_end(got, expected, case):
+    """diagnose said "sudden" where the answer is "exploding", at a first bad step that is the run's first or
+    last."""
+    if not (np.isfinite(got).all() and KINDS[int(got[0])] == "sudden" and KINDS[int(expected[0])] == "exploding"):
+        return False
+    history = case.args[0]
+    step, _ = first_bad_step_reference(history, *case.args[1:], **case.kwargs)
+    return step in (0, len(history) - 1)
+
+
 def _nan_only_sudden(history, limit=1e3):
     """"sudden" only for a nan at the first bad step; an inf counts as exploding."""
     step, name = first_bad_step_reference(history, limit)
@@ -1303,10 +1379,21 @@ register(Exercise(
                 "norm at the limit made your first bad step come too early, at a step that is still healthy",
                 "let first_bad_step decide which step is bad, and judge the norm it points to",
                 call=after_diagnose),
+        Mistake(hint="a finite norm above the limit at the first bad step is 'exploding' wherever that step is, "
+                     "the first step of the run or the last: the kind is read from that one norm (finite or "
+                     "not), not from the steps around it",
+                more="call first_bad_step, read the norm of that step's bad row, and test only whether it is "
+                     "finite",
+                match=_sudden_at_an_end),
         _any_of((_nan_only_sudden,),
                 "an inf at the first bad step is as sudden as a nan: a norm that overflows to inf in one step did "
                 "not grow past the limit step by step. 'sudden' means not finite: nan or inf",
                 "test whether that norm is finite (math.isfinite), not whether it is nan",
+                call=after_diagnose),
+        _any_of((_kind_at_first_row,),
+                "you judged the norm of the first row of the bad step's table; the kind is read from the row "
+                "first_bad_step names, which here is another parameter",
+                "take the name first_bad_step returns and read the norm of the row with that name",
                 call=after_diagnose),
         _any_of((_largest_at_bad_step,),
                 "you judged the whole table of the first bad step; the kind is read from the norm of its first "

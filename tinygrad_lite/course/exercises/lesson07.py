@@ -257,6 +257,21 @@ class _NoReset(_Stopper):
         return self.wait >= self.patience
 
 
+class _WaitResetByAnyGain(_Stopper):
+    """best moves only by more than min_delta, but the count of bad epochs restarts at any value better than best."""
+
+    def step(self, value, model):
+        epoch, self.epoch = self.epoch, self.epoch + 1
+        if not math.isfinite(value):
+            return True
+        gain = value < self.best if self.mode == "min" else value > self.best
+        if self.improved(value):
+            self.best, self.best_epoch = value, epoch
+            self.keep(model)
+        self.wait = 0 if gain else self.wait + 1
+        return self.wait >= self.patience
+
+
 class _PatiencePlusOne(_Stopper):
     def step(self, value, model):
         super().step(value, model)
@@ -606,6 +621,12 @@ register(Exercise(
                  "before",
                  "set the counter of bad epochs back to 0 whenever the value improves, and compare it with "
                  "patience itself"),
+        _mistake(_WaitResetByAnyGain,
+                 "your count of bad epochs went back to 0 at a value better than the best by less than min_delta. "
+                 "Such a value is no improvement: it leaves best where it was and counts as a bad epoch, so a "
+                 "run that creeps down by less than min_delta per epoch still stops",
+                 "reset the counter in the same branch that updates best: only when the value beats the best by "
+                 "more than min_delta"),
         _mistake(_PatiencePlusOne,
                  "your loop stopped one epoch late: with patience=p, step returns True at the p-th epoch in a row "
                  "without improvement, not after p + 1 (that is ReduceLROnPlateau's rule, lesson 05)",
@@ -879,6 +900,8 @@ def drive_save(save_fn, args, kwargs):
         flags = [float(key in saved and same_state(saved[key], at_save[key])) for key in KEYS]
         epoch = saved.get("epoch")
         problem = _changed_by_save(at_save["changed"])
+        if problem:  # the saved entries then differ from the run's state for that reason alone: no hint on them
+            return Run.failed(problem)
         if flags[0] and not all(isinstance(v, Tensor) for v in saved["model"].values()):
             problem = ("the checkpoint's 'model' entry holds other things than tensors (numpy arrays?): store "
                        "model.state_dict() as it is, the dict of tensors that load_state_dict takes")
@@ -934,9 +957,17 @@ def drive_resume(resume_fn, args, kwargs):
                  float(same_state(scheduler.state_dict(), saved["scheduler"])),
                  float(same_state(get_rng_state(), saved["rng_state"])),
                  float(same_state(shuffler(loader).get_state(), saved["loader_rng_state"]))]
+        problem = None
+        if loader.generator is not shuffler(loader):
+            problem = ("after your resume_run, loader.generator is not the generator the loader shuffles with "
+                       "(its sampler's, loader.sampler.generator): a new Generator was assigned to one of them. "
+                       "The shuffling draws from the sampler's, and the next save reads loader.generator: both "
+                       "must stay the one Generator the loader was built with. Put the saved state into that "
+                       "object with set_state")
         if not 0 <= start <= spec.epochs:
-            return Run.of([float(start)] + flags + [math.nan] * len(uninterrupted(spec)))
-        return Run.of([float(start)] + flags + list(finish(spec, model, optimizer, scheduler, loader, start)))
+            return Run.of([float(start)] + flags + [math.nan] * len(uninterrupted(spec)), problem)
+        return Run.of([float(start)] + flags + list(finish(spec, model, optimizer, scheduler, loader, start)),
+                      problem)
 
 
 _PIECES = {
