@@ -1047,7 +1047,7 @@ N, V, B, D = "06.clip_grad_norm_", "06.clip_grad_value_", "06.first_bad_step", "
 WRONG = [
     # 06.clip_grad_norm_: the form of the answer
     (N, norm_returns_item, "e.g. from .item()", "0-d"),
-    (N, norm_returns_numpy, "numpy.ndarray", "0-d"),
+    (N, norm_returns_numpy, "numpy.ndarray (e.g. from .numpy() or a numpy function)", "0-d"),
     (N, norm_with_math, "float", "math.sqrt"),
     (N, norm_returns_nothing, "returned None", "total norm"),
     (N, norm_returns_1d, "shape (1,)", "0-d tensor"),
