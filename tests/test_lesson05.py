@@ -1109,3 +1109,36 @@ class PlateauTensorMetric(PlateauScheduler):
 
 
 WRONG += [("05.PlateauScheduler", PlateauTensorMetric, "compared them as tensors", "float(metric)")]
+
+
+# -------------------------------------------------------------------- more wrong versions (review 4)
+def _range_test_returning(convert):
+    """The solution, its lists converted by ``convert`` (lrs, losses) -> (lrs, losses) before returning."""
+    def fn(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100, diverge=4.0):
+        return convert(*lr_range_test(model, loss_fn, batches, optimizer, start_lr, end_lr, num_steps, diverge))
+    return fn
+
+
+WRONG += [
+    ("05.lr_range_test", _range_test_returning(lambda a, b: (np.array(a), np.array(b))),
+     "lrs is a numpy.ndarray", "a list of Python floats"),
+    ("05.lr_range_test", _range_test_returning(lambda a, b: (tuple(a), tuple(b))), "lrs is a tuple", "a list"),
+    ("05.lr_range_test", _range_test_returning(lambda a, b: (a, [np.float32(v) for v in b])),
+     "losses[0] is a numpy.float32", "loss.item(), a Python float"),
+    ("05.lr_range_test", _range_test_returning(lambda a, b: (a, [np.array(v, dtype=np.float32) for v in b])),
+     "losses[0] is a numpy.ndarray", "loss.item(), a Python float"),
+]
+
+
+class PlateauThresholdFixed(PlateauScheduler):
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
+        super().__init__(optimizer, mode, factor, patience, 1e-4, min_lr)
+
+
+def range_test_diverge_fixed(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100,
+                             diverge=4.0):
+    return lr_range_test(model, loss_fn, batches, optimizer, start_lr, end_lr, num_steps, 4.0)
+
+
+WRONG += [("05.PlateauScheduler", PlateauThresholdFixed, "the default threshold, 1e-4", "`threshold` itself"),
+          ("05.lr_range_test", range_test_diverge_fixed, "the default diverge, 4.0", "`diverge` itself")]

@@ -24,6 +24,7 @@ judge, or the problem that the numbers cannot show (a Tensor where a number is d
 The mistakes are wrong versions driven the same way; hints come in tiers, never the finished line of code.
 """
 import copy
+import inspect
 import itertools
 import math
 import warnings
@@ -37,7 +38,7 @@ from ...random import Generator, get_rng_state, set_rng_state
 from ...train.lr_finder import lr_find
 from ...utils.data import DataLoader, TensorDataset
 from ..answers import is_tensor, type_name
-from ..checks import Case, ErrorHint, Exercise, Mistake, register
+from ..checks import Case, ErrorHint, Exercise, Mistake, as_numpy, compare_arrays, register
 from ._common import Run, RunAnswer, _mistake
 
 
@@ -67,6 +68,22 @@ def _pair(expected, got):
         if a != b:
             return a, b
     return a, b
+
+
+def _runs_like(exercise_id, *wrongs):
+    """A Mistake matcher: the answer is that of every one of ``wrongs`` on this case (two mistakes that agree
+    there, e.g. an argument ignored and a term left out), and theirs differs from the expected answer."""
+    def match(got, expected, case):
+        from ..checks import get_exercise
+        from ..pipeline import quietly
+        exercise = get_exercise(exercise_id)
+        for wrong in wrongs:
+            other = as_numpy(quietly(wrong, *copy.deepcopy((case.args, case.kwargs)), exercise))
+            if (compare_arrays(got, other, exercise.rtol, exercise.atol) is not None
+                    or compare_arrays(other, expected, exercise.rtol, exercise.atol) is None):
+                return False
+        return True
+    return match
 
 
 # -------------------------------------------------------------------- 05.warmup_cosine
@@ -441,6 +458,13 @@ class _NoThreshold(_Plateau):
         return value < self.best if self.mode == "min" else value > self.best
 
 
+class _DefaultThreshold(_Plateau):
+    """The threshold argument ignored: 1e-4, the default, whatever the case passes."""
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
+        super().__init__(optimizer, mode, factor, patience, 1e-4, min_lr)
+
+
 class _SymmetricThreshold(_Plateau):
     """The relative threshold scaled by abs(best): the same as best * (1 -+ threshold) for positive metrics only
     (and nan when best is infinite, so the first epoch never improves: guarded here as a learner would)."""
@@ -617,11 +641,15 @@ register(Exercise(
                  "added the threshold itself",
                  "multiply best by (1 - threshold), or (1 + threshold) in mode 'max', instead of subtracting or "
                  "adding threshold"),
-        _mistake(_NoThreshold,
-                 "any tiny improvement resets your count: the metric must beat the best by the relative "
-                 "threshold (fall below best * (1 - threshold) in mode 'min', rise above best * (1 + threshold) "
-                 "in mode 'max') to count as better",
-                 "use threshold in your comparison with best"),
+        # (the only hint for a missing threshold: each case where that shows first also passes a threshold of its
+        # own, and there the two mistakes give the same lrs)
+        Mistake(match=_runs_like("05.PlateauScheduler", _DefaultThreshold, _NoThreshold),
+                hint="your run is what the default threshold, 1e-4, gives, where this case passes another "
+                     "threshold; on this case it is also what no threshold at all gives (then any tiny "
+                     "improvement resets your count). Use the argument `threshold` itself: the metric must beat "
+                     "the best by that relative threshold to count as better",
+                more="keep the constructor's threshold argument (self.threshold = threshold) and use it in your "
+                     "comparison with best"),
         _mistake(_SymmetricThreshold,
                  "the relative threshold multiplies best itself: best * (1 - threshold) in mode 'min', "
                  "best * (1 + threshold) in mode 'max', as in PyTorch, also when best is negative (then "
@@ -742,16 +770,23 @@ def range_test_run(fn, args, kwargs):
         return Run.failed(f"your function returned {type_name(out)}"
                           + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
                           + "; return the pair (lrs, losses): two lists, one lr and one loss per step")
-    lrs, losses = (list(v) if isinstance(v, (list, tuple, np.ndarray)) else v for v in out)
+    lrs, losses = out
     for name, values in (("lrs", lrs), ("losses", losses)):
         if not isinstance(values, list):
-            return Run.failed(f"{name} is a {type_name(values)}; it must be a list with one number per step")
+            return Run.failed(f"{name} is a {type_name(values)}; it must be a list of Python floats, one per step "
+                              "(append each step's number to a list, and return the two lists)")
         for i, v in enumerate(values):
-            problem = _number_problem(v, f"{name}[{i}]", lr=name == "lrs")
-            if problem and name == "losses" and is_tensor(v):
+            if name == "lrs":
+                problem = _number_problem(v, f"lrs[{i}]", lr=True)
+            elif is_tensor(v):
                 problem = (f"losses[{i}] is a Tensor: store loss.item(), a plain number. A loss tensor keeps the "
                            "whole graph of its step alive (memory grows with every step), and a plot or a "
                            "comparison needs numbers")
+            elif v is None or isinstance(v, bool) or not isinstance(v, (int, float)):
+                problem = (f"losses[{i}] is a {type_name(v)}: store loss.item(), a Python float (numpy values, "
+                           "even 0-d arrays and numpy float32 numbers, are not Python floats)")
+            else:
+                problem = None
             if problem:
                 return Run.failed(problem)
     if len(lrs) != len(losses):
@@ -785,7 +820,7 @@ def range_test_run(fn, args, kwargs):
         return Run.failed(
             f"the optimizer is not as it was before the test: {what}. "
             + ("Training would go on without them. " if lost else
-               "Training would go on with the test's last lr and state. ")
+               "Training would go on with the lrs and state the test left. ")
             + "optimizer.state_dict() holds the optimizer's own state tensors, which the test's steps change in "
             "place: save a deep copy of it first, and load it back at the end")
     return Run.of([[float(v) for v in lrs], [float(v) for v in losses]])
@@ -1052,6 +1087,12 @@ def _switched(**switches):
     return wrong
 
 
+def _default_diverge(*args, **kwargs):
+    """The diverge argument ignored: 4.0, the default, whatever the case passes."""
+    bound = inspect.signature(lr_range_test_reference).bind(*args, **kwargs)
+    return _range_test(**{**bound.arguments, "diverge": 4.0})
+
+
 register(Exercise(
     "05.lr_range_test",
     reference=lr_range_test_reference,
@@ -1088,6 +1129,11 @@ register(Exercise(
                  "each step's lr must be in the param groups BEFORE optimizer.step(), which reads it. Yours sets "
                  "it afterwards, so every update uses the previous step's lr (the first one the optimizer's own)",
                  "write lr_i into every param group at the start of step i"),
+        Mistake(match=_runs_like("05.lr_range_test", _default_diverge, _switched(stop="none")),
+                hint="your run is what the default diverge, 4.0, gives, where this case passes another value; on "
+                     "this case it is also what a test that never stops gives. Use the argument `diverge` itself: "
+                     "stop when the loss blows up, after a loss above diverge times the lowest loss so far",
+                more="compare each loss with diverge (the argument) times the lowest loss recorded so far"),
         _mistake(_switched(stop="none"),
                  "stop when the loss blows up: after a loss above diverge times the lowest loss so far, more steps "
                  "only train on a wrecked model (and can overflow)",
