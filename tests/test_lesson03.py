@@ -1395,3 +1395,17 @@ WRONG += [
     ("03.topological_order", topo_resetting_leaves, "changed the .grad (or .data) of 5 of the graph's nodes"),
     ("03.topological_order", topo_seeding_the_root, "changed the .grad (or .data) of 1 of the graph's nodes (out)"),
 ]
+
+
+def _through_float32(fn):
+    def wrong(*args):
+        *inputs, grad = args
+        return fn(*(np.asarray(a, dtype=np.float32) for a in inputs), grad)
+    return wrong
+
+
+# review 4: an answer that went through float32 is right to 7 digits only, and the check says so
+WRONG += [
+    (exercise_id, _through_float32(SOLUTIONS[exercise_id]), "hidden case 2", "you turned the inputs into float32")
+    for exercise_id in ("03.mul_backward", "03.matmul_backward", "03.linear_backward")
+]

@@ -646,15 +646,34 @@ def _mul_cases(rng):
     ]
 
 
+def _in_float32(reference):
+    """The reference on float32 copies of its array inputs (the upstream gradient kept): right to 7 digits only."""
+    def wrong(*args):
+        *inputs, grad = args
+        return reference(*(np.asarray(a, dtype=np.float32) for a in inputs), grad)
+    return _mistake(wrong,
+                    "you turned the inputs into float32: it keeps about 7 significant digits where float64 keeps "
+                    "about 16, so the gradients differ from about their 8th significant digit on. Keep the precision "
+                    "of the float64 inputs",
+                    "leave out the conversion to float32 (np.asarray(x) keeps x's float64)")
+
+
+# these backward functions are sums of products of float64 numbers: a right answer agrees with the reference to
+# about 1e-15 relative, one that went through float32 only to about 1e-8 (the default rtol of 1e-5 would pass it)
+EXACT = {"rtol": 1e-10, "atol": 1e-12}
+
+
 register(Exercise(
     "03.mul_backward",
     reference=mul_backward_reference,
+    **EXACT,
     cases=_mul_cases,
     answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference")),
     generic_hints=("sign", "factor"),
     forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
     points=2,
     mistakes=[
+        _in_float32(mul_backward_reference),
         _mistake(lambda x, y, g: (sum_to_shape(g * x, np.shape(x)), sum_to_shape(g * y, np.shape(y))),
                  "each input's gradient uses the local derivative with respect to THAT input: d(x*y)/dx is y, "
                  "the other input",
@@ -816,6 +835,7 @@ SHAPES_DO_NOT_FIT = ErrorHint(
 register(Exercise(
     "03.matmul_backward",
     reference=matmul_backward_reference,
+    **EXACT,
     cases=_matmul_cases,
     answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference")),
     generic_hints=("transpose", "mean_vs_sum", "sign", "factor"),
@@ -823,6 +843,7 @@ register(Exercise(
     forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
     points=2,
     mistakes=[
+        _in_float32(matmul_backward_reference),
         _mistake(lambda x, w, g: (x.T @ g, g @ w.T),
                  "the two gradients are swapped: return (dL/dx, dL/dw), in the order of the inputs (x, w)"),
         _mistake(lambda x, w, g: (w.T, x.T),
@@ -884,6 +905,7 @@ def _linear_x_grad_transposed(x, w, g):
 register(Exercise(
     "03.linear_backward",
     reference=linear_backward_reference,
+    **EXACT,
     cases=_linear_cases,
     answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference"), ArrayAnswer("reference")),
     generic_hints=("transpose", "mean_vs_sum", "sign", "factor"),
@@ -891,6 +913,7 @@ register(Exercise(
     forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
     points=3,
     mistakes=[
+        _in_float32(linear_backward_reference),
         _mistake(lambda x, w, g: (g @ w, g.T @ x, g.mean(axis=0)),
                  "the bias gradient is the SUM over the batch, not the mean: the same bias is added to every "
                  "example, so each example sends its own gradient to it and they add up. (If the loss is a mean, "
