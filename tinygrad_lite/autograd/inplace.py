@@ -120,7 +120,7 @@ def record_inplace(t, name, compute, writes_into_input=False, new_shape=False):
     """
     before = t._make(t.array, t.grad_fn)  # a plain Tensor (even when t is a Parameter) with t's state
     before.__dict__.update(t.__dict__)
-    before._retains_grad = False
+    before._retains_grad, t._backward_hooks = False, None  # hooks so far see the gradient of t as it was (PyTorch's)
     if not writes_into_input:
         before.array, before._version_counter = t.array.copy(), [0]
     new = compute(before)
