@@ -73,11 +73,13 @@ def run_backward(roots, grads_of_roots, retain_graph=False, inputs=None, order=N
     found = {}
     for t in reversed(order):
         g = grads.pop(id(t), None)
-        if g is not None and t._backward_hooks:  # t.register_hook(hook): the hooks see dL/dt, may replace it
-            g = run_tensor_hooks(t, g, held)
         fn = t.grad_fn
         if g is not None and wanted is not None and id(t) in wanted:
             found[id(t)] = g
+        if g is not None and t._backward_hooks:  # t.register_hook(hook): the hooks see dL/dt, may replace it
+            g = run_tensor_hooks(t, g, held)
+            if id(t) in found and id(t) not in runs:  # autograd.grad returns it hooked, unless t's op runs (PyTorch)
+                found[id(t)] = g
         reached = runs is None or id(t) in runs or id(t) in found  # its op runs, or it is one of the inputs
         if g is not None and (t._retains_grad and reached or fn is None and wanted is None):
             t._accumulate(g, shared=g.base is not None or id(g) in held)  # (a view shares its base's memory)
