@@ -271,6 +271,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         if t is not None and t.dtype != input.dtype:
             raise RuntimeError(f"layer_norm(): the input is {input.dtype} but the {name} is {t.dtype}; they must "
                                "match: convert one of them, as x.to(weight.dtype) or layer.to(x.dtype)")
+    input, weight, bias = autocast_args("layer_norm", input, weight, bias)  # float32 inside autocast("cuda")
     dims = tuple(range(input.ndim - len(shape), input.ndim))
     mean = input.mean(dims, keepdim=True)
     var = ((input - mean) ** 2).mean(dims, keepdim=True)
