@@ -272,6 +272,19 @@ def test_a_backward_hook_of_a_module_whose_inputs_need_no_gradient_may_not_repla
                 layer(batch(lib)).sum().backward()
 
 
+def test_the_output_of_a_module_with_backward_hooks_cannot_be_changed_in_place():
+    for lib in LIBS.values():
+        layer = lib.nn.Linear(3, 2).double()
+        layer.register_full_backward_hook(lambda m, gi, go: None)
+        out = layer(batch(lib, True))
+        with pytest.raises(RuntimeError, match="view"):
+            out.add_(1)
+    layer = tl.nn.Linear(3, 2).double()
+    layer.register_full_backward_hook(lambda m, gi, go: None)
+    with pytest.raises(RuntimeError, match="module with backward hooks"):  # ours says why it is a view
+        layer(batch(tl, True)).add_(1)
+
+
 # -------------------------------------------------------------------- tensor hooks
 def test_tensor_hooks_on_a_leaf_run_in_order_and_replace_the_gradient_before_it_reaches_grad():
     def scenario(lib):

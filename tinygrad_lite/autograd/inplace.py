@@ -107,7 +107,9 @@ def records_inplace(t, name, other=None):
         raise RuntimeError(f"{name}: an in-place change of a view (a slice, reshape or transpose of a tensor of "
                            f"shape {tuple(t._base.shape)}) cannot be recorded: the graph of the tensor it "
                            "views would not know (PyTorch rewrites it; we don't). Write into that tensor itself: "
-                           "y[i] = y[i] + v rather than y[i] += v, and y[0, 1] = v rather than y[0][1] = v")
+                           "y[i] = y[i] + v rather than y[i] += v, and y[0, 1] = v rather than y[0][1] = v. (The "
+                           "input and output of a module with backward hooks are such views, in PyTorch too: "
+                           "y = y + v)")
     return True
 
 
