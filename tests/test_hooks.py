@@ -145,6 +145,27 @@ def test_always_call_hooks_that_ran_before_a_later_hook_raised_do_not_run_again(
     same_in_both(scenario)
 
 
+def test_global_module_hooks_run_on_every_module_before_its_own():
+    def scenario(lib):
+        trace, model, where = [], mlp(lib), lib.nn.modules.module
+        model[0].register_forward_hook(lambda m, args, out: trace.append("own forward"))
+        model[0].register_full_backward_hook(lambda m, gi, go: trace.append("own backward"))
+        handles = [where.register_module_forward_pre_hook(lambda m, args: trace.append(("pre", type(m).__name__))),
+                   where.register_module_forward_hook(lambda m, args, out: trace.append(("fwd", type(m).__name__))),
+                   where.register_module_full_backward_hook(
+                       lambda m, gi, go: trace.append(("bwd", type(m).__name__, values(go[0])))),
+                   where.register_module_full_backward_pre_hook(lambda m, go: trace.append(("bwd pre",
+                                                                                            type(m).__name__)))]
+        try:
+            model(batch(lib, True)).sum().backward()
+        finally:
+            for handle in handles:
+                handle.remove()
+        model(batch(lib))  # removed: only the module's own hook runs
+        return trace
+    same_in_both(scenario)
+
+
 # -------------------------------------------------------------------- handles
 def test_handles_remove_hooks_once_and_work_as_context_managers():
     def scenario(lib):

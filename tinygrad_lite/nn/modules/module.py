@@ -19,8 +19,11 @@ the gradients with respect to the module's inputs and outputs; ``tinygrad_lite/u
 handle whose ``remove()`` deletes the hook. They are kept in ordered dicts by the handle's id, as in PyTorch
 (``_forward_hooks`` ...), and run in the order they were registered (``prepend=True`` puts one first).
 
+The functions ``register_module_forward_hook`` (and ``_forward_pre_hook``, ``_full_backward_hook``,
+``_full_backward_pre_hook``) register a hook on every module at once; those run before each module's own.
+
 Not supported (on purpose, to stay short): ``load_state_dict(assign=True)``, ``_load_from_state_dict`` overrides,
-the old ``register_backward_hook`` and hooks on every module at once (``register_module_forward_hook``).
+and the old ``register_backward_hook``.
 """
 import warnings
 from collections import OrderedDict, namedtuple
@@ -37,6 +40,43 @@ from ..parameter import Parameter
 
 _HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks", "_forward_hooks_with_kwargs",
                "_forward_hooks_always_called", "_backward_pre_hooks", "_backward_hooks")
+# hooks of every module (register_module_forward_hook ...): they run before each module's own
+_global_forward_pre_hooks, _global_forward_hooks = OrderedDict(), OrderedDict()
+_global_forward_hooks_with_kwargs, _global_forward_hooks_always_called = OrderedDict(), OrderedDict()
+_global_backward_pre_hooks, _global_backward_hooks = OrderedDict(), OrderedDict()
+
+
+def _add_hook(hooks, hook, prepend=False, options=()):
+    """Register ``hook`` in the dict ``hooks`` and in each dict of ``options`` (dict, flag) whose flag is set."""
+    handle = RemovableHandle(hooks, extra_dict=[d for d, _ in options])
+    hooks[handle.id] = hook
+    for store, flag in options:
+        if flag:
+            store[handle.id] = True
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
+def register_module_forward_pre_hook(hook):
+    """``hook(module, args)`` before the forward of every module, before the module's own pre-hooks."""
+    return _add_hook(_global_forward_pre_hooks, hook)
+
+
+def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
+    """``hook(module, args, output)`` after the forward of every module, before the module's own forward hooks."""
+    return _add_hook(_global_forward_hooks, hook, options=[(_global_forward_hooks_with_kwargs, with_kwargs),
+                                                           (_global_forward_hooks_always_called, always_call)])
+
+
+def register_module_full_backward_pre_hook(hook):
+    """``hook(module, grad_output)`` for every module, before the module's own backward pre-hooks."""
+    return _add_hook(_global_backward_pre_hooks, hook)
+
+
+def register_module_full_backward_hook(hook):
+    """``hook(module, grad_input, grad_output)`` for every module, before the module's own backward hooks."""
+    return _add_hook(_global_backward_hooks, hook)
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -107,7 +147,8 @@ class Module:
     def __call__(self, *args, **kwargs):
         hooks = self.__dict__
         if not (hooks.get("_forward_pre_hooks") or hooks.get("_forward_hooks") or hooks.get("_backward_hooks") or
-                hooks.get("_backward_pre_hooks")):
+                hooks.get("_backward_pre_hooks") or _global_forward_pre_hooks or _global_forward_hooks or
+                _global_backward_hooks or _global_backward_pre_hooks):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
@@ -120,7 +161,7 @@ class Module:
         """
         result, called = None, set()
         try:
-            for hook_id, hook in list(self._forward_pre_hooks.items()):  # (a list: a hook may remove itself)
+            for hook_id, hook in [*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()]:
                 if hook_id in self._forward_pre_hooks_with_kwargs:
                     new = hook(self, args, kwargs)
                     if new is not None:
@@ -133,14 +174,15 @@ class Module:
                     if new is not None:
                         args = new if isinstance(new, tuple) else (new,)
             bw_hook = None
-            if self._backward_hooks or self._backward_pre_hooks:
-                bw_hook = BackwardHook(self, list(self._backward_hooks.values()),
-                                       list(self._backward_pre_hooks.values()))
+            backward_hooks = [*_global_backward_hooks.values(), *self._backward_hooks.values()]
+            backward_pre_hooks = [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()]
+            if backward_hooks or backward_pre_hooks:
+                bw_hook = BackwardHook(self, backward_hooks, backward_pre_hooks)
                 args = bw_hook.setup_input_hook(args)
             result = self.forward(*args, **kwargs)
-            for hook_id, hook in list(self._forward_hooks.items()):
+            for hook_id, hook in [*_global_forward_hooks.items(), *self._forward_hooks.items()]:
                 called.add(hook_id)
-                if hook_id in self._forward_hooks_with_kwargs:
+                if hook_id in self._forward_hooks_with_kwargs or hook_id in _global_forward_hooks_with_kwargs:
                     new = hook(self, args, kwargs, result)
                 else:
                     new = hook(self, args, result)
@@ -153,10 +195,11 @@ class Module:
                 result = bw_hook.setup_output_hook(result)
             return result
         except Exception:
-            for hook_id, hook in list(self._forward_hooks.items()):
-                if hook_id in self._forward_hooks_always_called and hook_id not in called:
+            for hook_id, hook in [*_global_forward_hooks.items(), *self._forward_hooks.items()]:
+                always = hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called
+                if always and hook_id not in called:
                     try:
-                        if hook_id in self._forward_hooks_with_kwargs:
+                        if hook_id in self._forward_hooks_with_kwargs or hook_id in _global_forward_hooks_with_kwargs:
                             new = hook(self, args, kwargs, result)
                         else:
                             new = hook(self, args, result)
@@ -166,17 +209,6 @@ class Module:
                                       f"silenced as another error was raised in forward: {e}", stacklevel=3)
             raise
 
-    def _add_hook(self, hooks, hook, prepend, options=()):
-        """Register ``hook`` in the dict ``hooks`` and each of ``options`` (dict, flag), set if the flag is."""
-        handle = RemovableHandle(hooks, extra_dict=[d for d, _ in options])
-        hooks[handle.id] = hook
-        for store, flag in options:
-            if flag:
-                store[handle.id] = True
-        if prepend:
-            hooks.move_to_end(handle.id, last=False)
-        return handle
-
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """Call ``hook(module, args)`` before every ``forward``; ``args`` is the tuple of positional arguments.
 
@@ -184,7 +216,7 @@ class Module:
         ``with_kwargs=True`` it is ``hook(module, args, kwargs)`` and may return ``(new_args, new_kwargs)``.
         ``prepend=True`` runs it before the hooks registered so far. Returns a ``RemovableHandle``.
         """
-        return self._add_hook(self._forward_pre_hooks, hook, prepend,
+        return _add_hook(self._forward_pre_hooks, hook, prepend,
                               [(self._forward_pre_hooks_with_kwargs, with_kwargs)])
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
@@ -194,7 +226,7 @@ class Module:
         if forward (or a hook before it) raises, with output None. ``prepend=True`` runs it before the hooks
         registered so far. Returns a ``RemovableHandle``.
         """
-        return self._add_hook(self._forward_hooks, hook, prepend, [(self._forward_hooks_with_kwargs, with_kwargs),
+        return _add_hook(self._forward_hooks, hook, prepend, [(self._forward_hooks_with_kwargs, with_kwargs),
                                                                    (self._forward_hooks_always_called, always_call)])
 
     def register_full_backward_hook(self, hook, prepend=False):
@@ -207,13 +239,13 @@ class Module:
         an identity view of each tensor, as in PyTorch: change them in place and backward raises. Returns a
         ``RemovableHandle``. How it works: ``tinygrad_lite/utils/hooks.py``.
         """
-        return self._add_hook(self._backward_hooks, hook, prepend)
+        return _add_hook(self._backward_hooks, hook, prepend)
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
         """Call ``hook(module, grad_output)`` when backward has computed the gradients with respect to the
         module's outputs, before those with respect to its inputs; it may return a tuple to use as ``grad_output``.
         Returns a ``RemovableHandle``."""
-        return self._add_hook(self._backward_pre_hooks, hook, prepend)
+        return _add_hook(self._backward_pre_hooks, hook, prepend)
 
     # ---------------------------------------------------------------- registering attributes
     def _check_init(self, name):
