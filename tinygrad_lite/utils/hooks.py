@@ -7,8 +7,9 @@ makes two, as PyTorch does. When the module is called with hooks, its tensor inp
 (``BackwardHookFunction``) before ``forward`` and its tensor outputs through another one after; in backward the
 output one runs first and notes ``grad_output`` (a ``register_full_backward_pre_hook`` may replace it there), the
 input one runs last, when every gradient with respect to the inputs is complete, and calls the hooks, which may
-return a replacement ``grad_input``. Both tuples hold a Tensor per positional argument that is a Tensor and None for
-the others (and for an output that got no gradient).
+return a replacement ``grad_input``. Both tuples have an entry per positional argument (per output): None for one
+that is not a Tensor and for an output that got no gradient, zeros for a Tensor input that does not require grad
+(as in PyTorch), else the gradient.
 
 If no input requires grad (the first layer, fed data) there is no input op: the hooks run when ``grad_output`` is
 known, with ``grad_input`` all None, and may return nothing else; if no output requires grad, they never run.

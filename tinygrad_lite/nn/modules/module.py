@@ -236,7 +236,7 @@ class Module:
         ``grad_input`` and ``grad_output`` are tuples, one entry per positional argument and per output, None
         where that is not a Tensor. If no input requires grad, the hook runs when the gradients with respect to
         the outputs are known, with ``grad_input`` all None. The module's forward receives (and its caller gets)
-        an identity view of each tensor, as in PyTorch: change them in place and backward raises. Returns a
+        an identity view of each tensor that requires grad, as in PyTorch: changing one in place raises. Returns a
         ``RemovableHandle``. How it works: ``tinygrad_lite/utils/hooks.py``.
         """
         return _add_hook(self._backward_hooks, hook, prepend)
