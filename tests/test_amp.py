@@ -61,7 +61,8 @@ def test_the_cuda_lists_are_pytorchs():
     assert {renamed.get(op, op) for op in autocast_mode.FLOAT32_OPS["cuda"]} <= fp32
     for op in ("exp", "log", "log1p", "pow", "softmax", "log_softmax", "sum", "prod", "cumsum", "cumprod",
                "logsumexp", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss",
-               "binary_cross_entropy_with_logits"):  # each op we have on PyTorch's float32 list is on ours
+               "binary_cross_entropy_with_logits",
+               "layer_norm"):  # each op we have on PyTorch's float32 list is on ours
         assert op in fp32 and op in autocast_mode.FLOAT32_OPS["cuda"]
 
 

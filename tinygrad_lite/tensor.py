@@ -23,6 +23,7 @@ from ._tensor_str import tensor_repr
 from .amp.autocast_mode import autocast_args
 from .autograd import function
 from .autograd.engine import run_backward
+from .autograd.hooks import register_tensor_hook
 from .autograd.inplace import record_inplace, records_inplace
 from .device import array_module_of, check_same_device, device_of, move, on_device_of, same_place
 from .device import device as Device
@@ -171,6 +172,7 @@ return_types_topk = namedtuple("topk", ["values", "indices"])
 
 class Tensor:
     __array_ufunc__ = None  # make numpy hand `np_scalar * tensor` back to Tensor.__rmul__
+    _backward_hooks = None  # register_hook makes a dict of this tensor's hooks (autograd/hooks.py)
 
     def __init__(self, *data, dtype=None, device=None, requires_grad=False):
         """The legacy constructor, as ``torch.Tensor``: ``Tensor([1, 2])`` holds floats, ``Tensor(2, 3)`` is 2x3 zeros.
@@ -300,6 +302,12 @@ class Tensor:
                 raise RuntimeError(f"backward: gradient has shape {grad.shape}, the tensor has {self.array.shape}; "
                                    "they must match")
         run_backward([self], [grad], retain_graph=builtins.bool(retain_graph))  # autograd/engine.py
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` each time backward has computed this tensor's gradient; a Tensor it returns replaces
+        that gradient (on a leaf, before it is added into ``.grad``). Returns a handle: ``handle.remove()``.
+        See ``autograd/hooks.py``."""
+        return register_tensor_hook(self, hook)
 
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf tensor too (useful to inspect intermediate gradients)."""

@@ -7,8 +7,9 @@ Inside ``with autocast(device_type, dtype):`` each op on the lists below casts i
 
 - lower precision ops (``LOWER_PRECISION_OPS``: matmul, mm, bmm, linear) run in ``dtype`` (float16);
 - float32 ops (``FLOAT32_OPS[device_type]``) run in float32: on both devices the losses and prod, and on "cuda"
-  also exp, log, pow, softmax, log_softmax, sum, cumsum, norm... These are PyTorch's lists for the ops we have
-  (``ATen/autocast_mode.h``; the CPU's is shorter, so a CPU softmax of float16 inputs stays float16, as in PyTorch);
+  also exp, log, pow, softmax, log_softmax, sum, cumsum, norm, layer_norm... These are PyTorch's lists for the ops
+  we have (``ATen/autocast_mode.h``; the CPU's is shorter, so a CPU softmax of float16 inputs stays float16, as in
+  PyTorch);
 - every other op runs in the dtype of its inputs, with the usual promotion (float16 + float32 is float32).
 
 float64 tensors are never cast, and only the forward pass is affected: the backward pass of a cast sends the
@@ -31,7 +32,7 @@ _LOSSES = {"mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "c
 FLOAT32_OPS = {
     "cpu": frozenset(_LOSSES | {"binary_cross_entropy", "prod"}),
     "cuda": frozenset(_LOSSES | {"exp", "log", "log1p", "pow", "softmax", "log_softmax", "sum", "prod", "cumsum",
-                                 "cumprod", "norm", "logsumexp"}),
+                                 "cumprod", "norm", "logsumexp", "layer_norm"}),
 }
 REFUSED_OPS = {"cuda": {"binary_cross_entropy": (
     "binary_cross_entropy and nn.BCELoss are unsafe to autocast: the sigmoid before them rounds to exactly 0 or 1 "

@@ -12,6 +12,7 @@ counts them), each with the input's shape or one that broadcasting explains, the
 gradient further down.
 """
 from ..dtypes import FLOAT16, quietly_in_float16, sum_in_float32
+from .hooks import run_tensor_hooks
 from .inplace import input_as_used
 
 
@@ -55,6 +56,8 @@ def run_backward(roots, grads_of_roots, retain_graph=False, inputs=None, order=N
     (a list of tensors) the gradients of those tensors are returned instead of being added to the leaves' ``.grad``
     (that is ``autograd.grad``), and only the ops on a path to them run, as in PyTorch. A tensor that
     ``retain_grad()`` was called on gets its ``.grad`` in both cases, when its op runs or it is one of the inputs.
+    A tensor's hooks (``register_hook``, ``hooks.py``) run on its gradient once it is complete, before anything
+    else uses it.
     A graph with float16 tensors runs without numpy's overflow warnings (``dtypes.quietly_in_float16``).
     """
     if order is None:
@@ -73,6 +76,10 @@ def run_backward(roots, grads_of_roots, retain_graph=False, inputs=None, order=N
         fn = t.grad_fn
         if g is not None and wanted is not None and id(t) in wanted:
             found[id(t)] = g
+        if g is not None and t._backward_hooks:  # t.register_hook(hook): the hooks see dL/dt, may replace it
+            g = run_tensor_hooks(t, g, held)
+            if id(t) in found and id(t) not in runs:  # autograd.grad returns it hooked, unless t's op runs (PyTorch)
+                found[id(t)] = g
         reached = runs is None or id(t) in runs or id(t) in found  # its op runs, or it is one of the inputs
         if g is not None and (t._retains_grad and reached or fn is None and wanted is None):
             t._accumulate(g, shared=g.base is not None or id(g) in held)  # (a view shares its base's memory)

@@ -107,7 +107,9 @@ def records_inplace(t, name, other=None):
         raise RuntimeError(f"{name}: an in-place change of a view (a slice, reshape or transpose of a tensor of "
                            f"shape {tuple(t._base.shape)}) cannot be recorded: the graph of the tensor it "
                            "views would not know (PyTorch rewrites it; we don't). Write into that tensor itself: "
-                           "y[i] = y[i] + v rather than y[i] += v, and y[0, 1] = v rather than y[0][1] = v")
+                           "y[i] = y[i] + v rather than y[i] += v, and y[0, 1] = v rather than y[0][1] = v. (The "
+                           "input and output of a module with backward hooks are such views, in PyTorch too: "
+                           "y = y + v)")
     return True
 
 
@@ -120,7 +122,7 @@ def record_inplace(t, name, compute, writes_into_input=False, new_shape=False):
     """
     before = t._make(t.array, t.grad_fn)  # a plain Tensor (even when t is a Parameter) with t's state
     before.__dict__.update(t.__dict__)
-    before._retains_grad = False
+    before._retains_grad, t._backward_hooks = False, None  # hooks so far see the gradient of t as it was (PyTorch's)
     if not writes_into_input:
         before.array, before._version_counter = t.array.copy(), [0]
     new = compute(before)

@@ -5,6 +5,7 @@ computation. So each computation is written once, and you can call it with tenso
 ``F.linear(x, w, b)``. The functions are built from the engine's ops, so autograd differentiates them.
 """
 import math
+import numbers
 import warnings
 
 import numpy as np
@@ -237,6 +238,51 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return out
 
 
+# -------------------------------------------------------------------- layer norm
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    r"""Normalise each sample over its last dims (those of ``normalized_shape``), then scale and shift it.
+
+    For input (*, D_1, ..., D_k) and normalized_shape (D_1, ..., D_k), over those k dims of each sample
+    (m = D_1 ... D_k values):
+        y = (x - \mu) / \sqrt{\sigma^2 + eps} * weight + bias
+    with \mu and \sigma^2 the sample's own mean and *biased* variance (divide by m); weight and bias have shape
+    normalized_shape. Unlike ``batch_norm`` nothing is averaged over the batch: every sample is normalised on its
+    own, the same way in training and evaluation, so there are no running statistics, and a batch of one works.
+    """
+    _check_floating("layer_norm", input)
+    if not isinstance(normalized_shape, (tuple, list)) or \
+            not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in normalized_shape):
+        raise TypeError(f"layer_norm(): argument 'normalized_shape' must be a tuple of ints, not "
+                        f"{type(normalized_shape).__name__}: write ({normalized_shape!r},) for the last dim only")
+    shape = tuple(int(n) for n in normalized_shape)
+    if not shape:
+        raise RuntimeError("layer_norm(): expected normalized_shape to be at least 1-dimensional (the dims to "
+                           "normalise over, such as (features,)), but got normalized_shape = []")
+    if len(shape) > input.ndim or tuple(input.shape[input.ndim - len(shape):]) != shape:
+        raise RuntimeError(f"layer_norm(): given normalized_shape={list(shape)}, expected an input of shape "
+                           f"[*, {', '.join(map(str, shape))}] (its last dims), but got an input of shape "
+                           f"{list(input.shape)}; normalized_shape must be the shape of the dims to normalise over, "
+                           "such as the number of features of the previous layer")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (not isinstance(t, Tensor) or tuple(t.shape) != shape):
+            got = f"of shape {list(t.shape)}" if isinstance(t, Tensor) else f"a {type(t).__name__}"
+            raise RuntimeError(f"layer_norm(): expected {name} to be a Tensor of the same shape as normalized_shape "
+                               f"{list(shape)}, but got {got}")
+        if t is not None and t.dtype != input.dtype:
+            raise RuntimeError(f"layer_norm(): the input is {input.dtype} but the {name} is {t.dtype}; they must "
+                               "match: convert one of them, as x.to(weight.dtype) or layer.to(x.dtype)")
+    input, weight, bias = autocast_args("layer_norm", input, weight, bias)  # float32 inside autocast("cuda")
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    mean = input.mean(dims, keepdim=True)
+    var = ((input - mean) ** 2).mean(dims, keepdim=True)
+    out = (input - mean) / (var + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
 # -------------------------------------------------------------------- encoding
 def one_hot(tensor, num_classes=-1):
     r"""Class indices (int64, any shape S) -> rows of zeros with a 1 at the index: shape (*S, num_classes), int64.
@@ -280,4 +326,4 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "dropout",
-           "batch_norm", "one_hot", "normalize"] + list(_loss_names)
+           "batch_norm", "layer_norm", "one_hot", "normalize"] + list(_loss_names)

@@ -8,6 +8,8 @@ from .linear import Identity, Linear
 from .loss import *
 from .loss import __all__ as _loss_names
 from .module import Module
+from .normalization import LayerNorm
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Linear", "Identity", "ReLU", "LeakyReLU", "Sigmoid",
-           "Tanh", "Softplus", "GELU", "Softmax", "LogSoftmax", "Flatten", "Dropout", "BatchNorm1d"] + list(_loss_names)
+           "Tanh", "Softplus", "GELU", "Softmax", "LogSoftmax", "Flatten", "Dropout", "BatchNorm1d",
+           "LayerNorm"] + list(_loss_names)

@@ -12,9 +12,20 @@ optimizer, ``state_dict()`` to save, ``train()``/``eval()`` to switch modes, ``t
 Names are joined with dots along the path, so the keys are PyTorch's ("0.weight", "encoder.fc.bias") and weights
 move between the two libraries.
 
-Not supported (on purpose, to stay short): hooks, ``load_state_dict(assign=True)``, and ``_load_from_state_dict``
-overrides.
+Hooks are functions of yours that a call of the module runs around ``forward``, for looking inside a network
+without changing its code: ``register_forward_pre_hook`` (before forward, may replace the input),
+``register_forward_hook`` (after it, may replace the output) and ``register_full_backward_hook`` (in backward, with
+the gradients with respect to the module's inputs and outputs; ``tinygrad_lite/utils/hooks.py``). Each returns a
+handle whose ``remove()`` deletes the hook. They are kept in ordered dicts by the handle's id, as in PyTorch
+(``_forward_hooks`` ...), and run in the order they were registered (``prepend=True`` puts one first).
+
+The functions ``register_module_forward_hook`` (and ``_forward_pre_hook``, ``_full_backward_hook``,
+``_full_backward_pre_hook``) register a hook on every module at once; those run before each module's own.
+
+Not supported (on purpose, to stay short): ``load_state_dict(assign=True)``, ``_load_from_state_dict`` overrides,
+and the old ``register_backward_hook``.
 """
+import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
@@ -24,7 +35,48 @@ from ... import dtypes as dt
 from ...device import device as Device
 from ...device import move
 from ...tensor import Tensor
+from ...utils.hooks import BackwardHook, RemovableHandle
 from ..parameter import Parameter
+
+_HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks", "_forward_hooks_with_kwargs",
+               "_forward_hooks_always_called", "_backward_pre_hooks", "_backward_hooks")
+# hooks of every module (register_module_forward_hook ...): they run before each module's own
+_global_forward_pre_hooks, _global_forward_hooks = OrderedDict(), OrderedDict()
+_global_forward_hooks_with_kwargs, _global_forward_hooks_always_called = OrderedDict(), OrderedDict()
+_global_backward_pre_hooks, _global_backward_hooks = OrderedDict(), OrderedDict()
+
+
+def _add_hook(hooks, hook, prepend=False, options=()):
+    """Register ``hook`` in the dict ``hooks`` and in each dict of ``options`` (dict, flag) whose flag is set."""
+    handle = RemovableHandle(hooks, extra_dict=[d for d, _ in options])
+    hooks[handle.id] = hook
+    for store, flag in options:
+        if flag:
+            store[handle.id] = True
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
+def register_module_forward_pre_hook(hook):
+    """``hook(module, args)`` before the forward of every module, before the module's own pre-hooks."""
+    return _add_hook(_global_forward_pre_hooks, hook)
+
+
+def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
+    """``hook(module, args, output)`` after the forward of every module, before the module's own forward hooks."""
+    return _add_hook(_global_forward_hooks, hook, options=[(_global_forward_hooks_with_kwargs, with_kwargs),
+                                                           (_global_forward_hooks_always_called, always_call)])
+
+
+def register_module_full_backward_pre_hook(hook):
+    """``hook(module, grad_output)`` for every module, before the module's own backward pre-hooks."""
+    return _add_hook(_global_backward_pre_hooks, hook)
+
+
+def register_module_full_backward_hook(hook):
+    """``hook(module, grad_input, grad_output)`` for every module, before the module's own backward hooks."""
+    return _add_hook(_global_backward_hooks, hook)
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -84,6 +136,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        for name in _HOOK_DICTS:  # hook id -> hook (or -> True: the hook takes kwargs, is always called)
+            object.__setattr__(self, name, OrderedDict())
 
     def forward(self, *args, **kwargs):
         name = self._get_name()
@@ -91,7 +145,107 @@ class Module:
                                   f"`def forward(self, x): ...` in class {name}; calling the model runs it")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        hooks = self.__dict__
+        if not (hooks.get("_forward_pre_hooks") or hooks.get("_forward_hooks") or hooks.get("_backward_hooks") or
+                hooks.get("_backward_pre_hooks") or _global_forward_pre_hooks or _global_forward_hooks or
+                _global_backward_hooks or _global_backward_pre_hooks):
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
+
+    # ---------------------------------------------------------------- hooks
+    def _call_with_hooks(self, args, kwargs):
+        """``module(*args, **kwargs)`` with hooks: pre-hooks, backward hooks' set-up, forward, forward hooks.
+
+        If anything raises, the forward hooks registered with ``always_call=True`` that have not run yet run
+        (with the output None), and the error goes on.
+        """
+        result, called = None, set()
+        try:
+            for hook_id, hook in [*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()]:
+                if hook_id in self._forward_pre_hooks_with_kwargs:
+                    new = hook(self, args, kwargs)
+                    if new is not None:
+                        if not (isinstance(new, tuple) and len(new) == 2):
+                            raise RuntimeError(f"forward pre-hook must return None or a tuple of (new_args, "
+                                               f"new_kwargs), but got {new}.")
+                        args, kwargs = new
+                else:
+                    new = hook(self, args)
+                    if new is not None:
+                        args = new if isinstance(new, tuple) else (new,)
+            bw_hook = None
+            backward_hooks = [*_global_backward_hooks.values(), *self._backward_hooks.values()]
+            backward_pre_hooks = [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()]
+            if backward_hooks or backward_pre_hooks:
+                bw_hook = BackwardHook(self, backward_hooks, backward_pre_hooks)
+                args = bw_hook.setup_input_hook(args)
+            result = self.forward(*args, **kwargs)
+            for hook_id, hook in [*_global_forward_hooks.items(), *self._forward_hooks.items()]:
+                called.add(hook_id)
+                if hook_id in self._forward_hooks_with_kwargs or hook_id in _global_forward_hooks_with_kwargs:
+                    new = hook(self, args, kwargs, result)
+                else:
+                    new = hook(self, args, result)
+                if new is not None:
+                    result = new
+            if bw_hook is not None:
+                if not isinstance(result, (Tensor, tuple)):
+                    warnings.warn(f"For backward hooks to be called, module output should be a Tensor or a tuple of "
+                                  f"Tensors but received {type(result)}", stacklevel=3)
+                result = bw_hook.setup_output_hook(result)
+            return result
+        except Exception:
+            for hook_id, hook in [*_global_forward_hooks.items(), *self._forward_hooks.items()]:
+                always = hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called
+                if always and hook_id not in called:
+                    try:
+                        if hook_id in self._forward_hooks_with_kwargs or hook_id in _global_forward_hooks_with_kwargs:
+                            new = hook(self, args, kwargs, result)
+                        else:
+                            new = hook(self, args, result)
+                        result = result if new is None else new
+                    except Exception as e:  # noqa: BLE001 (whatever it raised: the error of forward goes on)
+                        warnings.warn("module forward hook with ``always_call=True`` raised an exception that was "
+                                      f"silenced as another error was raised in forward: {e}", stacklevel=3)
+            raise
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args)`` before every ``forward``; ``args`` is the tuple of positional arguments.
+
+        It may return a replacement: a tuple of arguments, or a single value that becomes ``(value,)``. With
+        ``with_kwargs=True`` it is ``hook(module, args, kwargs)`` and may return ``(new_args, new_kwargs)``.
+        ``prepend=True`` runs it before the hooks registered so far. Returns a ``RemovableHandle``.
+        """
+        return _add_hook(self._forward_pre_hooks, hook, prepend,
+                              [(self._forward_pre_hooks_with_kwargs, with_kwargs)])
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """Call ``hook(module, args, output)`` after every ``forward``; a value it returns replaces the output.
+
+        With ``with_kwargs=True`` it is ``hook(module, args, kwargs, output)``. ``always_call=True``: it runs even
+        if forward (or a hook before it) raises, with output None. ``prepend=True`` runs it before the hooks
+        registered so far. Returns a ``RemovableHandle``.
+        """
+        return _add_hook(self._forward_hooks, hook, prepend, [(self._forward_hooks_with_kwargs, with_kwargs),
+                                                                   (self._forward_hooks_always_called, always_call)])
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_input, grad_output)`` when backward has computed the gradients with respect to
+        the module's positional inputs; it may return a tuple to use as ``grad_input`` instead.
+
+        ``grad_input`` and ``grad_output`` are tuples, one entry per positional argument and per output, None
+        where that is not a Tensor. If no input requires grad, the hook runs when the gradients with respect to
+        the outputs are known, with ``grad_input`` all None. The module's forward receives (and its caller gets)
+        an identity view of each tensor that requires grad, as in PyTorch: changing one in place raises. Returns a
+        ``RemovableHandle``. How it works: ``tinygrad_lite/utils/hooks.py``.
+        """
+        return _add_hook(self._backward_hooks, hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_output)`` when backward has computed the gradients with respect to the
+        module's outputs, before those with respect to its inputs; it may return a tuple to use as ``grad_output``.
+        Returns a ``RemovableHandle``."""
+        return _add_hook(self._backward_pre_hooks, hook, prepend)
 
     # ---------------------------------------------------------------- registering attributes
     def _check_init(self, name):

@@ -1,0 +1,69 @@
+r"""``LayerNorm``: normalise each sample over its last dims, then let the network rescale it.
+
+For normalized_shape (D_1, ..., D_k), each sample's last k dims (m = D_1 ... D_k values) are normalised with their
+own mean and (biased) variance,
+    y = (x - \mu) / \sqrt{\sigma^2 + eps} * weight + bias,
+where ``weight`` (init 1) and ``bias`` (init 0) have shape normalized_shape. Where ``BatchNorm1d`` averages each
+feature over the batch, LayerNorm averages each sample over its features: it needs no batch, so it works for a
+batch of one and for sequences of any length, and it computes the same thing in training and evaluation (no
+running statistics). See ``F.layer_norm``.
+"""
+import numbers
+
+from ...creation import ones, zeros
+from ...shapes import check_number, check_size
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
+from .module import Module
+
+
+class LayerNorm(Module):
+    """Layer normalisation over the last dims, whose shape is ``normalized_shape`` (an int: the last dim only).
+
+    - ``elementwise_affine``: learn a ``weight`` (init 1) and, with ``bias=True``, a ``bias`` (init 0) of shape
+      normalized_shape, one number per normalised position.
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        if not isinstance(normalized_shape, (tuple, list)):
+            raise TypeError(f"LayerNorm(): normalized_shape must be an int or a tuple of ints, got "
+                            f"{type(normalized_shape).__name__}")
+        self.normalized_shape = tuple(check_size("LayerNorm", "normalized_shape", n) for n in normalized_shape)
+        self.eps = check_number("LayerNorm", "eps", eps, low=0)
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(ones(self.normalized_shape, device=device, dtype=dtype))
+            if bias:
+                self.bias = Parameter(zeros(self.normalized_shape, device=device, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self):
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input):
+        F._check_tensor(self, input)
+        shape, k = self.normalized_shape, len(self.normalized_shape)
+        if input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+            hint = ("normalized_shape must be the shape of the input's last dims: for (batch, features) inputs, the "
+                    "number of features the previous layer produces (its out_features).")
+            if k == 1 and input.ndim == 3 and input.shape[1] == shape[0]:
+                hint = ("The input looks like (N, C, L); LayerNorm normalises the last dim: pass x.transpose(1, 2), "
+                        "or normalise over (C, L).")
+            raise RuntimeError(f"{self}: expected an input of shape [*, {', '.join(map(str, shape))}] (its last dims "
+                               f"equal to normalized_shape), got an input of shape {list(input.shape)}. {hint}")
+        return F.layer_norm(input, shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
