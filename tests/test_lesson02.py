@@ -9,6 +9,7 @@ it with its answer, and no hint or exercise text holds a finished line of the so
 import numpy as np
 import pytest
 from lesson_helpers import (
+    assert_fails_with,
     exercise_cells,
     notebooks,
     verdict,
@@ -702,6 +703,5 @@ WRONG += [
 
 
 def test_the_huber_hint_about_sqrt_fires_only_where_an_error_is_0():
-    from lesson_helpers import assert_fails_with  # noqa: PLC0415
     result = assert_fails_with("02.huber", _huber_detached_linear_piece, "the gradient is 0 where it should")
     assert "sqrt" not in result.message
