@@ -85,24 +85,34 @@ def get_default_device():
 
 
 _cupy = None  # CuPy, imported the first time "cuda" is asked for (tests/fake_cupy.py puts a stand-in here)
+_no_cupy = None  # why CuPy could not be had, once that is known: asking again is then as cheap as a True answer
 
 
 def cupy_or_error():
     """CuPy (imported now if it was not yet), or an error that explains how to get a GPU set-up."""
-    global _cupy
+    global _cupy, _no_cupy
     if _cupy is None:
-        try:
-            import cupy  # optional: imported the first time a "cuda" tensor is asked for
-            count = cupy.cuda.runtime.getDeviceCount()
-        except Exception as e:  # noqa: BLE001  (ImportError, or CuPy installed without a usable GPU: any of its errors)
-            raise RuntimeError(
-                "device 'cuda' needs CuPy and an NVIDIA GPU: pip install cupy-cuda12x "
-                f"(or use device='cpu'; check tinygrad_lite.cuda.is_available() first). Cause: {e}") from None
-        if count == 0:
-            raise RuntimeError("device 'cuda': CuPy is installed but sees no GPU; use device='cpu' "
-                               "(check tinygrad_lite.cuda.is_available() first)")
-        _cupy = cupy
+        if _no_cupy is None:  # not tried yet (a failed import is not cached by Python: trying costs ~40 us each time)
+            _cupy, _no_cupy = _import_cupy()
+        if _cupy is None:
+            raise RuntimeError(_no_cupy)
     return _cupy
+
+
+def _import_cupy():
+    """(CuPy, None) when it imports and sees a GPU, else (None, the reason and the fix). Asked once per process:
+    ``tinygrad_lite.cuda.is_available()`` sits in loops (a timer's synchronize guard), so its answer is kept, as
+    PyTorch keeps its own; a CuPy installed while the process runs is seen after a restart."""
+    try:
+        import cupy  # optional: imported the first time a "cuda" tensor is asked for
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as e:  # noqa: BLE001  (ImportError, or CuPy installed without a usable GPU: any of its errors)
+        return None, ("device 'cuda' needs CuPy and an NVIDIA GPU: pip install cupy-cuda12x "
+                      f"(or use device='cpu'; check tinygrad_lite.cuda.is_available() first). Cause: {e}")
+    if count == 0:
+        return None, ("device 'cuda': CuPy is installed but sees no GPU; use device='cpu' "
+                      "(check tinygrad_lite.cuda.is_available() first)")
+    return cupy, None
 
 
 def check_same_device(op, tensors):
