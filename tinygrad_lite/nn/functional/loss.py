@@ -354,8 +354,8 @@ def _check_class_indices(name, input, target, ignore_index):
     if target.dtype not in (dt.int64, dt.uint8):
         hint = (" If it holds class probabilities instead, give it the input's shape " + str(shape) + "."
                 if target.dtype.is_floating_point and name == "cross_entropy" else "")
-        raise RuntimeError(f"{name}: class-index targets must be int64 (torch.long), but target has dtype "
-                           f"{target.dtype.name}. Convert with target.long().{hint}")
+        raise RuntimeError(f"{name}: class-index targets must be int64 (torch.long; uint8 is accepted too), "
+                           f"but target has dtype {target.dtype.name}. Convert with target.long().{hint}")
     classes = shape[_class_dim(input, name)]
     t = target.array.astype(np.int64, copy=False)  # (uint8 is allowed too, as in PyTorch)
     if t.size == 0 or _all_classes(t, classes):  # the usual case
