@@ -1107,7 +1107,8 @@ WRONG = [
     (V, value_generator_used_up, "a generator", "used it up"),
     (V, value_does_nothing, "every .grad is as it was after your function"),
     (V, value_nan_to_zero, "a gradient holds a nan", "must stay nan"),
-    (V, value_narrowed_bounds, "clamping rounds nothing", "to the bit", "to 9 digits: expected -1, got -0.999999881"),
+    (V, value_narrowed_bounds, "clamping does no arithmetic", "to the bit",
+     "to 9 digits: expected -1, got -0.999999881"),
     # 06.first_bad_step
     (B, bad_nan_missed, "nan > limit", "turns nan at once"),
     (B, bad_only_nan, "the first nan or inf", "example shown in the notebook"),

@@ -500,7 +500,7 @@ def _clip_mistake(wrong, hint, more=(), returns_norm=True):
 
 
 NORM_RTOL, NORM_ATOL = 1e-5, 1e-12
-VALUE_RTOL = 0.0  # clamping rounds nothing: every number is the input's own or exactly +-clip_value (as PyTorch's)
+VALUE_RTOL = 0.0  # no arithmetic on elements: each is the input's own or +-clip_value in its dtype (as PyTorch's)
 GENERATOR_USED_TWICE = Mistake(
     hint="here the parameters come as model.parameters(), a generator, which can be iterated only once: your "
          "second loop over it found nothing, so no gradient was clipped",
@@ -561,9 +561,10 @@ register(Exercise(
                  "the broken step shows. Yours set every gradient to 0 when the total was infinite, which hides it",
                  "treat an infinite total as any other: compute the factor and multiply the gradients by it"),
         _clip_mistake(_total_capped,
-                 "when the total norm is below max_norm, the gradients must come out exactly as they went in "
-                 "(PyTorch's factor is exactly 1 there). Yours still multiplies them by max_norm / (max_norm + "
-                 "1e-6): harmless for max_norm = 1, but with max_norm = 1e-4 it shrinks them by 1%",
+                 "when the total norm is below max_norm by more than 1e-6, the gradients must come out exactly as "
+                 "they went in (PyTorch's factor is exactly 1 there). Yours still multiplies them by "
+                 "max_norm / (max_norm + 1e-6): harmless for max_norm = 1, but with max_norm = 1e-4 it shrinks them "
+                 "by 1%",
                  "the factor is the SMALLER of 1 and max_norm / (total + 1e-6); cap the factor at 1, not the "
                  "total at max_norm"),
         _clip_mistake(_new_grads,
@@ -764,10 +765,10 @@ register(Exercise(
                 more="clamp with an operation that passes nan on (a tensor's clamp does; nan_to_num, np.fmin / "
                      "np.fmax and Python's min and max do not)",
                 match=_nan_replaced),
-        Mistake(hint="clamping rounds nothing: an element beyond the bounds becomes exactly +clip_value or "
-                     "-clip_value, and every other element stays exactly as it was, so the result equals "
-                     "PyTorch's to the bit. Yours is off by a rounding error (bounds moved by a tiny amount, or "
-                     "arithmetic on the elements)",
+        Mistake(hint="clamping does no arithmetic: an element beyond the bounds becomes +clip_value or "
+                     "-clip_value (in its dtype), and every other element stays exactly as it was, so the result "
+                     "equals PyTorch's to the bit. Yours is off by a rounding error (bounds moved by a tiny amount, "
+                     "or arithmetic on the elements)",
                 more="clamp to the bounds -clip_value and clip_value themselves, with no arithmetic on the "
                      "elements",
                 match=_off_by_rounding),
