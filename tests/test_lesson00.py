@@ -332,3 +332,20 @@ def test_the_welcomes_example_of_a_hidden_case_is_what_a_check_says():
     quoted = result.message.split("failed on ", 1)[1].split(".\n", 1)[0]
     welcome = next(c for c in read_notebook(SOLUTION).cells if "What a failed check looks like" in c.source)
     assert quoted.startswith("hidden case") and f'"{quoted}"' in welcome.source, (quoted, result.message)
+
+
+@pytest.mark.parametrize("exercise_id, fn, first_text, more_text", [
+    ("00.standardize", lambda x: (x - x.mean(dim=0)) / (x.var(dim=0, correction=0) + 1e-12).sqrt(),
+     "hidden case 7 of 7", "far smaller than 1e-14"),
+    ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=-1) + 1e-30,
+     "a number added to the distances", "any epsilon or clamp, however small"),
+])
+def test_the_epsilon_mores_fit_a_tiny_epsilon(exercise_id, fn, first_text, more_text):
+    """Review 5 (0001): an epsilon under the square root is compared with the variance, not the std; an epsilon
+    of 1e-30 is not 'outweighing' 1e-18 distances, but it does turn the exact zeros into itself."""
+    from tinygrad_lite.course.checks import _SEEN
+    _SEEN.clear()
+    first = check(exercise_id, fn, quiet=True)
+    second = check(exercise_id, fn, quiet=True)
+    _SEEN.clear()
+    assert first_text in first.text and more_text in second.text, second.text

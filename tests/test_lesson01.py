@@ -708,3 +708,10 @@ def test_later_cells_never_call_the_librarys_stand_in_yours():
     code = [line for s in sources for line in s.splitlines() if not line.lstrip().startswith("#")]
     assert [line for line in code if re.search(r"""["']your \w""", line)] == []
     assert any("whose(" in s for s in sources)
+
+
+WRONG += [  # review 5 (0001): "tiny but not 0" only for a tiny expected value; the hint names a division too
+    ("01.sigmoid", lambda x: 0.5 * tl.tanh(x / 2), "sigmoid(0) = 0.5, and you returned exactly 0"),
+    ("01.sigmoid", lambda x: tl.where(x >= 0, 1 / (1 + tl.exp(-x.abs())), 1 / (1 + 1 / tl.exp(-x.abs()))),
+     "overflow encountered in reciprocal", "an exp or a division overflowed"),
+]

@@ -192,8 +192,9 @@ register(Exercise(
                      "variance or the std (an epsilon, as batch normalisation adds), or a clamp of the std from "
                      "below, makes the denominator larger than the std. This exercise asks for the exact "
                      "(x - mean) / std, with nothing added",
-                more="a hidden case has a feature with std about 1e-7: any epsilon not far smaller than that "
-                     "changes it (batch normalisation's 1e-5 under the square root, for one, divides by about 3e-3 "
+                more="a hidden case has a feature with std about 1e-7, so variance about 1e-14: an epsilon added to "
+                     "the std changes it unless far smaller than 1e-7, and one added under the square root unless "
+                     "far smaller than 1e-14 (batch normalisation's 1e-5 there, for one, divides by about 3e-3 "
                      "instead of 1e-7)"),
         _mistake(_textbook_variance,
                  "your variance looks like E[x^2] - E[x]^2: right on paper, but in float32 it subtracts two large, "
@@ -324,8 +325,9 @@ register(Exercise(
                 hint="you added a small number to the distances (an epsilon), or clamped them from below: a point's "
                      "squared distance to itself is exactly 0, and that of two close points is tiny. Nothing here "
                      "divides by a distance, so nothing needs guarding",
-                more="on points about 1e-9 apart the squared distances are about 1e-18: any epsilon you add (even "
-                     "1e-12) outweighs them, and a clamp turns the zeros into its bound"),
+                more="on points about 1e-9 apart the squared distances are about 1e-18, which an epsilon of 1e-12 "
+                     "would outweigh; and any epsilon or clamp, however small, turns the exact zeros (a point's "
+                     "distance to itself) into its value"),
         _mistake(_pairwise_wrong("no_square"),
                  "you summed the differences without squaring them, so positive and negative ones cancel. "
                  "Square each difference, then sum over the coordinates."),

@@ -270,8 +270,9 @@ def _sigmoid_compare(got, expected, case):
     if lost.any():
         where_ = np.unravel_index(int(np.argmax(lost)), lost.shape)
         x = float(np.asarray(case.args[0].numpy())[where_])
-        failure += (f". sigmoid({x:.6g}) = {float(expected[where_]):.4g} is tiny but not 0, and you returned "
-                    f"exactly 0 ({int(lost.sum())} of {lost.size} values are 0 where they should not be)")
+        value = float(expected[where_])
+        failure += (f". sigmoid({x:.6g}) = {value:.4g}{' is tiny but not 0,' if value < 1e-6 else ','} and you "
+                    f"returned exactly 0 ({int(lost.sum())} of {lost.size} values are 0 where they should not be)")
     return failure
 
 
@@ -384,9 +385,9 @@ register(Exercise(
     compare=_sigmoid_compare,
     mistakes=[
         _mistake(lambda x: 1 / (1 + (-x).exp()),
-                 "an exp overflowed: for very negative x you return 0 instead of a tiny positive number. "
-                 "1 / (1 + exp(-x)) overflows for very negative x, as does any exp of a large positive number "
-                 "(exp(|x|) too): exp(100) is inf in float32 (the largest float32 is about 3.4e38, e^88.7)",
+                 "an exp or a division overflowed: for very negative x you return 0 instead of a tiny positive "
+                 "number. 1 / (1 + exp(-x)) overflows for very negative x, as does any exp of a large positive "
+                 "number (exp(|x|) too) or 1 / e of a tiny e: exp(100) is inf in float32 (the largest float32 is about 3.4e38, e^88.7)",
                  NO_OVERFLOW),
         Mistake(match=lambda got, expected, case: _close(got, expected, _one_minus(case.args[0])),
                 hint="for negative x you computed 1 - sigmoid(|x|): right on paper, but sigmoid(|x|) is close to 1, "
