@@ -730,9 +730,8 @@ class ScalingSetup:
         return [k for k, (x, _) in enumerate(self.batches) if not np.isfinite(x).all()]
 
     def __repr__(self):
-        shown = {k: self.state[k] for k in ("scale", "growth_factor", "backoff_factor", "growth_interval")}
-        if self.state["good_steps"]:
-            shown["good_steps"] = self.state["good_steps"]
+        shown = {k: self.state[k]
+                 for k in ("scale", "growth_factor", "backoff_factor", "growth_interval", "good_steps")}
         if self.autocast:
             where = "the forward pass in float16 (autocast): its gradients overflow, the loss stays finite"
         else:
