@@ -107,8 +107,8 @@ def _layer_norm_by_hand(x, gamma, beta, eps=1e-5):
 ALSO_RIGHT = [
     ("10.ActivationStats", _StatsWithOneHookPerModule),
     ("10.dead_fraction", lambda h: float((h.numpy().max(axis=0) <= 0).mean())),
-    ("10.update_ratios", lambda layers, lr: np.array([lr * np.linalg.norm(l.weight.grad.numpy())
-                                                      / np.linalg.norm(l.weight.detach().numpy()) for l in layers])),
+    ("10.update_ratios", lambda layers, lr: np.array([lr * np.linalg.norm(m.weight.grad.numpy())
+                                                      / np.linalg.norm(m.weight.detach().numpy()) for m in layers])),
     ("10.layer_norm_forward", _layer_norm_by_hand),
 ]
 
@@ -191,6 +191,11 @@ def _bn_updates_in_place(x, gamma, beta, running_mean, running_var, training, mo
     return y, running_mean, running_var
 
 
+def _bn_library(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    rm, rv = running_mean.clone(), running_var.clone()
+    return F.batch_norm(x, rm, rv, gamma, beta, training, momentum, eps), rm, rv
+
+
 def _bnb_constants(dy, x, gamma, eps=1e-5):
     dx, dgamma, dbeta = batch_norm_backward(dy, x, gamma, eps)
     return gamma * dy / np.sqrt(x.var(axis=0) + eps), dgamma, dbeta
@@ -238,54 +243,50 @@ def _ln(axis=-1, unbiased=False, eps_outside=False, swap=False):
 
 WRONG = [
     # ---- 10.ActivationStats
-    ("10.ActivationStats", _InputStats, "RECEIVES", "third argument"),
-    ("10.ActivationStats", _BiasedStd, "divide by n", "correction"),
-    ("10.ActivationStats", _AbsMean, "absolute values", "no abs()"),
-    ("10.ActivationStats", _RemovesNothing, "still has", "hook(s) registered"),
+    ("10.ActivationStats", _InputStats, "RECEIVES"),
+    ("10.ActivationStats", _BiasedStd, "divide by n"),
+    ("10.ActivationStats", _AbsMean, "absolute values"),
+    ("10.ActivationStats", _RemovesNothing, "still has"),
     ("10.ActivationStats", _RemovesTheLastOnly, "hook(s) registered"),
     ("10.ActivationStats", _SharedList, "should hold"),
     # ---- 10.dead_fraction
-    ("10.dead_fraction", lambda h: (h == 0).float().mean().item(), "zero ENTRIES", "per unit"),
-    ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=1) == 0).float().mean().item(), "wrong axis",
-     "dim 0"),
-    ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=0) == 0).float().sum().item(), "NUMBER of dead",
-     "fraction"),
+    ("10.dead_fraction", lambda h: (h == 0).float().mean().item(), "zero ENTRIES"),
+    ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=1) == 0).float().mean().item(), "wrong axis"),
+    ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=0) == 0).float().sum().item(), "NUMBER of dead"),
     ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=0) == 0).float().mean(), "plain Python number"),
     # ---- 10.update_ratios
-    ("10.update_ratios", lambda layers, lr: np.array([l.weight.grad.norm().item() / l.weight.norm().item()
-                                                      for l in layers]), "learning rate is missing", "by lr"),
-    ("10.update_ratios", lambda layers, lr: np.array([lr * l.weight.norm().item() / l.weight.grad.norm().item()
-                                                      for l in layers]), "upside down", "lr times"),
-    ("10.update_ratios", lambda layers, lr: np.array([lr * l.weight.grad.norm().item() / layers[i - 1].weight.norm()
-                                                      .item() for i, l in enumerate(layers)]), "THAT layer's",
-     "same layer"),
-    ("10.update_ratios", lambda layers, lr: np.array([lr * l.weight.grad.abs().mean().item()
-                                                      / l.weight.abs().mean().item() for l in layers]),
-     "mean absolute values", "Tensor.norm()"),
+    ("10.update_ratios", lambda layers, lr: np.array([m.weight.grad.norm().item() / m.weight.norm().item()
+                                                      for m in layers]), "learning rate is missing"),
+    ("10.update_ratios", lambda layers, lr: np.array([lr * m.weight.norm().item() / m.weight.grad.norm().item()
+                                                      for m in layers]), "upside down"),
+    ("10.update_ratios", lambda layers, lr: np.array([lr * m.weight.grad.norm().item() / layers[i - 1].weight.norm()
+                                                      .item() for i, m in enumerate(layers)]), "THAT layer's"),
+    ("10.update_ratios", lambda layers, lr: np.array([lr * m.weight.grad.abs().mean().item()
+                                                      / m.weight.abs().mean().item() for m in layers]),
+     "mean absolute values"),
     # ---- 10.batch_norm_forward
-    ("10.batch_norm_forward", _bn(biased_running=True), "UNBIASED", "two variances"),
-    ("10.batch_norm_forward", _bn(reversed=True), "momentum convention is reversed", "(1 - momentum) * old"),
-    ("10.batch_norm_forward", _bn(unbiased=True), "normalises with the biased", "divisor n"),
-    ("10.batch_norm_forward", _bn(axis=1), "wrong axis", "one mean and one variance per column"),
-    ("10.batch_norm_forward", _bn(eps_outside=True), "inside the square root", "where eps enters"),
-    ("10.batch_norm_forward", _bn(eval_batch=True), "does not look at the batch", "take the place"),
-    ("10.batch_norm_forward", _bn(eval_updates=True), "only training updates", "unchanged"),
+    ("10.batch_norm_forward", _bn(biased_running=True), "UNBIASED"),
+    ("10.batch_norm_forward", _bn(reversed=True), "momentum convention is reversed"),
+    ("10.batch_norm_forward", _bn(unbiased=True), "normalises with the biased"),
+    ("10.batch_norm_forward", _bn(axis=1), "wrong axis"),
+    ("10.batch_norm_forward", _bn(eps_outside=True), "inside the square root"),
+    ("10.batch_norm_forward", _bn(eval_batch=True), "does not look at the batch"),
+    ("10.batch_norm_forward", _bn(eval_updates=True), "only training updates"),
     ("10.batch_norm_forward", _bn_updates_in_place, "in place"),
-    ("10.batch_norm_forward", lambda *a, **k: (F.batch_norm(a[0], a[3].clone(), a[4].clone(), a[1], a[2],
-                                                            a[5], **k), a[3], a[4]), "yourself"),
+    ("10.batch_norm_forward", _bn_library, "yourself"),
     # ---- 10.batch_norm_backward
-    ("10.batch_norm_backward", _bnb_constants, "constants", "three terms"),
-    ("10.batch_norm_backward", _bnb_no_mean, "through the batch mean", "sum of dy"),
-    ("10.batch_norm_backward", _bnb_no_var, "through the batch variance", "x_hat times"),
+    ("10.batch_norm_backward", _bnb_constants, "constants"),
+    ("10.batch_norm_backward", _bnb_no_mean, "through the batch mean"),
+    ("10.batch_norm_backward", _bnb_no_var, "through the batch variance"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: (batch_norm_backward(dy, x, g, eps)[0], dy.sum(0),
-                                                          dy.sum(0)), "dgamma multiplies", "dy/dgamma"),
+                                                          dy.sum(0)), "dgamma multiplies"),
     ("10.batch_norm_backward", _bnb_autograd, "yourself"),
     ("10.batch_norm_backward", _bnb_torch, "yourself"),
     # ---- 10.layer_norm_forward
-    ("10.layer_norm_forward", _ln(axis=0), "that is batch norm", "per sample"),
-    ("10.layer_norm_forward", _ln(unbiased=True), "biased standard deviation", "correction must be 0"),
-    ("10.layer_norm_forward", _ln(eps_outside=True), "inside the square root", "where eps enters"),
-    ("10.layer_norm_forward", _ln(swap=True), "gamma scales", "which of the two"),
+    ("10.layer_norm_forward", _ln(axis=0), "that is batch norm"),
+    ("10.layer_norm_forward", _ln(unbiased=True), "biased standard deviation"),
+    ("10.layer_norm_forward", _ln(eps_outside=True), "inside the square root"),
+    ("10.layer_norm_forward", _ln(swap=True), "gamma scales"),
     ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: F.layer_norm(x, (x.shape[-1],), g, b, eps), "yourself"),
 ]
 
@@ -320,9 +321,10 @@ def test_the_forward_references_match_pytorch(exercise_id):
         got = exercise.reference(*case.args, **case.kwargs)
         a = [t.detach().numpy() if hasattr(t, "detach") else t for t in case.args]
         if exercise_id == "10.batch_norm_forward":
-            rm, rv = torch.tensor(a[3]), torch.tensor(a[4])
+            k = dict(case.kwargs)
+            rm, rv = torch.tensor(k.pop("running_mean").numpy()), torch.tensor(k.pop("running_var").numpy())
             want = torch.nn.functional.batch_norm(torch.tensor(a[0]), rm, rv, torch.tensor(a[1]), torch.tensor(a[2]),
-                                                  training=a[5], **case.kwargs)
+                                                  **k)
             np.testing.assert_allclose(got[1].numpy(), rm.numpy(), rtol=1e-5, atol=1e-6)
             np.testing.assert_allclose(got[2].numpy(), rv.numpy(), rtol=1e-5, atol=1e-6)
             got = got[0]
@@ -337,7 +339,8 @@ def test_the_visible_cases_are_the_notebook_examples():
                               dict(NAMES))
     np.testing.assert_array_equal(get_exercise("10.dead_fraction").all_cases()[0].args[0].numpy(),
                                   names["h_ex"].numpy())
-    bn = get_exercise("10.batch_norm_forward").all_cases()[0].args
+    case = get_exercise("10.batch_norm_forward").all_cases()[0]
+    bn = case.args + (case.kwargs["running_mean"], case.kwargs["running_var"])
     for got, name in zip(bn, ("x_bn", "gamma_bn", "beta_bn", "running_mean_bn", "running_var_bn")):
         np.testing.assert_array_equal(got.numpy(), names[name].numpy())
     bnb = get_exercise("10.batch_norm_backward").all_cases()[0].args

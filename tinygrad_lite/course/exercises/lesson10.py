@@ -120,6 +120,8 @@ def _stats_cases(rng):
                     scale=3.0),
         _stats_case("one Tanh layer, one call, a batch of 2", [3, 4, 2], [3], 1, 2, 2),
         _stats_case("Linear and Tanh layers mixed, four calls", [6, 10, 10, 4], [0, 3, 4], 4, 9, 3, scale=2.0),
+        _stats_case("the last Linear layer of a deep 3-5-5-5-5-5-2 network, a batch of 3", [3, 5, 5, 5, 5, 5, 2],
+                    [10], 2, 3, 4, scale=0.5),
     ]
 
 
@@ -250,6 +252,8 @@ def _ratio_cases(rng):
         Case((_layers_with_grads(rng, [6, 2], [1.0], [1e-3]), 1.0), "one layer, lr = 1"),
         Case((_layers_with_grads(rng, [3, 7, 7, 7, 2], [0.5, 1.5, 0.1, 3.0], [2.0, 0.2, 1.0, 0.05]), 3e-4),
              "four layers, lr = 3e-4"),
+        Case((_layers_with_grads(rng, [10, 4, 10], [0.02, 4.0], [0.3, 30.0]), 0.05),
+             "two layers, a small weight with a small gradient, a large weight with a large one, lr = 0.05"),
     ]
 
 
@@ -311,13 +315,15 @@ def _bn_case(rng, n, c, training, label, momentum=None, eps=None, scale=1.0):
     x = _f32(scale * rng.standard_normal((n, c)) + rng.standard_normal(c))
     gamma, beta = _f32(rng.uniform(0.5, 2.0, c)), _f32(rng.standard_normal(c))
     rm, rv = _f32(rng.standard_normal(c)), _f32(rng.uniform(0.5, 3.0, c))
-    kwargs = {k: v for k, v in (("momentum", momentum), ("eps", eps)) if v is not None}
-    return Case((x, gamma, beta, rm, rv, training), label, kwargs=kwargs)
+    kwargs = {"running_mean": rm, "running_var": rv, "training": training}
+    kwargs.update({k: v for k, v in (("momentum", momentum), ("eps", eps)) if v is not None})
+    return Case((x, gamma, beta), label, kwargs=kwargs)
 
 
 def _bn_cases(rng):
     return [
-        Case(tuple(_f32(a) for a in BN_EXAMPLE) + (True,), "the example in training mode", visible=True),
+        Case(tuple(_f32(a) for a in BN_EXAMPLE[:3]), "the example in training mode", visible=True,
+             kwargs={"running_mean": _f32(BN_EXAMPLE[3]), "running_var": _f32(BN_EXAMPLE[4]), "training": True}),
         _bn_case(rng, 3, 5, True, "training, a batch of 3, 5 features"),
         _bn_case(rng, 6, 2, True, "training, momentum 0.3", momentum=0.3),
         _bn_case(rng, 4, 3, True, "training, eps 0.5 and values of spread about 0.3", eps=0.5, scale=0.3),
@@ -333,9 +339,10 @@ def _bn_reference(x, gamma, beta, running_mean, running_var, training, momentum=
     return y, rm, rv
 
 
-def _bn_np(x, gamma, beta, rm, rv, training, momentum=0.1, eps=1e-5, ddof=0, run_ddof=1, reversed_momentum=False,
+def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5, ddof=0, run_ddof=1, reversed_momentum=False,
            axis=0, eps_outside=False, eval_batch=False, eval_updates=False):
-    x, gamma, beta, rm, rv = (np.asarray(a.detach().numpy(), dtype=np.float64) for a in (x, gamma, beta, rm, rv))
+    x, gamma, beta, rm, rv = (np.asarray(a.detach().numpy(), dtype=np.float64)
+                              for a in (x, gamma, beta, running_mean, running_var))
     batch = training or eval_batch
     if batch:
         mean, var = x.mean(axis, keepdims=True), x.var(axis, ddof=ddof, keepdims=True)
@@ -386,7 +393,9 @@ register(Exercise(
                  "return the running statistics unchanged when training is False"),
     ],
     forbid=(F.batch_norm, nn.BatchNorm1d, "torch.nn.functional.batch_norm", "torch.nn.BatchNorm1d"),
-    points=2, rtol=1e-5, atol=1e-6,
+    # float32 gradients through a batch's mean and variance cancel: eps = 1e-5 outside the square root moves
+    # them by a few 1e-4 relative, which the cases with a large eps show as a mistake of values, with its hint
+    points=2, rtol=1e-5, atol=1e-6, grad_rtol=2e-3, grad_atol=1e-5,
 ))
 
 
