@@ -104,8 +104,108 @@ def _layer_norm_by_hand(x, gamma, beta, eps=1e-5):
     return centred / ((centred * centred).mean(dim=-1, keepdim=True) + eps).sqrt() * gamma + beta
 
 
+class _StatsWithClosures:
+    """Hooks made by a closure over lists, the handles in a list removed from the end."""
+
+    def __init__(self, modules):
+        self.means, self.stds, self._handles = [], [], []
+        for module in modules:
+            means, stds = [], []
+            self.means.append(means)
+            self.stds.append(stds)
+
+            def hook(module, inputs, output, means=means, stds=stds):
+                with tl.no_grad():
+                    means.append(float(output.mean()))
+                    stds.append(float(output.std()))
+            self._handles.append(module.register_forward_hook(hook))
+
+    def remove(self):
+        while self._handles:
+            self._handles.pop().remove()
+
+
+def _bn_with_numpy_statistics(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    if not training:
+        return (x - running_mean) / tl.sqrt(running_var + eps) * gamma + beta, running_mean, running_var
+    centred = x - x.mean(dim=0, keepdim=True)
+    var = (centred ** 2).mean(dim=0, keepdim=True)
+    y = centred / tl.sqrt(var + eps) * gamma + beta
+    xs = x.detach().numpy().astype(np.float64)
+    new_mean = tl.tensor(((1 - momentum) * running_mean.numpy() + momentum * xs.mean(0)).astype(np.float32))
+    new_var = tl.tensor(((1 - momentum) * running_var.numpy() + momentum * xs.var(0, ddof=1)).astype(np.float32))
+    return y, new_mean, new_var
+
+
+def _bn_unbiased_then_scaled(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    if training:
+        n = x.shape[0]
+        unbiased = x.var(dim=0, unbiased=True)
+        mean, var = x.mean(dim=0), unbiased * (n - 1) / n
+        new_mean = running_mean + momentum * (mean.detach() - running_mean)
+        new_var = running_var + momentum * (unbiased.detach() - running_var)
+    else:
+        mean, var, new_mean, new_var = running_mean, running_var, running_mean.clone(), running_var.clone()
+    return gamma * (x - mean) * (var + eps) ** -0.5 + beta, new_mean, new_var
+
+
+def _bnb_step_by_step(dy, x, gamma, eps=1e-5):
+    n = x.shape[0]
+    mu = x.mean(axis=0)
+    xc = x - mu
+    var = (xc ** 2).mean(axis=0)
+    inv = 1 / np.sqrt(var + eps)
+    x_hat = xc * inv
+    dx_hat = dy * gamma
+    dvar = (dx_hat * xc).sum(axis=0) * -0.5 * inv ** 3
+    dmu = -(dx_hat * inv).sum(axis=0) + dvar * (-2 * xc).mean(axis=0)
+    dx = dx_hat * inv + dvar * 2 * xc / n + dmu / n
+    return dx, (dy * x_hat).sum(axis=0), dy.sum(axis=0)
+
+
+def _bnb_jacobian_per_feature(dy, x, gamma, eps=1e-5):
+    n, c = x.shape
+    dx = np.empty_like(x)
+    for j in range(c):
+        s = np.sqrt(x[:, j].var() + eps)
+        x_hat = (x[:, j] - x[:, j].mean()) / s
+        jac = (np.eye(n) - 1 / n - np.outer(x_hat, x_hat) / n) / s   # d x_hat / d x
+        dx[:, j] = jac.T @ (gamma[j] * dy[:, j])
+    x_hat_all = (x - x.mean(0)) / np.sqrt(x.var(0) + eps)
+    return dx, (dy * x_hat_all).sum(0), dy.sum(0)
+
+
+def _update_ratios_loop(layers, lr):
+    out = np.zeros(len(layers))
+    for i, layer in enumerate(layers):
+        w, g = layer.weight.detach().numpy().astype(np.float64), layer.weight.grad.numpy().astype(np.float64)
+        out[i] = lr * np.sqrt((g ** 2).sum()) / np.sqrt((w ** 2).sum())
+    return out
+
+
+def _dead_by_loop(h):
+    rows, cols = h.shape
+    a = h.numpy()
+    return sum(1 for j in range(cols) if all(a[i, j] <= 0 for i in range(rows))) / cols
+
+
+def _layer_norm_through_transpose(x, gamma, beta, eps=1e-5):
+    flat = x.reshape(-1, x.shape[-1]).T          # features as rows
+    mean = flat.mean(dim=0, keepdim=True)
+    var = ((flat - mean) ** 2).mean(dim=0, keepdim=True)
+    return ((flat - mean) / (var + eps).sqrt()).T.reshape(*x.shape) * gamma + beta
+
+
 ALSO_RIGHT = [
     ("10.ActivationStats", _StatsWithOneHookPerModule),
+    ("10.ActivationStats", _StatsWithClosures),
+    ("10.dead_fraction", _dead_by_loop),
+    ("10.update_ratios", _update_ratios_loop),
+    ("10.batch_norm_forward", _bn_with_numpy_statistics),
+    ("10.batch_norm_forward", _bn_unbiased_then_scaled),
+    ("10.batch_norm_backward", _bnb_step_by_step),
+    ("10.batch_norm_backward", _bnb_jacobian_per_feature),
+    ("10.layer_norm_forward", _layer_norm_through_transpose),
     ("10.dead_fraction", lambda h: float((h.numpy().max(axis=0) <= 0).mean())),
     ("10.update_ratios", lambda layers, lr: np.array([lr * np.linalg.norm(m.weight.grad.numpy())
                                                       / np.linalg.norm(m.weight.detach().numpy()) for m in layers])),
@@ -150,6 +250,14 @@ class _RemovesTheLastOnly(ActivationStats):
 
     def remove(self):
         self.handle.remove()
+
+
+class _KeepsTensors(ActivationStats):
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            self.means[i].append(output.detach().mean())
+            self.stds[i].append(output.detach().std())
+        return hook
 
 
 class _SharedList(ActivationStats):
@@ -249,6 +357,7 @@ WRONG = [
     ("10.ActivationStats", _RemovesNothing, "still has"),
     ("10.ActivationStats", _RemovesTheLastOnly, "hook(s) registered"),
     ("10.ActivationStats", _SharedList, "should hold"),
+    ("10.ActivationStats", _KeepsTensors, "plain Python numbers, yours hold a Tensor"),
     # ---- 10.dead_fraction
     ("10.dead_fraction", lambda h: (h == 0).float().mean().item(), "zero ENTRIES"),
     ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=1) == 0).float().mean().item(), "wrong axis"),

@@ -97,10 +97,12 @@ def drive_stats(cls, args, kwargs):
     net(_f32(rng.standard_normal((2, spec["sizes"][0]))))
     if [len(m) for m in stats.means] != [spec["calls"]] * len(modules):
         return Run.failed("after remove() a forward call still added numbers to your lists")
-    try:
-        values = [float(v) for row in means for v in row] + [float(v) for row in stds for v in row]
-    except (TypeError, ValueError):
-        return Run.failed("self.means and self.stds must hold plain numbers (.item() of a one-element tensor)")
+    values = [v for row in means for v in row] + [v for row in stds for v in row]
+    odd = next((v for v in values if isinstance(v, bool) or not isinstance(v, (int, float))), None)
+    if odd is not None:
+        return Run.failed(f"self.means and self.stds must hold plain Python numbers, yours hold a "
+                          f"{type(odd).__name__}: a tensor kept in a list keeps its memory (and its graph, if "
+                          "it has one) alive for the whole run; .item() gives the number")
     return Run.of(values)
 
 
@@ -196,8 +198,12 @@ def _dead_cases(rng):
         Case((_f32(DEAD_EXAMPLE),), "h_ex", visible=True),
         Case((_relu_output(rng, 8, 20, 5),), "8 samples, 20 units, 5 of them dead"),
         Case((_relu_output(rng, 30, 6, 1, p_zero=0.8),), "30 samples, 6 units, most outputs 0 but one unit dead"),
-        Case((_relu_output(rng, 4, 10, 0),), "4 samples, 10 units, none dead"),
-        Case((_relu_output(rng, 5, 7, 7),), "every unit dead"),
+        Case((_relu_output(rng, 4, 10, 0),), "4 samples, 10 units, none dead",
+             trivial="the edge case with no dead unit: its answer is 0, which a function that always says 0 gives "
+                     "too; it catches answers that count a unit dead for one zero"),
+        Case((_relu_output(rng, 5, 7, 7),), "every unit dead",
+             trivial="the edge case with every unit dead: its answer is 1, which a function that always says 1 "
+                     "gives too; it catches a count in place of a fraction"),
         Case((_relu_output(rng, 12, 16, 3, p_zero=0.2),), "values below 1, 3 dead units of 16"),
     ]
 
@@ -339,8 +345,8 @@ def _bn_reference(x, gamma, beta, running_mean, running_var, training, momentum=
     return y, rm, rv
 
 
-def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5, ddof=0, run_ddof=1, reversed_momentum=False,
-           axis=0, eps_outside=False, eval_batch=False, eval_updates=False):
+def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5, ddof=0, run_ddof=1,
+           reversed_momentum=False, axis=0, eps_outside=False, eval_batch=False, eval_updates=False):
     x, gamma, beta, rm, rv = (np.asarray(a.detach().numpy(), dtype=np.float64)
                               for a in (x, gamma, beta, running_mean, running_var))
     batch = training or eval_batch
