@@ -396,6 +396,7 @@ WRONG = [
     ("10.layer_norm_forward", _ln(unbiased=True), "biased standard deviation"),
     ("10.layer_norm_forward", _ln(eps_outside=True), "inside the square root"),
     ("10.layer_norm_forward", _ln(swap=True), "gamma scales"),
+    ("10.layer_norm_forward", _ln(unbiased=True, eps_outside=True), "two differences"),
     ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: F.layer_norm(x, (x.shape[-1],), g, b, eps), "yourself"),
 ]
 

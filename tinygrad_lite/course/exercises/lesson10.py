@@ -532,6 +532,10 @@ register(Exercise(
         _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, eps, eps_outside=True),
                  "eps belongs inside the square root: divide by sqrt(var + eps)",
                  "look at where eps enters the denominator"),
+        _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, eps, ddof=1, eps_outside=True),
+                 "two differences from the formula at once, as with x.std() + eps: Tensor.std() divides by n - 1 "
+                 "(layer norm uses the biased variance, divisor n), and eps belongs inside the square root",
+                 "compute the biased variance first, add eps, then take the square root"),
         _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, b, g, eps),
                  "gamma scales and beta shifts: y = gamma * x_hat + beta",
                  "check which of the two multiplies"),
