@@ -1,7 +1,7 @@
 """``check`` and ``grade`` give the same verdicts (issue 19, item 6): one judging pipeline, two places it runs.
 
 Every wrong answer the lessons' tests hold (the ``WRONG`` and ``ERRORS`` rows of tests/test_lessonNN.py, the
-generic wrong answers of tests/lesson_helpers.py) and every mutant of every exercise of lessons 00-09
+generic wrong answers of tests/lesson_helpers.py) and every mutant of every exercise of lessons 00-10
 (``tinygrad_lite.course.mutation.mutants``) goes
 
 - through the check path: ``run_check``, which records the answer case by case in this process, passes each
@@ -49,7 +49,7 @@ except ImportError:  # (the mutation tool is another change; without it, the les
     mutation = None
 
 get_exercise("00.row_normalize")  # registers every lesson's exercises
-COURSE = sorted(i for i in REGISTRY if i[:2].isdigit() and int(i[:2]) <= 9)
+COURSE = sorted(i for i in REGISTRY if i[:2].isdigit() and int(i[:2]) <= 10)
 TIME_LIMIT = 5.0  # CPU seconds per answer (a check of a right answer takes well under one)
 
 

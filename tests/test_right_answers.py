@@ -24,7 +24,7 @@ from lesson_helpers import ROOT
 from tinygrad_lite.course.notebooks import exercise_ids, read_notebook
 
 MIN_RIGHT_ANSWERS = 3
-LESSONS = [p.stem for p in sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")) if p.stem[:2] <= "09"]
+LESSONS = [p.stem for p in sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")) if p.stem[:2] <= "10"]
 
 
 def right_answers(lesson, exercise_id):
@@ -93,8 +93,8 @@ EXERCISES = [pytest.param(lesson, eid, id=eid) for lesson in LESSONS for eid in 
     read_notebook(ROOT / "solutions" / f"{lesson}.ipynb"))]
 
 
-def test_the_lessons_00_to_09_are_all_here():
-    assert [lesson[:2] for lesson in LESSONS] == [f"{n:02d}" for n in range(10)]
+def test_the_lessons_00_to_10_are_all_here():
+    assert [lesson[:2] for lesson in LESSONS] == [f"{n:02d}" for n in range(11)]
 
 
 @pytest.mark.parametrize("lesson, exercise_id", EXERCISES)

@@ -7,7 +7,7 @@ gives points only for informative cases (``pipeline.score``); the example shown 
 answer is in the notebook).
 
 - the rules, on small exercises of this file;
-- every hidden case of every exercise of lessons 00-09 is informative, with the check's cases and with the cases
+- every hidden case of every exercise of lessons 00-10 is informative, with the check's cases and with the cases
   of another seed (grading draws its own); a failure lists each case and the trivial answer that passes it. A case
   that cannot be otherwise (a healthy run, whose answer "nothing went wrong" a function that always says so gives
   too, or a classification whose answer is one of a few labels) says why, with ``Case(trivial=...)``: it earns no
@@ -30,7 +30,7 @@ from tinygrad_lite.course.pipeline import Reference, score, where
 
 ROOT = Path(__file__).resolve().parents[1]
 get_exercise("00.row_normalize")  # registers every lesson's exercises
-COURSE = sorted(i for i in REGISTRY if i[:2].isdigit() and int(i[:2]) <= 9)
+COURSE = sorted(i for i in REGISTRY if i[:2].isdigit() and int(i[:2]) <= 10)
 OTHER_SEED = 1
 
 

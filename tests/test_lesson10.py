@@ -1,0 +1,469 @@
+"""Lesson 10 (inside training): its right answers, its wrong answers with the message each must get, and its texts.
+
+tests/test_lessons.py runs the generic checks of every lesson on the data here. This file adds what is lesson 10's
+own: the collector leaves no hook behind, the visible cases are the notebook's examples, batch norm's backward by
+hand agrees with autograd and PyTorch, and the autograds are refused inside it.
+"""
+import numpy as np
+import pytest
+import torch
+from lesson_helpers import notebooks, run_example_cells, verdict
+
+import tinygrad_lite as tl
+from tinygrad_lite import nn
+from tinygrad_lite.course.checks import FAILED, get_exercise
+from tinygrad_lite.course.exercises.lesson10 import batch_norm_backward_reference
+
+LESSON = "10_inside_training"
+SOLUTION, RELEASED = notebooks(LESSON)
+NAMES = {"tl": tl, "nn": nn, "np": np}  # what the notebook has imported before its exercise cells
+F = nn.functional
+
+
+# -------------------------------------------------------------------- right answers, written as a learner would
+class ActivationStats:
+    def __init__(self, modules):
+        self.means = [[] for _ in modules]
+        self.stds = [[] for _ in modules]
+        self.handles = [m.register_forward_hook(self.hook_for(i)) for i, m in enumerate(modules)]
+
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            self.means[i].append(output.detach().mean().item())
+            self.stds[i].append(output.detach().std().item())
+        return hook
+
+    def remove(self):
+        for handle in self.handles:
+            handle.remove()
+
+
+def dead_fraction(h):
+    return ((h > 0).float().sum(dim=0) == 0).float().mean().item()
+
+
+def update_ratios(layers, lr):
+    return np.array([lr * layer.weight.grad.norm().item() / layer.weight.norm().item() for layer in layers])
+
+
+def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    if training:
+        mean, var = x.mean(dim=0), x.var(dim=0, unbiased=False)
+        with tl.no_grad():
+            n = x.shape[0]
+            new_mean = (1 - momentum) * running_mean + momentum * mean
+            new_var = (1 - momentum) * running_var + momentum * var * n / (n - 1)
+    else:
+        mean, var, new_mean, new_var = running_mean, running_var, running_mean, running_var
+    return (x - mean) / (var + eps) ** 0.5 * gamma + beta, new_mean, new_var
+
+
+def batch_norm_backward(dy, x, gamma, eps=1e-5):
+    n = x.shape[0]
+    s = np.sqrt(x.var(axis=0) + eps)
+    x_hat = (x - x.mean(axis=0)) / s
+    dbeta, dgamma = dy.sum(axis=0), (dy * x_hat).sum(axis=0)
+    return gamma / (n * s) * (n * dy - dbeta - x_hat * dgamma), dgamma, dbeta
+
+
+def layer_norm_forward(x, gamma, beta, eps=1e-5):
+    mean = x.mean(dim=-1, keepdim=True)
+    var = x.var(dim=-1, unbiased=False, keepdim=True)
+    return (x - mean) / (var + eps) ** 0.5 * gamma + beta
+
+
+SOLUTIONS = {"10.ActivationStats": ActivationStats, "10.dead_fraction": dead_fraction,
+             "10.update_ratios": update_ratios, "10.batch_norm_forward": batch_norm_forward,
+             "10.batch_norm_backward": batch_norm_backward, "10.layer_norm_forward": layer_norm_forward}
+
+
+class _StatsWithOneHookPerModule(ActivationStats):
+    """A dict of handles keyed by module index, and the statistics from numpy."""
+
+    def __init__(self, modules):
+        self.means, self.stds, self.handles = [], [], {}
+        for i, m in enumerate(modules):
+            self.means.append([])
+            self.stds.append([])
+            self.handles[i] = m.register_forward_hook(self.hook_for(i))
+
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            a = output.detach().numpy().astype(np.float64)
+            self.means[i].append(float(a.mean()))
+            self.stds[i].append(float(a.std(ddof=1)))
+        return hook
+
+    def remove(self):
+        for h in self.handles.values():
+            h.remove()
+
+
+def _layer_norm_by_hand(x, gamma, beta, eps=1e-5):
+    centred = x - x.mean(dim=-1, keepdim=True)
+    return centred / ((centred * centred).mean(dim=-1, keepdim=True) + eps).sqrt() * gamma + beta
+
+
+class _StatsWithClosures:
+    """Hooks made by a closure over lists, the handles in a list removed from the end."""
+
+    def __init__(self, modules):
+        self.means, self.stds, self._handles = [], [], []
+        for module in modules:
+            means, stds = [], []
+            self.means.append(means)
+            self.stds.append(stds)
+
+            def hook(module, inputs, output, means=means, stds=stds):
+                with tl.no_grad():
+                    means.append(float(output.mean()))
+                    stds.append(float(output.std()))
+            self._handles.append(module.register_forward_hook(hook))
+
+    def remove(self):
+        while self._handles:
+            self._handles.pop().remove()
+
+
+def _bn_with_numpy_statistics(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    if not training:
+        return (x - running_mean) / tl.sqrt(running_var + eps) * gamma + beta, running_mean, running_var
+    centred = x - x.mean(dim=0, keepdim=True)
+    var = (centred ** 2).mean(dim=0, keepdim=True)
+    y = centred / tl.sqrt(var + eps) * gamma + beta
+    xs = x.detach().numpy().astype(np.float64)
+    new_mean = tl.tensor(((1 - momentum) * running_mean.numpy() + momentum * xs.mean(0)).astype(np.float32))
+    new_var = tl.tensor(((1 - momentum) * running_var.numpy() + momentum * xs.var(0, ddof=1)).astype(np.float32))
+    return y, new_mean, new_var
+
+
+def _bn_unbiased_then_scaled(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    if training:
+        n = x.shape[0]
+        unbiased = x.var(dim=0, unbiased=True)
+        mean, var = x.mean(dim=0), unbiased * (n - 1) / n
+        new_mean = running_mean + momentum * (mean.detach() - running_mean)
+        new_var = running_var + momentum * (unbiased.detach() - running_var)
+    else:
+        mean, var, new_mean, new_var = running_mean, running_var, running_mean.clone(), running_var.clone()
+    return gamma * (x - mean) * (var + eps) ** -0.5 + beta, new_mean, new_var
+
+
+def _bnb_step_by_step(dy, x, gamma, eps=1e-5):
+    n = x.shape[0]
+    mu = x.mean(axis=0)
+    xc = x - mu
+    var = (xc ** 2).mean(axis=0)
+    inv = 1 / np.sqrt(var + eps)
+    x_hat = xc * inv
+    dx_hat = dy * gamma
+    dvar = (dx_hat * xc).sum(axis=0) * -0.5 * inv ** 3
+    dmu = -(dx_hat * inv).sum(axis=0) + dvar * (-2 * xc).mean(axis=0)
+    dx = dx_hat * inv + dvar * 2 * xc / n + dmu / n
+    return dx, (dy * x_hat).sum(axis=0), dy.sum(axis=0)
+
+
+def _bnb_jacobian_per_feature(dy, x, gamma, eps=1e-5):
+    n, c = x.shape
+    dx = np.empty_like(x)
+    for j in range(c):
+        s = np.sqrt(x[:, j].var() + eps)
+        x_hat = (x[:, j] - x[:, j].mean()) / s
+        jac = (np.eye(n) - 1 / n - np.outer(x_hat, x_hat) / n) / s   # d x_hat / d x
+        dx[:, j] = jac.T @ (gamma[j] * dy[:, j])
+    x_hat_all = (x - x.mean(0)) / np.sqrt(x.var(0) + eps)
+    return dx, (dy * x_hat_all).sum(0), dy.sum(0)
+
+
+def _update_ratios_loop(layers, lr):
+    out = np.zeros(len(layers))
+    for i, layer in enumerate(layers):
+        w, g = layer.weight.detach().numpy().astype(np.float64), layer.weight.grad.numpy().astype(np.float64)
+        out[i] = lr * np.sqrt((g ** 2).sum()) / np.sqrt((w ** 2).sum())
+    return out
+
+
+def _dead_by_loop(h):
+    rows, cols = h.shape
+    a = h.numpy()
+    return sum(1 for j in range(cols) if all(a[i, j] <= 0 for i in range(rows))) / cols
+
+
+def _layer_norm_through_transpose(x, gamma, beta, eps=1e-5):
+    flat = x.reshape(-1, x.shape[-1]).T          # features as rows
+    mean = flat.mean(dim=0, keepdim=True)
+    var = ((flat - mean) ** 2).mean(dim=0, keepdim=True)
+    return ((flat - mean) / (var + eps).sqrt()).T.reshape(*x.shape) * gamma + beta
+
+
+ALSO_RIGHT = [
+    ("10.ActivationStats", _StatsWithOneHookPerModule),
+    ("10.ActivationStats", _StatsWithClosures),
+    ("10.dead_fraction", _dead_by_loop),
+    ("10.update_ratios", _update_ratios_loop),
+    ("10.batch_norm_forward", _bn_with_numpy_statistics),
+    ("10.batch_norm_forward", _bn_unbiased_then_scaled),
+    ("10.batch_norm_backward", _bnb_step_by_step),
+    ("10.batch_norm_backward", _bnb_jacobian_per_feature),
+    ("10.layer_norm_forward", _layer_norm_through_transpose),
+    ("10.dead_fraction", lambda h: float((h.numpy().max(axis=0) <= 0).mean())),
+    ("10.update_ratios", lambda layers, lr: np.array([lr * np.linalg.norm(m.weight.grad.numpy())
+                                                      / np.linalg.norm(m.weight.detach().numpy()) for m in layers])),
+    ("10.layer_norm_forward", _layer_norm_by_hand),
+]
+
+
+# -------------------------------------------------------------------- wrong answers
+class _InputStats(ActivationStats):
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            self.means[i].append(inputs[0].detach().mean().item())
+            self.stds[i].append(inputs[0].detach().std().item())
+        return hook
+
+
+class _BiasedStd(ActivationStats):
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            self.means[i].append(output.detach().mean().item())
+            self.stds[i].append(output.detach().std(unbiased=False).item())
+        return hook
+
+
+class _AbsMean(ActivationStats):
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            self.means[i].append(output.detach().abs().mean().item())
+            self.stds[i].append(output.detach().std().item())
+        return hook
+
+
+class _RemovesNothing(ActivationStats):
+    def remove(self):
+        pass
+
+
+class _RemovesTheLastOnly(ActivationStats):
+    def __init__(self, modules):
+        super().__init__(modules)
+        self.handle = self.handles[-1]
+
+    def remove(self):
+        self.handle.remove()
+
+
+class _KeepsTensors(ActivationStats):
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            self.means[i].append(output.detach().mean())
+            self.stds[i].append(output.detach().std())
+        return hook
+
+
+class _SharedList(ActivationStats):
+    def __init__(self, modules):
+        self.means = [[]] * len(modules)
+        self.stds = [[]] * len(modules)
+        self.handles = [m.register_forward_hook(self.hook_for(i)) for i, m in enumerate(modules)]
+
+
+def _bn(training_stats=None, **changes):
+    """batch_norm_forward with one thing changed."""
+    def wrong(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+        n = x.shape[0]
+        axis = changes.get("axis", 0)
+        use_batch = training or changes.get("eval_batch", False)
+        if use_batch:
+            mean = x.mean(dim=axis, keepdim=True)
+            var = x.var(dim=axis, unbiased=changes.get("unbiased", False), keepdim=True)
+        else:
+            mean, var = running_mean, running_var
+        new_mean, new_var = running_mean, running_var
+        if training or changes.get("eval_updates", False):
+            m = 1 - momentum if changes.get("reversed") else momentum
+            with tl.no_grad():
+                bm, bv = x.mean(dim=0), x.var(dim=0, unbiased=False)
+                bv = bv if changes.get("biased_running") else bv * n / (n - 1)
+                new_mean = (1 - m) * running_mean + m * bm
+                new_var = (1 - m) * running_var + m * bv
+        den = var ** 0.5 + eps if changes.get("eps_outside") else (var + eps) ** 0.5
+        return (x - mean) / den * gamma + beta, new_mean, new_var
+    return wrong
+
+
+def _bn_updates_in_place(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    y, m, v = batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+    with tl.no_grad():
+        running_mean.copy_(m)
+        running_var.copy_(v)
+    return y, running_mean, running_var
+
+
+def _bn_library(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    rm, rv = running_mean.clone(), running_var.clone()
+    return F.batch_norm(x, rm, rv, gamma, beta, training, momentum, eps), rm, rv
+
+
+def _bnb_constants(dy, x, gamma, eps=1e-5):
+    dx, dgamma, dbeta = batch_norm_backward(dy, x, gamma, eps)
+    return gamma * dy / np.sqrt(x.var(axis=0) + eps), dgamma, dbeta
+
+
+def _bnb_no_mean(dy, x, gamma, eps=1e-5):
+    n = x.shape[0]
+    s = np.sqrt(x.var(axis=0) + eps)
+    x_hat = (x - x.mean(axis=0)) / s
+    dgamma = (dy * x_hat).sum(axis=0)
+    return gamma / (n * s) * (n * dy - x_hat * dgamma), dgamma, dy.sum(axis=0)
+
+
+def _bnb_no_var(dy, x, gamma, eps=1e-5):
+    n = x.shape[0]
+    s = np.sqrt(x.var(axis=0) + eps)
+    x_hat = (x - x.mean(axis=0)) / s
+    return gamma / (n * s) * (n * dy - dy.sum(axis=0)), (dy * x_hat).sum(axis=0), dy.sum(axis=0)
+
+
+def _bnb_autograd(dy, x, gamma, eps=1e-5):
+    xt = tl.tensor(x, requires_grad=True)
+    gt = tl.tensor(gamma, requires_grad=True)
+    bt = tl.tensor(np.zeros_like(gamma), requires_grad=True)
+    F.batch_norm(xt, None, None, gt, bt, training=True, eps=eps).backward(tl.tensor(dy))
+    return xt.grad.numpy(), gt.grad.numpy(), bt.grad.numpy()
+
+
+def _bnb_torch(dy, x, gamma, eps=1e-5):
+    xt, gt = torch.tensor(x, requires_grad=True), torch.tensor(gamma, requires_grad=True)
+    bt = torch.zeros_like(gt, requires_grad=True)
+    torch.nn.functional.batch_norm(xt, None, None, gt, bt, training=True, eps=eps).backward(torch.tensor(dy))
+    return xt.grad.numpy(), gt.grad.numpy(), bt.grad.numpy()
+
+
+def _ln(axis=-1, unbiased=False, eps_outside=False, swap=False):
+    def wrong(x, gamma, beta, eps=1e-5):
+        mean = x.mean(dim=axis, keepdim=True)
+        var = x.var(dim=axis, unbiased=unbiased, keepdim=True)
+        den = var ** 0.5 + eps if eps_outside else (var + eps) ** 0.5
+        g, b = (beta, gamma) if swap else (gamma, beta)
+        return (x - mean) / den * g + b
+    return wrong
+
+
+WRONG = [
+    # ---- 10.ActivationStats
+    ("10.ActivationStats", _InputStats, "RECEIVES"),
+    ("10.ActivationStats", _BiasedStd, "divide by n"),
+    ("10.ActivationStats", _AbsMean, "absolute values"),
+    ("10.ActivationStats", _RemovesNothing, "still has"),
+    ("10.ActivationStats", _RemovesTheLastOnly, "hook(s) registered"),
+    ("10.ActivationStats", _SharedList, "should hold"),
+    ("10.ActivationStats", _KeepsTensors, "plain Python numbers, yours hold a Tensor"),
+    # ---- 10.dead_fraction
+    ("10.dead_fraction", lambda h: (h == 0).float().mean().item(), "zero ENTRIES"),
+    ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=1) == 0).float().mean().item(), "wrong axis"),
+    ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=0) == 0).float().sum().item(), "NUMBER of dead"),
+    ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=0) == 0).float().mean(), "plain Python number"),
+    # ---- 10.update_ratios
+    ("10.update_ratios", lambda layers, lr: np.array([m.weight.grad.norm().item() / m.weight.norm().item()
+                                                      for m in layers]), "learning rate is missing"),
+    ("10.update_ratios", lambda layers, lr: np.array([lr * m.weight.norm().item() / m.weight.grad.norm().item()
+                                                      for m in layers]), "upside down"),
+    ("10.update_ratios", lambda layers, lr: np.array([lr * m.weight.grad.norm().item() / layers[i - 1].weight.norm()
+                                                      .item() for i, m in enumerate(layers)]), "THAT layer's"),
+    ("10.update_ratios", lambda layers, lr: np.array([lr * m.weight.grad.abs().mean().item()
+                                                      / m.weight.abs().mean().item() for m in layers]),
+     "mean absolute values"),
+    # ---- 10.batch_norm_forward
+    ("10.batch_norm_forward", _bn(biased_running=True), "UNBIASED"),
+    ("10.batch_norm_forward", _bn(reversed=True), "momentum convention is reversed"),
+    ("10.batch_norm_forward", _bn(unbiased=True), "normalises with the biased"),
+    ("10.batch_norm_forward", _bn(axis=1), "wrong axis"),
+    ("10.batch_norm_forward", _bn(eps_outside=True), "inside the square root"),
+    ("10.batch_norm_forward", _bn(eval_batch=True), "does not look at the batch"),
+    ("10.batch_norm_forward", _bn(eval_updates=True), "only training updates"),
+    ("10.batch_norm_forward", _bn_updates_in_place, "in place"),
+    ("10.batch_norm_forward", _bn_library, "yourself"),
+    # ---- 10.batch_norm_backward
+    ("10.batch_norm_backward", _bnb_constants, "constants"),
+    ("10.batch_norm_backward", _bnb_no_mean, "through the batch mean"),
+    ("10.batch_norm_backward", _bnb_no_var, "through the batch variance"),
+    ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: (batch_norm_backward(dy, x, g, eps)[0], dy.sum(0),
+                                                          dy.sum(0)), "dgamma multiplies"),
+    ("10.batch_norm_backward", _bnb_autograd, "yourself"),
+    ("10.batch_norm_backward", _bnb_torch, "yourself"),
+    # ---- 10.layer_norm_forward
+    ("10.layer_norm_forward", _ln(axis=0), "that is batch norm"),
+    ("10.layer_norm_forward", _ln(unbiased=True), "biased standard deviation"),
+    ("10.layer_norm_forward", _ln(eps_outside=True), "inside the square root"),
+    ("10.layer_norm_forward", _ln(swap=True), "gamma scales"),
+    ("10.layer_norm_forward", _ln(unbiased=True, eps_outside=True), "two differences"),
+    ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: F.layer_norm(x, (x.shape[-1],), g, b, eps), "yourself"),
+]
+
+ERRORS = []
+
+
+# -------------------------------------------------------------------- what is particular to lesson 10
+def test_the_collector_leaves_no_hook_and_records_nothing_after_remove():
+    tl.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    stats = ActivationStats([net[0], net[1]])
+    net(tl.randn(5, 3))
+    stats.remove()
+    net(tl.randn(5, 3))
+    assert [len(m) for m in stats.means] == [1, 1]
+    assert not any(m._forward_hooks for m in net.modules())
+
+
+def test_the_hand_written_backward_agrees_with_autograd_and_pytorch():
+    rng = np.random.default_rng(0)
+    dy, x, g = rng.standard_normal((7, 3)), rng.standard_normal((7, 3)), rng.uniform(0.5, 2, 3)
+    mine = batch_norm_backward_reference(dy, x, g, 1e-3)
+    for other in (_bnb_autograd(dy, x, g, 1e-3), _bnb_torch(dy, x, g, 1e-3)):
+        for a, b in zip(mine, other):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("exercise_id", ["10.batch_norm_forward", "10.layer_norm_forward"])
+def test_the_forward_references_match_pytorch(exercise_id):
+    exercise = get_exercise(exercise_id)
+    for case in exercise.all_cases():
+        got = exercise.reference(*case.args, **case.kwargs)
+        a = [t.detach().numpy() if hasattr(t, "detach") else t for t in case.args]
+        if exercise_id == "10.batch_norm_forward":
+            k = dict(case.kwargs)
+            rm, rv = torch.tensor(k.pop("running_mean").numpy()), torch.tensor(k.pop("running_var").numpy())
+            want = torch.nn.functional.batch_norm(torch.tensor(a[0]), rm, rv, torch.tensor(a[1]), torch.tensor(a[2]),
+                                                  **k)
+            np.testing.assert_allclose(got[1].numpy(), rm.numpy(), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(got[2].numpy(), rv.numpy(), rtol=1e-5, atol=1e-6)
+            got = got[0]
+        else:
+            want = torch.nn.functional.layer_norm(torch.tensor(a[0]), (a[0].shape[-1],), torch.tensor(a[1]),
+                                                  torch.tensor(a[2]), **case.kwargs)
+        np.testing.assert_allclose(got.detach().numpy(), want.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_the_visible_cases_are_the_notebook_examples():
+    names = run_example_cells(SOLUTION, ("h_ex", "x_bn", "dy_bnb", "x_ln", "rng = np.random.default_rng(0)\nlayers_ex"),
+                              dict(NAMES))
+    np.testing.assert_array_equal(get_exercise("10.dead_fraction").all_cases()[0].args[0].numpy(),
+                                  names["h_ex"].numpy())
+    case = get_exercise("10.batch_norm_forward").all_cases()[0]
+    bn = case.args + (case.kwargs["running_mean"], case.kwargs["running_var"])
+    for got, name in zip(bn, ("x_bn", "gamma_bn", "beta_bn", "running_mean_bn", "running_var_bn")):
+        np.testing.assert_array_equal(got.numpy(), names[name].numpy())
+    bnb = get_exercise("10.batch_norm_backward").all_cases()[0].args
+    for got, name in zip(bnb, ("dy_bnb", "x_bnb", "gamma_bnb")):
+        np.testing.assert_array_equal(got, names[name])
+    ln = get_exercise("10.layer_norm_forward").all_cases()[0].args
+    for got, name in zip(ln, ("x_ln", "gamma_ln", "beta_ln")):
+        np.testing.assert_array_equal(got.numpy(), names[name].numpy())
+    layers = get_exercise("10.update_ratios").all_cases()[0].args[0]
+    for got, mine in zip(layers, names["layers_ex"]):
+        np.testing.assert_array_equal(got.weight.detach().numpy(), mine.weight.detach().numpy())
+        np.testing.assert_array_equal(got.weight.grad.numpy(), mine.weight.grad.numpy())
+
+
+def test_a_stub_that_returns_the_example_answer_fails():
+    assert verdict("10.dead_fraction", lambda h: 0.4).status == FAILED

@@ -1,0 +1,545 @@
+"""Lesson 10, inside training: the checks of its six exercises.
+
+- ``10.ActivationStats``: a class ``ActivationStats(modules)`` that registers one forward hook per module and
+  appends the mean and the standard deviation (``Tensor.std()``, divisor n - 1) of each module's OUTPUT to
+  ``self.means[i]`` and ``self.stds[i]`` at every forward call; ``remove()`` removes every hook. Judged by driving
+  it (``RunAnswer``): a small tanh network with hidden sizes, some forward calls, ``remove()``, then one more call:
+  no hook may be left on any module, and the records must not grow. The watched modules are Linear layers in some
+  runs and Tanh layers in others, so statistics of the input (what the module receives) differ from those of the
+  output everywhere.
+- ``10.dead_fraction``: the fraction of units (columns) of a ReLU layer's output that are 0 for every sample of the
+  batch. The cases have N != units, exact zeros (as ReLU gives them) and values in (0, 1).
+- ``10.update_ratios``: ``lr * ||W.grad|| / ||W||`` (Frobenius norms) per layer, a numpy array; the layers have
+  weights and gradients of very different sizes, so the wrong layer's ``||W||`` or a missing ``lr`` shows.
+- ``10.batch_norm_forward``: ``(y, new_running_mean, new_running_var)`` for an (N, C) input, in training mode (the
+  batch's mean and biased variance normalise; the running statistics move by ``momentum`` towards the batch's
+  mean and UNBIASED variance, PyTorch's convention) and in evaluation mode (the running statistics normalise and
+  come back unchanged). Small batches (N = 3, 4) make biased and unbiased variances differ; N != C everywhere;
+  momentum and eps vary (eps = 0.5 makes eps outside the square root visible).
+- ``10.batch_norm_backward``: dx, dgamma, dbeta of training-mode batch norm, by hand in numpy (the autograds are
+  forbidden).
+- ``10.layer_norm_forward``: normalise over the last dim (2-D and 3-D inputs), biased variance, eps inside the
+  square root, then gamma and beta.
+"""
+import numpy as np
+
+from ... import autograd, manual_seed, nn, no_grad
+from ...nn import functional as F
+from ...tensor import Tensor
+from ..checks import Case, Exercise, register
+from ._common import ArrayAnswer, NumberAnswer, Run, RunAnswer, TensorAnswer, TupleAnswer, _f32, _mistake
+
+AUTOGRAD = (Tensor.backward, autograd.grad, "torch.Tensor.backward", "torch.autograd.grad", "torch.autograd.backward")
+HOOK_DICTS = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks")
+
+
+# -------------------------------------------------------------------- 10.ActivationStats
+class StatsReference:
+    """The library's answer: one forward hook per module, the output's mean and std at every call."""
+
+    def __init__(self, modules):
+        self.means = [[] for _ in modules]
+        self.stds = [[] for _ in modules]
+        self.handles = [m.register_forward_hook(self._hook(i)) for i, m in enumerate(modules)]
+
+    def _hook(self, i):
+        def hook(module, inputs, output):
+            self.means[i].append(output.detach().mean().item())
+            self.stds[i].append(output.detach().std().item())
+        return hook
+
+    def remove(self):
+        for handle in self.handles:
+            handle.remove()
+
+
+def _stats_net(sizes, seed):
+    manual_seed(seed)
+    layers = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(n_in, n_out), nn.Tanh()]
+    return nn.Sequential(*layers)
+
+
+def _hooks_left(net):
+    return sum(len(getattr(m, name, {}) or {}) for m in net.modules() for name in HOOK_DICTS)
+
+
+def drive_stats(cls, args, kwargs):
+    """Build the case's network, watch the modules it names with ``cls(modules)``, run ``calls`` forward passes,
+    ``remove()``, one more pass. Run: every mean, then every std, module after module."""
+    spec = args[0]
+    net = _stats_net(spec["sizes"], spec["seed"])
+    modules = [net[i] for i in spec["watch"]]
+    rng = np.random.default_rng(spec["seed"])
+    stats = cls(modules)
+    for _ in range(spec["calls"]):
+        net(_f32(spec["scale"] * rng.standard_normal((spec["batch"], spec["sizes"][0]))))
+    for name in ("means", "stds"):
+        if not hasattr(stats, name):
+            return Run.failed(f"your collector has no attribute {name!r}: keep a list per module in self.{name}")
+    means, stds = list(stats.means), list(stats.stds)
+    if len(means) != len(modules) or len(stds) != len(modules):
+        return Run.failed(f"{len(modules)} modules were watched, so self.means and self.stds must hold one list per "
+                          f"module; they hold {len(means)} and {len(stds)}")
+    lengths = [len(m) for m in means] + [len(s) for s in stds]
+    if any(n != spec["calls"] for n in lengths):
+        return Run.failed(f"after {spec['calls']} forward calls each module's list should hold {spec['calls']} "
+                          f"numbers, yours hold {lengths}: one hook per module, appending once per call")
+    if not hasattr(stats, "remove"):
+        return Run.failed("your collector has no method remove(): it must remove the hooks it registered")
+    stats.remove()
+    left = _hooks_left(net)
+    if left:
+        return Run.failed(f"after remove() the network still has {left} hook(s) registered: a hook left behind "
+                          "keeps running (and recording) at every later forward call, and keeps your collector "
+                          "alive. Keep the handle that each register_forward_hook returns, and remove each one")
+    net(_f32(rng.standard_normal((2, spec["sizes"][0]))))
+    if [len(m) for m in stats.means] != [spec["calls"]] * len(modules):
+        return Run.failed("after remove() a forward call still added numbers to your lists")
+    values = [v for row in means for v in row] + [v for row in stds for v in row]
+    odd = next((v for v in values if isinstance(v, bool) or not isinstance(v, (int, float))), None)
+    if odd is not None:
+        return Run.failed(f"self.means and self.stds must hold plain Python numbers, yours hold a "
+                          f"{type(odd).__name__}: a tensor kept in a list keeps its memory (and its graph, if "
+                          "it has one) alive for the whole run; .item() gives the number")
+    return Run.of(values)
+
+
+def _stats_case(label, sizes, watch, calls, batch, seed, scale=1.0, visible=False):
+    return Case(({"sizes": sizes, "watch": watch, "calls": calls, "batch": batch, "seed": seed, "scale": scale},),
+                label, visible=visible)
+
+
+STATS_EXAMPLE = {"sizes": [4, 6, 6, 3], "watch": [1, 3, 5], "calls": 2, "batch": 5, "seed": 0, "scale": 1.0}
+
+
+def _stats_cases(rng):
+    return [
+        Case((dict(STATS_EXAMPLE),), "the example: the three Tanh layers of a 4-6-6-3 network, two calls",
+             visible=True),
+        _stats_case("the Linear layers of a 5-8-8-8-2 network, three calls", [5, 8, 8, 8, 2], [0, 2, 4, 6], 3, 7, 1,
+                    scale=3.0),
+        _stats_case("one Tanh layer, one call, a batch of 2", [3, 4, 2], [3], 1, 2, 2),
+        _stats_case("Linear and Tanh layers mixed, four calls", [6, 10, 10, 4], [0, 3, 4], 4, 9, 3, scale=2.0),
+        _stats_case("the last Linear layer of a deep 3-5-5-5-5-5-2 network, a batch of 3", [3, 5, 5, 5, 5, 5, 2],
+                    [10], 2, 3, 4, scale=0.5),
+    ]
+
+
+class _InputStats(StatsReference):
+    def _hook(self, i):
+        def hook(module, inputs, output):
+            self.means[i].append(inputs[0].detach().mean().item())
+            self.stds[i].append(inputs[0].detach().std().item())
+        return hook
+
+
+class _BiasedStd(StatsReference):
+    def _hook(self, i):
+        def hook(module, inputs, output):
+            self.means[i].append(output.detach().mean().item())
+            self.stds[i].append(output.detach().std(unbiased=False).item())
+        return hook
+
+
+class _MeanAbs(StatsReference):
+    def _hook(self, i):
+        def hook(module, inputs, output):
+            self.means[i].append(output.detach().abs().mean().item())
+            self.stds[i].append(output.detach().std().item())
+        return hook
+
+
+register(Exercise(
+    "10.ActivationStats",
+    reference=StatsReference,
+    cases=_stats_cases,
+    answer=RunAnswer(),
+    call=drive_stats,
+    mistakes=[
+        _mistake(
+            _InputStats,
+            "these are the statistics of what each module RECEIVES: a forward hook gets (module, inputs, output), "
+            "and the activations a module produces are its output",
+            "inputs is a tuple of the positional arguments of the call; the third argument of the hook is the "
+            "tensor the module returned"),
+        _mistake(_BiasedStd,
+                 "your standard deviations divide by n, the exercise asks for Tensor.std() as it is (divisor n - 1, "
+                 "PyTorch's default); with a small batch the two differ",
+                 "leave the std's correction at its default"),
+        _mistake(_MeanAbs,
+                 "your means are those of the absolute values: the mean of the output itself is asked for, which "
+                 "may be negative (a drifting mean is one of the things it shows)",
+                 "no abs() before the mean"),
+    ],
+    points=2, rtol=1e-5, atol=1e-6,
+))
+
+
+# -------------------------------------------------------------------- 10.dead_fraction
+DEAD_EXAMPLE = [[0.0, 0.5, 0.0, 1.2, 0.0],
+                [0.0, 0.0, 0.0, 0.3, 0.7],
+                [0.0, 0.2, 0.0, 0.0, 0.0]]   # 3 samples, 5 units: units 0 and 2 are dead
+
+
+def _relu_output(rng, n, units, dead, p_zero=0.5):
+    h = np.maximum(rng.standard_normal((n, units)), 0.0) * rng.uniform(0.2, 0.9)
+    h[rng.random((n, units)) < p_zero] = 0.0
+    for j in range(units):  # no unit dead by chance: exactly the chosen ones
+        if not h[:, j].any():
+            h[rng.integers(n), j] = rng.uniform(0.05, 0.9)
+    h[:, rng.choice(units, size=dead, replace=False)] = 0.0
+    return _f32(h)
+
+
+def _dead_cases(rng):
+    return [
+        Case((_f32(DEAD_EXAMPLE),), "h_ex", visible=True),
+        Case((_relu_output(rng, 8, 20, 5),), "8 samples, 20 units, 5 of them dead"),
+        Case((_relu_output(rng, 30, 6, 1, p_zero=0.8),), "30 samples, 6 units, most outputs 0 but one unit dead"),
+        Case((_relu_output(rng, 4, 10, 0),), "4 samples, 10 units, none dead",
+             trivial="the edge case with no dead unit: its answer is 0, which a function that always says 0 gives "
+                     "too; it catches answers that count a unit dead for one zero"),
+        Case((_relu_output(rng, 5, 7, 7),), "every unit dead",
+             trivial="the edge case with every unit dead: its answer is 1, which a function that always says 1 "
+                     "gives too; it catches a count in place of a fraction"),
+        Case((_relu_output(rng, 12, 16, 3, p_zero=0.2),), "values below 1, 3 dead units of 16"),
+    ]
+
+
+def _dead_reference(h):
+    return float(((h > 0).float().sum(0) == 0).float().mean().item())
+
+
+register(Exercise(
+    "10.dead_fraction",
+    reference=_dead_reference,
+    cases=_dead_cases,
+    answer=NumberAnswer(),
+    mistakes=[
+        _mistake(lambda h: float((h.numpy() == 0).mean()),
+                 "you counted the zero ENTRIES; a dead unit is a column that is 0 for every sample of the batch (a "
+                 "live unit is 0 for some samples and positive for others: that is ReLU working)",
+                 "first decide per unit (per column) whether any sample gave it a positive value"),
+        _mistake(lambda h: float((h.numpy() > 0).any(axis=1).__invert__().mean()),
+                 "you looked along the wrong axis: the units are the columns (dim 1); you asked, per sample, whether "
+                 "all its units are 0",
+                 "reduce over the batch dim (dim 0) so that one answer per unit is left"),
+        _mistake(lambda h: float((h.numpy() > 0).any(axis=0).__invert__().sum()),
+                 "that is the NUMBER of dead units; a fraction is asked for (divide by the number of units)",
+                 "a mean over units of a 0/1 'dead' flag is the fraction"),
+    ],
+    points=1, rtol=1e-6, atol=1e-9,
+))
+
+
+# -------------------------------------------------------------------- 10.update_ratios
+def _layers_with_grads(rng, sizes, weight_scales, grad_scales):
+    layers = []
+    for (n_in, n_out), ws, gs in zip(zip(sizes[:-1], sizes[1:]), weight_scales, grad_scales):
+        layer = nn.Linear(n_in, n_out)
+        with no_grad():
+            layer.weight.copy_(_f32(ws * rng.standard_normal((n_out, n_in))))
+            layer.bias.copy_(_f32(rng.standard_normal(n_out)))
+        layer.weight.grad = _f32(gs * rng.standard_normal((n_out, n_in)))
+        layer.bias.grad = _f32(10 * rng.standard_normal(n_out))
+        layers.append(layer)
+    return layers
+
+
+def _ratio_cases(rng):
+    example = np.random.default_rng(0)
+    return [
+        Case((_layers_with_grads(example, [4, 3, 2], [1.0, 0.5], [0.1, 2.0]), 0.1), "layers_ex, lr = 0.1",
+             visible=True),
+        Case((_layers_with_grads(rng, [5, 8, 8, 3], [0.3, 2.0, 0.05], [1.0, 0.01, 5.0]), 0.01),
+             "three layers with weights and gradients of very different sizes, lr = 0.01"),
+        Case((_layers_with_grads(rng, [6, 2], [1.0], [1e-3]), 1.0), "one layer, lr = 1"),
+        Case((_layers_with_grads(rng, [3, 7, 7, 7, 2], [0.5, 1.5, 0.1, 3.0], [2.0, 0.2, 1.0, 0.05]), 3e-4),
+             "four layers, lr = 3e-4"),
+        Case((_layers_with_grads(rng, [10, 4, 10], [0.02, 4.0], [0.3, 30.0]), 0.05),
+             "two layers, a small weight with a small gradient, a large weight with a large one, lr = 0.05"),
+    ]
+
+
+def _ratio_reference(layers, lr):
+    return np.array([lr * float(layer.weight.grad.norm().item()) / float(layer.weight.norm().item())
+                     for layer in layers])
+
+
+def _norms(layers):
+    w = np.array([np.linalg.norm(layer.weight.detach().numpy().astype(np.float64)) for layer in layers])
+    g = np.array([np.linalg.norm(layer.weight.grad.numpy().astype(np.float64)) for layer in layers])
+    return w, g
+
+
+def _ratio_previous_weight(layers, lr):
+    w, g = _norms(layers)
+    return lr * g / np.roll(w, 1)
+
+
+register(Exercise(
+    "10.update_ratios",
+    reference=_ratio_reference,
+    cases=_ratio_cases,
+    answer=ArrayAnswer(),
+    mistakes=[
+        _mistake(lambda layers, lr: _norms(layers)[1] / _norms(layers)[0],
+                 "the learning rate is missing: the step SGD takes is lr times the gradient, and the ratio compares "
+                 "that step with the weight",
+                 "multiply by lr"),
+        _mistake(lambda layers, lr: lr * _norms(layers)[0] / _norms(layers)[1],
+                 "your ratio is upside down: the size of the update goes on top, the size of the weight below",
+                 "the update is lr times the gradient"),
+        _mistake(_ratio_previous_weight,
+                 "each ratio must compare a layer's update with THAT layer's weight; yours divides by the weight of "
+                 "another layer",
+                 "take the gradient and the weight from the same layer in each step of the loop"),
+        _mistake(lambda layers, lr: np.array([lr * np.abs(layer.weight.grad.numpy()).mean()
+                                              / np.abs(layer.weight.detach().numpy()).mean() for layer in layers]),
+                 "you used mean absolute values; the exercise asks for the norms (the square root of the sum of "
+                 "squares of all entries). Both give a size, but not the same number",
+                 "Tensor.norm() of a matrix is that norm"),
+    ],
+    points=1, rtol=1e-5, atol=1e-12,
+))
+
+
+# -------------------------------------------------------------------- 10.batch_norm_forward
+BN_EXAMPLE = ([[1.0, 2.0, 0.0],
+               [3.0, 0.0, 1.0],
+               [2.0, 4.0, -1.0],
+               [6.0, 2.0, 0.0]],            # x: N = 4 samples, C = 3 features
+              [1.0, 2.0, 0.5],              # gamma
+              [0.0, -1.0, 1.0],             # beta
+              [0.5, 0.0, 0.0],              # running_mean
+              [1.0, 2.0, 1.0])              # running_var
+
+
+def _bn_case(rng, n, c, training, label, momentum=None, eps=None, scale=1.0):
+    x = _f32(scale * rng.standard_normal((n, c)) + rng.standard_normal(c))
+    gamma, beta = _f32(rng.uniform(0.5, 2.0, c)), _f32(rng.standard_normal(c))
+    rm, rv = _f32(rng.standard_normal(c)), _f32(rng.uniform(0.5, 3.0, c))
+    kwargs = {"running_mean": rm, "running_var": rv, "training": training}
+    kwargs.update({k: v for k, v in (("momentum", momentum), ("eps", eps)) if v is not None})
+    return Case((x, gamma, beta), label, kwargs=kwargs)
+
+
+def _bn_cases(rng):
+    return [
+        Case(tuple(_f32(a) for a in BN_EXAMPLE[:3]), "the example in training mode", visible=True,
+             kwargs={"running_mean": _f32(BN_EXAMPLE[3]), "running_var": _f32(BN_EXAMPLE[4]), "training": True}),
+        _bn_case(rng, 3, 5, True, "training, a batch of 3, 5 features"),
+        _bn_case(rng, 6, 2, True, "training, momentum 0.3", momentum=0.3),
+        _bn_case(rng, 4, 3, True, "training, eps 0.5 and values of spread about 0.3", eps=0.5, scale=0.3),
+        _bn_case(rng, 5, 4, False, "evaluation mode"),
+        _bn_case(rng, 3, 6, False, "evaluation mode, eps 0.5, momentum 0.3", momentum=0.3, eps=0.5),
+        _bn_case(rng, 8, 3, True, "training, momentum 0.01, eps 1e-3", momentum=0.01, eps=1e-3),
+    ]
+
+
+def _bn_reference(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    rm, rv = running_mean.detach().clone(), running_var.detach().clone()
+    y = F.batch_norm(x, rm, rv, gamma, beta, training=training, momentum=momentum, eps=eps)
+    return y, rm, rv
+
+
+def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5, ddof=0, run_ddof=1,
+           reversed_momentum=False, axis=0, eps_outside=False, eval_batch=False, eval_updates=False):
+    x, gamma, beta, rm, rv = (np.asarray(a.detach().numpy(), dtype=np.float64)
+                              for a in (x, gamma, beta, running_mean, running_var))
+    batch = training or eval_batch
+    if batch:
+        mean, var = x.mean(axis, keepdims=True), x.var(axis, ddof=ddof, keepdims=True)
+    else:
+        mean, var = rm, rv
+    y = ((x - mean) / (np.sqrt(var) + eps) if eps_outside else (x - mean) / np.sqrt(var + eps)) * gamma + beta
+    if training or eval_updates:
+        n = x.shape[0]
+        bm, bv = x.mean(0), x.var(0, ddof=run_ddof) if n > run_ddof else x.var(0)
+        m = 1 - momentum if reversed_momentum else momentum
+        rm, rv = (1 - m) * rm + m * bm, (1 - m) * rv + m * bv
+    return y, rm, rv
+
+
+register(Exercise(
+    "10.batch_norm_forward",
+    reference=_bn_reference,
+    cases=_bn_cases,
+    answer=TupleAnswer(TensorAnswer(), TensorAnswer(graph=False), TensorAnswer(graph=False)),
+    grad=("x", "gamma", "beta"),
+    mistakes=[
+        _mistake(lambda *a, **k: _bn_np(*a, **k, run_ddof=0),
+                 "the running variance must be updated with the UNBIASED variance of the batch (divisor n - 1, "
+                 "PyTorch's convention), while the batch itself is normalised with the biased one (divisor n)",
+                 "two variances of the same batch: one for normalising, one for the running estimate"),
+        _mistake(lambda *a, **k: _bn_np(*a, **k, reversed_momentum=True),
+                 "the momentum convention is reversed: in PyTorch momentum is the weight of the NEW batch "
+                 "statistic, so momentum = 0.1 moves the running value a tenth of the way towards the batch's",
+                 "new = (1 - momentum) * old + momentum * batch statistic"),
+        _mistake(lambda *a, **k: _bn_np(*a, **k, ddof=1),
+                 "the batch is normalised with its unbiased variance; batch norm normalises with the biased one "
+                 "(divisor n), the unbiased one only goes into the running estimate",
+                 "the variance that divides x - mean has divisor n"),
+        _mistake(lambda *a, **k: _bn_np(*a, **k, axis=1),
+                 "you normalised over the wrong axis: batch norm takes each FEATURE's (column's) statistics over the "
+                 "samples of the batch (dim 0); per sample over its features is layer norm",
+                 "one mean and one variance per column"),
+        _mistake(lambda *a, **k: _bn_np(*a, **k, eps_outside=True),
+                 "eps belongs inside the square root: divide by sqrt(var + eps), as PyTorch does; added outside it "
+                 "changes the result whenever eps is not tiny",
+                 "look at where eps enters the denominator"),
+        _mistake(lambda *a, **k: _bn_np(*a, **k, eval_batch=True),
+                 "in evaluation mode batch norm does not look at the batch: it normalises with the running "
+                 "statistics, so that a sample's output does not depend on the other samples with it",
+                 "training=False: the running mean and variance take the place of the batch's"),
+        _mistake(lambda *a, **k: _bn_np(*a, **k, eval_updates=True),
+                 "in evaluation mode the running statistics stay as they are: only training updates them",
+                 "return the running statistics unchanged when training is False"),
+    ],
+    forbid=(F.batch_norm, nn.BatchNorm1d, "torch.nn.functional.batch_norm", "torch.nn.BatchNorm1d"),
+    # float32 gradients through a batch's mean and variance cancel: eps = 1e-5 outside the square root moves
+    # them by a few 1e-4 relative, which the cases with a large eps show as a mistake of values, with its hint
+    points=2, rtol=1e-5, atol=1e-6, grad_rtol=2e-3, grad_atol=1e-5,
+))
+
+
+# -------------------------------------------------------------------- 10.batch_norm_backward
+BNB_EXAMPLE = (np.array([[0.5, -1.0, 0.0], [1.0, 0.5, -0.5], [-0.5, 0.0, 1.0], [0.0, 1.0, 0.5]]),   # dy
+               np.array([[1.0, 2.0, 0.0], [3.0, 0.0, 1.0], [2.0, 4.0, -1.0], [6.0, 2.0, 0.0]]),    # x
+               np.array([1.0, 2.0, 0.5]))                                                           # gamma
+
+
+def batch_norm_backward_reference(dy, x, gamma, eps=1e-5):
+    n = x.shape[0]
+    mean = x.mean(axis=0)
+    inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)
+    x_hat = (x - mean) * inv_std
+    dbeta = dy.sum(axis=0)
+    dgamma = (dy * x_hat).sum(axis=0)
+    dx = gamma * inv_std / n * (n * dy - dbeta - x_hat * dgamma)
+    return dx, dgamma, dbeta
+
+
+def _bnb_cases(rng):
+    def r(*shape, scale=1.0):
+        return scale * rng.standard_normal(shape)
+    return [
+        Case(tuple(a.copy() for a in BNB_EXAMPLE), visible=True),
+        Case((r(5, 3), r(5, 3) + 2.0, rng.uniform(0.5, 2.0, 3)), "a batch of 5, 3 features"),
+        Case((r(3, 6), r(3, 6, scale=4.0), rng.uniform(0.5, 2.0, 6)), "a batch of 3, 6 features"),
+        Case((r(8, 2), r(8, 2, scale=0.2), rng.uniform(0.5, 2.0, 2)), "a batch of 8, eps 0.1", {"eps": 0.1}),
+        Case((r(6, 4), r(6, 4), rng.uniform(-2.0, 2.0, 4)), "gamma with negative entries, eps 1e-3",
+             {"eps": 1e-3}),
+    ]
+
+
+def _bnb_constants(dy, x, gamma, eps=1e-5):
+    dx, dgamma, dbeta = batch_norm_backward_reference(dy, x, gamma, eps)
+    return gamma * dy / np.sqrt(x.var(axis=0) + eps), dgamma, dbeta
+
+
+def _bnb_no_mean_term(dy, x, gamma, eps=1e-5):
+    n = x.shape[0]
+    dx, dgamma, dbeta = batch_norm_backward_reference(dy, x, gamma, eps)
+    x_hat = (x - x.mean(0)) / np.sqrt(x.var(0) + eps)
+    return gamma / np.sqrt(x.var(0) + eps) / n * (n * dy - x_hat * dgamma), dgamma, dbeta
+
+
+def _bnb_no_var_term(dy, x, gamma, eps=1e-5):
+    n = x.shape[0]
+    dx, dgamma, dbeta = batch_norm_backward_reference(dy, x, gamma, eps)
+    return gamma / np.sqrt(x.var(0) + eps) / n * (n * dy - dbeta), dgamma, dbeta
+
+
+register(Exercise(
+    "10.batch_norm_backward",
+    reference=batch_norm_backward_reference,
+    cases=_bnb_cases,
+    answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference"), ArrayAnswer("reference")),
+    generic_hints=("mean_vs_sum", "sign", "factor"),
+    forbid=AUTOGRAD + (F.batch_norm, nn.BatchNorm1d),
+    mistakes=[
+        _mistake(_bnb_constants,
+                 "your dx treats the batch's mean and variance as constants: they are computed FROM x, so every "
+                 "sample's output depends on every sample's input, and two more paths carry gradient back to x",
+                 "the derivation in section 6 has three terms in the bracket; yours has only the first"),
+        _mistake(_bnb_no_mean_term,
+                 "the path through the batch mean is missing: moving one x shifts the mean of its column, which "
+                 "moves every x_hat of that column",
+                 "that term is the sum of dy over the batch"),
+        _mistake(_bnb_no_var_term,
+                 "the path through the batch variance is missing: moving one x changes the spread of its column, "
+                 "which rescales every x_hat of that column",
+                 "that term is x_hat times the sum over the batch of dy * x_hat"),
+        _mistake(lambda dy, x, gamma, eps=1e-5: (batch_norm_backward_reference(dy, x, gamma, eps)[0],
+                                                 dy.sum(0), dy.sum(0)),
+                 "dgamma multiplies each dy by the normalised input x_hat that gamma scaled",
+                 "y = gamma * x_hat + beta, so dy/dgamma = x_hat"),
+    ],
+    points=3, rtol=1e-7, atol=1e-10,
+))
+
+
+# -------------------------------------------------------------------- 10.layer_norm_forward
+LN_EXAMPLE = ([[1.0, 2.0, 3.0, 6.0],
+               [0.0, -1.0, 1.0, 0.0],
+               [2.0, 2.0, 4.0, 0.0]],       # x: 3 samples, 4 features
+              [1.0, 0.5, 2.0, 1.0],          # gamma
+              [0.0, 1.0, 0.0, -1.0])         # beta
+
+
+def _ln_case(rng, shape, label, eps=None, scale=1.0):
+    d = shape[-1]
+    kwargs = {} if eps is None else {"eps": eps}
+    return Case((_f32(scale * rng.standard_normal(shape) + rng.standard_normal(d)), _f32(rng.uniform(0.5, 2.0, d)),
+                 _f32(rng.standard_normal(d))), label, kwargs=kwargs)
+
+
+def _ln_cases(rng):
+    return [
+        Case(tuple(_f32(a) for a in LN_EXAMPLE), "x_ln, gamma_ln, beta_ln", visible=True),
+        _ln_case(rng, (5, 3), "5 samples, 3 features"),
+        _ln_case(rng, (2, 6, 4), "a batch of 2 sequences of 6 positions, 4 features each"),
+        _ln_case(rng, (1, 7), "one sample (batch size 1)"),
+        _ln_case(rng, (4, 5), "eps 0.5, values of spread about 0.3", eps=0.5, scale=0.3),
+    ]
+
+
+def _ln_np(x, gamma, beta, eps=1e-5, ddof=0, axis=-1, eps_outside=False):
+    x, gamma, beta = (np.asarray(a.detach().numpy(), dtype=np.float64) for a in (x, gamma, beta))
+    mean, var = x.mean(axis, keepdims=True), x.var(axis, ddof=ddof, keepdims=True)
+    den = np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps)
+    return (x - mean) / den * gamma + beta
+
+
+register(Exercise(
+    "10.layer_norm_forward",
+    reference=lambda x, gamma, beta, eps=1e-5: F.layer_norm(x, (x.shape[-1],), gamma, beta, eps),
+    cases=_ln_cases,
+    answer=TensorAnswer(),
+    grad=True,
+    mistakes=[
+        _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, eps, axis=0),
+                 "you normalised over the batch (dim 0): that is batch norm. Layer norm takes each sample's "
+                 "statistics over its own features, the last dim",
+                 "one mean and one variance per sample (per row), not per column"),
+        _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, eps, ddof=1),
+                 "layer norm divides by the biased standard deviation (divisor n, the number of features), as "
+                 "batch norm does for its normalisation",
+                 "the variance's correction must be 0"),
+        _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, eps, eps_outside=True),
+                 "eps belongs inside the square root: divide by sqrt(var + eps)",
+                 "look at where eps enters the denominator"),
+        _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, eps, ddof=1, eps_outside=True),
+                 "two differences from the formula at once, as with x.std() + eps: Tensor.std() divides by n - 1 "
+                 "(layer norm uses the biased variance, divisor n), and eps belongs inside the square root",
+                 "compute the biased variance first, add eps, then take the square root"),
+        _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, b, g, eps),
+                 "gamma scales and beta shifts: y = gamma * x_hat + beta",
+                 "check which of the two multiplies"),
+    ],
+    forbid=(F.layer_norm, nn.LayerNorm, F.batch_norm, "torch.nn.functional.layer_norm", "torch.nn.LayerNorm"),
+    points=1, rtol=1e-5, atol=1e-6,
+))
