@@ -1188,6 +1188,10 @@ WRONG += [
     ("04.MyAdam", _floored_adam(lambda v, eps: (v + 1e-6).sqrt() + eps), TINY),
     ("04.MyAdamW", _floored_adam(lambda v, eps: v.clamp(min=1e-8).sqrt() + eps, MyAdamW), TINY),
     ("04.MyAdamW", _floored_adam(lambda v, eps: (v + 1e-8).sqrt() + eps, MyAdamW), TINY),
+    # floors at eps itself: they act only where |g| < eps (review 5), on the case "gradients below eps"
+    ("04.MyAdam", _floored_adam(lambda v, eps: v.clamp(min=eps ** 2).sqrt() + eps), TINY, "below eps"),
+    ("04.MyAdam", _floored_adam(lambda v, eps: v.sqrt().clamp(min=eps) + eps), TINY, "below eps"),
+    ("04.MyAdamW", _floored_adam(lambda v, eps: v.clamp(min=eps ** 2).sqrt() + eps, MyAdamW), TINY),
 ]
 
 

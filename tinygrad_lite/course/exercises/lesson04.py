@@ -17,7 +17,8 @@
   the weights (or not scaled by the lr, or after the step), a momentum buffer that does not start as the first
   gradient (or that is ``p.grad`` itself, which ``zero_grad(set_to_none=False)`` fills with zeros), a buffer of
   lr * g (a case changes the lr mid-run, as a scheduler does), Nesterov's look-ahead taken with the old buffer,
-  a floor under Adam's denominator (a case has gradients of 1e-5 and 1e-7, where sqrt(v_hat) is that small),
+  a floor under Adam's denominator (cases have gradients of 1e-5 and 1e-7, where sqrt(v_hat) is that small, and
+  of 1e-9, below eps, where even a floor at eps shows),
   state kept outside ``self.state`` or under another key than the parameter (a case saves ``state_dict()`` after
   25 steps and resumes in a new optimizer over new tensors), the defaults or the first group's lr read instead of
   the parameter group's values (a case has two groups that set every option), state or a bias correction kept
@@ -744,6 +745,10 @@ def _adam_cases(rng, decoupled=False):
                              "eps in the denominator shows", [[1.0, 1.0]], quadratic([3e-7, 1e-7]),
                              dtype="float64"),),
                       "tiny gradients in float64", dict(lr=0.01, **wd)))
+    cases.append(Case((Setup("a flatter bowl L = (1e-9 x^2 + 3e-10 y^2) / 2 from (1, 1): gradients of about 1e-9 "
+                             "and 3e-10, below eps = 1e-8, where even a floor at eps under sqrt(v_hat) shows",
+                             [[1.0, 1.0]], quadratic([1e-9, 3e-10])),),
+                      "gradients below eps", dict(lr=0.1, **wd)))
     return cases
 
 
@@ -763,9 +768,11 @@ STEP_COUNT = (
     "keep the count in self.state[p] and add 1 to it at the start of each _update")
 TINY = (
     "tiny gradients: with |g| about 1e-5 or 1e-7, sqrt(v_hat) is about |g| and Adam's step is still about lr "
-    "(that is its point: the step does not depend on the gradient's scale). Your denominator has a floor, a "
-    "clamp on v_hat or a constant added under the square root, that is larger than v_hat here, so your steps "
-    "shrink. Adam's only guard against division by zero is eps, added once after the square root",
+    "(that is its point: the step does not depend on the gradient's scale). eps makes it about "
+    "lr |g| / (|g| + eps), which is far below lr only when |g| nears eps = 1e-8 or falls under it. Your "
+    "denominator has a floor, a clamp on v_hat (or on sqrt(v_hat)) or a constant added under the square root, "
+    "that is larger than v_hat here, so your steps shrink. Adam's only guard against division by zero is eps, "
+    "added once after the square root",
     "the denominator is sqrt(v_hat) + eps, with nothing else in it")
 TINY_PLUS = (
     "your denominator has a second small constant added after the square root, besides eps: it changes each step "
@@ -841,7 +848,7 @@ def _adam_mistakes(decoupled):
         Mistake(match=_float32_step(decoupled), hint=STEP_FLOAT32[0], more=STEP_FLOAT32[1]),
         Mistake(_adam("eps_inside", decoupled), *EPS_INSIDE),
         Mistake(match=_matches_one_of(*(_adam(f"{kind}:{floor}", decoupled) for kind in ("clamp", "floor")
-                                        for floor in ("1e-12", "1e-10", "1e-8", "1e-6"))),
+                                        for floor in ("1e-16", "1e-12", "1e-10", "1e-8", "1e-6"))),
                 hint=TINY[0], more=TINY[1]),
         Mistake(match=_deviates_like(_adam("floor:1e-20", decoupled)), hint=UNDER_ROOT[0], more=UNDER_ROOT[1]),
         Mistake(match=_either(_matches_one_of(*(_adam(f"plus:{c}", decoupled) for c in ("1e-10", "1e-9", "1e-8",
@@ -1087,9 +1094,10 @@ def drive_epoch(fn, args, kwargs):
         batch, later = watch.kept
         return Run.failed(
             f"the loss tensor of batch {batch + 1} was still alive two batches later, in batch {later + 1}: "
-            "your loop keeps the graph of every batch (the whole forward pass, its activations) in memory until "
-            "the epoch ends. A sum of loss tensors (total = total + loss * n) or a list of them does that, even "
-            "when the number is taken out at the end; on a real model the memory grows with every batch. Take "
+            "your loop keeps the graph of every batch (in tinygrad_lite, with the activations of its forward "
+            "pass) in memory until the epoch ends. A sum of loss tensors (total = total + loss * n) or a list "
+            "of them does that, even when the number is taken out at the end; on a real model the memory grows "
+            "with every batch. Take "
             "each batch's number out with .item() as soon as you have it, and add up numbers")
     state = [v.detach().numpy().astype(np.float64).ravel() for v in model.state_dict().values()]
     return Run.of(np.concatenate([[float(returned)], *state]))
