@@ -387,7 +387,8 @@ register(Exercise(
         _mistake(lambda x: 1 / (1 + (-x).exp()),
                  "an exp or a division overflowed: for very negative x you return 0 instead of a tiny positive "
                  "number. 1 / (1 + exp(-x)) overflows for very negative x, as does any exp of a large positive "
-                 "number (exp(|x|) too) or 1 / e of a tiny e: exp(100) is inf in float32 (the largest float32 is about 3.4e38, e^88.7)",
+                 "number (exp(|x|) too) or 1 / e of a tiny e: exp(100) is inf in float32 (the largest float32 "
+                 "is about 3.4e38, e^88.7)",
                  NO_OVERFLOW),
         Mistake(match=lambda got, expected, case: _close(got, expected, _one_minus(case.args[0])),
                 hint="for negative x you computed 1 - sigmoid(|x|): right on paper, but sigmoid(|x|) is close to 1, "
