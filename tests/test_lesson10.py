@@ -267,6 +267,71 @@ class _SharedList(ActivationStats):
         self.handles = [m.register_forward_hook(self.hook_for(i)) for i, m in enumerate(modules)]
 
 
+class _ReturnsDetached(ActivationStats):
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            self.means[i].append(output.mean().item())
+            self.stds[i].append(output.std().item())
+            return output.detach()
+        return hook
+
+
+class _ChangesOutputInPlace(ActivationStats):
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            self.means[i].append(output.detach().mean().item())
+            self.stds[i].append(output.detach().std().item())
+            output.data.mul_(2.0)
+        return hook
+
+
+class _ClearsEveryHook(ActivationStats):
+    def remove(self):
+        for m in self.modules:
+            m._forward_hooks.clear()
+
+    def __init__(self, modules):
+        super().__init__(modules)
+        self.modules = modules
+
+
+_SHARED_MEANS, _SHARED_STDS = [], []
+
+
+class _ModuleLevelLists(ActivationStats):
+    def __init__(self, modules):
+        _SHARED_MEANS[:] = [[] for _ in modules]
+        _SHARED_STDS[:] = [[] for _ in modules]
+        self.means, self.stds = _SHARED_MEANS, _SHARED_STDS
+        self.handles = [m.register_forward_hook(self.hook_for(i)) for i, m in enumerate(modules)]
+
+
+class _ClassAttributeLists(ActivationStats):
+    means = []
+    stds = []
+
+    def __init__(self, modules):
+        self.means.clear()
+        self.stds.clear()
+        self.means.extend([] for _ in modules)
+        self.stds.extend([] for _ in modules)
+        self.handles = [m.register_forward_hook(self.hook_for(i)) for i, m in enumerate(modules)]
+
+
+def _ratios_clearing_grads(layers, lr):
+    r = np.array([lr * m.weight.grad.norm().item() / m.weight.norm().item() for m in layers])
+    for m in layers:
+        m.weight.grad = None
+    return r
+
+
+def _ratios_after_a_step(layers, lr):
+    with tl.no_grad():
+        for m in layers:
+            m.weight.sub_(lr * m.weight.grad)
+    return np.array([lr * m.weight.grad.norm().item() / m.weight.norm().item() for m in layers])
+
+
 def _bn(training_stats=None, **changes):
     """batch_norm_forward with one thing changed."""
     def wrong(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
@@ -358,6 +423,11 @@ WRONG = [
     ("10.ActivationStats", _RemovesTheLastOnly, "hook(s) registered"),
     ("10.ActivationStats", _SharedList, "should hold"),
     ("10.ActivationStats", _KeepsTensors, "plain Python numbers, yours hold a Tensor"),
+    ("10.ActivationStats", _ReturnsDetached, "got no gradient"),
+    ("10.ActivationStats", _ChangesOutputInPlace, "output changed"),
+    ("10.ActivationStats", _ClearsEveryHook, "other code had registered"),
+    ("10.ActivationStats", _ModuleLevelLists, "share their lists"),
+    ("10.ActivationStats", _ClassAttributeLists, "share their lists"),
     # ---- 10.dead_fraction
     ("10.dead_fraction", lambda h: (h == 0).float().mean().item(), "zero ENTRIES"),
     ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=1) == 0).float().mean().item(), "wrong axis"),
@@ -373,6 +443,10 @@ WRONG = [
     ("10.update_ratios", lambda layers, lr: np.array([lr * m.weight.grad.abs().mean().item()
                                                       / m.weight.abs().mean().item() for m in layers]),
      "mean absolute values"),
+    ("10.update_ratios", _ratios_clearing_grads, "set the gradients to None"),
+    ("10.update_ratios", _ratios_after_a_step, "changed the layers' weights"),
+    ("10.update_ratios", lambda layers, lr: [lr * m.weight.grad.norm().item() / m.weight.norm().item()
+                                             for m in layers], "np.array(...)"),
     # ---- 10.batch_norm_forward
     ("10.batch_norm_forward", _bn(biased_running=True), "UNBIASED"),
     ("10.batch_norm_forward", _bn(reversed=True), "momentum convention is reversed"),

@@ -26,6 +26,7 @@ import numpy as np
 from ... import autograd, manual_seed, nn, no_grad
 from ...nn import functional as F
 from ...tensor import Tensor
+from ..answers import is_tensor, type_name
 from ..checks import Case, Exercise, register
 from ._common import ArrayAnswer, NumberAnswer, Run, RunAnswer, TensorAnswer, TupleAnswer, _f32, _mistake
 
@@ -72,9 +73,21 @@ def drive_stats(cls, args, kwargs):
     net = _stats_net(spec["sizes"], spec["seed"])
     modules = [net[i] for i in spec["watch"]]
     rng = np.random.default_rng(spec["seed"])
+    xs = [_f32(spec["scale"] * rng.standard_normal((spec["batch"], spec["sizes"][0]))) for _ in range(spec["calls"])]
+    params = list(net.parameters())
+    out = net(xs[0])
+    out.sum().backward()  # the output and the gradients without hooks, to compare with those while watched
+    plain = (out.detach().numpy().copy(), [p.grad.numpy().copy() for p in params])
+    for p in params:
+        p.grad = None
+    foreign = modules[0].register_forward_hook(lambda module, inputs, output: None)  # someone else's hook
     stats = cls(modules)
-    for _ in range(spec["calls"]):
-        net(_f32(spec["scale"] * rng.standard_normal((spec["batch"], spec["sizes"][0]))))
+    for k, x in enumerate(xs):
+        out = net(x)
+        if k == 0:
+            problem = _watched_changes(out, params, plain)
+            if problem:
+                return Run.failed(problem)
     for name in ("means", "stds"):
         if not hasattr(stats, name):
             return Run.failed(f"your collector has no attribute {name!r}: keep a list per module in self.{name}")
@@ -89,6 +102,11 @@ def drive_stats(cls, args, kwargs):
     if not hasattr(stats, "remove"):
         return Run.failed("your collector has no method remove(): it must remove the hooks it registered")
     stats.remove()
+    if foreign.id not in modules[0]._forward_hooks:
+        return Run.failed("remove() also removed a hook that other code had registered on the module: remove only "
+                          "the hooks your collector registered (keep each handle register_forward_hook returns, "
+                          "and call its remove()), so that the modules are left as they were found")
+    foreign.remove()
     left = _hooks_left(net)
     if left:
         return Run.failed(f"after remove() the network still has {left} hook(s) registered: a hook left behind "
@@ -103,7 +121,33 @@ def drive_stats(cls, args, kwargs):
         return Run.failed(f"self.means and self.stds must hold plain Python numbers, yours hold a "
                           f"{type(odd).__name__}: a tensor kept in a list keeps its memory (and its graph, if "
                           "it has one) alive for the whole run; .item() gives the number")
+    kept = [list(row) for row in stats.means] + [list(row) for row in stats.stds]
+    other = cls([net[0]])
+    net(_f32(rng.standard_normal((2, spec["sizes"][0]))))
+    other.remove()
+    if [list(row) for row in stats.means] + [list(row) for row in stats.stds] != kept:
+        return Run.failed("a second collector changed the lists of the first: two instances share their lists "
+                          "(a module-level list, or a class attribute such as means = [] in the class body). Make "
+                          "new lists in __init__ (self.means = [...]), so that each collector has its own")
     return Run.of(values)
+
+
+def _watched_changes(out, params, plain):
+    """None if the network's output and gradients are those without hooks, else the problem."""
+    if not np.array_equal(out.detach().numpy(), plain[0]):
+        return ("while your hooks were on, the network's output changed: a forward hook that returns a value "
+                "REPLACES the module's output (and one that changes the output in place changes it too). Record "
+                "the statistics and return None")
+    if out.requires_grad:
+        out.sum().backward()
+    missing = sum(p.grad is None for p in params)
+    for p in params:
+        p.grad = None
+    if missing:
+        return (f"while your hooks were on, {missing} of the network's {len(params)} parameters got no gradient: "
+                "your hook returns a tensor cut from the graph (output.detach()?), and what a forward hook returns "
+                "REPLACES the module's output, so backward() stops there. Record the statistics and return None")
+    return None
 
 
 def _stats_case(label, sizes, watch, calls, batch, seed, scale=1.0, visible=False):
@@ -279,11 +323,46 @@ def _ratio_previous_weight(layers, lr):
     return lr * g / np.roll(w, 1)
 
 
+def _snapshot(layers):
+    return [(p.detach().numpy().copy(), None if p.grad is None else p.grad.numpy().copy())
+            for layer in layers for p in layer.parameters()]
+
+
+def drive_ratios(fn, args, kwargs):
+    """Call ``fn``; a Run that fails if it changed any weight or gradient of the layers (it only reads them)."""
+    layers = args[0]
+    before = _snapshot(layers)
+    got = fn(*args, **kwargs)
+    for (w0, g0), (w1, g1) in zip(before, _snapshot(layers)):
+        if g0 is not None and g1 is None:
+            return Run.failed("your function set the gradients to None: in train_watched the ratios are computed "
+                              "between backward() and optimizer.step(), so the step would find no gradient and "
+                              "nothing would train. Read .grad, never clear it")
+        if not (np.array_equal(w0, w1) and (g0 is None or np.array_equal(g0, g1))):
+            return Run.failed("your function changed the layers' weights or gradients: it must only read them (the "
+                              "optimizer's step comes after it, and uses them as they were)")
+    return got
+
+
+class _RatioAnswer(ArrayAnswer):
+    def refuse(self, got, expected=None):
+        problem = getattr(got, "problem", None)  # a Run from drive_ratios (decoded as a look-alike class)
+        if problem:
+            return problem
+        if is_tensor(got) or type_name(got).startswith("torch."):
+            return (f"you returned a {type_name(got)}; this exercise works on numpy arrays: take each norm as a "
+                    "number (.item()) and wrap the list of ratios in np.array(...)")
+        if isinstance(got, (list, tuple)):
+            return (f"you returned a {type_name(got)} where a numpy array was expected: wrap it in np.array(...)")
+        return super().refuse(got, expected)
+
+
 register(Exercise(
     "10.update_ratios",
     reference=_ratio_reference,
     cases=_ratio_cases,
-    answer=ArrayAnswer(),
+    answer=_RatioAnswer(),
+    call=drive_ratios,
     mistakes=[
         _mistake(lambda layers, lr: _norms(layers)[1] / _norms(layers)[0],
                  "the learning rate is missing: the step SGD takes is lr times the gradient, and the ratio compares "
