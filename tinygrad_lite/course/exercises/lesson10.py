@@ -27,7 +27,7 @@ from ... import autograd, manual_seed, nn, no_grad
 from ...nn import functional as F
 from ...tensor import Tensor
 from ..answers import is_tensor, type_name
-from ..checks import Case, Exercise, register
+from ..checks import Case, Exercise, Mistake, register
 from ._common import ArrayAnswer, NumberAnswer, Run, RunAnswer, TensorAnswer, TupleAnswer, _f32, _mistake
 
 AUTOGRAD = (Tensor.backward, autograd.grad, "torch.Tensor.backward", "torch.autograd.grad", "torch.autograd.backward")
@@ -249,7 +249,23 @@ def _dead_cases(rng):
              trivial="the edge case with every unit dead: its answer is 1, which a function that always says 1 "
                      "gives too; it catches a count in place of a fraction"),
         Case((_relu_output(rng, 12, 16, 3, p_zero=0.2),), "values below 1, 3 dead units of 16"),
+        Case((_small_but_alive(rng),), "10 samples, 9 units, 2 dead, and 3 alive with every value in (0, 0.01]"),
     ]
+
+
+def _small_but_alive(rng):
+    h = _relu_output(rng, 10, 9, 0, p_zero=0.3).numpy()
+    h[:, [1, 4]] = 0.0
+    for j, (low, high) in zip([2, 5, 7], [(1e-7, 1e-6), (1e-4, 1e-3), (1e-3, 1e-2)]):
+        h[:, j] = rng.uniform(low, high, 10)
+    return _f32(h)
+
+
+def _with_a_tolerance(got, expected, case):
+    """The fraction of units whose values are all at most some tolerance in (0, 0.1], where that differs."""
+    top = np.asarray(case.args[0].numpy(), dtype=np.float64).max(axis=0)
+    fractions = {float((top <= t).mean()) for t in top[(top > 0) & (top <= 0.1)]}
+    return any(abs(float(np.asarray(got)) - f) < 1e-6 for f in fractions if abs(f - float(np.asarray(expected))) > 1e-6)
 
 
 def _dead_reference(h):
@@ -263,13 +279,20 @@ register(Exercise(
     answer=NumberAnswer(),
     mistakes=[
         _mistake(lambda h: float((h.numpy() == 0).mean()),
-                 "you counted the zero ENTRIES; a dead unit is a column that is 0 for every sample of the batch (a "
-                 "live unit is 0 for some samples and positive for others: that is ReLU working)",
+                 "you counted the zero ENTRIES (or divided the number of dead units by the number of samples, "
+                 "which gives the same number on this case); a dead unit is a column that is 0 for every sample of "
+                 "the batch (a live unit is 0 for some samples and positive for others: that is ReLU working), and "
+                 "the fraction is of the units (h.shape[1])",
                  "first decide per unit (per column) whether any sample gave it a positive value"),
         _mistake(lambda h: float((h.numpy() > 0).any(axis=1).__invert__().mean()),
                  "you looked along the wrong axis: the units are the columns (dim 1); you asked, per sample, whether "
-                 "all its units are 0",
+                 "all its units are 0 (or, if you divided with //, integer division rounded your fraction down to 0: "
+                 "divide with /)",
                  "reduce over the batch dim (dim 0) so that one answer per unit is left"),
+        Mistake(match=_with_a_tolerance, hint=
+                 "you counted units with small values as dead: a dead unit gives exactly 0 for every sample; one "
+                 "that gives 0.001 is alive (its weights get a gradient)",
+                 more="compare with 0 exactly (h > 0), not with a tolerance"),
         _mistake(lambda h: float((h.numpy() > 0).any(axis=0).__invert__().sum()),
                  "that is the NUMBER of dead units; a fraction is asked for (divide by the number of units)",
                  "a mean over units of a 0/1 'dead' flag is the fraction"),
