@@ -435,7 +435,8 @@ WRONG = [
     ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=0) == 0).float().mean(), "plain Python number"),
     ("10.dead_fraction", lambda h: ((h <= 1e-3).float().sum(0) == h.shape[0]).float().mean().item(),
      "exactly 0"),
-    ("10.dead_fraction", lambda h: ((h > 0).float().sum(0) == 0).float().sum().item() / h.shape[0], "number of samples"),
+    ("10.dead_fraction", lambda h: ((h > 0).float().sum(0) == 0).float().sum().item() / h.shape[0],
+     "number of samples"),
     ("10.dead_fraction", lambda h: float(int(((h > 0).float().sum(0) == 0).float().sum().item()) // h.shape[1]),
      "integer division rounded"),
     # ---- 10.update_ratios
