@@ -419,3 +419,11 @@ def test_no_hooks_means_forward_is_called_directly():
                                                            "_backward_hooks", "_backward_pre_hooks"))
     out = layer(tl.ones(1, 3))
     assert out.grad_fn.name() != "BackwardHookFunctionBackward"
+
+
+def test_a_forward_hook_that_returns_a_tuple_gets_a_type_error_naming_our_api():
+    net = tl.nn.Sequential(tl.nn.Linear(3, 2), tl.nn.Tanh())
+    net[0].register_forward_hook(lambda module, inputs, output: (output,))
+    with pytest.raises(TypeError, match=r"^tanh\(\): argument 'input' must be a Tensor, not tuple; convert it first "
+                                        r"with tinygrad_lite\.tensor\(x\)$"):
+        net(tl.randn(2, 3))

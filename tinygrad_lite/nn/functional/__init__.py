@@ -33,7 +33,7 @@ def _check_tensor(name, input, what="input"):
                             f"{kind.__module__.split('.')[0]}.Tensor; a tinygrad_lite function takes only "
                             "tinygrad_lite Tensors: build the inputs with the same library as the function")
         raise TypeError(f"{where}: argument '{what}' must be a Tensor, not {kind.__name__}; "
-                        "convert it first with torch.tensor(x)")
+                        "convert it first with tinygrad_lite.tensor(x)")
 
 
 def _check_floating(name, input):
