@@ -332,6 +332,11 @@ def _ratios_after_a_step(layers, lr):
     return np.array([lr * m.weight.grad.norm().item() / m.weight.norm().item() for m in layers])
 
 
+def _bn_numpy_running_mean(*args, **kwargs):
+    y, mean, var = batch_norm_forward(*args, **kwargs)
+    return y, mean.detach().numpy(), var
+
+
 def _bn(training_stats=None, **changes):
     """batch_norm_forward with one thing changed."""
     def wrong(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
@@ -463,6 +468,8 @@ WRONG = [
     ("10.batch_norm_forward", _bn(eval_updates=True), "only training updates"),
     ("10.batch_norm_forward", _bn_updates_in_place, "in place"),
     ("10.batch_norm_forward", _bn_library, "yourself"),
+    ("10.batch_norm_forward", _bn_numpy_running_mean,
+     "needs no graph, but it must be a tinygrad_lite Tensor"),
     # ---- 10.batch_norm_backward
     ("10.batch_norm_backward", _bnb_constants, "constants"),
     ("10.batch_norm_backward", _bnb_no_mean, "through the batch mean"),

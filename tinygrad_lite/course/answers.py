@@ -76,6 +76,9 @@ class TensorAnswer:
                 return f"you returned a {have} tensor; a {want} tensor was expected{why}"
             return None
         name = type_name(got)
+        if isinstance(got, np.ndarray) and not self.graph:  # e.g. running statistics: no graph, but a Tensor
+            return ("you returned a numpy.ndarray where a tensor was expected: this result needs no graph, but it "
+                    "must be a tinygrad_lite Tensor, like the argument it replaces (stay with tensor ops)")
         if isinstance(got, np.ndarray):
             return f"you returned a numpy.ndarray where a tensor was expected: {NO_GRAPH}"
         if isinstance(got, np.generic) or isinstance(got, (float, int, bool)):
