@@ -332,6 +332,15 @@ def _ratios_after_a_step(layers, lr):
     return np.array([lr * m.weight.grad.norm().item() / m.weight.norm().item() for m in layers])
 
 
+def _bn_running_with_graph(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    if not training:
+        return batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+    mean, var = x.mean(dim=0), x.var(dim=0, unbiased=False)
+    y = (x - mean) / (var + eps) ** 0.5 * gamma + beta
+    return (y, (1 - momentum) * running_mean + momentum * mean,
+            (1 - momentum) * running_var + momentum * x.var(dim=0))
+
+
 def _bn_numpy_running_mean(*args, **kwargs):
     y, mean, var = batch_norm_forward(*args, **kwargs)
     return y, mean.detach().numpy(), var
@@ -468,6 +477,7 @@ WRONG = [
     ("10.batch_norm_forward", _bn(eval_updates=True), "only training updates"),
     ("10.batch_norm_forward", _bn_updates_in_place, "in place"),
     ("10.batch_norm_forward", _bn_library, "yourself"),
+    ("10.batch_norm_forward", _bn_running_with_graph, "carry a graph"),
     ("10.batch_norm_forward", _bn_numpy_running_mean,
      "needs no graph, but it must be a tinygrad_lite Tensor"),
     # ---- 10.batch_norm_backward
