@@ -295,6 +295,18 @@ class _ClearsEveryHook(ActivationStats):
         self.modules = modules
 
 
+class _LateBinding(ActivationStats):
+    def __init__(self, modules):
+        self.means = [[] for _ in modules]
+        self.stds = [[] for _ in modules]
+        self.handles = []
+        for i, m in enumerate(modules):
+            def hook(module, inputs, output):
+                self.means[i].append(output.detach().mean().item())  # noqa: B023  (the mistake itself)
+                self.stds[i].append(output.detach().std().item())  # noqa: B023
+            self.handles.append(m.register_forward_hook(hook))
+
+
 _SHARED_MEANS, _SHARED_STDS = [], []
 
 
@@ -437,6 +449,7 @@ WRONG = [
     ("10.ActivationStats", _RemovesTheLastOnly, "hook(s) registered"),
     ("10.ActivationStats", _SharedList, "should hold"),
     ("10.ActivationStats", _KeepsTensors, "plain Python numbers, yours hold a Tensor"),
+    ("10.ActivationStats", _LateBinding, "loop variable's last value"),
     ("10.ActivationStats", _ReturnsDetached, "got no gradient"),
     ("10.ActivationStats", _ChangesOutputInPlace, "output changed"),
     ("10.ActivationStats", _ClearsEveryHook, "other code had registered"),

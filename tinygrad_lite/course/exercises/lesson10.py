@@ -97,8 +97,13 @@ def drive_stats(cls, args, kwargs):
                           f"module; they hold {len(means)} and {len(stds)}")
     lengths = [len(m) for m in means] + [len(s) for s in stds]
     if any(n != spec["calls"] for n in lengths):
+        late = (len(modules) > 1 and all(n == 0 for n in lengths[:len(modules) - 1])
+                and lengths[len(modules) - 1] == spec["calls"] * len(modules))
+        why = (". Every number went to the last module's list: your hooks all read one variable i after the loop "
+               "ended (a function defined in a loop sees the loop variable's last value); make each hook in a "
+               "function called with its own i" if late else "")
         return Run.failed(f"after {spec['calls']} forward calls each module's list should hold {spec['calls']} "
-                          f"numbers, yours hold {lengths}: one hook per module, appending once per call")
+                          f"numbers, yours hold {lengths}: one hook per module, appending once per call{why}")
     if not hasattr(stats, "remove"):
         return Run.failed("your collector has no method remove(): it must remove the hooks it registered")
     stats.remove()
