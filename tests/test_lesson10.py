@@ -12,7 +12,7 @@ from lesson_helpers import notebooks, run_example_cells, verdict
 import tinygrad_lite as tl
 from tinygrad_lite import nn
 from tinygrad_lite.course.checks import FAILED, get_exercise
-from tinygrad_lite.course.exercises.lesson10 import batch_norm_backward_reference
+from tinygrad_lite.course.exercises.lesson10 import _bnb_variant, batch_norm_backward_reference
 
 LESSON = "10_inside_training"
 SOLUTION, RELEASED = notebooks(LESSON)
@@ -495,6 +495,9 @@ WRONG = [
      "needs no graph, but it must be a tinygrad_lite Tensor"),
     # ---- 10.batch_norm_backward
     ("10.batch_norm_backward", _bnb_constants, "constants"),
+    ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: _bnb_variant(dy, x, g, eps, ddof=1), "unbiased variance"),
+    ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: _bnb_variant(dy, x, g, eps, eps_outside=True),
+     "eps belongs inside"),
     ("10.batch_norm_backward", _bnb_no_mean, "through the batch mean"),
     ("10.batch_norm_backward", _bnb_no_var, "through the batch variance"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: (batch_norm_backward(dy, x, g, eps)[0], dy.sum(0),
@@ -503,6 +506,7 @@ WRONG = [
     ("10.batch_norm_backward", _bnb_torch, "yourself"),
     # ---- 10.layer_norm_forward
     ("10.layer_norm_forward", _ln(axis=0), "that is batch norm"),
+    ("10.layer_norm_forward", _ln(axis=1), "over the LAST dim"),
     ("10.layer_norm_forward", _ln(unbiased=True), "biased standard deviation"),
     ("10.layer_norm_forward", _ln(eps_outside=True), "inside the square root"),
     ("10.layer_norm_forward", _ln(swap=True), "gamma scales"),

@@ -560,6 +560,17 @@ def batch_norm_backward_reference(dy, x, gamma, eps=1e-5):
     return dx, dgamma, dbeta
 
 
+def _bnb_variant(dy, x, gamma, eps=1e-5, ddof=0, eps_outside=False):
+    """The boxed formula with the unbiased variance, or with eps outside the square root."""
+    n = x.shape[0]
+    mean, var = x.mean(axis=0), x.var(axis=0, ddof=ddof)
+    inv_std = 1.0 / (np.sqrt(var) + eps) if eps_outside else 1.0 / np.sqrt(var + eps)
+    x_hat = (x - mean) * inv_std
+    dbeta = dy.sum(axis=0)
+    dgamma = (dy * x_hat).sum(axis=0)
+    return gamma * inv_std / n * (n * dy - dbeta - x_hat * dgamma), dgamma, dbeta
+
+
 def _bnb_cases(rng):
     def r(*shape, scale=1.0):
         return scale * rng.standard_normal(shape)
@@ -599,6 +610,13 @@ register(Exercise(
     generic_hints=("mean_vs_sum", "sign", "factor"),
     forbid=AUTOGRAD + (F.batch_norm, nn.BatchNorm1d),
     mistakes=[
+        _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_variant(dy, x, gamma, eps, ddof=1),
+                 "you used the unbiased variance (divisor N - 1): training-mode batch norm normalises with the "
+                 "biased one (divisor N), as in the forward pass",
+                 "x.var(axis=0) in numpy divides by N"),
+        _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_variant(dy, x, gamma, eps, eps_outside=True),
+                 "eps belongs inside the square root: 1 / sqrt(var + eps), as in the forward pass",
+                 "eps is added to the variance, not to the standard deviation"),
         _mistake(_bnb_constants,
                  "your dx treats the batch's mean and variance as constants: they are computed FROM x, so every "
                  "sample's output depends on every sample's input, and two more paths carry gradient back to x",
@@ -663,6 +681,10 @@ register(Exercise(
                  "you normalised over the batch (dim 0): that is batch norm. Layer norm takes each sample's "
                  "statistics over its own features, the last dim",
                  "one mean and one variance per sample (per row), not per column"),
+        _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, eps, axis=1),
+                 "you normalised over dim 1; layer norm normalises over the LAST dim (dim=-1), the features, which "
+                 "for a 3-D input (batch, sequence, features) is dim 2",
+                 "dim=-1 works for 2-D and 3-D inputs alike"),
         _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, eps, ddof=1),
                  "layer norm divides by the biased standard deviation (divisor n, the number of features), as "
                  "batch norm does for its normalisation",
