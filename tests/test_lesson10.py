@@ -295,6 +295,14 @@ class _ClearsEveryHook(ActivationStats):
         self.modules = modules
 
 
+class _Variances(ActivationStats):
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            self.means[i].append(output.detach().mean().item())
+            self.stds[i].append(output.detach().var().item())
+        return hook
+
+
 class _LateBinding(ActivationStats):
     def __init__(self, modules):
         self.means = [[] for _ in modules]
@@ -450,6 +458,7 @@ WRONG = [
     ("10.ActivationStats", _SharedList, "should hold"),
     ("10.ActivationStats", _KeepsTensors, "plain Python numbers, yours hold a Tensor"),
     ("10.ActivationStats", _LateBinding, "loop variable's last value"),
+    ("10.ActivationStats", _Variances, "are variances"),
     ("10.ActivationStats", _ReturnsDetached, "got no gradient"),
     ("10.ActivationStats", _ChangesOutputInPlace, "output changed"),
     ("10.ActivationStats", _ClearsEveryHook, "other code had registered"),
@@ -477,6 +486,8 @@ WRONG = [
                                                       / m.weight.abs().mean().item() for m in layers]),
      "mean absolute values"),
     ("10.update_ratios", _ratios_clearing_grads, "set the gradients to None"),
+    ("10.update_ratios", lambda layers, lr: np.log10([lr * m.weight.grad.norm().item() / m.weight.norm().item()
+                                                      for m in layers]), "log10"),
     ("10.update_ratios", _ratios_after_a_step, "changed the layers' weights"),
     ("10.update_ratios", lambda layers, lr: [lr * m.weight.grad.norm().item() / m.weight.norm().item()
                                              for m in layers], "np.array(...)"),

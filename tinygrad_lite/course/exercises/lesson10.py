@@ -192,6 +192,14 @@ class _BiasedStd(StatsReference):
         return hook
 
 
+class _Var(StatsReference):
+    def _hook(self, i):
+        def hook(module, inputs, output):
+            self.means[i].append(output.detach().mean().item())
+            self.stds[i].append(output.detach().var().item())
+        return hook
+
+
 class _MeanAbs(StatsReference):
     def _hook(self, i):
         def hook(module, inputs, output):
@@ -217,6 +225,9 @@ register(Exercise(
                  "your standard deviations divide by n, the exercise asks for Tensor.std() as it is (divisor n - 1, "
                  "PyTorch's default); with a small batch the two differ",
                  "leave the std's correction at its default"),
+        _mistake(_Var,
+                 "your standard deviations are variances (the square of the std): Tensor.std() is asked for",
+                 "std, not var"),
         _mistake(_MeanAbs,
                  "your means are those of the absolute values: the mean of the output itself is asked for, which "
                  "may be negative (a drifting mean is one of the things it shows)",
@@ -392,6 +403,10 @@ register(Exercise(
     answer=_RatioAnswer(),
     call=drive_ratios,
     mistakes=[
+        _mistake(lambda layers, lr: np.log10(lr * _norms(layers)[1] / _norms(layers)[0]),
+                 "you returned log10 of the ratios: the plots take the log, the function returns the ratios "
+                 "themselves",
+                 "no np.log10 in the function"),
         _mistake(lambda layers, lr: _norms(layers)[1] / _norms(layers)[0],
                  "the learning rate is missing: the step SGD takes is lr times the gradient, and the ratio compares "
                  "that step with the weight",
