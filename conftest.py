@@ -11,7 +11,13 @@ this file is loaded for every path below the repository, tests/conftest.py only 
 - nbval compares the output of each cell marked ``# NBVAL_CHECK_OUTPUT`` with the stored one. On a loaded
   machine the kernel itself can write to its stderr (ipykernel's "IOStream.flush timed out"), which ipykernel
   forwards into the cell's output: compare what the cell prints and shows, not stderr.
+- A kernel that dies while it starts is started again (twice at most). jupyter_client picks free TCP ports for a
+  kernel, then the kernel binds them; with several workers starting kernels at once, another process can take a
+  port in between, and the kernel exits before it answers ("Kernel died before replying to kernel_info": seen
+  once in .ci/run's second pass, every cell of that notebook an error). A second start picks other ports.
 """
+import functools
+import logging
 import os
 
 import pytest
@@ -49,5 +55,26 @@ class _GroupsTookEffect:
                 item.runtest = lambda: pytest.fail(message, pytrace=False)
 
 
+def _retrying(start, attempts=3):
+    """``start`` (nbval's start_new_kernel) tried again when the kernel dies while it starts (see above)."""
+    @functools.wraps(start)
+    def start_again_if_it_died(*args, **kwargs):
+        for attempt in range(1, attempts + 1):
+            try:
+                return start(*args, **kwargs)
+            except RuntimeError as error:
+                if "died" not in str(error) or attempt == attempts:
+                    raise
+                logging.getLogger(__name__).warning("kernel died while starting (%s); starting it again", error)
+    start_again_if_it_died.retrying = True
+    return start_again_if_it_died
+
+
 def pytest_configure(config):
     config.pluginmanager.register(_GroupsTookEffect(), "tinygrad_lite_groups_took_effect")
+    try:
+        import nbval.kernel as nbval_kernel  # RunningKernel calls this module's start_new_kernel
+    except ImportError:  # nbval is optional here (a run without notebooks)
+        return
+    if not getattr(nbval_kernel.start_new_kernel, "retrying", False):
+        nbval_kernel.start_new_kernel = _retrying(nbval_kernel.start_new_kernel)
