@@ -532,9 +532,9 @@ class Fallback:
         self.exercise, self.reference = exercise, exercise.reference
         # Said in the past tense, of the moment the cell ran: the label stays on screen after the learner's answer
         # passes, and must still be true then (with what to do about it).
-        why = "was not written" if status == NOT_ATTEMPTED else "had not passed"
+        self.why = "was not written" if status == NOT_ATTEMPTED else "had not passed"  # (when the cell ran)
         head = f"the library's {exercise.name} stands in for yours here:"
-        tail = f"yours ({exercise.id}) {why} when this cell ran: rerun it once yours passes"
+        tail = f"yours ({exercise.id}) {self.why} when this cell ran: rerun it once yours passes"
         # one line when it fits the notebook's 100 columns (with the "↪ " in front), else the reason below it
         self.label = f"{head} {tail}" if len(head) + len(tail) + 3 <= 100 else f"{head}\n  {tail}"
         self._labelled = set()
@@ -564,8 +564,7 @@ def whose(fn):
     """Who wrote ``fn``, for a table or a plot legend: "your mse", or "the library's mse (yours had not passed)" for
     a Fallback (in the past tense: the printed line stays true after the learner's answer passes)."""
     if is_fallback(fn):
-        why = "was not written" if "not written" in fn.label else "had not passed"  # when the cell ran
-        return f"the library's {fn.exercise.name} (yours {why})"
+        return f"the library's {fn.exercise.name} (yours {fn.why})"
     return f"your {getattr(fn, '__name__', 'function')}"
 
 
