@@ -438,6 +438,34 @@ def _bnb_torch(dy, x, gamma, eps=1e-5):
     return xt.grad.numpy(), gt.grad.numpy(), bt.grad.numpy()
 
 
+def _bnb_finite_differences(h, extrapolate=False):
+    """dx estimated by central differences of sum(dy * y) (Richardson-extrapolated: (4 D(h/2) - D(h)) / 3)."""
+    def forward(x, gamma, eps):
+        return gamma * (x - x.mean(0)) / np.sqrt(x.var(0) + eps)
+
+    def central(dy, x, gamma, eps, step):
+        dx = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            up, down = x.copy(), x.copy()
+            up[i] += step
+            down[i] -= step
+            dx[i] = ((dy * forward(up, gamma, eps)).sum() - (dy * forward(down, gamma, eps)).sum()) / (2 * step)
+        return dx
+
+    def estimate(dy, x, gamma, eps=1e-5):
+        dx = central(dy, x, gamma, eps, h)
+        if extrapolate:
+            dx = (4 * central(dy, x, gamma, eps, h / 2) - dx) / 3
+        x_hat = (x - x.mean(0)) / np.sqrt(x.var(0) + eps)
+        return dx, (dy * x_hat).sum(0), dy.sum(0)
+    return estimate
+
+
+def _bnb_float32(dy, x, gamma, eps=1e-5):
+    dx, dgamma, dbeta = batch_norm_backward(*(a.astype(np.float32) for a in (dy, x, gamma)), eps)
+    return dx.astype(np.float64), dgamma.astype(np.float64), dbeta.astype(np.float64)
+
+
 def _ln(axis=-1, unbiased=False, eps_outside=False, swap=False):
     def wrong(x, gamma, beta, eps=1e-5):
         mean = x.mean(dim=axis, keepdim=True)
@@ -515,6 +543,10 @@ WRONG = [
                                                           dy.sum(0)), "dgamma multiplies"),
     ("10.batch_norm_backward", _bnb_autograd, "yourself"),
     ("10.batch_norm_backward", _bnb_torch, "yourself"),
+    *[("10.batch_norm_backward", _bnb_finite_differences(h), "finite differences") for h in (1e-4, 1e-5, 1e-6)],
+    *[("10.batch_norm_backward", _bnb_finite_differences(h, extrapolate=True), "finite differences")
+      for h in (1e-2, 1e-3, 1e-4)],
+    ("10.batch_norm_backward", _bnb_float32, "float32 arithmetic"),
     # ---- 10.layer_norm_forward
     ("10.layer_norm_forward", _ln(axis=0), "that is batch norm"),
     ("10.layer_norm_forward", _ln(axis=1), "over the LAST dim"),
