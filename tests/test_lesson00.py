@@ -68,7 +68,8 @@ ALSO_RIGHT = [
     ("00.row_normalize", _row_normalize_in_place_on_a_copy),
     ("00.row_normalize", _row_normalize_row_by_row),
     ("00.row_normalize", lambda s: tl.div(s, s.sum(dim=1).view(-1, 1))),  # a view of the sums, a function
-    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1e-12)),  # a guard against 0: fine
+    ("00.row_normalize", lambda s: s * s.sum(dim=1, keepdim=True).reciprocal()),  # (a clamp is wrong: WRONG)
+    ("00.standardize", lambda x: (x - x.mean(0)) * x.var(0, correction=0) ** -0.5),  # var ** -1.5 in the gradient
     ("00.standardize", lambda x: (x - x.mean(dim=0)) / x.std(dim=0, unbiased=False)),  # keepdim not needed on dim 0
     ("00.standardize", lambda x: (x - x.mean(dim=0)) / ((x - x.mean(dim=0)) ** 2).mean(dim=0).sqrt()),
     ("00.standardize", _standardize_column_by_column),
@@ -128,7 +129,7 @@ WRONG += [
      "8 of 9 values differ"),  # one column short
     ("00.row_normalize", lambda s: s / s[0].sum(), "the example shown in the notebook", "3 of 9 values differ"),
     ("00.row_normalize", lambda s: s / s.sum(dim=0), "divided each column by its column sum"),
-    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1), "hidden case 5 of 7",
+    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1), "hidden case 5 of 8",
      "each row sums to under 1"),  # a guard against 0 that changes every sum below 1
     ("00.standardize", lambda x: (x - x.mean()) / x.std(dim=0, correction=0), "one mean, of all the numbers"),
     ("00.standardize", lambda x: (x - x.mean(dim=0)) / x.std(correction=0), "one std, of all the numbers"),
@@ -153,19 +154,31 @@ WRONG += [
 # of a column, or a row, whose own scale is tiny; and the textbook variance E[x^2] - E[x]^2 cancels in float32
 WRONG += [
     ("00.standardize", lambda x: (x - x.mean(0).unsqueeze(0)) / (x.var(0, correction=0) + 1e-5).sqrt().unsqueeze(0),
-     "hidden case 7 of 7", "a tiny spread", "an epsilon, as batch normalisation adds"),
-    ("00.standardize", lambda x: (x - x.mean(dim=0)) / (x.std(dim=0, correction=0) + 1e-8), "hidden case 7 of 7",
+     "hidden case 7 of 8", "a tiny spread", "an epsilon, as batch normalisation adds"),
+    ("00.standardize", lambda x: (x - x.mean(dim=0)) / (x.std(dim=0, correction=0) + 1e-8), "hidden case 7 of 8",
      "with nothing added"),
     ("00.standardize", lambda x: (x - x.mean(dim=0)) / x.std(dim=0, correction=0).clamp(min=1e-6),
-     "hidden case 7 of 7", "a clamp of the std from below"),
+     "hidden case 7 of 8", "a clamp of the std from below"),
     ("00.standardize", lambda x: (x - x.mean(dim=0)) / ((x * x).mean(dim=0) - x.mean(dim=0) ** 2).sqrt(),
      "E[x^2] - E[x]^2", "cancellation"),
-    ("00.row_normalize", lambda s: s / (s.sum(dim=1, keepdim=True) + 1e-8), "hidden case 7 of 7", "tiny scores",
+    ("00.row_normalize", lambda s: s / (s.sum(dim=1, keepdim=True) + 1e-8), "hidden case 7 of 8", "tiny scores",
      "an epsilon"),
-    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1e-6), "hidden case 7 of 7",
+    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1e-6), "hidden case 7 of 8",
      "a clamp of them from below"),
     ("00.row_normalize", lambda s: s / s.abs().sum(dim=1, keepdim=True),  # F.normalize(p=1)'s formula: abs'(0) = 0
      "the values are right, the gradient is not", "abs at 0"),
+]
+
+WRONG += [  # review 6 (0001): clamps and epsilons below the scale of case 7 gave the same numbers there
+    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1e-12), "hidden case 8 of 8",
+     "tinier scores", "a clamp of them from below"),
+    ("00.row_normalize", lambda s: s / (s.sum(dim=1, keepdim=True) + 1e-15), "hidden case 8 of 8", "an epsilon"),
+    ("00.standardize", lambda x: (x - x.mean(0)) / x.std(0, correction=0).clamp(min=1e-8), "hidden case 8 of 8",
+     "a tinier spread", "a clamp of the std from below"),
+    ("00.standardize", lambda x: (x - x.mean(0)) / x.std(0, correction=0).clamp(min=1e-9), "hidden case 8 of 8",
+     "with nothing added"),
+    ("00.standardize", lambda x: (x - x.mean(0)) / (x.std(0, correction=0) + 1e-12), "hidden case 8 of 8",
+     "an epsilon"),
 ]
 
 WRONG += [  # review 0001: the same for the distances; the comparison's tolerance now scales with |a|^2 + |b|^2
@@ -249,7 +262,7 @@ def test_a_wrong_answer_only_on_a_hidden_case_names_that_case():
         return (x - x.mean(dim=1)) / x.std(dim=1, correction=0)
 
     assert_fails_with("00.standardize", no_keepdim_fails_only_when_square,
-                      "hidden case 4 of 7 (a square batch, 6 examples and 6 features)")
+                      "hidden case 4 of 8 (a square batch, 6 examples and 6 features)")
 
 
 def test_the_inputs_are_float32_tensors():
@@ -260,7 +273,7 @@ def test_the_inputs_are_float32_tensors():
 
 def test_check_prints_the_verdict(capsys):
     assert check("00.row_normalize", row_normalize)
-    assert "✔ 00.row_normalize: passed (7 cases, 6 of them hidden)" in capsys.readouterr().out
+    assert "✔ 00.row_normalize: passed (8 cases, 7 of them hidden)" in capsys.readouterr().out
 
 
 def test_a_hint_gets_more_concrete_only_when_the_mistake_comes_back():
@@ -336,7 +349,7 @@ def test_the_welcomes_example_of_a_hidden_case_is_what_a_check_says():
 
 @pytest.mark.parametrize("exercise_id, fn, first_text, more_text", [
     ("00.standardize", lambda x: (x - x.mean(dim=0)) / (x.var(dim=0, correction=0) + 1e-12).sqrt(),
-     "hidden case 7 of 7", "far smaller than 1e-14"),
+     "hidden case 7 of 8", "far smaller than 1e-14"),
     ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=-1) + 1e-30,
      "a number added to the distances", "any epsilon or clamp, however small"),
 ])

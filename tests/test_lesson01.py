@@ -222,7 +222,7 @@ def _mlp_calls_an_unsolved(name, exercise_id):
 WRONG = [
     # ---- 01.dense_forward
     ("01.dense_forward", lambda x, W, b: x @ W.T, "the bias is missing"),
-    ("01.dense_forward", lambda x, W, b: x @ W.reshape(W.shape[1], W.shape[0]) + b, "reshape keeps the elements"),
+    ("01.dense_forward", lambda x, W, b: x @ W.reshape(W.shape[1], W.shape[0]) + b, "reshape reads the elements"),
     ("01.dense_forward", lambda x, W, b: x @ W.T - b, "not subtracted"),
     ("01.dense_forward", lambda x, W, b: W @ x.T + b.reshape(-1, 1), "column convention", "(out, N)"),
     ("01.dense_forward", lambda x, W, b: (x @ W.T + b).T, "column convention"),
@@ -252,7 +252,7 @@ WRONG = [
     ("01.relu", lambda x: x.clamp(min=0).detach(), "requires_grad is False"),
     # ---- 01.sigmoid
     ("01.sigmoid", lambda x: 1 / (1 + tl.exp(-x)), "numpy warned", "overflows for very negative x"),
-    ("01.sigmoid", lambda x: 0.5 * (1 + tl.tanh(x / 2)), "1 + tanh(x / 2) is exactly 0", "tiny but not 0"),
+    ("01.sigmoid", lambda x: 0.5 * (1 + tl.tanh(x / 2)), "below about -20 it is exactly 0", "tiny but not 0"),
     ("01.sigmoid", lambda x: tl.exp(x) / (1 + tl.exp(x)), "inf / inf is nan"),
     ("01.sigmoid", lambda x: 1 / (1 + tl.exp(x)), "sigmoid(-x)"),
     ("01.sigmoid",  # review 0001: exp of |x|; the hint names it, not only the formula the learner did not write

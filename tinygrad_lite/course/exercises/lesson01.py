@@ -99,8 +99,8 @@ register(Exercise(
                  "b has shape (out,), one number per neuron: added to a result of shape (N, out) it lines up with "
                  "the last dim and is broadcast over the N rows, so one addition gives every sample its biases"),
         _mistake(lambda x, W, b: x @ W.reshape(W.shape[1], W.shape[0]) + b,
-                 "W.reshape(in, out) has the shape of the transpose but not its numbers: reshape keeps the elements "
-                 "in memory order and only regroups them into new rows",
+                 "W.reshape(in, out) has the shape of the transpose but not its numbers: reshape reads the elements "
+                 "row by row, in the order W prints them, and only regroups them into new rows",
                  "a transpose swaps rows and columns, so that column j holds neuron j's weights (W.T in section 2's "
                  "printout); a reshape never does that"),
         Mistake(match=_one_bias_for_all,
@@ -114,9 +114,9 @@ register(Exercise(
         _mistake(lambda x, W, b: W @ x.T + b.reshape(-1, 1), *COLUMN_CONVENTION),
         # the port bug of section 2: x reshaped to (in, N) where the column convention needs x.T (review 0001)
         _mistake(lambda x, W, b: (W @ x.reshape(x.shape[1], x.shape[0]) + b.reshape(-1, 1)).T,
-                 "you reshaped x to (in, N) where the samples had to become columns: reshape keeps the numbers in "
-                 "memory order and only regroups them, so each column your product takes for one sample holds "
-                 "pieces of several real samples (section 2, 'A mistake to recognise in ports')",
+                 "you reshaped x to (in, N) where the samples had to become columns: reshape reads the numbers row "
+                 "by row, in the order x prints them, and only regroups them, so each column your product takes "
+                 "for one sample holds pieces of several real samples (section 2, 'A mistake to recognise in ports')",
                  "a transpose, not a reshape, turns rows into columns; simpler still, keep x as (N, in), one "
                  "sample per row, and follow section 2's formula Y = X W^T + b"),
         _mistake(lambda x, W, b: F.relu(x @ W.T + b),
@@ -291,7 +291,7 @@ def _clamped(got, expected, case):
     return bool(np.all(x[off] < bound))
 
 
-NO_OVERFLOW = ("take exp only of numbers that are never positive: with e = exp(-|x|), which lies in (0, 1], the "
+NO_OVERFLOW = ("take exp only of numbers that are never positive: with e = exp(-|x|), which lies in [0, 1], the "
                "section above gives one formula for x >= 0 and one for x < 0, and tl.where picks between them")
 SIGMOID_OF_MINUS_X = (
     "you computed sigmoid(-x) = 1 - sigmoid(x): the output must grow with x (sigmoid(5) is close to 1, sigmoid(-5) "
@@ -397,8 +397,9 @@ register(Exercise(
                 more="for x < 0 use the section's formula that divides instead of subtracting: with e = e^(-|x|), "
                      "a tiny e gives a tiny result"),
         _mistake(lambda x: 0.5 * (1 + (0.5 * x).tanh()),
-                 "0.5 * (1 + tanh(x / 2)) is exact on paper, but for x below about -17 the float32 sum "
-                 "1 + tanh(x / 2) is exactly 0: the tiny result is lost",
+                 "0.5 * (1 + tanh(x / 2)) is exact on paper, but for very negative x the float32 sum 1 + tanh(x / 2) "
+                 "adds two numbers close to 1 and -1, and the tiny result loses its digits: below about x = -15 it "
+                 "is off by a few percent or more, and below about -20 it is exactly 0",
                  NO_OVERFLOW),
         _mistake(lambda x: x.exp() / (1 + x.exp()),
                  "exp(x) / (1 + exp(x)) overflows for large positive x: exp(100) is inf in float32, and inf / inf "
@@ -545,7 +546,7 @@ register(Exercise(
         _mistake(_mlp_last_layer_by_identity,
                  "here the same (W, b) pair is every entry of `layers` (one layer applied 3 times, shared weights), "
                  "and no ReLU ran: your function seems to recognise the last layer by its weights (with `is` or "
-                 "`==`), so every use of the last layer's pair counts as the last layer",
+                 "`==`) or their shape, so every use of the last layer's pair counts as the last layer",
                  "the last layer is the last by its position in the list, whatever its weights: count the layers"),
         _mistake(_mlp_wrong(relu_last=True),
                  "the last layer has a ReLU too: its outputs are raw scores (logits), which must be able to be "
