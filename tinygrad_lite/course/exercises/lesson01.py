@@ -397,9 +397,9 @@ register(Exercise(
                 more="for x < 0 use the section's formula that divides instead of subtracting: with e = e^(-|x|), "
                      "a tiny e gives a tiny result"),
         _mistake(lambda x: 0.5 * (1 + (0.5 * x).tanh()),
-                 "0.5 * (1 + tanh(x / 2)) is exact on paper, but for very negative x the float32 sum 1 + tanh(x / 2) "
-                 "adds two numbers close to 1 and -1, and the tiny result loses its digits: below about x = -15 it "
-                 "is off by a few percent or more, and below about -20 it is exactly 0",
+                 "0.5 * (1 + tanh(x / 2)) is exact on paper, but in float32 a tanh near -1 is a multiple of about "
+                 "6e-8, and so is the sum 1 + tanh(x / 2): the tiny result has almost no digits left (below about "
+                 "x = -15 it can be off by a few percent or more), and below about -20 it is exactly 0",
                  NO_OVERFLOW),
         _mistake(lambda x: x.exp() / (1 + x.exp()),
                  "exp(x) / (1 + exp(x)) overflows for large positive x: exp(100) is inf in float32, and inf / inf "
