@@ -193,8 +193,9 @@ def first_bad_step_while(history, limit=1e3):
     return (None, None)
 
 
-def first_bad_step_not_le(history, limit=1e3):
-    """not (norm <= limit): True for nan too, since every comparison with nan is False."""
+def bad_not_le(history, limit=1e3):
+    """not (norm <= limit): True for nan too, since every comparison with nan is False, but False for inf when
+    limit = inf (right on every run with a finite limit; review 6 of 0607 counted it right)."""
     for t in range(len(history)):
         for row in history[t]:
             if not row["norm"] <= limit:
@@ -233,7 +234,6 @@ ALSO_RIGHT = [
     ("06.clip_grad_value_", clip_value_where),
     ("06.first_bad_step", first_bad_step_numpy_clean),
     ("06.first_bad_step", first_bad_step_while),
-    ("06.first_bad_step", first_bad_step_not_le),
     ("06.diagnose", diagnose_by_rows),
     ("06.diagnose", diagnose_with_numpy),
 ]
@@ -729,6 +729,15 @@ def bad_nan_by_equality(history, limit=1e3):
     return None, None
 
 
+def bad_nan_or_above(history, limit=1e3):
+    """Review 6 of 0607: nan tested, inf left to `> limit`, which misses it when limit = inf."""
+    for step, table in enumerate(history):
+        for row in table:
+            if math.isnan(row["norm"]) or row["norm"] > limit:
+                return step, row["name"]
+    return None, None
+
+
 def bad_sorts_the_tables(history, limit=1e3):
     for step, table in enumerate(history):
         table.sort(key=lambda row: row["name"])  # changes the caller's history
@@ -1136,6 +1145,8 @@ WRONG = [
     (B, bad_weights_only, "the biases?"),
     (B, bad_large_rows_first, "a nan comes earlier in the table", "looked for a large norm first"),
     (B, bad_first_row_only, "every row but the first?"),
+    (B, bad_nan_or_above, "limit = inf", "an inf gradient slipped through", "inf > limit is False"),
+    (B, bad_not_le, "limit = inf", "an inf gradient slipped through", "not inf <= limit"),
     # 06.diagnose
     (D, diag_swapped, "FIRST bad step", "example shown in the notebook"),
     (D, diag_any_nan, "FIRST bad step"),
@@ -1251,7 +1262,7 @@ def test_first_bad_step_cases():
     assert (9, "0.weight") in answers  # the run that grows 3 to 5 times per step
     assert (None, None) in answers and (0, "2.bias") in answers
     limits = {c.kwargs.get("limit", c.args[1] if len(c.args) > 1 else 1e3) for c in cases}
-    assert {1e3, 10.0, 1e5} <= limits
+    assert {1e3, 10.0, 1e5, math.inf} <= limits
 
 
 def test_the_library_grad_stats_rows_have_the_columns_the_runs_have():

@@ -660,6 +660,25 @@ def save_the_parameters(path, model, optimizer, scheduler, loader, epoch, loss):
              "loss": loss.item()}, path)
 
 
+def save_named_parameters(path, model, optimizer, scheduler, loader, epoch, loss):
+    """Review 6 of 0607: the parameters by name, without the buffers (right for a model that has none)."""
+    tl.save({"model": dict(model.named_parameters()), "optimizer": optimizer.state_dict(),
+             "scheduler": scheduler.state_dict(), "epoch": epoch, "rng_state": tl.get_rng_state(),
+             "loader_rng_state": loader.generator.get_state(), "loss": loss.item()}, path)
+
+
+def resume_parameters_only(path, model, optimizer, scheduler, loader):
+    """Review 6 of 0607: only the parameters' keys loaded, strict=False hiding the buffers left out."""
+    checkpoint = tl.load(path)
+    names = {name for name, _ in model.named_parameters()}
+    model.load_state_dict({k: v for k, v in checkpoint["model"].items() if k in names}, strict=False)
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    tl.set_rng_state(checkpoint["rng_state"])
+    loader.generator.set_state(checkpoint["loader_rng_state"])
+    return checkpoint["epoch"] + 1
+
+
 def _full_checkpoint(model, optimizer, scheduler, loader, epoch, loss):
     return {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
             "epoch": epoch, "rng_state": tl.get_rng_state(), "loader_rng_state": loader.generator.get_state(),
@@ -959,7 +978,11 @@ WRONG = [
     ("07.resume_run", resume_returns_the_checkpoint, "returned a dict; it must return the epoch"),
     ("07.save_run", save_the_detached_loss, "not a plain Python number"),
     ("07.save_run", save_numpys_rng_state, "'rng_state' entry", "tl.get_rng_state()"),
-    ("07.save_run", save_the_parameters, "'model' entry is missing or is not the model's weights"),
+    ("07.save_run", save_the_parameters, "'model' entry is missing or is not the model's whole state_dict()"),
+    ("07.save_run", save_named_parameters, "a model with BatchNorm1d", "you saved the parameters only",
+     "running_mean, running_var and num_batches_tracked"),
+    ("07.resume_run", resume_parameters_only, "a model with BatchNorm1d", "you put back the parameters only",
+     "running_mean, running_var and num_batches_tracked"),
     ("07.resume_run", resume_returns_a_float, "it must return the epoch to start from, an int"),
     ("07.resume_run", resume_seeds_with_the_epoch, "'rng_state' entry was not put back", "dropout masks"),
     ("07.resume_run", resume_into_a_new_optimizer, "'optimizer' entry was not put back"),

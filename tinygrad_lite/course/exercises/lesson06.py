@@ -23,7 +23,8 @@ r"""Lesson 06, gradient clipping and gradient health: the checks of its four exe
   at which some gradient norm is not finite or above ``limit``, and the name of the first parameter (in the
   table's order) that is bad there; ``(None, None)`` for a healthy run. The hidden runs are synthetic tables with
   the columns of ``nn.utils.grad_stats``: a run whose gradients grow, one that turns nan at once (nan > limit is
-  False), one that turns inf, "tiny" and "dead units" flags (which are no divergence), other limits, a bad step
+  False), one that turns inf, "tiny" and "dead units" flags (which are no divergence), other limits (inf among
+  them: an inf norm is bad though inf > inf is False), a bad step
   0 (nan, and inf in the last row), only the last step bad, a norm exactly at the limit (not above it), and a
   norm above the limit while every element stays below it. history must be left as it was.
 - ``06.diagnose(history, limit=1e3)``: the kind of failure, judged at the first bad step: "healthy" (none),
@@ -943,6 +944,9 @@ def _runs(rng):
              "at the first bad step a nan comes earlier in the table than a finite norm above the limit"),
         Case((make_run(rng, _large_at_end(rng, scales)),),
              "norms that grow step by step and pass the limit at the last step only (finite)"),
+        Case((make_run(rng, _inf_under_infinite_limit(rng, scales)), math.inf),
+             "limit = inf (only nan and inf are bad): a finite 5e4 at step 3 is not bad, an inf at step 4 is; "
+             "nan from step 6", {}),
     ]
 
 
@@ -967,6 +971,16 @@ def _large_at_end(rng, scales):
     norms = _healthy(rng, 7, scales, 0.05)
     norms[4:] *= (10.0 ** np.arange(3))[:, None]
     norms[6, 2] = 5e3
+    return norms
+
+
+def _inf_under_infinite_limit(rng, scales):
+    """A run for limit = inf: a finite 5e4 in 0.weight at step 3 (not bad), an inf in 2.weight at step 4 (bad:
+    not finite), nan from step 6 (inf > inf is False, so only a test for 'not finite' finds step 4)."""
+    norms = _healthy(rng, 8, scales)
+    norms[3, 0] = 5e4
+    norms[4, 2] = np.inf
+    norms[6:] = np.nan
     return norms
 
 
@@ -1196,6 +1210,12 @@ register(Exercise(
                  "your answer is what limit = 1e3 gives, but this case passes another limit: use the argument "
                  "`limit` itself, not a fixed number",
                  "compare each norm with the limit your function receives"),
+        _mistake(_wrong_step(lambda row, limit: math.isnan(row["norm"]) or row["norm"] > limit),
+                 "an inf gradient slipped through: with limit = inf no norm is above the limit, inf included "
+                 "(inf > limit is False, and so is not inf <= limit), so a test that compares with limit and "
+                 "catches only nan besides never sees it. inf is not finite, and a norm that is not finite is "
+                 "bad whatever the limit",
+                 "test for 'not finite' (math.isfinite catches nan and inf), besides the comparison with limit"),
         _any_of((_skipping(True, False), _skipping(False, True), _skipping(True, True)),
                 "your loop leaves out a step of history: here the first bad step is the "
                 "first (or the last) one, and your function never looked at it",

@@ -692,10 +692,12 @@ class RunSpec:
     batch_size: int = 8
     n: int = 32
     shuffle_seed: int = 7     # the seed of the loader's own generator (the same in the "new process")
+    batchnorm: bool = False   # a BatchNorm1d after the first Linear: buffers in state_dict(), not in parameters()
 
     def __repr__(self):
+        model = ", a model with BatchNorm1d" if self.batchnorm else ""
         return (f"a run of {self.epochs} epochs with {OPTIMIZERS[self.optimizer][0]} and "
-                f"{SCHEDULERS[self.scheduler][0]}, saved after epoch {self.stop_at}")
+                f"{SCHEDULERS[self.scheduler][0]}{model}, saved after epoch {self.stop_at}")
 
 
 OPTIMIZERS = {
@@ -715,7 +717,8 @@ SCHEDULERS = {
 
 def build_run(spec):
     """A fresh model, optimizer, scheduler and data loader for ``spec`` (the weights come from the global RNG)."""
-    model = nn.Sequential(nn.Linear(2, 12), nn.ReLU(), nn.Dropout(spec.dropout), nn.Linear(12, 2))
+    norm = [nn.BatchNorm1d(12)] if spec.batchnorm else []
+    model = nn.Sequential(nn.Linear(2, 12), *norm, nn.ReLU(), nn.Dropout(spec.dropout), nn.Linear(12, 2))
     optimizer = OPTIMIZERS[spec.optimizer][1](model.parameters())
     scheduler = SCHEDULERS[spec.scheduler][1](optimizer)
     X, y = two_moons(spec.n, noise=0.2, seed=spec.seed)  # its own generator: the global RNG is not used
@@ -820,7 +823,7 @@ def train_until_saved(spec, save_fn, path):
 
 
 _CHANGED = {
-    "model": "the model's weights", "optimizer": "the optimizer's state", "scheduler": "the scheduler's state "
+    "model": "the model's state (its weights or buffers)", "optimizer": "the optimizer's state", "scheduler": "the scheduler's state "
     "(did it step?)", "rng_state": "the state of the global random generator (it drew from it or reseeded "
     "it)", "loader_rng_state": "the state of the loader's generator (iterating the loader, even to look at one "
     "batch, draws the next epoch's order from it)", "mode": "the model's mode (train/eval)",
@@ -971,7 +974,7 @@ def drive_resume(resume_fn, args, kwargs):
 
 
 _PIECES = {
-    "model": "the model's weights",
+    "model": "the model's whole state_dict() with its buffers",
     "optimizer": "the optimizer's state (Adam's moment estimates and step count, SGD's momentum buffers, and "
                  "the learning rates in its param_groups)",
     "scheduler": "the scheduler's state (how many epochs it has counted)",
@@ -1044,6 +1047,10 @@ def run_cases(rng):
                       shuffle_seed=seed + 13),), "ReduceLROnPlateau, stepped with the epoch's loss"),
         Case((RunSpec(seed=seed + 4, epochs=5, stop_at=3, optimizer="sgd", scheduler="step",
                       shuffle_seed=seed + 14),), "interrupted before the last epoch"),
+        Case((RunSpec(seed=seed + 5, epochs=5, stop_at=2, optimizer="adam", scheduler="step", batchnorm=True,
+                      shuffle_seed=seed + 15),),
+             "a model with batch norm: its state_dict() holds buffers (the running statistics) besides the "
+             "parameters"),
     ]
 
 
@@ -1060,6 +1067,15 @@ def _save_next_epoch(path, model, optimizer, scheduler, loader, epoch, loss):
           "loss": loss.item()}, path)
 
 
+def _save_parameters_only(path, model, optimizer, scheduler, loader, epoch, loss):
+    save({"model": {k: v.detach() for k, v in model.named_parameters()}, "optimizer": optimizer.state_dict(),
+          "scheduler": scheduler.state_dict(), "epoch": epoch, "rng_state": get_rng_state(),
+          "loader_rng_state": loader.generator.get_state(), "loss": loss.item()}, path)
+
+
+BUFFERS = ("the model's buffers besides its parameters: here batch norm's "
+           "running_mean, running_var and num_batches_tracked, which eval mode normalises with. Without them "
+           "the resumed model's running statistics start again from their initial values")
 OPTIMIZER_STATE = (
     "the optimizer has state of its own, besides the learning rate: Adam's moment estimates and step count, "
     "SGD's momentum buffers. A resumed run without it starts those from zero (Adam's next steps are then "
@@ -1126,6 +1142,8 @@ register(Exercise(
     rtol=0.0,
     atol=0.0,
     mistakes=[
+        _mistake(_save_parameters_only, "you saved the parameters only (named_parameters()): model.state_dict() holds " + BUFFERS,
+                 "save model.state_dict() itself as the 'model' entry"),
         _piece_mistake("optimizer", 0, *OPTIMIZER_STATE),
         _piece_mistake("scheduler", 0, *SCHEDULER_STATE),
         _piece_mistake("rng_state", 0, *RNG_STATE),
@@ -1154,6 +1172,17 @@ register(Exercise(
 
 def _resume_at_saved_epoch(path, model, optimizer, scheduler, loader):
     return _resume_without(None)(path, model, optimizer, scheduler, loader) - 1
+
+
+def _resume_parameters_only(path, model, optimizer, scheduler, loader):
+    checkpoint = load(path)
+    names = dict(model.named_parameters())
+    model.load_state_dict({k: v for k, v in checkpoint["model"].items() if k in names}, strict=False)
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    set_rng_state(checkpoint["rng_state"])
+    loader.generator.set_state(checkpoint["loader_rng_state"])
+    return checkpoint["epoch"] + 1
 
 
 def _resume_without(piece):
@@ -1193,6 +1222,10 @@ register(Exercise(
         _piece_mistake("scheduler", 1, *SCHEDULER_RESUMED),
         _piece_mistake("rng_state", 1, *RNG_STATE),
         _piece_mistake("loader_rng_state", 1, *LOADER_RESUMED),
+        _mistake(_resume_parameters_only, "you put back the parameters only: the checkpoint's 'model' entry, a "
+                 "model.state_dict(), holds " + BUFFERS,
+                 "model.load_state_dict(the checkpoint's 'model' entry), with no key left out (strict=False "
+                 "hides the keys that were not loaded)"),
         _piece_mistake("model", 1,
                  "the fresh model has new random weights: load the saved weights into it",
                  "model.load_state_dict takes the checkpoint's 'model' entry"),
