@@ -697,9 +697,26 @@ WRONG += [
     ("02.huber", _huber_detached_linear_piece, "the values are right, the gradient is not",
      "of (result * w).sum(), with random weights w, the same for the reference", "the gradient is 0 where it should"),
     ("02.mse", lambda x, y: ((x - y) * (x - y).detach()).mean(), "the values are right, the gradient is not",
-     "of (result * w).sum(), with random weights w and the inputs moved a little"),
+     "of (result * w).sum(), with random weights w, the same for the reference"),
     ("02.bce_with_logits", _bce_shifted_by_abs, "got -inf", "underflow to 0 gives log(0) = -inf"),
+    # (review 6 of 0203) right values, but a root at 0 on the way: the gradient is nan when the loss is exactly 0
+    ("02.mse", lambda x, y: ((x - y) ** 2).mean().sqrt() ** 2, "hidden case 7", "perfect predictions",
+     "the gradient has inf or nan", "sqrt or log at 0"),
 ]
+
+
+def _bce_detached_log(x, y):  # (review 6 of 0203) right values; the log term is a constant to backward
+    m = x.clamp(min=0)
+    return (m - x * y + ((-m).exp() + (x - m).exp()).log().detach()).mean()
+
+
+WRONG += [("02.bce_with_logits", _bce_detached_log, "the example shown in the notebook",
+           "the values are right, the gradient is not", "a .detach()")]
+
+
+def test_the_bce_hint_about_kinks_fires_only_for_a_slope_wrong_at_0_alone():
+    result = assert_fails_with("02.bce_with_logits", _bce_detached_log, "a .detach()")
+    assert "1/2 - y at x = 0" not in result.message
 
 
 def test_the_huber_hint_about_sqrt_fires_only_where_an_error_is_0():

@@ -844,6 +844,10 @@ WRONG += [
     ("03.numerical_grad", numerical_grad_half_steps, "by h/2 each way"),
     ("03.numerical_grad", numerical_grad_by_rows, "hidden case 2", "range(len(x)) runs over the first dim only"),
     ("03.numerical_grad", numerical_grad_flat, "hidden case 2", "expected shape (3, 4) float64, got shape (12,)"),
+    # (review 6 of 0203) right estimates, returned rounded to float32: within rtol 1e-5, refused as in mul_backward
+    ("03.numerical_grad", lambda f, x, h=1e-5: numerical_grad(f, x, h).astype(np.float32),
+     "the example shown in the notebook", "you returned a float32 array; a float64 array was expected",
+     "up to 6e-08 relative"),
 ]
 
 _SEEN_BY_EVERY_CALL = set()

@@ -63,6 +63,10 @@ def _mse_cases(rng):
         Case((_f32(100 * rng.standard_normal(6)), _f32(100 * rng.standard_normal(6))), "large values"),
         Case((_f32([-1.0, -2.0, -3.0]), _f32([1.0, 2.0, 3.0])), "all errors negative"),
         Case((_f32([1.5, -0.5, 2.0]), _f32([1.45, -0.45, 2.1])), "nearly perfect predictions: a small loss"),
+        # the gradient there is 0; a detour through a root, such as sqrt(mse) ** 2, makes it nan (grad_jitter is 0)
+        Case((_f32([0.5, -1.0, 3.0]), _f32([0.5, -1.0, 3.0])), "perfect predictions: the loss is 0",
+             trivial="the loss of perfect predictions is 0, which a function that always gives 0 gives too; the "
+                     "case is there for the gradient at that 0"),
     ]
 
 
@@ -152,6 +156,9 @@ register(Exercise(
     ],
     answer=LOSS, grad=True, generic_hints=("factor", "mean_vs_sum"),
     forbid=REGRESSION_LOSSES,  # the library's losses of the table: the exercise is to write MSE
+    # MSE has no kink (abs(d) ** 2 gets the slope 0 at d = 0 right too): its gradient is compared at the inputs as
+    # they are, so that the perfect predictions keep their loss of exactly 0
+    grad_jitter=0.0,
     points=1, rtol=1e-5, atol=1e-6,
 ))
 
@@ -336,6 +343,24 @@ BCE_CAPPED = _hint(
     "logits, never from the probability",
     "use the boxed stable form of the exercise: it has no probability and no log of one")
 
+BCE_KINK = ("the loss is smooth: its slope is sigma(x) - y everywhere, 1/2 - y at x = 0, where the check compares "
+    "the gradient too. At exactly 0, max(x, 0) and |x| have kinks, and autograd picks one slope for each "
+    "(clamp and where pass the slope of the side they pick, abs gives 0, relu 0): a sum of such pieces "
+    "gets a wrong slope at 0 unless the picks cancel. In the log-sum-exp form they do: m = max(x, 0) is "
+    "only a shift, subtracted inside the exps and added back outside: log(1 + e^x) = "
+    "m + log(e^(-m) + e^(x - m)) with m = max(x, 0) is right at 0 whatever slope autograd gives m")
+
+
+def _bce_grad_hint(got, want, case):
+    """The hint about kinks at x = 0 only where it applies: the case has logits of exactly 0 and the gradient is
+    right at every other logit (else "": the generic hint, which names .detach() and its kin)."""
+    x = np.asarray(case.args[0].numpy())
+    if got.shape != want.shape or x.shape != want.shape or not (x == 0).any():
+        return ""
+    close = np.isclose(got, want, rtol=1e-4, atol=1e-6 * max(1.0, float(np.max(np.abs(want), initial=0.0))))
+    return BCE_KINK if close[x != 0].all() else ""
+
+
 register(Exercise(
     "02.bce_with_logits",
     reference=lambda logits, target: F.binary_cross_entropy_with_logits(logits, target),
@@ -393,12 +418,7 @@ register(Exercise(
     # the loss is smooth, so its gradient is compared at exactly x = 0 too (no jitter): there max(x, 0) and |x|
     # have kinks, and only a form whose kinks cancel (the shift m of the log-sum-exp form) gets sigma(0) - y
     grad_jitter=0.0,
-    grad_hint=("the loss is smooth: its slope is sigma(x) - y everywhere, 1/2 - y at x = 0, where the check compares "
-               "the gradient too. At exactly 0, max(x, 0) and |x| have kinks, and autograd picks one slope for each "
-               "(clamp and where pass the slope of the side they pick, abs gives 0, relu 0): a sum of such pieces "
-               "gets a wrong slope at 0 unless the picks cancel. In the log-sum-exp form they do: m = max(x, 0) is "
-               "only a shift, subtracted inside the exps and added back outside: log(1 + e^x) = "
-               "m + log(e^(-m) + e^(x - m)) with m = max(x, 0) is right at 0 whatever slope autograd gives m"),
+    grad_hint=lambda got, want, case: _bce_grad_hint(got, want, case),
     points=2, rtol=1e-5, atol=1e-6,
 ))
 

@@ -1191,12 +1191,29 @@ INTEGER_X = ErrorHint(
     "(which also leaves the caller's x as it was)",
     "np.array(x, dtype=...) makes a copy with the dtype you give it")
 
+class _Float64Estimates(ArrayAnswer):
+    """An array of numbers whose floating-point results are float64: a float32 result passes the comparison's
+    rtol of 1e-5 (it rounds each estimate by up to 6e-8 relative), but the text asks for float64, as the other
+    exercises of the lesson do (mul_backward refuses float32 too). Integer results are left to the mistakes,
+    whose hints name the integer x."""
+
+    def refuse(self, got, expected=None):
+        failure = super().refuse(got, expected)
+        if failure is None and got.dtype.kind == "f" and got.dtype.itemsize < 8:
+            unit = float(np.finfo(got.dtype).eps) / 2  # the largest relative rounding error: 6e-8 for float32
+            return (f"you returned a {got.dtype.name} array; a float64 array was expected: rounding the estimates "
+                    f"to {got.dtype.name} changes them by up to {unit:.0e} relative, far more than the error of "
+                    "about 1e-11 that central differences can reach in float64 (section 7). Gradient checks use "
+                    "float64: return your float64 estimates as they are")
+        return failure
+
+
 register(Exercise(
     "03.numerical_grad",
     reference=numerical_grad_reference,
     cases=_numerical_cases,
     call=_x_left_bit_for_bit,  # the caller's x must come back exactly, not up to rounding
-    answer=ArrayAnswer(),
+    answer=_Float64Estimates(),
     generic_hints=("sign", "factor"),
     error_hints=[INTEGER_X],
     points=2,
