@@ -623,8 +623,10 @@ def _estimated(got, expected, case):
     got_dx, dx = np.asarray(got[0], dtype=np.float64), np.asarray(expected[0], dtype=np.float64)
     if got_dx.shape != dx.shape:
         return False
+    if np.allclose(got_dx, dx, rtol=1e-12, atol=1e-14):   # dx is right (the exercise's tolerance): not this
+        return False
     error = float(np.abs(got_dx - dx).max()) / max(float(np.abs(dx).max()), 1e-300)
-    return 0 < error < 1e-4
+    return error < 1e-4
 
 
 register(Exercise(
