@@ -101,7 +101,8 @@ def main():
               "gpu": torch.cuda.get_device_name() if args.device == "cuda" else None,
               "cpu": platform.processor() or platform.machine(), "torch": torch.__version__,
               "matmul": {"sizes": sizes, "tinygrad_lite": [], "torch": []},
-              "mlp_step": {"widths": widths, "batch": BATCH, "tinygrad_lite": [], "torch": []}}
+              "mlp_step": {"widths": widths, "batch": BATCH, "n_in": N_IN, "tinygrad_lite": [],
+                           "torch": []}}
     for n in sizes:
         ours, theirs = matmul_times(args.device, n)
         result["matmul"]["tinygrad_lite"].append(ours), result["matmul"]["torch"].append(theirs)
