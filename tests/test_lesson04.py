@@ -1475,3 +1475,23 @@ class AdamEpsFromDefaults(MyAdam):
 
 WRONG += [("04.MyAdam", AdamEpsFromDefaults, "hyperparameters of ITS group")]
 WRONG += [("04.MyAdamW", _adamw_denominator(lambda v, eps: (v + 1e-20).sqrt() + eps), UNDER_ROOT)]
+
+# review 6: a constant under the square root (or a clamp on v_hat) of about 1e-15 was told "added AFTER the square
+# root". Decade values are recognised exactly (the tiny-gradients hint); others, on the float32 case, get a hint
+# that names both places, and never the "after the square root" one
+WRONG += [
+    ("04.MyAdam", _adam_denominator(lambda v, eps: (v + 1e-15).sqrt() + eps), TINY, "under the square root"),
+    ("04.MyAdam", _adam_denominator(lambda v, eps: v.clamp(min=1e-15).sqrt() + eps), TINY, "a clamp on v_hat"),
+    ("04.MyAdam", _adam_denominator(lambda v, eps: (v + 1e-14).sqrt() + eps), TINY),
+    ("04.MyAdam", _adam_denominator(lambda v, eps: (v + 3e-15).sqrt() + eps), "or under it (sqrt(v_hat + c)"),
+    ("04.MyAdam", _adam_denominator(lambda v, eps: v.clamp(min=3e-16).sqrt() + eps), "or a clamp on v_hat"),
+    ("04.MyAdamW", _adamw_denominator(lambda v, eps: (v + 3e-15).sqrt() + eps), "or under it (sqrt(v_hat + c)"),
+    ("04.MyAdamW", _adamw_denominator(lambda v, eps: (v + 1e-15).sqrt() + eps), TINY),
+]
+
+
+@pytest.mark.parametrize("floor", [3e-16, 1e-15, 3e-15, 1e-14, 1e-13])
+def test_a_constant_under_the_root_is_never_said_to_be_after_it(floor):
+    for denominator in (lambda v, eps: (v + floor).sqrt() + eps, lambda v, eps: v.clamp(min=floor).sqrt() + eps):
+        result = assert_fails_with("04.MyAdam", _adam_denominator(denominator))
+        assert "added after the square root, besides eps" not in result.message

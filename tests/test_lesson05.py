@@ -530,6 +530,8 @@ def range_test(**switches):
                 continue
             reference = float(losses[0]) if switches.get("first") else min(float(v) for v in losses)
             if float(losses[-1]) > diverge * reference:
+                if switches.get("return_early"):   # the restore below never runs
+                    return lrs, losses
                 break
         if not switches.get("no_restore"):
             model.load_state_dict(saved_model)
@@ -838,7 +840,8 @@ WRONG = [
     ("05.PlateauScheduler", PlateauAtPatience, "patience + 1 bad epochs in a row", "after epoch 5"),
     ("05.PlateauScheduler", PlateauNoReset, "starts again from 0"),
     ("05.PlateauScheduler", PlateauTotalBad, "IN A ROW"),
-    ("05.PlateauScheduler", PlateauBestAlways, "changes only on an improvement that beats the threshold"),
+    ("05.PlateauScheduler", PlateauBestAlways, "changes only on an improvement that beats the threshold",
+     "(every new high, in mode 'max')"),
     ("05.PlateauScheduler", PlateauAbsolute, "the threshold is relative"),
     ("05.PlateauScheduler", PlateauNoThreshold, "any tiny improvement resets your count"),
     ("05.PlateauScheduler", PlateauMaxWrongWay, "in mode 'max' a better value is a larger one"),
@@ -871,6 +874,7 @@ WRONG = [
     ("05.lr_range_test", range_test(tensors=True), "losses[0] is a Tensor", "loss.item()"),
     ("05.lr_range_test", range_test(no_restore=True), "the model's weights are not what they were"),
     ("05.lr_range_test", range_test(no_copy=True), "holds the parameters themselves, not copies"),
+    ("05.lr_range_test", range_test(return_early=True), "a `return` inside the loop skips a restore"),
     ("05.lr_range_test", range_test(no_restore_optimizer=True), "the optimizer is not as it was"),
     ("05.lr_range_test", range_test(returns_one_list=True), "return the pair (lrs, losses)"),
 ]

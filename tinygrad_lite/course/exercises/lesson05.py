@@ -632,8 +632,9 @@ register(Exercise(
                  "every bad epoch since the start",
                  "when the metric improves, reset the counter as well as the best value"),
         _mistake(_BestFollowsEveryValue,
-                 "`best` changes only on an improvement that beats the threshold. Yours moves to every new low, "
-                 "so small steps (each below the threshold, but adding up to more) never count as improvements",
+                 "`best` changes only on an improvement that beats the threshold. Yours moves to every new low "
+                 "(every new high, in mode 'max'), so small steps (each below the threshold, but adding up to "
+                 "more) never count as improvements",
                  "update best in the same branch that resets the counter, nowhere else"),
         _mistake(_AbsoluteThreshold,
                  "the threshold is relative (threshold_mode='rel', the default): an improvement must beat "
@@ -797,9 +798,10 @@ def range_test_run(fn, args, kwargs):
     if any(name in parameters for name in changed):
         return Run.failed(
             "the model's weights are not what they were before the test: a range test trains the real model "
-            "(up to a diverging lr), so it must save the weights first and load them back at the end. Careful: "
-            "model.state_dict() holds the parameters themselves, not copies, and training changes it too; save "
-            "a copy (copy.deepcopy of it)")
+            "(up to a diverging lr), so it must save the weights first and load them back at the end, on every "
+            "way out of the function (a `return` inside the loop skips a restore written after the loop). And "
+            "save a copy: model.state_dict() holds the parameters themselves, not copies, and training changes "
+            "it too (copy.deepcopy of it)")
     if changed:
         return Run.failed(
             f"the model's buffer {changed[0]} is not what it was before the test: the test's forward passes in "
