@@ -823,10 +823,13 @@ def train_until_saved(spec, save_fn, path):
 
 
 _CHANGED = {
-    "model": "the model's state (its weights or buffers)", "optimizer": "the optimizer's state", "scheduler": "the scheduler's state "
-    "(did it step?)", "rng_state": "the state of the global random generator (it drew from it or reseeded "
-    "it)", "loader_rng_state": "the state of the loader's generator (iterating the loader, even to look at one "
-    "batch, draws the next epoch's order from it)", "mode": "the model's mode (train/eval)",
+    "model": "the model's state (its weights or buffers)",
+    "optimizer": "the optimizer's state",
+    "scheduler": "the scheduler's state (did it step?)",
+    "rng_state": "the state of the global random generator (it drew from it or reseeded it)",
+    "loader_rng_state": "the state of the loader's generator (iterating the loader, even to look at one batch, draws "
+                        "the next epoch's order from it)",
+    "mode": "the model's mode (train/eval)",
 }
 
 
@@ -1142,7 +1145,8 @@ register(Exercise(
     rtol=0.0,
     atol=0.0,
     mistakes=[
-        _mistake(_save_parameters_only, "you saved the parameters only (named_parameters()): model.state_dict() holds " + BUFFERS,
+        _mistake(_save_parameters_only,
+                 "you saved the parameters only (named_parameters()): model.state_dict() holds " + BUFFERS,
                  "save model.state_dict() itself as the 'model' entry"),
         _piece_mistake("optimizer", 0, *OPTIMIZER_STATE),
         _piece_mistake("scheduler", 0, *SCHEDULER_STATE),
