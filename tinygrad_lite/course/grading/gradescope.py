@@ -340,6 +340,7 @@ def autograde(root, log=print):
 
     Raises AutograderError when this machine cannot grade (another course installed than the one exported, no
     sandbox that starts a kernel)."""
+    from .. import exercises  # noqa: F401  (importing it registers every lesson's exercises: their points)
     from . import Settings
     from .grader import Grader
     start = time.monotonic()
