@@ -31,7 +31,7 @@ from tinygrad_lite.course.grading import encode, gradescope, judge
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((Path(__file__).with_name("gradescope_results.schema.json")).read_text(encoding="utf-8"))
 NAME = f"{L00}.ipynb"
-WRONG = {  # each mistake fails every case but the ones whose shape makes it right (a single row), whatever the seed
+WRONG = {  # two of lesson 00's known mistakes (their hints must reach the learner); the third exercise solved
     "00.row_normalize": "def row_normalize(scores):\n    return scores / scores.sum()\n",
     "00.standardize": "def standardize(x):\n    return (x - x.mean(dim=0)) / x.std(dim=0)\n",
 }
@@ -241,8 +241,8 @@ def test_the_hostile_notebook_reaches_neither_the_solutions_nor_the_results(grad
     assert (roots["hostile"] / "source").stat().st_mode & 0o077 == 0  # made private before any learner code ran
     assert (roots["hostile"] / "results").stat().st_mode & 0o077 == 0
     assert by_learner["hostile"]["status"] == "flagged"
-    assert "to review" in stdout["hostile"] or "flagged" in stdout["hostile"]  # the instructor's stdout says so;
-    assert "to review" not in docs["hostile"]["output"]  # the learner's output does not
+    assert "status flagged" in stdout["hostile"] and "to review: " in stdout["hostile"]  # the instructor's stdout
+    assert "to review" not in json.dumps(docs["hostile"])  # says why; nothing the learner sees does
     assert "secret of this run" in stdout["right"]
 
 
