@@ -31,19 +31,20 @@ for each run (``grader.load_secret`` in a new private folder), so no two runs, a
 ``run_autograder`` prints it to the stdout that only the instructor sees, so that a run can be replayed with
 ``grade`` (put it in ``OUTDIR/.work/secret``).
 
-``setup.sh`` installs Python 3.11 (or the image's Python when it is newer), bubblewrap (the sandbox) and, into
+``setup.sh`` installs Python 3.11 (the image's ``python3`` where its packages have no ``python3.11``; the build
+stops when that is older than 3.11), bubblewrap (the sandbox) and, into
 the virtual environment ``/opt/tinygrad-lite``, torch from PyTorch's CPU index and the course's wheel with its
 ``course`` extra, every version pinned by ``constraints.txt``.
 
 ``run_autograder`` (``autograde``) grades as ``tinygrad-lite grade --lesson NN`` grades one notebook: the same
 layout, sandbox, limits, kernels and judging (``Grader.grade``). It first makes the source and results folders
 private (mode 0700). The upload may hold anything: exactly one notebook of the lesson is graded (other files are
-ignored, and said so); no notebook, two notebooks of the lesson, only notebooks of other lessons, and a damaged
-notebook each give a results.json with 0 points and a message that says what to upload, never a failed run. Each
-exercise is a test with its points (``score``, ``max_score``), ``status``, and as ``output`` the exercise's part
-of ``grade``'s feedback file (``report.exercise_feedback``: the hidden cases' values are masked there); the
-top-level ``output`` holds the total, the notes and the sandbox. What only the instructor should see (the notes
-"to review", the full sandbox description, the secret) goes to stdout, with ``stdout_visibility`` "hidden".
+ignored; other notebooks are named in a note); no notebook, two notebooks of the lesson, only notebooks of other
+lessons, and a damaged notebook each give a results.json with 0 points and a message that says what to upload, never
+a failed run. Each exercise is a test with its points (``score``, ``max_score``), ``status``, and as ``output`` the
+exercise's part of ``grade``'s feedback file (``report.exercise_feedback``: the hidden cases' values are masked
+there); the top-level ``output`` holds the total, the notes and the sandbox's mode. What only the instructor should
+see (the notes "to review", the secret) goes only to stdout, with ``stdout_visibility`` "hidden".
 
 The paths: ``/autograder`` is replaced by the folder named in ``TINYGRAD_LITE_AUTOGRADER_ROOT`` (a local test,
 in a folder laid out like Gradescope's: ``source/``, ``submission/``, ``results/``), and the interpreter of
