@@ -315,3 +315,4 @@ def test_an_autograder_that_cannot_grade_still_writes_results(exported, tmp_path
     doc = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
     validate(doc)
     assert done.returncode == 1 and doc["score"] == 0 and "could not start" in doc["output"]
+    validate(gradescope.UNFINISHED)  # written first, replaced at the end: what a run stopped by Gradescope leaves

@@ -395,13 +395,21 @@ def write_results(root, doc):
     os.replace(temporary, path)
 
 
+UNFINISHED = {"score": 0.0, "output_format": "md", "stdout_visibility": "hidden", "tests": [],
+              "output": "**Not graded:** the autograder was stopped before it finished (Gradescope's time limit for "
+                        "the autograder may be shorter than the grading's limits). This is not a problem of your "
+                        "notebook; please tell your instructor.\n"}
+
+
 def main():
-    """``run_autograder``: grade, write results.json, return 0. A failure of the autograder itself still writes a
-    results.json (0 points and a message to tell the instructor), prints the traceback to the instructor's
-    stdout and returns 1."""
+    """``run_autograder``: grade, write results.json, return 0. A results.json that says the run did not finish is
+    written first (Gradescope may stop a run at its own time limit). A failure of the autograder itself still
+    writes a results.json (0 points and a message to tell the instructor), prints the traceback to the
+    instructor's stdout and returns 1."""
     root = Path(os.environ.get(ROOT_VARIABLE) or "/autograder")
     start = time.monotonic()
     try:
+        write_results(root, UNFINISHED)  # replaced at the end; what the learner sees if Gradescope stops the run
         write_results(root, autograde(root, log=lambda text: print(text, flush=True)))
         return 0
     except Exception as e:  # noqa: BLE001  (whatever went wrong, Gradescope must get a results.json)
