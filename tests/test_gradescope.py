@@ -182,6 +182,16 @@ def test_setup_sh_installs_the_shipped_course_with_the_pinned_versions(exported)
     assert exported[2]  # building the wheel wrote nothing in the checkout (no build/, no *.egg-info)
 
 
+def test_export_help_documents_every_option(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["export", "gradescope", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--lesson", "--out", "--solutions", "--visibility", "--timeout", "--total-timeout", "--memory",
+                   "--max-output", "exit status", "setup.sh", "run_autograder", "docs/gradescope.md"):
+        assert option in text
+
+
 def test_export_errors_are_one_line(tmp_path, capsys):
     assert cli.main(["export", "gradescope", "--lesson", "42", "--out", str(tmp_path / "a.zip")]) == 2
     assert cli.main(["export", "gradescope", "--lesson", "00", "--out", str(tmp_path)]) == 2
