@@ -5,6 +5,7 @@
     tinygrad-lite release [--force]                regenerate lessons/ from solutions/
     tinygrad-lite grade SUBMISSION... --out OUTDIR grade a class's notebooks in sandboxed kernels (grading/)
     tinygrad-lite mutants [EXERCISE_OR_LESSON ...] mutation-test the exercises' checks (mutation.py)
+    tinygrad-lite export gradescope --lesson NN --out autograder.zip   a Gradescope autograder (grading/gradescope.py)
 
 Whatever the input, the command ends with a one-line explanation or its table, never a Python traceback.
 The exit statuses are listed in ``CHECK_EXIT`` and ``RELEASE_EXIT`` (shown by --help).
@@ -319,6 +320,39 @@ def cmd_grade(args):
     return 0
 
 
+EXPORT_EXIT = """exit status:
+  0    the zip was written
+  2    a usage error (an unknown lesson, no solutions, --out is a folder, no checkout to build the course's
+       wheel from, a wheel that cannot be built)
+
+the zip (upload it as the assignment's autograder, "Configure Autograder"): setup.sh installs the course
+(a wheel built from this checkout, with constraints.txt's versions and torch from PyTorch's CPU index) and
+bubblewrap; run_autograder grades the uploaded notebook as `grade --lesson NN` does and writes
+results.json: a test per exercise (points, the feedback with the hidden cases' values masked). The lesson's
+solution notebook travels in the zip, which learners never see; the hidden cases' secret is made afresh on
+Gradescope for every run. See docs/gradescope.md."""
+
+
+def cmd_export(args):
+    from .grading import Settings
+    from .grading.gradescope import ExportError, export
+    from .notebooks import NotebookError as BadSolution
+    settings = Settings(timeout=args.timeout, total_timeout=args.total_timeout, memory=args.memory,
+                        max_output=args.max_output)
+    try:
+        name, names = export(args.lesson, args.out, settings, solutions=args.solutions,
+                             visibility=args.visibility)
+    except (ExportError, BadSolution) as e:
+        _error("export gradescope", e)
+        return 2
+    except OSError as e:
+        where = f"cannot write {e.filename}: " if getattr(e, "filename", None) else ""
+        _error("export gradescope", f"{where}{e.strerror or e}")
+        return 2
+    print(f"wrote {args.out}: the Gradescope autograder of {name} ({', '.join(names)})", flush=True)
+    return 0
+
+
 def positive_int(what, minimum=1):
     """argparse type: a whole number of at least ``minimum``."""
     def parse(text):
@@ -429,6 +463,31 @@ def parser():
                    help="an exercise id (04.MySGD) or a lesson (04); default: every exercise of the course")
     m.add_argument("--json", action="store_true", help="print the results as JSON (every mutant's outcome)")
     m.set_defaults(run=cmd_mutants)
+    x = _one_line_error(sub.add_parser("export", help="export a lesson's autograder for a course platform",
+                                       description="Export an autograder that grades one lesson on a course "
+                                                   "platform."))
+    platforms = x.add_subparsers(dest="platform", required=True, metavar="PLATFORM")
+    gs = _one_line_error(platforms.add_parser(
+        "gradescope", help="write a Gradescope autograder zip for one lesson",
+        description="Write the zip Gradescope's autograder specification asks for (setup.sh, run_autograder) to\n"
+                    "grade one lesson's notebooks there with the same sandbox, limits and judging as `grade`.",
+        epilog=EXPORT_EXIT, formatter_class=argparse.RawDescriptionHelpFormatter))
+    gs.add_argument("--lesson", required=True, metavar="LESSON", help="the lesson to grade (name or number, e.g. 00)")
+    gs.add_argument("--out", required=True, metavar="ZIP", help="the zip to write (e.g. autograder.zip)")
+    gs.add_argument("--solutions", metavar="DIR", default=None,
+                    help="the instructor's solution notebooks (default: the course's solutions/ folder)")
+    gs.add_argument("--visibility", choices=("visible", "after_due_date", "after_published"), default="visible",
+                    help="when learners see the tests (Gradescope's test visibility; default visible)")
+    gs.add_argument("--timeout", type=positive_seconds, default=30, metavar="SECONDS",
+                    help="seconds allowed per cell and per exercise's hidden cases (default 30)")
+    gs.add_argument("--total-timeout", type=positive_seconds, default=300, metavar="SECONDS",
+                    help="seconds allowed per submission, all its kernels together (default 300; keep it under "
+                         "the assignment's autograder timeout on Gradescope)")
+    gs.add_argument("--memory", type=positive_int("megabytes", 256), default=2048, metavar="MB",
+                    help="address-space limit of a kernel in MB (default 2048, at least 256)")
+    gs.add_argument("--max-output", type=positive_int("megabytes"), default=10, metavar="MB",
+                    help="output a kernel may print before it is stopped, in MB (default 10)")
+    gs.set_defaults(run=cmd_export)
     return p
 
 
@@ -436,7 +495,7 @@ def main(argv=None):
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
         p = parser()
-        if argv[:1] in (["grade"], ["mutants"]):
+        if argv[:1] in (["grade"], ["mutants"], ["export"]):
             _one_line_error(p)  # an unknown option is reported by the main parser: in one line too
         args = p.parse_args(argv)
     except KeyboardInterrupt:

@@ -73,47 +73,58 @@ def lms(results):
 
 def feedback(r):
     """The learner's feedback for one lesson, in Markdown: never a hidden input or a reference answer."""
-    from .judge import for_learner
-    lines = [f"# {r['lesson'] or 'Unknown lesson'}: feedback for {r['learner']}", ""]
-    if r["status"] in ("unreadable", "unknown lesson", "wrong lesson"):
-        lines += [f"**Not graded ({r['status']}):** {r.get('reason', '')}", "",
-                  f"Points: 0 of {_number(r['max'])}.", ""]
-        return "\n".join(lines)
-    lines += [f"**Total: {_number(r['total'])} of {_number(r['max'])} points.**", ""]
+    lines = [f"# {r['lesson'] or 'Unknown lesson'}: feedback for {r['learner']}", "", *feedback_header(r)]
+    for e in r["exercises"] if r["status"] not in NOT_GRADED else []:
+        lines += exercise_feedback(e)
+    return "\n".join(lines)
+
+
+NOT_GRADED = ("unreadable", "unknown lesson", "wrong lesson")
+
+
+def feedback_header(r):
+    """The lines of a submission's feedback before its exercises: the total and the notes (or why it was not
+    graded). The notes for the instructor ("to review: ...") are left out."""
+    if r["status"] in NOT_GRADED:
+        return [f"**Not graded ({r['status']}):** {r.get('reason', '')}", "", f"Points: 0 of {_number(r['max'])}.", ""]
+    lines = [f"**Total: {_number(r['total'])} of {_number(r['max'])} points.**", ""]
     for note in r["notes"]:
         if not note.startswith("to review"):
             lines += [f"Note: {note}", ""]
-    for e in r["exercises"]:
-        unit = "point" if e["max"] == 1 else "points"
-        lines += [f"## {e['id']}: {_number(e['points'])} of {_number(e['max'])} {unit} ({e['status']})", ""]
-        if e["status"] in ("missing", "refused", "undefined"):
-            lines += [_learner_reason(e["reason"]), ""]
-            continue
-        cases = e["cases"]
-        lines.append(f"Passed {e['passed_cases']} of {e['total_cases']} cases "
-                     "(the example shown in the notebook and hidden cases).")
-        left_out = [f"{where} (its answer is in the notebook)" if visible else f"{where} ({why} would pass it)"
-                    for where, why, visible in e.get("left_out", [])]
-        if left_out and e["status"] != "passed":
-            lines.append("Points count only the cases that no trivial answer (zeros, ones, a constant, an input "
-                         "returned unchanged, the example's answer) passes; not counted: " + "; ".join(left_out) + ".")
-        for note in e.get("notes", []):
-            lines.append(f"Note: {note}.")
+    return lines
+
+
+def exercise_feedback(e):
+    """The lines of one exercise's feedback (a ``## `` heading with its points and status, then what failed and
+    why, and the hints), as the learner may see them."""
+    from .judge import for_learner
+    unit = "point" if e["max"] == 1 else "points"
+    lines = [f"## {e['id']}: {_number(e['points'])} of {_number(e['max'])} {unit} ({e['status']})", ""]
+    if e["status"] in ("missing", "refused", "undefined"):
+        return lines + [_learner_reason(e["reason"]), ""]
+    cases = e["cases"]
+    lines.append(f"Passed {e['passed_cases']} of {e['total_cases']} cases "
+                 "(the example shown in the notebook and hidden cases).")
+    left_out = [f"{where} (its answer is in the notebook)" if visible else f"{where} ({why} would pass it)"
+                for where, why, visible in e.get("left_out", [])]
+    if left_out and e["status"] != "passed":
+        lines.append("Points count only the cases that no trivial answer (zeros, ones, a constant, an input "
+                     "returned unchanged, the example's answer) passes; not counted: " + "; ".join(left_out) + ".")
+    for note in e.get("notes", []):
+        lines.append(f"Note: {note}.")
+    lines.append("")
+    failing = [c for c in cases if c["status"] != "passed"]
+    if e["status"] == "not attempted":
+        return lines + ["Not attempted: the exercise cell still raises NotImplementedError.", ""]
+    for c in failing[:MAX_CASES_SHOWN]:
+        detail = for_learner(c).replace("\n", "\n  ")
+        lines.append(f"- {c['where']}: {c['status']}" + (f". {detail}" if detail != c["status"] else ""))
+    if len(failing) > MAX_CASES_SHOWN:
+        lines.append(f"- and {len(failing) - MAX_CASES_SHOWN} more case(s) not passed.")
+    if failing:
         lines.append("")
-        failing = [c for c in cases if c["status"] != "passed"]
-        if e["status"] == "not attempted":
-            lines += ["Not attempted: the exercise cell still raises NotImplementedError.", ""]
-            continue
-        for c in failing[:MAX_CASES_SHOWN]:
-            detail = for_learner(c).replace("\n", "\n  ")
-            lines.append(f"- {c['where']}: {c['status']}" + (f". {detail}" if detail != c["status"] else ""))
-        if len(failing) > MAX_CASES_SHOWN:
-            lines.append(f"- and {len(failing) - MAX_CASES_SHOWN} more case(s) not passed.")
-        if failing:
-            lines.append("")
-        hints = learner_hints(cases)
-        lines += [f"{label}: {hint}" for label, hint in hints] + [""] * bool(hints)
-    return "\n".join(lines)
+    hints = learner_hints(cases)
+    return lines + [f"{label}: {hint}" for label, hint in hints] + [""] * bool(hints)
 
 
 def learner_hints(cases):
