@@ -132,8 +132,9 @@ def _bn_with_numpy_statistics(x, gamma, beta, running_mean, running_var, trainin
     var = (centred ** 2).mean(dim=0, keepdim=True)
     y = centred / tl.sqrt(var + eps) * gamma + beta
     xs = x.detach().numpy().astype(np.float64)
-    new_mean = tl.tensor(((1 - momentum) * running_mean.numpy() + momentum * xs.mean(0)).astype(np.float32))
-    new_var = tl.tensor(((1 - momentum) * running_var.numpy() + momentum * xs.var(0, ddof=1)).astype(np.float32))
+    dtype = running_mean.numpy().dtype  # the statistics keep the dtype they came in
+    new_mean = tl.tensor(((1 - momentum) * running_mean.numpy() + momentum * xs.mean(0)).astype(dtype))
+    new_var = tl.tensor(((1 - momentum) * running_var.numpy() + momentum * xs.var(0, ddof=1)).astype(dtype))
     return y, new_mean, new_var
 
 
@@ -338,6 +339,33 @@ class _ClassAttributeLists(ActivationStats):
         self.handles = [m.register_forward_hook(self.hook_for(i)) for i, m in enumerate(modules)]
 
 
+class _Float32Stats(ActivationStats):
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            out = output.detach().float()
+            self.means[i].append(out.mean().item())
+            self.stds[i].append(out.std().item())
+        return hook
+
+
+def _stats_returning(make):
+    """A collector whose hooks record the right numbers, then return make(output) instead of None."""
+    class Returning(ActivationStats):
+        def hook_for(self, i):
+            def hook(module, inputs, output):
+                self.means[i].append(output.detach().mean().item())
+                self.stds[i].append(output.detach().std().item())
+                return make(output)
+            return hook
+    return Returning
+
+
+class _MeansInADict(ActivationStats):
+    def __init__(self, modules):
+        super().__init__(modules)
+        self.means = {i: [] for i in range(len(modules))}
+
+
 def _ratios_clearing_grads(layers, lr):
     r = np.array([lr * m.weight.grad.norm().item() / m.weight.norm().item() for m in layers])
     for m in layers:
@@ -388,6 +416,26 @@ def _bn(training_stats=None, **changes):
         den = var ** 0.5 + eps if changes.get("eps_outside") else (var + eps) ** 0.5
         return (x - mean) / den * gamma + beta, new_mean, new_var
     return wrong
+
+
+def _bn_float32_detour(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    return batch_norm_forward(x.float(), gamma.float(), beta.float(), running_mean, running_var, training,
+                              momentum, eps)
+
+
+def _bn_float32_x_only(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    """float32 arithmetic, brought back to float64 by the float64 gamma and beta."""
+    return batch_norm_forward(x.float(), gamma, beta, running_mean, running_var, training, momentum, eps)
+
+
+def _bn_float32_running(*args, **kwargs):
+    y, mean, var = batch_norm_forward(*args, **kwargs)
+    return y, mean.float(), var.float()
+
+
+def _bn_running_mean_as_list(*args, **kwargs):
+    y, mean, var = batch_norm_forward(*args, **kwargs)
+    return y, mean.tolist(), var
 
 
 def _bn_updates_in_place(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
@@ -476,6 +524,12 @@ def _ln(axis=-1, unbiased=False, eps_outside=False, swap=False):
     return wrong
 
 
+def _ln_over_the_batch_size(x, gamma, beta, eps=1e-5):
+    centred = x - x.mean(dim=-1, keepdim=True)
+    var = (centred * centred).sum(dim=-1, keepdim=True) / x.shape[0]
+    return centred / (var + eps) ** 0.5 * gamma + beta
+
+
 WRONG = [
     # ---- 10.ActivationStats
     ("10.ActivationStats", _InputStats, "RECEIVES"),
@@ -492,8 +546,15 @@ WRONG = [
     ("10.ActivationStats", _ClearsEveryHook, "other code had registered"),
     ("10.ActivationStats", _ModuleLevelLists, "share their lists"),
     ("10.ActivationStats", _ClassAttributeLists, "share their lists"),
+    ("10.ActivationStats", _Float32Stats, "float32 arithmetic"),
+    ("10.ActivationStats", _stats_returning(lambda out: out), "returns a Tensor, not None"),
+    ("10.ActivationStats", _stats_returning(lambda out: out.clone()), "returns a Tensor, not None"),
+    ("10.ActivationStats", _stats_returning(lambda out: out * 1.0), "returns a Tensor, not None"),
+    ("10.ActivationStats", _stats_returning(lambda out: out.float()), "returns a Tensor, not None"),
+    ("10.ActivationStats", _MeansInADict, "a list of lists is expected"),
     # ---- 10.dead_fraction
     ("10.dead_fraction", lambda h: (h == 0).float().mean().item(), "zero ENTRIES"),
+    ("10.dead_fraction", lambda h: ((h == 0).float().sum(0) == h.shape[1]).float().mean().item(), "h.shape[1]"),
     ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=1) == 0).float().mean().item(), "wrong axis"),
     ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=0) == 0).float().sum().item(), "NUMBER of dead"),
     ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=0) == 0).float().mean(), "plain Python number"),
@@ -530,6 +591,10 @@ WRONG = [
     ("10.batch_norm_forward", _bn_updates_in_place, "in place"),
     ("10.batch_norm_forward", _bn_library, "yourself"),
     ("10.batch_norm_forward", _bn_running_with_graph, "carry a graph"),
+    ("10.batch_norm_forward", _bn_float32_detour, "float32 tensor for float64 inputs"),
+    ("10.batch_norm_forward", _bn_float32_running, "float32 tensor for float64 inputs"),
+    ("10.batch_norm_forward", _bn_float32_x_only, "float32's precision"),
+    ("10.batch_norm_forward", _bn_running_mean_as_list, "a running statistic needs no graph"),
     ("10.batch_norm_forward", _bn_numpy_running_mean,
      "needs no graph, but it must be a tinygrad_lite Tensor"),
     # ---- 10.batch_norm_backward
@@ -547,10 +612,16 @@ WRONG = [
     *[("10.batch_norm_backward", _bnb_finite_differences(h, extrapolate=True), "finite differences")
       for h in (1e-2, 1e-3, 1e-4)],
     ("10.batch_norm_backward", _bnb_float32, "float32 arithmetic"),
+    ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: list(batch_norm_backward(dy, x, g, eps)),
+     "you returned a list"),
     # ---- 10.layer_norm_forward
     ("10.layer_norm_forward", _ln(axis=0), "that is batch norm"),
     ("10.layer_norm_forward", _ln(axis=1), "over the LAST dim"),
     ("10.layer_norm_forward", _ln(unbiased=True), "biased standard deviation"),
+    ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: _ln()(x.float(), g.float(), b.float(), eps),
+     "float32 tensor for float64 inputs"),
+    ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: g * _ln()(x.float(), 1.0, 0.0, eps) + b, "float32's precision"),
+    ("10.layer_norm_forward", _ln_over_the_batch_size, "x.shape[0], the number of samples"),
     ("10.layer_norm_forward", _ln(eps_outside=True), "inside the square root"),
     ("10.layer_norm_forward", _ln(swap=True), "gamma scales"),
     ("10.layer_norm_forward", _ln(unbiased=True, eps_outside=True), "two differences"),

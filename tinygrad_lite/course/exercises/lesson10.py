@@ -23,11 +23,11 @@
 """
 import numpy as np
 
-from ... import autograd, manual_seed, nn, no_grad
+from ... import autograd, manual_seed, nn, no_grad, tensor
 from ...nn import functional as F
 from ...tensor import Tensor
-from ..answers import is_tensor, type_name
-from ..checks import Case, Exercise, Mistake, register
+from ..answers import dtype_name, is_tensor, type_name
+from ..checks import Case, Exercise, Mistake, compare_arrays, register
 from ._common import ArrayAnswer, NumberAnswer, Run, RunAnswer, TensorAnswer, TupleAnswer, _f32, _mistake
 
 AUTOGRAD = (Tensor.backward, autograd.grad, "torch.Tensor.backward", "torch.autograd.grad", "torch.autograd.backward")
@@ -54,12 +54,53 @@ class StatsReference:
             handle.remove()
 
 
-def _stats_net(sizes, seed):
+def _stats_net(sizes, seed, dtype="float32"):
     manual_seed(seed)
     layers = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         layers += [nn.Linear(n_in, n_out), nn.Tanh()]
-    return nn.Sequential(*layers)
+    net = nn.Sequential(*layers)
+    return net.double() if dtype == "float64" else net
+
+
+def _stats_inputs(spec):
+    rng = np.random.default_rng(spec["seed"])
+    as_dtype = np.float64 if spec.get("dtype") == "float64" else np.float32
+    xs = [tensor(np.asarray(spec["scale"] * rng.standard_normal((spec["batch"], spec["sizes"][0])), dtype=as_dtype))
+          for _ in range(spec["calls"])]
+    return rng, xs
+
+
+def _reference_stats(spec):
+    """StatsReference's numbers on the case, for the float64 case's own comparison."""
+    net = _stats_net(spec["sizes"], spec["seed"], spec.get("dtype", "float32"))
+    stats = StatsReference([net[i] for i in spec["watch"]])
+    for x in _stats_inputs(spec)[1]:
+        net(x)
+    stats.remove()
+    return [v for row in stats.means for v in row] + [v for row in stats.stds for v in row]
+
+
+def _watch_returns(modules, before, returned):
+    """Wrap the forward hooks registered on ``modules`` since ``before`` (their ids) so that a hook that returns
+    something records it in ``returned``; what it returns still goes on, as it would without the check."""
+    for module, known in zip(modules, before):
+        hooks = module._forward_hooks
+        for hook_id in [h for h in hooks if h not in known]:
+            def wrapped(*args, _hook=hooks[hook_id], **kwargs):
+                result = _hook(*args, **kwargs)
+                if result is not None:
+                    returned.append(result)
+                return result
+            hooks[hook_id] = wrapped
+
+
+def _returns_problem(returned):
+    what = type_name(returned[0])
+    return (f"your hook returns a {what}, not None: what a forward hook returns REPLACES the module's output, so "
+            "the network then computes (and differentiates) with your object instead of the module's own, even "
+            "when it holds the same values (and a copy in another dtype, e.g. .float() in a float64 network, "
+            "breaks the next layer). Record the statistics and return nothing")
 
 
 def _hooks_left(net):
@@ -70,10 +111,9 @@ def drive_stats(cls, args, kwargs):
     """Build the case's network, watch the modules it names with ``cls(modules)``, run ``calls`` forward passes,
     ``remove()``, one more pass. Run: every mean, then every std, module after module."""
     spec = args[0]
-    net = _stats_net(spec["sizes"], spec["seed"])
+    net = _stats_net(spec["sizes"], spec["seed"], spec.get("dtype", "float32"))
     modules = [net[i] for i in spec["watch"]]
-    rng = np.random.default_rng(spec["seed"])
-    xs = [_f32(spec["scale"] * rng.standard_normal((spec["batch"], spec["sizes"][0]))) for _ in range(spec["calls"])]
+    rng, xs = _stats_inputs(spec)
     params = list(net.parameters())
     out = net(xs[0])
     out.sum().backward()  # the output and the gradients without hooks, to compare with those while watched
@@ -81,16 +121,30 @@ def drive_stats(cls, args, kwargs):
     for p in params:
         p.grad = None
     foreign = modules[0].register_forward_hook(lambda module, inputs, output: None)  # someone else's hook
+    before = [set(m._forward_hooks) for m in modules]
     stats = cls(modules)
+    returned = []
+    _watch_returns(modules, before, returned)
     for k, x in enumerate(xs):
-        out = net(x)
+        try:
+            out = net(x)
+        except Exception:
+            if returned:  # e.g. a float32 copy returned in a float64 network: the next layer refuses it
+                return Run.failed(_returns_problem(returned))
+            raise
         if k == 0:
-            problem = _watched_changes(out, params, plain)
+            problem = _watched_changes(out, params, plain) or (_returns_problem(returned) if returned else None)
             if problem:
                 return Run.failed(problem)
     for name in ("means", "stds"):
         if not hasattr(stats, name):
             return Run.failed(f"your collector has no attribute {name!r}: keep a list per module in self.{name}")
+        rows = getattr(stats, name)
+        if not isinstance(rows, (list, tuple)) or not all(isinstance(row, list) for row in rows):
+            inner = "" if not isinstance(rows, (list, tuple)) else " whose entries are not all lists"
+            return Run.failed(f"self.{name} is a {type_name(rows)}{inner}: a list of lists is expected, one "
+                              f"list per module, in the order of the modules (self.{name}[i] for modules[i]), "
+                              "so that zip(stats.means, stats.stds) gives each module's two lists")
     means, stds = list(stats.means), list(stats.stds)
     if len(means) != len(modules) or len(stds) != len(modules):
         return Run.failed(f"{len(modules)} modules were watched, so self.means and self.stds must hold one list per "
@@ -117,7 +171,7 @@ def drive_stats(cls, args, kwargs):
         return Run.failed(f"after remove() the network still has {left} hook(s) registered: a hook left behind "
                           "keeps running (and recording) at every later forward call, and keeps your collector "
                           "alive. Keep the handle that each register_forward_hook returns, and remove each one")
-    net(_f32(rng.standard_normal((2, spec["sizes"][0]))))
+    net(tensor(np.asarray(rng.standard_normal((2, spec["sizes"][0])), dtype=xs[0].numpy().dtype)))
     if [len(m) for m in stats.means] != [spec["calls"]] * len(modules):
         return Run.failed("after remove() a forward call still added numbers to your lists")
     values = [v for row in means for v in row] + [v for row in stds for v in row]
@@ -126,9 +180,17 @@ def drive_stats(cls, args, kwargs):
         return Run.failed(f"self.means and self.stds must hold plain Python numbers, yours hold a "
                           f"{type(odd).__name__}: a tensor kept in a list keeps its memory (and its graph, if "
                           "it has one) alive for the whole run; .item() gives the number")
+    if spec.get("dtype") == "float64":
+        right = _reference_stats(spec)
+        if (not np.allclose(values, right, rtol=1e-12, atol=1e-14)
+                and np.allclose(values, right, rtol=1e-4, atol=1e-6)):
+            return Run.failed("in a float64 network your statistics are those of float32 arithmetic (about 7 "
+                              "significant digits where float64 keeps about 16): a .float() (or a float32 copy) "
+                              "before the mean and std lowers the precision. Compute them in the output's own "
+                              "dtype")
     kept = [list(row) for row in stats.means] + [list(row) for row in stats.stds]
     other = cls([net[0]])
-    net(_f32(rng.standard_normal((2, spec["sizes"][0]))))
+    net(tensor(np.asarray(rng.standard_normal((2, spec["sizes"][0])), dtype=xs[0].numpy().dtype)))
     other.remove()
     if [list(row) for row in stats.means] + [list(row) for row in stats.stds] != kept:
         return Run.failed("a second collector changed the lists of the first: two instances share their lists "
@@ -155,9 +217,9 @@ def _watched_changes(out, params, plain):
     return None
 
 
-def _stats_case(label, sizes, watch, calls, batch, seed, scale=1.0, visible=False):
-    return Case(({"sizes": sizes, "watch": watch, "calls": calls, "batch": batch, "seed": seed, "scale": scale},),
-                label, visible=visible)
+def _stats_case(label, sizes, watch, calls, batch, seed, scale=1.0, visible=False, dtype="float32"):
+    return Case(({"sizes": sizes, "watch": watch, "calls": calls, "batch": batch, "seed": seed, "scale": scale,
+                  "dtype": dtype},), label, visible=visible)
 
 
 STATS_EXAMPLE = {"sizes": [4, 6, 6, 3], "watch": [1, 3, 5], "calls": 2, "batch": 5, "seed": 0, "scale": 1.0}
@@ -173,6 +235,8 @@ def _stats_cases(rng):
         _stats_case("Linear and Tanh layers mixed, four calls", [6, 10, 10, 4], [0, 3, 4], 4, 9, 3, scale=2.0),
         _stats_case("the last Linear layer of a deep 3-5-5-5-5-5-2 network, a batch of 3", [3, 5, 5, 5, 5, 5, 2],
                     [10], 2, 3, 4, scale=0.5),
+        _stats_case("a float64 network (as in section 8): the Tanh layers of a 4-8-8-3 network, two calls",
+                    [4, 8, 8, 3], [1, 3], 2, 6, 5, dtype="float64"),
     ]
 
 
@@ -284,6 +348,16 @@ def _with_a_tolerance(got, expected, case):
     return any(abs(float(np.asarray(got)) - f) < 1e-6 for f in fractions if abs(f - float(np.asarray(expected))) > 1e-6)
 
 
+def _dead_variants(got, case):
+    """Which of two slips give ``got`` on this case: "units count" (a column's zeros counted against h.shape[1])
+    and "wrong axis" (the rows whose units are all 0)."""
+    h = np.asarray(case.args[0].numpy())
+    value = float(np.asarray(got, dtype=np.float64))
+    variants = {"units count": float(((h == 0).sum(axis=0) == h.shape[1]).mean()),
+                "wrong axis": float((h > 0).any(axis=1).__invert__().mean())}
+    return {name for name, v in variants.items() if abs(v - value) <= 1e-6}
+
+
 def _dead_reference(h):
     return float(((h > 0).float().sum(0) == 0).float().mean().item())
 
@@ -300,11 +374,14 @@ register(Exercise(
                  "the batch (a live unit is 0 for some samples and positive for others: that is ReLU working), and "
                  "the fraction is of the units (h.shape[1])",
                  "first decide per unit (per column) whether any sample gave it a positive value"),
-        _mistake(lambda h: float((h.numpy() > 0).any(axis=1).__invert__().mean()),
-                 "you looked along the wrong axis: the units are the columns (dim 1); you asked, per sample, whether "
-                 "all its units are 0 (or, if you divided with //, integer division rounded your fraction down to 0: "
-                 "divide with /)",
-                 "reduce over the batch dim (dim 0) so that one answer per unit is left"),
+        Mistake(match=lambda got, expected, case: _dead_variants(got, case) == {"units count", "wrong axis"}, hint=
+                "your fraction is what either of two slips gives here: comparing each column's number of zeros "
+                "with h.shape[1] (the number of units) instead of h.shape[0] (the number of samples), or the wrong "
+                "axis: asking per sample (a row) whether all its units are 0 (or, if you divided with //, "
+                "integer division rounded your fraction down to 0: divide with /). A unit is a column, dead when "
+                "all its "
+                "h.shape[0] values are 0",
+                more="reduce over the batch dim (dim 0), so that one answer per unit is left"),
         Mistake(match=_with_a_tolerance, hint=
                  "you counted units with small values as dead: a dead unit gives exactly 0 for every sample; one "
                  "that gives 0.001 is alive (its weights get a gradient)",
@@ -439,10 +516,10 @@ BN_EXAMPLE = ([[1.0, 2.0, 0.0],
               [1.0, 2.0, 1.0])              # running_var
 
 
-def _bn_case(rng, n, c, training, label, momentum=None, eps=None, scale=1.0):
-    x = _f32(scale * rng.standard_normal((n, c)) + rng.standard_normal(c))
-    gamma, beta = _f32(rng.uniform(0.5, 2.0, c)), _f32(rng.standard_normal(c))
-    rm, rv = _f32(rng.standard_normal(c)), _f32(rng.uniform(0.5, 3.0, c))
+def _bn_case(rng, n, c, training, label, momentum=None, eps=None, scale=1.0, make=_f32):
+    x = make(scale * rng.standard_normal((n, c)) + rng.standard_normal(c))
+    gamma, beta = make(rng.uniform(0.5, 2.0, c)), make(rng.standard_normal(c))
+    rm, rv = make(rng.standard_normal(c)), make(rng.uniform(0.5, 3.0, c))
     kwargs = {"running_mean": rm, "running_var": rv, "training": training}
     kwargs.update({k: v for k, v in (("momentum", momentum), ("eps", eps)) if v is not None})
     return Case((x, gamma, beta), label, kwargs=kwargs)
@@ -458,7 +535,44 @@ def _bn_cases(rng):
         _bn_case(rng, 5, 4, False, "evaluation mode"),
         _bn_case(rng, 3, 6, False, "evaluation mode, eps 0.5, momentum 0.3", momentum=0.3, eps=0.5),
         _bn_case(rng, 8, 3, True, "training, momentum 0.01, eps 1e-3", momentum=0.01, eps=1e-3),
+        _bn_case(rng, 5, 3, True, "training, float64 tensors (a network made .double())", make=_t64),
     ]
+
+
+def _t64(a):
+    return tensor(np.asarray(a, dtype=np.float64))
+
+
+def _float64_kept(rtol, atol):
+    """compare_arrays at the exercise's tolerance; on a case with float64 inputs also to float64 rounding, so that
+    a float32 detour inside (whose result may come back float64 again, e.g. times a float64 gamma) shows."""
+    def compare(got, expected, case):
+        failure = compare_arrays(got, expected, rtol, atol)
+        x = case.args[0] if case.args else None
+        if failure or not (is_tensor(x) and dtype_name(x) == "float64"):
+            return failure
+        if compare_arrays(got, expected, 1e-10, 1e-12):
+            return ("your numbers are right to about 7 significant digits, float32's precision, but the inputs are "
+                    "float64 (about 16 digits): somewhere on the way the values went through float32 (a .float(), "
+                    "or a float32 tensor made inside the function). Keep the inputs' dtype throughout, as PyTorch "
+                    "does")
+        return None
+    return compare
+
+
+class _KeepsDtype(TensorAnswer):
+    """A TensorAnswer that says so when a float64 input came back as float32."""
+
+    def refuse(self, got, expected=None):
+        if is_tensor(got) and dtype_name(expected) == "float64" and dtype_name(got) == "float32":
+            return ("you returned a float32 tensor for float64 inputs: the result must keep the inputs' dtype, as "
+                    "PyTorch's does (a .float() on the way, or a float32 tensor made inside the function, lowers "
+                    "it): stay with tensor ops on the inputs")
+        if not self.graph and isinstance(got, (list, tuple, float, int)) and not isinstance(got, bool):
+            return (f"you returned a {type_name(got)} where a tensor was expected (.tolist() or .item() drop the "
+                    "tensor): a running statistic needs no graph, but it must be a tinygrad_lite Tensor, like the "
+                    "argument it replaces")
+        return super().refuse(got, expected)
 
 
 def _bn_reference(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
@@ -519,8 +633,9 @@ register(Exercise(
     "10.batch_norm_forward",
     reference=_bn_reference,
     cases=_bn_cases,
-    answer=_BnAnswer(TensorAnswer(), TensorAnswer(graph=False), TensorAnswer(graph=False)),
+    answer=_BnAnswer(_KeepsDtype(), _KeepsDtype(graph=False), _KeepsDtype(graph=False)),
     call=drive_bn,
+    compare=_float64_kept(1e-5, 1e-6),
     grad=("x", "gamma", "beta"),
     mistakes=[
         _mistake(lambda *a, **k: _bn_np(*a, **k, run_ddof=0),
@@ -617,6 +732,16 @@ def _bnb_no_var_term(dy, x, gamma, eps=1e-5):
     return gamma / np.sqrt(x.var(0) + eps) / n * (n * dy - dbeta), dgamma, dbeta
 
 
+class _ATuple(TupleAnswer):
+    """A TupleAnswer that refuses a list: the exercise, like PyTorch's autograd.grad, returns a tuple."""
+
+    def refuse(self, got, expected=None):
+        if isinstance(got, list):
+            return ("you returned a list; the exercise asks for the tuple (dx, dgamma, dbeta), as "
+                    "torch.autograd.grad returns its gradients: return dx, dgamma, dbeta (no brackets)")
+        return super().refuse(got, expected)
+
+
 def _estimated(got, expected, case):
     """dx within about 1e-4 of the formula's, but not to float64 rounding: a numerical estimate (finite
     differences) or float32 arithmetic, where the exercise asks for the formula itself."""
@@ -633,7 +758,7 @@ register(Exercise(
     "10.batch_norm_backward",
     reference=batch_norm_backward_reference,
     cases=_bnb_cases,
-    answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference"), ArrayAnswer("reference")),
+    answer=_ATuple(ArrayAnswer("reference"), ArrayAnswer("reference"), ArrayAnswer("reference")),
     generic_hints=("mean_vs_sum", "sign", "factor"),
     forbid=AUTOGRAD + (F.batch_norm, nn.BatchNorm1d),
     mistakes=[
@@ -681,11 +806,11 @@ LN_EXAMPLE = ([[1.0, 2.0, 3.0, 6.0],
               [0.0, 1.0, 0.0, -1.0])         # beta
 
 
-def _ln_case(rng, shape, label, eps=None, scale=1.0):
+def _ln_case(rng, shape, label, eps=None, scale=1.0, make=_f32):
     d = shape[-1]
     kwargs = {} if eps is None else {"eps": eps}
-    return Case((_f32(scale * rng.standard_normal(shape) + rng.standard_normal(d)), _f32(rng.uniform(0.5, 2.0, d)),
-                 _f32(rng.standard_normal(d))), label, kwargs=kwargs)
+    return Case((make(scale * rng.standard_normal(shape) + rng.standard_normal(d)), make(rng.uniform(0.5, 2.0, d)),
+                 make(rng.standard_normal(d))), label, kwargs=kwargs)
 
 
 def _ln_cases(rng):
@@ -695,6 +820,7 @@ def _ln_cases(rng):
         _ln_case(rng, (2, 6, 4), "a batch of 2 sequences of 6 positions, 4 features each"),
         _ln_case(rng, (1, 7), "one sample (batch size 1)"),
         _ln_case(rng, (4, 5), "eps 0.5, values of spread about 0.3", eps=0.5, scale=0.3),
+        _ln_case(rng, (3, 5), "float64 tensors (a network made .double())", make=_t64),
     ]
 
 
@@ -705,11 +831,21 @@ def _ln_np(x, gamma, beta, eps=1e-5, ddof=0, axis=-1, eps_outside=False):
     return (x - mean) / den * gamma + beta
 
 
+def _ln_divisor_ambiguous(got, expected, case):
+    """The unbiased variance on a case where it is also the sum of squares over x.shape[0] (N = D - 1)."""
+    x = case.args[0]
+    if len(x.shape) != 2 or x.shape[0] != x.shape[-1] - 1:
+        return False
+    wrong = _ln_np(*case.args, **case.kwargs, ddof=1)
+    return got.shape == wrong.shape and bool(np.allclose(got, wrong, rtol=1e-5, atol=1e-6))
+
+
 register(Exercise(
     "10.layer_norm_forward",
     reference=lambda x, gamma, beta, eps=1e-5: F.layer_norm(x, (x.shape[-1],), gamma, beta, eps),
     cases=_ln_cases,
-    answer=TensorAnswer(),
+    answer=_KeepsDtype(),
+    compare=_float64_kept(1e-5, 1e-6),
     grad=True,
     mistakes=[
         _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, eps, axis=0),
@@ -720,10 +856,12 @@ register(Exercise(
                  "you normalised over dim 1; layer norm normalises over the LAST dim (dim=-1), the features, which "
                  "for a 3-D input (batch, sequence, features) is dim 2",
                  "dim=-1 works for 2-D and 3-D inputs alike"),
-        _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, eps, ddof=1),
-                 "layer norm divides by the biased standard deviation (divisor n, the number of features), as "
-                 "batch norm does for its normalisation",
-                 "the variance's correction must be 0"),
+        Mistake(match=_ln_divisor_ambiguous, hint=
+                "your variance divides by D - 1 where layer norm divides by D, the number of features (the "
+                "biased standard deviation, as batch norm uses for its normalisation): the unbiased variance "
+                "(unbiased=True, Tensor.var's default) gives that, and on this case so does a count taken from "
+                "the wrong dim: x.shape[0], the number of samples, is D - 1 here too",
+                more="the variance's divisor is x.shape[-1], the size of the dim normalised over"),
         _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, eps, eps_outside=True),
                  "eps belongs inside the square root: divide by sqrt(var + eps)",
                  "look at where eps enters the denominator"),
