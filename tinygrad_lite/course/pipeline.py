@@ -897,8 +897,9 @@ def _ignored_argument(exercise, reference, i, got):
             continue
         if (compare_arrays(got, answer, exercise.rtol, exercise.atol) is None
                 and compare_arrays(answer, expected, exercise.rtol, exercise.atol) is not None):
-            return (f"your answer is what {name}={default!r} gives, but this case passes {name}="
-                    f"{bound.arguments[name]!r}: use the argument `{name}` itself, not a fixed value")
+            return (f"your answer agrees, to the check's tolerance, with what {name}={default!r} gives, but this "
+                    f"case passes {name}={bound.arguments[name]!r}: use the argument `{name}` itself, not a fixed "
+                    "value")
     return None
 
 
