@@ -722,3 +722,26 @@ def test_the_bce_hint_about_kinks_fires_only_for_a_slope_wrong_at_0_alone():
 def test_the_huber_hint_about_sqrt_fires_only_where_an_error_is_0():
     result = assert_fails_with("02.huber", _huber_detached_linear_piece, "the gradient is 0 where it should")
     assert "sqrt" not in result.message
+
+
+def _log_softmax_shifted_by(shift):  # (review 7 of 0203) a per-row shift other than the row's maximum
+    def log_softmax_shifted(logits):
+        s = logits - shift(logits)
+        return s - s.exp().sum(dim=-1, keepdim=True).log()
+    return log_softmax_shifted
+
+
+WRONG += [
+    # the first logit: exact while it is the row's maximum (every other case), overflows when a larger one follows
+    ("02.log_softmax", _log_softmax_shifted_by(lambda z: z[..., :1]), "hidden case 5", UNSTABLE,
+     "Shift each row by its own maximum"),
+    # the largest |z|: a row's logits all lie far below it, so they underflow; not the whole tensor's maximum
+    ("02.log_softmax", _log_softmax_shifted_by(lambda z: z.abs().amax(dim=-1, keepdim=True)), "hidden case 5",
+     "inf or nan where the right answer is finite", "with m the largest of the numbers exponentiated"),
+]
+
+
+def test_a_per_row_shift_by_the_largest_abs_logit_is_not_called_the_whole_tensors_maximum():
+    result = assert_fails_with("02.log_softmax", _log_softmax_shifted_by(
+        lambda z: z.abs().amax(dim=-1, keepdim=True)), "inf or nan")
+    assert "maximum of the whole tensor" not in result.message

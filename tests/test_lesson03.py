@@ -813,7 +813,7 @@ WRONG += [
     ("03.matmul_backward", matmul_by_autograd_grad, "write it yourself", "autograd.grad"),
     ("03.linear_backward", linear_by_autograd, "write it yourself", "Tensor.backward"),
     ("03.topological_order", topo_reversed_preorder, "comes before its input", "a depth-first one that lists"),
-    ("03.numerical_grad", numerical_grad_own_default_h, "the check relies on it"),
+    ("03.numerical_grad", numerical_grad_own_default_h, "a step other than h=1e-5"),
 ]
 
 
@@ -899,8 +899,8 @@ WRONG += [
      "float32 array", "keep the precision"),
     ("03.relu_backward", lambda x, g: g * (x > 0.05), "hidden case 7", "however small x is"),
     ("03.relu_backward", lambda x, g: g * (x > 1e-6), "hidden case 7", "however small x is"),
-    ("03.numerical_grad", numerical_grad_with_default(1e-4), "hidden case 10", "the check relies on it"),
-    ("03.numerical_grad", numerical_grad_with_default(1e-8), "hidden case 10", "the check relies on it"),
+    ("03.numerical_grad", numerical_grad_with_default(1e-4), "hidden case 10", "a step other than h=1e-5"),
+    ("03.numerical_grad", numerical_grad_with_default(1e-8), "hidden case 10", "a step other than h=1e-5"),
 ]
 
 
@@ -1412,4 +1412,21 @@ def _through_float32(fn):
 WRONG += [
     (exercise_id, _through_float32(SOLUTIONS[exercise_id]), "hidden case 2", "you turned the inputs into float32")
     for exercise_id in ("03.mul_backward", "03.matmul_backward", "03.linear_backward")
+]
+
+
+def _fixed_step_in_the_body(step):  # (review 7 of 0203) the default h=1e-5 kept, the argument h never used
+    def numerical_grad(f, x, h=1e-5):
+        return central(f, x, step, lambda d, h: d / (2 * h))
+    return numerical_grad
+
+
+WRONG += [
+    # agrees with h=1e-5 to the tolerance: the message says so, and not that the answer used h=1e-5
+    ("03.numerical_grad", _fixed_step_in_the_body(1e-6), "agrees, to the check's tolerance, with what h=1e-05",
+     "use the argument `h` itself"),
+    ("03.numerical_grad", _fixed_step_in_the_body(1e-7), "agrees, to the check's tolerance, with what h=1e-05",
+     "use the argument `h` itself"),
+    # differs from h=1e-5 on a case called without h: the message does not say the default was changed
+    ("03.numerical_grad", _fixed_step_in_the_body(1e-3), "a step other than h=1e-5", "the argument h itself"),
 ]

@@ -430,6 +430,9 @@ def _log_softmax_cases(rng):
         Case((_f32(rng.standard_normal((4, 5))),), "4 samples, 5 classes"),
         Case((_f32(rng.standard_normal(6)),), "one sample, shape (6,)"),
         Case((_f32(rng.standard_normal((2, 3, 4))),), "shape (2, 3, 4): classes are the last dim"),
+        # the largest logit is not the first (a shift by z[0] overflows), nor the largest |z| (a shift by -1000
+        # underflows), and one row only (the whole tensor's maximum is right here; the next cases show it wrong)
+        Case((_f32([-5.0, 100.0, -1000.0, 90.0]),), "one sample whose largest logit is not its first"),
         Case((_f32([[1000.0, 1001.0, 1002.0], [-1000.0, -1001.0, -999.0]]),), "large logits, +-1000"),
         Case((_f32([[1000.0, 0.0, -5.0], [50.0, -60.0, 0.0]]),), "logits far apart: tiny probabilities"),
     ]

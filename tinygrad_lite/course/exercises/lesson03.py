@@ -1175,10 +1175,12 @@ def _default_h(default):
     return numerical_grad
 
 
-OWN_DEFAULT_H = ("the step h has a default in the exercise's signature (h=1e-5), and the check relies on it: most "
-                 "of its cases call your function without h and compare with central differences at that default. "
-                 "Keep the default as given",
-                 "keep the signature of the exercise as it is, default value of h included")
+# (a default changed, or a fixed step in the body whatever h is: on a case called without h, the two look alike)
+OWN_DEFAULT_H = ("your estimates agree with central differences at a step other than h=1e-5, the default in the "
+                 "exercise's signature, which this case uses: most of the check's cases call your function without "
+                 "h. Keep that default as given, and compute with the argument h itself, not a fixed step",
+                 "keep the signature of the exercise as it is, default value of h included, and use h in the "
+                 "formula")
 
 ONE_SIDED = ("you used a one-sided difference, whose error shrinks only like h. The central difference nudges "
              "x[i] both ways, and its error shrinks like h^2",
