@@ -145,7 +145,7 @@ class Grader:
             result["max"] = float(sum(checks.REGISTRY[e].points for e in lesson.exercises if e in checks.REGISTRY))
         if sub.status in ("unreadable", "unknown lesson"):
             result.update(status=sub.status, reason=sub.problem)
-            return result
+            return result, None
         if self.settings.lesson and sub.lesson != self.settings.lesson:
             result.update(status="wrong lesson", lesson=self.settings.lesson,
                           reason=f"this is the notebook of lesson {sub.lesson}, not of {self.settings.lesson}")
