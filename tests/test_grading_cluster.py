@@ -40,12 +40,16 @@ def dask_cluster():
     """(LocalCluster, Client): two worker processes of one thread each, as ``--cluster local:2`` starts them."""
     if MODE is None:
         pytest.skip(f"no grading kernel can start here: {NO_KERNEL}")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                       memory_limit=0)
-    client = distributed.Client(cluster)
-    yield cluster, client
-    client.close()
-    cluster.close()
+    import dask
+
+    from tinygrad_lite.course.grading.cluster import QUIET
+    with dask.config.set(QUIET):
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                           memory_limit=0)
+        client = distributed.Client(cluster)
+        yield cluster, client
+        client.close()
+        cluster.close()
 
 
 def small_class(folder):

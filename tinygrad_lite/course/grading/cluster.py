@@ -56,6 +56,12 @@ INSTALL = 'grading on a Dask cluster needs Dask: pip install "tinygrad_lite[clus
 WAIT_FOR_WORKERS = 300  # seconds: the workers of a batch system may still be waiting in its queue
 MAX_THREADS = 16  # per worker process; with the process id, it keeps the kernels' user ids apart (kernel_slot)
 SLOT_BASE = 1_000_000  # above the slots of --jobs on one machine (sandbox.kernel_uid)
+# Dask's defaults watch tasks of milliseconds: a statistical profiler sampling every worker's threads every 10 ms,
+# an event-loop check every 20 ms, a system monitor every 500 ms. An idle LocalCluster of two workers then used
+# about 10% of a core (measured); a grading task lasts seconds, and with these settings the same cluster used about
+# 1%. Set for the LocalCluster of --cluster (its workers inherit them); docs/cluster.md gives them for other workers.
+QUIET = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s",
+         "distributed.admin.system-monitor.interval": "5s"}
 
 
 class WorkerMismatch(Exception):
@@ -145,14 +151,16 @@ class Connection:
     (with the LocalCluster it started)."""
 
     def __init__(self, where):
-        self.where, self.client, self.cluster = where, None, None
+        self.where, self.client, self.cluster, self.config = where, None, None, None
 
     def __enter__(self):
         try:  # here, not at the top: Dask is an optional extra (tinygrad_lite[cluster]), which grading on one
             import distributed  # machine never imports
         except ImportError:
             raise UsageError(INSTALL) from None
+        import dask
         n = local_workers(self.where)
+        self.config = dask.config.set(QUIET)  # (restored on exit)
         try:
             if n is not None:
                 self.cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
@@ -171,6 +179,8 @@ class Connection:
         for thing in (self.client, self.cluster):
             if thing is not None:
                 thing.close()
+        if self.config is not None:
+            self.config.__exit__(None, None, None)
         return False
 
 
