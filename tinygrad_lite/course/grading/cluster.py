@@ -26,8 +26,8 @@ Threat model (``__init__.py``'s holds on each worker; what the cluster adds):
 
 - The kernel still gets the seeds only after all of the learner's cells ran: the worker holds them in its own
   process, as the grader does on one machine, and writes them to the kernel's input when the kernel says it is
-  ready (``session.py``). The kernel is the worker's child in its own sandbox, session and user id (as root): it
-  cannot read the worker's memory.
+  ready (``session.py``). The kernel is the worker's child, in the same sandbox as on one machine: it reaches the
+  worker's process no more than it reaches the grader's there.
 - The secret never leaves the client: a worker gets the two seeds of each exercise it runs, derived from the
   secret and the exercise id (``grader.seeds_for``), which are the same for every learner of the class. So the
   scheduler and the workers (which pass the task's arguments on) must be machines the instructor trusts, as the
@@ -200,7 +200,7 @@ def check_workers(client, where, requested, course):
                          f"{(str(e).splitlines() or [''])[0][:200]} (install tinygrad_lite[cluster] on every worker)"
                          ) from None
     first = sorted(versions)[0]
-    expected = {"course": course, "address": first, **versions[first]}
+    expected = {**versions[first], "course": course, "address": first}  # this process's course, not the worker's
     for address in sorted(versions):
         problem = mismatch(address, versions[address], expected)
         if problem:
@@ -259,6 +259,13 @@ def grade_all(the_grader, submissions, client, requested, expected, progress=Non
                 raise UsageError(f"{submissions[k].shown}: every Dask worker that graded it died (Dask gives up "
                                  "after a few): look at the workers' logs (memory, the machine); the grades stored "
                                  "so far are kept, run the same command again to resume") from None
+            except (session.CourseChanged, KeyboardInterrupt):
+                raise
+            except Exception as e:  # noqa: BLE001  (the scheduler lost, a worker's fault: one line, not a traceback)
+                first = (str(e).splitlines() or [""])[0][:200]
+                raise UsageError(f"the Dask cluster failed while grading {submissions[k].shown}: {type(e).__name__}: "
+                                 f"{first}; the grades stored so far are kept, run the same command again to "
+                                 "resume") from None
             result = the_grader.conclude(result, lesson, states, ran)
             the_grader.store(submissions[k], result)
             results[k] = result
