@@ -13,9 +13,10 @@ with the same code as on one machine (``session.py``, ``sandbox.py``): its own s
 
 Before any submission is sent, every worker reports its course version (the hash of the course package's code,
 ``encode.course_digest``: the checks, the references, the grader) and its sandbox: a worker whose version differs
-from the client's, or whose sandbox differs from the others', or that cannot start a kernel, stops the run with
-one line that names it, before anything is written. A worker that joins later is checked the same way before it
-runs a submission. The solutions need not be on the workers: their cells travel with each submission.
+from the client's, or whose sandbox differs from the others', or that cannot start a kernel (or has more
+than ``MAX_THREADS`` threads), stops the run with one line that names it, before anything is written. A worker
+that joins later is checked the same way before it runs a submission. The solutions need not be on the workers:
+their cells travel with each submission.
 
 Nothing lost, nothing counted twice: a grade exists only once the client has judged and stored it
 (``OUTDIR/.work/done/``, as on one machine). When a worker dies, the scheduler gives its submissions to another
@@ -40,10 +41,12 @@ Threat model (``__init__.py``'s holds on each worker; what the cluster adds):
 - As root, the kernels of a worker run as user ids of their own, distinct per worker process and thread on one
   machine (``kernel_slot``), so that a fork bomb in one kernel cannot starve another worker's kernels.
 """
+import contextlib
 import os
 import queue
 import re
 import secrets
+import signal
 import threading
 import time
 from dataclasses import replace
@@ -146,6 +149,22 @@ def run_on_worker(lesson, codes, seeds, settings, requested, expected):
 
 
 # -------------------------------------------------------------------- on the client
+@contextlib.contextmanager
+def _ctrl_c_ignored():
+    """SIGINT ignored while the LocalCluster starts its worker processes, which keep that (an ignored signal stays
+    ignored in a new program), so that Ctrl-C in a terminal, sent to every process of the command, ends the command
+    with its one line instead of a traceback from each worker."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: nothing to do
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class Connection:
     """``with Connection("local:2") as client:`` (or a scheduler's address): a Dask client, closed at the end
     (with the LocalCluster it started)."""
@@ -163,8 +182,9 @@ class Connection:
         self.config = dask.config.set(QUIET)  # (restored on exit)
         try:
             if n is not None:
-                self.cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                                        dashboard_address=None, memory_limit=0)
+                with _ctrl_c_ignored():  # by the workers (inherited): Ctrl-C stops the client, which closes them
+                    self.cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                            dashboard_address=None, memory_limit=0)
                 self.client = distributed.Client(self.cluster)
             else:
                 self.client = distributed.Client(self.where, timeout=60)
