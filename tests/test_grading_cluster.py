@@ -75,6 +75,9 @@ def files(out):
     return {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file() and ".work" not in p.parts}
 
 
+# The tests on the LocalCluster are one xdist group: with the suite spread over workers (run.py's --dist loadgroup),
+# one worker starts the cluster, not each.
+@pytest.mark.xdist_group("grading-cluster")
 def test_a_killed_worker_changes_no_grade(dask_cluster, tmp_path):
     """The class graded on the cluster, one worker killed mid-run, gives the files grading it here gives."""
     from tinygrad_lite.course.grading import Settings, grade
@@ -120,6 +123,7 @@ def test_a_killed_worker_changes_no_grade(dask_cluster, tmp_path):
     assert [str(p) for p in local if local[p] != again[p]] == []
 
 
+@pytest.mark.xdist_group("grading-cluster")
 def test_a_worker_with_another_course_version_stops_the_run(dask_cluster, tmp_path, capsys):
     cluster, client = dask_cluster
     victim = sorted(client.scheduler_info()["workers"])[0]  # the first: the others are compared with it
