@@ -291,10 +291,15 @@ def cmd_grade(args):
     if problem:
         _error("grade", problem)
         return 2
+    where = args.scheduler or args.cluster  # grading on a Dask cluster (grading/cluster.py), or None
+    if where and args.jobs:
+        _error("grade", f"--jobs is for one machine: with {'--scheduler' if args.scheduler else '--cluster'}, each "
+                        "worker thread grades one submission at a time (--cluster local:N runs N at once)")
+        return 2
     from .grading import Settings, UsageError, grade, layout, main_progress
     from .grading.session import CourseChanged
     settings = Settings(timeout=args.timeout, total_timeout=args.total_timeout, memory=args.memory,
-                        max_output=args.max_output, jobs=args.jobs, lesson=args.lesson)
+                        max_output=args.max_output, jobs=args.jobs or 1, lesson=args.lesson)
     said = []
 
     def announce(text):
@@ -307,7 +312,7 @@ def cmd_grade(args):
                 print(notice, flush=True)
     try:
         results = grade(args.submissions, args.out, settings, solutions=args.solutions, sandbox=args.sandbox,
-                        progress=main_progress, announce=announce)
+                        progress=main_progress, announce=announce, cluster=where)
     except (UsageError, CourseChanged) as e:
         _error("grade", e)
         return 2
@@ -375,6 +380,14 @@ def _one_line_error(parser_):
     return parser_
 
 
+def cluster_spec(text):
+    """argparse type of --cluster: local:N, N worker processes (at least 1)."""
+    number = text[len("local:"):] if text.startswith("local:") else ""
+    if not number.isdigit() or int(number) < 1:
+        raise argparse.ArgumentTypeError(f"expected local:N (N worker processes, at least 1), got {text!r}")
+    return text
+
+
 def positive_seconds(text):
     """argparse type: a whole number of seconds greater than 0 (0 would mean no limit at all)."""
     try:
@@ -433,8 +446,9 @@ def parser():
         epilog=GRADE_EXIT, formatter_class=argparse.RawDescriptionHelpFormatter))
     g.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="a notebook, or a folder of them (recursive)")
     g.add_argument("--out", required=True, metavar="OUTDIR", help="folder for the gradebooks, results and feedback")
-    g.add_argument("--jobs", type=positive_int("kernels"), default=1, metavar="N",
-                   help="kernels to run at the same time (default 1; one per CPU core is the most that helps)")
+    g.add_argument("--jobs", type=positive_int("kernels"), default=None, metavar="N",
+                   help="kernels to run at the same time on this machine (default 1; one per CPU core is the most "
+                        "that helps); not with --cluster or --scheduler, whose worker threads set it")
     g.add_argument("--timeout", type=positive_seconds, default=30, metavar="SECONDS",
                    help="seconds allowed per cell and per exercise's hidden cases (default 30)")
     g.add_argument("--total-timeout", type=positive_seconds, default=300, metavar="SECONDS",
@@ -451,6 +465,14 @@ def parser():
     g.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto",
                    help="auto: bubblewrap when it works here, else resource limits only (said in the output); "
                         "bwrap: require bubblewrap; none: resource limits only")
+    dask = g.add_mutually_exclusive_group()  # grading on a Dask cluster (grading/cluster.py)
+    dask.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                      help="run the kernels on the workers of this Dask scheduler (e.g. tcp://10.0.0.5:8786), each "
+                           "with the same course installed (checked before grading); judging, the secret and the "
+                           "gradebook stay here. Needs pip install \"tinygrad_lite[cluster]\" (docs/cluster.md)")
+    dask.add_argument("--cluster", metavar="local:N", default=None, type=cluster_spec,
+                      help="as --scheduler, on a Dask LocalCluster of N worker processes (one thread each) on this "
+                           "machine")
     g.set_defaults(run=cmd_grade)
     m = _one_line_error(sub.add_parser(
         "mutants", help="mutation-test the exercises' checks: every wrong variant of a solution must fail",

@@ -14,7 +14,9 @@ How it works (one module per step):
   trivial answer passes;
 - ``grader.py``: per submission, as many kernels as it takes so that one exercise's crash costs only its points;
   stored grades make a rerun resume;
-- ``report.py``: gradebook.csv, lms.csv, results.json, feedback/<learner>/<lesson>.md, summary.md, summary.png.
+- ``report.py``: gradebook.csv, lms.csv, results.json, feedback/<learner>/<lesson>.md, summary.md, summary.png;
+- ``cluster.py`` (``--scheduler``, ``--cluster``, the optional Dask extra): the kernels run on Dask workers, the rest
+  here; its docstring says what that adds to the threat model below.
 
 Threat model. The learner's notebook is hostile. It may loop, allocate without end, print without end, exit, crash
 the interpreter, fork without end, write files, open sockets, read files, monkeypatch anything in its process
@@ -63,7 +65,7 @@ be no notebook at all. What it can reach, and what that is worth:
 import sys
 from pathlib import Path
 
-from . import layout, report
+from . import encode, layout, report
 from . import sandbox as sandboxes
 from .grader import Grader, Settings, grade_all
 
@@ -91,13 +93,24 @@ def resolve_lesson(requested, lessons):
     raise UsageError(f"--lesson {requested}: no such lesson (known: {', '.join(sorted(lessons))})")
 
 
-def grade(submissions, outdir, settings=None, solutions=None, sandbox="auto", progress=None, announce=None):
+def grade(submissions, outdir, settings=None, solutions=None, sandbox="auto", progress=None, announce=None,
+          cluster=None):
     """Grade the notebooks in ``submissions`` (paths of notebooks or folders) into ``outdir``; returns the results.
 
     ``settings``: a Settings (limits, jobs, lesson); ``sandbox``: "auto", "bwrap" or "none"; ``progress(k, n,
     result, seconds)`` is called as each submission is done (seconds None when its stored grade was reused);
-    ``announce(text)`` is told the sandbox in use before the first kernel starts.
+    ``announce(text)`` is told the sandbox in use before the first kernel starts. ``cluster``: None to grade on
+    this machine, else "local:N" or a Dask scheduler's address, whose workers run the kernels (``cluster.py``).
     """
+    if cluster is None:
+        return _grade(submissions, outdir, settings, solutions, sandbox, progress, announce, None)
+    from . import cluster as on_cluster  # (imports no Dask until it connects)
+    with on_cluster.Connection(cluster) as client:
+        return _grade(submissions, outdir, settings, solutions, sandbox, progress, announce, (on_cluster, client,
+                                                                                              cluster))
+
+
+def _grade(submissions, outdir, settings, solutions, sandbox, progress, announce, dask):
     settings = settings or Settings()
     solutions = Path(solutions) if solutions else default_solutions()
     if not solutions.is_dir():
@@ -112,10 +125,16 @@ def grade(submissions, outdir, settings=None, solutions=None, sandbox="auto", pr
     outdir = Path(outdir)
     if outdir.exists() and not outdir.is_dir():
         raise UsageError(f"--out {outdir} is a file, not a folder")
-    try:  # before anything is written: where no kernel can start (a course in a private folder graded as root
-        chosen = sandboxes.choose(sandbox)  # without bubblewrap), one line says why and how to fix it
-    except RuntimeError as e:
-        raise UsageError(str(e)) from None
+    if dask:  # before anything is written: every worker's course version and sandbox (cluster.py)
+        on_cluster, client, where = dask
+        chosen, expected, cluster_line = on_cluster.check_workers(client, where, sandbox, encode.course_digest())
+        if announce:
+            announce(cluster_line)
+    else:
+        try:  # before anything is written: where no kernel can start (a course in a private folder graded as root
+            chosen = sandboxes.choose(sandbox)  # without bubblewrap), one line says why and how to fix it
+        except RuntimeError as e:
+            raise UsageError(str(e)) from None
     if not outdir.exists():
         outdir.mkdir(parents=True)
         outdir.chmod(0o700)  # grades are private, and no kernel without bubblewrap should read earlier results
@@ -126,8 +145,12 @@ def grade(submissions, outdir, settings=None, solutions=None, sandbox="auto", pr
     found, _ = layout.find_notebooks(submissions, exclude=[outdir])
     subs = [layout.read_submission(path, shown, learner, lessons) for path, shown, learner in found]
     _disambiguate(subs)
-    grader = Grader(settings, lessons, chosen, work)
-    results = grade_all(grader, subs, progress and (lambda k, sub, r, s: progress(k, len(subs), r, s)))
+    grader = Grader(settings, lessons, chosen, work, kernels=not dask)
+    told = progress and (lambda k, sub, r, s: progress(k, len(subs), r, s))
+    if dask:
+        results = on_cluster.grade_all(grader, subs, client, sandbox, expected, told)
+    else:
+        results = grade_all(grader, subs, told)
     report.write_all(outdir, results, lessons, chosen.description, settings)
     return results
 

@@ -75,11 +75,12 @@ def build_font_cache(work):
 
 
 class Grader:
-    def __init__(self, settings, lessons, sandbox, work):
+    def __init__(self, settings, lessons, sandbox, work, kernels=True):
+        """``kernels``: whether this process runs the kernels (False when Dask workers do: ``cluster.py``)."""
         from .. import exercises  # noqa: F401  (importing it registers every lesson's exercises)
         self.settings, self.lessons, self.sandbox, self.work = settings, lessons, sandbox, Path(work)
         self.secret = load_secret(self.work)
-        self.font_cache = build_font_cache(self.work)
+        self.font_cache = build_font_cache(self.work) if kernels else None
         self.course = encode.course_digest()
         self.lock = threading.Lock()  # judging runs the checks' code, which is not thread-safe (warnings filters)
         self.references = {}
@@ -121,6 +122,21 @@ class Grader:
 
     # ---------------------------------------------------------------- one submission
     def grade(self, sub):
+        result, lesson = self.begin(sub)
+        if lesson is None:
+            return result
+        states, codes = self.prepare(sub, lesson)
+        slot = self.slots.get()
+        try:
+            ran = run_exercises(self.settings, self.sandbox, lesson, codes, self.seeds(codes),
+                                sandboxes.kernel_uid(slot), self.font_cache, self.course)
+        finally:
+            self.slots.put(slot)
+        return self.conclude(result, lesson, states, ran)
+
+    def begin(self, sub):
+        """(the submission's result so far, its Lesson); the Lesson is None when the result is final without a
+        kernel (unreadable, unknown or wrong lesson)."""
         result = {"learner": sub.learner, "lesson": sub.lesson or "", "path": sub.shown, "sha256": sub.digest,
                   "status": "graded", "notes": list(sub.notes), "exercises": [], "total": 0.0, "max": 0.0,
                   "incidents": []}
@@ -129,18 +145,24 @@ class Grader:
             result["max"] = float(sum(checks.REGISTRY[e].points for e in lesson.exercises if e in checks.REGISTRY))
         if sub.status in ("unreadable", "unknown lesson"):
             result.update(status=sub.status, reason=sub.problem)
-            return result
+            return result, None
         if self.settings.lesson and sub.lesson != self.settings.lesson:
             result.update(status="wrong lesson", lesson=self.settings.lesson,
                           reason=f"this is the notebook of lesson {sub.lesson}, not of {self.settings.lesson}")
             lesson = self.lessons[self.settings.lesson]
             result["max"] = float(sum(checks.REGISTRY[e].points for e in lesson.exercises if e in checks.REGISTRY))
-            return result
-        slot = self.slots.get()
-        try:
-            states = self._run(sub, lesson, sandboxes.kernel_uid(slot))
-        finally:
-            self.slots.put(slot)
+            return result, None
+        return result, lesson
+
+    def seeds(self, codes):
+        """{exercise id: [cases seed, gradients seed]} of the exercises to run: what the kernels need of the
+        secret (which never leaves this process)."""
+        return {e: list(seeds_for(self.secret, e)) for e in codes}
+
+    def conclude(self, result, lesson, states, ran):
+        """Judge the exercises (``ran``: what ``run_exercises`` returned) and complete the submission's result."""
+        for exercise_id, state in ran.items():
+            states[exercise_id].update(state)
         with self.lock:
             for exercise_id in lesson.exercises:
                 if exercise_id in checks.REGISTRY:
@@ -156,9 +178,9 @@ class Grader:
             result["status"] = "incident"
         return result
 
-    def _run(self, sub, lesson, uid):
-        """Run the learner's exercises in kernels; {exercise id: state} with the answers and what happened."""
-        s = self.settings
+    def prepare(self, sub, lesson):
+        """({exercise id: state}, {exercise id: the learner's code to run}): the exercise cells found, scanned
+        (refused and flagged) before any kernel runs; an exercise not in the second dict has its status already."""
         sources = layout.learner_cells(sub, lesson)
         states = {}
         for exercise_id in lesson.exercises:
@@ -182,45 +204,8 @@ class Grader:
                 state.update(status="refused", reason=f"not graded: {'; '.join(forbidden)}")
                 continue
             state["flags"] = suspicious
-        queue = [e for e in lesson.exercises if e in states and states[e]["status"] is None]
-        deadline = time.monotonic() + s.total_timeout
-        together = True
-        limits = sandboxes.limits(s.memory, s.total_timeout + 10, uid)
-        while queue:
-            if time.monotonic() >= deadline:
-                for exercise_id in queue:
-                    states[exercise_id].update(status="out of time", reason="not graded: the submission ran out of "
-                                                                            f"its total time ({s.total_timeout:g} s)")
-                break
-            batch = list(queue) if together else queue[:1]
-            plan = layout.plan(lesson, {e: sources[e][0] for e in batch}, batch)
-            seeds = {e: list(seeds_for(self.secret, e)) for e in batch}
-            outcome = session.run_kernel(self.sandbox, plan, seeds, limits, s.timeout, deadline,
-                                         s.max_output * 2 ** 20, self.font_cache, uid, self.course)
-            if outcome.get("course_changed") and encode.course_digest() != self.course:
-                raise session.CourseChanged("the course's code (tinygrad_lite/course) changed while grading: the "
-                                            "kernels would judge other cases than the grader; run the command again")
-            self._absorb(states, batch, plan, outcome)
-            finished = [e for e in batch if self._finished(states[e])]
-            if outcome["end"] == "done":
-                for exercise_id in batch:
-                    if not self._finished(states[exercise_id]):
-                        states[exercise_id].update(status="kernel died", reason="the kernel gave no answer")
-                queue = [e for e in queue if e not in batch]
-                continue
-            culprit = self._culprit(plan, outcome, batch)
-            status = INCIDENT_STATUS.get(outcome["end"], "kernel died")
-            if culprit is not None:
-                state = states[culprit]
-                state.update(status=status, reason=self._incident_reason(outcome, plan, culprit))
-                finished.append(culprit)
-            queue = [e for e in queue if e not in finished]
-            if outcome["end"] == "total time":
-                for exercise_id in queue:
-                    states[exercise_id].update(status="out of time", reason="not graded: " + outcome["reason"])
-                break
-            together = False  # after an incident: one exercise per kernel, so that none pays for another
-        return states
+        codes = {e: sources[e][0] for e in lesson.exercises if e in states and states[e]["status"] is None}
+        return states, codes
 
     @staticmethod
     def _finished(state):
@@ -323,6 +308,55 @@ class Grader:
         # mistake ("off by a constant factor (… times)") counts as one
         entry["mistakes"] = list(dict.fromkeys(judge.mask_numbers(v["hints"][0]) for v in verdicts if v["hints"]))
         return entry
+
+
+def run_exercises(settings, sandbox, lesson, codes, seeds, uid, font_cache, course):
+    """Run the exercises in ``codes`` ({exercise id: the learner's code}) in kernels, all in one kernel first, then,
+    after an incident, one per kernel; {exercise id: what happened}: ``status`` (None when its cases all ran, else
+    the incident), ``reason``, ``records`` (the kernel's answers by case, untrusted data), ``cases`` and, when the
+    kernel said so, ``stopped`` or ``cell_error``. It needs of the grader only these arguments (no notebook, no
+    secret, no solution of an exercise), so that a Dask worker can run it (``cluster.py``). ``seeds``: the hidden
+    cases' seeds of each exercise, given to a kernel only after the learner's cells ran (``session.py``)."""
+    s = settings
+    states = {e: {"status": None, "reason": "", "records": {}, "cases": None} for e in codes}
+    queue = [e for e in lesson.exercises if e in codes]
+    deadline = time.monotonic() + s.total_timeout
+    together = True
+    limits = sandboxes.limits(s.memory, s.total_timeout + 10, uid)
+    while queue:
+        if time.monotonic() >= deadline:
+            for exercise_id in queue:
+                states[exercise_id].update(status="out of time", reason="not graded: the submission ran out of "
+                                                                        f"its total time ({s.total_timeout:g} s)")
+            break
+        batch = list(queue) if together else queue[:1]
+        plan = layout.plan(lesson, {e: codes[e] for e in batch}, batch)
+        outcome = session.run_kernel(sandbox, plan, {e: seeds[e] for e in batch}, limits, s.timeout, deadline,
+                                     s.max_output * 2 ** 20, font_cache, uid, course)
+        if outcome.get("course_changed") and encode.course_digest() != course:
+            raise session.CourseChanged("the course's code (tinygrad_lite/course) changed while grading: the "
+                                        "kernels would judge other cases than the grader; run the command again")
+        Grader._absorb(states, batch, plan, outcome)
+        finished = [e for e in batch if Grader._finished(states[e])]
+        if outcome["end"] == "done":
+            for exercise_id in batch:
+                if not Grader._finished(states[exercise_id]):
+                    states[exercise_id].update(status="kernel died", reason="the kernel gave no answer")
+            queue = [e for e in queue if e not in batch]
+            continue
+        culprit = Grader._culprit(plan, outcome, batch)
+        status = INCIDENT_STATUS.get(outcome["end"], "kernel died")
+        if culprit is not None:
+            state = states[culprit]
+            state.update(status=status, reason=Grader._incident_reason(outcome, plan, culprit))
+            finished.append(culprit)
+        queue = [e for e in queue if e not in finished]
+        if outcome["end"] == "total time":
+            for exercise_id in queue:
+                states[exercise_id].update(status="out of time", reason="not graded: " + outcome["reason"])
+            break
+        together = False  # after an incident: one exercise per kernel, so that none pays for another
+    return states
 
 
 def grade_all(grader, submissions, progress=None):

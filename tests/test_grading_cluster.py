@@ -1,0 +1,196 @@
+"""Grading on a Dask cluster (``tinygrad-lite grade --scheduler ADDRESS`` / ``--cluster local:N``,
+``tinygrad_lite/course/grading/cluster.py``), on one LocalCluster of two worker processes shared by the module:
+
+- a class of lesson 00 (honest: solved, partly solved, known mistakes; hostile: a segfault, monkeypatching, reaching
+  for the references, a corrupt file), built with tests/test_grading.py's builders, graded on the cluster while
+  one worker process is killed (SIGKILL, once a result came back and others are in flight), gives the same files,
+  byte for byte, as grading it on this machine with the same secret, and each submission is graded and stored
+  once; a rerun grades only what was not stored (as after Ctrl-C), to the same files;
+- a worker with another course version stops the run before anything is written, in one line that names it;
+- Dask is an optional extra: the core install does not require it, grading on one machine never imports it, and
+  without it ``--cluster`` says in one line how to install it; the options' errors are one line each.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tinygrad_lite.course import cli
+from tinygrad_lite.course.grading import encode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_grading import HOSTILE_00, HOSTILE_TIMEOUT, L00, MODE, NO_KERNEL, ROW_OK, save, submission
+
+distributed = pytest.importorskip("distributed", reason="Dask is the `cluster` extra: pip install -e '.[dev]'")
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "the same secret on both sides\n"
+# The hostile kinds that end a kernel (os._exit, printing without end) each cost two more kernels: one, the segfault,
+# stands for them (tests/test_grading.py grades them all on this machine); the others cost no more than an honest one.
+HOSTILE = ("segfault", "monkeypatch", "reference")
+OPTIONS = ("--timeout", HOSTILE_TIMEOUT, "--total-timeout", 120, "--max-output", 5)
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """(LocalCluster, Client): two worker processes of one thread each, as ``--cluster local:2`` starts them."""
+    if MODE is None:
+        pytest.skip(f"no grading kernel can start here: {NO_KERNEL}")
+    import dask
+
+    from tinygrad_lite.course.grading.cluster import QUIET
+    with dask.config.set(QUIET):
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                           memory_limit=0)
+        client = distributed.Client(cluster)
+        yield cluster, client
+        client.close()
+        cluster.close()
+
+
+def small_class(folder):
+    name = f"{L00}.ipynb"
+    save(folder, "solved", submission(L00), name)
+    save(folder, "partial", submission(L00, {"00.row_normalize": ROW_OK}, base="lessons"), name)
+    save(folder, "mistakes", submission(L00, {
+        "00.row_normalize": "def row_normalize(scores):\n    return scores / scores.sum()\n",
+        "00.standardize": "def standardize(x):\n    return (x - x.mean(dim=0)) / x.std(dim=0)\n"}), name)
+    for learner in HOSTILE:
+        save(folder, learner, submission(L00, HOSTILE_00[learner]), name)
+    save(folder, "corrupt", json.dumps(submission(L00)).encode()[:5000], name)
+    return 3 + len(HOSTILE) + 1
+
+
+def with_secret(out):
+    (out / ".work").mkdir(parents=True)
+    (out / ".work" / "secret").write_text(SECRET)
+    return out
+
+
+def files(out):
+    return {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file() and ".work" not in p.parts}
+
+
+# The tests on the LocalCluster are one xdist group: with the suite spread over workers (run.py's --dist loadgroup),
+# one worker starts the cluster, not each.
+@pytest.mark.xdist_group("grading-cluster")
+def test_a_killed_worker_changes_no_grade(dask_cluster, tmp_path):
+    """The class graded on the cluster, one worker killed mid-run, gives the files grading it here gives."""
+    from tinygrad_lite.course.grading import Settings, grade
+    cluster, client = dask_cluster
+    folder = tmp_path / "class"
+    n = small_class(folder)
+    here = with_secret(tmp_path / "here")
+    assert cli.main(["grade", str(folder), "--out", str(here), "--jobs", "2", *map(str, OPTIONS)]) == 0
+
+    killed = {}
+
+    def kill_one_busy_worker(k, total, result, seconds):
+        """After the first answer that came back from a worker: SIGKILL a worker process that has a submission."""
+        if killed or not result["exercises"] or seconds is None:
+            return
+        busy = [address for address, keys in client.processing().items() if keys]
+        if busy:
+            pids = client.run(os.getpid)
+            killed.update(address=busy[0], pid=pids[busy[0]], left=total - k)
+            os.kill(pids[busy[0]], signal.SIGKILL)
+
+    there = with_secret(tmp_path / "there")
+    settings = Settings(timeout=HOSTILE_TIMEOUT, total_timeout=120, max_output=5)
+    results = grade([folder], there, settings, progress=kill_one_busy_worker, cluster=cluster.scheduler_address)
+    assert killed, "no worker had a submission in flight when the first answer came back"
+    assert len(results) == n
+    assert len(list((there / ".work" / "done").glob("*.json"))) == n  # each graded and stored once
+    local, remote = files(here), files(there)
+    assert local.keys() == remote.keys()
+    assert [str(p) for p in local if local[p] != remote[p]] == []
+    by_learner = {r["learner"]: r for r in results}
+    assert by_learner["solved"]["total"] == 5 and by_learner["monkeypatch"]["status"] == "flagged"
+    assert by_learner["segfault"]["total"] == 3 and by_learner["corrupt"]["status"] == "unreadable"
+    for path in (there / ".work" / "done").glob("*.json"):  # as if Ctrl-C had stopped the run before this grade
+        if json.loads(path.read_text())["learner"] == "mistakes":
+            path.unlink()
+    graded = []
+    grade([folder], there, settings, progress=lambda k, total, result, seconds: graded.append((result["learner"],
+                                                                                                seconds)),
+          cluster=cluster.scheduler_address)
+    assert [learner for learner, seconds in graded if seconds is not None] == ["mistakes"]  # the rest: stored
+    again = files(there)
+    assert [str(p) for p in local if local[p] != again[p]] == []
+
+
+@pytest.mark.xdist_group("grading-cluster")
+def test_a_worker_with_another_course_version_stops_the_run(dask_cluster, tmp_path, capsys):
+    cluster, client = dask_cluster
+    victim = sorted(client.scheduler_info()["workers"])[0]  # the first: the others are compared with it
+    folder, out = tmp_path / "class", tmp_path / "out"
+    save(folder, "solved", submission(L00), f"{L00}.ipynb")
+    client.run(lambda: (setattr(encode, "real_course_digest", encode.course_digest),
+                        setattr(encode, "course_digest", lambda: "f" * 64)), workers=[victim])
+    try:
+        status = cli.main(["grade", str(folder), "--out", str(out), "--scheduler", cluster.scheduler_address])
+    finally:
+        client.run(lambda: setattr(encode, "course_digest", encode.real_course_digest), workers=[victim])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1, err
+    assert f"worker {victim} has another version of the course" in err[0] and "ffffffffffff" in err[0]
+    assert not out.exists()  # nothing written, not even the output folder
+
+
+def test_without_dask_cluster_says_how_to_install_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # `import distributed` raises ImportError
+    folder = tmp_path / "class"
+    save(folder, "solved", submission(L00), f"{L00}.ipynb")
+    assert cli.main(["grade", str(folder), "--out", str(tmp_path / "out"), "--cluster", "local:2"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and 'pip install "tinygrad_lite[cluster]"' in err[0], err
+
+
+@pytest.mark.parametrize("arguments, says", [
+    (["--cluster", "local:2", "--jobs", "2"], "--jobs is for one machine"),
+    (["--scheduler", "tcp://127.0.0.1:1", "--jobs", "1"], "--jobs is for one machine"),
+    (["--cluster", "local:0"], "expected local:N"),
+    (["--cluster", "slurm"], "expected local:N"),
+    (["--cluster", "local:2", "--scheduler", "tcp://127.0.0.1:1"], "not allowed with"),
+])
+def test_cluster_options_errors_are_one_line(arguments, says, tmp_path, capsys):
+    try:
+        status = cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), *arguments])
+    except SystemExit as e:
+        status = e.code
+    assert status == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and says in err[0] and "Traceback" not in err[0], err
+
+
+def test_help_names_the_cluster_options(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["grade", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for words in ("--scheduler ADDRESS", "--cluster local:N", 'pip install "tinygrad_lite[cluster]"',
+                  "not with --cluster or --scheduler"):
+        assert words in text
+
+
+def test_the_core_install_does_not_pull_dask():
+    """Dask is the `cluster` extra: no requirement of the core install names it (the installed package's metadata
+    and pyproject.toml), and the command line and grading on one machine import no Dask."""
+    from importlib.metadata import requires
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        tomllib = pytest.importorskip("tomli")
+    core = [r for r in requires("tinygrad_lite") or [] if "extra ==" not in r]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    core += project["dependencies"]
+    assert core and not [r for r in core if r.lower().startswith(("dask", "distributed"))], core
+    assert any(r.startswith("dask[distributed]") for r in project["optional-dependencies"]["cluster"])
+    code = ("import sys; from tinygrad_lite.course import cli; from tinygrad_lite.course.grading import grader, "
+            "session, sandbox; print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr
