@@ -4,8 +4,9 @@ The learner's functions take tinygrad_lite tensors (float32, as in the notebook)
 of each is the library's own function from ``tinygrad_lite.nn.functional``, which is tested against PyTorch
 elsewhere. The hidden cases are chosen so that the usual mistakes show: 2-D inputs and several batch sizes (a sum
 in place of a mean), negative errors and errors on both sides of delta, several deltas (Huber), logits of +-1000
-(exp overflows in a naive formula), logits far apart (log(softmax) underflows to -inf), rows far apart (one
-maximum for the whole tensor), 1-D and 3-D inputs (the wrong dim).
+(exp overflows in a naive formula), logits far apart (log(softmax) underflows to -inf), a largest logit that is
+not the row's first (a shift by another logit overflows), rows far apart (one maximum for the whole tensor), 1-D
+and 3-D inputs (the wrong dim).
 
 Besides the numbers, every check judges what a loss must be: a float32 tensor (not a numpy array, a list or a
 Python number), connected to the graph of its inputs, with the reference's gradients, its inputs left unchanged.
