@@ -75,6 +75,9 @@ ALSO_RIGHT = [
     ("00.standardize", _standardize_column_by_column),
     ("00.standardize", _standardize_in_place_on_a_copy),
     ("00.standardize", lambda x: (c := x - x.mean(dim=0)) * (c * c).mean(dim=0).rsqrt()),  # review 0001: rsqrt
+    # review 7 (0001): float64 inside stays right on the tiniest cases (row sums about 2e-18, a std about 1e-18)
+    ("00.row_normalize", lambda s: (s.double() / s.double().sum(dim=1, keepdim=True)).float()),
+    ("00.standardize", lambda x: ((x.double() - x.double().mean(0)) / x.double().std(0, correction=0)).float()),
     ("00.pairwise_sq_distances", lambda a, b: ((a.unsqueeze(1) - b.unsqueeze(0)) ** 2).sum(dim=2)),
     ("00.pairwise_sq_distances",  # the matrix-product route loses a little precision; the check allows it
      lambda a, b: (a ** 2).sum(dim=1, keepdim=True) + (b ** 2).sum(dim=1) - 2 * a @ b.T),
@@ -179,6 +182,20 @@ WRONG += [  # review 6 (0001): clamps and epsilons below the scale of case 7 gav
      "with nothing added"),
     ("00.standardize", lambda x: (x - x.mean(0)) / (x.std(0, correction=0) + 1e-12), "hidden case 8 of 8",
      "an epsilon"),
+]
+
+WRONG += [  # review 7 (0001): F.normalize's clamp at 1e-12 on the std, and 1e-15 on the row sums, passed
+    ("00.standardize", lambda x: (x - x.mean(0)) / x.std(0, correction=0).clamp(min=1e-12), "hidden case 8 of 8",
+     "std about 1e-18", "a clamp of the std from below"),
+    ("00.standardize", lambda x: (x - x.mean(0)) / x.std(0, correction=0).clamp(min=1e-17), "hidden case 8 of 8",
+     "a clamp of the std from below"),
+    ("00.standardize", lambda x: (x - x.mean(0)) / (x.std(0, correction=0) + 1e-20), "hidden case 8 of 8",
+     "an epsilon"),
+    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1e-15), "hidden case 8 of 8",
+     "under 4e-18", "a clamp of them from below"),
+    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1e-17), "hidden case 8 of 8",
+     "a clamp of them from below"),
+    ("00.row_normalize", lambda s: s / (s.sum(dim=1, keepdim=True) + 1e-20), "hidden case 8 of 8", "an epsilon"),
 ]
 
 WRONG += [  # review 0001: the same for the distances; the comparison's tolerance now scales with |a|^2 + |b|^2

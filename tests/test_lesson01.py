@@ -489,6 +489,19 @@ WRONG += [
      "write it yourself", "binary_cross_entropy_with_logits"),
 ]
 
+WRONG += [  # review 7 (0001): a small threshold in relu's comparison passed (no case had tiny positive values)
+    ("01.relu", lambda x: tl.where(x > 1e-4, x, tl.zeros_like(x)), "hidden case 7 of 7", "down to 1e-37",
+     "some small positive values became 0", "compare with 0 itself"),
+    ("01.relu", lambda x: tl.where(x >= 1e-5, x, tl.zeros_like(x)), "hidden case 7 of 7",
+     "some small positive values became 0"),
+    ("01.relu", lambda x: tl.where(x > 1e-30, x, tl.zeros_like(x)), "hidden case 7 of 7", "expected 1e-37, got 0",
+     "some small positive values became 0"),
+    ("01.relu", lambda x: x * (x > 1e-6).float(), "hidden case 7 of 7", "some small positive values became 0"),
+    ("01.relu", lambda x: tl.where(x > 1e-3, x, tl.zeros_like(x)), "the example shown in the notebook",
+     "the values are right, the gradient is not", "the inputs are moved a little",
+     "a small threshold in the comparison", "compare with 0 itself"),
+]
+
 
 def test_a_nan_gradient_away_from_0_gets_the_overflow_hint_alone():
     """The naive where with its warnings silenced: the nan gradient is at x = -100, not at 0, so the hint names

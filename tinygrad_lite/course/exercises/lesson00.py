@@ -47,8 +47,10 @@ def _row_normalize_cases(rng):
         Case((_f32(_large_with_zeros(rng)),), "large scores with some zeros"),
         # an epsilon added to the row sums, or a clamp of them, changes every share here (review 0001)
         Case((_f32(rng.uniform(1e-9, 3e-8, size=(5, 4))),), "tiny scores: each row sums to under 1.2e-7"),
-        # a clamp at 1e-12 or an epsilon of 1e-15 gives the same shares as the plain sum above (review 6, 0001)
-        Case((_f32(rng.uniform(1e-16, 1e-15, size=(3, 4))),), "tinier scores: each row sums to under 4e-15"),
+        # a clamp at 1e-12 or 1e-15 gives the same shares as the plain sum above (reviews 6 and 7, 0001). As low as
+        # right answers stay exact: the sum's square (division's gradient) and 1/sum^2 (the reciprocal's) stay
+        # normal float32 numbers for sums above about 1.1e-19; these sum to 4e-19 .. 4e-18
+        Case((_f32(rng.uniform(1e-19, 1e-18, size=(3, 4))),), "tinier scores: each row sums to under 4e-18"),
     ]
 
 
@@ -79,7 +81,7 @@ EPSILON_IN_THE_SUM = (
     "or a clamp of them from below, makes the denominator larger than the sum. Divide by the plain sum: each row "
     "then sums to 1, whatever the scale of its scores",
     "with scores of about 1e-8 a row sums to about 1e-7, so an epsilon of 1e-8, for one, is already a tenth of "
-    "it, and a hidden case has rows that sum to under 4e-15; no row of scores here sums to 0, so nothing needs "
+    "it, and a hidden case has rows that sum to under 4e-18; no row of scores here sums to 0, so nothing needs "
     "guarding")
 
 
@@ -125,7 +127,7 @@ register(Exercise(
                  "you divided each row by its length (the square root of the sum of squares, the L2 norm), which "
                  "makes the squares sum to 1. Probabilities themselves must sum to 1: divide by the plain sum."),
     ],
-    forbid=(nn.functional.normalize,),  # normalize(p=1, dim=1) is this exercise, written by the library
+    forbid=(nn.functional.normalize,),  # normalize(p=1, dim=1) is nearly this exercise (its eps clamps the sum)
 ))
 
 
@@ -160,10 +162,12 @@ def _standardize_cases(rng):
         Case((_f32(np.concatenate([rng.normal(size=(8, 1)) * 1e-7 + 3e-7, rng.normal(size=(8, 2)) * 4.0 + 10.0],
                                   axis=1)),),
              "a feature with a tiny spread (std about 1e-7) beside two ordinary ones"),
-        # a clamp of the std at 1e-8 or 1e-9, or 1e-12 added to it, changes nothing above (review 6, 0001)
-        Case((_f32(np.concatenate([rng.normal(size=(6, 1)) * 4.0 - 7.0, rng.normal(size=(6, 1)) * 1e-11 - 5e-11],
+        # a clamp of the std at 1e-8 or 1e-12, or 1e-12 added to it, changes nothing above (reviews 6 and 7, 0001).
+        # As low as right answers stay exact: the squared deviations and the variance (about 1e-36) stay normal
+        # float32 numbers (above 1.2e-38) for a std above about 1e-19
+        Case((_f32(np.concatenate([rng.normal(size=(6, 1)) * 4.0 - 7.0, rng.normal(size=(6, 1)) * 1e-18 - 5e-18],
                                   axis=1)),),
-             "a feature with a tinier spread (std about 1e-11) beside an ordinary one"),
+             "a feature with a tinier spread (std about 1e-18) beside an ordinary one"),
     ]
 
 
@@ -202,7 +206,7 @@ register(Exercise(
                 more="a hidden case has a feature with std about 1e-7, so variance about 1e-14: an epsilon added to "
                      "the std changes it unless far smaller than 1e-7, and one added under the square root unless "
                      "far smaller than 1e-14 (batch normalisation's 1e-5 there, for one, divides by about 3e-3 "
-                     "instead of 1e-7); another hidden feature has std about 1e-11"),
+                     "instead of 1e-7); another hidden feature has std about 1e-18"),
         _mistake(_textbook_variance,
                  "your variance looks like E[x^2] - E[x]^2: right on paper, but in float32 it subtracts two large, "
                  "nearly equal numbers, and the digits that differ are lost (cancellation)",

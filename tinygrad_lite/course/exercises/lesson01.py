@@ -153,6 +153,9 @@ def _relu_cases(rng):
         Case((_all_negative_but_one(rng, (3, 3)),), "all negative but one value: only that output is not 0"),
         Case((_f32(rng.standard_normal((2, 3, 4))),), "a 3-D tensor: the shape must not change"),
         Case((_f32(1e6 * rng.standard_normal((4, 4))),), "large values, up to a few million"),
+        # a comparison with a small threshold (x > 1e-6 "against float noise") zeroes these (review 7, 0001)
+        Case((_f32([[1e-7, -1e-7, 3e-12, -3e-12, 1.0], [1e-20, -1e-20, 1e-37, -1e-37, -1.0]]),),
+             "tiny positive and negative values, down to 1e-37"),
     ]
 
 
@@ -181,6 +184,37 @@ def _is_leaky(got, case):
     return bool(np.allclose(slopes, slopes[0], rtol=1e-4) and 0 < abs(slopes[0]) < 1)
 
 
+def _is_thresholded(got, case):
+    """The answer is x where x > t and 0 elsewhere, for some t > 0 that some positive x do not exceed."""
+    x = np.asarray(case.args[0].numpy(), dtype=np.float64)
+    got = np.asarray(got, dtype=np.float64)
+    if got.shape != x.shape:
+        return False
+    zeroed, kept = (x > 0) & (got == 0), (x > 0) & (got == x)
+    return bool(zeroed.any() and (zeroed | kept | ((x <= 0) & (got == 0))).all()
+                and (not kept.any() or x[zeroed].max() < x[kept].min()))
+
+
+KEEP_EVERY_POSITIVE = ("ReLU keeps every x > 0 as it is, however small (a hidden case goes down to 1e-37), so "
+                       "compare with 0 itself, not with a small threshold")
+THRESHOLD = ("some small positive values became 0: " + KEEP_EVERY_POSITIVE,
+             "a comparison with 0 is exact for every float: no rounding makes a negative x compare above 0")
+
+
+def _relu_grad_hint(got, want, case):
+    """The gradient differs only where x is 0 or nearly so, and is 0 there: a small threshold, seen on the inputs
+    moved a little (0 moved a little above 0 is a small positive x, which ReLU keeps with slope 1)."""
+    x = np.asarray(case.args[0].numpy(), dtype=np.float64)
+    if got.shape != x.shape or want.shape != x.shape:
+        return ""
+    bad = ~np.isclose(got, want, rtol=1e-4, atol=1e-6)
+    if bad.any() and (np.abs(x[bad]) <= 1e-2).all() and (got[bad] == 0).all():
+        return ("the gradient differs only where x is 0 or nearly 0. For this comparison the inputs are moved a "
+                "little, so such an x can become a small positive number, and there your result is 0, with slope 0 "
+                "(a small threshold in the comparison?): " + KEEP_EVERY_POSITIVE)
+    return ""
+
+
 def _is_capped(got, case):
     """The answer is max(x, 0) clipped from above at some c > 0 that some x exceed (relu6, clamp(0, 1) ...)."""
     x = np.asarray(case.args[0].numpy(), dtype=np.float64)
@@ -198,6 +232,7 @@ register(Exercise(
     answer=LAYER_OUTPUT,
     grad=True,
     generic_hints=("sign",),
+    grad_hint=_relu_grad_hint,
     mistakes=[
         _mistake(lambda x: x.max(0),
                  "x.max(0) is a reduction, like np.max(x, 0): it keeps only the largest value along dim 0 (and a "
@@ -226,6 +261,7 @@ register(Exercise(
                 hint="the negative values must become exactly 0; yours become a small multiple of x (that is leaky "
                      "ReLU, a cousin of ReLU)",
                 more="where x is negative the output is the constant 0, whatever x is"),
+        Mistake(match=lambda got, expected, case: _is_thresholded(got, case), hint=THRESHOLD[0], more=THRESHOLD[1]),
         Mistake(match=lambda got, expected, case: _is_capped(got, case),
                 hint="the large values are capped: ReLU has no upper bound, every positive value stays as it is",
                 more="bound the elements from below only, at 0"),
