@@ -486,6 +486,40 @@ def _bnb_torch(dy, x, gamma, eps=1e-5):
     return xt.grad.numpy(), gt.grad.numpy(), bt.grad.numpy()
 
 
+def _bnb_by_hand_graph(x, gamma, eps):
+    xt, gt = tl.tensor(x, requires_grad=True), tl.tensor(gamma, requires_grad=True)
+    bt = tl.zeros(len(gamma), dtype=tl.float64, requires_grad=True)
+    return xt, gt, bt, (xt - xt.mean(0)) / (xt.var(0, unbiased=False) + eps) ** 0.5 * gt + bt
+
+
+def _bnb_autograd_backward(dy, x, gamma, eps=1e-5):
+    xt, gt, bt, y = _bnb_by_hand_graph(x, gamma, eps)
+    tl.autograd.backward([y], [tl.tensor(dy)])
+    return xt.grad.numpy(), gt.grad.numpy(), bt.grad.numpy()
+
+
+def _bnb_run_backward(dy, x, gamma, eps=1e-5):
+    from tinygrad_lite.autograd.engine import run_backward
+    xt, gt, bt, y = _bnb_by_hand_graph(x, gamma, eps)
+    run_backward([y], [np.asarray(dy)])
+    return xt.grad.numpy(), gt.grad.numpy(), bt.grad.numpy()
+
+
+def _bnb_grad_fn(dy, x, gamma, eps=1e-5):
+    xt, gt = torch.tensor(x, requires_grad=True), torch.tensor(gamma, requires_grad=True)
+    y = torch.nn.functional.batch_norm(xt, None, None, gt, torch.zeros_like(gt, requires_grad=True),
+                                       training=True, eps=eps)
+    return tuple(g.detach().numpy() for g in y.grad_fn(torch.tensor(dy)))
+
+
+def _bnb_aten_kernel(dy, x, gamma, eps=1e-5):
+    xt, gt = torch.tensor(x), torch.tensor(gamma)
+    mean, invstd = xt.mean(0), 1 / torch.sqrt(xt.var(0, unbiased=False) + eps)
+    grads = torch.ops.aten.native_batch_norm_backward(torch.tensor(dy), xt, gt, None, None, mean, invstd, True, eps,
+                                                      [True, True, True])
+    return tuple(g.numpy() for g in grads)
+
+
 def _bnb_finite_differences(h, extrapolate=False):
     """dx estimated by central differences of sum(dy * y) (Richardson-extrapolated: (4 D(h/2) - D(h)) / 3)."""
     def forward(x, gamma, eps):
@@ -554,6 +588,11 @@ WRONG = [
     ("10.ActivationStats", _MeansInADict, "a list of lists is expected"),
     # ---- 10.dead_fraction
     ("10.dead_fraction", lambda h: (h == 0).float().mean().item(), "zero ENTRIES"),
+    ("10.dead_fraction", lambda h: float((h.numpy().std(0) == 0).mean()), "CONSTANT units"),
+    ("10.dead_fraction", lambda h: float((h.numpy().max(0) == h.numpy().min(0)).mean()), "CONSTANT units"),
+    ("10.dead_fraction", lambda h: int(dead_fraction(h)) if dead_fraction(h) in (0.0, 1.0) else dead_fraction(h),
+     "a Python float"),
+    ("10.dead_fraction", lambda h: float((h.numpy().max(0) <= 1e-8).mean()), "small values as dead"),
     ("10.dead_fraction", lambda h: ((h == 0).float().sum(0) == h.shape[1]).float().mean().item(), "h.shape[1]"),
     ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=1) == 0).float().mean().item(), "wrong axis"),
     ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=0) == 0).float().sum().item(), "NUMBER of dead"),
@@ -590,6 +629,7 @@ WRONG = [
     ("10.batch_norm_forward", _bn(eval_updates=True), "only training updates"),
     ("10.batch_norm_forward", _bn_updates_in_place, "in place"),
     ("10.batch_norm_forward", _bn_library, "yourself"),
+    ("10.batch_norm_forward", lambda *a, **k: list(batch_norm_forward(*a, **k)), "you returned a list"),
     ("10.batch_norm_forward", _bn_running_with_graph, "carry a graph"),
     ("10.batch_norm_forward", _bn_float32_detour, "float32 tensor for float64 inputs"),
     ("10.batch_norm_forward", _bn_float32_running, "float32 tensor for float64 inputs"),
@@ -614,6 +654,10 @@ WRONG = [
     ("10.batch_norm_backward", _bnb_float32, "float32 arithmetic"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: list(batch_norm_backward(dy, x, g, eps)),
      "you returned a list"),
+    ("10.batch_norm_backward", _bnb_autograd_backward, "yourself"),
+    ("10.batch_norm_backward", _bnb_run_backward, "yourself"),
+    ("10.batch_norm_backward", _bnb_grad_fn, "yourself"),
+    ("10.batch_norm_backward", _bnb_aten_kernel, "PyTorch's backward kernel"),
     # ---- 10.layer_norm_forward
     ("10.layer_norm_forward", _ln(axis=0), "that is batch norm"),
     ("10.layer_norm_forward", _ln(axis=1), "over the LAST dim"),

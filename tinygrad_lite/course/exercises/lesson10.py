@@ -21,6 +21,8 @@
 - ``10.layer_norm_forward``: normalise over the last dim (2-D and 3-D inputs), biased variance, eps inside the
   square root, then gamma and beta.
 """
+import sys
+
 import numpy as np
 
 from ... import autograd, manual_seed, nn, no_grad, tensor
@@ -330,7 +332,36 @@ def _dead_cases(rng):
                      "gives too; it catches a count in place of a fraction"),
         Case((_relu_output(rng, 12, 16, 3, p_zero=0.2),), "values below 1, 3 dead units of 16"),
         Case((_small_but_alive(rng),), "10 samples, 9 units, 2 dead, and 3 alive with every value in (0, 0.01]"),
+        Case((_constant_alive(rng),), "6 samples, 8 units, 2 dead, two alive with one value for every sample, one "
+                                      "alive with values near 1e-12"),
     ]
+
+
+def _constant_alive(rng):
+    h = _relu_output(rng, 6, 8, 0, p_zero=0.3).numpy()
+    h[:, [0, 6]] = 0.0
+    h[:, 3] = 0.5                                  # the same positive value for every sample: alive
+    h[:, 1] = 1.25                                 # (two such units: the constant ones are 4 of 8, the dead 2)
+    h[:, 5] = rng.uniform(1e-12, 5e-12, 6)         # tiny, but positive: alive
+    return _f32(h)
+
+
+def _constant_columns(got, expected, case):
+    """The fraction of constant columns (std 0, max == min), where that differs from the dead fraction."""
+    h = np.asarray(case.args[0].numpy())
+    constant = float((h.max(axis=0) == h.min(axis=0)).mean())
+    value = float(np.asarray(got, dtype=np.float64))
+    return abs(constant - float(np.asarray(expected))) > 1e-6 and abs(value - constant) <= 1e-6
+
+
+class _FloatAnswer(NumberAnswer):
+    """A NumberAnswer that refuses an integer: the exercise asks for a Python float."""
+
+    def refuse(self, got, expected=None):
+        if isinstance(got, (int, np.integer)) and not isinstance(got, bool):
+            return (f"you returned the {type_name(got)} {got}; the exercise asks for the fraction as a Python "
+                    "float: return float(...)")
+        return super().refuse(got, expected)
 
 
 def _small_but_alive(rng):
@@ -341,10 +372,15 @@ def _small_but_alive(rng):
     return _f32(h)
 
 
+def _differs(got, expected):
+    return abs(float(np.asarray(got, dtype=np.float64)) - float(np.asarray(expected))) > 1e-6
+
+
 def _with_a_tolerance(got, expected, case):
-    """The fraction of units whose values are all at most some tolerance in (0, 0.1], where that differs."""
+    """The fraction of units whose values are all at most some tolerance in (0, 0.01], where that differs (the
+    cases with small live units have them below 0.01; a larger threshold matches other slips by chance)."""
     top = np.asarray(case.args[0].numpy(), dtype=np.float64).max(axis=0)
-    fractions = {float((top <= t).mean()) for t in top[(top > 0) & (top <= 0.1)]}
+    fractions = {float((top <= t).mean()) for t in top[(top > 0) & (top <= 0.01)]}
     return any(abs(float(np.asarray(got)) - f) < 1e-6 for f in fractions if abs(f - float(np.asarray(expected))) > 1e-6)
 
 
@@ -366,7 +402,7 @@ register(Exercise(
     "10.dead_fraction",
     reference=_dead_reference,
     cases=_dead_cases,
-    answer=NumberAnswer(),
+    answer=_FloatAnswer(),
     mistakes=[
         _mistake(lambda h: float((h.numpy() == 0).mean()),
                  "you counted the zero ENTRIES (or divided the number of dead units by the number of samples, "
@@ -374,7 +410,8 @@ register(Exercise(
                  "the batch (a live unit is 0 for some samples and positive for others: that is ReLU working), and "
                  "the fraction is of the units (h.shape[1])",
                  "first decide per unit (per column) whether any sample gave it a positive value"),
-        Mistake(match=lambda got, expected, case: _dead_variants(got, case) == {"units count", "wrong axis"}, hint=
+        Mistake(match=lambda got, expected, case: _dead_variants(got, case) == {"units count", "wrong axis"}
+                and _differs(got, expected), hint=
                 "your fraction is what either of two slips gives here: comparing each column's number of zeros "
                 "with h.shape[1] (the number of units) instead of h.shape[0] (the number of samples), or the wrong "
                 "axis: asking per sample (a row) whether all its units are 0 (or, if you divided with //, "
@@ -382,6 +419,10 @@ register(Exercise(
                 "all its "
                 "h.shape[0] values are 0",
                 more="reduce over the batch dim (dim 0), so that one answer per unit is left"),
+        Mistake(match=_constant_columns, hint=
+                "you counted the CONSTANT units (columns with one value for every sample) as dead: a unit that gives "
+                "0.5 for every sample is alive (its weights get a gradient); dead means 0 for every sample",
+                more="ask whether any sample gave the unit a positive value (h > 0), not whether its values vary"),
         Mistake(match=_with_a_tolerance, hint=
                  "you counted units with small values as dead: a dead unit gives exactly 0 for every sample; one "
                  "that gives 0.001 is alive (its weights get a gradient)",
@@ -622,6 +663,9 @@ def drive_bn(fn, args, kwargs):
 
 class _BnAnswer(TupleAnswer):
     def refuse(self, got, expected=None):
+        if isinstance(got, list):
+            return ("you returned a list; the exercise asks for the tuple (y, new_running_mean, new_running_var): "
+                    "return y, new_running_mean, new_running_var (no brackets)")
         if isinstance(got, (tuple, list)):
             problem = next((getattr(part, "problem", None) for part in got if getattr(part, "problem", None)), None)
             if problem:
@@ -732,10 +776,42 @@ def _bnb_no_var_term(dy, x, gamma, eps=1e-5):
     return gamma / np.sqrt(x.var(0) + eps) / n * (n * dy - dbeta), dgamma, dbeta
 
 
+AUTOGRAD_USED = ("your function ran PyTorch's backward kernel ({op}): a grad_fn called directly, or an aten "
+                 "backward op, is autograd too. Compute dx, dgamma and dbeta from the boxed formula, by hand")
+
+
+def drive_bnb(fn, args, kwargs):
+    """``fn``'s answer; when PyTorch is loaded, run under a dispatch mode that notes its backward kernels (what a
+    grad_fn called directly, or torch.ops.aten.native_batch_norm_backward, runs): no Python tripwire sees those."""
+    if "torch" not in sys.modules:
+        return fn(*args, **kwargs)
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class _Backwards(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.seen = None
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if self.seen is None and "backward" in str(func):
+                self.seen = str(func)
+            return func(*args, **(kwargs or {}))
+
+    with _Backwards() as mode:
+        got = fn(*args, **kwargs)
+    if mode.seen:
+        return tuple(Run.failed(AUTOGRAD_USED.format(op=mode.seen)) for _ in range(3))
+    return got
+
+
 class _ATuple(TupleAnswer):
     """A TupleAnswer that refuses a list: the exercise, like PyTorch's autograd.grad, returns a tuple."""
 
     def refuse(self, got, expected=None):
+        if isinstance(got, tuple):
+            problem = next((getattr(part, "problem", None) for part in got if getattr(part, "problem", None)), None)
+            if problem:
+                return problem
         if isinstance(got, list):
             return ("you returned a list; the exercise asks for the tuple (dx, dgamma, dbeta), as "
                     "torch.autograd.grad returns its gradients: return dx, dgamma, dbeta (no brackets)")
@@ -760,7 +836,9 @@ register(Exercise(
     cases=_bnb_cases,
     answer=_ATuple(ArrayAnswer("reference"), ArrayAnswer("reference"), ArrayAnswer("reference")),
     generic_hints=("mean_vs_sum", "sign", "factor"),
-    forbid=AUTOGRAD + (F.batch_norm, nn.BatchNorm1d),
+    call=drive_bnb,
+    forbid=AUTOGRAD + (autograd.backward, autograd.run_backward, F.batch_norm, nn.BatchNorm1d,
+                       "torch.nn.functional.batch_norm", "torch.nn.BatchNorm1d"),
     mistakes=[
         _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_variant(dy, x, gamma, eps, ddof=1),
                  "you used the unbiased variance (divisor N - 1): training-mode batch norm normalises with the "
