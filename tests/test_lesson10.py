@@ -261,6 +261,40 @@ class _KeepsTensors(ActivationStats):
         return hook
 
 
+class _DetachesInPlace(ActivationStats):
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            o = output.detach_()
+            self.means[i].append(o.mean().item())
+            self.stds[i].append(o.std().item())
+        return hook
+
+
+class _RemoveForgets(ActivationStats):
+    def remove(self):
+        super().remove()
+        self.means, self.stds = [[] for _ in self.means], [[] for _ in self.stds]
+
+
+class _RegistersInAWith(ActivationStats):
+    def __init__(self, modules):
+        self.means = [[] for _ in modules]
+        self.stds = [[] for _ in modules]
+        self.handles = []
+        for i, m in enumerate(modules):
+            with m.register_forward_hook(self.hook_for(i)) as handle:
+                self.handles.append(handle)
+
+
+class _NumpyFloat32(ActivationStats):
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            values = output.detach().numpy().astype(np.float32)
+            self.means[i].append(values.mean())
+            self.stds[i].append(values.std(ddof=1))
+        return hook
+
+
 class _SharedList(ActivationStats):
     def __init__(self, modules):
         self.means = [[]] * len(modules)
@@ -573,6 +607,10 @@ WRONG = [
     ("10.ActivationStats", _RemovesTheLastOnly, "hook(s) registered"),
     ("10.ActivationStats", _SharedList, "should hold"),
     ("10.ActivationStats", _KeepsTensors, "plain Python numbers, yours hold a Tensor"),
+    ("10.ActivationStats", _DetachesInPlace, "output.detach_()"),
+    ("10.ActivationStats", _RemoveForgets, "threw the records away"),
+    ("10.ActivationStats", _RegistersInAWith, "no longer registered"),
+    ("10.ActivationStats", _NumpyFloat32, "float() on a numpy number"),
     ("10.ActivationStats", _LateBinding, "loop variable's last value"),
     ("10.ActivationStats", _Variances, "are variances"),
     ("10.ActivationStats", _ReturnsDetached, "got no gradient"),
@@ -655,6 +693,8 @@ WRONG = [
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: list(batch_norm_backward(dy, x, g, eps)),
      "you returned a list"),
     ("10.batch_norm_backward", _bnb_autograd_backward, "yourself"),
+    ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: tuple(
+        r.astype(np.longdouble) for r in batch_norm_backward(dy, x, g, eps)), ".astype(np.float64)"),
     ("10.batch_norm_backward", _bnb_run_backward, "yourself"),
     ("10.batch_norm_backward", _bnb_grad_fn, "yourself"),
     ("10.batch_norm_backward", _bnb_aten_kernel, "PyTorch's backward kernel"),

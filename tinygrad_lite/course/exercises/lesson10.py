@@ -135,7 +135,7 @@ def drive_stats(cls, args, kwargs):
                 return Run.failed(_returns_problem(returned))
             raise
         if k == 0:
-            problem = _watched_changes(out, params, plain) or (_returns_problem(returned) if returned else None)
+            problem = _watched_changes(out, params, plain, returned) or (_returns_problem(returned) if returned else None)
             if problem:
                 return Run.failed(problem)
     for name in ("means", "stds"):
@@ -155,9 +155,13 @@ def drive_stats(cls, args, kwargs):
     if any(n != spec["calls"] for n in lengths):
         late = (len(modules) > 1 and all(n == 0 for n in lengths[:len(modules) - 1])
                 and lengths[len(modules) - 1] == spec["calls"] * len(modules))
+        gone = not any(set(m._forward_hooks) - known for m, known in zip(modules, before))
         why = (". Every number went to the last module's list: your hooks all read one variable i after the loop "
                "ended (a function defined in a loop sees the loop variable's last value); make each hook in a "
-               "function called with its own i" if late else "")
+               "function called with its own i" if late else
+               ". Your hooks were no longer registered when the network ran: they were removed before the first "
+               "call (a hook registered inside a `with handle:` block is removed when the block ends); keep the "
+               "handles and remove the hooks only in remove()" if gone and not any(lengths) else "")
         return Run.failed(f"after {spec['calls']} forward calls each module's list should hold {spec['calls']} "
                           f"numbers, yours hold {lengths}: one hook per module, appending once per call{why}")
     if not hasattr(stats, "remove"):
@@ -174,14 +178,22 @@ def drive_stats(cls, args, kwargs):
                           "keeps running (and recording) at every later forward call, and keeps your collector "
                           "alive. Keep the handle that each register_forward_hook returns, and remove each one")
     net(tensor(np.asarray(rng.standard_normal((2, spec["sizes"][0])), dtype=xs[0].numpy().dtype)))
-    if [len(m) for m in stats.means] != [spec["calls"]] * len(modules):
+    after = [len(m) for m in stats.means]
+    if after != [spec["calls"]] * len(modules):
+        if all(n <= spec["calls"] for n in after):
+            return Run.failed(f"after remove() your lists hold {after} numbers, not the {spec['calls']} of each "
+                              "module recorded before: remove() threw the records away. It should only remove the "
+                              "hooks; the statistics recorded so far stay in self.means and self.stds")
         return Run.failed("after remove() a forward call still added numbers to your lists")
     values = [v for row in means for v in row] + [v for row in stds for v in row]
     odd = next((v for v in values if isinstance(v, bool) or not isinstance(v, (int, float))), None)
     if odd is not None:
-        return Run.failed(f"self.means and self.stds must hold plain Python numbers, yours hold a "
-                          f"{type(odd).__name__}: a tensor kept in a list keeps its memory (and its graph, if "
-                          "it has one) alive for the whole run; .item() gives the number")
+        if is_tensor(odd):
+            return Run.failed(f"self.means and self.stds must hold plain Python numbers, yours hold a "
+                              f"{type(odd).__name__}: a tensor kept in a list keeps its memory (and its graph, if "
+                              "it has one) alive for the whole run; .item() gives the number")
+        return Run.failed(f"self.means and self.stds must hold plain Python numbers, yours hold a {type_name(odd)}: "
+                          ".item() on the tensor (or float() on a numpy number) gives a Python float")
     if spec.get("dtype") == "float64":
         right = _reference_stats(spec)
         if (not np.allclose(values, right, rtol=1e-12, atol=1e-14)
@@ -201,7 +213,7 @@ def drive_stats(cls, args, kwargs):
     return Run.of(values)
 
 
-def _watched_changes(out, params, plain):
+def _watched_changes(out, params, plain, returned=()):
     """None if the network's output and gradients are those without hooks, else the problem."""
     if not np.array_equal(out.detach().numpy(), plain[0]):
         return ("while your hooks were on, the network's output changed: a forward hook that returns a value "
@@ -212,6 +224,11 @@ def _watched_changes(out, params, plain):
     missing = sum(p.grad is None for p in params)
     for p in params:
         p.grad = None
+    if missing and not returned:
+        return (f"while your hooks were on, {missing} of the network's {len(params)} parameters got no gradient: "
+                "your hook returns None, but cut the module's output itself from the graph in place (output.detach_()"
+                "? it detaches the tensor the network goes on with), so backward() stops there. Read the statistics "
+                "from output.detach(), which makes a new tensor and leaves the output alone")
     if missing:
         return (f"while your hooks were on, {missing} of the network's {len(params)} parameters got no gradient: "
                 "your hook returns a tensor cut from the graph (output.detach()?), and what a forward hook returns "
@@ -812,6 +829,13 @@ class _ATuple(TupleAnswer):
             problem = next((getattr(part, "problem", None) for part in got if getattr(part, "problem", None)), None)
             if problem:
                 return problem
+        if isinstance(got, tuple) and len(got) == 3:
+            for i, part in enumerate(got):
+                dtype = getattr(part, "dtype", None)
+                if isinstance(part, np.ndarray) and dtype is not None and dtype.kind == "f" and dtype.itemsize > 8:
+                    return (f"result {i}: you returned a {dtype.name} array; a float64 array was expected (the "
+                            "inputs' dtype): a longer float is fine for the arithmetic, but cast the result back "
+                            "with .astype(np.float64)")
         if isinstance(got, list):
             return ("you returned a list; the exercise asks for the tuple (dx, dgamma, dbeta), as "
                     "torch.autograd.grad returns its gradients: return dx, dgamma, dbeta (no brackets)")
