@@ -665,6 +665,7 @@ WRONG = [
     ("10.batch_norm_forward", _bn(eps_outside=True), "inside the square root"),
     ("10.batch_norm_forward", _bn(eval_batch=True), "does not look at the batch"),
     ("10.batch_norm_forward", _bn(eval_updates=True), "only training updates"),
+    ("10.batch_norm_forward", _bn(eval_batch=True, eval_updates=True), "you did what training does"),
     ("10.batch_norm_forward", _bn_updates_in_place, "in place"),
     ("10.batch_norm_forward", _bn_library, "yourself"),
     ("10.batch_norm_forward", lambda *a, **k: list(batch_norm_forward(*a, **k)), "you returned a list"),

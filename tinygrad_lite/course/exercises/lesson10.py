@@ -719,6 +719,11 @@ register(Exercise(
                  "eps belongs inside the square root: divide by sqrt(var + eps), as PyTorch does; added outside it "
                  "changes the result whenever eps is not tiny",
                  "look at where eps enters the denominator"),
+        _mistake(lambda *a, **k: _bn_np(*a, **k, eval_batch=True, eval_updates=True),
+                 "in evaluation mode you did what training does: normalised with the batch's statistics and moved "
+                 "the running ones. With training=False batch norm does not look at the batch: it normalises with "
+                 "the running statistics and returns them unchanged",
+                 "branch on training: the batch's statistics (and the update) only when it is True"),
         _mistake(lambda *a, **k: _bn_np(*a, **k, eval_batch=True),
                  "in evaluation mode batch norm does not look at the batch: it normalises with the running "
                  "statistics, so that a sample's output does not depend on the other samples with it",
