@@ -452,6 +452,11 @@ def _bn(training_stats=None, **changes):
     return wrong
 
 
+def _bn_keeps_the_running_statistics(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    y = batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)[0]
+    return y, running_mean, running_var
+
+
 def _bn_float32_detour(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
     return batch_norm_forward(x.float(), gamma.float(), beta.float(), running_mean, running_var, training,
                               momentum, eps)
@@ -651,6 +656,8 @@ WRONG = [
     ("10.update_ratios", lambda layers, lr: np.array([lr * m.weight.grad.abs().mean().item()
                                                       / m.weight.abs().mean().item() for m in layers]),
      "mean absolute values"),
+    ("10.update_ratios", lambda layers, lr: np.array([lr * m.weight.grad.std().item() / m.weight.std().item()
+                                                      for m in layers]), "Karpathy's std(lr * grad) / std(W)"),
     ("10.update_ratios", _ratios_clearing_grads, "set the gradients to None"),
     ("10.update_ratios", lambda layers, lr: np.log10([lr * m.weight.grad.norm().item() / m.weight.norm().item()
                                                       for m in layers]), "log10"),
@@ -666,6 +673,7 @@ WRONG = [
     ("10.batch_norm_forward", _bn(eval_batch=True), "does not look at the batch"),
     ("10.batch_norm_forward", _bn(eval_updates=True), "only training updates"),
     ("10.batch_norm_forward", _bn(eval_batch=True, eval_updates=True), "you did what training does"),
+    ("10.batch_norm_forward", _bn_keeps_the_running_statistics, "you returned them unchanged"),
     ("10.batch_norm_forward", _bn_updates_in_place, "in place"),
     ("10.batch_norm_forward", _bn_library, "yourself"),
     ("10.batch_norm_forward", lambda *a, **k: list(batch_norm_forward(*a, **k)), "you returned a list"),
@@ -694,6 +702,9 @@ WRONG = [
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: list(batch_norm_backward(dy, x, g, eps)),
      "you returned a list"),
     ("10.batch_norm_backward", _bnb_autograd_backward, "yourself"),
+    ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: (batch_norm_backward(dy, x, np.ones_like(g), eps)[0],
+                                                           *batch_norm_backward(dy, x, g, eps)[1:]),
+     "gamma is missing from your dx"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: tuple(
         r.astype(np.longdouble) for r in batch_norm_backward(dy, x, g, eps)), ".astype(np.float64)"),
     ("10.batch_norm_backward", _bnb_run_backward, "yourself"),

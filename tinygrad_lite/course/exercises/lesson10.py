@@ -553,6 +553,13 @@ register(Exercise(
                  "each ratio must compare a layer's update with THAT layer's weight; yours divides by the weight of "
                  "another layer",
                  "take the gradient and the weight from the same layer in each step of the loop"),
+        _mistake(lambda layers, lr: np.array([lr * layer.weight.grad.numpy().astype(np.float64).std()
+                                              / layer.weight.detach().numpy().astype(np.float64).std()
+                                              for layer in layers]),
+                 "you divided standard deviations (Karpathy's std(lr * grad) / std(W)); the exercise asks for the "
+                 "norms, lr * ||W.grad|| / ||W||. The two are nearly equal only for a matrix with many entries "
+                 "whose mean is near 0, and these cases have small ones",
+                 "Tensor.norm() of a matrix is the norm the exercise asks for"),
         _mistake(lambda layers, lr: np.array([lr * np.abs(layer.weight.grad.numpy()).mean()
                                               / np.abs(layer.weight.detach().numpy()).mean() for layer in layers]),
                  "you used mean absolute values; the exercise asks for the norms (the square root of the sum of "
@@ -640,7 +647,8 @@ def _bn_reference(x, gamma, beta, running_mean, running_var, training, momentum=
 
 
 def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5, ddof=0, run_ddof=1,
-           reversed_momentum=False, axis=0, eps_outside=False, eval_batch=False, eval_updates=False):
+           reversed_momentum=False, axis=0, eps_outside=False, eval_batch=False, eval_updates=False,
+           no_update=False):
     x, gamma, beta, rm, rv = (np.asarray(a.detach().numpy(), dtype=np.float64)
                               for a in (x, gamma, beta, running_mean, running_var))
     batch = training or eval_batch
@@ -649,7 +657,7 @@ def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, ep
     else:
         mean, var = rm, rv
     y = ((x - mean) / (np.sqrt(var) + eps) if eps_outside else (x - mean) / np.sqrt(var + eps)) * gamma + beta
-    if training or eval_updates:
+    if (training or eval_updates) and not no_update:
         n = x.shape[0]
         bm, bv = x.mean(0), x.var(0, ddof=run_ddof) if n > run_ddof else x.var(0)
         m = 1 - momentum if reversed_momentum else momentum
@@ -728,6 +736,10 @@ register(Exercise(
                  "in evaluation mode batch norm does not look at the batch: it normalises with the running "
                  "statistics, so that a sample's output does not depend on the other samples with it",
                  "training=False: the running mean and variance take the place of the batch's"),
+        _mistake(lambda *a, **k: _bn_np(*a, **k, no_update=True),
+                 "in training mode the running statistics must move towards the batch's mean and unbiased "
+                 "variance; you returned them unchanged",
+                 "new = (1 - momentum) * old + momentum * batch statistic, when training is True"),
         _mistake(lambda *a, **k: _bn_np(*a, **k, eval_updates=True),
                  "in evaluation mode the running statistics stay as they are: only training updates them",
                  "return the running statistics unchanged when training is False"),
@@ -876,6 +888,11 @@ register(Exercise(
         _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_variant(dy, x, gamma, eps, eps_outside=True),
                  "eps belongs inside the square root: 1 / sqrt(var + eps), as in the forward pass",
                  "eps is added to the variance, not to the standard deviation"),
+        _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_variant(dy, x, np.ones_like(gamma), eps)[:1]
+                 + batch_norm_backward_reference(dy, x, gamma, eps)[1:],
+                 "gamma is missing from your dx: y = gamma * x_hat + beta, so the gradient reaching x_hat is "
+                 "gamma * dy",
+                 "the boxed formula starts with gamma"),
         _mistake(_bnb_constants,
                  "your dx treats the batch's mean and variance as constants: they are computed FROM x, so every "
                  "sample's output depends on every sample's input, and two more paths carry gradient back to x",
