@@ -705,6 +705,8 @@ WRONG = [
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: (batch_norm_backward(dy, x, np.ones_like(g), eps)[0],
                                                            *batch_norm_backward(dy, x, g, eps)[1:]),
      "gamma is missing from your dx"),
+    ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: _bnb_variant(dy, x, g, eps, var_sign=-1),
+     "sign of the variance term"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: tuple(
         r.astype(np.longdouble) for r in batch_norm_backward(dy, x, g, eps)), ".astype(np.float64)"),
     ("10.batch_norm_backward", _bnb_run_backward, "yourself"),
@@ -720,6 +722,8 @@ WRONG = [
     ("10.layer_norm_forward", _ln_over_the_batch_size, "x.shape[0], the number of samples"),
     ("10.layer_norm_forward", _ln(eps_outside=True), "inside the square root"),
     ("10.layer_norm_forward", _ln(swap=True), "gamma scales"),
+    ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: x / ((x * x).mean(dim=-1, keepdim=True) + eps) ** 0.5 * g + b,
+     "RMSNorm"),
     ("10.layer_norm_forward", _ln(unbiased=True, eps_outside=True), "two differences"),
     ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: F.layer_norm(x, (x.shape[-1],), g, b, eps), "yourself"),
 ]

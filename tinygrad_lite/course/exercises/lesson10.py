@@ -135,7 +135,8 @@ def drive_stats(cls, args, kwargs):
                 return Run.failed(_returns_problem(returned))
             raise
         if k == 0:
-            problem = _watched_changes(out, params, plain, returned) or (_returns_problem(returned) if returned else None)
+            problem = (_watched_changes(out, params, plain, returned)
+                       or (_returns_problem(returned) if returned else None))
             if problem:
                 return Run.failed(problem)
     for name in ("means", "stds"):
@@ -768,7 +769,7 @@ def batch_norm_backward_reference(dy, x, gamma, eps=1e-5):
     return dx, dgamma, dbeta
 
 
-def _bnb_variant(dy, x, gamma, eps=1e-5, ddof=0, eps_outside=False):
+def _bnb_variant(dy, x, gamma, eps=1e-5, ddof=0, eps_outside=False, var_sign=1):
     """The boxed formula with the unbiased variance, or with eps outside the square root."""
     n = x.shape[0]
     mean, var = x.mean(axis=0), x.var(axis=0, ddof=ddof)
@@ -776,7 +777,7 @@ def _bnb_variant(dy, x, gamma, eps=1e-5, ddof=0, eps_outside=False):
     x_hat = (x - mean) * inv_std
     dbeta = dy.sum(axis=0)
     dgamma = (dy * x_hat).sum(axis=0)
-    return gamma * inv_std / n * (n * dy - dbeta - x_hat * dgamma), dgamma, dbeta
+    return gamma * inv_std / n * (n * dy - dbeta - var_sign * x_hat * dgamma), dgamma, dbeta
 
 
 def _bnb_cases(rng):
@@ -893,6 +894,10 @@ register(Exercise(
                  "gamma is missing from your dx: y = gamma * x_hat + beta, so the gradient reaching x_hat is "
                  "gamma * dy",
                  "the boxed formula starts with gamma"),
+        _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_variant(dy, x, gamma, eps, var_sign=-1),
+                 "the sign of the variance term is flipped: in the bracket it is n * dy - sum(dy) - x_hat * "
+                 "sum(dy * x_hat), all three terms but the first subtracted",
+                 "moving x away from the mean widens the spread, which shrinks every x_hat"),
         _mistake(_bnb_constants,
                  "your dx treats the batch's mean and variance as constants: they are computed FROM x, so every "
                  "sample's output depends on every sample's input, and two more paths carry gradient back to x",
@@ -955,6 +960,11 @@ def _ln_np(x, gamma, beta, eps=1e-5, ddof=0, axis=-1, eps_outside=False):
     return (x - mean) / den * gamma + beta
 
 
+def _ln_rms(x, gamma, beta, eps=1e-5):
+    x, gamma, beta = (np.asarray(a.detach().numpy(), dtype=np.float64) for a in (x, gamma, beta))
+    return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * gamma + beta
+
+
 def _ln_divisor_ambiguous(got, expected, case):
     """The unbiased variance on a case where it is also the sum of squares over x.shape[0] (N = D - 1)."""
     x = case.args[0]
@@ -993,6 +1003,10 @@ register(Exercise(
                  "two differences from the formula at once, as with x.std() + eps: Tensor.std() divides by n - 1 "
                  "(layer norm uses the biased variance, divisor n), and eps belongs inside the square root",
                  "compute the biased variance first, add eps, then take the square root"),
+        _mistake(_ln_rms,
+                 "you divided x by its root mean square without subtracting the mean (that is RMSNorm); layer norm "
+                 "first centres each sample, x - mean, then divides by the standard deviation",
+                 "subtract the mean over the last dim before dividing"),
         _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, b, g, eps),
                  "gamma scales and beta shifts: y = gamma * x_hat + beta",
                  "check which of the two multiplies"),
