@@ -457,6 +457,16 @@ def _bn_keeps_the_running_statistics(x, gamma, beta, running_mean, running_var, 
     return y, running_mean, running_var
 
 
+def _bn_eval_batch(which):
+    def wrong(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+        if training:
+            return batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+        mean = x.mean(dim=0) if which == "mean" else running_mean
+        var = x.var(dim=0, unbiased=False) if which == "var" else running_var
+        return (x - mean) / (var + eps) ** 0.5 * gamma + beta, running_mean, running_var
+    return wrong
+
+
 def _bn_float32_detour(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
     return batch_norm_forward(x.float(), gamma.float(), beta.float(), running_mean, running_var, training,
                               momentum, eps)
@@ -674,6 +684,8 @@ WRONG = [
     ("10.batch_norm_forward", _bn(eval_updates=True), "only training updates"),
     ("10.batch_norm_forward", _bn(eval_batch=True, eval_updates=True), "you did what training does"),
     ("10.batch_norm_forward", _bn_keeps_the_running_statistics, "you returned them unchanged"),
+    ("10.batch_norm_forward", _bn_eval_batch("mean"), "you centred with the batch's mean"),
+    ("10.batch_norm_forward", _bn_eval_batch("var"), "you divided by the batch's variance"),
     ("10.batch_norm_forward", _bn_updates_in_place, "in place"),
     ("10.batch_norm_forward", _bn_library, "yourself"),
     ("10.batch_norm_forward", lambda *a, **k: list(batch_norm_forward(*a, **k)), "you returned a list"),

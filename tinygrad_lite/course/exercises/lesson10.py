@@ -649,7 +649,7 @@ def _bn_reference(x, gamma, beta, running_mean, running_var, training, momentum=
 
 def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5, ddof=0, run_ddof=1,
            reversed_momentum=False, axis=0, eps_outside=False, eval_batch=False, eval_updates=False,
-           no_update=False):
+           no_update=False, eval_mixed=None):
     x, gamma, beta, rm, rv = (np.asarray(a.detach().numpy(), dtype=np.float64)
                               for a in (x, gamma, beta, running_mean, running_var))
     batch = training or eval_batch
@@ -657,6 +657,10 @@ def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, ep
         mean, var = x.mean(axis, keepdims=True), x.var(axis, ddof=ddof, keepdims=True)
     else:
         mean, var = rm, rv
+        if eval_mixed == "mean":
+            mean = x.mean(0)
+        elif eval_mixed == "var":
+            var = x.var(0)
     y = ((x - mean) / (np.sqrt(var) + eps) if eps_outside else (x - mean) / np.sqrt(var + eps)) * gamma + beta
     if (training or eval_updates) and not no_update:
         n = x.shape[0]
@@ -737,6 +741,16 @@ register(Exercise(
                  "in evaluation mode batch norm does not look at the batch: it normalises with the running "
                  "statistics, so that a sample's output does not depend on the other samples with it",
                  "training=False: the running mean and variance take the place of the batch's"),
+        _mistake(lambda *a, **k: _bn_np(*a, **k, eval_mixed="mean"),
+                 "in evaluation mode you centred with the batch's mean: both statistics must be the running ones "
+                 "(the running mean and the running variance), so that a sample's output does not depend on the "
+                 "other samples with it",
+                 "training=False: no statistic of the batch at all"),
+        _mistake(lambda *a, **k: _bn_np(*a, **k, eval_mixed="var"),
+                 "in evaluation mode you divided by the batch's variance: both statistics must be the running ones "
+                 "(the running mean and the running variance), so that a sample's output does not depend on the "
+                 "other samples with it",
+                 "training=False: no statistic of the batch at all"),
         _mistake(lambda *a, **k: _bn_np(*a, **k, no_update=True),
                  "in training mode the running statistics must move towards the batch's mean and unbiased "
                  "variance; you returned them unchanged",
