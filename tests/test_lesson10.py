@@ -717,6 +717,8 @@ WRONG = [
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: (batch_norm_backward(dy, x, np.ones_like(g), eps)[0],
                                                            *batch_norm_backward(dy, x, g, eps)[1:]),
      "gamma is missing from your dx"),
+    ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: _bnb_variant(dy, x, g, eps, n_minus_1=True),
+     "N - 1 where the formula has N"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: _bnb_variant(dy, x, g, eps, var_sign=-1),
      "sign of the variance term"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: tuple(

@@ -783,7 +783,7 @@ def batch_norm_backward_reference(dy, x, gamma, eps=1e-5):
     return dx, dgamma, dbeta
 
 
-def _bnb_variant(dy, x, gamma, eps=1e-5, ddof=0, eps_outside=False, var_sign=1):
+def _bnb_variant(dy, x, gamma, eps=1e-5, ddof=0, eps_outside=False, var_sign=1, n_minus_1=False):
     """The boxed formula with the unbiased variance, or with eps outside the square root."""
     n = x.shape[0]
     mean, var = x.mean(axis=0), x.var(axis=0, ddof=ddof)
@@ -791,6 +791,7 @@ def _bnb_variant(dy, x, gamma, eps=1e-5, ddof=0, eps_outside=False, var_sign=1):
     x_hat = (x - mean) * inv_std
     dbeta = dy.sum(axis=0)
     dgamma = (dy * x_hat).sum(axis=0)
+    n = n - 1 if n_minus_1 else n
     return gamma * inv_std / n * (n * dy - dbeta - var_sign * x_hat * dgamma), dgamma, dbeta
 
 
@@ -908,6 +909,10 @@ register(Exercise(
                  "gamma is missing from your dx: y = gamma * x_hat + beta, so the gradient reaching x_hat is "
                  "gamma * dy",
                  "the boxed formula starts with gamma"),
+        _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_variant(dy, x, gamma, eps, n_minus_1=True),
+                 "your dx has N - 1 where the formula has N, the batch size: the biased variance (divisor N) "
+                 "normalises, so the derivative of the mean and of the variance each bring a 1/N",
+                 "n = x.shape[0] in both places of the boxed formula"),
         _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_variant(dy, x, gamma, eps, var_sign=-1),
                  "the sign of the variance term is flipped: in the bracket it is n * dy - sum(dy) - x_hat * "
                  "sum(dy * x_hat), all three terms but the first subtracted",
