@@ -243,15 +243,11 @@ def grade_all(the_grader, submissions, client, requested, expected, progress=Non
     and stores each as it comes back; results in order."""
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
-    results, futures, lessons = [None] * len(submissions), {}, {}
+    results, todo = grader.stored_grades(the_grader, submissions, progress)
+    futures, lessons = {}, {}
     run = secrets.token_hex(6)  # task keys of this run only (another run on the same scheduler has other seeds)
-    for k, sub in enumerate(submissions):
-        cached = the_grader.cached(sub)
-        if cached is not None:
-            results[k] = cached
-            if progress:
-                progress(k, sub, cached, None)
-            continue
+    for k in todo:
+        sub = submissions[k]
         result, lesson = the_grader.begin(sub)
         if lesson is not None:
             states, codes = the_grader.prepare(sub, lesson)

@@ -359,10 +359,11 @@ def run_exercises(settings, sandbox, lesson, codes, seeds, uid, font_cache, cour
     return states
 
 
-def grade_all(grader, submissions, progress=None):
-    """Grade every submission (``jobs`` at a time), using stored grades where they exist; results in order."""
-    results = [None] * len(submissions)
-    todo = []
+def stored_grades(grader, submissions, progress=None):
+    """(results, todo): the stored grade of each submission that has one (reported to ``progress``), None for the
+    others, and the indices of those others, still to grade. One machine and the cluster (cluster.py) both start
+    here, so that a rerun resumes the same way on either."""
+    results, todo = [None] * len(submissions), []
     for k, sub in enumerate(submissions):
         cached = grader.cached(sub)
         if cached is not None:
@@ -371,6 +372,12 @@ def grade_all(grader, submissions, progress=None):
                 progress(k, sub, cached, None)
         else:
             todo.append(k)
+    return results, todo
+
+
+def grade_all(grader, submissions, progress=None):
+    """Grade every submission (``jobs`` at a time), using stored grades where they exist; results in order."""
+    results, todo = stored_grades(grader, submissions, progress)
 
     def work(k):
         start = time.monotonic()
