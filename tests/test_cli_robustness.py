@@ -324,3 +324,16 @@ def test_ctrl_c_while_the_command_imports_exits_130_in_one_line(tmp_path):
         assert normal or interrupted, (delay, proc.returncode, out, err)
         outcomes.append(proc.returncode)
     assert 130 in outcomes, outcomes
+
+
+@pytest.mark.parametrize("step", ["parser", "_need_notebook_tools"])
+def test_ctrl_c_at_each_step_of_the_command_prints_one_line_and_exits_130(step, monkeypatch, capsys):
+    """The timed test above lands its Ctrl-C wherever the scheduler lets it (a CI run once caught it while the
+    parser was built, which exited 130 without a word); this one lands it in each step of ``cli.main`` that comes
+    before the subcommand, whose own Ctrl-C handling the tests of each command cover."""
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli, step, interrupt)
+    status = cli.main(["check", "absent.ipynb"])
+    out, err = capsys.readouterr()
+    assert (status, out, err) == (130, "", "interrupted (Ctrl-C)\n")

@@ -520,7 +520,8 @@ def main(argv=None):
         if argv[:1] in (["grade"], ["mutants"], ["export"]):
             _one_line_error(p)  # an unknown option is reported by the main parser: in one line too
         args = p.parse_args(argv)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C while the parser is built: the same one line as anywhere else
+        print("interrupted (Ctrl-C)", file=sys.stderr, flush=True)
         return 130
     try:
         _need_notebook_tools()
@@ -529,7 +530,7 @@ def main(argv=None):
         _error(args.command, e)
         return 2
     except KeyboardInterrupt:
-        print("interrupted (Ctrl-C)", file=sys.stderr)
+        print("interrupted (Ctrl-C)", file=sys.stderr, flush=True)
         return 130
     except Exception as e:  # noqa: BLE001  (never a traceback: one line that says what happened)
         first_line = (str(e).strip().splitlines() or [""])[0]
