@@ -607,6 +607,70 @@ def _ln(axis=-1, unbiased=False, eps_outside=False, swap=False):
     return wrong
 
 
+def _ln_other_order(x, gamma, beta, eps=1e-5):
+    """The formula in another order of operations: a sum divided by D, gamma first, a power of -1/2."""
+    centred = x - x.sum(dim=-1, keepdim=True) / x.shape[-1]
+    return gamma * centred * ((centred ** 2).sum(dim=-1, keepdim=True) / x.shape[-1] + eps) ** -0.5 + beta
+
+
+def _ln_by_pytorch(x, gamma, beta, eps=1e-5):
+    """PyTorch's layer norm (another implementation's rounding), its numbers brought back as a tensor."""
+    a = [torch.tensor(t.detach().numpy()) for t in (x, gamma, beta)]
+    return tl.tensor(torch.nn.functional.layer_norm(a[0], (a[0].shape[-1],), a[1], a[2], eps).numpy())
+
+
+def _bn_by_pytorch(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    a = [torch.tensor(t.detach().numpy()) for t in (x, gamma, beta, running_mean, running_var)]
+    y = torch.nn.functional.batch_norm(a[0], a[3], a[4], a[1], a[2], training, momentum, eps)
+    return tl.tensor(y.numpy()), tl.tensor(a[3].numpy()), tl.tensor(a[4].numpy())
+
+
+def _ln_one_pass(x, gamma, beta, eps=1e-5):
+    """The variance as mean(x^2) - mean(x)^2: right in exact arithmetic, digits lost when the mean is large."""
+    mean = x.mean(dim=-1, keepdim=True)
+    var = (x * x).mean(dim=-1, keepdim=True) - mean * mean
+    return (x - mean) / (var + eps) ** 0.5 * gamma + beta
+
+
+def _ln_gamma_first(x, gamma, beta, eps=1e-5):
+    return _ln()(x * gamma, tl.ones_like(gamma), beta, eps)
+
+
+def _ln_beta_first(x, gamma, beta, eps=1e-5):
+    return (_ln()(x, tl.ones_like(gamma), tl.zeros_like(beta), eps) + beta) * gamma
+
+
+def _bn_one_pass(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5, running_only=False):
+    """Batch norm with the batch variance as mean(x^2) - mean(x)^2 (for y and the running variance, or the
+    running variance only)."""
+    if not training:
+        return batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+    mean = x.mean(dim=0)
+    one_pass = (x * x).mean(dim=0) - mean * mean
+    var = x.var(dim=0, unbiased=False) if running_only else one_pass
+    with tl.no_grad():
+        n = x.shape[0]
+        new_mean = (1 - momentum) * running_mean + momentum * mean
+        new_var = (1 - momentum) * running_var + momentum * one_pass * n / (n - 1)
+    return (x - mean) / (var + eps) ** 0.5 * gamma + beta, new_mean, new_var
+
+
+def _bn_normalised_with_the_new_statistics(x, gamma, beta, running_mean, running_var, training, momentum=0.1,
+                                           eps=1e-5):
+    y, new_mean, new_var = batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+    if training:
+        y = (x - new_mean) / (new_var + eps) ** 0.5 * gamma + beta
+    return y, new_mean, new_var
+
+
+def _bn_eval_rescaled(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    if training:
+        return batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+    n = x.shape[0]
+    return ((x - running_mean) / (running_var * (n - 1) / n + eps) ** 0.5 * gamma + beta, running_mean,
+            running_var)
+
+
 def _ln_over_the_batch_size(x, gamma, beta, eps=1e-5):
     centred = x - x.mean(dim=-1, keepdim=True)
     var = (centred * centred).sum(dim=-1, keepdim=True) / x.shape[0]
@@ -696,6 +760,10 @@ WRONG = [
     ("10.batch_norm_forward", _bn_running_mean_as_list, "a running statistic needs no graph"),
     ("10.batch_norm_forward", _bn_numpy_running_mean,
      "needs no graph, but it must be a tinygrad_lite Tensor"),
+    ("10.batch_norm_forward", _bn_one_pass, "catastrophic cancellation"),
+    ("10.batch_norm_forward", lambda *a, **k: _bn_one_pass(*a, **k, running_only=True), "catastrophic cancellation"),
+    ("10.batch_norm_forward", _bn_normalised_with_the_new_statistics, "you had just updated"),
+    ("10.batch_norm_forward", _bn_eval_rescaled, "rescaled the running variance"),
     # ---- 10.batch_norm_backward
     ("10.batch_norm_backward", _bnb_constants, "constants"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: _bnb_variant(dy, x, g, eps, ddof=1), "unbiased variance"),
@@ -739,6 +807,9 @@ WRONG = [
     ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: x / ((x * x).mean(dim=-1, keepdim=True) + eps) ** 0.5 * g + b,
      "RMSNorm"),
     ("10.layer_norm_forward", _ln(unbiased=True, eps_outside=True), "two differences"),
+    ("10.layer_norm_forward", _ln_one_pass, "catastrophic cancellation"),
+    ("10.layer_norm_forward", _ln_gamma_first, "scaled x by gamma before normalising"),
+    ("10.layer_norm_forward", _ln_beta_first, "shifted by beta before scaling"),
     ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: F.layer_norm(x, (x.shape[-1],), g, b, eps), "yourself"),
 ]
 
@@ -784,6 +855,32 @@ def test_the_forward_references_match_pytorch(exercise_id):
             want = torch.nn.functional.layer_norm(torch.tensor(a[0]), (a[0].shape[-1],), torch.tensor(a[1]),
                                                   torch.tensor(a[2]), **case.kwargs)
         np.testing.assert_allclose(got.detach().numpy(), want.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("exercise_id, right, one_pass", [
+    ("10.layer_norm_forward", (layer_norm_forward, _layer_norm_by_hand, _ln_other_order, _ln_by_pytorch),
+     _ln_one_pass),
+    ("10.batch_norm_forward", (batch_norm_forward, _bn_with_numpy_statistics, _bn_by_pytorch), _bn_one_pass)])
+def test_the_large_mean_case_tells_a_one_pass_variance_from_the_formula_on_every_seed(exercise_id, right,
+                                                                                         one_pass):
+    """The float64 case whose means are 10^4 times the spread has its own tolerance (2e-10 absolute plus 1e-10
+    relative, so at most 5e-10 on its values, in the check's source): measured here on 100 draws of that case,
+    right answers (ours, in other orders of operations, and PyTorch's) stay within it by a factor of 5 and more,
+    and the one-pass variance is outside it by a factor of 5 and more."""
+    exercise = get_exercise(exercise_id)
+
+    def error(fn, case):
+        got, want = fn(*case.args, **case.kwargs), exercise.reference(*case.args, **case.kwargs)
+        pairs = zip(got, want) if isinstance(want, tuple) else [(got, want)]
+        return max(float(np.max(np.abs(np.asarray(g.detach().numpy(), np.float64) - w.detach().numpy())))
+                   for g, w in pairs)
+    worst_right, best_wrong = 0.0, np.inf
+    for seed in range(100):
+        case = exercise.cases(np.random.default_rng(seed))[-1]
+        assert case.label.startswith("float64, each mean about 10000 times")
+        worst_right = max([worst_right] + [error(fn, case) for fn in right])
+        best_wrong = min(best_wrong, error(one_pass, case))
+    assert worst_right < 4e-11 and best_wrong > 2.5e-9, (worst_right, best_wrong)
 
 
 def test_the_visible_cases_are_the_notebook_examples():
