@@ -176,6 +176,16 @@ def _bnb_jacobian_per_feature(dy, x, gamma, eps=1e-5):
     return dx, (dy * x_hat_all).sum(0), dy.sum(0)
 
 
+def _bnb_formula_in_torch(dy, x, gamma, eps=1e-5):
+    """The boxed formula with PyTorch tensors that do not require grad: right, and no autograd."""
+    dy, x, gamma = (torch.from_numpy(np.asarray(a)) for a in (dy, x, gamma))
+    s = torch.sqrt(x.var(0, unbiased=False) + eps)
+    x_hat = (x - x.mean(0)) / s
+    dbeta, dgamma = dy.sum(0), (dy * x_hat).sum(0)
+    return tuple(t.numpy() for t in (gamma / (x.shape[0] * s) * (x.shape[0] * dy - dbeta - x_hat * dgamma),
+                                     dgamma, dbeta))
+
+
 def _update_ratios_loop(layers, lr):
     out = np.zeros(len(layers))
     for i, layer in enumerate(layers):
@@ -206,6 +216,7 @@ ALSO_RIGHT = [
     ("10.batch_norm_forward", _bn_unbiased_then_scaled),
     ("10.batch_norm_backward", _bnb_step_by_step),
     ("10.batch_norm_backward", _bnb_jacobian_per_feature),
+    ("10.batch_norm_backward", _bnb_formula_in_torch),
     ("10.layer_norm_forward", _layer_norm_through_transpose),
     ("10.dead_fraction", lambda h: float((h.numpy().max(axis=0) <= 0).mean())),
     ("10.update_ratios", lambda layers, lr: np.array([lr * np.linalg.norm(m.weight.grad.numpy())
@@ -561,6 +572,42 @@ def _bnb_grad_fn(dy, x, gamma, eps=1e-5):
     return tuple(g.detach().numpy() for g in y.grad_fn(torch.tensor(dy)))
 
 
+def _bnb_walks_a_torch_graph(dy, x, gamma, eps=1e-5):
+    """A graph of plain PyTorch ops, walked by hand: each grad_fn node called in reverse topological order (their
+    backward formulas are ordinary ops, not backward kernels), summed to each input's shape as the engine does."""
+    xt, gt = torch.tensor(x, requires_grad=True), torch.tensor(gamma, requires_grad=True)
+    bt = torch.zeros_like(gt, requires_grad=True)
+    mean = xt.mean(0); var = ((xt - mean) ** 2).mean(0)
+    y = gt * (xt - mean) / torch.sqrt(var + eps) + bt
+    # walk the graph by hand: call each node's grad_fn, accumulate into leaves
+    grads = {}
+    order, seen = [], set()
+    def visit(node):
+        if node is None or node in seen: return
+        seen.add(node)
+        for nxt, _ in node.next_functions: visit(nxt)
+        order.append(node)
+    visit(y.grad_fn)
+    pending = {y.grad_fn: [torch.tensor(dy)]}
+    leaves = {}
+    for node in reversed(order):
+        gs = pending.pop(node, None)
+        if gs is None: continue
+        g = sum(gs)
+        if hasattr(node, 'variable'):
+            leaves[node.variable] = leaves.get(node.variable, 0) + g
+            continue
+        outs = node(g)
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        for (nxt, _), o in zip(node.next_functions, outs):
+            if nxt is not None and o is not None:
+                shape = tuple(nxt._input_metadata[0].shape)
+                if tuple(o.shape) != shape:  # what the engine's validate_outputs does: sum_to
+                    o = o.sum_to_size(shape)
+                pending.setdefault(nxt, []).append(o)
+    return tuple(leaves[t].detach().numpy() for t in (xt, gt, bt))
+
+
 def _bnb_aten_kernel(dy, x, gamma, eps=1e-5):
     xt, gt = torch.tensor(x), torch.tensor(gamma)
     mean, invstd = xt.mean(0), 1 / torch.sqrt(xt.var(0, unbiased=False) + eps)
@@ -794,6 +841,7 @@ WRONG = [
     ("10.batch_norm_backward", _bnb_run_backward, "yourself"),
     ("10.batch_norm_backward", _bnb_grad_fn, "yourself"),
     ("10.batch_norm_backward", _bnb_aten_kernel, "PyTorch's backward kernel"),
+    ("10.batch_norm_backward", _bnb_walks_a_torch_graph, "built a PyTorch autograd graph"),
     # ---- 10.layer_norm_forward
     ("10.layer_norm_forward", _ln(axis=0), "that is batch norm"),
     ("10.layer_norm_forward", _ln(axis=1), "over the LAST dim"),
@@ -906,3 +954,32 @@ def test_the_visible_cases_are_the_notebook_examples():
 
 def test_a_stub_that_returns_the_example_answer_fails():
     assert verdict("10.dead_fraction", lambda h: 0.4).status == FAILED
+
+
+def test_a_backward_that_imports_pytorch_itself_is_watched_too():
+    """In a learner's kernel PyTorch is often not loaded yet when batch_norm_backward is checked (the notebook
+    imports it later). A function that imports it and builds a graph must still be caught: a fresh interpreter
+    in which only the function imports torch."""
+    import subprocess
+    import sys
+    import textwrap
+    script = textwrap.dedent('''
+        import sys
+        from tinygrad_lite.course.checks import get_exercise, run_check
+        assert "torch" not in sys.modules, "loading the checks loaded torch: this test would prove nothing"
+
+        def batch_norm_backward(dy, x, gamma, eps=1e-5):
+            import torch
+            xt = torch.tensor(x, requires_grad=True)
+            y = (xt - xt.mean(0)) / torch.sqrt(xt.var(0, unbiased=False) + eps)   # a graph, never used
+            x = torch.tensor(x)
+            s = torch.sqrt(x.var(0, unbiased=False) + eps)
+            x_hat, dy = (x - x.mean(0)) / s, torch.tensor(dy)
+            dbeta, dgamma = dy.sum(0), (dy * x_hat).sum(0)
+            dx = torch.tensor(gamma) / (x.shape[0] * s) * (x.shape[0] * dy - dbeta - x_hat * dgamma)
+            return dx.numpy(), dgamma.numpy(), dbeta.numpy()
+        print(run_check(get_exercise("10.batch_norm_backward"), batch_norm_backward).text)
+    ''')
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "built a PyTorch autograd graph" in done.stdout, done.stdout

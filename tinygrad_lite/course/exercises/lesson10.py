@@ -21,6 +21,7 @@
 - ``10.layer_norm_forward``: normalise over the last dim (2-D and 3-D inputs), biased variance, eps inside the
   square root, then gamma and beta.
 """
+import copy
 import sys
 
 import numpy as np
@@ -868,14 +869,35 @@ def _bnb_no_var_term(dy, x, gamma, eps=1e-5):
 
 AUTOGRAD_USED = ("your function ran PyTorch's backward kernel ({op}): a grad_fn called directly, or an aten "
                  "backward op, is autograd too. Compute dx, dgamma and dbeta from the boxed formula, by hand")
+TORCH_GRAPH = ("your function built a PyTorch autograd graph ({op} on a tensor that requires grad): its grad_fn "
+               "nodes, called one by one, are autograd too. Compute dx, dgamma and dbeta from the boxed formula, "
+               "by hand (numpy arrays, or tensors that do not require grad)")
 
 
 def drive_bnb(fn, args, kwargs):
     """``fn``'s answer; when PyTorch is loaded, run under a dispatch mode that notes its backward kernels (what a
-    grad_fn called directly, or torch.ops.aten.native_batch_norm_backward, runs): no Python tripwire sees those."""
+    grad_fn called directly, or torch.ops.aten.native_batch_norm_backward, runs) and any op on a tensor that
+    requires grad (a graph built to walk its grad_fn nodes by hand, whose backward formulas are ordinary ops): no
+    Python tripwire sees those."""
     if "torch" not in sys.modules:
-        return fn(*args, **kwargs)
+        fresh = copy.deepcopy((args, kwargs))
+        got = fn(*args, **kwargs)
+        if "torch" not in sys.modules:
+            return got
+        # the function imported PyTorch itself: call it again, watched this time, on the inputs as they were before
+        # the first call (which may have changed them in place: the check reports that from the first call)
+        args, kwargs = fresh
+    import torch
     from torch.utils._python_dispatch import TorchDispatchMode
+
+    def requires_grad(values):
+        for value in values:
+            if isinstance(value, (list, tuple)):
+                if requires_grad(value):
+                    return True
+            elif isinstance(value, torch.Tensor) and value.requires_grad:
+                return True
+        return False
 
     class _Backwards(TorchDispatchMode):
         def __init__(self):
@@ -883,14 +905,17 @@ def drive_bnb(fn, args, kwargs):
             self.seen = None
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            if self.seen is None and "backward" in str(func):
-                self.seen = str(func)
+            if self.seen is None:
+                if "backward" in str(func):
+                    self.seen = AUTOGRAD_USED.format(op=func)
+                elif requires_grad(args) or requires_grad((kwargs or {}).values()):
+                    self.seen = TORCH_GRAPH.format(op=func)
             return func(*args, **(kwargs or {}))
 
     with _Backwards() as mode:
         got = fn(*args, **kwargs)
     if mode.seen:
-        return tuple(Run.failed(AUTOGRAD_USED.format(op=mode.seen)) for _ in range(3))
+        return tuple(Run.failed(mode.seen) for _ in range(3))
     return got
 
 
