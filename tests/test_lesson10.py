@@ -297,6 +297,44 @@ class _RegistersInAWith(ActivationStats):
                 self.handles.append(handle)
 
 
+def _stats_skipping(skip):
+    """A collector whose hook returns early when ``skip(module, output)``: calls it leaves out."""
+    class Skipping(ActivationStats):
+        def hook_for(self, i):
+            record = super().hook_for(i)
+
+            def hook(module, inputs, output):
+                if not skip(module, output):
+                    record(module, inputs, output)
+            return hook
+    return Skipping
+
+
+class _ClassAttributeHandles(ActivationStats):
+    handles = []  # shared by every collector
+
+    def __init__(self, modules):
+        self.means = [[] for _ in modules]
+        self.stds = [[] for _ in modules]
+        for i, m in enumerate(modules):
+            self.handles.append(m.register_forward_hook(self.hook_for(i)))
+
+    def remove(self):
+        while self.handles:
+            self.handles.pop().remove()
+
+
+class _RemovesTheLastHookOfEachModule(ActivationStats):
+    def __init__(self, modules):
+        super().__init__(modules)
+        self.modules = modules
+
+    def remove(self):
+        for m in self.modules:
+            for key in list(m._forward_hooks)[-1:]:
+                del m._forward_hooks[key]
+
+
 class _NumpyFloat32(ActivationStats):
     def hook_for(self, i):
         def hook(module, inputs, output):
@@ -750,6 +788,11 @@ WRONG = [
     ("10.ActivationStats", _stats_returning(lambda out: out * 1.0), "returns a Tensor, not None"),
     ("10.ActivationStats", _stats_returning(lambda out: out.float()), "returns a Tensor, not None"),
     ("10.ActivationStats", _MeansInADict, "a list of lists is expected"),
+    ("10.ActivationStats", _stats_skipping(lambda module, output: not module.training), "one hook per module"),
+    ("10.ActivationStats", _stats_skipping(lambda module, output: not tl.is_grad_enabled()), "one hook per module"),
+    ("10.ActivationStats", _stats_skipping(lambda module, output: output.shape[0] < 2), "one hook per module"),
+    ("10.ActivationStats", _ClassAttributeHandles, "share their list of handles"),
+    ("10.ActivationStats", _RemovesTheLastHookOfEachModule, "other code had registered"),
     # ---- 10.dead_fraction
     ("10.dead_fraction", lambda h: (h == 0).float().mean().item(), "zero ENTRIES"),
     ("10.dead_fraction", lambda h: float((h.numpy().std(0) == 0).mean()), "CONSTANT units"),

@@ -21,6 +21,7 @@
 - ``10.layer_norm_forward``: normalise over the last dim (2-D and 3-D inputs), biased variance, eps inside the
   square root, then gamma and beta.
 """
+import contextlib
 import copy
 import sys
 
@@ -128,9 +129,13 @@ def drive_stats(cls, args, kwargs):
     stats = cls(modules)
     returned = []
     _watch_returns(modules, before, returned)
+    later = modules[-1].register_forward_hook(lambda module, inputs, output: None)  # one registered after yours
+    modes = spec.get("modes") or ["train"] * len(xs)
     for k, x in enumerate(xs):
+        net.train(modes[k] != "eval")  # every call counts: in evaluation mode and under no_grad too
         try:
-            out = net(x)
+            with no_grad() if modes[k] == "no_grad" else contextlib.nullcontext():
+                out = net(x)
         except Exception:
             if returned:  # e.g. a float32 copy returned in a float64 network: the next layer refuses it
                 return Run.failed(_returns_problem(returned))
@@ -157,7 +162,7 @@ def drive_stats(cls, args, kwargs):
     if any(n != spec["calls"] for n in lengths):
         late = (len(modules) > 1 and all(n == 0 for n in lengths[:len(modules) - 1])
                 and lengths[len(modules) - 1] == spec["calls"] * len(modules))
-        gone = not any(set(m._forward_hooks) - known for m, known in zip(modules, before))
+        gone = not any(set(m._forward_hooks) - known - {later.id} for m, known in zip(modules, before))
         why = (". Every number went to the last module's list: your hooks all read one variable i after the loop "
                "ended (a function defined in a loop sees the loop variable's last value); make each hook in a "
                "function called with its own i" if late else
@@ -169,11 +174,12 @@ def drive_stats(cls, args, kwargs):
     if not hasattr(stats, "remove"):
         return Run.failed("your collector has no method remove(): it must remove the hooks it registered")
     stats.remove()
-    if foreign.id not in modules[0]._forward_hooks:
+    if foreign.id not in modules[0]._forward_hooks or later.id not in modules[-1]._forward_hooks:
         return Run.failed("remove() also removed a hook that other code had registered on the module: remove only "
                           "the hooks your collector registered (keep each handle register_forward_hook returns, "
                           "and call its remove()), so that the modules are left as they were found")
     foreign.remove()
+    later.remove()
     left = _hooks_left(net)
     if left:
         return Run.failed(f"after remove() the network still has {left} hook(s) registered: a hook left behind "
@@ -212,6 +218,16 @@ def drive_stats(cls, args, kwargs):
         return Run.failed("a second collector changed the lists of the first: two instances share their lists "
                           "(a module-level list, or a class attribute such as means = [] in the class body). Make "
                           "new lists in __init__ (self.means = [...]), so that each collector has its own")
+    first, second = cls([net[0]]), cls([net[1]])  # two collectors at once: removing one leaves the other working
+    second.remove()
+    net(tensor(np.asarray(rng.standard_normal((2, spec["sizes"][0])), dtype=xs[0].numpy().dtype)))
+    recorded = len(first.means[0]) if isinstance(getattr(first, "means", None), list) and first.means else 0
+    first.remove()
+    if recorded != 1 or _hooks_left(net):
+        return Run.failed("with two collectors at work, removing the second one stopped the first one recording "
+                          "(or left hooks behind): the two share their list of handles (a class attribute such "
+                          "as handles = [] in the class body, or a module-level list). Make the list in __init__ "
+                          "(self.handles = [...]), so that remove() removes this collector's hooks only")
     return Run.of(values)
 
 
@@ -238,9 +254,12 @@ def _watched_changes(out, params, plain, returned=()):
     return None
 
 
-def _stats_case(label, sizes, watch, calls, batch, seed, scale=1.0, visible=False, dtype="float32"):
-    return Case(({"sizes": sizes, "watch": watch, "calls": calls, "batch": batch, "seed": seed, "scale": scale,
-                  "dtype": dtype},), label, visible=visible)
+def _stats_case(label, sizes, watch, calls, batch, seed, scale=1.0, visible=False, dtype="float32", modes=None):
+    spec = {"sizes": sizes, "watch": watch, "calls": calls, "batch": batch, "seed": seed, "scale": scale,
+            "dtype": dtype}
+    if modes:
+        spec["modes"] = modes  # per call: "train", "eval" (net.eval()) or "no_grad" (training mode, no graph)
+    return Case((spec,), label, visible=visible)
 
 
 STATS_EXAMPLE = {"sizes": [4, 6, 6, 3], "watch": [1, 3, 5], "calls": 2, "batch": 5, "seed": 0, "scale": 1.0}
@@ -258,6 +277,10 @@ def _stats_cases(rng):
                     [10], 2, 3, 4, scale=0.5),
         _stats_case("a float64 network (as in section 8): the Tanh layers of a 4-8-8-3 network, two calls",
                     [4, 8, 8, 3], [1, 3], 2, 6, 5, dtype="float64"),
+        _stats_case("three calls: in training mode, in evaluation mode (net.eval()), under tl.no_grad()",
+                    [4, 6, 6, 3], [1, 2], 3, 4, 6, modes=["train", "eval", "no_grad"]),
+        _stats_case("a batch of one sample (the std is over the output's 5 values), two calls", [3, 5, 2], [0, 1],
+                    2, 1, 7),
     ]
 
 
