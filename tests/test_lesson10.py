@@ -310,6 +310,18 @@ def _stats_skipping(skip):
     return Skipping
 
 
+class _AliasedLists(ActivationStats):
+    def __init__(self, modules):
+        super().__init__(modules)
+        self.means, self.stds = [[]] * len(modules), [[]] * len(modules)  # ONE list, repeated
+
+
+class _RegistersTwice(ActivationStats):
+    def __init__(self, modules):
+        super().__init__(modules)
+        self.handles += [m.register_forward_hook(self.hook_for(i)) for i, m in enumerate(modules)]
+
+
 class _ClassAttributeHandles(ActivationStats):
     handles = []  # shared by every collector
 
@@ -496,8 +508,22 @@ def _bn(training_stats=None, **changes):
                 bv = bv if changes.get("biased_running") else bv * n / (n - 1)
                 new_mean = (1 - m) * running_mean + m * bm
                 new_var = (1 - m) * running_var + m * bv
-        den = var ** 0.5 + eps if changes.get("eps_outside") else (var + eps) ** 0.5
-        return (x - mean) / den * gamma + beta, new_mean, new_var
+        if training and changes.get("normalise_with_old"):
+            mean, var = running_mean, running_var
+        if training and changes.get("running_swapped"):
+            var = x.var(dim=0, unbiased=True, keepdim=True)
+            with tl.no_grad():
+                new_var = (1 - momentum) * running_var + momentum * x.var(dim=0, unbiased=False)
+        if training and changes.get("inverted"):
+            with tl.no_grad():
+                new_var = (1 - momentum) * running_var + momentum * x.var(dim=0, unbiased=False) * (n - 1) / n
+        eps_here = 0.0 if not use_batch and changes.get("eval_no_eps") else eps
+        den = var ** 0.5 + eps_here if changes.get("eps_outside") else (var + eps_here) ** 0.5
+        x_hat = (x - mean) / den
+        if not use_batch and changes.get("eval_affine") is not None:
+            return {"none": x_hat, "no beta": x_hat * gamma, "no gamma": x_hat + beta}[changes["eval_affine"]], \
+                new_mean, new_var
+        return x_hat * gamma + beta, new_mean, new_var
     return wrong
 
 
@@ -513,6 +539,24 @@ def _bn_eval_batch(which):
         mean = x.mean(dim=0) if which == "mean" else running_mean
         var = x.var(dim=0, unbiased=False) if which == "var" else running_var
         return (x - mean) / (var + eps) ** 0.5 * gamma + beta, running_mean, running_var
+    return wrong
+
+
+def _bn_eval_in_float32(how):
+    """Right in training; in evaluation mode a float32 detour: "all" (y from float32 copies), "scale" (1 / std
+    through float32 numpy), "running" (float32 copies of the running statistics returned)."""
+    def wrong(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+        if training:
+            return batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+        if how == "all":
+            y = ((x.float() - running_mean.float()) / tl.sqrt(running_var.float() + eps) * gamma.float()
+                 + beta.float())
+            return y, running_mean, running_var
+        if how == "scale":
+            inv = tl.tensor((1.0 / np.sqrt(running_var.numpy() + eps)).astype(np.float32))
+            return (x - running_mean) * inv * gamma + beta, running_mean, running_var
+        y = (x - running_mean) / tl.sqrt(running_var + eps) * gamma + beta
+        return y, tl.tensor(running_mean.numpy().astype(np.float32)), tl.tensor(running_var.numpy().astype(np.float32))
     return wrong
 
 
@@ -644,6 +688,103 @@ def _bnb_walks_a_torch_graph(dy, x, gamma, eps=1e-5):
                     o = o.sum_to_size(shape)
                 pending.setdefault(nxt, []).append(o)
     return tuple(leaves[t].detach().numpy() for t in (xt, gt, bt))
+
+
+def _bnb_walks_our_graph(dy, x, gamma, eps=1e-5):
+    """A tinygrad_lite graph walked by hand: each node's backward called in reverse topological order, summed to
+    each input's shape; no backward(), no autograd.grad."""
+    xt = tl.tensor(x, requires_grad=True); gt = tl.tensor(gamma, requires_grad=True)
+    mean = xt.mean(0); xc = xt - mean
+    var = (xc * xc).mean(0)
+    y = gt * xc / (var + eps) ** 0.5
+    # reverse topological order by DFS
+    order, seen = [], set()
+    def visit(t):
+        if id(t) in seen: return
+        seen.add(id(t))
+        if t.grad_fn is not None:
+            for i in t.grad_fn.inputs: visit(i)
+        order.append(t)
+    visit(y)
+    grads = {id(y): np.asarray(dy)}
+    for t in reversed(order):
+        g = grads.get(id(t))
+        if g is None or t.grad_fn is None: continue
+        outs = t.grad_fn.backward(tl.tensor(g))
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        for inp, o in zip(t.grad_fn.inputs, outs):
+            if o is None: continue
+            o = np.asarray(o.numpy() if hasattr(o, 'numpy') else o)
+            while o.ndim > inp.ndim: o = o.sum(0)
+            for ax, n in enumerate(inp.shape):
+                if n == 1 and o.shape[ax] != 1: o = o.sum(ax, keepdims=True)
+            grads[id(inp)] = grads.get(id(inp), 0) + o
+    return grads[id(xt)], grads[id(gt)], np.asarray(dy).sum(0)
+
+
+def _bnb_jacobian_helper(dy, x, gamma, eps=1e-5):
+    """The library's gradcheck helper, which calls autograd.grad on the learner's behalf."""
+    from tinygrad_lite.autograd.gradcheck import analytic_jacobians
+
+    def f(a, g, b):
+        return (a - a.mean(dim=0)) / tl.sqrt(a.var(dim=0, unbiased=False) + eps) * g + b
+    ins = (tl.tensor(x, requires_grad=True), tl.tensor(gamma, requires_grad=True),
+           tl.zeros(x.shape[1], dtype=tl.float64, requires_grad=True))
+    jacobians = analytic_jacobians(f, ins)
+    d = dy.reshape(-1)
+    return tuple((d @ np.asarray(j).reshape(d.size, -1)).reshape(a.shape) for j, a in zip(jacobians, ins))
+
+
+def _bnb_forward_mode(dy, x, gamma, eps=1e-5):
+    """torch.func.jacfwd (forward-mode AD: no backward kernel, no tensor that requires grad)."""
+    def f(x, g):
+        mu = x.mean(0)
+        return g * (x - mu) / torch.sqrt(((x - mu) ** 2).mean(0) + eps)
+    jx, jg = torch.func.jacfwd(f, argnums=(0, 1))(torch.tensor(x), torch.tensor(gamma))
+    d = torch.tensor(dy)
+    return (torch.einsum("ij,ijkl->kl", d, jx).numpy(), torch.einsum("ij,ijk->k", d, jg).numpy(), dy.sum(axis=0))
+
+
+def _bnb_dual_numbers(dy, x, gamma, eps=1e-5):
+    """torch.autograd.forward_ad: one tangent per entry of x."""
+    import torch.autograd.forward_ad as fwad
+    xt, g = torch.tensor(x), torch.tensor(gamma)
+    dx = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        tangent = torch.zeros_like(xt)
+        tangent[index] = 1.0
+        with fwad.dual_level():
+            dual = fwad.make_dual(xt, tangent)
+            mu = dual.mean(0)
+            y = g * (dual - mu) / torch.sqrt(((dual - mu) ** 2).mean(0) + eps)
+            dx[index] = float((fwad.unpack_dual(y).tangent * torch.tensor(dy)).sum())
+    return (dx, *batch_norm_backward(dy, x, gamma, eps)[1:])
+
+
+def _bnb_complex_step(dy, x, gamma, eps=1e-5):
+    """The complex-step derivative: Im f(x + ih) / h, exact to rounding for h = 1e-30."""
+    def forward(xc):
+        mu = xc.mean(axis=0)
+        return gamma * (xc - mu) / np.sqrt(((xc - mu) ** 2).mean(axis=0) + eps)
+    dx = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        xc = x.astype(complex)
+        xc[index] += 1e-30j
+        dx[index] = (dy * forward(xc).imag / 1e-30).sum()
+    return (dx, *batch_norm_backward(dy, x, gamma, eps)[1:])
+
+
+def _bnb_complex_step_by_dtype(dy, x, gamma, eps=1e-5):
+    """The same, the complex array made from a dtype string and the step as complex(0, h)."""
+    h = 1e-30
+    dx = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        xc = np.array(x, dtype="complex128")
+        xc[index] += complex(0, h)
+        mu = xc.mean(axis=0)
+        y = gamma * (xc - mu) / np.sqrt(((xc - mu) ** 2).mean(axis=0) + eps)
+        dx[index] = (dy * np.imag(y) / h).sum()
+    return (dx, *batch_norm_backward(dy, x, gamma, eps)[1:])
 
 
 def _bnb_aten_kernel(dy, x, gamma, eps=1e-5):
@@ -792,6 +933,8 @@ WRONG = [
     ("10.ActivationStats", _stats_skipping(lambda module, output: not tl.is_grad_enabled()), "one hook per module"),
     ("10.ActivationStats", _stats_skipping(lambda module, output: output.shape[0] < 2), "one hook per module"),
     ("10.ActivationStats", _ClassAttributeHandles, "share their list of handles"),
+    ("10.ActivationStats", _AliasedLists, "repeats ONE inner list"),
+    ("10.ActivationStats", _RegistersTwice, "every module has two of your hooks"),
     ("10.ActivationStats", _RemovesTheLastHookOfEachModule, "other code had registered"),
     # ---- 10.dead_fraction
     ("10.dead_fraction", lambda h: (h == 0).float().mean().item(), "zero ENTRIES"),
@@ -800,6 +943,10 @@ WRONG = [
     ("10.dead_fraction", lambda h: int(dead_fraction(h)) if dead_fraction(h) in (0.0, 1.0) else dead_fraction(h),
      "a Python float"),
     ("10.dead_fraction", lambda h: float((h.numpy().max(0) <= 1e-8).mean()), "small values as dead"),
+    *[("10.dead_fraction", lambda h, t=t: (h.abs() <= t).all(0).float().mean().item(), "small values as dead")
+      for t in (1e-12, 1e-20, 1e-30)],
+    ("10.dead_fraction", lambda h: (h == 0).any(dim=0).float().mean().item(), "when SOME sample gave it 0"),
+    ("10.dead_fraction", lambda h: (h > 0).any(dim=0).float().mean().item(), "fraction of units ALIVE"),
     ("10.dead_fraction", lambda h: ((h == 0).float().sum(0) == h.shape[1]).float().mean().item(), "h.shape[1]"),
     ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=1) == 0).float().mean().item(), "wrong axis"),
     ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=0) == 0).float().sum().item(), "NUMBER of dead"),
@@ -823,6 +970,22 @@ WRONG = [
     ("10.update_ratios", lambda layers, lr: np.array([lr * m.weight.grad.std().item() / m.weight.std().item()
                                                       for m in layers]), "Karpathy's std(lr * grad) / std(W)"),
     ("10.update_ratios", _ratios_clearing_grads, "set the gradients to None"),
+    ("10.update_ratios", lambda layers, lr: np.array([lr * m.weight.grad.norm().item() / layers[0].weight.norm().item()
+                                                      for m in layers]), "by the first layer's weight"),
+    ("10.update_ratios", lambda layers, lr: np.array([lr * m.bias.grad.norm().item() / m.bias.norm().item()
+                                                      for m in layers]), "you measured the biases"),
+    ("10.update_ratios", lambda layers, lr: np.array([
+        lr * (m.weight.grad.norm().item() ** 2 + m.bias.grad.norm().item() ** 2) ** 0.5
+        / (m.weight.norm().item() ** 2 + m.bias.norm().item() ** 2) ** 0.5 for m in layers]),
+     "the weight and the bias together"),
+    ("10.update_ratios", lambda layers, lr: np.array([lr * (m.weight.grad ** 2).sum().item()
+                                                      / (m.weight.detach() ** 2).sum().item() for m in layers]),
+     "your norms are squared"),
+    ("10.update_ratios", lambda layers, lr: np.array([(lr * m.weight.grad.norm().item() / m.weight.norm().item()) ** 2
+                                                      for m in layers]), "your ratio is squared"),
+    ("10.update_ratios", lambda layers, lr: np.array([
+        lr * m.weight.grad.norm().item() / (m.weight.detach() - lr * m.weight.grad).norm().item() for m in layers]),
+     "the weight after the step"),
     ("10.update_ratios", lambda layers, lr: np.log10([lr * m.weight.grad.norm().item() / m.weight.norm().item()
                                                       for m in layers]), "log10"),
     ("10.update_ratios", _ratios_after_a_step, "changed the layers' weights"),
@@ -851,6 +1014,16 @@ WRONG = [
     ("10.batch_norm_forward", _bn_numpy_running_mean,
      "needs no graph, but it must be a tinygrad_lite Tensor"),
     ("10.batch_norm_forward", _bn_one_pass, "catastrophic cancellation"),
+    ("10.batch_norm_forward", _bn(running_swapped=True), "the two variances are swapped"),
+    ("10.batch_norm_forward", _bn(normalise_with_old=True), "you normalised with the running statistics"),
+    ("10.batch_norm_forward", _bn(inverted=True), "times (n - 1) / n"),
+    ("10.batch_norm_forward", _bn(eval_no_eps=True), "in evaluation mode eps is missing"),
+    ("10.batch_norm_forward", _bn(eval_affine="none"), "gamma and beta are missing"),
+    ("10.batch_norm_forward", _bn(eval_affine="no beta"), "beta is missing"),
+    ("10.batch_norm_forward", _bn(eval_affine="no gamma"), "gamma is missing"),
+    ("10.batch_norm_forward", _bn_eval_in_float32("all"), "float32 tensor for float64 inputs"),
+    ("10.batch_norm_forward", _bn_eval_in_float32("scale"), "float32's precision"),
+    ("10.batch_norm_forward", _bn_eval_in_float32("running"), "float32 tensor for float64 inputs"),
     ("10.batch_norm_forward", lambda *a, **k: _bn_one_pass(*a, **k, running_only=True), "catastrophic cancellation"),
     ("10.batch_norm_forward", _bn_normalised_with_the_new_statistics, "you had just updated"),
     ("10.batch_norm_forward", _bn_eval_rescaled, "rescaled the running variance"),
@@ -876,7 +1049,15 @@ WRONG = [
                                                            *batch_norm_backward(dy, x, g, eps)[1:]),
      "gamma is missing from your dx"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: _bnb_variant(dy, x, g, eps, n_minus_1=True),
-     "N - 1 where the formula has N"),
+     "divides by something other than N"),
+    ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: _bnb_variant(dy, x, g, eps, n_features=True),
+     "x.shape[1], the number of features"),
+    ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: _bnb_variant(dy, x, g, eps, eps_in=()),
+     "eps is missing from your dx (everywhere)"),
+    ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: _bnb_variant(dy, x, g, eps, eps_in=("factor",)),
+     "eps is missing from your dx (in x_hat)"),
+    ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: _bnb_variant(dy, x, g, eps, eps_in=("x_hat",)),
+     "eps is missing from your dx (in the factor in front)"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: _bnb_variant(dy, x, g, eps, var_sign=-1),
      "sign of the variance term"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: tuple(
@@ -885,6 +1066,12 @@ WRONG = [
     ("10.batch_norm_backward", _bnb_grad_fn, "yourself"),
     ("10.batch_norm_backward", _bnb_aten_kernel, "PyTorch's backward kernel"),
     ("10.batch_norm_backward", _bnb_walks_a_torch_graph, "built a PyTorch autograd graph"),
+    ("10.batch_norm_backward", _bnb_walks_our_graph, "built a tinygrad_lite autograd graph"),
+    ("10.batch_norm_backward", _bnb_jacobian_helper, "built a tinygrad_lite autograd graph"),
+    ("10.batch_norm_backward", _bnb_forward_mode, "yourself"),
+    ("10.batch_norm_backward", _bnb_dual_numbers, "yourself"),
+    ("10.batch_norm_backward", _bnb_complex_step, "complex-step derivative"),
+    ("10.batch_norm_backward", _bnb_complex_step_by_dtype, "complex-step derivative"),
     # ---- 10.layer_norm_forward
     ("10.layer_norm_forward", _ln(axis=0), "that is batch norm"),
     ("10.layer_norm_forward", _ln(axis=1), "over the LAST dim"),

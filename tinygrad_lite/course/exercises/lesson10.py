@@ -24,6 +24,7 @@
 import contextlib
 import copy
 import sys
+import types
 
 import numpy as np
 
@@ -163,6 +164,19 @@ def drive_stats(cls, args, kwargs):
         late = (len(modules) > 1 and all(n == 0 for n in lengths[:len(modules) - 1])
                 and lengths[len(modules) - 1] == spec["calls"] * len(modules))
         gone = not any(set(m._forward_hooks) - known - {later.id} for m, known in zip(modules, before))
+        mine = [len(set(m._forward_hooks) - known - {later.id}) for m, known in zip(modules, before)]
+        rows = [r for r in means + stds if isinstance(r, list)]
+        aliased = len(rows) > 1 and len({id(r) for r in rows}) < len(rows)
+        twice = not aliased and all(n == 2 * spec["calls"] for n in lengths) and all(k >= 2 for k in mine)
+        if aliased or twice:
+            return Run.failed(
+                f"after {spec['calls']} forward calls each module's list should hold {spec['calls']} numbers, yours "
+                f"hold {lengths}: " + (
+                    "several of your lists are one and the same list object, so every hook appends to it ([[]] * n "
+                    "repeats ONE inner list n times). Make a new list per module: [[] for _ in modules]"
+                    if aliased else
+                    "every module has two of your hooks, so each call records twice: register one hook per module "
+                    "(once, in __init__)"))
         why = (". Every number went to the last module's list: your hooks all read one variable i after the loop "
                "ended (a function defined in a loop sees the loop variable's last value); make each hook in a "
                "function called with its own i" if late else
@@ -376,6 +390,8 @@ def _dead_cases(rng):
         Case((_small_but_alive(rng),), "10 samples, 9 units, 2 dead, and 3 alive with every value in (0, 0.01]"),
         Case((_constant_alive(rng),), "6 samples, 8 units, 2 dead, two alive with one value for every sample, one "
                                       "alive with values near 1e-12"),
+        Case((_tiny_alive(rng),), "5 samples, 6 units, 1 dead, one alive with values near 1e-37 (float32's smallest "
+                                  "normal number is 1.2e-38)"),
     ]
 
 
@@ -385,6 +401,13 @@ def _constant_alive(rng):
     h[:, 3] = 0.5                                  # the same positive value for every sample: alive
     h[:, 1] = 1.25                                 # (two such units: the constant ones are 4 of 8, the dead 2)
     h[:, 5] = rng.uniform(1e-12, 5e-12, 6)         # tiny, but positive: alive
+    return _f32(h)
+
+
+def _tiny_alive(rng):
+    h = _relu_output(rng, 5, 6, 1, p_zero=0.3).numpy()
+    alive = [j for j in range(6) if h[:, j].any()]
+    h[:, alive[0]] = rng.uniform(2e-38, 1e-37, 5)  # positive, however small: alive (a tolerance of 1e-30 says dead)
     return _f32(h)
 
 
@@ -472,6 +495,13 @@ register(Exercise(
         _mistake(lambda h: float((h.numpy() > 0).any(axis=0).__invert__().sum()),
                  "that is the NUMBER of dead units; a fraction is asked for (divide by the number of units)",
                  "a mean over units of a 0/1 'dead' flag is the fraction"),
+        _mistake(lambda h: float((h.numpy() == 0).any(axis=0).mean()),
+                 "you counted a unit as dead when SOME sample gave it 0; dead means 0 for EVERY sample of the "
+                 "batch. A unit that is 0 for some samples and positive for others is alive: that is ReLU working",
+                 "per unit, ask whether any sample gave it a positive value"),
+        _mistake(lambda h: float((h.numpy() > 0).any(axis=0).mean()),
+                 "that is the fraction of units ALIVE (some sample positive); the dead fraction is the rest",
+                 "dead: no sample gave the unit a positive value"),
     ],
     points=1, rtol=1e-6, atol=1e-9,
 ))
@@ -520,6 +550,28 @@ def _norms(layers):
 def _ratio_previous_weight(layers, lr):
     w, g = _norms(layers)
     return lr * g / np.roll(w, 1)
+
+
+def _ratio_first_weight(layers, lr):
+    w, g = _norms(layers)
+    return lr * g / w[0]
+
+
+def _bias_norms(layers):
+    b = np.array([np.linalg.norm(layer.bias.detach().numpy().astype(np.float64)) for layer in layers])
+    gb = np.array([np.linalg.norm(layer.bias.grad.numpy().astype(np.float64)) for layer in layers])
+    return b, gb
+
+
+def _ratio_after_the_step(layers, lr):
+    return np.array([lr * np.linalg.norm(layer.weight.grad.numpy().astype(np.float64))
+                     / np.linalg.norm(layer.weight.detach().numpy().astype(np.float64)
+                                      - lr * layer.weight.grad.numpy().astype(np.float64)) for layer in layers])
+
+
+def _ratio_weight_and_bias(layers, lr):
+    (w, g), (b, gb) = _norms(layers), _bias_norms(layers)
+    return lr * np.sqrt(g ** 2 + gb ** 2) / np.sqrt(w ** 2 + b ** 2)
 
 
 def _snapshot(layers):
@@ -578,6 +630,30 @@ register(Exercise(
                  "each ratio must compare a layer's update with THAT layer's weight; yours divides by the weight of "
                  "another layer",
                  "take the gradient and the weight from the same layer in each step of the loop"),
+        _mistake(_ratio_first_weight,
+                 "each ratio must compare a layer's update with THAT layer's weight; yours divides every layer's "
+                 "by the first layer's weight",
+                 "take the gradient and the weight from the same layer in each step of the loop"),
+        _mistake(lambda layers, lr: lr * _bias_norms(layers)[1] / _bias_norms(layers)[0],
+                 "you measured the biases; the ratio is of the WEIGHT matrix: lr * ||W.grad|| / ||W|| with "
+                 "W = layer.weight",
+                 "layer.weight and layer.weight.grad, not layer.bias"),
+        _mistake(_ratio_weight_and_bias,
+                 "you took the weight and the bias together; the ratio is of the weight matrix alone, "
+                 "lr * ||W.grad|| / ||W|| with W = layer.weight",
+                 "layer.weight and layer.weight.grad only"),
+        _mistake(lambda layers, lr: lr * _norms(layers)[1] ** 2 / _norms(layers)[0] ** 2,
+                 "your norms are squared (a sum of squares without the square root): the norm is the square "
+                 "root of the sum of squares of all entries",
+                 "Tensor.norm() is that norm"),
+        _mistake(lambda layers, lr: (lr * _norms(layers)[1] / _norms(layers)[0]) ** 2,
+                 "your ratio is squared: lr * ||W.grad|| / ||W||, with each norm the square root of a sum of "
+                 "squares",
+                 "Tensor.norm() is that norm"),
+        _mistake(_ratio_after_the_step,
+                 "you divided by the weight after the step (W - lr * grad); the ratio compares the update with the "
+                 "weight as it is now, before the optimizer's step",
+                 "||W|| of layer.weight as it is"),
         _mistake(lambda layers, lr: np.array([lr * layer.weight.grad.numpy().astype(np.float64).std()
                                               / layer.weight.detach().numpy().astype(np.float64).std()
                                               for layer in layers]),
@@ -626,6 +702,7 @@ def _bn_cases(rng):
         _bn_case(rng, 3, 6, False, "evaluation mode, eps 0.5, momentum 0.3", momentum=0.3, eps=0.5),
         _bn_case(rng, 8, 3, True, "training, momentum 0.01, eps 1e-3", momentum=0.01, eps=1e-3),
         _bn_case(rng, 5, 3, True, "training, float64 tensors (a network made .double())", make=_t64),
+        _bn_case(rng, 4, 3, False, "evaluation mode, float64 tensors", make=_t64),
         _bn_case(rng, 6, 3, True, LARGE_MEAN, make=_t64, offset=LARGE_OFFSET),
     ]
 
@@ -699,7 +776,8 @@ def _bn_reference(x, gamma, beta, running_mean, running_var, training, momentum=
 
 def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5, ddof=0, run_ddof=1,
            reversed_momentum=False, axis=0, eps_outside=False, eval_batch=False, eval_updates=False,
-           no_update=False, eval_mixed=None, normalise_with_new=False, eval_rescale=False):
+           no_update=False, eval_mixed=None, normalise_with_new=False, eval_rescale=False, normalise_with_old=False,
+           run_inverted=False, eval_no_eps=False, eval_no_affine=False):
     x, gamma, beta, rm, rv = (np.asarray(a.detach().numpy(), dtype=np.float64)
                               for a in (x, gamma, beta, running_mean, running_var))
     batch = training or eval_batch
@@ -713,10 +791,19 @@ def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, ep
             var = x.var(0)
         if eval_rescale:
             var = var * (x.shape[0] - 1) / x.shape[0]
+    if normalise_with_old and training:
+        mean, var = rm, rv
+    if eval_no_eps and not batch:
+        eps = 0.0
     y = ((x - mean) / (np.sqrt(var) + eps) if eps_outside else (x - mean) / np.sqrt(var + eps)) * gamma + beta
+    if eval_no_affine and not batch:
+        y = (y - beta) / gamma if eval_no_affine == "both" else y - beta if eval_no_affine == "beta" else (
+            (y - beta) / gamma + beta)
     if (training or eval_updates) and not no_update:
         n = x.shape[0]
         bm, bv = x.mean(0), x.var(0, ddof=run_ddof) if n > run_ddof else x.var(0)
+        if run_inverted:
+            bv = x.var(0) * (n - 1) / n
         m = 1 - momentum if reversed_momentum else momentum
         rm, rv = (1 - m) * rm + m * bm, (1 - m) * rv + m * bv
         if normalise_with_new:
@@ -817,6 +904,26 @@ register(Exercise(
                  "normalises the batch with the batch's OWN mean and biased variance; the running statistics are "
                  "only stored, for evaluation",
                  "y from mean and var of x; the update only produces the two other results"),
+        _mistake(lambda *a, **k: _bn_np(*a, **k, ddof=1, run_ddof=0),
+                 "the two variances are swapped: the batch is normalised with its BIASED variance (divisor n), and "
+                 "the running variance is updated with the UNBIASED one (divisor n - 1), PyTorch's convention",
+                 "x.var(dim=0, unbiased=False) for y; the unbiased variance for the running estimate"),
+        _mistake(lambda *a, **k: _bn_np(*a, **k, normalise_with_old=True),
+                 "in training mode you normalised with the running statistics: training normalises the batch with "
+                 "its OWN mean and biased variance; the running statistics are only updated, for evaluation",
+                 "training=True: y from x.mean(dim=0) and x.var(dim=0, unbiased=False)"),
+        _mistake(lambda *a, **k: _bn_np(*a, **k, run_inverted=True),
+                 "your running variance is updated with the biased variance times (n - 1) / n: the unbiased "
+                 "variance is the biased one times n / (n - 1)",
+                 "the unbiased variance divides by n - 1, so it is the larger of the two"),
+        _mistake(lambda *a, **k: _bn_np(*a, **k, eval_no_eps=True),
+                 "in evaluation mode eps is missing: the running variance gets eps too, "
+                 "(x - running_mean) / sqrt(running_var + eps)",
+                 "the same formula as training, with the running statistics in place of the batch's"),
+        *[_mistake(lambda *a, _k=kind, **k: _bn_np(*a, **k, eval_no_affine=_k),
+                   f"in evaluation mode {what} missing: both modes end with gamma * x_hat + beta",
+                   "the same formula as training, with the running statistics in place of the batch's")
+          for kind, what in (("both", "gamma and beta are"), ("beta", "beta is"), ("gamma", "gamma is"))],
         _mistake(lambda *a, **k: _bn_np(*a, **k, eval_rescale=True),
                  "in evaluation mode you rescaled the running variance by (N - 1) / N: use it as it is. It estimates "
                  "the variance of the whole data, and evaluation normalises with that estimate, whatever the size "
@@ -847,16 +954,30 @@ def batch_norm_backward_reference(dy, x, gamma, eps=1e-5):
     return dx, dgamma, dbeta
 
 
-def _bnb_variant(dy, x, gamma, eps=1e-5, ddof=0, eps_outside=False, var_sign=1, n_minus_1=False):
-    """The boxed formula with the unbiased variance, or with eps outside the square root."""
+def _bnb_variant(dy, x, gamma, eps=1e-5, ddof=0, eps_outside=False, var_sign=1, n_minus_1=False, n_features=False,
+                 eps_in=("x_hat", "factor")):
+    """The boxed formula with one slip: the unbiased variance, eps outside the square root, N - 1 or the number of
+    features for N, the variance term's sign, or eps left out of x_hat or of the factor in front (``eps_in``)."""
     n = x.shape[0]
     mean, var = x.mean(axis=0), x.var(axis=0, ddof=ddof)
     inv_std = 1.0 / (np.sqrt(var) + eps) if eps_outside else 1.0 / np.sqrt(var + eps)
-    x_hat = (x - mean) * inv_std
+    x_hat = (x - mean) * (inv_std if "x_hat" in eps_in else 1.0 / np.sqrt(var))
+    factor = inv_std if "factor" in eps_in else 1.0 / np.sqrt(var)
     dbeta = dy.sum(axis=0)
     dgamma = (dy * x_hat).sum(axis=0)
-    n = n - 1 if n_minus_1 else n
-    return gamma * inv_std / n * (n * dy - dbeta - var_sign * x_hat * dgamma), dgamma, dbeta
+    n = n - 1 if n_minus_1 else x.shape[1] if n_features else n
+    return gamma * factor / n * (n * dy - dbeta - var_sign * x_hat * dgamma), dgamma, dbeta
+
+
+def _bnb_divisor_slip(got, expected, case):
+    """N - 1, or the number of features, in place of the batch size N (on the notebook's 4 x 3 example the two
+    agree, so one hint names both)."""
+    for slip in ({"n_minus_1": True}, {"n_features": True}):
+        wrong = _bnb_variant(*case.args, **case.kwargs, **slip)
+        if not all(np.allclose(w, e, rtol=1e-12, atol=1e-14) for w, e in zip(wrong, expected)) and all(
+                np.shape(g) == np.shape(w) and np.allclose(g, w, rtol=1e-10, atol=1e-12) for g, w in zip(got, wrong)):
+            return True
+    return False
 
 
 def _bnb_cases(rng):
@@ -895,21 +1016,70 @@ AUTOGRAD_USED = ("your function ran PyTorch's backward kernel ({op}): a grad_fn 
 TORCH_GRAPH = ("your function built a PyTorch autograd graph ({op} on a tensor that requires grad): its grad_fn "
                "nodes, called one by one, are autograd too. Compute dx, dgamma and dbeta from the boxed formula, "
                "by hand (numpy arrays, or tensors that do not require grad)")
+OUR_GRAPH = ("your function built a tinygrad_lite autograd graph (a {op} op recorded on a tensor that requires "
+             "grad): whoever then walks it, your code or a library function such as a Jacobian helper, that is "
+             "autograd. Compute dx, dgamma and dbeta from the boxed formula, by hand (numpy arrays, or tensors that "
+             "do not require grad)")
+COMPLEX_STEP = ("your function computes with complex numbers ({what}): the complex-step derivative, Im f(x + ih) / "
+                "h, is a numerical estimate, exact to rounding but not the formula. Compute dx, dgamma and dbeta "
+                "from the boxed formula, with real numbers")
+# PyTorch's function transforms and forward-mode AD: a Jacobian or a vector-Jacobian product without .backward()
+TORCH_TRANSFORMS = tuple(f"torch.func.{name}" for name in ("jacfwd", "jacrev", "jvp", "vjp", "grad", "grad_and_value",
+                                                             "hessian", "linearize")) + tuple(
+    f"torch.autograd.functional.{name}" for name in ("jacobian", "hessian", "vjp", "jvp", "vhp", "hvp")) + (
+    "torch.autograd.forward_ad.make_dual",)
+_COMPLEX_NAMES = {"complex", "complex64", "complex128", "complex256", "complex_", "cdouble", "csingle",
+                  "clongdouble", "cfloat", "imag", "iscomplexobj"}
 
 
-def drive_bnb(fn, args, kwargs):
-    """``fn``'s answer; when PyTorch is loaded, run under a dispatch mode that notes its backward kernels (what a
-    grad_fn called directly, or torch.ops.aten.native_batch_norm_backward, runs) and any op on a tensor that
-    requires grad (a graph built to walk its grad_fn nodes by hand, whose backward formulas are ordinary ops): no
-    Python tripwire sees those."""
-    if "torch" not in sys.modules:
-        fresh = copy.deepcopy((args, kwargs))
-        got = fn(*args, **kwargs)
-        if "torch" not in sys.modules:
-            return got
-        # the function imported PyTorch itself: call it again, watched this time, on the inputs as they were before
-        # the first call (which may have changed them in place: the check reports that from the first call)
-        args, kwargs = fresh
+def _complex_use(fn):
+    """How the learner's code behind ``fn`` reaches for complex numbers (a complex constant such as 1j, or a name such
+    as complex128 or .imag), or None. Read from the code objects of ``fn`` and of the learner's functions it
+    refers to, since numpy offers no hook to see a complex array being made."""
+    from ..pipeline import learner_references
+
+    def codes(code):
+        yield code
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                yield from codes(const)
+    functions = [fn] + [v for v in learner_references(fn) if isinstance(v, (types.FunctionType, types.MethodType))]
+    for function in functions:
+        code = getattr(getattr(function, "__func__", function), "__code__", None)
+        for c in codes(code) if code is not None else ():
+            constant = next((k for k in c.co_consts if isinstance(k, complex)), None)
+            if constant is not None:
+                return f"the constant {constant!r}"
+            name = next((n for n in c.co_names if n in _COMPLEX_NAMES), None)
+            if name is not None:
+                return f"`{name}`"
+            text = next((k for k in c.co_consts if isinstance(k, str) and "complex" in k), None)
+            if text is not None:
+                return f"the dtype {text!r}"
+    return None
+
+
+@contextlib.contextmanager
+def _our_graph_watched():
+    """Note the first op recorded in a tinygrad_lite graph (every recorded op's result goes through Tensor._make
+    with its grad_fn) while the block runs: ["OpName"] or []."""
+    seen, original = [], Tensor.__dict__["_make"]
+
+    def _make(cls, array, grad_fn):
+        if grad_fn is not None and not seen:
+            seen.append(type(grad_fn).__name__)
+        return original.__func__(cls, array, grad_fn)
+    Tensor._make = classmethod(_make)
+    try:
+        yield seen
+    finally:
+        Tensor._make = original
+
+
+def _torch_watch():
+    """A PyTorch dispatch mode whose ``seen`` notes the first backward kernel run (what a grad_fn called directly,
+    or torch.ops.aten.native_batch_norm_backward, runs) or op on a tensor that requires grad (a graph built to walk
+    its grad_fn nodes by hand, whose backward formulas are ordinary ops): no Python tripwire sees those."""
     import torch
     from torch.utils._python_dispatch import TorchDispatchMode
 
@@ -927,19 +1097,40 @@ def drive_bnb(fn, args, kwargs):
             super().__init__()
             self.seen = None
 
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        def __torch_dispatch__(self, func, kinds, args=(), kwargs=None):
             if self.seen is None:
                 if "backward" in str(func):
                     self.seen = AUTOGRAD_USED.format(op=func)
                 elif requires_grad(args) or requires_grad((kwargs or {}).values()):
                     self.seen = TORCH_GRAPH.format(op=func)
             return func(*args, **(kwargs or {}))
+    return _Backwards()
 
-    with _Backwards() as mode:
+
+def drive_bnb(fn, args, kwargs):
+    """``fn``'s answer, refused when it reaches for a gradient the boxed formula does not give: complex numbers in its
+    code (the complex-step estimate), a tinygrad_lite graph built while it runs, and, when PyTorch is loaded, a
+    PyTorch graph or backward kernel (``_torch_watch``)."""
+    def refused(message):
+        return tuple(Run.failed(message) for _ in range(3))
+    what = _complex_use(fn)
+    if what:
+        return refused(COMPLEX_STEP.format(what=what))
+    loaded = "torch" in sys.modules
+    fresh = None if loaded else copy.deepcopy((args, kwargs))
+    with _our_graph_watched() as recorded, _torch_watch() if loaded else contextlib.nullcontext() as mode:
         got = fn(*args, **kwargs)
-    if mode.seen:
-        return tuple(Run.failed(mode.seen) for _ in range(3))
-    return got
+    if recorded:
+        return refused(OUR_GRAPH.format(op=recorded[0]))
+    if loaded:
+        return refused(mode.seen) if mode.seen else got
+    if "torch" not in sys.modules:
+        return got
+    # the function imported PyTorch itself: call it again, watched this time, on the inputs as they were before the
+    # first call (which may have changed them in place: the check reports that from the first call)
+    with _torch_watch() as mode:
+        again = fn(*fresh[0], **fresh[1])
+    return refused(mode.seen) if mode.seen else again
 
 
 class _ATuple(TupleAnswer):
@@ -983,7 +1174,7 @@ register(Exercise(
     generic_hints=("mean_vs_sum", "sign", "factor"),
     call=drive_bnb,
     forbid=AUTOGRAD + (autograd.backward, autograd.run_backward, F.batch_norm, nn.BatchNorm1d,
-                       "torch.nn.functional.batch_norm", "torch.nn.BatchNorm1d"),
+                       "torch.nn.functional.batch_norm", "torch.nn.BatchNorm1d") + TORCH_TRANSFORMS,
     mistakes=[
         _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_variant(dy, x, gamma, eps, ddof=1),
                  "you used the unbiased variance (divisor N - 1): training-mode batch norm normalises with the "
@@ -997,10 +1188,17 @@ register(Exercise(
                  "gamma is missing from your dx: y = gamma * x_hat + beta, so the gradient reaching x_hat is "
                  "gamma * dy",
                  "the boxed formula starts with gamma"),
-        _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_variant(dy, x, gamma, eps, n_minus_1=True),
-                 "your dx has N - 1 where the formula has N, the batch size: the biased variance (divisor N) "
-                 "normalises, so the derivative of the mean and of the variance each bring a 1/N",
-                 "n = x.shape[0] in both places of the boxed formula"),
+        Mistake(match=_bnb_divisor_slip, hint=
+                "your dx divides by something other than N, the batch size (x.shape[0]): N - 1, or x.shape[1], "
+                "the number of features (on the notebook's 4 x 3 example both are 3). The biased variance "
+                "(divisor N) normalises, so the derivatives of the mean and of the variance each bring a 1/N",
+                more="n = x.shape[0] in both places of the boxed formula"),
+        *[_mistake(lambda dy, x, gamma, eps=1e-5, _in=kept: _bnb_variant(dy, x, gamma, eps, eps_in=_in),
+                   f"eps is missing from your dx ({where}): the forward pass divides by s = sqrt(var + eps), so "
+                   "every 1 / sqrt(var) of the backward is 1 / sqrt(var + eps), in x_hat and in the factor "
+                   "gamma / (N s) alike",
+                   "s = np.sqrt(x.var(axis=0) + eps), then use s everywhere")
+          for kept, where in (((), "everywhere"), (("factor",), "in x_hat"), (("x_hat",), "in the factor in front"))],
         _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_variant(dy, x, gamma, eps, var_sign=-1),
                  "the sign of the variance term is flipped: in the bracket it is n * dy - sum(dy) - x_hat * "
                  "sum(dy * x_hat), all three terms but the first subtracted",
