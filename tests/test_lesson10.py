@@ -1075,7 +1075,7 @@ WRONG = [
     # ---- 10.layer_norm_forward
     ("10.layer_norm_forward", _ln(axis=0), "that is batch norm"),
     ("10.layer_norm_forward", _ln(axis=1), "over the LAST dim"),
-    ("10.layer_norm_forward", _ln(unbiased=True), "biased standard deviation"),
+    ("10.layer_norm_forward", _ln(unbiased=True), "layer norm uses the biased variance"),
     ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: _ln()(x.float(), g.float(), b.float(), eps),
      "float32 tensor for float64 inputs"),
     ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: g * _ln()(x.float(), 1.0, 0.0, eps) + b, "float32's precision"),

@@ -69,8 +69,9 @@ class TensorAnswer:
             want = dtype_name(expected) if self.dtype == "reference" else self.dtype
             have = dtype_name(got)
             if want and have != want:
-                why = (" (a tensor made from a numpy array keeps numpy's float64: stay with tensor ops on the "
-                       "float32 inputs)" if have == "float64" and want == "float32" else "")
+                why = (" (the inputs are float32: a .double(), or a tensor made from a numpy array, which keeps "
+                       "numpy's float64, changes the dtype; stay with tensor ops on the float32 inputs)"
+                       if have == "float64" and want == "float32" else "")
                 if have == "bool":
                     why = " (a comparison like x > 0 gives a bool mask, not the values)"
                 return f"you returned a {have} tensor; a {want} tensor was expected{why}"

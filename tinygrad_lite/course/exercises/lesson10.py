@@ -330,12 +330,28 @@ class _MeanAbs(StatsReference):
         return hook
 
 
+def _compare_stats(got, expected, case):
+    """compare_arrays of the flat numbers, the worst one named as the list and the call it belongs to."""
+    failure = compare_arrays(got, expected, 1e-5, 1e-6, "your numbers")
+    if not failure or np.shape(got) != np.shape(expected):
+        return failure
+    g, e = np.asarray(got, np.float64), np.asarray(expected, np.float64)
+    wrong = ~np.isclose(g, e, rtol=1e-5, atol=1e-6, equal_nan=True)
+    k = int(np.argmax(np.where(wrong, np.abs(g - e), -1)))
+    calls, n = case.args[0]["calls"], len(case.args[0]["watch"])
+    name = "means" if k < n * calls else "stds"
+    i, call = divmod(k % (n * calls), calls)
+    return (f"{int(wrong.sum())} of your {g.size} numbers differ. The worst is self.{name}[{i}][{call}] (module "
+            f"{i} of the {n} watched, forward call {call + 1} of {calls}): expected {e[k]:.6g}, got {g[k]:.6g}")
+
+
 register(Exercise(
     "10.ActivationStats",
     reference=StatsReference,
     cases=_stats_cases,
     answer=RunAnswer(),
     call=drive_stats,
+    compare=_compare_stats,
     mistakes=[
         _mistake(
             _InputStats,
@@ -474,7 +490,8 @@ register(Exercise(
                  "which gives the same number on this case); a dead unit is a column that is 0 for every sample of "
                  "the batch (a live unit is 0 for some samples and positive for others: that is ReLU working), and "
                  "the fraction is of the units (h.shape[1])",
-                 "first decide per unit (per column) whether any sample gave it a positive value"),
+                 "first decide per unit (per column) whether any sample gave it a positive value, then divide the "
+                 "number of dead units by h.shape[1]"),
         Mistake(match=lambda got, expected, case: _dead_variants(got, case) == {"units count", "wrong axis"}
                 and _differs(got, expected), hint=
                 "your fraction is what either of two slips gives here: comparing each column's number of zeros "
@@ -1307,10 +1324,10 @@ register(Exercise(
                  "for a 3-D input (batch, sequence, features) is dim 2",
                  "dim=-1 works for 2-D and 3-D inputs alike"),
         Mistake(match=_ln_divisor_ambiguous, hint=
-                "your variance divides by D - 1 where layer norm divides by D, the number of features (the "
-                "biased standard deviation, as batch norm uses for its normalisation): the unbiased variance "
-                "(unbiased=True, Tensor.var's default) gives that, and on this case so does a count taken from "
-                "the wrong dim: x.shape[0], the number of samples, is D - 1 here too",
+                "your variance divides by D - 1 where layer norm divides by D, the number of features: layer norm "
+                "uses the biased variance, as batch norm does to normalise. The unbiased variance (unbiased=True, "
+                "Tensor.var's default) divides by D - 1, and on this case so does a count taken from the wrong "
+                "dim: x.shape[0], the number of samples, is D - 1 here too",
                 more="the variance's divisor is x.shape[-1], the size of the dim normalised over"),
         _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, eps, eps_outside=True),
                  "eps belongs inside the square root: divide by sqrt(var + eps)",
