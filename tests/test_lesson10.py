@@ -322,6 +322,92 @@ class _RegistersTwice(ActivationStats):
         self.handles += [m.register_forward_hook(self.hook_for(i)) for i, m in enumerate(modules)]
 
 
+class _CountsCalls(ActivationStats):
+    """Which list a call goes to, from a counter of calls: right only when the modules are listed in forward order."""
+
+    def __init__(self, modules):
+        self.calls = 0
+        super().__init__(modules)
+
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            k = self.calls % len(self.means)
+            self.calls += 1
+            self.means[k].append(output.detach().mean().item())
+            self.stds[k].append(output.detach().std().item())
+        return hook
+
+
+class _Lazy:
+    """Keeps the outputs; the statistics are properties computed when read."""
+
+    def __init__(self, modules):
+        self.outputs = [[] for _ in modules]
+        self.handles = [m.register_forward_hook(lambda mod, inp, out, i=i: self.outputs[i].append(out))
+                        for i, m in enumerate(modules)]
+
+    @property
+    def means(self):
+        return [[o.detach().mean().item() for o in row] for row in self.outputs]
+
+    @property
+    def stds(self):
+        return [[o.detach().std().item() for o in row] for row in self.outputs]
+
+    def remove(self):
+        for h in self.handles:
+            h.remove()
+
+
+class _PatchesForward:
+    """Wraps each module's forward; remove() puts it back (so no hook is ever registered)."""
+
+    def __init__(self, modules):
+        self.modules, self.means, self.stds = modules, [[] for _ in modules], [[] for _ in modules]
+        for i, m in enumerate(modules):
+            def forward(*args, _m=m, _i=i, _inner=m.forward):
+                out = _inner(*args)
+                self.means[_i].append(out.detach().mean().item())
+                self.stds[_i].append(out.detach().std().item())
+                return out
+            m.forward = forward
+
+    def remove(self):
+        for m in self.modules:
+            del m.forward
+
+
+class _GlobalHook:
+    """One global hook (register_module_forward_hook) that looks the module up."""
+
+    def __init__(self, modules):
+        from tinygrad_lite.nn.modules.module import register_module_forward_hook
+        self.modules, self.means, self.stds = list(modules), [[] for _ in modules], [[] for _ in modules]
+
+        def hook(module, inputs, output):
+            for i, m in enumerate(self.modules):
+                if m is module:
+                    self.means[i].append(output.detach().mean().item())
+                    self.stds[i].append(output.detach().std().item())
+        self.handle = register_module_forward_hook(hook)
+
+    def remove(self):
+        self.handle.remove()
+
+
+class _SwappedStats(ActivationStats):
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            self.stds[i].append(output.detach().mean().item())
+            self.means[i].append(output.detach().std().item())
+        return hook
+
+
+class _ReversedLists(ActivationStats):
+    def hook_for(self, i):
+        return super().hook_for(len(self.means) - 1 - i)
+
+
 class _ClassAttributeHandles(ActivationStats):
     handles = []  # shared by every collector
 
@@ -503,11 +589,13 @@ def _bn(training_stats=None, **changes):
         new_mean, new_var = running_mean, running_var
         if training or changes.get("eval_updates", False):
             m = 1 - momentum if changes.get("reversed") else momentum
+            which = changes.get("reversed_which")
             with tl.no_grad():
                 bm, bv = x.mean(dim=0), x.var(dim=0, unbiased=False)
                 bv = bv if changes.get("biased_running") else bv * n / (n - 1)
-                new_mean = (1 - m) * running_mean + m * bm
-                new_var = (1 - m) * running_var + m * bv
+                m_mean, m_var = (1 - m if which == "mean" else m), (1 - m if which == "var" else m)
+                new_mean = (1 - m_mean) * running_mean + m_mean * bm
+                new_var = (1 - m_var) * running_var + m_var * bv
         if training and changes.get("normalise_with_old"):
             mean, var = running_mean, running_var
         if training and changes.get("running_swapped"):
@@ -517,7 +605,8 @@ def _bn(training_stats=None, **changes):
         if training and changes.get("inverted"):
             with tl.no_grad():
                 new_var = (1 - momentum) * running_var + momentum * x.var(dim=0, unbiased=False) * (n - 1) / n
-        eps_here = 0.0 if not use_batch and changes.get("eval_no_eps") else eps
+        eps_here = 0.0 if (not use_batch and changes.get("eval_no_eps")) or (
+            use_batch and changes.get("train_no_eps")) else eps
         den = var ** 0.5 + eps_here if changes.get("eps_outside") else (var + eps_here) ** 0.5
         x_hat = (x - mean) / den
         if not use_batch and changes.get("eval_affine") is not None:
@@ -884,12 +973,16 @@ def _bnb_sympy(dy, x, gamma, eps=1e-5):
 
 
 def _bnb_in_another_process(dy, x, gamma, eps=1e-5):
+    """PyTorch's autograd, run in a child process: out of sight of any watch inside this one."""
+    import io
     import subprocess
     import sys
-    code = ("import sys, numpy as np, torch; a = np.load(sys.stdin.buffer); x = torch.tensor(a[1], requires_grad=True);"
-            "y = (x - x.mean(0)) / torch.sqrt(x.var(0, unbiased=False) + %r); (y * torch.tensor(a[0])).sum().backward();"
-            "np.save(sys.stdout.buffer, x.grad.numpy())" % eps)
-    import io
+    code = (f"import sys, numpy as np, torch\n"
+            f"a = np.load(sys.stdin.buffer)\n"
+            f"x = torch.tensor(a[1], requires_grad=True)\n"
+            f"y = (x - x.mean(0)) / torch.sqrt(x.var(0, unbiased=False) + {eps!r})\n"
+            f"(y * torch.tensor(a[0])).sum().backward()\n"
+            f"np.save(sys.stdout.buffer, x.grad.numpy())\n")
     buffer = io.BytesIO()
     np.save(buffer, np.stack([dy, x]))
     done = subprocess.run([sys.executable, "-c", code], input=buffer.getvalue(), capture_output=True, check=True)
@@ -1026,7 +1119,7 @@ WRONG = [
     ("10.ActivationStats", _RemovesNothing, "still has"),
     ("10.ActivationStats", _RemovesTheLastOnly, "hook(s) registered"),
     ("10.ActivationStats", _SharedList, "should hold"),
-    ("10.ActivationStats", _KeepsTensors, "plain Python numbers, yours hold a Tensor"),
+    ("10.ActivationStats", _KeepsTensors, "your collector keeps a Tensor in self.means"),
     ("10.ActivationStats", _DetachesInPlace, "output.detach_()"),
     ("10.ActivationStats", _RemoveForgets, "threw the records away"),
     ("10.ActivationStats", _RegistersInAWith, "no longer registered"),
@@ -1039,16 +1132,22 @@ WRONG = [
     ("10.ActivationStats", _ModuleLevelLists, "share their lists"),
     ("10.ActivationStats", _ClassAttributeLists, "share their lists"),
     ("10.ActivationStats", _Float32Stats, "float32 arithmetic"),
-    ("10.ActivationStats", _stats_returning(lambda out: out), "returns a Tensor, not None"),
+    ("10.ActivationStats", _stats_returning(lambda out: out), "returns the module's output itself"),
     ("10.ActivationStats", _stats_returning(lambda out: out.clone()), "returns a Tensor, not None"),
     ("10.ActivationStats", _stats_returning(lambda out: out * 1.0), "returns a Tensor, not None"),
-    ("10.ActivationStats", _stats_returning(lambda out: out.float()), "returns a Tensor, not None"),
+    ("10.ActivationStats", _stats_returning(lambda out: out.float()), "returns the module's output itself"),
     ("10.ActivationStats", _MeansInADict, "a list of lists is expected"),
     ("10.ActivationStats", _stats_skipping(lambda module, output: not module.training), "one hook per module"),
     ("10.ActivationStats", _stats_skipping(lambda module, output: not tl.is_grad_enabled()), "one hook per module"),
     ("10.ActivationStats", _stats_skipping(lambda module, output: output.shape[0] < 2), "one hook per module"),
     ("10.ActivationStats", _ClassAttributeHandles, "share their list of handles"),
     ("10.ActivationStats", _AliasedLists, "repeats ONE inner list"),
+    ("10.ActivationStats", _CountsCalls, "in the wrong modules' lists"),
+    ("10.ActivationStats", _Lazy, "is a property"),
+    ("10.ActivationStats", _SwappedStats, "means and your stds are swapped"),
+    ("10.ActivationStats", _ReversedLists, "whatever order the modules run in. Let each hook"),
+    ("10.ActivationStats", _PatchesForward, "replaced the modules' forward"),
+    ("10.ActivationStats", _GlobalHook, "GLOBAL hook"),
     ("10.ActivationStats", _RegistersTwice, "every module has two of your hooks"),
     ("10.ActivationStats", _RemovesTheLastHookOfEachModule, "other code had registered"),
     # ---- 10.dead_fraction
@@ -1060,8 +1159,8 @@ WRONG = [
     ("10.dead_fraction", lambda h: float((h.numpy().max(0) <= 1e-8).mean()), "small values as dead"),
     *[("10.dead_fraction", lambda h, t=t: (h.abs() <= t).all(0).float().mean().item(), "small values as dead")
       for t in (1e-12, 1e-20, 1e-30)],
-    ("10.dead_fraction", lambda h: (h == 0).any(dim=0).float().mean().item(), "when SOME sample gave it 0"),
-    ("10.dead_fraction", lambda h: (h > 0).any(dim=0).float().mean().item(), "fraction of units ALIVE"),
+    ("10.dead_fraction", lambda h: (h == 0).any(dim=0).float().mean().item(), "0 for SOME sample"),
+    ("10.dead_fraction", lambda h: (h > 0).any(dim=0).float().mean().item(), "units that are ALIVE here"),
     ("10.dead_fraction", lambda h: ((h == 0).float().sum(0) == h.shape[1]).float().mean().item(), "h.shape[1]"),
     ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=1) == 0).float().mean().item(), "wrong axis"),
     ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=0) == 0).float().sum().item(), "NUMBER of dead"),
@@ -1085,6 +1184,9 @@ WRONG = [
     ("10.update_ratios", lambda layers, lr: np.array([lr * m.weight.grad.std().item() / m.weight.std().item()
                                                       for m in layers]), "Karpathy's std(lr * grad) / std(W)"),
     ("10.update_ratios", _ratios_clearing_grads, "set the gradients to None"),
+    ("10.update_ratios", lambda layers, lr: np.array([
+        lr * np.linalg.norm(m.weight.grad.numpy(), 2) / np.linalg.norm(m.weight.detach().numpy(), 2)
+        for m in layers]), "spectral norm"),
     ("10.update_ratios", lambda layers, lr: np.array([lr * m.weight.grad.norm().item() / layers[0].weight.norm().item()
                                                       for m in layers]), "by the first layer's weight"),
     ("10.update_ratios", lambda layers, lr: np.array([lr * m.bias.grad.norm().item() / m.bias.norm().item()
@@ -1130,6 +1232,9 @@ WRONG = [
      "needs no graph, but it must be a tinygrad_lite Tensor"),
     ("10.batch_norm_forward", _bn_one_pass, "catastrophic cancellation"),
     ("10.batch_norm_forward", _bn(running_swapped=True), "the two variances are swapped"),
+    ("10.batch_norm_forward", _bn(reversed_which="mean"), "reversed for the running mean"),
+    ("10.batch_norm_forward", _bn(reversed_which="var"), "reversed for the running var"),
+    ("10.batch_norm_forward", _bn(train_no_eps=True), "in training mode eps is missing"),
     ("10.batch_norm_forward", lambda x, g, *a, **k: batch_norm_forward(x, g.abs(), *a, **k), "uses |gamma|"),
     ("10.batch_norm_forward", _bn(normalise_with_old=True), "you normalised with the running statistics"),
     ("10.batch_norm_forward", _bn(inverted=True), "times (n - 1) / n"),
@@ -1209,6 +1314,7 @@ WRONG = [
      "RMSNorm"),
     ("10.layer_norm_forward", _ln(unbiased=True, eps_outside=True), "two differences"),
     ("10.layer_norm_forward", _ln_one_pass, "catastrophic cancellation"),
+    ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: layer_norm_forward(x, g, b, 0.0), "eps is missing"),
     ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: layer_norm_forward(x, g.abs(), b, eps), "uses |gamma|"),
     ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: (x - x.mean(dim=-1, keepdim=True)) * (
         g ** 2 / (x.var(dim=-1, unbiased=False, keepdim=True) + eps)) ** 0.5 + b, "uses |gamma|"),

@@ -333,8 +333,9 @@ def _difference(got, expected, wrong, diff, what, unit=""):
         return None
     worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(np.where(wrong, diff, -1))), got.shape))
     index = f" at index {list(worst)}" if got.ndim else ""
+    shown_expected, shown_got = _numbers_apart(expected[worst], got[worst])
     return (f"{what}: expected {_describe(expected)}, got {_describe(got)}; {int(wrong.sum())} of {wrong.size} "
-            f"values differ. Worst{index}: expected {_number(expected[worst])}, got {_number(got[worst])} "
+            f"values differ. Worst{index}: expected {shown_expected}, got {shown_got} "
             f"({unit}difference {float(diff[worst]):.3g})")
 
 
@@ -363,6 +364,19 @@ def compare_log(got, expected, log_tol=1e-3, rtol=1e-5, atol=0.0, what="the resu
 def _number(value):
     value = value.item()
     return f"{value:.6g}" if isinstance(value, float) else repr(value)
+
+
+def _numbers_apart(expected, got):
+    """The two numbers at 6 significant digits, or at as many more as it takes for them to look different (a
+    difference in the 7th digit printed as "0.292893" twice would read as no difference at all)."""
+    e, g = expected.item(), got.item()
+    if not (isinstance(e, float) and isinstance(g, float)) or e == g:
+        return _number(expected), _number(got)
+    for digits in range(6, 18):
+        a, b = f"{e:.{digits}g}", f"{g:.{digits}g}"
+        if a != b:
+            return a, b
+    return repr(e), repr(g)
 
 
 # -------------------------------------------------------------------- recognising common mistakes

@@ -23,6 +23,7 @@
 """
 import contextlib
 import copy
+import inspect
 import sys
 import types
 
@@ -30,6 +31,7 @@ import numpy as np
 
 from ... import autograd, manual_seed, nn, no_grad, tensor
 from ...nn import functional as F
+from ...nn.modules import module as module_hooks
 from ...tensor import Tensor
 from ..answers import dtype_name, is_tensor, type_name
 from ..checks import Case, Exercise, Mistake, compare_arrays, register
@@ -95,13 +97,26 @@ def _watch_returns(modules, before, returned):
             def wrapped(*args, _hook=hooks[hook_id], **kwargs):
                 result = _hook(*args, **kwargs)
                 if result is not None:
-                    returned.append(result)
+                    returned.append(_Returned(result, result is args[-1]))
                 return result
             hooks[hook_id] = wrapped
 
 
+class _Returned:
+    """What a learner's hook returned, and whether it was the module's output itself."""
+
+    def __init__(self, value, is_output):
+        self.value, self.is_output = value, is_output
+
+
 def _returns_problem(returned):
-    what = type_name(returned[0])
+    first = returned[0]
+    if isinstance(first, _Returned) and first.is_output:
+        return ("your hook returns the module's output itself: harmless as it is, but what a forward hook returns "
+                "REPLACES the module's output, so a hook that returns anything edits the network instead of "
+                "watching it (one change, e.g. a .float() or a detach(), and the network computes with something "
+                "else). Record the statistics and return nothing")
+    what = type_name(first.value if isinstance(first, _Returned) else first)
     return (f"your hook returns a {what}, not None: what a forward hook returns REPLACES the module's output, so "
             "the network then computes (and differentiates) with your object instead of the module's own, even "
             "when it holds the same values (and a copy in another dtype, e.g. .float() in a float64 network, "
@@ -127,7 +142,22 @@ def drive_stats(cls, args, kwargs):
         p.grad = None
     foreign = modules[0].register_forward_hook(lambda module, inputs, output: None)  # someone else's hook
     before = [set(m._forward_hooks) for m in modules]
+    global_before = set(module_hooks._global_forward_hooks) | set(module_hooks._global_forward_pre_hooks)
     stats = cls(modules)
+    added = (set(module_hooks._global_forward_hooks) | set(module_hooks._global_forward_pre_hooks)) - global_before
+    if added:
+        for hook_id in added:
+            module_hooks._global_forward_hooks.pop(hook_id, None)
+            module_hooks._global_forward_pre_hooks.pop(hook_id, None)
+        return Run.failed("your collector registered a GLOBAL hook (nn.modules.module.register_module_forward_hook), "
+                          "which runs for every module of every network, and which PyTorch's modules never see "
+                          "(section 8 runs your class on them). Register one hook on each watched module: "
+                          "module.register_forward_hook(hook)")
+    if any("forward" in vars(m) or "__call__" in vars(m) for m in modules):
+        return Run.failed("your collector replaced the modules' forward (or __call__) with a function of its own: "
+                          "that edits the modules instead of watching them, and stays behind unless put back. "
+                          "Register a forward hook on each module (module.register_forward_hook(hook)) and remove it "
+                          "with its handle")
     returned = []
     _watch_returns(modules, before, returned)
     later = modules[-1].register_forward_hook(lambda module, inputs, output: None)  # one registered after yours
@@ -146,6 +176,16 @@ def drive_stats(cls, args, kwargs):
                        or (_returns_problem(returned) if returned else None))
             if problem:
                 return Run.failed(problem)
+    lazy = [n for n in ("means", "stds") if isinstance(inspect.getattr_static(type(stats), n, None), property)]
+    if lazy:
+        return Run.failed(f"self.{lazy[0]} is a property, computed when read: keep plain lists that your hooks append "
+                          "numbers to at each call (a collector that keeps the outputs to compute from later keeps "
+                          "every batch's tensors, and their graphs, alive)")
+    kept = _tensors_kept(vars(stats) if hasattr(stats, "__dict__") else {})
+    if kept:
+        return Run.failed(f"your collector keeps {kept}: a tensor kept keeps its memory (and its graph, if it has "
+                          "one) alive for the whole run. Have the hooks turn each output into its two numbers at "
+                          "once (.item()) and keep only the numbers")
     for name in ("means", "stds"):
         if not hasattr(stats, name):
             return Run.failed(f"your collector has no attribute {name!r}: keep a list per module in self.{name}")
@@ -245,6 +285,22 @@ def drive_stats(cls, args, kwargs):
     return Run.of(values)
 
 
+def _tensors_kept(attributes, depth=3):
+    """A phrase naming a Tensor held in the collector's attributes (in lists, tuples and dicts, a few levels deep),
+    or None."""
+    for name, value in attributes.items():
+        todo = [(value, 0)]
+        while todo:
+            item, level = todo.pop()
+            if is_tensor(item):
+                return f"a Tensor in self.{name}"
+            if level < depth and isinstance(item, (list, tuple)):
+                todo += [(v, level + 1) for v in item]
+            elif level < depth and isinstance(item, dict):
+                todo += [(v, level + 1) for v in item.values()]
+    return None
+
+
 def _watched_changes(out, params, plain, returned=()):
     """None if the network's output and gradients are those without hooks, else the problem."""
     if not np.array_equal(out.detach().numpy(), plain[0]):
@@ -295,6 +351,8 @@ def _stats_cases(rng):
                     [4, 6, 6, 3], [1, 2], 3, 4, 6, modes=["train", "eval", "no_grad"]),
         _stats_case("a batch of one sample (the std is over the output's 5 values), two calls", [3, 5, 2], [0, 1],
                     2, 1, 7),
+        _stats_case("the Tanh layers of a 4-6-6-3 network listed last to first (modules[0] runs last)",
+                    [4, 6, 6, 3], [5, 3, 1], 2, 4, 8),
     ]
 
 
@@ -339,6 +397,17 @@ def _compare_stats(got, expected, case):
     wrong = ~np.isclose(g, e, rtol=1e-5, atol=1e-6, equal_nan=True)
     k = int(np.argmax(np.where(wrong, np.abs(g - e), -1)))
     calls, n = case.args[0]["calls"], len(case.args[0]["watch"])
+    if g.size == 2 * n * calls and np.allclose(g.reshape(2, -1)[::-1], e.reshape(2, -1), rtol=1e-5, atol=1e-6):
+        return ("your means and your stds are swapped: self.means must hold the means and self.stds the standard "
+                "deviations")
+    if g.size == 2 * n * calls and n > 1:
+        mine, right = g.reshape(2, n, calls), e.reshape(2, n, calls)
+        if all(any(np.allclose(mine[:, i], right[:, j], rtol=1e-5, atol=1e-6) for j in range(n)) for i in range(n)):
+            order = case.args[0]["watch"]
+            here = " (here modules[0] runs last)" if list(order) != sorted(order) else ""
+            return ("your numbers are right, but in the wrong modules' lists: each list must hold the statistics of "
+                    "its own module, modules[i] -> self.means[i] and self.stds[i], whatever order the modules run "
+                    f"in{here}. Let each hook know its module's index (or the module itself), not count calls")
     name = "means" if k < n * calls else "stds"
     i, call = divmod(k % (n * calls), calls)
     return (f"{int(wrong.sum())} of your {g.size} numbers differ. The worst is self.{name}[{i}][{call}] (module "
@@ -513,11 +582,13 @@ register(Exercise(
                  "that is the NUMBER of dead units; a fraction is asked for (divide by the number of units)",
                  "a mean over units of a 0/1 'dead' flag is the fraction"),
         _mistake(lambda h: float((h.numpy() == 0).any(axis=0).mean()),
-                 "you counted a unit as dead when SOME sample gave it 0; dead means 0 for EVERY sample of the "
-                 "batch. A unit that is 0 for some samples and positive for others is alive: that is ReLU working",
+                 "your answer equals the fraction of units that are 0 for SOME sample; dead means 0 for EVERY "
+                 "sample of the batch. A unit that is 0 for some samples and positive for others is alive: that is "
+                 "ReLU working",
                  "per unit, ask whether any sample gave it a positive value"),
         _mistake(lambda h: float((h.numpy() > 0).any(axis=0).mean()),
-                 "that is the fraction of units ALIVE (some sample positive); the dead fraction is the rest",
+                 "your answer equals the fraction of units that are ALIVE here (some sample positive); the dead "
+                 "fraction is the rest: the units that no sample gave a positive value",
                  "dead: no sample gave the unit a positive value"),
     ],
     points=1, rtol=1e-6, atol=1e-9,
@@ -667,6 +738,12 @@ register(Exercise(
                  "your ratio is squared: lr * ||W.grad|| / ||W||, with each norm the square root of a sum of "
                  "squares",
                  "Tensor.norm() is that norm"),
+        _mistake(lambda layers, lr: np.array([
+            lr * np.linalg.norm(layer.weight.grad.numpy().astype(np.float64), 2)
+            / np.linalg.norm(layer.weight.detach().numpy().astype(np.float64), 2) for layer in layers]),
+                 "you took the spectral norm (np.linalg.norm(W, 2): the largest singular value, for a matrix); the "
+                 "exercise asks for the Frobenius norm, the square root of the sum of squares of all entries",
+                 "np.linalg.norm(W) with no second argument, or Tensor.norm()"),
         _mistake(_ratio_after_the_step,
                  "you divided by the weight after the step (W - lr * grad); the ratio compares the update with the "
                  "weight as it is now, before the optimizer's step",
@@ -796,7 +873,7 @@ def _bn_reference(x, gamma, beta, running_mean, running_var, training, momentum=
 def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5, ddof=0, run_ddof=1,
            reversed_momentum=False, axis=0, eps_outside=False, eval_batch=False, eval_updates=False,
            no_update=False, eval_mixed=None, normalise_with_new=False, eval_rescale=False, normalise_with_old=False,
-           run_inverted=False, eval_no_eps=False, eval_no_affine=False):
+           run_inverted=False, eval_no_eps=False, eval_no_affine=False, train_no_eps=False, reversed_which=None):
     x, gamma, beta, rm, rv = (np.asarray(a.detach().numpy(), dtype=np.float64)
                               for a in (x, gamma, beta, running_mean, running_var))
     batch = training or eval_batch
@@ -812,7 +889,7 @@ def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, ep
             var = var * (x.shape[0] - 1) / x.shape[0]
     if normalise_with_old and training:
         mean, var = rm, rv
-    if eval_no_eps and not batch:
+    if (eval_no_eps and not batch) or (train_no_eps and batch):
         eps = 0.0
     y = ((x - mean) / (np.sqrt(var) + eps) if eps_outside else (x - mean) / np.sqrt(var + eps)) * gamma + beta
     if eval_no_affine and not batch:
@@ -824,7 +901,9 @@ def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, ep
         if run_inverted:
             bv = x.var(0) * (n - 1) / n
         m = 1 - momentum if reversed_momentum else momentum
-        rm, rv = (1 - m) * rm + m * bm, (1 - m) * rv + m * bv
+        m_mean = 1 - momentum if reversed_which == "mean" else m
+        m_var = 1 - momentum if reversed_which == "var" else m
+        rm, rv = (1 - m_mean) * rm + m_mean * bm, (1 - m_var) * rv + m_var * bv
         if normalise_with_new:
             y = (x - rm) / np.sqrt(rv + eps) * gamma + beta
     return y, rm, rv
@@ -937,6 +1016,15 @@ register(Exercise(
                  "your running variance is updated with the biased variance times (n - 1) / n: the unbiased "
                  "variance is the biased one times n / (n - 1)",
                  "the unbiased variance divides by n - 1, so it is the larger of the two"),
+        *[_mistake(lambda *a, _w=which, **k: _bn_np(*a, **k, reversed_which=_w),
+                   f"the momentum convention is reversed for the running {which} (and right for the other): "
+                   "momentum is the weight of the NEW batch statistic in both updates",
+                   "new = (1 - momentum) * old + momentum * batch statistic, for the mean and the variance")
+          for which in ("mean", "var")],
+        _mistake(lambda *a, **k: _bn_np(*a, **k, train_no_eps=True),
+                 "in training mode eps is missing: divide by sqrt(var + eps), with eps inside the square root (it "
+                 "keeps a feature of tiny variance from being divided by almost 0)",
+                 "(x - mean) / sqrt(var + eps)"),
         _mistake(lambda *a, **k: _bn_np(*a, **k, eval_no_eps=True),
                  "in evaluation mode eps is missing: the running variance gets eps too, "
                  "(x - running_mean) / sqrt(running_var + eps)",
@@ -1409,6 +1497,9 @@ register(Exercise(
         _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, b, g, eps),
                  "gamma scales and beta shifts: y = gamma * x_hat + beta",
                  "check which of the two multiplies"),
+        _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, 0.0),
+                 "eps is missing: divide by sqrt(var + eps), with eps inside the square root",
+                 "(x - mean) / sqrt(var + eps)"),
         _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, np.abs(_as64(g)), b, eps),
                  ABS_GAMMA, "gamma multiplies x_hat as it is, sign included"),
         _mistake(_ln_gamma_first,
