@@ -1184,6 +1184,8 @@ WRONG = [
     ("10.update_ratios", lambda layers, lr: np.array([lr * m.weight.grad.std().item() / m.weight.std().item()
                                                       for m in layers]), "Karpathy's std(lr * grad) / std(W)"),
     ("10.update_ratios", _ratios_clearing_grads, "set the gradients to None"),
+    ("10.update_ratios", lambda layers, lr: np.array([0.1 * m.weight.grad.norm().item() / m.weight.norm().item()
+                                                      for m in layers]), "instead of the argument lr"),
     ("10.update_ratios", lambda layers, lr: np.array([
         lr * np.linalg.norm(m.weight.grad.numpy(), 2) / np.linalg.norm(m.weight.detach().numpy(), 2)
         for m in layers]), "spectral norm"),

@@ -217,9 +217,10 @@ def drive_stats(cls, args, kwargs):
                     if aliased else
                     "every module has two of your hooks, so each call records twice: register one hook per module "
                     "(once, in __init__)"))
-        why = (". Every number went to the last module's list: your hooks all read one variable i after the loop "
-               "ended (a function defined in a loop sees the loop variable's last value); make each hook in a "
-               "function called with its own i" if late else
+        why = (". Every number went to the last module's list. The usual cause: hooks that all read one variable i "
+               "after the loop ended (a function defined in a loop sees the loop variable's last value); make each "
+               "hook in a function called with its own i. Whatever the cause, each hook must append to its own "
+               "module's list" if late else
                ". Your hooks were no longer registered when the network ran: they were removed before the first "
                "call (a hook registered inside a `with handle:` block is removed when the block ends); keep the "
                "handles and remove the hooks only in remove()" if gone and not any(lengths) else "")
@@ -744,6 +745,10 @@ register(Exercise(
                  "you took the spectral norm (np.linalg.norm(W, 2): the largest singular value, for a matrix); the "
                  "exercise asks for the Frobenius norm, the square root of the sum of squares of all entries",
                  "np.linalg.norm(W) with no second argument, or Tensor.norm()"),
+        _mistake(lambda layers, lr: 0.1 * _norms(layers)[1] / _norms(layers)[0],
+                 "you used lr = 0.1 (the example's) instead of the argument lr: use the learning rate the function "
+                 "is given",
+                 "multiply by the parameter lr"),
         _mistake(_ratio_after_the_step,
                  "you divided by the weight after the step (W - lr * grad); the ratio compares the update with the "
                  "weight as it is now, before the optimizer's step",
