@@ -403,6 +403,29 @@ class _SwappedStats(ActivationStats):
         return hook
 
 
+class _TypeFilter(ActivationStats):
+    """Hooks only on the module types the learner expected."""
+
+    def __init__(self, modules):
+        self.means, self.stds = [[] for _ in modules], [[] for _ in modules]
+        self.handles = [m.register_forward_hook(self.hook_for(i)) for i, m in enumerate(modules)
+                        if isinstance(m, (nn.Tanh, nn.ReLU, nn.Linear))]
+
+
+class _BackwardHooks(ActivationStats):
+    def __init__(self, modules):
+        self.means, self.stds = [[] for _ in modules], [[] for _ in modules]
+        self.handles = [m.register_full_backward_hook(lambda mod, gi, go: None) for m in modules]
+
+
+class _RoundedStats(ActivationStats):
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            self.means[i].append(round(output.detach().mean().item(), 6))
+            self.stds[i].append(round(output.detach().std().item(), 6))
+        return hook
+
+
 class _ReversedLists(ActivationStats):
     def hook_for(self, i):
         return super().hook_for(len(self.means) - 1 - i)
@@ -1122,7 +1145,7 @@ WRONG = [
     ("10.ActivationStats", _KeepsTensors, "your collector keeps a Tensor in self.means"),
     ("10.ActivationStats", _DetachesInPlace, "output.detach_()"),
     ("10.ActivationStats", _RemoveForgets, "threw the records away"),
-    ("10.ActivationStats", _RegistersInAWith, "no longer registered"),
+    ("10.ActivationStats", _RegistersInAWith, "a hook registered inside a `with handle:` block"),
     ("10.ActivationStats", _NumpyFloat32, "float() on a numpy number"),
     ("10.ActivationStats", _LateBinding, "loop variable's last value"),
     ("10.ActivationStats", _Variances, "are variances"),
@@ -1144,6 +1167,9 @@ WRONG = [
     ("10.ActivationStats", _AliasedLists, "repeats ONE inner list"),
     ("10.ActivationStats", _CountsCalls, "in the wrong modules' lists"),
     ("10.ActivationStats", _Lazy, "is a property"),
+    ("10.ActivationStats", _TypeFilter, "(a Sigmoid) had no forward hook of yours"),
+    ("10.ActivationStats", _BackwardHooks, "you registered a backward hook"),
+    ("10.ActivationStats", _RoundedStats, "rounded to 6 decimals"),
     ("10.ActivationStats", _SwappedStats, "means and your stds are swapped"),
     ("10.ActivationStats", _ReversedLists, "whatever order the modules run in. Let each hook"),
     ("10.ActivationStats", _PatchesForward, "replaced the modules' forward"),
@@ -1236,11 +1262,11 @@ WRONG = [
     ("10.batch_norm_forward", _bn(running_swapped=True), "the two variances are swapped"),
     ("10.batch_norm_forward", _bn(reversed_which="mean"), "reversed for the running mean"),
     ("10.batch_norm_forward", _bn(reversed_which="var"), "reversed for the running var"),
-    ("10.batch_norm_forward", _bn(train_no_eps=True), "in training mode eps is missing"),
+    ("10.batch_norm_forward", _bn(train_no_eps=True), "in training mode your result is the formula's without eps"),
     ("10.batch_norm_forward", lambda x, g, *a, **k: batch_norm_forward(x, g.abs(), *a, **k), "uses |gamma|"),
     ("10.batch_norm_forward", _bn(normalise_with_old=True), "you normalised with the running statistics"),
     ("10.batch_norm_forward", _bn(inverted=True), "times (n - 1) / n"),
-    ("10.batch_norm_forward", _bn(eval_no_eps=True), "in evaluation mode eps is missing"),
+    ("10.batch_norm_forward", _bn(eval_no_eps=True), "in evaluation mode your result is the formula's without eps"),
     ("10.batch_norm_forward", _bn(eval_affine="none"), "gamma and beta are missing"),
     ("10.batch_norm_forward", _bn(eval_affine="no beta"), "beta is missing"),
     ("10.batch_norm_forward", _bn(eval_affine="no gamma"), "gamma is missing"),
@@ -1264,7 +1290,7 @@ WRONG = [
     *[("10.batch_norm_backward", _bnb_finite_differences(h), "finite differences") for h in (1e-4, 1e-5, 1e-6)],
     *[("10.batch_norm_backward", _bnb_finite_differences(h, extrapolate=True), "finite differences")
       for h in (1e-2, 1e-3, 1e-4)],
-    ("10.batch_norm_backward", _bnb_float32, "float32 arithmetic"),
+    ("10.batch_norm_backward", _bnb_float32, "a float32 step"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: list(batch_norm_backward(dy, x, g, eps)),
      "you returned a list"),
     ("10.batch_norm_backward", _bnb_autograd_backward, "yourself"),
@@ -1302,6 +1328,9 @@ WRONG = [
     ("10.batch_norm_backward", _bnb_sympy, "uses sympy"),
     ("10.batch_norm_backward", _bnb_in_another_process, "uses subprocess"),
     ("10.batch_norm_backward", _bnb_without_one_over_n, "1 / N"),
+    ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: (
+        batch_norm_backward(dy, x, g, eps)[0], (dy * (x - x.mean(0)) / np.sqrt(x.var(0))).sum(0), dy.sum(0)),
+     "eps is missing from your dgamma"),
     # ---- 10.layer_norm_forward
     ("10.layer_norm_forward", _ln(axis=0), "that is batch norm"),
     ("10.layer_norm_forward", _ln(axis=1), "over the LAST dim"),
@@ -1316,7 +1345,7 @@ WRONG = [
      "RMSNorm"),
     ("10.layer_norm_forward", _ln(unbiased=True, eps_outside=True), "two differences"),
     ("10.layer_norm_forward", _ln_one_pass, "catastrophic cancellation"),
-    ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: layer_norm_forward(x, g, b, 0.0), "eps is missing"),
+    ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: layer_norm_forward(x, g, b, 0.0), "without eps"),
     ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: layer_norm_forward(x, g.abs(), b, eps), "uses |gamma|"),
     ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: (x - x.mean(dim=-1, keepdim=True)) * (
         g ** 2 / (x.var(dim=-1, unbiased=False, keepdim=True) + eps)) ** 0.5 + b, "uses |gamma|"),

@@ -61,11 +61,11 @@ class StatsReference:
             handle.remove()
 
 
-def _stats_net(sizes, seed, dtype="float32"):
+def _stats_net(sizes, seed, dtype="float32", act="tanh"):
     manual_seed(seed)
     layers = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        layers += [nn.Linear(n_in, n_out), nn.Tanh()]
+        layers += [nn.Linear(n_in, n_out), nn.Sigmoid() if act == "sigmoid" else nn.Tanh()]
     net = nn.Sequential(*layers)
     return net.double() if dtype == "float64" else net
 
@@ -80,7 +80,7 @@ def _stats_inputs(spec):
 
 def _reference_stats(spec):
     """StatsReference's numbers on the case, for the float64 case's own comparison."""
-    net = _stats_net(spec["sizes"], spec["seed"], spec.get("dtype", "float32"))
+    net = _stats_net(spec["sizes"], spec["seed"], spec.get("dtype", "float32"), spec.get("act", "tanh"))
     stats = StatsReference([net[i] for i in spec["watch"]])
     for x in _stats_inputs(spec)[1]:
         net(x)
@@ -131,7 +131,7 @@ def drive_stats(cls, args, kwargs):
     """Build the case's network, watch the modules it names with ``cls(modules)``, run ``calls`` forward passes,
     ``remove()``, one more pass. Run: every mean, then every std, module after module."""
     spec = args[0]
-    net = _stats_net(spec["sizes"], spec["seed"], spec.get("dtype", "float32"))
+    net = _stats_net(spec["sizes"], spec["seed"], spec.get("dtype", "float32"), spec.get("act", "tanh"))
     modules = [net[i] for i in spec["watch"]]
     rng, xs = _stats_inputs(spec)
     params = list(net.parameters())
@@ -153,6 +153,17 @@ def drive_stats(cls, args, kwargs):
                           "which runs for every module of every network, and which PyTorch's modules never see "
                           "(section 8 runs your class on them). Register one hook on each watched module: "
                           "module.register_forward_hook(hook)")
+    unwatched = [i for i, (m, known) in enumerate(zip(modules, before)) if not set(m._forward_hooks) - known]
+    if unwatched and not any("forward" in vars(m) or "__call__" in vars(m) for m in modules):
+        i = unwatched[0]
+        backward = any(getattr(modules[i], name, None) for name in ("_backward_hooks", "_backward_pre_hooks"))
+        return Run.failed(
+            f"when your __init__ returned, modules[{i}] (a {type(modules[i]).__name__}) had no forward hook of "
+            "yours" + (": you registered a backward hook, which runs during backward(), not at each forward call. "
+                       "Use register_forward_hook" if backward else
+                       ". Register one forward hook on EACH module in the list, whatever its type, and keep it "
+                       "until remove() (a hook registered inside a `with handle:` block is removed when the block "
+                       "ends)"))
     if any("forward" in vars(m) or "__call__" in vars(m) for m in modules):
         return Run.failed("your collector replaced the modules' forward (or __call__) with a function of its own: "
                           "that edits the modules instead of watching them, and stays behind unless put back. "
@@ -261,6 +272,10 @@ def drive_stats(cls, args, kwargs):
         right = _reference_stats(spec)
         if (not np.allclose(values, right, rtol=1e-12, atol=1e-14)
                 and np.allclose(values, right, rtol=1e-4, atol=1e-6)):
+            rounded = next((d for d in range(1, 12) if all(v == round(v, d) for v in values)), None)
+            if rounded is not None:
+                return Run.failed(f"your numbers are rounded to {rounded} decimals: keep them as they come "
+                                  "(.item() gives the full float64 value); round only when you print them")
             return Run.failed("in a float64 network your statistics are those of float32 arithmetic (about 7 "
                               "significant digits where float64 keeps about 16): a .float() (or a float32 copy) "
                               "before the mean and std lowers the precision. Compute them in the output's own "
@@ -271,8 +286,9 @@ def drive_stats(cls, args, kwargs):
     other.remove()
     if [list(row) for row in stats.means] + [list(row) for row in stats.stds] != kept:
         return Run.failed("a second collector changed the lists of the first: two instances share their lists "
-                          "(a module-level list, or a class attribute such as means = [] in the class body). Make "
-                          "new lists in __init__ (self.means = [...]), so that each collector has its own")
+                          "(a module-level list, a class attribute such as means = [] in the class body, or a "
+                          "mutable default argument such as def hook_for(self, i, cache={})). Make new lists in "
+                          "__init__ (self.means = [...]) and keep nothing shared, so that each collector has its own")
     first, second = cls([net[0]]), cls([net[1]])  # two collectors at once: removing one leaves the other working
     second.remove()
     net(tensor(np.asarray(rng.standard_normal((2, spec["sizes"][0])), dtype=xs[0].numpy().dtype)))
@@ -305,9 +321,10 @@ def _tensors_kept(attributes, depth=3):
 def _watched_changes(out, params, plain, returned=()):
     """None if the network's output and gradients are those without hooks, else the problem."""
     if not np.array_equal(out.detach().numpy(), plain[0]):
-        return ("while your hooks were on, the network's output changed: a forward hook that returns a value "
-                "REPLACES the module's output (and one that changes the output in place changes it too). Record "
-                "the statistics and return None")
+        return ("while your hooks were on, the network's output changed: a hook that changes the output in place "
+                "changes the network (output.detach() shares the output's memory, so a -= or *= on it does too), "
+                "and so does one that returns a value, which REPLACES the module's output. Compute the statistics "
+                "without changing anything, and return None")
     if out.requires_grad:
         out.sum().backward()
     missing = sum(p.grad is None for p in params)
@@ -325,9 +342,10 @@ def _watched_changes(out, params, plain, returned=()):
     return None
 
 
-def _stats_case(label, sizes, watch, calls, batch, seed, scale=1.0, visible=False, dtype="float32", modes=None):
+def _stats_case(label, sizes, watch, calls, batch, seed, scale=1.0, visible=False, dtype="float32", modes=None,
+                act="tanh"):
     spec = {"sizes": sizes, "watch": watch, "calls": calls, "batch": batch, "seed": seed, "scale": scale,
-            "dtype": dtype}
+            "dtype": dtype, "act": act}
     if modes:
         spec["modes"] = modes  # per call: "train", "eval" (net.eval()) or "no_grad" (training mode, no graph)
     return Case((spec,), label, visible=visible)
@@ -354,6 +372,8 @@ def _stats_cases(rng):
                     2, 1, 7),
         _stats_case("the Tanh layers of a 4-6-6-3 network listed last to first (modules[0] runs last)",
                     [4, 6, 6, 3], [5, 3, 1], 2, 4, 8),
+        _stats_case("a Linear and a Sigmoid layer of a 5-7-2 network (any module type can be watched)", [5, 7, 2],
+                    [0, 1], 2, 4, 9, act="sigmoid"),
     ]
 
 
@@ -589,7 +609,8 @@ register(Exercise(
                  "per unit, ask whether any sample gave it a positive value"),
         _mistake(lambda h: float((h.numpy() > 0).any(axis=0).mean()),
                  "your answer equals the fraction of units that are ALIVE here (some sample positive); the dead "
-                 "fraction is the rest: the units that no sample gave a positive value",
+                 "fraction is the rest: a unit is dead when it is 0 for EVERY sample, that is, no sample gave it a "
+                 "positive value",
                  "dead: no sample gave the unit a positive value"),
     ],
     points=1, rtol=1e-6, atol=1e-9,
@@ -757,8 +778,8 @@ register(Exercise(
                                               / layer.weight.detach().numpy().astype(np.float64).std()
                                               for layer in layers]),
                  "you divided standard deviations (Karpathy's std(lr * grad) / std(W)); the exercise asks for the "
-                 "norms, lr * ||W.grad|| / ||W||. The two are nearly equal only for a matrix with many entries "
-                 "whose mean is near 0, and these cases have small ones",
+                 "norms, lr * ||W.grad|| / ||W||. The two are nearly equal only when the weight and its gradient "
+                 "both have many entries whose means are near 0, and these cases have small matrices",
                  "Tensor.norm() of a matrix is the norm the exercise asks for"),
         _mistake(lambda layers, lr: np.array([lr * np.abs(layer.weight.grad.numpy()).mean()
                                               / np.abs(layer.weight.detach().numpy()).mean() for layer in layers]),
@@ -1027,12 +1048,12 @@ register(Exercise(
                    "new = (1 - momentum) * old + momentum * batch statistic, for the mean and the variance")
           for which in ("mean", "var")],
         _mistake(lambda *a, **k: _bn_np(*a, **k, train_no_eps=True),
-                 "in training mode eps is missing: divide by sqrt(var + eps), with eps inside the square root (it "
-                 "keeps a feature of tiny variance from being divided by almost 0)",
+                 "in training mode your result is the formula's without eps (is eps missing, or not the argument "
+                 "eps?): divide by sqrt(var + eps), with the eps the function is given, inside the square root",
                  "(x - mean) / sqrt(var + eps)"),
         _mistake(lambda *a, **k: _bn_np(*a, **k, eval_no_eps=True),
-                 "in evaluation mode eps is missing: the running variance gets eps too, "
-                 "(x - running_mean) / sqrt(running_var + eps)",
+                 "in evaluation mode your result is the formula's without eps (is eps missing, or not the argument "
+                 "eps?): the running variance gets eps too, (x - running_mean) / sqrt(running_var + eps)",
                  "the same formula as training, with the running statistics in place of the batch's"),
         *[_mistake(lambda *a, _k=kind, **k: _bn_np(*a, **k, eval_no_affine=_k),
                    f"in evaluation mode {what} missing: both modes end with gamma * x_hat + beta",
@@ -1083,6 +1104,11 @@ def _bnb_variant(dy, x, gamma, eps=1e-5, ddof=0, eps_outside=False, var_sign=1, 
     dgamma = (dy * x_hat).sum(axis=0)
     n = n - 1 if n_minus_1 else x.shape[1] if n_features else n
     return gamma * factor / n * (n * dy - dbeta - var_sign * x_hat * dgamma), dgamma, dbeta
+
+
+def _bnb_dgamma_without_eps(dy, x, gamma, eps=1e-5):
+    dx, _, dbeta = batch_norm_backward_reference(dy, x, gamma, eps)
+    return dx, (dy * (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0))).sum(axis=0), dbeta
 
 
 def _bnb_divisor_slip(got, expected, case):
@@ -1325,7 +1351,10 @@ def _estimated(got, expected, case):
     """dx within about 1e-4 of the formula's, but not to float64 rounding: a numerical estimate (finite
     differences) or float32 arithmetic, where the exercise asks for the formula itself."""
     got_dx, dx = np.asarray(got[0], dtype=np.float64), np.asarray(expected[0], dtype=np.float64)
-    if got_dx.shape != dx.shape:
+    if got_dx.shape != dx.shape or case.label == BNB_LARGE_MEAN:  # (there the message names the cancellation)
+        return False
+    if not all(np.shape(g) == np.shape(e) and np.allclose(g, e, rtol=1e-4, atol=1e-4 * np.abs(e).max())
+               for g, e in zip(got[1:], expected[1:])):  # dgamma or dbeta far off too: not a near miss of dx
         return False
     if np.allclose(got_dx, dx, rtol=1e-12, atol=1e-14):   # dx is right (the exercise's tolerance): not this
         return False
@@ -1366,6 +1395,10 @@ register(Exercise(
                 "the number of features (on the notebook's 4 x 3 example both are 3). The biased variance "
                 "(divisor N) normalises, so the derivatives of the mean and of the variance each bring a 1/N",
                 more="n = x.shape[0] in both places of the boxed formula"),
+        _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_dgamma_without_eps(dy, x, gamma, eps),
+                 "eps is missing from your dgamma: its x_hat is (x - mean) / sqrt(var + eps), the same x_hat as the "
+                 "forward pass (and the one in dx)",
+                 "compute x_hat once, with eps, and use it for dgamma and for dx"),
         *[_mistake(lambda dy, x, gamma, eps=1e-5, _in=kept: _bnb_variant(dy, x, gamma, eps, eps_in=_in),
                    f"eps is missing from your dx ({where}): the forward pass divides by s = sqrt(var + eps), so "
                    "every 1 / sqrt(var) of the backward is 1 / sqrt(var + eps), in x_hat and in the factor "
@@ -1393,9 +1426,11 @@ register(Exercise(
                  "dgamma multiplies each dy by the normalised input x_hat that gamma scaled",
                  "y = gamma * x_hat + beta, so dy/dgamma = x_hat"),
         Mistake(match=_estimated,
-                hint="your dx is close to the formula's, but not equal up to float64 rounding (rtol 1e-12): the "
-                     "boxed formula in float64 is; finite differences, or float32 arithmetic, are not",
-                more="compute dx from the boxed formula in float64, as dgamma and dbeta are"),
+                hint="your dx is close to the formula's, but not equal up to float64 rounding (rtol 1e-12): "
+                     "something in it differs slightly from the boxed formula computed in float64, for example eps "
+                     "left out of one place, a float32 step, or a numerical estimate such as finite differences",
+                more="compute dx exactly as the boxed formula says, in float64, with s = sqrt(var + eps) "
+                     "everywhere"),
     ],
     # A formula agrees with the reference to float64 rounding: five idioms (the boxed line, step by step, the
     # Jacobian per feature...) stay within 3% of this tolerance over 30 seeds. Finite differences do not: central
@@ -1503,7 +1538,8 @@ register(Exercise(
                  "gamma scales and beta shifts: y = gamma * x_hat + beta",
                  "check which of the two multiplies"),
         _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, 0.0),
-                 "eps is missing: divide by sqrt(var + eps), with eps inside the square root",
+                 "your result is the formula's without eps (is eps missing, or not the argument eps?): divide by "
+                 "sqrt(var + eps), with the eps the function is given, inside the square root",
                  "(x - mean) / sqrt(var + eps)"),
         _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, np.abs(_as64(g)), b, eps),
                  ABS_GAMMA, "gamma multiplies x_hat as it is, sign included"),
