@@ -619,6 +619,12 @@ def _bn(training_stats=None, **changes):
                 m_mean, m_var = (1 - m if which == "mean" else m), (1 - m if which == "var" else m)
                 new_mean = (1 - m_mean) * running_mean + m_mean * bm
                 new_var = (1 - m_var) * running_var + m_var * bv
+        if training and changes.get("var_not_updated"):
+            new_var = running_var
+        if training and changes.get("gamma_first"):
+            xg = x * gamma
+            return ((xg - xg.mean(dim=0)) / (xg.var(dim=0, unbiased=False) + eps) ** 0.5 + beta, new_mean,
+                    new_var)
         if training and changes.get("normalise_with_old"):
             mean, var = running_mean, running_var
         if training and changes.get("running_swapped"):
@@ -652,6 +658,18 @@ def _bn_eval_batch(which):
         var = x.var(dim=0, unbiased=False) if which == "var" else running_var
         return (x - mean) / (var + eps) ** 0.5 * gamma + beta, running_mean, running_var
     return wrong
+
+
+def _bn_through_layer_norm(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    """The library's layer norm on the transposed batch: each feature normalised over the samples."""
+    if not training:
+        return batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+    n = x.shape[0]
+    y = F.layer_norm(x.transpose(0, 1), (n,), None, None, eps).transpose(0, 1) * gamma + beta
+    with tl.no_grad():
+        new_mean = (1 - momentum) * running_mean + momentum * x.mean(dim=0)
+        new_var = (1 - momentum) * running_var + momentum * x.var(dim=0)
+    return y, new_mean, new_var
 
 
 def _bn_eval_in_float32(how):
@@ -1018,6 +1036,54 @@ def _bnb_without_one_over_n(dy, x, gamma, eps=1e-5):
     return (batch_norm_backward(dy, x, gamma, eps)[0] * n, *batch_norm_backward(dy, x, gamma, eps)[1:])
 
 
+def _bnb_differences_in_decimal(dy, x, gamma, eps=1e-5):
+    """Central differences at 60 digits (the decimal module), h = 1e-25."""
+    import decimal
+    decimal.getcontext().prec = 60
+    n, c = x.shape
+    dx = np.zeros_like(x)
+    for j in range(c):
+        column = [decimal.Decimal(float(v)) for v in x[:, j]]
+
+        def loss(values, j=j):
+            mu = sum(values) / n
+            s = (sum((v - mu) ** 2 for v in values) / n + decimal.Decimal(eps)).sqrt()
+            return sum(decimal.Decimal(float(dy[i, j] * gamma[j])) * (values[i] - mu) / s for i in range(n))
+        h = decimal.Decimal("1e-25")
+        for i in range(n):
+            up, down = list(column), list(column)
+            up[i] += h
+            down[i] -= h
+            dx[i, j] = float((loss(up) - loss(down)) / (2 * h))
+    return (dx, *batch_norm_backward(dy, x, gamma, eps)[1:])
+
+
+def _bnb_differences_in_fractions(dy, x, gamma, eps=1e-5):
+    """Central differences in exact rational arithmetic (fractions), the square root by math.isqrt at 10**-35."""
+    import math
+    from fractions import Fraction
+    n, c = x.shape
+    scale = 10 ** 35
+    dx = np.zeros_like(x)
+
+    def root(q):
+        return Fraction(math.isqrt(int(q * scale * scale)), scale)
+    for j in range(c):
+        column = [Fraction(float(v)) for v in x[:, j]]
+
+        def loss(values, j=j):
+            mu = sum(values) / n
+            s = root(sum((v - mu) ** 2 for v in values) / n + Fraction(eps))
+            return sum(Fraction(float(dy[i, j] * gamma[j])) * (values[i] - mu) / s for i in range(n))
+        h = Fraction(1, 10 ** 20)
+        for i in range(n):
+            up, down = list(column), list(column)
+            up[i] += h
+            down[i] -= h
+            dx[i, j] = float((loss(up) - loss(down)) / (2 * h))
+    return (dx, *batch_norm_backward(dy, x, gamma, eps)[1:])
+
+
 def _bnb_aten_kernel(dy, x, gamma, eps=1e-5):
     xt, gt = torch.tensor(x), torch.tensor(gamma)
     mean, invstd = xt.mean(0), 1 / torch.sqrt(xt.var(0, unbiased=False) + eps)
@@ -1186,7 +1252,7 @@ WRONG = [
     *[("10.dead_fraction", lambda h, t=t: (h.abs() <= t).all(0).float().mean().item(), "small values as dead")
       for t in (1e-12, 1e-20, 1e-30)],
     ("10.dead_fraction", lambda h: (h == 0).any(dim=0).float().mean().item(), "0 for SOME sample"),
-    ("10.dead_fraction", lambda h: (h > 0).any(dim=0).float().mean().item(), "units that are ALIVE here"),
+    ("10.dead_fraction", lambda h: (h > 0).any(dim=0).float().mean().item(), "expected 0.4, got 0.6"),
     ("10.dead_fraction", lambda h: ((h == 0).float().sum(0) == h.shape[1]).float().mean().item(), "h.shape[1]"),
     ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=1) == 0).float().mean().item(), "wrong axis"),
     ("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=0) == 0).float().sum().item(), "NUMBER of dead"),
@@ -1199,7 +1265,7 @@ WRONG = [
      "integer division rounded"),
     # ---- 10.update_ratios
     ("10.update_ratios", lambda layers, lr: np.array([m.weight.grad.norm().item() / m.weight.norm().item()
-                                                      for m in layers]), "learning rate is missing"),
+                                                      for m in layers]), "those without the learning rate"),
     ("10.update_ratios", lambda layers, lr: np.array([lr * m.weight.norm().item() / m.weight.grad.norm().item()
                                                       for m in layers]), "upside down"),
     ("10.update_ratios", lambda layers, lr: np.array([lr * m.weight.grad.norm().item() / layers[i - 1].weight.norm()
@@ -1210,6 +1276,13 @@ WRONG = [
     ("10.update_ratios", lambda layers, lr: np.array([lr * m.weight.grad.std().item() / m.weight.std().item()
                                                       for m in layers]), "Karpathy's std(lr * grad) / std(W)"),
     ("10.update_ratios", _ratios_clearing_grads, "set the gradients to None"),
+    ("10.update_ratios", lambda layers, lr: np.array([m.weight.norm().item() / (lr * m.weight.grad.norm().item())
+                                                      for m in layers]), "upside down"),
+    ("10.update_ratios", lambda layers, lr: np.array([
+        lr * m.weight.grad.norm().item() / (m.weight.detach() + lr * m.weight.grad).norm().item() for m in layers]),
+     "W + lr * grad"),
+    ("10.update_ratios", lambda layers, lr: np.array([(lr * m.weight.grad).norm().item() / (lr * m.weight.detach())
+                                                      .norm().item() for m in layers]), "does it cancel"),
     ("10.update_ratios", lambda layers, lr: np.array([0.1 * m.weight.grad.norm().item() / m.weight.norm().item()
                                                       for m in layers]), "instead of the argument lr"),
     ("10.update_ratios", lambda layers, lr: np.array([
@@ -1260,6 +1333,9 @@ WRONG = [
      "needs no graph, but it must be a tinygrad_lite Tensor"),
     ("10.batch_norm_forward", _bn_one_pass, "catastrophic cancellation"),
     ("10.batch_norm_forward", _bn(running_swapped=True), "the two variances are swapped"),
+    ("10.batch_norm_forward", _bn_through_layer_norm, "layer_norm"),
+    ("10.batch_norm_forward", _bn(var_not_updated=True), "your running variance comes back unchanged"),
+    ("10.batch_norm_forward", _bn(gamma_first=True), "you scaled x by gamma before normalising"),
     ("10.batch_norm_forward", _bn(reversed_which="mean"), "reversed for the running mean"),
     ("10.batch_norm_forward", _bn(reversed_which="var"), "reversed for the running var"),
     ("10.batch_norm_forward", _bn(train_no_eps=True), "in training mode your result is the formula's without eps"),
@@ -1328,6 +1404,13 @@ WRONG = [
     ("10.batch_norm_backward", _bnb_sympy, "uses sympy"),
     ("10.batch_norm_backward", _bnb_in_another_process, "uses subprocess"),
     ("10.batch_norm_backward", _bnb_without_one_over_n, "1 / N"),
+    ("10.batch_norm_backward", _bnb_differences_in_decimal, "uses decimal"),
+    ("10.batch_norm_backward", _bnb_differences_in_fractions, "uses fractions"),
+    ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: (batch_norm_backward(dy, x, g, eps)[0], (dy * x).sum(0),
+                                                           dy.sum(0)), "your dgamma multiplies dy by x"),
+    ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: (
+        (batch_norm_backward(dy, x, np.ones_like(g), eps)[0] + (g - 1) * dy / np.sqrt(x.var(0) + eps)),
+        *batch_norm_backward(dy, x, g, eps)[1:]), "gamma multiplies only the first term"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: (
         batch_norm_backward(dy, x, g, eps)[0], (dy * (x - x.mean(0)) / np.sqrt(x.var(0))).sum(0), dy.sum(0)),
      "eps is missing from your dgamma"),
@@ -1345,6 +1428,8 @@ WRONG = [
      "RMSNorm"),
     ("10.layer_norm_forward", _ln(unbiased=True, eps_outside=True), "two differences"),
     ("10.layer_norm_forward", _ln_one_pass, "catastrophic cancellation"),
+    ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: (g * x - x.mean(dim=-1, keepdim=True)) / (
+        x.var(dim=-1, unbiased=False, keepdim=True) + eps) ** 0.5 + b, "before subtracting the mean"),
     ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: layer_norm_forward(x, g, b, 0.0), "without eps"),
     ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: layer_norm_forward(x, g.abs(), b, eps), "uses |gamma|"),
     ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: (x - x.mean(dim=-1, keepdim=True)) * (

@@ -452,7 +452,8 @@ register(Exercise(
         _mistake(_BiasedStd,
                  "your standard deviations divide by n, the exercise asks for Tensor.std() as it is (divisor n - 1, "
                  "PyTorch's default); with a small batch the two differ",
-                 "leave the std's correction at its default"),
+                 "the sample standard deviation, divisor n - 1: Tensor.std()'s default (numpy's np.std needs "
+                 "ddof=1)"),
         _mistake(_Var,
                  "your standard deviations are variances (the square of the std): Tensor.std() is asked for",
                  "std, not var"),
@@ -531,7 +532,8 @@ class _FloatAnswer(NumberAnswer):
     def refuse(self, got, expected=None):
         if isinstance(got, (int, np.integer)) and not isinstance(got, bool):
             return (f"you returned the {type_name(got)} {got}; the exercise asks for the fraction as a Python "
-                    "float: return float(...)")
+                    "float: return float(...) (and if it came from //, integer division rounded it down: divide "
+                    "with /)")
         return super().refuse(got, expected)
 
 
@@ -607,11 +609,6 @@ register(Exercise(
                  "sample of the batch. A unit that is 0 for some samples and positive for others is alive: that is "
                  "ReLU working",
                  "per unit, ask whether any sample gave it a positive value"),
-        _mistake(lambda h: float((h.numpy() > 0).any(axis=0).mean()),
-                 "your answer equals the fraction of units that are ALIVE here (some sample positive); the dead "
-                 "fraction is the rest: a unit is dead when it is 0 for EVERY sample, that is, no sample gave it a "
-                 "positive value",
-                 "dead: no sample gave the unit a positive value"),
     ],
     points=1, rtol=1e-6, atol=1e-9,
 ))
@@ -730,9 +727,10 @@ register(Exercise(
                  "themselves",
                  "no np.log10 in the function"),
         _mistake(lambda layers, lr: _norms(layers)[1] / _norms(layers)[0],
-                 "the learning rate is missing: the step SGD takes is lr times the gradient, and the ratio compares "
-                 "that step with the weight",
-                 "multiply by lr"),
+                 "your ratios are those without the learning rate (is lr missing, or does it cancel, as in "
+                 "(lr * grad) / (lr * W)?): the step SGD takes is lr times the gradient, and the ratio compares that "
+                 "step with the weight as it is",
+                 "lr multiplies the gradient's norm only"),
         _mistake(lambda layers, lr: lr * _norms(layers)[0] / _norms(layers)[1],
                  "your ratio is upside down: the size of the update goes on top, the size of the weight below",
                  "the update is lr times the gradient"),
@@ -770,6 +768,17 @@ register(Exercise(
                  "you used lr = 0.1 (the example's) instead of the argument lr: use the learning rate the function "
                  "is given",
                  "multiply by the parameter lr"),
+        _mistake(lambda layers, lr: _norms(layers)[0] / (lr * _norms(layers)[1]),
+                 "your ratio is upside down: the size of the update, lr * ||W.grad||, goes on top, the size of the "
+                 "weight below",
+                 "lr * ||W.grad|| / ||W||"),
+        _mistake(lambda layers, lr: np.array([
+            lr * np.linalg.norm(layer.weight.grad.numpy().astype(np.float64))
+            / np.linalg.norm(layer.weight.detach().numpy().astype(np.float64)
+                             + lr * layer.weight.grad.numpy().astype(np.float64)) for layer in layers]),
+                 "you divided by W + lr * grad: the ratio compares the update with the weight as it is now, before "
+                 "any step",
+                 "||W|| of layer.weight as it is"),
         _mistake(_ratio_after_the_step,
                  "you divided by the weight after the step (W - lr * grad); the ratio compares the update with the "
                  "weight as it is now, before the optimizer's step",
@@ -899,7 +908,8 @@ def _bn_reference(x, gamma, beta, running_mean, running_var, training, momentum=
 def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5, ddof=0, run_ddof=1,
            reversed_momentum=False, axis=0, eps_outside=False, eval_batch=False, eval_updates=False,
            no_update=False, eval_mixed=None, normalise_with_new=False, eval_rescale=False, normalise_with_old=False,
-           run_inverted=False, eval_no_eps=False, eval_no_affine=False, train_no_eps=False, reversed_which=None):
+           run_inverted=False, eval_no_eps=False, eval_no_affine=False, train_no_eps=False, reversed_which=None,
+           var_not_updated=False, gamma_first=False):
     x, gamma, beta, rm, rv = (np.asarray(a.detach().numpy(), dtype=np.float64)
                               for a in (x, gamma, beta, running_mean, running_var))
     batch = training or eval_batch
@@ -918,6 +928,9 @@ def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, ep
     if (eval_no_eps and not batch) or (train_no_eps and batch):
         eps = 0.0
     y = ((x - mean) / (np.sqrt(var) + eps) if eps_outside else (x - mean) / np.sqrt(var + eps)) * gamma + beta
+    if gamma_first and batch:
+        xg = x * gamma
+        y = (xg - xg.mean(0)) / np.sqrt(xg.var(0) + eps) + beta
     if eval_no_affine and not batch:
         y = (y - beta) / gamma if eval_no_affine == "both" else y - beta if eval_no_affine == "beta" else (
             (y - beta) / gamma + beta)
@@ -929,7 +942,7 @@ def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, ep
         m = 1 - momentum if reversed_momentum else momentum
         m_mean = 1 - momentum if reversed_which == "mean" else m
         m_var = 1 - momentum if reversed_which == "var" else m
-        rm, rv = (1 - m_mean) * rm + m_mean * bm, (1 - m_var) * rv + m_var * bv
+        rm, rv = (1 - m_mean) * rm + m_mean * bm, rv if var_not_updated else (1 - m_var) * rv + m_var * bv
         if normalise_with_new:
             y = (x - rm) / np.sqrt(rv + eps) * gamma + beta
     return y, rm, rv
@@ -1038,6 +1051,14 @@ register(Exercise(
                  "in training mode you normalised with the running statistics: training normalises the batch with "
                  "its OWN mean and biased variance; the running statistics are only updated, for evaluation",
                  "training=True: y from x.mean(dim=0) and x.var(dim=0, unbiased=False)"),
+        _mistake(lambda *a, **k: _bn_np(*a, **k, var_not_updated=True),
+                 "your running mean moves, but your running variance comes back unchanged: in training mode both "
+                 "move towards the batch's statistics (the variance towards its unbiased variance)",
+                 "new_var = (1 - momentum) * running_var + momentum * unbiased batch variance"),
+        _mistake(lambda *a, **k: _bn_np(*a, **k, gamma_first=True),
+                 "you scaled x by gamma before normalising: the normalisation then divides gamma out again. "
+                 "Normalise x first, then scale x_hat by gamma and shift it by beta",
+                 "y = gamma * x_hat + beta, with x_hat from x alone"),
         _mistake(lambda *a, **k: _bn_np(*a, **k, run_inverted=True),
                  "your running variance is updated with the biased variance times (n - 1) / n: the unbiased "
                  "variance is the biased one times n / (n - 1)",
@@ -1067,7 +1088,8 @@ register(Exercise(
                  "of the batch being evaluated",
                  "training=False: (x - running_mean) / sqrt(running_var + eps), then gamma and beta"),
     ],
-    forbid=(F.batch_norm, nn.BatchNorm1d, "torch.nn.functional.batch_norm", "torch.nn.BatchNorm1d"),
+    forbid=(F.batch_norm, nn.BatchNorm1d, F.layer_norm, nn.LayerNorm, "torch.nn.functional.batch_norm",
+            "torch.nn.BatchNorm1d", "torch.nn.functional.layer_norm", "torch.nn.LayerNorm"),
     # float32 gradients through a batch's mean and variance cancel: eps = 1e-5 outside the square root moves
     # them by a few 1e-4 relative, which the cases with a large eps show as a mistake of values, with its hint
     points=2, rtol=1e-5, atol=1e-6, grad_rtol=2e-3, grad_atol=1e-5,
@@ -1104,6 +1126,13 @@ def _bnb_variant(dy, x, gamma, eps=1e-5, ddof=0, eps_outside=False, var_sign=1, 
     dgamma = (dy * x_hat).sum(axis=0)
     n = n - 1 if n_minus_1 else x.shape[1] if n_features else n
     return gamma * factor / n * (n * dy - dbeta - var_sign * x_hat * dgamma), dgamma, dbeta
+
+
+def _bnb_gamma_direct_only(dy, x, gamma, eps=1e-5):
+    n, s = x.shape[0], np.sqrt(x.var(axis=0) + eps)
+    x_hat = (x - x.mean(axis=0)) / s
+    dbeta, dgamma = dy.sum(axis=0), (dy * x_hat).sum(axis=0)
+    return 1 / (n * s) * (n * gamma * dy - dbeta - x_hat * dgamma), dgamma, dbeta
 
 
 def _bnb_dgamma_without_eps(dy, x, gamma, eps=1e-5):
@@ -1203,11 +1232,14 @@ _EXTENDED_NAMES = {"longdouble", "float128", "float96", "longfloat"}
 _SHORTCUT_MODULES = {"sympy": "a symbolic derivative", "mpmath": "a numerical derivative to any precision",
                      "jax": "automatic differentiation", "autograd": "automatic differentiation",
                      "numdifftools": "a numerical derivative", "subprocess": "another process",
+                     "decimal": "arbitrary-precision arithmetic", "fractions": "exact arithmetic",
+                     "gmpy2": "arbitrary-precision arithmetic",
                      "multiprocessing": "another process"}
 _ARITHMETIC = {"__add__", "__radd__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__", "__sub__", "__pow__"}
 SHORTCUT = ("your function {what}: the check asks for dx, dgamma and dbeta from the boxed formula, derived by hand "
             "and computed in float64 with real numbers. A derivative computed for you (a library, your own "
-            "number type, complex or extended precision, another process) is not the formula, however exact")
+            "number type, complex, extended or exact arithmetic, another process) is not the formula, however "
+            "exact")
 
 
 def _shortcut_use(fn):
@@ -1395,6 +1427,14 @@ register(Exercise(
                 "the number of features (on the notebook's 4 x 3 example both are 3). The biased variance "
                 "(divisor N) normalises, so the derivatives of the mean and of the variance each bring a 1/N",
                 more="n = x.shape[0] in both places of the boxed formula"),
+        _mistake(lambda dy, x, gamma, eps=1e-5: (batch_norm_backward_reference(dy, x, gamma, eps)[0],
+                                                 (dy * x).sum(axis=0), dy.sum(axis=0)),
+                 "your dgamma multiplies dy by x; gamma scales the NORMALISED input, so dgamma = sum(dy * x_hat)",
+                 "x_hat = (x - mean) / sqrt(var + eps)"),
+        _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_gamma_direct_only(dy, x, gamma, eps),
+                 "gamma multiplies only the first term of your bracket: the gradient reaching x_hat is gamma * dy, "
+                 "so gamma multiplies all three paths, the factor gamma / (N s) in front of the whole bracket",
+                 "gamma / (n * s) * (n * dy - dbeta - x_hat * dgamma)"),
         _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_dgamma_without_eps(dy, x, gamma, eps),
                  "eps is missing from your dgamma: its x_hat is (x - mean) / sqrt(var + eps), the same x_hat as the "
                  "forward pass (and the one in dx)",
@@ -1487,6 +1527,13 @@ def _ln_gamma_first(x, gamma, beta, eps=1e-5):
     return _ln_np(_t64(_as64(x) * _as64(gamma)), 1.0, beta, eps)
 
 
+def _ln_gamma_on_x_only(x, gamma, beta, eps=1e-5):
+    """(gamma * x - mean) / s + beta: gamma on x, the mean and the spread of x unscaled."""
+    x, gamma, beta = (_as64(a) for a in (x, gamma, beta))
+    mean, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+    return (gamma * x - mean) / np.sqrt(var + eps) + beta
+
+
 def _ln_rms(x, gamma, beta, eps=1e-5):
     x, gamma, beta = (np.asarray(a.detach().numpy(), dtype=np.float64) for a in (x, gamma, beta))
     return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * gamma + beta
@@ -1543,6 +1590,10 @@ register(Exercise(
                  "(x - mean) / sqrt(var + eps)"),
         _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, np.abs(_as64(g)), b, eps),
                  ABS_GAMMA, "gamma multiplies x_hat as it is, sign included"),
+        _mistake(_ln_gamma_on_x_only,
+                 "you multiplied x by gamma before subtracting the mean: gamma scales the normalised x_hat, "
+                 "y = gamma * (x - mean) / sqrt(var + eps) + beta",
+                 "normalise first, then scale by gamma and shift by beta"),
         _mistake(_ln_gamma_first,
                  "you scaled x by gamma before normalising: each feature's scale then changes the sample's mean "
                  "and variance, and the normalisation undoes part of gamma. Normalise x first, then scale the "
