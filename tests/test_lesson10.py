@@ -672,6 +672,23 @@ def _bn_through_layer_norm(x, gamma, beta, running_mean, running_var, training, 
     return y, new_mean, new_var
 
 
+def _bn_beta_over_gamma(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    """gamma factored out: gamma * (x_hat + beta / gamma), nan where gamma is 0."""
+    y, new_mean, new_var = batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+    return gamma * ((y - beta) / gamma + beta / gamma), new_mean, new_var
+
+
+def _bn_momentum_or_default(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    return batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum or 0.1, eps)
+
+
+def _bn_eval_var_in_place(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    if training:
+        return batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+    running_var.add_(eps)  # "eps folded in", in the caller's tensor
+    return (x - running_mean) / running_var ** 0.5 * gamma + beta, running_mean, running_var
+
+
 def _bn_eval_in_float32(how):
     """Right in training; in evaluation mode a float32 detour: "all" (y from float32 copies), "scale" (1 / std
     through float32 numpy), "running" (float32 copies of the running statistics returned)."""
@@ -1334,6 +1351,9 @@ WRONG = [
     ("10.batch_norm_forward", _bn_one_pass, "catastrophic cancellation"),
     ("10.batch_norm_forward", _bn(running_swapped=True), "the two variances are swapped"),
     ("10.batch_norm_forward", _bn_through_layer_norm, "layer_norm"),
+    ("10.batch_norm_forward", _bn_beta_over_gamma, "the first gamma 0"),
+    ("10.batch_norm_forward", _bn_momentum_or_default, "momentum 0"),
+    ("10.batch_norm_forward", _bn_eval_var_in_place, "changed its input `running_var` in place"),
     ("10.batch_norm_forward", _bn(var_not_updated=True), "your running variance comes back unchanged"),
     ("10.batch_norm_forward", _bn(gamma_first=True), "you scaled x by gamma before normalising"),
     ("10.batch_norm_forward", _bn(reversed_which="mean"), "reversed for the running mean"),
@@ -1404,6 +1424,8 @@ WRONG = [
     ("10.batch_norm_backward", _bnb_sympy, "uses sympy"),
     ("10.batch_norm_backward", _bnb_in_another_process, "uses subprocess"),
     ("10.batch_norm_backward", _bnb_without_one_over_n, "1 / N"),
+    ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: (batch_norm_backward(dy, x, g, eps)[0], (
+        (g * dy) * (x - x.mean(0)) / np.sqrt(x.var(0) + eps)).sum(0) / g, dy.sum(0)), "the first gamma 0"),
     ("10.batch_norm_backward", _bnb_differences_in_decimal, "uses decimal"),
     ("10.batch_norm_backward", _bnb_differences_in_fractions, "uses fractions"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: (batch_norm_backward(dy, x, g, eps)[0], (dy * x).sum(0),
@@ -1428,6 +1450,8 @@ WRONG = [
      "RMSNorm"),
     ("10.layer_norm_forward", _ln(unbiased=True, eps_outside=True), "two differences"),
     ("10.layer_norm_forward", _ln_one_pass, "catastrophic cancellation"),
+    ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: g * (layer_norm_forward(x, 1.0, 0.0, eps) + b / g),
+     "the first gamma 0"),
     ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: (g * x - x.mean(dim=-1, keepdim=True)) / (
         x.var(dim=-1, unbiased=False, keepdim=True) + eps) ** 0.5 + b, "before subtracting the mean"),
     ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: layer_norm_forward(x, g, b, 0.0), "without eps"),

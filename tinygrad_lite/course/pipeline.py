@@ -1006,20 +1006,23 @@ def judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
         failure = exercise.compare(got, expected, case)
     else:
         failure = compare_arrays(got, expected, exercise.rtol, exercise.atol)
-    if failure:
-        return verdict(FAILED, failed, details=[failure], hints_=hints(exercise, reference, i, got, seen))
     changed = record.get("changed")
+    in_place = None
     if exercise.check_inputs and isinstance(changed, list) and changed:
         name = str(changed[0])[:80]
         # numpy arrays (lesson 03's backwards) have no add_: name what the learner's inputs are
         arrays = any(type(a).__module__ == "numpy" for a in getattr(case, "args", ()))
         ways, kind = (f"{name} /= ... or {name}[...] = ...", "array") if arrays else (
             f"{name} /= ..., {name}[...] = ... or {name}.add_(...)", "tensor")
-        return verdict(FAILED, failed, details=[
-            f"your function changed its input `{name}` in place (e.g. {ways}): the caller's {name} changes too, so "
-            "whatever uses it afterwards (the next layer, the loss, a second call) sees wrong numbers. Leave the "
-            f"inputs as they are and compute a new result, out of place (x = x / total makes a new {kind}; "
-            "x /= total changes the caller's)."])
+        in_place = (f"your function changed its input `{name}` in place (e.g. {ways}): the caller's {name} changes "
+                    "too, so whatever uses it afterwards (the next layer, the loss, a second call) sees wrong "
+                    f"numbers. Leave the inputs as they are and compute a new result, out of place (x = x / total "
+                    f"makes a new {kind}; x /= total changes the caller's).")
+    if failure:  # (a change in place is often why the numbers are wrong: then it is said too)
+        return verdict(FAILED, failed, details=[failure] + ([in_place] if in_place else []),
+                       hints_=hints(exercise, reference, i, got, seen))
+    if in_place:
+        return verdict(FAILED, failed, details=[in_place])
     if exercise.grad and tensor_parts(exercise.answer or TensorAnswer(), reference.raw(i)):
         return _judge_graph(exercise, reference, i, record.get("graph"), raw, here)
     return verdict(PASSED, f"{exercise.id}: passed {here}.", "passed")

@@ -605,9 +605,9 @@ register(Exercise(
                  "that is the NUMBER of dead units; a fraction is asked for (divide by the number of units)",
                  "a mean over units of a 0/1 'dead' flag is the fraction"),
         _mistake(lambda h: float((h.numpy() == 0).any(axis=0).mean()),
-                 "your answer equals the fraction of units that are 0 for SOME sample; dead means 0 for EVERY "
-                 "sample of the batch. A unit that is 0 for some samples and positive for others is alive: that is "
-                 "ReLU working",
+                 "your answer equals the fraction of units that are 0 for SOME sample here. If that is what you "
+                 "computed: dead means 0 for EVERY sample of the batch; a unit that is 0 for some samples and "
+                 "positive for others is alive, that is ReLU working",
                  "per unit, ask whether any sample gave it a positive value"),
     ],
     points=1, rtol=1e-6, atol=1e-9,
@@ -811,9 +811,12 @@ BN_EXAMPLE = ([[1.0, 2.0, 0.0],
               [1.0, 2.0, 1.0])              # running_var
 
 
-def _bn_case(rng, n, c, training, label, momentum=None, eps=None, scale=1.0, make=_f32, offset=0.0, gamma_low=0.5):
+def _bn_case(rng, n, c, training, label, momentum=None, eps=None, scale=1.0, make=_f32, offset=0.0, gamma_low=0.5,
+             gamma_zero=False):
     x = make(scale * rng.standard_normal((n, c)) + rng.standard_normal(c) + offset)
-    gamma, beta = make(rng.uniform(gamma_low, 2.0, c)), make(rng.standard_normal(c))
+    g = rng.uniform(gamma_low, 2.0, c)
+    g[:1] = 0.0 if gamma_zero else g[:1]  # a feature switched off (zero-initialised gammas exist in practice)
+    gamma, beta = make(g), make(rng.standard_normal(c))
     rm, rv = make(rng.standard_normal(c)), make(rng.uniform(0.5, 3.0, c))
     kwargs = {"running_mean": rm, "running_var": rv, "training": training}
     kwargs.update({k: v for k, v in (("momentum", momentum), ("eps", eps)) if v is not None})
@@ -834,6 +837,9 @@ def _bn_cases(rng):
         _bn_case(rng, 4, 3, False, "evaluation mode, float64 tensors", make=_t64),
         _bn_case(rng, 5, 6, True, "training, gamma with negative entries", gamma_low=-2.0),
         _bn_case(rng, 4, 6, False, "evaluation mode, gamma with negative entries", gamma_low=-2.0),
+        _bn_case(rng, 5, 3, True, "training, the first gamma 0 (its feature's output is beta)", gamma_zero=True),
+        _bn_case(rng, 4, 3, True, "training, momentum 0 (the running statistics stay where they are)",
+                 momentum=0.0),
         _bn_case(rng, 6, 3, True, LARGE_MEAN, make=_t64, offset=LARGE_OFFSET),
     ]
 
@@ -1161,6 +1167,7 @@ def _bnb_cases(rng):
         Case((r(8, 2), r(8, 2, scale=0.2), rng.uniform(0.5, 2.0, 2)), "a batch of 8, eps 0.1", {"eps": 0.1}),
         Case((r(6, 4), r(6, 4), rng.uniform(-2.0, 2.0, 4)), "gamma with negative entries, eps 1e-3",
              {"eps": 1e-3}),
+        Case((r(5, 3), r(5, 3), np.array([0.0, *rng.uniform(0.5, 2.0, 2)])), "the first gamma 0"),
         Case((r(6, 3), r(6, 3) + BNB_LARGE_OFFSET, rng.uniform(-2.0, 2.0, 3)), BNB_LARGE_MEAN),
     ]
 
@@ -1488,12 +1495,15 @@ LN_EXAMPLE = ([[1.0, 2.0, 3.0, 6.0],
               [0.0, 1.0, 0.0, -1.0])         # beta
 
 
-def _ln_case(rng, shape, label, eps=None, scale=1.0, make=_f32, offset=0.0, gamma_low=0.5, outlier=0.0):
+def _ln_case(rng, shape, label, eps=None, scale=1.0, make=_f32, offset=0.0, gamma_low=0.5, outlier=0.0,
+             gamma_zero=False):
     d = shape[-1]
     kwargs = {} if eps is None else {"eps": eps}
     x = scale * rng.standard_normal(shape) + rng.standard_normal(d) + offset
     x[..., 0] += outlier
-    return Case((make(x), make(rng.uniform(gamma_low, 2.0, d)),
+    g = rng.uniform(gamma_low, 2.0, d)
+    g[:1] = 0.0 if gamma_zero else g[:1]
+    return Case((make(x), make(g),
                  make(rng.standard_normal(d))), label, kwargs=kwargs)
 
 
@@ -1506,6 +1516,7 @@ def _ln_cases(rng):
         _ln_case(rng, (4, 5), "eps 0.5, values of spread about 0.3", eps=0.5, scale=0.3),
         _ln_case(rng, (3, 5), "float64 tensors (a network made .double())", make=_t64),
         _ln_case(rng, (3, 6), "gamma with negative entries", gamma_low=-2.0),
+        _ln_case(rng, (3, 5), "the first gamma 0 (that feature's output is beta)", gamma_zero=True),
         _ln_case(rng, (2, 64), "64 features, the first one far from the others (an x_hat near 8)", outlier=40.0),
         _ln_case(rng, (4, 6), LARGE_MEAN, make=_t64, offset=LARGE_OFFSET),
     ]
