@@ -626,3 +626,16 @@ def test_load_file_of_a_folder_or_an_unreadable_file_says_which(tmp_path, monkey
         load_file(path)
     with pytest.raises(FileNotFoundError, match="no such file"):
         load_file(tmp_path / "missing.safetensors")
+
+
+@pytest.mark.parametrize("eps, training", [(0.0, True), (-1.0, True), (-1.0, False)])
+def test_batch_norm_with_an_eps_pytorch_refuses_is_refused_too(eps, training):
+    """PyTorch refuses eps <= 0 in training and eps < 0 in evaluation with a ValueError; so do we (and eps = 0 in
+    evaluation works in both)."""
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    assert isinstance(raised(lambda: torch.nn.functional.batch_norm(
+        torch.tensor(x), torch.zeros(3), torch.ones(3), training=training, eps=eps)), ValueError)
+    with pytest.raises(ValueError, match="batch_norm\\(\\): eps must be"):
+        tl.nn.functional.batch_norm(tl.tensor(x), tl.zeros(3), tl.ones(3), training=training, eps=eps)
+    for library in (torch, tl):
+        library.nn.functional.batch_norm(library.tensor(x), library.zeros(3), library.ones(3), training=False, eps=0.0)

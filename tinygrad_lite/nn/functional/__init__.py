@@ -211,6 +211,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if t is not None and t.numel() != channels:
             raise RuntimeError(f"batch_norm(): {name} should contain {channels} elements (one per channel, dim 1 of "
                                f"the input of shape {tuple(input.shape)}) not {t.numel()}")
+    if eps < 0 or (training and eps <= 0):  # as PyTorch: 0 would divide a constant channel by 0 in training
+        raise ValueError(f"batch_norm(): eps must be {'positive during training' if training else 'non-negative'}, "
+                         f"got {eps}; it keeps the division by sqrt(var + eps) finite (the default is 1e-5)")
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, channels) + (1,) * (input.ndim - 2)  # broadcasts a per-channel vector over the input
     if training:
