@@ -634,8 +634,9 @@ def _bn(training_stats=None, **changes):
         if training and (changes.get("bessel_features") or changes.get("run_with_eps")):
             with tl.no_grad():
                 biased = x.var(dim=0, unbiased=False)
-                new_var = (1 - momentum) * running_var + momentum * (
-                    biased * x.shape[1] / (x.shape[1] - 1) if changes.get("bessel_features") else (biased + eps) * n / (n - 1))
+                c = x.shape[1]
+                batch_var = biased * c / (c - 1) if changes.get("bessel_features") else (biased + eps) * n / (n - 1)
+                new_var = (1 - momentum) * running_var + momentum * batch_var
         if changes.get("beta_first"):
             return (((x - mean) / (var + eps) ** 0.5 + beta) * gamma, new_mean, new_var)
         if training and changes.get("var_not_updated"):
