@@ -438,6 +438,34 @@ class _OnePassStats(ActivationStats):
         return hook
 
 
+class _RecordsOnTheModule(ActivationStats):
+    """The records kept on the watched module, found again by the hook: shared by collectors on one module."""
+
+    def __init__(self, modules):
+        for m in modules:
+            m._acts = ([], [])
+        self.means, self.stds = [m._acts[0] for m in modules], [m._acts[1] for m in modules]
+        self.handles = [m.register_forward_hook(self.hook) for m in modules]
+
+    def hook(self, module, inputs, output):
+        module._acts[0].append(output.detach().mean().item())
+        module._acts[1].append(output.detach().std().item())
+
+
+class _RecordsInAClassDict(ActivationStats):
+    store = {}  # module -> (means, stds), shared by every collector
+
+    def __init__(self, modules):
+        for m in modules:
+            self.store[m] = ([], [])
+        self.means, self.stds = [self.store[m][0] for m in modules], [self.store[m][1] for m in modules]
+        self.handles = [m.register_forward_hook(self.hook) for m in modules]
+
+    def hook(self, module, inputs, output):
+        self.store[module][0].append(output.detach().mean().item())
+        self.store[module][1].append(output.detach().std().item())
+
+
 class _ReversedLists(ActivationStats):
     def hook_for(self, i):
         return super().hook_for(len(self.means) - 1 - i)
@@ -712,6 +740,16 @@ def _bn_eval_var_in_place(x, gamma, beta, running_mean, running_var, training, m
 def _bn_clamped_arguments(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
     """momentum at most 0.3 and eps at least 1e-5: arguments the learner "protected"."""
     return batch_norm_forward(x, gamma, beta, running_mean, running_var, training, min(momentum, 0.3), max(eps, 1e-5))
+
+
+def _bn_normalised_with_updated_biased(x, gamma, beta, running_mean, running_var, training, momentum=0.1,
+                                       eps=1e-5):
+    if not training:
+        return batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+    m, mu, var = momentum, x.mean(dim=0), x.var(dim=0, unbiased=False)
+    y = gamma * (x - ((1 - m) * running_mean + m * mu)) / (((1 - m) * running_var + m * var) + eps) ** 0.5 + beta
+    return y, batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)[1], \
+        batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)[2]
 
 
 def _bn_eval_in_float32(how):
@@ -1275,6 +1313,8 @@ WRONG = [
     ("10.ActivationStats", _AliasedLists, "repeats ONE inner list"),
     ("10.ActivationStats", _CountsCalls, "in the wrong modules' lists"),
     ("10.ActivationStats", _Lazy, "is a property"),
+    ("10.ActivationStats", _RecordsOnTheModule, "they share their records"),
+    ("10.ActivationStats", _RecordsInAClassDict, "they share their records"),
     ("10.ActivationStats", _OnePassStats, "cancels most of their digits"),
     ("10.ActivationStats", _TypeFilter, "(a Sigmoid) had no forward hook of yours"),
     ("10.ActivationStats", _BackwardHooks, "you registered a backward hook"),
@@ -1319,6 +1359,7 @@ WRONG = [
     ("10.update_ratios", lambda layers, lr: np.array([lr * m.weight.grad.std().item() / m.weight.std().item()
                                                       for m in layers]), "Karpathy's std(lr * grad) / std(W)"),
     ("10.update_ratios", _ratios_clearing_grads, "set the gradients to None"),
+    ("10.update_ratios", lambda layers, lr: update_ratios(layers, lr)[::-1], "in reverse order"),
     ("10.update_ratios", lambda layers, lr: np.array([m.weight.norm().item() / (lr * m.weight.grad.norm().item())
                                                       for m in layers]), "upside down"),
     ("10.update_ratios", lambda layers, lr: np.array([
@@ -1377,6 +1418,9 @@ WRONG = [
     ("10.batch_norm_forward", _bn_one_pass, "catastrophic cancellation"),
     ("10.batch_norm_forward", _bn(running_swapped=True), "the two variances are swapped"),
     ("10.batch_norm_forward", _bn_through_layer_norm, "layer_norm"),
+    ("10.batch_norm_forward", _bn_normalised_with_updated_biased, "running statistics updated from the batch"),
+    ("10.batch_norm_forward", lambda *a, **k: (batch_norm_forward(*a, **k)[0], None, None)
+     if not (a[5] if len(a) > 5 else k.get("training")) else batch_norm_forward(*a, **k), "holds None"),
     ("10.batch_norm_forward", _bn(bessel_features=True), "uses the number of features"),
     ("10.batch_norm_forward", _bn(run_with_eps=True), "your running variance includes eps"),
     ("10.batch_norm_forward", _bn(beta_first=True), "shifted by beta before scaling"),
@@ -1454,6 +1498,9 @@ WRONG = [
     ("10.batch_norm_backward", _bnb_sympy, "uses sympy"),
     ("10.batch_norm_backward", _bnb_in_another_process, "uses subprocess"),
     ("10.batch_norm_backward", _bnb_without_one_over_n, "1 / N"),
+    ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: tuple(batch_norm_backward(dy, x, g, eps)[k]
+                                                                for k in (0, 2, 1)),
+     "your dgamma and dbeta are swapped"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: batch_norm_backward(dy, x, g, max(eps, 1e-5)), "eps 1e-10"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: (batch_norm_backward(dy, x, np.abs(g), eps)[0],
                                                            *batch_norm_backward(dy, x, g, eps)[1:]), "uses |gamma|"),

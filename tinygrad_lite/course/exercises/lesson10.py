@@ -306,16 +306,36 @@ def drive_stats(cls, args, kwargs):
                           "(a module-level list, a class attribute such as means = [] in the class body, or a "
                           "mutable default argument such as def hook_for(self, i, cache={})). Make new lists in "
                           "__init__ (self.means = [...]) and keep nothing shared, so that each collector has its own")
-    first, second = cls([net[0]]), cls([net[1]])  # two collectors at once: removing one leaves the other working
+    # two collectors on the same module at once: each records each call once, and removing one leaves the other
+    target = modules[0]
+    attributes = set(vars(target))
+    first, second = cls([target]), cls([target])
+
+    def count(stats):
+        rows = getattr(stats, "means", None)
+        return len(rows[0]) if isinstance(rows, (list, tuple)) and rows and isinstance(rows[0], list) else 0
+    net(tensor(np.asarray(rng.standard_normal((2, spec["sizes"][0])), dtype=xs[0].numpy().dtype)))
+    both = (count(first), count(second))
     second.remove()
     net(tensor(np.asarray(rng.standard_normal((2, spec["sizes"][0])), dtype=xs[0].numpy().dtype)))
-    recorded = len(first.means[0]) if isinstance(getattr(first, "means", None), list) and first.means else 0
+    after = (count(first), count(second))
     first.remove()
-    if recorded != 1 or _hooks_left(net):
-        return Run.failed("with two collectors at work, removing the second one stopped the first one recording "
-                          "(or left hooks behind): the two share their list of handles (a class attribute such "
-                          "as handles = [] in the class body, or a module-level list). Make the list in __init__ "
-                          "(self.handles = [...]), so that remove() removes this collector's hooks only")
+    if both != (1, 1):
+        return Run.failed(f"two collectors watching the same module at once must each record each call once; after "
+                          f"one call yours hold {both[0]} and {both[1]} numbers: they share their records (lists "
+                          "kept on the module, or in a module-level or class-level dict keyed by the module). Keep "
+                          "each collector's records in the instance (self.means = [...] in __init__)")
+    if after[0] != 2 or _hooks_left(net):
+        return Run.failed("with two collectors on one module, removing the second one stopped the first one "
+                          "recording (or left hooks behind): the two share their list of handles (a class "
+                          "attribute such as handles = [] in the class body, or a module-level list). Make the list "
+                          "in __init__ (self.handles = [...]), so that remove() removes this collector's hooks only")
+    if after[1] != 1:
+        return Run.failed("after remove() a collector still recorded the next call: remove() must stop it")
+    left = sorted(set(vars(target)) - attributes)
+    if left:
+        return Run.failed(f"your collector left an attribute on the module ({left[0]}): keep what a collector "
+                          "records in the collector, so that the modules are left as they were found")
     return Run.of(values)
 
 
@@ -617,7 +637,8 @@ register(Exercise(
                 "integer division rounded your fraction down to 0: divide with /). A unit is a column, dead when "
                 "all its "
                 "h.shape[0] values are 0",
-                more="reduce over the batch dim (dim 0), so that one answer per unit is left"),
+                more="a unit is a column: count its zeros against h.shape[0], the number of samples (or ask whether "
+                     "any of its values is positive), one answer per unit"),
         Mistake(match=_constant_columns, hint=
                 "you counted the CONSTANT units (columns with one value for every sample) as dead: a unit that gives "
                 "0.5 for every sample is alive (its weights get a gradient); dead means 0 for every sample",
@@ -763,6 +784,9 @@ register(Exercise(
                  "each ratio must compare a layer's update with THAT layer's weight; yours divides by the weight of "
                  "another layer",
                  "take the gradient and the weight from the same layer in each step of the loop"),
+        _mistake(lambda layers, lr: (lr * _norms(layers)[1] / _norms(layers)[0])[::-1],
+                 "your ratios are in reverse order: one per layer, in the order of `layers`",
+                 "the i-th ratio is the i-th layer's"),
         _mistake(_ratio_first_weight,
                  "each ratio must compare a layer's update with THAT layer's weight; yours divides every layer's "
                  "by the first layer's weight",
@@ -957,6 +981,9 @@ def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, ep
             var = x.var(0)
         if eval_rescale:
             var = var * (x.shape[0] - 1) / x.shape[0]
+    if normalise_with_new == "biased" and training:
+        m = momentum
+        mean, var = (1 - m) * rm + m * x.mean(0), (1 - m) * rv + m * x.var(0)
     if normalise_with_old and training:
         mean, var = rm, rv
     if (eval_no_eps and not batch) or (train_no_eps and batch):
@@ -984,7 +1011,7 @@ def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, ep
         m_mean = 1 - momentum if reversed_which == "mean" else m
         m_var = 1 - momentum if reversed_which == "var" else m
         rm, rv = (1 - m_mean) * rm + m_mean * bm, rv if var_not_updated else (1 - m_var) * rv + m_var * bv
-        if normalise_with_new:
+        if normalise_with_new is True:
             y = (x - rm) / np.sqrt(rv + eps) * gamma + beta
     return y, rm, rv
 
@@ -1021,6 +1048,12 @@ class _BnAnswer(TupleAnswer):
             problem = next((getattr(part, "problem", None) for part in got if getattr(part, "problem", None)), None)
             if problem:
                 return problem
+            names = ("y", "new_running_mean", "new_running_var")
+            missing = [name for name, part in zip(names, got) if part is None]
+            if missing and len(got) == 3:
+                return (f"your tuple holds None for {missing[0]}: return all three, (y, new_running_mean, "
+                        "new_running_var); in evaluation mode the running statistics come back unchanged (return "
+                        "the ones you were given)")
         return super().refuse(got, expected)
 
 
@@ -1081,6 +1114,11 @@ register(Exercise(
                  "return the running statistics unchanged when training is False"),
         _mistake(lambda *a, **k: _bn_np(*a, **k, normalise_with_new=True),
                  "in training mode you normalised with the running statistics you had just updated: training "
+                 "normalises the batch with the batch's OWN mean and biased variance; the running statistics are "
+                 "only stored, for evaluation",
+                 "y from mean and var of x; the update only produces the two other results"),
+        _mistake(lambda *a, **k: _bn_np(*a, **k, normalise_with_new="biased"),
+                 "in training mode you normalised with running statistics updated from the batch: training "
                  "normalises the batch with the batch's OWN mean and biased variance; the running statistics are "
                  "only stored, for evaluation",
                  "y from mean and var of x; the update only produces the two other results"),
@@ -1499,6 +1537,10 @@ register(Exercise(
                  "your dgamma is multiplied by gamma: dgamma = sum(dy * x_hat), since y = gamma * x_hat + beta "
                  "depends on gamma through x_hat only",
                  "no gamma in dgamma"),
+        _mistake(lambda dy, x, gamma, eps=1e-5: tuple(batch_norm_backward_reference(dy, x, gamma, eps)[k]
+                                                      for k in (0, 2, 1)),
+                 "your dgamma and dbeta are swapped: return (dx, dgamma, dbeta), in that order",
+                 "dgamma = sum(dy * x_hat), dbeta = sum(dy)"),
         _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_gamma_direct_only(dy, x, gamma, eps),
                  "gamma multiplies only the first term of your bracket: the gradient reaching x_hat is gamma * dy, "
                  "so gamma multiplies all three paths, the factor gamma / (N s) in front of the whole bracket",
