@@ -1160,12 +1160,13 @@ register(Exercise(
                    "new = (1 - momentum) * old + momentum * batch statistic, for the mean and the variance")
           for which in ("mean", "var")],
         _mistake(lambda *a, **k: _bn_np(*a, **k, train_no_eps=True),
-                 "in training mode your result is the formula's without eps (is eps missing, or not the argument "
-                 "eps?): divide by sqrt(var + eps), with the eps the function is given, inside the square root",
+                 "in training mode your result is the formula's without eps (is eps missing, not the argument eps, "
+                 "or not added to the variance?): divide by sqrt(var + eps), with the eps the function is given",
                  "(x - mean) / sqrt(var + eps)"),
         _mistake(lambda *a, **k: _bn_np(*a, **k, eval_no_eps=True),
-                 "in evaluation mode your result is the formula's without eps (is eps missing, or not the argument "
-                 "eps?): the running variance gets eps too, (x - running_mean) / sqrt(running_var + eps)",
+                 "in evaluation mode your result is the formula's without eps (is eps missing, not the argument "
+                 "eps, or not added to the variance?): the running variance gets eps too, "
+                 "(x - running_mean) / sqrt(running_var + eps)",
                  "the same formula as training, with the running statistics in place of the batch's"),
         *[_mistake(lambda *a, _k=kind, **k: _bn_np(*a, **k, eval_no_affine=_k),
                    f"in evaluation mode {what} missing: both modes end with gamma * x_hat + beta",
@@ -1534,8 +1535,8 @@ register(Exercise(
         _mistake(lambda dy, x, gamma, eps=1e-5: (batch_norm_backward_reference(dy, x, gamma, eps)[0],
                                                  gamma * batch_norm_backward_reference(dy, x, gamma, eps)[1],
                                                  dy.sum(axis=0)),
-                 "your dgamma is multiplied by gamma: dgamma = sum(dy * x_hat), since y = gamma * x_hat + beta "
-                 "depends on gamma through x_hat only",
+                 "your dgamma is multiplied by gamma: dgamma = sum(dy * x_hat), since the slope of "
+                 "y = gamma * x_hat + beta in gamma is x_hat",
                  "no gamma in dgamma"),
         _mistake(lambda dy, x, gamma, eps=1e-5: tuple(batch_norm_backward_reference(dy, x, gamma, eps)[k]
                                                       for k in (0, 2, 1)),
@@ -1701,8 +1702,8 @@ register(Exercise(
                  "gamma scales and beta shifts: y = gamma * x_hat + beta",
                  "check which of the two multiplies"),
         _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, 0.0),
-                 "your result is the formula's without eps (is eps missing, or not the argument eps?): divide by "
-                 "sqrt(var + eps), with the eps the function is given, inside the square root",
+                 "your result is the formula's without eps (is eps missing, not the argument eps, or not added to "
+                 "the variance?): divide by sqrt(var + eps), with the eps the function is given",
                  "(x - mean) / sqrt(var + eps)"),
         _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, np.abs(_as64(g)), b, eps),
                  ABS_GAMMA, "gamma multiplies x_hat as it is, sign included"),
