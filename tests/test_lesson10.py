@@ -466,6 +466,20 @@ class _RecordsInAClassDict(ActivationStats):
         self.store[module][1].append(output.detach().std().item())
 
 
+class _StdsAreMeans(ActivationStats):
+    def __init__(self, modules):
+        super().__init__(modules)
+        self.stds = self.means
+
+
+class _RoundedMeans(ActivationStats):
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            self.means[i].append(round(output.detach().mean().item(), 6))
+            self.stds[i].append(output.detach().std().item())
+        return hook
+
+
 class _ReversedLists(ActivationStats):
     def hook_for(self, i):
         return super().hook_for(len(self.means) - 1 - i)
@@ -750,6 +764,19 @@ def _bn_normalised_with_updated_biased(x, gamma, beta, running_mean, running_var
     y = gamma * (x - ((1 - m) * running_mean + m * mu)) / (((1 - m) * running_var + m * var) + eps) ** 0.5 + beta
     return y, batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)[1], \
         batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)[2]
+
+
+def _bn_statistics_swapped_in_the_signature(x, gamma, beta, running_var, running_mean, training, momentum=0.1,
+                                            eps=1e-5):
+    """The right body under a signature with running_mean and running_var swapped: fine when called by keyword."""
+    return batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+
+
+def _bn_eval_var_nudged(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    if training:
+        return batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+    y = batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)[0]
+    return y, running_mean, running_var * 1.0000001
 
 
 def _bn_eval_in_float32(how):
@@ -1300,7 +1327,7 @@ WRONG = [
     ("10.ActivationStats", _ClearsEveryHook, "other code had registered"),
     ("10.ActivationStats", _ModuleLevelLists, "share their lists"),
     ("10.ActivationStats", _ClassAttributeLists, "share their lists"),
-    ("10.ActivationStats", _Float32Stats, "float32 arithmetic"),
+    ("10.ActivationStats", _Float32Stats, "lowered their precision"),
     ("10.ActivationStats", _stats_returning(lambda out: out), "returns the module's output itself"),
     ("10.ActivationStats", _stats_returning(lambda out: out.clone()), "returns a Tensor, not None"),
     ("10.ActivationStats", _stats_returning(lambda out: out * 1.0), "returns a Tensor, not None"),
@@ -1313,6 +1340,8 @@ WRONG = [
     ("10.ActivationStats", _AliasedLists, "repeats ONE inner list"),
     ("10.ActivationStats", _CountsCalls, "in the wrong modules' lists"),
     ("10.ActivationStats", _Lazy, "is a property"),
+    ("10.ActivationStats", _StdsAreMeans, "one and the same list"),
+    ("10.ActivationStats", _RoundedMeans, "rounding"),
     ("10.ActivationStats", _RecordsOnTheModule, "they share their records"),
     ("10.ActivationStats", _RecordsInAClassDict, "they share their records"),
     ("10.ActivationStats", _OnePassStats, "cancels most of their digits"),
@@ -1418,6 +1447,8 @@ WRONG = [
     ("10.batch_norm_forward", _bn_one_pass, "catastrophic cancellation"),
     ("10.batch_norm_forward", _bn(running_swapped=True), "the two variances are swapped"),
     ("10.batch_norm_forward", _bn_through_layer_norm, "layer_norm"),
+    ("10.batch_norm_forward", _bn_statistics_swapped_in_the_signature, "the example in training mode"),
+    ("10.batch_norm_forward", _bn_eval_var_nudged, "or a small change to a value"),
     ("10.batch_norm_forward", _bn_normalised_with_updated_biased, "running statistics updated from the batch"),
     ("10.batch_norm_forward", lambda *a, **k: (batch_norm_forward(*a, **k)[0], None, None)
      if not (a[5] if len(a) > 5 else k.get("training")) else batch_norm_forward(*a, **k), "holds None"),
@@ -1580,8 +1611,8 @@ def test_the_forward_references_match_pytorch(exercise_id):
         got = exercise.reference(*case.args, **case.kwargs)
         a = [t.detach().numpy() if hasattr(t, "detach") else t for t in case.args]
         if exercise_id == "10.batch_norm_forward":
-            k = dict(case.kwargs)
-            rm, rv = torch.tensor(k.pop("running_mean").numpy()), torch.tensor(k.pop("running_var").numpy())
+            rm, rv = torch.tensor(a[3]), torch.tensor(a[4])
+            k = dict(zip(("training", "momentum", "eps"), a[5:]))
             want = torch.nn.functional.batch_norm(torch.tensor(a[0]), rm, rv, torch.tensor(a[1]), torch.tensor(a[2]),
                                                   **k)
             np.testing.assert_allclose(got[1].numpy(), rm.numpy(), rtol=1e-5, atol=1e-6)
@@ -1671,7 +1702,7 @@ def test_the_visible_cases_are_the_notebook_examples():
     np.testing.assert_array_equal(get_exercise("10.dead_fraction").all_cases()[0].args[0].numpy(),
                                   names["h_ex"].numpy())
     case = get_exercise("10.batch_norm_forward").all_cases()[0]
-    bn = case.args + (case.kwargs["running_mean"], case.kwargs["running_var"])
+    bn = case.args[:5]
     for got, name in zip(bn, ("x_bn", "gamma_bn", "beta_bn", "running_mean_bn", "running_var_bn")):
         np.testing.assert_array_equal(got.numpy(), names[name].numpy())
     bnb = get_exercise("10.batch_norm_backward").all_cases()[0].args

@@ -222,6 +222,9 @@ def drive_stats(cls, args, kwargs):
                 and lengths[len(modules) - 1] == spec["calls"] * len(modules))
         gone = not any(set(m._forward_hooks) - known - {later.id} for m, known in zip(modules, before))
         mine = [len(set(m._forward_hooks) - known - {later.id}) for m, known in zip(modules, before)]
+        if stats.means is stats.stds:
+            return Run.failed("self.means and self.stds are one and the same list (self.stds = self.means makes no "
+                              "copy): make two lists of lists, one for the means and one for the stds")
         rows = [r for r in means + stds if isinstance(r, list)]
         aliased = len(rows) > 1 and len({id(r) for r in rows}) < len(rows)
         twice = not aliased and all(n == 2 * spec["calls"] for n in lengths) and all(k >= 2 for k in mine)
@@ -293,10 +296,12 @@ def drive_stats(cls, args, kwargs):
             if rounded is not None:
                 return Run.failed(f"your numbers are rounded to {rounded} decimals: keep them as they come "
                                   "(.item() gives the full float64 value); round only when you print them")
-            return Run.failed("in a float64 network your statistics are those of float32 arithmetic (about 7 "
-                              "significant digits where float64 keeps about 16): a .float() (or a float32 copy) "
-                              "before the mean and std lowers the precision. Compute them in the output's own "
-                              "dtype")
+            digits = _digits(values, right)
+            return Run.failed(f"in a float64 network your statistics agree with the float64 ones to only about "
+                              f"{digits} significant digits (float64 keeps about 16): something lowered their "
+                              "precision, such as float32 arithmetic (a .float() or a float32 copy before the mean "
+                              "and std: about 7 digits), rounding, or a small constant added. Compute them in the "
+                              "output's own dtype and keep them as they come")
     kept = [list(row) for row in stats.means] + [list(row) for row in stats.stds]
     other = cls([net[0]])
     net(tensor(np.asarray(rng.standard_normal((2, spec["sizes"][0])), dtype=xs[0].numpy().dtype)))
@@ -868,15 +873,15 @@ def _bn_case(rng, n, c, training, label, momentum=None, eps=None, scale=1.0, mak
     g[:1] = 0.0 if gamma_zero else g[:1]  # a feature switched off (zero-initialised gammas exist in practice)
     gamma, beta = make(g), make(rng.standard_normal(c))
     rm, rv = make(rng.standard_normal(c)), make(rng.uniform(0.5, 3.0, c))
-    kwargs = {"running_mean": rm, "running_var": rv, "training": training}
-    kwargs.update({k: v for k, v in (("momentum", momentum), ("eps", eps)) if v is not None})
-    return Case((x, gamma, beta), label, kwargs=kwargs)
+    # every argument by position, as the notebook calls the function (a signature with two arguments swapped fails)
+    given = (momentum if momentum is not None else 0.1, eps) if eps is not None else (
+        (momentum,) if momentum is not None else ())
+    return Case((x, gamma, beta, rm, rv, training, *given), label)
 
 
 def _bn_cases(rng):
     return [
-        Case(tuple(_f32(a) for a in BN_EXAMPLE[:3]), "the example in training mode", visible=True,
-             kwargs={"running_mean": _f32(BN_EXAMPLE[3]), "running_var": _f32(BN_EXAMPLE[4]), "training": True}),
+        Case((*(_f32(a) for a in BN_EXAMPLE), True), "the example in training mode", visible=True),
         _bn_case(rng, 3, 5, True, "training, a batch of 3, 5 features"),
         _bn_case(rng, 6, 2, True, "training, momentum 0.3", momentum=0.3),
         _bn_case(rng, 4, 3, True, "training, eps 0.5 and values of spread about 0.3", eps=0.5, scale=0.3),
@@ -921,6 +926,15 @@ def _cancellation(got, expected, within="3e-10", scale="30000"):
             "(divided by n, or by n - 1 for the unbiased variance), as Tensor.var and PyTorch do")
 
 
+def _digits(got, expected):
+    """About how many significant digits ``got`` shares with ``expected`` (arrays, or tuples of them)."""
+    pairs = zip(got, expected) if isinstance(got, tuple) else [(got, expected)]
+    worst = max((float(np.max(np.abs(np.asarray(g, np.float64) - np.asarray(e, np.float64))
+                              / np.maximum(np.abs(np.asarray(e, np.float64)), 1e-300)))
+                 for g, e in pairs if np.shape(g) == np.shape(e) and np.size(g)), default=0.0)
+    return max(1, int(round(-np.log10(worst)))) if worst > 0 else 16
+
+
 def _float64_kept(rtol, atol):
     """compare_arrays at the exercise's tolerance; on a case with float64 inputs also to float64 rounding, so that
     a float32 detour inside (whose result may come back float64 again, e.g. times a float64 gamma) shows, and, on
@@ -934,10 +948,11 @@ def _float64_kept(rtol, atol):
         if compare_arrays(got, expected, 1e-10, 3e-10 if large_mean else 1e-12):
             if large_mean:
                 return _cancellation(got, expected)
-            return ("your numbers are right to about 7 significant digits, float32's precision, but the inputs are "
-                    "float64 (about 16 digits): somewhere on the way the values went through float32 (a .float(), "
-                    "or a float32 tensor made inside the function). Keep the inputs' dtype throughout, as PyTorch "
-                    "does")
+            return (f"your numbers are right to about {_digits(got, expected)} significant digits, but the inputs are "
+                    "float64 (about 16 digits): something on the way lowered the precision, most often float32 (a "
+                    ".float(), or a float32 tensor made inside the function: float32's precision is about 7 "
+                    "digits), or a small change to a value. Keep the inputs' dtype throughout, as PyTorch does, "
+                    "and change nothing else")
         return None
     return compare
 
