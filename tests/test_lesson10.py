@@ -779,6 +779,34 @@ def _bn_eval_var_nudged(x, gamma, beta, running_mean, running_var, training, mom
     return y, running_mean, running_var * 1.0000001
 
 
+def _bn_two_slips(slip):
+    """A slip in y AND a wrong running variance (in training corrected twice, the unbiased variance times
+    n / (n - 1) again; in evaluation mode changed)."""
+    def wrong(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+        n = x.shape[0]
+        if training and slip == "eval batch":  # right in training: the two slips are both in evaluation mode
+            return batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+        if training:
+            mean, var = x.mean(dim=0), x.var(dim=0, unbiased=slip == "unbiased")
+        else:
+            mean, var = (x.mean(dim=0), x.var(dim=0, unbiased=False)) if slip == "eval batch" else (
+                running_mean, running_var)
+        den = (var + eps) ** 0.5
+        with tl.no_grad():
+            new_mean, new_var = running_mean, running_var
+            if training:
+                new_mean = (1 - momentum) * running_mean + momentum * x.mean(dim=0)
+                new_var = (1 - momentum) * running_var + momentum * x.var(dim=0) * n / (n - 1)
+            elif slip == "eval batch":
+                new_var = running_var * 1.5
+        return (x - mean) / den * gamma + beta, new_mean, new_var
+    return wrong
+
+
+def _bn_fixed_momentum(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    return batch_norm_forward(x, gamma, beta, running_mean, running_var, training, 0.1, eps)
+
+
 def _bn_eval_in_float32(how):
     """Right in training; in evaluation mode a float32 detour: "all" (y from float32 copies), "scale" (1 / std
     through float32 numpy), "running" (float32 copies of the running statistics returned)."""
@@ -1191,6 +1219,14 @@ def _bnb_differences_in_fractions(dy, x, gamma, eps=1e-5):
     return (dx, *batch_norm_backward(dy, x, gamma, eps)[1:])
 
 
+def _bnb_dbeta_as_a_mean(dy, x, gamma, eps=1e-5):
+    """dbeta as the mean of dy (not the sum), and dx built from it."""
+    n, s = x.shape[0], np.sqrt(x.var(axis=0) + eps)
+    x_hat = (x - x.mean(axis=0)) / s
+    dbeta, dgamma = dy.mean(axis=0), (dy * x_hat).sum(axis=0)
+    return gamma / (n * s) * (n * dy - dbeta - x_hat * dgamma), dgamma, dbeta
+
+
 def _bnb_aten_kernel(dy, x, gamma, eps=1e-5):
     xt, gt = torch.tensor(x), torch.tensor(gamma)
     mean, invstd = xt.mean(0), 1 / torch.sqrt(xt.var(0, unbiased=False) + eps)
@@ -1388,6 +1424,7 @@ WRONG = [
     ("10.update_ratios", lambda layers, lr: np.array([lr * m.weight.grad.std().item() / m.weight.std().item()
                                                       for m in layers]), "Karpathy's std(lr * grad) / std(W)"),
     ("10.update_ratios", _ratios_clearing_grads, "set the gradients to None"),
+    ("10.update_ratios", lambda layers, lr: update_ratios(layers, lr).astype(np.float16), "a float16 array"),
     ("10.update_ratios", lambda layers, lr: update_ratios(layers, lr)[::-1], "in reverse order"),
     ("10.update_ratios", lambda layers, lr: np.array([m.weight.norm().item() / (lr * m.weight.grad.norm().item())
                                                       for m in layers]), "upside down"),
@@ -1447,6 +1484,9 @@ WRONG = [
     ("10.batch_norm_forward", _bn_one_pass, "catastrophic cancellation"),
     ("10.batch_norm_forward", _bn(running_swapped=True), "the two variances are swapped"),
     ("10.batch_norm_forward", _bn_through_layer_norm, "layer_norm"),
+    ("10.batch_norm_forward", _bn_two_slips("unbiased"), "your y is that of a batch normalised with its UNBIASED"),
+    ("10.batch_norm_forward", _bn_two_slips("eval batch"), "in evaluation mode your y comes from the batch's own"),
+    ("10.batch_norm_forward", _bn_fixed_momentum, "use the argument momentum itself"),
     ("10.batch_norm_forward", _bn_statistics_swapped_in_the_signature, "the example in training mode"),
     ("10.batch_norm_forward", _bn_eval_var_nudged, "or a small change to a value"),
     ("10.batch_norm_forward", _bn_normalised_with_updated_biased, "running statistics updated from the batch"),
@@ -1529,6 +1569,7 @@ WRONG = [
     ("10.batch_norm_backward", _bnb_sympy, "uses sympy"),
     ("10.batch_norm_backward", _bnb_in_another_process, "uses subprocess"),
     ("10.batch_norm_backward", _bnb_without_one_over_n, "1 / N"),
+    ("10.batch_norm_backward", _bnb_dbeta_as_a_mean, "result 2 (dbeta)"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: tuple(batch_norm_backward(dy, x, g, eps)[k]
                                                                 for k in (0, 2, 1)),
      "your dgamma and dbeta are swapped"),

@@ -478,7 +478,8 @@ def _compare_stats(got, expected, case):
             here = " (here modules[0] runs last)" if list(order) != sorted(order) else ""
             return ("your numbers are right, but in the wrong modules' lists: each list must hold the statistics of "
                     "its own module, modules[i] -> self.means[i] and self.stds[i], whatever order the modules run "
-                    f"in{here}. Let each hook know its module's index (or the module itself), not count calls")
+                    f"in{here}. Let each hook know its own module's index (or the module itself), for example "
+                    "through a closure over i, rather than counting calls")
     name = "means" if k < n * calls else "stds"
     i, call = divmod(k % (n * calls), calls)
     return (f"{int(wrong.sum())} of your {g.size} numbers differ. The worst is self.{name}[{i}][{call}] (module "
@@ -763,6 +764,9 @@ class _RatioAnswer(ArrayAnswer):
                     "number (.item()) and wrap the list of ratios in np.array(...)")
         if isinstance(got, (list, tuple)):
             return (f"you returned a {type_name(got)} where a numpy array was expected: wrap it in np.array(...)")
+        if isinstance(got, np.ndarray) and got.dtype == np.float16:
+            return ("you returned a float16 array: float16 keeps about 3 significant digits, too few for these "
+                    "ratios. Return float32 or float64 (np.array of Python floats gives float64)")
         return super().refuse(got, expected)
 
 
@@ -1033,6 +1037,20 @@ def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, ep
 
 ABS_GAMMA = ("your output uses |gamma| (an abs(), or gamma**2 under a square root): gamma is a learned scale and may "
              "be negative, which flips the sign of its feature's output. Multiply x_hat by gamma itself")
+def _y_only(variant):
+    """A Mistake's match on y alone (result 0): the slip in y is named even when the running statistics are wrong
+    in some other way too."""
+    def match(got, expected, case):
+        if not isinstance(got, tuple) or not got:
+            return False
+        wrong = _bn_np(*case.args, **case.kwargs, **variant)[0]
+        right = np.asarray(expected[0], dtype=np.float64)
+        y = np.asarray(got[0], dtype=np.float64)
+        return (y.shape == wrong.shape and not np.allclose(wrong, right, rtol=1e-5, atol=1e-6)
+                and bool(np.allclose(y, wrong, rtol=1e-5, atol=1e-6)))
+    return match
+
+
 RUNNING_GRAPH = ("your running statistics carry a graph when x requires grad: a layer that keeps them chains every "
                  "step's graph onto the next. Compute them under tl.no_grad() or from detached tensors")
 
@@ -1132,6 +1150,11 @@ register(Exercise(
                  "normalises the batch with the batch's OWN mean and biased variance; the running statistics are "
                  "only stored, for evaluation",
                  "y from mean and var of x; the update only produces the two other results"),
+        _mistake(lambda x, g, b, rm, rv, training, momentum=0.1, eps=1e-5: _bn_np(x, g, b, rm, rv, training, 0.1,
+                                                                                     eps),
+                 "your running statistics move by 0.1 of the way whatever momentum is given: use the argument "
+                 "momentum itself, not a fixed value",
+                 "new = (1 - momentum) * old + momentum * batch statistic, with the function's momentum"),
         _mistake(lambda *a, **k: _bn_np(*a, **k, normalise_with_new="biased"),
                  "in training mode you normalised with running statistics updated from the batch: training "
                  "normalises the batch with the batch's OWN mean and biased variance; the running statistics are "
@@ -1189,6 +1212,13 @@ register(Exercise(
           for kind, what in (("both", "gamma and beta are"), ("beta", "beta is"), ("gamma", "gamma is"))],
         _mistake(lambda x, g, *a, **k: _bn_np(x, _t64(np.abs(_as64(g))), *a, **k),
                  ABS_GAMMA, "gamma multiplies x_hat as it is, sign included"),
+        *[Mistake(match=_y_only(variant), hint=hint, more=more) for variant, hint, more in (
+            ({"ddof": 1}, "your y is that of a batch normalised with its UNBIASED variance (divisor n - 1): batch norm "
+                          "normalises with the biased one (divisor n); the unbiased one only goes into the running "
+                          "estimate", "x.var(dim=0, unbiased=False) for y"),
+            ({"eval_batch": True}, "in evaluation mode your y comes from the batch's own statistics: with "
+                                   "training=False batch norm normalises with the running mean and variance",
+             "training=False: (x - running_mean) / sqrt(running_var + eps), then gamma and beta"))],
         _mistake(lambda *a, **k: _bn_np(*a, **k, eval_rescale=True),
                  "in evaluation mode you rescaled the running variance by (N - 1) / N: use it as it is. It estimates "
                  "the variance of the whole data, and evaluation normalises with that estimate, whatever the size "
@@ -1287,6 +1317,13 @@ BNB_LARGE_TOLERANCE = 1.3e-10
 def _compare_bnb(got, expected, case):
     """The exercise's tolerance (float64 rounding); on the large-mean case, one relative to each result's scale."""
     if case.label != BNB_LARGE_MEAN:
+        if isinstance(got, tuple) and isinstance(expected, tuple) and len(got) == len(expected) == 3:
+            # dx is built from dbeta and dgamma: when one of them is wrong, say so first
+            for k, name in ((2, "dbeta"), (1, "dgamma")):
+                part = compare_arrays(got[k], expected[k], 1e-12, 1e-14, f"result {k} ({name})")
+                if part:
+                    return part + (" (and dx, which is built from it, is wrong too)" if compare_arrays(
+                        got[0], expected[0], 1e-12, 1e-14) else "")
         return compare_arrays(got, expected, 1e-12, 1e-14)
     failure = compare_arrays(got, expected, 0.0, 0.0)
     if failure is None or not isinstance(got, tuple) or len(got) != len(expected):
