@@ -217,6 +217,7 @@ ALSO_RIGHT = [
     ("10.batch_norm_backward", _bnb_step_by_step),
     ("10.batch_norm_backward", _bnb_jacobian_per_feature),
     ("10.batch_norm_backward", _bnb_formula_in_torch),
+    ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: _bnb_loopy_formula(dy, x, g, eps)),
     ("10.layer_norm_forward", _layer_norm_through_transpose),
     ("10.dead_fraction", lambda h: float((h.numpy().max(axis=0) <= 0).mean())),
     ("10.update_ratios", lambda layers, lr: np.array([lr * np.linalg.norm(m.weight.grad.numpy())
@@ -1227,6 +1228,52 @@ def _bnb_dbeta_as_a_mean(dy, x, gamma, eps=1e-5):
     return gamma / (n * s) * (n * dy - dbeta - x_hat * dgamma), dgamma, dbeta
 
 
+def _stencil_weights(p):
+    """Central-difference weights of order 2p: f'(x) ~ sum_m w_m (f(x + m h) - f(x - m h)) / h."""
+    m = np.arange(1, p + 1, dtype=float)
+    a = np.array([[2 * k ** (2 * r + 1) for k in m] for r in range(p)])
+    b = np.zeros(p)
+    b[0] = 1.0
+    return np.linalg.solve(a, b)
+
+
+def _bnb_high_order_differences(dy, x, gamma, eps=1e-5, points=9, step=0.08):
+    """An 18-point central difference per entry, in float64, the loss taken column by column: accurate to about
+    1e-13, within rtol 1e-12 (review round 11)."""
+    weights = _stencil_weights(points)
+
+    def loss(z, k):
+        col = z[:, k]
+        mu = col.mean()
+        return (dy[:, k] * gamma[k] * (col - mu) / np.sqrt(((col - mu) ** 2).mean() + eps)).sum()
+    dx = np.zeros_like(x)
+    scale = x.std(axis=0) + np.sqrt(eps)
+    for i in range(x.shape[0]):
+        for k in range(x.shape[1]):
+            h, total = step * scale[k], 0.0
+            for m, w in enumerate(weights, start=1):
+                up, down = x.copy(), x.copy()
+                up[i, k] += m * h
+                down[i, k] -= m * h
+                total += w * (loss(up, k) - loss(down, k))
+            dx[i, k] = total / h
+    return (dx, *batch_norm_backward(dy, x, gamma, eps)[1:])
+
+
+def _bnb_loopy_formula(dy, x, gamma, eps=1e-5):
+    """The boxed formula entry by entry, in Python loops: many calls, but a formula, not an estimate."""
+    n, c = x.shape
+    dx, dgamma, dbeta = np.zeros_like(x), np.zeros(c), np.zeros(c)
+    for j in range(c):
+        col = x[:, j]
+        s = np.sqrt(col.var() + eps)
+        x_hat = (col - col.mean()) / s
+        dbeta[j], dgamma[j] = dy[:, j].sum(), (dy[:, j] * x_hat).sum()
+        for i in range(n):
+            dx[i, j] = gamma[j] / (n * s) * (n * dy[i, j] - dbeta[j] - x_hat[i] * dgamma[j])
+    return dx, dgamma, dbeta
+
+
 def _bnb_aten_kernel(dy, x, gamma, eps=1e-5):
     xt, gt = torch.tensor(x), torch.tensor(gamma)
     mean, invstd = xt.mean(0), 1 / torch.sqrt(xt.var(0, unbiased=False) + eps)
@@ -1503,11 +1550,11 @@ WRONG = [
     ("10.batch_norm_forward", _bn(gamma_first=True), "you scaled x by gamma before normalising"),
     ("10.batch_norm_forward", _bn(reversed_which="mean"), "reversed for the running mean"),
     ("10.batch_norm_forward", _bn(reversed_which="var"), "reversed for the running var"),
-    ("10.batch_norm_forward", _bn(train_no_eps=True), "in training mode your result is the formula's without eps"),
+    ("10.batch_norm_forward", _bn(train_no_eps=True), "in training mode your result matches the formula without eps"),
     ("10.batch_norm_forward", lambda x, g, *a, **k: batch_norm_forward(x, g.abs(), *a, **k), "uses |gamma|"),
     ("10.batch_norm_forward", _bn(normalise_with_old=True), "you normalised with the running statistics"),
     ("10.batch_norm_forward", _bn(inverted=True), "times (n - 1) / n"),
-    ("10.batch_norm_forward", _bn(eval_no_eps=True), "in evaluation mode your result is the formula's without eps"),
+    ("10.batch_norm_forward", _bn(eval_no_eps=True), "in evaluation mode your result matches the formula without eps"),
     ("10.batch_norm_forward", _bn(eval_affine="none"), "gamma and beta are missing"),
     ("10.batch_norm_forward", _bn(eval_affine="no beta"), "beta is missing"),
     ("10.batch_norm_forward", _bn(eval_affine="no gamma"), "gamma is missing"),
@@ -1515,7 +1562,7 @@ WRONG = [
     ("10.batch_norm_forward", _bn_eval_in_float32("scale"), "float32's precision"),
     ("10.batch_norm_forward", _bn_eval_in_float32("running"), "float32 tensor for float64 inputs"),
     ("10.batch_norm_forward", lambda *a, **k: _bn_one_pass(*a, **k, running_only=True), "catastrophic cancellation"),
-    ("10.batch_norm_forward", _bn_normalised_with_the_new_statistics, "you had just updated"),
+    ("10.batch_norm_forward", _bn_normalised_with_the_new_statistics, "normalised with the updated running statistics"),
     ("10.batch_norm_forward", _bn_eval_rescaled, "rescaled the running variance"),
     # ---- 10.batch_norm_backward
     ("10.batch_norm_backward", _bnb_constants, "constants"),
@@ -1569,6 +1616,7 @@ WRONG = [
     ("10.batch_norm_backward", _bnb_sympy, "uses sympy"),
     ("10.batch_norm_backward", _bnb_in_another_process, "uses subprocess"),
     ("10.batch_norm_backward", _bnb_without_one_over_n, "1 / N"),
+    ("10.batch_norm_backward", _bnb_high_order_differences, "a numerical derivative"),
     ("10.batch_norm_backward", _bnb_dbeta_as_a_mean, "result 2 (dbeta)"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: tuple(batch_norm_backward(dy, x, g, eps)[k]
                                                                 for k in (0, 2, 1)),
@@ -1735,6 +1783,23 @@ def test_the_stats_large_mean_case_tells_a_one_pass_std_from_the_formula_on_ever
             worst_right = max(worst_right, float(np.max(np.abs(numbers(cls, seed) - want) / np.abs(want))))
         best_wrong = min(best_wrong, float(np.max(np.abs(numbers(_OnePassStats, seed) - want) / np.abs(want))))
     assert worst_right < STATS_LARGE_RTOL / 20 and best_wrong > 20 * STATS_LARGE_RTOL, (worst_right, best_wrong)
+
+
+def test_the_call_count_tells_the_formula_from_a_numerical_derivative():
+    """batch_norm_backward refuses more than CALLS_PER_ENTRY calls per entry of x (plus CALLS_EXTRA): right answers,
+    vectorised or in loops, stay under 0.6 of it; finite differences of every order tried are above 1.5 times it."""
+    from tinygrad_lite.course.exercises.lesson10 import CALLS_EXTRA, CALLS_PER_ENTRY, _calls_counted
+    rng = np.random.default_rng(0)
+    right = (batch_norm_backward, _bnb_step_by_step, _bnb_jacobian_per_feature, _bnb_loopy_formula)
+    estimates = (_bnb_high_order_differences, _bnb_finite_differences(1e-5),
+                 _bnb_finite_differences(1e-3, extrapolate=True))
+    for shape in ((4, 3), (8, 2), (6, 4), (12, 5), (3, 6)):
+        dy, x, g = rng.standard_normal(shape), rng.standard_normal(shape), rng.uniform(0.5, 2.0, shape[1])
+        limit = CALLS_PER_ENTRY * x.size + CALLS_EXTRA
+        for fn, low in [(f, True) for f in right] + [(f, False) for f in estimates]:
+            with _calls_counted(fn) as calls:
+                fn(dy, x, g)
+            assert (calls[0] < 0.6 * limit) if low else (calls[0] > 1.5 * limit), (fn, shape, calls[0], limit)
 
 
 def test_the_visible_cases_are_the_notebook_examples():

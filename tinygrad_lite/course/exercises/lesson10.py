@@ -1146,9 +1146,9 @@ register(Exercise(
                  "in evaluation mode the running statistics stay as they are: only training updates them",
                  "return the running statistics unchanged when training is False"),
         _mistake(lambda *a, **k: _bn_np(*a, **k, normalise_with_new=True),
-                 "in training mode you normalised with the running statistics you had just updated: training "
-                 "normalises the batch with the batch's OWN mean and biased variance; the running statistics are "
-                 "only stored, for evaluation",
+                 "in training mode your y is the batch normalised with the updated running statistics (with "
+                 "momentum 0 those are the ones you were given): training normalises the batch with the batch's OWN "
+                 "mean and biased variance; the running statistics are only stored, for evaluation",
                  "y from mean and var of x; the update only produces the two other results"),
         _mistake(lambda x, g, b, rm, rv, training, momentum=0.1, eps=1e-5: _bn_np(x, g, b, rm, rv, training, 0.1,
                                                                                      eps),
@@ -1198,12 +1198,14 @@ register(Exercise(
                    "new = (1 - momentum) * old + momentum * batch statistic, for the mean and the variance")
           for which in ("mean", "var")],
         _mistake(lambda *a, **k: _bn_np(*a, **k, train_no_eps=True),
-                 "in training mode your result is the formula's without eps (is eps missing, not the argument eps, "
-                 "or not added to the variance?): divide by sqrt(var + eps), with the eps the function is given",
+                 "in training mode your result matches the formula without eps, to the check's tolerance (is eps "
+                 "missing, not the argument eps, or not added to the variance?): divide by sqrt(var + eps), with "
+                 "the eps the function is given",
                  "(x - mean) / sqrt(var + eps)"),
         _mistake(lambda *a, **k: _bn_np(*a, **k, eval_no_eps=True),
-                 "in evaluation mode your result is the formula's without eps (is eps missing, not the argument "
-                 "eps, or not added to the variance?): the running variance gets eps too, "
+                 "in evaluation mode your result matches the formula without eps, to the check's tolerance (is eps "
+                 "missing, not the argument eps, or not added to the variance?): the running variance gets eps "
+                 "too, "
                  "(x - running_mean) / sqrt(running_var + eps)",
                  "the same formula as training, with the running statistics in place of the batch's"),
         *[_mistake(lambda *a, _k=kind, **k: _bn_np(*a, **k, eval_no_affine=_k),
@@ -1431,6 +1433,48 @@ def _shortcut_use(fn):
     return None
 
 
+# A numerical derivative evaluates the loss at least twice per entry of x, each time with a few calls (a copy, a
+# mean, a sum...): central differences made about 10 calls per entry, Richardson-extrapolated ones 20, an 18-point
+# stencil 90. The boxed formula, vectorised, step by step, per feature or entry by entry in loops, made at most 1.5
+# per entry. Calls counted: those the learner's own code makes (Python or C), read with sys.setprofile;
+# tests/test_lesson10.py measures both sides.
+CALLS_PER_ENTRY, CALLS_EXTRA = 4, 10
+
+
+@contextlib.contextmanager
+def _calls_counted(fn):
+    """Count the calls made by the code of ``fn`` and of the learner's functions it refers to (their code objects,
+    nested ones included) while the block runs: [count]."""
+    from ..pipeline import is_learner_file, learner_references
+
+    def codes(code):
+        yield code
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                yield from codes(const)
+    mine = set()
+    for f in [fn, *learner_references(fn)]:
+        code = getattr(getattr(f, "__func__", f), "__code__", None)
+        if isinstance(f, (types.FunctionType, types.MethodType)) and code is not None and is_learner_file(
+                code.co_filename):
+            mine.update(codes(code))
+    counted, previous = [0], sys.getprofile()
+
+    def profile(frame, event, arg):
+        if event in ("call", "c_call") and frame.f_code in mine:
+            counted[0] += 1
+    sys.setprofile(profile)
+    try:
+        yield counted
+    finally:
+        sys.setprofile(previous)
+
+
+ESTIMATED = ("your function made {calls} calls for the {entries} entries of x: it evaluates the loss again and "
+             "again, which is a numerical derivative (finite differences), however accurate. Compute dx, dgamma "
+             "and dbeta from the boxed formula: a few vectorised lines")
+
+
 @contextlib.contextmanager
 def _our_graph_watched():
     """Note the first op recorded in a tinygrad_lite graph (every recorded op's result goes through Tensor._make
@@ -1490,12 +1534,18 @@ def drive_bnb(fn, args, kwargs):
         return refused(SHORTCUT.format(what=what))
     loaded = "torch" in sys.modules
     fresh = None if loaded else copy.deepcopy((args, kwargs))
-    with _our_graph_watched() as recorded, _torch_watch() if loaded else contextlib.nullcontext() as mode:
+    with _our_graph_watched() as recorded, _torch_watch() if loaded else contextlib.nullcontext() as mode, \
+            _calls_counted(fn) as calls:
         got = fn(*args, **kwargs)
     if recorded:
         return refused(OUR_GRAPH.format(op=recorded[0]))
+    if loaded and mode.seen:
+        return refused(mode.seen)
+    entries = int(np.size(args[1])) if len(args) > 1 else 0
+    if entries and calls[0] > CALLS_PER_ENTRY * entries + CALLS_EXTRA:
+        return refused(ESTIMATED.format(calls=calls[0], entries=entries))
     if loaded:
-        return refused(mode.seen) if mode.seen else got
+        return got
     if "torch" not in sys.modules:
         return got
     # the function imported PyTorch itself: call it again, watched this time, on the inputs as they were before the
@@ -1754,8 +1804,9 @@ register(Exercise(
                  "gamma scales and beta shifts: y = gamma * x_hat + beta",
                  "check which of the two multiplies"),
         _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, 0.0),
-                 "your result is the formula's without eps (is eps missing, not the argument eps, or not added to "
-                 "the variance?): divide by sqrt(var + eps), with the eps the function is given",
+                 "your result matches the formula without eps, to the check's tolerance (is eps missing, not the "
+                 "argument eps, or not added to the variance?): divide by sqrt(var + eps), with the eps the "
+                 "function is given",
                  "(x - mean) / sqrt(var + eps)"),
         _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, np.abs(_as64(g)), b, eps),
                  ABS_GAMMA, "gamma multiplies x_hat as it is, sign included"),
