@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from pathlib import Path
 
 import nbformat
@@ -337,3 +338,49 @@ def test_ctrl_c_at_each_step_of_the_command_prints_one_line_and_exits_130(step, 
     status = cli.main(["check", "absent.ipynb"])
     out, err = capsys.readouterr()
     assert (status, out, err) == (130, "", "interrupted (Ctrl-C)\n")
+
+
+def test_ctrl_c_inside_a_callback_of_the_import_system_prints_one_line(monkeypatch, capsys):
+    """A CI run once caught the Ctrl-C inside the weak-reference callback that frees an import's module lock:
+    Python cannot raise there, so it printed "Exception ignored in ..." with a traceback before our one line.
+    Here the handler runs inside such a callback, during the import, as the signal made it do."""
+    import builtins
+    import weakref
+
+    import tinygrad_lite_cli
+
+    real_import = builtins.__import__
+
+    class Lock:
+        pass
+
+    def importing(name, *args, **kwargs):
+        if name == "tinygrad_lite.course":
+            lock = Lock()
+            freed = weakref.ref(lock, lambda ref: tinygrad_lite_cli._on_sigint(signal.SIGINT, None))
+            del lock  # the callback runs here; the KeyboardInterrupt it raises cannot propagate
+            assert freed() is None
+        return real_import(name, *args, **kwargs)
+
+    reported = []  # what Python's default hook would print as "Exception ignored in ..." (pytest replaces it)
+    monkeypatch.setattr(sys, "unraisablehook", lambda unraisable: reported.append(unraisable.exc_type))
+    monkeypatch.setattr(builtins, "__import__", importing)
+    hook = sys.unraisablehook
+    status = tinygrad_lite_cli.main(["check", "absent.ipynb"])
+    out, err = capsys.readouterr()
+    assert (status, out, err, reported) == (130, "", "interrupted (Ctrl-C)\n", [])
+    assert sys.unraisablehook is hook and signal.getsignal(signal.SIGINT) is not tinygrad_lite_cli._on_sigint
+    # anything else that cannot be raised is still reported, and a later command is not taken as interrupted
+    monkeypatch.setattr(builtins, "__import__", real_import)
+    assert tinygrad_lite_cli.main(["check", "absent.ipynb"]) == 2
+    assert capsys.readouterr().err == "tinygrad-lite check: error: absent.ipynb: no such file\n"
+    quiet = tinygrad_lite_cli._quiet_recorded_interrupts(hook)
+    tinygrad_lite_cli._received.append(signal.SIGINT)
+    def unraisable(error):
+        return types.SimpleNamespace(exc_type=type(error), exc_value=error, exc_traceback=None, err_msg=None,
+                                     object=None)
+    quiet(unraisable(ValueError("other")))
+    quiet(unraisable(KeyboardInterrupt()))
+    tinygrad_lite_cli._received.clear()
+    quiet(unraisable(KeyboardInterrupt()))
+    assert reported == [ValueError, KeyboardInterrupt]  # an interrupt not ours (none recorded) is still shown

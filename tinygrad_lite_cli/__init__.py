@@ -9,7 +9,10 @@ line and the exit status 130, never a traceback.
 
 A Ctrl-C that lands inside a compiled extension's initialisation may come out as an ImportError (numpy's, for
 one, reports "could not import module datetime"): the signal is recorded, so that such an error counts as the
-interruption it is, not as a broken installation.
+interruption it is, not as a broken installation. One that lands inside a callback Python runs for itself (the
+import system's module locks are freed through weak-reference callbacks) cannot propagate: Python prints it as
+"Exception ignored in ...", with a traceback. While the library is imported, such a recorded Ctrl-C is kept
+quiet, and ``main`` reports it once the import returns.
 """
 import signal
 import sys
@@ -23,17 +26,31 @@ def _on_sigint(signum, frame):
     raise KeyboardInterrupt
 
 
+def _quiet_recorded_interrupts(previous_hook):
+    """A ``sys.unraisablehook`` that drops the KeyboardInterrupt our own handler raised where Python could not
+    propagate it (it is in ``_received``, and ``main`` reports it); anything else goes to ``previous_hook``."""
+    def hook(unraisable):
+        if _received and isinstance(unraisable.exc_value, KeyboardInterrupt):
+            return
+        previous_hook(unraisable)
+    return hook
+
+
 def main(argv=None):
+    _received.clear()
     try:
         previous = signal.signal(signal.SIGINT, _on_sigint)
     except (ValueError, OSError):  # not the main thread: nothing to record
         previous = None
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_recorded_interrupts(previous_hook)
     try:
         try:
             from tinygrad_lite.course import cli
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
+            sys.unraisablehook = previous_hook
         if _received:  # a Ctrl-C swallowed by an import
             raise KeyboardInterrupt
         return cli.main(argv)
