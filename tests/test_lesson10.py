@@ -699,7 +699,8 @@ def _bn(training_stats=None, **changes):
                 new_var = (1 - momentum) * running_var + momentum * x.var(dim=0, unbiased=False) * (n - 1) / n
         eps_here = 0.0 if (not use_batch and changes.get("eval_no_eps")) or (
             use_batch and changes.get("train_no_eps")) else eps
-        den = var ** 0.5 + eps_here if changes.get("eps_outside") else (var + eps_here) ** 0.5
+        den = var ** 0.5 + eps_here ** 0.5 if changes.get("eps_outside") == "sqrt" else \
+            var ** 0.5 + eps_here if changes.get("eps_outside") else (var + eps_here) ** 0.5
         x_hat = (x - mean) / den
         if not use_batch and changes.get("eval_affine") is not None:
             return {"none": x_hat, "no beta": x_hat * gamma, "no gamma": x_hat + beta}[changes["eval_affine"]], \
@@ -1314,7 +1315,8 @@ def _ln(axis=-1, unbiased=False, eps_outside=False, swap=False):
     def wrong(x, gamma, beta, eps=1e-5):
         mean = x.mean(dim=axis, keepdim=True)
         var = x.var(dim=axis, unbiased=unbiased, keepdim=True)
-        den = var ** 0.5 + eps if eps_outside else (var + eps) ** 0.5
+        den = var ** 0.5 + eps ** 0.5 if eps_outside == "sqrt" else var ** 0.5 + eps if eps_outside else (
+            var + eps) ** 0.5
         g, b = (beta, gamma) if swap else (gamma, beta)
         return (x - mean) / den * g + b
     return wrong
@@ -1388,6 +1390,17 @@ def _ln_over_the_batch_size(x, gamma, beta, eps=1e-5):
     centred = x - x.mean(dim=-1, keepdim=True)
     var = (centred * centred).sum(dim=-1, keepdim=True) / x.shape[0]
     return centred / (var + eps) ** 0.5 * gamma + beta
+
+
+def _gamma_per_row_when_square(fn, gamma_at):
+    """A wrong answer that lines gamma up with the rows ((C, 1)) wherever that broadcasts: square inputs only."""
+    def wrong(*args, **kwargs):
+        args = list(args)
+        x = args[1] if gamma_at == 2 else args[0]
+        if len(x.shape) == 2 and x.shape[0] == x.shape[1]:
+            args[gamma_at] = args[gamma_at].reshape(-1, 1)
+        return fn(*args, **kwargs)
+    return wrong
 
 
 WRONG = [
@@ -1508,6 +1521,8 @@ WRONG = [
                                              for m in layers], "np.array(...)"),
     # ---- 10.batch_norm_forward
     ("10.batch_norm_forward", _bn(biased_running=True), "UNBIASED"),
+    ("10.batch_norm_forward", _bn(eps_outside="sqrt"), "sqrt(var) + sqrt(eps)"),
+    ("10.batch_norm_forward", _bn(axis=None), "over ALL the entries"),
     ("10.batch_norm_forward", _bn(reversed=True), "momentum convention is reversed"),
     ("10.batch_norm_forward", _bn(unbiased=True), "normalises with the biased"),
     ("10.batch_norm_forward", _bn(axis=1), "wrong axis"),
@@ -1564,6 +1579,7 @@ WRONG = [
     ("10.batch_norm_forward", lambda *a, **k: _bn_one_pass(*a, **k, running_only=True), "catastrophic cancellation"),
     ("10.batch_norm_forward", _bn_normalised_with_the_new_statistics, "normalised with the updated running statistics"),
     ("10.batch_norm_forward", _bn_eval_rescaled, "rescaled the running variance"),
+    ("10.batch_norm_forward", _gamma_per_row_when_square(batch_norm_forward, 1), "each SAMPLE (row)"),
     # ---- 10.batch_norm_backward
     ("10.batch_norm_backward", _bnb_constants, "constants"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: _bnb_variant(dy, x, g, eps, ddof=1), "unbiased variance"),
@@ -1639,7 +1655,11 @@ WRONG = [
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: (
         batch_norm_backward(dy, x, g, eps)[0], (dy * (x - x.mean(0)) / np.sqrt(x.var(0))).sum(0), dy.sum(0)),
      "eps is missing from your dgamma"),
+    ("10.batch_norm_backward", _gamma_per_row_when_square(batch_norm_backward, 2), "each SAMPLE (row)"),
+    ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: _bnb_variant(dy, x, g, eps ** 0.5, eps_outside=True),
+     "sqrt(var) + sqrt(eps)"),
     # ---- 10.layer_norm_forward
+    ("10.layer_norm_forward", _gamma_per_row_when_square(layer_norm_forward, 1), "each SAMPLE (row)"),
     ("10.layer_norm_forward", _ln(axis=0), "that is batch norm"),
     ("10.layer_norm_forward", _ln(axis=1), "over the LAST dim"),
     ("10.layer_norm_forward", _ln(unbiased=True), "layer norm uses the biased variance"),
@@ -1648,6 +1668,7 @@ WRONG = [
     ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: g * _ln()(x.float(), 1.0, 0.0, eps) + b, "float32's precision"),
     ("10.layer_norm_forward", _ln_over_the_batch_size, "x.shape[0], the number of samples"),
     ("10.layer_norm_forward", _ln(eps_outside=True), "inside the square root"),
+    ("10.layer_norm_forward", _ln(eps_outside="sqrt"), "sqrt(var) + sqrt(eps)"),
     ("10.layer_norm_forward", _ln(swap=True), "gamma scales"),
     ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: x / ((x * x).mean(dim=-1, keepdim=True) + eps) ** 0.5 * g + b,
      "RMSNorm"),

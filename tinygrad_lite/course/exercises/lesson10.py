@@ -901,6 +901,8 @@ def _bn_cases(rng):
                  momentum=0.0),
         _bn_case(rng, 6, 3, True, "training, momentum 0.9 and eps 1e-10, values of spread about 0.001", momentum=0.9,
                  eps=1e-10, scale=1e-3, shift=1e-3),
+        _bn_case(rng, 4, 4, True, "training, a batch of 4, 4 features (as many samples as features)",
+                 gamma_low=-2.0),
         _bn_case(rng, 6, 3, True, LARGE_MEAN, make=_t64, offset=LARGE_OFFSET),
     ]
 
@@ -1007,7 +1009,7 @@ def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, ep
         mean, var = rm, rv
     if (eval_no_eps and not batch) or (train_no_eps and batch):
         eps = 0.0
-    y = ((x - mean) / (np.sqrt(var) + eps) if eps_outside else (x - mean) / np.sqrt(var + eps)) * gamma + beta
+    y = (x - mean) / _std_with_eps(var, eps, eps_outside) * gamma + beta
     if beta_first:
         x_hat = (y - beta) / gamma
         y = (x_hat + beta) * gamma
@@ -1033,6 +1035,26 @@ def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, ep
         if normalise_with_new is True:
             y = (x - rm) / np.sqrt(rv + eps) * gamma + beta
     return y, rm, rv
+
+
+def _std_with_eps(var, eps, outside=False):
+    """The denominator: sqrt(var + eps); with ``outside``, the slips sqrt(var) + eps, or sqrt(var) + sqrt(eps) when
+    ``outside`` is "sqrt" (as if the square root split over the sum)."""
+    if outside == "sqrt":
+        return np.sqrt(var) + np.sqrt(eps)
+    return np.sqrt(var) + eps if outside else np.sqrt(var + eps)
+
+
+SQRT_EPS = ("your denominator is sqrt(var) + sqrt(eps): a square root does not split over a sum, so that is not "
+            "sqrt(var + eps), and it differs most where the variance is small. Add eps to the variance, then take the "
+            "square root")
+
+
+def _gamma_per_row(what, features):
+    """The hint for a gamma lined up with the rows, (C, 1): it broadcasts only when N equals C."""
+    return (f"your {what} multiplies each SAMPLE (row) by an entry of gamma: gamma has one entry per feature, so it "
+            f"scales the columns. A gamma reshaped to a column, ({features}, 1), broadcasts along the rows, which "
+            "runs only when there are as many samples as features, as in this case")
 
 
 ABS_GAMMA = ("your output uses |gamma| (an abs(), or gamma**2 under a square root): gamma is a learned scale and may "
@@ -1115,6 +1137,11 @@ register(Exercise(
                  "you normalised over the wrong axis: batch norm takes each FEATURE's (column's) statistics over the "
                  "samples of the batch (dim 0); per sample over its features is layer norm",
                  "one mean and one variance per column"),
+        Mistake(match=_y_only({"eps_outside": "sqrt"}), hint=SQRT_EPS, more="(x - mean) / sqrt(var + eps)"),
+        Mistake(match=_y_only({"axis": None}), hint=
+                "your y is normalised with one mean and one variance over ALL the entries of x: batch norm keeps "
+                "one per feature (column), each over the samples of the batch (dim 0)",
+                more="x.mean(dim=0) has one entry per feature"),
         _mistake(lambda *a, **k: _bn_np(*a, **k, eps_outside=True),
                  "eps belongs inside the square root: divide by sqrt(var + eps), as PyTorch does; added outside it "
                  "changes the result whenever eps is not tiny",
@@ -1214,6 +1241,9 @@ register(Exercise(
           for kind, what in (("both", "gamma and beta are"), ("beta", "beta is"), ("gamma", "gamma is"))],
         _mistake(lambda x, g, *a, **k: _bn_np(x, _t64(np.abs(_as64(g))), *a, **k),
                  ABS_GAMMA, "gamma multiplies x_hat as it is, sign included"),
+        _mistake(lambda x, g, *a, **k: _bn_np(x, _t64(_as64(g).reshape(-1, 1)), *a, **k),
+                 _gamma_per_row("y", "C"),
+                 "gamma of shape (C,) broadcasts along the last dim as it is: no reshape"),
         *[Mistake(match=_y_only(variant), hint=hint, more=more) for variant, hint, more in (
             ({"ddof": 1}, "your y is that of a batch normalised with its UNBIASED variance (divisor n - 1): batch norm "
                           "normalises with the biased one (divisor n); the unbiased one only goes into the running "
@@ -1258,7 +1288,7 @@ def _bnb_variant(dy, x, gamma, eps=1e-5, ddof=0, eps_outside=False, var_sign=1, 
     features for N, the variance term's sign, or eps left out of x_hat or of the factor in front (``eps_in``)."""
     n = x.shape[0]
     mean, var = x.mean(axis=0), x.var(axis=0, ddof=ddof)
-    inv_std = 1.0 / (np.sqrt(var) + eps) if eps_outside else 1.0 / np.sqrt(var + eps)
+    inv_std = 1.0 / _std_with_eps(var, eps, eps_outside)
     x_hat = (x - mean) * (inv_std if "x_hat" in eps_in else 1.0 / np.sqrt(var))
     factor = inv_std if "factor" in eps_in else 1.0 / np.sqrt(var)
     dbeta = dy.sum(axis=0)
@@ -1303,6 +1333,7 @@ def _bnb_cases(rng):
         Case((r(5, 3), r(5, 3), np.array([0.0, *rng.uniform(0.5, 2.0, 2)])), "the first gamma 0"),
         Case((r(4, 3), r(4, 3, scale=1e-3), rng.uniform(0.5, 2.0, 3)), "eps 1e-10, x of spread about 0.001",
              {"eps": 1e-10}),
+        Case((r(4, 4), r(4, 4), rng.uniform(-2.0, 2.0, 4)), "a batch of 4, 4 features (as many samples as features)"),
         Case((r(6, 3), r(6, 3) + BNB_LARGE_OFFSET, rng.uniform(-2.0, 2.0, 3)), BNB_LARGE_MEAN),
     ]
 
@@ -1606,6 +1637,8 @@ register(Exercise(
                  "you used the unbiased variance (divisor N - 1): training-mode batch norm normalises with the "
                  "biased one (divisor N), as in the forward pass",
                  "x.var(axis=0) in numpy divides by N"),
+        _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_variant(dy, x, gamma, eps, eps_outside="sqrt"),
+                 SQRT_EPS, "s = sqrt(var + eps), as in the forward pass"),
         _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_variant(dy, x, gamma, eps, eps_outside=True),
                  "eps belongs inside the square root: 1 / sqrt(var + eps), as in the forward pass",
                  "eps is added to the variance, not to the standard deviation"),
@@ -1615,6 +1648,10 @@ register(Exercise(
                  "used for all?): y = gamma * x_hat + beta, so the gradient reaching x_hat is gamma * dy, with each "
                  "feature's own gamma",
                  "the boxed formula starts with gamma"),
+        _mistake(lambda dy, x, gamma, eps=1e-5: (_bnb_variant(dy, x, np.reshape(gamma, (-1, 1)), eps)[0],
+                                                 *batch_norm_backward_reference(dy, x, gamma, eps)[1:]),
+                 _gamma_per_row("dx", "C"),
+                 "gamma of shape (C,) broadcasts along the last axis of an (N, C) array as it is"),
         _mistake(lambda dy, x, gamma, eps=1e-5: (x.shape[0] * batch_norm_backward_reference(dy, x, gamma, eps)[0],
                                                  *batch_norm_backward_reference(dy, x, gamma, eps)[1:]),
                  "your dx is N times too large: the factor in front of the bracket is gamma / (N s), with the 1 / N "
@@ -1726,6 +1763,7 @@ def _ln_cases(rng):
         Case((_f32(1e-3 * rng.standard_normal((3, 4))), _f32(rng.uniform(0.5, 2.0, 4)), _f32(rng.standard_normal(4))),
              "eps 1e-12 (as in BERT), values of spread about 0.001", kwargs={"eps": 1e-12}),
         _ln_case(rng, (2, 64), "64 features, the first one far from the others (an x_hat near 8)", outlier=40.0),
+        _ln_case(rng, (4, 4), "4 samples, 4 features (as many samples as features)", gamma_low=-2.0),
         _ln_case(rng, (4, 6), LARGE_MEAN, make=_t64, offset=LARGE_OFFSET),
     ]
 
@@ -1733,8 +1771,7 @@ def _ln_cases(rng):
 def _ln_np(x, gamma, beta, eps=1e-5, ddof=0, axis=-1, eps_outside=False):
     x, gamma, beta = (_as64(a) for a in (x, gamma, beta))
     mean, var = x.mean(axis, keepdims=True), x.var(axis, ddof=ddof, keepdims=True)
-    den = np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps)
-    return (x - mean) / den * gamma + beta
+    return (x - mean) / _std_with_eps(var, eps, eps_outside) * gamma + beta
 
 
 def _as64(a):
@@ -1789,6 +1826,8 @@ register(Exercise(
                 "Tensor.var's default) divides by D - 1, and on this case so does a count taken from the wrong "
                 "dim: x.shape[0], the number of samples, is D - 1 here too",
                 more="the variance's divisor is x.shape[-1], the size of the dim normalised over"),
+        _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, eps, eps_outside="sqrt"),
+                 SQRT_EPS, "(x - mean) / sqrt(var + eps)"),
         _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, eps, eps_outside=True),
                  "eps belongs inside the square root: divide by sqrt(var + eps)",
                  "look at where eps enters the denominator"),
@@ -1800,6 +1839,9 @@ register(Exercise(
                  "you divided x by its root mean square without subtracting the mean (that is RMSNorm); layer norm "
                  "first centres each sample, x - mean, then divides by the standard deviation",
                  "subtract the mean over the last dim before dividing"),
+        _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, _as64(g).reshape(-1, 1), b, eps),
+                 _gamma_per_row("output", "D"),
+                 "gamma of shape (D,) broadcasts along the last dim as it is: no reshape"),
         _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, b, g, eps),
                  "gamma scales and beta shifts: y = gamma * x_hat + beta",
                  "check which of the two multiplies"),
