@@ -133,6 +133,15 @@ def quietly(fn, args, kwargs, exercise=None):
         return fn(*args, **kwargs) if exercise is None else exercise.run(fn, args, kwargs)
 
 
+def _unwritten_method(exc, fn):
+    """For a class exercise whose __init__ is written but a method still raises its stub: that method's name."""
+    if not inspect.isclass(fn):
+        return None
+    frames = traceback.extract_tb(exc.__traceback__)
+    name = frames[-1].name if frames else None
+    return name if name and name != "__init__" and callable(getattr(fn, name, None)) else None
+
+
 def stub_origin(exc, fn):
     """Where a NotImplementedError came from: ("own", None) from ``fn`` itself (an unsolved exercise), ("library",
     None) from inside tinygrad_lite, else ("other", (exercise id or None, function name)) from another function,
@@ -588,7 +597,7 @@ class Recorder:
             except NotImplementedError as exc:
                 origin, info = stub_origin(exc, fn)
                 if origin == "own" or (origin == "other" and info[0] == exercise.id):  # e.g. a lambda around the stub
-                    error = {"kind": "not_attempted"}
+                    error = {"kind": "not_attempted", "method": _unwritten_method(exc, fn)}
                 elif origin == "other":
                     error = {"kind": "other_stub", "other": info[0], "name": info[1]}
                 else:
@@ -731,8 +740,10 @@ class Reference:
         if (i, k) not in self._mistakes:
             case, exercise = self.cases[i], self.exercise
             try:
-                wrong = as_numpy(quietly(exercise.mistakes[k].wrong, *copy.deepcopy((case.args, case.kwargs)),
-                                         exercise))
+                raw = quietly(exercise.mistakes[k].wrong, *copy.deepcopy((case.args, case.kwargs)), exercise)
+                if getattr(raw, "problem", None):  # its run stopped at a problem: it has no numbers to match
+                    raise ValueError(f"the mistake's run failed: {raw.problem}")
+                wrong = as_numpy(raw)
                 differs = compare_arrays(wrong, self.expected(i), exercise.rtol, exercise.atol) is not None
                 self._mistakes[i, k] = (wrong, differs, None)
             except Exception as e:  # noqa: BLE001  (a mistake that cannot happen here, e.g. shapes that do not fit)
@@ -963,6 +974,12 @@ def judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
     error = record.get("error")
     if isinstance(error, dict):
         kind = error.get("kind")
+        if kind == "not_attempted" and error.get("method"):
+            method = str(error["method"])[:100]
+            return verdict(NOT_ATTEMPTED, f"{exercise.id}: not attempted yet, or not finished: {method}() still "
+                           "raises NotImplementedError, the stub it came with. Replace that raise with your code, "
+                           "run the exercise cell, then run this check again.",
+                           f"not attempted or not finished: {method}() still raises NotImplementedError")
         if kind == "not_attempted":
             return verdict(NOT_ATTEMPTED, f"{exercise.id}: not attempted yet. Replace the `raise "
                            "NotImplementedError` in the exercise cell with your code, run that cell, then run this "
