@@ -639,3 +639,11 @@ def test_batch_norm_with_an_eps_pytorch_refuses_is_refused_too(eps, training):
         tl.nn.functional.batch_norm(tl.tensor(x), tl.zeros(3), tl.ones(3), training=training, eps=eps)
     for library in (torch, tl):
         library.nn.functional.batch_norm(library.tensor(x), library.zeros(3), library.ones(3), training=False, eps=0.0)
+
+
+def test_a_pytorch_tensor_given_to_a_function_is_named_as_pytorchs():
+    """Both classes are called Tensor: "must be a Tensor, not Tensor" said nothing (review of lesson 10, round 14:
+    an ActivationStats calling tl.sqrt on PyTorch's outputs)."""
+    with pytest.raises(TypeError, match=r"^sqrt\(\): argument 'input' must be a tinygrad_lite Tensor, not "
+                                        r"torch\.Tensor; call the tensor's own method, input\.sqrt\(\.\.\.\)"):
+        tl.sqrt(torch.ones(2))

@@ -813,7 +813,7 @@ WRONG += [
     ("03.matmul_backward", matmul_by_autograd_grad, "write it yourself", "autograd.grad"),
     ("03.linear_backward", linear_by_autograd, "write it yourself", "Tensor.backward"),
     ("03.topological_order", topo_reversed_preorder, "comes before its input", "a depth-first one that lists"),
-    ("03.numerical_grad", numerical_grad_own_default_h, "a step other than h=1e-5"),
+    ("03.numerical_grad", numerical_grad_own_default_h, "your signature gives h the default 0.001"),
 ]
 
 
@@ -899,8 +899,10 @@ WRONG += [
      "float32 array", "keep the precision"),
     ("03.relu_backward", lambda x, g: g * (x > 0.05), "hidden case 7", "however small x is"),
     ("03.relu_backward", lambda x, g: g * (x > 1e-6), "hidden case 7", "however small x is"),
-    ("03.numerical_grad", numerical_grad_with_default(1e-4), "hidden case 10", "a step other than h=1e-5"),
-    ("03.numerical_grad", numerical_grad_with_default(1e-8), "hidden case 10", "a step other than h=1e-5"),
+    ("03.numerical_grad", numerical_grad_with_default(1e-4), "hidden case 10",
+     "your signature gives h the default 0.0001"),
+    ("03.numerical_grad", numerical_grad_with_default(1e-8), "hidden case 10",
+     "your signature gives h the default 1e-08"),
 ]
 
 

@@ -1464,6 +1464,38 @@ def _bnb_x_hat(transform):
     return wrong
 
 
+def _bn_eval_squeezed(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    y, mean, var = batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+    return (y if training else y.squeeze()), mean, var
+
+
+def _bn_eps_default_changed(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-6):
+    return batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+
+
+def _bnb_eps_default_changed(dy, x, gamma, eps=1e-8):
+    return batch_norm_backward(dy, x, gamma, eps)
+
+
+def _ln_eps_default_changed(x, gamma, beta, eps=1e-6):
+    return layer_norm_forward(x, gamma, beta, eps)
+
+
+def _dead_after_clamp_(h):
+    """Review round 14: an in-place op that moves no value (h >= 0 already) passed a values-only check, then
+    broke backward() in train_watched."""
+    h.clamp_(min=0.0)
+    return dead_fraction(h)
+
+
+class _RegistersTheMethod(ActivationStats):
+    """register_forward_hook(self.hook_for): the method itself, not the hook it makes."""
+
+    def __init__(self, modules):
+        self.means, self.stds = [[] for _ in modules], [[] for _ in modules]
+        self.handles = [m.register_forward_hook(self.hook_for) for m in modules]
+
+
 def _gamma_per_row_when_square(fn, gamma_at):
     """A wrong answer that lines gamma up with the rows ((C, 1)) wherever that broadcasts: square inputs only."""
     def wrong(*args, **kwargs):
@@ -1530,6 +1562,10 @@ WRONG = [
     ("10.dead_fraction", lambda h: (h == 0).float().mean().item(), "zero ENTRIES"),
     ("10.dead_fraction", lambda h: ((h < 0).float().sum(0) == h.shape[0]).float().mean().item(), "testing h < 0"),
     ("10.dead_fraction", lambda h: dead_fraction(h[:32]), "a batch of 64"),
+    ("10.dead_fraction", _dead_after_clamp_, "changed h in place"),
+    ("10.dead_fraction", lambda h: (h.abs_() == 0).all(dim=0).float().mean().item(), "even if no value moved"),
+    ("10.dead_fraction", lambda h: 1.0 - dead_fraction(h), "fraction of ALIVE units"),
+    ("10.dead_fraction", lambda h: dead_fraction(h.half().float()), "a cast to a smaller dtype"),
     ("10.dead_fraction", lambda h: float((h.numpy().std(0) == 0).mean()), "CONSTANT units"),
     ("10.dead_fraction", lambda h: float((h.numpy().max(0) == h.numpy().min(0)).mean()), "CONSTANT units"),
     ("10.dead_fraction", lambda h: int(dead_fraction(h)) if dead_fraction(h) in (0.0, 1.0) else dead_fraction(h),
@@ -1604,6 +1640,8 @@ WRONG = [
     # ---- 10.batch_norm_forward
     ("10.batch_norm_forward", _bn(biased_running=True), "UNBIASED"),
     ("10.batch_norm_forward", _bn_running_squeezed, "expected shape (1,) float32, got shape ()"),
+    ("10.batch_norm_forward", _bn_eval_squeezed, "expected shape (1, 4) float32, got shape (4,)"),
+    ("10.batch_norm_forward", _bn_eps_default_changed, "your signature gives eps the default 1e-06"),
     ("10.batch_norm_forward", _bn_biased_running_for_two, "UNBIASED"),
     ("10.batch_norm_forward", _bn(eps_outside="sqrt"), "sqrt(var) + sqrt(eps)"),
     ("10.batch_norm_forward", _bn(axis=None), "over ALL the entries"),
@@ -1741,6 +1779,10 @@ WRONG = [
      "eps is missing from your dgamma"),
     ("10.batch_norm_backward", _gamma_per_row_when_square(batch_norm_backward, 2), "each SAMPLE (row)"),
     ("10.batch_norm_backward",
+     lambda dy, x, g, eps=1e-5: tuple(a.squeeze() for a in batch_norm_backward(dy, x, g, eps)),
+     "(dbeta): expected shape (1,) float64, got shape ()"),
+    ("10.batch_norm_backward", _bnb_eps_default_changed, "your signature gives eps the default 1e-08"),
+    ("10.batch_norm_backward",
      _bnb_x_hat(lambda x, eps: ((x - x.mean(0)) / np.sqrt(x.var(0) + eps)).astype(np.float32).astype(np.float64)),
      "dgamma and the dx built from it"),
     ("10.batch_norm_backward", _bnb_x_hat(lambda x, eps: (x - x.mean(0)) / np.sqrt(x.var(0))),
@@ -1752,6 +1794,7 @@ WRONG = [
     ("10.layer_norm_forward", _ln(axis=0), "that is batch norm"),
     ("10.layer_norm_forward", _ln(axis=1), "over the LAST dim"),
     ("10.layer_norm_forward", _ln_axis_by_ndim, "not the last one"),
+    ("10.layer_norm_forward", _ln_eps_default_changed, "your signature gives eps the default 1e-06"),
     ("10.layer_norm_forward", _ln(unbiased=True), "layer norm uses the biased variance"),
     ("10.layer_norm_forward", lambda x, g, b, eps=1e-5: _ln()(x.float(), g.float(), b.float(), eps),
      "float32 tensor for float64 inputs"),
@@ -1781,6 +1824,7 @@ WRONG = [
 ]
 
 ERRORS = [
+    ("10.ActivationStats", _RegistersTheMethod, "takes 2 positional arguments", "self.hook_for(i)"),
     ("10.update_ratios", lambda layers, lr: np.array([lr * layer.weight.grad.norm() / layer.weight.norm()
                                                       for layer in layers]), "requires grad", ".item() first"),
 ]

@@ -59,7 +59,12 @@ def stack(tensors, dim=0):
 def _method(name):
     def function(input, *args, **kwargs):
         if not isinstance(input, Tensor):
-            raise TypeError(f"{name}(): argument 'input' must be a Tensor, not {type(input).__name__}")
+            kind = type(input)
+            if kind.__name__ == "Tensor":  # another library's (PyTorch's): the bare name would read "not Tensor"
+                raise TypeError(f"{name}(): argument 'input' must be a tinygrad_lite Tensor, not "
+                                f"{kind.__module__}.{kind.__qualname__}; call the tensor's own method, "
+                                f"input.{name}(...), which works on both")
+            raise TypeError(f"{name}(): argument 'input' must be a Tensor, not {kind.__name__}")
         return getattr(input, name)(*args, **kwargs)
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"``{name}(x, ...)`` is ``x.{name}(...)``; see ``Tensor.{name}``."

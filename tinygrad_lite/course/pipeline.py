@@ -569,6 +569,9 @@ class Recorder:
             if error:
                 out["error"] = error
             else:
+                moved = changed_defaults(exercise, fn)
+                if moved:
+                    out["defaults"] = moved
                 try:
                     names = parameter_names(fn, len(args))
                     out["changed"] = changed_inputs(pristine[0], args, names) + changed_inputs(
@@ -914,6 +917,47 @@ def _ignored_argument(exercise, reference, i, got):
     return None
 
 
+def changed_defaults(exercise, fn):
+    """{name: the learner's default} for the parameters whose default in ``fn``'s signature differs from the
+    reference's (e.g. eps=1e-6 where the exercise says eps=1e-5): plain numbers, strings, booleans and None."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return {}
+    moved = {}
+    for name, default in exercise.defaulted_parameters().items():
+        mine = params.get(name)
+        if (mine is not None and mine.default is not inspect.Parameter.empty and not _same(mine.default, default)
+                and (mine.default is None or type(mine.default) in (int, float, bool, str))):
+            moved[name] = mine.default
+    return moved
+
+
+def _default_hint(exercise, case, record, got):
+    """The hint for a failing answer that is what the reference gives with the learner's own default for an
+    argument the case leaves out (a default changed in the signature)."""
+    moved = record.get("defaults")
+    if not isinstance(moved, dict):
+        return None
+    try:
+        bound = inspect.signature(exercise.reference).bind(*case.args, **case.kwargs)
+    except (TypeError, ValueError):
+        return None
+    ours = exercise.defaulted_parameters()
+    for name, value in moved.items():
+        if name not in ours or name in bound.arguments:
+            continue
+        try:
+            answer = as_numpy(quietly(exercise.reference, (), dict(bound.arguments, **{name: value}), exercise))
+        except Exception:  # noqa: BLE001  (the reference refuses that value)
+            continue
+        if compare_arrays(got, answer, exercise.rtol, exercise.atol) is None:
+            return (f"your signature gives {name} the default {value!r}, the exercise's is {name}={ours[name]!r} (as "
+                    f"in the notebook's def line): this case leaves {name} out, so it gets your default, and your "
+                    f"answer is the right one for {name}={value!r}. Keep the defaults as given")
+    return None
+
+
 def _same(a, b):
     try:
         return bool(a == b)
@@ -955,7 +999,7 @@ def _forbidden(exercise, forbidden):
     blocks = f" (a subclass of {base.__module__.split('.')[0]}'s {base.__name__} is fine)" if base else ""
     whose = "the library's" if name.startswith("tinygrad_lite") else "PyTorch's" if name.startswith("torch") else ""
     sentence = f"write it yourself: your {exercise.name} {what} {whose} {name}".replace("  ", " ")
-    why = f"{whose} {name} does that work"
+    why = f"{whose} {name} does that work (or a part of it)"
     return verdict(FAILED, f"{exercise.id}: {sentence}.", sentence, hints_=[
         f"this exercise asks you to write {exercise.name} yourself: {why.strip()}, so it cannot stand in for yours. "
         f"Build it from the lesson's building blocks{blocks} and your own code"])
@@ -1036,8 +1080,9 @@ def judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
                     f"numbers. Leave the inputs as they are and compute a new result, out of place (x = x / total "
                     f"makes a new {kind}; x /= total changes the caller's).")
     if failure:  # (a change in place is often why the numbers are wrong: then it is said too)
+        default = _default_hint(exercise, case, record, got)
         return verdict(FAILED, failed, details=[failure] + ([in_place] if in_place else []),
-                       hints_=hints(exercise, reference, i, got, seen))
+                       hints_=(default,) if default else hints(exercise, reference, i, got, seen))
     if in_place:
         return verdict(FAILED, failed, details=[in_place])
     if exercise.grad and tensor_parts(exercise.answer or TensorAnswer(), reference.raw(i)):

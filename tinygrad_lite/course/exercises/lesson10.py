@@ -511,6 +511,13 @@ register(Exercise(
     cases=_stats_cases,
     answer=RunAnswer(),
     call=drive_stats,
+    error_hints=[
+        ErrorHint(r"takes 2 positional arguments but 4 were given",
+                  "a forward call ran your method hook_for(module, inputs, output): register_forward_hook was given "
+                  "the method itself, where it needs the hook that hook_for(i) makes for module i. Register "
+                  "self.hook_for(i)",
+                  "module.register_forward_hook(self.hook_for(i)), with the module's own i"),
+    ],
     compare=_compare_stats,
     mistakes=[
         _mistake(
@@ -597,10 +604,31 @@ def _constant_columns(got, expected, case):
     return abs(constant - float(np.asarray(expected))) > 1e-6 and abs(value - constant) <= 1e-6
 
 
+def drive_dead(fn, args, kwargs):
+    """``fn``'s answer; a Run that fails if it changed h in place, values or not: train_watched hands it the
+    ReLU's output detached, which shares the output's version counter, so even clamp_(min=0) on it makes the
+    backward pass refuse the changed tensor."""
+    h = args[0] if args else None
+    version = getattr(h, "_version", None)
+    got = fn(*args, **kwargs)
+    if version is not None and getattr(h, "_version", None) != version:
+        return Run.failed("your function changed h in place (an op ending in _, such as clamp_ or abs_, or a write "
+                          "h[...] = ...), even if no value moved: in train_watched h is the "
+                          "ReLU's output detached, which shares its memory and version with the output, so the "
+                          "backward pass then refuses it ('modified by an inplace operation'). Only read h")
+    return got
+
+
 class _FloatAnswer(NumberAnswer):
     """A NumberAnswer that refuses an integer: the exercise asks for a Python float."""
 
     def refuse(self, got, expected=None):
+        problem = getattr(got, "problem", None)  # a Run from drive_dead
+        if problem:
+            return problem
+        if is_tensor(got) or type_name(got).startswith("torch."):
+            return (f"you returned a {type_name(got)} where a plain Python number was expected (a float): .item() "
+                    "gives the number a one-element tensor holds")
         if isinstance(got, (int, np.integer)) and not isinstance(got, bool):
             return (f"you returned the {type_name(got)} {got}; the exercise asks for the fraction as a Python "
                     "float: return float(...) (and if it came from //, integer division rounded it down: divide "
@@ -654,7 +682,12 @@ register(Exercise(
     reference=_dead_reference,
     cases=_dead_cases,
     answer=_FloatAnswer(),
+    call=drive_dead,
     mistakes=[
+        _mistake(lambda h: 1.0 - _dead_reference(h),
+                 "that is the fraction of ALIVE units (1 minus the dead fraction): a dead unit is one that NO "
+                 "sample gave a positive value",
+                 "per unit: not (h > 0).any(dim=0)"),
         _mistake(lambda h: float((h.numpy() == 0).mean()),
                  "you counted the zero ENTRIES (or divided the number of dead units by the number of samples, "
                  "which gives the same number on this case); a dead unit is a column that is 0 for every sample of "
@@ -675,9 +708,10 @@ register(Exercise(
                 "0.5 for every sample is alive (its weights get a gradient); dead means 0 for every sample",
                 more="ask whether any sample gave the unit a positive value (h > 0), not whether its values vary"),
         Mistake(match=_with_a_tolerance, hint=
-                 "you counted units with small values as dead: a dead unit gives exactly 0 for every sample; one "
-                 "that gives 0.001 is alive (its weights get a gradient)",
-                 more="compare with 0 exactly (h > 0), not with a tolerance"),
+                 "you counted units with small values as dead (a tolerance, or a cast to a smaller dtype such as "
+                 "float16, which rounds tiny values to 0): a dead unit gives exactly 0 for every sample; one that "
+                 "gives 0.001 is alive (its weights get a gradient)",
+                 more="compare h itself with 0 exactly (h > 0), in its own dtype"),
         _mistake(lambda h: float((h.numpy() > 0).any(axis=0).__invert__().sum()),
                  "that is the NUMBER of dead units; a fraction is asked for (divide by the number of units)",
                  "a mean over units of a 0/1 'dead' flag is the fraction"),
@@ -842,8 +876,8 @@ register(Exercise(
                  "the update is lr times the gradient"),
         Mistake(match=_ratio_padded_norm, hint=
                 "your ratios are lr * |grad| / (|W| + c) with a small constant c added to the weight's norm: that "
-                "changes them where the weights are small, as here. A layer's weight norm is not 0 in practice: "
-                "divide by the norm as it is",
+                "changes them, most where the weights are small, and here beyond the check's tolerance. A layer's "
+                "weight norm is not 0 in practice: divide by the norm as it is",
                 more="lr * |grad| / |W|, nothing added"),
         _mistake(_ratio_previous_weight,
                  "each ratio must compare a layer's update with THAT layer's weight; yours divides by the weight of "
@@ -961,6 +995,7 @@ def _bn_cases(rng):
         _bn_case(rng, 4, 4, True, "training, a batch of 4, 4 features (as many samples as features)",
                  gamma_low=-2.0),
         _bn_case(rng, 5, 1, True, "training, one feature (C = 1)"),
+        _bn_case(rng, 1, 4, False, "evaluation mode, one sample (a batch of 1, as when a model serves one input)"),
         _bn_case(rng, 2, 3, True, "training, a batch of 2 (the smallest batch training accepts)", scale=2.0,
                  shift=0.0),
         _bn_case(rng, 6, 3, True, LARGE_MEAN, make=_t64, offset=LARGE_OFFSET),
@@ -1394,6 +1429,7 @@ def _bnb_cases(rng):
         Case((r(4, 3), r(4, 3, scale=1e-3), rng.uniform(0.5, 2.0, 3)), "eps 1e-10, x of spread about 0.001",
              {"eps": 1e-10}),
         Case((r(4, 4), r(4, 4), rng.uniform(-2.0, 2.0, 4)), "a batch of 4, 4 features (as many samples as features)"),
+        Case((r(5, 1), r(5, 1), rng.uniform(0.5, 2.0, 1)), "a batch of 5, one feature (C = 1)"),
         Case((r(6, 3), r(6, 3) + BNB_LARGE_OFFSET, rng.uniform(-2.0, 2.0, 3)), BNB_LARGE_MEAN),
     ]
 
