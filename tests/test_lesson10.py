@@ -1749,7 +1749,7 @@ WRONG = [
     ("10.batch_norm_backward", _bnb_complex_step_by_dtype, "complex-step derivative"),
     ("10.batch_norm_backward", _bnb_one_pass, "catastrophic cancellation"),
     ("10.batch_norm_backward", _bnb_differences_in_long_double, "uses extended precision"),
-    ("10.batch_norm_backward", _bnb_dual_numbers_by_hand, "forward-mode automatic differentiation"),
+    ("10.batch_norm_backward", _bnb_dual_numbers_by_hand, "dual numbers, forward mode"),
     ("10.batch_norm_backward", _bnb_mpmath, "uses mpmath"),
     ("10.batch_norm_backward", _bnb_sympy, "uses sympy"),
     ("10.batch_norm_backward", _bnb_in_another_process, "uses subprocess"),

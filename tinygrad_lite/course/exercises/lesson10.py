@@ -1537,8 +1537,9 @@ def _shortcut_use(fn):
         if isinstance(obj, type) and any(
                 isinstance(v, types.FunctionType) and is_learner_file(v.__code__.co_filename) and k in _ARITHMETIC
                 for k, v in vars(obj).items()):
-            return (f"defines a number type of its own ({obj.__name__}, with arithmetic): dual numbers carry a "
-                    "derivative through every operation, which is forward-mode automatic differentiation")
+            return (f"defines a number type of its own ({obj.__name__}, with arithmetic): a type whose operations "
+                    "carry derivatives (dual numbers, forward mode) or record a tape to replay backwards (reverse "
+                    "mode) is automatic differentiation")
         code = getattr(getattr(obj, "__func__", obj), "__code__", None)
         if not isinstance(obj, (types.FunctionType, types.MethodType)) or code is None:
             continue
