@@ -1565,6 +1565,8 @@ WRONG = [
     ("10.dead_fraction", _dead_after_clamp_, "changed h in place"),
     ("10.dead_fraction", lambda h: (h.abs_() == 0).all(dim=0).float().mean().item(), "even if no value moved"),
     ("10.dead_fraction", lambda h: 1.0 - dead_fraction(h), "fraction of ALIVE units"),
+    *[("10.dead_fraction", lambda h, share=share: ((h == 0).float().mean(0) > share).float().mean().item(),
+       "2000 samples") for share in (0.99, 0.999)],
     ("10.dead_fraction", lambda h: dead_fraction(h.half().float()), "a cast to a smaller dtype"),
     ("10.dead_fraction", lambda h: float((h.numpy().std(0) == 0).mean()), "CONSTANT units"),
     ("10.dead_fraction", lambda h: float((h.numpy().max(0) == h.numpy().min(0)).mean()), "CONSTANT units"),

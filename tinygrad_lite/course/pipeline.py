@@ -1082,7 +1082,7 @@ def judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
     if failure:  # (a change in place is often why the numbers are wrong: then it is said too)
         default = _default_hint(exercise, case, record, got)
         return verdict(FAILED, failed, details=[failure] + ([in_place] if in_place else []),
-                       hints_=(default,) if default else hints(exercise, reference, i, got, seen))
+                       hints_=((default,) if default else ()) + tuple(hints(exercise, reference, i, got, seen)))
     if in_place:
         return verdict(FAILED, failed, details=[in_place])
     if exercise.grad and tensor_parts(exercise.answer or TensorAnswer(), reference.raw(i)):

@@ -577,6 +577,7 @@ def _dead_cases(rng):
         Case((_tiny_alive(rng),), "5 samples, 6 units, 1 dead, one alive with values near 1e-37 (float32's smallest "
                                   "normal number is 1.2e-38)"),
         Case((_late_alive(rng),), "a batch of 64, 12 units, 2 dead, three alive only in the last 16 samples"),
+        Case((_one_sample_in_a_thousand(rng),), "2000 samples, 6 units, 2 dead, three positive for one sample each"),
     ]
 
 
@@ -663,6 +664,17 @@ def _as_float(got):
         return None
 
 
+def _one_sample_in_a_thousand(rng):
+    """2000 samples, 6 units: 2 dead, and 3 positive for exactly one sample each (a threshold on the share of
+    zeros, such as 99% or 99.9% of the samples, calls them dead)."""
+    h = _relu_output(rng, 2000, 6, 0, p_zero=0.5).numpy()
+    h[:, [1, 4]] = 0.0
+    for j in (0, 2, 5):
+        h[:, j] = 0.0
+        h[rng.integers(2000), j] = rng.uniform(0.1, 0.9)
+    return _f32(h)
+
+
 def _late_alive(rng):
     """64 samples (a batch as in the lesson), 12 units: 2 dead, and 3 positive only in the last 16 samples."""
     h = _relu_output(rng, 64, 12, 0, p_zero=0.5).numpy()
@@ -685,8 +697,9 @@ register(Exercise(
     call=drive_dead,
     mistakes=[
         _mistake(lambda h: 1.0 - _dead_reference(h),
-                 "that is the fraction of ALIVE units (1 minus the dead fraction): a dead unit is one that NO "
-                 "sample gave a positive value",
+                 "your answer equals the fraction of ALIVE units here (1 minus the dead fraction). If that is what "
+                 "you computed: a dead unit is one that NO sample gave a positive value, and the fraction asked for "
+                 "is of those",
                  "per unit: not (h > 0).any(dim=0)"),
         _mistake(lambda h: float((h.numpy() == 0).mean()),
                  "you counted the zero ENTRIES (or divided the number of dead units by the number of samples, "
