@@ -1469,6 +1469,14 @@ def _bn_eval_squeezed(x, gamma, beta, running_mean, running_var, training, momen
     return (y if training else y.squeeze()), mean, var
 
 
+def _bn_unbiased_beyond_eight(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    """Review round 15: the unbiased variance for y once the batch is larger than every case used to be."""
+    if not training or x.shape[0] <= 8:
+        return batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+    y, mean, var = batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+    return (x - x.mean(dim=0)) / (x.var(dim=0) + eps) ** 0.5 * gamma + beta, mean, var
+
+
 def _bn_eps_default_changed(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-6):
     return batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
 
@@ -1643,6 +1651,7 @@ WRONG = [
     ("10.batch_norm_forward", _bn(biased_running=True), "UNBIASED"),
     ("10.batch_norm_forward", _bn_running_squeezed, "expected shape (1,) float32, got shape ()"),
     ("10.batch_norm_forward", _bn_eval_squeezed, "expected shape (1, 4) float32, got shape (4,)"),
+    ("10.batch_norm_forward", _bn_unbiased_beyond_eight, "a batch of 64"),
     ("10.batch_norm_forward", _bn_eps_default_changed, "your signature gives eps the default 1e-06"),
     ("10.batch_norm_forward", _bn_biased_running_for_two, "UNBIASED"),
     ("10.batch_norm_forward", _bn(eps_outside="sqrt"), "sqrt(var) + sqrt(eps)"),

@@ -1008,8 +1008,9 @@ def _bn_cases(rng):
         _bn_case(rng, 4, 4, True, "training, a batch of 4, 4 features (as many samples as features)",
                  gamma_low=-2.0),
         _bn_case(rng, 5, 1, True, "training, one feature (C = 1)"),
+        _bn_case(rng, 64, 4, True, "training, a batch of 64 (as in the lesson's networks)"),
         _bn_case(rng, 1, 4, False, "evaluation mode, one sample (a batch of 1, as when a model serves one input)"),
-        _bn_case(rng, 2, 3, True, "training, a batch of 2 (the smallest batch training accepts)", scale=2.0,
+        _bn_case(rng, 2, 3, True, "training, a batch of 2 (the smallest batch training accepts), eps 0.5", eps=0.5,
                  shift=0.0),
         _bn_case(rng, 6, 3, True, LARGE_MEAN, make=_t64, offset=LARGE_OFFSET),
     ]
@@ -1049,12 +1050,17 @@ def _digits(got, expected):
     return max(1, int(round(-np.log10(worst)))) if worst > 0 else 16
 
 
-def _float64_kept(rtol, atol):
-    """compare_arrays at the exercise's tolerance; on a case with float64 inputs also to float64 rounding, so that
-    a float32 detour inside (whose result may come back float64 again, e.g. times a float64 gamma) shows, and, on
-    the LARGE_MEAN case, a variance computed as mean(x^2) - mean(x)^2."""
+def _float64_kept(rtol, atol, names=()):
+    """compare_arrays at the exercise's tolerance (a tuple's results named by ``names``); on a case with float64
+    inputs also to float64 rounding, so that a float32 detour inside (whose result may come back float64 again,
+    e.g. times a float64 gamma) shows, and, on the LARGE_MEAN case, a variance computed as mean(x^2) - mean(x)^2."""
     def compare(got, expected, case):
-        failure = compare_arrays(got, expected, rtol, atol)
+        failure = None
+        if names and isinstance(expected, tuple) and isinstance(got, tuple) and len(got) == len(expected):
+            for k, (g, e) in enumerate(zip(got, expected)):
+                failure = failure or compare_arrays(g, e, rtol, atol, f"result {k} ({names[k]})")
+        else:
+            failure = compare_arrays(got, expected, rtol, atol)
         x = case.args[0] if case.args else None
         if failure or not (is_tensor(x) and dtype_name(x) == "float64"):
             return failure
@@ -1226,7 +1232,7 @@ register(Exercise(
     cases=_bn_cases,
     answer=_BnAnswer(_KeepsDtype(), _KeepsDtype(graph=False), _KeepsDtype(graph=False)),
     call=drive_bn,
-    compare=_float64_kept(1e-5, 1e-6),
+    compare=_float64_kept(1e-5, 1e-6, names=("y", "the new running_mean", "the new running_var")),
     grad=("x", "gamma", "beta"),
     mistakes=[
         _mistake(lambda *a, **k: _bn_np(*a, **k, run_ddof=0),
@@ -1443,6 +1449,7 @@ def _bnb_cases(rng):
              {"eps": 1e-10}),
         Case((r(4, 4), r(4, 4), rng.uniform(-2.0, 2.0, 4)), "a batch of 4, 4 features (as many samples as features)"),
         Case((r(5, 1), r(5, 1), rng.uniform(0.5, 2.0, 1)), "a batch of 5, one feature (C = 1)"),
+        Case((r(32, 3), r(32, 3), rng.uniform(0.5, 2.0, 3)), "a batch of 32, 3 features"),
         Case((r(6, 3), r(6, 3) + BNB_LARGE_OFFSET, rng.uniform(-2.0, 2.0, 3)), BNB_LARGE_MEAN),
     ]
 
