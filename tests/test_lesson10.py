@@ -1404,6 +1404,16 @@ class _RecomputesTheOutput(ActivationStats):
         return hook
 
 
+class _StdFloored(ActivationStats):
+    """Review round 16: a floor under the std (all-zero outputs, a dead ReLU layer, have std 0)."""
+
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            self.means[i].append(output.detach().mean().item())
+            self.stds[i].append(max(output.detach().std().item(), 1e-3))
+        return hook
+
+
 class _StopsAfterFour(ActivationStats):
     def hook_for(self, i):
         def hook(module, inputs, output):
@@ -1481,6 +1491,14 @@ def _bn_eps_default_changed(x, gamma, beta, running_mean, running_var, training,
     return batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
 
 
+def _bnb_zero_for_constant_features(dy, x, gamma, eps=1e-5):
+    """Review round 16: a 'division by zero guard' that zeroes dx where a feature is constant; the formula's
+    gradient there is gamma / (N sqrt(eps)) * (N dy - sum(dy)), large, not 0."""
+    dx, dgamma, dbeta = batch_norm_backward(dy, x, gamma, eps)
+    dx[:, x.var(axis=0) == 0] = 0.0
+    return dx, dgamma, dbeta
+
+
 def _bnb_eps_default_changed(dy, x, gamma, eps=1e-8):
     return batch_norm_backward(dy, x, gamma, eps)
 
@@ -1521,6 +1539,7 @@ WRONG = [
     ("10.ActivationStats", _RecomputesTheOutput, "runs the module again"),
     ("10.ActivationStats", _StopsAfterFour, "with no limit of your own"),
     ("10.ActivationStats", _FirstSixteenRows, "48 of your 48 numbers differ"),
+    ("10.ActivationStats", _StdFloored, "a dead ReLU layer"),
     ("10.ActivationStats", _LeavesABackwardHook, "backward hook"),
     ("10.ActivationStats", _BiasedStd, "divide by n"),
     ("10.ActivationStats", _AbsMean, "absolute values"),
@@ -1576,6 +1595,7 @@ WRONG = [
     *[("10.dead_fraction", lambda h, share=share: ((h == 0).float().mean(0) > share).float().mean().item(),
        "2000 samples") for share in (0.99, 0.999)],
     ("10.dead_fraction", lambda h: dead_fraction(h.half().float()), "a cast to a smaller dtype"),
+    ("10.dead_fraction", lambda h: dead_fraction(h.float()), "one value near 1e-50"),
     ("10.dead_fraction", lambda h: float((h.numpy().std(0) == 0).mean()), "CONSTANT units"),
     ("10.dead_fraction", lambda h: float((h.numpy().max(0) == h.numpy().min(0)).mean()), "CONSTANT units"),
     ("10.dead_fraction", lambda h: int(dead_fraction(h)) if dead_fraction(h) in (0.0, 1.0) else dead_fraction(h),
@@ -1793,6 +1813,7 @@ WRONG = [
      lambda dy, x, g, eps=1e-5: tuple(a.squeeze() for a in batch_norm_backward(dy, x, g, eps)),
      "(dbeta): expected shape (1,) float64, got shape ()"),
     ("10.batch_norm_backward", _bnb_eps_default_changed, "your signature gives eps the default 1e-08"),
+    ("10.batch_norm_backward", _bnb_zero_for_constant_features, "second feature is constant"),
     ("10.batch_norm_backward",
      _bnb_x_hat(lambda x, eps: ((x - x.mean(0)) / np.sqrt(x.var(0) + eps)).astype(np.float32).astype(np.float64)),
      "dgamma and the dx built from it"),

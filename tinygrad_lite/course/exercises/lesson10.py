@@ -65,7 +65,8 @@ def _stats_net(sizes, seed, dtype="float32", act="tanh", offset=0.0, dropout=0.0
     manual_seed(seed)
     layers = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        layers += [nn.Linear(n_in, n_out), nn.Sigmoid() if act == "sigmoid" else nn.Tanh()]
+        layers += [nn.Linear(n_in, n_out),
+                   nn.Sigmoid() if act == "sigmoid" else nn.ReLU() if act == "relu" else nn.Tanh()]
         layers += [nn.Dropout(dropout)] if dropout else []
     net = nn.Sequential(*layers)
     net = net.double() if dtype == "float64" else net
@@ -432,6 +433,8 @@ def _stats_cases(rng):
                     [4, 6, 6, 3], [5, 3, 1], 2, 4, 8),
         _stats_case("a Linear and a Sigmoid layer of a 5-7-2 network (any module type can be watched)", [5, 7, 2],
                     [0, 1], 2, 4, 9, act="sigmoid"),
+        _stats_case("a dead ReLU layer (every output 0: mean 0, std 0) and the ReLU after it", [4, 6, 3], [1, 3],
+                    2, 5, 12, act="relu", offset=-50.0),
         _stats_case("Tanh and Dropout(0.5) layers of an 8-16-16-4 network in training mode, a batch of 48, six "
                     "calls (dropout draws a new mask at each call)", [8, 16, 16, 4], [1, 2, 5, 8], 6, 48, 11,
                     dropout=0.5),
@@ -576,6 +579,8 @@ def _dead_cases(rng):
                                       "alive with values near 1e-12"),
         Case((_tiny_alive(rng),), "5 samples, 6 units, 1 dead, one alive with values near 1e-37 (float32's smallest "
                                   "normal number is 1.2e-38)"),
+        Case((_tiny_alive64(rng),), "float64, 4 units, 1 dead, one alive with one value near 1e-50 (float32 "
+                                    "rounds it to 0)"),
         Case((_late_alive(rng),), "a batch of 64, 12 units, 2 dead, three alive only in the last 16 samples"),
         Case((_one_sample_in_a_thousand(rng),), "2000 samples, 6 units, 2 dead, three positive for one sample each"),
     ]
@@ -673,6 +678,15 @@ def _one_sample_in_a_thousand(rng):
         h[:, j] = 0.0
         h[rng.integers(2000), j] = rng.uniform(0.1, 0.9)
     return _f32(h)
+
+
+def _tiny_alive64(rng):
+    """float64, 5 samples, 4 units: 1 dead, one alive with values near 1e-50 (below float32's smallest number)."""
+    h = _relu_output(rng, 5, 4, 1, p_zero=0.3).numpy().astype(np.float64)
+    alive = [j for j in range(4) if h[:, j].any()]
+    h[:, alive[0]] = 0.0
+    h[rng.integers(5), alive[0]] = 3e-50
+    return tensor(h)
 
 
 def _late_alive(rng):
@@ -1434,6 +1448,11 @@ def _bnb_divisor_slip(got, expected, case):
     return False
 
 
+def _constant_column(x, j, value):
+    x[:, j] = value
+    return x
+
+
 def _bnb_cases(rng):
     def r(*shape, scale=1.0):
         return scale * rng.standard_normal(shape)
@@ -1450,6 +1469,8 @@ def _bnb_cases(rng):
         Case((r(4, 4), r(4, 4), rng.uniform(-2.0, 2.0, 4)), "a batch of 4, 4 features (as many samples as features)"),
         Case((r(5, 1), r(5, 1), rng.uniform(0.5, 2.0, 1)), "a batch of 5, one feature (C = 1)"),
         Case((r(32, 3), r(32, 3), rng.uniform(0.5, 2.0, 3)), "a batch of 32, 3 features"),
+        Case((r(6, 3), _constant_column(r(6, 3), 1, 0.5), rng.uniform(0.5, 2.0, 3)),
+             "a batch of 6 whose second feature is constant (variance 0: x_hat is 0, s is sqrt(eps))"),
         Case((r(6, 3), r(6, 3) + BNB_LARGE_OFFSET, rng.uniform(-2.0, 2.0, 3)), BNB_LARGE_MEAN),
     ]
 
