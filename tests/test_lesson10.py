@@ -1487,6 +1487,19 @@ def _bn_unbiased_beyond_eight(x, gamma, beta, running_mean, running_var, trainin
     return (x - x.mean(dim=0)) / (x.var(dim=0) + eps) ** 0.5 * gamma + beta, mean, var
 
 
+def _bn_floored(floor, where):
+    """Review round 17: a floor under the running variance, where it normalises (evaluation) or where it is
+    returned; every case used to have running variances above 0.1."""
+    def wrong(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+        y, mean, var = batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+        if where == "eval" and not training:
+            y = (x - running_mean) / (running_var.clamp(min=floor) + eps) ** 0.5 * gamma + beta
+        if where == "running":
+            var = var.clamp(min=floor)
+        return y, mean, var
+    return wrong
+
+
 def _bn_eps_default_changed(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-6):
     return batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
 
@@ -1672,6 +1685,9 @@ WRONG = [
     ("10.batch_norm_forward", _bn_running_squeezed, "expected shape (1,) float32, got shape ()"),
     ("10.batch_norm_forward", _bn_eval_squeezed, "expected shape (1, 4) float32, got shape (4,)"),
     ("10.batch_norm_forward", _bn_unbiased_beyond_eight, "a batch of 64"),
+    ("10.batch_norm_forward", _bn_floored(1e-5, "eval"), "running variances about 1e-7"),
+    ("10.batch_norm_forward", _bn_floored(1e-5, "running"), "(the new running_var)"),
+    ("10.batch_norm_forward", _bn_floored(1e-2, "eval"), "running variances about 1e-7"),
     ("10.batch_norm_forward", _bn_eps_default_changed, "your signature gives eps the default 1e-06"),
     ("10.batch_norm_forward", _bn_biased_running_for_two, "UNBIASED"),
     ("10.batch_norm_forward", _bn(eps_outside="sqrt"), "sqrt(var) + sqrt(eps)"),

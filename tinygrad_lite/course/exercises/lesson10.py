@@ -989,12 +989,13 @@ BN_EXAMPLE = ([[1.0, 2.0, 0.0],
 
 
 def _bn_case(rng, n, c, training, label, momentum=None, eps=None, scale=1.0, make=_f32, offset=0.0, gamma_low=0.5,
-             gamma_zero=False, shift=1.0):
+             gamma_zero=False, shift=1.0, running_var_scale=1.0):
     x = make(scale * rng.standard_normal((n, c)) + shift * rng.standard_normal(c) + offset)
     g = rng.uniform(gamma_low, 2.0, c)
     g[:1] = 0.0 if gamma_zero else g[:1]  # a feature switched off (zero-initialised gammas exist in practice)
     gamma, beta = make(g), make(rng.standard_normal(c))
-    rm, rv = make(rng.standard_normal(c)), make(rng.uniform(0.5, 3.0, c))
+    rm = make(running_var_scale ** 0.5 * rng.standard_normal(c))  # the running mean on the same scale
+    rv = make(running_var_scale * rng.uniform(0.5, 3.0, c))
     # every argument by position, as the notebook calls the function (a signature with two arguments swapped fails)
     given = (momentum if momentum is not None else 0.1, eps) if eps is not None else (
         (momentum,) if momentum is not None else ())
@@ -1024,6 +1025,11 @@ def _bn_cases(rng):
         _bn_case(rng, 5, 1, True, "training, one feature (C = 1)"),
         _bn_case(rng, 64, 4, True, "training, a batch of 64 (as in the lesson's networks)"),
         _bn_case(rng, 1, 4, False, "evaluation mode, one sample (a batch of 1, as when a model serves one input)"),
+        _bn_case(rng, 5, 3, False, "evaluation mode, eps 1e-10, running variances about 1e-7 (features of spread "
+                 "3e-4)", eps=1e-10, scale=3e-4, shift=3e-4, running_var_scale=1e-7),
+        _bn_case(rng, 6, 3, True, "training, eps 1e-10, running variances about 1e-7 and a batch of spread 1e-4 "
+                 "(the new running variances stay below 1e-6)", eps=1e-10, scale=1e-4, shift=1e-4,
+                 running_var_scale=1e-7),
         _bn_case(rng, 2, 3, True, "training, a batch of 2 (the smallest batch training accepts), eps 0.5", eps=0.5,
                  shift=0.0),
         _bn_case(rng, 6, 3, True, LARGE_MEAN, make=_t64, offset=LARGE_OFFSET),
@@ -1494,6 +1500,7 @@ def _compare_bnb(got, expected, case):
                 if part:
                     return part + (" (and dx, which is built from it, is wrong too)" if compare_arrays(
                         got[0], expected[0], 1e-12, 1e-14) else "")
+            return compare_arrays(got[0], expected[0], 1e-12, 1e-14, "result 0 (dx)")
         return compare_arrays(got, expected, 1e-12, 1e-14)
     failure = compare_arrays(got, expected, 0.0, 0.0)
     if failure is None or not isinstance(got, tuple) or len(got) != len(expected):
