@@ -1414,6 +1414,38 @@ class _StdFloored(ActivationStats):
         return hook
 
 
+def _ScalesTheGradient(factor):
+    """Review round 17: a hook that registers a gradient hook on the output (returning None itself)."""
+    class Stats(ActivationStats):
+        def hook_for(self, i):
+            def hook(module, inputs, output):
+                if output.requires_grad:
+                    output.register_hook(lambda g: g * factor)
+                self.means[i].append(output.detach().mean().item())
+                self.stds[i].append(output.detach().std().item())
+            return hook
+    return Stats
+
+
+def _ratios_cached_weight_norms():
+    """Review round 17: the weights' norms cached per layer, as if they never changed."""
+    cache = {}
+
+    def update_ratios_cached(layers, lr):
+        for layer in layers:
+            cache.setdefault(id(layer), layer.weight.norm().item())
+        return np.array([lr * layer.weight.grad.norm().item() / cache[id(layer)] for layer in layers])
+    return update_ratios_cached
+
+
+def _dead_cached_by_shape():
+    cache = {}
+
+    def dead_cached(h):
+        return cache.setdefault(tuple(h.shape), dead_fraction(h))
+    return dead_cached
+
+
 class _StopsAfterFour(ActivationStats):
     def hook_for(self, i):
         def hook(module, inputs, output):
@@ -1553,6 +1585,8 @@ WRONG = [
     ("10.ActivationStats", _StopsAfterFour, "with no limit of your own"),
     ("10.ActivationStats", _FirstSixteenRows, "48 of your 48 numbers differ"),
     ("10.ActivationStats", _StdFloored, "a dead ReLU layer"),
+    ("10.ActivationStats", _ScalesTheGradient(0.0), "the gradients of 6 of the network's 6 parameters changed"),
+    ("10.ActivationStats", _ScalesTheGradient(1.0001), "the gradients of 6 of the network's 6 parameters changed"),
     ("10.ActivationStats", _LeavesABackwardHook, "backward hook"),
     ("10.ActivationStats", _BiasedStd, "divide by n"),
     ("10.ActivationStats", _AbsMean, "absolute values"),
@@ -1609,6 +1643,7 @@ WRONG = [
        "2000 samples") for share in (0.99, 0.999)],
     ("10.dead_fraction", lambda h: dead_fraction(h.half().float()), "a cast to a smaller dtype"),
     ("10.dead_fraction", lambda h: dead_fraction(h.float()), "one value near 1e-50"),
+    ("10.dead_fraction", _dead_cached_by_shape(), "gave its first answer"),
     ("10.dead_fraction", lambda h: float((h.numpy().std(0) == 0).mean()), "CONSTANT units"),
     ("10.dead_fraction", lambda h: float((h.numpy().max(0) == h.numpy().min(0)).mean()), "CONSTANT units"),
     ("10.dead_fraction", lambda h: int(dead_fraction(h)) if dead_fraction(h) in (0.0, 1.0) else dead_fraction(h),
@@ -1642,6 +1677,7 @@ WRONG = [
                                                       for m in layers]), "Karpathy's std(lr * grad) / std(W)"),
     ("10.update_ratios", _ratios_clearing_grads, "set the gradients to None"),
     ("10.update_ratios", _ratios_requires_grad_off, "changed the layers' requires_grad"),
+    ("10.update_ratios", _ratios_cached_weight_norms(), "kept something from the earlier call"),
     ("10.update_ratios", lambda layers, lr: np.sort(update_ratios(layers, lr))[::-1], "or sorted?"),
     ("10.update_ratios", lambda layers, lr: np.array([lr * layer.weight.grad.norm().item() / (
         layer.weight.norm().item() + 1e-6) for layer in layers]), "(|W| + c)"),

@@ -385,17 +385,24 @@ def _watched_changes(out, params, plain, returned=()):
     if out.requires_grad:
         out.sum().backward()
     missing = sum(p.grad is None for p in params)
+    grads = [None if p.grad is None else p.grad.numpy().copy() for p in params]
     for p in params:
         p.grad = None
     if missing and not returned:
         return (f"while your hooks were on, {missing} of the network's {len(params)} parameters got no gradient: "
-                "your hook returns None, but cut the module's output itself from the graph in place (output.detach_()"
-                "? it detaches the tensor the network goes on with), so backward() stops there. Read the statistics "
-                "from output.detach(), which makes a new tensor and leaves the output alone")
+                "something cut the graph (output.detach_() in a hook detaches the tensor the network goes on with; "
+                "requires_grad_(False) on the parameters stops their gradients), so backward() does not reach "
+                "them. Read the statistics from output.detach(), which makes a new tensor, and change nothing")
     if missing:
         return (f"while your hooks were on, {missing} of the network's {len(params)} parameters got no gradient: "
                 "your hook returns a tensor cut from the graph (output.detach()?), and what a forward hook returns "
                 "REPLACES the module's output, so backward() stops there. Record the statistics and return None")
+    changed = sum(not np.allclose(g, g0, rtol=1e-6, atol=0.0) for g, g0 in zip(grads, plain[1]) if g is not None)
+    if changed:
+        return (f"while your hooks were on, the gradients of {changed} of the network's {len(params)} parameters "
+                "changed: a hook registered on the output (output.register_hook) or on the parameters that returns "
+                "a new gradient rescales what backward() passes on. A collector only watches: register nothing on "
+                "the tensors, and leave the gradients as they are")
     return None
 
 
@@ -622,6 +629,21 @@ def drive_dead(fn, args, kwargs):
                           "h[...] = ...), even if no value moved: in train_watched h is the "
                           "ReLU's output detached, which shares its memory and version with the output, so the "
                           "backward pass then refuses it ('modified by an inplace operation'). Only read h")
+    if is_tensor(h) and h.ndim == 2 and h.shape[0] > 1 and h.shape[1] > 1:  # train_watched: a new batch each step
+        other = np.zeros(tuple(h.shape), dtype=h.numpy().dtype)
+        other[:, 1::2] = (np.arange(h.shape[0]) + 1.0)[:, None] / 2   # every other unit alive, not constant
+        other = tensor(other)
+        want, first = _dead_reference(other), _dead_reference(h)
+        try:  # (only a first answer that was right: a wrong one's own failure shows on the cases)
+            again = fn(other)
+            same = float(got) == first and float(again) == float(got) and float(got) != want
+        except Exception:  # noqa: BLE001  (a wrong answer's own failure shows on the cases)
+            same = False
+        if same:
+            return Run.failed(f"called again on another batch of the same shape (every other unit alive: {want:g} "
+                              f"dead), your function gave its first answer, {float(got):g}, again: it kept something "
+                              "from the earlier call (a cache keyed by the shape?). train_watched calls it on a new "
+                              "batch at every step: compute it afresh each time")
     return got
 
 
@@ -856,6 +878,26 @@ def drive_ratios(fn, args, kwargs):
         if not (np.array_equal(w0, w1) and (g0 is None or np.array_equal(g0, g1))):
             return Run.failed("your function changed the layers' weights or gradients: it must only read them (the "
                               "optimizer's step comes after it, and uses them as they were)")
+    # train_watched calls it at every step on the same layers, whose weights and gradients change in between
+    first = _ratio_reference(*args, **kwargs)
+    if not (np.shape(got) == np.shape(first) and np.allclose(np.asarray(got, np.float64), first, rtol=1e-4)):
+        return got  # a wrong first answer: the cases say what is wrong with it
+    saved = [(layer.weight.detach().numpy().copy(), layer.weight.grad) for layer in layers]
+    with no_grad():
+        for layer in layers:
+            layer.weight.mul_(2.0)
+            layer.weight.grad = layer.weight.grad * 3.0
+        try:
+            again, want = fn(*args, **kwargs), _ratio_reference(layers, *args[1:], **kwargs)
+        finally:
+            for layer, (w0, g0) in zip(layers, saved):
+                layer.weight.copy_(tensor(w0))
+                layer.weight.grad = g0
+    if np.shape(again) == np.shape(want) and not np.allclose(np.asarray(again, np.float64), want, rtol=1e-4):
+        return Run.failed("called again on the same layers after their weights doubled and their gradients "
+                          "tripled (as after a training step), your function did not give the new ratios (1.5 "
+                          "times the old): it kept something from the earlier call (a cache keyed by the layer?). "
+                          "Compute every norm afresh at each call")
     return got
 
 
