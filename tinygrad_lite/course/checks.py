@@ -298,14 +298,15 @@ def _describe(a):
     return f"shape {tuple(a.shape)} {a.dtype}"
 
 
-def compare_arrays(got, expected, rtol, atol, what="the result"):
-    """None when ``got`` matches ``expected``; otherwise a few lines that say how they differ."""
+def compare_arrays(got, expected, rtol, atol, what="the result", names=()):
+    """None when ``got`` matches ``expected``; otherwise a few lines that say how they differ. A tuple's results
+    are called "result 0", "result 1"..., with the name ``names`` gives each, e.g. "result 1 (dgamma)"."""
     if isinstance(expected, (tuple, list)):
         if not isinstance(got, (tuple, list)) or len(got) != len(expected):
             return f"expected {len(expected)} results (a tuple), got {type(got).__name__}" + (
                 f" of length {len(got)}" if isinstance(got, (tuple, list)) else "")
         for i, (g, e) in enumerate(zip(got, expected)):
-            failure = compare_arrays(g, e, rtol, atol, f"result {i}")
+            failure = compare_arrays(g, e, rtol, atol, f"result {i}" + (f" ({names[i]})" if i < len(names) else ""))
             if failure:
                 return failure
         return None

@@ -698,7 +698,7 @@ class Reference:
         if cases is None:
             cases = exercise.cases(np.random.default_rng(case_seed))
         self.cases = list(cases)
-        self._raw, self._grads, self._mistakes, self._defaults, self._trivial = {}, {}, {}, {}, {}
+        self._raw, self._grads, self._mistakes, self._values, self._trivial = {}, {}, {}, {}, {}
 
     @classmethod
     def for_check(cls, exercise):
@@ -756,16 +756,17 @@ class Reference:
             raise error
         return wrong, differs
 
-    def with_default(self, i, name, default, arguments):
-        """The reference's answer on case ``i`` with the argument ``name`` set to its default (None if it raises)."""
-        if (i, name) not in self._defaults:
+    def with_value(self, i, name, value, arguments):
+        """The reference's answer on case ``i`` (its ``arguments``, bound by name) with the argument ``name`` set to
+        ``value``, e.g. its default or the learner's own default (None if it raises)."""
+        key = (i, name, repr(value))
+        if key not in self._values:
             try:
-                self._defaults[i, name] = as_numpy(quietly(self.exercise.reference, (),
-                                                           copy.deepcopy(dict(arguments, **{name: default})),
-                                                           self.exercise))
+                self._values[key] = as_numpy(quietly(self.exercise.reference, (),
+                                                     copy.deepcopy(dict(arguments, **{name: value})), self.exercise))
             except Exception:  # noqa: BLE001
-                self._defaults[i, name] = None
-        return self._defaults[i, name]
+                self._values[key] = None
+        return self._values[key]
 
     def trivial(self, i):
         """None when case ``i`` is informative; otherwise which trivial answer would pass it: "zeros", "ones", "a
@@ -894,25 +895,32 @@ def _diagnose_first_wrong(got, expected, inputs, exercise):
     return None
 
 
+def _bound_arguments(exercise, case):
+    """Case ``case``'s arguments bound to the reference's parameters by name ({name: value}; None if they do not
+    bind)."""
+    try:
+        return inspect.signature(exercise.reference).bind(*case.args, **case.kwargs).arguments
+    except (TypeError, ValueError):
+        return None
+
+
 def _ignored_argument(exercise, reference, i, got):
     """A hint when ``got`` is what the reference gives with one argument left at its default although the case
     passes another value: the learner's function ignores that argument. (Not when the default gives the right
     answer on this case anyway: then ignoring the argument cannot be told apart from a right answer.)"""
-    case, expected = reference.cases[i], reference.expected(i)
-    try:
-        bound = inspect.signature(exercise.reference).bind(*case.args, **case.kwargs)
-    except (TypeError, ValueError):
+    expected, arguments = reference.expected(i), _bound_arguments(exercise, reference.cases[i])
+    if arguments is None:
         return None
     for name, default in exercise.defaulted_parameters().items():
-        if name not in bound.arguments or _same(bound.arguments[name], default):
+        if name not in arguments or _same(arguments[name], default):
             continue
-        answer = reference.with_default(i, name, default, bound.arguments)
+        answer = reference.with_value(i, name, default, arguments)
         if answer is None:
             continue
         if (compare_arrays(got, answer, exercise.rtol, exercise.atol) is None
                 and compare_arrays(answer, expected, exercise.rtol, exercise.atol) is not None):
             return (f"your answer agrees, to the check's tolerance, with what {name}={default!r} gives, but this "
-                    f"case passes {name}={bound.arguments[name]!r}: use the argument `{name}` itself, not a fixed "
+                    f"case passes {name}={arguments[name]!r}: use the argument `{name}` itself, not a fixed "
                     "value")
     return None
 
@@ -933,25 +941,19 @@ def changed_defaults(exercise, fn):
     return moved
 
 
-def _default_hint(exercise, case, record, got):
+def _default_hint(exercise, reference, i, record, got):
     """The hint for a failing answer that is what the reference gives with the learner's own default for an
     argument the case leaves out (a default changed in the signature)."""
     moved = record.get("defaults")
-    if not isinstance(moved, dict):
-        return None
-    try:
-        bound = inspect.signature(exercise.reference).bind(*case.args, **case.kwargs)
-    except (TypeError, ValueError):
+    arguments = _bound_arguments(exercise, reference.cases[i]) if isinstance(moved, dict) else None
+    if arguments is None:
         return None
     ours = exercise.defaulted_parameters()
     for name, value in moved.items():
-        if name not in ours or name in bound.arguments:
+        if name not in ours or name in arguments:
             continue
-        try:
-            answer = as_numpy(quietly(exercise.reference, (), dict(bound.arguments, **{name: value}), exercise))
-        except Exception:  # noqa: BLE001  (the reference refuses that value)
-            continue
-        if compare_arrays(got, answer, exercise.rtol, exercise.atol) is None:
+        answer = reference.with_value(i, name, value, arguments)
+        if answer is not None and compare_arrays(got, answer, exercise.rtol, exercise.atol) is None:
             return (f"your signature gives {name} the default {value!r}, the exercise's is {name}={ours[name]!r} (as "
                     f"in the notebook's def line): this case leaves {name} out, so it gets your default, and your "
                     f"answer is the right one for {name}={value!r}. Keep the defaults as given")
@@ -1080,7 +1082,7 @@ def judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
                     f"numbers. Leave the inputs as they are and compute a new result, out of place (x = x / total "
                     f"makes a new {kind}; x /= total changes the caller's).")
     if failure:  # (a change in place is often why the numbers are wrong: then it is said too)
-        default = _default_hint(exercise, case, record, got)
+        default = _default_hint(exercise, reference, i, record, got)
         return verdict(FAILED, failed, details=[failure] + ([in_place] if in_place else []),
                        hints_=((default,) if default else ()) + tuple(hints(exercise, reference, i, got, seen)))
     if in_place:

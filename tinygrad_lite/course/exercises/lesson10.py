@@ -672,10 +672,6 @@ def _small_but_alive(rng):
     return _f32(h)
 
 
-def _differs(got, expected):
-    return abs(float(np.asarray(got, dtype=np.float64)) - float(np.asarray(expected))) > 1e-6
-
-
 def _with_a_tolerance(got, expected, case):
     """The fraction of units whose values are all at most some tolerance in (0, 0.01], where that differs (the
     cases with small live units have them below 0.01; a larger threshold matches other slips by chance)."""
@@ -1117,12 +1113,7 @@ def _float64_kept(rtol, atol, names=()):
     inputs also to float64 rounding, so that a float32 detour inside (whose result may come back float64 again,
     e.g. times a float64 gamma) shows, and, on the LARGE_MEAN case, a variance computed as mean(x^2) - mean(x)^2."""
     def compare(got, expected, case):
-        failure = None
-        if names and isinstance(expected, tuple) and isinstance(got, tuple) and len(got) == len(expected):
-            for k, (g, e) in enumerate(zip(got, expected)):
-                failure = failure or compare_arrays(g, e, rtol, atol, f"result {k} ({names[k]})")
-        else:
-            failure = compare_arrays(got, expected, rtol, atol)
+        failure = compare_arrays(got, expected, rtol, atol, names=names)
         x = case.args[0] if case.args else None
         if failure or not (is_tensor(x) and dtype_name(x) == "float64"):
             return failure
@@ -1532,18 +1523,20 @@ BNB_LARGE_MEAN = "x with a mean about 10000 times its spread (activations far fr
 BNB_LARGE_TOLERANCE = 1.3e-10
 
 
+BNB_NAMES = ("dx", "dgamma", "dbeta")
+
+
 def _compare_bnb(got, expected, case):
     """The exercise's tolerance (float64 rounding); on the large-mean case, one relative to each result's scale."""
     if case.label != BNB_LARGE_MEAN:
         if isinstance(got, tuple) and isinstance(expected, tuple) and len(got) == len(expected) == 3:
             # dx is built from dbeta and dgamma: when one of them is wrong, say so first
-            for k, name in ((2, "dbeta"), (1, "dgamma")):
-                part = compare_arrays(got[k], expected[k], 1e-12, 1e-14, f"result {k} ({name})")
+            for k in (2, 1):
+                part = compare_arrays(got[k], expected[k], 1e-12, 1e-14, f"result {k} ({BNB_NAMES[k]})")
                 if part:
                     return part + (" (and dx, which is built from it, is wrong too)" if compare_arrays(
                         got[0], expected[0], 1e-12, 1e-14) else "")
-            return compare_arrays(got[0], expected[0], 1e-12, 1e-14, "result 0 (dx)")
-        return compare_arrays(got, expected, 1e-12, 1e-14)
+        return compare_arrays(got, expected, 1e-12, 1e-14, names=BNB_NAMES)
     failure = compare_arrays(got, expected, 0.0, 0.0)
     if failure is None or not isinstance(got, tuple) or len(got) != len(expected):
         return failure
