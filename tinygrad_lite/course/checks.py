@@ -583,9 +583,17 @@ def whose(fn):
     return f"your {getattr(fn, '__name__', 'function')}"
 
 
+# Set by a grading kernel (grading/kernel.py): there ``use`` runs no check and always hands out the reference. The
+# grader judges every exercise on its hidden cases anyway, and a learner's function that loops or crashes would
+# otherwise cost its time limit twice: once in the setup cell that calls ``use``, once in its own exercise.
+STAND_IN_ONLY = False
+
+
 def use(exercise_id, fn):
     """The learner's ``fn`` if it passes its check, else a ``Fallback``: the library's reference, labelled at
     each use."""
     exercise = get_exercise(exercise_id)
+    if STAND_IN_ONLY:
+        return Fallback(exercise, "graded separately")
     result = run_check(exercise, fn)
     return fn if result else Fallback(exercise, result.status)

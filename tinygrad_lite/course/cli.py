@@ -458,8 +458,9 @@ def parser():
     g.add_argument("--max-output", type=positive_int("megabytes"), default=10, metavar="MB",
                    help="output a kernel may print before it is stopped, in MB (default 10)")
     g.add_argument("--lesson", metavar="LESSON", default=None,
-                   help="grade only this lesson (name or number, e.g. 00); notebooks of another lesson get the "
-                        "status 'wrong lesson' and no points")
+                   help="grade only this lesson: its number (1, 01, lesson01), name or notebook file name; "
+                        "notebooks of another lesson get the status 'wrong lesson' and no points, and a notebook "
+                        "whose metadata and file name name no lesson is graded as this one")
     g.add_argument("--solutions", metavar="DIR", default=None,
                    help="the instructor's solution notebooks (default: the course's solutions/ folder)")
     g.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto",

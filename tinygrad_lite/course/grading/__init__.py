@@ -62,6 +62,7 @@ be no notebook at all. What it can reach, and what that is worth:
   loaded; if the course changed during the run, grading stops with an error instead of judging answers to other
   cases (``session.CourseChanged``), and stored grades are only reused for the same code.
 """
+import re
 import sys
 from pathlib import Path
 
@@ -83,14 +84,26 @@ def default_solutions():
 
 
 def resolve_lesson(requested, lessons):
+    """The lesson that ``--lesson requested`` names: its name (``01_forward_pass``), its number with or without the
+    zero (``01``, ``1``), with a prefix (``lesson01``, ``lesson1``, ``L01``), or its notebook's file name or path
+    (``01_forward_pass.ipynb``, ``lessons/01_forward_pass.ipynb``). A UsageError lists the lessons otherwise."""
     if requested is None:
         return None
     if requested in lessons:
         return requested
-    matches = [name for name in lessons if name.split("_", 1)[0] == requested.zfill(2) or name.startswith(requested)]
+    text = Path(requested).name
+    if text.lower().endswith(".ipynb"):
+        text = text[:-len(".ipynb")]
+    if text in lessons:
+        return text
+    number = re.fullmatch(r"(?:lesson|l)?[ _-]?0*(\d+)", text.strip(), re.IGNORECASE)
+    matches = [name for name, lesson in lessons.items()
+               if (number and lesson.number is not None and int(lesson.number) == int(number.group(1)))
+               or (not number and name.startswith(text))]
     if len(matches) == 1:
         return matches[0]
-    raise UsageError(f"--lesson {requested}: no such lesson (known: {', '.join(sorted(lessons))})")
+    raise UsageError(f"--lesson {requested}: no such lesson (give its number, e.g. 1 or 01, or its name; known: "
+                     f"{', '.join(sorted(lessons))})")
 
 
 def grade(submissions, outdir, settings=None, solutions=None, sandbox="auto", progress=None, announce=None,
@@ -144,6 +157,12 @@ def _grade(submissions, outdir, settings, solutions, sandbox, progress, announce
         announce(f"sandbox: {chosen.description}")
     found, _ = layout.find_notebooks(submissions, exclude=[outdir])
     subs = [layout.read_submission(path, shown, learner, lessons) for path, shown, learner in found]
+    if settings.lesson:  # a class's folder for one lesson: a notebook that names no lesson is that lesson's
+        for sub in subs:
+            if sub.status == "unknown lesson":
+                sub.lesson, sub.status, sub.problem = settings.lesson, None, None
+                sub.notes.append(f"neither its metadata nor its file name names a lesson: graded as {settings.lesson} "
+                                 "(--lesson)")
     _disambiguate(subs)
     grader = Grader(settings, lessons, chosen, work, kernels=not dask)
     told = progress and (lambda k, sub, r, s: progress(k, len(subs), r, s))

@@ -147,7 +147,9 @@ class Grader:
             result.update(status=sub.status, reason=sub.problem)
             return result, None
         if self.settings.lesson and sub.lesson != self.settings.lesson:
-            result.update(status="wrong lesson", lesson=self.settings.lesson,
+            # the row names the notebook's own lesson; ``assignment`` is the lesson it was handed in for (its 0
+            # counts there, in lms.csv and against the roster)
+            result.update(status="wrong lesson", assignment=self.settings.lesson,
                           reason=f"this is the notebook of lesson {sub.lesson}, not of {self.settings.lesson}")
             lesson = self.lessons[self.settings.lesson]
             result["max"] = float(sum(checks.REGISTRY[e].points for e in lesson.exercises if e in checks.REGISTRY))
@@ -233,6 +235,10 @@ class Grader:
                 state["cases"] = line["cases"]
             elif isinstance(line.get("stopped"), str):
                 state["stopped"] = line["stopped"][:300]
+            elif isinstance(line.get("timed_out"), int) and state["status"] is None:  # the kernel's own clock
+                case = line["timed_out"]
+                state.update(status="timed out", reason=f"timed out after {plan['timeout']:g} s, while running "
+                                                        f"your function on case {case + 1}")
             elif isinstance(line.get("i"), int):
                 state["records"][line["i"]] = line
 
@@ -331,6 +337,7 @@ def run_exercises(settings, sandbox, lesson, codes, seeds, uid, font_cache, cour
             break
         batch = list(queue) if together else queue[:1]
         plan = layout.plan(lesson, {e: codes[e] for e in batch}, batch)
+        plan["timeout"] = s.timeout  # the kernel's own clock per cell and exercise (kernel.py); the kill is later
         outcome = session.run_kernel(sandbox, plan, {e: seeds[e] for e in batch}, limits, s.timeout, deadline,
                                      s.max_output * 2 ** 20, font_cache, uid, course)
         if outcome.get("course_changed") and encode.course_digest() != course:

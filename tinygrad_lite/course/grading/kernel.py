@@ -12,9 +12,15 @@ exercises to answer. It
    implementation, to note when the learner's code calls the reference of the exercise being answered, and on
    the library objects an exercise says to write yourself (``Exercise.forbid``);
 3. runs the cells one by one (an error is reported, not fatal) and keeps the learner's function right after its
-   exercise cell, before a later cell can rebind the name (a notebook's ``fn = use(...)`` does);
+   exercise cell, before a later cell can rebind the name (a notebook's ``fn = use(...)`` does). There ``use``
+   hands out the reference without running the learner's function (``checks.STAND_IN_ONLY``): each exercise is
+   judged on its own hidden cases, and a function that loops costs its time once, in its own exercise;
 4. says "ready", and only then reads from stdin the seeds of the hidden cases (the learner's code has run by
    then, and no file it could read holds them);
+   (3 and 5 under its own clock: a cell or an exercise that runs past the plan's ``timeout`` is interrupted by an
+   alarm, as Jupyter's "interrupt the kernel" does, and the kernel goes on with the next one. An endless loop then
+   costs its time limit and no new kernel. The grader's kill, a little later, is the backstop for code that
+   catches the interruption or never returns to Python, see ``session.py``.)
 5. for each exercise, makes the hidden cases from its seed with the exercise's own ``cases(rng)`` and records the
    learner's function on each with the function a check records with (``pipeline.Recorder``): what it returns
    (``encode.py``), what it raised (the learner's own lines), numpy's warnings, which inputs it changed in place,
@@ -30,6 +36,11 @@ import os
 import sys
 
 MISSING = object()
+
+
+class TimedOut(BaseException):
+    """Raised into the learner's code by the kernel's alarm when a cell or an exercise runs past its time limit. A
+    BaseException, like KeyboardInterrupt, so that an ``except Exception`` in the learner's code lets it through."""
 
 
 def _set_limits(limits):
@@ -108,17 +119,52 @@ class Harness:
         self.answer_case = pipeline.Recorder(tensor_class=Tensor, catch=BaseException, after_call=self._only_the_kernel,
                                              references=True, tripwires=tripwires).record
         self.functions = {}
+        checks.STAND_IN_ONLY = True  # the setup cells' use() hands out the reference and runs no learner code
+        self.timeout = plan.get("timeout")
+        self.fired = False  # whether the alarm interrupted the current cell or exercise
+        self.armed = False
+
+    # ---------------------------------------------------------------- the clock
+    def _on_alarm(self, signum, frame):
+        if self.armed:
+            self.fired = True
+            raise TimedOut(f"stopped after {self.timeout:g} s, the time limit")
+
+    def _arm(self):
+        """Start the current cell's or exercise's clock: ``timeout`` seconds of wall time, then an alarm every
+        half second until ``_disarm``, so that code which catches one (the recorder does, to record the learner's
+        error, and then calls the function again for its gradients) is interrupted again."""
+        self.fired = False
+        if self.timeout:
+            import signal
+            signal.signal(signal.SIGALRM, self._on_alarm)
+            self.armed = True
+            signal.setitimer(signal.ITIMER_REAL, self.timeout, 0.5)
+
+    def _disarm(self):
+        """Stop the clock. An alarm can still ring while this is being called (before ``armed`` is cleared), so
+        callers call it in a ``finally`` and once more after catching TimedOut: rings are half a second apart."""
+        self.armed = False
+        if self.timeout:
+            import signal
+            signal.setitimer(signal.ITIMER_REAL, 0)
 
     # ---------------------------------------------------------------- running cells
     def _run_cell(self, shell, cell):
         filename = f"<learner {cell['exercise']}>" if cell["role"] == "exercise" else f"<cell {cell['n'] + 1}>"
+        error = None
         try:
-            code = shell.transform_cell(cell["source"])
-            linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
-            exec(compile(code, filename, "exec"), shell.user_ns)
+            try:
+                code = shell.transform_cell(cell["source"])
+                linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+                self._arm()
+                exec(compile(code, filename, "exec"), shell.user_ns)
+            finally:
+                self._disarm()
         except BaseException as exc:  # noqa: BLE001  (SystemExit and KeyboardInterrupt too: the run goes on)
-            return self._error_text(exc)
+            error = exc
         finally:
+            self._disarm()
             self._only_the_kernel()
             plt = sys.modules.get("matplotlib.pyplot")
             if plt is not None:
@@ -126,7 +172,9 @@ class Harness:
                     plt.close("all")
                 except Exception:  # noqa: BLE001
                     pass
-        return None
+        if self.fired:
+            return f"TimedOut: the cell ran for more than {self.timeout:g} s (the time limit per cell) and was stopped"
+        return None if error is None else self._error_text(error)
 
     def _only_the_kernel(self):
         """A process the learner's code forked comes back here when its code returns or raises: it must not go on
@@ -184,16 +232,28 @@ class Harness:
         case_seed, grad_seed = int(seeds[0]), int(seeds[1])
         cases = list(exercise.cases(self.np.random.default_rng(case_seed)))
         self.record({"id": key, "cases": len(cases)})
-        out_of_memory = 0
-        for i, case in enumerate(cases):
-            self.send({"e": "case", "id": key, "i": i})
-            answer = self.answer_case(exercise, fn, case, (grad_seed + i) % 2 ** 32)
-            self.record({"id": key, "i": i, **answer})
-            out_of_memory += str(answer.get("error", {}).get("exception", "")).startswith("MemoryError")
-            if out_of_memory == 2:  # the next cases would only fill the memory again, until the time limit
-                self.record({"id": key, "stopped": "your function ran out of memory on two cases; the cases after "
-                                                   "them were not run"})
-                return
+        out_of_memory, i = 0, 0
+        try:
+            try:
+                self._arm()  # one clock for all of the exercise's cases, as the grader's (session.py)
+                for i, case in enumerate(cases):
+                    self.send({"e": "case", "id": key, "i": i})
+                    answer = self.answer_case(exercise, fn, case, (grad_seed + i) % 2 ** 32)
+                    if self.fired:  # the recorder caught the alarm in the learner's call: this case has no answer
+                        break
+                    self.record({"id": key, "i": i, **answer})
+                    out_of_memory += str(answer.get("error", {}).get("exception", "")).startswith("MemoryError")
+                    if out_of_memory == 2:  # the next cases would only fill the memory again, until the time limit
+                        self.record({"id": key, "stopped": "your function ran out of memory on two cases; the "
+                                                           "cases after them were not run"})
+                        return
+            finally:
+                self._disarm()
+        except TimedOut:  # the alarm rang outside the learner's call (between cases, while recording)
+            self.fired = True
+        self._disarm()
+        if self.fired:  # the grader gives this case, and the exercise, the time-out; the cases after it are not run
+            self.record({"id": key, "timed_out": i})
 
 
 BOOTSTRAP = ("import sys; sys.path.insert(0, {path!r}); "

@@ -237,6 +237,10 @@ def lesson_from_name(filename, lessons):
         number = lesson.number
         if number and re.search(rf"(?:^|[^0-9])(?:lesson|l)?[_ -]?{number}(?:[^0-9]|$)", stem):
             return name
+    for name, lesson in sorted(lessons.items()):  # "lesson1", "l1", "lesson_1": the number without its zero,
+        number = lesson.number                    # only after "lesson" or "l" ("v1" or "_1" names no lesson)
+        if number and re.search(rf"(?:^|[^a-z0-9])(?:lesson|l)[_ -]?0*{int(number)}(?:[^0-9]|$)", stem):
+            return name
     return None
 
 

@@ -33,11 +33,17 @@ def order(results):
     return sorted(results, key=lambda r: (r["lesson"], r["learner"], r["path"]))
 
 
+def graded_as(r):
+    """The lesson a result counts for: its notebook's, except for a notebook of another lesson handed in for
+    ``--lesson`` (status "wrong lesson"), whose 0 counts for the lesson it was handed in for."""
+    return r.get("assignment") or r["lesson"]
+
+
 def exercise_columns(results, lessons):
     columns = []
     for name in sorted(lessons):
         columns += [e for e in lessons[name].exercises if any(x["id"] == e for r in results for x in r["exercises"])
-                    or any(r["lesson"] == name for r in results)]
+                    or any(graded_as(r) == name for r in results)]
     return list(dict.fromkeys(columns))
 
 
@@ -48,7 +54,7 @@ def gradebook(results, lessons):
     writer.writerow(["learner", "lesson", *columns, "total", "max", "status", "notes"])
     for r in order(results):
         points = {e["id"]: _number(e["points"]) for e in r["exercises"]}
-        own = set(lessons[r["lesson"]].exercises) if r["lesson"] in lessons else set()
+        own = set(lessons[graded_as(r)].exercises) if graded_as(r) in lessons else set()
         row = [points.get(c, "0" if c in own else "") for c in columns]
         notes = "; ".join([r.get("reason", "")] * bool(r.get("reason")) + r["incidents"] + r["notes"])
         writer.writerow([r["learner"], r["lesson"], *row, _number(r["total"]), _number(r["max"]), r["status"],
@@ -58,11 +64,11 @@ def gradebook(results, lessons):
 
 def lms(results):
     """One row per learner, one column per lesson (its total): the shape an LMS imports."""
-    lessons = sorted({r["lesson"] for r in results if r["lesson"]})
+    lessons = sorted({graded_as(r) for r in results if graded_as(r)})
     totals = {}
     for r in order(results):
-        if r["lesson"]:
-            totals.setdefault(r["learner"], {})[r["lesson"]] = _number(r["total"])
+        if graded_as(r):
+            totals.setdefault(r["learner"], {})[graded_as(r)] = _number(r["total"])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["learner", *lessons])

@@ -1,8 +1,9 @@
 """One run of a grading kernel: start it in its sandbox, feed it, watch its clock and its output, collect answers.
 
 The kernel reports what it is doing on its control channel (``kernel.py``): a cell starting and ending, "ready",
-an exercise and each of its cases starting and ending, "done". The grader holds the clock: each cell and each
-exercise gets ``timeout`` seconds from its start, the whole run ends at ``deadline``; past either, or when the
+an exercise and each of its cases starting and ending, "done". Each cell and each exercise gets ``timeout``
+seconds from its start: the kernel's own alarm stops it then and goes on (``kernel.py``); the grader holds the
+backstop clock, ``grace`` later, and the whole run ends at ``deadline``; past either, or when the
 learner's output passes ``max_output`` bytes, the kernel's process group is killed. A kernel that ends by itself
 before "done" (``os._exit``, a segfault, the out-of-memory killer, a signal) "died". In every case the outcome
 says where it was (a cell, an exercise and its case, or waiting for the seeds), so that the caller can give the
@@ -23,6 +24,14 @@ from . import sandbox as sandboxes
 from .encode import Deep
 
 STARTUP_SECONDS = 90  # a kernel's start (Python, numpy, IPython) on a busy machine
+
+
+def grace(timeout):
+    """How long after a cell's or an exercise's ``timeout`` the grader kills the kernel. The kernel's own alarm
+    stops the learner's code at ``timeout`` and the kernel goes on (``kernel.py``); the kill is for code that
+    catches that interruption or never returns to Python (a long native call). 1 s plus 5%: 2.5 s at the
+    default 30 s, so that an endless loop costs about its time limit, not a new kernel's start-up."""
+    return 1 + 0.05 * timeout
 MAX_EVENT = 2 ** 16
 MAX_ANSWERS = 256 * 2 ** 20
 
@@ -173,14 +182,14 @@ def _run(sandbox, scratch, plan, seeds, limits, timeout, deadline, max_output, f
             if kind == "cell" and isinstance(event.get("n"), int):
                 where.clear()
                 where.update(phase="cell", n=event["n"])
-                limit = min(now + timeout, deadline)
+                limit = min(now + timeout + grace(timeout), deadline)
             elif kind == "cell_done" and isinstance(event.get("n"), int):
                 outcome["cells_done"].append(event["n"])
                 if isinstance(event.get("error"), str):
                     outcome["cell_errors"][event["n"]] = event["error"][:2000]
                 where.clear()
                 where.update(phase="between", n=event["n"])
-                limit = min(now + timeout, deadline)
+                limit = min(now + timeout + grace(timeout), deadline)
             elif kind == "ready" and where.get("phase") != "ready":
                 if course and event.get("course") != course and not outcome["answers"]:
                     outcome["course_changed"] = True  # (a learner's forged event only loses its own answers)
@@ -193,17 +202,17 @@ def _run(sandbox, scratch, plan, seeds, limits, timeout, deadline, max_output, f
                     process.stdin.flush()
                 except OSError:
                     pass
-                limit = min(now + timeout, deadline)
+                limit = min(now + timeout + grace(timeout), deadline)
             elif kind == "exercise" and isinstance(event.get("id"), str):
                 where.clear()
                 where.update(phase="exercise", id=event["id"], i=None)
-                limit = min(now + timeout, deadline)
+                limit = min(now + timeout + grace(timeout), deadline)
             elif kind == "case" and where.get("phase") == "exercise" and isinstance(event.get("i"), int):
                 where["i"] = event["i"]
             elif kind == "exercise_done":
                 where.clear()
                 where.update(phase="ready")
-                limit = min(now + timeout, deadline)
+                limit = min(now + timeout + grace(timeout), deadline)
             elif kind == "done":
                 outcome["end"] = "done"
                 break
