@@ -408,15 +408,23 @@ def test_an_endless_loop_costs_about_its_time_limit(lesson00):
 def test_feedback_never_shows_hidden_inputs_or_reference_answers(lesson00):
     out = lesson00[2]
     hidden_lines = 0
-    for learner in ("mistakes", "monkeypatch", "edited", "membomb"):
-        text = (out / "feedback" / learner / f"{L00}.md").read_text(encoding="utf-8")
-        for line in text.splitlines():
-            if "hidden case" in line:
-                hidden_lines += 1
-                assert "Worst" not in line and not judge._NUMBER.search(line), line
-    assert hidden_lines
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))  # the instructor's file has it all
     assert any("Worst" in c["detail"] for r in results["submissions"] for e in r["exercises"] for c in e["cases"])
+    import html
+
+    def numbers(text):
+        return {m.group() for m in judge._NUMBER.finditer(text)}
+    for learner in ("mistakes", "monkeypatch", "edited", "membomb"):
+        text = (out / "feedback" / learner / f"{L00}.md").read_text(encoding="utf-8")
+        values = {n for r in results["submissions"] if r["learner"] == learner for e in r["exercises"]
+                  for c in e["cases"] if not c["visible"] for n in judge.hidden_numbers(c["detail"])}
+        for line in text.splitlines():
+            if "hidden case" in line:  # (a number left is the course's own, e.g. in a case's label)
+                hidden_lines += 1
+                assert "Worst" not in line and not judge.hidden_numbers(line) and not numbers(line) & values, line
+        page = (out / "feedback" / learner / f"{L00}.html").read_text(encoding="utf-8").split("</style>")[1]
+        assert numbers(html.unescape(page)) <= numbers(text), learner  # the page says what the Markdown says
+    assert hidden_lines
 
 
 @pytest.mark.xdist_group("grading-lesson00-class")

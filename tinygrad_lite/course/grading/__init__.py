@@ -14,7 +14,8 @@ How it works (one module per step):
   trivial answer passes;
 - ``grader.py``: per submission, as many kernels as it takes so that one exercise's crash costs only its points;
   stored grades make a rerun resume;
-- ``report.py``: gradebook.csv, lms.csv, results.json, feedback/<learner>/<lesson>.md, summary.md, summary.png;
+- ``report.py``: gradebook.csv, lms.csv, results.json, feedback/<learner>/<lesson>.md and .html, summary.md,
+  summary.png, summary-totals.png, summary-heatmap-<lesson>.png;
 - ``cluster.py`` (``--scheduler``, ``--cluster``, the optional Dask extra): the kernels run on Dask workers, the rest
   here; its docstring says what that adds to the threat model below.
 

@@ -7,10 +7,22 @@ gradients and known mistakes are computed once). Each case's record, as the kern
 grading's own is presentation: a hint for a name that only the learner's other cells defined (only exercise cells
 are graded), and ``for_learner``, which keeps the hidden cases' numbers out of the learner's feedback.
 
+Which numbers are hidden: a message is made of the course's own text (the literal strings of the exercise modules,
+``checks.py``, ``pipeline.py``: hints, case labels, the words around a formatted value) and of values formatted
+into it from a case (an input, the reference's answer, the learner's answer on it, an argument). ``mask_numbers``
+keeps a number only where the course's own text has it, in the same words (``template_windows``): "each row
+sums to 1.", "1e-5", "its inf makes the gradient nan" survive, while the lr a case passes or the value its answer
+"should be", formatted into the message from the case, does not. It never guesses from the look of a number; a
+number it cannot place is masked. (Docstrings are not the course's text in this sense: one may show a message with
+made-up values.)
+
 The kernel's answers are data from an untrusted process: an answer that does not decode is a failed case, and a
 fact the grader needs but the kernel did not report (the gradients of a differentiable exercise) fails the case.
 """
+import ast
+import functools
 import re
+from pathlib import Path
 
 from .. import checks, pipeline
 from ..pipeline import NOT_RUN, Reference, _tensor, where  # noqa: F401  (the grader's names for them)
@@ -28,17 +40,76 @@ def judge_exercise(exercise, reference, records):
     return pipeline.judge_exercise(exercise, reference, records, GRADING_ERROR_HINTS)
 
 
-_NUMBER = re.compile(r"(?<![\w.])[-+]?(\d+\.\d*|\.\d+|\d+(?=[eE]))([eE][-+]?\d+)?|(?<![\w.])[-+]?(inf|nan)\b")
+# A number as a message writes a value: a decimal (0.25, .5, -3.0), e-notation (1e-5, 2.5E+03), inf or nan. Whole
+# numbers (counts, shapes, steps) are no hidden values; "1." at the end of a sentence is the whole number 1 and a
+# full stop, and the "00." of an exercise id is no number either.
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d+|\.\d+|\d+(?=[eE][-+]?\d))(?:[eE][-+]?\d+)?"
+                     r"|(?<![\w.])[-+]?(?:inf|nan)\b")
+CONTEXT = 10  # characters of the course's own text beside a number that place it there
+_COURSE = Path(__file__).resolve().parents[1]  # tinygrad_lite/course: where every message's own text is written
+
+
+def _windows(text, start, end):
+    """The number ``text[start:end]`` with the CONTEXT characters before it, and with the CONTEXT after it (each
+    side only where ``text`` has that many)."""
+    return ([text[start - CONTEXT:end]] if start >= CONTEXT else []) + (
+        [text[start:end + CONTEXT]] if end + CONTEXT <= len(text) else [])
+
+
+@functools.cache
+def template_windows():
+    """Every number that the course's own text writes, with its words beside it (``_windows``): from the string
+    literals of the course's modules (``course_strings``), read once per process with ``ast``.
+
+    A value formatted into a message from a case has course text on both sides of it, but that text ends where the
+    value begins (f"... should be {right}, yours ..."): no literal holds "should be" followed by that value, so it
+    is masked, however the exercise module formatted it. A number of the course's own ("each row sums to 1.") sits
+    in the same words in the message as in its literal, and stays. (Without the sources, e.g. a build that ships
+    only bytecode, nothing is placed and every number is masked: the safe side.)"""
+    windows = set()
+    for path in sorted(_COURSE.rglob("*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for text in course_strings(tree):
+            for match in _NUMBER.finditer(text):
+                windows.update(_windows(text, *match.span()))
+    return frozenset(windows)
+
+
+def course_strings(tree):
+    """The string literals of a module's ``ast`` that may become a message: every str constant and literal part of an
+    f-string, but not a docstring (nor any string that stands alone as a statement). A docstring never reaches a
+    learner, and where it shows what a message looks like, its made-up values would place the same values in a
+    real message."""
+    alone = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+    return [node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in alone]
+
+
+def hidden_numbers(text):
+    """The numbers of ``text`` that the course's own text does not place (see ``template_windows``): values
+    formatted from a case, or from anything else (a learner's error message)."""
+    known = template_windows()
+    return [m.group() for m in _NUMBER.finditer(text) if not any(w in known for w in _windows(text, *m.span()))]
 
 
 def mask_numbers(text):
-    """The text with its decimal numbers replaced by "…" (whole numbers, such as counts and shapes, stay)."""
-    return _NUMBER.sub("…", text)
+    """The text with each number formatted into it replaced by "…": only the course's own numbers, in their own
+    words, stay (and whole numbers, such as counts and shapes). Used for a hidden case's message and hints, and to
+    group one mistake's hints across cases ("off by a constant factor (… times the right one)")."""
+    known = template_windows()
+
+    def masked(match):
+        return match.group() if any(w in known for w in _windows(text, *match.span())) else "…"
+    return _NUMBER.sub(masked, text)
 
 
 def for_learner(verdict):
-    """A verdict's detail as the learner may see it: for a hidden case, without the numbers (no hidden input or
-    reference value leaves the grader) and cut short."""
+    """A verdict's detail as the learner may see it: for a hidden case, without its worst element and with every
+    number formatted from the case masked (``mask_numbers``: no hidden input or reference value leaves the grader,
+    while the course's own words and numbers stay), and cut short."""
     detail = verdict["detail"]
     if not verdict["visible"]:
         detail = re.sub(r"Worst( at index \[[^\]]*\])?: expected .*?\)", "", detail)

@@ -1,6 +1,7 @@
-"""What grading writes to OUTDIR: the gradebooks, results.json, one feedback file per learner and lesson, and the
-class summary with its plot. Everything is written from the results alone, sorted, without times or dates, so
-that the same results give the same files."""
+"""What grading writes to OUTDIR: the gradebooks, results.json, the feedback per learner and lesson (Markdown, and
+the same as a web page), and the class summary with its plots (pass rates and mistakes, the totals per lesson, a
+heatmap of learners by exercise). Everything is written from the results alone, sorted, without times or dates,
+so that the same results give the same files."""
 import csv
 import io
 import json
@@ -100,36 +101,61 @@ def feedback_header(r):
     return lines
 
 
-def exercise_feedback(e):
-    """The lines of one exercise's feedback (a ``## `` heading with its points and status, then what failed and
-    why, and the hints), as the learner may see them."""
+def exercise_report(e):
+    """What the learner is told about one exercise, in parts that the Markdown (``exercise_feedback``) and the
+    HTML (``exercise_html``) lay out alike, so that the two never say different things: ``heading`` (its points
+    and status), ``reason`` (why it was not run: missing, refused, undefined; else None), ``summary`` (the cases
+    passed, those not counted, the notes), ``closing`` (a last sentence instead of cases, for "not attempted"),
+    ``cases`` ([(where, status, detail)] of the first cases not passed, ``detail`` "" when it would only repeat
+    the status), ``more`` (how many more were not passed) and ``hints`` ([(label, hint)]). A hidden case's numbers
+    are masked (``judge.for_learner``, ``learner_hints``)."""
     from .judge import for_learner
     unit = "point" if e["max"] == 1 else "points"
-    lines = [f"## {e['id']}: {_number(e['points'])} of {_number(e['max'])} {unit} ({e['status']})", ""]
+    report = {"heading": f"{e['id']}: {_number(e['points'])} of {_number(e['max'])} {unit} ({e['status']})",
+              "reason": None, "summary": [], "closing": None, "cases": [], "more": 0, "hints": []}
     if e["status"] in ("missing", "refused", "undefined"):
-        return lines + [_learner_reason(e["reason"]), ""]
+        report["reason"] = _learner_reason(e["reason"])
+        return report
     cases = e["cases"]
-    lines.append(f"Passed {e['passed_cases']} of {e['total_cases']} cases "
-                 "(the example shown in the notebook and hidden cases).")
+    summary = report["summary"]
+    summary.append(f"Passed {e['passed_cases']} of {e['total_cases']} cases "
+                   "(the example shown in the notebook and hidden cases).")
     left_out = [f"{where} (its answer is in the notebook)" if visible else f"{where} ({why} would pass it)"
                 for where, why, visible in e.get("left_out", [])]
     if left_out and e["status"] != "passed":
-        lines.append("Points count only the cases that no trivial answer (zeros, ones, a constant, an input "
-                     "returned unchanged, the example's answer) passes; not counted: " + "; ".join(left_out) + ".")
+        summary.append("Points count only the cases that no trivial answer (zeros, ones, a constant, an input "
+                       "returned unchanged, the example's answer) passes; not counted: " + "; ".join(left_out) + ".")
     for note in e.get("notes", []):
-        lines.append(f"Note: {note}.")
-    lines.append("")
-    failing = [c for c in cases if c["status"] != "passed"]
+        summary.append(f"Note: {note}.")
     if e["status"] == "not attempted":
-        return lines + ["Not attempted: the exercise cell still raises NotImplementedError.", ""]
+        report["closing"] = "Not attempted: the exercise cell still raises NotImplementedError."
+        return report
+    failing = [c for c in cases if c["status"] != "passed"]
     for c in failing[:MAX_CASES_SHOWN]:
-        detail = for_learner(c).replace("\n", "\n  ")
-        lines.append(f"- {c['where']}: {c['status']}" + (f". {detail}" if detail != c["status"] else ""))
-    if len(failing) > MAX_CASES_SHOWN:
-        lines.append(f"- and {len(failing) - MAX_CASES_SHOWN} more case(s) not passed.")
-    if failing:
+        detail = for_learner(c)
+        report["cases"].append((c["where"], c["status"], detail if detail != c["status"] else ""))
+    report["more"] = max(0, len(failing) - MAX_CASES_SHOWN)
+    report["hints"] = learner_hints(cases)
+    return report
+
+
+def exercise_feedback(e):
+    """The lines of one exercise's feedback (a ``## `` heading with its points and status, then what failed and
+    why, and the hints), as the learner may see them."""
+    report = exercise_report(e)
+    lines = [f"## {report['heading']}", ""]
+    if report["reason"] is not None:
+        return lines + [report["reason"], ""]
+    lines += report["summary"] + [""]
+    if report["closing"]:
+        return lines + [report["closing"], ""]
+    for where, status, detail in report["cases"]:
+        lines.append(f"- {where}: {status}" + (". " + detail.replace("\n", "\n  ") if detail else ""))
+    if report["more"]:
+        lines.append(f"- and {report['more']} more case(s) not passed.")
+    if report["cases"]:
         lines.append("")
-    hints = learner_hints(cases)
+    hints = report["hints"]
     return lines + [f"{label}: {hint}" for label, hint in hints] + [""] * bool(hints)
 
 
@@ -154,12 +180,140 @@ def _learner_reason(reason):
     return for_learner({"detail": reason, "visible": True})
 
 
+# -------------------------------------------------------------------- the feedback as a web page
+# The same feedback as the Markdown, as one self-contained page a learner opens in a browser or an LMS shows: its
+# style inline (no file beside it, nothing fetched), no script, and every text escaped (a learner's own error
+# message may hold "<script>"; a learner id too).
+_STATUS_KIND = {"passed": "passed", "partial": "partial", "failed": "failed", "error": "error",
+                "not attempted": "not-attempted", "missing": "not-run", "refused": "not-run", "undefined": "not-run"}
+_PAGE_STYLE = """
+body { margin: 0; background: #eef0f3; color: #1f2430;
+       font: 15px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; }
+main { max-width: 900px; margin: 0 auto; padding: 28px 32px 40px; background: #fff; min-height: 100vh;
+       box-sizing: border-box; }
+h1 { font-size: 23px; line-height: 1.3; margin: 0 0 2px; }
+.lesson { color: #5a6270; margin: 0 0 14px; }
+.total { font-size: 18px; font-weight: 600; margin: 10px 0; }
+.note { color: #3d4450; margin: 6px 0; }
+table { border-collapse: collapse; width: 100%; margin: 14px 0 8px; }
+th, td { text-align: left; padding: 7px 10px; border-bottom: 1px solid #e2e5ea; vertical-align: baseline; }
+th { font-size: 13px; color: #5a6270; font-weight: 600; border-bottom: 2px solid #d5d9df; }
+td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+a { color: #1b4f9c; text-decoration: none; }
+a:hover { text-decoration: underline; }
+.status { display: inline-block; padding: 0 9px; border-radius: 10px; font-size: 13px; font-weight: 600;
+          white-space: nowrap; background: #ece7f6; color: #4a2c8a; }
+.status.passed { background: #e2f2e3; color: #1b5e20; }
+.status.partial { background: #fff1c7; color: #6d4c00; }
+.status.failed { background: #fde2e2; color: #a31b1b; }
+.status.error { background: #ffe6d5; color: #9a3b00; }
+.status.not-attempted { background: #e9ecef; color: #4a525c; }
+.status.not-run { background: #f1e4e4; color: #7a3535; }
+section.exercise { border: 1px solid #e2e5ea; border-left: 5px solid #7e57c2; border-radius: 4px;
+                   padding: 12px 18px 6px; margin: 18px 0; }
+section.passed { border-left-color: #2e7d32; }
+section.partial { border-left-color: #d6a100; }
+section.failed { border-left-color: #c62828; }
+section.error { border-left-color: #e65100; }
+section.not-attempted { border-left-color: #8a939e; }
+section.not-run { border-left-color: #a15c5c; }
+h2 { font-size: 17px; margin: 0 0 6px; }
+h2 .points { font-weight: normal; color: #5a6270; margin: 0 8px; }
+section p { margin: 6px 0; }
+ul.cases { margin: 8px 0; padding-left: 22px; }
+ul.cases li { margin: 8px 0; }
+.where { font-weight: 600; }
+.detail { white-space: pre-wrap; overflow-wrap: anywhere; margin: 4px 0 0; }
+.detail.code { font-family: "DejaVu Sans Mono", ui-monospace, Menlo, Consolas, monospace; font-size: 13px;
+               background: #f5f6f8; border-radius: 3px; padding: 6px 9px; }
+.hint { background: #eaf2fc; border-left: 3px solid #1565c0; border-radius: 3px; padding: 7px 11px; margin: 10px 0; }
+.hint b { color: #0d47a1; }
+code { font-family: "DejaVu Sans Mono", ui-monospace, Menlo, Consolas, monospace; font-size: 0.9em;
+       background: #f0f2f5; border-radius: 3px; padding: 0 3px; }
+footer { color: #6b7380; font-size: 13px; margin-top: 26px; border-top: 1px solid #e2e5ea; padding-top: 10px; }
+.table { overflow-x: auto; }
+@media (max-width: 600px) { main { padding: 18px 14px 28px; } th, td { padding: 6px 5px; } }
+"""
+
+
+def _html(text):
+    """Text as HTML: escaped, with `backticked` words in the code font (as the notebook's verdicts show them)."""
+    import html
+    return re.sub(r"`([^`\n]+)`", r"<code>\1</code>", html.escape(str(text)))
+
+
+def _status_html(status):
+    return f'<span class="status {_STATUS_KIND.get(status, "incident")}">{_html(status)}</span>'
+
+
+def _anchor(exercise_id):
+    return "exercise-" + safe_name(exercise_id)
+
+
+def exercise_html(e):
+    """One exercise's feedback as an HTML section: the parts of ``exercise_report``, as the Markdown has them."""
+    report = exercise_report(e)
+    unit = "point" if e["max"] == 1 else "points"
+    kind = _STATUS_KIND.get(e["status"], "incident")
+    parts = [f'<section class="exercise {kind}" id="{_anchor(e["id"])}">',
+             f'<h2>{_html(e["id"])}<span class="points">{_number(e["points"])} of {_number(e["max"])} {unit}</span>'
+             f'{_status_html(e["status"])}</h2>']
+    if report["reason"] is not None:  # (with the cell's traceback, when it raised: that part reads as code)
+        font = " code" if "\n" in report["reason"] else ""
+        return "\n".join(parts + [f'<div class="detail{font}">{_html(report["reason"])}</div>', "</section>"])
+    parts += [f"<p>{_html(line)}</p>" for line in report["summary"]]
+    if report["closing"]:
+        return "\n".join(parts + [f"<p>{_html(report['closing'])}</p>", "</section>"])
+    if report["cases"]:
+        parts.append('<ul class="cases">')
+        for where, status, detail in report["cases"]:
+            font = " code" if status == "error" else ""  # a traceback reads as code; an explanation as text
+            shown = f'<div class="detail{font}">{_html(detail)}</div>' if detail else ""
+            parts.append(f'<li><span class="where">{_html(where)}</span>: {_status_html(status)}{shown}</li>')
+        if report["more"]:
+            parts.append(f"<li>and {report['more']} more case(s) not passed.</li>")
+        parts.append("</ul>")
+    parts += [f'<div class="hint"><b>{label}:</b> {_html(hint)}</div>' for label, hint in report["hints"]]
+    return "\n".join(parts + ["</section>"])
+
+
+def feedback_html(r):
+    """The learner's feedback for one lesson as a self-contained web page: the total, a table of the exercises
+    (points, status, cases passed, each linking to its section), then each exercise as the Markdown says it. No
+    hidden input or reference answer, as in the Markdown."""
+    lesson = r["lesson"] or "Unknown lesson"
+    body = [f"<h1>Feedback for {_html(r['learner'])}</h1>", f'<p class="lesson">{_html(lesson)}</p>']
+    if r["status"] in NOT_GRADED:
+        body += [f'<p class="total">Not graded ({_html(r["status"])})</p>',
+                 f'<p class="note">{_html(r.get("reason", ""))}</p>', f"<p>Points: 0 of {_number(r['max'])}.</p>"]
+    else:
+        body.append(f'<p class="total">Total: {_number(r["total"])} of {_number(r["max"])} points</p>')
+        body += [f'<p class="note">Note: {_html(note)}</p>' for note in r["notes"] if not note.startswith("to review")]
+        body += ['<div class="table"><table>', '<thead><tr><th>exercise</th><th class="num">points</th><th>status</th>'
+                 '<th class="num">cases passed</th></tr></thead>', "<tbody>"]
+        for e in r["exercises"]:
+            cases = f"{e['passed_cases']} of {e['total_cases']}" if e.get("total_cases") else "-"
+            body.append(f'<tr><td><a href="#{_anchor(e["id"])}">{_html(e["id"])}</a></td>'
+                        f'<td class="num">{_number(e["points"])} of {_number(e["max"])}</td>'
+                        f'<td>{_status_html(e["status"])}</td><td class="num">{cases}</td></tr>')
+        body += ["</tbody>", "</table></div>"]
+        body += [exercise_html(e) for e in r["exercises"]]
+        body.append("<footer>Each exercise runs on the example shown in the notebook and on hidden cases. A hidden "
+                    "case's inputs and answers are not shown: a number taken from one is written …</footer>")
+    title = _html(f"{lesson}: feedback for {r['learner']}")
+    return "\n".join(['<!DOCTYPE html>', '<html lang="en">', "<head>", '<meta charset="utf-8">',
+                      '<meta name="viewport" content="width=device-width, initial-scale=1">', f"<title>{title}</title>",
+                      f"<style>{_PAGE_STYLE}</style>", "</head>", "<body>", "<main>", *body, "</main>", "</body>",
+                      "</html>", ""])
+
+
 def summary(results, lessons, sandbox, settings):
     lines = ["# Grading summary", "",
              f"Sandbox: {sandbox}.", "",
              f"Limits: {settings.timeout:g} s per cell and per exercise, {settings.total_timeout:g} s per "
              f"submission, {settings.memory} MB of memory, {settings.max_output} MB of output.", ""]
     statuses = Counter(r["status"] for r in results)
+    maps = heatmaps(results)
     lines += [f"{len(results)} submission(s): " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())), ""]
     for name in sorted({r["lesson"] for r in results if r["lesson"]}):
         mine = [r for r in results if r["lesson"] == name and r["status"] not in ("wrong lesson",)]
@@ -180,15 +334,50 @@ def summary(results, lessons, sandbox, settings):
                             if e["status"] not in ("passed", "partial", "failed", "error", "not attempted"))
         if incidents:
             lines += ["Exercises stopped by an incident, refused or missing: " + ", ".join(
-                f"{n} {s}" for s, n in sorted(incidents.items())), ""]
+                f"{n} {s}" for s, n in sorted(incidents.items())) + " (named below).", ""]
+        for lesson, file, _, which in maps:
+            if lesson == name:
+                lines += [f"![{name}: share of each exercise's points per learner, {which}]({file})", ""]
     flagged = [r for r in order(results) if r["status"] == "flagged"]
     if flagged:
         lines += ["## To review", ""]
         lines += [f"- {r['learner']} ({r['lesson']}): " + "; ".join(n for n in r["notes"] if n.startswith("to review"))
                   for r in flagged]
         lines.append("")
-    lines += ["![pass rate per exercise and the most frequent mistakes](summary.png)", ""]
+    lines += problems(results)
+    lines += ["![totals per lesson](summary-totals.png)", "",
+              "![pass rate per exercise and the most frequent mistakes](summary.png)", ""]
     return "\n".join(lines)
+
+
+ROUTINE = ("passed", "partial", "failed", "error", "not attempted")  # an exercise's statuses that need no one's look
+
+
+def problems(results):
+    """The summary's lines that name who met a problem, so that the instructor can act on each (a count alone says
+    "1 undefined" and leaves the search to them): the exercises stopped by an incident (a time-out, a crash, too
+    much output; any status other than the routine ones and those below), the undefined answers, the refused or
+    missing exercise cells, and the submissions not graded. A table each (learner, lesson, exercise, reason),
+    only when it has a row."""
+    kinds = (("Incidents", "what happened", lambda s: s not in ROUTINE + ("undefined", "refused", "missing")),
+             ("Undefined answers", "reason", lambda s: s == "undefined"),
+             ("Refused or missing exercises", "reason", lambda s: s in ("refused", "missing")))
+    lines = []
+    for title, column, wanted in kinds:
+        rows = [(r, e) for r in order(results) for e in r["exercises"] if wanted(e["status"])]
+        if rows:
+            lines += [f"## {title}", "", f"| learner | lesson | exercise | status | {column} |",
+                      "|---|---|---|---|---|"]
+            lines += [f"| {_short(r['learner'], 60)} | {r['lesson']} | {e['id']} | {e['status']} | "
+                      f"{_short(e['reason'] or '-', 160)} |" for r, e in rows]
+            lines.append("")
+    skipped = [r for r in order(results) if r["status"] in ("unreadable", "unknown lesson")]
+    if skipped:
+        lines += ["## Not graded", "", "| learner | file | status | reason |", "|---|---|---|---|"]
+        lines += [f"| {_short(r['learner'], 60)} | {_short(r['path'], 80)} | {r['status']} | "
+                  f"{_short(r.get('reason') or '-', 160)} |" for r in skipped]
+        lines.append("")
+    return lines
 
 
 def _short(text, n=110):
@@ -250,6 +439,150 @@ def plot(results, lessons, path):
     plt.close(fig)
 
 
+# -------------------------------------------------------------------- the class at a glance: totals and a heatmap
+HEATMAP_ROWS = 75  # learners per heatmap image at most: a row of 12 px keeps every name legible at dpi 100
+_MARKS = {"not attempted": "–", "undefined": "?", "missing": "?", "refused": "?"}  # any other non-routine: "!"
+
+
+def _by_lesson(results):
+    """{lesson: its submissions}, as the summary counts them (a notebook of another lesson handed in for
+    ``--lesson`` counts for none), in lesson order."""
+    found = {}
+    for r in results:
+        if r["lesson"] and r["status"] != "wrong lesson":
+            found.setdefault(r["lesson"], []).append(r)
+    return dict(sorted(found.items()))
+
+
+def heatmaps(results):
+    """[(lesson, file name, submissions, which)]: the heatmap images of the summary, one per lesson, or several
+    for a lesson with more than HEATMAP_ROWS learners (parts of near-equal size, so that no image holds a few
+    stragglers), each with its learners sorted by total, highest first. ``which`` says which learners an image
+    holds, e.g. "learners 1-75 of 300 by total". Named from the results alone, so that the summary can link the
+    images before they are drawn."""
+    images = []
+    for name, mine in _by_lesson(results).items():
+        rows = sorted(mine, key=lambda r: (-r["total"], r["learner"], r["path"]))
+        parts = -(-len(rows) // HEATMAP_ROWS)
+        size = -(-len(rows) // parts)
+        for k in range(parts):
+            part = rows[k * size:(k + 1) * size]
+            suffix = f"-{k + 1}" if parts > 1 else ""
+            which = (f"learners {k * size + 1}-{k * size + len(part)} of {len(rows)} by total" if parts > 1
+                     else f"{len(rows)} learner(s) by total")
+            images.append((name, f"summary-heatmap-{safe_name(name)}{suffix}.png", part, which))
+    return images
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def plot_heatmap(lesson, exercise_ids, rows, which, path):
+    """One heatmap: a row per submission (``rows``, in order), a column per exercise, the colour the share of the
+    exercise's points earned (red 0, yellow half, green all; grey: not graded), a mark where the status says more
+    than the points (– not attempted, ? undefined, refused or missing, ! an incident such as a time-out or a
+    crash), and each row's total on the right. 1000 px wide at most (dpi 100), 12 px a row."""
+    import numpy as np
+    from matplotlib.colors import LinearSegmentedColormap
+    plt = _pyplot()
+    values = np.full((len(rows), len(exercise_ids)), np.nan)
+    marks = []
+    for i, r in enumerate(rows):
+        entries = {e["id"]: e for e in r["exercises"]}
+        for j, exercise_id in enumerate(exercise_ids):
+            e = entries.get(exercise_id)
+            if e is None:
+                continue
+            values[i, j] = e["points"] / e["max"] if e["max"] else np.nan
+            if e["status"] not in ("passed", "partial", "failed", "error"):
+                marks.append((i, j, _MARKS.get(e["status"], "!")))
+    colours = LinearSegmentedColormap.from_list("points", ["#d7301f", "#fdd96a", "#2e8b3c"]).with_extremes(
+        bad="#c9ccd1")
+    label = [(learner if len(learner) <= 28 else learner[:27] + "…") for learner in (r["learner"] for r in rows)]
+    width = min(10.0, max(7.0, 3.4 + 0.85 * len(exercise_ids)))
+    fig, ax = plt.subplots(figsize=(width, 0.12 * len(rows) + 2.3), layout="constrained")
+    image = ax.imshow(values, cmap=colours, vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+    for i, j, mark in marks:
+        ax.text(j, i, mark, ha="center", va="center", fontsize=8, fontweight="bold", color="#1f2430")
+    ax.set_xticks(range(len(exercise_ids)), [e.split(".", 1)[-1] for e in exercise_ids], rotation=35, ha="left",
+                  rotation_mode="anchor", fontsize=8)
+    ax.xaxis.tick_top()
+    ax.set_yticks(range(len(rows)), label, fontsize=7)
+    totals = ax.secondary_yaxis("right")
+    totals.set_yticks(range(len(rows)), [f"{_number(r['total'])}/{_number(r['max'])}" for r in rows], fontsize=7)
+    totals.tick_params(length=0)
+    ax.tick_params(length=0)
+    ax.set_xticks(np.arange(len(exercise_ids) + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(len(rows) + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", linewidth=0.6)
+    ax.tick_params(which="minor", length=0)
+    ax.set_title(f"{lesson}\nshare of each exercise's points, {which}", fontsize=9, loc="left")
+    bar = fig.colorbar(image, ax=ax, orientation="horizontal", fraction=0.04, pad=0.01, aspect=40)
+    bar.set_ticks([0, 0.5, 1], labels=["0", "half", "all points"])
+    bar.ax.tick_params(labelsize=7)
+    bar.set_label("– not attempted   ? undefined, refused or missing   ! incident (time-out, crash, output)   "
+                  "grey: not graded", fontsize=7)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(fig)
+
+
+def plot_totals(results, path):
+    """A histogram of the submissions' totals per lesson (one small panel each, three a row, 1000 px wide), with the
+    mean and the median: is a lesson too hard, or split into two groups?"""
+    import numpy as np
+    plt = _pyplot()
+    groups = _by_lesson(results)
+    columns = min(3, max(1, len(groups)))
+    lines = -(-max(1, len(groups)) // columns)
+    fig, axes = plt.subplots(lines, columns, figsize=(10, 2.5 * lines + 0.4), squeeze=False, layout="constrained")
+    for ax in axes.flat[len(groups):]:
+        ax.set_axis_off()
+    if not groups:
+        axes.flat[0].text(0.5, 0.5, "no submission graded", ha="center", va="center")
+    for ax, (name, mine) in zip(axes.flat, groups.items()):
+        totals = np.array([r["total"] for r in mine], dtype=float)
+        top = max([r["max"] for r in mine] + [float(totals.max(initial=0)), 1.0])
+        ax.hist(totals, bins=np.linspace(0, top, 21), color="#5b7db1", edgecolor="white", linewidth=0.5)
+        mean, median = float(totals.mean()), float(np.median(totals))
+        ax.axvline(mean, color="#c62828", linewidth=1.2, label=f"mean {mean:.2f}")
+        ax.axvline(median, color="#1f2430", linewidth=1.2, linestyle="--", label=f"median {median:.2f}")
+        ax.set_xlim(0, top)
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.set_title(f"{name}\n{len(mine)} submission(s)", fontsize=9, loc="left")  # (a long name has its line)
+        ax.set_xlabel(f"total (of {_number(top)} points)", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=7, frameon=False, loc="upper left")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("submissions", fontsize=8)
+    fig.suptitle("Totals per lesson", fontsize=10)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(fig)
+
+
+def plot_class(results, lessons, outdir):
+    """The summary's images beside summary.png: the totals' histograms and the heatmaps (``heatmaps``). A heatmap
+    left from an earlier run (a class since split otherwise) is removed, so that the folder holds what the summary
+    links and no more."""
+    plot_totals(results, outdir / "summary-totals.png")
+    drawn, groups = set(), _by_lesson(results)
+    for name, file, rows, which in heatmaps(results):
+        seen = {e["id"] for r in groups[name] for e in r["exercises"]}  # (the same columns in every part)
+        lesson = lessons.get(name)
+        ids = [e for e in lesson.exercises if e in seen] if lesson else []
+        ids += sorted(seen - set(ids))
+        plot_heatmap(name, ids or ["(none graded)"], rows, which, outdir / file)
+        drawn.add(file)
+    for old in outdir.glob("summary-heatmap-*.png"):
+        if old.name not in drawn:
+            old.unlink()
+
+
 def write_all(outdir, results, lessons, sandbox, settings):
     outdir = Path(outdir)
     ordered = order(results)
@@ -261,7 +594,9 @@ def write_all(outdir, results, lessons, sandbox, settings):
                 "submissions": ordered}
     _write(outdir / "results.json", json.dumps(document, indent=1, sort_keys=True) + "\n")
     for r in ordered:
-        _write(outdir / "feedback" / safe_name(r["learner"]) / f"{safe_name(r['lesson'] or 'unknown')}.md",
-               feedback(r))
+        stem = outdir / "feedback" / safe_name(r["learner"]) / safe_name(r["lesson"] or "unknown")
+        _write(stem.with_name(stem.name + ".md"), feedback(r))
+        _write(stem.with_name(stem.name + ".html"), feedback_html(r))
     _write(outdir / "summary.md", summary(ordered, lessons, sandbox, settings))
     plot(ordered, lessons, outdir / "summary.png")
+    plot_class(ordered, lessons, outdir)
