@@ -40,15 +40,26 @@ RELEASE_EXIT = """exit status:
 GRADE_EXIT = """exit status:
   0    grading completed, whatever the grades (unreadable, crashing or hostile notebooks included)
   2    a usage error (bad arguments, a missing path, an --out that is or lies below a file, no solutions, a
-       solution that is not a notebook file), or an internal fault of the grader (e.g. the course's code
-       changed during the run: run it again; finished grades are kept)
+       solution that is not a notebook file, a --roster or --overrides file that cannot be used: the one
+       line names its line), or an internal fault of the grader (e.g. the course's code
+       changed during the run: run it again; finished grades are kept); also when no machine can grade
+       (the check before grading: a kernel on the instructor's solution of the first exercise)
+  3    grading completed, but some submissions are "not graded (infrastructure: ...)": a fault of the
+       grading machines (a kernel that could not start, a Dask worker lost), never stored as a grade; fix
+       it and run the same command again: those are graded then, the others' grades are kept
   130  interrupted by Ctrl-C (grades finished so far are kept: run the same command again to resume)
 
-layout: a SUBMISSION is a notebook or a folder searched recursively for *.ipynb. The learner is the name of
-the notebook's folder when it sits in a per-learner folder below a SUBMISSION folder (class/alice/x.ipynb ->
-alice), else the file name's stem (class/bob.ipynb -> bob). The lesson is the notebook's metadata, else a lesson
-name or number in the file name. A hidden folder (class/.bob/) is not graded: each one that holds notebooks
-gets one line (rename it to grade them); .ipynb_checkpoints (JupyterLab's autosaves) is skipped silently.
+layout: a SUBMISSION is a notebook or a folder searched recursively for *.ipynb. The learner: in an LMS's
+export (Canvas's file names, Moodle's or Gradescope's folders), the learner it names; a notebook named as a
+lesson's (01_forward_pass.ipynb, or a copy: -Copy1, " (1)") is the learner whose folder holds it, also a folder
+given (grade subs/alice subs/bob -> alice, bob); else the name of its folder below a SUBMISSION folder
+(class/alice/x.ipynb -> alice), else the file name's stem without a copy's mark (class/bob.ipynb -> bob).
+Learners with one id in different places get ids that tell them apart (a/alice, b/alice). A learner's several
+notebooks of one lesson are graded once: one that can be graded, not a copy, the LMS's latest, named as the
+lesson's notebook, then the first by path; the others get a line, a note and a line in summary.md. The lesson
+is the notebook's metadata, else a lesson name or number in the file's own name. A hidden folder (class/.bob/)
+is not graded: each one that holds notebooks gets one line (rename it to grade them); .ipynb_checkpoints
+(JupyterLab's autosaves) is skipped silently.
 A notebook given twice, or given and also found in a folder given, is graded once (one line says so). A
 *.ipynb that is not a regular file (a named pipe, a socket, a folder) is never opened: one line, and it is
 graded unreadable.
@@ -56,7 +67,18 @@ graded unreadable.
 OUTDIR gets gradebook.csv (a row per learner and lesson, a column per exercise), lms.csv (a row per learner, a
 column per lesson total), results.json (everything, per case), feedback/LEARNER/LESSON.md, summary.md and
 summary.png. OUTDIR/.work holds the grades done so far (a rerun resumes) and the secret that seeds the hidden
-cases (keep it to get the same hidden cases again)."""
+cases (keep it to get the same hidden cases again). --regrade grades again what it names, with the same secret.
+
+the class (docs/grading.md): --roster roster.csv (columns id, name, email, optional due and lms_id) gives every
+roster learner a row (0 and status "missing" without a notebook), maps LMS export names to roster ids and puts
+names and emails in lms.csv; a notebook not on the roster is graded and noted "not on the roster".
+--overrides overrides.csv (learner, exercise, points, reason) sets an exercise's points, or with exercise
+"late" the days late to count; --late-penalty P takes P of the total per day late (days late from the roster's
+due and Gradescope's submission time, after --late-grace hours, or 1 for Canvas's LATE). All three apply after
+judging and are never stored with a grade: edit them and run again, nothing is graded again.
+
+before the first kernel, this machine (or each Dask worker) grades the instructor's solution of the first
+exercise; a place where that fails is named with the fix and gets no submission."""
 
 
 def _need_notebook_tools():
@@ -299,7 +321,7 @@ def cmd_grade(args):
     from .grading import Settings, UsageError, grade, layout, main_progress
     from .grading.session import CourseChanged
     settings = Settings(timeout=args.timeout, total_timeout=args.total_timeout, memory=args.memory,
-                        max_output=args.max_output, jobs=args.jobs or 1, lesson=args.lesson)
+                        max_output=args.max_output, jobs=args.jobs or 1, lesson=args.lesson, regrade=args.regrade)
     said = []
 
     def announce(text):
@@ -312,7 +334,8 @@ def cmd_grade(args):
                 print(notice, flush=True)
     try:
         results = grade(args.submissions, args.out, settings, solutions=args.solutions, sandbox=args.sandbox,
-                        progress=main_progress, announce=announce, cluster=where)
+                        progress=main_progress, announce=announce, cluster=where, roster=args.roster,
+                        overrides=args.overrides, late_penalty=args.late_penalty, late_grace=args.late_grace)
     except (UsageError, CourseChanged) as e:
         _error("grade", e)
         return 2
@@ -320,8 +343,18 @@ def cmd_grade(args):
         where = f"cannot write {e.filename}: " if getattr(e, "filename", None) else ""
         _error("grade", f"{where}{e.strerror or e}")
         return 2
-    print(f"graded {len(results)} submission(s) into {args.out}: gradebook.csv, lms.csv, results.json, "
-          "feedback/, summary.md", flush=True)
+    absent = sum(r["status"] == "missing" for r in results)  # roster learners without a notebook: no submission
+    results = [r for r in results if r["status"] != "missing"]
+    if absent:
+        print(f"{absent} roster learner(s) handed in nothing for a lesson graded: 0 points, status missing", flush=True)
+    faults = [r for r in results if r["status"] == "not graded"]
+    print(f"graded {len(results) - len(faults)} of {len(results)} submission(s) into {args.out}: gradebook.csv, "
+          "lms.csv, results.json, feedback/ (.md and .html), summary.md and its images", flush=True)
+    if faults:
+        _error("grade", f"{len(faults)} submission(s) not graded for a fault of the grading machines, not of the "
+                        f"learners (first: {faults[0]['learner']}, {faults[0].get('reason', '')[:200]}); no grade "
+                        "was stored for them: fix it and run the same command again to grade them")
+        return 3
     return 0
 
 
@@ -386,6 +419,28 @@ def cluster_spec(text):
     if not number.isdigit() or int(number) < 1:
         raise argparse.ArgumentTypeError(f"expected local:N (N worker processes, at least 1), got {text!r}")
     return text
+
+
+def fraction(text):
+    """argparse type of --late-penalty: a number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction of the total per day, e.g. 0.1, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1 (0.1 takes 10% of the total a day), got {text}")
+    return value
+
+
+def hours(text):
+    """argparse type of --late-grace: a number of hours, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of hours, got {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 hours or more, got {text}")
+    return value
 
 
 def positive_seconds(text):
@@ -461,8 +516,24 @@ def parser():
                    help="grade only this lesson: its number (1, 01, lesson01), name or notebook file name; "
                         "notebooks of another lesson get the status 'wrong lesson' and no points, and a notebook "
                         "whose metadata and file name name no lesson is graded as this one")
+    g.add_argument("--regrade", metavar="WHAT", default=None,
+                   help="grade again instead of taking the grades stored by an earlier run: 'incidents' (those "
+                        "with a time-out, crash or output limit), 'all', or one learner id as the gradebook writes "
+                        "it (submissions not graded for a fault of the machines are always graded again)")
     g.add_argument("--solutions", metavar="DIR", default=None,
                    help="the instructor's solution notebooks (default: the course's solutions/ folder)")
+    g.add_argument("--roster", metavar="CSV", default=None,
+                   help="the class: a CSV file with columns id (required), name, email, due (an ISO date or date and "
+                        "time, e.g. 2026-11-20T23:59) and lms_id; every roster learner gets a row (0, 'missing', "
+                        "when they handed in nothing) and LMS export names are mapped to its ids (docs/grading.md)")
+    g.add_argument("--overrides", metavar="CSV", default=None,
+                   help="points set by hand, applied after judging: a CSV file with columns learner, exercise (an "
+                        "exercise id, or 'late' for the days late to count), points, reason")
+    g.add_argument("--late-penalty", metavar="P", type=fraction, default=None,
+                   help="take the fraction P of the total per day late (e.g. 0.1; at most the whole total); days "
+                        "late come from the roster's due and the LMS's submission time, or Canvas's LATE (1 day)")
+    g.add_argument("--late-grace", metavar="HOURS", type=hours, default=0.0,
+                   help="hours after the due time that do not count as late (default 0)")
     g.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto",
                    help="auto: bubblewrap when it works here, else resource limits only (said in the output); "
                         "bwrap: require bubblewrap; none: resource limits only")

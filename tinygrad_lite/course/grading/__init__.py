@@ -14,8 +14,15 @@ How it works (one module per step):
   trivial answer passes;
 - ``grader.py``: per submission, as many kernels as it takes so that one exercise's crash costs only its points;
   stored grades make a rerun resume;
+- ``roster.py`` (``--roster``): the class list, and whose a notebook of an LMS's export is (Canvas, Moodle,
+  Gradescope);
+- ``adjust.py`` (``--roster``, ``--overrides``, ``--late-penalty``): after judging, never stored with a grade: a
+  row "missing" for each roster learner without a notebook, points set by hand, the late penalty;
 - ``report.py``: gradebook.csv, lms.csv, results.json, feedback/<learner>/<lesson>.md and .html, summary.md,
   summary.png, summary-totals.png, summary-heatmap-<lesson>.png;
+- ``probe.py``: before the first kernel, this machine (or each Dask worker) grades the instructor's solution of the
+  first exercise; a place that cannot is named with the fix and gets no submission (a fault of the machines is
+  never a learner's grade: "not graded (infrastructure: ...)", graded by the next run);
 - ``cluster.py`` (``--scheduler``, ``--cluster``, the optional Dask extra): the kernels run on Dask workers, the rest
   here; its docstring says what that adds to the threat model below.
 
@@ -67,7 +74,8 @@ import re
 import sys
 from pathlib import Path
 
-from . import encode, layout, report
+from . import adjust, encode, layout, probe, report
+from . import roster as rosters
 from . import sandbox as sandboxes
 from .grader import Grader, Settings, grade_all
 
@@ -108,23 +116,32 @@ def resolve_lesson(requested, lessons):
 
 
 def grade(submissions, outdir, settings=None, solutions=None, sandbox="auto", progress=None, announce=None,
-          cluster=None):
+          cluster=None, roster=None, overrides=None, late_penalty=None, late_grace=0.0):
     """Grade the notebooks in ``submissions`` (paths of notebooks or folders) into ``outdir``; returns the results.
 
     ``settings``: a Settings (limits, jobs, lesson); ``sandbox``: "auto", "bwrap" or "none"; ``progress(k, n,
     result, seconds)`` is called as each submission is done (seconds None when its stored grade was reused);
     ``announce(text)`` is told the sandbox in use before the first kernel starts. ``cluster``: None to grade on
     this machine, else "local:N" or a Dask scheduler's address, whose workers run the kernels (``cluster.py``).
+    Applied after judging, never stored with a grade (``adjust.py``): ``roster``, a CSV file of the class
+    (``roster.py``: every learner gets a row, "missing" without a notebook); ``overrides``, a CSV file of points
+    set by hand; ``late_penalty``, the fraction of the total taken per day late, after ``late_grace`` hours. The
+    results returned are those reported: one per learner and lesson, the roster's missing ones included.
     """
+    try:  # before anything is written: the files of the command line that cannot be used
+        policy = adjust.Policy.load(roster, overrides, late_penalty, late_grace)
+    except rosters.InputError as e:
+        raise UsageError(str(e)) from None
     if cluster is None:
-        return _grade(submissions, outdir, settings, solutions, sandbox, progress, announce, None)
+        return _grade(submissions, outdir, settings, solutions, sandbox, progress, announce, None, policy)
     from . import cluster as on_cluster  # (imports no Dask until it connects)
-    with on_cluster.Connection(cluster) as client:
-        return _grade(submissions, outdir, settings, solutions, sandbox, progress, announce, (on_cluster, client,
-                                                                                              cluster))
+    connection = on_cluster.Connection(cluster)
+    with connection as client:
+        dask = (on_cluster, client, cluster, connection.lines)
+        return _grade(submissions, outdir, settings, solutions, sandbox, progress, announce, dask, policy)
 
 
-def _grade(submissions, outdir, settings, solutions, sandbox, progress, announce, dask):
+def _grade(submissions, outdir, settings, solutions, sandbox, progress, announce, dask, policy=None):
     settings = settings or Settings()
     solutions = Path(solutions) if solutions else default_solutions()
     if not solutions.is_dir():
@@ -140,10 +157,11 @@ def _grade(submissions, outdir, settings, solutions, sandbox, progress, announce
     if outdir.exists() and not outdir.is_dir():
         raise UsageError(f"--out {outdir} is a file, not a folder")
     if dask:  # before anything is written: every worker's course version and sandbox (cluster.py)
-        on_cluster, client, where = dask
-        chosen, expected, cluster_line = on_cluster.check_workers(client, where, sandbox, encode.course_digest())
+        on_cluster, client, where, client_lines = dask
+        chosen, expected, lines, addresses = on_cluster.check_workers(client, where, sandbox, encode.course_digest())
         if announce:
-            announce(cluster_line)
+            for line in [*lines, *client_lines]:
+                announce(line)
     else:
         try:  # before anything is written: where no kernel can start (a course in a private folder graded as root
             chosen = sandboxes.choose(sandbox)  # without bubblewrap), one line says why and how to fix it
@@ -156,7 +174,7 @@ def _grade(submissions, outdir, settings, solutions, sandbox, progress, announce
     work.mkdir(mode=0o700, exist_ok=True)
     if announce:
         announce(f"sandbox: {chosen.description}")
-    found, _ = layout.find_notebooks(submissions, exclude=[outdir])
+    found, _ = layout.find_notebooks(submissions, exclude=[outdir], lessons=lessons)
     subs = [layout.read_submission(path, shown, learner, lessons) for path, shown, learner in found]
     if settings.lesson:  # a class's folder for one lesson: a notebook that names no lesson is that lesson's
         for sub in subs:
@@ -164,29 +182,48 @@ def _grade(submissions, outdir, settings, solutions, sandbox, progress, announce
                 sub.lesson, sub.status, sub.problem = settings.lesson, None, None
                 sub.notes.append(f"neither its metadata nor its file name names a lesson: graded as {settings.lesson} "
                                  "(--lesson)")
-    _disambiguate(subs)
+    policy = policy or adjust.Policy()
+    try:  # whose each notebook is (roster.py), one per learner and lesson (layout.choose); overrides that fit them
+        rosters.identify(subs, policy.roster)
+        subs, whose = layout.choose(subs, lessons, settings.lesson)
+        adjust.check_overrides(policy, {s.learner for s in subs} | {m[1] for s in subs for m in s.members}
+                               | {x.id for x in (policy.roster.learners if policy.roster else [])}, lessons)
+    except rosters.InputError as e:
+        raise UsageError(str(e)) from None
+    for line in whose + rosters.strangers(subs) if announce else []:
+        announce(line)
     grader = Grader(settings, lessons, chosen, work, kernels=not dask)
+    if settings.regrade not in (None, "all", "incidents") and all(s.learner != settings.regrade for s in subs):
+        known = ", ".join(sorted({s.learner for s in subs})[:5])
+        raise UsageError(f"--regrade {settings.regrade}: no such learner among the submissions (give all, incidents "
+                         f"or a learner id as the gradebook writes it{', e.g. ' + known if known else ''})")
+    workers = None
+    if any(sub.status is None and (grader.cached(sub) is None or not grader.reuse(sub, grader.cached(sub)))
+           for sub in subs):  # before the first kernel: every place that runs kernels proves it can (probe.py)
+        if dask:
+            workers = on_cluster.probe_workers(client, grader, lessons, sandbox, expected, addresses, announce)
+        else:
+            try:
+                probe.here(grader, lessons)
+            except RuntimeError as e:
+                raise UsageError(str(e)) from None
     told = progress and (lambda k, sub, r, s: progress(k, len(subs), r, s))
     if dask:
-        results = on_cluster.grade_all(grader, subs, client, sandbox, expected, told)
+        results = on_cluster.grade_all(grader, subs, client, sandbox, expected, told, workers)
     else:
         results = grade_all(grader, subs, told)
+    results, unapplied = adjust.finish(subs, results, lessons, policy, settings.lesson)
+    for line in unapplied if announce else []:
+        announce(line)
     report.write_all(outdir, results, lessons, chosen.description, settings)
     return results
 
 
-def _disambiguate(subs):
-    """Two notebooks of one learner for one lesson are both graded, as learner/stem."""
-    seen = {}
-    for sub in subs:
-        seen.setdefault((sub.learner, sub.lesson), []).append(sub)
-    for group in seen.values():
-        if len(group) > 1:
-            for sub in group:
-                sub.learner = f"{sub.learner}/{sub.path.stem}"
-
-
 def main_progress(k, n, result, seconds):
     how = "stored grade" if seconds is None else f"{seconds:.1f} s"
-    print(f"[{k + 1}/{n}] {result['learner']} {result['lesson'] or '?'}: {result['total']:g}/{result['max']:g} "
-          f"{result['status']} ({how})", flush=True, file=sys.stdout)
+    if result["status"] == "not graded":  # no grade at all, not a 0: the reason says whose fault (the machines')
+        grade = f"not graded ({result.get('reason', '')[:160]})"
+    else:
+        grade = f"{result['total']:g}/{result['max']:g} {result['status']}"
+    print(f"[{k + 1}/{n}] {result['learner']} {result['lesson'] or '?'}: {grade} ({how})", flush=True,
+          file=sys.stdout)

@@ -13,14 +13,18 @@ with the same code as on one machine (``session.py``, ``sandbox.py``): its own s
 
 Before any submission is sent, every worker reports its course version (the hash of the course package's code,
 ``encode.course_digest``: the checks, the references, the grader) and its sandbox: a worker whose version differs
-from the client's, or whose sandbox differs from the others', or that cannot start a kernel (or has more
-than ``MAX_THREADS`` threads), stops the run with one line that names it, before anything is written. A worker
-that joins later is checked the same way before it runs a submission. The solutions need not be on the workers:
-their cells travel with each submission.
+from the client's, or whose sandbox differs from the others' (or that has more than ``MAX_THREADS`` threads),
+stops the run with one line that names it, before anything is written. Then every worker grades the canary
+(``probe.py``: a real kernel on the instructor's solution of the first exercise, judged here): a worker that
+cannot start a kernel or whose answers are wrong is named with the fix and left out (the submissions go only to
+the workers that passed, ``workers=``); with none left, the run stops. A worker that joins later gets no
+submission of this run. The solutions need not be on the workers: their cells travel with each submission.
 
 Nothing lost, nothing counted twice: a grade exists only once the client has judged and stored it
 (``OUTDIR/.work/done/``, as on one machine). When a worker dies, the scheduler gives its submissions to another
 worker; the answers of the dead one never arrive, and a submission's grade is taken from the one answer that does.
+A submission that no worker could run (Dask gave up after a few deaths, a worker's error, every worker that
+passed the canary gone) is "not graded (infrastructure: ...)", not stored: the next run grades it.
 Ctrl-C cancels the submissions not yet graded (the grades stored stay: the same command resumes from them).
 
 Threat model (``__init__.py``'s holds on each worker; what the cluster adds):
@@ -42,6 +46,7 @@ Threat model (``__init__.py``'s holds on each worker; what the cluster adds):
   machine (``kernel_slot``), so that a fork bomb in one kernel cannot starve another worker's kernels.
 """
 import contextlib
+import importlib.util
 import os
 import queue
 import re
@@ -49,10 +54,11 @@ import secrets
 import signal
 import threading
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
-from . import UsageError, encode, grader, session
+from . import UsageError, encode, grader, probe, session
 from . import sandbox as sandboxes
 
 INSTALL = 'grading on a Dask cluster needs Dask: pip install "tinygrad_lite[cluster]"'
@@ -171,6 +177,7 @@ class Connection:
 
     def __init__(self, where):
         self.where, self.client, self.cluster, self.config = where, None, None, None
+        self.lines = []  # what to tell the instructor once the run starts: the dashboard, Dask's warnings
 
     def __enter__(self):
         try:  # here, not at the top: Dask is an optional extra (tinygrad_lite[cluster]), which grading on one
@@ -181,13 +188,18 @@ class Connection:
         n = local_workers(self.where)
         self.config = dask.config.set(QUIET)  # (restored on exit)
         try:
-            if n is not None:
-                with _ctrl_c_ignored():  # by the workers (inherited): Ctrl-C stops the client, which closes them
-                    self.cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                                            dashboard_address=None, memory_limit=0)
-                self.client = distributed.Client(self.cluster)
-            else:
-                self.client = distributed.Client(self.where, timeout=60)
+            with warnings.catch_warnings(record=True) as caught:  # Dask's warnings: one line each, not a traceback
+                warnings.simplefilter("always")
+                if n is not None:
+                    with _ctrl_c_ignored():  # by the workers (inherited): Ctrl-C stops the client, which closes them
+                        self.cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                                dashboard_address=":0", memory_limit=0)
+                    self.client = distributed.Client(self.cluster)
+                else:
+                    self.client = distributed.Client(self.where, timeout=60)
+            for warning in dict.fromkeys(str(w.message).splitlines()[0][:200] for w in caught if str(w.message)):
+                self.lines.append(f"Dask: {warning}")
+            self.lines.append(dashboard(self.client))
         except (OSError, TimeoutError, ValueError) as e:
             self.__exit__(None, None, None)
             what = f"--cluster {self.where}" if n is not None else f"--scheduler {self.where}"
@@ -204,9 +216,21 @@ class Connection:
         return False
 
 
+def dashboard(client):
+    """One line with the address of the scheduler's dashboard, the live view of a run (each submission is a task,
+    named tinygrad-lite-grade-...), or why there is none."""
+    if "dashboard" not in client.scheduler_info().get("services", {}):
+        return "Dask dashboard: none (the scheduler was started without one)"
+    note = "" if importlib.util.find_spec("bokeh") else " (its pages need bokeh by the scheduler: pip install bokeh)"
+    return f"Dask dashboard: {client.dashboard_link}{note}"
+
+
 def check_workers(client, where, requested, course):
     """Every worker's course version and sandbox, before any submission is sent; returns a Sandbox-like object
-    (its mode and description, for the stored grades' keys and the report). Raises UsageError in one line."""
+    (its mode and description, for the stored grades' keys and the report), the expected version, the lines to
+    print, and the addresses of the workers that may grade. A worker where no kernel can start (its sandbox) is
+    left out, in one line; another course version, or another sandbox than the first worker's, raises UsageError
+    in one line (grades must not depend on the worker)."""
     if not client.scheduler_info()["workers"]:
         try:
             client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS)
@@ -219,16 +243,66 @@ def check_workers(client, where, requested, course):
         raise UsageError(f"a Dask worker cannot load the grader: {type(e).__name__}: "
                          f"{(str(e).splitlines() or [''])[0][:200]} (install tinygrad_lite[cluster] on every worker)"
                          ) from None
-    first = sorted(versions)[0]
+    lines, usable = [], sorted(a for a in versions if "error" not in versions[a])
+    for address in sorted(set(versions) - set(usable)):
+        if versions[address]["course"] != course:
+            raise UsageError(mismatch(address, versions[address], {"course": course}))
+        lines.append(f"worker {address} cannot start a grading kernel: {versions[address]['error']}; left out of "
+                     "this run")
+    if not usable:
+        raise UsageError(f"no Dask worker can start a grading kernel: {lines[0]} (each worker: the same)")
+    first = usable[0]
     expected = {**versions[first], "course": course, "address": first}  # this process's course, not the worker's
-    for address in sorted(versions):
+    for address in usable:
         problem = mismatch(address, versions[address], expected)
         if problem:
             raise UsageError(problem)
     chosen = sandboxes.Sandbox(expected["sandbox"], expected["description"])
     expected = {k: expected[k] for k in ("course", "address", "sandbox", "description")}
-    threads = sum(v["threads"] for v in versions.values())
-    return chosen, expected, f"Dask cluster {where}: {len(versions)} worker(s), {threads} thread(s), course checked"
+    threads = sum(versions[a]["threads"] for a in usable)
+    line = f"Dask cluster {where}: {len(usable)} worker(s), {threads} thread(s), course checked"
+    return chosen, expected, [line, *lines], usable
+
+
+def probe_workers(client, the_grader, lessons, requested, expected, addresses, announce=None):
+    """The addresses, among ``addresses``, of the workers that graded the canary right (``probe.py``): the others
+    are named, each in one line with what failed and the fix, and get no submission of this run. UsageError when no
+    worker is left. Each worker runs the canary at once, so this costs one kernel's time, not one per worker."""
+    from distributed import wait
+    lesson, codes = probe.canary(lessons)
+    if lesson is None:
+        return list(addresses)
+    settings = probe.settings_for(the_grader.settings)
+    run = secrets.token_hex(6)
+    futures = {address: client.submit(run_on_worker, skeleton(lesson), codes, probe.seeds(codes), settings,
+                                      requested, expected, workers=[address], allow_other_workers=False, pure=False,
+                                      key=f"tinygrad-lite-probe-{run}-{n}")
+               for n, address in enumerate(addresses)}
+    with contextlib.suppress(TimeoutError):
+        wait(list(futures.values()), timeout=settings.total_timeout + session.STARTUP_SECONDS)
+    good, problems = [], []
+    for address, future in futures.items():
+        if future.status == "finished":
+            why = probe.problem(future.result()[0], codes)
+        elif future.status == "error":
+            error = future.exception()
+            why = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0][:200]}"
+        else:
+            future.cancel()
+            why = "it ran no kernel in time"
+        if why:
+            problems.append(f"worker {address} cannot grade: {why}; left out of this run. Fix: "
+                            f"{probe.fix(why, 'worker ' + address)}")
+        else:
+            good.append(address)
+    for line in problems:
+        if announce:
+            announce(line)
+    if not good:
+        more = f" (and {len(problems) - 1} more, named above)" if len(problems) > 1 else ""
+        raise UsageError(f"no Dask worker can grade, nothing was graded: {problems[0]}{more}; then run the same "
+                         "command again")
+    return good
 
 
 def skeleton(lesson):
@@ -238,14 +312,25 @@ def skeleton(lesson):
     return replace(lesson, cells=cells, path=None)
 
 
-def grade_all(the_grader, submissions, client, requested, expected, progress=None):
-    """``grader.grade_all`` on the cluster: every submission not stored yet goes to the workers; the client judges
-    and stores each as it comes back; results in order."""
-    from distributed import as_completed
+def grade_all(the_grader, submissions, client, requested, expected, progress=None, workers=None):
+    """``grader.grade_all`` on the cluster: every submission not stored yet goes to the workers (only to
+    ``workers``, those that passed the probe, when given); the client judges and stores each as it comes back;
+    results in order. A submission that no worker could run (every worker that took it died, a worker's fault,
+    the workers that passed the probe all gone) is "not graded (infrastructure: ...)" and not stored: the next
+    run grades it."""
+    from distributed import wait
     from distributed.scheduler import KilledWorker
     results, todo = grader.stored_grades(the_grader, submissions, progress)
     futures, lessons = {}, {}
     run = secrets.token_hex(6)  # task keys of this run only (another run on the same scheduler has other seeds)
+    where = {} if workers is None else {"workers": list(workers), "allow_other_workers": False}
+
+    def finish(k, result, seconds):
+        the_grader.store(submissions[k], result)
+        results[k] = result
+        if progress:
+            progress(k, submissions[k], result, seconds)
+
     for k in todo:
         sub = submissions[k]
         result, lesson = the_grader.begin(sub)
@@ -256,38 +341,42 @@ def grade_all(the_grader, submissions, client, requested, expected, progress=Non
                     lessons[lesson.name] = skeleton(lesson)
                 future = client.submit(run_on_worker, lessons[lesson.name], codes, the_grader.seeds(codes),
                                        the_grader.settings, requested, expected,
-                                       key=f"tinygrad-lite-grade-{run}-{k}")
+                                       key=f"tinygrad-lite-grade-{run}-{k}", **where)
                 futures[future] = (k, result, lesson, states)
                 continue
             result = the_grader.conclude(result, lesson, states, {})
-        the_grader.store(sub, result)
-        results[k] = result
-        if progress:
-            progress(k, sub, result, 0.0)
+        finish(k, result, 0.0)
+    pending = set(futures)
     try:
-        for future in as_completed(list(futures)):
-            k, result, lesson, states = futures.pop(future)
+        while pending:
             try:
-                ran, seconds = future.result()
-            except WorkerMismatch as e:
-                raise UsageError(str(e)) from None
-            except KilledWorker:
-                raise UsageError(f"{submissions[k].shown}: every Dask worker that graded it died (Dask gives up "
-                                 "after a few): look at the workers' logs (memory, the machine); the grades stored "
-                                 "so far are kept, run the same command again to resume") from None
-            except (session.CourseChanged, KeyboardInterrupt):
-                raise
-            except Exception as e:  # noqa: BLE001  (the scheduler lost, a worker's fault: one line, not a traceback)
-                first = (str(e).splitlines() or [""])[0][:200]
-                raise UsageError(f"the Dask cluster failed while grading {submissions[k].shown}: {type(e).__name__}: "
-                                 f"{first}; the grades stored so far are kept, run the same command again to "
-                                 "resume") from None
-            result = the_grader.conclude(result, lesson, states, ran)
-            the_grader.store(submissions[k], result)
-            results[k] = result
-            if progress:
-                progress(k, submissions[k], result, seconds)
+                done, pending = wait(list(pending), timeout=30, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                if workers is not None and not set(workers) & set(client.scheduler_info()["workers"]):
+                    for future in pending:  # restricted to workers that are gone: they would wait for ever
+                        k, result, _, _ = futures[future]
+                        finish(k, the_grader.not_graded(result, "every Dask worker that passed the check before "
+                                                        "grading left the cluster"), 0.0)
+                    client.cancel(list(pending))
+                    pending = set()
+                continue
+            for future in done:
+                k, result, lesson, states = futures[future]
+                seconds = 0.0
+                try:
+                    ran, seconds = future.result()
+                except (session.CourseChanged, KeyboardInterrupt):
+                    raise
+                except KilledWorker:
+                    result = the_grader.not_graded(result, "every Dask worker that ran it died (Dask gives up after "
+                                                           "a few): look at the workers' logs (memory, the machine)")
+                except Exception as e:  # noqa: BLE001  (a worker's fault, the scheduler lost: this one, not all)
+                    first = (str(e).splitlines() or [""])[0][:200]
+                    result = the_grader.not_graded(result, f"the Dask worker failed: {type(e).__name__}: {first}")
+                else:
+                    result = the_grader.conclude(result, lesson, states, ran)
+                finish(k, result, seconds)
     except (KeyboardInterrupt, UsageError, session.CourseChanged):
-        client.cancel(list(futures))  # grades stored so far stay: the same command resumes from them
+        client.cancel(list(pending))  # grades stored so far stay: the same command resumes from them
         raise
     return results

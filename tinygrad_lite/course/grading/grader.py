@@ -10,8 +10,14 @@ only its own points. The answers are judged in this process (``judge.py``), with
 
 Resuming: each graded submission is stored in ``OUTDIR/.work/done/`` under a key made of everything its grade
 depends on (the file's bytes, its learner and lesson, the solution notebook, the limits, the secret); a rerun
-takes it from there instead of grading it again. The secret (``OUTDIR/.work/secret``, made on the first run)
-gives the hidden cases' seeds: the same secret gives the same hidden cases, hence the same files.
+takes it from there instead of grading it again (``--regrade`` says what not to take: ``reuse``). The secret
+(``OUTDIR/.work/secret``, made on the first run) gives the hidden cases' seeds: the same secret gives the same
+hidden cases, hence the same files.
+
+The machines' faults are not grades: a kernel that ends before its first cell (no learner code ran: a package
+missing, a broken sandbox) or a judge that raises makes the submission "not graded" (``NOT_GRADED``), with the
+reason "infrastructure: ..."; it is never stored, so the next run grades it. ``probe.py`` catches most such
+machines before the first submission.
 """
 import concurrent.futures
 import hashlib
@@ -34,6 +40,11 @@ from . import sandbox as sandboxes
 GRADER_VERSION = "1"
 INCIDENT_STATUS = {"timed out": "timed out", "died": "kernel died", "output": "output limit",
                    "total time": "out of time", "no start": "kernel did not start"}
+# A fault of the grading machines, not of the learner (a kernel that could not start before any learner code ran, a
+# Dask worker lost, the judge failing): the submission gets this status, no points, and no stored grade, so that
+# the next run grades it.
+NOT_GRADED = "not graded"
+INFRASTRUCTURE = "infrastructure"
 
 
 @dataclass
@@ -44,6 +55,7 @@ class Settings:
     max_output: int = 10  # MB
     jobs: int = 1
     lesson: str = None  # grade only this lesson (others: "wrong lesson")
+    regrade: str = None  # grade again, ignoring stored grades: "all", "incidents" or a learner id (``reuse``)
 
 
 def load_secret(work):
@@ -106,7 +118,19 @@ class Grader:
         except (OSError, ValueError):
             return None
 
+    def reuse(self, sub, stored):
+        """Whether the stored grade ``stored`` of ``sub`` stands (else ``--regrade`` asks to grade it again)."""
+        regrade = self.settings.regrade
+        if regrade == "all":
+            return False
+        if regrade == "incidents":
+            return not (stored.get("incidents") or stored.get("status") == "incident")
+        return regrade is None or sub.learner != regrade
+
     def store(self, sub, result):
+        """Keep a grade for the next run; a submission not graded (infrastructure) is not kept: graded next time."""
+        if result.get("status") == NOT_GRADED:
+            return
         done = self.work / "done"
         done.mkdir(exist_ok=True)
         path = done / f"{self.key(sub)}.json"
@@ -161,14 +185,28 @@ class Grader:
         secret (which never leaves this process)."""
         return {e: list(seeds_for(self.secret, e)) for e in codes}
 
+    @staticmethod
+    def not_graded(result, why):
+        """The result of a submission that a fault of the grading machines kept from being graded: no points, no
+        exercises, status "not graded", the reason starting with "infrastructure:"; never stored (``store``)."""
+        result.update(status=NOT_GRADED, reason=f"{INFRASTRUCTURE}: {why}", exercises=[], total=0.0, incidents=[])
+        return result
+
     def conclude(self, result, lesson, states, ran):
         """Judge the exercises (``ran``: what ``run_exercises`` returned) and complete the submission's result."""
         for exercise_id, state in ran.items():
+            if state.get("status") == INFRASTRUCTURE:
+                return self.not_graded(result, state["reason"])
             states[exercise_id].update(state)
         with self.lock:
             for exercise_id in lesson.exercises:
                 if exercise_id in checks.REGISTRY:
-                    result["exercises"].append(self._judge(exercise_id, states[exercise_id]))
+                    try:
+                        result["exercises"].append(self._judge(exercise_id, states[exercise_id]))
+                    except Exception as e:  # noqa: BLE001  (a fault of the course's checks: never the learner's 0)
+                        first = (str(e).splitlines() or [""])[0][:200]
+                        return self.not_graded(result, f"the judge failed on {exercise_id} ({type(e).__name__}: "
+                                                       f"{first}); please report it to the course's maintainers")
         result["total"] = round(sum(e["points"] for e in result["exercises"]), 2)
         result["incidents"] = [f"{e['id']}: {e['reason']}" for e in result["exercises"]
                                if e["status"] in INCIDENT_STATUS.values()]
@@ -343,6 +381,11 @@ def run_exercises(settings, sandbox, lesson, codes, seeds, uid, font_cache, cour
         if outcome.get("course_changed") and encode.course_digest() != course:
             raise session.CourseChanged("the course's code (tinygrad_lite/course) changed while grading: the "
                                         "kernels would judge other cases than the grader; run the command again")
+        if outcome.get("infrastructure"):  # the kernel did not start: no learner code ran, none of this is theirs
+            for exercise_id in codes:
+                states[exercise_id] = {"status": INFRASTRUCTURE, "reason": "a grading kernel could not start: "
+                                                                           + outcome["infrastructure"]}
+            break
         Grader._absorb(states, batch, plan, outcome)
         finished = [e for e in batch if Grader._finished(states[e])]
         if outcome["end"] == "done":
@@ -373,7 +416,7 @@ def stored_grades(grader, submissions, progress=None):
     results, todo = [None] * len(submissions), []
     for k, sub in enumerate(submissions):
         cached = grader.cached(sub)
-        if cached is not None:
+        if cached is not None and grader.reuse(sub, cached):
             results[k] = cached
             if progress:
                 progress(k, sub, cached, None)

@@ -340,10 +340,11 @@ def autograde(root, log=print):
     """Grade the submission in ``root``/submission (Gradescope's layout) and return results.json's content.
 
     Raises AutograderError when this machine cannot grade (another course installed than the one exported, no
-    sandbox that starts a kernel)."""
+    sandbox that starts a kernel, a kernel that could not start: ``grader.NOT_GRADED``), so that Gradescope shows
+    "the autograder failed" instead of a score."""
     from .. import exercises  # noqa: F401  (importing it registers every lesson's exercises: their points)
     from . import Settings
-    from .grader import Grader
+    from .grader import NOT_GRADED, Grader
     start = time.monotonic()
     root = Path(root)
     source, submission = root / "source", root / "submission"
@@ -376,6 +377,8 @@ def autograde(root, log=print):
         result = grader.grade(sub)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    if result["status"] == NOT_GRADED:  # a fault of this machine (a kernel that could not start): no score at all
+        raise AutograderError(result["reason"])
     log(f"{sub.shown}: {result['total']:g} of {result['max']:g} points, status {result['status']}")
     for line in [result.get("reason", ""), *result["notes"], *result["incidents"]]:
         if line:

@@ -3,13 +3,30 @@
 Layout. ``tinygrad-lite grade SUBMISSION...``: each SUBMISSION is a notebook or a folder searched recursively for
 ``*.ipynb``: ``.ipynb_checkpoints`` (JupyterLab's autosaves) is skipped silently, a hidden folder (a name starting
 with ".") below a folder given is skipped with one line that names it, and a notebook found twice is graded once,
-with one line. The learner's id is the name of the notebook's folder when that folder is a per-learner folder, a
-folder below the SUBMISSION folder given on the command line (``class/alice/00_welcome.ipynb`` -> ``alice``);
-otherwise (a notebook directly in the given folder, or given by itself) the file name's stem (``class/bob.ipynb``
--> ``bob``). Two notebooks of one learner for one lesson both get graded, under ``learner/stem``. The lesson is the
-notebook's metadata ``{"tinygrad_lite": {"lesson": ...}}``, else a lesson whose name or number (``00_``,
-``lesson00``, ``L00``) is in the file name. A notebook that is not a regular file (a named pipe, a socket, a
-folder named x.ipynb) is never opened: it is graded as unreadable, with one line.
+with one line. Whose a notebook is, the first rule that applies:
+
+1. a notebook of an LMS's export (``roster.py``: Canvas's file names, Moodle's and Gradescope's folders) is the
+   learner the export names (``doejane_LATE_123456_7890123_01_forward_pass.ipynb`` -> ``doejane``);
+2. a notebook named as a lesson's notebook (``01_forward_pass.ipynb``, also as a copy: ``01_forward_pass-Copy1``,
+   ``01_forward_pass (1)``) is the learner whose folder holds it, also when that is a folder given on the command
+   line: ``grade submissions/alice submissions/bob`` grades alice and bob;
+3. a notebook in a folder below a folder given is the learner that folder names (``class/alice/whatever.ipynb`` ->
+   ``alice``);
+4. otherwise (a notebook directly in the folder given, or given by itself) the learner its file name names, a
+   copy's mark left out (``class/bob.ipynb`` and ``class/bob-Copy1.ipynb`` -> ``bob``).
+
+With a roster (``--roster``), the learner is then looked up in it (``roster.identify``). Every learner keeps a row
+of their own: learners with the same id in different places (``a/alice``, ``b/alice``; two Canvas users both
+``smithj``) get ids that tell them apart (``a/alice``, ``b/alice``; ``smithj_123456``). One learner's several
+notebooks of one lesson are graded once (``choose``): the first of them in the order gradable (readable, of the
+lesson asked for), not a copy (``-Copy1``, `` (1)``, ``Copy of``, `` copy``), latest in the LMS (Canvas's file id,
+Gradescope's submission time), named exactly as the lesson's notebook, then by path; the others get one line at
+the start, a note in the gradebook and a line in summary.md.
+
+The lesson is the notebook's metadata ``{"tinygrad_lite": {"lesson": ...}}``, else a lesson whose name or number
+(``00_``, ``lesson00``, ``L00``) is in the file's own name (in an LMS export, the name the learner gave it). A
+notebook that is not a regular file (a named pipe, a socket, a folder named x.ipynb) is never opened: it is graded
+as unreadable, with one line.
 
 What runs. Only the exercise cells come from the learner: matched by their exercise id in the cell metadata, or,
 where an edit lost the metadata, by the marker the released lesson put in the cell (the ``def`` of the function
@@ -27,6 +44,7 @@ from io import StringIO
 from pathlib import Path
 
 from ..notebooks import NotebookError, exercise_marker, not_a_file, read_regular_file
+from .roster import export_of
 
 MAX_NOTEBOOK_BYTES = 50 * 2 ** 20
 MAX_CELL_CHARS = 200_000
@@ -59,6 +77,19 @@ class Submission:
     status: str = None
     notes: list = field(default_factory=list)
     digest: str = ""
+    # whose it is (roster.identify, choose): none of it is part of a stored grade
+    export: object = None  # the roster.Export of the LMS export it comes from, or None
+    owner: tuple = None  # the key that its learner's notebooks share
+    person: object = None  # its roster.Learner, or None
+    on_roster: bool = None  # False when a roster was given and it names no learner of it
+    members: list = field(default_factory=list)  # a Gradescope group's other submitters (roster.identify)
+    later: list = field(default_factory=list)  # notes for its result that no stored grade may keep
+    others: list = field(default_factory=list)  # its learner's other notebooks of its lesson, not graded (choose)
+
+    @property
+    def original(self):
+        """The notebook's own file name: in an LMS export, the name the learner gave it."""
+        return self.export.original if self.export else self.path.name
 
 
 def _source(cell):
@@ -113,8 +144,41 @@ def _hidden(parts):
     return next((n for n, part in enumerate(parts) if part.startswith(".") and part != ".ipynb_checkpoints"), None)
 
 
-def find_notebooks(arguments, exclude=(), notices=None):
-    """[(path, shown, learner)] for the notebooks named or found under the folders named, in a stable order.
+COPY = re.compile(r"(?i)(?:-copy\d*|\s*\(\d+\)|\s+-\s+copy(?:\s*\(\d+\))?|\s+copy(?:\s+\d+)?)$|^copy\s+of\s+")
+
+
+def without_copy(stem):
+    """A file name's stem without the mark of a copy: Jupyter's ``-Copy1``, a download's `` (1)``, Windows's
+    `` - Copy``, macOS's `` copy 2``, Google Drive's ``Copy of ``."""
+    return COPY.sub("", stem).strip() or stem
+
+
+def is_copy(filename):
+    return without_copy(Path(filename).stem) != Path(filename).stem
+
+
+def lesson_notebook(filename, lessons):
+    """Whether ``filename`` is a lesson's own notebook name (``01_forward_pass.ipynb``, a copy of it too)."""
+    stem = without_copy(Path(filename).stem).lower()
+    return any(stem in (name.lower(), Path(lesson.path).stem.lower()) for name, lesson in (lessons or {}).items())
+
+
+def learner_of(path, relative, lessons=None):
+    """The learner a notebook found at ``path`` (``relative`` to the folder given) belongs to, by the rules of the
+    module's docstring (the roster comes later)."""
+    export = export_of(path)
+    if export:
+        return export.learner
+    if lessons and lesson_notebook(path.name, lessons):
+        return path.parent.name or path.resolve().parent.name
+    if len(relative.parts) > 1:
+        return relative.parts[-2]
+    return without_copy(path.stem)
+
+
+def find_notebooks(arguments, exclude=(), notices=None, lessons=None):
+    """[(path, shown, learner)] for the notebooks named or found under the folders named, in a stable order; the
+    learner by ``learner_of`` (``lessons``: {name: Lesson}, to tell a lesson's own notebook name).
 
     Skipped: ``.ipynb_checkpoints`` (JupyterLab's autosaves) silently, and hidden folders (a name starting with
     ".") below a folder given, with one line per such folder that holds notebooks; a notebook found twice (named
@@ -142,10 +206,9 @@ def find_notebooks(arguments, exclude=(), notices=None):
                 paths.append(p)
             for p in paths:
                 relative = p.relative_to(root)
-                learner = relative.parts[-2] if len(relative.parts) > 1 else p.stem
-                found.append((p, str(Path(root.name or str(root)) / relative), learner))
+                found.append((p, str(Path(root.name or str(root)) / relative), learner_of(p, relative, lessons)))
         else:
-            found.append((root, str(root), root.stem))
+            found.append((root, str(root), learner_of(root, Path(root.name), lessons)))
     kept = []
     for path, shown, learner in found:
         key = path.resolve()
@@ -170,9 +233,95 @@ def find_notebooks(arguments, exclude=(), notices=None):
     for _, _, learner in kept:
         counts[learner] = counts.get(learner, 0) + 1
     return kept, counts
+
+
+# Why one notebook of a learner's several of one lesson was graded: the first criterion of ``_preference`` that told
+# it from the next one.
+PREFERENCE = ("it could be graded", "it is not a copy", "it is the latest in the LMS's export",
+              "its file name is the lesson's notebook's", "its path comes first in alphabetical order")
+
+
+def _preference(sub, lessons, lesson):
+    """The sort key of ``choose``: what comes first is graded (see PREFERENCE, in the same order)."""
+    order = sub.export.order if sub.export else None
+    gradable = sub.status not in ("unreadable", "unknown lesson") and (not lesson or sub.lesson == lesson)
+    return (not gradable, is_copy(sub.original), (order is None, -(order or 0)),
+            not (lessons and Path(sub.original).stem.lower() in {n.lower() for n in lessons}), str(sub.path))
+
+
+def choose(subs, lessons, lesson=None):
+    """(the submissions to grade, the lines to print): one per learner and lesson, each learner with an id of its
+    own. Submissions of one ``owner`` (``roster.identify``; else the same learner id in the same folder) for the
+    lesson they count for (``lesson``, the one asked for, else their own) are one learner's: the first by
+    ``_preference`` is graded, the others are named in its ``others`` and ``later`` notes and in a line. Owners
+    with the same learner id get ids that tell them apart (``unique_learners``)."""
+    for sub in subs:
+        if sub.owner is None:
+            sub.owner = ("folder", sub.learner, str(sub.path.parent.resolve()))
+    learners = unique_learners([(s.owner, s.learner, s) for s in subs]
+                               + [(m[0], m[1], s) for s in subs for m in s.members])
+    for sub in subs:
+        sub.learner = learners[sub.owner]
+        sub.members = [(owner, learners[owner], *rest) for owner, _, *rest in sub.members]
+    groups = {}
+    for sub in subs:
+        counts_for = lesson or sub.lesson
+        groups.setdefault((sub.owner, counts_for) if counts_for else (id(sub),), []).append(sub)
+    kept, lines = [], []
+    for group in groups.values():
+        ranked = sorted(group, key=lambda s: _preference(s, lessons, lesson))
+        first = ranked[0]
+        kept.append(first)
+        if len(ranked) == 1:
+            continue
+        mine, theirs = _preference(first, lessons, lesson), _preference(ranked[1], lessons, lesson)
+        why = PREFERENCE[next(k for k in range(len(mine)) if mine[k] != theirs[k])]
+        first.others = [s.shown for s in ranked[1:]]
+        others = ", ".join(first.others)
+        first.later.append(f"also handed in for this lesson, not graded: {others} ({first.shown} was graded: {why})")
+        lines.append(f"{first.learner} ({lesson or first.lesson}): {len(ranked)} notebooks; graded {first.shown} "
+                     f"({why}), not {others} (to grade another, leave only it and run again)")
+    order = {id(s): k for k, s in enumerate(subs)}
+    return sorted(kept, key=lambda s: order[id(s)]), lines
+
+
+def unique_learners(entries):
+    """{owner: learner id} for [(owner, proposed id, Submission)]: the proposed id, unless other owners propose it
+    too; then each of them gets it qualified by what tells them apart, the LMS's id of the learner
+    (``smithj_123456``) or the folder as given (``a/alice``), and, were that the same too, a number. A roster's
+    learner keeps their id."""
+    proposed = {}
+    for owner, learner, sub in entries:
+        proposed.setdefault(owner, (learner, sub))
+    claims = {}
+    for owner, (learner, _) in proposed.items():
+        claims.setdefault(learner, []).append(owner)
+    ids = {}
+    for learner, owners in claims.items():
+        rostered = [owner for owner in owners if owner[0] == "roster"]  # a roster's id is the learner's own
+        if len(owners) == 1 or rostered:
+            ids[(rostered or owners)[0]] = learner
+            owners = [owner for owner in owners if owner != (rostered or owners)[0]]
+        qualified = {}
+        for owner in owners:
+            sub = proposed[owner][1]
+            if owner[0] == "lms":
+                name = f"{learner}_{owner[2]}"
+            elif owner[0] == "folder" and sub.path.parent.name == learner:
+                name = str(sub.path.parent)
+            else:
+                name = f"{learner} ({sub.path.parent})"
+            qualified.setdefault(name, []).append(owner)
+        for name, same in qualified.items():
+            for k, owner in enumerate(sorted(same, key=str)):
+                ids[owner] = name if len(same) == 1 else f"{name}-{k + 1}"
+    return ids
+
+
 def read_submission(path, shown, learner, lessons):
     """A Submission: the learner's cells and lesson, or the problem that stops it from being graded."""
     sub = Submission(Path(path), shown, learner)
+    sub.export = export_of(sub.path)
     try:
         status = sub.path.stat()
         size, kind = status.st_size, not_a_file(status.st_mode)
@@ -208,7 +357,7 @@ def read_submission(path, shown, learner, lessons):
                     sub.problem = "the file is JSON but not a notebook (it has no list of cells)"
                     nb = None
     from_meta = _meta(nb).get("lesson") if nb else None
-    from_name = lesson_from_name(sub.path.name, lessons)
+    from_name = lesson_from_name(sub.original, lessons)
     if isinstance(from_meta, str) and from_meta in lessons:
         sub.lesson = from_meta
         if from_name and from_name != from_meta:

@@ -3,6 +3,7 @@ the same as a web page), and the class summary with its plots (pass rates and mi
 heatmap of learners by exercise). Everything is written from the results alone, sorted, without times or dates,
 so that the same results give the same files."""
 import csv
+import hashlib
 import io
 import json
 import os
@@ -25,9 +26,36 @@ def _number(x):
 
 
 def safe_name(text):
-    """A learner id or lesson as a file or folder name."""
+    """A learner id or lesson as a file or folder name (two ids may give the same name: ``feedback_files``)."""
     name = re.sub(r"[^\w.-]+", "_", str(text)).strip("._") or "unnamed"
     return name[:100]
+
+
+def feedback_files(results):
+    """[the path of each result's feedback in OUTDIR, without .md or .html], in the order of ``results``:
+    ``feedback/<learner>/<lesson>``, each learner's folder their own and each file one result's, also when two
+    learner ids give one safe name, or names that differ only in case (a file system may not tell "Bob" from
+    "bob"), or one learner has two results without a lesson. An id that is a safe name keeps it (the first in
+    sorted order, of ids that differ only in case); another gets a short hash of its id; a second file of one
+    learner's, its notebook's name."""
+    folders, taken = {}, {}
+    for learner in sorted({r["learner"] for r in results}, key=lambda x: (safe_name(x) != x, x)):
+        name = safe_name(learner)
+        if name.lower() in taken:
+            name = f"{name[:90]}-{hashlib.sha256(learner.encode()).hexdigest()[:8]}"
+        taken[name.lower()] = learner
+        folders[learner] = name
+    paths, used = [], set()
+    for r in results:
+        stem = safe_name(r["lesson"] or "unknown")
+        path = f"feedback/{folders[r['learner']]}/{stem}"
+        if path.lower() in used:
+            path = f"{path}-{safe_name(Path(r['path']).stem)}"
+        while path.lower() in used:
+            path += "-2"
+        used.add(path.lower())
+        paths.append(path)
+    return paths
 
 
 def order(results):
@@ -49,32 +77,63 @@ def exercise_columns(results, lessons):
 
 
 def gradebook(results, lessons):
+    """A row per learner and lesson: the points of each exercise (after overrides), the total (after overrides and
+    the late penalty), max, status, the days late and the penalty (when the run tells lateness: ``adjust.py``) and
+    the notes: why it was not graded, the incidents, why an exercise got no answer (``exercise_notes``), the
+    overrides and the rest."""
     columns = exercise_columns(results, lessons)
+    late = any("late_days" in r for r in results)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["learner", "lesson", *columns, "total", "max", "status", "notes"])
+    writer.writerow(["learner", "lesson", *columns, "total", "max", "status", *["late_days", "penalty"] * late,
+                     "notes"])
     for r in order(results):
         points = {e["id"]: _number(e["points"]) for e in r["exercises"]}
         own = set(lessons[graded_as(r)].exercises) if graded_as(r) in lessons else set()
         row = [points.get(c, "0" if c in own else "") for c in columns]
-        notes = "; ".join([r.get("reason", "")] * bool(r.get("reason")) + r["incidents"] + r["notes"])
-        writer.writerow([r["learner"], r["lesson"], *row, _number(r["total"]), _number(r["max"]), r["status"],
+        notes = "; ".join([r.get("reason", "")] * bool(r.get("reason")) + r["incidents"] + exercise_notes(r)
+                          + r["notes"])
+        total = "" if r["status"] == FAULT else _number(r["total"])  # no grade yet, not a 0 (see FAULT)
+        lateness = [_number(r.get("late_days", 0)), _number(r.get("penalty", 0))] * late
+        writer.writerow([r["learner"], r["lesson"], *row, total, _number(r["max"]), r["status"], *lateness,
                          notes.replace("\n", " ")[:500]])
     return out.getvalue()
 
 
+def exercise_notes(r):
+    """One short line per exercise that got no answer to judge (undefined: e.g. its cell has a syntax error;
+    refused): the first line of its reason and, when its cell raised, the error's last line. No hidden case is
+    involved: the cell ran before the hidden inputs were made."""
+    notes = []
+    for e in r["exercises"]:
+        if e["status"] in ("undefined", "refused"):
+            first, _, rest = (e.get("reason") or e["status"]).partition("; the cell raised an error:")
+            error = [line.strip() for line in rest.strip().splitlines() if line.strip()][-1:]
+            notes.append(f"{e['id']} {e['status']}: {_short(first.strip(), 120)}"
+                         + (f" ({_short(error[0], 120)})" if error else ""))
+    return notes
+
+
 def lms(results):
-    """One row per learner, one column per lesson (its total): the shape an LMS imports."""
+    """One row per learner, one column per lesson (its total, after overrides and the late penalty; 0 for a roster
+    learner who handed in nothing): the shape an LMS imports. With a roster (or names from an LMS's export), the
+    name and email columns follow the learner's id."""
     lessons = sorted({graded_as(r) for r in results if graded_as(r)})
-    totals = {}
+    totals, people = {}, {}
     for r in order(results):
         if graded_as(r):
-            totals.setdefault(r["learner"], {})[graded_as(r)] = _number(r["total"])
+            totals.setdefault(r["learner"], {})[graded_as(r)] = "" if r["status"] == FAULT else _number(r["total"])
+        known = people.setdefault(r["learner"], {})
+        for key in ("name", "email"):
+            if r.get(key):
+                known.setdefault(key, r[key])
+    named = any("on_roster" in r or r.get("name") or r.get("email") for r in results)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["learner", *lessons])
+    writer.writerow(["learner", *["name", "email"] * named, *lessons])
     for learner in sorted(totals):
-        writer.writerow([learner, *[totals[learner].get(lesson, "") for lesson in lessons]])
+        who = [people[learner].get("name", ""), people[learner].get("email", "")] * named
+        writer.writerow([learner, *who, *[totals[learner].get(lesson, "") for lesson in lessons]])
     return out.getvalue()
 
 
@@ -86,18 +145,42 @@ def feedback(r):
     return "\n".join(lines)
 
 
-NOT_GRADED = ("unreadable", "unknown lesson", "wrong lesson")
+NOT_GRADED = ("unreadable", "unknown lesson", "wrong lesson", "missing")
+MISSING = "missing"  # a roster learner who handed in no notebook of the lesson (adjust.py): not a submission
+# The notes that are the instructor's alone (a flag to review, the roster's word), or that the feedback says in its
+# own place (the late penalty, points set by the instructor).
+PRIVATE_NOTES = ("to review", "not on the roster", "late: ", "override ")
+# A submission that a fault of the grading machines kept from being graded (grader.NOT_GRADED): no total in the
+# gradebooks (an empty cell, not a 0), and feedback that says it is not the learner's doing; the next run grades it.
+FAULT = "not graded"
 
 
 def feedback_header(r):
     """The lines of a submission's feedback before its exercises: the total and the notes (or why it was not
     graded). The notes for the instructor ("to review: ...") are left out."""
+    if r["status"] == FAULT:
+        return [f"**Not graded yet:** the grading machines failed ({r.get('reason', '')}), not your notebook. It "
+                "will be graded when your instructor runs the grader again.", ""]
     if r["status"] in NOT_GRADED:
         return [f"**Not graded ({r['status']}):** {r.get('reason', '')}", "", f"Points: 0 of {_number(r['max'])}.", ""]
     lines = [f"**Total: {_number(r['total'])} of {_number(r['max'])} points.**", ""]
+    lines += [line for line in adjustments(r) for line in (line, "")]
     for note in r["notes"]:
-        if not note.startswith("to review"):
+        if not note.startswith(PRIVATE_NOTES):
             lines += [f"Note: {note}", ""]
+    return lines
+
+
+def adjustments(r):
+    """What the learner is told of the changes made to the judged points (``adjust.py``): the points the instructor
+    set, and the late penalty, each a sentence."""
+    lines = []
+    for o in r.get("overrides", []):
+        lines.append(f"Points set by your instructor: {o['exercise']}, {_number(o['points'])} instead of "
+                     f"{_number(o['judged'])}" + (f" ({o['reason']})." if o["reason"] else "."))
+    if r.get("late"):
+        lines.append(f"Late: {r['late']}; the total above is after it ({_number(round(r['total'] + r['penalty'], 2))}"
+                     " before)." if r.get("penalty") else f"Late: {r['late']}.")
     return lines
 
 
@@ -107,12 +190,18 @@ def exercise_report(e):
     and status), ``reason`` (why it was not run: missing, refused, undefined; else None), ``summary`` (the cases
     passed, those not counted, the notes), ``closing`` (a last sentence instead of cases, for "not attempted"),
     ``cases`` ([(where, status, detail)] of the first cases not passed, ``detail`` "" when it would only repeat
-    the status), ``more`` (how many more were not passed) and ``hints`` ([(label, hint)]). A hidden case's numbers
-    are masked (``judge.for_learner``, ``learner_hints``)."""
+    the status), ``more`` (how many more were not passed), ``hints`` ([(label, hint)]) and ``override`` (the
+    sentence that says the instructor set its points, or None). A hidden case's numbers are masked
+    (``judge.for_learner``, ``learner_hints``)."""
     from .judge import for_learner
     unit = "point" if e["max"] == 1 else "points"
     report = {"heading": f"{e['id']}: {_number(e['points'])} of {_number(e['max'])} {unit} ({e['status']})",
-              "reason": None, "summary": [], "closing": None, "cases": [], "more": 0, "hints": []}
+              "reason": None, "summary": [], "closing": None, "cases": [], "more": 0, "hints": [], "override": None}
+    if e.get("override"):
+        reason = e["override"]["reason"]
+        report["override"] = (f"Points set by your instructor: {_number(e['points'])} (the grader gave "
+                              f"{_number(e['judged_points'])})" + (f": {reason}" if reason else "")
+                              + "." * (not reason.endswith((".", "!", "?"))))
     if e["status"] in ("missing", "refused", "undefined"):
         report["reason"] = _learner_reason(e["reason"])
         return report
@@ -143,7 +232,7 @@ def exercise_feedback(e):
     """The lines of one exercise's feedback (a ``## `` heading with its points and status, then what failed and
     why, and the hints), as the learner may see them."""
     report = exercise_report(e)
-    lines = [f"## {report['heading']}", ""]
+    lines = [f"## {report['heading']}", ""] + [report["override"], ""] * bool(report["override"])
     if report["reason"] is not None:
         return lines + [report["reason"], ""]
     lines += report["summary"] + [""]
@@ -258,6 +347,8 @@ def exercise_html(e):
     parts = [f'<section class="exercise {kind}" id="{_anchor(e["id"])}">',
              f'<h2>{_html(e["id"])}<span class="points">{_number(e["points"])} of {_number(e["max"])} {unit}</span>'
              f'{_status_html(e["status"])}</h2>']
+    if report["override"]:
+        parts.append(f'<p class="note"><b>{_html(report["override"])}</b></p>')
     if report["reason"] is not None:  # (with the cell's traceback, when it raised: that part reads as code)
         font = " code" if "\n" in report["reason"] else ""
         return "\n".join(parts + [f'<div class="detail{font}">{_html(report["reason"])}</div>', "</section>"])
@@ -283,12 +374,18 @@ def feedback_html(r):
     hidden input or reference answer, as in the Markdown."""
     lesson = r["lesson"] or "Unknown lesson"
     body = [f"<h1>Feedback for {_html(r['learner'])}</h1>", f'<p class="lesson">{_html(lesson)}</p>']
-    if r["status"] in NOT_GRADED:
+    if r["status"] == FAULT:
+        body += ['<p class="total">Not graded yet</p>', f'<p class="note">The grading machines failed '
+                 f'({_html(r.get("reason", ""))}), not your notebook. It will be graded when your instructor runs '
+                 'the grader again.</p>']
+    elif r["status"] in NOT_GRADED:
         body += [f'<p class="total">Not graded ({_html(r["status"])})</p>',
                  f'<p class="note">{_html(r.get("reason", ""))}</p>', f"<p>Points: 0 of {_number(r['max'])}.</p>"]
     else:
         body.append(f'<p class="total">Total: {_number(r["total"])} of {_number(r["max"])} points</p>')
-        body += [f'<p class="note">Note: {_html(note)}</p>' for note in r["notes"] if not note.startswith("to review")]
+        body += [f'<p class="note">{_html(line)}</p>' for line in adjustments(r)]
+        body += [f'<p class="note">Note: {_html(note)}</p>' for note in r["notes"]
+                 if not note.startswith(PRIVATE_NOTES)]
         body += ['<div class="table"><table>', '<thead><tr><th>exercise</th><th class="num">points</th><th>status</th>'
                  '<th class="num">cases passed</th></tr></thead>', "<tbody>"]
         for e in r["exercises"]:
@@ -312,11 +409,20 @@ def summary(results, lessons, sandbox, settings):
              f"Sandbox: {sandbox}.", "",
              f"Limits: {settings.timeout:g} s per cell and per exercise, {settings.total_timeout:g} s per "
              f"submission, {settings.memory} MB of memory, {settings.max_output} MB of output.", ""]
+    absent = [r for r in results if r["status"] == MISSING]
+    results = [r for r in results if r["status"] != MISSING]  # the submissions; the absent have a section below
     statuses = Counter(r["status"] for r in results)
     maps = heatmaps(results)
     lines += [f"{len(results)} submission(s): " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())), ""]
+    if absent:
+        lines += [f"{len(absent)} roster learner(s) handed in nothing for a lesson graded: 0 points, status "
+                  "missing (named under 'Missing').", ""]
+    if statuses.get(FAULT):
+        lines += [f"**{statuses[FAULT]} submission(s) not graded** for a fault of the grading machines (named under "
+                  "'Not graded'): no grade was stored for them; fix the machines and run the same command again.",
+                  ""]
     for name in sorted({r["lesson"] for r in results if r["lesson"]}):
-        mine = [r for r in results if r["lesson"] == name and r["status"] not in ("wrong lesson",)]
+        mine = [r for r in results if r["lesson"] == name and r["status"] not in ("wrong lesson", FAULT)]
         if not mine:
             continue
         graded = [r for r in mine if r["exercises"]]
@@ -345,12 +451,61 @@ def summary(results, lessons, sandbox, settings):
                   for r in flagged]
         lines.append("")
     lines += problems(results)
+    lines += class_lines(results + absent)
     lines += ["![totals per lesson](summary-totals.png)", "",
               "![pass rate per exercise and the most frequent mistakes](summary.png)", ""]
     return "\n".join(lines)
 
 
 ROUTINE = ("passed", "partial", "failed", "error", "not attempted")  # an exercise's statuses that need no one's look
+
+
+def class_lines(results):
+    """The summary's lines about the class rather than the code (``adjust.py``, ``layout.choose``), each a
+    section only when it has a row: the roster learners who handed in nothing, the notebooks whose learner is
+    not on the roster, the learners' other notebooks of a lesson that were not graded, the points set by the
+    instructor, and who was late."""
+    lines = []
+    absent = [r for r in order(results) if r["status"] == MISSING]
+    if absent:
+        lines += ["## Missing", "", "On the roster, no notebook handed in (0 points):", ""]
+        lessons = sorted({r["lesson"] for r in absent})
+        for lesson in lessons:
+            names = [r["learner"] + (f" ({r['name']})" if r.get("name") else "") for r in absent
+                     if r["lesson"] == lesson]
+            lines.append(f"- {lesson}: {', '.join(names)}")
+        lines.append("")
+    strangers = [r for r in order(results) if r.get("on_roster") is False]
+    if strangers:
+        lines += ["## Not on the roster", "", "Graded all the same, under the name the notebook gave:", "",
+                  "| learner | lesson | file | note |", "|---|---|---|---|"]
+        lines += [f"| {_short(r['learner'], 60)} | {r['lesson']} | {_short(r['path'], 80)} | "
+                  f"{_short(next((n for n in r['notes'] if n.startswith('not on the roster')), '-'), 160)} |"
+                  for r in strangers]
+        lines.append("")
+    seconds = [r for r in order(results) if r.get("others")]
+    if seconds:
+        lines += ["## Other notebooks not graded", "", "A learner's notebooks of one lesson are graded once: "
+                  "the one graded and why are in the notes.", "", "| learner | lesson | graded | not graded |",
+                  "|---|---|---|---|"]
+        lines += [f"| {_short(r['learner'], 60)} | {r['lesson']} | {_short(r['path'], 80)} | "
+                  f"{_short(', '.join(r['others']), 160)} |" for r in seconds]
+        lines.append("")
+    overridden = [(r, o) for r in order(results) for o in r.get("overrides", [])]
+    if overridden:
+        lines += ["## Overrides", "", "| learner | lesson | exercise | judged | set | reason |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {_short(r['learner'], 60)} | {r['lesson']} | {o['exercise']} | {_number(o['judged'])} | "
+                  f"{_number(o['points'])} | {_short(o['reason'] or '-', 120)} |" for r, o in overridden]
+        lines.append("")
+    late = [r for r in order(results) if r.get("late")]
+    if late:
+        lines += ["## Late", "", "| learner | lesson | days late | penalty | how it is known |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {_short(r['learner'], 60)} | {r['lesson']} | {_number(r['late_days'])} | "
+                  f"{_number(r['penalty'])} | {_short(r['late'], 160)} |" for r in late]
+        lines.append("")
+    return lines
 
 
 def problems(results):
@@ -371,7 +526,7 @@ def problems(results):
             lines += [f"| {_short(r['learner'], 60)} | {r['lesson']} | {e['id']} | {e['status']} | "
                       f"{_short(e['reason'] or '-', 160)} |" for r, e in rows]
             lines.append("")
-    skipped = [r for r in order(results) if r["status"] in ("unreadable", "unknown lesson")]
+    skipped = [r for r in order(results) if r["status"] in ("unreadable", "unknown lesson", FAULT)]
     if skipped:
         lines += ["## Not graded", "", "| learner | file | status | reason |", "|---|---|---|---|"]
         lines += [f"| {_short(r['learner'], 60)} | {_short(r['path'], 80)} | {r['status']} | "
@@ -390,7 +545,7 @@ def exercise_stats(results, lesson):
     rows = []
     for exercise_id in ids:
         entries = [e for r in results for e in r["exercises"] if e["id"] == exercise_id]
-        n = sum(1 for r in results if r["status"] not in ("unreadable", "unknown lesson"))
+        n = sum(1 for r in results if r["status"] not in ("unreadable", "unknown lesson", FAULT))
         if not entries and not n:
             continue
         passed = sum(e["status"] == "passed" for e in entries)
@@ -407,7 +562,7 @@ def plot(results, lessons, path):
     import matplotlib.pyplot as plt
     rows, mistakes = [], Counter()
     for name in sorted({r["lesson"] for r in results if r["lesson"]}):
-        mine = [r for r in results if r["lesson"] == name and r["status"] != "wrong lesson"]
+        mine = [r for r in results if r["lesson"] == name and r["status"] not in ("wrong lesson", MISSING, FAULT)]
         for row in exercise_stats(mine, lessons.get(name)):
             rows.append(row)
             for hint, n in row["mistakes"]:
@@ -446,10 +601,11 @@ _MARKS = {"not attempted": "–", "undefined": "?", "missing": "?", "refused": "
 
 def _by_lesson(results):
     """{lesson: its submissions}, as the summary counts them (a notebook of another lesson handed in for
-    ``--lesson`` counts for none), in lesson order."""
+    ``--lesson`` counts for none, nor does one not graded yet, nor a roster learner's missing one), in lesson
+    order."""
     found = {}
     for r in results:
-        if r["lesson"] and r["status"] != "wrong lesson":
+        if r["lesson"] and r["status"] not in ("wrong lesson", FAULT, MISSING):
             found.setdefault(r["lesson"], []).append(r)
     return dict(sorted(found.items()))
 
@@ -592,9 +748,11 @@ def write_all(outdir, results, lessons, sandbox, settings):
                            "memory_mb": settings.memory, "max_output_mb": settings.max_output,
                            "solutions": {name: lessons[name].digest for name in sorted(lessons)}},
                 "submissions": ordered}
+    for r, path in zip(ordered, feedback_files(ordered)):
+        r["feedback"] = path + ".md"
     _write(outdir / "results.json", json.dumps(document, indent=1, sort_keys=True) + "\n")
     for r in ordered:
-        stem = outdir / "feedback" / safe_name(r["learner"]) / safe_name(r["lesson"] or "unknown")
+        stem = outdir / r["feedback"][:-len(".md")]
         _write(stem.with_name(stem.name + ".md"), feedback(r))
         _write(stem.with_name(stem.name + ".html"), feedback_html(r))
     _write(outdir / "summary.md", summary(ordered, lessons, sandbox, settings))

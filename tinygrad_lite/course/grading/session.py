@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -33,6 +34,7 @@ def grace(timeout):
     default 30 s, so that an endless loop costs about its time limit, not a new kernel's start-up."""
     return 1 + 0.05 * timeout
 MAX_EVENT = 2 ** 16
+MAX_STARTUP_TEXT = 2 ** 14  # what a kernel that could not start printed, kept to say why
 MAX_ANSWERS = 256 * 2 ** 20
 
 
@@ -82,7 +84,8 @@ def run_kernel(sandbox, plan, seeds, limits, timeout, deadline, max_output, font
     ``where``: {"phase": "start" | "cell" | "ready" | "exercise", "n": cell index, "id": exercise, "i": case};
     ``cell_errors``: {cell index: error text}; ``cells_done``: the indexes of the cells that ended;
     ``answers``: the answer lines the kernel wrote (parsed JSON objects; malformed lines are dropped);
-    ``output_bytes``: how much the learner's code printed.
+    ``output_bytes``: how much the learner's code printed; ``infrastructure`` (only when the kernel ended before
+    its first cell, i.e. before any learner code ran): why it could not start, in one line.
     """
     scratch = tempfile.mkdtemp(prefix="tgl-kernel-")
     try:
@@ -122,11 +125,11 @@ def _run(sandbox, scratch, plan, seeds, limits, timeout, deadline, max_output, f
         process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, **sandbox.popen_options(uid))
     except OSError as e:
-        outcome.update(end="no start", reason=f"the kernel could not be started: {e}")
+        outcome.update(end="no start", reason=f"the kernel could not be started: {e}", infrastructure=str(e))
         return outcome
     _LIVE.add(process)
     events = queue.Queue()
-    output = {"bytes": 0, "over": False}
+    output = {"bytes": 0, "over": False, "head": bytearray()}  # head: what the kernel wrote first (see below)
 
     def read_events():
         for line in process.stdout:
@@ -143,6 +146,8 @@ def _run(sandbox, scratch, plan, seeds, limits, timeout, deadline, max_output, f
             if not chunk:
                 return
             output["bytes"] += len(chunk)
+            if len(output["head"]) < MAX_STARTUP_TEXT:
+                output["head"] += chunk[:MAX_STARTUP_TEXT - len(output["head"])]
             if output["bytes"] > max_output and not output["over"]:
                 output["over"] = True
                 _kill(process)
@@ -231,7 +236,19 @@ def _run(sandbox, scratch, plan, seeds, limits, timeout, deadline, max_output, f
             thread.join(timeout=5)
     outcome["output_bytes"] = output["bytes"]
     outcome["answers"] = _read_answers(os.path.join(scratch, "answers.jsonl"))
+    if where.get("phase") == "start" and outcome["end"] != "done" and not _STOP.is_set():
+        # no cell started: no learner code ran, so this is the machine's fault (a missing package, a broken
+        # sandbox, an overloaded machine), never the learner's; what the kernel printed is Python's own error
+        outcome["infrastructure"] = startup_error(bytes(output["head"])) or outcome["reason"]
     return outcome
+
+
+def startup_error(text):
+    """The line that says why a kernel could not start, from what it printed before its first cell (a traceback's
+    last line, e.g. "ModuleNotFoundError: No module named 'IPython'"), or "" when it printed nothing useful."""
+    lines = [line.strip() for line in text.decode("utf-8", "replace").splitlines() if line.strip()]
+    errors = [line for line in lines if re.match(r"[\w.]*(Error|Exception)\b", line)]
+    return (errors or lines or [""])[-1][:300]
 
 
 def _timeout_reason(where, timeout, total):
