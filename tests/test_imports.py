@@ -153,3 +153,29 @@ def test_every_library_module_imports_on_its_own_in_a_fresh_interpreter():
     done = subprocess.run([sys.executable, "-c", _IMPORT_EACH, str(PACKAGE), *names], capture_output=True,
                           text=True, timeout=120, cwd=PACKAGE.parent)
     assert done.returncode == 0 and not done.stdout.strip(), f"modules that fail to import:\n{done.stdout}{done.stderr}"
+
+
+def course_graph():
+    """The course's modules (tinygrad_lite/course) and the imports between them, those inside functions too, except
+    the import of ``course.exercises`` (importing it registers the lessons' exercises, which import the checks:
+    the one import that must come from above) and of the package ``tinygrad_lite.course`` itself."""
+    graph = {}
+    for name, path in MODULES.items():
+        if COURSE not in path.parents or name.startswith("tinygrad_lite.course.exercises"):
+            continue
+        found = imports_of(path)
+        graph[name] = {target for node in found.found + found.deferred for target in targets(name, path, node)
+                       if target.startswith("tinygrad_lite.course.")
+                       and not target.startswith("tinygrad_lite.course.exercises")}
+    return graph
+
+
+def test_the_course_modules_import_in_one_direction_even_inside_functions():
+    """An import inside a function hides a cycle from the load-time graph above, not from a reader: the checks, the
+    judging pipeline and the grader import downwards only (registry and compare at the bottom, then pipeline, then
+    checks and grading)."""
+    graph = course_graph()
+    assert "tinygrad_lite.course.pipeline" in graph["tinygrad_lite.course.checks"]
+    cycle = find_cycle(graph)
+    assert cycle is None, ("these course modules import each other in a circle (counting imports inside "
+                           "functions): " + " -> ".join(cycle) + "; move what the lower one needs down to it")

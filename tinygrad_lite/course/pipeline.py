@@ -42,8 +42,9 @@ from collections import Counter
 import numpy as np
 
 from .answers import TensorAnswer, is_tensor, tensor_parts
-from .checks import GENERIC_ERROR_HINTS, as_numpy, compare_arrays, diagnose
+from .compare import as_numpy, compare_arrays, diagnose
 from .display import ERROR, FAILED, NOT_ATTEMPTED, PASSED
+from .registry import GENERIC_ERROR_HINTS, REGISTRY
 
 NOT_RUN = "not run"
 
@@ -157,7 +158,6 @@ def stub_origin(exc, fn):
     exercise_id = match.group(1) if match else None
     if exercise_id is None:
         from . import exercises  # noqa: F401  (importing it registers every lesson's exercises)
-        from .checks import REGISTRY
         exercise_id = next((i for i in sorted(REGISTRY) if REGISTRY[i].name == last.name), None)
     return "other", (exercise_id, last.name)
 

@@ -36,7 +36,7 @@ def _hint(first, again):
 LOSS = TensorAnswer()
 
 # errors that learners of this lesson meet (the generic ones, a Python `if` on a tensor, numpy's axis=/keepdims=
-# and numpy functions on tensors, are in checks.py)
+# and numpy functions on tensors, are in registry.py)
 NO_KEEPDIM = ErrorHint(
     r"shapes \((\d+), \d+\) and \(\1,\) cannot be broadcast",
     "a reduction over the last dim of an (N, C) tensor gives shape (N,), and (N,) lines up with the *last* dim "

@@ -77,13 +77,10 @@ from pathlib import Path
 from . import adjust, encode, layout, probe, report
 from . import roster as rosters
 from . import sandbox as sandboxes
+from .errors import UsageError
 from .grader import Grader, Settings, grade_all
 
 __all__ = ["Settings", "default_solutions", "grade"]
-
-
-class UsageError(Exception):
-    """A problem with the command line or its inputs (a missing path, an unknown lesson)."""
 
 
 def default_solutions():

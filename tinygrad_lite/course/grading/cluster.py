@@ -58,8 +58,9 @@ import warnings
 from dataclasses import replace
 from pathlib import Path
 
-from . import UsageError, encode, grader, probe, session
+from . import encode, grader, probe, session
 from . import sandbox as sandboxes
+from .errors import UsageError
 
 INSTALL = 'grading on a Dask cluster needs Dask: pip install "tinygrad_lite[cluster]"'
 WAIT_FOR_WORKERS = 300  # seconds: the workers of a batch system may still be waiting in its queue

@@ -208,7 +208,7 @@ def export(lesson, out, settings, solutions=None, visibility="visible"):
     if not solutions.is_dir():
         raise ExportError(f"no solutions folder at {solutions} (use --solutions)")
     lessons = layout.load_lessons(solutions)
-    from . import UsageError
+    from .errors import UsageError
     try:
         name = resolve_lesson(lesson, lessons)
     except UsageError as e:

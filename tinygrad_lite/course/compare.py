@@ -1,0 +1,181 @@
+"""Comparing an answer with the reference's, and telling the learner how they differ: ``compare_arrays`` (shape,
+dtype, how many values differ and the worst of them), ``compare_log`` (tiny positive values compared in log space)
+and ``diagnose`` (the generic mistakes an exercise opts in to: a wrong sign, a constant factor, a mean for a sum, a
+transpose, a missing broadcast sum, an overflow). Used by the judging pipeline (``pipeline.py``) and by the
+exercises' own comparisons; it knows nothing of exercises or checks (``registry.py`` is below it only for the names
+of the generic hints).
+"""
+import numpy as np
+
+from .registry import GENERIC_HINTS
+
+
+def as_numpy(value):
+    """Tensors (ours or PyTorch's), numpy arrays and numbers become numpy arrays; tuples and lists stay sequences."""
+    if isinstance(value, (tuple, list)):  # a named tuple (e.g. what x.max(0) returns) becomes a plain tuple
+        return [as_numpy(v) for v in value] if isinstance(value, list) else tuple(as_numpy(v) for v in value)
+    if hasattr(value, "detach") and hasattr(value, "numpy"):
+        return np.asarray(value.detach().numpy())
+    if value is None or isinstance(value, (str, dict)):
+        return value
+    try:
+        return np.asarray(value)
+    except Exception:  # noqa: BLE001  (an object numpy cannot hold: compare it as it is)
+        return value
+
+
+def _describe(a):
+    return f"shape {tuple(a.shape)} {a.dtype}"
+
+
+def compare_arrays(got, expected, rtol, atol, what="the result", names=()):
+    """None when ``got`` matches ``expected``; otherwise a few lines that say how they differ. A tuple's results
+    are called "result 0", "result 1"..., with the name ``names`` gives each, e.g. "result 1 (dgamma)"."""
+    if isinstance(expected, (tuple, list)):
+        if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+            return f"expected {len(expected)} results (a tuple), got {type(got).__name__}" + (
+                f" of length {len(got)}" if isinstance(got, (tuple, list)) else "")
+        for i, (g, e) in enumerate(zip(got, expected)):
+            failure = compare_arrays(g, e, rtol, atol, f"result {i}" + (f" ({names[i]})" if i < len(names) else ""))
+            if failure:
+                return failure
+        return None
+    if got is None:
+        return f"expected {_describe(expected)}, got None: did you forget to return the result?"
+    if not isinstance(got, np.ndarray) or got.dtype == object:
+        return f"expected {_describe(expected)}, got {type(got).__name__}"
+    if got.shape != expected.shape:
+        return f"{what}: expected {_describe(expected)}, got {_describe(got)}"
+    if expected.dtype.kind == "b" or got.dtype.kind == "b":
+        wrong = got != expected
+        diff = wrong.astype(float)
+    else:
+        g, e = got.astype(np.float64), expected.astype(np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            diff = np.abs(g - e)
+            close = (diff <= atol + rtol * np.abs(e)) & np.isfinite(e)  # rtol * inf would accept anything
+        wrong = ~(close | (g == e) | (np.isnan(g) & np.isnan(e)))  # nan matches nan, inf matches inf of its sign
+        diff = np.where(np.isnan(diff), np.inf, diff)
+    return _difference(got, expected, wrong, diff, what)
+
+
+def _difference(got, expected, wrong, diff, what, unit=""):
+    if not wrong.any():
+        return None
+    worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(np.where(wrong, diff, -1))), got.shape))
+    index = f" at index {list(worst)}" if got.ndim else ""
+    shown_expected, shown_got = _numbers_apart(expected[worst], got[worst])
+    return (f"{what}: expected {_describe(expected)}, got {_describe(got)}; {int(wrong.sum())} of {wrong.size} "
+            f"values differ. Worst{index}: expected {shown_expected}, got {shown_got} "
+            f"({unit}difference {float(diff[worst]):.3g})")
+
+
+def compare_log(got, expected, log_tol=1e-3, rtol=1e-5, atol=0.0, what="the result"):
+    """Like ``compare_arrays``, but positive values are compared in log space: |log(got) - log(expected)| <=
+    ``log_tol``. For results whose point is that tiny values survive (sigmoid(-100) = 3.8e-44, not 0, not
+    9e-14 from a clamp): a relative tolerance alone would accept any tiny number, an absolute one even 0.
+    Values that are not positive are compared with ``rtol``/``atol``; a float32 subnormal (below 1.2e-38, stored
+    with few digits) may differ by a few of its steps."""
+    failure = compare_arrays(got, expected, 0.0, np.inf, what)  # types, shapes and nan only
+    if failure or not isinstance(got, np.ndarray) or got.dtype.kind not in "fiu":
+        return failure
+    g, e = got.astype(np.float64), expected.astype(np.float64)
+    positive = e > 0
+    step = float(np.finfo(expected.dtype).smallest_subnormal) if expected.dtype.kind == "f" else 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_diff = np.abs(np.log(np.where(g > 0, g, np.nan)) - np.log(np.where(positive, e, 1.0)))
+        log_diff = np.where(np.isnan(log_diff), np.inf, log_diff)
+        ok_pos = (log_diff <= log_tol) | (np.abs(g - e) <= 4 * step)
+        ok_other = (np.abs(g - e) <= atol + rtol * np.abs(e)) | (g == e)
+    wrong = np.where(positive, ~ok_pos, ~ok_other)
+    diff = np.where(positive, log_diff, np.abs(g - e))
+    return _difference(got, expected, wrong, diff, what, unit="log-space ")
+
+
+def _number(value):
+    value = value.item()
+    return f"{value:.6g}" if isinstance(value, float) else repr(value)
+
+
+def _numbers_apart(expected, got):
+    """The two numbers at 6 significant digits, or at as many more as it takes for them to look different (a
+    difference in the 7th digit printed as "0.292893" twice would read as no difference at all)."""
+    e, g = expected.item(), got.item()
+    if not (isinstance(e, float) and isinstance(g, float)) or e == g:
+        return _number(expected), _number(got)
+    for digits in range(6, 18):
+        a, b = f"{e:.{digits}g}", f"{g:.{digits}g}"
+        if a != b:
+            return a, b
+    return repr(e), repr(g)
+
+
+# -------------------------------------------------------------------- recognising common mistakes
+def _unbroadcast(grad, shape):
+    from ..autograd.engine import unbroadcast  # the engine's own backward of broadcasting, not a copy
+    return unbroadcast(grad, shape)
+
+
+def diagnose(got, expected, inputs=(), kinds=GENERIC_HINTS):
+    """A generic hint when ``got`` is a recognisable distortion of ``expected``; None otherwise.
+
+    ``kinds`` are the generic hints that may fire (an exercise opts in to those that fit its mistakes, see
+    GENERIC_HINTS). ``inputs`` (the case's arguments, optional) tell the sizes a mean may run over when the answer
+    has no dims of its own, e.g. a loss: one number averaged over the N elements of its input.
+    """
+    kinds = set(kinds)
+    if not isinstance(got, np.ndarray) or not isinstance(expected, np.ndarray) or got.dtype.kind not in "fiu":
+        return None
+    e = expected.astype(np.float64)
+    if got.shape != expected.shape:
+        if ("transpose" in kinds and got.ndim == 2 and got.shape == expected.shape[::-1]
+                and np.allclose(got.T, e, rtol=1e-5, atol=1e-7)):
+            return ("your answer is the transpose of the right one: check the order of the factors in your matrix "
+                    "product and the layout (out, in) of the weight")
+        if "broadcast_sum" in kinds and got.ndim >= e.ndim:
+            try:
+                summed = _unbroadcast(got.astype(np.float64), e.shape)
+            except (ValueError, IndexError):
+                return None
+            if summed.shape == e.shape and np.allclose(summed, e, rtol=1e-5, atol=1e-7):
+                return (f"your gradient has the broadcast shape {got.shape}; the input had shape {e.shape}. An input "
+                        "that was broadcast (repeated) gets the sum of the gradients of its copies: sum over the "
+                        "broadcast dims (those that broadcasting added or stretched)")
+        return None
+    g = got.astype(np.float64)
+    if np.isfinite(e).all() and not np.isfinite(g).all():
+        if "overflow" in kinds:
+            return ("your result has inf or nan where the right answer is finite: exp of a large number overflows "
+                    "to inf, and a sum of exps that all underflow to 0 gives log(0) = -inf. Subtract the maximum "
+                    "first: exp(x - m), with m the largest of the numbers exponentiated, is never above 1, one term "
+                    "is exp(0) = 1 so the sum is at least 1, and the shift cancels out (the log-sum-exp trick)")
+        return None
+    if not np.isfinite(g).all():
+        return None
+    big = np.abs(e) > 1e-12
+    if not big.any():
+        return None
+    if "sign" in kinds and np.allclose(g, -e, rtol=1e-5, atol=1e-7):
+        return "your answer has the wrong sign: check for a minus sign (the derivative of -x is -1, of 1 - x is -1)"
+    ratios = g[big] / e[big]
+    r = ratios.mean()
+    if np.allclose(ratios, r, rtol=1e-4) and np.allclose(g[~big], 0, atol=1e-7) and not np.isclose(r, 1):
+        if "mean_vs_sum" in kinds:
+            counts = {n for n in expected.shape if n > 1} | {expected.size}
+            for a in inputs:
+                if isinstance(a, np.ndarray) and a.ndim:
+                    counts |= {n for n in a.shape if n > 1} | {a.size}
+            for n in sorted(counts - {1}):  # (a ratio near 1 is no count: 1.00003 is a small offset)
+                if np.isclose(r, n, rtol=1e-4):
+                    return (f"your answer is {n} times too large: a sum where a mean was needed? (dividing by "
+                            f"{n}, the number of elements averaged, makes it a mean)")
+                if np.isclose(r, 1 / n, rtol=1e-4):
+                    return (f"your answer is {n} times too small: a mean where a sum was needed, or dividing by "
+                            f"{n} twice?")
+        if "factor" not in kinds or np.isclose(r, 0) or np.isclose(r, 1, rtol=1e-3):
+            return None  # 0 times the right answer is no factor to look for, nor 1.0003 times (a small offset)
+        if big.sum() == 1 and not np.isclose(r, 2, rtol=1e-4) and not np.isclose(r, 0.5, rtol=1e-4):
+            return None  # one number is always some factor times another: only a factor of 2 says something
+        return (f"your answer is off by a constant factor ({r:.4g} times the right one): look for a missing or extra "
+                "constant (a 2, a 1/2, a division by a count) or a term that scales every value alike")
+    return None
