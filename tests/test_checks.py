@@ -1,9 +1,12 @@
-"""The check framework itself (tinygrad_lite/course/checks.py, answers.py, display.py), on small exercises of its
-own: the answer kinds, inputs left unchanged, gradients, numerical stability, hint tiers and opt-in generic
-hints, error hints, a call into an unsolved exercise, log-space comparison, the display and the fallback label;
-"write it yourself" (``Exercise.forbid``): an answer that is, subclasses, wraps or refers to the library's own
-implementation fails, the building blocks stay allowed, the driver's and the reference's own calls do not count,
-and the library's Adam is no answer to 04.MyAdam."""
+"""The check framework itself (tinygrad_lite/course/checks.py, answers.py, display.py, blocks.py), on small
+exercises of its own: the answer kinds, inputs left unchanged, gradients, numerical stability, hint tiers and
+opt-in generic hints, error hints, a call into an unsolved exercise, log-space comparison, the display and the
+fallback label; "write it yourself" (``Exercise.forbid``): an answer that is, subclasses, wraps or refers to the
+library's own implementation fails, the building blocks stay allowed, the driver's and the reference's own calls do
+not count, and the library's Adam is no answer to 04.MyAdam; and as an allowlist (``Exercise.allow``): the allowed
+blocks pass in any style, any other catalogued function (a method, a function, a layer, PyTorch's or numpy's by its
+dotted name) fails naming itself and the blocks, a call an allowed block makes on its own behalf does not count, and
+a wrong answer keeps its hint."""
 import math
 from collections import Counter
 
@@ -423,3 +426,125 @@ def test_the_library_adam_is_no_answer_to_04_my_adam(answer):
     result = verdict(fn, get_exercise("04.MyAdam"))
     assert result.status == FAILED and result.passed_cases == 0, result.message
     assert "write it yourself" in result.message and "tinygrad_lite.optim.Adam" in result.message
+
+
+# -------------------------------------------------------------------- write it yourself, by an allowlist
+def _log_softmax(z):
+    shifted = z - z.amax(dim=-1, keepdim=True)
+    return shifted - shifted.exp().sum(dim=-1, keepdim=True).log()
+
+
+LSE_BLOCKS = ("arithmetic", "exp", "log", "max", "sum")
+LOG_SOFTMAX = Exercise("99.log_softmax_allowed", reference=_log_softmax, cases=_cases, answer=TensorAnswer(),
+                       grad=True, allow=LSE_BLOCKS)
+ALLOWED = "build it from the allowed blocks: arithmetic, exp, log, max, sum."
+
+
+def test_the_allowed_blocks_pass_in_any_style():
+    assert verdict(_log_softmax, LOG_SOFTMAX)
+    assert verdict(lambda z: z - tl.log(tl.sum(tl.exp(z - tl.amax(z, -1, keepdim=True)), -1, keepdim=True))
+                   - tl.amax(z, -1, keepdim=True), LOG_SOFTMAX)  # the functional forms
+    assert verdict(lambda z: (z - z.max(dim=-1, keepdim=True).values.detach()).reshape(z.shape).float()
+                   - (z - z.max(dim=-1, keepdim=True).values.detach()).exp().sum(-1, keepdim=True).log(),
+                   LOG_SOFTMAX), "shapes, dtypes and detach are plumbing: always allowed"
+
+
+@pytest.mark.parametrize("answer, name", [
+    (lambda z: z - z.logsumexp(dim=-1, keepdim=True), "tinygrad_lite.Tensor.logsumexp"),  # a Tensor method
+    (lambda z: z - tl.logsumexp(z, -1, keepdim=True), "tinygrad_lite.logsumexp"),  # a top-level function
+    (lambda z: tl.nn.functional.log_softmax(z, dim=-1), "tinygrad_lite.nn.functional.log_softmax"),
+    (lambda z: tl.nn.LogSoftmax(dim=-1)(z), "tinygrad_lite.nn.LogSoftmax"),  # a layer
+    (lambda z: -tl.stack([tl.nn.functional.cross_entropy(z, tl.full((z.shape[0],), k, dtype=tl.int64),
+                                                         reduction="none") for k in range(z.shape[1])], dim=1),
+     "tinygrad_lite.nn.functional.cross_entropy"),  # a cross-entropy over made-up classes
+])
+def test_a_catalogued_function_outside_the_allowlist_fails_naming_itself_and_the_blocks(answer, name):
+    result = assert_verdict(answer, FAILED, exercise=LOG_SOFTMAX)
+    assert result.message == f"99.log_softmax_allowed: you called {name}, which computes this exercise's work (or " \
+                             f"part of it); {ALLOWED}", result.message
+    assert result.passed_cases == 0
+
+
+def test_a_call_an_allowed_block_makes_on_its_own_behalf_does_not_count():
+    """x.std() computes its square root and a where inside the library: the learner called std, which is allowed."""
+    def standardize(x):
+        return (x - x.mean(dim=0)) / x.std(dim=0, correction=0)
+    ex = Exercise("99.standardize_allowed", reference=standardize, answer=TensorAnswer(), grad=True,
+                  cases=lambda rng: [Case((_f32(rng.standard_normal((6, 3))),))], allow=("arithmetic", "mean", "std"))
+    assert verdict(standardize, ex)
+    assert_verdict(lambda x: (x - x.mean(dim=0)) / x.var(dim=0, correction=0).sqrt(), FAILED,  # an elementary block
+                   "you called tinygrad_lite.Tensor.sqrt, which is not one of this exercise's building blocks; build "
+                   "it from the allowed blocks: arithmetic, mean, std.", exercise=ex)
+
+
+def test_a_wrong_answer_keeps_its_failure_and_hint_and_hears_of_the_refusal_besides():
+    ex = Exercise("99.log_softmax_hinted", reference=_log_softmax, cases=_cases, answer=TensorAnswer(), grad=True,
+                  allow=LSE_BLOCKS, mistakes=[Mistake(lambda z: z.softmax(dim=0).log(), "the classes are on the "
+                                                      "last dim")])
+    result = assert_verdict(lambda z: z.log_softmax(dim=0), FAILED, "Hint: the classes are on the last dim",
+                            "Besides: you called tinygrad_lite.Tensor.log_softmax", exercise=ex)
+    assert result.message.index("Besides") < result.message.index("Hint")
+
+
+def test_a_tolerated_block_is_not_refused_and_not_named():
+    ex = Exercise("99.log_softmax_tolerant", reference=_log_softmax, cases=_cases, answer=TensorAnswer(), grad=True,
+                  allow=LSE_BLOCKS, tolerate=("softmax",))
+    assert verdict(lambda z: z.softmax(dim=-1).log(), ex)  # (the cases here are tame: it underflows nowhere)
+    assert_verdict(lambda z: z - z.logsumexp(dim=-1, keepdim=True), FAILED, ALLOWED, exercise=ex)
+
+
+def _log_softmax_numbers(z):  # an exercise on numbers only: an answer through another library can be right
+    return _log_softmax(z).detach()
+
+
+NUMBERS = Exercise("99.log_softmax_numbers", reference=_log_softmax_numbers, cases=_cases, allow=LSE_BLOCKS)
+
+
+def test_pytorchs_numpys_and_the_librarys_are_found_by_their_dotted_names_in_the_answers_code():
+    torch = pytest.importorskip("torch")
+
+    def through_torch(z):
+        return tl.tensor(torch.logsumexp(torch.from_numpy(z.numpy()), -1, keepdim=True).neg().add(
+            torch.from_numpy(z.numpy())).numpy())
+
+    def imported_inside(z):
+        from torch.special import logsumexp as lse
+        return z - tl.tensor(lse(torch.from_numpy(z.numpy()), -1, keepdim=True).numpy())
+
+    assert_verdict(through_torch, FAILED, "99.log_softmax_numbers: your code uses torch.logsumexp, which computes",
+                   ALLOWED, exercise=NUMBERS)
+    assert_verdict(imported_inside, FAILED, "your code uses torch.special.logsumexp", exercise=NUMBERS)
+    assert_verdict(lambda z: z - tl.tensor(np.logaddexp.reduce(z.numpy(), axis=-1, keepdims=True)), FAILED,
+                   "your code uses numpy.logaddexp", exercise=NUMBERS)
+    assert verdict(lambda z: tl.tensor(np.asarray(_log_softmax(z).numpy())), NUMBERS)  # numpy itself is no shortcut
+
+
+def test_a_name_bound_before_the_tripwires_is_found_in_the_code_and_the_grade_path_records_the_same():
+    from tinygrad_lite.course import pipeline
+    namespace = {}
+    exec("from tinygrad_lite import logsumexp as library_lse\n\n"  # a learner's cell, before any check ran
+         "def my_log_softmax(z):\n    return z - library_lse(z, -1, keepdim=True)\n", namespace)
+    fresh = pipeline.Tripwires()
+    refused = pipeline.refused_objects(LOG_SOFTMAX)
+    assert pipeline.refused_use(namespace["my_log_softmax"], refused, {}, fresh) == ("tinygrad_lite.logsumexp",
+                                                                                      "uses", "logsumexp")
+    assert pipeline.refused_use(_log_softmax, refused, {}, fresh) is None
+    record = pipeline.Recorder().record(LOG_SOFTMAX, lambda z: z - z.logsumexp(-1, keepdim=True),
+                                        LOG_SOFTMAX.all_cases()[0], 0)
+    assert record["refused"] == {"object": "tinygrad_lite.Tensor.logsumexp", "how": "calls", "block": "logsumexp"}
+
+
+def test_the_allowlists_name_known_blocks_and_every_library_callable_is_plumbing_or_catalogued():
+    from tinygrad_lite.course import blocks
+    with pytest.raises(ValueError, match="unknown building blocks"):
+        blocks.refused(("arithmetic", "expp"))
+    get_exercise("00.row_normalize")  # (registers every lesson's exercises)
+    from tinygrad_lite.course.checks import REGISTRY
+    for exercise in REGISTRY.values():
+        if exercise.allow is not None:
+            assert set(exercise.allow) | set(exercise.tolerate) <= blocks.known_blocks(), exercise.id
+    catalogued = {name for _, name, _ in blocks.catalog()}
+    for name in ("softmax", "logsumexp", "norm", "tanh", "sort", "cumsum"):
+        assert f"tinygrad_lite.Tensor.{name}" in catalogued
+    for name in ("reshape", "__add__", "float", "gather", "zeros", "abs"):
+        assert f"tinygrad_lite.Tensor.{name}" not in catalogued and f"tinygrad_lite.{name}" not in catalogued

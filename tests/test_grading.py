@@ -399,7 +399,9 @@ def test_an_endless_loop_costs_about_its_time_limit(lesson00):
     calls use(standardize)."""
     each = lesson00[5]
     plain = sorted(each[name] for name in ("solved", "unsolved", "partial", "mistakes", "nometadata"))
-    assert each["loop"] <= plain[len(plain) // 2] + 1.2 * HOSTILE_TIMEOUT, (each["loop"], plain)
+    # (1.5 times a plain submission's median: on a machine loaded 4 times over its cores, the plain ones varied
+    # by 30% within one run; a second kernel with the setup cells again would cost a whole plain submission more)
+    assert each["loop"] <= 1.5 * plain[len(plain) // 2] + 1.2 * HOSTILE_TIMEOUT, (each["loop"], plain)
     standardize = exercises_of(lesson00[0]["loop"])["00.standardize"]
     assert standardize["reason"] == f"timed out after {HOSTILE_TIMEOUT} s, while running your function on case 1"
 

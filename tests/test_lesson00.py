@@ -237,6 +237,40 @@ WRONG += [
 ]
 
 
+def _row_normalize_through_torch(scores):
+    import torch  # (inside: these tests import PyTorch only where an answer uses it)
+    return tl.tensor(torch.nn.functional.normalize(torch.from_numpy(scores.detach().numpy()), p=1, dim=1).numpy())
+
+
+def _standardize_by_the_norm(x):
+    centred = x - x.mean(dim=0)
+    return centred / (centred.norm(dim=0) / x.shape[0] ** 0.5)
+
+
+def _distances_through_torch(a, b):
+    import torch
+    return tl.tensor(torch.cdist(torch.from_numpy(a.detach().numpy()), torch.from_numpy(b.detach().numpy())).numpy()
+                     ) ** 2
+
+
+# issue 32: the allowlist. Another library function that does the work in one call is refused by name, with the
+# blocks the text allows: when the numbers are right, as the verdict; when they are wrong anyway, besides the failure
+ROW_BLOCKS, STANDARDIZE_BLOCKS = "allowed blocks: arithmetic, sum, mean.", "allowed blocks: arithmetic, mean, std"
+WRONG += [
+    ("00.row_normalize", lambda s: s.log().softmax(dim=1), "you called tinygrad_lite.Tensor.softmax", ROW_BLOCKS),
+    ("00.row_normalize", lambda s: s / s.norm(p=1, dim=1, keepdim=True), "you called tinygrad_lite.Tensor.norm",
+     ROW_BLOCKS),
+    ("00.row_normalize", _row_normalize_through_torch, "your code uses torch.nn.functional.normalize", ROW_BLOCKS),
+    ("00.standardize", lambda x: F.layer_norm(x.T, (x.shape[0],), eps=0.0).T,
+     "00.standardize: you called tinygrad_lite.nn.functional.layer_norm, which computes this exercise's work",
+     STANDARDIZE_BLOCKS),
+    ("00.standardize", _standardize_by_the_norm, "you called tinygrad_lite.Tensor.norm", STANDARDIZE_BLOCKS),
+    ("00.pairwise_sq_distances", lambda a, b: (a[:, None, :] - b[None, :, :]).norm(dim=-1) ** 2,
+     "you called tinygrad_lite.Tensor.norm", "allowed blocks: arithmetic, sum, matmul, clamp, max."),
+    ("00.pairwise_sq_distances", _distances_through_torch, "your code uses torch.cdist", "allowed blocks"),
+]
+
+
 def _in_place_row_normalize(scores):
     scores /= scores.sum(dim=1, keepdim=True)  # divides the caller's tensor
     return scores

@@ -405,6 +405,38 @@ WRONG += [
 ]
 
 
+def _dense_through_torch(x, W, b):
+    import torch  # (inside: these tests import PyTorch only where an answer uses it)
+    return tl.tensor(torch.nn.functional.linear(*(torch.from_numpy(t.detach().numpy()) for t in (x, W, b))).numpy())
+
+
+def _relu_through_torch(x):
+    import torch
+    return tl.tensor(torch.relu(torch.from_numpy(x.detach().numpy())).numpy())
+
+
+def _mlp_with_leaky_relu_of_slope_0(x, layers):
+    for i, (W, b) in enumerate(layers):
+        x = x @ W.T + b
+        if i < len(layers) - 1:
+            x = F.leaky_relu(x, 0.0)  # relu's numbers, but another activation than the text allows
+    return x
+
+
+# issue 32: the allowlist. Another library function that does the work in one call is refused by name, with the
+# blocks the text allows (PyTorch's by their dotted name, which the answer's code reads)
+WRONG += [
+    ("01.sigmoid", lambda x: tl.exp(-tl.logsumexp(tl.stack([tl.zeros_like(x), -x]), dim=0)),  # exp(-softplus(-x))
+     "01.sigmoid: you called tinygrad_lite.logsumexp, which computes this exercise's work",
+     "allowed blocks: arithmetic, exp, where, clamp, log, max, min."),
+    ("01.dense_forward", _dense_through_torch, "your code uses torch.nn.functional.linear",
+     "allowed blocks: arithmetic, matmul, sum."),
+    ("01.relu", _relu_through_torch, "your code uses torch.relu", "allowed blocks: arithmetic, clamp, where, max"),
+    ("01.mlp_forward", _mlp_with_leaky_relu_of_slope_0, "you called tinygrad_lite.nn.functional.leaky_relu",
+     "allowed blocks: arithmetic, matmul, sum, clamp, where, max, min, linear, relu."),
+]
+
+
 def _sigmoid_abs_at_0(x):
     e = tl.exp(-x.abs())  # the right values, but autograd's abs has slope 0 at 0: sigmoid'(0) comes out 0
     return tl.where(x >= 0, 1 / (1 + e), e / (1 + e))

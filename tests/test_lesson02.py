@@ -415,6 +415,58 @@ WRONG += [
 ]
 
 
+def _mse_as_a_made_up_nll_loss(x, y):
+    squared = ((x - y) ** 2).reshape(-1, 1)  # one "class" per element, its "log-probability" minus the square
+    return F.nll_loss(-squared, tl.zeros(squared.shape[0], dtype=tl.int64))
+
+
+def _bce_as_a_made_up_cross_entropy(x, y):
+    pair = tl.stack([tl.zeros_like(x), x], dim=-1).reshape(-1, 2)  # class 1 has logit x, class 0 logit 0
+    return F.cross_entropy(pair, y.reshape(-1).long())  # (right for targets of 0 and 1, such as the example's)
+
+
+def _log_softmax_as_made_up_cross_entropies(z):
+    n, c = z.shape
+    return -tl.stack([F.cross_entropy(z, tl.full((n,), k, dtype=tl.int64), reduction="none") for k in range(c)], 1)
+
+
+def _log_softmax_through_torch(z):
+    import torch  # (inside: these tests import PyTorch only where an answer uses it)
+    return z - tl.tensor(torch.logsumexp(torch.from_numpy(z.detach().numpy()), -1, keepdim=True).numpy())
+
+
+def _huber_through_torch(x, y, delta=1.0):
+    import torch
+    return tl.tensor(torch.nn.functional.huber_loss(torch.from_numpy(x.detach().numpy()),
+                                                    torch.from_numpy(y.detach().numpy()), delta=delta).numpy())
+
+
+# issue 32: the allowlist. Another library function that does the work in one call is refused by name, with the
+# blocks the text allows: a log-sum-exp (the library's, PyTorch's, numpy's logaddexp.reduce), a log-softmax of the
+# pair (0, x), a cross-entropy or an NLL loss over made-up classes, a norm
+LOG_SOFTMAX_BLOCKS = "allowed blocks: arithmetic, exp, log, max, sum."
+BCE_BLOCKS = "allowed blocks: arithmetic, exp, log, clamp, where, max, min, relu, mean, sum."
+WRONG += [
+    ("02.mse", _mse_as_a_made_up_nll_loss, "you called tinygrad_lite.nn.functional.nll_loss",
+     "allowed blocks: arithmetic, mean, sum."),
+    ("02.mse", lambda x, y: (x - y).norm() ** 2 / x.numel(), "you called tinygrad_lite.Tensor.norm",
+     "allowed blocks: arithmetic, mean, sum."),
+    ("02.huber", _huber_through_torch, "your code uses torch.nn.functional.huber_loss",
+     "allowed blocks: arithmetic, where, clamp, max, min, mean, sum."),
+    ("02.bce_with_logits", lambda x, y: (tl.logsumexp(tl.stack([tl.zeros_like(x), x]), dim=0) - x * y).mean(),
+     "02.bce_with_logits: you called tinygrad_lite.logsumexp, which computes this exercise's work", BCE_BLOCKS),
+    ("02.bce_with_logits", lambda x, y: (x - x * y - F.log_softmax(tl.stack([tl.zeros_like(x), x], -1), -1)[..., 1]
+                                         ).mean(), "you called tinygrad_lite.nn.functional.log_softmax", BCE_BLOCKS),
+    ("02.bce_with_logits", _bce_as_a_made_up_cross_entropy, "you called tinygrad_lite.nn.functional.cross_entropy",
+     BCE_BLOCKS),
+    ("02.log_softmax", lambda z: z - tl.tensor(np.logaddexp.reduce(z.detach().numpy(), axis=-1, keepdims=True)),
+     "your code uses numpy.logaddexp", LOG_SOFTMAX_BLOCKS),
+    ("02.log_softmax", _log_softmax_through_torch, "your code uses torch.logsumexp", LOG_SOFTMAX_BLOCKS),
+    ("02.log_softmax", _log_softmax_as_made_up_cross_entropies, "you called tinygrad_lite.nn.functional.cross_entropy",
+     LOG_SOFTMAX_BLOCKS),
+]
+
+
 def _huber_if_all(input, target, delta=1.0):  # noqa: A002  (review 0203b) one piece for the whole tensor
     d = (input - target).abs()
     if (d < delta).all():

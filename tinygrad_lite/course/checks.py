@@ -5,7 +5,10 @@ same every time) and judges, case by case, through the pipeline that grading use
 function records what the learner's code did on a case, another judges that record), in this order:
 
 0. write it yourself: an answer that is, subclasses, refers to or calls the library's own implementation of what
-   the exercise asks for (``Exercise.forbid``) fails, naming it;
+   the exercise asks for (``Exercise.forbid``) fails, naming it; and where the exercise names its building blocks
+   (``Exercise.allow``, vocabulary and catalog in ``blocks.py``), an answer that uses any other library function
+   that computes something (the library's, PyTorch's, numpy's or scipy's) fails where it would pass, naming it and
+   the blocks (a failing answer gets that sentence besides its failure);
 1. it runs: a stub's ``NotImplementedError`` is "not attempted"; a call into another exercise that is still a
    stub says which one to solve first; any other exception is an "error" that quotes the learner's own line;
 2. no overflow or invalid-value warning from numpy inside it, for an exercise about numerical stability;
@@ -27,6 +30,16 @@ display.py) and returns a ``CheckResult``, truthy when passed. ``use(exercise_id
 learner's function once it passes, else the library's reference, labelled as such at each use. When the
 environment variable ``TINYGRAD_LITE_CHECK_RESULTS`` names a file, each verdict is appended to it as a JSON line:
 that is how ``tinygrad-lite check`` and grading collect them.
+
+Check policy. A check exists to teach. It must fail every answer a learner writes in good faith that is wrong: the
+slips, the misreadings, the numerical traps, the named mistakes, the mutants of the solution, a result of the wrong
+type or detached from the graph, an input changed in place; and it must refuse the library's or PyTorch's own
+implementation where the text says to write it. It does not try to detect deliberate circumvention (an
+automatic-differentiation engine of one's own, symbolic or extended-precision derivatives, finite differences
+crafted to reach the tolerance): a learner who builds those has learned more than the exercise asks, and an
+instructor who grades relies on hidden cases, the sandbox and reading the code. A guard is kept only if it uses
+public APIs, refuses no right answer in any style the course teaches, and costs a learner no more than a sentence of
+text.
 
 Where things are, from the bottom up (each imports only those before it): ``registry.py`` (what an exercise is:
 Case, Mistake, ErrorHint, Exercise, the REGISTRY), ``compare.py`` (compare_arrays, compare_log, diagnose),

@@ -26,7 +26,6 @@ import contextlib
 import copy
 import dis
 import functools
-import importlib
 import inspect
 import json
 import os
@@ -41,6 +40,7 @@ from collections import Counter
 
 import numpy as np
 
+from . import blocks
 from .answers import TensorAnswer, is_tensor, tensor_parts
 from .compare import as_numpy, compare_arrays, diagnose
 from .display import ERROR, FAILED, NOT_ATTEMPTED, PASSED
@@ -440,10 +440,77 @@ def _learner_class(cls):
                for v in vars(cls).values())
 
 
-def learner_references(root, limit=2000):
+def _dotted_names(code, cache={}):  # noqa: B006  (a cache on purpose)
+    """The dotted names a code object (and the code nested in it) reads, as (where, name, attribute, ...): ("global",
+    "np", "logaddexp", "reduce") for ``np.logaddexp.reduce(...)``; ("import", "torch", "logsumexp") for
+    ``torch.logsumexp(...)`` after an ``import torch`` inside the function (``from torch.special import logsumexp
+    as lse`` then ``lse(...)``: ("import", "torch.special.logsumexp")); ("closure", "torch", "logsumexp") where
+    ``torch`` is a variable of an enclosing function."""
+    if code not in cache:
+        names, current, aliases = set(), None, {}
+        module, fromlist, attrs = None, None, []
+        for instruction in dis.get_instructions(code):
+            op, arg = instruction.opname, instruction.argval
+            if op == "IMPORT_NAME":
+                module, attrs = arg, []
+            elif op == "IMPORT_FROM" and module is not None:
+                attrs.append(arg)
+            elif op.startswith("STORE_") and module is not None:
+                if fromlist:  # from module import a as x
+                    aliases[arg] = f"{module}.{attrs[-1]}" if attrs else module
+                else:  # import a.b (binds a), or import a.b as x (binds a.b)
+                    aliases[arg], module = (module if attrs else module.split(".")[0]), None
+            elif op == "LOAD_CONST":
+                fromlist = arg
+            if op in ("LOAD_GLOBAL", "LOAD_NAME"):
+                current = ("global", arg)
+            elif op in ("LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE") and arg in aliases:
+                current = ("import", aliases[arg])
+            elif op == "LOAD_DEREF":
+                current = ("closure", arg)
+            elif current is not None and op in ("LOAD_ATTR", "LOAD_METHOD"):
+                current += (arg,)
+            else:
+                current = None
+            if current is not None and (len(current) > 2 or current[0] != "global"):
+                names.add(current)
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                names |= _dotted_names(const)
+        cache[code] = names
+    return cache[code]
+
+
+def _attribute_values(namespace, dotted, closure=None):
+    """What a dotted name (``_dotted_names``) stands for, followed only through modules and classes (a module's
+    attribute is looked up; nothing of the learner's runs): ``np.logaddexp`` for ("global", "np", "logaddexp",
+    "reduce"). A module imported inside the function is looked up only when it is imported already."""
+    where, name, attrs = dotted[0], dotted[1], dotted[2:]
+    value = {"global": namespace, "closure": closure or {}}.get(where, {}).get(name) if where != "import" else \
+        blocks.resolve(name)
+    if where == "import" and not isinstance(value, types.ModuleType) and value is not None:
+        yield value
+    for attr in attrs:
+        if not isinstance(value, (types.ModuleType, type)):
+            break
+        try:
+            with warnings.catch_warnings():  # (a module's deprecated alias warns when it is looked up)
+                warnings.simplefilter("ignore")
+                value = inspect.getattr_static(value, attr) if isinstance(value, type) else getattr(value, attr)
+        except Exception:  # noqa: BLE001  (a module whose lazy attribute fails to import)
+            return
+        if isinstance(value, (staticmethod, classmethod)):
+            value = value.__func__
+        if not isinstance(value, types.ModuleType):
+            yield value
+
+
+def learner_references(root, limit=2000, dotted=False):
     """The objects the learner's code reachable from ``root`` refers to: for a function of the learner's, the
     globals it loads, its closure and its defaults; for a class of the learner's, what its own methods refer to;
-    followed into the learner's other functions and classes (not into the library's)."""
+    followed into the learner's other functions and classes (not into the library's). ``dotted``: also what the
+    dotted names its code reads from its globals stand for, through modules and classes (``F.normalize``,
+    ``torch.special.logsumexp``, ``np.logaddexp`` of ``np.logaddexp.reduce``, ``tl.Tensor.softmax``)."""
     seen, todo = set(), [root]
     while todo and len(seen) < limit:
         obj = todo.pop()
@@ -462,6 +529,13 @@ def learner_references(root, limit=2000):
                 continue
             namespace = function.__globals__
             found += [namespace[n] for n in _global_names(function.__code__) if n in namespace]
+            if dotted:
+                closure = {}
+                for name, cell in zip(function.__code__.co_freevars, function.__closure__ or ()):
+                    with contextlib.suppress(ValueError):
+                        closure[name] = cell.cell_contents
+                found += [v for name in _dotted_names(function.__code__)
+                          for v in _attribute_values(namespace, name, closure)]
             for cell in function.__closure__ or ():
                 with contextlib.suppress(ValueError):
                     found.append(cell.cell_contents)
@@ -483,23 +557,10 @@ def forbidden_objects(exercise):
     for entry in exercise.forbid:
         if not isinstance(entry, str):
             found.append(TRIPWIRES.original(entry))  # (an exercise made after the install may hold the tripwire)
-            continue
-        if entry.split(".", 1)[0] not in sys.modules:
-            continue
-        parts = entry.split(".")
-        for cut in range(len(parts) - 1, 0, -1):  # the longest importable module, then attributes
-            module = sys.modules.get(".".join(parts[:cut]))
-            if module is None:
-                with contextlib.suppress(Exception):
-                    module = importlib.import_module(".".join(parts[:cut]))
-            if module is None:
-                continue
-            obj = module
-            with contextlib.suppress(AttributeError):
-                for attr in parts[cut:]:
-                    obj = getattr(obj, attr)
+        elif entry.split(".", 1)[0] in sys.modules:
+            obj = blocks.resolve(entry)
+            if obj is not None:
                 found.append(TRIPWIRES.original(obj))  # (once wrapped, the module holds the tripwire, not the object)
-            break
     return tuple(found)
 
 
@@ -528,6 +589,68 @@ def forbidden_use(exercise, fn, tripwires=TRIPWIRES):
     return None
 
 
+def refused_objects(exercise):
+    """[(object, dotted name, block)]: for a "write it yourself" exercise that names its building blocks
+    (``Exercise.allow``, and those it tolerates), every catalogued callable outside them (``blocks.py``: the
+    library's, and PyTorch's, numpy's and scipy's where imported); () for an exercise without an allow."""
+    if exercise.allow is None:
+        return ()
+    return blocks.refused(tuple(exercise.allow) + tuple(exercise.tolerate), TRIPWIRES.original)
+
+
+def wired(refused, cache={}):  # noqa: B006  (a cache on purpose)
+    """The library's among ``refused``: those that get a tripwire (the other libraries' are found in the learner's
+    code by name, never patched)."""
+    if id(refused) not in cache:
+        cache[id(refused)] = (refused, tuple(entry[0] for entry in refused if str(
+            getattr(entry[0], "__module__", "") or "").split(".")[0] == _LIBRARY_ROOT))
+    return cache[id(refused)][1]
+
+
+_LIBRARY_ROOT = __name__.split(".")[0]
+
+
+def _owners(refused, tripwires, cache={}):  # noqa: B006  (a cache on purpose)
+    """{id of a refused object, or of one of its functions and their tripwires: its entry of ``refused``}."""
+    key = (id(refused), id(tripwires), len(tripwires._originals))  # (a tripwire made since adds a function)
+    if key not in cache:
+        owners = {id(entry[0]): entry for entry in refused}
+        for entry in refused:
+            if isinstance(entry[0], (type, types.FunctionType)):
+                for function in tripwires.functions_of(entry[0]):
+                    owners.setdefault(id(function), entry)
+        cache.clear()
+        cache[key] = (refused, tripwires, owners)
+    return cache[key][2]
+
+
+def refused_use(fn, refused, notes, tripwires=TRIPWIRES):
+    """(dotted name, how, block) for an answer ``fn`` that is ("is"), called while it ran ("calls"), subclasses
+    ("subclasses") or refers to ("uses") one of ``refused`` (``refused_objects``); else None. Of the calls noted in
+    ``notes``, the first into a library function of its own block (softmax, normalize) is named before one into an
+    elementary block of the vocabulary (exp, log), which it may have needed on the way: ``x.log().softmax(1)``
+    names softmax."""
+    entries = {id(entry[0]): entry for entry in refused}
+    plain = tripwires.original(TRIPWIRES.original(fn))
+    if id(plain) in entries:
+        return entries[id(plain)][1], "is", entries[id(plain)][2]
+    called = [entry for entry in refused if ("forbidden", id(entry[0])) in notes]
+    if called:
+        order = list(notes)
+        called.sort(key=lambda entry: (entry[2] in blocks.VOCABULARY, order.index(("forbidden", id(entry[0])))))
+        return called[0][1], "calls", called[0][2]
+    if isinstance(fn, type):
+        for obj, name, block in refused:
+            if isinstance(obj, type) and fn is not obj and issubclass(fn, obj):
+                return name, "subclasses", block
+    owners = _owners(refused, tripwires)
+    for value in learner_references(fn, dotted=True):
+        entry = owners.get(id(tripwires.original(TRIPWIRES.original(value))), owners.get(id(value)))
+        if entry is not None:
+            return entry[1], "uses", entry[2]
+    return None
+
+
 # -------------------------------------------------------------------- the first half: recording
 class Recorder:
     """Runs the learner's code on one case and records what happened (``record``).
@@ -549,10 +672,12 @@ class Recorder:
     def record(self, exercise, fn, case, grad_seed):
         """The JSON-safe record of ``fn`` on ``case``: keys ``answer`` (encoded), ``error``, ``warnings``,
         ``changed`` (the inputs changed in place), ``graph`` (the run with inputs that require grad),
-        ``forbidden`` ({"object", "how"}), ``reference_called``."""
-        forbidden = forbidden_objects(exercise)
-        self.tripwires.forbid(forbidden)
-        keys = [("forbidden", id(obj)) for obj in forbidden]
+        ``forbidden`` ({"object", "how"}), ``refused`` ({"object", "how", "block"}: a catalogued callable outside
+        the exercise's building blocks, ``Exercise.allow``), ``reference_called``."""
+        forbidden, refused = forbidden_objects(exercise), refused_objects(exercise)
+        wired_ = wired(refused)
+        self.tripwires.forbid(forbidden + wired_)
+        keys = [("forbidden", id(obj)) for obj in forbidden] + [("forbidden", id(obj)) for obj in wired_]
         if self.references:
             keys.append(("reference", exercise.id))
         notes = {}
@@ -587,6 +712,10 @@ class Recorder:
             use = (called[0], "calls") if called else None
         if use is not None:
             out["forbidden"] = {"object": library_name(use[0]), "how": use[1]}
+        elif refused:  # (again: a package the answer imported while it ran adds its names)
+            found = refused_use(fn, refused_objects(exercise), notes, self.tripwires)
+            if found is not None:
+                out["refused"] = {"object": found[0], "how": found[1], "block": found[2]}
         out["reference_called"] = ("reference", exercise.id) in notes
         return out
 
@@ -1007,9 +1136,40 @@ def _forbidden(exercise, forbidden):
         f"Build it from the lesson's building blocks{blocks} and your own code"])
 
 
+def refusal(exercise, refused):
+    """The sentence that refuses a catalogued callable outside the exercise's building blocks (``record["refused"]``),
+    naming it and the blocks: "you called torch.logsumexp, which computes this exercise's work (or part of it);
+    build it from the allowed blocks: arithmetic, exp, log, max, sum" (for an elementary block of the vocabulary,
+    such as sqrt: "..., which is not one of this exercise's building blocks; ...")."""
+    name = str(refused.get("object", "?"))[:200]
+    how = {"is": "your answer is {}", "calls": "you called {}", "subclasses": "your answer subclasses {}"}.get(
+        refused.get("how"), "your code uses {}")
+    why = ("which is not one of this exercise's building blocks" if refused.get("block") in blocks.VOCABULARY else
+           "which computes this exercise's work (or part of it)")
+    allowed = ", ".join(str(b) for b in (exercise.allow or ()))
+    return f"{how.format(name)}, {why}; build it from the allowed blocks: {allowed}"
+
+
 def judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
     """The verdict on case ``i`` from its ``record`` (see ``verdict``); ``seen`` counts the mistakes met so far, for
-    the hint tiers. ``extra_error_hints``: ErrorHints tried first on an error (grading adds its own)."""
+    the hint tiers. ``extra_error_hints``: ErrorHints tried first on an error (grading adds its own).
+
+    An answer that used a catalogued callable outside the exercise's building blocks (``record["refused"]``) fails
+    where it would pass, with the sentence that names the callable and the blocks; where it fails anyway, that
+    sentence is added to the failure's details, after what is wrong (its hint teaches the mistake first)."""
+    judged = _judge_case(exercise, reference, i, record, seen, extra_error_hints)
+    refused = record.get("refused") if isinstance(record, dict) and not record.get("forbidden") else None
+    if not isinstance(refused, dict) or judged["status"] not in (PASSED, FAILED):
+        return judged
+    sentence = refusal(exercise, refused)
+    if judged["status"] == PASSED:
+        return verdict(FAILED, f"{exercise.id}: {sentence}.", sentence)
+    judged["details"].append(f"Besides: {sentence}.")
+    judged["detail"] += f"\nBesides: {sentence}."
+    return judged
+
+
+def _judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
     case = reference.cases[i]
     here = where(case, i, len(reference.cases))
     failed = f"{exercise.id}: failed on {here}."

@@ -112,6 +112,17 @@ class Exercise:
     while it runs (a wrapper) fails with a message that says so. The building blocks the exercise allows (e.g.
     ``optim.Optimizer``) are simply not listed. An entry may also be the dotted name of PyTorch's counterpart
     ("torch.optim.Adam"): the answer must not hand the work to PyTorch either (``pipeline.forbidden_objects``).
+    ``allow``: "write it yourself" as an allowlist: the building blocks the exercise's text lets the answer use,
+    named from the vocabulary of ``blocks.py`` ("arithmetic", "exp", "log", "max", "sum", ...; or the block of a
+    library function allowed on purpose, e.g. "log_softmax"). Every other catalogued callable of the library, of
+    PyTorch, numpy or scipy that computes something (``blocks.catalog``) is refused: an answer that calls one while
+    it runs, refers to one or is one fails where it would pass, with a sentence that names it and the blocks (and
+    gets that sentence besides its failure where it fails anyway). Shapes, indexing, making tensors and dtypes are
+    always allowed. None (the default): no allowlist; ``forbid`` still applies, and takes precedence.
+    ``tolerate``: blocks the check does not refuse although the text does not name them: the library functions whose
+    use is a known wrong answer with a hint of its own, which no right answer can come from (the log of a softmax
+    in log_softmax underflows, a clamp of the row sums changes tiny ones). Refused, such an answer would get the
+    refusal on the example, where its numbers are still right, instead of the hint that teaches its mistake.
     ``battery(rng)``: extra Cases for mutation testing only (``mutation.py``): other shapes, dtypes, states, devices
     and modes on which a wrong variant of the solution may behave differently from the reference. They are never
     part of the check; a variant that fails on them but passes the check is a hole in the check's cases.
@@ -138,6 +149,8 @@ class Exercise:
     call: object = None
     check_inputs: bool = True
     forbid: tuple = ()
+    allow: tuple = None
+    tolerate: tuple = ()
     battery: object = None
 
     @property

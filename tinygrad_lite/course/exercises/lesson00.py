@@ -128,6 +128,8 @@ register(Exercise(
                  "makes the squares sum to 1. Probabilities themselves must sum to 1: divide by the plain sum."),
     ],
     forbid=(nn.functional.normalize,),  # normalize(p=1, dim=1) is nearly this exercise (its eps clamps the sum)
+    allow=("arithmetic", "sum", "mean"),  # the text's building blocks: any other library function is refused
+    tolerate=("clamp",),  # a clamp of the sums is a mistake with its own hint (tiny rows), never a right answer
 ))
 
 
@@ -239,6 +241,8 @@ register(Exercise(
                  "by its mean and divides by its std: the result has mean 0 and std 1."),
     ],
     forbid=(nn.functional.batch_norm, nn.BatchNorm1d),  # batch_norm in training mode with eps=0 is this exercise
+    allow=("arithmetic", "mean", "std", "sum", "sqrt"),  # (norm, layer_norm, scipy's zscore ... are refused)
+    tolerate=("clamp",),  # a clamp of the std is a mistake with its own hint (tiny spreads), never a right answer
 ))
 
 
@@ -331,6 +335,8 @@ register(Exercise(
     grad_rtol=1e-3,
     grad_atol=1e-3,
     generic_hints=("mean_vs_sum",),
+    allow=("arithmetic", "sum", "matmul", "clamp", "max"),  # (norm, cdist, pairwise_distance ... are refused)
+    tolerate=("sqrt",),  # sqrt(d) ** 2 is a mistake with its own hint (its gradient at 0), never a right answer
     mistakes=[
         Mistake(match=_raised_from_below,
                 hint="you added a small number to the distances (an epsilon), or clamped them from below: a point's "

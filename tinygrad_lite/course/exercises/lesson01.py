@@ -125,6 +125,7 @@ register(Exercise(
                  "leave out the clamp (or relu, or where) at the end"),
     ],
     forbid=(F.linear, nn.Linear),  # the library's dense layer: the exercise is to write it
+    allow=("arithmetic", "matmul", "sum"),  # the text's building blocks: any other library function is refused
     error_hints=[
         # W @ x.T is (out, N); b (out,) lines up with its last dim N, not with out: "shapes (4, 2) and (4,)"
         ErrorHint(r"shapes \((\d+), \d+\) and \(\1,\) cannot be broadcast", *COLUMN_CONVENTION),
@@ -275,6 +276,7 @@ register(Exercise(
     # the library's relu, as a function, a method or a module; all of them run its op (ReLUOp), listed last. Its
     # leaky_relu with slope 0 is relu too (review 0001)
     forbid=(F.relu, relu, Tensor.relu, nn.ReLU, ReLUOp, F.leaky_relu, nn.LeakyReLU, LeakyReLUOp),
+    allow=("arithmetic", "clamp", "where", "max", "min"),  # the text's building blocks
     points=1, atol=0.0,  # relu's outputs are exact: 0 or x itself (a clamp at 1e-8 is not relu)
 ))
 
@@ -455,6 +457,7 @@ register(Exercise(
     forbid=(F.sigmoid, sigmoid, Tensor.sigmoid, nn.Sigmoid, SigmoidOp, F.softmax, F.log_softmax, Tensor.softmax,
             Tensor.log_softmax, nn.Softmax, nn.LogSoftmax, SoftmaxOp, LogSoftmaxOp, F.softplus,
             F.binary_cross_entropy_with_logits),
+    allow=("arithmetic", "exp", "where", "clamp", "log", "max", "min"),  # (tanh, logsigmoid, expit ... are refused)
     points=2, rtol=1e-5, atol=0.0,  # rtol/atol match the mistakes (atol 0: a tiny value is not 0)
 ))
 
@@ -628,6 +631,9 @@ register(Exercise(
                  "`layers` has been applied in turn",
                  "loop over the pairs, feeding each layer's output into the next, starting from x"),
     ],
+    # the blocks of dense_forward and relu (which it may call), and the library's layer and relu (the text allows
+    # them: the exercise is the chaining); another activation (leaky_relu, tanh, gelu ...) is refused
+    allow=("arithmetic", "matmul", "sum", "clamp", "where", "max", "min", "linear", "relu"),
     points=2, rtol=1e-5, atol=1e-5,
 ))
 

@@ -157,6 +157,8 @@ register(Exercise(
     ],
     answer=LOSS, grad=True, generic_hints=("factor", "mean_vs_sum"),
     forbid=REGRESSION_LOSSES,  # the library's losses of the table: the exercise is to write MSE
+    allow=("arithmetic", "mean", "sum"),  # the text's building blocks: any other library function is refused
+    tolerate=("sqrt",),  # sqrt(mse) ** 2 is a mistake with its own hint (its gradient at 0), never a right answer
     # MSE has no kink (abs(d) ** 2 gets the slope 0 at d = 0 right too): its gradient is compared at the inputs as
     # they are, so that the perfect predictions keep their loss of exactly 0
     grad_jitter=0.0,
@@ -274,6 +276,7 @@ register(Exercise(
     ],
     answer=LOSS, grad=True, generic_hints=("factor", "mean_vs_sum"),
     forbid=REGRESSION_LOSSES,  # the library's Huber loss, its cousin SmoothL1, and the other losses of the table
+    allow=("arithmetic", "where", "clamp", "max", "min", "mean", "sum"),
     # the loss is smooth at an error of 0, so its gradient is compared at errors of exactly 0 too (no jitter; no
     # case has an error of exactly delta, where right formulas differ: clamp(max=delta) plus
     # delta * (d - delta).clamp(min=0) gets slope 2 delta there, as each clamp passes slope 1 at its boundary)
@@ -416,6 +419,11 @@ register(Exercise(
     # the library's loss, and its softplus, log(1 + e^x) computed stably: the part of the loss this exercise is about
     forbid=(F.binary_cross_entropy_with_logits, nn.BCEWithLogitsLoss, F.softplus, nn.Softplus,
             "torch.nn.functional.softplus", "torch.nn.Softplus"),
+    # (a logsumexp or log_softmax over (0, x), a cross-entropy over a made-up class, logsigmoid ... are refused)
+    allow=("arithmetic", "exp", "log", "clamp", "where", "max", "min", "relu", "mean", "sum"),
+    # the textbook route through sigmoid (and the library's BCE on probabilities) is a mistake with hints of its
+    # own: sigmoid(+-1000) rounds to 1 or 0, BCE caps each log at -100; neither can give a right answer
+    tolerate=("sigmoid", "binary_cross_entropy"),
     # the loss is smooth, so its gradient is compared at exactly x = 0 too (no jitter): there max(x, 0) and |x|
     # have kinks, and only a form whose kinks cancel (the shift m of the log-sum-exp form) gets sigma(0) - y
     grad_jitter=0.0,
@@ -518,6 +526,10 @@ register(Exercise(
     # the library's, its op, and its logsumexp (the stable log of the sum of exps is this exercise's trick)
     forbid=(F.log_softmax, log_softmax, Tensor.log_softmax, nn.LogSoftmax, LogSoftmaxOp, Tensor.logsumexp, logsumexp,
             "torch.logsumexp", "torch.Tensor.logsumexp", "torch.special.logsumexp"),
+    allow=("arithmetic", "exp", "log", "max", "sum"),  # (numpy's logaddexp, scipy's logsumexp ... are refused)
+    # the log of a softmax (clamped or not), and a shift by the mean, are mistakes with hints of their own (a
+    # probability that underflows to 0, a log capped at log(eps), exp overflowing), never a right answer
+    tolerate=("softmax", "clamp", "mean"),
     points=2, rtol=1e-5, atol=1e-4,  # log space: z - logsumexp(z) at |z| = 1000 is within 1e-4
 ))
 
@@ -596,5 +608,7 @@ register(Exercise(
     error_hints=[NO_KEEPDIM, MAX_PAIR, ONE_HOT_COLUMNS],
     # the library's cross-entropy, and its second half (picking and averaging); its log_softmax method is allowed
     forbid=(F.cross_entropy, nn.CrossEntropyLoss, F.nll_loss, nn.NLLLoss),
+    allow=("arithmetic", "exp", "log", "max", "sum", "mean", "log_softmax", "logsumexp"),
+    tolerate=("softmax", "clamp"),  # the log of a softmax (clamped or not) is a mistake with its own hint
     points=2, rtol=1e-5, atol=1e-4,  # as for log_softmax
 ))

@@ -111,11 +111,12 @@ class Harness:
         # private copies, taken before any learner code runs: changing the registry's objects changes nothing here
         self.exercises = {i: copy.copy(checks.REGISTRY[i]) for i in wanted if i in checks.REGISTRY}
         # the tripwires, before any learner code runs: on every reference (a call to the exercise's own is noted)
-        # and on the library objects each exercise says to write yourself (a name bound to one passes its wrapper)
+        # and on the library objects each exercise says to write yourself, or refuses outside its building blocks
+        # (a name bound to one passes its wrapper)
         tripwires = pipeline.TRIPWIRES
         tripwires.references(checks.REGISTRY)
         for exercise in checks.REGISTRY.values():
-            tripwires.forbid(pipeline.forbidden_objects(exercise))
+            tripwires.forbid(pipeline.forbidden_objects(exercise) + pipeline.wired(pipeline.refused_objects(exercise)))
         self.answer_case = pipeline.Recorder(tensor_class=Tensor, catch=BaseException, after_call=self._only_the_kernel,
                                              references=True, tripwires=tripwires).record
         self.functions = {}
