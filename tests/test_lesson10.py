@@ -11,7 +11,7 @@ from lesson_helpers import notebooks, run_example_cells, verdict
 
 import tinygrad_lite as tl
 from tinygrad_lite import nn
-from tinygrad_lite.course.checks import FAILED, PASSED, get_exercise
+from tinygrad_lite.course.checks import FAILED, get_exercise
 from tinygrad_lite.course.exercises.lesson10 import _bnb_variant, batch_norm_backward_reference
 
 LESSON = "10_inside_training"
@@ -921,74 +921,6 @@ def _bnb_grad_fn(dy, x, gamma, eps=1e-5):
     return tuple(g.detach().numpy() for g in y.grad_fn(torch.tensor(dy)))
 
 
-def _bnb_walks_a_torch_graph(dy, x, gamma, eps=1e-5):
-    """A graph of plain PyTorch ops, walked by hand: each grad_fn node called in reverse topological order (their
-    backward formulas are ordinary ops, not backward kernels), summed to each input's shape as the engine does."""
-    xt, gt = torch.tensor(x, requires_grad=True), torch.tensor(gamma, requires_grad=True)
-    bt = torch.zeros_like(gt, requires_grad=True)
-    mean = xt.mean(0)
-    var = ((xt - mean) ** 2).mean(0)
-    y = gt * (xt - mean) / torch.sqrt(var + eps) + bt
-    order, seen = [], set()
-
-    def visit(node):
-        if node is not None and node not in seen:
-            seen.add(node)
-            for child, _ in node.next_functions:
-                visit(child)
-            order.append(node)
-    visit(y.grad_fn)
-    pending, leaves = {y.grad_fn: [torch.tensor(dy)]}, {}
-    for node in reversed(order):
-        grads = pending.pop(node, None)
-        if grads is None:
-            continue
-        grad = sum(grads)
-        if hasattr(node, "variable"):  # AccumulateGrad: a leaf
-            leaves[node.variable] = leaves.get(node.variable, 0) + grad
-            continue
-        outs = node(grad)
-        for (child, _), out in zip(node.next_functions, outs if isinstance(outs, tuple) else (outs,)):
-            if child is not None and out is not None:
-                shape = tuple(child._input_metadata[0].shape)
-                pending.setdefault(child, []).append(out if tuple(out.shape) == shape else out.sum_to_size(shape))
-    return tuple(leaves[t].detach().numpy() for t in (xt, gt, bt))
-
-
-def _bnb_walks_our_graph(dy, x, gamma, eps=1e-5):
-    """A tinygrad_lite graph walked by hand: each node's backward called in reverse topological order, summed to
-    each input's shape; no backward(), no autograd.grad."""
-    xt, gt = tl.tensor(x, requires_grad=True), tl.tensor(gamma, requires_grad=True)
-    centred = xt - xt.mean(0)
-    y = gt * centred / ((centred * centred).mean(0) + eps) ** 0.5
-    order, seen = [], set()
-
-    def visit(t):
-        if id(t) not in seen:
-            seen.add(id(t))
-            for child in (t.grad_fn.inputs if t.grad_fn is not None else ()):
-                visit(child)
-            order.append(t)
-    visit(y)
-    grads = {id(y): np.asarray(dy)}
-    for t in reversed(order):
-        grad = grads.get(id(t))
-        if grad is None or t.grad_fn is None:
-            continue
-        outs = t.grad_fn.backward(tl.tensor(grad))
-        for child, out in zip(t.grad_fn.inputs, outs if isinstance(outs, tuple) else (outs,)):
-            if out is None:
-                continue
-            out = np.asarray(out.numpy() if hasattr(out, "numpy") else out)
-            while out.ndim > child.ndim:
-                out = out.sum(0)
-            for axis, size in enumerate(child.shape):
-                if size == 1 and out.shape[axis] != 1:
-                    out = out.sum(axis, keepdims=True)
-            grads[id(child)] = grads.get(id(child), 0) + out
-    return grads[id(xt)], grads[id(gt)], np.asarray(dy).sum(0)
-
-
 def _bnb_jacobian_helper(dy, x, gamma, eps=1e-5):
     """The library's gradcheck helper, which calls autograd.grad on the learner's behalf."""
     from tinygrad_lite.autograd.gradcheck import analytic_jacobians
@@ -1028,32 +960,6 @@ def _bnb_dual_numbers(dy, x, gamma, eps=1e-5):
     return (dx, *batch_norm_backward(dy, x, gamma, eps)[1:])
 
 
-def _bnb_complex_step(dy, x, gamma, eps=1e-5):
-    """The complex-step derivative: Im f(x + ih) / h, exact to rounding for h = 1e-30."""
-    def forward(xc):
-        mu = xc.mean(axis=0)
-        return gamma * (xc - mu) / np.sqrt(((xc - mu) ** 2).mean(axis=0) + eps)
-    dx = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        xc = x.astype(complex)
-        xc[index] += 1e-30j
-        dx[index] = (dy * forward(xc).imag / 1e-30).sum()
-    return (dx, *batch_norm_backward(dy, x, gamma, eps)[1:])
-
-
-def _bnb_complex_step_by_dtype(dy, x, gamma, eps=1e-5):
-    """The same, the complex array made from a dtype string and the step as complex(0, h)."""
-    h = 1e-30
-    dx = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        xc = np.array(x, dtype="complex128")
-        xc[index] += complex(0, h)
-        mu = xc.mean(axis=0)
-        y = gamma * (xc - mu) / np.sqrt(((xc - mu) ** 2).mean(axis=0) + eps)
-        dx[index] = (dy * np.imag(y) / h).sum()
-    return (dx, *batch_norm_backward(dy, x, gamma, eps)[1:])
-
-
 def _bnb_one_pass(dy, x, gamma, eps=1e-5):
     n, mu = x.shape[0], x.mean(axis=0)
     s = np.sqrt((x * x).mean(axis=0) - mu * mu + eps)
@@ -1063,7 +969,8 @@ def _bnb_one_pass(dy, x, gamma, eps=1e-5):
 
 
 def _bnb_differences_in_long_double(dy, x, gamma, eps=1e-5):
-    """Five-point finite differences in extended precision (np.longdouble), then back to float64."""
+    """Five-point finite differences in extended precision (np.longdouble), then back to float64: a fixed step
+    h = 1e-4 is far too coarse where x's spread is about 0.001."""
     x, dy, g = (np.asarray(a, dtype=np.longdouble) for a in (x, dy, gamma))
 
     def loss(xs):
@@ -1080,145 +987,9 @@ def _bnb_differences_in_long_double(dy, x, gamma, eps=1e-5):
                                                          np.asarray(g, np.float64), eps)[1:])
 
 
-class _Dual:
-    """A dual number a + b e (e^2 = 0) over numpy arrays: forward-mode AD written by hand."""
-
-    def __init__(self, a, b):
-        self.a, self.b = a, b
-
-    def __add__(self, other):
-        o = other if isinstance(other, _Dual) else _Dual(other, 0.0)
-        return _Dual(self.a + o.a, self.b + o.b)
-
-    def __sub__(self, other):
-        o = other if isinstance(other, _Dual) else _Dual(other, 0.0)
-        return _Dual(self.a - o.a, self.b - o.b)
-
-    def __mul__(self, other):
-        o = other if isinstance(other, _Dual) else _Dual(other, 0.0)
-        return _Dual(self.a * o.a, self.a * o.b + self.b * o.a)
-
-    def __truediv__(self, other):
-        o = other if isinstance(other, _Dual) else _Dual(other, 0.0)
-        return _Dual(self.a / o.a, (self.b * o.a - self.a * o.b) / (o.a * o.a))
-
-    def sqrt(self):
-        r = np.sqrt(self.a)
-        return _Dual(r, self.b / (2 * r))
-
-    def mean(self):
-        return _Dual(self.a.mean(axis=0), self.b.mean(axis=0))
-
-
-def _bnb_dual_numbers_by_hand(dy, x, gamma, eps=1e-5):
-    dx = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        tangent = np.zeros_like(x)
-        tangent[index] = 1.0
-        d = _Dual(x, tangent)
-        centred = d - d.mean()
-        y = centred / ((centred * centred).mean() + eps).sqrt() * gamma
-        dx[index] = (dy * y.b).sum()
-    return (dx, *batch_norm_backward(dy, x, gamma, eps)[1:])
-
-
-def _bnb_mpmath(dy, x, gamma, eps=1e-5):
-    import mpmath
-
-    def loss_at(index, value):
-        moved = x.copy()
-        moved[index] = float(value)
-        mu = moved.mean(axis=0)
-        return float((dy * gamma * (moved - mu) / np.sqrt(moved.var(axis=0) + eps)).sum())
-    dx = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        dx[index] = float(mpmath.diff(lambda v, index=index: loss_at(index, v), x[index]))
-    return (dx, *batch_norm_backward(dy, x, gamma, eps)[1:])
-
-
-def _bnb_sympy(dy, x, gamma, eps=1e-5):
-    import sympy
-    n, c = x.shape
-    dx = np.zeros_like(x)
-    for j in range(c):
-        xs = sympy.symbols(f"x0:{n}")
-        mu = sum(xs) / n
-        s = sympy.sqrt(sum((v - mu) ** 2 for v in xs) / n + eps)
-        loss = sum(float(dy[i, j]) * float(gamma[j]) * (xs[i] - mu) / s for i in range(n))
-        point = dict(zip(xs, x[:, j]))
-        dx[:, j] = [float(sympy.diff(loss, v).subs(point)) for v in xs]
-    return (dx, *batch_norm_backward(dy, x, gamma, eps)[1:])
-
-
-def _bnb_in_another_process(dy, x, gamma, eps=1e-5):
-    """PyTorch's autograd, run in a child process: out of sight of any watch inside this one."""
-    import io
-    import subprocess
-    import sys
-    code = (f"import sys, numpy as np, torch\n"
-            f"a = np.load(sys.stdin.buffer)\n"
-            f"x = torch.tensor(a[1], requires_grad=True)\n"
-            f"y = (x - x.mean(0)) / torch.sqrt(x.var(0, unbiased=False) + {eps!r})\n"
-            f"(y * torch.tensor(a[0])).sum().backward()\n"
-            f"np.save(sys.stdout.buffer, x.grad.numpy())\n")
-    buffer = io.BytesIO()
-    np.save(buffer, np.stack([dy, x]))
-    done = subprocess.run([sys.executable, "-c", code], input=buffer.getvalue(), capture_output=True, check=True)
-    dx = np.load(io.BytesIO(done.stdout)) * gamma
-    return (dx, *batch_norm_backward(dy, x, gamma, eps)[1:])
-
-
 def _bnb_without_one_over_n(dy, x, gamma, eps=1e-5):
     n = x.shape[0]
     return (batch_norm_backward(dy, x, gamma, eps)[0] * n, *batch_norm_backward(dy, x, gamma, eps)[1:])
-
-
-def _bnb_differences_in_decimal(dy, x, gamma, eps=1e-5):
-    """Central differences at 60 digits (the decimal module), h = 1e-25."""
-    import decimal
-    decimal.getcontext().prec = 60
-    n, c = x.shape
-    dx = np.zeros_like(x)
-    for j in range(c):
-        column = [decimal.Decimal(float(v)) for v in x[:, j]]
-
-        def loss(values, j=j):
-            mu = sum(values) / n
-            s = (sum((v - mu) ** 2 for v in values) / n + decimal.Decimal(eps)).sqrt()
-            return sum(decimal.Decimal(float(dy[i, j] * gamma[j])) * (values[i] - mu) / s for i in range(n))
-        h = decimal.Decimal("1e-25")
-        for i in range(n):
-            up, down = list(column), list(column)
-            up[i] += h
-            down[i] -= h
-            dx[i, j] = float((loss(up) - loss(down)) / (2 * h))
-    return (dx, *batch_norm_backward(dy, x, gamma, eps)[1:])
-
-
-def _bnb_differences_in_fractions(dy, x, gamma, eps=1e-5):
-    """Central differences in exact rational arithmetic (fractions), the square root by math.isqrt at 10**-35."""
-    import math
-    from fractions import Fraction
-    n, c = x.shape
-    scale = 10 ** 35
-    dx = np.zeros_like(x)
-
-    def root(q):
-        return Fraction(math.isqrt(int(q * scale * scale)), scale)
-    for j in range(c):
-        column = [Fraction(float(v)) for v in x[:, j]]
-
-        def loss(values, j=j):
-            mu = sum(values) / n
-            s = root(sum((v - mu) ** 2 for v in values) / n + Fraction(eps))
-            return sum(Fraction(float(dy[i, j] * gamma[j])) * (values[i] - mu) / s for i in range(n))
-        h = Fraction(1, 10 ** 20)
-        for i in range(n):
-            up, down = list(column), list(column)
-            up[i] += h
-            down[i] -= h
-            dx[i, j] = float((loss(up) - loss(down)) / (2 * h))
-    return (dx, *batch_norm_backward(dy, x, gamma, eps)[1:])
 
 
 def _bnb_dbeta_as_a_mean(dy, x, gamma, eps=1e-5):
@@ -1227,38 +998,6 @@ def _bnb_dbeta_as_a_mean(dy, x, gamma, eps=1e-5):
     x_hat = (x - x.mean(axis=0)) / s
     dbeta, dgamma = dy.mean(axis=0), (dy * x_hat).sum(axis=0)
     return gamma / (n * s) * (n * dy - dbeta - x_hat * dgamma), dgamma, dbeta
-
-
-def _stencil_weights(p):
-    """Central-difference weights of order 2p: f'(x) ~ sum_m w_m (f(x + m h) - f(x - m h)) / h."""
-    m = np.arange(1, p + 1, dtype=float)
-    a = np.array([[2 * k ** (2 * r + 1) for k in m] for r in range(p)])
-    b = np.zeros(p)
-    b[0] = 1.0
-    return np.linalg.solve(a, b)
-
-
-def _bnb_high_order_differences(dy, x, gamma, eps=1e-5, points=9, step=0.08):
-    """An 18-point central difference per entry, in float64, the loss taken column by column: accurate to about
-    1e-13, within rtol 1e-12 (review round 11)."""
-    weights = _stencil_weights(points)
-
-    def loss(z, k):
-        col = z[:, k]
-        mu = col.mean()
-        return (dy[:, k] * gamma[k] * (col - mu) / np.sqrt(((col - mu) ** 2).mean() + eps)).sum()
-    dx = np.zeros_like(x)
-    scale = x.std(axis=0) + np.sqrt(eps)
-    for i in range(x.shape[0]):
-        for k in range(x.shape[1]):
-            h, total = step * scale[k], 0.0
-            for m, w in enumerate(weights, start=1):
-                up, down = x.copy(), x.copy()
-                up[i, k] += m * h
-                down[i, k] -= m * h
-                total += w * (loss(up, k) - loss(down, k))
-            dx[i, k] = total / h
-    return (dx, *batch_norm_backward(dy, x, gamma, eps)[1:])
 
 
 def _bnb_loopy_formula(dy, x, gamma, eps=1e-5):
@@ -1273,14 +1012,6 @@ def _bnb_loopy_formula(dy, x, gamma, eps=1e-5):
         for i in range(n):
             dx[i, j] = gamma[j] / (n * s) * (n * dy[i, j] - dbeta[j] - x_hat[i] * dgamma[j])
     return dx, dgamma, dbeta
-
-
-def _bnb_aten_kernel(dy, x, gamma, eps=1e-5):
-    xt, gt = torch.tensor(x), torch.tensor(gamma)
-    mean, invstd = xt.mean(0), 1 / torch.sqrt(xt.var(0, unbiased=False) + eps)
-    grads = torch.ops.aten.native_batch_norm_backward(torch.tensor(dy), xt, gt, None, None, mean, invstd, True, eps,
-                                                      [True, True, True])
-    return tuple(g.numpy() for g in grads)
 
 
 def _bnb_finite_differences(h, extrapolate=False):
@@ -1819,25 +1550,15 @@ WRONG = [
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: _bnb_variant(dy, x, g, eps, var_sign=-1),
      "sign of the variance term"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: tuple(
-        r.astype(np.longdouble) for r in batch_norm_backward(dy, x, g, eps)), "uses extended precision"),
+        r.astype(np.longdouble) for r in batch_norm_backward(dy, x, g, eps)), "a float64 array was expected"),
     ("10.batch_norm_backward", _bnb_run_backward, "yourself"),
     ("10.batch_norm_backward", _bnb_grad_fn, "yourself"),
-    ("10.batch_norm_backward", _bnb_aten_kernel, "PyTorch's backward kernel"),
-    ("10.batch_norm_backward", _bnb_walks_a_torch_graph, "built a PyTorch autograd graph"),
-    ("10.batch_norm_backward", _bnb_walks_our_graph, "built a tinygrad_lite autograd graph"),
-    ("10.batch_norm_backward", _bnb_jacobian_helper, "built a tinygrad_lite autograd graph"),
+    ("10.batch_norm_backward", _bnb_jacobian_helper, "yourself", "gradcheck.analytic_jacobians"),
     ("10.batch_norm_backward", _bnb_forward_mode, "yourself"),
     ("10.batch_norm_backward", _bnb_dual_numbers, "yourself"),
-    ("10.batch_norm_backward", _bnb_complex_step, "complex-step derivative"),
-    ("10.batch_norm_backward", _bnb_complex_step_by_dtype, "complex-step derivative"),
     ("10.batch_norm_backward", _bnb_one_pass, "catastrophic cancellation"),
-    ("10.batch_norm_backward", _bnb_differences_in_long_double, "uses extended precision"),
-    ("10.batch_norm_backward", _bnb_dual_numbers_by_hand, "dual numbers, forward mode"),
-    ("10.batch_norm_backward", _bnb_mpmath, "uses mpmath"),
-    ("10.batch_norm_backward", _bnb_sympy, "uses sympy"),
-    ("10.batch_norm_backward", _bnb_in_another_process, "uses subprocess"),
+    ("10.batch_norm_backward", _bnb_differences_in_long_double, "finite differences"),
     ("10.batch_norm_backward", _bnb_without_one_over_n, "1 / N"),
-    ("10.batch_norm_backward", _bnb_high_order_differences, "a numerical derivative"),
     ("10.batch_norm_backward", _bnb_dbeta_as_a_mean, "result 2 (dbeta)"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: tuple(batch_norm_backward(dy, x, g, eps)[k]
                                                                 for k in (0, 2, 1)),
@@ -1850,8 +1571,6 @@ WRONG = [
      "your dgamma is multiplied by gamma"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: (batch_norm_backward(dy, x, g, eps)[0], (
         (g * dy) * (x - x.mean(0)) / np.sqrt(x.var(0) + eps)).sum(0) / g, dy.sum(0)), "the first gamma 0"),
-    ("10.batch_norm_backward", _bnb_differences_in_decimal, "uses decimal"),
-    ("10.batch_norm_backward", _bnb_differences_in_fractions, "uses fractions"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: (batch_norm_backward(dy, x, g, eps)[0], (dy * x).sum(0),
                                                            dy.sum(0)), "your dgamma multiplies dy by x"),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: (
@@ -2067,60 +1786,8 @@ def _bnb_entry_by_entry_from_definitions(dy, x, gamma, eps=1e-5):
     return dx, (dy * x_hat).sum(0), dy.sum(0)
 
 
-def _bnb_nudging_x_in_place(dy, x, gamma, eps=1e-5, h=1e-5):
-    """Central differences that nudge x itself and undo the nudge, the loss through numpy's functions."""
-    dx = np.zeros_like(x)
-    for i, j in np.ndindex(*x.shape):
-        total = 0.0
-        for sign in (1, -1):
-            x[i, j] += sign * h
-            total += sign * np.sum(dy * gamma * (x - np.mean(x, axis=0)) / np.sqrt(np.var(x, axis=0) + eps))
-            x[i, j] -= sign * h
-        dx[i, j] = total / (2 * h)
-    return (dx, *batch_norm_backward(dy, x, gamma, eps)[1:])
-
-
-def _bnb_nudging_columns(dy, x, gamma, eps=1e-5, h=1e-4):
-    """Richardson-extrapolated differences on column copies, the loss inline with array methods."""
-    dx = np.zeros_like(x)
-    for j in range(x.shape[1]):
-        for i in range(x.shape[0]):
-            est = []
-            for step in (h, h / 2):
-                up, down = x[:, j].copy(), x[:, j].copy()
-                up[i] += step
-                down[i] -= step
-                lu = (dy[:, j] * gamma[j] * (up - up.mean()) / np.sqrt(up.var() + eps)).sum()
-                ld = (dy[:, j] * gamma[j] * (down - down.mean()) / np.sqrt(down.var() + eps)).sum()
-                est.append((lu - ld) / (2 * step))
-            dx[i, j] = (4 * est[1] - est[0]) / 3
-    return (dx, *batch_norm_backward(dy, x, gamma, eps)[1:])
-
-
-def test_nudged_copies_tell_the_formula_from_a_numerical_derivative():
-    """batch_norm_backward refuses code that evaluates something at copies of x nudged at one entry, for at least
-    NUDGED_SHARE of the entries: numerical derivatives of every order and style do it for all of them; right answers,
-    vectorised, step by step, per feature or entry by entry, in numpy or plain Python, for none. (Counting calls
-    could not tell them apart: plain-Python loops make as many calls as finite differences.)"""
-    from tinygrad_lite.course.exercises.lesson10 import NUDGED_SHARE, _nudged_copies_watched
-    rng = np.random.default_rng(0)
-    right = (batch_norm_backward, _bnb_step_by_step, _bnb_jacobian_per_feature, _bnb_loopy_formula,
-             _bnb_python_helpers, _bnb_entry_by_entry_from_definitions)
-    estimates = (_bnb_high_order_differences, _bnb_finite_differences(1e-5),
-                 _bnb_finite_differences(1e-3, extrapolate=True), _bnb_nudging_x_in_place, _bnb_nudging_columns)
-    for shape in ((4, 3), (8, 2), (6, 4), (12, 5), (3, 6), (2, 2)):
-        dy, x, g = rng.standard_normal(shape), rng.standard_normal(shape), rng.uniform(0.5, 2.0, shape[1])
-        want = batch_norm_backward(dy, x, g)
-        for fn in right + estimates:
-            with _nudged_copies_watched(x) as nudged:
-                got = fn(dy.copy(), x, g.copy())
-            if fn in right:
-                assert nudged == set(), (fn, shape, nudged)
-                np.testing.assert_allclose(got[0], want[0], rtol=1e-10, atol=1e-12)
-            else:
-                assert len(nudged) == x.size >= NUDGED_SHARE * x.size, (fn, shape, nudged)
-                np.testing.assert_allclose(got[0], want[0], rtol=1e-3, atol=1e-5)  # good estimates all the same
-    assert all(verdict("10.batch_norm_backward", fn).status == PASSED for fn in right)
+ALSO_RIGHT += [("10.batch_norm_backward", _bnb_python_helpers), ("10.batch_norm_backward",
+                                                                  _bnb_entry_by_entry_from_definitions)]
 
 
 def test_the_visible_cases_are_the_notebook_examples():
@@ -2148,10 +1815,11 @@ def test_a_stub_that_returns_the_example_answer_fails():
     assert verdict("10.dead_fraction", lambda h: 0.4).status == FAILED
 
 
-def test_a_backward_that_imports_pytorch_itself_is_watched_too():
+def test_a_backward_that_imports_pytorch_itself_is_refused_its_autograd_too():
     """In a learner's kernel PyTorch is often not loaded yet when batch_norm_backward is checked (the notebook
-    imports it later). A function that imports it and builds a graph must still be caught: a fresh interpreter
-    in which only the function imports torch."""
+    imports it later). A function that imports it and calls its autograd must still be refused (from the next
+    case on, once PyTorch is loaded), and one that imports it to compute the formula must pass: a fresh
+    interpreter in which only the functions import torch."""
     import subprocess
     import sys
     import textwrap
@@ -2160,7 +1828,15 @@ def test_a_backward_that_imports_pytorch_itself_is_watched_too():
         from tinygrad_lite.course.checks import get_exercise, run_check
         assert "torch" not in sys.modules, "loading the checks loaded torch: this test would prove nothing"
 
-        def batch_norm_backward(dy, x, gamma, eps=1e-5):
+        def by_autograd(dy, x, gamma, eps=1e-5):
+            import torch
+            xt, gt = torch.tensor(x, requires_grad=True), torch.tensor(gamma, requires_grad=True)
+            bt = torch.zeros_like(gt, requires_grad=True)
+            y = gt * (xt - xt.mean(0)) / torch.sqrt(xt.var(0, unbiased=False) + eps) + bt
+            y.backward(torch.tensor(dy))
+            return xt.grad.numpy(), gt.grad.numpy(), bt.grad.numpy()
+
+        def by_the_formula(dy, x, gamma, eps=1e-5):
             import torch
             xt = torch.tensor(x, requires_grad=True)
             y = (xt - xt.mean(0)) / torch.sqrt(xt.var(0, unbiased=False) + eps)   # a graph, never used
@@ -2170,11 +1846,15 @@ def test_a_backward_that_imports_pytorch_itself_is_watched_too():
             dbeta, dgamma = dy.sum(0), (dy * x_hat).sum(0)
             dx = torch.tensor(gamma) / (x.shape[0] * s) * (x.shape[0] * dy - dbeta - x_hat * dgamma)
             return dx.numpy(), dgamma.numpy(), dbeta.numpy()
-        print(run_check(get_exercise("10.batch_norm_backward"), batch_norm_backward).text)
+        for fn in (by_autograd, by_the_formula):
+            result = run_check(get_exercise("10.batch_norm_backward"), fn)
+            print(result.status, "|", result.message.splitlines()[0])
     ''')
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "built a PyTorch autograd graph" in done.stdout, done.stdout
+    refused, passed = done.stdout.splitlines()
+    assert refused.startswith(f"{FAILED} |") and "write it yourself" in refused and "torch.Tensor.backward" in refused
+    assert passed.startswith("passed |"), done.stdout
 
 
 def test_a_class_with_one_method_left_unwritten_is_told_which():

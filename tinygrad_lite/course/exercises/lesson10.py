@@ -17,19 +17,17 @@
   come back unchanged). Small batches (N = 3, 4) make biased and unbiased variances differ; N != C everywhere;
   momentum and eps vary (eps = 0.5 makes eps outside the square root visible).
 - ``10.batch_norm_backward``: dx, dgamma, dbeta of training-mode batch norm, by hand in numpy (the autograds are
-  forbidden).
+  forbidden; the building blocks: arithmetic, sum, mean, the variance, sqrt, a matrix product).
 - ``10.layer_norm_forward``: normalise over the last dim (2-D and 3-D inputs), biased variance, eps inside the
   square root, then gamma and beta.
 """
 import contextlib
-import copy
 import inspect
-import sys
-import types
 
 import numpy as np
 
 from ... import autograd, manual_seed, nn, no_grad, tensor
+from ...autograd.gradcheck import analytic_jacobians
 from ...nn import functional as F
 from ...nn.modules import module as module_hooks
 from ...tensor import Tensor
@@ -1567,225 +1565,17 @@ def _bnb_no_var_term(dy, x, gamma, eps=1e-5):
     return gamma / np.sqrt(x.var(0) + eps) / n * (n * dy - dbeta), dgamma, dbeta
 
 
-AUTOGRAD_USED = ("your function ran PyTorch's backward kernel ({op}): a grad_fn called directly, or an aten "
-                 "backward op, is autograd too. Compute dx, dgamma and dbeta from the boxed formula, by hand")
-TORCH_GRAPH = ("your function built a PyTorch autograd graph ({op} on a tensor that requires grad): its grad_fn "
-               "nodes, called one by one, are autograd too. Compute dx, dgamma and dbeta from the boxed formula, "
-               "by hand (numpy arrays, or tensors that do not require grad)")
-OUR_GRAPH = ("your function built a tinygrad_lite autograd graph (a {op} op recorded on a tensor that requires "
-             "grad): whoever then walks it, your code or a library function such as a Jacobian helper, that is "
-             "autograd. Compute dx, dgamma and dbeta from the boxed formula, by hand (numpy arrays, or tensors that "
-             "do not require grad)")
 # PyTorch's function transforms and forward-mode AD: a Jacobian or a vector-Jacobian product without .backward()
 TORCH_TRANSFORMS = tuple(f"torch.func.{name}" for name in ("jacfwd", "jacrev", "jvp", "vjp", "grad", "grad_and_value",
                                                              "hessian", "linearize")) + tuple(
     f"torch.autograd.functional.{name}" for name in ("jacobian", "hessian", "vjp", "jvp", "vhp", "hvp")) + (
     "torch.autograd.forward_ad.make_dual",)
-_COMPLEX_NAMES = {"complex", "complex64", "complex128", "complex256", "complex_", "cdouble", "csingle",
-                  "clongdouble", "cfloat", "imag", "iscomplexobj"}
-
-
-_EXTENDED_NAMES = {"longdouble", "float128", "float96", "longfloat"}
-# Libraries that differentiate (symbolically, numerically to any precision, or automatically), and ways to run
-# code outside the check's watch
-_SHORTCUT_MODULES = {"sympy": "a symbolic derivative", "mpmath": "a numerical derivative to any precision",
-                     "jax": "automatic differentiation", "autograd": "automatic differentiation",
-                     "numdifftools": "a numerical derivative", "subprocess": "another process",
-                     "decimal": "arbitrary-precision arithmetic", "fractions": "exact arithmetic",
-                     "gmpy2": "arbitrary-precision arithmetic",
-                     "multiprocessing": "another process"}
-_ARITHMETIC = {"__add__", "__radd__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__", "__sub__", "__pow__"}
-SHORTCUT = ("your function {what}: the check asks for dx, dgamma and dbeta from the boxed formula, derived by hand "
-            "and computed in float64 with real numbers. A derivative computed for you (a library, your own "
-            "number type, complex, extended or exact arithmetic, another process) is not the formula, however "
-            "exact")
-
-
-def _shortcut_use(fn):
-    """How the learner's code behind ``fn`` reaches for a derivative the boxed formula does not give, as a phrase
-    ("uses complex numbers (the constant 1e-30j)"), or None. Read from the code: the code objects of ``fn`` and of
-    the learner's functions and classes it refers to (numpy has no hook that sees a complex array being made)."""
-    from ..pipeline import is_learner_file, learner_references
-
-    def codes(code):
-        yield code
-        for const in code.co_consts:
-            if isinstance(const, types.CodeType):
-                yield from codes(const)
-    referenced = [fn, *learner_references(fn)]
-    for obj in referenced:
-        if isinstance(obj, types.ModuleType) and obj.__name__.split(".")[0] in _SHORTCUT_MODULES:
-            top = obj.__name__.split(".")[0]
-            return f"uses {top} ({_SHORTCUT_MODULES[top]})"
-        if isinstance(obj, type) and any(
-                isinstance(v, types.FunctionType) and is_learner_file(v.__code__.co_filename) and k in _ARITHMETIC
-                for k, v in vars(obj).items()):
-            return (f"defines a number type of its own ({obj.__name__}, with arithmetic): a type whose operations "
-                    "carry derivatives (dual numbers, forward mode) or record a tape to replay backwards (reverse "
-                    "mode) is automatic differentiation")
-        code = getattr(getattr(obj, "__func__", obj), "__code__", None)
-        if not isinstance(obj, (types.FunctionType, types.MethodType)) or code is None:
-            continue
-        for c in codes(code):
-            constant = next((k for k in c.co_consts if isinstance(k, complex)), None)
-            if constant is not None:
-                return f"uses complex numbers (the constant {constant!r}): that is the complex-step derivative"
-            for name in c.co_names:
-                if name in _COMPLEX_NAMES:
-                    return f"uses complex numbers (`{name}`): that is the complex-step derivative"
-                if name in _EXTENDED_NAMES:
-                    return f"uses extended precision (`{name}`)"
-                if name in _SHORTCUT_MODULES and name != "autograd":  # (tl.autograd is ours: forbidden by name)
-                    return f"uses {name} ({_SHORTCUT_MODULES[name]})"
-            text = next((k for k in c.co_consts if isinstance(k, str) and ("complex" in k or k in _EXTENDED_NAMES)),
-                        None)
-            if text is not None:
-                return f"asks for the dtype {text!r}"
-    return None
-
-
-# A numerical derivative evaluates the loss at x with one entry nudged, for every entry of x in turn: it hands a
-# copy of x (or of one of its columns) that differs from x at exactly that entry to the code that computes the loss
-# (a function of its own, numpy's, or an array method). The boxed formula never does, whatever its style: the
-# copies it makes differ from x everywhere (x - mean) or nowhere. An 18-point stencil is accurate to about 1e-14,
-# as close as the formula's own rounding in other idioms (tests/test_lesson10.py measured the two within a factor of
-# 10 on every shape tried), so no tolerance tells them apart: what the learner's code does to x does. Counting calls
-# did not work: plain-Python loops over a column make as many calls as a numerical derivative.
-NUDGED_SHARE = 0.5
-
-
-@contextlib.contextmanager
-def _nudged_copies_watched(x):
-    """The entries (i, j) at which the learner's code, while the block runs, hands a function or a method a float64
-    copy of ``x`` (shape (N, C)), or of one of its columns, that differs from ``x`` at that one entry alone."""
-    from ..pipeline import is_learner_file
-
-    nudged = set()
-    if not (isinstance(x, np.ndarray) and x.ndim == 2 and x.dtype == np.float64 and x.size):
-        yield nudged
-        return
-    x0 = x.copy()
-
-    def look(a):
-        if not isinstance(a, np.ndarray) or a.dtype != np.float64 or a is x0:
-            return
-        if a.shape == x0.shape:
-            where = np.flatnonzero(a != x0)
-            if where.size == 1:
-                nudged.add(divmod(int(where[0]), x0.shape[1]))
-        elif a.shape == x0.shape[:1]:
-            for j in range(x0.shape[1]):
-                where = np.flatnonzero(a != x0[:, j])
-                if where.size == 1:
-                    nudged.add((int(where[0]), j))
-
-    def profile(frame, event, arg):
-        if event == "call" and frame.f_back is not None and is_learner_file(frame.f_back.f_code.co_filename):
-            for value in list(frame.f_locals.values()):   # on entry, a frame's locals are its arguments
-                look(value)
-        elif event == "c_call" and is_learner_file(frame.f_code.co_filename):
-            look(getattr(arg, "__self__", None))            # an array method: x_up.mean(axis=0), ...
-    previous = sys.getprofile()
-    sys.setprofile(profile)
-    try:
-        yield nudged
-    finally:
-        sys.setprofile(previous)
-
-
-ESTIMATED = ("your function evaluated something at copies of x with one entry nudged, for {nudged} of the {entries} "
-             "entries of x: that is a numerical derivative (finite differences), however accurate. Compute dx, "
-             "dgamma and dbeta from the boxed formula: a few vectorised lines")
-
-
-@contextlib.contextmanager
-def _our_graph_watched():
-    """Note the first op recorded in a tinygrad_lite graph (every recorded op's result goes through Tensor._make
-    with its grad_fn) while the block runs: ["OpName"] or []."""
-    seen, original = [], Tensor.__dict__["_make"]
-
-    def _make(cls, array, grad_fn):
-        if grad_fn is not None and not seen:
-            seen.append(type(grad_fn).__name__)
-        return original.__func__(cls, array, grad_fn)
-    Tensor._make = classmethod(_make)
-    try:
-        yield seen
-    finally:
-        Tensor._make = original
-
-
-def _torch_watch():
-    """A PyTorch dispatch mode whose ``seen`` notes the first backward kernel run (what a grad_fn called directly,
-    or torch.ops.aten.native_batch_norm_backward, runs) or op on a tensor that requires grad (a graph built to walk
-    its grad_fn nodes by hand, whose backward formulas are ordinary ops): no Python tripwire sees those."""
-    import torch
-    from torch.utils._python_dispatch import TorchDispatchMode
-
-    def requires_grad(values):
-        for value in values:
-            if isinstance(value, (list, tuple)):
-                if requires_grad(value):
-                    return True
-            elif isinstance(value, torch.Tensor) and value.requires_grad:
-                return True
-        return False
-
-    class _Backwards(TorchDispatchMode):
-        def __init__(self):
-            super().__init__()
-            self.seen = None
-
-        def __torch_dispatch__(self, func, kinds, args=(), kwargs=None):
-            if self.seen is None:
-                if "backward" in str(func):
-                    self.seen = AUTOGRAD_USED.format(op=func)
-                elif requires_grad(args) or requires_grad((kwargs or {}).values()):
-                    self.seen = TORCH_GRAPH.format(op=func)
-            return func(*args, **(kwargs or {}))
-    return _Backwards()
-
-
-def drive_bnb(fn, args, kwargs):
-    """``fn``'s answer, refused when it reaches for a gradient the boxed formula does not give: complex numbers in its
-    code (the complex-step estimate), a tinygrad_lite graph built while it runs, and, when PyTorch is loaded, a
-    PyTorch graph or backward kernel (``_torch_watch``)."""
-    def refused(message):
-        return tuple(Run.failed(message) for _ in range(3))
-    what = _shortcut_use(fn)
-    if what:
-        return refused(SHORTCUT.format(what=what))
-    loaded = "torch" in sys.modules
-    fresh = None if loaded else copy.deepcopy((args, kwargs))
-    with _our_graph_watched() as recorded, _torch_watch() if loaded else contextlib.nullcontext() as mode, \
-            _nudged_copies_watched(args[1] if len(args) > 1 else None) as nudged:
-        got = fn(*args, **kwargs)
-    if recorded:
-        return refused(OUR_GRAPH.format(op=recorded[0]))
-    if loaded and mode.seen:
-        return refused(mode.seen)
-    entries = int(np.size(args[1])) if len(args) > 1 else 0
-    if entries and len(nudged) >= max(2, NUDGED_SHARE * entries):
-        return refused(ESTIMATED.format(nudged=len(nudged), entries=entries))
-    if loaded:
-        return got
-    if "torch" not in sys.modules:
-        return got
-    # the function imported PyTorch itself: call it again, watched this time, on the inputs as they were before the
-    # first call (which may have changed them in place: the check reports that from the first call)
-    with _torch_watch() as mode:
-        again = fn(*fresh[0], **fresh[1])
-    return refused(mode.seen) if mode.seen else again
 
 
 class _ATuple(TupleAnswer):
     """A TupleAnswer that refuses a list: the exercise, like PyTorch's autograd.grad, returns a tuple."""
 
     def refuse(self, got, expected=None):
-        if isinstance(got, tuple):
-            problem = next((getattr(part, "problem", None) for part in got if getattr(part, "problem", None)), None)
-            if problem:
-                return problem
         if isinstance(got, tuple) and len(got) == 3:
             for i, part in enumerate(got):
                 dtype = getattr(part, "dtype", None)
@@ -1820,10 +1610,12 @@ register(Exercise(
     cases=_bnb_cases,
     answer=_ATuple(ArrayAnswer("reference"), ArrayAnswer("reference"), ArrayAnswer("reference")),
     generic_hints=("mean_vs_sum", "sign", "factor"),
-    call=drive_bnb,
     compare=_compare_bnb,
-    forbid=AUTOGRAD + (autograd.backward, autograd.run_backward, F.batch_norm, nn.BatchNorm1d,
+    # autograd, ours and PyTorch's (the library's Jacobian helper included), and the library's batch norm: the
+    # exercise is to derive the backward by hand
+    forbid=AUTOGRAD + (autograd.backward, autograd.run_backward, analytic_jacobians, F.batch_norm, nn.BatchNorm1d,
                        "torch.nn.functional.batch_norm", "torch.nn.BatchNorm1d") + TORCH_TRANSFORMS,
+    allow=("arithmetic", "sum", "mean", "std", "sqrt", "matmul"),  # the text's building blocks
     mistakes=[
         _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_variant(dy, x, gamma, eps, ddof=1),
                  "you used the unbiased variance (divisor N - 1): training-mode batch norm normalises with the "
