@@ -335,7 +335,8 @@ register(Exercise(
     grad_rtol=1e-3,
     grad_atol=1e-3,
     generic_hints=("mean_vs_sum",),
-    allow=("arithmetic", "sum", "matmul", "clamp", "max"),  # (norm, cdist, pairwise_distance ... are refused)
+    allow=("arithmetic", "sum", "matmul", "clamp", "max", "where", "relu"),  # (relu, where: a clamp at 0 spelt
+    # otherwise; norm, cdist, pairwise_distance ... are refused)
     tolerate=("sqrt",),  # sqrt(d) ** 2 is a mistake with its own hint (its gradient at 0), never a right answer
     mistakes=[
         Mistake(match=_raised_from_below,

@@ -276,7 +276,7 @@ register(Exercise(
     ],
     answer=LOSS, grad=True, generic_hints=("factor", "mean_vs_sum"),
     forbid=REGRESSION_LOSSES,  # the library's Huber loss, its cousin SmoothL1, and the other losses of the table
-    allow=("arithmetic", "where", "clamp", "max", "min", "mean", "sum"),
+    allow=("arithmetic", "where", "clamp", "max", "min", "relu", "mean", "sum"),  # (relu: a clamp at 0)
     # the loss is smooth at an error of 0, so its gradient is compared at errors of exactly 0 too (no jitter; no
     # case has an error of exactly delta, where right formulas differ: clamp(max=delta) plus
     # delta * (d - delta).clamp(min=0) gets slope 2 delta there, as each clamp passes slope 1 at its boundary)
