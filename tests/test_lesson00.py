@@ -266,7 +266,7 @@ WRONG += [
      STANDARDIZE_BLOCKS),
     ("00.standardize", _standardize_by_the_norm, "you called tinygrad_lite.Tensor.norm", STANDARDIZE_BLOCKS),
     ("00.pairwise_sq_distances", lambda a, b: (a[:, None, :] - b[None, :, :]).norm(dim=-1) ** 2,
-     "you called tinygrad_lite.Tensor.norm", "allowed blocks: arithmetic, sum, matmul, clamp, max."),
+     "you called tinygrad_lite.Tensor.norm", "allowed blocks: arithmetic, sum, matmul, clamp, max, where, relu."),
     ("00.pairwise_sq_distances", _distances_through_torch, "your code uses torch.cdist", "allowed blocks"),
 ]
 

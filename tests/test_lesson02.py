@@ -452,7 +452,7 @@ WRONG += [
     ("02.mse", lambda x, y: (x - y).norm() ** 2 / x.numel(), "you called tinygrad_lite.Tensor.norm",
      "allowed blocks: arithmetic, mean, sum."),
     ("02.huber", _huber_through_torch, "your code uses torch.nn.functional.huber_loss",
-     "allowed blocks: arithmetic, where, clamp, max, min, mean, sum."),
+     "allowed blocks: arithmetic, where, clamp, max, min, relu, mean, sum."),
     ("02.bce_with_logits", lambda x, y: (tl.logsumexp(tl.stack([tl.zeros_like(x), x]), dim=0) - x * y).mean(),
      "02.bce_with_logits: you called tinygrad_lite.logsumexp, which computes this exercise's work", BCE_BLOCKS),
     ("02.bce_with_logits", lambda x, y: (x - x * y - F.log_softmax(tl.stack([tl.zeros_like(x), x], -1), -1)[..., 1]
