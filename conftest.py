@@ -15,10 +15,19 @@ this file is loaded for every path below the repository, tests/conftest.py only 
   kernel, then the kernel binds them; with several workers starting kernels at once, another process can take a
   port in between, and the kernel exits before it answers ("Kernel died before replying to kernel_info": seen
   once in .ci/run's second pass, every cell of that notebook an error). A second start picks other ports.
+- A time budget per test file (``TimeBudget``, benchmarks/test_budget.json): a run of the whole suite fails when
+  a file's tests took much longer than its budget says, so that the README's test command stays within its five
+  minutes; ``--record-time-budget`` records this run's times as the new budget.
 """
+import datetime
 import functools
+import json
 import logging
 import os
+import platform
+import statistics
+from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -70,8 +79,120 @@ def _retrying(start, attempts=3):
     return start_again_if_it_died
 
 
+def pytest_addoption(parser):
+    parser.addoption("--record-time-budget", action="store_true", default=False,
+                     help="after a run of the whole suite, write each test file's time to "
+                          "benchmarks/test_budget.json as its new budget (see conftest.py, TimeBudget)")
+
+
+class TimeBudget:
+    """Each test file's tests must take at most its budget: the seconds in benchmarks/test_budget.json, recorded from
+    a measured run (``python3 run.py test --record-time-budget``), times the file's ``margin.factor`` (1.5) and the
+    run's load, plus ``margin.seconds`` (10). The load is how much slower than the recorded run this run is over all
+    files (the median of the files' ratios, at least 1), so that a loaded or slower machine does not fail the run
+    while a file that grew cannot excuse itself. The time of a file is the sum of its tests' durations (set-up,
+    call and tear-down) as pytest reports them to this process: on pytest-xdist's controller, from every worker. A
+    file over budget fails the run, and the summary names it.
+
+    Only a run of the whole suite is compared (no paths given, or every one of ``testpaths``; no -k, -m,
+    --deselect, --lf ...; in one process, or spread as run.py spreads it, --dist loadgroup): the files share work
+    (tests/conftest.py keeps each exercise's checks on one worker, tests/test_grading_cluster.py reads
+    tests/test_grading.py's graded class), so a file run alone may take longer than its share of the suite. A file
+    whose count of skipped tests differs from the recorded run's (the browser tests with or without Chromium, the
+    GPU tests) ran other tests than its budget's, and is not compared; a file the budget does not name has a budget
+    of 0 s (its margin)."""
+
+    PATH = Path(__file__).resolve().parent / "benchmarks" / "test_budget.json"
+    LOAD_FROM = 5.0  # seconds: the files recorded with at least this many give the run's load
+
+    def __init__(self, config):
+        self.config, self.seconds, self.tests, self.skipped, self.lines = config, Counter(), Counter(), Counter(), []
+
+    def pytest_runtest_logreport(self, report):
+        where = report.nodeid.split("::")[0]
+        self.seconds[where] += report.duration
+        if report.when == "call" or (report.when == "setup" and not report.passed):  # one outcome per test
+            self.tests[where] += 1
+            self.skipped[where] += report.skipped
+
+    def whole_suite(self):
+        config, option = self.config, self.config.option
+        if any(getattr(option, name, None) for name in ("keyword", "markexpr", "deselect", "ignore", "ignore_glob",
+                                                        "lf", "stepwise", "stepwise_skip")):
+            return False
+        if getattr(option, "dist", "no") not in ("no", "loadgroup"):  # (--dist loadfile: other workers share work)
+            return False
+        if config.args_source == pytest.Config.ArgsSource.TESTPATHS:
+            return True
+        given = {Path(config.invocation_params.dir, a).resolve() for a in config.args}
+        return all(Path(config.rootpath, t).resolve() in given for t in config.getini("testpaths"))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session):
+        if not self.seconds or not self.whole_suite():
+            return
+        if self.config.getoption("record_time_budget"):
+            self.record()
+        elif self.PATH.exists() and self.over_budget():
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def record(self):
+        budget = {"about": "seconds of each test file's tests in one run of the whole suite (conftest.py, "
+                           "TimeBudget); a run fails when a file takes more than its seconds times margin.factor "
+                           "times the run's load, plus margin.seconds. Recorded with "
+                           "`python3 run.py test --record-time-budget`.",
+                  "recorded": f"{datetime.date.today()} on {os.cpu_count()} cores, {platform.python_version()}, "
+                              f"load average {os.getloadavg()[0]:.1f} at the end",
+                  "margin": {"factor": 1.5, "seconds": 10},
+                  "files": {f: {"seconds": round(self.seconds[f], 1), "tests": self.tests[f],
+                                "skipped": self.skipped[f]} for f in sorted(self.seconds)}}
+        if self.PATH.exists():  # a margin set by hand is kept
+            budget["margin"] = json.loads(self.PATH.read_text(encoding="utf-8")).get("margin", budget["margin"])
+        files = budget.pop("files")  # one line per file, so that a change of the budget reads as a diff of lines
+        head = json.dumps(budget, indent=1)[:-2]
+        self.PATH.write_text(head + ',\n "files": {\n' + ",\n".join(f"  {json.dumps(f)}: {json.dumps(files[f])}"
+                                                                   for f in files) + "\n }\n}\n", encoding="utf-8")
+        self.lines = [f"recorded {len(self.seconds)} files, {sum(self.seconds.values()):.0f} s of tests in all, in "
+                      f"{self.PATH.relative_to(self.config.rootpath)}"]
+
+    def over_budget(self):
+        budget = json.loads(self.PATH.read_text(encoding="utf-8"))
+        factor, margin, files = budget["margin"]["factor"], budget["margin"]["seconds"], budget["files"]
+        compared = [f for f in self.seconds if f not in files or files[f]["skipped"] == self.skipped[f]]
+        other = sorted(f for f in self.seconds if f not in compared)
+        ratios = [self.seconds[f] / files[f]["seconds"] for f in compared
+                  if files.get(f, {}).get("seconds", 0) >= self.LOAD_FROM]
+        load = max(1.0, statistics.median(ratios)) if ratios else 1.0
+        over = []
+        for f in sorted(compared, key=lambda f: -self.seconds[f]):
+            recorded = files.get(f, {}).get("seconds", 0.0)
+            allowed = recorded * factor * load + margin
+            if self.seconds[f] > allowed:
+                over.append(f"{f}: {self.seconds[f]:.0f} s, over its {allowed:.0f} s ("
+                            + (f"budget {recorded:.0f} s" if f in files else "not in the budget") + ")")
+        self.lines = [f"{len(compared)} files compared with {self.PATH.relative_to(self.config.rootpath)} "
+                      f"(budget x {factor} x load {load:.2f} + {margin} s), {sum(self.seconds.values()):.0f} s of "
+                      f"tests in all, {sum(files[f]['seconds'] for f in files):.0f} s recorded"]
+        if other:
+            self.lines.append(f"not compared (other tests skipped than when recorded): {', '.join(other)}")
+        if over:
+            self.lines += ["OVER BUDGET: " + line for line in over]
+            self.lines.append("make the tests faster, or if the time is worth it, record the budget again: "
+                              "python3 run.py test --record-time-budget")
+        return bool(over)
+
+    @pytest.hookimpl(tryfirst=True)  # before the slowest durations, which end the run
+    def pytest_terminal_summary(self, terminalreporter):
+        if self.lines:
+            terminalreporter.section("time budget")
+            for line in self.lines:
+                terminalreporter.write_line(line)
+
+
 def pytest_configure(config):
     config.pluginmanager.register(_GroupsTookEffect(), "tinygrad_lite_groups_took_effect")
+    if not hasattr(config, "workerinput"):  # pytest-xdist's workers report to the controller, which adds up
+        config.pluginmanager.register(TimeBudget(config), "tinygrad_lite_time_budget")
     try:
         import nbval.kernel as nbval_kernel  # RunningKernel calls this module's start_new_kernel
     except ImportError:  # nbval is optional here (a run without notebooks)

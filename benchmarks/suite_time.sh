@@ -18,6 +18,7 @@ setup=$(grep -o 'set-up done in [0-9]* s' "$work/log" || echo "set-up done in ? 
 summary=$(grep -E '^=+ .*(passed|failed).* in [0-9.]+s' "$work/log" | tail -1 | tr -d '=' | sed 's/^ *//;s/ *$//')
 printf '| %s | %s | %s | %s s | %s | exit %s |\n' "$(date -u +%Y-%m-%d)" "$(git rev-parse --short HEAD)" \
     "${*:-defaults}" "$wall" "$setup; $summary" "$status"
+grep -A8 ' time budget ' "$work/log" || true
 grep -A16 'slowest 15 durations' "$work/log" || true
 [ "$status" = 0 ] || tail -40 "$work/log"
 exit "$status"

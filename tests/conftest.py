@@ -1,6 +1,7 @@
 """Shared test set-up: every test starts from the same seeds, and hypothesis runs the same examples every time.
 (How pytest runs notebooks and spreads the suite over workers is in the repository's conftest.py.)"""
 import random
+import re
 
 import numpy as np
 import pytest
@@ -50,20 +51,51 @@ def pytest_collection_modifyitems_leave_lessons_to_the_browser(config, items):
         config.hook.pytest_deselected(items=deselected)
 
 
-# --- the checks' tests of one lesson stay on one worker ------------------------------------------------------------
+# --- the checks' tests of one exercise stay on one worker ----------------------------------------------------------
+
+# Files whose tests are parametrized by one exercise (an ``exercise_id`` parameter, or a row of a lesson's WRONG,
+# ERRORS or ALSO_RIGHT list, whose id starts with the row's exercise id): they check the same answers of that
+# exercise, against the same Reference and the same known mistakes.
+BY_EXERCISE = ("test_lessons.py", "test_pipeline_parity.py", "test_mutation.py")
+_EXERCISE_ID = re.compile(r"\d\d\.\w+")
+
+
+def _exercise_of(item):
+    """The exercise id a test of BY_EXERCISE is about, or None (a test of a whole lesson, or of no exercise)."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if "exercise_id" in params:
+        return str(params["exercise_id"])
+    if item.path.name == "test_lessons.py" and "index" in params:  # a row: its id is "<exercise id>-<index>"
+        exercise = item.callspec.id.rsplit("-", 1)[0]
+        return exercise if _EXERCISE_ID.fullmatch(exercise) else None
+    return None
+
 
 @pytest.hookimpl(tryfirst=True, specname="pytest_collection_modifyitems")
-def pytest_collection_modifyitems_group_each_lessons_checks(items):
-    """tests/test_lessons.py (parametrized by lesson) and tests/test_lessonNN.py ask for the same wrong versions'
-    verdicts many times (their message, every hint tier, the second tier: see ``lesson_helpers.verdict``, which
-    keeps them for the process). With the suite spread over workers, each lesson's check tests are one
-    ``xdist_group``, so those verdicts are computed once, on one worker, instead of once on each.
+def pytest_collection_modifyitems_group_each_exercises_checks(items):
+    """The tests of one exercise ask for the same answers' verdicts many times: tests/test_lessons.py (a wrong
+    version's message, every hint tier, the second tier, the generic wrong answers), tests/test_pipeline_parity.py
+    (the same wrong versions' records, judged again as grading judges them) and tests/test_mutation.py (the check
+    of every mutant). ``lesson_helpers.verdict`` keeps each verdict and its records for the process, and the
+    exercise's Reference (the reference's answers, its known mistakes' answers; for a driven exercise such as
+    04.MyAdam, some 600 runs of 50 optimizer steps) is built once per process. With the suite spread over workers,
+    each exercise's check tests are one ``xdist_group``, so all that is computed once, on one worker, instead of
+    once on each (lesson 04's exercises: 204 s of these three files' tests in three processes, 138 s in one,
+    measured on an idle machine). A test of a whole lesson
+    (tests/test_lessonNN.py, and tests/test_lessons.py's tests of a lesson's notebook) is in its lesson's group.
     tryfirst: before pytest-xdist's own hook reads the xdist_group marks."""
     for item in items:
-        lesson = None
-        if item.path.name == "test_lessons.py" and hasattr(item, "callspec"):
-            lesson = str(item.callspec.params.get("lesson", ""))[:2]
+        if any(True for _ in item.iter_markers("xdist_group")):
+            continue
+        group = None
+        if item.path.name in BY_EXERCISE:
+            exercise = _exercise_of(item)
+            if exercise is not None:
+                group = f"checks-{exercise}"
+            elif item.path.name == "test_lessons.py" and hasattr(item, "callspec"):
+                lesson = str(item.callspec.params.get("lesson", ""))[:2]
+                group = f"lesson{lesson}-checks" if lesson.isdigit() else None
         elif item.path.name.startswith("test_lesson") and item.path.name[11:13].isdigit():
-            lesson = item.path.name[11:13]
-        if lesson and lesson.isdigit() and not any(True for _ in item.iter_markers("xdist_group")):
-            item.add_marker(pytest.mark.xdist_group(f"lesson{lesson}-checks"))
+            group = f"lesson{item.path.name[11:13]}-checks"
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))

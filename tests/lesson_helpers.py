@@ -37,7 +37,7 @@ def function_name(exercise_id):
 
 
 # -------------------------------------------------------------------- running checks
-_VERDICTS = {}  # (exercise id, id(fn)) -> (fn, the count of mistakes seen, [verdict of run 1, run 2, ...])
+_VERDICTS = {}  # (exercise id, id(fn)) -> (fn, the count of mistakes seen, [verdict of run 1, run 2, ...], records)
 
 
 def verdict(exercise_id, fn, times=1):
@@ -47,18 +47,33 @@ def verdict(exercise_id, fn, times=1):
     the learner runs the check again: the last verdict holds the hint tiers for a mistake seen ``times`` times.
 
     The verdicts are kept for the test process: a check is deterministic (its cases come from a fixed seed), and
-    the tests of one lesson ask for the same wrong version's verdict several times (its message, its hint tiers,
-    its second tier), which for a driven exercise costs a tenth of a second each. The runs after the first
-    continue the same count of mistakes seen, exactly as ``times`` runs in a row would.
+    the tests of one exercise ask for the same wrong version's verdict several times (its message, its hint tiers,
+    its second tier, and tests/test_pipeline_parity.py its records: see ``first_run``), which for a driven exercise
+    costs a tenth of a second each. The runs after the first continue the same count of mistakes seen, exactly as
+    ``times`` runs in a row would. (tests/conftest.py keeps each exercise's tests on one worker.)
     """
+    return _runs(exercise_id, fn, times)[2][times - 1]
+
+
+def first_run(exercise_id, fn):
+    """(the verdict of ``fn``'s first check, the records of that run: {case index: record, as read back from
+    JSON}, see ``run_check``), kept as ``verdict`` keeps it: the answer runs once for both."""
+    _, _, runs, records = _runs(exercise_id, fn, 1)
+    return runs[0], records
+
+
+def _runs(exercise_id, fn, times):
     key = (exercise_id, id(fn))
     if key not in _VERDICTS or _VERDICTS[key][0] is not fn:
-        _VERDICTS[key] = (fn, Counter(), [])
-    _, seen, runs = _VERDICTS[key]
+        _VERDICTS[key] = (fn, Counter(), [], {})
+    _, seen, runs, records = _VERDICTS[key]
+    if not runs:  # (forget what a first run stopped part way, e.g. by a time limit, had counted and recorded)
+        seen.clear()
+        records.clear()
     with np.errstate(all="ignore"):
         while len(runs) < times:
-            runs.append(run_check(get_exercise(exercise_id), fn, seen))
-    return runs[times - 1]
+            runs.append(run_check(get_exercise(exercise_id), fn, seen, records=None if runs else records))
+    return _VERDICTS[key]
 
 
 def expect(status, exercise_id, fn, *texts):
@@ -157,7 +172,19 @@ def _as_list_or_number(t):
     return t.item() if t.numel() == 1 else t.tolist()
 
 
+_GENERIC = {}  # (exercise id, id(solution)) -> (solution, the rows)
+
+
 def generic_wrong_answers(exercise_id, solution):
+    """The rows of ``_generic_wrong_answers``, made once per exercise and solution: the same functions each time, so
+    that ``verdict`` runs each once for tests/test_lessons.py and tests/test_pipeline_parity.py together."""
+    key = (exercise_id, id(solution))
+    if key not in _GENERIC or _GENERIC[key][0] is not solution:
+        _GENERIC[key] = (solution, _generic_wrong_answers(exercise_id, solution))
+    return list(_GENERIC[key][1])
+
+
+def _generic_wrong_answers(exercise_id, solution):
     """``[(what, fn, text)]``: wrong versions of ``solution`` that every exercise of its kind must refuse, each with
     a text its message must hold. Tensor answers: returned as numpy, as a list or a Python number, detached, or
     computed through numpy (the last two when the exercise compares gradients). Array answers: returned as a

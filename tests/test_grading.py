@@ -207,9 +207,23 @@ HOSTILE_00 = {
 
 # The tests that read a graded class (lesson00, lessons123) are each one xdist group: with the suite spread over
 # workers (run.py's -n <cores + 1> --dist loadgroup), the class is graded once, by one worker, not once per worker.
+# tests/test_grading_cluster.py grades this class's notebooks on a Dask cluster and compares the files with these:
+# its tests are in the same group, and share this grading (``graded_lesson00``).
 @pytest.fixture(scope="module")
 def lesson00(tmp_path_factory):
-    """The lesson-00 class folder, graded once: (results by learner, results.json, out folder, seconds)."""
+    """The lesson-00 class folder, graded once: (results by learner, results.json, out folder, seconds, the path
+    "writer" tries to write, each submission's own seconds)."""
+    return graded_lesson00(tmp_path_factory)
+
+
+_GRADED_00 = []  # what graded_lesson00 returned: the class is graded once per process
+
+
+def graded_lesson00(tmp_path_factory):
+    """The lesson-00 class, graded once per test process (this module's tests and tests/test_grading_cluster.py
+    read it): see ``lesson00``. The class folder is ``out.parent / "class"``."""
+    if _GRADED_00:
+        return _GRADED_00[0]
     if MODE is None:
         pytest.skip(f"no grading kernel can start here: {NO_KERNEL}")
     base = tmp_path_factory.mktemp("grading00")
@@ -265,7 +279,8 @@ def lesson00(tmp_path_factory):
     by_learner, data = results_of(out)
     # each submission's own grading time, from its progress line: "[k/n] learner lesson: 3/5 status (4.2 s)"
     each = {m[0]: float(m[1]) for m in re.findall(r"^\[\d+/\d+\] (\S+) .*\(([\d.]+) s\)$", printed.getvalue(), re.M)}
-    return by_learner, data, out, seconds, escape, each
+    _GRADED_00.append((by_learner, data, out, seconds, escape, each))
+    return _GRADED_00[0]
 
 
 ALL_PASSED = {"00.row_normalize": "passed", "00.standardize": "passed", "00.pairwise_sq_distances": "passed"}

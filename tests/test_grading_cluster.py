@@ -3,17 +3,20 @@
 
 - a class of lesson 00 (honest: solved, partly solved, known mistakes; hostile: every kind of tests/test_grading.py
   whose verdict no time limit decides, from sys.exit, os._exit, a segfault and printing without end to the network,
-  reading the solutions, reaching for the references and monkeypatching, and a corrupt file), built with its
-  builders, graded on the cluster while one worker process is killed (SIGKILL, once a result came back and others
-  are in flight), gives the same files, byte for byte, as grading it on this machine with the same secret, and
-  each submission is graded and stored once; a rerun grades only what was not stored (as after Ctrl-C), to the
-  same files;
+  reading the solutions, reaching for the references and monkeypatching, and a corrupt file: those notebooks of
+  tests/test_grading.py's lesson-00 class), graded on the cluster while one worker process is killed (SIGKILL,
+  once a result came back and others are in flight), gives the same files, byte for byte, as grading them on this
+  machine with the same secret and options (that class's grading, which tests/test_grading.py's tests read: each
+  learner's feedback files, and each learner's row or entry of gradebook.csv, lms.csv and results.json, whose
+  "grader" part too; the class's summary counts other learners as well), and each submission is graded and
+  stored once; a rerun grades only what was not stored (as after Ctrl-C), to the same files;
 - a worker with another course version stops the run before anything is written, in one line that names it;
 - Dask is an optional extra: the core install does not require it, grading on one machine never imports it, and
   without it ``--cluster`` says in one line how to install it; the options' errors are one line each.
 """
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,7 +28,7 @@ from tinygrad_lite.course import cli
 from tinygrad_lite.course.grading import encode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_grading import HOSTILE_00, HOSTILE_TIMEOUT, L00, MODE, NO_KERNEL, ROW_OK, save, submission
+from test_grading import HOSTILE_00, HOSTILE_TIMEOUT, L00, MODE, NO_KERNEL, graded_lesson00, save, submission
 
 distributed = pytest.importorskip("distributed", reason="Dask is the `cluster` extra: pip install -e '.[dev]'")
 
@@ -36,7 +39,7 @@ SECRET = "the same secret on both sides\n"
 # "Outputs"), so comparing their files byte for byte would test the machine's load, not the cluster.
 TIMED = ("loop", "membomb", "forkbomb")
 HOSTILE = tuple(kind for kind in HOSTILE_00 if kind not in TIMED)
-OPTIONS = ("--timeout", HOSTILE_TIMEOUT, "--total-timeout", 120, "--max-output", 5)
+LEARNERS = ("solved", "partial", "mistakes", *HOSTILE, "corrupt")  # of tests/test_grading.py's lesson-00 class
 
 
 @pytest.fixture(scope="module")
@@ -56,40 +59,48 @@ def dask_cluster():
         cluster.close()
 
 
-def small_class(folder):
-    name = f"{L00}.ipynb"
-    save(folder, "solved", submission(L00), name)
-    save(folder, "partial", submission(L00, {"00.row_normalize": ROW_OK}, base="lessons"), name)
-    save(folder, "mistakes", submission(L00, {
-        "00.row_normalize": "def row_normalize(scores):\n    return scores / scores.sum()\n",
-        "00.standardize": "def standardize(x):\n    return (x - x.mean(dim=0)) / x.std(dim=0)\n"}), name)
-    for learner in HOSTILE:
-        save(folder, learner, submission(L00, HOSTILE_00[learner]), name)
-    save(folder, "corrupt", json.dumps(submission(L00)).encode()[:5000], name)
-    return 3 + len(HOSTILE) + 1
+def small_class(folder, graded):
+    """LEARNERS' folders of the graded lesson-00 class (``graded_lesson00``), copied into ``folder``; their count."""
+    for learner in LEARNERS:
+        shutil.copytree(graded / learner, folder / learner)
+    return len(LEARNERS)
 
 
-def with_secret(out):
+def with_secret(out, secret=SECRET):
     (out / ".work").mkdir(parents=True)
-    (out / ".work" / "secret").write_text(SECRET)
+    (out / ".work" / "secret").write_text(secret)
     return out
 
 
-def files(out):
-    return {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file() and ".work" not in p.parts}
+def files(out, learners=LEARNERS):
+    """What a grading wrote about ``learners``, by name: each one's feedback files, and each one's row or entry of
+    gradebook.csv, lms.csv and results.json (whose "grader" part too)."""
+    found = {p.relative_to(out): p.read_bytes() for learner in learners for p in (out / "feedback" / learner).rglob("*")
+             if p.is_file()}
+    for name in ("gradebook.csv", "lms.csv"):
+        lines = (out / name).read_text(encoding="utf-8").splitlines()
+        found[name, "header"] = lines[0]
+        found.update(((name, line.split(",", 1)[0]), line) for line in lines[1:]
+                     if line.split(",", 1)[0] in learners)
+    document = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    found["results.json", "grader"] = document["grader"]
+    found.update((("results.json", r["learner"]), r) for r in document["submissions"] if r["learner"] in learners)
+    return found
 
 
 # The tests on the LocalCluster are one xdist group: with the suite spread over workers (run.py's --dist loadgroup),
-# one worker starts the cluster, not each.
-@pytest.mark.xdist_group("grading-cluster")
-def test_a_killed_worker_changes_no_grade(dask_cluster, tmp_path):
-    """The class graded on the cluster, one worker killed mid-run, gives the files grading it here gives."""
+# one worker starts the cluster, not each. It is tests/test_grading.py's lesson-00 group: the class graded there
+# once is the one compared with, not graded a second time here.
+@pytest.mark.xdist_group("grading-lesson00-class")
+def test_a_killed_worker_changes_no_grade(dask_cluster, tmp_path, tmp_path_factory):
+    """The class graded on the cluster, one worker killed mid-run, gives the files grading it here gave."""
     from tinygrad_lite.course.grading import Settings, grade
     cluster, client = dask_cluster
+    here = graded_lesson00(tmp_path_factory)[2]  # graded on this machine, with --jobs 2 (tests/test_grading.py)
     folder = tmp_path / "class"
-    n = small_class(folder)
-    here = with_secret(tmp_path / "here")
-    assert cli.main(["grade", str(folder), "--out", str(here), "--jobs", "2", *map(str, OPTIONS)]) == 0
+    n = small_class(folder, here.parent / "class")
+    for learner in LEARNERS:
+        assert len(list(folder.glob(f"{learner}/*.ipynb"))) == 1 and (here / "feedback" / learner).is_dir(), learner
 
     killed = {}
 
@@ -103,14 +114,14 @@ def test_a_killed_worker_changes_no_grade(dask_cluster, tmp_path):
             killed.update(address=busy[0], pid=pids[busy[0]], left=total - k)
             os.kill(pids[busy[0]], signal.SIGKILL)
 
-    there = with_secret(tmp_path / "there")
-    settings = Settings(timeout=HOSTILE_TIMEOUT, total_timeout=120, max_output=5)
+    there = with_secret(tmp_path / "there", (here / ".work" / "secret").read_text())
+    settings = Settings(timeout=HOSTILE_TIMEOUT, total_timeout=120, max_output=5, lesson="00")  # lesson00's options
     results = grade([folder], there, settings, progress=kill_one_busy_worker, cluster=cluster.scheduler_address)
     assert killed, "no worker had a submission in flight when the first answer came back"
     assert len(results) == n
     assert len(list((there / ".work" / "done").glob("*.json"))) == n  # each graded and stored once
     local, remote = files(here), files(there)
-    assert local.keys() == remote.keys()
+    assert local.keys() == remote.keys() and len(local) > 4 * n
     assert [str(p) for p in local if local[p] != remote[p]] == []
     by_learner = {r["learner"]: r for r in results}
     assert by_learner["solved"]["total"] == 5 and by_learner["monkeypatch"]["status"] == "flagged"
@@ -127,7 +138,7 @@ def test_a_killed_worker_changes_no_grade(dask_cluster, tmp_path):
     assert [str(p) for p in local if local[p] != again[p]] == []
 
 
-@pytest.mark.xdist_group("grading-cluster")
+@pytest.mark.xdist_group("grading-lesson00-class")
 def test_a_worker_with_another_course_version_stops_the_run(dask_cluster, tmp_path, capsys):
     cluster, client = dask_cluster
     victim = sorted(client.scheduler_info()["workers"])[0]  # the first: the others are compared with it

@@ -168,8 +168,11 @@ def test_a_worker_that_cannot_run_kernels_grades_no_one_and_is_named_with_the_fi
             client.wait_for_workers(1, timeout=60)
             broken = sorted(client.scheduler_info()["workers"])[0]
             out = tmp_path / "alone"
+            # --sandbox none: the broken environment reaches the course's packages through a .pth file, which
+            # bubblewrap does not show its kernels, so with auto it would grade in another sandbox than the good
+            # worker once fixed (same_sandbox, tested below without a cluster)
             command = ["grade", str(folder), "--out", str(out), "--lesson", "00", "--scheduler",
-                       cluster.scheduler_address]
+                       cluster.scheduler_address, "--sandbox", "none"]
             assert cli.main(command) == 2
             captured = capsys.readouterr()
             named = [line for line in captured.out.splitlines() if line.startswith(f"worker {broken}")]
@@ -199,3 +202,28 @@ def test_a_worker_that_cannot_run_kernels_grades_no_one_and_is_named_with_the_fi
                 process.kill()
             log.close()
         cluster.close()
+
+
+def test_workers_in_other_sandboxes_stop_the_run_only_if_both_pass_the_canary():
+    """check_workers takes every worker's own sandbox; same_sandbox compares them among the workers that passed
+    the canary: a broken worker in another sandbox is left out instead of stopping the run (seen in CI: a worker
+    without IPython fell back to limits only beside a bubblewrap worker)."""
+    from tinygrad_lite.course.grading import cluster as on_cluster
+    from tinygrad_lite.course.grading.errors import UsageError
+
+    class Client:
+        def scheduler_info(self):
+            return {"workers": {"tcp://a": {}, "tcp://b": {}}}
+
+        def run(self, function, requested):
+            return {"tcp://a": {"course": "c", "threads": 1, "sandbox": "limits only", "description": "NO SANDBOX"},
+                    "tcp://b": {"course": "c", "threads": 1, "sandbox": "bubblewrap", "description": "bubblewrap"}}
+
+    chosen, expected, lines, usable = on_cluster.check_workers(Client(), "tcp://s", "auto", "c")
+    assert usable == ["tcp://a", "tcp://b"] and chosen.mode == "limits only" and "2 worker(s)" in lines[0]
+    with pytest.raises(UsageError, match=r"worker tcp://b grades in another sandbox than worker tcp://a"):
+        on_cluster.same_sandbox(expected, usable)
+    agreed, expected_b = on_cluster.same_sandbox(expected, ["tcp://b"])  # tcp://a failed the canary
+    assert agreed.mode == "bubblewrap" and expected_b["address"] == "tcp://b"
+    assert on_cluster.mismatch("tcp://b", {"course": "c", "threads": 1, "sandbox": "bubblewrap",
+                                           "description": "bubblewrap"}, expected_b) is None

@@ -5,7 +5,9 @@ generic wrong answers of tests/lesson_helpers.py) and every mutant of every exer
 (``tinygrad_lite.course.mutation.mutants``) goes
 
 - through the check path: ``run_check``, which records the answer case by case in this process, passes each
-  record through JSON and judges it, and stops at the first failing case;
+  record through JSON and judges it, and stops at the first failing case (for the lessons' rows and the generic
+  wrong answers, the very check whose message tests/test_lessons.py asserts: ``lesson_helpers.first_run`` keeps
+  it and its records, and tests/conftest.py keeps an exercise's tests on one worker, so the answer runs once);
 - through the grade path: the same records (the answer runs once: a second run would see what the first left
   behind, e.g. a list kept in a default argument, which grading's fresh kernel never does) judged as the grader
   judges (``grading/judge.py``: every case, a ``Reference`` rebuilt from the seeds, grading's own error hints,
@@ -13,10 +15,18 @@ generic wrong answers of tests/lesson_helpers.py) and every mutant of every exer
   cases are not run.
 
 Both must give the same verdict on the first failing case (status, first message line, hints) at the same case,
-and the grade its full points exactly when the check passes. A sample (one mutant of each lesson, and the
-library's Adam as an answer to 04.MyAdam, as itself and as a bare subclass) is also recorded in one real grading
-kernel (sandboxed, as ``tinygrad-lite grade`` runs it), whose records must give the same verdict on every case and
-the same points as the records made in this process: what a record holds does not depend on where it is made.
+and the grade its full points exactly when the check passes.
+
+All of them are judged in this process, with the judging code that grading runs; a fixed sample is also recorded
+in one real grading kernel (sandboxed, as ``tinygrad-lite grade`` runs it), whose records must give the same
+verdict on every case and the same points as the records made in this process: what a record holds does not
+depend on where it is made. What can differ in a kernel is how an answer is recorded and encoded (the kernel's own
+Tensor class, its tripwires on the references, its encoder), which depends on the kind of answer an exercise
+declares, not on which mistake the answer makes; so the sample is one mutant of one exercise of each lesson
+(00-10), one of the first exercise of each kind of answer the lessons above leave out (a number, arrays, a tuple
+of arrays, a run of a driven class, a float64 estimate ...: ``answer_kind``), and the library's Adam as an answer
+to 04.MyAdam, as itself and as a bare subclass (the kernel's tripwires name it). The exercise of a lesson and the
+mutant of an exercise are picked by a hash of their names: the same every run.
 
 Mutants that run out of their CPU time (a loop that never ends) are left out: a check never finishes them.
 """
@@ -41,7 +51,7 @@ from tinygrad_lite.course.grading import sandbox as sandboxes
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from lesson_helpers import generic_wrong_answers  # noqa: E402
+from lesson_helpers import first_run, generic_wrong_answers  # noqa: E402
 
 try:
     from tinygrad_lite.course import mutation
@@ -84,15 +94,15 @@ def lesson_module(exercise_id):
 
 
 def answers(exercise_id):
-    """[(label, a function that builds the answer)]: the lesson's wrong rows, the generic wrong answers of the
-    solution, and the mutants."""
+    """[(label, a function that builds the answer, whether tests/test_lessons.py checks the same answer)]: the
+    lesson's wrong rows, the generic wrong answers of the solution, and the mutants."""
     module = lesson_module(exercise_id)
-    found = [(f"{name}[{k}]", lambda fn=row[1]: fn)
+    found = [(f"{name}[{k}]", lambda fn=row[1]: fn, True)
              for name in ("WRONG", "ERRORS") for k, row in enumerate(getattr(module, name, []))
              if row[0] == exercise_id]
-    found += [(f"generic: {what}", lambda fn=fn: fn)
+    found += [(f"generic: {what}", lambda fn=fn: fn, True)
               for what, fn, _ in generic_wrong_answers(exercise_id, module.SOLUTIONS[exercise_id])]
-    found += [(f"mutant {m.key}", m.build) for m in mutants(exercise_id)]
+    found += [(f"mutant {m.key}", m.build, False) for m in mutants(exercise_id)]
     return found
 
 
@@ -115,9 +125,9 @@ def test_check_and_grade_agree_on_every_wrong_answer_and_mutant(exercise_id):
     n = len(reference.cases)
     assert [(c.label, c.visible) for c in reference.cases] == [(c.label, c.visible) for c in check_reference.cases]
     assert reference.grad_seed == check_reference.grad_seed
-    del check_reference  # the same cases: one Reference serves both paths (its answers are computed once)
+    del check_reference  # the same cases
     disagree, compared, left_out = [], 0, []
-    for label, build in answers(exercise_id):
+    for label, build, checked_by_the_lessons_tests in answers(exercise_id):
         records = {}
         try:
             with guarded():
@@ -126,7 +136,10 @@ def test_check_and_grade_agree_on_every_wrong_answer_and_mutant(exercise_id):
                 except Exception:  # noqa: BLE001  (a mutant whose cell does not run: nothing to check)
                     left_out.append(f"{label}: its cell does not run")
                     continue
-                result = run_check(exercise, fn, reference=reference, records=records)
+                if checked_by_the_lessons_tests:  # the check that tests/test_lessons.py asserts on, run once
+                    result, records = first_run(exercise_id, fn)
+                else:  # a mutant: one Reference serves both paths (its answers are computed once)
+                    result = run_check(exercise, fn, reference=reference, records=records)
         except OutOfTime:
             left_out.append(f"{label}: out of time")
             continue
@@ -150,16 +163,28 @@ def test_check_and_grade_agree_on_every_wrong_answer_and_mutant(exercise_id):
 
 
 # -------------------------------------------------------------------- a sample, in a real grading kernel
+def answer_kind(exercise_id):
+    """The kind of answer an exercise declares (what a kernel records and encodes): its class, with its parts'."""
+    answer = get_exercise(exercise_id).answer
+    parts = getattr(answer, "kinds", None)
+    return f"{type(answer).__name__}({', '.join(type(k).__name__ for k in parts)})" if parts else type(answer).__name__
+
+
 def _sample():
-    """[(key, exercise id, name, cell source, a function that builds the same answer here)]."""
+    """[(key, exercise id, name, cell source, a function that builds the same answer here)]: see the module's
+    docstring."""
     sample = []
     if mutation is not None:
-        for lesson in range(10):
-            ids = [i for i in COURSE if int(i[:2]) == lesson]
-            exercise_id = ids[zlib.crc32(f"lesson {lesson}".encode()) % len(ids)]
+        chosen = []
+        for lesson in sorted({int(i[:2]) for i in COURSE}):  # one exercise of each lesson
+            ids = [i for i in COURSE if int(i[:2]) == lesson and mutants(i)]
+            if ids:
+                chosen.append(ids[zlib.crc32(f"lesson {lesson}".encode()) % len(ids)])
+        for exercise_id in COURSE:  # and the first of each kind of answer that those leave out
+            if answer_kind(exercise_id) not in {answer_kind(i) for i in chosen} and mutants(exercise_id):
+                chosen.append(exercise_id)
+        for exercise_id in chosen:
             made = mutants(exercise_id)
-            if not made:
-                continue
             mutant = made[zlib.crc32(exercise_id.encode()) % len(made)]
             prelude = mutation.exercise_cell(exercise_id).prelude
             sample.append((f"{exercise_id} {mutant.key}", exercise_id, exercise_id.split(".", 1)[1],

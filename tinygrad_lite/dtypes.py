@@ -124,12 +124,22 @@ def python_scalar_dtype(x):
     raise TypeError(f"result_type(): expected a Tensor or a Python number, got {type(x).__name__}")
 
 
+_NUMBER_TYPES = (builtins.bool, builtins.int, builtins.float)  # exactly (numpy's scalars take the general rule)
+
+
 def result_type(*operands):
     """The dtype of an op on ``operands`` (Tensors and Python numbers), by PyTorch's rule in the module docstring."""
-    if len(operands) == 2:  # the common case, two tensors of one dtype, without the general rule's bookkeeping
-        a, b = getattr(operands[0], "dtype", None), getattr(operands[1], "dtype", None)
+    if len(operands) == 2:  # the common cases without the general rule's bookkeeping: two tensors of one dtype,
+        x, y = operands     # and a tensor with a Python number (x * 2, 1 - x: the number wins only by category)
+        a, b = getattr(x, "dtype", None), getattr(y, "dtype", None)
         if a is b and isinstance(a, dtype):
             return a
+        if isinstance(a, dtype) and type(y) in _NUMBER_TYPES and hasattr(x, "ndim"):
+            number = python_scalar_dtype(y)
+            return number if number.category > a.category else a
+        if isinstance(b, dtype) and type(x) in _NUMBER_TYPES and hasattr(y, "ndim"):
+            number = python_scalar_dtype(x)
+            return number if number.category > b.category else b
     strong = weak = None  # strong: tensors with >= 1 dim; weak: 0-d tensors
     operands = [x.item() if isinstance(x, np.generic) else x for x in operands]  # a numpy scalar acts as a number
     for x in operands:

@@ -199,6 +199,11 @@ def _grade(submissions, outdir, settings, solutions, sandbox, progress, announce
            for sub in subs):  # before the first kernel: every place that runs kernels proves it can (probe.py)
         if dask:
             workers = on_cluster.probe_workers(client, grader, lessons, sandbox, expected, addresses, announce)
+            agreed, expected = on_cluster.same_sandbox(expected, workers)  # those that passed: one sandbox
+            if agreed.description != chosen.description:  # the first worker was left out by the canary
+                chosen = grader.sandbox = agreed
+                if announce:
+                    announce(f"sandbox: {chosen.description}")
         else:
             try:
                 probe.here(grader, lessons)

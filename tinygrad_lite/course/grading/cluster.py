@@ -13,12 +13,14 @@ with the same code as on one machine (``session.py``, ``sandbox.py``): its own s
 
 Before any submission is sent, every worker reports its course version (the hash of the course package's code,
 ``encode.course_digest``: the checks, the references, the grader) and its sandbox: a worker whose version differs
-from the client's, or whose sandbox differs from the others' (or that has more than ``MAX_THREADS`` threads),
-stops the run with one line that names it, before anything is written. Then every worker grades the canary
-(``probe.py``: a real kernel on the instructor's solution of the first exercise, judged here): a worker that
-cannot start a kernel or whose answers are wrong is named with the fix and left out (the submissions go only to
-the workers that passed, ``workers=``); with none left, the run stops. A worker that joins later gets no
-submission of this run. The solutions need not be on the workers: their cells travel with each submission.
+from the client's (or that has more than ``MAX_THREADS`` threads) stops the run with one line that names it,
+before anything is written. Then every worker grades the canary (``probe.py``: a real kernel on the instructor's
+solution of the first exercise, judged here): a worker that cannot start a kernel or whose answers are wrong is
+named with the fix and left out (the submissions go only to the workers that passed, ``workers=``); with none
+left, the run stops. The workers that passed must grade in the same sandbox, else the run stops with one line
+(``same_sandbox``: compared after the canary, so that a worker it leaves out cannot stop the run). A worker that
+joins later gets no submission of this run. The solutions need not be on the workers: their cells travel with
+each submission.
 
 Nothing lost, nothing counted twice: a grade exists only once the client has judged and stored it
 (``OUTDIR/.work/done/``, as on one machine). When a worker dies, the scheduler gives its submissions to another
@@ -230,8 +232,8 @@ def check_workers(client, where, requested, course):
     """Every worker's course version and sandbox, before any submission is sent; returns a Sandbox-like object
     (its mode and description, for the stored grades' keys and the report), the expected version, the lines to
     print, and the addresses of the workers that may grade. A worker where no kernel can start (its sandbox) is
-    left out, in one line; another course version, or another sandbox than the first worker's, raises UsageError
-    in one line (grades must not depend on the worker)."""
+    left out, in one line; another course version raises UsageError in one line. Sandboxes are compared later,
+    among the workers that pass the canary (``same_sandbox``): grades must not depend on the worker."""
     if not client.scheduler_info()["workers"]:
         try:
             client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS)
@@ -252,17 +254,34 @@ def check_workers(client, where, requested, course):
                      "this run")
     if not usable:
         raise UsageError(f"no Dask worker can start a grading kernel: {lines[0]} (each worker: the same)")
-    first = usable[0]
-    expected = {**versions[first], "course": course, "address": first}  # this process's course, not the worker's
+    own = {a: {"course": course, "address": a, "sandbox": versions[a]["sandbox"],
+               "description": versions[a]["description"]} for a in usable}  # this process's course, not the worker's
     for address in usable:
-        problem = mismatch(address, versions[address], expected)
+        problem = mismatch(address, versions[address], own[address])
         if problem:
             raise UsageError(problem)
-    chosen = sandboxes.Sandbox(expected["sandbox"], expected["description"])
-    expected = {k: expected[k] for k in ("course", "address", "sandbox", "description")}
     threads = sum(versions[a]["threads"] for a in usable)
     line = f"Dask cluster {where}: {len(usable)} worker(s), {threads} thread(s), course checked"
+    chosen, expected = same_sandbox(own, usable, strict=False)
     return chosen, expected, [line, *lines], usable
+
+
+def same_sandbox(expected, addresses, strict=True):
+    """The sandbox the workers at ``addresses`` grade in (a Sandbox-like object) and what each of them is then
+    expected to report (``mismatch``). ``expected`` holds each worker's own report ({"workers": ...} once it has
+    been through here). With ``strict``, workers that disagree raise UsageError in one line: grades must not depend
+    on the worker. Not strict (before the canary), the first worker's is taken and the others' kept, because a
+    worker that the canary then leaves out (one that cannot run a kernel may still report a sandbox) must not stop
+    the run."""
+    own = expected.get("workers", expected)
+    first = own[addresses[0]]
+    if strict:
+        for address in addresses:
+            problem = mismatch(address, {**own[address], "threads": 1}, first)
+            if problem:
+                raise UsageError(problem)
+    chosen = sandboxes.Sandbox(first["sandbox"], first["description"])
+    return chosen, {**first, "workers": {a: own[a] for a in own}}
 
 
 def probe_workers(client, the_grader, lessons, requested, expected, addresses, announce=None):
@@ -275,9 +294,10 @@ def probe_workers(client, the_grader, lessons, requested, expected, addresses, a
         return list(addresses)
     settings = probe.settings_for(the_grader.settings)
     run = secrets.token_hex(6)
+    own = expected.get("workers", {})
     futures = {address: client.submit(run_on_worker, skeleton(lesson), codes, probe.seeds(codes), settings,
-                                      requested, expected, workers=[address], allow_other_workers=False, pure=False,
-                                      key=f"tinygrad-lite-probe-{run}-{n}")
+                                      requested, own.get(address, expected), workers=[address],
+                                      allow_other_workers=False, pure=False, key=f"tinygrad-lite-probe-{run}-{n}")
                for n, address in enumerate(addresses)}
     with contextlib.suppress(TimeoutError):
         wait(list(futures.values()), timeout=settings.total_timeout + session.STARTUP_SECONDS)
