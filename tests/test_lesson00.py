@@ -75,9 +75,10 @@ ALSO_RIGHT = [
     ("00.standardize", _standardize_column_by_column),
     ("00.standardize", _standardize_in_place_on_a_copy),
     ("00.standardize", lambda x: (c := x - x.mean(dim=0)) * (c * c).mean(dim=0).rsqrt()),  # review 0001: rsqrt
-    # review 7 (0001): float64 inside stays right on the tiniest cases (row sums about 2e-18, a std about 1e-18)
-    ("00.row_normalize", lambda s: (s.double() / s.double().sum(dim=1, keepdim=True)).float()),
-    ("00.standardize", lambda x: ((x.double() - x.double().mean(0)) / x.double().std(0, correction=0)).float()),
+    # review 7 (0001): float64 inside stays right on the tiniest cases (row sums about 2e-18, a std about 1e-18);
+    # back to the input's dtype, not to float32 (issue 32: a case has float64 inputs)
+    ("00.row_normalize", lambda s: (s.double() / s.double().sum(dim=1, keepdim=True)).to(s.dtype)),
+    ("00.standardize", lambda x: ((x.double() - x.double().mean(0)) / x.double().std(0, correction=0)).to(x.dtype)),
     ("00.pairwise_sq_distances", lambda a, b: ((a.unsqueeze(1) - b.unsqueeze(0)) ** 2).sum(dim=2)),
     ("00.pairwise_sq_distances",  # the matrix-product route loses a little precision; the check allows it
      lambda a, b: (a ** 2).sum(dim=1, keepdim=True) + (b ** 2).sum(dim=1) - 2 * a @ b.T),
@@ -132,7 +133,7 @@ WRONG += [
      "8 of 9 values differ"),  # one column short
     ("00.row_normalize", lambda s: s / s[0].sum(), "the example shown in the notebook", "3 of 9 values differ"),
     ("00.row_normalize", lambda s: s / s.sum(dim=0), "divided each column by its column sum"),
-    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1), "hidden case 5 of 8",
+    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1), "hidden case 5 of 9",
      "each row sums to under 1"),  # a guard against 0 that changes every sum below 1
     ("00.standardize", lambda x: (x - x.mean()) / x.std(dim=0, correction=0), "one mean, of all the numbers"),
     ("00.standardize", lambda x: (x - x.mean(dim=0)) / x.std(correction=0), "one std, of all the numbers"),
@@ -150,66 +151,66 @@ WRONG += [
     ("00.pairwise_sq_distances", lambda a, b: (a[:, None, :] - b[None, :, :]).sum(dim=-1) ** 2,
      "the example shown in the notebook", "expected 25, got 49"),
     ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :2] - b[None, :, :2]) ** 2).sum(dim=-1),
-     "hidden case 2 of 7 (6 points against 9, in 4-D)"),  # only the first two coordinates
+     "hidden case 2 of 8 (6 points against 9, in 4-D)"),  # only the first two coordinates
 ]
 
 # review 0001: an epsilon or a clamp "for numerical stability" (batch norm's 1e-5 under the sqrt) changes every value
 # of a column, or a row, whose own scale is tiny; and the textbook variance E[x^2] - E[x]^2 cancels in float32
 WRONG += [
     ("00.standardize", lambda x: (x - x.mean(0).unsqueeze(0)) / (x.var(0, correction=0) + 1e-5).sqrt().unsqueeze(0),
-     "hidden case 7 of 8", "a tiny spread", "an epsilon, as batch normalisation adds"),
-    ("00.standardize", lambda x: (x - x.mean(dim=0)) / (x.std(dim=0, correction=0) + 1e-8), "hidden case 7 of 8",
+     "hidden case 7 of 10", "a tiny spread", "an epsilon, as batch normalisation adds"),
+    ("00.standardize", lambda x: (x - x.mean(dim=0)) / (x.std(dim=0, correction=0) + 1e-8), "hidden case 7 of 10",
      "with nothing added"),
     ("00.standardize", lambda x: (x - x.mean(dim=0)) / x.std(dim=0, correction=0).clamp(min=1e-6),
-     "hidden case 7 of 8", "a clamp of the std from below"),
+     "hidden case 7 of 10", "a clamp of the std from below"),
     ("00.standardize", lambda x: (x - x.mean(dim=0)) / ((x * x).mean(dim=0) - x.mean(dim=0) ** 2).sqrt(),
      "E[x^2] - E[x]^2", "cancellation"),
-    ("00.row_normalize", lambda s: s / (s.sum(dim=1, keepdim=True) + 1e-8), "hidden case 7 of 8", "tiny scores",
+    ("00.row_normalize", lambda s: s / (s.sum(dim=1, keepdim=True) + 1e-8), "hidden case 7 of 9", "tiny scores",
      "an epsilon"),
-    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1e-6), "hidden case 7 of 8",
+    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1e-6), "hidden case 7 of 9",
      "a clamp of them from below"),
     ("00.row_normalize", lambda s: s / s.abs().sum(dim=1, keepdim=True),  # F.normalize(p=1)'s formula: abs'(0) = 0
      "the values are right, the gradient is not", "abs at 0"),
 ]
 
 WRONG += [  # review 6 (0001): clamps and epsilons below the scale of case 7 gave the same numbers there
-    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1e-12), "hidden case 8 of 8",
+    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1e-12), "hidden case 8 of 9",
      "tinier scores", "a clamp of them from below"),
-    ("00.row_normalize", lambda s: s / (s.sum(dim=1, keepdim=True) + 1e-15), "hidden case 8 of 8", "an epsilon"),
-    ("00.standardize", lambda x: (x - x.mean(0)) / x.std(0, correction=0).clamp(min=1e-8), "hidden case 8 of 8",
+    ("00.row_normalize", lambda s: s / (s.sum(dim=1, keepdim=True) + 1e-15), "hidden case 8 of 9", "an epsilon"),
+    ("00.standardize", lambda x: (x - x.mean(0)) / x.std(0, correction=0).clamp(min=1e-8), "hidden case 8 of 10",
      "a tinier spread", "a clamp of the std from below"),
-    ("00.standardize", lambda x: (x - x.mean(0)) / x.std(0, correction=0).clamp(min=1e-9), "hidden case 8 of 8",
+    ("00.standardize", lambda x: (x - x.mean(0)) / x.std(0, correction=0).clamp(min=1e-9), "hidden case 8 of 10",
      "with nothing added"),
-    ("00.standardize", lambda x: (x - x.mean(0)) / (x.std(0, correction=0) + 1e-12), "hidden case 8 of 8",
+    ("00.standardize", lambda x: (x - x.mean(0)) / (x.std(0, correction=0) + 1e-12), "hidden case 8 of 10",
      "an epsilon"),
 ]
 
 WRONG += [  # review 7 (0001): F.normalize's clamp at 1e-12 on the std, and 1e-15 on the row sums, passed
-    ("00.standardize", lambda x: (x - x.mean(0)) / x.std(0, correction=0).clamp(min=1e-12), "hidden case 8 of 8",
+    ("00.standardize", lambda x: (x - x.mean(0)) / x.std(0, correction=0).clamp(min=1e-12), "hidden case 8 of 10",
      "std about 1e-18", "a clamp of the std from below"),
-    ("00.standardize", lambda x: (x - x.mean(0)) / x.std(0, correction=0).clamp(min=1e-17), "hidden case 8 of 8",
+    ("00.standardize", lambda x: (x - x.mean(0)) / x.std(0, correction=0).clamp(min=1e-17), "hidden case 8 of 10",
      "a clamp of the std from below"),
-    ("00.standardize", lambda x: (x - x.mean(0)) / (x.std(0, correction=0) + 1e-20), "hidden case 8 of 8",
+    ("00.standardize", lambda x: (x - x.mean(0)) / (x.std(0, correction=0) + 1e-20), "hidden case 8 of 10",
      "an epsilon"),
-    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1e-15), "hidden case 8 of 8",
+    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1e-15), "hidden case 8 of 9",
      "under 4e-18", "a clamp of them from below"),
-    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1e-17), "hidden case 8 of 8",
+    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).clamp(min=1e-17), "hidden case 8 of 9",
      "a clamp of them from below"),
-    ("00.row_normalize", lambda s: s / (s.sum(dim=1, keepdim=True) + 1e-20), "hidden case 8 of 8", "an epsilon"),
+    ("00.row_normalize", lambda s: s / (s.sum(dim=1, keepdim=True) + 1e-20), "hidden case 8 of 9", "an epsilon"),
 ]
 
 WRONG += [  # review 0001: the same for the distances; the comparison's tolerance now scales with |a|^2 + |b|^2
     ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=-1).clamp(min=1e-8),
-     "hidden case 4 of 7", "came out as 1e-08", "clamped them from below"),
+     "hidden case 4 of 8", "came out as 1e-08", "clamped them from below"),
     ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=-1) + 1e-8,
-     "hidden case 4 of 7", "an epsilon"),
+     "hidden case 4 of 8", "an epsilon"),
     ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=-1).sqrt() ** 2,
      "the values are right, the gradient is not", "sqrt or log at 0"),
 ]
 
 WRONG += [  # review 0001, round 4: epsilons and clamps up to 1e-10 passed (zeros compared to within about 1e-9)
     ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=2) + 1e-12,
-     "hidden case 4 of 7", "came out as 1e-12", "an epsilon"),
+     "hidden case 4 of 8", "came out as 1e-12", "an epsilon"),
     ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=2) + 1e-10,
      "came out as 1e-10", "an epsilon"),
     ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=2).clamp(min=1e-12),
@@ -271,6 +272,24 @@ WRONG += [
 ]
 
 
+# issue 32: the float64 case. PyTorch keeps float64, so converting to float32 (.float(), a float32 tensor made
+# inside) fails there: the result's dtype, or, where float32 promotes back to float64, its 7 digits
+F64_CASE = {"00.row_normalize": "hidden case 9 of 9", "00.standardize": "hidden case 10 of 10",
+            "00.pairwise_sq_distances": "hidden case 8 of 8"}
+FLOAT32_WRONG = [
+    ("00.row_normalize", lambda s: (s / s.sum(dim=1, keepdim=True)).float(), F64_CASE["00.row_normalize"],
+     "a float64 tensor was expected", "compute in the dtype of the inputs"),
+    ("00.standardize", lambda x: (x.float() - x.float().mean(0)) / x.float().std(0, correction=0),
+     F64_CASE["00.standardize"], "a float64 tensor was expected", "converts to float32"),
+    # a float32 std promotes back to float64 (PyTorch's rule too): the dtype is right, the digits are float32's
+    ("00.standardize", lambda x: (x - x.mean(0)) / x.std(0, correction=0).to(tl.float32), F64_CASE["00.standardize"],
+     "float64; 24 of 24 values differ", "(difference 8.08e-08)"),
+    ("00.pairwise_sq_distances", lambda a, b: ((a.float()[:, None, :] - b.float()[None, :, :]) ** 2).sum(dim=-1),
+     F64_CASE["00.pairwise_sq_distances"], "a float64 tensor was expected", "converts to float32"),
+]
+WRONG += FLOAT32_WRONG
+
+
 def _in_place_row_normalize(scores):
     scores /= scores.sum(dim=1, keepdim=True)  # divides the caller's tensor
     return scores
@@ -313,18 +332,31 @@ def test_a_wrong_answer_only_on_a_hidden_case_names_that_case():
         return (x - x.mean(dim=1)) / x.std(dim=1, correction=0)
 
     assert_fails_with("00.standardize", no_keepdim_fails_only_when_square,
-                      "hidden case 4 of 8 (a square batch, 6 examples and 6 features)")
+                      "hidden case 4 of 10 (a square batch, 6 examples and 6 features)")
 
 
-def test_the_inputs_are_float32_tensors():
+def test_the_inputs_are_float32_tensors_but_in_one_float64_case():
+    """Issue 32: each exercise has one case of float64 tensors (PyTorch keeps float64, so a .float() must show),
+    which says so; every other case is float32, as the notebook's tensors."""
     for exercise_id in SOLUTIONS:
-        for case in get_exercise(exercise_id).all_cases():
-            assert all(isinstance(a, tl.Tensor) and a.dtype == tl.float32 for a in case.args)
+        cases = get_exercise(exercise_id).all_cases()
+        assert all(isinstance(a, tl.Tensor) for case in cases for a in case.args)
+        doubles = [case for case in cases if any(a.dtype == tl.float64 for a in case.args)]
+        assert len(doubles) == 1 and all(a.dtype == tl.float64 for a in doubles[0].args), exercise_id
+        assert "float64" in doubles[0].label and not doubles[0].visible
+        assert all(a.dtype == tl.float32 for case in cases if case is not doubles[0] for a in case.args)
+
+
+@pytest.mark.parametrize("exercise_id, fn", [row[:2] for row in FLOAT32_WRONG])
+def test_a_float32_conversion_fails_only_the_float64_case(exercise_id, fn):
+    """Issue 32: an answer that converts to float32 passes every float32 case and fails the float64 one, the last."""
+    result = verdict(exercise_id, fn)
+    assert result.passed_cases == result.total_cases - 1, result.message
 
 
 def test_check_prints_the_verdict(capsys):
     assert check("00.row_normalize", row_normalize)
-    assert "✔ 00.row_normalize: passed (8 cases, 7 of them hidden)" in capsys.readouterr().out
+    assert "✔ 00.row_normalize: passed (9 cases, 8 of them hidden)" in capsys.readouterr().out
 
 
 def test_a_hint_gets_more_concrete_only_when_the_mistake_comes_back():
@@ -400,7 +432,7 @@ def test_the_welcomes_example_of_a_hidden_case_is_what_a_check_says():
 
 @pytest.mark.parametrize("exercise_id, fn, first_text, more_text", [
     ("00.standardize", lambda x: (x - x.mean(dim=0)) / (x.var(dim=0, correction=0) + 1e-12).sqrt(),
-     "hidden case 7 of 8", "far smaller than 1e-14"),
+     "hidden case 7 of 10", "far smaller than 1e-14"),
     ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=-1) + 1e-30,
      "a number added to the distances", "any epsilon or clamp, however small"),
 ])

@@ -117,7 +117,6 @@ ALSO_RIGHT = [  # other right answers: the checks must not insist on one way of 
     ("01.relu", lambda x: x * (x > 0)),
     ("01.relu", lambda x: tl.where(x > 0, x, 0.0)),
     ("01.relu", lambda x: tl.maximum(x, tl.zeros_like(x))),
-    ("01.relu", lambda x: (x + x.abs()) / 2),
     ("01.relu", lambda x: x * (x >= 0).float()),  # gradient 1 at exactly 0: a valid choice, the text says
     ("01.relu", _relu_on_a_copy),
     ("01.relu", lambda x: x.abs() * (x > 0).float()),
@@ -130,8 +129,7 @@ ALSO_RIGHT = [  # other right answers: the checks must not insist on one way of 
     ("01.mlp_forward", _mlp_recursive),
     ("01.kaiming_normal_std", lambda s: nn.init.calculate_gain("relu") / s[1] ** 0.5),
     ("01.kaiming_normal_std", lambda s: float(np.sqrt(2.0 / s[1]))),
-    ("01.kaiming_normal_std", lambda s: tl.tensor(2.0 / s[1]).sqrt().item()),
-    ("01.kaiming_normal_std", lambda s: float(np.float32((2 / s[-1]) ** 0.5))),  # float32's 7 digits are enough
+    ("01.kaiming_normal_std", lambda s: tl.tensor(2.0 / s[1], dtype=tl.float64).sqrt().item()),
     ("01.mlp_forward",  # the library's layers are allowed here (the text says so): the exercise is the chaining
      lambda x, layers: _chain_with_library_layers(x, layers)),
 ]
@@ -363,7 +361,7 @@ WRONG += [
     ("01.relu", lambda x: (1 + x.exp()).log(), "the example shown in the notebook"),  # softplus, not relu
     ("01.relu", lambda x: x.reshape(-1).clamp(min=0), "expected shape (2, 4) float32, got shape (8,)"),
     ("01.sigmoid", _sigmoid_one_minus, "1 - sigmoid(|x|)", "1 minus a number close to 1"),
-    ("01.sigmoid", lambda x: (1 / (1 + tl.exp(-x.double()))).float(), "hidden case 5 of 6", "numpy warned",
+    ("01.sigmoid", lambda x: (1 / (1 + tl.exp(-x.double()))).float(), "hidden case 5 of 7", "numpy warned",
      "in float64, exp overflows"),
     ("01.sigmoid", lambda x: 1 / (1 + tl.exp(-x.double())), "a float64 tensor; a float32 tensor was expected"),
     ("01.sigmoid", lambda x: tl.exp(-tl.log1p(tl.exp(-x))), "numpy warned", "overflows for very negative x"),
@@ -372,9 +370,9 @@ WRONG += [
     ("01.mlp_forward", _mlp_relu_after_all_but_the_first, "after every layer but the first"),
     ("01.mlp_forward", _mlp_last_layer_forgets_its_bias, "the last layer has lost its bias"),
     # review 3 (0001): the last layer told by its weights, not its position; a hidden case repeats one (W, b) pair
-    ("01.mlp_forward", _mlp_last_layer_by_identity, "hidden case 6 of 6", "the same (W, b) pair",
+    ("01.mlp_forward", _mlp_last_layer_by_identity, "hidden case 6 of 7", "the same (W, b) pair",
      "recognise the last layer by its weights"),
-    ("01.mlp_forward", _mlp_last_pair_by_identity, "hidden case 6 of 6", "recognise the last layer by its weights"),
+    ("01.mlp_forward", _mlp_last_pair_by_identity, "hidden case 6 of 7", "recognise the last layer by its weights"),
     ("01.kaiming_normal_std", _measured_kaiming_std, "close to the right one but not equal"),
     ("01.kaiming_normal_std", lambda s: round(math.sqrt(2 / s[1]), 4), "close to the right one but not equal"),
     ("01.kaiming_normal_std", lambda s: math.sqrt(2 / max(s)), "the number of outputs (fan_out)"),
@@ -521,14 +519,58 @@ WRONG += [
      "write it yourself", "binary_cross_entropy_with_logits"),
 ]
 
+def _relu_into_zeros(x):
+    out = tl.zeros(x.shape)  # float32, the default dtype, whatever x's dtype
+    out[x > 0] = x[x > 0]
+    return out
+
+
+# issue 32: the float64 case of each tensor exercise (PyTorch keeps float64), and the edges of the dtype
+F64_CASE = {"01.dense_forward": "hidden case 6 of 6", "01.relu": "hidden case 9 of 9", "01.sigmoid": "hidden case 7 "
+            "of 7", "01.mlp_forward": "hidden case 7 of 7"}
+FLOAT32_WRONG = [
+    ("01.dense_forward", lambda x, W, b: x.float() @ W.float().T + b.float(), F64_CASE["01.dense_forward"],
+     "a float64 tensor was expected", "converts to float32"),
+    # a float32 b promotes back to float64 (PyTorch's rule too): the dtype is right, the digits are float32's
+    ("01.dense_forward", lambda x, W, b: x @ W.T + b.to(tl.float32), F64_CASE["01.dense_forward"],
+     "float64; 30 of 30 values differ", "(difference 9.66e-08)"),
+    ("01.relu", _relu_into_zeros, F64_CASE["01.relu"], "a float64 tensor was expected", "converts to float32"),
+    ("01.sigmoid", lambda x: sigmoid(x.float()), F64_CASE["01.sigmoid"], "a float64 tensor was expected",
+     "converts to float32"),
+    ("01.mlp_forward", lambda x, layers: mlp_forward(x.float(), [(W.float(), b.float()) for W, b in layers]),
+     F64_CASE["01.mlp_forward"], "a float64 tensor was expected", "converts to float32"),
+]
+WRONG += FLOAT32_WRONG + [
+    # x + |x| = 2x overflows float32 above 1.7e38; halving first rounds 1.4e-45 to 0 (it was an ALSO_RIGHT row)
+    ("01.relu", lambda x: (x + x.abs()) / 2, "hidden case 8 of 9", "near float32's largest", "expected 3e+38, got inf",
+     "x + |x| is 2x, which overflows"),
+    ("01.relu", lambda x: 0.5 * (x + x.abs()), "hidden case 8 of 9", "x + |x| is 2x, which overflows"),
+    ("01.relu", lambda x: x / 2 + x.abs() / 2, "hidden case 8 of 9", "expected 1.4013e-45, got 0",
+     "rounds the smallest positive numbers"),
+    # the std computed in float32 (a tensor's default dtype) keeps 7 digits (they were ALSO_RIGHT rows)
+    ("01.kaiming_normal_std", lambda s: tl.tensor(2.0 / s[1]).sqrt().item(), "hidden case 2 of 7",
+     "float32's 7 significant digits"),  # (the example's 0.125 is exact in float32)
+    ("01.kaiming_normal_std", lambda s: float(np.float32((2 / s[-1]) ** 0.5)), "float32's 7 significant digits"),
+    ("01.kaiming_normal_std", lambda s: float(tl.sqrt(tl.tensor(2.0)) / s[1] ** 0.5),
+     "float32's 7 significant digits"),
+]
+
+
+@pytest.mark.parametrize("exercise_id, fn", [row[:2] for row in FLOAT32_WRONG])
+def test_a_float32_conversion_fails_only_the_float64_case(exercise_id, fn):
+    """Issue 32: an answer that converts to float32 passes every float32 case and fails the float64 one, the last."""
+    result = verdict(exercise_id, fn)
+    assert result.passed_cases == result.total_cases - 1, result.message
+
+
 WRONG += [  # review 7 (0001): a small threshold in relu's comparison passed (no case had tiny positive values)
-    ("01.relu", lambda x: tl.where(x > 1e-4, x, tl.zeros_like(x)), "hidden case 7 of 7", "down to 1e-37",
+    ("01.relu", lambda x: tl.where(x > 1e-4, x, tl.zeros_like(x)), "hidden case 7 of 9", "down to 1e-37",
      "some small positive values became 0", "compare with 0 itself"),
-    ("01.relu", lambda x: tl.where(x >= 1e-5, x, tl.zeros_like(x)), "hidden case 7 of 7",
+    ("01.relu", lambda x: tl.where(x >= 1e-5, x, tl.zeros_like(x)), "hidden case 7 of 9",
      "some small positive values became 0"),
-    ("01.relu", lambda x: tl.where(x > 1e-30, x, tl.zeros_like(x)), "hidden case 7 of 7", "expected 1e-37, got 0",
+    ("01.relu", lambda x: tl.where(x > 1e-30, x, tl.zeros_like(x)), "hidden case 7 of 9", "expected 1e-37, got 0",
      "some small positive values became 0"),
-    ("01.relu", lambda x: x * (x > 1e-6).float(), "hidden case 7 of 7", "some small positive values became 0"),
+    ("01.relu", lambda x: x * (x > 1e-6).float(), "hidden case 7 of 9", "some small positive values became 0"),
     ("01.relu", lambda x: tl.where(x > 1e-3, x, tl.zeros_like(x)), "the example shown in the notebook",
      "the values are right, the gradient is not", "the inputs are moved a little",
      "a small threshold in the comparison", "compare with 0 itself"),

@@ -74,7 +74,13 @@ def _mse_in_place_on_a_difference(input, target):  # noqa: A002
 
 def _huber_masks(x, y, delta=1.0):
     d = (x - y).abs()
-    small = (d < delta).float()  # 1 where the quadratic piece applies, 0 elsewhere
+    small = (d < delta).to(d.dtype)  # 1 where the quadratic piece applies, 0 elsewhere, in the inputs' dtype
+    return (small * 0.5 * d ** 2 + (1 - small) * delta * (d - 0.5 * delta)).mean()
+
+
+def _huber_float32_masks(x, y, delta=1.0):
+    d = (x - y).abs()
+    small = (d < delta).float()  # float32 whatever d's dtype: (1 - small) * delta rounds delta to float32
     return (small * 0.5 * d ** 2 + (1 - small) * delta * (d - 0.5 * delta)).mean()
 
 
@@ -362,14 +368,14 @@ WRONG += [
      "that is smooth_l1_loss(beta=delta)"),
     ("02.huber", lambda x, y, delta=1.0: tl.where((x - y) ** 2 < delta, 0.5 * (x - y) ** 2,
                                                   delta * ((x - y).abs() - 0.5 * delta)).mean(),
-     "hidden case 3 of 6 (delta = 0.5, a 4x3 batch, errors on both sides of delta)"),
+     "hidden case 3 of 7 (delta = 0.5, a 4x3 batch, errors on both sides of delta)"),
     ("02.bce_with_logits", lambda x, y: (x.abs() - x * y + (-x.abs()).exp().log1p()).mean(),
      "too large by |x|", "the first term is |x|"),
     ("02.bce_with_logits", lambda x, y: (x.clamp(min=0) - x * y + (-x.abs()).exp().log()).mean(),
      "the example shown in the notebook"),  # log where log1p was meant: log(e^-|x|) = -|x|
     ("02.bce_with_logits", lambda x, y: (x.clamp(min=0) - x * (1 - y) + (-x.abs()).exp().log1p()).mean(),
      "the example shown in the notebook"),  # the labels read the other way round
-    ("02.bce_with_logits", lambda x, y: bce_with_logits(x, (y > 0.5).float()), "hidden case 5 of 6",
+    ("02.bce_with_logits", lambda x, y: bce_with_logits(x, (y > 0.5).float()), "hidden case 5 of 7",
      "soft targets"),
     ("02.log_softmax", lambda z: (z - z.amax(-1, keepdim=True)).exp() / (z - z.amax(-1, keepdim=True)).exp().sum(
         -1, keepdim=True), "you returned the probabilities (the softmax)"),
@@ -491,6 +497,37 @@ WRONG += [
     ("02.log_softmax", _log_softmax_plus, "the log of the sum is subtracted, not added"),
     ("02.cross_entropy", lambda z, t: -_pick(z.log_softmax(dim=1), t - 1).mean(), "the classes are numbered from 0"),
 ]
+
+
+# issue 32: the float64 case of each exercise (PyTorch keeps float64): a float32 result fails on its dtype; a float32
+# tensor inside that promotes back to float64 (a target's .float(), a float32 mask times delta) on its digits
+F64_CASE = {"02.mse": "hidden case 8 of 8", "02.huber": "hidden case 7 of 7", "02.bce_with_logits": "hidden case 7 "
+            "of 7", "02.log_softmax": "hidden case 8 of 8", "02.cross_entropy": "hidden case 8 of 8"}
+FLOAT32_WRONG = [
+    ("02.mse", lambda x, y: mse(x.float(), y.float()), F64_CASE["02.mse"], "a float64 tensor was expected",
+     "converts to float32"),
+    ("02.mse", lambda x, y: ((x - y.float()) ** 2).mean(), F64_CASE["02.mse"], "float64, got shape () float64",
+     "carries float32's rounding"),
+    ("02.huber", lambda x, y, delta=1.0: huber(x.float(), y.float(), delta), F64_CASE["02.huber"],
+     "a float64 tensor was expected", "converts to float32"),
+    ("02.huber", _huber_float32_masks, F64_CASE["02.huber"], "(difference 8.83e-09)", "carries float32's rounding"),
+    ("02.bce_with_logits", lambda x, y: bce_with_logits(x.float(), y.float()), F64_CASE["02.bce_with_logits"],
+     "a float64 tensor was expected", "converts to float32"),
+    ("02.bce_with_logits", lambda x, y: bce_with_logits(x, y.float()), F64_CASE["02.bce_with_logits"],
+     "carries float32's rounding"),
+    ("02.log_softmax", lambda z: log_softmax(z.float()), F64_CASE["02.log_softmax"], "a float64 tensor was expected",
+     "converts to float32"),
+    ("02.cross_entropy", lambda z, t: cross_entropy(z.float(), t), F64_CASE["02.cross_entropy"],
+     "a float64 tensor was expected", "converts to float32"),
+]
+WRONG += FLOAT32_WRONG
+
+
+@pytest.mark.parametrize("exercise_id, fn", [row[:2] for row in FLOAT32_WRONG])
+def test_a_float32_conversion_fails_only_the_float64_case(exercise_id, fn):
+    """Issue 32: an answer that converts to float32 passes every float32 case and fails the float64 one, the last."""
+    result = verdict(exercise_id, fn)
+    assert result.passed_cases == result.total_cases - 1, result.message
 
 
 def _huber_with_if(input, target, delta=1.0):  # noqa: A002

@@ -27,6 +27,7 @@ from lesson_helpers import (
     exercise_cells,
     finished_lines_shown,
     notebooks,
+    verdict,
 )
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path as MplPath
@@ -195,7 +196,7 @@ def topological_order_moved_to_the_end(root):
 
 def reduce_to_shape(g, shape):
     """sum_to_shape written out: the dims broadcasting added in front, then those it stretched from 1."""
-    g = np.asarray(g, dtype=float)
+    g = np.asarray(g)
     while g.ndim > len(shape):
         g = g.sum(axis=0)
     for axis, n in enumerate(shape):
@@ -205,7 +206,7 @@ def reduce_to_shape(g, shape):
 
 
 def matmul_backward_by_rows(x, w, grad):
-    dw = np.zeros(w.shape)
+    dw = np.zeros_like(w)               # w's dtype: float32 for a float32 layer
     for x_i, g_i in zip(x, grad):       # each row of the batch adds its outer product
         dw += np.outer(x_i, g_i)
     return grad @ w.T, dw
@@ -218,7 +219,7 @@ def linear_backward_by_rows(x, weight, grad):
 
 
 def relu_backward_on_a_copy(x, grad):
-    out = np.array(grad, dtype=float)   # a copy: zeroing it leaves the caller's grad as it is
+    out = np.array(grad)                # a copy: zeroing it leaves the caller's grad as it is
     out[x <= 0] = 0.0
     return out
 
@@ -899,9 +900,10 @@ WRONG += [
      "float32 array", "keep the precision"),
     ("03.relu_backward", lambda x, g: g * (x > 0.05), "hidden case 7", "however small x is"),
     ("03.relu_backward", lambda x, g: g * (x > 1e-6), "hidden case 7", "however small x is"),
-    ("03.numerical_grad", numerical_grad_with_default(1e-4), "hidden case 10",
+    # (compared at float64's precision, issue 32: a default of 1e-4 or 1e-8 shows on the first cases without h)
+    ("03.numerical_grad", numerical_grad_with_default(1e-4), "hidden case 6 of 11",
      "your signature gives h the default 0.0001"),
-    ("03.numerical_grad", numerical_grad_with_default(1e-8), "hidden case 10",
+    ("03.numerical_grad", numerical_grad_with_default(1e-8), "hidden case 2 of 11",
      "your signature gives h the default 1e-08"),
 ]
 
@@ -1019,7 +1021,7 @@ WRONG += [
     ("03.topological_order", topo_isinstance_filter, "Your walk did not go from the root to its inputs",
      "isinstance(v, Value)"),
     ("03.linear_backward", lambda x, w, g: (g @ w, g.T @ x, g.sum(axis=0, keepdims=True).squeeze()),
-     "hidden case 7 of 7", "got shape ()", "squeeze() drops every dim of size 1"),
+     "hidden case 7 of 8", "got shape ()", "squeeze() drops every dim of size 1"),
 ]
 ALSO_RIGHT += [("03.numerical_grad", numerical_grad_no_copy_restored_exactly)]
 
@@ -1417,6 +1419,50 @@ WRONG += [
 ]
 
 
+def _mul_backward_as_float(x, y, grad):
+    g = np.asarray(grad, dtype=float)  # numpy's default float64, whatever grad's dtype
+    return sum_to_shape(g * y, np.shape(x)), sum_to_shape(g * x, np.shape(y))
+
+
+def _matmul_backward_rows_into_zeros(x, w, grad):
+    dw = np.zeros(w.shape)  # float64, numpy's default, whatever w's dtype
+    for x_i, g_i in zip(x, grad):
+        dw += np.outer(x_i, g_i)
+    return grad @ w.T, dw
+
+
+def _linear_backward_bias_by_rows(x, weight, grad):
+    db = np.zeros(grad.shape[1])  # float64, numpy's default, whatever grad's dtype
+    for g_i in grad:
+        db += g_i
+    return grad @ weight, grad.T @ x, db
+
+
+# issue 32: the float32 case of each op backward. A gradient keeps its input's dtype (PyTorch's .grad does): an
+# array made with numpy's default float64 inside turns a float32 gradient into float64
+FLOAT64_WRONG = [
+    ("03.mul_backward", _mul_backward_as_float, "hidden case 8 of 8", "result 0: you returned a float64 array; a "
+     "float32 array was expected", "numpy's default float64"),
+    ("03.relu_backward", lambda x, g: g * (x > 0).astype(float), "hidden case 8 of 8",
+     "you returned a float64 array; a float32 array was expected", "the dtype of its input"),
+    ("03.relu_backward", lambda x, g: np.where(x > 0, g, np.zeros(x.shape)), "hidden case 8 of 8",
+     "numpy's default float64"),
+    ("03.matmul_backward", _matmul_backward_rows_into_zeros, "hidden case 7 of 7", "result 1: you returned a float64 "
+     "array", "numpy's default float64"),
+    ("03.linear_backward", _linear_backward_bias_by_rows, "hidden case 8 of 8", "result 2: you returned a float64 "
+     "array", "numpy's default float64"),
+]
+WRONG += FLOAT64_WRONG
+
+
+@pytest.mark.parametrize("exercise_id, fn", [row[:2] for row in FLOAT64_WRONG])
+def test_a_float64_array_made_inside_fails_only_the_float32_case(exercise_id, fn):
+    """Issue 32: an answer that makes its gradient in numpy's default float64 passes every float64 case and fails
+    the float32 one, the last."""
+    result = verdict(exercise_id, fn)
+    assert result.passed_cases == result.total_cases - 1, result.message
+
+
 def _fixed_step_in_the_body(step):  # (review 7 of 0203) the default h=1e-5 kept, the argument h never used
     def numerical_grad(f, x, h=1e-5):
         return central(f, x, step, lambda d, h: d / (2 * h))
@@ -1427,8 +1473,10 @@ WRONG += [
     # agrees with h=1e-5 to the tolerance: the message says so, and not that the answer used h=1e-5
     ("03.numerical_grad", _fixed_step_in_the_body(1e-6), "agrees, to the check's tolerance, with what h=1e-05",
      "use the argument `h` itself"),
-    ("03.numerical_grad", _fixed_step_in_the_body(1e-7), "agrees, to the check's tolerance, with what h=1e-05",
-     "use the argument `h` itself"),
+    # a step of 1e-7 rounds more (about 1e-16 |f| / h): at float64's precision (issue 32) it shows where the case
+    # leaves h at its default
+    ("03.numerical_grad", _fixed_step_in_the_body(1e-7), "hidden case 5 of 11", "a step other than h=1e-5",
+     "the argument h itself"),
     # differs from h=1e-5 on a case called without h: the message does not say the default was changed
     ("03.numerical_grad", _fixed_step_in_the_body(1e-3), "a step other than h=1e-5", "the argument h itself"),
 ]

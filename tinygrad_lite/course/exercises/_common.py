@@ -15,10 +15,11 @@ import numpy as np
 
 from ... import tensor
 from ..answers import AnyAnswer, ArrayAnswer, NumberAnswer, Run, RunAnswer, TensorAnswer, TupleAnswer
-from ..checks import Mistake
+from ..checks import Mistake, compare_arrays
 
 __all__ = ["AnyAnswer", "ArrayAnswer", "NumberAnswer", "Run", "RunAnswer", "TensorAnswer", "TupleAnswer", "_classes",
-           "_f32", "_f64", "_mistake", "_np"]
+           "_f32", "_f64", "_mistake", "_np", "F64_RTOL", "FLOAT32_DIGITS", "FLOAT32_RESULT", "_by_dtype", "_cast_to",
+           "_double", "_float32_digits", "_is_float64"]
 
 
 def _f32(a):
@@ -50,3 +51,80 @@ def _mistake(wrong, hint, more=()):
         with np.errstate(all="ignore"):
             return wrong(*args, **kwargs)
     return Mistake(quiet, hint, more)
+
+
+# -------------------------------------------------------------------- the float64 case of a numerical exercise
+# Every numerical exercise has a case with float64 inputs (issue 32): PyTorch keeps float64 through every op, so the
+# answer must be float64 there (the answer kinds compare dtypes), and it is judged at float64's precision, where a
+# value rounded to float32 on the way (7 significant digits) no longer passes.
+F64_RTOL = 1e-12  # float64 rounds at 1.1e-16: right formulas that differ in their rounding agree far closer
+
+
+def _double(a):
+    """A float64 tinygrad_lite Tensor of ``a``: the inputs of a case judged at float64's precision."""
+    return tensor(np.asarray(a, dtype=np.float64))
+
+
+def _first(value):
+    return value[0] if isinstance(value, (tuple, list)) and len(value) else value
+
+
+def _is_float64(expected):
+    """Whether the reference's answer (an array, or a tuple of them: its first one) is float64."""
+    return getattr(_first(expected), "dtype", None) == np.float64
+
+
+def _by_dtype(rtol, atol, rtol64=F64_RTOL, atol64=0.0):
+    """An Exercise's ``compare``: within ``rtol``/``atol`` (float32's tolerance), or within ``rtol64``/``atol64``
+    where the reference's answer is float64 (a case with float64 inputs, judged at float64's precision)."""
+    def compare(got, expected, case):
+        if _is_float64(expected):
+            return compare_arrays(got, expected, rtol64, atol64)
+        return compare_arrays(got, expected, rtol, atol)
+    return compare
+
+
+# the hint of a float32 tensor answered on a float64 case (``_cast_to("float32", "float64", *FLOAT32_RESULT)``)
+FLOAT32_RESULT = (
+    "this case's inputs are float64, and your result is float32: your code converts to float32 somewhere (.float(), "
+    "dtype=tl.float32, np.float32, or a tensor it makes with the default float32 that ends up in the result), which "
+    "keeps about 7 significant digits where float64 keeps about 16. Like PyTorch's, a function of float64 tensors "
+    "returns float64: compute in the dtype of the inputs",
+    "leave out the conversion, and make any tensor you create with the dtype of the input (dtype=x.dtype, or "
+    "zeros_like / ones_like / full_like of it)")
+
+
+def _cast_to(have, want, hint, more=()):
+    """A Mistake: the reference's answer (or a part of it, for a tuple) is ``want`` ("float64") and the learner's is
+    ``have`` ("float32"): a cast (``.float()``, ``dtype=tl.float32``, ``np.float32``, ``.astype(float)``) or an array
+    made in the other dtype."""
+    def parts(value):
+        return list(value) if isinstance(value, (tuple, list)) else [value]
+
+    def match(got, expected, case):
+        return any(getattr(g, "dtype", None) == np.dtype(have) and getattr(e, "dtype", None) == np.dtype(want)
+                   for g, e in zip(parts(got), parts(expected)))
+    return Mistake(hint=hint, more=more, match=match)
+
+
+# the hint of a float64 answer with float32's digits on a float64 case (``_float32_digits(*FLOAT32_DIGITS)``)
+FLOAT32_DIGITS = (
+    "your result is float64, as it should be, but it carries float32's rounding: it is off by about 1e-8 of its "
+    "size. A float32 tensor in your code (a .float() of a mask, a target or a number, or a tensor made with the "
+    "default float32) rounded a number to 7 significant digits before it met the float64 inputs; the promotion to "
+    "float64 that follows does not bring the lost digits back",
+    "make every tensor you create with the dtype of the inputs (dtype=x.dtype, .to(x.dtype), zeros_like): then "
+    "nothing is rounded to float32 on the way")
+
+
+def _float32_digits(hint, more=()):
+    """A Mistake: on a float64 case, the learner's float64 answer is off by float32's rounding (more than F64_RTOL
+    of the answer's size, at most 1e-6 of it): a float32 tensor inside, which promotes back to float64."""
+    def match(got, expected, case):
+        got, expected = _first(got), _first(expected)
+        if not (_is_float64(expected) and getattr(got, "dtype", None) == np.float64 and got.shape == expected.shape
+                and np.isfinite(got).all() and np.isfinite(expected).all() and expected.size):
+            return False
+        error, size = float(np.abs(got - expected).max()), max(float(np.abs(expected).max()), 1e-300)
+        return F64_RTOL * size < error <= 1e-6 * size
+    return Mistake(hint=hint, more=more, match=match)

@@ -1,9 +1,11 @@
 """Lesson 00, welcome and tensors: the checks of its three exercises.
 
 Each exercise is about shapes: which dim a reduction runs over, whether the reduced dim is kept, and how
-broadcasting lines two shapes up from the right. The answer is a float32 tensor connected to the graph of its
-inputs (the checks run every case a second time with inputs that require grad, and compare the gradients), so a
-detour through numpy, a list or ``.item()`` is refused with the reason. The references are written with
+broadcasting lines two shapes up from the right. The answer is a tensor of the inputs' dtype connected to the graph
+of its inputs (the checks run every case a second time with inputs that require grad, and compare the gradients),
+so a detour through numpy, a list or ``.item()`` is refused with the reason. The inputs are float32, as in the
+notebook, but for one case of float64 inputs per exercise (issue 32), compared at float64's precision: PyTorch keeps
+float64, so a ``.float()`` or a float32 tensor made inside fails there, with a hint. The references are written with
 tinygrad_lite's own tensor ops (tested against PyTorch), so that ``use`` can hand them to later cells in place of
 an unsolved exercise. The mistakes are computed in numpy; one that cannot be computed for a case (a broadcast
 that only works for square inputs) raises, and the check skips it there. Hints name the concept first; the more
@@ -13,9 +15,26 @@ import numpy as np
 
 from ... import nn
 from ..checks import Case, Exercise, Mistake, compare_arrays, register
-from ._common import TensorAnswer, _f32, _f64, _mistake, _np
+from ._common import (
+    FLOAT32_DIGITS,
+    FLOAT32_RESULT,
+    TensorAnswer,
+    _by_dtype,
+    _cast_to,
+    _double,
+    _f32,
+    _f64,
+    _float32_digits,
+    _is_float64,
+    _mistake,
+    _np,
+)
 
-ANSWER = TensorAnswer()  # a float32 tensor, connected to the inputs' graph
+ANSWER = TensorAnswer()  # a tensor of the inputs' dtype, connected to the inputs' graph
+# a float32 result on the float64 case (issue 32): a .float() or a float32 tensor made inside; hinted first
+CAST_TO_FLOAT32 = _cast_to("float32", "float64", *FLOAT32_RESULT)
+# a float64 result with float32's digits there: a float32 tensor inside (a .to(tl.float32) std) that promotes back
+FLOAT32_INSIDE = _float32_digits(*FLOAT32_DIGITS)
 
 
 # -------------------------------------------------------------------- 00.row_normalize
@@ -51,6 +70,9 @@ def _row_normalize_cases(rng):
         # right answers stay exact: the sum's square (division's gradient) and 1/sum^2 (the reciprocal's) stay
         # normal float32 numbers for sums above about 1.1e-19; these sum to 4e-19 .. 4e-18
         Case((_f32(rng.uniform(1e-19, 1e-18, size=(3, 4))),), "tinier scores: each row sums to under 4e-18"),
+        # issue 32: PyTorch keeps float64, so a .float() (or a float32 tensor made inside) must show
+        Case((_double(_large_with_zeros(rng, 5, 4) / 1e4),),
+             "float64 scores, some of them 0: the result is float64, compared at float64's precision"),
     ]
 
 
@@ -99,7 +121,9 @@ register(Exercise(
     grad=True,
     generic_hints=("factor",),
     grad_jitter=0.0,  # no kink to step off, and a jitter of 1e-3 would swamp the case of tiny scores
+    compare=_by_dtype(1e-5, 1e-7),  # the float64 case at float64's precision
     mistakes=[
+        CAST_TO_FLOAT32,
         Mistake(match=lambda got, expected, case: _shrunk(got, expected, 1, _f64(case.args[0]).sum(axis=1)),
                 hint=EPSILON_IN_THE_SUM[0], more=EPSILON_IN_THE_SUM[1]),
         _mistake(lambda s: _f32(_np(s) / _np(s).sum(axis=0, keepdims=True)),
@@ -170,6 +194,15 @@ def _standardize_cases(rng):
         Case((_f32(np.concatenate([rng.normal(size=(6, 1)) * 4.0 - 7.0, rng.normal(size=(6, 1)) * 1e-18 - 5e-18],
                                   axis=1)),),
              "a feature with a tinier spread (std about 1e-18) beside an ordinary one"),
+        # issue 32, loss of every digit: E[x^2] - E[x]^2 subtracts numbers of about 1e14, 8e6 apart in float32, to
+        # get a variance of about 4e4. The values are 1e7 plus multiples of 8, so that every sum of the right
+        # formula (8 rows) is exact in float32: its answer is exact too
+        Case((_f32(np.stack([1e7 + 8.0 * rng.integers(-40, 41, 8), -1e7 + 8.0 * rng.integers(-40, 41, 8)], axis=1)),),
+             "two features near 1e7 and -1e7 whose values differ by a few hundred"),
+        # issue 32: PyTorch keeps float64, so a .float() (or a float32 tensor made inside) must show. (Not the
+        # trap above in float64: that needs values near 1e10, where PyTorch's own float64 std is off by 2e-9)
+        Case((_double(rng.normal(size=(8, 3)) * [2.0, 30.0, 0.5] + [100.0, -20.0, 0.0]),),
+             "float64 features: the result is float64, compared at float64's precision"),
     ]
 
 
@@ -198,8 +231,11 @@ register(Exercise(
     grad=True,
     grad_rtol=1e-3,
     grad_atol=1e-4,  # as the values: an eps of 1e-5 added to the variance passes both, or neither
+    compare=_by_dtype(1e-4, 1e-4, atol64=1e-12),  # the float64 case at float64's precision
     generic_hints=("sign", "factor"),
     mistakes=[
+        CAST_TO_FLOAT32,
+        FLOAT32_INSIDE,
         Mistake(match=lambda got, expected, case: _shrunk(got, expected, 0, _f64(case.args[0]).std(axis=0)),
                 hint="your values are too small in a column whose spread is tiny: a small number added to the "
                      "variance or the std (an epsilon, as batch normalisation adds), or a clamp of the std from "
@@ -210,8 +246,9 @@ register(Exercise(
                      "far smaller than 1e-14 (batch normalisation's 1e-5 there, for one, divides by about 3e-3 "
                      "instead of 1e-7); another hidden feature has std about 1e-18"),
         _mistake(_textbook_variance,
-                 "your variance looks like E[x^2] - E[x]^2: right on paper, but in float32 it subtracts two large, "
-                 "nearly equal numbers, and the digits that differ are lost (cancellation)",
+                 "your variance looks like E[x^2] - E[x]^2: right on paper, but in float32 (and in float64, for "
+                 "values large against their spread) it subtracts two large, nearly equal numbers, and the digits "
+                 "that differ are lost (cancellation)",
                  more="average the squared deviations from the mean instead: they are small numbers to begin with"),
         _mistake(_standardize_wrong(ddof=1),
                  "you divided by the sample standard deviation, with N - 1 in its denominator (Bessel's "
@@ -261,6 +298,12 @@ def pairwise_sq_distances_reference(a, b):
     return ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=-1)
 
 
+def _shared_points(rng):
+    """(a, b), float64: 5 points and 4, the last two of a also the first two of b (distance exactly 0)."""
+    a = 3.0 * rng.normal(size=(5, 3))
+    return _double(a), _double(np.concatenate([a[3:], rng.normal(size=(2, 3))]))
+
+
 def _pairwise_cases(rng):
     same = _f32(rng.normal(size=(5, 3)))
     tiny = _f32(1e-9 * rng.normal(size=(6, 3)))  # squared distances of about 1e-18, far above float32's 1.2e-38
@@ -275,16 +318,21 @@ def _pairwise_cases(rng):
         # an epsilon added to the distances, or a clamp of them from below, changes every one of these: even
         # F.normalize's 1e-12 is a million times the distances here (review 0001, rounds 1 and 4)
         Case((tiny, tiny[:3]), "points about 1e-9 apart, against 3 of themselves: tiny distances and zeros"),
+        # issue 32: PyTorch keeps float64, so a .float() (or a float32 tensor made inside) must show
+        Case(_shared_points(rng), "float64 points, two of them in both sets: the result is float64, compared at "
+                                  "float64's precision"),
     ]
 
 
 def _pairwise_compare(got, expected, case):
     """The values to within float32 rounding of the route through |a|^2 + |b|^2 - 2 a.b (which the text accepts):
     its error grows with |a|^2 + |b|^2, so the absolute tolerance is that scale times 1e-5 (at least 1e-40), not a
-    fixed number, and an epsilon added to distances of 1e-18 shows."""
+    fixed number, and an epsilon added to distances of 1e-18 shows. A float64 case: within float64's rounding of
+    that route (1e-13 times the scale)."""
     a, b = (_f64(t) for t in case.args)
     scale = float((a ** 2).sum(axis=1).max() + (b ** 2).sum(axis=1).max())
-    failure = compare_arrays(got, expected, 1e-4, max(1e-5 * scale, 1e-40))
+    rtol, atol = (1e-11, 1e-13 * scale) if _is_float64(expected) else (1e-4, max(1e-5 * scale, 1e-40))
+    failure = compare_arrays(got, expected, rtol, atol)
     values, zero = np.asarray(got, dtype=np.float64), np.asarray(expected) == 0
     if failure is None and values.shape == zero.shape and zero.sum() > 1 and (values[zero] == values.min()).all() \
             and values.min() > 0:  # every exact 0 raised to one positive number: an epsilon or a clamp, however small
@@ -339,6 +387,7 @@ register(Exercise(
     # otherwise; norm, cdist, pairwise_distance ... are refused)
     tolerate=("sqrt",),  # sqrt(d) ** 2 is a mistake with its own hint (its gradient at 0), never a right answer
     mistakes=[
+        CAST_TO_FLOAT32,
         Mistake(match=_raised_from_below,
                 hint="you added a small number to the distances (an epsilon), or clamped them from below: a point's "
                      "squared distance to itself is exactly 0, and that of two close points is tiny. Nothing here "

@@ -1,24 +1,29 @@
 r"""Lesson 01, the forward pass: the checks of dense_forward, relu, sigmoid, mlp_forward and kaiming_normal_std.
 
-The learner's functions take tinygrad_lite tensors (float32, as in the notebook) and return a float32 tensor
+The learner's functions take tinygrad_lite tensors (float32, as in the notebook) and return a tensor of their dtype
 connected to the graph of its inputs (kaiming_normal_std returns a Python float); the references are the library's
 own ``nn.functional`` and ``nn.init`` formulas, tested against PyTorch elsewhere. Gradients are compared too, so a
-result rebuilt from numpy, detached, or with a nan gradient fails. The hidden cases are chosen so that the usual
-mistakes show:
+result rebuilt from numpy, detached, or with a nan gradient fails. Each tensor exercise has one case of float64
+inputs (issue 32): PyTorch keeps float64, so a ``.float()`` or a float32 tensor made inside fails there (with a
+hint), and that case is compared at float64's precision. The hidden cases are chosen so that the usual mistakes
+show:
 
 - dense_forward: every weight is rectangular (out != in), so ``x @ W`` fails loudly, a result in the column
   convention (out, N) is recognised, and ``W.reshape(in, out)`` (not a transpose) gives wrong numbers.
-- relu: 2-D and 3-D inputs, so a reduction (``x.max(0)``) changes the shape.
+- relu: 2-D and 3-D inputs, so a reduction (``x.max(0)``) changes the shape; values at the edges of float32 and
+  float64, where (x + |x|) / 2 overflows (x + |x| is 2x) and x / 2 + |x| / 2 rounds the smallest number to 0.
 - sigmoid: inputs down to -1000. For -100 < x < -88.7, exp(-x) overflows float32 and the naive 1 / (1 + exp(-x))
   returns exactly 0 where the true value is tiny but positive (sigmoid(-100) = 3.78e-44, a float32 subnormal).
   Positive results are compared in log space, so a clamp of x (sigmoid(-30) = 9.4e-14 for every x below -30)
   fails too; numpy's overflow warnings inside the learner's function fail the exercise (a ``where`` over two naive
   formulas gives the right values but overflows in the branch it does not pick). Sigmoid is smooth, so its
   gradient is compared at exactly x = 0 too (no jitter): -|x| written with abs (whose slope autograd takes as 0
-  at 0) or as sqrt(x*x) (slope nan there) gives sigmoid'(0) = 0 or nan instead of 1/4.
+  at 0) or as sqrt(x*x) (slope nan there) gives sigmoid'(0) = 0 or nan instead of 1/4. The float64 case goes
+  down to -744, where exp(-x) overflows float64 too.
 - mlp_forward: one-layer networks (no ReLU at all) and outputs with negative values (a ReLU after the last layer).
 - kaiming_normal_std: weight shapes for which every known wrong formula (fan_out, no gain, gain 2, the variance,
-  Xavier's std, the uniform bound ...) gives a different number, so each mistake gets its own hint.
+  Xavier's std, the uniform bound ...) gives a different number, so each mistake gets its own hint; compared at
+  float64's precision, so that a std computed in float32 fails.
 
 Each hint comes in tiers: the first names the concept; the second, shown when the same mistake comes back, is more
 concrete. Neither is the finished line.
@@ -35,10 +40,27 @@ from ...ops.activation import ReLU as ReLUOp
 from ...ops.activation import Sigmoid as SigmoidOp
 from ...ops.activation import Softmax as SoftmaxOp
 from ..checks import Case, ErrorHint, Exercise, Mistake, compare_log, register
-from ._common import NumberAnswer, TensorAnswer, _f32, _mistake
+from ._common import (
+    FLOAT32_DIGITS,
+    FLOAT32_RESULT,
+    NumberAnswer,
+    TensorAnswer,
+    _by_dtype,
+    _cast_to,
+    _double,
+    _f32,
+    _float32_digits,
+    _is_float64,
+    _mistake,
+)
 
-# what the tensor exercises of this lesson return: a float32 tensor connected to the graph of its inputs
+# what the tensor exercises of this lesson return: a tensor of the inputs' dtype (float32, or float64 in the case that
+# has float64 inputs), connected to the graph of its inputs
 LAYER_OUTPUT = TensorAnswer()
+# a float32 result on the float64 case (issue 32): a .float() or a float32 tensor made inside; hinted first
+CAST_TO_FLOAT32 = _cast_to("float32", "float64", *FLOAT32_RESULT)
+# a float64 result with float32's digits there: a float32 tensor inside (a b.float()) that promotes back
+FLOAT32_INSIDE = _float32_digits(*FLOAT32_DIGITS)
 
 
 # -------------------------------------------------------------------- 01.dense_forward
@@ -65,6 +87,10 @@ def _dense_cases(rng):
         _dense_case(rng, 1, 4, 6, "a batch of one sample, 4 in, 6 out"),
         _dense_case(rng, 16, 2, 10, "2 features in, 10 out: more outputs than inputs"),
         _dense_case(rng, 5, 64, 7, "64 features in, 7 out, large inputs", scale=100.0),
+        # issue 32: PyTorch keeps float64, so a .float() (or a float32 tensor made inside) must show
+        Case((_double(rng.standard_normal((6, 3))), _double(rng.standard_normal((5, 3))),
+              _double(rng.standard_normal(5))),
+             "float64 inputs, 3 in, 5 out: the result is float64, compared at float64's precision"),
     ]
 
 
@@ -92,7 +118,10 @@ register(Exercise(
     answer=LAYER_OUTPUT,
     grad=True,
     generic_hints=(),
+    compare=_by_dtype(1e-5, 1e-5, atol64=1e-12),  # the float64 case at float64's precision
     mistakes=[
+        CAST_TO_FLOAT32,
+        FLOAT32_INSIDE,
         _mistake(lambda x, W, b: x @ W.T,
                  "the bias is missing: every neuron adds its own bias after its weighted sum, and your outputs are "
                  "the weighted sums alone (b is never used)",
@@ -157,6 +186,15 @@ def _relu_cases(rng):
         # a comparison with a small threshold (x > 1e-6 "against float noise") zeroes these (review 7, 0001)
         Case((_f32([[1e-7, -1e-7, 3e-12, -3e-12, 1.0], [1e-20, -1e-20, 1e-37, -1e-37, -1.0]]),),
              "tiny positive and negative values, down to 1e-37"),
+        # issue 32, the edges of float32: x + |x| overflows for x above 1.7e38 (float32's largest is 3.4e38), and
+        # x / 2 rounds float32's smallest number, 1.4e-45, to 0. relu itself gives x back, exactly
+        Case((_f32([[3e38, -3e38, 2e38, -1.7e38, 1.0], [1.4e-45, -1.4e-45, 4.2e-45, -2.0, 1e-40]]),),
+             "values near float32's largest (3e38) and smallest (1.4e-45)"),
+        # issue 32: PyTorch keeps float64 (a .float() must show), and the same edges in float64's range
+        Case((_double(np.concatenate([rng.standard_normal(6), [1.5e308, -1.5e308, 1e308, 5e-324, -5e-324, 1e-310]])
+                      .reshape(3, 4)),),
+             "float64 values, up to 1.5e308 and down to 5e-324: the result is float64, compared at float64's "
+             "precision"),
     ]
 
 
@@ -200,6 +238,12 @@ KEEP_EVERY_POSITIVE = ("ReLU keeps every x > 0 as it is, however small (a hidden
                        "compare with 0 itself, not with a small threshold")
 THRESHOLD = ("some small positive values became 0: " + KEEP_EVERY_POSITIVE,
              "a comparison with 0 is exact for every float: no rounding makes a negative x compare above 0")
+HALVES = ("(x + |x|) / 2 is max(x, 0) on paper, but a computer's numbers have a largest and a smallest: x + |x| is "
+          "2x, which overflows to inf for x above half the largest number (1.7e38 in float32, 9e307 in float64), and "
+          "halving x first rounds the smallest positive numbers (float32's 1.4e-45) to 0. ReLU only compares and "
+          "selects, so it is exact for every x: relu(3e38) is 3e38",
+          "build it from a comparison with 0, where or a clamp: each element is either x itself or 0, with no "
+          "arithmetic on x that could overflow or round")
 
 
 def _relu_grad_hint(got, want, case):
@@ -234,7 +278,12 @@ register(Exercise(
     grad=True,
     generic_hints=("sign",),
     grad_hint=_relu_grad_hint,
+    compare=_by_dtype(1e-5, 0.0, atol64=0.0),  # the float64 case at float64's precision
     mistakes=[
+        CAST_TO_FLOAT32,
+        # issue 32: the edges of the dtype (before THRESHOLD, which a halved 1.4e-45 rounded to 0 also matches)
+        _mistake(lambda x: (x + x.abs()) / 2, *HALVES),
+        _mistake(lambda x: x / 2 + x.abs() / 2, *HALVES),
         _mistake(lambda x: x.max(0),
                  "x.max(0) is a reduction, like np.max(x, 0): it keeps only the largest value along dim 0 (and a "
                  "tensor's max(dim) returns the values and their indices), so the shape shrinks. ReLU compares "
@@ -295,13 +344,19 @@ def _sigmoid_cases(rng):
         Case((_f32(np.concatenate([rng.uniform(-1000.0, -200.0, 5), [-60.0, 2.0]])),),
              "extremely negative values (their results round to 0), with -60 and 2"),
         Case((_f32(rng.standard_normal((2, 3, 4))),), "a 3-D tensor: the shape must not change"),
+        # issue 32: PyTorch keeps float64 (a .float() must show), and float64's own edge: exp(-x) overflows it for
+        # x < -709.8, where sigmoid(x) is still a positive float64 (sigmoid(-740) = 4.2e-322, a subnormal)
+        Case((_double(np.concatenate([[-744.0, -740.0, -720.0, -709.0, 0.0, 710.0, 800.0],
+                                      rng.standard_normal(5) * 3.0])),),
+             "float64 values, from -744 to 800: the result is float64, compared at float64's precision"),
     ]
 
 
 def _sigmoid_compare(got, expected, case):
     """Positive results in log space (a tiny value must be neither 0 nor a clamped 9e-14), with a word on values
-    lost to 0 (their exp overflowed)."""
-    failure = compare_log(got, expected, log_tol=1e-4, rtol=1e-5, atol=0.0)
+    lost to 0 (their exp overflowed). The float64 case at float64's precision."""
+    tol = 1e-12 if _is_float64(expected) else 1e-4
+    failure = compare_log(got, expected, log_tol=tol, rtol=min(tol, 1e-5), atol=0.0)
     if not failure or not isinstance(got, np.ndarray) or got.shape != expected.shape:
         return failure
     lost = (expected > 0) & (got == 0)
@@ -422,6 +477,7 @@ register(Exercise(
     grad_hint=_sigmoid_grad_hint,
     compare=_sigmoid_compare,
     mistakes=[
+        CAST_TO_FLOAT32,
         _mistake(lambda x: 1 / (1 + (-x).exp()),
                  "an exp or a division overflowed: for very negative x you return 0 instead of a tiny positive "
                  "number. 1 / (1 + exp(-x)) overflows for very negative x, as does any exp of a large positive "
@@ -496,7 +552,13 @@ def _mlp_cases(rng):
              "4 layers, 2 -> 16 -> 16 -> 16 -> 2"),
     ]
     shared = _layers(rng, [4, 4])[0]
-    return cases + [Case((_f32(rng.standard_normal((6, 4))), [shared] * 3), SHARED_LABEL)]
+    cases.append(Case((_f32(rng.standard_normal((6, 4))), [shared] * 3), SHARED_LABEL))
+    # issue 32: PyTorch keeps float64, so a .float() (or a float32 tensor made inside) must show
+    x64 = _double(rng.standard_normal((4, 3)))
+    layers64 = [(_double(rng.standard_normal((n_out, n_in))), _double(rng.standard_normal(n_out)))
+                for n_in, n_out in ((3, 5), (5, 2))]
+    return cases + [Case((x64, layers64), "float64 inputs, 3 -> 5 -> 2: the result is float64, compared at "
+                                          "float64's precision")]
 
 
 def mlp_reference(x, layers):
@@ -580,7 +642,9 @@ register(Exercise(
     answer=LAYER_OUTPUT,
     grad=True,
     generic_hints=(),
+    compare=_by_dtype(1e-5, 1e-5, atol64=1e-12),  # the float64 case at float64's precision
     mistakes=[
+        CAST_TO_FLOAT32,
         # before "the ReLU is missing": on the shared layers an identity test leaves out every ReLU, only there
         _mistake(_mlp_last_layer_by_identity,
                  "here the same (W, b) pair is every entry of `layers` (one layer applied 3 times, shared weights), "
@@ -705,6 +769,16 @@ KAIMING_MISTAKES = [
     _mistake(lambda s: math.sqrt(2.0) / _fans(s)[0],
              ROOT_OF_THE_VARIANCE + ": of the 2 and of fan_in",
              "divide sqrt(2) by the square root of fan_in, not by fan_in itself"),
+    # issue 32: a Python float keeps float64's 16 digits, and the check compares at that precision; the std
+    # computed in float32 (a tensor's default dtype, np.float32) keeps 7. Before the "close" hint below
+    Mistake(match=lambda got, expected, case: bool(np.ndim(got) == 0 and got != expected
+                                                   and abs(float(got) / expected - 1) < 2.5e-7),
+            hint="your number has float32's 7 significant digits (it differs from the right one by about 1e-8 of "
+                 "it): it went through float32, a tensor's default dtype (tl.tensor(...) of a Python number) or "
+                 "np.float32. A Python float keeps about 16 digits, as PyTorch's init computes it, and the check "
+                 "compares at that precision",
+            more="compute it with Python's math on Python numbers (math.sqrt, **): .item() or float() of a float32 "
+                 "value does not bring back the digits it lost"),
     # two near misses that the "close" hint below would misname (review 0001); predicates, not wrong functions,
     # since the cases need not be chosen to keep them apart (their ratio to the answer is the same for every shape)
     Mistake(match=lambda got, expected, case: _is(got, math.sqrt(2.0 / (case.args[0][1] + 1))),
@@ -736,5 +810,5 @@ register(Exercise(
     answer=NumberAnswer(),
     generic_hints=(),
     mistakes=KAIMING_MISTAKES,
-    points=1, rtol=1e-6, atol=0.0,
+    points=1, rtol=1e-12, atol=0.0,  # float64's precision (issue 32): a std computed in float32 is off by ~1e-8
 ))

@@ -8,8 +8,11 @@ in place of a mean), negative errors and errors on both sides of delta, several 
 not the row's first (a shift by another logit overflows), rows far apart (one maximum for the whole tensor), 1-D
 and 3-D inputs (the wrong dim).
 
-Besides the numbers, every check judges what a loss must be: a float32 tensor (not a numpy array, a list or a
-Python number), connected to the graph of its inputs, with the reference's gradients, its inputs left unchanged.
+Besides the numbers, every check judges what a loss must be: a tensor of the inputs' dtype (not a numpy array, a
+list or a Python number), connected to the graph of its inputs, with the reference's gradients, its inputs left
+unchanged. Each exercise has one case of float64 inputs (issue 32), compared at float64's precision: PyTorch keeps
+float64, so a ``.float()`` fails there, and a float32 tensor inside that promotes back (a target's ``.float()``)
+gets a hint; its logits reach float64's own edges (e^z overflows float64 above 709.8).
 BCE, log-softmax and cross-entropy are about numerical stability: an overflow or invalid-value warning inside the
 learner's function fails them. Log-softmax (and cross-entropy, made of it) is compared in log space, with an
 absolute tolerance: z - logsumexp(z) at |z| = 1000 is right to about 1e-4 in float32.
@@ -23,7 +26,18 @@ from ... import Tensor, arange, log_softmax, logsumexp, nn, stack, where
 from ...nn import functional as F
 from ...ops.activation import LogSoftmax as LogSoftmaxOp
 from ..checks import Case, ErrorHint, Exercise, Mistake, register
-from ._common import TensorAnswer, _classes, _f32, _mistake
+from ._common import (
+    FLOAT32_DIGITS,
+    FLOAT32_RESULT,
+    TensorAnswer,
+    _by_dtype,
+    _cast_to,
+    _classes,
+    _double,
+    _f32,
+    _float32_digits,
+    _mistake,
+)
 
 
 def _hint(first, again):
@@ -32,8 +46,17 @@ def _hint(first, again):
     return first, again
 
 
-# what every exercise of this lesson returns: a float32 tensor connected to the graph of its inputs
+# what every exercise of this lesson returns: a tensor of the inputs' dtype (float32, or float64 in the case that has
+# float64 inputs), connected to the graph of its inputs
 LOSS = TensorAnswer()
+# a float32 result on the float64 case (issue 32): a .float() or a float32 tensor made inside; hinted first
+CAST_TO_FLOAT32 = _cast_to("float32", "float64", *FLOAT32_RESULT)
+# a float64 result with float32's digits there: a float32 tensor inside (a target.float(), a mask's .float() times
+# delta) that promotes back
+FLOAT32_INSIDE = _float32_digits(*FLOAT32_DIGITS)
+# the float64 case is compared at float64's precision; the losses are means of numbers of about 1 (the
+# log-probabilities of log_softmax about 1000, whose rounding in float64 is about 1e-13)
+AT_FLOAT64 = {"rtol64": 1e-12, "atol64": 1e-12}
 
 # errors that learners of this lesson meet (the generic ones, a Python `if` on a tensor, numpy's axis=/keepdims=
 # and numpy functions on tensors, are in registry.py)
@@ -68,6 +91,9 @@ def _mse_cases(rng):
         Case((_f32([0.5, -1.0, 3.0]), _f32([0.5, -1.0, 3.0])), "perfect predictions: the loss is 0",
              trivial="the loss of perfect predictions is 0, which a function that always gives 0 gives too; the "
                      "case is there for the gradient at that 0"),
+        # issue 32: PyTorch keeps float64, so a .float() (or a float32 tensor made inside) must show
+        Case((_double(rng.standard_normal((3, 4))), _double(rng.standard_normal((3, 4)))),
+             "float64 predictions and targets: the loss is float64, compared at float64's precision"),
     ]
 
 
@@ -119,7 +145,10 @@ register(Exercise(
     "02.mse",
     reference=lambda x, y: F.mse_loss(x, y),
     cases=_mse_cases,
+    compare=_by_dtype(1e-5, 1e-6, **AT_FLOAT64),
     mistakes=[
+        CAST_TO_FLOAT32,
+        FLOAT32_INSIDE,
         _mistake(lambda x, y: -F.mse_loss(x, y), *NEGATIVE_LOSS),
         _mistake(lambda x, y: (x - y).square(), *ONE_NUMBER),
         _mistake(lambda x, y: F.mse_loss(x, y).reshape(1), *SHAPE_ONE),
@@ -188,6 +217,11 @@ def _huber_cases(rng):
         # right formula has slope 0 there (its quadratic piece multiplies by d = 0), sqrt(d * d) for |d| gives nan
         Case((_f32([1.0, -2.0, 0.5, 3.0, 1.5, -0.25, 0.0, 4.0]), _f32([1.0, -2.0, 1.25, 0.5, 0.25, -0.25, 0.0, 4.0])),
              "delta = 1, five predictions exactly right: errors of exactly 0"),
+        # issue 32: PyTorch keeps float64, so a .float() (or a float32 tensor made inside) must show
+        Case((_double(_both_sides(rng, 7, 0.8).numpy()) + _double(0.01 * rng.standard_normal(7)),
+              _double(np.zeros(7))),
+             "delta = 0.8, float64 errors on both sides of delta: the loss is float64, compared at float64's "
+             "precision", {"delta": 0.8}),
     ]
 
 
@@ -214,7 +248,10 @@ register(Exercise(
     "02.huber",
     reference=lambda x, y, delta=1.0: F.huber_loss(x, y, delta=delta),
     cases=_huber_cases,
+    compare=_by_dtype(1e-5, 1e-6, **AT_FLOAT64),
     mistakes=[
+        CAST_TO_FLOAT32,
+        FLOAT32_INSIDE,
         _mistake(lambda x, y, delta=1.0: -F.huber_loss(x, y, delta=delta), *NEGATIVE_LOSS),
         _mistake(_huber_elementwise, *_hint(
             "a loss is a single number, shape (): you returned one loss per element. Average them all",
@@ -319,6 +356,12 @@ def _bce_cases(rng):
         # a zero-initialised output layer gives logits of exactly 0: the slope there is sigma(0) - y = 1/2 - y
         Case((_f32([0.0, 0.0, 0.0, 0.0, 1.5, -1.5]), _f32([1.0, 0.0, 0.3, 0.5, 1.0, 0.0])),
              "logits of exactly 0, as a zero-initialised layer gives"),
+        # issue 32: PyTorch keeps float64 (a .float() must show), and float64's own edge: e^x overflows it for
+        # x > 709.8, so the naive formulas break at logits of +-800 as they do at +-100 in float32
+        Case((_double(np.concatenate([[800.0, -800.0, 750.0, -750.0], 2 * rng.standard_normal(4)])),
+              _double(np.concatenate([[0.0, 1.0, 1.0, 0.0], rng.uniform(0, 1, 4)]))),
+             "float64 logits up to +-800, confident and wrong, and soft targets: the loss is float64, compared at "
+             "float64's precision"),
     ]
 
 
@@ -369,7 +412,10 @@ register(Exercise(
     "02.bce_with_logits",
     reference=lambda logits, target: F.binary_cross_entropy_with_logits(logits, target),
     cases=_bce_cases,
+    compare=_by_dtype(1e-5, 1e-6, **AT_FLOAT64),
     mistakes=[
+        CAST_TO_FLOAT32,
+        FLOAT32_INSIDE,
         _mistake(_bce_naive, *_hint(
             "the textbook formula breaks for large logits: sigmoid(1000) rounds to exactly 1.0, log(1 - 1) is "
             "-inf, and 0 * -inf is nan. Never form the probability: work from the logits, with the boxed stable "
@@ -444,6 +490,10 @@ def _log_softmax_cases(rng):
         Case((_f32([-5.0, 100.0, -1000.0, 90.0]),), "one sample whose largest logit is not its first"),
         Case((_f32([[1000.0, 1001.0, 1002.0], [-1000.0, -1001.0, -999.0]]),), "large logits, +-1000"),
         Case((_f32([[1000.0, 0.0, -5.0], [50.0, -60.0, 0.0]]),), "logits far apart: tiny probabilities"),
+        # issue 32: PyTorch keeps float64 (a .float() must show), and float64's own edges: e^z overflows it for
+        # z > 709.8, and a probability below 5e-324 rounds to 0 (here e^-1800), so log(softmax) gives -inf
+        Case((_double([[800.0, 801.5, -1000.0, 790.0], [-3.0, 0.5, 2.0, -1.25]]),),
+             "float64 logits up to 801.5 and 1800 apart: the result is float64, compared at float64's precision"),
     ]
 
 
@@ -486,7 +536,9 @@ register(Exercise(
     "02.log_softmax",
     reference=lambda logits: F.log_softmax(logits, dim=-1),
     cases=_log_softmax_cases,
+    compare=_by_dtype(1e-5, 1e-4, rtol64=1e-12, atol64=1e-10),  # log space: 1e-13 at |z| = 1000 in float64
     mistakes=[
+        CAST_TO_FLOAT32,
         _mistake(lambda x: x - x.exp().sum(-1, keepdim=True).log(), *OVERFLOW),
         _mistake(lambda x: (x.exp() / x.exp().sum(-1, keepdim=True)).log(), *OVERFLOW),
         _mistake(lambda x: x.softmax(-1).log(), *LOG_OF_ZERO),
@@ -549,6 +601,11 @@ def _cross_entropy_cases(rng):
              "a true class far below the others: a tiny probability"),
         Case((_f32([[1000.0, 1001.0, 1002.0, 999.0], [-1000.0, 0.0, 1000.0, 5.0], [0.0, 0.0, 0.0, 0.0]]),
               _classes([2, 0, 1])), "large logits, +-1000"),
+        # issue 32: PyTorch keeps float64 (a .float() must show), and float64's own edges: e^z overflows it for
+        # z > 709.8, and the true class of the second row has probability e^-1600, which rounds to 0
+        Case((_double([[800.0, 801.0, 799.5], [800.0, -800.0, 0.0], [0.3, -1.2, 2.5]]), _classes([0, 1, 2])),
+             "float64 logits up to 801, a true class 1600 below its row's largest: the loss is float64, compared at "
+             "float64's precision"),
     ]
 
 
@@ -560,7 +617,9 @@ register(Exercise(
     "02.cross_entropy",
     reference=lambda logits, target: F.cross_entropy(logits, target),
     cases=_cross_entropy_cases,
+    compare=_by_dtype(1e-5, 1e-4, rtol64=1e-12, atol64=1e-10),  # as for log_softmax
     mistakes=[
+        CAST_TO_FLOAT32,
         _mistake(lambda z, t: _picked(z.log_softmax(1), t).mean(), *_hint(
             "your loss is negative, and a loss never is: it is *minus* the log-probability of the true class "
             "(a log-probability is <= 0)",

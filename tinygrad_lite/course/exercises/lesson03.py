@@ -18,8 +18,10 @@
   one 2-D), and ``h`` (the default, by keyword, by position, and coarse steps where the central difference is
   visibly not the exact derivative, so that an ``h`` of one's own fails).
 
-The references use numpy in float64 and do not depend on the learner's code. Hints come in tiers: the first
-names the concept, the second (shown when the same mistake comes again) is more concrete; neither is the
+The references use numpy and do not depend on the learner's code. The op backwards keep their inputs' dtype, as
+PyTorch's gradients do: their cases are float64, compared at float64's precision, and one of each is float32
+(issue 32), where a float64 array made inside (``np.zeros(shape)``, ``.astype(float)``) shows. Hints come in tiers:
+the first names the concept, the second (shown when the same mistake comes again) is more concrete; neither is the
 finished line of code.
 """
 import copy
@@ -29,7 +31,7 @@ import numpy as np
 from ... import Tensor, autograd
 from ...autograd.engine import unbroadcast
 from ..checks import Case, ErrorHint, Exercise, Mistake, register
-from ._common import AnyAnswer, ArrayAnswer, TupleAnswer, _mistake
+from ._common import AnyAnswer, ArrayAnswer, TupleAnswer, _by_dtype, _cast_to, _mistake
 
 # The four op backwards are to be written by hand, in numpy: handing the op to an autograd (the library's, or
 # PyTorch's) and reading the inputs' .grad computes the same numbers without writing any backward.
@@ -602,8 +604,9 @@ register(Exercise(
 
 # -------------------------------------------------------------------- 03.mul_backward
 def mul_backward_reference(x, y, grad):
-    """z = x * y (broadcast): dL/dx = sum_to_shape(grad * y, x.shape), dL/dy = sum_to_shape(grad * x, y.shape)."""
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    """z = x * y (broadcast): dL/dx = sum_to_shape(grad * y, x.shape), dL/dy = sum_to_shape(grad * x, y.shape), in
+    the inputs' dtype."""
+    x, y = np.asarray(x), np.asarray(y)
     return sum_to_shape(grad * y, x.shape), sum_to_shape(grad * x, y.shape)
 
 
@@ -643,7 +646,15 @@ def _mul_cases(rng):
         Case((np.array(1.5), r(3, 4), r(3, 4)), "x is a single number (a 0-d array)"),
         Case((r(6, 3), r(3), _one_row(rng, (6, 3))), "an upstream gradient that is 0 but in one row"),
         Case((100 * r(5, 3), r(3), r(5, 3)), "large values"),
+        # issue 32: a float32 op's gradients are float32 (PyTorch's .grad of a float32 tensor is)
+        Case(_float32(r(3, 4), r(4), r(3, 4)), "float32 arrays, y (4,) broadcast over 3 rows: the gradients are "
+                                               "float32, like the inputs"),
     ]
+
+
+def _float32(*arrays):
+    """The case's arrays in float32 (drawn in float64, as the other cases)."""
+    return tuple(np.asarray(a, dtype=np.float32) for a in arrays)
 
 
 def _in_float32(reference):
@@ -651,28 +662,45 @@ def _in_float32(reference):
     def wrong(*args):
         *inputs, grad = args
         return reference(*(np.asarray(a, dtype=np.float32) for a in inputs), grad)
-    return _mistake(wrong,
-                    "you turned the inputs into float32: it keeps about 7 significant digits where float64 keeps "
-                    "about 16, so the gradients differ from about their 8th significant digit on. Keep the precision "
-                    "of the float64 inputs",
-                    "leave out the conversion to float32 (np.asarray(x) keeps x's float64)")
+    return _mistake(wrong, *IN_FLOAT32)
 
+
+IN_FLOAT32 = ("you turned the inputs into float32: it keeps about 7 significant digits where float64 keeps about 16, "
+              "so the gradients differ from about their 8th significant digit on. Keep the precision of the float64 "
+              "inputs",
+              "leave out the conversion to float32 (np.asarray(x) keeps x's float64)")
+# a float32 gradient on a float64 case, however it came (before the other mistakes, which a rounding may match)
+FLOAT32_GRADIENT = _cast_to("float32", "float64", *IN_FLOAT32)
+# a float64 gradient on the float32 case (issue 32)
+FLOAT64_GRADIENT = _cast_to(
+    "float64", "float32",
+    "the inputs are float32 in this case, and your gradient is float64: an array made inside with numpy's default "
+    "float64 (np.zeros(shape), np.ones(shape), .astype(float), dtype=float) turned it into float64. A gradient has "
+    "the dtype of its input, as PyTorch's .grad does, so that the engine can add it into the input's gradient and "
+    "the optimizer update the float32 weight with it",
+    "make any array you create with the dtype of the inputs (np.zeros_like(grad), .astype(grad.dtype)); a boolean "
+    "mask multiplies a float32 array without changing its dtype")
 
 # these backward functions are sums of products of float64 numbers: a right answer agrees with the reference to
-# about 1e-15 relative, one that went through float32 only to about 1e-8 (the default rtol of 1e-5 would pass it)
+# about 1e-15 relative, one that went through float32 only to about 1e-8 (the default rtol of 1e-5 would pass it).
+# The float32 case (issue 32) at float32's precision: its sums may be added in another order
 EXACT = {"rtol": 1e-10, "atol": 1e-12}
+AT_ITS_PRECISION = _by_dtype(1e-5, 1e-6, rtol64=EXACT["rtol"], atol64=EXACT["atol"])
 
 
 register(Exercise(
     "03.mul_backward",
     reference=mul_backward_reference,
     **EXACT,
+    compare=AT_ITS_PRECISION,
     cases=_mul_cases,
     answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference")),
     generic_hints=("sign", "factor"),
     forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
     points=2,
     mistakes=[
+        FLOAT32_GRADIENT,
+        FLOAT64_GRADIENT,
         _in_float32(mul_backward_reference),
         _mistake(lambda x, y, g: (sum_to_shape(g * x, np.shape(x)), sum_to_shape(g * y, np.shape(y))),
                  "each input's gradient uses the local derivative with respect to THAT input: d(x*y)/dx is y, "
@@ -739,6 +767,9 @@ def _relu_cases(rng):
         Case((with_zeros, rng.standard_normal((4, 5))), "many inputs exactly 0"),
         Case((1e3 * rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 3, 4))), "large values, 3 dims"),
         Case((_near_zero(rng), rng.standard_normal(16)), "inputs close to 0 on both sides, 1e-9 to 0.05 away"),
+        # issue 32: a float32 op's gradient is float32 (PyTorch's .grad of a float32 tensor is)
+        Case(_float32(rng.standard_normal((3, 4)), rng.standard_normal((3, 4))),
+             "float32 arrays: the gradient is float32, like the inputs"),
     ]
 
 
@@ -765,10 +796,13 @@ register(Exercise(
     reference=relu_backward_reference,
     cases=_relu_cases,
     answer=ArrayAnswer("reference"),
+    compare=AT_ITS_PRECISION,  # relu's gradient only selects: exact in either dtype
     generic_hints=("sign",),
     forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
     points=1,
     mistakes=[
+        FLOAT32_GRADIENT,
+        FLOAT64_GRADIENT,
         Mistake(match=lambda got, expected, case: _wrong_only_at_zero(got, expected, case),
                 hint="look at the inputs that are exactly 0: there relu's gradient is taken to be 0 (PyTorch's "
                      "choice, and ours), and yours lets (some of) the gradient through",
@@ -822,6 +856,9 @@ def _matmul_cases(rng):
         Case((r(3, 3), r(3, 3), r(3, 3)), "square matrices: transposes do not change the shapes here"),
         Case((r(8, 5), r(5, 1), r(8, 1)), "one output column: (8, 5) @ (5, 1)"),
         Case((50 * r(4, 7), r(7, 3), r(4, 3)), "large values"),
+        # issue 32: a float32 op's gradients are float32 (PyTorch's .grad of a float32 tensor is)
+        Case(_float32(r(3, 5), r(5, 2), r(3, 2)), "float32 arrays, (3, 5) @ (5, 2): the gradients are float32, like "
+                                                  "the inputs"),
     ]
 
 
@@ -836,6 +873,7 @@ register(Exercise(
     "03.matmul_backward",
     reference=matmul_backward_reference,
     **EXACT,
+    compare=AT_ITS_PRECISION,
     cases=_matmul_cases,
     answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference")),
     generic_hints=("transpose", "mean_vs_sum", "sign", "factor"),
@@ -843,6 +881,8 @@ register(Exercise(
     forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
     points=2,
     mistakes=[
+        FLOAT32_GRADIENT,
+        FLOAT64_GRADIENT,
         _in_float32(matmul_backward_reference),
         _mistake(lambda x, w, g: (x.T @ g, g @ w.T),
                  "the two gradients are swapped: return (dL/dx, dL/dw), in the order of the inputs (x, w)"),
@@ -894,6 +934,9 @@ def _linear_cases(rng):
         Case((r(4, 4), r(4, 4), r(4, 4)), "everything square: transposes do not change the shapes here"),
         Case((r(32, 3), r(2, 3), r(32, 2)), "a batch of 32"),
         Case((r(4, 3), r(1, 3), r(4, 1)), "a single output feature (a regression head): the bias has shape (1,)"),
+        # issue 32: a float32 layer's gradients are float32 (PyTorch's .grad of a float32 tensor is)
+        Case(_float32(r(6, 3), r(2, 3), r(6, 2)), "float32 arrays, a batch of 6, 3 features in, 2 out: the gradients "
+                                                  "are float32, like the inputs"),
     ]
 
 
@@ -906,6 +949,7 @@ register(Exercise(
     "03.linear_backward",
     reference=linear_backward_reference,
     **EXACT,
+    compare=AT_ITS_PRECISION,
     cases=_linear_cases,
     answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference"), ArrayAnswer("reference")),
     generic_hints=("transpose", "mean_vs_sum", "sign", "factor"),
@@ -913,6 +957,8 @@ register(Exercise(
     forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
     points=3,
     mistakes=[
+        FLOAT32_GRADIENT,
+        FLOAT64_GRADIENT,
         _in_float32(linear_backward_reference),
         _mistake(lambda x, w, g: (g @ w, g.T @ x, g.mean(axis=0)),
                  "the bias gradient is the SUM over the batch, not the mean: the same bias is added to every "
@@ -1219,8 +1265,11 @@ register(Exercise(
     generic_hints=("sign", "factor"),
     error_hints=[INTEGER_X],
     points=2,
-    rtol=1e-5,
-    atol=1e-7,
+    # float64's precision (issue 32), as far as central differences allow: right ways to write them (x[i] + h on a
+    # copy, f(x + h e_i), a division by the distance (x[i] + h) - (x[i] - h)) differ by about 1e-16 |x| / h, 1e-10
+    # of the estimate for |x| up to 30; rounding to float32 on the way changes them by about 1e-7
+    rtol=1e-8,
+    atol=1e-9,
     mistakes=[
         _mistake(_forward, *ONE_SIDED),
         _mistake(_backward, *ONE_SIDED),

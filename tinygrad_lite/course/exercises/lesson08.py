@@ -120,11 +120,14 @@ def _explain_device_error(model, x, y, device):
 class TrainSetup:
     """What a train_step case is made of: the model (its layers and state), the batches, the loss, the optimizer
     kind, the device, and optionally a batch the model was trained on before it was handed over (``warm``): the
-    optimizer then arrives with state (momentum, Adam's averages) and the parameters with that step's gradients."""
+    optimizer then arrives with state (momentum, Adam's averages) and the parameters with that step's gradients.
+    ``dtype``: "float32", or "float64" (the model and the batches in float64, compared at float64's precision)."""
 
-    def __init__(self, layers, state, batches, loss, optimizer, device, norm=False, warm=None, gpu=False):
+    def __init__(self, layers, state, batches, loss, optimizer, device, norm=False, warm=None, gpu=False,
+                 dtype="float32"):
         self.layers, self.state, self.batches, self.loss = layers, state, batches, loss
         self.optimizer, self.device, self.norm, self.warm, self.gpu = optimizer, device, norm, warm, gpu
+        self.dtype = dtype
 
     def modules(self):
         modules = []
@@ -136,6 +139,8 @@ class TrainSetup:
         """The model (with the setup's state) on the device, its optimizer, the loss, and the batches (on the CPU).
         Call it inside ``device_context(setup.device)``."""
         model = CaseModel(*self.modules(), device=self.device)
+        if self.dtype == "float64":
+            model.double()
         model.load_state_dict({k: tensor(v) for k, v in self.state.items()})
         nn.Module.to(model, self.device)
         kind, settings = self.optimizer
@@ -155,6 +160,8 @@ class TrainSetup:
             parts[-1] += " on a machine that has a GPU (the caller keeps this model on the CPU)"
         if self.warm is not None:
             parts.append("handed over after an earlier step (its gradients still in p.grad)")
+        if self.dtype == "float64":
+            parts.append("the model and the batches in float64")
         return ", ".join(parts)
 
 
@@ -236,11 +243,13 @@ def _whole_state(model):
 def _compare_train(got, expected, case):
     if got.shape != expected.shape:
         return f"expected {expected.shape[0]} steps, got a run of shape {got.shape}"
+    # a float64 case at float64's precision (issue 32): the same step in float64 gives the same numbers to ~1e-15
+    rtol, atol, digits = (1e-10, 1e-12, 13) if case.args[0].dtype == "float64" else (1e-5, 1e-7, 6)
     for k in range(expected.shape[0]):
-        if not np.isclose(got[k, 0], expected[k, 0], rtol=1e-5, atol=1e-7):
-            return (f"with {case.args[0]!r}: step {k} returned the loss {got[k, 0]:.6g}, the right one is "
-                    f"{expected[k, 0]:.6g} (the loss of the batch, computed before the update)")
-        if not np.allclose(got[k, 1:], expected[k, 1:], rtol=1e-5, atol=1e-7):
+        if not np.isclose(got[k, 0], expected[k, 0], rtol=rtol, atol=atol):
+            return (f"with {case.args[0]!r}: step {k} returned the loss {got[k, 0]:.{digits}g}, the right one is "
+                    f"{expected[k, 0]:.{digits}g} (the loss of the batch, computed before the update)")
+        if not np.allclose(got[k, 1:], expected[k, 1:], rtol=rtol, atol=atol):
             return f"with {case.args[0]!r}: after step {k}, " + _state_difference(got[k, 1:], expected[k, 1:], case)
     return None
 
@@ -251,9 +260,10 @@ BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 def _state_difference(got, expected, case):
     """Which part of the model's state differs: the weights, or only batch norm's buffers (named, with values)."""
     names, sizes = zip(*((name, np.size(value)) for name, value in case.args[0].state.items()))
+    rtol, atol = (1e-10, 1e-12) if case.args[0].dtype == "float64" else (1e-5, 1e-7)  # as _compare_train
     wrong = [name for name, a, b in zip(names, np.split(got, np.cumsum(sizes)[:-1]),
                                         np.split(expected, np.cumsum(sizes)[:-1]))
-             if not np.allclose(a, b, rtol=1e-5, atol=1e-7)]
+             if not np.allclose(a, b, rtol=rtol, atol=atol)]
     largest = np.abs(got - expected).max()
     if not all(name.endswith(BUFFERS) for name in wrong):
         return f"the weights are not the right ones (largest difference {largest:.3g})"
@@ -264,8 +274,9 @@ def _state_difference(got, expected, case):
             "them (num_batches_tracked counts those passes); a pass in eval mode leaves them as they are")
 
 
-def _train_setup(rng, layers, n, steps, loss, optimizer, device, norm=False, warm=False, gpu=False):
-    setup = TrainSetup(layers, {}, [], loss, optimizer, device, norm, gpu=gpu)
+def _train_setup(rng, layers, n, steps, loss, optimizer, device, norm=False, warm=False, gpu=False,
+                 dtype="float32"):
+    setup = TrainSetup(layers, {}, [], loss, optimizer, device, norm, gpu=gpu, dtype=dtype)
     state = {}
     for name, value in nn.Sequential(*setup.modules()).state_dict().items():
         shape = tuple(value.shape)
@@ -273,20 +284,20 @@ def _train_setup(rng, layers, n, steps, loss, optimizer, device, norm=False, war
             state[name] = np.asarray(3 if norm else 0, dtype=np.int64)
         elif len(shape) == 2:
             bound = 1 / math.sqrt(shape[1])
-            state[name] = rng.uniform(-bound, bound, shape).astype(np.float32)
+            state[name] = rng.uniform(-bound, bound, shape).astype(dtype)
         elif name.endswith("running_var"):
-            state[name] = rng.uniform(0.5, 2.0, shape).astype(np.float32)
+            state[name] = rng.uniform(0.5, 2.0, shape).astype(dtype)
         elif name.endswith("running_mean") or name.endswith(".bias"):
-            state[name] = rng.uniform(-0.5, 0.5, shape).astype(np.float32)
+            state[name] = rng.uniform(-0.5, 0.5, shape).astype(dtype)
         else:  # batch norm's scale
-            state[name] = rng.uniform(0.5, 1.5, shape).astype(np.float32)
+            state[name] = rng.uniform(0.5, 1.5, shape).astype(dtype)
     setup.state = state
 
     def batch():
-        x = rng.standard_normal((n, layers[0])).astype(np.float32)
+        x = rng.standard_normal((n, layers[0])).astype(dtype)
         if loss == "cross_entropy":
             return x, rng.integers(0, layers[-1], n).astype(np.int64)
-        return x, rng.standard_normal((n, layers[-1])).astype(np.float32)
+        return x, rng.standard_normal((n, layers[-1])).astype(dtype)
     setup.batches = [batch() for _ in range(steps)]
     setup.warm = batch() if warm else None
     return setup
@@ -314,6 +325,12 @@ def _train_cases(rng):
         Case((_train_setup(rng, (4, 8, 3), 6, 3, "cross_entropy", ("SGD", {"lr": 0.2, "momentum": 0.9}), "cpu",
                            gpu=True),),
              "'cpu' on a machine that has a GPU: the caller chose the CPU, so the step must use the device given"),
+        # issue 32: a caller may train in float64 (a gradient check, a small exact model): the step moves the batch
+        # and leaves its dtype alone (a .float() on the way raises, or rounds the targets), as PyTorch's would
+        Case((_train_setup(rng, (3, 6, 2), 5, 3, "mse", ("SGD", {"lr": 0.1, "momentum": 0.9}), "cuda", warm=True,
+                           dtype="float64"),),
+             "a float64 model and batches on 'cuda', handed over after an earlier step: compared at float64's "
+             "precision"),
     ]
 
 
@@ -386,6 +403,12 @@ register(Exercise(
                   "on the CPU on a machine that has a GPU; the same code must run on a machine with a GPU and on "
                   "one without",
                   "pass the parameter `device` to .to(...)"),
+        ErrorHint(r"the input is tinygrad_lite\.float32 but the weight is tinygrad_lite\.float64",
+                  "this case's model is float64 (a caller may train in float64), and your step turned the batch into "
+                  "float32: a training step moves the batch to the device and leaves its dtype alone, so that the "
+                  "same step serves a float32 model and a float64 one (the data and the model come in matching "
+                  "dtypes)",
+                  "move x and y with .to(device) alone: no .float(), and no dtype in .to"),
         ErrorHint(r"does not require grad and has no grad_fn",
                   "the loss has no graph: the forward pass ran under no_grad (or the loss was detached), so "
                   "backward() has nothing to go through. Training needs the graph: run the forward pass and the "
@@ -713,15 +736,22 @@ class ScalingSetup:
     """A scaled_step case: a linear model (its weights), batches (some with inf or nan: injected overflows), an
     optimizer, the scaler's starting state, and max_norm. With ``autocast``, the forward pass runs under
     ``amp.autocast("cpu", dtype=float16)``: the float16 gradients overflow when the scale is too large, while the
-    loss (computed in float32) stays finite."""
+    loss (computed in float32) stays finite. Weights of float64 make the model float64 (compared at float64's
+    precision)."""
 
     def __init__(self, weights, batches, optimizer, state, max_norm=None, autocast=False):
         self.weights, self.batches, self.optimizer = weights, batches, optimizer
         self.state, self.max_norm, self.autocast = state, max_norm, autocast
 
+    @property
+    def dtype(self):
+        return self.weights["weight"].dtype.name
+
     def build(self):
         w = self.weights
         model = nn.Linear(w["weight"].shape[1], w["weight"].shape[0])
+        if self.dtype == "float64":
+            model.double()
         model.load_state_dict({k: tensor(v) for k, v in w.items()})
         kind, settings = self.optimizer
         return model, getattr(optim, kind)(model.parameters(), **settings), dict(self.state)
@@ -736,7 +766,8 @@ class ScalingSetup:
             where = "the forward pass in float16 (autocast): its gradients overflow, the loss stays finite"
         else:
             where = f"overflow injected at steps {self.overflow_steps()}"
-        return f"state {shown}, max_norm={self.max_norm}, {self.optimizer[0]}; {where}"
+        model = "; a float64 model" if self.dtype == "float64" else ""
+        return f"state {shown}, max_norm={self.max_norm}, {self.optimizer[0]}; {where}{model}"
 
 
 def drive_scaled_steps(fn, args, kwargs):
@@ -781,6 +812,8 @@ def _compare_scaling(got, expected, case):
     setup = case.args[0]
     if got.shape != expected.shape:
         return f"expected {expected.shape[0]} steps, got a run of shape {got.shape}"
+    # the weights of a float64 model at float64's precision (issue 32)
+    rtol, atol = (1e-10, 1e-12) if setup.dtype == "float64" else (1e-5, 1e-7)
 
     def trace(a):
         return "[" + ", ".join(f"{v:g}" + ("" if s else " (skipped)") for v, s in zip(a[:, 0], a[:, 2])) + "]"
@@ -794,14 +827,14 @@ def _compare_scaling(got, expected, case):
             return (f"with {setup!r}: after step {k} the scale should be {e[0]:g} (clean steps counted: "
                     f"{int(e[1])}), yours is {g[0]:g} ({g[1]:g}).\n  scale after each step, right: "
                     f"{trace(expected)}\n  yours: {trace(got)}")
-        if not e[2] and not np.allclose(g[3:], e[3:], rtol=1e-5, atol=1e-7, equal_nan=False):
+        if not e[2] and not np.allclose(g[3:], e[3:], rtol=rtol, atol=atol, equal_nan=False):
             return (f"with {setup!r}: step {k} was skipped (you returned False), but the weights changed "
                     f"(yours: {np.array2string(g[3:], precision=4)}, as they were: "
                     f"{np.array2string(e[3:], precision=4)}). A skipped step leaves the weights as they are: "
                     "the optimizer must not step when a gradient holds inf or nan, so decide before the step")
-        if not np.allclose(g[3:], e[3:], rtol=1e-5, atol=1e-7, equal_nan=False):
+        if not np.allclose(g[3:], e[3:], rtol=rtol, atol=atol, equal_nan=False):
             digits = 4  # more digits when 4 would print the two alike (a small difference, e.g. a float16 rounding)
-            while digits < 9 and (np.array2string(g[3:], precision=digits)
+            while digits < 15 and (np.array2string(g[3:], precision=digits)
                                   == np.array2string(e[3:], precision=digits)):
                 digits += 2
             return (f"with {setup!r}: the weights after step {k} are not the right ones (largest difference "
@@ -811,13 +844,13 @@ def _compare_scaling(got, expected, case):
 
 
 def _scaling_setup(rng, n_in, steps, overflow, optimizer, state, max_norm=None, nan_at=(), spread=1.0,
-                   autocast=False):
-    weights = {"weight": rng.uniform(-0.5, 0.5, (1, n_in)).astype(np.float32),
-               "bias": rng.uniform(-0.5, 0.5, 1).astype(np.float32)}
+                   autocast=False, dtype=np.float32):
+    weights = {"weight": rng.uniform(-0.5, 0.5, (1, n_in)).astype(dtype),
+               "bias": rng.uniform(-0.5, 0.5, 1).astype(dtype)}
     batches = []
     for k in range(steps):
-        x = (spread * rng.standard_normal((4, n_in))).astype(np.float32)
-        y = (spread * rng.standard_normal((4, 1))).astype(np.float32)
+        x = (spread * rng.standard_normal((4, n_in))).astype(dtype)
+        y = (spread * rng.standard_normal((4, 1))).astype(dtype)
         if k in overflow:
             x[rng.integers(4), rng.integers(n_in)] = np.inf
         if k in nan_at:
@@ -857,6 +890,11 @@ def _scaling_cases(rng):
         Case((_scaling_setup(rng, 4, 12, (), ("Adam", {"lr": 0.01}), {"scale": 2.0 ** 17}, max_norm=1.0,
                              autocast=True),),
              "float16 (autocast) from a scale too large at the first step; Adam, max_norm=1.0"),
+        # issue 32: a scaler serves the weights' dtype, float64 too: unscaling keeps it (a .float() on the way
+        # raises), and the weights are compared at float64's precision
+        Case((_scaling_setup(rng, 3, 8, (2, 5), ("SGD", {"lr": 0.1, "momentum": 0.5}),
+                             {"scale": 256.0, "growth_interval": 2}, max_norm=1.0, dtype=np.float64),),
+             "a float64 model, clipping with max_norm=1.0, momentum"),
     ]
 
 
@@ -964,6 +1002,15 @@ register(Exercise(
     points=3,
     forbid=(amp.GradScaler, amp.GradScaler.scale, amp.GradScaler.unscale_, amp.GradScaler.step,
             amp.GradScaler.update, "torch.amp.GradScaler"),  # nor PyTorch's scaler (torch.cuda.amp's is a subclass)
+    error_hints=[
+        # issue 32: "unscale in float32" read as a .float() of the gradient; right for float32 weights only
+        ErrorHint(r"assigned grad has dtype tinygrad_lite\.float32, the tensor has tinygrad_lite\.float64",
+                  "this case's model is float64, and your unscaled gradient is float32: dividing a gradient by the "
+                  "scale keeps its dtype, which is the weight's. Mixed precision keeps its master weights in "
+                  "float32, so there the unscaled gradients are float32; a scaler serves whatever dtype the weights "
+                  "have",
+                  "divide each gradient by the scale and leave its dtype alone: no .float() on the way"),
+    ],
     mistakes=[
         _mistake(_scaling_switch(check=False),
                  "you stepped with inf or nan gradients: one such step turns every weight into nan for good. A "
