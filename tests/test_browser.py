@@ -3,9 +3,9 @@
 JupyterLab is started the README's way (``python3 run.py lab``, here with ``--no-browser --port=N`` and a token)
 on a copy of the repository's launcher and lessons in a temporary folder, so nothing in the repository changes
 (not even JupyterLab's autosave). One server, one headless Chromium (driven by Playwright) and one JupyterLab page
-serve every test of a pytest process, and every test here is one ``xdist_group`` ("browser"), so that with
-pytest-xdist one worker runs them all: one server and one browser start, not one per worker (each costs seconds
-of CPU that the other workers' tests are waiting for). For every lesson
+serve every test of a pytest process, and the tests here are two ``xdist_group``s (``GROUPS``), so that with
+pytest-xdist two workers run them: two servers and browsers start, not one per worker (each costs seconds of CPU
+that the other workers' tests are waiting for). For every lesson
 in lessons/, a test opens it at 1280x800 (File > Open from Path), runs Run > Run All Cells, waits until the
 notebook is idle, saves it, and checks: no error output and no traceback in any cell, no red "IProgress not
 found" warning, no check box or fallback label wider than its cell, no exercise stub line past the editor's edge.
@@ -49,9 +49,17 @@ from pathlib import Path
 import nbformat
 import pytest
 
-pytestmark = pytest.mark.xdist_group("browser")  # one worker, one JupyterLab and one Chromium (see above)
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted(p.name for p in (ROOT / "lessons").glob("*.ipynb"))
+# Two xdist groups, each one worker with its own JupyterLab and Chromium (see above): the lessons' Run All takes
+# about 200 s on 2 idle cores, which in one group was the suite's longest stretch on a single worker; halved, it no
+# longer decides when the suite ends, for about 5 s of CPU to start the second server and browser. The lessons
+# alternate between the groups (their times grow with the lesson number), the planted traceback joins the first.
+GROUPS = ("browser", "browser-2")
+
+
+def _group_of(lesson):
+    return GROUPS[LESSONS.index(lesson) % 2] if lesson in LESSONS else GROUPS[0]
 PLANTED_IN = "00_welcome_and_tensors.ipynb"  # the lesson copied for the planted-traceback test (a quick one)
 VIEWPORT = {"width": 1280, "height": 800}
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
@@ -591,7 +599,8 @@ def window(browser, lab):
 
 # ---------------------------------------------------------------------------------------------- the tests
 
-@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("lesson", [pytest.param(lesson, marks=pytest.mark.xdist_group(_group_of(lesson)))
+                                    for lesson in LESSONS])
 def test_a_lesson_runs_in_jupyterlab_and_shows_its_checks(window, lesson, tmp_path):
     before = (ROOT / "lessons" / lesson).read_bytes()
     with lesson_in_lab(window, before, lesson) as (page, notebook):
@@ -623,6 +632,7 @@ def _off_screen(page, marker):
     }""", marker)
 
 
+@pytest.mark.xdist_group(GROUPS[0])
 def test_a_planted_traceback_is_found_on_screen_or_not(window):
     """A copy of a lesson with a traceback printed by a cell near the top and one raised by a cell at the end:
     both are reported by the page's reader while each is scrolled out of view, and both are in the saved file."""

@@ -37,9 +37,10 @@ class SGDThroughTorch(Optimizer):
 
 
 def _exercise(forbid):
-    """04.MySGD with these forbidden objects, on its visible case (each step through PyTorch is slow)."""
+    """04.MySGD with these forbidden objects and no allowlist (which would refuse torch.optim.SGD too: this module
+    tests ``forbid``), on its visible case (each step through PyTorch is slow)."""
     exercise = get_exercise("04.MySGD")
-    return dataclasses.replace(exercise, forbid=forbid, cases=lambda rng: list(exercise.cases(rng))[:1])
+    return dataclasses.replace(exercise, forbid=forbid, allow=None, cases=lambda rng: list(exercise.cases(rng))[:1])
 
 
 def test_an_answer_that_hands_the_steps_to_torch_optim_fails_where_the_exercise_names_it():

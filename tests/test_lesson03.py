@@ -1480,3 +1480,81 @@ WRONG += [
     # differs from h=1e-5 on a case called without h: the message does not say the default was changed
     ("03.numerical_grad", _fixed_step_in_the_body(1e-3), "a step other than h=1e-5", "the argument h itself"),
 ]
+
+
+# issue 32 (b): the op backwards and numerical_grad name their building blocks (Exercise.allow); an autograd by
+# another name (PyTorch's function transforms: an elementwise op's jvp is its vjp) and the library's own central
+# differences are refused by name
+def _torch(a):
+    import torch  # (inside: these tests import PyTorch only where an answer uses it)
+    return torch.from_numpy(np.asarray(a))
+
+
+def relu_by_jvp(x, grad):
+    import torch
+    return torch.func.jvp(torch.relu, (_torch(x),), (_torch(grad),))[1].numpy()
+
+
+def matmul_by_jacfwd(x, w, grad):
+    import torch
+    xt, wt, gt = _torch(x), _torch(w), _torch(grad)
+    jx, jw = torch.func.jacfwd(lambda a, b: a @ b, argnums=(0, 1))(xt, wt)  # (n, m, n, k) and (n, m, k, m)
+    return torch.einsum("ij,ijkl->kl", gt, jx).numpy(), torch.einsum("ij,ijkl->kl", gt, jw).numpy()
+
+
+def linear_dx_by_f_linear(x, weight, grad):
+    dx = nn.functional.linear(tl.tensor(grad), tl.tensor(weight).T).numpy()  # grad @ weight, through the forward
+    return dx, grad.T @ x, grad.sum(axis=0)
+
+
+def numerical_grad_by_gradcheck_helper(f, x, h=1e-5):
+    from tinygrad_lite.autograd.gradcheck import numeric_jacobians
+    x = np.array(x, dtype=np.float64)
+    t = tl.tensor(x, requires_grad=True)
+    jacobian = numeric_jacobians(lambda t: tl.tensor(np.array([f(t.numpy())])), (t,), h)[0][0]
+    return jacobian.reshape(x.shape)
+
+
+WRONG += [
+    ("03.relu_backward", relu_by_jvp, "write it yourself", "torch.func.jvp"),
+    ("03.matmul_backward", matmul_by_jacfwd, "write it yourself", "torch.func.jacfwd"),
+    ("03.linear_backward", linear_dx_by_f_linear, "you called tinygrad_lite.nn.functional.linear",
+     "allowed blocks: arithmetic, matmul, sum."),
+    ("03.numerical_grad", numerical_grad_by_gradcheck_helper, "write it yourself", "numeric_jacobians"),
+    # issue 32 (c): at the edge of the dtype a positive input is still positive: a threshold of safety blocks the
+    # gradient at 1e-300 and 5e-324 (float64's smallest number), or below float32's smallest normal number
+    ("03.relu_backward", lambda x, g: g * (x > 1e-12), "hidden case 7", "however small x is"),
+    ("03.relu_backward", lambda x, g: g * (x > np.finfo(x.dtype).tiny), "hidden case 7", "however small x is"),
+]
+
+
+def mul_backward_by_unbroadcast(x, y, grad):  # the engine's unbroadcast, which the text names
+    from tinygrad_lite.autograd.engine import unbroadcast
+    return unbroadcast(grad * y, np.shape(x)), unbroadcast(grad * x, np.shape(y))
+
+
+def relu_backward_through_relu(x, grad):  # a mask from the library's relu: allowed
+    return grad * (tl.relu(tl.tensor(x)).numpy() > 0)
+
+
+def matmul_backward_by_einsum(x, w, grad):
+    return np.einsum("ij,pj->ip", grad, w), np.einsum("ip,ij->pj", x, grad)
+
+
+def matmul_backward_in_torch(x, w, grad):
+    xt, wt, gt = _torch(x), _torch(w), _torch(grad)
+    return (gt @ wt.T).numpy(), (xt.T @ gt).numpy()
+
+
+def linear_backward_bias_by_ones(x, weight, grad):
+    return grad @ weight, grad.T @ x, np.ones(len(grad), dtype=grad.dtype) @ grad
+
+
+ALSO_RIGHT += [
+    ("03.mul_backward", mul_backward_by_unbroadcast),
+    ("03.relu_backward", relu_backward_through_relu),
+    ("03.relu_backward", lambda x, g: np.where(x > 0, g, np.zeros_like(g))),
+    ("03.matmul_backward", matmul_backward_by_einsum),
+    ("03.matmul_backward", matmul_backward_in_torch),
+    ("03.linear_backward", linear_backward_bias_by_ones),
+]

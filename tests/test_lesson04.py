@@ -1495,3 +1495,73 @@ def test_a_constant_under_the_root_is_never_said_to_be_after_it(floor):
     for denominator in (lambda v, eps: (v + floor).sqrt() + eps, lambda v, eps: v.clamp(min=floor).sqrt() + eps):
         result = assert_fails_with("04.MyAdam", _adam_denominator(denominator))
         assert "added after the square root, besides eps" not in result.message
+
+
+# -------------------------------------------------------------------- issue 32: allowlists, and a float64 epoch
+# The optimizers' texts name their building blocks (tensor arithmetic; and sqrt for Adam): another optimizer, or a
+# functional one of PyTorch working on views of the tensors, is refused by name. Each of these passed before.
+def _view(t):
+    return torch.from_numpy(t.detach().numpy())  # (the same memory as t)
+
+
+class SGDThroughTorchFunctional(Optimizer):
+    """PyTorch's functional SGD (torch.optim.sgd.sgd) on views of the parameter, its gradient and its buffer."""
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
+                                      weight_decay=weight_decay))
+
+    def _update(self, p, group):
+        from torch.optim.sgd import sgd
+        state = self.state[p]
+        buffers = [_view(state["momentum_buffer"]) if "momentum_buffer" in state else None]
+        sgd([_view(p)], [_view(p.grad).clone()], buffers, weight_decay=group["weight_decay"],
+            momentum=group["momentum"], lr=group["lr"], dampening=group["dampening"], nesterov=group["nesterov"],
+            maximize=False)
+        if buffers[0] is not None and "momentum_buffer" not in state:
+            state["momentum_buffer"] = tl.tensor(buffers[0].numpy())
+
+
+def _adam_through_torch_functional(decoupled):
+    class AdamThroughTorchFunctional(Optimizer):
+        """PyTorch's functional Adam (torch.optim.adam.adam) on views of the parameter and of m and v."""
+
+        def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2 if decoupled else 0.0):
+            super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+        def _update(self, p, group):
+            from torch.optim.adam import adam
+            state = self.state[p]
+            if not state:
+                state["step"], state["exp_avg"], state["exp_avg_sq"] = 0, tl.zeros_like(p), tl.zeros_like(p)
+            adam([_view(p)], [_view(p.grad).clone()], [_view(state["exp_avg"])], [_view(state["exp_avg_sq"])], [],
+                 [torch.tensor(float(state["step"]))], foreach=False, decoupled_weight_decay=decoupled,
+                 amsgrad=False, beta1=group["betas"][0], beta2=group["betas"][1], lr=group["lr"],
+                 weight_decay=group["weight_decay"], eps=group["eps"], maximize=False)
+            state["step"] += 1
+    return AdamThroughTorchFunctional
+
+
+def epoch_sums_in_a_float32_tensor(model, loader, loss_fn, optimizer):
+    """Detached losses added in place into tl.tensor(0.0), float32: right for a float32 model only."""
+    model.train()
+    total, count = tl.tensor(0.0), 0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        total += loss.detach() * len(x)
+        count += len(x)
+    return total.item() / count
+
+
+WRONG += [
+    ("04.MySGD", SGDThroughTorchFunctional, "your code uses torch.optim.sgd.sgd", "allowed blocks: arithmetic."),
+    ("04.MyAdam", _adam_through_torch_functional(False), "your code uses torch.optim.adam.adam",
+     "allowed blocks: arithmetic, sqrt."),
+    ("04.MyAdamW", _adam_through_torch_functional(True), "your code uses torch.optim.adam.adam",
+     "allowed blocks: arithmetic, sqrt."),
+    ("04.train_epoch", epoch_sums_in_a_float32_tensor, "hidden case 9 of 9", "carries float32's rounding",
+     "tl.tensor(0.0)"),
+]

@@ -11,6 +11,7 @@ not hold the solutions, and the range test's check sees a model or an optimizer 
 import copy
 import itertools
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -1146,3 +1147,55 @@ def range_test_diverge_fixed(model, loss_fn, batches, optimizer, start_lr=1e-5, 
 
 WRONG += [("05.PlateauScheduler", PlateauThresholdFixed, "the default threshold, 1e-4", "`threshold` itself"),
           ("05.lr_range_test", range_test_diverge_fixed, "the default diverge, 4.0", "`diverge` itself")]
+
+
+# -------------------------------------------------------------------- issue 32: the allowlists
+# The schedules' texts name their building blocks (Python's arithmetic and math): another of the library's
+# schedulers, and the optimizer it needs, are refused by name. Each of these passed before.
+def wc_cosine_from_warm_restarts(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    """The warmup written out, the cosine read from CosineAnnealingWarmRestarts (its first period is the cosine)."""
+    if step < warmup_steps:
+        return base_lr * (start_factor + (1 - start_factor) * step / warmup_steps)
+    if step == total_steps:
+        return min_lr
+    opt = optim.SGD([tl.zeros(1, requires_grad=True)], lr=base_lr)
+    schedule = lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=total_steps - warmup_steps, eta_min=min_lr)
+    for _ in range(step - warmup_steps):
+        opt.step()
+        schedule.step()
+    return schedule.get_last_lr()[0]
+
+
+class PlateauCutByStepLR:
+    """Counts bad epochs itself and hands the cut to a StepLR(step_size=1, gamma=factor)."""
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
+        self.optimizer, self.mode, self.factor = optimizer, mode, factor
+        self.patience, self.threshold, self.min_lr = patience, threshold, min_lr
+        self.best, self.bad = (math.inf if mode == "min" else -math.inf), 0
+
+    def step(self, metric):
+        value = float(metric)
+        if self.mode == "min":
+            better = value < self.best * (1 - self.threshold)
+        else:
+            better = value > self.best * (1 + self.threshold)
+        self.best, self.bad = (value, 0) if better else (self.best, self.bad + 1)
+        if self.bad > self.patience:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # (scheduler.step() before optimizer.step())
+                lr_scheduler.StepLR(self.optimizer, step_size=1, gamma=self.factor).step()
+            for group in self.optimizer.param_groups:
+                group["lr"] = max(group["lr"], self.min_lr)
+            self.bad = 0
+
+    def get_last_lr(self):
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+
+WRONG += [
+    ("05.warmup_cosine", wc_cosine_from_warm_restarts, "you called tinygrad_lite.optim.SGD",
+     "allowed blocks: arithmetic, trig."),
+    ("05.PlateauScheduler", PlateauCutByStepLR, "you called tinygrad_lite.optim.lr_scheduler.StepLR",
+     "allowed blocks: arithmetic, max, min."),
+]

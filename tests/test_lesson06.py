@@ -1166,6 +1166,61 @@ WRONG = [
     (D, diag_first_row, "the first row of the bad step's table"),
 ]
 
+
+
+# -------------------------------------------------------------------- issue 32: float64 at its precision, allowlists
+def norm_factor_of_a_float32_max_norm(parameters, max_norm, norm_type=2.0):
+    """The factor from tl.tensor(max_norm), float32 by default: float64 gradients get float32's rounding."""
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    if not grads:
+        return tl.tensor(0.0)
+    total = tl.linalg.vector_norm(tl.stack([tl.linalg.vector_norm(g, norm_type) for g in grads]), norm_type)
+    coef = (tl.tensor(max_norm) / (total + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.mul_(coef)
+    return total
+
+
+def norm_clips_with_torch(parameters, max_norm, norm_type=2.0):
+    """The total written out, the scaling handed to PyTorch's clip_grads_with_norm_ on views of the gradients."""
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    if not grads:
+        return tl.tensor(0.0)
+    total = tl.linalg.vector_norm(tl.stack([tl.linalg.vector_norm(g, norm_type) for g in grads]), norm_type)
+    views = []
+    for g in grads:
+        t = torch.zeros(tuple(g.shape), requires_grad=True)
+        t.grad = torch.from_numpy(g.numpy())  # (the same memory as g)
+        views.append(t)
+    torch.nn.utils.clip_grads_with_norm_(views, max_norm, torch.tensor(total.item()))
+    return total
+
+
+def value_bound_of_float32(parameters, clip_value):
+    """Bounds made with tl.tensor(clip_value), float32 by default."""
+    for p in as_list(parameters):
+        if p.grad is not None:
+            bound = tl.tensor(clip_value)
+            p.grad.copy_(tl.minimum(tl.maximum(p.grad, -bound), bound))
+
+
+def value_hardtanh_through_torch(parameters, clip_value):
+    """PyTorch's hardtanh, a clamp under another name, on a view of each gradient."""
+    for p in as_list(parameters):
+        if p.grad is not None:
+            g = torch.from_numpy(p.grad.numpy())
+            g.copy_(torch.nn.functional.hardtanh(g, -clip_value, clip_value))
+
+
+ALLOWED = "allowed blocks: arithmetic, norm, sqrt, sum, max, min, clamp, where"
+WRONG += [
+    (N, norm_factor_of_a_float32_max_norm, "hidden case 11 of 15", "carry float32's rounding", "tl.tensor(max_norm)"),
+    (N, norm_clips_with_torch, "your code uses torch.nn.utils.clip_grads_with_norm_", ALLOWED),
+    (V, value_bound_of_float32, "hidden case 8 of 8", "0.30000001192", "such as tl.tensor(clip_value)"),
+    (V, value_hardtanh_through_torch, "your code uses torch.nn.functional.hardtanh",
+     "allowed blocks: arithmetic, clamp, where, max, min"),
+]
+
 ERRORS = [
     (N, norm_none_grads, "AttributeError", "has nothing to clip"),
     (N, norm_without_an_empty_guard, "no parameter has a gradient", "non-empty list", "the total norm is 0"),

@@ -1005,6 +1005,54 @@ WRONG = [
     ("07.resume_run", resume_the_loader_state_into_the_global_generator, "'rng_state' entry was not put back"),
 ]
 
+class KeepsAFloat32Copy(EarlyStopping):
+    """Issue 32: the copy made anew from the values (a tensor of a list gets the default float32)."""
+
+    def step(self, value, model):
+        stop = super().step(value, model)
+        if self.weights is not None:
+            self.weights = {k: tl.tensor(v.tolist()) for k, v in self.weights.items()}
+        return stop
+
+
+def save_float32_weights(path, model, optimizer, scheduler, loader, epoch, loss):
+    """Issue 32: "float32 is enough for a checkpoint": right for a float32 model only."""
+    tl.save({"model": {k: v.float() for k, v in model.state_dict().items()}, "optimizer": optimizer.state_dict(),
+             "scheduler": scheduler.state_dict(), "epoch": epoch, "rng_state": tl.get_rng_state(),
+             "loader_rng_state": loader.generator.get_state(), "loss": loss.item()}, path)
+
+
+def resume_through_lists(path, model, optimizer, scheduler, loader):
+    """Issue 32: the weights loaded through new tensors made from lists (the default float32)."""
+    checkpoint = tl.load(path)
+    model.load_state_dict({k: tl.tensor(v.tolist()) for k, v in checkpoint["model"].items()})
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    tl.set_rng_state(checkpoint["rng_state"])
+    loader.generator.set_state(checkpoint["loader_rng_state"])
+    return checkpoint["epoch"] + 1
+
+
+def save_run_through_the_checkpoint_callback(path, model, optimizer, scheduler, loader, epoch, loss):
+    """The trainer's Checkpoint callback, handed a stand-in trainer: it saves with save_checkpoint on its own
+    behalf (so no forbidden call of the learner's), and the allowlist refuses it."""
+    trainer = type("Trainer", (), {"model": model, "optimizer": optimizer, "epoch": epoch, "train_loader": loader,
+                                   "logs": {"loss": loss.item()}})()
+    tl.train.Checkpoint(path, scheduler).on_epoch_end(trainer)
+
+
+RUN_BLOCKS = "allowed blocks: arithmetic, optimizer, lr_scheduler"
+WRONG += [
+    ("07.EarlyStopping", KeepsAFloat32Copy, "(a float64 model)", "without their last digits",
+     "your copy is float32", "A copy keeps each tensor's dtype"),
+    ("07.save_run", save_float32_weights, "a float64 model and data", "each tensor in its own dtype",
+     "holds float32 copies of its weights"),
+    ("07.resume_run", resume_through_lists, "a float64 model and data", "'model' entry was not put back",
+     "lost their last digits"),
+    ("07.save_run", save_run_through_the_checkpoint_callback, "you called tinygrad_lite.train.Checkpoint",
+     RUN_BLOCKS),
+]
+
 ERRORS = [
     ("07.EarlyStopping", CopiesNamedParametersAsAStateDict, "Missing key(s)", "buffers", "strict=False would"),
     ("07.EarlyStopping", FirstValueOnlyInitialises, "NoneType", "the first epoch is an improvement like any other"),

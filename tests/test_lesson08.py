@@ -1023,7 +1023,7 @@ ERRORS += [
     # issue 32: the float64 case of each (its last), where a .float() on the way raises
     ("08.train_step", train_step_in_float32, "hidden case 8 of 8", "the input is tinygrad_lite.float32 but the weight "
      "is tinygrad_lite.float64", "leaves its dtype alone"),
-    ("08.scaled_step", scaled_step_unscaled_in_float32, "hidden case 9 of 9", "assigned grad has dtype "
+    ("08.scaled_step", scaled_step_unscaled_in_float32, "hidden case 10 of 10", "assigned grad has dtype "
      "tinygrad_lite.float32", "keeps its dtype, which is the weight's"),
     ("08.train_step", train_step_moves_the_model, "your train_step moved it to cuda", "use the `device` argument"),
     ("08.train_step", train_step_picks_the_device, "the input batch was moved to cuda:0, but the model is on cpu",
@@ -1033,6 +1033,47 @@ ERRORS += [
 ]
 
 # -------------------------------------------------------------------- PyTorch agrees with the references
+def scaled_step_tests_the_norm(loss, model, optimizer, state, max_norm=None):
+    """Issue 32: the finite test through the gradients' total norm (one number to test): finite gradients of 1e20
+    square to inf in float32, so the norm is inf and a step GradScaler takes is skipped."""
+    scale = state["scale"]
+    (loss * scale).backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    for p in params:
+        p.grad = p.grad / scale
+    if not np.isfinite(nn.utils.get_total_norm([p.grad for p in params]).item()):
+        state["scale"], state["good_steps"] = scale * state["backoff_factor"], 0
+        return False
+    if max_norm is not None:
+        nn.utils.clip_grad_norm_(params, max_norm)
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"], state["good_steps"] = scale * state["growth_factor"], 0
+    return True
+
+
+def time_op_vectorised_in_float32(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
+    """Issue 32: the clock's readings collected, then subtracted as tensors made from the lists (float32)."""
+    for _ in range(warmup):
+        fn()
+    sync()
+    starts, ends = [], []
+    for _ in range(repeats):
+        starts.append(clock())
+        fn()
+        sync()
+        ends.append(clock())
+    return statistics.median((tl.tensor(ends) - tl.tensor(starts)).tolist())
+
+
+WRONG += [
+    ("08.scaled_step", scaled_step_tests_the_norm, "hidden case 9 of 10", "step 3 should be taken, yours was skipped",
+     "you tested the gradients' total norm", "their squares overflow float32"),
+    ("08.time_op", time_op_vectorised_in_float32, "your times went through float32", "1/32 s"),
+]
+
+
 def torch_scaled_run(setup):
     """The case run with torch.amp.GradScaler("cpu") (and torch.autocast in float16 where the case autocasts):
     [scale, growth tracker, stepped, weights...] per step."""

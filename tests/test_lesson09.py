@@ -725,6 +725,47 @@ ERRORS += [
 ]
 
 
+def train_one_epoch_in_float32(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+    """Issue 32: the batch made float32 on its way ("the model wants float32"): a float64 model refuses it."""
+    model.train()
+    loss_sum, hits, seen = 0.0, 0, 0
+    for x, y in loader:
+        x, y = x.to(device).float(), y.to(device)
+        logits = model(x)
+        loss = lib.nn.functional.cross_entropy(logits, y)
+        optimizer.zero_grad()
+        loss.backward()
+        lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        loss_sum, hits, seen = loss_sum + loss.item() * len(y), hits + (logits.argmax(1) == y).sum().item(), \
+            seen + len(y)
+    return loss_sum / seen, hits / seen
+
+
+def train_one_epoch_accuracy_of_a_float_mask(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+    """The accuracy as the mean of a float32 mask, weighted by the batch size (PyTorch's style): right in the
+    float64 case too, where the losses and the weights are judged at float64's precision and an accuracy is not."""
+    model.train()
+    loss_sum, hits, seen = 0.0, 0.0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        logits = model(x)
+        loss = lib.nn.functional.cross_entropy(logits, y)
+        optimizer.zero_grad()
+        loss.backward()
+        lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        loss_sum += loss.item() * len(y)
+        hits += (logits.argmax(dim=1) == y).float().mean().item() * len(y)
+        seen += len(y)
+    return loss_sum / seen, hits / seen
+
+
+ERRORS.append(("09.train_one_epoch", train_one_epoch_in_float32, "hidden case 8 of 8",
+               "the input is tinygrad_lite.float32 but the weight is tinygrad_lite.float64", "leaves the dtypes alone"))
+ALSO_RIGHT.append(("09.train_one_epoch", train_one_epoch_accuracy_of_a_float_mask))
+
+
 # -------------------------------------------------------------------- lesson 09's own tests
 def test_the_epoch_reference_gives_pytorchs_numbers():
     """The same run on tinygrad_lite and on PyTorch (same initial weights and batches): the same numbers."""

@@ -10,13 +10,14 @@ for row sums, ``torch.logsumexp`` for log-softmax, a cross-entropy over a made-u
 being listed.
 
 ``catalog()`` files every public callable of the library (the Tensor methods, the top-level functions,
-``nn.functional``, ``linalg`` and ``nn``'s layers) under a block: by the tables below, or, for a function no table
-names, a block of its own name (``softmax``, ``normalize``, ``cross_entropy``...). Their PyTorch counterparts by
-the same dotted path (``torch.nn.functional.normalize``) and a few functions of PyTorch, numpy and scipy that do such
-work in one call (``torch.special.logsumexp``, ``numpy.logaddexp``, ``scipy.special.expit``, ``torch.cdist``...) join
-it, looked up only when their package is imported (a check never imports one). What is plain arithmetic or
-plumbing (``BASE``: shapes, indexing, making tensors, dtypes and devices, autograd's own bookkeeping) is never
-catalogued, so never refused: no answer is refused for a reshape.
+``nn.functional``, ``linalg``, ``nn``'s layers, and the training toolkit of ``train`` and ``amp``) under a block: by
+the tables below, or, for a function no table names, a block of its own name (``softmax``, ``normalize``,
+``cross_entropy``...). Their PyTorch counterparts by the same dotted path (``torch.nn.functional.normalize``) and a
+few functions of PyTorch, numpy and scipy that do such work in one call (``torch.special.logsumexp``,
+``numpy.logaddexp``, ``scipy.special.expit``, ``torch.cdist``...) join it, looked up only when their package is
+imported (a check never imports one). What is plain arithmetic or plumbing (``BASE``: shapes, indexing, making
+tensors, dtypes and devices, autograd's own bookkeeping) is never catalogued, so never refused: no answer is refused
+for a reshape.
 
 The pipeline (``pipeline.refused_objects``) puts tripwires on the library's catalogued callables, so that a call
 the learner's code makes is noted (not one the library makes on its own behalf: a building block built on a
@@ -29,7 +30,7 @@ import importlib
 import sys
 import types
 
-from .. import Tensor, linalg, nn
+from .. import Tensor, amp, linalg, nn, optim, train
 
 _LIBRARY = sys.modules[__name__.split(".")[0]]  # the package itself: its top-level functions (tl.exp, ...)
 
@@ -86,6 +87,8 @@ BASE = {  # block -> names never catalogued (a method, a top-level function, an 
         "set_default_dtype get_default_device set_default_device is_grad_enabled is_autocast_enabled save load"),
 }
 BASE_LAYERS = _words("Module Sequential ModuleList ModuleDict Identity Flatten Parameter")  # nn's plumbing
+BASE_TOOLKIT = _words("Callback History LRFinderResult autocast is_autocast_available")  # train's and amp's plumbing
+BASE_OPTIM = _words("Optimizer LRScheduler GradStats")  # the base classes an answer subclasses (and a table type)
 
 BLOCKS = {  # block -> the names filed under it (the vocabulary's, and families of the library's functions)
     "exp": _words("exp expm1 exp2"),
@@ -135,6 +138,15 @@ EXTRA = {  # block -> dotted names outside the library's own paths that do such 
     "log": ("torch.log2", "torch.log10", "torch.special.log1p"),
     "max": ("torch.fmax",),
     "min": ("torch.fmin",),
+    "gradscaler": ("torch.cuda.amp.GradScaler", "torch.cpu.amp.GradScaler"),  # (subclasses of torch.amp's)
+    # PyTorch's optimizers and schedulers that the library has not, and its functional optimizers
+    "optimizer": tuple(f"torch.optim.{name}" for name in _words(
+        "ASGD Adadelta Adafactor Adamax LBFGS NAdam RAdam Rprop SparseAdam sgd.sgd adam.adam adamw.adamw "
+        "_functional.sgd _functional.adam _functional.adamw")),
+    "lr_scheduler": tuple(f"torch.optim.lr_scheduler.{name}" for name in _words(
+        "ChainedScheduler ConstantLR CyclicLR MultiplicativeLR PolynomialLR")),
+    "clip_grads_with_norm": ("torch.nn.utils.clip_grads_with_norm_",),
+    "norm": ("torch._foreach_norm",),
 }
 _OPTIONAL = ("torch", "scipy")  # the packages whose names are looked up only once imported (numpy always is)
 
@@ -165,7 +177,9 @@ def _layer_block(cls_name, functional):
 def _library_paths():
     """[(path below the package, object, block)] of the library's catalogued callables: the Tensor methods
     ("Tensor.softmax"), the top-level functions ("softmax"), nn.functional ("nn.functional.softmax"), linalg
-    ("linalg.norm") and nn's layers ("nn.Softmax")."""
+    ("linalg.norm"), nn's layers ("nn.Softmax"), the training toolkit ("train.EarlyStopping", "amp.GradScaler"), the
+    optimizers and schedulers ("optim.SGD", "optim.lr_scheduler.OneCycleLR") and nn.utils
+    ("nn.utils.clip_grad_norm_")."""
     functional = nn.functional.__all__
     found = []
     for name, value in vars(Tensor).items():
@@ -183,6 +197,19 @@ def _library_paths():
         value = getattr(nn, name)
         if isinstance(value, type) and issubclass(value, nn.Module):
             found.append((f"nn.{name}", value, _layer_block(name, functional)))
+    for module in (train, amp):  # the training toolkit: a block of its own each ("earlystopping", "gradscaler" ...)
+        for name in dir(module):
+            value = getattr(module, name)
+            if not name.startswith("_") and name not in BASE_TOOLKIT and isinstance(value, (type, types.FunctionType)):
+                found.append((f"{module.__name__.rsplit('.', 1)[-1]}.{name}", value, block_of(name.lower())))
+    # the optimizers (block "optimizer"), the lr schedulers ("lr_scheduler") and nn.utils' gradient tools (a block
+    # each: "clip_grad_norm", "get_total_norm" ...); the base classes an answer subclasses are plumbing
+    for path, module, block in (("optim", optim, "optimizer"), ("optim.lr_scheduler", optim.lr_scheduler,
+                                                                 "lr_scheduler"), ("nn.utils", nn.utils, None)):
+        for name in module.__all__:
+            value = getattr(module, name)
+            if name not in BASE_OPTIM and isinstance(value, (type, types.FunctionType)):
+                found.append((f"{path}.{name}", value, block or block_of(name)))
     return [(path, value, block) for path, value, block in found if block is not None]
 
 

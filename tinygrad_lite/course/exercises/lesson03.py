@@ -30,12 +30,18 @@ import numpy as np
 
 from ... import Tensor, autograd
 from ...autograd.engine import unbroadcast
+from ...autograd.gradcheck import numeric_jacobians
 from ..checks import Case, ErrorHint, Exercise, Mistake, register
 from ._common import AnyAnswer, ArrayAnswer, TupleAnswer, _by_dtype, _cast_to, _mistake
 
 # The four op backwards are to be written by hand, in numpy: handing the op to an autograd (the library's, or
-# PyTorch's) and reading the inputs' .grad computes the same numbers without writing any backward.
-AUTOGRAD = (Tensor.backward, autograd.grad, "torch.Tensor.backward", "torch.autograd.grad", "torch.autograd.backward")
+# PyTorch's, its function transforms and forward mode included: an elementwise op's jvp is its vjp) and reading the
+# gradients computes the same numbers without writing any backward. (An autograd's backward is not a catalogued
+# block of blocks.py, so the allowlists of the exercises cannot refuse it: it stays forbidden by name.)
+AUTOGRAD = (Tensor.backward, autograd.grad, autograd.backward, "torch.Tensor.backward", "torch.autograd.grad",
+            "torch.autograd.backward") + tuple(
+    f"torch.func.{name}" for name in ("jacfwd", "jacrev", "jvp", "vjp", "grad", "grad_and_value", "linearize")) + tuple(
+    f"torch.autograd.functional.{name}" for name in ("jacobian", "vjp", "jvp"))
 
 
 def sum_to_shape(grad, shape):
@@ -697,6 +703,7 @@ register(Exercise(
     answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference")),
     generic_hints=("sign", "factor"),
     forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
+    allow=("arithmetic", "sum"),  # the text's building blocks (sum_to_shape is made of them)
     points=2,
     mistakes=[
         FLOAT32_GRADIENT,
@@ -766,17 +773,30 @@ def _relu_cases(rng):
              "all inputs positive but one: the gradient passes unchanged except there"),
         Case((with_zeros, rng.standard_normal((4, 5))), "many inputs exactly 0"),
         Case((1e3 * rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 3, 4))), "large values, 3 dims"),
-        Case((_near_zero(rng), rng.standard_normal(16)), "inputs close to 0 on both sides, 1e-9 to 0.05 away"),
-        # issue 32: a float32 op's gradient is float32 (PyTorch's .grad of a float32 tensor is)
-        Case(_float32(rng.standard_normal((3, 4)), rng.standard_normal((3, 4))),
-             "float32 arrays: the gradient is float32, like the inputs"),
+        Case((_near_zero(rng), rng.standard_normal(20)), "inputs close to 0 on both sides, 5e-324 (float64's "
+                                                            "smallest number) to 0.05 away"),
+        # issue 32: a float32 op's gradient is float32 (PyTorch's .grad of a float32 tensor is); the edge of its
+        # dtype: inputs below float32's smallest normal number are still positive (a threshold such as 1e-12 or
+        # np.finfo(x.dtype).tiny blocks them)
+        Case(_float32(_tiny32(rng), rng.standard_normal((3, 4))),
+             "float32 arrays, three inputs near float32's smallest numbers (1e-40, 1.4e-45, -1e-40): the gradient "
+             "is float32, like the inputs"),
     ]
 
 
 def _near_zero(rng):
-    """Tiny inputs of both signs (however small, a positive input lets the gradient through), shuffled."""
-    x = np.geomspace(1e-9, 0.05, 8)
+    """Tiny inputs of both signs (however small, a positive input lets the gradient through), shuffled: 1e-9 to
+    0.05, and at float64's edge 1e-300 and 5e-324 (its smallest number, subnormal)."""
+    x = np.concatenate([[5e-324, 1e-300], np.geomspace(1e-9, 0.05, 8)])
     return rng.permutation(np.concatenate([x, -x]))
+
+
+def _tiny32(rng):
+    """A (3, 4) float32 input with two positive entries below float32's smallest normal number (1.2e-38), one of
+    them its smallest subnormal, and one such negative entry."""
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    x.flat[[1, 6, 9]] = np.array([1e-40, 1.4e-45, -1e-40], dtype=np.float32)
+    return x
 
 
 def _blocks_small_positives(got, expected, case):
@@ -799,6 +819,8 @@ register(Exercise(
     compare=AT_ITS_PRECISION,  # relu's gradient only selects: exact in either dtype
     generic_hints=("sign",),
     forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
+    # the text's building blocks: a mask from a comparison, or where, clamp, max/min (relu(x) > 0 is a mask too)
+    allow=("arithmetic", "where", "clamp", "max", "min", "relu"),
     points=1,
     mistakes=[
         FLOAT32_GRADIENT,
@@ -879,6 +901,7 @@ register(Exercise(
     generic_hints=("transpose", "mean_vs_sum", "sign", "factor"),
     error_hints=[SHAPES_DO_NOT_FIT],
     forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
+    allow=("arithmetic", "matmul", "sum"),  # the text's building blocks (a sum of outer products is right too)
     points=2,
     mistakes=[
         FLOAT32_GRADIENT,
@@ -955,6 +978,7 @@ register(Exercise(
     generic_hints=("transpose", "mean_vs_sum", "sign", "factor"),
     error_hints=[SHAPES_DO_NOT_FIT],
     forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
+    allow=("arithmetic", "matmul", "sum"),  # the text's building blocks (F.linear, the forward, is refused)
     points=3,
     mistakes=[
         FLOAT32_GRADIENT,
@@ -1264,6 +1288,10 @@ register(Exercise(
     answer=_Float64Estimates(),
     generic_hints=("sign", "factor"),
     error_hints=[INTEGER_X],
+    # the library's own central differences (gradcheck's helper); the text's building blocks: arithmetic on numpy
+    # arrays and calls of f (numpy's own functions are not catalogued: copies, np.ndindex, np.zeros_like pass)
+    forbid=(numeric_jacobians,),
+    allow=("arithmetic",),
     points=2,
     # float64's precision (issue 32), as far as central differences allow: right ways to write them (x[i] + h on a
     # copy, f(x + h e_i), a division by the distance (x[i] + h) - (x[i] - h)) differ by about 1e-16 |x| / h, 1e-10

@@ -22,6 +22,11 @@ The references are the library's own code (so that ``use`` can stand in): a clos
 to PyTorch's, also shown there) and ``lr_find``. Each ``call`` returns a ``Run`` (answers.py): the numbers to
 judge, or the problem that the numbers cannot show (a Tensor where a number is due, a model left trained ...).
 The mistakes are wrong versions driven the same way; hints come in tiers, never the finished line of code.
+
+``warmup_cosine`` and ``PlateauScheduler`` name their building blocks (``allow``, issue 32: Python's arithmetic and
+math), so that any of the library's (or PyTorch's) schedulers is refused, not only the ones ``forbid`` names;
+``lr_range_test`` is a training loop meant to use the library's model, loss and optimizer: no allowlist. Their
+numbers are Python floats (lrs judged to 1e-9, where a float32 rounding fails), so no float64 case applies.
 """
 import copy
 import inspect
@@ -271,6 +276,10 @@ register(Exercise(
     forbid=(lr_scheduler.SequentialLR, lr_scheduler.LinearLR, lr_scheduler.CosineAnnealingLR,
             "torch.optim.lr_scheduler.SequentialLR", "torch.optim.lr_scheduler.LinearLR",
             "torch.optim.lr_scheduler.CosineAnnealingLR"),  # nor handed to PyTorch's
+    # the text's building blocks (issue 32): Python's arithmetic and the math module (never catalogued), and a
+    # tensor's cos; any other scheduler (OneCycleLR, CosineAnnealingWarmRestarts, LambdaLR ...) or an optimizer
+    # driven to read its lr is refused
+    allow=("arithmetic", "trig"),
 ))
 
 
@@ -707,6 +716,9 @@ register(Exercise(
                  "inside the loop over the groups, compute each group's new lr from that group's lr"),
     ],
     forbid=(ReduceLROnPlateau, "torch.optim.lr_scheduler.ReduceLROnPlateau"),
+    # the text's building blocks (issue 32): Python's arithmetic and comparisons (float(metric), max, min); any other
+    # scheduler (a StepLR or MultiplicativeLR to make the cut ...) is refused
+    allow=("arithmetic", "max", "min"),
 ))
 
 

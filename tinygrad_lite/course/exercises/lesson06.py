@@ -17,8 +17,11 @@ r"""Lesson 06, gradient clipping and gradient health: the checks of its four exe
   shows, a parameter whose ``.grad`` is None, a single tensor instead of a list, a generator
   (``model.parameters()``), which can be iterated only once, float64 gradients, a nan and an inf in a gradient
   (no special case: PyTorch's numbers), and nothing to clip under a tiny ``max_norm`` (1e-4: a factor that is not
-  exactly 1 shows). The library's own
-  functions (and ``get_total_norm``) are forbidden: the exercise is to write them.
+  exactly 1 shows). The float64 case is judged at float64's precision (issue 32), with a ``max_norm`` (0.7) and a
+  ``clip_value`` (0.3) that float32 cannot hold, so that a factor or a bound made in float32 shows. The library's own
+  functions (and ``get_total_norm``) are forbidden: the exercise is to write them; and the texts name their
+  building blocks (``allow``: arithmetic, vector_norm, clamp ...), so that any other function that measures or
+  clips (PyTorch's ``clip_grads_with_norm_``, ``hardtanh``, ``grad_stats``) is refused.
 - ``06.first_bad_step(history, limit=1e3)``: given the ``grad_stats`` table of each step of a run, the first step
   at which some gradient norm is not finite or above ``limit``, and the name of the first parameter (in the
   table's order) that is bad there; ``(None, None)`` for a healthy run. The hidden runs are synthetic tables with
@@ -50,7 +53,7 @@ from ...nn.utils import get_total_norm
 from ...nn.utils.grad_stats import GradStats, _flag
 from ..answers import Run, RunAnswer, is_tensor, type_name
 from ..checks import Case, ErrorHint, Exercise, Mistake, compare_arrays, register
-from ._common import _mistake
+from ._common import F64_RTOL, _float32_digits, _mistake
 
 EPS = 1e-6  # what PyTorch adds to the total norm before dividing
 
@@ -218,13 +221,12 @@ def _rebound_mistake(returns_norm):
     """The hint for right numbers in a new .grad tensor: in place is part of the contract."""
     name = "clip_grad_norm_" if returns_norm else "clip_grad_value_"
 
-    rtol, atol = (NORM_RTOL, NORM_ATOL) if returns_norm else (VALUE_RTOL, 0.0)
-
     def match(got, expected, case):
         got, expected = np.array(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
         if got.shape != expected.shape or got[-1] < 0:
             return False
         got[-1] = -1  # the same numbers, changed in place: right?
+        rtol, atol = _norm_tolerance(case) if returns_norm else (VALUE_RTOL, 0.0)
         return _compare_grads(got, expected, case, returns_norm, rtol, atol) is None
     return Mistake(
         hint=f"{name} works in place, as PyTorch's does (the _ at the end of the name says so): code that holds "
@@ -249,12 +251,25 @@ def _compare_grads(got, expected, case, returns_norm, rtol, atol):
         # (with a nan or inf in a gradient, the numbers below say more: which element should have become what)
         return ("the .grad of every parameter is unchanged after your function, where clipping should have "
                 "changed it: the optimizer reads p.grad after your call, so that is what must be clipped")
-    for i, (g, e) in enumerate(zip(got_grads, expected_grads)):  # float32, as the learner's gradients are
-        failure = compare_arrays(g.astype(np.float32), e.astype(np.float32), rtol, atol,
+    dtype = _case_dtype(case)
+    for i, (g, e) in enumerate(zip(got_grads, expected_grads)):  # in the gradients' own dtype
+        failure = compare_arrays(g.astype(dtype), e.astype(dtype), rtol, atol,
                                  f"the gradient of parameter {i} after your function")
         if failure:
-            return failure + _more_digits(g.astype(np.float32), e.astype(np.float32), rtol, atol)
+            return failure + _more_digits(g.astype(dtype), e.astype(dtype), rtol, atol)
     return None
+
+
+def _case_dtype(case):
+    """The dtype of the case's gradients (float32, or float64 for the float64 case)."""
+    grads = [p.grad for p in tensors_of(case.args[0]) if p.grad is not None]
+    return np.float64 if grads and _dtype(grads[0]) == "float64" else np.float32
+
+
+def _norm_tolerance(case):
+    """clip_grad_norm_'s tolerance: float32's, or float64's precision on the float64 case (issue 32), where a factor
+    or a total rounded to float32 on the way (a tl.tensor(max_norm) made in the default float32) shows."""
+    return (F64_RTOL, 0.0) if _case_dtype(case) == np.float64 else (NORM_RTOL, NORM_ATOL)
 
 
 def _more_digits(got, expected, rtol, atol):
@@ -268,11 +283,12 @@ def _more_digits(got, expected, rtol, atol):
     g, e = float(got[worst]), float(expected[worst])
     if f"{g:.6g}" != f"{e:.6g}":
         return ""
-    return f"; to 9 digits: expected {e:.9g}, got {g:.9g}"
+    digits = 17 if got.dtype == np.float64 else 9
+    return f"; to {digits} digits: expected {e:.{digits}g}, got {g:.{digits}g}"
 
 
 def _norm_compare(got, expected, case):
-    return _compare_grads(got, expected, case, True, NORM_RTOL, NORM_ATOL)
+    return _compare_grads(got, expected, case, True, *_norm_tolerance(case))
 
 
 def _value_compare(got, expected, case):
@@ -324,8 +340,8 @@ def _norm_cases(rng):
              "tiny gradients (total norm about 1e-3) and max_norm = 1e-4"),
         Case((_random_parameters(rng, [(16, 8), (16,), (16, 16), (16,), (4, 16), (4,)], 50.0), 1.0),
              "six parameters with large gradients"),
-        Case((_random_parameters(rng, [(3, 5), (3,)], 4.0, dtype=np.float64), 0.75),
-             "float64 parameters and gradients"),
+        Case((_random_parameters(rng, [(3, 5), (3,)], 4.0, dtype=np.float64), 0.7),
+             "float64 parameters and gradients, max_norm = 0.7: compared at float64's precision"),
         Case((_with_nan(_random_parameters(rng, [(4, 3), (4,)], 2.0), 1), 1.0),
              "a gradient holds a nan: the total norm is nan, and so is every clipped gradient (as in PyTorch)"),
         Case((_random_parameters(rng, [(3, 2), (3,)], none_at=(0, 1)), 1.0),
@@ -518,6 +534,16 @@ EMPTY = ErrorHint(
     "(every .grad is None), the list of gradients is empty: there is nothing to clip then, and the total norm is "
     "0, returned as a 0-d tensor, as PyTorch's is",
     "test whether the list of gradients is empty before measuring, and return a 0-d tensor holding 0.0 then")
+NORM_FLOAT32 = Mistake(
+    hint="this case's gradients are float64, and so are your results, but they carry float32's rounding: they are "
+         "off by about 1e-8 of their size. A float32 tensor in your code rounded a number to 7 significant digits "
+         "before it met the float64 gradients: tl.tensor(max_norm) or tl.tensor(1e-6), or a tensor of norms made "
+         "with the default float32 (tl.tensor([...]), tl.zeros(n)). The promotion to float64 that follows does not "
+         "bring the lost digits back",
+    more="keep max_norm and 1e-6 Python numbers (max_norm / (total + 1e-6) with total a tensor), and make any "
+         "tensor you create with the gradients' dtype (dtype=g.dtype, or tl.stack of the norms themselves)",
+    match=lambda got, expected, case: (_case_dtype(case) == np.float64
+                                       and _float32_digits("").match(got, expected, case)))
 NO_GRAD = ErrorHint(
     r"'NoneType' object has no attribute",
     "a parameter whose .grad is None (a frozen layer, or one the loss does not use) has nothing to clip: "
@@ -533,6 +559,9 @@ register(Exercise(
     check_inputs=False,  # the gradients are changed in place on purpose; after_clipping judges the weights
     forbid=(library_clip_grad_norm_, get_total_norm,  # the exercise is to write them, not to hand them on:
             "torch.nn.utils.clip_grad_norm_", "torch.nn.utils.get_total_norm"),  # (to PyTorch either)
+    # the text's building blocks (issue 32): vector_norm (the text names it), and the arithmetic of the factor; any
+    # other function that clips or measures (clip_grads_with_norm_, grad_stats, an optimizer ...) is refused
+    allow=("arithmetic", "norm", "sqrt", "sum", "max", "min", "clamp", "where"),
     compare=_norm_compare,
     rtol=NORM_RTOL,
     atol=NORM_ATOL,
@@ -543,6 +572,7 @@ register(Exercise(
         _rebound_mistake(returns_norm=True),
         GENERATOR_USED_TWICE,
         SINGLE_TENSOR,
+        NORM_FLOAT32,
         _clip_mistake(_nan_kept_out,
                  "with a nan in a gradient the total norm is nan, and PyTorch's factor is nan too, so every "
                  "clipped gradient becomes nan: the broken step shows instead of going on quietly. Yours left "
@@ -661,7 +691,18 @@ def _value_cases(rng):
              "parameters given as model.parameters(), a generator"),
         Case((_with_nan(_random_parameters(rng, [(4, 3), (4,)], 3.0), 0), 1.0),
              "a gradient holds a nan: clamping leaves it nan (as PyTorch's does), so the broken step still shows"),
+        # issue 32: float64 gradients, and a clip_value that float32 cannot hold (a float32 bound shows)
+        Case((_random_parameters(rng, [(4, 3), (4,)], 2.0, dtype=np.float64), 0.3),
+             "float64 parameters and gradients, clip_value = 0.3: an element beyond it becomes float64's 0.3"),
     ]
+
+
+def _float32_bound(parameters, clip_value):
+    """Clamps in place to clip_value rounded to float32 (a bound made with tl.tensor(clip_value))."""
+    bound = float(np.float32(clip_value))
+    for p in tensors_of(parameters):
+        if p.grad is not None:
+            p.grad.clamp_(-bound, bound)
 
 
 def _one_beyond(parameters, index, value):
@@ -746,6 +787,7 @@ register(Exercise(
     answer=RunAnswer(),
     check_inputs=False,  # the gradients are changed in place on purpose; after_clipping judges the weights
     forbid=(library_clip_grad_value_, "torch.nn.utils.clip_grad_value_"),
+    allow=("arithmetic", "clamp", "where", "max", "min"),  # the text's building blocks (issue 32)
     compare=_value_compare,
     rtol=VALUE_RTOL,
     atol=0.0,
@@ -766,6 +808,13 @@ register(Exercise(
                 more="clamp with an operation that passes nan on (a tensor's clamp does; nan_to_num, np.fmin / "
                      "np.fmax and Python's min and max do not)",
                 match=_nan_replaced),
+        _value_mistake(_float32_bound,
+                 "this case's gradients are float64, and the elements you clamped became clip_value rounded to "
+                 "float32 (0.3 became 0.30000001192...): your bound is a float32 tensor, such as "
+                 "tl.tensor(clip_value) made with the default float32. Clamping does no arithmetic: an element "
+                 "beyond the bound becomes clip_value itself, in the gradient's dtype",
+                 "pass clip_value to the clamp as a Python number, or make the bound with the gradient's dtype "
+                 "(tl.full_like(g, clip_value))"),
         Mistake(hint="clamping does no arithmetic: an element beyond the bounds becomes +clip_value or "
                      "-clip_value (in its dtype), and every other element stays exactly as it was, so the result "
                      "equals PyTorch's to the bit. Yours is off by a rounding error (bounds moved by a tiny amount, "

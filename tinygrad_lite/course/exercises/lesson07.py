@@ -57,27 +57,34 @@ from ._common import Run, RunAnswer, _mistake
 class EpochWeights(nn.Module):
     """A stand-in model whose weight, bias and buffer hold the number of the epoch that last wrote them.
 
-    The buffer stands for batch norm's running statistics: part of ``state_dict()``, not of ``parameters()``."""
+    The buffer stands for batch norm's running statistics: part of ``state_dict()``, not of ``parameters()``.
+    ``dtype="float64"``: a float64 model whose tensors hold the epoch plus FLOAT64_MARK, a number float32 rounds
+    away (issue 32): a copy kept in float32 restores the epoch's weights without their last digits."""
 
-    def __init__(self, epoch=0):
+    def __init__(self, epoch=0, dtype="float32"):
         super().__init__()
-        self.weight = nn.Parameter(tensor([[0.0]]))
-        self.bias = nn.Parameter(tensor([0.0]))
-        self.register_buffer("running_mean", tensor([0.0]))
+        self.mark = FLOAT64_MARK if dtype == "float64" else 0.0
+        self.weight = nn.Parameter(tensor([[0.0]], dtype=dtype))
+        self.bias = nn.Parameter(tensor([0.0], dtype=dtype))
+        self.register_buffer("running_mean", tensor([0.0], dtype=dtype))
         self.set_epoch(epoch)
 
     def set_epoch(self, epoch):
         """Write ``epoch`` into the weights and the buffer in place, as ``optimizer.step()`` changes the weights
         (and a forward pass in training mode the running statistics) in place."""
         with no_grad():
-            self.weight.fill_(float(epoch))
-            self.bias.fill_(float(epoch))
-            self.running_mean.fill_(float(epoch))
+            self.weight.fill_(float(epoch) + self.mark)
+            self.bias.fill_(float(epoch) + self.mark)
+            self.running_mean.fill_(float(epoch) + self.mark)
 
     def epochs(self):
         """(the epoch of the parameters, nan when weight and bias disagree; the epoch of the buffer)."""
         weight, bias = float(self.weight.detach().numpy().ravel()[0]), float(self.bias.detach().numpy().ravel()[0])
-        return (weight if weight == bias else math.nan), float(self.running_mean.numpy().ravel()[0])
+        return ((weight - self.mark if weight == bias else math.nan),
+                float(self.running_mean.numpy().ravel()[0]) - self.mark)
+
+
+FLOAT64_MARK = 2.0 ** -24  # exact in float64 beside any epoch; float32 rounds epoch + mark (epoch >= 1) to the epoch
 
 
 NEW_MODEL_EPOCH = -7  # what a model built for restore holds before restore (no epoch of any run)
@@ -99,10 +106,12 @@ def drive_stopper(cls, args, kwargs):
     freshly built model (holding NEW_MODEL_EPOCH) instead of the one step saw, as when the best weights go into
     a rebuilt model; ``{"twin": other_values}`` runs a second stopper (the same kwargs) on a second model alongside,
     stepped after the first in each epoch, its weights holding TWIN_EPOCH + epoch: two stoppers must not share
-    their kept copy (state on the class instead of on self)."""
+    their kept copy (state on the class instead of on self); ``{"dtype": "float64"}`` plays the loop with a float64
+    model (``EpochWeights``)."""
     values, options = args[0], (args[1] if len(args) > 1 else {})
     stopper = cls(**kwargs)
-    model = EpochWeights()
+    dtype = options.get("dtype", "float32")
+    model = EpochWeights(dtype=dtype)
     twin_values = options.get("twin")
     twin, twin_model = (cls(**kwargs), EpochWeights(TWIN_EPOCH)) if twin_values else (None, None)
     stopped = -1
@@ -133,7 +142,7 @@ def drive_stopper(cls, args, kwargs):
             numbers.append(float(number))
     if not options.get("restore", True) or best_epoch is None:  # nothing kept: nothing to restore
         return Run.of(numbers + [math.nan, math.nan])
-    target = EpochWeights(NEW_MODEL_EPOCH) if options.get("restore_into") == "new" else model
+    target = EpochWeights(NEW_MODEL_EPOCH, dtype) if options.get("restore_into") == "new" else model
     held = list(target.parameters())
     stopper.restore(target)
     if any(a is not b for a, b in zip(held, target.parameters())):
@@ -147,6 +156,8 @@ def _where(case):
     settings = ", ".join(f"{k}={v!r}" for k, v in case.kwargs.items())
     options = case.args[1] if len(case.args) > 1 else {}
     into = " (restore gets a newly built model)" if options.get("restore_into") else ""
+    if options.get("dtype") == "float64":
+        into = " (a float64 model)"
     if options.get("twin"):
         into = (f" (a second EarlyStopping, made with the same settings for a second model, steps alongside "
                 f"with the values {list(options['twin'])})")
@@ -162,6 +173,9 @@ def _restored_text(epoch, what="weights"):
         return f"{what} from two different epochs, or none (restore was not called: self.best_epoch is None)"
     if epoch == NEW_MODEL_EPOCH:
         return f"the {what} it was built with: nothing was loaded into it"
+    if epoch != round(epoch):
+        return (f"the {what} of epoch {round(epoch)} without their last digits (off by {abs(epoch - round(epoch)):.2g}"
+                "): rounded to float32 on the way")
     if epoch >= TWIN_EPOCH:
         return (f"the {what} of epoch {int(epoch - TWIN_EPOCH)} of the OTHER model, whose own EarlyStopping ran "
                 "alongside")
@@ -457,6 +471,13 @@ class _ParametersOnly(_Stopper):
                 p.copy_(self.saved[name])
 
 
+class _KeepsFloat32(_Stopper):
+    """The copy made with tl.tensor(v.tolist()): a new tensor of the default dtype, float32."""
+
+    def keep(self, model):
+        self.saved = {k: tensor(v.tolist()) for k, v in model.state_dict().items()}
+
+
 class _OneBased(_Stopper):
     def step(self, value, model):
         self.epoch += 1  # counted before use: the first epoch is called 1
@@ -532,6 +553,9 @@ def stopper_cases(rng):
              "two stoppers, for two models, side by side", {"patience": 4, "min_delta": 0.0, "mode": "min"}),
         Case(((3e12, 4e10, 6e9, 7e9, 8e9, 9e9, 1e10, 2e10, 3e10),), "an untrained model's loss can be huge; the "
              "default patience", {"min_delta": 0.0, "mode": "min"}),
+        # issue 32: a float64 model gets its best weights back to the last bit (a copy in float32 rounds them)
+        Case(((0.9, 0.7, 0.75, 0.6, 0.62, 0.64), {"dtype": "float64"}), "a float64 model",
+             {"patience": 2, "min_delta": 0.0, "mode": "min"}),
     ]
 
 
@@ -558,6 +582,9 @@ register(Exercise(
     call=drive_stopper,
     answer=RunAnswer(),
     forbid=(EarlyStopping,),  # the library's: the exercise is to write it
+    # the text's building blocks: comparisons and arithmetic on the values (copies of the weights by clone or
+    # deepcopy, state_dict and load_state_dict are plumbing); the trainer's EarlyStop callback ... are refused
+    allow=("arithmetic", "max", "min"),
     compare=_stopper_compare,
     vary=("patience", "min_delta", "mode"),
     points=3,
@@ -609,6 +636,13 @@ register(Exercise(
                  "an infinite value means the training diverged too, like NaN: step should return True at once "
                  "(an inf loss is no epoch without improvement, and -inf is no improvement)",
                  "test the value with math.isfinite, which is False for nan, inf and -inf"),
+        _mistake(_KeepsFloat32,
+                 "this case's model is float64, and the weights restore put back lost their last digits: your copy "
+                 "is float32 (a .float(), a tensor made from v.tolist() or a number, which gets the default "
+                 "float32, or a numpy float32 array), and load_state_dict turns it back into float64 without the "
+                 "digits float32 dropped. A copy keeps each tensor's dtype",
+                 "copy each tensor of model.state_dict() with .clone() (or copy.deepcopy the whole dict): a clone "
+                 "has the dtype, and the values, of the tensor it copies"),
         _mistake(_KeepsReference, *KEEPS_LAST),
         _mistake(_RestoresNothing, *KEEPS_LAST),
         _mistake(_TiesImprove,
@@ -693,9 +727,11 @@ class RunSpec:
     n: int = 32
     shuffle_seed: int = 7     # the seed of the loader's own generator (the same in the "new process")
     batchnorm: bool = False   # a BatchNorm1d after the first Linear: buffers in state_dict(), not in parameters()
+    dtype: str = "float32"    # "float64": the model and the data in float64 (issue 32: the checkpoint keeps dtypes)
 
     def __repr__(self):
         model = ", a model with BatchNorm1d" if self.batchnorm else ""
+        model += ", a float64 model and data" if self.dtype == "float64" else ""
         return (f"a run of {self.epochs} epochs with {OPTIMIZERS[self.optimizer][0]} and "
                 f"{SCHEDULERS[self.scheduler][0]}{model}, saved after epoch {self.stop_at}")
 
@@ -719,9 +755,11 @@ def build_run(spec):
     """A fresh model, optimizer, scheduler and data loader for ``spec`` (the weights come from the global RNG)."""
     norm = [nn.BatchNorm1d(12)] if spec.batchnorm else []
     model = nn.Sequential(nn.Linear(2, 12), *norm, nn.ReLU(), nn.Dropout(spec.dropout), nn.Linear(12, 2))
+    X, y = two_moons(spec.n, noise=0.2, seed=spec.seed)  # its own generator: the global RNG is not used
+    if spec.dtype == "float64":
+        model, X = model.double(), X.double()
     optimizer = OPTIMIZERS[spec.optimizer][1](model.parameters())
     scheduler = SCHEDULERS[spec.scheduler][1](optimizer)
-    X, y = two_moons(spec.n, noise=0.2, seed=spec.seed)  # its own generator: the global RNG is not used
     generator = Generator().manual_seed(spec.shuffle_seed)  # the shuffling draws from it, not from the global one
     loader = DataLoader(TensorDataset(X, y), batch_size=spec.batch_size, shuffle=True, generator=generator)
     return model, optimizer, scheduler, loader
@@ -977,7 +1015,7 @@ def drive_resume(resume_fn, args, kwargs):
 
 
 _PIECES = {
-    "model": "the model's whole state_dict() with its buffers",
+    "model": "the model's whole state_dict() with its buffers, each tensor in its own dtype",
     "optimizer": "the optimizer's state (Adam's moment estimates and step count, SGD's momentum buffers, and "
                  "the learning rates in its param_groups)",
     "scheduler": "the scheduler's state (how many epochs it has counted)",
@@ -1050,6 +1088,10 @@ def run_cases(rng):
                       shuffle_seed=seed + 13),), "ReduceLROnPlateau, stepped with the epoch's loss"),
         Case((RunSpec(seed=seed + 4, epochs=5, stop_at=3, optimizer="sgd", scheduler="step",
                       shuffle_seed=seed + 14),), "interrupted before the last epoch"),
+        # issue 32: a float64 run: the checkpoint holds each tensor as it is, its dtype too (a float32 copy of the
+        # weights resumes a run that no longer equals the uninterrupted one)
+        Case((RunSpec(seed=seed + 6, epochs=4, stop_at=1, optimizer="sgd", scheduler="step", dtype="float64",
+                      shuffle_seed=seed + 16),), "a float64 model and data"),
         Case((RunSpec(seed=seed + 5, epochs=5, stop_at=2, optimizer="adam", scheduler="step", batchnorm=True,
                       shuffle_seed=seed + 15),),
              "a model with batch norm: its state_dict() holds buffers (the running statistics) besides the "
@@ -1068,6 +1110,20 @@ def _save_next_epoch(path, model, optimizer, scheduler, loader, epoch, loss):
     save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
           "epoch": epoch + 1, "rng_state": get_rng_state(), "loader_rng_state": loader.generator.get_state(),
           "loss": loss.item()}, path)
+
+
+def _save_float32_weights(path, model, optimizer, scheduler, loader, epoch, loss):
+    save({"model": {k: v.float() for k, v in model.state_dict().items()}, "optimizer": optimizer.state_dict(),
+          "scheduler": scheduler.state_dict(), "epoch": epoch, "rng_state": get_rng_state(),
+          "loader_rng_state": loader.generator.get_state(), "loss": loss.item()}, path)
+
+
+FLOAT32_WEIGHTS = (
+    "this run's model is float64, and the checkpoint's 'model' entry holds float32 copies of its weights (a "
+    ".float(), or tensors made anew from lists or numbers, which get the default float32): load_state_dict turns "
+    "them back into float64 without the digits float32 dropped, and the resumed run is not the uninterrupted one. "
+    "A checkpoint holds every tensor as it is, its dtype too",
+    "save model.state_dict() itself, with no conversion: tl.save writes each tensor in its own dtype")
 
 
 def _save_parameters_only(path, model, optimizer, scheduler, loader, epoch, loss):
@@ -1140,6 +1196,10 @@ register(Exercise(
     call=drive_save,
     answer=RunAnswer(),
     forbid=(save_checkpoint,),  # it does this exercise's work (drive_save never calls it itself)
+    # the text's building blocks: state_dict() (the optimizer's and the scheduler's are theirs: "optimizer",
+    # "lr_scheduler"), tl.save, tl.get_rng_state and the generator's get_state (plumbing); the trainer's Checkpoint
+    # callback, load_checkpoint ... are refused
+    allow=("arithmetic", "optimizer", "lr_scheduler"),
     compare=_save_compare,
     points=2,
     rtol=0.0,
@@ -1148,6 +1208,7 @@ register(Exercise(
         _mistake(_save_parameters_only,
                  "you saved the parameters only (named_parameters()): model.state_dict() holds " + BUFFERS,
                  "save model.state_dict() itself as the 'model' entry"),
+        _mistake(_save_float32_weights, *FLOAT32_WEIGHTS),
         _piece_mistake("optimizer", 0, *OPTIMIZER_STATE),
         _piece_mistake("scheduler", 0, *SCHEDULER_STATE),
         _piece_mistake("rng_state", 0, *RNG_STATE),
@@ -1189,6 +1250,12 @@ def _resume_parameters_only(path, model, optimizer, scheduler, loader):
     return checkpoint["epoch"] + 1
 
 
+def _resume_float32_weights(path, model, optimizer, scheduler, loader):
+    checkpoint = load(path)
+    model.load_state_dict({k: v.float() for k, v in checkpoint["model"].items()})  # cast back, digits lost
+    return _resume_without("model")(path, model, optimizer, scheduler, loader)
+
+
 def _resume_without(piece):
     def wrong(path, model, optimizer, scheduler, loader):
         checkpoint = load(path)
@@ -1213,6 +1280,10 @@ register(Exercise(
     call=drive_resume,
     answer=RunAnswer(),
     forbid=(load_checkpoint,),  # it does this exercise's work (drive_resume saves with save_checkpoint, allowed)
+    # the text's building blocks: tl.load, load_state_dict (ReduceLROnPlateau's is its own: "lr_scheduler"),
+    # tl.set_rng_state and the generator's set_state (plumbing); the trainer (its fit resumes from a start_epoch),
+    # its callbacks, save_checkpoint ... are refused
+    allow=("arithmetic", "optimizer", "lr_scheduler"),
     compare=_resume_compare,
     points=2,
     rtol=0.0,
@@ -1226,6 +1297,12 @@ register(Exercise(
         _piece_mistake("scheduler", 1, *SCHEDULER_RESUMED),
         _piece_mistake("rng_state", 1, *RNG_STATE),
         _piece_mistake("loader_rng_state", 1, *LOADER_RESUMED),
+        _mistake(_resume_float32_weights,
+                 "this run's model is float64, and the weights you put back lost their last digits: they went "
+                 "through float32 on the way (a .float(), or tensors made anew from lists or numbers, which get the "
+                 "default float32); load_state_dict turns them back into float64 without the dropped digits",
+                 "load the checkpoint's 'model' entry as it is, with no conversion: its tensors are float64 "
+                 "already"),
         _mistake(_resume_parameters_only, "you put back the parameters only: the checkpoint's 'model' entry, a "
                  "model.state_dict(), holds " + BUFFERS,
                  "model.load_state_dict(the checkpoint's 'model' entry), with no key left out (strict=False "

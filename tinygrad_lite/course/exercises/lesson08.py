@@ -34,7 +34,7 @@ import numpy as np
 
 from ... import amp, cuda, float16, nn, optim, tensor
 from ...device import device as Device
-from ...nn.utils import clip_grad_norm_
+from ...nn.utils import clip_grad_norm_, get_total_norm
 from ...tensor import Tensor
 from ...train import Trainer, fit
 from ..answers import is_tensor, type_name
@@ -473,12 +473,12 @@ class SimulatedGPU:
     queue is empty; ``clock()`` reads the time now. Every call is recorded in ``events``.
     """
 
-    def __init__(self, durations, launch=2e-5, name="matmul"):
-        self.durations, self.launch, self.name = list(durations), launch, name
+    def __init__(self, durations, launch=2e-5, name="matmul", start=0.0):
+        self.durations, self.launch, self.name, self.start = list(durations), launch, name, start
         self.reset()
 
     def reset(self):
-        self.now, self.busy_until, self.calls, self.events = 0.0, 0.0, 0, []
+        self.now, self.busy_until, self.calls, self.events = self.start, self.start, 0, []
 
     def op(self):
         """Enqueue one op: the device starts it when it is free; the host goes on after the launch cost."""
@@ -526,16 +526,19 @@ def time_op_reference(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=sy
 
 
 class TimingSetup:
-    """A time_op case: the simulated op's durations, repeats and warmup."""
+    """A time_op case: the simulated op's durations, repeats and warmup; ``start``: the clock's first reading (a
+    real perf_counter counts seconds since the machine started)."""
 
-    def __init__(self, durations, repeats, warmup, launch=2e-5):
+    def __init__(self, durations, repeats, warmup, launch=2e-5, start=0.0):
         self.durations, self.repeats, self.warmup, self.launch = durations, repeats, warmup, launch
+        self.start = start
 
     def gpu(self):
-        return SimulatedGPU(self.durations, self.launch)
+        return SimulatedGPU(self.durations, self.launch, start=self.start)
 
     def __repr__(self):
-        return f"repeats={self.repeats}, warmup={self.warmup}, {self.gpu()!r}"
+        clock = f", the clock reading {self.start:g} s at the start" if self.start else ""
+        return f"repeats={self.repeats}, warmup={self.warmup}, {self.gpu()!r}{clock}"
 
 
 def drive_time_op(fn, args, kwargs):
@@ -573,8 +576,9 @@ def _compare_timing(got, expected, case):
         return (f"with {setup!r}: the op was called {int(got[1])} times; warmup + repeats = {int(expected[1])} "
                 "calls were expected")
     if not np.isclose(got[0], expected[0], rtol=1e-9, atol=1e-12):
-        return (f"with {setup!r}: your time is {got[0] * 1e3:.6g} ms, the median of the timed calls is "
-                f"{expected[0] * 1e3:.6g} ms")
+        digits = 6 if f"{got[0] * 1e3:.6g}" != f"{expected[0] * 1e3:.6g}" else 12  # (a difference in the last digits)
+        return (f"with {setup!r}: your time is {got[0] * 1e3:.{digits}g} ms, the median of the timed calls is "
+                f"{expected[0] * 1e3:.{digits}g} ms")
     return None
 
 
@@ -602,12 +606,18 @@ def _timing_cases(rng):
              "a tiny op (30 us) close to the launch cost"),
         Case((TimingSetup(_durations(rng, 14, 2e-3, cold=2, outliers=3), 9, 3),), "3 outliers among 9 repeats"),
         Case((TimingSetup(_durations(rng, 8, 1e-3, cold=2, outliers=1), 5, 2),), "5 repeats, 2 warmup calls"),
+        # issue 32: perf_counter counts from the machine's start; in float32 a reading of 2**18 s (3 days) is
+        # rounded to 1/32 s, and a 2 ms time computed from float32 readings loses every digit
+        Case((TimingSetup(_durations(rng, 12, 2e-3, cold=2, outliers=1), 9, 2, start=2.0 ** 18),),
+             "a clock that reads 262144 s: perf_counter counts the seconds since the machine started (3 days)"),
     ]
 
 
 def _timed(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize, *, do_warmup=True,
-           sync_warmup=True, timed_warmup=False, sync_where="after", summary="median", total=False, unit=1.0):
-    """A learner's time_op; the switches make one mistake each."""
+           sync_warmup=True, timed_warmup=False, sync_where="after", summary="median", total=False, unit=1.0,
+           float32=False):
+    """A learner's time_op; the switches make one mistake each (``float32``: the clock's readings kept in a float32
+    array, subtracted there)."""
     if do_warmup and not timed_warmup:
         for _ in range(warmup):
             fn()
@@ -632,7 +642,7 @@ def _timed(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize, 
         end = clock()
         if sync_where == "late":
             sync()
-        times.append(end - start)
+        times.append(float(np.float32(end) - np.float32(start)) if float32 else end - start)
     summaries = {"median": statistics.median, "mean": statistics.mean, "min": min,
                  "middle": lambda t: sorted(t)[len(t) // 2], "lower": lambda t: sorted(t)[(len(t) - 1) // 2]}
     return float(summaries[summary](times)) * unit
@@ -696,6 +706,14 @@ register(Exercise(
                  "the minimum is the luckiest repeat, not the typical one; this exercise asks for the median, "
                  "which neither the lucky nor the slow repeats move",
                  "statistics.median of the list of times"),
+        _mistake(_timing_switch(float32=True),
+                 "your times went through float32 (the clock's readings in a tensor made from a list, which gets "
+                 "the default float32, or in np.float32), which keeps about 7 significant digits. A reading is a "
+                 "large number (time.perf_counter counts the seconds since the machine started: 262144 after 3 "
+                 "days, which float32 rounds to a multiple of 1/32 s), so the difference of two readings a few "
+                 "milliseconds apart loses its digits, or all of them",
+                 "subtract the two readings as the Python floats the clock returns (float64), right after taking "
+                 "them, and keep those differences"),
         _mistake(_timing_switch(unit=1e3),
                  "return seconds, the unit of the clock: yours is 1000 times larger (milliseconds)",
                  "do not multiply by 1000; convert only when printing"),
@@ -766,6 +784,9 @@ class ScalingSetup:
             where = "the forward pass in float16 (autocast): its gradients overflow, the loss stays finite"
         else:
             where = f"overflow injected at steps {self.overflow_steps()}"
+        huge = [k for k, (x, _) in enumerate(self.batches) if np.isfinite(x).all() and np.abs(x).max() > 1e10]
+        if huge:
+            where += f", inputs of about 1e20 (finite gradients of about 1e20) at steps {huge}"
         model = "; a float64 model" if self.dtype == "float64" else ""
         return f"state {shown}, max_norm={self.max_norm}, {self.optimizer[0]}; {where}{model}"
 
@@ -844,7 +865,7 @@ def _compare_scaling(got, expected, case):
 
 
 def _scaling_setup(rng, n_in, steps, overflow, optimizer, state, max_norm=None, nan_at=(), spread=1.0,
-                   autocast=False, dtype=np.float32):
+                   autocast=False, dtype=np.float32, huge_at=()):
     weights = {"weight": rng.uniform(-0.5, 0.5, (1, n_in)).astype(dtype),
                "bias": rng.uniform(-0.5, 0.5, 1).astype(dtype)}
     batches = []
@@ -855,6 +876,8 @@ def _scaling_setup(rng, n_in, steps, overflow, optimizer, state, max_norm=None, 
             x[rng.integers(4), rng.integers(n_in)] = np.inf
         if k in nan_at:
             x[rng.integers(4), rng.integers(n_in)] = np.nan
+        if k in huge_at:  # gradients of about 1e20: finite, but their squares (1e40) overflow float32
+            x *= dtype(1e20)
         batches.append((x, y))
     full = {"scale": 1024.0, "growth_factor": 2.0, "backoff_factor": 0.5, "growth_interval": 3, "good_steps": 0}
     full.update(state)
@@ -890,6 +913,11 @@ def _scaling_cases(rng):
         Case((_scaling_setup(rng, 4, 12, (), ("Adam", {"lr": 0.01}), {"scale": 2.0 ** 17}, max_norm=1.0,
                              autocast=True),),
              "float16 (autocast) from a scale too large at the first step; Adam, max_norm=1.0"),
+        # issue 32: gradients of 1e20 at step 3, finite (GradScaler takes the step), whose squares overflow
+        # float32: a finite test through a norm (get_total_norm, a sum of squares) sees inf and skips it
+        Case((_scaling_setup(rng, 3, 8, (6,), ("SGD", {"lr": 0.01}), {"scale": 256.0, "growth_interval": 2},
+                             huge_at=(3,)),),
+             "gradients of about 1e20 at step 3: finite, but their squares overflow float32; no clipping"),
         # issue 32: a scaler serves the weights' dtype, float64 too: unscaling keeps it (a .float() on the way
         # raises), and the weights are compared at float64's precision
         Case((_scaling_setup(rng, 3, 8, (2, 5), ("SGD", {"lr": 0.1, "momentum": 0.5}),
@@ -930,6 +958,8 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
                               else np.isinf(g).any() if inf_check else np.isnan(g).any())
     if test == "loss":
         bad = not loss_finite
+    if test == "norm":  # the gradients' total norm tested instead of the gradients themselves
+        bad = not bool(np.isfinite(get_total_norm([p.grad for p in params]).numpy()))
     if step_anyway:
         optimizer.step()
     if bad and check:
@@ -1002,6 +1032,11 @@ register(Exercise(
     points=3,
     forbid=(amp.GradScaler, amp.GradScaler.scale, amp.GradScaler.unscale_, amp.GradScaler.step,
             amp.GradScaler.update, "torch.amp.GradScaler"),  # nor PyTorch's scaler (torch.cuda.amp's is a subclass)
+    # the text's building blocks: arithmetic on the gradients and the state, a finite test, the optimizer given and
+    # clip_grad_norm_ (a norm of one's own, with its max, sum, sqrt, clamp or where, too); any other scaler is
+    # refused (torch.cuda.amp.GradScaler ...), and clip_grad_value_ (another clipping) as well
+    allow=("arithmetic", "max", "min", "sum", "sqrt", "clamp", "where", "norm", "optimizer", "clip_grad_norm",
+           "get_total_norm"),
     error_hints=[
         # issue 32: "unscale in float32" read as a .float() of the gradient; right for float32 weights only
         ErrorHint(r"assigned grad has dtype tinygrad_lite\.float32, the tensor has tinygrad_lite\.float64",
@@ -1022,6 +1057,13 @@ register(Exercise(
                  "pass of S times the loss overflows although the loss itself is finite, and a step with an inf "
                  "gradient turns the weights into inf or nan. Test the unscaled gradients, every one",
                  "after unscaling, test np.isfinite on each parameter's gradient, not on the loss"),
+        _mistake(_scaling_switch(test="norm"),
+                 "you tested the gradients' total norm instead of the gradients themselves: here every gradient is "
+                 "finite (about 1e20), but their squares overflow float32 (1e40 is above its largest number, "
+                 "3.4e38), so the norm is inf and you skipped a step that a scaler takes. What must not reach the "
+                 "optimizer is an inf or nan IN a gradient: test each one",
+                 "test np.isfinite(p.grad.numpy()).all() for every parameter's gradient; a norm (clip_grad_norm_'s "
+                 "result, get_total_norm) is no test of finiteness"),
         _mistake(_scaling_switch(nan_check=False),
                  "np.isinf misses nan (a nan is not infinite): test with np.isfinite, which is False for inf, "
                  "-inf and nan",

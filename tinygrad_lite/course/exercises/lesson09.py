@@ -155,7 +155,9 @@ class EpochSpec:
     """A small run for 09.train_one_epoch: ``n`` digits in batches of ``batch_size`` (the last one smaller), on
     ``device`` ("cuda" is lesson 08's GPU played on the CPU); with ``stale``, the model arrives with the gradients
     of an earlier backward still in p.grad (a gradient check, say); with ``gpu``, a "cpu" run on a machine that
-    has a GPU (the caller chose the CPU: a function that picks the device itself fails)."""
+    has a GPU (the caller chose the CPU: a function that picks the device itself fails); ``dtype="float64"``: the
+    model and the data in float64 (issue 32: the loop leaves dtypes alone), its losses and weights compared at
+    float64's precision."""
     seed: int = 0
     n: int = 100
     batch_size: int = 32
@@ -166,6 +168,7 @@ class EpochSpec:
     device: str = "cpu"
     stale: bool = False
     gpu: bool = False
+    dtype: str = "float32"
 
     def __repr__(self):
         text = f"{self.n} digits in batches of {self.batch_size}, max_norm={self.max_norm}, device {self.device!r}"
@@ -173,6 +176,8 @@ class EpochSpec:
             text += " on a machine that has a GPU (the caller keeps the model on the CPU)"
         if self.stale:
             text += ", gradients of an earlier backward left in p.grad"
+        if self.dtype == "float64":
+            text += ", the model and the data in float64"
         return text + (" (on PyTorch)" if self.lib == "torch" else "")
 
 
@@ -208,6 +213,8 @@ def _epochs(fn, spec, kwargs):
     x, y = digits_arrays()
     rows = np.random.default_rng(spec.seed).permutation(len(y))[:spec.n]
     model = make_model(lib, spec.hidden, initial_weights(spec.hidden, spec.seed)).to(spec.device)
+    if spec.dtype == "float64":
+        model, x = model.double(), x.astype(np.float64)
     if spec.stale:  # an earlier backward (no step): its gradients stay in p.grad
         stale_x, stale_y = lib.tensor(x[-32:]), lib.tensor(y[-32:])
         lib.nn.functional.cross_entropy(model(stale_x.to(spec.device)), stale_y.to(spec.device)).backward()
@@ -328,6 +335,9 @@ def epoch_cases(rng):
              "a large learning rate; the model arrives with the gradients of an earlier backward"),
         Case((EpochSpec(seed=seed + 5, n=40, batch_size=16, max_norm=0.5, device="cpu", gpu=True),),
              "'cpu' on a machine that has a GPU: the caller chose the CPU, so the loop must use the device given"),
+        # issue 32: a caller may train in float64; a small run (this check is among the suite's slowest)
+        Case((EpochSpec(seed=seed + 6, n=36, batch_size=16, max_norm=0.5, hidden=8, device="cuda", dtype="float64"),),
+             "the model and the data in float64 (compared at float64's precision), on 'cuda'"),
     ]
 
 
@@ -337,11 +347,15 @@ def _epoch_compare(got, expected, case):
     if g.shape != e.shape:
         return f"the check could not read your run (got {g.shape} numbers)"
     names = ("mean loss of epoch 1", "accuracy of epoch 1", "mean loss of epoch 2", "accuracy of epoch 2")
+    # a float64 case: the losses and the weights at float64's precision (issue 32); an accuracy is a count, and a
+    # mean of a float32 mask ((pred == y).float().mean(), PyTorch's style too) is as right there as anywhere
+    f64 = spec.dtype == "float64"
     for i, name in enumerate(names):
-        if not np.isclose(g[i], e[i], rtol=1e-5, atol=1e-7):
-            return f"{spec!r}: the {name} should be {e[i]:.6g}, yours is {g[i]:.6g}"
+        rtol, atol, digits = (1e-10, 1e-12, 13) if f64 and i % 2 == 0 else (1e-5, 1e-7, 6)
+        if not np.isclose(g[i], e[i], rtol=rtol, atol=atol):
+            return f"{spec!r}: the {name} should be {e[i]:.{digits}g}, yours is {g[i]:.{digits}g}"
     diff = np.abs(g[4:] - e[4:])
-    if not np.allclose(g[4:], e[4:], rtol=1e-4, atol=1e-6):
+    if not np.allclose(g[4:], e[4:], rtol=1e-9 if f64 else 1e-4, atol=1e-12 if f64 else 1e-6):
         return (f"{spec!r}: the returned numbers are right but the weights after two epochs differ from the "
                 f"reference's (largest difference {np.nanmax(diff):.3g})")
     return None
@@ -505,6 +519,12 @@ register(Exercise(
                      "in eval mode batch norm's running statistics; in train mode it updates them once more)"),
     ],
     error_hints=[
+        ErrorHint(r"the input is tinygrad_lite\.float(32|64) but the weight is tinygrad_lite\.float(64|32)",
+                  "this case's model and data are float64 (a caller may train in float64), and your loop turned the "
+                  "batch (or the model) into float32: a training loop moves each batch to the device and leaves "
+                  "the dtypes alone, so that the same loop serves a float32 model and a float64 one (the data and "
+                  "the model come in matching dtypes)",
+                  "move x and y with .to(device) alone: no .float(), and no dtype in .to, nor a model.float()"),
         ErrorHint(r"unsupported operand type\(s\) for \+=?: '(int|float)' and 'NoneType'",
                   "a number was added to None: loader.batch_size, for one, is None here (this loader draws its "
                   "batches from a batch_sampler, as PyTorch's does), and the last batch is smaller anyway. The "

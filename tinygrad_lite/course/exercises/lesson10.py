@@ -769,15 +769,16 @@ register(Exercise(
 
 
 # -------------------------------------------------------------------- 10.update_ratios
-def _layers_with_grads(rng, sizes, weight_scales, grad_scales):
+def _layers_with_grads(rng, sizes, weight_scales, grad_scales, make=_f32):
     layers = []
     for (n_in, n_out), ws, gs in zip(zip(sizes[:-1], sizes[1:]), weight_scales, grad_scales):
         layer = nn.Linear(n_in, n_out)
+        layer = layer.double() if make is not _f32 else layer
         with no_grad():
-            layer.weight.copy_(_f32(ws * rng.standard_normal((n_out, n_in))))
-            layer.bias.copy_(_f32(rng.standard_normal(n_out)))
-        layer.weight.grad = _f32(gs * rng.standard_normal((n_out, n_in)))
-        layer.bias.grad = _f32(10 * rng.standard_normal(n_out))
+            layer.weight.copy_(make(ws * rng.standard_normal((n_out, n_in))))
+            layer.bias.copy_(make(rng.standard_normal(n_out)))
+        layer.weight.grad = make(gs * rng.standard_normal((n_out, n_in)))
+        layer.bias.grad = make(10 * rng.standard_normal(n_out))
         layers.append(layer)
     return layers
 
@@ -796,7 +797,23 @@ def _ratio_cases(rng):
              "two layers, a small weight with a small gradient, a large weight with a large one, lr = 0.05"),
         Case((_layers_with_grads(rng, [6, 5, 4, 3], [2e-4, 1e-4, 3e-4], [1e-3, 2e-2, 1e-4]), 0.1),
              "three layers with tiny weights (norms about 0.001), lr = 0.1"),
+        # issue 32: float64 layers (a network made .double()), judged at float64's precision (_compare_ratios)
+        Case((_layers_with_grads(rng, [5, 4, 3], [0.7, 1.3], [0.05, 2.0], make=_t64), 0.02),
+             "two float64 layers (a network made .double()), lr = 0.02"),
     ]
+
+
+def _compare_ratios(got, expected, case):
+    """The exercise's tolerance; on float64 layers float64's (a norm taken through float32 is off by about 1e-8)."""
+    failure = compare_arrays(got, expected, 1e-5, 1e-12)
+    if failure or dtype_name(case.args[0][0].weight) != "float64":
+        return failure
+    if compare_arrays(got, expected, 1e-12, 0.0):
+        return (f"your ratios are right to about {_digits(got, expected)} significant digits, but these layers are "
+                "float64 (about 16 digits): something on the way rounded to float32 (a .float(), "
+                "np.float32 or .astype(np.float32) of a weight, a gradient or a norm), which keeps about 7. Take "
+                "each norm in the weight's own dtype: .item() gives the full float64 number")
+    return None
 
 
 def _ratio_reference(layers, lr):
@@ -917,6 +934,7 @@ register(Exercise(
     cases=_ratio_cases,
     answer=_RatioAnswer(),
     call=drive_ratios,
+    compare=_compare_ratios,
     error_hints=[
         ErrorHint(r"numpy\(\) on a tensor that requires grad",
                   "np.array(...) was given tensors (the norms, or the ratios computed from them), which numpy "
@@ -1424,6 +1442,10 @@ register(Exercise(
     ],
     forbid=(F.batch_norm, nn.BatchNorm1d, F.layer_norm, nn.LayerNorm, "torch.nn.functional.batch_norm",
             "torch.nn.BatchNorm1d", "torch.nn.functional.layer_norm", "torch.nn.LayerNorm"),
+    # the text's building blocks (any other normalisation, F.normalize, group_norm, instance_norm ..., is refused)
+    allow=("arithmetic", "mean", "sum", "std", "sqrt"),
+    # a floor under a variance, or a clip of x_hat, is a mistake with a hint of its own, never a right answer
+    tolerate=("clamp", "max", "min"),
     # float32 gradients through a batch's mean and variance cancel: eps = 1e-5 outside the square root moves
     # them by a few 1e-4 relative, which the cases with a large eps show as a mistake of values, with its hint
     points=2, rtol=1e-5, atol=1e-6, grad_rtol=2e-3, grad_atol=1e-5,
@@ -1873,5 +1895,9 @@ register(Exercise(
                  "beta is added last"),
     ],
     forbid=(F.layer_norm, nn.LayerNorm, F.batch_norm, "torch.nn.functional.layer_norm", "torch.nn.LayerNorm"),
+    # the text's building blocks (a group_norm of one group, F.normalize, zscore ... are refused)
+    allow=("arithmetic", "mean", "sum", "std", "sqrt"),
+    # a floor under a variance, or a clip of x_hat, is a mistake with a hint of its own, never a right answer
+    tolerate=("clamp", "max", "min"),
     points=1, rtol=1e-5, atol=1e-6,
 ))
