@@ -8,7 +8,7 @@ a beginner writes here (a numpy array, a list, .item(), a tensor rebuilt from nu
 """
 import numpy as np
 import pytest
-from lesson_helpers import assert_fails_with, define, notebooks, run_example_cells, verdict
+from lesson_helpers import ALLOWS, assert_fails_with, define, notebooks, run_example_cells, verdict
 
 import tinygrad_lite as tl
 from tinygrad_lite.course import check
@@ -256,7 +256,7 @@ def _distances_through_torch(a, b):
 
 # issue 32: the allowlist. Another library function that does the work in one call is refused by name, with the
 # blocks the text allows: when the numbers are right, as the verdict; when they are wrong anyway, besides the failure
-ROW_BLOCKS, STANDARDIZE_BLOCKS = "allowed blocks: arithmetic, sum, mean.", "allowed blocks: arithmetic, mean, std"
+ROW_BLOCKS, STANDARDIZE_BLOCKS = ALLOWS + ", sum, mean;", ALLOWS + ", mean, std or var"
 WRONG += [
     ("00.row_normalize", lambda s: s.log().softmax(dim=1), "you called tinygrad_lite.Tensor.softmax", ROW_BLOCKS),
     ("00.row_normalize", lambda s: s / s.norm(p=1, dim=1, keepdim=True), "you called tinygrad_lite.Tensor.norm",
@@ -267,8 +267,9 @@ WRONG += [
      STANDARDIZE_BLOCKS),
     ("00.standardize", _standardize_by_the_norm, "you called tinygrad_lite.Tensor.norm", STANDARDIZE_BLOCKS),
     ("00.pairwise_sq_distances", lambda a, b: (a[:, None, :] - b[None, :, :]).norm(dim=-1) ** 2,
-     "you called tinygrad_lite.Tensor.norm", "allowed blocks: arithmetic, sum, matmul, clamp, max, where, relu."),
-    ("00.pairwise_sq_distances", _distances_through_torch, "your code uses torch.cdist", "allowed blocks"),
+     "you called tinygrad_lite.Tensor.norm",
+     ALLOWS + ", sum, matrix products (@, matmul), clamp, max (or maximum), where, relu;"),
+    ("00.pairwise_sq_distances", _distances_through_torch, "your code uses torch.cdist", "it allows:"),
 ]
 
 

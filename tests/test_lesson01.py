@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 import pytest
-from lesson_helpers import exercise_cells, generic_wrong_answers, notebooks, run_example_cells, verdict
+from lesson_helpers import ALLOWS, exercise_cells, generic_wrong_answers, notebooks, run_example_cells, verdict
 
 import tinygrad_lite as tl
 from tinygrad_lite import nn
@@ -357,6 +357,11 @@ WRONG += [
     ("01.relu", lambda x: x.clamp(0, 1), "no upper bound"),
     ("01.relu", lambda x: x.clamp(min=0, max=6), "no upper bound"),
     ("01.relu", lambda x: x.clamp(min=1e-8), "the example shown in the notebook", "expected 0, got 1e-08"),
+    # review of issue 32: a floor is no leaky ReLU (its outputs are a constant, not a multiple of x), and a
+    # threshold below float32's smallest normal number still zeroes its subnormals (the hint names the edges)
+    ("01.relu", lambda x: x.clamp(min=1e-12), "got 1e-12", "the same small positive number", "min=1e-12"),
+    ("01.relu", lambda x: tl.where(x > 1e-40, x, 0.0), "hidden case 8 of 9", "float32's smallest number, 1.4e-45",
+     "float64's, 5e-324"),
     ("01.relu", lambda x: x * x.sign(), "abs(x) turns the negative values positive"),
     ("01.relu", lambda x: (1 + x.exp()).log(), "the example shown in the notebook"),  # softplus, not relu
     ("01.relu", lambda x: x.reshape(-1).clamp(min=0), "expected shape (2, 4) float32, got shape (8,)"),
@@ -426,12 +431,12 @@ def _mlp_with_leaky_relu_of_slope_0(x, layers):
 WRONG += [
     ("01.sigmoid", lambda x: tl.exp(-tl.logsumexp(tl.stack([tl.zeros_like(x), -x]), dim=0)),  # exp(-softplus(-x))
      "01.sigmoid: you called tinygrad_lite.logsumexp, which computes this exercise's work",
-     "allowed blocks: arithmetic, exp, where, clamp, log, max, min."),
+     ALLOWS + ", exp, where, clamp, log, max (or maximum), min (or minimum);"),
     ("01.dense_forward", _dense_through_torch, "your code uses torch.nn.functional.linear",
-     "allowed blocks: arithmetic, matmul, sum."),
-    ("01.relu", _relu_through_torch, "your code uses torch.relu", "allowed blocks: arithmetic, clamp, where, max"),
+     ALLOWS + ", matrix products (@, matmul), sum;"),
+    ("01.relu", _relu_through_torch, "your code uses torch.relu", ALLOWS + ", clamp, where, max (or maximum)"),
     ("01.mlp_forward", _mlp_with_leaky_relu_of_slope_0, "you called tinygrad_lite.nn.functional.leaky_relu",
-     "allowed blocks: arithmetic, matmul, sum, clamp, where, max, min, linear, relu."),
+     ALLOWS + ", matrix products (@, matmul), sum, clamp, where, max (or maximum), min (or minimum), linear, relu;"),
 ]
 
 
@@ -670,14 +675,20 @@ def test_a_failure_on_the_visible_case_names_the_example_the_notebook_shows():
 
 
 def test_a_wrong_type_with_the_right_number_gets_no_mistake_hint():
-    message = verdict("01.kaiming_normal_std", lambda s: tl.tensor(2.0 / s[1]).sqrt()).message
+    message = verdict("01.kaiming_normal_std", lambda s: tl.tensor(2.0 / s[1], dtype=tl.float64).sqrt()).message
     assert "plain Python number" in message and "Hint" not in message
+    # in float32 (a tensor's default dtype) the number is no longer right: the float32 hint says so, and only it
+    message = verdict("01.kaiming_normal_std", lambda s: tl.tensor(2.0 / s[1]).sqrt()).message
+    assert "plain Python number" in message and message.count("Hint") == 1 and "float32" in message
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_a_right_answer_of_the_wrong_kind_gets_no_mistake_hint(exercise_id):
+    """No mistake's hint; a number wrapped in a tensor of the default dtype (float32) gets the float32 hint, which
+    is right: its digits are float32's (compare.FLOAT32_ROUNDING)."""
     for what, fn, _ in generic_wrong_answers(exercise_id, SOLUTIONS[exercise_id]):
-        assert "Hint" not in verdict(exercise_id, fn).message, what
+        message = verdict(exercise_id, fn).message
+        assert "Hint" not in message or (message.count("Hint") == 1 and "float32" in message), what
 
 
 def test_the_tiers_of_a_hint_come_one_at_a_time():

@@ -9,6 +9,7 @@ it with its answer, and no hint or exercise text holds a finished line of the so
 import numpy as np
 import pytest
 from lesson_helpers import (
+    ALLOWS,
     assert_fails_with,
     exercise_cells,
     notebooks,
@@ -450,15 +451,15 @@ def _huber_through_torch(x, y, delta=1.0):
 # issue 32: the allowlist. Another library function that does the work in one call is refused by name, with the
 # blocks the text allows: a log-sum-exp (the library's, PyTorch's, numpy's logaddexp.reduce), a log-softmax of the
 # pair (0, x), a cross-entropy or an NLL loss over made-up classes, a norm
-LOG_SOFTMAX_BLOCKS = "allowed blocks: arithmetic, exp, log, max, sum."
-BCE_BLOCKS = "allowed blocks: arithmetic, exp, log, clamp, where, max, min, relu, mean, sum."
+LOG_SOFTMAX_BLOCKS = ALLOWS + ", exp, log, max (or maximum), sum;"
+BCE_BLOCKS = ALLOWS + ", exp, log, clamp, where, max (or maximum), min (or minimum), relu, mean, sum;"
 WRONG += [
     ("02.mse", _mse_as_a_made_up_nll_loss, "you called tinygrad_lite.nn.functional.nll_loss",
-     "allowed blocks: arithmetic, mean, sum."),
+     ALLOWS + ", mean, sum;"),
     ("02.mse", lambda x, y: (x - y).norm() ** 2 / x.numel(), "you called tinygrad_lite.Tensor.norm",
-     "allowed blocks: arithmetic, mean, sum."),
+     ALLOWS + ", mean, sum;"),
     ("02.huber", _huber_through_torch, "your code uses torch.nn.functional.huber_loss",
-     "allowed blocks: arithmetic, where, clamp, max, min, relu, mean, sum."),
+     ALLOWS + ", where, clamp, max (or maximum), min (or minimum), relu, mean, sum;"),
     ("02.bce_with_logits", lambda x, y: (tl.logsumexp(tl.stack([tl.zeros_like(x), x]), dim=0) - x * y).mean(),
      "02.bce_with_logits: you called tinygrad_lite.logsumexp, which computes this exercise's work", BCE_BLOCKS),
     ("02.bce_with_logits", lambda x, y: (x - x * y - F.log_softmax(tl.stack([tl.zeros_like(x), x], -1), -1)[..., 1]
@@ -480,6 +481,13 @@ def _huber_if_all(input, target, delta=1.0):  # noqa: A002  (review 0203b) one p
     return (delta * (d - 0.5 * delta)).mean()
 
 
+def _huber_if_any(input, target, delta=1.0):  # noqa: A002  one piece for the whole tensor, chosen by .any()
+    d = (input - target).abs()
+    if (d < delta).any():
+        return (0.5 * d ** 2).mean()
+    return (delta * (d - 0.5 * delta)).mean()
+
+
 def _bce_where(x, y):  # (review 0203b) right values, but where computes the overflowing branch too
     softplus = tl.where(x > 0, x + (-x).exp().log1p(), x.exp().log1p())
     return (softplus - x * y).mean()
@@ -493,6 +501,12 @@ def _log_softmax_plus(z):  # (review 0203b) the log of the sum added
 # review 0203b: mistakes that got only numbers, now with a hint each
 WRONG += [
     ("02.huber", _huber_if_all, "expected 0.9375, got 0.75", "a Python `if` decides once for the whole tensor"),
+    # review of issue 32: the quadratic piece everywhere (the linear one forgotten) is no Python `if`; an `if` on
+    # .any() gives the same numbers, so the one hint names both
+    ("02.huber", lambda x, y, delta=1.0: (0.5 * (x - y) ** 2).mean(), "expected 0.9375, got 2.0625",
+     "the quadratic piece, d^2 / 2, for every element", "Huber must grow linearly"),
+    ("02.huber", _huber_if_any, "expected 0.9375, got 2.0625", "the quadratic piece, d^2 / 2, for every element",
+     "(If a Python `if` on (|d| < delta).any() chose the piece"),
     ("02.bce_with_logits", _bce_where, "overflow encountered in exp", "where computes both of its branches"),
     ("02.log_softmax", _log_softmax_plus, "the log of the sum is subtracted, not added"),
     ("02.cross_entropy", lambda z, t: -_pick(z.log_softmax(dim=1), t - 1).mean(), "the classes are numbered from 0"),

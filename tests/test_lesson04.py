@@ -13,7 +13,7 @@ import copy
 import numpy as np
 import pytest
 import torch
-from lesson_helpers import assert_fails_with, define, exercise_cells, notebooks
+from lesson_helpers import ALLOWS, assert_fails_with, define, exercise_cells, notebooks
 
 import tinygrad_lite as tl
 from tinygrad_lite import nn, optim
@@ -262,6 +262,28 @@ class AdamWTwoStage(Optimizer):
         p.data = p.data - (lr / (1.0 - beta1 ** step)) * m / denom
 
 
+class AdamIntStepAddcdiv(Optimizer):
+    """PyTorch's own style: the step a Python int in state["step"], the update one addcdiv_ with the bias corrections
+    folded into its value. It must survive the resume (load_state_dict keeps an int an int, as PyTorch does)."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    def _update(self, p, group):
+        b1, b2 = group["betas"]
+        lr, eps = group["lr"], group["eps"]
+        g = p.grad if group["weight_decay"] == 0 else p.grad + group["weight_decay"] * p
+        st = self.state[p]
+        if not st:
+            st["step"], st["exp_avg"], st["exp_avg_sq"] = 0, tl.zeros_like(p), tl.zeros_like(p)
+        st["step"] += 1
+        t = st["step"]
+        st["exp_avg"].mul_(b1).add_(g, alpha=1 - b1)
+        st["exp_avg_sq"].mul_(b2).add_(g * g, alpha=1 - b2)
+        c = (1 - b2 ** t) ** 0.5
+        p.addcdiv_(st["exp_avg"], st["exp_avg_sq"].sqrt() + eps * c, value=-lr / (1 - b1 ** t) * c)
+
+
 ALSO_RIGHT = [
     ("04.train_epoch", train_epoch_running_mean),
     ("04.train_epoch", train_epoch_detached_sum),
@@ -270,6 +292,7 @@ ALSO_RIGHT = [
     ("04.MySGD", SGDSetdefault),
     ("04.MyAdam", AdamWithData),
     ("04.MyAdam", AdamInPlaceMoments),
+    ("04.MyAdam", AdamIntStepAddcdiv),
     ("04.MyAdamW", AdamWFromAdam),
     ("04.MyAdamW", AdamWTwoStage),
 ]
@@ -1542,6 +1565,44 @@ def _adam_through_torch_functional(decoupled):
     return AdamThroughTorchFunctional
 
 
+class SGDThroughTorchFused(Optimizer):
+    """PyTorch's fused SGD kernel (torch._fused_sgd_: the whole update in one call) on views of the tensors."""
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
+                                      weight_decay=weight_decay))
+
+    def _update(self, p, group):
+        state = self.state[p]
+        first = "momentum_buffer" not in state
+        if first:
+            state["momentum_buffer"] = tl.zeros_like(p)
+        buffers = [_view(state["momentum_buffer"])] if group["momentum"] != 0 else []
+        torch._fused_sgd_([_view(p)], [_view(p.grad).clone()], buffers, weight_decay=group["weight_decay"],
+                          momentum=group["momentum"], lr=group["lr"], dampening=group["dampening"],
+                          nesterov=group["nesterov"], maximize=False, is_first_step=first)
+
+
+def _adam_through_torch_fused(decoupled):
+    class AdamThroughTorchFused(Optimizer):
+        """PyTorch's fused Adam or AdamW kernel (torch._fused_adam_, torch._fused_adamw_) on views of the tensors."""
+
+        def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2 if decoupled else 0.0):
+            super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+        def _update(self, p, group):
+            state = self.state[p]
+            if not state:
+                state["step"], state["exp_avg"], state["exp_avg_sq"] = 0, tl.zeros_like(p), tl.zeros_like(p)
+            state["step"] += 1
+            kernel = torch._fused_adamw_ if decoupled else torch._fused_adam_
+            kernel([_view(p)], [_view(p.grad).clone()], [_view(state["exp_avg"])], [_view(state["exp_avg_sq"])], [],
+                   [torch.tensor(float(state["step"]))], lr=group["lr"], beta1=group["betas"][0],
+                   beta2=group["betas"][1], weight_decay=group["weight_decay"], eps=group["eps"], amsgrad=False,
+                   maximize=False)
+    return AdamThroughTorchFused
+
+
 def epoch_sums_in_a_float32_tensor(model, loader, loss_fn, optimizer):
     """Detached losses added in place into tl.tensor(0.0), float32: right for a float32 model only."""
     model.train()
@@ -1557,11 +1618,15 @@ def epoch_sums_in_a_float32_tensor(model, loader, loss_fn, optimizer):
 
 
 WRONG += [
-    ("04.MySGD", SGDThroughTorchFunctional, "your code uses torch.optim.sgd.sgd", "allowed blocks: arithmetic."),
+    ("04.MySGD", SGDThroughTorchFunctional, "your code uses torch.optim.sgd.sgd", ALLOWS + ";"),
     ("04.MyAdam", _adam_through_torch_functional(False), "your code uses torch.optim.adam.adam",
-     "allowed blocks: arithmetic, sqrt."),
+     ALLOWS + ", sqrt;"),
     ("04.MyAdamW", _adam_through_torch_functional(True), "your code uses torch.optim.adam.adam",
-     "allowed blocks: arithmetic, sqrt."),
+     ALLOWS + ", sqrt;"),
+    # issue 32 review: PyTorch's fused kernels, one call for the whole update
+    ("04.MySGD", SGDThroughTorchFused, "your code uses torch._fused_sgd_"),
+    ("04.MyAdam", _adam_through_torch_fused(False), "your code uses torch._fused_adam"),
+    ("04.MyAdamW", _adam_through_torch_fused(True), "your code uses torch._fused_adam"),
     ("04.train_epoch", epoch_sums_in_a_float32_tensor, "hidden case 9 of 9", "carries float32's rounding",
      "tl.tensor(0.0)"),
 ]

@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from lesson_helpers import assert_fails_with, define, exercise_cells, notebooks, run_example_cells
+from lesson_helpers import ALLOWS, assert_fails_with, define, exercise_cells, notebooks, run_example_cells
 
 import tinygrad_lite as tl
 from tinygrad_lite import nn, optim
@@ -1194,8 +1194,9 @@ class PlateauCutByStepLR:
 
 
 WRONG += [
-    ("05.warmup_cosine", wc_cosine_from_warm_restarts, "you called tinygrad_lite.optim.SGD",
-     "allowed blocks: arithmetic, trig."),
+    ("05.warmup_cosine", wc_cosine_from_warm_restarts,
+     "you called tinygrad_lite.optim.lr_scheduler.CosineAnnealingWarmRestarts",
+     ALLOWS + ", cos or sin;"),
     ("05.PlateauScheduler", PlateauCutByStepLR, "you called tinygrad_lite.optim.lr_scheduler.StepLR",
-     "allowed blocks: arithmetic, max, min."),
+     ALLOWS + ", max (or maximum), min (or minimum);"),
 ]

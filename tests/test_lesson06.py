@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from lesson_helpers import assert_fails_with, exercise_cells, finished_lines_shown, notebooks, verdict
+from lesson_helpers import ALLOWS, assert_fails_with, exercise_cells, finished_lines_shown, notebooks, verdict
 
 import tinygrad_lite as tl
 from tinygrad_lite import nn
@@ -1212,13 +1212,21 @@ def value_hardtanh_through_torch(parameters, clip_value):
             g.copy_(torch.nn.functional.hardtanh(g, -clip_value, clip_value))
 
 
-ALLOWED = "allowed blocks: arithmetic, norm, sqrt, sum, max, min, clamp, where"
+def value_hardtanh_in_place_through_torch(parameters, clip_value):
+    """PyTorch's in-place hardtanh_ (the review's: hardtanh itself was refused) on a view of each gradient."""
+    for p in as_list(parameters):
+        if p.grad is not None:
+            torch.nn.functional.hardtanh_(torch.from_numpy(p.grad.numpy()), -clip_value, clip_value)
+
+
+ALLOWED = ALLOWS + ", norm, sqrt, sum, max (or maximum), min (or minimum), clamp, where"
 WRONG += [
     (N, norm_factor_of_a_float32_max_norm, "hidden case 11 of 15", "carry float32's rounding", "tl.tensor(max_norm)"),
     (N, norm_clips_with_torch, "your code uses torch.nn.utils.clip_grads_with_norm_", ALLOWED),
     (V, value_bound_of_float32, "hidden case 8 of 8", "0.30000001192", "such as tl.tensor(clip_value)"),
     (V, value_hardtanh_through_torch, "your code uses torch.nn.functional.hardtanh",
-     "allowed blocks: arithmetic, clamp, where, max, min"),
+     ALLOWS + ", clamp, where, max (or maximum), min (or minimum)"),
+    (V, value_hardtanh_in_place_through_torch, "your code uses torch.nn.functional.hardtanh_"),
 ]
 
 ERRORS = [

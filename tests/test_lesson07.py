@@ -16,7 +16,7 @@ import tempfile
 import numpy as np
 import pytest
 import torch
-from lesson_helpers import define, notebooks
+from lesson_helpers import ALLOWS, define, notebooks
 
 import tinygrad_lite as tl
 from tinygrad_lite import nn, optim
@@ -309,6 +309,22 @@ class OneBasedEpochs(EarlyStopping):
 class AlwaysMin(EarlyStopping):
     def __init__(self, patience=5, min_delta=0.0, mode="min"):
         super().__init__(patience, min_delta, "min")
+
+
+class ComparesAsALossInEveryMode(EarlyStopping):
+    """The review's: mode sets the starting best, but the comparison ignores it (mode="max" compared as "min")."""
+
+    def step(self, value, model):
+        epoch = self.epoch
+        self.epoch += 1
+        if not math.isfinite(value):
+            return True
+        if value < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.weights = {k: v.clone() for k, v in model.state_dict().items()}
+        else:
+            self.wait += 1
+        return self.wait >= self.patience
 
 
 class NoMinDelta(EarlyStopping):
@@ -925,6 +941,8 @@ WRONG = [
     ("07.EarlyStopping", NanIsOneMoreBadEpoch, "a NaN: the training diverged", "diverged"),
     ("07.EarlyStopping", OneBasedEpochs, "epochs count from 0"),
     ("07.EarlyStopping", AlwaysMin, "mode='max' means larger is better"),
+    ("07.EarlyStopping", ComparesAsALossInEveryMode, "mode='max'", "your comparison is a loss's",
+     "must follow mode too"),
     ("07.EarlyStopping", NoMinDelta, "ignores min_delta"),
     ("07.EarlyStopping", FixedPatience, "ignores the patience"),
     ("07.EarlyStopping", ComparesWithThePreviousValue, "PREVIOUS epoch's"),
@@ -1033,6 +1051,38 @@ def resume_through_lists(path, model, optimizer, scheduler, loader):
     return checkpoint["epoch"] + 1
 
 
+def resume_with_float32_optimizer_state(path, model, optimizer, scheduler, loader):
+    """The review's: the optimizer's state tensors cast with .float() before load_state_dict (float64 run)."""
+    checkpoint = tl.load(path)
+    state = checkpoint["optimizer"]
+    state["state"] = {i: {k: v.float() if isinstance(v, tl.Tensor) else v for k, v in s.items()}
+                      for i, s in state["state"].items()}
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(state)
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    tl.set_rng_state(checkpoint["rng_state"])
+    loader.generator.set_state(checkpoint["loader_rng_state"])
+    return checkpoint["epoch"] + 1
+
+
+def resume_by_replacing_the_parameters(path, model, optimizer, scheduler, loader):
+    """The review's: new Parameter objects put into the model (setattr) instead of loading into its own."""
+    checkpoint = tl.load(path)
+    resume_run(path, model, optimizer, scheduler, loader)
+    for name, _ in list(model.named_parameters()):
+        index, attribute = name.split(".")
+        setattr(model[int(index)], attribute, nn.Parameter(checkpoint["model"][name].clone()))
+    return checkpoint["epoch"] + 1
+
+
+def resume_by_assigning_a_parameter(path, model, optimizer, scheduler, loader):
+    """The same, one layer by hand: model[0].weight = nn.Parameter(...)."""
+    checkpoint = tl.load(path)
+    resume_run(path, model, optimizer, scheduler, loader)
+    model[0].weight = nn.Parameter(checkpoint["model"]["0.weight"])
+    return checkpoint["epoch"] + 1
+
+
 def save_run_through_the_checkpoint_callback(path, model, optimizer, scheduler, loader, epoch, loss):
     """The trainer's Checkpoint callback, handed a stand-in trainer: it saves with save_checkpoint on its own
     behalf (so no forbidden call of the learner's), and the allowlist refuses it."""
@@ -1041,7 +1091,7 @@ def save_run_through_the_checkpoint_callback(path, model, optimizer, scheduler, 
     tl.train.Checkpoint(path, scheduler).on_epoch_end(trainer)
 
 
-RUN_BLOCKS = "allowed blocks: arithmetic, optimizer, lr_scheduler"
+RUN_BLOCKS = ALLOWS + ", the optimizer and the scheduler you are given (their own methods, such as state_dict)"
 WRONG += [
     ("07.EarlyStopping", KeepsAFloat32Copy, "(a float64 model)", "without their last digits",
      "your copy is float32", "A copy keeps each tensor's dtype"),
@@ -1051,6 +1101,12 @@ WRONG += [
      "lost their last digits"),
     ("07.save_run", save_run_through_the_checkpoint_callback, "you called tinygrad_lite.train.Checkpoint",
      RUN_BLOCKS),
+    ("07.resume_run", resume_with_float32_optimizer_state, "a float64 model and data",
+     "holds the checkpoint's 'optimizer' entry rounded to float32", "was put back, but rounded",
+     "went through float32", "keep each tensor as it was saved"),
+    ("07.resume_run", resume_by_replacing_the_parameters, "replaced the model's parameters with new tensors",
+     "The optimizer was built for the model and holds those tensors", "in place"),
+    ("07.resume_run", resume_by_assigning_a_parameter, "replaced the model's parameters with new tensors"),
 ]
 
 ERRORS = [

@@ -864,9 +864,53 @@ def scaled_step_scales_the_loss_in_place(loss, model, optimizer, state, max_norm
     return True
 
 
+def scaled_step_by_torch_unscale_kernel(loss, model, optimizer, state, max_norm=None):
+    """GradScaler's own kernel unscales and tests the gradients (views of them) in one call; the rest by hand."""
+    scale = state["scale"]
+    (loss * scale).backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    found_inf = torch.zeros(1)
+    torch._amp_foreach_non_finite_check_and_unscale_([torch.from_numpy(p.grad.numpy()) for p in params], found_inf,
+                                                     torch.tensor([1.0 / scale]))
+    if found_inf.item():
+        state["scale"], state["good_steps"] = scale * state["backoff_factor"], 0
+        return False
+    if max_norm is not None:
+        nn.utils.clip_grad_norm_(params, max_norm)
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"], state["good_steps"] = scale * state["growth_factor"], 0
+    return True
+
+
+def scaled_step_by_torch_update_kernel(loss, model, optimizer, state, max_norm=None):
+    """GradScaler's own kernel moves the scale and the count of good steps; the unscaling by hand."""
+    scale = state["scale"]
+    (loss * scale).backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    for p in params:
+        p.grad = p.grad / scale
+    finite = all(np.isfinite(p.grad.numpy()).all() for p in params)
+    if finite:
+        if max_norm is not None:
+            nn.utils.clip_grad_norm_(params, max_norm)
+        optimizer.step()
+    scale_t = torch.tensor([scale], dtype=torch.float64).float()
+    tracker = torch.tensor([state["good_steps"]], dtype=torch.int32)
+    torch._amp_update_scale_(scale_t, tracker, torch.tensor([0.0 if finite else 1.0]), state["growth_factor"],
+                             state["backoff_factor"], state["growth_interval"])
+    state["scale"], state["good_steps"] = scale_t.item(), int(tracker.item())
+    return finite
+
+
 WRITE_IT_YOURSELF = [
     ("08.train_step", train_step_by_the_trainer, "write it yourself", "Trainer"),
     ("08.scaled_step", scaled_step_with_the_librarys_scaler, "write it yourself", "GradScaler"),
+    # issue 32 review: GradScaler's kernels, each a part of the scaler's work in one call
+    ("08.scaled_step", scaled_step_by_torch_unscale_kernel,
+     "your code uses torch._amp_foreach_non_finite_check_and_unscale_"),
+    ("08.scaled_step", scaled_step_by_torch_update_kernel, "your code uses torch._amp_update_scale_"),
 ]
 
 WRONG += [

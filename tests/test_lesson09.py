@@ -387,6 +387,24 @@ def never_moves_the_batch(lib, model, loader, optimizer, max_norm=1.0, device="c
     return total / count, correct / count
 
 
+def sums_into_a_cpu_tensor(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+    """The review's: the batch is moved, the running total made with lib.zeros stays on the CPU."""
+    model.train()
+    total, correct, count = lib.zeros(()), 0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        output = model(x)
+        loss = lib.nn.functional.cross_entropy(output, y)
+        optimizer.zero_grad()
+        loss.backward()
+        lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        total += loss.detach() * len(y)
+        correct += (output.argmax(dim=1) == y).sum().item()
+        count += len(y)
+    return total.item() / count, correct / count
+
+
 def moves_only_the_inputs(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
     model.train()
     total, correct, count = 0.0, 0, 0
@@ -717,6 +735,8 @@ ERRORS += [
     ("09.train_one_epoch", never_moves_the_batch, "Expected all tensors to be on the same device",
      "every batch has to be moved to the model's device"),
     ("09.train_one_epoch", moves_only_the_inputs, "(in nll_loss)", "x and y both"),
+    ("09.train_one_epoch", sums_into_a_cpu_tensor, "(in add_)", "a tensor your function creates itself",
+     "must be made on the device too", ".item()"),
     ("09.train_one_epoch", moves_to_cuda, "plays a machine without a GPU", "use the `device` argument"),
     ("09.train_one_epoch", picks_the_device_itself(), "this machine has a GPU too",
      "not a device the function picks itself"),

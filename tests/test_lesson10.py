@@ -7,7 +7,7 @@ hand agrees with autograd and PyTorch, and the autograds are refused inside it.
 import numpy as np
 import pytest
 import torch
-from lesson_helpers import notebooks, run_example_cells, verdict
+from lesson_helpers import ALLOWS, notebooks, run_example_cells, verdict
 
 import tinygrad_lite as tl
 from tinygrad_lite import nn
@@ -1878,6 +1878,26 @@ def _ratios_with_numpy(layers, lr):  # float64 throughout for float64 layers
                      / np.linalg.norm(layer.weight.detach().numpy()) for layer in layers])
 
 
+def _bn_updates_then_normalises_in_eval(x, gamma, beta, running_mean, running_var, training, momentum=0.1,
+                                        eps=1e-5):
+    """The review's: the running statistics updated whatever the mode, and eval normalises with the updated ones."""
+    n = x.shape[0]
+    mean, var = x.mean(dim=0), x.var(dim=0, unbiased=False)
+    with tl.no_grad():
+        new_mean = (1 - momentum) * running_mean + momentum * mean
+        new_var = (1 - momentum) * running_var + momentum * var * n / max(n - 1, 1)
+    if training:
+        return (x - mean) / (var + eps) ** 0.5 * gamma + beta, new_mean, new_var
+    return (x - new_mean) / (new_var + eps) ** 0.5 * gamma + beta, new_mean, new_var
+
+
+def _ln_over_all_but_the_first_dim(x, gamma, beta, eps=1e-5):
+    """The review's: each sample flattened (reshape to (N, -1)) and normalised as a whole."""
+    flat = x.reshape(x.shape[0], -1)
+    mean, var = flat.mean(dim=1, keepdim=True), flat.var(dim=1, unbiased=False, keepdim=True)
+    return ((flat - mean) / (var + eps) ** 0.5).reshape(tuple(x.shape)) * gamma + beta
+
+
 def _bn_by_instance_norm(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
     xt = torch.from_numpy(x.detach().numpy()).T[None]          # (1, C, N): each feature a channel
     y = torch.nn.functional.instance_norm(xt, eps=eps)[0].T.numpy()
@@ -1895,9 +1915,16 @@ def _ln_by_group_norm(x, gamma, beta, eps=1e-5):
 WRONG += [
     ("10.update_ratios", _ratios_through_float32, "hidden case 7 of 7", "float64 (about 16 digits)",
      ".item() gives the full float64 number"),
+    ("10.update_ratios", lambda layers, lr: tl.tensor([lr * m.weight.grad.norm().item() / m.weight.norm().item()
+                                                       for m in layers]).numpy(),
+     "hidden case 7 of 7", "a tl.tensor(list of the ratios), which is float32 by default"),
+    ("10.batch_norm_forward", _bn_updates_then_normalises_in_eval, "hidden case 5 of 22 (evaluation mode)",
+     "yours moved them towards this batch's statistics, then normalised with the moved ones"),
+    ("10.layer_norm_forward", _ln_over_all_but_the_first_dim, "a batch of 2 sequences of 6 positions",
+     "all its dims but the first", "mixes the positions of a sequence"),
     ("10.batch_norm_forward", _bn_by_instance_norm, "your code uses torch.nn.functional.instance_norm",
-     "allowed blocks: arithmetic, mean, sum, std, sqrt."),
+     ALLOWS + ", mean, sum, std or var, sqrt;"),
     ("10.layer_norm_forward", _ln_by_group_norm, "your code uses torch.nn.functional.group_norm",
-     "allowed blocks: arithmetic, mean, sum, std, sqrt."),
+     ALLOWS + ", mean, sum, std or var, sqrt;"),
 ]
 ALSO_RIGHT += [("10.update_ratios", _ratios_with_numpy)]

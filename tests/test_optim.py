@@ -421,6 +421,31 @@ def test_load_state_dict_casts_state_to_the_parameter_dtype():
     assert isinstance(opt.state[p]["step"], tg.Tensor) and float(opt.state[p]["step"]) == 4
 
 
+def test_load_state_dict_keeps_a_python_number_in_the_state_as_pytorch():
+    """A subclass that counts its steps with a Python int gets the int back after a load (PyTorch keeps any value
+    that is not a tensor); only the library's own tensor-step optimizers (above) turn it into a tensor."""
+    def counting(lib):
+        class Counting(lib.optim.Optimizer):
+            def __init__(self, params):
+                super().__init__(params, {"lr": 0.1})
+
+            def step(self):
+                pass
+        return Counting
+
+    loaded = {}
+    for lib in (tg, torch):
+        p = lib.zeros(3, requires_grad=True, dtype=lib.float64)
+        opt = counting(lib)([p])
+        opt.state[p].update(step=3, scale=2.5, buf=lib.ones(3, dtype=lib.float64))
+        new = counting(lib)([p])
+        new.load_state_dict(opt.state_dict())
+        loaded[lib] = new.state[p]
+    for key in ("step", "scale"):
+        assert type(loaded[tg][key]) is type(loaded[torch][key]) and loaded[tg][key] == loaded[torch][key]
+    assert type(loaded[tg]["step"]) is int and loaded[tg]["buf"].dtype == tg.float64
+
+
 # -------------------------------------------------------------------- errors
 def test_load_state_dict_errors_name_the_mismatch():
     a, b = tg.zeros(2, requires_grad=True), tg.zeros(3, requires_grad=True)

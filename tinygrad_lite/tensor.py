@@ -891,7 +891,9 @@ class Tensor:
         value = other.array if isinstance(other, Tensor) else other
         try:
             ufunc(self.array, value, out=self.array, casting="same_kind")
-        except TypeError:
+        except TypeError:  # (CuPy refuses numpy arrays: name the two devices first)
+            if isinstance(other, Tensor):
+                check_same_device(name, [self, other])
             raise RuntimeError(f"{name}: the result type can't be cast to the tensor's dtype {self.dtype}; "
                                "convert the tensor first (e.g. .float())") from None
         except (ValueError, OverflowError) as e:

@@ -110,6 +110,102 @@ def _numbers_apart(expected, got):
     return repr(e), repr(g)
 
 
+# -------------------------------------------------------------------- float32's rounding in a float64 answer
+# The one hint, course-wide, for an answer that is right but for float32's rounding (a value that went through
+# float32 on its way to a float64 or Python float answer). The check gives it when no more specific mistake matched
+# (``pipeline.hints``); the lessons' own Mistakes for it use the same text (``exercises/_common.FLOAT32_DIGITS``).
+FLOAT32_CAUSES = (
+    "Somewhere on the way a number went through float32 (about 7 significant digits; float64, and a Python float, "
+    "keep about 16, and a number below about 1e-38 loses its digits or becomes 0 in float32): a .float(), a tensor "
+    "made from a Python number or a list without a dtype (tl.tensor(0.5), like torch.tensor(0.5), is float32 by "
+    "default), np.float32, or a float32 buffer or accumulator (np.empty(n, np.float32), np.zeros(n, "
+    "dtype=np.float32), total = np.float32(0)). Converting back to float64 later does not bring the lost digits back")
+FLOAT32_FIX = (
+    "Keep the dtype of the inputs all the way: make any tensor you need with dtype=x.dtype (or zeros_like / "
+    "full_like of an input), keep plain numbers as Python floats (a step factor such as lr / (1 - beta1 ** t) needs "
+    "no tensor), and take a number out of a float64 tensor with .item(), which gives a Python float with all its "
+    "digits")
+FLOAT32_LEAD = ("your answer carries float32's rounding: it is off from the right one by about 1e-8 to 1e-6 of its "
+                "size, what rounding a number to float32 leaves")
+FLOAT32_ROUNDING = (f"{FLOAT32_LEAD}. {FLOAT32_CAUSES}. {FLOAT32_FIX}",)
+FLOAT32_TYPE = (f"a float32 where a float64 or a Python float is expected: your number was made or kept in float32. "
+                f"{FLOAT32_CAUSES}. {FLOAT32_FIX}",)
+F64_NOISE = 1e-12  # float64 rounds at 1.1e-16: right formulas that differ only in their rounding agree far closer
+F32_ROUNDING = 1e-6  # float32 rounds at 6e-8: a few roundings, carried through a formula, stay below this
+
+
+def _float_parts(got, expected):
+    """[(got part, expected part)] of two answers of the same structure (tuples, lists, dicts), None where they do
+    not pair up."""
+    if isinstance(expected, (tuple, list)):
+        if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+            return None
+        pairs = []
+        for g, e in zip(got, expected):
+            more = _float_parts(g, e)
+            if more is None:
+                return None
+            pairs += more
+        return pairs
+    if isinstance(expected, dict):
+        if not isinstance(got, dict) or set(got) != set(expected):
+            return None
+        return _float_parts([got[k] for k in sorted(expected, key=str)], [expected[k] for k in sorted(expected,
+                                                                                                   key=str)])
+    got, expected = as_numpy(got), as_numpy(expected)
+    if not (isinstance(got, np.ndarray) and isinstance(expected, np.ndarray) and got.shape == expected.shape):
+        return None
+    if got.dtype.kind not in "fiub" or expected.dtype.kind not in "fiub":
+        return None
+    return [(got, expected)]
+
+
+def float32_rounding(got, expected):
+    """(the right number, the learner's) where the learner's float64 answer (arrays, Python floats, or tuples of
+    them) differs from the reference's float64 answer by float32's rounding only: every number within F32_ROUNDING
+    of its size (of the answer's typical size, for a number near 0) or equal to the right one rounded to float32
+    (a tiny number that float32 rounds to 0), and some number further off than float64's own rounding (F64_NOISE).
+    None otherwise: an answer with any other difference (a wrong value, shape or count), or a float32 one."""
+    pairs = _float_parts(got, expected)
+    if not pairs or any(g.dtype.kind == "f" and g.dtype != np.float64 or e.dtype.kind == "f" and e.dtype !=
+                        np.float64 for g, e in pairs) or not any(e.dtype == np.float64 for _, e in pairs):
+        return None
+    worst, apart = (0.0, None), False
+    with np.errstate(all="ignore"):
+        for g, e in pairs:
+            g, e = g.astype(np.float64).ravel(), e.astype(np.float64).ravel()
+            same = (g == e) | (np.isnan(g) & np.isnan(e))
+            if same.all():
+                continue
+            if not (np.isfinite(g[~same]).all() and np.isfinite(e[~same]).all()):
+                return None
+            sizes = np.abs(e[np.isfinite(e) & (e != 0)])
+            typical = float(np.median(sizes)) if sizes.size else 0.0
+            scale = np.maximum(np.abs(e), typical)
+            error = np.where(same, 0.0, np.abs(g - e))
+            rounded = e.astype(np.float32).astype(np.float64)
+            as_float32 = (rounded == g) | (np.abs(g - rounded) <= np.spacing(np.abs(rounded).astype(np.float32)))
+            if not np.all(same | (error <= F32_ROUNDING * scale) | as_float32):
+                return None
+            relative = np.where(same, 0.0, error / np.maximum(scale, 1e-300))
+            apart = apart or bool(np.any(relative > F64_NOISE))
+            k = int(np.argmax(relative))
+            if relative[k] > worst[0]:
+                worst = (float(relative[k]), (e[k], g[k]))
+    return worst[1] if apart else None
+
+
+def float32_hint(got, expected):
+    """The tiers of FLOAT32_ROUNDING for an answer that ``float32_rounding`` recognises (the first with the two
+    numbers that differ most, printed with the digits that tell them apart); None for any other answer."""
+    found = float32_rounding(got, expected)
+    if found is None:
+        return None
+    right, yours = _numbers_apart(np.float64(found[0]), np.float64(found[1]))
+    return (f"{FLOAT32_LEAD} (with enough digits to tell them apart: the right number is {right}, yours {yours}). "
+            f"{FLOAT32_CAUSES}. {FLOAT32_FIX}",)
+
+
 # -------------------------------------------------------------------- recognising common mistakes
 def _unbroadcast(grad, shape):
     from ..autograd.engine import unbroadcast  # the engine's own backward of broadcasting, not a copy

@@ -42,7 +42,7 @@ import numpy as np
 
 from . import blocks
 from .answers import TensorAnswer, is_tensor, tensor_parts
-from .compare import as_numpy, compare_arrays, diagnose
+from .compare import FLOAT32_TYPE, as_numpy, compare_arrays, diagnose, float32_hint, float32_rounding
 from .display import ERROR, FAILED, NOT_ATTEMPTED, PASSED
 from .registry import GENERIC_ERROR_HINTS, REGISTRY
 
@@ -627,17 +627,20 @@ def _owners(refused, tripwires, cache={}):  # noqa: B006  (a cache on purpose)
 def refused_use(fn, refused, notes, tripwires=TRIPWIRES):
     """(dotted name, how, block) for an answer ``fn`` that is ("is"), called while it ran ("calls"), subclasses
     ("subclasses") or refers to ("uses") one of ``refused`` (``refused_objects``); else None. Of the calls noted in
-    ``notes``, the first into a library function of its own block (softmax, normalize) is named before one into an
+    ``notes``, one into a library function of its own block (softmax, normalize) is named before one into an
     elementary block of the vocabulary (exp, log), which it may have needed on the way: ``x.log().softmax(1)``
-    names softmax."""
+    names softmax; among those, the last one the code called first (what it made to hand to that call came
+    before: SGD(...) made only to give ReduceLROnPlateau(...) an optimizer names the scheduler)."""
     entries = {id(entry[0]): entry for entry in refused}
     plain = tripwires.original(TRIPWIRES.original(fn))
     if id(plain) in entries:
         return entries[id(plain)][1], "is", entries[id(plain)][2]
     called = [entry for entry in refused if ("forbidden", id(entry[0])) in notes]
     if called:
+        # the last one called first: what a call needs is made before it (a dummy optimizer made to hand to a
+        # scheduler: the scheduler is what the answer uses)
         order = list(notes)
-        called.sort(key=lambda entry: (entry[2] in blocks.VOCABULARY, order.index(("forbidden", id(entry[0])))))
+        called.sort(key=lambda entry: (entry[2] in blocks.VOCABULARY, -order.index(("forbidden", id(entry[0])))))
         return called[0][1], "calls", called[0][2]
     if isinstance(fn, type):
         for obj, name, block in refused:
@@ -976,6 +979,9 @@ def _numbers(value):
 
 
 # -------------------------------------------------------------------- hints
+F64_MATCH = 1e-9  # a known mistake matched at float64's precision: float32's rounding (6e-8) is far off
+
+
 def tiers(exercise, key, levels, seen):
     """The hints to show for mistake ``key``: the concept; the more concrete ones as the mistake comes back."""
     counted = (exercise.id, key)
@@ -987,6 +993,10 @@ def hints(exercise, reference, i, got, seen, generic=True):
     """The hints for a wrong answer ``got`` on case ``i``: a known mistake's (in tiers), an ignored argument, or a
     generic one."""
     case, expected = reference.cases[i], reference.expected(i)
+    # an answer that is the right one but for float32's rounding (on a case judged at float64's precision) is told
+    # apart from a known mistake's answer at float64's precision: at the exercise's float32 tolerance a mistake
+    # that differs only where float32 loses every digit (a tiny value that float32 rounds to 0) would match it
+    rtol, atol = (F64_MATCH, 0.0) if float32_rounding(got, expected) is not None else (exercise.rtol, exercise.atol)
     for index, mistake in enumerate(exercise.mistakes):
         try:
             if mistake.match is not None:
@@ -995,7 +1005,7 @@ def hints(exercise, reference, i, got, seen, generic=True):
                 wrong, differs = reference.mistake(i, index)
                 # a mistake that gives the right answer on this case cannot be told apart here (e.g. a right
                 # value returned as the wrong type must not get that mistake's hint)
-                matched = differs and compare_arrays(got, wrong, exercise.rtol, exercise.atol) is None
+                matched = differs and compare_arrays(got, wrong, rtol, atol) is None
         except Exception:  # noqa: BLE001  (a mistake that cannot happen here, e.g. shapes that do not fit)
             continue
         if matched:
@@ -1004,6 +1014,9 @@ def hints(exercise, reference, i, got, seen, generic=True):
     if ignored:
         return (ignored,)
     if generic:
+        rounded = float32_hint(got, expected)  # right but for float32's rounding: before the generic distortions
+        if rounded:
+            return tiers(exercise, "float32", rounded, seen)
         hint = _diagnose_first_wrong(got, expected, [as_numpy(a) for a in case.args], exercise)
         if hint:
             return (hint,)
@@ -1136,18 +1149,48 @@ def _forbidden(exercise, forbidden):
         f"Build it from the lesson's building blocks{blocks} and your own code"])
 
 
+# how a refusal lists an exercise's building blocks (``Exercise.allow``): what each covers, in the learner's words
+BLOCK_WORDS = {
+    "arithmetic": "arithmetic and comparisons (+ - * / **, abs, <, ==)",
+    "matmul": "matrix products (@, matmul)",
+    "std": "std or var",
+    "max": "max (or maximum)",
+    "min": "min (or minimum)",
+    "trig": "cos or sin",
+    "clip_grad_norm": "clip_grad_norm_",
+}
+_GIVEN = {"optimizer": "optimizer", "lr_scheduler": "scheduler"}  # blocks that are objects the function is handed
+
+
+def allowed_blocks(exercise):
+    """The computing blocks ``exercise.allow`` names, listed readably: "arithmetic and comparisons (...), exp,
+    log"; the optimizer and scheduler the function is given, not as blocks of their own (a tolerated block is not
+    named: the text does not name it)."""
+    allow = tuple(exercise.allow or ())
+    words = [BLOCK_WORDS.get(str(b), str(b)) for b in allow if b not in _GIVEN]
+    given = [_GIVEN[b] for b in allow if b in _GIVEN]
+    if given:
+        whose = "their" if len(given) > 1 else "its"
+        words.append(f"the {' and the '.join(given)} you are given ({whose} own methods, such as state_dict)")
+    return ", ".join(words)
+
+
 def refusal(exercise, refused):
     """The sentence that refuses a catalogued callable outside the exercise's building blocks (``record["refused"]``),
-    naming it and the blocks: "you called torch.logsumexp, which computes this exercise's work (or part of it);
-    build it from the allowed blocks: arithmetic, exp, log, max, sum" (for an elementary block of the vocabulary,
-    such as sqrt: "..., which is not one of this exercise's building blocks; ...")."""
+    naming it and pointing to the blocks the exercise's text names: "you called torch.logsumexp, which computes this
+    exercise's work (or part of it); build it from the building blocks the exercise's text names (of the functions
+    that compute something, it allows: arithmetic and comparisons (...), exp, log, max (or maximum), sum)" (for an
+    elementary block of the vocabulary, such as sqrt: "..., which is not one of this exercise's building blocks;
+    ...")."""
     name = str(refused.get("object", "?"))[:200]
     how = {"is": "your answer is {}", "calls": "you called {}", "subclasses": "your answer subclasses {}"}.get(
         refused.get("how"), "your code uses {}")
     why = ("which is not one of this exercise's building blocks" if refused.get("block") in blocks.VOCABULARY else
            "which computes this exercise's work (or part of it)")
-    allowed = ", ".join(str(b) for b in (exercise.allow or ()))
-    return f"{how.format(name)}, {why}; build it from the allowed blocks: {allowed}"
+    allowed = allowed_blocks(exercise)
+    listed = (f" (of the functions that compute something, it allows: {allowed}; shapes, indexing, copies and "
+              "dtypes are always fine)") if allowed else ""
+    return f"{how.format(name)}, {why}; build it from the building blocks the exercise's text names{listed}"
 
 
 def judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
@@ -1224,7 +1267,10 @@ def _judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
         return verdict(FAILED, failed, details=[_warned(warned)], hints_=found)
     refusal = exercise.answer.refuse(raw, reference.raw(i)) if exercise.answer is not None else None
     if refusal:
-        return verdict(FAILED, failed, details=[refusal], hints_=hints(exercise, reference, i, got, seen, False))
+        found = hints(exercise, reference, i, got, seen, False)
+        if not found and _float32_refused(refusal, got, expected):
+            found = tiers(exercise, "float32", FLOAT32_TYPE, seen)
+        return verdict(FAILED, failed, details=[refusal], hints_=found)
     if exercise.compare is not None:
         failure = exercise.compare(got, expected, case)
     else:
@@ -1250,6 +1296,19 @@ def _judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
     if exercise.grad and tensor_parts(exercise.answer or TensorAnswer(), reference.raw(i)):
         return _judge_graph(exercise, reference, i, record.get("graph"), raw, here)
     return verdict(PASSED, f"{exercise.id}: passed {here}.", "passed")
+
+
+def _float32_refused(refusal, got, expected):
+    """Whether an answer refused by its kind is a float32 where the reference's is float64 (or a Python float): a
+    float32 array or tensor, or a run that stopped at a number it names a float32 (np.float32(0) as an
+    accumulator returns a numpy float32)."""
+    def first(value):
+        return value[0] if isinstance(value, (tuple, list)) and value else value
+    if getattr(first(expected), "dtype", None) != np.float64:
+        return False
+    text = str(refusal)
+    return getattr(first(got), "dtype", None) == np.float32 or bool(
+        re.search(r"\bfloat32\b", text) and re.search(r"\bfloat64\b|\bPython float\b", text))
 
 
 def _warned(warned):

@@ -36,6 +36,8 @@ class Adagrad(Optimizer):
     ``foreach``, ``fused`` and ``differentiable`` are accepted for PyTorch's scripts and change nothing
     (see ``optimizer.implementation_flags``)."""
 
+    _tensor_step = True  # state["step"] is a 0-d tensor; a numeric step loaded from a checkpoint becomes one
+
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
         implementation_flags("Adagrad", foreach, False, differentiable, fused)

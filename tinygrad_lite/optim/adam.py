@@ -42,6 +42,8 @@ class Adam(Optimizer):
     ``foreach``, ``fused``, ``capturable`` and ``differentiable`` are accepted for PyTorch's scripts and change
     nothing (see ``optimizer.implementation_flags``)."""
 
+    _tensor_step = True  # state["step"] is a 0-d tensor; a numeric step loaded from a checkpoint becomes one
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  maximize=False, decoupled_weight_decay=False, foreach=None, capturable=False, differentiable=False,
                  fused=None):

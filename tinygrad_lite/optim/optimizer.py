@@ -65,6 +65,8 @@ class Optimizer:
     ``defaults`` maps each hyperparameter name to the value used where a group does not give one.
     """
 
+    _tensor_step = False  # True in an optimizer whose state["step"] is a tensor (see _load_value)
+
     def __init__(self, params, defaults):
         self.defaults = defaults
         self.state = defaultdict(dict)
@@ -176,8 +178,9 @@ class Optimizer:
         """Load ``state_dict()`` output, from this library or PyTorch (its tensors or numpy arrays work too).
 
         The groups must have the same sizes as this optimizer's. Tensors are copied, converted to their
-        parameter's dtype and device (except ``step``, which keeps its own, as in PyTorch); the hyperparameters
-        in the dict replace the current ones.
+        parameter's dtype and device (except ``step``, which keeps its own, as in PyTorch); other values (a step
+        kept as a Python int) are kept as they are, as in PyTorch; the hyperparameters in the dict replace the
+        current ones.
         """
         name = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, Mapping) or not {"state", "param_groups"} <= state_dict.keys():
@@ -200,7 +203,7 @@ class Optimizer:
         for index, saved_state in state_dict["state"].items():
             if index in by_index:
                 param = by_index[index]
-                state[param] = {key: _load_value(param, key, value, f"{name}: state {index!r}")
+                state[param] = {key: _load_value(param, key, value, f"{name}: state {index!r}", self._tensor_step)
                                 for key, value in saved_state.items()}
             else:  # state that belongs to no parameter is kept as it is (as in PyTorch)
                 state[index] = copy.deepcopy(saved_state)
@@ -317,9 +320,15 @@ def effective_grad(param, group):
     return grad
 
 
-def _load_value(param, key, value, where):
-    """A copy of one loaded state value: tensors (ours, PyTorch's, numpy) become ours, on ``param``'s dtype/device."""
-    if key == "step" and isinstance(value, (int, float)):  # (old PyTorch checkpoints store the step as a number)
+def _load_value(param, key, value, where, tensor_step=False):
+    """A copy of one loaded state value: tensors (ours, PyTorch's, numpy) become ours, on ``param``'s dtype/device.
+
+    Any other value (a Python number, a string...) is kept as it is, as in PyTorch: an optimizer written with
+    ``state["step"] = 0`` gets its int back. Only an optimizer whose class keeps ``step`` as a tensor
+    (``_tensor_step``: Adam, RMSprop, Adagrad) turns a numeric step (old PyTorch checkpoints) into one, as PyTorch's
+    own optimizers do in their ``__setstate__``.
+    """
+    if key == "step" and tensor_step and isinstance(value, (int, float)):
         step = step_state()
         step.array[...] = value
         return step

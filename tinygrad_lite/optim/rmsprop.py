@@ -40,6 +40,8 @@ class RMSprop(Optimizer):
     ``foreach``, ``capturable`` and ``differentiable`` are accepted for PyTorch's scripts and change nothing
     (see ``optimizer.implementation_flags``)."""
 
+    _tensor_step = True  # state["step"] is a 0-d tensor; a numeric step loaded from a checkpoint becomes one
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, *, maximize=False, differentiable=False):
         implementation_flags("RMSprop", foreach, capturable, differentiable, None)

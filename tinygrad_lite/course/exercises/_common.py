@@ -16,6 +16,7 @@ import numpy as np
 from ... import tensor
 from ..answers import AnyAnswer, ArrayAnswer, NumberAnswer, Run, RunAnswer, TensorAnswer, TupleAnswer
 from ..checks import Mistake, compare_arrays
+from ..compare import FLOAT32_ROUNDING
 
 __all__ = ["AnyAnswer", "ArrayAnswer", "NumberAnswer", "Run", "RunAnswer", "TensorAnswer", "TupleAnswer", "_classes",
            "_f32", "_f64", "_mistake", "_np", "F64_RTOL", "FLOAT32_DIGITS", "FLOAT32_RESULT", "_by_dtype", "_cast_to",
@@ -107,14 +108,9 @@ def _cast_to(have, want, hint, more=()):
     return Mistake(hint=hint, more=more, match=match)
 
 
-# the hint of a float64 answer with float32's digits on a float64 case (``_float32_digits(*FLOAT32_DIGITS)``)
-FLOAT32_DIGITS = (
-    "your result is float64, as it should be, but it carries float32's rounding: it is off by about 1e-8 of its "
-    "size. A float32 tensor in your code (a .float() of a mask, a target or a number, or a tensor made with the "
-    "default float32) rounded a number to 7 significant digits before it met the float64 inputs; the promotion to "
-    "float64 that follows does not bring the lost digits back",
-    "make every tensor you create with the dtype of the inputs (dtype=x.dtype, .to(x.dtype), zeros_like): then "
-    "nothing is rounded to float32 on the way")
+# the hint of a float64 answer with float32's digits on a float64 case (``_float32_digits(*FLOAT32_DIGITS)``): the
+# check's own hint for float32's rounding (compare.FLOAT32_ROUNDING), which it gives where no Mistake matched
+FLOAT32_DIGITS = FLOAT32_ROUNDING
 
 
 def _float32_digits(hint, more=()):

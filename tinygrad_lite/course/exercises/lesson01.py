@@ -219,8 +219,18 @@ def _is_leaky(got, case):
     got = np.asarray(got, dtype=np.float64)
     if got.shape != x.shape or not np.allclose(got[x > 0], x[x > 0], rtol=1e-5) or not (x < 0).any():
         return False
-    slopes = got[x < 0] / x[x < 0]
-    return bool(np.allclose(slopes, slopes[0], rtol=1e-4) and 0 < abs(slopes[0]) < 1)
+    slopes = got[x < 0] / x[x < 0]  # (atol=0: the tiny "slopes" of a constant, 1e-12 / x, are not one slope)
+    return bool(np.allclose(slopes, slopes[0], rtol=1e-4, atol=0.0) and 0 < abs(slopes[0]) < 1)
+
+
+def _is_floored(got, case):
+    """The answer is max(x, c) for one small c > 0: a clamp at a small floor (clamp(min=1e-12)) instead of at 0."""
+    x = np.asarray(case.args[0].numpy(), dtype=np.float64)
+    got = np.asarray(got, dtype=np.float64)
+    if got.shape != x.shape or not (x <= 0).any():
+        return False
+    c = got[x <= 0].flat[0]
+    return bool(0 < c < 1e-2 and np.array_equal(got, np.maximum(x, c)))
 
 
 def _is_thresholded(got, case):
@@ -234,8 +244,9 @@ def _is_thresholded(got, case):
                 and (not kept.any() or x[zeroed].max() < x[kept].min()))
 
 
-KEEP_EVERY_POSITIVE = ("ReLU keeps every x > 0 as it is, however small (a hidden case goes down to 1e-37), so "
-                       "compare with 0 itself, not with a small threshold")
+KEEP_EVERY_POSITIVE = ("ReLU keeps every x > 0 as it is, however small (hidden cases go down to float32's smallest "
+                       "number, 1.4e-45, and float64's, 5e-324), so compare with 0 itself, not with a small "
+                       "threshold")
 THRESHOLD = ("some small positive values became 0: " + KEEP_EVERY_POSITIVE,
              "a comparison with 0 is exact for every float: no rounding makes a negative x compare above 0")
 HALVES = ("(x + |x|) / 2 is max(x, 0) on paper, but a computer's numbers have a largest and a smallest: x + |x| is "
@@ -307,6 +318,11 @@ register(Exercise(
                  "abs(x) turns the negative values positive; ReLU sets them to 0",
                  "the positive values stay and the negative ones become 0: an operation that bounds every element "
                  "from below does exactly that"),
+        Mistake(match=lambda got, expected, case: _is_floored(got, case),
+                hint="the negative values (and 0) must become exactly 0; yours all become the same small positive "
+                     "number, as a clamp with a small min (min=1e-12) gives: ReLU's lower bound is 0 itself",
+                more="bound the elements from below at 0 exactly: a floor \"against zeros\" changes every negative "
+                     "output, and every positive x below the floor too"),
         Mistake(match=lambda got, expected, case: _is_leaky(got, case),
                 hint="the negative values must become exactly 0; yours become a small multiple of x (that is leaky "
                      "ReLU, a cousin of ReLU)",
@@ -404,7 +420,11 @@ def _one_minus(x):
 
 def _close(got, expected, wrong, rtol=1e-6):
     """``got`` is ``wrong`` (a tensor), to within rtol (tighter than the check's: float32 formulas that differ
-    only in their rounding must be told apart), and ``wrong`` is not the right answer."""
+    only in their rounding must be told apart), and ``wrong`` is not the right answer. On a float64 case, to within
+    1e-9: a right formula computed in float32 there (e.g. a .float() before exp) is float32's rounding, which the
+    check's float32 hint names, not this mistake."""
+    if getattr(expected, "dtype", None) == np.float64:
+        rtol = min(rtol, 1e-9)
     with np.errstate(all="ignore"):
         wrong = np.asarray(wrong.detach().numpy(), dtype=np.float64)
     got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)

@@ -257,6 +257,13 @@ register(Exercise(
             "a loss is a single number, shape (): you returned one loss per element. Average them all",
             "end with a mean over everything (no dim argument)")),
         _mistake(lambda x, y, delta=1.0: F.huber_loss(x, y, delta=delta).reshape(1), *SHAPE_ONE),
+        # the quadratic piece everywhere: the linear piece forgotten, or chosen away by a Python `if` on .any()
+        # (which gives the same numbers on every case), so the hint names both (review of issue 32)
+        _mistake(lambda x, y, delta=1.0: (0.5 * (x - y).square()).mean(), *_hint(
+            "your loss is the quadratic piece, d^2 / 2, for every element, also where |d| > delta: beyond delta "
+            "Huber must grow linearly, as delta * (|d| - delta/2), which is what makes it gentle with outliers. "
+            "(If a Python `if` on (|d| < delta).any() chose the piece, it chose once for the whole tensor)",
+            "pick the piece for each element: tl.where(|d| < delta, quadratic piece, linear piece)")),
         *(_mistake(wrong, *_hint(
             "a Python `if` decides once for the whole tensor: with (|d| < delta).all() or .any() every element "
             "takes the same piece. Huber picks the piece element by element, so a batch with small and large "

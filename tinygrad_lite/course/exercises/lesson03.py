@@ -31,6 +31,10 @@ import numpy as np
 from ... import Tensor, autograd
 from ...autograd.engine import unbroadcast
 from ...autograd.gradcheck import numeric_jacobians
+from ...ops.activation import ReLU as ReLUOp
+from ...ops.elementwise import Mul as MulOp
+from ...ops.matmul import Linear as LinearOp
+from ...ops.matmul import MatMul as MatMulOp
 from ..checks import Case, ErrorHint, Exercise, Mistake, register
 from ._common import AnyAnswer, ArrayAnswer, TupleAnswer, _by_dtype, _cast_to, _mistake
 
@@ -42,6 +46,10 @@ AUTOGRAD = (Tensor.backward, autograd.grad, autograd.backward, "torch.Tensor.bac
             "torch.autograd.backward") + tuple(
     f"torch.func.{name}" for name in ("jacfwd", "jacrev", "jvp", "vjp", "grad", "grad_and_value", "linearize")) + tuple(
     f"torch.autograd.functional.{name}" for name in ("jacobian", "vjp", "jvp"))
+# the library's own op, its backward called directly on an instance of one's own (the text points to ops/ to compare
+# with it). The whole class is forbidden, not its backward alone: 01.relu forbids ReLUOp too, and one object is
+# watched once (the learner's code makes an op only to use it; the library's own ops are not the learner's calls)
+MATMUL_OPS = (MatMulOp, LinearOp)
 
 
 def sum_to_shape(grad, shape):
@@ -702,7 +710,7 @@ register(Exercise(
     cases=_mul_cases,
     answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference")),
     generic_hints=("sign", "factor"),
-    forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
+    forbid=AUTOGRAD + (MulOp,),  # the library's autograd (or PyTorch's), or its op's own backward
     allow=("arithmetic", "sum"),  # the text's building blocks (sum_to_shape is made of them)
     points=2,
     mistakes=[
@@ -818,7 +826,7 @@ register(Exercise(
     answer=ArrayAnswer("reference"),
     compare=AT_ITS_PRECISION,  # relu's gradient only selects: exact in either dtype
     generic_hints=("sign",),
-    forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
+    forbid=AUTOGRAD + (ReLUOp,),  # the library's autograd (or PyTorch's), or its op's own backward
     # the text's building blocks: a mask from a comparison, or where, clamp, max/min (relu(x) > 0 is a mask too)
     allow=("arithmetic", "where", "clamp", "max", "min", "relu"),
     points=1,
@@ -900,7 +908,7 @@ register(Exercise(
     answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference")),
     generic_hints=("transpose", "mean_vs_sum", "sign", "factor"),
     error_hints=[SHAPES_DO_NOT_FIT],
-    forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
+    forbid=AUTOGRAD + MATMUL_OPS,  # the library's autograd (or PyTorch's), or its ops' own backward
     allow=("arithmetic", "matmul", "sum"),  # the text's building blocks (a sum of outer products is right too)
     points=2,
     mistakes=[
@@ -977,7 +985,7 @@ register(Exercise(
     answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference"), ArrayAnswer("reference")),
     generic_hints=("transpose", "mean_vs_sum", "sign", "factor"),
     error_hints=[SHAPES_DO_NOT_FIT],
-    forbid=AUTOGRAD,  # the library's autograd (or PyTorch's) would compute these gradients
+    forbid=AUTOGRAD + MATMUL_OPS,  # the library's autograd (or PyTorch's), or its ops' own backward
     allow=("arithmetic", "matmul", "sum"),  # the text's building blocks (F.linear, the forward, is refused)
     points=3,
     mistakes=[
@@ -1290,7 +1298,8 @@ register(Exercise(
     error_hints=[INTEGER_X],
     # the library's own central differences (gradcheck's helper); the text's building blocks: arithmetic on numpy
     # arrays and calls of f (numpy's own functions are not catalogued: copies, np.ndindex, np.zeros_like pass)
-    forbid=(numeric_jacobians,),
+    forbid=(numeric_jacobians, "torch.autograd.gradcheck.get_numerical_jacobian",  # (and PyTorch's, public or
+            "torch.autograd.gradcheck._get_numerical_jacobian"),  # not: its central differences in one call)
     allow=("arithmetic",),
     points=2,
     # float64's precision (issue 32), as far as central differences allow: right ways to write them (x[i] + h on a

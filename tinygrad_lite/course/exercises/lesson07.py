@@ -413,6 +413,13 @@ class _StartsAtPlusInf(_Stopper):
         self.best = math.inf
 
 
+class _ComparesAsMin(_Stopper):
+    """The starting best follows mode (-inf for "max"), but the comparison is a loss's in both modes."""
+
+    def improved(self, value):
+        return value < self.best - self.min_delta
+
+
 class _MaxStartsAtZero(_Stopper):
     """best starts at 0 in mode "max" (as if no score could be negative)."""
 
@@ -685,6 +692,11 @@ register(Exercise(
                  "mode='max' means larger is better (an accuracy): yours treats every value as a loss. Use the "
                  "argument mode, for the starting best value and for the comparison",
                  "for mode 'max' the best starts at -inf and an improvement is a value above best + min_delta"),
+        _mistake(_ComparesAsMin,
+                 "in mode 'max' larger is better: your starting best is right (-inf), but your comparison is a "
+                 "loss's (a value below the best), so no accuracy ever beats -inf and every epoch counts as one "
+                 "without improvement. The comparison must follow mode too",
+                 "for mode 'max' an improvement is a value above best + min_delta"),
         _mistake(_SharedCopy,
                  "two EarlyStopping objects, one per model, overwrote each other's kept weights: your copy lives "
                  "in one place shared by every instance (an attribute of the class changed in place, a variable "
@@ -821,6 +833,33 @@ def same_state(a, b):
         return bool(a == b)
     except Exception:  # noqa: BLE001
         return False
+
+
+ROUNDED = 0.5  # a resume_run flag: the piece was put back, but its float64 tensors rounded to float32 on the way
+
+
+def rounded_state(a, b):
+    """Whether ``a`` equals ``b`` except that some of b's float64 arrays hold in ``a`` their values rounded to
+    float32 (in either dtype): a state put back after a .float() (issue 32). False when ``a`` equals ``b``."""
+    a, b = _snapshot(a), _snapshot(b)
+    if isinstance(b, np.ndarray) and b.dtype == np.float64 and isinstance(a, np.ndarray) and a.shape == b.shape:
+        if a.dtype.kind != "f":
+            return False
+        rounded = b.astype(np.float32).astype(np.float64)
+        return bool(np.array_equal(a, rounded, equal_nan=True) and not np.array_equal(a, b, equal_nan=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() != b.keys():
+            return False
+        return _some_rounded([(a[k], b[k]) for k in a])
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and _some_rounded(list(zip(a, b)))
+    return False
+
+
+def _some_rounded(pairs):
+    """Each pair equal or rounded (rounded_state), and at least one rounded."""
+    rounded = [rounded_state(x, y) for x, y in pairs]
+    return any(rounded) and all(r or same_state(x, y) for r, (x, y) in zip(rounded, pairs))
 
 
 def _weights(model):
@@ -976,6 +1015,12 @@ def drive_save(save_fn, args, kwargs):
 
 
 RESUME_FIELDS = ("start",) + KEYS
+REPLACED_PARAMETERS = (
+    "your resume_run replaced the model's parameters with new tensors (new Parameter objects, put in with setattr "
+    "or model.weight = ...), instead of loading the saved values into the tensors the model already has. The "
+    "optimizer was built for the model and holds those tensors: the resumed run's steps would go on updating the "
+    "old ones, which the model no longer uses. Load the checkpoint's 'model' entry into the model's own tensors, "
+    "in place (load_state_dict does)")
 
 
 def drive_resume(resume_fn, args, kwargs):
@@ -989,7 +1034,11 @@ def drive_resume(resume_fn, args, kwargs):
         train_until_saved(spec, save_run_reference, path)
         saved = load(path)
         model, optimizer, scheduler, loader = fresh_process(spec)
+        held = list(model.parameters())
         start = resume_fn(path, model, optimizer, scheduler, loader=loader, **kwargs)
+        now = list(model.parameters())
+        if len(now) != len(held) or any(a is not b for a, b in zip(held, now)):
+            return Run.failed(REPLACED_PARAMETERS)
         if isinstance(start, Tensor) and start.numel() == 1:
             start = start.item()
         if not isinstance(start, (int, np.integer)) or isinstance(start, bool):
@@ -997,7 +1046,8 @@ def drive_resume(resume_fn, args, kwargs):
             return Run.failed(f"your resume_run returned {shown}; it must return the epoch to start from, an int "
                               "(the training loop then runs range(start, epochs))")
         flags = [float(same_state(model.state_dict(), saved["model"])),
-                 float(same_state(optimizer.state_dict(), saved["optimizer"])),
+                 float(same_state(optimizer.state_dict(), saved["optimizer"]))
+                 or ROUNDED * rounded_state(optimizer.state_dict(), saved["optimizer"]),
                  float(same_state(scheduler.state_dict(), saved["scheduler"])),
                  float(same_state(get_rng_state(), saved["rng_state"])),
                  float(same_state(shuffler(loader).get_state(), saved["loader_rng_state"]))]
@@ -1065,6 +1115,9 @@ def _resume_compare(got, expected, case):
         return (f"{spec!r}: your resume_run returned {g[0]:g}; the run must go on at epoch {e[0]:g}")
     order = (1, 3, 2, 4, 5)  # the scheduler before the optimizer: a scheduler's step changes the optimizer's lr too
     for i, key in ((i, KEYS[i - 1]) for i in order):
+        if g[i] == ROUNDED:
+            return (f"{spec!r}: after your resume_run, the optimizer holds the checkpoint's {key!r} entry rounded "
+                    "to float32: its float64 tensors lost their last digits on the way")
         if g[i] != 1:
             return (f"{spec!r}: after your resume_run, the checkpoint's {key!r} entry was not put back "
                     f"({_PIECES[key]}), or it was changed afterwards")
@@ -1140,6 +1193,14 @@ OPTIMIZER_STATE = (
     "SGD's momentum buffers. A resumed run without it starts those from zero (Adam's next steps are then "
     "bias-corrected as if training had just begun), and drifts away from the uninterrupted run",
     "optimizer.state_dict() holds all of it; load_state_dict puts it back")
+OPTIMIZER_ROUNDED = (
+    "the optimizer's state was put back, but rounded: this run is float64, and its state tensors (Adam's moment "
+    "estimates, SGD's momentum buffers) went through float32 on the way (a .float(), or tensors made anew from "
+    "lists or numbers, which get the default float32). load_state_dict turns them back into float64 without the "
+    "digits float32 dropped, and the resumed run drifts away from the uninterrupted one: keep each tensor as it "
+    "was saved",
+    "hand the checkpoint's 'optimizer' entry to optimizer.load_state_dict as it is, with no conversion: its "
+    "tensors are float64 already")
 SCHEDULER_STATE = (
     "the scheduler counts the epochs it has seen: without its state it starts counting from 0 again, so the "
     "learning rate changes at the wrong epochs instead of going on along its schedule",
@@ -1171,22 +1232,24 @@ LOADER_RESUMED = (
     "iterate the loader afterwards: every pass over it draws an epoch's order",
     "the checkpoint's 'loader_rng_state' entry goes into loader.generator with set_state")
 
-def _first_missing(piece, offset):
+def _first_missing(piece, offset, rounded=False):
     """A Mistake's match: ``piece`` is the first of model, optimizer, scheduler and RNG state whose flag in the Run
     (from position ``offset``) says it was not saved (put back) as it was; for resume_run (``offset`` 1) the
-    returned epoch must be right too. Whatever the wrong entry holds instead, the hint is the piece's."""
+    returned epoch must be right too. Whatever the wrong entry holds instead, the hint is the piece's; with
+    ``rounded``, only a piece put back rounded to float32 (flag ROUNDED), otherwise only one that was not."""
     def match(got, expected, case):
         g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
         if g.shape != e.shape or (offset and g[0] != e[0]):
             return False
         flags = dict(zip(KEYS, g[offset:offset + len(KEYS)]))
         order = ("model", "scheduler", "optimizer", "rng_state", "loader_rng_state")  # as the compares report them
-        return next((k for k in order if flags[k] != 1), None) == piece
+        first = next((k for k in order if flags[k] != 1), None)
+        return first == piece and (flags[first] == ROUNDED) == rounded
     return match
 
 
-def _piece_mistake(piece, offset, hint, more):
-    return Mistake(hint=hint, more=more, match=_first_missing(piece, offset))
+def _piece_mistake(piece, offset, hint, more, rounded=False):
+    return Mistake(hint=hint, more=more, match=_first_missing(piece, offset, rounded))
 
 
 register(Exercise(
@@ -1293,6 +1356,7 @@ register(Exercise(
                  "the checkpoint was written AFTER its epoch ended, so that epoch is done: starting at the saved "
                  "epoch trains it a second time (a common tutorial line sets the start epoch to the saved one)",
                  "return the saved epoch + 1"),
+        _piece_mistake("optimizer", 1, *OPTIMIZER_ROUNDED, rounded=True),
         _piece_mistake("optimizer", 1, *OPTIMIZER_STATE),
         _piece_mistake("scheduler", 1, *SCHEDULER_RESUMED),
         _piece_mistake("rng_state", 1, *RNG_STATE),

@@ -534,6 +534,15 @@ register(Exercise(
                   "available, as the pipeline's run does to choose the device it passes): the caller decides "
                   "where the model lives, and may keep it on the CPU on a machine that has a GPU",
                   "pass the parameter `device` to .to(...) for each batch"),
+        ErrorHint(r"Expected all tensors to be on the same device.*\(in (add|subtract|multiply|(true_)?divide|"
+                  r"(add|sub|mul|div)_)\)",
+                  "the error comes from your own arithmetic (an addition or the like), not from the model: it "
+                  "mixed a tensor on `device` with one on the CPU. Moving the batch is not all: a tensor your "
+                  "function creates itself (a running total made with lib.zeros or lib.tensor, say) is made on "
+                  "the CPU unless told otherwise, so it must be made on the device too. Better: add up Python "
+                  "numbers, taking each batch's out with .item()",
+                  "total, correct, count = 0.0, 0, 0, then total += loss.item() * len(y): a float lives on no "
+                  "device, and holds no graph"),
         ErrorHint(r"Expected all tensors to be on the same device",
                   "the model lives on `device`, and the loader hands out its batches on the CPU: every batch has "
                   "to be moved to the model's device, x and y both (lesson 08)",

@@ -810,9 +810,11 @@ def _compare_ratios(got, expected, case):
         return failure
     if compare_arrays(got, expected, 1e-12, 0.0):
         return (f"your ratios are right to about {_digits(got, expected)} significant digits, but these layers are "
-                "float64 (about 16 digits): something on the way rounded to float32 (a .float(), "
-                "np.float32 or .astype(np.float32) of a weight, a gradient or a norm), which keeps about 7. Take "
-                "each norm in the weight's own dtype: .item() gives the full float64 number")
+                "float64 (about 16 digits): something on the way rounded to float32, which keeps about 7: a "
+                ".float(), np.float32 or .astype(np.float32) of a weight, a gradient or a norm, a float32 array "
+                "returned, or a tl.tensor(list of the ratios), which is float32 by default (as torch.tensor of "
+                "Python floats is). Take each norm in the weight's own dtype: .item() gives the full float64 "
+                "number, and np.array of Python floats keeps it (float64)")
     return None
 
 
@@ -1215,7 +1217,7 @@ def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, ep
         m_mean = 1 - momentum if reversed_which == "mean" else m
         m_var = 1 - momentum if reversed_which == "var" else m
         rm, rv = (1 - m_mean) * rm + m_mean * bm, rv if var_not_updated else (1 - m_var) * rv + m_var * bv
-        if normalise_with_new is True:
+        if normalise_with_new is True or (normalise_with_new == "eval" and not training):
             y = (x - rm) / np.sqrt(rv + eps) * gamma + beta
     return y, rm, rv
 
@@ -1352,6 +1354,12 @@ register(Exercise(
                  "in training mode the running statistics must move towards the batch's mean and unbiased "
                  "variance; you returned them unchanged",
                  "new = (1 - momentum) * old + momentum * batch statistic, when training is True"),
+        _mistake(lambda *a, **k: _bn_np(*a, **k, eval_updates=True, normalise_with_new="eval"),
+                 "in evaluation mode the running statistics stay as they are: yours moved them towards this "
+                 "batch's statistics, then normalised with the moved ones, so a sample's output depends on the "
+                 "other samples with it. Only training updates them; evaluation normalises with the running "
+                 "statistics as given and returns them unchanged",
+                 "branch on training before the update: with training=False, no statistic of the batch at all"),
         _mistake(lambda *a, **k: _bn_np(*a, **k, eval_updates=True),
                  "in evaluation mode the running statistics stay as they are: only training updates them",
                  "return the running statistics unchanged when training is False"),
@@ -1843,6 +1851,12 @@ register(Exercise(
                  "you normalised over dim 1; layer norm normalises over the LAST dim (dim=-1), the features, which "
                  "for a 3-D input (batch, sequence, features) is dim 2",
                  "dim=-1 works for 2-D and 3-D inputs alike"),
+        _mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, eps, axis=tuple(range(1, len(x.shape)))),
+                 "you took each sample's statistics over all its dims but the first (a reshape to (N, -1), or "
+                 "dims 1, 2, ...): for a (batch, positions, features) input that mixes the positions of a sequence. "
+                 "Layer norm normalises over the LAST dim only: one mean and one variance per position, over its "
+                 "features",
+                 "the statistics over dim=-1 alone, with keepdim=True, whatever the number of dims"),
         Mistake(match=_ln_other_axis, hint=
                 "you normalised over a dim that is not the last one (a dim chosen from the number of dims?): "
                 "layer norm normalises over the LAST dim, the features, whatever the number of leading dims "
