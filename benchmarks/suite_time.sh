@@ -20,5 +20,9 @@ printf '| %s | %s | %s | %s s | %s | exit %s |\n' "$(date -u +%Y-%m-%d)" "$(git 
     "${*:-defaults}" "$wall" "$setup; $summary" "$status"
 grep -A8 ' time budget ' "$work/log" || true
 grep -A16 'slowest 15 durations' "$work/log" || true
-[ "$status" = 0 ] || tail -40 "$work/log"
+if [ "$status" != 0 ]; then  # the whole log outlives the clone: a failure on a fresh clone may not repeat
+    cp "$work/log" "${TMPDIR:-/tmp}/suite_time_failed.log"
+    echo "the whole log: ${TMPDIR:-/tmp}/suite_time_failed.log"
+    grep -E '^(FAILED|ERROR) ' "$work/log" || true
+fi
 exit "$status"

@@ -61,6 +61,17 @@ def broken_python():
     shutil.rmtree(where, ignore_errors=True)
 
 
+def skip_unless_limits_only_works():
+    """Both tests of a broken environment grade with --sandbox none (the broken environment reaches the course
+    through a .pth file, which bubblewrap does not show its kernels). As root, with the course in a private
+    folder (benchmarks/suite_time.sh clones into one), no kernel can start that way: grade says so in one line
+    (tests/test_grading_private.py), and these tests have nothing to show."""
+    try:
+        sandboxes.choose("none")
+    except RuntimeError as e:
+        pytest.skip(f"--sandbox none cannot start a grading kernel here: {str(e)[:200]}")
+
+
 def run_cli(python, *arguments):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV"))}
     return subprocess.run([str(python), "-c", "import sys; from tinygrad_lite.course import cli; "
@@ -73,6 +84,7 @@ def totals(out):
 
 
 def test_a_machine_whose_kernels_cannot_start_grades_no_one_then_everyone_after_the_fix(tmp_path, broken_python):
+    skip_unless_limits_only_works()
     python, shadow = broken_python
     folder, out = tmp_path / "class", tmp_path / "out"
     expected = small_class(folder)
@@ -158,6 +170,7 @@ def start_worker(python, address, tmp_path, name):
 def test_a_worker_that_cannot_run_kernels_grades_no_one_and_is_named_with_the_fix(tmp_path, capsys, broken_python):
     """One good worker and one broken one: the broken one is named and left out, the good one grades everyone.
     Then the broken one alone: the run stops before grading anyone; after the fix, the same command grades all."""
+    skip_unless_limits_only_works()
     python, shadow = broken_python
     folder = tmp_path / "class"
     expected = small_class(folder)
