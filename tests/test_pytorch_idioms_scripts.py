@@ -16,6 +16,10 @@ import re
 import numpy as np
 import pytest
 
+import tinygrad_lite as tl
+
+torch = pytest.importorskip("torch")
+
 POLYNOMIAL_FIT_WITH_MM = '''
 import math
 import torch
@@ -269,9 +273,17 @@ def swap_imports(source):
 
 
 def run(source):
+    """What the script prints. Afterwards, no default device is left set, in PyTorch or here: a script that ends with
+    ``torch.set_default_device("cpu")`` leaves PyTorch's device mode (a TorchFunctionMode) on for the rest of the
+    process, under which PyTorch's own ``F.l1_loss(..., weight=w)`` drops its weight (a later test of the same
+    worker, tests/test_losses.py, failed on it)."""
     buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        exec(compile(source, "<script>", "exec"), {"__name__": "__script__"})
+    try:
+        with contextlib.redirect_stdout(buffer):
+            exec(compile(source, "<script>", "exec"), {"__name__": "__script__"})
+    finally:
+        torch.set_default_device(None)
+        tl.set_default_device(None)
     return buffer.getvalue()
 
 
