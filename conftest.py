@@ -15,13 +15,6 @@ this file is loaded for every path below the repository, tests/conftest.py only 
   kernel, then the kernel binds them; with several workers starting kernels at once, another process can take a
   port in between, and the kernel exits before it answers ("Kernel died before replying to kernel_info": seen
   once in .ci/run's second pass, every cell of that notebook an error). A second start picks other ports.
-- The longest groups start first (``pytest_collection_modifyitems_longest_groups_first``). pytest-xdist hands out
-  the groups in the order of its work queue, which by default it sorts by their number of tests: the browser
-  lessons (6 tests a group, about 100 s each group) and a graded class (a fixture of a minute, then a cluster test
-  of another) started last, and the suite waited for them on one worker. On each worker (which collects, and whose
-  order the controller's scheduler takes) the items are ordered by their group's time, estimated from the budget
-  below (a file's seconds per test), a group's own order kept (a notebook's cells stay in order); xdist's own
-  reordering is switched off.
 - A time budget per test file (``TimeBudget``, benchmarks/test_budget.json): a run of the whole suite fails when
   a file's tests took much longer than its budget says, so that the README's test command stays within its five
   minutes; ``--record-time-budget`` records this run's times as the new budget.
@@ -196,32 +189,10 @@ class TimeBudget:
                 terminalreporter.write_line(line)
 
 
-@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
-def pytest_collection_modifyitems_longest_groups_first(config, items):
-    """Order the items by their xdist group's estimated time, longest first (see the module's docstring); items of
-    one group, and groups of equal estimate, keep their order. Every worker orders the same items the same way."""
-    if not hasattr(config, "workerinput") or not TimeBudget.PATH.exists():  # (only where xdist collects)
-        return
-    files = json.loads(TimeBudget.PATH.read_text(encoding="utf-8"))["files"]
-    per_test = {f: b["seconds"] / b["tests"] for f, b in files.items() if b["tests"] > b["skipped"]}
-
-    def group(item):
-        mark = item.get_closest_marker("xdist_group")
-        return (mark.args[0] if mark.args else mark.kwargs.get("name")) if mark else item.nodeid
-
-    estimate = Counter()
-    for item in items:
-        estimate[group(item)] += per_test.get(item.nodeid.split("::")[0], 1.0)  # (a file not in the budget: 1 s)
-    order = {item.nodeid: k for k, item in enumerate(items)}
-    items.sort(key=lambda item: (-estimate[group(item)], group(item), order[item.nodeid]))
-
-
 def pytest_configure(config):
     config.pluginmanager.register(_GroupsTookEffect(), "tinygrad_lite_groups_took_effect")
     if not hasattr(config, "workerinput"):  # pytest-xdist's workers report to the controller, which adds up
         config.pluginmanager.register(TimeBudget(config), "tinygrad_lite_time_budget")
-        if getattr(config.option, "dist", "no") == "loadgroup":  # the controller's scheduler takes the groups in
-            config.option.loadscopereorder = False                # the workers' order (see above)
     try:
         import nbval.kernel as nbval_kernel  # RunningKernel calls this module's start_new_kernel
     except ImportError:  # nbval is optional here (a run without notebooks)
