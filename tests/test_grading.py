@@ -149,6 +149,20 @@ HOSTILE_00 = {
         def standardize(x):
             while True:
                 os.fork()
+        """,
+        # right, unless a process of the fork bomb is still alive (in the kernel's own PID namespace, where the
+        # kernel ends them after each call: else they would take the CPU from this exercise's honest cases)
+        "00.pairwise_sq_distances": """
+        import os
+
+        def pairwise_sq_distances(a, b):
+            if os.getpid() in (1, 2):  # a PID namespace of its own
+                try:
+                    os.kill(-1, 0)
+                    return a.sum() * 0  # a process left: the wrong answer
+                except ProcessLookupError:
+                    pass
+            return ((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=-1)
         """},
     "printbomb": {"00.row_normalize": """
         def row_normalize(scores):

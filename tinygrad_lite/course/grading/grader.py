@@ -376,6 +376,7 @@ def run_exercises(settings, sandbox, lesson, codes, seeds, uid, font_cache, cour
         batch = list(queue) if together else queue[:1]
         plan = layout.plan(lesson, {e: codes[e] for e in batch}, batch)
         plan["timeout"] = s.timeout  # the kernel's own clock per cell and exercise (kernel.py); the kill is later
+        plan["own_pid_namespace"] = sandbox.own_pid_namespace  # the kernel ends what the learner's code started
         outcome = session.run_kernel(sandbox, plan, {e: seeds[e] for e in batch}, limits, s.timeout, deadline,
                                      s.max_output * 2 ** 20, font_cache, uid, course)
         if outcome.get("course_changed") and encode.course_digest() != course:

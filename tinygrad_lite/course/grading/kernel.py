@@ -122,6 +122,9 @@ class Harness:
         self.functions = {}
         checks.STAND_IN_ONLY = True  # the setup cells' use() hands out the reference and runs no learner code
         self.timeout = plan.get("timeout")
+        # a PID namespace of its own: the grader's sandbox says so, and the kernel is its process 1 or 2 (it never
+        # is outside one: there 1 is the system's init and 2 its kernel threads' parent)
+        self.own_pids = bool(plan.get("own_pid_namespace")) and os.getpid() in (1, 2)
         self.fired = False  # whether the alarm interrupted the current cell or exercise
         self.armed = False
 
@@ -178,10 +181,41 @@ class Harness:
         return None if error is None else self._error_text(error)
 
     def _only_the_kernel(self):
-        """A process the learner's code forked comes back here when its code returns or raises: it must not go on
-        as a second kernel (writing events and answers), so it ends at once."""
+        """Run after each call into the learner's code. A process the learner's code forked comes back here when
+        its code returns or raises: it must not go on as a second kernel (writing events and answers), so it ends at
+        once. In the kernel itself, every process the learner's code started is ended (``_end_the_others``)."""
         if self.getpid() != self.pid:
             self.exit(0)
+        self._end_the_others()
+
+    def _end_the_others(self):
+        """Kill every other process of the kernel's PID namespace: what the learner's code started and left
+        running. A fork bomb's processes would otherwise take the CPU from the exercises after it (whose honest
+        code then runs past its time limit) until the kernel ends.
+
+        Only in a PID namespace of its own (bubblewrap's, or unshare's in "limits only"), where the kernel is
+        process 1 or 2: there ``kill(-1, SIGKILL)`` reaches exactly the processes of its sandbox, and never the
+        grader's or another kernel's. Without one, the grader's kill of the kernel's session is all there is."""
+        if not self.own_pids:
+            return
+        import signal
+        import time
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})  # the clock's alarm waits until all are ended
+        try:
+            end = time.monotonic() + 2  # killed processes are gone at once; their zombies are reaped below
+            while time.monotonic() < end:
+                try:
+                    os.kill(-1, signal.SIGKILL)  # every process this user may signal in the namespace, but init and us
+                except OSError:  # ProcessLookupError: no other process is left
+                    return
+                try:
+                    while os.waitpid(-1, os.WNOHANG)[0]:  # our own children (as process 1, every orphan too)
+                        pass
+                except ChildProcessError:
+                    pass
+                time.sleep(0.001)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
 
     def _error_text(self, exc):
         try:
@@ -253,6 +287,7 @@ class Harness:
         except TimedOut:  # the alarm rang outside the learner's call (between cases, while recording)
             self.fired = True
         self._disarm()
+        self._end_the_others()  # (after each call too, but the alarm may have cut that short)
         if self.fired:  # the grader gives this case, and the exercise, the time-out; the cases after it are not run
             self.record({"id": key, "timed_out": i})
 

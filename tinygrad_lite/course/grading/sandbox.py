@@ -24,7 +24,8 @@ as root, then ``setpriv`` drops to that user inside them, with no capabilities l
 counts (root ignores it) and is per job, and the grader's files cannot be written. Resource limits (hard, set by
 the kernel on itself before any learner code runs): address space ``--memory``, CPU seconds, size of a written
 file, number of processes (a fork bomb stops there), open files, no core dumps. Its own session and PID
-namespace, so that everything it started is killed with it at a time-out; its output is read by the grader and
+namespace, so that everything it started is killed with it at a time-out (and by the kernel itself after each
+call into the learner's code: a fork bomb does not slow the exercises after it); its output is read by the grader and
 capped (``--max-output``). Not covered: a kernel's use of the disk is bounded per file, not in total, and
 without root all kernels share the grading user's process limit.
 """
@@ -198,6 +199,11 @@ class Sandbox:
         for key, value in kernel_environment("/scratch").items():
             args += ["--setenv", key, value]
         return args + inner, scratch, None
+
+    @property
+    def own_pid_namespace(self):
+        """Whether each kernel has a PID namespace of its own (bubblewrap's, or unshare's ``--pid``)."""
+        return self.mode == "bubblewrap" or "--pid" in self._prefix
 
     @property
     def drop(self):

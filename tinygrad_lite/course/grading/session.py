@@ -132,17 +132,21 @@ def _run(sandbox, scratch, plan, seeds, limits, timeout, deadline, max_output, f
     output = {"bytes": 0, "over": False, "head": bytearray()}  # head: what the kernel wrote first (see below)
 
     def read_events():
-        for line in process.stdout:
-            if len(line) <= MAX_EVENT:
-                with contextlib.suppress(ValueError):
-                    event = json.loads(line)
-                    if isinstance(event, dict):
-                        events.put(event)
+        with contextlib.suppress(OSError, ValueError):  # (the pipe closed under it once the kernel is killed)
+            for line in process.stdout:
+                if len(line) <= MAX_EVENT:
+                    with contextlib.suppress(ValueError):
+                        event = json.loads(line)
+                        if isinstance(event, dict):
+                            events.put(event)
         events.put(None)
 
     def drain_output():
         while True:
-            chunk = process.stderr.read1(1 << 16) if hasattr(process.stderr, "read1") else process.stderr.read(1 << 16)
+            try:
+                chunk = process.stderr.read1(1 << 16)
+            except (OSError, ValueError):  # (closed under it once the kernel is killed)
+                return
             if not chunk:
                 return
             output["bytes"] += len(chunk)
