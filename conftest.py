@@ -175,11 +175,20 @@ class TimeBudget:
                       f"tests in all, {sum(files[f]['seconds'] for f in files):.0f} s recorded"]
         if other:
             self.lines.append(f"not compared (other tests skipped than when recorded): {', '.join(other)}")
+        self.lines += self.largest(files)
         if over:
             self.lines += ["OVER BUDGET: " + line for line in over]
             self.lines.append("make the tests faster, or if the time is worth it, record the budget again: "
                               "python3 run.py test --record-time-budget")
         return bool(over)
+
+    def largest(self, files, count=12):
+        """The files that took the most time, each with its budget: where to look first for savings."""
+        lines = [f"the {count} files that took the most time (their budget's seconds in brackets):"]
+        for f in sorted(self.seconds, key=lambda f: -self.seconds[f])[:count]:
+            recorded = files.get(f, {}).get("seconds")
+            lines.append(f"  {self.seconds[f]:7.1f} s  ({'-' if recorded is None else f'{recorded:.0f} s'})  {f}")
+        return lines
 
     @pytest.hookimpl(tryfirst=True)  # before the slowest durations, which end the run
     def pytest_terminal_summary(self, terminalreporter):

@@ -59,7 +59,8 @@ def test_within_the_budget_and_its_margin_the_run_passes(suite):
     budget(suite, slow=0.01, seconds=5)  # 0.3 s is over 0.01 s, but not over 0.01 s + the margin
     result = suite.runpytest()
     assert result.ret == pytest.ExitCode.OK
-    result.stdout.fnmatch_lines(["*2 files compared*"])
+    result.stdout.fnmatch_lines(["*2 files compared*", "the 12 files that took the most time*",
+                                 "*0.* s  (0 s)  t/test_slow.py", "*0.* s  (0 s)  t/test_quick.py"])
     assert "OVER BUDGET" not in result.stdout.str()
 
 
