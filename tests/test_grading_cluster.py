@@ -2,8 +2,9 @@
 ``tinygrad_lite/course/grading/cluster.py``), on one LocalCluster of two worker processes shared by the module:
 
 - a class of lesson 00 (honest: solved, partly solved, known mistakes; hostile: os._exit, a segfault and
-  monkeypatching; and a corrupt file: those notebooks of tests/test_grading.py's lesson-00 class, ``LEARNERS``), graded on the cluster while one worker process is killed (SIGKILL,
-  once a result came back and others are in flight), gives the same files, byte for byte, as grading them on this
+  monkeypatching; and a corrupt file: those notebooks of tests/test_grading.py's lesson-00 class, ``LEARNERS``),
+  graded on the cluster while one worker process is killed (SIGKILL, once a result came back and others are in
+  flight), gives the same files, byte for byte, as grading them on this
   machine with the same secret and options (that class's grading, which tests/test_grading.py's tests read: each
   learner's feedback files, and each learner's row or entry of gradebook.csv, lms.csv and results.json, whose
   "grader" part too; the class's summary counts other learners as well), and each submission is graded and
