@@ -1,30 +1,49 @@
 #!/usr/bin/env python3
 """Set up tinygrad_lite and run it: the one bootstrap script (stdlib only, Python >= 3.10).
 
-    python3 run.py lab   [jupyter lab args...]   set up, then open the course in JupyterLab
-    python3 run.py test  [pytest args...]        set up, then run the test suite
-    python3 run.py setup                         only set up
+    python3 run.py lab   [jupyter lab args...]   set up the course, then open it in JupyterLab
+    python3 run.py test  [pytest args...]        set up the course and the developer tools, then run the tests
+    python3 run.py setup                         only set up the course
 
-Set-up creates .venv/ in the repository root and runs
-    pip install --no-compile -c constraints.txt -e ".[dev]"
-inside it, then imports the modules that the tests, the kernels and JupyterLab use, so that
-Python stores them compiled (see WARM_UP). It is skipped when pyproject.toml and constraints.txt
-have not changed since the last successful set-up (a hash of them is kept in .venv/).
+Set-up creates .venv/ in the repository root and installs into it, one step per line with its time (pip's own
+output goes to .venv/setup.log, which an error names):
+  1. PyTorch, pinned by constraints.txt. On Linux without an NVIDIA GPU from PyTorch's CPU-only wheel index, as
+     PyTorch's install instructions give it: the Linux build on PyPI brings GBs of CUDA libraries that a laptop
+     without a GPU never uses (``torch_source``; TINYGRAD_LITE_TORCH=cpu or =default chooses instead);
+  2. the course: pip install --no-compile -c constraints.txt -e ".[course]" (``lab`` and ``setup``), or with the
+     developer tools, ".[dev]" (``test``: pytest, Playwright, Dask, ruff...);
+  3. imports the modules that the kernels, JupyterLab and the tests use, so that Python stores them compiled (see
+     WARM_UP).
+It is skipped when pyproject.toml and constraints.txt have not changed since the last successful set-up of what
+the command needs (a hash of them is kept in .venv/).
+
+JupyterLab runs with .venv/ first on its PATH, so that its kernels and terminals find the course's ``python``,
+``pip`` and ``tinygrad-lite``; Ctrl-C or SIGTERM to run.py stops it (and its kernels) cleanly.
 """
+import contextlib
 import hashlib
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 MARKER = VENV / "tinygrad_lite-setup.sha256"
+LOG = VENV / "setup.log"
 INSTALL_FILES = ("pyproject.toml", "constraints.txt")
 WINDOWS = os.name == "nt"
+# What each command installs (pyproject.toml's extras): a learner gets the course; the tests add the developer tools.
+# "dev" holds "course", so an environment set up for the tests serves JupyterLab too.
+EXTRAS = {"lab": "course", "setup": "course", "test": "dev"}
+# PyTorch's CPU-only wheels, the index PyTorch's own install instructions give for a CPU-only Linux machine.
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+TORCH_CHOICE = "TINYGRAD_LITE_TORCH"  # "cpu" or "default": overrides torch_source's choice
 # Python stores each module it compiles (__pycache__/*.pyc), unless PYTHONDONTWRITEBYTECODE is set, as some
 # containers do: then every process compiles torch, Jupyter and pytest again when it imports them (seconds each,
 # and a test run starts hundreds of processes). So run.py lets Python store them in its own processes (the
@@ -32,28 +51,53 @@ WINDOWS = os.name == "nt"
 # process needs once, three stacks in parallel: compiled before the first test, and only those (torch alone
 # ships 2,300 modules; compiling all 9,700 of .venv/ took twice as long). A module not listed here is compiled
 # and stored by the first process that imports it.
-WARM_UP = (
-    "torch, torch.nn, torch.optim, torch.utils.data, torch._dynamo, numpy, safetensors.numpy, tinygrad_lite, "
-    "tinygrad_lite.course.checks",
-    "matplotlib.pyplot, PIL.Image, IPython, ipykernel.kernelapp, ipykernel.ipkernel, ipywidgets, jupyterlab.labapp, "
-    "jupyter_server.serverapp, nbformat, nbclient, nbconvert, tqdm.auto",
-    "pytest, xdist.plugin, hypothesis, _hypothesis_pytestplugin, nbval.plugin, playwright.sync_api",
-)
+WARM_UP = {  # per extra: the stacks imported in parallel
+    "course": (
+        "torch, torch.nn, torch.optim, torch.utils.data, torch._dynamo, numpy, safetensors.numpy, tinygrad_lite, "
+        "tinygrad_lite.course.checks",
+        "matplotlib.pyplot, PIL.Image, IPython, ipykernel.kernelapp, ipykernel.ipkernel, ipywidgets, "
+        "jupyterlab.labapp, jupyter_server.serverapp, nbformat, nbclient, nbconvert, tqdm.auto",
+    ),
+}
+WARM_UP["dev"] = (*WARM_UP["course"],
+                  "pytest, xdist.plugin, hypothesis, _hypothesis_pytestplugin, nbval.plugin, playwright.sync_api")
 
 
 def say(msg):
     print(f"[run.py] {msg}", flush=True)
 
 
-def venv_python():
-    return VENV / ("Scripts/python.exe" if WINDOWS else "bin/python")
+def venv_bin(windows=None, venv=None):
+    """The folder of the environment's programs: Scripts\\ on Windows, bin/ elsewhere (macOS, Linux)."""
+    windows = WINDOWS if windows is None else windows
+    return (VENV if venv is None else venv) / ("Scripts" if windows else "bin")
 
 
-def setup_hash():
-    h = hashlib.sha256()
+def venv_python(windows=None, venv=None):
+    windows = WINDOWS if windows is None else windows
+    return venv_bin(windows, venv) / ("python.exe" if windows else "python")
+
+
+def setup_hash(extra="dev"):
+    """A hash of what a set-up of ``extra`` installs from: the extra's name and INSTALL_FILES."""
+    h = hashlib.sha256(extra.encode() + b"\0")
     for name in INSTALL_FILES:
         h.update(name.encode() + b"\0" + (ROOT / name).read_bytes() + b"\0")
     return h.hexdigest()
+
+
+def done_setups():
+    """The hashes of the set-ups done in .venv/ (MARKER, one a line)."""
+    try:
+        return set(MARKER.read_text().split())
+    except OSError:
+        return set()
+
+
+def is_set_up(extra):
+    """Whether .venv/ holds a set-up of ``extra`` (or of "dev", which holds the course) from today's files."""
+    done = done_setups()
+    return venv_python().exists() and bool({setup_hash(extra), setup_hash("dev")} & done)
 
 
 def show(cmd):
@@ -63,61 +107,144 @@ def show(cmd):
 
 def fail(what, cmd, hint):
     say(f"FAILED: {what}")
-    say("command was: " + show(cmd))
+    if cmd:
+        say("command was: " + show(cmd))
     say(hint)
     sys.exit(1)
 
 
-def setup():
+def has_nvidia_gpu():
+    """An NVIDIA driver is loaded (Linux: /proc/driver/nvidia) or its tool is installed."""
+    return Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi") is not None
+
+
+def torch_source(platform=None, environ=None, nvidia=None):
+    """Where pip should take PyTorch from: ("cpu", why) for PyTorch's CPU-only index, ("default", why) for the
+    package index pip is set up with (PyPI).
+
+    PyPI's Linux wheels of torch depend on NVIDIA's CUDA libraries (GBs of nvidia-* packages and triton), useful
+    only with an NVIDIA GPU; PyPI's macOS and Windows wheels have no CUDA in them. So a Linux machine without an
+    NVIDIA GPU gets PyTorch's CPU-only build, from the index PyTorch's install instructions name for it. The
+    environment variable TINYGRAD_LITE_TORCH (cpu or default) decides instead."""
+    platform = sys.platform if platform is None else platform
+    environ = os.environ if environ is None else environ
+    chosen = environ.get(TORCH_CHOICE, "").strip().lower()
+    if chosen in ("cpu", "default"):
+        return chosen, f"{TORCH_CHOICE}={chosen}"
+    if chosen:
+        say(f"note: {TORCH_CHOICE}={chosen!r} is neither 'cpu' nor 'default'; ignored")
+    if not platform.startswith("linux"):
+        return "default", "PyPI's build: on macOS and Windows it has no CUDA in it"
+    if has_nvidia_gpu() if nvidia is None else nvidia:
+        return "default", "PyPI's build with CUDA: this machine has an NVIDIA GPU"
+    return "cpu", "the CPU-only build from PyTorch's CPU wheel index: Linux without an NVIDIA GPU"
+
+
+def reachable(url, timeout=15):
+    """None when ``url`` answers; else why not, in a few words."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout):
+            return None
+    except (OSError, ValueError) as error:  # URLError, HTTPError and timeouts are OSErrors
+        return str(getattr(error, "reason", error))
+
+
+def torch_install_args(source, environ=None):
+    """pip install's arguments for step 1 (PyTorch) from ``source`` ("cpu" or "default"); None to leave PyTorch to
+    step 2 (the default index). A CPU index that cannot be reached falls back to the default one, and says so,
+    unless TINYGRAD_LITE_TORCH=cpu asked for it."""
+    if source != "cpu":
+        return None
+    why_not = reachable(f"{TORCH_CPU_INDEX}/torch/")
+    if why_not is None:
+        return ["--extra-index-url", TORCH_CPU_INDEX, "torch"]
+    environ = os.environ if environ is None else environ
+    if environ.get(TORCH_CHOICE, "").strip().lower() == "cpu":
+        fail(f"PyTorch's CPU wheel index ({TORCH_CPU_INDEX}) cannot be reached: {why_not}", None,
+             f"Check the network, or unset {TORCH_CHOICE} to take PyTorch from the default package index.")
+    say(f"PyTorch's CPU wheel index cannot be reached ({why_not}):")
+    say("  PyTorch comes from the default package index, which on Linux may be its CUDA build (GBs);")
+    say(f"  {TORCH_CHOICE}=default skips this check, {TORCH_CHOICE}=cpu makes it an error.")
+    return None
+
+
+def pip_install(py, args, step):
+    """One pip install (``args`` after the constraints), its output appended to LOG; a line with its time."""
+    cmd = [str(py), "-m", "pip", "install", "--disable-pip-version-check", "--no-compile", "-c", "constraints.txt",
+           *args]
+    start = time.monotonic()
+    with open(LOG, "a", encoding="utf-8") as log:
+        log.write(f"\n$ {show(cmd)}\n")
+        log.flush()
+        code = subprocess.call(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    if code != 0:
+        tail = LOG.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
+        print("\n".join("    " + line for line in tail), flush=True)
+        fail(f"{step}: pip could not install it (its last lines above; all of it in {LOG})", cmd,
+             "Check your network connection, then retry with `python3 run.py setup`; if it keeps failing, delete "
+             ".venv/ and retry. (constraints.txt pins the versions tested on Python 3.11; other Pythons may not "
+             "have them.)")
+    say(f"{step}: done in {time.monotonic() - start:.0f} s")
+
+
+def setup(extra="course"):
     if sys.version_info < (3, 10):
         say(f"Python >= 3.10 is needed, this is {sys.version.split()[0]}.")
         sys.exit(1)
-    wanted = setup_hash()
     py = venv_python()
-    if py.exists() and MARKER.exists() and MARKER.read_text().strip() == wanted:
-        say("environment .venv is up to date (delete .venv/ to rebuild it)")
+    if is_set_up(extra):
+        say(f"environment .venv is up to date for {extra!r} (delete .venv/ to rebuild it)")
         return py
     start = time.monotonic()
     if not py.exists():
         if VENV.exists():
             say("found a broken .venv/ (no Python in it); removing it")
             shutil.rmtree(VENV)
-        say(f"creating virtual environment in {VENV} ...")
+        say(f"creating the virtual environment {VENV} ...")
         cmd = [sys.executable, "-m", "venv", str(VENV)]
         if subprocess.call(cmd) != 0:
             fail("could not create the virtual environment", cmd,
                  "On Debian/Ubuntu install the venv module (apt install python3-venv), "
                  "delete .venv/ and run this again.")
-    MARKER.unlink(missing_ok=True)
-    say("installing tinygrad_lite and its dependencies (pinned by constraints.txt);"
-        " the first time takes a few minutes ...")
+    say(f"installing {extra!r} (the versions constraints.txt pins); pip's output: {LOG.relative_to(ROOT)}")
+    source, why = torch_source()
+    torch_args = torch_install_args(source)
+    if torch_args:
+        say(f"step 1/3: PyTorch, {why} ...")
+        pip_install(py, torch_args, "step 1/3 (PyTorch)")
+    else:
+        say(f"step 1/3: PyTorch comes with step 2 ({why if source == 'default' else 'the default index'})")
     # pip would byte-compile all ~10,000 modules one by one, half of the set-up's time: warm_up() compiles the
     # ones that are used, after.
-    cmd = [str(py), "-m", "pip", "install", "--disable-pip-version-check", "--no-compile",
-           "-c", "constraints.txt", "-e", ".[dev]"]
-    if subprocess.call(cmd, cwd=ROOT) != 0:
-        fail("pip could not install the dependencies (see pip's messages above)", cmd,
-             "Check your network connection, then retry with `python3 run.py setup`; "
-             "if it keeps failing, delete .venv/ and retry. (constraints.txt pins "
-             "the versions tested on Python 3.11; other Pythons may not have them.)")
-    warm_up(py)
-    MARKER.write_text(wanted + "\n")
+    say(f"step 2/3: tinygrad_lite and the rest of {extra!r} ...")
+    pip_install(py, ["-e", f".[{extra}]"], "step 2/3 (packages)")
+    say("step 3/3: compiling the modules the course uses ...")
+    warm_start = time.monotonic()
+    warm_up(py, extra)
+    say(f"step 3/3 (compiling): done in {time.monotonic() - warm_start:.0f} s")
+    MARKER.write_text("\n".join(sorted(done_setups() | {setup_hash(extra)})) + "\n")
     say(f"set-up done in {time.monotonic() - start:.0f} s")
     return py
 
 
-def child_env():
-    """This environment, with Python allowed to store what it compiles (see WARM_UP)."""
+def child_env(course=False):
+    """This environment, with Python allowed to store what it compiles (see WARM_UP); with ``course``, also with
+    .venv/ first on PATH (and VIRTUAL_ENV set, as its activate script does), for JupyterLab: its kernels and
+    terminals then find the course's python, pip and tinygrad-lite."""
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if course:
+        env["PATH"] = str(venv_bin()) + os.pathsep + env.get("PATH", "")
+        env["VIRTUAL_ENV"] = str(VENV)
+        env.pop("PYTHONHOME", None)
     return env
 
 
-def warm_up(py):
-    """Import WARM_UP's stacks, in parallel, so that Python compiles and stores them once. Only a cache: a stack
-    that fails to import (say, a platform without one of its packages) is compiled later, where it is used."""
+def warm_up(py, extra="dev"):
+    """Import WARM_UP's stacks of ``extra``, in parallel, so that Python compiles and stores them once. Only a
+    cache: a stack that fails to import (say, a platform without one of its packages) is compiled later."""
     jobs = [subprocess.Popen([str(py), "-c", f"import {modules}"], cwd=ROOT, env=child_env(),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for modules in WARM_UP]
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for modules in WARM_UP[extra]]
     if any(job.wait() != 0 for job in jobs):
         say("note: some modules could not be imported ahead (they are compiled where they are first used)")
 
@@ -130,12 +257,47 @@ def run(cmd):
         return 130
 
 
+def supervise(cmd, env, grace=30):
+    """Run ``cmd`` until it ends; Ctrl-C or SIGTERM to this process stops it: SIGTERM to it (JupyterLab then
+    shuts its kernels down and exits), SIGKILL after ``grace`` seconds. Returns its exit status (130 or 143 when
+    stopped by Ctrl-C or SIGTERM)."""
+    process = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    stopped = []
+
+    def stop(signum, frame):
+        stopped.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop) if hasattr(signal, "SIGTERM") and not WINDOWS else None
+    try:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:  # Ctrl-C (the terminal sends it to JupyterLab too) or SIGTERM
+            say("stopping JupyterLab ...")
+            with contextlib.suppress(OSError):
+                process.terminate()
+            try:
+                process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            except KeyboardInterrupt:  # a second Ctrl-C: now
+                process.kill()
+                process.wait()
+            return 143 if stopped and stopped[0] == getattr(signal, "SIGTERM", None) else 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
 def lab(py, args):
     folder = ROOT / "lessons" if (ROOT / "lessons").is_dir() else ROOT
     cmd = [str(py), "-m", "jupyter", "lab", str(folder)]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
-    return run(cmd + args)
+    cmd += args
+    say("running: " + show(cmd))
+    return supervise(cmd, child_env(course=True))
 
 
 def workers():
@@ -169,7 +331,7 @@ def main(argv):
     if command == "setup" and args:
         print("run.py: `setup` takes no arguments", file=sys.stderr)
         return 2
-    py = setup()
+    py = setup(EXTRAS[command])
     if command == "lab":
         return lab(py, args)
     if command == "test":

@@ -621,6 +621,7 @@ PLANTED_TOP = ("import sys, traceback\n"
                "try:\n    {}['planted near the top']\n"
                "except KeyError:\n    traceback.print_exc(file=sys.stdout)  # a traceback printed, nothing raised")
 PLANTED_END = "raise ZeroDivisionError('planted at the end')"
+WHICH = "!which tinygrad-lite python pip"
 
 
 def _off_screen(page, marker):
@@ -635,10 +636,12 @@ def _off_screen(page, marker):
 @pytest.mark.xdist_group(GROUPS[0])
 def test_a_planted_traceback_is_found_on_screen_or_not(window):
     """A copy of a lesson with a traceback printed by a cell near the top and one raised by a cell at the end:
-    both are reported by the page's reader while each is scrolled out of view, and both are in the saved file."""
+    both are reported by the page's reader while each is scrolled out of view, and both are in the saved file.
+    A cell before the end runs ``!which tinygrad-lite python pip``: the kernel finds the course's own."""
     notebook = nbformat.read(ROOT / "lessons" / PLANTED_IN, as_version=4)
     first_code = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code")
     notebook.cells.insert(first_code + 1, nbformat.v4.new_code_cell(PLANTED_TOP))
+    notebook.cells.append(nbformat.v4.new_code_cell(WHICH))
     notebook.cells.append(nbformat.v4.new_code_cell(PLANTED_END))
     with lesson_in_lab(window, notebook, f"planted_{PLANTED_IN}") as (page, saved):
         check_every_output_was_read(page, saved)
@@ -655,3 +658,8 @@ def test_a_planted_traceback_is_found_on_screen_or_not(window):
             check_every_output_was_read(page, saved)
     in_file = "\n".join(problems_in(saved))
     assert "planted near the top" in in_file and "planted at the end" in in_file, in_file
+    # the kernel that `run.py lab` started finds the course's programs first on its PATH (run.py's child_env)
+    (which,) = [c for c in saved.cells if c.cell_type == "code" and c.source == WHICH]
+    found = "".join(o.get("text", "") for o in which.outputs).split()
+    assert found == [str(window.lab.home / ".venv" / "bin" / name) for name in ("tinygrad-lite", "python", "pip")], \
+        found

@@ -1,8 +1,10 @@
 """The packaging and set-up files agree with each other (stdlib + pytest only)."""
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -91,6 +93,12 @@ def test_environment_yml_matches_pyproject(pyproject):
     entries = conda_dependencies()
     assert "-e ." in entries, "environment.yml should pip-install the project itself"
     assert "torch==2.13.0" in entries, "environment.yml should pip-install torch==2.13.0"
+    sys.path.insert(0, str(ROOT))
+    try:
+        import run
+    finally:
+        sys.path.remove(str(ROOT))
+    assert f"--extra-index-url {run.TORCH_CPU_INDEX}" in entries, "conda users get PyTorch's CPU build too"
     conda = {req_name(e) for e in entries if not e.startswith("-")} - IGNORED
     ours = {req_name(r) for r in pyproject_requirements(pyproject)}
     assert conda == ours, (
@@ -169,3 +177,117 @@ def test_run_py_test_uses_every_core_unless_told_otherwise(monkeypatch, args, pa
     assert command[-len(args):] == args if args else True
     assert (command[3:7] == ["-n", str(run.workers()), "--dist", "loadgroup"]) is parallel
     assert run.workers() >= 2  # one per core, plus one for the time the suite spends waiting
+
+
+# ---------------------------------------------------------------------------------------------- run.py's set-up
+
+@pytest.fixture
+def run_py(monkeypatch, tmp_path):
+    """run.py as a module, its .venv/ in a temporary folder (nothing of the repository's own is touched)."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    import run
+    monkeypatch.setattr(run, "VENV", tmp_path / ".venv")
+    monkeypatch.setattr(run, "MARKER", tmp_path / ".venv" / "tinygrad_lite-setup.sha256")
+    monkeypatch.setattr(run, "LOG", tmp_path / ".venv" / "setup.log")
+    return run
+
+
+@pytest.mark.parametrize("platform, nvidia, environ, chosen", [
+    ("linux", False, {}, "cpu"),  # a laptop without a GPU: not the CUDA build
+    ("linux", True, {}, "default"),  # an NVIDIA GPU: PyPI's build with CUDA
+    ("darwin", False, {}, "default"),  # PyPI's macOS and Windows wheels have no CUDA
+    ("win32", False, {}, "default"),
+    ("linux", False, {"TINYGRAD_LITE_TORCH": "default"}, "default"),  # the learner decides
+    ("darwin", False, {"TINYGRAD_LITE_TORCH": " CPU "}, "cpu"),
+    ("linux", False, {"TINYGRAD_LITE_TORCH": "cuda"}, "cpu"),  # not a choice: said and ignored
+])
+def test_pytorch_comes_from_its_cpu_index_on_linux_without_an_nvidia_gpu(run_py, platform, nvidia, environ, chosen,
+                                                                          capsys):
+    source, why = run_py.torch_source(platform=platform, environ=environ, nvidia=nvidia)
+    assert source == chosen and why
+    if environ.get("TINYGRAD_LITE_TORCH") == "cuda":
+        assert "neither 'cpu' nor 'default'" in capsys.readouterr().out
+
+
+def test_the_cpu_index_is_asked_for_pytorch_alone_and_a_missing_one_falls_back(run_py, monkeypatch, capsys):
+    asked = []
+    monkeypatch.setattr(run_py, "reachable", lambda url, timeout=15: asked.append(url))  # None: it answers
+    assert run_py.torch_install_args("cpu", environ={}) == ["--extra-index-url", run_py.TORCH_CPU_INDEX, "torch"]
+    assert asked == [f"{run_py.TORCH_CPU_INDEX}/torch/"]
+    assert run_py.torch_install_args("default", environ={}) is None  # the default index, with the other packages
+    monkeypatch.setattr(run_py, "reachable", lambda url, timeout=15: "Name or service not known")
+    assert run_py.torch_install_args("cpu", environ={}) is None  # out of reach: the default index, said so
+    out = capsys.readouterr().out
+    assert "CPU wheel index cannot be reached (Name or service not known)" in out and "CUDA build" in out
+    assert all(len(line) <= 100 for line in out.splitlines())
+    with pytest.raises(SystemExit):  # asked for by name: an error, not a silent CUDA download
+        run_py.torch_install_args("cpu", environ={"TINYGRAD_LITE_TORCH": "cpu"})
+    assert "cannot be reached" in capsys.readouterr().out
+
+
+def test_reachable_says_why_not_without_raising(run_py):
+    assert run_py.reachable("http://127.0.0.1:9/", timeout=2)  # nothing listens on the discard port
+    assert run_py.reachable("not a url")
+
+
+@pytest.mark.parametrize("windows, program", [(True, "Scripts/python.exe"), (False, "bin/python")])
+def test_the_environments_programs_on_windows_and_elsewhere(run_py, windows, program, tmp_path):
+    assert run_py.venv_python(windows=windows, venv=tmp_path) == tmp_path / program
+    assert run_py.venv_bin(windows=windows, venv=tmp_path) == tmp_path / program.split("/")[0]
+
+
+def test_a_learner_gets_the_course_and_the_tests_add_the_developer_tools(run_py, pyproject):
+    assert run_py.EXTRAS == {"lab": "course", "setup": "course", "test": "dev"}
+    extras = pyproject["project"]["optional-dependencies"]
+    assert "tinygrad_lite[course,test,cluster]" in extras["dev"]  # dev holds the course
+    assert not any(req_name(r) in ("playwright", "pytest", "dask", "ruff") for r in extras["course"])
+    assert set(run_py.WARM_UP["course"]) < set(run_py.WARM_UP["dev"])
+    assert not any("pytest" in stack for stack in run_py.WARM_UP["course"])
+
+
+def test_a_set_up_for_the_tests_serves_the_course_but_not_the_other_way(run_py):
+    python = run_py.venv_python()
+    python.parent.mkdir(parents=True)
+    python.write_text("")
+    assert not run_py.is_set_up("course") and not run_py.is_set_up("dev")
+    run_py.MARKER.write_text(run_py.setup_hash("course") + "\n")
+    assert run_py.is_set_up("course") and not run_py.is_set_up("dev")
+    run_py.MARKER.write_text(run_py.setup_hash("dev") + "\n")
+    assert run_py.is_set_up("course") and run_py.is_set_up("dev")
+    assert run_py.setup_hash("course") != run_py.setup_hash("dev")
+
+
+def test_jupyterlab_gets_the_environment_first_on_its_path(run_py):
+    env = run_py.child_env(course=True)
+    assert env["PATH"].split(os.pathsep)[0] == str(run_py.venv_bin())
+    assert env["VIRTUAL_ENV"] == str(run_py.VENV)
+    assert "VIRTUAL_ENV" not in run_py.child_env() or os.environ.get("VIRTUAL_ENV")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGTERM")
+@pytest.mark.parametrize("signal_name, status", [("SIGTERM", 143), ("SIGINT", 130)])
+def test_sigterm_or_ctrl_c_to_run_py_stops_what_it_started(tmp_path, signal_name, status):
+    """run.py's supervise (how `run.py lab` runs JupyterLab): a signal to run.py reaches its child as SIGTERM
+    (JupyterLab then shuts its kernels down), and run.py exits with the signal's status."""
+    child = tmp_path / "child.py"
+    child.write_text(
+        "import signal, sys, time, pathlib\n"
+        "out = pathlib.Path(sys.argv[1])\n"
+        "signal.signal(signal.SIGINT, signal.SIG_IGN)  # as JupyterLab, which asks before it stops on Ctrl-C\n"
+        "signal.signal(signal.SIGTERM, lambda *a: (out.write_text('stopped by SIGTERM'), sys.exit(0)))\n"
+        "out.write_text('started')\n"
+        "time.sleep(60)\n")
+    record = tmp_path / "record.txt"
+    parent = subprocess.Popen(
+        [sys.executable, "-c", "import sys, run; sys.exit(run.supervise(sys.argv[1:], None))",
+         sys.executable, str(child), str(record)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        start_new_session=True)
+    deadline = time.monotonic() + 30
+    while not (record.exists() and record.read_text() == "started"):
+        assert time.monotonic() < deadline and parent.poll() is None, "the child did not start"
+        time.sleep(0.05)
+    parent.send_signal(getattr(signal, signal_name))
+    out, _ = parent.communicate(timeout=30)
+    assert parent.returncode == status, out
+    assert record.read_text() == "stopped by SIGTERM"
+    assert "stopping JupyterLab" in out
