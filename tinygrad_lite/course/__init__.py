@@ -1,6 +1,7 @@
 """The course machinery: exercise checks for learners, lesson release and notebook checking for instructors.
 
-In a lesson: ``from tinygrad_lite.course import check, use``. The library never imports this package.
+In a lesson: ``from tinygrad_lite.course import check, use``. On a hosted notebook, ``copy_lessons(DEST)`` writes
+the lesson notebooks into a folder (``tinygrad-lite lessons DEST``). The library never imports this package.
 """
 from .answers import AnyAnswer, ArrayAnswer, NumberAnswer, TensorAnswer, TupleAnswer
 from .checks import (
@@ -17,7 +18,11 @@ from .checks import (
            whose,
 )
 from .graph import draw_graph
+from .lessons import copy_lessons
+from .pytorch import register as _register_pytorch_cells
+
+_register_pytorch_cells()  # in a notebook: a cell marked "# needs PyTorch" says how to install it when it is missing
 
 __all__ = ["AnyAnswer", "ArrayAnswer", "Case", "CheckResult", "ErrorHint", "Exercise", "Mistake", "NumberAnswer",
-           "TensorAnswer", "TupleAnswer", "check", "compare_log", "draw_graph", "is_fallback", "register", "use",
-           "whose"]
+           "TensorAnswer", "TupleAnswer", "check", "compare_log", "copy_lessons", "draw_graph", "is_fallback",
+           "register", "use", "whose"]

@@ -140,26 +140,112 @@ def _print_table(path, outcome, verbose):
     return 0 < passed == len(exercises) == len(results)
 
 
+class _StatusLine:
+    """What ``check`` is doing, on one line overwritten in place, when stdout is a terminal; nothing otherwise (a
+    log or a test reads the table only). The line is cut to the terminal's width, so that it never wraps."""
+
+    def __init__(self, stream=None):
+        self.stream = sys.stdout if stream is None else stream
+        try:
+            self.live = self.stream.isatty()
+        except (AttributeError, ValueError, OSError):
+            self.live = False
+        self.shown = False
+
+    def __call__(self, text):
+        if not self.live:
+            return
+        import shutil
+        width = max(20, shutil.get_terminal_size((80, 24)).columns - 1)
+        text = " ".join(str(text).split())
+        self.stream.write("\r\033[K" + (text if len(text) <= width else text[:width - 3] + "..."))
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self):
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self.shown = False
+
+
+def _notebooks_near(folder):
+    try:
+        return sorted(p.name for p in Path(folder).iterdir() if p.suffix == ".ipynb" and not p.name.startswith("."))
+    except OSError:
+        return []
+
+
+def _lesson_folders(path):
+    """Where a notebook that is not at ``path`` may be: the folder named, and lessons/ (from the course's root)."""
+    folders = [path.parent, Path("lessons")]
+    return [f for n, f in enumerate(folders) if f.is_dir() and f.resolve() not in {g.resolve() for g in folders[:n]}]
+
+
+def _find_notebook(arg):
+    """The notebook ``arg`` names: ``(path, note)``, ``note`` a line to print when ``arg`` was taken to mean another
+    path (a lesson number: "01" is lessons/01_*.ipynb). A missing file gets a NotebookError that names the close
+    names ("did you mean ...?"); other problems are left to read_notebook."""
+    import difflib
+    import re
+    path = Path(arg)
+    if os.path.lexists(path):
+        return path, None
+    if re.fullmatch(r"\d{1,2}", arg.strip()):
+        number = f"{int(arg):02d}"
+        folders = [f for f in (Path("."), Path("lessons")) if f.is_dir()]
+        found = list(dict.fromkeys(f / n for f in folders for n in _notebooks_near(f) if n.startswith(number + "_")))
+        if len(found) == 1:
+            return found[0], f"{arg}: checking lesson {number}'s notebook, {found[0]}"
+        if found:
+            raise NotebookError(f"{arg}: no such file, and several notebooks are lesson {number}'s: "
+                                f"{', '.join(map(str, found))}; name the one to check")
+        raise NotebookError(f"{arg}: no such file, and no notebook of lesson {number} (named {number}_*.ipynb) in "
+                            f"{' or '.join('this folder' if f == Path('.') else f'{f}/' for f in folders)}")
+    wanted = path.name if path.suffix == ".ipynb" else path.name + ".ipynb"
+    number = re.match(r"\d+_", wanted)
+    scored = []
+    for folder in _lesson_folders(path):
+        names = _notebooks_near(folder)
+        if number and any(n.startswith(number[0]) for n in names):  # a lesson's number is seldom the typo
+            names = [n for n in names if n.startswith(number[0])]
+        scored += [(difflib.SequenceMatcher(None, wanted, n).ratio(), folder / n)
+                   for n in difflib.get_close_matches(wanted, names, n=3, cutoff=0.75)]
+    close = [p for ratio, p in scored if ratio >= max(r for r, _ in scored) - 0.02] if scored else []
+    if close:
+        shown = " or ".join(str(p) for p in dict.fromkeys(close))
+        raise NotebookError(f"{path}: no such file; did you mean {shown}?")
+    return path, None  # read_notebook says it is missing
+
+
 def cmd_check(args):
     from .notebooks import read_notebook, require_course_notebook
     from .runner import INTERRUPTED, run_notebook
     usable, unusable = [], 0
-    for path in args.notebooks:  # report unusable input at once, before the long runs
+    for arg in args.notebooks:  # report unusable input at once, before the long runs
         try:
+            path, note = _find_notebook(arg)
+            if note:
+                print(note, flush=True)
             require_course_notebook(read_notebook(path), path)
             usable.append(path)
         except NotebookError as e:
             _error("check", e)
             unusable += 1
     all_passed = True
+    status = _StatusLine()
     for number, path in enumerate(usable):
+        which = f"{path}" + (f" ({number + 1} of {len(usable)})" if len(usable) > 1 else "")
+        status(f"{which}: starting ...")
         try:
-            outcome = run_notebook(path, timeout=args.timeout, total_timeout=args.total_timeout)
+            outcome = run_notebook(path, timeout=args.timeout, total_timeout=args.total_timeout,
+                                   progress=lambda text, which=which: status(f"{which}: {text}"))
         except KeyboardInterrupt:
             outcome = {"results": [{"exercise": "-", "status": INTERRUPTED, "passed_cases": 0, "total_cases": 0,
                                     "message": "interrupted (Ctrl-C) before the notebook ran"}],
                        "errors": [], "interrupted": True}
         except NotebookError as e:  # the file changed since we read it
+            status.clear()
             _error("check", e)
             unusable += 1
             continue
@@ -168,6 +254,8 @@ def cmd_check(args):
             outcome = {"results": [{"exercise": "-", "status": "error", "passed_cases": 0, "total_cases": 0,
                                     "message": f"the checker failed: {type(e).__name__}: {first_line}"}],
                        "errors": [], "interrupted": False}
+        finally:
+            status.clear()
         all_passed &= _print_table(path, outcome, args.verbose)
         if outcome["interrupted"]:
             skipped = len(usable) - number - 1
@@ -189,6 +277,29 @@ def cmd_execute(args):
     return 1 if failed else 0
 
 
+def cmd_lessons(args):
+    from .lessons import copy_lessons
+    try:
+        done = copy_lessons(args.dest)
+    except OSError as e:  # FileNotFoundError from lessons_folder says what to install; others: the folder
+        _error("lessons", e if e.filename is None else f"cannot write into {args.dest}: {e.strerror} "
+                                                        f"({e.filename}); choose another folder")
+        return 2
+    from .lessons import lessons_folder
+    shipped = lessons_folder()
+    older = [path for path, status in done if status == "kept" and path.read_bytes() != (shipped / path.name)
+             .read_bytes()]
+    for path, status in done:
+        print(f"{status:7}  {path}" + ("  (already there: kept as it is)" if status == "kept" else ""))
+    first = done[0][0].name if done else "?"
+    print(f"{sum(s == 'written' for _, s in done)} written, {sum(s == 'kept' for _, s in done)} kept in "
+          f"{args.dest}: start with {first}")
+    if older:  # edited, or of an older version: `update` takes this version's and keeps the learner's answers
+        print(f"{len(older)} of the kept notebooks differ from this version of the course. To take this version "
+              f"and keep your answers:\n    tinygrad-lite update --from {shipped} {args.dest}")
+    return 0
+
+
 def cmd_release(args):
     from .release import LessonsEdited, release
     try:
@@ -205,6 +316,31 @@ def cmd_release(args):
         print("lessons/ is out of date: run `tinygrad-lite release` (never edit lessons by hand)")
         return 1
     return 0
+
+
+UPDATE_EXIT = """exit status:
+  0    the lessons were updated (or were up to date); every answer is in them or kept aside in them
+  1    the update failed (git pull failed, no upstream branch, a file could not be written): the one line says
+       what to do, and your lessons are as they were; or a lesson's new version could not be read: it is
+       written as it came, and your notebook is in lessons/.backup/ (its line says so)
+  2    unusable input: not a git checkout and no --from, a folder that is missing, a lesson that is not a
+       notebook (nothing was changed)
+  130  interrupted by Ctrl-C"""
+
+
+def cmd_update(args):
+    from .update import UpdateError, describe, update_from, update_git
+    try:
+        if args.new_lessons is not None:
+            results = update_from(args.new_lessons, args.lessons or "lessons")
+        else:
+            results = update_git(args.lessons, show=lambda text: print(text, flush=True))
+    except UpdateError as e:
+        _error("update", e)
+        return e.status
+    for result in results:
+        print(describe(result, Path.cwd()), flush=True)
+    return 1 if any(result.what == "failed" for result in results) else 0
 
 
 MUTANTS_EXIT = """exit status:
@@ -492,6 +628,27 @@ def parser():
     r.add_argument("--force", action="store_true",
                    help="replace lessons edited since their release, after backing each up to lessons/.backup/")
     r.set_defaults(run=cmd_release)
+    le = _one_line_error(sub.add_parser(
+        "lessons", help="write the course's lesson notebooks into a folder (for a hosted notebook)",
+        description="Write the lesson notebooks that come with the course into DEST (made if needed), where you\n"
+                    "open and edit them: on a hosted notebook (Colab, Kaggle, a JupyterHub) the installed wheel\n"
+                    "carries them. A notebook already in DEST is kept as it is: it may hold your answers.",
+        formatter_class=argparse.RawDescriptionHelpFormatter))
+    le.add_argument("dest", nargs="?", default="lessons", metavar="DEST",
+                    help="the folder to write them into (default: lessons)")
+    le.set_defaults(run=cmd_lessons)
+    u = _one_line_error(sub.add_parser(
+        "update", help="take a new version of the lessons and keep your answers",
+        description="In a git clone of the course: save each lesson you changed to lessons/.backup/, run\n"
+                    "`git pull --ff-only`, then put your answers (your code in the exercise cells) into the new\n"
+                    "version of each lesson. An exercise the new version no longer has is kept at the end of\n"
+                    "the notebook, in a marked cell. With --from, the new lessons come from a folder instead.",
+        epilog=UPDATE_EXIT, formatter_class=argparse.RawDescriptionHelpFormatter))
+    u.add_argument("lessons", nargs="?", default=None, metavar="LESSONS_DIR",
+                   help="the folder of your lessons (default: lessons/ of the checkout, or lessons with --from)")
+    u.add_argument("--from", dest="new_lessons", default=None, metavar="NEW_LESSONS_DIR",
+                   help="merge with the notebooks of this folder (the new lessons), without git")
+    u.set_defaults(run=cmd_update)
     g = _one_line_error(sub.add_parser(
         "grade", help="grade a class's notebooks in sandboxed kernels: gradebook, feedback, summary",
         description="Grade submitted notebooks. Only the learner's exercise cells are taken; every other cell\n"

@@ -30,11 +30,16 @@ def meta(node):
     return dict(value) if isinstance(value, dict) else {}
 
 
-def cell_label(index, cell):
-    """How messages name a cell: its number (1-based, as a reader counts them) and its first line."""
+def first_line(cell, width=40):
+    """The first non-blank line of a cell's source, cut to ``width`` columns ("" for none)."""
     source = cell.get("source", "") if isinstance(cell, dict) else ""
     first = next((line.strip() for line in str(source).splitlines() if line.strip()), "")
-    first = first if len(first) <= 40 else first[:37] + "..."
+    return first if len(first) <= width else first[:width - 3] + "..."
+
+
+def cell_label(index, cell):
+    """How messages name a cell: its number (1-based, as a reader counts them) and its first line."""
+    first = first_line(cell)
     return f"cell {index + 1}" + (f" ({first!r})" if first else "")
 
 

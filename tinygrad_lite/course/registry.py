@@ -201,5 +201,25 @@ def get_exercise(exercise_id):
     try:
         return REGISTRY[exercise_id]
     except KeyError:
-        known = ", ".join(sorted(REGISTRY)) or "none"
-        raise KeyError(f"unknown exercise id {exercise_id!r}; known ids: {known}") from None
+        raise KeyError(unknown_exercise(exercise_id)) from None
+
+
+def unknown_exercise(exercise_id):
+    """The message for an id the registry does not know: the closest ids ("did you mean ...?") and at most the ids
+    of the lesson it names."""
+    import difflib
+    ratio = {i: difflib.SequenceMatcher(None, str(exercise_id), i).ratio()
+             for i in difflib.get_close_matches(str(exercise_id), list(REGISTRY), n=3, cutoff=0.6)}
+    close = [i for i in ratio if ratio[i] >= max(ratio.values()) - 0.1]
+    lesson = str(exercise_id).split(".", 1)[0]
+    same = sorted(i for i in REGISTRY if i.split(".", 1)[0] == lesson)
+    message = f"unknown exercise id {exercise_id!r}"
+    if close:
+        message += f"; did you mean {' or '.join(map(repr, close))}?"
+    if same:
+        message += f"{' Lesson' if close else '; lesson'} {lesson}'s exercises: {', '.join(same)}"
+    elif not close:
+        lessons = sorted({i.split(".", 1)[0] for i in REGISTRY})
+        message += f"; an id is a lesson's number, a dot and the function's name, e.g. {min(REGISTRY, default='')!r}"
+        message += f" (lessons {', '.join(lessons)})" if lessons else ""
+    return message

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from .checks import RESULTS_ENV
-from .notebooks import cell_label, exercise_ids, exercise_marker, meta, read_notebook, require_course_notebook
+from .notebooks import exercise_ids, exercise_marker, first_line, meta, read_notebook, require_course_notebook
 
 NOT_RUN, KERNEL_DIED, INTERRUPTED, CORRUPT, MISSING = ("not run", "kernel died", "interrupted", "corrupt result",
                                                       "missing")
@@ -43,6 +43,26 @@ INTERRUPT_GRACE = 5  # seconds a timed-out cell gets to stop after it is interru
 
 def timed_out(seconds):
     return f"timed out after {seconds:g} s"
+
+
+def _ordinal(n):
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def run_label(nb, index, quote=True, by_count=True):
+    """How the run's messages name a cell, as JupyterLab shows it: by its execution count, "cell [12]", when it
+    ran in this run (run_notebook clears the counts a saved notebook had), else "the 4th code cell" (JupyterLab
+    shows no cell numbers); then its first line, unless ``quote`` is False. ``by_count=False``: always by its place
+    (a cell whose kernel died may or may not have got its count before)."""
+    cell = nb.cells[index]
+    count = cell.get("execution_count") if cell.get("cell_type") == "code" else None
+    if isinstance(count, int) and by_count:
+        label = f"cell [{count}]"
+    else:
+        number = sum(c.get("cell_type") == "code" for c in nb.cells[:index + 1])
+        label = f"the {_ordinal(number)} code cell" if cell.get("cell_type") == "code" else f"cell {index + 1}"
+    first = first_line(cell) if quote else ""
+    return label + (f" ({first!r})" if first else "")
 
 
 def _quiet_logger():
@@ -82,9 +102,26 @@ async def _wait_until_idle(client, seconds):
     return False
 
 
-async def _execute(state, nb, path, results_file, timeout, total_timeout):
+def _first_code(cell):
+    """A status line's view of a cell: its first line that is not a comment, cut to 30 columns."""
+    line = next((x.strip() for x in cell.source.splitlines() if x.strip() and not x.strip().startswith("#")), "")
+    return first_line({"source": line}, 30)
+
+
+async def _ticker(progress, said):
+    """Every second, the last status with the seconds spent on it, once a step takes longer than 2 s."""
+    while True:
+        await asyncio.sleep(1)
+        seconds = time.monotonic() - said["since"]
+        if said["text"] and seconds >= 2:
+            progress(f"{said['text']} ({seconds:.0f} s)")
+
+
+async def _execute(state, nb, path, results_file, timeout, total_timeout, progress=None, roles=None):
     """Execute ``nb``'s code cells; returns [incident dicts: cell index, status, message, fatal].
-    ``state["interrupted"]`` is set by the Ctrl-C handler (see ``_run``) before it cancels us."""
+    ``state["interrupted"]`` is set by the Ctrl-C handler (see ``_run``) before it cancels us. ``progress``, when
+    given, is called with a line saying what the run is doing (or waiting for), as it goes; ``roles`` maps a cell's
+    index to ("check" or "exercise", the exercise id), for those lines."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -97,7 +134,18 @@ async def _execute(state, nb, path, results_file, timeout, total_timeout):
     client.km = client.create_kernel_manager()
     client.km.log = client.log
     current = -1
+    said = {"text": "", "since": time.monotonic()}
+    roles = roles or {}
+
+    def say(text):
+        if progress is not None:
+            said.update(text=text, since=time.monotonic())
+            progress(text)
+    ticker = asyncio.ensure_future(_ticker(progress, said)) if progress is not None else None
+    code_cells = sum(c.cell_type == "code" for c in nb.cells)
+    number = 0
     try:
+        say("starting a kernel ...")
         # the kernel's own stdout/stderr (a segfault's dump, C-level prints) would clutter the table: drop them
         await client.async_start_new_kernel(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         await client.async_start_new_kernel_client()
@@ -105,11 +153,16 @@ async def _execute(state, nb, path, results_file, timeout, total_timeout):
         for current, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
+            number += 1
+            role, exercise = roles.get(current, (None, None))
+            say(f"judging {exercise} (cell {number} of {code_cells})" if role == "check" else
+                f"cell {number} of {code_cells}: your answer to {exercise}" if role == "exercise" else
+                f"cell {number} of {code_cells}" + (f": {_first_code(cell)}" if _first_code(cell) else ""))
             left = deadline - time.monotonic()
             if left <= 0:
                 incidents.append({"cell": current, "status": timed_out(total_timeout) + " in total", "fatal": True,
                                   "message": f"the notebook ran out of its {total_timeout:g} s (--total-timeout) "
-                                             f"before {cell_label(current, cell)}"})
+                                             f"before {run_label(nb, current)}"})
                 break
             cell_limit = min(timeout, left)
             client.timeout = max(1, math.ceil(cell_limit))
@@ -119,12 +172,12 @@ async def _execute(state, nb, path, results_file, timeout, total_timeout):
                 if cell_limit < timeout:  # the notebook's total, not the cell's own limit, ran out
                     incidents.append({"cell": current, "status": timed_out(total_timeout) + " in total", "fatal": True,
                                       "message": f"the notebook ran out of its {total_timeout:g} s "
-                                                 f"(--total-timeout) in {cell_label(current, cell)}"})
+                                                 f"(--total-timeout) in {run_label(nb, current)}"})
                     break
                 await client.km.interrupt_kernel()
                 stopped = await _wait_until_idle(client, min(INTERRUPT_GRACE, max(1, deadline - time.monotonic())))
                 incidents.append({"cell": current, "status": timed_out(timeout), "fatal": not stopped,
-                                  "message": f"{cell_label(current, cell)} ran longer than {timeout:g} s (--timeout)"
+                                  "message": f"{run_label(nb, current)} ran longer than {timeout:g} s (--timeout)"
                                   + (" and was interrupted" if stopped else
                                      "; it did not stop when interrupted, so the run ended there")})
                 if not stopped:
@@ -133,19 +186,23 @@ async def _execute(state, nb, path, results_file, timeout, total_timeout):
                 if state["interrupted"]:  # nbclient reports its cancelled wait as a dead kernel
                     raise asyncio.CancelledError from None
                 incidents.append({"cell": current, "status": KERNEL_DIED, "fatal": True,
-                                  "message": f"the kernel died in {cell_label(current, cell)}: {_exit_reason(client)}"})
+                                  "message": f"the kernel died in {run_label(nb, current, by_count=False)}: "
+                                             f"{_exit_reason(client)}"})
                 break
     except asyncio.CancelledError:  # Ctrl-C (see _run)
         incidents.append({"cell": max(current, 0), "status": INTERRUPTED, "fatal": True,
-                          "message": "interrupted (Ctrl-C)" + (f" in {cell_label(current, nb.cells[current])}"
+                          "message": "interrupted (Ctrl-C)" + (f" in {run_label(nb, current)}"
                                                               if current >= 0 else " while the kernel started")})
     except Exception as e:  # noqa: BLE001  (a kernel that cannot start, a broken connection: a row, not a traceback)
-        where = f" in {cell_label(current, nb.cells[current])}" if current >= 0 else " while starting the kernel"
+        where = f" in {run_label(nb, current)}" if current >= 0 else " while starting the kernel"
         status = "run failed" if current >= 0 else "kernel did not start"
-        first_line = (str(e).strip().splitlines() or [""])[0]
+        message = (str(e).strip().splitlines() or [""])[0]
         incidents.append({"cell": max(current, 0), "status": status, "fatal": True,
-                          "message": f"{type(e).__name__}{where}: {first_line}"})
+                          "message": f"{type(e).__name__}{where}: {message}"})
     finally:
+        if ticker is not None:
+            ticker.cancel()
+        say("stopping the kernel ...")
         with contextlib.suppress(Exception):
             await client._async_cleanup_kernel()
     return incidents
@@ -281,13 +338,75 @@ def _missing_reason(exercise, name, exercise_cell, check_cell):
     return f"{exercise}: missing: its check cell was deleted, so nothing checks it"
 
 
-def run_notebook(path, timeout=120, total_timeout=600):
+def _error_output(cell):
+    """The first error output of a code cell that ran, else None."""
+    return next((out for out in cell.get("outputs", []) if out.get("output_type") == "error"), None)
+
+
+def _error_text(out):
+    """An error output as one line: "NameError: name 'x' is not defined"; a syntax error with its line:
+    "SyntaxError at line 3: expected ':'"."""
+    name, value = str(out.get("ename", "")), (str(out.get("evalue", "")).strip().splitlines() or [""])[0]
+    if name in ("SyntaxError", "IndentationError", "TabError"):
+        match = re.match(r"(.*?)\s*\((?:[^()]*, )?line (\d+)\)$", value)
+        if match:
+            return f"{name} at line {match[2]}: {match[1]}"
+    return f"{name}: {value}"
+
+
+def _broken_cells(nb):
+    """{function or variable name: (cell index, error output)} for the names that the code cells with a syntax
+    error would have defined: a later NameError about one of them comes from that syntax error."""
+    broken = {}
+    for n, cell in enumerate(nb.cells):
+        out = _error_output(cell) if cell.cell_type == "code" else None
+        if out and out.get("ename") in ("SyntaxError", "IndentationError", "TabError"):
+            for name in re.findall(r"^(?:def|class)\s+([A-Za-z_]\w*)|^([A-Za-z_]\w*)\s*=", cell.source, re.M):
+                broken.setdefault(name[0] or name[1], (n, out))
+    return broken
+
+
+def _raised(nb, n, out, broken):
+    """What cell ``n``'s error says, with the syntax error behind a NameError when there is one."""
+    text = f"{run_label(nb, n, quote=False)} raised {_error_text(out)}"
+    match = re.match(r"name '(\w+)' is not defined", str(out.get("evalue", ""))) if out.get("ename") == "NameError" \
+        else None
+    if match and match[1] in broken and broken[match[1]][0] != n:
+        where, cause = broken[match[1]]
+        text += f", because {run_label(nb, where, quote=False)} has a {_error_text(cause)}: fix that cell first"
+    return text
+
+
+def _syntax_error(nb, exercise_cell):
+    """"your answer, cell [13], has a SyntaxError at line 1: expected ':'" when the exercise cell has one."""
+    out = _error_output(nb.cells[exercise_cell])
+    if out and out.get("ename") in ("SyntaxError", "IndentationError", "TabError"):
+        return f"your answer, {run_label(nb, exercise_cell, quote=False)}, has a {_error_text(out)}"
+    return None
+
+
+def _not_run_message(nb, exercise, exercise_cell, check_cell, broken):
+    """Why an exercise whose check cell exists got no verdict, true to what happened in the run."""
+    syntax = _syntax_error(nb, exercise_cell)
+    if syntax:
+        return f"{exercise}: {syntax}: fix it, run it, then run its check cell"
+    out = _error_output(nb.cells[check_cell])
+    if out:
+        return f"{exercise}: its check cell gave no verdict: {_raised(nb, check_cell, out, broken)}"
+    if not isinstance(nb.cells[check_cell].get("execution_count"), int):
+        return f"{exercise}: its check cell ({run_label(nb, check_cell, quote=False)}) did not run"
+    return (f"{exercise}: its check cell ran ({run_label(nb, check_cell, quote=False)}) but gave no verdict: does "
+            f"it still call check({exercise!r}, ...)?")
+
+
+def run_notebook(path, timeout=120, total_timeout=600, progress=None):
     """Execute the notebook at ``path``; never raises for what the notebook does.
 
     Returns {"results": [rows], "errors": [cell errors], "interrupted": bool}. A row is a verdict dict (exercise,
     status, passed_cases, total_cases, message), one per exercise of the lesson (those of the course's registry,
     and any other the notebook marks up) in notebook order, with rows for incidents not tied to one exercise
-    (exercise "cell N" or "results") in their place.
+    (exercise "cell N" or "results") in their place. ``progress``: called with a line saying what the run is doing
+    (starting a kernel, the cell it runs, the exercise it judges), as it goes.
     """
     path = Path(path)
     nb = read_notebook(path)
@@ -295,14 +414,23 @@ def run_notebook(path, timeout=120, total_timeout=600):
     ids = list(dict.fromkeys(course_exercises(nb) + exercise_ids(nb)
                              + [meta(c)["check"] for c in nb.cells if isinstance(meta(c).get("check"), str)]))
     cells = locate(nb, ids)
+    for cell in nb.cells:  # what a saved notebook shows of an earlier run must not be taken for this run's
+        if cell.cell_type == "code":
+            cell.execution_count, cell.outputs = None, []
+    roles = {}
+    for exercise, (exercise_cell, check_cell, _) in cells.items():
+        roles.setdefault(check_cell, ("check", exercise))
+        roles.setdefault(exercise_cell, ("exercise", exercise))
     with tempfile.TemporaryDirectory() as tmp:
         results_file = Path(tmp) / "results.jsonl"
         if any(c.cell_type == "code" for c in nb.cells):
-            incidents, interrupted = _run(_execute, nb, path, results_file, timeout, total_timeout)
+            incidents, interrupted = _run(_execute, nb, path, results_file, timeout, total_timeout,
+                                             progress, roles)
         else:
             incidents, interrupted = [], False  # nothing to run: no kernel to start
         latest, corrupt = _read_results(results_file, set(ids))
     rows = list(corrupt)
+    broken = _broken_cells(nb)
     fatal = next((i for i in incidents if i["fatal"]), None)
     position = -1
     for exercise in ids:
@@ -316,7 +444,11 @@ def run_notebook(path, timeout=120, total_timeout=600):
                          "position": position})
             continue
         if exercise in latest:
-            rows.append({**latest[exercise], "position": last})
+            row = {**latest[exercise], "position": last}
+            syntax = _syntax_error(nb, exercise_cell)
+            if syntax:  # the check judged whatever that name meant before (an earlier cell's, or nothing)
+                row["message"] += f"\n{syntax}, so it did not run: the check judged an older {name}, not it"
+            rows.append(row)
             continue
         mine = next((i for i in incidents if first <= i["cell"] <= last and not i.get("used")), None)
         if mine:
@@ -329,14 +461,15 @@ def run_notebook(path, timeout=120, total_timeout=600):
                          "position": last})
         else:
             rows.append({"exercise": exercise, "status": NOT_RUN, "passed_cases": 0, "total_cases": 0,
-                         "message": f"{exercise}: its check cell did not run", "position": last})
+                         "message": _not_run_message(nb, exercise, exercise_cell, check_cell, broken),
+                         "position": last})
     rows += [{"exercise": f"cell {i['cell'] + 1}", "status": i["status"], "passed_cases": 0, "total_cases": 0,
               "message": i["message"], "position": i["cell"]} for i in incidents if not i.get("used")]
     rows.sort(key=lambda r: r["position"])
     for row in rows:
         del row["position"]
     reported = {i["cell"] for i in incidents}  # a timed-out cell's KeyboardInterrupt is said by its row already
-    errors = [f"cell {n + 1}: {out.get('ename')}: {out.get('evalue')}" for n, cell in enumerate(nb.cells)
+    errors = [_raised(nb, n, out, broken) for n, cell in enumerate(nb.cells)
               if cell.cell_type == "code" and n not in reported
               for out in cell.get("outputs", []) if out.get("output_type") == "error"]
     return {"results": rows, "errors": errors, "interrupted": interrupted}

@@ -1,0 +1,107 @@
+"""The course on a hosted notebook (Colab, Kaggle, a JupyterHub), as README.md's "On Colab, Kaggle or any hosted
+Jupyter" says, word for word but for the wheel's path: a fresh virtual environment stands for the service's
+Python (with ipykernel and nbclient, as such a service has, and PyTorch, which Colab and Kaggle preinstall), the
+course's wheel built from this checkout is installed with ``pip install "<wheel>[hosted]"``, ``tinygrad-lite
+lessons course`` writes the lessons into an empty folder, and every lesson runs there top to bottom with nbclient
+in a kernel of that environment, far from this checkout: no error output, and its checks show.
+
+It installs packages (about a minute from a local index) and runs eleven notebooks, so it runs only when asked:
+``TINYGRAD_LITE_VENV_TESTS=1 .venv/bin/python -m pytest tests/test_hosted.py`` (``.ci/run`` does, as a step of
+its own after the README's test command).
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(os.environ.get("TINYGRAD_LITE_VENV_TESTS") != "1",
+                                reason="installs a hosted notebook's environment: set TINYGRAD_LITE_VENV_TESTS=1")
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+# Runs in the hosted environment: each lesson in its own kernel, two at a time; prints one JSON line per lesson.
+RUN_LESSONS = r"""
+import json, sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+import nbformat
+from nbclient import NotebookClient
+
+def run(path):
+    nb = nbformat.read(path, as_version=4)
+    problems = []
+    try:
+        NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+    except Exception as e:  # the kernel died, or a cell timed out
+        problems.append(f"{type(e).__name__}: {e}"[:300])
+    for n, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                problems.append(f"cell {n}: {out.get('ename')}: {out.get('evalue')}"[:300])
+    checks = sum("tgl-check" in json.dumps(out) for c in nb.cells for out in c.get("outputs", []))
+    return {"lesson": path.name, "problems": problems, "checks": checks}
+
+paths = sorted(Path(sys.argv[1]).glob("[0-9][0-9]_*.ipynb"))
+with ThreadPoolExecutor(2) as pool:
+    for result in pool.map(run, paths):
+        print(json.dumps(result), flush=True)
+"""
+
+
+def run(*command, **options):
+    done = subprocess.run([str(c) for c in command], capture_output=True, text=True, **options)
+    assert done.returncode == 0, f"{' '.join(map(str, command))}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done
+
+
+def readme_recipe():
+    """The two commands of README's hosted section, as a notebook cell holds them."""
+    section = re.search(r"^## On Colab, Kaggle or any hosted Jupyter\s*$(.*?)(?=^## )", README, re.M | re.S)
+    assert section, "README.md has no '## On Colab, Kaggle or any hosted Jupyter' section"
+    block = re.search(r"```[a-z]*\n(.*?)```", section.group(1), re.S)
+    return [line.strip() for line in block.group(1).splitlines() if line.strip()]
+
+
+def test_the_readme_recipe_is_an_install_and_the_lessons_command():
+    pip, lessons = readme_recipe()
+    assert re.fullmatch(r'%pip install "tinygrad_lite\[hosted\] @ \S+"', pip), pip
+    assert lessons == "!tinygrad-lite lessons course"
+
+
+def test_every_lesson_runs_from_the_wheel_in_an_empty_folder():
+    place = Path(tempfile.mkdtemp(prefix="tgl-hosted-"))
+    wheels, env, empty = place / "dist", place / "venv", place / "empty"
+    empty.mkdir()
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", wheels, ROOT)
+    (wheel,) = wheels.glob("tinygrad_lite-*.whl")
+    run(getattr(sys, "_base_executable", sys.executable), "-m", "venv", env)
+    python, bin_ = env / "bin" / "python", env / "bin"
+    # the service's own Python: a Jupyter kernel, nbclient and PyTorch (the version constraints.txt pins)
+    run(python, "-m", "pip", "install", "-q", "-c", ROOT / "constraints.txt", "ipykernel", "nbclient", "torch",
+        timeout=1200)
+    pip, lessons = readme_recipe()
+    # README, word for word but for the wheel's path (a notebook's %pip and ! run in the kernel's environment)
+    requirement = re.fullmatch(r'%pip install "(tinygrad_lite\[hosted\]) @ \S+"', pip).group(1)
+    run(python, "-m", "pip", "install", "-q", "-c", ROOT / "constraints.txt",
+        requirement.replace("tinygrad_lite", str(wheel)), timeout=1200)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV", "PYTHON", "VIRTUAL_ENV"))}
+    clean["PATH"] = f"{bin_}{os.pathsep}{clean.get('PATH', '')}"
+    done = run(*lessons.lstrip("!").split(), cwd=empty, env=clean, timeout=120)
+    assert "11 written" in done.stdout, done.stdout
+    written = sorted(p.name for p in (empty / "course").glob("*.ipynb"))
+    assert written == sorted(p.name for p in (ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
+    where = run(python, "-c", "import tinygrad_lite; print(tinygrad_lite.__file__)", cwd=empty, env=clean)
+    assert str(env) in where.stdout and str(ROOT) not in where.stdout  # the wheel's, not this checkout's
+
+    done = run(python, "-c", RUN_LESSONS, empty / "course", cwd=empty, env=clean, timeout=1800)
+    results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert [r["lesson"] for r in results] == written
+    assert {r["lesson"]: r["problems"] for r in results if r["problems"]} == {}
+    assert all(r["checks"] > 0 for r in results), results  # each lesson's checks showed their boxes
+    subprocess.run(["rm", "-rf", str(place)], check=False)

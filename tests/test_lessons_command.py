@@ -1,0 +1,55 @@
+"""`tinygrad-lite lessons [DEST]` and ``copy_lessons``: the lesson notebooks the course carries, written into a
+folder of the learner's (tinygrad_lite/course/lessons.py). From the built wheel on a hosted notebook:
+tests/test_hosted.py."""
+from pathlib import Path
+
+from tinygrad_lite.course import cli, copy_lessons
+from tinygrad_lite.course import lessons as shipped
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSONS = sorted(p.name for p in (ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_a_clone_ships_its_lessons_folder():
+    assert shipped.lessons_folder() == ROOT / "lessons"
+    assert [p.name for p in shipped.shipped_lessons()] == LESSONS
+
+
+def test_the_installed_data_files_are_found_without_a_clone(tmp_path, monkeypatch):
+    """As after `pip install <wheel>`: no lessons/ beside the package, the notebooks under PREFIX/share/..."""
+    data = tmp_path.joinpath(*shipped.DATA_FOLDER)
+    data.mkdir(parents=True)
+    (data / "00_first.ipynb").write_text("{}")
+    monkeypatch.setattr(shipped, "__file__", str(tmp_path / "site-packages" / "tinygrad_lite" / "course" / "x.py"))
+    monkeypatch.setattr(shipped.sys, "prefix", str(tmp_path))
+    assert shipped.lessons_folder() == data  # (this editable install records no data files of its own)
+
+
+def test_copy_lessons_writes_every_lesson_and_never_overwrites_one(tmp_path):
+    done = copy_lessons(tmp_path / "course")
+    assert [(p.name, s) for p, s in done] == [(name, "written") for name in LESSONS]
+    assert all((tmp_path / "course" / n).read_bytes() == (ROOT / "lessons" / n).read_bytes() for n in LESSONS)
+    mine = tmp_path / "course" / LESSONS[0]
+    mine.write_text("my answers")
+    again = copy_lessons(tmp_path / "course")
+    assert dict((p.name, s) for p, s in again)[LESSONS[0]] == "kept" and mine.read_text() == "my answers"
+
+
+def test_the_command_says_what_it_wrote_and_how_to_take_a_new_version(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["lessons", "course"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == f"{len(LESSONS)} written, 0 kept in course: start with {LESSONS[0]}"
+    (tmp_path / "course" / LESSONS[1]).write_text("{}")  # edited (or of an older version)
+    assert cli.main(["lessons", "course"]) == 0
+    out = capsys.readouterr().out
+    assert f"0 written, {len(LESSONS)} kept" in out and "1 of the kept notebooks differ" in out
+    assert f"tinygrad-lite update --from {ROOT / 'lessons'} course" in out
+
+
+def test_a_folder_that_cannot_be_written_is_one_line(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert cli.main(["lessons", str(blocker / "course")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot write into" in err[0] and "choose another folder" in err[0], err

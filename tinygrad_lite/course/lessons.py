@@ -1,0 +1,69 @@
+"""The lesson notebooks that come with the course, and writing them into a folder of the learner's.
+
+From a clone of the course's repository the lessons are its ``lessons/`` folder. Installed from a wheel, as on a
+hosted notebook (Colab, Kaggle, a JupyterHub), there is no such folder: the wheel carries the notebooks as data
+files, installed under the environment's ``share/tinygrad_lite/lessons/`` (pyproject.toml,
+``[tool.setuptools.data-files]``). ``lessons_folder`` finds them either way; ``copy_lessons`` (the command
+``tinygrad-lite lessons [DEST]``) writes them into a folder where the learner opens and edits them.
+
+A notebook that is already in that folder is never overwritten: it may hold the learner's answers. To take a new
+version of the course and keep them, ``tinygrad-lite update --from`` merges the new notebooks into the learner's.
+"""
+import shutil
+import site
+import sys
+import sysconfig
+from pathlib import Path
+
+DATA_FOLDER = ("share", "tinygrad_lite", "lessons")  # where the wheel installs them, below an install prefix
+PATTERN = "[0-9][0-9]_*.ipynb"  # a lesson's file name: its two-digit number, then its name
+
+
+def _has_lessons(folder):
+    return folder.is_dir() and any(folder.glob(PATTERN))
+
+
+def lessons_folder():
+    """The folder that holds the course's lesson notebooks: the clone's ``lessons/`` (an editable install), else
+    the installed wheel's data files. Raises FileNotFoundError, saying how to get them, when neither exists."""
+    clone = Path(__file__).resolve().parents[2] / "lessons"
+    if _has_lessons(clone):
+        return clone
+    try:  # the files the installed distribution recorded: right for --user and --prefix installs too
+        from importlib.metadata import PackageNotFoundError, distribution
+        for record in distribution("tinygrad_lite").files or ():
+            parts = Path(str(record)).parts
+            if record.name.endswith(".ipynb") and tuple(parts[-4:-1]) == DATA_FOLDER:
+                folder = Path(record.locate()).resolve().parent
+                if _has_lessons(folder):
+                    return folder
+    except PackageNotFoundError:
+        pass
+    for prefix in (sys.prefix, sysconfig.get_path("data"), site.getuserbase()):
+        folder = Path(prefix, *DATA_FOLDER)
+        if _has_lessons(folder):
+            return folder
+    raise FileNotFoundError("the lesson notebooks are not installed with this copy of tinygrad_lite: install the "
+                            "course's wheel (pip install \"tinygrad_lite[hosted]\" from the course's repository or "
+                            "a built wheel), or use a clone of the repository, whose lessons/ holds them")
+
+
+def shipped_lessons():
+    """The course's lesson notebooks, in order: [Path, ...]."""
+    return sorted(lessons_folder().glob(PATTERN))
+
+
+def copy_lessons(dest="lessons"):
+    """Write the course's lesson notebooks into the folder ``dest`` (made if needed). A notebook already there is
+    kept as it is (it may hold the learner's answers). Returns [(path, "written" or "kept"), ...], in order."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    done = []
+    for source in shipped_lessons():
+        target = dest / source.name
+        if target.exists():
+            done.append((target, "kept"))
+        else:
+            shutil.copyfile(source, target)
+            done.append((target, "written"))
+    return done
