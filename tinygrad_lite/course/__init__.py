@@ -20,8 +20,13 @@ from .checks import (
 from .graph import draw_graph
 from .lessons import copy_lessons
 from .pytorch import register as _register_pytorch_cells
+from .syntax import register as _register_syntax_errors
 
-_register_pytorch_cells()  # in a notebook: a cell marked "# needs PyTorch" says how to install it when it is missing
+# In a notebook (IPython), two hooks on the cells before they run: a cell marked "# needs PyTorch" says how to
+# install it when it is missing (pytorch.py); an exercise cell that does not parse shows its error once and leaves
+# a stand-in that says so, instead of NameErrors in the cells after it (syntax.py).
+_register_pytorch_cells()
+_register_syntax_errors()
 
 __all__ = ["AnyAnswer", "ArrayAnswer", "Case", "CheckResult", "ErrorHint", "Exercise", "Mistake", "NumberAnswer",
            "TensorAnswer", "TupleAnswer", "check", "compare_log", "copy_lessons", "draw_graph", "is_fallback",

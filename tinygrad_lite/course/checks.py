@@ -53,7 +53,7 @@ import textwrap
 from collections import Counter
 from dataclasses import dataclass
 
-from . import display, pipeline
+from . import display, pipeline, syntax
 
 # What an exercise is (registry.py) and how answers are compared (compare.py) live below the judging pipeline; their
 # names are also this module's, where the lessons' exercise modules and the notebooks have always found them.
@@ -161,6 +161,9 @@ def run_check(exercise, fn, seen=None, reference=None, records=None):
     """
     seen = Counter() if seen is None else seen
     reference = check_reference(exercise) if reference is None else reference
+    broken = getattr(fn, syntax.ATTRIBUTE, None)
+    if isinstance(broken, str):  # the stand-in for a cell that does not parse (syntax.py): say what is wrong there
+        return _result(exercise.id, ERROR, f"{exercise.id}: {broken}", (), (), 0, len(reference.cases))
     recorder = pipeline.Recorder()
     n = len(reference.cases)
     for i, case in enumerate(reference.cases):

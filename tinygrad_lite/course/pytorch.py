@@ -34,7 +34,7 @@ def skip_without_torch(lines):
     not installed; every other cell is left as it is."""
     if not needs_torch(lines) or torch_installed():
         return lines
-    message = f"PyTorch is not installed, so this cell is skipped; to run it: {INSTALL}, then restart the kernel"
+    message = f"PyTorch is not installed, so this cell is skipped. To run it:\n  {INSTALL}   (then restart the kernel)"
     return [f"print({message!r})\n"]
 
 
