@@ -1,9 +1,11 @@
 """The course on a hosted notebook (Colab, Kaggle, a JupyterHub), as README.md's "On Colab, Kaggle or any hosted
 Jupyter" says, word for word but for the wheel's path: a fresh virtual environment stands for the service's
-Python (with ipykernel and nbclient, as such a service has, and PyTorch, which Colab and Kaggle preinstall), the
+Python (with ipykernel and nbclient, as such a service has; PyTorch, which Colab and Kaggle preinstall, later), the
 course's wheel built from this checkout is installed with ``pip install "<wheel>[hosted]"``, ``tinygrad-lite
-lessons course`` writes the lessons into an empty folder, and every lesson runs there top to bottom with nbclient
-in a kernel of that environment, far from this checkout: no error output, and its checks show.
+lessons course`` writes the lessons into an empty folder, and the lessons run there top to bottom with nbclient in
+a kernel of that environment, far from this checkout: no error output, and their checks show. First without
+PyTorch (every lesson but 08 and 09, which need it throughout: each cell marked ``# needs PyTorch`` says how to
+install it instead of failing), then with it (08, 09 and lesson 00, whose comparison then runs).
 
 It installs packages (about a minute from a local index) and runs eleven notebooks, so it runs only when asked:
 ``TINYGRAD_LITE_VENV_TESTS=1 .venv/bin/python -m pytest tests/test_hosted.py`` (``.ci/run`` does, as a step of
@@ -22,6 +24,7 @@ import pytest
 pytestmark = pytest.mark.skipif(os.environ.get("TINYGRAD_LITE_VENV_TESTS") != "1",
                                 reason="installs a hosted notebook's environment: set TINYGRAD_LITE_VENV_TESTS=1")
 ROOT = Path(__file__).resolve().parents[1]
+ALL_PYTORCH = ("08_gpu_training.ipynb", "09_capstone.ipynb")  # they train and time against PyTorch throughout
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 # Runs in the hosted environment: each lesson in its own kernel, two at a time; prints one JSON line per lesson.
@@ -44,8 +47,10 @@ def run(path):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
                 problems.append(f"cell {n}: {out.get('ename')}: {out.get('evalue')}"[:300])
-    checks = sum("tgl-check" in json.dumps(out) for c in nb.cells for out in c.get("outputs", []))
-    return {"lesson": path.name, "problems": problems, "checks": checks}
+    outputs = [json.dumps(out) for c in nb.cells for out in c.get("outputs", [])]
+    checks = sum("tgl-check" in out for out in outputs)
+    skipped = sum("PyTorch is not installed, so this cell is skipped" in out for out in outputs)
+    return {"lesson": path.name, "problems": problems, "checks": checks, "skipped": skipped}
 
 paths = sorted(Path(sys.argv[1]).glob("[0-9][0-9]_*.ipynb"))
 with ThreadPoolExecutor(2) as pool:
@@ -74,7 +79,7 @@ def test_the_readme_recipe_is_an_install_and_the_lessons_command():
     assert lessons == "!tinygrad-lite lessons course"
 
 
-def test_every_lesson_runs_from_the_wheel_in_an_empty_folder():
+def test_every_lesson_runs_from_the_wheel_in_an_empty_folder_with_and_without_pytorch():
     place = Path(tempfile.mkdtemp(prefix="tgl-hosted-"))
     wheels, env, empty = place / "dist", place / "venv", place / "empty"
     empty.mkdir()
@@ -82,26 +87,43 @@ def test_every_lesson_runs_from_the_wheel_in_an_empty_folder():
     (wheel,) = wheels.glob("tinygrad_lite-*.whl")
     run(getattr(sys, "_base_executable", sys.executable), "-m", "venv", env)
     python, bin_ = env / "bin" / "python", env / "bin"
-    # the service's own Python: a Jupyter kernel, nbclient and PyTorch (the version constraints.txt pins)
-    run(python, "-m", "pip", "install", "-q", "-c", ROOT / "constraints.txt", "ipykernel", "nbclient", "torch",
-        timeout=1200)
+    constraints = ("-c", ROOT / "constraints.txt")
+    # the service's own Python: a Jupyter kernel and nbclient; first without PyTorch
+    run(python, "-m", "pip", "install", "-q", *constraints, "ipykernel", "nbclient", timeout=1200)
     pip, lessons = readme_recipe()
     # README, word for word but for the wheel's path (a notebook's %pip and ! run in the kernel's environment)
     requirement = re.fullmatch(r'%pip install "(tinygrad_lite\[hosted\]) @ \S+"', pip).group(1)
-    run(python, "-m", "pip", "install", "-q", "-c", ROOT / "constraints.txt",
-        requirement.replace("tinygrad_lite", str(wheel)), timeout=1200)
+    run(python, "-m", "pip", "install", "-q", *constraints, requirement.replace("tinygrad_lite", str(wheel)),
+        timeout=1200)
+    assert run(python, "-c", "import importlib.util; print(importlib.util.find_spec('torch'))").stdout.strip() == \
+        "None", "the hosted extra must not install PyTorch"
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV", "PYTHON", "VIRTUAL_ENV"))}
     clean["PATH"] = f"{bin_}{os.pathsep}{clean.get('PATH', '')}"
     done = run(*lessons.lstrip("!").split(), cwd=empty, env=clean, timeout=120)
     assert "11 written" in done.stdout, done.stdout
-    written = sorted(p.name for p in (empty / "course").glob("*.ipynb"))
+    course = empty / "course"
+    written = sorted(p.name for p in course.glob("*.ipynb"))
     assert written == sorted(p.name for p in (ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
     where = run(python, "-c", "import tinygrad_lite; print(tinygrad_lite.__file__)", cwd=empty, env=clean)
     assert str(env) in where.stdout and str(ROOT) not in where.stdout  # the wheel's, not this checkout's
 
-    done = run(python, "-c", RUN_LESSONS, empty / "course", cwd=empty, env=clean, timeout=1800)
-    results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    assert [r["lesson"] for r in results] == written
-    assert {r["lesson"]: r["problems"] for r in results if r["problems"]} == {}
-    assert all(r["checks"] > 0 for r in results), results  # each lesson's checks showed their boxes
+    def run_lessons(names):
+        folder = place / f"run-{len(list(place.glob('run-*')))}"
+        folder.mkdir()
+        for name in names:
+            (folder / name).write_bytes((course / name).read_bytes())
+        done = run(python, "-c", RUN_LESSONS, folder, cwd=empty, env=clean, timeout=1800)
+        results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+        assert [r["lesson"] for r in results] == sorted(names)
+        assert {r["lesson"]: r["problems"] for r in results if r["problems"]} == {}
+        assert all(r["checks"] > 0 for r in results), results  # each lesson's checks showed their boxes
+        return {r["lesson"]: r for r in results}
+
+    # without PyTorch: every lesson but the two that need it throughout; each comparison says how to install it
+    without = run_lessons([name for name in written if name not in ALL_PYTORCH])
+    assert all(r["skipped"] > 0 for r in without.values()), without
+    # with PyTorch (the version constraints.txt pins; Colab and Kaggle preinstall one): those two, and one more
+    run(python, "-m", "pip", "install", "-q", *constraints, "torch", timeout=1200)
+    with_torch = run_lessons([*ALL_PYTORCH, written[0]])
+    assert all(r["skipped"] == 0 for r in with_torch.values()), with_torch
     subprocess.run(["rm", "-rf", str(place)], check=False)

@@ -5,6 +5,8 @@
     tinygrad-lite release [--force]                regenerate lessons/ from solutions/
     tinygrad-lite grade SUBMISSION... --out OUTDIR grade a class's notebooks in sandboxed kernels (grading/)
     tinygrad-lite mutants [EXERCISE_OR_LESSON ...] mutation-test the exercises' checks (mutation.py)
+    tinygrad-lite lessons [DEST]                   write the lesson notebooks the course carries into DEST (lessons.py)
+    tinygrad-lite update [--from NEW_LESSONS]      take a new version of the lessons, keep the answers (update.py)
     tinygrad-lite export gradescope --lesson NN --out autograder.zip   a Gradescope autograder (grading/gradescope.py)
 
 Whatever the input, the command ends with a one-line explanation or its table, never a Python traceback.
@@ -746,7 +748,7 @@ def main(argv=None):
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
         p = parser()
-        if argv[:1] in (["grade"], ["mutants"], ["export"]):
+        if argv[:1] in (["grade"], ["mutants"], ["export"], ["update"], ["lessons"]):
             _one_line_error(p)  # an unknown option is reported by the main parser: in one line too
         args = p.parse_args(argv)
     except KeyboardInterrupt:  # Ctrl-C while the parser is built: the same one line as anywhere else

@@ -1,0 +1,69 @@
+"""The lessons' cells marked ``# needs PyTorch`` say how to install PyTorch when it is missing, instead of failing
+(tinygrad_lite/course/pytorch.py). In a real environment without PyTorch: tests/test_hosted.py."""
+import json
+from pathlib import Path
+
+import pytest
+
+from tinygrad_lite.course import pytorch
+
+ROOT = Path(__file__).resolve().parents[1]
+# lessons whose every part needs PyTorch (they benchmark and train against it from their first cell)
+ALL_PYTORCH = ("08_gpu_training.ipynb", "09_capstone.ipynb")
+
+
+def cells(folder, name):
+    return [c for c in json.loads((ROOT / folder / name).read_text(encoding="utf-8"))["cells"]
+            if c["cell_type"] == "code"]
+
+
+def source(cell):
+    return "".join(cell["source"])
+
+
+def test_a_marked_cell_becomes_one_line_with_the_install_command(monkeypatch):
+    monkeypatch.setattr(pytorch, "torch_installed", lambda: False)
+    lines = ["\n", "# needs PyTorch (without it, this cell prints how to install it)\n", "import torch\n"]
+    (line,) = pytorch.skip_without_torch(lines)
+    printed = eval(line.removeprefix("print(").removesuffix(")\n"))
+    assert "PyTorch is not installed" in printed and pytorch.INSTALL in printed
+    assert all(len(line) <= 100 for line in printed.splitlines())  # JupyterLab's output width at 1280x800
+    other = ["import numpy as np\n", "# needs PyTorch\n"]  # the marker must come first
+    assert pytorch.skip_without_torch(other) is other
+
+
+def test_with_pytorch_installed_nothing_changes(monkeypatch):
+    monkeypatch.setattr(pytorch, "torch_installed", lambda: True)
+    lines = ["# needs PyTorch\n", "import torch\n"]
+    assert pytorch.skip_without_torch(lines) is lines
+
+
+def test_registered_once_in_ipython_and_nowhere_else(monkeypatch):
+    from IPython.core.interactiveshell import InteractiveShell
+    shell = InteractiveShell()
+    try:
+        assert pytorch.register(shell) and pytorch.register(shell)
+        assert sum(t is pytorch.skip_without_torch for t in shell.input_transformers_cleanup) == 1
+        monkeypatch.setattr(pytorch, "torch_installed", lambda: False)
+        assert shell.transform_cell("# needs PyTorch\nimport torch\n").startswith("print('PyTorch is not installed")
+        assert shell.transform_cell("x = 1\n") == "x = 1\n"
+    finally:
+        InteractiveShell.clear_instance()
+    assert pytorch.register(None) in (True, False)  # outside IPython: a no-op, no error
+
+
+@pytest.mark.parametrize("folder", ["solutions", "lessons"])
+def test_every_cell_that_uses_pytorch_is_marked(folder):
+    """In every lesson but those that need PyTorch throughout, each code cell whose code (comments aside) imports
+    or calls torch starts with the marker. That no unmarked cell needs what a marked one made is shown by running
+    the lessons without PyTorch (tests/test_hosted.py)."""
+    unmarked, marked = [], 0
+    for path in sorted((ROOT / folder).glob("[0-9][0-9]_*.ipynb")):
+        for n, cell in enumerate(cells(folder, path.name)):
+            lines = source(cell).splitlines()
+            code = "\n".join(line.split("#")[0] for line in lines)
+            if pytorch.needs_torch(lines):
+                marked += 1
+            elif ("import torch" in code or "torch." in code) and path.name not in ALL_PYTORCH:
+                unmarked.append(f"{path.name}, code cell {n}")
+    assert unmarked == [] and marked >= 9, unmarked
