@@ -43,7 +43,8 @@ def test_the_command_says_what_it_wrote_and_how_to_take_a_new_version(tmp_path, 
     (tmp_path / "course" / LESSONS[1]).write_text("{}")  # edited (or of an older version)
     assert cli.main(["lessons", "course"]) == 0
     out = capsys.readouterr().out
-    assert f"0 written, {len(LESSONS)} kept" in out and "1 of the kept notebooks differ" in out
+    assert f"0 written, {len(LESSONS)} kept in course\n" in out and "1 of the kept notebooks differ" in out
+    assert "(your answers, or an older version)" in out and "start with" not in out
     assert f"tinygrad-lite update --from {ROOT / 'lessons'} course" in out
 
 

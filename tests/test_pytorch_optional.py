@@ -1,6 +1,7 @@
 """The lessons' cells marked ``# needs PyTorch`` say how to install PyTorch when it is missing, instead of failing
 (tinygrad_lite/course/pytorch.py). In a real environment without PyTorch: tests/test_hosted.py."""
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,14 @@ def test_a_marked_cell_becomes_one_line_with_the_install_command(monkeypatch):
     assert all(len(line) <= 100 for line in printed.splitlines())  # JupyterLab's output width at 1280x800
     other = ["import numpy as np\n", "# needs PyTorch\n"]  # the marker must come first
     assert pytorch.skip_without_torch(other) is other
+
+
+def test_pytorch_hidden_or_missing_counts_as_not_installed(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # how a test (or a learner's notebook) hides a package
+    assert not pytorch.torch_installed()
+    monkeypatch.delitem(sys.modules, "torch")
+    monkeypatch.setattr(pytorch.importlib.util, "find_spec", lambda name: None)
+    assert not pytorch.torch_installed()
 
 
 def test_with_pytorch_installed_nothing_changes(monkeypatch):

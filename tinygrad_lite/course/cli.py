@@ -293,12 +293,14 @@ def cmd_lessons(args):
              .read_bytes()]
     for path, status in done:
         print(f"{status:7}  {path}" + ("  (already there: kept as it is)" if status == "kept" else ""))
-    first = done[0][0].name if done else "?"
-    print(f"{sum(s == 'written' for _, s in done)} written, {sum(s == 'kept' for _, s in done)} kept in "
-          f"{args.dest}: start with {first}")
-    if older:  # edited, or of an older version: `update` takes this version's and keeps the learner's answers
-        print(f"{len(older)} of the kept notebooks differ from this version of the course. To take this version "
-              f"and keep your answers:\n    tinygrad-lite update --from {shipped} {args.dest}")
+    written = sum(s == "written" for _, s in done)
+    first = next((p.name for p, s in done if s == "written"), None)
+    print(f"{written} written, {len(done) - written} kept in {args.dest}"
+          + (f": start with {first}" if first and written == len(done) else ""))
+    if older:  # answered, or of an older version: `update` takes this version's and keeps the learner's answers
+        print(f"{len(older)} of the kept notebooks differ from this version of the course (your answers, or an "
+              "older version).\nIf they are of an older version, this takes the new one and keeps your answers:"
+              f"\n    tinygrad-lite update --from {shipped} {args.dest}")
     return 0
 
 

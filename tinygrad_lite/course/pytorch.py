@@ -19,8 +19,14 @@ INSTALL = "%pip install torch --index-url https://download.pytorch.org/whl/cpu"
 
 
 def torch_installed():
-    """Whether ``import torch`` would find PyTorch (without importing it: that takes seconds)."""
-    return "torch" in sys.modules or importlib.util.find_spec("torch") is not None
+    """Whether ``import torch`` would find PyTorch (without importing it: that takes seconds). A ``None`` in
+    sys.modules (how a test hides a package) or a broken spec counts as missing."""
+    if "torch" in sys.modules:
+        return sys.modules["torch"] is not None
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def needs_torch(lines):

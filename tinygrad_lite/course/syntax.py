@@ -66,8 +66,8 @@ def report(error, names, count, user_ns, stream=None):
         problem = (f"your exercise cell, {where}, has {article} {what}, so {name} is not defined: fix that cell "
                    "and run it, then run this check again")
         user_ns[name] = stand_in(exercise_id, name, problem)
-        lines.append(f"{exercise_id}: until you fix this cell, its check says so and use() hands later cells "
-                     "ours")
+        lines.append(f"{exercise_id}: until you fix this cell, its check reports this error,\n"
+                     f"  and the cells after it use the library's {name} instead of yours")
     print("\n".join(lines), file=stream, flush=True)
 
 
