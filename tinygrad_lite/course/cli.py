@@ -136,6 +136,12 @@ def _print_table(path, outcome, verbose):
         for r in exercises:
             if r["status"] != "passed":
                 print("\n  " + r["message"].replace("\n", "\n  "))
+    else:
+        for r in exercises:  # an error is the learner's to fix (a crash, a syntax error): its first line says where
+            if r["status"] == "error" and r.get("message"):
+                print(f"  {r['message'].splitlines()[0]}")
+        if any(r["status"] not in ("passed", "missing") for r in exercises):
+            print("  (tinygrad-lite check -v shows why each exercise did not pass)")
     if outcome["errors"]:
         print(f"  {len(outcome['errors'])} cell(s) raised an error; the first: {outcome['errors'][0]}")
     sys.stdout.flush()
