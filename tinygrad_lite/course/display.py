@@ -11,6 +11,7 @@ JupyterLab, Notebook and exported HTML, light theme or dark.
 """
 import html
 import re
+import sys
 
 PASSED, FAILED, NOT_ATTEMPTED, ERROR = "passed", "failed", "not attempted", "error"
 SYMBOL = {PASSED: "✔", FAILED: "✘", NOT_ATTEMPTED: "…", ERROR: "✘"}
@@ -68,14 +69,17 @@ def fallback_html(text):
             f"↪ {_esc(text)}</div>")
 
 
+def shell():
+    """The running IPython shell (a kernel's, or a terminal IPython's), or None. IPython is not imported for this:
+    where no module imported it, no shell is running."""
+    ipython = sys.modules.get("IPython")
+    return ipython.get_ipython() if ipython is not None else None
+
+
 def in_kernel():
     """True inside a running IPython kernel (JupyterLab, nbclient, nbval), False in a terminal or a script."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
+    running = shell()
+    return running is not None and getattr(running, "kernel", None) is not None
 
 
 def publish(text, html_text):
@@ -89,9 +93,4 @@ def publish(text, html_text):
 
 def execution_count():
     """The number of the cell running now in an IPython kernel (None outside one)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    shell = get_ipython()
-    return getattr(shell, "execution_count", None) if shell is not None else None
+    return getattr(shell(), "execution_count", None)

@@ -44,7 +44,7 @@ from . import blocks
 from .answers import TensorAnswer, is_tensor, tensor_parts
 from .compare import FLOAT32_TYPE, as_numpy, compare_arrays, diagnose, float32_hint, float32_rounding
 from .display import ERROR, FAILED, NOT_ATTEMPTED, PASSED
-from .registry import GENERIC_ERROR_HINTS, REGISTRY
+from .registry import GENERIC_ERROR_HINTS, exercise_named
 
 NOT_RUN = "not run"
 
@@ -158,7 +158,7 @@ def stub_origin(exc, fn):
     exercise_id = match.group(1) if match else None
     if exercise_id is None:
         from . import exercises  # noqa: F401  (importing it registers every lesson's exercises)
-        exercise_id = next((i for i in sorted(REGISTRY) if REGISTRY[i].name == last.name), None)
+        exercise_id = exercise_named(last.name)
     return "other", (exercise_id, last.name)
 
 

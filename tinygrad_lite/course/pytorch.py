@@ -14,6 +14,8 @@ and it does nothing outside IPython (a script, a grading kernel).
 import importlib.util
 import sys
 
+from . import display
+
 MARKER = "# needs PyTorch"
 INSTALL = "%pip install torch --index-url https://download.pytorch.org/whl/cpu"
 
@@ -46,9 +48,7 @@ def skip_without_torch(lines):
 
 def register(shell=None):
     """Add ``skip_without_torch`` to the running IPython's input transformers, once; a no-op outside IPython."""
-    if shell is None:
-        ipython = sys.modules.get("IPython")
-        shell = ipython.get_ipython() if ipython is not None else None
+    shell = display.shell() if shell is None else shell
     if shell is None:
         return False
     transformers = shell.input_transformers_cleanup

@@ -196,6 +196,12 @@ def register(exercise):
     return exercise
 
 
+def exercise_named(name):
+    """The id of the registered exercise whose function or class is called ``name`` (the first by id), or None.
+    The caller imports ``course.exercises`` first, so that every lesson's exercises are registered."""
+    return next((i for i in sorted(REGISTRY) if REGISTRY[i].name == name), None)
+
+
 def get_exercise(exercise_id):
     from . import exercises  # noqa: F401  (importing it registers every lesson's exercises)
     try:

@@ -20,6 +20,8 @@ import re
 import sys
 import traceback
 
+from . import display
+
 ATTRIBUTE = "__tgl_syntax_error__"  # on a stand-in: what is wrong with the learner's cell, one line
 _DEFINES = re.compile(r"^(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)", re.M)
 
@@ -27,8 +29,8 @@ _DEFINES = re.compile(r"^(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)", re.M)
 def exercise_of(name):
     """The id of the registered exercise whose function or class is called ``name``, or None."""
     from . import exercises  # noqa: F401  (importing it registers every lesson's exercises)
-    from .registry import REGISTRY
-    return next((i for i in sorted(REGISTRY) if REGISTRY[i].name == name), None)
+    from .registry import exercise_named
+    return exercise_named(name)
 
 
 def syntax_error(source):
@@ -99,20 +101,15 @@ def after_ipython(lines):
         return lines
     details = (error.msg, error.lineno, error.offset, error.text, getattr(error, "end_lineno", None),
                getattr(error, "end_offset", None))
-    shell = _shell()  # the cell's number is read now: IPython counts the cell as run before it runs it
+    shell = display.shell()  # the cell's number is read now: IPython counts the cell as run before it runs it
     count = shell.execution_count if shell is not None else None
     return [f"__import__('tinygrad_lite.course.syntax', fromlist=['_'])._report_in_ipython("
             f"{type(error).__name__!r}, {details!r}, {found!r}, {count!r})\n"]
 
 
-def _shell():
-    ipython = sys.modules.get("IPython")
-    return ipython.get_ipython() if ipython is not None else None
-
-
 def _report_in_ipython(kind, details, found, count):
     """What a transformed cell runs: ``report`` with the running IPython's namespace."""
-    shell = _shell()
+    shell = display.shell()
     error = {"IndentationError": IndentationError, "TabError": TabError}.get(kind, SyntaxError)(details[0], (
         "<cell>", *details[1:]))
     report(error, found, count, shell.user_ns if shell is not None else {})
@@ -120,12 +117,13 @@ def _report_in_ipython(kind, details, found, count):
 
 def register(shell=None):
     """Add ``catch_exercise_syntax_errors`` to the running IPython, once; a no-op outside IPython."""
-    shell = _shell() if shell is None else shell
+    shell = display.shell() if shell is None else shell
     if shell is None:
         return False
-    for transformers, transformer in ((shell.input_transformers_cleanup, catch_exercise_syntax_errors),
-                                      (shell.input_transformers_post, after_ipython)):
-        if not any(getattr(t, "__name__", "") == transformer.__name__ for t in transformers):
-            transformers.insert(0, transformer) if transformers is shell.input_transformers_cleanup \
-                else transformers.append(transformer)
+    def registered(transformers, transformer):  # by name: a reloaded module's function counts as the same
+        return any(getattr(t, "__name__", "") == transformer.__name__ for t in transformers)
+    if not registered(shell.input_transformers_cleanup, catch_exercise_syntax_errors):
+        shell.input_transformers_cleanup.insert(0, catch_exercise_syntax_errors)  # before IPython's own
+    if not registered(shell.input_transformers_post, after_ipython):
+        shell.input_transformers_post.append(after_ipython)
     return True
