@@ -117,13 +117,23 @@ def stub(*args, **kwargs):
 def hints_not_reached(exercise_id, wrong):
     """The hints (every tier of every Mistake and ErrorHint) of ``exercise_id`` that no wrong version produces.
 
-    ``wrong`` is a list of rows ``(exercise_id, fn, ...)``; only the rows of ``exercise_id`` are checked. Each row
-    is checked as often as the deepest tier needs (a tier-2 hint shows when the same mistake comes back).
+    ``wrong`` is a list of rows ``(exercise_id, fn, ...)``; only the rows of ``exercise_id`` are checked. A later
+    tier shows when the same mistake comes back, so a row whose first verdict shows the first tier of a hint with
+    more tiers is checked again, as often as that hint has tiers (its last verdict shows them all). A row whose
+    first verdict shows no such tier is checked once: a check is deterministic, so a second run would match the
+    same mistake and show the same message. (Were some row to show a later tier otherwise, skipping its runs could
+    only make a tier look unreached, a failure to look into, never a tier look reached that is not.)
     """
     exercise = get_exercise(exercise_id)
     hinted = list(exercise.mistakes) + list(exercise.error_hints)
-    depth = max([len(h.tiers()) for h in hinted] + [1])
-    messages = [verdict(eid, fn, times=depth).message for eid, fn, *_ in wrong if eid == exercise_id]
+    layered = [h.tiers() for h in hinted if len(h.tiers()) >= 2]
+    messages = []
+    for eid, fn, *_ in wrong:
+        if eid != exercise_id:
+            continue
+        first = verdict(eid, fn).message
+        depth = max([len(tiers) for tiers in layered if tiers[0] in first], default=1)
+        messages.append(first if depth == 1 else verdict(eid, fn, times=depth).message)
     return [tier for h in hinted for tier in h.tiers() if not any(tier in text for text in messages)]
 
 
