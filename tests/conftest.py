@@ -26,12 +26,13 @@ def _seed_everything():
     yield
 
 
-# --- lessons/*.ipynb: run by the browser tests (tests/test_browser.py) when they run, else by nbval -------------
+# --- lessons/*.ipynb: the browser tests' sample in JupyterLab (tests/test_browser.py), the others by nbval -----
 
 @pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
 def pytest_collection_modifyitems_leave_lessons_to_the_browser(config, items):
-    """The browser tests run every lesson top to bottom in JupyterLab and fail on any error output, so nbval need
-    not execute the same lesson a second time: deselect nbval's items of a lesson whose browser test is selected
+    """The browser tests run a sample of the lessons (every lesson with TGL_BROWSER_LESSONS=all) top to bottom in
+    JupyterLab and fail on any error output, so nbval need not execute those lessons a second time: deselect
+    nbval's items of a lesson whose browser test is selected
     and can run (``browser_unavailable()`` in tests/test_browser.py says; Playwright, a Chromium, .venv/).
     `pytest lessons/04_optimizers.ipynb` alone, or a run without a browser, still executes the lessons under nbval.
     trylast: runs after -k, -m and --deselect have chosen the tests."""
