@@ -32,8 +32,8 @@ def _seed_everything():
 def pytest_collection_modifyitems_leave_lessons_to_the_browser(config, items):
     """The browser tests run a sample of the lessons (every lesson with TGL_BROWSER_LESSONS=all) top to bottom in
     JupyterLab and fail on any error output, so nbval need not execute those lessons a second time: deselect
-    nbval's items of a lesson whose browser test is selected
-    and can run (``browser_unavailable()`` in tests/test_browser.py says; Playwright, a Chromium, .venv/).
+    nbval's items of a lesson whose browser test is selected and can run (``browser_unavailable()`` in
+    tests/test_browser.py says; Playwright, a Chromium, .venv/).
     `pytest lessons/04_optimizers.ipynb` alone, or a run without a browser, still executes the lessons under nbval.
     trylast: runs after -k, -m and --deselect have chosen the tests."""
     browser_tests = [item for item in items if item.path.name == "test_browser.py" and hasattr(item, "callspec")
