@@ -16,27 +16,29 @@ this file is loaded for every path below the repository, tests/conftest.py only 
   port in between, and the kernel exits before it answers ("Kernel died before replying to kernel_info": seen
   once in .ci/run's second pass, every cell of that notebook an error). A second start picks other ports.
 - What a learner would see wrong in a notebook's outputs fails its cell, as the browser tests fail it on the page
-  (``OutputProblems``): a traceback printed without raising (nbval fails only on raised errors), tqdm's "IProgress
-  not found", a printed line that JupyterLab would wrap, a figure it would shrink. The browser tests run a sample of
-  the lessons in JupyterLab; nbval runs every other lesson, and this keeps their outputs to the same standard.
+  (``output_problems`` in tests/notebook_outputs.py): a traceback printed without raising (nbval fails only on
+  raised errors), tqdm's "IProgress not found", a printed line that JupyterLab would wrap, a figure it would
+  shrink. The browser tests run a sample of the lessons in JupyterLab; nbval runs every other lesson, and this
+  keeps their outputs to the same standard.
 - A time budget per test file (``TimeBudget``, benchmarks/test_budget.json): a run of the whole suite fails when
   a file's tests took much longer than its budget says, so that the README's test command stays within its five
   minutes; ``--record-time-budget`` records this run's times as the new budget.
 """
-import base64
 import datetime
 import functools
 import json
 import logging
 import os
 import platform
-import re
 import statistics
-import struct
+import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "tests"))  # (as pytest does when it imports a test)
+from notebook_outputs import output_problems
 
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
@@ -69,37 +71,6 @@ class _GroupsTookEffect:
         for item in items:
             if any(True for _ in item.iter_markers("xdist_group")) and "@" not in item.nodeid:
                 item.runtest = lambda: pytest.fail(message, pytrace=False)
-
-
-# JupyterLab at 1280x800 with the file browser open: a code cell's output area is 848 px wide and about 107
-# characters of printed text fit a line (measured by tests/test_browser.py; tests/test_lessons.py holds the
-# stored outputs of the solutions to the same two numbers).
-FIGURE_WIDTH = 840
-PRINT_WIDTH = 100
-
-
-def output_problems(output):
-    """What is wrong with one output of a notebook cell (nbformat's dict) as a learner would see it in JupyterLab:
-    a list of sentences, empty when nothing is."""
-    kind = output.get("output_type")
-    if kind == "error":
-        return [f"error output: {output.get('ename')}: {output.get('evalue')}"[:300]]
-    data = output.get("data", {})
-    text = output.get("text", "") if kind == "stream" else data.get("text/plain", "") if "image/png" not in data else ""
-    text = "".join(text) if isinstance(text, list) else text
-    found = []
-    if "Traceback (most recent call last)" in text or re.search(r"\w+Error: ", text) and output.get("name") == "stderr":
-        found.append(f"a traceback or an error printed: {text[:300]}")
-    if "IProgress not found" in text:
-        found.append('the tqdm warning "IProgress not found" (ipywidgets missing from the kernel)')
-    found += [f"a printed line of {len(line)} characters, which JupyterLab wraps: {line[:80]}"
-              for line in text.splitlines() if len(line) > PRINT_WIDTH]
-    if "image/png" in data:
-        png = base64.b64decode(data["image/png"])
-        width = struct.unpack(">I", png[16:20])[0] if png[:8] == b"\x89PNG\r\n\x1a\n" else 0
-        if width > FIGURE_WIDTH:
-            found.append(f"a figure {width} px wide, which JupyterLab shrinks to fit {FIGURE_WIDTH} px")
-    return found
 
 
 @pytest.hookimpl(wrapper=True)

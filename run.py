@@ -263,9 +263,10 @@ def supervise(cmd, env, grace=30):
     status (130 or 143 when stopped by Ctrl-C or SIGTERM).
 
     The handlers are in place before the command starts, and they only note the signal: this function looks at
-    it once the command has started. A handler that raised KeyboardInterrupt could interrupt ``Popen`` itself on a
-    busy machine (the command started, this process not yet back from starting it): this process then exited and
-    left the command running, out of reach (a test saw it, once in five runs of the suite)."""
+    it once the command has started. Relying on Python's KeyboardInterrupt for Ctrl-C, as before, left the command
+    running in two runs of the suite: a KeyboardInterrupt can interrupt ``Popen`` itself on a busy machine (the
+    command started, this process not yet back from starting it), and a process started with Ctrl-C ignored gets
+    no KeyboardInterrupt at all. Either way this process went without stopping the command."""
     stopped = []
 
     def stop(signum, frame):

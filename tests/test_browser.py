@@ -60,6 +60,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from notebook_outputs import output_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL_LESSONS = sorted(p.name for p in (ROOT / "lessons").glob("*.ipynb"))
@@ -673,10 +674,8 @@ def test_a_planted_traceback_is_found_on_screen_or_not(window):
 
 def test_lessons_outside_the_sample_are_held_to_the_pages_standard_under_nbval():
     """The lessons this file does not open run under nbval, and the repository's conftest.py fails a cell whose
-    outputs the page would show wrong (``output_problems``): each kind is found, a plain output is not."""
-    spec = importlib.util.spec_from_file_location("repository_conftest", ROOT / "conftest.py")
-    conftest = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(conftest)
+    outputs the page would show wrong (``output_problems``, tests/notebook_outputs.py): each kind is found, a plain
+    output is not."""
     png = b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR" + (1000).to_bytes(4, "big") + (300).to_bytes(4, "big")
     wide_figure = {"output_type": "display_data", "data": {"image/png": base64.b64encode(png).decode(),
                                                            "text/plain": "<Figure size 1000x300 with 1 Axes>"}}
@@ -691,9 +690,9 @@ def test_lessons_outside_the_sample_are_held_to_the_pages_standard_under_nbval()
         "a printed line of 120": {"output_type": "execute_result", "data": {"text/plain": "y" * 120}},
     }
     for text, output in cases.items():
-        assert any(text in p for p in conftest.output_problems(output)), (text, conftest.output_problems(output))
+        assert any(text in p for p in output_problems(output)), (text, output_problems(output))
     fine = [{"output_type": "stream", "name": "stdout", "text": "x" * 100 + "\nValueError: is only text\n"},
             {"output_type": "stream", "name": "stderr", "text": "a UserWarning: not an error\n"},
             {**wide_figure, "data": {**wide_figure["data"], "image/png": base64.b64encode(
                 png.replace((1000).to_bytes(4, "big"), (840).to_bytes(4, "big"))).decode()}}]
-    assert [conftest.output_problems(o) for o in fine] == [[], [], []]
+    assert [output_problems(o) for o in fine] == [[], [], []]

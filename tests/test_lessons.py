@@ -17,10 +17,8 @@ agrees with the registry (ids, points, a check cell after each exercise, stub li
 every code line of the solution and of the lesson fits 100 columns, and the solution's stored figures and
 printed lines fit JupyterLab's output area at 1280x800.
 """
-import base64
 import importlib
 import re
-import struct
 import traceback
 
 import pytest
@@ -40,6 +38,7 @@ from lesson_helpers import (
     notebooks,
     verdict,
 )
+from notebook_outputs import FIGURE_WIDTH, PRINT_WIDTH, png_width, printed_text
 
 from tinygrad_lite.course.checks import FAILED, GENERIC_HINTS, REGISTRY, get_exercise
 from tinygrad_lite.course.notebooks import exercise_ids, meta, read_notebook
@@ -205,28 +204,9 @@ def test_every_code_line_fits_100_columns(lesson):
     assert too_long == [], f"code lines over {CODE_WIDTH} columns:\n" + "\n".join(too_long)
 
 
-# JupyterLab at 1280x800 with the file browser open: a code cell's output area is 848 px wide (measured by the
-# browser test, which also fails on a figure it shows shrunk), and about 107 characters of printed text fit a line.
-FIGURE_WIDTH = 840
-PRINT_WIDTH = 100
 # Figure text must render at least 10 px high: 8 pt at the inline backend's 100 dpi is 11 px (7.2 pt is 10 px).
 SMALLEST_FONT = 8
 _FONT_SIZE = re.compile(r"\b(?:fontsize|labelsize|size|title_fontsize)\s*=\s*([0-9.]+|['\"][a-z-]+['\"])")
-
-
-def _png_width(data):
-    png = base64.b64decode(data)
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    return struct.unpack(">I", png[16:20])[0]
-
-
-def _printed_text(output):
-    """What is shown as text: a stream, or text/plain (also the plain side of a check's HTML box, which a terminal,
-    nbval and other notebook front ends show), but not a figure's "<Figure size ...>"."""
-    if output.output_type == "stream":
-        return output.text
-    data = output.get("data", {})
-    return data.get("text/plain", "") if "image/png" not in data else ""
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
@@ -244,10 +224,10 @@ def test_figures_and_printed_lines_fit_the_notebook_at_laptop_width(lesson):
                 problems.append(f"cell {i}: font size {size} (at least {SMALLEST_FONT} pt)")
         for output in cell.get("outputs", []):
             if "image/png" in output.get("data", {}):
-                width = _png_width(output["data"]["image/png"])
+                width = png_width(output["data"]["image/png"])
                 if width > FIGURE_WIDTH:
                     problems.append(f"cell {i}: a figure {width} px wide (at most {FIGURE_WIDTH}: a smaller figsize)")
-            for line in _printed_text(output).splitlines():
+            for line in printed_text(output).splitlines():
                 if len(line) > PRINT_WIDTH:
                     problems.append(f"cell {i}: a printed line of {len(line)} characters: {line[:80]}")
     assert problems == [], f"solutions/{lesson}.ipynb:\n" + "\n".join(problems)

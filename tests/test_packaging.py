@@ -296,10 +296,11 @@ def test_sigterm_or_ctrl_c_to_run_py_stops_what_it_started(tmp_path, signal_name
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT to another process")
 def test_a_signal_while_run_py_starts_its_child_still_stops_it(tmp_path):
-    """The race a busy machine opened (once in five runs of the suite): Ctrl-C reached run.py while it was still
-    starting JupyterLab, inside ``Popen``. run.py then died of its KeyboardInterrupt and left the child running,
-    out of reach. Here the signal comes at that moment on purpose (right after the child started, before Popen
-    returns): run.py stops the child all the same, and exits with 130."""
+    """A race a busy machine opens: Ctrl-C reaches run.py while it is still starting JupyterLab, inside ``Popen``.
+    The old run.py then died of its KeyboardInterrupt and left the child running, out of reach (it failed this
+    test; two runs of the suite saw such a child left running). Here the signal comes at that moment on purpose
+    (right after the child started, before Popen returns): run.py stops the child all the same, and exits with
+    130."""
     child = tmp_path / "child.py"
     child.write_text(
         "import signal, sys, time, pathlib\n"
