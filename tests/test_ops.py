@@ -325,6 +325,19 @@ def test_std_of_constant_values_has_zero_gradient():
     compare(lambda t: t.std(1, keepdim=True), None, [[[1.0, 1.0], [1.0, 3.0]]])
 
 
+def test_every_reduction_states_its_math_and_pytorchs_defaults_in_help():
+    """help(x.std) must confirm what lesson 10 relies on: the divisor N - 1 by default (correction=1), as PyTorch."""
+    for name in ("sum mean var std max min amax amin argmax argmin prod logsumexp norm all any cumsum "
+                 "cumprod").split():
+        doc = getattr(tg.Tensor, name).__doc__
+        assert doc and len(doc) > 60, f"Tensor.{name} has no docstring that states its math"
+    for name in ("var", "std"):
+        doc = getattr(tg.Tensor, name).__doc__
+        assert "correction=1" in doc and "N - 1" in doc and "unbiased=False" in doc, doc
+        ours, theirs = leaves([[1.0, 2.0, 4.0]], requires_grad=False)
+        assert_same(getattr(ours[0], name)(), getattr(theirs[0], name)())
+
+
 @pytest.mark.parametrize("dim", [0, -1, (0,), (-1,)])
 def test_zero_dim_tensor_accepts_dim_0_and_minus_1(dim):
     """PyTorch lets a 0-d tensor be reduced along dim 0 or -1 (it is its own result)."""

@@ -537,6 +537,10 @@ class Tensor:
 
     # ---------------------------------------------------------------- reductions
     def sum(self, dim=None, keepdim=False, dtype=None):
+        r"""\sum_i x_i over ``dim`` (an int or a tuple of ints; all elements when None), as ``torch.sum``.
+
+        ``keepdim=True`` keeps each reduced dim with size 1. bool and integer inputs sum to int64 (as PyTorch; an
+        explicit ``dtype`` converts first); float16 is summed in float32 and rounded once. dz/dx_i = 1."""
         keepdim = check_flag("sum", "keepdim", keepdim)
         x = self.to(dtype) if dtype is not None else autocast_args("sum", self)[0]  # (an explicit dtype wins)
         if not x.dtype.is_floating_point:  # counting: bool and int sums are int64, as in PyTorch
@@ -545,6 +549,10 @@ class Tensor:
         return Sum.apply(x, dim=dim_indices(dim, x.ndim, "sum"), keepdim=keepdim)
 
     def mean(self, dim=None, keepdim=False, dtype=None):
+        r"""\frac{1}{N} \sum_i x_i over ``dim`` (all elements when None), N the number of elements reduced.
+
+        As ``torch.mean``: floating point inputs only (for an integer or bool tensor convert first, ``x.float()``,
+        or pass ``dtype=``). dz/dx_i = 1/N."""
         keepdim = check_flag("mean", "keepdim", keepdim)
         x = self.to(dtype) if dtype is not None else self
         if not x.dtype.is_floating_point:
@@ -553,7 +561,12 @@ class Tensor:
         return Mean.apply(x, dim=dim_indices(dim, x.ndim, "mean"), keepdim=keepdim)
 
     def max(self, dim=None, keepdim=False):
-        """max() is the largest element; max(dim) is (values, indices) along dim; max(tensor) is maximum."""
+        """The largest value, as ``torch.max``, in three forms:
+
+        - ``max()``: the largest element, a 0-d tensor; tied maxima share the gradient equally (as PyTorch).
+        - ``max(dim, keepdim=False)``: the named pair ``(values, indices)`` along ``dim`` (``return_types.max``),
+          not a tensor: take ``.values`` to compute with it. Among ties the first index; the gradient goes to it.
+        - ``max(other)``: the elementwise ``maximum`` of two tensors."""
         keepdim = check_flag("max", "keepdim", keepdim)
         if isinstance(dim, Tensor):
             return self.maximum(dim)
@@ -571,7 +584,10 @@ class Tensor:
         return -self if self.dtype.is_floating_point else ~self
 
     def min(self, dim=None, keepdim=False):
-        """The minimum is the maximum of the flipped values: min(x) = -max(-x)."""
+        """The smallest value, as ``torch.min``: ``min()``, ``min(dim, keepdim=False)`` (the named pair
+        ``(values, indices)``: take ``.values``) and ``min(other)`` (``minimum``), as ``max``'s three forms.
+
+        The minimum is the maximum of the flipped values: min(x) = -max(-x)."""
         keepdim = check_flag("min", "keepdim", keepdim)
         if isinstance(dim, Tensor):
             return self.minimum(dim)
@@ -582,31 +598,43 @@ class Tensor:
         return return_types_min(values._flip(), self.argmin(dim, keepdim))
 
     def amax(self, dim=(), keepdim=False):
+        r"""\max_i x_i over ``dim`` (an int or a tuple; all dims when ``()``, the default, or None), values only.
+
+        As ``torch.amax``: unlike ``max(dim)``, no indices, and tied maxima share the gradient equally."""
         keepdim = check_flag("amax", "keepdim", keepdim)
         dims = dim_indices(None if isinstance(dim, tuple) and not dim else dim, self.ndim, "amax")
         check_reducible("amax", self.shape, dims)
         return Amax.apply(self, dim=dims, keepdim=keepdim)
 
     def amin(self, dim=(), keepdim=False):
+        r"""\min_i x_i over ``dim`` (all dims by default), values only, as ``torch.amin``: ``-amax(-x)``."""
         keepdim = check_flag("amin", "keepdim", keepdim)
         check_reducible("amin", self.shape, dim_indices(None if isinstance(dim, tuple) and not dim else dim, self.ndim,
                                                         "amin"))
         return self._flip().amax(dim, keepdim)._flip()
 
     def argmax(self, dim=None, keepdim=False):
+        """The index (int64) of the largest value along ``dim``; of the flattened tensor when None. Among ties the
+        first. No gradient."""
         keepdim = check_flag("argmax", "keepdim", keepdim)
         d = None if dim is None else dim_index(dim, self.ndim, "argmax")
         check_reducible("argmax", self.shape, None if d is None else (d,), IndexError)
         return Tensor._make(np.argmax(self.array, axis=d, keepdims=keepdim).astype(np.int64), None)
 
     def argmin(self, dim=None, keepdim=False):
+        """The index (int64) of the smallest value along ``dim``; of the flattened tensor when None. Among ties the
+        first. No gradient."""
         keepdim = check_flag("argmin", "keepdim", keepdim)
         d = None if dim is None else dim_index(dim, self.ndim, "argmin")
         check_reducible("argmin", self.shape, None if d is None else (d,), IndexError)
         return Tensor._make(np.argmin(self.array, axis=d, keepdims=keepdim).astype(np.int64), None)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        """Variance: sum((x - mean)^2) / (N - correction). ``correction=1`` (the default) is Bessel's correction."""
+        r"""Variance over ``dim`` (all elements when None): \sum_i (x_i - \bar x)^2 / (N - correction).
+
+        As ``torch.var``, the default is ``correction=1``: the unbiased sample variance, divisor N - 1 (Bessel's
+        correction). ``unbiased=False`` or ``correction=0`` divides by N (numpy's ``np.var`` default, ddof=0).
+        A divisor N - correction <= 0 gives inf or nan, as in PyTorch."""
         if correction is None:
             correction = 0 if unbiased is False else 1
         dims = dim_indices(dim, self.ndim, "var")
@@ -617,11 +645,20 @@ class Tensor:
         return ((self - self.mean(dims, True)) ** 2).sum(dims, keepdim=keepdim) / builtins.max(n - correction, 0)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        r"""Standard deviation: \sqrt{var}, with ``var``'s arguments, so \sqrt{\sum_i (x_i - \bar x)^2 / (N - 1)} by
+        default.
+
+        As ``torch.std``, the default is ``correction=1`` (unbiased, divisor N - 1); ``unbiased=False`` or
+        ``correction=0`` gives the population std, divisor N (numpy's ``np.std`` default). Where the std is 0 the
+        gradient is 0, as PyTorch's."""
         v = self.var(dim_indices(dim, self.ndim, "std"), unbiased, keepdim, correction=correction)
         return where(v == 0, 0.0, where(v == 0, 1.0, v).sqrt())  # where v = 0, PyTorch's gradient is 0, not 0 * inf
 
     def logsumexp(self, dim, keepdim=False):
-        """log(sum(exp(x))) computed stably as m + log(sum(exp(x - m))) with m the max (treated as a constant)."""
+        r"""\log \sum_i \exp(x_i) over ``dim`` (required, as in ``torch.logsumexp``: an int or a tuple).
+
+        Computed stably as m + \log \sum_i \exp(x_i - m) with m the max (a constant for the gradient), so large x
+        do not overflow. dz/dx_i = softmax(x)_i."""
         dim_indices(dim, self.ndim, "logsumexp")  # (checked here, so that an error names logsumexp)
         x = autocast_args("logsumexp", self)[0]
         m = x.detach().amax(dim, keepdim=True)
@@ -630,13 +667,16 @@ class Tensor:
         return out if keepdim else out.squeeze(dim)
 
     def all(self, dim=None):
+        """True where every element (along ``dim``; of the whole tensor when None) is non-zero: a bool tensor."""
         return Tensor._make(np.all(self.array, axis=None if dim is None else dim_index(dim, self.ndim, "all")), None)
 
     def any(self, dim=None):
+        """True where at least one element (along ``dim``; of the whole tensor when None) is non-zero."""
         return Tensor._make(np.any(self.array, axis=None if dim is None else dim_index(dim, self.ndim, "any")), None)
 
     def prod(self, dim=None, keepdim=False, dtype=None):
-        """The product of all elements, or along one dim (ops/reduce.py: exact gradients with zeros in the input)."""
+        r"""\prod_i x_i over all elements, or along one ``dim``, as ``torch.prod``; bool and integer inputs give
+        int64. dz/dx_i = \prod_{k \ne i} x_k (ops/reduce.py: exact gradients with zeros in the input)."""
         keepdim = check_flag("prod", "keepdim", keepdim)
         x = self.to(dt.as_dtype(dtype, "prod")) if dtype is not None else autocast_args("prod", self)[0]
         d = None if dim is None or x.ndim == 0 else dim_index(dim, x.ndim, "prod")
