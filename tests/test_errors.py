@@ -647,3 +647,31 @@ def test_a_pytorch_tensor_given_to_a_function_is_named_as_pytorchs():
     with pytest.raises(TypeError, match=r"^sqrt\(\): argument 'input' must be a tinygrad_lite Tensor, not "
                                         r"torch\.Tensor; call the tensor's own method, input\.sqrt\(\.\.\.\)"):
         tl.sqrt(torch.ones(2))
+
+
+# ------------------------------------------------------------------------------------------------ issue 34
+@pytest.mark.parametrize("mistake, op, made_by", [
+    (lambda T, x: x - x.max(dim=-1, keepdim=True), "sub()", "max"),
+    (lambda T, x: x.min(-1, keepdim=True) + x, "add()", "min"),
+    (lambda T, x: x * x.sort(-1), "mul()", "sort"),
+    (lambda T, x: x @ x.topk(2, -1), "matmul()", "topk"),
+    (lambda T, x: T.where(x > 0, x.max(-1, True), x), "where()", "max"),
+    (lambda T, x: T.exp(x.max(-1)), "exp()", "max"),
+    (lambda T, x: T.nn.functional.relu(x.max(-1)), "relu()", "max"),
+    (lambda T, x: T.nn.Linear(3, 2)(x.max(-1)), "Linear(", "max"),
+])
+def test_a_values_indices_pair_given_to_an_op_says_to_take_values(mistake, op, made_by):
+    """``x - x.max(dim=-1, keepdim=True)`` stacked the (values, indices) pair into a (2, 2, 3) tensor; PyTorch raises
+    a TypeError, and so do we, naming the op and the fix (issue 34, item 11)."""
+    check(lambda T: mistake(T, T.ones(2, 3)), TypeError, op, f"pair that {made_by}(...) returns", ".values", "[0]")
+    assert tl.ones(2, 3).max(dim=-1).values.shape == (2,)  # the pair itself is as before
+
+
+def test_a_values_indices_pair_raises_the_same_type_error_where_pytorch_fails_otherwise():
+    """PyTorch's ``x == x.max(-1, True)`` is False (a tensor and a tuple are not equal) and its ``mse_loss`` of the pair
+    raises an AttributeError ('no attribute size'); ours raise the TypeError of the other ops: the same mistake."""
+    x = tl.ones(2, 3)
+    with pytest.raises(TypeError, match=r"equal\(\): got the \(values, indices\) pair that max"):
+        x == x.max(-1, True)  # noqa: B015
+    with pytest.raises(TypeError, match=r"mse_loss\(\): got the \(values, indices\) pair that max.*\.values"):
+        tl.nn.functional.mse_loss(x.max(-1), x[:, 0])

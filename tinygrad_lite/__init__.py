@@ -18,7 +18,7 @@ from .dtypes import (bool, dtype, float16, float32, float64, get_default_dtype, 
 from .functions import *
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Size, Tensor
-from . import backends, linalg
+from . import backends, linalg, return_types
 from .creation import empty_like
 from .device import get_default_device, set_default_device
 from .legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor,

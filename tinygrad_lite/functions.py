@@ -8,6 +8,7 @@ from . import dtypes as dt
 from .autograd.grad_mode import is_grad_enabled
 from .device import move
 from .ops.movement import Cat
+from .return_types import refuse_pair
 from .shapes import check_broadcast, check_number, dim_index
 from .tensor import Tensor, _numpy_names, _operand, matmul
 from .tensor import where as _where
@@ -25,6 +26,7 @@ def _tensor_list(op, tensors):
 
 def _check_tensor(op, x, name="input"):
     if not isinstance(x, Tensor):
+        refuse_pair(x, op)
         raise TypeError(f"{op}(): argument '{name}' must be a Tensor, not {type(x).__name__}")
 
 
@@ -59,6 +61,7 @@ def stack(tensors, dim=0):
 def _method(name):
     def function(input, *args, **kwargs):
         if not isinstance(input, Tensor):
+            refuse_pair(input, name)
             kind = type(input)
             if kind.__name__ == "Tensor":  # another library's (PyTorch's): the bare name would read "not Tensor"
                 raise TypeError(f"{name}(): argument 'input' must be a tinygrad_lite Tensor, not "

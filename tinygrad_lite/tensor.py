@@ -14,11 +14,11 @@ import builtins
 import math
 import numbers
 import warnings
-from collections import namedtuple
 
 import numpy as np
 
 from . import dtypes as dt
+from . import return_types
 from ._tensor_str import tensor_repr
 from .amp.autocast_mode import autocast_args
 from .autograd import function
@@ -162,12 +162,6 @@ def legacy_array(args, dtype=None, device=None):
         raise TypeError(f"Tensor(): data must be a sequence (got {type(data).__name__}); for a tensor holding one "
                         f"number use tinygrad_lite.tensor({data!r})")
     return as_array(data, dt.get_default_dtype(), device)
-
-
-return_types_max = namedtuple("max", ["values", "indices"])
-return_types_min = namedtuple("min", ["values", "indices"])
-return_types_sort = namedtuple("sort", ["values", "indices"])
-return_types_topk = namedtuple("topk", ["values", "indices"])
 
 
 class Tensor:
@@ -577,7 +571,7 @@ class Tensor:
         check_reducible("max", self.shape, (d,))
         if self.ndim == 0:  # PyTorch accepts dim 0 or -1 here: the value itself, at index 0
             return self.reshape(1).max(0)
-        return return_types_max(MaxAlongDim.apply(self, dim=d, keepdim=keepdim), self.argmax(d, keepdim))
+        return return_types.max(MaxAlongDim.apply(self, dim=d, keepdim=keepdim), self.argmax(d, keepdim))
 
     def _flip(self):
         """An order-reversing map: -x for floats, ~x for integers and bools (where -x would wrap for uint8)."""
@@ -595,7 +589,7 @@ class Tensor:
         if dim is None:
             return self._flip().max()._flip()
         values, _ = self._flip().max(dim, keepdim)
-        return return_types_min(values._flip(), self.argmin(dim, keepdim))
+        return return_types.min(values._flip(), self.argmin(dim, keepdim))
 
     def amax(self, dim=(), keepdim=False):
         r"""\max_i x_i over ``dim`` (an int or a tuple; all dims when ``()``, the default, or None), values only.
@@ -718,7 +712,7 @@ class Tensor:
     def sort(self, dim=-1, descending=False, stable=False):
         """(values, indices) sorted along ``dim``; the gradient of each value goes back to where it came from."""
         indices = self.argsort(dim, descending, stable)
-        return return_types_sort(self.gather(dim, indices) if self.ndim else self.clone(), indices)
+        return return_types.sort(self.gather(dim, indices) if self.ndim else self.clone(), indices)
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
         """The ``k`` largest (or smallest) values along ``dim`` and their indices, as (values, indices).
@@ -731,9 +725,9 @@ class Tensor:
         if not 0 <= k <= n:
             raise RuntimeError(f"topk: k ({k}) is out of range: dim {dim} has {n} elements, so k must be 0 to {n}")
         if self.ndim == 0:
-            return return_types_topk(self.clone(), Tensor._make(np.zeros((), np.int64), None))
+            return return_types.topk(self.clone(), Tensor._make(np.zeros((), np.int64), None))
         indices = self.argsort(d, descending=largest)[(slice(None),) * d + (slice(0, k),)]
-        return return_types_topk(self.gather(d, indices), indices)
+        return return_types.topk(self.gather(d, indices), indices)
 
     def gather(self, dim, index):
         """out[..., i, ...] = self[..., index[..., i, ...], ...] along ``dim`` (``torch.gather``; ops/gather.py)."""
@@ -1189,6 +1183,7 @@ def _broadcasts_to(shape, target):
 def _tensor_arg(x, op, name):
     """``x``, which must be a Tensor (``view_as``, ``type_as`` ... take one): a clear TypeError otherwise."""
     if not isinstance(x, Tensor):
+        return_types.refuse_pair(x, op)
         raise TypeError(f"{op}(): argument '{name}' must be a Tensor, not {type(x).__name__}")
     return x
 
@@ -1205,8 +1200,12 @@ def _scaled(other, alpha, op):
 
 
 def _as_tensor(x, device=None, op="tensor"):
-    """``x`` as a Tensor: a tensor stays itself; numbers, lists and arrays follow ``tensor()``'s dtype rules."""
-    return x if isinstance(x, Tensor) else Tensor._make(as_array(x, device=device, op=op), None)
+    """``x`` as a Tensor: a tensor stays itself; numbers, lists and arrays follow ``tensor()``'s dtype rules. The
+    (values, indices) pair of ``max(dim)`` and the like is refused (``return_types``), not stacked into a tensor."""
+    if isinstance(x, Tensor):
+        return x
+    return_types.refuse_pair(x, op)
+    return Tensor._make(as_array(x, device=device, op=op), None)
 
 
 def _index(index):

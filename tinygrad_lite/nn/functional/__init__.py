@@ -17,6 +17,7 @@ from ...functions import write_out
 from ...ops.activation import GELU, LeakyReLU, ReLU
 from ...ops.matmul import Linear
 from ...random import rng
+from ...return_types import refuse_pair
 from ...shapes import check_number
 from ...tensor import Tensor, where
 from .loss import *  # the loss functions (loss.py)
@@ -27,6 +28,7 @@ def _check_tensor(name, input, what="input"):
     """``name``: a function's name ("linear"), or a layer, which its repr names ("Linear(in_features=4, ...)")."""
     if not isinstance(input, Tensor):
         where = f"{name}()" if isinstance(name, str) and "(" not in name else str(name)
+        refuse_pair(input, where)
         kind = type(input)
         if kind.__name__ == "Tensor":  # another library's Tensor (torch.Tensor): name both libraries
             raise TypeError(f"{where}: argument '{what}' must be a tinygrad_lite Tensor, not a "

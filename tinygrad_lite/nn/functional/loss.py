@@ -35,6 +35,7 @@ from ...amp.autocast_mode import autocast_args
 from ...device import array_module_of, check_same_device
 from ...ops.activation import LogSoftmax
 from ...ops.gather import NllLoss
+from ...return_types import refuse_pair
 from ...shapes import check_broadcast, check_number
 from ...tensor import Tensor, where
 
@@ -86,6 +87,7 @@ def _check_tensors(name, input, target):
     for what, x in (("input", input), ("target", target)):
         if isinstance(x, Tensor):
             continue
+        refuse_pair(x, name)
         kind = type(x)
         if kind.__name__ == "Tensor":  # another library's Tensor (torch.Tensor): name both libraries
             raise TypeError(f"{name}(): argument '{what}' must be a tinygrad_lite Tensor, not a "

@@ -1,0 +1,24 @@
+"""``return_types``: the pairs ``(values, indices)`` that ``max(dim)``, ``min(dim)``, ``sort`` and ``topk`` return.
+
+As ``torch.return_types``: ``x.max(dim=1)`` gives the largest values and where they are, as a named tuple with
+``.values`` and ``.indices`` (it unpacks too: ``values, indices = x.max(1)``). A pair is not a tensor. An op given
+one raises a TypeError that names the op and says to take ``.values`` (or ``[0]``): without that check,
+``x - x.max(dim=-1, keepdim=True)`` would stack the values and the indices into one (2, ...) tensor and broadcast
+it, a silently wrong result (PyTorch raises a TypeError too).
+"""
+from collections import namedtuple
+
+max = namedtuple("max", ["values", "indices"])
+min = namedtuple("min", ["values", "indices"])
+sort = namedtuple("sort", ["values", "indices"])
+topk = namedtuple("topk", ["values", "indices"])
+PAIRS = (max, min, sort, topk)
+
+
+def refuse_pair(x, op):
+    """Raise the TypeError for one of these pairs given to ``op`` where a tensor belongs; anything else passes."""
+    if isinstance(x, PAIRS):
+        made_by, where = type(x).__name__, op if op.endswith(")") else f"{op}()"  # (a layer's repr ends in ")")
+        raise TypeError(f"{where}: got the (values, indices) pair that {made_by}(...) returns "
+                        f"(return_types.{made_by}), not a Tensor; take its .values (or [0]), e.g. "
+                        f"x.{made_by}(...).values")
