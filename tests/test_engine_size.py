@@ -37,6 +37,12 @@ give its backward hooks grad_input and grad_output). They held 150 lines then; H
 hooks are plain Python around ``forward``, in ``nn/modules/module.py`` with the rest of Module. ``inplace.py`` went
 to 72 lines: its error for an in-place change of a view names the views that backward hooks make.
 
+Issue 34 (PyTorch parity, bad input) added to the Tensor API what a learner's PyTorch script meets: ``tensor()``
+keeping the dtypes of numpy numbers, numpy arrays and tensors inside lists as PyTorch infers them, element by element
+(``_dtype_of_elements``), and the ops refusing the (values, indices) pair of ``max(dim)`` with a message instead of
+stacking it into a tensor (the pairs and the check moved to ``return_types.py``). The API went from 1,336 to 1,355
+lines; API_BUDGET = 1390, about 2.5% headroom for the rest of that issue's parity items.
+
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
 argument checks and idioms, which is why the two numbers are larger than that one. They are a few hundred lines
@@ -61,7 +67,7 @@ TENSOR_API = [PACKAGE / "tensor.py", PACKAGE / "dtypes.py", PACKAGE / "device.py
 INPLACE = [PACKAGE / "autograd" / "inplace.py"]
 HOOKS = [PACKAGE / "autograd" / "hooks.py", PACKAGE / "utils" / "hooks.py"]
 ENGINE_BUDGET = 875
-API_BUDGET = 1340
+API_BUDGET = 1390
 INPLACE_BUDGET = 75
 HOOKS_BUDGET = 160
 

@@ -53,6 +53,29 @@ def test_tensor_from_numpy_scalar(scalar):
     assert_same(tl.tensor(scalar), torch.tensor(scalar))
 
 
+@pytest.mark.filterwarnings("ignore:Creating a tensor from a list of numpy.ndarrays")  # (PyTorch: slow)
+def test_numpy_numbers_arrays_and_tensors_inside_lists_keep_their_dtypes_as_in_pytorch():
+    """PyTorch takes each element's own dtype (a Python float the default float type) and promotes them together:
+    ``tensor([0.0, np.float64(1.0)])`` is float64, not float32 (issue 34, item 12)."""
+    f16, f32, f64, i8, u8, i32 = np.float16, np.float32, np.float64, np.int8, np.uint8, np.int32
+    cases = [[0.0, f64(0.1)], [f32(0.1), 0.1], [f16(1), 1.0], [f16(1), 2], [f16(1), np.int64(2)], [f32(1), f64(2)],
+             [i32(1)], [i32(1), 2], [i8(1), u8(2)], [np.int16(3), 1.0], [np.bool_(True), True], [u8(7)],
+             [[1.0, 2.0], [f64(3), 4.0]], (f64(0.1), 2.0), [np.array([1, 2], dtype=i32), [3, 4]],
+             [np.array([0.5, 1.5], dtype=f32), [1.0, 2.0]], [[0.1], [0.2]], [1, 2.5], [True, 1]]
+    for data in cases:
+        assert_same(tl.tensor(data), torch.tensor(data))
+    assert_same(tl.tensor([1.0, tl.tensor(2.0, dtype=tl.float64)]), torch.tensor([1.0, torch.tensor(2.0).double()]))
+    assert_same(tl.tensor([tl.tensor(2, dtype=tl.int32)]), torch.tensor([torch.tensor(2, dtype=torch.int32)]))
+    for library in (tl, torch):  # under a float64 default, Python floats are float64 too
+        library.set_default_dtype(library.float64)
+    try:
+        for data in ([f32(1), 1.0], [f32(1)], [f16(1), 1]):
+            assert_same(tl.tensor(data), torch.tensor(data))
+    finally:
+        for library in (tl, torch):
+            library.set_default_dtype(library.float32)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_tensor_with_dtype_argument(dtype):
     data = [0.0, 1.0, 2.0]

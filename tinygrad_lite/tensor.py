@@ -11,6 +11,7 @@ and recording ``x += 1`` in the graph) first: this file is PyTorch's API over th
 arrays by PyTorch's rules (``as_array``: Python floats become float32, ints int64).
 """
 import builtins
+import functools
 import math
 import numbers
 import warnings
@@ -88,7 +89,7 @@ def as_array(data, dtype=None, device=None, op="tensor"):
     """Turn numbers, (nested) lists, numpy/CuPy arrays or Tensors into an array of a supported dtype.
 
     Python floats become the default float type (float32) and Python ints become int64, as in PyTorch;
-    numpy arrays keep their dtype.
+    numpy arrays and numpy numbers keep their dtype, also inside lists (``_dtype_of_elements``).
     """
     if isinstance(data, Tensor):
         arr = data.array
@@ -105,6 +106,8 @@ def as_array(data, dtype=None, device=None, op="tensor"):
                              f"ragged (rows of different lengths)? ({e})") from None
         if arr.dtype == np.uint64 or arr.dtype.hasobject:  # Python ints beyond int64, or things that are not numbers
             arr = _wide_python_ints(arr, dtype, op)
+        if dtype is None and isinstance(data, (list, tuple)) and arr.dtype.kind in "biuf":
+            dtype = _dtype_of_elements(data)  # None unless numpy numbers, arrays or tensors are among the elements
         if arr.dtype.kind == "f":  # (with a dtype given, convert once below, straight from the exact Python floats)
             arr = arr.astype(dt.get_default_dtype().np) if dtype is None else arr
         elif arr.dtype.kind in "iu":
@@ -119,6 +122,28 @@ def as_array(data, dtype=None, device=None, op="tensor"):
     if isinstance(arr, np.generic):
         arr = np.asarray(arr)
     return move(arr, device) if device is not None else arr
+
+
+def _dtype_of_elements(data):
+    """PyTorch's dtype for nested lists that hold numpy numbers, numpy arrays or tensors among their numbers: each
+    element's own dtype (a Python float the default float type, an int int64, a bool bool), promoted together by
+    category and width (``promote_types``): ``tensor([0.5, np.float64(1)])`` is float64, ``tensor([np.float16(1),
+    2])`` float16, ``tensor([np.float16(1), 2.0])`` float32. None for Python numbers only (``as_array``'s rules)."""
+    found, typed, todo = set(), False, [data]
+    while todo:
+        items = todo.pop()
+        for kind in set(map(type, items)):
+            if issubclass(kind, (list, tuple)):
+                todo += [x for x in items if type(x) is kind]
+            elif kind in (builtins.bool, builtins.int, builtins.float):
+                found.add(dt.python_scalar_dtype(kind()))
+            elif issubclass(kind, np.generic):
+                found.add(dt.as_dtype(kind))
+                typed = True
+            elif issubclass(kind, (np.ndarray, Tensor)):
+                found.update(dt.as_dtype(x.dtype) for x in items if type(x) is kind)
+                typed = True
+    return functools.reduce(dt.promote_types, found) if typed else None
 
 
 def _wide_python_ints(arr, dtype, op):
