@@ -431,9 +431,10 @@ class Tensor:
 
     def _addc(self, name, tensor1, tensor2, value, inplace=False):
         """``addcmul``: self + value * tensor1 * tensor2; ``addcdiv``: self + value * tensor1 / tensor2 (the steps of
-        Adam and RMSprop written by hand). Computed left to right, as PyTorch's kernels do."""
+        Adam and RMSprop written by hand). Computed left to right, as PyTorch's kernels do. ``value`` is a number,
+        or a 0-d tensor that does not require grad, which stands for its number (as in PyTorch)."""
         t1, t2 = _tensor_arg(tensor1, name, "tensor1"), _tensor_arg(tensor2, name, "tensor2")
-        check_number(name, "value", value)
+        value = check_number(name, "value", _number(value))
         divides = name.startswith("addcdiv")
         if divides and not (t1.is_floating_point() or t2.is_floating_point()):
             raise RuntimeError(f"{name}: tensor1 and tensor2 are both integer ({t1.dtype}, {t2.dtype}), and PyTorch "
@@ -1214,7 +1215,9 @@ def _tensor_arg(x, op, name):
 
 
 def _scaled(other, alpha, op):
-    """``alpha * other`` for ``add``/``sub`` (``x.add(y, alpha=2)`` is x + 2 y); alpha must be a number."""
+    """``alpha * other`` for ``add``/``sub`` (``x.add(y, alpha=2)`` is x + 2 y); alpha must be a number (or a 0-d
+    tensor standing for one, ``_number``)."""
+    alpha = _number(alpha)
     if isinstance(alpha, (builtins.int, builtins.float)) and alpha == 1:
         return other
     check_number(op, "alpha", alpha)
@@ -1222,6 +1225,13 @@ def _scaled(other, alpha, op):
         return other * alpha
     except RuntimeError as e:
         raise RuntimeError(f"{op}(): alpha={alpha}: {e}") from None
+
+
+def _number(value):
+    """Where an op takes a number (``alpha``, ``value``), a 0-d tensor that does not require grad stands for its
+    number, as in PyTorch: ``p.addcdiv_(m, denom, value=-lr / bias_correction)`` with a tensor ``step`` works. A
+    tensor that requires grad (its gradient would be lost) or holds several numbers is refused by the caller."""
+    return value.item() if isinstance(value, Tensor) and value.ndim == 0 and not value.requires_grad else value
 
 
 def _as_tensor(x, device=None, op="tensor"):
