@@ -113,6 +113,36 @@ def test_a_weight_is_cast_once_per_region_and_again_after_it_changes():
         assert layer(tl.randn(2, 3)).grad_fn.inputs[1] is not layer(tl.randn(2, 3)).grad_fn.inputs[1]
 
 
+@pytest.mark.parametrize("change", ["add_", "optimizer step", "load_state_dict", ".data", "a view of it"])
+def test_a_weight_changed_in_place_inside_a_region_is_used_with_its_new_values(change):
+    """Issue 34, item 14a: the second matmul must use the new numbers, whichever way they were written. This is a
+    deliberate difference (README): PyTorch 2.13 keeps using the float16 copy made at the first use until the
+    region ends, so its second result is stale. Our cache entry holds the weight's version and is remade."""
+    def run(lib):
+        layer = lib.nn.Linear(2, 2, bias=False)
+        with lib.no_grad():
+            layer.weight.fill_(1.0)
+        x = lib.ones(1, 2)
+        with lib.autocast("cpu", dtype=lib.float16):
+            first = layer(x)
+            if change == "optimizer step":
+                layer.weight.grad = lib.full((2, 2), -1.0)
+                lib.optim.SGD(layer.parameters(), lr=1.0).step()
+            elif change == "load_state_dict":
+                layer.load_state_dict({"weight": lib.full((2, 2), 2.0)})
+            elif change == ".data":
+                layer.weight.data[0] = 2.0
+                layer.weight.data[1] = 2.0
+            else:
+                with lib.no_grad():
+                    target = layer.weight if change == "add_" else layer.weight.view(-1)
+                    target.add_(1.0)
+            return first.tolist(), layer(x).tolist()
+
+    assert run(tl) == ([[2.0, 2.0]], [[4.0, 4.0]])  # the weight went from ones to twos
+    assert run(torch) == ([[2.0, 2.0]], [[2.0, 2.0]]), "PyTorch's autocast cache changed: update the README"
+
+
 def test_autocast_arguments_are_checked_as_pytorch_does():
     with pytest.raises(RuntimeError, match=r"bfloat16.*dtype=tl\.float16"):
         tl.amp.autocast("cpu")  # PyTorch's default on the CPU is bfloat16, which numpy lacks: say so

@@ -53,6 +53,10 @@ class autocast:
     precision (float16; default float16 on "cuda"); ``enabled=False`` turns autocast off inside (for a region that
     must run in float32); ``cache_enabled`` (default True) casts each weight once per region, not once per use.
     Run the backward pass outside the region, as PyTorch recommends.
+
+    Deliberate difference: a weight changed in place inside the region (``w.add_``, an optimizer step,
+    ``load_state_dict``) is cast again at its next use, so the op sees the new numbers; PyTorch (2.13) keeps using
+    the copy made at the first use until the region ends. (A write into ``w.numpy()``'s memory is seen by neither.)
     """
 
     def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
