@@ -520,6 +520,23 @@ def test_safetensors_errors(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["bf16.safetensors", "ckpt.pt", "text.safetensors"]
 
 
+def test_safetensors_refuses_tensors_that_share_memory_as_pytorchs_does(tmp_path):
+    """One tensor under two names (tied weights), or a view of another, is refused with a RuntimeError as by
+    safetensors.torch.save_file; parts of one tensor that do not overlap are saved (issue 34, item 14b)."""
+    path = tmp_path / "w.safetensors"
+    for lib, save in ((torch, safetensors.torch.save_file), (tg, save_file)):
+        w = lib.arange(8.0).reshape(4, 2)
+        for shared in ({"enc.weight": w, "dec.weight": w}, {"w": w, "row": w[1]}):
+            with pytest.raises(RuntimeError, match="share memory"):
+                save(shared, path)
+        save({"top": w[:2], "bottom": w[2:], "other": lib.ones(3)}, path)
+        assert load_file(path)["bottom"].tolist() == [[4.0, 5.0], [6.0, 7.0]]
+    with pytest.raises(RuntimeError, match=r"'dec.weight' and 'enc.weight' share memory .* tie the weights again"):
+        save_file({"enc.weight": w, "dec.weight": w}, path)
+    with pytest.raises(RuntimeError, match="'t' and 'w' share memory"):  # (PyTorch's fails to view w.T, also a
+        save_file({"w": w, "t": w.T}, path)                               # RuntimeError)
+
+
 # -------------------------------------------------------------------- checkpoint helpers
 def training_setup():
     model = tg.nn.Sequential(tg.nn.Linear(3, 8), tg.nn.Dropout(0.3), tg.nn.ReLU(), tg.nn.Linear(8, 1))

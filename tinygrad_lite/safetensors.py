@@ -14,6 +14,8 @@ Our ``save_file`` writes atomically (a temporary file, then a rename), like ``ti
 Deliberate difference: ``safetensors.torch.save_file`` refuses a non-contiguous tensor (a transposed view); ours
 writes its values in row-major order, because our ``contiguous()`` is a no-op and the error would have no fix.
 A tensor's ``requires_grad`` is not stored: loaded tensors are plain leaves, as with ``safetensors.torch``.
+Tensors that share memory (one tensor under two names, as tied weights are, or a view of another) are refused, as
+``safetensors.torch.save_file`` refuses them: loaded back they would be separate tensors that no longer share.
 """
 import os
 from collections.abc import Mapping
@@ -21,6 +23,11 @@ from collections.abc import Mapping
 import numpy as np
 import safetensors.numpy
 from safetensors import SafetensorError, safe_open
+
+try:
+    from numpy.lib.array_utils import byte_bounds  # numpy 2
+except ImportError:  # numpy 1.x
+    from numpy import byte_bounds
 
 from . import dtypes as dt
 from .device import move
@@ -49,12 +56,37 @@ def save_file(tensors, filename, metadata=None):
                             "safetensors file holds only tensors (put other information in metadata as strings, "
                             "or use tinygrad_lite.save for a whole checkpoint)")
         arrays[name] = np.asarray(move(value.array, "cpu"), order="C")  # the writer copies raw memory: row-major
+    shared = _sharing_memory(tensors)
+    if shared:
+        names = " and ".join(map(repr, shared[0]))
+        raise RuntimeError(f"save_file: the tensors {names} share memory (one tensor under two names, as tied "
+                           "weights are, or a view of another); safetensors refuses them, as "
+                           "safetensors.torch.save_file does, because loading would give separate tensors. Save "
+                           "each tensor once (keep one name, and tie the weights again after loading), or save "
+                           "copies: {name: t.clone() for name, t in tensors.items()}")
     if metadata is not None and not (isinstance(metadata, Mapping) and
                                      all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())):
         raise TypeError(f"save_file: metadata must be a dict of str -> str, got {metadata!r}; convert the values, "
                         "e.g. {'epoch': str(epoch)}")
     data = safetensors.numpy.save(arrays, metadata=None if metadata is None else dict(metadata))
     atomic_write(filename, lambda stream: stream.write(data), "save_file")
+
+
+def _sharing_memory(tensors):
+    """The groups of names whose tensors overlap in memory, as ``safetensors.torch`` finds them: the byte ranges of
+    the arrays, sorted by their start, overlap. Parts of one array that do not overlap (``w[:2]``, ``w[2:]``) are
+    fine. On a GPU only one tensor under two names is found (CuPy arrays are compared by identity)."""
+    spans = sorted((*(byte_bounds(t.array) if type(t.array) is np.ndarray else (id(t.array), id(t.array) + 1)), name)
+                   for name, t in tensors.items() if t.numel())
+    groups, end = [], None
+    for start, stop, name in spans:
+        if groups and start < end:
+            groups[-1].append(name)
+            end = max(end, stop)
+        else:
+            groups.append([name])
+            end = stop
+    return [sorted(group) for group in groups if len(group) > 1]
 
 
 def load_file(filename, device="cpu"):
