@@ -149,3 +149,32 @@ def test_a_run_reports_its_progress_and_what_its_check_cells_did(tmp_path, monke
     assert "its check cell did not run" not in table
     assert "1 cell(s) raised an error; the first: cell [23] raised ValueError: boom" in table
     assert "NameError" not in table
+
+
+def test_an_exercise_whose_cells_were_deleted_is_missing_even_with_the_lessons_demo_of_it(tmp_path, monkeypatch):
+    """Issue 34, item 14c: lesson 00 shows a failing answer to 00.row_normalize with ``check(..., demo=True)``.
+    With the exercise's own cells deleted, that demo stood in for them: its call was taken for the check cell and its
+    verdict for the exercise's. A demo is no check cell and records no verdict, so the exercise is "missing".
+    A copy of the solution notebook, cut down to the cells the case needs (one cheap kernel run)."""
+    solution = nbformat.read(ROOT / "solutions" / "00_welcome_and_tensors.ipynb", as_version=4)
+    marks = [c.metadata.get("tinygrad_lite", {}) for c in solution.cells]
+    keep = [n for n, c in enumerate(solution.cells)
+            if "from tinygrad_lite.course import check" in c.source or "demo=True" in c.source
+            or marks[n].get("exercise") == "00.standardize" or "features = tl.tensor(" in c.source]
+    assert len(keep) == 4  # the set-up, the demo, standardize's example and its exercise cell; its check cell is gone
+    solution.cells = [solution.cells[n] for n in keep]
+    path = tmp_path / "00_welcome_and_tensors.ipynb"
+    nbformat.write(solution, path)
+    found = runner.locate(solution, runner.course_exercises(solution))
+    assert found["00.row_normalize"] == (None, None, "row_normalize")  # the demo cell is neither of its cells
+    results = tmp_path / "results.jsonl"
+    monkeypatch.setenv("TINYGRAD_LITE_CHECK_RESULTS", str(results))
+    assert not check("00.row_normalize", lambda s: s / s.sum(), demo=True)  # shown, not recorded
+    assert not results.exists()
+    rows = {r["exercise"]: r for r in runner.run_notebook(path, timeout=60)["results"]}
+    assert {name: row["status"] for name, row in rows.items()} == dict.fromkeys(
+        ["00.row_normalize", "00.standardize", "00.pairwise_sq_distances"], "missing")
+    assert rows["00.row_normalize"]["message"] == (
+        "00.row_normalize: missing: its exercise cell and its check cell were deleted")
+    assert rows["00.standardize"]["message"] == (
+        "00.standardize: missing: its check cell was deleted, so nothing checks it")

@@ -201,7 +201,8 @@ def check(exercise_id, fn, quiet=False, demo=False):
     """Check the learner's ``fn`` for ``exercise_id``, show the verdict, and return it (truthy when passed).
 
     ``demo=True``: a lesson's own demonstration of a failing answer, whose mistake is not the learner's: it is not
-    counted towards the hint tiers, so the learner's first try with that mistake still gets the first hint."""
+    counted towards the hint tiers, so the learner's first try with that mistake still gets the first hint, and its
+    verdict is shown but not recorded, so ``tinygrad-lite check`` never reports it as the exercise's."""
     try:
         exercise = get_exercise(exercise_id)
     except KeyError as e:
@@ -210,7 +211,8 @@ def check(exercise_id, fn, quiet=False, demo=False):
         result = run_check(exercise, fn, Counter() if demo else _SEEN)
     if not quiet:
         show(result)
-        _record(result)
+        if not demo:
+            _record(result)
     return result
 
 

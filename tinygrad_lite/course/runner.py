@@ -302,7 +302,11 @@ def course_exercises(nb):
 
 
 def _check_call(exercise):
-    return re.compile(r"\bcheck\(\s*['\"]" + re.escape(exercise) + r"['\"]\s*(?:,\s*([A-Za-z_]\w*))?")
+    """A call ``check("NN.name", fn, ...)`` that judges the learner's answer. A lesson's own demonstration of a
+    mistake, ``check("NN.name", wrong, demo=True)``, is not one (and records no verdict, see ``checks.check``): with
+    the exercise's cells deleted, it must not stand in for them."""
+    return re.compile(r"\bcheck\(\s*['\"]" + re.escape(exercise) + r"['\"]\s*(?:,\s*([A-Za-z_]\w*))?"
+                      r"(?![^)\n]*\bdemo\s*=\s*True)")
 
 
 def locate(nb, exercises):
