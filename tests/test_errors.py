@@ -675,3 +675,98 @@ def test_a_values_indices_pair_raises_the_same_type_error_where_pytorch_fails_ot
         x == x.max(-1, True)  # noqa: B015
     with pytest.raises(TypeError, match=r"mse_loss\(\): got the \(values, indices\) pair that max.*\.values"):
         tl.nn.functional.mse_loss(x.max(-1), x[:, 0])
+
+
+def test_another_optimizers_state_dict_is_refused_when_loaded_not_with_a_key_error_at_the_next_step(tmp_path):
+    """Adam's state_dict loaded into SGD(momentum=0.9): PyTorch loads it and fails at the next step with a bare
+    KeyError 'momentum'; ours refuses it when it is loaded, with a ValueError (load_state_dict's error for a dict
+    that does not fit), naming the missing hyperparameters. So does load_checkpoint (issue 34, item 15)."""
+    def adam_into_sgd(T):
+        w = T.ones(2, requires_grad=True)
+        adam = T.optim.Adam([w])
+        w.grad = T.ones(2)
+        adam.step()
+        sgd = T.optim.SGD([w], lr=0.1, momentum=0.9)
+        sgd.load_state_dict(adam.state_dict())
+        sgd.step()
+
+    assert isinstance(raised(lambda: adam_into_sgd(torch)), KeyError)
+    message = str(raised(lambda: adam_into_sgd(tl)))
+    assert message.startswith("SGD.load_state_dict: parameter group 0 of the state_dict has no 'momentum', "
+                              "'dampening', which SGD needs: it was saved by another kind of optimizer"), message
+    from tinygrad_lite.train import load_checkpoint, save_checkpoint
+    model = tl.nn.Linear(2, 1)
+    save_checkpoint(tmp_path / "ckpt.pt", model, tl.optim.Adam(model.parameters()))
+    with pytest.raises(ValueError, match=r"SGD\.load_state_dict: .* no 'momentum'"):
+        load_checkpoint(tmp_path / "ckpt.pt", model, tl.optim.SGD(model.parameters(), lr=0.1, momentum=0.9))
+    old = tl.optim.SGD(model.parameters(), lr=0.1).state_dict()  # a dict without a switch that came later ...
+    del old["param_groups"][0]["nesterov"]
+    sgd = tl.optim.SGD(model.parameters(), lr=0.5, nesterov=False)
+    sgd.load_state_dict(old)  # ... loads, with the switch off, as PyTorch's __setstate__ sets it
+    assert sgd.param_groups[0]["nesterov"] is False and sgd.param_groups[0]["lr"] == 0.1
+
+
+@pytest.mark.parametrize("value", ["x", None, (0.1,)])
+def test_a_hyperparameter_set_by_hand_to_a_non_number_fails_at_the_step_naming_it(value):
+    """``param_groups[0]['lr'] = 'x'`` then a step: PyTorch fails inside its update with a TypeError about an operand
+    ('bad operand type for unary -'); ours is the TypeError that names the group, the key and the fix."""
+    def mistake(T, name="SGD", key="lr"):
+        w = T.ones(2, requires_grad=True)
+        optimizer = getattr(T.optim, name)([w], lr=0.1)
+        optimizer.param_groups[0][key] = value
+        w.grad = T.ones(2)
+        optimizer.step()
+
+    check(mistake, TypeError, "SGD.step: param_groups[0]['lr'] is", "not a number", "e.g. 0.1")
+    with pytest.raises(TypeError, match=r"Adam\.step: param_groups\[0\]\['betas'\] is .* not a pair of numbers"):
+        mistake(tl, "Adam", "betas")
+
+
+@pytest.mark.parametrize("value", ["x", None])
+def test_a_lambda_lr_that_returns_no_number_says_so(value):
+    """PyTorch: "can't multiply sequence by non-int of type 'float'"; ours names lr_lambda, the epoch and the value."""
+    def mistake(T):
+        optimizer = T.optim.SGD([T.ones(2, requires_grad=True)], lr=0.1)
+        T.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: value)
+
+    check(mistake, TypeError, "LambdaLR: lr_lambda(0) returned", repr(value), "must return a number")
+
+
+def test_grad_scaler_load_state_dict_names_the_missing_keys():
+    """PyTorch raises a bare KeyError 'growth_factor' for the first missing key; ours (a KeyError too) names all of
+    them and what the dict should be."""
+    check(lambda T: T.amp.GradScaler("cpu").load_state_dict({"scale": 2.0}), KeyError,
+          "GradScaler.load_state_dict: the state_dict has no 'growth_factor', 'backoff_factor', 'growth_interval', "
+          "'_growth_tracker'", "scaler.state_dict()")
+    with pytest.raises(TypeError, match="GradScaler.load_state_dict: expected the dict"):
+        tl.amp.GradScaler("cpu").load_state_dict(2.0)
+
+
+@pytest.mark.parametrize("metrics, kind", [("abc", ValueError), (None, TypeError), ([0.5, 0.4], TypeError)])
+def test_reduce_lr_on_plateau_step_with_something_that_is_no_number(metrics, kind):
+    def mistake(T):
+        optimizer = T.optim.SGD([T.ones(2, requires_grad=True)], lr=0.1)
+        T.optim.lr_scheduler.ReduceLROnPlateau(optimizer).step(metrics)
+
+    check(mistake, kind, "ReduceLROnPlateau.step: metrics must be one number", "scheduler.step(val_loss)")
+    with pytest.raises(ValueError, match="must be one number.*got Tensor"):  # PyTorch: a ValueError too
+        tl.optim.lr_scheduler.ReduceLROnPlateau(tl.optim.SGD([tl.ones(2, requires_grad=True)], lr=0.1)).step(
+            tl.ones(2))
+
+
+def test_save_into_a_file_opened_for_reading(tmp_path):
+    """PyTorch: io.UnsupportedOperation 'write' from deep inside; ours says which file mode is wrong and the fix."""
+    import io
+    path = tmp_path / "ckpt.pt"
+    path.write_bytes(b"")
+
+    def mistake(T):
+        with open(path, "rb") as f:
+            T.save({"w": T.ones(2)}, f)
+
+    check(mistake, io.UnsupportedOperation, "save: the file object is not open for writing (mode 'rb')", "'wb'")
+
+
+def test_module_apply_with_something_that_is_not_a_function():
+    check(lambda T: T.nn.Linear(2, 2).apply(3), TypeError, "Module.apply: fn must be a function that takes a module",
+          "got int 3")

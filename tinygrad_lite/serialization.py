@@ -98,6 +98,9 @@ def save(obj, f):
             raise TypeError(f"save: the file object is open in text mode ({mode or 'text'!r}), but a "
                             "checkpoint is bytes (a zip archive): open the file with open(path, 'wb'), or pass the "
                             "path itself")
+        if hasattr(f, "writable") and not f.writable():  # (io.UnsupportedOperation: what PyTorch's save raises)
+            raise io.UnsupportedOperation(f"save: the file object is not open for writing (mode {mode or '?'!r}); "
+                                          "open it with open(path, 'wb'), or pass the path itself")
         write(f)
     else:
         raise TypeError(f"save: f must be a path (str or pathlib.Path) or a binary file object, got "

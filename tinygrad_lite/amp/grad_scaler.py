@@ -22,6 +22,7 @@ inf/nan, S is multiplied by ``growth_factor`` (2), to use as much of the range a
 The scale is a float32 number and is updated with PyTorch's arithmetic, so its trace matches PyTorch's step for step.
 """
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -188,9 +189,18 @@ class GradScaler:
     def load_state_dict(self, state_dict):
         if not self._enabled:
             return
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"GradScaler.load_state_dict: expected the dict scaler.state_dict() returned, got "
+                            f"{type(state_dict).__name__}")
         if len(state_dict) == 0:
             raise RuntimeError("The source state dict is empty, possibly because it was saved from a disabled "
                                "instance of GradScaler.")
+        keys = ("scale", "growth_factor", "backoff_factor", "growth_interval", "_growth_tracker")
+        missing = [key for key in keys if key not in state_dict]
+        if missing:  # (PyTorch's KeyError names only the first key, and not what the dict should be)
+            raise KeyError(f"GradScaler.load_state_dict: the state_dict has no {', '.join(map(repr, missing))}; a "
+                           f"GradScaler's state_dict() has {', '.join(keys)}. Pass what scaler.state_dict() returned "
+                           "(e.g. checkpoint['scaler']), not another object's state_dict")
         self._init_scale = float(state_dict["scale"])
         self._growth_factor = float(state_dict["growth_factor"])
         self._backoff_factor = float(state_dict["backoff_factor"])

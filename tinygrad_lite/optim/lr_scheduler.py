@@ -26,6 +26,7 @@ does not warn (use ``get_last_lr()``: ``get_lr()`` computes the *next* recursive
 import functools
 import inspect
 import math
+import numbers
 import types
 import warnings
 import weakref
@@ -33,6 +34,7 @@ from bisect import bisect_right
 from collections import Counter
 
 from ..shapes import as_int, check_number
+from ..tensor import Tensor
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
            "SequentialLR", "OneCycleLR", "CosineAnnealingWarmRestarts", "ReduceLROnPlateau"]
@@ -206,7 +208,16 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs, strict=True)]
+        return [base_lr * self._factor(fn) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs, strict=True)]
+
+    def _factor(self, fn):
+        """``fn(last_epoch)``: the number the initial lr is multiplied by (a one-element tensor works too)."""
+        factor = fn(self.last_epoch)
+        if not isinstance(factor, (numbers.Real, Tensor)):
+            raise TypeError(f"LambdaLR: lr_lambda({self.last_epoch}) returned {type(factor).__name__} "
+                            f"{factor!r:.40}; it must return a number, the factor that multiplies the initial lr "
+                            "(e.g. lambda epoch: 0.95 ** epoch)")
+        return factor
 
     def state_dict(self):
         state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
@@ -640,7 +651,13 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics, epoch=None):
         """Record this epoch's metric (a float or a one-element tensor) and reduce the lr if it has plateaued."""
-        current = float(metrics)
+        try:
+            current = float(metrics)
+        except (TypeError, ValueError, RuntimeError):  # (RuntimeError: a tensor of several numbers)
+            kind = ValueError if isinstance(metrics, (str, Tensor)) else TypeError  # PyTorch's, from float(metrics)
+            raise kind(f"ReduceLROnPlateau.step: metrics must be one number, the quantity to watch (e.g. "
+                       f"scheduler.step(val_loss) with the epoch's validation loss), got {type(metrics).__name__} "
+                       f"{metrics!r:.60}") from None
         if epoch is not None:
             warnings.warn("ReduceLROnPlateau.step(metrics, epoch) is deprecated, as in PyTorch: drop epoch",
                           UserWarning, stacklevel=2)

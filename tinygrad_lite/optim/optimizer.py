@@ -31,6 +31,7 @@ changes between runs; PyTorch accepts one outside a group); ``load_state_dict`` 
 """
 import copy
 import inspect
+import numbers
 from collections import defaultdict
 from collections.abc import Mapping
 from itertools import chain
@@ -144,7 +145,8 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         with no_grad():
-            for group in self.param_groups:
+            for index, group in enumerate(self.param_groups):
+                self._check_group(index, group)
                 for param in group["params"]:
                     if param._grad is not None:  # (the attribute behind .grad: parameters are leaves)
                         state = self.state.get(param)
@@ -153,6 +155,27 @@ class Optimizer:
                         self._update(param, group)
                         param._bump_version()  # changed in place: a pending backward that saved it will raise
         return loss
+
+    def _check_group(self, index, group):
+        """A hyperparameter set by hand between steps (``group["lr"] = ...``, as a scheduler does) must still be
+        what the constructor accepts: a number (``lr`` also a one-element tensor; ``betas`` a pair of numbers). A
+        string or None fails here, naming the group and the key, rather than deep inside the update rule."""
+        for key, default in self.defaults.items():
+            if key not in group:
+                raise KeyError(f"{type(self).__name__}.step: param_groups[{index}] has no {key!r}; every group needs "
+                               f"it (the constructor's value was {default!r})")
+            value = group[key]
+            if key == "betas":
+                good = isinstance(value, (tuple, list)) and len(value) == 2 and all(map(_is_number, value))
+            elif key == "lr" or _is_number(default):
+                good = _is_number(value) or (key == "lr" and isinstance(value, Tensor) and value.numel() == 1)
+            else:
+                continue
+            if not good:
+                what = "a pair of numbers" if key == "betas" else "a number"
+                raise TypeError(f"{type(self).__name__}.step: param_groups[{index}][{key!r}] is {type(value).__name__} "
+                                f"{value!r:.40}, not {what}; set it to {what}, e.g. {default!r} (the constructor's "
+                                "value)")
 
     def _update(self, param, group):
         """Move one parameter in place, using ``param.grad``, ``group``'s hyperparameters and ``self.state[param]``."""
@@ -180,7 +203,10 @@ class Optimizer:
         The groups must have the same sizes as this optimizer's. Tensors are copied, converted to their
         parameter's dtype and device (except ``step``, which keeps its own, as in PyTorch); other values (a step
         kept as a Python int) are kept as they are, as in PyTorch; the hyperparameters in the dict replace the
-        current ones.
+        current ones. An on/off option missing from a saved group (``nesterov``, ``foreach``... added by later
+        versions of PyTorch) is off, as PyTorch's ``__setstate__`` sets it; a missing hyperparameter that is a
+        number (``momentum`` in an Adam state_dict loaded into SGD) is a ValueError here rather than a KeyError at
+        the next step.
         """
         name = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, Mapping) or not {"state", "param_groups"} <= state_dict.keys():
@@ -197,6 +223,16 @@ class Optimizer:
                 raise ValueError(f"{name}: loaded state dict contains a parameter group that doesn't match the size "
                                  f"of optimizer's group: group {i} has {len(saved['params'])} parameters in the "
                                  f"state_dict and {len(group['params'])} in this optimizer")
+        switches = {key: None if default is None else False for key, default in self.defaults.items()
+                    if default is None or isinstance(default, bool)}  # on/off options: see the docstring
+        for i, saved in enumerate(saved_groups):
+            missing = [key for key in self.defaults if key not in saved and key not in switches]
+            if missing:
+                raise ValueError(f"{name}: parameter group {i} of the state_dict has no "
+                                 f"{', '.join(map(repr, missing))}, which {type(self).__name__} needs: it was saved "
+                                 "by another kind of optimizer (its "
+                                 f"group has {', '.join(repr(k) for k in saved if k != 'params')}). Load it into the "
+                                 "kind of optimizer that saved it")
         by_index = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
                             chain.from_iterable(g["params"] for g in self.param_groups)))
         state = defaultdict(dict)
@@ -208,7 +244,7 @@ class Optimizer:
             else:  # state that belongs to no parameter is kept as it is (as in PyTorch)
                 state[index] = copy.deepcopy(saved_state)
         self.state = state
-        self.param_groups = [{**copy.deepcopy({k: v for k, v in saved.items() if k != "params"}),
+        self.param_groups = [{**switches, **copy.deepcopy({k: v for k, v in saved.items() if k != "params"}),
                               "params": group["params"]} for saved, group in zip(saved_groups, self.param_groups)]
 
     def __getstate__(self):
@@ -222,6 +258,10 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
         return "\n".join(lines) + "\n)"
+
+
+def _is_number(x):
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
 def _ordered(params, name):

@@ -559,6 +559,9 @@ class Module:
 
     def apply(self, fn):
         """Call ``fn(module)`` on every sub-module (children first) and then on self, e.g. a custom init."""
+        if not callable(fn):
+            raise TypeError(f"Module.apply: fn must be a function that takes a module, such as def init(m): ... "
+                            f"(model.apply(init)), got {type(fn).__name__} {fn!r:.40}")
         for module in self.children():
             module.apply(fn)
         fn(self)
