@@ -932,6 +932,66 @@ def test_init_mode_is_checked():
         nn.init.kaiming_normal_(tl.zeros(2, 2), mode="fan_avg")
 
 
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (4, 4), (4, 2, 3, 3)])
+def test_orthogonal_init_is_orthogonal_times_gain_with_both_signs_as_pytorchs(shape):
+    """W W^T = gain^2 I for the fewer side, in both libraries; and the sign correction by R's diagonal: without it,
+    LAPACK's QR would make W[0, 0] negative every time (issue 34, item 16)."""
+    corner_signs = {}
+    for lib in (tl, torch):
+        lib.manual_seed(0)
+        weights = [lib.nn.init.orthogonal_(lib.nn.Parameter(lib.zeros(shape)), gain=1.5) for _ in range(20)]
+        assert all(w.requires_grad and w.is_leaf and w.dtype == lib.float32 for w in weights)
+        for w in weights:
+            matrix = w.detach().numpy().reshape(shape[0], -1).astype(np.float64)
+            small = matrix @ matrix.T if matrix.shape[0] <= matrix.shape[1] else matrix.T @ matrix
+            np.testing.assert_allclose(small, 2.25 * np.eye(len(small)), atol=1e-5)
+        corner_signs[lib] = {bool(w[(0,) * len(shape)] > 0) for w in weights}
+    assert corner_signs[tl] == corner_signs[torch] == {True, False}
+    with pytest.raises(ValueError, match="2 or more dimensions"):
+        nn.init.orthogonal_(tl.zeros(3))
+
+
+@pytest.mark.parametrize("shape, groups", [((3, 5), None), ((5, 3), None), ((4, 2, 3), 2), ((6, 4, 3, 3), 2),
+                                           ((2, 3, 3, 3, 3), 1), ((3, 2, 4), 3)])
+def test_eye_and_dirac_init_equal_pytorchs(shape, groups):
+    if groups is None:
+        ours, theirs = nn.init.eye_(tl.ones(shape)), tnn.init.eye_(torch.ones(shape))
+    else:
+        ours, theirs = nn.init.dirac_(tl.ones(shape), groups), tnn.init.dirac_(torch.ones(shape), groups)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_eye_dirac_and_sparse_refuse_what_pytorch_refuses():
+    for mistake in (lambda lib: lib.nn.init.eye_(lib.zeros(2, 2, 2)), lambda lib: lib.nn.init.dirac_(lib.zeros(3, 3)),
+                    lambda lib: lib.nn.init.dirac_(lib.zeros(4, 2, 3), groups=3),
+                    lambda lib: lib.nn.init.sparse_(lib.zeros(3), 0.5)):
+        for lib in (tl, torch):
+            with pytest.raises(ValueError):
+                mistake(lib)
+
+
+def test_sparse_init_zeroes_the_same_number_of_rows_in_every_column_as_pytorch():
+    for lib in (tl, torch):
+        w = lib.nn.init.sparse_(lib.zeros(10, 300), sparsity=0.25, std=0.5).numpy()
+        assert ((w == 0).sum(axis=0) == 3).all()  # ceil(0.25 * 10) per column
+        assert abs(w[w != 0].std() - 0.5) < 0.03
+    one = nn.init.sparse_(tl.zeros(4, 5), 0.5, generator=tl.Generator().manual_seed(3))
+    assert one.tolist() == nn.init.sparse_(tl.zeros(4, 5), 0.5, generator=tl.Generator().manual_seed(3)).tolist()
+
+
+def test_the_deprecated_init_names_work_and_warn_as_pytorchs():
+    def old_names(init):
+        return sorted(name for name in dir(init) if not name.startswith("_") and name + "_" in dir(init))
+    assert old_names(nn.init) == old_names(tnn.init) and len(old_names(nn.init)) == 11
+    for lib in (tl, torch):
+        with pytest.warns(FutureWarning, match=r"^`nn.init.xavier_uniform` is now deprecated in favor of "
+                                               r"`nn.init.xavier_uniform_`\.$"):
+            w = lib.nn.init.xavier_uniform(lib.zeros(3, 4), gain=0.5)
+        assert 0 < np.abs(w.numpy()).max() <= 0.5 * math.sqrt(6 / 7)
+    with pytest.warns(FutureWarning, match="nn.init.constant"):
+        assert nn.init.constant(tl.zeros(2), 0.5).tolist() == [0.5, 0.5]
+
+
 # -------------------------------------------------------------------- all together
 def test_a_plain_pytorch_training_loop_runs_and_learns():
     torch_ = tl  # the script below is plain PyTorch with `import tinygrad_lite as torch`

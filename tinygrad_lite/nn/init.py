@@ -12,14 +12,21 @@ The inits below pick Var(W) to keep that factor at 1:
   ReLU zeros half of its inputs, which halves the second moment, so its gain is \sqrt{2}.
 
 A uniform U(-a, a) has variance a^2 / 3, so the uniform versions use the bound a = \sqrt{3} std.
+Other starting points: ``orthogonal_`` (rows or columns orthonormal, so a linear layer keeps every vector's length),
+``eye_`` and ``dirac_`` (layers that pass their inputs through unchanged), ``sparse_`` (few non-zero weights).
+
 Every function works in place, under ``no_grad`` (so it may touch parameters), and returns the tensor. Random ones
-take an optional ``generator``; by default they draw from the global one (seed with ``manual_seed``).
+take an optional ``generator``; by default they draw from the global one (seed with ``manual_seed``). PyTorch's old
+names without the underscore (``normal``, ``xavier_uniform`` ...) work too, with PyTorch's FutureWarning.
 """
 import math
 import warnings
 
+import numpy as np
+
 from ..autograd.grad_mode import no_grad
 from ..random import rng
+from ..shapes import as_int, check_number
 
 _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 
@@ -160,5 +167,101 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
 
 
+def orthogonal_(tensor, gain=1, generator=None):
+    r"""A (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2013), as ``torch.nn.init.orthogonal_``.
+
+    The tensor is taken as a matrix W of shape[0] rows by the other dims flattened. Its rows (or its columns, when
+    there are fewer) are orthonormal: W W^T = gain^2 I (or W^T W = gain^2 I), so a linear layer neither stretches
+    nor shrinks a vector, and a deep stack of them keeps both the forward and the backward signal's size.
+    Made as PyTorch makes it: the Q of the QR factorisation of a matrix of N(0, 1) draws, each column of Q times
+    the sign of R's diagonal entry (which makes Q uniformly distributed over the orthogonal matrices, not only
+    the ones LAPACK's sign convention gives). Our draws are not PyTorch's numbers (``random.py``).
+    """
+    if tensor.ndim < 2:
+        raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape "
+                         f"{tuple(tensor.shape)}; a bias has no orthogonal matrix, use zeros_ or uniform_ for it")
+    check_number("orthogonal_", "gain", gain)
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    draws = rng(generator).normal(0.0, 1.0, (rows, cols))
+    q, r = np.linalg.qr(draws if rows >= cols else draws.T)  # Q has orthonormal columns, as many as the fewer side
+    q = q * np.sign(np.diag(r))
+    q = q if rows >= cols else q.T
+    with no_grad():
+        return tensor.copy_((gain * q).reshape(tuple(tensor.shape)))
+
+
+def eye_(tensor):
+    """The identity matrix: 1 where row = column, 0 elsewhere (``torch.nn.init.eye_``), for a 2-D tensor of any
+    shape. A Linear layer so initialised passes as many of its inputs through unchanged as it has outputs."""
+    if tensor.ndim != 2:
+        raise ValueError(f"eye_: only tensors with 2 dimensions are supported, got shape {tuple(tensor.shape)}")
+    with no_grad():
+        return tensor.copy_(np.eye(*tensor.shape))
+
+
+def dirac_(tensor, groups=1):
+    """The Dirac delta, a convolution kernel that is the identity (``torch.nn.init.dirac_``), for the 3-, 4- and
+    5-D weights (out_channels, in_channels, *kernel) of 1-, 2- and 3-D convolutions: in each of the ``groups``
+    groups of output channels, channel d of the group is 1 at the centre of the kernel for input channel d, 0
+    elsewhere, for as many channels as there are on both sides. Such a layer copies its inputs through."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: only tensors with 3, 4, or 5 dimensions are supported (a convolution's weight), "
+                         f"got shape {tuple(tensor.shape)}; for a 2-D (Linear) weight use eye_")
+    groups = as_int(groups, "dirac_", "groups")
+    if groups < 1 or tensor.shape[0] % groups != 0:
+        raise ValueError(f"dirac_: dim 0 must be divisible by groups: {tensor.shape[0]} output channels cannot be "
+                         f"split into {groups} groups of equal size")
+    out_per_group = tensor.shape[0] // groups
+    centre = tuple(n // 2 for n in tensor.shape[2:])
+    values = np.zeros(tuple(tensor.shape))
+    for g in range(groups):
+        for d in range(min(out_per_group, tensor.shape[1])):
+            values[(g * out_per_group + d, d) + centre] = 1
+    with no_grad():
+        return tensor.copy_(values)
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    r"""A sparse matrix (Martens, 2010), as ``torch.nn.init.sparse_``: N(0, std^2) draws, of which
+    \lceil sparsity \cdot rows \rceil in each column, at rows drawn at random, are set to 0. Each output then depends
+    on a few inputs only, whatever the layer's width. Difference: the rows of the zeros are drawn from ``generator``
+    too (PyTorch draws them from the global generator even when given one)."""
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_: only tensors with 2 dimensions are supported, got shape {tuple(tensor.shape)}")
+    check_number("sparse_", "sparsity", sparsity, 0, 1)
+    check_number("sparse_", "std", std, low=0)
+    draw = rng(generator)
+    rows, cols = tensor.shape
+    values = draw.normal(0.0, std, (rows, cols))
+    zeros = math.ceil(sparsity * rows)
+    for col in range(cols):
+        values[draw.permutation(rows)[:zeros], col] = 0
+    with no_grad():
+        return tensor.copy_(values)
+
+
+def _deprecated(function):
+    """PyTorch's old name of ``function``, without the underscore (``nn.init.normal``): it still works, with
+    PyTorch's FutureWarning."""
+    old, new = function.__name__[:-1], function.__name__
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{new}`.", FutureWarning, stacklevel=2)
+        return function(*args, **kwargs)
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old
+    deprecated_init.__doc__ = f"``{old}(...)``: deprecated, as in PyTorch; use ``{new}`` (same arguments)."
+    return deprecated_init
+
+
+uniform, normal, constant = _deprecated(uniform_), _deprecated(normal_), _deprecated(constant_)
+xavier_uniform, xavier_normal = _deprecated(xavier_uniform_), _deprecated(xavier_normal_)
+kaiming_uniform, kaiming_normal = _deprecated(kaiming_uniform_), _deprecated(kaiming_normal_)
+eye, dirac, orthogonal, sparse = _deprecated(eye_), _deprecated(dirac_), _deprecated(orthogonal_), _deprecated(sparse_)
+
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
-           "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]
+           "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "eye_", "dirac_",
+           "sparse_", "uniform", "normal", "constant", "eye", "dirac", "xavier_uniform", "xavier_normal",
+           "kaiming_uniform", "kaiming_normal", "orthogonal", "sparse"]
