@@ -338,6 +338,28 @@ def test_deepcopy_gives_an_independent_model():
     assert model[0].weight.abs().sum().item() > 0
 
 
+def test_deepcopy_drops_a_parameters_grad_and_every_tensors_hooks_as_pytorchs():
+    """PyTorch 2.13: a Parameter's copy has neither .grad nor hooks; a plain tensor's copy keeps .grad, not hooks
+    (ours kept both: a deep-copied model came with the old gradients and hooks; issue 34, item 16)."""
+    def scenario(lib):
+        model = lib.nn.Linear(2, 1)
+        model(lib.ones(1, 2)).sum().backward()
+        model.weight.register_hook(lambda g: g * 10)
+        plain = lib.tensor([1.0, 2.0], requires_grad=True)
+        (plain * 3).sum().backward()
+        plain.register_hook(lambda g: g * 10)
+        model_copy, plain_copy = copy.deepcopy(model), copy.deepcopy(plain)
+        seen = [model_copy.weight.grad, model_copy.bias.grad, plain_copy.grad.tolist(),
+                type(model_copy.weight).__name__, model_copy.weight.requires_grad]
+        model_copy(lib.ones(1, 2)).sum().backward()
+        plain_copy.grad = None
+        (plain_copy * 1).sum().backward()
+        return seen + [model_copy.weight.grad.tolist(), plain_copy.grad.tolist(), model.weight.grad.tolist()]
+
+    assert scenario(tl) == scenario(torch) == [None, None, [3.0, 3.0], "Parameter", True, [[1.0, 1.0]], [1.0, 1.0],
+                                               [[1.0, 1.0]]]
+
+
 # -------------------------------------------------------------------- containers
 def test_sequential_indexing_slicing_and_editing_like_pytorch():
     ours = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1), nn.Sigmoid())

@@ -11,6 +11,7 @@ and recording ``x += 1`` in the graph) first: this file is PyTorch's API over th
 arrays by PyTorch's rules (``as_array``: Python floats become float32, ints int64).
 """
 import builtins
+import copy
 import functools
 import math
 import numbers
@@ -348,6 +349,17 @@ class Tensor:
             self._grad._bump_version()
         else:
             self._grad.array = self._grad.array + g
+
+    _not_deep_copied = ("_backward_hooks",)  # (Parameter adds "_grad")
+
+    def __deepcopy__(self, memo):
+        """``copy.deepcopy``: a tensor with its own copy of the numbers (and of ``.grad``), as PyTorch's: hooks are not
+        copied (and a Parameter's ``.grad`` is not either)."""
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        state = {key: None if key in self._not_deep_copied else value for key, value in self.__dict__.items()}
+        new.__dict__.update(copy.deepcopy(state, memo))
+        return new
 
     def detach(self):
         """A tensor that shares this one's numbers (and so its version counter) but is cut from the graph."""

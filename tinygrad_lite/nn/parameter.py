@@ -22,5 +22,7 @@ class Parameter(Tensor):
                             "e.g. nn.Parameter(torch.tensor(x, dtype=torch.float32))")
         super().__init__(data, requires_grad=requires_grad)
 
+    _not_deep_copied = ("_backward_hooks", "_grad")  # copy.deepcopy(model): no .grad and no hooks, as PyTorch's
+
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
