@@ -51,6 +51,7 @@ OPS = {
     "amax": lambda lib, F, x, y, lab: x.amax(1), "var": lambda lib, F, x, y, lab: x.var(),
     "var_std": lambda lib, F, x, y, lab: x.var(0) + x.std(), "logsumexp": lambda lib, F, x, y, lab: x.logsumexp(1),
     "norm": lambda lib, F, x, y, lab: x.norm(), "normalize": lambda lib, F, x, y, lab: F.normalize(x),
+    "cosine_similarity": lambda lib, F, x, y, lab: F.cosine_similarity(x, y),
     "cumsum": lambda lib, F, x, y, lab: x.cumsum(1), "cumprod": lambda lib, F, x, y, lab: x.cumprod(0),
     # sorting and gathering (ops/gather.py)
     "sort": lambda lib, F, x, y, lab: x.sort(1).values, "topk": lambda lib, F, x, y, lab: x.topk(2).values,

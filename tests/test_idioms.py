@@ -465,6 +465,30 @@ def test_normalize_default_and_3d():
     compare(lambda t: F.normalize(t, dim=0), lambda t: TF.normalize(t, dim=0), [normal(7, (5,))])
 
 
+# ==================================================================== F.cosine_similarity
+def test_cosine_similarity_broadcasts_and_clamps_each_norm_as_pytorch():
+    """Issue 34, item 16. A zero row (each norm is clamped at eps on its own, so 0 and a finite gradient), a
+    broadcast pair whose dim counts in the broadcast shape, dim=0, a large eps, mixed float32/float64."""
+    x, y = normal(8, (4, 3)), normal(9, (4, 3))
+    x[1] = 0.0
+    compare(F.cosine_similarity, TF.cosine_similarity, [x, y])
+    compare(lambda a, b: F.cosine_similarity(a, b, dim=-1, eps=0.5), lambda a, b: TF.cosine_similarity(a, b, -1, 0.5),
+            [x, y])
+    compare(lambda a, b: F.cosine_similarity(a, b, dim=0), lambda a, b: TF.cosine_similarity(a, b, dim=0), [x, y])
+    compare(lambda a, b: F.cosine_similarity(a, b, dim=1), lambda a, b: TF.cosine_similarity(a, b, dim=1),
+            [normal(1, (2, 1, 3)), normal(2, (4, 1))])
+    assert_same(F.cosine_similarity(tg.ones(2, 3), tg.ones(3, dtype=tg.float64), dim=-1),
+                TF.cosine_similarity(torch.ones(2, 3), torch.ones(3, dtype=torch.float64), dim=-1))
+    for mistake, kind in ((lambda lib: lib.nn.functional.cosine_similarity(lib.ones(2, 3), lib.ones(2, 4)),
+                           RuntimeError),
+                          (lambda lib: lib.nn.functional.cosine_similarity(lib.ones(2, 3, dtype=lib.int64),
+                                                                           lib.ones(2, 3, dtype=lib.int64)),
+                           RuntimeError)):
+        for library in (tg, torch):
+            with pytest.raises(kind):
+                mistake(library)
+
+
 # ==================================================================== mm
 def test_mm_method_and_function():
     compare(lambda a, b: a.mm(b), None, [normal(0, (3, 4)), normal(1, (4, 2))])

@@ -18,7 +18,7 @@ from ...ops.activation import GELU, LeakyReLU, ReLU
 from ...ops.matmul import Linear
 from ...random import rng
 from ...return_types import refuse_pair
-from ...shapes import check_number
+from ...shapes import check_broadcast, check_number, dim_index
 from ...tensor import Tensor, where
 from .loss import *  # the loss functions (loss.py)
 from .loss import __all__ as _loss_names
@@ -330,5 +330,29 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return result
 
 
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    r"""The cosine of the angle between x1 and x2 along ``dim``, as ``F.cosine_similarity``:
+
+        \cos = \sum_i \frac{x_{1,i}}{\max(\|x_1\|_2, \epsilon)} \cdot \frac{x_{2,i}}{\max(\|x_2\|_2, \epsilon)}
+
+    1 for the same direction, 0 at right angles, -1 for opposite ones, whatever the lengths. x1 and x2 broadcast
+    together, and ``dim`` counts in the broadcast shape (which loses it). Each norm is clamped at ``eps`` on its
+    own, as in PyTorch: a zero vector gives 0, not nan.
+    """
+    for what, x in (("x1", x1), ("x2", x2)):
+        _check_tensor("cosine_similarity", x, what)
+    if not (x1.is_floating_point() or x2.is_floating_point()):
+        raise RuntimeError(f"cosine_similarity(): expected floating point inputs, got {x1.dtype} and {x2.dtype}; "
+                           "convert them first with .float()")
+    check_number("cosine_similarity", "eps", eps)
+    check_broadcast("cosine_similarity", tuple(x1.shape), tuple(x2.shape))
+    shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    x1, x2 = x1.expand(*shape), x2.expand(*shape)  # the norms are those of the broadcast vectors
+    d = dim_index(dim, len(shape), "cosine_similarity")
+    unit1 = x1 / x1.norm(dim=d, keepdim=True).clamp(min=eps)
+    unit2 = x2 / x2.norm(dim=d, keepdim=True).clamp(min=eps)
+    return (unit1 * unit2).sum(d)
+
+
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "dropout",
-           "batch_norm", "layer_norm", "one_hot", "normalize"] + list(_loss_names)
+           "batch_norm", "layer_norm", "one_hot", "normalize", "cosine_similarity"] + list(_loss_names)
