@@ -254,6 +254,44 @@ def test_load_state_dict_wants_a_mapping():
         model.load_state_dict(nn.Linear(2, 2))
 
 
+def test_load_state_dict_with_assign_puts_the_tensors_themselves_in_the_model_as_pytorch():
+    """Issue 34, item 16: ``assign=True`` keeps the state_dict's tensors (their dtype, their memory); a parameter stays
+    a Parameter with its own requires_grad; a value that is not a tensor of the library is an error."""
+    def scenario(lib):
+        model = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.BatchNorm1d(2))
+        model[0].weight.requires_grad_(False)
+        state = {key: lib.ones(value.shape, dtype=lib.float64) for key, value in model.state_dict().items()}
+        state["1.num_batches_tracked"] = lib.tensor(5)
+        result = model.load_state_dict(state, assign=True)
+        state["0.bias"].fill_(7.0)  # the model's bias is this very memory now
+        numpy_values = {key: value.numpy() for key, value in state.items()}
+        with pytest.raises(RuntimeError, match="0.weight"):
+            model.load_state_dict(numpy_values, assign=True)
+        return (list(result.missing_keys), type(model[0].weight).__name__, str(model[0].weight.dtype).split(".")[-1],
+                model[0].weight.requires_grad, model[0].bias.requires_grad, model[0].bias.tolist(),
+                type(model[1].running_mean).__name__, model[1].num_batches_tracked.item(),
+                [name for name, _ in model.named_parameters()])
+
+    assert scenario(tl) == scenario(torch)
+
+
+def test_get_submodule_follows_the_dotted_names_of_named_modules_as_pytorch():
+    def scenario(lib):
+        model = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.Sequential(lib.nn.ReLU(), lib.nn.Linear(2, 1)))
+        found = [type(model.get_submodule(name)).__name__ for name, _ in model.named_modules()]
+        assert model.get_submodule("") is model and model.get_submodule("1.1") is model[1][1]
+        errors = []
+        for target in ("2", "0.weight", "1.x.y"):
+            with pytest.raises(AttributeError) as info:
+                model.get_submodule(target)
+            errors.append(str(info.value).split(" (get_submodule")[0])
+        return found, errors
+
+    assert scenario(tl) == scenario(torch)
+    with pytest.raises(TypeError, match="get_submodule: target must be a dotted path"):
+        nn.Linear(2, 2).get_submodule(3)
+
+
 def test_torch_can_load_our_state_dict():
     ours = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
     theirs = tnn.Sequential(tnn.Linear(3, 2), tnn.BatchNorm1d(2))

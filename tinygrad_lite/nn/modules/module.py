@@ -371,6 +371,23 @@ class Module:
         for _, module in self.named_modules():
             yield module
 
+    def get_submodule(self, target):
+        """The module at the dotted path ``target``, as named by ``named_modules`` ("encoder.0"; "" is this module
+        itself), as ``torch.nn.Module.get_submodule``."""
+        if not isinstance(target, str):
+            raise TypeError(f"get_submodule: target must be a dotted path (a str) such as 'encoder.0', got "
+                            f"{type(target).__name__} {target!r:.40}")
+        module = self
+        for item in target.split(".") if target else []:
+            if item not in module._modules and not hasattr(module, item):
+                raise AttributeError(f"{module._get_name()} has no attribute `{item}` (get_submodule({target!r}); "
+                                     f"its submodules: {', '.join(module._modules) or 'none'})")
+            module = getattr(module, item)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module (get_submodule({target!r}): it is a "
+                                     f"{type(module).__name__})")
+        return module
+
     def named_children(self):
         """(name, module) for the direct sub-modules only."""
         seen = set()
@@ -433,13 +450,17 @@ class Module:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
         return destination
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy the values in ``state_dict`` into this model's parameters and buffers, in place.
 
         The values may be our tensors, PyTorch tensors, numpy arrays or nested lists, so
         ``model.load_state_dict(torch_model.state_dict())`` works. Each value is converted to the dtype of the
         tensor it lands in. With ``strict=True`` every key must match; either way every shape must match.
         Returns ``(missing_keys, unexpected_keys)``.
+
+        ``assign=True`` (as PyTorch's) puts the state_dict's tensors themselves into the model instead of copying
+        their numbers: the model's tensors then share memory with them and take their dtype. A parameter stays a
+        Parameter (wrapping the given tensor) and keeps its own ``requires_grad``. The values must be our Tensors.
 
         Deliberate difference: we check everything before copying anything, so a failed load leaves the model as
         it was (PyTorch may have copied some tensors before it raises).
@@ -458,8 +479,13 @@ class Module:
             if value.shape != tuple(target.shape):
                 errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from checkpoint, "
                               f"the shape in current model is {tuple(target.shape)}.")
+            elif assign and not isinstance(state_dict[key], Tensor):
+                errors.append(f"While copying the parameter named {key!r}, expected a tinygrad_lite Tensor from the "
+                              f"checkpoint but received {type(state_dict[key]).__name__}: assign=True puts the "
+                              "tensor itself into the model; convert it with tinygrad_lite.tensor(...), or load "
+                              "without assign (which copies the numbers)")
             else:
-                copies.append((target, value))
+                copies.append((key, target, value))
         if strict:
             if unexpected:
                 errors.insert(0, f"Unexpected key(s) in state_dict: {_quoted(unexpected)}. ")
@@ -470,9 +496,18 @@ class Module:
                     "sizes" + (", or pass strict=False to load only the keys that match." if strict else "."))
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}\n{}".format(
                 self._get_name(), "\n\t".join(errors), hint))
-        for target, value in copies:
-            target.array[...] = move(value.astype(target.array.dtype, copy=False), target.device)
-            target._bump_version()  # an in-place change: a backward still pending on the old weights will raise
+        for key, target, value in copies:
+            if assign:
+                owner, _, name = key.rpartition(".")
+                new = state_dict[key]
+                if isinstance(target, Parameter) and isinstance(new, Parameter):
+                    new.requires_grad_(target.requires_grad)
+                elif isinstance(target, Parameter):
+                    new = Parameter(new, requires_grad=target.requires_grad)  # (shares the given tensor's memory)
+                setattr(self.get_submodule(owner), name, new)
+            else:
+                target.array[...] = move(value.astype(target.array.dtype, copy=False), target.device)
+                target._bump_version()  # an in-place change: a backward still pending on the old weights will raise
         return _IncompatibleKeys(missing, unexpected)
 
     # ---------------------------------------------------------------- modes and gradients
