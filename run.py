@@ -6,7 +6,8 @@
     python3 run.py setup                         only set up the course
 
 Set-up creates .venv/ in the repository root and installs into it, one step per line with its time (pip's own
-output goes to .venv/setup.log, which an error names):
+output goes to .venv/setup.log, which an error names). A new .venv/ first gets the pip that constraints.txt pins:
+the pip that ``venv`` brings may be years old, and a current one resolves the packages about twice as fast. Then:
   1. PyTorch, pinned by constraints.txt. On Linux without an NVIDIA GPU from PyTorch's CPU-only wheel index, as
      PyTorch's install instructions give it: the Linux build on PyPI brings GBs of CUDA libraries that a laptop
      without a GPU never uses (``torch_source``; TINYGRAD_LITE_TORCH=cpu or =default chooses instead);
@@ -168,6 +169,15 @@ def torch_install_args(source, environ=None):
     return None
 
 
+def pinned(name):
+    """The version constraints.txt pins for ``name``, or None."""
+    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        package, sep, version = line.split("#")[0].strip().partition("==")
+        if sep and package.strip().lower() == name:
+            return version.strip()
+    return None
+
+
 def pip_install(py, args, step):
     """One pip install (``args`` after the constraints), its output appended to LOG; a line with its time."""
     cmd = [str(py), "-m", "pip", "install", "--disable-pip-version-check", "--no-compile", "-c", "constraints.txt",
@@ -206,6 +216,10 @@ def setup(extra="course"):
             fail("could not create the virtual environment", cmd,
                  "On Debian/Ubuntu install the venv module (apt install python3-venv), "
                  "delete .venv/ and run this again.")
+        pip = pinned("pip")
+        if pip:
+            say(f"updating the new environment's pip to {pip} (constraints.txt) ...")
+            pip_install(py, [f"pip=={pip}"], "pip")
     say(f"installing {extra!r} (the versions constraints.txt pins); pip's output: {LOG.relative_to(ROOT)}")
     source, why = torch_source()
     torch_args = torch_install_args(source)

@@ -2,6 +2,7 @@
 import contextlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -224,6 +225,29 @@ def test_the_cpu_index_is_asked_for_pytorch_alone_and_a_missing_one_falls_back(r
     with pytest.raises(SystemExit):  # asked for by name: an error, not a silent CUDA download
         run_py.torch_install_args("cpu", environ={"TINYGRAD_LITE_TORCH": "cpu"})
     assert "cannot be reached" in capsys.readouterr().out
+
+
+def test_a_new_environment_first_gets_the_pip_constraints_txt_pins(run_py, monkeypatch, tmp_path, capsys):
+    version = run_py.pinned("pip")
+    assert version and version.split(".")[0].isdigit(), "constraints.txt pins pip (run.py installs it first)"
+    calls = []
+
+    def call(cmd, **kwargs):  # python -m venv makes the folder; pip installs nothing here
+        calls.append(cmd)
+        if "venv" in cmd:
+            run_py.VENV.mkdir()
+        return 0
+    monkeypatch.setattr(run_py, "is_set_up", lambda extra: False)
+    monkeypatch.setattr(run_py.subprocess, "call", call)
+    monkeypatch.setattr(run_py, "torch_source", lambda: ("default", "this test"))
+    monkeypatch.setattr(run_py, "warm_up", lambda py, extra: None)
+    monkeypatch.setattr(run_py, "ROOT", tmp_path)  # (run.py's .venv/ is in tmp_path: see run_py)
+    for name in ("constraints.txt", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path)
+    run_py.setup("course")
+    installs = [c[c.index("install") + 1:] for c in calls if "install" in c]
+    assert installs[0][-1] == f"pip=={version}" and "-e" in installs[1], installs  # pip first, then the course
+    assert f"pip to {version}" in capsys.readouterr().out
 
 
 def test_reachable_says_why_not_without_raising(run_py):
