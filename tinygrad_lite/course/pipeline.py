@@ -293,6 +293,7 @@ class Tripwires:
 
     def forbid(self, objects):
         """Wrap these library objects (classes or functions), each once."""
+        replaced = {}  # id(function) -> (function, its wrapper): put in place in the library's modules at the end
         for obj in objects:
             if id(obj) in self._installed or id(obj) in self._originals:  # (a tripwire is never wrapped again)
                 continue
@@ -316,13 +317,15 @@ class Tripwires:
             elif isinstance(obj, types.FunctionType):
                 wrapper = self._wrapper(obj, key)
                 functions += [obj, wrapper]
-                self._replace_in_modules(obj, wrapper, library=True)
+                replaced[id(obj)] = (obj, wrapper)
                 owner = _owner_class(obj)
                 if owner is not None:  # a method such as Tensor.relu: x.relu() looks it up in the class
                     setattr(owner, obj.__name__, wrapper)
+        self._replace_in_modules(replaced, library=True)
 
     def references(self, registry):
         """Wrap every exercise's reference in ``registry`` (and where the course's exercise modules hold it)."""
+        replaced = {}
         for exercise in registry.values():
             original = exercise.reference
             if id(original) in self._installed:
@@ -330,21 +333,29 @@ class Tripwires:
             self._installed[id(original)] = original
             wrapper = self._wrapper(original, ("reference", exercise.id))
             exercise.reference = wrapper
-            self._replace_in_modules(original, wrapper, library=False)
+            replaced[id(original)] = (original, wrapper)
+        self._replace_in_modules(replaced, library=False)
 
     @staticmethod
-    def _replace_in_modules(original, wrapper, library):
-        root = str(getattr(original, "__module__", "") or "tinygrad_lite").split(".")[0]
-        root = root if library else "tinygrad_lite"  # a forbidden function: where its own package holds it
+    def _replace_in_modules(replaced, library):
+        """Put each wrapper of ``replaced`` ({id(original): (original, wrapper)}) wherever a module holds its
+        original: a forbidden function (``library``) in the modules of its own package outside the course, a
+        reference in the course's exercise modules. One pass over the modules for all of them (a process that
+        imported PyTorch holds thousands)."""
+        def root(original):  # a forbidden function: where its own package holds it
+            return str(getattr(original, "__module__", "") or "tinygrad_lite").split(".")[0] if library \
+                else "tinygrad_lite"
+        roots = {root(original) for original, _ in replaced.values()}
         for name, module in list(sys.modules.items()):
             course = name.startswith("tinygrad_lite.course")
-            if module is None or name.split(".")[0] != root or course == library:
+            if module is None or name.partition(".")[0] not in roots or course == library:
                 continue
             if not library and not name.startswith("tinygrad_lite.course.exercises"):
                 continue
             for attr, value in list(vars(module).items()):
-                if value is original:
-                    setattr(module, attr, wrapper)
+                pair = replaced.get(id(value))
+                if pair is not None and pair[0] is value and root(value) == name.partition(".")[0]:
+                    setattr(module, attr, pair[1])
 
     # ---------------------------------------------------------------- looking up
     def original(self, obj):
