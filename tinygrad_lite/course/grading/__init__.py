@@ -159,18 +159,6 @@ def _grade(submissions, outdir, settings, solutions, sandbox, progress, announce
         if announce:
             for line in [*lines, *client_lines]:
                 announce(line)
-    else:
-        try:  # before anything is written: where no kernel can start (a course in a private folder graded as root
-            chosen = sandboxes.choose(sandbox)  # without bubblewrap), one line says why and how to fix it
-        except RuntimeError as e:
-            raise UsageError(str(e)) from None
-    if not outdir.exists():
-        outdir.mkdir(parents=True)
-        outdir.chmod(0o700)  # grades are private, and no kernel without bubblewrap should read earlier results
-    work = outdir / ".work"
-    work.mkdir(mode=0o700, exist_ok=True)
-    if announce:
-        announce(f"sandbox: {chosen.description}")
     found, _ = layout.find_notebooks(submissions, exclude=[outdir], lessons=lessons)
     subs = [layout.read_submission(path, shown, learner, lessons) for path, shown, learner in found]
     if settings.lesson:  # a class's folder for one lesson: a notebook that names no lesson is that lesson's
@@ -187,6 +175,20 @@ def _grade(submissions, outdir, settings, solutions, sandbox, progress, announce
                                | {x.id for x in (policy.roster.learners if policy.roster else [])}, lessons)
     except rosters.InputError as e:
         raise UsageError(str(e)) from None
+    if not dask:  # after the input's own faults, before anything is written: where no kernel can start (a course in
+        try:  # a private folder graded as root without bubblewrap), one line says why and how to fix it
+            chosen = sandboxes.choose(sandbox)
+        except RuntimeError as e:
+            if any(sub.status is None for sub in subs):
+                raise UsageError(str(e)) from None
+            chosen = sandboxes.Sandbox("none", f"none (no submission needs a kernel; none could start here: {e})")
+    if not outdir.exists():
+        outdir.mkdir(parents=True)
+        outdir.chmod(0o700)  # grades are private, and no kernel without bubblewrap should read earlier results
+    work = outdir / ".work"
+    work.mkdir(mode=0o700, exist_ok=True)
+    if announce:
+        announce(f"sandbox: {chosen.description}")
     for line in whose + rosters.strangers(subs) if announce else []:
         announce(line)
     grader = Grader(settings, lessons, chosen, work, kernels=not dask)
