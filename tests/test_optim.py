@@ -125,9 +125,12 @@ def test_100_steps_match_pytorch_float32(name):
 
 
 def test_defaults_match_pytorch():
+    """The same keys in the same order (PyTorch's implementation switches foreach, fused, differentiable, capturable
+    included, issue 34), with the same values."""
     for name in OPTIMIZERS:
         ours = getattr(tg.optim, name)([tg.zeros(1, requires_grad=True)]).param_groups[0]
         theirs = getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)]).param_groups[0]
+        assert list(ours) == list(theirs), f"{name}: param_group keys {list(ours)} vs torch {list(theirs)}"
         for key, value in ours.items():
             if key != "params":
                 assert value == theirs[key], f"{name} default {key}: {value} vs torch {theirs[key]}"
@@ -315,11 +318,10 @@ def test_step_with_grad_enabled_still_records_nothing():
 
 # -------------------------------------------------------------------- state_dict
 def state_dict_structure(sd):
-    """The layout of a state_dict of either library: keys, shapes, dtypes, hyperparameters (torch-only keys dropped)."""
-    torch_only = {"foreach", "fused", "differentiable", "capturable"}
+    """The layout of a state_dict of either library: keys, shapes, dtypes, hyperparameters (the keys in order)."""
     state = {index: {key: (tuple(v.shape), str(v.dtype).split(".")[-1]) for key, v in s.items()}
              for index, s in sd["state"].items()}
-    groups = [{key: value for key, value in g.items() if key not in torch_only} for g in sd["param_groups"]]
+    groups = [list(g.items()) for g in sd["param_groups"]]
     return state, groups
 
 
@@ -390,6 +392,22 @@ def test_loading_a_pytorch_state_dict_continues_identically(name, convert):
     run(ours_opt, theirs_opt, ours, theirs, grads[50:])
     assert_params_equal(ours, theirs)
     assert_states_equal(ours_opt, theirs_opt)
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_param_groups_interchange_with_pytorchs_key_for_key(name):
+    """Both libraries' param_groups hold the same keys (issue 34): a state_dict loaded in either direction gives back
+    the same groups, and an Adam state_dict loaded into AdamW decays decoupled in both (AdamW's __setstate__)."""
+    groups = {}
+    for lib, other in ((tg, torch), (torch, tg)):
+        saved = getattr(other.optim, name)([other.zeros(2, requires_grad=True)], **SETTINGS[name]).state_dict()
+        optimizer = getattr(lib.optim, name)([lib.zeros(2, requires_grad=True)])
+        optimizer.load_state_dict({"state": {}, "param_groups": saved["param_groups"]})
+        groups[lib] = (optimizer.state_dict()["param_groups"], saved["param_groups"])
+        adamw = lib.optim.AdamW([lib.zeros(2, requires_grad=True)])
+        adamw.load_state_dict(other.optim.Adam([other.zeros(2, requires_grad=True)]).state_dict())
+        assert adamw.param_groups[0]["decoupled_weight_decay"] is True
+    assert groups[tg][0] == groups[tg][1] == groups[torch][0] == groups[torch][1]
 
 
 def test_our_state_dict_loads_into_pytorch():

@@ -49,7 +49,8 @@ class Adagrad(Optimizer):
             if not 0.0 <= value:
                 raise ValueError(f"Adagrad: Invalid {what}: {value}; it must be >= 0")
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+                        initial_accumulator_value=initial_accumulator_value, foreach=foreach, maximize=maximize,
+                        differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
         for group in self.param_groups:
             for param in group["params"]:

@@ -21,3 +21,9 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
                          decoupled_weight_decay=True, foreach=foreach, capturable=capturable,
                          differentiable=differentiable, fused=fused)
+
+    def load_state_dict(self, state_dict):
+        """As PyTorch's AdamW: the loaded groups decay decoupled, whatever the state_dict says (an Adam's too)."""
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True

@@ -23,8 +23,8 @@ To write an optimizer: subclass, pass the hyperparameter ``defaults`` to ``__ini
 ``_update(param, group)``, which moves one parameter. The base class does the rest.
 
 Deliberate differences from PyTorch: one implementation only, so the ``foreach``/``fused``/``capturable`` switches
-are accepted and ignored, and ``differentiable=True`` raises (see ``implementation_flags``; PyTorch's state_dicts
-carry them as extra group keys, which we keep when loading and otherwise ignore); parameters must be floating
+are accepted and ignored, and ``differentiable=True`` raises (see ``implementation_flags``; each param_group holds
+them under PyTorch's names, as PyTorch's do, so that state_dicts interchange); parameters must be floating
 point; a parameter listed twice in a group is an error (PyTorch warns), and so is a set of parameters (its order
 changes between runs; PyTorch accepts one outside a group); ``load_state_dict`` always copies the loaded tensors
 (PyTorch may share them with the dict it was given) and checks that their shapes match the parameters.

@@ -52,7 +52,8 @@ class RMSprop(Optimizer):
             if not 0.0 <= value:
                 raise ValueError(f"RMSprop: Invalid {what}: {value}; it must be >= 0")
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
-                        weight_decay=weight_decay, maximize=maximize)
+                        weight_decay=weight_decay, capturable=capturable, foreach=foreach, maximize=maximize,
+                        differentiable=differentiable)
         super().__init__(params, defaults)
 
     def _update(self, param, group):

@@ -45,7 +45,7 @@ class SGD(Optimizer):
             raise ValueError(f"SGD: Nesterov momentum requires a momentum and zero dampening (got momentum="
                              f"{momentum}, dampening={dampening}); e.g. SGD(params, lr, momentum=0.9, nesterov=True)")
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
-                        maximize=maximize)
+                        maximize=maximize, foreach=foreach, differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
 
     def _update(self, param, group):
