@@ -429,6 +429,18 @@ def test_format_like_torch(value):
     assert f"{tl.tensor([1.0, 2.0])}" == repr(tl.tensor([1.0, 2.0]))
 
 
+@pytest.mark.parametrize("shape", [(1,), (2,), (1, 1)])
+def test_a_format_spec_for_a_tensor_with_dims_is_a_type_error_as_in_torch(shape):
+    """f"{t:.2f}" of a 1-D tensor printed its repr (of a one-element one: its number); PyTorch raises a TypeError,
+    and only a 0-d tensor formats as its number (issue 34, item 16)."""
+    for T in (torch, tl):
+        with pytest.raises(TypeError, match="unsupported format string passed to Tensor.__format__"):
+            f"{T.ones(shape):.2f}"
+    assert f"{tl.ones(shape)}" == repr(tl.ones(shape))
+    with pytest.raises(TypeError, match=r"has shape \(2,\); format x\.item\(\)"):
+        f"{tl.ones(2):>8}"
+
+
 @pytest.mark.parametrize("T", [torch, tl], ids=["torch", "tinygrad_lite"])
 def test_numpy_on_tensor_requiring_grad_errors(T):
     t = T.ones(2, requires_grad=True)

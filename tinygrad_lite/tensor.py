@@ -1160,8 +1160,15 @@ class Tensor:
         return builtins.bool(self.item())
 
     def __format__(self, spec):
-        """A 0-d tensor formats as its number (f"{loss}" gives 0.25, as in PyTorch); others print as repr."""
-        return format(self.item(), spec) if self.ndim == 0 or (self.numel() == 1 and spec) else repr(self)
+        """A 0-d tensor formats as its number (f"{loss:.4f}" gives 0.2500, as in PyTorch); other tensors only without a
+        format spec, as their repr: a spec for them is a TypeError, as in PyTorch (whose message this is)."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError(f"unsupported format string passed to Tensor.__format__: {spec!r} is for one number, and "
+                            f"this tensor has shape {tuple(self.shape)}; format x.item() (one number) or the numbers "
+                            "of x.tolist()")
+        return repr(self)
 
     def __repr__(self):
         return tensor_repr(self)
