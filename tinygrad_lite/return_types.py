@@ -4,7 +4,8 @@ As ``torch.return_types``: ``x.max(dim=1)`` gives the largest values and where t
 ``.values`` and ``.indices`` (it unpacks too: ``values, indices = x.max(1)``). A pair is not a tensor. An op given
 one raises a TypeError that names the op and says to take ``.values`` (or ``[0]``): without that check,
 ``x - x.max(dim=-1, keepdim=True)`` would stack the values and the indices into one (2, ...) tensor and broadcast
-it, a silently wrong result (PyTorch raises a TypeError too).
+it, a silently wrong result (PyTorch raises a TypeError too). Deliberate difference: ``x == x.max(1)`` raises the
+same TypeError, where PyTorch compares a tensor with a tuple as unequal (False).
 """
 from collections import namedtuple
 
