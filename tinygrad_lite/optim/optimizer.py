@@ -161,10 +161,12 @@ class Optimizer:
         what the constructor accepts: a number (``lr`` also a one-element tensor; ``betas`` a pair of numbers). A
         string or None fails here, naming the group and the key, rather than deep inside the update rule."""
         for key, default in self.defaults.items():
-            if key not in group:
+            value = group.get(key, _MISSING)
+            if value is default or (type(value) is float and key != "betas"):  # the usual cases, checked at once
+                continue
+            if value is _MISSING:
                 raise KeyError(f"{type(self).__name__}.step: param_groups[{index}] has no {key!r}; every group needs "
                                f"it (the constructor's value was {default!r})")
-            value = group[key]
             if key == "betas":
                 good = isinstance(value, (tuple, list)) and len(value) == 2 and all(map(_is_number, value))
             elif key == "lr" or _is_number(default):
@@ -258,6 +260,9 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
         return "\n".join(lines) + "\n)"
+
+
+_MISSING = object()  # (a group without one of the hyperparameters)
 
 
 def _is_number(x):
