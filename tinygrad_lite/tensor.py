@@ -389,13 +389,13 @@ class Tensor:
         return other if isinstance(other, (Tensor, *numbers)) else _as_tensor(other, self.device, op)
 
     def _binary(self, op, other, reverse=False, float_result=False):
-        if self.array.dtype.kind == "f" and op is not Pow and not reverse:  # the common cases, read first:
-            if isinstance(other, Tensor) and other.array.dtype is self.array.dtype:  # x * w: one float dtype
-                if other.array.shape != self.array.shape:
+        if self.array.dtype.kind == "f" and op is not Pow and (not reverse or op is Mul or op is Add):  # the
+            if isinstance(other, Tensor) and other.array.dtype is self.array.dtype:  # common cases, read first:
+                if other.array.shape != self.array.shape:  # x * w, one float dtype
                     check_broadcast(op.__name__.lower(), self.array.shape, other.array.shape)
                 return op.apply(self, other)
-            if type(other) is builtins.float:  # x * 0.5: the number takes the tensor's dtype, a 0-d constant
-                return op.apply(self, _operand(other, self.dtype, self))
+            if type(other) is builtins.float:  # x * 0.5 (or 0.5 * x, which is x * 0.5 as in PyTorch): the number
+                return op.apply(self, _operand(other, self.dtype, self))  # takes the tensor's dtype, a 0-d constant
         other = self._lift(other, op=op.__name__.lower())
         a, b = (other, self) if reverse and op not in (Add, Mul) else (self, other)  # 2 * x is x * 2, as PyTorch has it
         if op is Pow:
