@@ -357,7 +357,7 @@ WRONG = [
     ("08.train_step", ts(step="none"), "the weights did not learn"),
     ("08.train_step", ts(step="before"), "the weights did not learn"),
     ("08.train_step", ts(loss_after=True), "before the step"),
-    ("08.train_step", ts(returns="tensor"), "return loss.item(), a plain Python float", "graph"),
+    ("08.train_step", ts(returns="tensor"), "the loss as a plain Python float", ".item()", "graph"),
     ("08.train_step", ts(returns="none"), "returned None"),
     ("08.train_step", ts(returns="list"), "returned a list"),
 ]

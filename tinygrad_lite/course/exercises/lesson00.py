@@ -239,8 +239,8 @@ register(Exercise(
         Mistake(match=lambda got, expected, case: _shrunk(got, expected, 0, _f64(case.args[0]).std(axis=0)),
                 hint="your values are too small in a column whose spread is tiny: a small number added to the "
                      "variance or the std (an epsilon, as batch normalisation adds), or a clamp of the std from "
-                     "below, makes the denominator larger than the std. This exercise asks for the exact "
-                     "(x - mean) / std, with nothing added",
+                     "below, makes the denominator larger than the std. This exercise asks for the exact formula, "
+                     "divided by the std itself with nothing added",
                 more="a hidden case has a feature with std about 1e-7, so variance about 1e-14: an epsilon added to "
                      "the std changes it unless far smaller than 1e-7, and one added under the square root unless "
                      "far smaller than 1e-14 (batch normalisation's 1e-5 there, for one, divides by about 3e-3 "
@@ -262,7 +262,8 @@ register(Exercise(
                  "you used one mean and one std for all the numbers at once. Each column (feature) needs its own.",
                  more="give mean and std the dim of the batch, so that you get one number per column."),
         _mistake(_standardize_wrong(center=False),
-                 "you divided by the std but did not subtract the column mean first: z = (x - mean) / std."),
+                 "you divided by the std but did not subtract the column mean first: in the formula, the "
+                 "numerator is each value's distance from its column's mean."),
         _mistake(_standardize_wrong(power=2.0),
                  "you divided by the variance (the std squared). Divide by the std, the square root of the variance."),
         _mistake(lambda x: _f32((_np(x) - _np(x).mean()) / _np(x).std(axis=0, keepdims=True)),

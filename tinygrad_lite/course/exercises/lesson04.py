@@ -803,13 +803,14 @@ EPS_FLOOR = (
     "eps is ADDED to sqrt(v_hat), not used as a floor under it: the denominator is sqrt(v_hat) + eps. Yours is "
     "the larger of sqrt(v_hat) and eps (a clamp or a max), which differs when sqrt(v_hat) is near eps or below "
     "it, as in this case",
-    "write the denominator as v_hat.sqrt() + eps")
+    "add eps to the square root of v_hat: no max and no clamp in the denominator")
 EPS_FLOOR_OR_DEFAULT = (
     "eps: on this case your run is the one of two mistakes, which agree here: eps used as a floor under "
     "sqrt(v_hat) (the larger of the two, where Adam adds them), or the constructor's eps read where this case "
     "(or this parameter group) sets another; each parameter must be moved with the hyperparameters of ITS group. "
     "The denominator is sqrt(v_hat) + eps, with eps from the `group` argument",
-    "write the denominator as v_hat.sqrt() + group[\"eps\"]")
+    "add to the square root of v_hat the eps of the parameter's own group (the `group` argument), with no max "
+    "and no clamp")
 EPS_INSIDE = (
     "eps goes outside the square root: m_hat / (sqrt(v_hat) + eps). With the default eps = 1e-8 the two differ "
     "little, but this case has eps = 0.1",
@@ -1059,7 +1060,8 @@ LOSS_IN_FLOAT32 = Mistake(
          "by about 1e-8 of itself. Your sum of the batch losses went through a float32 tensor (tl.tensor(0.0) or "
          "tl.zeros(()) are float32 by default, and total += ... keeps a tensor's dtype), which keeps about 7 "
          "significant digits where float64 keeps about 16",
-    more="take each batch's number out with .item() and add up Python floats, starting from total = 0.0")
+    more="take each batch's number out with .item() and add up Python floats, starting the sum from a Python "
+         "0.0")
 
 
 def train_epoch_reference(model, loader, loss_fn, optimizer):

@@ -215,16 +215,18 @@ def drive_train_step(fn, args, kwargs):
             if value is None:
                 return Run.failed(f"step {k}: your train_step returned None: return the loss of the step, a float")
             if is_tensor(value):
-                return Run.failed(f"step {k}: your train_step returned a {type_name(value)}; return loss.item(), a "
-                                  "plain Python float. A loss tensor on a GPU keeps the step's graph (and GPU "
-                                  "memory) alive, and a history or a print needs a number on the CPU")
+                return Run.failed(f"step {k}: your train_step returned a {type_name(value)}; the step returns the "
+                                  "loss as a plain Python float (a one-number tensor's .item() gives one). A loss "
+                                  "tensor on a GPU keeps the step's graph (and GPU memory) alive, and a history or a "
+                                  "print needs a number on the CPU")
             if not _is_number(value):
-                return Run.failed(f"step {k}: your train_step returned a {type_name(value)}; return loss.item(), a "
-                                  "plain Python float")
+                return Run.failed(f"step {k}: your train_step returned a {type_name(value)}; the step returns the "
+                                  "loss as a plain Python float (a one-number tensor's .item() gives one)")
             if not isinstance(value, (int, float)):
                 return Run.failed(f"step {k}: your train_step returned a numpy {type(value).__name__}, not a "
-                                  "Python float; return loss.item(), a plain Python float (a numpy scalar keeps "
-                                  "its 16- or 32-bit type into every history and sum built from it)")
+                                  "Python float; the step returns a plain Python float, which a one-number tensor's "
+                                  ".item() gives (a numpy scalar keeps its 16- or 32-bit type into every history and "
+                                  "sum built from it)")
             rows.append(np.concatenate([[float(value)], _whole_state(model)]))
     if not stepped and not np.array_equal(_whole_state(model), before):
         return Run.failed("the weights changed, but the optimizer you were given never stepped: the update is "
@@ -1062,7 +1064,7 @@ register(Exercise(
                  "finite (about 1e20), but their squares overflow float32 (1e40 is above its largest number, "
                  "3.4e38), so the norm is inf and you skipped a step that a scaler takes. What must not reach the "
                  "optimizer is an inf or nan IN a gradient: test each one",
-                 "test np.isfinite(p.grad.numpy()).all() for every parameter's gradient; a norm (clip_grad_norm_'s "
+                 "test every element of every parameter's gradient with np.isfinite; a norm (clip_grad_norm_'s "
                  "result, get_total_norm) is no test of finiteness"),
         _mistake(_scaling_switch(nan_check=False),
                  "np.isinf misses nan (a nan is not infinite): test with np.isfinite, which is False for inf, "

@@ -499,8 +499,8 @@ register(Exercise(
         _mistake(_epoch(weigh=False),
                  "the epoch's numbers must be means over its examples: the last batch is smaller here, so a plain "
                  "mean of the batch means weighs its few examples too much (lesson 04)",
-                 "add up loss.item() * len(y) and the number of correct predictions, then divide by the number "
-                 "of examples seen"),
+                 "weigh each batch's mean loss by the number of examples in it: add up the weighted losses and the "
+                 "right predictions, and divide each total by the number of examples seen, once, at the end"),
         _mistake(_epoch(weigh="loss"),
                  "the accuracy must be the fraction of the epoch's examples predicted right: a plain mean of the "
                  "batch accuracies weighs the smaller last batch's few examples too much",
@@ -541,8 +541,8 @@ register(Exercise(
                   "function creates itself (a running total made with lib.zeros or lib.tensor, say) is made on "
                   "the CPU unless told otherwise, so it must be made on the device too. Better: add up Python "
                   "numbers, taking each batch's out with .item()",
-                  "total, correct, count = 0.0, 0, 0, then total += loss.item() * len(y): a float lives on no "
-                  "device, and holds no graph"),
+                  "start the running totals as Python numbers and add each batch's share as a number (.item()): a "
+                  "float lives on no device, and holds no graph"),
         ErrorHint(r"Expected all tensors to be on the same device",
                   "the model lives on `device`, and the loader hands out its batches on the CPU: every batch has "
                   "to be moved to the model's device, x and y both (lesson 08)",
@@ -1021,7 +1021,8 @@ register(Exercise(
                 hint="your loop reads the test set during training: even if early stopping watches the validation "
                      "loss, a test score seen during training invites decisions (one more epoch, another lr); the "
                      "test set is read once, after the loop, on the restored model (lesson 07)",
-                more="compute the test loss and accuracy only after stopper.restore(model)"),
+                more="compute the test loss and accuracy once, after the loop, when the stopper has put the best "
+                     "weights back"),
         Mistake(match=_never_reads_test,
                 hint="the final score is the test set's: evaluate the restored model on loaders['test'] once, after "
                      "the loop (the validation set has been watched by early stopping, so its score is biased)"),
@@ -1032,8 +1033,8 @@ register(Exercise(
                  "before the final test, in both cases (lesson 07). Weights you keep yourself must be a copy: a "
                  "state dict's tensors share their memory with the model's",
                  "the EarlyStopping object kept a copy of the best weights: let it put them back after the loop (a "
-                 "copy of your own: {k: v.clone() for k, v in model.state_dict().items()}, since the later steps "
-                 "change the model's tensors in place)"),
+                 "copy of your own must clone every tensor of the state dict, since the later steps change the "
+                 "model's tensors in place)"),
         _mistake(_fit(select_on="train"),
                  "early stopping never fired and the model ends with the last epoch's weights, as if the watched "
                  "number improved at every epoch. Either it watches a number the weights were fitted to (the "

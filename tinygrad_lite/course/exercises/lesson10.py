@@ -236,7 +236,8 @@ def drive_stats(cls, args, kwargs):
                 f"after {spec['calls']} forward calls each module's list should hold {spec['calls']} numbers, yours "
                 f"hold {held}: " + (
                     "several of your lists are one and the same list object, so every hook appends to it ([[]] * n "
-                    "repeats ONE inner list n times). Make a new list per module: [[] for _ in modules]"
+                    "repeats ONE inner list n times). Each module needs a list object of its own: a new empty list "
+                    "made once per module"
                     if aliased else
                     "every module has two of your hooks, so each call records twice: register one hook per module "
                     "(once, in __init__)"))
@@ -524,7 +525,7 @@ register(Exercise(
                   "a forward call ran your method hook_for(module, inputs, output): register_forward_hook was given "
                   "the method itself, where it needs the hook that hook_for(i) makes for module i. Register "
                   "self.hook_for(i)",
-                  "module.register_forward_hook(self.hook_for(i)), with the module's own i"),
+                  "on each module, register the hook that hook_for makes for that module's own index"),
     ],
     compare=_compare_stats,
     mistakes=[
@@ -730,7 +731,7 @@ register(Exercise(
                  "your answer equals the fraction of ALIVE units here (1 minus the dead fraction). If that is what "
                  "you computed: a dead unit is one that NO sample gave a positive value, and the fraction asked for "
                  "is of those",
-                 "per unit: not (h > 0).any(dim=0)"),
+                 "per unit (column): dead when not one sample of the batch gave it a positive value"),
         _mistake(lambda h: float((h.numpy() == 0).mean()),
                  "you counted the zero ENTRIES (or divided the number of dead units by the number of samples, "
                  "which gives the same number on this case); a dead unit is a column that is 0 for every sample of "
@@ -942,7 +943,8 @@ register(Exercise(
                   "np.array(...) was given tensors (the norms, or the ratios computed from them), which numpy "
                   "cannot take while they are in a graph: turn each norm into a Python number with .item() first, "
                   "then compute the ratio from the numbers",
-                  "lr * layer.weight.grad.norm().item() / layer.weight.norm().item()"),
+                  "each layer gives two norms, its weight gradient's and its weight's: .item() of each is a Python "
+                  "float, and lr times their quotient is that layer's entry of the list you hand to np.array"),
     ],
     mistakes=[
         _mistake(lambda layers, lr: np.log10(lr * _norms(layers)[1] / _norms(layers)[0]),
@@ -1381,23 +1383,26 @@ register(Exercise(
         _mistake(lambda *a, **k: _bn_np(*a, **k, ddof=1, run_ddof=0),
                  "the two variances are swapped: the batch is normalised with its BIASED variance (divisor n), and "
                  "the running variance is updated with the UNBIASED one (divisor n - 1), PyTorch's convention",
-                 "x.var(dim=0, unbiased=False) for y; the unbiased variance for the running estimate"),
+                 "y takes the variance that divides by n, the running estimate the one that divides by n - 1: "
+                 "the var method has an argument that chooses"),
         _mistake(lambda *a, **k: _bn_np(*a, **k, normalise_with_old=True),
                  "in training mode you normalised with the running statistics: training normalises the batch with "
                  "its OWN mean and biased variance; the running statistics are only updated, for evaluation",
-                 "training=True: y from x.mean(dim=0) and x.var(dim=0, unbiased=False)"),
+                 "training=True: y from the batch's own mean and its variance with divisor n"),
         _mistake(lambda *a, **k: _bn_np(*a, **k, var_not_updated=True),
                  "your running mean moves, but your running variance comes back unchanged: in training mode both "
                  "move towards the batch's statistics (the variance towards its unbiased variance)",
-                 "new_var = (1 - momentum) * running_var + momentum * unbiased batch variance"),
+                 "the running variance takes the same update as the mean: (1 - momentum) of its old value plus "
+                 "momentum times the batch's UNBIASED variance"),
         _mistake(lambda *a, **k: _bn_np(*a, **k, bessel_features=True),
                  "your running variance's n / (n - 1) uses the number of features, x.shape[1]: n is the batch size, "
                  "x.shape[0], the number of samples each variance is taken over",
-                 "n = x.shape[0]"),
+                 "count the samples (the length of dim 0), not the features"),
         _mistake(lambda *a, **k: _bn_np(*a, **k, run_with_eps=True),
                  "your running variance includes eps: the running estimate is of the variance itself, eps is only "
                  "added where the formula divides, sqrt(var + eps)",
-                 "new_var = (1 - momentum) * running_var + momentum * unbiased batch variance"),
+                 "the running variance takes the same update as the mean: (1 - momentum) of its old value plus "
+                 "momentum times the batch's UNBIASED variance"),
         _mistake(lambda *a, **k: _bn_np(*a, **k, beta_first=True),
                  "you shifted by beta before scaling by gamma, so beta came out multiplied by gamma: scale first, "
                  "then shift, y = gamma * x_hat + beta",
@@ -1438,7 +1443,8 @@ register(Exercise(
         *[Mistake(match=_y_only(variant), hint=hint, more=more) for variant, hint, more in (
             ({"ddof": 1}, "your y is that of a batch normalised with its UNBIASED variance (divisor n - 1): batch norm "
                           "normalises with the biased one (divisor n); the unbiased one only goes into the running "
-                          "estimate", "x.var(dim=0, unbiased=False) for y"),
+                          "estimate", "for y, the variance with divisor n: the var method has an argument that "
+                                      "chooses the divisor"),
             ({"eval_batch": True}, "in evaluation mode your y comes from the batch's own statistics: with "
                                    "training=False batch norm normalises with the running mean and variance",
              "training=False: (x - running_mean) / sqrt(running_var + eps), then gamma and beta"))],
@@ -1670,13 +1676,13 @@ register(Exercise(
                                                  *batch_norm_backward_reference(dy, x, gamma, eps)[1:]),
                  "your dx is N times too large: the factor in front of the bracket is gamma / (N s), with the 1 / N "
                  "that the derivatives of the mean and the variance bring",
-                 "gamma / (n * s) * (n * dy - dbeta - x_hat * dgamma)"),
+                 "compare your factor in front of the bracket with the boxed formula's: it divides by N"),
         Mistake(match=_bnb_divisor_slip, hint=
                 "your dx uses N - 1 where the formula has N, the batch size x.shape[0]: N - 1 itself, or a count "
                 "taken elsewhere (x.shape[1], the number of features, is N - 1 on the notebook's 4 x 3 example; a "
                 "fixed number fits one batch size only). The biased variance (divisor N) normalises, so the "
                 "derivatives of the mean and of the variance each bring a 1/N",
-                more="n = x.shape[0] in both places of the boxed formula"),
+                more="N is the number of samples, the length of dim 0, in both places of the boxed formula"),
         _mistake(lambda dy, x, gamma, eps=1e-5: (batch_norm_backward_reference(dy, x, gamma, eps)[0],
                                                  (dy * x).sum(axis=0), dy.sum(axis=0)),
                  "your dgamma multiplies dy by x; gamma scales the NORMALISED input, so dgamma = sum(dy * x_hat)",
@@ -1694,11 +1700,11 @@ register(Exercise(
         _mistake(lambda dy, x, gamma, eps=1e-5: tuple(batch_norm_backward_reference(dy, x, gamma, eps)[k]
                                                       for k in (0, 2, 1)),
                  "your dgamma and dbeta are swapped: return (dx, dgamma, dbeta), in that order",
-                 "dgamma = sum(dy * x_hat), dbeta = sum(dy)"),
+                 "the section's first two formulas: dbeta sums dy alone, dgamma sums dy times x_hat"),
         _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_gamma_direct_only(dy, x, gamma, eps),
                  "gamma multiplies only the first term of your bracket: the gradient reaching x_hat is gamma * dy, "
                  "so gamma multiplies all three paths, the factor gamma / (N s) in front of the whole bracket",
-                 "gamma / (n * s) * (n * dy - dbeta - x_hat * dgamma)"),
+                 "in the boxed formula gamma stands outside the bracket, so it scales all three terms"),
         _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_dgamma_without_eps(dy, x, gamma, eps),
                  "eps is missing from your dgamma: its x_hat is (x - mean) / sqrt(var + eps), the same x_hat as the "
                  "forward pass (and the one in dx)",
@@ -1707,7 +1713,8 @@ register(Exercise(
                    f"eps is missing from your {where}: the forward pass divides by s = sqrt(var + eps), so "
                    "every 1 / sqrt(var) of the backward is 1 / sqrt(var + eps), in x_hat and in the factor "
                    "gamma / (N s) alike",
-                   "s = np.sqrt(x.var(axis=0) + eps), then use s everywhere")
+                   "compute s, the square root of the variance plus eps, once, and use that one s wherever the "
+                   "formulas divide by a standard deviation")
           for kept, where in (((), "x_hat and from the factor in front (so dgamma and dx are off)"),
                               (("factor",), "x_hat (so dgamma, and dx built from it, are off)"),
                               (("x_hat",), "dx's factor in front, gamma / (N s)"))],
