@@ -126,6 +126,25 @@ class Warnings:
         return False
 
 
+def copy_case(value):
+    """``copy.deepcopy(value)`` with every tensor's ``.grad``: what each run of a case gets.
+
+    As PyTorch's, a deep copy of a Parameter leaves its ``.grad`` behind, but a case may hand the learner layers
+    whose gradients are set (``10.update_ratios``), and every copy a check makes must keep them. ``deepcopy`` keeps
+    the objects it copied in ``memo[id(memo)]`` (alive until it is done): each tensor among them whose copy lost its
+    ``.grad`` gives it a copy of its own."""
+    memo = {}
+    copied = _deepcopy(value, memo)
+    for original in list(memo.get(id(memo), [])):
+        grad, twin = getattr(original, "_grad", None), memo.get(id(original))
+        if grad is not None and twin is not None and twin._grad is None:
+            twin._grad = _deepcopy(grad, memo)
+    return copied
+
+
+_deepcopy = copy.deepcopy  # (taken when the course loads, before any learner code could replace copy.deepcopy)
+
+
 def quietly(fn, args, kwargs, exercise=None):
     """``fn``'s answer (through ``exercise.run`` when given), with numpy's warnings silenced: the reference's and
     the known mistakes' answers (a wrong formula may overflow on purpose)."""
@@ -681,7 +700,7 @@ class Recorder:
         from .grading.encode import Encoder, TooLarge
         self.tensor_class = tensor_class or Tensor
         self.catch, self.after_call, self.references, self.tripwires = catch, after_call, references, tripwires
-        self.Encoder, self.TooLarge, self.deepcopy = Encoder, TooLarge, copy.deepcopy
+        self.Encoder, self.TooLarge, self.deepcopy = Encoder, TooLarge, copy_case
 
     def record(self, exercise, fn, case, grad_seed):
         """The JSON-safe record of ``fn`` on ``case``: keys ``answer`` (encoded), ``error``, ``warnings``,
@@ -854,7 +873,7 @@ class Reference:
         """The reference's answer on case ``i`` (as it returned it)."""
         if i not in self._raw:
             case = self.cases[i]
-            args, kwargs = copy.deepcopy((case.args, case.kwargs))
+            args, kwargs = copy_case((case.args, case.kwargs))
             raw = quietly(self.exercise.reference, args, kwargs, self.exercise)
             self._raw[i] = (raw, as_numpy(raw))
         return self._raw[i][0]
@@ -868,7 +887,7 @@ class Reference:
         """[(input name, gradient array or None)] of the reference on case ``i``, with the learner's jitter."""
         if i not in self._grads:
             exercise, case = self.exercise, self.cases[i]
-            args, kwargs = copy.deepcopy((case.args, case.kwargs))
+            args, kwargs = copy_case((case.args, case.kwargs))
             names = parameter_names(exercise.reference, len(args))
             inputs = grad_inputs(exercise, args, kwargs, names)
             seed = self.grad_seed_of(i)
@@ -886,7 +905,7 @@ class Reference:
         if (i, k) not in self._mistakes:
             case, exercise = self.cases[i], self.exercise
             try:
-                raw = quietly(exercise.mistakes[k].wrong, *copy.deepcopy((case.args, case.kwargs)), exercise)
+                raw = quietly(exercise.mistakes[k].wrong, *copy_case((case.args, case.kwargs)), exercise)
                 if getattr(raw, "problem", None):  # its run stopped at a problem: it has no numbers to match
                     raise ValueError(f"the mistake's run failed: {raw.problem}")
                 wrong = as_numpy(raw)
@@ -906,7 +925,7 @@ class Reference:
         if key not in self._values:
             try:
                 self._values[key] = as_numpy(quietly(self.exercise.reference, (),
-                                                     copy.deepcopy(dict(arguments, **{name: value})), self.exercise))
+                                                     copy_case(dict(arguments, **{name: value})), self.exercise))
             except Exception:  # noqa: BLE001
                 self._values[key] = None
         return self._values[key]
