@@ -22,7 +22,7 @@ is more concrete. Neither is the finished line.
 """
 import numpy as np
 
-from ... import Tensor, arange, log_softmax, logsumexp, nn, stack, where
+from ... import Tensor, arange, log_softmax, logsumexp, nn, where
 from ...nn import functional as F
 from ...ops.activation import LogSoftmax as LogSoftmaxOp
 from ..checks import Case, ErrorHint, Exercise, Mistake, register
@@ -72,9 +72,9 @@ ONE_HOT_COLUMNS = ErrorHint(
     "when the batch lacks the last classes",
     more="give one_hot the number of classes, num_classes=C, the logits' dim 1")
 MAX_PAIR = ErrorHint(
-    r"shapes \((\d+), \d+\) and \(2, \1(, 1)?\) cannot be broadcast",
-    "max(dim=...) returns a pair (values, indices), as in PyTorch, and the pair was turned into a tensor of "
-    "shape (2, ...): take the values only",
+    r"got the \(values, indices\) pair that max\(\.\.\.\) returns",
+    "max(dim=...) returns a pair (values, indices), as in PyTorch, and a pair is not a tensor: take the values "
+    "only",
     more="use .values of the pair, or amax(dim=...), which returns the values only")
 
 
@@ -576,10 +576,6 @@ register(Exercise(
             "your log-probabilities are too large by each row's maximum m: the log of the sum of exp(z) is "
             "m + log(sum(exp(z - m))), so the m you took out must come back (or use z - m in both places)",
             "log p = (z - m) - log(sum(exp(z - m))): subtract m from the logits as well")),
-        _mistake(lambda x: stack([F.log_softmax(x, -1), F.log_softmax(x, -1)]), *_hint(
-            "your result has an extra leading dim of size 2: max(dim=...) returns a pair (values, indices), as in "
-            "PyTorch, and the pair became a tensor",
-            "take .values of the pair, or use amax(dim=...), which returns the values only")),
     ],
     answer=LOSS, grad=True, stability=True, generic_hints=("overflow",), error_hints=[NO_KEEPDIM, MAX_PAIR],
     # the library's, its op, and its logsumexp (the stable log of the sum of exps is this exercise's trick)
