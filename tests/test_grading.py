@@ -17,7 +17,6 @@ Set TINYGRAD_LITE_GRADING_BENCH=1 to also time 60 submissions of one lesson with
 """
 import ast
 import contextlib
-import copy
 import importlib
 import inspect
 import io
@@ -678,8 +677,8 @@ def test_answers_round_trip_for_every_registered_exercise():
     from tinygrad_lite.tensor import Tensor
     for exercise_id, exercise in sorted(checks.REGISTRY.items()):
         for case in exercise.all_cases()[:2]:
-            raw = pipeline.quietly(exercise.reference, *copy.deepcopy((case.args, case.kwargs)), exercise)
-            again = pipeline.quietly(exercise.reference, *copy.deepcopy((case.args, case.kwargs)), exercise)
+            raw = pipeline.quietly(exercise.reference, *pipeline.copy_case((case.args, case.kwargs)), exercise)
+            again = pipeline.quietly(exercise.reference, *pipeline.copy_case((case.args, case.kwargs)), exercise)
             back = encode.decode(json.loads(json.dumps(encode.Encoder(Tensor).encode(again))), _tensor)
             assert exercise.answer is None or exercise.answer.refuse(back, raw) is None, exercise_id
             got, want = checks.as_numpy(back), checks.as_numpy(raw)
