@@ -510,6 +510,9 @@ WRONG += [
     ("01.dense_forward", lambda x, W, b: (W @ x.reshape(x.shape[1], x.shape[0]) + b.reshape(-1, 1)).T,
      "you reshaped x to (in, N)", "A mistake to recognise in ports"),
     ("01.dense_forward", lambda x, W, b: (W @ x.reshape(x.shape[1], x.shape[0])).T + b, "you reshaped x to (in, N)"),
+    # (review) the transpose decided by the shapes: right wherever W is rectangular, wrong on the square case
+    ("01.dense_forward", lambda x, W, b: x @ W + b if W.shape[0] == x.shape[1] else x @ W.T + b, "hidden case 6 of 7",
+     "W is square", "W's rows are the neurons' weights"),
     ("01.mlp_forward", _mlp_with(_RELU, lambda z: z.softmax(dim=1)), "a softmax after the last layer"),
     ("01.mlp_forward", _mlp_with(_RELU, lambda z: z.exp() / z.exp().sum(dim=1, keepdim=True)),
      "a softmax after the last layer", "nan or inf"),
@@ -531,7 +534,7 @@ def _relu_into_zeros(x):
 
 
 # issue 32: the float64 case of each tensor exercise (PyTorch keeps float64), and the edges of the dtype
-F64_CASE = {"01.dense_forward": "hidden case 6 of 6", "01.relu": "hidden case 9 of 9", "01.sigmoid": "hidden case 7 "
+F64_CASE = {"01.dense_forward": "hidden case 7 of 7", "01.relu": "hidden case 9 of 9", "01.sigmoid": "hidden case 7 "
             "of 7", "01.mlp_forward": "hidden case 7 of 7"}
 FLOAT32_WRONG = [
     ("01.dense_forward", lambda x, W, b: x.float() @ W.float().T + b.float(), F64_CASE["01.dense_forward"],

@@ -8,8 +8,10 @@ inputs (issue 32): PyTorch keeps float64, so a ``.float()`` or a float32 tensor 
 hint), and that case is compared at float64's precision. The hidden cases are chosen so that the usual mistakes
 show:
 
-- dense_forward: every weight is rectangular (out != in), so ``x @ W`` fails loudly, a result in the column
-  convention (out, N) is recognised, and ``W.reshape(in, out)`` (not a transpose) gives wrong numbers.
+- dense_forward: every weight but one is rectangular (out != in), so ``x @ W`` fails loudly, a result in the
+  column convention (out, N) is recognised, and ``W.reshape(in, out)`` (not a transpose) gives wrong numbers; one
+  hidden case has a square weight, where ``x @ W`` fits the shapes and only its numbers are wrong (an answer that
+  transposes only when the shapes demand it fails there).
 - relu: 2-D and 3-D inputs, so a reduction (``x.max(0)``) changes the shape; values at the edges of float32 and
   float64, where (x + |x|) / 2 overflows (x + |x| is 2x) and x / 2 + |x| / 2 rounds the smallest number to 0.
 - sigmoid: inputs down to -1000. For -100 < x < -88.7, exp(-x) overflows float32 and the naive 1 / (1 + exp(-x))
@@ -81,7 +83,7 @@ def _dense_case(rng, n, n_in, n_out, label, scale=1.0):
 
 
 def _dense_cases(rng):
-    return [
+    cases = [
         Case(tuple(_f32(a) for a in DENSE_EXAMPLE), "x_ex, W_ex and b_ex", visible=True),
         _dense_case(rng, 8, 5, 3, "a batch of 8, 5 features in, 3 out"),
         _dense_case(rng, 1, 4, 6, "a batch of one sample, 4 in, 6 out"),
@@ -92,6 +94,12 @@ def _dense_cases(rng):
               _double(rng.standard_normal(5))),
              "float64 inputs, 3 in, 5 out: the result is float64, compared at float64's precision"),
     ]
+    # a square weight (review): x @ W fits the shapes, so an answer that transposes W only when the shapes demand
+    # it runs here, with wrong numbers. Drawn last, so that the other cases keep their numbers; the float64 case
+    # stays the last one
+    square = _dense_case(rng, 4, 6, 6, "a square weight, 6 in and 6 out: without the transpose the shapes fit "
+                                       "too, and only the numbers are wrong")
+    return cases[:-1] + [square, cases[-1]]
 
 
 def _one_bias_for_all(got, expected, case):
@@ -127,6 +135,13 @@ register(Exercise(
                  "the weighted sums alone (b is never used)",
                  "b has shape (out,), one number per neuron: added to a result of shape (N, out) it lines up with "
                  "the last dim and is broadcast over the N rows, so one addition gives every sample its biases"),
+        # (before the reshape: on the square case W.reshape(in, out) is W itself)
+        _mistake(lambda x, W, b: x @ W + b,  # (an error, and no match, where W is not square)
+                 "your layer multiplies x by W itself on this case, whose W is square (out = in): the shapes fit "
+                 "either way, but W's rows are the neurons' weights, and the product you wrote pairs each sample "
+                 "with W's columns instead",
+                 "section 2's formula Y = X W^T + b holds for every W, square or not: the transpose is never "
+                 "decided by the shapes"),
         _mistake(lambda x, W, b: x @ W.reshape(W.shape[1], W.shape[0]) + b,
                  "W.reshape(in, out) has the shape of the transpose but not its numbers: reshape reads the elements "
                  "row by row, in the order W prints them, and only regroups them into new rows",
