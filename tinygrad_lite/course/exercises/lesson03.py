@@ -692,8 +692,10 @@ FLOAT64_GRADIENT = _cast_to(
     "float64 (np.zeros(shape), np.ones(shape), .astype(float), dtype=float) turned it into float64. A gradient has "
     "the dtype of its input, as PyTorch's .grad does, so that the engine can add it into the input's gradient and "
     "the optimizer update the float32 weight with it",
-    "make any array you create with the dtype of the inputs (np.zeros_like(grad), .astype(grad.dtype)); a boolean "
-    "mask multiplies a float32 array without changing its dtype")
+    "numpy's promotion rule decides the dtype: an operation on a float32 array stays float32 when the other operand "
+    "is float32 too, a boolean array or a plain Python number; it becomes float64 when the other operand is float64 "
+    "(an array made with numpy's default dtype, or a numpy float64 number) or an int64 array. Find the operand of "
+    "yours that is float64 and make it in the inputs' dtype (section 4's contract)")
 
 # these backward functions are sums of products of float64 numbers: a right answer agrees with the reference to
 # about 1e-15 relative, one that went through float32 only to about 1e-8 (the default rtol of 1e-5 would pass it).
@@ -856,7 +858,8 @@ register(Exercise(
         _mistake(lambda x, g: g * np.sign(x),
                  "np.sign(x) is -1 where x < 0, so your answer sends -grad back where relu blocks the gradient: "
                  "relu's local derivative is 1 where x > 0 and 0 elsewhere, never -1",
-                 "a mask of where x > 0 (True or False), times grad, is exactly that"),
+                 "what you need is a choice per element between passing grad and blocking it: no sign flips "
+                 "anywhere"),
         _mistake(lambda x, g: np.where(x < 0, g, 0.0),
                  "the mask is the wrong way round: the gradient passes where relu passes its input, x > 0, and "
                  "is blocked where relu outputs 0",
