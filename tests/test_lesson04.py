@@ -535,7 +535,9 @@ def _adam(how, decoupled=False):
                 state.update(step=0, m=tl.zeros_like(p), v=tl.zeros_like(p))
             state["step"] += 1
             self.t += 1
-            t = {"t_stuck": 1, "t_shared": self.t}.get(how, state["step"])
+            if how == "t_group" and p is group["params"][0]:  # one count per group, advanced by its first parameter
+                group["t"] = group.get("t", 0) + 1
+            t = {"t_stuck": 1, "t_shared": self.t, "t_group": group.get("t")}.get(how, state["step"])
             state["m"] = b1 * state["m"] + (1 - b1) * g
             state["v"] = b2 * state["v"] + (1 - b2) * g * g
             m, v = state["m"], state["v"]
@@ -604,6 +606,7 @@ WRONG = [
     ("04.MyAdam", _adam("only_v"), HALF),
     ("04.MyAdam", _adam("t_stuck"), STEP_T),
     ("04.MyAdam", _adam("t_shared"), STEP_T),
+    ("04.MyAdam", _adam("t_group"), STEP_T, "no gradient on every second step"),
     ("04.MyAdam", _adam("eps_inside"), EPS),
     ("04.MyAdam", _adam("swap_decay"), "Adam's weight_decay is the L2 penalty's gradient"),
     ("04.MyAdam", _adam("outside"), STATE),
@@ -611,6 +614,7 @@ WRONG = [
     ("04.MyAdamW", _adam("no_correction", True), CORRECTION),
     ("04.MyAdamW", _adam("only_m", True), HALF),
     ("04.MyAdamW", _adam("t_shared", True), STEP_T),
+    ("04.MyAdamW", _adam("t_group", True), STEP_T, "no gradient on every second step"),
     ("04.MyAdamW", _adam("eps_inside", True), EPS),
     ("04.MyAdamW", _adam("swap_decay", True), "AdamW decays the WEIGHTS, not the gradient"),
     ("04.MyAdamW", _adam("unscaled", True), "scaled by the learning rate"),
@@ -1047,6 +1051,8 @@ def torch_run(optimizer_class, setup, kwargs):
                 group["lr"] = group["lr"] * setup.schedule[t]
         opt.zero_grad(set_to_none=setup.set_to_none)
         setup.loss(*params).backward()
+        if setup.skips(t):
+            params[setup.skip].grad = None
         opt.step()
         rows.append(np.concatenate([p.detach().numpy().ravel() for p in params]))
     return np.array(rows, dtype=np.float64)
@@ -1617,6 +1623,20 @@ def epoch_sums_in_a_float32_tensor(model, loader, loss_fn, optimizer):
     return total.item() / count
 
 
+def epoch_sums_in_a_numpy_float32(model, loader, loss_fn, optimizer):
+    """The numbers added up in np.float32(0), a numpy float32 scalar: the sum stays float32."""
+    model.train()
+    total, count = np.float32(0), 0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(x)
+        count += len(x)
+    return float(total) / count
+
+
 WRONG += [
     ("04.MySGD", SGDThroughTorchFunctional, "your code uses torch.optim.sgd.sgd", ALLOWS + ";"),
     ("04.MyAdam", _adam_through_torch_functional(False), "your code uses torch.optim.adam.adam",
@@ -1629,4 +1649,6 @@ WRONG += [
     ("04.MyAdamW", _adam_through_torch_fused(True), "your code uses torch._fused_adam"),
     ("04.train_epoch", epoch_sums_in_a_float32_tensor, "hidden case 9 of 9", "carries float32's rounding",
      "tl.tensor(0.0)"),
+    ("04.train_epoch", epoch_sums_in_a_numpy_float32, "hidden case 9 of 9", "carries float32's rounding",
+     "a numpy float32 scalar (np.float32(0))"),
 ]

@@ -24,7 +24,9 @@
   25 steps and resumes in a new optimizer over new tensors), the defaults or the first group's lr read instead of
   the parameter group's values (a case has two groups that set every option), state or a bias correction kept
   in float32 (a case has float64 parameters, compared at float64's precision: the text's section 12 runs the
-  learner's classes in float64) ... ``drive_optimizer`` also refuses, with a sentence, a parameter that stops
+  learner's classes in float64), Adam's step count kept per group or per optimizer instead of per parameter (a
+  case leaves the bias without a gradient on every second step, so step() skips it then) ...
+  ``drive_optimizer`` also refuses, with a sentence, a parameter that stops
   being a leaf of its dtype, a state buffer of another dtype than its parameter, and a step that changes
   ``p.grad``.
 
@@ -62,13 +64,19 @@ class Setup:
     {step: factor}, every group's lr multiplied by the factor before that step, as a scheduler does),
     whether ``zero_grad`` fills the gradients with zeros instead of setting them to None, and the parameters'
     ``dtype`` ("float32", or "float64": then the run is compared at float64's precision, so that state kept in
-    float32, or a bias correction computed in float32, shows)."""
+    float32, or a bias correction computed in float32, shows), and ``skip``: the index of a parameter whose
+    gradient is set to None after the backward pass of every second step (steps 2, 4, ...), as for a branch of a
+    model that some batches do not use; step() skips it then, and its own step count does not advance."""
 
     def __init__(self, text, starts, loss, groups=None, resume_at=None, set_to_none=True, steps=STEPS,
-                 schedule=None, dtype="float32"):
+                 schedule=None, dtype="float32", skip=None):
         self.text, self.starts, self.loss = text, [np.asarray(s, dtype=dtype) for s in starts], loss
         self.groups, self.resume_at, self.set_to_none, self.steps = groups, resume_at, set_to_none, steps
-        self.schedule, self.dtype = dict(schedule or {}), dtype
+        self.schedule, self.dtype, self.skip = dict(schedule or {}), dtype, skip
+
+    def skips(self, t):
+        """Whether the parameter ``skip`` gets no gradient at step ``t + 1`` (``t`` counts from 0)."""
+        return self.skip is not None and t % 2 == 1
 
     def parameters(self):
         return [tensor(s.copy(), requires_grad=True) for s in self.starts]
@@ -81,7 +89,7 @@ class Setup:
     def key(self):
         """What makes two runs of one optimizer class the same (for the cache of this module's own runs)."""
         return (self.text, b"".join(s.tobytes() for s in self.starts), repr(self.groups), self.resume_at,
-                self.set_to_none, self.steps, repr(sorted(self.schedule.items())), self.dtype)
+                self.set_to_none, self.steps, repr(sorted(self.schedule.items())), self.dtype, self.skip)
 
     def __repr__(self):
         return self.text
@@ -110,10 +118,11 @@ def regression(seed, n=8):
 
 
 def regression_setup(text, seed, groups=None, resume_at=None, set_to_none=True, unused=False, schedule=None,
-                     dtype="float32"):
+                     dtype="float32", skip=None):
     rng = np.random.default_rng(seed + 100)
     starts = [rng.standard_normal((2, 3)), 0.5 * rng.standard_normal(2)] + ([rng.standard_normal(3)] if unused else [])
-    return Setup(text, starts, regression(seed), groups, resume_at, set_to_none, schedule=schedule, dtype=dtype)
+    return Setup(text, starts, regression(seed), groups, resume_at, set_to_none, schedule=schedule, dtype=dtype,
+                 skip=skip)
 
 
 ILL = quadratic([1.0, 20.0])  # the ill-conditioned bowl of the lesson's pictures
@@ -168,6 +177,8 @@ def _drive(cls, setup, kwargs):
                 group["lr"] = group["lr"] * setup.schedule[t]
         optimizer.zero_grad(set_to_none=setup.set_to_none)
         setup.loss(*params).backward()
+        if setup.skips(t):  # this parameter's branch was not used on this step: no gradient, no update
+            params[setup.skip].grad = None
         grads = [None if p.grad is None else p.grad.detach().numpy().copy() for p in params]
         optimizer.step()
         problem = (_after_step(params, grads, name, t + 1, setup.dtype)
@@ -592,8 +603,8 @@ register(Exercise(
                  "the momentum buffer must start as the first gradient itself: b_1 = g_1, not dampened. Starting "
                  "from a buffer of zeros and applying the general rule gives b_1 = (1 - dampening) g_1, a first "
                  "step that is too short (PyTorch's rule, and ours)",
-                 "when self.state[p] has no buffer yet, store a copy of g as the buffer; use the momentum rule "
-                 "only from the second step on"),
+                 "section 5's rule for b_t has two branches: find the one for a parameter's first step (when "
+                 "self.state[p] holds no buffer yet) and what it does with dampening"),
         Mistake(_sgd("shared_first"),
                 "the momentum buffer starts as the first gradient itself, b_1 = g_1, for EVERY parameter: your "
                 "first parameter's buffer started so, the others' were dampened, (1 - dampening) g_1. The test "
@@ -697,10 +708,12 @@ class AdamVariant(optim.Optimizer):
             state["step"], state["m"], state["v"] = 0, 0 * g, 0 * g
         state["step"] += 1
         self.count += 1
+        if how == "group_step" and p is group["params"][0]:  # one count per group, advanced by its first parameter
+            group["t"] = group.get("t", 0) + 1
         if how == "step_outside":  # m and v in self.state[p], the count in a dict of the optimizer's own
             self.outside[id(p)] = self.outside.get(id(p), 0) + 1
-        t = {"no_step": 1, "global_step": self.count, "step_late": state["step"] - 1,
-             "step_outside": self.outside.get(id(p)),
+        t = {"no_step": 1, "global_step": self.count, "group_step": group.get("t"),
+             "step_late": state["step"] - 1, "step_outside": self.outside.get(id(p)),
              "step_float32": tensor(float(state["step"]))}.get(how, state["step"])  # a float32 0-d tensor
         state["m"] = b1 * state["m"] + (1 - b1) * g
         state["v"] = b2 * state["v"] + (1 - b2) * (g if how == "unsquared" else g * g)
@@ -769,6 +782,11 @@ def _adam_cases(rng, decoupled=False):
                              "and 3e-10, below eps = 1e-8, where even a floor at eps under sqrt(v_hat) shows",
                              [[1.0, 1.0]], quadratic([1e-9, 3e-10])),),
                       "gradients below eps", dict(lr=0.1, **wd)))
+    # a parameter that step() skips on some steps: its own count falls behind a count kept per group or optimizer
+    cases.append(Case((r("linear regression; the bias gets no gradient on every second step (its .grad is None, "
+                         "as for a branch of a model that some batches do not use), so step() skips it then and "
+                         "its step count falls behind the weight's", 21, skip=1),),
+                      "a parameter without a gradient on some steps", dict(lr=0.05, **wd)))
     # (the groups that set every option: within 30 steps, eps read from the defaults and eps as a floor coincide)
     return _shortened(cases, keep=("two parameter groups that set every option",))
 
@@ -853,6 +871,15 @@ def _float32_step(decoupled):
     return match
 
 
+STEP_PER_GROUP = (
+    "the bias correction needs t, the number of steps THIS parameter has taken. In this case one parameter has "
+    "no gradient on every second step (.grad is None, as for a branch of a model that some batches do not use): "
+    "step() skips it then, so its own count must not advance. Yours advanced anyway: it counts the steps of the "
+    "parameter group or of the optimizer, not the parameter's own (PyTorch's Adam keeps a count per parameter)",
+    "the count belongs with m and v in the parameter's own state (the text of this exercise says where), and "
+    "_update, which step() calls only for a parameter that has a gradient, is where it advances")
+
+
 STEP_LATE = (
     "t is 1 at a parameter's first step: the correction divides by 1 - beta^t, which is 0 when t is 0, so your "
     "first step divided by zero (inf or nan). Count this step before you correct",
@@ -871,6 +898,7 @@ def _adam_mistakes(decoupled):
         Mistake(_adam("no_v_correction", decoupled), *HALF_CORRECTION),
         Mistake(_adam("no_step", decoupled), *STEP_COUNT),
         Mistake(_adam("global_step", decoupled), *STEP_COUNT),
+        Mistake(_adam("group_step", decoupled), *STEP_PER_GROUP),
         Mistake(_adam("step_late", decoupled), *STEP_LATE),
         Mistake(_adam("unsquared", decoupled), *SQUARED),
         Mistake(match=_float32_step(decoupled), hint=STEP_FLOAT32[0], more=STEP_FLOAT32[1]),
@@ -903,8 +931,8 @@ def _adam_mistakes(decoupled):
                          "weight_decay p added to the gradient (Adam's L2, which the division by sqrt(v_hat) "
                          "all but cancels at 1e-2), or with no decay at all. Check both: the default "
                          "weight_decay in your __init__ is 1e-2 (as in PyTorch's AdamW), and p itself shrinks",
-                    more="shrink the parameter in place by its decay factor, and let m and v see the gradient as "
-                         "it is"),
+                    more="section 7's formula for AdamW has two moves: the weights themselves shrink, then Adam's "
+                         "step runs on the plain gradient. Check which of the two your _update does"),
             Mistake(_adam("unscaled_decay", decoupled),
                      "the decoupled decay is scaled by the learning rate: p <- p (1 - lr weight_decay). "
                      "p <- p (1 - weight_decay) shrinks every weight by 1% per step at weight_decay 0.01, "
@@ -914,7 +942,8 @@ def _adam_mistakes(decoupled):
                      "AdamW's decay comes FIRST: the weights are shrunk by (1 - lr weight_decay), and then Adam's "
                      "step is taken from the shrunk weights. You shrank them after the step, so the decay also "
                      "shrank this step's update (PyTorch's AdamW, and ours, decay first)",
-                     "move the shrinking of p before the update that uses m_hat and v_hat"),
+                     "section 7's formula for AdamW gives the order of its two moves: which weights Adam's step "
+                     "starts from"),
             Mistake(_adam("both_decays", decoupled),
                      "AdamW's decay REPLACES Adam's L2 term: m and v see the plain gradient. Yours shrinks the "
                      "weights and also still adds weight_decay p to the gradient (left from MyAdam), so the "
@@ -1071,9 +1100,10 @@ def _loss_in_float32(got, expected, case):
 LOSS_IN_FLOAT32 = Mistake(
     match=_loss_in_float32,
     hint="this epoch's model and data are float64, and the loss you returned carries float32's rounding: it is off "
-         "by about 1e-8 of itself. Your sum of the batch losses went through a float32 tensor (tl.tensor(0.0) or "
-         "tl.zeros(()) are float32 by default, and total += ... keeps a tensor's dtype), which keeps about 7 "
-         "significant digits where float64 keeps about 16",
+         "by about 1e-8 of itself. Your sum of the batch losses went through float32, which keeps about 7 "
+         "significant digits where float64 keeps about 16: a float32 tensor (tl.tensor(0.0) and tl.zeros(()) are "
+         "float32 by default) or a numpy float32 scalar (np.float32(0)). total += ... then stays float32: adding a "
+         "Python number does not change a float32's dtype, and neither does adding in place into a tensor",
     more="take each batch's number out with .item() and add up Python floats, starting the sum from a Python "
          "0.0")
 
