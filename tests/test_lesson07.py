@@ -558,6 +558,17 @@ class RestoresByRebinding(EarlyStopping):
                 getattr(model, name).copy_(value)
 
 
+class RestoresSharingMemory(EarlyStopping):
+    """Review: restore gives the model's tensors the kept tensors' storage (p.data = ...), so they share memory:
+    training after the restore changes the kept copy, and a second restore brings back the changed numbers."""
+
+    def restore(self, model):
+        for name, p in model.named_parameters():
+            p.data = self.weights[name]
+        for name, b in model.named_buffers():
+            b.data = self.weights[name]
+
+
 class StartsAtABigNumber(EarlyStopping):
     """Review 0607: 1e9 instead of inf as the starting best."""
 
@@ -782,6 +793,17 @@ def resume_returns_a_float(path, model, optimizer, scheduler, loader):
     return resume_run(path, model, optimizer, scheduler, loader) + 1.0 - 1
 
 
+def resume_returns_a_tensor(path, model, optimizer, scheduler, loader):
+    """Review: the epoch to start from as a 0-d tensor, where the text asks for an int."""
+    checkpoint = tl.load(path)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    tl.set_rng_state(checkpoint["rng_state"])
+    loader.generator.set_state(checkpoint["loader_rng_state"])
+    return tl.tensor(checkpoint["epoch"] + 1)
+
+
 def resume_seeds_with_the_epoch(path, model, optimizer, scheduler, loader):
     checkpoint = tl.load(path)
     model.load_state_dict(checkpoint["model"])
@@ -963,6 +985,8 @@ WRONG = [
      "overwrote each other's kept weights"),
     ("07.EarlyStopping", RelativeMinDelta, "should have stopped at epoch 2", "margin in the units of the value"),
     ("07.EarlyStopping", RestoresByRebinding, "replaced the model's parameters with new tensors", "in place"),
+    ("07.EarlyStopping", RestoresSharingMemory, "called restore(model) again", "training wrote into it after",
+     "must stay a separate copy"),
     ("07.EarlyStopping", StartsAtABigNumber, "should have stopped at epoch 7", "not infinity"),
     ("07.EarlyStopping", DefaultPatienceThree, "the default patience", "should have stopped at epoch 7"),
     ("07.EarlyStopping", LibraryEarlyStopping, "write it yourself", "EarlyStopping"),
@@ -1001,6 +1025,7 @@ WRONG = [
      "running_mean, running_var and num_batches_tracked"),
     ("07.resume_run", resume_parameters_only, "a model with BatchNorm1d", "you put back the parameters only",
      "running_mean, running_var and num_batches_tracked"),
+    ("07.resume_run", resume_returns_a_tensor, "returned a tensor, tensor(3)", "as a Python int"),
     ("07.resume_run", resume_returns_a_float, "it must return the epoch to start from, an int"),
     ("07.resume_run", resume_seeds_with_the_epoch, "'rng_state' entry was not put back", "dropout masks"),
     ("07.resume_run", resume_into_a_new_optimizer, "'optimizer' entry was not put back"),
@@ -1135,7 +1160,7 @@ def test_the_visible_stopping_case_is_the_notebooks_example():
     case = get_exercise("07.EarlyStopping").all_cases()[0]
     assert case.visible and tuple(namespace["example_losses"]) == case.args[0] == L.EXAMPLE_LOSSES
     assert case.kwargs == {"patience": 3, "min_delta": 0.0, "mode": "min"}
-    assert list(L.drive_stopper(tl.train.EarlyStopping, case.args, case.kwargs)) == [8, 0.55, 5, 5, 5]
+    assert list(L.drive_stopper(tl.train.EarlyStopping, case.args, case.kwargs)) == [8, 0.55, 5, 5, 5, 5, 5]
 
 
 def test_the_visible_run_is_the_notebooks_run():

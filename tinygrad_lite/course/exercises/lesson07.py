@@ -7,9 +7,11 @@ the exercise's ``call`` builds and runs it and returns a ``Run``, the numbers to
   plays a training loop: before each epoch's ``step`` it writes the epoch number into the weights and a buffer
   (batch norm's running statistics stand-in) of a tiny model *in place* (as ``optimizer.step()`` does), stops at
   the first True, then calls ``restore``. The Run holds [the epoch at which it stopped (-1: never), ``best``,
-  ``best_epoch``, the epoch whose parameters were restored, the epoch whose buffer was restored]: keeping the
+  ``best_epoch``, the epoch whose parameters were restored, the epoch whose buffer was restored, and the same
+  two after the driver has changed the weights in place once more and called ``restore`` again]: keeping the
   last weights, a reference to the live weights instead of a copy, or the parameters without the buffers,
-  restores the wrong epoch. The cases hold ties, improvements smaller than ``min_delta``, accuracies
+  restores the wrong epoch, and a restore that makes the model share memory with the kept copy (``p.data =``)
+  lets the training after it change the copy. The cases hold ties, improvements smaller than ``min_delta``, accuracies
   (``mode="max"``), negative scores, a best epoch that is the first one (in both modes), NaN and +-inf at the
   first, a middle and the last epoch, patience 1, a run that never stops, and a restore into a newly built
   model. The library's ``EarlyStopping`` is forbidden (``Exercise.forbid``): the exercise is to write it.
@@ -22,9 +24,9 @@ the exercise's ``call`` builds and runs it and returns a ``Run``, the numbers to
   run's ``g`` starts from its seed again and replays epoch 0's shuffle.
 - ``07.resume_run``: the other half: load a checkpoint (written by the library's ``save_checkpoint``, with
   ``loader=``) into a fresh model, optimizer, scheduler and loader, restore both generators, and return the epoch
-  to start from (the saved one + 1). The driver checks each piece right after the call (the loader's piece: the
-  state of the generator its sampler shuffles with, so a new Generator assigned to ``loader.generator`` does not
-  count), then trains to the end, bit for bit.
+  to start from (the saved one + 1, an int: a tensor is refused). The driver checks each piece right after the
+  call (the loader's piece: the state of the generator its sampler shuffles with, so a new Generator assigned to
+  ``loader.generator`` does not count), then trains to the end, bit for bit.
 
 The hidden runs vary the optimizer (Adam, SGD with Nesterov momentum, AdamW, RMSprop), the scheduler (StepLR,
 ExponentialLR, CosineAnnealingLR, MultiStepLR, ReduceLROnPlateau), the epoch of the interruption (the first, a
@@ -88,6 +90,7 @@ FLOAT64_MARK = 2.0 ** -24  # exact in float64 beside any epoch; float32 rounds e
 
 
 NEW_MODEL_EPOCH = -7  # what a model built for restore holds before restore (no epoch of any run)
+TRAINED_ON_EPOCH = -3  # what the driver writes into the model after the first restore (training goes on)
 TWIN_EPOCH = 100  # a second model, run alongside by a second stopper, holds TWIN_EPOCH + its epoch
 
 
@@ -97,8 +100,12 @@ def _is_bool(value):
 
 def drive_stopper(cls, args, kwargs):
     """Play a training loop with ``cls(**kwargs)``: one ``step(value, model)`` per value of ``args[0]``, stopping at
-    the first True, then ``restore``. Returns Run [stop epoch (-1: never), best, best_epoch (-1: None), the epoch
-    of the restored parameters, the epoch of the restored buffer].
+    the first True, then ``restore``; then it writes TRAINED_ON_EPOCH into the restored model in place (training
+    goes on from the best weights, as optimizer.step() would change them) and calls ``restore`` again, which must
+    bring the best weights back unchanged: a restore that makes the model share memory with the kept copy
+    (``p.data = kept``) lets training change the copy. Returns Run [stop epoch (-1: never), best, best_epoch (-1:
+    None), the epoch of the restored parameters, the epoch of the restored buffer, the same two after the second
+    restore].
 
     restore is called only when ``best_epoch`` is not None (some epoch improved, so weights were kept).
     ``args[1]`` (optional) changes the loop: ``{"restore": False}`` calls no restore (the run stops before any
@@ -141,7 +148,7 @@ def drive_stopper(cls, args, kwargs):
         else:
             numbers.append(float(number))
     if not options.get("restore", True) or best_epoch is None:  # nothing kept: nothing to restore
-        return Run.of(numbers + [math.nan, math.nan])
+        return Run.of(numbers + [math.nan] * 4)
     target = EpochWeights(NEW_MODEL_EPOCH, dtype) if options.get("restore_into") == "new" else model
     held = list(target.parameters())
     stopper.restore(target)
@@ -149,7 +156,10 @@ def drive_stopper(cls, args, kwargs):
         return Run.failed("restore(model) replaced the model's parameters with new tensors. Load the kept copy "
                           "into the model's own tensors, in place (load_state_dict does): an optimizer built for "
                           "the model holds those tensors, and would go on updating the old ones")
-    return Run.of(numbers + list(target.epochs()))
+    restored = list(target.epochs())
+    target.set_epoch(TRAINED_ON_EPOCH)  # training goes on after the restore, changing the weights in place
+    stopper.restore(target)             # and the best weights are put back once more
+    return Run.of(numbers + restored + list(target.epochs()))
 
 
 def _where(case):
@@ -173,6 +183,8 @@ def _restored_text(epoch, what="weights"):
         return f"{what} from two different epochs, or none (restore was not called: self.best_epoch is None)"
     if epoch == NEW_MODEL_EPOCH:
         return f"the {what} it was built with: nothing was loaded into it"
+    if epoch == TRAINED_ON_EPOCH:
+        return f"the {what} that training wrote into it after the first restore"
     if epoch != round(epoch):
         return (f"the {what} of epoch {round(epoch)} without their last digits (off by {abs(epoch - round(epoch)):.2g}"
                 "): rounded to float32 on the way")
@@ -187,7 +199,7 @@ def _stopper_compare(got, expected, case):
     g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     if g.shape != e.shape:
         return f"the check could not read your run (got {g.shape} numbers)"
-    stop, best, best_epoch, restored, buffer = e
+    stop, best, best_epoch, restored, buffer = e[:5]
     if g[0] != stop:
         return (f"{_where(case)}: the loop should have {_epoch_text(stop)} (step returns True there), "
                 f"but yours {_epoch_text(g[0])}")
@@ -207,6 +219,12 @@ def _stopper_compare(got, expected, case):
                 f"buffer running_mean holds {_restored_text(g[4], 'values')}. A model's state is more than its "
                 "parameters: buffers such as batch norm's running statistics change during training too, and "
                 "state_dict() holds them besides the weights")
+    if g[5] != restored or g[6] != buffer:
+        what, epoch = ("weights", g[5]) if g[5] != restored else ("buffer running_mean", g[6])
+        return (f"{_where(case)}: restore(model) put back the weights of epoch {int(restored)}; then the check "
+                "trained on (it changed the model's tensors in place, as optimizer.step() does) and called "
+                f"restore(model) again. The {what} should be those of epoch {int(restored)} again; the model holds "
+                f"{_restored_text(epoch, 'values' if what != 'weights' else what)}")
     return None
 
 
@@ -244,6 +262,14 @@ class _Stopper:
 class _KeepsReference(_Stopper):
     def keep(self, model):
         self.saved = model.state_dict()  # shares memory with the live weights
+
+
+class _RestoreShares(_Stopper):
+    """restore rebinds each tensor's storage to the kept one (p.data = kept): the model and the copy share memory."""
+
+    def restore(self, model):
+        for name, tensor_ in (*model.named_parameters(), *model.named_buffers()):
+            tensor_.data = self.saved[name]
 
 
 class _RestoresNothing(_Stopper):
@@ -625,8 +651,8 @@ register(Exercise(
                  "the parameters came back, the buffers did not: a model's state also holds buffers (batch norm's "
                  "running mean and variance), which change during training like the weights. Keep and restore the "
                  "whole state_dict()",
-                 "model.state_dict() holds parameters and buffers; copy each of its tensors, and load the copy "
-                 "with load_state_dict"),
+                 "model.state_dict() holds parameters and buffers alike: keep a copy of all of it (section 4 says "
+                 "why a copy), and restore all of it"),
         _mistake(_StartsAtPlusInf,
                  "in mode 'max' larger is better, so the best must start at -inf: nothing is larger than +inf, "
                  "and with +inf as the starting best no accuracy ever counts as an improvement",
@@ -642,7 +668,8 @@ register(Exercise(
         _mistake(_NanOnly,
                  "an infinite value means the training diverged too, like NaN: step should return True at once "
                  "(an inf loss is no epoch without improvement, and -inf is no improvement)",
-                 "test the value with math.isfinite, which is False for nan, inf and -inf"),
+                 "one test tells a finite number from nan, inf and -inf alike: the exercise text lists it among "
+                 "the useful functions"),
         _mistake(_KeepsFloat32,
                  "this case's model is float64, and the weights restore put back lost their last digits: your copy "
                  "is float32 (a .float(), a tensor made from v.tolist() or a number, which gets the default "
@@ -651,6 +678,14 @@ register(Exercise(
                  "copy each tensor of model.state_dict() with .clone() (or copy.deepcopy the whole dict): a clone "
                  "has the dtype, and the values, of the tensor it copies"),
         _mistake(_KeepsReference, *KEEPS_LAST),
+        _mistake(_RestoreShares,
+                 "the first restore put the best weights back, but the model then shared its memory with your "
+                 "kept copy: when training went on and changed the model's tensors in place, the copy changed "
+                 "with them, and the second restore brought back those changed numbers. Giving a tensor another "
+                 "tensor's storage (assigning to p.data) does that. The kept best weights must stay a separate "
+                 "copy: restoring copies their numbers into the model's own tensors",
+                 "section 4 and the exercise text say how restore loads the copy, in place, as load_state_dict "
+                 "does: it copies numbers and shares no memory"),
         _mistake(_RestoresNothing, *KEEPS_LAST),
         _mistake(_TiesImprove,
                  "a value equal to the best is not an improvement: an improvement must beat the best by MORE than "
@@ -684,7 +719,8 @@ register(Exercise(
         _mistake(_NanIsABadEpoch,
                  "a NaN (or inf) value means the training diverged: step should return True at once. Every "
                  "comparison with NaN is False, so yours counted it as one more epoch without improvement",
-                 "test the value with math.isfinite before comparing it with the best"),
+                 "look for a diverged value first, before any comparison with the best (every comparison with "
+                 "NaN is False); the exercise text lists a function that tells finite numbers from the rest"),
         _mistake(_OneBased,
                  "epochs count from 0 here: the first call of step is epoch 0, as range(epochs) counts them",
                  "keep a counter of step calls that starts at 0 and store its value before increasing it"),
@@ -1039,8 +1075,12 @@ def drive_resume(resume_fn, args, kwargs):
         now = list(model.parameters())
         if len(now) != len(held) or any(a is not b for a, b in zip(held, now)):
             return Run.failed(REPLACED_PARAMETERS)
-        if isinstance(start, Tensor) and start.numel() == 1:
-            start = start.item()
+        if isinstance(start, Tensor):
+            shown = repr(start) if len(repr(start)) <= 60 else f"a {type(start).__name__}"
+            return Run.failed(f"your resume_run returned a tensor, {shown}; it must return the epoch to start "
+                              "from as a Python int, as the checkpoint holds the epoch: the training loop runs "
+                              "range(start, epochs), and the epoch is printed, compared and saved again as a "
+                              "plain number, not as a tensor")
         if not isinstance(start, (int, np.integer)) or isinstance(start, bool):
             shown = repr(start) if len(repr(start)) <= 60 else f"a {type(start).__name__}"
             return Run.failed(f"your resume_run returned {shown}; it must return the epoch to start from, an int "
@@ -1192,7 +1232,8 @@ OPTIMIZER_STATE = (
     "the optimizer has state of its own, besides the learning rate: Adam's moment estimates and step count, "
     "SGD's momentum buffers. A resumed run without it starts those from zero (Adam's next steps are then "
     "bias-corrected as if training had just begun), and drifts away from the uninterrupted run",
-    "optimizer.state_dict() holds all of it; load_state_dict puts it back")
+    "section 5's table says where an optimizer keeps this state; it is saved, and put back, the same way as the "
+    "model's weights")
 OPTIMIZER_ROUNDED = (
     "the optimizer's state was put back, but rounded: this run is float64, and its state tensors (Adam's moment "
     "estimates, SGD's momentum buffers) went through float32 on the way (a .float(), or tensors made anew from "
@@ -1210,27 +1251,29 @@ SCHEDULER_RESUMED = (
     "epochs it has seen, and without its state it starts counting from 0 again) or it was changed after "
     "loading (one more scheduler.step(), or its count set by hand). Either way the learning rate changes at "
     "the wrong epochs",
-    "scheduler.load_state_dict(checkpoint's 'scheduler' entry) puts it back as it was; leave it so (the "
-    "training loop steps it at the end of the next epoch)")
+    "a scheduler's state goes back the same way as the model's and the optimizer's (section 5's table); after "
+    "that, leave the scheduler alone: the training loop steps it at the end of the next epoch")
 RNG_STATE = (
     "the global random generator draws the dropout masks (and would shuffle a loader that has no generator of "
     "its own): a resumed run must go on drawing the numbers the uninterrupted run would have drawn, so its state "
     "is part of the checkpoint",
-    "tl.get_rng_state() gives the state to save; tl.set_rng_state(state) puts it back")
+    "section 5's table says which function reads the global generator's state; the library has a counterpart "
+    "that puts a state back, and the exercise text names the one this half needs")
 LOADER_STATE = (
     "this loader shuffles with a random generator of its own (DataLoader(..., generator=g)), which the global "
     "generator's state does not cover. The new process builds that generator from its seed again, so without "
     "its saved state the resumed epochs replay the shuffles of the first epochs: its state is part of the "
     "checkpoint too",
-    "a Generator has its own state, read and put back like the global generator's (get_state, set_state); the "
-    "loader you are given holds it as loader.generator")
+    "a generator object has methods of its own for its state (section 5's table), and the exercise text's "
+    "entry for 'loader_rng_state' says where the loader keeps its generator")
 LOADER_RESUMED = (
     "this loader shuffles with a random generator of its own (DataLoader(..., generator=g)), which the global "
     "generator's state does not cover: after the resume it must be where the saved one was, or the resumed "
     "epochs replay the shuffles of the first epochs. Put the saved state into the generator object the loader "
     "was built with (a new Generator assigned to loader.generator is not the one it shuffles with), and do not "
     "iterate the loader afterwards: every pass over it draws an epoch's order",
-    "the checkpoint's 'loader_rng_state' entry goes into loader.generator with set_state")
+    "the exercise text says which generator object must receive the saved state (the one the loader was built "
+    "with), and section 5's table which method of a generator handles its state")
 
 def _first_missing(piece, offset, rounded=False):
     """A Mistake's match: ``piece`` is the first of model, optimizer, scheduler and RNG state whose flag in the Run
@@ -1355,7 +1398,7 @@ register(Exercise(
         _mistake(_resume_at_saved_epoch,
                  "the checkpoint was written AFTER its epoch ended, so that epoch is done: starting at the saved "
                  "epoch trains it a second time (a common tutorial line sets the start epoch to the saved one)",
-                 "return the saved epoch + 1"),
+                 "the epoch to go on at is the first one that has not been trained yet"),
         _piece_mistake("optimizer", 1, *OPTIMIZER_ROUNDED, rounded=True),
         _piece_mistake("optimizer", 1, *OPTIMIZER_STATE),
         _piece_mistake("scheduler", 1, *SCHEDULER_RESUMED),
@@ -1369,11 +1412,11 @@ register(Exercise(
                  "already"),
         _mistake(_resume_parameters_only, "you put back the parameters only: the checkpoint's 'model' entry, a "
                  "model.state_dict(), holds " + BUFFERS,
-                 "model.load_state_dict(the checkpoint's 'model' entry), with no key left out (strict=False "
-                 "hides the keys that were not loaded)"),
+                 "load the whole of the checkpoint's 'model' entry, with no key left out (strict=False hides "
+                 "the keys that were not loaded)"),
         _piece_mistake("model", 1,
                  "the fresh model has new random weights: load the saved weights into it",
-                 "model.load_state_dict takes the checkpoint's 'model' entry"),
+                 "section 5 shows how saved weights go into a model rebuilt by the same code"),
     ],
     error_hints=[
         ErrorHint(r"file in archive is not in a subdirectory|PytorchStreamReader|invalid load key",
