@@ -692,6 +692,26 @@ def test_a_more_specific_mistake_keeps_its_hint_over_float32s_rounding():
     assert "the right number is 0.3, yours 0.30000001" in result.message, result.message
 
 
+def test_a_failure_that_names_its_cause_gets_no_generic_float32_hint():
+    """(review of lesson 10) A comparison that already names why the numbers are off (compare.Diagnosed, e.g. a
+    variance lost to catastrophic cancellation, whose errors have float32's size) is not followed by the float32
+    hint, which would name a second, different cause; a plain failure message still is."""
+    from tinygrad_lite.course.compare import Diagnosed, compare_arrays
+
+    def diagnosed(got, expected, case):
+        return Diagnosed("the exercise's own diagnosis") if compare_arrays(got, expected, 1e-12, 0.0) else None
+    cases = lambda rng: [Case((tl.tensor(np.array([[0.1, -2.0, 0.3]])),), visible=True)]  # noqa: E731
+    through_float32 = lambda x: x.float().clamp(min=0).double()  # noqa: E731
+    result = assert_verdict(through_float32, FAILED, "the exercise's own diagnosis",
+                            exercise=Exercise("99.relu_f64_diagnosed", reference=lambda x: x.clamp(min=0),
+                                              answer=TensorAnswer(), compare=diagnosed, cases=cases))
+    assert FLOAT32_HINT not in result.message, result.message
+    assert_verdict(through_float32, FAILED, FLOAT32_HINT,
+                   exercise=Exercise("99.relu_f64_plain_compare", reference=lambda x: x.clamp(min=0),
+                                     answer=TensorAnswer(), cases=cases,
+                                     compare=lambda got, expected, case: compare_arrays(got, expected, 1e-12, 0.0)))
+
+
 # -------------------------------------------------------------------- the allowlist's refusal, in the text's words
 def test_the_refusal_lists_the_blocks_readably_and_names_what_the_learners_code_called():
     from tinygrad_lite.course import pipeline

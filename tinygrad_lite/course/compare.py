@@ -110,6 +110,13 @@ def _numbers_apart(expected, got):
     return repr(e), repr(g)
 
 
+class Diagnosed(str):
+    """The failure message of an exercise's own ``compare`` that already names the cause of the wrong numbers (e.g.
+    lesson 10's variance computed as mean(x**2) - mean(x)**2 on a case with a large mean). The check then adds no
+    generic hint (float32's rounding, a sign, a factor ...): one would name a second, different cause for the same
+    numbers. The exercise's own Mistakes still apply (``pipeline.judge_case``)."""
+
+
 # -------------------------------------------------------------------- float32's rounding in a float64 answer
 # The one hint, course-wide, for an answer that is right but for float32's rounding (a value that went through
 # float32 on its way to a float64 or Python float answer). The check gives it when no more specific mistake matched

@@ -42,7 +42,7 @@ import numpy as np
 
 from . import blocks
 from .answers import TensorAnswer, is_tensor, tensor_parts
-from .compare import FLOAT32_TYPE, as_numpy, compare_arrays, diagnose, float32_hint, float32_rounding
+from .compare import FLOAT32_TYPE, Diagnosed, as_numpy, compare_arrays, diagnose, float32_hint, float32_rounding
 from .display import ERROR, FAILED, NOT_ATTEMPTED, PASSED
 from .registry import GENERIC_ERROR_HINTS, exercise_named
 
@@ -1319,8 +1319,10 @@ def _judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
                     f"makes a new {kind}; x /= total changes the caller's).")
     if failure:  # (a change in place is often why the numbers are wrong: then it is said too)
         default = _default_hint(exercise, reference, i, record, got)
+        # a failure that already names its cause gets no generic hint beside it (compare.Diagnosed)
+        found = hints(exercise, reference, i, got, seen, generic=not isinstance(failure, Diagnosed))
         return verdict(FAILED, failed, details=[failure] + ([in_place] if in_place else []),
-                       hints_=((default,) if default else ()) + tuple(hints(exercise, reference, i, got, seen)))
+                       hints_=((default,) if default else ()) + tuple(found))
     if in_place:
         return verdict(FAILED, failed, details=[in_place])
     if exercise.grad and tensor_parts(exercise.answer or TensorAnswer(), reference.raw(i)):

@@ -33,6 +33,7 @@ from ...nn.modules import module as module_hooks
 from ...tensor import Tensor
 from ..answers import dtype_name, is_tensor, type_name
 from ..checks import Case, ErrorHint, Exercise, Mistake, compare_arrays, register
+from ..compare import Diagnosed
 from ._common import ArrayAnswer, NumberAnswer, Run, RunAnswer, TensorAnswer, TupleAnswer, _f32, _mistake
 
 AUTOGRAD = (Tensor.backward, autograd.grad, "torch.Tensor.backward", "torch.autograd.grad", "torch.autograd.backward")
@@ -737,8 +738,8 @@ register(Exercise(
                  "which gives the same number on this case); a dead unit is a column that is 0 for every sample of "
                  "the batch (a live unit is 0 for some samples and positive for others: that is ReLU working), and "
                  "the fraction is of the units (h.shape[1])",
-                 "first decide per unit (per column) whether any sample gave it a positive value, then divide the "
-                 "number of dead units by h.shape[1]"),
+                 "read again what makes a unit dead in section 2 (a statement about a whole column of h, not about "
+                 "one entry), and what the fraction is taken of: the exercise's example h_ex has 2 dead units of 5"),
         Mistake(match=lambda got, expected, case: _as_float(got) == 0.0 and float(np.asarray(expected)) > 0, hint=
                 "your fraction is 0, but some units of this batch are dead. Slips that give 0: testing h < 0 (a "
                 "ReLU never outputs a negative number, so nothing is found: a dead unit is 0, not below 0, for "
@@ -1112,11 +1113,13 @@ def _cancellation(got, expected, within="3e-10", scale="30000"):
     pairs = zip(got, expected) if isinstance(got, tuple) else [(got, expected)]
     worst = max(float(np.max(np.abs(np.asarray(g, np.float64) - np.asarray(e, np.float64))))
                 for g, e in pairs if np.shape(g) == np.shape(e) and np.size(g))
-    return (f"your numbers differ from the formula's by up to {worst:.0e} here, where float64 computes the "
-            f"formula to within {within}: on this case every mean is about {scale} times the spread, and a variance "
-            "computed as mean(x**2) - mean(x)**2 subtracts two nearly equal numbers, which cancels most of their "
-            "digits (catastrophic cancellation). Subtract the mean first and average the squared deviations "
-            "(divided by n, or by n - 1 for the unbiased variance), as Tensor.var and PyTorch do")
+    # Diagnosed: the cause is named, so no generic hint (float32's rounding, whose size these errors have)
+    return Diagnosed(
+        f"your numbers differ from the formula's by up to {worst:.0e} here, where float64 computes the formula to "
+        f"within {within}: on this case every mean is about {scale} times the spread, and a variance computed as "
+        "mean(x**2) - mean(x)**2 subtracts two nearly equal numbers, which cancels most of their digits "
+        "(catastrophic cancellation). Subtract the mean first and average the squared deviations (divided by n, or "
+        "by n - 1 for the unbiased variance), as Tensor.var and PyTorch do")
 
 
 def _digits(got, expected):
@@ -1719,8 +1722,9 @@ register(Exercise(
                               (("factor",), "x_hat (so dgamma, and dx built from it, are off)"),
                               (("x_hat",), "dx's factor in front, gamma / (N s)"))],
         _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_variant(dy, x, gamma, eps, var_sign=-1),
-                 "the sign of the variance term is flipped: in the bracket it is n * dy - sum(dy) - x_hat * "
-                 "sum(dy * x_hat), all three terms but the first subtracted",
+                 "the sign of the variance term is flipped: the gradient that reaches x through the batch's "
+                 "variance takes away from dx, as the one through the batch's mean does (compare your bracket with "
+                 "the formula of section 6)",
                  "moving x away from the mean widens the spread, which shrinks every x_hat"),
         _mistake(_bnb_constants,
                  "your dx treats the batch's mean and variance as constants: they are computed FROM x, so every "
