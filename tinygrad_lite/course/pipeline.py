@@ -361,6 +361,9 @@ class Tripwires:
         original: a forbidden function (``library``) in the modules of its own package outside the course, a
         reference in the course's exercise modules. One pass over the modules for all of them (a process that
         imported PyTorch holds thousands)."""
+        if not replaced:  # (every check calls forbid; only its first call for an exercise wraps anything)
+            return
+
         def root(original):  # a forbidden function: where its own package holds it
             return str(getattr(original, "__module__", "") or "tinygrad_lite").split(".")[0] if library \
                 else "tinygrad_lite"
