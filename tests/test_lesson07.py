@@ -795,13 +795,7 @@ def resume_returns_a_float(path, model, optimizer, scheduler, loader):
 
 def resume_returns_a_tensor(path, model, optimizer, scheduler, loader):
     """Review: the epoch to start from as a 0-d tensor, where the text asks for an int."""
-    checkpoint = tl.load(path)
-    model.load_state_dict(checkpoint["model"])
-    optimizer.load_state_dict(checkpoint["optimizer"])
-    scheduler.load_state_dict(checkpoint["scheduler"])
-    tl.set_rng_state(checkpoint["rng_state"])
-    loader.generator.set_state(checkpoint["loader_rng_state"])
-    return tl.tensor(checkpoint["epoch"] + 1)
+    return tl.tensor(resume_run(path, model, optimizer, scheduler, loader))
 
 
 def resume_seeds_with_the_epoch(path, model, optimizer, scheduler, loader):
