@@ -7,6 +7,7 @@ debugging check names exactly the planted bugs that remain, for every combinatio
 none is left; the notebook's buggy loop is the one the check knows; the visible cases are the notebook's.
 """
 import itertools
+import sys
 import math
 
 import numpy as np
@@ -882,3 +883,15 @@ def test_the_exercise_texts_hold_no_finished_code():
     text = "\n".join(c.source for c in read_notebook(RELEASED).cells if c.cell_type == "markdown")
     for line in ("clip_grad_norm_(model.parameters()", "scheduler.step()  #", "stopper.step(val_loss"):
         assert line not in text
+
+
+def test_without_pytorch_the_epoch_check_leaves_out_its_pytorch_case_and_nothing_else(monkeypatch):
+    """The course needs no PyTorch (a hosted notebook may have none): there, the epoch check's case on PyTorch is
+    left out, and the same seeds give the same other cases (tests/test_hosted.py runs the lesson without PyTorch:
+    its checks pass there)."""
+    exercise = get_exercise("09.train_one_epoch")
+    with_torch = exercise.cases(np.random.default_rng(7))
+    monkeypatch.setitem(sys.modules, "torch", None)  # how a test hides an installed package
+    without = exercise.cases(np.random.default_rng(7))
+    assert [c.label for c in with_torch if c.args[0].lib != "torch"] == [c.label for c in without]
+    assert len(without) == len(with_torch) - 1 and all(c.args[0].lib != "torch" for c in without)

@@ -1,7 +1,8 @@
 """The lessons' comparisons with PyTorch, on a machine without PyTorch.
 
 Each lesson ends by computing the same thing in PyTorch and printing the difference, number for number. The
-course itself needs no PyTorch (the library, the exercises and their checks are numpy only), and a hosted
+course itself needs no PyTorch (the library and the exercises' checks are numpy only; lesson 09's epoch
+check adds a case on PyTorch where it is installed), and a hosted
 notebook or a plain ``pip install`` may have none. So a code cell of a lesson that needs PyTorch starts with the
 line ``# needs PyTorch``. When PyTorch is not installed, such a cell does not fail with ModuleNotFoundError (which
 would stop "Run All" there): it runs as one line that says PyTorch is missing and how to install it.
