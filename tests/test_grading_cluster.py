@@ -13,6 +13,7 @@
 - Dask is an optional extra: the core install does not require it, grading on one machine never imports it, and
   without it ``--cluster`` says in one line how to install it; the options' errors are one line each.
 """
+import importlib.util
 import json
 import os
 import shutil
@@ -29,7 +30,10 @@ from tinygrad_lite.course.grading import encode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_grading import HOSTILE_00, HOSTILE_TIMEOUT, L00, MODE, NO_KERNEL, graded_lesson00, save, submission
 
-distributed = pytest.importorskip("distributed", reason="Dask is the `cluster` extra: pip install -e '.[dev]'")
+# Dask is found, not imported, when the module is collected: each of the suite's workers collects every file, and
+# importing distributed costs about half a second of CPU in each; the tests that use it import it.
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("distributed") is None,
+                                reason="Dask is the `cluster` extra: pip install -e '.[dev]'")
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "the same secret on both sides\n"
@@ -51,6 +55,7 @@ def dask_cluster():
     if MODE is None:
         pytest.skip(f"no grading kernel can start here: {NO_KERNEL}")
     import dask
+    import distributed
 
     from tinygrad_lite.course.grading.cluster import QUIET
     with dask.config.set(QUIET):
