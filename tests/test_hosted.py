@@ -4,8 +4,8 @@ Python (with ipykernel and nbclient, as such a service has; PyTorch, which Colab
 course's wheel built from this checkout is installed with ``pip install "<wheel>[hosted]"``, ``tinygrad-lite
 lessons course`` writes the lessons into an empty folder, and the lessons run there top to bottom with nbclient in
 a kernel of that environment, far from this checkout: no error output, and their checks show. First without
-PyTorch (every lesson but 08 and 09, which need it throughout: each cell marked ``# needs PyTorch`` says how to
-install it instead of failing), then with it (08, 09 and lesson 00, whose comparison then runs).
+PyTorch (every lesson: each cell marked ``# needs PyTorch`` says how to install it instead of failing), then with
+it (08 and 09, which compare with PyTorch the most, and lesson 00: their comparisons then run).
 
 It installs packages (about a minute from a local index) and runs eleven notebooks, so it runs only when asked:
 ``TINYGRAD_LITE_VENV_TESTS=1 .venv/bin/python -m pytest tests/test_hosted.py`` (``.ci/run`` does, as a step of
@@ -24,7 +24,7 @@ import pytest
 pytestmark = pytest.mark.skipif(os.environ.get("TINYGRAD_LITE_VENV_TESTS") != "1",
                                 reason="installs a hosted notebook's environment: set TINYGRAD_LITE_VENV_TESTS=1")
 ROOT = Path(__file__).resolve().parents[1]
-ALL_PYTORCH = ("08_gpu_training.ipynb", "09_capstone.ipynb")  # they train and time against PyTorch throughout
+MOST_PYTORCH = ("08_gpu_training.ipynb", "09_capstone.ipynb")  # they train and time against PyTorch the most
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 # Runs in the hosted environment: each lesson in its own kernel, two at a time; prints one JSON line per lesson.
@@ -119,11 +119,11 @@ def test_every_lesson_runs_from_the_wheel_in_an_empty_folder_with_and_without_py
         assert all(r["checks"] > 0 for r in results), results  # each lesson's checks showed their boxes
         return {r["lesson"]: r for r in results}
 
-    # without PyTorch: every lesson but the two that need it throughout; each comparison says how to install it
-    without = run_lessons([name for name in written if name not in ALL_PYTORCH])
+    # without PyTorch: every lesson; each comparison says how to install it
+    without = run_lessons(written)
     assert all(r["skipped"] > 0 for r in without.values()), without
-    # with PyTorch (the version constraints.txt pins; Colab and Kaggle preinstall one): those two, and one more
+    # with PyTorch (the version constraints.txt pins; Colab and Kaggle preinstall one): the comparisons run
     run(python, "-m", "pip", "install", "-q", *constraints, "torch", timeout=1200)
-    with_torch = run_lessons([*ALL_PYTORCH, written[0]])
+    with_torch = run_lessons([*MOST_PYTORCH, written[0]])
     assert all(r["skipped"] == 0 for r in with_torch.values()), with_torch
     subprocess.run(["rm", "-rf", str(place)], check=False)

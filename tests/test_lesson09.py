@@ -7,8 +7,8 @@ debugging check names exactly the planted bugs that remain, for every combinatio
 none is left; the notebook's buggy loop is the one the check knows; the visible cases are the notebook's.
 """
 import itertools
-import sys
 import math
+import sys
 
 import numpy as np
 import pytest

@@ -9,8 +9,6 @@ import pytest
 from tinygrad_lite.course import pytorch
 
 ROOT = Path(__file__).resolve().parents[1]
-# lessons whose every part needs PyTorch (they benchmark and train against it from their first cell)
-ALL_PYTORCH = ("08_gpu_training.ipynb", "09_capstone.ipynb")
 
 
 def cells(folder, name):
@@ -63,9 +61,9 @@ def test_registered_once_in_ipython_and_nowhere_else(monkeypatch):
 
 @pytest.mark.parametrize("folder", ["solutions", "lessons"])
 def test_every_cell_that_uses_pytorch_is_marked(folder):
-    """In every lesson but those that need PyTorch throughout, each code cell whose code (comments aside) imports
-    or calls torch starts with the marker. That no unmarked cell needs what a marked one made is shown by running
-    the lessons without PyTorch (tests/test_hosted.py)."""
+    """In every lesson, each code cell whose code (comments aside) imports or calls torch starts with the marker.
+    That no unmarked cell needs what a marked one made is shown by running the lessons without PyTorch
+    (tests/test_hosted.py)."""
     unmarked, marked = [], 0
     for path in sorted((ROOT / folder).glob("[0-9][0-9]_*.ipynb")):
         for n, cell in enumerate(cells(folder, path.name)):
@@ -73,6 +71,6 @@ def test_every_cell_that_uses_pytorch_is_marked(folder):
             code = "\n".join(line.split("#")[0] for line in lines)
             if pytorch.needs_torch(lines):
                 marked += 1
-            elif ("import torch" in code or "torch." in code) and path.name not in ALL_PYTORCH:
+            elif "import torch" in code or "torch." in code:
                 unmarked.append(f"{path.name}, code cell {n}")
     assert unmarked == [] and marked >= 9, unmarked
