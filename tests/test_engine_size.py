@@ -45,6 +45,12 @@ instead of stacking it into a tensor (the pairs and the check moved to ``return_
 ``format`` refusing a spec for a tensor with dims. The API went from 1,336 to 1,372 lines; API_BUDGET = 1390, about
 1.3% headroom.
 
+Issue 35 made batch norm, layer norm and cross-entropy (with nll_loss's options) single ops whose backward is the
+closed-form formula, for speed: ``ops/batch_norm.py``, ``ops/layer_norm.py`` and ``ops/cross_entropy.py``. They are
+a concept of their own, not part of the engine: nothing in the engine needs them (the layers' math is also written
+out of the engine's small ops, and ran that way before), and they are read after ``nn/``, once the formulas they
+fuse are known. So they are a group of their own, FUSED: 89 lines then; FUSED_BUDGET = 95. The engine stays at 847.
+
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
 argument checks and idioms, which is why the two numbers are larger than that one. They are a few hundred lines
@@ -62,8 +68,9 @@ import tinygrad_lite.ops
 from tinygrad_lite.autograd.function import Function
 
 PACKAGE = Path(__file__).resolve().parents[1] / "tinygrad_lite"
+FUSED = [PACKAGE / "ops" / "batch_norm.py", PACKAGE / "ops" / "layer_norm.py", PACKAGE / "ops" / "cross_entropy.py"]
 ENGINE = [PACKAGE / "autograd" / "function.py", PACKAGE / "autograd" / "engine.py",
-          *sorted((PACKAGE / "ops").glob("*.py"))]
+          *(path for path in sorted((PACKAGE / "ops").glob("*.py")) if path not in FUSED)]
 TENSOR_API = [PACKAGE / "tensor.py", PACKAGE / "dtypes.py", PACKAGE / "device.py",
               PACKAGE / "autograd" / "grad_mode.py", PACKAGE / "shapes.py"]
 INPLACE = [PACKAGE / "autograd" / "inplace.py"]
@@ -72,6 +79,7 @@ ENGINE_BUDGET = 875
 API_BUDGET = 1390
 INPLACE_BUDGET = 75
 HOOKS_BUDGET = 160
+FUSED_BUDGET = 95
 
 
 def lines_of_code(path):
@@ -124,10 +132,17 @@ def test_hooks_are_short_enough_to_read_in_one_sitting():
     assert total <= HOOKS_BUDGET, f"the hooks have {total} lines of code (budget {HOOKS_BUDGET}): {counts}"
 
 
+def test_the_fused_ops_are_short_enough_to_read_in_one_sitting():
+    counts = sizes(FUSED)
+    total = sum(counts.values())
+    assert all(path.exists() for path in FUSED)
+    assert total <= FUSED_BUDGET, f"the fused ops have {total} lines of code (budget {FUSED_BUDGET}): {counts}"
+
+
 def test_the_readme_reading_order_names_files_that_exist():
     readme = (PACKAGE.parent / "README.md").read_text()
     section = readme.split("## Reading the engine", 1)[1].split("\n## ", 1)[0]
-    for path in ENGINE + INPLACE + TENSOR_API + HOOKS:
+    for path in ENGINE + INPLACE + TENSOR_API + HOOKS + FUSED:
         if path.name != "__init__.py":
             assert path.name in section, f"the README's reading order does not mention {path.name}"
     for name in ("function.py", "engine.py", "tensor.py"):
@@ -136,6 +151,7 @@ def test_the_readme_reading_order_names_files_that_exist():
         section.index("inplace.py") < section.index("tensor.py"), \
         "the reading order is function -> ops -> engine -> in-place -> tensor API"
     assert section.index("tensor.py") < section.index("utils/hooks.py"), "hooks come after the Tensor API"
+    assert section.index("tensor.py") < section.index("batch_norm.py"), "the fused ops come after the Tensor API"
 
 
 def all_ops():

@@ -10,6 +10,12 @@
 - ``gather``: gather (what sort, topk pick) and bincount (a scatter-add): each other's backward
 - ``norm``: the vector p-norm (norm, linalg.vector_norm, F.normalize)
 
+Fused ops, a layer's whole formula as one op with its closed-form backward (read after ``nn/``; not needed to
+follow the engine):
+
+- ``batch_norm``, ``layer_norm``: normalisation (F.batch_norm, F.layer_norm)
+- ``cross_entropy``: log-softmax and the negative log-likelihood, with every option of cross_entropy and nll_loss
+
 Broadcasting is the engine's job, not the ops': a backward may return a gradient of the broadcast shape,
 and ``autograd/engine.py``'s ``unbroadcast`` sums it down to the input's shape.
 """

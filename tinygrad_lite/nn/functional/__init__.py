@@ -15,6 +15,8 @@ from ...autograd.grad_mode import no_grad
 from ...device import array_module_of
 from ...functions import write_out
 from ...ops.activation import GELU, LeakyReLU, ReLU
+from ...ops.batch_norm import BatchNorm, batch_statistics
+from ...ops.layer_norm import LayerNorm
 from ...ops.matmul import Linear
 from ...random import rng
 from ...return_types import refuse_pair
@@ -197,6 +199,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         running_mean = (1 - momentum) running_mean + momentum \mu
         running_var  = (1 - momentum) running_var  + momentum \sigma^2 n / (n - 1)   (the *unbiased* variance)
     ``training=False``: \mu and \sigma^2 are the running statistics, treated as constants.
+
+    It runs as one op, ``BatchNorm`` (``ops/batch_norm.py``), whose backward is the closed form of lesson 10. The
+    same formula runs as separate ops (autograd differentiating each) for float16, for tensors of mixed dtypes or
+    devices, and in evaluation when the running statistics themselves require grad.
     """
     _check_floating("batch_norm", input)
     if input.ndim < 2:
@@ -224,6 +230,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                              f"{tuple(input.shape)}: one value has no spread to normalise by. Use a batch of 2 or "
                              "more samples, or call model.eval() to normalise with the running statistics")
+    elif running_mean is None or running_var is None:
+        raise RuntimeError("batch_norm(): running_mean and running_var must be given when training=False (eval "
+                           "mode normalises with them); pass training=True to use the batch's statistics")
+    in_graph = not training and (running_mean.requires_grad or running_var.requires_grad)  # (differentiated)
+    if _fusable(input, weight, bias, running_mean, running_var) and not in_graph:
+        return _fused_batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+    if training:
         mean = input.mean(dims, keepdim=True)
         var = ((input - mean) ** 2).mean(dims, keepdim=True)
         if running_mean is not None and running_var is not None:
@@ -231,9 +244,6 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 running_mean.copy_(running_mean * (1 - momentum) + mean.reshape(channels) * momentum)
                 running_var.copy_(running_var * (1 - momentum) + var.reshape(channels) * (momentum * n / (n - 1)))
     else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("batch_norm(): running_mean and running_var must be given when training=False (eval "
-                               "mode normalises with them); pass training=True to use the batch's statistics")
         mean, var = running_mean.reshape(shape), running_var.reshape(shape)
     out = (input - mean) / (var + eps).sqrt()
     if weight is not None:
@@ -241,6 +251,33 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if bias is not None:
         out = out + bias.reshape(shape)
     return out
+
+
+def _fusable(input, *others):
+    """Can the normalisation run as one op (``ops/batch_norm.py``, ``ops/layer_norm.py``)? Yes for a float32 or
+    float64 input whose other tensors (each may be None) have its dtype and device. Otherwise (float16, mixed
+    dtypes, which promote, or two devices, which the ops' error names) the formula runs as separate ops."""
+    if input.array.dtype not in (np.float32, np.float64):
+        return False
+    return all(t is None or (t.array.dtype == input.array.dtype and type(t.array) is type(input.array))
+               for t in others)
+
+
+def _fused_batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps):
+    """``batch_norm`` as one op: the statistics as arrays (the running ones updated in place), then ``BatchNorm``."""
+    channels = input.shape[1]
+    if training:
+        mean, var = batch_statistics(input.array)
+        if running_mean is not None and running_var is not None:
+            n = input.numel() // channels
+            new_var = running_var.array * (1 - momentum) + var.reshape(channels) * (momentum * n / (n - 1))
+            with no_grad():
+                running_mean.copy_(running_mean.array * (1 - momentum) + mean.reshape(channels) * momentum)
+                running_var.copy_(new_var)
+    else:
+        shape = (1, channels) + (1,) * (input.ndim - 2)
+        mean, var = running_mean.array.reshape(shape), running_var.array.reshape(shape)
+    return BatchNorm.apply(input, weight, bias, mean, var, training, eps)
 
 
 # -------------------------------------------------------------------- layer norm
@@ -253,6 +290,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     with \mu and \sigma^2 the sample's own mean and *biased* variance (divide by m); weight and bias have shape
     normalized_shape. Unlike ``batch_norm`` nothing is averaged over the batch: every sample is normalised on its
     own, the same way in training and evaluation, so there are no running statistics, and a batch of one works.
+
+    It runs as one op, ``LayerNorm`` (``ops/layer_norm.py``, with its closed-form backward); as separate ops for
+    float16 (outside autocast) or a weight or bias on another device.
     """
     _check_floating("layer_norm", input)
     if not isinstance(normalized_shape, (tuple, list)) or \
@@ -277,6 +317,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             raise RuntimeError(f"layer_norm(): the input is {input.dtype} but the {name} is {t.dtype}; they must "
                                "match: convert one of them, as x.to(weight.dtype) or layer.to(x.dtype)")
     input, weight, bias = autocast_args("layer_norm", input, weight, bias)  # float32 inside autocast("cuda")
+    if _fusable(input, weight, bias):
+        return LayerNorm.apply(input, weight, bias, len(shape), eps)  # one op (ops/layer_norm.py)
     dims = tuple(range(input.ndim - len(shape), input.ndim))
     mean = input.mean(dims, keepdim=True)
     var = ((input - mean) ** 2).mean(dims, keepdim=True)

@@ -1,8 +1,10 @@
 r"""Loss functions: one number that says how wrong the model's output is, to be made small by training.
 
 Each loss is built from tensor ops (subtract, square, log_softmax, indexing ...), so autograd derives its
-gradient: no loss here has a backward of its own. (One op is there for speed: the mean of -logp[n, y_n], the
-usual case of nll_loss and cross_entropy, is ``NllLoss`` in ``ops/gather.py``, as PyTorch's graph has it.)
+gradient: no loss here has a backward of its own. (Two ops are there for speed: the mean of -logp[n, y_n], the
+usual case of nll_loss and cross_entropy, is ``NllLoss`` in ``ops/gather.py``, as PyTorch's graph has it; and
+cross_entropy and nll_loss with any other option (weights, ignore_index, label smoothing, probabilities, another
+reduction) are one op, ``CrossEntropy`` in ``ops/cross_entropy.py``, fed the target as weights by ``_fused``.)
 Where the textbook formula would overflow or take log(0), we use the numerically stable form that PyTorch
 uses, and say so.
 
@@ -34,6 +36,7 @@ from ... import dtypes as dt
 from ...amp.autocast_mode import autocast_args
 from ...device import array_module_of, check_same_device
 from ...ops.activation import LogSoftmax
+from ...ops.cross_entropy import CrossEntropy
 from ...ops.gather import NllLoss
 from ...return_types import refuse_pair
 from ...shapes import check_broadcast, check_number
@@ -437,6 +440,51 @@ def _nll(logp, target, weight, ignore_index, reduction, label_smoothing=0.0):
     return _weighted_mean(loss, int(keep.sum()) if w is None else where(keep, w[t], 0.0).sum())
 
 
+def _fused(input, target, weight, ignore_index, reduction, label_smoothing, logits):
+    r"""The loss as one op, ``CrossEntropy`` (``ops/cross_entropy.py``), given the target as weights a_{n,c} of the
+    input's shape: how much -logp_{n,c} counts (the op's docstring lists them). Its arguments are checked already.
+
+    Returns None where the loss keeps its separate ops: the usual case of class indices (mean, no weights, no
+    smoothing, nothing ignored: ``NllLoss``, as PyTorch's graph has it); a float16 input; a weight or a target
+    that requires grad (the separate ops differentiate them); an empty input; a target or weight on another
+    device (whose error the separate ops give); probabilities of another dtype (which promote); and 'mean' over
+    targets that are all ignored or weigh nothing (0/0: nan, by ``_weighted_mean``).
+    """
+    x = input.array
+    dim = _class_dim(input, "cross_entropy")
+    classes = x.shape[dim]
+    other_device = any(type(t.array) is not type(x) for t in (target, weight) if t is not None)
+    differentiated = target.requires_grad or (weight is not None and weight.requires_grad)
+    if x.dtype not in (np.float32, np.float64) or x.size == 0 or other_device or differentiated:
+        return None
+    xp = array_module_of(x)
+    along = [1] * x.ndim
+    along[dim] = classes                                     # the shape of a per-class vector, along the classes
+    w = xp.ones(classes, dtype=x.dtype) if weight is None else weight.array.astype(x.dtype)
+    if target.array.shape == x.shape:                        # class probabilities q
+        if target.array.dtype != x.dtype:
+            return None
+        q = target.array
+        a = q if label_smoothing == 0 else q * (1 - label_smoothing) + label_smoothing / classes
+        if weight is not None:
+            a = a * w.reshape(along)
+        return CrossEntropy.apply(input, a, dim, reduction, x.size // classes, logits=logits)
+    t = target.array.astype(np.int64)
+    keep = t != ignore_index
+    if reduction == "mean" and weight is None and label_smoothing == 0 and keep.all():
+        return None
+    t = xp.where(keep, t, 0)                                 # ignored targets pick class 0, weighted by 0
+    w_y = w[t] * keep                                        # w_{y_n}, 0 where y_n is ignored
+    one_hot = xp.expand_dims(t, dim) == xp.arange(classes).reshape(along)
+    a = one_hot * xp.expand_dims((1 - label_smoothing) * w_y, dim)
+    if label_smoothing > 0:
+        a = a + xp.expand_dims(keep, dim) * (label_smoothing / classes * w).reshape(along)
+    denominator = float(w_y.sum())
+    if reduction == "mean" and denominator == 0:
+        return None
+    return CrossEntropy.apply(input, a, dim, reduction, denominator, logits=logits)
+
+
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
     r"""Negative log-likelihood: the loss of log-probabilities for the true classes.
@@ -458,7 +506,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     classes = input.shape[_class_dim(input, "nll_loss")]
     _check_class_weight("nll_loss", weight, classes)
     _check_class_indices("nll_loss", input, target, ignore_index)
-    return _nll(input, target, weight, ignore_index, reduction)
+    fused = _fused(input, target, weight, ignore_index, reduction, 0.0, logits=False)
+    return _nll(input, target, weight, ignore_index, reduction) if fused is None else fused
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -488,6 +537,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
            mean: \frac{1}{N} \sum_n l_n     (N counts all of the n (and d1, ...) positions; weights do not divide)
 
        ignore_index is not used with probabilities.
+
+    The usual case (class indices, 'mean', no weights, nothing ignored, no smoothing) is two ops, NllLoss after
+    LogSoftmax, as PyTorch's graph has it; every other case is one op, ``CrossEntropy`` (``ops/cross_entropy.py``,
+    with its closed-form backward), except those ``_fused`` lists, which keep the separate ops.
     """
     if weight is None and reduction == "mean" and label_smoothing == 0 and size_average is None and reduce is None:
         t = _usual_class_targets(input, target, ignore_index)
@@ -503,7 +556,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     classes = input.array.shape[class_dim]
     _check_class_weight("cross_entropy", weight, classes)
     _check_label_smoothing(label_smoothing)
-    logp = input.log_softmax(class_dim)
     if target.array.shape == input.array.shape:  # class probabilities
         if not target.dtype.is_floating_point:
             index_shape = tuple(input.shape[:class_dim] + input.shape[class_dim + 1:])
@@ -514,9 +566,16 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if ignore_index >= 0:
             raise RuntimeError(f"cross_entropy: ignore_index={ignore_index} is only for class-index targets, not "
                                "for class probabilities (a float target of the input's shape)")
+        fused = _fused(input, target, weight, ignore_index, reduction, label_smoothing, logits=True)
+        if fused is not None:
+            return fused
+        logp = input.log_softmax(class_dim)
         q = target if label_smoothing == 0 else target * (1 - label_smoothing) + label_smoothing / classes
         if weight is not None:
             q = q * weight.to(input.dtype).reshape(classes, *[1] * (input.ndim - class_dim - 1))
         return _reduce(-(logp * q).sum(class_dim), reduction)
     _check_class_indices("cross_entropy", input, target, ignore_index)
-    return _nll(logp, target, weight, ignore_index, reduction, label_smoothing)
+    fused = _fused(input, target, weight, ignore_index, reduction, label_smoothing, logits=True)
+    if fused is not None:
+        return fused
+    return _nll(input.log_softmax(class_dim), target, weight, ignore_index, reduction, label_smoothing)
