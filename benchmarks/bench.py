@@ -13,6 +13,14 @@ so that we time the same computation):
     tiny_sgd    one step of a 2-8-1 MLP (tanh), batch 32, MSE, SGD: overhead-bound (the small models the lessons
                 train by the hundred)
     adam_1m     one ``optimizer.step()`` of Adam over one million float32 parameters in four tensors
+    capstone    the kind of step lesson 09's pipeline trains with: Linear-BatchNorm-ReLU-Dropout twice, then a Linear
+                (64-128-128-10), batch 64, cross-entropy with label smoothing 0.1, ``clip_grad_norm_``, AdamW with
+                two weight-decay groups (matrices decayed; biases and batch norm's weights not); overhead-bound.
+                Its numpy-by-hand column is "n/a": batch norm's and label smoothing's backward, dropout, clipping
+                and AdamW's groups written out by hand would be a program of its own, out of proportion with what
+                it would tell (the mlp_* rows already measure our overhead against numpy). Dropout draws other
+                masks in each library, so the check that both compute the same numbers runs a twin of the model
+                with dropout off (same weights, same data); the timed step has it on.
     mlp3_fwd_bwd  forward and backward of a 784-256-256-10 MLP (ReLU), batch 1024, cross-entropy (no update)
     op_add, op_matmul, op_relu   one small op (16x16 float32 tensors) forward and backward: the per-op overhead
 
@@ -96,6 +104,49 @@ def library_mlp(lib, sizes, batch, act, loss, optimizer, lr):
         return out.item()
     step.result = lambda: params[0].grad.numpy() if opt is None else params[0].detach().numpy()
     return step
+
+
+CAPSTONE_SIZES = (64, 128, 128, 10)
+
+
+def library_capstone(lib, dropout=0.1, batch=64, seed=0):
+    """One training step of the capstone's kind of model, written once against the PyTorch API."""
+    nn, F = lib.nn, lib.nn.functional
+    (n_in, h1, h2, n_out) = CAPSTONE_SIZES
+    model = nn.Sequential(nn.Linear(n_in, h1), nn.BatchNorm1d(h1), nn.ReLU(), nn.Dropout(dropout),
+                          nn.Linear(h1, h2), nn.BatchNorm1d(h2), nn.ReLU(), nn.Dropout(dropout),
+                          nn.Linear(h2, n_out))
+    rs = np.random.default_rng(seed)
+    weights = {name: rs.uniform(-0.1, 0.1, tuple(p.shape)).astype(np.float32) + (name.endswith("1.weight")
+                                                                                 or name.endswith("5.weight"))
+               for name, p in model.named_parameters()}  # (batch norm's weights near 1, the rest near 0)
+    model.load_state_dict({**model.state_dict(), **{k: lib.tensor(v) for k, v in weights.items()}})
+    x = lib.tensor(rs.standard_normal((batch, n_in)).astype(np.float32))
+    y = lib.tensor(rs.integers(0, n_out, batch))
+    decay = [p for p in model.parameters() if p.ndim == 2]
+    no_decay = [p for p in model.parameters() if p.ndim != 2]
+    optimizer = lib.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
+                                lr=1e-3)
+    model.train()
+
+    def step():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y, label_smoothing=0.1)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        return loss.item()
+    step.result = lambda: decay[0].detach().numpy()
+    return step
+
+
+def capstone(libs):
+    """tinygrad_lite and PyTorch only (numpy by hand: "n/a", see the module's docstring); ``.check``: the twin
+    without dropout on which the two must compute the same numbers."""
+    steps = {"tinygrad_lite": library_capstone(libs["tinygrad_lite"]), "pytorch": library_capstone(libs["torch"])}
+    for impl, lib in (("tinygrad_lite", libs["tinygrad_lite"]), ("pytorch", libs["torch"])):
+        steps[impl].check = library_capstone(lib, dropout=0.0)
+    return steps
 
 
 def numpy_adam_update(p, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -254,6 +305,8 @@ BENCHMARKS = {  # name: (make the three step functions, default timed steps, tar
     "tiny_sgd": (mlp_benchmark((2, 8, 1), 32, "tanh", "mse", "sgd", 0.01), 3000, {"pytorch": 1.2},
                  "2-8-1 MLP step (tanh), batch 32, MSE, SGD"),
     "adam_1m": (adam_1m, 200, {"pytorch": 1.2}, "Adam step over 1,000,000 float32 parameters"),
+    "capstone": (capstone, 300, {"pytorch": 0.8}, "(Linear-BatchNorm-ReLU-Dropout) x2 + Linear, batch 64, AdamW, "
+                 "clip_grad_norm_, label smoothing"),
     "mlp3_fwd_bwd": (mlp_benchmark((784, 256, 256, 10), 1024, "relu", "cross_entropy", None, 0.0), 100, {},
                      "784-256-256-10 MLP forward+backward, batch 1024"),
     "op_add": (op_benchmark("add"), 3000, {}, "add 16x16, forward+backward"),
@@ -264,7 +317,9 @@ BENCHMARKS = {  # name: (make the three step functions, default timed steps, tar
 
 # ==================================================================== timing, checking, memory
 def check_same_numbers(name, steps, n=3):
-    """Run each implementation a few steps; they must give the same losses and the same final numbers."""
+    """Run each implementation a few steps; they must give the same losses and the same final numbers (on its
+    ``.check`` twin where it has one: a step with randomness, such as dropout, that the libraries draw differently)."""
+    steps = {impl: getattr(step, "check", step) for impl, step in steps.items()}
     losses = {impl: [step() for _ in range(n)] for impl, step in steps.items()}
     results = {impl: np.asarray(step.result(), dtype=np.float64) for impl, step in steps.items()}
     for impl in steps:
@@ -395,8 +450,11 @@ def report(results):
         print(f"\n{name}: {r['title']}")
         print(f"  {'implementation':<18}{unit + '/step':>10}{'x PyTorch':>12}")
         for impl in NAMES:
-            print(f"  {impl:<18}{s[impl] * scale:>10.3f}{s[impl] / s['pytorch']:>12.2f}")
-        print(f"  tinygrad_lite / numpy: {s['tinygrad_lite'] / s['numpy (by hand)']:.2f}")
+            if impl in s:
+                print(f"  {impl:<18}{s[impl] * scale:>10.3f}{s[impl] / s['pytorch']:>12.2f}")
+            else:
+                print(f"  {impl:<18}{'n/a':>10}")
+        print(f"  tinygrad_lite / numpy: {_ratio(s, 'numpy (by hand)')}")
         for against, target in r["targets"].items():
             ratio = s["tinygrad_lite"] / s[against]
             verdict = "OK" if ratio <= target else "SLOWER THAN TARGET"
@@ -404,6 +462,11 @@ def report(results):
         if r.get("peak_bytes"):
             peaks = ", ".join(f"{impl} {b / 2**20:.2f} MiB" for impl, b in r["peak_bytes"].items())
             print(f"  peak memory of one step: {peaks}")
+
+
+def _ratio(seconds, against):
+    """tinygrad_lite's time over ``against``'s, as text ("n/a" where that implementation was not written)."""
+    return f"{seconds['tinygrad_lite'] / seconds[against]:.2f}" if against in seconds else "n/a"
 
 
 def markdown(all_results):
@@ -420,7 +483,7 @@ def markdown(all_results):
         cells = []
         for r in settings:
             s = r["benchmarks"][name]["seconds"]
-            cells += [f"{s['tinygrad_lite'] / s['pytorch']:.2f}", f"{s['tinygrad_lite'] / s['numpy (by hand)']:.2f}"]
+            cells += [_ratio(s, "pytorch"), _ratio(s, "numpy (by hand)")]
         target = ", ".join(f"<= {t} x {'numpy' if a.startswith('numpy') else 'PyTorch'}"
                            for a, t in first["targets"].items()) or "-"
         lines.append(f"| `{name}` | {time_text} | " + " | ".join(cells) + f" | {target} |")
@@ -437,7 +500,7 @@ def plot(all_results, path):
         rows = np.arange(len(names))
         for k, (against, color) in enumerate((("pytorch", "tab:orange"), ("numpy (by hand)", "tab:green"))):
             ratios = [results["benchmarks"][n]["seconds"]["tinygrad_lite"] / results["benchmarks"][n]["seconds"]
-                      [against] for n in names]
+                      .get(against, np.nan) for n in names]  # (nan: no bar where the column is "n/a")
             ax.barh(rows + (k - 0.5) * 0.4, ratios, height=0.4, color=color,
                     label=f"tinygrad_lite / {'PyTorch' if against == 'pytorch' else 'numpy by hand'}")
             for r, n in zip(rows, names):

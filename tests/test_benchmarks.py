@@ -12,7 +12,7 @@ def test_bench_runs_checks_and_saves_its_results(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     command = [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--threads", "1", "--steps", "3",
                "--out", str(tmp_path)]
-    for name in ("mlp_sgd", "tiny_sgd", "adam_1m", "op_add"):
+    for name in ("mlp_sgd", "tiny_sgd", "adam_1m", "op_add", "capstone"):
         command += ["--only", name]
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
     assert result.returncode == 0, result.stderr
@@ -20,7 +20,7 @@ def test_bench_runs_checks_and_saves_its_results(tmp_path):
     for text in ("=== 1 thread", "mlp_sgd: 784-256-10 MLP step, batch 128, cross-entropy, SGD",
                  "adam_1m: Adam step over 1,000,000 float32 parameters", "tinygrad_lite / numpy:",
                  "target: tinygrad_lite <= 1.1x numpy (by hand)", "target: tinygrad_lite <= 1.2x pytorch",
-                 "| `tiny_sgd` |"):
+                 "| `tiny_sgd` |", "| `capstone` |", "tinygrad_lite / numpy: n/a"):
         assert text in out, out
     if sys.platform == "linux":  # (peak memory is read from /proc)
         assert "peak memory of one step: tinygrad_lite" in out
@@ -29,6 +29,7 @@ def test_bench_runs_checks_and_saves_its_results(tmp_path):
     saved = json.loads((tmp_path / "bench.json").read_text())
     (results,) = saved["results"]
     assert results["threads"] == "1" and results["torch_threads"] == 1
-    assert set(results["benchmarks"]) == {"mlp_sgd", "tiny_sgd", "adam_1m", "op_add"}
+    assert set(results["benchmarks"]) == {"mlp_sgd", "tiny_sgd", "adam_1m", "op_add", "capstone"}
+    assert "numpy (by hand)" not in results["benchmarks"]["capstone"]["seconds"]  # (written with the libraries only)
     assert all(t > 0 for b in results["benchmarks"].values() for t in b["seconds"].values())
     assert (tmp_path / "bench.png").stat().st_size > 10_000

@@ -15,6 +15,9 @@ As in PyTorch, the state (``step`` = 0 and ``sum`` = \tau) exists from construct
 before the first step. Also as in PyTorch, \tau is the constructor's ``initial_accumulator_value`` for every
 parameter: a parameter group's own ``initial_accumulator_value`` (given in the group's dict, or later with
 ``add_param_group``) is kept in the group but does not fill its accumulators.
+
+The small parameters of a group are updated all at once (``_update_many``, PyTorch's ``foreach`` idea), side by side
+in flat arrays (``optimizer.FlatState``): the same numbers, in a few numpy calls for all of them.
 """
 import numpy as np
 
@@ -33,8 +36,9 @@ class Adagrad(Optimizer):
     """``Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *,
     maximize=False)``.
 
-    ``foreach``, ``fused`` and ``differentiable`` are accepted for PyTorch's scripts and change nothing
-    (see ``optimizer.implementation_flags``)."""
+    ``foreach=False`` updates one parameter at a time; None and True, the small ones all at once (the same
+    numbers). ``fused`` and ``differentiable`` are accepted for PyTorch's scripts and change nothing (see
+    ``optimizer.implementation_flags``)."""
 
     _tensor_step = True  # state["step"] is a 0-d tensor; a numeric step loaded from a checkpoint becomes one
 
@@ -67,13 +71,29 @@ class Adagrad(Optimizer):
         if not self.state[param]:  # a parameter added later with add_param_group
             self._init_state(param, group)
         state = self.state[param]
-        lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
         t = next_step(state)
-        g = effective_grad(param, group)
+        self._update_arrays(param.array, param._grad.array, state["sum"].array, group, t)
+
+    def _update_many(self, params, group):
+        """The multi-tensor path: the same update as ``_update``, on the group's small parameters all at once."""
+        for param in params:
+            if not self.state[param]:
+                self._init_state(param, group)
+        for flat in self._flat_states(params, ["sum"]):
+            t = flat.next_step()
+            theta, g = flat.gather()
+            self._update_arrays(theta, g, flat.flat["sum"], group, t)
+            flat.scatter()
+
+    @staticmethod
+    def _update_arrays(theta, grad, total, group, t):
+        """Adagrad's update of the array ``theta`` in place, from its gradient ``grad``, the sum of squares
+        ``total`` and the step count ``t``."""
+        lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
+        g = effective_grad(grad, theta, group)
 
         clr = lr / (1 + (t - 1) * lr_decay)                      # decayed lr = lr / (1 + (t - 1) lr_decay)
-        total = state["sum"].array
         total += g * g                                           # s <- s + g^2
         std = np.sqrt(total)                                     # theta <- theta - clr g / (sqrt(s) + eps)
         std += eps
-        param.array -= clr * (g / std)
+        theta -= clr * (g / std)

@@ -19,7 +19,9 @@ These are PyTorch's formulas, computed as its default implementation does except
 regroup to save a pass over the arrays (the results agree to rounding). The update works on the arrays directly
 with in-place ufuncs (``out=``) and one scratch array, so that a step over a million parameters makes no other
 temporary arrays (maximize and non-decoupled weight decay make one more, for g). A large parameter is updated a
-block at a time (``optimizer.blocks``): the dozen passes over one block run in the processor's cache.
+block at a time (``optimizer.blocks``): the dozen passes over one block run in the processor's cache. The small
+parameters of a group are updated all at once (``_update_many``, PyTorch's ``foreach`` idea): their numbers side by
+side in flat arrays (``optimizer.FlatState``), so the dozen passes are a dozen numpy calls for all of them.
 """
 import math
 
@@ -39,8 +41,9 @@ class Adam(Optimizer):
     """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, maximize=False,
     decoupled_weight_decay=False)``.
 
-    ``foreach``, ``fused``, ``capturable`` and ``differentiable`` are accepted for PyTorch's scripts and change
-    nothing (see ``optimizer.implementation_flags``)."""
+    ``foreach=False`` updates one parameter at a time; None and True, the small ones all at once (the same
+    numbers). ``fused``, ``capturable`` and ``differentiable`` are accepted for PyTorch's scripts and change nothing
+    (see ``optimizer.implementation_flags``)."""
 
     _tensor_step = True  # state["step"] is a 0-d tensor; a numeric step loaded from a checkpoint becomes one
 
@@ -66,18 +69,39 @@ class Adam(Optimizer):
                         fused=fused, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
+    def _init_state(self, param, group):
+        """The state of a parameter at its first step: step 0, m = v = 0 (and AMSGrad's v_max = 0)."""
+        state = self.state[param]
+        state["step"], state["exp_avg"], state["exp_avg_sq"] = step_state(), zeros_state(param), zeros_state(param)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = zeros_state(param)
+
     def _update(self, param, group):
         state = self.state[param]
         if not state:
-            state["step"], state["exp_avg"], state["exp_avg_sq"] = step_state(), zeros_state(param), zeros_state(param)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = zeros_state(param)
+            self._init_state(param, group)
         t = next_step(state)
         arrays = [param.array, param.grad.array, state["exp_avg"].array, state["exp_avg_sq"].array]
         if group["amsgrad"]:
             arrays.append(state["max_exp_avg_sq"].array)
-        scratch = None
-        for theta, g, m, v, *v_max in blocks(*arrays):  # a block at a time: its arrays stay in the cache
+        self._update_arrays(arrays, group, t)
+
+    def _update_many(self, params, group):
+        """The multi-tensor path: the same update as ``_update``, on the group's small parameters all at once."""
+        names = ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"] if group["amsgrad"] else ["exp_avg", "exp_avg_sq"]
+        for param in params:
+            if not self.state[param]:
+                self._init_state(param, group)
+        for flat in self._flat_states(params, names):
+            t = flat.next_step()
+            theta, g = flat.gather()
+            self._update_arrays([theta, g] + [flat.flat[name] for name in names], group, t, flat.scratch)
+            flat.scatter()
+
+    def _update_arrays(self, arrays, group, t, scratch=None):
+        """Adam's update of ``arrays`` = [theta, g, m, v] (+ [v_max] with AMSGrad), of one shape, a block at a time:
+        the arrays of one block stay in the cache. ``scratch``: an array of at least a block's size, or None."""
+        for theta, g, m, v, *v_max in blocks(*arrays):
             if scratch is None:  # (the first block is the largest: a whole array, when it is not cut into blocks)
                 scratch = array_module_of(theta).empty(theta.size, theta.dtype)
             tmp = scratch[:theta.size].reshape(theta.shape)

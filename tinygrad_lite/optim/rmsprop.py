@@ -19,6 +19,9 @@ weight decay \lambda, momentum \mu, at step t:
 
 These are PyTorch's formulas: \epsilon is added outside the square root, and there is no bias correction
 (unlike Adam), so the first steps are large while v_t is still small.
+
+The small parameters of a group are updated all at once (``_update_many``, PyTorch's ``foreach`` idea), side by side
+in flat arrays (``optimizer.FlatState``): the same numbers, in a few numpy calls for all of them.
 """
 import numpy as np
 
@@ -37,8 +40,9 @@ class RMSprop(Optimizer):
     """``RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
     maximize=False)``.
 
-    ``foreach``, ``capturable`` and ``differentiable`` are accepted for PyTorch's scripts and change nothing
-    (see ``optimizer.implementation_flags``)."""
+    ``foreach=False`` updates one parameter at a time; None and True, the small ones all at once (the same
+    numbers). ``capturable`` and ``differentiable`` are accepted for PyTorch's scripts and change nothing (see
+    ``optimizer.implementation_flags``)."""
 
     _tensor_step = True  # state["step"] is a 0-d tensor; a numeric step loaded from a checkpoint becomes one
 
@@ -56,33 +60,63 @@ class RMSprop(Optimizer):
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
+    def _init_state(self, param, group):
+        """The state of a parameter at its first step: step 0, v = 0 (and b = 0 with momentum, g_avg = 0 centered)."""
+        state = self.state[param]
+        state["step"], state["square_avg"] = step_state(), zeros_state(param)
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = zeros_state(param)
+        if group["centered"]:
+            state["grad_avg"] = zeros_state(param)
+
+    @staticmethod
+    def _state_names(group):
+        """The state entries shaped like the parameter that the update uses, in ``_update_arrays``' order."""
+        return (["square_avg"] + (["grad_avg"] if group["centered"] else [])
+                + (["momentum_buffer"] if group["momentum"] > 0 else []))
+
     def _update(self, param, group):
         state = self.state[param]
         if not state:
-            state["step"], state["square_avg"] = step_state(), zeros_state(param)
-            if group["momentum"] > 0:
-                state["momentum_buffer"] = zeros_state(param)
-            if group["centered"]:
-                state["grad_avg"] = zeros_state(param)
-        lr, alpha, eps, momentum = (float(group[k]) for k in ("lr", "alpha", "eps", "momentum"))
+            self._init_state(param, group)
         next_step(state)
-        g = effective_grad(param, group)
+        arrays = [state[name].array for name in self._state_names(group)]
+        self._update_arrays(param.array, param._grad.array, *arrays, group=group)
 
-        square_avg = state["square_avg"].array
+    def _update_many(self, params, group):
+        """The multi-tensor path: the same update as ``_update``, on the group's small parameters all at once."""
+        names = self._state_names(group)
+        for param in params:
+            if not self.state[param]:
+                self._init_state(param, group)
+        for flat in self._flat_states(params, names):
+            flat.next_step()
+            theta, g = flat.gather()
+            self._update_arrays(theta, g, *(flat.flat[name] for name in names), group=group)
+            flat.scatter()
+
+    @staticmethod
+    def _update_arrays(theta, grad, square_avg, *optional, group):
+        """RMSprop's update of the array ``theta`` in place, from its gradient ``grad`` and state arrays (v, then
+        g_avg if centered, then b if momentum > 0: ``_state_names``)."""
+        lr, alpha, eps, momentum = (float(group[k]) for k in ("lr", "alpha", "eps", "momentum"))
+        optional = list(optional)
+        grad_avg = optional.pop(0) if group["centered"] else None
+        buf = optional.pop(0) if momentum > 0 else None
+        g = effective_grad(grad, theta, group)
+
         square_avg *= alpha                                      # v <- alpha v + (1 - alpha) g^2
         square_avg += (1 - alpha) * (g * g)
-        if group["centered"]:
-            grad_avg = state["grad_avg"].array
+        if grad_avg is not None:
             grad_avg += (1 - alpha) * (g - grad_avg)             # g_avg <- alpha g_avg + (1 - alpha) g
             denom = np.sqrt(square_avg - grad_avg * grad_avg)    # d = sqrt(v - g_avg^2) + eps
         else:
             denom = np.sqrt(square_avg)                          # d = sqrt(v) + eps
         denom += eps
 
-        if momentum > 0:
-            buf = state["momentum_buffer"].array
+        if buf is not None:
             buf *= momentum                                      # b <- mu b + g / d
             buf += g / denom
-            param.array -= lr * buf                              # theta <- theta - lr b
+            theta -= lr * buf                                    # theta <- theta - lr b
         else:
-            param.array -= lr * (g / denom)                      # theta <- theta - lr g / d
+            theta -= lr * (g / denom)                            # theta <- theta - lr g / d

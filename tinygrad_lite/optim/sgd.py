@@ -14,6 +14,9 @@ weight decay \lambda, at step t:
 b is the momentum buffer (``state[p]["momentum_buffer"]``): a running sum of past gradients that keeps the
 parameter moving through small bumps and along shallow valleys. The formulas are PyTorch's: note that the first
 step copies g into b without dampening, and that momentum is applied to the gradient, not to \gamma g.
+
+With momentum, the small parameters of a group are updated all at once (``_update_many``, PyTorch's ``foreach``
+idea), side by side in flat arrays (``optimizer.FlatState``): the same numbers, in a few numpy calls for all of them.
 """
 from .optimizer import (
     Optimizer,
@@ -28,8 +31,10 @@ from .optimizer import (
 class SGD(Optimizer):
     """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False)``.
 
-    ``foreach``, ``fused`` and ``differentiable`` are accepted for PyTorch's scripts and change nothing
-    (see ``optimizer.implementation_flags``)."""
+    ``foreach=False`` updates one parameter at a time; None and True, with momentum, the small ones all at once
+    (the same numbers; plain SGD, one pass per parameter, is faster one at a time). ``fused`` and ``differentiable``
+    are accepted for PyTorch's scripts and change nothing (see
+    ``optimizer.implementation_flags``)."""
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False,
                  foreach=None, differentiable=False, fused=None):
@@ -49,17 +54,42 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, param, group):
-        lr, momentum, dampening = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
-        g = effective_grad(param, group)
-        if momentum != 0:
+        buf, first = None, False
+        if float(group["momentum"]) != 0:
             state = self.state[param]
             if state.get("momentum_buffer") is None:
-                state["momentum_buffer"] = zeros_state(param)
-                buf = state["momentum_buffer"].array
+                state["momentum_buffer"], first = zeros_state(param), True
+            buf = state["momentum_buffer"].array
+        self._update_arrays(param.array, param._grad.array, buf, group, first)
+
+    def _update_many(self, params, group):
+        """The multi-tensor path: the same update as ``_update``, on the group's small parameters all at once."""
+        if float(group["momentum"]) == 0:  # one pass per parameter: copying them into a flat array costs more
+            for param in params:
+                self._update(param, group)
+            return
+        ready = []
+        for param in params:
+            if self.state[param].get("momentum_buffer") is None:
+                self._update(param, group)                           # the first step with momentum: b_1 = g_1
+            else:
+                ready.append(param)
+        for flat in self._flat_states(ready, ["momentum_buffer"], steps=False) if ready else ():
+            theta, g = flat.gather()
+            self._update_arrays(theta, g, flat.flat["momentum_buffer"], group)
+            flat.scatter()
+
+    @staticmethod
+    def _update_arrays(theta, grad, buf, group, first=False):
+        """SGD's update of the array ``theta`` in place, from its gradient ``grad`` and momentum buffer ``buf`` (None
+        without momentum); ``first``: the buffer is new (b_1 = g_1)."""
+        lr, momentum, dampening = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
+        g = effective_grad(grad, theta, group)
+        if buf is not None:
+            if first:
                 buf[...] = g                                                 # b_1 = g_1
             else:
-                buf = state["momentum_buffer"].array
                 buf *= momentum                                              # b_t = mu b_{t-1} + (1 - tau) g_t
                 buf += (1 - dampening) * g
             g = g + momentum * buf if group["nesterov"] else buf
-        subtract_scaled_(param.array, g, lr)                                # theta_t = theta_{t-1} - lr g_t
+        subtract_scaled_(theta, g, lr)                                      # theta_t = theta_{t-1} - lr g_t
