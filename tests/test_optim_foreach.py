@@ -185,3 +185,19 @@ def test_foreach_is_checked_and_kept_in_the_groups():
         assert optim.Adam([w], foreach=foreach).param_groups[0]["foreach"] is foreach
     with pytest.raises(TypeError, match="foreach must be True, False or None"):
         optim.Adam([w], foreach="yes")
+
+
+@pytest.mark.parametrize("foreach", [False, None])
+def test_a_state_tensor_of_another_dtype_set_by_hand_keeps_its_dtype(foreach):
+    """A float64 exp_avg put by hand beside float32 ones stays float64 (its own flat array), on both paths alike."""
+    tl.manual_seed(0)
+    params = [tl.nn.Parameter(tl.randn(3, 2)) for _ in range(3)]
+    optimizer = optim.Adam(params, lr=0.1, foreach=foreach)
+    for p in params:
+        p.grad = tl.ones_like(p)
+    optimizer.step()
+    optimizer.state[params[1]]["exp_avg"] = optimizer.state[params[1]]["exp_avg"].double()
+    for _ in range(3):
+        optimizer.step()
+    assert [optimizer.state[p]["exp_avg"].dtype for p in params] == [tl.float32, tl.float64, tl.float32]
+    assert all(p.dtype == tl.float32 for p in params)

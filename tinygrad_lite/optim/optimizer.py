@@ -219,11 +219,12 @@ class Optimizer:
             return [flat]
         if len(cache) > 4 * len(self.param_groups) + 4:  # (stale ones, of parameters that had no gradient once)
             cache.clear()
-        alike = defaultdict(list)  # one flat array per dtype, and per step count (the bias corrections differ)
-        for p in params:
+        alike = defaultdict(list)  # one flat array per dtype (of the parameter and of each state tensor: one set
+        for p in params:           # by hand keeps its own), and per step count (the bias corrections differ)
             _state_follows(p, self.state.get(p, {}))  # (a parameter back from the GPU: its state comes too)
             step = self.state[p]["step"].array if steps else None
-            alike[(p.array.dtype,) + ((float(step), step.dtype) if steps else ())].append(p)
+            dtypes_of = tuple(self.state[p][name].array.dtype for name in names)
+            alike[(p.array.dtype, dtypes_of) + ((float(step), step.dtype) if steps else ())].append(p)
         flats = [FlatState(ps, [self.state.get(p, {}) for p in ps], names, steps) for ps in alike.values()]
         if len(flats) == 1:
             cache[key] = flats[0]
