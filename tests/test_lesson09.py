@@ -16,7 +16,8 @@ import torch
 from lesson_helpers import define, notebooks, verdict
 
 import tinygrad_lite as tl
-from tinygrad_lite.course.checks import PASSED, get_exercise
+from tinygrad_lite.course import pipeline
+from tinygrad_lite.course.checks import PASSED, get_exercise, run_check
 from tinygrad_lite.course.exercises import lesson09 as L
 from tinygrad_lite.course.notebooks import read_notebook
 
@@ -885,13 +886,20 @@ def test_the_exercise_texts_hold_no_finished_code():
         assert line not in text
 
 
-def test_without_pytorch_the_epoch_check_leaves_out_its_pytorch_case_and_nothing_else(monkeypatch):
-    """The course needs no PyTorch (a hosted notebook may have none): there, the epoch check's case on PyTorch is
-    left out, and the same seeds give the same other cases (tests/test_hosted.py runs the lesson without PyTorch:
-    its checks pass there)."""
+def test_without_pytorch_the_epoch_checks_pytorch_case_reads_the_code_for_tinygrad_lite_named_directly(monkeypatch):
+    """The course needs no PyTorch (a hosted notebook may have none). There the epoch check's case on PyTorch runs
+    on tinygrad_lite, after reading the learner's code for tinygrad_lite named directly instead of through lib:
+    the same seeds give the same other cases; a loop that hard-codes tl fails with a message that says so, and
+    the right answer passes all the cases."""
     exercise = get_exercise("09.train_one_epoch")
     with_torch = exercise.cases(np.random.default_rng(7))
     monkeypatch.setitem(sys.modules, "torch", None)  # how a test hides an installed package
     without = exercise.cases(np.random.default_rng(7))
-    assert [c.label for c in with_torch if c.args[0].lib != "torch"] == [c.label for c in without]
-    assert len(without) == len(with_torch) - 1 and all(c.args[0].lib != "torch" for c in without)
+    assert [c.label for c in with_torch if c.args[0].lib != "torch"] == [c.label for c in without
+                                                                       if not c.args[0].by_name]
+    assert len(without) == len(with_torch) and [c.args[0].by_name for c in without].count(True) == 1
+    reference = pipeline.Reference.for_check(exercise)
+    result = run_check(exercise, hard_codes_tinygrad_lite, reference=reference)
+    text = " ".join(result.text.split())
+    assert not result and "names tinygrad_lite's clip_grad_norm_, cross_entropy directly, not through lib" in text
+    assert run_check(exercise, train_one_epoch, reference=reference).status == PASSED

@@ -31,7 +31,7 @@ and take the library module ``lib`` as their first argument; tests/test_lesson09
 """
 import math
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -170,6 +170,7 @@ class EpochSpec:
     stale: bool = False
     gpu: bool = False
     dtype: str = "float32"
+    by_name: bool = False  # (without PyTorch) the case on PyTorch: the code must not name tinygrad_lite itself
 
     def __repr__(self):
         text = f"{self.n} digits in batches of {self.batch_size}, max_norm={self.max_norm}, device {self.device!r}"
@@ -210,6 +211,12 @@ CHOSE_CPU = ("the model is on cpu, the device you were given, and this machine h
 
 
 def _epochs(fn, spec, kwargs):
+    named = _named_library(fn) if spec.by_name else None
+    if named is not None:
+        return Run.failed(
+            f"your train_one_epoch names {named} directly, not through lib: with lib = torch it would mix the two "
+            "libraries. Build everything through lib: lib.nn.functional.cross_entropy, lib.nn.utils.clip_grad_norm_, "
+            "lib.no_grad ...")
     lib = _library(spec.lib)
     x, y = digits_arrays()
     rows = np.random.default_rng(spec.seed).permutation(len(y))[:spec.n]
@@ -254,6 +261,21 @@ def _epochs(fn, spec, kwargs):
                               "leave the model where it is")
         numbers += [float(returned[0]), float(returned[1])]
     return Run.of(numbers + list(_state(model)))
+
+
+def _named_library(fn):
+    """The objects of tinygrad_lite that the learner's code of ``fn`` names directly (``tl.nn.functional.
+    cross_entropy``, ``F = tl.nn.functional``, an imported function, ``tl.float32``), as "tinygrad_lite's name,
+    ..." in alphabetical order; None when everything goes through ``lib`` (or ``fn`` is the course's own code: the
+    reference, a known mistake)."""
+    from ..pipeline import is_learner_file, learner_references
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    if code is None or not is_learner_file(code.co_filename):
+        return None
+    names = sorted({getattr(obj, "__name__", type(obj).__name__) for obj in learner_references(fn, dotted=True)
+                    if (getattr(obj, "__module__", None) or "").split(".")[0] == "tinygrad_lite"
+                    and not obj.__module__.startswith("tinygrad_lite.course")})
+    return f"tinygrad_lite's {', '.join(names)}" if names else None
 
 
 def _moved_parameter(lib, model, device):
@@ -321,8 +343,9 @@ KEPT_GRAPH = ("the graph of batch {batch} (its forward pass, its activations) wa
 
 
 def epoch_cases(rng):
-    """The check's cases. The one on PyTorch runs only where PyTorch is installed: the course needs none (a hosted
-    notebook may lack it), and grading judges it in the kernel's environment, which is the grader's."""
+    """The check's cases. The one on PyTorch runs where PyTorch is installed: the course needs none (a hosted
+    notebook may lack it); without it that case runs on tinygrad_lite and first reads the learner's code for
+    tinygrad_lite named directly (``EpochSpec.by_name``). Grading judges in the kernel's environment, the grader's."""
     seed = int(rng.integers(1, 1000))
     cases = [
         Case((EpochSpec(),), visible=True),
@@ -342,7 +365,12 @@ def epoch_cases(rng):
         Case((EpochSpec(seed=seed + 6, n=36, batch_size=16, max_norm=0.5, hidden=8, device="cuda", dtype="float64"),),
              "the model and the data in float64 (compared at float64's precision), on 'cuda'"),
     ]
-    return cases if torch_installed() else [c for c in cases if c.args[0].lib != "torch"]
+    if torch_installed():
+        return cases
+    # no PyTorch here: the case on PyTorch becomes one that reads the code for tinygrad_lite named directly
+    return [Case((replace(c.args[0], lib="tinygrad_lite", by_name=True),),
+                 "the same loop with lib = torch, which is not installed here: the check reads your code instead")
+            if c.args[0].lib == "torch" else c for c in cases]
 
 
 def _epoch_compare(got, expected, case):
