@@ -1111,7 +1111,52 @@ def time_op_vectorised_in_float32(fn, repeats=20, warmup=3, clock=time.perf_coun
     return statistics.median((tl.tensor(ends) - tl.tensor(starts)).tolist())
 
 
+def scaled_step_tests_the_bias_only(loss, model, optimizer, state, max_norm=None):
+    """The finite test on the last parameter's gradient only (the bias's): it misses the injected inf, which reaches
+    the weight's gradient only, as np.isnan on every gradient does; the hint is about the untested gradient."""
+    scale = state["scale"]
+    (loss * scale).backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    for p in params:
+        p.grad = p.grad / scale
+    finite = all(np.isfinite(p.grad.cpu().numpy()).all() for p in params[-1:])
+    if not finite:
+        state["scale"], state["good_steps"] = scale * state["backoff_factor"], 0
+        return False
+    if max_norm is not None:
+        nn.utils.clip_grad_norm_(params, max_norm)
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"], state["good_steps"] = scale * state["growth_factor"], 0
+    return True
+
+
+def scaled_step_clips_to_max_norm_times_the_scale(loss, model, optimizer, state, max_norm=None):
+    """The scaled gradients clipped to max_norm * S, then unscaled: right but for clip_grad_norm_'s eps (1e-6),
+    which acts on the S times larger norm; it shows only on the float64 case, and is no float32 rounding."""
+    scale = state["scale"]
+    (loss * scale).backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    if not all(np.isfinite(p.grad.numpy()).all() for p in params):
+        state["scale"], state["good_steps"] = scale * state["backoff_factor"], 0
+        return False
+    if max_norm is not None:
+        nn.utils.clip_grad_norm_(params, max_norm * scale)     # the scaled norm against the scaled limit
+    for p in params:
+        p.grad = p.grad / scale
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"], state["good_steps"] = scale * state["growth_factor"], 0
+    return True
+
+
 WRONG += [
+    ("08.scaled_step", scaled_step_tests_the_bias_only, "the example", "a gradient you did not test",
+     "Test every parameter's gradient"),
+    ("08.scaled_step", scaled_step_clips_to_max_norm_times_the_scale, "hidden case 10 of 10",
+     "clipped the SCALED gradients to max_norm * S", "eps (1e-6)", "clip the true gradients to max_norm"),
     ("08.scaled_step", scaled_step_tests_the_norm, "hidden case 9 of 10", "step 3 should be taken, yours was skipped",
      "you tested the gradients' total norm", "their squares overflow float32"),
     ("08.time_op", time_op_vectorised_in_float32, "your times went through float32", "1/32 s"),
@@ -1164,7 +1209,7 @@ SCALING_CASES = range(len(get_exercise("08.scaled_step").all_cases()))
 def test_the_loss_scaling_reference_is_torchs_grad_scaler(index):
     exercise = get_exercise("08.scaled_step")
     case = exercise.all_cases()[index]
-    ours = np.asarray(exercise.run(scaled_step_reference, case.args, case.kwargs))
+    ours = np.asarray(exercise.run(scaled_step_reference, case.args, case.kwargs))[:-1]  # (last: the hints' probe)
     theirs = torch_scaled_run(case.args[0])
     np.testing.assert_array_equal(ours[:, :3], theirs[:, :3])       # scale, clean-step count, skipped steps
     # float16 matrix products (autocast) may round differently in the two libraries: float16's precision there
@@ -1177,6 +1222,8 @@ def test_the_loss_scaling_reference_is_torchs_grad_scaler(index):
 def test_every_scaling_case_skips_and_grows():
     cases = get_exercise("08.scaled_step").all_cases()
     runs = [np.asarray(get_exercise("08.scaled_step").run(scaled_step_reference, c.args, c.kwargs)) for c in cases]
+    assert all((run[-1] == 0).all() for run in runs)                    # the hints' probe: not run for a right run
+    runs = [run[:-1] for run in runs]
     assert sum((run[:, 2] == 0).any() for run in runs) >= 4          # skipped steps in most cases
     assert all((np.diff(run[:, 0]) > 0).any() for run in runs)         # the scale grows somewhere in each
     assert all(np.isfinite(run[:, 3:]).all() for run in runs)          # and the weights stay finite

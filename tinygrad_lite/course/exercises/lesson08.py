@@ -21,7 +21,9 @@
   The check (``drive_scaled_steps``) runs it over batches with injected overflows, and over a float16 forward
   pass (autocast) whose gradients overflow while the loss stays finite, and judges the scale, the count of clean
   steps, the skipped steps and the weights after every step, which must be ``torch.amp.GradScaler``'s
-  (tests/test_lesson08.py shows the reference equal to PyTorch's on every case).
+  (tests/test_lesson08.py shows the reference equal to PyTorch's on every case). The check's call
+  (``drive_scaled_steps_and_probe``) adds one row for the hints only, a probe that tells a finite test missing inf
+  from one testing only the bias's gradient (they take the same steps on every case).
 
 The references are written with the library's own ops (so that ``use`` can stand in). The mistakes are wrong
 versions driven the same way; hints come in tiers, never the finished line of code.
@@ -831,10 +833,44 @@ def drive_scaled_steps(fn, args, kwargs):
     return Run.of(rows)
 
 
+def drive_scaled_steps_and_probe(fn, args, kwargs):
+    """The check's call: ``drive_scaled_steps``, and one row more, for the hints only (``_compare_scaling`` leaves
+    it out). A finite test that misses inf (np.isnan alone) and one that tests only the last parameter's gradient
+    (the bias's) take the same steps on every case: an injected inf reaches the weight's gradient only, and a nan
+    reaches both. When the run has taken a step with a non-finite gradient (the weights are no longer finite),
+    ``_probe`` tells the two apart; otherwise the row is zeros."""
+    run = drive_scaled_steps(fn, args, kwargs)
+    if run.problem is not None:
+        return run
+    setup = args[0] if args else kwargs["setup"]
+    width = run.shape[1]
+    probe = _probe(fn, setup, width) if not np.isfinite(np.asarray(run)[:, 3:]).all() else np.zeros(width)
+    return Run.of(np.vstack([np.asarray(run), probe]))
+
+
+def _probe(fn, setup, width):
+    """One more call on the case's starting model and state, with a loss whose gradient is nan in one element of
+    the weight and finite (1) for the bias: the row [scale, good_steps, stepped, weights...] after it, or -1s when
+    the call raised or left no numbers to read."""
+    model, optimizer, state = setup.build()
+    optimizer.zero_grad()
+    mask = np.ones(model.weight.shape, dtype=setup.dtype)
+    mask.flat[0] = np.nan
+    loss = (model.weight * tensor(mask)).sum() + model.bias.sum()
+    try:
+        with np.errstate(all="ignore"):
+            stepped = fn(loss, model, optimizer, state, max_norm=setup.max_norm)
+        weights = np.concatenate([p.detach().numpy().ravel() for p in model.parameters()])
+        return np.concatenate([[float(state["scale"]), float(state["good_steps"]), float(bool(stepped))], weights])
+    except Exception:  # noqa: BLE001  (the hints' probe must never turn an answer into an error)
+        return np.full(width, -1.0)
+
+
 def _compare_scaling(got, expected, case):
     setup = case.args[0]
     if got.shape != expected.shape:
         return f"expected {expected.shape[0]} steps, got a run of shape {got.shape}"
+    got, expected = got[:-1], expected[:-1]  # the last row is the hints' probe (drive_scaled_steps_and_probe)
     # the weights of a float64 model at float64's precision (issue 32)
     rtol, atol = (1e-10, 1e-12) if setup.dtype == "float64" else (1e-5, 1e-7)
 
@@ -931,13 +967,14 @@ def _scaling_cases(rng):
 def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check=True, nan_check=True,
             inf_check=True, backoff=True, grow="interval", reset=True, clip_first=False, test="gradients",
             factors="state", clip_always=False, unscale_late=False, scaled=True, clip=True, first_only=False,
-            step_anyway=False):
+            last_only=False, step_anyway=False):
     """A learner's scaled_step; the switches make one mistake each (``factors``: "fixed" 0.5 and 2 instead of the
     state's factors, "fixed_up" only 2, "fixed_down" only 0.5; ``clip_always``: clips to 1.0 when max_norm is
     None; ``unscale_late``: divides by the scale after updating it; ``clip=False``: max_norm ignored;
-    ``first_only``: only the first parameter's gradient tested; ``inf_check=False``: np.isnan only, so inf passes;
-    ``step_anyway``: the optimizer steps before the test, which then only updates the state; ``grow="never"``:
-    the count kept, the scale never grown)."""
+    ``first_only``: only the first parameter's gradient tested, ``last_only``: only the last one's (the bias's);
+    ``clip_first="scaled"``: the scaled gradients clipped to max_norm * S, then unscaled; ``inf_check=False``:
+    np.isnan only, so inf passes; ``step_anyway``: the optimizer steps before the test, which then only updates
+    the state; ``grow="never"``: the count kept, the scale never grown)."""
     down = 0.5 if factors in ("fixed", "fixed_down") else state["backoff_factor"]
     up = 2.0 if factors in ("fixed", "fixed_up") else state["growth_factor"]
     if clip_always and max_norm is None:
@@ -949,13 +986,13 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
     if unscale_late:
         return _unscaled_late(params, optimizer, state, max_norm)
     if clip_first and max_norm is not None:
-        clip_grad_norm_(params, max_norm)
+        clip_grad_norm_(params, max_norm * scale if clip_first == "scaled" else max_norm)
     bad = False
     for i, p in enumerate(params):
         if unscale:
             p.grad = p.grad / scale
         g = p.grad.numpy()
-        if i == 0 or not first_only:
+        if (i == 0 or not first_only) and (i == len(params) - 1 or not last_only):
             bad = bad or bool((~np.isfinite(g)).any() if nan_check and inf_check
                               else np.isinf(g).any() if inf_check else np.isnan(g).any())
     if test == "loss":
@@ -1007,6 +1044,26 @@ def _scaling_switch(**switches):
     return wrong
 
 
+def _same_run(wrong, rtol=1e-9):
+    """A Mistake's ``match``: the answer is ``wrong``'s run on the case, to ``rtol``. For a mistake that shows only
+    at float64's precision: matched by its wrong version at the exercise's float32 tolerance, it would count as
+    giving the right answer there (and the check's float32-rounding hint, which is not its cause, would come)."""
+    runs = {}  # id(case) -> (case, wrong's run on it): a case's run is the same every time
+
+    def match(got, expected, case):
+        kept = runs.get(id(case))
+        if kept is None or kept[0] is not case:
+            with np.errstate(all="ignore"):
+                kept = runs[id(case)] = (case, np.asarray(drive_scaled_steps_and_probe(wrong, case.args,
+                                                                                        case.kwargs)))
+        run = kept[1]
+        return run.shape == got.shape and bool(np.allclose(got, run, rtol=rtol, atol=0.0, equal_nan=True))
+    return match
+
+
+UNTESTED = ("the overflow was in a gradient you did not test: any parameter's gradient may hold inf or nan, and "
+            "one such gradient is enough to turn the weights into nan. Test every parameter's gradient",)
+
 FACTORS = ("the scale changes by the factors in `state`: this case's backoff_factor and growth_factor are not "
            "0.5 and 2. A scaler's settings are data, so that one function serves every setting",
            "read both factors from the state, where the caller put them")
@@ -1017,6 +1074,7 @@ def _the_count_goes_wrong(got, expected, case):
     (state["good_steps"]) differs: the counter is kept, reset or compared the wrong way."""
     if got.shape != expected.shape:
         return False
+    got, expected = got[:-1], expected[:-1]  # the last row is the hints' probe
     wrong = np.flatnonzero((got[:, :3] != expected[:, :3]).any(axis=1))
     return bool(len(wrong)) and got[wrong[0], 2] == expected[wrong[0], 2] and got[wrong[0], 1] != expected[wrong[0], 1]
 
@@ -1025,7 +1083,7 @@ register(Exercise(
     "08.scaled_step",
     reference=scaled_step_reference,
     cases=_scaling_cases,
-    call=drive_scaled_steps,
+    call=drive_scaled_steps_and_probe,
     answer=RunAnswer(),
     compare=_compare_scaling,
     check_inputs=False,  # the model, the optimizer and the state change: that is the point
@@ -1089,6 +1147,15 @@ register(Exercise(
                  "too much. Unscale first, then clip (PyTorch: scaler.unscale_(optimizer) before "
                  "clip_grad_norm_)",
                  "move the clipping after the loop that divides the gradients by the scale"),
+        Mistake(match=_same_run(_scaling_switch(clip_first="scaled")),
+                hint="you clipped the SCALED gradients to max_norm * S and unscaled them afterwards: the same "
+                     "clipping only in exact arithmetic. clip_grad_norm_ divides max_norm by the norm plus a small "
+                     "eps (1e-6), and on the scaled norm, S times larger, that eps counts S times less, so the "
+                     "clipping factor is off by about 1e-6 / norm, relative (seen here, at float64's precision). "
+                     "Unscale first, then clip the true gradients to max_norm (PyTorch: scaler.unscale_(optimizer) "
+                     "before clip_grad_norm_)",
+                more="divide every gradient by the scale first, then clip the unscaled gradients to max_norm "
+                     "itself, not to a multiple of it"),
         _mistake(_scaling_switch(backoff=False),
                  "after an overflow the scale must come DOWN (times backoff_factor): otherwise the next steps "
                  "overflow again and again",
@@ -1106,9 +1173,8 @@ register(Exercise(
                  "this case gives a max_norm, and your steps are those without clipping: clip the global norm of "
                  "the unscaled gradients to max_norm before the step (max_norm=None alone means: do not clip)",
                  "after the finite test, clip the parameters' gradients to max_norm when it is not None"),
-        _mistake(_scaling_switch(first_only=True),
-                 "the overflow was in a gradient you did not test: any parameter's gradient may hold inf or nan, "
-                 "and one such gradient is enough to turn the weights into nan. Test every parameter's gradient"),
+        _mistake(_scaling_switch(first_only=True), *UNTESTED),
+        _mistake(_scaling_switch(last_only=True), *UNTESTED),
         _mistake(_scaling_switch(grow="never"),
                  "the scale never grew: after growth_interval clean steps in a row it must grow (times "
                  "growth_factor), so that it climbs back after a back-off and stays as large as the float16 "
