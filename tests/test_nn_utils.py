@@ -66,6 +66,17 @@ def test_clip_grad_norm_nonfinite():
     assert math.isinf(tg.nn.utils.clip_grad_norm_(ours, 1.0).item())
 
 
+@pytest.mark.parametrize("clip", ["clip_grad_norm_", "clip_grad_value_"])
+def test_clipping_pytorch_parameters_says_which_library_they_belong_to(clip):
+    """A loop that hard-codes tinygrad_lite's clipping for a PyTorch model: a TypeError that names the op and both
+    libraries, not an AttributeError from inside."""
+    model = torch.nn.Linear(2, 1)
+    model(torch.ones(3, 2)).sum().backward()
+    with pytest.raises(TypeError, match=rf"{clip}: the parameters must be tinygrad_lite Tensors, one is a "
+                                        rf"torch\.nn\.parameter\.Parameter.*torch\.nn\.utils\.{clip}"):
+        getattr(tg.nn.utils, clip)(model.parameters(), 1.0)
+
+
 def test_clip_grad_value_matches_pytorch():
     ours, theirs = twin_grads()
     tg.nn.utils.clip_grad_value_(ours, 0.5)

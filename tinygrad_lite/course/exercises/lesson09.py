@@ -584,7 +584,8 @@ register(Exercise(
                   "use the `device` argument, not a fixed 'cuda': the same function must run on a machine with a "
                   "GPU and on one without",
                   "pass the parameter `device` to .to(...)"),
-        ErrorHint(r"must be a tinygrad_lite Tensor, not a torch|must be a Tensor, not Tensor|"
+        ErrorHint(r"must be a tinygrad_lite Tensor, not a torch|must be tinygrad_lite Tensors, one is a torch|"
+                  r"must be a Tensor, not Tensor|"
                   r"'Tensor' object has no attribute 'array'|module 'torch' has no",
                   "on the PyTorch case, lib is torch: build everything through lib (lib.nn, lib.no_grad, ...), "
                   "not through tl, so that one function serves both libraries"),

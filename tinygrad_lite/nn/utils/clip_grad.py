@@ -19,10 +19,18 @@ from ...dtypes import get_default_dtype
 from ...tensor import Tensor
 
 
-def _grads(parameters):
+def _grads(parameters, op="clip_grad_norm_"):
     if isinstance(parameters, Tensor):
         parameters = [parameters]
-    return [p.grad for p in parameters if p.grad is not None]
+    grads = []
+    for p in parameters:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{op}: the parameters must be tinygrad_lite Tensors, one is a {type(p).__module__}."
+                            f"{type(p).__qualname__}; pass model.parameters() of a tinygrad_lite model (a PyTorch "
+                            f"model's parameters go to torch.nn.utils.{op})")
+        if p.grad is not None:
+            grads.append(p.grad)
+    return grads
 
 
 def _vector_norm(array, p):
@@ -73,5 +81,5 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient element to [-clip_value, clip_value] in place. ``foreach`` is ignored."""
     clip_value = float(clip_value)
-    for g in _grads(parameters):
+    for g in _grads(parameters, "clip_grad_value_"):
         g.clamp_(-clip_value, clip_value)
