@@ -1151,7 +1151,8 @@ register(Exercise(
                 hint="you clipped the SCALED gradients to max_norm * S and unscaled them afterwards: the same "
                      "clipping only in exact arithmetic. clip_grad_norm_ divides max_norm by the norm plus a small "
                      "eps (1e-6), and on the scaled norm, S times larger, that eps counts S times less, so the "
-                     "clipping factor is off by about 1e-6 / norm, relative (seen here, at float64's precision). "
+                     "clipping factor is off by about 1e-6 / norm, relative (float64 shows it, float32 on some "
+                     "machines). "
                      "Unscale first, then clip the true gradients to max_norm (PyTorch: scaler.unscale_(optimizer) "
                      "before clip_grad_norm_)",
                 more="divide every gradient by the scale first, then clip the unscaled gradients to max_norm "
