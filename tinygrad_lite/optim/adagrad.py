@@ -76,14 +76,8 @@ class Adagrad(Optimizer):
 
     def _update_many(self, params, group):
         """The multi-tensor path: the same update as ``_update``, on the group's small parameters all at once."""
-        for param in params:
-            if not self.state[param]:
-                self._init_state(param, group)
-        for flat in self._flat_states(params, ["sum"]):
-            t = flat.next_step()
-            theta, g = flat.gather()
+        for flat, t, theta, g in self._flat_updates(params, group, ["sum"]):
             self._update_arrays(theta, g, flat.flat["sum"], group, t)
-            flat.scatter()
 
     @staticmethod
     def _update_arrays(theta, grad, total, group, t):

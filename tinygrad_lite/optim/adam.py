@@ -89,14 +89,8 @@ class Adam(Optimizer):
     def _update_many(self, params, group):
         """The multi-tensor path: the same update as ``_update``, on the group's small parameters all at once."""
         names = ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"] if group["amsgrad"] else ["exp_avg", "exp_avg_sq"]
-        for param in params:
-            if not self.state[param]:
-                self._init_state(param, group)
-        for flat in self._flat_states(params, names):
-            t = flat.next_step()
-            theta, g = flat.gather()
+        for flat, t, theta, g in self._flat_updates(params, group, names):
             self._update_arrays([theta, g] + [flat.flat[name] for name in names], group, t, flat.scratch)
-            flat.scatter()
 
     def _update_arrays(self, arrays, group, t, scratch=None):
         """Adam's update of ``arrays`` = [theta, g, m, v] (+ [v_max] with AMSGrad), of one shape, a block at a time:

@@ -158,27 +158,22 @@ class Optimizer:
         with no_grad():
             for index, group in enumerate(self.param_groups):
                 self._check_group(index, group)
+                params = [p for p in group["params"] if p._grad is not None]  # (.grad's attribute: they are leaves)
+                small = []  # the multi-tensor path's parameters (see the module's docstring); the others one by one
                 if group.get("foreach") is not False and _has_multi_tensor_path(type(self)):
-                    small, large = [], []  # (the multi-tensor path: see the module's docstring)
-                    for param in group["params"]:
-                        if param._grad is not None:
-                            (small if packable(param) else large).append(param)
-                    for param in large:
-                        if self.state.get(param):
-                            _state_follows(param, self.state[param])
-                        self._update(param, group)
-                    if small:
-                        self._update_many(small, group)  # (their state follows them when a FlatState is made)
-                    for param in small + large:
-                        param._bump_version()
-                    continue
-                for param in group["params"]:
-                    if param._grad is not None:  # (the attribute behind .grad: parameters are leaves)
+                    small = [p for p in params if packable(p)]
+                together = set(map(id, small))
+                for param in params:
+                    if id(param) not in together:
                         state = self.state.get(param)
                         if state:  # (plain SGD keeps none)
                             _state_follows(param, state)
                         self._update(param, group)
                         param._bump_version()  # changed in place: a pending backward that saved it will raise
+                if small:
+                    self._update_many(small, group)  # (their state follows them when a FlatState is made)
+                    for param in small:
+                        param._bump_version()
         return loss
 
     def _check_group(self, index, group):
@@ -207,6 +202,22 @@ class Optimizer:
     def _update(self, param, group):
         """Move one parameter in place, using ``param.grad``, ``group``'s hyperparameters and ``self.state[param]``."""
         raise NotImplementedError(f"{type(self).__name__} must define _update(param, group): how one parameter moves")
+
+    def _flat_updates(self, params, group, names, steps=True):
+        """The multi-tensor path's loop, shared by the optimizers' ``_update_many``: the state of ``params`` made
+        where missing (``_init_state``, when the state counts ``steps``), then for each ``FlatState`` the step count
+        t (None without ``steps``) and the flat parameters and gradients, as ``(flat, t, theta, g)``; once the
+        caller's loop body has updated ``theta`` (and the state arrays ``flat.flat[name]``) in place, ``theta`` is
+        copied back into the parameters."""
+        if steps:
+            for param in params:
+                if not self.state[param]:
+                    self._init_state(param, group)
+        for flat in self._flat_states(params, names, steps):
+            t = flat.next_step() if steps else None
+            theta, g = flat.gather()
+            yield flat, t, theta, g
+            flat.scatter()
 
     def _flat_states(self, params, names, steps=True):
         """``params`` (small numpy parameters of one group, their state already made) as ``FlatState`` s whose flat

@@ -86,14 +86,8 @@ class RMSprop(Optimizer):
     def _update_many(self, params, group):
         """The multi-tensor path: the same update as ``_update``, on the group's small parameters all at once."""
         names = self._state_names(group)
-        for param in params:
-            if not self.state[param]:
-                self._init_state(param, group)
-        for flat in self._flat_states(params, names):
-            flat.next_step()
-            theta, g = flat.gather()
+        for flat, _, theta, g in self._flat_updates(params, group, names):
             self._update_arrays(theta, g, *(flat.flat[name] for name in names), group=group)
-            flat.scatter()
 
     @staticmethod
     def _update_arrays(theta, grad, square_avg, *optional, group):

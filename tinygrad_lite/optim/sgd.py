@@ -74,10 +74,8 @@ class SGD(Optimizer):
                 self._update(param, group)                           # the first step with momentum: b_1 = g_1
             else:
                 ready.append(param)
-        for flat in self._flat_states(ready, ["momentum_buffer"], steps=False) if ready else ():
-            theta, g = flat.gather()
+        for flat, _, theta, g in self._flat_updates(ready, group, ["momentum_buffer"], steps=False):
             self._update_arrays(theta, g, flat.flat["momentum_buffer"], group)
-            flat.scatter()
 
     @staticmethod
     def _update_arrays(theta, grad, buf, group, first=False):
