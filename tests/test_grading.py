@@ -276,6 +276,20 @@ def graded_lesson00(tmp_path_factory):
     for cell in bare["cells"]:
         cell["metadata"] = {}
     save(folder, "nometadata", bare, name)
+    # pyplot, which the setup cells import and the kernel imports only when used (grading/deferred.py), used here
+    save(folder, "plotter", submission(L00, {"00.row_normalize": """
+        from matplotlib import pyplot
+
+        fig, ax = plt.subplots(figsize=(3, 2))
+        ax.plot([1, 2, 3])
+        pyplot.close(fig)
+
+
+        def row_normalize(scores):
+            plt.figure()
+            plt.close("all")
+            return scores / scores.sum(dim=1, keepdim=True)
+        """}), name)
     save(folder, "corrupt", json.dumps(submission(L00)).encode()[:5000], name)
     save(folder, "empty", b"", name)
     save(folder, "otherlesson", submission(L01), f"{L01}.ipynb")
@@ -321,6 +335,7 @@ EXPECTED_00 = {  # learner: (total, {exercise: status or a set of statuses allow
     "writer": (5, ALL_PASSED, "flagged"),
     "edited": (4, {"00.row_normalize": "failed", "00.standardize": "passed"}, "graded"),
     "nometadata": (5, ALL_PASSED, "graded"),
+    "plotter": (5, ALL_PASSED, "graded"),
     "corrupt": (0, {}, "unreadable"),
     "empty": (0, {}, "unreadable"),
     "otherlesson": (0, {}, "wrong lesson"),

@@ -7,7 +7,9 @@ Everything lives under the metadata key ``"tinygrad_lite"``:
   code between the lines ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (its points live in one place only, the
   registry: ``Exercise.points`` in ``course/exercises/lessonNN.py``);
 - the check cell after it: ``{"check": "03.relu_backward"}`` (its code calls ``check("03.relu_backward", fn)``);
-- a cell only the instructor sees: ``{"instructor": true}`` (dropped from the learner's copy).
+- a cell only the instructor sees: ``{"instructor": true}`` (dropped from the learner's copy);
+- a cell that only draws a figure: ``{"figure": true}``. Grading skips it (it looks at no figure), so it must
+  bind no name that a later cell up to the last exercise reads (tests/test_figure_cells.py holds the rule).
 """
 import os
 import re
@@ -128,7 +130,7 @@ def require_course_notebook(nb, path):
 
 # key: (the types it may have, what to call them in a message)
 _CELL_KEYS = {"exercise": (str, "a text such as \"03.relu_backward\""), "check": (str, "an exercise id (text)"),
-              "task": (str, "text"), "instructor": (bool, "true or false")}
+              "task": (str, "text"), "instructor": (bool, "true or false"), "figure": (bool, "true or false")}
 
 
 def check_markup(nb, path):

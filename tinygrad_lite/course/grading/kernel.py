@@ -14,7 +14,9 @@ exercises to answer. It
 3. runs the cells one by one (an error is reported, not fatal) and keeps the learner's function right after its
    exercise cell, before a later cell can rebind the name (a notebook's ``fn = use(...)`` does). There ``use``
    hands out the reference without running the learner's function (``checks.STAND_IN_ONLY``): each exercise is
-   judged on its own hidden cases, and a function that loops costs its time once, in its own exercise;
+   judged on its own hidden cases, and a function that loops costs its time once, in its own exercise. pyplot,
+   which the setup cells import for figures grading never looks at, is imported only if a cell uses it
+   (``deferred.py``);
 4. says "ready", and only then reads from stdin the seeds of the hidden cases (the learner's code has run by
    then, and no file it could read holds them);
    (3 and 5 under its own clock: a cell or an exercise that runs past the plan's ``timeout`` is interrupted by an
@@ -34,6 +36,8 @@ import json
 import linecache
 import os
 import sys
+
+from . import deferred
 
 MISSING = object()
 
@@ -171,7 +175,7 @@ class Harness:
             self._disarm()
             self._only_the_kernel()
             plt = sys.modules.get("matplotlib.pyplot")
-            if plt is not None:
+            if plt is not None and not deferred.waiting(plt):  # (closing them would import pyplot)
                 try:
                     plt.close("all")
                 except Exception:  # noqa: BLE001
@@ -229,6 +233,7 @@ class Harness:
         config = Config()
         config.HistoryManager.enabled = False
         shell = InteractiveShell.instance(config=config)
+        deferred.defer("matplotlib.pyplot")  # imported if a cell uses it: the setup cells import it for figures
         for cell in self.plan["cells"]:
             self.send({"e": "cell", "n": cell["n"]})
             error = self._run_cell(shell, cell)

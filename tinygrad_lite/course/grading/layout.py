@@ -31,8 +31,9 @@ as unreadable, with one line.
 What runs. Only the exercise cells come from the learner: matched by their exercise id in the cell metadata, or,
 where an edit lost the metadata, by the marker the released lesson put in the cell (the ``def`` of the function
 the check cell names, or the stub's ``NotImplementedError('NN.name: ...')``). Every other cell comes from the
-instructor's solution notebook (edited setup or check cells change nothing); check cells and what follows the
-last exercise are left out (the grader judges, not the notebook).
+instructor's solution notebook (edited setup or check cells change nothing); check cells, the cells that only
+draw a figure (``{"figure": true}``: grading looks at no figure) and what follows the last exercise are left out
+(the grader judges, not the notebook).
 """
 import hashlib
 import json
@@ -469,13 +470,14 @@ def scan(source):
 
 
 def plan(lesson, sources, exercises):
-    """The kernel's plan: the instructor's code cells up to the last exercise asked for (check cells left out),
-    with the learner's exercise cells for ``exercises`` in their places; and the exercises to answer."""
+    """The kernel's plan: the instructor's code cells up to the last exercise asked for (check cells and figure
+    cells left out), with the learner's exercise cells for ``exercises`` in their places; and the exercises to
+    answer."""
     wanted = [e for e in lesson.exercises if e in exercises]
     cells = []
     last = max((n for n, c in enumerate(lesson.cells) if c["meta"].get("exercise") in wanted), default=-1)
     for n, c in enumerate(lesson.cells[:last + 1]):
-        if c["cell_type"] != "code" or "check" in c["meta"]:
+        if c["cell_type"] != "code" or "check" in c["meta"] or c["meta"].get("figure") is True:
             continue
         exercise = c["meta"].get("exercise")
         if exercise is not None:

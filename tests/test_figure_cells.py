@@ -1,0 +1,161 @@
+"""The solutions' figure cells (``{"figure": true}``, see ``course/notebooks.py``): grading skips them, and imports
+pyplot only when a cell uses it (``grading/deferred.py``).
+
+The rule a figure cell keeps: it draws, it is no exercise or check cell, and it binds no name that a later cell
+of the grading plan (up to the last exercise, check cells left out, figure cells skipped) reads before binding
+it itself. The rule is read from the code (``reads_and_binds``, with the module scopes of ``symtable``): a name
+read inside a function counts where the function is defined. And every cell of the plan that draws and could be
+marked is marked, so that grading a lesson imports no pyplot where it need not.
+"""
+import ast
+import re
+import subprocess
+import symtable
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tinygrad_lite.course.grading import layout
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+KEY = "tinygrad_lite"
+DRAWS = re.compile(r"\bplt\.|\.subplots\(|\bdraw_graph\(|\.plot\(|\bplot_history\(|\.imshow\(")
+
+
+def _module_reads(table):
+    """The names a scope and the scopes inside it read from the module's namespace."""
+    names = {s.get_name() for s in table.get_symbols()
+             if s.is_referenced() and (table.get_type() == "module" or s.is_global() or s.is_free())}
+    for child in table.get_children():
+        names |= _module_reads(child)
+    return names
+
+
+def _reads(node):
+    return _module_reads(symtable.symtable(ast.unparse(node), "<cell>", "exec"))
+
+
+def reads_and_binds(source):
+    """(the names a cell reads from the namespace it starts in, the names it binds), statement by statement: a
+    name bound by an earlier statement of the cell is no read; a loop's or a with's target is bound before the
+    body reads it."""
+    code = "\n".join("pass" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    reads, bound = set(), set()
+    for statement in ast.parse(code).body:
+        table = symtable.symtable(ast.unparse(statement), "<cell>", "exec")
+        here = _module_reads(table)
+        if isinstance(statement, ast.For):
+            targets = {n.id for n in ast.walk(statement.target) if isinstance(n, ast.Name)}
+            here = (here - targets) | _reads(statement.iter)
+        elif isinstance(statement, ast.With):
+            targets = {n.id for item in statement.items if item.optional_vars
+                       for n in ast.walk(item.optional_vars) if isinstance(n, ast.Name)}
+            here = (here - targets).union(*(_reads(item.context_expr) for item in statement.items))
+        reads |= here - bound
+        bound |= {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
+    return reads, bound
+
+
+def plan_cells(nb):
+    """The indices of the code cells a grading plan may hold: up to the last exercise, no check cells."""
+    last = max(i for i, c in enumerate(nb.cells) if c.metadata.get(KEY, {}).get("exercise"))
+    return [i for i in range(last + 1)
+            if nb.cells[i].cell_type == "code" and "check" not in nb.cells[i].metadata.get(KEY, {})]
+
+
+def names_read_after(nb, index, skipped):
+    """The names that cell ``index`` binds and a later cell of the plan (not in ``skipped``) reads before binding
+    them: {cell index: names}."""
+    alive, found = reads_and_binds(nb.cells[index].source)[1], {}
+    for j in plan_cells(nb):
+        if j <= index or j in skipped:
+            continue
+        reads, binds = reads_and_binds(nb.cells[j].source)
+        if reads & alive:
+            found[j] = sorted(reads & alive)
+        alive -= binds
+    return found
+
+
+def markable(nb):
+    """The cells of the plan that draw and could be skipped (each binds nothing a cell that still runs reads)."""
+    cells = {i for i in plan_cells(nb) if DRAWS.search(nb.cells[i].source)
+             and not {"exercise", "instructor"} & set(nb.cells[i].metadata.get(KEY, {}))}
+    while True:  # a cell that must run may read a name of another candidate: that one must run too
+        keep = {i for i in cells if names_read_after(nb, i, cells)}
+        if not keep:
+            return cells
+        cells -= keep
+
+
+def figures(nb):
+    return {i for i, c in enumerate(nb.cells) if c.metadata.get(KEY, {}).get("figure") is True}
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_figure_cells_only_draw_and_every_cell_that_could_be_one_is(path):
+    nb = nbformat.read(path, as_version=4)
+    marked = figures(nb)
+    for i in sorted(marked):
+        cell, where = nb.cells[i], f"{path.name}, cell {i + 1}"
+        assert cell.cell_type == "code" and DRAWS.search(cell.source), f"{where} is marked as a figure but draws none"
+        assert not {"exercise", "check"} & set(cell.metadata[KEY]), f"{where}: an exercise or check is no figure"
+        read = names_read_after(nb, i, marked)
+        assert not read, (f"{where} is marked as a figure cell, which grading skips, but later cells read what it "
+                          f"binds: {read} (cell index: names). Move those lines to a cell of their own, or remove "
+                          f'"figure" from its {KEY} metadata')
+    missing = sorted(markable(nb) - marked)
+    assert not missing, (f"{path.name}: cells {[i + 1 for i in missing]} only draw (what they bind, no later cell "
+                         f'of the grading plan reads): give each {{"figure": true}} in its {KEY} metadata, so that '
+                         "grading skips it")
+
+
+def test_the_rule_reads_names_as_python_binds_them():
+    reads, binds = reads_and_binds("fig, ax = plt.subplots()\nfor name, f in curves.items():\n"
+                                   "    ax.plot(f(x), label=name)\nx = x + 1\n\ndef g():\n    return y + fig\n"
+                                   "with open(p) as fh:\n    text = fh.read()\nsquares = [k * k for k in ks]\n")
+    assert reads == {"plt", "curves", "x", "y", "open", "p", "ks"}
+    assert binds == {"fig", "ax", "name", "f", "x", "g", "fh", "text", "squares"}
+
+
+def test_grading_plans_leave_the_figure_cells_out():
+    lessons = layout.load_lessons(ROOT / "solutions")
+    for path in SOLUTIONS:
+        nb, lesson = nbformat.read(path, as_version=4), lessons[path.stem]
+        plan = layout.plan(lesson, {e: "" for e in lesson.exercises}, lesson.exercises)
+        ran = {c["n"] for c in plan["cells"]}
+        assert not ran & figures(nb), path.name
+        assert set(plan_cells(nb)) - figures(nb) == ran, path.name
+
+
+def test_pyplot_is_imported_when_first_used_and_behaves_as_imported():
+    """In a fresh interpreter, as in a grading kernel: the import binds a stand-in and costs nothing; the first use
+    (an attribute, ``from ... import name``, ``import *``) imports pyplot, which the stand-in then reads through."""
+    script = """if True:
+        import sys
+        from tinygrad_lite.course.grading import deferred
+        deferred.defer("matplotlib.pyplot")
+        import matplotlib.pyplot as plt
+        from matplotlib import pyplot
+        import matplotlib
+        assert deferred.waiting(plt) and pyplot is plt and matplotlib.pyplot is plt
+        assert "matplotlib.figure" not in sys.modules and "imported when first used" in repr(plt)
+        from matplotlib.pyplot import subplots
+        assert not deferred.waiting(plt) and sys.modules["matplotlib.pyplot"] is not plt
+        fig, ax = plt.subplots()
+        ax.plot([1, 2])
+        plt.rcParams["lines.linewidth"] = 3
+        import matplotlib.pyplot as real
+        assert real.rcParams["lines.linewidth"] == 3 and real.get_fignums() == [1] and subplots is real.subplots
+        plt.close("all")
+        namespace = {}
+        exec("from matplotlib.pyplot import *", namespace)
+        assert namespace["figure"] is real.figure and "plot" in dir(plt)
+        print("ok", plt.__name__)
+    """
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"}, cwd=ROOT)
+    assert done.stdout.strip() == "ok matplotlib.pyplot", done.stderr
