@@ -137,17 +137,17 @@ def test_a_run_reports_its_progress_and_what_its_check_cells_did(tmp_path, monke
     steps = [s for s in status.split("\r\033[K") if s]
     assert steps[:2] == ["00_welcome_and_tensors.ipynb: starting ...",
                          "00_welcome_and_tensors.ipynb: starting a kernel ..."], steps
-    assert "00_welcome_and_tensors.ipynb: judging 00.row_normalize (cell 14 of 30)" in steps
-    assert "00_welcome_and_tensors.ipynb: cell 17 of 30: your answer to 00.standardize" in steps
+    assert "00_welcome_and_tensors.ipynb: judging 00.row_normalize (cell 15 of 32)" in steps
+    assert "00_welcome_and_tensors.ipynb: cell 18 of 32: your answer to 00.standardize" in steps
     assert "\r" not in table and table.startswith("00_welcome_and_tensors.ipynb\n  exercise "), table
     assert "  00.pairwise_sq_distances  not run  " in table
     # the exercise cell's syntax error, reported once by the check (tinygrad_lite/course/syntax.py), with no
     # NameError after it: the cells that name standardize get a stand-in that says what is wrong
     assert "  00.standardize            error  " in table
-    assert "00.standardize: your exercise cell, cell [17], has a SyntaxError at line 1: expected ':'" in table
-    assert "00.pairwise_sq_distances: its check cell gave no verdict: cell [23] raised ValueError: boom\n" in table
+    assert "00.standardize: your exercise cell, cell [18], has a SyntaxError at line 1: expected ':'" in table
+    assert "00.pairwise_sq_distances: its check cell gave no verdict: cell [25] raised ValueError: boom\n" in table
     assert "its check cell did not run" not in table
-    assert "1 cell(s) raised an error; the first: cell [23] raised ValueError: boom" in table
+    assert "1 cell(s) raised an error; the first: cell [25] raised ValueError: boom" in table
     assert "NameError" not in table
 
 
