@@ -59,6 +59,7 @@ class Trainer:
     """Runs ``fit``/``evaluate`` for one model. Attributes the callbacks may read or change:
 
     ``model``, ``loss_fn``, ``optimizer``, ``metrics`` ({name: fn(output, target) -> number}), ``epoch``,
+    ``start_epoch`` (the first epoch of this ``fit``: above 0 in a run resumed from a checkpoint),
     ``train_loader`` (during ``fit``), ``batch`` (the (x, y) being processed), ``output``, ``loss``, ``logs``
     (this epoch's numbers), ``history``, ``stop_training``.
     """
@@ -68,7 +69,7 @@ class Trainer:
         self.metrics, self.callbacks = dict(metrics or {}), list(callbacks)
         self.device, self.progress = device, progress
         self.history, self.logs, self.epoch, self.stop_training = History(), {}, 0, False
-        self.train_loader = None
+        self.train_loader, self.start_epoch = None, 0
         if device is not None:
             model.to(device)
 
@@ -120,7 +121,7 @@ class Trainer:
     def fit(self, train_loader, epochs, val_loader=None, start_epoch=0):
         """Train from ``start_epoch`` (0, or where a loaded checkpoint left off) up to ``epochs``; returns the
         History."""
-        self.stop_training, self.train_loader = False, train_loader
+        self.stop_training, self.train_loader, self.start_epoch = False, train_loader, start_epoch
         self._event("on_fit_begin")
         for self.epoch in range(start_epoch, epochs):
             self.logs = {"epoch": self.epoch, "lr": self.optimizer.param_groups[0]["lr"]}
