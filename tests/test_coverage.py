@@ -180,8 +180,8 @@ KEY_WORDS = {
     "N4": (r"overhead", r"compute-bound"),
     "N5": (r"overfit", r"small batch|32 (images|examples)", r"log ?10|\\log C"),
     "N6": (r"log line", r"\bstar\b"),
-    "N7": (r"tensorboard",),
-    "N8": (r"\bCSV\b",),
+    "N7": (r"tensorboard", r"add_scalar", r"--logdir"),
+    "N8": (r"\bCSV\b", r"CSVLogger", r"resum"),
     "N9": (r"history\[.lr.\]",),
     # O. Reproducibility and verification
     "O1": (r"resume", r"bit for bit|bit-identical|identical"),

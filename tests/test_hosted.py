@@ -5,7 +5,9 @@ course's wheel built from this checkout is installed with ``pip install "<wheel>
 lessons course`` writes the lessons into an empty folder, and the lessons run there top to bottom with nbclient in
 a kernel of that environment, far from this checkout: no error output, and their checks show. First without
 PyTorch (every lesson: each cell marked ``# needs PyTorch`` says how to install it instead of failing), then with
-it (08 and 09, which compare with PyTorch the most, and lesson 00: their comparisons then run).
+it (08 and 09, which compare with PyTorch the most, and lesson 00: their comparisons then run). TensorBoard is not
+installed either (the hosted extra leaves it to the service): lesson 10's one cell that needs it says how to
+install it, and the rest of that lesson runs.
 
 It installs packages (about a minute from a local index) and runs eleven notebooks, so it runs only when asked:
 ``TINYGRAD_LITE_VENV_TESTS=1 .venv/bin/python -m pytest tests/test_hosted.py`` (``.ci/run`` does, as a step of
@@ -50,7 +52,9 @@ def run(path):
     outputs = [json.dumps(out) for c in nb.cells for out in c.get("outputs", [])]
     checks = sum("tgl-check" in out for out in outputs)
     skipped = sum("PyTorch is not installed, so this cell is skipped" in out for out in outputs)
-    return {"lesson": path.name, "problems": problems, "checks": checks, "skipped": skipped}
+    no_tensorboard = sum("TensorBoard is not installed, so this cell is skipped" in out for out in outputs)
+    return {"lesson": path.name, "problems": problems, "checks": checks, "skipped": skipped,
+            "no_tensorboard": no_tensorboard}
 
 paths = sorted(Path(sys.argv[1]).glob("[0-9][0-9]_*.ipynb"))
 with ThreadPoolExecutor(2) as pool:
@@ -122,6 +126,8 @@ def test_every_lesson_runs_from_the_wheel_in_an_empty_folder_with_and_without_py
     # without PyTorch: every lesson; each comparison says how to install it
     without = run_lessons(written)
     assert all(r["skipped"] > 0 for r in without.values()), without
+    # nor TensorBoard (not in the hosted extra): lesson 10's cell that reads the event files says how to install it
+    assert {name for name, r in without.items() if r["no_tensorboard"]} == {"10_inside_training.ipynb"}, without
     # with PyTorch (the version constraints.txt pins; Colab and Kaggle preinstall one): the comparisons run
     run(python, "-m", "pip", "install", "-q", *constraints, "torch", timeout=1200)
     with_torch = run_lessons([*MOST_PYTORCH, written[0]])

@@ -1,6 +1,8 @@
 """The lessons' cells marked ``# needs PyTorch`` say how to install PyTorch when it is missing, instead of failing
-(tinygrad_lite/course/pytorch.py). In a real environment without PyTorch: tests/test_hosted.py."""
+(tinygrad_lite/course/pytorch.py), and so do those marked ``# needs TensorBoard``. In a real environment without
+either: tests/test_hosted.py."""
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -74,3 +76,31 @@ def test_every_cell_that_uses_pytorch_is_marked(folder):
             elif "import torch" in code or "torch." in code:
                 unmarked.append(f"{path.name}, code cell {n}")
     assert unmarked == [] and marked >= 9, unmarked
+
+
+def test_a_tensorboard_cell_says_how_to_install_it_when_tensorboard_is_missing(monkeypatch):
+    lines = ["# needs TensorBoard (without it, this cell prints how to install it)\n", "import tensorboard\n"]
+    monkeypatch.setitem(sys.modules, "tensorboard", None)
+    (line,) = pytorch.skip_without_tensorboard(lines)
+    printed = eval(line.removeprefix("print(").removesuffix(")\n"))
+    assert "TensorBoard is not installed" in printed and "%pip install tensorboard" in printed
+    assert all(len(line) <= 100 for line in printed.splitlines())
+    assert pytorch.skip_without_torch(lines) is lines  # each marker has its own package
+    monkeypatch.delitem(sys.modules, "tensorboard")
+    monkeypatch.setattr(pytorch, "tensorboard_installed", lambda: True)
+    assert pytorch.skip_without_tensorboard(lines) is lines
+
+
+@pytest.mark.parametrize("folder", ["solutions", "lessons"])
+def test_every_cell_that_uses_tensorboard_is_marked(folder):
+    """Each code cell that imports the tensorboard package starts with ``# needs TensorBoard``."""
+    unmarked, marked = [], 0
+    for path in sorted((ROOT / folder).glob("[0-9][0-9]_*.ipynb")):
+        for n, cell in enumerate(cells(folder, path.name)):
+            lines = source(cell).splitlines()
+            code = "\n".join(line.split("#")[0] for line in lines)
+            if pytorch.starts_with(lines, pytorch.TENSORBOARD_MARKER):
+                marked += 1
+            elif re.search(r"^\s*(from|import) tensorboard\b", code, re.M):
+                unmarked.append(f"{path.name}, code cell {n}")
+    assert unmarked == [] and marked >= 1, unmarked
