@@ -61,6 +61,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from notebook_outputs import output_problems
+from tensorboard_helpers import tensorboard_server, write_lesson_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL_LESSONS = sorted(p.name for p in (ROOT / "lessons").glob("*.ipynb"))
@@ -670,6 +671,24 @@ def test_a_planted_traceback_is_found_on_screen_or_not(window):
     found = "".join(o.get("text", "") for o in which.outputs).split()
     assert found == [str(window.lab.home / ".venv" / "bin" / name) for name in ("tinygrad-lite", "python", "pip")], \
         found
+
+
+@pytest.mark.xdist_group(GROUP)
+def test_tensorboards_scalars_page_shows_the_three_runs_of_lesson_10(browser, tmp_path):
+    """TensorBoard (as in tests/test_tensorboard_server.py) over the runs that lesson 10's own cells log, one epoch
+    each (the page needs no more): its Scalars page, as a learner opens it, lists the three runs and the chart of
+    the validation loss."""
+    pytest.importorskip("tensorboard")
+    lesson = write_lesson_runs(tmp_path, epochs=1)
+    runs = [f"lr_{lr}" for lr in lesson["LEARNING_RATES"]]
+    with tensorboard_server(lesson["LOG_DIR"], runs) as url:
+        page = browser.new_page()
+        try:
+            page.goto(f"{url}/#scalars")
+            for name in [*runs, "val_loss"]:
+                page.get_by_text(name, exact=True).first.wait_for(timeout=60_000)
+        finally:
+            page.close()
 
 
 def test_lessons_outside_the_sample_are_held_to_the_pages_standard_under_nbval():
