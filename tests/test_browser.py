@@ -110,7 +110,8 @@ def _lab_command(home, port, token):
     that the set-up is done: run.py goes straight to JupyterLab and never reinstalls anything."""
     for name in ("run.py", "pyproject.toml", "constraints.txt"):
         shutil.copy(ROOT / name, home / name)
-    shutil.copytree(ROOT / "lessons", home / "lessons", ignore=shutil.ignore_patterns(".*"))
+    # not runs/: the TensorBoard runs lesson 10 logs next to itself, which nbval may be rewriting meanwhile
+    shutil.copytree(ROOT / "lessons", home / "lessons", ignore=shutil.ignore_patterns(".*", "runs"))
     sys.path.insert(0, str(home))
     try:
         import run  # the copy: its ROOT is ``home``
