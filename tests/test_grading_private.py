@@ -52,7 +52,7 @@ def private_course():
     try:
         assert private.stat().st_mode & 0o777 == 0o700
         course = private / "course"
-        ignore = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
+        ignore = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "runs")
         shutil.copytree(ROOT / "tinygrad_lite", course / "tinygrad_lite", ignore=ignore)
         shutil.copytree(ROOT / "solutions", course / "solutions", ignore=ignore)
         (course / ".venv").mkdir()
