@@ -3,6 +3,7 @@ twice and reads as the uninterrupted run) and ``TensorBoardLogger`` (the History
 of the weights and gradients every N epochs; a resumed run purges the crashed run's tail)."""
 import csv
 import math
+import re
 
 import numpy as np
 import pytest
@@ -113,11 +114,39 @@ def test_csv_logger_a_new_column_rewrites_the_header_and_leaves_older_rows_empty
     assert rows[0][-1] == "max_grad_norm" and [row[0] for row in rows[1:]] == ["0", "1", "2"]
     assert rows[1][-1] == "" and float(rows[2][-1]) > 0 and float(rows[3][-1]) > 0
 
-    (tmp_path / "other.csv").write_text("step,loss\n0,1.0\n")
+
+
+class Stop(Callback):
+    """Ends ``fit`` as it begins (after the callbacks before it): what the loggers do at the start, and no more."""
+
+    def on_fit_begin(self, trainer):
+        raise KeyboardInterrupt
+
+
+def begin_fit(callbacks, start_epoch=0):
     model, optimizer, loader, _ = setup()
-    with pytest.raises(ValueError, match="has no 'epoch' column, so CSVLogger did not write it"):
-        fit(model, loader, nn.CrossEntropyLoss(), optimizer, 2, callbacks=[CSVLogger(tmp_path / "other.csv")],
-            progress=False, start_epoch=1)
+    with pytest.raises(KeyboardInterrupt):
+        fit(model, loader, nn.CrossEntropyLoss(), optimizer, 2, callbacks=[*callbacks, Stop()], progress=False,
+            start_epoch=start_epoch)
+
+
+@pytest.mark.parametrize("start_epoch", [0, 1])
+def test_csv_logger_refuses_a_file_that_is_not_a_log_and_starts_an_old_log_afresh(tmp_path, start_epoch):
+    data = tmp_path / "data.csv"
+    data.write_text("step,loss\n0,1.0\n")  # someone's data, not a log
+    with pytest.raises(ValueError, match=re.escape(f"CSVLogger: {data} has no 'epoch' column, so CSVLogger did not "
+                                                   "write it; log to another file")):
+        begin_fit([CSVLogger(data)], start_epoch)
+    assert data.read_text() == "step,loss\n0,1.0\n"  # left as it was
+    binary = tmp_path / "weights.csv"
+    binary.write_bytes(b"\x80\x81\xfe\xff")
+    with pytest.raises(ValueError, match="is not a text file, so CSVLogger did not write it"):
+        begin_fit([CSVLogger(binary)], start_epoch)
+
+    log = tmp_path / "log.csv"
+    log.write_text("epoch,train_loss\n0,2.5\n1,2.0\n")  # an earlier run's log
+    begin_fit([CSVLogger(log)], start_epoch)
+    assert log.read_text() == ("" if start_epoch == 0 else "epoch,train_loss\n0,2.5\n")  # (read_text: \r\n as \n)
 
 
 @pytest.fixture
@@ -148,6 +177,10 @@ def test_tensorboard_logger_logs_the_history_and_histograms_every_n_epochs(tmp_p
     assert all(steps == [0, 2, 4] for steps in histograms.values())
     with pytest.raises(ValueError, match="histogram_freq must be an int >= 0"):
         TensorBoardLogger(tmp_path, histogram_freq=-1)
+    for wrong in (2.0, "2", True):
+        with pytest.raises(TypeError, match=f"histogram_freq must be an int .*, got {type(wrong).__name__}"):
+            TensorBoardLogger(tmp_path, histogram_freq=wrong)
+    assert TensorBoardLogger(tmp_path, histogram_freq=np.int64(2)).histogram_freq == 2
 
 
 def test_tensorboard_logger_a_resumed_run_purges_the_crashed_runs_tail(tmp_path, read_run):

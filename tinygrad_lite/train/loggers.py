@@ -30,9 +30,11 @@ class CSVLogger(Callback):
 
     When ``fit`` begins, the rows of epochs at or after its start epoch are removed from the file: a run that starts
     at epoch 0 starts a new file, a resumed run keeps the rows of the epochs before its start and carries on after
-    them (no row twice). A row cut short by a crash while it was written is removed too. If an epoch brings a column
-    the file does not have yet (a callback added later, a resumed run with another metric), the file is rewritten
-    with the new header, the older rows leaving that column empty; a column an epoch lacks stays empty in its row.
+    them (no row twice). A row cut short by a crash while it was written is removed too. An existing file without
+    an ``epoch`` column is not a log (someone's data): ``fit`` refuses it at its start, whatever its start epoch,
+    rather than overwrite it. If an epoch brings a column the file does not have yet (a callback added later, a
+    resumed run with another metric), the file is rewritten with the new header, the older rows leaving that
+    column empty; a column an epoch lacks stays empty in its row.
     ``separator`` is the character between the values (Keras's name and default).
     """
 
@@ -44,7 +46,9 @@ class CSVLogger(Callback):
 
     def on_fit_begin(self, trainer):
         start = getattr(trainer, "start_epoch", 0)
-        self.columns, self.rows = self._read() if start > 0 else ([], [])
+        self.columns, self.rows = self._read()  # refuses a file that is not a log, before writing anything
+        if start == 0:  # a new run: a new file
+            self.columns, self.rows = [], []
         self.rows = [row for row in self.rows if self._epoch_of(row) < start]
         self._rewrite()
 
@@ -67,13 +71,16 @@ class CSVLogger(Callback):
         """The file's columns and its complete rows; nothing when there is no file yet."""
         if not os.path.exists(self.filename):
             return [], []
-        with open(self.filename, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f, delimiter=self.separator)
-            columns = list(reader.fieldnames or [])
-            if columns and "epoch" not in columns:
-                raise ValueError(f"CSVLogger: {self.filename} has no 'epoch' column, so CSVLogger did not write it; "
-                                 "log to another file (or delete this one)")
-            rows = [row for row in reader if None not in row.values()]  # a short last row: cut off by a crash
+        not_a_log = "so CSVLogger did not write it; log to another file (or delete this one)"
+        try:
+            with open(self.filename, newline="", encoding="utf-8") as f:
+                reader = csv.DictReader(f, delimiter=self.separator)
+                columns = list(reader.fieldnames or [])
+                if columns and "epoch" not in columns:
+                    raise ValueError(f"CSVLogger: {self.filename} has no 'epoch' column, {not_a_log}")
+                rows = [row for row in reader if None not in row.values()]  # a short last row: cut off by a crash
+        except UnicodeDecodeError:
+            raise ValueError(f"CSVLogger: {self.filename} is not a text file, {not_a_log}") from None
         return columns, rows
 
     def _epoch_of(self, row):
@@ -111,20 +118,25 @@ class TensorBoardLogger(Callback):
     parameter, ``weights/<name>``, and of its gradient as the epoch's last batch left it, ``gradients/<name>``
     (Keras's name: 0, the default, writes none).
 
-    ``log_dir`` is the run's folder (PyTorch's default when None: ``runs/<date>_<host>``); or give a
-    ``SummaryWriter`` of your own as ``writer`` to log more to the same run (then it is yours to close). The
-    writer the logger makes is opened when ``fit`` begins (with ``purge_step`` at the start epoch of a resumed run)
-    and closed when it ends. A weight or gradient that holds nan or inf gets no histogram that epoch (TensorBoard
-    cannot draw one): its count of non-finite values is logged instead, as ``nonfinite/<name>``.
+    ``log_dir`` is the run's folder (when None, PyTorch's default ``runs/<date>_<time>_<host>``, which changes once
+    a second: name the runs of a loop yourself); or give a ``SummaryWriter`` of your own as ``writer`` to log more
+    to the same run (then it is yours to close). The writer the logger makes is opened when ``fit`` begins (with
+    ``purge_step`` at the start epoch of a resumed run) and closed when it ends. ``histogram_freq`` is an int (a
+    TypeError otherwise); the epochs it counts are the History's, from 0. A weight or gradient that holds nan or inf
+    gets no histogram that epoch (TensorBoard cannot draw one): its count of non-finite values is logged instead, as
+    ``nonfinite/<name>``.
     """
 
     def __init__(self, log_dir=None, histogram_freq=0, writer=None):
-        if not isinstance(histogram_freq, int) or isinstance(histogram_freq, bool) or histogram_freq < 0:
+        if not isinstance(histogram_freq, numbers.Integral) or isinstance(histogram_freq, bool):
+            raise TypeError(f"TensorBoardLogger: histogram_freq must be an int (every how many epochs; 0: no "
+                            f"histograms), got {type(histogram_freq).__name__} {histogram_freq!r}")
+        if histogram_freq < 0:
             raise ValueError(f"TensorBoardLogger: histogram_freq must be an int >= 0 (0: no histograms), got "
                              f"{histogram_freq!r}")
         if writer is None:
-            require_tensorboard()  # without the tensorboard package: its ImportError now, not when fit begins
-        self.log_dir, self.histogram_freq = log_dir, histogram_freq
+            require_tensorboard("TensorBoardLogger")  # without the package: its ImportError now, not in fit
+        self.log_dir, self.histogram_freq = log_dir, int(histogram_freq)
         self.writer, self._own_writer = writer, writer is None
 
     def on_fit_begin(self, trainer):

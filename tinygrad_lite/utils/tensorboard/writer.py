@@ -1,4 +1,5 @@
-"""``SummaryWriter``: PyTorch's ``torch.utils.tensorboard.SummaryWriter`` for what a training course logs.
+"""``SummaryWriter``: the course's own writer of TensorBoard files, with the names and signatures of PyTorch's
+``torch.utils.tensorboard.SummaryWriter`` for the calls a training run logs, writing the same files.
 
 A run is a folder; the writer appends records to an event file in it (``events.out.tfevents.<time>.<host>...``),
 and TensorBoard, pointed at a parent folder (``tensorboard --logdir runs``), shows every run below it, one curve
@@ -20,6 +21,9 @@ Covered: ``add_scalar``, ``add_scalars``, ``add_histogram``, ``add_text``, ``add
 ``flush``, ``close``, ``get_logdir``, ``with SummaryWriter() as w:``, with PyTorch's signatures, defaults and
 file layout (the run folder ``runs/<date>_<host><comment>``; ``add_scalars`` writes one sub-run per curve,
 ``add_hparams`` one sub-run of its own), so TensorBoard shows the same dashboards for both libraries' files.
+PyTorch's other ``add_*`` methods (``add_image``, ``add_graph``, ``add_embedding`` and the rest of
+``NOT_COVERED``) are not here: calling one raises an AttributeError that lists what is covered and points to
+``torch.utils.tensorboard``.
 """
 import numbers
 import os
@@ -29,20 +33,28 @@ from datetime import datetime
 
 import numpy as np
 
-INSTALL = ('SummaryWriter needs the optional `tensorboard` package: pip install "tinygrad_lite[tensorboard]" '
-           "(or: pip install tensorboard)")
+INSTALL = ('pip install tensorboard (or, installing the course from its source, its extra '
+           '"tinygrad_lite[tensorboard]": pip install -e ".[tensorboard]" in the course\'s folder)')
+
+COVERED = ("add_scalar", "add_scalars", "add_histogram", "add_text", "add_figure", "add_hparams")
+# PyTorch's SummaryWriter methods that this one does not have (torch/utils/tensorboard/writer.py)
+NOT_COVERED = ("add_audio", "add_custom_scalars", "add_custom_scalars_marginchart",
+               "add_custom_scalars_multilinechart", "add_embedding", "add_graph", "add_histogram_raw", "add_image",
+               "add_image_with_boxes", "add_images", "add_mesh", "add_onnx_graph", "add_pr_curve",
+               "add_pr_curve_raw", "add_tensor", "add_video")
 
 
-def require_tensorboard():
+def require_tensorboard(who="SummaryWriter"):
     """The ``tensorboard`` modules a writer uses (``EventFileWriter``, the event record, our ``summary``
-    builders), imported on first use, or an ImportError that says how to install them."""
+    builders), imported on first use, or an ImportError that names ``who`` needs them and says how to install
+    them."""
     try:
         from tensorboard.compat.proto import event_pb2  # the optional extra: imported when a writer is made
         from tensorboard.summary.writer.event_file_writer import EventFileWriter  # (the same)
 
         from . import summary  # it imports tensorboard's message classes: here too
     except ImportError as error:
-        raise ImportError(f"{INSTALL} ({error})") from error
+        raise ImportError(f"{who} needs the optional `tensorboard` package: {INSTALL} ({error})") from error
     return EventFileWriter, event_pb2, summary
 
 
@@ -74,12 +86,13 @@ def _check_tag(tag, op):
 class SummaryWriter:
     """Writes what you log to event files in ``log_dir``, which TensorBoard shows (PyTorch's signature).
 
-    ``log_dir`` defaults to ``runs/<month><day>_<hour>-<minute>-<second>_<hostname><comment>``, a new folder
-    for each run; give runs that you compare names of your own below one folder (``runs/lr_0.1``,
-    ``runs/lr_0.01``). ``comment`` is appended to that default name only. ``purge_step``: after a crash at step
-    T + X, a run resumed at step T with the same ``log_dir`` passes ``purge_step=T``, and TensorBoard hides the
-    first attempt's records from step T on. ``max_queue`` records wait in memory before one is written out,
-    ``flush_secs`` is the longest a record waits, ``filename_suffix`` ends the event file's name.
+    ``log_dir`` defaults to ``runs/<month><day>_<hour>-<minute>-<second>_<hostname><comment>``, a name that changes
+    once a second (runs made in a loop may share it, as with PyTorch's); give runs that you compare names of your
+    own below one folder (``runs/lr_0.1``, ``runs/lr_0.01``). ``comment`` is appended to that default name only.
+    ``purge_step``: after a crash at step T + X, a run resumed at step T with the same ``log_dir`` passes
+    ``purge_step=T``, and TensorBoard hides the first attempt's records from step T on. ``max_queue`` records wait
+    in memory before one is written out, ``flush_secs`` is the longest a record waits, ``filename_suffix`` ends the
+    event file's name.
     """
 
     def __init__(self, log_dir=None, comment="", purge_step=None, max_queue=10, flush_secs=120,
@@ -142,6 +155,15 @@ class SummaryWriter:
     def __exit__(self, exc_type, exc_value, traceback):
         self.close()
 
+    def __getattr__(self, name):
+        """Only called for a name the writer does not have: for PyTorch's methods that are not covered here, an
+        AttributeError that says so and where to find them."""
+        if name in NOT_COVERED:
+            raise AttributeError(f"SummaryWriter.{name}: tinygrad_lite's SummaryWriter covers {', '.join(COVERED)} "
+                                 f"(and flush, close); for {name}, use PyTorch's: "
+                                 "from torch.utils.tensorboard import SummaryWriter", name=name, obj=self)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self)
+
     # ------------------------------------------------------------------ what can be logged
     def add_scalar(self, tag, scalar_value, global_step=None, walltime=None, new_style=False,
                    double_precision=False):
@@ -176,6 +198,9 @@ class SummaryWriter:
         number, edges). ``max_bins``: with n buckets, every n // max_bins neighbouring ones are merged into one
         (PyTorch's rule, which may leave a few more than ``max_bins``)."""
         _check_tag(tag, "add_histogram")
+        if values is None:
+            raise TypeError("add_histogram: values is None, not a tensor; a parameter's .grad is None until "
+                            "backward() has run (log gradients after loss.backward(), or skip those that are None)")
         values = _to_numpy(values, "add_histogram: values").astype(float).reshape(-1)
         if values.size == 0:
             raise ValueError("add_histogram: values is empty; a histogram needs at least one value")
