@@ -49,6 +49,15 @@ def write_lesson_runs(folder, epochs=None):
     return namespace
 
 
+def next_second():
+    """Wait for the next second of the clock. TensorBoard reads a run's event files in the order of their names,
+    which start with the second the file was made and go on with a per-process counter (compared as text, so 10
+    sorts before 9). A run resumed after a crash starts in a new process, seconds later; a test that resumes in
+    the same process waits for the next second, so that the resumed run's file is read after the crashed one's,
+    as it would be."""
+    time.sleep(1.001 - time.time() % 1)
+
+
 def get(url, path):
     with urllib.request.urlopen(url + path, timeout=30) as response:
         return json.load(response)

@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from tensorboard_helpers import next_second
 
 import tinygrad_lite as tl
 from tinygrad_lite import nn
@@ -186,6 +187,7 @@ def test_tensorboard_logger_logs_the_history_and_histograms_every_n_epochs(tmp_p
 def test_tensorboard_logger_a_resumed_run_purges_the_crashed_runs_tail(tmp_path, read_run):
     history = train([TensorBoardLogger(tmp_path / "straight")], tmp_path / "straight.pt")
     train([TensorBoardLogger(tmp_path / "crashed")], tmp_path / "c.pt", crash_after=3)
+    next_second()  # (the resumed run comes later: its event file is read after the crashed one's)
     train([TensorBoardLogger(tmp_path / "crashed")], tmp_path / "c.pt", resume=True)
     scalars, _ = read_run(tmp_path / "crashed")
     assert len(list((tmp_path / "crashed").iterdir())) == 2  # one event file per attempt

@@ -14,6 +14,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
+from tensorboard_helpers import next_second
 
 import tinygrad_lite as tl
 from tinygrad_lite.utils.tensorboard import SummaryWriter
@@ -198,6 +199,7 @@ def test_close_then_log_again_opens_a_new_file_and_purge_step_hides_a_crashed_ru
         writer.add_scalar("loss", 10.0 - step, step)
     writer.close()
     writer.close()  # twice: nothing
+    next_second()  # (the resumed run comes later: its event file is read after the crashed one's)
     with SummaryWriter(folder, purge_step=3) as resumed:
         for step in range(3, 6):
             resumed.add_scalar("loss", 20.0 - step, step)
