@@ -8,6 +8,7 @@ read inside a function counts where the function is defined. And every cell of t
 marked is marked, so that grading a lesson imports no pyplot where it need not.
 """
 import ast
+import functools
 import re
 import subprocess
 import symtable
@@ -38,6 +39,7 @@ def _reads(node):
     return _module_reads(symtable.symtable(ast.unparse(node), "<cell>", "exec"))
 
 
+@functools.cache  # (markable asks again for the same cells as its candidates shrink)
 def reads_and_binds(source):
     """(the names a cell reads from the namespace it starts in, the names it binds), statement by statement: a
     name bound by an earlier statement of the cell is no read; a loop's or a with's target is bound before the
@@ -56,7 +58,7 @@ def reads_and_binds(source):
             here = (here - targets).union(*(_reads(item.context_expr) for item in statement.items))
         reads |= here - bound
         bound |= {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
-    return reads, bound
+    return frozenset(reads), frozenset(bound)
 
 
 def plan_cells(nb):
@@ -69,7 +71,7 @@ def plan_cells(nb):
 def names_read_after(nb, index, skipped):
     """The names that cell ``index`` binds and a later cell of the plan (not in ``skipped``) reads before binding
     them: {cell index: names}."""
-    alive, found = reads_and_binds(nb.cells[index].source)[1], {}
+    alive, found = set(reads_and_binds(nb.cells[index].source)[1]), {}
     for j in plan_cells(nb):
         if j <= index or j in skipped:
             continue

@@ -45,7 +45,7 @@ class CSVLogger(Callback):
         self.columns, self.rows = [], []
 
     def on_fit_begin(self, trainer):
-        start = getattr(trainer, "start_epoch", 0)
+        start = trainer.start_epoch
         self.columns, self.rows = self._read()  # refuses a file that is not a log, before writing anything
         if start == 0:  # a new run: a new file
             self.columns, self.rows = [], []
@@ -141,7 +141,7 @@ class TensorBoardLogger(Callback):
 
     def on_fit_begin(self, trainer):
         if self._own_writer:
-            start = getattr(trainer, "start_epoch", 0)
+            start = trainer.start_epoch
             self.writer = SummaryWriter(self.log_dir, purge_step=start if start > 0 else None)
             self.log_dir = self.writer.get_logdir()
 
