@@ -50,6 +50,9 @@ closed-form formula, for speed: ``ops/batch_norm.py``, ``ops/layer_norm.py`` and
 a concept of their own, not part of the engine: nothing in the engine needs them (the layers' math is also written
 out of the engine's small ops, and ran that way before), and they are read after ``nn/``, once the formulas they
 fuse are known. So they are a group of their own, FUSED: 89 lines then; FUSED_BUDGET = 95. The engine stays at 847.
+Its item 3 (the overhead of the tiny step) added ``ops/mse_loss.py``: mse_loss as one op, as PyTorch's graph has it
+(``MseLossBackward0``), instead of subtract, square and mean; on the lessons' small regression models those two extra
+ops were a fifth of a training step. FUSED went to 101 lines; FUSED_BUDGET = 105.
 
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
@@ -68,7 +71,8 @@ import tinygrad_lite.ops
 from tinygrad_lite.autograd.function import Function
 
 PACKAGE = Path(__file__).resolve().parents[1] / "tinygrad_lite"
-FUSED = [PACKAGE / "ops" / "batch_norm.py", PACKAGE / "ops" / "layer_norm.py", PACKAGE / "ops" / "cross_entropy.py"]
+FUSED = [PACKAGE / "ops" / "batch_norm.py", PACKAGE / "ops" / "layer_norm.py", PACKAGE / "ops" / "cross_entropy.py",
+         PACKAGE / "ops" / "mse_loss.py"]
 ENGINE = [PACKAGE / "autograd" / "function.py", PACKAGE / "autograd" / "engine.py",
           *(path for path in sorted((PACKAGE / "ops").glob("*.py")) if path not in FUSED)]
 TENSOR_API = [PACKAGE / "tensor.py", PACKAGE / "dtypes.py", PACKAGE / "device.py",
@@ -79,7 +83,7 @@ ENGINE_BUDGET = 875
 API_BUDGET = 1390
 INPLACE_BUDGET = 75
 HOOKS_BUDGET = 160
-FUSED_BUDGET = 95
+FUSED_BUDGET = 105
 
 
 def lines_of_code(path):

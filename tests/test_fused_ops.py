@@ -1,11 +1,13 @@
-"""The fused ops (issue 35): batch norm, layer norm and cross-entropy / nll_loss as single ops with a closed-form
-backward (``ops/batch_norm.py``, ``ops/layer_norm.py``, ``ops/cross_entropy.py``).
+"""The fused ops (issue 35): batch norm, layer norm, cross-entropy / nll_loss and mse_loss as single ops with a
+closed-form backward (``ops/batch_norm.py``, ``ops/layer_norm.py``, ``ops/cross_entropy.py``, ``ops/mse_loss.py``).
 
 Each is compared with PyTorch in float64 (values, gradients and the running statistics, tightly: rtol 1e-10) for
 every option, in float32 within float32 rounding, and by ``gradcheck`` (finite differences); and each keeps
 PyTorch's in-place detection: what the op saved (its input, its weight) changed before backward is refused, its
 output changed in place (``relu_`` after it) is fine. Small shapes, so that the file runs in about a second.
 """
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -270,3 +272,72 @@ def test_logits_changed_in_place_after_cross_entropy_are_fine_as_in_pytorch():
         loss = library.nn.functional.cross_entropy(x, library.tensor([0, 1, 2]), label_smoothing=0.1)
         x.mul_(2)
         loss.backward()
+
+
+# -------------------------------------------------------------------- mse_loss
+MSE_CASES = [((5, 3), (5, 3)), ((4,), (4,)), ((2, 3, 2), (2, 3, 2)), ((3, 1), (3,)), ((), ())]
+
+
+@pytest.mark.parametrize("shapes", MSE_CASES, ids=str)
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("target_grad", [False, True])
+def test_mse_loss_is_one_op_and_matches_pytorch_in_float64(shapes, reduction, target_grad):
+    rng = np.random.default_rng(11)
+    x, tx = pair(rng.standard_normal(shapes[0]) * 3)
+    y, ty = pair(rng.standard_normal(shapes[1]), requires_grad=target_grad)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (3, 1) against (3,): both libraries warn that the shapes differ
+        out = F.mse_loss(x, y, reduction=reduction)
+        tout = torch.nn.functional.mse_loss(tx, ty, reduction=reduction)
+    assert op_name(out) == "MseLoss"
+    close(out, tout, "loss")
+    backward_both(out, tout)
+    close(x.grad, tx.grad, "gradient of the input")
+    if target_grad:
+        close(y.grad, ty.grad, "gradient of the target")
+    else:
+        assert y.grad is None
+
+
+def test_mse_loss_in_float32_equals_the_three_ops_it_replaces_and_passes_gradcheck():
+    """The same numbers as (x - y).square().mean(); the gradient in PyTorch's order (2/N)(x - y) g, which for
+    g = 1 is the three ops' 2 ((1/N)(x - y)) exactly (scaling by 2 is exact)."""
+    rng = np.random.default_rng(12)
+    data, target = rng.standard_normal((64, 3)).astype(np.float32), rng.standard_normal((64, 3)).astype(np.float32)
+    for reduction in ("mean", "sum"):
+        fused_x, composed_x = tl.tensor(data, requires_grad=True), tl.tensor(data, requires_grad=True)
+        fused = F.mse_loss(fused_x, tl.tensor(target), reduction=reduction)
+        squares = (composed_x - tl.tensor(target)).square()
+        composed = squares.mean() if reduction == "mean" else squares.sum()
+        assert op_name(fused) == "MseLoss" and fused.item() == composed.item()
+        fused.backward(), composed.backward()
+        assert np.array_equal(fused_x.grad.numpy(), composed_x.grad.numpy()), reduction
+        tx = torch.tensor(data, requires_grad=True)
+        torch.nn.functional.mse_loss(tx, torch.tensor(target), reduction=reduction).backward()
+        close(fused_x.grad, tx.grad, "float32 gradient", rtol=1e-6, atol=1e-7)
+    x64 = tl.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    y64 = tl.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    assert tl.autograd.gradcheck(lambda x, y: F.mse_loss(x, y), (x64, y64))
+    assert tl.autograd.gradcheck(lambda x, y: F.mse_loss(x, y, reduction="sum"), (x64, y64))
+
+
+def test_mse_loss_keeps_the_separate_ops_where_the_fused_op_does_not_apply():
+    """'none', per-element weights, mixed dtypes and float16 run as subtract, square (and mean), as before."""
+    x = tl.ones(4, 2, requires_grad=True)
+    y = tl.zeros(4, 2)
+    assert op_name(F.mse_loss(x, y, reduction="none")) == "Mul"
+    assert op_name(F.mse_loss(x, y, weight=tl.ones(4, 2))) == "Div"
+    assert op_name(F.mse_loss(x, y.double())) == "Mean"
+    assert op_name(F.mse_loss(x.half(), y.half())) == "Mean"
+
+
+def test_mse_loss_refuses_an_input_or_target_changed_in_place_as_pytorch():
+    """PyTorch's MseLossBackward0 saves both: changing either before backward is refused; so is it here."""
+    for library in (torch, tl):
+        for change in ("input", "target"):
+            x = library.ones(4, 3, requires_grad=True) * 2  # not a leaf
+            y = library.zeros(4, 3, requires_grad=True) * 1
+            loss = library.nn.functional.mse_loss(x, y)
+            {"input": x, "target": y}[change].add_(1)
+            with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                loss.backward()

@@ -15,6 +15,7 @@ follow the engine):
 
 - ``batch_norm``, ``layer_norm``: normalisation (F.batch_norm, F.layer_norm)
 - ``cross_entropy``: log-softmax and the negative log-likelihood, with every option of cross_entropy and nll_loss
+- ``mse_loss``: the mean squared error, reduced by 'mean' or 'sum'
 
 Broadcasting is the engine's job, not the ops': a backward may return a gradient of the broadcast shape,
 and ``autograd/engine.py``'s ``unbroadcast`` sums it down to the input's shape.

@@ -1,10 +1,12 @@
 r"""Loss functions: one number that says how wrong the model's output is, to be made small by training.
 
 Each loss is built from tensor ops (subtract, square, log_softmax, indexing ...), so autograd derives its
-gradient: no loss here has a backward of its own. (Two ops are there for speed: the mean of -logp[n, y_n], the
-usual case of nll_loss and cross_entropy, is ``NllLoss`` in ``ops/gather.py``, as PyTorch's graph has it; and
+gradient: no loss here has a backward of its own. (Three ops are there for speed: the mean of -logp[n, y_n], the
+usual case of nll_loss and cross_entropy, is ``NllLoss`` in ``ops/gather.py``, as PyTorch's graph has it;
 cross_entropy and nll_loss with any other option (weights, ignore_index, label smoothing, probabilities, another
-reduction) are one op, ``CrossEntropy`` in ``ops/cross_entropy.py``, fed the target as weights by ``_fused``.)
+reduction) are one op, ``CrossEntropy`` in ``ops/cross_entropy.py``, fed the target as weights by ``_fused``; and
+mse_loss reduced by 'mean' or 'sum' without weights is one op, ``MseLoss`` in ``ops/mse_loss.py``, as PyTorch's
+graph has it too.)
 Where the textbook formula would overflow or take log(0), we use the numerically stable form that PyTorch
 uses, and say so.
 
@@ -38,6 +40,7 @@ from ...device import array_module_of, check_same_device
 from ...ops.activation import LogSoftmax
 from ...ops.cross_entropy import CrossEntropy
 from ...ops.gather import NllLoss
+from ...ops.mse_loss import MseLoss
 from ...return_types import refuse_pair
 from ...shapes import check_broadcast, check_number
 from ...tensor import Tensor, where
@@ -163,6 +166,9 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     input, target, weight = autocast_args("mse_loss", input, target, weight)  # float32 inside autocast (amp/)
     _warn_if_shapes_differ("mse_loss", input, target)
     _check_element_weight("mse_loss", input, weight)
+    if weight is None and reduction != "none" and input.array.dtype == target.array.dtype and \
+            input.array.dtype.kind == "f" and input.array.dtype.itemsize >= 4:
+        return MseLoss.apply(input, target, reduction=reduction)  # the same numbers as one op (ops/mse_loss.py)
     loss = (input - target).square()
     return _reduce_weighted(loss, weight, reduction)
 
