@@ -270,10 +270,11 @@ def _fused_batch_norm(input, running_mean, running_var, weight, bias, training, 
         mean, var = batch_statistics(input.array)
         if running_mean is not None and running_var is not None:
             n = input.numel() // channels
-            new_var = running_var.array * (1 - momentum) + var.reshape(channels) * (momentum * n / (n - 1))
-            with no_grad():
-                running_mean.copy_(running_mean.array * (1 - momentum) + mean.reshape(channels) * momentum)
-                running_var.copy_(new_var)
+            batch = (mean.reshape(channels) * momentum, var.reshape(channels) * (momentum * n / (n - 1)))
+            for running, new in zip((running_mean, running_var), batch):  # (1 - momentum) running + momentum batch
+                running.array *= 1 - momentum                            # in place: the numbers of the formula,
+                running.array += new                                     # with no new array and no copy
+                running._bump_version()
     else:
         shape = (1, channels) + (1,) * (input.ndim - 2)
         mean, var = running_mean.array.reshape(shape), running_var.array.reshape(shape)
