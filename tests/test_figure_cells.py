@@ -23,7 +23,8 @@ from tinygrad_lite.course.grading import layout
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 KEY = "tinygrad_lite"
-DRAWS = re.compile(r"\bplt\.|\.subplots\(|\bdraw_graph\(|\.plot\(|\bplot_history\(|\.imshow\(")
+DRAWS = re.compile(r"\bplt\.|\.subplots\(|\bdraw_graph\(|\.plot\(|\bplot_history\(|\.imshow\("
+                   r"|\bshow_run\(|\bshow_histograms\(")  # (lesson 10's functions that draw)
 
 
 def _module_reads(table):
@@ -39,25 +40,43 @@ def _reads(node):
     return _module_reads(symtable.symtable(ast.unparse(node), "<cell>", "exec"))
 
 
-@functools.cache  # (markable asks again for the same cells as its candidates shrink)
-def reads_and_binds(source):
-    """(the names a cell reads from the namespace it starts in, the names it binds), statement by statement: a
-    name bound by an earlier statement of the cell is no read; a loop's or a with's target is bound before the
-    body reads it."""
-    code = "\n".join("pass" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
-    reads, bound = set(), set()
-    for statement in ast.parse(code).body:
+def _names(target):
+    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+
+
+def _in_order(statements, bound):
+    """The names ``statements``, run in order, read before one of them binds them (the names in ``bound`` are bound
+    already), and the names they bind."""
+    reads, bound = set(), set(bound)
+    for statement in statements:
         table = symtable.symtable(ast.unparse(statement), "<cell>", "exec")
-        here = _module_reads(table)
-        if isinstance(statement, ast.For):
-            targets = {n.id for n in ast.walk(statement.target) if isinstance(n, ast.Name)}
-            here = (here - targets) | _reads(statement.iter)
+        if isinstance(statement, ast.For):  # the target is bound, then the body runs in order (and then else)
+            body, _ = _in_order(statement.body, bound | _names(statement.target))
+            rest, _ = _in_order(statement.orelse, bound)
+            here = _reads(statement.iter) | body | rest
+        elif isinstance(statement, (ast.While, ast.If)):  # the test, then each branch in order
+            body, _ = _in_order(statement.body, bound)
+            rest, _ = _in_order(statement.orelse, bound)
+            here = _reads(statement.test) | body | rest
         elif isinstance(statement, ast.With):
-            targets = {n.id for item in statement.items if item.optional_vars
-                       for n in ast.walk(item.optional_vars) if isinstance(n, ast.Name)}
-            here = (here - targets).union(*(_reads(item.context_expr) for item in statement.items))
+            targets = set().union(*(_names(item.optional_vars) for item in statement.items if item.optional_vars))
+            body, _ = _in_order(statement.body, bound | targets)
+            here = body.union(*(_reads(item.context_expr) for item in statement.items))
+        else:  # a simple statement, a def (what its body reads counts where it is defined), a try
+            here = _module_reads(table)
         reads |= here - bound
         bound |= {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
+    return reads, bound
+
+
+@functools.cache  # (markable asks again for the same cells as its candidates shrink)
+def reads_and_binds(source):
+    """(the names a cell reads from the namespace it starts in, the names it binds), statement by statement, and
+    in order inside a loop, an if or a with too: a name bound by an earlier statement is no read (so a loop's body
+    that binds a name before using it reads none); a loop's or a with's target is bound before the body reads it.
+    A name bound anywhere inside a compound statement counts as bound after it."""
+    code = "\n".join("pass" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    reads, bound = _in_order(ast.parse(code).body, set())
     return frozenset(reads), frozenset(bound)
 
 
@@ -123,6 +142,11 @@ def test_the_rule_reads_names_as_python_binds_them():
                                    "    return max(r[col] for r in rows)\n")
     assert reads == {"plt", "curves", "x", "y", "open", "p", "ks", "pick", "max"}  # (col: worst's own, not the cell's)
     assert binds == {"fig", "ax", "name", "f", "x", "g", "fh", "text", "squares", "worst"}
+    reads, binds = reads_and_binds("for epoch in range(3):\n    loss = step()\n    losses.append(loss)\n"
+                                   "    if loss < best:\n        best = loss\n    total = total + loss\n"
+                                   "while running:\n    value = poll()\n    seen.append(value)\n")
+    assert reads == {"range", "step", "losses", "best", "total", "running", "poll", "seen"}  # no loss, no value
+    assert binds == {"epoch", "loss", "best", "total", "value"}
 
 
 def test_grading_plans_leave_the_figure_cells_out():
@@ -136,8 +160,9 @@ def test_grading_plans_leave_the_figure_cells_out():
 
 
 def test_pyplot_is_imported_when_first_used_and_behaves_as_imported():
-    """In a fresh interpreter, as in a grading kernel: the import binds a stand-in and costs nothing; the first use
-    (an attribute, ``from ... import name``, ``import *``) imports pyplot, which the stand-in then reads through."""
+    """In a fresh interpreter, as in a grading kernel: the import binds a stand-in and costs nothing, nor does a
+    search of sys.modules for the module of a file; the first use (an attribute, ``from ... import name``,
+    ``import *``) imports pyplot, which the stand-in then reads through."""
     script = """if True:
         import sys
         from tinygrad_lite.course.grading import deferred
@@ -147,6 +172,9 @@ def test_pyplot_is_imported_when_first_used_and_behaves_as_imported():
         import matplotlib
         assert deferred.waiting(plt) and pyplot is plt and matplotlib.pyplot is plt
         assert "matplotlib.figure" not in sys.modules and "imported when first used" in repr(plt)
+        import inspect, os  # (inspect.getmodule reads every module's __file__: import torch does, for one)
+        assert inspect.getmodule(os.path.join) is os.path and plt.__file__.endswith("pyplot.py")
+        assert deferred.waiting(plt) and "matplotlib.figure" not in sys.modules
         from matplotlib.pyplot import subplots
         assert not deferred.waiting(plt) and sys.modules["matplotlib.pyplot"] is not plt
         fig, ax = plt.subplots()

@@ -18,7 +18,8 @@ import types
 class DeferredModule(types.ModuleType):
     """Stands in ``sys.modules`` for a module until one of its names is used: then imports the module (once) and
     reads and writes every name through to it. The import machinery's own attributes (``__spec__``,
-    ``__loader__``, the question ``__path__``) are the stand-in's, so importing the name again is not a use."""
+    ``__loader__``, ``__file__``, the question ``__path__``) are the stand-in's, so importing the name again, or
+    looking for the module a file belongs to, is not a use."""
 
     def _load(self):
         module = self.__dict__.get("_real")
@@ -32,8 +33,8 @@ class DeferredModule(types.ModuleType):
         return module
 
     def __getattr__(self, name):  # only names the stand-in does not have itself: the module's own
-        if name == "__path__" and "_real" not in self.__dict__:
-            raise AttributeError(name)  # the import machinery asking whether it is a package: not a use
+        if name in ("__path__", "__file__", "__cached__") and "_real" not in self.__dict__:
+            raise AttributeError(name)  # the import machinery asking whether it is a package, or has a file: no use
         module = self._load()
         if name == "__all__":  # ``from ... import *`` takes these names (the module's public ones if it names none)
             return getattr(module, "__all__", [n for n in vars(module) if not n.startswith("_")])
@@ -70,7 +71,13 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, fullname, path=None, target=None):
         if fullname not in self.names:
             return None
-        return importlib.machinery.ModuleSpec(fullname, self)
+        spec = importlib.machinery.ModuleSpec(fullname, self)
+        # The real module's file, found without running it, is the stand-in's __file__: ``inspect.getmodule`` asks
+        # every module in sys.modules for its file (``import torch`` calls it), and that is no use of pyplot.
+        real = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if real is not None and real.has_location:
+            spec.origin, spec.has_location = real.origin, True
+        return spec
 
     def create_module(self, spec):
         return DeferredModule(spec.name)
