@@ -327,6 +327,39 @@ def test_ctrl_c_while_the_command_imports_exits_130_in_one_line(tmp_path):
     assert 130 in outcomes, outcomes
 
 
+def test_ctrl_c_inside_an_import_callback_while_the_notebook_tools_load_ends_the_command(monkeypatch, capsys):
+    """The same while ``check`` imports nbclient, after the library's import: a CI run caught the Ctrl-C in the
+    weak-reference callback that frees the module lock, and the command printed "Exception ignored in ..." with a
+    traceback and went on to check the notebook. Here the handler runs inside such a callback, as the signal made
+    it do; the command ends as interrupted, in one line."""
+    import builtins
+    import weakref
+
+    real_import = builtins.__import__
+
+    class Lock:
+        pass
+
+    def importing(name, *args, **kwargs):
+        if name == "nbclient":
+            lock, handler = Lock(), signal.getsignal(signal.SIGINT)
+            freed = weakref.ref(lock, lambda ref: handler(signal.SIGINT, None))
+            del lock  # the callback runs here; the KeyboardInterrupt it raises cannot propagate
+            assert freed() is None
+        return real_import(name, *args, **kwargs)
+
+    reported = []  # what Python's default hook would print as "Exception ignored in ..." (pytest replaces it)
+    monkeypatch.setattr(sys, "unraisablehook", lambda unraisable: reported.append(unraisable.exc_type))
+    hook, handler_before = sys.unraisablehook, signal.getsignal(signal.SIGINT)
+    monkeypatch.setattr(builtins, "__import__", importing)
+    status = cli.main(["check", "absent.ipynb"])
+    out, err = capsys.readouterr()
+    assert (status, out, err, reported) == (130, "", "interrupted (Ctrl-C)\n", [])
+    assert sys.unraisablehook is hook and signal.getsignal(signal.SIGINT) is handler_before
+    monkeypatch.setattr(builtins, "__import__", real_import)  # and a later command is not taken as interrupted
+    assert cli.main(["check", "absent.ipynb"]) == 2
+
+
 @pytest.mark.parametrize("step", ["parser", "_need_notebook_tools"])
 def test_ctrl_c_at_each_step_of_the_command_prints_one_line_and_exits_130(step, monkeypatch, capsys):
     """The timed test above lands its Ctrl-C wherever the scheduler lets it (a CI run once caught it while the

@@ -84,17 +84,25 @@ exercise; a place where that fails is named with the fix and gets no submission.
 
 
 def _need_notebook_tools():
-    """Import nbformat and nbclient (a second or two). A Ctrl-C inside a compiled extension's initialisation can
-    come out as an ImportError: the signal is recorded meanwhile, so that it still ends the command as Ctrl-C."""
+    """Import nbformat and nbclient (a second or two). A Ctrl-C meanwhile ends the command as Ctrl-C, as it does
+    while the library is imported (``tinygrad_lite_cli``): one inside a compiled extension's initialisation can
+    come out as an ImportError, and one inside a callback of the import system (a module lock freed through a weak
+    reference) cannot propagate, so Python would print it as "Exception ignored in ..." and go on. So the signal is
+    recorded, such a report is kept quiet, and the recorded Ctrl-C is raised once the imports return."""
     received = []
 
     def on_sigint(signum, frame):
         received.append(signum)
         raise KeyboardInterrupt
+
+    def quiet(unraisable):
+        if not (received and isinstance(unraisable.exc_value, KeyboardInterrupt)):
+            previous_hook(unraisable)
     try:
         previous = signal.signal(signal.SIGINT, on_sigint)
     except (ValueError, OSError):  # not the main thread
         previous = None
+    previous_hook, sys.unraisablehook = sys.unraisablehook, quiet
     try:
         import nbclient  # noqa: F401
         import nbformat  # noqa: F401
@@ -106,6 +114,9 @@ def _need_notebook_tools():
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = previous_hook
+    if received:  # a Ctrl-C that a callback of the import system could not raise
+        raise KeyboardInterrupt
 
 
 def _error(command, message):
