@@ -3,9 +3,10 @@ pyplot only when a cell uses it (``grading/deferred.py``).
 
 The rule a figure cell keeps: it draws, it is no exercise or check cell, and it binds no name that a later cell
 of the grading plan (up to the last exercise, check cells left out, figure cells skipped) reads before binding
-it itself. The rule is read from the code (``reads_and_binds``, with the module scopes of ``symtable``): a name
-read inside a function counts where the function is defined. And every cell of the plan that draws and could be
-marked is marked, so that grading a lesson imports no pyplot where it need not.
+it itself. Grading leaves out the cells that need PyTorch or TensorBoard too (``# needs PyTorch``): a lesson runs
+without them, so they keep the same rule. The rule is read from the code (``reads_and_binds``, with the module
+scopes of ``symtable``): a name read inside a function counts where the function is defined. And every cell of
+the plan that draws and could be marked is marked, so that grading a lesson imports no pyplot where it need not.
 """
 import ast
 import functools
@@ -18,6 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tinygrad_lite.course import pytorch
 from tinygrad_lite.course.grading import layout
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,11 +60,17 @@ def _in_order(statements, bound):
             body, _ = _in_order(statement.body, bound)
             rest, _ = _in_order(statement.orelse, bound)
             here = _reads(statement.test) | body | rest
+        elif isinstance(statement, ast.Try):  # the body (then else), each handler with its name bound, finally
+            body, after_body = _in_order(statement.body, bound)
+            parts = [body, _in_order(statement.orelse, after_body)[0], _in_order(statement.finalbody, bound)[0]]
+            parts += [_in_order(h.body, bound | ({h.name} if h.name else set()))[0]
+                      | (_reads(h.type) if h.type else set()) for h in statement.handlers]
+            here = set().union(*parts)
         elif isinstance(statement, ast.With):
             targets = set().union(*(_names(item.optional_vars) for item in statement.items if item.optional_vars))
             body, _ = _in_order(statement.body, bound | targets)
             here = body.union(*(_reads(item.context_expr) for item in statement.items))
-        else:  # a simple statement, a def (what its body reads counts where it is defined), a try
+        else:  # a simple statement, a def (what its body reads counts where it is defined)
             here = _module_reads(table)
         reads |= here - bound
         bound |= {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
@@ -116,6 +124,12 @@ def figures(nb):
     return {i for i, c in enumerate(nb.cells) if c.metadata.get(KEY, {}).get("figure") is True}
 
 
+def optional(nb):
+    """The code cells that need PyTorch or TensorBoard (``course/pytorch.py``): grading leaves them out too."""
+    return {i for i, c in enumerate(nb.cells) if c.cell_type == "code" and any(
+        pytorch.starts_with(c.source.splitlines(), marker) for marker in (pytorch.MARKER, pytorch.TENSORBOARD_MARKER))}
+
+
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
 def test_figure_cells_only_draw_and_every_cell_that_could_be_one_is(path):
     nb = nbformat.read(path, as_version=4)
@@ -147,16 +161,34 @@ def test_the_rule_reads_names_as_python_binds_them():
                                    "while running:\n    value = poll()\n    seen.append(value)\n")
     assert reads == {"range", "step", "losses", "best", "total", "running", "poll", "seen"}  # no loss, no value
     assert binds == {"epoch", "loss", "best", "total", "value"}
+    reads, binds = reads_and_binds("try:\n    x = load(p)\nexcept OSError as err:\n    print(err, x)\n"
+                                   "else:\n    y = x\nfinally:\n    done = True\n")
+    assert reads == {"load", "p", "OSError", "print", "x"} and binds == {"x", "err", "y", "done"}  # (x: maybe unset)
 
 
-def test_grading_plans_leave_the_figure_cells_out():
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_cells_that_need_pytorch_or_tensorboard_bind_nothing_a_later_cell_of_the_plan_reads(path):
+    """Without the package such a cell only prints how to install it, so a lesson must not need what it binds;
+    grading leaves it out as well (importing PyTorch costs a kernel more than all its other cells)."""
+    nb = nbformat.read(path, as_version=4)
+    skipped = figures(nb) | optional(nb)
+    for i in sorted(optional(nb) & set(plan_cells(nb))):
+        read = names_read_after(nb, i, skipped)
+        assert not read, (f"{path.name}, cell {i + 1} needs an optional package, and later cells read what it "
+                          f"binds: {read} (cell index: names); without the package they would fail")
+
+
+def test_grading_plans_leave_the_figure_cells_and_those_that_need_an_optional_package_out():
     lessons = layout.load_lessons(ROOT / "solutions")
+    left_out = 0
     for path in SOLUTIONS:
         nb, lesson = nbformat.read(path, as_version=4), lessons[path.stem]
         plan = layout.plan(lesson, {e: "" for e in lesson.exercises}, lesson.exercises)
         ran = {c["n"] for c in plan["cells"]}
-        assert not ran & figures(nb), path.name
-        assert set(plan_cells(nb)) - figures(nb) == ran, path.name
+        assert not ran & (figures(nb) | optional(nb)), path.name
+        assert set(plan_cells(nb)) - figures(nb) - optional(nb) == ran, path.name
+        left_out += len(optional(nb) & set(plan_cells(nb)))
+    assert left_out >= 5  # (lessons 07, 08 and 10 compare with PyTorch before their last exercise)
 
 
 def test_pyplot_is_imported_when_first_used_and_behaves_as_imported():

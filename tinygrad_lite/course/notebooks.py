@@ -10,6 +10,8 @@ Everything lives under the metadata key ``"tinygrad_lite"``:
 - a cell only the instructor sees: ``{"instructor": true}`` (dropped from the learner's copy);
 - a cell that only draws a figure: ``{"figure": true}``. Grading skips it (it looks at no figure), so it must
   bind no name that a later cell up to the last exercise reads (tests/test_figure_cells.py holds the rule).
+  Grading skips the cells that start with ``# needs PyTorch`` or ``# needs TensorBoard`` too (``pytorch.py``:
+  without the package they only print how to install it), under the same rule.
 """
 import os
 import re

@@ -32,8 +32,10 @@ What runs. Only the exercise cells come from the learner: matched by their exerc
 where an edit lost the metadata, by the marker the released lesson put in the cell (the ``def`` of the function
 the check cell names, or the stub's ``NotImplementedError('NN.name: ...')``). Every other cell comes from the
 instructor's solution notebook (edited setup or check cells change nothing); check cells, the cells that only
-draw a figure (``{"figure": true}``: grading looks at no figure) and what follows the last exercise are left out
-(the grader judges, not the notebook).
+draw a figure (``{"figure": true}``: grading looks at no figure), the cells that compare with PyTorch or open
+TensorBoard (``# needs PyTorch``, ``# needs TensorBoard``: a lesson runs without either, so no later cell needs
+them, and importing PyTorch costs a kernel more than the rest of its cells) and what follows the last exercise
+are left out (the grader judges, not the notebook).
 """
 import hashlib
 import json
@@ -45,6 +47,9 @@ from io import StringIO
 from pathlib import Path
 
 from ..notebooks import NotebookError, exercise_marker, not_a_file, read_regular_file
+from ..pytorch import MARKER as NEEDS_TORCH
+from ..pytorch import TENSORBOARD_MARKER as NEEDS_TENSORBOARD
+from ..pytorch import starts_with
 from .roster import export_of
 
 MAX_NOTEBOOK_BYTES = 50 * 2 ** 20
@@ -470,14 +475,17 @@ def scan(source):
 
 
 def plan(lesson, sources, exercises):
-    """The kernel's plan: the instructor's code cells up to the last exercise asked for (check cells and figure
-    cells left out), with the learner's exercise cells for ``exercises`` in their places; and the exercises to
-    answer."""
+    """The kernel's plan: the instructor's code cells up to the last exercise asked for (check cells, figure cells
+    and the cells that need PyTorch or TensorBoard left out), with the learner's exercise cells for ``exercises``
+    in their places; and the exercises to answer."""
     wanted = [e for e in lesson.exercises if e in exercises]
     cells = []
     last = max((n for n, c in enumerate(lesson.cells) if c["meta"].get("exercise") in wanted), default=-1)
     for n, c in enumerate(lesson.cells[:last + 1]):
         if c["cell_type"] != "code" or "check" in c["meta"] or c["meta"].get("figure") is True:
+            continue
+        if c["meta"].get("exercise") is None and any(starts_with(c["source"].splitlines(), marker)
+                                                     for marker in (NEEDS_TORCH, NEEDS_TENSORBOARD)):
             continue
         exercise = c["meta"].get("exercise")
         if exercise is not None:
