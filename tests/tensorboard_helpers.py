@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from processes import stop
 
 import tinygrad_lite as tl
 from tinygrad_lite import nn, optim
@@ -87,9 +88,4 @@ def tensorboard_server(logdir, runs):
             time.sleep(0.05)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=10)

@@ -29,6 +29,7 @@ from tinygrad_lite.course.grading import probe
 from tinygrad_lite.course.grading import sandbox as sandboxes
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from processes import stop
 from test_grading import L00, MODE, NO_KERNEL, ROW_OK, results_of, save, submission
 
 pytestmark = pytest.mark.skipif(MODE is None, reason=f"no grading kernel can start here: {NO_KERNEL}")
@@ -208,11 +209,7 @@ def test_a_worker_that_cannot_run_kernels_grades_no_one_and_is_named_with_the_fi
             assert "cannot grade" not in capsys.readouterr().out
     finally:
         for process, log in processes:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process, timeout=20)
             log.close()
         cluster.close()
 

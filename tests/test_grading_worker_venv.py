@@ -18,6 +18,7 @@ import pytest
 from tinygrad_lite.course import cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from processes import stop
 from test_grading import L00, MODE, NO_KERNEL, ROW_OK, results_of, save, submission
 
 pytestmark = [
@@ -66,11 +67,7 @@ def test_a_worker_installed_as_the_docs_say_grades_a_class(tmp_path, capsys):
             by_learner, _ = results_of(out)
             assert {k: r["total"] for k, r in by_learner.items()} == {"solved": 5.0, "partial": 1.0}
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop(worker, timeout=30)
         log.close()
         cluster.close()
         subprocess.run(["rm", "-rf", str(place)], check=False)
