@@ -126,8 +126,8 @@ def figures(nb):
 
 def optional(nb):
     """The code cells that need PyTorch or TensorBoard (``course/pytorch.py``): grading leaves them out too."""
-    return {i for i, c in enumerate(nb.cells) if c.cell_type == "code" and any(
-        pytorch.starts_with(c.source.splitlines(), marker) for marker in (pytorch.MARKER, pytorch.TENSORBOARD_MARKER))}
+    return {i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+            and pytorch.starts_with(c.source.splitlines(), (pytorch.MARKER, pytorch.TENSORBOARD_MARKER))}
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)

@@ -47,7 +47,8 @@ def tensorboard_installed():
 
 
 def starts_with(lines, marker):
-    """Whether a cell's source (its lines) starts with ``marker``, blank lines and leading spaces aside."""
+    """Whether a cell's source (its lines) starts with ``marker`` (or one of a tuple of them), blank lines and
+    leading spaces aside."""
     first = next((line.strip() for line in lines if line.strip()), "")
     return first.startswith(marker)
 

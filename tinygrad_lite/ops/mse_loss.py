@@ -8,9 +8,9 @@ For predictions x and targets y (broadcast against each other, N numbers in all)
            (or \sum_n d_n^2 for 'sum')
 
 Written with the engine's small ops (subtract, square, mean) the loss is three ops, and their backward passes
-compute 2 d_n / N in three steps; the regression models of the lessons are so small that those extra ops were a
-fifth of a training step. The numbers are those of the three ops, and the gradient is computed in PyTorch's
-order, ((2/N) d_n) g.
+compute 2 d_n / N in three steps; the regression models of the lessons are so small that the three ops, forward
+and backward, were about a quarter of a training step. The numbers are those of the three ops, and the gradient
+is computed in PyTorch's order, ((2/N) d_n) g.
 """
 from ..autograd.function import Function
 

@@ -484,14 +484,12 @@ def plan(lesson, sources, exercises):
     for n, c in enumerate(lesson.cells[:last + 1]):
         if c["cell_type"] != "code" or "check" in c["meta"] or c["meta"].get("figure") is True:
             continue
-        if c["meta"].get("exercise") is None and any(starts_with(c["source"].splitlines(), marker)
-                                                     for marker in (NEEDS_TORCH, NEEDS_TENSORBOARD)):
-            continue
         exercise = c["meta"].get("exercise")
         if exercise is not None:
             if exercise in wanted:
                 cells.append({"n": n, "role": "exercise", "exercise": exercise, "name": lesson.functions[exercise],
                               "source": sources[exercise]})
             continue
-        cells.append({"n": n, "role": "setup", "source": c["source"]})
+        if not starts_with(c["source"].splitlines(), (NEEDS_TORCH, NEEDS_TENSORBOARD)):
+            cells.append({"n": n, "role": "setup", "source": c["source"]})
     return {"cells": cells, "exercises": [{"id": e, "name": lesson.functions[e]} for e in wanted]}
