@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 import pytest
-from fake_cupy import FakeCuPy, fake_cupyx, ndarray
+from fake_cupy import FakeCuPy, ndarray
 from registry import OPS, OPTIMIZERS, SETTINGS
 
 import tinygrad_lite as tl
@@ -22,13 +22,10 @@ device_module = importlib.import_module("tinygrad_lite.device")  # (tinygrad_lit
 
 
 @pytest.fixture
-def gpu(monkeypatch):
+def gpu():
     """tinygrad_lite with the stand-in as its CuPy, for one test."""
-    fake = FakeCuPy()
-    monkeypatch.setattr(device_module, "_cupy", fake)
-    for name, module in fake_cupyx().items():
-        monkeypatch.setitem(sys.modules, name, module)
-    return fake
+    with FakeCuPy().install() as fake:
+        yield fake
 
 
 def on_gpu(t):
@@ -45,8 +42,9 @@ def test_cuda_queries_and_device_objects(gpu):
     assert tl.cuda.is_available() and tl.cuda.device_count() == 1 and tl.cuda.current_device() == 0
     assert tl.accelerator.current_accelerator() == tl.device("cuda")
     tl.cuda.synchronize()
-    assert FakeCuPy.synchronized == 1
+    assert gpu.synchronized == 1
     assert tl.cuda.get_device_name(0) == tl.cuda.get_device_name() == "Stand-in GPU (numpy)"
+    assert tl.cuda.versions() == {"cupy": gpu.__version__, "cuda_runtime": None, "cuda_driver": None}  # (none here)
     assert tl.cuda.memory_allocated() == 0
     tl.cuda.empty_cache()
     d = tl.device("cuda:0")
@@ -105,11 +103,6 @@ def test_creation_functions_make_tensors_on_the_device(gpu, make):
     assert on_gpu(make())
 
 
-def test_seeded_random_numbers_are_the_same_on_both_devices(gpu):
-    tl.cuda.manual_seed(3)
-    a = tl.randn(5, device="cuda")
-    tl.manual_seed(3)
-    np.testing.assert_array_equal(host(a), tl.randn(5).numpy())
 
 
 def test_mixing_devices_is_refused_with_a_clear_error(gpu):
@@ -239,9 +232,11 @@ def _data():
     return rng.standard_normal((16, 5)).astype(np.float32), rng.integers(0, 3, 16)
 
 
-def _model():
+def _model(p=0.0):
+    """A small network with batch norm and exact GELU. Its dropout is off (p = 0) where the devices' runs are compared:
+    the CPU and a GPU draw different masks for one seed (random.py); the tests of random numbers below turn it on."""
     tl.manual_seed(0)
-    return nn.Sequential(nn.Linear(5, 8), nn.BatchNorm1d(8), nn.GELU(), nn.Dropout(0.2), nn.Linear(8, 3))
+    return nn.Sequential(nn.Linear(5, 8), nn.BatchNorm1d(8), nn.GELU(), nn.Dropout(p), nn.Linear(8, 3))
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
@@ -402,13 +397,10 @@ def test_grad_scaler_on_the_device(gpu):
 
 # ------------------------------------------------------------------------------------------------ a second GPU
 @pytest.fixture
-def two_gpus(monkeypatch):
+def two_gpus():
     """The stand-in with two GPUs: arrays live on one of them, and an op that mixes the two raises, as CuPy's."""
-    fake = FakeCuPy(devices=2)
-    monkeypatch.setattr(device_module, "_cupy", fake)
-    for name, module in fake_cupyx().items():
-        monkeypatch.setitem(sys.modules, name, module)
-    return fake
+    with FakeCuPy(devices=2).install() as fake:
+        yield fake
 
 
 def _on(t):
@@ -447,3 +439,176 @@ def test_batch_norm_trains_on_the_second_gpu_as_on_the_cpu(two_gpus):
         results[device] = [host(t) for t in tensors]
     for ours, cpu in zip(results["cuda:1"], results["cpu"]):
         np.testing.assert_allclose(ours, cpu, rtol=1e-6, atol=1e-7)
+
+
+# ------------------------------------------------------------------------------------------------ random numbers
+RANDOM = {
+    "randn": lambda g: tl.randn(400, 50, device="cuda"), "rand": lambda g: tl.rand(400, 50, device="cuda"),
+    "randint": lambda g: tl.randint(-3, 4, (20000,), device="cuda"),
+    "randperm": lambda g: tl.randperm(20000, device="cuda"),
+    "rand_like": lambda g: tl.rand_like(tl.zeros(400, 50, device="cuda")),
+    "randn_like": lambda g: tl.randn_like(tl.zeros(400, 50, device="cuda", dtype=tl.float64)),
+    "bernoulli": lambda g: tl.bernoulli(tl.full((400, 50), 0.3, device="cuda")),
+    "bernoulli_": lambda g: tl.zeros(400, 50, device="cuda").bernoulli_(0.3),
+    "normal_": lambda g: tl.zeros(400, 50, device="cuda").normal_(2.0, 3.0),
+    "uniform_": lambda g: tl.zeros(400, 50, device="cuda").uniform_(-1.0, 3.0),
+    "generator": lambda g: tl.randn(400, 50, device="cuda", generator=tl.Generator("cuda").manual_seed(1)),
+    "dropout": lambda g: F.dropout(tl.ones(400, 50, device="cuda"), 0.3),
+    "Dropout": lambda g: nn.Dropout(0.5)(tl.ones(400, 50, device="cuda")),
+    **{f"init.{name}": (lambda g, name=name, kw=kw: getattr(nn.init, name)(tl.zeros(400, 50, device="cuda"), **kw))
+       for name, kw in (("uniform_", {}), ("normal_", {}), ("trunc_normal_", {}), ("xavier_uniform_", {}),
+                        ("xavier_normal_", {}), ("kaiming_uniform_", {}), ("kaiming_normal_", {}),
+                        ("orthogonal_", {}), ("sparse_", {"sparsity": 0.1}), ("eye_", {}))},
+}
+MEAN_STD = {"randn": (0, 1), "rand": (0.5, 12 ** -0.5), "randint": (0, 2), "randn_like": (0, 1),
+            "bernoulli": (0.3, None), "bernoulli_": (0.3, None), "normal_": (2, 3), "uniform_": (1, 4 * 12 ** -0.5),
+            "generator": (0, 1), "dropout": (1, (0.3 / 0.7) ** 0.5), "Dropout": (1, 1), "rand_like": (0.5, 12 ** -0.5)}
+
+
+@pytest.mark.parametrize("name", sorted(RANDOM))
+def test_random_tensors_are_drawn_on_the_device_without_a_copy(gpu, name):
+    """Every random tensor of "cuda" is made there: nothing copied from the host (trunc_normal_ reads whether a
+    redraw is needed: initialisation, not a training step), with the distribution it promises."""
+    tl.manual_seed(0)
+    t = RANDOM[name](gpu)
+    assert on_gpu(t) and gpu.transfers.to_device == 0, gpu.transfers.log
+    assert gpu.transfers.to_host == 0 or name == "init.trunc_normal_", gpu.transfers.log
+    check_distribution(name, t)
+
+
+def check_distribution(name, t):
+    """The numbers of RANDOM[name] have the distribution it promises (also on a real GPU: tests/test_cuda.py)."""
+    values = host(t).astype(np.float64)
+    if name in MEAN_STD:
+        mean, std = MEAN_STD[name]
+        assert abs(values.mean() - mean) < 0.05 * max(std or 1, 1), values.mean()
+        if std is not None:
+            assert abs(values.std() - std) < 0.03 * std, values.std()
+    if name == "randperm":
+        assert sorted(values.astype(int).tolist()) == list(range(20000)) and t.dtype is tl.int64
+    if name == "randint":
+        assert set(values.astype(int).tolist()) == set(range(-3, 4)) and t.dtype is tl.int64
+    if name == "init.orthogonal_":
+        np.testing.assert_allclose(values.T @ values, np.eye(50), atol=1e-5)
+    if name == "init.trunc_normal_":
+        assert values.min() >= -2 and values.max() <= 2
+
+
+def test_each_device_repeats_its_numbers_for_a_seed_and_the_two_differ(gpu):
+    """manual_seed seeds the CPU's generator and the GPUs' (as PyTorch's); each repeats its numbers, but the CPU and
+    a GPU draw different ones, as in PyTorch. tl.cuda.manual_seed seeds the GPU's alone."""
+    tl.manual_seed(3)
+    a, cpu_a = host(tl.randn(100, device="cuda")), tl.randn(100).numpy()
+    tl.manual_seed(3)
+    b, cpu_b = host(tl.randn(100, device="cuda")), tl.randn(100).numpy()
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(cpu_a, cpu_b)
+    assert not np.allclose(a, cpu_a)
+    tl.cuda.manual_seed(3)
+    np.testing.assert_array_equal(host(tl.randn(100, device="cuda")), a)
+    assert not np.array_equal(tl.randn(100).numpy(), cpu_a)  # the CPU's generator was not reseeded
+    state = tl.cuda.get_rng_state()
+    first = host(tl.rand(7, device="cuda"))
+    tl.cuda.set_rng_state(state)
+    np.testing.assert_array_equal(host(tl.rand(7, device="cuda")), first)
+
+
+def test_a_generator_must_be_of_the_tensors_device(gpu):
+    with pytest.raises(RuntimeError, match="Expected a 'cuda' device type for generator but found 'cpu'"):
+        tl.randn(3, device="cuda", generator=tl.Generator())
+    with pytest.raises(RuntimeError, match="Expected a 'cpu' device type for generator but found 'cuda'"):
+        tl.rand(3, generator=tl.Generator("cuda"))
+    g = tl.Generator("cuda").manual_seed(5)
+    assert g.device == tl.device("cuda:0") and g.initial_seed() == 5 and g.get_state() == {"seed": 5, "offset": 0}
+    x = host(tl.randn(6, device="cuda", generator=g))
+    np.testing.assert_array_equal(host(tl.randn(6, device="cuda", generator=g.manual_seed(5))), x)
+
+
+def test_the_gpu_stream_is_splitmix64():
+    """The GPU's numbers (drawn here with numpy: the same array ops) are SplitMix64's: its published first outputs
+    for the state 0, and the Python-int formula for a real seed and offset."""
+    from tinygrad_lite.random import _mix, splitmix64
+    first = splitmix64(np.arange(3, dtype=np.uint64), 0)
+    assert [int(z) for z in first] == [0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4, 0x06C45D188009454F]
+    key = _mix(123)
+    expected = [_mix((key + (1000 + k + 1) * 0x9E3779B97F4A7C15) % 2**64) for k in range(5)]
+    assert [int(z) for z in splitmix64(np.arange(5, dtype=np.uint64), key, 1000)] == expected
+
+
+def test_a_resumed_run_on_the_gpu_draws_the_dropout_masks_an_uninterrupted_one_would(gpu, tmp_path):
+    from tinygrad_lite.train import load_checkpoint, save_checkpoint
+    model = _model(p=0.5).to("cuda")
+    x = tl.ones(4, 5, device="cuda")
+    tl.manual_seed(1)
+    model(x)
+    save_checkpoint(tmp_path / "ckpt.pt", model, epoch=0)
+    expected = host(model(x))
+    model(x)
+    load_checkpoint(tmp_path / "ckpt.pt", model)
+    np.testing.assert_array_equal(host(model(x)), expected)
+
+
+# ------------------------------------------------------------------------------------------------ a step on the device
+def _capstone_step(amp):
+    """A capstone-style training step on "cuda" (Linear, BatchNorm1d, LayerNorm, ReLU, GELU, Dropout, cross-entropy
+    with label smoothing, AdamW, clip_grad_norm_), with float16 autocast and a GradScaler when ``amp``."""
+    tl.manual_seed(0)
+    model = nn.Sequential(nn.Linear(12, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 16),
+                          nn.LayerNorm(16), nn.GELU(), nn.Linear(16, 4)).to("cuda")
+    decay = [p for p in model.parameters() if p.ndim == 2]
+    optimizer = tl.optim.AdamW([{"params": decay, "weight_decay": 0.01},
+                                {"params": [p for p in model.parameters() if p.ndim < 2], "weight_decay": 0.0}],
+                               lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
+    scaler = tl.amp.GradScaler("cuda", enabled=amp)
+    rng = np.random.default_rng(0)
+    x = tl.tensor(rng.standard_normal((32, 12)).astype(np.float32), device="cuda")
+    y = tl.tensor(rng.integers(0, 4, 32), device="cuda")
+
+    def step():
+        optimizer.zero_grad()
+        with tl.autocast("cuda", dtype=tl.float16, enabled=amp):
+            loss = loss_fn(model(x), y)
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        scaler.step(optimizer)
+        scaler.update()
+        return loss.item()
+    return step
+
+
+@pytest.mark.parametrize("amp", [False, True], ids=["float32", "autocast+GradScaler"])
+def test_a_training_step_copies_nothing_to_the_device_and_reads_the_loss_once(gpu, amp):
+    """Once the batch is on the GPU, a step copies nothing from the host (random numbers, constants, the scaler's
+    state and the clipping factor are made on the device) and reads one number back, ``loss.item()``, plus the
+    scaler's decision whether to skip the optimizer's step (PyTorch's GradScaler reads it too)."""
+    step = _capstone_step(amp)
+    for _ in range(2):  # the first steps make the optimizer's state and the scaler's
+        step()
+    before = (gpu.transfers.to_device, gpu.transfers.to_host, len(gpu.transfers.log))
+    losses = [step() for _ in range(3)]
+    made = gpu.transfers.log[before[2]:]
+    assert gpu.transfers.to_device == before[0], f"host -> device copies in a step: {made}"
+    assert gpu.transfers.to_host - before[1] == 3 * (2 if amp else 1), f"device -> host reads in 3 steps: {made}"
+    assert all(np.isfinite(losses))
+
+
+@pytest.mark.parametrize("loss_fn", [lambda x, t: F.cross_entropy(x, t), lambda x, t: F.cross_entropy(
+    x, t, label_smoothing=0.1), lambda x, t: F.nll_loss(x.log_softmax(1), t, reduction="sum")],
+    ids=["cross_entropy", "label_smoothing", "nll_loss"])
+def test_a_target_out_of_range_is_checked_on_the_gpu_and_reported_when_the_loss_is_read(gpu, loss_fn):
+    """On the CPU the range of the targets is checked at once; on a GPU reading that verdict back at every step would
+    stall it, so the check runs there: the loss (and its gradient) turns nan, and loss.item() raises the CPU's error.
+    A right target costs no read."""
+    x = tl.randn(3, 4, device="cuda", requires_grad=True)
+    before = gpu.transfers.to_host
+    good = loss_fn(x, tl.tensor([0, 3, 1], device="cuda"))
+    assert gpu.transfers.to_host == before and np.isfinite(good.item())
+    bad = loss_fn(x, tl.tensor([0, 4, 1], device="cuda"))
+    with pytest.raises(IndexError, match="target holds class index 4, out of range for 4 classes"):
+        bad.item()
+    bad.backward()
+    assert np.isnan(host(x.grad)).all()
+    with pytest.raises(IndexError, match="class index 4, out of range for 4 classes"):
+        loss_fn(x.detach().cpu(), tl.tensor([0, 4, 1]))  # the CPU's check: at once

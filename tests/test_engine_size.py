@@ -55,6 +55,13 @@ Its item 3 (the overhead of the tiny step) added ``ops/mse_loss.py``: mse_loss a
 ops, forward and backward, were about a quarter of a training step. FUSED went to 101 lines;
 FUSED_BUDGET = 105.
 
+Issue 44 (the GPU path on a real GPU) moved finding CuPy and checking its version out of ``device.py`` into
+``cuda.py`` (25 lines), and added to the Tensor API what a training step needs to stay on a GPU: CuPy arrays
+recognised by their class (``is_gpu_array``: the library had asked for ``__array_namespace__``, which CuPy's arrays
+lack, so no tensor could be made on a real GPU), new arrays made on their device (``creating_on``: ``new_full``, and
+the constant of ``x * 2`` filled there instead of copied from the host), ``bernoulli_``, and ``item()`` explaining a
+nan that a GPU's check of the targets left in a loss. The API went from 1,372 to 1,399 lines; API_BUDGET = 1410.
+
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
 argument checks and idioms, which is why the two numbers are larger than that one. They are a few hundred lines
@@ -81,7 +88,7 @@ TENSOR_API = [PACKAGE / "tensor.py", PACKAGE / "dtypes.py", PACKAGE / "device.py
 INPLACE = [PACKAGE / "autograd" / "inplace.py"]
 HOOKS = [PACKAGE / "autograd" / "hooks.py", PACKAGE / "utils" / "hooks.py"]
 ENGINE_BUDGET = 875
-API_BUDGET = 1390
+API_BUDGET = 1410
 INPLACE_BUDGET = 75
 HOOKS_BUDGET = 160
 FUSED_BUDGET = 105

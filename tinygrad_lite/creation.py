@@ -1,8 +1,9 @@
 """Functions that make new tensors: ``tensor``, ``zeros``, ``randn``, ``arange`` ...
 
-Each takes PyTorch's keyword arguments ``dtype``, ``device`` and ``requires_grad``. Random ones draw from
-the global generator (seed it with ``manual_seed``) or from the ``generator`` you pass; they draw on the
-CPU and then move, so a seed gives the same numbers on every device.
+Each takes PyTorch's keyword arguments ``dtype``, ``device`` and ``requires_grad``, and makes the tensor where it
+lives (a "cuda" tensor on the GPU, with nothing copied from the host). Random ones draw from the device's global
+generator (seed them with ``manual_seed``) or from the ``generator`` you pass, which must be of that device, as in
+PyTorch; the CPU and a GPU draw different numbers for one seed (``random.py``).
 """
 import builtins
 import math
@@ -11,10 +12,10 @@ import numbers
 import numpy as np
 
 from . import dtypes as dt
-from .device import array_module, get_default_device
+from . import random
+from .device import creating_on, get_default_device
 from .functions import FLOATING, with_out
-from .random import rng
-from .shapes import as_int, size_args
+from .shapes import as_int, check_number, size_args
 from .tensor import Tensor, as_array
 
 
@@ -60,13 +61,15 @@ def from_numpy(ndarray):
 def zeros(*size, dtype=None, device=None, requires_grad=False):
     d = _float(dtype)
     size = size_args(size, "zeros")
-    return Tensor(array_module(_device(device)).zeros(size, d.np), dtype=d, requires_grad=requires_grad)
+    with creating_on(_device(device)) as xp:
+        return Tensor(xp.zeros(size, d.np), dtype=d, requires_grad=requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
     d = _float(dtype)
     size = size_args(size, "ones")
-    return Tensor(array_module(_device(device)).ones(size, d.np), dtype=d, requires_grad=requires_grad)
+    with creating_on(_device(device)) as xp:
+        return Tensor(xp.ones(size, d.np), dtype=d, requires_grad=requires_grad)
 
 
 empty = zeros  # PyTorch leaves `empty` uninitialised; ours are zeros, which is always safe
@@ -80,8 +83,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     size = size_args((size,), "full")
     d = dt.as_dtype(dtype) if dtype is not None else dt.python_scalar_dtype(fill_value)
     dt.check_fits(fill_value, d, "full")
-    array = array_module(_device(device)).full(size, fill_value, d.np)
-    return Tensor(array, dtype=d, requires_grad=requires_grad)
+    with creating_on(_device(device)) as xp:
+        return Tensor(xp.full(size, fill_value, d.np), dtype=d, requires_grad=requires_grad)
 
 
 def _check_like(op, input):
@@ -107,12 +110,16 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Samples from the standard normal distribution N(0, 1)."""
-    return _new(rng(generator).standard_normal(size_args(size, "randn")), _float(dtype), device, requires_grad)
+    d, device = _float(dtype), _device(device)
+    draws = random.normal(size_args(size, "randn"), device=device, dtype=d.np, generator=generator, op="randn")
+    return _new(draws, d, device, requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Samples from the uniform distribution on [0, 1)."""
-    return _new(rng(generator).random(size_args(size, "rand")), _float(dtype), device, requires_grad)
+    d, device = _float(dtype), _device(device)
+    draws = random.uniform(size_args(size, "rand"), device=device, dtype=d.np, generator=generator, op="rand")
+    return _new(draws, d, device, requires_grad)
 
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False):
@@ -123,6 +130,15 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False):
 def rand_like(input, *, dtype=None, device=None, requires_grad=False):
     _check_like("rand_like", input)
     return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+
+
+def bernoulli(input, p=None, *, generator=None):
+    """1 where a uniform draw falls below ``input`` (the probabilities, a floating tensor), else 0: a tensor like
+    ``input``, drawn on its device. With ``p`` (a number), every element is 1 with probability ``p``."""
+    _check_like("bernoulli", input)
+    if p is not None:
+        check_number("bernoulli", "p", p, 0, 1)
+    return zeros_like(input).bernoulli_(input if p is None else p, generator=generator)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
@@ -138,13 +154,16 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
         raise ValueError(f"randint: low ({low}) and high ({high}) must lie within int64 (-2**63 to 2**63)")
     size = size_args((size,), "randint")
     d = dt.as_dtype(dtype) if dtype is not None else dt.int64
-    return _new(rng(generator).integers(low, high, size), d, device, requires_grad)
+    device = _device(device)
+    return _new(random.integers(low, high, size, device=device, generator=generator), d, device, requires_grad)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None):
     """A random permutation of 0 .. n-1 (what a DataLoader uses to shuffle)."""
     (n,) = size_args((as_int(n, "randperm", "n"),), "randperm")
-    return _new(rng(generator).permutation(n), dt.as_dtype(dtype) if dtype else dt.int64, device, False)
+    device = _device(device)
+    draws = random.permutation(n, device=device, generator=generator)
+    return _new(draws, dt.as_dtype(dtype) if dtype else dt.int64, device, False)
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
@@ -162,7 +181,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     ints = all(isinstance(v, builtins.int) for v in (start, end, step))
     d = dt.as_dtype(dtype) if dtype is not None else (dt.int64 if ints else dt.get_default_dtype())
     size_args((math.ceil((end - start) / step),), "arange")
-    return _new(np.arange(start, end, step), d, device, requires_grad)
+    with creating_on(_device(device)) as xp:  # (made where it lives: no copy from the host)
+        return _new(xp.arange(start, end, step), d, device, requires_grad)
 
 
 def _number(op, value, name):
@@ -176,13 +196,15 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     """``steps`` evenly spaced values from start to end, both included."""
     (steps,) = size_args((as_int(steps, "linspace", "steps"),), "linspace")
     start, end = _number("linspace", start, "start"), _number("linspace", end, "end")
-    return _new(np.linspace(start, end, steps), _float(dtype), device, requires_grad)
+    with creating_on(_device(device)) as xp:
+        return _new(xp.linspace(start, end, steps), _float(dtype), device, requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     """The n x m identity matrix (ones on the diagonal)."""
     n, m = size_args((n, n if m is None else m), "eye")
-    return _new(np.eye(n, m), _float(dtype), device, requires_grad)
+    with creating_on(_device(device)) as xp:
+        return _new(xp.eye(n, m), _float(dtype), device, requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False):

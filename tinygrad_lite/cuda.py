@@ -1,12 +1,49 @@
 """``tinygrad_lite.cuda``: is a GPU usable? Mirrors the small part of ``torch.cuda`` that scripts use.
 
-The GPU is reached through CuPy, an optional extra (``pip install cupy-cuda12x``): nothing here imports it until
-one of these functions is called, and then only once (``device.cupy_or_error``). The usual device-agnostic line::
+The GPU is reached through CuPy, an optional extra (``INSTALL_CUPY``): nothing imports it until a "cuda" tensor
+or one of these functions asks for it, and then only once (``device.cupy_or_error``, which calls ``find_cupy``).
+The usual device-agnostic line::
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
 """
+import re
+
 from . import device as _device
-from .random import manual_seed as _seed
+from . import random as _random
+
+MIN_CUPY = (13, 0)  # the oldest CuPy with what the library calls (tests/test_cupy_contract.py checks 13.6 and 14.2)
+TESTED_CUPY = "14.2.0"  # the CuPy the course is tested with: constraints.txt pins it; the README, environment.yml
+INSTALL_CUPY = f"pip install cupy-cuda12x=={TESTED_CUPY}"  # and this hint name it (test_cupy_contract.py checks)
+
+
+def find_cupy():
+    """(CuPy, None) when it imports and sees a GPU, else (None, the reason and the fix). Asked once per process:
+    ``tinygrad_lite.cuda.is_available()`` sits in loops (a timer's synchronize guard), so its answer is kept, as
+    PyTorch keeps its own; a CuPy installed while the process runs is seen after a restart."""
+    try:
+        import cupy  # optional: imported the first time a "cuda" tensor is asked for
+    except Exception as e:  # noqa: BLE001  (ImportError, or a broken install: any of its errors)
+        return None, (f"device 'cuda' needs CuPy and an NVIDIA GPU: {INSTALL_CUPY} (or use device='cpu'; check "
+                      f"tinygrad_lite.cuda.is_available() first). Cause: {e}")
+    version = getattr(cupy, "__version__", "0")
+    if _version_tuple(version) < MIN_CUPY:
+        return None, (f"device 'cuda' needs CuPy {'.'.join(map(str, MIN_CUPY))} or newer, and this is CuPy "
+                      f"{version}: {INSTALL_CUPY} (or use device='cpu')")
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as e:  # noqa: BLE001  (CuPy installed without a usable GPU or driver: any of its errors)
+        return None, (f"device 'cuda' needs an NVIDIA GPU and its driver; CuPy {version} is installed but cannot use "
+                      f"one (use device='cpu'; check tinygrad_lite.cuda.is_available() first). Cause: {e}")
+    if count == 0:
+        return None, ("device 'cuda': CuPy is installed but sees no GPU; use device='cpu' "
+                      "(check tinygrad_lite.cuda.is_available() first)")
+    return cupy, None
+
+
+def _version_tuple(version):
+    """(13, 6) for "13.6.0" or "13.6.0rc1"; (0, 0) where it starts with no numbers."""
+    found = re.match(r"(\d+)\.(\d+)", version)
+    return (int(found[1]), int(found[2])) if found else (0, 0)
 
 
 def is_available():
@@ -32,13 +69,51 @@ def current_device():
 
 
 def manual_seed(seed):
-    """Seed GPU random numbers. Ours are drawn on the CPU and copied, so this seeds the one global generator
-    (``tinygrad_lite.manual_seed``): a seeded run draws the same numbers on either device."""
-    _seed(seed)
+    """Seed the current GPU's random numbers (``tinygrad_lite.manual_seed`` seeds the CPU's and every GPU's). They
+    are drawn on the GPU (``random.py``), so one seed gives other numbers there than on the CPU, as in PyTorch."""
+    _random.seed_cuda(seed, 0)
 
 
 def manual_seed_all(seed):
-    manual_seed(seed)
+    """Seed every GPU's random numbers."""
+    _random.seed_cuda(seed)
+
+
+def get_rng_state(device="cuda"):
+    """The state of a GPU's generator, a dict (seed, offset); save it beside ``tinygrad_lite.get_rng_state()`` to
+    replay a run's GPU draws (dropout masks) exactly."""
+    return _random.cuda_generator(_index(device)).get_state()
+
+
+def set_rng_state(new_state, device="cuda"):
+    _random.cuda_generator(_index(device)).set_state(new_state)
+
+
+def get_rng_state_all():
+    """The states of the generators of all GPUs that have drawn so far, by GPU index."""
+    return [_random.cuda_generator(i).get_state() for i in range(max(_random._cuda_generators, default=-1) + 1)]
+
+
+def set_rng_state_all(new_states):
+    for index, state in enumerate(new_states):
+        _random.cuda_generator(index).set_state(state)
+
+
+def _index(device):
+    return device if isinstance(device, int) else _device.device(device).index or 0
+
+
+def versions():
+    """What the "cuda" device runs on (ours; PyTorch shows its build's CUDA as ``torch.version.cuda``): CuPy's
+    version, and the CUDA runtime's and the driver's as "major.minor", e.g. ``{"cupy": "14.2.0", "cuda_runtime":
+    "12.9", "cuda_driver": "13.0"}``. Raises the usual error without CuPy or a GPU."""
+    cupy = _device.cupy_or_error()
+    runtime = cupy.cuda.runtime
+
+    def major_minor(number):  # CUDA encodes 12.9 as 12090
+        return f"{number // 1000}.{number % 1000 // 10}" if number else None
+    return {"cupy": cupy.__version__, "cuda_runtime": major_minor(runtime.runtimeGetVersion()),
+            "cuda_driver": major_minor(runtime.driverGetVersion())}
 
 
 def synchronize(device=None):

@@ -4,11 +4,14 @@ Every op is written against the numpy API. CuPy arrays implement the same API (a
 functions dispatch to CuPy when handed CuPy arrays), so the same op code runs on both devices.
 
 CuPy is optional: it is imported the first time a "cuda" tensor is asked for (``cupy_or_error``), never before.
-CuPy refuses to mix its arrays with numpy ones; ``check_same_device`` turns that refusal into PyTorch's error,
-which names the two devices and the fix. tests/fake_cupy.py is a numpy-backed stand-in with CuPy's refusals,
-which the tests put in ``_cupy`` to run every "cuda" path on a machine without a GPU.
+It must be CuPy 13 or newer (``cuda.find_cupy`` says so). CuPy refuses to mix its
+arrays with numpy ones; ``check_same_device`` turns that refusal into PyTorch's error, which names the two devices
+and the fix. A GPU played on the CPU (tinygrad_lite/course/exercises/_stand_in_gpu.py), a numpy-backed stand-in
+with CuPy's API and refusals, goes into ``_cupy`` to run every "cuda" path on a machine without a GPU (the tests,
+and lessons 08 and 09).
 """
 import contextlib
+import sys
 
 import numpy as np
 
@@ -93,26 +96,20 @@ def cupy_or_error():
     global _cupy, _no_cupy
     if _cupy is None:
         if _no_cupy is None:  # not tried yet (a failed import is not cached by Python: trying costs ~40 us each time)
-            _cupy, _no_cupy = _import_cupy()
+            from .cuda import find_cupy  # (cuda.py, which imports this module, says what CuPy it needs)
+            _cupy, _no_cupy = find_cupy()
         if _cupy is None:
             raise RuntimeError(_no_cupy)
     return _cupy
 
 
-def _import_cupy():
-    """(CuPy, None) when it imports and sees a GPU, else (None, the reason and the fix). Asked once per process:
-    ``tinygrad_lite.cuda.is_available()`` sits in loops (a timer's synchronize guard), so its answer is kept, as
-    PyTorch keeps its own; a CuPy installed while the process runs is seen after a restart."""
-    try:
-        import cupy  # optional: imported the first time a "cuda" tensor is asked for
-        count = cupy.cuda.runtime.getDeviceCount()
-    except Exception as e:  # noqa: BLE001  (ImportError, or CuPy installed without a usable GPU: any of its errors)
-        return None, ("device 'cuda' needs CuPy and an NVIDIA GPU: pip install cupy-cuda12x "
-                      f"(or use device='cpu'; check tinygrad_lite.cuda.is_available() first). Cause: {e}")
-    if count == 0:
-        return None, ("device 'cuda': CuPy is installed but sees no GPU; use device='cpu' "
-                      "(check tinygrad_lite.cuda.is_available() first)")
-    return cupy, None
+def is_gpu_array(x):
+    """Is ``x`` a CuPy array (or the stand-in's)? Answered from its class, so a CuPy that sees no GPU, or one the
+    library has not imported yet, answers too; never imports CuPy."""
+    for cupy in (_cupy, sys.modules.get("cupy")):
+        if cupy is not None and isinstance(x, cupy.ndarray):
+            return True
+    return False
 
 
 def check_same_device(op, tensors):
@@ -127,6 +124,19 @@ def check_same_device(op, tensors):
 def array_module(dev):
     """numpy for the CPU, CuPy for CUDA: the module whose functions make arrays on ``dev``."""
     return np if device(dev).type == "cpu" else cupy_or_error()
+
+
+@contextlib.contextmanager
+def creating_on(dev):
+    """The array module of ``dev``, with new arrays made on it: ``with creating_on("cuda:1") as xp: xp.zeros(3)``
+    makes the zeros on GPU 1 (CuPy makes new arrays on the *current* GPU), without copying anything from the host."""
+    dev = device(dev)
+    if dev.type == "cpu":
+        yield np
+        return
+    cupy = cupy_or_error()
+    with cupy.cuda.Device(dev.index or 0):
+        yield cupy
 
 
 def on_device_of(array):

@@ -1,29 +1,58 @@
-"""Random numbers: one global generator, seeded with ``manual_seed`` as in PyTorch.
+r"""Random numbers: a generator per device, all seeded by ``manual_seed``, as in PyTorch.
 
-We draw with numpy's PCG64 generator, so the same seed gives the same numbers on every machine and on both
-devices (GPU tensors are drawn on the CPU and copied). They are *not* the numbers PyTorch draws for that seed:
-lessons that compare with PyTorch copy weights across instead of relying on equal seeds.
+**On the CPU** we draw with numpy's PCG64 generator (``Generator()``, and the global ``default_generator``).
+
+**On a GPU** ("cuda") the numbers are drawn on the GPU itself, so that a training step (dropout's masks, say) copies
+nothing from the host. The generator is *counter-based*: the k-th 64-bit number of a stream is a hash of k,
+
+    z_k = mix(key + (k + 1) \gamma)  (mod 2^64),    key = mix(seed),   \gamma = 0x9E3779B97F4A7C15,
+
+where ``mix`` is SplitMix64's finaliser (three xor-shifts and two multiplications; Steele, Lea and Flood 2014; the
+same numbers as Java's SplittableRandom). Drawing n numbers hashes the positions offset .. offset + n - 1, all at
+once, with the same array ops on numpy and CuPy (``splitmix64``); the state is two integers on the host, the seed
+and the offset. A uniform float32 is the top 24 bits over 2^24, a float64 the top 53 over 2^53; normal numbers use
+the Box-Muller transform of two uniforms; integers in [low, high) are z mod (high - low) (biased by less than
+(high - low) / 2^64); a permutation sorts random keys. PyTorch's CUDA generator works the same way (with another
+hash, Philox).
+
+Each device's numbers repeat for a seed on every machine, but **the CPU and a GPU draw different numbers** for the
+same seed: PyTorch makes no such promise either (its CPU and CUDA generators differ), and keeping one would mean
+drawing on the host and copying every mask to the GPU. Neither device's numbers are PyTorch's: lessons that compare
+with PyTorch copy weights across instead of relying on equal seeds.
 """
 import numpy as np
+
+from .device import creating_on
+from .device import device as Device
 
 DEFAULT_SEED = 67280421310721  # PyTorch's default too: an unseeded run is still repeatable
 
 
+def _check_seed(seed):
+    if isinstance(seed, bool) or not isinstance(seed, (int, float, np.integer, np.floating)) or \
+            isinstance(seed, (float, np.floating)) and not np.isfinite(seed):
+        raise TypeError(f"manual_seed(): the seed must be an int, got {type(seed).__name__} {seed!r:.40}")
+    if not -2**63 <= int(seed) < 2**64:
+        raise ValueError(f"manual_seed(): the seed must fit in 64 bits, got {int(seed)}")
+    return int(seed) % 2**64
+
+
 class Generator:
-    """A seeded source of random numbers (``torch.Generator``), e.g. for a DataLoader's shuffling."""
+    """A seeded source of random numbers for one device (``torch.Generator``): ``Generator()`` draws on the CPU (a
+    DataLoader's shuffling, say), ``Generator("cuda")`` on the GPU."""
 
     def __init__(self, device="cpu"):
-        self.device = device
+        self.device = Device(device)
+        if self.device.type == "cuda" and self.device.index is None:
+            self.device = Device("cuda", 0)  # (the current GPU: GPU 0 here, as tensors' devices say)
         self.manual_seed(DEFAULT_SEED)
 
     def manual_seed(self, seed):
-        if isinstance(seed, bool) or not isinstance(seed, (int, float, np.integer, np.floating)) or \
-                isinstance(seed, (float, np.floating)) and not np.isfinite(seed):
-            raise TypeError(f"manual_seed(): the seed must be an int, got {type(seed).__name__} {seed!r:.40}")
-        if not -2**63 <= int(seed) < 2**64:
-            raise ValueError(f"manual_seed(): the seed must fit in 64 bits, got {int(seed)}")
-        self._seed = int(seed) % 2**64
-        self.rng = np.random.default_rng(self._seed)
+        self._seed = _check_seed(seed)
+        if self.device.type == "cpu":
+            self.rng = np.random.default_rng(self._seed)
+        else:
+            self.offset = 0  # how many numbers of the stream are used up
         return self
 
     def initial_seed(self):
@@ -35,21 +64,85 @@ class Generator:
 
     def get_state(self):
         """The generator's state as a plain dict of numbers (PyTorch returns a uint8 tensor instead)."""
-        return {"seed": self._seed, "bit_generator": self.rng.bit_generator.state}
+        if self.device.type == "cpu":
+            return {"seed": self._seed, "bit_generator": self.rng.bit_generator.state}
+        return {"seed": self._seed, "offset": self.offset}
 
     def set_state(self, state):
+        if not isinstance(state, dict) or "seed" not in state or ("offset" in state) != (self.device.type != "cpu"):
+            kind = "a GPU generator's (seed and offset)" if self.device.type != "cpu" else "a CPU generator's"
+            raise TypeError(f"set_state(): expected {kind} state, the dict get_state() of a generator on "
+                            f"{self.device} returned, got {state!r:.80}")
         self._seed = state["seed"]
-        self.rng = np.random.default_rng()
-        self.rng.bit_generator.state = state["bit_generator"]
+        if self.device.type == "cpu":
+            self.rng = np.random.default_rng()
+            self.rng.bit_generator.state = state["bit_generator"]
+        else:
+            self.offset = int(state["offset"])
         return self
 
+    # ---------------------------------------------------------------- drawing on the GPU (a counter-based stream)
+    def _words(self, xp, n):
+        """The next n 64-bit numbers of this GPU generator's stream, as a uint64 array made on the GPU."""
+        start, self.offset = self.offset, self.offset + n
+        return splitmix64(xp.arange(n, dtype=np.uint64), _mix(self._seed), start)
 
+    def __repr__(self):
+        return f"<tinygrad_lite.Generator on {self.device}>"
+
+
+GAMMA = 0x9E3779B97F4A7C15  # 2^64 / the golden ratio, odd: k -> k gamma (mod 2^64) visits every 64-bit number
+M1, M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB  # SplitMix64's two multipliers
+MASK = 2**64 - 1
+
+
+def _mix(z):
+    """SplitMix64's finaliser on a Python int: every input bit changes about half of the output bits."""
+    z = ((z ^ (z >> 30)) * M1) & MASK
+    z = ((z ^ (z >> 27)) * M2) & MASK
+    return z ^ (z >> 31)
+
+
+def splitmix64(k, key, start=0):
+    """z = mix(key + (start + k + 1) gamma) for a uint64 array of positions ``k``: the same array ops on numpy and CuPy
+    (uint64 arithmetic wraps around mod 2^64), the same numbers as ``_mix`` on Python ints."""
+    u64 = np.uint64
+    z = k * u64(GAMMA) + u64((key + (start + 1) * GAMMA) & MASK)
+    z = (z ^ (z >> u64(30))) * u64(M1)
+    z = (z ^ (z >> u64(27))) * u64(M2)
+    return z ^ (z >> u64(31))
+
+
+# -------------------------------------------------------------------- the generators in use
 default_generator = Generator()
+_cuda_generators = {}  # GPU index -> its default generator, made the first time that GPU draws
+_cuda_seed = DEFAULT_SEED  # what a GPU's default generator is seeded with when it is made
+
+
+def cuda_generator(index=0):
+    """The default generator of GPU ``index`` (``torch.cuda.default_generators[index]``)."""
+    if index not in _cuda_generators:
+        _cuda_generators[index] = Generator(Device("cuda", index)).manual_seed(_cuda_seed)
+    return _cuda_generators[index]
 
 
 def manual_seed(seed):
-    """Seed the global generator; every later ``randn``/``rand``/init/dropout draw is then repeatable."""
+    """Seed the CPU's generator and every GPU's; every later ``randn``/``rand``/init/dropout draw is then repeatable
+    (on each device: the CPU and a GPU draw different numbers)."""
+    seed_cuda(seed)
     return default_generator.manual_seed(seed)
+
+
+def seed_cuda(seed, index=None):
+    """Seed the default generator of GPU ``index``, or of every GPU (``torch.cuda.manual_seed(_all)``)."""
+    global _cuda_seed
+    seed = _check_seed(seed)
+    if index is None:
+        _cuda_seed = seed
+        for generator in _cuda_generators.values():
+            generator.manual_seed(seed)
+    else:
+        cuda_generator(index).manual_seed(seed)
 
 
 def seed():
@@ -61,6 +154,7 @@ def initial_seed():
 
 
 def get_rng_state():
+    """The CPU generator's state (``torch.get_rng_state``); a GPU's is ``tinygrad_lite.cuda.get_rng_state()``."""
     return default_generator.get_state()
 
 
@@ -71,7 +165,84 @@ def set_rng_state(state):
 
 
 def rng(generator=None):
-    """The numpy generator to draw from: the given Generator's, else the global one."""
+    """The numpy generator to draw from on the CPU: the given Generator's, else the global one."""
+    return _generator(generator, Device("cpu"), "rng").rng
+
+
+def _generator(generator, device, op):
+    """The generator that draws for a tensor on ``device``: the given one (which must be of that device, as PyTorch
+    asks), else the device's default."""
     if generator is not None and not isinstance(generator, Generator):
         raise TypeError(f"generator must be a tinygrad_lite.Generator, got {type(generator).__name__}")
-    return (generator or default_generator).rng
+    if generator is None:
+        return default_generator if device.type == "cpu" else cuda_generator(device.index or 0)
+    if generator.device.type != device.type:
+        raise RuntimeError(f"{op}: Expected a '{device.type}' device type for generator but found "
+                           f"'{generator.device.type}'; draw {device.type} tensors with "
+                           f"tinygrad_lite.Generator('{device.type}') (or no generator)")
+    return generator
+
+
+# -------------------------------------------------------------------- drawing arrays on a device
+def uniform(shape, low=0.0, high=1.0, *, device="cpu", dtype=np.float64, generator=None, op="uniform_"):
+    """U[low, high) numbers of ``shape``, made on ``device``: numpy's PCG64 on the CPU (always float64 there, the
+    caller casts), the counter-based stream on a GPU (float32, or float64 when ``dtype`` is)."""
+    device = Device(device)
+    generator = _generator(generator, device, op)
+    if device.type == "cpu":
+        return generator.rng.uniform(low, high, shape)
+    with creating_on(device) as xp:
+        u = _unit_floats(generator._words(xp, _size(shape)), dtype)
+        return (u if (low, high) == (0.0, 1.0) else u * (high - low) + low).reshape(shape)
+
+
+def normal(shape, mean=0.0, std=1.0, *, device="cpu", dtype=np.float64, generator=None, op="normal_"):
+    """N(mean, std^2) numbers of ``shape``, made on ``device`` (on a GPU by the Box-Muller transform: two uniforms
+    u, v give sqrt(-2 ln(1 - u)) cos(2 pi v) and sqrt(-2 ln(1 - u)) sin(2 pi v), two independent N(0, 1))."""
+    device = Device(device)
+    generator = _generator(generator, device, op)
+    if device.type == "cpu":
+        return generator.rng.normal(mean, std, shape)
+    n = _size(shape)
+    half = (n + 1) // 2
+    with creating_on(device) as xp:
+        u = _unit_floats(generator._words(xp, 2 * half), dtype)
+        radius = xp.sqrt(-2 * xp.log1p(-u[:half]))  # 1 - u is in (0, 1]: its log is finite
+        angle = (2 * np.pi) * u[half:]
+        z = xp.concatenate([radius * xp.cos(angle), radius * xp.sin(angle)])[:n]
+        return (z if (mean, std) == (0.0, 1.0) else z * std + mean).reshape(shape)
+
+
+def integers(low, high, shape, *, device="cpu", generator=None, op="randint"):
+    """int64 numbers drawn uniformly from [low, high), made on ``device``."""
+    device = Device(device)
+    generator = _generator(generator, device, op)
+    if device.type == "cpu":
+        return generator.rng.integers(low, high, shape)
+    span = high - low
+    with creating_on(device) as xp:
+        z = generator._words(xp, _size(shape))
+        if span < 2**64:  # (z mod span) + low, in uint64 arithmetic that wraps around, read back as int64
+            z = z % np.uint64(span) + np.uint64(low % 2**64)
+        return z.view(np.int64).reshape(shape)
+
+
+def permutation(n, *, device="cpu", generator=None, op="randperm"):
+    """A random permutation of 0 .. n-1, made on ``device`` (on a GPU: the order that sorts n random keys)."""
+    device = Device(device)
+    generator = _generator(generator, device, op)
+    if device.type == "cpu":
+        return generator.rng.permutation(n)
+    with creating_on(device) as xp:
+        return xp.argsort(generator._words(xp, n)).astype(np.int64)
+
+
+def _unit_floats(words, dtype):
+    """Uniform numbers in [0, 1) from random 64-bit words: the top 24 bits / 2^24 (float32) or 53 / 2^53 (float64)."""
+    if np.dtype(dtype) == np.float64:
+        return (words >> np.uint64(11)).astype(np.float64) * np.float64(2.0 ** -53)
+    return (words >> np.uint64(40)).astype(np.float32) * np.float32(2.0 ** -24)
+
+
+def _size(shape):
+    return int(np.prod(shape, dtype=np.int64)) if isinstance(shape, tuple) else int(shape)

@@ -20,14 +20,23 @@ import warnings
 import numpy as np
 
 from . import dtypes as dt
-from . import return_types
+from . import random, return_types
 from ._tensor_str import tensor_repr
 from .amp.autocast_mode import autocast_args
 from .autograd import function
 from .autograd.engine import run_backward
 from .autograd.hooks import register_tensor_hook
 from .autograd.inplace import record_inplace, records_inplace
-from .device import array_module_of, check_same_device, device_of, move, on_device_of, same_place
+from .device import (
+    array_module_of,
+    check_same_device,
+    creating_on,
+    device_of,
+    is_gpu_array,
+    move,
+    on_device_of,
+    same_place,
+)
 from .device import device as Device
 from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .ops.elementwise import (
@@ -61,7 +70,6 @@ from .ops.norm import VectorNorm
 from .ops.reduce import Amax, MaxAlongDim, Mean, Prod, Sum
 from .ops.rounding import Ceil, Floor, FloorDivide, Fmod, Remainder, Round, Sign, Trunc
 from .ops.scan import CumProd, CumSum
-from .random import rng
 from .shapes import (
     as_int,
     check_broadcast,
@@ -94,7 +102,7 @@ def as_array(data, dtype=None, device=None, op="tensor"):
     """
     if isinstance(data, Tensor):
         arr = data.array
-    elif hasattr(data, "__array_namespace__") or isinstance(data, np.generic):
+    elif isinstance(data, (np.ndarray, np.generic)) or is_gpu_array(data):
         arr = data  # a numpy or CuPy array (or numpy scalar): keep its dtype
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"{op}(): unsupported array dtype {arr.dtype}; tinygrad_lite holds numbers: "
@@ -497,6 +505,7 @@ class Tensor:
     def __invert__(self): return Tensor._make(~self.array, None)
     def logical_not(self): return Tensor._make(np.logical_not(self.array), None)
     def isnan(self): return Tensor._make(np.isnan(self.array), None)
+    def isinf(self): return Tensor._make(np.isinf(self.array), None)
     def isfinite(self): return Tensor._make(np.isfinite(self.array), None)
 
     # ---------------------------------------------------------------- elementwise functions
@@ -1045,15 +1054,33 @@ class Tensor:
         self._bump_version()
         return self
 
+    # random fillings, drawn on the tensor's device (random.py): the CPU's and a GPU's numbers differ for one seed
     def uniform_(self, a=0.0, b=1.0, generator=None):
         check_number("uniform_", "from", a), check_number("uniform_", "to", b)
         if a > b:
             raise RuntimeError(f"uniform_ expects a range [from, to) with from <= to, got from={a} > to={b}")
-        return self.copy_(rng(generator).uniform(a, b, self.shape))
+        return self.copy_(random.uniform(self.shape, a, b, device=self.device, dtype=self.dtype.np,
+                                         generator=generator))
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
         check_number("normal_", "mean", mean), check_number("normal_", "std", std, low=0)
-        return self.copy_(rng(generator).normal(mean, std, self.shape))
+        return self.copy_(random.normal(self.shape, mean, std, device=self.device, dtype=self.dtype.np,
+                                        generator=generator))
+
+    def bernoulli_(self, p=0.5, generator=None):
+        """Fill with 1 with probability ``p`` (a number, or a tensor of probabilities that broadcasts to this one), else
+        with 0."""
+        if isinstance(p, Tensor):
+            check_same_device("bernoulli_", [self, p])
+            if not p.dtype.is_floating_point or not _broadcasts_to(p.shape, self.shape):
+                raise RuntimeError(f"bernoulli_: p must be a number or a floating tensor of probabilities that "
+                                   f"broadcasts to the shape {tuple(self.shape)}, got {p.dtype.name} of shape "
+                                   f"{tuple(p.shape)}")
+            p = p.array
+        else:
+            check_number("bernoulli_", "p", p, 0, 1)
+        u = random.uniform(self.shape, device=self.device, dtype=self.dtype.np, generator=generator, op="bernoulli_")
+        return self.copy_(u < p)
 
     # ---------------------------------------------------------------- conversion
     def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
@@ -1094,8 +1121,9 @@ class Tensor:
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
         d = self.dtype if dtype is None else dt.as_dtype(dtype, "new_full")
         dt.check_fits(fill_value, d, "new_full")
-        array = np.full(size_args((size,), "new_full"), fill_value, d.np)
-        return Tensor._make(move(array, device or self.device), None).requires_grad_(requires_grad)
+        with creating_on(device or self.device) as xp:  # (made where it lives: no copy from the host)
+            array = xp.full(size_args((size,), "new_full"), fill_value, d.np)
+        return Tensor._make(array, None).requires_grad_(requires_grad)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         return self.new_full(size_args(size, "new_zeros"), 0, dtype, device, requires_grad)
@@ -1140,7 +1168,10 @@ class Tensor:
         if self.numel() != 1:
             raise RuntimeError(f"item: a tensor with {self.numel()} elements (shape {tuple(self.shape)}) cannot be "
                                "converted to a Python number; reduce it first (e.g. .sum(), .mean()) or index it")
-        return self.array.item()
+        value = self.array.item()
+        if value != value and "_explain_nan" in self.__dict__:  # nan, from a GPU's check that failed? (loss.py)
+            self._explain_nan()
+        return value
 
     def tolist(self):
         return move(self.array, "cpu").tolist()
@@ -1204,8 +1235,8 @@ def _operand(x, dtype, like):
         return x if x.array.dtype == dtype.np else x.to(dtype)
     if type(like.array) is np.ndarray:
         return Tensor._make(np.asarray(x, dtype=dtype.np), None)
-    with on_device_of(like.array):  # on like's GPU (cuda:1 too), not on the current one
-        return Tensor._make(array_module_of(like.array).asarray(x, dtype=dtype.np), None)
+    with on_device_of(like.array):  # on like's GPU (cuda:1 too), not on the current one; filled there, not copied
+        return Tensor._make(array_module_of(like.array).full((), x, dtype=dtype.np), None)
 
 
 def _clamp_bound(x, name, bound):

@@ -20,6 +20,9 @@ inf/nan, S is multiplied by ``growth_factor`` (2), to use as much of the range a
     optimizer.zero_grad()
 
 The scale is a float32 number and is updated with PyTorch's arithmetic, so its trace matches PyTorch's step for step.
+As PyTorch's, the scaler keeps its state where the loss is: the scale, the count of clean steps and the found-inf
+flags are 0-d arrays on the loss's device, updated there, so on a GPU a step reads one thing back, the flag that
+decides whether ``step`` calls the optimizer. ``get_scale()`` and ``state_dict()`` read them (outside the step).
 """
 import warnings
 from collections.abc import Mapping
@@ -27,7 +30,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import cuda
-from ..device import array_module_of
+from .. import tensor as tensors  # (tensors.Tensor: tensor.py imports amp, so its class is looked up when used)
+from ..device import array_module_of, creating_on, device_of, on_device_of
 
 READY, UNSCALED, STEPPED = "ready", "unscaled", "stepped"  # where each optimizer is in the current iteration
 
@@ -55,8 +59,8 @@ class GradScaler:
                 raise ValueError(f"GradScaler: the backoff factor must be < 1.0, got {backoff_factor}")
         self._init_scale, self._growth_factor, self._backoff_factor = init_scale, growth_factor, backoff_factor
         self._growth_interval = growth_interval
-        self._scale = None           # np.float32, made by the first scale()
-        self._growth_tracker = None  # clean steps in a row since the last growth or backoff
+        self._scale = None           # a 0-d float32 array on the loss's device, made by the first scale()
+        self._growth_tracker = None  # clean steps in a row since the last growth or backoff (0-d int32, there too)
         self._init_growth_tracker = 0
         self._per_optimizer = {}
 
@@ -65,14 +69,17 @@ class GradScaler:
         """``outputs`` (the loss; or a list or tuple of tensors) multiplied by the current scale S."""
         if not self._enabled:
             return outputs
-        if self._scale is None:
-            self._scale, self._growth_tracker = np.float32(self._init_scale), self._init_growth_tracker
         if isinstance(outputs, (list, tuple)):
             return type(outputs)(self.scale(o) for o in outputs)
-        if not hasattr(outputs, "dtype"):
+        if not isinstance(outputs, tensors.Tensor):
             raise ValueError(f"GradScaler.scale: outputs must be a Tensor or an iterable of Tensors, got "
                              f"{type(outputs).__name__}")
-        return outputs * float(self._scale)  # a Python number: the loss keeps its dtype, as with PyTorch's 0-d scale
+        if self._scale is None:  # made on the loss's device, as PyTorch's
+            with creating_on(outputs.device) as xp:
+                self._scale = xp.full((), self._init_scale, np.float32)
+                self._growth_tracker = xp.full((), self._init_growth_tracker, np.int32)
+        # a 0-d tensor: the loss keeps its dtype (float16 stays float16), as with PyTorch's 0-d scale
+        return outputs * tensors.Tensor._make(self._scale, None)
 
     def _state(self, optimizer):
         return self._per_optimizer.setdefault(id(optimizer), _new_optimizer_state())
@@ -90,7 +97,8 @@ class GradScaler:
             raise RuntimeError("unscale_() has already been called on this optimizer since the last update().")
         if state["stage"] is STEPPED:
             raise RuntimeError("unscale_() is being called after step().")
-        inv_scale = np.float32(1.0 / np.float64(self._scale))  # as PyTorch: the reciprocal in float64, then float32
+        # as PyTorch: the reciprocal in float64, then float32 (on the scale's device, like everything below)
+        inv_scale = (1.0 / self._scale.astype(np.float64)).astype(np.float32)
         found_inf = None  # stays None when no parameter has a gradient: nothing was checked
         for group in optimizer.param_groups:
             for param in group["params"]:
@@ -100,8 +108,8 @@ class GradScaler:
                 if grad.dtype == np.float16:
                     raise ValueError("Attempting to unscale FP16 gradients. Keep the parameters in float32 (master "
                                      "weights) and let autocast run the ops in float16.")
-                finite = bool(array_module_of(grad).isfinite(grad).all())
-                found_inf = bool(found_inf) or not finite
+                not_finite = ~array_module_of(grad).isfinite(grad).all()  # a 0-d bool array: not read here
+                found_inf = not_finite if found_inf is None else found_inf | not_finite
                 grad *= inv_scale.astype(grad.dtype)
         state["found_inf"], state["stage"] = found_inf, UNSCALED
 
@@ -124,7 +132,7 @@ class GradScaler:
         if state["found_inf"] is None:
             raise AssertionError("No inf checks were recorded for this optimizer. (None of its parameters has a "
                                  "gradient: call scaler.scale(loss).backward() before scaler.step(optimizer).)")
-        result = None if state["found_inf"] else optimizer.step(*args, **kwargs)
+        result = None if bool(state["found_inf"]) else optimizer.step(*args, **kwargs)  # (the step's one read)
         state["stage"] = STEPPED
         return result
 
@@ -137,23 +145,32 @@ class GradScaler:
         if new_scale is not None:
             if hasattr(new_scale, "numel") and new_scale.numel() != 1:
                 raise ValueError("new_scale should be a float or a 1-element tensor with requires_grad=False.")
-            self._scale = np.float32(float(new_scale))
+            value = new_scale.to(device_of(self._scale)).array if isinstance(new_scale, tensors.Tensor) else \
+                float(new_scale)
+            self._set_state(value, self._growth_tracker)
         else:
             found = [s["found_inf"] for s in self._per_optimizer.values() if s["found_inf"] is not None]
             if not found:
                 raise RuntimeError("No inf checks were recorded prior to update(): call scaler.step(optimizer) "
                                    "(after scaler.scale(loss).backward()) before scaler.update().")
-            if any(found):
-                self._scale = np.float32(float(self._scale) * self._backoff_factor)
-                self._growth_tracker = 0
-            elif self._growth_tracker + 1 == self._growth_interval:
-                grown = np.float32(float(self._scale) * self._growth_factor)
-                if np.isfinite(grown):
-                    self._scale = grown
-                self._growth_tracker = 0
-            else:
-                self._growth_tracker += 1
+            # on the device, without a read: back off if any optimizer found inf/nan; else count the clean step and
+            # grow the scale (unless that overflows float32) when the count reaches growth_interval
+            xp = array_module_of(self._scale)
+            found_inf = xp.stack(found).any()
+            scale = self._scale.astype(np.float64)  # (the products in float64, then float32, as PyTorch's)
+            grown = (scale * self._growth_factor).astype(np.float32)
+            growing = self._growth_tracker + 1 == self._growth_interval
+            self._scale = xp.where(found_inf, (scale * self._backoff_factor).astype(np.float32),
+                                   xp.where(growing & xp.isfinite(grown), grown, self._scale))
+            self._growth_tracker = xp.where(found_inf | growing, 0, self._growth_tracker + 1).astype(np.int32)
         self._per_optimizer = {}
+
+    def _set_state(self, scale, growth_tracker):
+        """The scale and the count of clean steps, as 0-d arrays on the scale's device."""
+        with on_device_of(self._scale):
+            xp = array_module_of(self._scale)
+            self._scale = xp.asarray(scale, dtype=np.float32).reshape(())
+            self._growth_tracker = xp.asarray(growth_tracker, dtype=np.int32).reshape(())
 
     def _check_scale(self, what):
         if self._scale is None:
@@ -176,7 +193,7 @@ class GradScaler:
     def is_enabled(self): return self._enabled
 
     def _get_growth_tracker(self):
-        return 0 if self._growth_tracker is None else self._growth_tracker
+        return 0 if self._growth_tracker is None else int(self._growth_tracker)
 
     def state_dict(self):
         """PyTorch's keys: scale, growth_factor, backoff_factor, growth_interval, _growth_tracker ({} if disabled)."""
@@ -205,8 +222,6 @@ class GradScaler:
         self._growth_factor = float(state_dict["growth_factor"])
         self._backoff_factor = float(state_dict["backoff_factor"])
         self._growth_interval = int(state_dict["growth_interval"])
-        if self._scale is not None:
-            self._scale = np.float32(self._init_scale)
         self._init_growth_tracker = int(state_dict["_growth_tracker"])
-        if self._growth_tracker is not None:
-            self._growth_tracker = self._init_growth_tracker
+        if self._scale is not None:
+            self._set_state(self._init_scale, self._init_growth_tracker)

@@ -49,7 +49,8 @@ VOCABULARY = {
              "clone, contiguous, size, dim, numel",
     "indexing": "always: x[...], gather, index_select, masked_select, nonzero, argmax/argmin/argsort, one_hot, "
                 "bincount",
-    "creation": "always: tensor, zeros, ones, full, empty, eye, arange, linspace, *_like, new_*, rand*, fill_",
+    "creation": "always: tensor, zeros, ones, full, empty, eye, arange, linspace, *_like, new_*, rand*, bernoulli, "
+                "fill_",
     "cast": "always: to, float, double, long, int, bool, type, cpu/cuda, numpy, tolist, item, detach, requires_grad_, "
             "backward and autograd's bookkeeping",
     "exp": "exp, expm1, exp2",
@@ -80,7 +81,8 @@ BASE = {  # block -> names never catalogued (a method, a top-level function, an 
     "creation": _words(
         "tensor as_tensor from_numpy zeros ones full empty eye arange linspace zeros_like ones_like full_like "
         "empty_like rand randn randint randperm rand_like randn_like new_empty new_full new_ones new_tensor "
-        "new_zeros normal_ uniform_ fill_ zero_ copy_ manual_seed seed initial_seed get_rng_state set_rng_state"),
+        "new_zeros normal_ uniform_ bernoulli bernoulli_ fill_ zero_ copy_ manual_seed seed initial_seed "
+        "get_rng_state set_rng_state"),
     "cast": _words(
         "to type type_as float double half int long bool cpu cuda numpy tolist item detach detach_ requires_grad_ "
         "retain_grad register_hook backward is_floating_point is_tensor result_type promote_types get_default_dtype "

@@ -24,8 +24,9 @@ import warnings
 
 import numpy as np
 
+from .. import random
 from ..autograd.grad_mode import no_grad
-from ..random import rng
+from ..device import creating_on
 from ..shapes import as_int, check_number
 
 _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
@@ -101,11 +102,13 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     if cdf(b) - cdf(a) < 1e-3:
         raise ValueError(f"trunc_normal_: [a, b] = [{a}, {b}] holds almost none of N({mean}, {std}^2); choose a and "
                          "b around the mean (they are absolute values, not multiples of std)")
-    draw = rng(generator)
-    values = draw.normal(mean, std, tuple(tensor.shape))
+    def draw(shape):  # on the tensor's device (float64 on the CPU, as before; float32 on a GPU for float32 weights)
+        return random.normal(shape, mean, std, device=tensor.device, dtype=tensor.dtype.np, generator=generator,
+                             op="trunc_normal_")
+    values = draw(tuple(tensor.shape))
     bad = (values < a) | (values > b)
-    while bad.any():
-        values[bad] = draw.normal(mean, std, int(bad.sum()))
+    while bad.any():  # (one read per round on a GPU: initialisation, not a training step)
+        values[bad] = draw((int(bad.sum()),))
         bad = (values < a) | (values > b)
     with no_grad():
         return tensor.copy_(values)
@@ -185,9 +188,9 @@ def orthogonal_(tensor, gain=1, generator=None):
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    draws = rng(generator).normal(0.0, 1.0, (rows, cols))
+    draws = random.normal((rows, cols), device=tensor.device, generator=generator, op="orthogonal_")  # (float64)
     q, r = np.linalg.qr(draws if rows >= cols else draws.T)  # Q has orthonormal columns, as many as the fewer side
-    q = q * np.sign(np.diag(r))
+    q = q * np.sign(np.diag(r))  # (numpy's functions run CuPy's on a GPU's arrays)
     q = q if rows >= cols else q.T
     with no_grad():
         return tensor.copy_((gain * q).reshape(tuple(tensor.shape)))
@@ -198,8 +201,8 @@ def eye_(tensor):
     shape. A Linear layer so initialised passes as many of its inputs through unchanged as it has outputs."""
     if tensor.ndim != 2:
         raise ValueError(f"eye_: only tensors with 2 dimensions are supported, got shape {tuple(tensor.shape)}")
-    with no_grad():
-        return tensor.copy_(np.eye(*tensor.shape))
+    with no_grad(), creating_on(tensor.device) as xp:
+        return tensor.copy_(xp.eye(*tensor.shape))
 
 
 def dirac_(tensor, groups=1):
@@ -216,7 +219,8 @@ def dirac_(tensor, groups=1):
                          f"split into {groups} groups of equal size")
     out_per_group = tensor.shape[0] // groups
     centre = tuple(n // 2 for n in tensor.shape[2:])
-    values = np.zeros(tuple(tensor.shape))
+    with creating_on(tensor.device) as xp:
+        values = xp.zeros(tuple(tensor.shape))
     for g in range(groups):
         for d in range(min(out_per_group, tensor.shape[1])):
             values[(g * out_per_group + d, d) + centre] = 1
@@ -233,12 +237,11 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
         raise ValueError(f"sparse_: only tensors with 2 dimensions are supported, got shape {tuple(tensor.shape)}")
     check_number("sparse_", "sparsity", sparsity, 0, 1)
     check_number("sparse_", "std", std, low=0)
-    draw = rng(generator)
     rows, cols = tensor.shape
-    values = draw.normal(0.0, std, (rows, cols))
+    values = random.normal((rows, cols), 0.0, std, device=tensor.device, generator=generator, op="sparse_")
     zeros = math.ceil(sparsity * rows)
     for col in range(cols):
-        values[draw.permutation(rows)[:zeros], col] = 0
+        values[random.permutation(rows, device=tensor.device, generator=generator, op="sparse_")[:zeros], col] = 0
     with no_grad():
         return tensor.copy_(values)
 

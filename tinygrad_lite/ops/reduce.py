@@ -66,9 +66,10 @@ class MaxAlongDim(Function):
 
     def backward(self, g):
         xp = array_module_of(g)
-        gx = xp.zeros(self.shape, dtype=g.dtype)
-        xp.put_along_axis(gx, self.index, g if self.keepdim else xp.expand_dims(g, self.dim), axis=self.dim)
-        return gx
+        g = g if self.keepdim else xp.expand_dims(g, self.dim)
+        dim = self.dim % len(self.shape)
+        positions = xp.arange(self.shape[dim]).reshape([-1 if d == dim else 1 for d in range(len(self.shape))])
+        return xp.where(positions == self.index, g, g.dtype.type(0))  # g where argmax picked, 0 elsewhere
 
 
 def _products_of_the_others(x, axis):

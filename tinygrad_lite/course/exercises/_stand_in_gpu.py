@@ -1,4 +1,4 @@
-"""A GPU played on the CPU, for the checks of lessons 08 and 09: a stand-in for CuPy, with numpy doing the work.
+"""A GPU played on the CPU: a stand-in for CuPy, with numpy doing the work, held to the real CuPy's API.
 
 Inside ``with stand_in_gpu():`` tinygrad_lite's "cuda" device runs on this stand-in. ``x.to("cuda")`` copies x
 into a stand-in GPU array, every op on such arrays returns one on the GPU, and the library's own device rules
@@ -6,51 +6,91 @@ apply as they would on a real GPU: an op that mixes a CPU tensor with a "cuda" o
 all tensors to be on the same device" error. The stand-in's arrays behave like CuPy's where device bugs show:
 
 - an op that mixes one with a numpy (host) array raises TypeError, as CuPy does;
-- ``np.asarray(gpu_array)`` raises TypeError, as CuPy does: the only way back to the host is ``.get()``;
-- there is one GPU, ``cuda:0`` (``"cuda:1"`` is an error, as on a machine with one GPU);
-- reductions return 0-d device arrays, not numpy scalars.
+- ``np.asarray(gpu_array)`` raises TypeError, as CuPy does: the way back to the host is ``.get()`` (or a read of
+  one number: ``float()``, ``bool()``, ``.item()``);
+- reductions return 0-d device arrays, not numpy scalars;
+- an out-of-range integer-array index wraps around, silently, as CuPy's does (numpy raises);
+- only what the real CuPy has is there: the functions, methods and keywords of ``cupy_api.json``, read from a real
+  CuPy by tests/cupy_api.py (a function CuPy lacks is an AttributeError, a keyword its function does not take a
+  TypeError, a numpy function CuPy does not implement numpy's TypeError), and no protocol CuPy's ndarray lacks
+  (tests/test_cupy_contract.py holds both to the installed CuPy);
+- each array lives on one GPU (``StandInCuPy(devices=2)`` has two; the lessons' has one): new arrays go to the
+  current device (``with cupy.cuda.Device(1):``), results to their inputs' device, and an op that mixes arrays of
+  two GPUs raises ValueError, as CuPy does;
+- every copy between host and device is counted, with the line that made it (``transfers``): host data turned
+  into a GPU array (``asarray``, a host index array), and every read of GPU numbers on the host (``get``,
+  ``float``, ``bool``, ``item``, ``tolist``, printing).
 
-So a training step that forgets to move its batch, moves it elsewhere, or reads a GPU array as numpy
-fails here as it would on a GPU, while a right one runs, whatever ops it applies to the batch on the way (a
-view, a cast, a scaling). What it cannot show: speed, asynchronous execution, numerical differences of GPU
-kernels.
+So a code path that forgets the device (makes a numpy array where the tensor lives on the GPU, reads a GPU array
+as numpy, calls what CuPy lacks) fails here as it would on a GPU, and a training step that copies between host and
+device at every step shows it in the counts. What it cannot show: numerical differences of GPU kernels,
+asynchronous execution and speed (benchmarks/gpu_check.sh runs the real thing where a GPU is lent).
 
 Inside ``with no_gpu():`` the machine has no GPU at all (``tl.cuda.is_available()`` is False, "cuda" raises the
 library's error), whatever this machine has: a check's CPU case then behaves the same everywhere, and code that
 hard-codes "cuda" fails on it as on a laptop.
 
-(tests/fake_cupy.py is the test suite's stand-in, on which tests/test_devices.py runs every "cuda" path of the
-library. This one lives in the package because a check runs in the learner's kernel, where tests/ is not.)
+It lives in the package because the checks of lessons 08 and 09 run in the learner's kernel; tests/fake_cupy.py
+hands the same stand-in to the test suite, on which tests/test_devices.py runs every "cuda" path of the library.
 """
 import contextlib
 import importlib
+import json
+import math
+import sys
 import types
 import weakref
+from pathlib import Path
 
 import numpy as np
-from numpy.lib.mixins import NDArrayOperatorsMixin
+
+API = json.loads(Path(__file__).with_name("cupy_api.json").read_text())
+MODULES, NDARRAY = API["modules"], API["ndarray"]
 
 _wrappers = weakref.WeakValueDictionary()  # id(numpy array) -> its wrapper, so that `a.base is b` keeps working
+_current = [0]                             # the current GPU, the innermost `with cupy.cuda.Device(i):` last
 
 
-def wrap(x):
-    """A GPU array for a numpy result (0-d for a numpy scalar); tuples and lists element by element."""
+def wrap(x, device=None):
+    """A GPU array for a numpy result (0-d for a numpy scalar), on ``device`` (the current GPU if None); tuples and
+    lists element by element."""
     if isinstance(x, np.generic):
         x = np.asarray(x)
     if isinstance(x, np.ndarray):
         found = _wrappers.get(id(x))
         if found is not None and found._a is x:
             return found
-        found = ndarray(x)
+        found = ndarray(x, _current[-1] if device is None else device)
         _wrappers[id(x)] = found
         return found
     if isinstance(x, (tuple, list)):
-        return type(x)(wrap(v) for v in x)
+        values = [wrap(v, device) for v in x]
+        return type(x)(*values) if hasattr(x, "_fields") else type(x)(values)  # (a named tuple: QR's (Q, R))
     return x
 
 
+def device_of(*args):
+    """The one GPU of the arrays in ``args`` (nested), None if there are none; ValueError if they are on two."""
+    found = set()
+
+    def visit(x):
+        if isinstance(x, ndarray):
+            found.add(x._device)
+        elif isinstance(x, (tuple, list)):
+            for v in x:
+                visit(v)
+        elif isinstance(x, dict):
+            for v in x.values():
+                visit(v)
+    visit(args)
+    if len(found) > 1:
+        a, b = sorted(found)[:2]
+        raise ValueError(f"Array device must be same as the current device: array device = {b} while current = {a}")
+    return found.pop() if found else None
+
+
 def unwrap(x, what):
-    """The numpy arrays inside ``x``; a numpy (host) array is refused, as CuPy refuses it."""
+    """The numpy arrays inside ``x`` (nested tuples, lists, dicts); a numpy (host) array is refused, as CuPy does."""
     if isinstance(x, ndarray):
         return x._a
     if isinstance(x, np.ndarray):
@@ -63,37 +103,122 @@ def unwrap(x, what):
 
 
 def _unwrap_index(index):
-    """Indices may be host arrays or lists (CuPy copies them over); GPU arrays are unwrapped."""
+    """An index for numpy. Host arrays and lists in it are copied to the GPU first, as CuPy does (counted)."""
     if isinstance(index, tuple):
         return tuple(_unwrap_index(i) for i in index)
-    return index._a if isinstance(index, ndarray) else index
+    if isinstance(index, ndarray):
+        return index._a
+    if isinstance(index, (np.ndarray, list)):
+        _count("to_device", "an index made of host data")
+    return index
+
+
+def _wrap_around(index, shape):
+    """An integer-array index taken modulo its axis's length: CuPy wraps an out-of-range index around, silently,
+    where numpy raises (an index with None or ... is left to numpy)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if any(p is None or p is Ellipsis for p in parts):
+        return index
+    wrapped = tuple(np.mod(p, shape[axis]) if isinstance(p, np.ndarray) and p.dtype.kind in "iu" and axis < len(shape)
+                    and shape[axis] else p for axis, p in enumerate(parts))
+    return wrapped if isinstance(index, tuple) else wrapped[0]
+
+
+def _cupy_semantics(name, args, kwargs):
+    """numpy's arguments where CuPy's function behaves otherwise: take_along_axis wraps its indices around."""
+    if name == "take_along_axis":
+        a, indices, *rest = args
+        axis = kwargs.get("axis", rest[0] if rest else -1)
+        if axis is not None and isinstance(indices, np.ndarray) and a.shape[axis]:
+            args = (a, np.mod(indices, a.shape[axis]), *rest)
+    return args
+
+
+def _check_keywords(where, name, keywords, kwargs):
+    """TypeError, as Python's, for a keyword the real CuPy function does not take."""
+    if isinstance(keywords, list):
+        for key in kwargs:
+            if key not in keywords:
+                raise TypeError(f"{name}() got an unexpected keyword argument '{key}' (CuPy's {where}{name} takes "
+                                f"{', '.join(keywords) or 'no keywords'}; numpy's may take more)")
+
+
+class Transfers:
+    """The copies between host and device: how many each way, and where each was made (file:line)."""
+
+    def __init__(self):
+        self.to_device = self.to_host = 0
+        self.log = []
+
+    def __repr__(self):
+        return f"Transfers(to_device={self.to_device}, to_host={self.to_host})"
+
+
+def _count(direction, what):
+    stand_in = StandInCuPy.current
+    if stand_in is None:
+        return
+    setattr(stand_in.transfers, direction, getattr(stand_in.transfers, direction) + 1)
+    frame, where = sys._getframe(1), []
+    while frame is not None and len(where) < 3:  # the three innermost lines outside the stand-in and numpy
+        if frame.f_code.co_filename != __file__ and "numpy" not in frame.f_code.co_filename:
+            where.append(f"{frame.f_code.co_filename}:{frame.f_lineno}")
+        frame = frame.f_back
+    stand_in.transfers.log.append((direction, what, " < ".join(where)))
 
 
 class _Device:
-    """``cupy.cuda.Device(i)``: there is one GPU, number 0."""
+    """``cupy.cuda.Device(i)``: ``with`` it, new arrays go to GPU i."""
 
     def __init__(self, index=0):
         self.id = int(index)
 
     def __enter__(self):
-        if self.id != 0:
-            raise RuntimeError(f"CUDA error: invalid device ordinal (cuda:{self.id}): this machine has one GPU, "
-                               "cuda:0")
+        count = StandInCuPy.current.devices if StandInCuPy.current else 1
+        if not 0 <= self.id < count:
+            raise RuntimeError(f"cudaErrorInvalidDevice: invalid device ordinal (cuda:{self.id}): this machine has "
+                               f"{count} GPU{'s' if count > 1 else ''}")
+        _current.append(self.id)
         return self
 
     def __exit__(self, *exc):
+        _current.pop()
         return False
 
     def synchronize(self):
-        pass
+        if StandInCuPy.current:
+            StandInCuPy.current.synchronized += 1
+
+    def __repr__(self):
+        return f"<CUDA Device {self.id}>"
 
 
-class ndarray(NDArrayOperatorsMixin):
-    """A stand-in GPU array: numpy numbers behind CuPy's rules."""
-    __slots__ = ("_a", "__weakref__")
+def _ufunc_operator(ufunc, reflected=False, inplace=False):
+    if inplace:
+        return lambda self, other: ufunc(self, other, out=(self,))
+    if reflected:
+        return lambda self, other: ufunc(other, self)
+    return lambda self, other: ufunc(self, other)
 
-    def __init__(self, array):
-        self._a = array
+
+# the operators of CuPy's ndarray and the ufuncs they call; only those the real class has are given (CuPy has no
+# __imatmul__, for one: `a @= b` makes a new array there, as it does here)
+_BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "matmul": np.matmul, "truediv": np.true_divide,
+           "floordiv": np.floor_divide, "mod": np.remainder, "pow": np.power, "lshift": np.left_shift,
+           "rshift": np.right_shift, "and": np.bitwise_and, "or": np.bitwise_or, "xor": np.bitwise_xor,
+           "divmod": np.divmod}
+_COMPARE = {"lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal, "eq": np.equal,
+            "ne": np.not_equal}
+_UNARY = {"neg": np.negative, "pos": np.positive, "abs": np.absolute, "invert": np.invert}
+
+
+class ndarray:
+    """A stand-in GPU array: numpy numbers behind CuPy's rules, on one of the stand-in's GPUs."""
+    __slots__ = ("_a", "_device", "__weakref__")
+    __array_priority__ = 100  # (CuPy's: numpy hands `host_array + gpu_array` to this class, which refuses it)
+
+    def __init__(self, array, device=0):
+        self._a, self._device = array, device
 
     shape = property(lambda self: self._a.shape)
     dtype = property(lambda self: self._a.dtype)
@@ -103,107 +228,244 @@ class ndarray(NDArrayOperatorsMixin):
     itemsize = property(lambda self: self._a.itemsize)
     strides = property(lambda self: self._a.strides)
     flags = property(lambda self: self._a.flags)
-    T = property(lambda self: wrap(self._a.T))
-    base = property(lambda self: None if self._a.base is None else wrap(self._a.base))
-    device = property(lambda self: _Device(0))
+    T = property(lambda self: wrap(self._a.T, self._device))
+    base = property(lambda self: None if self._a.base is None else wrap(self._a.base, self._device))
+    device = property(lambda self: _Device(self._device))
 
-    def __array_namespace__(self, api_version=None):
-        return StandInCuPy.current
+    # ---------------------------------------------------------------- the ways to the host (each one counted)
+    def get(self, stream=None, order="C", out=None, blocking=True):
+        """The numbers copied to the host, as a numpy array."""
+        _count("to_host", "get()")
+        return self._a.copy(order=order)
 
-    def get(self):
-        """The numbers copied to the host, as a numpy array (the one way back, as in CuPy)."""
-        return self._a.copy()
+    def item(self):
+        _count("to_host", "item()")
+        return self._a.item()
+
+    def tolist(self):
+        _count("to_host", "tolist()")
+        return self._a.tolist()
+
+    def __float__(self):
+        _count("to_host", "float()")
+        return float(self._a)
+
+    def __int__(self):
+        _count("to_host", "int()")
+        return int(self._a)
+
+    def __complex__(self):
+        _count("to_host", "complex()")
+        return complex(self._a)
+
+    def __bool__(self):
+        _count("to_host", "bool()")
+        return bool(self._a)
+
+    def __repr__(self):
+        _count("to_host", "repr()")
+        return f"stand_in_gpu.array({self._a!r})"
+
+    def __str__(self):
+        _count("to_host", "str()")
+        return str(self._a)
+
+    def __format__(self, spec):
+        _count("to_host", "format()")
+        return format(self._a, spec)
 
     def __array__(self, *args, **kwargs):
         raise TypeError("Implicit conversion to a NumPy array is not allowed. Please use `.get()` to construct a "
                         "NumPy array explicitly.")
 
+    def __reduce__(self):  # pickling copies the numbers to the host, and unpickling back to a GPU
+        _count("to_host", "pickle")
+        return _unpickle, (self._a.copy(),)
+
+    def __copy__(self):
+        return wrap(self._a.copy(), self._device)
+
+    def __deepcopy__(self, memo):
+        return wrap(self._a.copy(), self._device)
+
+    # ---------------------------------------------------------------- numpy's protocols, as CuPy implements them
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        out = kwargs.get("out")
+        if ufunc.__name__ not in MODULES["cupy"] or method not in ("__call__", *API["ufunc_methods"]):
+            return NotImplemented
         if method == "at":  # ufunc.at(a, index, values): the index may be host data, as in indexing
             a, index, *values = inputs
             return ufunc.at(unwrap(a, "at"), _unwrap_index(index), *unwrap(values, "at"))
+        out = kwargs.get("out")
+        device = device_of(inputs, kwargs)
         result = getattr(ufunc, method)(*unwrap(inputs, ufunc.__name__), **unwrap(kwargs, ufunc.__name__))
         if out is not None:
             return out[0] if len(out) == 1 else out
-        return wrap(result)
+        return wrap(result, device)
 
     def __array_function__(self, func, types, args, kwargs):
-        return wrap(func(*unwrap(args, func.__name__), **unwrap(kwargs, func.__name__)))
+        """numpy.f(gpu_array) runs cupy.f, as CuPy's own __array_function__ does; NotImplemented (numpy then raises
+        TypeError) where CuPy has no such function."""
+        module = ".".join(["cupy", *func.__module__.split(".")[1:]])
+        keywords = MODULES.get(module, {}).get(func.__name__)
+        if keywords is None or keywords in ("value", "module"):
+            return NotImplemented
+        _check_keywords(module + ".", func.__name__, keywords, kwargs)
+        device = device_of(args, kwargs)
+        args, kwargs = unwrap(args, func.__name__), unwrap(kwargs, func.__name__)
+        return wrap(func(*_cupy_semantics(func.__name__, args, kwargs), **kwargs), device)
 
     def __getitem__(self, index):
-        return wrap(self._a[_unwrap_index(index)])
+        return wrap(self._a[_wrap_around(_unwrap_index(index), self.shape)], self._device)
 
     def __setitem__(self, index, value):
-        self._a[_unwrap_index(index)] = unwrap(value, "setitem")
+        device_of(self, value)
+        self._a[_wrap_around(_unwrap_index(index), self.shape)] = unwrap(value, "setitem")
 
     def __getattr__(self, name):
-        if name.startswith("__"):  # (numpy's __array_interface__ would let np.asarray read the numbers silently)
-            raise AttributeError(name)
+        """The methods of CuPy's ndarray that numpy's has too, with CuPy's keywords."""
+        keywords = NDARRAY.get(name)
+        if keywords is None or name.startswith("__") or not hasattr(self._a, name):
+            raise AttributeError(f"'cupy.ndarray' object has no attribute '{name}'" if keywords is None else
+                                 f"the stand-in GPU does not play cupy.ndarray.{name}")
         attribute = getattr(self._a, name)
         if not callable(attribute):
-            return wrap(attribute)
+            return wrap(attribute, self._device)
 
         def method(*args, **kwargs):
-            return wrap(attribute(*unwrap(args, name), **unwrap(kwargs, name)))
+            _check_keywords("ndarray.", name, keywords, kwargs)
+            device = device_of(self, args, kwargs)
+            return wrap(attribute(*unwrap(args, name), **unwrap(kwargs, name)), device)
         return method
 
     def __len__(self):
         return len(self._a)
 
     def __iter__(self):
-        return (wrap(row) for row in self._a)
+        return (wrap(row, self._device) for row in self._a)
 
-    def __float__(self):
-        return float(self._a)
 
-    def __int__(self):
-        return int(self._a)
+for _name, _ufunc in _BINARY.items():
+    for _dunder, _kind in ((f"__{_name}__", {}), (f"__r{_name}__", {"reflected": True}),
+                           (f"__i{_name}__", {"inplace": True})):
+        if _dunder in NDARRAY:
+            setattr(ndarray, _dunder, _ufunc_operator(_ufunc, **_kind))
+for _name, _ufunc in _COMPARE.items():
+    setattr(ndarray, f"__{_name}__", _ufunc_operator(_ufunc))
+for _name, _ufunc in _UNARY.items():
+    setattr(ndarray, f"__{_name}__", lambda self, _ufunc=_ufunc: _ufunc(self))
+ndarray.__hash__ = None  # (defining __eq__ makes instances unhashable, as CuPy's are)
 
-    def __bool__(self):
-        return bool(self._a)
 
-    def __index__(self):
-        return self._a.__index__()
+def _unpickle(array):
+    _count("to_device", "unpickle")
+    return wrap(array)
 
-    def __repr__(self):
-        return f"stand_in_gpu.array({self._a!r})"
 
-    def __reduce__(self):
-        raise TypeError("a GPU array cannot be pickled directly; use .get()")
+class _Namespace(types.SimpleNamespace):
+    """A submodule of the stand-in (cupy.linalg, cupy.fft): numpy's functions, where CuPy has them."""
+
+    def __init__(self, name, numpy_module):
+        super().__init__()
+        self._name, self._numpy = name, numpy_module
+
+    def __getattr__(self, attr):
+        return _function(self._name, attr, self._numpy)
+
+
+def _function(module, name, numpy_module):
+    """``cupy.NAME`` played by numpy's function: on its arguments' GPU (or the current one), with CuPy's keywords;
+    AttributeError where CuPy has no such name."""
+    keywords = MODULES[module].get(name)
+    if keywords is None or name.startswith("_"):
+        raise AttributeError(f"module '{module}' has no attribute '{name}'")
+    function = getattr(numpy_module, name, None)
+    if function is None or keywords == "module":  # (cupy.random is CuPy's own generator, not numpy's)
+        raise AttributeError(f"the stand-in GPU does not play {module}.{name}")
+    if keywords in ("ufunc", "value") or not callable(function):
+        return function  # a ufunc dispatches to ndarray.__array_ufunc__ by itself; dtypes are numpy's
+
+    def on_device(*args, **kwargs):
+        _check_keywords(module + ".", name, keywords, kwargs)
+        device = device_of(args, kwargs)
+        args, kwargs = unwrap(args, name), unwrap(kwargs, name)
+        return wrap(function(*_cupy_semantics(name, args, kwargs), **kwargs), device)
+    on_device.__name__ = name
+    return on_device
 
 
 class StandInCuPy(types.ModuleType):
-    """The module: numpy's functions on stand-in GPU arrays, plus the parts of CuPy that tinygrad_lite uses."""
+    """The module: numpy's functions on stand-in GPU arrays, where CuPy has them, plus the parts of CuPy's own API
+    that tinygrad_lite uses (``cuda.Device``, ``cuda.runtime``, the memory pool)."""
     ndarray = ndarray
-    current = None  # the instance in use (set by stand_in_gpu)
+    current = None  # the stand-in in use (set by install)
 
-    def __init__(self):
+    def __init__(self, devices=1, name="GPU played on the CPU"):
         super().__init__("cupy")
-        runtime = types.SimpleNamespace(getDeviceCount=lambda: 1,
-                                        getDeviceProperties=lambda index: {"name": b"GPU played on the CPU"})
+        self.__version__ = API["cupy_version"]
+        self.devices, self.transfers, self.synchronized = devices, Transfers(), 0
+        runtime = types.SimpleNamespace(
+            getDeviceCount=lambda: self.devices, runtimeGetVersion=lambda: 0, driverGetVersion=lambda: 0,
+            getDeviceProperties=lambda index: {"name": name.encode(), "major": 0, "minor": 0})
         self.cuda = types.SimpleNamespace(Device=_Device, runtime=runtime)
         pool = types.SimpleNamespace(used_bytes=lambda: 0, free_all_blocks=lambda: None)
         self.get_default_memory_pool = lambda: pool
+        self.linalg, self.fft = _Namespace("cupy.linalg", np.linalg), _Namespace("cupy.fft", np.fft)
 
-    def asarray(self, data, dtype=None):
-        """Host data copied to the GPU; a GPU array stays itself (or is cast)."""
-        if isinstance(data, ndarray):
-            return data if dtype is None or data.dtype == dtype else data.astype(dtype)
-        return wrap(np.array(data, dtype=dtype))
+    def asarray(self, a, dtype=None, order=None, copy=None, blocking=False):
+        """Host data copied to the current GPU (counted); a GPU array stays itself (or is cast), or is copied to the
+        current GPU if it is on another one."""
+        if isinstance(a, ndarray):
+            if a._device != _current[-1]:
+                return ndarray(a._a.astype(dtype or a.dtype, copy=True), _current[-1])
+            return a if dtype is None or a.dtype == dtype else a.astype(dtype)
+        _count("to_device", "asarray() of host data")
+        return wrap(np.array(a, dtype=dtype), _current[-1])
 
-    array = asarray
+    def array(self, obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, blocking=False):
+        if isinstance(obj, ndarray) and obj._device == _current[-1]:
+            return wrap(np.array(obj._a, dtype=dtype, copy=copy))
+        return self.asarray(obj, dtype)
+
+    def asnumpy(self, a, stream=None, order="C", out=None, blocking=True):
+        return a.get() if isinstance(a, ndarray) else np.asarray(a)
 
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
-        function = getattr(np, name)
-        if not callable(function) or isinstance(function, (np.ufunc, type)):
-            return function  # a ufunc dispatches to ndarray.__array_ufunc__ by itself; dtypes are numpy's
+        return _function("cupy", name, np)
 
-        def on_device(*args, **kwargs):
-            return wrap(function(*unwrap(args, name), **unwrap(kwargs, name)))
-        return on_device
+    @contextlib.contextmanager
+    def install(self):
+        """Inside the block tinygrad_lite's "cuda" device is this stand-in (with cupyx's erf, for exact GELU)."""
+        module = _device_module()
+        saved = module._cupy, module._no_cupy, StandInCuPy.current, {n: sys.modules.get(n) for n in _cupyx()}
+        module._cupy, module._no_cupy, StandInCuPy.current = self, None, self
+        sys.modules.update(_cupyx())
+        _current[:] = [0]
+        try:
+            yield self
+        finally:
+            module._cupy, module._no_cupy, StandInCuPy.current = saved[:3]
+            for name, old in saved[3].items():
+                if old is None:
+                    sys.modules.pop(name, None)
+                else:
+                    sys.modules[name] = old
+
+
+def _erf(x):
+    return wrap(np.vectorize(math.erf, otypes=[x.dtype])(x._a), x._device)
+
+
+def _cupyx():
+    """``cupyx.scipy.special`` with ``erf`` (GELU's exact form uses it)."""
+    special = types.ModuleType("cupyx.scipy.special")
+    special.erf = _erf
+    scipy = types.ModuleType("cupyx.scipy")
+    scipy.special = special
+    cupyx = types.ModuleType("cupyx")
+    cupyx.scipy = scipy
+    return {"cupyx": cupyx, "cupyx.scipy": scipy, "cupyx.scipy.special": special}
 
 
 def _device_module():
@@ -213,19 +475,14 @@ def _device_module():
 @contextlib.contextmanager
 def stand_in_gpu():
     """Inside the block, tinygrad_lite's "cuda" device is the stand-in GPU (one: ``cuda:0``)."""
-    module = _device_module()
-    saved = module._cupy, StandInCuPy.current
-    module._cupy = StandInCuPy.current = StandInCuPy()  # device.cupy_or_error() hands it out from now on
-    try:
-        yield module._cupy
-    finally:
-        module._cupy, StandInCuPy.current = saved
+    with StandInCuPy().install() as stand_in:
+        yield stand_in
 
 
 def _no_gpu_error():
-    raise RuntimeError("device 'cuda' needs CuPy and an NVIDIA GPU: pip install cupy-cuda12x (or use device='cpu'; "
-                       "check tinygrad_lite.cuda.is_available() first). Cause: this case plays a machine without a "
-                       "GPU")
+    install = importlib.import_module("tinygrad_lite.cuda").INSTALL_CUPY
+    raise RuntimeError(f"device 'cuda' needs CuPy and an NVIDIA GPU: {install} (or use device='cpu'; check "
+                       "tinygrad_lite.cuda.is_available() first). Cause: this case plays a machine without a GPU")
 
 
 @contextlib.contextmanager
@@ -243,3 +500,6 @@ def no_gpu():
 def on_gpu(tensor):
     """Is ``tensor`` on the stand-in GPU?"""
     return isinstance(getattr(tensor, "array", None), ndarray)
+
+
+__all__ = ["StandInCuPy", "no_gpu", "on_gpu", "stand_in_gpu"]

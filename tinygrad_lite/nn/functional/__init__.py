@@ -18,7 +18,7 @@ from ...ops.activation import GELU, LeakyReLU, ReLU
 from ...ops.batch_norm import BatchNorm, batch_statistics
 from ...ops.layer_norm import LayerNorm
 from ...ops.matmul import Linear
-from ...random import rng
+from ... import random
 from ...return_types import refuse_pair
 from ...shapes import check_broadcast, check_number, dim_index
 from ...tensor import Tensor, where
@@ -175,15 +175,17 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
     With mask m_i ~ Bernoulli(1-p), y_i = x_i m_i / (1-p), so E[y_i] = x_i: the expected value is unchanged and no
     rescaling is needed at evaluation, where (``training=False``) dropout is the identity. dy/dx = m / (1-p).
-    The mask is drawn from the global generator (seed it with ``manual_seed``); ``inplace`` is computed out of place.
+    The mask is drawn on the input's device, from its global generator (seed it with ``manual_seed``); ``inplace`` is
+    computed out of place.
     """
     _check_floating("dropout", input)
     _check_dropout_p(p)
     if not training or p == 0:
         return input
-    keep = rng().random(input.shape) >= p  # True with probability 1 - p
-    scale = 0.0 if p == 1 else 1 / (1 - p)
-    return input * Tensor(keep * scale, dtype=input.dtype, device=input.device)
+    u = random.uniform(input.shape, device=input.device, dtype=input.dtype.np, op="dropout")
+    scale = input.dtype.np.type(0.0 if p == 1 else 1 / (1 - p))
+    mask = (u >= p) * scale  # 1/(1-p) with probability 1 - p, else 0
+    return input * Tensor._make(mask.astype(input.dtype.np, copy=False), None)
 
 
 # -------------------------------------------------------------------- batch norm
@@ -314,10 +316,11 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             got = f"of shape {list(t.shape)}" if isinstance(t, Tensor) else f"a {type(t).__name__}"
             raise RuntimeError(f"layer_norm(): expected {name} to be a Tensor of the same shape as normalized_shape "
                                f"{list(shape)}, but got {got}")
+    input, weight, bias = autocast_args("layer_norm", input, weight, bias)  # float32 inside autocast("cuda")
+    for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.dtype != input.dtype:
             raise RuntimeError(f"layer_norm(): the input is {input.dtype} but the {name} is {t.dtype}; they must "
                                "match: convert one of them, as x.to(weight.dtype) or layer.to(x.dtype)")
-    input, weight, bias = autocast_args("layer_norm", input, weight, bias)  # float32 inside autocast("cuda")
     if _fusable(input, weight, bias):
         return LayerNorm.apply(input, weight, bias, len(shape), eps)  # one op (ops/layer_norm.py)
     dims = tuple(range(input.ndim - len(shape), input.ndim))

@@ -369,8 +369,10 @@ def _check_class_indices(name, input, target, ignore_index):
                            f"but target has dtype {target.dtype.name}. Convert with target.long().{hint}")
     classes = shape[_class_dim(input, name)]
     t = target.array.astype(np.int64, copy=False)  # (uint8 is allowed too, as in PyTorch)
+    if type(t) is not np.ndarray:  # on a GPU: checked there, without a read (_checked_on_device)
+        return _out_of_range(t, classes, ignore_index)
     if t.size == 0 or _all_classes(t, classes):  # the usual case
-        return
+        return None
     bad = (t != ignore_index) & ((t < 0) | (t >= classes))
     if bad.any():
         value = int(t[bad].reshape(-1)[0])
@@ -384,6 +386,31 @@ def _check_class_indices(name, input, target, ignore_index):
         else:
             message += f" Does the model output enough classes? Index {value} needs at least {value + 1}."
         raise IndexError(message)
+    return None
+
+
+def _out_of_range(t, classes, ignore_index):
+    """A 0-d device array: does any target (not ignore_index) lie outside [0, classes - 1]?"""
+    return ((t != ignore_index) & ((t < 0) | (t >= classes))).any()
+
+
+def _checked_on_device(loss, bad, name, input, target, ignore_index):
+    """The loss, made nan (with every gradient) where ``bad``, a GPU's verdict on the targets, is True.
+
+    On the CPU the targets' range is checked at once. On a GPU, reading the verdict back at every step would make
+    the CPU wait for the GPU (and CuPy's indexing wraps an out-of-range index around, silently), so the check runs
+    there and poisons the loss instead; reading the loss (``loss.item()``) then raises the CPU's error. PyTorch's
+    CUDA kernels do the same in their way: a "device-side assert" reported at the next synchronisation."""
+    if bad is None:
+        return loss
+    xp = array_module_of(bad)
+    poisoned = loss * Tensor._make(xp.where(bad, np.nan, 1.0).astype(loss.array.dtype), None)
+
+    def explain():  # (only when the loss read is nan: one more read, and the CPU's message)
+        if bool(bad):
+            _check_class_indices(name, input.detach().cpu(), target.cpu(), ignore_index)
+    poisoned._explain_nan = explain
+    return poisoned
 
 
 def _usual_class_targets(input, target, ignore_index):
@@ -399,9 +426,11 @@ def _usual_class_targets(input, target, ignore_index):
     if x.ndim != 2 or x.dtype.kind != "f" or t.dtype != np.int64 or t.shape != x.shape[:1] or type(t) is not type(x):
         return None
     classes = x.shape[1]
-    if t.size == 0 or 0 <= ignore_index < classes or not _all_classes(t, classes):
+    if t.size == 0 or 0 <= ignore_index < classes:
         return None
-    return t.copy()
+    if type(t) is np.ndarray and not _all_classes(t, classes):
+        return None
+    return t.copy()  # (on a GPU, the caller checks its range there: _checked_on_device)
 
 
 def _all_classes(t, classes):
@@ -485,9 +514,11 @@ def _fused(input, target, weight, ignore_index, reduction, label_smoothing, logi
     a = one_hot * xp.expand_dims((1 - label_smoothing) * w_y, dim)
     if label_smoothing > 0:
         a = a + xp.expand_dims(keep, dim) * (label_smoothing / classes * w).reshape(along)
-    denominator = float(w_y.sum())
-    if reduction == "mean" and denominator == 0:
-        return None
+    denominator = w_y.sum()
+    if xp is np:  # (on a GPU the sum stays there, unread: 0 targets that count give 0/0, nan, as _weighted_mean does)
+        denominator = float(denominator)
+        if reduction == "mean" and denominator == 0:
+            return None
     return CrossEntropy.apply(input, a, dim, reduction, denominator, logits=logits)
 
 
@@ -511,9 +542,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
                     "indices go in target.")
     classes = input.shape[_class_dim(input, "nll_loss")]
     _check_class_weight("nll_loss", weight, classes)
-    _check_class_indices("nll_loss", input, target, ignore_index)
+    bad = _check_class_indices("nll_loss", input, target, ignore_index)
     fused = _fused(input, target, weight, ignore_index, reduction, 0.0, logits=False)
-    return _nll(input, target, weight, ignore_index, reduction) if fused is None else fused
+    loss = _nll(input, target, weight, ignore_index, reduction) if fused is None else fused
+    return _checked_on_device(loss, bad, "nll_loss", input, target, ignore_index)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -550,8 +582,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """
     if weight is None and reduction == "mean" and label_smoothing == 0 and size_average is None and reduce is None:
         t = _usual_class_targets(input, target, ignore_index)
-        if t is not None:  # the usual case, already checked: two ops, as in PyTorch's graph
-            return NllLoss.apply(LogSoftmax.apply(autocast_args("cross_entropy", input)[0], dim=1), t)
+        if t is not None:  # the usual case, already checked (on a GPU: checked there): two ops, as in PyTorch's graph
+            loss = NllLoss.apply(LogSoftmax.apply(autocast_args("cross_entropy", input)[0], dim=1), t)
+            bad = None if type(t) is np.ndarray else _out_of_range(t, input.array.shape[1], ignore_index)
+            return _checked_on_device(loss, bad, "cross_entropy", input, target, ignore_index)
     reduction = _reduction("cross_entropy", reduction, size_average, reduce)
     _check_tensors("cross_entropy", input, target)
     input, target, weight = autocast_args("cross_entropy", input, target, weight)  # float32 inside autocast (amp/)
@@ -580,8 +614,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if weight is not None:
             q = q * weight.to(input.dtype).reshape(classes, *[1] * (input.ndim - class_dim - 1))
         return _reduce(-(logp * q).sum(class_dim), reduction)
-    _check_class_indices("cross_entropy", input, target, ignore_index)
-    fused = _fused(input, target, weight, ignore_index, reduction, label_smoothing, logits=True)
-    if fused is not None:
-        return fused
-    return _nll(input.log_softmax(class_dim), target, weight, ignore_index, reduction, label_smoothing)
+    bad = _check_class_indices("cross_entropy", input, target, ignore_index)
+    loss = _fused(input, target, weight, ignore_index, reduction, label_smoothing, logits=True)
+    if loss is None:
+        loss = _nll(input.log_softmax(class_dim), target, weight, ignore_index, reduction, label_smoothing)
+    return _checked_on_device(loss, bad, "cross_entropy", input, target, ignore_index)

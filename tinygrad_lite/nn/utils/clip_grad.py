@@ -70,10 +70,12 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     grads = _grads(parameters)
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
     if grads:
-        coef = min(float(max_norm) / (float(total) + 1e-6), 1.0)
+        # min(1, max_norm / (total + 1e-6)) in float64, computed where the gradients are: on a GPU nothing is read
+        # back, so the GPU never waits for the CPU to decide
+        coef = np.minimum(float(max_norm) / (total.array.astype(np.float64) + 1e-6), 1.0)
         with np.errstate(invalid="ignore"):  # an inf gradient times 0 is nan, silently, as in PyTorch
             for g in grads:
-                g.mul_(g.array.dtype.type(coef))
+                g.mul_(Tensor._make(array_module_of(coef).asarray(coef, dtype=g.array.dtype), None))
     return total
 
 
