@@ -109,10 +109,11 @@ def library_mlp(lib, sizes, batch, act, loss, optimizer, lr):
 CAPSTONE_SIZES = (64, 128, 128, 10)
 
 
-def library_capstone(lib, dropout=0.1, batch=64, seed=0):
-    """One training step of the capstone's kind of model, written once against the PyTorch API."""
+def library_capstone(lib, dropout=0.1, batch=64, seed=0, sizes=CAPSTONE_SIZES, device="cpu", amp=False):
+    """One training step of the capstone's kind of model, written once against the PyTorch API. ``device`` and
+    ``amp`` (float16 autocast and a GradScaler) for the GPU benchmark, benchmarks/capstone_gpu.py."""
     nn, F = lib.nn, lib.nn.functional
-    (n_in, h1, h2, n_out) = CAPSTONE_SIZES
+    (n_in, h1, h2, n_out) = sizes
     model = nn.Sequential(nn.Linear(n_in, h1), nn.BatchNorm1d(h1), nn.ReLU(), nn.Dropout(dropout),
                           nn.Linear(h1, h2), nn.BatchNorm1d(h2), nn.ReLU(), nn.Dropout(dropout),
                           nn.Linear(h2, n_out))
@@ -121,22 +122,37 @@ def library_capstone(lib, dropout=0.1, batch=64, seed=0):
                                                                                  or name.endswith("5.weight"))
                for name, p in model.named_parameters()}  # (batch norm's weights near 1, the rest near 0)
     model.load_state_dict({**model.state_dict(), **{k: lib.tensor(v) for k, v in weights.items()}})
-    x = lib.tensor(rs.standard_normal((batch, n_in)).astype(np.float32))
-    y = lib.tensor(rs.integers(0, n_out, batch))
+    model.to(device)
+    x = lib.tensor(rs.standard_normal((batch, n_in)).astype(np.float32)).to(device)
+    y = lib.tensor(rs.integers(0, n_out, batch)).to(device)
     decay = [p for p in model.parameters() if p.ndim == 2]
     no_decay = [p for p in model.parameters() if p.ndim != 2]
     optimizer = lib.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
                                 lr=1e-3)
     model.train()
+    if amp:
+        device_type = lib.device(device).type
+        scaler = lib.amp.GradScaler(device_type)
 
-    def step():
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(x), y, label_smoothing=0.1)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        return loss.item()
-    step.result = lambda: decay[0].detach().numpy()
+        def step():
+            optimizer.zero_grad()
+            with lib.autocast(device_type, dtype=lib.float16):
+                loss = F.cross_entropy(model(x), y, label_smoothing=0.1)
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            scaler.step(optimizer)
+            scaler.update()
+            return loss.item()
+    else:
+        def step():
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(x), y, label_smoothing=0.1)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            return loss.item()
+    step.result = lambda: decay[0].detach().cpu().numpy()
     return step
 
 

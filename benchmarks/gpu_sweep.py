@@ -5,9 +5,11 @@
 
 For each size it times, on the device, (1) a float32 matrix multiply n x n @ n x n and (2) one training step of
 an MLP (in -> width -> width -> 10, ReLU, cross-entropy, SGD; batch 256): in tinygrad_lite (on CuPy) and in
-PyTorch. Timing as lesson 08 teaches: warmup calls, ``synchronize`` before each clock reading, the median of the
-repeats. With ``--device cuda`` the results go to ``benchmarks/gpu_results.json`` (machine, GPU, date, versions,
-seconds per call), which lesson 08 shows as a stored GPU measurement, labelled with the machine it came from.
+PyTorch; and (3) a large matrix multiply in float32 and under float16 autocast, in both. Timing as lesson 08
+teaches: warmup calls, ``synchronize`` before each clock reading, the median of the repeats. With ``--device
+cuda`` the results go to ``benchmarks/gpu_results.json`` (machine, GPU, date, versions, seconds per call; a
+"capstone_step" already there, from benchmarks/capstone_gpu.py, is kept), which lesson 08 shows as a stored GPU
+measurement, labelled with the machine it came from (``--machine``: say what it is, e.g. "a lent cloud machine").
 """
 import argparse
 import datetime
@@ -25,6 +27,7 @@ import tinygrad_lite as tl
 RESULTS = Path(__file__).with_name("gpu_results.json")
 MATMUL_SIZES = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
 MLP_WIDTHS = [16, 64, 256, 1024, 2048, 4096]
+FLOAT16_SIZES = [4096, 8192]
 BATCH, N_IN, N_OUT = 256, 64, 10
 
 
@@ -56,6 +59,22 @@ def matmul_times(device, n):
     pa, pb = torch.from_numpy(a).to(device), torch.from_numpy(b).to(device)
     repeats = 20 if n <= 1024 else 5
     return (median_time(lambda: ta @ tb, tl_sync, repeats), median_time(lambda: pa @ pb, torch_sync, repeats))
+
+
+def float16_times(device, n):
+    """Seconds per n x n matmul: tinygrad_lite and PyTorch, each in float32 and under autocast(float16)."""
+    tl_sync, torch_sync = syncs(device)
+    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
+    ta, pa = tl.tensor(a).to(device), torch.from_numpy(a).to(device)
+    repeats = 5 if n > 1024 else 20
+
+    def under_autocast(lib, x):
+        with lib.autocast(device, dtype=lib.float16):
+            return x @ x
+    return {"tinygrad_lite_float32": median_time(lambda: ta @ ta, tl_sync, repeats),
+            "tinygrad_lite_float16": median_time(lambda: under_autocast(tl, ta), tl_sync, repeats),
+            "torch_float32": median_time(lambda: pa @ pa, torch_sync, repeats),
+            "torch_float16": median_time(lambda: under_autocast(torch, pa), torch_sync, repeats)}
 
 
 def mlp_step_times(device, width):
@@ -96,13 +115,20 @@ def main():
     if args.device == "cuda" and not (tl.cuda.is_available() and torch.cuda.is_available()):
         raise SystemExit("no usable GPU: this script needs CuPy (pip install cupy-cuda12x) and PyTorch with CUDA; "
                          "try --device cpu to run it on the CPU")
-    sizes, widths = (MATMUL_SIZES[:3], MLP_WIDTHS[:2]) if args.quick else (MATMUL_SIZES, MLP_WIDTHS)
+    quick = args.quick
+    sizes, widths = (MATMUL_SIZES[:3], MLP_WIDTHS[:2]) if quick else (MATMUL_SIZES, MLP_WIDTHS)
+    versions = tl.cuda.versions() if args.device == "cuda" else {}
     result = {"machine": args.machine, "device": args.device, "date": datetime.date.today().isoformat(),
               "gpu": torch.cuda.get_device_name() if args.device == "cuda" else None,
               "cpu": platform.processor() or platform.machine(), "torch": torch.__version__,
+              "cupy": versions.get("cupy"), "numpy": np.__version__,
+              "source": "benchmarks/gpu_sweep.py",
               "matmul": {"sizes": sizes, "tinygrad_lite": [], "torch": []},
               "mlp_step": {"widths": widths, "batch": BATCH, "n_in": N_IN, "tinygrad_lite": [],
-                           "torch": []}}
+                           "torch": []},
+              "matmul_float16": {"sizes": [64] if quick else FLOAT16_SIZES, "label": "tinygrad_lite",
+                                 "note": "tinygrad_lite's and PyTorch's matmul, in float32 and under autocast("
+                                         "float16), measured by benchmarks/gpu_sweep.py"}}
     for n in sizes:
         ours, theirs = matmul_times(args.device, n)
         result["matmul"]["tinygrad_lite"].append(ours), result["matmul"]["torch"].append(theirs)
@@ -112,9 +138,20 @@ def main():
         result["mlp_step"]["tinygrad_lite"].append(ours), result["mlp_step"]["torch"].append(theirs)
         print(f"MLP step, width {width:5d}: tinygrad_lite {ours * 1e3:9.3f} ms   torch {theirs * 1e3:9.3f} ms "
               f"({ours / theirs:.2f}x)")
+    for n in result["matmul_float16"]["sizes"]:
+        for name, seconds in float16_times(args.device, n).items():
+            result["matmul_float16"].setdefault(name, []).append(seconds)
+        f16 = result["matmul_float16"]
+        print(f"matmul {n:5d}, float32 / float16 autocast: tinygrad_lite "
+              f"{f16['tinygrad_lite_float32'][-1] / f16['tinygrad_lite_float16'][-1]:.2f}x   torch "
+              f"{f16['torch_float32'][-1] / f16['torch_float16'][-1]:.2f}x")
     out = args.out or (RESULTS if args.device == "cuda" else None)
     if out:
-        Path(out).write_text(json.dumps(result, indent=1) + "\n")
+        path = Path(out)
+        kept = json.loads(path.read_text()) if path.exists() else {}
+        if "capstone_step" in kept:  # (benchmarks/capstone_gpu.py's part of the file)
+            result["capstone_step"] = kept["capstone_step"]
+        path.write_text(json.dumps(result, indent=1) + "\n")
         print("stored in", out)
 
 

@@ -52,6 +52,27 @@ def pytest_collection_modifyitems_leave_lessons_to_the_browser(config, items):
         config.hook.pytest_deselected(items=deselected)
 
 
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
+def pytest_collection_modifyitems_leave_gpu_lessons_to_the_gpu_check(config, items):
+    """benchmarks/gpu_check.sh's dry run (tests/test_gpu_check.py) runs lessons 08, 09 and 10 top to bottom with
+    nbclient and fails on any error output or what a learner would see wrong, as nbval's run of them would (these
+    lessons have no stored outputs to compare): while that test is selected, nbval's items of those lessons are
+    deselected. `pytest lessons/08_gpu_training.ipynb` alone still executes it under nbval."""
+    check = [item for item in items if item.path.name == "test_gpu_check.py"]
+    if not check:
+        return
+    lessons = (check[0].path.parents[1] / "lessons").resolve()
+
+    def run_by_the_gpu_check(item):
+        return item.path.suffix == ".ipynb" and item.path.name in check[0].module.LESSONS and \
+            item.path.parent.resolve() == lessons
+
+    deselected = [item for item in items if run_by_the_gpu_check(item)]
+    if deselected:
+        items[:] = [item for item in items if not run_by_the_gpu_check(item)]
+        config.hook.pytest_deselected(items=deselected)
+
+
 # --- the checks' tests of one exercise stay on one worker ----------------------------------------------------------
 
 # Files whose tests are parametrized by one exercise (an ``exercise_id`` parameter, or a row of a lesson's WRONG,

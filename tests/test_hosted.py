@@ -110,6 +110,11 @@ def test_every_lesson_runs_from_the_wheel_in_an_empty_folder_with_and_without_py
     assert written == sorted(p.name for p in (ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
     where = run(python, "-c", "import tinygrad_lite; print(tinygrad_lite.__file__)", cwd=empty, env=clean)
     assert str(env) in where.stdout and str(ROOT) not in where.stdout  # the wheel's, not this checkout's
+    # the wheel carries the stored GPU measurement that lesson 08 draws for a learner without a GPU
+    stored = run(python, "-c", "from tinygrad_lite.course import stored_gpu_results as s; r = s(); "
+                 "print(r['gpu'], r['machine'], r['date'], sep='|')", cwd=empty, env=clean)
+    expected = json.loads((ROOT / "benchmarks" / "gpu_results.json").read_text())
+    assert stored.stdout.strip() == f"{expected['gpu']}|{expected['machine']}|{expected['date']}", stored.stdout
 
     def run_lessons(names):
         folder = place / f"run-{len(list(place.glob('run-*')))}"

@@ -1,6 +1,7 @@
 """`tinygrad-lite lessons [DEST]` and ``copy_lessons``: the lesson notebooks the course carries, written into a
 folder of the learner's (tinygrad_lite/course/lessons.py). From the built wheel on a hosted notebook:
 tests/test_hosted.py."""
+import json
 from pathlib import Path
 
 from tinygrad_lite.course import cli, copy_lessons
@@ -16,13 +17,26 @@ def test_a_clone_ships_its_lessons_folder():
 
 
 def test_the_installed_data_files_are_found_without_a_clone(tmp_path, monkeypatch):
-    """As after `pip install <wheel>`: no lessons/ beside the package, the notebooks under PREFIX/share/..."""
-    data = tmp_path.joinpath(*shipped.DATA_FOLDER)
-    data.mkdir(parents=True)
-    (data / "00_first.ipynb").write_text("{}")
+    """As after `pip install <wheel>`: no lessons/ or benchmarks/ beside the package, the notebooks and the stored
+    GPU measurement under PREFIX/share/tinygrad_lite/..."""
+    data = tmp_path.joinpath(*shipped.DATA_PREFIX)
+    (data / "lessons").mkdir(parents=True)
+    (data / "lessons" / "00_first.ipynb").write_text("{}")
     monkeypatch.setattr(shipped, "__file__", str(tmp_path / "site-packages" / "tinygrad_lite" / "course" / "x.py"))
     monkeypatch.setattr(shipped.sys, "prefix", str(tmp_path))
-    assert shipped.lessons_folder() == data  # (this editable install records no data files of its own)
+    assert shipped.lessons_folder() == data / "lessons"  # (this editable install records no data files of its own)
+    assert shipped.stored_gpu_results() is None
+    (data / "benchmarks").mkdir()
+    (data / "benchmarks" / "gpu_results.json").write_text('{"gpu": "NVIDIA H200"}')
+    assert shipped.stored_gpu_results() == {"gpu": "NVIDIA H200"}
+
+
+def test_a_clone_has_a_stored_gpu_measurement_labelled_with_its_machine():
+    stored = shipped.stored_gpu_results()
+    assert stored == json.loads((ROOT / "benchmarks" / "gpu_results.json").read_text())
+    assert {"machine", "gpu", "date", "matmul", "mlp_step"} <= set(stored) and stored["device"] == "cuda"
+    for key, sizes in (("matmul", "sizes"), ("mlp_step", "widths")):
+        assert len(stored[key][sizes]) == len(stored[key]["tinygrad_lite"]) == len(stored[key]["torch"])
 
 
 def test_copy_lessons_writes_every_lesson_and_never_overwrites_one(tmp_path):

@@ -18,7 +18,7 @@ from .checks import (
            whose,
 )
 from .graph import draw_graph
-from .lessons import copy_lessons
+from .lessons import copy_lessons, stored_gpu_results
 from .pytorch import register as _register_pytorch_cells
 from .syntax import register as _register_syntax_errors
 
@@ -30,4 +30,4 @@ _register_syntax_errors()
 
 __all__ = ["AnyAnswer", "ArrayAnswer", "Case", "CheckResult", "ErrorHint", "Exercise", "Mistake", "NumberAnswer",
            "TensorAnswer", "TupleAnswer", "check", "compare_log", "copy_lessons", "draw_graph", "is_fallback",
-           "register", "use", "whose"]
+           "register", "stored_gpu_results", "use", "whose"]

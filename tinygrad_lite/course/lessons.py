@@ -9,13 +9,14 @@ files, installed under the environment's ``share/tinygrad_lite/lessons/`` (pypro
 A notebook that is already in that folder is never overwritten: it may hold the learner's answers. To take a new
 version of the course and keep them, ``tinygrad-lite update --from`` merges the new notebooks into the learner's.
 """
+import json
 import shutil
 import site
 import sys
 import sysconfig
 from pathlib import Path
 
-DATA_FOLDER = ("share", "tinygrad_lite", "lessons")  # where the wheel installs them, below an install prefix
+DATA_PREFIX = ("share", "tinygrad_lite")  # where the wheel installs its data files, below an install prefix
 PATTERN = "[0-9][0-9]_*.ipynb"  # a lesson's file name: its two-digit number, then its name
 
 
@@ -23,29 +24,47 @@ def _has_lessons(folder):
     return folder.is_dir() and any(folder.glob(PATTERN))
 
 
-def lessons_folder():
-    """The folder that holds the course's lesson notebooks: the clone's ``lessons/`` (an editable install), else
-    the installed wheel's data files. Raises FileNotFoundError, saying how to get them, when neither exists."""
-    clone = Path(__file__).resolve().parents[2] / "lessons"
-    if _has_lessons(clone):
+def shipped_folder(name, holds):
+    """The course's folder ``name`` (lessons, benchmarks): the clone's (an editable install), else the one the
+    installed wheel put under ``share/tinygrad_lite/``; the first for which ``holds(folder)`` is true, or None."""
+    clone = Path(__file__).resolve().parents[2] / name
+    if holds(clone):
         return clone
+    wanted = (*DATA_PREFIX, name)
     try:  # the files the installed distribution recorded: right for --user and --prefix installs too
         from importlib.metadata import PackageNotFoundError, distribution
         for record in distribution("tinygrad_lite").files or ():
-            parts = Path(str(record)).parts
-            if record.name.endswith(".ipynb") and tuple(parts[-4:-1]) == DATA_FOLDER:
+            if tuple(Path(str(record)).parts[-4:-1]) == wanted:
                 folder = Path(record.locate()).resolve().parent
-                if _has_lessons(folder):
+                if holds(folder):
                     return folder
     except PackageNotFoundError:
         pass
     for prefix in (sys.prefix, sysconfig.get_path("data"), site.getuserbase()):
-        folder = Path(prefix, *DATA_FOLDER)
-        if _has_lessons(folder):
+        folder = Path(prefix, *wanted)
+        if holds(folder):
             return folder
-    raise FileNotFoundError("the lesson notebooks are not installed with this copy of tinygrad_lite: install the "
-                            "course's wheel (pip install \"tinygrad_lite[hosted]\" from the course's repository or "
-                            "a built wheel), or use a clone of the repository, whose lessons/ holds them")
+    return None
+
+
+def lessons_folder():
+    """The folder that holds the course's lesson notebooks: the clone's ``lessons/`` (an editable install), else
+    the installed wheel's data files. Raises FileNotFoundError, saying how to get them, when neither exists."""
+    folder = shipped_folder("lessons", _has_lessons)
+    if folder is None:
+        raise FileNotFoundError("the lesson notebooks are not installed with this copy of tinygrad_lite: install "
+                                "the course's wheel (pip install \"tinygrad_lite[hosted]\" from the course's "
+                                "repository or a built wheel), or use a clone of the repository, whose lessons/ "
+                                "holds them")
+    return folder
+
+
+def stored_gpu_results():
+    """The GPU measurement stored with the course (``benchmarks/gpu_results.json``: lesson 08's size sweep, made
+    with ``benchmarks/gpu_sweep.py`` on a GPU, with the machine, the GPU and the date it came from), as a dict; from a
+    clone or from the installed wheel, which carries it. None if this copy of the course has none."""
+    folder = shipped_folder("benchmarks", lambda f: (f / "gpu_results.json").is_file())
+    return None if folder is None else json.loads((folder / "gpu_results.json").read_text())
 
 
 def shipped_lessons():

@@ -28,13 +28,14 @@
 The references are written with the library's own ops (so that ``use`` can stand in). The mistakes are wrong
 versions driven the same way; hints come in tiers, never the finished line of code.
 """
+import contextlib
 import math
 import statistics
 import time
 
 import numpy as np
 
-from ... import amp, cuda, float16, nn, optim, tensor
+from ... import amp, cuda, float16, nn, optim, stack, tensor
 from ...device import device as Device
 from ...nn.utils import clip_grad_norm_, get_total_norm
 from ...tensor import Tensor
@@ -736,10 +737,9 @@ def scaled_step_reference(loss, model, optimizer, state, max_norm=None):
     scale = state["scale"]
     (loss * scale).backward()
     params = [p for p in model.parameters() if p.grad is not None]
-    finite = True
     for p in params:
         p.grad = p.grad / scale
-        finite = finite and bool(np.isfinite(p.grad.numpy()).all())
+    finite = bool(stack([p.grad.isfinite().all() for p in params]).all())  # one read, on any device
     if not finite:
         state["scale"] = scale * state["backoff_factor"]
         state["good_steps"] = 0
@@ -759,11 +759,12 @@ class ScalingSetup:
     optimizer, the scaler's starting state, and max_norm. With ``autocast``, the forward pass runs under
     ``amp.autocast("cpu", dtype=float16)``: the float16 gradients overflow when the scale is too large, while the
     loss (computed in float32) stays finite. Weights of float64 make the model float64 (compared at float64's
-    precision)."""
+    precision). With ``device="cuda"`` the model and the batches live on the GPU played on the CPU, where a
+    gradient read with .numpy() fails as on a real GPU."""
 
-    def __init__(self, weights, batches, optimizer, state, max_norm=None, autocast=False):
+    def __init__(self, weights, batches, optimizer, state, max_norm=None, autocast=False, device="cpu"):
         self.weights, self.batches, self.optimizer = weights, batches, optimizer
-        self.state, self.max_norm, self.autocast = state, max_norm, autocast
+        self.state, self.max_norm, self.autocast, self.device = state, max_norm, autocast, device
 
     @property
     def dtype(self):
@@ -775,6 +776,7 @@ class ScalingSetup:
         if self.dtype == "float64":
             model.double()
         model.load_state_dict({k: tensor(v) for k, v in w.items()})
+        model.to(self.device)
         kind, settings = self.optimizer
         return model, getattr(optim, kind)(model.parameters(), **settings), dict(self.state)
 
@@ -792,6 +794,7 @@ class ScalingSetup:
         if huge:
             where += f", inputs of about 1e20 (finite gradients of about 1e20) at steps {huge}"
         model = "; a float64 model" if self.dtype == "float64" else ""
+        model += "; on a GPU (played on the CPU)" if self.device == "cuda" else ""
         return f"state {shown}, max_norm={self.max_norm}, {self.optimizer[0]}; {where}{model}"
 
 
@@ -800,6 +803,16 @@ def drive_scaled_steps(fn, args, kwargs):
     computed before each call). A Run with one row per step: [scale, good_steps, stepped, weights...], or the
     problem (no bool returned, the state not kept in the dict...)."""
     setup = args[0] if args else kwargs["setup"]
+    with _on(setup.device):
+        return _drive_scaled_steps(fn, setup)
+
+
+def _on(device):
+    """The GPU played on the CPU for a "cuda" case; nothing to do for a CPU one."""
+    return stand_in_gpu() if device == "cuda" else contextlib.nullcontext()
+
+
+def _drive_scaled_steps(fn, setup):
     model, optimizer, state = setup.build()
     loss_fn = nn.L1Loss()
     rows = []
@@ -807,10 +820,10 @@ def drive_scaled_steps(fn, args, kwargs):
         optimizer.zero_grad()
         with np.errstate(all="ignore"):
             with amp.autocast("cpu", dtype=float16, enabled=setup.autocast):
-                loss = loss_fn(model(tensor(x)), tensor(y))
-            before = loss.detach().numpy().copy()
+                loss = loss_fn(model(tensor(x, device=setup.device)), tensor(y, device=setup.device))
+            before = loss.detach().cpu().numpy().copy()
             stepped = fn(loss, model, optimizer, state, max_norm=setup.max_norm)
-            after = loss.detach().numpy()
+            after = loss.detach().cpu().numpy()
         if not np.array_equal(before, after, equal_nan=True):
             return Run.failed(f"step {k}: your scaled_step changed the caller's loss tensor in place (it was "
                               f"{float(before):.6g}, after your call it is {float(after):.6g}); the caller still "
@@ -827,7 +840,7 @@ def drive_scaled_steps(fn, args, kwargs):
             if not _is_number(state.get(key)):
                 return Run.failed(f"after step {k}, state[{key!r}] is {type_name(state.get(key))}; keep it a "
                                   "plain number in the dict you were given (the scaler's state lives there)")
-        weights = np.concatenate([p.detach().numpy().ravel() for p in model.parameters()])
+        weights = np.concatenate([p.detach().cpu().numpy().ravel() for p in model.parameters()])
         rows.append(np.concatenate([[float(state["scale"]), float(state["good_steps"]), float(stepped)],
                                     weights]))
     return Run.of(rows)
@@ -852,15 +865,15 @@ def _probe(fn, setup, width):
     """One more call on the case's starting model and state, with a loss whose gradient is nan in one element of
     the weight and finite (1) for the bias: the row [scale, good_steps, stepped, weights...] after it, or -1s when
     the call raised or left no numbers to read."""
-    model, optimizer, state = setup.build()
-    optimizer.zero_grad()
-    mask = np.ones(model.weight.shape, dtype=setup.dtype)
-    mask.flat[0] = np.nan
-    loss = (model.weight * tensor(mask)).sum() + model.bias.sum()
     try:
-        with np.errstate(all="ignore"):
+        with _on(setup.device), np.errstate(all="ignore"):
+            model, optimizer, state = setup.build()
+            optimizer.zero_grad()
+            mask = np.ones(model.weight.shape, dtype=setup.dtype)
+            mask.flat[0] = np.nan
+            loss = (model.weight * tensor(mask, device=setup.device)).sum() + model.bias.sum()
             stepped = fn(loss, model, optimizer, state, max_norm=setup.max_norm)
-        weights = np.concatenate([p.detach().numpy().ravel() for p in model.parameters()])
+            weights = np.concatenate([p.detach().cpu().numpy().ravel() for p in model.parameters()])
         return np.concatenate([[float(state["scale"]), float(state["good_steps"]), float(bool(stepped))], weights])
     except Exception:  # noqa: BLE001  (the hints' probe must never turn an answer into an error)
         return np.full(width, -1.0)
@@ -880,7 +893,8 @@ def _compare_scaling(got, expected, case):
         g, e = got[k], expected[k]
         if g[2] != e[2]:
             what = "taken" if e[2] else "skipped (its gradients hold inf or nan)"
-            return (f"with {setup!r}: step {k} should be {what}, yours was {'taken' if g[2] else 'skipped'}.\n"
+            return (f"with {setup!r}: step {k} should be {what}, yours was {'taken' if g[2] else 'skipped'} "
+                    f"(your scaled_step returned {bool(g[2])}).\n"
                     f"  scale after each step, right: {trace(expected)}\n  yours: {trace(got)}")
         if not np.isclose(g[0], e[0], rtol=1e-12) or g[1] != e[1]:
             return (f"with {setup!r}: after step {k} the scale should be {e[0]:g} (clean steps counted: "
@@ -903,7 +917,7 @@ def _compare_scaling(got, expected, case):
 
 
 def _scaling_setup(rng, n_in, steps, overflow, optimizer, state, max_norm=None, nan_at=(), spread=1.0,
-                   autocast=False, dtype=np.float32, huge_at=()):
+                   autocast=False, dtype=np.float32, huge_at=(), device="cpu"):
     weights = {"weight": rng.uniform(-0.5, 0.5, (1, n_in)).astype(dtype),
                "bias": rng.uniform(-0.5, 0.5, 1).astype(dtype)}
     batches = []
@@ -919,7 +933,7 @@ def _scaling_setup(rng, n_in, steps, overflow, optimizer, state, max_norm=None, 
         batches.append((x, y))
     full = {"scale": 1024.0, "growth_factor": 2.0, "backoff_factor": 0.5, "growth_interval": 3, "good_steps": 0}
     full.update(state)
-    return ScalingSetup(weights, batches, optimizer, full, max_norm, autocast)
+    return ScalingSetup(weights, batches, optimizer, full, max_norm, autocast, device)
 
 
 def scaled_step_example():
@@ -961,26 +975,32 @@ def _scaling_cases(rng):
         Case((_scaling_setup(rng, 3, 8, (2, 5), ("SGD", {"lr": 0.1, "momentum": 0.5}),
                              {"scale": 256.0, "growth_interval": 2}, max_norm=1.0, dtype=np.float64),),
              "a float64 model, clipping with max_norm=1.0, momentum"),
+        # issue 44: the model and its gradients on a GPU (played on the CPU): a finite test through .numpy() (or
+        # np.isfinite of a tensor) fails there, as on a real GPU; tensor ops (tl.isfinite) run on any device
+        Case((_scaling_setup(rng, 3, 10, (2, 6), ("SGD", {"lr": 0.1, "momentum": 0.9}),
+                             {"scale": 1024.0, "growth_interval": 2}, max_norm=1.0, device="cuda"),),
+             "on a GPU (played on the CPU): the gradients live on the device; clipping with max_norm=1.0"),
     ]
 
 
 def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check=True, nan_check=True,
             inf_check=True, backoff=True, grow="interval", reset=True, clip_first=False, test="gradients",
             factors="state", clip_always=False, unscale_late=False, scaled=True, clip=True, first_only=False,
-            last_only=False, step_anyway=False):
+            last_only=False, step_anyway=False, clip_eps=True):
     """A learner's scaled_step; the switches make one mistake each (``factors``: "fixed" 0.5 and 2 instead of the
     state's factors, "fixed_up" only 2, "fixed_down" only 0.5; ``clip_always``: clips to 1.0 when max_norm is
     None; ``unscale_late``: divides by the scale after updating it; ``clip=False``: max_norm ignored;
     ``first_only``: only the first parameter's gradient tested, ``last_only``: only the last one's (the bias's);
     ``clip_first="scaled"``: the scaled gradients clipped to max_norm * S, then unscaled; ``inf_check=False``:
     np.isnan only, so inf passes; ``step_anyway``: the optimizer steps before the test, which then only updates
-    the state; ``grow="never"``: the count kept, the scale never grown)."""
+    the state; ``grow="never"``: the count kept, the scale never grown; ``clip_eps=False``: a clipping of one's own,
+    by max_norm / norm, without clip_grad_norm_'s eps)."""
     down = 0.5 if factors in ("fixed", "fixed_down") else state["backoff_factor"]
     up = 2.0 if factors in ("fixed", "fixed_up") else state["growth_factor"]
     if clip_always and max_norm is None:
         max_norm = 1.0
     scale = state["scale"]
-    loss_finite = bool(np.isfinite(loss.item()))
+    loss_finite = bool(np.isfinite(loss.item()))  # (the mistakes read gradients through .cpu(): on any device)
     (loss * scale if scaled else loss).backward()
     params = [p for p in model.parameters() if p.grad is not None]
     if unscale_late:
@@ -991,14 +1011,14 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
     for i, p in enumerate(params):
         if unscale:
             p.grad = p.grad / scale
-        g = p.grad.numpy()
+        g = p.grad.cpu().numpy()
         if (i == 0 or not first_only) and (i == len(params) - 1 or not last_only):
             bad = bad or bool((~np.isfinite(g)).any() if nan_check and inf_check
                               else np.isinf(g).any() if inf_check else np.isnan(g).any())
     if test == "loss":
         bad = not loss_finite
     if test == "norm":  # the gradients' total norm tested instead of the gradients themselves
-        bad = not bool(np.isfinite(get_total_norm([p.grad for p in params]).numpy()))
+        bad = not bool(np.isfinite(get_total_norm([p.grad for p in params]).cpu().numpy()))
     if step_anyway:
         optimizer.step()
     if bad and check:
@@ -1007,8 +1027,13 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
         if reset:
             state["good_steps"] = 0
         return False
-    if max_norm is not None and not clip_first and clip:
+    if max_norm is not None and not clip_first and clip and clip_eps:
         clip_grad_norm_(params, max_norm)
+    elif max_norm is not None and not clip_first and clip:
+        norm = sum((p.grad * p.grad).sum() for p in params).item() ** 0.5
+        if norm > max_norm:
+            for p in params:
+                p.grad = p.grad * (max_norm / norm)
     if not step_anyway:
         optimizer.step()
     state["good_steps"] += 1
@@ -1022,7 +1047,7 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
 
 def _unscaled_late(params, optimizer, state, max_norm):
     """The scaled gradients tested, the state updated, and only then unscaled: by the new scale."""
-    if not all(np.isfinite(p.grad.numpy()).all() for p in params):
+    if not all(np.isfinite(p.grad.cpu().numpy()).all() for p in params):
         state["scale"] *= state["backoff_factor"]
         state["good_steps"] = 0
         return False
@@ -1098,6 +1123,11 @@ register(Exercise(
     allow=("arithmetic", "max", "min", "sum", "sqrt", "clamp", "where", "norm", "optimizer", "clip_grad_norm",
            "get_total_norm"),
     error_hints=[
+        ErrorHint(r"can't convert cuda:0 device type tensor to numpy",
+                  "this case runs on a GPU (played on the CPU), where the gradients live in the GPU's memory: "
+                  ".numpy() refuses them there, as on a real GPU. A scaler tests the gradients where they are, "
+                  "with tensor operations, and reads back one answer",
+                  "tl.isfinite(g) is a tensor of booleans on g's device; .all() reduces it, and bool(...) reads it"),
         # issue 32: "unscale in float32" read as a .float() of the gradient; right for float32 weights only
         ErrorHint(r"assigned grad has dtype tinygrad_lite\.float32, the tensor has tinygrad_lite\.float64",
                   "this case's model is float64, and your unscaled gradient is float32: dividing a gradient by the "
@@ -1110,27 +1140,27 @@ register(Exercise(
         _mistake(_scaling_switch(check=False),
                  "you stepped with inf or nan gradients: one such step turns every weight into nan for good. A "
                  "scaler looks at the unscaled gradients first and SKIPS the step when any is not finite",
-                 "after unscaling, test every gradient with np.isfinite; if one is not finite, return False "
+                 "after unscaling, test every gradient with tl.isfinite; if one is not finite, return False "
                  "before optimizer.step()"),
         _mistake(_scaling_switch(test="loss"),
                  "you tested the loss, but what overflows is the GRADIENTS: in float16 (autocast) the backward "
                  "pass of S times the loss overflows although the loss itself is finite, and a step with an inf "
                  "gradient turns the weights into inf or nan. Test the unscaled gradients, every one",
-                 "after unscaling, test np.isfinite on each parameter's gradient, not on the loss"),
+                 "after unscaling, test tl.isfinite on each parameter's gradient, not on the loss"),
         _mistake(_scaling_switch(test="norm"),
                  "you tested the gradients' total norm instead of the gradients themselves: here every gradient is "
                  "finite (about 1e20), but their squares overflow float32 (1e40 is above its largest number, "
                  "3.4e38), so the norm is inf and you skipped a step that a scaler takes. What must not reach the "
                  "optimizer is an inf or nan IN a gradient: test each one",
-                 "test every element of every parameter's gradient with np.isfinite; a norm (clip_grad_norm_'s "
+                 "test every element of every parameter's gradient with tl.isfinite; a norm (clip_grad_norm_'s "
                  "result, get_total_norm) is no test of finiteness"),
         _mistake(_scaling_switch(nan_check=False),
-                 "np.isinf misses nan (a nan is not infinite): test with np.isfinite, which is False for inf, "
+                 "isinf misses nan (a nan is not infinite): test with tl.isfinite, which is False for inf, "
                  "-inf and nan",
                  "use a test that fails for nan as well as for inf and -inf"),
         _mistake(_scaling_switch(inf_check=False),
-                 "np.isnan misses inf (an inf is not a nan), and inf is what an overflow in float16 gives: a step "
-                 "with an inf gradient was taken. Test with np.isfinite, which is False for inf, -inf and nan",
+                 "isnan misses inf (an inf is not a nan), and inf is what an overflow in float16 gives: a step "
+                 "with an inf gradient was taken. Test with tl.isfinite, which is False for inf, -inf and nan",
                  "use a test that fails for inf and -inf as well as for nan"),
         _mistake(_scaling_switch(scaled=False, unscale=False),
                  "the loss was never scaled: backward of the loss itself gives gradients that underflow in "
@@ -1157,6 +1187,11 @@ register(Exercise(
                      "before clip_grad_norm_)",
                 more="divide every gradient by the scale first, then clip the unscaled gradients to max_norm "
                      "itself, not to a multiple of it"),
+        Mistake(match=_same_run(_scaling_switch(clip_eps=False)),
+                hint="your clipping divides max_norm by the norm itself; clip_grad_norm_, whose clipping the "
+                     "check compares with, divides it by the norm plus 1e-6 (so that a zero norm divides nothing "
+                     "by zero). The two factors differ by about 1e-6 / norm, relative, which float64 shows",
+                more="scale by max_norm / (norm + 1e-6) when that is below 1, or call nn.utils.clip_grad_norm_"),
         _mistake(_scaling_switch(backoff=False),
                  "after an overflow the scale must come DOWN (times backoff_factor): otherwise the next steps "
                  "overflow again and again",

@@ -1,0 +1,81 @@
+"""The capstone's training step on a GPU, tinygrad_lite against PyTorch, in float32 and with float16 autocast.
+
+    python benchmarks/capstone_gpu.py                          # on a GPU: into benchmarks/gpu_results.json
+    python benchmarks/capstone_gpu.py --device cpu --quick --out /tmp/capstone.json   # try it on a CPU
+
+The step is benchmarks/bench.py's ``capstone`` (Linear-BatchNorm1d-ReLU-Dropout twice, then a Linear; AdamW with two
+weight-decay groups, ``clip_grad_norm_``, cross-entropy with label smoothing; each step ends in ``loss.item()``,
+which waits for the GPU), at three sizes: batch 64 with 64-128-128-10 (the capstone's own, overhead-bound), batch
+1024 with 256-1024-1024-10, and batch 8192 with 1024-4096-4096-10 (compute-bound). Each size runs four ways, timed
+in interleaved rounds (``bench.time_steps``): each library in float32, and with ``autocast(float16)`` and a
+``GradScaler``. Written into the results file as ``"capstone_step"``:
+
+    {"batch": [...], "sizes": [...], "tinygrad_lite": [s, ...], "torch": [...], "ratio": [tinygrad_lite / torch],
+     "tinygrad_lite_amp": [...], "torch_amp": [...], "amp_ratio": [...],
+     "amp_over_fp32": tinygrad_lite's autocast step / its float32 step at the largest batch (and torch's)}
+
+issue 47's targets: ratio at most 1.8, 1.4 and 1.1, and amp_over_fp32 at most 0.5 (benchmarks/README.md).
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import tinygrad_lite as tl
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from bench import library_capstone, time_steps  # noqa: E402
+
+RESULTS = HERE / "gpu_results.json"
+SIZES = {64: (64, 128, 128, 10), 1024: (256, 1024, 1024, 10), 8192: (1024, 4096, 4096, 10)}
+
+
+def measure(batch, device, steps):
+    """Seconds per step, the four ways, at one size."""
+    sizes, timed = SIZES[batch], {}
+    for amp in (False, True):
+        for name, lib in (("tinygrad_lite", tl), ("torch", torch)):
+            timed[name + ("_amp" if amp else "")] = library_capstone(lib, batch=batch, sizes=sizes, device=device,
+                                                                     amp=amp)
+    return time_steps(timed, steps, rounds=min(steps, 10), warmup=3)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
+    parser.add_argument("--quick", action="store_true", help="batch 64 only, few steps (to try the script)")
+    parser.add_argument("--out", default=None, help=f"the results file to add to (default, on a GPU: {RESULTS})")
+    args = parser.parse_args(argv)
+    if args.device == "cuda" and not (tl.cuda.is_available() and torch.cuda.is_available()):
+        raise SystemExit("no usable GPU: this script needs CuPy and PyTorch with CUDA; try --device cpu --quick")
+    batches, steps = ([64], 4) if args.quick else (sorted(SIZES), 30)
+    result = {"batch": batches, "sizes": [list(SIZES[b]) for b in batches], "steps_timed": steps}
+    for batch in batches:
+        seconds = measure(batch, args.device, steps)
+        for name, value in seconds.items():
+            result.setdefault(name, []).append(value)
+        print(f"capstone step, batch {batch:5d}: tinygrad_lite {seconds['tinygrad_lite'] * 1e3:8.3f} ms  torch "
+              f"{seconds['torch'] * 1e3:8.3f} ms ({seconds['tinygrad_lite'] / seconds['torch']:.2f}x) | autocast: "
+              f"{seconds['tinygrad_lite_amp'] * 1e3:8.3f} ms  torch {seconds['torch_amp'] * 1e3:8.3f} ms", flush=True)
+    result["ratio"] = list(np.divide(result["tinygrad_lite"], result["torch"]))
+    result["amp_ratio"] = list(np.divide(result["tinygrad_lite_amp"], result["torch_amp"]))
+    result["amp_over_fp32"] = result["tinygrad_lite_amp"][-1] / result["tinygrad_lite"][-1]
+    result["torch_amp_over_fp32"] = result["torch_amp"][-1] / result["torch"][-1]
+    print(f"tinygrad_lite / torch: {', '.join(f'{r:.2f}' for r in result['ratio'])} (batch {batches}); "
+          f"autocast / float32 at batch {batches[-1]}: {result['amp_over_fp32']:.2f} (torch "
+          f"{result['torch_amp_over_fp32']:.2f})")
+    out = args.out or (RESULTS if args.device == "cuda" else None)
+    if out:
+        path = Path(out)
+        stored = json.loads(path.read_text()) if path.exists() else {}
+        stored["capstone_step"] = result  # (numpy's float64 is a float: json writes it as one)
+        path.write_text(json.dumps(stored, indent=1) + "\n")
+        print("stored in", path)
+
+
+if __name__ == "__main__":
+    main()
