@@ -156,6 +156,25 @@ class TimeBudget:
             self.record()
         elif self.PATH.exists() and self.over_budget():
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if not self.readme_counts_the_tests():
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    README_COUNT = r"runs everything: about ([\d,]+) tests"
+
+    def readme_counts_the_tests(self):
+        """The README says how many tests the suite runs ("about 8,200 tests"): a run of the whole suite counts
+        them, and fails when the README is more than 10% off, so that the figure is never an old one."""
+        import re
+        readme = Path(self.config.rootpath, "README.md")
+        found = re.search(self.README_COUNT, readme.read_text(encoding="utf-8")) if readme.exists() else None
+        if not found:
+            return True
+        said, ran = int(found.group(1).replace(",", "")), sum(self.tests.values())
+        if abs(ran - said) <= 0.1 * said:
+            return True
+        self.lines.append(f"README.md says the suite runs about {said:,} tests; this run counted {ran:,}: write "
+                          f"about {round(ran, -2):,} there")
+        return False
 
     def record(self):
         budget = {"about": "seconds of each test file's tests in one run of the whole suite (conftest.py, "

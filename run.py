@@ -23,6 +23,7 @@ JupyterLab runs with .venv/ first on its PATH, so that its kernels and terminals
 """
 import contextlib
 import hashlib
+import json
 import os
 import shlex
 import shutil
@@ -310,7 +311,31 @@ def supervise(cmd, env, grace=30):
             signal.signal(kind, handler)
 
 
+# JupyterLab asks a new user, in a notification over the notebook, whether to fetch Jupyter's news; the course
+# answers for its own .venv (JupyterLab's settings overrides of that environment, kept as the learner left them)
+LAB_OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+
+
+def quiet_lab():
+    """Write LAB_OVERRIDES into the environment's share/jupyter/lab/settings/overrides.json, where unset."""
+    path = VENV / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (OSError, ValueError):
+        return  # a file of the learner's that is not JSON: theirs to fix, and no reason not to start
+    changed = False
+    for plugin, values in LAB_OVERRIDES.items():
+        mine = settings.setdefault(plugin, {})
+        for key, value in values.items():
+            if key not in mine:
+                mine[key], changed = value, True
+    if changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+
+
 def lab(py, args):
+    quiet_lab()
     folder = ROOT / "lessons" if (ROOT / "lessons").is_dir() else ROOT
     cmd = [str(py), "-m", "jupyter", "lab", str(folder)]
     if hasattr(os, "geteuid") and os.geteuid() == 0:

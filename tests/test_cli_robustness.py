@@ -417,3 +417,13 @@ def test_ctrl_c_inside_a_callback_of_the_import_system_prints_one_line(monkeypat
     tinygrad_lite_cli._received.clear()
     quiet(unraisable(KeyboardInterrupt()))
     assert reported == [ValueError, KeyboardInterrupt]  # an interrupt not ours (none recorded) is still shown
+
+
+def test_the_lesson_of_a_notebook_without_its_metadata_comes_from_its_file_name():
+    """A notebook that lost the lesson's metadata (its cells copied into a new notebook) and whose marked cells are
+    gone still gets a row for each exercise of its lesson, when its file name is the lesson's."""
+    from tinygrad_lite.course.runner import course_exercises, lesson_number
+    bare = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    assert lesson_number(bare) is None and lesson_number(bare, "mine.ipynb") is None
+    assert lesson_number(bare, "00_welcome_and_tensors.ipynb") == "00"
+    assert course_exercises(bare, "00_welcome_and_tensors.ipynb") == EXERCISES00

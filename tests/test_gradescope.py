@@ -292,7 +292,8 @@ def test_no_notebook_or_too_many_give_0_points_and_a_message(exported, tmp_path,
 @needs_kernels
 @pytest.mark.parametrize("upload, says", [
     ({f"{L01}.ipynb": submission(L01)}, f"Not graded (wrong lesson):** this is the notebook of lesson {L01}, not "
-                                         f"of {L00}\n\nPoints: 0 of 5."),
+                                         f"of {L00}\n\nWhat to do: submit your notebook of lesson 00, {L00}.ipynb, for "
+                                         "this assignment.\n\nPoints: 0 of 5."),
     ({NAME: json.dumps(submission(L00)).encode()[:3000]}, "Not graded (unreadable):** the file is not valid"),
 ])
 def test_another_lessons_or_a_damaged_notebook_is_graded_as_grade_grades_it(exported, tmp_path, monkeypatch, capsys,

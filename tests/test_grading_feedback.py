@@ -16,6 +16,8 @@ import re
 import types
 from pathlib import Path
 
+import pytest
+
 from tinygrad_lite.course import checks, exercises, pipeline  # noqa: F401  (exercises: registers every lesson)
 from tinygrad_lite.course.grading import grader, judge, report
 
@@ -231,6 +233,22 @@ def test_a_page_for_a_notebook_not_graded():
     r = result("bob", [], status="unreadable", reason="not valid notebook JSON <x>")
     page = report.feedback_html(r)
     assert "Not graded (unreadable)" in page and "not valid notebook JSON &lt;x&gt;" in page and "<table" not in page
+    assert "What to do: hand in the .ipynb file itself" in page and "File &gt; Save Notebook" in page
+
+
+@pytest.mark.parametrize("status, step", [
+    ("unreadable", "What to do: hand in the .ipynb file itself"),
+    ("unknown lesson", "What to do: submit the lesson's notebook as the course gave it to you"),
+    ("wrong lesson", "What to do: submit your notebook of lesson 07, 07_x.ipynb, for this"),
+    ("missing", "What to do: if you handed one in, ask your instructor")])
+def test_a_notebook_not_graded_tells_the_learner_what_to_do_next(status, step):
+    """The reason alone ("the file is not valid notebook JSON") leaves a learner guessing: each reason not to grade
+    comes with the next step, in the Markdown feedback and on the page."""
+    r = result("bob", [], status=status, reason="why")
+    r["assignment"] = "07_x" if status == "wrong lesson" else None
+    text = "\n".join(report.feedback_header(r))
+    assert step in text and step.replace("'", "&#x27;") in report.feedback_html(r)
+    assert text.index("why") < text.index(step) < text.index("Points: 0 of")
 
 
 # -------------------------------------------------------------------- the summary and its images

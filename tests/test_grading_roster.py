@@ -139,7 +139,8 @@ def test_learners_with_one_id_in_two_places_keep_a_row_each(tmp_path):
     kept, lines = identified([tmp_path / "a" / "alice", tmp_path / "b" / "alice", tmp_path / "canvas"])
     ids = [s.learner for s in kept]
     assert len(set(ids)) == 4 and not lines
-    assert str(tmp_path / "a" / "alice") in ids and "smithj_1001" in ids and "smithj_1002" in ids
+    assert "a/alice" in ids and "b/alice" in ids and "smithj_1001" in ids and "smithj_1002" in ids
+    assert not any(str(tmp_path) in learner for learner in ids)  # no path of the machine in an id
 
 
 def test_feedback_files_never_overwrite_one_another():
@@ -157,7 +158,10 @@ def test_roster_errors_name_the_line(tmp_path):
     cases = {"name,email\nJane,j@x\n": "has no id column",
              "id,name\njdoe,Jane\nbob,Bob\njdoe,Jane again\n": "line 4: the id jdoe is also on line 2",
              "id,due\njdoe,20/11/2026\n": "line 2: due '20/11/2026' is not an ISO date",
-             "id,name\n,Nobody\n": "line 2: no id"}
+             "id,name\n,Nobody\n": "line 2: no id",
+             # issue 45: a quote left open swallowed the rest of the file (a learner vanished, exit 0); a NUL byte
+             "id,name\nann,Ann\nbob,\"Bob\ncarol,Carol\n": "line 3: a field opens a double quote .* never closed",
+             "id,name\nann,An\0n\nbob,Bob\n": "line 2: a NUL byte"}
     for text, expected in cases.items():
         with pytest.raises(roster.InputError, match=expected):
             roster.Roster.load(write(tmp_path / "roster.csv", text))
@@ -231,6 +235,11 @@ def test_overrides_are_applied_after_judging_and_shown_as_such(tmp_path):
     for text in (report.feedback(bob), report.feedback_html(bob)):
         assert "Points set by your instructor: 0.5 (the grader gave 1): copied from a classmate." in text
         assert "override 00.row_normalize" not in text  # the note is the instructor's; the sentence is the learner's
+    # issue 45: an exercise judged "passed" and overridden below its points shows what its points are, not "passed"
+    assert "00.row_normalize: 0.5 of 1 point (partial)" in report.feedback(bob)
+    html = report.feedback_html(bob)
+    section = html[html.index('id="exercise-00.row_normalize"') - 40:html.index('id="exercise-00.standardize"')]
+    assert 'class="exercise partial"' in section and 'class="status passed"' not in section
     assert "## Overrides" in report.summary(results, LESSONS, "test", grader.Settings())
     bad = {"bob,00.row_normalize,7,too many\n": "line 2: 7 points for 00.row_normalize, whose points go from 0 to 1",
            "bob,00.row_normalise,1,\n": "line 2: no exercise 00.row_normalise \\(did you mean 00.row_normalize",
@@ -351,3 +360,80 @@ def test_a_real_run_keeps_each_learner_and_reruns_overrides_without_grading(tmp_
     assert rows((out / "lms.csv").read_text(encoding="utf-8"))[0][L00] == "5"
     data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert {r["learner"]: r["feedback"] for r in data["submissions"]}["bob"] == f"feedback/bob/{L00}.md"
+
+
+@pytest.mark.skipif(MODE is None, reason=f"no grading kernel can start here: {NO_KERNEL}")
+def test_same_named_folders_get_ids_relative_to_the_folder_given_and_no_machine_path(tmp_path, capsys, monkeypatch):
+    """Two kims in two sections, graded as `grade /abs/path/export`: two rows, sec1/kim and sec2/kim, and no path
+    of the machine in any file grade writes; typed relatively, the same ids (their stored grades are reused)."""
+    export = tmp_path / "export"
+    save(export / "sec1", "kim", submission(L00), N00)
+    save(export / "sec2", "kim", notebook(L00, "lessons"), N00)
+    out = tmp_path / "out"
+    options = ["--out", "out", "--lesson", "00", "--timeout", "10", "--total-timeout", "60"]
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["grade", str(export), *options]) == 0
+    first = capsys.readouterr().out
+    book = {r["learner"]: r for r in rows((out / "gradebook.csv").read_text(encoding="utf-8"))}
+    assert sorted(book) == ["sec1/kim", "sec2/kim"] and book["sec1/kim"]["total"] != book["sec2/kim"]["total"]
+    written = [p for p in out.rglob("*") if p.is_file() and ".work" not in p.parts and p.suffix != ".png"]
+    assert {p.name for p in written} >= {"gradebook.csv", "lms.csv", "results.json", "summary.md", f"{L00}.md",
+                                         f"{L00}.html"}
+    for path in written:
+        assert str(tmp_path) not in path.read_text(encoding="utf-8"), f"a path of the machine in {path}"
+    assert str(tmp_path) not in first
+    assert cli.main(["grade", "export", *options]) == 0  # typed another way: the same learners, graded already
+    assert capsys.readouterr().out.count("(stored grade)") == 2
+    assert sorted(r["learner"] for r in rows((out / "gradebook.csv").read_text(encoding="utf-8"))) == \
+        ["sec1/kim", "sec2/kim"]
+
+
+def test_a_folder_that_names_no_roster_learner_gets_the_closest_one_suggested(tmp_path):
+    """emailed/ruiz, with Rosa Ruiz on the roster as rruiz: the notebook is graded as ruiz, not on the roster, with
+    "did you mean rruiz (Rosa Ruiz)"; rruiz's row (missing, 0) says which notebook may be hers."""
+    write(tmp_path / "emailed" / "ruiz" / N00, submission(L00))
+    the_roster = roster.Roster.load(write(tmp_path / "roster.csv", "id,name\nrruiz,Rosa Ruiz\nbob,Bob Stone\n"))
+    kept, _ = identified([tmp_path / "emailed"], the_roster)
+    (sub,) = kept
+    assert sub.learner == "ruiz" and sub.suggested.id == "rruiz"
+    note = next(n for n in sub.later if n.startswith("not on the roster"))
+    assert "did you mean rruiz (Rosa Ruiz)?" in note and "Rename the folder" in note
+    assert "did you mean rruiz" in roster.strangers(kept)[0]
+    results, _ = adjust.finish(kept, [judged(sub)], LESSONS, adjust.Policy(roster=the_roster), L00)
+    rows = {r["learner"]: r for r in results}
+    assert rows["rruiz"]["status"] == "missing" and rows["bob"]["status"] == "missing"
+    assert any("emailed/ruiz" in n and "may be theirs" in n for n in rows["rruiz"]["notes"])
+    assert not any("may be theirs" in n for n in rows["bob"]["notes"])
+
+
+def test_a_roster_with_sis_ids_gives_lms_csv_the_column_an_lms_matches_on(tmp_path):
+    """Canvas's gradebook export names the institution's id "SIS User ID", and its grade import matches rows on it:
+    a roster with that column (or ``sis_id``) gives lms.csv the same column, filled for every roster learner."""
+    subs = class_of(tmp_path)
+    text = "id,name,SIS User ID\nalice,Alice Liddell,S-0042\nbob,Bob Stone,S-0043\ncarol,Carol Ann,S-0044\n"
+    the_roster = roster.Roster.load(write(tmp_path / "roster.csv", text))
+    assert roster.Roster.load(write(tmp_path / "r2.csv", text.replace("SIS User ID", "sis_id"))).by_id["alice"] \
+        .sis_id == "S-0042"
+    kept, _ = identified([subs], the_roster)
+    results, _ = adjust.finish(kept, [judged(s) for s in kept], LESSONS, adjust.Policy(the_roster))
+    lms = {r["learner"]: r for r in rows(report.lms(results))}
+    assert list(lms["alice"]) == ["learner", "name", "email", "SIS User ID", L00]
+    assert {k: lms[k]["SIS User ID"] for k in lms} == {"alice": "S-0042", "bob": "S-0043", "carol": "S-0044"}
+    assert lms["carol"][L00] == "0" and lms["alice"][L00] == "5"
+
+
+def test_points_lists_each_exercises_points_before_grading(capsys):
+    """``tinygrad-lite points`` prints what grade gives each exercise at most, per lesson, and the lesson's total:
+    the maximum a graded row has (an LMS assignment is set up before grading)."""
+    assert cli.main(["points", "1", L00]) == 0
+    out = capsys.readouterr().out.splitlines()
+    ids = [e for e in LESSONS[L00].exercises if e in checks.REGISTRY]
+    top = sum(checks.REGISTRY[e].points for e in ids)
+    assert out[0] == f"{L00}: {len(ids)} exercise(s), {top} points" and out[-1].startswith("all 2 lessons: ")
+    assert [line.split()[0] for line in out[1:1 + len(ids)]] == ids
+    assert cli.main(["points", "--csv"]) == 0
+    table = rows(capsys.readouterr().out)
+    assert {r["lesson"] for r in table} == set(LESSONS) and all(int(r["points"]) >= 1 for r in table)
+    assert sum(int(r["points"]) for r in table if r["lesson"] == L00) == adjust._lesson_max(LESSONS, L00) == top
+    assert cli.main(["points", "99"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1

@@ -68,3 +68,31 @@ def test_a_folder_that_cannot_be_written_is_one_line(tmp_path, capsys):
     assert cli.main(["lessons", str(blocker / "course")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot write into" in err[0] and "choose another folder" in err[0], err
+
+
+def test_nothing_is_written_outside_dest_nor_over_a_folder(tmp_path, capsys):
+    """A dangling symbolic link in DEST with a lesson's name would make a plain write create its target outside
+    DEST; a folder with a lesson's name cannot take the notebook: one line each, nothing written."""
+    outside = tmp_path / "outside" / "stolen.ipynb"
+    dest = tmp_path / "course"
+    dest.mkdir()
+    (dest / LESSONS[2]).symlink_to(outside)
+    assert cli.main(["lessons", str(dest)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "symbolic link" in err[0] and "outside the folder" in err[0], err
+    assert not outside.exists() and sorted(p.name for p in dest.iterdir()) == [LESSONS[2]]
+    (dest / LESSONS[2]).unlink()
+    (dest / LESSONS[3]).mkdir()
+    assert cli.main(["lessons", str(dest)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is a folder" in err[0] and "nothing was written" in err[0], err
+    assert sorted(p.name for p in dest.iterdir()) == [LESSONS[3]]
+    (dest / LESSONS[3]).rmdir()
+    target = tmp_path / "mine.ipynb"  # a link to a notebook that exists is the learner's choice: kept, not written
+    target.write_text("{}")
+    (dest / LESSONS[4]).symlink_to(target)
+    assert cli.main(["lessons", str(dest)]) == 0
+    out = capsys.readouterr().out
+    assert target.read_text() == "{}" and f"kept     {dest / LESSONS[4]}" in out
+    assert f"of the kept notebooks differ from this version of the course (your answers, or an older version): " \
+           f"{LESSONS[4]}." in out

@@ -188,8 +188,9 @@ def test_foreach_is_checked_and_kept_in_the_groups():
 
 
 @pytest.mark.parametrize("foreach", [False, None])
-def test_a_state_tensor_of_another_dtype_set_by_hand_keeps_its_dtype(foreach):
-    """A float64 exp_avg put by hand beside float32 ones stays float64 (its own flat array), on both paths alike."""
+def test_a_state_tensor_of_another_dtype_set_by_hand_is_refused_as_pytorch(foreach):
+    """A float64 exp_avg put by hand beside a float32 parameter: PyTorch's step refuses it ("expected dtype double for
+    `end` but got dtype float"), on both paths; so does ours, naming the parameter's dtype and the state's."""
     tl.manual_seed(0)
     params = [tl.nn.Parameter(tl.randn(3, 2)) for _ in range(3)]
     optimizer = optim.Adam(params, lr=0.1, foreach=foreach)
@@ -197,7 +198,13 @@ def test_a_state_tensor_of_another_dtype_set_by_hand_keeps_its_dtype(foreach):
         p.grad = tl.ones_like(p)
     optimizer.step()
     optimizer.state[params[1]]["exp_avg"] = optimizer.state[params[1]]["exp_avg"].double()
-    for _ in range(3):
+    with pytest.raises(RuntimeError, match="\\(float32\\) has state 'exp_avg' of shape \\(3, 2\\) \\(float64\\)"):
         optimizer.step()
-    assert [optimizer.state[p]["exp_avg"].dtype for p in params] == [tl.float32, tl.float64, tl.float32]
-    assert all(p.dtype == tl.float32 for p in params)
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.Parameter(torch.randn(3, 2))
+    torch_optimizer = torch.optim.Adam([theirs], lr=0.1, foreach=bool(foreach))
+    theirs.grad = torch.ones(3, 2)
+    torch_optimizer.step()
+    torch_optimizer.state[theirs]["exp_avg"] = torch_optimizer.state[theirs]["exp_avg"].double()
+    with pytest.raises(RuntimeError, match="expected dtype double"):
+        torch_optimizer.step()

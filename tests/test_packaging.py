@@ -354,3 +354,20 @@ def test_a_signal_while_run_py_starts_its_child_still_stops_it(tmp_path):
             os.killpg(parent.pid, signal.SIGKILL)  # (the child too, were it left running)
     assert parent.returncode == 130, out
     assert record.read_text() == "stopped by SIGTERM"
+
+
+def test_lab_answers_jupyters_news_question_once_and_keeps_the_learners_settings(run_py):
+    """A fresh `run.py lab` greeted the learner with JupyterLab's "Would you like to get notified about official
+    Jupyter news?" over the notebook: the course answers it in its .venv's settings overrides, leaving any setting
+    the learner made there as it is."""
+    path = run_py.VENV / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    run_py.quiet_lab()
+    import json
+    settings = json.loads(path.read_text())
+    assert settings["@jupyterlab/apputils-extension:notification"] == {"fetchNews": "false", "checkForUpdates": False}
+    path.write_text(json.dumps({"@jupyterlab/apputils-extension:notification": {"fetchNews": "true"},
+                                "@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}))
+    run_py.quiet_lab()
+    settings = json.loads(path.read_text())
+    assert settings["@jupyterlab/apputils-extension:notification"] == {"fetchNews": "true", "checkForUpdates": False}
+    assert settings["@jupyterlab/apputils-extension:themes"] == {"theme": "JupyterLab Dark"}

@@ -208,6 +208,51 @@ def test_failed_pull_leaves_the_learners_files_as_they_were(course, monkeypatch,
     assert (clone / "README.txt").read_text() == "my notes\n" and git(clone, "rev-parse", "HEAD").stdout == head
 
 
+def test_committed_answers_are_merged_by_exercise_without_conflict_markers(course, monkeypatch, capsys):
+    """The learner committed their answers (and a note of their own); the course changed the same lesson: update
+    merges the two histories, each notebook by exercise, keeps every answer, brings the change, and leaves no
+    conflict marker; a later update of the course goes on the same way."""
+    upstream, clone, git = course
+    (clone / "notes.txt").write_text("mine\n")
+    git(clone, "add", ".")
+    git(clone, "commit", "-q", "-m", "my answers")
+    release_v2(upstream, git)
+    monkeypatch.chdir(clone)
+    assert main(["update"]) == 0
+    out = capsys.readouterr().out
+    text = (clone / "lessons" / NAME).read_text(encoding="utf-8")
+    assert "<<<<<<<" not in text and ">>>>>>>" not in text
+    merged = nbformat.read(clone / "lessons" / NAME, as_version=4)
+    assert merged.cells[0].source.startswith("# Lesson 01 · tiny (v2)")
+    assert sources(merged)["01.double"] == ANSWERS["01.double"] and sources(merged)["01.halve"] == ANSWERS["01.halve"]
+    assert kept_aside(merged)[0] == {"01.square": ANSWERS["01.square"]}
+    assert (clone / "README.txt").read_text() == "the course, v2\n" and (clone / "notes.txt").read_text() == "mine\n"
+    assert git(clone, "status", "--porcelain").stdout == ""  # committed: a merge commit, nothing left over
+    line = next(x for x in out.splitlines() if "merged" in x)
+    assert "2 answers kept" in line and "01.square" in line and "your commit keeps the old notebook" in line
+    assert "pull --rebase" not in out
+    (upstream / "README.txt").write_text("the course, v3\n")  # and the next version comes in the same way
+    git(upstream, "commit", "-q", "-am", "v3")
+    assert main(["update"]) == 0
+    assert (clone / "README.txt").read_text() == "the course, v3\n"
+    assert sources(nbformat.read(clone / "lessons" / NAME, as_version=4))["01.double"] == ANSWERS["01.double"]
+
+
+def test_a_committed_file_that_the_course_changed_too_stops_the_update_in_one_line(course, monkeypatch, capsys):
+    upstream, clone, git = course
+    (clone / "README.txt").write_text("my own readme\n")
+    git(clone, "commit", "-q", "-am", "my answers and my readme")
+    release_v2(upstream, git)
+    head = git(clone, "rev-parse", "HEAD").stdout
+    before = (clone / "lessons" / NAME).read_bytes()
+    monkeypatch.chdir(clone)
+    assert main(["update"]) == 1
+    err = one_line(capsys)
+    assert "your commits changed README.txt" in err and "git checkout" in err and "pull --rebase" not in err
+    assert git(clone, "rev-parse", "HEAD").stdout == head and git(clone, "status", "--porcelain").stdout == ""
+    assert (clone / "lessons" / NAME).read_bytes() == before and "<<<<<<<" not in (clone / "README.txt").read_text()
+
+
 # -------------------------------------------------------------------- without git
 def test_update_from_a_folder(tmp_path, monkeypatch, capsys):
     mine, new = tmp_path / "lessons", tmp_path / "new"
@@ -241,6 +286,15 @@ def test_not_a_git_checkout_and_no_from(tmp_path, git_env, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["update"]) == 2
     assert "not in a git checkout" in one_line(capsys)
+
+
+def test_git_missing_says_so(tmp_path, git_env, monkeypatch, capsys):
+    (tmp_path / "lessons").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))
+    assert main(["update"]) == 2
+    err = one_line(capsys)
+    assert "git is not installed" in err and "--from" in err and "not in a git checkout" not in err
 
 
 def test_from_a_missing_folder_and_a_file_that_is_not_a_notebook(tmp_path, monkeypatch, capsys):

@@ -64,6 +64,11 @@ def save_file(tensors, filename, metadata=None):
                            "safetensors.torch.save_file does, because loading would give separate tensors. Save "
                            "each tensor once (keep one name, and tie the weights again after loading), or save "
                            "copies: {name: t.clone() for name, t in tensors.items()}")
+    strided = next((name for name, value in tensors.items() if not value.is_contiguous()), None)
+    if strided is not None:
+        raise ValueError(f"save_file: the tensor {strided!r} is not contiguous (a transposed or strided view, of "
+                         f"shape {tuple(tensors[strided].shape)}); safetensors refuses it, as "
+                         f"safetensors.torch.save_file does: save {strided!r}: t.contiguous() instead")
     if metadata is not None and not (isinstance(metadata, Mapping) and
                                      all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())):
         raise TypeError(f"save_file: metadata must be a dict of str -> str, got {metadata!r}; convert the values, "

@@ -362,7 +362,12 @@ class Tensor:
 
     def __deepcopy__(self, memo):
         """``copy.deepcopy``: a tensor with its own copy of the numbers (and of ``.grad``), as PyTorch's: hooks are not
-        copied (and a Parameter's ``.grad`` is not either)."""
+        copied (and a Parameter's ``.grad`` is not either). Only a leaf, as in PyTorch: a result of ops in the graph
+        would take the graph along (``x.detach()`` first)."""
+        if self.grad_fn is not None:
+            raise RuntimeError("deepcopy: only tensors created explicitly by the user (graph leaves) can be deep-copied"
+                               ", as in PyTorch; this one is the result of an op in the graph. Copy its numbers with "
+                               "x.detach().clone(), or deep-copy the model (its parameters are leaves)")
         new = object.__new__(type(self))
         memo[id(self)] = new
         state = {key: None if key in self._not_deep_copied else value for key, value in self.__dict__.items()}

@@ -13,6 +13,7 @@ Whatever the input, the command ends with a one-line explanation or its table, n
 The exit statuses are listed in ``CHECK_EXIT`` and ``RELEASE_EXIT`` (shown by --help).
 """
 import argparse
+import csv
 import os
 import signal
 import stat
@@ -109,8 +110,8 @@ def _need_notebook_tools():
     except ImportError:
         if received:
             raise KeyboardInterrupt from None
-        raise NotebookError("the course tools need nbformat and nbclient: pip install 'tinygrad_lite[course]'") \
-            from None
+        raise NotebookError("the course tools need nbformat and nbclient: pip install nbformat nbclient ipykernel "
+                            "(on a hosted notebook: %pip install nbformat nbclient ipykernel)") from None
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
@@ -297,9 +298,12 @@ def cmd_execute(args):
 
 
 def cmd_lessons(args):
-    from .lessons import copy_lessons
+    from .lessons import UnsafeDestination, copy_lessons
     try:
         done = copy_lessons(args.dest)
+    except UnsafeDestination as e:
+        _error("lessons", e)
+        return 2
     except OSError as e:  # FileNotFoundError from lessons_folder says what to install; others: the folder
         _error("lessons", e if e.filename is None else f"cannot write into {args.dest}: {e.strerror} "
                                                         f"({e.filename}); choose another folder")
@@ -315,9 +319,10 @@ def cmd_lessons(args):
     print(f"{written} written, {len(done) - written} kept in {args.dest}"
           + (f": start with {first}" if first and written == len(done) else ""))
     if older:  # answered, or of an older version: `update` takes this version's and keeps the learner's answers
+        names = ", ".join(path.name for path in older)
         print(f"{len(older)} of the kept notebooks differ from this version of the course (your answers, or an "
-              "older version).\nIf they are of an older version, this takes the new one and keeps your answers:"
-              f"\n    tinygrad-lite update --from {shipped} {args.dest}")
+              f"older version): {names}.\nIf they are of an older version, this takes the new one and keeps your "
+              f"answers:\n    tinygrad-lite update --from {shipped} {args.dest}")
     return 0
 
 
@@ -341,11 +346,11 @@ def cmd_release(args):
 
 UPDATE_EXIT = """exit status:
   0    the lessons were updated (or were up to date); every answer is in them or kept aside in them
-  1    the update failed (git pull failed, no upstream branch, a file could not be written): the one line says
-       what to do, and your lessons are as they were; or a lesson's new version could not be read: it is
-       written as it came, and your notebook is in lessons/.backup/ (its line says so)
-  2    unusable input: not a git checkout and no --from, a folder that is missing, a lesson that is not a
-       notebook (nothing was changed)
+  1    the update failed (git could not fetch or take the new version, no upstream branch, a file could not be
+       written): the one line says what to do, and your lessons are as they were; or a lesson's new version
+       could not be read: it is written as it came, and your notebook is in lessons/.backup/ (its line says so)
+  2    unusable input: not a git checkout and no --from, git not installed, a folder that is missing, a lesson
+       that is not a notebook (nothing was changed)
   130  interrupted by Ctrl-C"""
 
 
@@ -463,6 +468,28 @@ def out_problem(out):
             return f"--out {out}: cannot create it: {candidate} cannot be written in (permission denied)"
         return None
     return None
+
+
+def cmd_points(args):
+    """The points of each exercise, per lesson, as ``grade`` will give them at most."""
+    from .grading import UsageError, points_table
+    try:
+        table = points_table(args.lessons, args.solutions)
+    except UsageError as e:
+        _error("points", str(e).replace("--lesson ", "", 1))
+        return 2
+    if args.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["lesson", "exercise", "points"])
+        writer.writerows((lesson, exercise, points) for lesson, rows in table for exercise, points in rows)
+        return 0
+    for lesson, rows in table:
+        print(f"{lesson}: {len(rows)} exercise(s), {sum(p for _, p in rows)} points")
+        for exercise, points in rows:
+            print(f"  {exercise:<32} {points:>3}")
+    if len(table) > 1:
+        print(f"all {len(table)} lessons: {sum(p for _, rows in table for _, p in rows)} points")
+    return 0
 
 
 def cmd_grade(args):
@@ -660,10 +687,11 @@ def parser():
     le.set_defaults(run=cmd_lessons)
     u = _one_line_error(sub.add_parser(
         "update", help="take a new version of the lessons and keep your answers",
-        description="In a git clone of the course: save each lesson you changed to lessons/.backup/, run\n"
-                    "`git pull --ff-only`, then put your answers (your code in the exercise cells) into the new\n"
-                    "version of each lesson. An exercise the new version no longer has is kept at the end of\n"
-                    "the notebook, in a marked cell. With --from, the new lessons come from a folder instead.",
+        description="In a git clone of the course: save each lesson you changed to lessons/.backup/, fetch\n"
+                    "the new version, then put your answers (your code in the exercise cells) into the new\n"
+                    "version of each lesson; answers you committed are merged the same way, by exercise, in one\n"
+                    "merge commit. An exercise the new version no longer has is kept at the end of the\n"
+                    "notebook, in a marked cell. With --from, the new lessons come from a folder instead.",
         epilog=UPDATE_EXIT, formatter_class=argparse.RawDescriptionHelpFormatter))
     u.add_argument("lessons", nargs="?", default=None, metavar="LESSONS_DIR",
                    help="the folder of your lessons (default: lessons/ of the checkout, or lessons with --from)")
@@ -702,8 +730,9 @@ def parser():
                    help="the instructor's solution notebooks (default: the course's solutions/ folder)")
     g.add_argument("--roster", metavar="CSV", default=None,
                    help="the class: a CSV file with columns id (required), name, email, due (an ISO date or date and "
-                        "time, e.g. 2026-11-20T23:59) and lms_id; every roster learner gets a row (0, 'missing', "
-                        "when they handed in nothing) and LMS export names are mapped to its ids (docs/grading.md)")
+                        "time, e.g. 2026-11-20T23:59), lms_id and sis_id (or 'SIS User ID', which lms.csv "
+                        "repeats for the LMS's import); every roster learner gets a row (0, 'missing', when they "
+                        "handed in nothing) and LMS export names are mapped to its ids (docs/grading.md)")
     g.add_argument("--overrides", metavar="CSV", default=None,
                    help="points set by hand, applied after judging: a CSV file with columns learner, exercise (an "
                         "exercise id, or 'late' for the days late to count), points, reason")
@@ -724,6 +753,18 @@ def parser():
                       help="as --scheduler, on a Dask LocalCluster of N worker processes (one thread each) on this "
                            "machine")
     g.set_defaults(run=cmd_grade)
+    pts = _one_line_error(sub.add_parser(
+        "points", help="list each exercise's points, per lesson, as grade gives them",
+        description="Print each lesson's exercises and the points grade gives each at most (partial credit is\n"
+                    "a share of them, by hidden cases passed), and each lesson's total: an LMS assignment's\n"
+                    "maximum, known before grading. The points live in the checks (Exercise.points).",
+        formatter_class=argparse.RawDescriptionHelpFormatter))
+    pts.add_argument("lessons", nargs="*", metavar="LESSON",
+                     help="a lesson, as --lesson of grade names it (1, 01, its name); default: every lesson")
+    pts.add_argument("--solutions", metavar="DIR", default=None,
+                     help="the instructor's solution notebooks (default: the course's solutions/ folder)")
+    pts.add_argument("--csv", action="store_true", help="print CSV (lesson, exercise, points) instead")
+    pts.set_defaults(run=cmd_points)
     m = _one_line_error(sub.add_parser(
         "mutants", help="mutation-test the exercises' checks: every wrong variant of a solution must fail",
         description="Derive wrong variants (mutants) from each exercise's solution in solutions/ (a boundary\n"
@@ -767,7 +808,7 @@ def main(argv=None):
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
         p = parser()
-        if argv[:1] in (["grade"], ["mutants"], ["export"], ["update"], ["lessons"]):
+        if argv[:1] in (["grade"], ["mutants"], ["export"], ["update"], ["lessons"], ["points"]):
             _one_line_error(p)  # an unknown option is reported by the main parser: in one line too
         args = p.parse_args(argv)
     except KeyboardInterrupt:  # Ctrl-C while the parser is built: the same one line as anywhere else

@@ -10,7 +10,7 @@ A notebook that is already in that folder is never overwritten: it may hold the 
 version of the course and keep them, ``tinygrad-lite update --from`` merges the new notebooks into the learner's.
 """
 import json
-import shutil
+import os
 import site
 import sys
 import sysconfig
@@ -72,17 +72,37 @@ def shipped_lessons():
     return sorted(lessons_folder().glob(PATTERN))
 
 
+class UnsafeDestination(Exception):
+    """A lesson cannot be written into DEST safely (a folder or a link where its notebook should be)."""
+
+
 def copy_lessons(dest="lessons"):
     """Write the course's lesson notebooks into the folder ``dest`` (made if needed). A notebook already there is
-    kept as it is (it may hold the learner's answers). Returns [(path, "written" or "kept"), ...], in order."""
+    kept as it is (it may hold the learner's answers). Returns [(path, "written" or "kept"), ...], in order.
+
+    Nothing is ever written outside ``dest``: where a lesson's name is taken by a symbolic link that points nowhere
+    (writing would create its target, wherever that is), by a folder or by anything but a file, UnsafeDestination
+    says which and nothing is written; each notebook is created new (``O_EXCL``), never through a link."""
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    done = []
-    for source in shipped_lessons():
+    sources = shipped_lessons()
+    for source in sources:
         target = dest / source.name
-        if target.exists():
+        if target.is_symlink() and not target.exists():
+            raise UnsafeDestination(f"{target} is a symbolic link to {os.readlink(target)}, which does not exist: "
+                                    "writing the lesson would create that file outside the folder. Remove the link "
+                                    "or choose another folder; nothing was written")
+        if target.exists() and not target.is_file():
+            raise UnsafeDestination(f"{target} is a folder (or another thing that is not a file) where the lesson "
+                                    "notebook should be: rename it or choose another folder; nothing was written")
+    done = []
+    for source in sources:
+        target = dest / source.name
+        if target.exists() or target.is_symlink():
             done.append((target, "kept"))
-        else:
-            shutil.copyfile(source, target)
-            done.append((target, "written"))
+            continue
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        with os.fdopen(descriptor, "wb") as f:
+            f.write(source.read_bytes())
+        done.append((target, "written"))
     return done

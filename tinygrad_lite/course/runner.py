@@ -277,22 +277,26 @@ def _read_results(results_file, ids):
     return latest, corrupt
 
 
-def lesson_number(nb):
+def lesson_number(nb, path=None):
     """The number of the notebook's lesson ("03"): from its lesson metadata ("03_backward_pass"), else from its
-    exercises' ids when they all name one lesson; None when neither tells."""
+    exercises' ids when they all name one lesson, else from its file name ("03_backward_pass.ipynb", as a lesson
+    is named); None when none tells."""
     lesson = meta(nb).get("lesson")
     if isinstance(lesson, str):
         match = re.match(r"\s*(\d+)", lesson)
         return match.group(1) if match else None
     ids = [meta(c).get("exercise") or meta(c).get("check") for c in nb.cells]
     numbers = {i.split(".", 1)[0] for i in ids if isinstance(i, str) and re.match(r"\d+\.", i)}
-    return numbers.pop() if len(numbers) == 1 else None
+    if len(numbers) == 1:
+        return numbers.pop()
+    match = re.match(r"(\d\d)_", Path(path).name) if path is not None and not numbers else None
+    return match.group(1) if match else None
 
 
-def course_exercises(nb):
+def course_exercises(nb, path=None):
     """The ids of every exercise of the notebook's lesson, as the course's registry lists them
     (``course/exercises/lessonNN.py``); [] for a lesson the course does not have (a notebook of one's own)."""
-    number = lesson_number(nb)
+    number = lesson_number(nb, path)
     module = f"{__package__}.exercises.lesson{number}"
     if number is None or importlib.util.find_spec(module) is None:
         return []
@@ -415,7 +419,7 @@ def run_notebook(path, timeout=120, total_timeout=600, progress=None):
     path = Path(path)
     nb = read_notebook(path)
     require_course_notebook(nb, path)
-    ids = list(dict.fromkeys(course_exercises(nb) + exercise_ids(nb)
+    ids = list(dict.fromkeys(course_exercises(nb, path) + exercise_ids(nb)
                              + [meta(c)["check"] for c in nb.cells if isinstance(meta(c).get("check"), str)]))
     cells = locate(nb, ids)
     for cell in nb.cells:  # what a saved notebook shows of an earlier run must not be taken for this run's

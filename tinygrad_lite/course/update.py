@@ -24,9 +24,13 @@ the only cells that belong to the learner: the exercise cells, whose metadata na
 applies it to a folder of lessons, in one of two ways (``tinygrad-lite update``):
 
 - ``update_git``, in a git clone of the course: each lesson that differs from git's committed version is copied
-  to ``lessons/.backup/NAME-YYYYmmdd-HHMMSS.ipynb`` first, then restored to the committed version so that
-  ``git pull --ff-only`` can run; the saved notebook is then merged into the new version of its lesson. If the
-  pull fails, the learner's files are put back byte for byte and nothing else has changed;
+  to ``lessons/.backup/NAME-YYYYmmdd-HHMMSS.ipynb`` first, then restored to the committed version; ``git fetch``
+  brings the new version, which comes in by a fast-forward when the learner has no commits of their own, and by a
+  ``git merge`` when they committed (their answers, say): each lesson notebook that both sides changed is merged
+  by exercise there too, by ``merge_driver.py``, which git runs for that merge only, so no ``<<<<<<<`` marker ever
+  lands in a notebook. The saved notebook is then merged into the new version of its lesson. If git cannot take
+  the new version (a file of the learner's own that the course changed too), the learner's files are put back
+  byte for byte and nothing else has changed;
 - ``update_from``, without git: each lesson is merged with the notebook of the same name in a folder of new
   lessons (a downloaded release), after the same backup.
 
@@ -37,6 +41,7 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import subprocess
 import warnings
 from pathlib import Path
@@ -45,6 +50,7 @@ from .notebooks import KEY, NotebookError, meta, read_notebook, read_regular_fil
 from .release import RELEASE_KEY, _write, backup_path, cells_hash
 
 KEPT_KEY = "kept_from"  # metadata of a cell that holds the code of an exercise the new release no longer has
+DRIVER = "tinygrad-lite"  # the name of merge_driver.py in git's configuration and attributes, for one merge
 
 
 class UpdateError(NotebookError):
@@ -303,6 +309,9 @@ def update_git(lessons=None, cwd=".", show=print):
     own output. Returns [LessonResult]."""
     cwd = Path(cwd)
     lessons = None if lessons is None else cwd / lessons
+    if shutil.which("git") is None:
+        raise UpdateError("git is not installed, and updating a clone of the course needs it: install git, or "
+                          "give the new lessons: `tinygrad-lite update --from NEW_LESSONS_DIR`")
     root = git_root(cwd if lessons is None or not Path(lessons).is_dir() else lessons)
     if root is None:
         raise UpdateError(f"{Path(lessons or cwd).resolve()} is not in a git checkout of the course: run it in your "
@@ -320,6 +329,12 @@ def update_git(lessons=None, cwd=".", show=print):
         raise UpdateError(f"the checkout {root} has no upstream branch to pull from (a detached HEAD, or a branch "
                           "of your own): `git switch main` (or `git branch -u origin/main`), then update again",
                           status=1)
+    fetch = _git(root, "fetch", check=False, together=True)
+    if fetch.stdout.strip():
+        show(fetch.stdout.rstrip())
+    if fetch.returncode:
+        raise UpdateError("git fetch failed (git's message above): nothing was changed. Is there a network? Then "
+                          "run `tinygrad-lite update` again", status=1)
     edited = [p for p in _changed_paths(root, str(rel)) if p.endswith(".ipynb") and (root / p).is_file()
               and Path(p).parent == rel]
     saved = {}  # path -> (its bytes, the learner's notebook)
@@ -336,30 +351,50 @@ def update_git(lessons=None, cwd=".", show=print):
             if (root / p).read_bytes() == data:
                 with contextlib.suppress(OSError):
                     backups[p].unlink()
+    upstream = _git(root, "rev-parse", "@{u}").stdout.strip()
+    ahead = _git(root, "merge-base", "--is-ancestor", upstream, "HEAD", check=False).returncode == 0
+    behind = _git(root, "merge-base", "--is-ancestor", "HEAD", upstream, check=False).returncode == 0
+    conflicted = []
     try:
         if edited:
             _git(root, "checkout", "HEAD", "--", *edited)
-        pull = _git(root, "pull", "--ff-only", check=False, together=True)
+        if ahead:  # nothing new upstream (the learner's own commits, if any, are ahead of it)
+            pull = None
+        elif behind:  # the learner committed nothing of their own: the course's commits go on top
+            pull = _git(root, "merge", "--ff-only", upstream, check=False, together=True)
+        else:  # the learner committed (answers, notes): merge, each lesson notebook by exercise (merge_driver.py)
+            pull = _merge_commits(root, rel, upstream)
+            if pull.returncode:
+                conflicted = _git(root, "diff", "--name-only", "--diff-filter=U", check=False).stdout.split()
+                _git(root, "merge", "--abort", check=False)
     except BaseException:  # git missing meanwhile, Ctrl-C ...: nothing may be lost
         if _git(root, "rev-parse", "HEAD", check=False).stdout.strip() == before:
             put_back()
         raise
-    output = pull.stdout.rstrip()
+    output = pull.stdout.rstrip() if pull is not None else ""
     if output:
         show(output)
-    if pull.returncode:
+    if pull is not None and pull.returncode:
         put_back()
+        if conflicted:
+            shown = ", ".join(conflicted[:3]) + (" ..." if len(conflicted) > 3 else "")
+            raise UpdateError(f"your commits changed {shown}, which the new version changes too, and git cannot "
+                              "merge the two: nothing was changed, your lessons are as they were. Keep a copy of "
+                              f"your version of {'those files' if len(conflicted) > 1 else 'that file'}, take the "
+                              f"course's (`git checkout {upstream[:12]} -- FILE`, then `git commit`), and run "
+                              "`tinygrad-lite update` again", status=1)
         others = [p for p in _changed_paths(root) if rel not in Path(p).parents]
         if others:
             shown = ", ".join(others[:3]) + (" ..." if len(others) > 3 else "")
-            raise UpdateError(f"git pull failed: your uncommitted changes outside {rel}/ ({shown}) block it; your "
-                              f"lessons are back as they were. Commit them, or undo them (`git checkout -- FILE`), "
-                              "then run `tinygrad-lite update` again", status=1)
-        raise UpdateError("git pull --ff-only failed (git's message above); your lessons are back as they were. "
-                          "Fix what git names (no network? your own commits: `git pull --rebase` first), then run "
-                          "`tinygrad-lite update` again", status=1)
+            raise UpdateError(f"git could not take the new version: your uncommitted changes outside {rel}/ "
+                              f"({shown}) block it; your lessons are back as they were. Commit them, or undo them "
+                              "(`git checkout -- FILE`), then run `tinygrad-lite update` again", status=1)
+        raise UpdateError("git could not take the new version (git's message above); your lessons are back as "
+                          "they were. Fix what git names, then run `tinygrad-lite update` again", status=1)
     after = _git(root, "rev-parse", "HEAD").stdout.strip()
     results = [LessonResult(root, "pulled" if after != before else "up to date")]
+    if not (ahead or behind):
+        results += _merged_commits(root, rel, before, upstream, set(saved))
     for p, (data, learner) in saved.items():
         path = root / p
         new_exists = _git(root, "cat-file", "-e", f"{after}:{p}", check=False).returncode == 0
@@ -377,6 +412,41 @@ def update_git(lessons=None, cwd=".", show=print):
                                         backups[p]))
         except (NotebookError, OSError) as e:  # the new version cannot be used: it stays, the learner's is kept
             results.append(LessonResult(path, "failed", backup=backups[p], error=str(e)))
+    return results
+
+
+def _merge_commits(root, rel, upstream):
+    """``git merge`` of the course's new commits into the learner's, each lesson notebook merged by exercise by
+    merge_driver.py, handed to git for this merge only (``-c``: nothing stays in the learner's configuration)."""
+    import shlex
+    import sys
+    import tempfile
+    driver = f"{shlex.quote(sys.executable)} -m tinygrad_lite.course.merge_driver %O %A %B"
+    identity = [] if _git(root, "config", "user.email", check=False).stdout.strip() else [
+        "-c", "user.name=tinygrad-lite update", "-c", "user.email=update@tinygrad-lite.invalid"]
+    with tempfile.TemporaryDirectory() as folder:
+        attributes = Path(folder) / "attributes"
+        attributes.write_text(f"{rel.as_posix()}/*.ipynb merge={DRIVER}\n", encoding="utf-8")
+        return _git(root, "-c", f"core.attributesFile={attributes}", "-c", f"merge.{DRIVER}.driver={driver}",
+                    "-c", f"merge.{DRIVER}.name=lesson notebooks, merged by exercise", *identity, "merge",
+                    "--no-edit", "-m", "tinygrad-lite update: the new version of the course, merged with mine",
+                    upstream, check=False, together=True)
+
+
+def _merged_commits(root, rel, before, upstream, uncommitted):
+    """What the merge of the learner's commits did to each lesson both sides changed (the merge driver wrote it;
+    the same pure ``merge`` says what it did), for the lines the command prints."""
+    base = _git(root, "merge-base", before, upstream).stdout.strip()
+    changed = set(_git(root, "diff", "--name-only", base, before, "--", str(rel)).stdout.split()) & \
+        set(_git(root, "diff", "--name-only", base, upstream, "--", str(rel)).stdout.split())
+    results = []
+    for p in sorted(changed - uncommitted):
+        if not p.endswith(".ipynb") or Path(p).parent != rel:
+            continue
+        versions = [_parse(subprocess.run(["git", "show", f"{rev}:{p}"], cwd=root, capture_output=True).stdout)
+                    for rev in (before, upstream, base)]
+        if None not in versions[:2]:
+            results.append(LessonResult(root / p, "merged", merge(*versions)[1]))
     return results
 
 
@@ -399,7 +469,9 @@ def describe(result, base=None):
             parts.append(f"kept aside at the end, not in the new version: {_ids(r.conflicts)}")
         if r.new:
             parts.append(f"new: {_ids(r.new)}")
-        return f"   merged  {name}: {'; '.join(parts)}; old notebook saved in {shown(result.backup)}"
+        saved = f"; old notebook saved in {shown(result.backup)}" if result.backup else \
+            "; your commit keeps the old notebook"
+        return f"   merged  {name}: {'; '.join(parts)}{saved}"
     if result.what == "failed":
         return (f"   failed  {name}: {result.error.split(': nothing was changed')[0]}; your notebook is kept in "
                 f"{shown(result.backup)} (copy your answers from it by hand)")

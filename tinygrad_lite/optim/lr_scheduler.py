@@ -37,7 +37,7 @@ from ..shapes import as_int, check_number
 from ..tensor import Tensor
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
-           "SequentialLR", "OneCycleLR", "CosineAnnealingWarmRestarts", "ReduceLROnPlateau"]
+           "SequentialLR", "ChainedScheduler", "OneCycleLR", "CosineAnnealingWarmRestarts", "ReduceLROnPlateau"]
 
 
 def _check_optimizer(optimizer, name):
@@ -427,6 +427,53 @@ class SequentialLR(LRScheduler):
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self):
+        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        saved = state.pop("_schedulers")
+        self.__dict__.update(state)
+        for scheduler, scheduler_state in zip(self._schedulers, saved, strict=True):
+            scheduler.load_state_dict(scheduler_state)
+
+
+class ChainedScheduler(LRScheduler):
+    """Step several schedulers together, each changing the lr the one before it left: ``step()`` calls each one's
+    ``step()`` in order. Schedulers whose lr is a product of factors compose this way (warmup with LinearLR times
+    ExponentialLR's decay, say)::
+
+        scheduler = ChainedScheduler([LinearLR(opt, start_factor=0.1, total_iters=5), ExponentialLR(opt, 0.9)])
+
+    Unlike SequentialLR (one scheduler at a time), every scheduler acts at every step. Build the schedulers first;
+    their constructors' steps stay (as in PyTorch). ReduceLROnPlateau cannot be chained (its step needs a metric).
+    """
+
+    def __init__(self, schedulers, optimizer=None):
+        if not isinstance(schedulers, (list, tuple)):
+            raise TypeError(f"ChainedScheduler: schedulers must be a list, got {type(schedulers).__name__}")
+        if len(schedulers) < 1:
+            raise ValueError("ChainedScheduler expects at least one scheduler to be chained, but got no scheduler")
+        optimizer = optimizer or schedulers[0].optimizer
+        for i, scheduler in enumerate(schedulers):
+            if not hasattr(scheduler, "optimizer"):
+                raise TypeError(f"ChainedScheduler: schedulers[{i}] is a {type(scheduler).__name__}, not a scheduler")
+            if isinstance(scheduler, ReduceLROnPlateau):
+                raise ValueError(f"ChainedScheduler: schedulers[{i}] is a ReduceLROnPlateau, which needs a metric in "
+                                 "step(metric); call it yourself instead")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"ChainedScheduler: schedulers[{i}] ({type(scheduler).__name__}) drives a different "
+                                 "optimizer; every scheduler must be built on the same optimizer")
+        self._schedulers, self.optimizer = list(schedulers), optimizer
+        self._last_lr = self._current_lrs()
+
+    def step(self):
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = self._current_lrs()
 
     def state_dict(self):
         state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_schedulers")}

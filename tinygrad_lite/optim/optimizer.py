@@ -167,7 +167,7 @@ class Optimizer:
                     if id(param) not in together:
                         state = self.state.get(param)
                         if state:  # (plain SGD keeps none)
-                            _state_follows(param, state)
+                            _state_follows(param, state, type(self).__name__)
                         self._update(param, group)
                         param._bump_version()  # changed in place: a pending backward that saved it will raise
                 if small:
@@ -232,7 +232,7 @@ class Optimizer:
             cache.clear()
         alike = defaultdict(list)  # one flat array per dtype (of the parameter and of each state tensor: one set
         for p in params:           # by hand keeps its own), and per step count (the bias corrections differ)
-            _state_follows(p, self.state.get(p, {}))  # (a parameter back from the GPU: its state comes too)
+            _state_follows(p, self.state.get(p, {}), type(self).__name__)  # (back from the GPU: its state too)
             step = self.state[p]["step"].array if steps else None
             dtypes_of = tuple(self.state[p][name].array.dtype for name in names)
             alike[(p.array.dtype, dtypes_of) + ((float(step), step.dtype) if steps else ())].append(p)
@@ -372,16 +372,27 @@ def zeros_state(param, fill=0.0):
     return Tensor._make(array_module_of(param.array).full_like(param.array, fill), None)
 
 
-def _state_follows(param, state):
-    """Move ``param``'s state tensors (Adam's averages, a momentum buffer) to the param's device if it moved.
+def _state_follows(param, state, owner="Optimizer"):
+    """Move ``param``'s state tensors (Adam's averages, a momentum buffer) to the param's device if it moved, and
+    refuse state of another shape or dtype than the param's.
 
     PyTorch creates state on the param's device, and ``load_state_dict`` moves loaded state there; a
     ``model.to(device)`` after some steps would then leave the state behind. Here the state follows the param
     (checked by array type, so it costs nothing when nothing moved). ``step`` stays on the CPU, as in PyTorch.
+    A param that changed shape or dtype since its state was made (``p.data = ...`` of another shape,
+    ``model.double()`` after some steps) is refused, as PyTorch refuses it, with the fix.
     """
     for key, value in state.items():
-        if key != "step" and isinstance(value, Tensor) and type(value.array) is not type(param.array):
+        if key == "step" or not isinstance(value, Tensor):
+            continue
+        if type(value.array) is not type(param.array):
             value.array = move(value.array, param.device)
+        if value.array.shape != param.array.shape or value.array.dtype != param.array.dtype:
+            raise RuntimeError(
+                f"{owner}.step: a parameter of shape {tuple(param.shape)} ({param.dtype.name}) has state {key!r} of "
+                f"shape {tuple(value.array.shape)} ({value.array.dtype}): the parameter changed shape or dtype after "
+                "the optimizer made its state (p.data replaced, model.double() after some steps). Make the optimizer "
+                "after changing the model, or drop the parameter's state: del optimizer.state[p]")
 
 
 def step_state():
@@ -480,10 +491,11 @@ class FlatState:
                       for p, start, end in zip(params, self.bounds, self.bounds[1:])]
 
     def holds(self, params, states):
-        """Whether these are still our parameters, of our dtype, their state tensors still views of our arrays (not
-        after ``load_state_dict``, a move to another device or dtype, or a state tensor set by hand)."""
+        """Whether these are still our parameters, of our dtype and shapes, their state tensors still views of our
+        arrays (not after ``load_state_dict``, a move to another device or dtype, or a state tensor set by hand)."""
         return (len(params) == len(self.params)
-                and all(p is q and p.array.dtype == self.theta.dtype for p, q in zip(params, self.params))
+                and all(p is q and p.array.dtype == self.theta.dtype and p.array.shape == part.shape
+                        for p, q, part in zip(params, self.params, self.parts))
                 and all(s[name].array is view for s, views in zip(states, self.views)
                         for name, view in zip(self.names + ["step"] * (self.steps is not None), views)))
 

@@ -134,6 +134,9 @@ class TensorBoardLogger(Callback):
         if histogram_freq < 0:
             raise ValueError(f"TensorBoardLogger: histogram_freq must be an int >= 0 (0: no histograms), got "
                              f"{histogram_freq!r}")
+        if writer is not None and not all(hasattr(writer, m) for m in ("add_scalar", "add_histogram", "flush")):
+            raise TypeError(f"TensorBoardLogger: writer must be a SummaryWriter (or None: the logger makes one), got "
+                            f"{type(writer).__name__} {writer!r:.60}; for a run's folder pass log_dir={writer!r:.40}")
         if writer is None:
             require_tensorboard("TensorBoardLogger")  # without the package: its ImportError now, not in fit
         self.log_dir, self.histogram_freq = log_dir, int(histogram_freq)

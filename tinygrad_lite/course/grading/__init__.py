@@ -89,6 +89,22 @@ def default_solutions():
     return beside if beside.is_dir() else Path("solutions")
 
 
+def points_table(wanted=(), solutions=None):
+    """[(lesson name, [(exercise id, points)])] for the lessons ``wanted`` (as ``--lesson`` names them; all when
+    empty) in the solutions folder: what ``grade`` gives each exercise at most, known before any grading (an LMS
+    assignment's maximum, a syllabus). A UsageError names an unknown lesson or a missing folder."""
+    from .. import checks, exercises  # (exercises: registers every lesson's checks)
+    solutions = Path(solutions) if solutions else default_solutions()
+    if not solutions.is_dir():
+        raise UsageError(f"no solutions folder at {solutions} (use --solutions)")
+    lessons = layout.load_lessons(solutions)
+    if not lessons:
+        raise UsageError(f"{solutions} holds no solution notebooks")
+    names = sorted({resolve_lesson(w, lessons) for w in wanted}) if wanted else sorted(lessons)
+    return [(name, [(e, checks.REGISTRY[e].points) for e in lessons[name].exercises if e in checks.REGISTRY])
+            for name in names]
+
+
 def resolve_lesson(requested, lessons):
     """The lesson that ``--lesson requested`` names: its name (``01_forward_pass``), its number with or without the
     zero (``01``, ``1``), with a prefix (``lesson01``, ``lesson1``, ``L01``), or its notebook's file name or path
@@ -211,7 +227,12 @@ def _grade(submissions, outdir, settings, solutions, sandbox, progress, announce
                 probe.here(grader, lessons)
             except RuntimeError as e:
                 raise UsageError(str(e)) from None
-    told = progress and (lambda k, sub, r, s: progress(k, len(subs), r, s))
+    done = []  # the submissions finished so far: the progress line counts them, in the order they finish
+
+    def told(k, sub, result, seconds):
+        done.append(k)
+        progress(len(done) - 1, len(subs), result, seconds)
+    told = progress and told
     if dask:
         results = on_cluster.grade_all(grader, subs, client, sandbox, expected, told, workers)
     else:

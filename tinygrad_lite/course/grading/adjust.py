@@ -181,12 +181,16 @@ def finish(subs, results, lessons, policy=None, lesson=None):
             r["notes"].append(f"a group submission, also counted for {', '.join(names)}")
     if policy.roster:
         graded = [lesson] if lesson else sorted({_counts_for(r) for r in out if _counts_for(r)})
+        maybe = {(sub.suggested.id, _counts_for(r)): r["path"] for sub, r in zip(subs, out) if sub.suggested}
         for person in policy.roster.learners:
             for name in graded:
                 if (person.id, name) not in taken:
                     r = {"learner": person.id, "lesson": name, "path": "", "sha256": "", "status": "missing",
                          "reason": "no notebook of this lesson was handed in", "notes": [], "exercises": [],
                          "total": 0.0, "max": _lesson_max(lessons, name), "incidents": []}
+                    if (person.id, name) in maybe:  # (a private note: the instructor's, never in the feedback)
+                        r["notes"].append(f"not on the roster: {maybe[person.id, name]} may be theirs (its name is "
+                                          "close to theirs): rename its folder and grade again")
                     _identity(r, person, "", "", True)
                     out.append(r)
                     context[id(r)] = (None, person)
@@ -196,9 +200,9 @@ def finish(subs, results, lessons, policy=None, lesson=None):
 
 
 def _identity(r, person, name, email, on_roster):
-    """The name and email an LMS import needs, from the roster (else the LMS's export), and whether on it."""
+    """The name, email and SIS id an LMS import needs, from the roster (else the LMS's export), and whether on it."""
     name, email = (person.name, person.email) if person else (name, email)
-    for key, value in (("name", name), ("email", email)):
+    for key, value in (("name", name), ("email", email), ("sis_id", person.sis_id if person else "")):
         if value:
             r[key] = value
         else:

@@ -88,6 +88,7 @@ class Submission:
     owner: tuple = None  # the key that its learner's notebooks share
     person: object = None  # its roster.Learner, or None
     on_roster: bool = None  # False when a roster was given and it names no learner of it
+    suggested: object = None  # then, the roster learner whose id or name is closest (roster.Roster.closest), if any
     members: list = field(default_factory=list)  # a Gradescope group's other submitters (roster.identify)
     later: list = field(default_factory=list)  # notes for its result that no stored grade may keep
     others: list = field(default_factory=list)  # its learner's other notebooks of its lesson, not graded (choose)
@@ -293,9 +294,11 @@ def choose(subs, lessons, lesson=None):
 
 def unique_learners(entries):
     """{owner: learner id} for [(owner, proposed id, Submission)]: the proposed id, unless other owners propose it
-    too; then each of them gets it qualified by what tells them apart, the LMS's id of the learner
-    (``smithj_123456``) or the folder as given (``a/alice``), and, were that the same too, a number. A roster's
-    learner keeps their id."""
+    too; then each of them gets it qualified by what tells them apart: the LMS's id of the learner
+    (``smithj_123456``), or the last folders of its path that tell it apart from the others' (``sec1/kim`` and
+    ``sec2/kim`` for ``.../export/sec1/kim`` and ``.../export/sec2/kim``: the same however the folder was typed,
+    and no more of the machine's path than that), and, were that the same too, a number. A roster's learner keeps
+    their id."""
     proposed = {}
     for owner, learner, sub in entries:
         proposed.setdefault(owner, (learner, sub))
@@ -308,20 +311,32 @@ def unique_learners(entries):
         if len(owners) == 1 or rostered:
             ids[(rostered or owners)[0]] = learner
             owners = [owner for owner in owners if owner != (rostered or owners)[0]]
+        folders = _telling_apart([proposed[owner][1].path.parent for owner in owners])
         qualified = {}
-        for owner in owners:
-            sub = proposed[owner][1]
+        for owner, folder in zip(owners, folders):
             if owner[0] == "lms":
                 name = f"{learner}_{owner[2]}"
-            elif owner[0] == "folder" and sub.path.parent.name == learner:
-                name = str(sub.path.parent)
+            elif folder.rsplit("/", 1)[-1] == learner:
+                name = folder  # the learner's own folder, with the folders above it that tell it apart
             else:
-                name = f"{learner} ({sub.path.parent})"
+                name = f"{folder}/{learner}"  # a notebook named after the learner, in a folder that tells it apart
             qualified.setdefault(name, []).append(owner)
         for name, same in qualified.items():
             for k, owner in enumerate(sorted(same, key=str)):
                 ids[owner] = name if len(same) == 1 else f"{name}-{k + 1}"
     return ids
+
+
+def _telling_apart(folders):
+    """For each folder, the fewest last parts of its resolved path, joined by "/", that no other folder of the list
+    ends with (the same folder twice gets the same answer)."""
+    parts = [Path(folder).resolve().parts for folder in folders]
+    distinct = len(set(parts))
+    for k in range(1, max(map(len, parts), default=0) + 1):
+        tails = ["/".join(p[-k:]) for p in parts]
+        if len(set(tails)) == distinct:
+            return tails
+    return ["/".join(p[1:]) for p in parts]
 
 
 def read_submission(path, shown, learner, lessons):

@@ -117,22 +117,25 @@ def exercise_notes(r):
 def lms(results):
     """One row per learner, one column per lesson (its total, after overrides and the late penalty; 0 for a roster
     learner who handed in nothing): the shape an LMS imports. With a roster (or names from an LMS's export), the
-    name and email columns follow the learner's id."""
+    name and email columns follow the learner's id, and "SIS User ID" when the roster gives one (what an LMS's
+    grade import matches rows on)."""
     lessons = sorted({graded_as(r) for r in results if graded_as(r)})
     totals, people = {}, {}
     for r in order(results):
         if graded_as(r):
             totals.setdefault(r["learner"], {})[graded_as(r)] = "" if r["status"] == FAULT else _number(r["total"])
         known = people.setdefault(r["learner"], {})
-        for key in ("name", "email"):
+        for key in ("name", "email", "sis_id"):
             if r.get(key):
                 known.setdefault(key, r[key])
     named = any("on_roster" in r or r.get("name") or r.get("email") for r in results)
+    sis = any(r.get("sis_id") for r in results)  # the column an LMS's grade import matches on (Canvas's name)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["learner", *["name", "email"] * named, *lessons])
+    writer.writerow(["learner", *["name", "email"] * named, *["SIS User ID"] * sis, *lessons])
     for learner in sorted(totals):
         who = [people[learner].get("name", ""), people[learner].get("email", "")] * named
+        who += [people[learner].get("sis_id", "")] * sis
         writer.writerow([learner, *who, *[totals[learner].get(lesson, "") for lesson in lessons]])
     return out.getvalue()
 
@@ -155,6 +158,28 @@ PRIVATE_NOTES = ("to review", "not on the roster", "late: ", "override ")
 FAULT = "not graded"
 
 
+def next_step(r):
+    """What a learner whose notebook was not graded can do about it (one sentence), by the reason: the message
+    alone ("not valid notebook JSON") leaves them guessing what to hand in instead."""
+    lesson = r.get("assignment") or r.get("lesson")  # (the lesson it was handed in for, when it is another's)
+    file = f"{lesson}.ipynb" if lesson else "NN_name.ipynb"
+    lesson = lesson.split("_")[0] if lesson else lesson
+    if r["status"] == "unreadable":
+        return ("What to do: hand in the .ipynb file itself (not a PDF, a zip, a screenshot or a link): open your "
+                f"notebook in JupyterLab, save it (File > Save Notebook), and submit that file, {file}, again. If "
+                "JupyterLab cannot open it either, look for a copy in lessons/.backup/ (tinygrad-lite update keeps "
+                "one of each notebook it changes there), or ask your instructor.")
+    if r["status"] == "unknown lesson":
+        return ("What to do: submit the lesson's notebook as the course gave it to you, under its own name (for "
+                "example 03_backward_pass.ipynb): a notebook made anew, or one whose name was changed, says no lesson.")
+    if r["status"] == "wrong lesson":
+        return f"What to do: submit your notebook of lesson {lesson}, {file}, for this assignment."
+    if r["status"] == MISSING:
+        return (f"What to do: if you handed one in, ask your instructor which name it was found under; else submit "
+                f"{file}.")
+    return ""
+
+
 def feedback_header(r):
     """The lines of a submission's feedback before its exercises: the total and the notes (or why it was not
     graded). The notes for the instructor ("to review: ...") are left out."""
@@ -162,7 +187,8 @@ def feedback_header(r):
         return [f"**Not graded yet:** the grading machines failed ({r.get('reason', '')}), not your notebook. It "
                 "will be graded when your instructor runs the grader again.", ""]
     if r["status"] in NOT_GRADED:
-        return [f"**Not graded ({r['status']}):** {r.get('reason', '')}", "", f"Points: 0 of {_number(r['max'])}.", ""]
+        return [f"**Not graded ({r['status']}):** {r.get('reason', '')}", "", *[next_step(r), ""] * bool(next_step(r)),
+                f"Points: 0 of {_number(r['max'])}.", ""]
     lines = [f"**Total: {_number(r['total'])} of {_number(r['max'])} points.**", ""]
     lines += [line for line in adjustments(r) for line in (line, "")]
     for note in r["notes"]:
@@ -195,7 +221,7 @@ def exercise_report(e):
     (``judge.for_learner``, ``learner_hints``)."""
     from .judge import for_learner
     unit = "point" if e["max"] == 1 else "points"
-    report = {"heading": f"{e['id']}: {_number(e['points'])} of {_number(e['max'])} {unit} ({e['status']})",
+    report = {"heading": f"{e['id']}: {_number(e['points'])} of {_number(e['max'])} {unit} ({shown_status(e)})",
               "reason": None, "summary": [], "closing": None, "cases": [], "more": 0, "hints": [], "override": None}
     if e.get("override"):
         reason = e["override"]["reason"]
@@ -331,6 +357,14 @@ def _html(text):
     return re.sub(r"`([^`\n]+)`", r"<code>\1</code>", html.escape(str(text)))
 
 
+def shown_status(e):
+    """The status an exercise's feedback shows: the judged one, or, where the instructor set its points, what those
+    points are (an exercise judged "passed" and set to 0 must not show a green "passed")."""
+    if not e.get("override"):
+        return e["status"]
+    return "passed" if e["points"] >= e["max"] else "failed" if e["points"] <= 0 else "partial"
+
+
 def _status_html(status):
     return f'<span class="status {_STATUS_KIND.get(status, "incident")}">{_html(status)}</span>'
 
@@ -343,10 +377,11 @@ def exercise_html(e):
     """One exercise's feedback as an HTML section: the parts of ``exercise_report``, as the Markdown has them."""
     report = exercise_report(e)
     unit = "point" if e["max"] == 1 else "points"
-    kind = _STATUS_KIND.get(e["status"], "incident")
+    status = shown_status(e)
+    kind = _STATUS_KIND.get(status, "incident")
     parts = [f'<section class="exercise {kind}" id="{_anchor(e["id"])}">',
              f'<h2>{_html(e["id"])}<span class="points">{_number(e["points"])} of {_number(e["max"])} {unit}</span>'
-             f'{_status_html(e["status"])}</h2>']
+             f'{_status_html(status)}</h2>']
     if report["override"]:
         parts.append(f'<p class="note"><b>{_html(report["override"])}</b></p>')
     if report["reason"] is not None:  # (with the cell's traceback, when it raised: that part reads as code)
@@ -380,7 +415,9 @@ def feedback_html(r):
                  'the grader again.</p>']
     elif r["status"] in NOT_GRADED:
         body += [f'<p class="total">Not graded ({_html(r["status"])})</p>',
-                 f'<p class="note">{_html(r.get("reason", ""))}</p>', f"<p>Points: 0 of {_number(r['max'])}.</p>"]
+                 f'<p class="note">{_html(r.get("reason", ""))}</p>',
+                 *[f'<p class="note">{_html(next_step(r))}</p>'] * bool(next_step(r)),
+                 f"<p>Points: 0 of {_number(r['max'])}.</p>"]
     else:
         body.append(f'<p class="total">Total: {_number(r["total"])} of {_number(r["max"])} points</p>')
         body += [f'<p class="note">{_html(line)}</p>' for line in adjustments(r)]
@@ -392,7 +429,7 @@ def feedback_html(r):
             cases = f"{e['passed_cases']} of {e['total_cases']}" if e.get("total_cases") else "-"
             body.append(f'<tr><td><a href="#{_anchor(e["id"])}">{_html(e["id"])}</a></td>'
                         f'<td class="num">{_number(e["points"])} of {_number(e["max"])}</td>'
-                        f'<td>{_status_html(e["status"])}</td><td class="num">{cases}</td></tr>')
+                        f'<td>{_status_html(shown_status(e))}</td><td class="num">{cases}</td></tr>')
         body += ["</tbody>", "</table></div>"]
         body += [exercise_html(e) for e in r["exercises"]]
         body.append("<footer>Each exercise runs on the example shown in the notebook and on hidden cases. A hidden "

@@ -2,17 +2,19 @@
 
 The roster (``--roster roster.csv``): a CSV file with a header, its columns named in any case::
 
-    id,name,email,due,lms_id
-    jdoe,Jane Doe,jane.doe@uni.edu,2026-11-20T23:59,123456
-    bsmith,"Smith, Bob",bob.smith@uni.edu,2026-11-22,
+    id,name,email,due,lms_id,sis_id
+    jdoe,Jane Doe,jane.doe@uni.edu,2026-11-20T23:59,123456,S0042
+    bsmith,"Smith, Bob",bob.smith@uni.edu,2026-11-22,,S0043
 
 ``id`` (required, once per learner) is the learner's id in gradebook.csv, lms.csv and feedback/; ``name`` and
 ``email`` go into lms.csv and help recognise a notebook; ``due`` (optional, per learner: an extension is a later
 date) is when the work graded in this run was due, an ISO date (``2026-11-20``: the end of that day) or date and
 time (``2026-11-20T23:59``, ``2026-11-20 23:59``), with or without a UTC offset (``+01:00``, ``Z``; without one,
 the time is read in the time zone of the LMS's submission time it is compared with); ``lms_id`` (optional) is the
-learner's id in the LMS (Canvas's user id, Moodle's participant id, Gradescope's student id). Every roster learner
-gets a row in gradebook.csv and lms.csv: one who handed in nothing gets 0 and the status ``missing``.
+learner's id in the LMS (Canvas's user id, Moodle's participant id, Gradescope's student id); ``sis_id`` (optional;
+a column "SIS User ID", as Canvas's gradebook export names it, is read as it) is the institution's student id,
+the column an LMS's grade import matches rows on: lms.csv then has it as "SIS User ID". Every roster learner gets a
+row in gradebook.csv and lms.csv: one who handed in nothing gets 0 and the status ``missing``.
 
 LMS exports, recognised by their names (``export_of``):
 
@@ -47,6 +49,7 @@ same way, as an id, an email, then a name. A notebook that names no roster learn
 same, under its own name, with the note "not on the roster".
 """
 import csv
+import difflib
 import io
 import re
 import unicodedata
@@ -71,9 +74,14 @@ def read_table(path, what, required, known):
         raise InputError(f"{what} {path} is not UTF-8 text (save it as \"CSV UTF-8\")") from None
     except OSError as e:
         raise InputError(f"{what} {path} cannot be read ({e.strerror or e})") from None
+    if "\0" in text:
+        line = text[:text.index("\0")].count("\n") + 1
+        raise InputError(f"{what} {path} line {line}: a NUL byte, which no CSV file holds (is it a spreadsheet saved "
+                         "in another format? Export it as \"CSV UTF-8\")")
     first = text.split("\n", 1)[0]
     separator = ";" if ";" in first and "," not in first else "\t" if "\t" in first and "," not in first else ","
-    reader = csv.reader(io.StringIO(text), delimiter=separator)
+    reader = csv.reader(io.StringIO(text), delimiter=separator, strict=True)
+    start = 1  # the line the record being read starts on
     try:
         header = next(reader, None)
         if not header or not any(h.strip() for h in header):
@@ -87,8 +95,9 @@ def read_table(path, what, required, known):
             if names.count(column) > 1:
                 raise InputError(f"{what} {path}: the column {column} is named twice on line 1")
         rows = []
+        start = reader.line_num + 1
         for values in reader:
-            line = reader.line_num
+            line, start = start, reader.line_num + 1
             if not any(v.strip() for v in values):
                 continue
             if len(values) > len(names):
@@ -97,7 +106,10 @@ def read_table(path, what, required, known):
             row = dict(zip(names, (v.strip() for v in values)))
             rows.append((line, {column: row.get(column, "") for column in known}))
     except csv.Error as e:
-        raise InputError(f"{what} {path} line {reader.line_num}: not CSV ({e})") from None
+        if "unexpected end of data" in str(e):  # (strict: a quote left open would swallow the rest of the file)
+            raise InputError(f"{what} {path} line {start}: a field opens a double quote (\") that is never closed, "
+                             "so the rest of the file would be read as one field: close the quote") from None
+        raise InputError(f"{what} {path} line {start}: not CSV ({e})") from None
     return rows
 
 
@@ -111,6 +123,7 @@ class Learner:
     due: datetime = None
     lms_id: str = ""
     line: int = 0
+    sis_id: str = ""
 
 
 def parse_due(text):
@@ -169,7 +182,7 @@ class Roster:
         """The roster in the CSV file ``path``; an InputError names a missing id column, an empty or repeated id,
         a repeated lms_id or email, or a due that is not an ISO date, with its line."""
         what = "the roster"
-        rows = read_table(path, what, ("id",), ("id", "name", "email", "due", "lms_id"))
+        rows = read_table(path, what, ("id",), ("id", "name", "email", "due", "lms_id", "sis_id", "sis_user_id"))
         learners, seen = [], {}
         for line, row in rows:
             if not row["id"]:
@@ -186,7 +199,8 @@ class Roster:
             except ValueError:
                 raise InputError(f"{what} {path} line {line}: due {row['due']!r} is not an ISO date or date and "
                                  "time (e.g. 2026-11-20 or 2026-11-20T23:59)") from None
-            learners.append(Learner(row["id"], row["name"], row["email"], due, row["lms_id"], line))
+            learners.append(Learner(row["id"], row["name"], row["email"], due, row["lms_id"], line,
+                                    row["sis_id"] or row["sis_user_id"]))
         return cls(learners, path)
 
     def find(self, keys):
@@ -206,6 +220,14 @@ class Roster:
                 several = (f"its {column} {value} matches {len(found)} roster learners "
                            f"({', '.join(x.id for x in found)})")
         return None, several
+
+    def closest(self, text):
+        """The roster learner whose id or name is closest to ``text`` (a folder's or an export's name that matched
+        none), for a "did you mean" in the note; None when none is close."""
+        candidates = {learner.id.lower(): learner for learner in self.learners}
+        candidates.update({simple(learner.name): learner for learner in self.learners if learner.name})
+        close = difflib.get_close_matches(simple(text) or str(text).lower(), list(candidates), n=1, cutoff=0.6)
+        return candidates[close[0]] if close else None
 
 
 # -------------------------------------------------------------------- LMS exports
@@ -379,7 +401,10 @@ def identify(subs, roster=None):
         if roster and not person:
             sub.on_roster = False
             said = export.name if export else sub.learner
-            sub.later.append(f"not on the roster ({said}{': ' + why if why else ' matches no roster learner'})")
+            sub.suggested = None if why else roster.closest(said)
+            guess = f"; did you mean {sub.suggested.id}" + (f" ({sub.suggested.name})" if sub.suggested.name else "") \
+                + "? Rename the folder, or give the roster that id, and grade again" if sub.suggested else ""
+            sub.later.append(f"not on the roster ({said}{': ' + why if why else ' matches no roster learner'}{guess})")
         sub.members = []
         for name, email, sid in export.members if export else []:
             member, _ = roster.find([("email", email), ("id", sid), ("lms_id", sid), ("id", name), ("name", name)]) \

@@ -12,12 +12,13 @@ import numpy as np
 
 from ...amp.autocast_mode import autocast_args
 from ...autograd.grad_mode import no_grad
-from ...device import array_module_of
+from ...device import array_module_of, check_same_device
 from ...functions import write_out
 from ...ops.activation import GELU, LeakyReLU, ReLU
 from ...ops.batch_norm import BatchNorm, batch_statistics
 from ...ops.layer_norm import LayerNorm
 from ...ops.matmul import Linear
+from ... import dtypes as dt
 from ... import random
 from ...return_types import refuse_pair
 from ...shapes import check_broadcast, check_number, dim_index
@@ -112,6 +113,13 @@ def gelu(input, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise RuntimeError(f"gelu(): approximate argument must be either none or tanh, got {approximate!r}")
     return GELU.apply(input, approximate=approximate)
+
+
+def silu(input, inplace=False):
+    r"""x \sigma(x), the sigmoid-weighted linear unit (also called swish): smooth, and negative for x < 0 down to
+    about -0.28. d/dx = \sigma(x) (1 + x (1 - \sigma(x))). ``inplace`` is computed out of place."""
+    _check_floating("silu", input)
+    return input * input.sigmoid()
 
 
 def sigmoid(input):
@@ -221,9 +229,23 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if t is not None and t.numel() != channels:
             raise RuntimeError(f"batch_norm(): {name} should contain {channels} elements (one per channel, dim 1 of "
                                f"the input of shape {tuple(input.shape)}) not {t.numel()}")
+        if t is not None and t.dtype is not input.dtype and (input.dtype, t.dtype) != (dt.float16, dt.float32):
+            raise RuntimeError(f"batch_norm(): mixed dtype: the input is {input.dtype.name} but {name} is "
+                               f"{t.dtype.name} (PyTorch refuses it too: 'mixed dtype'). Convert one of them: the "
+                               "layer with bn.to(x.dtype), or the input; only a float16 input may have float32 "
+                               "parameters and statistics (mixed precision)")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm(): running_mean and running_var must either both be None or neither be None "
+                         f"(running_mean is {'None' if running_mean is None else 'given'}, running_var "
+                         f"{'None' if running_var is None else 'given'}): the running statistics are updated together")
     if eps < 0 or (training and eps <= 0):  # as PyTorch: 0 would divide a constant channel by 0 in training
         raise ValueError(f"batch_norm(): eps must be {'positive during training' if training else 'non-negative'}, "
                          f"got {eps}; it keeps the division by sqrt(var + eps) finite (the default is 1e-5)")
+    others = [t for t in (running_mean, running_var, weight, bias) if t is not None]
+    if input.dtype is dt.float16 and others and all(t.dtype is dt.float32 for t in others):
+        # mixed precision (autocast: float16 activations, float32 parameters): computed in float32 and returned in
+        # float16, as PyTorch's kernels compute such a batch norm
+        return batch_norm(input.float(), running_mean, running_var, weight, bias, training, momentum, eps).half()
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, channels) + (1,) * (input.ndim - 2)  # broadcasts a per-channel vector over the input
     if training:
@@ -317,6 +339,11 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             raise RuntimeError(f"layer_norm(): expected {name} to be a Tensor of the same shape as normalized_shape "
                                f"{list(shape)}, but got {got}")
     input, weight, bias = autocast_args("layer_norm", input, weight, bias)  # float32 inside autocast("cuda")
+    others = [t for t in (weight, bias) if t is not None]
+    if input.dtype is dt.float16 and others and all(t.dtype is dt.float32 for t in others):
+        # mixed precision (autocast("cpu"): float16 activations, float32 parameters): computed in float32 and
+        # returned in float16, as PyTorch's CPU kernel computes it
+        return layer_norm(input.float(), normalized_shape, weight, bias, eps).half()
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.dtype != input.dtype:
             raise RuntimeError(f"layer_norm(): the input is {input.dtype} but the {name} is {t.dtype}; they must "
@@ -356,6 +383,50 @@ def one_hot(tensor, num_classes=-1):
                            f"{int(index.max())}")
     xp = array_module_of(index)
     return Tensor._make((index[..., None] == xp.arange(num_classes)).astype(np.int64), None)
+
+
+# -------------------------------------------------------------------- embeddings
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+    r"""Rows of ``weight`` picked by the indices ``input``: out[..., :] = weight[input[...], :], shape (*input.shape,
+    embedding_dim). The gradient of weight's row i is the sum of the gradients of the outputs that picked it.
+
+    ``padding_idx``: the outputs of that index get no gradient, so its row stays as it is (a Embedding layer starts
+    it at zeros). ``max_norm``: before picking, each row that ``input`` picks and whose ``norm_type``-norm is above
+    max_norm is multiplied in place by max_norm / (norm + 1e-7), as PyTorch renormalises it (no gradient flows
+    through that). ``scale_grad_by_freq`` and ``sparse`` (sparse gradients) are not supported here. Indices out of
+    range are an IndexError (on a GPU that check reads two numbers back: CuPy's indexing would wrap an index around
+    silently).
+    """
+    _check_tensor("embedding", input)
+    _check_tensor("embedding", weight, "weight")
+    if not weight.is_floating_point():
+        raise RuntimeError(f"embedding(): weight must be floating point, got {weight.dtype}")
+    if input.dtype.name not in ("int64", "int32"):
+        raise RuntimeError(f"embedding(): the indices must be int64 (or int32), got {input.dtype.name}: convert them "
+                           "with .long()")
+    if weight.ndim != 2:
+        raise RuntimeError(f"embedding(): weight must be 2-D (num_embeddings, embedding_dim), got shape "
+                           f"{tuple(weight.shape)}")
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding(): scale_grad_by_freq and sparse are not supported by tinygrad_lite")
+    check_same_device("embedding", [input, weight])
+    rows = weight.shape[0]
+    index = input.array
+    if index.size and (int(index.min()) < -rows or int(index.max()) >= rows):
+        bad = int(index.max()) if int(index.max()) >= rows else int(index.min())
+        raise IndexError(f"embedding(): index {bad} is out of range for a weight of {rows} rows (valid: 0 to "
+                         f"{rows - 1}); is num_embeddings the vocabulary's size?")
+    if max_norm is not None:
+        with no_grad():  # (PyTorch's embedding_renorm_: in place, outside the graph)
+            picked = array_module_of(index).unique(index % rows)
+            norms = (weight[Tensor._make(picked, None)].abs() ** norm_type).sum(1) ** (1 / norm_type)
+            scale = where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).reshape(-1, 1)
+            weight[Tensor._make(picked, None)] = weight[Tensor._make(picked, None)] * scale
+    out = weight[input]
+    if padding_idx is not None:
+        padding = padding_idx % rows
+        out = where((input == padding).unsqueeze(-1), weight.detach()[padding], out)  # no gradient to that row
+    return out
 
 
 # -------------------------------------------------------------------- normalisation
@@ -400,5 +471,6 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     return (unit1 * unit2).sum(d)
 
 
-__all__ = ["linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "dropout",
-           "batch_norm", "layer_norm", "one_hot", "normalize", "cosine_similarity"] + list(_loss_names)
+__all__ = ["linear", "relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax",
+           "dropout", "batch_norm", "layer_norm", "one_hot", "embedding", "normalize", "cosine_similarity"] + \
+    list(_loss_names)

@@ -46,7 +46,7 @@ from ...shapes import check_broadcast, check_number
 from ...tensor import Tensor, where
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss"]
+           "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div"]
 
 
 # -------------------------------------------------------------------- reductions
@@ -619,3 +619,40 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if loss is None:
         loss = _nll(input.log_softmax(class_dim), target, weight, ignore_index, reduction, label_smoothing)
     return _checked_on_device(loss, bad, "cross_entropy", input, target, ignore_index)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    r"""Kullback-Leibler divergence KL(target || model), pointwise, for log-probabilities ``input``.
+
+        l_n = y_n (\log y_n - x_n)           (target y as probabilities; 0 where y_n = 0, as y log y -> 0)
+        l_n = e^{y_n} (y_n - x_n)            (``log_target=True``: the target as log-probabilities too)
+
+    ``input`` x holds log-probabilities (the output of log_softmax), not probabilities. ``reduction``: 'none',
+    'sum', 'batchmean' (the sum divided by the batch size, input.size(0): the divergence per sample, KL's own
+    definition) or 'mean' (divided by every element's count: the batch size times the number of classes, which is
+    not KL; it warns, as PyTorch's does). The target gets a gradient too, where it requires one (at a target
+    probability of exactly 0 it is -x there, finite; PyTorch's is nan).
+    """
+    batchmean = isinstance(reduction, str) and reduction == "batchmean"
+    if batchmean:
+        reduction = "sum"
+    reduction = _reduction("kl_div", reduction, size_average, reduce)
+    _check_tensors("kl_div", input, target)
+    input, target = autocast_args("kl_div", input, target)
+    for what, x in (("input", input), ("target", target)):
+        if not x.dtype.is_floating_point:
+            raise RuntimeError(f"kl_div: {what} must be floating point (log-probabilities or probabilities), got "
+                               f"{x.dtype.name}: convert it with {what}.float()")
+    _warn_if_shapes_differ("kl_div", input, target)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:  # y log y with 0 for y = 0 (log of a 1 there: no -inf, and a gradient of 0 times something finite)
+        loss = target * (where(target > 0, target, 1.0).log() - input)
+    if batchmean:
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    if reduction == "mean":
+        warnings.warn("kl_div: reduction='mean' divides the total loss by both the batch size and the number of "
+                      "classes; reduction='batchmean' divides by the batch size only, which is the KL divergence "
+                      "per sample (PyTorch warns the same, and will make 'mean' mean that)",
+                      stacklevel=_callers_level())
+    return _reduce(loss, reduction)

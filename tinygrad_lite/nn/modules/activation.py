@@ -81,6 +81,20 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
+class SiLU(Module):
+    """x sigmoid(x) (also called swish); see ``F.silu``."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.silu(input)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
 class Softmax(Module):
     """Probabilities along ``dim``. Give the dim (usually 1 or -1): with None PyTorch's legacy guess is used."""
 

@@ -3,6 +3,7 @@
 - ``Sequential``: a pipeline; its forward feeds each layer's output to the next.
 - ``ModuleList``: a list of layers whose forward you write yourself (loop over it).
 - ``ModuleDict``: layers by name.
+- ``ParameterList`` and ``ParameterDict``: the same for parameters themselves.
 
 A plain Python list of layers would not do: its layers would not be registered, so ``parameters()`` (and so the
 optimizer), ``state_dict()``, ``to()`` and ``train()`` would not see them. The children are named "0", "1", ...
@@ -13,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 
 from ...tensor import Tensor
+from ..parameter import Parameter
 from .module import Module, _addindent
 
 
@@ -199,3 +201,132 @@ class ModuleDict(Module):
                 raise TypeError(f"ModuleDict.update: expected a mapping or (key, module) pairs, got an element "
                                 f"{pair!r}")
             self[pair[0]] = pair[1]
+
+
+def _as_parameter(value, owner):
+    """A tensor becomes a Parameter (a Parameter stays itself), as PyTorch's containers of parameters do."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{owner}: expected a Parameter or a Tensor, got {type(value).__name__}")
+    return value
+
+
+class ParameterList(Module):
+    """A list of parameters, registered so the model sees them: ``ParameterList([nn.Parameter(w) for ...])``.
+
+    Their names are "0", "1", ... (so state_dict keys like "weights.0"); a tensor put in becomes a Parameter."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self.__class__(list(self)[index])
+        return self._parameters[str(_absolute_index(index, len(self), "ParameterList"))]
+
+    def __setitem__(self, index, param):
+        self.register_parameter(str(_absolute_index(index, len(self), "ParameterList")),
+                                _as_parameter(param, "ParameterList"))
+
+    def append(self, value):
+        self.register_parameter(str(len(self)), _as_parameter(value, "ParameterList.append"))
+        return self
+
+    def extend(self, values):
+        if not hasattr(values, "__iter__") or isinstance(values, (Tensor, str)):
+            raise TypeError(f"ParameterList.extend should be called with an iterable of parameters, got "
+                            f"{type(values).__name__}; for one use append")
+        for value in values:
+            self.append(value)
+        return self
+
+    def __iadd__(self, values):
+        return self.extend(values)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ParameterList has no forward: it only holds parameters; use them in your own "
+                                  "forward (for w in self.weights: ...)")
+
+    def extra_repr(self):
+        return "\n".join(f"({name}): Parameter containing: [{p.dtype} of size {tuple(p.shape)}]"
+                         for name, p in self._parameters.items())
+
+
+class ParameterDict(Module):
+    """Parameters by name (str keys), in insertion order: ``ParameterDict({"scale": nn.Parameter(...)})``; a
+    tensor put in becomes a Parameter. state_dict keys are the names (``"gains.scale"``)."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return self._parameters[key]
+
+    def __setitem__(self, key, value):
+        if not isinstance(key, str):
+            raise TypeError(f"ParameterDict: keys must be str (each is the parameter's name), got {key!r} "
+                            f"({type(key).__name__})")
+        self.register_parameter(key, _as_parameter(value, "ParameterDict"))
+
+    def __delitem__(self, key):
+        del self._parameters[key]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def values(self):
+        return self._parameters.values()
+
+    def items(self):
+        return self._parameters.items()
+
+    def get(self, key, default=None):
+        return self._parameters.get(key, default)
+
+    def pop(self, key):
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self):
+        self._parameters.clear()
+
+    def update(self, parameters):
+        """Add (or replace) parameters from a mapping or from an iterable of (key, parameter) pairs."""
+        pairs = parameters.items() if isinstance(parameters, Mapping) else parameters
+        if not hasattr(pairs, "__iter__") or isinstance(pairs, (Tensor, str)):
+            raise TypeError(f"ParameterDict.update: expected a mapping or an iterable of (key, parameter) pairs, got "
+                            f"{type(parameters).__name__}")
+        for pair in pairs:
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise TypeError(f"ParameterDict.update: expected a mapping or (key, parameter) pairs, got an element "
+                                f"{pair!r}")
+            self[pair[0]] = pair[1]
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ParameterDict has no forward: it only holds parameters; use them by name in your "
+                                  "own forward (self.gains['scale'])")
+
+    def extra_repr(self):
+        return "\n".join(f"({name}): Parameter containing: [{p.dtype} of size {tuple(p.shape)}]"
+                         for name, p in self._parameters.items())

@@ -10,7 +10,7 @@ from ..functional.loss import _reduction
 from .module import Module
 
 __all__ = ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
-           "NLLLoss"]
+           "NLLLoss", "KLDivLoss"]
 
 
 class _Loss(Module):
@@ -113,3 +113,17 @@ class CrossEntropyLoss(_WeightedLoss):
     def forward(self, input, target):
         return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
+
+
+class KLDivLoss(_Loss):
+    """The Kullback-Leibler divergence of the target from log-probabilities; see ``F.kl_div`` (``reduction`` may
+    also be 'batchmean', KL per sample)."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        batchmean = isinstance(reduction, str) and reduction == "batchmean"
+        super().__init__(size_average, reduce, "mean" if batchmean else reduction)
+        self.reduction = "batchmean" if batchmean else self.reduction
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

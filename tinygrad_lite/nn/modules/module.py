@@ -388,6 +388,29 @@ class Module:
                                      f"{type(module).__name__})")
         return module
 
+    def get_parameter(self, target):
+        """The parameter at the dotted path ``target`` ("encoder.0.weight"), as ``torch.nn.Module.get_parameter``;
+        an AttributeError names what is missing or what the name is instead."""
+        return self._get_member(target, "_parameters", "an nn.Parameter", "get_parameter")
+
+    def get_buffer(self, target):
+        """The buffer at the dotted path ``target`` ("bn.running_mean"), as ``torch.nn.Module.get_buffer``."""
+        return self._get_member(target, "_buffers", "a buffer", "get_buffer")
+
+    def _get_member(self, target, store, kind, op):
+        if not isinstance(target, str):
+            raise TypeError(f"{op}: target must be a dotted path (a str) such as 'encoder.0.weight', got "
+                            f"{type(target).__name__} {target!r:.40}")
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}` ({op}({target!r}); its "
+                                 f"{store[1:]}: {', '.join(getattr(module, store)) or 'none'})")
+        if name not in getattr(module, store):
+            raise AttributeError(f"`{name}` is not {kind} ({op}({target!r}): it is a "
+                                 f"{type(getattr(module, name)).__name__})")
+        return getattr(module, name)
+
     def named_children(self):
         """(name, module) for the direct sub-modules only."""
         seen = set()

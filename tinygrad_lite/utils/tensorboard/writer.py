@@ -184,7 +184,10 @@ class SummaryWriter:
         self._get_file_writer()  # after close(), this opens the files again (all_writers)
         base = str(self.log_dir)
         for tag, value in tag_scalar_dict.items():
-            folder = base + "/" + main_tag.replace("/", "_") + "_" + str(tag)
+            if not isinstance(tag, str):  # (PyTorch: a TypeError from joining main_tag and the key)
+                raise TypeError(f"add_scalars: the keys of tag_scalar_dict name the curves and must be str, got "
+                                f"{tag!r} ({type(tag).__name__}); write {{{str(tag)!r}: ...}}")
+            folder = base + "/" + main_tag.replace("/", "_") + "_" + tag
             if folder not in self.all_writers:
                 self.all_writers[folder] = self._new_file_writer(folder)
             summary = self._summary.scalar(main_tag, _one_number(value, "add_scalars"))
@@ -280,12 +283,14 @@ def _hparam_value(name, value):
     """A hyperparameter as the hparams plugin stores it: a str, or a float (bools and tensors too)."""
     if isinstance(value, str):
         return value
-    if isinstance(value, numbers.Real):
+    if isinstance(value, (int, float)):  # bool too; not numpy's numbers, which PyTorch refuses as well
         return float(value)
     if hasattr(value, "detach"):
         return _one_number(value, "add_hparams")
+    hint = f": {'float' if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral) else 'int'}" \
+        f"(value) makes it one" if isinstance(value, numbers.Real) else ""
     raise ValueError(f"add_hparams: hparam_dict[{name!r}] must be an int, float, str, bool or one-element tensor, "
-                     f"got {type(value).__name__}")
+                     f"got {type(value).__module__}.{type(value).__name__}{hint}")
 
 
 def _merge_bins(values, bins, max_bins):
