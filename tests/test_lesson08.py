@@ -1469,3 +1469,26 @@ def test_the_stub_cells_define_what_the_later_cells_use():
     for exercise_id, cell in exercise_cells(read_notebook(RELEASED)).items():
         name = exercise_id.split(".", 1)[1]
         assert callable(define(cell.source, dict(NAMES))[name])
+
+
+def scaled_step_floor_of_one(loss, model, optimizer, state, max_norm=None):
+    """(issue 46) "a scale is at least 1": a floor on the backoff, which GradScaler does not have."""
+    scale = state["scale"]
+    (loss * scale).backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    for p in params:
+        p.grad = p.grad / scale
+    if not all(bool(tl.isfinite(p.grad).all()) for p in params):
+        state["scale"], state["good_steps"] = max(scale * state["backoff_factor"], 1.0), 0
+        return False
+    if max_norm is not None:
+        nn.utils.clip_grad_norm_(params, max_norm)
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"], state["good_steps"] = scale * state["growth_factor"], 0
+    return True
+
+
+WRONG += [("08.scaled_step", scaled_step_floor_of_one, "hidden case 6 of 11", "the scale falls below 1",
+           "GradScaler sets no floor")]

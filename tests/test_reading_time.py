@@ -21,7 +21,6 @@ SHARED_TOOL = ROOT.parent / "shared" / "tools" / "lesson_time.py"  # beside the 
 
 # lesson -> what does not fit yet ("core": its core path, "statement": an exercise's statement)
 OVER = {
-    "00_welcome_and_tensors": {"statement"},
     "01_forward_pass": {"core", "statement"},
     "02_loss_functions": {"core", "statement"},
     "03_backward_pass": {"core", "statement"},

@@ -1327,7 +1327,10 @@ def _judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
         return verdict(FAILED, failed, details=[failure] + ([in_place] if in_place else []),
                        hints_=((default,) if default else ()) + tuple(found))
     if in_place:
-        return verdict(FAILED, failed, details=[in_place])
+        levels = exercise.in_place_hint
+        found = tiers(exercise, "in_place", (levels,) if isinstance(levels, str) else tuple(levels), seen) \
+            if levels else ()
+        return verdict(FAILED, failed, details=[in_place], hints_=found)
     if exercise.grad and tensor_parts(exercise.answer or TensorAnswer(), reference.raw(i)):
         return _judge_graph(exercise, reference, i, record.get("graph"), raw, here)
     return verdict(PASSED, f"{exercise.id}: passed {here}.", "passed")

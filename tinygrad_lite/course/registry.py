@@ -99,6 +99,9 @@ class Exercise:
     kinds inside the learner's function fail the exercise (it is about computing without overflow).
     ``stability_hint``: a hint (a string, or a tuple of tiers) shown with that failure when no Mistake matches,
     e.g. for right values computed through an overflowing branch of ``where``.
+    ``in_place_hint``: a hint (a string, or a tuple of tiers) shown with the failure "your function changed its
+    input in place" when the numbers are right, for the way this exercise's learners do it (e.g. a copy that is
+    not one).
     ``generic_hints``: the generic hints (GENERIC_HINTS) that fit this exercise's mistakes (none by default: a
     generic hint fires only where its mistake can happen, e.g. "broadcast_sum" for a gradient).
     ``vary``: the arguments the hidden cases must vary so that ignoring one fails (None: every argument of the
@@ -143,6 +146,7 @@ class Exercise:
     grad_jitter: float = 1e-3
     stability: object = False
     stability_hint: object = ()
+    in_place_hint: object = ()
     generic_hints: tuple = ()
     vary: object = None
     error_hints: tuple = ()

@@ -70,10 +70,20 @@ def _row_normalize_cases(rng):
         # right answers stay exact: the sum's square (division's gradient) and 1/sum^2 (the reciprocal's) stay
         # normal float32 numbers for sums above about 1.1e-19; these sum to 4e-19 .. 4e-18
         Case((_f32(rng.uniform(1e-19, 1e-18, size=(3, 4))),), "tinier scores: each row sums to under 4e-18"),
-        # issue 32: PyTorch keeps float64, so a .float() (or a float32 tensor made inside) must show
-        Case((_double(_large_with_zeros(rng, 5, 4) / 1e4),),
-             "float64 scores, some of them 0: the result is float64, compared at float64's precision"),
+        # issue 32: PyTorch keeps float64, so a .float() (or a float32 tensor made inside) must show; issue 46: a
+        # row of scores about 1e-100, which float64 holds and divides exactly, shows a clamp of the sums at a
+        # "tiny" floor (float32's smallest normal number, 1.2e-38, or 1e-30), which float32's cases cannot
+        Case((_double(_with_a_tiny_row(_large_with_zeros(rng, 5, 4) / 1e4, rng)),),
+             "float64 scores, some of them 0, and a row that sums to about 1e-99: the result is float64, compared "
+             "at float64's precision"),
     ]
+
+
+def _with_a_tiny_row(scores, rng):
+    """``scores`` with its last row replaced by scores between 1e-100 and 5e-100 (none 0)."""
+    scores = scores.copy()
+    scores[-1] = rng.uniform(1e-100, 5e-100, size=scores.shape[1])
+    return scores
 
 
 def _shrunk(got, expected, axis, denominators):
@@ -103,8 +113,8 @@ EPSILON_IN_THE_SUM = (
     "or a clamp of them from below, makes the denominator larger than the sum. Divide by the plain sum: each row "
     "then sums to 1, whatever the scale of its scores",
     "with scores of about 1e-8 a row sums to about 1e-7, so an epsilon of 1e-8, for one, is already a tenth of "
-    "it, and a hidden case has rows that sum to under 4e-18; no row of scores here sums to 0, so nothing needs "
-    "guarding")
+    "it; hidden cases have rows that sum to under 4e-18, and a float64 row that sums to about 1e-99, below any "
+    "'tiny' floor of float32's. No row of scores here sums to 0, so nothing needs guarding")
 
 
 def _row_normalize_without_keepdim(scores):
@@ -367,6 +377,8 @@ def _pairwise_wrong(kind):
             return _f32(np.sqrt((diff ** 2).sum(axis=-1)))
         if kind == "transposed":
             return _f32((diff ** 2).sum(axis=-1).T)
+        if kind == "square_of_sum":
+            return _f32(diff.sum(axis=-1) ** 2)
         return _f32((diff ** 2).sum(axis=0 if kind == "dim0" else 1))
     return wrong
 
@@ -399,6 +411,11 @@ register(Exercise(
         _mistake(_pairwise_wrong("no_square"),
                  "you summed the differences without squaring them, so positive and negative ones cancel. "
                  "Square each difference, then sum over the coordinates."),
+        _mistake(_pairwise_wrong("square_of_sum"),
+                 "you squared the sum of the differences, (sum_k (a_ik - b_jk))^2: differences of opposite signs "
+                 "cancel before the square. The squared distance is the sum of the squared differences: square "
+                 "each coordinate's difference, then add them up",
+                 more="the order matters: square the (N, M, D) differences first, then reduce over D"),
         _mistake(_pairwise_wrong("abs"),
                  "you summed absolute differences (the L1 distance). Square the differences instead."),
         _mistake(_pairwise_wrong("sqrt"),

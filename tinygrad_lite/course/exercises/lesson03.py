@@ -1113,11 +1113,13 @@ def _x_left_bit_for_bit(fn, args, kwargs):
     (x[i] = old), or working on a copy, leaves x exactly as it was."""
     x = args[1] if len(args) > 1 else None
     before = x.copy() if isinstance(x, np.ndarray) and x.dtype.kind == "f" else None
-    if args and isinstance(args[0], ScalarFunction) and isinstance(x, np.ndarray):
-        args = (_Watching(args[0], x), *args[1:])
-    result = fn(*args, **kwargs)
+    watching = _Watching(args[0], x) if args and isinstance(args[0], ScalarFunction) and isinstance(x, np.ndarray) \
+        else None
+    result = fn(*((watching, *args[1:]) if watching else args), **kwargs)
     if before is not None and x.shape == before.shape:
         moved = (x != before) & ~(np.isnan(x) & np.isnan(before))
+        if watching and watching.nudged_callers:  # nudged while f ran, even if put back exactly afterwards
+            moved.flat[0] = True
         x[moved] = np.nan
     return result
 
@@ -1136,10 +1138,12 @@ class _Watching(ScalarFunction):
 
     def __init__(self, f, x):
         super().__init__(f.text, f.f)
-        self.x0, self.callers = np.array(x, dtype=np.float64), x
+        self.x0, self.callers, self.nudged_callers = np.array(x, dtype=np.float64), x, False
 
     def __call__(self, x):
         seen = np.asarray(x, dtype=np.float64)
+        if isinstance(x, np.ndarray) and np.shares_memory(x, self.callers) and (seen != self.x0).any():
+            self.nudged_callers = True  # the caller's own x, nudged in place: reported after the call
         if seen.shape == self.x0.shape and x is not self.callers:  # (the caller's own x: reported as changed)
             off = (seen != self.x0) & (np.abs(seen - self.x0) <= 4 * np.spacing(np.abs(self.x0)))
             if off.any():
@@ -1296,6 +1300,12 @@ register(Exercise(
     reference=numerical_grad_reference,
     cases=_numerical_cases,
     call=_x_left_bit_for_bit,  # the caller's x must come back exactly, not up to rounding
+    # and be left alone while f runs (issue 46: np.asarray makes no copy of a float64 x)
+    in_place_hint=("the caller's x was nudged while f ran, even if every element was put back afterwards: x[i] = "
+                   "... on the array you were given, or on one that shares its memory, changes the caller's (and f "
+                   "may read it). Nudge a float64 copy of x instead",
+                   "np.asarray(x, dtype=np.float64) and x.astype(np.float64, copy=False) return x itself when it "
+                   "already is float64; np.array(x, dtype=np.float64) always copies"),
     answer=_Float64Estimates(),
     generic_hints=("sign", "factor"),
     error_hints=[INTEGER_X],

@@ -956,9 +956,11 @@ def _scaling_cases(rng):
         Case((_scaling_setup(rng, 5, 12, (2, 4, 9), ("SGD", {"lr": 0.2}),
                              {"scale": 512.0, "growth_interval": 2, "good_steps": 1}, max_norm=2.0, spread=2.0),),
              "the count of clean steps starts at 1 (a resumed run); max_norm=2.0"),
+        # issue 46: from 256, four backoffs by 0.125 take the scale to 0.0625; GradScaler has no floor (a floor
+        # of 1, "a scale is at least 1", changes it from the fourth)
         Case((_scaling_setup(rng, 3, 9, (0, 1, 2, 3), ("SGD", {"lr": 0.1}),
-                             {"scale": 4096.0, "backoff_factor": 0.125}),),
-             "four overflows in a row, backoff_factor=0.125"),
+                             {"scale": 256.0, "backoff_factor": 0.125}),),
+             "four overflows in a row, backoff_factor=0.125: the scale falls below 1"),
         Case((_scaling_setup(rng, 3, 12, (), ("SGD", {"lr": 0.05}), {"scale": 2.0 ** 16, "growth_interval": 2},
                              spread=2.0, autocast=True),),
              "a float16 forward pass (autocast): the gradients overflow while the loss stays finite"),
@@ -986,7 +988,7 @@ def _scaling_cases(rng):
 def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check=True, nan_check=True,
             inf_check=True, backoff=True, grow="interval", reset=True, clip_first=False, test="gradients",
             factors="state", clip_always=False, unscale_late=False, scaled=True, clip=True, first_only=False,
-            last_only=False, step_anyway=False, clip_eps=True):
+            last_only=False, step_anyway=False, clip_eps=True, floor=None):
     """A learner's scaled_step; the switches make one mistake each (``factors``: "fixed" 0.5 and 2 instead of the
     state's factors, "fixed_up" only 2, "fixed_down" only 0.5; ``clip_always``: clips to 1.0 when max_norm is
     None; ``unscale_late``: divides by the scale after updating it; ``clip=False``: max_norm ignored;
@@ -994,7 +996,7 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
     ``clip_first="scaled"``: the scaled gradients clipped to max_norm * S, then unscaled; ``inf_check=False``:
     np.isnan only, so inf passes; ``step_anyway``: the optimizer steps before the test, which then only updates
     the state; ``grow="never"``: the count kept, the scale never grown; ``clip_eps=False``: a clipping of one's own,
-    by max_norm / norm, without clip_grad_norm_'s eps)."""
+    by max_norm / norm, without clip_grad_norm_'s eps; ``floor``: the scale kept at or above it after a backoff)."""
     down = 0.5 if factors in ("fixed", "fixed_down") else state["backoff_factor"]
     up = 2.0 if factors in ("fixed", "fixed_up") else state["growth_factor"]
     if clip_always and max_norm is None:
@@ -1023,7 +1025,7 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
         optimizer.step()
     if bad and check:
         if backoff:
-            state["scale"] = scale * down
+            state["scale"] = scale * down if floor is None else max(scale * down, floor)
         if reset:
             state["good_steps"] = 0
         return False
@@ -1196,6 +1198,11 @@ register(Exercise(
                  "after an overflow the scale must come DOWN (times backoff_factor): otherwise the next steps "
                  "overflow again and again",
                  "the skip branch must change the scale too, by the factor the state names for it"),
+        _mistake(_scaling_switch(floor=1.0),
+                 "your scale stopped at 1 where backoff_factor takes it lower: GradScaler sets no floor. A scale "
+                 "below 1 is still a scale (it shrinks gradients that would overflow even unscaled), and dividing "
+                 "by it afterwards gives the true gradients back",
+                 "in the skip branch, multiply the scale by backoff_factor, with no max() or clamp around it"),
         _mistake(_scaling_switch(reset=False),
                  "an overflow starts the count of clean steps again: the scale may grow only after "
                  "growth_interval clean steps IN A ROW",
