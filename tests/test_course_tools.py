@@ -239,6 +239,16 @@ def test_release_notebook_clears_outputs_drops_instructor_cells_and_stubs():
     assert nb.cells[1].outputs, "the solution notebook itself is left unchanged"
 
 
+def test_release_keeps_a_cell_shown_collapsed_collapsed():
+    """A cell a learner runs without reading (the asserts that keep the text true) carries JupyterLab's
+    {"jupyter": {"source_hidden": true}}: the learner's copy keeps it, and drops other tools' metadata."""
+    nb = sample_notebook()
+    nb.cells[1].metadata["jupyter"] = {"source_hidden": True}
+    nb.cells[1].metadata["collapsed"] = False
+    kept = release_notebook(nb).cells[1].metadata
+    assert kept["jupyter"] == {"source_hidden": True} and "collapsed" not in kept
+
+
 def test_release_tags_top_level_stubs_for_nbval():
     nb = sample_notebook()
     nb.cells[2].source = "### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION"

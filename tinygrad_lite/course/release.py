@@ -33,6 +33,9 @@ from .notebooks import (
 )
 
 RAISES = "raises-exception"
+# the cell metadata a learner's copy keeps: tags (nbval's, raises-exception), ours, and JupyterLab's "jupyter"
+# ({"source_hidden": true}: a cell shown collapsed, such as the asserts that keep the text true)
+KEPT_METADATA = ("tags", KEY, "jupyter")
 STUB_WIDTH = 100  # stub lines fit a laptop-wide editor (the task text is wrapped)
 
 
@@ -79,7 +82,7 @@ def release_notebook(nb, path="the notebook"):
         if info.get("instructor"):
             continue
         new = nbformat.from_dict({"cell_type": cell.cell_type, "id": cell.get("id"), "source": cell.source,
-                                  "metadata": {k: v for k, v in cell.metadata.items() if k in ("tags", KEY)}})
+                                  "metadata": {k: v for k, v in cell.metadata.items() if k in KEPT_METADATA}})
         if new.id is None:
             del new["id"]
         if cell.cell_type == "code":
