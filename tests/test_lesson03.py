@@ -1639,3 +1639,22 @@ WRONG += [
     ("03.numerical_grad", numerical_grad_by_torch_gradcheck, OPS_BACKWARD, "get_numerical_jacobian"),
     ("03.numerical_grad", numerical_grad_by_torch_private_gradcheck, OPS_BACKWARD, "_get_numerical_jacobian"),
 ]
+
+
+def numerical_grad_nudged_points_aliased(f, x, h=1e-5):
+    """(issue 46's review) two names for one array: the nudge down overwrites the nudge up before f sees it."""
+    base = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(base)
+    for i in np.ndindex(base.shape):
+        xp = base.copy()
+        xm = xp
+        old = xp[i]
+        xp[i] = old + h
+        xm[i] = old - h
+        grad[i] = (f(xp) - f(xm)) / (2 * h)
+        xp[i] = old
+    return grad
+
+
+WRONG += [("03.numerical_grad", numerical_grad_nudged_points_aliased, "the example shown", "every estimate is 0",
+           "second name for the same array")]

@@ -1490,5 +1490,28 @@ def scaled_step_floor_of_one(loss, model, optimizer, state, max_norm=None):
     return True
 
 
-WRONG += [("08.scaled_step", scaled_step_floor_of_one, "hidden case 6 of 11", "the scale falls below 1",
-           "GradScaler sets no floor")]
+def scaled_step_bounded(floor=None, cap=None):
+    """(issue 46's review) a floor "for safety" on the backoff, or a cap on the growth, at another value."""
+    def scaled_step(loss, model, optimizer, state, max_norm=None):
+        scale = state["scale"]
+        (loss * scale).backward()
+        params = [p for p in model.parameters() if p.grad is not None]
+        for p in params:
+            p.grad = p.grad / scale
+        if not all(bool(tl.isfinite(p.grad).all()) for p in params):
+            state["scale"], state["good_steps"] = max(scale * state["backoff_factor"], floor or 0.0), 0
+            return False
+        if max_norm is not None:
+            nn.utils.clip_grad_norm_(params, max_norm)
+        optimizer.step()
+        state["good_steps"] += 1
+        if state["good_steps"] == state["growth_interval"]:
+            state["scale"], state["good_steps"] = min(scale * state["growth_factor"], cap or math.inf), 0
+        return True
+    return scaled_step
+
+
+WRONG += [("08.scaled_step", scaled_step_floor_of_one, "hidden case 6 of 11", "ten overflows in a row",
+           "stopped at a floor", "GradScaler sets none"),
+          ("08.scaled_step", scaled_step_bounded(floor=1e-8), "hidden case 6 of 11", "stopped at a floor"),
+          ("08.scaled_step", scaled_step_bounded(cap=2.0 ** 32), "hidden case 4 of 11", "stopped at a ceiling")]

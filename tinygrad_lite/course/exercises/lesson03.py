@@ -1172,6 +1172,19 @@ def _shifted(x, i, d):
     return y
 
 
+def _same_values(got, wrong, rtol=1e-6):
+    """``got`` equals ``wrong`` relative to wrong's values (no absolute tolerance), where wrong is not all 0."""
+    got, wrong = np.asarray(got, dtype=np.float64), np.asarray(wrong, dtype=np.float64)
+    return bool(got.shape == wrong.shape and np.abs(wrong).max(initial=0.0) > 0
+                and np.allclose(got, wrong, rtol=rtol, atol=0.0))
+
+
+def _all_zero_where_not(got, expected):
+    """Every estimate 0 where the right ones are not: f saw no difference between the two nudges."""
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    return bool(got.shape == expected.shape and (got == 0).all() and (np.abs(expected) > 1e-6).any())
+
+
 def _forward(f, x, h=1e-5):
     return _nudged(f, x, h, lambda f, x, i, h: (f(_shifted(x, i, h)) - f(x)) / h)
 
@@ -1325,13 +1338,24 @@ register(Exercise(
         _mistake(_backward, *ONE_SIDED),
         _mistake(_over_h, "the two points x + h and x - h are 2h apart: the difference is divided by that distance",
                  "divide by 2 * h, not by h"),
-        _mistake(_precedence, "check the division: in Python, a / 2 * h means (a / 2) * h",
-                 "put the whole denominator in parentheses"),
+        # (matched relative to its values, which are about h^2 times the right ones: at the check's atol an
+        # answer of zeros would match it too, and get this hint for another mistake; review of issue 46)
+        Mistake(match=lambda got, expected, case: _same_values(got, _precedence(*case.args, **case.kwargs)),
+                hint="check the division: in Python, a / 2 * h means (a / 2) * h",
+                more="put the whole denominator in parentheses"),
+        Mistake(match=lambda got, expected, case: _all_zero_where_not(got, expected),
+                hint="every estimate is 0: f gave the same number for the nudge up and the nudge down. Were the "
+                     "two nudged points one array? `xm = xp` or `xp = x` gives a second name for the same array, "
+                     "not a copy, so the second nudge overwrote the first before f saw it",
+                more="make each nudged point its own array (a copy), or nudge one copy, evaluate f, then nudge it "
+                     "the other way and evaluate f again"),
         *(_mistake(_default_h(h), *OWN_DEFAULT_H) for h in (1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-7, 1e-8, 1e-9)),
         _mistake(_float32_copy,
-                 "you worked on a float32 copy of x: float32 keeps about 7 digits, so x[i] + h is stored rounded "
-                 "and the difference f(x + h) - f(x - h) loses most of its digits. Gradient checks use float64",
-                 "make the copy with dtype float64 (np.float64), not float32"),
+                 "your nudged values were rounded to float32, which keeps about 7 digits: a float32 copy of x, or "
+                 "x[i] + h computed from the caller's float32 x (a float32 number plus a Python float stays "
+                 "float32 in numpy), so the difference f(x + h) - f(x - h) loses most of its digits. Gradient "
+                 "checks use float64",
+                 "make a float64 copy of x (np.float64), and compute the nudged values from the copy"),
         _mistake(_half_steps,
                  "you nudged x[i] by h/2 each way: the exercise's central difference nudges it by h up and by h "
                  "down, and divides by the distance 2h. With a coarse h the two give different numbers",

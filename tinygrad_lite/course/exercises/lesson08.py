@@ -951,16 +951,18 @@ def _scaling_cases(rng):
                              {"scale": 8.0, "growth_factor": 4.0, "backoff_factor": 0.25, "growth_interval": 4},
                              nan_at=(8,)),),
              "a nan gradient at step 8; growth_factor=4, backoff_factor=0.25"),
-        Case((_scaling_setup(rng, 3, 10, (), ("SGD", {"lr": 0.1}), {"scale": 2.0 ** 16, "growth_interval": 1}),),
-             "no overflow; growth_interval=1: the scale doubles at every step"),
+        # (from 2^30 to 2^40: a cap on the growth, as some loss scalers have and GradScaler has not, shows)
+        Case((_scaling_setup(rng, 3, 10, (), ("SGD", {"lr": 0.1}), {"scale": 2.0 ** 30, "growth_interval": 1}),),
+             "no overflow; growth_interval=1: the scale doubles at every step, from 2^30"),
         Case((_scaling_setup(rng, 5, 12, (2, 4, 9), ("SGD", {"lr": 0.2}),
                              {"scale": 512.0, "growth_interval": 2, "good_steps": 1}, max_norm=2.0, spread=2.0),),
              "the count of clean steps starts at 1 (a resumed run); max_norm=2.0"),
-        # issue 46: from 256, four backoffs by 0.125 take the scale to 0.0625; GradScaler has no floor (a floor
-        # of 1, "a scale is at least 1", changes it from the fourth)
-        Case((_scaling_setup(rng, 3, 9, (0, 1, 2, 3), ("SGD", {"lr": 0.1}),
-                             {"scale": 256.0, "backoff_factor": 0.125}),),
-             "four overflows in a row, backoff_factor=0.125: the scale falls below 1"),
+        # issue 46: from 256 = 2^8, ten backoffs by 2^-6 take the scale to 2^-52 (about 2e-16); GradScaler has no
+        # floor (a floor "for safety", at 1 or at 1e-8, changes it). Powers of two: float32 (PyTorch's scale)
+        # holds every one of them exactly, so the traces compare exactly
+        Case((_scaling_setup(rng, 3, 14, tuple(range(10)), ("SGD", {"lr": 0.1}),
+                             {"scale": 256.0, "backoff_factor": 0.015625}),),
+             "ten overflows in a row, backoff_factor=0.015625: the scale falls far below 1"),
         Case((_scaling_setup(rng, 3, 12, (), ("SGD", {"lr": 0.05}), {"scale": 2.0 ** 16, "growth_interval": 2},
                              spread=2.0, autocast=True),),
              "a float16 forward pass (autocast): the gradients overflow while the loss stays finite"),
@@ -988,7 +990,7 @@ def _scaling_cases(rng):
 def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check=True, nan_check=True,
             inf_check=True, backoff=True, grow="interval", reset=True, clip_first=False, test="gradients",
             factors="state", clip_always=False, unscale_late=False, scaled=True, clip=True, first_only=False,
-            last_only=False, step_anyway=False, clip_eps=True, floor=None):
+            last_only=False, step_anyway=False, clip_eps=True, floor=None, cap=None):
     """A learner's scaled_step; the switches make one mistake each (``factors``: "fixed" 0.5 and 2 instead of the
     state's factors, "fixed_up" only 2, "fixed_down" only 0.5; ``clip_always``: clips to 1.0 when max_norm is
     None; ``unscale_late``: divides by the scale after updating it; ``clip=False``: max_norm ignored;
@@ -996,7 +998,8 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
     ``clip_first="scaled"``: the scaled gradients clipped to max_norm * S, then unscaled; ``inf_check=False``:
     np.isnan only, so inf passes; ``step_anyway``: the optimizer steps before the test, which then only updates
     the state; ``grow="never"``: the count kept, the scale never grown; ``clip_eps=False``: a clipping of one's own,
-    by max_norm / norm, without clip_grad_norm_'s eps; ``floor``: the scale kept at or above it after a backoff)."""
+    by max_norm / norm, without clip_grad_norm_'s eps; ``floor``: the scale kept at or above it after a backoff;
+    ``cap``: at or below it after a growth)."""
     down = 0.5 if factors in ("fixed", "fixed_down") else state["backoff_factor"]
     up = 2.0 if factors in ("fixed", "fixed_up") else state["growth_factor"]
     if clip_always and max_norm is None:
@@ -1044,6 +1047,8 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
     elif state["good_steps"] == state["growth_interval"]:
         state["scale"] = scale * (up if grow != "never" else 1)
         state["good_steps"] = 0
+    if cap is not None:
+        state["scale"] = min(state["scale"], cap)
     return True
 
 
@@ -1085,6 +1090,21 @@ def _same_run(wrong, rtol=1e-9):
                                                                                         case.kwargs)))
         run = kept[1]
         return run.shape == got.shape and bool(np.allclose(got, run, rtol=rtol, atol=0.0, equal_nan=True))
+    return match
+
+
+def _bounded_scale(kind):
+    """A Mistake's ``match``: the learner's scales are the right run's with the scale kept at or above a floor
+    (``kind`` "floor") or at or below a cap ("cap"), at the value where the learner's scales stop: a bound "for
+    safety", which GradScaler does not have. The bound is read from the answer (its lowest or highest scale)."""
+    def match(got, expected, case):
+        if got.shape != expected.shape or np.array_equal(got[:-1, 0], expected[:-1, 0]):
+            return False
+        bound = float(got[:-1, 0].min() if kind == "floor" else got[:-1, 0].max())
+        beyond = expected[:-1, 0] < bound if kind == "floor" else expected[:-1, 0] > bound
+        if not beyond.any():
+            return False
+        return _same_run(_scaling_switch(**{kind: bound}))(got, expected, case)
     return match
 
 
@@ -1198,11 +1218,16 @@ register(Exercise(
                  "after an overflow the scale must come DOWN (times backoff_factor): otherwise the next steps "
                  "overflow again and again",
                  "the skip branch must change the scale too, by the factor the state names for it"),
-        _mistake(_scaling_switch(floor=1.0),
-                 "your scale stopped at 1 where backoff_factor takes it lower: GradScaler sets no floor. A scale "
-                 "below 1 is still a scale (it shrinks gradients that would overflow even unscaled), and dividing "
-                 "by it afterwards gives the true gradients back",
-                 "in the skip branch, multiply the scale by backoff_factor, with no max() or clamp around it"),
+        Mistake(match=_bounded_scale("floor"),
+                hint="your scale stopped at a floor where backoff_factor takes it lower: GradScaler sets none. A "
+                     "scale below 1 is still a scale (it shrinks gradients that would overflow even unscaled), and "
+                     "dividing by it afterwards gives the true gradients back",
+                more="in the skip branch, multiply the scale by backoff_factor, with no max() or clamp around it"),
+        Mistake(match=_bounded_scale("cap"),
+                hint="your scale stopped at a ceiling where growth_factor takes it higher: GradScaler sets none. "
+                     "A scale that grows too far only costs an overflow, which the next skipped step corrects",
+                more="after growth_interval clean steps, multiply the scale by growth_factor, with no min() or "
+                     "clamp around it"),
         _mistake(_scaling_switch(reset=False),
                  "an overflow starts the count of clean steps again: the scale may grow only after "
                  "growth_interval clean steps IN A ROW",
