@@ -21,16 +21,16 @@ SHARED_TOOL = ROOT.parent / "shared" / "tools" / "lesson_time.py"  # beside the 
 
 # lesson -> what does not fit yet ("core": its core path, "statement": an exercise's statement)
 OVER = {
-    "01_forward_pass": {"core", "statement"},
-    "02_loss_functions": {"core", "statement"},
-    "03_backward_pass": {"core", "statement"},
-    "04_optimizers": {"core", "statement"},
-    "05_learning_rate_schedules": {"core", "statement"},
-    "06_gradient_clipping": {"core", "statement"},
-    "07_early_stopping_and_checkpointing": {"core", "statement"},
-    "08_gpu_training": {"core", "statement"},
-    "09_capstone": {"core", "statement"},
-    "10_inside_training": {"core", "statement"},
+    "01_forward_pass": {"core"},
+    "02_loss_functions": {"core"},
+    "03_backward_pass": {"core"},
+    "04_optimizers": {"core"},
+    "05_learning_rate_schedules": {"core"},
+    "06_gradient_clipping": {"core"},
+    "07_early_stopping_and_checkpointing": {"core"},
+    "08_gpu_training": {"core"},
+    "09_capstone": {"core"},
+    "10_inside_training": {"core"},
 }
 
 
