@@ -274,8 +274,11 @@ def stop_group(process, grace=20):
 _STATE = """() => {
     const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');  // the notebook shown
     const indicator = panel && panel.querySelector('.jp-Notebook-ExecutionIndicator');
-    const prompts = panel ? [...panel.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent.trim())
-                          : [];
+    // a cell shown collapsed (metadata jupyter.source_hidden) has a placeholder instead of its input, and its
+    // prompt shows no count: it is left out here; an error it raises still shows in its outputs (problems_on)
+    const cells = panel ? [...panel.querySelectorAll('.jp-CodeCell')].filter(c => !c.querySelector('.jp-InputPlaceholder'))
+                        : [];
+    const prompts = cells.map(c => (c.querySelector('.jp-InputPrompt') || {textContent: ''}).textContent.trim());
     return {status: indicator ? indicator.dataset.status : 'none', prompts: prompts,
             dialog: document.querySelectorAll('.jp-Dialog').length > 0};
 }"""

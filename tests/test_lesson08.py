@@ -1515,3 +1515,27 @@ WRONG += [("08.scaled_step", scaled_step_floor_of_one, "hidden case 6 of 11", "t
            "stopped at a floor", "GradScaler sets none"),
           ("08.scaled_step", scaled_step_bounded(floor=1e-8), "hidden case 6 of 11", "stopped at a floor"),
           ("08.scaled_step", scaled_step_bounded(cap=2.0 ** 32), "hidden case 4 of 11", "stopped at a ceiling")]
+
+
+def scaled_step_unscaled_with_an_epsilon(loss, model, optimizer, state, max_norm=None):
+    """(issue 46's review) p.grad / (S + 1e-8), "to be safe": swamped by a scale of 2^-52."""
+    scale = state["scale"]
+    (loss * scale).backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    for p in params:
+        p.grad = p.grad / (scale + 1e-8)
+    if not all(bool(tl.isfinite(p.grad).all()) for p in params):
+        state["scale"], state["good_steps"] = scale * state["backoff_factor"], 0
+        return False
+    if max_norm is not None:
+        nn.utils.clip_grad_norm_(params, max_norm)
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"], state["good_steps"] = scale * state["growth_factor"], 0
+    return True
+
+
+WRONG += [("08.scaled_step", scaled_step_unscaled_with_an_epsilon, "hidden case 6 of 11",
+           "the scale plus a small number")]
+

@@ -70,12 +70,14 @@ def _row_normalize_cases(rng):
         # right answers stay exact: the sum's square (division's gradient) and 1/sum^2 (the reciprocal's) stay
         # normal float32 numbers for sums above about 1.1e-19; these sum to 4e-19 .. 4e-18
         Case((_f32(rng.uniform(1e-19, 1e-18, size=(3, 4))),), "tinier scores: each row sums to under 4e-18"),
-        # issue 32: PyTorch keeps float64, so a .float() (or a float32 tensor made inside) must show; issue 46: a
-        # row of scores about 1e-100, which float64 holds and divides exactly, shows a clamp of the sums at a
-        # "tiny" floor (float32's smallest normal number, 1.2e-38, or 1e-30), which float32's cases cannot
+        # issue 32: PyTorch keeps float64, so a .float() (or a float32 tensor made inside) must show
+        Case((_double(_large_with_zeros(rng, 5, 4) / 1e4),),
+             "float64 scores, some of them 0: the result is float64, compared at float64's precision"),
+        # issue 46: a row of scores about 1e-100, which float64 holds and divides exactly, shows a clamp of the sums
+        # at a "tiny" floor (float32's smallest normal number, 1.2e-38, or 1e-30), which float32's cases cannot.
+        # After the case above, so that an answer through float32 (which makes that row 0) gets its hint there
         Case((_double(_with_a_tiny_row(_large_with_zeros(rng, 5, 4) / 1e4, rng)),),
-             "float64 scores, some of them 0, and a row that sums to about 1e-99: the result is float64, compared "
-             "at float64's precision"),
+             "float64 scores, and a row that sums to about 1e-99"),
     ]
 
 

@@ -1317,8 +1317,8 @@ register(Exercise(
     in_place_hint=("the caller's x was nudged while f ran, even if every element was put back afterwards: x[i] = "
                    "... on the array you were given, or on one that shares its memory, changes the caller's (and f "
                    "may read it). Nudge a float64 copy of x instead",
-                   "np.asarray(x, dtype=np.float64) and x.astype(np.float64, copy=False) return x itself when it "
-                   "already is float64; np.array(x, dtype=np.float64) always copies"),
+                   "np.asarray(x, dtype=...) and x.astype(..., copy=False) return x itself when it already has "
+                   "the dtype asked for; np.array(x, dtype=...) always makes a copy"),
     answer=_Float64Estimates(),
     generic_hints=("sign", "factor"),
     error_hints=[INTEGER_X],

@@ -684,7 +684,8 @@ register(Exercise(
                  "or sign. Starting at 0, or at a finite stand-in such as 1e9, a metric on the far side of it "
                  "can never beat it; and a bound computed from an infinite best can be nan (inf - inf), which "
                  "no comparison is true for",
-                 "math.inf is +infinity; best * (1 - threshold) stays +infinity when best is"),
+                 "math.inf is +infinity; best * (1 - threshold) stays +infinity when best is +infinity, so the "
+                 "first epoch beats it, but best - threshold * abs(best) is inf - inf = nan there"),
         Mistake(hint="the optimizer's lrs never change: the optimizer reads only param_groups[i]['lr'], so a new "
                      "lr kept in your object (self.lr) does nothing. Write it into every param group",
                 more="loop over optimizer.param_groups and change the 'lr' entry of each group",

@@ -990,7 +990,7 @@ def _scaling_cases(rng):
 def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check=True, nan_check=True,
             inf_check=True, backoff=True, grow="interval", reset=True, clip_first=False, test="gradients",
             factors="state", clip_always=False, unscale_late=False, scaled=True, clip=True, first_only=False,
-            last_only=False, step_anyway=False, clip_eps=True, floor=None, cap=None):
+            last_only=False, step_anyway=False, clip_eps=True, floor=None, cap=None, unscale_eps=0.0):
     """A learner's scaled_step; the switches make one mistake each (``factors``: "fixed" 0.5 and 2 instead of the
     state's factors, "fixed_up" only 2, "fixed_down" only 0.5; ``clip_always``: clips to 1.0 when max_norm is
     None; ``unscale_late``: divides by the scale after updating it; ``clip=False``: max_norm ignored;
@@ -999,7 +999,7 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
     np.isnan only, so inf passes; ``step_anyway``: the optimizer steps before the test, which then only updates
     the state; ``grow="never"``: the count kept, the scale never grown; ``clip_eps=False``: a clipping of one's own,
     by max_norm / norm, without clip_grad_norm_'s eps; ``floor``: the scale kept at or above it after a backoff;
-    ``cap``: at or below it after a growth)."""
+    ``cap``: at or below it after a growth; ``unscale_eps``: the gradients divided by the scale plus it)."""
     down = 0.5 if factors in ("fixed", "fixed_down") else state["backoff_factor"]
     up = 2.0 if factors in ("fixed", "fixed_up") else state["growth_factor"]
     if clip_always and max_norm is None:
@@ -1015,7 +1015,7 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
     bad = False
     for i, p in enumerate(params):
         if unscale:
-            p.grad = p.grad / scale
+            p.grad = p.grad / (scale + unscale_eps) if unscale_eps else p.grad / scale
         g = p.grad.cpu().numpy()
         if (i == 0 or not first_only) and (i == len(params) - 1 or not last_only):
             bad = bad or bool((~np.isfinite(g)).any() if nan_check and inf_check
@@ -1189,6 +1189,12 @@ register(Exercise(
                  "float16 where S * loss keeps them, and a scale that is never used does not react to overflows. "
                  "Multiply the loss by the scale S before backward, then divide the gradients by S",
                  "the tensor backward starts from must be the loss times the scale"),
+        *(_mistake(_scaling_switch(unscale_eps=eps),
+                   "you divided the gradients by the scale plus a small number: with a scale far below 1 (a hidden "
+                   "case takes it to 2^-52, about 2e-16), the small number swamps it, and the gradients stay "
+                   "scaled. The scale is never 0: divide by it alone",
+                   "unscale with p.grad / S, S being the scale the loss was multiplied by")
+          for eps in (1e-12, 1e-10, 1e-8, 1e-7, 1e-6)),
         _mistake(_scaling_switch(unscale=False),
                  "the gradients are S times too large: backward of the scaled loss gives S * g. Divide every "
                  "gradient by the scale before the step (PyTorch: scaler.unscale_ / scaler.step)",
