@@ -276,8 +276,8 @@ _STATE = """() => {
     const indicator = panel && panel.querySelector('.jp-Notebook-ExecutionIndicator');
     // a cell shown collapsed (metadata jupyter.source_hidden) has a placeholder instead of its input, and its
     // prompt shows no count: it is left out here; an error it raises still shows in its outputs (problems_on)
-    const cells = panel ? [...panel.querySelectorAll('.jp-CodeCell')].filter(c => !c.querySelector('.jp-InputPlaceholder'))
-                        : [];
+    const cells = panel ? [...panel.querySelectorAll('.jp-CodeCell')]
+                            .filter(c => !c.querySelector('.jp-InputPlaceholder')) : [];
     const prompts = cells.map(c => (c.querySelector('.jp-InputPrompt') || {textContent: ''}).textContent.trim());
     return {status: indicator ? indicator.dataset.status : 'none', prompts: prompts,
             dialog: document.querySelectorAll('.jp-Dialog').length > 0};
