@@ -376,6 +376,19 @@ class LinearLR(LRScheduler):
 class _Composite(LRScheduler):
     """A scheduler made of schedulers (SequentialLR, ChainedScheduler): its state holds each inner one's state."""
 
+    @staticmethod
+    def _check_schedulers(owner, schedulers, optimizer):
+        """Each of ``schedulers`` is a scheduler stepped without a metric, built on ``optimizer``."""
+        for i, scheduler in enumerate(schedulers):
+            if not hasattr(scheduler, "optimizer"):
+                raise TypeError(f"{owner}: schedulers[{i}] is a {type(scheduler).__name__}, not a scheduler")
+            if isinstance(scheduler, ReduceLROnPlateau):
+                raise ValueError(f"{owner}: schedulers[{i}] is a ReduceLROnPlateau, which needs a metric in "
+                                 "step(metric); call it yourself instead")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"{owner}: schedulers[{i}] ({type(scheduler).__name__}) drives a different "
+                                 "optimizer; every scheduler must be built on the same optimizer")
+
     def state_dict(self):
         state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_schedulers")}
         state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
@@ -411,15 +424,7 @@ class SequentialLR(_Composite):
         _numbers("SequentialLR", **{f"milestones[{i}]": m for i, m in enumerate(milestones)})
         if len(schedulers) < 1:
             raise ValueError("SequentialLR: expected at least one scheduler, got none")
-        for i, scheduler in enumerate(schedulers):
-            if not hasattr(scheduler, "optimizer"):
-                raise TypeError(f"SequentialLR: schedulers[{i}] is a {type(scheduler).__name__}, not a scheduler")
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ValueError(f"SequentialLR: schedulers[{i}] is a ReduceLROnPlateau, which needs a metric in "
-                                 "step(metric); call it yourself instead")
-            if scheduler.optimizer is not optimizer:
-                raise ValueError(f"SequentialLR: schedulers[{i}] ({type(scheduler).__name__}) drives a different "
-                                 "optimizer; every scheduler must be built on the optimizer given to SequentialLR")
+        self._check_schedulers("SequentialLR", schedulers, optimizer)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(f"SequentialLR: {len(schedulers)} schedulers need {len(schedulers) - 1} milestones "
                              f"(the epochs where each hands over to the next), got {len(milestones)}")
@@ -462,15 +467,7 @@ class ChainedScheduler(_Composite):
         if len(schedulers) < 1:
             raise ValueError("ChainedScheduler expects at least one scheduler to be chained, but got no scheduler")
         optimizer = optimizer or schedulers[0].optimizer
-        for i, scheduler in enumerate(schedulers):
-            if not hasattr(scheduler, "optimizer"):
-                raise TypeError(f"ChainedScheduler: schedulers[{i}] is a {type(scheduler).__name__}, not a scheduler")
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ValueError(f"ChainedScheduler: schedulers[{i}] is a ReduceLROnPlateau, which needs a metric in "
-                                 "step(metric); call it yourself instead")
-            if scheduler.optimizer is not optimizer:
-                raise ValueError(f"ChainedScheduler: schedulers[{i}] ({type(scheduler).__name__}) drives a different "
-                                 "optimizer; every scheduler must be built on the same optimizer")
+        self._check_schedulers("ChainedScheduler", schedulers, optimizer)
         self._schedulers, self.optimizer = list(schedulers), optimizer
         self._last_lr = self._current_lrs()
 
