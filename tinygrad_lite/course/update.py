@@ -272,6 +272,12 @@ def update_from(new_lessons, lessons="lessons"):
 
 
 # -------------------------------------------------------------------- in a git clone of the course
+def _git_file(root, rev, path):
+    """The bytes of file ``path`` at revision ``rev`` (``git show``), or None where it has no such file."""
+    done = subprocess.run(["git", "show", f"{rev}:{path}"], cwd=root, capture_output=True)
+    return done.stdout if done.returncode == 0 else None
+
+
 def _git(root, *args, check=True, together=False):
     """Run git in ``root``; returns the CompletedProcess (text; ``together``: stderr in stdout, in order). A
     failure raises UpdateError if ``check``."""
@@ -398,15 +404,15 @@ def update_git(lessons=None, cwd=".", show=print):
     for p, (data, learner) in saved.items():
         path = root / p
         new_exists = _git(root, "cat-file", "-e", f"{after}:{p}", check=False).returncode == 0
-        old_show = subprocess.run(["git", "show", f"{before}:{p}"], cwd=root, capture_output=True)  # bytes
-        if not new_exists or (old_show.returncode == 0 and path.is_file() and path.read_bytes() == old_show.stdout):
+        old_bytes = _git_file(root, before, p)
+        if not new_exists or (old_bytes is not None and path.is_file() and path.read_bytes() == old_bytes):
             _write(path, data)  # the update did not change this lesson (or removed it): the learner's file as it was
             if path.read_bytes() == data:
                 with contextlib.suppress(OSError):
                     backups[p].unlink()
             results.append(LessonResult(path, "unchanged" if new_exists else "only yours"))
             continue
-        old = _parse(old_show.stdout) if old_show.returncode == 0 else None
+        old = _parse(old_bytes) if old_bytes is not None else None
         try:
             results.append(LessonResult(path, "merged", _merge_into(path, learner, _read_lesson(path), old),
                                         backups[p]))
@@ -443,8 +449,7 @@ def _merged_commits(root, rel, before, upstream, uncommitted):
     for p in sorted(changed - uncommitted):
         if not p.endswith(".ipynb") or Path(p).parent != rel:
             continue
-        versions = [_parse(subprocess.run(["git", "show", f"{rev}:{p}"], cwd=root, capture_output=True).stdout)
-                    for rev in (before, upstream, base)]
+        versions = [_parse(_git_file(root, rev, p) or b"") for rev in (before, upstream, base)]
         if None not in versions[:2]:
             results.append(LessonResult(root / p, "merged", merge(*versions)[1]))
     return results
