@@ -187,6 +187,18 @@ def test_stub_replaces_the_solution_and_says_what_to_write():
     assert top_level
 
 
+def test_a_cell_with_given_code_between_two_blocks_states_its_task_once():
+    source = ("def total(xs):\n    ### BEGIN SOLUTION\n    s = 0\n    ### END SOLUTION\n    for x in xs:\n"
+              "        ### BEGIN SOLUTION\n        s += x\n        ### END SOLUTION\n    return s")
+    stub, _ = stub_solution(source, {"exercise": "99.total", "task": "add up xs"})
+    assert stub.count("add up xs") == 1 and stub.count("raise NotImplementedError('99.total: not written yet')") == 2
+    assert "        # YOUR CODE HERE: the next part of the task (see the first stub above)" in stub
+    assert "    for x in xs:" in stub and stub.endswith("    return s")
+    own, _ = stub_solution(source.replace("        ### BEGIN SOLUTION", "        ### BEGIN SOLUTION: add x to s"),
+                           {"exercise": "99.total", "task": "add up xs"})
+    assert "        # YOUR CODE HERE: add x to s" in own and own.count("add up xs") == 1
+
+
 @pytest.mark.parametrize("source, words", [
     ("x = 1", "has no ### BEGIN SOLUTION"),
     ("### BEGIN SOLUTION\nx = 1", "never closed"),

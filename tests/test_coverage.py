@@ -332,6 +332,25 @@ def test_every_reference_names_a_section_that_exists(lesson):
     assert missing == [], f"lesson {lesson} has no section(s) {missing}"
 
 
+@functools.cache
+def optional_sections(lesson):
+    """The numbers k of the sections ``## k. Title (optional)`` of solution notebook ``lesson``: off the core path."""
+    return {k for k, text in (lesson_sections(lesson) or {}).items()
+            if "(optional)" in text.split("\n", 1)[0].lower()}
+
+
+def test_a_citation_says_when_its_section_is_optional():
+    """A learner on the core path skips the "(optional)" sections (issue 46), so the table says which concepts
+    live only there: such a section is cited as ``Lnn §k (optional)``, and a core section never is."""
+    wrong = []
+    for match in re.finditer(r"L(\d\d) §(\d+)( \(optional\))?", COVERAGE.read_text()):
+        lesson, k, said = match[1], int(match[2]), bool(match[3])
+        if said != (k in optional_sections(lesson)):
+            wrong.append(f"L{lesson} §{k} is a core section, cited as optional" if said else
+                         f"L{lesson} §{k} is optional: cite it as 'L{lesson} §{k} (optional)'")
+    assert not wrong, sorted(set(wrong))
+
+
 def test_every_section_sign_is_a_whole_reference():
     """"L02 §4–5", "L03 §3/§5" or "L03" alone would escape the key-word test: each section is cited as Lnn §k."""
     text = REF.sub("", COVERAGE.read_text().replace("`Lnn §k`", ""))

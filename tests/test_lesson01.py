@@ -193,6 +193,16 @@ def _mlp_pops_the_last_layer(x, layers):
     return x @ W_last.T + b_last
 
 
+def _mlp_never_reassigns_h(x, layers):
+    """The cell's given `h = x` and `return h`, with each layer's output put in another name (review of issue 46)."""
+    h = x
+    for i, (W, b) in enumerate(layers):
+        y = dense_forward(h, W, b)
+        if i < len(layers) - 1:
+            y = relu(y)
+    return h
+
+
 def _mlp_returns_every_layer(x, layers):
     outputs = []
     for i, (W, b) in enumerate(layers):
@@ -279,6 +289,7 @@ WRONG = [
     ("01.mlp_forward",  # review 0001: the last layer skipped; on 2 layers the same numbers, and the hint names it
      lambda x, layers: _chain_with_library_layers(x, layers[:-1]).relu(), "does the loop stop before the last"),
     ("01.mlp_forward", lambda x, layers: x @ layers[0][0].T + layers[0][1], "only the first layer was applied"),
+    ("01.mlp_forward", lambda x, layers: x, "your result is x itself"),  # the given h = x / return h, nothing between
     ("01.mlp_forward", _mlp_pops_the_last_layer, "changed its input `layers` in place"),
     ("01.mlp_forward", _mlp_returns_every_layer, "you returned a list where a tensor"),
     ("01.mlp_forward", lambda x, layers: mlp_forward(x, layers).numpy(), "you returned a numpy.ndarray"),
@@ -608,6 +619,7 @@ ERRORS = [  # code that raises: an error verdict, with a hint where the error is
     ("01.mlp_forward", _mlp_calls_an_unsolved("dense_forward", "01.dense_forward"),
      "calls dense_forward, which is not written yet", "01.dense_forward"),
     ("01.mlp_forward", _mlp_calls_an_unsolved("relu", "01.relu"), "calls relu, which is not written yet"),
+    ("01.mlp_forward", _mlp_never_reassigns_h, "cannot be multiplied", "is h reassigned at every layer"),
 ]
 
 

@@ -1395,10 +1395,12 @@ def numerical_grad_undone_in_two_steps(f, x, h=1e-5):
     return g
 
 
-ERRORS += [
+# (review of issue 46) a failure the check finds, worded as such: no longer "your code raised an error"
+WRONG += [
     ("03.numerical_grad", numerical_grad_undone_by_arithmetic, "the example shown in the notebook",
-     "f was given x[0] = 0.49999999999999994, where the caller's x holds 0.5", "Save the old value"),
-    ("03.numerical_grad", numerical_grad_undone_in_two_steps, "ExactnessError", "only up to rounding"),
+     "x[0] came back changed by rounding", "f was given x[0] = 0.49999999999999994 where the caller's x holds 0.5",
+     "Save the old value"),
+    ("03.numerical_grad", numerical_grad_undone_in_two_steps, "came back changed by rounding", "Save the old value"),
 ]
 WRONG += [
     ("03.topological_order", topo_resetting_grads, "the example shown in the notebook",
@@ -1444,7 +1446,7 @@ def _linear_backward_bias_by_rows(x, weight, grad):
 # issue 32: the float32 case of each op backward. A gradient keeps its input's dtype (PyTorch's .grad does): an
 # array made with numpy's default float64 inside turns a float32 gradient into float64
 FLOAT64_WRONG = [
-    ("03.mul_backward", _mul_backward_as_float, "hidden case 8 of 8", "result 0: you returned a float64 array; a "
+    ("03.mul_backward", _mul_backward_as_float, "hidden case 9 of 9", "result 0: you returned a float64 array; a "
      "float32 array was expected", "numpy's default float64"),
     ("03.relu_backward", lambda x, g: g * (x > 0).astype(float), "hidden case 8 of 8",
      "you returned a float64 array; a float32 array was expected", "the dtype of its input"),
@@ -1658,3 +1660,36 @@ def numerical_grad_nudged_points_aliased(f, x, h=1e-5):
 
 WRONG += [("03.numerical_grad", numerical_grad_nudged_points_aliased, "the example shown", "every estimate is 0",
            "second name for the same array")]
+
+
+# review of issue 46: a wrong answer that passed (no zeros in x or y), and two messages that were not true
+def mul_local_derivative_as_quotient(x, y, grad):
+    z = x * y
+    return sum_to_shape(grad * z / x, np.shape(x)), sum_to_shape(grad * z / y, np.shape(y))  # z / x is y, but 0/0
+
+
+def topo_return_inside_the_loop(root):
+    order, seen = [], set()
+
+    def visit(v):
+        if v in seen:
+            return
+        seen.add(v)
+        for p in v.inputs:
+            return visit(p)         # ends the visit at the first input, before the append
+        order.append(v)
+    visit(root)
+    return order
+
+
+WRONG += [
+    ("03.mul_backward", mul_local_derivative_as_quotient, "hidden case 8 of 9", "zeros in x and in y",
+     "got nan", "nan or inf where an input is 0"),
+    ("03.topological_order", topo_return_inside_the_loop, "your list has 1 node but the graph has 10 nodes",
+     "your walk reached the leaf x1 and listed no other node", "A return inside the loop over the inputs"),
+]
+
+
+def test_the_check_words_a_rounded_x_as_a_failure_not_an_error():
+    result = assert_fails_with("03.numerical_grad", numerical_grad_undone_by_arithmetic, "changed by rounding")
+    assert "raised an error" not in result.message and "ExactnessError" not in result.message

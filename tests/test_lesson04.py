@@ -1138,6 +1138,7 @@ def test_the_visible_examples_are_the_notebooks():
     source = "\n".join(c.source for c in read_notebook(SOLUTION).cells)
     assert "optim.SGD(ps, lr=0.04, momentum=0.9), bowl, [-2.0, 1.0]" in source
     assert "optim.Adam(ps, lr=0.1), bowl, [-2.0, 1.0]" in source
+    assert "optim.AdamW(ps, lr=0.1), bowl, [-2.0, 1.0]" in source      # MyAdamW's example (review 46)
 
 
 def test_no_exercise_text_holds_its_solution_lines():
@@ -1652,3 +1653,157 @@ WRONG += [
     ("04.train_epoch", epoch_sums_in_a_numpy_float32, "hidden case 9 of 9", "carries float32's rounding",
      "a numpy float32 scalar (np.float32(0))"),
 ]
+
+
+# -------------------------------------------------------------------- review 46 (a learner's review of the core path)
+def epoch_counts_batch_size(model, loader, loss_fn, optimizer):
+    """Weighs and counts every batch as loader.batch_size: the mean of the batch means, by another road."""
+    model.train()
+    total, count = 0.0, 0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * loader.batch_size
+        count += loader.batch_size
+    return total / count
+
+
+class SGDFrame(Optimizer):
+    """The notebook's frame of MySGD, with part 2, 3 or 4 written as ``how`` says."""
+    how = None
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
+                                      weight_decay=weight_decay))
+
+    def _update(self, p, group):
+        lr, mu, dampening = group["lr"], group["momentum"], group["dampening"]
+        state = self.state[p]
+        g = p.grad + group["weight_decay"] * p
+        if mu != 0:
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = g.clone()
+            elif self.how == "local":  # the new buffer in a local name, not stored
+                b = mu * state["momentum_buffer"] + (1 - dampening) * g
+            elif self.how == "damp_times":
+                state["momentum_buffer"] = mu * state["momentum_buffer"] + dampening * g
+            else:
+                state["momentum_buffer"] = mu * state["momentum_buffer"] + (1 - dampening) * g
+            b = state["momentum_buffer"]
+            if self.how == "swapped":
+                g = b + mu * g if group["nesterov"] else b
+            else:
+                g = g + mu * b if group["nesterov"] else b
+        p -= lr * g
+
+
+def _sgd_frame(how):
+    return type(f"MySGD_{how}", (SGDFrame,), {"how": how})
+
+
+class AdamFrame(Optimizer):
+    """The notebook's frame of MyAdam (_update hands g to _adam_step), with _adam_step written as ``how`` says."""
+    how = None
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    def _update(self, p, group):
+        self._adam_step(p, p.grad + group["weight_decay"] * p, group)
+
+    def _adam_step(self, p, g, group):
+        beta1, beta2 = group["betas"]
+        state = self.state[p]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = tl.zeros_like(p)
+            state["exp_avg_sq"] = tl.zeros_like(p)
+        if self.how == "stub":
+            raise NotImplementedError("04.MyAdam: not written yet")
+        state["step"] += 1
+        t = state["step"]
+        if self.how == "local":  # m and v rebound locally: the stored averages stay 0
+            m, v = state["exp_avg"], state["exp_avg_sq"]
+            m = beta1 * m + (1 - beta1) * g
+            v = beta2 * v + (1 - beta2) * g * g
+        else:
+            state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g
+            state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
+            m, v = state["exp_avg"], state["exp_avg_sq"]
+        if self.how == "div_":  # the correction in place: the stored m becomes m_hat
+            m_hat = m.div_(1 - beta1 ** t)
+        else:
+            m_hat = m / (1 - beta1 ** t)
+        v_hat = v / (1 - beta2 ** t)
+        if self.how == "eps_on_v":  # the paper's "efficient" form: eps on the uncorrected sqrt(v)
+            p -= group["lr"] * (1 - beta2 ** t) ** 0.5 / (1 - beta1 ** t) * m / (v.sqrt() + group["eps"])
+        elif self.how == "no_correction":
+            p -= group["lr"] * m / (v.sqrt() + group["eps"])
+        else:
+            p -= group["lr"] * m_hat / (v_hat.sqrt() + group["eps"])
+
+
+class AdamWFrame(AdamFrame):
+    """The notebook's frame of MyAdamW on an AdamFrame, its shrink written as ``decay`` says."""
+    decay = None
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+    def _update(self, p, group):
+        if self.decay == "subtract":
+            p -= group["lr"] * group["weight_decay"]
+        elif self.decay == "lr_1e-3":
+            p *= 1 - 1e-3 * group["weight_decay"]
+        elif self.decay == "lr_defaults":
+            p *= 1 - self.defaults["lr"] * group["weight_decay"]
+        elif self.decay == "rebinds":  # a new tensor: p.grad is None, and add_ says so in its own words
+            p = p * (1 - group["lr"] * group["weight_decay"])
+            state = self.state[p]
+            state["exp_avg"] = tl.zeros_like(p).add_(p.grad, alpha=0.1)
+            return
+        else:
+            p *= 1 - group["lr"] * group["weight_decay"]
+        self._adam_step(p, p.grad, group)
+
+
+def _adam_frame(how=None, decay=None, decoupled=False):
+    base = AdamWFrame if decoupled else AdamFrame
+    return type(f"{base.__name__}_{how}_{decay}", (base,), {"how": how, "decay": decay})
+
+
+INHERITED = "(in MyAdam._adam_step, which MyAdamW inherits"
+KEPT = "must be STORED in self.state[p]"
+WRONG += [
+    ("04.train_epoch", epoch_counts_batch_size, "mean of the batch means is biased", "use len(x)"),
+    ("04.MySGD", _sgd_frame("local"), "never changed after step 1", 'STORED in state["momentum_buffer"]'),
+    ("04.MySGD", _sgd_frame("damp_times"), "the weight (1 - dampening)"),
+    ("04.MySGD", _sgd_frame("swapped"), "the roles of g and b swapped"),
+    ("04.MyAdam", _adam_frame("local"), KEPT),
+    ("04.MyAdam", _adam_frame("div_"), "the bias correction changed the stored average"),
+    ("04.MyAdam", _adam_frame("eps_on_v"), "eps is added to sqrt(v_hat), the CORRECTED average"),
+    ("04.MyAdamW", _adam_frame("local", decoupled=True), KEPT, INHERITED),
+    ("04.MyAdamW", _adam_frame("div_", decoupled=True), "changed the stored average", INHERITED),
+    ("04.MyAdamW", _adam_frame("eps_on_v", decoupled=True), "the CORRECTED average", INHERITED),
+    ("04.MyAdamW", _adam_frame("no_correction", decoupled=True), CORRECTION, INHERITED),
+    ("04.MyAdamW", _adam_frame("stub", decoupled=True), "inherits _adam_step from your MyAdam",
+     "finish 04.MyAdam"),
+    ("04.MyAdamW", _adam_frame(decay="subtract", decoupled=True), "MULTIPLIES each weight"),
+    ("04.MyAdamW", _adam_frame(decay="lr_1e-3", decoupled=True), "with the lr of the parameter's GROUP"),
+    ("04.MyAdamW", _adam_frame(decay="lr_defaults", decoupled=True), "with the lr of the parameter's GROUP"),
+]
+ALSO_RIGHT += [("04.MySGD", _sgd_frame(None)), ("04.MyAdam", _adam_frame()),
+               ("04.MyAdamW", _adam_frame(decoupled=True))]
+ERRORS += [("04.MyAdamW", _adam_frame(decay="rebinds", decoupled=True), "expected numbers, got NoneType",
+            REBOUND)]
+
+
+def test_the_released_stubs_say_their_own_part():
+    """Each stub of MySGD and MyAdam names its own part (the comment above it), not 'the next part of the task'."""
+    for exercise_id, cell in exercise_cells(RELEASED).items():
+        if exercise_id in ("04.MySGD", "04.MyAdam"):
+            stubs = [line.strip() for line in cell.source.splitlines() if "YOUR CODE HERE" in line]
+            parts = 4 if exercise_id == "04.MySGD" else 2
+            assert stubs == [f"# YOUR CODE HERE: part {k} (the comment above)" for k in range(1, parts + 1)], stubs

@@ -848,12 +848,13 @@ WRONG = [
     ("05.PlateauScheduler", PlateauMaxWrongWay, "in mode 'max' a better value is a larger one"),
     ("05.PlateauScheduler", PlateauAboveMin, "the new lr is min_lr itself"),
     ("05.PlateauScheduler", PlateauFirstGroup, "yours changes only the first group"),
-    ("05.PlateauScheduler", PlateauBestZero, "starts at +infinity", "Starting at 0"),
+    ("05.PlateauScheduler", PlateauBestZero, "none of your epochs ever counted", "A best changed to 0"),
     ("05.PlateauScheduler", PlateauLastLrAtCuts, "get_last_lr() returned", "halved by hand"),
     ("05.PlateauScheduler", PlateauFiniteStart, "tens of billions", "should be"),
     ("05.PlateauScheduler", PlateauMaxStartsAtZero, "negative, in the billions", "should be"),
     ("05.PlateauScheduler", PlateauSymmetric, "multiplies best itself", "abs(best)"),
-    ("05.PlateauScheduler", PlateauSymmetricNan, "starts at +infinity", "can be nan"),
+    ("05.PlateauScheduler", PlateauSymmetricNan, "A bound computed from an infinite best is nan",
+     "best - threshold * abs(best) is inf - inf = nan"),
     ("05.PlateauScheduler", PlateauOwnLr, FLAT),
     ("05.PlateauScheduler", PlateauStaleLastLr, "get_last_lr() returned [0.1]", "the lr now in each param group"),
     ("05.PlateauScheduler", PlateauTensorLr, "param_groups[0]['lr'] is a Tensor"),
@@ -886,7 +887,8 @@ WRONG += [
     ("05.warmup_cosine", wc_full_rise, "a rise of (1 - start_factor) * base_lr"),
     ("05.warmup_cosine", wc_start_factor_as_lr, "start_factor is a FACTOR of base_lr"),
     ("05.warmup_cosine", wc_floor_division, "rounds down to 0"),
-    ("05.PlateauScheduler", PlateauMaxFromInfinity, "starts at MINUS infinity"),
+    ("05.PlateauScheduler", PlateauMaxFromInfinity, "yours uses the 'min' test", "+infinity in mode 'max' does "
+     "the same"),
     ("05.PlateauScheduler", PlateauFirstEpochSetsBest, "the first epoch must beat the starting best"),
     ("05.PlateauScheduler", PlateauBadWhenWorse, "an epoch is bad unless it IMPROVES"),
     ("05.PlateauScheduler", PlateauSameLrEverywhere, "one lr for all groups"),
@@ -1200,3 +1202,147 @@ WRONG += [
     ("05.PlateauScheduler", PlateauCutByStepLR, "you called tinygrad_lite.optim.lr_scheduler.StepLR",
      ALLOWS + ", max (or maximum), min (or minimum);"),
 ]
+
+
+# -------------------------------------------------------------------- review 46 (after the core was restructured)
+class PlateauResetsOnlyWhenAnLrChanged(Plateau):
+    """Restarts the count only when the cut changed some lr: at min_lr it keeps counting (passed 16/16 before)."""
+
+    def step(self, metric):
+        value = float(metric)
+        if self.better(value):
+            self.best, self.bad = value, 0
+        else:
+            self.bad += 1
+        if self.bad > self.patience:
+            changed = False
+            for group in self.optimizer.param_groups:
+                new_lr = max(group["lr"] * self.factor, self.min_lr)
+                if new_lr < group["lr"]:
+                    group["lr"], changed = new_lr, True
+            if changed:
+                self.bad = 0
+
+
+class PlateauMinTestInBothModes(Plateau):
+    """The given __init__ starts best at -inf in mode 'max'; the answer tests both modes with the 'min' rule."""
+
+    def better(self, value):
+        return value < self.best * (1 - self.threshold)
+
+
+class PlateauBestMinusBestTimesThreshold(Plateau):
+    """best - best * threshold: inf - inf = nan on the first epoch, so nothing ever improves."""
+
+    def better(self, value):
+        if self.mode == "min":
+            return value < self.best - self.best * self.threshold
+        return value > self.best + self.best * self.threshold
+
+
+class PlateauNotStrict(Plateau):
+    def better(self, value):
+        if self.mode == "min":
+            return value <= self.best * (1 - self.threshold)
+        return value >= self.best * (1 + self.threshold)
+
+
+class PlateauBestResetAtEachCut(Plateau):
+    def cut(self):
+        super().cut()
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+
+class PlateauCutsASavedLr(Plateau):
+    """Keeps its own copy of the lrs from the first step and cuts that copy: blind to an lr changed by hand."""
+
+    def step(self, metric):
+        if not hasattr(self, "lrs"):
+            self.lrs = [group["lr"] for group in self.optimizer.param_groups]
+        super().step(metric)
+
+    def cut(self):
+        self.lrs = [max(lr * self.factor, self.min_lr) for lr in self.lrs]
+        for group, lr in zip(self.optimizer.param_groups, self.lrs):
+            group["lr"] = lr
+
+
+def wc_full_lr_at_w_minus_1(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    if step < warmup_steps:
+        return base_lr * (start_factor + (1 - start_factor) * step / (warmup_steps - 1))
+    return warmup_cosine(step, base_lr, warmup_steps, total_steps, start_factor, min_lr)
+
+
+def wc_warmup_from_min_lr(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    if step < warmup_steps:
+        return min_lr + (base_lr - min_lr) * (start_factor + (1 - start_factor) * step / warmup_steps)
+    return warmup_cosine(step, base_lr, warmup_steps, total_steps, start_factor, min_lr)
+
+
+def _range_test_loop(step):
+    """The solution with the step's body replaced: ``step(model, loss_fn, x, y, optimizer) -> the loss``."""
+    def fn(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100, diverge=4.0):
+        saved_model = copy.deepcopy(model.state_dict())
+        saved_optimizer = copy.deepcopy(optimizer.state_dict())
+        lrs, losses, stream = [], [], iter(batches)
+        for i in range(num_steps):
+            try:
+                x, y = next(stream)
+            except StopIteration:
+                stream = iter(batches)
+                x, y = next(stream)
+            lr = start_lr * (end_lr / start_lr) ** (i / (num_steps - 1))
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            loss = step(model, loss_fn, x, y, optimizer)
+            if not math.isfinite(loss.item()):
+                break
+            lrs.append(lr)
+            losses.append(loss.item())
+            if losses[-1] > diverge * min(losses):
+                break
+        model.load_state_dict(saved_model)
+        optimizer.load_state_dict(saved_optimizer)
+        return lrs, losses
+    return fn
+
+
+def _zero_grad_after_the_step(model, loss_fn, x, y, optimizer):
+    """Passed 14/14 before: the optimizers that had trained arrived with their .grad cleared."""
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    return loss
+
+
+def _loss_after_the_step(model, loss_fn, x, y, optimizer):
+    optimizer.zero_grad()
+    loss_fn(model(x), y).backward()
+    optimizer.step()
+    return loss_fn(model(x), y)
+
+
+WRONG += [
+    ("05.PlateauScheduler", PlateauResetsOnlyWhenAnLrChanged, "even when the cut changed nothing",
+     "raised by hand"),
+    ("05.PlateauScheduler", PlateauMinTestInBothModes, "in mode 'max' an improvement is m > best * (1 + threshold)",
+     "yours uses the 'min' test"),
+    ("05.PlateauScheduler", PlateauBestMinusBestTimesThreshold, "A bound computed from an infinite best is nan"),
+    ("05.PlateauScheduler", PlateauNotStrict, "STRICTLY better"),
+    ("05.PlateauScheduler", PlateauBestResetAtEachCut, "restarts the count of bad epochs, not the best"),
+    ("05.PlateauScheduler", PlateauCutsASavedLr, "halved by hand before the first cut", "an lr saved earlier"),
+    ("05.warmup_cosine", wc_full_lr_at_w_minus_1, "reaches base_lr at step warmup_steps - 1"),
+    ("05.warmup_cosine", wc_warmup_from_min_lr, "min_lr belongs to the cosine only"),
+    ("05.lr_range_test", _range_test_loop(_zero_grad_after_the_step), "left over from before the test"),
+    ("05.lr_range_test", _range_test_loop(_loss_after_the_step), "computed BEFORE the update"),
+]
+
+
+def test_the_trained_optimizers_arrive_with_gradients():
+    """The range test's cases of an optimizer that has trained keep the last backward's .grad (review 46)."""
+    cases = get_exercise("05.lr_range_test").all_cases()
+    trained = [case for case in cases if "has trained" in case.label]
+    assert len(trained) == 2
+    for case in trained:
+        assert all(p.grad is not None and np.abs(p.grad.numpy()).sum() > 0 for p in case.args[0].parameters())

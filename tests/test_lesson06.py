@@ -17,7 +17,16 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from lesson_helpers import ALLOWS, assert_fails_with, exercise_cells, finished_lines_shown, notebooks, verdict
+from lesson_helpers import (
+    ALLOWS,
+    assert_fails_with,
+    assert_not_attempted,
+    define,
+    exercise_cells,
+    finished_lines_shown,
+    notebooks,
+    verdict,
+)
 
 import tinygrad_lite as tl
 from tinygrad_lite import nn
@@ -992,6 +1001,38 @@ def value_narrowed_bounds(parameters, clip_value):
             p.grad.clamp_(-clip_value + 1e-7, clip_value - 1e-7)
 
 
+def value_skips_unless_above(parameters, clip_value):
+    """Review 46: clamps only a gradient whose largest element is beyond the bound; with a nan, max() is nan and
+    nan > clip_value is False, so that gradient is left unclamped."""
+    for p in as_list(parameters):
+        if p.grad is not None and p.grad.abs().max() > clip_value:
+            p.grad.clamp_(-clip_value, clip_value)
+
+
+def norm_eps_on_max_norm_too(parameters, max_norm, norm_type=2.0):
+    """Review 46: the 1e-6 added to max_norm as well as to the total."""
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    if not grads:
+        return tl.tensor(0.0)
+    total = tl.linalg.vector_norm(tl.stack([tl.linalg.vector_norm(g, norm_type) for g in grads]), norm_type)
+    coef = ((max_norm + 1e-6) / (total + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.mul_(coef)
+    return total
+
+
+def norm_eps_subtracted(parameters, max_norm, norm_type=2.0):
+    """Review 46: the epsilon subtracted from the factor, max_norm / total - 1e-6."""
+    grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+    if not grads:
+        return tl.tensor(0.0)
+    total = tl.linalg.vector_norm(tl.stack([tl.linalg.vector_norm(g, norm_type) for g in grads]), norm_type)
+    coef = (max_norm / total - 1e-6).clamp(max=1.0)
+    for g in grads:
+        g.mul_(coef)
+    return total
+
+
 def bad_nan_rows_first(history, limit=1e3):
     """Review 0607: each step's table searched for nan/inf first, then for a norm above limit."""
     for t, table in enumerate(history):
@@ -1090,8 +1131,12 @@ WRONG = [
     (N, norm_delegates, WRITE_IT, "clip_grad_norm_"),
     (N, norm_total_from_library, WRITE_IT, "get_total_norm"),
     (N, norm_hands_to_torch, WRITE_IT, "torch.nn.utils", "clip_grad_norm_"),
-    (N, norm_grads_made_float64, "parameter 0's .grad is float64 after your function; it was float32"),
-    (N, norm_total_float64, "your total norm is a float64 tensor, but the gradients are float32"),
+    (N, norm_grads_made_float64, "parameter 0's .grad is float64 after your function; it was float32",
+     "Hint: a float64 where a float32 is expected: float64 numbers went into a float32 gradient"),
+    (N, norm_total_float64, "your total norm is a float64 tensor, but the gradients are float32",
+     "Hint: a float64 where a float32 is expected: your total went through float64"),
+    (N, norm_eps_on_max_norm_too, "tiny gradients", "into the denominator only", "max_norm stays as it is"),
+    (N, norm_eps_subtracted, "six parameters with large gradients", "subtracted from the factor"),
     (N, norm_nan_by_python_min, "a gradient holds a nan", "min(1.0, nan) is 1.0"),
     (N, norm_max_norm_ignored, "the one for max_norm = 1 whatever max_norm is"),
     (N, norm_factor_clamped_from_below, "every .grad is unchanged", "the factor came out as 1", "SMALLER"),
@@ -1111,7 +1156,9 @@ WRONG = [
     (V, library_clip_grad_value_, WRITE_IT, "clip_grad_value_"),
     (V, value_delegates, WRITE_IT, "clip_grad_value_"),
     (V, value_hands_to_torch, WRITE_IT, "torch.nn.utils", "clip_grad_value_"),
-    (V, value_grads_made_float64, "parameter 0's .grad is float64 after your function; it was float32"),
+    (V, value_grads_made_float64, "parameter 0's .grad is float64 after your function; it was float32",
+     "Hint: a float64 where a float32 is expected: float64 numbers went into a float32 gradient"),
+    (V, value_skips_unless_above, "a gradient holds a nan", "abs().max() > clip_value is False"),
     (V, value_returns_the_grads, "returned a list", "returns nothing (None)"),
     (V, value_generator_used_up, "a generator", "used it up"),
     (V, value_does_nothing, "every .grad is as it was after your function"),
@@ -1377,3 +1424,26 @@ def test_no_exercise_text_or_hint_holds_the_finished_line():
 
 def test_a_right_norm_with_weights_changed_names_the_weights():
     assert_fails_with(N, norm_clips_the_weights, "the weights themselves")
+
+
+@pytest.mark.parametrize(("exercise_id", "fn"), [(N, norm_total_float64), (N, norm_grads_made_float64),
+                                                 (V, value_grads_made_float64)])
+def test_a_float64_made_from_float32_gradients_gets_no_hint_about_the_opposite(exercise_id, fn):
+    """Review 46: the course's hint for a float32 where a float64 is expected was given for the opposite."""
+    assert "a float32 where a float64" not in verdict(exercise_id, fn).message
+
+
+def test_a_cell_with_one_stub_written_and_one_left_is_not_finished():
+    """Review 46: with the first stub of the clip_grad_norm_ cell written and the second left, the check said "not
+    attempted yet" only; the message now says the cell still raises, and that each raise is to be replaced."""
+    cell = exercise_cells(RELEASED)[N]
+    solution = exercise_cells(SOLUTION)[N].source
+    first = solution[solution.index("### BEGIN SOLUTION") + len("### BEGIN SOLUTION\n"):solution.index("    ### END")]
+    lines = cell.source.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith("# YOUR CODE HERE"))
+    stop = next(i for i, line in enumerate(lines) if "raise NotImplementedError" in line)
+    assert start < stop < len(lines) - 3 and "raise NotImplementedError" in "\n".join(lines[stop + 1:])
+    source = "\n".join(lines[:start]) + "\n" + first + "\n".join(lines[stop + 1:])
+    fn = define(source, dict(NAMES))["clip_grad_norm_"]
+    assert_not_attempted(N, fn, "not attempted yet, or not finished", "the exercise cell still raises",
+                         "Replace each `raise NotImplementedError`")

@@ -222,6 +222,39 @@ class KeepsStateDict(EarlyStopping):
         return stop
 
 
+class KeepsDetachedTensors(EarlyStopping):
+    """The review's (issue 46): detach() cuts the graph, but shares the live weights' memory."""
+
+    def step(self, value, model):
+        before = self.best_epoch
+        stop = super().step(value, model)
+        if self.best_epoch != before:
+            self.weights = {k: v.detach() for k, v in model.state_dict().items()}
+        return stop
+
+
+class KeepsADictOfTheStateDict(EarlyStopping):
+    """The review's (issue 46): dict(...) copies the dict, not the tensors in it."""
+
+    def step(self, value, model):
+        before = self.best_epoch
+        stop = super().step(value, model)
+        if self.best_epoch != before:
+            self.weights = dict(model.state_dict())
+        return stop
+
+
+class KeepsNumpyViews(EarlyStopping):
+    """v.numpy() without .copy(): a view of the live weights."""
+
+    def step(self, value, model):
+        before = self.best_epoch
+        stop = super().step(value, model)
+        if self.best_epoch != before:
+            self.weights = {k: v.numpy() for k, v in model.state_dict().items()}
+        return stop
+
+
 class NeverRestores(EarlyStopping):
     def restore(self, model):
         return self.weights  # the best weights are there, but the model never gets them
@@ -286,6 +319,55 @@ def resume_returns_the_checkpoint(path, model, optimizer, scheduler, loader):
 class DeltaOnTheWrongSide(EarlyStopping):
     def step(self, value, model):
         self.min_delta = -abs(self.min_delta)
+        return super().step(value, model)
+
+
+class MaxLeavesOutTheMargin(EarlyStopping):
+    """The review's (issue 46): min_delta used in mode "min" only; in mode "max" any larger value improves."""
+
+    def step(self, value, model):
+        epoch = self.epoch
+        self.epoch += 1
+        if not math.isfinite(value):
+            return True
+        better = value < self.best - self.min_delta if self.mode == "min" else value > self.best
+        if better:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.weights = {k: v.clone() for k, v in model.state_dict().items()}
+        else:
+            self.wait += 1
+        return self.wait >= self.patience
+
+
+class MaxSubtractsTheMargin(EarlyStopping):
+    """min_delta subtracted from the best in mode "max" too: the margin on the wrong side."""
+
+    def step(self, value, model):
+        epoch = self.epoch
+        self.epoch += 1
+        if not math.isfinite(value):
+            return True
+        if self.mode == "min":
+            better = value < self.best - self.min_delta
+        else:
+            better = value > self.best - self.min_delta
+        if better:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.weights = {k: v.clone() for k, v in model.state_dict().items()}
+        else:
+            self.wait += 1
+        return self.wait >= self.patience
+
+
+class MinLeavesOutTheMargin(EarlyStopping):
+    """min_delta used in mode "max" only."""
+
+    def step(self, value, model):
+        if self.mode == "min":
+            self.min_delta, saved = 0.0, self.min_delta
+            stop = super().step(value, model)
+            self.min_delta = saved
+            return stop
         return super().step(value, model)
 
 
@@ -943,8 +1025,17 @@ class WaitResetOnAnyGain(EarlyStopping):
 
 KEEPS_LAST = "holds the weights of the LAST epoch"
 KEEPS_LAST_MORE = "shares memory with the model's live weights"
+SHARES = ("it holds the weights of epoch 8", "your kept copy of the best weights is no copy", KEEPS_LAST_MORE,
+          "clone each tensor (or copy.deepcopy the whole dict)")
 WRONG = [
-    ("07.EarlyStopping", KeepsStateDict, "it holds the weights of epoch 8", KEEPS_LAST),
+    ("07.EarlyStopping", KeepsStateDict, *SHARES),
+    ("07.EarlyStopping", KeepsDetachedTensors, *SHARES),
+    ("07.EarlyStopping", KeepsADictOfTheStateDict, *SHARES),
+    ("07.EarlyStopping", KeepsNumpyViews, *SHARES),
+    ("07.EarlyStopping", MaxLeavesOutTheMargin, "mode='max'", "in mode 'max' an improvement must rise above "
+     "best + min_delta", "do not clear that margin"),
+    ("07.EarlyStopping", MaxSubtractsTheMargin, "in mode 'max' an improvement must rise above best + min_delta"),
+    ("07.EarlyStopping", MinLeavesOutTheMargin, "ignores min_delta"),
     ("07.EarlyStopping", NeverRestores, KEEPS_LAST),
     ("07.EarlyStopping", RebindsModel, KEEPS_LAST),
     ("07.EarlyStopping", LessOrEqual, "never stopped", "a value equal to the best is not an improvement"),
@@ -952,7 +1043,7 @@ WRONG = [
     ("07.EarlyStopping", WaitResetOnAnyGain, "never stopped", "by less than min_delta", "counts as a bad epoch"),
     ("07.EarlyStopping", StopsAfterPatiencePlusOne, "stopped at epoch 9", "one epoch late"),
     ("07.EarlyStopping", StopsOneEpochEarly, "stopped too early", "at the p-th of them, not before"),
-    ("07.EarlyStopping", DeltaOnTheWrongSide, "WORSE than the best"),
+    ("07.EarlyStopping", DeltaOnTheWrongSide, "below best - min_delta for a loss", "up to min_delta WORSE than it"),
     ("07.EarlyStopping", BestFollowsEveryBetterValue, "self.best should be 0.8", "only an improvement"),
     ("07.EarlyStopping", NanIsOneMoreBadEpoch, "a NaN: the training diverged", "diverged"),
     ("07.EarlyStopping", OneBasedEpochs, "epochs count from 0"),
@@ -1154,7 +1245,7 @@ def test_the_visible_stopping_case_is_the_notebooks_example():
     case = get_exercise("07.EarlyStopping").all_cases()[0]
     assert case.visible and tuple(namespace["example_losses"]) == case.args[0] == L.EXAMPLE_LOSSES
     assert case.kwargs == {"patience": 3, "min_delta": 0.0, "mode": "min"}
-    assert list(L.drive_stopper(tl.train.EarlyStopping, case.args, case.kwargs)) == [8, 0.55, 5, 5, 5, 5, 5]
+    assert list(L.drive_stopper(tl.train.EarlyStopping, case.args, case.kwargs)) == [8, 0.55, 5, 5, 5, 5, 5, 0]
 
 
 def test_the_visible_run_is_the_notebooks_run():

@@ -120,6 +120,8 @@ def scaled_step_mul_(loss, model, optimizer, state, max_norm=None):
     inv = 1.0 / state["scale"]
     found_inf = False
     for p in model.parameters():
+        if p.grad is None:                   # a parameter the loss does not use
+            continue
         p.grad.mul_(inv)
         found_inf |= not np.isfinite(p.grad.cpu().numpy()).all()   # (a copy to the host: right on any device)
     if found_inf:
@@ -1101,14 +1103,14 @@ def scaled_step_np_isfinite_of_tensors(loss, model, optimizer, state, max_norm=N
 
 ERRORS += [
     # issue 44: host-only finite tests, right on every CPU case, refused on the GPU case (the last), as on a GPU
-    ("08.scaled_step", scaled_step_reads_numpy, "hidden case 11 of 11", "can't convert cuda:0 device type tensor",
+    ("08.scaled_step", scaled_step_reads_numpy, "hidden case 11 of 12", "can't convert cuda:0 device type tensor",
      "tests the gradients where they are"),
     ("08.scaled_step", scaled_step_np_isfinite_of_tensors, "on the example shown", "does not support ufuncs",
      "use the tensor's own operations"),
     # issue 32: the float64 case of each (its last), where a .float() on the way raises
     ("08.train_step", train_step_in_float32, "hidden case 8 of 8", "the input is tinygrad_lite.float32 but the weight "
      "is tinygrad_lite.float64", "leaves its dtype alone"),
-    ("08.scaled_step", scaled_step_unscaled_in_float32, "hidden case 10 of 11", "assigned grad has dtype "
+    ("08.scaled_step", scaled_step_unscaled_in_float32, "hidden case 10 of 12", "assigned grad has dtype "
      "tinygrad_lite.float32", "keeps its dtype, which is the weight's"),
     ("08.train_step", train_step_moves_the_model, "your train_step moved it to cuda", "use the `device` argument"),
     ("08.train_step", train_step_picks_the_device, "the input batch was moved to cuda:0, but the model is on cpu",
@@ -1251,7 +1253,7 @@ WRONG += [
     # float32 one: which case shows it first depends on the machine, the hint does not)
     ("08.scaled_step", scaled_step_clips_to_max_norm_times_the_scale,
      "clipped the SCALED gradients to max_norm * S", "eps (1e-6)", "clip the true gradients to max_norm"),
-    ("08.scaled_step", scaled_step_tests_the_norm, "hidden case 9 of 11", "step 3 should be taken, yours was skipped",
+    ("08.scaled_step", scaled_step_tests_the_norm, "hidden case 9 of 12", "step 3 should be taken, yours was skipped",
      "you tested the gradients' total norm", "their squares overflow float32"),
     ("08.time_op", time_op_vectorised_in_float32, "your times went through float32", "1/32 s"),
 ]
@@ -1266,6 +1268,8 @@ def torch_scaled_run(setup):
     with torch.no_grad():
         model.weight.copy_(torch.from_numpy(setup.weights["weight"]))
         model.bias.copy_(torch.from_numpy(setup.weights["bias"]))
+    if "unused" in setup.weights:          # a parameter the loss does not use: GradScaler skips its None gradient
+        model.unused = torch.nn.Parameter(torch.from_numpy(setup.weights["unused"]))
     kind, settings = setup.optimizer
     optimizer = getattr(torch.optim, kind)(model.parameters(), **settings)
     s = setup.state
@@ -1493,12 +1497,94 @@ def scaled_step_bounded(floor=None, cap=None, unscale_eps=0.0):
     return scaled_step
 
 
-WRONG += [("08.scaled_step", scaled_step_bounded(floor=1.0), "hidden case 6 of 11", "ten overflows in a row",
+WRONG += [("08.scaled_step", scaled_step_bounded(floor=1.0), "hidden case 6 of 12", "ten overflows in a row",
            "stopped at a floor", "GradScaler sets none"),
-          ("08.scaled_step", scaled_step_bounded(floor=1e-8), "hidden case 6 of 11", "stopped at a floor"),
-          ("08.scaled_step", scaled_step_bounded(cap=2.0 ** 32), "hidden case 4 of 11", "stopped at a ceiling")]
+          ("08.scaled_step", scaled_step_bounded(floor=1e-8), "hidden case 6 of 12", "stopped at a floor"),
+          ("08.scaled_step", scaled_step_bounded(cap=2.0 ** 32), "hidden case 4 of 12", "stopped at a ceiling")]
 
 
-WRONG += [("08.scaled_step", scaled_step_bounded(unscale_eps=1e-8), "hidden case 6 of 11",
+WRONG += [("08.scaled_step", scaled_step_bounded(unscale_eps=1e-8), "hidden case 6 of 12",
            "the scale plus a small number")]
 
+
+
+# -------------------------------------------------------------------- review of issue 46 (lesson 08)
+def time_op_sliced(window):
+    """The notebook's given loop (every one of the warmup + repeats calls timed), then the median of a slice of the
+    times that is one off, or the first `repeats` ones."""
+    def time_op(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
+        times = []
+        for _ in range(warmup + repeats):
+            start = clock()
+            fn()
+            sync()
+            times.append(clock() - start)
+        return float(statistics.median(window(times, warmup, repeats)))
+    return time_op
+
+
+def scaled_step_as_given(*, unscale_all=False, fall_through=False, clip="library", cpu_multiplier=False):
+    """The notebook's given code with the learner's parts written, one of them wrong: ``unscale_all`` unscales over
+    model.parameters() instead of ``params``; ``fall_through``: the skip branch without its return; ``clip``:
+    "library", "own_without_min" (max_norm / (norm + 1e-6) always applied), "per_parameter", or "unguarded"
+    (clip_grad_norm_ called with max_norm None too); ``cpu_multiplier``: 1 / S as a float32 tensor on the CPU."""
+    def scaled_step(loss, model, optimizer, state, max_norm=None):
+        scale = state["scale"]
+        (loss * scale).backward()
+        params = [p for p in model.parameters() if p.grad is not None]
+        for p in (model.parameters() if unscale_all else params):
+            p.grad = p.grad * tl.tensor(1.0 / scale) if cpu_multiplier else p.grad / scale
+        finite = tl.stack([tl.isfinite(p.grad).all() for p in params]).all()
+        if not finite:
+            state["scale"] = scale * state["backoff_factor"]
+            state["good_steps"] = 0
+            if not fall_through:
+                return False
+        if clip == "unguarded":
+            nn.utils.clip_grad_norm_(params, max_norm)
+        elif max_norm is not None and clip == "own_without_min":
+            norm = sum((p.grad * p.grad).sum() for p in params).item() ** 0.5
+            for p in params:
+                p.grad = p.grad * (max_norm / (norm + 1e-6))
+        elif max_norm is not None and clip == "per_parameter":
+            for p in params:
+                nn.utils.clip_grad_norm_(p, max_norm)
+        elif max_norm is not None:
+            nn.utils.clip_grad_norm_(params, max_norm)
+        optimizer.step()
+        state["good_steps"] += 1
+        if state["good_steps"] == state["growth_interval"]:
+            state["scale"] = scale * state["growth_factor"]
+            state["good_steps"] = 0
+        return True
+    return scaled_step
+
+
+WRONG += [
+    ("08.time_op", time_op_sliced(lambda t, w, r: t[w + 1:]), "your time is", "one time too few or one too many"),
+    ("08.time_op", time_op_sliced(lambda t, w, r: t[-r:-1]), "one time too few or one too many"),
+    ("08.time_op", time_op_sliced(lambda t, w, r: t[w - 1:]), "one time too few or one too many"),
+    ("08.time_op", time_op_sliced(lambda t, w, r: t[:r]), "your median includes the warmup's times"),
+    ("08.scaled_step", scaled_step_as_given(fall_through=True), "step 1 should be skipped",
+     "did not return", "still stepped with the inf or nan gradients"),
+    ("08.scaled_step", scaled_step_as_given(clip="own_without_min"), "hidden case 5 of 12",
+     "scaled UP", "only when it is below 1"),
+    ("08.scaled_step", scaled_step_as_given(clip="per_parameter"), "hidden case 2 of 12",
+     "each parameter's gradient on its own", "ONE vector"),
+]
+
+ERRORS += [
+    ("08.scaled_step", scaled_step_as_given(unscale_all=True), "hidden case 12 of 12",
+     "a parameter that the loss does not use", "unscale and test those"),
+    ("08.scaled_step", scaled_step_as_given(clip="unguarded"), "on the example shown",
+     "this case's max_norm is None", "max_norm=None means: do not clip"),
+    ("08.scaled_step", scaled_step_as_given(cpu_multiplier=True), "hidden case 11 of 12",
+     "Expected all tensors to be on the same device", "tl.tensor(...) makes a tensor on the CPU"),
+]
+
+
+def test_a_scaling_case_has_a_parameter_without_a_gradient():
+    """Review of issue 46: the given `params` line keeps only the parameters that got a gradient; a case where one
+    gets none makes unscaling over model.parameters() fail, as it would in a model with an unused head."""
+    setups = [c.args[0] for c in get_exercise("08.scaled_step").all_cases()]
+    assert any("unused" in s.weights for s in setups)

@@ -196,6 +196,24 @@ def returns_a_tensor(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
     return total / count, correct / count
 
 
+def returns_the_accuracy_as_a_tensor(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+    """Review of issue 46: the right predictions counted as tensors, never taken out with .item()."""
+    model.train()
+    total, correct, count = 0.0, 0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        out = model(x)
+        loss = lib.nn.functional.cross_entropy(out, y)
+        optimizer.zero_grad()
+        loss.backward()
+        lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        total += loss.item() * len(y)
+        correct = correct + (out.argmax(dim=1) == y).sum()
+        count += len(y)
+    return total / count, correct / count
+
+
 def returns_the_loss_only(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
     return L.train_one_epoch_reference(lib, model, loader, optimizer, max_norm, device)[0]
 
@@ -251,7 +269,12 @@ WRONG = [
     ("09.train_one_epoch", L._epoch(zero=False), "the gradients were never reset"),
     ("09.train_one_epoch", L._epoch(weigh=False), "a plain mean of the batch means"),
     ("09.train_one_epoch", L._epoch(weigh=False), "the example shown in the notebook"),
-    ("09.train_one_epoch", returns_a_tensor, "return a plain Python float"),
+    ("09.train_one_epoch", returns_a_tensor, "the loss you returned is a Tensor: return a plain Python float",
+     "A loss tensor drags its graph along"),
+    ("09.train_one_epoch", returns_the_accuracy_as_a_tensor, "the accuracy you returned is a Tensor: return a plain "
+     "Python float", "is a tensor too", ".item()"),
+    ("09.train_one_epoch", L._epoch(weigh="sum"), "about batch-size times too small", "divides by the batch size "
+     "twice"),
     ("09.train_one_epoch", returns_the_loss_only, "return two numbers"),
     ("09.fit", L.fit_buggy, "3 symptoms of planted bugs", SYMPTOM["mode"], SYMPTOM["schedule"], SYMPTOM["test"],
      L.BUG_HINTS["mode"][0]),
@@ -701,7 +724,8 @@ def loss_through_tl(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
 
 WRONG += [
     ("09.train_one_epoch", clips_to_one, "not to the max_norm this call was given"),
-    ("09.train_one_epoch", zero_grad_after_the_step, "clearing them only after each step"),
+    ("09.train_one_epoch", zero_grad_after_the_step, "clearing them only after each step",
+     "max_norm=1.0, device tl.device('cuda:0'), gradients of an earlier backward"),
     ("09.train_one_epoch", clips_over_a_used_up_generator, "the mean loss of epoch 1 should be",
      "only the first batch was clipped"),
     ("09.train_one_epoch", picks_the_device_itself(move_model=True), "the model is on cuda:0, but it was given on "

@@ -1941,3 +1941,94 @@ WRONG += [
      ALLOWS + ", mean, sum, std or var, sqrt;"),
 ]
 ALSO_RIGHT += [("10.update_ratios", _ratios_with_numpy)]
+
+
+# -------------------------------------------------------------------- review of issue 46 (the restructured lesson)
+class _StdPerFeatureAveraged(ActivationStats):
+    """One std per feature (column), averaged: a good-faith reading of "the std of the output"."""
+
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            self.means[i].append(output.detach().mean().item())
+            self.stds[i].append(output.detach().std(dim=0).mean().item())
+        return hook
+
+
+class _StdPerSampleAveraged(ActivationStats):
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            self.means[i].append(output.detach().mean().item())
+            self.stds[i].append(output.detach().std(dim=1).mean().item())
+        return hook
+
+
+def _bn_std_as_var(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    """Part 1 written with the std where the variance belongs (the given y line takes its square root)."""
+    n = x.shape[0]
+    if training:
+        mean, var = x.mean(dim=0), x.std(dim=0, unbiased=False)
+        with tl.no_grad():
+            new_mean = (1 - momentum) * running_mean + momentum * mean
+            new_var = (1 - momentum) * running_var + momentum * var * n / (n - 1)
+    else:
+        mean, var, new_mean, new_var = running_mean, running_var, running_mean, running_var
+    return (x - mean) / (var + eps) ** 0.5 * gamma + beta, new_mean, new_var
+
+
+def _bnb_parts(n_on_dy=True, axis=0):
+    """The boxed formula with N left off the g_i term, or the bracket's sums over ``axis`` (keepdims)."""
+    def backward(dy, x, gamma, eps=1e-5):
+        n = x.shape[0]
+        s = np.sqrt(x.var(axis=0) + eps)
+        x_hat = (x - x.mean(axis=0)) / s
+        dbeta, dgamma = dy.sum(axis=0), (dy * x_hat).sum(axis=0)
+        sum_dy, sum_dy_x_hat = dy.sum(axis=axis, keepdims=True), (dy * x_hat).sum(axis=axis, keepdims=True)
+        return gamma / (n * s) * ((n if n_on_dy else 1) * dy - sum_dy - x_hat * sum_dy_x_hat), dgamma, dbeta
+    return backward
+
+
+def _bnb_every_sum_over_axis_1(dy, x, gamma, eps=1e-5):
+    n = x.shape[0]
+    s = np.sqrt(x.var(axis=0) + eps)
+    x_hat = (x - x.mean(axis=0)) / s
+    dbeta, dgamma = dy.sum(axis=1, keepdims=True), (dy * x_hat).sum(axis=1, keepdims=True)
+    return gamma / (n * s) * (n * dy - dbeta - x_hat * dgamma), dgamma.ravel(), dbeta.ravel()
+
+
+WRONG += [
+    ("10.ActivationStats", _StdPerFeatureAveraged, "one std per feature (column)", "ONE std of all"),
+    ("10.ActivationStats", _StdPerSampleAveraged, "one std per sample (row)", "ONE std of all"),
+    ("10.batch_norm_forward", _bn_std_as_var, "the example in training mode", "STANDARD DEVIATION"),
+    ("10.batch_norm_backward", _bnb_parts(n_on_dy=False), "where the boxed formula has N * dy"),
+    ("10.batch_norm_backward", _bnb_parts(axis=1), "sums over axis 1"),
+    ("10.batch_norm_backward", _bnb_every_sum_over_axis_1, "(dbeta): expected shape (3,)", "sums over axis 1"),
+]
+
+
+def test_the_messages_name_the_sections_as_they_are_numbered_now():
+    """Section 5 is batch norm's backward, section 9 the comparison with PyTorch; section 7 (optional) and its
+    train_watched are not needed to understand a check's message."""
+    assert "section 5 has three terms" in verdict("10.batch_norm_backward", _bnb_constants, times=2).message
+    flipped = verdict("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: _bnb_variant(dy, x, g, eps, var_sign=-1))
+    assert "the formula of section 5" in flipped.message
+    assert "section 9 runs your class" in verdict("10.ActivationStats", _GlobalHook).message
+    assert "section 9, Compare with PyTorch" in verdict("10.ActivationStats", _Float32Stats).message
+    cleared = verdict("10.update_ratios", _ratios_clearing_grads).message
+    assert "the optimizer's step would find no gradient" in cleared and "train_watched" not in cleared
+    for fn in (_dead_after_clamp_, _dead_cached_by_shape()):
+        assert "train_watched" not in verdict("10.dead_fraction", fn).message
+
+
+def test_a_tensor_returned_for_the_dead_fraction_is_told_item_and_nothing_about_float32():
+    message = verdict("10.dead_fraction", lambda h: ((h > 0).float().sum(dim=0) == 0).float().mean()).message
+    assert ".item() gives the number" in message and "Hint" not in message and "float32" not in message, message
+
+
+def test_the_split_exercises_stubs_each_say_their_own_part():
+    from tinygrad_lite.course.notebooks import meta, read_notebook
+    stubs = {meta(c)["exercise"]: c.source for c in read_notebook(RELEASED).cells
+             if meta(c).get("exercise") in ("10.ActivationStats", "10.batch_norm_forward")}
+    assert stubs["10.ActivationStats"].count("# YOUR CODE HERE: part ") == 2
+    assert stubs["10.batch_norm_forward"].count("# YOUR CODE HERE: part ") == 4
+    for source in stubs.values():
+        assert "first stub" not in source and "numbered part" not in source, source

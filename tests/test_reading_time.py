@@ -20,18 +20,7 @@ TIMES = {lesson.name: lesson for lesson in reading_time.lesson_times(ROOT / "sol
 SHARED_TOOL = ROOT.parent / "shared" / "tools" / "lesson_time.py"  # beside the checkout, where the team keeps it
 
 # lesson -> what does not fit yet ("core": its core path, "statement": an exercise's statement)
-OVER = {
-    "01_forward_pass": {"core"},
-    "02_loss_functions": {"core"},
-    "03_backward_pass": {"core"},
-    "04_optimizers": {"core"},
-    "05_learning_rate_schedules": {"core"},
-    "06_gradient_clipping": {"core"},
-    "07_early_stopping_and_checkpointing": {"core"},
-    "08_gpu_training": {"core"},
-    "09_capstone": {"core"},
-    "10_inside_training": {"core"},
-}
+OVER = {}
 
 
 def _limit_case(name, what):
@@ -112,3 +101,14 @@ def test_notes_and_limits_read_the_notebooks_as_the_course_writes_them():
                  and reading_time.STATED.search("".join(c["source"]))]
         assert len(notes) == 1, name
         assert lesson.exercises, name
+
+
+@pytest.mark.parametrize("name", list(TIMES))
+def test_every_exercise_of_the_lesson_is_on_its_core_path(name):
+    """What a learner may skip goes into "(optional)" sections; an exercise never does (the issue: "with every
+    exercise in the core path"), so the core path's exercises are the lesson's exercise cells, in order."""
+    cells = json.loads((ROOT / "solutions" / f"{name}.ipynb").read_text(encoding="utf-8"))["cells"]
+    written = [c["metadata"]["tinygrad_lite"]["exercise"] for c in cells
+               if c["cell_type"] == "code" and "exercise" in c["metadata"].get("tinygrad_lite", {})]
+    assert TIMES[name].exercises == list(dict.fromkeys(written)), \
+        f"{name}: an exercise sits in an '(optional)' section or lacks its '### Exercise NN.name' heading"

@@ -1263,10 +1263,11 @@ def _judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
                            "run the exercise cell, then run this check again.",
                            f"not attempted or not finished: {method}() still raises NotImplementedError")
         if kind == "not_attempted":
-            return verdict(NOT_ATTEMPTED, f"{exercise.id}: not attempted yet. Replace the `raise "
-                           "NotImplementedError` in the exercise cell with your code, run that cell, then run this "
-                           "check again.",
-                           "not attempted: the exercise cell still raises NotImplementedError")
+            # (a cell may hold several stubs: once some are written, the rest still raise)
+            return verdict(NOT_ATTEMPTED, f"{exercise.id}: not attempted yet, or not finished: the exercise cell "
+                           "still raises NotImplementedError. Replace each `raise NotImplementedError` in it with "
+                           "your code, run that cell, then run this check again.",
+                           "not attempted or not finished: the exercise cell still raises NotImplementedError")
         if kind == "other_stub":
             other, name = error.get("other"), str(error.get("name"))[:100]
             which = f"exercise {other}" if other else f"{name}"

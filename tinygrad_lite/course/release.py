@@ -40,7 +40,11 @@ STUB_WIDTH = 100  # stub lines fit a laptop-wide editor (the task text is wrappe
 
 
 def stub_solution(source, exercise):
-    """Replace each solution block in ``source`` by a stub; returns (new source, does a stub raise at top level)."""
+    """Replace each solution block in ``source`` by a stub; returns (new source, does a stub raise at top level).
+
+    The first stub says the exercise's task; a later one in the same cell (given code between two blocks) points
+    back to it rather than repeat it. A block may say its own part instead: ``### BEGIN SOLUTION: scale g in
+    place`` gives the stub "YOUR CODE HERE: scale g in place"."""
     task = exercise.get("task", "write your code here, then run the check cell below")
     out, inside, top_level, blocks = [], False, False, 0
     for number, line in enumerate(source.splitlines(), 1):
@@ -50,7 +54,9 @@ def stub_solution(source, exercise):
                 raise NotebookError(f"exercise {exercise['exercise']}: line {number}: {BEGIN} inside another block")
             inside, indent, blocks = True, line[: len(line) - len(line.lstrip())], blocks + 1
             top_level = top_level or indent == ""
-            out += textwrap.wrap(f"YOUR CODE HERE: {task}", STUB_WIDTH, initial_indent=f"{indent}# ",
+            own = stripped[len(BEGIN):].lstrip(" :")  # "### BEGIN SOLUTION: part 2, the running update"
+            said = own or (task if blocks == 1 else "the next part of the task (see the first stub above)")
+            out += textwrap.wrap(f"YOUR CODE HERE: {said}", STUB_WIDTH, initial_indent=f"{indent}# ",
                                  subsequent_indent=f"{indent}#   ", break_long_words=False, break_on_hyphens=False)
             out.append(f"{indent}raise NotImplementedError({exercise['exercise'] + ': not written yet'!r})")
         elif stripped.startswith(END):

@@ -725,6 +725,10 @@ register(Exercise(
         _mistake(_mlp_between(F.leaky_relu), *OTHER_ACTIVATION),
         _mistake(_mlp_between(lambda z: F.leaky_relu(z, 0.1)), *OTHER_ACTIVATION),
         _mistake(_mlp_between(lambda z: F.leaky_relu(z, 0.2)), *OTHER_ACTIVATION),
+        _mistake(lambda x, layers: x,
+                 "your result is x itself: no layer changed h. The cell gives `h = x` and `return h`; in between, "
+                 "each layer must replace h with its output (h = ...)",
+                 "loop over the pairs in `layers`, and assign each layer's output back to h"),
         _mistake(_mlp_first_layer_only,
                  "only the first layer was applied: the output comes from the last layer, after every (W, b) in "
                  "`layers` has been applied in turn",
@@ -733,6 +737,13 @@ register(Exercise(
     # the blocks of dense_forward and relu (which it may call), and the library's layer and relu (the text allows
     # them: the exercise is the chaining); another activation (leaky_relu, tanh, gelu ...) is refused
     allow=("arithmetic", "matmul", "sum", "clamp", "where", "max", "min", "linear", "relu"),
+    error_hints=[
+        # the second layer met x (or an h never reassigned), or the layers ran in another order
+        ErrorHint(r"matmul: shapes .* cannot be multiplied",
+                  "a layer got an input whose last dim is not the in of its W: is h reassigned at every layer "
+                  "(h = ...), is h (not x) what the next layer gets, and do the layers run in the list's order?",
+                  "layer k's input is layer k-1's output: h starts as x, and each step of the loop replaces it"),
+    ],
     points=2, rtol=1e-5, atol=1e-5,
 ))
 

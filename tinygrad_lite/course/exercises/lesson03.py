@@ -417,8 +417,9 @@ WENT_NOWHERE = (". Your walk did not go from the root to its inputs. If it tests
 
 def _order_problem(got, case):
     """(kind, text): what is wrong with ``got`` as a topological order of the case's graph; (None, None) if
-    nothing. The kinds with a Mistake (and its hints) are "repeated", "same label", "leaves", "missing", "earlier
-    call", "reversed" and "order". Nodes are told apart by ``_uid`` (two may share a label) and named by their label."""
+    nothing. The kinds with a Mistake (and its hints) are "repeated", "same label", "leaves", "one leaf", "missing",
+    "earlier call", "reversed" and "order". Nodes are told apart by ``_uid`` (two may share a label) and named by their
+    label."""
     root = case.args[0]
     nodes = topological_order_reference(root)
     graph = {n._uid: [p._uid for p in n.inputs] for n in nodes}
@@ -449,7 +450,7 @@ def _order_problem(got, case):
                             "node must appear exactly once")
     missing = [k for k in graph if k not in keys]
     if missing:
-        text = (f"your list has {len(keys)} nodes but the graph has {len(graph)}: missing "
+        text = (f"your list has {_nodes(len(keys))} but the graph has {_nodes(len(graph))}: missing "
                 f"{', '.join(name[k] for k in missing)}")
         listed = {name[k] for k in keys}
         if all(name[k] in listed for k in missing):
@@ -457,8 +458,10 @@ def _order_problem(got, case):
                                          "may carry one label)")
         if all(not graph[k] for k in missing):
             return "leaves", text + " (each of them a leaf: a node with no inputs)"
-        if len(set(keys)) <= 1:  # nothing, or the root alone: the walk went nowhere (no Mistake: the text says why)
+        if not keys or keys == [root._uid]:  # the walk went nowhere (no Mistake: the text says why)
             return "went nowhere", text + WENT_NOWHERE
+        if len(set(keys)) == 1 and not graph[keys[0]]:  # one leaf: e.g. `return visit(p)` inside the loop
+            return "one leaf", text + f" (your walk reached the leaf {name[keys[0]]} and listed no other node)"
         return "missing", text
     extra = [k for k in keys if k not in graph]
     if extra:
@@ -474,6 +477,10 @@ def _order_problem(got, case):
             return "order", (f"node {name[n]} comes before its input {name[p]} (positions {position[n]} and "
                              f"{position[p]} in your list); every node must come after all of its inputs")
     return None, None
+
+
+def _nodes(n):
+    return f"{n} node" if n == 1 else f"{n} nodes"
 
 
 def _topological_compare(got, expected, case):
@@ -579,6 +586,11 @@ register(Exercise(
                              "the leaves belong in the list too: the inputs and weights, which no op computed, are "
                              "nodes whose gradients backward must fill in (a leaf is a node with no inputs)",
                              "append every node you visit, the ones without inputs included"),
+        _topological_mistake("one leaf",
+                             "each visit must go on to every input of its node, and then append the node itself. "
+                             "A return inside the loop over the inputs (return visit(p), say) ends the visit at its "
+                             "first input, before the node is appended",
+                             "call visit on each input without returning, and append the node after the loop"),
         _topological_mistake("missing",
                              "visit the inputs of every node you reach, and their inputs in turn, not only the "
                              "inputs of the root",
@@ -602,7 +614,7 @@ register(Exercise(
         _topological_mistake("changed",
                              "topological_order only lists the nodes: backward resets the computed nodes' .grad "
                              "itself, and the leaves' .grad must keep what earlier backward passes added to it "
-                             "(section 6), so a walk that sets .grad (to 0, or the root's to 1) loses it",
+                             "(section 11), so a walk that sets .grad (to 0, or the root's to 1) loses it",
                              "remove the lines of your function that assign to a node's .grad or .data"),
         _topological_mistake("reversed",
                              "a node may go into the list only once all of its inputs are in it",
@@ -660,10 +672,29 @@ def _mul_cases(rng):
         Case((np.array(1.5), r(3, 4), r(3, 4)), "x is a single number (a 0-d array)"),
         Case((r(6, 3), r(3), _one_row(rng, (6, 3))), "an upstream gradient that is 0 but in one row"),
         Case((100 * r(5, 3), r(3), r(5, 3)), "large values"),
-        # issue 32: a float32 op's gradients are float32 (PyTorch's .grad of a float32 tensor is)
+        # (review of issue 46) a local derivative written as z / x (grad * (x * y) / x) is right wherever x != 0
+        Case(_with_zeros(r(3, 4), r(4), r(3, 4)), "zeros in x and in y, y (4,) broadcast over 3 rows"),
+        # issue 32: a float32 op's gradients are float32 (PyTorch's .grad of a float32 tensor is); the last case
         Case(_float32(r(3, 4), r(4), r(3, 4)), "float32 arrays, y (4,) broadcast over 3 rows: the gradients are "
                                                "float32, like the inputs"),
     ]
+
+
+def _with_zeros(x, y, grad):
+    """The case's x and y with a few entries set to 0 (two of x, one of y), as value_mul's check has a.data = 0."""
+    x, y = x.copy(), y.copy()
+    x[0, 1] = x[2, 3] = 0.0
+    y[2] = 0.0
+    return x, y, grad
+
+
+def _divided_by_an_input(got, expected, case):
+    """A gradient with nan or inf on a case whose x or y holds zeros: a local derivative computed by dividing by an
+    input (z / x for y), which is 0 / 0 or a division by 0 there."""
+    if not any((np.asarray(a) == 0).any() for a in case.args[:2]):
+        return False
+    parts = got if isinstance(got, tuple) else (got,)
+    return any(isinstance(p, np.ndarray) and p.dtype.kind in "fc" and not np.isfinite(p).all() for p in parts)
 
 
 def _float32(*arrays):
@@ -719,6 +750,10 @@ register(Exercise(
         FLOAT32_GRADIENT,
         FLOAT64_GRADIENT,
         _in_float32(mul_backward_reference),
+        Mistake(match=_divided_by_an_input,
+                hint="your gradient is nan or inf where an input is 0: a division by an input (the local derivative "
+                     "written as z / x) fails there. The local derivative of x * y with respect to x is y itself",
+                more="no division is needed: multiply grad by the other input"),
         _mistake(lambda x, y, g: (sum_to_shape(g * x, np.shape(x)), sum_to_shape(g * y, np.shape(y))),
                  "each input's gradient uses the local derivative with respect to THAT input: d(x*y)/dx is y, "
                  "the other input",
@@ -1115,7 +1150,10 @@ def _x_left_bit_for_bit(fn, args, kwargs):
     before = x.copy() if isinstance(x, np.ndarray) and x.dtype.kind == "f" else None
     watching = _Watching(args[0], x) if args and isinstance(args[0], ScalarFunction) and isinstance(x, np.ndarray) \
         else None
-    result = fn(*((watching, *args[1:]) if watching else args), **kwargs)
+    try:
+        result = fn(*((watching, *args[1:]) if watching else args), **kwargs)
+    except ExactnessError as rounded:  # a failure the check found, not an error of the learner's code
+        result = {ROUNDED: str(rounded)}
     if before is not None and x.shape == before.shape:
         moved = (x != before) & ~(np.isnan(x) & np.isnan(before))
         if watching and watching.nudged_callers:  # nudged while f ran, even if put back exactly afterwards
@@ -1125,7 +1163,12 @@ def _x_left_bit_for_bit(fn, args, kwargs):
 
 
 class ExactnessError(ValueError):
-    """Raised by the check's f when an element of x that is not being nudged is off by a rounding error."""
+    """Raised by the check's f when an element of x that is not being nudged is off by a rounding error; the check
+    catches it (``_x_left_bit_for_bit``) and judges the answer ``{ROUNDED: text}``, which ``_Float64Estimates``
+    refuses with that text."""
+
+
+ROUNDED = "x came back changed by rounding"
 
 
 class _Watching(ScalarFunction):
@@ -1150,10 +1193,10 @@ class _Watching(ScalarFunction):
                 i = tuple(int(k) for k in np.argwhere(off)[0])
                 where = i[0] if len(i) == 1 else i
                 raise ExactnessError(
-                    f"f was given x[{where}] = {float(seen[i])!r}, where the caller's x holds "
-                    f"{float(self.x0[i])!r}: an element "
-                    "nudged earlier got back its old value only up to rounding (adding h and taking it away again "
-                    "rounds). Save the old value of x[i] before the nudges, and assign it back after them")
+                    f"x[{where}] came back changed by rounding: after its nudges, f was given x[{where}] = "
+                    f"{float(seen[i])!r} where the caller's x holds {float(self.x0[i])!r} (adding h and taking it "
+                    "away again rounds). Save the old value of x[i] before the nudges, and assign it back after "
+                    "them")
         return super().__call__(x)
 
 
@@ -1298,12 +1341,14 @@ class _Float64Estimates(ArrayAnswer):
     whose hints name the integer x."""
 
     def refuse(self, got, expected=None):
+        if isinstance(got, dict) and isinstance(got.get(ROUNDED), str):  # (_x_left_bit_for_bit)
+            return got[ROUNDED]
         failure = super().refuse(got, expected)
         if failure is None and got.dtype.kind == "f" and got.dtype.itemsize < 8:
             unit = float(np.finfo(got.dtype).eps) / 2  # the largest relative rounding error: 6e-8 for float32
             return (f"you returned a {got.dtype.name} array; a float64 array was expected: rounding the estimates "
                     f"to {got.dtype.name} changes them by up to {unit:.0e} relative, far more than the error of "
-                    "about 1e-11 that central differences can reach in float64 (section 7). Gradient checks use "
+                    "about 1e-11 that central differences can reach in float64 (section 12). Gradient checks use "
                     "float64: return your float64 estimates as they are")
         return failure
 

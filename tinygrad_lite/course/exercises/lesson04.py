@@ -301,7 +301,8 @@ LEAF_IN_PLACE = ErrorHint(
 
 
 REBOUND = ErrorHint(
-    r"unsupported operand type\(s\) for .*'NoneType'",
+    r"unsupported operand type\(s\) for .*'NoneType'|expected numbers, got NoneType|, not NoneType"
+    r"|'NoneType' object has no attribute",
     "a value in your update is None, most likely p.grad read from a p that is no longer the parameter: "
     "p = p * ... (or p = p - ...) makes a NEW tensor and rebinds your local name, and a new tensor has no "
     "gradient. The update must change the parameter itself, in place",
@@ -485,12 +486,18 @@ class SGDVariant(optim.Optimizer):
                     buf = (1 - mu) * g
             elif how == "ema":
                 buf = mu * old + (1 - mu) * g
+            elif how == "frozen":  # the new buffer computed into a local name, never stored: b_1 forever
+                buf = old
+            elif how == "damp_times":  # dampening as the gradient's weight, not (1 - dampening)
+                buf = mu * old + tau * g
             else:
                 buf = mu * old + (1 - tau) * step
             state["momentum_buffer"] = buf
             if hyper["nesterov"] and how != "no_nesterov":
                 look = p.grad if how == "nesterov_raw" else g
                 g = look + mu * (old if how == "old_buffer" and old is not None else buf)
+                if how == "nesterov_swapped":  # b + momentum g instead of g + momentum b
+                    g = buf + mu * look
                 if how == "velocity":
                     g = lr * look + mu * buf
             else:
@@ -652,6 +659,20 @@ register(Exercise(
         _state_mistake(_sgd("outside")),
         _group_mistake(_sgd, ("lr", "momentum", "dampening", "nesterov", "weight_decay")),
         _first_lr_mistake(_sgd("first_lr")),
+        Mistake(_sgd("frozen"),
+                "your momentum buffer never changed after step 1: it stayed b_1 = g_1 while the steps went on. "
+                "The new buffer must be STORED in state[\"momentum_buffer\"]: a local name (b = momentum * ... "
+                "+ ...) is lost when _update returns, and the given line after part 2 reads the stored buffer",
+                "assign the new buffer to state[\"momentum_buffer\"], not to a local name"),
+        Mistake(_sgd("damp_times"),
+                "the new gradient enters the buffer with the weight (1 - dampening): b = momentum b + (1 - "
+                "dampening) g. Yours weighs it by dampening itself, so with the default dampening 0 no gradient "
+                "enters the buffer after step 1",
+                "the gradient's weight in the buffer is one minus dampening"),
+        Mistake(_sgd("nesterov_swapped"),
+                "Nesterov's direction is g + momentum b, the gradient plus the NEW buffer once more; yours is "
+                "b + momentum g, with the roles of g and b swapped",
+                "multiply the buffer by momentum, and add the gradient as it is"),
         # last: a nesterov read from the defaults in a case with groups gets the groups' hint
         Mistake(_sgd("no_nesterov"),
                  "this case asks for Nesterov momentum, and your steps are those of plain momentum (nesterov="
@@ -699,8 +720,12 @@ class AdamVariant(optim.Optimizer):
         b1, b2 = (float(b) for b in hyper["betas"])
         g = p.grad.clone()
         decoupled = self.decoupled != (how == "swap_decay")
-        if wd and decoupled and how not in ("decay_after", "no_decay"):
-            p.mul_(1 - (1.0 if how == "unscaled_decay" else lr) * wd)
+        if wd and decoupled and how == "subtract_decay":  # p -= lr * weight_decay: a shift, not a shrink
+            p.sub_(lr * wd)
+        elif wd and decoupled and how not in ("decay_after", "no_decay"):
+            decay_lr = {"unscaled_decay": 1.0, "decay_lr_const": 1e-3,
+                        "decay_lr_defaults": float(self.defaults["lr"])}.get(how, lr)
+            p.mul_(1 - decay_lr * wd)
         if wd and (not decoupled or how == "both_decays"):  # (both: MyAdam's L2 line left after the shrink)
             g = g + wd * p
         state = self.outside.setdefault(id(p), {}) if how == "outside" else self.state[p]
@@ -715,11 +740,22 @@ class AdamVariant(optim.Optimizer):
         t = {"no_step": 1, "global_step": self.count, "group_step": group.get("t"),
              "step_late": state["step"] - 1, "step_outside": self.outside.get(id(p)),
              "step_float32": tensor(float(state["step"]))}.get(how, state["step"])  # a float32 0-d tensor
-        state["m"] = b1 * state["m"] + (1 - b1) * g
-        state["v"] = b2 * state["v"] + (1 - b2) * (g if how == "unsquared" else g * g)
-        m_hat = state["m"] if how in ("no_correction", "no_m_correction") else state["m"] / (1 - b1 ** t)
-        v_hat = state["v"] if how in ("no_correction", "no_v_correction") else state["v"] / (1 - b2 ** t)
+        m = b1 * state["m"] + (1 - b1) * g
+        v = b2 * state["v"] + (1 - b2) * (g if how == "unsquared" else g * g)
+        if how not in ("unstored", "unstored_m"):  # (unstored: a local name, the stored average stays 0)
+            state["m"] = m
+        if how not in ("unstored", "unstored_v"):
+            state["v"] = v
+        m_hat = m if how in ("no_correction", "no_m_correction") else m / (1 - b1 ** t)
+        v_hat = v if how in ("no_correction", "no_v_correction") else v / (1 - b2 ** t)
+        if how in ("div_inplace", "div_inplace_m"):  # m.div_(1 - beta1 ** t): the stored m becomes m_hat
+            state["m"] = m_hat
+        if how in ("div_inplace", "div_inplace_v"):
+            state["v"] = v_hat
         denom = (v_hat + eps).sqrt() if how == "eps_inside" else v_hat.sqrt() + eps
+        if how == "eps_uncorrected":  # eps added to sqrt(v), before the correction (the paper's "efficient" form)
+            m_hat = m_hat * (1 - b2 ** t) ** 0.5
+            denom = v.sqrt() + eps
         if how and how.startswith(("clamp:", "floor:")):  # a "stability" floor: a clamp, or a constant added
             floor = float(how.split(":")[1])
             denom = (v_hat.clamp(min=floor) if how.startswith("clamp") else v_hat + floor).sqrt() + eps
@@ -890,34 +926,62 @@ SQUARED = (
     "feed g * g (or g ** 2) into v, and g into m")
 
 
+INHERITED = " (in MyAdam._adam_step, which MyAdamW inherits: fix it there, then run MyAdam's cell and this one again)"
+UNSTORED = (
+    "your averages m and v do not carry over from one step to the next: each step's m is (1 - beta1) g of that "
+    "step alone, as if the stored average were still 0. The new m and v must be STORED in self.state[p] "
+    "(state[\"exp_avg\"], state[\"exp_avg_sq\"]): a local name (m = beta1 * m + ...) is lost when the step ends",
+    "assign the updated averages to state[\"exp_avg\"] and state[\"exp_avg_sq\"], then correct them")
+DIV_IN_PLACE = (
+    "the bias correction changed the stored average: m_hat and v_hat are NEW tensors computed from m and v, and "
+    "the stored m and v must stay as they are for the next step. An in-place division of the stored tensor "
+    "(m.div_(1 - beta1 ** t), m /= ...), or m_hat stored in its place, puts the corrected value in the memory, "
+    "and every later step builds on it",
+    "compute m_hat and v_hat with a plain division, which makes new tensors (no div_, no /=)")
+EPS_UNCORRECTED = (
+    "eps is added to sqrt(v_hat), the CORRECTED average: yours adds it to sqrt(v) before the correction (the Adam "
+    "paper's 'efficient' form, lr sqrt(1 - beta2^t) / (1 - beta1^t) m / (sqrt(v) + eps)), which agrees with "
+    "PyTorch's step only while eps is negligible; this case (a large eps, or tiny gradients) shows the difference",
+    "correct v first, then take sqrt(v_hat) + eps")
+
+
 def _adam_mistakes(decoupled):
+    def mistake(wrong=None, hint="", more=(), match=None):  # a mistake of MyAdam's part: say where it is
+        return Mistake(wrong, hint + (INHERITED if decoupled else ""), more, match)
+
     mistakes = [
         NEVER_MOVED,
-        Mistake(_adam("no_correction", decoupled), *NO_CORRECTION),
-        Mistake(_adam("no_m_correction", decoupled), *HALF_CORRECTION),
-        Mistake(_adam("no_v_correction", decoupled), *HALF_CORRECTION),
-        Mistake(_adam("no_step", decoupled), *STEP_COUNT),
-        Mistake(_adam("global_step", decoupled), *STEP_COUNT),
-        Mistake(_adam("group_step", decoupled), *STEP_PER_GROUP),
-        Mistake(_adam("step_late", decoupled), *STEP_LATE),
-        Mistake(_adam("unsquared", decoupled), *SQUARED),
-        Mistake(match=_float32_step(decoupled), hint=STEP_FLOAT32[0], more=STEP_FLOAT32[1]),
-        Mistake(_adam("eps_inside", decoupled), *EPS_INSIDE),
-        Mistake(match=_matches_one_of(*(_adam(f"{kind}:{floor}", decoupled) for kind in ("clamp", "floor")
+        mistake(_adam("no_correction", decoupled), *NO_CORRECTION),
+        mistake(_adam("no_m_correction", decoupled), *HALF_CORRECTION),
+        mistake(_adam("no_v_correction", decoupled), *HALF_CORRECTION),
+        mistake(_adam("no_step", decoupled), *STEP_COUNT),
+        mistake(_adam("global_step", decoupled), *STEP_COUNT),
+        mistake(_adam("group_step", decoupled), *STEP_PER_GROUP),
+        mistake(_adam("step_late", decoupled), *STEP_LATE),
+        mistake(_adam("unsquared", decoupled), *SQUARED),
+        mistake(match=_matches_one_of(*(_adam(how, decoupled) for how in ("unstored", "unstored_m", "unstored_v"))),
+                hint=UNSTORED[0], more=UNSTORED[1]),
+        mistake(match=_matches_one_of(*(_adam(how, decoupled) for how in ("div_inplace", "div_inplace_m",
+                                                                         "div_inplace_v"))),
+                hint=DIV_IN_PLACE[0], more=DIV_IN_PLACE[1]),
+        mistake(match=_float32_step(decoupled), hint=STEP_FLOAT32[0], more=STEP_FLOAT32[1]),
+        mistake(_adam("eps_inside", decoupled), *EPS_INSIDE),
+        mistake(_adam("eps_uncorrected", decoupled), *EPS_UNCORRECTED),
+        mistake(match=_matches_one_of(*(_adam(f"{kind}:{floor}", decoupled) for kind in ("clamp", "floor")
                                         for floor in ("1e-18", "1e-16", "1e-15", "1e-14", "1e-13", "1e-12",
                                                       "1e-10", "1e-8", "1e-6"))),
                 hint=TINY[0], more=TINY[1]),
-        Mistake(match=_deviates_like(_adam("floor:1e-20", decoupled)), hint=UNDER_ROOT[0], more=UNDER_ROOT[1]),
+        mistake(match=_deviates_like(_adam("floor:1e-20", decoupled)), hint=UNDER_ROOT[0], more=UNDER_ROOT[1]),
         # on a float64 case the way the run leaves the reference's tells a constant after the root from one
         # under it (UNDER_ROOT, above); on the float32 "tiny gradients" case the two look alike (review 6)
-        Mistake(match=_either(_matches_one_of(*(_adam(f"plus:{c}", decoupled)
+        mistake(match=_either(_matches_one_of(*(_adam(f"plus:{c}", decoupled)
                                                 for c in ("1e-11", "3e-11", "1e-10", "3e-10", "1e-9", "3e-9", "1e-8",
                                                           "3e-8", "1e-7", "1e-6"))),
                               _deviates_like(_adam("plus:1e-13", decoupled))),
                 hint=TINY_PLUS[0], more=TINY_PLUS[1]),
-        Mistake(match=_deviates_like(float32=_adam("plus:1e-10", decoupled)), hint=TINY_EITHER[0],
+        mistake(match=_deviates_like(float32=_adam("plus:1e-10", decoupled)), hint=TINY_EITHER[0],
                 more=TINY_EITHER[1]),
-        Mistake(_adam("eps_floor", decoupled), *EPS_FLOOR),
+        mistake(_adam("eps_floor", decoupled), *EPS_FLOOR),
     ]
     if decoupled:  # on AdamW's case 7 the two runs agree (on Adam's cases they never do): say both
         mistakes.insert(-1, Mistake(match=_both(_matches_one_of(_adam("eps_floor", decoupled)),
@@ -933,6 +997,16 @@ def _adam_mistakes(decoupled):
                          "weight_decay in your __init__ is 1e-2 (as in PyTorch's AdamW), and p itself shrinks",
                     more="section 7's formula for AdamW has two moves: the weights themselves shrink, then Adam's "
                          "step runs on the plain gradient. Check which of the two your _update does"),
+            Mistake(_adam("subtract_decay", decoupled),
+                    "AdamW's decay MULTIPLIES each weight by (1 - lr weight_decay), a pull towards 0 in proportion "
+                    "to the weight; you subtracted lr * weight_decay from every weight, the same shift for all, "
+                    "whatever their sign and size",
+                    "scale p by the factor with an in-place multiplication, instead of subtracting from it"),
+            Mistake(match=_matches_one_of(_adam("decay_lr_const", decoupled), _adam("decay_lr_defaults", decoupled)),
+                    hint="the decay's factor is 1 - lr weight_decay with the lr of the parameter's GROUP, as it is "
+                         "at this step: yours used a fixed lr in it (1e-3, or the constructor's lr), which is wrong "
+                         "as soon as a call, a group or a scheduler sets another lr",
+                    more="read the decay's lr from the `group` argument, like the step's"),
             Mistake(_adam("unscaled_decay", decoupled),
                      "the decoupled decay is scaled by the learning rate: p <- p (1 - lr weight_decay). "
                      "p <- p (1 - weight_decay) shrinks every weight by 1% per step at weight_decay 0.01, "
@@ -987,11 +1061,27 @@ register(Exercise(
     mistakes=_adam_mistakes(False),
 ))
 
+ADAM_UNWRITTEN = (
+    "MyAdamW inherits _adam_step from your MyAdam, and there it still raises NotImplementedError (the stub it "
+    "came with): finish 04.MyAdam, then run both cells again (MyAdam's first: a class keeps the base class it "
+    "was made with)")
+
+
+def drive_adamw(cls, args, kwargs):
+    """``drive_optimizer``, with a sentence when the learner's MyAdamW reaches MyAdam's unfinished stub."""
+    try:
+        return drive_optimizer(cls, args, kwargs)
+    except NotImplementedError as exc:
+        if str(exc).startswith("04.MyAdam:"):
+            return Run.failed(ADAM_UNWRITTEN)
+        raise
+
+
 register(Exercise(
     "04.MyAdamW",
     reference=adamw_reference,
     cases=lambda rng: _adam_cases(rng, decoupled=True),
-    call=drive_optimizer,
+    call=drive_adamw,
     compare=compare_trajectory,
     answer=OPTIMIZER,
     check_inputs=False,
@@ -1302,7 +1392,9 @@ register(Exercise(
         _mistake(_epoch(divide="batches", weigh="one"),
                  "the epoch's loss is the mean over its EXAMPLES: the mean of the batch means is biased when the last "
                  "batch is smaller (3 batches of 32 at loss 1 and one of 4 at loss 5 give 2.0, but the true mean is "
-                 "1.16). Weight each batch's mean loss by its number of examples",
+                 "1.16). Weight each batch's mean loss by its number of examples. (Weighing and counting each "
+                 "batch as loader.batch_size gives this same number: the last batch has fewer than batch_size "
+                 "examples, so use len(x).)",
                  "each batch counts as many times as it has examples; the total then goes over the examples seen"),
         _mistake(_epoch(divide="full_batches"),
                  "divide by the number of examples actually seen: the last batch may be smaller than batch_size",

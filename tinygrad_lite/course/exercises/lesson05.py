@@ -10,12 +10,12 @@
   it on an optimizer (``ValidationRun``: an SGD that also carries the validation losses of the run), feeds it
   one metric per epoch and judges the lr of every param group after each epoch (``after_each_epoch``). Hidden
   cases have losses above 1e9 and below 0, and negative metrics in mode "max" (a finite stand-in for the
-  infinities, or a threshold scaled by abs(best), fails them), and an lr changed by hand between epochs (which
-  ``get_last_lr()`` must report).
+  infinities, or a threshold scaled by abs(best), fails them), an lr changed by hand between epochs (which
+  ``get_last_lr()`` must report), and an lr held at min_lr, then raised by hand (every cut restarts the count).
 - ``05.lr_range_test``: the learning-rate range test, returning the lrs and the losses of each step. The check
   runs it on hidden models, data and optimizers (``range_test_run``): the lrs and losses must be the library's
   ``lr_find``'s (unsmoothed), and the model (its state and its mode) and the optimizer must be left as they were
-  found.
+  found. The optimizers that have trained arrive with their last gradients in ``.grad``.
 
 The references are the library's own code (so that ``use`` can stand in): a closed form that
 ``tests/test_lesson05.py`` shows equal to PyTorch's ``SequentialLR``, the library's ``ReduceLROnPlateau`` (equal
@@ -203,6 +203,13 @@ def _start_not_scaled(got, expected, case):
     return got.shape == np.shape(wrong) and bool(np.allclose(got, wrong, rtol=1e-9, atol=1e-12))
 
 
+def _warmup_from_min_lr(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    """The warmup's line scaled between min_lr and base_lr, as the cosine is."""
+    if step < warmup_steps:
+        return min_lr + (base_lr - min_lr) * (start_factor + (1 - start_factor) * step / warmup_steps)
+    return warmup_cosine_reference(step, base_lr, warmup_steps, total_steps, start_factor, min_lr)
+
+
 def _with_warmup(factor_of):
     """A schedule with the right cosine and a wrong warmup: ``factor_of(step, W, start_factor)``."""
     def schedule(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
@@ -264,6 +271,15 @@ register(Exercise(
                  "line ends above base_lr and drops to it at step warmup_steps",
                  "the fraction of base_lr at step t is start_factor plus the part (1 - start_factor) that the "
                  "warmup adds, times t / warmup_steps"),
+        _mistake(_with_warmup(lambda t, w, s: s + (1 - s) * t / (w - 1)),
+                 "your warmup reaches base_lr at step warmup_steps - 1, one step early: the line climbs for "
+                 "warmup_steps steps, from start_factor * base_lr at step 0 to base_lr at step warmup_steps, "
+                 "where the cosine starts",
+                 "divide the step by warmup_steps, not by warmup_steps - 1"),
+        _mistake(_warmup_from_min_lr,
+                 "min_lr belongs to the cosine only (its floor): the warmup is base_lr times a fraction that "
+                 "climbs from start_factor to 1, with no min_lr in it. Yours starts the warmup from min_lr",
+                 "leave min_lr out of the warmup branch"),
         Mistake(match=lambda got, expected, case: _start_not_scaled(got, expected, case),
                 hint="start_factor is a FACTOR of base_lr: the warmup starts at start_factor * base_lr. Yours "
                      "starts at start_factor itself, as if it were an lr",
@@ -508,9 +524,73 @@ class _BestStartsAtZero(_Plateau):
         return 0.0
 
 
-class _BestStartsAtInfinity(_Plateau):
-    def start(self):
-        return math.inf
+class _MinTestInMaxMode(_Plateau):
+    """The 'min' test in both modes: against a best of -infinity nothing improves in mode 'max' (as with a best
+    that starts at +infinity there)."""
+
+    def improves(self, value):
+        return value < self.best * (1 - self.threshold)
+
+
+class _NotStrictlyBetter(_Plateau):
+    """<= (>=) for < (>): a metric equal to the bound (inf after inf, or 9.5 after 10 with threshold 0.05)
+    improves."""
+
+    def improves(self, value):
+        if self.mode == "min":
+            return value <= self.best * (1 - self.threshold)
+        return value >= self.best * (1 + self.threshold)
+
+
+class _BestResetAtCut(_Plateau):
+    """A cut also sends best back to its start, so the epoch after a cut always improves."""
+
+    def step(self, metric):
+        value = float(metric)
+        improved = self.improves(value)
+        self.remember(value, improved)
+        self.count(improved)
+        if self.plateaued():
+            for group in self.groups():
+                group["lr"] = self.new_lr(group["lr"])
+            self.bad_epochs = 0
+            self.best = self.start()
+
+
+class _ResetOnlyWhenCut(_Plateau):
+    """The count restarts only when some lr changed: at min_lr it keeps counting, and an lr raised by hand then is
+    cut on the next bad epoch."""
+
+    def step(self, metric):
+        value = float(metric)
+        improved = self.improves(value)
+        self.remember(value, improved)
+        self.count(improved)
+        if self.plateaued():
+            changed = False
+            for group in self.groups():
+                new = self.new_lr(group["lr"])
+                changed = changed or new != group["lr"]
+                group["lr"] = new
+            if changed:
+                self.bad_epochs = 0
+
+
+class _CutsFromSavedLrs(_Plateau):
+    """The lrs saved at the first step, each cut multiplying the saved copy: blind to a change by hand."""
+
+    def step(self, metric):
+        if not hasattr(self, "saved"):
+            self.saved = [group["lr"] for group in self.groups()]
+        value = float(metric)
+        improved = self.improves(value)
+        self.remember(value, improved)
+        self.count(improved)
+        if self.plateaued():
+            self.saved = [self.new_lr(lr) for lr in self.saved]
+            for group, lr in zip(self.groups(), self.saved):
+                group["lr"] = lr
+            self.bad_epochs = 0
 
 
 class _FirstMetricIsBest(_Plateau):
@@ -600,6 +680,10 @@ def _plateau_cases(rng):
                                     -2.25e9, -1.9e9]),),
              "mode='max' on a log-likelihood summed over the data (negative, in the billions)",
              {"mode": "max", "patience": 1, "factor": 0.5, "threshold": 0.05}),
+        Case((ValidationRun([0.1], [1.0] * 11, by_hand={8: 10.0}),),
+             "the lr held at min_lr by a long plateau, then raised by hand (x 10) before epoch 8 (every cut "
+             "restarts the count, also one that changes nothing)",
+             {"factor": 0.5, "patience": 1, "min_lr": 0.03}),
     ]
 
 
@@ -679,21 +763,37 @@ register(Exercise(
                  "yours changes only the first group",
                  "loop over all of optimizer.param_groups"),
         _mistake(_BestStartsAtZero,
-                 "none of your epochs ever counted as an improvement. The best value starts at +infinity in mode "
-                 "'min' (-infinity in 'max'), so that the first epoch always counts as one, whatever its size "
-                 "or sign. Starting at 0, or at a finite stand-in such as 1e9, a metric on the far side of it "
-                 "can never beat it; and a bound computed from an infinite best can be nan (inf - inf), which "
-                 "no comparison is true for",
-                 "math.inf is +infinity; best * (1 - threshold) stays +infinity when best is +infinity, so the "
-                 "first epoch beats it, but best - threshold * abs(best) is inf - inf = nan there"),
+                 "none of your epochs ever counted as an improvement. A bound computed from an infinite best is "
+                 "nan when it subtracts: best starts at +infinity (mode 'min'), and best - best * threshold or "
+                 "best - threshold * abs(best) is inf - inf = nan, which no comparison is true for, so the best "
+                 "never moves. (A best changed to 0, or to a finite stand-in such as 1e9, fails too: a metric "
+                 "on the far side of it can never beat it.)",
+                 "compute the bound as best * (1 - threshold): it stays +infinity when best is +infinity, so the "
+                 "first finite epoch beats it"),
         Mistake(hint="the optimizer's lrs never change: the optimizer reads only param_groups[i]['lr'], so a new "
                      "lr kept in your object (self.lr) does nothing. Write it into every param group",
                 more="loop over optimizer.param_groups and change the 'lr' entry of each group",
                 match=_lrs_never_move),
-        _mistake(_BestStartsAtInfinity,
-                 "in mode 'max' the best value starts at MINUS infinity: a larger metric is better, and nothing "
-                 "is larger than +infinity, so with a start at +infinity no epoch can ever improve",
-                 "start best at -math.inf when mode is 'max'"),
+        _mistake(_MinTestInMaxMode,
+                 "in mode 'max' an improvement is m > best * (1 + threshold); yours uses the 'min' test, which no "
+                 "metric passes against the starting best of -infinity, so no epoch ever improves (a best "
+                 "changed to start at +infinity in mode 'max' does the same)",
+                 "test self.mode: in mode 'max', compare with > against best * (1 + threshold)"),
+        _mistake(_NotStrictlyBetter,
+                 "an epoch improves only when its metric is STRICTLY better than the bound: m < best * (1 - "
+                 "threshold) in mode 'min', m > best * (1 + threshold) in mode 'max'. Yours also counts a metric "
+                 "equal to the bound as an improvement",
+                 "use < and >, not <= and >="),
+        _mistake(_BestResetAtCut,
+                 "a cut restarts the count of bad epochs, not the best: best stays the best metric so far, and "
+                 "the epochs after a cut must beat it like any other. Yours resets best at the cut, so the next "
+                 "epoch counts as an improvement whatever its metric",
+                 "after a cut, set only the counter back to 0; leave self.best alone"),
+        _mistake(_ResetOnlyWhenCut,
+                 "after every cut the count of bad epochs restarts from 0, even when the cut changed nothing "
+                 "(the lr already at min_lr), as ReduceLROnPlateau does. Yours kept counting at min_lr, so when "
+                 "the lr was raised by hand it was cut on the very next bad epoch",
+                 "set the counter back to 0 after the loop over the groups, whether or not an lr changed"),
         _mistake(_FirstMetricIsBest,
                  "the first epoch must beat the starting best (+infinity in mode 'min') like any other epoch: a "
                  "first metric of inf or nan (a diverged run) is a bad epoch. Yours takes whatever the first "
@@ -710,6 +810,11 @@ register(Exercise(
                  "a cut multiplies the lr each group has NOW by factor. In this case the lrs were halved by hand "
                  "between two cuts (another scheduler, or a person, may change them), and your second cut did "
                  "not start from the halved lr: it recomputed the lr from an earlier value",
+                 "read group['lr'] at the moment of the cut, and write back that value times factor"),
+        _mistake(_CutsFromSavedLrs,
+                 "a cut multiplies the lr each group has NOW by factor. In this case every lr was halved by hand "
+                 "before the first cut (another scheduler, or a person, may change them), and your cut started "
+                 "from an lr saved earlier, not from the halved one",
                  "read group['lr'] at the moment of the cut, and write back that value times factor"),
         _mistake(_OneLrForAllGroups,
                  "one lr for all groups: your cut gave every param group the same new lr, computed from the first "
@@ -941,12 +1046,12 @@ def _mlp_with_batchnorm(rng, sizes=(2, 12, 2)):
 
 def _trained(model, loss_fn, batches, optimizer, steps):
     """``optimizer`` after ``steps`` steps of ordinary training on the first batches: it arrives at the range test
-    with state (momentum buffers, Adam's moments and step count), as it would in the middle of a run."""
+    with state (momentum buffers, Adam's moments and step count), as it would in the middle of a run, and with the
+    last backward's gradients still in the parameters' .grad (a test that clears them only after a step uses them)."""
     for _, (x, y) in zip(range(steps), itertools.cycle(list(batches))):
         optimizer.zero_grad()
         loss_fn(model(x), y).backward()
         optimizer.step()
-    optimizer.zero_grad()
     return optimizer
 
 
@@ -1049,7 +1154,7 @@ def _arriving_with_state(rng):
 
 def _range_test(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100, diverge=4.0, *,
                 spacing="geometric", exponent_over=-1, zero_grad=True, lr_after_step=False, stop="lowest",
-                cycle=True, replay=False, groups="all", in_eval=False):
+                cycle=True, replay=False, groups="all", in_eval=False, loss_after=False):
     """A learner's range test, right when no switch is set; the mistakes below set one switch each."""
     was_training = model.training
     if in_eval:  # trains in eval mode (the mode handed back as it arrived)
@@ -1073,11 +1178,15 @@ def _range_test(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, 
                 break
             stream = iter(batches)
             x, y = next(stream)
-        if zero_grad:
+        if zero_grad is True:
             optimizer.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
         optimizer.step()
+        if zero_grad == "after":  # cleared after the step: the first step adds the .grad it arrived with
+            optimizer.zero_grad()
+        if loss_after:  # the batch's loss measured again, with the updated weights
+            loss = loss_fn(model(x), y)
         if lr_after_step:
             for group in optimizer.param_groups:
                 group["lr"] = lr
@@ -1140,6 +1249,16 @@ register(Exercise(
                  "update is the sum of all the gradients so far",
                  "clear the gradients at the start of every step, before the backward pass (the optimizer has a "
                  "method for it)"),
+        _mistake(_switched(zero_grad="after"),
+                 "your first step used gradients left over from before the test: this optimizer arrived from "
+                 "training with the last backward's .grad still on the parameters, and your test clears the "
+                 "gradients only after optimizer.step(), so its first update adds them in",
+                 "call optimizer.zero_grad() at the start of each step, before the forward pass"),
+        _mistake(_switched(loss_after=True),
+                 "each step records the loss of its batch computed BEFORE the update, the loss you call "
+                 "backward() on (as lr_find does): yours measures it again after optimizer.step(), with the "
+                 "weights already updated",
+                 "record loss.item() of the loss that backward() ran on"),
         _mistake(_switched(lr_after_step=True),
                  "each step's lr must be in the param groups BEFORE optimizer.step(), which reads it. Yours sets "
                  "it afterwards, so every update uses the previous step's lr (the first one the optimizer's own)",

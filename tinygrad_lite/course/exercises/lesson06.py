@@ -11,9 +11,10 @@ r"""Lesson 06, gradient clipping and gradient health: the checks of its four exe
   returned norm, then every gradient, then every value, as numbers, then the index of the first parameter whose
   ``.grad`` was replaced (-1: none; reported only once the numbers are right, and left out when a mistake's
   numbers are matched), with ``problem`` saying what the numbers cannot show (a Python number or a list
-  returned instead of a 0-d tensor, weights changed). ``check_inputs`` is False: changing the gradients is the
-  point. The hidden cases vary every argument: ``max_norm`` above and below the norm (no scaling up),
-  ``norm_type`` 1, 3 and inf (by position and by keyword), tiny gradients where the 1e-6 in the denominator
+  returned instead of a 0-d tensor, weights changed; a float32 total or gradient made float64, which the last
+  number then says instead, for its own hint). ``check_inputs`` is False: changing the gradients is the point.
+  The hidden cases vary every argument: ``max_norm`` above and below the norm (no scaling up), ``norm_type`` 1, 3
+  and inf (by position and by keyword), tiny gradients where the 1e-6 in the denominator
   shows, a parameter whose ``.grad`` is None, a single tensor instead of a list, a generator
   (``model.parameters()``), which can be iterated only once, float64 gradients, a nan and an inf in a gradient
   (no special case: PyTorch's numbers), and nothing to clip under a tiny ``max_norm`` (1e-4: a factor that is not
@@ -137,7 +138,8 @@ def _returned_problem(returned):
 def after_clipping(fn, args, kwargs, returns_norm=True):
     """Run ``fn`` (a clip_grad_norm_ or clip_grad_value_) on the case's parameters and return what it leaves: a
     Run of [returned norm (clip_grad_norm_ only), every gradient's numbers, every parameter's numbers, the index
-    of the first parameter whose .grad is a new tensor (-1: none)].
+    of the first parameter whose .grad is a new tensor (-1: none; WIDER_TOTAL or WIDER_GRAD: a float32 total or
+    gradient came out float64)].
 
     In place, as PyTorch's: each parameter's ``.grad`` after the call must be the very tensor it held before
     (whoever holds that tensor, e.g. ``g = p.grad`` taken before the call, reads the clipped numbers). A new
@@ -150,6 +152,7 @@ def after_clipping(fn, args, kwargs, returns_norm=True):
     with np.errstate(invalid="ignore"):  # 0 * inf is nan on purpose (a case with an inf gradient): no warning
         returned = fn(*args, **kwargs)
     grads, values = _numbers(tensors, "grad"), _numbers(tensors, "value")
+    code = None  # a dtype made wider (float32 -> float64), which the Run's last number says (see WIDER_TOTAL)
     if returns_norm:
         problem, total = _returned_problem(returned)
         own = next((d for d in dtypes if d is not None), _dtype(tensors[0]) if tensors else None)
@@ -157,6 +160,7 @@ def after_clipping(fn, args, kwargs, returns_norm=True):
             problem = (f"your total norm is a {_dtype(returned)} tensor, but the gradients are {own}: the total "
                        "norm has the gradients' dtype, as PyTorch's does (compute it from the gradients "
                        "themselves, without converting them)")
+            code = WIDER_TOTAL if _widened(own, _dtype(returned)) else None
     else:
         problem, total = None, None
         if returned is not None:
@@ -167,15 +171,28 @@ def after_clipping(fn, args, kwargs, returns_norm=True):
             problem = (f"parameter {i}'s .grad is {_dtype(p.grad)} after your function; it was {before}. Clipping "
                        "keeps each gradient's dtype (the dtype of its parameter): change the numbers, not the "
                        "dtype")
+            code = WIDER_GRAD if _widened(before, _dtype(p.grad)) else None
             break
     rebound = [i for i, (p, g) in enumerate(zip(tensors, held)) if g is not None and p.grad is not g]
     changed = [i for i, (b, a) in enumerate(zip(values_before, values)) if not np.array_equal(a, b)]
     if changed:
         problem = (f"your function changed the values of parameter {changed[0]} (the weights themselves). "
                    "Clipping changes only the gradients, .grad; the optimizer's step moves the weights afterwards")
+        code = None
     head = [np.array([total])] if returns_norm else []
-    tail = [np.array([rebound[0] if rebound else -1])]
+    tail = [np.array([code if code is not None else rebound[0] if rebound else -1])]
     return Run.of(np.concatenate(head + grads + values + tail), problem)
+
+
+# The Run's last number, when it is not a parameter's index (a .grad replaced by a new tensor) or -1 (none): a float32
+# total or gradient that came out float64. The problem says so; these codes let a Mistake give it its own hint (the
+# course's hint for a dtype mismatch is about the opposite, a float32 where a float64 is expected).
+WIDER_TOTAL, WIDER_GRAD = -2, -3
+
+
+def _widened(before, after):
+    """Whether a float32 tensor's numbers came out float64."""
+    return before == "float32" and after == "float64"
 
 
 def _dtype(t):
@@ -354,8 +371,8 @@ def _norm_cases(rng):
     # drawn after the cases above, so that adding them changed none of those
     cases += [
         Case((_with_nan(_random_parameters(rng, [(3, 4), (3,)], 2.0), 0, np.inf), 1.0),
-             "a gradient holds an inf: the total norm is inf, the factor 1 / (inf + 1e-6) is 0, so every finite "
-             "element becomes 0 and the inf becomes nan (0 * inf), as in PyTorch"),
+             "a gradient holds an inf: the total norm is inf, the factor max_norm / (inf + 1e-6) is 0, so every "
+             "finite element becomes 0 and the inf becomes nan (0 * inf), as in PyTorch"),
         Case((_random_parameters(rng, MLP_SHAPES, 6e-6), 1e-4),
              "the total norm (about 5e-5) is below a tiny max_norm = 1e-4: nothing to clip, every gradient stays "
              "exactly as it was"),
@@ -425,6 +442,8 @@ def _nonfinite_skipped(parameters, max_norm, norm_type=2.0, zero=False):
         return tensor(np.array(np.inf, dtype=tensors[0].grad.numpy().dtype))
     return library_clip_grad_norm_(tensors, max_norm, norm_type)
 _without_eps = _make_clip(_norm_of, _no_eps)
+_eps_on_max_norm = _make_clip(_norm_of, lambda total, max_norm: min(1.0, (max_norm + EPS) / (total + EPS)))
+_eps_subtracted = _make_clip(_norm_of, lambda total, max_norm: min(1.0, max_norm / total - EPS) if total else 1.0)
 _no_root = _make_clip(lambda grads, p: _norm_of(grads, p) ** p if p != math.inf else _norm_of(grads, p),
                       _right_coef)
 _always_2 = _make_clip(lambda grads, p: _norm_of(grads, 2.0), _right_coef)
@@ -544,6 +563,23 @@ NORM_FLOAT32 = Mistake(
          "tensor you create with the gradients' dtype (dtype=g.dtype, or tl.stack of the norms themselves)",
     match=lambda got, expected, case: (_case_dtype(case) == np.float64
                                        and _float32_digits("").match(got, expected, case)))
+def _last_number_is(code):
+    def match(got, expected, case):
+        got = np.asarray(got, dtype=np.float64).ravel()
+        return bool(got.size) and got[-1] == code
+    return match
+
+
+TOTAL_MADE_FLOAT64 = Mistake(
+    hint="a float64 where a float32 is expected: your total went through float64 on the way (a .double(), "
+         "numpy's float64, dtype=tl.float64). The norm of a float32 tensor is float32: measure the gradients as "
+         "they are",
+    match=_last_number_is(WIDER_TOTAL))
+GRAD_MADE_FLOAT64 = Mistake(
+    hint="a float64 where a float32 is expected: float64 numbers went into a float32 gradient (a .double() or "
+         "a float64 numpy array, assigned through .data or to p.grad). An in-place method (a name ending in _) "
+         "changes a gradient's numbers and keeps its dtype",
+    match=_last_number_is(WIDER_GRAD))
 NO_GRAD = ErrorHint(
     r"'NoneType' object has no attribute",
     "a parameter whose .grad is None (a frozen layer, or one the loss does not use) has nothing to clip: "
@@ -569,6 +605,8 @@ register(Exercise(
     error_hints=[NO_GRAD, EMPTY],
     points=3,
     mistakes=[
+        TOTAL_MADE_FLOAT64,
+        GRAD_MADE_FLOAT64,
         _rebound_mistake(returns_norm=True),
         GENERATOR_USED_TWICE,
         SINGLE_TENSOR,
@@ -624,6 +662,16 @@ register(Exercise(
                  "almost: the factor divides by total + 1e-6, as PyTorch's does (the 1e-6 keeps an all-zero "
                  "gradient from dividing by 0). With tiny gradients the difference shows",
                  "add 1e-6 to the total norm in the denominator of the factor"),
+        _clip_mistake(_eps_on_max_norm,
+                 "the 1e-6 goes into the denominator only, added to the total norm, where it keeps an all-zero "
+                 "gradient from dividing by 0; max_norm stays as it is. Added to max_norm too, it lets the "
+                 "clipped norm come out above max_norm: with max_norm = 1e-4, by about 1%",
+                 "leave max_norm alone in the numerator; add 1e-6 to the total only"),
+        _clip_mistake(_eps_subtracted,
+                 "your 1e-6 is subtracted from the factor (max_norm / total - 1e-6). In the formula it is added "
+                 "to the total, inside the denominator, where it keeps an all-zero gradient from dividing by 0. "
+                 "With large gradients the factor is small, and a 1e-6 taken off it shows",
+                 "move the 1e-6 into the denominator, added to the total norm"),
         _clip_mistake(_inf_by_powers,
                  "for norm_type = inf the norm is the largest |g| (the limit of the p-norm as p grows); the "
                  "power formula (sum |g|^p)^(1/p) breaks there: inf ** 0 and 0 ** 0 are both 1",
@@ -744,6 +792,14 @@ def _by_norm(parameters, clip_value):
     library_clip_grad_norm_(tensors_of(parameters), clip_value)
 
 
+def _skipped_unless_above(parameters, clip_value):
+    """Clamps only a gradient whose largest |element| is above clip_value: one that holds a nan is skipped (nan > v
+    is False), and its other elements keep their size."""
+    for p in tensors_of(parameters):
+        if p.grad is not None and np.abs(p.grad.numpy()).max() > clip_value:
+            p.grad.clamp_(-clip_value, clip_value)
+
+
 def _value_unchanged(parameters, clip_value):
     return [p.grad.clamp(-clip_value, clip_value) for p in tensors_of(parameters) if p.grad is not None]
 
@@ -795,6 +851,7 @@ register(Exercise(
     error_hints=[NO_GRAD],
     points=1,
     mistakes=[
+        GRAD_MADE_FLOAT64,
         _rebound_mistake(returns_norm=False),
         SINGLE_TENSOR_VALUE,
         Mistake(hint="here the parameters come as model.parameters(), a generator, which can be iterated only "
@@ -808,6 +865,12 @@ register(Exercise(
                 more="clamp with an operation that passes nan on (a tensor's clamp does; nan_to_num, np.fmin / "
                      "np.fmax and Python's min and max do not)",
                 match=_nan_replaced),
+        _value_mistake(_skipped_unless_above,
+                 "the gradient that holds a nan was not clamped at all: a test such as abs().max() > clip_value is "
+                 "False when the largest element is nan (every ordering comparison with nan is False), so its "
+                 "other elements kept their size. Clamping needs no test first: an element within the bounds "
+                 "stays as it is anyway",
+                 "clamp every gradient, with no test before it"),
         _value_mistake(_float32_bound,
                  "this case's gradients are float64, and the elements you clamped became clip_value rounded to "
                  "float32 (0.3 became 0.30000001192...): your bound is a float32 tensor, such as "

@@ -8,7 +8,8 @@ the exercise's ``call`` builds and runs it and returns a ``Run``, the numbers to
   (batch norm's running statistics stand-in) of a tiny model *in place* (as ``optimizer.step()`` does), stops at
   the first True, then calls ``restore``. The Run holds [the epoch at which it stopped (-1: never), ``best``,
   ``best_epoch``, the epoch whose parameters were restored, the epoch whose buffer was restored, and the same
-  two after the driver has changed the weights in place once more and called ``restore`` again]: keeping the
+  two after the driver has changed the weights in place once more and called ``restore`` again, and whether the
+  stopper held an array sharing memory with the live weights, which only picks the hint]: keeping the
   last weights, a reference to the live weights instead of a copy, or the parameters without the buffers,
   restores the wrong epoch, and a restore that makes the model share memory with the kept copy (``p.data =``)
   lets the training after it change the copy. The cases hold ties, improvements smaller than ``min_delta``, accuracies
@@ -105,7 +106,9 @@ def drive_stopper(cls, args, kwargs):
     bring the best weights back unchanged: a restore that makes the model share memory with the kept copy
     (``p.data = kept``) lets training change the copy. Returns Run [stop epoch (-1: never), best, best_epoch (-1:
     None), the epoch of the restored parameters, the epoch of the restored buffer, the same two after the second
-    restore].
+    restore, 1 when the stopper held an array that shares memory with the model's live state at the stop (a
+    "copy" that is ``state_dict()``, ``detach()`` or ``numpy()`` of the live tensors) else 0]. That last number
+    tells such an answer apart from one that never restores (both restore the last epoch's weights), for the hint.
 
     restore is called only when ``best_epoch`` is not None (some epoch improved, so weights were kept).
     ``args[1]`` (optional) changes the loop: ``{"restore": False}`` calls no restore (the run stops before any
@@ -147,8 +150,9 @@ def drive_stopper(cls, args, kwargs):
             return Run.failed(f"self.{name} is {number!r}; it must be a number")
         else:
             numbers.append(float(number))
+    aliased = float(_shares_memory(stopper, model))
     if not options.get("restore", True) or best_epoch is None:  # nothing kept: nothing to restore
-        return Run.of(numbers + [math.nan] * 4)
+        return Run.of(numbers + [math.nan] * 4 + [aliased])
     target = EpochWeights(NEW_MODEL_EPOCH, dtype) if options.get("restore_into") == "new" else model
     held = list(target.parameters())
     stopper.restore(target)
@@ -159,7 +163,30 @@ def drive_stopper(cls, args, kwargs):
     restored = list(target.epochs())
     target.set_epoch(TRAINED_ON_EPOCH)  # training goes on after the restore, changing the weights in place
     stopper.restore(target)             # and the best weights are put back once more
-    return Run.of(numbers + restored + list(target.epochs()))
+    return Run.of(numbers + restored + list(target.epochs()) + [aliased])
+
+
+def _arrays_in(value, depth=0):
+    """The numpy arrays that ``value`` holds: its own, a tensor's, or those in a dict, list or tuple (a few levels
+    deep; a model, or any other object, is not searched)."""
+    if isinstance(value, Tensor):
+        yield value.array
+    elif isinstance(value, np.ndarray):
+        yield value
+    elif depth < 3 and isinstance(value, dict):
+        for item in value.values():
+            yield from _arrays_in(item, depth + 1)
+    elif depth < 3 and isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _arrays_in(item, depth + 1)
+
+
+def _shares_memory(stopper, model):
+    """Whether an attribute of ``stopper`` holds an array that shares memory with the model's live state."""
+    live = [t.array for t in model.state_dict().values()]
+    kept = [a for value in getattr(stopper, "__dict__", {}).values() for a in _arrays_in(value)]
+    return any(isinstance(k, np.ndarray) and isinstance(a, np.ndarray) and np.shares_memory(k, a)
+               for k in kept for a in live)
 
 
 def _where(case):
@@ -195,7 +222,9 @@ def _restored_text(epoch, what="weights"):
 
 
 def _stopper_compare(got, expected, case):
-    """A sentence for the first of [stop epoch, best, best_epoch, restored] that differs; None if none."""
+    """A sentence for the first of [stop epoch, best, best_epoch, restored] that differs; None if none. The last
+    number (a kept copy that shares memory with the model) only picks the hint: the restored weights show the
+    harm."""
     g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     if g.shape != e.shape:
         return f"the check could not read your run (got {g.shape} numbers)"
@@ -323,6 +352,15 @@ class _DeltaWrongWay(_Stopper):
         if self.mode == "min":
             return value < self.best + self.min_delta
         return value > self.best - self.min_delta
+
+
+class _MaxMissesTheMargin(_Stopper):
+    """Mode "min" right; in mode "max" any value above the best improves (min_delta left out)."""
+
+    def improved(self, value):
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best
 
 
 class _RelativeDelta(_Stopper):
@@ -677,7 +715,14 @@ register(Exercise(
                  "digits float32 dropped. A copy keeps each tensor's dtype",
                  "copy each tensor of model.state_dict() with .clone() (or copy.deepcopy the whole dict): a clone "
                  "has the dtype, and the values, of the tensor it copies"),
-        _mistake(_KeepsReference, *KEEPS_LAST),
+        _mistake(_KeepsReference,
+                 "your kept copy of the best weights is no copy: it shares memory with the model's live weights "
+                 "(model.state_dict() holds the model's own tensors, detached but sharing their memory, and so "
+                 "do dict(model.state_dict()), v.detach() and v.numpy()). The optimizer changes those in place, "
+                 "so your 'copy' changed with every later epoch, and restore put back the LAST epoch's weights. "
+                 "A copy has memory of its own: clone each tensor (or copy.deepcopy the whole dict)",
+                 "whenever the value improves, put a .clone() of each tensor of model.state_dict() into a new dict "
+                 "on self; restore loads that dict into the model it receives with load_state_dict"),
         _mistake(_RestoreShares,
                  "the first restore put the best weights back, but the model then shared its memory with your "
                  "kept copy: when training went on and changed the model's tensors in place, the copy changed "
@@ -707,9 +752,15 @@ register(Exercise(
                  "your loop stopped one epoch late: with patience=p, step returns True at the p-th epoch in a row "
                  "without improvement, not after p + 1 (that is ReduceLROnPlateau's rule, lesson 05)",
                  "compare the counter with patience using >=, right after counting this epoch"),
+        _mistake(_MaxMissesTheMargin,
+                 "in mode 'max' an improvement must rise above best + min_delta; yours accepts values that do not "
+                 "clear that margin (min_delta left out, or subtracted, in mode 'max')",
+                 "for mode 'max' add min_delta to the best, and count a value as an improvement only when it is "
+                 "larger than that"),
         _mistake(_DeltaWrongWay,
-                 "min_delta is a margin the new value must beat the best by: for a loss it must be below "
-                 "best - min_delta. Yours lets a value up to min_delta WORSE than the best count as an improvement",
+                 "min_delta is a margin an improvement must clear: below best - min_delta for a loss (mode "
+                 "'min'), above best + min_delta for an accuracy (mode 'max'). Yours accepts values that do not "
+                 "clear it: better than the best by less than min_delta, or even up to min_delta WORSE than it",
                  "for mode 'min' subtract min_delta from the best; for mode 'max' add it"),
         Mistake(match=_best_follows_every_better_value,
                 hint="only an improvement (by more than min_delta) changes self.best: a value a little better "

@@ -620,9 +620,12 @@ def _timing_cases(rng):
 
 def _timed(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize, *, do_warmup=True,
            sync_warmup=True, timed_warmup=False, sync_where="after", summary="median", total=False, unit=1.0,
-           float32=False):
+           float32=False, window=None):
     """A learner's time_op; the switches make one mistake each (``float32``: the clock's readings kept in a float32
-    array, subtracted there)."""
+    array, subtracted there; ``window``: every one of the warmup + repeats calls timed, as in the notebook's given
+    loop, and the median taken over the slice ``window(times, warmup, repeats)`` of their times)."""
+    if window is not None:
+        do_warmup, timed_warmup = True, True
     if do_warmup and not timed_warmup:
         for _ in range(warmup):
             fn()
@@ -650,7 +653,15 @@ def _timed(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize, 
         times.append(float(np.float32(end) - np.float32(start)) if float32 else end - start)
     summaries = {"median": statistics.median, "mean": statistics.mean, "min": min,
                  "middle": lambda t: sorted(t)[len(t) // 2], "lower": lambda t: sorted(t)[(len(t) - 1) // 2]}
+    if window is not None:
+        times = window(times, warmup, repeats)
     return float(summaries[summary](times)) * unit
+
+
+OFF_BY_ONE = ("your median is of one time too few or one too many: `times` holds warmup + repeats times, the "
+              "first `warmup` of them the warmup's, and the median must be of exactly the other `repeats` times, "
+              "no more and no fewer (an off-by-one in the slice)",
+              "try your slice on a short list by hand, e.g. warmup 2 and repeats 3: which indices must it keep?")
 
 
 def _timing_switch(**switches):
@@ -693,7 +704,18 @@ register(Exercise(
         _mistake(_timing_switch(timed_warmup=True),
                  "the warmup calls are slow on purpose (allocation, kernel choice, cold caches): they are run to "
                  "be thrown away, and must not be among the times you take the median of",
-                 "time only the `repeats` calls that come after the warmup loop"),
+                 "take the median of the times of the last `repeats` calls only (or time only the calls that "
+                 "come after an untimed warmup loop)"),
+        # (review of issue 46) the given loop times all warmup + repeats calls; the slice of `times` whose median
+        # is returned is one off: one time too few (the first timed call left out, or the last one), one too many
+        # (the last warmup call kept), or the first `repeats` times (the warmup's among them)
+        *(_mistake(_timing_switch(window=window), *OFF_BY_ONE) for window in (
+            lambda t, w, r: t[w + 1:], lambda t, w, r: t[-r:-1], lambda t, w, r: t[w - 1:])),
+        _mistake(_timing_switch(window=lambda t, w, r: t[:r]),
+                 "your median includes the warmup's times: the given loop appends the `warmup` slow calls FIRST, "
+                 "so the first `repeats` times hold them, and the last timed calls are left out. The times to "
+                 "keep are the last `repeats` ones",
+                 "slice `times` from the end (its last `repeats` entries), or skip its first `warmup` entries"),
         _mistake(_timing_switch(do_warmup=False),
                  "the first calls of an op are slow (memory allocation, kernel selection, caches): call fn "
                  "`warmup` times before timing, and do not time those calls",
@@ -773,6 +795,8 @@ class ScalingSetup:
     def build(self):
         w = self.weights
         model = nn.Linear(w["weight"].shape[1], w["weight"].shape[0])
+        if "unused" in w:  # a parameter the loss does not use (a head not trained now): it gets no gradient
+            model.unused = nn.Parameter(tensor(w["unused"]))
         if self.dtype == "float64":
             model.double()
         model.load_state_dict({k: tensor(v) for k, v in w.items()})
@@ -794,6 +818,8 @@ class ScalingSetup:
         if huge:
             where += f", inputs of about 1e20 (finite gradients of about 1e20) at steps {huge}"
         model = "; a float64 model" if self.dtype == "float64" else ""
+        model += "; the model has a parameter that the loss does not use (no gradient)" if "unused" in self.weights \
+            else ""
         model += "; on a GPU (played on the CPU)" if self.device == "cuda" else ""
         return f"state {shown}, max_norm={self.max_norm}, {self.optimizer[0]}; {where}{model}"
 
@@ -822,7 +848,11 @@ def _drive_scaled_steps(fn, setup):
             with amp.autocast("cpu", dtype=float16, enabled=setup.autocast):
                 loss = loss_fn(model(tensor(x, device=setup.device)), tensor(y, device=setup.device))
             before = loss.detach().cpu().numpy().copy()
-            stepped = fn(loss, model, optimizer, state, max_norm=setup.max_norm)
+            try:
+                stepped = fn(loss, model, optimizer, state, max_norm=setup.max_norm)
+            except (TypeError, AttributeError) as exc:
+                _name_the_none(exc, model, setup)
+                raise
             after = loss.detach().cpu().numpy()
         if not np.array_equal(before, after, equal_nan=True):
             return Run.failed(f"step {k}: your scaled_step changed the caller's loss tensor in place (it was "
@@ -844,6 +874,19 @@ def _drive_scaled_steps(fn, setup):
         rows.append(np.concatenate([[float(state["scale"]), float(state["good_steps"]), float(stepped)],
                                     weights]))
     return Run.of(rows)
+
+
+def _name_the_none(exc, model, setup):
+    """An error about None in a scaled_step: say which None the case holds (for the hints), a parameter without a
+    gradient or max_norm=None."""
+    text = str(exc)
+    if "NoneType" not in text or not exc.args or not isinstance(exc.args[0], str):
+        return
+    if "unused" in setup.weights and model.weight.grad is not None:  # backward ran; the unused one has no grad
+        exc.args = (f"{text} (this case's model has a parameter that the loss does not use: its p.grad is None)",
+                    *exc.args[1:])
+    elif setup.max_norm is None:
+        exc.args = (f"{text} (this case's max_norm is None)", *exc.args[1:])
 
 
 def drive_scaled_steps_and_probe(fn, args, kwargs):
@@ -917,9 +960,11 @@ def _compare_scaling(got, expected, case):
 
 
 def _scaling_setup(rng, n_in, steps, overflow, optimizer, state, max_norm=None, nan_at=(), spread=1.0,
-                   autocast=False, dtype=np.float32, huge_at=(), device="cpu"):
+                   autocast=False, dtype=np.float32, huge_at=(), device="cpu", unused=False):
     weights = {"weight": rng.uniform(-0.5, 0.5, (1, n_in)).astype(dtype),
                "bias": rng.uniform(-0.5, 0.5, 1).astype(dtype)}
+    if unused:
+        weights["unused"] = rng.uniform(-0.5, 0.5, 2).astype(dtype)
     batches = []
     for k in range(steps):
         x = (spread * rng.standard_normal((4, n_in))).astype(dtype)
@@ -984,13 +1029,19 @@ def _scaling_cases(rng):
         Case((_scaling_setup(rng, 3, 10, (2, 6), ("SGD", {"lr": 0.1, "momentum": 0.9}),
                              {"scale": 1024.0, "growth_interval": 2}, max_norm=1.0, device="cuda"),),
              "on a GPU (played on the CPU): the gradients live on the device; clipping with max_norm=1.0"),
+        # (review of issue 46) a parameter without a gradient: unscaling or testing every parameter of the model,
+        # not the given `params`, meets a p.grad that is None (GradScaler and clip_grad_norm_ skip it)
+        Case((_scaling_setup(rng, 3, 10, (2, 6), ("SGD", {"lr": 0.1, "momentum": 0.9}),
+                             {"scale": 512.0, "growth_interval": 2}, max_norm=1.0, unused=True),),
+             "a parameter that the loss does not use: its gradient stays None; clipping with max_norm=1.0"),
     ]
 
 
 def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check=True, nan_check=True,
             inf_check=True, backoff=True, grow="interval", reset=True, clip_first=False, test="gradients",
             factors="state", clip_always=False, unscale_late=False, scaled=True, clip=True, first_only=False,
-            last_only=False, step_anyway=False, clip_eps=True, floor=None, cap=None, unscale_eps=0.0):
+            last_only=False, step_anyway=False, clip_eps=True, floor=None, cap=None, unscale_eps=0.0,
+            fall_through=False, clip_up=None, clip_each=False):
     """A learner's scaled_step; the switches make one mistake each (``factors``: "fixed" 0.5 and 2 instead of the
     state's factors, "fixed_up" only 2, "fixed_down" only 0.5; ``clip_always``: clips to 1.0 when max_norm is
     None; ``unscale_late``: divides by the scale after updating it; ``clip=False``: max_norm ignored;
@@ -999,7 +1050,10 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
     np.isnan only, so inf passes; ``step_anyway``: the optimizer steps before the test, which then only updates
     the state; ``grow="never"``: the count kept, the scale never grown; ``clip_eps=False``: a clipping of one's own,
     by max_norm / norm, without clip_grad_norm_'s eps; ``floor``: the scale kept at or above it after a backoff;
-    ``cap``: at or below it after a growth; ``unscale_eps``: the gradients divided by the scale plus it)."""
+    ``cap``: at or below it after a growth; ``unscale_eps``: the gradients divided by the scale plus it;
+    ``fall_through``: the skip branch backs off and resets the count but does not return, so the given code after
+    it steps and counts anyway; ``clip_up``: a clipping of one's own by max_norm / (norm + clip_up) without the
+    min(1, .), which scales small gradients UP; ``clip_each``: each parameter's gradient clipped on its own)."""
     down = 0.5 if factors in ("fixed", "fixed_down") else state["backoff_factor"]
     up = 2.0 if factors in ("fixed", "fixed_up") else state["growth_factor"]
     if clip_always and max_norm is None:
@@ -1031,8 +1085,16 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
             state["scale"] = scale * down if floor is None else max(scale * down, floor)
         if reset:
             state["good_steps"] = 0
-        return False
-    if max_norm is not None and not clip_first and clip and clip_eps:
+        if not fall_through:
+            return False
+    if max_norm is not None and clip_up is not None:
+        norm = sum((p.grad * p.grad).sum() for p in params).item() ** 0.5
+        for p in params:
+            p.grad = p.grad * (max_norm / (norm + clip_up))
+    elif max_norm is not None and clip_each:
+        for p in params:
+            clip_grad_norm_([p], max_norm)
+    elif max_norm is not None and not clip_first and clip and clip_eps:
         clip_grad_norm_(params, max_norm)
     elif max_norm is not None and not clip_first and clip:
         norm = sum((p.grad * p.grad).sum() for p in params).item() ** 0.5
@@ -1150,6 +1212,21 @@ register(Exercise(
                   ".numpy() refuses them there, as on a real GPU. A scaler tests the gradients where they are, "
                   "with tensor operations, and reads back one answer",
                   "tl.isfinite(g) is a tensor of booleans on g's device; .all() reduces it, and bool(...) reads it"),
+        # (review of issue 46) a parameter the loss does not use has no gradient (the driver names it in the error)
+        ErrorHint(r"a parameter that the loss does not use",
+                  "a parameter that the loss does not use gets no gradient: its p.grad is None, and arithmetic or "
+                  "a test on None fails. The given code lists the parameters that DID get a gradient in `params`: "
+                  "unscale and test those",
+                  "loop over params, not over model.parameters()"),
+        ErrorHint(r"this case's max_norm is None",
+                  "max_norm=None means: do not clip. clip_grad_norm_ (or a clipping of your own) needs a number, "
+                  "so the clipping must be skipped when max_norm is None",
+                  "clip only when max_norm is not None"),
+        ErrorHint(r"Expected all tensors to be on the same device",
+                  "this case's gradients live on a GPU (played on the CPU), and your code combined one with a "
+                  "tensor on the CPU: tl.tensor(...) makes a tensor on the CPU unless it is given a device. The "
+                  "scale is a plain Python number: dividing a tensor by a number works on any device",
+                  "divide the gradients by the number state['scale'] itself, with no tensor made from it"),
         # issue 32: "unscale in float32" read as a .float() of the gradient; right for float32 weights only
         ErrorHint(r"assigned grad has dtype tinygrad_lite\.float32, the tensor has tinygrad_lite\.float64",
                   "this case's model is float64, and your unscaled gradient is float32: dividing a gradient by the "
@@ -1220,6 +1297,27 @@ register(Exercise(
                      "check compares with, divides it by the norm plus 1e-6 (so that a zero norm divides nothing "
                      "by zero). The two factors differ by about 1e-6 / norm, relative, which float64 shows",
                 more="scale by max_norm / (norm + 1e-6) when that is below 1, or call nn.utils.clip_grad_norm_"),
+        # (review of issue 46) the skip branch without its return: the given code after it steps with the inf/nan
+        # gradients and counts a clean step
+        Mistake(match=_same_run(_scaling_switch(fall_through=True)),
+                hint="your skip branch backed off the scale and reset the count, but did not return: the given "
+                     "code after it still stepped with the inf or nan gradients (the weights are no longer finite) and "
+                     "counted a clean step. A skipped step ends where it is found",
+                more="end the skip branch by returning False, before the clipping and the given optimizer.step()"),
+        *(Mistake(match=_same_run(_scaling_switch(clip_up=eps)),
+                  hint="your clipping multiplies the gradients by max_norm / norm even when their norm is below "
+                       "max_norm, so small gradients are scaled UP to the norm max_norm. Clipping only shrinks: "
+                       "clip_grad_norm_ multiplies by that factor only when it is below 1 (and leaves the gradients "
+                       "alone otherwise)",
+                  more="take the smaller of 1 and max_norm / (norm + 1e-6) as the factor, or call "
+                       "nn.utils.clip_grad_norm_")
+          for eps in (1e-6, 0.0)),
+        Mistake(match=_same_run(_scaling_switch(clip_each=True)),
+                hint="you clipped each parameter's gradient on its own, to a norm of max_norm each: clipping by the "
+                     "global norm treats all the gradients as ONE vector, whose norm is taken over every parameter "
+                     "together, and scales them all by the same factor (so their directions relative to each other "
+                     "stay)",
+                more="call nn.utils.clip_grad_norm_ once, on the whole list of parameters"),
         _mistake(_scaling_switch(backoff=False),
                  "after an overflow the scale must come DOWN (times backoff_factor): otherwise the next steps "
                  "overflow again and again",

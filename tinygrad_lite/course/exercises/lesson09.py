@@ -46,7 +46,7 @@ from ...train import fit as train_fit
 from ..checks import Case, ErrorHint, Exercise, Mistake, register
 from ..pytorch import torch_installed
 from ._common import Run, RunAnswer, _mistake
-from .lesson08 import device_context
+from .lesson08 import _device_text, device_context
 
 
 # -------------------------------------------------------------------- what both exercises share
@@ -173,7 +173,7 @@ class EpochSpec:
     by_name: bool = False  # (without PyTorch) the case on PyTorch: the code must not name tinygrad_lite itself
 
     def __repr__(self):
-        text = f"{self.n} digits in batches of {self.batch_size}, max_norm={self.max_norm}, device {self.device!r}"
+        text = f"{self.n} digits in batches of {self.batch_size}, max_norm={self.max_norm}, {_device_text(self.device)}"
         if self.gpu and Device(self.device).type == "cpu":
             text += " on a machine that has a GPU (the caller keeps the model on the CPU)"
         if self.stale:
@@ -245,10 +245,11 @@ def _epochs(fn, spec, kwargs):
                               "epoch's mean loss and its accuracy: return loss, accuracy")
         for what, value in zip(("loss", "accuracy"), returned):
             if hasattr(value, "detach"):
-                return Run.failed(
-                    f"the {what} you returned is a {type(value).__name__}: return a plain Python float. A loss "
-                    "tensor drags its graph along (and a sum of them keeps every batch's graph alive): take each "
-                    "batch's number out with .item() before adding it up")
+                why = ("A loss tensor drags its graph along (and a sum of them keeps every batch's graph alive)"
+                       if what == "loss" else "A count made by summing a tensor ((predictions == y).sum()) is a "
+                       "tensor too, and so is a total of such counts")
+                return Run.failed(f"the {what} you returned is a {type(value).__name__}: return a plain Python "
+                                  f"float. {why}: take each batch's number out with .item() before adding it up")
             if not _is_number(value):
                 return Run.failed(f"the {what} you returned is a {type(value).__name__}; a Python float was "
                                   "expected")
@@ -257,7 +258,7 @@ def _epochs(fn, spec, kwargs):
         moved = _moved_parameter(lib, model, spec.device)
         if moved is not None:
             return Run.failed(f"after your train_one_epoch the model is on {moved}, but it was given on "
-                              f"{spec.device!r}, the device the caller chose: move each batch to `device`, and "
+                              f"{str(spec.device)!r}, the device the caller chose: move each batch to `device`, and "
                               "leave the model where it is")
         numbers += [float(returned[0]), float(returned[1])]
     return Run.of(numbers + list(_state(model)))
@@ -397,7 +398,8 @@ def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixe
     """A training epoch with one thing changed, for the mistakes (``zero="end"``: the gradients cleared after the
     step instead of before backward, ``zero="between"``: after backward, before the step; ``fixed_norm``: clipped
     to that norm, whatever max_norm is; ``weigh="batch_size"``: the examples counted as loader.batch_size per
-    batch (None here: the loader has a batch_sampler); ``softmax``: cross-entropy of the softmax of the scores;
+    batch (None here: the loader has a batch_sampler), ``weigh="sum"``: the batch losses added up unweighted and
+    divided by the number of examples; ``softmax``: cross-entropy of the softmax of the scores;
     ``clip="generator"``: clipped over one model.parameters() generator made before the loop, used up by the first
     batch's clip)."""
     def train_one_epoch(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
@@ -429,7 +431,7 @@ def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixe
             if clip and where == "after":
                 lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
             hits = (output.argmax(dim=1) == y).sum().item()
-            total, correct = total + loss.item() * len(y), correct + hits
+            total, correct = total + loss.item() * (1 if weigh == "sum" else len(y)), correct + hits
             count += loader.batch_size if weigh == "batch_size" else len(y)
             losses.append(loss.item())
             accs.append(hits / len(y))
@@ -533,6 +535,12 @@ register(Exercise(
                  "mean of the batch means weighs its few examples too much (lesson 04)",
                  "weigh each batch's mean loss by the number of examples in it: add up the weighted losses and the "
                  "right predictions, and divide each total by the number of examples seen, once, at the end"),
+        _mistake(_epoch(weigh="sum"),
+                 "the mean loss came out about batch-size times too small: each batch's loss is already a mean over "
+                 "its examples, so adding the batch losses up and dividing the total by the number of examples "
+                 "divides by the batch size twice (lesson 04)",
+                 "weigh each batch's mean loss by the number of examples in it before adding it to the total; the "
+                 "division by the number of examples seen then comes once, at the end"),
         _mistake(_epoch(weigh="loss"),
                  "the accuracy must be the fraction of the epoch's examples predicted right: a plain mean of the "
                  "batch accuracies weighs the smaller last batch's few examples too much",

@@ -159,7 +159,7 @@ def drive_stats(cls, args, kwargs):
             module_hooks._global_forward_pre_hooks.pop(hook_id, None)
         return Run.failed("your collector registered a GLOBAL hook (nn.modules.module.register_module_forward_hook), "
                           "which runs for every module of every network, and which PyTorch's modules never see "
-                          "(section 8 runs your class on them). Register one hook on each watched module: "
+                          "(section 9 runs your class on them). Register one hook on each watched module: "
                           "module.register_forward_hook(hook)")
     unwatched = [i for i, (m, known) in enumerate(zip(modules, before)) if not set(m._forward_hooks) - known]
     if unwatched and not any("forward" in vars(m) or "__call__" in vars(m) for m in modules):
@@ -430,8 +430,8 @@ def _stats_cases(rng):
         _stats_case("Linear and Tanh layers mixed, four calls", [6, 10, 10, 4], [0, 3, 4], 4, 9, 3, scale=2.0),
         _stats_case("the last Linear layer of a deep 3-5-5-5-5-5-2 network, a batch of 3", [3, 5, 5, 5, 5, 5, 2],
                     [10], 2, 3, 4, scale=0.5),
-        _stats_case("a float64 network (as in section 8): the Tanh layers of a 4-8-8-3 network, two calls",
-                    [4, 8, 8, 3], [1, 3], 2, 6, 5, dtype="float64"),
+        _stats_case("a float64 network (as in section 9, Compare with PyTorch): the Tanh layers of a 4-8-8-3 "
+                    "network, two calls", [4, 8, 8, 3], [1, 3], 2, 6, 5, dtype="float64"),
         _stats_case("three calls: in training mode, in evaluation mode (net.eval()), under tl.no_grad()",
                     [4, 6, 6, 3], [1, 2], 3, 4, 6, modes=["train", "eval", "no_grad"]),
         _stats_case("a batch of one sample (the std is over the output's 5 values), two calls", [3, 5, 2], [0, 1],
@@ -480,6 +480,17 @@ class _MeanAbs(StatsReference):
             self.means[i].append(output.detach().abs().mean().item())
             self.stds[i].append(output.detach().std().item())
         return hook
+
+
+def _StdAlong(dim):
+    """The std of each column (dim 0: per feature) or each row (dim 1: per sample), averaged."""
+    class StdAlong(StatsReference):
+        def _hook(self, i):
+            def hook(module, inputs, output):
+                self.means[i].append(output.detach().mean().item())
+                self.stds[i].append(output.detach().std(dim=dim).mean().item())
+            return hook
+    return StdAlong
 
 
 # ActivationStats' large-mean case (float64 outputs about 1e4 + N(0, 1)): right idioms agree with the reference to
@@ -548,6 +559,12 @@ register(Exercise(
                  "your means are those of the absolute values: the mean of the output itself is asked for, which "
                  "may be negative (a drifting mean is one of the things it shows)",
                  "no abs() before the mean"),
+        *[_mistake(_StdAlong(dim),
+                   f"your stds are the average of one std per {what}: the exercise asks for ONE std of all the "
+                   "output's values together (how widely the layer's activations spread), which also counts how "
+                   f"far the {whats} lie apart",
+                   "Tensor.std() with no dim takes every value of the tensor at once")
+          for dim, what, whats in ((0, "feature (column)", "features' means"), (1, "sample (row)", "samples' means"))],
     ],
     points=2, rtol=1e-5, atol=1e-6,
 ))
@@ -626,9 +643,12 @@ def drive_dead(fn, args, kwargs):
     got = fn(*args, **kwargs)
     if version is not None and getattr(h, "_version", None) != version:
         return Run.failed("your function changed h in place (an op ending in _, such as clamp_ or abs_, or a write "
-                          "h[...] = ...), even if no value moved: in train_watched h is the "
-                          "ReLU's output detached, which shares its memory and version with the output, so the "
+                          "h[...] = ...), even if no value moved: when h is a ReLU's output detached (as a hook reads "
+                          "it), it shares its memory and version with the output, so the "
                           "backward pass then refuses it ('modified by an inplace operation'). Only read h")
+    # a tensor is refused here, in a Run: refused by _FloatAnswer, a float32 one would also get the float32 hint
+    if is_tensor(got) or type_name(got).startswith("torch."):
+        return Run.failed(_A_TENSOR.format(type_name(got)))
     if is_tensor(h) and h.ndim == 2 and h.shape[0] > 1 and h.shape[1] > 1:  # train_watched: a new batch each step
         other = np.zeros(tuple(h.shape), dtype=h.numpy().dtype)
         other[:, 1::2] = (np.arange(h.shape[0]) + 1.0)[:, None] / 2   # every other unit alive, not constant
@@ -642,9 +662,13 @@ def drive_dead(fn, args, kwargs):
         if same:
             return Run.failed(f"called again on another batch of the same shape (every other unit alive: {want:g} "
                               f"dead), your function gave its first answer, {float(got):g}, again: it kept something "
-                              "from the earlier call (a cache keyed by the shape?). train_watched calls it on a new "
-                              "batch at every step: compute it afresh each time")
+                              "from the earlier call (a cache keyed by the shape?). A training loop that watches its "
+                              "layers calls it on a new batch at every step: compute it afresh each time")
     return got
+
+
+_A_TENSOR = ("you returned a {} where a plain Python number was expected (a float): .item() gives the number a "
+             "one-element tensor holds")
 
 
 class _FloatAnswer(NumberAnswer):
@@ -655,8 +679,7 @@ class _FloatAnswer(NumberAnswer):
         if problem:
             return problem
         if is_tensor(got) or type_name(got).startswith("torch."):
-            return (f"you returned a {type_name(got)} where a plain Python number was expected (a float): .item() "
-                    "gives the number a one-element tensor holds")
+            return _A_TENSOR.format(type_name(got))
         if isinstance(got, (int, np.integer)) and not isinstance(got, bool):
             return (f"you returned the {type_name(got)} {got}; the exercise asks for the fraction as a Python "
                     "float: return float(...) (and if it came from //, integer division rounded it down: divide "
@@ -887,8 +910,8 @@ def drive_ratios(fn, args, kwargs):
                           "taken under tl.no_grad()")
     for (w0, g0), (w1, g1) in zip(before, _snapshot(layers)):
         if g0 is not None and g1 is None:
-            return Run.failed("your function set the gradients to None: in train_watched the ratios are computed "
-                              "between backward() and optimizer.step(), so the step would find no gradient and "
+            return Run.failed("your function set the gradients to None: the ratios are computed between "
+                              "backward() and optimizer.step(), so the optimizer's step would find no gradient and "
                               "nothing would train. Read .grad, never clear it")
         if not (np.array_equal(w0, w1) and (g0 is None or np.array_equal(g0, g1))):
             return Run.failed("your function changed the layers' weights or gradients: it must only read them (the "
@@ -1178,12 +1201,14 @@ def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, ep
            reversed_momentum=False, axis=0, eps_outside=False, eval_batch=False, eval_updates=False,
            no_update=False, eval_mixed=None, normalise_with_new=False, eval_rescale=False, normalise_with_old=False,
            run_inverted=False, eval_no_eps=False, eval_no_affine=False, train_no_eps=False, reversed_which=None,
-           var_not_updated=False, gamma_first=False, bessel_features=False, beta_first=False, run_with_eps=False):
+           var_not_updated=False, gamma_first=False, bessel_features=False, beta_first=False, run_with_eps=False,
+           std_as_var=False):
     x, gamma, beta, rm, rv = (np.asarray(a.detach().numpy(), dtype=np.float64)
                               for a in (x, gamma, beta, running_mean, running_var))
     batch = training or eval_batch
     if batch:
         mean, var = x.mean(axis, keepdims=True), x.var(axis, ddof=ddof, keepdims=True)
+        var = np.sqrt(var) if std_as_var else var  # the std where the variance belongs
     else:
         mean, var = rm, rv
         if eval_mixed == "mean":
@@ -1451,6 +1476,11 @@ register(Exercise(
             ({"eval_batch": True}, "in evaluation mode your y comes from the batch's own statistics: with "
                                    "training=False batch norm normalises with the running mean and variance",
              "training=False: (x - running_mean) / sqrt(running_var + eps), then gamma and beta"))],
+        Mistake(match=lambda got, expected, case: any(_y_only({"std_as_var": True, "ddof": d})(got, expected, case)
+                                                      for d in (0, 1)), hint=
+                "your y divides x - mean by the square root of the batch's STANDARD DEVIATION (plus eps): the "
+                "formula divides by sqrt(var + eps), the square root of the VARIANCE, which is the std squared",
+                more="the var method gives the variance; std is already its square root"),
         _mistake(lambda *a, **k: _bn_np(*a, **k, eval_rescale=True),
                  "in evaluation mode you rescaled the running variance by (N - 1) / N: use it as it is. It estimates "
                  "the variance of the whole data, and evaluation normalises with that estimate, whatever the size "
@@ -1604,6 +1634,32 @@ def _bnb_no_var_term(dy, x, gamma, eps=1e-5):
     return gamma / np.sqrt(x.var(0) + eps) / n * (n * dy - dbeta), dgamma, dbeta
 
 
+def _bnb_no_n_on_dy(dy, x, gamma, eps=1e-5):
+    _, dgamma, dbeta = batch_norm_backward_reference(dy, x, gamma, eps)
+    n, s = x.shape[0], np.sqrt(x.var(axis=0) + eps)
+    x_hat = (x - x.mean(axis=0)) / s
+    return gamma / (n * s) * (dy - dbeta - x_hat * dgamma), dgamma, dbeta
+
+
+def _bnb_sums_over_features(got, expected, case):
+    """dx whose bracket takes its sums, one or both, over axis 1 (each sample's features, keepdims=True) instead
+    of over the batch; dgamma and dbeta may be right or not."""
+    if not isinstance(got, tuple) or not got:
+        return False
+    dy, x, gamma = case.args[:3]
+    eps = case.args[3] if len(case.args) > 3 else case.kwargs.get("eps", 1e-5)
+    n, s = x.shape[0], np.sqrt(x.var(axis=0) + eps)
+    x_hat = (x - x.mean(axis=0)) / s
+    mine = np.asarray(got[0], dtype=np.float64)
+    for mean_axis, var_axis in ((1, 1), (1, 0), (0, 1)):
+        wrong = gamma / (n * s) * (n * dy - dy.sum(axis=mean_axis, keepdims=True)
+                                   - x_hat * (dy * x_hat).sum(axis=var_axis, keepdims=True))
+        if (mine.shape == wrong.shape and not np.allclose(wrong, expected[0], rtol=1e-8, atol=1e-12)
+                and np.allclose(mine, wrong, rtol=1e-8, atol=1e-12)):
+            return True
+    return False
+
+
 # PyTorch's function transforms and forward-mode AD: a Jacobian or a vector-Jacobian product without .backward()
 TORCH_TRANSFORMS = tuple(f"torch.func.{name}" for name in ("jacfwd", "jacrev", "jvp", "vjp", "grad", "grad_and_value",
                                                              "hessian", "linearize")) + tuple(
@@ -1724,12 +1780,12 @@ register(Exercise(
         _mistake(lambda dy, x, gamma, eps=1e-5: _bnb_variant(dy, x, gamma, eps, var_sign=-1),
                  "the sign of the variance term is flipped: the gradient that reaches x through the batch's "
                  "variance takes away from dx, as the one through the batch's mean does (compare your bracket with "
-                 "the formula of section 6)",
+                 "the formula of section 5)",
                  "moving x away from the mean widens the spread, which shrinks every x_hat"),
         _mistake(_bnb_constants,
                  "your dx treats the batch's mean and variance as constants: they are computed FROM x, so every "
                  "sample's output depends on every sample's input, and two more paths carry gradient back to x",
-                 "the derivation in section 6 has three terms in the bracket; yours has only the first"),
+                 "the derivation in section 5 has three terms in the bracket; yours has only the first"),
         _mistake(_bnb_no_mean_term,
                  "the path through the batch mean is missing: moving one x shifts the mean of its column, which "
                  "moves every x_hat of that column",
@@ -1738,6 +1794,16 @@ register(Exercise(
                  "the path through the batch variance is missing: moving one x changes the spread of its column, "
                  "which rescales every x_hat of that column",
                  "that term is x_hat times the sum over the batch of dy * x_hat"),
+        _mistake(_bnb_no_n_on_dy,
+                 "the first term of your bracket is dy where the boxed formula has N * dy: the factor gamma / (N s) "
+                 "in front divides every term by N, so the direct path, gamma * dy / s, needs N * dy inside the "
+                 "bracket",
+                 "the boxed formula's bracket: N g_i minus the two sums"),
+        Mistake(match=_bnb_sums_over_features, hint=
+                "your dx takes the bracket's sums over axis 1, across each sample's features: the sums run over the "
+                "batch, axis 0, one per feature (they are dbeta and dgamma themselves), since batch norm's mean and "
+                "variance are each feature's over the samples",
+                more="each feature is a column: its sums add up its N entries, over axis 0"),
         _mistake(lambda dy, x, gamma, eps=1e-5: (batch_norm_backward_reference(dy, x, gamma, eps)[0],
                                                  dy.sum(0), dy.sum(0)),
                  "dgamma multiplies each dy by the normalised input x_hat that gamma scaled",
