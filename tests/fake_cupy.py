@@ -4,6 +4,9 @@ _stand_in_gpu.py, which lessons 08 and 09 use too), named for the tests and able
 Its arrays refuse to mix with numpy arrays and to turn into them silently, offer only what the real CuPy has (its
 API is stored in cupy_api.json, and tests/test_cupy_contract.py holds both to the installed CuPy), and count every
 copy between host and device. tests/test_devices.py runs every "cuda" path of the library on it.
+
+``fused_calls(fake)`` says how many times each fused kernel (``cupy.fuse``) ran on it, by kernel name: the way a
+test sees that a fused path was taken (the count is kept outside the module's public names, which are CuPy's).
 """
 from tinygrad_lite.course.exercises._stand_in_gpu import StandInCuPy, ndarray, wrap  # noqa: F401
 
@@ -13,3 +16,8 @@ NAME = "Stand-in GPU (numpy)"
 def FakeCuPy(devices=1):
     """A stand-in CuPy with ``devices`` GPUs; ``with FakeCuPy().install():`` makes it tinygrad_lite's "cuda"."""
     return StandInCuPy(devices=devices, name=NAME)
+
+
+def fused_calls(fake):
+    """A Counter: fused kernel name -> how many times it ran on the stand-in ``fake``."""
+    return fake._fused_calls

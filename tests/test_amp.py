@@ -454,3 +454,142 @@ def test_float16_overflow_is_silent_as_in_pytorch():
     assert np.isnan(ours[0][0]) and np.isnan(ours[1]).all() and np.isinf(ours[2][0])  # (inf - inf: nan)
     _, float32_warnings = _runtime_warnings(lambda: tl.tensor([1e38]) * 10)
     assert any("overflow" in w for w in float32_warnings)
+
+
+# ------------------------------------------------------------------------------------------------ float16 products
+# Issue 47: under autocast("cuda") the matrix products take float16 operands, as PyTorch's cuBLAS calls do (float32
+# accumulation, the result rounded to float16 once: tinygrad_lite/float16_matmul.py); on the CPU they still go
+# through float32 copies. ``record_products`` shows which dtypes reach the array module's matmul; the stand-in GPU
+# multiplies float16 as cuBLAS does. tests/test_cuda.py runs the same functions on a real GPU against PyTorch CUDA.
+def record_products(monkeypatch, module):
+    """The dtypes of the operands of every matrix product the library asks of ``module`` (numpy, the stand-in GPU or
+    CuPy) from now on, as pairs ("float16", "float16"): a test-side wrapper around ``module.matmul``."""
+    seen = []
+    original = module.matmul
+
+    def matmul(a, b, *args, **kwargs):
+        seen.append((a.dtype.name, b.dtype.name))
+        return original(a, b, *args, **kwargs)
+    monkeypatch.setattr(module, "matmul", matmul, raising=False)
+    return seen
+
+
+def linear_stack_under_autocast(lib, device):
+    """A stack of three Linear layers, its forward pass under ``lib``'s float16 autocast on ``device`` and its
+    backward pass: 3 + 5 matrix products (the input needs no gradient). The output and the parameters' gradients."""
+    rng = np.random.default_rng(4)
+    sizes = [(12, 16), (16, 16), (16, 4)]
+    layers = [lib.nn.Linear(n_in, n_out) for n_in, n_out in sizes]
+    with lib.no_grad():
+        for layer, (n_in, n_out) in zip(layers, sizes):
+            layer.weight.copy_(lib.tensor((rng.normal(size=(n_out, n_in)) / n_in ** 0.5).astype(np.float32)))
+            layer.bias.copy_(lib.tensor(rng.normal(size=n_out).astype(np.float32)))
+    model = lib.nn.Sequential(layers[0], lib.nn.ReLU(), layers[1], lib.nn.ReLU(), layers[2]).to(device)
+    x = lib.tensor(rng.normal(size=(8, 12)).astype(np.float32)).to(device)
+    with lib.autocast(device, dtype=lib.float16):
+        y = model(x)
+    assert y.dtype == lib.float16
+    y.float().pow(2).sum().backward()
+    return [y.detach().float().cpu().numpy()] + [p.grad.cpu().numpy() for p in model.parameters()]
+
+
+def _multiples(rng, shape, bits, scale):
+    """Whole numbers up to 2**bits, times 2**-scale: float16 numbers (at most 11 significant bits)."""
+    return (rng.integers(-2 ** bits, 2 ** bits + 1, size=shape) * 2.0 ** -scale).astype(np.float32)
+
+
+PRODUCT_CASES = ("linear", "bmm", "batch_times_matrix")
+
+
+def exact_products(lib, device, case):
+    """One product under ``lib``'s float16 autocast on ``device``, forward and backward (an upstream gradient G), on
+    numbers whose products and sums are exact in float32 in any order (at most 19 significant bits): so every
+    product that adds up in float32 and rounds once gives the exact value rounded to float16, whatever its order.
+    {"y" (the result), "x", "w", "b" (the gradients): (result, exact value rounded to float16)}, as float32."""
+    rng = np.random.default_rng(7)
+    shapes = {"linear": ((16, 32), (8, 32)), "bmm": ((3, 4, 32), (3, 32, 5)),
+              "batch_times_matrix": ((3, 4, 32), (32, 5))}[case]
+    x, w = _multiples(rng, shapes[0], 6, 5), _multiples(rng, shapes[1], 7, 7)   # |x| <= 2, |w| <= 1
+    b = _multiples(rng, (8,), 10, 10) if case == "linear" else None           # |b| <= 1
+    tensors = [lib.tensor(v).to(device).requires_grad_() for v in (x, w, b) if v is not None]
+    with lib.autocast(device, dtype=lib.float16):
+        if case == "linear":
+            y = lib.nn.functional.linear(*tensors)
+        else:
+            y = lib.bmm(*tensors) if case == "bmm" else tensors[0] @ tensors[1]
+    g = _multiples(rng, tuple(y.shape), 6, 6)                                  # |G| <= 1
+    y.backward(lib.tensor(g).to(device).half())
+    x, w, g = (v.astype(np.float64) for v in (x, w, g))
+    w_t = w.swapaxes(-1, -2)
+    if case == "linear":
+        exact = {"y": x @ w_t + b, "x": g @ w, "w": g.T @ x, "b": g.sum(0)}
+    elif case == "bmm":
+        exact = {"y": x @ w, "x": g @ w_t, "w": x.swapaxes(-1, -2) @ g}
+    else:
+        exact = {"y": x @ w, "x": g @ w_t, "w": (x.swapaxes(-1, -2) @ g).sum(0)}
+    got = [y.detach()] + [t.grad for t in tensors]
+    return {name: (value.float().cpu().numpy(), exact[name].astype(np.float16).astype(np.float32))
+            for name, value in zip(exact, got)}
+
+
+@pytest.fixture
+def stand_in_gpu():
+    from fake_cupy import FakeCuPy
+    with FakeCuPy().install() as fake:
+        yield fake
+
+
+def test_under_cuda_autocast_a_linear_stacks_products_take_float16_operands(stand_in_gpu, monkeypatch):
+    """On "cuda" the forward and backward matrix products of a Linear stack reach CuPy (here the stand-in) with
+    float16 operands: cuBLAS multiplies them on the tensor cores, accumulating in float32."""
+    seen = record_products(monkeypatch, stand_in_gpu)
+    linear_stack_under_autocast(tl, "cuda")
+    assert len(seen) == 8 and set(seen) == {("float16", "float16")}, seen
+    for case in PRODUCT_CASES:  # bmm, and a batch times one matrix (made one 2-D product), forward and backward
+        seen.clear()
+        exact_products(tl, "cuda", case)
+        assert len(seen) == 3 and set(seen) == {("float16", "float16")}, (case, seen)  # the product and 2 gradients
+
+
+def test_on_the_cpu_autocasts_products_still_go_through_float32(monkeypatch):
+    """numpy has no float16 product that adds up in float32: the CPU's route casts the operands to float32."""
+    seen = record_products(monkeypatch, np)
+    linear_stack_under_autocast(tl, "cpu")
+    assert len(seen) == 8 and set(seen) == {("float32", "float32")}, seen
+
+
+@pytest.mark.parametrize("case", PRODUCT_CASES)
+def test_float16_products_add_up_in_float32_and_round_once_on_both_devices(stand_in_gpu, case):
+    """The results and gradients, on the stand-in GPU (float16 operands) and on the CPU (float32 copies), are the
+    exact values rounded to float16 once, as PyTorch's (tests/test_cuda.py checks PyTorch CUDA's). Exception, on
+    the CPU only (kept as it was): the weight gradient of a batch times one matrix there is a sum over the batch of
+    products each rounded to float16, added in float32 and rounded again: near, not equal."""
+    on_gpu, on_cpu = exact_products(tl, "cuda", case), exact_products(tl, "cpu", case)
+    for name, (got, exact) in on_gpu.items():
+        np.testing.assert_array_equal(got, exact, err_msg=name)
+        if (case, name) == ("batch_times_matrix", "w"):
+            np.testing.assert_allclose(on_cpu[name][0], exact, atol=0.02)
+            assert (on_cpu[name][0] != exact).any()
+        else:
+            np.testing.assert_array_equal(on_cpu[name][0], exact, err_msg=name)
+    if case == "linear":  # the test can tell: rounding twice (the product, then it plus the bias) differs here
+        rng = np.random.default_rng(7)
+        x, w, b = _multiples(rng, (16, 32), 6, 5), _multiples(rng, (8, 32), 7, 7), _multiples(rng, (8,), 10, 10)
+        twice = ((x @ w.T).astype(np.float16).astype(np.float32) + b).astype(np.float16)
+        assert (twice != on_gpu["y"][1]).any()
+
+
+def test_the_stand_in_multiplies_float16_as_cublas_does(stand_in_gpu):
+    """Products added up in float32, rounded to float16 once (CuPy's default compute type for float16 is float32),
+    with ``@`` and with ``cupy.matmul``. 2048 + 1 + 1 + ... in float16 steps would stay 2048 (float16's numbers are
+    2 apart there); added up in float32, the eight ones count."""
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(64, 4096)).astype(np.float16), rng.normal(size=(4096, 64)).astype(np.float16)
+    once = (a.astype(np.float32) @ b.astype(np.float32)).astype(np.float16)
+    ga, gb = stand_in_gpu.asarray(a), stand_in_gpu.asarray(b)
+    for product in (ga @ gb, stand_in_gpu.matmul(ga, gb)):
+        assert product.dtype == np.float16
+        np.testing.assert_array_equal(product.get(), once)
+    ones = stand_in_gpu.asarray(np.ones((9, 1), np.float16))
+    row = stand_in_gpu.asarray(np.array([[2048] + [1] * 8], np.float16))
+    assert (row @ ones).item() == stand_in_gpu.matmul(row, ones).item() == 2056.0

@@ -4,8 +4,14 @@ The tests of tests/test_devices.py that do not count the stand-in's copies run h
 its gradient against the CPU, training loops with each optimizer, optimizer state following the model, checkpoints
 across devices, autocast and GradScaler on "cuda", random numbers drawn on the GPU (their distributions, seeds,
 generators, a resumed run's dropout masks), and the capstone-style step. Then what only a GPU can show: CuPy's own
-kernels (erf in exact GELU, scatter-add in indexing backward), float16 matmuls on the GPU, ``synchronize`` and the
-versions ``tinygrad_lite.cuda`` reports. benchmarks/gpu_check.sh runs this file on a lent GPU machine.
+kernels (erf in exact GELU, scatter-add in indexing backward), float16 matmuls on the GPU (float16 operands to
+cuBLAS under autocast, against PyTorch CUDA's), ``synchronize`` and the versions ``tinygrad_lite.cuda`` reports.
+benchmarks/gpu_check.sh runs this file on a lent GPU machine.
+
+The fused paths (issue 47: tests/test_fused_cuda.py) run here as CuPy fused kernels compiled for the GPU: each
+optimizer's update over a group, clip_grad_norm_'s total norm, batch norm (statistics, running statistics, forward
+and backward), layer norm and cross-entropy, against the CPU's numpy path, to float32 rounding (a GPU's kernels round
+a little differently: a multiply and an add fused into one, sums in another order).
 """
 import numpy as np
 import pytest
@@ -30,6 +36,18 @@ from test_devices import (  # noqa: E402, F401
     test_index_ops_without_gradients_stay_on_the_device,
     test_mixing_devices_is_refused_with_a_clear_error,
     test_optimizer_state_follows_the_model_to_another_device,
+)
+from test_fused_cuda import (  # noqa: E402, F401
+    test_a_batch_norm_layer_trains_on_the_gpu_as_on_the_cpu,
+    test_a_target_out_of_range_still_poisons_the_fused_loss_on_the_gpu,
+    test_an_optimizers_fused_update_on_the_gpu_equals_the_cpus_numpy_update,
+    test_batch_norm_on_the_gpu_runs_fused_and_equals_the_cpu,
+    test_clip_grad_norm_keeps_its_numpy_path_where_the_fused_one_does_not_apply,
+    test_clip_grad_norm_on_the_gpu_is_one_reduction_and_equals_the_cpus,
+    test_cross_entropy_on_the_gpu_runs_fused_and_equals_the_cpu,
+    test_layer_norm_on_the_gpu_runs_fused_and_equals_the_cpu,
+    test_on_the_gpu_a_groups_parameters_become_views_of_one_flat_array_updated_in_place,
+    test_the_state_dict_of_a_gpu_trained_optimizer_loads_into_a_cpu_one_and_steps_on_alike,
 )
 
 import tinygrad_lite.nn.functional as F  # noqa: E402
@@ -73,6 +91,31 @@ def test_float16_matmul_on_the_gpu_and_synchronize():
     tl.cuda.synchronize()
     assert c.dtype is tl.float16 and isinstance(c.array, cupy.ndarray)
     np.testing.assert_allclose(c.float().cpu().numpy(), (a.cpu() @ a.cpu()).numpy(), rtol=2e-2, atol=0.3)
+
+
+def test_float16_products_under_autocast_take_float16_operands_and_match_pytorch_cuda(monkeypatch):
+    """Issue 47: under autocast("cuda", float16) matmul, linear and bmm, forward and backward, hand CuPy float16
+    operands (cuBLAS: float16 products accumulated in float32, rounded once). On numbers whose float32 sums are exact
+    in any order, every result equals the exact value rounded to float16 once, and PyTorch CUDA's; on a Linear
+    stack with random numbers, PyTorch CUDA's within float16's precision (the sums may add up in another order)."""
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("PyTorch here has no CUDA")
+    from test_amp import PRODUCT_CASES, exact_products, linear_stack_under_autocast, record_products
+
+    seen = record_products(monkeypatch, cupy)
+    ours = linear_stack_under_autocast(tl, "cuda")
+    assert len(seen) == 8 and set(seen) == {("float16", "float16")}, seen
+    for got, expected in zip(ours, linear_stack_under_autocast(torch, "cuda")):
+        np.testing.assert_allclose(got, expected, rtol=1e-2, atol=1e-2)
+    for case in PRODUCT_CASES:
+        seen.clear()
+        ours = exact_products(tl, "cuda", case)
+        assert len(seen) == 3 and set(seen) == {("float16", "float16")}, (case, seen)
+        theirs = exact_products(torch, "cuda", case)
+        for name, (got, exact) in ours.items():
+            np.testing.assert_array_equal(got, exact, err_msg=f"{case}: {name}")
+            np.testing.assert_array_equal(theirs[name][0], exact, err_msg=f"{case}: PyTorch's {name}")
 
 
 def test_grad_scaler_defaults_to_cuda_and_is_enabled_here():

@@ -11,7 +11,8 @@ CuPy's ndarray has not. Two parts:
   TINYGRAD_LITE_CUPY_CONTRACT=1, which turns a missing CuPy into a failure): the stored API is the installed
   CuPy's, the stand-in's arrays and module offer no protocol or attribute CuPy's lack, real CuPy arrays (made
   without a GPU: a null pointer, no kernel ever run) behave as the stand-in's where both can be asked, tensors take
-  them, and every CuPy function the library calls, with the keywords it passes, exists in the real module.
+  them, every CuPy function the library calls, with the keywords it passes, exists in the real module, and every
+  fused kernel of the library (``cupy.fuse``) traces under the real CuPy's fuse as the stand-in ran it.
 """
 import ast
 import importlib
@@ -229,3 +230,71 @@ def test_every_cupy_function_the_library_calls_exists_with_its_keywords(cupy):
 def keywords_of(function):
     from cupy_api import keywords
     return keywords(function) if callable(function) and not isinstance(function, type) else "any"
+
+
+# ------------------------------------------------------------------------------------------------ fused kernels
+FUSED_KERNEL_MODULES = ("tinygrad_lite.kernels.batch_norm", "tinygrad_lite.kernels.layer_norm",
+                        "tinygrad_lite.kernels.cross_entropy", "tinygrad_lite.optim.adam", "tinygrad_lite.optim.sgd",
+                        "tinygrad_lite.nn.utils.clip_grad")
+
+
+def test_every_fused_kernel_of_the_library_traces_under_the_real_cupy_fuse(cupy, monkeypatch):
+    """The library's fused kernels (``tinygrad_lite/kernels``: ``cupy.fuse``) run on the stand-in with numpy, which
+    plays the rules of CuPy's fuse (no ``.shape``, one reduction, outputs of the kernel's shape...) as far as it can
+    see them. Here each kernel, as the "cuda" paths call it in tests/test_fused_cuda.py (every optimizer, clipping,
+    batch norm, layer norm and cross-entropy case), is traced by the real CuPy's fuse, the same function given the
+    real module as its ``xp``, on arrays of the same shapes and dtypes (null pointers: tracing writes the kernel's
+    code and runs nothing, so no GPU is needed). The kernel must trace; write in place exactly the arguments the
+    stand-in's run wrote (CuPy declares them non-const); and return outputs of the stand-in's dtypes. The tracer is
+    CuPy's own (``cupy._core.fusion``, private: the version constraints.txt pins), called as ``cupy.fuse`` calls it.
+    """
+    import types
+
+    from cupy._core import _fusion_thread_local, fusion
+    from test_fused_cuda import every_fused_path
+
+    from tinygrad_lite.kernels import kernel_name
+
+    calls, run = {}, _stand_in_gpu._Fused.__call__
+
+    def recording(self, *args):
+        result = run(self, *args)
+        function = self.function
+        flags = tuple(c.cell_contents for c in function.__closure__ or () if not isinstance(c.cell_contents,
+                                                                                          types.ModuleType))
+        kinds = tuple((a.dtype.str, a.ndim) if isinstance(a, _stand_in_gpu.ndarray) else (type(a), a is None)
+                      for a in args)
+        outputs = result if isinstance(result, tuple) else () if result is None else (result,)
+        calls.setdefault((self.name, function.__code__, flags, kinds), (function, args, self._written,
+                                                                        [o.dtype for o in outputs]))
+        return result
+    monkeypatch.setattr(_stand_in_gpu._Fused, "__call__", recording)
+    every_fused_path()
+
+    made = {name for name, *_ in calls}
+    assert len(made) >= 19 and len(calls) > 100, f"only {len(calls)} calls of {sorted(made)} recorded"
+    for module in map(importlib.import_module, FUSED_KERNEL_MODULES):
+        for name, factory in vars(module).items():
+            if name.startswith("make_") and factory.__module__ == module.__name__:
+                assert kernel_name(factory) in made, f"{kernel_name(factory)} ran in no case of test_fused_cuda.py"
+    for (name, *_), (function, args, written, dtypes) in calls.items():
+        cells = [types.CellType(cupy) if free == "xp" else cell
+                 for free, cell in zip(function.__code__.co_freevars, function.__closure__ or ())]
+        assert all(not isinstance(c.cell_contents, types.ModuleType) or free == "xp"
+                   for free, c in zip(function.__code__.co_freevars, cells)), f"{name}: its module must be its xp"
+        real = types.FunctionType(function.__code__, function.__globals__, function.__name__, function.__defaults__,
+                                  tuple(cells))
+        arguments = [real_array(cupy, a.shape, a.dtype) if isinstance(a, _stand_in_gpu.ndarray) else a for a in args]
+        history = fusion._FusionHistory()
+        _fusion_thread_local.thread_local.history, _fusion_thread_local.thread_local.is_old_fusing = history, True
+        try:
+            kernel, _ = history.get_fusion(real, arguments, name)
+        except Exception as e:  # noqa: BLE001 (any failure to trace is the finding)
+            pytest.fail(f"the fused kernel {name} does not trace under CuPy {cupy.__version__}'s fuse with "
+                        f"{[(type(a).__name__, getattr(a, 'dtype', a)) for a in args]}: {type(e).__name__}: {e}")
+        finally:
+            _fusion_thread_local.thread_local.history, _fusion_thread_local.thread_local.is_old_fusing = None, False
+        positions = [i for i, a in enumerate(args) if a is not None]  # (None arguments are no kernel parameters)
+        non_const = [positions[i] for i, p in enumerate(kernel.in_params) if not p.is_const]
+        assert non_const == list(written), f"{name}: CuPy writes arguments {non_const}, the stand-in {list(written)}"
+        assert [p.dtype for p in kernel.out_params] == dtypes, f"{name}: output dtypes"

@@ -1029,6 +1029,39 @@ WRONG += [("03.numerical_grad", numerical_grad_no_copy_restored_exactly, "the ex
            "changed its input `x` in place", "nudged while f ran")]
 
 
+def numerical_grad_relative_step(scale):  # (review 2 of issue 46) a step h * scale(|x[i]|), not h itself
+    def numerical_grad(f, x, h=1e-5):
+        x = np.array(x, dtype=np.float64)
+        grad = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            old = x[i]
+            step = h * scale(abs(old))
+            x[i] = old + step
+            f_plus = f(x)
+            x[i] = old - step
+            f_minus = f(x)
+            x[i] = old
+            grad[i] = (f_plus - f_minus) / (2 * step)
+        return grad
+    return numerical_grad
+
+
+# review 2 of issue 46: a relu factor that depends on x's size; a step relative to x[i]
+WRONG += [
+    ("03.relu_backward", lambda x, g: g * np.clip(x, 0, 1), "the example shown", "np.clip(x, 0, 1) is x there"),
+    ("03.relu_backward", lambda x, g: g * np.maximum(x, 0) / x, "the example shown", "nan or inf where x is exactly 0",
+     "not by a function of x's size"),
+    ("03.numerical_grad", numerical_grad_relative_step(lambda a: max(1.0, a)), "hidden case 8",
+     "your step depends on the size of x[i]"),
+    ("03.numerical_grad", numerical_grad_relative_step(lambda a: a if a else 1.0), "hidden case 7",
+     "your step depends on the size of x[i]"),
+    ("03.numerical_grad", numerical_grad_relative_step(lambda a: a), "hidden case 6",
+     "your step depends on the size of x[i]"),
+    ("03.numerical_grad", numerical_grad_relative_step(lambda a: 1.0 + a), "hidden case 7",
+     "your step depends on the size of x[i]"),
+]
+
+
 def test_the_exercises_are_in_the_notebooks_in_this_order():
     assert list(exercise_cells(SOLUTION)) == IDS
     assert list(exercise_cells(RELEASED)) == IDS

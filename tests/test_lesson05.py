@@ -1151,6 +1151,39 @@ WRONG += [("05.PlateauScheduler", PlateauThresholdFixed, "the default threshold,
           ("05.lr_range_test", range_test_diverge_fixed, "the default diverge, 4.0", "`diverge` itself")]
 
 
+# review 46: early stopping's habit, a count that restarts on any decrease while best moves only past the threshold
+class PlateauResetOnAnyNewBest(Plateau):
+    def step(self, metric):
+        value = float(metric)
+        new_best = value < self.best if self.mode == "min" else value > self.best
+        if self.better(value):
+            self.best = value
+        self.bad = 0 if new_best else self.bad + 1
+        if self.bad > self.patience:
+            self.cut()
+            self.bad = 0
+
+
+class PlateauResetOnAnyDecrease(Plateau):
+    """The count restarts whenever the metric improves on the epoch before (not on the best)."""
+
+    def step(self, metric):
+        value = float(metric)
+        last, self.last = getattr(self, "last", None), value
+        decreased = last is None or (value < last if self.mode == "min" else value > last)
+        if self.better(value):
+            self.best = value
+        self.bad = 0 if decreased else self.bad + 1
+        if self.bad > self.patience:
+            self.cut()
+            self.bad = 0
+
+
+SMALL_IMPROVEMENT = "an improvement smaller than the threshold must not reset the count"
+WRONG += [("05.PlateauScheduler", PlateauResetOnAnyNewBest, SMALL_IMPROVEMENT, "hidden case 3"),
+          ("05.PlateauScheduler", PlateauResetOnAnyDecrease, SMALL_IMPROVEMENT)]
+
+
 # -------------------------------------------------------------------- issue 32: the allowlists
 # The schedules' texts name their building blocks (Python's arithmetic and math): another of the library's
 # schedulers, and the optimizer it needs, are refused by name. Each of these passed before.

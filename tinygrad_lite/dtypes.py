@@ -165,7 +165,8 @@ def result_type(*operands):
 # A float16 number has 11 bits of precision: a running sum of thousands of them in float16 loses the small terms
 # (at 2048 the spacing of float16 numbers is already 2). PyTorch therefore accumulates float16 sums and matrix
 # products in float32 (its "accumulate type" for half) and rounds the result to float16 once; numpy's float16 sum
-# and matmul round after every step. These two helpers do what PyTorch does.
+# and matmul round after every step. ``sum_in_float32`` does what PyTorch does for sums; the matrix product, which
+# takes another route on a GPU than on the CPU, is float16_matmul.py's ``matmul_in_float32``.
 FLOAT16 = np.dtype(np.float16)
 
 
@@ -185,20 +186,6 @@ def sum_in_float32(array, axis=None, keepdims=False):
     if array.dtype != np.float16:
         return array.sum(axis=axis, keepdims=keepdims)
     return array.sum(axis=axis, dtype=np.float32, keepdims=keepdims).astype(np.float16)
-
-
-def matmul_in_float32(a, b, bias=None):
-    """``a @ b (+ bias)``; float16 operands are multiplied and added in float32 (a product of two float16 numbers
-    is exact in float32) and the result rounded to float16 once, as PyTorch's fused addmm."""
-    if a.dtype != np.float16:
-        out = a @ b
-        if bias is not None:
-            out += bias
-        return out
-    out = a.astype(np.float32) @ b.astype(np.float32)
-    if bias is not None:
-        out += bias.astype(np.float32)
-    return out.astype(np.float16)
 
 
 def check_fits(values, d, op):

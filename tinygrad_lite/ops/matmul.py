@@ -8,13 +8,16 @@ leading dims are batch dims that broadcast. The engine's ``unbroadcast`` sums th
 broadcast operand over the batch.
 """
 from ..autograd.function import Function
-from ..dtypes import matmul_in_float32, sum_in_float32
+from ..dtypes import sum_in_float32
+from ..float16_matmul import is_float16_on_gpu, matmul_in_float32
 
 
 class MatMul(Function):
     r"""Z = X W (batched, and with 1-D operands, as ``torch.matmul``).   dL/dX = G W^T,   dL/dW = X^T G.
 
-    So dL/dX needs only W and dL/dW only X: each is saved only if the other requires grad (as in PyTorch).
+    So dL/dX needs only W and dL/dW only X: each is saved only if the other requires grad (as in PyTorch). For a
+    batch of X and one matrix W, dL/dW sums X^T G over the batch (the engine's ``unbroadcast``); in float16 on a GPU
+    it is one product over all the rows instead, so that the sum is rounded once (float16_matmul.py).
     """
     def forward(self, x, w):
         if x.ndim == 0 or w.ndim == 0:
@@ -32,7 +35,7 @@ class MatMul(Function):
                 f"must equal the {which} dim of the second ({k_w}). If the second is a Linear weight of shape "
                 "(out, in), multiply by its transpose: x @ W.T")
         try:
-            z = matmul_in_float32(x, w)  # (float16 accumulates in float32, rounded once: see dtypes.py)
+            z = matmul_in_float32(x, w)  # (float16 accumulates in float32, rounded once: float16_matmul.py)
         except ValueError:
             raise RuntimeError(f"matmul: the batch dims of {x.shape} and {w.shape} cannot be broadcast together") \
                 from None
@@ -51,8 +54,11 @@ class MatMul(Function):
             gx = matmul_in_float32(g2, (w[:, None] if w.ndim == 1 else w).swapaxes(-1, -2))
             gx = gx.squeeze(-2) if self.x_ndim == 1 else gx
         if x is not None:                                         # dL/dW = X^T G
-            gw = matmul_in_float32((x[None, :] if x.ndim == 1 else x).swapaxes(-1, -2), g2)
-            gw = gw.squeeze(-1) if self.w_ndim == 1 else gw
+            if x.ndim > 2 and self.w_ndim == 2 and is_float16_on_gpu(x):  # one W for a batch: X^T G of all its rows
+                gw = matmul_in_float32(x.reshape(-1, x.shape[-1]).T, g.reshape(-1, g.shape[-1]))
+            else:
+                gw = matmul_in_float32((x[None, :] if x.ndim == 1 else x).swapaxes(-1, -2), g2)
+                gw = gw.squeeze(-1) if self.w_ndim == 1 else gw
         return gx, gw
 
 
@@ -62,7 +68,8 @@ class Linear(Function):
     With G = dL/dY and the leading dims of X flattened into rows (n rows):
         dL/dX = G W,     dL/dW = G^T X,     dL/db = \sum_rows G.
     Same numbers as matmul(X, W.T) + b, in one step (PyTorch's addmm does the same). In float16 (autocast) the
-    products and the bias are added up in float32 and rounded once, as PyTorch's addmm; so are dL/db's sums.
+    products and the bias are added up in float32 and rounded once, as PyTorch's addmm; so are dL/db's sums. On a
+    GPU the three products take float16 operands, as cuBLAS's do (float16_matmul.py).
     """
     def forward(self, x, w, b=None):
         need_x, need_w = self.needs_input_grad[:2]

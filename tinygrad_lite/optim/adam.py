@@ -22,9 +22,16 @@ temporary arrays (maximize and non-decoupled weight decay make one more, for g).
 block at a time (``optimizer.blocks``): the dozen passes over one block run in the processor's cache. The small
 parameters of a group are updated all at once (``_update_many``, PyTorch's ``foreach`` idea): their numbers side by
 side in flat arrays (``optimizer.FlatState``), so the dozen passes are a dozen numpy calls for all of them.
+
+On "cuda" the same formula, in the same order, is one fused kernel (``make_update``, compiled by ``cupy.fuse``: see
+``kernels/``) that reads each number once and writes theta, m and v in place; the multi-tensor path runs it once
+over all the parameters of a group, whatever their sizes.
 """
 import math
 
+import numpy as np
+
+from .. import kernels
 from ..device import array_module_of
 from .optimizer import (
     Optimizer,
@@ -94,7 +101,10 @@ class Adam(Optimizer):
 
     def _update_arrays(self, arrays, group, t, scratch=None):
         """Adam's update of ``arrays`` = [theta, g, m, v] (+ [v_max] with AMSGrad), of one shape, a block at a time:
-        the arrays of one block stay in the cache. ``scratch``: an array of at least a block's size, or None."""
+        the arrays of one block stay in the cache. ``scratch``: an array of at least a block's size, or None. On a
+        GPU: one fused kernel (``make_update``)."""
+        if type(arrays[0]) is not np.ndarray:
+            return self._update_fused(arrays, group, t)
         for theta, g, m, v, *v_max in blocks(*arrays):
             if scratch is None:  # (the first block is the largest: a whole array, when it is not cut into blocks)
                 scratch = array_module_of(theta).empty(theta.size, theta.dtype)
@@ -137,3 +147,45 @@ class Adam(Optimizer):
         xp.divide(m, tmp, out=tmp)
         tmp *= step_size
         theta -= tmp
+
+    @staticmethod
+    def _update_fused(arrays, group, t):
+        """``_update_block``'s update of [theta, g, m, v] (+ [v_max]) on a GPU, as one fused kernel: the numbers that
+        do not change from element to element are computed here, in Python, as ``_update_block`` computes them, and
+        passed in the arrays' dtype (the CPU's ufuncs round them to it the same way)."""
+        theta = arrays[0]
+        lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        decoupled = weight_decay != 0 and bool(group["decoupled_weight_decay"])
+        c = math.sqrt(1 - beta2 ** t)
+        number = theta.dtype.type
+        kernel = kernels.fused(array_module_of(theta), make_update, bool(group["maximize"]), decoupled,
+                               weight_decay != 0 and not decoupled, len(arrays) == 5)
+        kernel(*arrays[:4], arrays[4] if len(arrays) == 5 else None, number(1 - lr * weight_decay),
+               number(weight_decay), number(1 - beta1), number(beta2), number(1 - beta2), number(eps * c),
+               number(lr / (1 - beta1 ** t) * c))
+
+
+def make_update(xp, maximize, decoupled, l2, amsgrad):
+    r"""Adam's update (``Adam._update_block``) as one fused kernel, in place on theta, m, v (and v_max):
+
+        g <- -g (maximize);  theta <- theta (1 - lr wd) (decoupled: AdamW);  g <- g + wd theta (l2: Adam's)
+        m <- m + (1 - \beta_1)(g - m);   v <- \beta_2 v + (1 - \beta_2) g^2;   v <- v_max <- max(v_max, v) (amsgrad)
+        theta <- theta - (m / (\sqrt{v} + eps c)) s      c = \sqrt{1 - \beta_2^t}, s = lr c / (1 - \beta_1^t)
+
+    The flags choose the kernel (each set its own); the numbers are its arguments."""
+    def adam(theta, g, m, v, v_max, decay, weight_decay, one_minus_beta1, beta2, one_minus_beta2, eps_c, step_size):
+        if maximize:
+            g = -g
+        if decoupled:
+            theta *= decay
+        if l2:
+            g = g + weight_decay * theta
+        m += (g - m) * one_minus_beta1
+        v *= beta2
+        v += g * g * one_minus_beta2
+        if amsgrad:
+            xp.maximum(v_max, v, out=v_max)
+            v = v_max
+        theta -= m / (xp.sqrt(v) + eps_c) * step_size
+    return adam

@@ -30,14 +30,23 @@ updated together, as one flat array (``FlatState``), with the same formula and s
 ``foreach=None`` (the default) and ``foreach=True`` take it, ``foreach=False`` the per-parameter path. A subclass
 that writes its own ``_update`` (the optimizers learners write) always gets the per-parameter path, which calls it.
 
+On "cuda" the multi-tensor path takes every parameter of a group, whatever its size: the group's parameters become
+views of one flat array on the GPU (``FlatState``), and Adam's, AdamW's and SGD's update is one fused kernel
+(``kernels/``) over all of them, in place: two kernel launches per group and step (the gradients gathered, the
+update), where the per-parameter path launches a dozen per parameter. (PyTorch's ``fused=True`` does the same in its
+way, with one kernel over lists of tensors.) On "cuda" the per-parameter path runs the same fused kernel once per
+parameter.
+
 Deliberate differences from PyTorch: ``fused`` and ``capturable`` are accepted and ignored; ``foreach=True`` is the
-same as None (our multi-tensor path still updates a parameter larger than ``BLOCK`` by itself: concatenating it
-would cost more passes over memory than it saves); ``differentiable=True`` raises (see ``implementation_flags``;
-each param_group holds these switches under PyTorch's names, as PyTorch's do, so that state_dicts interchange);
-parameters must be floating
-point; a parameter listed twice in a group is an error (PyTorch warns), and so is a set of parameters (its order
-changes between runs; PyTorch accepts one outside a group); ``load_state_dict`` always copies the loaded tensors
-(PyTorch may share them with the dict it was given) and checks that their shapes match the parameters.
+same as None (on the CPU our multi-tensor path still updates a parameter larger than ``BLOCK`` by itself:
+concatenating it would cost more passes over memory than it saves); on "cuda" the parameters' arrays are views of
+the group's flat array from their first step on (a tensor that shared a parameter's array before that step, such as
+an earlier ``p.detach()``, keeps the old numbers; ``p`` itself, its ``.data`` and later views follow);
+``differentiable=True`` raises (see ``implementation_flags``; each param_group holds these switches under PyTorch's
+names, as PyTorch's do, so that state_dicts interchange); parameters must be floating point; a parameter listed
+twice in a group is an error (PyTorch warns), and so is a set of parameters (its order changes between runs; PyTorch
+accepts one outside a group); ``load_state_dict`` always copies the loaded tensors (PyTorch may share them with the
+dict it was given) and checks that their shapes match the parameters.
 """
 import copy
 import functools
@@ -51,7 +60,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.grad_mode import enable_grad, no_grad
-from ..device import array_module_of, move
+from ..device import array_module_of, device_of, is_gpu_array, move, on_device_of
 from ..shapes import check_number
 from ..tensor import Tensor
 
@@ -235,8 +244,13 @@ class Optimizer:
             _state_follows(p, self.state.get(p, {}), type(self).__name__)  # (back from the GPU: its state too)
             step = self.state[p]["step"].array if steps else None
             dtypes_of = tuple(self.state[p][name].array.dtype for name in names)
-            alike[(p.array.dtype, dtypes_of) + ((float(step), step.dtype) if steps else ())].append(p)
+            where = (p.array.dtype, device_of(p.array), dtypes_of)
+            alike[where + ((float(step), step.dtype) if steps else ())].append(p)
         flats = [FlatState(ps, [self.state.get(p, {}) for p in ps], names, steps) for ps in alike.values()]
+        if any(flat.shared for flat in flats):  # (a GPU's flat arrays are the parameters: none of an older set kept)
+            taken = {id(p) for p in params}
+            for old_key in [k for k, old in cache.items() if taken & {id(q) for q in old.params}]:
+                del cache[old_key]
         if len(flats) == 1:
             cache[key] = flats[0]
         return flats
@@ -449,11 +463,14 @@ def effective_grad(grad, theta, group):
 # -------------------------------------------------------------------- the multi-tensor path
 def packable(param):
     """Whether ``param`` joins the flat arrays of the multi-tensor path: a numpy array of at most ``BLOCK`` numbers
-    whose gradient has its dtype and shape. (A larger one is updated by itself, a block at a time; a CuPy one too:
-    the GPU runs each pass over it in parallel.)"""
+    (a larger one is updated by itself, a block at a time), or a GPU array of any size, whose gradient has its dtype
+    and shape (and, on a GPU, its device)."""
     theta, grad = param.array, param._grad.array
-    return (type(theta) is np.ndarray and type(grad) is np.ndarray and theta.size <= BLOCK
-            and grad.dtype == theta.dtype and grad.shape == theta.shape)
+    if type(theta) is np.ndarray:
+        return (type(grad) is np.ndarray and theta.size <= BLOCK and grad.dtype == theta.dtype
+                and grad.shape == theta.shape)
+    return (is_gpu_array(theta) and type(grad) is type(theta) and grad.dtype == theta.dtype
+            and grad.shape == theta.shape and grad.device.id == theta.device.id)
 
 
 class FlatState:
@@ -469,14 +486,21 @@ class FlatState:
 
     Per step that is about n + 14 numpy calls for Adam over n parameters instead of 12 n; the flat arrays are kept
     between steps (allocating them anew costs more than the update: fresh memory is slow to touch the first time).
+
+    On a GPU (``shared``) the flat array is the parameters' own memory: each parameter's array becomes a view of its
+    stretch of ``theta`` (its numbers copied there once), so ``gather()`` copies only the gradients (one concatenation)
+    and ``scatter()`` has nothing to do. The update is then one fused kernel over the group: two launches per step.
     """
 
     def __init__(self, params, states, names, steps=True):
         self.params, self.names = params, names
-        dtype = params[0].array.dtype
+        first = params[0].array
+        xp, dtype = array_module_of(first), first.dtype
+        self.shared = xp is not np
         self.bounds = np.cumsum([0] + [p.array.size for p in params]).tolist()
-        self.theta, self.grad = np.empty(self.bounds[-1], dtype), np.empty(self.bounds[-1], dtype)
-        self.scratch = np.empty(min(self.bounds[-1], BLOCK), dtype)  # (the update runs a block at a time)
+        with on_device_of(first):
+            self.theta, self.grad = xp.empty(self.bounds[-1], dtype), xp.empty(self.bounds[-1], dtype)
+        self.scratch = None if self.shared else np.empty(min(self.bounds[-1], BLOCK), dtype)  # (a block at a time)
         self.flat = {name: np.concatenate([s[name].array.reshape(-1) for s in states]) for name in names}
         for p, s, start, end in zip(params, states, self.bounds, self.bounds[1:]):
             for name in names:
@@ -489,12 +513,18 @@ class FlatState:
         self.views = [[s[name].array for name in names + ["step"] * steps] for s in states]
         self.parts = [self.theta[start:end].reshape(p.array.shape)  # (each parameter's stretch of self.theta)
                       for p, start, end in zip(params, self.bounds, self.bounds[1:])]
+        if self.shared:
+            for p, part in zip(params, self.parts):
+                part[...] = p.array
+                p.array = part
 
     def holds(self, params, states):
-        """Whether these are still our parameters, of our dtype and shapes, their state tensors still views of our
-        arrays (not after ``load_state_dict``, a move to another device or dtype, or a state tensor set by hand)."""
+        """Whether these are still our parameters, of our device, dtype and shapes (on a GPU: still views of our
+        array), their state tensors still views of our arrays (not after ``load_state_dict``, a move to another device
+        or dtype, or a state tensor set by hand)."""
         return (len(params) == len(self.params)
-                and all(p is q and p.array.dtype == self.theta.dtype and p.array.shape == part.shape
+                and all(p is q and type(p.array) is type(self.theta) and p.array.dtype == self.theta.dtype
+                        and p.array.shape == part.shape and (p.array is part or not self.shared)
                         for p, q, part in zip(params, self.params, self.parts))
                 and all(s[name].array is view for s, views in zip(states, self.views)
                         for name, view in zip(self.names + ["step"] * (self.steps is not None), views)))
@@ -505,13 +535,18 @@ class FlatState:
         return float(self.steps[0])
 
     def gather(self):
-        """The parameters' numbers and their gradients, each as one flat array (copies: ours to change)."""
-        np.concatenate([p.array.reshape(-1) for p in self.params], out=self.theta)
+        """The parameters' numbers and their gradients, each as one flat array (copies: ours to change; on a GPU the
+        parameters' numbers are the flat array already)."""
+        if not self.shared:
+            np.concatenate([p.array.reshape(-1) for p in self.params], out=self.theta)
         np.concatenate([p._grad.array.reshape(-1) for p in self.params], out=self.grad)
         return self.theta, self.grad
 
     def scatter(self):
-        """Copy the new numbers of the flat array back into each parameter's own array, in place."""
+        """Copy the new numbers of the flat array back into each parameter's own array, in place (on a GPU they are
+        there already)."""
+        if self.shared:
+            return
         for p, part in zip(self.params, self.parts):
             p.array[...] = part
 

@@ -17,7 +17,14 @@ step copies g into b without dampening, and that momentum is applied to the grad
 
 With momentum, the small parameters of a group are updated all at once (``_update_many``, PyTorch's ``foreach``
 idea), side by side in flat arrays (``optimizer.FlatState``): the same numbers, in a few numpy calls for all of them.
+
+On "cuda" the update is one fused kernel (``make_update``, compiled by ``cupy.fuse``: see ``kernels/``), in place on
+theta and b, over all the parameters of a group at once (with or without momentum).
 """
+import numpy as np
+
+from .. import kernels
+from ..device import array_module_of
 from .optimizer import (
     Optimizer,
     check_hyperparameters,
@@ -64,8 +71,12 @@ class SGD(Optimizer):
 
     def _update_many(self, params, group):
         """The multi-tensor path: the same update as ``_update``, on the group's small parameters all at once."""
-        if float(group["momentum"]) == 0:  # one pass per parameter: copying them into a flat array costs more
-            for param in params:
+        if float(group["momentum"]) == 0:
+            if type(params[0].array) is not np.ndarray:  # on a GPU: one fused kernel over the group
+                for _, _, theta, g in self._flat_updates(params, group, [], steps=False):
+                    self._update_arrays(theta, g, None, group)
+                return
+            for param in params:  # on the CPU one pass per parameter: copying them into a flat array costs more
                 self._update(param, group)
             return
         ready = []
@@ -82,6 +93,11 @@ class SGD(Optimizer):
         """SGD's update of the array ``theta`` in place, from its gradient ``grad`` and momentum buffer ``buf`` (None
         without momentum); ``first``: the buffer is new (b_1 = g_1)."""
         lr, momentum, dampening = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
+        if type(theta) is not np.ndarray:  # on a GPU: the same update as one fused kernel
+            number, weight_decay = theta.dtype.type, float(group["weight_decay"])
+            kernel = kernels.fused(array_module_of(theta), make_update, bool(group["maximize"]), weight_decay != 0,
+                                   None if buf is None else bool(first), bool(group["nesterov"]))
+            return kernel(theta, grad, buf, number(weight_decay), number(momentum), number(1 - dampening), number(lr))
         g = effective_grad(grad, theta, group)
         if buf is not None:
             if first:
@@ -91,3 +107,28 @@ class SGD(Optimizer):
                 buf += (1 - dampening) * g
             g = g + momentum * buf if group["nesterov"] else buf
         subtract_scaled_(theta, g, lr)                                      # theta_t = theta_{t-1} - lr g_t
+
+
+def make_update(xp, maximize, decay, first, nesterov):
+    r"""SGD's update (``SGD._update_arrays``) as one fused kernel, in place on theta and the momentum buffer b:
+
+        g <- -g (maximize);   g <- g + \lambda theta (decay)
+        with momentum (``first`` is not None): b <- g (first: its first step), else b <- \mu b + (1 - \tau) g;
+                                               g <- g + \mu b (nesterov), else g <- b
+        theta <- theta - lr g
+
+    The flags choose the kernel (each set its own); the numbers are its arguments."""
+    def sgd(theta, g, b, weight_decay, momentum, one_minus_dampening, lr):
+        if maximize:
+            g = -g
+        if decay:
+            g = g + weight_decay * theta
+        if first is not None:
+            if first:
+                b[...] = g
+            else:
+                b *= momentum
+                b += one_minus_dampening * g
+            g = g + momentum * b if nesterov else b
+        theta -= lr * g
+    return sgd

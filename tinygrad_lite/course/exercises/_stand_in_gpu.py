@@ -9,6 +9,8 @@ all tensors to be on the same device" error. The stand-in's arrays behave like C
 - ``np.asarray(gpu_array)`` raises TypeError, as CuPy does: the way back to the host is ``.get()`` (or a read of
   one number: ``float()``, ``bool()``, ``.item()``);
 - reductions return 0-d device arrays, not numpy scalars;
+- float16 matrix products add up in float32 and are rounded once, as cuBLAS's under CuPy (numpy's may round as
+  they go);
 - an out-of-range integer-array index wraps around, silently, as CuPy's does (numpy raises);
 - only what the real CuPy has is there: the functions, methods and keywords of ``cupy_api.json``, read from a real
   CuPy by tests/cupy_api.py (a function CuPy lacks is an AttributeError, a keyword its function does not take a
@@ -20,6 +22,9 @@ all tensors to be on the same device" error. The stand-in's arrays behave like C
 - every copy between host and device is counted, with the line that made it (``transfers``): host data turned
   into a GPU array (``asarray``, a host index array), and every read of GPU numbers on the host (``get``,
   ``float``, ``bool``, ``item``, ``tolist``, printing).
+- ``cupy.fuse`` runs the fused function with numpy, refusing what CuPy's fuse cannot compile (an argument's
+  ``.shape``, indexing, an ``if`` on a value, two reductions, an in-place output smaller than the kernel: see
+  ``_Fused``), and counts the calls of each fused kernel, so that a test sees which fused path ran.
 
 So a code path that forgets the device (makes a numpy array where the tensor lives on the GPU, reads a GPU array
 as numpy, calls what CuPy lacks) fails here as it would on a GPU, and a training step that copies between host and
@@ -33,6 +38,7 @@ hard-codes "cuda" fails on it as on a laptop.
 It lives in the package because the checks of lessons 08 and 09 run in the learner's kernel; tests/fake_cupy.py
 hands the same stand-in to the test suite, on which tests/test_devices.py runs every "cuda" path of the library.
 """
+import collections
 import contextlib
 import importlib
 import json
@@ -132,6 +138,15 @@ def _cupy_semantics(name, args, kwargs):
         if axis is not None and isinstance(indices, np.ndarray) and a.shape[axis]:
             args = (a, np.mod(indices, a.shape[axis]), *rest)
     return args
+
+
+def _matmul(a, b, **kwargs):
+    """CuPy's matmul (``a @ b``, ``cupy.matmul``): float16 matrices are multiplied by cuBLAS with float32
+    accumulation (``CUBLAS_COMPUTE_32F``, CuPy's default compute type for float16) and the result is rounded to
+    float16 once; numpy's float16 matmul may round as it goes. Other dtypes: numpy's."""
+    if a.dtype == b.dtype == np.float16 and not kwargs:
+        return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(np.float16)
+    return np.matmul(a, b, **kwargs)
 
 
 def _check_keywords(where, name, keywords, kwargs):
@@ -297,7 +312,8 @@ class ndarray:
             return ufunc.at(unwrap(a, "at"), _unwrap_index(index), *unwrap(values, "at"))
         out = kwargs.get("out")
         device = device_of(inputs, kwargs)
-        result = getattr(ufunc, method)(*unwrap(inputs, ufunc.__name__), **unwrap(kwargs, ufunc.__name__))
+        played = _matmul if ufunc is np.matmul and method == "__call__" else getattr(ufunc, method)
+        result = played(*unwrap(inputs, ufunc.__name__), **unwrap(kwargs, ufunc.__name__))
         if out is not None:
             return out[0] if len(out) == 1 else out
         return wrap(result, device)
@@ -361,6 +377,205 @@ def _unpickle(array):
     return wrap(array)
 
 
+# ------------------------------------------------------------------------------------------------ cupy.fuse
+_REDUCTIONS = {"sum", "prod", "amax", "amin", "max", "min", "all", "any"}  # what CuPy's fuse can reduce with
+_ELEMENTWISE = {"where", "clip", "copy"}                                    # its functions that are not ufuncs
+
+
+class _Fused:
+    """``cupy.fuse(function)``: CuPy compiles the function's array ops into one kernel (the first call for each set
+    of argument dtypes); the stand-in runs the same function with numpy, on proxies of its arguments (``_Traced``)
+    that refuse what CuPy's fuse cannot compile, so that a function that passes here traces on a GPU too:
+
+    - arguments: GPU arrays, numbers and None (a host array or a list is a TypeError); with no GPU array among them
+      the plain function runs, as CuPy's;
+    - inside: arithmetic, the module's ufuncs (``cupy.sqrt``: numpy's own do not trace on a GPU, which the stand-in,
+      whose ufuncs are numpy's, cannot tell) and ``where``, ``clip``, ``copy``, ``.astype``; no ``.shape``, no
+      indexing, no ``if`` on a value, no array that is not an argument;
+    - an argument updated in place (``x += 1``, ``cupy.maximum(a, b, out=a)``, ``x[...] = y``) must have the
+      kernel's shape, the broadcast of all the array arguments (a smaller one is refused, as CuPy refuses it);
+    - one reduction at most (``cupy.sum(..., axis=k)``, without keepdims), after which only a unary ufunc may
+      follow (``cupy.log(cupy.sum(...))``); an elementwise result has the kernel's shape, whatever it was computed
+      from, and is a new array.
+
+    Each call is counted under the kernel's name in the stand-in's ``_fused_calls`` (tests/fake_cupy.py reads it):
+    that is how a test sees that a fused path ran. ``_written`` keeps the positions of the arguments the last call
+    wrote in place (tests/test_cupy_contract.py compares them with the real CuPy's kernel).
+    """
+
+    def __init__(self, function, kernel_name, stand_in):
+        self.function, self.stand_in = function, stand_in
+        self.name = kernel_name or function.__name__
+        self.__name__, self.__doc__, self.__wrapped__ = function.__name__, function.__doc__, function
+        self._written = ()
+
+    def __call__(self, *args):
+        if not any(isinstance(a, ndarray) for a in args):
+            return self.function(*args)  # (CuPy's too: without a GPU array there is nothing to compile)
+        for a in args:
+            if a is not None and not isinstance(a, (ndarray, np.generic, bool, int, float, complex)):
+                types_ = ", ".join(type(a).__name__ for a in args)
+                raise TypeError(f"Invalid argument type for '{self.name}': ({types_}): a fused kernel takes GPU "
+                                "arrays, numbers and None")
+        device = device_of(args)
+        self.stand_in._fused_calls[self.name] += 1
+        trace = _Trace([a for a in args if isinstance(a, ndarray)])
+        with np.errstate(all="ignore"):  # (a GPU kernel never warns: 0/0 is nan there, silently)
+            result = self.function(*(trace.proxy(a) for a in args))
+        self._written = tuple(i for i, a in enumerate(args) if isinstance(a, ndarray) and id(a._a) in trace.written)
+        return wrap(trace.output(result, self.name), device)
+
+    def __repr__(self):
+        return f"<Fusion '{self.name}'>"
+
+
+class _Trace:
+    """One call of a fused function: the kernel's shape (the broadcast of its array arguments), its reduction."""
+
+    def __init__(self, arrays):
+        self.shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        self.reduced, self.written = False, set()  # (the ids of the arguments' arrays written in place)
+
+    def proxy(self, argument):
+        if argument is None:
+            return None
+        return _Traced(argument._a if isinstance(argument, ndarray) else argument, self, argument=True)
+
+    def output(self, result, name):
+        if result is None:
+            return None
+        if isinstance(result, tuple):
+            return tuple(self.output(r, name) for r in result)
+        if not isinstance(result, _Traced):
+            raise TypeError(f"Fusion function can't return {type(result)} ('{name}' returns a fused value, a tuple of "
+                            "them, or None)")
+        if result.reduced:
+            return np.asarray(result.value)
+        return np.array(np.broadcast_to(result.value, self.shape))  # a new array, of the kernel's shape
+
+    def check_output(self, target):
+        """An argument written in place must have the kernel's shape (else the output operand does not broadcast)."""
+        if target.value.shape != self.shape:
+            raise ValueError(f"non-broadcastable output operand: an argument of shape {target.value.shape} updated in "
+                             f"place in a fused kernel of shape {self.shape}")
+        self.written.add(id(target.value))
+
+
+def _value(x):
+    """The numbers behind a value inside a fused function: a proxy's, or a constant (not an array from outside)."""
+    if isinstance(x, _Traced):
+        return x.value
+    if isinstance(x, (ndarray, np.ndarray)):
+        raise TypeError("a fused function can use only its arguments' arrays (pass the array as an argument)")
+    return x
+
+
+class _Traced:
+    """A value inside a fused function: what CuPy's fuse allows of it (see ``_Fused``), computed with numpy."""
+    __slots__ = ("value", "trace", "argument", "reduced")
+    __array_priority__ = 200
+
+    def __init__(self, value, trace, argument=False, reduced=False):
+        self.value, self.trace, self.argument, self.reduced = value, trace, argument, reduced
+
+    dtype = property(lambda self: np.result_type(self.value))
+    ndim = property(lambda self: np.ndim(self.value))
+
+    @property
+    def shape(self):
+        raise AttributeError("a fused function cannot read .shape (CuPy's fuse traces values without shapes): pass "
+                             "what it needs as an argument")
+
+    def _apply(self, ufunc, inputs, out=None):
+        traced = [x for x in inputs if isinstance(x, _Traced)]
+        if any(x.reduced for x in traced) and (len(inputs) > 1 or out is not None):
+            raise ValueError(f"Shape mismatch: after a reduction a fused kernel can only apply a unary function to "
+                             f"its result ({ufunc.__name__} of the reduced value and another one)")
+        if MODULES["cupy"].get(ufunc.__name__) != "ufunc":
+            raise TypeError(f"{ufunc.__name__} is not one of CuPy's ufuncs")
+        values = [_value(x) for x in inputs]
+        if out is None:
+            return _Traced(ufunc(*values), self.trace, reduced=any(x.reduced for x in traced))
+        if not isinstance(out, _Traced):
+            raise TypeError("a fused kernel writes in place only into its own values")
+        if out.argument and isinstance(out.value, np.ndarray):  # an array argument: written in the caller's array
+            self.trace.check_output(out)
+            ufunc(*values, out=out.value)
+        else:  # a value computed inside (or a number argument): a variable of the kernel, which takes the new value
+            out.value = ufunc(*values)
+        return out
+
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        if method != "__call__" or kwargs:
+            raise TypeError(f"a fused function calls ufuncs plainly: not {ufunc.__name__}.{method} or keywords "
+                            f"{sorted(kwargs)}")
+        if out is not None and len(out) != 1:
+            raise TypeError("a fused ufunc call writes one output")
+        return self._apply(ufunc, inputs, None if out is None else out[0])
+
+    def __array_function__(self, func, types, args, kwargs):
+        name = func.__name__
+        if name in _REDUCTIONS:
+            if kwargs.get("keepdims"):
+                raise NotImplementedError(f"cupy.{name} does not support `keepdims` in fusion yet.")
+            if self.trace.reduced or any(isinstance(a, _Traced) and a.reduced for a in args):
+                raise ValueError("Shape mismatch: a fused kernel makes one reduction at most")
+            a, *rest = args
+            self.trace.reduced = True
+            full = np.broadcast_to(_value(a), self.trace.shape)  # (the kernel reduces over its own shape)
+            return _Traced(func(full, *rest, **kwargs), self.trace, reduced=True)
+        if name in _ELEMENTWISE:
+            if any(isinstance(a, _Traced) and a.reduced for a in args):
+                raise ValueError("Shape mismatch: after a reduction a fused kernel only applies a unary ufunc")
+            values = [_value(a) for a in args]
+            return _Traced(func(*values, **kwargs), self.trace)
+        raise TypeError(f"Argument 'a' has incorrect type: cupy.{name} is not allowed in a fused function (its "
+                        f"ufuncs, where, clip, copy and one reduction are)")
+
+    def astype(self, dtype, copy=True):
+        return _Traced(np.asarray(self.value).astype(dtype), self.trace, reduced=self.reduced)
+
+    def copy(self):
+        return _Traced(np.copy(self.value), self.trace, reduced=self.reduced)
+
+    def __setitem__(self, index, value):
+        if index is not Ellipsis and index != slice(None):
+            raise ValueError("The fusion supports `[...]` or `[:]`.")
+        self._apply(np.positive, (value,), out=self)
+
+    def __bool__(self):
+        raise TypeError("Can't cast to bool: a fused function cannot branch on a value (use cupy.where)")
+
+    def __float__(self):
+        raise TypeError("Cannot convert to Python scalar in cupy.fuse")
+
+    __int__ = __complex__ = __index__ = __float__
+
+    def __repr__(self):
+        return f"<a value inside a fused kernel, dtype={self.dtype}>"
+
+
+def _traced_operator(ufunc, reflected=False, inplace=False):
+    if inplace:
+        return lambda self, other: self._apply(ufunc, (self, other), out=self)
+    if reflected:
+        return lambda self, other: self._apply(ufunc, (other, self))
+    return lambda self, other: self._apply(ufunc, (self, other))
+
+
+for _name, _ufunc in _BINARY.items():
+    if _name in ("matmul", "divmod"):  # (no matmul in a fused kernel, as in CuPy's)
+        continue
+    setattr(_Traced, f"__{_name}__", _traced_operator(_ufunc))
+    setattr(_Traced, f"__r{_name}__", _traced_operator(_ufunc, reflected=True))
+    setattr(_Traced, f"__i{_name}__", _traced_operator(_ufunc, inplace=True))
+for _name, _ufunc in _COMPARE.items():
+    setattr(_Traced, f"__{_name}__", _traced_operator(_ufunc))
+_Traced.__neg__ = lambda self: self._apply(np.negative, (self,))
+_Traced.__invert__ = lambda self: self._apply(np.invert, (self,))
+_Traced.__hash__ = None
+
+
 class _Namespace(types.SimpleNamespace):
     """A submodule of the stand-in (cupy.linalg, cupy.fft): numpy's functions, where CuPy has them."""
 
@@ -378,7 +593,7 @@ def _function(module, name, numpy_module):
     keywords = MODULES[module].get(name)
     if keywords is None or name.startswith("_"):
         raise AttributeError(f"module '{module}' has no attribute '{name}'")
-    function = getattr(numpy_module, name, None)
+    function = _matmul if (module, name) == ("cupy", "matmul") else getattr(numpy_module, name, None)
     if function is None or keywords == "module":  # (cupy.random is CuPy's own generator, not numpy's)
         raise AttributeError(f"the stand-in GPU does not play {module}.{name}")
     if keywords in ("ufunc", "value") or not callable(function):
@@ -403,6 +618,7 @@ class StandInCuPy(types.ModuleType):
         super().__init__("cupy")
         self.__version__ = API["cupy_version"]
         self.devices, self.transfers, self.synchronized = devices, Transfers(), 0
+        self._fused_calls = collections.Counter()  # fused kernel name -> calls (``fuse``; tests/fake_cupy.py reads it)
         runtime = types.SimpleNamespace(
             getDeviceCount=lambda: self.devices, runtimeGetVersion=lambda: 0, driverGetVersion=lambda: 0,
             getDeviceProperties=lambda index: {"name": name.encode(), "major": 0, "minor": 0})
@@ -428,6 +644,17 @@ class StandInCuPy(types.ModuleType):
 
     def asnumpy(self, a, stream=None, order="C", out=None, blocking=True):
         return a.get() if isinstance(a, ndarray) else np.asarray(a)
+
+    def fuse(self, *args, **kwargs):
+        """``cupy.fuse``, in the real decorator's three forms: ``@cupy.fuse``, ``@cupy.fuse()`` and
+        ``@cupy.fuse(kernel_name="name")``. The fused function runs with numpy, held to what CuPy's fuse compiles
+        (``_Fused``), and each call is counted."""
+        if len(args) == 1 and not kwargs and callable(args[0]):
+            return _Fused(args[0], None, self)
+
+        def decorate(function, kernel_name=None):
+            return _Fused(function, kernel_name, self)
+        return lambda function: decorate(function, *args, **kwargs)
 
     def __getattr__(self, name):
         if name.startswith("__"):

@@ -791,6 +791,17 @@ def _wrong_only_at_zero(got, expected, case):
     return bool(close[x != 0].all() and not close[x == 0].all())
 
 
+def _divided_by_x(got, expected, case):
+    """The answer is nan or inf where x == 0 and right elsewhere: a 0/1 factor written as a division by x, such as
+    max(x, 0) / x (0 / 0 at x = 0)."""
+    x = np.asarray(case.args[0])
+    if not isinstance(got, np.ndarray) or got.shape != x.shape or got.dtype.kind not in "fc" or not (x == 0).any():
+        return False
+    with np.errstate(all="ignore"):
+        close = np.isclose(got, expected, rtol=1e-5, atol=1e-7)
+    return bool(close[x != 0].all() and not np.isfinite(got[x == 0]).all())
+
+
 def relu_backward_reference(x, grad):
     """z = max(x, 0): dL/dx = grad where x > 0, else 0 (0 at x = 0 exactly, as in PyTorch)."""
     return np.where(np.asarray(x) > 0, grad, 0.0)
@@ -870,6 +881,10 @@ register(Exercise(
     mistakes=[
         FLOAT32_GRADIENT,
         FLOAT64_GRADIENT,
+        Mistake(match=_divided_by_x,
+                hint="your gradient is nan or inf where x is exactly 0: a division by x (such as max(x, 0) / x, "
+                     "0 / 0 there) fails at 0. Multiply grad by 0 or 1, not by a function of x's size",
+                more="decide between 0 and 1 with a comparison of x with 0: no division is needed"),
         Mistake(match=lambda got, expected, case: _wrong_only_at_zero(got, expected, case),
                 hint="look at the inputs that are exactly 0: there relu's gradient is taken to be 0 (PyTorch's "
                      "choice, and ours), and yours lets (some of) the gradient through",
@@ -886,6 +901,10 @@ register(Exercise(
                  "you multiplied by relu(x), the forward output; the local derivative of relu is 1 where x > 0 "
                  "and 0 elsewhere, whatever the size of x",
                  "where x > 0 the gradient passes unchanged, not scaled by x"),
+        _mistake(lambda x, g: g * np.clip(x, 0, 1),
+                 "where 0 < x < 1 you multiplied grad by x: np.clip(x, 0, 1) is x there, not 1. relu's local "
+                 "derivative is 1 wherever x > 0, whatever the size of x",
+                 "multiply grad by 0 or 1, decided by the sign of x, not by a function of x's size"),
         _mistake(lambda x, g: np.maximum(g, 0),
                  "you applied relu to the gradient. Which entries pass is decided by the forward input x (was "
                  "it positive?), not by the sign of grad",
@@ -1309,6 +1328,16 @@ def _integer_result(f, x, h=1e-5):
     return out
 
 
+def _relative_step(scale):
+    """Central differences with a step scaled by the size of x[i] (h * scale(|x[i]|)), not h itself."""
+    def numerical_grad(f, x, h=1e-5):
+        def step(f, x, i, h):
+            s = h * scale(abs(x[i]))
+            return (f(_shifted(x, i, s)) - f(_shifted(x, i, -s))) / (2 * s)
+        return _nudged(f, x, h, step)
+    return numerical_grad
+
+
 def _default_h(default):
     """The right central differences, with another default h: the check calls without h in most cases."""
     def numerical_grad(f, x, h=default):
@@ -1394,6 +1423,13 @@ register(Exercise(
                      "not a copy, so the second nudge overwrote the first before f saw it",
                 more="make each nudged point its own array (a copy), or nudge one copy, evaluate f, then nudge it "
                      "the other way and evaluate f again"),
+        # (a step relative to |x[i]|: h * |x[i]| gives 0 / 0 where x[i] is 0, unless it falls back to h there)
+        *(_mistake(_relative_step(scale),
+                   "your step depends on the size of x[i] (h scaled by |x[i]|, which is 0 where x[i] is 0): the "
+                   "exercise's central difference nudges every element by h itself, whatever its size, and with a "
+                   "coarse h the two differ",
+                   "use h as given, not scaled by x")
+          for scale in (lambda a: a, lambda a: a if a else 1.0, lambda a: max(1.0, a), lambda a: 1.0 + a)),
         *(_mistake(_default_h(h), *OWN_DEFAULT_H) for h in (1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-7, 1e-8, 1e-9)),
         _mistake(_float32_copy,
                  "your nudged values were rounded to float32, which keeps about 7 digits: a float32 copy of x, or "

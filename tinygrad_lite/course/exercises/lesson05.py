@@ -490,6 +490,21 @@ class _DefaultThreshold(_Plateau):
         super().__init__(optimizer, mode, factor, patience, 1e-4, min_lr)
 
 
+class _CountResetOnAnyImprovement(_Plateau):
+    """Early stopping's habit: the count restarts on any new best (no threshold), while best moves only past the
+    threshold."""
+
+    def step(self, metric):
+        value = float(metric)
+        new_best = value < self.best if self.mode == "min" else value > self.best
+        self.remember(value, self.improves(value))
+        self.count(new_best)
+        if self.plateaued():
+            for group in self.groups():
+                group["lr"] = self.new_lr(group["lr"])
+            self.bad_epochs = 0
+
+
 class _SymmetricThreshold(_Plateau):
     """The relative threshold scaled by abs(best): the same as best * (1 -+ threshold) for positive metrics only
     (and nan when best is infinite, so the first epoch never improves: guarded here as a learner would)."""
@@ -735,15 +750,22 @@ register(Exercise(
                  "added the threshold itself",
                  "multiply best by (1 - threshold), or (1 + threshold) in mode 'max', instead of subtracting or "
                  "adding threshold"),
-        # (the only hint for a missing threshold: each case where that shows first also passes a threshold of its
-        # own, and there the two mistakes give the same lrs)
-        Mistake(match=_runs_like("05.PlateauScheduler", _DefaultThreshold, _NoThreshold),
-                hint="your run is what the default threshold, 1e-4, gives, where this case passes another "
-                     "threshold; on this case it is also what no threshold at all gives (then any tiny "
-                     "improvement resets your count). Use the argument `threshold` itself: the metric must beat "
-                     "the best by that relative threshold to count as better",
-                more="keep the constructor's threshold argument (self.threshold = threshold) and use it in your "
-                     "comparison with best"),
+        # (the only hint for a threshold left out of the count: each case where that shows first also passes a
+        # threshold of its own, and there a count reset on any new best, a missing threshold and the default one
+        # give the same lrs)
+        Mistake(match=lambda got, expected, case: (
+                    _runs_like("05.PlateauScheduler", _CountResetOnAnyImprovement)(got, expected, case)
+                    or _runs_like("05.PlateauScheduler", _DefaultThreshold, _NoThreshold)(got, expected, case)),
+                hint="an improvement smaller than the threshold must not reset the count of bad epochs. An epoch "
+                     "improves only when its metric beats best * (1 - threshold) in mode 'min' (best * (1 + "
+                     "threshold) in mode 'max'), with the `threshold` this case passes; then best moves AND the "
+                     "count restarts. Every other epoch is a bad one, even one a little better than best. Yours "
+                     "restarted the count after smaller improvements; three ways to do that: a count reset on "
+                     "any new best (or any epoch better than the last) while best moves only past the threshold; "
+                     "a test without any threshold (then any tiny improvement resets your count); the default "
+                     "threshold, 1e-4, in place of the argument `threshold` itself",
+                more="decide once per epoch whether it improves, with the constructor's threshold "
+                     "(self.threshold), and let that one answer both move best and reset the counter"),
         _mistake(_SymmetricThreshold,
                  "the relative threshold multiplies best itself: best * (1 - threshold) in mode 'min', "
                  "best * (1 + threshold) in mode 'max', as in PyTorch, also when best is negative (then "

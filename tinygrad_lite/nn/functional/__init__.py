@@ -12,8 +12,10 @@ import numpy as np
 
 from ...amp.autocast_mode import autocast_args
 from ...autograd.grad_mode import no_grad
-from ...device import array_module_of, check_same_device
+from ...device import array_module_of, check_same_device, is_gpu_array
 from ...functions import write_out
+from ...kernels.batch_norm import batch_norm as cuda_batch_norm
+from ...kernels.layer_norm import LayerNormCuda
 from ...ops.activation import GELU, LeakyReLU, ReLU
 from ...ops.batch_norm import BatchNorm, batch_statistics
 from ...ops.layer_norm import LayerNorm
@@ -210,9 +212,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         running_var  = (1 - momentum) running_var  + momentum \sigma^2 n / (n - 1)   (the *unbiased* variance)
     ``training=False``: \mu and \sigma^2 are the running statistics, treated as constants.
 
-    It runs as one op, ``BatchNorm`` (``ops/batch_norm.py``), whose backward is the closed form of lesson 10. The
-    same formula runs as separate ops (autograd differentiating each) for float16, for tensors of mixed dtypes or
-    devices, and in evaluation when the running statistics themselves require grad.
+    It runs as one op, ``BatchNorm`` (``ops/batch_norm.py``), whose backward is the closed form of lesson 10; on
+    "cuda" as that op's fused kernels (``kernels/batch_norm.py``: the statistics as matrix products with a vector of
+    ones, the running statistics updated on the GPU). The same formula runs as separate ops (autograd
+    differentiating each) for float16, for tensors of mixed dtypes or devices, and in evaluation when the running
+    statistics themselves require grad.
     """
     _check_floating("batch_norm", input)
     if input.ndim < 2:
@@ -288,7 +292,10 @@ def _fusable(input, *others):
 
 
 def _fused_batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps):
-    """``batch_norm`` as one op: the statistics as arrays (the running ones updated in place), then ``BatchNorm``."""
+    """``batch_norm`` as one op: the statistics as arrays (the running ones updated in place), then ``BatchNorm``;
+    on a GPU, ``kernels.batch_norm``'s fused kernels."""
+    if is_gpu_array(input.array):
+        return cuda_batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
     channels = input.shape[1]
     if training:
         mean, var = batch_statistics(input.array)
@@ -316,8 +323,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     normalized_shape. Unlike ``batch_norm`` nothing is averaged over the batch: every sample is normalised on its
     own, the same way in training and evaluation, so there are no running statistics, and a batch of one works.
 
-    It runs as one op, ``LayerNorm`` (``ops/layer_norm.py``, with its closed-form backward); as separate ops for
-    float16 (outside autocast) or a weight or bias on another device.
+    It runs as one op, ``LayerNorm`` (``ops/layer_norm.py``, with its closed-form backward), on "cuda" as that op's
+    fused kernels (``kernels/layer_norm.py``); as separate ops for float16 (outside autocast) or a weight or bias on
+    another device.
     """
     _check_floating("layer_norm", input)
     if not isinstance(normalized_shape, (tuple, list)) or \
@@ -348,8 +356,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         if t is not None and t.dtype != input.dtype:
             raise RuntimeError(f"layer_norm(): the input is {input.dtype} but the {name} is {t.dtype}; they must "
                                "match: convert one of them, as x.to(weight.dtype) or layer.to(x.dtype)")
-    if _fusable(input, weight, bias):
-        return LayerNorm.apply(input, weight, bias, len(shape), eps)  # one op (ops/layer_norm.py)
+    if _fusable(input, weight, bias):  # one op (ops/layer_norm.py; on a GPU, kernels/layer_norm.py)
+        return (LayerNormCuda if is_gpu_array(input.array) else LayerNorm).apply(input, weight, bias, len(shape), eps)
     dims = tuple(range(input.ndim - len(shape), input.ndim))
     mean = input.mean(dims, keepdim=True)
     var = ((input - mean) ** 2).mean(dims, keepdim=True)

@@ -37,6 +37,7 @@ import numpy as np
 from ... import dtypes as dt
 from ...amp.autocast_mode import autocast_args
 from ...device import array_module_of, check_same_device
+from ...kernels.cross_entropy import CrossEntropyCuda, target_weights
 from ...ops.activation import LogSoftmax
 from ...ops.cross_entropy import CrossEntropy
 from ...ops.gather import NllLoss
@@ -418,19 +419,22 @@ def _usual_class_targets(input, target, ignore_index):
     (N,) on the same device, each in [0, C-1], with an ignore_index that is no class (so nothing to mask).
 
     Returns a copy of the targets' array (NllLoss keeps it for backward), or None in every other case: then
-    ``cross_entropy`` takes its general path, which handles the rest and explains what is wrong.
+    ``cross_entropy`` takes its general path, which handles the rest and explains what is wrong. On a GPU always
+    None: whether a target is ignore_index, or out of range, cannot be known there without reading the targets back
+    (and CuPy's indexing would wrap such a target around, silently), so the general path's fused op weighs each
+    target on the GPU (``_fused``), and its check poisons the loss (``_checked_on_device``).
     """
     if not (isinstance(input, Tensor) and isinstance(target, Tensor)):
         return None
     x, t = input.array, target.array
-    if x.ndim != 2 or x.dtype.kind != "f" or t.dtype != np.int64 or t.shape != x.shape[:1] or type(t) is not type(x):
+    if type(x) is not np.ndarray or type(t) is not np.ndarray:
+        return None
+    if x.ndim != 2 or x.dtype.kind != "f" or t.dtype != np.int64 or t.shape != x.shape[:1]:
         return None
     classes = x.shape[1]
-    if t.size == 0 or 0 <= ignore_index < classes:
+    if t.size == 0 or 0 <= ignore_index < classes or not _all_classes(t, classes):
         return None
-    if type(t) is np.ndarray and not _all_classes(t, classes):
-        return None
-    return t.copy()  # (on a GPU, the caller checks its range there: _checked_on_device)
+    return t.copy()
 
 
 def _all_classes(t, classes):
@@ -484,6 +488,9 @@ def _fused(input, target, weight, ignore_index, reduction, label_smoothing, logi
     that requires grad (the separate ops differentiate them); an empty input; a target or weight on another
     device (whose error the separate ops give); probabilities of another dtype (which promote); and 'mean' over
     targets that are all ignored or weigh nothing (0/0: nan, by ``_weighted_mean``).
+
+    On "cuda" the weights of class indices are one fused kernel and the loss of logits is ``CrossEntropyCuda``
+    (``kernels/cross_entropy.py``): the same numbers in a few kernel launches instead of a few dozen.
     """
     x = input.array
     dim = _class_dim(input, "cross_entropy")
@@ -493,6 +500,7 @@ def _fused(input, target, weight, ignore_index, reduction, label_smoothing, logi
     if x.dtype not in (np.float32, np.float64) or x.size == 0 or other_device or differentiated:
         return None
     xp = array_module_of(x)
+    op = CrossEntropyCuda if logits and xp is not np else CrossEntropy
     along = [1] * x.ndim
     along[dim] = classes                                     # the shape of a per-class vector, along the classes
     w = xp.ones(classes, dtype=x.dtype) if weight is None else weight.array.astype(x.dtype)
@@ -503,9 +511,13 @@ def _fused(input, target, weight, ignore_index, reduction, label_smoothing, logi
         a = q if label_smoothing == 0 else q * (1 - label_smoothing) + label_smoothing / classes
         if weight is not None:
             a = a * w.reshape(along)
-        return CrossEntropy.apply(input, a, dim, reduction, x.size // classes, logits=logits)
+        return op.apply(input, a, dim, reduction, x.size // classes, logits=logits)
     t = target.array.astype(np.int64)
     keep = t != ignore_index
+    if xp is not np:  # on a GPU: a in one fused kernel; D stays there, unread (0/0 is nan, as _weighted_mean gives)
+        a, denominator = target_weights(t, keep, None if weight is None else weight.array, dim, classes,
+                                        label_smoothing, x.dtype)
+        return op.apply(input, a, dim, reduction, denominator, logits=logits)
     if reduction == "mean" and weight is None and label_smoothing == 0 and keep.all():
         return None
     t = xp.where(keep, t, 0)                                 # ignored targets pick class 0, weighted by 0
@@ -514,11 +526,9 @@ def _fused(input, target, weight, ignore_index, reduction, label_smoothing, logi
     a = one_hot * xp.expand_dims((1 - label_smoothing) * w_y, dim)
     if label_smoothing > 0:
         a = a + xp.expand_dims(keep, dim) * (label_smoothing / classes * w).reshape(along)
-    denominator = w_y.sum()
-    if xp is np:  # (on a GPU the sum stays there, unread: 0 targets that count give 0/0, nan, as _weighted_mean does)
-        denominator = float(denominator)
-        if reduction == "mean" and denominator == 0:
-            return None
+    denominator = float(w_y.sum())
+    if reduction == "mean" and denominator == 0:
+        return None
     return CrossEntropy.apply(input, a, dim, reduction, denominator, logits=logits)
 
 
@@ -578,14 +588,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
     The usual case (class indices, 'mean', no weights, nothing ignored, no smoothing) is two ops, NllLoss after
     LogSoftmax, as PyTorch's graph has it; every other case is one op, ``CrossEntropy`` (``ops/cross_entropy.py``,
-    with its closed-form backward), except those ``_fused`` lists, which keep the separate ops.
+    with its closed-form backward), except those ``_fused`` lists, which keep the separate ops. On "cuda" every
+    case of float32 or float64 logits is one op, ``CrossEntropyCuda`` (``kernels/cross_entropy.py``): there the
+    targets are not read back to see whether any is ignored.
     """
     if weight is None and reduction == "mean" and label_smoothing == 0 and size_average is None and reduce is None:
         t = _usual_class_targets(input, target, ignore_index)
-        if t is not None:  # the usual case, already checked (on a GPU: checked there): two ops, as in PyTorch's graph
-            loss = NllLoss.apply(LogSoftmax.apply(autocast_args("cross_entropy", input)[0], dim=1), t)
-            bad = None if type(t) is np.ndarray else _out_of_range(t, input.array.shape[1], ignore_index)
-            return _checked_on_device(loss, bad, "cross_entropy", input, target, ignore_index)
+        if t is not None:  # the usual case, already checked (on the CPU): two ops, as in PyTorch's graph
+            return NllLoss.apply(LogSoftmax.apply(autocast_args("cross_entropy", input)[0], dim=1), t)
     reduction = _reduction("cross_entropy", reduction, size_average, reduce)
     _check_tensors("cross_entropy", input, target)
     input, target, weight = autocast_args("cross_entropy", input, target, weight)  # float32 inside autocast (amp/)

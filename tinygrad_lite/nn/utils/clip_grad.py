@@ -8,11 +8,16 @@ r"""Gradient clipping: keep one bad batch from throwing the weights far away.
 so the direction is kept and only the length is capped. ``clip_grad_value_`` instead clamps every element to
 [-clip_value, clip_value], which can change the direction. Both modify ``.grad`` in place, as in PyTorch,
 and are meant to be called between ``loss.backward()`` and ``optimizer.step()``.
+
+On "cuda" (gradients of one float dtype on one GPU) the total is one reduction over all the gradients side by side
+(``_total_norm_fused``: one concatenation, one fused kernel), and min(1, max_norm / (total + 1e-6)) one more fused
+kernel: nothing is read back to the host, and a step launches a handful of kernels instead of four per parameter.
 """
 import math
 
 import numpy as np
 
+from ... import kernels
 from ...autograd.grad_mode import no_grad
 from ...device import array_module_of
 from ...dtypes import get_default_dtype
@@ -37,12 +42,42 @@ def _vector_norm(array, p):
     r"""\|x\|_p of all the elements of ``array``: (sum |x|^p)^(1/p); inf gives max |x|, 0 the count of non-zeros."""
     a = array if p == 2 else np.abs(array)  # (x^2 = |x|^2: the usual 2-norm skips a pass)
     if p == math.inf:
-        return a.max() if a.size else a.dtype.type(0)
+        return a.max() if a.size else array_module_of(a).zeros((), a.dtype)
     if p == -math.inf:
         return a.min()
     if p == 0:
-        return a.dtype.type((a != 0).sum())
+        return (a != 0).sum().astype(a.dtype)  # (the count, in a's dtype: on a GPU too)
     return (a ** p).sum() ** (1 / p)
+
+
+def _fusable(arrays, p):
+    """Can the total norm of ``arrays`` be one fused reduction? On a GPU, for float32 or float64 arrays of one dtype
+    on one device, not all empty, and a norm of order p > 0 (inf included)."""
+    first = arrays[0]
+    return (type(first) is not np.ndarray and first.dtype in (np.float32, np.float64) and p > 0
+            and all(type(a) is type(first) and a.dtype == first.dtype and a.device.id == first.device.id
+                    for a in arrays) and any(a.size for a in arrays))
+
+
+def _total_norm_fused(arrays, p):
+    r"""\|g\|_p of all the numbers of ``arrays`` as one fused reduction over them side by side (a 0-d array on their
+    GPU): (\sum |x|^p)^{1/p}, \sqrt{\sum x^2} for p = 2, max |x| for p = inf. The same number as ``_vector_norm`` of
+    the per-array norms, to rounding: the p-th powers of the per-array norms add up to the sum over all elements."""
+    xp = array_module_of(arrays[0])
+    flat = xp.concatenate([a.reshape(-1) for a in arrays])
+    if p in (2, math.inf):
+        return kernels.fused(xp, make_norm, p)(flat, None)
+    return kernels.fused(xp, make_norm, None)(flat, p) ** (1 / p)  # (fused: the sum of |x|^p; then one number's root)
+
+
+def make_norm(xp, order):
+    r"""The fused reduction of ``_total_norm_fused``: \sqrt{\sum x^2} (order 2), max |x| (order inf), else (order
+    None) \sum |x|^p, p an argument."""
+    if order == 2:
+        return lambda x, p: xp.sqrt(xp.sum(x * x))
+    if order == math.inf:
+        return lambda x, p: xp.max(xp.abs(x))
+    return lambda x, p: xp.sum(xp.abs(x) ** p)
 
 
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
@@ -51,8 +86,12 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if not tensors:
         return Tensor(0.0, dtype=get_default_dtype())
-    norms = np.stack([_vector_norm(t.array, norm_type) for t in tensors])
-    total = _vector_norm(norms, norm_type)
+    arrays = [t.array for t in tensors]
+    if _fusable(arrays, norm_type):
+        total = _total_norm_fused(arrays, norm_type)
+    else:
+        norms = np.stack([_vector_norm(a, norm_type) for a in arrays])
+        total = _vector_norm(norms, norm_type)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {float(total)}, "
                            "so it cannot be clipped: some gradient holds nan or inf (a loss that overflowed, a log "
@@ -69,13 +108,19 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     """
     grads = _grads(parameters)
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
-    if grads:
-        # min(1, max_norm / (total + 1e-6)) in float64, computed where the gradients are: on a GPU nothing is read
-        # back, so the GPU never waits for the CPU to decide
+    if not grads:
+        return total
+    # min(1, max_norm / (total + 1e-6)) in float64, computed where the gradients are: on a GPU nothing is read back,
+    # so the GPU never waits for the CPU to decide (there it is one fused kernel, cast once to the gradients' dtype)
+    if _fusable([g.array for g in grads], float(norm_type)):
+        coef = kernels.fused(array_module_of(total.array), make_clip_coefficient)(total.array, float(max_norm))
+        scales = [coef.astype(grads[0].array.dtype)] * len(grads)
+    else:
         coef = np.minimum(float(max_norm) / (total.array.astype(np.float64) + 1e-6), 1.0)
-        with np.errstate(invalid="ignore"):  # an inf gradient times 0 is nan, silently, as in PyTorch
-            for g in grads:
-                g.mul_(Tensor._make(array_module_of(coef).asarray(coef, dtype=g.array.dtype), None))
+        scales = [array_module_of(coef).asarray(coef, dtype=g.array.dtype) for g in grads]
+    with np.errstate(invalid="ignore"):  # an inf gradient times 0 is nan, silently, as in PyTorch
+        for g, scale in zip(grads, scales):
+            g.mul_(Tensor._make(scale, None))
     return total
 
 
@@ -85,3 +130,8 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     clip_value = float(clip_value)
     for g in _grads(parameters, "clip_grad_value_"):
         g.clamp_(-clip_value, clip_value)
+
+
+def make_clip_coefficient(xp):
+    r"""min(1, max_norm / (total + 10^{-6})) in float64, as one fused kernel on the GPU (``clip_grad_norm_``)."""
+    return lambda total, max_norm: xp.minimum(max_norm / (total.astype(xp.float64) + 1e-6), 1.0)

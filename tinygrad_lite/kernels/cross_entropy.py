@@ -1,0 +1,120 @@
+r"""Cross-entropy on a GPU: ``CrossEntropy`` (``ops/cross_entropy.py``) as a few fused kernels.
+
+The formulas are ``ops/cross_entropy.py``'s, computed in the same order, with the classes along the last dim (rows
+z_n of C scores, one per position; the target's weights a_n of the same shape):
+
+    target weights (class indices y_n, label smoothing eps, class weights w; ``make_target_weights``, one kernel):
+                   a_{n,c} = [c = y_n] (1 - eps) w_{y_n} + [y_n counts] (eps / C) w_c
+    forward        t_n = \max_c z_{n,c},   l_n = \log \sum_c e^{z_{n,c} - t_n}         (``make_log_sum_exp``)
+                   logp_{n,c} = (z_{n,c} - t_n) - l_n                                (``make_log_softmax``)
+                   loss_n = -\sum_c a_{n,c} logp_{n,c}                               (``make_row_loss``)
+    backward       dL/dz_{n,c} = g_n (e^{logp_{n,c}} \sum_k a_{n,k} - a_{n,c})       (``make_logits_gradient``;
+                   0 g_n where \sum_k a_{n,k} = 0, an ignored target's row, whatever D: 'mean' over targets that
+                   are all ignored, whose loss is 0/0, has a zero gradient, as the CPU's and PyTorch's; a nan g_n, a
+                   loss poisoned by a target out of range, still gives nan)
+
+where the CPU builds a from about fifteen array ops and runs the loss as a dozen more, each a kernel launch on a
+GPU (with 10 classes the arrays are small, and the launches are the cost).
+"""
+import numpy as np
+
+from ..device import array_module_of, on_device_of
+from ..ops.cross_entropy import CrossEntropy
+from . import fused
+
+
+def target_weights(t, keep, weight, dim, classes, label_smoothing, dtype):
+    """The weights a_{n,c} (the input's shape, classes along ``dim``) and the 'mean' denominator D = \\sum_n w_{y_n}
+    (a 0-d array, on the GPU) for class indices ``t`` (int64, the positions' shape); ``keep``: t != ignore_index."""
+    xp = array_module_of(t)
+    along = [1] * (t.ndim + 1)
+    along[dim] = classes  # the shape of a per-class vector, along the classes
+    with on_device_of(t):
+        each_class = xp.arange(classes).reshape(along)
+    w = w_y = None
+    if weight is None:
+        denominator = keep.sum(dtype=dtype)
+    else:
+        w = weight.astype(dtype)
+        w_y = w[xp.where(keep, t, 0)] * keep  # w_{y_n}, 0 where y_n is ignored
+        denominator = w_y.sum()
+        w_y, w = xp.expand_dims(w_y, dim), w.reshape(along)
+    number = np.dtype(dtype).type
+    a = fused(xp, make_target_weights)(xp.expand_dims(t, dim), each_class, xp.expand_dims(keep, dim), w_y, w,
+                                       number(1 - label_smoothing),
+                                       number(label_smoothing / classes) if label_smoothing > 0 else None)
+    return a, denominator
+
+
+class CrossEntropyCuda(CrossEntropy):
+    r"""``CrossEntropy`` of logits on a GPU: L = reduce_n(-\sum_c a_{n,c} logp_{n,c}); dL/dz = g_n (softmax(z)
+    \sum_k a_{n,k} - a), as fused kernels (see the module). Like the CPU's, it saves its log-probabilities, not z."""
+
+    def forward(self, x, a, dim, reduction, denominator, logits):
+        xp = array_module_of(x)
+        z, a = _rows(x, dim), _rows(a, dim)
+        top = z.max(axis=1, keepdims=True)
+        lse = fused(xp, make_log_sum_exp)(z, top).reshape(top.shape)
+        logp = fused(xp, make_log_softmax)(z, top, lse)
+        loss = fused(xp, make_row_loss)(a, logp).reshape(_positions(x.shape, dim))
+        self.save_for_backward(logp, a)
+        self.dim, self.shape, self.reduction, self.denominator = dim, x.shape, reduction, denominator
+        if reduction == "none":
+            return loss
+        total = loss.sum()
+        with np.errstate(invalid="ignore"):  # (0/0 when every target is ignored: nan, as PyTorch's)
+            return (total if reduction == "sum" else total / denominator).astype(x.dtype)
+
+    def backward(self, g):
+        logp, a = self.saved_tensors
+        xp = array_module_of(logp)
+        g = g.reshape(-1, 1) if self.reduction == "none" else g
+        grad = fused(xp, make_logits_gradient)(g, self.denominator if self.reduction == "mean" else None, logp, a,
+                                               a.sum(axis=1, keepdims=True))
+        grad = grad.reshape(_positions(self.shape, self.dim) + (self.shape[self.dim],))
+        return xp.ascontiguousarray(xp.moveaxis(grad, -1, self.dim))  # (the classes back in their dim)
+
+
+def _rows(x, dim):
+    """``x`` as rows of classes: the classes moved last, one row per position (a view where no copy is needed)."""
+    return array_module_of(x).moveaxis(x, dim, -1).reshape(-1, x.shape[dim])
+
+
+def _positions(shape, dim):
+    return tuple(shape[:dim]) + tuple(shape[dim + 1:])
+
+
+def make_target_weights(xp):
+    r"""a = [c = y_n] ((1 - eps) w_{y_n}) + [y_n counts] ((eps / C) w_c) (w_{y_n} is [y_n counts] without class
+    weights; the second term only with label smoothing: ``off`` = eps / C, else None)."""
+    def target_weights(t, each_class, keep, w_y, w, on, off):
+        a = (t == each_class) * (on * (keep if w_y is None else w_y))
+        if off is not None:
+            a = a + keep * (off if w is None else off * w)
+        return a
+    return target_weights
+
+
+def make_log_sum_exp(xp):
+    r"""l_n = \log \sum_c e^{z_{n,c} - t_n} (t_n = \max_c z_{n,c}: every e^{...} <= 1)."""
+    return lambda z, top: xp.log(xp.sum(xp.exp(z - top), axis=1))
+
+
+def make_log_softmax(xp):
+    r"""logp = (z - t) - l."""
+    return lambda z, top, lse: (z - top) - lse
+
+
+def make_row_loss(xp):
+    r"""loss_n = -\sum_c a_{n,c} logp_{n,c}."""
+    return lambda a, logp: -xp.sum(a * logp, axis=1)
+
+
+def make_logits_gradient(xp):
+    r"""dL/dz = g (e^{logp} \sum_k a_k - a), with g / D for 'mean' (D: the denominator; None otherwise); 0 g in a
+    row whose weights are all 0 (an ignored target)."""
+    def logits_gradient(g, denominator, logp, a, a_sum):
+        scaled = g if denominator is None else g / denominator
+        return xp.where(a_sum == 0, g * 0, scaled * (xp.exp(logp) * a_sum - a))
+    return logits_gradient
+
