@@ -81,12 +81,7 @@ class BatchNormCuda(BatchNorm):
             dx = fused(xp, make_input_gradient)(g, x, mean, inv_std, w, d_beta, d_gamma, n)
         else:
             dx = fused(xp, make_input_gradient)(g, x, mean, inv_std, w, None, None, None)
-        grads = [dx]
-        if weight is not None:
-            grads.append(d_gamma.reshape(weight.shape))
-        if self.bias_shape is not None:
-            grads.append(d_beta.reshape(self.bias_shape))
-        return tuple(grads)
+        return self.gradients(dx, weight, d_gamma, d_beta)
 
 
 def _per_channel(vector, like):

@@ -56,10 +56,11 @@ class BatchNorm(Function):
             dx = scale * (g - d_beta / n - x_hat * (d_gamma / n))
         else:
             dx = scale * g
-        grads = [dx]
-        if weight is not None:
-            grads.append(d_gamma.reshape(weight.shape))
-        if self.bias_shape is not None:
-            grads.append(d_beta.reshape(self.bias_shape))
-        return tuple(grads)
+        return self.gradients(dx, weight, d_gamma, d_beta)
+
+    def gradients(self, dx, weight, d_gamma, d_beta):
+        r"""The gradients backward returns: dL/dx, then dL/d\gamma and dL/d\beta shaped as the weight and the bias,
+        for those that were given."""
+        return (dx,) + ((d_gamma.reshape(weight.shape),) if weight is not None else ()) \
+            + ((d_beta.reshape(self.bias_shape),) if self.bias_shape is not None else ())
 
