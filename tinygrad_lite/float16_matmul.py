@@ -23,9 +23,8 @@ product, rounded once, as PyTorch's).
 """
 import numpy as np
 
-from .device import array_module_of, on_device_of
-
-FLOAT16 = np.dtype(np.float16)
+from .device import array_module_of, is_gpu_array, on_device_of
+from .dtypes import FLOAT16
 
 
 def matmul_in_float32(a, b, bias=None):
@@ -42,8 +41,8 @@ def matmul_in_float32(a, b, bias=None):
 
 
 def is_float16_on_gpu(a):
-    """Does the array ``a`` take the GPU's float16 route: float16, and not numpy's (CuPy's, or the stand-in's)?"""
-    return a.dtype == FLOAT16 and not type(a).__module__.startswith("numpy")
+    """Does the array ``a`` take the GPU's float16 route: float16, on a GPU (CuPy's, or the stand-in's)?"""
+    return a.dtype == FLOAT16 and is_gpu_array(a)
 
 
 def float16_product_through_float32(xp, a, b, bias=None):

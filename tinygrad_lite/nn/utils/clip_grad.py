@@ -82,12 +82,18 @@ def make_norm(xp, order):
 
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
     """The p-norm of the p-norms of ``tensors`` (as if they were one long vector), as a 0-d tensor."""
+    return _total_norm(tensors, norm_type, error_if_nonfinite)[0]
+
+
+def _total_norm(tensors, norm_type, error_if_nonfinite):
+    """(``get_total_norm``'s total, whether it was one fused reduction on a GPU: see ``_fusable``)."""
     norm_type = float(norm_type)
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if not tensors:
-        return Tensor(0.0, dtype=get_default_dtype())
+        return Tensor(0.0, dtype=get_default_dtype()), False
     arrays = [t.array for t in tensors]
-    if _fusable(arrays, norm_type):
+    fusable = _fusable(arrays, norm_type)
+    if fusable:
         total = _total_norm_fused(arrays, norm_type)
     else:
         norms = np.stack([_vector_norm(a, norm_type) for a in arrays])
@@ -96,7 +102,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {float(total)}, "
                            "so it cannot be clipped: some gradient holds nan or inf (a loss that overflowed, a log "
                            "of 0, a learning rate too high?). Pass error_if_nonfinite=False to scale anyway.")
-    return Tensor._make(array_module_of(tensors[0].array).asarray(total), None)  # (on the gradients' device)
+    return Tensor._make(array_module_of(tensors[0].array).asarray(total), None), fusable  # (on the gradients' device)
 
 
 @no_grad()
@@ -107,12 +113,12 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     ``foreach`` is accepted for compatibility and ignored.
     """
     grads = _grads(parameters)
-    total = get_total_norm(grads, norm_type, error_if_nonfinite)
+    total, fusable = _total_norm(grads, norm_type, error_if_nonfinite)
     if not grads:
         return total
     # min(1, max_norm / (total + 1e-6)) in float64, computed where the gradients are: on a GPU nothing is read back,
     # so the GPU never waits for the CPU to decide (there it is one fused kernel, cast once to the gradients' dtype)
-    if _fusable([g.array for g in grads], float(norm_type)):
+    if fusable:
         coef = kernels.fused(array_module_of(total.array), make_clip_coefficient)(total.array, float(max_norm))
         scales = [coef.astype(grads[0].array.dtype)] * len(grads)
     else:
