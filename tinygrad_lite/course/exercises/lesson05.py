@@ -406,9 +406,13 @@ class _Plateau:
         self.remember(value, improved)
         self.count(improved)
         if self.plateaued():
-            for group in self.groups():
-                group["lr"] = self.new_lr(group["lr"])
-            self.bad_epochs = 0
+            self.cut()
+
+    def cut(self):
+        """Every group's lr cut, and the count of bad epochs restarted (what the variants below change)."""
+        for group in self.groups():
+            group["lr"] = self.new_lr(group["lr"])
+        self.bad_epochs = 0
 
     def get_last_lr(self):
         return [group["lr"] for group in self.optimizer.param_groups]
@@ -418,17 +422,12 @@ class _CutsFromTheFirstCut(_Plateau):
     """Each cut recomputes the lr from the lr before the first cut times factor ** cuts, instead of multiplying
     the lr the group has now: the same until something else (a hand, another scheduler) changes the lr."""
 
-    def step(self, metric):
-        value = float(metric)
-        improved = self.improves(value)
-        self.remember(value, improved)
-        self.count(improved)
-        if self.plateaued():
-            self.cuts = getattr(self, "cuts", 0) + 1
-            for group in self.groups():
-                group.setdefault("plateau_start", group["lr"] / self.factor ** (self.cuts - 1))
-                group["lr"] = max(group["plateau_start"] * self.factor ** self.cuts, self.min_lr)
-            self.bad_epochs = 0
+    def cut(self):
+        self.cuts = getattr(self, "cuts", 0) + 1
+        for group in self.groups():
+            group.setdefault("plateau_start", group["lr"] / self.factor ** (self.cuts - 1))
+            group["lr"] = max(group["plateau_start"] * self.factor ** self.cuts, self.min_lr)
+        self.bad_epochs = 0
 
 
 class _CutAtPatience(_Plateau):
@@ -437,14 +436,9 @@ class _CutAtPatience(_Plateau):
 
 
 class _NoResetAfterCut(_Plateau):
-    def step(self, metric):
-        value = float(metric)
-        improved = self.improves(value)
-        self.remember(value, improved)
-        self.count(improved)
-        if self.plateaued():
-            for group in self.groups():
-                group["lr"] = self.new_lr(group["lr"])
+    def cut(self):
+        for group in self.groups():
+            group["lr"] = self.new_lr(group["lr"])
 
 
 class _CountsEveryBadEpoch(_Plateau):
@@ -473,9 +467,7 @@ class _TensorMetric(_Plateau):
         self.remember(metric, improved)
         self.count(improved)
         if self.plateaued():
-            for group in self.groups():
-                group["lr"] = self.new_lr(group["lr"])
-            self.bad_epochs = 0
+            self.cut()
 
 
 class _NoThreshold(_Plateau):
@@ -500,9 +492,7 @@ class _CountResetOnAnyImprovement(_Plateau):
         self.remember(value, self.improves(value))
         self.count(new_best)
         if self.plateaued():
-            for group in self.groups():
-                group["lr"] = self.new_lr(group["lr"])
-            self.bad_epochs = 0
+            self.cut()
 
 
 class _SymmetricThreshold(_Plateau):
@@ -560,35 +550,23 @@ class _NotStrictlyBetter(_Plateau):
 class _BestResetAtCut(_Plateau):
     """A cut also sends best back to its start, so the epoch after a cut always improves."""
 
-    def step(self, metric):
-        value = float(metric)
-        improved = self.improves(value)
-        self.remember(value, improved)
-        self.count(improved)
-        if self.plateaued():
-            for group in self.groups():
-                group["lr"] = self.new_lr(group["lr"])
-            self.bad_epochs = 0
-            self.best = self.start()
+    def cut(self):
+        super().cut()
+        self.best = self.start()
 
 
 class _ResetOnlyWhenCut(_Plateau):
     """The count restarts only when some lr changed: at min_lr it keeps counting, and an lr raised by hand then is
     cut on the next bad epoch."""
 
-    def step(self, metric):
-        value = float(metric)
-        improved = self.improves(value)
-        self.remember(value, improved)
-        self.count(improved)
-        if self.plateaued():
-            changed = False
-            for group in self.groups():
-                new = self.new_lr(group["lr"])
-                changed = changed or new != group["lr"]
-                group["lr"] = new
-            if changed:
-                self.bad_epochs = 0
+    def cut(self):
+        changed = False
+        for group in self.groups():
+            new = self.new_lr(group["lr"])
+            changed = changed or new != group["lr"]
+            group["lr"] = new
+        if changed:
+            self.bad_epochs = 0
 
 
 class _CutsFromSavedLrs(_Plateau):
@@ -597,15 +575,13 @@ class _CutsFromSavedLrs(_Plateau):
     def step(self, metric):
         if not hasattr(self, "saved"):
             self.saved = [group["lr"] for group in self.groups()]
-        value = float(metric)
-        improved = self.improves(value)
-        self.remember(value, improved)
-        self.count(improved)
-        if self.plateaued():
-            self.saved = [self.new_lr(lr) for lr in self.saved]
-            for group, lr in zip(self.groups(), self.saved):
-                group["lr"] = lr
-            self.bad_epochs = 0
+        super().step(metric)
+
+    def cut(self):
+        self.saved = [self.new_lr(lr) for lr in self.saved]
+        for group, lr in zip(self.groups(), self.saved):
+            group["lr"] = lr
+        self.bad_epochs = 0
 
 
 class _FirstMetricIsBest(_Plateau):
@@ -628,16 +604,11 @@ class _NotWorseIsBetter(_Plateau):
 
 
 class _OneLrForAllGroups(_Plateau):
-    def step(self, metric):
-        value = float(metric)
-        improved = self.improves(value)
-        self.remember(value, improved)
-        self.count(improved)
-        if self.plateaued():
-            new = self.new_lr(self.groups()[0]["lr"])
-            for group in self.groups():
-                group["lr"] = new
-            self.bad_epochs = 0
+    def cut(self):
+        new = self.new_lr(self.groups()[0]["lr"])
+        for group in self.groups():
+            group["lr"] = new
+        self.bad_epochs = 0
 
 
 def _lrs_never_move(got, expected, case):
