@@ -213,46 +213,26 @@ ALSO_RIGHT = [
 
 
 # -------------------------------------------------------------------- wrong versions, as learners write them
-class KeepsStateDict(EarlyStopping):
+def _keeps(name, kept, doc):
+    """A stopper that keeps ``kept(model)`` as its best weights, which shares the live weights' memory."""
     def step(self, value, model):
         before = self.best_epoch
-        stop = super().step(value, model)
+        stop = EarlyStopping.step(self, value, model)
         if self.best_epoch != before:
-            self.weights = model.state_dict()  # no copy: the live weights
+            self.weights = kept(model)
         return stop
+    return type(name, (EarlyStopping,), {"step": step, "__doc__": doc})
 
 
-class KeepsDetachedTensors(EarlyStopping):
-    """The review's (issue 46): detach() cuts the graph, but shares the live weights' memory."""
-
-    def step(self, value, model):
-        before = self.best_epoch
-        stop = super().step(value, model)
-        if self.best_epoch != before:
-            self.weights = {k: v.detach() for k, v in model.state_dict().items()}
-        return stop
-
-
-class KeepsADictOfTheStateDict(EarlyStopping):
-    """The review's (issue 46): dict(...) copies the dict, not the tensors in it."""
-
-    def step(self, value, model):
-        before = self.best_epoch
-        stop = super().step(value, model)
-        if self.best_epoch != before:
-            self.weights = dict(model.state_dict())
-        return stop
-
-
-class KeepsNumpyViews(EarlyStopping):
-    """v.numpy() without .copy(): a view of the live weights."""
-
-    def step(self, value, model):
-        before = self.best_epoch
-        stop = super().step(value, model)
-        if self.best_epoch != before:
-            self.weights = {k: v.numpy() for k, v in model.state_dict().items()}
-        return stop
+KeepsStateDict = _keeps("KeepsStateDict", lambda model: model.state_dict(), "No copy: the live weights.")
+KeepsDetachedTensors = _keeps(  # the review's (issue 46)
+    "KeepsDetachedTensors", lambda model: {k: v.detach() for k, v in model.state_dict().items()},
+    "detach() cuts the graph, but shares the live weights' memory.")
+KeepsADictOfTheStateDict = _keeps(  # the review's (issue 46)
+    "KeepsADictOfTheStateDict", lambda model: dict(model.state_dict()),
+    "dict(...) copies the dict, not the tensors in it.")
+KeepsNumpyViews = _keeps("KeepsNumpyViews", lambda model: {k: v.numpy() for k, v in model.state_dict().items()},
+                         "v.numpy() without .copy(): a view of the live weights.")
 
 
 class NeverRestores(EarlyStopping):
