@@ -26,7 +26,7 @@ import pytest
 from test_grading import HOSTILE_00, L00, L01, MODE, NO_KERNEL, exercises_of, notebook, results_of, save, submission
 
 from tinygrad_lite.course import cli
-from tinygrad_lite.course.grading import encode, gradescope, judge
+from tinygrad_lite.course.grading import gradescope, judge, version
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((Path(__file__).with_name("gradescope_results.schema.json")).read_text(encoding="utf-8"))
@@ -160,7 +160,7 @@ def test_the_zip_holds_what_gradescope_asks_for_at_its_root(exported):
     assert archive.read("constraints.txt") == (ROOT / "constraints.txt").read_bytes()
     assert archive.read(f"solutions/{NAME}") == (ROOT / "solutions" / NAME).read_bytes()
     config = json.loads(archive.read("autograder.json"))
-    assert config["lesson"] == L00 and config["course"] == encode.course_digest() and config["wheel"] == wheel
+    assert config["lesson"] == L00 and config["course"] == version.course_digest() and config["wheel"] == wheel
     assert "secret" not in json.dumps(config).lower()  # the secret is made on Gradescope, per run
     with zipfile.ZipFile(io.BytesIO(archive.read(wheel))) as built:
         inside = built.namelist()
@@ -316,7 +316,7 @@ def test_one_notebook_of_the_lesson_is_graded_whatever_else_was_uploaded(exporte
 def test_an_autograder_that_cannot_grade_still_writes_results(exported, tmp_path, monkeypatch, capsys):
     root = layout_root(tmp_path / "other-course", exported[0], {NAME: submission(L00)})
     config = root / "source" / "autograder.json"
-    config.write_text(config.read_text().replace(encode.course_digest(), "0" * 64))
+    config.write_text(config.read_text().replace(version.course_digest(), "0" * 64))
     status, doc = run_main(root, monkeypatch, capsys)
     assert status == 1 and doc["score"] == 0 and "The autograder failed" in doc["output"]
     assert "not the one this autograder was exported with" in doc["output"]

@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygrad_lite.course import checks, cli, pipeline
-from tinygrad_lite.course.grading import encode, judge, layout
+from tinygrad_lite.course import checks, cli, encoding, pipeline
+from tinygrad_lite.course.grading import judge, layout
 from tinygrad_lite.course.grading import sandbox as sandboxes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -694,7 +694,7 @@ def test_answers_round_trip_for_every_registered_exercise():
         for case in exercise.all_cases()[:2]:
             raw = pipeline.quietly(exercise.reference, *pipeline.copy_case((case.args, case.kwargs)), exercise)
             again = pipeline.quietly(exercise.reference, *pipeline.copy_case((case.args, case.kwargs)), exercise)
-            back = encode.decode(json.loads(json.dumps(encode.Encoder(Tensor).encode(again))), _tensor)
+            back = encoding.decode(json.loads(json.dumps(encoding.Encoder(Tensor).encode(again))), _tensor)
             assert exercise.answer is None or exercise.answer.refuse(back, raw) is None, exercise_id
             got, want = checks.as_numpy(back), checks.as_numpy(raw)
             failure = (exercise.compare(got, want, case) if exercise.compare
@@ -708,8 +708,8 @@ def test_answers_round_trip_for_every_registered_exercise():
     {"t": "eval", "v": "__import__('os')"}, {"t": "int", "v": "1e9999"}, {"t": "tensor", "array": {"t": "str"}},
 ])
 def test_damaged_answers_are_refused(damaged):
-    with pytest.raises(encode.BadAnswer):
-        encode.decode(damaged)
+    with pytest.raises(encoding.BadAnswer):
+        encoding.decode(damaged)
 
 
 def test_a_tensor_shared_object_graph_and_run_survive_encoding():
@@ -723,7 +723,7 @@ def test_a_tensor_shared_object_graph_and_run_survive_encoding():
     x = Node("x")
     root = Node("root", [Node("a", [x]), x])
     value = [tl.tensor([1.0, 2.0]), np.float32(2.5), root, Run.of([1.0, 2.0], problem="why"), (1, "a"), None]
-    back = encode.decode(json.loads(json.dumps(encode.Encoder(Tensor).encode(value))), lambda a: tl.tensor(a))
+    back = encoding.decode(json.loads(json.dumps(encoding.Encoder(Tensor).encode(value))), lambda a: tl.tensor(a))
     assert isinstance(back[0], Tensor) and back[0].dtype == tl.float32
     assert back[1].dtype == np.float32 and back[1] == 2.5
     assert back[2].inputs[0].inputs[0] is back[2].inputs[1]  # x is one node, reached twice
@@ -732,9 +732,9 @@ def test_a_tensor_shared_object_graph_and_run_survive_encoding():
     node = None
     for k in range(200):  # a chain of graph nodes listed root first: deep nesting, as a wrong order gives
         node = Node(f"n{k}", [node] if node else [])
-    with encode.Deep():
-        text = json.dumps(encode.Encoder(Tensor).encode([node]))
-        back = encode.decode(json.loads(text))
+    with encoding.Deep():
+        text = json.dumps(encoding.Encoder(Tensor).encode([node]))
+        back = encoding.decode(json.loads(text))
     depth, node = 0, back[0]
     while node.inputs:
         depth, node = depth + 1, node.inputs[0]

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from tinygrad_lite.course import cli
-from tinygrad_lite.course.grading import encode
+from tinygrad_lite.course.grading import version
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_grading import HOSTILE_00, HOSTILE_TIMEOUT, L00, MODE, NO_KERNEL, graded_lesson00, save, submission
@@ -152,12 +152,12 @@ def test_a_worker_with_another_course_version_stops_the_run(dask_cluster, tmp_pa
     victim = sorted(client.scheduler_info()["workers"])[0]  # the first: the others are compared with it
     folder, out = tmp_path / "class", tmp_path / "out"
     save(folder, "solved", submission(L00), f"{L00}.ipynb")
-    client.run(lambda: (setattr(encode, "real_course_digest", encode.course_digest),
-                        setattr(encode, "course_digest", lambda: "f" * 64)), workers=[victim])
+    client.run(lambda: (setattr(version, "real_course_digest", version.course_digest),
+                        setattr(version, "course_digest", lambda: "f" * 64)), workers=[victim])
     try:
         status = cli.main(["grade", str(folder), "--out", str(out), "--scheduler", cluster.scheduler_address])
     finally:
-        client.run(lambda: setattr(encode, "course_digest", encode.real_course_digest), workers=[victim])
+        client.run(lambda: setattr(version, "course_digest", version.real_course_digest), workers=[victim])
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(err) == 1, err
     assert f"worker {victim} has another version of the course" in err[0] and "ffffffffffff" in err[0]

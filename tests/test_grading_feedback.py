@@ -1,4 +1,5 @@
-"""Grading's feedback reads right, without a kernel: results are made here, as grader.py makes them.
+"""Grading's feedback reads right, without a kernel: results are made here, as grader.py makes them (and
+``judge.mask_hidden`` masks them, as before any report).
 
 - the mask of hidden numbers (``judge.mask_numbers``, used for a hidden case's message and hints) leaves every
   string of every exercise module, and every registered hint, as it is: no word ("inf", "nan"), no sentence end
@@ -20,6 +21,7 @@ import pytest
 
 from tinygrad_lite.course import checks, exercises, pipeline  # noqa: F401  (exercises: registers every lesson)
 from tinygrad_lite.course.grading import grader, judge, report
+from tinygrad_lite.course.verdict import GradedCase
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISE_MODULES = sorted((ROOT / "tinygrad_lite" / "course" / "exercises").glob("lesson*.py"))
@@ -65,7 +67,7 @@ def test_every_string_and_hint_of_the_exercises_survives_the_mask():
     changed = [(s[:120], judge.hidden_numbers(s)) for s in strings + hints if judge.mask_numbers(s) != s]
     assert not changed, f"{len(changed)} template strings changed under the mask, e.g. {changed[:5]}"
     # a hidden case's hints, as the feedback shows them
-    shown = report.learner_hints([{"hints": [h], "visible": False} for h in hints])
+    shown = report.learner_hints([judge.mask_case(GradedCase("failed", "x", hints=[h], visible=False)) for h in hints])
     assert [hint for _, hint in shown] == hints
 
 
@@ -73,17 +75,16 @@ def test_words_sentence_ends_and_the_course_numbers_stay():
     for text in ("p[i, j] = s[i, j] / sum_k s[i, k]: every row divided by its own sum, so each row sums to 1.",
                  "overflows there even where it is not picked (and its inf makes the gradient nan). ",
                  "00.row_normalize: failed on hidden case 7 of 8 (tiny scores: each row sums to under 1.2e-7)."):
-        assert judge.for_learner({"detail": text, "visible": False}) == text.strip()
+        assert judge.for_learner(text, visible=False) == text.strip()
 
 
 def test_values_formatted_from_a_hidden_case_are_masked():
     detail = ("the result: expected shape (3,) float32, got shape (3,) float32; 3 of 3 values differ. Worst at "
               "index [1]: expected 0.3713, got 0.1234 (difference 0.248)")
-    hidden = judge.for_learner({"detail": detail, "visible": False})
+    hidden = judge.for_learner(detail, visible=False)
     assert hidden == "the result: expected shape (3,) float32, got shape (3,) float32; 3 of 3 values differ."
-    assert judge.for_learner({"detail": detail, "visible": True}) == detail  # the example's, shown in the notebook
-    said = judge.for_learner({"detail": "the loss of step 2 should be 0.3713, yours is nan; the next is -inf",
-                              "visible": False})
+    assert judge.for_learner(detail, visible=True) == detail  # the example's, shown in the notebook
+    said = judge.for_learner("the loss of step 2 should be 0.3713, yours is nan; the next is -inf", visible=False)
     assert said == "the loss of step 2 should be …, yours is …; the next is …"
     # one mistake, two factors: one group in the class summary
     import numpy as np
@@ -105,20 +106,20 @@ def test_a_hidden_case_of_the_real_pipeline_shows_no_value_of_its_own():
     records = {i: pipeline.roundtrip(recorder.record(exercise, warmup_cosine, case, reference.grad_seed_of(i)))
                for i, case in enumerate(reference.cases)}
     verdicts, _ = judge.judge_exercise(exercise, reference, records)
-    failed = [v for v in verdicts if v["status"] != "passed"]
-    assert failed and not any(v["visible"] for v in failed)
+    failed = [v for v in verdicts if v.status != "passed"]
+    assert failed and not any(v.visible for v in failed)
     for v in failed:
-        case = reference.cases[v["index"]]
-        formatted = judge.hidden_numbers(v["detail"])
+        case = reference.cases[v.index]
+        formatted = judge.hidden_numbers(v.detail)
         assert f"{case.args[1]:g}" in formatted or float(case.args[1]).is_integer()  # base_lr is in the instructor's
-        shown = judge.for_learner(v)
+        shown = judge.mask_case(v).shown
         assert "should be …, yours is …" in shown and not judge.hidden_numbers(shown)
         for number in formatted:
             assert number not in [m.group() for m in judge._NUMBER.finditer(shown)], (number, shown)
-    hints = report.learner_hints(verdicts)
+    hints = report.learner_hints([judge.mask_case(v) for v in verdicts])
     assert hints and all("this case passes min_lr=…:" in hint for _, hint in hints), hints
-    assert any(f"passes min_lr={reference.cases[v['index']].kwargs.get('min_lr')!r}" in v["hints"][0]
-               for v in failed if "min_lr" in reference.cases[v["index"]].kwargs)  # unmasked for the instructor
+    assert any(f"passes min_lr={reference.cases[v.index].kwargs.get('min_lr')!r}" in v.hints[0]
+               for v in failed if "min_lr" in reference.cases[v.index].kwargs)  # unmasked for the instructor
 
 
 # -------------------------------------------------------------------- made-up results, as grader.py makes them
@@ -128,24 +129,25 @@ LESSONS = {LESSON: types.SimpleNamespace(exercises=IDS, digest="0" * 64)}
 
 
 def case(where, status, detail, hints=(), visible=False):
-    return {"status": status, "title": f"x: {status}", "details": [detail], "hints": list(hints), "detail": detail,
-            "where": where, "visible": visible, "informative": True, "trivial": None}
+    return GradedCase(status, f"x: {status}", [detail], list(hints), detail, where=where, visible=visible,
+                      informative=True, trivial=None)
 
 
 def entry(exercise_id, status, points, cases=(), reason="", maximum=2.0):
     cases = list(cases)
-    hints = list(dict.fromkeys(h for c in cases for h in c["hints"]))
+    hints = list(dict.fromkeys(h for c in cases for h in c.hints))
     return {"id": exercise_id, "max": maximum, "points": points, "status": status, "reason": reason,
-            "passed_cases": sum(c["status"] == "passed" for c in cases), "total_cases": 6, "cases": cases,
-            "hints": hints, "flags": [], "notes": [], "left_out": [],
-            "mistakes": list(dict.fromkeys(judge.mask_numbers(c["hints"][0]) for c in cases if c["hints"]))}
+            "passed_cases": sum(c.status == "passed" for c in cases), "total_cases": 6, "cases": cases,
+            "hints": hints, "flags": [], "notes": [], "left_out": [], "mistakes": []}
 
 
 def result(learner, exercises_, status="graded", **more):
+    """A submission's result, masked as every result is before the reports (``judge.mask_hidden``)."""
     total = round(sum(e["points"] for e in exercises_), 2)
-    return {"learner": learner, "lesson": LESSON, "path": f"{learner}/{LESSON}.ipynb", "sha256": "0" * 64,
+    made = {"learner": learner, "lesson": LESSON, "path": f"{learner}/{LESSON}.ipynb", "sha256": "0" * 64,
             "status": status, "notes": [], "exercises": exercises_, "total": total, "max": 5.0,
             "incidents": [f"{e['id']}: {e['reason']}" for e in exercises_ if e["status"] in ("timed out",)], **more}
+    return judge.mask_hidden([made])[0]
 
 
 WORST = ("the result: expected shape (4, 3) float32, got shape (4, 3) float32; 12 of 12 values differ. Worst at "

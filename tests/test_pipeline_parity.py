@@ -113,7 +113,7 @@ def mutants(exercise_id):
 
 
 def first_failure(verdicts):
-    return next((v for v in verdicts if v["status"] != PASSED), None)
+    return next((v for v in verdicts if v.status != PASSED), None)
 
 
 # -------------------------------------------------------------------- every answer, check path and grade path
@@ -147,15 +147,15 @@ def test_check_and_grade_agree_on_every_wrong_answer_and_mutant(exercise_id):
         points = pipeline.score(exercise.points, verdicts)
         failing = first_failure(verdicts)
         check = (result.status, result.message.splitlines()[0], result.passed_cases)
-        grade = (failing["status"], failing["title"], failing["index"]) if failing else (PASSED, None, n)
+        grade = (failing.status, failing.title, failing.index) if failing else (PASSED, None, n)
         if result:
             agree = failing is None and points == exercise.points
         else:
             agree = check == grade and points < exercise.points and (
-                failing["status"] != "failed" or tuple(failing["hints"]) == result.hints)
+                failing.status != "failed" or tuple(failing.hints) == result.hints)
         if not agree:
             disagree.append(f"{label}:\n  check: {check} {result.hints}\n  grade: {grade} "
-                            f"{failing and failing['hints']}, {points} of {exercise.points} points")
+                            f"{failing and failing.hints}, {points} of {exercise.points} points")
         compared += 1
     assert compared, f"{exercise_id}: no answers to compare"
     assert disagree == [], f"{exercise_id}: check and grade disagree on {len(disagree)} of {compared} answers " \
@@ -243,11 +243,11 @@ def test_a_grading_kernel_records_what_this_process_records(tmp_path):
         in_kernel = judge.judge_exercise(exercise, reference, recorded.get(key, {}))[0]
         in_process = judge.judge_exercise(exercise, reference, here)[0]
         kernel_points = pipeline.score(exercise.points, in_kernel)
-        if ([(v["status"], v["title"]) for v in in_kernel] != [(v["status"], v["title"]) for v in in_process]
+        if ([(v.status, v.title) for v in in_kernel] != [(v.status, v.title) for v in in_process]
                 or kernel_points != pipeline.score(exercise.points, in_process)):
-            disagree.append(f"{key}: kernel {[(v['status'], v['title']) for v in in_kernel]}, {kernel_points} "
-                            f"points; this process {[(v['status'], v['title']) for v in in_process]}")
+            disagree.append(f"{key}: kernel {[(v.status, v.title) for v in in_kernel]}, {kernel_points} "
+                            f"points; this process {[(v.status, v.title) for v in in_process]}")
         if exercise_id == "04.MyAdam":  # the library's Adam as the answer: write it yourself, in grading too
-            assert kernel_points == 0 and all("write it yourself" in v["title"] and "tinygrad_lite.optim.Adam"
-                                              in v["title"] for v in in_kernel), (key, in_kernel)
+            assert kernel_points == 0 and all("write it yourself" in v.title and "tinygrad_lite.optim.Adam"
+                                              in v.title for v in in_kernel), (key, in_kernel)
     assert len(sample) >= 2 and disagree == []

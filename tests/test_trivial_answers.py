@@ -27,6 +27,7 @@ from tinygrad_lite.course.answers import TensorAnswer
 from tinygrad_lite.course.checks import PASSED, REGISTRY, Case, Exercise, get_exercise
 from tinygrad_lite.course.grading import sandbox as sandboxes
 from tinygrad_lite.course.pipeline import Reference, score, where
+from tinygrad_lite.course.verdict import GradedCase
 
 ROOT = Path(__file__).resolve().parents[1]
 get_exercise("00.row_normalize")  # registers every lesson's exercises
@@ -66,7 +67,7 @@ def test_each_trivial_answer_is_recognised_and_a_working_answers_case_is_not():
 
 
 def _verdicts(statuses, informative):
-    return [{"status": s, "informative": i} for s, i in zip(statuses, informative)]
+    return [GradedCase(s, "x", informative=i) for s, i in zip(statuses, informative)]
 
 
 def test_points_count_only_the_informative_cases():

@@ -43,8 +43,12 @@ text.
 
 Where things are, from the bottom up (each imports only those before it): ``registry.py`` (what an exercise is:
 Case, Mistake, ErrorHint, Exercise, the REGISTRY), ``compare.py`` (compare_arrays, compare_log, diagnose),
-``pipeline.py`` (recording and judging one case), then this module (a check in the learner's notebook) and
-``grading/`` (a class). The names of the first two are this module's too, where the exercises import them.
+``encoding.py`` (an answer as JSON and back: Encoder, decode) and ``verdict.py`` (what judging says of a case:
+Verdict, GradedCase), ``pipeline.py`` (recording and judging one case), then this module (a check in the learner's
+notebook), the lessons' ``exercises/`` and ``grading/`` (a class), which imports them all and none of which imports
+it. The one import the other way: ``registry`` imports ``exercises/`` when an exercise is first looked up, so that
+every lesson's is registered (tests/test_layering.py holds this order). The names of the first two are this
+module's too, where the exercises import them.
 """
 import functools
 import json
@@ -177,9 +181,8 @@ def run_check(exercise, fn, seen=None, reference=None, records=None):
             return _result(exercise.id, ERROR, f"{exercise.id}: the check could not run your answer on {here}:",
                            (f"{type(exc).__name__}: {exc}",), (), i, n)
         verdict = pipeline.judge_safely(exercise, reference, i, record, seen)
-        if verdict["status"] != PASSED:
-            return _result(exercise.id, verdict["status"], verdict["title"], verdict["details"], verdict["hints"],
-                           i, n)
+        if verdict.status != PASSED:
+            return _result(exercise.id, verdict.status, verdict.title, verdict.details, verdict.hints, i, n)
     hidden = sum(not c.visible for c in reference.cases)
     return _result(exercise.id, PASSED, f"{exercise.id}: passed ({n} cases, {hidden} of them hidden)",
                    passed=n, total=n)

@@ -4,17 +4,18 @@ turn the record into a verdict, a message and points.
 The two halves, with JSON between them:
 
 1. ``Recorder.record(exercise, fn, case, grad_seed)`` runs the learner's ``fn`` on one case (on copies of its
-   arguments) and returns a JSON-safe record of what happened: the answer, encoded by ``grading/encode.py``; what
+   arguments) and returns a JSON-safe record of what happened: the answer, encoded by ``encoding.py``; what
    the code raised (the learner's own lines); numpy's warnings; which inputs it changed in place; for a
    differentiable exercise, the case again with inputs that require grad (is the result connected to them, and
    the gradients of a seeded random weighted sum of it); whether the answer is, subclasses, refers to or calls the
    library's own implementation of what the exercise says to write yourself (``Exercise.forbid``); in grading,
    whether it called the exercise's reference.
-2. ``judge_case(exercise, reference, i, record, seen)`` turns a record into a verdict: a status, a message (its
-   first line ``title``, then ``details``) and hints in tiers (the concept first, the concrete hint when the same
-   mistake comes back). ``Reference`` holds the cases and computes, once each, what the verdicts need: the
-   reference's answers and gradients, the known mistakes' answers, and whether a trivial answer (zeros, ones, a
-   constant, an argument returned unchanged, the notebook example's answer) would pass a case (``trivial``).
+2. ``judge_case(exercise, reference, i, record, seen)`` turns a record into a ``Verdict`` (``verdict.py``): a
+   status, a message (its first line ``title``, then ``details``) and hints in tiers (the concept first, the
+   concrete hint when the same mistake comes back). ``Reference`` holds the cases and computes, once each, what
+   the verdicts need: the reference's answers and gradients, the known mistakes' answers, and whether a trivial
+   answer (zeros, ones, a constant, an argument returned unchanged, the notebook example's answer) would pass a
+   case (``trivial``).
 
 ``check`` (checks.py) runs both halves in the learner's kernel, case by case, and stops at the first failing
 case; its record goes through the same JSON encoding as in grading, so check and grade judge the same data with
@@ -44,7 +45,9 @@ from . import blocks
 from .answers import TensorAnswer, is_tensor, tensor_parts
 from .compare import FLOAT32_TYPE, Diagnosed, as_numpy, compare_arrays, diagnose, float32_hint, float32_rounding
 from .display import ERROR, FAILED, NOT_ATTEMPTED, PASSED
+from .encoding import BadAnswer, Deep, Encoder, TooLarge, decode
 from .registry import GENERIC_ERROR_HINTS, exercise_named
+from .verdict import GradedCase, Verdict
 
 NOT_RUN = "not run"
 
@@ -174,10 +177,7 @@ def stub_origin(exc, fn):
     match = _STUB_MESSAGE.match(str(exc))
     if os.path.abspath(last.filename).startswith(_PACKAGE_DIR) and not match:
         return "library", None
-    exercise_id = match.group(1) if match else None
-    if exercise_id is None:
-        from . import exercises  # noqa: F401  (importing it registers every lesson's exercises)
-        exercise_id = exercise_named(last.name)
+    exercise_id = match.group(1) if match else exercise_named(last.name)
     return "other", (exercise_id, last.name)
 
 
@@ -455,15 +455,16 @@ def _delegating_init(inherited):
 
 
 def _global_names(code, cache={}):  # noqa: B006  (a cache on purpose)
-    """The global names a code object (and the code nested in it) loads."""
+    """The global names a code object (and the code nested in it) loads, in the order it loads them (as
+    ``_dotted_names``)."""
     if code not in cache:
-        names = set()
+        names = {}
         for instruction in dis.get_instructions(code):
             if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
-                names.add(instruction.argval)
+                names[instruction.argval] = None
         for const in code.co_consts:
             if isinstance(const, types.CodeType):
-                names |= _global_names(const)
+                names.update(_global_names(const))
         cache[code] = names
     return cache[code]
 
@@ -478,9 +479,10 @@ def _dotted_names(code, cache={}):  # noqa: B006  (a cache on purpose)
     "np", "logaddexp", "reduce") for ``np.logaddexp.reduce(...)``; ("import", "torch", "logsumexp") for
     ``torch.logsumexp(...)`` after an ``import torch`` inside the function (``from torch.special import logsumexp
     as lse`` then ``lse(...)``: ("import", "torch.special.logsumexp")); ("closure", "torch", "logsumexp") where
-    ``torch`` is a variable of an enclosing function."""
+    ``torch`` is a variable of an enclosing function. In the order the code reads them (a dict's keys, not a set:
+    a message that names the first one found is the same on every run, whatever the hash seed)."""
     if code not in cache:
-        names, current, aliases = set(), None, {}
+        names, current, aliases = {}, None, {}
         module, fromlist, attrs = None, None, []
         for instruction in dis.get_instructions(code):
             op, arg = instruction.opname, instruction.argval
@@ -506,10 +508,10 @@ def _dotted_names(code, cache={}):  # noqa: B006  (a cache on purpose)
             else:
                 current = None
             if current is not None and (len(current) > 2 or current[0] != "global"):
-                names.add(current)
+                names[current] = None
         for const in code.co_consts:
             if isinstance(const, types.CodeType):
-                names |= _dotted_names(const)
+                names.update(_dotted_names(const))
         cache[code] = names
     return cache[code]
 
@@ -700,7 +702,6 @@ class Recorder:
 
     def __init__(self, tensor_class=None, catch=Exception, after_call=None, references=False, tripwires=TRIPWIRES):
         from ..tensor import Tensor
-        from .grading.encode import Encoder, TooLarge
         self.tensor_class = tensor_class or Tensor
         self.catch, self.after_call, self.references, self.tripwires = catch, after_call, references, tripwires
         self.Encoder, self.TooLarge, self.deepcopy = Encoder, TooLarge, copy_case
@@ -842,7 +843,6 @@ class Recorder:
 
 def roundtrip(record):
     """``record`` as the grader reads it: through JSON (so that a check judges exactly what grading would)."""
-    from .grading.encode import Deep
     with Deep():
         return json.loads(json.dumps(record))
 
@@ -1158,12 +1158,12 @@ def where(case, i, n):
 
 
 def verdict(status, title, context="", details=(), hints_=()):
-    """A verdict: ``status``; ``title``, the message's first line (what a check shows first); ``details``, the
+    """A ``Verdict``: ``status``; ``title``, the message's first line (what a check shows first); ``details``, the
     lines under it; ``hints``; and ``detail``, the text a grade's feedback shows beside the case (``context``, a
     sentence the title holds, then the details)."""
     details = [str(d) for d in details if d]
-    return {"status": status, "title": title, "details": details, "hints": [h for h in hints_ if h],
-            "detail": "\n".join(([context] if context else []) + details) or title.split(": ", 1)[-1]}
+    return Verdict(status, title, details, [h for h in hints_ if h],
+                   "\n".join(([context] if context else []) + details) or title.split(": ", 1)[-1])
 
 
 def _forbidden(exercise, forbidden):
@@ -1235,13 +1235,13 @@ def judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
     sentence is added to the failure's details, after what is wrong (its hint teaches the mistake first)."""
     judged = _judge_case(exercise, reference, i, record, seen, extra_error_hints)
     refused = record.get("refused") if isinstance(record, dict) and not record.get("forbidden") else None
-    if not isinstance(refused, dict) or judged["status"] not in (PASSED, FAILED):
+    if not isinstance(refused, dict) or judged.status not in (PASSED, FAILED):
         return judged
     sentence = refusal(exercise, refused)
-    if judged["status"] == PASSED:
+    if judged.status == PASSED:
         return verdict(FAILED, f"{exercise.id}: {sentence}.", sentence)
-    judged["details"].append(f"Besides: {sentence}.")
-    judged["detail"] += f"\nBesides: {sentence}."
+    judged.details.append(f"Besides: {sentence}.")
+    judged.detail += f"\nBesides: {sentence}."
     return judged
 
 
@@ -1286,7 +1286,6 @@ def _judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
     if record.get("reference_called"):
         return verdict(FAILED, failed, details=["your function called the course's own reference implementation of "
                                                 "this exercise: that answer is the library's, not yours"])
-    from .grading.encode import BadAnswer, decode
     try:
         raw = decode(record.get("answer"), _tensor)
     except BadAnswer as e:
@@ -1389,7 +1388,6 @@ def _judge_graph(exercise, reference, i, graph, raw, here):
         return fail(_warned(graph["warnings"]))
     connected = graph.get("connected")
     if not isinstance(connected, list) or not connected:
-        from .grading.encode import BadAnswer, decode
         try:
             again = decode(graph.get("answer"), _tensor)
         except BadAnswer:
@@ -1407,7 +1405,6 @@ def _judge_graph(exercise, reference, i, graph, raw, here):
     grads = graph.get("grads")
     if not isinstance(grads, list) or len(grads) != len(expected_grads):
         return fail("no gradients were recorded for this run")
-    from .grading.encode import BadAnswer, decode
     # an input that got no gradient at all first: it names the cause (e.g. a global used instead of the argument W,
     # which also makes the gradients of the other inputs differ, review 3 of lesson 01)
     for name, (_, want), got_node in zip(names, expected_grads, grads):
@@ -1467,27 +1464,24 @@ def judge_safely(exercise, reference, i, record, seen, extra_error_hints=()):
 
 
 def judge_exercise(exercise, reference, records, extra_error_hints=()):
-    """Every case of one exercise, as grading judges it: ([verdicts], passed count). ``records``: {i: record}.
-    Each verdict also says ``index``, ``where``, ``visible`` and ``informative`` (``trivial``: the trivial
-    answer that passes the case, when one does)."""
+    """Every case of one exercise, as grading judges it: ([GradedCase], passed count). ``records``: {i: record}.
+    Each case's verdict also says its ``index``, ``where``, ``visible`` and ``informative`` (``trivial``: the
+    trivial answer that passes the case, when one does)."""
     seen = Counter()
     verdicts = []
     n = len(reference.cases)
     for i, case in enumerate(reference.cases):
         judged = judge_safely(exercise, reference, i, records.get(i), seen, extra_error_hints)
-        trivial = reference.trivial(i)
-        judged.update(index=i, where=where(case, i, n), visible=bool(case.visible), informative=trivial is None,
-                      trivial=trivial)
-        verdicts.append(judged)
-    return verdicts, sum(v["status"] == PASSED for v in verdicts)
+        verdicts.append(GradedCase.of(judged, i, where(case, i, n), bool(case.visible), reference.trivial(i)))
+    return verdicts, sum(v.status == PASSED for v in verdicts)
 
 
 def score(points, verdicts):
     """An exercise's points from its case verdicts: all of them when every case passed; otherwise its share of the
     informative cases passed, counted among the informative cases and the other cases that failed (a case that a
     trivial answer passes earns nothing, but failing it still costs)."""
-    if verdicts and all(v["status"] == PASSED for v in verdicts):
+    if verdicts and all(v.status == PASSED for v in verdicts):
         return float(points)
-    earned = sum(v["status"] == PASSED and v["informative"] for v in verdicts)
-    counted = sum(v["informative"] or v["status"] != PASSED for v in verdicts)
+    earned = sum(v.status == PASSED and v.informative for v in verdicts)
+    counted = sum(v.informative or v.status != PASSED for v in verdicts)
     return round(points * earned / counted, 2) if counted else 0.0

@@ -200,16 +200,24 @@ def register(exercise):
     return exercise
 
 
+def _registered():
+    """The REGISTRY with every lesson's exercises in it. The one import against the course's layering
+    (tests/test_layering.py): the lessons' exercise modules import this module to register, and a caller that
+    names an exercise (``check("03.relu_backward", ...)``, a stub's message) needs them all registered first, so
+    they are imported here, when first needed."""
+    from . import exercises  # noqa: F401  (importing it registers every lesson's exercises)
+    return REGISTRY
+
+
 def exercise_named(name):
-    """The id of the registered exercise whose function or class is called ``name`` (the first by id), or None.
-    The caller imports ``course.exercises`` first, so that every lesson's exercises are registered."""
-    return next((i for i in sorted(REGISTRY) if REGISTRY[i].name == name), None)
+    """The id of the registered exercise whose function or class is called ``name`` (the first by id), or None."""
+    registry = _registered()
+    return next((i for i in sorted(registry) if registry[i].name == name), None)
 
 
 def get_exercise(exercise_id):
-    from . import exercises  # noqa: F401  (importing it registers every lesson's exercises)
     try:
-        return REGISTRY[exercise_id]
+        return _registered()[exercise_id]
     except KeyError:
         raise KeyError(unknown_exercise(exercise_id)) from None
 

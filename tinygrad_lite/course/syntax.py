@@ -28,7 +28,6 @@ _DEFINES = re.compile(r"^(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)", re.M)
 
 def exercise_of(name):
     """The id of the registered exercise whose function or class is called ``name``, or None."""
-    from . import exercises  # noqa: F401  (importing it registers every lesson's exercises)
     from .registry import exercise_named
     return exercise_named(name)
 

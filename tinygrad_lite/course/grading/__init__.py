@@ -13,13 +13,15 @@ How it works (one module per step):
   pipeline's judge (the verdicts and messages a check gives); an exercise's points count the cases that no
   trivial answer passes;
 - ``grader.py``: per submission, as many kernels as it takes so that one exercise's crash costs only its points;
-  stored grades make a rerun resume;
+  stored grades make a rerun resume; one ``grade_all`` for a class, whose kernels a ``Runner`` runs: this machine
+  (``local.py``, ``--jobs`` at a time) or a Dask cluster (``cluster.py``);
 - ``roster.py`` (``--roster``): the class list, and whose a notebook of an LMS's export is (Canvas, Moodle,
   Gradescope);
 - ``adjust.py`` (``--roster``, ``--overrides``, ``--late-penalty``): after judging, never stored with a grade: a
   row "missing" for each roster learner without a notebook, points set by hand, the late penalty;
 - ``report.py``: gradebook.csv, lms.csv, results.json, feedback/<learner>/<lesson>.md and .html, summary.md,
-  summary.png, summary-totals.png, summary-heatmap-<lesson>.png;
+  summary.png, summary-totals.png, summary-heatmap-<lesson>.png, from results whose hidden numbers ``judge.py``
+  masked once before (``mask_hidden``: what a learner may see of each case);
 - ``probe.py``: before the first kernel, this machine (or each Dask worker) grades the instructor's solution of the
   first exercise; a place that cannot is named with the fix and gets no submission (a fault of the machines is
   never a learner's grade: "not graded (infrastructure: ...)", graded by the next run);
@@ -34,7 +36,7 @@ be no notebook at all. What it can reach, and what that is worth:
 - Its own kernel process only. Run time, memory, output, processes and file sizes are bounded; a kernel that
   breaks a bound is killed and the run goes on (the exercise it was in keeps the cases it had answered). Nothing
   it does reaches the grader's process, which never imports or runs learner code and reads the kernel's answers
-  as untrusted data (``encode.decode`` validates every field).
+  as untrusted data (``encoding.decode`` validates every field).
 - Its verdicts count for nothing: no verdict, count or comparison is taken from the kernel. The kernel only
   reports answers on hidden inputs; the grader makes the same inputs from the same seed and compares. A
   monkeypatched comparison, check or ``numpy`` in the kernel changes nothing in the grader; patching the case
@@ -74,11 +76,11 @@ import re
 import sys
 from pathlib import Path
 
-from . import adjust, encode, layout, probe, report
+from . import adjust, judge, layout, report
 from . import roster as rosters
-from . import sandbox as sandboxes
 from .errors import UsageError
 from .grader import Grader, Settings, grade_all
+from .local import OneMachine
 
 __all__ = ["Settings", "default_solutions", "grade"]
 
@@ -146,16 +148,58 @@ def grade(submissions, outdir, settings=None, solutions=None, sandbox="auto", pr
     except rosters.InputError as e:
         raise UsageError(str(e)) from None
     if cluster is None:
-        return _grade(submissions, outdir, settings, solutions, sandbox, progress, announce, None, policy)
+        return _grade(submissions, outdir, settings, solutions, OneMachine(sandbox), progress, announce, policy)
     from . import cluster as on_cluster  # (imports no Dask until it connects)
     connection = on_cluster.Connection(cluster)
-    with connection as client:
-        dask = (on_cluster, client, cluster, connection.lines)
-        return _grade(submissions, outdir, settings, solutions, sandbox, progress, announce, dask, policy)
+    with connection:  # (its client, and the LocalCluster it started, closed at the end)
+        return _grade(submissions, outdir, settings, solutions, on_cluster.Dask(connection, sandbox), progress,
+                      announce, policy)
 
 
-def _grade(submissions, outdir, settings, solutions, sandbox, progress, announce, dask, policy=None):
-    settings = settings or Settings()
+def _grade(submissions, outdir, settings, solutions, runner, progress, announce, policy=None):
+    """``grade``, its kernels run by ``runner`` (``grader.Runner``: this machine or a Dask cluster)."""
+    settings, policy = settings or Settings(), policy or adjust.Policy()
+    lessons, subs, whose, outdir = _read_class(submissions, outdir, settings, solutions, policy)
+    # after the input's own faults, before anything is written: where no kernel can start (a course in a private
+    # folder graded as root without bubblewrap, a Dask worker with another course version), one line says why
+    chosen, lines = runner.sandbox(needed=any(sub.status is None for sub in subs))
+    for line in lines if announce else []:
+        announce(line)
+    if not outdir.exists():
+        outdir.mkdir(parents=True)
+        outdir.chmod(0o700)  # grades are private, and no kernel without bubblewrap should read earlier results
+    work = outdir / ".work"
+    work.mkdir(mode=0o700, exist_ok=True)
+    if announce:
+        announce(f"sandbox: {chosen.description}")
+    for line in whose + rosters.strangers(subs) if announce else []:
+        announce(line)
+    grader = Grader(settings, lessons, chosen, work, kernels=runner.kernels)
+    if settings.regrade not in (None, "all", "incidents") and all(s.learner != settings.regrade for s in subs):
+        known = ", ".join(sorted({s.learner for s in subs})[:5])
+        raise UsageError(f"--regrade {settings.regrade}: no such learner among the submissions (give all, incidents "
+                         f"or a learner id as the gradebook writes it{', e.g. ' + known if known else ''})")
+    if any(sub.status is None and (grader.cached(sub) is None or not grader.reuse(sub, grader.cached(sub)))
+           for sub in subs):  # before the first kernel: every place that runs kernels proves it can (probe.py)
+        chosen = runner.probe(grader, lessons, announce)
+    done = []  # the submissions finished so far: the progress line counts them, in the order they finish
+
+    def told(k, sub, result, seconds):
+        done.append(k)
+        progress(len(done) - 1, len(subs), result, seconds)
+    results = grade_all(grader, subs, runner, progress and told)
+    results, unapplied = adjust.finish(subs, results, lessons, policy, settings.lesson)
+    for line in unapplied if announce else []:
+        announce(line)
+    judge.mask_hidden(results)  # once, before any report: the reports show the learners only what it leaves them
+    report.write_all(outdir, results, lessons, chosen.description, settings)
+    return results
+
+
+def _read_class(submissions, outdir, settings, solutions, policy):
+    """(lessons, the submissions to grade, the lines that say whose each is, OUTDIR as a Path): the command line's
+    inputs read and checked, each fault a UsageError in one line, before anything is written. ``settings.lesson``
+    becomes the lesson that ``--lesson`` names."""
     solutions = Path(solutions) if solutions else default_solutions()
     if not solutions.is_dir():
         raise UsageError(f"no solutions folder at {solutions} (use --solutions)")
@@ -169,12 +213,6 @@ def _grade(submissions, outdir, settings, solutions, sandbox, progress, announce
     outdir = Path(outdir)
     if outdir.exists() and not outdir.is_dir():
         raise UsageError(f"--out {outdir} is a file, not a folder")
-    if dask:  # before anything is written: every worker's course version and sandbox (cluster.py)
-        on_cluster, client, where, client_lines = dask
-        chosen, expected, lines, addresses = on_cluster.check_workers(client, where, sandbox, encode.course_digest())
-        if announce:
-            for line in [*lines, *client_lines]:
-                announce(line)
     found, _ = layout.find_notebooks(submissions, exclude=[outdir], lessons=lessons)
     subs = [layout.read_submission(path, shown, learner, lessons) for path, shown, learner in found]
     if settings.lesson:  # a class's folder for one lesson: a notebook that names no lesson is that lesson's
@@ -183,7 +221,6 @@ def _grade(submissions, outdir, settings, solutions, sandbox, progress, announce
                 sub.lesson, sub.status, sub.problem = settings.lesson, None, None
                 sub.notes.append(f"neither its metadata nor its file name names a lesson: graded as {settings.lesson} "
                                  "(--lesson)")
-    policy = policy or adjust.Policy()
     try:  # whose each notebook is (roster.py), one per learner and lesson (layout.choose); overrides that fit them
         rosters.identify(subs, policy.roster)
         subs, whose = layout.choose(subs, lessons, settings.lesson)
@@ -191,57 +228,7 @@ def _grade(submissions, outdir, settings, solutions, sandbox, progress, announce
                                | {x.id for x in (policy.roster.learners if policy.roster else [])}, lessons)
     except rosters.InputError as e:
         raise UsageError(str(e)) from None
-    if not dask:  # after the input's own faults, before anything is written: where no kernel can start (a course in
-        try:  # a private folder graded as root without bubblewrap), one line says why and how to fix it
-            chosen = sandboxes.choose(sandbox)
-        except RuntimeError as e:
-            if any(sub.status is None for sub in subs):
-                raise UsageError(str(e)) from None
-            chosen = sandboxes.Sandbox("none", f"none (no submission needs a kernel; none could start here: {e})")
-    if not outdir.exists():
-        outdir.mkdir(parents=True)
-        outdir.chmod(0o700)  # grades are private, and no kernel without bubblewrap should read earlier results
-    work = outdir / ".work"
-    work.mkdir(mode=0o700, exist_ok=True)
-    if announce:
-        announce(f"sandbox: {chosen.description}")
-    for line in whose + rosters.strangers(subs) if announce else []:
-        announce(line)
-    grader = Grader(settings, lessons, chosen, work, kernels=not dask)
-    if settings.regrade not in (None, "all", "incidents") and all(s.learner != settings.regrade for s in subs):
-        known = ", ".join(sorted({s.learner for s in subs})[:5])
-        raise UsageError(f"--regrade {settings.regrade}: no such learner among the submissions (give all, incidents "
-                         f"or a learner id as the gradebook writes it{', e.g. ' + known if known else ''})")
-    workers = None
-    if any(sub.status is None and (grader.cached(sub) is None or not grader.reuse(sub, grader.cached(sub)))
-           for sub in subs):  # before the first kernel: every place that runs kernels proves it can (probe.py)
-        if dask:
-            workers = on_cluster.probe_workers(client, grader, lessons, sandbox, expected, addresses, announce)
-            agreed, expected = on_cluster.same_sandbox(expected, workers)  # those that passed: one sandbox
-            if agreed.description != chosen.description:  # the first worker was left out by the canary
-                chosen = grader.sandbox = agreed
-                if announce:
-                    announce(f"sandbox: {chosen.description}")
-        else:
-            try:
-                probe.here(grader, lessons)
-            except RuntimeError as e:
-                raise UsageError(str(e)) from None
-    done = []  # the submissions finished so far: the progress line counts them, in the order they finish
-
-    def told(k, sub, result, seconds):
-        done.append(k)
-        progress(len(done) - 1, len(subs), result, seconds)
-    told = progress and told
-    if dask:
-        results = on_cluster.grade_all(grader, subs, client, sandbox, expected, told, workers)
-    else:
-        results = grade_all(grader, subs, told)
-    results, unapplied = adjust.finish(subs, results, lessons, policy, settings.lesson)
-    for line in unapplied if announce else []:
-        announce(line)
-    report.write_all(outdir, results, lessons, chosen.description, settings)
-    return results
+    return lessons, subs, whose, outdir
 
 
 def main_progress(k, n, result, seconds):

@@ -3,7 +3,8 @@ submission to the workers of a running ``dask.distributed`` scheduler; ``--clust
 ``LocalCluster`` of N worker processes of one thread each on this machine (how the tests run it).
 
 What runs where. The client (the process that runs ``tinygrad-lite grade``) does everything it does on one machine
-except run kernels: it reads the notebooks, scans the exercise cells (``layout.scan``), derives the seeds from the
+except run kernels (``Dask`` is the ``grader.Runner`` of ``grader.grade_all`` here, ``local.OneMachine`` on one
+machine): it reads the notebooks, scans the exercise cells (``layout.scan``), derives the seeds from the
 secret, judges the answers, stores each grade as it comes back and writes the gradebook. A worker gets, per
 submission, only what a kernel run needs (``grader.run_exercises``): the learner's exercise cells that are to run,
 the instructor's setup cells of that lesson (the solution notebook's exercise and check cells blanked: no solution
@@ -12,7 +13,7 @@ with the same code as on one machine (``session.py``, ``sandbox.py``): its own s
 ``--sandbox``, the same limits, as many kernels as it takes; and it sends back the kernels' answers, unjudged.
 
 Before any submission is sent, every worker reports its course version (the hash of the course package's code,
-``encode.course_digest``: the checks, the references, the grader) and its sandbox: a worker whose version differs
+``version.course_digest``: the checks, the references, the grader) and its sandbox: a worker whose version differs
 from the client's (or that has more than ``MAX_THREADS`` threads) stops the run with one line that names it,
 before anything is written. Then every worker grades the canary (``probe.py``: a real kernel on the instructor's
 solution of the first exercise, judged here): a worker that cannot start a kernel or whose answers are wrong is
@@ -43,7 +44,7 @@ Threat model (``__init__.py``'s holds on each worker; what the cluster adds):
   configured (``tls://`` addresses and the ``distributed.comm.tls`` settings, docs/cluster.md).
 - What a worker sends back is the kernels' answers as the kernel wrote them, parsed as JSON on the worker (plain
   dicts, lists, strings and numbers: no object of the learner's), and judged on the client like any untrusted
-  answer (``encode.decode``). No verdict is taken from a worker.
+  answer (``encoding.decode``). No verdict is taken from a worker.
 - As root, the kernels of a worker run as user ids of their own, distinct per worker process and thread on one
   machine (``kernel_slot``), so that a fork bomb in one kernel cannot starve another worker's kernels.
 """
@@ -60,7 +61,7 @@ import warnings
 from dataclasses import replace
 from pathlib import Path
 
-from . import encode, grader, probe, session
+from . import grader, probe, session, version
 from . import sandbox as sandboxes
 from .errors import UsageError
 
@@ -96,7 +97,7 @@ def worker_version(requested, dask_worker):
     """What the client checks of a worker before sending it a submission: its course version, its sandbox (or why
     no kernel can start there) and its threads. Runs on the worker (``client.run``, which passes ``dask_worker``,
     and before each submission)."""
-    version = {"course": encode.course_digest(), "threads": dask_worker.state.nthreads}
+    report = {"course": version.course_digest(), "threads": dask_worker.state.nthreads}
     with _lock:
         if requested not in _sandboxes:
             try:
@@ -105,10 +106,10 @@ def worker_version(requested, dask_worker):
                 _sandboxes[requested] = str(e)
     chosen = _sandboxes[requested]
     if isinstance(chosen, str):
-        version["error"] = chosen
+        report["error"] = chosen
     else:
-        version.update(sandbox=chosen.mode, description=chosen.description)
-    return version
+        report.update(sandbox=chosen.mode, description=chosen.description)
+    return report
 
 
 def mismatch(address, version, expected):
@@ -333,71 +334,90 @@ def skeleton(lesson):
     return replace(lesson, cells=cells, path=None)
 
 
-def grade_all(the_grader, submissions, client, requested, expected, progress=None, workers=None):
-    """``grader.grade_all`` on the cluster: every submission not stored yet goes to the workers (only to
-    ``workers``, those that passed the probe, when given); the client judges and stores each as it comes back;
-    results in order. A submission that no worker could run (every worker that took it died, a worker's fault,
-    the workers that passed the probe all gone) is "not graded (infrastructure: ...)" and not stored: the next
-    run grades it."""
-    from distributed import wait
-    from distributed.scheduler import KilledWorker
-    results, todo = grader.stored_grades(the_grader, submissions, progress)
-    futures, lessons = {}, {}
-    run = secrets.token_hex(6)  # task keys of this run only (another run on the same scheduler has other seeds)
-    where = {} if workers is None else {"workers": list(workers), "allow_other_workers": False}
+class Dask:
+    """The kernels on the workers of the Dask cluster of ``connection`` (``Connection``, entered), each in the
+    sandbox ``requested`` (``--sandbox``) chosen on the worker: the ``grader.Runner`` of ``--scheduler`` and
+    ``--cluster``."""
 
-    def finish(k, result, seconds):
-        the_grader.store(submissions[k], result)
-        results[k] = result
-        if progress:
-            progress(k, submissions[k], result, seconds)
+    kernels = False
+    GONE = "every Dask worker that passed the check before grading left the cluster"
 
-    for k in todo:
-        sub = submissions[k]
-        result, lesson = the_grader.begin(sub)
-        if lesson is not None:
-            states, codes = the_grader.prepare(sub, lesson)
-            if codes:
-                if lesson.name not in lessons:
-                    lessons[lesson.name] = skeleton(lesson)
-                future = client.submit(run_on_worker, lessons[lesson.name], codes, the_grader.seeds(codes),
-                                       the_grader.settings, requested, expected,
-                                       key=f"tinygrad-lite-grade-{run}-{k}", **where)
-                futures[future] = (k, result, lesson, states)
-                continue
-            result = the_grader.conclude(result, lesson, states, {})
-        finish(k, result, 0.0)
-    pending = set(futures)
-    try:
-        while pending:
-            try:
-                done, pending = wait(list(pending), timeout=30, return_when="FIRST_COMPLETED")
-            except TimeoutError:
-                if workers is not None and not set(workers) & set(client.scheduler_info()["workers"]):
-                    for future in pending:  # restricted to workers that are gone: they would wait for ever
-                        k, result, _, _ = futures[future]
-                        finish(k, the_grader.not_graded(result, "every Dask worker that passed the check before "
-                                                        "grading left the cluster"), 0.0)
-                    client.cancel(list(pending))
-                    pending = set()
-                continue
-            for future in done:
-                k, result, lesson, states = futures[future]
-                seconds = 0.0
+    def __init__(self, connection, requested):
+        self.client, self.where, self.lines = connection.client, connection.where, connection.lines
+        self.requested = requested
+        self.expected = self.addresses = self.workers = None
+        self.pending = set()
+
+    def sandbox(self, needed):
+        """Every worker's course version and sandbox, before anything is written (``check_workers``); the lines to
+        tell: the workers, Dask's own and the dashboard."""
+        chosen, self.expected, lines, self.addresses = check_workers(self.client, self.where, self.requested,
+                                                                     version.course_digest())
+        return chosen, [*lines, *self.lines]
+
+    def probe(self, grader, lessons, announce):
+        """The workers that grade the canary right, and no others, get the submissions (``probe_workers``); they
+        must grade in one sandbox (``same_sandbox``), said again when it is not the first worker's."""
+        self.workers = probe_workers(self.client, grader, lessons, self.requested, self.expected, self.addresses,
+                                     announce)
+        agreed, self.expected = same_sandbox(self.expected, self.workers)  # those that passed: one sandbox
+        if agreed.description != grader.sandbox.description:  # the first worker was left out by the canary
+            grader.sandbox = agreed
+            if announce:
+                announce(f"sandbox: {agreed.description}")
+        return grader.sandbox
+
+    def run(self, grader, jobs):
+        """Every job with kernels to run goes to the workers (only to those that passed the probe, when it ran);
+        the client judges each as it comes back. A submission that no worker could run (every worker that took it
+        died, a worker's fault, the workers that passed the probe all gone) is "not graded (infrastructure: ...)"
+        (``Grader.judged``), and ``grade_all`` does not store it: the next run grades it."""
+        from distributed import wait
+        from distributed.scheduler import KilledWorker
+        futures, lessons = {}, {}
+        run = secrets.token_hex(6)  # task keys of this run only (another run on the same scheduler has other seeds)
+        where = {} if self.workers is None else {"workers": list(self.workers), "allow_other_workers": False}
+        try:
+            for job in jobs:
+                if not job.codes:  # nothing to run: judged at once
+                    yield job.k, grader.judged(job, {}), 0.0
+                    continue
+                if job.lesson.name not in lessons:
+                    lessons[job.lesson.name] = skeleton(job.lesson)
+                future = self.client.submit(run_on_worker, lessons[job.lesson.name], job.codes, job.seeds,
+                                            grader.settings, self.requested, self.expected,
+                                            key=f"tinygrad-lite-grade-{run}-{job.k}", **where)
+                futures[future] = job
+                self.pending.add(future)
+            while self.pending:
                 try:
-                    ran, seconds = future.result()
-                except (session.CourseChanged, KeyboardInterrupt):
-                    raise
-                except KilledWorker:
-                    result = the_grader.not_graded(result, "every Dask worker that ran it died (Dask gives up after "
-                                                           "a few): look at the workers' logs (memory, the machine)")
-                except Exception as e:  # noqa: BLE001  (a worker's fault, the scheduler lost: this one, not all)
-                    first = (str(e).splitlines() or [""])[0][:200]
-                    result = the_grader.not_graded(result, f"the Dask worker failed: {type(e).__name__}: {first}")
-                else:
-                    result = the_grader.conclude(result, lesson, states, ran)
-                finish(k, result, seconds)
-    except (KeyboardInterrupt, UsageError, session.CourseChanged):
-        client.cancel(list(pending))  # grades stored so far stay: the same command resumes from them
-        raise
-    return results
+                    done, self.pending = wait(list(self.pending), timeout=30, return_when="FIRST_COMPLETED")
+                except TimeoutError:
+                    alive = set(self.client.scheduler_info()["workers"])
+                    if self.workers is not None and not set(self.workers) & alive:
+                        gone, self.pending = self.pending, set()  # restricted to workers that are gone: they would
+                        self.client.cancel(list(gone))  # wait for ever
+                        for future in gone:
+                            yield futures[future].k, grader.judged(futures[future], self.GONE), 0.0
+                    continue
+                for future in done:
+                    job, seconds = futures[future], 0.0
+                    try:
+                        ran, seconds = future.result()
+                    except (session.CourseChanged, KeyboardInterrupt):
+                        raise
+                    except KilledWorker:
+                        ran = ("every Dask worker that ran it died (Dask gives up after a few): look at the workers' "
+                               "logs (memory, the machine)")
+                    except Exception as e:  # noqa: BLE001  (a worker's fault, the scheduler lost: this one, not all)
+                        first = (str(e).splitlines() or [""])[0][:200]
+                        ran = f"the Dask worker failed: {type(e).__name__}: {first}"
+                    yield job.k, grader.judged(job, ran), seconds
+        finally:
+            self.stop()  # (Ctrl-C, an error, the end: nothing of this run stays on the scheduler)
+
+    def stop(self):
+        """Ctrl-C: the submissions not graded yet are cancelled (the grades stored stay)."""
+        pending, self.pending = self.pending, set()
+        if pending:
+            self.client.cancel(list(pending))

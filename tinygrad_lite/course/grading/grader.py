@@ -8,6 +8,9 @@ and that exercise's cell only), so that a cell which breaks the kernel later, fr
 only its own points. The answers are judged in this process (``judge.py``), with the pipeline a check uses
 (``pipeline.py``); an exercise's points count the cases that no trivial answer passes (``pipeline.score``).
 
+Where the kernels run is a ``Runner``'s business: this machine, ``--jobs`` at a time (``local.py``), or the workers
+of a Dask cluster (``cluster.py``). Everything else is done here, the same for both, by the one ``grade_all``.
+
 Resuming: each graded submission is stored in ``OUTDIR/.work/done/`` under a key made of everything its grade
 depends on (the file's bytes, its learner and lesson, the solution notebook, the limits, the secret); a rerun
 takes it from there instead of grading it again (``--regrade`` says what not to take: ``reuse``). The secret
@@ -19,7 +22,6 @@ missing, a broken sandbox) or a judge that raises makes the submission "not grad
 reason "infrastructure: ..."; it is never stored, so the next run grades it. ``probe.py`` catches most such
 machines before the first submission.
 """
-import concurrent.futures
 import hashlib
 import json
 import os
@@ -29,12 +31,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from .. import checks, pipeline
 from ..display import ERROR, NOT_ATTEMPTED, PASSED
-from . import encode, judge, layout, session
+from ..verdict import GradedCase, as_json
+from . import judge, layout, session, version
 from . import sandbox as sandboxes
 
 GRADER_VERSION = "1"
@@ -93,7 +98,7 @@ class Grader:
         self.settings, self.lessons, self.sandbox, self.work = settings, lessons, sandbox, Path(work)
         self.secret = load_secret(self.work)
         self.font_cache = build_font_cache(self.work) if kernels else None
-        self.course = encode.course_digest()
+        self.course = version.course_digest()
         self.lock = threading.Lock()  # judging runs the checks' code, which is not thread-safe (warnings filters)
         self.references = {}
         self.slots = queue.Queue()  # job k runs its kernels as its own user (see sandbox.kernel_uid)
@@ -112,10 +117,14 @@ class Grader:
         return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
 
     def cached(self, sub):
+        """The stored grade of ``sub`` (``store``), its cases GradedCases again; None when there is none."""
         path = self.work / "done" / f"{self.key(sub)}.json"
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            stored = json.loads(path.read_text(encoding="utf-8"))
+            for entry in stored["exercises"]:
+                entry["cases"] = [GradedCase.from_json(case) for case in entry["cases"]]
+            return stored
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
     def reuse(self, sub, stored):
@@ -135,7 +144,7 @@ class Grader:
         done.mkdir(exist_ok=True)
         path = done / f"{self.key(sub)}.json"
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(result, sort_keys=True), encoding="utf-8")
+        temporary.write_text(json.dumps(result, sort_keys=True, default=as_json), encoding="utf-8")
         os.replace(temporary, path)
 
     def reference(self, exercise_id):
@@ -146,17 +155,34 @@ class Grader:
 
     # ---------------------------------------------------------------- one submission
     def grade(self, sub):
+        """The result of one submission, its kernels run here (the Gradescope autograder's one submission; a class
+        goes through ``grade_all``)."""
+        job = self.job(None, sub)
+        return self.judged(job, self.run_kernels(job) if job.codes else {})
+
+    def job(self, k, sub):
+        """Submission ``k`` read and scanned (``begin``, ``prepare``), as a ``Job`` whose kernels are still to run."""
         result, lesson = self.begin(sub)
-        if lesson is None:
-            return result
-        states, codes = self.prepare(sub, lesson)
+        states, codes = self.prepare(sub, lesson) if lesson is not None else ({}, {})
+        return Job(k, result, lesson, states, codes, self.seeds(codes))
+
+    def run_kernels(self, job):
+        """``run_exercises`` for ``job`` on this machine, its kernels run as the user of a free job slot."""
         slot = self.slots.get()
         try:
-            ran = run_exercises(self.settings, self.sandbox, lesson, codes, self.seeds(codes),
-                                sandboxes.kernel_uid(slot), self.font_cache, self.course)
+            return run_exercises(self.settings, self.sandbox, job.lesson, job.codes, job.seeds,
+                                 sandboxes.kernel_uid(slot), self.font_cache, self.course)
         finally:
             self.slots.put(slot)
-        return self.conclude(result, lesson, states, ran)
+
+    def judged(self, job, ran):
+        """The result of ``job`` once its kernels ran: ``ran`` is what ``run_exercises`` returned, or a string that
+        says why the machines could not run them (the submission is then not graded: ``not_graded``)."""
+        if job.lesson is None:  # final without a kernel (unreadable, unknown or wrong lesson)
+            return job.result
+        if isinstance(ran, str):
+            return self.not_graded(job.result, ran)
+        return self.conclude(job.result, job.lesson, job.states, ran)
 
     def begin(self, sub):
         """(the submission's result so far, its Lesson); the Lesson is None when the result is final without a
@@ -316,19 +342,19 @@ class Grader:
         verdicts, passed = judge.judge_exercise(exercise, reference, state["records"])
         if state["status"] is not None:  # an incident: the case it happened in gets its reason
             for verdict in verdicts:
-                if verdict["status"] == judge.NOT_RUN:
-                    verdict.update(status=state["status"], detail=state["reason"])
+                if verdict.status == judge.NOT_RUN:
+                    verdict.status, verdict.detail = state["status"], state["reason"]
                     break
         for verdict in verdicts:
-            if verdict["status"] == judge.NOT_RUN and "stopped" in state:
-                verdict["detail"] = state["stopped"]
+            if verdict.status == judge.NOT_RUN and "stopped" in state:
+                verdict.detail = state["stopped"]
         entry["cases"] = verdicts
         entry["passed_cases"] = passed
         entry["points"] = pipeline.score(exercise.points, verdicts)
         # the cases that a trivial answer passes too earn no points (see pipeline.score): the feedback says which
-        entry["left_out"] = [[v["where"], v["trivial"], v["visible"]] for v in verdicts if not v["informative"]]
+        entry["left_out"] = [[v.where, v.trivial, v.visible] for v in verdicts if not v.informative]
         if state["status"] is None:
-            statuses = {v["status"] for v in verdicts} - {judge.NOT_RUN}
+            statuses = {v.status for v in verdicts} - {judge.NOT_RUN}
             if passed == n:
                 entry["status"] = "passed"
             elif statuses == {NOT_ATTEMPTED}:
@@ -340,17 +366,14 @@ class Grader:
             else:
                 entry["status"] = "failed"
             if entry["status"] != "passed":
-                failing = next(v for v in verdicts if v["status"] != PASSED)
-                entry["reason"] = f"{failing['where']}: {failing['status']}"
+                failing = next(v for v in verdicts if v.status != PASSED)
+                entry["reason"] = f"{failing.where}: {failing.status}"
         hints = []
         for verdict in verdicts:
-            for hint in verdict["hints"]:
+            for hint in verdict.hints:
                 if hint not in hints:
                     hints.append(hint)
-        entry["hints"] = hints
-        # the named mistakes, for the class summary: the first hint of each, its numbers masked so that one generic
-        # mistake ("off by a constant factor (… times)") counts as one
-        entry["mistakes"] = list(dict.fromkeys(judge.mask_numbers(v["hints"][0]) for v in verdicts if v["hints"]))
+        entry["hints"] = hints  # (the instructor's; what a learner sees, masked, comes with judge.mask_hidden)
         return entry
 
 
@@ -379,7 +402,7 @@ def run_exercises(settings, sandbox, lesson, codes, seeds, uid, font_cache, cour
         plan["own_pid_namespace"] = sandbox.own_pid_namespace  # the kernel ends what the learner's code started
         outcome = session.run_kernel(sandbox, plan, {e: seeds[e] for e in batch}, limits, s.timeout, deadline,
                                      s.max_output * 2 ** 20, font_cache, uid, course)
-        if outcome.get("course_changed") and encode.course_digest() != course:
+        if outcome.get("course_changed") and version.course_digest() != course:
             raise session.CourseChanged("the course's code (tinygrad_lite/course) changed while grading: the "
                                         "kernels would judge other cases than the grader; run the command again")
         if outcome.get("infrastructure"):  # the kernel did not start: no learner code ran, none of this is theirs
@@ -412,8 +435,7 @@ def run_exercises(settings, sandbox, lesson, codes, seeds, uid, font_cache, cour
 
 def stored_grades(grader, submissions, progress=None):
     """(results, todo): the stored grade of each submission that has one (reported to ``progress``), None for the
-    others, and the indices of those others, still to grade. One machine and the cluster (cluster.py) both start
-    here, so that a rerun resumes the same way on either."""
+    others, and the indices of those others, still to grade."""
     results, todo = [None] * len(submissions), []
     for k, sub in enumerate(submissions):
         cached = grader.cached(sub)
@@ -426,28 +448,60 @@ def stored_grades(grader, submissions, progress=None):
     return results, todo
 
 
-def grade_all(grader, submissions, progress=None):
-    """Grade every submission (``jobs`` at a time), using stored grades where they exist; results in order."""
+@dataclass
+class Job:
+    """Submission ``k``, read and scanned (``Grader.job``), whose kernels are to run: its ``result`` so far, its
+    Lesson (None when that result is final without a kernel), the exercises' ``states``, the learner's ``codes`` to
+    run ({exercise id: code}; none: nothing to run) and their ``seeds``."""
+    k: int
+    result: dict
+    lesson: object
+    states: dict
+    codes: dict
+    seeds: dict
+
+
+class Runner(Protocol):
+    """Where a class's kernels run: this machine, ``--jobs`` submissions at a time (``local.OneMachine``), or the
+    workers of a Dask cluster (``cluster.Dask``). ``grade`` asks it, in this order: ``sandbox`` (before anything
+    is written), ``probe`` (before the first kernel, when a submission is to be graded), ``run`` (in
+    ``grade_all``), and ``stop`` on Ctrl-C."""
+
+    kernels: bool  # whether this process runs kernels (it then builds the font cache they copy: ``Grader``)
+
+    def sandbox(self, needed) -> tuple:
+        """(the Sandbox the kernels run in, lines to tell the instructor), or UsageError in one line. ``needed``:
+        whether any submission needs a kernel (else a place where no kernel can start still reports)."""
+
+    def probe(self, grader, lessons, announce) -> object:
+        """Every place that runs kernels proves it can, on the canary (``probe.py``); the Sandbox they grade in,
+        or UsageError in one line when none can."""
+
+    def run(self, grader, jobs) -> Generator:
+        """(k, result, seconds) for each of ``jobs`` as its kernels end, judged (``Grader.judged``, here or in a
+        thread of the runner's); a job interrupted by Ctrl-C gives none."""
+
+    def stop(self) -> None:
+        """Ctrl-C: end the kernels running and start no other."""
+
+
+def grade_all(grader, submissions, runner, progress=None):
+    """Grade every submission, using stored grades where they exist; results in order. ``runner`` runs the
+    kernels (``Runner``: this machine or a Dask cluster); the rest is the same for both: each submission is read
+    and scanned here (``Grader.job``), each grade stored as it comes (a rerun resumes from the grades stored, on
+    one machine or the other) and reported to ``progress(k, submission, result, seconds)`` (seconds None for a
+    stored grade)."""
     results, todo = stored_grades(grader, submissions, progress)
-
-    def work(k):
-        start = time.monotonic()
-        result = grader.grade(submissions[k])
-        if session.stopping():  # interrupted: its kernels were killed, so this grade is not one to keep
-            return k, None, 0
-        grader.store(submissions[k], result)
-        return k, result, time.monotonic() - start
-
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, grader.settings.jobs))
+    finished = runner.run(grader, [grader.job(k, submissions[k]) for k in todo])
     try:
-        for future in concurrent.futures.as_completed([pool.submit(work, k) for k in todo]):
-            k, result, seconds = future.result()
+        for k, result, seconds in finished:
+            grader.store(submissions[k], result)
             results[k] = result
-            if progress and result is not None:
+            if progress:
                 progress(k, submissions[k], result, seconds)
     except KeyboardInterrupt:
-        session.stop_all()  # grades stored so far stay: the same command resumes from them
+        runner.stop()  # grades stored so far stay: the same command resumes from them
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        finished.close()
     return results

@@ -42,9 +42,10 @@ private (mode 0700). The upload may hold anything: exactly one notebook of the l
 ignored; other notebooks are named in a note); no notebook, two notebooks of the lesson, only notebooks of other
 lessons, and a damaged notebook each give a results.json with 0 points and a message that says what to upload, never
 a failed run. Each exercise is a test with its points (``score``, ``max_score``), ``status``, and as ``output`` the
-exercise's part of ``grade``'s feedback file (``report.exercise_feedback``: the hidden cases' values are masked
-there); the top-level ``output`` holds the total, the notes and the sandbox's mode. What only the instructor should
-see (the notes "to review", the secret) goes only to stdout, with ``stdout_visibility`` "hidden".
+exercise's part of ``grade``'s feedback file (``report.exercise_feedback``, after ``judge.mask_hidden`` masked the
+hidden cases' values, as ``grade`` does); the top-level ``output`` holds the total, the notes and the sandbox's
+mode. What only the instructor should see (the notes "to review", the secret) goes only to stdout, with
+``stdout_visibility`` "hidden".
 
 The paths: ``/autograder`` is replaced by the folder named in ``TINYGRAD_LITE_AUTOGRADER_ROOT`` (a local test,
 in a folder laid out like Gradescope's: ``source/``, ``submission/``, ``results/``), and the interpreter of
@@ -67,7 +68,7 @@ import zipfile
 from pathlib import Path
 
 from .. import checks
-from . import encode, layout, report
+from . import judge, layout, report, version
 from . import sandbox as sandboxes
 
 ROOT_VARIABLE = "TINYGRAD_LITE_AUTOGRADER_ROOT"
@@ -224,7 +225,7 @@ def export(lesson, out, settings, solutions=None, visibility="visible"):
     if out.is_dir():
         raise ExportError(f"--out {out} is a folder: name the zip to write (e.g. {out / 'autograder.zip'})")
     out.parent.mkdir(parents=True, exist_ok=True)
-    config = {"format": FORMAT, "lesson": name, "lessons": sorted(lessons), "course": encode.course_digest(),
+    config = {"format": FORMAT, "lesson": name, "lessons": sorted(lessons), "course": version.course_digest(),
               "visibility": visibility,
               "settings": {"timeout": settings.timeout, "total_timeout": settings.total_timeout,
                            "memory": settings.memory, "max_output": settings.max_output}}
@@ -290,7 +291,8 @@ def markdown(lines):
 
 
 def document(result, lesson, config, sandbox, notes, seconds):
-    """results.json (Gradescope's format) for ``grade``'s ``result`` of one submission."""
+    """results.json (Gradescope's format) for ``grade``'s ``result`` of one submission, masked
+    (``judge.mask_hidden``)."""
     visibility = config["visibility"]
     entries = {e["id"]: e for e in result["exercises"]}
     tests = []
@@ -352,7 +354,7 @@ def autograde(root, log=print):
     _private(root / "results")
     submission.mkdir(exist_ok=True)
     config = json.loads((source / CONFIG).read_text(encoding="utf-8"))
-    course = encode.course_digest()
+    course = version.course_digest()
     if config.get("course") != course:
         raise AutograderError("the course installed here is not the one this autograder was exported with (its "
                               "code's hash differs): export the autograder again from the course installed, or "
@@ -385,6 +387,7 @@ def autograde(root, log=print):
             log(f"  {line}")
     for e in result["exercises"]:
         log(f"  {e['id']}: {e['points']:g} of {e['max']:g} ({e['status']}) {e['reason']}".rstrip())
+    judge.mask_hidden([result])  # once, before the report, as grade does: what the learner may see of each case
     doc = document(result, lesson, config, sandbox.mode, notes, time.monotonic() - start)
     doc["extra_data"]["sandbox"] = sandbox.description  # (the notes "to review" stay in the instructor's stdout)
     return doc

@@ -5,7 +5,8 @@ For each exercise the grader makes the hidden cases from the same seed the kerne
 gradients and known mistakes are computed once). Each case's record, as the kernel wrote it, is judged by
 ``pipeline.judge_case``, the function a check judges with: the same verdicts, messages and hint tiers. What is
 grading's own is presentation: a hint for a name that only the learner's other cells defined (only exercise cells
-are graded), and ``for_learner``, which keeps the hidden cases' numbers out of the learner's feedback.
+are graded), and the mask that keeps the hidden cases' numbers out of the learner's feedback: ``mask_hidden``,
+called once on a grade's results before any report is written (the reports only read what it leaves).
 
 Which numbers are hidden: a message is made of the course's own text (the literal strings of the exercise modules,
 ``checks.py``, ``pipeline.py``: hints, case labels, the words around a formatted value) and of values formatted
@@ -106,13 +107,35 @@ def mask_numbers(text):
     return _NUMBER.sub(masked, text)
 
 
-def for_learner(verdict):
-    """A verdict's detail as the learner may see it: for a hidden case, without its worst element and with every
-    number formatted from the case masked (``mask_numbers``: no hidden input or reference value leaves the grader,
-    while the course's own words and numbers stay), and cut short."""
-    detail = verdict["detail"]
-    if not verdict["visible"]:
+def for_learner(detail, visible):
+    """A case's ``detail`` as the learner may see it: for a hidden case (not ``visible``), without its worst element
+    and with every number formatted from the case masked (``mask_numbers``: no hidden input or reference value
+    leaves the grader, while the course's own words and numbers stay), and cut short."""
+    if not visible:
         detail = re.sub(r"Worst( at index \[[^\]]*\])?: expected .*?\)", "", detail)
         detail = mask_numbers(detail)
     lines = detail.strip().splitlines()
     return "\n".join(line[:300] for line in lines[:12])
+
+
+def mask_case(case):
+    """Set what the learner may see of one GradedCase: ``shown``, its detail (``for_learner``), and
+    ``masked_hints``, each hint with its numbers masked (what a hidden case shows, and how the feedback tells one
+    hint from another across cases). Returns ``case``."""
+    case.shown = for_learner(case.detail, case.visible)
+    case.masked_hints = [mask_numbers(hint) for hint in case.hints]
+    return case
+
+
+def mask_hidden(results):
+    """Mask the hidden cases' numbers in a grade's ``results``, once, before any report is written: each case gets
+    what the learner may see of it (``mask_case``), and each judged exercise its ``mistakes`` for the class summary
+    (the first hint of each case that has one, masked, so that one generic mistake, "off by a constant factor (…
+    times the right one)", counts as one). What the instructor gets (results.json) keeps every number. Returns
+    ``results``."""
+    for result in results:
+        for entry in result["exercises"]:
+            cases = [mask_case(case) for case in entry["cases"]]
+            if cases:  # (an exercise with no answer to judge, missing or refused, has neither cases nor mistakes)
+                entry["mistakes"] = list(dict.fromkeys(c.masked_hints[0] for c in cases if c.hints))
+    return results

@@ -25,7 +25,7 @@ exercises to answer. It
    catches the interruption or never returns to Python, see ``session.py``.)
 5. for each exercise, makes the hidden cases from its seed with the exercise's own ``cases(rng)`` and records the
    learner's function on each with the function a check records with (``pipeline.Recorder``): what it returns
-   (``encode.py``), what it raised (the learner's own lines), numpy's warnings, which inputs it changed in place,
+   (``encoding.py``), what it raised (the learner's own lines), numpy's warnings, which inputs it changed in place,
    the library implementations it is or calls where the exercise forbids them, and for a differentiable exercise
    the same case again with inputs that require grad. One JSON line per case goes to ``answers.jsonl``.
 
@@ -83,7 +83,7 @@ def main(argv):
     os.remove("plan.json")
     answers = open("answers.jsonl", "a", encoding="utf-8")
 
-    from .encode import Deep
+    from ..encoding import Deep
 
     def record(line):
         with Deep():
@@ -104,7 +104,7 @@ class Harness:
 
         from ...tensor import Tensor
         from .. import checks, exercises, pipeline  # noqa: F401  (importing exercises registers every lesson's)
-        from .encode import course_digest
+        from .version import course_digest
 
         self.plan, self.send, self.record, self.stdin = plan, send, record, stdin
         self.pid, self.getpid, self.exit = os.getpid(), os.getpid, os._exit

@@ -66,10 +66,10 @@ def problem(ran, codes):
     verdicts, passed = judge.judge_exercise(exercise, judge.Reference(exercise, *SEEDS), state.get("records", {}))
     if passed == len(verdicts):
         return None
-    failing = next(v for v in verdicts if v["status"] != PASSED)
-    detail = (failing.get("detail") or "").splitlines()[:1]
+    failing = next(v for v in verdicts if v.status != PASSED)
+    detail = (failing.detail or "").splitlines()[:1]
     return (f"the instructor's solution of {exercise_id} passed {passed} of {len(verdicts)} cases there "
-            f"({failing['where']}: {failing['status']}{': ' + detail[0][:160] if detail else ''})")
+            f"({failing.where}: {failing.status}{': ' + detail[0][:160] if detail else ''})")
 
 
 def fix(why, where):

@@ -1,7 +1,8 @@
 """What grading writes to OUTDIR: the gradebooks, results.json, the feedback per learner and lesson (Markdown, and
 the same as a web page), and the class summary with its plots (pass rates and mistakes, the totals per lesson, a
 heatmap of learners by exercise). Everything is written from the results alone, sorted, without times or dates,
-so that the same results give the same files."""
+so that the same results give the same files. The results come masked (``judge.mask_hidden``, called once before
+the reports): what a learner may see of each case is there already, and nothing here masks anything."""
 import csv
 import hashlib
 import io
@@ -10,6 +11,9 @@ import os
 import re
 from collections import Counter
 from pathlib import Path
+
+from ..display import hint_lines
+from ..verdict import as_json
 
 MAX_CASES_SHOWN = 4
 
@@ -217,9 +221,8 @@ def exercise_report(e):
     passed, those not counted, the notes), ``closing`` (a last sentence instead of cases, for "not attempted"),
     ``cases`` ([(where, status, detail)] of the first cases not passed, ``detail`` "" when it would only repeat
     the status), ``more`` (how many more were not passed), ``hints`` ([(label, hint)]) and ``override`` (the
-    sentence that says the instructor set its points, or None). A hidden case's numbers are masked
-    (``judge.for_learner``, ``learner_hints``)."""
-    from .judge import for_learner
+    sentence that says the instructor set its points, or None). A hidden case shows what ``judge.mask_hidden`` left
+    of it (``shown``, ``learner_hints``)."""
     unit = "point" if e["max"] == 1 else "points"
     report = {"heading": f"{e['id']}: {_number(e['points'])} of {_number(e['max'])} {unit} ({shown_status(e)})",
               "reason": None, "summary": [], "closing": None, "cases": [], "more": 0, "hints": [], "override": None}
@@ -245,10 +248,9 @@ def exercise_report(e):
     if e["status"] == "not attempted":
         report["closing"] = "Not attempted: the exercise cell still raises NotImplementedError."
         return report
-    failing = [c for c in cases if c["status"] != "passed"]
+    failing = [c for c in _masked(cases) if c.status != "passed"]
     for c in failing[:MAX_CASES_SHOWN]:
-        detail = for_learner(c)
-        report["cases"].append((c["where"], c["status"], detail if detail != c["status"] else ""))
+        report["cases"].append((c.where, c.status, c.shown if c.shown != c.status else ""))
     report["more"] = max(0, len(failing) - MAX_CASES_SHOWN)
     report["hints"] = learner_hints(cases)
     return report
@@ -277,22 +279,28 @@ def exercise_feedback(e):
 def learner_hints(cases):
     """[(label, hint)] of the cases not passed, each hint once: "Hint" for a mistake's concept, "More" for its more
     concrete tiers (they come when the same mistake comes back in a later case); a hidden case's hint without its
-    numbers (a hint may name an argument's value)."""
-    from ..display import hint_lines
-    from .judge import mask_numbers
+    numbers (a hint may name an argument's value: ``masked_hints``)."""
     hints, seen = [], set()
-    for c in cases:
-        for label, hint in hint_lines(c["hints"]):
-            key = mask_numbers(hint)
+    for c in _masked(cases):
+        for (label, hint), key in zip(hint_lines(c.hints), c.masked_hints):
             if key not in seen:
                 seen.add(key)
-                hints.append((label, hint if c["visible"] else key))
+                hints.append((label, hint if c.visible else key))
     return hints
 
 
+def _masked(cases):
+    """``cases``, checked to hold what a learner may see of them (the results went through ``judge.mask_hidden``)."""
+    if any(c.shown is None or c.masked_hints is None for c in cases):
+        raise ValueError("the results were not masked for the learners: judge.mask_hidden(results) comes first")
+    return cases
+
+
 def _learner_reason(reason):
-    from .judge import for_learner
-    return for_learner({"detail": reason, "visible": True})
+    """An exercise's reason as its feedback shows it, cut short (it involves no hidden case: the cell ran before the
+    hidden inputs were made)."""
+    lines = reason.strip().splitlines()
+    return "\n".join(line[:300] for line in lines[:12])
 
 
 # -------------------------------------------------------------------- the feedback as a web page
@@ -787,7 +795,7 @@ def write_all(outdir, results, lessons, sandbox, settings):
                 "submissions": ordered}
     for r, path in zip(ordered, feedback_files(ordered)):
         r["feedback"] = path + ".md"
-    _write(outdir / "results.json", json.dumps(document, indent=1, sort_keys=True) + "\n")
+    _write(outdir / "results.json", json.dumps(document, indent=1, sort_keys=True, default=as_json) + "\n")
     for r in ordered:
         stem = outdir / r["feedback"][:-len(".md")]
         _write(stem.with_name(stem.name + ".md"), feedback(r))

@@ -21,8 +21,8 @@ import tempfile
 import threading
 import time
 
+from ..encoding import Deep
 from . import sandbox as sandboxes
-from .encode import Deep
 
 STARTUP_SECONDS = 90  # a kernel's start (Python, numpy, IPython) on a busy machine
 

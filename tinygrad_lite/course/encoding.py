@@ -1,8 +1,10 @@
-"""Answers as data: how the kernel writes a learner's answer to a file and the grader reads it back.
+"""Answers as data: how a learner's answer is written as JSON and read back, by a check and by grading alike.
 
-The kernel (``kernel.py``) turns whatever the learner's function returned into JSON with ``encode``; the grader
-turns it back into plain objects with ``decode``, never running anything the learner wrote. Every value becomes a
-tagged dict ``{"t": kind, ...}``:
+Below both the judging pipeline and grading (``pipeline.py`` records with it, ``grading/`` reads with it): the
+pipeline's ``Recorder`` turns whatever the learner's function returned into JSON with ``Encoder.encode`` (in the
+learner's kernel for a check, in the sandboxed grading kernel for a grade), and its judge turns it back into plain
+objects with ``decode``, never running anything the learner wrote (in grading, in the grader's own process). Every
+value becomes a tagged dict ``{"t": kind, ...}``:
 
 - ``none``, ``bool``, ``int``, ``float`` (nan and inf included), ``str``;
 - ``list``, ``tuple`` (a named tuple keeps its field names), ``dict``;
@@ -49,18 +51,6 @@ class Deep:
 
 _CALLABLES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType, types.ModuleType, type,
               functools.partial)
-
-
-def course_digest():
-    """A hash of the course package's code (the checks, the references, the grader): the kernel and the grader must
-    run the same version, and a stored grade is only reused for the version that made it."""
-    import hashlib
-    from pathlib import Path
-    course = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for path in sorted(course.rglob("*.py")):
-        digest.update(str(path.relative_to(course)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
 
 
 class TooLarge(Exception):

@@ -1,0 +1,66 @@
+"""What judging says of one case: a ``Verdict`` (a check's and a grade's alike), and a ``GradedCase``, the verdict
+of one case among an exercise's in a grade.
+
+``pipeline.judge_case`` makes a Verdict: ``status`` (passed, failed, not attempted, error, not run), ``title`` (the
+message's first line, what a check shows first), ``details`` (the lines under it), ``hints`` (the tiers shown so
+far) and ``detail`` (what a grade's feedback shows beside the case: a sentence the title holds, then the details).
+``pipeline.judge_exercise`` places each case's verdict among the exercise's cases, a GradedCase: also its
+``index``, ``where`` ("hidden case 3 of 8"), whether it is ``visible`` (the example the notebook shows) and
+``informative`` (no trivial answer passes it; else ``trivial`` says which does).
+
+A grade's results hold GradedCases; they cross into JSON (a stored grade, results.json) with ``to_json``, whose
+keys are the ones results.json has always had, and come back with ``from_json`` (an old run's stored grade too).
+What a learner may see of a case, ``shown`` (its detail) and ``masked_hints``, is set once for every case before
+any report is written (``grading/judge.py``, ``mask_hidden``); it is never written to JSON.
+"""
+from dataclasses import dataclass, field, fields
+
+
+@dataclass
+class Verdict:
+    """The verdict on one case (see the module's docstring)."""
+    status: str
+    title: str
+    details: list = field(default_factory=list)
+    hints: list = field(default_factory=list)
+    detail: str = ""
+
+    def to_json(self):
+        """The verdict as JSON-safe data (a dict of its fields)."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.metadata.get("json", True)}
+
+    @classmethod
+    def from_json(cls, data):
+        """The verdict ``to_json`` gave ``data`` for (a field it lacks keeps its default)."""
+        known = {f.name for f in fields(cls) if f.metadata.get("json", True)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class GradedCase(Verdict):
+    """The verdict of one case of an exercise, as a grade holds it (see the module's docstring)."""
+    index: int = None
+    where: str = ""
+    visible: bool = False
+    informative: bool = True
+    trivial: str = None
+    # what the learner may see of it: set by grading/judge.py's mask_hidden before the reports, never stored
+    shown: str = field(default=None, compare=False, repr=False, metadata={"json": False})
+    masked_hints: list = field(default=None, compare=False, repr=False, metadata={"json": False})
+
+    @classmethod
+    def of(cls, verdict, index, where, visible, trivial):
+        """``verdict`` placed as case ``index`` of its exercise."""
+        return cls(verdict.status, verdict.title, verdict.details, verdict.hints, verdict.detail, index=index,
+                   where=where, visible=visible, informative=trivial is None, trivial=trivial)
+
+
+def _plain(value):
+    return list(value) if isinstance(value, (list, tuple)) else value  # (a copy: the JSON does not share the lists)
+
+
+def as_json(value):
+    """``json.dumps``'s ``default``: a verdict as its ``to_json`` (results that hold GradedCases are written so)."""
+    if isinstance(value, Verdict):
+        return value.to_json()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
