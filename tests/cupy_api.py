@@ -1,4 +1,4 @@
-"""Read the API of the installed CuPy, as the stand-in GPU keeps it (tinygrad_lite/course/exercises/cupy_api.json).
+"""Read the API of the installed CuPy, as the stand-in GPU keeps it (tinygrad_lite/course/cupy_api.json).
 
 The stand-in (``_stand_in_gpu.py``) offers only what this file lists, so that a "cuda" path which calls a function
 CuPy lacks, or passes a keyword CuPy's function does not take, fails on a CPU as it would on a GPU. The file is
@@ -15,7 +15,7 @@ import re
 import sys
 from pathlib import Path
 
-API_FILE = Path(__file__).resolve().parents[1] / "tinygrad_lite" / "course" / "exercises" / "cupy_api.json"
+API_FILE = Path(__file__).resolve().parents[1] / "tinygrad_lite" / "course" / "cupy_api.json"
 
 # the modules whose functions numpy's functions dispatch to (numpy.linalg.norm -> cupy.linalg.norm), the device
 # queries (cupy.cuda), and cupyx's erf

@@ -1,5 +1,5 @@
 """The test suite's stand-in for CuPy: the package's GPU played on the CPU (tinygrad_lite/course/exercises/
-_stand_in_gpu.py, which lessons 08 and 09 use too), named for the tests and able to play several GPUs.
+course/stand_in_gpu.py, which lessons 08 and 09 use too), named for the tests and able to play several GPUs.
 
 Its arrays refuse to mix with numpy arrays and to turn into them silently, offer only what the real CuPy has (its
 API is stored in cupy_api.json, and tests/test_cupy_contract.py holds both to the installed CuPy), and count every
@@ -8,7 +8,7 @@ copy between host and device. tests/test_devices.py runs every "cuda" path of th
 ``fused_calls(fake)`` says how many times each fused kernel (``cupy.fuse``) ran on it, by kernel name: the way a
 test sees that a fused path was taken (the count is kept outside the module's public names, which are CuPy's).
 """
-from tinygrad_lite.course.exercises._stand_in_gpu import StandInCuPy, ndarray, wrap  # noqa: F401
+from tinygrad_lite.course.stand_in_gpu import StandInCuPy, ndarray, wrap  # noqa: F401
 
 NAME = "Stand-in GPU (numpy)"
 

@@ -1,6 +1,6 @@
 """The stand-in GPU held to the real CuPy package, which installs and imports on a machine without a GPU.
 
-The stand-in (tinygrad_lite/course/exercises/_stand_in_gpu.py, also tests/fake_cupy.py) is where every "cuda" path
+The stand-in (tinygrad_lite.course.stand_in_gpu.py, also tests/fake_cupy.py) is where every "cuda" path
 is tested on a CPU, so it must not accept what CuPy refuses: the first GPU the course met (a lent H200) could make
 no tensor on "cuda", because the library recognised arrays by ``__array_namespace__``, which the stand-in had and
 CuPy's ndarray has not. Two parts:
@@ -27,7 +27,7 @@ from cupy_api import API_FILE, read_api
 from fake_cupy import FakeCuPy
 
 import tinygrad_lite as tl
-from tinygrad_lite.course.exercises import _stand_in_gpu
+from tinygrad_lite.course import stand_in_gpu as _stand_in_gpu
 
 LIBRARY = Path(tl.__file__).resolve().parent
 STORED = json.loads(API_FILE.read_text())

@@ -1,6 +1,6 @@
 """The fused paths of "cuda" (issue 47): what runs as CuPy fused kernels (``cupy.fuse``) when the tensors live on a GPU.
 
-- the stand-in GPU's ``cupy.fuse`` (tinygrad_lite/course/exercises/_stand_in_gpu.py): the real decorator's three
+- the stand-in GPU's ``cupy.fuse`` (tinygrad_lite.course.stand_in_gpu.py): the real decorator's three
   forms, the same function run with numpy, what CuPy's fuse refuses refused here too, and a count of each kernel's
   calls (``fused_calls``) that shows which fused path ran;
 - each fused path against the CPU's numpy path, on the stand-in: the optimizers' updates (Adam, AdamW, SGD: one
@@ -24,7 +24,7 @@ import tinygrad_lite as tl
 import tinygrad_lite.nn as nn
 import tinygrad_lite.nn.functional as F
 from tinygrad_lite import kernels
-from tinygrad_lite.course.exercises._stand_in_gpu import StandInCuPy
+from tinygrad_lite.course.stand_in_gpu import StandInCuPy
 from tinygrad_lite.optim.optimizer import BLOCK
 
 

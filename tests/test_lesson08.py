@@ -13,6 +13,7 @@ import importlib
 import math
 import statistics
 import time
+from functools import partial
 
 import numpy as np
 import pytest
@@ -23,7 +24,6 @@ import tinygrad_lite as tl
 from tinygrad_lite import nn, optim
 from tinygrad_lite.course.checks import get_exercise
 from tinygrad_lite.course.exercises import lesson08
-from tinygrad_lite.course.exercises._stand_in_gpu import on_gpu
 from tinygrad_lite.course.exercises.lesson08 import (
     LoaderBatch,
     SimulatedGPU,
@@ -37,6 +37,7 @@ from tinygrad_lite.course.exercises.lesson08 import (
     train_step_example,
 )
 from tinygrad_lite.course.notebooks import read_notebook
+from tinygrad_lite.course.stand_in_gpu import on_gpu
 
 LESSON = "08_gpu_training"
 SOLUTION, RELEASED = notebooks(LESSON)
@@ -1018,19 +1019,19 @@ def scaled_step_steps_before_the_test(loss, model, optimizer, state, max_norm=No
 
 
 WRONG += [
-    ("08.train_step", lesson08._train_switch(steps=2), "stepped more than once for one batch"),
-    ("08.train_step", lesson08._train_switch(per_example=True), "already returns the MEAN over the batch"),
+    ("08.train_step", partial(lesson08._step, steps=2), "stepped more than once for one batch"),
+    ("08.train_step", partial(lesson08._step, per_example=True), "already returns the MEAN over the batch"),
     ("08.train_step", train_step_own_loss, "use the loss function you were given"),
     ("08.train_step", train_step_logs_a_forward_first, "the weights are right, but batch norm's buffers are not",
      "num_batches_tracked", "ran twice in one step"),
     ("08.scaled_step", scaled_step_returns_numpy_bool, "a numpy bool_, not a Python bool"),
     ("08.scaled_step", scaled_step_steps_before_the_test, "was skipped (you returned False), but the weights "
      "changed"),
-    ("08.scaled_step", lesson08._scaling_switch(factors="fixed_up"), "the factors in `state`"),
-    ("08.scaled_step", lesson08._scaling_switch(factors="fixed_down"), "the factors in `state`"),
-    ("08.scaled_step", lesson08._scaling_switch(clip=False), "your steps are those without clipping"),
-    ("08.scaled_step", lesson08._scaling_switch(first_only=True), "a gradient you did not test"),
-    ("08.scaled_step", lesson08._scaling_switch(grow="never"), "the scale never grew"),
+    ("08.scaled_step", partial(lesson08._scaled, factors="fixed_up"), "the factors in `state`"),
+    ("08.scaled_step", partial(lesson08._scaled, factors="fixed_down"), "the factors in `state`"),
+    ("08.scaled_step", partial(lesson08._scaled, clip=False), "your steps are those without clipping"),
+    ("08.scaled_step", partial(lesson08._scaled, first_only=True), "a gradient you did not test"),
+    ("08.scaled_step", partial(lesson08._scaled, grow="never"), "the scale never grew"),
     ("08.time_op", time_op_lower_middle, "the lower one alone"),
 ]
 

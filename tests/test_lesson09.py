@@ -837,7 +837,7 @@ def test_the_fit_reference_runs_on_pytorch_as_on_tinygrad_lite():
                                                S.CosineAnnealingLR(optimizer, T_max=spec.epochs - spec.warmup)],
                                    milestones=[spec.warmup])
         sampler = L.EpochBatches(spec.n_train, spec.batch_size, spec.seed)
-        loaders = {"train": L._EpochCounter(L._loader(lib, x[parts[0]], y[parts[0]], sampler), sampler),
+        loaders = {"train": L._WatchedLoader(L._loader(lib, x[parts[0]], y[parts[0]], sampler), "train", [], sampler),
                    "val": L._loader(lib, x[parts[1]], y[parts[1]], L.EpochBatches(spec.n_val, 64)),
                    "test": L._loader(lib, x[parts[2]], y[parts[2]], L.EpochBatches(spec.n_test, 64))}
         config = {"epochs": spec.epochs, "patience": spec.patience, "max_norm": spec.max_norm}

@@ -1744,7 +1744,7 @@ def test_the_stats_large_mean_case_tells_a_one_pass_std_from_the_formula_on_ever
 
     def numbers(cls, seed):
         case = dict(spec, seed=seed)
-        net = _stats_net(case["sizes"], seed, "float64", case["act"], case["offset"])
+        net = _stats_net(case)
         stats = cls([net[i] for i in case["watch"]])
         for x in _stats_inputs(case)[1]:
             net(x)

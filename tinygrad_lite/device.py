@@ -6,7 +6,7 @@ functions dispatch to CuPy when handed CuPy arrays), so the same op code runs on
 CuPy is optional: it is imported the first time a "cuda" tensor is asked for (``cupy_or_error``), never before.
 It must be CuPy 13 or newer (``cuda.find_cupy`` says so). CuPy refuses to mix its
 arrays with numpy ones; ``check_same_device`` turns that refusal into PyTorch's error, which names the two devices
-and the fix. A GPU played on the CPU (tinygrad_lite/course/exercises/_stand_in_gpu.py), a numpy-backed stand-in
+and the fix. A GPU played on the CPU (tinygrad_lite.course.stand_in_gpu.py), a numpy-backed stand-in
 with CuPy's API and refusals, goes into ``_cupy`` to run every "cuda" path on a machine without a GPU (the tests,
 and lessons 08 and 09).
 """

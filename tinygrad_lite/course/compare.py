@@ -120,7 +120,7 @@ class Diagnosed(str):
 # -------------------------------------------------------------------- float32's rounding in a float64 answer
 # The one hint, course-wide, for an answer that is right but for float32's rounding (a value that went through
 # float32 on its way to a float64 or Python float answer). The check gives it when no more specific mistake matched
-# (``pipeline.hints``); the lessons' own Mistakes for it use the same text (``exercises/_common.FLOAT32_DIGITS``).
+# (``pipeline.hints``); the lessons' own Mistakes for it use the same text (``exercises/kinds.FLOAT32_INSIDE``).
 FLOAT32_CAUSES = (
     "Somewhere on the way a number went through float32 (about 7 significant digits; float64, and a Python float, "
     "keep about 16, and a number below about 1e-38 loses its digits or becomes 0 in float32): a .float(), a tensor "

@@ -1,30 +1,28 @@
 """Lesson 03, the backward pass: the checks of its seven exercises.
 
-- ``03.value_mul_backward``: the backward of a product of two scalar Values, which must ADD each share into
-  ``.grad``: the cases (the visible example first) give an input's ``.grad`` a share from another op before the
-  call, and use one Value as both factors (``a * a``), so that overwriting with ``=`` fails. The answer judged is
-  the state the call leaves (the inputs' ``.grad``; their ``.data`` and ``out.grad`` must not change); the test
-  Values are this module's ``Value``, with the notebook's ``Value`` attributes and arithmetic.
-- ``03.topological_order``: list every node of a scalar graph after all of its inputs. Many orders are right,
-  so the check validates the order (each node once, every reachable node, inputs first) instead of comparing
-  it with one answer; the hidden graphs are made of ``GraphNode`` objects, which have the same ``inputs``
-  attribute as the lesson's ``Value``.
-- ``03.mul_backward``, ``03.relu_backward``, ``03.matmul_backward``, ``03.linear_backward``: the gradients of
-  the inputs of one op, as numpy arrays, given the inputs and the upstream gradient ``grad`` = dL/d(output).
-  Broadcasting is this lesson's topic, so its hint (a broadcast input gets the sum of its copies' gradients)
-  lives here, as the Mistakes of the exercises with a broadcast input.
-- ``03.numerical_grad``: the gradient of a scalar function by central differences, compared with the same
-  differences computed here at the same ``h``. Every argument varies: the function, the array (one of integers,
-  one 2-D), and ``h`` (the default, by keyword, by position, and coarse steps where the central difference is
-  visibly not the exact derivative, so that an ``h`` of one's own fails).
+- ``03.value_mul_backward``: a product's backward on scalar Values, which must ADD each share into ``.grad``: the
+  cases give an input's ``.grad`` a share from another op first, and use one Value as both factors (``a * a``), so
+  that overwriting with ``=`` fails. The state the call leaves is judged (the inputs' ``.grad``; ``.data`` and
+  ``out.grad`` must not change).
+- ``03.topological_order``: every node of a scalar graph after all of its inputs. Many orders are right, so the check
+  validates the order (each node once, every reachable node, inputs first) rather than comparing it with one.
+- ``03.mul_backward``, ``03.relu_backward``, ``03.matmul_backward``, ``03.linear_backward``: the gradients of one
+  op's inputs, as numpy arrays, given the inputs and the upstream gradient ``grad`` = dL/d(output). Broadcasting is
+  this lesson's topic, so its hint (a broadcast input gets the sum of its copies' gradients) lives here, as mistakes
+  of the exercises with a broadcast input. Gradients keep their inputs' dtype, as PyTorch's do: the cases are float64,
+  judged at float64's precision, and one of each is float32 (issue 32), where a float64 array made inside
+  (``np.zeros(shape)``, ``.astype(float)``) shows.
+- ``03.numerical_grad``: central differences, compared with the same differences computed here at the same ``h``.
+  Every argument varies: the function, the array (one of integers, one 2-D), and ``h`` (the default, by keyword, by
+  position, and coarse steps where the central difference is visibly not the exact derivative, so that an ``h`` of
+  one's own fails).
 
-The references use numpy and do not depend on the learner's code. The op backwards keep their inputs' dtype, as
-PyTorch's gradients do: their cases are float64, compared at float64's precision, and one of each is float32
-(issue 32), where a float64 array made inside (``np.zeros(shape)``, ``.astype(float)``) shows. Hints come in tiers:
-the first names the concept, the second (shown when the same mistake comes again) is more concrete; neither is the
-finished line of code.
+The references use numpy and do not depend on the learner's code. Hints come in tiers: the first names the concept,
+the second (when the same mistake comes again) is more concrete; neither is the finished line of code.
 """
 import copy
+import operator
+from functools import partialmethod
 
 import numpy as np
 
@@ -35,21 +33,29 @@ from ...ops.activation import ReLU as ReLUOp
 from ...ops.elementwise import Mul as MulOp
 from ...ops.matmul import Linear as LinearOp
 from ...ops.matmul import MatMul as MatMulOp
-from ..checks import Case, ErrorHint, Exercise, Mistake, register
-from ._common import AnyAnswer, ArrayAnswer, TupleAnswer, _by_dtype, _cast_to, _mistake
+from ..checks import Case, ErrorHint
+from .kinds import (
+    AnyAnswer,
+    ArrayAnswer,
+    TupleAnswer,
+    Within,
+    array_function,
+    cast_to,
+    driven,
+    is_number,
+    mistake,
+    recognised,
+)
 
-# The four op backwards are to be written by hand, in numpy: handing the op to an autograd (the library's, or
-# PyTorch's, its function transforms and forward mode included: an elementwise op's jvp is its vjp) and reading the
-# gradients computes the same numbers without writing any backward. (An autograd's backward is not a catalogued
-# block of blocks.py, so the allowlists of the exercises cannot refuse it: it stays forbidden by name.)
+# The op backwards are written by hand, in numpy: an autograd (the library's or PyTorch's, function transforms and
+# forward mode included: an elementwise op's jvp is its vjp) computes the same numbers without any backward. Not a
+# catalogued block of blocks.py, it is forbidden by name; so is the library's own op (its backward called on an
+# instance of one's own; the text points to ops/ to compare with it): the whole class, as 01.relu forbids ReLUOp, since
+# one object is watched once (the learner makes an op only to use it; the library's own ops are not the learner's).
 AUTOGRAD = (Tensor.backward, autograd.grad, autograd.backward, "torch.Tensor.backward", "torch.autograd.grad",
             "torch.autograd.backward") + tuple(
     f"torch.func.{name}" for name in ("jacfwd", "jacrev", "jvp", "vjp", "grad", "grad_and_value", "linearize")) + tuple(
     f"torch.autograd.functional.{name}" for name in ("jacobian", "vjp", "jvp"))
-# the library's own op, its backward called directly on an instance of one's own (the text points to ops/ to compare
-# with it). The whole class is forbidden, not its backward alone: 01.relu forbids ReLUOp too, and one object is
-# watched once (the learner's code makes an op only to use it; the library's own ops are not the learner's calls)
-MATMUL_OPS = (MatMulOp, LinearOp)
 
 
 def sum_to_shape(grad, shape):
@@ -58,29 +64,19 @@ def sum_to_shape(grad, shape):
     return unbroadcast(np.asarray(grad), tuple(shape))
 
 
-def mean_to_shape(grad, shape):
-    """Like ``sum_to_shape`` with a mean: the mistake of averaging the gradients of a broadcast input's copies."""
-    grad = np.asarray(grad)
-    total = sum_to_shape(grad, shape)
-    return total * (np.prod(shape, dtype=float) / grad.size) if grad.size else total
-
-
 BROADCAST_SUM = (
-    "your gradient has the shape of the op's output, not of its input. An input that was broadcast was used "
-    "once per copy, and by the sum over consumers it gets the SUM of the gradients of all its copies",
+    "your gradient has the shape of the op's output, not of its input. An input that was broadcast was used once per "
+    "copy, and by the sum over consumers it gets the SUM of the gradients of all its copies",
     "sum over the dims that broadcasting added in front or stretched from size 1, so that the gradient gets the "
     "input's own shape: sum_to_shape(g, shape) does exactly that")
 
 
 # -------------------------------------------------------------------- 03.value_mul_backward
 class GraphNode:
-    """A node of a test graph: a label and the nodes it was computed from (``inputs``), like the lesson's Value.
-
-    Labels need not be unique (in the notebook, ``2 * x + 2 * y`` holds two constants labelled 2): the check tells
-    nodes apart by ``_uid``, a number ``_numbered`` gives each node of a case's graph (it survives the copies a
-    check makes of its cases, and is the same in the grader's process as in the learner's kernel). ``op`` is as in
-    the notebook: empty for a leaf, the op's name otherwise (here its label), so that a walk that tests ``v.op``
-    works on these nodes too."""
+    """A node of a test graph: a label and the nodes it was computed from (``inputs``, as the lesson's Value has).
+    Labels need not be unique (``2 * x + 2 * y`` holds two constants labelled 2): nodes are told apart by ``_uid``
+    (``_numbered``: it survives the check's copies of its cases, and is the same in the grader's process as in the
+    learner's kernel). ``op``: empty for a leaf, else its label, so that a walk that tests ``v.op`` works too."""
 
     def __init__(self, label, inputs=(), data=None):
         self.label, self.inputs, self.data, self.grad, self._uid = label, tuple(inputs), data, 0.0, None
@@ -91,9 +87,8 @@ class GraphNode:
 
 
 class Value(GraphNode):
-    """A scalar Value for the checks, with the notebook's attributes (``data``, ``grad``, ``inputs``, ``label``)
-    and its forward arithmetic, so that a share computed from the Values themselves (``b * out.grad``, not
-    ``b.data * out.grad``) becomes a Value, as it would in the notebook, and the check can say so."""
+    """The test Value, with the notebook's attributes and arithmetic: a share computed from the Values themselves
+    (``b * out.grad``, not ``b.data * out.grad``) becomes a Value, as in the notebook, and the check says so."""
 
     def _op(self, other, f, op):
         other_data = other.data if isinstance(other, GraphNode) else other
@@ -101,30 +96,21 @@ class Value(GraphNode):
         out.op = op
         return out
 
-    def __add__(self, other):
-        return self._op(other, lambda p, q: p + q, "+")
-
-    def __mul__(self, other):
-        return self._op(other, lambda p, q: p * q, "*")
-
-    __radd__, __rmul__ = __add__, __mul__
+    __add__ = __radd__ = partialmethod(_op, f=operator.add, op="+")
+    __mul__ = __rmul__ = partialmethod(_op, f=operator.mul, op="*")
 
     def __repr__(self):
         return f"Value({self.label}: data={self.data:g}, grad={self.grad:g})"
 
 
 def value_mul_backward_reference(a, b, out):
-    """out = a * b: add d(out)/da * out.grad = b.data * out.grad into a.grad, and a.data * out.grad into b.grad.
-
-    ``+=``: a may hold shares from other ops already, and when a is b (a * a) it receives both shares.
-    """
+    """out = a * b. ``+=``: a may hold shares from other ops already, and when a is b (a * a) it gets both shares."""
     a.grad += b.data * out.grad
     b.grad += a.data * out.grad
 
 
 def product(a_data, b_data, out_grad, a_grad=0.0, b_grad=0.0, same=False):
-    """The arguments (a, b, out) of a product's backward: out = a * b with out.grad given and a.grad, b.grad preset.
-    With ``same``, a and b are one Value (out = a * a)."""
+    """The arguments (a, b, out) of a product's backward, a.grad and b.grad preset; ``same``: out = a * a."""
     a = Value("a", data=float(a_data))
     a.grad = float(a_grad)
     if same:
@@ -145,29 +131,22 @@ def after_backward(fn, args, kwargs=None):
             "out.grad": out.grad, "returned": returned, "same": a is b}
 
 
-def _start(case):
-    """How the case's gradients start, in words: "a.grad = 0.5 and b.grad = 0" or "a.grad = 0.5 (b is a)"."""
-    a, b, out = case.args
-    if a is b:
-        return f"a.grad = {a.grad:g} (b is a: out = a * a)"
-    return f"a.grad = {a.grad:g} and b.grad = {b.grad:g}"
-
-
-def _is_number(value):
-    return isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
-
-
 def _grad_keys(state):
     return ("a.grad",) if state["same"] else ("a.grad", "b.grad")
 
 
-def _same_grads(got, other):
-    """Whether two states leave the same gradients (numbers only)."""
-    return all(_is_number(got[k]) and np.isclose(got[k], other[k], rtol=1e-9, atol=1e-12) for k in _grad_keys(other))
+def _same_grads(got, other):  # (numbers only)
+    return all(is_number(got[k]) and np.isclose(got[k], other[k], rtol=1e-9, atol=1e-12) for k in _grad_keys(other))
+
+
+def _unchanged(got, case):
+    """Whether the call left the gradients as the case made them (it did nothing, or added 0)."""
+    start = {"a.grad": case.args[0].grad, "b.grad": case.args[1].grad}
+    return all(is_number(got[k]) and got[k] == start[k] for k in _grad_keys(got))
 
 
 def _value_mul_compare(got, expected, case):
-    """None when ``got`` (the state after the learner's call) matches ``expected``; otherwise what differs."""
+    """None when the state after the learner's call matches ``expected``; otherwise what differs."""
     for key in ("a.data", "b.data", "out.data"):
         if got[key] != expected[key]:
             return (f"your function changed {key} from {expected[key]:g} to {got[key]!r}: the backward pass only "
@@ -177,21 +156,22 @@ def _value_mul_compare(got, expected, case):
                 "reads out.grad and sends it on; what it changes is a.grad and b.grad")
     keys = _grad_keys(expected)
     for key in keys:
-        if not _is_number(got[key]):
+        if not is_number(got[key]):
             return (f"{key} became a {type(got[key]).__name__}; the gradients of Values are plain numbers: "
                     "compute each share from numbers (.data and .grad), not from the Values themselves")
-    a, b, out = case.args
     if _same_grads(got, expected):
         return None
+    a, b, out = case.args
+    start = f"a.grad = {a.grad:g} (b is a: out = a * a)" if a is b else f"a.grad = {a.grad:g} and b.grad = {b.grad:g}"
     if _unchanged(got, case):
         if got["returned"] is not None:
             return (f"your function returned {got['returned']!r} and left the gradients as they were. A "
                     "_backward returns nothing: it puts each share into the input's .grad itself")
-        return (f"a.grad and b.grad are unchanged after your function ({_start(case)}): it must add each input's "
+        return (f"a.grad and b.grad are unchanged after your function ({start}): it must add each input's "
                 "share, computed from the values .data and out.grad, into that input's .grad")
     want = ", ".join(f"{k} = {expected[k]:g}" for k in keys)
     have = ", ".join(f"{k} = {got[k]:g}" for k in keys)
-    return (f"the gradients started at {_start(case)}, with a.data = {a.data:g}, b.data = {b.data:g} and "
+    return (f"the gradients started at {start}, with a.data = {a.data:g}, b.data = {b.data:g} and "
             f"out.grad = {out.grad:g}. Expected {want} after your function; got {have}")
 
 
@@ -210,17 +190,11 @@ def _value_mul_cases(rng):
     ]
 
 
-def _unchanged(got, case):
-    """Whether the learner's call left the gradients as the case made them (it did nothing, or added 0)."""
-    a, b, _ = case.args
-    start = {"a.grad": a.grad, "b.grad": b.grad}
-    return all(_is_number(got[k]) and got[k] == start[k] for k in _grad_keys(got))
-
-
 def _state_mistake(wrongs, hint, more=(), unless=()):
-    """A Mistake recognised by the state it leaves: the learner's gradients are those of one of ``wrongs`` (and
-    neither the right ones nor the untouched ones, which say nothing about the mistake, nor those of one of
-    ``unless``, another mistake that leaves the same state on this case: there the state cannot tell which)."""
+    """A mistake recognised by the gradients it leaves, those of ``wrongs`` (one wrong backward or a tuple; not the
+    right ones nor the untouched ones, which say nothing, nor those of ``unless``, which leave the same state)."""
+    wrongs = wrongs if isinstance(wrongs, tuple) else (wrongs,)
+
     def leaves(fns, got, case):
         return any(_same_grads(got, after_backward(fn, copy.deepcopy(case.args))) for fn in fns)
 
@@ -228,101 +202,65 @@ def _state_mistake(wrongs, hint, more=(), unless=()):
         if _same_grads(got, expected) or _unchanged(got, case):
             return False
         return leaves(wrongs, got, case) and not leaves(unless, got, case)
-    return Mistake(hint=hint, more=more, match=match)
+    return recognised(match, hint, more)
 
 
-def _overwrite_both(a, b, out):
-    a.grad = b.data * out.grad
-    b.grad = a.data * out.grad
+def _shares(share, assign=""):
+    """A wrong product backward: ``share(other factor, this factor, out)`` into a.grad, then b.grad, added (+=), or
+    assigned (=) for the factors named in ``assign``."""
+    def backward(a, b, out):
+        a.grad = share(b, a, out) + (0.0 if "a" in assign else a.grad)
+        b.grad = share(a, b, out) + (0.0 if "b" in assign else b.grad)
+    return backward
 
 
-def _overwrite_a(a, b, out):
-    a.grad = b.data * out.grad
-    b.grad += a.data * out.grad
-
-
-def _overwrite_b(a, b, out):
-    a.grad += b.data * out.grad
-    b.grad = a.data * out.grad
+OVERWRITES = tuple(_shares(lambda other, this, out: other.data * out.grad, assign) for assign in ("ab", "a", "b"))
 
 
 def _one_share_for_a_times_a(a, b, out):
     if a is b:  # "one Value, one share": a * a sends a only one of its two shares
         a.grad += a.data * out.grad
     else:
-        a.grad += b.data * out.grad
-        b.grad += a.data * out.grad
+        value_mul_backward_reference(a, b, out)
 
 
-def _own_factor(a, b, out):
-    a.grad += a.data * out.grad
-    b.grad += b.data * out.grad
-
-
-def _local_only(a, b, out):
-    a.grad += b.data
-    b.grad += a.data
-
-
-def _out_data(a, b, out):
-    a.grad += b.data * out.data
-    b.grad += a.data * out.data
-
-
-def _other_grad(a, b, out):
-    a.grad += b.grad * out.grad
-    b.grad += a.grad * out.grad
-
-
-register(Exercise(
-    "03.value_mul_backward",
-    reference=value_mul_backward_reference,
-    cases=_value_mul_cases,
-    call=after_backward,
+driven(
+    "03.value_mul_backward", value_mul_backward_reference, _value_mul_cases, after_backward,
     answer=AnyAnswer(),
     check_inputs=False,  # changing a.grad and b.grad is the point; _value_mul_compare checks the rest
     compare=_value_mul_compare,
     generic_hints=(),
     points=1,
     mistakes=[
-        _state_mistake((_overwrite_both, _overwrite_a, _overwrite_b),
-                       "a gradient is a sum of shares: an input's .grad may already hold the shares of other ops "
-                       "that use it, and in a * a one Value receives the shares of both factors. Your function "
-                       "replaced what was in .grad instead of adding to it",
+        _state_mistake(OVERWRITES, "a gradient is a sum of shares: an input's .grad may already hold the shares of "
+                       "other ops that use it, and in a * a one Value receives the shares of both factors. Your "
+                       "function replaced what was in .grad instead of adding to it",
                        "update each .grad with += (as every _backward in the table does), never with =",
                        unless=(_one_share_for_a_times_a,)),
-        _state_mistake((_one_share_for_a_times_a,),
-                       "in a * a, a is both factors, so it receives both shares: d(a * a)/da = 2a. Your function "
-                       "gave it only one",
-                       "no special case is needed when a is b: the two additions into .grad, one per factor, "
-                       "already give a both shares",
-                       unless=(_overwrite_both, _overwrite_a, _overwrite_b)),
-        _state_mistake((_own_factor,),
-                       "each input's share uses the local derivative with respect to THAT input: d(a * b)/da is "
-                       "b, the other factor",
+        _state_mistake(_one_share_for_a_times_a, "in a * a, a is both factors, so it receives both shares: "
+                       "d(a * a)/da = 2a. Your function gave it only one",
+                       "no special case is needed when a is b: the two additions into .grad, one per factor, already "
+                       "give a both shares",
+                       unless=OVERWRITES),
+        _state_mistake(_shares(lambda other, this, out: this.data * out.grad), "each input's share uses the local "
+                       "derivative with respect to THAT input: d(a * b)/da is b, the other factor",
                        "a's share is built from b.data and out.grad, and b's from a.data and out.grad"),
-        _state_mistake((_local_only,),
-                       "you sent the local derivatives alone; the chain rule multiplies each by the gradient that "
-                       "arrives from the output, out.grad",
+        _state_mistake(_shares(lambda other, this, out: other.data), "you sent the local derivatives alone; the chain "
+                       "rule multiplies each by the gradient that arrives from the output, out.grad",
                        "each share is a local derivative times out.grad"),
-        _state_mistake((_out_data,),
-                       "out.data is the product's value; the gradient flowing back from the loss is out.grad",
+        _state_mistake(_shares(lambda other, this, out: other.data * out.data), "out.data is the product's value; the "
+                       "gradient flowing back from the loss is out.grad",
                        "use out.grad where you used out.data"),
-        _state_mistake((_other_grad,),
-                       "the local derivative of a * b with respect to a is b's value, b.data; b.grad is b's "
-                       "gradient, which has nothing to do with it",
+        _state_mistake(_shares(lambda other, this, out: other.grad * out.grad), "the local derivative of a * b with "
+                       "respect to a is b's value, b.data; b.grad is b's gradient, which has nothing to do with it",
                        "use the inputs' .data (the values) in the shares, and .grad only to add into"),
     ],
-))
+)
 
 
 # -------------------------------------------------------------------- 03.topological_order
 def topological_order_reference(root):
-    """Every node ``root`` depends on (through ``.inputs``), each after all of its inputs; ``root`` is last.
-
-    An iterative depth-first search, as in ``tinygrad_lite.autograd.engine.graph_order``: a node is appended once all
-    of its inputs have been.
-    """
+    """Every node ``root`` depends on, each after its inputs: a depth-first search, as ``engine.graph_order``'s."""
     order, seen, stack = [], set(), [(root, False)]
     while stack:
         node, inputs_done = stack.pop()
@@ -335,14 +273,9 @@ def topological_order_reference(root):
     return order
 
 
-def _unwrap(item):
-    """``as_numpy`` turns each node of the answer into a 0-d object array; take the node back out."""
-    return item.item() if isinstance(item, np.ndarray) and item.dtype == object and item.ndim == 0 else item
-
-
 class _CountingNode(GraphNode):
-    """A GraphNode whose ``inputs`` counts its reads (a property wins over the instance's own ``inputs``, which
-    stays in ``vars``): ``_called_twice`` gives the case's nodes this class while the function runs."""
+    """A GraphNode whose ``inputs`` (a property: it wins over the instance's own, in ``vars``) counts its reads:
+    the case's nodes have this class while ``_called_twice`` runs the function."""
     reads = 0
 
     @property
@@ -352,9 +285,10 @@ class _CountingNode(GraphNode):
 
 
 def _called_twice(fn, args, kwargs):
-    """What the check judges: the lists of two calls on the same graph (``backward`` walks the graph each time it
-    runs, so a set or list kept from one call to the next shows on the second), and how often the two calls read
-    a node's ``inputs`` (a walk that never skips a visited node reads them once per path: exponentially often)."""
+    """What the check judges: the lists of two calls on one graph (``backward`` walks the graph at each run, so a set
+    or list kept from one call to the next shows on the second), how often they read a node's ``inputs`` (once per
+    path, exponentially often, for a walk that never skips a visited node), and the nodes whose ``.grad`` (each node
+    gets one of its own first) or ``.data`` they changed."""
     nodes = topological_order_reference(args[0])
     classes = [type(n) for n in nodes]
     for n in nodes:
@@ -362,30 +296,27 @@ def _called_twice(fn, args, kwargs):
             n.__class__ = _CountingNode
     _CountingNode.reads = 0
     saved = [(n.grad, n.data) for n in nodes]
-    marks = [i + 0.25 for i in range(len(nodes))]  # a .grad of its own for each node: a walk that sets one shows
+    marks = [i + 0.25 for i in range(len(nodes))]
     for n, mark in zip(nodes, marks):
         n.grad = mark
+
+    def kept(now, was):  # the same object, or an equal number
+        return now is was or (type(now) in (float, int) and type(was) in (float, int) and now == was)
     try:
         first = fn(*args, **kwargs)
         second = fn(*args, **kwargs)
         changed = [n.label for n, mark, (_, data) in zip(nodes, marks, saved)
-                   if not (_kept(n.grad, mark) and _kept(n.data, data))]
+                   if not (kept(n.grad, mark) and kept(n.data, data))]
     finally:
         for n, cls, (grad, data) in zip(nodes, classes, saved):
             n.__class__, n.grad, n.data = cls, grad, data
     return {"first": first, "second": second, "inputs_read": _CountingNode.reads, "changed": changed}
 
 
-def _kept(now, was):
-    """Whether an attribute still holds what it held (the same object, or an equal float)."""
-    return now is was or (type(now) in (float, int) and type(was) in (float, int) and now == was)
-
-
 def _topological_problem(got, case):
-    """(kind, text): what is wrong with ``got`` (the record of ``_called_twice``); (None, None) if nothing. The first
-    call's list must be a topological order of the case's graph, the second's too; the two calls together may read
-    the nodes' inputs a few times per node and edge, not once per path."""
-    if not isinstance(got, dict):  # a list judged on its own (the tests of the order rules)
+    """(kind, text): what is wrong with ``got`` (``_called_twice``'s record, or a list); (None, None) if nothing. Both
+    lists must be topological orders, and the calls may read inputs a few times per node and edge, not per path."""
+    if not isinstance(got, dict):
         return _order_problem(got, case)
     kind, text = _order_problem(got["first"], case)
     if kind is not None:
@@ -394,7 +325,8 @@ def _topological_problem(got, case):
     if kind is not None:  # (a walk that went nowhere on the second call only kept its visited set: no isinstance)
         text = text.replace(WENT_NOWHERE, "")
         return "second call", ("your first call on this graph returned a right order, but a second call on the same "
-                               f"graph (backward walks the graph each time it runs) went wrong: {text}")
+                               "graph (backward walks the graph each time it runs) went wrong: "
+                               f"{text}")
     if got.get("changed"):
         names = ", ".join(got["changed"][:6]) + (", ..." if len(got["changed"]) > 6 else "")
         return "changed", (f"your order is right, but your function changed the .grad (or .data) of "
@@ -417,18 +349,18 @@ WENT_NOWHERE = (". Your walk did not go from the root to its inputs. If it tests
 
 def _order_problem(got, case):
     """(kind, text): what is wrong with ``got`` as a topological order of the case's graph; (None, None) if
-    nothing. The kinds with a Mistake (and its hints) are "repeated", "same label", "leaves", "one leaf", "missing",
-    "earlier call", "reversed" and "order". Nodes are told apart by ``_uid`` (two may share a label) and named by their
-    label."""
+    nothing. Nodes are told apart by ``_uid`` (two may share a label) and named by their label."""
+    def unwrap(item):  # as_numpy made each node of the answer a 0-d object array
+        return item.item() if isinstance(item, np.ndarray) and item.dtype == object and item.ndim == 0 else item
     root = case.args[0]
     nodes = topological_order_reference(root)
     graph = {n._uid: [p._uid for p in n.inputs] for n in nodes}
-    got = _unwrap(got)
+    got = unwrap(got)
     if got is None:
         return "none", "expected a list of nodes, got None: did you forget to return the list?"
     if not isinstance(got, (list, tuple)):
         return "type", f"expected a list of nodes, got {type(got).__name__}: collect the nodes in a list and return it"
-    items = [_unwrap(g) for g in got]
+    items = [unwrap(g) for g in got]
     if not all(hasattr(n, "label") and hasattr(n, "inputs") and hasattr(n, "_uid") for n in items):
         kinds = sorted({type(n).__name__ for n in items if not hasattr(n, "inputs")}) or ["other objects"]
         return "items", (f"the list should hold the nodes themselves (objects with .inputs, like Value), but it "
@@ -450,15 +382,17 @@ def _order_problem(got, case):
                             "node must appear exactly once")
     missing = [k for k in graph if k not in keys]
     if missing:
-        text = (f"your list has {_nodes(len(keys))} but the graph has {_nodes(len(graph))}: missing "
+        def count(n):
+            return f"{n} node" if n == 1 else f"{n} nodes"
+        text = (f"your list has {count(len(keys))} but the graph has {count(len(graph))}: missing "
                 f"{', '.join(name[k] for k in missing)}")
         listed = {name[k] for k in keys}
         if all(name[k] in listed for k in missing):
-            return "same label", text + (" (your list holds another node with the same label: two different nodes "
-                                         "may carry one label)")
+            return "same label", text + (" (your list holds another node with the same label: two different nodes may "
+                                         "carry one label)")
         if all(not graph[k] for k in missing):
             return "leaves", text + " (each of them a leaf: a node with no inputs)"
-        if not keys or keys == [root._uid]:  # the walk went nowhere (no Mistake: the text says why)
+        if not keys or keys == [root._uid]:  # the walk went nowhere (no mistake row: the text says why)
             return "went nowhere", text + WENT_NOWHERE
         if len(set(keys)) == 1 and not graph[keys[0]]:  # one leaf: e.g. `return visit(p)` inside the loop
             return "one leaf", text + f" (your walk reached the leaf {name[keys[0]]} and listed no other node)"
@@ -470,8 +404,8 @@ def _order_problem(got, case):
     edges = [(p, n) for n in graph for p in graph[n]]
     if edges and all(position[p] > position[n] for p, n in edges):
         return "reversed", ("in your list every node comes before its inputs (the root first): the opposite of a "
-                            "topological order, which lists every node after its inputs (the root last); backward "
-                            "then walks that list in reverse")
+                            "topological order, which lists every node after its inputs (the root last); backward then "
+                            "walks that list in reverse")
     for p, n in edges:
         if position[p] > position[n]:
             return "order", (f"node {name[n]} comes before its input {name[p]} (positions {position[n]} and "
@@ -479,23 +413,11 @@ def _order_problem(got, case):
     return None, None
 
 
-def _nodes(n):
-    return f"{n} node" if n == 1 else f"{n} nodes"
-
-
-def _topological_compare(got, expected, case):
-    """None when ``got`` is a topological order of the case's graph; otherwise what is wrong."""
-    return _topological_problem(got, case)[1]
-
-
-def _topological_mistake(kind, hint, more):
-    return Mistake(hint=hint, more=more, match=lambda got, expected, case: _topological_problem(got, case)[0] == kind)
-
-
-def _chain(n, name="v"):
-    node = GraphNode(f"{name}0")
+def _chain(n, square=False):
+    """v_i = v_(i-1) * c_i, n times; ``square``: v_i = v_(i-1) * v_(i-1), 2**n paths from the root to v0."""
+    node = GraphNode("v0")
     for i in range(1, n + 1):
-        node = GraphNode(f"{name}{i}", [node, GraphNode(f"c{i}")])
+        node = GraphNode(f"v{i}", [node, node] if square else [node, GraphNode(f"c{i}")])
     return node
 
 
@@ -509,21 +431,10 @@ def _random_dag(rng, n):
     return GraphNode("root", [nodes[-1], nodes[-2]])
 
 
-def neuron_example():
-    """The graph of the notebook's neuron: out = tanh(x1*w1 + x2*w2 + b), labelled as the notebook labels it."""
-    x1, w1, x2, w2, b = (GraphNode(s) for s in ("x1", "w1", "x2", "w2", "b"))
-    x1w1 = GraphNode("x1*w1", [x1, w1])
-    x2w2 = GraphNode("x2*w2", [x2, w2])
-    s = GraphNode("x1*w1+x2*w2", [x1w1, x2w2])
-    n = GraphNode("n", [s, b])
-    return GraphNode("out", [n])
-
-
 def _numbered(root, graph):
-    """``root``, with each node of its graph named ``_uid`` "graph.i" (i in the reference's order; ``graph`` tells
-    the cases apart, for a list that still holds an earlier call's nodes), and given the value i + 0.5 where it has
-    none: every node then holds a value of its own, except where a case makes two equal on purpose (the two 2s of
-    ``_same_labels``), so that remembering nodes by value fails only there."""
+    """``root``, each node of its graph with the ``_uid`` "graph.i" (``graph`` tells cases apart, for a list that
+    holds an earlier call's nodes) and, where it has none, the value i + 0.5: remembering nodes by value then fails
+    only where a case makes two equal on purpose (the two 2s of 2 * x + 2 * y)."""
     for i, node in enumerate(topological_order_reference(root)):
         node._uid = f"{graph}.{i}"
         if node.data is None:
@@ -531,395 +442,316 @@ def _numbered(root, graph):
     return root
 
 
-def _same_labels():
-    """The graph of 2 * x + 2 * y as the notebook's Value builds it: each 2 becomes its own Value labelled "2"."""
-    x, y, two, other_two = GraphNode("x"), GraphNode("y"), GraphNode("2", data=2.0), GraphNode("2", data=2.0)
-    return GraphNode("2*x+2*y", [GraphNode("2*x", [two, x]), GraphNode("2*y", [other_two, y])])
-
-
 def _topological_cases(rng):
+    # the notebook's neuron, out = tanh(x1*w1 + x2*w2 + b), labelled as the notebook labels it
+    x1, w1, x2, w2, b = (GraphNode(s) for s in ("x1", "w1", "x2", "w2", "b"))
+    s = GraphNode("x1*w1+x2*w2", [GraphNode("x1*w1", [x1, w1]), GraphNode("x2*w2", [x2, w2])])
+    neuron = GraphNode("out", [GraphNode("n", [s, b])])
     x = GraphNode("x")
     xx = GraphNode("x*x", [x, x])
     a = GraphNode("a")
-    b, c = GraphNode("relu(a)", [a]), GraphNode("tanh(a)", [a])
+    relu_a, tanh_a = GraphNode("relu(a)", [a]), GraphNode("tanh(a)", [a])
+    # 2 * x + 2 * y as the notebook's Value builds it: each 2 becomes its own Value labelled "2"
+    twos = GraphNode("2", data=2.0), GraphNode("2", data=2.0)
+    two_x_two_y = GraphNode("2*x+2*y", [GraphNode("2*x", [twos[0], GraphNode("x")]),
+                                        GraphNode("2*y", [twos[1], GraphNode("y")])])
     return [
-        Case((_numbered(neuron_example(), 0),), visible=True),
+        Case((_numbered(neuron, 0),), visible=True),
         Case((_numbered(GraphNode("x*x+x", [xx, x]), 1),), "x*x + x: x is used three times"),
-        Case((_numbered(GraphNode("d", [b, c]), 2),), "a diamond: a feeds two ops that meet again"),
-        Case((_numbered(_same_labels(), 3),), "2 * x + 2 * y: two different constants, both labelled 2"),
+        Case((_numbered(GraphNode("d", [relu_a, tanh_a]), 2),), "a diamond: a feeds two ops that meet again"),
+        Case((_numbered(two_x_two_y, 3),), "2 * x + 2 * y: two different constants, both labelled 2"),
         Case((_numbered(_chain(40), 4),), "a chain of 40 multiplications"),
-        Case((_numbered(_squares(16), 7),), "v = v * v, 16 times: each node is both inputs of the next"),
+        Case((_numbered(_chain(16, square=True), 7),), "v = v * v, 16 times: each node is both inputs of the next"),
         Case((_numbered(_random_dag(rng, 30), 5),), "a random graph of 30 nodes, some not used by the root"),
         Case((_numbered(_random_dag(rng, 60), 6),), "a random graph of 60 nodes"),
     ]
 
 
-def _squares(n):
-    """v = v * v, n times: 2**n paths lead from the root to v0, through n + 1 nodes."""
-    node = GraphNode("v0")
-    for i in range(1, n + 1):
-        node = GraphNode(f"v{i}", [node, node])
-    return node
+def _order_mistake(kind, hint, more):  # the row of a kind of problem that _topological_problem finds
+    return recognised(lambda got, expected, case: _topological_problem(got, case)[0] == kind, hint, more)
 
 
-register(Exercise(
-    "03.topological_order",
-    reference=topological_order_reference,
-    cases=_topological_cases,
-    call=_called_twice,
-    compare=_topological_compare,
-    answer=AnyAnswer(),  # many orders are right: _topological_compare judges the list
+driven(
+    "03.topological_order", topological_order_reference, _topological_cases, _called_twice,
+    compare=lambda got, expected, case: _topological_problem(got, case)[1],
+    answer=AnyAnswer(),  # many orders are right: the compare judges the list
     generic_hints=(),
     points=2,
-    mistakes=[
-        _topological_mistake("repeated",
-                             "a node used by two ops (like x in x*x + x) is reached once through each of them: "
-                             "remember which nodes you have visited, and skip a node you have seen before",
-                             "keep a set of the visited nodes; a node goes into it when it is first visited"),
-        _topological_mistake("same label",
-                             "two different nodes may carry the same label (2 * x + 2 * y has two constants "
-                             "labelled 2), and some nodes have no label at all: remember the visited nodes "
-                             "themselves, not their labels (or values)",
-                             "a set of the node objects tells two nodes apart even when their labels and values "
-                             "are equal: put the node itself in your set of visited nodes"),
-        _topological_mistake("leaves",
-                             "the leaves belong in the list too: the inputs and weights, which no op computed, are "
-                             "nodes whose gradients backward must fill in (a leaf is a node with no inputs)",
-                             "append every node you visit, the ones without inputs included"),
-        _topological_mistake("one leaf",
-                             "each visit must go on to every input of its node, and then append the node itself. "
-                             "A return inside the loop over the inputs (return visit(p), say) ends the visit at its "
-                             "first input, before the node is appended",
-                             "call visit on each input without returning, and append the node after the loop"),
-        _topological_mistake("missing",
-                             "visit the inputs of every node you reach, and their inputs in turn, not only the "
-                             "inputs of the root",
-                             "the visit of a node calls the visit of each of its inputs (recursion)"),
-        _topological_mistake("earlier call",
-                             "your list still holds the nodes of an earlier call: a list or set made once and kept "
-                             "from one call to the next (a default argument such as order=[], or a global) grows "
-                             "with every call. Each call needs a new, empty one",
-                             "a default value is made once, when `def` runs, not at each call: create the list and "
-                             "the set inside the function's body"),
-        _topological_mistake("second call",
-                             "your function keeps something from one call to the next (a set or list made once, "
-                             "outside the function or as a default argument): a second call on the same graph finds "
-                             "its nodes already marked as visited. Each call needs a new, empty one",
-                             "create the set of visited nodes and the list inside the function's body"),
-        _topological_mistake("revisits",
-                             "a node reached through two paths (v in v * v, or both sides of a diamond) must be "
-                             "visited once: keep a set of the visited nodes and skip a node that is in it, instead "
-                             "of visiting it again (and removing or moving the repeats afterwards)",
-                             "test whether a node is in your visited set before visiting its inputs"),
-        _topological_mistake("changed",
-                             "topological_order only lists the nodes: backward resets the computed nodes' .grad "
-                             "itself, and the leaves' .grad must keep what earlier backward passes added to it "
-                             "(section 11), so a walk that sets .grad (to 0, or the root's to 1) loses it",
-                             "remove the lines of your function that assign to a node's .grad or .data"),
-        _topological_mistake("reversed",
-                             "a node may go into the list only once all of its inputs are in it",
-                             "append a node after the visits of its inputs have returned, not before them"),
-        _topological_mistake("order",
-                             "a node may go into the list only once the visits of all of its inputs have finished. "
-                             "Reversing another walk's list (a breadth-first walk from the root, or a depth-first "
-                             "one that lists each node before its inputs) does not give such an order in general",
-                             "use a depth-first visit that appends a node after it has visited all of its inputs"),
-    ],
-))
+    mistakes=[_order_mistake(*row) for row in (
+        ("repeated", "a node used by two ops (like x in x*x + x) is reached once through each of them: remember which "
+         "nodes you have visited, and skip a node you have seen before",
+         "keep a set of the visited nodes; a node goes into it when it is first visited"),
+        ("same label", "two different nodes may carry the same label (2 * x + 2 * y has two constants labelled 2), and "
+         "some nodes have no label at all: remember the visited nodes themselves, not their labels (or values)",
+         "a set of the node objects tells two nodes apart even when their labels and values are equal: put the node "
+         "itself in your set of visited nodes"),
+        ("leaves", "the leaves belong in the list too: the inputs and weights, which no op computed, are nodes whose "
+         "gradients backward must fill in (a leaf is a node with no inputs)",
+         "append every node you visit, the ones without inputs included"),
+        ("one leaf", "each visit must go on to every input of its node, and then append the node itself. A return "
+         "inside the loop over the inputs (return visit(p), say) ends the visit at its first input, before the node is "
+         "appended",
+         "call visit on each input without returning, and append the node after the loop"),
+        ("missing", "visit the inputs of every node you reach, and their inputs in turn, not only the inputs of the "
+         "root",
+         "the visit of a node calls the visit of each of its inputs (recursion)"),
+        ("earlier call", "your list still holds the nodes of an earlier call: a list or set made once and kept from "
+         "one call to the next (a default argument such as order=[], or a global) grows with every call. Each call "
+         "needs a new, empty one",
+         "a default value is made once, when `def` runs, not at each call: create the list and the set inside the "
+         "function's body"),
+        ("second call", "your function keeps something from one call to the next (a set or list made once, outside the "
+         "function or as a default argument): a second call on the same graph finds its nodes already marked as "
+         "visited. Each call needs a new, empty one",
+         "create the set of visited nodes and the list inside the function's body"),
+        ("revisits", "a node reached through two paths (v in v * v, or both sides of a diamond) must be visited once: "
+         "keep a set of the visited nodes and skip a node that is in it, instead of visiting it again (and removing or "
+         "moving the repeats afterwards)",
+         "test whether a node is in your visited set before visiting its inputs"),
+        ("changed", "topological_order only lists the nodes: backward resets the computed nodes' .grad itself, and the "
+         "leaves' .grad must keep what earlier backward passes added to it (section 11), so a walk that sets .grad (to "
+         "0, or the root's to 1) loses it",
+         "remove the lines of your function that assign to a node's .grad or .data"),
+        ("reversed", "a node may go into the list only once all of its inputs are in it",
+         "append a node after the visits of its inputs have returned, not before them"),
+        ("order", "a node may go into the list only once the visits of all of its inputs have finished. Reversing "
+         "another walk's list (a breadth-first walk from the root, or a depth-first one that lists each node before "
+         "its inputs) does not give such an order in general",
+         "use a depth-first visit that appends a node after it has visited all of its inputs"),
+    )],
+)
+
+
+# -------------------------------------------------------------------- the op backwards: what the four share
+IN_FLOAT32 = ("you turned the inputs into float32: it keeps about 7 significant digits where float64 keeps about 16, "
+              "so the gradients differ from about their 8th significant digit on. Keep the precision of the float64 "
+              "inputs",
+              "leave out the conversion to float32 (np.asarray(x) keeps x's float64)")
+# a float32 gradient on a float64 case, however it came (before the other mistakes, which a rounding may match), and
+# a float64 gradient on the float32 case (issue 32)
+FLOAT32_GRADIENT = cast_to("float32", "float64", *IN_FLOAT32)
+FLOAT64_GRADIENT = cast_to(
+    "float64", "float32",
+    "the inputs are float32 in this case, and your gradient is float64: an array made inside with numpy's default "
+    "float64 (np.zeros(shape), np.ones(shape), .astype(float), dtype=float) turned it into float64. A gradient has the "
+    "dtype of its input, as PyTorch's .grad does, so that the engine can add it into the input's gradient and the "
+    "optimizer update the float32 weight with it",
+    "numpy's promotion rule decides the dtype: an operation on a float32 array stays float32 when the other operand is "
+    "float32 too, a boolean array or a plain Python number; it becomes float64 when the other operand is float64 (an "
+    "array made with numpy's default dtype, or a numpy float64 number) or an int64 array. Find the operand of yours "
+    "that is float64 and make it in the inputs' dtype (section 4's contract)")
+# these backward functions are sums of products of float64 numbers: a right answer agrees with the reference to
+# about 1e-15 relative, one that went through float32 only to about 1e-8 (the default rtol of 1e-5 would pass it).
+# The float32 case (issue 32) at float32's precision: its sums may be added in another order
+EXACT = Within(1e-10, 1e-12)
+OP_BACKWARD = {"judge": Within(1e-5, 1e-6), "judge64": EXACT, "dtype_mistakes": (FLOAT32_GRADIENT, FLOAT64_GRADIENT)}
+
+
+def _float32(*arrays):  # (drawn in float64, as the other cases)
+    return tuple(np.asarray(a, dtype=np.float32) for a in arrays)
+
+
+def _in_float32(reference):
+    """The mistake of the reference on float32 copies of its inputs (grad kept): right to 7 digits only."""
+    def wrong(*args):
+        *inputs, grad = args
+        return reference(*(np.asarray(a, dtype=np.float32) for a in inputs), grad)
+    return mistake(wrong, *IN_FLOAT32)
 
 
 # -------------------------------------------------------------------- 03.mul_backward
 def mul_backward_reference(x, y, grad):
-    """z = x * y (broadcast): dL/dx = sum_to_shape(grad * y, x.shape), dL/dy = sum_to_shape(grad * x, y.shape), in
-    the inputs' dtype."""
+    """z = x * y (broadcast), in the inputs' dtype."""
     x, y = np.asarray(x), np.asarray(y)
     return sum_to_shape(grad * y, x.shape), sum_to_shape(grad * x, y.shape)
-
-
-MUL_EXAMPLE = (np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), np.array([10.0, -1.0, 0.5]),
-               np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.5]]))
-
-
-def _summed_everything(x, y, g):
-    """The gradient of a broadcast input summed over all of its dims, down to one number."""
-    def down(d, shape):
-        return d if d.shape == shape else d.sum()
-    return down(g * y, np.shape(x)), down(g * x, np.shape(y))
-
-
-def _summed_axis0(x, y, g):
-    """The gradient of a broadcast input summed over axis 0, whatever dims were broadcast."""
-    def down(d, shape):
-        return d if d.shape == shape else d.sum(axis=0)
-    return down(g * y, np.shape(x)), down(g * x, np.shape(y))
-
-
-def _one_row(rng, shape):
-    """An upstream gradient that is 0 everywhere but in one row."""
-    grad = np.zeros(shape)
-    grad[int(rng.integers(shape[0]))] = rng.standard_normal(shape[1:])
-    return grad
 
 
 def _mul_cases(rng):
     def r(*shape):
         return rng.standard_normal(shape)
+
+    def one_row(shape):  # an upstream gradient that is 0 everywhere but in one row
+        grad = np.zeros(shape)
+        grad[int(rng.integers(shape[0]))] = rng.standard_normal(shape[1:])
+        return grad
+
+    def with_zeros(x, y, grad):  # two entries of x and one of y set to 0, as value_mul's check has a.data = 0
+        x[0, 1] = x[2, 3] = y[2] = 0.0
+        return x, y, grad
     return [
-        Case(tuple(a.copy() for a in MUL_EXAMPLE), visible=True),
+        Case((np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), np.array([10.0, -1.0, 0.5]),
+              np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.5]])), visible=True),
         Case((r(4, 5), r(4, 5), r(4, 5)), "same shapes, no broadcasting"),
         Case((r(3, 4), r(3, 1), r(3, 4)), "y is a column (3, 1), stretched over 4 columns"),
         Case((r(1, 5), r(4, 1), r(4, 5)), "both broadcast: (1, 5) * (4, 1)"),
         Case((np.array(1.5), r(3, 4), r(3, 4)), "x is a single number (a 0-d array)"),
-        Case((r(6, 3), r(3), _one_row(rng, (6, 3))), "an upstream gradient that is 0 but in one row"),
+        Case((r(6, 3), r(3), one_row((6, 3))), "an upstream gradient that is 0 but in one row"),
         Case((100 * r(5, 3), r(3), r(5, 3)), "large values"),
         # (review of issue 46) a local derivative written as z / x (grad * (x * y) / x) is right wherever x != 0
-        Case(_with_zeros(r(3, 4), r(4), r(3, 4)), "zeros in x and in y, y (4,) broadcast over 3 rows"),
+        Case(with_zeros(r(3, 4), r(4), r(3, 4)), "zeros in x and in y, y (4,) broadcast over 3 rows"),
         # issue 32: a float32 op's gradients are float32 (PyTorch's .grad of a float32 tensor is); the last case
         Case(_float32(r(3, 4), r(4), r(3, 4)), "float32 arrays, y (4,) broadcast over 3 rows: the gradients are "
-                                               "float32, like the inputs"),
+             "float32, like the inputs"),
     ]
 
 
-def _with_zeros(x, y, grad):
-    """The case's x and y with a few entries set to 0 (two of x, one of y), as value_mul's check has a.data = 0."""
-    x, y = x.copy(), y.copy()
-    x[0, 1] = x[2, 3] = 0.0
-    y[2] = 0.0
-    return x, y, grad
-
-
 def _divided_by_an_input(got, expected, case):
-    """A gradient with nan or inf on a case whose x or y holds zeros: a local derivative computed by dividing by an
-    input (z / x for y), which is 0 / 0 or a division by 0 there."""
+    """nan or inf on a case whose x or y holds zeros: a local derivative computed as a division by an input."""
     if not any((np.asarray(a) == 0).any() for a in case.args[:2]):
         return False
     parts = got if isinstance(got, tuple) else (got,)
     return any(isinstance(p, np.ndarray) and p.dtype.kind in "fc" and not np.isfinite(p).all() for p in parts)
 
 
-def _float32(*arrays):
-    """The case's arrays in float32 (drawn in float64, as the other cases)."""
-    return tuple(np.asarray(a, dtype=np.float32) for a in arrays)
+def _each_input(to_shape):
+    """A wrong mul backward: grad times the other input, brought to the input's shape by ``to_shape(g, shape)``."""
+    return lambda x, y, g: (to_shape(g * y, np.shape(x)), to_shape(g * x, np.shape(y)))
 
 
-def _in_float32(reference):
-    """The reference on float32 copies of its array inputs (the upstream gradient kept): right to 7 digits only."""
-    def wrong(*args):
-        *inputs, grad = args
-        return reference(*(np.asarray(a, dtype=np.float32) for a in inputs), grad)
-    return _mistake(wrong, *IN_FLOAT32)
-
-
-IN_FLOAT32 = ("you turned the inputs into float32: it keeps about 7 significant digits where float64 keeps about 16, "
-              "so the gradients differ from about their 8th significant digit on. Keep the precision of the float64 "
-              "inputs",
-              "leave out the conversion to float32 (np.asarray(x) keeps x's float64)")
-# a float32 gradient on a float64 case, however it came (before the other mistakes, which a rounding may match)
-FLOAT32_GRADIENT = _cast_to("float32", "float64", *IN_FLOAT32)
-# a float64 gradient on the float32 case (issue 32)
-FLOAT64_GRADIENT = _cast_to(
-    "float64", "float32",
-    "the inputs are float32 in this case, and your gradient is float64: an array made inside with numpy's default "
-    "float64 (np.zeros(shape), np.ones(shape), .astype(float), dtype=float) turned it into float64. A gradient has "
-    "the dtype of its input, as PyTorch's .grad does, so that the engine can add it into the input's gradient and "
-    "the optimizer update the float32 weight with it",
-    "numpy's promotion rule decides the dtype: an operation on a float32 array stays float32 when the other operand "
-    "is float32 too, a boolean array or a plain Python number; it becomes float64 when the other operand is float64 "
-    "(an array made with numpy's default dtype, or a numpy float64 number) or an int64 array. Find the operand of "
-    "yours that is float64 and make it in the inputs' dtype (section 4's contract)")
-
-# these backward functions are sums of products of float64 numbers: a right answer agrees with the reference to
-# about 1e-15 relative, one that went through float32 only to about 1e-8 (the default rtol of 1e-5 would pass it).
-# The float32 case (issue 32) at float32's precision: its sums may be added in another order
-EXACT = {"rtol": 1e-10, "atol": 1e-12}
-AT_ITS_PRECISION = _by_dtype(1e-5, 1e-6, rtol64=EXACT["rtol"], atol64=EXACT["atol"])
-
-
-register(Exercise(
-    "03.mul_backward",
-    reference=mul_backward_reference,
-    **EXACT,
-    compare=AT_ITS_PRECISION,
-    cases=_mul_cases,
+array_function(
+    "03.mul_backward", mul_backward_reference, _mul_cases, **OP_BACKWARD, match=EXACT,
     answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference")),
     generic_hints=("sign", "factor"),
     forbid=AUTOGRAD + (MulOp,),  # the library's autograd (or PyTorch's), or its op's own backward
     allow=("arithmetic", "sum"),  # the text's building blocks (sum_to_shape is made of them)
     points=2,
     mistakes=[
-        FLOAT32_GRADIENT,
-        FLOAT64_GRADIENT,
         _in_float32(mul_backward_reference),
-        Mistake(match=_divided_by_an_input,
-                hint="your gradient is nan or inf where an input is 0: a division by an input (the local derivative "
-                     "written as z / x) fails there. The local derivative of x * y with respect to x is y itself",
-                more="no division is needed: multiply grad by the other input"),
-        _mistake(lambda x, y, g: (sum_to_shape(g * x, np.shape(x)), sum_to_shape(g * y, np.shape(y))),
-                 "each input's gradient uses the local derivative with respect to THAT input: d(x*y)/dx is y, "
-                 "the other input",
-                 "dL/dx is built from grad and y, and dL/dy from grad and x"),
-        _mistake(lambda x, y, g: (np.asarray(y, dtype=float), np.asarray(x, dtype=float)),
-                 "you returned the local derivatives alone; the chain rule multiplies each one by the upstream "
-                 "gradient grad",
-                 "each gradient is a local derivative times grad (elementwise), then brought to its input's shape"),
-        _mistake(lambda x, y, g: (g * y, g * x), *BROADCAST_SUM),
-        _mistake(lambda x, y, g: (mean_to_shape(g * y, np.shape(x)), mean_to_shape(g * x, np.shape(y))),
-                 "a broadcast input gets the SUM of the gradients of its copies, not their mean: each copy moves "
-                 "the output on its own, and the effects add up",
-                 "replace the mean over the broadcast dims by a sum (sum_to_shape)"),
-        _mistake(_summed_everything,
-                 "you summed the gradient of a broadcast input over every dim, down to one number. Sum only over "
-                 "the dims that broadcasting added or stretched: the result keeps the input's own shape",
-                 "sum_to_shape(g, shape) sums over exactly those dims"),
-        _mistake(_summed_axis0,
-                 "which dims to sum depends on the shapes: broadcasting adds dims in front and stretches dims of "
-                 "size 1 wherever they are, so a fixed axis 0 is right only for some inputs",
-                 "compare the input's shape with grad's, dim by dim from the right: sum over the extra dims in "
-                 "front and over each dim where the input has size 1 (sum_to_shape does both)"),
+        recognised(_divided_by_an_input, "your gradient is nan or inf where an input is 0: a division by an input (the "
+                   "local derivative written as z / x) fails there. The local derivative of x * y with respect to x is "
+                   "y itself",
+                   "no division is needed: multiply grad by the other input"),
+        mistake(lambda x, y, g: (sum_to_shape(g * x, np.shape(x)), sum_to_shape(g * y, np.shape(y))),
+                "each input's gradient uses the local derivative with respect to THAT input: d(x*y)/dx is y, the other "
+                "input",
+                "dL/dx is built from grad and y, and dL/dy from grad and x"),
+        mistake(lambda x, y, g: (np.asarray(y, dtype=float), np.asarray(x, dtype=float)),
+                "you returned the local derivatives alone; the chain rule multiplies each one by the upstream gradient "
+                "grad",
+                "each gradient is a local derivative times grad (elementwise), then brought to its input's shape"),
+        mistake(_each_input(lambda d, shape: d), *BROADCAST_SUM),
+        mistake(_each_input(lambda d, shape: sum_to_shape(d, shape) * (np.prod(shape, dtype=float) / max(d.size, 1))),
+                "a broadcast input gets the SUM of the gradients of its copies, not their mean: each copy moves the "
+                "output on its own, and the effects add up",
+                "replace the mean over the broadcast dims by a sum (sum_to_shape)"),
+        mistake(_each_input(lambda d, shape: d if d.shape == shape else d.sum()), "you summed the gradient of a "
+                "broadcast input over every dim, down to one number. Sum only over the dims that broadcasting added or "
+                "stretched: the result keeps the input's own shape",
+                "sum_to_shape(g, shape) sums over exactly those dims"),
+        mistake(_each_input(lambda d, shape: d if d.shape == shape else d.sum(axis=0)), "which dims to sum depends on "
+                "the shapes: broadcasting adds dims in front and stretches dims of size 1 wherever they are, so a "
+                "fixed axis 0 is right only for some inputs",
+                "compare the input's shape with grad's, dim by dim from the right: sum over the extra dims in front "
+                "and over each dim where the input has size 1 (sum_to_shape does both)"),
     ],
-))
+)
 
 
 # -------------------------------------------------------------------- 03.relu_backward
-def _wrong_only_at_zero(got, expected, case):
-    """The answer is right wherever x != 0 and wrong somewhere where x == 0 (x >= 0, a Heaviside step of 0.5 ...)."""
-    x = np.asarray(case.args[0])
-    got = np.asarray(got, dtype=np.float64) if isinstance(got, np.ndarray) else None
-    if got is None or got.shape != x.shape or not (x == 0).any():
-        return False
-    close = np.isclose(got, expected, rtol=1e-5, atol=1e-7)
-    return bool(close[x != 0].all() and not close[x == 0].all())
-
-
-def _divided_by_x(got, expected, case):
-    """The answer is nan or inf where x == 0 and right elsewhere: a 0/1 factor written as a division by x, such as
-    max(x, 0) / x (0 / 0 at x = 0)."""
-    x = np.asarray(case.args[0])
-    if not isinstance(got, np.ndarray) or got.shape != x.shape or got.dtype.kind not in "fc" or not (x == 0).any():
-        return False
-    with np.errstate(all="ignore"):
-        close = np.isclose(got, expected, rtol=1e-5, atol=1e-7)
-    return bool(close[x != 0].all() and not np.isfinite(got[x == 0]).all())
-
-
 def relu_backward_reference(x, grad):
     """z = max(x, 0): dL/dx = grad where x > 0, else 0 (0 at x = 0 exactly, as in PyTorch)."""
     return np.where(np.asarray(x) > 0, grad, 0.0)
 
 
-RELU_EXAMPLE = (np.array([[-1.5, 0.0, 2.0], [0.5, -0.2, 0.0]]), np.array([[1.0, 2.0, 3.0], [-4.0, 5.0, -6.0]]))
-
-
-def _all_but_one(rng, shape, sign):
-    """Values of one ``sign``, at least 0.1 away from 0, but one of the other sign at a random place."""
-    x = sign * (rng.random(shape) + 0.1)
-    x[np.unravel_index(int(rng.integers(x.size)), x.shape)] *= -1
-    return x
-
-
 def _relu_cases(rng):
+    def all_but_one(shape, sign):  # values of one sign, at least 0.1 away from 0, but one of the other sign
+        x = sign * (rng.random(shape) + 0.1)
+        x[np.unravel_index(int(rng.integers(x.size)), x.shape)] *= -1
+        return x
+
+    def near_zero():  # however small, a positive input lets the gradient through; 5e-324 is float64's smallest
+        x = np.concatenate([[5e-324, 1e-300], np.geomspace(1e-9, 0.05, 8)])
+        return rng.permutation(np.concatenate([x, -x]))
+
+    def tiny32():  # two positive entries below float32's smallest normal number 1.2e-38 (one its smallest), one < 0
+        x = rng.standard_normal((3, 4)).astype(np.float32)
+        x.flat[[1, 6, 9]] = np.array([1e-40, 1.4e-45, -1e-40], dtype=np.float32)
+        return x
     with_zeros = rng.standard_normal((4, 5))
     with_zeros[rng.random((4, 5)) < 0.3] = 0.0
     return [
-        Case(tuple(a.copy() for a in RELU_EXAMPLE), visible=True),
+        Case((np.array([[-1.5, 0.0, 2.0], [0.5, -0.2, 0.0]]), np.array([[1.0, 2.0, 3.0], [-4.0, 5.0, -6.0]])),
+             visible=True),
         Case((rng.standard_normal((4, 5)), rng.standard_normal((4, 5))), "a 4 x 5 batch"),
-        Case((_all_but_one(rng, (3, 3), -1.0), rng.standard_normal((3, 3))),
+        Case((all_but_one((3, 3), -1.0), rng.standard_normal((3, 3))),
              "all inputs negative but one: the gradient passes at that one only"),
-        Case((_all_but_one(rng, 6, 1.0), rng.standard_normal(6)),
+        Case((all_but_one(6, 1.0), rng.standard_normal(6)),
              "all inputs positive but one: the gradient passes unchanged except there"),
         Case((with_zeros, rng.standard_normal((4, 5))), "many inputs exactly 0"),
         Case((1e3 * rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 3, 4))), "large values, 3 dims"),
-        Case((_near_zero(rng), rng.standard_normal(20)), "inputs close to 0 on both sides, 5e-324 (float64's "
-                                                            "smallest number) to 0.05 away"),
+        Case((near_zero(), rng.standard_normal(20)), "inputs close to 0 on both sides, 5e-324 (float64's smallest "
+             "number) to 0.05 away"),
         # issue 32: a float32 op's gradient is float32 (PyTorch's .grad of a float32 tensor is); the edge of its
         # dtype: inputs below float32's smallest normal number are still positive (a threshold such as 1e-12 or
         # np.finfo(x.dtype).tiny blocks them)
-        Case(_float32(_tiny32(rng), rng.standard_normal((3, 4))),
-             "float32 arrays, three inputs near float32's smallest numbers (1e-40, 1.4e-45, -1e-40): the gradient "
-             "is float32, like the inputs"),
+        Case(_float32(tiny32(), rng.standard_normal((3, 4))),
+             "float32 arrays, three inputs near float32's smallest numbers (1e-40, 1.4e-45, -1e-40): the gradient is "
+             "float32, like the inputs"),
     ]
 
 
-def _near_zero(rng):
-    """Tiny inputs of both signs (however small, a positive input lets the gradient through), shuffled: 1e-9 to
-    0.05, and at float64's edge 1e-300 and 5e-324 (its smallest number, subnormal)."""
-    x = np.concatenate([[5e-324, 1e-300], np.geomspace(1e-9, 0.05, 8)])
-    return rng.permutation(np.concatenate([x, -x]))
+def _relu_answer(test):
+    """A match: ``test(x, got, right)`` holds for ``got``, an array of x's shape (``right``: where it is within "
+    "1e-5)."""
+    def match(got, expected, case):
+        x = np.asarray(case.args[0])
+        if not isinstance(got, np.ndarray) or got.shape != x.shape:
+            return False
+        with np.errstate(all="ignore"):
+            return bool(test(x, got, np.isclose(got, expected, rtol=1e-5, atol=1e-7)))
+    return match
 
 
-def _tiny32(rng):
-    """A (3, 4) float32 input with two positive entries below float32's smallest normal number (1.2e-38), one of
-    them its smallest subnormal, and one such negative entry."""
-    x = rng.standard_normal((3, 4)).astype(np.float32)
-    x.flat[[1, 6, 9]] = np.array([1e-40, 1.4e-45, -1e-40], dtype=np.float32)
-    return x
-
-
-def _blocks_small_positives(got, expected, case):
-    """The answer is right wherever x <= 0 or x is not small, and blocks the gradient at some small x > 0 (a
-    threshold above 0, such as x > 0.01)."""
-    x = np.asarray(case.args[0])
-    got = np.asarray(got, dtype=np.float64) if isinstance(got, np.ndarray) else None
-    if got is None or got.shape != x.shape:
-        return False
-    close = np.isclose(got, expected, rtol=1e-5, atol=1e-7)
+def _blocks_small_positives(x, got, right):
+    """Right but where 0 < x < 0.1, blocked at some such x (a threshold above 0, e.g. x > 0.01)."""
     small = (x > 0) & (x < 0.1)
-    return bool(close[~small].all() and not close[small].all() and np.allclose(got[small & ~close], 0))
+    return right[~small].all() and not right[small].all() and np.allclose(got[small & ~right], 0)
 
 
-register(Exercise(
-    "03.relu_backward",
-    reference=relu_backward_reference,
-    cases=_relu_cases,
-    answer=ArrayAnswer("reference"),
-    compare=AT_ITS_PRECISION,  # relu's gradient only selects: exact in either dtype
+array_function(
+    "03.relu_backward", relu_backward_reference, _relu_cases,
+    **OP_BACKWARD,  # relu's gradient only selects: exact in either dtype
+    match=Within(1e-5, 1e-7),
     generic_hints=("sign",),
     forbid=AUTOGRAD + (ReLUOp,),  # the library's autograd (or PyTorch's), or its op's own backward
     # the text's building blocks: a mask from a comparison, or where, clamp, max/min (relu(x) > 0 is a mask too)
     allow=("arithmetic", "where", "clamp", "max", "min", "relu"),
     points=1,
     mistakes=[
-        FLOAT32_GRADIENT,
-        FLOAT64_GRADIENT,
-        Mistake(match=_divided_by_x,
-                hint="your gradient is nan or inf where x is exactly 0: a division by x (such as max(x, 0) / x, "
-                     "0 / 0 there) fails at 0. Multiply grad by 0 or 1, not by a function of x's size",
-                more="decide between 0 and 1 with a comparison of x with 0: no division is needed"),
-        Mistake(match=lambda got, expected, case: _wrong_only_at_zero(got, expected, case),
-                hint="look at the inputs that are exactly 0: there relu's gradient is taken to be 0 (PyTorch's "
-                     "choice, and ours), and yours lets (some of) the gradient through",
-                more="the comparison that picks where the gradient passes must be strict: 0 itself is blocked"),
-        Mistake(match=_blocks_small_positives,
-                hint="relu passes its input wherever x > 0, however small x is, so its gradient passes there too: "
-                     "yours is blocked at some small positive inputs",
-                more="compare x with 0 itself, not with a small threshold"),
-        _mistake(lambda x, g: (x > 0).astype(float),
-                 "you returned relu's local derivative (1 or 0) alone; the chain rule multiplies it by the "
-                 "upstream gradient grad",
-                 "multiply your 0/1 mask by grad, element by element"),
-        _mistake(lambda x, g: g * np.maximum(x, 0),
-                 "you multiplied by relu(x), the forward output; the local derivative of relu is 1 where x > 0 "
-                 "and 0 elsewhere, whatever the size of x",
-                 "where x > 0 the gradient passes unchanged, not scaled by x"),
-        _mistake(lambda x, g: g * np.clip(x, 0, 1),
-                 "where 0 < x < 1 you multiplied grad by x: np.clip(x, 0, 1) is x there, not 1. relu's local "
-                 "derivative is 1 wherever x > 0, whatever the size of x",
-                 "multiply grad by 0 or 1, decided by the sign of x, not by a function of x's size"),
-        _mistake(lambda x, g: np.maximum(g, 0),
-                 "you applied relu to the gradient. Which entries pass is decided by the forward input x (was "
-                 "it positive?), not by the sign of grad",
-                 "build the mask from x; a negative grad passes unchanged where x > 0"),
-        _mistake(lambda x, g: g * np.sign(x),
-                 "np.sign(x) is -1 where x < 0, so your answer sends -grad back where relu blocks the gradient: "
-                 "relu's local derivative is 1 where x > 0 and 0 elsewhere, never -1",
-                 "what you need is a choice per element between passing grad and blocking it: no sign flips "
-                 "anywhere"),
-        _mistake(lambda x, g: np.where(x < 0, g, 0.0),
-                 "the mask is the wrong way round: the gradient passes where relu passes its input, x > 0, and "
-                 "is blocked where relu outputs 0",
-                 "swap the two sides of your comparison"),
+        # nan or inf where x == 0 and right elsewhere: a 0/1 factor written as a division by x (max(x, 0) / x)
+        recognised(_relu_answer(lambda x, got, right: got.dtype.kind in "fc" and right[x != 0].all()
+                                and not np.isfinite(got[x == 0]).all()),
+                   "your gradient is nan or inf where x is exactly 0: a division by x (such as max(x, 0) / x, 0 / 0 "
+                   "there) fails at 0. Multiply grad by 0 or 1, not by a function of x's size",
+                   "decide between 0 and 1 with a comparison of x with 0: no division is needed"),
+        # right wherever x != 0, wrong somewhere where x == 0 (x >= 0, a Heaviside step of 0.5 ...)
+        recognised(_relu_answer(lambda x, got, right: right[x != 0].all() and not right[x == 0].all()),
+                   "look at the inputs that are exactly 0: there relu's gradient is taken to be 0 (PyTorch's choice, "
+                   "and ours), and yours lets (some of) the gradient through",
+                   "the comparison that picks where the gradient passes must be strict: 0 itself is blocked"),
+        recognised(_relu_answer(_blocks_small_positives), "relu passes its input wherever x > 0, however small x is, "
+                   "so its gradient passes there too: yours is blocked at some small positive inputs",
+                   "compare x with 0 itself, not with a small threshold"),
+        mistake(lambda x, g: (x > 0).astype(float), "you returned relu's local derivative (1 or 0) alone; the chain "
+                "rule multiplies it by the upstream gradient grad",
+                "multiply your 0/1 mask by grad, element by element"),
+        mistake(lambda x, g: g * np.maximum(x, 0), "you multiplied by relu(x), the forward output; the local "
+                "derivative of relu is 1 where x > 0 and 0 elsewhere, whatever the size of x",
+                "where x > 0 the gradient passes unchanged, not scaled by x"),
+        mistake(lambda x, g: g * np.clip(x, 0, 1), "where 0 < x < 1 you multiplied grad by x: np.clip(x, 0, 1) is x "
+                "there, not 1. relu's local derivative is 1 wherever x > 0, whatever the size of x",
+                "multiply grad by 0 or 1, decided by the sign of x, not by a function of x's size"),
+        mistake(lambda x, g: np.maximum(g, 0), "you applied relu to the gradient. Which entries pass is decided by the "
+                "forward input x (was it positive?), not by the sign of grad",
+                "build the mask from x; a negative grad passes unchanged where x > 0"),
+        mistake(lambda x, g: g * np.sign(x), "np.sign(x) is -1 where x < 0, so your answer sends -grad back where relu "
+                "blocks the gradient: relu's local derivative is 1 where x > 0 and 0 elsewhere, never -1",
+                "what you need is a choice per element between passing grad and blocking it: no sign flips anywhere"),
+        mistake(lambda x, g: np.where(x < 0, g, 0.0), "the mask is the wrong way round: the gradient passes where relu "
+                "passes its input, x > 0, and is blocked where relu outputs 0",
+                "swap the two sides of your comparison"),
     ],
-))
+)
 
 
 # -------------------------------------------------------------------- 03.matmul_backward
@@ -928,16 +760,13 @@ def matmul_backward_reference(x, w, grad):
     return grad @ w.T, x.T @ grad
 
 
-MATMUL_EXAMPLE = (np.array([[1.0, 2.0, 0.0], [-1.0, 0.5, 3.0]]),
-                  np.array([[1.0, 0.0, -1.0, 2.0], [0.5, 1.0, 0.0, -2.0], [0.0, 2.0, 1.0, 1.0]]),
-                  np.array([[1.0, -1.0, 0.5, 0.0], [0.0, 2.0, 1.0, -1.0]]))
-
-
 def _matmul_cases(rng):
     def r(*shape):
         return rng.standard_normal(shape)
     return [
-        Case(tuple(a.copy() for a in MATMUL_EXAMPLE), visible=True),
+        Case((np.array([[1.0, 2.0, 0.0], [-1.0, 0.5, 3.0]]),
+              np.array([[1.0, 0.0, -1.0, 2.0], [0.5, 1.0, 0.0, -2.0], [0.0, 2.0, 1.0, 1.0]]),
+              np.array([[1.0, -1.0, 0.5, 0.0], [0.0, 2.0, 1.0, -1.0]])), visible=True),
         Case((r(5, 4), r(4, 3), r(5, 3)), "(5, 4) @ (4, 3)"),
         Case((r(1, 6), r(6, 2), r(1, 2)), "a single row: (1, 6) @ (6, 2)"),
         Case((r(3, 3), r(3, 3), r(3, 3)), "square matrices: transposes do not change the shapes here"),
@@ -945,58 +774,47 @@ def _matmul_cases(rng):
         Case((50 * r(4, 7), r(7, 3), r(4, 3)), "large values"),
         # issue 32: a float32 op's gradients are float32 (PyTorch's .grad of a float32 tensor is)
         Case(_float32(r(3, 5), r(5, 2), r(3, 2)), "float32 arrays, (3, 5) @ (5, 2): the gradients are float32, like "
-                                                  "the inputs"),
+             "the inputs"),
     ]
 
 
 SHAPES_FIRST = "write the shapes under each factor: (n, m) @ (m, k) is (n, k), the shape of x"
 SHAPES_DO_NOT_FIT = ErrorHint(
     r"matmul: Input operand \d+ has a mismatch in its core dimension",
-    "the two factors of a matrix product do not fit: (a, b) @ (c, d) needs b == c. Write the shape under each "
-    "factor, and remember that each gradient must come out with the shape of its own input",
+    "the two factors of a matrix product do not fit: (a, b) @ (c, d) needs b == c. Write the shape under each factor, "
+    "and remember that each gradient must come out with the shape of its own input",
     "one factor needs a transpose (.T); the shapes tell which")
 
-register(Exercise(
-    "03.matmul_backward",
-    reference=matmul_backward_reference,
-    **EXACT,
-    compare=AT_ITS_PRECISION,
-    cases=_matmul_cases,
+array_function(
+    "03.matmul_backward", matmul_backward_reference, _matmul_cases, **OP_BACKWARD, match=EXACT,
     answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference")),
     generic_hints=("transpose", "mean_vs_sum", "sign", "factor"),
     error_hints=[SHAPES_DO_NOT_FIT],
-    forbid=AUTOGRAD + MATMUL_OPS,  # the library's autograd (or PyTorch's), or its ops' own backward
+    forbid=AUTOGRAD + (MatMulOp, LinearOp),  # the library's autograd (or PyTorch's), or its ops' own backward
     allow=("arithmetic", "matmul", "sum"),  # the text's building blocks (a sum of outer products is right too)
     points=2,
     mistakes=[
-        FLOAT32_GRADIENT,
-        FLOAT64_GRADIENT,
         _in_float32(matmul_backward_reference),
-        _mistake(lambda x, w, g: (x.T @ g, g @ w.T),
-                 "the two gradients are swapped: return (dL/dx, dL/dw), in the order of the inputs (x, w)"),
-        _mistake(lambda x, w, g: (w.T, x.T),
-                 "you returned local derivatives alone (w.T for x, x.T for w), without the upstream gradient "
-                 "grad: the chain rule multiplies grad by them, here with a matrix product. Each result must "
-                 "then have the shape of its own input",
-                 SHAPES_FIRST),
-        _mistake(lambda x, w, g: (g @ w, x.T @ g),
-                 "dL/dx has a wrong arrangement of w (the shapes only fit here because w is square). In "
-                 "dL/dx[i, p] = sum_j G[i, j] W[p, j], the summed index j is w's SECOND index",
-                 SHAPES_FIRST),
-        _mistake(lambda x, w, g: (g @ w.T, x @ g),
-                 "dL/dw has a wrong arrangement of x (the shapes only fit here because x is square). In "
-                 "dL/dw[p, j] = sum_i X[i, p] G[i, j], the summed index i is x's FIRST index",
-                 "write the shapes under each factor: dL/dw must be (k, m), and x is (n, k), grad (n, m)"),
-        _mistake(lambda x, w, g: (g @ w.T, g.T @ x),
-                 "your dL/dw is the transpose of the right one: it must have w's shape (k, m), and yours is "
-                 "(m, k). The order of the factors matters",
-                 "x is (n, k) and grad is (n, m): the product with shape (k, m) has x's transpose first"),
-        _mistake(lambda x, w, g: (w @ g.T, x.T @ g),
-                 "your dL/dx is the transpose of the right one: it must have x's shape (n, k), and yours is "
-                 "(k, n). The order of the factors matters",
-                 "grad is (n, m) and w is (k, m): the product with shape (n, k) has grad first"),
+        mistake(lambda x, w, g: (x.T @ g, g @ w.T), "the two gradients are swapped: return (dL/dx, dL/dw), in the "
+                "order of the inputs (x, w)"),
+        mistake(lambda x, w, g: (w.T, x.T), "you returned local derivatives alone (w.T for x, x.T for w), without the "
+                "upstream gradient grad: the chain rule multiplies grad by them, here with a matrix product. Each "
+                "result must then have the shape of its own input",
+                SHAPES_FIRST),
+        mistake(lambda x, w, g: (g @ w, x.T @ g), "dL/dx has a wrong arrangement of w (the shapes only fit here "
+                "because w is square). In dL/dx[i, p] = sum_j G[i, j] W[p, j], the summed index j is w's SECOND index",
+                SHAPES_FIRST),
+        mistake(lambda x, w, g: (g @ w.T, x @ g), "dL/dw has a wrong arrangement of x (the shapes only fit here "
+                "because x is square). In dL/dw[p, j] = sum_i X[i, p] G[i, j], the summed index i is x's FIRST index",
+                "write the shapes under each factor: dL/dw must be (k, m), and x is (n, k), grad (n, m)"),
+        mistake(lambda x, w, g: (g @ w.T, g.T @ x), "your dL/dw is the transpose of the right one: it must have w's "
+                "shape (k, m), and yours is (m, k). The order of the factors matters",
+                "x is (n, k) and grad is (n, m): the product with shape (k, m) has x's transpose first"),
+        mistake(lambda x, w, g: (w @ g.T, x.T @ g), "your dL/dx is the transpose of the right one: it must have x's "
+                "shape (n, k), and yours is (k, n). The order of the factors matters",
+                "grad is (n, m) and w is (k, m): the product with shape (n, k) has grad first"),
     ],
-))
+)
 
 
 # -------------------------------------------------------------------- 03.linear_backward
@@ -1006,16 +824,13 @@ def linear_backward_reference(x, weight, grad):
     return grad @ weight, grad.T @ x, grad.sum(axis=0)
 
 
-LINEAR_EXAMPLE = (np.array([[1.0, 2.0, 0.0], [0.0, -1.0, 1.0], [2.0, 0.5, -1.0], [1.0, 1.0, 1.0]]),
-                  np.array([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]]),
-                  np.array([[1.0, 0.0], [0.5, -1.0], [0.0, 2.0], [-1.0, 1.0]]))
-
-
 def _linear_cases(rng):
     def r(*shape):
         return rng.standard_normal(shape)
     return [
-        Case(tuple(a.copy() for a in LINEAR_EXAMPLE), visible=True),
+        Case((np.array([[1.0, 2.0, 0.0], [0.0, -1.0, 1.0], [2.0, 0.5, -1.0], [1.0, 1.0, 1.0]]),
+              np.array([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]]),
+              np.array([[1.0, 0.0], [0.5, -1.0], [0.0, 2.0], [-1.0, 1.0]])), visible=True),
         Case((r(5, 4), r(3, 4), r(5, 3)), "a batch of 5, 4 features in, 3 out"),
         Case((r(1, 3), r(2, 3), r(1, 2)), "a batch of a single example"),
         Case((r(6, 2), r(5, 2), r(6, 5)), "2 features in, 5 out"),
@@ -1024,70 +839,56 @@ def _linear_cases(rng):
         Case((r(4, 3), r(1, 3), r(4, 1)), "a single output feature (a regression head): the bias has shape (1,)"),
         # issue 32: a float32 layer's gradients are float32 (PyTorch's .grad of a float32 tensor is)
         Case(_float32(r(6, 3), r(2, 3), r(6, 2)), "float32 arrays, a batch of 6, 3 features in, 2 out: the gradients "
-                                                  "are float32, like the inputs"),
+             "are float32, like the inputs"),
     ]
 
 
-def _linear_x_grad_transposed(x, w, g):
-    """grad @ weight.T: right only in shape, and only when the weight is square."""
-    return g @ w.T, g.T @ x, g.sum(axis=0)
-
-
-register(Exercise(
-    "03.linear_backward",
-    reference=linear_backward_reference,
-    **EXACT,
-    compare=AT_ITS_PRECISION,
-    cases=_linear_cases,
+array_function(
+    "03.linear_backward", linear_backward_reference, _linear_cases, **OP_BACKWARD, match=EXACT,
     answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference"), ArrayAnswer("reference")),
     generic_hints=("transpose", "mean_vs_sum", "sign", "factor"),
     error_hints=[SHAPES_DO_NOT_FIT],
-    forbid=AUTOGRAD + MATMUL_OPS,  # the library's autograd (or PyTorch's), or its ops' own backward
+    forbid=AUTOGRAD + (MatMulOp, LinearOp),  # the library's autograd (or PyTorch's), or its ops' own backward
     allow=("arithmetic", "matmul", "sum"),  # the text's building blocks (F.linear, the forward, is refused)
     points=3,
     mistakes=[
-        FLOAT32_GRADIENT,
-        FLOAT64_GRADIENT,
         _in_float32(linear_backward_reference),
-        _mistake(lambda x, w, g: (g @ w, g.T @ x, g.mean(axis=0)),
-                 "the bias gradient is the SUM over the batch, not the mean: the same bias is added to every "
-                 "example, so each example sends its own gradient to it and they add up. (If the loss is a mean, "
-                 "its 1/N is already inside grad.)",
-                 "replace the mean over the batch by a sum"),
-        _mistake(lambda x, w, g: (g @ w, g.T @ x, g.sum(axis=1)),
-                 "the bias was broadcast over the batch (the rows), so its gradient sums over the batch; you "
-                 "summed over the output features, which leaves one number per example",
-                 "sum over axis 0, the batch axis: one number per output feature remains, like the bias"),
-        _mistake(lambda x, w, g: (g @ w, g.T @ x, g), *BROADCAST_SUM),
-        _mistake(lambda x, w, g: (g @ w, g.T @ x, g.sum(axis=0, keepdims=True)),
-                 "your bias gradient has shape (1, out); the bias has shape (out,). The summed dim must go away",
-                 "sum without keepdims"),
-        _mistake(lambda x, w, g: (g @ w, g.T @ x, g.sum(axis=0, keepdims=True).squeeze()),
-                 "your bias gradient has shape (), and the bias of a layer with one output feature has shape (1,): "
-                 "squeeze() drops every dim of size 1, the output dim too, not only the summed one",
-                 "sum over the batch axis without keepdims: only that axis goes away"),
-        _mistake(_linear_x_grad_transposed,
-                 "dL/dx has a wrong arrangement of the weight (the shapes only fit here because it is square). "
-                 "y = x @ W.T is the matmul with W.T in the place of w, and (W.T).T is W",
-                 "grad is (n, out) and the weight (out, in): the product with shape (n, in) needs no transpose"),
-        _mistake(lambda x, w, g: (g @ w, g.T @ x, g[0]),
-                 "your bias gradient is the first example's gradient alone: the same bias is added to every "
-                 "example of the batch, so each example sends its own gradient to it and they add up",
-                 "sum grad over the batch axis, axis 0"),
-        _mistake(lambda x, w, g: (g @ w, g.T @ x, g.sum()),
-                 "your bias gradient is one number, the sum of every entry of grad. The bias has one entry per "
-                 "output feature, and each gets the sum over the batch of its own column of grad",
-                 "sum over the batch axis only, axis 0"),
-        _mistake(lambda x, w, g: (g.T @ x, g @ w, g.sum(axis=0)),
-                 "your first two results are swapped: return (dL/dx, dL/dweight, dL/dbias), in the order of the "
-                 "inputs x, weight, bias"),
-        _mistake(lambda x, w, g: (g @ w, x.T @ g, g.sum(axis=0)),
-                 "your dL/dweight is the transpose of the right one: it must have the weight's layout "
-                 "(out, in), and yours is (in, out)",
-                 "from y[i, o] = sum_j x[i, j] W[o, j]: dL/dW[o, j] sums grad[i, o] x[i, j] over the batch i; "
-                 "order the factors so that o comes first"),
+        mistake(lambda x, w, g: (g @ w, g.T @ x, g.mean(axis=0)), "the bias gradient is the SUM over the batch, not "
+                "the mean: the same bias is added to every example, so each example sends its own gradient to it and "
+                "they add up. (If the loss is a mean, its 1/N is already inside grad.)",
+                "replace the mean over the batch by a sum"),
+        mistake(lambda x, w, g: (g @ w, g.T @ x, g.sum(axis=1)), "the bias was broadcast over the batch (the rows), so "
+                "its gradient sums over the batch; you summed over the output features, which leaves one number per "
+                "example",
+                "sum over axis 0, the batch axis: one number per output feature remains, like the bias"),
+        mistake(lambda x, w, g: (g @ w, g.T @ x, g), *BROADCAST_SUM),
+        mistake(lambda x, w, g: (g @ w, g.T @ x, g.sum(axis=0, keepdims=True)), "your bias gradient has shape (1, "
+                "out); the bias has shape (out,). The summed dim must go away",
+                "sum without keepdims"),
+        mistake(lambda x, w, g: (g @ w, g.T @ x, g.sum(axis=0, keepdims=True).squeeze()),
+                "your bias gradient has shape (), and the bias of a layer with one output feature has shape (1,): "
+                "squeeze() drops every dim of size 1, the output dim too, not only the summed one",
+                "sum over the batch axis without keepdims: only that axis goes away"),
+        mistake(lambda x, w, g: (g @ w.T, g.T @ x, g.sum(axis=0)),  # right only in shape, and only for a square weight
+                "dL/dx has a wrong arrangement of the weight (the shapes only fit here because it is square). "
+                "y = x @ W.T is the matmul with W.T in the place of w, and (W.T).T is W",
+                "grad is (n, out) and the weight (out, in): the product with shape (n, in) needs no transpose"),
+        mistake(lambda x, w, g: (g @ w, g.T @ x, g[0]), "your bias gradient is the first example's gradient alone: the "
+                "same bias is added to every example of the batch, so each example sends its own gradient to it and "
+                "they add up",
+                "sum grad over the batch axis, axis 0"),
+        mistake(lambda x, w, g: (g @ w, g.T @ x, g.sum()), "your bias gradient is one number, the sum of every entry "
+                "of grad. The bias has one entry per output feature, and each gets the sum over the batch of its own "
+                "column of grad",
+                "sum over the batch axis only, axis 0"),
+        mistake(lambda x, w, g: (g.T @ x, g @ w, g.sum(axis=0)), "your first two results are swapped: return (dL/dx, "
+                "dL/dweight, dL/dbias), in the order of the inputs x, weight, bias"),
+        mistake(lambda x, w, g: (g @ w, x.T @ g, g.sum(axis=0)), "your dL/dweight is the transpose of the right one: "
+                "it must have the weight's layout (out, in), and yours is (in, out)",
+                "from y[i, o] = sum_j x[i, j] W[o, j]: dL/dW[o, j] sums grad[i, o] x[i, j] over the batch i; order the "
+                "factors so that o comes first"),
     ],
-))
+)
 
 
 # -------------------------------------------------------------------- 03.numerical_grad
@@ -1109,14 +910,12 @@ def numerical_grad_reference(f, x, h=1e-5):
     return _central_differences(f, np.array(x, dtype=np.float64), h)
 
 
-def _central_differences(f, work, h):
-    """The central difference for each element of ``work``, nudged in place (and put back) one element at a time.
-
-    The reference passes a float64 copy of x; the integer-copy mistake below passes a copy that kept x's dtype.
-    """
+def _central_differences(f, work, h, indices=np.ndindex):
+    """The central difference for each of ``indices(work.shape)``, nudged in place and put back one at a time (the
+    reference passes a float64 copy of x; the mistakes pass others)."""
     grad = np.zeros(work.shape)
-    for i in np.ndindex(work.shape):
-        old = work[i]
+    for i in indices(work.shape):
+        old = work[i].copy()
         work[i] = old + h
         plus = f(work)
         work[i] = old - h
@@ -1127,7 +926,6 @@ def _central_differences(f, work, h):
 
 
 SQUARE_SIN = ScalarFunction("sum(x**2 * sin(x))", lambda x: np.sum(x ** 2 * np.sin(x)))
-NUMERICAL_EXAMPLE = np.array([0.5, -1.0, 2.0])
 
 
 def _numerical_cases(rng):
@@ -1141,7 +939,7 @@ def _numerical_cases(rng):
     cubic = ScalarFunction("sum(x**3) + sum(x)", lambda x: np.sum(x ** 3) + np.sum(x))
     cubed_at_zero = ScalarFunction("1e12 * sum(x**3)", lambda x: 1e12 * np.sum(x ** 3))
     return [
-        Case((SQUARE_SIN, NUMERICAL_EXAMPLE.copy()), visible=True),
+        Case((SQUARE_SIN, np.array([0.5, -1.0, 2.0])), visible=True),
         Case((weighted_tanh, rng.standard_normal((3, 4))), "a 3 x 4 matrix input"),
         Case((quadratic, rng.standard_normal(4)), "a quadratic form x @ A @ x, where every x_i affects every term"),
         Case((logsumexp, rng.standard_normal(5)), "log-sum-exp, with h = 1e-4", {"h": 1e-4}),
@@ -1157,14 +955,45 @@ def _numerical_cases(rng):
     ]
 
 
-def _x_left_bit_for_bit(fn, args, kwargs):
-    """What the check judges: the result of ``fn``, after which the caller's x must be as it was, bit for bit.
+ROUNDED = "x came back changed by rounding"
 
-    Nudging x in place and undoing the nudge by arithmetic (x[i] += h, x[i] -= 2h, x[i] += h) gives x[i] back only
-    up to rounding: on the notebook's example x[0] comes back 5.6e-17 off. The check's generic test of the inputs
-    compares with a relative tolerance of 1e-9, which cannot see that; so here every element of x that differs in
-    any bit is made nan, which that test reports as an input changed in place. Putting the saved old value back
-    (x[i] = old), or working on a copy, leaves x exactly as it was."""
+
+class ExactnessError(ValueError):
+    """Raised by ``_Watching``; ``_x_left_bit_for_bit`` judges ``{ROUNDED: text}``, which ``_Float64Estimates``
+    refuses with its text."""
+
+
+class _Watching(ScalarFunction):
+    """The case's f, which also checks each x it is given: an element not being nudged that is a few units in the
+    last place off was put back by arithmetic (x[i] += h ... x[i] -= 2h ... x[i] += h), which rounds (0.5 comes back
+    as 0.49999999999999994). One off by much more (by h: never put back) is left to the mistakes; the caller's x
+    itself, nudged in place, is reported as an input changed in place."""
+
+    def __init__(self, f, x):
+        super().__init__(f.text, f.f)
+        self.x0, self.callers, self.nudged_callers = np.array(x, dtype=np.float64), x, False
+
+    def __call__(self, x):
+        seen = np.asarray(x, dtype=np.float64)
+        if isinstance(x, np.ndarray) and np.shares_memory(x, self.callers) and (seen != self.x0).any():
+            self.nudged_callers = True  # the caller's own x, nudged in place: reported after the call
+        if seen.shape == self.x0.shape and x is not self.callers:
+            off = (seen != self.x0) & (np.abs(seen - self.x0) <= 4 * np.spacing(np.abs(self.x0)))
+            if off.any():
+                i = tuple(int(k) for k in np.argwhere(off)[0])
+                where = i[0] if len(i) == 1 else i
+                raise ExactnessError(
+                    f"x[{where}] came back changed by rounding: after its nudges, f was given x[{where}] = "
+                    f"{float(seen[i])!r} where the caller's x holds {float(self.x0[i])!r} (adding h and taking it "
+                    "away again rounds). Save the old value of x[i] before the nudges, and assign it back after them")
+        return super().__call__(x)
+
+
+def _x_left_bit_for_bit(fn, args, kwargs):
+    """What the check judges: the result of ``fn``, after which the caller's x must be as it was, bit for bit: an
+    undone nudge (x[i] += h, x[i] -= 2h, x[i] += h) is off by rounding (5.6e-17 on the notebook's example), which the
+    generic test of the inputs (rtol 1e-9) cannot see, so each element off in any bit is made nan, which it reports
+    as an input changed in place; so is an x nudged while f ran, even if put back exactly (issue 46)."""
     x = args[1] if len(args) > 1 else None
     before = x.copy() if isinstance(x, np.ndarray) and x.dtype.kind == "f" else None
     watching = _Watching(args[0], x) if args and isinstance(args[0], ScalarFunction) and isinstance(x, np.ndarray) \
@@ -1175,199 +1004,15 @@ def _x_left_bit_for_bit(fn, args, kwargs):
         result = {ROUNDED: str(rounded)}
     if before is not None and x.shape == before.shape:
         moved = (x != before) & ~(np.isnan(x) & np.isnan(before))
-        if watching and watching.nudged_callers:  # nudged while f ran, even if put back exactly afterwards
+        if watching and watching.nudged_callers:
             moved.flat[0] = True
         x[moved] = np.nan
     return result
 
 
-class ExactnessError(ValueError):
-    """Raised by the check's f when an element of x that is not being nudged is off by a rounding error; the check
-    catches it (``_x_left_bit_for_bit``) and judges the answer ``{ROUNDED: text}``, which ``_Float64Estimates``
-    refuses with that text."""
-
-
-ROUNDED = "x came back changed by rounding"
-
-
-class _Watching(ScalarFunction):
-    """The case's f, which also looks at each x it is given: every element must be exactly as in the case's x,
-    except the ones being nudged. One that is a few units in the last place off was nudged earlier and put back by
-    arithmetic (x[i] += h ... x[i] -= 2h ... x[i] += h), which rounds: on the notebook's example, 0.5 comes back as
-    0.49999999999999994. An element off by much more (by h: never put back) is left to the comparison of the
-    results, whose hints name that mistake; the caller's x itself, nudged in place, is reported as an input changed
-    in place (``_x_left_bit_for_bit``)."""
-
-    def __init__(self, f, x):
-        super().__init__(f.text, f.f)
-        self.x0, self.callers, self.nudged_callers = np.array(x, dtype=np.float64), x, False
-
-    def __call__(self, x):
-        seen = np.asarray(x, dtype=np.float64)
-        if isinstance(x, np.ndarray) and np.shares_memory(x, self.callers) and (seen != self.x0).any():
-            self.nudged_callers = True  # the caller's own x, nudged in place: reported after the call
-        if seen.shape == self.x0.shape and x is not self.callers:  # (the caller's own x: reported as changed)
-            off = (seen != self.x0) & (np.abs(seen - self.x0) <= 4 * np.spacing(np.abs(self.x0)))
-            if off.any():
-                i = tuple(int(k) for k in np.argwhere(off)[0])
-                where = i[0] if len(i) == 1 else i
-                raise ExactnessError(
-                    f"x[{where}] came back changed by rounding: after its nudges, f was given x[{where}] = "
-                    f"{float(seen[i])!r} where the caller's x holds {float(self.x0[i])!r} (adding h and taking it "
-                    "away again rounds). Save the old value of x[i] before the nudges, and assign it back after "
-                    "them")
-        return super().__call__(x)
-
-
-def _nudged(f, x, h, step):
-    """grad[i] = step(f, x, i, h) for every element i of (a float copy of) x."""
-    x = np.array(x, dtype=np.float64)
-    out = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        out[i] = step(f, x, i, h)
-    return out
-
-
-def _shifted(x, i, d):
-    y = x.copy()
-    y[i] += d
-    return y
-
-
-def _same_values(got, wrong, rtol=1e-6):
-    """``got`` equals ``wrong`` relative to wrong's values (no absolute tolerance), where wrong is not all 0."""
-    got, wrong = np.asarray(got, dtype=np.float64), np.asarray(wrong, dtype=np.float64)
-    return bool(got.shape == wrong.shape and np.abs(wrong).max(initial=0.0) > 0
-                and np.allclose(got, wrong, rtol=rtol, atol=0.0))
-
-
-def _all_zero_where_not(got, expected):
-    """Every estimate 0 where the right ones are not: f saw no difference between the two nudges."""
-    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    return bool(got.shape == expected.shape and (got == 0).all() and (np.abs(expected) > 1e-6).any())
-
-
-def _forward(f, x, h=1e-5):
-    return _nudged(f, x, h, lambda f, x, i, h: (f(_shifted(x, i, h)) - f(x)) / h)
-
-
-def _backward(f, x, h=1e-5):
-    return _nudged(f, x, h, lambda f, x, i, h: (f(x) - f(_shifted(x, i, -h))) / h)
-
-
-def _over_h(f, x, h=1e-5):
-    return _nudged(f, x, h, lambda f, x, i, h: (f(_shifted(x, i, h)) - f(_shifted(x, i, -h))) / h)
-
-
-def _precedence(f, x, h=1e-5):
-    return _nudged(f, x, h, lambda f, x, i, h: (f(_shifted(x, i, h)) - f(_shifted(x, i, -h))) / 2 * h)
-
-
-def _five_point(f, x, h=1e-5):
-    """The fourth-order stencil (-f(x+2h) + 8 f(x+h) - 8 f(x-h) + f(x-2h)) / 12h: more accurate, not the one asked."""
-    return _nudged(f, x, h, lambda f, x, i, h: (-f(_shifted(x, i, 2 * h)) + 8 * f(_shifted(x, i, h))
-                                                - 8 * f(_shifted(x, i, -h)) + f(_shifted(x, i, -2 * h))) / (12 * h))
-
-
-def _float32_copy(f, x, h=1e-5):
-    return _central_differences(f, np.array(x, dtype=np.float32), h)
-
-
-def _half_steps(f, x, h=1e-5):
-    return _central_differences(f, np.array(x, dtype=np.float64), h / 2)  # (f(x + h/2) - f(x - h/2)) / h
-
-
-def _rows_not_elements(f, x, h=1e-5):
-    """for i in range(len(x)): x[i] += h ...: on a 2-D x each step nudges a whole row (and writes one number into
-    the whole row of the result)."""
-    x = np.array(x, dtype=np.float64)
-    grad = np.zeros(x.shape)
-    for i in range(len(x)):
-        old = x[i].copy()
-        x[i] = old + h
-        plus = f(x)
-        x[i] = old - h
-        minus = f(x)
-        x[i] = old
-        grad[i] = (plus - minus) / (2 * h)
-    return grad
-
-
-def _all_at_once(f, x, h=1e-5):
-    x = np.array(x, dtype=np.float64)
-    return np.asarray((f(x + h) - f(x - h)) / (2 * h))
-
-
-def _all_at_once_in_every_entry(f, x, h=1e-5):
-    """The same estimate (every element nudged at once) written into each entry of a result shaped like x."""
-    x = np.array(x, dtype=np.float64)
-    return np.full(x.shape, (f(x + h) - f(x - h)) / (2 * h))
-
-
-def _not_restored(f, x, h=1e-5):
-    """x[i] += h, f, x[i] -= 2h, f, and x[i] is never put back: later elements see earlier ones moved by -h."""
-    x = np.array(x, dtype=np.float64)
-    out = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        x[i] += h
-        plus = f(x)
-        x[i] -= 2 * h
-        out[i] = (plus - f(x)) / (2 * h)
-    return out
-
-
-def _integer_copy(f, x, h=1e-5):
-    """x.copy() of an integer x is an integer array: x[i] = old + h is stored rounded, and every difference is 0."""
-    return _central_differences(f, np.array(x), h)
-
-
-def _integer_result(f, x, h=1e-5):
-    """np.zeros_like(x) of an integer x: every estimate stored into it is cut to a whole number."""
-    out = np.zeros_like(np.asarray(x))
-    out[...] = numerical_grad_reference(f, x, h)
-    return out
-
-
-def _relative_step(scale):
-    """Central differences with a step scaled by the size of x[i] (h * scale(|x[i]|)), not h itself."""
-    def numerical_grad(f, x, h=1e-5):
-        def step(f, x, i, h):
-            s = h * scale(abs(x[i]))
-            return (f(_shifted(x, i, s)) - f(_shifted(x, i, -s))) / (2 * s)
-        return _nudged(f, x, h, step)
-    return numerical_grad
-
-
-def _default_h(default):
-    """The right central differences, with another default h: the check calls without h in most cases."""
-    def numerical_grad(f, x, h=default):
-        return numerical_grad_reference(f, x, h)
-    return numerical_grad
-
-
-# (a default changed, or a fixed step in the body whatever h is: on a case called without h, the two look alike)
-OWN_DEFAULT_H = ("your estimates agree with central differences at a step other than h=1e-5, the default in the "
-                 "exercise's signature, which this case uses: most of the check's cases call your function without "
-                 "h. Keep that default as given, and compute with the argument h itself, not a fixed step",
-                 "keep the signature of the exercise as it is, default value of h included, and use h in the "
-                 "formula")
-
-ONE_SIDED = ("you used a one-sided difference, whose error shrinks only like h. The central difference nudges "
-             "x[i] both ways, and its error shrinks like h^2",
-             "evaluate f at x[i] + h and at x[i] - h, and divide the difference by the distance between those "
-             "two points")
-
-INTEGER_X = ErrorHint(
-    r"Cannot cast ufunc '\w+' output from dtype\('float64'\) to dtype\('int",
-    "x holds integers in this case, and an integer array cannot hold x[i] + h: work on a float64 copy of x "
-    "(which also leaves the caller's x as it was)",
-    "np.array(x, dtype=...) makes a copy with the dtype you give it")
-
 class _Float64Estimates(ArrayAnswer):
-    """An array of numbers whose floating-point results are float64: a float32 result passes the comparison's
-    rtol of 1e-5 (it rounds each estimate by up to 6e-8 relative), but the text asks for float64, as the other
-    exercises of the lesson do (mul_backward refuses float32 too). Integer results are left to the mistakes,
-    whose hints name the integer x."""
+    """An array whose floating-point results are float64, as the text asks and the lesson's other exercises do
+    (mul_backward refuses float32 too); integer results are left to the mistakes, whose hints name the integer x."""
 
     def refuse(self, got, expected=None):
         if isinstance(got, dict) and isinstance(got.get(ROUNDED), str):  # (_x_left_bit_for_bit)
@@ -1382,98 +1027,168 @@ class _Float64Estimates(ArrayAnswer):
         return failure
 
 
-register(Exercise(
-    "03.numerical_grad",
-    reference=numerical_grad_reference,
-    cases=_numerical_cases,
+def _shifted(x, i, d):
+    y = x.copy()
+    y[i] += d
+    return y
+
+
+def _elementwise(estimate):
+    """A wrong numerical_grad: grad[i] = estimate(f, x, i, h) for each element of a float64 copy of x."""
+    def numerical_grad(f, x, h=1e-5):
+        x = np.array(x, dtype=np.float64)
+        out = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            out[i] = estimate(f, x, i, h)
+        return out
+    return numerical_grad
+
+
+def _relative_step(scale):
+    """Central differences with a step scaled by the size of x[i] (h * scale(|x[i]|)), not h itself."""
+    def estimate(f, x, i, h):
+        s = h * scale(abs(x[i]))
+        return (f(_shifted(x, i, s)) - f(_shifted(x, i, -s))) / (2 * s)
+    return _elementwise(estimate)
+
+
+def _all_at_once(f, x, h):
+    """One estimate for all of x: every element nudged at once."""
+    x = np.array(x, dtype=np.float64)
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def _not_restored(f, x, h=1e-5):
+    """x[i] += h, f, x[i] -= 2h, f, and x[i] is never put back: later elements see earlier ones moved by -h."""
+    x = np.array(x, dtype=np.float64)
+    out = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        x[i] += h
+        plus = f(x)
+        x[i] -= 2 * h
+        out[i] = (plus - f(x)) / (2 * h)
+    return out
+
+
+def _divided_as_a_over_2_times_h(got, expected, case):
+    """(f(x + h) - f(x - h)) / 2 * h's answer, matched relative to its values, about h^2 times the right ones (at the
+    judging atol, zeros would match it too and get this hint for another mistake; review of issue 46)."""
+    wrong = _elementwise(lambda f, x, i, h: (f(_shifted(x, i, h)) - f(_shifted(x, i, -h))) / 2 * h)(
+        *case.args, **case.kwargs)
+    got, wrong = np.asarray(got, dtype=np.float64), np.asarray(wrong, dtype=np.float64)
+    return bool(got.shape == wrong.shape and np.abs(wrong).max(initial=0.0) > 0
+                and np.allclose(got, wrong, rtol=1e-6, atol=0.0))
+
+
+def _all_zero_where_not(got, expected, case):
+    """Every estimate 0 where the right ones are not: f saw no difference between the two nudges."""
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    return bool(got.shape == expected.shape and (got == 0).all() and (np.abs(expected) > 1e-6).any())
+
+
+# (a default changed, or a fixed step in the body whatever h is: on a case called without h, the two look alike)
+OWN_DEFAULT_H = ("your estimates agree with central differences at a step other than h=1e-5, the default in the "
+                 "exercise's signature, which this case uses: most of the check's cases call your function without h. "
+                 "Keep that default as given, and compute with the argument h itself, not a fixed step",
+                 "keep the signature of the exercise as it is, default value of h included, and use h in the formula")
+ONE_SIDED = ("you used a one-sided difference, whose error shrinks only like h. The central difference nudges x[i] "
+             "both ways, and its error shrinks like h^2",
+             "evaluate f at x[i] + h and at x[i] - h, and divide the difference by the distance between those two "
+             "points")
+INTEGER_X = ErrorHint(
+    r"Cannot cast ufunc '\w+' output from dtype\('float64'\) to dtype\('int",
+    "x holds integers in this case, and an integer array cannot hold x[i] + h: work on a float64 copy of x (which also "
+    "leaves the caller's x as it was)",
+    "np.array(x, dtype=...) makes a copy with the dtype you give it")
+
+array_function(
+    "03.numerical_grad", numerical_grad_reference, _numerical_cases,
     call=_x_left_bit_for_bit,  # the caller's x must come back exactly, not up to rounding
     # and be left alone while f runs (issue 46: np.asarray makes no copy of a float64 x)
-    in_place_hint=("the caller's x was nudged while f ran, even if every element was put back afterwards: x[i] = "
-                   "... on the array you were given, or on one that shares its memory, changes the caller's (and f "
-                   "may read it). Nudge a float64 copy of x instead",
-                   "np.asarray(x, dtype=...) and x.astype(..., copy=False) return x itself when it already has "
-                   "the dtype asked for; np.array(x, dtype=...) always makes a copy"),
+    in_place_hint=("the caller's x was nudged while f ran, even if every element was put back afterwards: x[i] = ... "
+                   "on the array you were given, or on one that shares its memory, changes the caller's (and f may "
+                   "read it). Nudge a float64 copy of x instead",
+                   "np.asarray(x, dtype=...) and x.astype(..., copy=False) return x itself when it already has the "
+                   "dtype asked for; np.array(x, dtype=...) always makes a copy"),
     answer=_Float64Estimates(),
     generic_hints=("sign", "factor"),
     error_hints=[INTEGER_X],
-    # the library's own central differences (gradcheck's helper); the text's building blocks: arithmetic on numpy
-    # arrays and calls of f (numpy's own functions are not catalogued: copies, np.ndindex, np.zeros_like pass)
-    forbid=(numeric_jacobians, "torch.autograd.gradcheck.get_numerical_jacobian",  # (and PyTorch's, public or
-            "torch.autograd.gradcheck._get_numerical_jacobian"),  # not: its central differences in one call)
+    # the library's own central differences (gradcheck's helper), and PyTorch's, public or not (its central
+    # differences in one call); the text's building blocks: arithmetic on numpy arrays and calls of f (numpy's own
+    # functions are not catalogued: copies, np.ndindex, np.zeros_like pass)
+    forbid=(numeric_jacobians, "torch.autograd.gradcheck.get_numerical_jacobian",
+            "torch.autograd.gradcheck._get_numerical_jacobian"),
     allow=("arithmetic",),
     points=2,
     # float64's precision (issue 32), as far as central differences allow: right ways to write them (x[i] + h on a
     # copy, f(x + h e_i), a division by the distance (x[i] + h) - (x[i] - h)) differ by about 1e-16 |x| / h, 1e-10
     # of the estimate for |x| up to 30; rounding to float32 on the way changes them by about 1e-7
-    rtol=1e-8,
-    atol=1e-9,
+    judge=Within(1e-8, 1e-9), judge64=Within(1e-8, 1e-9),
     mistakes=[
-        _mistake(_forward, *ONE_SIDED),
-        _mistake(_backward, *ONE_SIDED),
-        _mistake(_over_h, "the two points x + h and x - h are 2h apart: the difference is divided by that distance",
-                 "divide by 2 * h, not by h"),
-        # (matched relative to its values, which are about h^2 times the right ones: at the check's atol an
-        # answer of zeros would match it too, and get this hint for another mistake; review of issue 46)
-        Mistake(match=lambda got, expected, case: _same_values(got, _precedence(*case.args, **case.kwargs)),
-                hint="check the division: in Python, a / 2 * h means (a / 2) * h",
-                more="put the whole denominator in parentheses"),
-        Mistake(match=lambda got, expected, case: _all_zero_where_not(got, expected),
-                hint="every estimate is 0: f gave the same number for the nudge up and the nudge down. Were the "
-                     "two nudged points one array? `xm = xp` or `xp = x` gives a second name for the same array, "
-                     "not a copy, so the second nudge overwrote the first before f saw it",
-                more="make each nudged point its own array (a copy), or nudge one copy, evaluate f, then nudge it "
-                     "the other way and evaluate f again"),
+        mistake(_elementwise(lambda f, x, i, h: (f(_shifted(x, i, h)) - f(x)) / h), *ONE_SIDED),
+        mistake(_elementwise(lambda f, x, i, h: (f(x) - f(_shifted(x, i, -h))) / h), *ONE_SIDED),
+        mistake(_elementwise(lambda f, x, i, h: (f(_shifted(x, i, h)) - f(_shifted(x, i, -h))) / h),
+                "the two points x + h and x - h are 2h apart: the difference is divided by that distance",
+                "divide by 2 * h, not by h"),
+        recognised(_divided_as_a_over_2_times_h, "check the division: in Python, a / 2 * h means (a / 2) * h",
+                   "put the whole denominator in parentheses"),
+        recognised(_all_zero_where_not, "every estimate is 0: f gave the same number for the nudge up and the nudge "
+                   "down. Were the two nudged points one array? `xm = xp` or `xp = x` gives a second name for the same "
+                   "array, not a copy, so the second nudge overwrote the first before f saw it",
+                   "make each nudged point its own array (a copy), or nudge one copy, evaluate f, then nudge it the "
+                   "other way and evaluate f again"),
         # (a step relative to |x[i]|: h * |x[i]| gives 0 / 0 where x[i] is 0, unless it falls back to h there)
-        *(_mistake(_relative_step(scale),
-                   "your step depends on the size of x[i] (h scaled by |x[i]|, which is 0 where x[i] is 0): the "
-                   "exercise's central difference nudges every element by h itself, whatever its size, and with a "
-                   "coarse h the two differ",
-                   "use h as given, not scaled by x")
+        *(mistake(_relative_step(scale), "your step depends on the size of x[i] (h scaled by |x[i]|, which is 0 where "
+                  "x[i] is 0): the exercise's central difference nudges every element by h itself, whatever its size, "
+                  "and with a coarse h the two differ",
+                  "use h as given, not scaled by x")
           for scale in (lambda a: a, lambda a: a if a else 1.0, lambda a: max(1.0, a), lambda a: 1.0 + a)),
-        *(_mistake(_default_h(h), *OWN_DEFAULT_H) for h in (1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-7, 1e-8, 1e-9)),
-        _mistake(_float32_copy,
-                 "your nudged values were rounded to float32, which keeps about 7 digits: a float32 copy of x, or "
-                 "x[i] + h computed from the caller's float32 x (a float32 number plus a Python float stays "
-                 "float32 in numpy), so the difference f(x + h) - f(x - h) loses most of its digits. Gradient "
-                 "checks use float64",
-                 "make a float64 copy of x (np.float64), and compute the nudged values from the copy"),
-        _mistake(_half_steps,
-                 "you nudged x[i] by h/2 each way: the exercise's central difference nudges it by h up and by h "
-                 "down, and divides by the distance 2h. With a coarse h the two give different numbers",
-                 "evaluate f at x[i] + h and at x[i] - h"),
-        _mistake(_rows_not_elements,
-                 "range(len(x)) runs over the first dim only: for a 2-D x, x[i] is a whole row, and your nudge "
-                 "moved every element of that row at once. Each element needs its own nudge",
-                 "np.ndindex(x.shape) yields the index of every element, for any number of dims"),
-        *(_mistake(wrong,
-                   "you nudged every element of x at once, which measures the sum of all the partial derivatives, "
-                   "not the one of x[i]. Each element needs its own two evaluations of f, with only that element "
-                   "moved",
-                   "loop over the indices of x (np.ndindex(x.shape)) and move one element at a time")
-          for wrong in (_all_at_once, _all_at_once_in_every_entry)),
-        _mistake(_not_restored,
-                 "after the two evaluations for x[i], x[i] must get its old value back: otherwise the next "
-                 "elements are measured at a point that has moved",
-                 "keep the old value of x[i] and put it back before the next element"),
-        _mistake(_integer_copy,
-                 "x holds integers in this case, and so does any array made from it without a dtype (x itself, "
-                 "x.copy()): x[i] = old + h is then stored rounded back to a whole number, and f never sees the "
-                 "nudge. Work on a float64 copy of x",
-                 "np.array(x, dtype=...) makes a copy with the dtype you give it"),
-        _mistake(_integer_result,
-                 "x holds integers in this case, and so does your result: an array made like x (np.zeros_like) "
-                 "stores each estimate cut to a whole number. Make the result a float64 array",
-                 "create the result from your float64 copy of x, not from x itself"),
-        # (after the integer mistakes: on the integer case, a result cut to whole numbers equals this stencil's)
-        _mistake(_five_point,
-                 "you used another stencil than the central difference (f(x + h) - f(x - h)) / 2h, which is what "
-                 "the exercise asks for and what gradient checks use. With a coarse h the two give different "
-                 "numbers",
-                 "evaluate f only at x[i] + h and x[i] - h"),
-        Mistake(hint="x holds integers in this case: an integer array stores every value written into it cut to a "
-                     "whole number, so x[i] + h cannot be held by x itself or by an array made from it without a "
-                     "dtype. Work on a float64 copy of x (which also leaves the caller's x as it was)",
-                more="np.array(x, dtype=...) makes a copy with the dtype you give it; make the result float64 too",
-                match=lambda got, expected, case: np.asarray(case.args[1]).dtype.kind in "iu"),
+        *(mistake(lambda f, x, h=default: numerical_grad_reference(f, x, h), *OWN_DEFAULT_H)
+          for default in (1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-7, 1e-8, 1e-9)),
+        mistake(lambda f, x, h=1e-5: _central_differences(f, np.array(x, dtype=np.float32), h),
+                "your nudged values were rounded to float32, which keeps about 7 digits: a float32 copy of x, or "
+                "x[i] + h computed from the caller's float32 x (a float32 number plus a Python float stays float32 in "
+                "numpy), so the difference f(x + h) - f(x - h) loses most of its digits. Gradient checks use float64",
+                "make a float64 copy of x (np.float64), and compute the nudged values from the copy"),
+        mistake(lambda f, x, h=1e-5: _central_differences(f, np.array(x, dtype=np.float64), h / 2),  # / (2 * h/2)
+                "you nudged x[i] by h/2 each way: the exercise's central difference nudges it by h up and by h down, "
+                "and divides by the distance 2h. With a coarse h the two give different numbers",
+                "evaluate f at x[i] + h and at x[i] - h"),
+        # for i in range(len(x)): x[i] += h ...: on a 2-D x each step nudges a whole row (and fills a row of the result)
+        mistake(lambda f, x, h=1e-5: _central_differences(f, np.array(x, dtype=np.float64), h, lambda s: range(s[0])),
+                "range(len(x)) runs over the first dim only: for a 2-D x, x[i] is a whole row, and your nudge moved "
+                "every element of that row at once. Each element needs its own nudge",
+                "np.ndindex(x.shape) yields the index of every element, for any number of dims"),
+        *(mistake(wrong, "you nudged every element of x at once, which measures the sum of all the partial "
+                  "derivatives, not the one of x[i]. Each element needs its own two evaluations of f, with only that "
+                  "element moved",
+                  "loop over the indices of x (np.ndindex(x.shape)) and move one element at a time")
+          for wrong in (lambda f, x, h=1e-5: np.asarray(_all_at_once(f, x, h)),  # returned as it is, or written into
+                        lambda f, x, h=1e-5: np.full(np.shape(x), _all_at_once(f, x, h)))),  # each entry
+        mistake(_not_restored, "after the two evaluations for x[i], x[i] must get its old value back: otherwise the "
+                "next elements are measured at a point that has moved",
+                "keep the old value of x[i] and put it back before the next element"),
+        # x.copy() of an integer x is an integer array: x[i] = old + h is stored rounded, and every difference is 0
+        mistake(lambda f, x, h=1e-5: _central_differences(f, np.array(x), h), "x holds integers in this case, and so "
+                "does any array made from it without a dtype (x itself, x.copy()): x[i] = old + h is then stored "
+                "rounded back to a whole number, and f never sees the nudge. Work on a float64 copy of x",
+                "np.array(x, dtype=...) makes a copy with the dtype you give it"),
+        # np.zeros_like(x) of an integer x: every estimate stored into it is cut to a whole number
+        mistake(lambda f, x, h=1e-5: numerical_grad_reference(f, x, h).astype(np.asarray(x).dtype),
+                "x holds integers in this case, and so does your result: an array made like x (np.zeros_like) stores "
+                "each estimate cut to a whole number. Make the result a float64 array",
+                "create the result from your float64 copy of x, not from x itself"),
+        # the fourth-order stencil, more accurate, not the one asked (after the integer mistakes: on the integer case, a
+        # result cut to whole numbers equals this stencil's)
+        mistake(_elementwise(lambda f, x, i, h: (-f(_shifted(x, i, 2 * h)) + 8 * f(_shifted(x, i, h))
+                                                 - 8 * f(_shifted(x, i, -h)) + f(_shifted(x, i, -2 * h))) / (12 * h)),
+                "you used another stencil than the central difference (f(x + h) - f(x - h)) / 2h, which is what the "
+                "exercise asks for and what gradient checks use. With a coarse h the two give different numbers",
+                "evaluate f only at x[i] + h and x[i] - h"),
+        recognised(lambda got, expected, case: np.asarray(case.args[1]).dtype.kind in "iu",
+                   "x holds integers in this case: an integer array stores every value written into it cut to a whole "
+                   "number, so x[i] + h cannot be held by x itself or by an array made from it without a dtype. Work "
+                   "on a float64 copy of x (which also leaves the caller's x as it was)",
+                   "np.array(x, dtype=...) makes a copy with the dtype you give it; make the result float64 too"),
     ],
-))
+)

@@ -1,43 +1,27 @@
 """Lesson 04, optimizers: the checks of its four exercises.
 
 - ``04.train_epoch``: one epoch of the training loop (zero_grad, forward, loss, backward, step for every batch of
-  a DataLoader), returning the epoch's mean loss weighted by batch size. The answer judged is what the loop does:
-  the loss it returns and the weights and buffers it leaves (``drive_epoch``). The hidden cases have a smaller
-  last batch (a mean of the batch means fails), drop_last, a model with BatchNorm handed over in eval mode, and a
-  model that arrives with gradients left in ``.grad``. The loader and the loss function are watched: a loss
-  tensor still alive two batches later (a sum of loss tensors, a list of them) means every batch's graph stays in
-  memory all epoch, and fails even when the number returned is right.
-- ``04.MySGD``, ``04.MyAdam``, ``04.MyAdamW``: optimizers the learner writes as ``Optimizer`` subclasses
-  (``_update(p, group)`` moves one parameter; its memory lives in ``self.state[p]``). These are CLASS exercises:
-  ``drive_optimizer`` builds the learner's class on a small problem (a quadratic, Rosenbrock's valley, a linear
-  regression with a weight and a bias), runs steps of zero_grad / backward / step (50 on the example, 30 on a
-  hidden case unless its events or its mistakes need more: ``_shortened``), and returns the parameters after each
-  step as a ``Run`` (see ``answers.py``). The reference is the library's optimizer (tests/
-  test_lesson04.py shows it equals torch.optim on these cases), and each mistake is a wrong optimizer driven the
-  same way, so the hint names the term that is off: no bias correction, decay applied to the gradient instead of
-  the weights (or not scaled by the lr, or after the step), a momentum buffer that does not start as the first
-  gradient (or that is ``p.grad`` itself, which ``zero_grad(set_to_none=False)`` fills with zeros), a buffer of
-  lr * g (a case changes the lr mid-run, as a scheduler does), Nesterov's look-ahead taken with the old buffer,
-  a floor under Adam's denominator (cases have gradients of 1e-5 and 1e-7, where sqrt(v_hat) is that small, and
-  of 1e-9, below eps, where even a floor at eps shows),
-  state kept outside ``self.state`` or under another key than the parameter (a case saves ``state_dict()`` after
-  25 steps and resumes in a new optimizer over new tensors), the defaults or the first group's lr read instead of
-  the parameter group's values (a case has two groups that set every option), state or a bias correction kept
-  in float32 (a case has float64 parameters, compared at float64's precision: the text's section 12 runs the
-  learner's classes in float64), Adam's step count kept per group or per optimizer instead of per parameter (a
-  case leaves the bias without a gradient on every second step, so step() skips it then) ...
-  ``drive_optimizer`` also refuses, with a sentence, a parameter that stops
-  being a leaf of its dtype, a state buffer of another dtype than its parameter, and a step that changes
-  ``p.grad``.
+  a DataLoader), returning the epoch's mean loss weighted by batch size. What is judged is what the loop does: the
+  loss it returns and the weights and buffers it leaves (``drive_epoch``). The loader and the loss function are
+  watched: a loss tensor still alive two batches later (a sum of loss tensors, a list of them) keeps every batch's
+  graph in memory all epoch, and fails even when the number returned is right. It is a training loop meant to use
+  the library's model, loss and optimizer: no allowlist, only the Trainer is forbidden.
+- ``04.MySGD``, ``04.MyAdam``, ``04.MyAdamW``: CLASS exercises, ``Optimizer`` subclasses (``_update(p, group)``
+  moves one parameter; its memory lives in ``self.state[p]``). ``drive_optimizer`` runs the class on a small
+  problem (a ``Setup``: a quadratic, Rosenbrock's valley, a linear regression with a weight and a bias) and
+  returns the parameters after each step; it refuses, with a sentence, a parameter that stops being a leaf of its
+  dtype, a state buffer of another dtype than its parameter, and a step that changes ``p.grad``. The reference is
+  the library's optimizer (tests/test_lesson04.py shows it equals torch.optim on these cases); each mistake is a
+  wrong optimizer (``SGDVariant``, ``AdamVariant``) driven the same way, so that the hint names the term that is
+  off. The float64 cases follow the text's section 12, which runs the learner's classes in float64.
 
-Each exercise asks the learner to write what the library has: ``forbid`` names the library's own (the optimizer
-classes, the Trainer), which an answer may not be, subclass or call. The optimizers' texts also name their building
-blocks (``allow``, issue 32: tensor arithmetic, and sqrt for Adam), so any other optimizer or function that does the
-work (PyTorch's functional ``torch.optim.adam.adam`` on views of the tensors ...) is refused too; ``train_epoch`` is a
-training loop meant to use the library's model, loss and optimizer, so it has no allowlist. Its hidden cases end
-with a float64 model, judged at float64's precision (a sum of the losses kept in a float32 tensor shows).
+Each hidden case's text says what it is there to show: a smaller last batch, drop_last, a model in eval mode or
+with stale gradients; an lr changed mid-run as a scheduler does, a run resumed from ``state_dict()`` over new
+tensors, two parameter groups that set every option, gradients of 1e-5 to 1e-9 (below eps), a parameter that
+step() skips on every second step, float64 runs judged at float64's precision.
 """
 import copy
+import inspect
 import weakref
 
 import numpy as np
@@ -47,26 +31,35 @@ from ...autograd.grad_mode import no_grad
 from ...random import Generator
 from ...train.trainer import Trainer, fit
 from ...utils.data import DataLoader, TensorDataset
-from ..checks import Case, ErrorHint, Exercise, Mistake, compare_arrays, register
-from ._common import Run, RunAnswer, _mistake
+from ..checks import Case, ErrorHint, Mistake, compare_arrays
+from .kinds import Run, RunAnswer, Within, driven, first_difference, mistake, recognised
 
 STEPS = 50        # the example's run (the notebook prints it)
 HIDDEN_STEPS = 30  # a hidden case's run: each mistake shows within it (tests/test_lesson04.py), at 60% of the CPU
 OPTIMIZER = RunAnswer(base=optim.Optimizer, must_define=("_update", "step"))
+# an optimizer's run is judged, and its mistakes matched, within TRAJECTORY; a float64 run within TRAJECTORY64
+# (float64's rounding stays far below it, float32's, 6e-8, does not)
+TRAJECTORY, TRAJECTORY64 = Within(1e-4, 1e-5), Within(1e-9, 1e-11)
+
+
+def _float64_case(case):
+    """Whether the case's set-up (its first argument) runs in float64: judged at float64's precision."""
+    return getattr(case.args[0] if case is not None and case.args else None, "dtype", None) == "float64"
+
+
+def _within(case):
+    return TRAJECTORY64 if _float64_case(case) else TRAJECTORY
 
 
 # -------------------------------------------------------------------- the problems the optimizers are run on
 class Setup:
-    """A small problem to optimise: the parameters' starting values, the loss as a function of the parameters,
-    how they are grouped (``groups``: [(indices, hyperparameters of that group)], None for one group), where the
-    run is saved with ``state_dict()`` and resumed in a new optimizer over NEW tensors (``resume_at``: as when a
-    run resumes from a checkpoint into a freshly built model), how the lr changes during the run (``schedule``:
-    {step: factor}, every group's lr multiplied by the factor before that step, as a scheduler does),
-    whether ``zero_grad`` fills the gradients with zeros instead of setting them to None, and the parameters'
-    ``dtype`` ("float32", or "float64": then the run is compared at float64's precision, so that state kept in
-    float32, or a bias correction computed in float32, shows), and ``skip``: the index of a parameter whose
-    gradient is set to None after the backward pass of every second step (steps 2, 4, ...), as for a branch of a
-    model that some batches do not use; step() skips it then, and its own step count does not advance."""
+    """A small problem to optimise: the parameters' ``starts``, the ``loss`` as a function of them; ``groups``:
+    [(indices, that group's hyperparameters)] or None; ``resume_at``: the step where the run is saved with
+    ``state_dict()`` and resumed in a new optimizer over NEW tensors, as from a checkpoint into a new model;
+    ``schedule``: {step: factor} by which every group's lr is multiplied before that step, as by a scheduler;
+    ``set_to_none=False``: ``zero_grad`` fills the gradients with zeros; ``dtype``: "float32" or "float64" (judged
+    at float64's precision); ``skip``: a parameter whose gradient is set to None after the backward pass of every
+    second step (2, 4, ...), as for a branch some batches do not use: step() skips it then."""
 
     def __init__(self, text, starts, loss, groups=None, resume_at=None, set_to_none=True, steps=STEPS,
                  schedule=None, dtype="float32", skip=None):
@@ -78,13 +71,9 @@ class Setup:
         """Whether the parameter ``skip`` gets no gradient at step ``t + 1`` (``t`` counts from 0)."""
         return self.skip is not None and t % 2 == 1
 
-    def parameters(self):
-        return [tensor(s.copy(), requires_grad=True) for s in self.starts]
-
     def param_groups(self, params):
-        if self.groups is None:
-            return params
-        return [{"params": [params[i] for i in indices], **hyper} for indices, hyper in self.groups]
+        return params if self.groups is None else [{"params": [params[i] for i in indices], **hyper}
+                                                   for indices, hyper in self.groups]
 
     def key(self):
         """What makes two runs of one optimizer class the same (for the cache of this module's own runs)."""
@@ -96,10 +85,9 @@ class Setup:
 
 
 def quadratic(scales, center=(0.0, 0.0)):
-    """L(w) = sum_i scales_i (w_i - center_i)^2 / 2: a bowl whose curvature along axis i is scales_i.
-
-    The losses make their constants with ``w.new_tensor``, so that they run on PyTorch's tensors too (the tests
-    run torch.optim on the same problems)."""
+    """L(w) = sum_i scales_i (w_i - center_i)^2 / 2: a bowl whose curvature along axis i is scales_i. The losses
+    make their constants with ``w.new_tensor``, so that they run on PyTorch's tensors too (the tests run
+    torch.optim on the same problems)."""
     a, c = np.asarray(scales, dtype=np.float32), np.asarray(center, dtype=np.float32)
     return lambda w: (0.5 * w.new_tensor(a) * (w - w.new_tensor(c)) ** 2).sum()
 
@@ -109,54 +97,41 @@ def rosenbrock(w):
     return (1 - w[0]) ** 2 + 100 * (w[1] - w[0] ** 2) ** 2
 
 
-def regression(seed, n=8):
-    """The mean squared error of a linear layer y = x W^T + b on fixed random data (3 features, 2 targets)."""
+def regression_setup(text, seed, unused=False, **options):
+    """A Setup (``options`` its own): the mean squared error of a linear layer y = x W^T + b on fixed random data
+    (3 features, 2 targets, 8 examples); ``unused``: a third parameter that no loss uses."""
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, 3)).astype(np.float32)
-    y = rng.standard_normal((n, 2)).astype(np.float32)
-    return lambda w, b, *unused: ((w.new_tensor(x) @ w.T + b - w.new_tensor(y)) ** 2).mean()
-
-
-def regression_setup(text, seed, groups=None, resume_at=None, set_to_none=True, unused=False, schedule=None,
-                     dtype="float32", skip=None):
+    x, y = rng.standard_normal((8, 3)).astype(np.float32), rng.standard_normal((8, 2)).astype(np.float32)
     rng = np.random.default_rng(seed + 100)
     starts = [rng.standard_normal((2, 3)), 0.5 * rng.standard_normal(2)] + ([rng.standard_normal(3)] if unused else [])
-    return Setup(text, starts, regression(seed), groups, resume_at, set_to_none, schedule=schedule, dtype=dtype,
-                 skip=skip)
+    return Setup(text, starts, lambda w, b, *rest: ((w.new_tensor(x) @ w.T + b - w.new_tensor(y)) ** 2).mean(),
+                 **options)
 
 
 ILL = quadratic([1.0, 20.0])  # the ill-conditioned bowl of the lesson's pictures
 
 
-
 # -------------------------------------------------------------------- driving an optimizer class
-_OWN = set()   # this module's optimizers (the references and the wrong versions): their runs are cached
-_RUNS = {}
-
-
-def _own(cls):
-    _OWN.add(cls)
-    return cls
+_RUNS = {}  # the cached runs of this module's own optimizers (the references and the wrong versions)
 
 
 def drive_optimizer(cls, args, kwargs):
-    """Build ``cls(params, **kwargs)`` on the case's Setup and run its steps; a Run of the parameters (flattened,
-    one row per step), or a Run with the problem found.
-
-    The Setup is the first argument (or ``params=``, when a check calls the reference by keyword). The runs of
-    this module's own optimizers are cached (a check compares the learner's run with many of them)."""
+    """Build ``cls(params, **kwargs)`` on the case's Setup (the first argument, or ``params=`` when a check calls
+    the reference by keyword) and run its steps: a Run of the parameters (flattened, one row per step), or a Run
+    with the problem found. The runs of this module's own optimizers are cached (a check compares the learner's
+    run with many of them)."""
     kwargs = dict(kwargs)
     setup = args[0] if args else kwargs.pop("params")
-    if cls in _OWN:
-        key = (cls, setup.key(), repr(sorted(kwargs.items())))
-        if key not in _RUNS:
-            _RUNS[key] = _drive(cls, setup, kwargs)
-        return Run.of(_RUNS[key], _RUNS[key].problem)
-    return _drive(cls, setup, kwargs)
+    if getattr(cls, "__module__", None) != __name__:
+        return _drive(cls, setup, kwargs)
+    key = (cls, setup.key(), repr(sorted(kwargs.items())))
+    if key not in _RUNS:
+        _RUNS[key] = _drive(cls, setup, kwargs)
+    return Run.of(_RUNS[key], _RUNS[key].problem)
 
 
 def _drive(cls, setup, kwargs):
-    params = setup.parameters()
+    params = [tensor(s.copy(), requires_grad=True) for s in setup.starts]
     name = getattr(cls, "__name__", "your class")
     optimizer = cls(setup.param_groups(params), **kwargs)
     problem = OPTIMIZER.problem_with(optimizer, cls)
@@ -166,47 +141,40 @@ def _drive(cls, setup, kwargs):
     for t in range(setup.steps):
         if t == setup.resume_at:  # save, then go on in a new optimizer over new tensors, as after a checkpoint
             saved = copy.deepcopy(optimizer.state_dict())
-            problem = _state_keys_problem(saved, len(params), name, t)
-            if problem:
-                return Run.failed(problem)
+            # state under a key that is no parameter's position: keyed by something else than the parameter
+            # itself (id(p), a name, a counter), which a resumed run over other tensors cannot find
+            foreign = [k for k in saved.get("state", {}) if not (isinstance(k, int) and 0 <= k < len(params))]
+            if foreign:
+                what = "a number that is no parameter's position" if isinstance(foreign[0], int) else (
+                    f"a {type(foreign[0]).__name__}, which is no parameter")
+                return Run.failed(
+                    f"after {t} steps, {name}.state_dict() holds state under a key that is {what}: self.state is "
+                    "keyed by the parameter itself, self.state[p]. state_dict() replaces each parameter key by its "
+                    "position (0, 1, ...), so that the state can be loaded into an optimizer over other tensors (a "
+                    "run resumed from a checkpoint, into a new model); any other key (id(p), a name, a shared "
+                    "counter) is carried as it is, and after loading no parameter finds its state")
             params = [tensor(p.detach().numpy().copy(), requires_grad=True) for p in params]
             optimizer = cls(setup.param_groups(params), **kwargs)
             optimizer.load_state_dict(saved)
-        if t in setup.schedule:  # a scheduler's move: every group's lr changes between two steps
-            for group in optimizer.param_groups:
-                group["lr"] = group["lr"] * setup.schedule[t]
+        for group in optimizer.param_groups if t in setup.schedule else ():  # a scheduler's move between steps
+            group["lr"] = group["lr"] * setup.schedule[t]
         optimizer.zero_grad(set_to_none=setup.set_to_none)
         setup.loss(*params).backward()
         if setup.skips(t):  # this parameter's branch was not used on this step: no gradient, no update
             params[setup.skip].grad = None
         grads = [None if p.grad is None else p.grad.detach().numpy().copy() for p in params]
         optimizer.step()
-        problem = (_after_step(params, grads, name, t + 1, setup.dtype)
-                   or _state_types_problem(optimizer, params, name, t + 1))
+        problem = _step_problem(optimizer, params, grads, name, t + 1, setup.dtype)
         if problem:
             return Run.failed(problem)
         rows.append(np.concatenate([p.detach().numpy().ravel() for p in params]))
     return Run.of(rows)
 
 
-def _state_keys_problem(saved, n_params, name, t):
-    """A sentence when ``state_dict()`` holds state under a key that is no parameter's position: the state was
-    keyed by something else than the parameter itself (``id(p)``, a name, a counter), which a resumed run over
-    other tensors cannot find."""
-    foreign = [k for k in saved.get("state", {}) if not (isinstance(k, int) and 0 <= k < n_params)]
-    if not foreign:
-        return None
-    what = "a number that is no parameter's position" if isinstance(foreign[0], int) else (
-        f"a {type(foreign[0]).__name__}, which is no parameter")
-    return (f"after {t} steps, {name}.state_dict() holds state under a key that is {what}: self.state is keyed "
-            "by the parameter itself, self.state[p]. state_dict() replaces each "
-            "parameter key by its position (0, 1, ...), so that the state can be loaded into an optimizer over "
-            "other tensors (a run resumed from a checkpoint, into a new model); any other key (id(p), a name, "
-            "a shared counter) is carried as it is, and after loading no parameter finds its state")
-
-
-def _after_step(params, grads, name, t, dtype="float32"):
-    """A sentence when step ``t`` left a parameter that is not a leaf of its ``dtype``, or changed a gradient."""
+def _step_problem(optimizer, params, grads, name, t, dtype):
+    """A sentence when step ``t`` left a parameter that is not a leaf of its ``dtype``, changed a gradient, or left
+    in ``self.state[p]`` a buffer that is not a tensor of the parameter's dtype: a numpy array, or a tensor of
+    another dtype (counters, a Python number or a 0-d tensor, may be of any type)."""
     for i, (p, g) in enumerate(zip(params, grads)):
         where = f"after step {t}, parameter {i}"
         if not hasattr(p, "grad_fn") or str(p.dtype).rsplit(".", 1)[-1] != dtype:
@@ -221,18 +189,8 @@ def _after_step(params, grads, name, t, dtype="float32"):
             return (f"{where}: {name}.step() changed p.grad. The step reads the gradient and leaves it alone "
                     "(zero_grad is the one that resets it, and gradient accumulation relies on that). An in-place "
                     "op on g = p.grad (g += ..., g.mul_(...)) changes p.grad itself: compute a new tensor instead")
-    return None
-
-
-def _state_types_problem(optimizer, params, name, t):
-    """A sentence when ``self.state[p]`` holds a buffer that is not a tensor of the parameter's dtype: a numpy
-    array (state_dict() would carry it, but the update then leaves the library), or a tensor of another dtype
-    (float64 on float32 parameters: twice the memory, and numbers that differ from PyTorch's). Counters (a Python
-    number, a 0-d tensor) may be of any type."""
     state = getattr(optimizer, "state", None)
-    if not isinstance(state, dict):
-        return None
-    for i, p in enumerate(params):
+    for i, p in enumerate(params if isinstance(state, dict) else ()):
         entry = state.get(p)
         for key, value in entry.items() if isinstance(entry, dict) else ():
             where = f"after step {t}, {name}.state[p][{key!r}] of parameter {i}"
@@ -258,189 +216,171 @@ def _numbers(row, n=6, start=0, digits=6):
     return f"[{'..., ' if start else ''}{shown}{', ...' if len(row) > start + n else ''}]"
 
 
-F64_RTOL, F64_ATOL = 1e-9, 1e-11  # a float64 run: float64 rounding stays far below, float32's (6e-8) does not
-
-
-def _tolerance(case, rtol, atol):
-    """The tolerance of a case: float32's, or float64's when the case's parameters are float64."""
-    setup = case.args[0] if case is not None and case.args else None
-    return (F64_RTOL, F64_ATOL) if getattr(setup, "dtype", None) == "float64" else (rtol, atol)
-
-
-def compare_trajectory(got, expected, case, rtol=1e-4, atol=1e-5):
+def compare_trajectory(got, expected, case):
     """None when the learner's trajectory matches; otherwise the first step where it goes off, in words (the
-    numbers shown start a little before the first one that differs, so that the difference is in sight). A
-    float64 case is compared at float64's precision (``F64_RTOL``)."""
-    rtol, atol = _tolerance(case, rtol, atol)
-    failure = compare_arrays(got, expected, rtol, atol)
+    numbers shown start a little before the first one that differs, so that the difference is in sight)."""
+    within = _within(case)
+    failure = compare_arrays(got, expected, within.rtol, within.atol)
     if failure is None or np.shape(got) != np.shape(expected):
         return failure
     g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        bad = ~((np.abs(g - e) <= atol + rtol * np.abs(e)) | (np.isnan(g) & np.isnan(e)))
-    step = int(np.argmax(bad.any(axis=1)))
-    first = int(np.argmax(bad[step]))
-    digits, n = (13, 3) if rtol == F64_RTOL else (6, 6)  # float64: enough digits to see the difference
+    step, first = first_difference(g, e, within) or (0, 0)
+    digits, n = (13, 3) if within == TRAJECTORY64 else (6, 6)  # float64: enough digits to see the difference
     start = 0 if first < n else first - n // 3
     where = f" (number {first + 1} of {e.shape[1]} is the first that differs)" if start else ""
-
-    def numbers(row):
-        return _numbers(row, n=n, start=start, digits=digits)
     return (f"your optimizer's trajectory leaves the reference's at step {step + 1} of {len(e)} (the parameters, "
-            f"flattened, after each step). After step {step + 1}: expected {numbers(e[step])}, got "
-            f"{numbers(g[step])}{where}"
-            + (f"; after step {step}, both were {numbers(e[step - 1])}" if step else ""))
+            f"flattened, after each step). After step {step + 1}: expected {_numbers(e[step], n, start, digits)}, "
+            f"got {_numbers(g[step], n, start, digits)}{where}"
+            + (f"; after step {step}, both were {_numbers(e[step - 1], n, start, digits)}" if step else ""))
 
 
 LEAF_IN_PLACE = ErrorHint(
     r"leaf tensor that requires grad is being used in an in-place operation",
     "the update ran with autograd on: a parameter is a leaf that requires grad, so changing it in place is refused "
-    "while the graph is being recorded. Optimizer.step() runs _update under no_grad; if you wrote step() yourself, "
-    "do the same",
+    "while the graph is being recorded. Optimizer.step() runs _update under no_grad; if you wrote step() yourself, do "
+    "the same",
     "decorate your step with @tl.no_grad(), or put its body in `with tl.no_grad():`")
-
-
 REBOUND = ErrorHint(
     r"unsupported operand type\(s\) for .*'NoneType'|expected numbers, got NoneType|, not NoneType"
     r"|'NoneType' object has no attribute",
-    "a value in your update is None, most likely p.grad read from a p that is no longer the parameter: "
-    "p = p * ... (or p = p - ...) makes a NEW tensor and rebinds your local name, and a new tensor has no "
-    "gradient. The update must change the parameter itself, in place",
+    "a value in your update is None, most likely p.grad read from a p that is no longer the parameter: p = p * ... (or "
+    "p = p - ...) makes a NEW tensor and rebinds your local name, and a new tensor has no gradient. The update must "
+    "change the parameter itself, in place",
     "shrink or move p with an in-place op (p *= ..., p.mul_(...), p -= ...), then read p.grad")
-
-
 SHARED_STATE = ErrorHint(
     r"shapes \(.*\) and \(.*\) cannot be broadcast together",
-    "a buffer of one shape met a parameter of another: your optimizer's memory got mixed up between "
-    "parameters. State kept outside self.state[p] (one buffer for all the parameters, a dict shared by every "
-    "instance as a class attribute, or keyed by id(p), which Python reuses for new tensors) hands one parameter "
-    "another's buffer",
-    "keep each parameter's buffers in self.state[p], which belongs to this optimizer and is keyed by the "
-    "parameter itself")
+    "a buffer of one shape met a parameter of another: your optimizer's memory got mixed up between parameters. State "
+    "kept outside self.state[p] (one buffer for all the parameters, a dict shared by every instance as a class "
+    "attribute, or keyed by id(p), which Python reuses for new tensors) hands one parameter another's buffer",
+    "keep each parameter's buffers in self.state[p], which belongs to this optimizer and is keyed by the parameter "
+    "itself")
 
 
-def _never_moved(got, expected, case):
-    """The parameters are where they started after every step (the update rebinds a local name, or writes a
-    copy)."""
-    got = np.asarray(got)
-    if got.ndim != 2 or not np.isfinite(got).all():
-        return False
-    start = np.concatenate([s.ravel() for s in case.args[0].starts]) if case.args else None
-    return start is not None and np.allclose(got, start[None, :], rtol=0, atol=1e-7)
+# -------------------------------------------------------------------- recognising a wrong optimizer by its run
+def _run(wrong, case):
+    """The run of ``wrong`` (one of this module's optimizers) on ``case``, as a float64 array."""
+    return np.asarray(drive_optimizer(wrong, copy.deepcopy(case.args), dict(case.kwargs)))
 
 
-NEVER_MOVED = Mistake(
-    match=_never_moved,
-    hint="your parameters never moved: every row of the trajectory equals the start. The update must change the "
-         "parameter ITSELF (in place), which the model holds; p = p - ... only makes a new tensor and rebinds "
-         "your local name",
-    more="write the new numbers into p with an in-place op: p -= ..., or p.sub_(...)")
-
-
-def _matches_after_resume(*wrongs):
-    """A Mistake matcher: the trajectory is the reference's up to the resume step and one of ``wrongs``' after it."""
+def runs_like(*wrongs, only=None):
+    """A mistake's match: the run is one of ``wrongs``' (mistakes that some cases cannot tell apart), within the
+    case's judging tolerance (float64 cases at float64's precision); ``only(setup)``: the cases where it can show."""
     def match(got, expected, case):
-        setup = case.args[0]
-        if setup.resume_at is None:
+        if only is not None and not only(case.args[0]):
             return False
-        got, expected = np.asarray(got), np.asarray(expected)
-        if got.shape != expected.shape:
-            return False
-        head = slice(0, setup.resume_at)
-        if not (np.allclose(got[head], expected[head], rtol=1e-4, atol=1e-5)
-                and not np.allclose(got, expected, rtol=1e-4, atol=1e-5)):
-            return False
-        for wrong in wrongs:
-            other = np.asarray(drive_optimizer(wrong, copy.deepcopy(case.args), dict(case.kwargs)))
-            if other.shape == got.shape and np.allclose(got, other, rtol=1e-4, atol=1e-5):
-                return True
-        return False
+        got, within = np.asarray(got), _within(case)
+        return any(other.shape == got.shape and np.allclose(got, other, rtol=within.rtol, atol=within.atol)
+                   for other in (_run(wrong, case) for wrong in wrongs))
     return match
 
 
-def _matches_one_of(*wrongs):
-    """A Mistake matcher: the trajectory is one of ``wrongs``' (mistakes that some cases cannot tell apart)."""
+def _matches_after_resume(*wrongs):
+    """A mistake's match: the run is the reference's up to the resume step and one of ``wrongs``' after it."""
     def match(got, expected, case):
-        got = np.asarray(got)
-        rtol, atol = _tolerance(case, 1e-4, 1e-5)  # float64 cases at float64's precision
-        for wrong in wrongs:
-            other = np.asarray(drive_optimizer(wrong, copy.deepcopy(case.args), dict(case.kwargs)))
-            if other.shape == got.shape and np.allclose(got, other, rtol=rtol, atol=atol):
-                return True
-        return False
+        setup = case.args[0]
+        got, expected = np.asarray(got), np.asarray(expected)
+        if setup.resume_at is None or got.shape != expected.shape:
+            return False
+        head, close = slice(0, setup.resume_at), dict(rtol=TRAJECTORY.rtol, atol=TRAJECTORY.atol)
+        if not np.allclose(got[head], expected[head], **close) or np.allclose(got, expected, **close):
+            return False
+        return any(other.shape == got.shape and np.allclose(got, other, **close)
+                   for other in (_run(wrong, case) for wrong in wrongs))
     return match
 
 
 def _deviates_like(*wrongs, float32=None):
-    """A Mistake matcher: the trajectory leaves the reference's the way one of ``wrongs``' does (on a float64 case;
-    on a float32 case the way ``float32``'s does, when given), up to a positive factor: the same mistake with a
+    """A mistake's match: the run leaves the reference's the way one of ``wrongs``' does (on a float64 case; on a
+    float32 case the way ``float32``'s does, when given), up to a positive factor: the same mistake with a
     constant of another size (a small constant's effect is proportional to it)."""
     def match(got, expected, case):
-        runs = wrongs
-        if _tolerance(case, None, None)[0] != F64_RTOL:
-            if float32 is None:
-                return False
-            runs = (float32,)
+        runs = wrongs if _float64_case(case) else () if float32 is None else (float32,)
         got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-        if got.shape != expected.shape or not np.all(np.isfinite(got)):
+        if not runs or got.shape != expected.shape or not np.all(np.isfinite(got)):
             return False
         off = (got - expected).ravel()
-        for wrong in runs:
-            other = np.asarray(drive_optimizer(wrong, copy.deepcopy(case.args), dict(case.kwargs)), dtype=np.float64)
-            if other.shape != got.shape:
-                continue
-            way = (other - expected).ravel()
-            if not way.any():
-                continue
-            k = off @ way / (way @ way)
+        for other in (_run(wrong, case).astype(np.float64) for wrong in runs):
+            way = (other - expected).ravel() if other.shape == got.shape else np.zeros(1)
+            k = off @ way / (way @ way) if way.any() else 0.0
             if k > 0 and np.linalg.norm(off - k * way) <= 0.1 * np.linalg.norm(off):
                 return True
         return False
     return match
 
 
-def _either(*matchers):
-    return lambda got, expected, case: any(m(got, expected, case) for m in matchers)
+def _never_moved(got, expected, case):
+    """The parameters are where they started after every step (the update rebinds a local name, or writes a
+    copy)."""
+    got = np.asarray(got)
+    if got.ndim != 2 or not np.isfinite(got).all() or not case.args:
+        return False
+    return np.allclose(got, np.concatenate([s.ravel() for s in case.args[0].starts])[None, :], rtol=0, atol=1e-7)
 
 
-def _both(*matchers):
-    return lambda got, expected, case: all(m(got, expected, case) for m in matchers)
+NEVER_MOVED = recognised(
+    _never_moved,
+    "your parameters never moved: every row of the trajectory equals the start. The update must change the parameter "
+    "ITSELF (in place), which the model holds; p = p - ... only makes a new tensor and rebinds your local name",
+    "write the new numbers into p with an in-place op: p -= ..., or p.sub_(...)")
 
 
 def _state_mistake(*outside_classes):
-    return Mistake(
-        match=_matches_after_resume(*outside_classes),
-        hint="your optimizer's memory is not in self.state: the run went right until it was saved with "
-             "state_dict() and resumed in a new optimizer, and went wrong after. state_dict() and "
-             "load_state_dict() only carry self.state[p] (and the param_groups), so a buffer kept anywhere else is "
-             "lost on resume",
-        more="keep each parameter's buffers and step count in the dict self.state[p] (it starts empty for every "
-             "parameter)")
+    return recognised(
+        _matches_after_resume(*outside_classes),
+        "your optimizer's memory is not in self.state: the run went right until it was saved with state_dict() and "
+        "resumed in a new optimizer, and went wrong after. state_dict() and load_state_dict() only carry self.state[p] "
+        "(and the param_groups), so a buffer kept anywhere else is lost on resume",
+        "keep each parameter's buffers and step count in the dict self.state[p] (it starts empty for every parameter)")
 
 
 def _group_mistake(variant, options):
     """The constructor's values used instead of the group's: all of them, or any one of ``options``."""
-    wrong = [variant("defaults")] + [variant(f"defaults:{option}") for option in options]
+    return recognised(
+        runs_like(variant("defaults"), *(variant(f"defaults:{option}") for option in options),
+                  only=lambda setup: setup.groups is not None),
+        "this case has two parameter groups, each with its own hyperparameters (e.g. no weight decay for the bias): "
+        "your update used the constructor's values for some of them. Each parameter must be moved with the "
+        "hyperparameters of ITS group, every one of them",
+        "read lr, momentum, dampening, nesterov, betas, eps, weight_decay ... from the `group` argument of _update, "
+        "not from self.defaults or attributes saved in __init__")
 
-    def match(got, expected, case):
-        if case.args[0].groups is None:
-            return False
-        for cls in wrong:
-            other = np.asarray(drive_optimizer(cls, copy.deepcopy(case.args), dict(case.kwargs)))
-            if np.asarray(got).shape == other.shape and np.allclose(got, other, rtol=1e-4, atol=1e-5):
-                return True
-        return False
-    return Mistake(
-        match=match,
-        hint="this case has two parameter groups, each with its own hyperparameters (e.g. no weight decay for "
-             "the bias): your update used the constructor's values for some of them. Each parameter must be "
-             "moved with the hyperparameters of ITS group, every one of them",
-        more="read lr, momentum, dampening, nesterov, betas, eps, weight_decay ... from the `group` argument of "
-             "_update, not from self.defaults or attributes saved in __init__")
+
+def _first_lr_mistake(first_lr_class):
+    """Every group moved with the first group's lr (the groups' other options right)."""
+    return recognised(
+        runs_like(first_lr_class, only=lambda setup: setup.groups is not None
+                  and len({hyper.get("lr") for _, hyper in setup.groups}) >= 2),
+        "one lr for all groups: your update moved every parameter with the FIRST group's lr. Each param group carries "
+        "its own lr (a smaller one for a pretrained body, say), and _update is handed the group of the parameter it "
+        "moves",
+        "take the lr from the `group` argument, like the other hyperparameters")
+
+
+class _Variant(optim.Optimizer):
+    """An optimizer with one term changed (``how``; None is right), for the mistakes. What SGD's and Adam's share:
+    the constructor's values read instead of the group's ("defaults", or "defaults:<option>" for one option), one
+    lr for every group, the first group's ("first_lr"), state kept outside self.state ("outside"), and a count of
+    the optimizer's updates, all parameters together (``count``). Its defaults are those of its ``reference``."""
+    how = reference = None
+
+    def __init__(self, params, **given):
+        defaults = inspect.signature(self.reference).parameters.values()
+        super().__init__(params, {**{p.name: p.default for p in defaults if p.name != "params"}, **given})
+        self.outside, self.count = {}, 0
+
+    def _hyper(self, group):
+        """(the hyperparameters this update reads, its lr)."""
+        how = self.how or ""
+        hyper = self.defaults if how == "defaults" else group
+        if how.startswith("defaults:"):
+            hyper = {**group, how[len("defaults:"):]: self.defaults[how[len("defaults:"):]]}
+        return hyper, float((self.param_groups[0] if how == "first_lr" else hyper)["lr"])
+
+    def _state(self, p):
+        return self.outside.setdefault(id(p), {}) if self.how == "outside" else self.state[p]
 
 
 # -------------------------------------------------------------------- 04.MySGD
-@_own
 def sgd_reference(params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
     """The library's SGD (PyTorch's formulas, see optim/sgd.py):
     g = grad + weight_decay * p; b_1 = g, b_t = momentum b_{t-1} + (1 - dampening) g;
@@ -449,24 +389,15 @@ def sgd_reference(params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, 
                      weight_decay=weight_decay)
 
 
-class SGDVariant(optim.Optimizer):
-    """SGD with one term changed (``how``), for the mistakes; ``how=None`` is right."""
-    how = None
-
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
-                                      weight_decay=weight_decay))
-        self.outside, self.count = {}, 0
+class SGDVariant(_Variant):
+    """SGD with one term changed (``how``), for the mistakes."""
+    reference = staticmethod(sgd_reference)
 
     def _update(self, p, group):
         how = self.how
-        self.count += 1  # the optimizer's updates, all parameters together ("shared_first")
-        hyper = self.defaults if how == "defaults" else group
-        if how and how.startswith("defaults:"):  # one option read from the constructor's values
-            hyper = {**group, how[len("defaults:"):]: self.defaults[how[len("defaults:"):]]}
-        lr, mu, tau, wd = (float(hyper[k]) for k in ("lr", "momentum", "dampening", "weight_decay"))
-        if how == "first_lr":  # one lr for every group: the first group's
-            lr = float(self.param_groups[0]["lr"])
+        self.count += 1
+        hyper, lr = self._hyper(group)
+        mu, tau, wd = (float(hyper[k]) for k in ("momentum", "dampening", "weight_decay"))
         g = p.grad.clone()
         decays = wd and not (how == "decay_in_momentum" and not mu)
         if decays and how != "decoupled":
@@ -474,7 +405,7 @@ class SGDVariant(optim.Optimizer):
         if decays and how == "decoupled":
             p.mul_(1 - lr * wd)
         if mu:
-            state = self.outside.setdefault(id(p), {}) if how == "outside" else self.state[p]
+            state = self._state(p)
             old = state.get("momentum_buffer")
             step = lr * g if how == "velocity" else g  # the velocity form keeps lr * g in the buffer
             if old is None:
@@ -509,7 +440,7 @@ class SGDVariant(optim.Optimizer):
 
 
 def _sgd(how):
-    return _own(type(f"SGD_{how}", (SGDVariant,), {"how": how}))
+    return type(f"SGD_{how}", (SGDVariant,), {"how": how})
 
 
 RESUMED = "saved with state_dict() after 25 steps and resumed in a new optimizer over new tensors"
@@ -526,79 +457,57 @@ def _shortened(cases, keep=()):
     return cases
 
 
+def _on(setup, label="", visible=False, **kwargs):
+    """A Case of one set-up (an optimizer's ``kwargs``: what it is built with)."""
+    return Case((setup,), label, kwargs, visible)
+
+
 def _sgd_cases(rng):
     r = regression_setup
     every_option = [([0], {"lr": 0.05, "momentum": 0.9, "dampening": 0.2, "weight_decay": 1.0}),
                     ([1, 2], {"lr": 0.2, "momentum": 0.6, "nesterov": True, "weight_decay": 0.0})]
     return _shortened([
-        Case((Setup("the ill-conditioned bowl L = (x^2 + 20 y^2) / 2 from (-2, 1)", [[-2.0, 1.0]], ILL),),
-             visible=True, kwargs=dict(lr=0.04, momentum=0.9)),
-        Case((r("linear regression, plain SGD", 1),), "plain SGD, lr 0.1", dict(lr=0.1)),
-        Case((r("linear regression", 2),), "momentum 0.9 with dampening 0.5", dict(lr=0.05, momentum=0.9,
-                                                                                  dampening=0.5)),
-        Case((Setup("the ill-conditioned bowl from (1.5, -1)", [[1.5, -1.0]], ILL),), "Nesterov momentum 0.8",
-             dict(lr=0.04, momentum=0.8, nesterov=True)),
-        Case((r("linear regression", 3),), "weight decay 0.1 with momentum 0.9", dict(lr=0.05, momentum=0.9,
-                                                                                     weight_decay=0.1)),
-        Case((r("linear regression", 7),), "weight decay 0.3 without momentum", dict(lr=0.1, weight_decay=0.3)),
-        Case((r("linear regression", 8),), "Nesterov momentum 0.9 with weight decay 0.2",
-             dict(lr=0.03, momentum=0.9, nesterov=True, weight_decay=0.2)),
-        Case((r("linear regression: the weight in one group (lr 0.05, weight decay 0.1), the bias and an unused "
-                "parameter in another (lr 0.2, no decay)", 4, groups=[([0], {"lr": 0.05, "weight_decay": 0.1}),
-                                                                       ([1, 2], {"lr": 0.2, "weight_decay": 0.0})],
-                unused=True),),
-             "two parameter groups", dict(lr=0.01, momentum=0.5, weight_decay=0.01)),
-        Case((r("linear regression: two groups, each with its own lr, momentum, dampening, Nesterov and weight "
-                "decay (1.0 in the first, none by default)", 9, groups=every_option, unused=True),),
-             "two parameter groups that set every option", dict(lr=0.01, momentum=0.3)),
-        Case((r("linear regression with momentum 1: the buffer is the sum of every gradient so far", 11),),
-             "momentum 1.0", dict(lr=0.002, momentum=1.0)),
-        Case((r("linear regression; dampening without momentum (there is no buffer to dampen)", 12),),
-             "dampening 0.5 without momentum", dict(lr=0.1, dampening=0.5)),
-        Case((r(f"linear regression, {RESUMED}", 5, resume_at=25, set_to_none=False),),
-             "resumed from state_dict(), Nesterov", dict(lr=0.03, momentum=0.9, nesterov=True)),
-        Case((r("linear regression; the lr is multiplied by 0.2 before step 15 and by 5 before step 30, as a "
-                "scheduler would", 10, schedule={15: 0.2, 30: 5.0}),),
-             "the lr changes during the run", dict(lr=0.08, momentum=0.9, dampening=0.1)),
-        Case((Setup("Rosenbrock's valley from (-1, 1.5)", [[-1.0, 1.5]], rosenbrock),), "Rosenbrock",
-             dict(lr=5e-4, momentum=0.9, dampening=0.1)),
-        Case((r("linear regression; zero_grad(set_to_none=False) fills the gradients with zeros, in place", 6,
-                set_to_none=False),), "gradients zeroed in place", dict(lr=0.05, momentum=0.9)),
-        Case((Setup("a steep bowl L = w^2 where plain SGD at lr 0.9 overshoots every step", [[1.0]],
-                    quadratic([2.0], [0.0])),), "an oscillating gradient", dict(lr=0.9, momentum=0.5)),
-        Case((r("linear regression in float64: the parameters, their gradients and the momentum buffer are "
-                "float64, and the run is compared at float64's precision", 13, dtype="float64"),),
-             "float64 parameters", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
+        _on(Setup("the ill-conditioned bowl L = (x^2 + 20 y^2) / 2 from (-2, 1)", [[-2.0, 1.0]], ILL), visible=True,
+            lr=0.04, momentum=0.9),
+        _on(r("linear regression, plain SGD", 1), "plain SGD, lr 0.1", lr=0.1),
+        _on(r("linear regression", 2), "momentum 0.9 with dampening 0.5", lr=0.05, momentum=0.9, dampening=0.5),
+        _on(Setup("the ill-conditioned bowl from (1.5, -1)", [[1.5, -1.0]], ILL), "Nesterov momentum 0.8", lr=0.04,
+            momentum=0.8, nesterov=True),
+        _on(r("linear regression", 3), "weight decay 0.1 with momentum 0.9", lr=0.05, momentum=0.9, weight_decay=0.1),
+        _on(r("linear regression", 7), "weight decay 0.3 without momentum", lr=0.1, weight_decay=0.3),
+        _on(r("linear regression", 8), "Nesterov momentum 0.9 with weight decay 0.2", lr=0.03, momentum=0.9,
+            nesterov=True, weight_decay=0.2),
+        _on(r("linear regression: the weight in one group (lr 0.05, weight decay 0.1), the bias and an unused "
+              "parameter in another (lr 0.2, no decay)", 4, groups=[([0], {"lr": 0.05, "weight_decay": 0.1}),
+                                                                     ([1, 2], {"lr": 0.2, "weight_decay": 0.0})],
+              unused=True), "two parameter groups", lr=0.01, momentum=0.5, weight_decay=0.01),
+        _on(r("linear regression: two groups, each with its own lr, momentum, dampening, Nesterov and weight decay "
+              "(1.0 in the first, none by default)", 9, groups=every_option, unused=True),
+            "two parameter groups that set every option", lr=0.01, momentum=0.3),
+        _on(r("linear regression with momentum 1: the buffer is the sum of every gradient so far", 11),
+            "momentum 1.0", lr=0.002, momentum=1.0),
+        _on(r("linear regression; dampening without momentum (there is no buffer to dampen)", 12),
+            "dampening 0.5 without momentum", lr=0.1, dampening=0.5),
+        _on(r(f"linear regression, {RESUMED}", 5, resume_at=25, set_to_none=False),
+            "resumed from state_dict(), Nesterov", lr=0.03, momentum=0.9, nesterov=True),
+        _on(r("linear regression; the lr is multiplied by 0.2 before step 15 and by 5 before step 30, as a scheduler "
+              "would", 10, schedule={15: 0.2, 30: 5.0}),
+            "the lr changes during the run", lr=0.08, momentum=0.9, dampening=0.1),
+        _on(Setup("Rosenbrock's valley from (-1, 1.5)", [[-1.0, 1.5]], rosenbrock), "Rosenbrock", lr=5e-4,
+            momentum=0.9, dampening=0.1),
+        _on(r("linear regression; zero_grad(set_to_none=False) fills the gradients with zeros, in place", 6,
+              set_to_none=False), "gradients zeroed in place", lr=0.05, momentum=0.9),
+        _on(Setup("a steep bowl L = w^2 where plain SGD at lr 0.9 overshoots every step", [[1.0]],
+                  quadratic([2.0], [0.0])), "an oscillating gradient", lr=0.9, momentum=0.5),
+        _on(r("linear regression in float64: the parameters, their gradients and the momentum buffer are float64, and "
+              "the run is compared at float64's precision", 13, dtype="float64"),
+            "float64 parameters", lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01),
     ])
 
 
-def _first_lr_mistake(first_lr_class):
-    """Every group moved with the first group's lr (the groups' other options right)."""
-    def match(got, expected, case):
-        groups = case.args[0].groups
-        if groups is None or len({hyper.get("lr") for _, hyper in groups}) < 2:
-            return False
-        other = np.asarray(drive_optimizer(first_lr_class, copy.deepcopy(case.args), dict(case.kwargs)))
-        return np.asarray(got).shape == other.shape and np.allclose(got, other, rtol=1e-4, atol=1e-5)
-    return Mistake(
-        match=match,
-        hint="one lr for all groups: your update moved every parameter with the FIRST group's lr. Each param "
-             "group carries its own lr (a smaller one for a pretrained body, say), and _update is handed the "
-             "group of the parameter it moves",
-        more="take the lr from the `group` argument, like the other hyperparameters")
-
-
-register(Exercise(
-    "04.MySGD",
-    reference=sgd_reference,
-    cases=_sgd_cases,
-    call=drive_optimizer,
-    compare=compare_trajectory,
-    answer=OPTIMIZER,
-    check_inputs=False,  # an optimizer's point is to change the parameters
-    rtol=1e-4,
-    atol=1e-5,
-    points=3,
+driven(
+    "04.MySGD", sgd_reference, _sgd_cases, drive_optimizer, compare=compare_trajectory, match=TRAJECTORY,
+    answer=OPTIMIZER, check_inputs=False, points=3,  # (an optimizer's point is to change the parameters)
     error_hints=[LEAF_IN_PLACE, REBOUND, SHARED_STATE],
     forbid=(optim.SGD, "torch.optim.SGD"),  # nor handed to PyTorch's
     # the text's building blocks (issue 32): tensor arithmetic (in place or not, clone, zeros_like); any other
@@ -606,117 +515,89 @@ register(Exercise(
     allow=("arithmetic",),
     mistakes=[
         NEVER_MOVED,
-        Mistake(_sgd("zero_start"),
-                 "the momentum buffer must start as the first gradient itself: b_1 = g_1, not dampened. Starting "
-                 "from a buffer of zeros and applying the general rule gives b_1 = (1 - dampening) g_1, a first "
-                 "step that is too short (PyTorch's rule, and ours)",
-                 "section 5's rule for b_t has two branches: find the one for a parameter's first step (when "
-                 "self.state[p] holds no buffer yet) and what it does with dampening"),
-        Mistake(_sgd("shared_first"),
-                "the momentum buffer starts as the first gradient itself, b_1 = g_1, for EVERY parameter: your "
-                "first parameter's buffer started so, the others' were dampened, (1 - dampening) g_1. The test "
-                "for 'first step' counts the optimizer's updates together (a counter on self), so it is true "
-                "only once, for the first parameter. The first step is per parameter: self.state[p] has no "
-                "buffer yet",
-                "decide from self.state[p] (no buffer there yet, or a step count kept in it), not from a "
-                "counter shared by every parameter"),
-        Mistake(_sgd("alias"),
-                "your momentum buffer IS p.grad (the same tensor), not a copy of it: zero_grad(set_to_none=False) "
-                "fills p.grad with zeros in place, and your buffer with it, and backward() then adds into it",
+        Mistake(_sgd("zero_start"), "the momentum buffer must start as the first gradient itself: b_1 = g_1, not "
+                "dampened. Starting from a buffer of zeros and applying the general rule gives b_1 = (1 - dampening) "
+                "g_1, a first step that is too short (PyTorch's rule, and ours)",
+                "section 5's rule for b_t has two branches: find the one for a parameter's first step (when "
+                "self.state[p] holds no buffer yet) and what it does with dampening"),
+        Mistake(_sgd("shared_first"), "the momentum buffer starts as the first gradient itself, b_1 = g_1, for EVERY "
+                "parameter: your first parameter's buffer started so, the others' were dampened, (1 - dampening) g_1. "
+                "The test for 'first step' counts the optimizer's updates together (a counter on self), so it is true "
+                "only once, for the first parameter. The first step is per parameter: self.state[p] has no buffer yet",
+                "decide from self.state[p] (no buffer there yet, or a step count kept in it), not from a counter "
+                "shared by every parameter"),
+        Mistake(_sgd("alias"), "your momentum buffer IS p.grad (the same tensor), not a copy of it: "
+                "zero_grad(set_to_none=False) fills p.grad with zeros in place, and your buffer with it, and "
+                "backward() then adds into it",
                 "store a copy of the gradient as the first buffer (clone), never the tensor p.grad itself"),
-        Mistake(_sgd("ema"),
-                 "the buffer is a running SUM, b = momentum b + (1 - dampening) g, not an average with weights "
-                 "momentum and (1 - momentum): with momentum 0.9 your steps end up 10 times too short",
-                 "the new gradient's weight is (1 - dampening), taken from the group, not (1 - momentum)"),
-        Mistake(_sgd("old_buffer"),
-                 "Nesterov looks ahead with the NEW buffer: first update b with this step's gradient, then step "
-                 "along g + momentum b",
-                 "compute the updated buffer before you build Nesterov's g + momentum b"),
-        Mistake(_sgd("decoupled"),
-                 "SGD's weight_decay is the gradient of the L2 penalty (weight_decay / 2) |p|^2: it is added to "
-                 "the gradient, g = grad + weight_decay p, BEFORE momentum, so it goes into the buffer. You "
-                 "shrank the weights directly (AdamW's decoupled decay), which is not the same once there is "
-                 "momentum",
-                 "the decay term joins the gradient before the momentum buffer sees it"),
-        Mistake(_sgd("ascent"),
-                 "the parameters climbed: a step goes AGAINST the gradient, which points uphill",
-                 "the update subtracts lr times the step direction"),
-        Mistake(_sgd("velocity"),
-                 "your buffer holds steps (lr times gradients), not gradients: b = momentum b + lr g, then p -= b. "
-                 "That gives PyTorch's steps only while the lr never changes. When a scheduler changes the lr "
-                 "mid-run (this case), your buffer still carries the old lr for many steps. The buffer sums "
-                 "gradients, and the lr multiplies the step at the end",
-                 "keep b = momentum b + (1 - dampening) g in the buffer, and subtract lr times it (or, Nesterov, "
-                 "lr times g + momentum b)"),
-        Mistake(_sgd("decay_in_momentum"),
-                 "weight decay is part of the gradient whether or not there is momentum: with momentum 0 the "
-                 "step is lr (grad + weight_decay p). Yours decays only when momentum is on",
-                 "add the decay term to g before the momentum branch, not inside it"),
-        Mistake(_sgd("nesterov_raw"),
-                 "Nesterov's step is g + momentum b with the same g that went into the buffer, weight decay "
-                 "included: yours looks ahead with the bare p.grad",
-                 "use one g (gradient plus decay) for the buffer and for the look-ahead"),
+        Mistake(_sgd("ema"), "the buffer is a running SUM, b = momentum b + (1 - dampening) g, not an average with "
+                "weights momentum and (1 - momentum): with momentum 0.9 your steps end up 10 times too short",
+                "the new gradient's weight is (1 - dampening), taken from the group, not (1 - momentum)"),
+        Mistake(_sgd("old_buffer"), "Nesterov looks ahead with the NEW buffer: first update b with this step's "
+                "gradient, then step along g + momentum b",
+                "compute the updated buffer before you build Nesterov's g + momentum b"),
+        Mistake(_sgd("decoupled"), "SGD's weight_decay is the gradient of the L2 penalty (weight_decay / 2) |p|^2: it "
+                "is added to the gradient, g = grad + weight_decay p, BEFORE momentum, so it goes into the buffer. You "
+                "shrank the weights directly (AdamW's decoupled decay), which is not the same once there is momentum",
+                "the decay term joins the gradient before the momentum buffer sees it"),
+        Mistake(_sgd("ascent"), "the parameters climbed: a step goes AGAINST the gradient, which points uphill", "the "
+                "update subtracts lr times the step direction"),
+        Mistake(_sgd("velocity"), "your buffer holds steps (lr times gradients), not gradients: b = momentum b + lr g, "
+                "then p -= b. That gives PyTorch's steps only while the lr never changes. When a scheduler changes the "
+                "lr mid-run (this case), your buffer still carries the old lr for many steps. The buffer sums "
+                "gradients, and the lr multiplies the step at the end",
+                "keep b = momentum b + (1 - dampening) g in the buffer, and subtract lr times it (or, Nesterov, lr "
+                "times g + momentum b)"),
+        Mistake(_sgd("decay_in_momentum"), "weight decay is part of the gradient whether or not there is momentum: "
+                "with momentum 0 the step is lr (grad + weight_decay p). Yours decays only when momentum is on",
+                "add the decay term to g before the momentum branch, not inside it"),
+        Mistake(_sgd("nesterov_raw"), "Nesterov's step is g + momentum b with the same g that went into the buffer, "
+                "weight decay included: yours looks ahead with the bare p.grad",
+                "use one g (gradient plus decay) for the buffer and for the look-ahead"),
         _state_mistake(_sgd("outside")),
         _group_mistake(_sgd, ("lr", "momentum", "dampening", "nesterov", "weight_decay")),
         _first_lr_mistake(_sgd("first_lr")),
-        Mistake(_sgd("frozen"),
-                "your momentum buffer never changed after step 1: it stayed b_1 = g_1 while the steps went on. "
-                "The new buffer must be STORED in state[\"momentum_buffer\"]: a local name (b = momentum * ... "
-                "+ ...) is lost when _update returns, and the given line after part 2 reads the stored buffer",
+        Mistake(_sgd("frozen"), "your momentum buffer never changed after step 1: it stayed b_1 = g_1 while the steps "
+                "went on. The new buffer must be STORED in state[\"momentum_buffer\"]: a local name (b = momentum * "
+                "... + ...) is lost when _update returns, and the given line after part 2 reads the stored buffer",
                 "assign the new buffer to state[\"momentum_buffer\"], not to a local name"),
-        Mistake(_sgd("damp_times"),
-                "the new gradient enters the buffer with the weight (1 - dampening): b = momentum b + (1 - "
-                "dampening) g. Yours weighs it by dampening itself, so with the default dampening 0 no gradient "
-                "enters the buffer after step 1",
+        Mistake(_sgd("damp_times"), "the new gradient enters the buffer with the weight (1 - dampening): b = momentum "
+                "b + (1 - dampening) g. Yours weighs it by dampening itself, so with the default dampening 0 no "
+                "gradient enters the buffer after step 1",
                 "the gradient's weight in the buffer is one minus dampening"),
-        Mistake(_sgd("nesterov_swapped"),
-                "Nesterov's direction is g + momentum b, the gradient plus the NEW buffer once more; yours is "
-                "b + momentum g, with the roles of g and b swapped",
+        Mistake(_sgd("nesterov_swapped"), "Nesterov's direction is g + momentum b, the gradient plus the NEW buffer "
+                "once more; yours is b + momentum g, with the roles of g and b swapped",
                 "multiply the buffer by momentum, and add the gradient as it is"),
         # last: a nesterov read from the defaults in a case with groups gets the groups' hint
-        Mistake(_sgd("no_nesterov"),
-                 "this case asks for Nesterov momentum, and your steps are those of plain momentum (nesterov="
-                 "False). Either the nesterov option is not used, or the look-ahead takes the buffer from BEFORE "
-                 "this step's update, starting from zeros: g + momentum b_(t-1) is exactly the new plain-momentum "
-                 "buffer b_t when dampening is 0. Nesterov first updates the buffer, then steps along g + "
-                 "momentum b_t, with the NEW buffer",
-                 "read nesterov from the group, and build the look-ahead from the updated buffer"),
+        Mistake(_sgd("no_nesterov"), "this case asks for Nesterov momentum, and your steps are those of plain momentum "
+                "(nesterov=False). Either the nesterov option is not used, or the look-ahead takes the buffer from "
+                "BEFORE this step's update, starting from zeros: g + momentum b_(t-1) is exactly the new "
+                "plain-momentum buffer b_t when dampening is 0. Nesterov first updates the buffer, then steps along g "
+                "+ momentum b_t, with the NEW buffer",
+                "read nesterov from the group, and build the look-ahead from the updated buffer"),
     ],
-))
+)
 
 
 # -------------------------------------------------------------------- 04.MyAdam and 04.MyAdamW
-@_own
 def adam_reference(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
     """The library's Adam (optim/adam.py): L2 weight decay added to the gradient, bias-corrected moments."""
     return optim.Adam(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
 
-@_own
 def adamw_reference(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
     """The library's AdamW (optim/adamw.py): p <- p (1 - lr weight_decay), then Adam's step on the plain gradient."""
     return optim.AdamW(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
 
-class AdamVariant(optim.Optimizer):
+class AdamVariant(_Variant):
     """Adam (``decoupled`` False) or AdamW (True) with one term changed (``how``), for the mistakes."""
-    how = None
     decoupled = False
-
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=None):
-        if weight_decay is None:
-            weight_decay = 1e-2 if self.decoupled else 0.0
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
-        self.outside, self.count = {}, 0
 
     def _update(self, p, group):
         how = self.how
-        hyper = self.defaults if how == "defaults" else group
-        if how and how.startswith("defaults:"):  # one option read from the constructor's values
-            hyper = {**group, how[len("defaults:"):]: self.defaults[how[len("defaults:"):]]}
-        lr, eps, wd = float(hyper["lr"]), float(hyper["eps"]), float(hyper["weight_decay"])
-        if how == "first_lr":  # one lr for every group: the first group's
-            lr = float(self.param_groups[0]["lr"])
+        hyper, lr = self._hyper(group)
+        eps, wd = float(hyper["eps"]), float(hyper["weight_decay"])
         b1, b2 = (float(b) for b in hyper["betas"])
         g = p.grad.clone()
         decoupled = self.decoupled != (how == "swap_decay")
@@ -728,7 +609,7 @@ class AdamVariant(optim.Optimizer):
             p.mul_(1 - decay_lr * wd)
         if wd and (not decoupled or how == "both_decays"):  # (both: MyAdam's L2 line left after the shrink)
             g = g + wd * p
-        state = self.outside.setdefault(id(p), {}) if how == "outside" else self.state[p]
+        state = self._state(p)
         if not state:
             state["step"], state["m"], state["v"] = 0, 0 * g, 0 * g
         state["step"] += 1
@@ -770,7 +651,8 @@ class AdamVariant(optim.Optimizer):
 
 def _adam(how, decoupled=False):
     name = f"{'AdamW' if decoupled else 'Adam'}_{how}"
-    return _own(type(name, (AdamVariant,), {"how": how, "decoupled": decoupled}))
+    return type(name, (AdamVariant,), {"how": how, "decoupled": decoupled,
+                                       "reference": staticmethod(adamw_reference if decoupled else adam_reference)})
 
 
 def _adam_cases(rng, decoupled=False):
@@ -778,293 +660,216 @@ def _adam_cases(rng, decoupled=False):
     wd = {"weight_decay": 0.1} if decoupled else {}
     every_option = [([0], {"lr": 0.05, "betas": (0.8, 0.99), "eps": 0.05, "weight_decay": 1.0}),
                     ([1, 2], {"lr": 0.1, "betas": (0.95, 0.9), "weight_decay": 0.0})]
-    cases = [
-        Case((Setup("the ill-conditioned bowl L = (x^2 + 20 y^2) / 2 from (-2, 1)", [[-2.0, 1.0]], ILL),),
-             visible=True, kwargs=dict(lr=0.1)),
-        Case((r("linear regression", 11),), "lr 0.01", dict(lr=0.01, **wd)),
-        Case((r("linear regression", 12),), "betas (0.8, 0.95)", dict(lr=0.02, betas=(0.8, 0.95), **wd)),
-        Case((r("linear regression", 13),), "a large eps, 0.1", dict(lr=0.05, eps=0.1)),
-        Case((r("linear regression", 14),), "weight decay 0.5", dict(lr=0.05, weight_decay=0.5)),
-        Case((r("linear regression: the weight in one group (lr 0.05, weight decay 0.2), the bias and an unused "
-                "parameter in another (lr 0.1, no decay)", 15, groups=[([0], {"lr": 0.05, "weight_decay": 0.2}),
-                                                                       ([1, 2], {"lr": 0.1, "weight_decay": 0.0})],
-                unused=True),),
-             "two parameter groups", dict(lr=0.01, weight_decay=0.01)),
-        Case((r("linear regression: two groups, each with its own lr, betas, eps and weight decay (1.0 in the "
-                "first; the constructor's is the default)", 18, groups=every_option, unused=True),),
-             "two parameter groups that set every option", dict(lr=0.01)),
-        Case((r(f"linear regression, {RESUMED}", 16, resume_at=25, set_to_none=False),),
-             "resumed from state_dict()", dict(lr=0.03, **wd)),
-        Case((r("linear regression; the lr is multiplied by 0.1 before step 20 and by 4 before step 35, as a "
-                "scheduler would", 19, schedule={20: 0.1, 35: 4.0}),),
-             "the lr changes during the run", dict(lr=0.05, **wd)),
-        Case((Setup("Rosenbrock's valley from (-1, 1.5)", [[-1.0, 1.5]], rosenbrock),), "Rosenbrock",
-             dict(lr=0.05, betas=(0.9, 0.99), **wd)),
-        Case((Setup("a nearly flat bowl L = (1e-5 x^2 + 1e-7 y^2) / 2 from (1, 1): gradients of about 1e-5 and "
-                    "1e-7", [[1.0, 1.0]], quadratic([1e-5, 1e-7])),), "tiny gradients", dict(lr=0.01, **wd)),
-    ]
-    if decoupled:
-        cases.append(Case((r("linear regression", 17),), "a large weight decay, 2.0, at lr 0.02",
-                          dict(lr=0.02, weight_decay=2.0)))
-    cases.append(Case((r("linear regression in float64: the parameters, their gradients, m and v are float64, "
-                         "and the run is compared at float64's precision", 20, dtype="float64"),),
-                      "float64 parameters", dict(lr=0.05, **({"weight_decay": 0.1} if decoupled else {}))))
-    cases.append(Case((Setup("the nearly flat bowl L = (3e-7 x^2 + 1e-7 y^2) / 2 from (1, 1) in float64, compared "
-                             "at float64's precision: sqrt(v_hat) is about 3e-7 and 1e-7, so any constant besides "
-                             "eps in the denominator shows", [[1.0, 1.0]], quadratic([3e-7, 1e-7]),
-                             dtype="float64"),),
-                      "tiny gradients in float64", dict(lr=0.01, **wd)))
-    cases.append(Case((Setup("a flatter bowl L = (1e-9 x^2 + 3e-10 y^2) / 2 from (1, 1): gradients of about 1e-9 "
-                             "and 3e-10, below eps = 1e-8, where even a floor at eps under sqrt(v_hat) shows",
-                             [[1.0, 1.0]], quadratic([1e-9, 3e-10])),),
-                      "gradients below eps", dict(lr=0.1, **wd)))
-    # a parameter that step() skips on some steps: its own count falls behind a count kept per group or optimizer
-    cases.append(Case((r("linear regression; the bias gets no gradient on every second step (its .grad is None, "
-                         "as for a branch of a model that some batches do not use), so step() skips it then and "
-                         "its step count falls behind the weight's", 21, skip=1),),
-                      "a parameter without a gradient on some steps", dict(lr=0.05, **wd)))
-    # (the groups that set every option: within 30 steps, eps read from the defaults and eps as a floor coincide)
-    return _shortened(cases, keep=("two parameter groups that set every option",))
+    return _shortened([
+        _on(Setup("the ill-conditioned bowl L = (x^2 + 20 y^2) / 2 from (-2, 1)", [[-2.0, 1.0]], ILL), visible=True,
+            lr=0.1),
+        _on(r("linear regression", 11), "lr 0.01", lr=0.01, **wd),
+        _on(r("linear regression", 12), "betas (0.8, 0.95)", lr=0.02, betas=(0.8, 0.95), **wd),
+        _on(r("linear regression", 13), "a large eps, 0.1", lr=0.05, eps=0.1),
+        _on(r("linear regression", 14), "weight decay 0.5", lr=0.05, weight_decay=0.5),
+        _on(r("linear regression: the weight in one group (lr 0.05, weight decay 0.2), the bias and an unused "
+              "parameter in another (lr 0.1, no decay)", 15, groups=[([0], {"lr": 0.05, "weight_decay": 0.2}),
+                                                                     ([1, 2], {"lr": 0.1, "weight_decay": 0.0})],
+              unused=True), "two parameter groups", lr=0.01, weight_decay=0.01),
+        _on(r("linear regression: two groups, each with its own lr, betas, eps and weight decay (1.0 in the first; the "
+              "constructor's is the default)", 18, groups=every_option, unused=True),
+            "two parameter groups that set every option", lr=0.01),
+        _on(r(f"linear regression, {RESUMED}", 16, resume_at=25, set_to_none=False), "resumed from state_dict()",
+            lr=0.03, **wd),
+        _on(r("linear regression; the lr is multiplied by 0.1 before step 20 and by 4 before step 35, as a scheduler "
+              "would", 19, schedule={20: 0.1, 35: 4.0}), "the lr changes during the run", lr=0.05, **wd),
+        _on(Setup("Rosenbrock's valley from (-1, 1.5)", [[-1.0, 1.5]], rosenbrock), "Rosenbrock", lr=0.05,
+            betas=(0.9, 0.99), **wd),
+        _on(Setup("a nearly flat bowl L = (1e-5 x^2 + 1e-7 y^2) / 2 from (1, 1): gradients of about 1e-5 and 1e-7",
+                  [[1.0, 1.0]], quadratic([1e-5, 1e-7])), "tiny gradients", lr=0.01, **wd),
+        *([_on(r("linear regression", 17), "a large weight decay, 2.0, at lr 0.02", lr=0.02, weight_decay=2.0)]
+          if decoupled else []),
+        _on(r("linear regression in float64: the parameters, their gradients, m and v are float64, and the run is "
+              "compared at float64's precision", 20, dtype="float64"), "float64 parameters", lr=0.05, **wd),
+        _on(Setup("the nearly flat bowl L = (3e-7 x^2 + 1e-7 y^2) / 2 from (1, 1) in float64, compared at float64's "
+                  "precision: sqrt(v_hat) is about 3e-7 and 1e-7, so any constant besides eps in the denominator "
+                  "shows", [[1.0, 1.0]], quadratic([3e-7, 1e-7]), dtype="float64"),
+            "tiny gradients in float64", lr=0.01, **wd),
+        _on(Setup("a flatter bowl L = (1e-9 x^2 + 3e-10 y^2) / 2 from (1, 1): gradients of about 1e-9 and 3e-10, below "
+                  "eps = 1e-8, where even a floor at eps under sqrt(v_hat) shows", [[1.0, 1.0]],
+                  quadratic([1e-9, 3e-10])), "gradients below eps", lr=0.1, **wd),
+        # a parameter that step() skips on some steps: its own count falls behind a count kept per group or optimizer
+        _on(r("linear regression; the bias gets no gradient on every second step (its .grad is None, as for a branch "
+              "of a model that some batches do not use), so step() skips it then and its step count falls behind the "
+              "weight's", 21, skip=1), "a parameter without a gradient on some steps", lr=0.05, **wd),
+        # (the groups that set every option: within 30 steps, eps read from the defaults and eps as a floor coincide)
+    ], keep=("two parameter groups that set every option",))
 
 
-NO_CORRECTION = (
-    "no bias correction: m and v start at 0, so in the first steps they are far too small (m_1 = 0.1 g, "
-    "v_1 = 0.001 g^2), and m / sqrt(v) makes the first step about 3.16 times too large. Divide each average by "
-    "(1 - beta^t), t the step count of this parameter",
-    "before the step, divide m by one minus beta1 to the power t, and v by one minus beta2 to the power t (t is 1 "
-    "at the parameter's first step)")
 HALF_CORRECTION = (
-    "both averages need their own bias correction: m by (1 - beta1^t) and v by (1 - beta2^t); yours corrects only "
-    "one of them",
+    "both averages need their own bias correction: m by (1 - beta1^t) and v by (1 - beta2^t); yours corrects only one "
+    "of them",
     "correct m with beta1 and v with beta2, both with the same t")
 STEP_COUNT = (
-    "the bias correction needs t, the number of steps THIS parameter has taken (1 at its first step): yours is "
-    "stuck, or counts every parameter's updates together",
+    "the bias correction needs t, the number of steps THIS parameter has taken (1 at its first step): yours is stuck, "
+    "or counts every parameter's updates together",
     "keep the count in self.state[p] and add 1 to it at the start of each _update")
-TINY = (
-    "tiny gradients: with |g| about 1e-5 or 1e-7, sqrt(v_hat) is about |g| and Adam's step is still about lr "
-    "(that is its point: the step does not depend on the gradient's scale). eps makes it about "
-    "lr |g| / (|g| + eps), which is far below lr only when |g| nears eps = 1e-8 or falls under it. Your "
-    "denominator has a floor, a clamp on v_hat (or on sqrt(v_hat)) or a constant added under the square root, "
-    "that is not negligible next to v_hat here, so your steps shrink. Adam's only guard against division by "
-    "zero is eps, added once after the square root",
-    "the denominator is sqrt(v_hat) + eps, with nothing else in it")
-TINY_PLUS = (
-    "your denominator has a second small constant added after the square root, besides eps: it changes each step "
-    "by about that constant over sqrt(v_hat) + eps, which this case's precision sees (and which grows when the "
-    "gradients are tiny, while Adam's step should not depend on their scale). Adam's only guard against division "
-    "by zero is eps, added once after the square root",
-    "the denominator is sqrt(v_hat) + eps, with nothing else in it")
-TINY_EITHER = (
-    "your denominator has a second small constant besides eps, added after the square root (sqrt(v_hat) + eps + c) "
-    "or under it (sqrt(v_hat + c), or a clamp on v_hat): with this case's tiny gradients both shrink the steps "
-    "the same way, so it cannot tell which. Adam's step should not depend on the gradients' scale, and its only "
-    "guard against division by zero is eps, added once after the square root",
-    "the denominator is sqrt(v_hat) + eps, with nothing else in it")
-UNDER_ROOT = (
-    "your denominator has a small constant added under the square root (or a floor on v_hat): sqrt(v_hat + c) "
-    "differs from sqrt(v_hat) by about c / (2 sqrt(v_hat)), which this case's precision sees (and which grows "
-    "when the gradients are tiny). Adam's only guard against division by zero is eps, added once after the "
-    "square root",
-    "the denominator is sqrt(v_hat) + eps, with nothing else in it")
-EPS_FLOOR = (
-    "eps is ADDED to sqrt(v_hat), not used as a floor under it: the denominator is sqrt(v_hat) + eps. Yours is "
-    "the larger of sqrt(v_hat) and eps (a clamp or a max), which differs when sqrt(v_hat) is near eps or below "
-    "it, as in this case",
-    "add eps to the square root of v_hat: no max and no clamp in the denominator")
-EPS_FLOOR_OR_DEFAULT = (
-    "eps: on this case your run is the one of two mistakes, which agree here: eps used as a floor under "
-    "sqrt(v_hat) (the larger of the two, where Adam adds them), or the constructor's eps read where this case "
-    "(or this parameter group) sets another; each parameter must be moved with the hyperparameters of ITS group. "
-    "The denominator is sqrt(v_hat) + eps, with eps from the `group` argument",
-    "add to the square root of v_hat the eps of the parameter's own group (the `group` argument), with no max "
-    "and no clamp")
-EPS_INSIDE = (
-    "eps goes outside the square root: m_hat / (sqrt(v_hat) + eps). With the default eps = 1e-8 the two differ "
-    "little, but this case has eps = 0.1",
-    "take the square root of v_hat first, then add eps")
-
-
-STEP_FLOAT32 = (
-    "this case's parameters are float64, and your bias correction was computed in float32: the step count t is "
-    "a float32 tensor (as PyTorch's state['step'] is), so beta ** t and 1 - beta ** t are float32 numbers. "
-    "At t = 1, 1 - 0.999 ** t in float32 is 0.000999987 instead of 0.001, off by 1.3e-5 of itself: far more "
-    "than float64's rounding. PyTorch's Adam takes the count out as a Python number before it corrects",
-    "compute the correction from t as a Python number (a counter that is a Python int, or .item() of the "
-    "tensor)")
-
-
-def _float32_step(decoupled):
-    """A Mistake matcher: on a float64 case, the run of the Adam whose bias correction uses a float32 step tensor
-    (compared at float64's precision: at float32's the two runs cannot be told apart)."""
-    wrong = _adam("step_float32", decoupled)
-
-    def match(got, expected, case):
-        if getattr(case.args[0], "dtype", None) != "float64":
-            return False
-        other = np.asarray(drive_optimizer(wrong, copy.deepcopy(case.args), dict(case.kwargs)))
-        return np.asarray(got).shape == other.shape and np.allclose(got, other, rtol=F64_RTOL, atol=F64_ATOL)
-    return match
-
-
-STEP_PER_GROUP = (
-    "the bias correction needs t, the number of steps THIS parameter has taken. In this case one parameter has "
-    "no gradient on every second step (.grad is None, as for a branch of a model that some batches do not use): "
-    "step() skips it then, so its own count must not advance. Yours advanced anyway: it counts the steps of the "
-    "parameter group or of the optimizer, not the parameter's own (PyTorch's Adam keeps a count per parameter)",
-    "the count belongs with m and v in the parameter's own state (the text of this exercise says where), and "
-    "_update, which step() calls only for a parameter that has a gradient, is where it advances")
-
-
-STEP_LATE = (
-    "t is 1 at a parameter's first step: the correction divides by 1 - beta^t, which is 0 when t is 0, so your "
-    "first step divided by zero (inf or nan). Count this step before you correct",
-    "add 1 to the step count first, then use it in the bias correction")
-SQUARED = (
-    "v is the running average of the SQUARED gradient, g * g: it measures the gradient's size whatever its "
-    "sign. An average of g itself can be negative, and its square root is nan",
-    "feed g * g (or g ** 2) into v, and g into m")
-
-
 INHERITED = " (in MyAdam._adam_step, which MyAdamW inherits: fix it there, then run MyAdam's cell and this one again)"
-UNSTORED = (
-    "your averages m and v do not carry over from one step to the next: each step's m is (1 - beta1) g of that "
-    "step alone, as if the stored average were still 0. The new m and v must be STORED in self.state[p] "
-    "(state[\"exp_avg\"], state[\"exp_avg_sq\"]): a local name (m = beta1 * m + ...) is lost when the step ends",
-    "assign the updated averages to state[\"exp_avg\"] and state[\"exp_avg_sq\"], then correct them")
-DIV_IN_PLACE = (
-    "the bias correction changed the stored average: m_hat and v_hat are NEW tensors computed from m and v, and "
-    "the stored m and v must stay as they are for the next step. An in-place division of the stored tensor "
-    "(m.div_(1 - beta1 ** t), m /= ...), or m_hat stored in its place, puts the corrected value in the memory, "
-    "and every later step builds on it",
-    "compute m_hat and v_hat with a plain division, which makes new tensors (no div_, no /=)")
-EPS_UNCORRECTED = (
-    "eps is added to sqrt(v_hat), the CORRECTED average: yours adds it to sqrt(v) before the correction (the Adam "
-    "paper's 'efficient' form, lr sqrt(1 - beta2^t) / (1 - beta1^t) m / (sqrt(v) + eps)), which agrees with "
-    "PyTorch's step only while eps is negligible; this case (a large eps, or tiny gradients) shows the difference",
-    "correct v first, then take sqrt(v_hat) + eps")
+ADD_EPS_ONCE = "the denominator is sqrt(v_hat) + eps, with nothing else in it"
 
 
 def _adam_mistakes(decoupled):
-    def mistake(wrong=None, hint="", more=(), match=None):  # a mistake of MyAdam's part: say where it is
-        return Mistake(wrong, hint + (INHERITED if decoupled else ""), more, match)
+    def adam(how):
+        return _adam(how, decoupled)
 
-    mistakes = [
-        NEVER_MOVED,
-        mistake(_adam("no_correction", decoupled), *NO_CORRECTION),
-        mistake(_adam("no_m_correction", decoupled), *HALF_CORRECTION),
-        mistake(_adam("no_v_correction", decoupled), *HALF_CORRECTION),
-        mistake(_adam("no_step", decoupled), *STEP_COUNT),
-        mistake(_adam("global_step", decoupled), *STEP_COUNT),
-        mistake(_adam("group_step", decoupled), *STEP_PER_GROUP),
-        mistake(_adam("step_late", decoupled), *STEP_LATE),
-        mistake(_adam("unsquared", decoupled), *SQUARED),
-        mistake(match=_matches_one_of(*(_adam(how, decoupled) for how in ("unstored", "unstored_m", "unstored_v"))),
-                hint=UNSTORED[0], more=UNSTORED[1]),
-        mistake(match=_matches_one_of(*(_adam(how, decoupled) for how in ("div_inplace", "div_inplace_m",
-                                                                         "div_inplace_v"))),
-                hint=DIV_IN_PLACE[0], more=DIV_IN_PLACE[1]),
-        mistake(match=_float32_step(decoupled), hint=STEP_FLOAT32[0], more=STEP_FLOAT32[1]),
-        mistake(_adam("eps_inside", decoupled), *EPS_INSIDE),
-        mistake(_adam("eps_uncorrected", decoupled), *EPS_UNCORRECTED),
-        mistake(match=_matches_one_of(*(_adam(f"{kind}:{floor}", decoupled) for kind in ("clamp", "floor")
-                                        for floor in ("1e-18", "1e-16", "1e-15", "1e-14", "1e-13", "1e-12",
-                                                      "1e-10", "1e-8", "1e-6"))),
-                hint=TINY[0], more=TINY[1]),
-        mistake(match=_deviates_like(_adam("floor:1e-20", decoupled)), hint=UNDER_ROOT[0], more=UNDER_ROOT[1]),
-        # on a float64 case the way the run leaves the reference's tells a constant after the root from one
-        # under it (UNDER_ROOT, above); on the float32 "tiny gradients" case the two look alike (review 6)
-        mistake(match=_either(_matches_one_of(*(_adam(f"plus:{c}", decoupled)
-                                                for c in ("1e-11", "3e-11", "1e-10", "3e-10", "1e-9", "3e-9", "1e-8",
-                                                          "3e-8", "1e-7", "1e-6"))),
-                              _deviates_like(_adam("plus:1e-13", decoupled))),
-                hint=TINY_PLUS[0], more=TINY_PLUS[1]),
-        mistake(match=_deviates_like(float32=_adam("plus:1e-10", decoupled)), hint=TINY_EITHER[0],
-                more=TINY_EITHER[1]),
-        mistake(_adam("eps_floor", decoupled), *EPS_FLOOR),
-    ]
-    if decoupled:  # on AdamW's case 7 the two runs agree (on Adam's cases they never do): say both
-        mistakes.insert(-1, Mistake(match=_both(_matches_one_of(_adam("eps_floor", decoupled)),
-                                                _matches_one_of(_adam("defaults:eps", decoupled))),
-                                    hint=EPS_FLOOR_OR_DEFAULT[0], more=EPS_FLOOR_OR_DEFAULT[1]))
+    def part(wrong, hint, more):  # a mistake of MyAdam's part (a wrong class, or a match): MyAdamW's says where
+        hint += INHERITED if decoupled else ""
+        return Mistake(wrong, hint, more) if isinstance(wrong, type) else recognised(wrong, hint, more)
+
     if decoupled:
-        mistakes += [
-            Mistake(match=_matches_one_of(_adam("swap_decay", decoupled), _adam("no_decay", decoupled)),
-                    hint="AdamW decays the WEIGHTS, not the gradient: p <- p (1 - lr weight_decay), before the "
-                         "Adam step, and the gradient goes into m and v untouched. Your run is that of Adam with "
-                         "weight_decay p added to the gradient (Adam's L2, which the division by sqrt(v_hat) "
-                         "all but cancels at 1e-2), or with no decay at all. Check both: the default "
-                         "weight_decay in your __init__ is 1e-2 (as in PyTorch's AdamW), and p itself shrinks",
-                    more="section 7's formula for AdamW has two moves: the weights themselves shrink, then Adam's "
-                         "step runs on the plain gradient. Check which of the two your _update does"),
-            Mistake(_adam("subtract_decay", decoupled),
-                    "AdamW's decay MULTIPLIES each weight by (1 - lr weight_decay), a pull towards 0 in proportion "
-                    "to the weight; you subtracted lr * weight_decay from every weight, the same shift for all, "
-                    "whatever their sign and size",
+        decay_rows = [
+            recognised(
+                runs_like(adam("swap_decay"), adam("no_decay")),
+                "AdamW decays the WEIGHTS, not the gradient: p <- p (1 - lr weight_decay), before the Adam step, and "
+                "the gradient goes into m and v untouched. Your run is that of Adam with weight_decay p added to the "
+                "gradient (Adam's L2, which the division by sqrt(v_hat) all but cancels at 1e-2), or with no decay at "
+                "all. Check both: the default weight_decay in your __init__ is 1e-2 (as in PyTorch's AdamW), and p "
+                "itself shrinks",
+                "section 7's formula for AdamW has two moves: the weights themselves shrink, then Adam's step runs on "
+                "the plain gradient. Check which of the two your _update does"),
+            Mistake(adam("subtract_decay"), "AdamW's decay MULTIPLIES each weight by (1 - lr weight_decay), a pull "
+                    "towards 0 in proportion to the weight; you subtracted lr * weight_decay from every weight, the "
+                    "same shift for all, whatever their sign and size",
                     "scale p by the factor with an in-place multiplication, instead of subtracting from it"),
-            Mistake(match=_matches_one_of(_adam("decay_lr_const", decoupled), _adam("decay_lr_defaults", decoupled)),
-                    hint="the decay's factor is 1 - lr weight_decay with the lr of the parameter's GROUP, as it is "
-                         "at this step: yours used a fixed lr in it (1e-3, or the constructor's lr), which is wrong "
-                         "as soon as a call, a group or a scheduler sets another lr",
-                    more="read the decay's lr from the `group` argument, like the step's"),
-            Mistake(_adam("unscaled_decay", decoupled),
-                     "the decoupled decay is scaled by the learning rate: p <- p (1 - lr weight_decay). "
-                     "p <- p (1 - weight_decay) shrinks every weight by 1% per step at weight_decay 0.01, "
-                     "whatever the lr",
-                     "the factor is 1 - lr * weight_decay, with lr and weight_decay from the group"),
-            Mistake(_adam("decay_after", decoupled),
-                     "AdamW's decay comes FIRST: the weights are shrunk by (1 - lr weight_decay), and then Adam's "
-                     "step is taken from the shrunk weights. You shrank them after the step, so the decay also "
-                     "shrank this step's update (PyTorch's AdamW, and ours, decay first)",
-                     "section 7's formula for AdamW gives the order of its two moves: which weights Adam's step "
-                     "starts from"),
-            Mistake(_adam("both_decays", decoupled),
-                     "AdamW's decay REPLACES Adam's L2 term: m and v see the plain gradient. Yours shrinks the "
-                     "weights and also still adds weight_decay p to the gradient (left from MyAdam), so the "
-                     "weights are decayed twice",
-                     "in AdamW, g is p.grad as it is; the only decay is the shrinking of p"),
+            recognised(
+                runs_like(adam("decay_lr_const"), adam("decay_lr_defaults")),
+                "the decay's factor is 1 - lr weight_decay with the lr of the parameter's GROUP, as it is at this "
+                "step: yours used a fixed lr in it (1e-3, or the constructor's lr), which is wrong as soon as a call, "
+                "a group or a scheduler sets another lr",
+                "read the decay's lr from the `group` argument, like the step's"),
+            Mistake(adam("unscaled_decay"), "the decoupled decay is scaled by the learning rate: p <- p (1 - lr "
+                    "weight_decay). p <- p (1 - weight_decay) shrinks every weight by 1% per step at weight_decay "
+                    "0.01, whatever the lr",
+                    "the factor is 1 - lr * weight_decay, with lr and weight_decay from the group"),
+            Mistake(adam("decay_after"), "AdamW's decay comes FIRST: the weights are shrunk by (1 - lr weight_decay), "
+                    "and then Adam's step is taken from the shrunk weights. You shrank them after the step, so the "
+                    "decay also shrank this step's update (PyTorch's AdamW, and ours, decay first)",
+                    "section 7's formula for AdamW gives the order of its two moves: which weights Adam's step starts "
+                    "from"),
+            Mistake(adam("both_decays"), "AdamW's decay REPLACES Adam's L2 term: m and v see the plain gradient. Yours "
+                    "shrinks the weights and also still adds weight_decay p to the gradient (left from MyAdam), so the "
+                    "weights are decayed twice",
+                    "in AdamW, g is p.grad as it is; the only decay is the shrinking of p"),
         ]
     else:
-        mistakes.append(Mistake(
-            _adam("swap_decay", decoupled),
-            "Adam's weight_decay is the L2 penalty's gradient: it is added to the gradient, g = grad + "
-            "weight_decay p, and goes through m and v. You shrank the weights directly, which is AdamW's "
-            "decoupled decay (the next exercise)",
-            "in Adam the decay term joins the gradient before m and v see it; p itself is not shrunk"))
-    return mistakes + [_state_mistake(_adam("outside", decoupled), _adam("step_outside", decoupled)),
-                       _group_mistake(lambda how: _adam(how, decoupled), ("lr", "betas", "eps", "weight_decay")),
-                       _first_lr_mistake(_adam("first_lr", decoupled))]
+        decay_rows = [Mistake(
+            adam("swap_decay"),
+            "Adam's weight_decay is the L2 penalty's gradient: it is added to the gradient, g = grad + weight_decay p, "
+            "and goes through m and v. You shrank the weights directly, which is AdamW's decoupled decay (the next "
+            "exercise)",
+            "in Adam the decay term joins the gradient before m and v see it; p itself is not shrunk")]
+    floors = [adam(f"{kind}:{floor}") for kind in ("clamp", "floor")
+              for floor in ("1e-18", "1e-16", "1e-15", "1e-14", "1e-13", "1e-12", "1e-10", "1e-8", "1e-6")]
+    after_root = (runs_like(*(adam(f"plus:{c}") for c in ("1e-11", "3e-11", "1e-10", "3e-10", "1e-9", "3e-9", "1e-8",
+                                                          "3e-8", "1e-7", "1e-6"))),
+                  _deviates_like(adam("plus:1e-13")))
+    floor_or_default = (runs_like(adam("eps_floor")), runs_like(adam("defaults:eps"))) if decoupled else ()
+    return [
+        NEVER_MOVED,
+        part(adam("no_correction"), "no bias correction: m and v start at 0, so in the first steps they are far too "
+             "small (m_1 = 0.1 g, v_1 = 0.001 g^2), and m / sqrt(v) makes the first step about 3.16 times too large. "
+             "Divide each average by (1 - beta^t), t the step count of this parameter",
+             "before the step, divide m by one minus beta1 to the power t, and v by one minus beta2 to the power t (t "
+             "is 1 at the parameter's first step)"),
+        part(adam("no_m_correction"), *HALF_CORRECTION),
+        part(adam("no_v_correction"), *HALF_CORRECTION),
+        part(adam("no_step"), *STEP_COUNT),
+        part(adam("global_step"), *STEP_COUNT),
+        part(adam("group_step"), "the bias correction needs t, the number of steps THIS parameter has taken. In this "
+             "case one parameter has no gradient on every second step (.grad is None, as for a branch of a model that "
+             "some batches do not use): step() skips it then, so its own count must not advance. Yours advanced "
+             "anyway: it counts the steps of the parameter group or of the optimizer, not the parameter's own "
+             "(PyTorch's Adam keeps a count per parameter)",
+             "the count belongs with m and v in the parameter's own state (the text of this exercise says where), and "
+             "_update, which step() calls only for a parameter that has a gradient, is where it advances"),
+        part(adam("step_late"), "t is 1 at a parameter's first step: the correction divides by 1 - beta^t, which is 0 "
+             "when t is 0, so your first step divided by zero (inf or nan). Count this step before you correct",
+             "add 1 to the step count first, then use it in the bias correction"),
+        part(adam("unsquared"), "v is the running average of the SQUARED gradient, g * g: it measures the gradient's "
+             "size whatever its sign. An average of g itself can be negative, and its square root is nan",
+             "feed g * g (or g ** 2) into v, and g into m"),
+        part(runs_like(adam("unstored"), adam("unstored_m"), adam("unstored_v")), "your averages m and v do not carry "
+             "over from one step to the next: each step's m is (1 - beta1) g of that step alone, as if the stored "
+             "average were still 0. The new m and v must be STORED in self.state[p] (state[\"exp_avg\"], "
+             "state[\"exp_avg_sq\"]): a local name (m = beta1 * m + ...) is lost when the step ends",
+             "assign the updated averages to state[\"exp_avg\"] and state[\"exp_avg_sq\"], then correct them"),
+        part(runs_like(adam("div_inplace"), adam("div_inplace_m"), adam("div_inplace_v")), "the bias correction "
+             "changed the stored average: m_hat and v_hat are NEW tensors computed from m and v, and the stored m and "
+             "v must stay as they are for the next step. An in-place division of the stored tensor (m.div_(1 - beta1 "
+             "** t), m /= ...), or m_hat stored in its place, puts the corrected value in the memory, and every later "
+             "step builds on it",
+             "compute m_hat and v_hat with a plain division, which makes new tensors (no div_, no /=)"),
+        # on a float64 case (at float32's precision the two runs cannot be told apart)
+        part(runs_like(adam("step_float32"), only=lambda setup: getattr(setup, "dtype", None) == "float64"), "this "
+             "case's parameters are float64, and your bias correction was computed in float32: the step count t is a "
+             "float32 tensor (as PyTorch's state['step'] is), so beta ** t and 1 - beta ** t are float32 numbers. At t "
+             "= 1, 1 - 0.999 ** t in float32 is 0.000999987 instead of 0.001, off by 1.3e-5 of itself: far more than "
+             "float64's rounding. PyTorch's Adam takes the count out as a Python number before it corrects",
+             "compute the correction from t as a Python number (a counter that is a Python int, or .item() of the "
+             "tensor)"),
+        part(adam("eps_inside"), "eps goes outside the square root: m_hat / (sqrt(v_hat) + eps). With the default eps "
+             "= 1e-8 the two differ little, but this case has eps = 0.1",
+             "take the square root of v_hat first, then add eps"),
+        part(adam("eps_uncorrected"), "eps is added to sqrt(v_hat), the CORRECTED average: yours adds it to sqrt(v) "
+             "before the correction (the Adam paper's 'efficient' form, lr sqrt(1 - beta2^t) / (1 - beta1^t) m / "
+             "(sqrt(v) + eps)), which agrees with PyTorch's step only while eps is negligible; this case (a large eps, "
+             "or tiny gradients) shows the difference",
+             "correct v first, then take sqrt(v_hat) + eps"),
+        part(runs_like(*floors), "tiny gradients: with |g| about 1e-5 or 1e-7, sqrt(v_hat) is about |g| and Adam's "
+             "step is still about lr (that is its point: the step does not depend on the gradient's scale). eps makes "
+             "it about lr |g| / (|g| + eps), which is far below lr only when |g| nears eps = 1e-8 or falls under it. "
+             "Your denominator has a floor, a clamp on v_hat (or on sqrt(v_hat)) or a constant added under the square "
+             "root, that is not negligible next to v_hat here, so your steps shrink. Adam's only guard against "
+             "division by zero is eps, added once after the square root",
+             ADD_EPS_ONCE),
+        part(_deviates_like(adam("floor:1e-20")), "your denominator has a small constant added under the square root "
+             "(or a floor on v_hat): sqrt(v_hat + c) differs from sqrt(v_hat) by about c / (2 sqrt(v_hat)), which this "
+             "case's precision sees (and which grows when the gradients are tiny). Adam's only guard against division "
+             "by zero is eps, added once after the square root",
+             ADD_EPS_ONCE),
+        # on a float64 case the way the run leaves the reference's tells a constant after the root from one
+        # under it (above); on the float32 "tiny gradients" case the two look alike (review 6)
+        part(lambda *run: any(m(*run) for m in after_root), "your denominator has a second small constant added after "
+             "the square root, besides eps: it changes each step by about that constant over sqrt(v_hat) + eps, which "
+             "this case's precision sees (and which grows when the gradients are tiny, while Adam's step should not "
+             "depend on their scale). Adam's only guard against division by zero is eps, added once after the square "
+             "root",
+             ADD_EPS_ONCE),
+        part(_deviates_like(float32=adam("plus:1e-10")), "your denominator has a second small constant besides eps, "
+             "added after the square root (sqrt(v_hat) + eps + c) or under it (sqrt(v_hat + c), or a clamp on v_hat): "
+             "with this case's tiny gradients both shrink the steps the same way, so it cannot tell which. Adam's step "
+             "should not depend on the gradients' scale, and its only guard against division by zero is eps, added "
+             "once after the square root",
+             ADD_EPS_ONCE),
+        # on AdamW's case 7 the two runs agree (on Adam's cases they never do): say both
+        *([recognised(
+            lambda *run: all(m(*run) for m in floor_or_default),
+            "eps: on this case your run is the one of two mistakes, which agree here: eps used as a floor under "
+            "sqrt(v_hat) (the larger of the two, where Adam adds them), or the constructor's eps read where this case "
+            "(or this parameter group) sets another; each parameter must be moved with the hyperparameters of ITS "
+            "group. The denominator is sqrt(v_hat) + eps, with eps from the `group` argument",
+            "add to the square root of v_hat the eps of the parameter's own group (the `group` argument), with no max "
+            "and no clamp")] if decoupled else []),
+        part(adam("eps_floor"), "eps is ADDED to sqrt(v_hat), not used as a floor under it: the denominator is "
+             "sqrt(v_hat) + eps. Yours is the larger of sqrt(v_hat) and eps (a clamp or a max), which differs when "
+             "sqrt(v_hat) is near eps or below it, as in this case",
+             "add eps to the square root of v_hat: no max and no clamp in the denominator"),
+        *decay_rows,
+        _state_mistake(adam("outside"), adam("step_outside")),
+        _group_mistake(adam, ("lr", "betas", "eps", "weight_decay")),
+        _first_lr_mistake(adam("first_lr")),
+    ]
 
-
-# the text's building blocks (issue 32): tensor arithmetic and sqrt; any other optimizer, functional optimizer
-# (torch.optim.adam.adam) or library function is refused. A clamp or a max in the denominator is a known mistake
-# with hints of its own (TINY, EPS_FLOOR): tolerated, so that it gets them instead of the refusal on the example
-ADAM_BLOCKS = ("arithmetic", "sqrt")
-ADAM_FLOORS = ("clamp", "max")
-
-
-register(Exercise(
-    "04.MyAdam",
-    reference=adam_reference,
-    cases=_adam_cases,
-    call=drive_optimizer,
-    compare=compare_trajectory,
-    answer=OPTIMIZER,
-    check_inputs=False,
-    rtol=1e-4,
-    atol=1e-5,
-    points=3,
-    error_hints=[LEAF_IN_PLACE, REBOUND],
-    forbid=(optim.Adam, optim.AdamW, "torch.optim.Adam", "torch.optim.AdamW"),
-    allow=ADAM_BLOCKS,
-    tolerate=ADAM_FLOORS,
-    mistakes=_adam_mistakes(False),
-))
 
 ADAM_UNWRITTEN = (
-    "MyAdamW inherits _adam_step from your MyAdam, and there it still raises NotImplementedError (the stub it "
-    "came with): finish 04.MyAdam, then run both cells again (MyAdam's first: a class keeps the base class it "
-    "was made with)")
+    "MyAdamW inherits _adam_step from your MyAdam, and there it still raises NotImplementedError (the stub it came "
+    "with): finish 04.MyAdam, then run both cells again (MyAdam's first: a class keeps the base class it was made "
+    "with)")
 
 
 def drive_adamw(cls, args, kwargs):
@@ -1077,35 +882,26 @@ def drive_adamw(cls, args, kwargs):
         raise
 
 
-register(Exercise(
-    "04.MyAdamW",
-    reference=adamw_reference,
-    cases=lambda rng: _adam_cases(rng, decoupled=True),
-    call=drive_adamw,
-    compare=compare_trajectory,
-    answer=OPTIMIZER,
-    check_inputs=False,
-    rtol=1e-4,
-    atol=1e-5,
-    points=2,
-    error_hints=[LEAF_IN_PLACE, REBOUND],
-    forbid=(optim.AdamW, optim.Adam, "torch.optim.AdamW", "torch.optim.Adam"),
-    allow=ADAM_BLOCKS,
-    tolerate=ADAM_FLOORS,
-    mistakes=_adam_mistakes(True),
-))
+# the text's building blocks (issue 32): tensor arithmetic and sqrt; any other optimizer, functional optimizer
+# (torch.optim.adam.adam) or library function is refused. A clamp or a max in the denominator is a known mistake
+# with hints of its own: tolerated, so that it gets them instead of the refusal on the example
+ADAM = dict(compare=compare_trajectory, match=TRAJECTORY, answer=OPTIMIZER, check_inputs=False,
+            error_hints=[LEAF_IN_PLACE, REBOUND], allow=("arithmetic", "sqrt"), tolerate=("clamp", "max"))
+driven("04.MyAdam", adam_reference, _adam_cases, drive_optimizer, _adam_mistakes(False), points=3,
+       forbid=(optim.Adam, optim.AdamW, "torch.optim.Adam", "torch.optim.AdamW"), **ADAM)
+driven("04.MyAdamW", adamw_reference, lambda rng: _adam_cases(rng, decoupled=True), drive_adamw,
+       _adam_mistakes(True), points=2, forbid=(optim.AdamW, optim.Adam, "torch.optim.AdamW", "torch.optim.Adam"),
+       **ADAM)
 
 
 # -------------------------------------------------------------------- 04.train_epoch
 class EpochSetup:
     """One epoch to run: ``n`` examples in batches of ``batch_size`` (shuffled with a seeded generator), a small
     model (``sizes``: the widths of its Linear layers, tanh between them) from seeded weights, a loss ("mse" or
-    "ce") and an optimizer ("sgd" or "adam", with ``lr``).
-
-    What the model and optimizer may bring along: ``batchnorm`` puts a BatchNorm1d after the first Linear layer
-    (its running statistics are buffers that a training epoch updates); ``eval_mode`` hands the model over in eval
-    mode, as a validation pass leaves it; ``stale`` hands it over with gradients left in ``.grad`` by a backward
-    pass before the epoch, and an optimizer (with momentum, for SGD) that has already taken a step."""
+    "ce") and an optimizer ("sgd" or "adam", with ``lr``). ``batchnorm`` puts a BatchNorm1d after the first Linear
+    layer (its running statistics are buffers that a training epoch updates); ``eval_mode`` hands the model over
+    in eval mode, as a validation pass leaves it; ``stale`` hands it over with gradients left in ``.grad`` by a
+    backward pass before the epoch, and an optimizer (with momentum, for SGD) that has already taken a step."""
 
     def __init__(self, text, n, batch_size, sizes=(3, 2), loss="mse", opt="sgd", lr=0.1, seed=0, drop_last=False,
                  batchnorm=False, eval_mode=False, stale=False, dtype="float32"):
@@ -1137,10 +933,8 @@ class EpochSetup:
             model.double()
         loader = DataLoader(TensorDataset(x, y), batch_size=self.batch_size, shuffle=True,
                             generator=Generator().manual_seed(self.seed), drop_last=self.drop_last)
-        if self.opt == "adam":
-            optimizer = optim.Adam(model.parameters(), lr=self.lr)
-        else:
-            optimizer = optim.SGD(model.parameters(), lr=self.lr, momentum=0.9 if self.stale else 0.0)
+        optimizer = (optim.Adam(model.parameters(), lr=self.lr) if self.opt == "adam" else
+                     optim.SGD(model.parameters(), lr=self.lr, momentum=0.9 if self.stale else 0.0))
         if self.stale:  # a step before the epoch, then a backward whose gradients are left in .grad
             loss_fn(model(x[:4]), y[:4]).backward()
             optimizer.step()
@@ -1153,21 +947,19 @@ class EpochSetup:
         return self.text
 
 
-def _epoch_tolerance(case):
-    """float32's tolerance, or float64's precision for a float64 epoch (issue 32)."""
-    setup = case.args[0] if case is not None and case.args else None
-    return (EPOCH_F64_RTOL, 0.0) if getattr(setup, "dtype", None) == "float64" else (1e-5, 1e-6)
-
-
-EPOCH_F64_RTOL = 1e-12  # the loop runs the library's own ops: only the order of a sum of Python floats may differ
+# a float32 epoch is judged (and its mistakes matched) within EPOCH; a float64 epoch (issue 32) within EPOCH64:
+# the loop runs the library's own ops, only the order of a sum of Python floats may differ
+EPOCH, EPOCH64 = Within(1e-5, 1e-6), Within(1e-12, 0.0)
 
 
 def compare_epoch(got, expected, case):
     """None when the loss returned and the weights left match; otherwise which of them differs."""
-    rtol, atol = _epoch_tolerance(case)
-    if compare_arrays(got, expected, rtol, atol) is None or np.shape(got) != np.shape(expected):
-        return compare_arrays(got, expected, rtol, atol)
-    digits = 17 if rtol == EPOCH_F64_RTOL else 6
+    within = EPOCH64 if _float64_case(case) else EPOCH
+    rtol, atol = within.rtol, within.atol
+    failure = compare_arrays(got, expected, rtol, atol)
+    if failure is None or np.shape(got) != np.shape(expected):
+        return failure
+    digits = 17 if within == EPOCH64 else 6
     if compare_arrays(got[1:], expected[1:], rtol, atol) is not None:
         return (f"after your epoch the model's weights (and buffers) are not where the training loop leaves them: "
                 f"expected {_numbers(expected[1:], digits=digits)}, got {_numbers(got[1:], digits=digits)} (the "
@@ -1179,23 +971,12 @@ def compare_epoch(got, expected, case):
 
 def _loss_in_float32(got, expected, case):
     """On the float64 epoch: the weights right, the loss off by float32's rounding (1e-12 to 1e-6 of itself)."""
-    if _epoch_tolerance(case)[0] != EPOCH_F64_RTOL or np.shape(got) != np.shape(expected):
+    if not _float64_case(case) or np.shape(got) != np.shape(expected):
         return False
     got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     error = abs(got[0] - expected[0])
-    return (compare_arrays(got[1:], expected[1:], EPOCH_F64_RTOL, 0.0) is None
-            and EPOCH_F64_RTOL * abs(expected[0]) < error <= 1e-6 * abs(expected[0]))
-
-
-LOSS_IN_FLOAT32 = Mistake(
-    match=_loss_in_float32,
-    hint="this epoch's model and data are float64, and the loss you returned carries float32's rounding: it is off "
-         "by about 1e-8 of itself. Your sum of the batch losses went through float32, which keeps about 7 "
-         "significant digits where float64 keeps about 16: a float32 tensor (tl.tensor(0.0) and tl.zeros(()) are "
-         "float32 by default) or a numpy float32 scalar (np.float32(0)). total += ... then stays float32: adding a "
-         "Python number does not change a float32's dtype, and neither does adding in place into a tensor",
-    more="take each batch's number out with .item() and add up Python floats, starting the sum from a Python "
-         "0.0")
+    return (compare_arrays(got[1:], expected[1:], EPOCH64.rtol, 0.0) is None
+            and EPOCH64.rtol * abs(expected[0]) < error <= 1e-6 * abs(expected[0]))
 
 
 def train_epoch_reference(model, loader, loss_fn, optimizer):
@@ -1205,21 +986,19 @@ def train_epoch_reference(model, loader, loss_fn, optimizer):
 
 
 class _GraphWatch:
-    """Which batch the loader gave last, and a weak reference to each loss tensor the loss function returned:
-    a loss whose graph is still alive when two later losses have been made AND two later batches given (kept in
-    a sum of tensors or a list) is noted. Both counts, because the local name ``loss`` rightly holds the previous
+    """Which batch the loader gave last, and a weak reference to each loss tensor the loss function returned: a
+    loss whose graph is still alive when two later losses have been made AND two later batches given (kept in a
+    sum of tensors or a list) is noted. Both counts, because the local name ``loss`` rightly holds the previous
     batch's loss until the new one is assigned: a loop that skips a batch makes no loss for it (two batches, one
-    loss later), and a loop that calls the loss function twice in a batch (say, once more under no_grad after
-    the step) makes two losses in one batch."""
+    loss later), and a loop that calls the loss function twice in a batch (say, once more under no_grad after the
+    step) makes two losses in one batch."""
 
     def __init__(self):
         self.batch, self.losses, self.made, self.kept = -1, [], 0, None
 
     def look(self):
-        """Note the first loss still alive although two losses were made, and two batches given, after it."""
         if self.kept is None:
-            old = [b for b, k, ref in self.losses
-                   if k <= self.made - 3 and b <= self.batch - 2 and ref() is not None]
+            old = [b for b, k, ref in self.losses if k <= self.made - 3 and b <= self.batch - 2 and ref() is not None]
             if old:
                 self.kept = (old[0], self.batch)
         self.losses = [(b, k, ref) for b, k, ref in self.losses if ref() is not None]
@@ -1296,8 +1075,8 @@ def drive_epoch(fn, args, kwargs):
             "your loop keeps the graph of every batch (in tinygrad_lite, with the activations of its forward "
             "pass) in memory until the epoch ends. A sum of loss tensors (total = total + loss * n) or a list "
             "of them does that, even when the number is taken out at the end; on a real model the memory grows "
-            "with every batch. Take "
-            "each batch's number out with .item() as soon as you have it, and add up numbers")
+            "with every batch. Take each batch's number out with .item() as soon as you have it, and add up "
+            "numbers")
     state = [v.detach().numpy().astype(np.float64).ravel() for v in model.state_dict().values()]
     return Run.of(np.concatenate([[float(returned)], *state]))
 
@@ -1352,104 +1131,91 @@ def _epoch(zero="before", weigh="len", step="each", divide="examples", last_only
 
 def _epoch_cases(rng):
     return [
-        Case((EpochSetup("10 examples in batches of 4 (the last has 2), a Linear(3, 2), MSE, SGD lr 0.1", 10, 4),),
-             visible=True),
-        Case((EpochSetup("13 examples in batches of 5, 3-4-2 MLP, cross-entropy, SGD lr 0.5", 13, 5, (3, 4, 2),
-                         "ce", lr=0.5, seed=1),), "a smaller last batch"),
-        Case((EpochSetup("20 examples in batches of 4, MLP, Adam lr 0.05", 20, 4, (2, 5, 1), opt="adam", lr=0.05,
-                         seed=2),), "equal batches, Adam"),
-        Case((EpochSetup("17 examples in batches of 8, drop_last=True", 17, 8, (4, 3), seed=3, drop_last=True),),
-             "drop_last"),
-        Case((EpochSetup("9 examples in batches of 2 (the last has 1), cross-entropy, Adam", 9, 2, (3, 3), "ce",
-                         opt="adam", lr=0.1, seed=4),), "many small batches"),
-        Case((EpochSetup("7 examples in one batch of 7 (full batch)", 7, 7, (2, 2), seed=5),), "a single batch"),
-        Case((EpochSetup("12 examples in batches of 5, a 3-4-2 MLP with BatchNorm1d, handed over in eval mode (as a "
-                         "validation pass leaves it)", 12, 5, (3, 4, 2), seed=6, batchnorm=True, eval_mode=True),),
-             "a model in eval mode, with BatchNorm"),
-        Case((EpochSetup("11 examples in batches of 4; the model arrives with gradients left in .grad from before "
-                         "the epoch, and SGD with momentum 0.9 that has taken a step", 11, 4, (3, 2), lr=0.05,
-                         seed=7, stale=True),), "gradients left from before the epoch"),
+        _on(EpochSetup("10 examples in batches of 4 (the last has 2), a Linear(3, 2), MSE, SGD lr 0.1", 10, 4),
+            visible=True),
+        _on(EpochSetup("13 examples in batches of 5, 3-4-2 MLP, cross-entropy, SGD lr 0.5", 13, 5, (3, 4, 2), "ce",
+                       lr=0.5, seed=1), "a smaller last batch"),
+        _on(EpochSetup("20 examples in batches of 4, MLP, Adam lr 0.05", 20, 4, (2, 5, 1), opt="adam", lr=0.05,
+                       seed=2), "equal batches, Adam"),
+        _on(EpochSetup("17 examples in batches of 8, drop_last=True", 17, 8, (4, 3), seed=3, drop_last=True),
+            "drop_last"),
+        _on(EpochSetup("9 examples in batches of 2 (the last has 1), cross-entropy, Adam", 9, 2, (3, 3), "ce",
+                       opt="adam", lr=0.1, seed=4), "many small batches"),
+        _on(EpochSetup("7 examples in one batch of 7 (full batch)", 7, 7, (2, 2), seed=5), "a single batch"),
+        _on(EpochSetup("12 examples in batches of 5, a 3-4-2 MLP with BatchNorm1d, handed over in eval mode (as a "
+                       "validation pass leaves it)", 12, 5, (3, 4, 2), seed=6, batchnorm=True, eval_mode=True),
+            "a model in eval mode, with BatchNorm"),
+        _on(EpochSetup("11 examples in batches of 4; the model arrives with gradients left in .grad from before the "
+                       "epoch, and SGD with momentum 0.9 that has taken a step", 11, 4, (3, 2), lr=0.05, seed=7,
+                       stale=True), "gradients left from before the epoch"),
         # issue 32: a float64 model, judged at float64's precision (a sum kept in a float32 tensor shows)
-        Case((EpochSetup("10 examples in batches of 4 (the last has 2), a float64 Linear(3, 2), float64 data, MSE, "
-                         "SGD lr 0.1: the loss and the weights are compared at float64's precision", 10, 4, seed=8,
-                         dtype="float64"),), "a float64 model"),
+        _on(EpochSetup("10 examples in batches of 4 (the last has 2), a float64 Linear(3, 2), float64 data, MSE, SGD "
+                       "lr 0.1: the loss and the weights are compared at float64's precision", 10, 4, seed=8,
+                       dtype="float64"), "a float64 model"),
     ]
 
 
-register(Exercise(
-    "04.train_epoch",
-    reference=train_epoch_reference,
-    cases=_epoch_cases,
-    call=drive_epoch,
-    compare=compare_epoch,
-    answer=RunAnswer(),
-    check_inputs=False,
-    rtol=1e-5,
-    atol=1e-6,
-    points=2,
+driven(
+    "04.train_epoch", train_epoch_reference, _epoch_cases, drive_epoch, compare=compare_epoch, match=EPOCH,
+    check_inputs=False, points=2, forbid=(Trainer, fit),
     mistakes=[
-        LOSS_IN_FLOAT32,
-        _mistake(_epoch(divide="batches", weigh="one"),
-                 "the epoch's loss is the mean over its EXAMPLES: the mean of the batch means is biased when the last "
-                 "batch is smaller (3 batches of 32 at loss 1 and one of 4 at loss 5 give 2.0, but the true mean is "
-                 "1.16). Weight each batch's mean loss by its number of examples. (Weighing and counting each "
-                 "batch as loader.batch_size gives this same number: the last batch has fewer than batch_size "
-                 "examples, so use len(x).)",
-                 "each batch counts as many times as it has examples; the total then goes over the examples seen"),
-        _mistake(_epoch(divide="full_batches"),
-                 "divide by the number of examples actually seen: the last batch may be smaller than batch_size",
-                 "count the examples as you go (len(x) of each batch)"),
-        _mistake(_epoch(zero="never"),
-                 "the gradients were never reset: backward() ADDS into .grad, so each step used the sum of every "
-                 "batch's gradient so far",
-                 "clear the old gradients once per batch, before its backward pass"),
-        _mistake(_epoch(zero="between"),
-                 "the weights did not learn: every step saw zeros (or no gradient at all). Either the gradients "
-                 "were reset between backward() and step(), or step() came before backward() in a batch that "
-                 "starts with zero_grad. The order is zero_grad, forward, loss, backward, step",
-                 "in each batch, the step must come after the backward pass and before the next reset"),
-        _mistake(_epoch(zero="step_first"),
-                 "step() came before backward(): each step used the previous batch's gradients (and the first step "
-                 "none). The order is zero_grad, forward, loss, backward, step",
-                 "call loss.backward() first, then optimizer.step()"),
-        _mistake(_epoch(divide="none"),
-                 "you returned the SUM of the losses; the epoch's loss is their mean over the examples",
-                 "divide the weighted sum by the number of examples"),
-        _mistake(_epoch(last_only=True),
-                 "you returned the last batch's loss; the epoch's loss is the mean over all its examples",
-                 "accumulate over every batch of the loop"),
-        _mistake(_epoch(weigh="batch_size"),
-                 "each batch's mean loss counts as many times as that batch has examples, and the last batch may "
-                 "be smaller than the loader's batch_size: you weighed every batch by batch_size",
-                 "weigh each batch by its own number of examples, the length of its x"),
-        _mistake(_epoch(divide="dataset"),
-                 "with drop_last=True the loader leaves out the examples that do not fill a last batch: divide "
-                 "by the number of examples your loop actually saw, not by the size of the dataset",
-                 "count the examples of each batch as you go, and divide by that count"),
-        _mistake(_epoch(zero="after"),
-                 "zero_grad comes FIRST in every batch. Yours clears the gradients after the step, so the first "
-                 "step of the epoch used whatever .grad held before it (here, gradients left by a backward pass "
-                 "before the epoch) on top of the first batch's",
-                 "clear the gradients at the start of each batch, before the forward pass"),
-        _mistake(_epoch(step="once"),
-                 "one optimizer step per BATCH: yours added up the gradients of the whole epoch and stepped once "
-                 "at the end (that is gradient accumulation over the epoch, not mini-batch training)",
-                 "put zero_grad and step inside the loop over the batches"),
-        _mistake(_epoch(skip_short=True),
-                 "your loop left out the smaller last batch: every batch the loader gives is trained on (a step "
-                 "each, the last one too) and counts in the epoch's mean. Leaving out an incomplete last batch is "
-                 "the loader's choice (drop_last=True), not the training loop's",
-                 "train on every batch the loader yields, whatever its size"),
-        _mistake(_epoch(loss_after_step=True),
-                 "the loss you report is each batch's loss computed again AFTER the step, on weights that batch "
-                 "has already moved. The epoch's loss is the one the training used: "
-                 "each batch's loss from its forward pass, before its step (no second forward pass is needed)",
-                 "take the number out of the loss that you called backward() on"),
-        _mistake(_epoch(train=False),
-                 "the model was handed to your loop in eval mode (as a validation pass leaves it). In eval mode "
-                 "BatchNorm normalises with its running statistics and does not update them, and dropout is off: "
-                 "a training epoch must switch the model to training mode first",
-                 "switch the model to training mode before the first batch"),
+        recognised(
+            _loss_in_float32,
+            "this epoch's model and data are float64, and the loss you returned carries float32's rounding: it is off "
+            "by about 1e-8 of itself. Your sum of the batch losses went through float32, which keeps about 7 "
+            "significant digits where float64 keeps about 16: a float32 tensor (tl.tensor(0.0) and tl.zeros(()) are "
+            "float32 by default) or a numpy float32 scalar (np.float32(0)). total += ... then stays float32: adding a "
+            "Python number does not change a float32's dtype, and neither does adding in place into a tensor",
+            "take each batch's number out with .item() and add up Python floats, starting the sum from a Python 0.0"),
+        mistake(_epoch(divide="batches", weigh="one"), "the epoch's loss is the mean over its EXAMPLES: the mean of "
+                "the batch means is biased when the last batch is smaller (3 batches of 32 at loss 1 and one of 4 at "
+                "loss 5 give 2.0, but the true mean is 1.16). Weight each batch's mean loss by its number of examples. "
+                "(Weighing and counting each batch as loader.batch_size gives this same number: the last batch has "
+                "fewer than batch_size examples, so use len(x).)",
+                "each batch counts as many times as it has examples; the total then goes over the examples seen"),
+        mistake(_epoch(divide="full_batches"), "divide by the number of examples actually seen: the last batch may be "
+                "smaller than batch_size",
+                "count the examples as you go (len(x) of each batch)"),
+        mistake(_epoch(zero="never"), "the gradients were never reset: backward() ADDS into .grad, so each step used "
+                "the sum of every batch's gradient so far",
+                "clear the old gradients once per batch, before its backward pass"),
+        mistake(_epoch(zero="between"), "the weights did not learn: every step saw zeros (or no gradient at all). "
+                "Either the gradients were reset between backward() and step(), or step() came before backward() in a "
+                "batch that starts with zero_grad. The order is zero_grad, forward, loss, backward, step",
+                "in each batch, the step must come after the backward pass and before the next reset"),
+        mistake(_epoch(zero="step_first"), "step() came before backward(): each step used the previous batch's "
+                "gradients (and the first step none). The order is zero_grad, forward, loss, backward, step",
+                "call loss.backward() first, then optimizer.step()"),
+        mistake(_epoch(divide="none"), "you returned the SUM of the losses; the epoch's loss is their mean over the "
+                "examples",
+                "divide the weighted sum by the number of examples"),
+        mistake(_epoch(last_only=True), "you returned the last batch's loss; the epoch's loss is the mean over all its "
+                "examples",
+                "accumulate over every batch of the loop"),
+        mistake(_epoch(weigh="batch_size"), "each batch's mean loss counts as many times as that batch has examples, "
+                "and the last batch may be smaller than the loader's batch_size: you weighed every batch by batch_size",
+                "weigh each batch by its own number of examples, the length of its x"),
+        mistake(_epoch(divide="dataset"), "with drop_last=True the loader leaves out the examples that do not fill a "
+                "last batch: divide by the number of examples your loop actually saw, not by the size of the dataset",
+                "count the examples of each batch as you go, and divide by that count"),
+        mistake(_epoch(zero="after"), "zero_grad comes FIRST in every batch. Yours clears the gradients after the "
+                "step, so the first step of the epoch used whatever .grad held before it (here, gradients left by a "
+                "backward pass before the epoch) on top of the first batch's",
+                "clear the gradients at the start of each batch, before the forward pass"),
+        mistake(_epoch(step="once"), "one optimizer step per BATCH: yours added up the gradients of the whole epoch "
+                "and stepped once at the end (that is gradient accumulation over the epoch, not mini-batch training)",
+                "put zero_grad and step inside the loop over the batches"),
+        mistake(_epoch(skip_short=True), "your loop left out the smaller last batch: every batch the loader gives is "
+                "trained on (a step each, the last one too) and counts in the epoch's mean. Leaving out an incomplete "
+                "last batch is the loader's choice (drop_last=True), not the training loop's",
+                "train on every batch the loader yields, whatever its size"),
+        mistake(_epoch(loss_after_step=True), "the loss you report is each batch's loss computed again AFTER the step, "
+                "on weights that batch has already moved. The epoch's loss is the one the training used: each batch's "
+                "loss from its forward pass, before its step (no second forward pass is needed)",
+                "take the number out of the loss that you called backward() on"),
+        mistake(_epoch(train=False), "the model was handed to your loop in eval mode (as a validation pass leaves it). "
+                "In eval mode BatchNorm normalises with its running statistics and does not update them, and dropout "
+                "is off: a training epoch must switch the model to training mode first",
+                "switch the model to training mode before the first batch"),
     ],
-    forbid=(Trainer, fit),
-))
+)

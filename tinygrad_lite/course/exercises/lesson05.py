@@ -1,4 +1,4 @@
-"""Lesson 05, learning-rate schedules: the checks of its three exercises.
+"""Lesson 05, learning-rate schedules: the checks of its three exercises, each a ``driven`` one (kinds.py).
 
 - ``05.warmup_cosine``: the lr at a given step of a linear warmup followed by a cosine decay, the schedule that
   ``SequentialLR([LinearLR(start_factor, total_iters=warmup_steps), CosineAnnealingLR(T_max=total_steps -
@@ -19,14 +19,15 @@
 
 The references are the library's own code (so that ``use`` can stand in): a closed form that
 ``tests/test_lesson05.py`` shows equal to PyTorch's ``SequentialLR``, the library's ``ReduceLROnPlateau`` (equal
-to PyTorch's, also shown there) and ``lr_find``. Each ``call`` returns a ``Run`` (answers.py): the numbers to
-judge, or the problem that the numbers cannot show (a Tensor where a number is due, a model left trained ...).
-The mistakes are wrong versions driven the same way; hints come in tiers, never the finished line of code.
+to PyTorch's, also shown there) and ``lr_find``. Each drive returns a ``Run``: the numbers to judge, or the problem
+that the numbers cannot show (a Tensor where a number is due, a model left trained ...). The mistakes are wrong
+versions driven the same way; hints come in tiers, never the finished line of code.
 
 ``warmup_cosine`` and ``PlateauScheduler`` name their building blocks (``allow``, issue 32: Python's arithmetic and
 math), so that any of the library's (or PyTorch's) schedulers is refused, not only the ones ``forbid`` names;
 ``lr_range_test`` is a training loop meant to use the library's model, loss and optimizer: no allowlist. Their
-numbers are Python floats (lrs judged to 1e-9, where a float32 rounding fails), so no float64 case applies.
+numbers are Python floats, so no float64 case applies: lrs are judged to 1e-9 (``LRS``), where a float32 rounding
+fails, the range test's losses to 1e-4 (``LOSSES``); mistakes are matched within the loosest of an exercise's.
 """
 import copy
 import inspect
@@ -39,12 +40,14 @@ import numpy as np
 from ... import nn, optim, tensor
 from ...optim import lr_scheduler
 from ...optim.lr_scheduler import ReduceLROnPlateau
-from ...random import Generator, get_rng_state, set_rng_state
+from ...random import Generator
 from ...train.lr_finder import lr_find
 from ...utils.data import DataLoader, TensorDataset
-from ..answers import is_tensor, type_name
-from ..checks import Case, ErrorHint, Exercise, Mistake, as_numpy, compare_arrays, register
-from ._common import Run, RunAnswer, _mistake
+from ..checks import Case, ErrorHint, as_numpy, compare_arrays, get_exercise
+from ..pipeline import quietly
+from .kinds import Run, Within, driven, first_difference, global_rng_kept, is_tensor, mistake, recognised, type_name
+
+LRS, PLATEAU_LRS, LOSSES = Within(1e-9, 1e-12), Within(1e-9, 1e-15), Within(1e-4, 1e-12)
 
 
 def _number_problem(value, where, lr=False):
@@ -60,9 +63,7 @@ def _number_problem(value, where, lr=False):
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         why = (": a learning rate is a plain Python number (the optimizer stores it in param_groups[i]['lr']); "
                "compute it with Python's arithmetic and the math module, or take float(...) of the result")
-        if is_tensor(value):
-            return f"{where} is a Tensor{why}"
-        return f"{where} is a {type_name(value)}{why}"
+        return f"{where} is a {'Tensor' if is_tensor(value) else type_name(value)}{why}"
     return None
 
 
@@ -75,19 +76,17 @@ def _pair(expected, got):
     return a, b
 
 
-def _runs_like(exercise_id, *wrongs):
-    """A Mistake matcher: the answer is that of every one of ``wrongs`` on this case (two mistakes that agree
-    there, e.g. an argument ignored and a term left out), and theirs differs from the expected answer."""
+def _runs_like(exercise_id, *groups):
+    """A mistake matcher: the answer is that of every wrong version in one of ``groups`` (wrong versions that agree
+    on this case, e.g. an argument ignored and a term left out), and theirs differs from the expected answer."""
     def match(got, expected, case):
-        from ..checks import get_exercise
-        from ..pipeline import quietly
         exercise = get_exercise(exercise_id)
-        for wrong in wrongs:
+
+        def like(wrong):
             other = as_numpy(quietly(wrong, *copy.deepcopy((case.args, case.kwargs)), exercise))
-            if (compare_arrays(got, other, exercise.rtol, exercise.atol) is not None
-                    or compare_arrays(other, expected, exercise.rtol, exercise.atol) is None):
-                return False
-        return True
+            return (compare_arrays(got, other, exercise.rtol, exercise.atol) is None
+                    and compare_arrays(other, expected, exercise.rtol, exercise.atol) is not None)
+        return any(all(like(wrong) for wrong in group) for group in groups)
     return match
 
 
@@ -107,17 +106,11 @@ def warmup_cosine_reference(step, base_lr, warmup_steps, total_steps, start_fact
     return min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * progress)) / 2
 
 
-SCHEDULE_PARAMETERS = ("base_lr", "warmup_steps", "total_steps", "start_factor", "min_lr")
-
-
 def each_step(fn, args, kwargs):
     """``fn(step, base_lr, warmup_steps, total_steps, ...)`` at every step of the case; the first argument of a
     case is the range of steps. Returns a Run of the lrs, or the problem with the first value that is no number."""
-    if args:
-        steps, rest = args[0], args[1:]
-    else:  # every argument by keyword (the check does this to try a default in place of a given value)
-        kwargs = dict(kwargs)
-        steps, rest = kwargs.pop("step"), ()
+    kwargs = dict(kwargs)  # every argument by keyword when the check tries a default in place of a given value
+    steps, rest = (args[0], args[1:]) if args else (kwargs.pop("step"), ())
     values = []
     for t in steps:
         value = fn(int(t), *rest, **kwargs)
@@ -128,29 +121,23 @@ def each_step(fn, args, kwargs):
     return Run.of(values)
 
 
-def _schedule(case):
-    """The case's schedule in words: "base_lr=0.1, warmup_steps=5, total_steps=25 (start_factor=0.01, ...)"."""
-    names = ("base_lr", "warmup_steps", "total_steps")
-    given = dict(zip(SCHEDULE_PARAMETERS, case.args[1:]), **case.kwargs)  # start_factor, min_lr may come by position
-    defaults = {"start_factor": 0.01, "min_lr": 0.0}
-    shown = [f"{name}={given[name]:g}" for name in names if name in given]
-    shown += [f"{name}={given.get(name, default):g}" + ("" if name in given else " (the default)")
-              for name, default in defaults.items()]
-    return ", ".join(shown)
-
-
 def _compare_traces(got, expected, case):
-    """None when the schedules agree at every step; otherwise the first step where they differ, and a few more."""
+    """None when the schedules agree at every step; otherwise the first step where they differ, and a few more,
+    with the case's schedule in words (start_factor and min_lr may come by position, or be the defaults)."""
     if got.shape != expected.shape:
         return f"expected {expected.size} lrs (steps 0 to {expected.size - 1}), got {got.size}"
-    wrong = ~np.isclose(got, expected, rtol=1e-9, atol=1e-12)
-    if not wrong.any():
+    bad = np.flatnonzero(~np.isclose(got, expected, rtol=LRS.rtol, atol=LRS.atol))
+    if not bad.size:
         return None
-    bad = np.flatnonzero(wrong)
+    names, defaults = ("base_lr", "warmup_steps", "total_steps"), {"start_factor": 0.01, "min_lr": 0.0}
+    given = dict(zip(names + tuple(defaults), case.args[1:]), **case.kwargs)
+    schedule = ", ".join([f"{name}={given[name]:g}" for name in names if name in given]
+                         + [f"{name}={given.get(name, default):g}" + ("" if name in given else " (the default)")
+                            for name, default in defaults.items()])
     t = int(bad[0])
     steps = ", ".join("step {}: {} vs yours {}".format(int(s), *_pair(expected[s], got[s])) for s in bad[1:4])
     right, yours = _pair(expected[t], got[t])
-    return (f"with {_schedule(case)}, the lr at step {t} should be {right}, yours is {yours} "
+    return (f"with {schedule}, the lr at step {t} should be {right}, yours is {yours} "
             f"({bad.size} of {expected.size} steps differ" + (f"; also {steps}" if steps else "") + ")")
 
 
@@ -169,125 +156,94 @@ def _warmup_cases(rng):
     ]
 
 
-def _only_warmup(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
-    if step < warmup_steps:
-        return warmup_cosine_reference(step, base_lr, warmup_steps, total_steps, start_factor, min_lr)
-    return base_lr
-
-
-def _cosine(step, base_lr, min_lr, progress, turns=0.5):
+def _cosine(base_lr, min_lr, progress, turns=0.5):
     return min_lr + (base_lr - min_lr) * (1 + math.cos(2 * math.pi * turns * progress)) / 2
 
 
-def _with_cosine(progress_of, turns=0.5, amplitude=None):
-    """A schedule with the right warmup and a wrong cosine: ``progress_of(step, W, T)`` is its clock."""
+def _schedule_with(warmup=None, decay=None):
+    """The reference with a wrong ``warmup`` or a wrong ``decay``, each a function ``(t, base_lr, W, T, start_factor,
+    min_lr)`` of the steps before W or from W on."""
     def schedule(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
-        if step < warmup_steps:
-            return base_lr * (start_factor + (1 - start_factor) * step / warmup_steps)
-        progress = progress_of(step, warmup_steps, total_steps)
-        if amplitude == "base":
-            return min_lr + base_lr * (1 + math.cos(math.pi * progress)) / 2
-        return _cosine(step, base_lr, min_lr, progress, turns)
+        part = warmup if step < warmup_steps else decay
+        if part is None:
+            return warmup_cosine_reference(step, base_lr, warmup_steps, total_steps, start_factor, min_lr)
+        return part(step, base_lr, warmup_steps, total_steps, start_factor, min_lr)
     return schedule
 
 
 def _start_not_scaled(got, expected, case):
     """The warmup is a line from start_factor (not start_factor * base_lr) up to base_lr."""
-    steps, base_lr, w, total, *rest = case.args
-    given = dict(zip(("start_factor", "min_lr"), rest), **case.kwargs)
-    a, min_lr = given.get("start_factor", 0.01), given.get("min_lr", 0.0)
-    if not w or np.isclose(base_lr, 1.0):
+    if not case.args[2] or np.isclose(case.args[1], 1.0):
         return False
-    wrong = [a + (base_lr - a) * t / w if t < w else warmup_cosine_reference(t, base_lr, w, total, a, min_lr)
-             for t in steps]
-    return got.shape == np.shape(wrong) and bool(np.allclose(got, wrong, rtol=1e-9, atol=1e-12))
+    wrong = each_step(_schedule_with(warmup=lambda t, lr, w, n, s, low: s + (lr - s) * t / w), case.args, case.kwargs)
+    return LRS.holds(got, np.asarray(wrong))
 
 
-def _warmup_from_min_lr(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
-    """The warmup's line scaled between min_lr and base_lr, as the cosine is."""
-    if step < warmup_steps:
-        return min_lr + (base_lr - min_lr) * (start_factor + (1 - start_factor) * step / warmup_steps)
-    return warmup_cosine_reference(step, base_lr, warmup_steps, total_steps, start_factor, min_lr)
-
-
-def _with_warmup(factor_of):
-    """A schedule with the right cosine and a wrong warmup: ``factor_of(step, W, start_factor)``."""
-    def schedule(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
-        if step < warmup_steps:
-            return base_lr * factor_of(step, warmup_steps, start_factor)
-        return warmup_cosine_reference(step, base_lr, warmup_steps, total_steps, start_factor, min_lr)
-    return schedule
-
-
-register(Exercise(
-    "05.warmup_cosine",
-    reference=warmup_cosine_reference,
-    cases=_warmup_cases,
-    call=each_step,
-    answer=RunAnswer(),
+driven(
+    "05.warmup_cosine", warmup_cosine_reference, _warmup_cases, each_step,
     compare=_compare_traces,
-    rtol=1e-9,
-    atol=1e-12,
+    match=LRS,
     points=2,
     error_hints=[ErrorHint(r"ZeroDivisionError",
                            "with warmup_steps = 0 there is no warmup: every step belongs to the cosine, and "
                            "nothing may divide by warmup_steps outside the warmup",
                            "divide by warmup_steps only in the branch for the steps before warmup_steps")],
     mistakes=[
-        _mistake(_only_warmup,
-                 "your schedule warms up and then stays at base_lr: a 'warmup + decay' needs the decay too. "
-                 "(A common tutorial builds exactly this under that name.) After the warmup the lr follows half "
-                 "a cosine from base_lr down to min_lr",
-                 "after step warmup_steps, compute how far the decay has come (0 at warmup_steps, 1 at "
-                 "total_steps) and put it into the cosine formula"),
-        _mistake(_with_cosine(lambda t, w, n: (t - w) / n),
-                 "the cosine part lasts total_steps - warmup_steps steps, not total_steps: yours has not reached "
-                 "min_lr at the last step",
-                 "divide the steps since the warmup by the length of the decay phase"),
-        _mistake(_with_cosine(lambda t, w, n: t / n),
-                 "the cosine's clock starts when the warmup ends: at step warmup_steps the lr must be exactly "
-                 "base_lr, the top of the cosine. Yours counts the steps from 0, so the decay has already begun",
-                 "count the steps of the decay from warmup_steps, not from 0"),
-        _mistake(_with_cosine(lambda t, w, n: (t - w) / (n - w), turns=1.0),
-                 "your cosine makes a whole cycle and comes back up to base_lr at the end. A cosine decay (and "
-                 "PyTorch's T_max) covers HALF a period: cos goes from 1 to -1, so the lr goes from base_lr down "
-                 "to min_lr once",
-                 "the angle inside the cosine runs from 0 to pi over the decay, not to 2 pi"),
-        _mistake(_with_cosine(lambda t, w, n: (t - w) / (n - w), amplitude="base"),
-                 "the cosine goes from base_lr down to min_lr, so its height is base_lr - min_lr: yours starts "
-                 "the decay above base_lr",
-                 "scale the (1 + cos) / 2 part by the difference of the two lrs, then add min_lr"),
-        _mistake(_with_warmup(lambda t, w, s: s + (1 - s) * (t + 1) / w),
-                 "the warmup reaches base_lr one step early: step 0 has start_factor * base_lr, and the lr "
-                 "climbs in a straight line to reach base_lr at step warmup_steps (the first step of the cosine)",
-                 "at step 0 the fraction of the warmup done is 0, not 1 / warmup_steps"),
-        _mistake(_with_warmup(lambda t, w, s: t / w),
-                 "the warmup starts at start_factor * base_lr, not at 0: an lr of 0 would make the first step "
-                 "useless (PyTorch's LinearLR even refuses start_factor = 0)",
-                 "the line goes from start_factor * base_lr at step 0 to base_lr at step warmup_steps"),
-        _mistake(_with_warmup(lambda t, w, s: s + t / w),
-                 "the warmup's line climbs from start_factor * base_lr to base_lr, a rise of (1 - start_factor) "
-                 "* base_lr over warmup_steps steps. Yours adds the start_factor on top of a full rise, so the "
-                 "line ends above base_lr and drops to it at step warmup_steps",
-                 "the fraction of base_lr at step t is start_factor plus the part (1 - start_factor) that the "
-                 "warmup adds, times t / warmup_steps"),
-        _mistake(_with_warmup(lambda t, w, s: s + (1 - s) * t / (w - 1)),
-                 "your warmup reaches base_lr at step warmup_steps - 1, one step early: the line climbs for "
-                 "warmup_steps steps, from start_factor * base_lr at step 0 to base_lr at step warmup_steps, "
-                 "where the cosine starts",
-                 "divide the step by warmup_steps, not by warmup_steps - 1"),
-        _mistake(_warmup_from_min_lr,
-                 "min_lr belongs to the cosine only (its floor): the warmup is base_lr times a fraction that "
-                 "climbs from start_factor to 1, with no min_lr in it. Yours starts the warmup from min_lr",
-                 "leave min_lr out of the warmup branch"),
-        Mistake(match=lambda got, expected, case: _start_not_scaled(got, expected, case),
-                hint="start_factor is a FACTOR of base_lr: the warmup starts at start_factor * base_lr. Yours "
-                     "starts at start_factor itself, as if it were an lr",
-                more="multiply start_factor by base_lr (the whole warmup line is base_lr times a fraction)"),
-        _mistake(_with_warmup(lambda t, w, s: s + (1 - s) * (t // w)),
-                 "your warmup stays flat at start_factor * base_lr: t // warmup_steps rounds down to 0 for every "
-                 "step of the warmup. The fraction of the warmup done is the true quotient t / warmup_steps",
-                 "use / (true division), not // (floor division)"),
+        mistake(_schedule_with(decay=lambda t, lr, w, n, s, low: lr),
+                "your schedule warms up and then stays at base_lr: a 'warmup + decay' needs the decay too. "
+                "(A common tutorial builds exactly this under that name.) After the warmup the lr follows half "
+                "a cosine from base_lr down to min_lr",
+                "after step warmup_steps, compute how far the decay has come (0 at warmup_steps, 1 at "
+                "total_steps) and put it into the cosine formula"),
+        mistake(_schedule_with(decay=lambda t, lr, w, n, s, low: _cosine(lr, low, (t - w) / n)),
+                "the cosine part lasts total_steps - warmup_steps steps, not total_steps: yours has not reached "
+                "min_lr at the last step",
+                "divide the steps since the warmup by the length of the decay phase"),
+        mistake(_schedule_with(decay=lambda t, lr, w, n, s, low: _cosine(lr, low, t / n)),
+                "the cosine's clock starts when the warmup ends: at step warmup_steps the lr must be exactly "
+                "base_lr, the top of the cosine. Yours counts the steps from 0, so the decay has already begun",
+                "count the steps of the decay from warmup_steps, not from 0"),
+        mistake(_schedule_with(decay=lambda t, lr, w, n, s, low: _cosine(lr, low, (t - w) / (n - w), turns=1.0)),
+                "your cosine makes a whole cycle and comes back up to base_lr at the end. A cosine decay (and "
+                "PyTorch's T_max) covers HALF a period: cos goes from 1 to -1, so the lr goes from base_lr down "
+                "to min_lr once",
+                "the angle inside the cosine runs from 0 to pi over the decay, not to 2 pi"),
+        mistake(_schedule_with(
+                    decay=lambda t, lr, w, n, s, low: low + lr * (1 + math.cos(math.pi * ((t - w) / (n - w)))) / 2),
+                "the cosine goes from base_lr down to min_lr, so its height is base_lr - min_lr: yours starts "
+                "the decay above base_lr",
+                "scale the (1 + cos) / 2 part by the difference of the two lrs, then add min_lr"),
+        mistake(_schedule_with(warmup=lambda t, lr, w, n, s, low: lr * (s + (1 - s) * (t + 1) / w)),
+                "the warmup reaches base_lr one step early: step 0 has start_factor * base_lr, and the lr "
+                "climbs in a straight line to reach base_lr at step warmup_steps (the first step of the cosine)",
+                "at step 0 the fraction of the warmup done is 0, not 1 / warmup_steps"),
+        mistake(_schedule_with(warmup=lambda t, lr, w, n, s, low: lr * (t / w)),
+                "the warmup starts at start_factor * base_lr, not at 0: an lr of 0 would make the first step "
+                "useless (PyTorch's LinearLR even refuses start_factor = 0)",
+                "the line goes from start_factor * base_lr at step 0 to base_lr at step warmup_steps"),
+        mistake(_schedule_with(warmup=lambda t, lr, w, n, s, low: lr * (s + t / w)),
+                "the warmup's line climbs from start_factor * base_lr to base_lr, a rise of (1 - start_factor) "
+                "* base_lr over warmup_steps steps. Yours adds the start_factor on top of a full rise, so the "
+                "line ends above base_lr and drops to it at step warmup_steps",
+                "the fraction of base_lr at step t is start_factor plus the part (1 - start_factor) that the "
+                "warmup adds, times t / warmup_steps"),
+        mistake(_schedule_with(warmup=lambda t, lr, w, n, s, low: lr * (s + (1 - s) * t / (w - 1))),
+                "your warmup reaches base_lr at step warmup_steps - 1, one step early: the line climbs for "
+                "warmup_steps steps, from start_factor * base_lr at step 0 to base_lr at step warmup_steps, "
+                "where the cosine starts",
+                "divide the step by warmup_steps, not by warmup_steps - 1"),
+        mistake(_schedule_with(warmup=lambda t, lr, w, n, s, low: low + (lr - low) * (s + (1 - s) * t / w)),
+                "min_lr belongs to the cosine only (its floor): the warmup is base_lr times a fraction that "
+                "climbs from start_factor to 1, with no min_lr in it. Yours starts the warmup from min_lr",
+                "leave min_lr out of the warmup branch"),
+        recognised(_start_not_scaled,
+                   "start_factor is a FACTOR of base_lr: the warmup starts at start_factor * base_lr. Yours "
+                   "starts at start_factor itself, as if it were an lr",
+                   "multiply start_factor by base_lr (the whole warmup line is base_lr times a fraction)"),
+        mistake(_schedule_with(warmup=lambda t, lr, w, n, s, low: lr * (s + (1 - s) * (t // w))),
+                "your warmup stays flat at start_factor * base_lr: t // warmup_steps rounds down to 0 for every "
+                "step of the warmup. The fraction of the warmup done is the true quotient t / warmup_steps",
+                "use / (true division), not // (floor division)"),
     ],
     forbid=(lr_scheduler.SequentialLR, lr_scheduler.LinearLR, lr_scheduler.CosineAnnealingLR,
             "torch.optim.lr_scheduler.SequentialLR", "torch.optim.lr_scheduler.LinearLR",
@@ -296,7 +252,7 @@ register(Exercise(
     # tensor's cos; any other scheduler (OneCycleLR, CosineAnnealingWarmRestarts, LambdaLR ...) or an optimizer
     # driven to read its lr is refused
     allow=("arithmetic", "trig"),
-))
+)
 
 
 # -------------------------------------------------------------------- 05.PlateauScheduler
@@ -344,40 +300,39 @@ def after_each_epoch(cls, args, kwargs):
     return Run.of(trace, last_lr_problem)
 
 
-def _run_words(case):
-    """The case's settings and metrics, for a message."""
-    optimizer = case.args[0]
-    settings = ", ".join(f"{k}={v!r}" for k, v in case.kwargs.items())
-    metrics = ", ".join(f"{float(m):.4g}" for m in optimizer.val_losses)
-    return f"{settings}; metrics fed, one per epoch: [{metrics}]"
-
-
 def _compare_plateau(got, expected, case):
+    """None when every group's lr is right after every epoch; otherwise the first wrong one, with the case's
+    settings, the metrics fed and the group's lrs epoch by epoch."""
     if got.shape != expected.shape:
         return f"expected lrs of shape {expected.shape} (epochs + 1, param groups), got {got.shape}"
-    wrong = ~np.isclose(got, expected, rtol=1e-9, atol=1e-15)
-    if not wrong.any():
+    at = first_difference(got, expected, PLATEAU_LRS)
+    if at is None:
         return None
-    epoch, group = (int(i) for i in np.argwhere(wrong)[0])
+    epoch, group = at
+    settings = ", ".join(f"{k}={v!r}" for k, v in case.kwargs.items())
+    metrics = ", ".join(f"{float(m):.4g}" for m in case.args[0].val_losses)
 
     def lrs(a):
         return "[" + ", ".join(f"{v:.4g}" for v in a[:, group]) + "]"
     return (f"after epoch {epoch}, group {group}'s lr should be {expected[epoch, group]:.6g}, yours is "
-            f"{got[epoch, group]:.6g}. With {_run_words(case)}\n  the lrs of group {group} epoch by epoch "
-            f"(from the start) should be {lrs(expected)}\n  yours are {lrs(got)}")
+            f"{got[epoch, group]:.6g}. With {settings}; metrics fed, one per epoch: [{metrics}]\n  the lrs of group "
+            f"{group} epoch by epoch (from the start) should be {lrs(expected)}\n  yours are {lrs(got)}")
 
 
 class _Plateau:
-    """A plateau scheduler as a learner would write it, right when no switch is set; the mistakes subclass it."""
+    """A plateau scheduler as a learner would write it, right as it stands; each mistake below replaces one of its
+    steps (``_variant``, or a subclass where the step takes statements)."""
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
         self.optimizer, self.mode, self.factor = optimizer, mode, factor
         self.patience, self.threshold, self.min_lr = patience, threshold, min_lr
-        self.best = self.start()
-        self.bad_epochs = 0
+        self.best, self.bad_epochs = self.start(), 0
 
     def start(self):
         return math.inf if self.mode == "min" else -math.inf
+
+    def read(self, metric):
+        return float(metric)
 
     def improves(self, value):
         if self.mode == "min":
@@ -385,11 +340,12 @@ class _Plateau:
         return value > self.best * (1 + self.threshold)
 
     def remember(self, value, improved):
-        if improved:
-            self.best = value
+        """The best after this epoch."""
+        return value if improved else self.best
 
     def count(self, improved):
-        self.bad_epochs = 0 if improved else self.bad_epochs + 1
+        """The count of bad epochs after this one."""
+        return 0 if improved else self.bad_epochs + 1
 
     def plateaued(self):
         return self.bad_epochs > self.patience
@@ -401,28 +357,37 @@ class _Plateau:
         return self.optimizer.param_groups
 
     def step(self, metric):
-        value = float(metric)
-        improved = self.improves(value)
-        self.remember(value, improved)
-        self.count(improved)
+        value = self.read(metric)
+        improved = bool(self.improves(value))
+        self.best, self.bad_epochs = self.remember(value, improved), self.count(improved)
         if self.plateaued():
             self.cut()
 
+    def new_lrs(self):
+        return [self.new_lr(group["lr"]) for group in self.groups()]
+
+    def restart(self, changed):
+        """The count of bad epochs and the best after a cut (``changed``: whether it changed an lr)."""
+        return 0, self.best
+
     def cut(self):
-        """Every group's lr cut, and the count of bad epochs restarted (what the variants below change)."""
-        for group in self.groups():
-            group["lr"] = self.new_lr(group["lr"])
-        self.bad_epochs = 0
+        new_lrs = self.new_lrs()
+        changed = any(lr != group["lr"] for group, lr in zip(self.groups(), new_lrs))
+        for group, lr in zip(self.groups(), new_lrs):
+            group["lr"] = lr
+        self.bad_epochs, self.best = self.restart(changed)
 
     def get_last_lr(self):
         return [group["lr"] for group in self.optimizer.param_groups]
 
 
-class _CutsFromTheFirstCut(_Plateau):
-    """Each cut recomputes the lr from the lr before the first cut times factor ** cuts, instead of multiplying
-    the lr the group has now: the same until something else (a hand, another scheduler) changes the lr."""
+def _variant(**steps):
+    """``_Plateau`` with some of its steps (methods) replaced."""
+    return type("PlateauVariant", (_Plateau,), steps)
 
-    def cut(self):
+
+class _CutsFromTheFirstCut(_Plateau):
+    def cut(self):  # the lr before the first cut times factor ** cuts: right until something else changes the lr
         self.cuts = getattr(self, "cuts", 0) + 1
         for group in self.groups():
             group.setdefault("plateau_start", group["lr"] / self.factor ** (self.cuts - 1))
@@ -430,67 +395,24 @@ class _CutsFromTheFirstCut(_Plateau):
         self.bad_epochs = 0
 
 
-class _CutAtPatience(_Plateau):
-    def plateaued(self):
-        return self.bad_epochs >= self.patience
-
-
-class _NoResetAfterCut(_Plateau):
-    def cut(self):
-        for group in self.groups():
-            group["lr"] = self.new_lr(group["lr"])
-
-
-class _CountsEveryBadEpoch(_Plateau):
-    def count(self, improved):
-        self.bad_epochs += 0 if improved else 1
-
-
-class _BestFollowsEveryValue(_Plateau):
-    def remember(self, value, improved):
-        self.best = min(self.best, value) if self.mode == "min" else max(self.best, value)
-
-
-class _AbsoluteThreshold(_Plateau):
-    def improves(self, value):
-        if self.mode == "min":
-            return value < self.best - self.threshold
-        return value > self.best + self.threshold
-
-
-class _TensorMetric(_Plateau):
-    """The metric used as it comes, a float32 0-d tensor: best * (1 - threshold) and the comparison are then
-    float32 arithmetic."""
-
+class _CutsFromSavedLrs(_Plateau):
     def step(self, metric):
-        improved = bool(self.improves(metric))
-        self.remember(metric, improved)
-        self.count(improved)
-        if self.plateaued():
-            self.cut()
+        if not hasattr(self, "saved"):
+            self.saved = [group["lr"] for group in self.groups()]
+        super().step(metric)
 
-
-class _NoThreshold(_Plateau):
-    def improves(self, value):
-        return value < self.best if self.mode == "min" else value > self.best
-
-
-class _DefaultThreshold(_Plateau):
-    """The threshold argument ignored: 1e-4, the default, whatever the case passes."""
-
-    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
-        super().__init__(optimizer, mode, factor, patience, 1e-4, min_lr)
+    def cut(self):
+        self.saved = [self.new_lr(lr) for lr in self.saved]
+        for group, lr in zip(self.groups(), self.saved):
+            group["lr"] = lr
+        self.bad_epochs = 0
 
 
 class _CountResetOnAnyImprovement(_Plateau):
-    """Early stopping's habit: the count restarts on any new best (no threshold), while best moves only past the
-    threshold."""
-
-    def step(self, metric):
+    def step(self, metric):  # early stopping's habit
         value = float(metric)
         new_best = value < self.best if self.mode == "min" else value > self.best
-        self.remember(value, self.improves(value))
-        self.count(new_best)
+        self.best, self.bad_epochs = self.remember(value, self.improves(value)), self.count(new_best)
         if self.plateaued():
             self.cut()
 
@@ -507,318 +429,209 @@ class _SymmetricThreshold(_Plateau):
         return value > self.best + abs(self.best) * self.threshold
 
 
-class _MaxThresholdWrongWay(_Plateau):
-    def improves(self, value):
-        if self.mode == "min":
-            return value < self.best * (1 - self.threshold)
-        return value > self.best * (1 - self.threshold)
-
-
-class _StopsAboveMinLr(_Plateau):
-    def new_lr(self, lr):
-        return lr * self.factor if lr * self.factor >= self.min_lr else lr
-
-
-class _FirstGroupOnly(_Plateau):
-    def groups(self):
-        return self.optimizer.param_groups[:1]
-
-
-class _BestStartsAtZero(_Plateau):
-    def start(self):
-        return 0.0
-
-
-class _MinTestInMaxMode(_Plateau):
-    """The 'min' test in both modes: against a best of -infinity nothing improves in mode 'max' (as with a best
-    that starts at +infinity there)."""
-
-    def improves(self, value):
-        return value < self.best * (1 - self.threshold)
-
-
-class _NotStrictlyBetter(_Plateau):
-    """<= (>=) for < (>): a metric equal to the bound (inf after inf, or 9.5 after 10 with threshold 0.05)
-    improves."""
-
-    def improves(self, value):
-        if self.mode == "min":
-            return value <= self.best * (1 - self.threshold)
-        return value >= self.best * (1 + self.threshold)
-
-
-class _BestResetAtCut(_Plateau):
-    """A cut also sends best back to its start, so the epoch after a cut always improves."""
-
-    def cut(self):
-        super().cut()
-        self.best = self.start()
-
-
-class _ResetOnlyWhenCut(_Plateau):
-    """The count restarts only when some lr changed: at min_lr it keeps counting, and an lr raised by hand then is
-    cut on the next bad epoch."""
-
-    def cut(self):
-        changed = False
-        for group in self.groups():
-            new = self.new_lr(group["lr"])
-            changed = changed or new != group["lr"]
-            group["lr"] = new
-        if changed:
-            self.bad_epochs = 0
-
-
-class _CutsFromSavedLrs(_Plateau):
-    """The lrs saved at the first step, each cut multiplying the saved copy: blind to a change by hand."""
-
-    def step(self, metric):
-        if not hasattr(self, "saved"):
-            self.saved = [group["lr"] for group in self.groups()]
-        super().step(metric)
-
-    def cut(self):
-        self.saved = [self.new_lr(lr) for lr in self.saved]
-        for group, lr in zip(self.groups(), self.saved):
-            group["lr"] = lr
-        self.bad_epochs = 0
-
-
-class _FirstMetricIsBest(_Plateau):
-    """The first epoch's metric becomes the best, whatever it is (an inf, a nan)."""
-
-    def start(self):
-        return None
-
-    def improves(self, value):
-        return self.best is None or super().improves(value)
-
-
-class _NotWorseIsBetter(_Plateau):
-    """An epoch counts as bad only when it is worse: a nan, which compares False, counts as an improvement."""
-
-    def improves(self, value):
-        if self.mode == "min":
-            return not value >= self.best * (1 - self.threshold)
-        return not value <= self.best * (1 + self.threshold)
-
-
-class _OneLrForAllGroups(_Plateau):
-    def cut(self):
-        new = self.new_lr(self.groups()[0]["lr"])
-        for group in self.groups():
-            group["lr"] = new
-        self.bad_epochs = 0
-
-
-def _lrs_never_move(got, expected, case):
-    """The optimizer's lrs stay as they started although the right ones change: the class keeps its own lr."""
-    return (isinstance(got, np.ndarray) and got.shape == expected.shape and got.ndim == 2
-            and np.all(got == got[0]) and not np.all(expected == expected[0]))
+PLATEAU_EXAMPLE = [1.0, 0.8, 0.7, 0.7, 0.71, 0.72, 0.6, 0.61, 0.62, 0.63, 0.64, 0.65]
 
 
 def _plateau_cases(rng):
     def noisy(n, start, end, noise):
         return [float(v) for v in np.round(np.linspace(start, end, n) + noise * rng.standard_normal(n), 4)]
+
+    def run(lrs, metrics, label, by_hand=None, **settings):
+        return Case((ValidationRun(lrs, metrics, by_hand),), label, settings)
     creep = [round(1.0 * 0.94 ** k, 6) for k in range(12)]  # each epoch 6 % below the last, 11.6 % in two
     creep += [creep[-1]] * 4  # then a plateau, where the lr is cut
     rises = [0.5, 0.6, 0.62, 0.61, 0.64, 0.66, 0.65, 0.7, 0.69, 0.68, 0.71, 0.7, 0.7, 0.69]  # an accuracy
     return [
         Case((ValidationRun([0.1], PLATEAU_EXAMPLE),), kwargs={"factor": 0.5, "patience": 2}, visible=True),
-        Case((ValidationRun([0.1, 0.01], [1.0, 0.9, 0.95, 0.8, 0.85, 0.86, 0.7, 0.75]),),
-             "patience=0 and two param groups", {"patience": 0}),
-        Case((ValidationRun([0.2], rises),), "mode='max' (an accuracy), threshold=0.05",
-             {"mode": "max", "factor": 0.2, "patience": 1, "threshold": 0.05}),
-        Case((ValidationRun([0.1], [1.0] + [1.0] * 14),), "a long plateau: the lr goes down to min_lr",
-             {"factor": 0.5, "patience": 1, "min_lr": 0.004}),
-        Case((ValidationRun([0.05], creep),), "small improvements that add up, then a plateau: threshold=0.1",
-             {"patience": 2, "threshold": 0.1, "factor": 0.3}),
-        Case((ValidationRun([1.0], [10.0, 9.9, 9.8, 9.7, 9.6, 9.5, 9.4, 9.3, 9.2]),),
-             "a relative threshold of 5 % on a loss near 10", {"patience": 2, "threshold": 0.05, "factor": 0.5}),
-        Case((ValidationRun([0.3], [tensor(np.float32(v)) for v in noisy(20, 1.0, 0.8, 0.05)]),),
-             "the metric is a 0-d tensor (a validation loss as computed)", {"patience": 3, "factor": 0.3}),
-        Case((ValidationRun([0.1, 0.05], noisy(40, 2.0, 1.0, 0.15)),), "40 noisy epochs, two param groups",
-             {"patience": 4, "factor": 0.5, "min_lr": 0.01, "threshold": 0.01}),
-        Case((ValidationRun([0.2, 0.02], [math.nan, math.inf, 1.0, 0.9, math.nan, 0.95, 0.92, math.inf, 0.85,
-                                          0.86, 0.87, 0.88, 0.8]),),
-             "nan and inf in the first epochs and later (a diverged validation run)", {"patience": 1,
-                                                                                      "factor": 0.5}),
-        Case((ValidationRun([0.1], [tensor(np.float32(v)) for v in (1.0, 0.9999, 0.9999, 0.9, 0.9, 0.8)]),),
-             "float32 tensor metrics at the edge of the threshold: compare them as Python floats",
-             {"patience": 0, "factor": 0.5, "threshold": 1e-4}),
-        Case((ValidationRun([0.3], [math.inf, math.inf, 0.4, 0.5, math.nan, 0.6, 0.45, 0.44, 0.43, 0.2, math.nan]),),
-             "mode='max': inf first, nan in the middle and last", {"mode": "max", "patience": 1, "factor": 0.3,
-                                                                   "threshold": 0.01}),
-        Case((ValidationRun([0.1, 0.02], PLATEAU_EXAMPLE, by_hand={3: 0.5}),),
-             "every lr halved by hand before epoch 3 (get_last_lr() reports the lrs now in the groups)",
-             {"factor": 0.5, "patience": 2}),
-        Case((ValidationRun([0.1, 0.03], [1.0] * 10, by_hand={5: 0.5}),),
-             "a long plateau, every lr halved by hand between two cuts (each cut multiplies the lr the group "
-             "has then)", {"factor": 0.5, "patience": 1}),
-        Case((ValidationRun([0.1], [3.0e10, 2.6e10, 2.5e10, 2.5e10, 2.45e10, 2.46e10, 2.1e10, 2.1e10, 2.12e10]),),
-             "losses in the tens of billions (a loss summed over a large data set)",
-             {"patience": 1, "factor": 0.5, "threshold": 0.01}),
-        Case((ValidationRun([0.1], [0.5, 0.2, -0.1, -0.3, -0.32, -0.31, -0.5, -0.52, -0.49, -0.48, -0.6, -0.5,
-                                    -0.45]),),
-             "a loss that goes below zero (a Gaussian negative log-likelihood)",
-             {"patience": 1, "factor": 0.5, "threshold": 0.1}),
-        Case((ValidationRun([0.2], [-3.0e9, -2.5e9, -2.45e9, -2.44e9, -2.2e9, -2.3e9, -2.4e9, -2.0e9, -2.2e9,
-                                    -2.25e9, -1.9e9]),),
-             "mode='max' on a log-likelihood summed over the data (negative, in the billions)",
-             {"mode": "max", "patience": 1, "factor": 0.5, "threshold": 0.05}),
-        Case((ValidationRun([0.1], [1.0] * 11, by_hand={8: 10.0}),),
-             "the lr held at min_lr by a long plateau, then raised by hand (x 10) before epoch 8 (every cut "
-             "restarts the count, also one that changes nothing)",
-             {"factor": 0.5, "patience": 1, "min_lr": 0.03}),
+        run([0.1, 0.01], [1.0, 0.9, 0.95, 0.8, 0.85, 0.86, 0.7, 0.75], "patience=0 and two param groups", patience=0),
+        run([0.2], rises, "mode='max' (an accuracy), threshold=0.05", mode="max", factor=0.2, patience=1,
+            threshold=0.05),
+        run([0.1], [1.0] + [1.0] * 14, "a long plateau: the lr goes down to min_lr", factor=0.5, patience=1,
+            min_lr=0.004),
+        run([0.05], creep, "small improvements that add up, then a plateau: threshold=0.1", patience=2, threshold=0.1,
+            factor=0.3),
+        run([1.0], [10.0, 9.9, 9.8, 9.7, 9.6, 9.5, 9.4, 9.3, 9.2], "a relative threshold of 5 % on a loss near 10",
+            patience=2, threshold=0.05, factor=0.5),
+        run([0.3], [tensor(np.float32(v)) for v in noisy(20, 1.0, 0.8, 0.05)],
+            "the metric is a 0-d tensor (a validation loss as computed)", patience=3, factor=0.3),
+        run([0.1, 0.05], noisy(40, 2.0, 1.0, 0.15), "40 noisy epochs, two param groups", patience=4, factor=0.5,
+            min_lr=0.01, threshold=0.01),
+        run([0.2, 0.02], [math.nan, math.inf, 1.0, 0.9, math.nan, 0.95, 0.92, math.inf, 0.85, 0.86, 0.87, 0.88, 0.8],
+            "nan and inf in the first epochs and later (a diverged validation run)", patience=1, factor=0.5),
+        run([0.1], [tensor(np.float32(v)) for v in (1.0, 0.9999, 0.9999, 0.9, 0.9, 0.8)],
+            "float32 tensor metrics at the edge of the threshold: compare them as Python floats", patience=0,
+            factor=0.5, threshold=1e-4),
+        run([0.3], [math.inf, math.inf, 0.4, 0.5, math.nan, 0.6, 0.45, 0.44, 0.43, 0.2, math.nan],
+            "mode='max': inf first, nan in the middle and last", mode="max", patience=1, factor=0.3, threshold=0.01),
+        run([0.1, 0.02], PLATEAU_EXAMPLE, "every lr halved by hand before epoch 3 (get_last_lr() reports the lrs now "
+            "in the groups)", {3: 0.5}, factor=0.5, patience=2),
+        run([0.1, 0.03], [1.0] * 10, "a long plateau, every lr halved by hand between two cuts (each cut multiplies "
+            "the lr the group has then)", {5: 0.5}, factor=0.5, patience=1),
+        run([0.1], [3.0e10, 2.6e10, 2.5e10, 2.5e10, 2.45e10, 2.46e10, 2.1e10, 2.1e10, 2.12e10],
+            "losses in the tens of billions (a loss summed over a large data set)", patience=1, factor=0.5,
+            threshold=0.01),
+        run([0.1], [0.5, 0.2, -0.1, -0.3, -0.32, -0.31, -0.5, -0.52, -0.49, -0.48, -0.6, -0.5, -0.45],
+            "a loss that goes below zero (a Gaussian negative log-likelihood)", patience=1, factor=0.5, threshold=0.1),
+        run([0.2], [-3.0e9, -2.5e9, -2.45e9, -2.44e9, -2.2e9, -2.3e9, -2.4e9, -2.0e9, -2.2e9, -2.25e9, -1.9e9],
+            "mode='max' on a log-likelihood summed over the data (negative, in the billions)", mode="max", patience=1,
+            factor=0.5, threshold=0.05),
+        run([0.1], [1.0] * 11, "the lr held at min_lr by a long plateau, then raised by hand (x 10) before epoch 8 "
+            "(every cut restarts the count, also one that changes nothing)", {8: 10.0}, factor=0.5, patience=1,
+            min_lr=0.03),
     ]
 
 
-PLATEAU_EXAMPLE = [1.0, 0.8, 0.7, 0.7, 0.71, 0.72, 0.6, 0.61, 0.62, 0.63, 0.64, 0.65]
-
-register(Exercise(
-    "05.PlateauScheduler",
-    reference=ReduceLROnPlateau,
-    cases=_plateau_cases,
-    call=after_each_epoch,
-    answer=RunAnswer(),
+driven(
+    "05.PlateauScheduler", ReduceLROnPlateau, _plateau_cases, after_each_epoch,
     compare=_compare_plateau,
+    match=PLATEAU_LRS,
     check_inputs=False,  # changing the optimizer's lrs is the point
     vary=("mode", "factor", "patience", "threshold", "min_lr"),
-    rtol=1e-9,
-    atol=1e-15,
     points=3,
     error_hints=[ErrorHint(r"has no attribute 'get_last_lr'",
                            "the check reads the lrs back with get_last_lr(), as you would to log them: your class "
                            "needs that method",
                            "get_last_lr() returns a list with the lr of each param group")],
     mistakes=[
-        _mistake(_CutAtPatience,
-                 "you cut the lr after `patience` bad epochs; ReduceLROnPlateau tolerates `patience` bad epochs "
-                 "and cuts on the next one: patience + 1 bad epochs in a row (patience=2: the third)",
-                 "compare the count of bad epochs with patience using 'more than', not 'at least'"),
-        _mistake(_TensorMetric,
-                 "the metrics of this case are float32 tensors (a loss as training returns it), and your "
-                 "scheduler compared them as tensors: best * (1 - threshold) is then rounded to float32, and at "
-                 "the edge of the threshold (0.9999 against 1.0 with threshold 1e-4) the comparison comes out "
-                 "the other way. PyTorch's scheduler takes float(metric) first",
-                 "turn the metric into a Python float at the start of step()"),
-        _mistake(_NoResetAfterCut,
-                 "after a cut, the count of bad epochs starts again from 0: the lower lr gets `patience` epochs "
-                 "to show what it can do. Yours keeps counting, so it cuts again on every epoch that follows",
-                 "set the bad-epoch counter back to 0 right after you reduce the lr"),
-        _mistake(_CountsEveryBadEpoch,
-                 "patience counts bad epochs IN A ROW: an improvement sets the count back to 0. Yours adds up "
-                 "every bad epoch since the start",
-                 "when the metric improves, reset the counter as well as the best value"),
-        _mistake(_BestFollowsEveryValue,
-                 "`best` changes only on an improvement that beats the threshold. Yours moves to every new low "
-                 "(every new high, in mode 'max'), so small steps (each below the threshold, but adding up to "
-                 "more) never count as improvements",
-                 "update best in the same branch that resets the counter, nowhere else"),
-        _mistake(_AbsoluteThreshold,
-                 "the threshold is relative (threshold_mode='rel', the default): an improvement must beat "
-                 "best * (1 - threshold) in mode 'min', best * (1 + threshold) in mode 'max'; you subtracted or "
-                 "added the threshold itself",
-                 "multiply best by (1 - threshold), or (1 + threshold) in mode 'max', instead of subtracting or "
-                 "adding threshold"),
+        mistake(_variant(plateaued=lambda self: self.bad_epochs >= self.patience),
+                "you cut the lr after `patience` bad epochs; ReduceLROnPlateau tolerates `patience` bad epochs "
+                "and cuts on the next one: patience + 1 bad epochs in a row (patience=2: the third)",
+                "compare the count of bad epochs with patience using 'more than', not 'at least'"),
+        mistake(_variant(read=lambda self, metric: metric),  # the metric used as it comes, a float32 0-d tensor
+                "the metrics of this case are float32 tensors (a loss as training returns it), and your "
+                "scheduler compared them as tensors: best * (1 - threshold) is then rounded to float32, and at "
+                "the edge of the threshold (0.9999 against 1.0 with threshold 1e-4) the comparison comes out "
+                "the other way. PyTorch's scheduler takes float(metric) first",
+                "turn the metric into a Python float at the start of step()"),
+        mistake(_variant(restart=lambda self, changed: (self.bad_epochs, self.best)),
+                "after a cut, the count of bad epochs starts again from 0: the lower lr gets `patience` epochs "
+                "to show what it can do. Yours keeps counting, so it cuts again on every epoch that follows",
+                "set the bad-epoch counter back to 0 right after you reduce the lr"),
+        mistake(_variant(count=lambda self, improved: self.bad_epochs + (0 if improved else 1)),
+                "patience counts bad epochs IN A ROW: an improvement sets the count back to 0. Yours adds up "
+                "every bad epoch since the start",
+                "when the metric improves, reset the counter as well as the best value"),
+        mistake(_variant(remember=lambda self, value, improved: (min(self.best, value) if self.mode == "min"
+                                                                 else max(self.best, value))),
+                "`best` changes only on an improvement that beats the threshold. Yours moves to every new low "
+                "(every new high, in mode 'max'), so small steps (each below the threshold, but adding up to "
+                "more) never count as improvements",
+                "update best in the same branch that resets the counter, nowhere else"),
+        mistake(_variant(improves=lambda self, value: (value < self.best - self.threshold if self.mode == "min"
+                                                       else value > self.best + self.threshold)),
+                "the threshold is relative (threshold_mode='rel', the default): an improvement must beat "
+                "best * (1 - threshold) in mode 'min', best * (1 + threshold) in mode 'max'; you subtracted or "
+                "added the threshold itself",
+                "multiply best by (1 - threshold), or (1 + threshold) in mode 'max', instead of subtracting or "
+                "adding threshold"),
         # (the only hint for a threshold left out of the count: each case where that shows first also passes a
         # threshold of its own, and there a count reset on any new best, a missing threshold and the default one
         # give the same lrs)
-        Mistake(match=lambda got, expected, case: (
-                    _runs_like("05.PlateauScheduler", _CountResetOnAnyImprovement)(got, expected, case)
-                    or _runs_like("05.PlateauScheduler", _DefaultThreshold, _NoThreshold)(got, expected, case)),
-                hint="an improvement smaller than the threshold must not reset the count of bad epochs. An epoch "
-                     "improves only when its metric beats best * (1 - threshold) in mode 'min' (best * (1 + "
-                     "threshold) in mode 'max'), with the `threshold` this case passes; then best moves AND the "
-                     "count restarts. Every other epoch is a bad one, even one a little better than best. Yours "
-                     "restarted the count after smaller improvements; three ways to do that: a count reset on "
-                     "any new best (or any epoch better than the last) while best moves only past the threshold; "
-                     "a test without any threshold (then any tiny improvement resets your count); the default "
-                     "threshold, 1e-4, in place of the argument `threshold` itself",
-                more="decide once per epoch whether it improves, with the constructor's threshold "
-                     "(self.threshold), and let that one answer both move best and reset the counter"),
-        _mistake(_SymmetricThreshold,
-                 "the relative threshold multiplies best itself: best * (1 - threshold) in mode 'min', "
-                 "best * (1 + threshold) in mode 'max', as in PyTorch, also when best is negative (then "
-                 "best * (1 - threshold) lies ABOVE best). Yours scales the threshold by abs(best), which "
-                 "differs exactly for negative metrics",
-                 "drop the abs(): the bound is best times a factor"),
-        _mistake(_MaxThresholdWrongWay,
-                 "in mode 'max' a better value is a larger one, so it must rise above best * (1 + threshold); "
-                 "yours accepts values slightly below the best as improvements",
-                 "mirror the 'min' test: (1 - threshold) becomes (1 + threshold)"),
-        _mistake(_StopsAboveMinLr,
-                 "when lr * factor would fall below min_lr, the new lr is min_lr itself, not the old lr: the lr "
-                 "goes down to its floor and stays there",
-                 "take the larger of lr * factor and min_lr"),
-        _mistake(_FirstGroupOnly,
-                 "every param group's lr is cut, each by the same factor (groups may start with different lrs): "
-                 "yours changes only the first group",
-                 "loop over all of optimizer.param_groups"),
-        _mistake(_BestStartsAtZero,
-                 "none of your epochs ever counted as an improvement. A bound computed from an infinite best is "
-                 "nan when it subtracts: best starts at +infinity (mode 'min'), and best - best * threshold or "
-                 "best - threshold * abs(best) is inf - inf = nan, which no comparison is true for, so the best "
-                 "never moves. (A best changed to 0, or to a finite stand-in such as 1e9, fails too: a metric "
-                 "on the far side of it can never beat it.)",
-                 "compute the bound as best * (1 - threshold): it stays +infinity when best is +infinity, so the "
-                 "first finite epoch beats it"),
-        Mistake(hint="the optimizer's lrs never change: the optimizer reads only param_groups[i]['lr'], so a new "
-                     "lr kept in your object (self.lr) does nothing. Write it into every param group",
-                more="loop over optimizer.param_groups and change the 'lr' entry of each group",
-                match=_lrs_never_move),
-        _mistake(_MinTestInMaxMode,
-                 "in mode 'max' an improvement is m > best * (1 + threshold); yours uses the 'min' test, which no "
-                 "metric passes against the starting best of -infinity, so no epoch ever improves (a best "
-                 "changed to start at +infinity in mode 'max' does the same)",
-                 "test self.mode: in mode 'max', compare with > against best * (1 + threshold)"),
-        _mistake(_NotStrictlyBetter,
-                 "an epoch improves only when its metric is STRICTLY better than the bound: m < best * (1 - "
-                 "threshold) in mode 'min', m > best * (1 + threshold) in mode 'max'. Yours also counts a metric "
-                 "equal to the bound as an improvement",
-                 "use < and >, not <= and >="),
-        _mistake(_BestResetAtCut,
-                 "a cut restarts the count of bad epochs, not the best: best stays the best metric so far, and "
-                 "the epochs after a cut must beat it like any other. Yours resets best at the cut, so the next "
-                 "epoch counts as an improvement whatever its metric",
-                 "after a cut, set only the counter back to 0; leave self.best alone"),
-        _mistake(_ResetOnlyWhenCut,
-                 "after every cut the count of bad epochs restarts from 0, even when the cut changed nothing "
-                 "(the lr already at min_lr), as ReduceLROnPlateau does. Yours kept counting at min_lr, so when "
-                 "the lr was raised by hand it was cut on the very next bad epoch",
-                 "set the counter back to 0 after the loop over the groups, whether or not an lr changed"),
-        _mistake(_FirstMetricIsBest,
-                 "the first epoch must beat the starting best (+infinity in mode 'min') like any other epoch: a "
-                 "first metric of inf or nan (a diverged run) is a bad epoch. Yours takes whatever the first "
-                 "epoch gives as the best, and a nan best makes every later comparison False",
-                 "start best at +infinity (mode 'min') or -infinity (mode 'max') and use the same improvement "
-                 "test from the first epoch on"),
-        _mistake(_NotWorseIsBetter,
-                 "an epoch is bad unless it IMPROVES on the best: test for the improvement, and count everything "
-                 "else as bad. A nan fails every comparison, so a test for 'worse' lets a nan count as an "
-                 "improvement",
-                 "decide with the improvement test (value below best * (1 - threshold) in mode 'min'), and put "
-                 "every other epoch in the bad branch"),
-        _mistake(_CutsFromTheFirstCut,
-                 "a cut multiplies the lr each group has NOW by factor. In this case the lrs were halved by hand "
-                 "between two cuts (another scheduler, or a person, may change them), and your second cut did "
-                 "not start from the halved lr: it recomputed the lr from an earlier value",
-                 "read group['lr'] at the moment of the cut, and write back that value times factor"),
-        _mistake(_CutsFromSavedLrs,
-                 "a cut multiplies the lr each group has NOW by factor. In this case every lr was halved by hand "
-                 "before the first cut (another scheduler, or a person, may change them), and your cut started "
-                 "from an lr saved earlier, not from the halved one",
-                 "read group['lr'] at the moment of the cut, and write back that value times factor"),
-        _mistake(_OneLrForAllGroups,
-                 "one lr for all groups: your cut gave every param group the same new lr, computed from the first "
-                 "group's. Groups can start with different lrs, and each is cut from its OWN value",
-                 "inside the loop over the groups, compute each group's new lr from that group's lr"),
+        recognised(_runs_like("05.PlateauScheduler", [_CountResetOnAnyImprovement], [
+                       _variant(improves=lambda self, value: (value < self.best * (1 - 1e-4) if self.mode == "min"
+                                                              else value > self.best * (1 + 1e-4))),  # the default
+                       _variant(improves=lambda self, value: (value < self.best if self.mode == "min"
+                                                              else value > self.best))]),  # no threshold
+                   "an improvement smaller than the threshold must not reset the count of bad epochs. An epoch "
+                   "improves only when its metric beats best * (1 - threshold) in mode 'min' (best * (1 + "
+                   "threshold) in mode 'max'), with the `threshold` this case passes; then best moves AND the "
+                   "count restarts. Every other epoch is a bad one, even one a little better than best. Yours "
+                   "restarted the count after smaller improvements; three ways to do that: a count reset on "
+                   "any new best (or any epoch better than the last) while best moves only past the threshold; "
+                   "a test without any threshold (then any tiny improvement resets your count); the default "
+                   "threshold, 1e-4, in place of the argument `threshold` itself",
+                   "decide once per epoch whether it improves, with the constructor's threshold "
+                   "(self.threshold), and let that one answer both move best and reset the counter"),
+        mistake(_SymmetricThreshold,
+                "the relative threshold multiplies best itself: best * (1 - threshold) in mode 'min', "
+                "best * (1 + threshold) in mode 'max', as in PyTorch, also when best is negative (then "
+                "best * (1 - threshold) lies ABOVE best). Yours scales the threshold by abs(best), which "
+                "differs exactly for negative metrics",
+                "drop the abs(): the bound is best times a factor"),
+        mistake(_variant(improves=lambda self, value: (value < self.best * (1 - self.threshold) if self.mode == "min"
+                                                       else value > self.best * (1 - self.threshold))),
+                "in mode 'max' a better value is a larger one, so it must rise above best * (1 + threshold); "
+                "yours accepts values slightly below the best as improvements",
+                "mirror the 'min' test: (1 - threshold) becomes (1 + threshold)"),
+        mistake(_variant(new_lr=lambda self, lr: lr * self.factor if lr * self.factor >= self.min_lr else lr),
+                "when lr * factor would fall below min_lr, the new lr is min_lr itself, not the old lr: the lr "
+                "goes down to its floor and stays there",
+                "take the larger of lr * factor and min_lr"),
+        mistake(_variant(groups=lambda self: self.optimizer.param_groups[:1]),
+                "every param group's lr is cut, each by the same factor (groups may start with different lrs): "
+                "yours changes only the first group",
+                "loop over all of optimizer.param_groups"),
+        mistake(_variant(start=lambda self: 0.0),
+                "none of your epochs ever counted as an improvement. A bound computed from an infinite best is "
+                "nan when it subtracts: best starts at +infinity (mode 'min'), and best - best * threshold or "
+                "best - threshold * abs(best) is inf - inf = nan, which no comparison is true for, so the best "
+                "never moves. (A best changed to 0, or to a finite stand-in such as 1e9, fails too: a metric "
+                "on the far side of it can never beat it.)",
+                "compute the bound as best * (1 - threshold): it stays +infinity when best is +infinity, so the "
+                "first finite epoch beats it"),
+        recognised(lambda got, expected, case: (isinstance(got, np.ndarray) and got.shape == expected.shape
+                                                and got.ndim == 2 and np.all(got == got[0])
+                                                and not np.all(expected == expected[0])),  # the lrs never move
+                   "the optimizer's lrs never change: the optimizer reads only param_groups[i]['lr'], so a new "
+                   "lr kept in your object (self.lr) does nothing. Write it into every param group",
+                   "loop over optimizer.param_groups and change the 'lr' entry of each group"),
+        mistake(_variant(improves=lambda self, value: value < self.best * (1 - self.threshold)),  # 'min' in both
+                "in mode 'max' an improvement is m > best * (1 + threshold); yours uses the 'min' test, which no "
+                "metric passes against the starting best of -infinity, so no epoch ever improves (a best "
+                "changed to start at +infinity in mode 'max' does the same)",
+                "test self.mode: in mode 'max', compare with > against best * (1 + threshold)"),
+        # a metric equal to the bound improves: inf after inf, or 9.5 after 10 with threshold 0.05
+        mistake(_variant(improves=lambda self, value: (value <= self.best * (1 - self.threshold) if self.mode == "min"
+                                                       else value >= self.best * (1 + self.threshold))),
+                "an epoch improves only when its metric is STRICTLY better than the bound: m < best * (1 - "
+                "threshold) in mode 'min', m > best * (1 + threshold) in mode 'max'. Yours also counts a metric "
+                "equal to the bound as an improvement",
+                "use < and >, not <= and >="),
+        mistake(_variant(restart=lambda self, changed: (0, self.start())),
+                "a cut restarts the count of bad epochs, not the best: best stays the best metric so far, and "
+                "the epochs after a cut must beat it like any other. Yours resets best at the cut, so the next "
+                "epoch counts as an improvement whatever its metric",
+                "after a cut, set only the counter back to 0; leave self.best alone"),
+        mistake(_variant(restart=lambda self, changed: (0 if changed else self.bad_epochs, self.best)),
+                "after every cut the count of bad epochs restarts from 0, even when the cut changed nothing "
+                "(the lr already at min_lr), as ReduceLROnPlateau does. Yours kept counting at min_lr, so when "
+                "the lr was raised by hand it was cut on the very next bad epoch",
+                "set the counter back to 0 after the loop over the groups, whether or not an lr changed"),
+        mistake(_variant(start=lambda self: None,
+                         improves=lambda self, value: self.best is None or _Plateau.improves(self, value)),
+                "the first epoch must beat the starting best (+infinity in mode 'min') like any other epoch: a "
+                "first metric of inf or nan (a diverged run) is a bad epoch. Yours takes whatever the first "
+                "epoch gives as the best, and a nan best makes every later comparison False",
+                "start best at +infinity (mode 'min') or -infinity (mode 'max') and use the same improvement "
+                "test from the first epoch on"),
+        mistake(_variant(improves=lambda self, value: (not value >= self.best * (1 - self.threshold)
+                                                       if self.mode == "min"
+                                                       else not value <= self.best * (1 + self.threshold))),
+                "an epoch is bad unless it IMPROVES on the best: test for the improvement, and count everything "
+                "else as bad. A nan fails every comparison, so a test for 'worse' lets a nan count as an "
+                "improvement",
+                "decide with the improvement test (value below best * (1 - threshold) in mode 'min'), and put "
+                "every other epoch in the bad branch"),
+        mistake(_CutsFromTheFirstCut,
+                "a cut multiplies the lr each group has NOW by factor. In this case the lrs were halved by hand "
+                "between two cuts (another scheduler, or a person, may change them), and your second cut did "
+                "not start from the halved lr: it recomputed the lr from an earlier value",
+                "read group['lr'] at the moment of the cut, and write back that value times factor"),
+        mistake(_CutsFromSavedLrs,
+                "a cut multiplies the lr each group has NOW by factor. In this case every lr was halved by hand "
+                "before the first cut (another scheduler, or a person, may change them), and your cut started "
+                "from an lr saved earlier, not from the halved one",
+                "read group['lr'] at the moment of the cut, and write back that value times factor"),
+        mistake(_variant(new_lrs=lambda self: [self.new_lr(self.groups()[0]["lr"])] * len(self.groups())),
+                "one lr for all groups: your cut gave every param group the same new lr, computed from the first "
+                "group's. Groups can start with different lrs, and each is cut from its OWN value",
+                "inside the loop over the groups, compute each group's new lr from that group's lr"),
     ],
     forbid=(ReduceLROnPlateau, "torch.optim.lr_scheduler.ReduceLROnPlateau"),
     # the text's building blocks (issue 32): Python's arithmetic and comparisons (float(metric), max, min); any other
     # scheduler (a StepLR or MultiplicativeLR to make the cut ...) is refused
     allow=("arithmetic", "max", "min"),
-))
+)
 
 
 # -------------------------------------------------------------------- 05.lr_range_test
@@ -838,6 +651,13 @@ def lr_range_test_reference(model, loss_fn, batches, optimizer, start_lr=1e-5, e
     return result.lrs, result.raw_losses
 
 
+def _arguments(args, kwargs):
+    """A range test's arguments by name, the defaults filled in."""
+    bound = inspect.signature(lr_range_test_reference).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return bound.arguments
+
+
 def _snapshot(model, optimizer):
     """Copies of the model's state (parameters and buffers, by name), and of the optimizer's lrs and state, to
     see whether a range test put them back."""
@@ -846,11 +666,6 @@ def _snapshot(model, optimizer):
     state = [{k: np.array(v.detach().numpy() if is_tensor(v) else v) for k, v in s.items()}
              for s in optimizer.state.values()]
     return weights, lrs, state
-
-
-def _same_state(a, b):
-    return len(a) == len(b) and all(s.keys() == t.keys() and all(np.array_equal(s[k], t[k]) for k in s)
-                                    for s, t in zip(a, b))
 
 
 def _state_words(before, after):
@@ -866,13 +681,21 @@ def _state_words(before, after):
     return f"its state (momentum buffers, Adam's moments) holds the test's steps{held}"
 
 
+def _loss_problem(v, i):
+    """None when ``v``, losses[i], is a Python float (or int); otherwise what is wrong with it."""
+    if is_tensor(v):
+        return (f"losses[{i}] is a Tensor: store loss.item(), a plain number. A loss tensor keeps the whole graph of "
+                "its step alive (memory grows with every step), and a plot or a comparison needs numbers")
+    if v is None or isinstance(v, bool) or not isinstance(v, (int, float)):
+        return (f"losses[{i}] is a {type_name(v)}: store loss.item(), a Python float (numpy values, even 0-d arrays "
+                "and numpy float32 numbers, are not Python floats)")
+    return None
+
+
 def range_test_run(fn, args, kwargs):
     """Run a range test ``fn(model, loss_fn, batches, optimizer, ...)``: a Run of shape (2, steps), its lrs and its
     losses, or the problem: not a pair of lists of numbers, the model or the optimizer not put back."""
-    kwargs = dict(kwargs)
-    names = ("model", "loss_fn", "batches", "optimizer")
-    given = dict(zip(names, args))
-    given.update({k: kwargs[k] for k in names if k in kwargs})
+    given = _arguments(args, kwargs)
     model, optimizer = given["model"], given["optimizer"]
     before = _snapshot(model, optimizer)
     modes = [module.training for module in model.modules()]
@@ -888,17 +711,7 @@ def range_test_run(fn, args, kwargs):
             return Run.failed(f"{name} is a {type_name(values)}; it must be a list of Python floats, one per step "
                               "(append each step's number to a list, and return the two lists)")
         for i, v in enumerate(values):
-            if name == "lrs":
-                problem = _number_problem(v, f"lrs[{i}]", lr=True)
-            elif is_tensor(v):
-                problem = (f"losses[{i}] is a Tensor: store loss.item(), a plain number. A loss tensor keeps the "
-                           "whole graph of its step alive (memory grows with every step), and a plot or a "
-                           "comparison needs numbers")
-            elif v is None or isinstance(v, bool) or not isinstance(v, (int, float)):
-                problem = (f"losses[{i}] is a {type_name(v)}: store loss.item(), a Python float (numpy values, "
-                           "even 0-d arrays and numpy float32 numbers, are not Python floats)")
-            else:
-                problem = None
+            problem = _number_problem(v, f"lrs[{i}]", lr=True) if name == "lrs" else _loss_problem(v, i)
             if problem:
                 return Run.failed(problem)
     if len(lrs) != len(losses):
@@ -925,7 +738,9 @@ def range_test_run(fn, args, kwargs):
             f"the model arrived in {arrived} mode and your test left it in {left} mode: a range test hands the "
             "model back as it found it, its mode too (model.training; load_state_dict() does not restore it). "
             "What comes next (a validation pass, or training) expects the mode it set itself")
-    if lrs_after != before[1] or not _same_state(before[2], state):
+    same_state = len(state) == len(before[2]) and all(
+        s.keys() == t.keys() and all(np.array_equal(s[k], t[k]) for k in s) for s, t in zip(before[2], state))
+    if lrs_after != before[1] or not same_state:
         shown = [f"{lr:.4g}" for lr in lrs_after]
         what = (f"the lrs are [{', '.join(shown)}] instead of {before[1]}" if lrs_after != before[1]
                 else _state_words(before[2], state))
@@ -944,9 +759,10 @@ def _compare_range(got, expected, case):
     both recorded first, then where the test should have stopped, or gone on."""
     n, m = got.shape[-1] if got.ndim == 2 else 0, expected.shape[1]
     k = min(n, m)
-    for row, what, rtol in ((0, "lr", 1e-9), (1, "loss", 1e-4)):
+    for row, what, within in ((0, "lr", LRS), (1, "loss", LOSSES)):
         with np.errstate(invalid="ignore"):
-            bad = ~np.isclose(got[row, :k], expected[row, :k], rtol=rtol, atol=1e-12) if k else np.zeros(0, bool)
+            bad = (~np.isclose(got[row, :k], expected[row, :k], rtol=within.rtol, atol=within.atol) if k
+                   else np.zeros(0, bool))
         if bad.any():
             i = int(np.argmax(bad))
             right, yours = _pair(expected[row, i], got[row, i])
@@ -954,7 +770,8 @@ def _compare_range(got, expected, case):
                     f"({int(bad.sum())} of the {k} steps both recorded differ)")
     if n == m:
         return None
-    steps, diverge, losses = _steps(case), _diverge(case), expected[1]
+    given, losses = _arguments(case.args, case.kwargs), expected[1]
+    steps, diverge = given["num_steps"], given["diverge"]
     if n > m:
         extra = got[1, m]
         if not np.isfinite(extra):
@@ -978,38 +795,29 @@ def _compare_range(got, expected, case):
             f"({got[1, :n].min():.4g}), and it is finite")
 
 
-def _given(case, name, index, default):
-    return case.kwargs.get(name, case.args[index] if len(case.args) > index else default)
-
-
-def _steps(case):
-    return _given(case, "num_steps", 6, 100)
-
-
-def _diverge(case):
-    return _given(case, "diverge", 7, 4.0)
-
-
-def _seeded(model, rng):
-    """Give every parameter of ``model`` fresh weights from ``rng`` (uniform in +-1/sqrt(fan_in), as PyTorch's
-    Linear starts), leaving the library's global random numbers alone."""
-    state = model.state_dict()
-    fresh = dict(state)  # buffers (BatchNorm's running statistics) keep their starting values
-    for name, p in model.named_parameters():
-        weight = state[name[:-len("bias")] + "weight"] if name.endswith("bias") else p
-        bound = 1 / math.sqrt(weight.shape[-1])
-        fresh[name] = tensor(rng.uniform(-bound, bound, tuple(p.shape)).astype(np.float32))
-    model.load_state_dict(fresh)
+def _build(rng, make, *args, **kwargs):
+    """``make(*args, **kwargs)``, a model, made without drawing from the library's global random numbers (the
+    learner's notebook's); with ``rng``, every parameter then gets fresh weights from it (uniform in
+    +-1/sqrt(fan_in), as PyTorch's Linear starts; buffers, such as BatchNorm's running statistics, keep theirs)."""
+    with global_rng_kept():
+        model = make(*args, **kwargs)
+    if rng is not None:
+        state = model.state_dict()
+        fresh = dict(state)
+        for name, p in model.named_parameters():
+            weight = state[name[:-len("bias")] + "weight"] if name.endswith("bias") else p
+            bound = 1 / math.sqrt(weight.shape[-1])
+            fresh[name] = tensor(rng.uniform(-bound, bound, tuple(p.shape)).astype(np.float32))
+        model.load_state_dict(fresh)
     return model
 
 
-def _build(make):
-    """``make()`` a model without drawing from the library's global random numbers (the learner's notebook)."""
-    state = get_rng_state()
-    try:
-        return make()
-    finally:
-        set_rng_state(state)
+def _mlp(*sizes, batchnorm=False):
+    """Linear layers of these sizes, with a ReLU (after a BatchNorm1d, with ``batchnorm``) between two."""
+    layers = []
+    for a, b in zip(sizes[:-2], sizes[1:-1]):
+        layers += [nn.Linear(a, b), *([nn.BatchNorm1d(b)] if batchnorm else []), nn.ReLU()]
+    return nn.Sequential(*layers, nn.Linear(*sizes[-2:]))
 
 
 def regression_batches(rng, n=128, batch=16):
@@ -1019,22 +827,11 @@ def regression_batches(rng, n=128, batch=16):
     return [(tensor(x[i:i + batch]), tensor(y[i:i + batch])) for i in range(0, n, batch)]
 
 
-def _linear(rng):
-    return _seeded(_build(lambda: nn.Linear(2, 1)), rng)
-
-
-def _mlp(rng, sizes=(2, 16, 2)):
-    def make():
-        layers = []
-        for a, b in zip(sizes[:-1], sizes[1:]):
-            layers += [nn.Linear(a, b), nn.ReLU()]
-        return nn.Sequential(*layers[:-1])
-    return _seeded(_build(make), rng)
-
-
-def _mlp_with_batchnorm(rng, sizes=(2, 12, 2)):
-    return _seeded(_build(lambda: nn.Sequential(nn.Linear(sizes[0], sizes[1]), nn.BatchNorm1d(sizes[1]), nn.ReLU(),
-                                                 nn.Linear(sizes[1], sizes[2]))), rng)
+def _classes_loader(rng, n=160, batch=32):
+    x = rng.standard_normal((n, 2)).astype(np.float32)
+    y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
+    generator = Generator().manual_seed(int(rng.integers(1000)))
+    return DataLoader(TensorDataset(tensor(x), tensor(y)), batch_size=batch, shuffle=True, generator=generator)
 
 
 def _trained(model, loss_fn, batches, optimizer, steps):
@@ -1048,42 +845,21 @@ def _trained(model, loss_fn, batches, optimizer, steps):
     return optimizer
 
 
-def _spoiled(batches, index, how):
-    """``batches`` with batch ``index`` spoiled: a nan in its targets ("nan"), or inputs so large that the squared
-    error overflows float32 ("inf")."""
-    batches = list(batches)
-    x, y = batches[index]
-    if how == "nan":
-        y = y.detach().numpy().copy()
-        y[0] = np.nan
-        batches[index] = (x, tensor(y))
-    else:
-        batches[index] = (tensor(x.detach().numpy() * np.float32(1e20)), y)
-    return batches
-
-
-def _classes_loader(rng, n=160, batch=32):
-    x = rng.standard_normal((n, 2)).astype(np.float32)
-    y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
-    generator = Generator().manual_seed(int(rng.integers(1000)))
-    return DataLoader(TensorDataset(tensor(x), tensor(y)), batch_size=batch, shuffle=True, generator=generator)
-
-
 def range_test_example():
     """The notebook's example (new copies at each call): a linear regression on 8 batches of 16, from fixed
     weights, with SGD."""
     batches = regression_batches(np.random.default_rng(5))
-    model = _build(lambda: nn.Linear(2, 1))
+    model = _build(None, nn.Linear, 2, 1)
     model.load_state_dict({"weight": tensor([[0.5, -0.3]]), "bias": tensor([0.1])})
     return model, nn.MSELoss(), batches, optim.SGD(model.parameters(), lr=0.01)
 
 
 def _range_cases(rng):
-    mlp = _mlp(rng)
-    adam_model = _mlp(rng, (2, 8, 8, 2))
-    big = _mlp(rng, (2, 32, 2))
-    small, tiny = _linear(rng), _linear(rng)
-    return [
+    mlp = _build(rng, _mlp, 2, 16, 2)
+    adam_model = _build(rng, _mlp, 2, 8, 8, 2)
+    big = _build(rng, _mlp, 2, 32, 2)
+    small, tiny = _build(rng, nn.Linear, 2, 1), _build(rng, nn.Linear, 2, 1)
+    cases = [
         Case(range_test_example(), kwargs={"start_lr": 1e-4, "end_lr": 10.0, "num_steps": 60}, visible=True),
         Case((mlp, nn.CrossEntropyLoss(), _classes_loader(rng), optim.SGD(mlp.parameters(), lr=0.05, momentum=0.9),
               1e-4, 30.0, 50), "an MLP classifier, SGD with momentum, a shuffling DataLoader of 5 batches"),
@@ -1098,34 +874,34 @@ def _range_cases(rng):
         Case((tiny, nn.MSELoss(), regression_batches(rng, 48, 16), optim.SGD(tiny.parameters(), lr=0.1,
                                                                              momentum=0.5)),
              "3 batches for 25 steps: the batches start again", {"start_lr": 1e-3, "end_lr": 3.0, "num_steps": 25}),
-    ] + _arriving_with_state(rng)
-
-
-def _arriving_with_state(rng):
-    """The cases of a model with buffers, optimizers that have already trained, two param groups, and losses that
-    stop being finite in the middle of the test."""
-    normed, adam_model, grouped = _mlp_with_batchnorm(rng), _mlp(rng, (2, 8, 2)), _mlp(rng, (2, 6, 2))
+    ]
+    # a model with buffers, optimizers that have already trained, two param groups, and losses that stop being
+    # finite in the middle of the test
+    normed = _build(rng, _mlp, 2, 12, 2, batchnorm=True)
+    adam_net, grouped = _build(rng, _mlp, 2, 8, 2), _build(rng, _mlp, 2, 6, 2)
     loader, adam_loader = _classes_loader(rng, 96, 16), _classes_loader(rng, 64, 16)
     momentum = _trained(normed, nn.CrossEntropyLoss(), loader, optim.SGD(normed.parameters(), lr=0.05, momentum=0.9),
                         3)
-    adam = _trained(adam_model, nn.CrossEntropyLoss(), adam_loader, optim.Adam(adam_model.parameters(), lr=0.01), 4)
+    adam = _trained(adam_net, nn.CrossEntropyLoss(), adam_loader, optim.Adam(adam_net.parameters(), lr=0.01), 4)
     biases = [p for name, p in grouped.named_parameters() if name.endswith("bias")]
     weights = [p for name, p in grouped.named_parameters() if name.endswith("weight")]
     groups = optim.SGD([{"params": weights}, {"params": biases, "lr": 0.003}], lr=0.03, momentum=0.5)
-    nan_model, inf_model = _linear(rng), _linear(rng)
-    nan_batches = _spoiled(regression_batches(rng, 80, 16), 3, "nan")
-    inf_batches = _spoiled(regression_batches(rng, 64, 16), 2, "inf")
-    fitted = _build(lambda: nn.Linear(2, 1))
+    nan_model, inf_model = _build(rng, nn.Linear, 2, 1), _build(rng, nn.Linear, 2, 1)
+    nan_batches, inf_batches = regression_batches(rng, 80, 16), regression_batches(rng, 64, 16)
+    (x, y), (big_x, z) = nan_batches[3], inf_batches[2]  # a nan target; inputs whose squared error overflows float32
+    nan_batches[3] = (x, tensor(np.vstack([[np.nan], y.detach().numpy()[1:]]).astype(np.float32)))
+    inf_batches[2] = (tensor(big_x.detach().numpy() * np.float32(1e20)), z)
+    fitted = _build(None, nn.Linear, 2, 1)
     fitted.load_state_dict({"weight": tensor(np.zeros((1, 2), np.float32)), "bias": tensor(np.zeros(1, np.float32))})
     zero_first = regression_batches(rng, 48, 16)
     zero_first[0] = (zero_first[0][0], tensor(np.zeros((16, 1), np.float32)))  # a zero model fits it exactly
-    evaluated = _mlp(rng, (2, 8, 2))
+    evaluated = _build(rng, _mlp, 2, 8, 2)
     evaluated.eval()  # as a validation pass leaves it; no layer here behaves differently in the two modes
-    return [
+    return cases + [
         Case((normed, nn.CrossEntropyLoss(), loader, momentum),
              "a model with BatchNorm (buffers), and an SGD with momentum that has trained 3 steps",
              {"start_lr": 1e-3, "end_lr": 30.0, "num_steps": 30}),
-        Case((adam_model, nn.CrossEntropyLoss(), adam_loader, adam),
+        Case((adam_net, nn.CrossEntropyLoss(), adam_loader, adam),
              "an Adam that has trained 4 steps (its moments and step count)",
              {"start_lr": 1e-4, "end_lr": 3.0, "num_steps": 30}),
         Case((grouped, nn.CrossEntropyLoss(), _classes_loader(rng, 64, 16), groups),
@@ -1157,10 +933,8 @@ def _range_test(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, 
     lrs, losses = [], []
     stream = itertools.cycle(batches) if replay else iter(batches)
     for i in range(num_steps):
-        if spacing == "geometric":
-            lr = start_lr * (end_lr / start_lr) ** (i / (num_steps + exponent_over))
-        else:
-            lr = start_lr + (end_lr - start_lr) * i / (num_steps - 1)
+        lr = (start_lr * (end_lr / start_lr) ** (i / (num_steps + exponent_over)) if spacing == "geometric"
+              else start_lr + (end_lr - start_lr) * i / (num_steps - 1))
         if not lr_after_step:
             for group in optimizer.param_groups[:1] if groups == "first" else optimizer.param_groups:
                 group["lr"] = lr
@@ -1188,9 +962,7 @@ def _range_test(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, 
             break
         lrs.append(lr)
         losses.append(value)
-        if stop == "lowest" and value > diverge * min(losses):
-            break
-        if stop == "first" and value > diverge * losses[0]:
+        if (stop == "lowest" and value > diverge * min(losses)) or (stop == "first" and value > diverge * losses[0]):
             break
     model.load_state_dict(saved_model)
     optimizer.load_state_dict(saved_optimizer)
@@ -1199,27 +971,18 @@ def _range_test(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, 
 
 
 def _switched(**switches):
+    """The learner's range test with ``switches`` set; an argument among them replaces the case's (diverge=4.0: the
+    argument ignored, its default used whatever the case passes)."""
     def wrong(*args, **kwargs):
-        return _range_test(*args, **kwargs, **switches)
+        return _range_test(**{**_arguments(args, kwargs), **switches})
     return wrong
 
 
-def _default_diverge(*args, **kwargs):
-    """The diverge argument ignored: 4.0, the default, whatever the case passes."""
-    bound = inspect.signature(lr_range_test_reference).bind(*args, **kwargs)
-    return _range_test(**{**bound.arguments, "diverge": 4.0})
-
-
-register(Exercise(
-    "05.lr_range_test",
-    reference=lr_range_test_reference,
-    cases=_range_cases,
-    call=range_test_run,
-    answer=RunAnswer(),
+driven(
+    "05.lr_range_test", lr_range_test_reference, _range_cases, range_test_run,
     compare=_compare_range,
+    match=LOSSES,
     check_inputs=False,  # the model and optimizer are trained and must be put back: range_test_run checks that
-    rtol=1e-4,
-    atol=1e-12,
     points=3,
     error_hints=[ErrorHint(r"StopIteration",
                            "the batches ran out before num_steps: a range test starts them again from the "
@@ -1228,67 +991,67 @@ register(Exercise(
                            "first batch")],
     forbid=(lr_find,),
     mistakes=[
-        _mistake(_switched(spacing="linear"),
-                 "the lrs must grow GEOMETRICALLY (by the same factor at every step), so that each decade "
-                 "(1e-4 to 1e-3, 1e-3 to 1e-2, ...) gets as many steps. Evenly spaced lrs spend almost every step "
-                 "near end_lr",
-                 "lr_i = start_lr times (end_lr / start_lr) to the power i / (num_steps - 1)"),
-        _mistake(_switched(exponent_over=0),
-                 "the last step must use end_lr itself: the exponent goes from 0 at step 0 to 1 at step "
-                 "num_steps - 1",
-                 "divide i by num_steps - 1, the index of the last step"),
-        _mistake(_switched(zero_grad=False),
-                 "every step needs fresh gradients: without zero_grad they pile up from step to step, and each "
-                 "update is the sum of all the gradients so far",
-                 "clear the gradients at the start of every step, before the backward pass (the optimizer has a "
-                 "method for it)"),
-        _mistake(_switched(zero_grad="after"),
-                 "your first step used gradients left over from before the test: this optimizer arrived from "
-                 "training with the last backward's .grad still on the parameters, and your test clears the "
-                 "gradients only after optimizer.step(), so its first update adds them in",
-                 "call optimizer.zero_grad() at the start of each step, before the forward pass"),
-        _mistake(_switched(loss_after=True),
-                 "each step records the loss of its batch computed BEFORE the update, the loss you call "
-                 "backward() on (as lr_find does): yours measures it again after optimizer.step(), with the "
-                 "weights already updated",
-                 "record loss.item() of the loss that backward() ran on"),
-        _mistake(_switched(lr_after_step=True),
-                 "each step's lr must be in the param groups BEFORE optimizer.step(), which reads it. Yours sets "
-                 "it afterwards, so every update uses the previous step's lr (the first one the optimizer's own)",
-                 "write lr_i into every param group at the start of step i"),
-        Mistake(match=_runs_like("05.lr_range_test", _default_diverge, _switched(stop="none")),
-                hint="your run is what the default diverge, 4.0, gives, where this case passes another value; on "
-                     "this case it is also what a test that never stops gives. Use the argument `diverge` itself: "
-                     "stop when the loss blows up, after a loss above diverge times the lowest loss so far",
-                more="compare each loss with diverge (the argument) times the lowest loss recorded so far"),
-        _mistake(_switched(stop="none"),
-                 "stop when the loss blows up: after a loss above diverge times the lowest loss so far, more steps "
-                 "only train on a wrecked model (and can overflow)",
-                 "after recording each loss, compare it with diverge times the lowest loss recorded so far, and "
-                 "leave the loop when it is larger"),
-        _mistake(_switched(stop="first"),
-                 "compare with the LOWEST loss so far, not the first one: the loss first falls a lot, so the "
-                 "blow-up is relative to how good the model got",
-                 "compare with the smallest loss recorded so far, which changes as the run goes on"),
-        _mistake(_switched(cycle=False),
-                 "the batches ran out before num_steps, and your test stopped there. A range test starts the "
-                 "batches again from the beginning, for as many steps as asked",
-                 "when the iterator is exhausted, make a new iter(batches)"),
-        _mistake(_switched(groups="first"),
-                 "the lr of step i goes into EVERY param group: this optimizer has two groups, and your test "
-                 "changed only the first one's lr, so the other group trained at its own lr all along",
-                 "loop over optimizer.param_groups and set the 'lr' of each"),
-        _mistake(_switched(in_eval=True),
-                 "your test trained the model in eval mode: this model arrived in training mode, and in eval "
-                 "mode BatchNorm normalises with its running statistics instead of the batch's (and dropout is "
-                 "off), so the losses are not those of training. The test trains as training would: leave the "
-                 "mode as the model arrived in while it runs",
-                 "do not switch the model to eval mode during the test (only hand it back in the mode it "
-                 "arrived in)"),
-        _mistake(_switched(replay=True),
-                 "your test replays the batches of its first pass, saved (as itertools.cycle does, or a list "
-                 "made of them): a DataLoader that shuffles gives new batches on each pass, and the range test "
-                 "must see them as training would",
-                 "when the batches run out, start them again with a new iter(batches)"),
+        mistake(_switched(spacing="linear"),
+                "the lrs must grow GEOMETRICALLY (by the same factor at every step), so that each decade "
+                "(1e-4 to 1e-3, 1e-3 to 1e-2, ...) gets as many steps. Evenly spaced lrs spend almost every step "
+                "near end_lr",
+                "lr_i = start_lr times (end_lr / start_lr) to the power i / (num_steps - 1)"),
+        mistake(_switched(exponent_over=0),
+                "the last step must use end_lr itself: the exponent goes from 0 at step 0 to 1 at step "
+                "num_steps - 1",
+                "divide i by num_steps - 1, the index of the last step"),
+        mistake(_switched(zero_grad=False),
+                "every step needs fresh gradients: without zero_grad they pile up from step to step, and each "
+                "update is the sum of all the gradients so far",
+                "clear the gradients at the start of every step, before the backward pass (the optimizer has a "
+                "method for it)"),
+        mistake(_switched(zero_grad="after"),
+                "your first step used gradients left over from before the test: this optimizer arrived from "
+                "training with the last backward's .grad still on the parameters, and your test clears the "
+                "gradients only after optimizer.step(), so its first update adds them in",
+                "call optimizer.zero_grad() at the start of each step, before the forward pass"),
+        mistake(_switched(loss_after=True),
+                "each step records the loss of its batch computed BEFORE the update, the loss you call "
+                "backward() on (as lr_find does): yours measures it again after optimizer.step(), with the "
+                "weights already updated",
+                "record loss.item() of the loss that backward() ran on"),
+        mistake(_switched(lr_after_step=True),
+                "each step's lr must be in the param groups BEFORE optimizer.step(), which reads it. Yours sets "
+                "it afterwards, so every update uses the previous step's lr (the first one the optimizer's own)",
+                "write lr_i into every param group at the start of step i"),
+        recognised(_runs_like("05.lr_range_test", [_switched(diverge=4.0), _switched(stop="none")]),
+                   "your run is what the default diverge, 4.0, gives, where this case passes another value; on "
+                   "this case it is also what a test that never stops gives. Use the argument `diverge` itself: "
+                   "stop when the loss blows up, after a loss above diverge times the lowest loss so far",
+                   "compare each loss with diverge (the argument) times the lowest loss recorded so far"),
+        mistake(_switched(stop="none"),
+                "stop when the loss blows up: after a loss above diverge times the lowest loss so far, more steps "
+                "only train on a wrecked model (and can overflow)",
+                "after recording each loss, compare it with diverge times the lowest loss recorded so far, and "
+                "leave the loop when it is larger"),
+        mistake(_switched(stop="first"),
+                "compare with the LOWEST loss so far, not the first one: the loss first falls a lot, so the "
+                "blow-up is relative to how good the model got",
+                "compare with the smallest loss recorded so far, which changes as the run goes on"),
+        mistake(_switched(cycle=False),
+                "the batches ran out before num_steps, and your test stopped there. A range test starts the "
+                "batches again from the beginning, for as many steps as asked",
+                "when the iterator is exhausted, make a new iter(batches)"),
+        mistake(_switched(groups="first"),
+                "the lr of step i goes into EVERY param group: this optimizer has two groups, and your test "
+                "changed only the first one's lr, so the other group trained at its own lr all along",
+                "loop over optimizer.param_groups and set the 'lr' of each"),
+        mistake(_switched(in_eval=True),
+                "your test trained the model in eval mode: this model arrived in training mode, and in eval "
+                "mode BatchNorm normalises with its running statistics instead of the batch's (and dropout is "
+                "off), so the losses are not those of training. The test trains as training would: leave the "
+                "mode as the model arrived in while it runs",
+                "do not switch the model to eval mode during the test (only hand it back in the mode it "
+                "arrived in)"),
+        mistake(_switched(replay=True),
+                "your test replays the batches of its first pass, saved (as itertools.cycle does, or a list "
+                "made of them): a DataLoader that shuffles gives new batches on each pass, and the range test "
+                "must see them as training would",
+                "when the batches run out, start them again with a new iter(batches)"),
     ],
-))
+)

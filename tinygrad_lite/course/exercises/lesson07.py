@@ -1,42 +1,33 @@
-"""Lesson 07, early stopping and checkpointing: the checks of its three exercises.
+"""Lesson 07, early stopping and checkpointing: the checks of its three exercises, all ``driven`` (the pattern of
+lesson 04): a driver builds and runs the learner's code and returns a ``Run``, the numbers to judge.
 
-All three are judged by what happens when the learner's code is driven (``RunAnswer``, the pattern of lesson 04):
-the exercise's ``call`` builds and runs it and returns a ``Run``, the numbers to judge.
-
-- ``07.EarlyStopping``: a class with ``step(value, model)`` (True: stop) and ``restore(model)``. The driver
-  plays a training loop: before each epoch's ``step`` it writes the epoch number into the weights and a buffer
-  (batch norm's running statistics stand-in) of a tiny model *in place* (as ``optimizer.step()`` does), stops at
-  the first True, then calls ``restore``. The Run holds [the epoch at which it stopped (-1: never), ``best``,
-  ``best_epoch``, the epoch whose parameters were restored, the epoch whose buffer was restored, and the same
-  two after the driver has changed the weights in place once more and called ``restore`` again, and whether the
-  stopper held an array sharing memory with the live weights, which only picks the hint]: keeping the
-  last weights, a reference to the live weights instead of a copy, or the parameters without the buffers,
-  restores the wrong epoch, and a restore that makes the model share memory with the kept copy (``p.data =``)
-  lets the training after it change the copy. The cases hold ties, improvements smaller than ``min_delta``, accuracies
+- ``07.EarlyStopping``: a class with ``step(value, model)`` (True: stop) and ``restore(model)``. ``drive_stopper``
+  plays a training loop on a tiny model whose weights and buffer it overwrites in place each epoch. Keeping the
+  last weights, a reference to the live weights instead of a copy, or the parameters without the buffers, restores
+  the wrong epoch, and a restore that makes the model share memory with the kept copy (``p.data =``) lets the
+  training after it change the copy. The cases hold ties, improvements smaller than ``min_delta``, accuracies
   (``mode="max"``), negative scores, a best epoch that is the first one (in both modes), NaN and +-inf at the
-  first, a middle and the last epoch, patience 1, a run that never stops, and a restore into a newly built
-  model. The library's ``EarlyStopping`` is forbidden (``Exercise.forbid``): the exercise is to write it.
+  first, a middle and the last epoch, patience 1, a run that never stops, and a restore into a newly built model.
 - ``07.save_run``: write a checkpoint (model, optimizer, scheduler, epoch, the global RNG state, the state of the
-  loader's own generator, the loss as a number). The driver trains a small run with dropout (global generator)
+  loader's own generator, the loss as a number). ``drive_save`` trains a small run with dropout (global generator)
   and a ``DataLoader(..., generator=g)`` (its shuffling draws from ``g`` only) up to a hidden epoch, calls the
-  learner's ``save_run(path, model, optimizer, scheduler, loader, epoch, loss)``, reads the file back, compares
-  each entry with the state at the save, then resumes a fresh run from it and trains to the end: the weights
-  must equal the uninterrupted run's bit for bit. A checkpoint with the global RNG state only fails: the fresh
-  run's ``g`` starts from its seed again and replays epoch 0's shuffle.
-- ``07.resume_run``: the other half: load a checkpoint (written by the library's ``save_checkpoint``, with
-  ``loader=``) into a fresh model, optimizer, scheduler and loader, restore both generators, and return the epoch
-  to start from (the saved one + 1, an int: a tensor is refused). The driver checks each piece right after the
-  call (the loader's piece: the state of the generator its sampler shuffles with, so a new Generator assigned to
+  learner's ``save_run``, compares each entry of the file with the state at the save, then resumes a fresh run
+  from it and trains to the end: the weights must equal the uninterrupted run's bit for bit. A checkpoint with the
+  global RNG state only fails: the fresh run's ``g`` starts from its seed again and replays epoch 0's shuffle.
+- ``07.resume_run``: the other half: load a checkpoint (written by ``save_checkpoint`` with ``loader=``) into a
+  fresh model, optimizer, scheduler and loader, restore both generators, and return the epoch to start from (the
+  saved one + 1, an int: a tensor is refused). ``drive_resume`` checks each piece right after the call (the
+  loader's: the state of the generator its sampler shuffles with, so a new Generator assigned to
   ``loader.generator`` does not count), then trains to the end, bit for bit.
 
 The hidden runs vary the optimizer (Adam, SGD with Nesterov momentum, AdamW, RMSprop), the scheduler (StepLR,
 ExponentialLR, CosineAnnealingLR, MultiStepLR, ReduceLROnPlateau), the epoch of the interruption (the first, a
 middle one, the last but one), the seed, dropout and the batch size. The references are the library's own
-(``train.EarlyStopping``, ``train.save_checkpoint``, ``train.load_checkpoint``), and each exercise forbids its
-own: an answer that is, subclasses or calls it fails ("write it yourself"). So no driver calls a forbidden
-object itself: drive_save and drive_resume save and load with ``save``/``load``, except that drive_resume
-writes its checkpoint with ``save_checkpoint``, which only 07.save_run forbids. Every driver leaves the global
-random generator as it found it, so a check cell does not change the numbers of the notebook's later cells.
+(``train.EarlyStopping``, ``save_checkpoint``, ``load_checkpoint``), and each exercise forbids its own: an answer
+that is, subclasses or calls it fails ("write it yourself"). So no driver calls a forbidden object itself:
+drive_save and drive_resume save and load with ``save``/``load``, except that drive_resume writes its checkpoint
+with ``save_checkpoint``, which only 07.save_run forbids. Every driver leaves the global random generator as it
+found it, so a check cell does not change the numbers of the notebook's later cells.
 """
 import math
 import os
@@ -52,17 +43,22 @@ from ...random import Generator, get_rng_state, set_rng_state
 from ...tensor import Tensor
 from ...train import EarlyStopping, load_checkpoint, save_checkpoint
 from ...utils.data import DataLoader, TensorDataset
-from ..checks import Case, ErrorHint, Exercise, Mistake, register
-from ._common import Run, RunAnswer, _mistake
-
+from ..checks import Case, ErrorHint
+from .kinds import Run, Within, driven, global_rng_kept, mistake, recognised
 
 # -------------------------------------------------------------------- 07.EarlyStopping
-class EpochWeights(nn.Module):
-    """A stand-in model whose weight, bias and buffer hold the number of the epoch that last wrote them.
+FLOAT64_MARK = 2.0 ** -24  # exact in float64 beside any epoch; float32 rounds epoch + mark (epoch >= 1) to the epoch
+NEW_MODEL_EPOCH = -7  # what a model built for restore holds before restore (no epoch of any run)
+TRAINED_ON_EPOCH = -3  # what the driver writes into the model after the first restore (training goes on)
+TWIN_EPOCH = 100  # a second model, run alongside by a second stopper, holds TWIN_EPOCH + its epoch
+BEST = Within(1e-9, 1e-12)  # self.best against the reference's (and a wrong version's numbers against the answer's)
 
-    The buffer stands for batch norm's running statistics: part of ``state_dict()``, not of ``parameters()``.
-    ``dtype="float64"``: a float64 model whose tensors hold the epoch plus FLOAT64_MARK, a number float32 rounds
-    away (issue 32): a copy kept in float32 restores the epoch's weights without their last digits."""
+
+class EpochWeights(nn.Module):
+    """A stand-in model whose weight, bias and buffer hold the number of the epoch that last wrote them. The buffer
+    stands for batch norm's running statistics: part of ``state_dict()``, not of ``parameters()``.
+    ``dtype="float64"``: its tensors hold the epoch plus FLOAT64_MARK, a number float32 rounds away (issue 32): a
+    copy kept in float32 restores the epoch's weights without their last digits."""
 
     def __init__(self, epoch=0, dtype="float32"):
         super().__init__()
@@ -74,11 +70,10 @@ class EpochWeights(nn.Module):
 
     def set_epoch(self, epoch):
         """Write ``epoch`` into the weights and the buffer in place, as ``optimizer.step()`` changes the weights
-        (and a forward pass in training mode the running statistics) in place."""
+        (and a forward pass in training mode the running statistics)."""
         with no_grad():
-            self.weight.fill_(float(epoch) + self.mark)
-            self.bias.fill_(float(epoch) + self.mark)
-            self.running_mean.fill_(float(epoch) + self.mark)
+            for t in (self.weight, self.bias, self.running_mean):
+                t.fill_(float(epoch) + self.mark)
 
     def epochs(self):
         """(the epoch of the parameters, nan when weight and bias disagree; the epoch of the buffer)."""
@@ -87,37 +82,24 @@ class EpochWeights(nn.Module):
                 float(self.running_mean.numpy().ravel()[0]) - self.mark)
 
 
-FLOAT64_MARK = 2.0 ** -24  # exact in float64 beside any epoch; float32 rounds epoch + mark (epoch >= 1) to the epoch
-
-
-NEW_MODEL_EPOCH = -7  # what a model built for restore holds before restore (no epoch of any run)
-TRAINED_ON_EPOCH = -3  # what the driver writes into the model after the first restore (training goes on)
-TWIN_EPOCH = 100  # a second model, run alongside by a second stopper, holds TWIN_EPOCH + its epoch
-
-
-def _is_bool(value):
-    return isinstance(value, (bool, np.bool_))
-
-
 def drive_stopper(cls, args, kwargs):
-    """Play a training loop with ``cls(**kwargs)``: one ``step(value, model)`` per value of ``args[0]``, stopping at
-    the first True, then ``restore``; then it writes TRAINED_ON_EPOCH into the restored model in place (training
-    goes on from the best weights, as optimizer.step() would change them) and calls ``restore`` again, which must
-    bring the best weights back unchanged: a restore that makes the model share memory with the kept copy
-    (``p.data = kept``) lets training change the copy. Returns Run [stop epoch (-1: never), best, best_epoch (-1:
+    """Play a training loop with ``cls(**kwargs)``: before each ``step(value, model)`` (one per value of
+    ``args[0]``) write the epoch into the model in place, stop at the first True, then ``restore``; then write
+    TRAINED_ON_EPOCH into the restored model (training goes on from the best weights) and call ``restore`` again,
+    which must bring the best weights back unchanged. Returns Run [stop epoch (-1: never), best, best_epoch (-1:
     None), the epoch of the restored parameters, the epoch of the restored buffer, the same two after the second
     restore, 1 when the stopper held an array that shares memory with the model's live state at the stop (a
     "copy" that is ``state_dict()``, ``detach()`` or ``numpy()`` of the live tensors) else 0]. That last number
-    tells such an answer apart from one that never restores (both restore the last epoch's weights), for the hint.
+    only picks the hint: it tells such an answer apart from one that never restores (both restore the last
+    epoch's weights).
 
     restore is called only when ``best_epoch`` is not None (some epoch improved, so weights were kept).
     ``args[1]`` (optional) changes the loop: ``{"restore": False}`` calls no restore (the run stops before any
     improvement: whatever best_epoch says, no weights were kept); ``{"restore_into": "new"}`` hands restore a
-    freshly built model (holding NEW_MODEL_EPOCH) instead of the one step saw, as when the best weights go into
-    a rebuilt model; ``{"twin": other_values}`` runs a second stopper (the same kwargs) on a second model alongside,
-    stepped after the first in each epoch, its weights holding TWIN_EPOCH + epoch: two stoppers must not share
-    their kept copy (state on the class instead of on self); ``{"dtype": "float64"}`` plays the loop with a float64
-    model (``EpochWeights``)."""
+    freshly built model (holding NEW_MODEL_EPOCH), as when the best weights go into a rebuilt model;
+    ``{"twin": other_values}`` runs a second stopper (the same kwargs) on a second model alongside, stepped after
+    the first in each epoch, its weights holding TWIN_EPOCH + epoch: two stoppers must not share their kept copy
+    (state on the class instead of on self); ``{"dtype": "float64"}`` plays the loop with a float64 model."""
     values, options = args[0], (args[1] if len(args) > 1 else {})
     stopper = cls(**kwargs)
     dtype = options.get("dtype", "float32")
@@ -131,7 +113,7 @@ def drive_stopper(cls, args, kwargs):
         if twin is not None and epoch < len(twin_values):
             twin_model.set_epoch(TWIN_EPOCH + epoch)
             twin.step(twin_values[epoch], twin_model)
-        if not _is_bool(decision):
+        if not isinstance(decision, (bool, np.bool_)):
             return Run.failed(f"step returned {decision!r} (a {type(decision).__name__}) at epoch {epoch}; it must "
                               "return True (stop now) or False (go on), e.g. the result of a comparison")
         if decision:
@@ -161,8 +143,8 @@ def drive_stopper(cls, args, kwargs):
                           "into the model's own tensors, in place (load_state_dict does): an optimizer built for "
                           "the model holds those tensors, and would go on updating the old ones")
     restored = list(target.epochs())
-    target.set_epoch(TRAINED_ON_EPOCH)  # training goes on after the restore, changing the weights in place
-    stopper.restore(target)             # and the best weights are put back once more
+    target.set_epoch(TRAINED_ON_EPOCH)
+    stopper.restore(target)
     return Run.of(numbers + restored + list(target.epochs()) + [aliased])
 
 
@@ -173,11 +155,8 @@ def _arrays_in(value, depth=0):
         yield value.array
     elif isinstance(value, np.ndarray):
         yield value
-    elif depth < 3 and isinstance(value, dict):
-        for item in value.values():
-            yield from _arrays_in(item, depth + 1)
-    elif depth < 3 and isinstance(value, (list, tuple)):
-        for item in value:
+    elif depth < 3 and isinstance(value, (dict, list, tuple)):
+        for item in (value.values() if isinstance(value, dict) else value):
             yield from _arrays_in(item, depth + 1)
 
 
@@ -234,7 +213,7 @@ def _stopper_compare(got, expected, case):
                 f"but yours {_epoch_text(g[0])}")
     if best_epoch < 0:
         return None  # stopped before any improvement: nothing kept, nothing to restore
-    if not (g[1] == best or np.isclose(g[1], best, rtol=1e-9, atol=1e-12)):
+    if not BEST.holds(g[1], best):
         return (f"{_where(case)}: at the end self.best should be {best:g} (at epoch {int(best_epoch)}), yours is "
                 f"{g[1]:g}")
     if g[2] != best_epoch:
@@ -258,39 +237,72 @@ def _stopper_compare(got, expected, case):
 
 
 class _Stopper:
-    """A right EarlyStopping written the plain way; the wrong versions below change one thing each."""
+    """A right EarlyStopping written the plain way, one rule per method; each wrong version changes one."""
+    first_epoch = 0
 
     def __init__(self, patience=5, min_delta=0.0, mode="min"):
         self.patience, self.min_delta, self.mode = patience, min_delta, mode
-        self.best = math.inf if mode == "min" else -math.inf
-        self.best_epoch, self.wait, self.epoch, self.saved = None, 0, 0, None
+        self.best = self.previous = self.starting_best()
+        self.best_epoch, self.wait, self.epoch, self.saved = None, 0, self.first_epoch, None
+
+    def starting_best(self):
+        return math.inf if self.mode == "min" else -math.inf
+
+    def beats(self, value, than):
+        return value < than - self.min_delta if self.mode == "min" else value > than + self.min_delta
 
     def improved(self, value):
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
+        return self.beats(value, self.best)
 
-    def keep(self, model):
-        self.saved = {k: v.clone() for k, v in model.state_dict().items()}
+    def diverged(self, value):
+        return not math.isfinite(value)
+
+    def bad_epochs(self, value, improved):
+        """The count of epochs in a row without improvement, ``value``'s included."""
+        return 0 if improved else self.wait + 1
+
+    def stops(self):
+        return self.wait >= self.patience
+
+    def copy(self, model):
+        return {k: v.clone() for k, v in model.state_dict().items()}
 
     def step(self, value, model):
         epoch, self.epoch = self.epoch, self.epoch + 1
-        if not math.isfinite(value):
+        if self.diverged(value):
             return True
-        if self.improved(value):
-            self.best, self.best_epoch, self.wait = value, epoch, 0
-            self.keep(model)
-        else:
-            self.wait += 1
-        return self.wait >= self.patience
+        improved = self.improved(value)
+        wait = self.bad_epochs(value, improved)
+        if improved:
+            self.best, self.best_epoch, self.saved = value, epoch, self.copy(model)
+        self.wait = wait
+        return self.stops()
 
     def restore(self, model):
         model.load_state_dict(self.saved)
 
 
-class _KeepsReference(_Stopper):
-    def keep(self, model):
-        self.saved = model.state_dict()  # shares memory with the live weights
+def _stopper_with(**changes):
+    """A wrong EarlyStopping: the right one with the methods (or class attributes) ``changes``."""
+    return type("WrongStopper", (_Stopper,), changes)
+
+
+def _beats_previous(self, value):
+    """Whether ``value`` beats the previous epoch's value (instead of the best so far), which it then becomes."""
+    better, self.previous = self.beats(value, self.previous), value
+    return better
+
+
+def _beats_when(if_min, if_max):
+    """A wrong test of an improvement: ``if_min(value, than, min_delta)`` in mode "min", ``if_max`` in "max"."""
+    def beats(self, value, than):
+        return (if_min if self.mode == "min" else if_max)(value, than, self.min_delta)
+    return _stopper_with(beats=beats)
+
+
+def _ignoring(name, default):
+    """The right class with the argument ``name`` ignored (always its default)."""
+    return _stopper_with(__init__=lambda self, **kwargs: _Stopper.__init__(self, **{**kwargs, name: default}))
 
 
 class _RestoreShares(_Stopper):
@@ -301,196 +313,36 @@ class _RestoreShares(_Stopper):
             tensor_.data = self.saved[name]
 
 
-class _RestoresNothing(_Stopper):
-    def restore(self, model):
-        pass
-
-
-class _TiesImprove(_Stopper):
-    def improved(self, value):
-        if self.mode == "min":
-            return value <= self.best - self.min_delta
-        return value >= self.best + self.min_delta
-
-
-class _NoReset(_Stopper):
-    def step(self, value, model):
-        epoch, self.epoch = self.epoch, self.epoch + 1
-        if not math.isfinite(value):
-            return True
-        if self.improved(value):
-            self.best, self.best_epoch = value, epoch
-            self.keep(model)
-        else:
-            self.wait += 1
-        return self.wait >= self.patience
-
-
-class _WaitResetByAnyGain(_Stopper):
-    """best moves only by more than min_delta, but the count of bad epochs restarts at any value better than best."""
-
-    def step(self, value, model):
-        epoch, self.epoch = self.epoch, self.epoch + 1
-        if not math.isfinite(value):
-            return True
-        gain = value < self.best if self.mode == "min" else value > self.best
-        if self.improved(value):
-            self.best, self.best_epoch = value, epoch
-            self.keep(model)
-        self.wait = 0 if gain else self.wait + 1
-        return self.wait >= self.patience
-
-
-class _PatiencePlusOne(_Stopper):
-    def step(self, value, model):
-        super().step(value, model)
-        return not math.isfinite(value) or self.wait > self.patience
-
-
-class _DeltaWrongWay(_Stopper):
-    def improved(self, value):
-        if self.mode == "min":
-            return value < self.best + self.min_delta
-        return value > self.best - self.min_delta
-
-
-class _MaxMissesTheMargin(_Stopper):
-    """Mode "min" right; in mode "max" any value above the best improves (min_delta left out)."""
-
-    def improved(self, value):
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best
-
-
-class _RelativeDelta(_Stopper):
-    """min_delta read as a fraction of the best (best * (1 - min_delta)) instead of a margin in the value's units."""
-
-    def improved(self, value):
-        if self.mode == "min":
-            return value < self.best * (1 - self.min_delta)
-        return value > self.best * (1 + self.min_delta)
-
-
-class _StartsAtABigNumber(_Stopper):
-    """best starts at 1e9 (-1e9 in mode "max") instead of infinity."""
-
-    def __init__(self, patience=5, min_delta=0.0, mode="min"):
-        super().__init__(patience, min_delta, mode)
-        self.best = 1e9 if mode == "min" else -1e9
-
-
 class _SharedCopy(_Stopper):
     """The kept copy lives in a dict on the class, changed in place: every instance shares it."""
-
     kept = {}
 
-    def keep(self, model):
-        for k, v in model.state_dict().items():
-            self.kept[k] = v.clone()
+    def copy(self, model):
+        self.kept.update(super().copy(model))
+        return self.kept
+
+
+class _RestoresIntoStepModel(_Stopper):
+    """restore loads the copy into the model step saw, not into the one it receives."""
+
+    def copy(self, model):
+        self.model = model
+        return super().copy(model)
 
     def restore(self, model):
-        model.load_state_dict(self.kept)
+        super().restore(self.model)
 
 
-def _best_follows_every_better_value(got, expected, case):
-    """The right stop, but self.best is the most extreme value seen so far, also one that did not beat the best
-    by min_delta."""
-    g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    if g.shape != e.shape or g[0] != e[0] or g[1] == e[1] or case.kwargs.get("min_delta", 0) == 0:
-        return False
-    seen = [v for v in case.args[0][:int(e[0]) + 1 if e[0] >= 0 else None] if math.isfinite(v)]
-    extreme = min(seen) if case.kwargs.get("mode", "min") == "min" else max(seen)
-    return bool(np.isclose(g[1], extreme, rtol=1e-9, atol=1e-12))
+class _ParametersOnly(_Stopper):
+    """Copies and restores the parameters only: a buffer (batch norm's running statistics) keeps its last value."""
 
-
-class _ComparesWithPrevious(_Stopper):
-    """An improvement judged against the previous epoch's value instead of the best so far."""
-
-    def __init__(self, patience=5, min_delta=0.0, mode="min"):
-        super().__init__(patience, min_delta, mode)
-        self.previous = self.best
-
-    def improved(self, value):
-        best, self.best = self.best, self.previous
-        try:
-            return super().improved(value)
-        finally:
-            self.best, self.previous = best, value
-
-
-class _CountsByPrevious(_Stopper):
-    """best, best_epoch and the copy follow the real improvements, but the count of bad epochs starts again at
-    every value better than the previous epoch's."""
-
-    def __init__(self, patience=5, min_delta=0.0, mode="min"):
-        super().__init__(patience, min_delta, mode)
-        self.previous = self.best
-
-    def step(self, value, model):
-        epoch, self.epoch = self.epoch, self.epoch + 1
-        if not math.isfinite(value):
-            return True
-        better = value < self.previous - self.min_delta if self.mode == "min" else value > self.previous + \
-            self.min_delta
-        self.previous = value
-        if self.improved(value):
-            self.best, self.best_epoch = value, epoch
-            self.keep(model)
-        if better:
-            self.wait = 0
-            return False
-        self.wait += 1
-        return self.wait >= self.patience
-
-
-class _NanIsABadEpoch(_Stopper):
-    def step(self, value, model):
-        epoch, self.epoch = self.epoch, self.epoch + 1
-        if self.improved(value):
-            self.best, self.best_epoch, self.wait = value, epoch, 0
-            self.keep(model)
-        else:
-            self.wait += 1
-        return self.wait >= self.patience
-
-
-class _FirstEpochNoCopy(_Stopper):
-    """The first finite value sets best and best_epoch, but its weights are not copied."""
-
-    def step(self, value, model):
-        if self.best_epoch is None and math.isfinite(value):
-            self.best, self.best_epoch, self.epoch = value, self.epoch, self.epoch + 1
-            return False
-        return super().step(value, model)
+    def copy(self, model):
+        return {name: p.detach().clone() for name, p in model.named_parameters()}
 
     def restore(self, model):
-        if self.saved is not None:
-            super().restore(model)
-
-
-class _StartsAtPlusInf(_Stopper):
-    """best starts at +inf in both modes."""
-
-    def __init__(self, patience=5, min_delta=0.0, mode="min"):
-        super().__init__(patience, min_delta, mode)
-        self.best = math.inf
-
-
-class _ComparesAsMin(_Stopper):
-    """The starting best follows mode (-inf for "max"), but the comparison is a loss's in both modes."""
-
-    def improved(self, value):
-        return value < self.best - self.min_delta
-
-
-class _MaxStartsAtZero(_Stopper):
-    """best starts at 0 in mode "max" (as if no score could be negative)."""
-
-    def __init__(self, patience=5, min_delta=0.0, mode="min"):
-        super().__init__(patience, min_delta, mode)
-        if mode == "max":
-            self.best = 0.0
+        with no_grad():
+            for name, p in model.named_parameters():
+                p.copy_(self.saved[name])
 
 
 class _NegatedBest(_Stopper):
@@ -504,71 +356,14 @@ class _NegatedBest(_Stopper):
         return super().step(-value if self.maximise else value, model)
 
 
-class _NanOnly(_Stopper):
-    """Stops at once on NaN only; an infinite value is compared like any other."""
-
-    def step(self, value, model):
-        if math.isinf(value):
-            epoch, self.epoch = self.epoch, self.epoch + 1
-            if self.improved(value):
-                self.best, self.best_epoch, self.wait = value, epoch, 0
-                self.keep(model)
-            else:
-                self.wait += 1
-            return self.wait >= self.patience
-        return super().step(value, model)
-
-
-class _RestoresIntoStepModel(_Stopper):
-    """restore loads the copy into the model step saw, not into the one it receives."""
-
-    def keep(self, model):
-        super().keep(model)
-        self.model = model
-
-    def restore(self, model):
-        super().restore(self.model)
-
-
-class _ParametersOnly(_Stopper):
-    """Copies and restores the parameters only: a buffer (batch norm's running statistics) keeps its last value."""
-
-    def keep(self, model):
-        self.saved = {name: p.detach().clone() for name, p in model.named_parameters()}
-
-    def restore(self, model):
-        with no_grad():
-            for name, p in model.named_parameters():
-                p.copy_(self.saved[name])
-
-
-class _KeepsFloat32(_Stopper):
-    """The copy made with tl.tensor(v.tolist()): a new tensor of the default dtype, float32."""
-
-    def keep(self, model):
-        self.saved = {k: tensor(v.tolist()) for k, v in model.state_dict().items()}
-
-
-class _OneBased(_Stopper):
-    def step(self, value, model):
-        self.epoch += 1  # counted before use: the first epoch is called 1
-        if not math.isfinite(value):
-            return True
-        if self.improved(value):
-            self.best, self.best_epoch, self.wait = value, self.epoch, 0
-            self.keep(model)
-        else:
-            self.wait += 1
-        return self.wait >= self.patience
-
-
-def _ignoring(name, default):
-    """The right class with the argument ``name`` ignored (always its default)."""
-    class Ignoring(_Stopper):
-        def __init__(self, **kwargs):
-            super().__init__(**{**kwargs, name: default})
-    Ignoring.__name__ = f"_Ignoring_{name}"
-    return Ignoring
+def _best_follows_every_better_value(got, expected, case):
+    """The right stop, but self.best is the most extreme value seen so far, also one that did not beat the best
+    by min_delta."""
+    g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if g.shape != e.shape or g[0] != e[0] or g[1] == e[1] or case.kwargs.get("min_delta", 0) == 0:
+        return False
+    seen = [v for v in case.args[0][:int(e[0]) + 1 if e[0] >= 0 else None] if math.isfinite(v)]
+    return BEST.holds(g[1], min(seen) if case.kwargs.get("mode", "min") == "min" else max(seen))
 
 
 def stopper_cases(rng):
@@ -632,13 +427,6 @@ def stopper_cases(rng):
 
 EXAMPLE_LOSSES = (0.92, 0.71, 0.6, 0.57, 0.575, 0.55, 0.56, 0.58, 0.61, 0.66, 0.7)
 
-KEEPS_LAST = (
-    "after restore(model) the model holds the weights of the LAST epoch it saw, not those of the best epoch. "
-    "Training goes on changing the weights after the best epoch, so the best ones exist only if you keep a copy "
-    "of them when the value improves, and restore must put that copy back into the model",
-    "model.state_dict() shares memory with the model's live weights (and so does the model itself): keep a copy "
-    "of each tensor (clone it), then load the copy into the model that restore receives")
-
 COMPARES_WITH_PREVIOUS = (
     "your class compares each value with the PREVIOUS epoch's: after a bad epoch, a value that is only a little "
     "better than that one counts as an improvement, although it does not beat the best so far, and the count of "
@@ -646,21 +434,16 @@ COMPARES_WITH_PREVIOUS = (
     "compare the new value with self.best, which only an improvement changes, and reset the count only then")
 
 
-register(Exercise(
-    "07.EarlyStopping",
-    reference=EarlyStopping,
-    cases=stopper_cases,
-    call=drive_stopper,
-    answer=RunAnswer(),
+driven(
+    "07.EarlyStopping", EarlyStopping, stopper_cases, drive_stopper,
     forbid=(EarlyStopping,),  # the library's: the exercise is to write it
     # the text's building blocks: comparisons and arithmetic on the values (copies of the weights by clone or
     # deepcopy, state_dict and load_state_dict are plumbing); the trainer's EarlyStop callback ... are refused
     allow=("arithmetic", "max", "min"),
     compare=_stopper_compare,
+    match=BEST,
     vary=("patience", "min_delta", "mode"),
     points=3,
-    rtol=1e-9,
-    atol=1e-12,
     error_hints=[
         ErrorHint(r"Missing key\(s\) in state_dict",
                   "the copy you kept lacks entries of the model's state_dict (the model is the same one, so this "
@@ -675,141 +458,150 @@ register(Exercise(
                   "improvement branch, the first epoch included"),
     ],
     mistakes=[
-        _mistake(_FirstEpochNoCopy,
-                 "the first epoch is an improvement like any other (over the starting best: +inf for a loss, -inf "
-                 "for an accuracy), so its weights must be copied too. Here the first epoch is the best one, and "
-                 "restore had no copy of it to put back",
-                 "start self.best at +inf (mode 'min') or -inf (mode 'max'): then the first value goes through "
-                 "the same improvement branch as every later one, copy included"),
-        _mistake(_RestoresIntoStepModel,
-                 "restore(model) must load the best weights into the model it receives: here it is a model built "
-                 "afresh to receive them, not the one step saw, and yours still holds its own weights",
-                 "use restore's argument, not a model kept from step"),
-        _mistake(_ParametersOnly,
-                 "the parameters came back, the buffers did not: a model's state also holds buffers (batch norm's "
-                 "running mean and variance), which change during training like the weights. Keep and restore the "
-                 "whole state_dict()",
-                 "model.state_dict() holds parameters and buffers alike: keep a copy of all of it (section 4 says "
-                 "why a copy), and restore all of it"),
-        _mistake(_StartsAtPlusInf,
-                 "in mode 'max' larger is better, so the best must start at -inf: nothing is larger than +inf, "
-                 "and with +inf as the starting best no accuracy ever counts as an improvement",
-                 "set the starting best from mode: +inf for 'min', -inf for 'max'"),
-        _mistake(_MaxStartsAtZero,
-                 "in mode 'max' the best must start at -inf, not 0: a score can be negative (a log-likelihood, a "
-                 "negated loss), and the first value must always count as an improvement",
-                 "start at -math.inf for mode 'max'"),
-        _mistake(_NegatedBest,
-                 "your decisions are right, but in mode 'max' self.best holds the negated value: self.best is "
-                 "read by the training loop (and printed, and plotted) as the best accuracy itself",
-                 "keep the value as it was given in self.best; turn only the comparison around for mode 'max'"),
-        _mistake(_NanOnly,
-                 "an infinite value means the training diverged too, like NaN: step should return True at once "
-                 "(an inf loss is no epoch without improvement, and -inf is no improvement)",
-                 "one test tells a finite number from nan, inf and -inf alike: the exercise text lists it among "
-                 "the useful functions"),
-        _mistake(_KeepsFloat32,
-                 "this case's model is float64, and the weights restore put back lost their last digits: your copy "
-                 "is float32 (a .float(), a tensor made from v.tolist() or a number, which gets the default "
-                 "float32, or a numpy float32 array), and load_state_dict turns it back into float64 without the "
-                 "digits float32 dropped. A copy keeps each tensor's dtype",
-                 "copy each tensor of model.state_dict() with .clone() (or copy.deepcopy the whole dict): a clone "
-                 "has the dtype, and the values, of the tensor it copies"),
-        _mistake(_KeepsReference,
-                 "your kept copy of the best weights is no copy: it shares memory with the model's live weights "
-                 "(model.state_dict() holds the model's own tensors, detached but sharing their memory, and so "
-                 "do dict(model.state_dict()), v.detach() and v.numpy()). The optimizer changes those in place, "
-                 "so your 'copy' changed with every later epoch, and restore put back the LAST epoch's weights. "
-                 "A copy has memory of its own: clone each tensor (or copy.deepcopy the whole dict)",
-                 "whenever the value improves, put a .clone() of each tensor of model.state_dict() into a new dict "
-                 "on self; restore loads that dict into the model it receives with load_state_dict"),
-        _mistake(_RestoreShares,
-                 "the first restore put the best weights back, but the model then shared its memory with your "
-                 "kept copy: when training went on and changed the model's tensors in place, the copy changed "
-                 "with them, and the second restore brought back those changed numbers. Giving a tensor another "
-                 "tensor's storage (assigning to p.data) does that. The kept best weights must stay a separate "
-                 "copy: restoring copies their numbers into the model's own tensors",
-                 "section 4 and the exercise text say how restore loads the copy, in place, as load_state_dict "
-                 "does: it copies numbers and shares no memory"),
-        _mistake(_RestoresNothing, *KEEPS_LAST),
-        _mistake(_TiesImprove,
-                 "a value equal to the best is not an improvement: an improvement must beat the best by MORE than "
-                 "min_delta, so a plateau of equal values counts as epochs without improvement",
-                 "use a strict comparison (< for a loss, > for an accuracy)"),
-        _mistake(_NoReset,
-                 "your loop stopped too early: patience counts the epochs IN A ROW without improvement (an "
-                 "improvement starts the count again from 0), and step returns True at the p-th of them, not "
-                 "before",
-                 "set the counter of bad epochs back to 0 whenever the value improves, and compare it with "
-                 "patience itself"),
-        _mistake(_WaitResetByAnyGain,
-                 "your count of bad epochs went back to 0 at a value better than the best by less than min_delta. "
-                 "Such a value is no improvement: it leaves best where it was and counts as a bad epoch, so a "
-                 "run that creeps down by less than min_delta per epoch still stops",
-                 "reset the counter in the same branch that updates best: only when the value beats the best by "
-                 "more than min_delta"),
-        _mistake(_PatiencePlusOne,
-                 "your loop stopped one epoch late: with patience=p, step returns True at the p-th epoch in a row "
-                 "without improvement, not after p + 1 (that is ReduceLROnPlateau's rule, lesson 05)",
-                 "compare the counter with patience using >=, right after counting this epoch"),
-        _mistake(_MaxMissesTheMargin,
-                 "in mode 'max' an improvement must rise above best + min_delta; yours accepts values that do not "
-                 "clear that margin (min_delta left out, or subtracted, in mode 'max')",
-                 "for mode 'max' add min_delta to the best, and count a value as an improvement only when it is "
-                 "larger than that"),
-        _mistake(_DeltaWrongWay,
-                 "min_delta is a margin an improvement must clear: below best - min_delta for a loss (mode "
-                 "'min'), above best + min_delta for an accuracy (mode 'max'). Yours accepts values that do not "
-                 "clear it: better than the best by less than min_delta, or even up to min_delta WORSE than it",
-                 "for mode 'min' subtract min_delta from the best; for mode 'max' add it"),
-        Mistake(match=_best_follows_every_better_value,
-                hint="only an improvement (by more than min_delta) changes self.best: a value a little better "
-                     "than the best, but not by min_delta, counts as no improvement and leaves best where it was",
-                more="update best, best_epoch and the copy of the weights together, in the branch of a real "
-                     "improvement"),
-        _mistake(_NanIsABadEpoch,
-                 "a NaN (or inf) value means the training diverged: step should return True at once. Every "
-                 "comparison with NaN is False, so yours counted it as one more epoch without improvement",
-                 "look for a diverged value first, before any comparison with the best (every comparison with "
-                 "NaN is False); the exercise text lists a function that tells finite numbers from the rest"),
-        _mistake(_OneBased,
-                 "epochs count from 0 here: the first call of step is epoch 0, as range(epochs) counts them",
-                 "keep a counter of step calls that starts at 0 and store its value before increasing it"),
-        _mistake(_ignoring("mode", "min"),
-                 "mode='max' means larger is better (an accuracy): yours treats every value as a loss. Use the "
-                 "argument mode, for the starting best value and for the comparison",
-                 "for mode 'max' the best starts at -inf and an improvement is a value above best + min_delta"),
-        _mistake(_ComparesAsMin,
-                 "in mode 'max' larger is better: your starting best is right (-inf), but your comparison is a "
-                 "loss's (a value below the best), so no accuracy ever beats -inf and every epoch counts as one "
-                 "without improvement. The comparison must follow mode too",
-                 "for mode 'max' an improvement is a value above best + min_delta"),
-        _mistake(_SharedCopy,
-                 "two EarlyStopping objects, one per model, overwrote each other's kept weights: your copy lives "
-                 "in one place shared by every instance (an attribute of the class changed in place, a variable "
-                 "of the module, or a file with a fixed name). Each stopper needs its own copy",
-                 "create the container of the kept weights in __init__, as an attribute of self (or assign a "
-                 "new dict to self when you keep a copy)"),
-        _mistake(_StartsAtABigNumber,
-                 "your starting best is a large number, not infinity: here every loss is larger than it (an "
-                 "untrained model's loss can be 1e12), so no epoch counted as an improvement. Only infinity is "
-                 "beaten by every finite value",
-                 "start self.best at math.inf for mode 'min' and -math.inf for mode 'max'"),
-        _mistake(_RelativeDelta,
-                 "min_delta is a margin in the units of the value itself: an improvement must beat the best by "
-                 "more than min_delta (below best - min_delta for a loss, above best + min_delta for an "
-                 "accuracy), whatever the size of the best; yours scales it with the best, as a fraction",
-                 "subtract min_delta from the best (or add it, for mode 'max'); do not multiply"),
-        _mistake(_ignoring("min_delta", 0.0),
-                 "your class ignores min_delta: an improvement must beat the best by more than min_delta, so "
-                 "tiny improvements count as none",
-                 "use self.min_delta in the comparison with the best"),
-        _mistake(_ComparesWithPrevious, *COMPARES_WITH_PREVIOUS),
-        _mistake(_CountsByPrevious, *COMPARES_WITH_PREVIOUS),
-        _mistake(_ignoring("patience", 5),
-                 "your class ignores the patience it is given: use the argument patience, not a fixed number"),
+        mistake(_stopper_with(  # the first epoch's weights are not copied (it is the first improvement)
+                    copy=lambda self, model: _Stopper.copy(self, model) if self.epoch > 1 else None,
+                    restore=lambda self, model: None if self.saved is None else _Stopper.restore(self, model)),
+                "the first epoch is an improvement like any other (over the starting best: +inf for a loss, -inf "
+                "for an accuracy), so its weights must be copied too. Here the first epoch is the best one, and "
+                "restore had no copy of it to put back",
+                "start self.best at +inf (mode 'min') or -inf (mode 'max'): then the first value goes through "
+                "the same improvement branch as every later one, copy included"),
+        mistake(_RestoresIntoStepModel,
+                "restore(model) must load the best weights into the model it receives: here it is a model built "
+                "afresh to receive them, not the one step saw, and yours still holds its own weights",
+                "use restore's argument, not a model kept from step"),
+        mistake(_ParametersOnly,
+                "the parameters came back, the buffers did not: a model's state also holds buffers (batch norm's "
+                "running mean and variance), which change during training like the weights. Keep and restore the "
+                "whole state_dict()",
+                "model.state_dict() holds parameters and buffers alike: keep a copy of all of it (section 4 says "
+                "why a copy), and restore all of it"),
+        mistake(_stopper_with(starting_best=lambda self: math.inf),
+                "in mode 'max' larger is better, so the best must start at -inf: nothing is larger than +inf, "
+                "and with +inf as the starting best no accuracy ever counts as an improvement",
+                "set the starting best from mode: +inf for 'min', -inf for 'max'"),
+        mistake(_stopper_with(starting_best=lambda self: math.inf if self.mode == "min" else 0.0),
+                "in mode 'max' the best must start at -inf, not 0: a score can be negative (a log-likelihood, a "
+                "negated loss), and the first value must always count as an improvement",
+                "start at -math.inf for mode 'max'"),
+        mistake(_NegatedBest,
+                "your decisions are right, but in mode 'max' self.best holds the negated value: self.best is "
+                "read by the training loop (and printed, and plotted) as the best accuracy itself",
+                "keep the value as it was given in self.best; turn only the comparison around for mode 'max'"),
+        mistake(_stopper_with(diverged=lambda self, value: math.isnan(value)),
+                "an infinite value means the training diverged too, like NaN: step should return True at once "
+                "(an inf loss is no epoch without improvement, and -inf is no improvement)",
+                "one test tells a finite number from nan, inf and -inf alike: the exercise text lists it among "
+                "the useful functions"),
+        mistake(_stopper_with(copy=lambda self, model: {k: tensor(v.tolist()) for k, v in model.state_dict().items()}),
+                "this case's model is float64, and the weights restore put back lost their last digits: your copy "
+                "is float32 (a .float(), a tensor made from v.tolist() or a number, which gets the default "
+                "float32, or a numpy float32 array), and load_state_dict turns it back into float64 without the "
+                "digits float32 dropped. A copy keeps each tensor's dtype",
+                "copy each tensor of model.state_dict() with .clone() (or copy.deepcopy the whole dict): a clone "
+                "has the dtype, and the values, of the tensor it copies"),
+        mistake(_stopper_with(copy=lambda self, model: model.state_dict()),
+                "your kept copy of the best weights is no copy: it shares memory with the model's live weights "
+                "(model.state_dict() holds the model's own tensors, detached but sharing their memory, and so "
+                "do dict(model.state_dict()), v.detach() and v.numpy()). The optimizer changes those in place, "
+                "so your 'copy' changed with every later epoch, and restore put back the LAST epoch's weights. "
+                "A copy has memory of its own: clone each tensor (or copy.deepcopy the whole dict)",
+                "whenever the value improves, put a .clone() of each tensor of model.state_dict() into a new dict "
+                "on self; restore loads that dict into the model it receives with load_state_dict"),
+        mistake(_RestoreShares,
+                "the first restore put the best weights back, but the model then shared its memory with your "
+                "kept copy: when training went on and changed the model's tensors in place, the copy changed "
+                "with them, and the second restore brought back those changed numbers. Giving a tensor another "
+                "tensor's storage (assigning to p.data) does that. The kept best weights must stay a separate "
+                "copy: restoring copies their numbers into the model's own tensors",
+                "section 4 and the exercise text say how restore loads the copy, in place, as load_state_dict "
+                "does: it copies numbers and shares no memory"),
+        mistake(_stopper_with(restore=lambda self, model: None),
+                "after restore(model) the model holds the weights of the LAST epoch it saw, not those of the best "
+                "epoch. Training goes on changing the weights after the best epoch, so the best ones exist only if you "
+                "keep a copy of them when the value improves, and restore must put that copy back into the model",
+                "model.state_dict() shares memory with the model's live weights (and so does the model itself): keep a "
+                "copy of each tensor (clone it), then load the copy into the model that restore receives"),
+        mistake(_beats_when(lambda v, than, d: v <= than - d, lambda v, than, d: v >= than + d),
+                "a value equal to the best is not an improvement: an improvement must beat the best by MORE than "
+                "min_delta, so a plateau of equal values counts as epochs without improvement",
+                "use a strict comparison (< for a loss, > for an accuracy)"),
+        mistake(_stopper_with(bad_epochs=lambda self, value, improved: self.wait + (not improved)),
+                "your loop stopped too early: patience counts the epochs IN A ROW without improvement (an improvement "
+                "starts the count again from 0), and step returns True at the p-th of them, not before",
+                "set the counter of bad epochs back to 0 whenever the value improves, and compare it with "
+                "patience itself"),
+        mistake(_stopper_with(bad_epochs=lambda self, value, improved:  # reset by any gain over the best
+                              0 if (value < self.best if self.mode == "min" else value > self.best) else self.wait + 1),
+                "your count of bad epochs went back to 0 at a value better than the best by less than min_delta. "
+                "Such a value is no improvement: it leaves best where it was and counts as a bad epoch, so a "
+                "run that creeps down by less than min_delta per epoch still stops",
+                "reset the counter in the same branch that updates best: only when the value beats the best by "
+                "more than min_delta"),
+        mistake(_stopper_with(stops=lambda self: self.wait > self.patience),
+                "your loop stopped one epoch late: with patience=p, step returns True at the p-th epoch in a row "
+                "without improvement, not after p + 1 (that is ReduceLROnPlateau's rule, lesson 05)",
+                "compare the counter with patience using >=, right after counting this epoch"),
+        mistake(_beats_when(lambda v, than, d: v < than - d, lambda v, than, d: v > than),
+                "in mode 'max' an improvement must rise above best + min_delta; yours accepts values that do not "
+                "clear that margin (min_delta left out, or subtracted, in mode 'max')",
+                "for mode 'max' add min_delta to the best, and count a value as an improvement only when it is "
+                "larger than that"),
+        mistake(_beats_when(lambda v, than, d: v < than + d, lambda v, than, d: v > than - d),
+                "min_delta is a margin an improvement must clear: below best - min_delta for a loss (mode "
+                "'min'), above best + min_delta for an accuracy (mode 'max'). Yours accepts values that do not "
+                "clear it: better than the best by less than min_delta, or even up to min_delta WORSE than it",
+                "for mode 'min' subtract min_delta from the best; for mode 'max' add it"),
+        recognised(_best_follows_every_better_value,
+                   "only an improvement (by more than min_delta) changes self.best: a value a little better than the "
+                   "best, but not by min_delta, counts as no improvement and leaves best where it was",
+                   "update best, best_epoch and the copy of the weights together, in the branch of a real "
+                   "improvement"),
+        mistake(_stopper_with(diverged=lambda self, value: False),
+                "a NaN (or inf) value means the training diverged: step should return True at once. Every "
+                "comparison with NaN is False, so yours counted it as one more epoch without improvement",
+                "look for a diverged value first, before any comparison with the best (every comparison with "
+                "NaN is False); the exercise text lists a function that tells finite numbers from the rest"),
+        mistake(_stopper_with(first_epoch=1),
+                "epochs count from 0 here: the first call of step is epoch 0, as range(epochs) counts them",
+                "keep a counter of step calls that starts at 0 and store its value before increasing it"),
+        mistake(_ignoring("mode", "min"),
+                "mode='max' means larger is better (an accuracy): yours treats every value as a loss. Use the "
+                "argument mode, for the starting best value and for the comparison",
+                "for mode 'max' the best starts at -inf and an improvement is a value above best + min_delta"),
+        mistake(_beats_when(lambda v, than, d: v < than - d, lambda v, than, d: v < than - d),
+                "in mode 'max' larger is better: your starting best is right (-inf), but your comparison is a "
+                "loss's (a value below the best), so no accuracy ever beats -inf and every epoch counts as one "
+                "without improvement. The comparison must follow mode too",
+                "for mode 'max' an improvement is a value above best + min_delta"),
+        mistake(_SharedCopy,
+                "two EarlyStopping objects, one per model, overwrote each other's kept weights: your copy lives "
+                "in one place shared by every instance (an attribute of the class changed in place, a variable "
+                "of the module, or a file with a fixed name). Each stopper needs its own copy",
+                "create the container of the kept weights in __init__, as an attribute of self (or assign a "
+                "new dict to self when you keep a copy)"),
+        mistake(_stopper_with(starting_best=lambda self: 1e9 if self.mode == "min" else -1e9),
+                "your starting best is a large number, not infinity: here every loss is larger than it (an "
+                "untrained model's loss can be 1e12), so no epoch counted as an improvement. Only infinity is "
+                "beaten by every finite value",
+                "start self.best at math.inf for mode 'min' and -math.inf for mode 'max'"),
+        mistake(_beats_when(lambda v, than, d: v < than * (1 - d), lambda v, than, d: v > than * (1 + d)),
+                "min_delta is a margin in the units of the value itself: an improvement must beat the best by "
+                "more than min_delta (below best - min_delta for a loss, above best + min_delta for an "
+                "accuracy), whatever the size of the best; yours scales it with the best, as a fraction",
+                "subtract min_delta from the best (or add it, for mode 'max'); do not multiply"),
+        mistake(_ignoring("min_delta", 0.0),
+                "your class ignores min_delta: an improvement must beat the best by more than min_delta, so "
+                "tiny improvements count as none",
+                "use self.min_delta in the comparison with the best"),
+        mistake(_stopper_with(improved=_beats_previous), *COMPARES_WITH_PREVIOUS),
+        mistake(_stopper_with(bad_epochs=lambda self, value, improved:  # reset by a gain over the previous value
+                              0 if _beats_previous(self, value) else self.wait + 1),
+                *COMPARES_WITH_PREVIOUS),
+        mistake(_ignoring("patience", 5),
+                "your class ignores the patience it is given: use the argument patience, not a fixed number"),
     ],
-))
+)
 
 
 # -------------------------------------------------------------------- 07.save_run and 07.resume_run
@@ -901,88 +693,58 @@ def _snapshot(value):
     return value
 
 
-def same_state(a, b):
-    """Whether two states (nested dicts, lists, tuples, tensors, arrays, numbers) are equal, bit for bit."""
-    a, b = _snapshot(a), _snapshot(b)
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
-            return False
-        return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
-    if isinstance(a, dict) or isinstance(b, dict):
-        return (isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys()
-                and all(same_state(a[k], b[k]) for k in a))
-    if isinstance(a, list) or isinstance(b, list):
-        return (isinstance(a, list) and isinstance(b, list) and len(a) == len(b)
-                and all(same_state(x, y) for x, y in zip(a, b)))
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    try:
-        return bool(a == b)
-    except Exception:  # noqa: BLE001
-        return False
-
-
 ROUNDED = 0.5  # a resume_run flag: the piece was put back, but its float64 tensors rounded to float32 on the way
 
 
-def rounded_state(a, b):
-    """Whether ``a`` equals ``b`` except that some of b's float64 arrays hold in ``a`` their values rounded to
-    float32 (in either dtype): a state put back after a .float() (issue 32). False when ``a`` equals ``b``."""
+def state_match(a, b):
+    """How two states (nested dicts, lists, tuples, tensors, arrays, numbers) compare: 1 when equal bit for bit;
+    ROUNDED when ``a`` differs only in that some of b's float64 arrays hold in it their values rounded to float32
+    (in either dtype): a state put back after a .float() (issue 32); else 0."""
     a, b = _snapshot(a), _snapshot(b)
-    if isinstance(b, np.ndarray) and b.dtype == np.float64 and isinstance(a, np.ndarray) and a.shape == b.shape:
-        if a.dtype.kind != "f":
-            return False
-        rounded = b.astype(np.float32).astype(np.float64)
-        return bool(np.array_equal(a, rounded, equal_nan=True) and not np.array_equal(a, b, equal_nan=True))
-    if isinstance(a, dict) and isinstance(b, dict):
-        if a.keys() != b.keys():
-            return False
-        return _some_rounded([(a[k], b[k]) for k in a])
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and _some_rounded(list(zip(a, b)))
-    return False
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)) or a.shape != b.shape:
+            return 0
+        if a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind == "f"):
+            return 1
+        return ROUNDED * bool(b.dtype == np.float64 and a.dtype.kind == "f" and not np.array_equal(a, b, equal_nan=True)
+                              and np.array_equal(a, b.astype(np.float32).astype(np.float64), equal_nan=True))
+    if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
+        return min((state_match(a[k], b[k]) for k in a), default=1)
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return min((state_match(x, y) for x, y in zip(a, b)), default=1)
+    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
+        return 0
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return 1
+    try:
+        return int(bool(a == b))
+    except Exception:  # noqa: BLE001
+        return 0
 
 
-def _some_rounded(pairs):
-    """Each pair equal or rounded (rounded_state), and at least one rounded."""
-    rounded = [rounded_state(x, y) for x, y in pairs]
-    return any(rounded) and all(r or same_state(x, y) for r, (x, y) in zip(rounded, pairs))
+def same_state(a, b):
+    """Whether two states are equal, bit for bit."""
+    return state_match(a, b) == 1
 
 
-def _weights(model):
-    return np.concatenate([p.detach().numpy().astype(np.float64).ravel() for p in model.parameters()])
-
-
-class _KeepRNG:
-    """Put the global random generator back as it was, whatever the learner's code does with it."""
-
-    def __enter__(self):
-        self.state = get_rng_state()
-        return self
-
-    def __exit__(self, *exc):
-        set_rng_state(self.state)
-        return False
+def run_state(model, optimizer, scheduler, loader):
+    """The pieces of a run's state that a checkpoint holds, in ORDER."""
+    return {"model": model.state_dict(), "scheduler": scheduler.state_dict(), "optimizer": optimizer.state_dict(),
+            "rng_state": get_rng_state(), "loader_rng_state": shuffler(loader).get_state()}
 
 
 def train_until_saved(spec, save_fn, path):
     """Train ``spec`` up to and including epoch ``stop_at``, then call ``save_fn(path, model, optimizer, scheduler,
-    loader=, epoch=, loss=)``. Returns the state at the save (snapshots) and the loss number."""
+    loader=, epoch=, loss=)``. Returns the state at the save (snapshots), with "changed": the pieces (and "mode")
+    that save_fn changed."""
     manual_seed(spec.seed)
     model, optimizer, scheduler, loader = build_run(spec)
     for _ in range(spec.stop_at + 1):
         loss = train_epoch(model, optimizer, scheduler, loader)
-    at_save = {"model": _snapshot(model.state_dict()), "optimizer": _snapshot(optimizer.state_dict()),
-               "scheduler": _snapshot(scheduler.state_dict()), "rng_state": get_rng_state(),
-               "loader_rng_state": shuffler(loader).get_state(), "loss": loss.item()}
-    training = model.training
+    at_save, training = _snapshot(run_state(model, optimizer, scheduler, loader)), model.training
     save_fn(path, model, optimizer, scheduler, loader=loader, epoch=spec.stop_at, loss=loss)
-    after = {"model": model.state_dict(), "scheduler": scheduler.state_dict(),  # a scheduler's step changes the
-             "optimizer": optimizer.state_dict(), "rng_state": get_rng_state(),  # optimizer's lr: named first
-             "loader_rng_state": shuffler(loader).get_state()}
-    at_save["changed"] = [key for key in after if not same_state(after[key], at_save[key])]
-    if model.training != training:
-        at_save["changed"].append("mode")
+    at_save["changed"] = [key for key, now in run_state(model, optimizer, scheduler, loader).items()
+                          if not same_state(now, at_save[key])] + ["mode"] * (model.training != training)
     return at_save
 
 
@@ -997,15 +759,6 @@ _CHANGED = {
 }
 
 
-def _changed_by_save(changed):
-    """The problem of a save_run that changed the run it saved (None: it only read it)."""
-    if not changed:
-        return None
-    return (f"your save_run changed {_CHANGED[changed[0]]}. Saving only reads the run: the run goes on after "
-            "the save as if nothing happened, so a run that saves every epoch must give the same numbers as one "
-            "that never saves")
-
-
 def fresh_process(spec):
     """What a new process has before resuming: the same kind of run, built from other random numbers, and a
     global generator somewhere else; the loader's generator is seeded as in the first process (the same code
@@ -1017,15 +770,15 @@ def fresh_process(spec):
 
 
 def finish(spec, model, optimizer, scheduler, loader, start):
-    """Train from epoch ``start`` to the end; the final weights."""
+    """Train from epoch ``start`` to the end; the final weights (float64)."""
     for _ in range(int(start), spec.epochs):
         train_epoch(model, optimizer, scheduler, loader)
-    return _weights(model)
+    return np.concatenate([p.detach().numpy().astype(np.float64).ravel() for p in model.parameters()])
 
 
 def uninterrupted(spec):
     """The final weights of ``spec`` trained in one go: what a resumed run must reproduce bit for bit."""
-    with _KeepRNG():
+    with global_rng_kept():
         manual_seed(spec.seed)
         model, optimizer, scheduler, loader = build_run(spec)
         return finish(spec, model, optimizer, scheduler, loader, 0)
@@ -1046,15 +799,18 @@ def resume_run_reference(path, model, optimizer, scheduler, loader):
 
 
 KEYS = ("model", "optimizer", "scheduler", "rng_state", "loader_rng_state")
-SAVE_FIELDS = KEYS + ("epoch", "loss is a number", "loss")
+# the order in which the checks name a wrong piece: the scheduler before the optimizer (a scheduler's step changes
+# the optimizer's lr too)
+ORDER = ("model", "scheduler", "optimizer", "rng_state", "loader_rng_state")
+EXACT = Within(0.0, 0.0)  # a resumed run equals the uninterrupted one bit for bit
 
 
 def drive_save(save_fn, args, kwargs):
     """Train a run, save it with the learner's ``save_fn`` after epoch ``stop_at``, read the file, resume from it
-    with the library and train to the end. Run: [one 0/1 per SAVE_FIELDS entry (equal to the state at the save;
-    epoch and loss: their values), then the final weights]."""
+    with the library and train to the end. Run: [one 0/1 per KEYS entry (equal to the state at the save), the
+    epoch, 1 when the loss is a number, the loss, then the final weights]."""
     spec = args[0]
-    with _KeepRNG(), tempfile.TemporaryDirectory() as folder:
+    with global_rng_kept(), tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "run.ckpt")
         at_save = train_until_saved(spec, save_fn, path)
         if not os.path.exists(path):
@@ -1067,11 +823,12 @@ def drive_save(save_fn, args, kwargs):
         if not isinstance(saved, dict):
             return Run.failed(f"your checkpoint file holds a {type(saved).__name__}; save one dict, with the "
                               "entries the exercise lists")
+        if at_save["changed"]:  # the saved entries then differ from the run's state for that reason alone: no hint
+            return Run.failed(f"your save_run changed {_CHANGED[at_save['changed'][0]]}. Saving only reads the run: "
+                              "the run goes on after the save as if nothing happened, so a run that saves every "
+                              "epoch must give the same numbers as one that never saves")
         flags = [float(key in saved and same_state(saved[key], at_save[key])) for key in KEYS]
-        epoch = saved.get("epoch")
-        problem = _changed_by_save(at_save["changed"])
-        if problem:  # the saved entries then differ from the run's state for that reason alone: no hint on them
-            return Run.failed(problem)
+        epoch, problem = saved.get("epoch"), None
         if flags[0] and not all(isinstance(v, Tensor) for v in saved["model"].values()):
             problem = ("the checkpoint's 'model' entry holds other things than tensors (numpy arrays?): store "
                        "model.state_dict() as it is, the dict of tensors that load_state_dict takes")
@@ -1088,26 +845,14 @@ def drive_save(save_fn, args, kwargs):
                            float(loss) if loss_is_number or isinstance(loss, Tensor) and loss.numel() == 1
                            else math.nan]
         model, optimizer, scheduler, loader = fresh_process(spec)  # resumed with the entries that are right
-        if flags[0]:                                                # (a wrong one is left out, as if missing)
-            model.load_state_dict(saved["model"])
-        for flag, key, target in ((flags[1], "optimizer", optimizer), (flags[2], "scheduler", scheduler)):
+        put_back = {"model": model.load_state_dict, "optimizer": optimizer.load_state_dict,  # (a wrong one is
+                    "scheduler": scheduler.load_state_dict, "rng_state": set_rng_state,  # left out, as if missing)
+                    "loader_rng_state": shuffler(loader).set_state}
+        for flag, key in zip(flags, KEYS):
             if flag:
-                target.load_state_dict(saved[key])
-        if flags[3]:
-            set_rng_state(saved["rng_state"])
-        if flags[4]:
-            shuffler(loader).set_state(saved["loader_rng_state"])
+                put_back[key](saved[key])
         start = int(epoch) + 1 if isinstance(epoch, (int, float)) and not math.isnan(epoch) else 0
         return Run.of(numbers + list(finish(spec, model, optimizer, scheduler, loader, max(0, start))), problem)
-
-
-RESUME_FIELDS = ("start",) + KEYS
-REPLACED_PARAMETERS = (
-    "your resume_run replaced the model's parameters with new tensors (new Parameter objects, put in with setattr "
-    "or model.weight = ...), instead of loading the saved values into the tensors the model already has. The "
-    "optimizer was built for the model and holds those tensors: the resumed run's steps would go on updating the "
-    "old ones, which the model no longer uses. Load the checkpoint's 'model' entry into the model's own tensors, "
-    "in place (load_state_dict does)")
 
 
 def drive_resume(resume_fn, args, kwargs):
@@ -1116,7 +861,7 @@ def drive_resume(resume_fn, args, kwargs):
     Run: [start, then one 0/1 per loaded piece (KEYS: model, optimizer, scheduler, the global RNG, the loader's
     generator), then the final weights]."""
     spec = args[0]
-    with _KeepRNG(), tempfile.TemporaryDirectory() as folder:
+    with global_rng_kept(), tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "run.ckpt")
         train_until_saved(spec, save_run_reference, path)
         saved = load(path)
@@ -1125,23 +870,23 @@ def drive_resume(resume_fn, args, kwargs):
         start = resume_fn(path, model, optimizer, scheduler, loader=loader, **kwargs)
         now = list(model.parameters())
         if len(now) != len(held) or any(a is not b for a, b in zip(held, now)):
-            return Run.failed(REPLACED_PARAMETERS)
+            return Run.failed(
+                "your resume_run replaced the model's parameters with new tensors (new Parameter objects, put in with "
+                "setattr or model.weight = ...), instead of loading the saved values into the tensors the model "
+                "already has. The optimizer was built for the model and holds those tensors: the resumed run's steps "
+                "would go on updating the old ones, which the model no longer uses. Load the checkpoint's 'model' "
+                "entry into the model's own tensors, in place (load_state_dict does)")
+        shown = repr(start) if len(repr(start)) <= 60 else f"a {type(start).__name__}"
         if isinstance(start, Tensor):
-            shown = repr(start) if len(repr(start)) <= 60 else f"a {type(start).__name__}"
             return Run.failed(f"your resume_run returned a tensor, {shown}; it must return the epoch to start "
                               "from as a Python int, as the checkpoint holds the epoch: the training loop runs "
                               "range(start, epochs), and the epoch is printed, compared and saved again as a "
                               "plain number, not as a tensor")
         if not isinstance(start, (int, np.integer)) or isinstance(start, bool):
-            shown = repr(start) if len(repr(start)) <= 60 else f"a {type(start).__name__}"
             return Run.failed(f"your resume_run returned {shown}; it must return the epoch to start from, an int "
                               "(the training loop then runs range(start, epochs))")
-        flags = [float(same_state(model.state_dict(), saved["model"])),
-                 float(same_state(optimizer.state_dict(), saved["optimizer"]))
-                 or ROUNDED * rounded_state(optimizer.state_dict(), saved["optimizer"]),
-                 float(same_state(scheduler.state_dict(), saved["scheduler"])),
-                 float(same_state(get_rng_state(), saved["rng_state"])),
-                 float(same_state(shuffler(loader).get_state(), saved["loader_rng_state"]))]
+        now = run_state(model, optimizer, scheduler, loader)  # only the optimizer's piece is flagged ROUNDED
+        flags = [float((state_match if key == "optimizer" else same_state)(now[key], saved[key])) for key in KEYS]
         problem = None
         if loader.generator is not shuffler(loader):
             problem = ("after your resume_run, loader.generator is not the generator the loader shuffles with "
@@ -1158,7 +903,7 @@ def drive_resume(resume_fn, args, kwargs):
 _PIECES = {
     "model": "the model's whole state_dict() with its buffers, each tensor in its own dtype",
     "optimizer": "the optimizer's state (Adam's moment estimates and step count, SGD's momentum buffers, and "
-                 "the learning rates in its param_groups)",
+                "the learning rates in its param_groups)",
     "scheduler": "the scheduler's state (how many epochs it has counted)",
     "rng_state": "the state of the global random generator (tl.get_rng_state())",
     "loader_rng_state": "the state of the loader's own random generator, the one its shuffling draws from",
@@ -1173,16 +918,22 @@ def _weights_text(g, e):
             "same numbers, bit for bit")
 
 
+def _first_wrong_piece(g, offset):
+    """(the first piece of ORDER whose flag in the Run ``g``, KEYS' flags from position ``offset``, is not 1: not
+    saved, or not put back, as it was; its flag), or None when every piece is right."""
+    flags = dict(zip(KEYS, g[offset:offset + len(KEYS)]))
+    return next(((key, flags[key]) for key in ORDER if flags[key] != 1), None)
+
+
 def _save_compare(got, expected, case):
     g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     spec = case.args[0]
     if g.shape != e.shape:
         return f"the check could not read your checkpoint (got {g.shape} numbers)"
-    for i in (0, 2, 1, 3, 4):  # in the order _first_missing names them (the scheduler before the optimizer)
-        key = KEYS[i]
-        if g[i] != 1:
-            return (f"the checkpoint's {key!r} entry is missing or is not {_PIECES[key]} at the moment of the "
-                    f"save ({spec!r})")
+    wrong = _first_wrong_piece(g, 0)
+    if wrong:
+        return (f"the checkpoint's {wrong[0]!r} entry is missing or is not {_PIECES[wrong[0]]} at the moment of the "
+                f"save ({spec!r})")
     if math.isnan(g[5]):
         return f"the checkpoint has no 'epoch' entry; the run was saved right after epoch {e[5]:g} ended"
     if g[5] != e[5]:
@@ -1192,9 +943,7 @@ def _save_compare(got, expected, case):
                 "the last batch")
     if g[7] != e[7]:
         return f"the checkpoint's 'loss' is {g[7]:g}; the loss you were given is {e[7]:g}"
-    if not np.array_equal(g[8:], e[8:]):
-        return _weights_text(g[8:], e[8:])
-    return None
+    return _weights_text(g[8:], e[8:]) if not np.array_equal(g[8:], e[8:]) else None
 
 
 def _resume_compare(got, expected, case):
@@ -1204,17 +953,14 @@ def _resume_compare(got, expected, case):
         return f"the check could not read your run (got {g.shape} numbers)"
     if g[0] != e[0]:
         return (f"{spec!r}: your resume_run returned {g[0]:g}; the run must go on at epoch {e[0]:g}")
-    order = (1, 3, 2, 4, 5)  # the scheduler before the optimizer: a scheduler's step changes the optimizer's lr too
-    for i, key in ((i, KEYS[i - 1]) for i in order):
-        if g[i] == ROUNDED:
-            return (f"{spec!r}: after your resume_run, the optimizer holds the checkpoint's {key!r} entry rounded "
-                    "to float32: its float64 tensors lost their last digits on the way")
-        if g[i] != 1:
-            return (f"{spec!r}: after your resume_run, the checkpoint's {key!r} entry was not put back "
-                    f"({_PIECES[key]}), or it was changed afterwards")
-    if not np.array_equal(g[6:], e[6:]):
-        return _weights_text(g[6:], e[6:])
-    return None
+    wrong = _first_wrong_piece(g, 1)
+    if wrong and wrong[1] == ROUNDED:
+        return (f"{spec!r}: after your resume_run, the optimizer holds the checkpoint's {wrong[0]!r} entry rounded "
+                "to float32: its float64 tensors lost their last digits on the way")
+    if wrong:
+        return (f"{spec!r}: after your resume_run, the checkpoint's {wrong[0]!r} entry was not put back "
+                f"({_PIECES[wrong[0]]}), or it was changed afterwards")
+    return _weights_text(g[6:], e[6:]) if not np.array_equal(g[6:], e[6:]) else None
 
 
 def run_cases(rng):
@@ -1238,145 +984,105 @@ def run_cases(rng):
                       shuffle_seed=seed + 16),), "a float64 model and data"),
         Case((RunSpec(seed=seed + 5, epochs=5, stop_at=2, optimizer="adam", scheduler="step", batchnorm=True,
                       shuffle_seed=seed + 15),),
-             "a model with batch norm: its state_dict() holds buffers (the running statistics) besides the "
-             "parameters"),
+             "a model with batch norm: its state_dict() holds buffers (the running statistics) besides the parameters"),
     ]
 
 
-# wrong save_run versions, as learners write them (PyTorch tutorials save some of these pieces only)
-def _save_loss_tensor(path, model, optimizer, scheduler, loader, epoch, loss):
-    save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-          "epoch": epoch, "rng_state": get_rng_state(), "loader_rng_state": loader.generator.get_state(),
-          "loss": loss}, path)
+def _save_changing(entry, value):
+    """A wrong save_run, as learners write them (PyTorch tutorials save some of these pieces only): the right
+    checkpoint with ``entry`` replaced by ``value(model, epoch, loss)``."""
+    def wrong(path, model, optimizer, scheduler, loader, epoch, loss):
+        save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+              "epoch": epoch, "rng_state": get_rng_state(), "loader_rng_state": loader.generator.get_state(),
+              "loss": loss.item(), entry: value(model, epoch, loss)}, path)
+    return wrong
 
 
-def _save_next_epoch(path, model, optimizer, scheduler, loader, epoch, loss):
-    save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-          "epoch": epoch + 1, "rng_state": get_rng_state(), "loader_rng_state": loader.generator.get_state(),
-          "loss": loss.item()}, path)
+def _resume_changing(load_model=lambda model, saved: model.load_state_dict(saved), next_epoch=1):
+    """A wrong resume_run: the right one, but the saved weights go into the model by ``load_model(model, saved)``
+    and it returns the saved epoch + ``next_epoch``."""
+    def wrong(path, model, optimizer, scheduler, loader):
+        checkpoint = load(path)
+        load_model(model, checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        scheduler.load_state_dict(checkpoint["scheduler"])
+        set_rng_state(checkpoint["rng_state"])
+        loader.generator.set_state(checkpoint["loader_rng_state"])
+        return checkpoint["epoch"] + next_epoch
+    return wrong
 
 
-def _save_float32_weights(path, model, optimizer, scheduler, loader, epoch, loss):
-    save({"model": {k: v.float() for k, v in model.state_dict().items()}, "optimizer": optimizer.state_dict(),
-          "scheduler": scheduler.state_dict(), "epoch": epoch, "rng_state": get_rng_state(),
-          "loader_rng_state": loader.generator.get_state(), "loss": loss.item()}, path)
-
-
-FLOAT32_WEIGHTS = (
-    "this run's model is float64, and the checkpoint's 'model' entry holds float32 copies of its weights (a "
-    ".float(), or tensors made anew from lists or numbers, which get the default float32): load_state_dict turns "
-    "them back into float64 without the digits float32 dropped, and the resumed run is not the uninterrupted one. "
-    "A checkpoint holds every tensor as it is, its dtype too",
-    "save model.state_dict() itself, with no conversion: tl.save writes each tensor in its own dtype")
-
-
-def _save_parameters_only(path, model, optimizer, scheduler, loader, epoch, loss):
-    save({"model": {k: v.detach() for k, v in model.named_parameters()}, "optimizer": optimizer.state_dict(),
-          "scheduler": scheduler.state_dict(), "epoch": epoch, "rng_state": get_rng_state(),
-          "loader_rng_state": loader.generator.get_state(), "loss": loss.item()}, path)
-
-
-BUFFERS = ("the model's buffers besides its parameters: here batch norm's "
-           "running_mean, running_var and num_batches_tracked, which eval mode normalises with. Without them "
-           "the resumed model's running statistics start again from their initial values")
-OPTIMIZER_STATE = (
-    "the optimizer has state of its own, besides the learning rate: Adam's moment estimates and step count, "
-    "SGD's momentum buffers. A resumed run without it starts those from zero (Adam's next steps are then "
-    "bias-corrected as if training had just begun), and drifts away from the uninterrupted run",
-    "section 5's table says where an optimizer keeps this state; it is saved, and put back, the same way as the "
-    "model's weights")
-OPTIMIZER_ROUNDED = (
-    "the optimizer's state was put back, but rounded: this run is float64, and its state tensors (Adam's moment "
-    "estimates, SGD's momentum buffers) went through float32 on the way (a .float(), or tensors made anew from "
-    "lists or numbers, which get the default float32). load_state_dict turns them back into float64 without the "
-    "digits float32 dropped, and the resumed run drifts away from the uninterrupted one: keep each tensor as it "
-    "was saved",
-    "hand the checkpoint's 'optimizer' entry to optimizer.load_state_dict as it is, with no conversion: its "
-    "tensors are float64 already")
-SCHEDULER_STATE = (
-    "the scheduler counts the epochs it has seen: without its state it starts counting from 0 again, so the "
-    "learning rate changes at the wrong epochs instead of going on along its schedule",
-    "scheduler.state_dict() holds its count; load_state_dict puts it back")
-SCHEDULER_RESUMED = (
-    "the scheduler is not where the saved one was: either its state was not put back (a scheduler counts the "
-    "epochs it has seen, and without its state it starts counting from 0 again) or it was changed after "
-    "loading (one more scheduler.step(), or its count set by hand). Either way the learning rate changes at "
-    "the wrong epochs",
-    "a scheduler's state goes back the same way as the model's and the optimizer's (section 5's table); after "
-    "that, leave the scheduler alone: the training loop steps it at the end of the next epoch")
-RNG_STATE = (
-    "the global random generator draws the dropout masks (and would shuffle a loader that has no generator of "
-    "its own): a resumed run must go on drawing the numbers the uninterrupted run would have drawn, so its state "
-    "is part of the checkpoint",
-    "section 5's table says which function reads the global generator's state; the library has a counterpart "
-    "that puts a state back, and the exercise text names the one this half needs")
-LOADER_STATE = (
-    "this loader shuffles with a random generator of its own (DataLoader(..., generator=g)), which the global "
-    "generator's state does not cover. The new process builds that generator from its seed again, so without "
-    "its saved state the resumed epochs replay the shuffles of the first epochs: its state is part of the "
-    "checkpoint too",
-    "a generator object has methods of its own for its state (section 5's table), and the exercise text's "
-    "entry for 'loader_rng_state' says where the loader keeps its generator")
-LOADER_RESUMED = (
-    "this loader shuffles with a random generator of its own (DataLoader(..., generator=g)), which the global "
-    "generator's state does not cover: after the resume it must be where the saved one was, or the resumed "
-    "epochs replay the shuffles of the first epochs. Put the saved state into the generator object the loader "
-    "was built with (a new Generator assigned to loader.generator is not the one it shuffles with), and do not "
-    "iterate the loader afterwards: every pass over it draws an epoch's order",
-    "the exercise text says which generator object must receive the saved state (the one the loader was built "
-    "with), and section 5's table which method of a generator handles its state")
-
-def _first_missing(piece, offset, rounded=False):
-    """A Mistake's match: ``piece`` is the first of model, optimizer, scheduler and RNG state whose flag in the Run
-    (from position ``offset``) says it was not saved (put back) as it was; for resume_run (``offset`` 1) the
-    returned epoch must be right too. Whatever the wrong entry holds instead, the hint is the piece's; with
-    ``rounded``, only a piece put back rounded to float32 (flag ROUNDED), otherwise only one that was not."""
+def _piece_wrong(piece, offset, hint, more, rounded=False):
+    """A mistake row: ``piece`` is the first (in ORDER) whose flag in the Run (from position ``offset``) says it
+    was not saved (put back) as it was; for resume_run (``offset`` 1) the returned epoch must be right too.
+    Whatever the wrong entry holds instead, the hint is the piece's; with ``rounded``, only a piece put back
+    rounded to float32 (flag ROUNDED), otherwise only one that was not."""
     def match(got, expected, case):
         g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
         if g.shape != e.shape or (offset and g[0] != e[0]):
             return False
-        flags = dict(zip(KEYS, g[offset:offset + len(KEYS)]))
-        order = ("model", "scheduler", "optimizer", "rng_state", "loader_rng_state")  # as the compares report them
-        first = next((k for k in order if flags[k] != 1), None)
-        return first == piece and (flags[first] == ROUNDED) == rounded
-    return match
+        wrong = _first_wrong_piece(g, offset)
+        return wrong is not None and wrong[0] == piece and (wrong[1] == ROUNDED) == rounded
+    return recognised(match, hint, more)
 
 
-def _piece_mistake(piece, offset, hint, more, rounded=False):
-    return Mistake(hint=hint, more=more, match=_first_missing(piece, offset, rounded))
+BUFFERS = ("the model's buffers besides its parameters: here batch norm's running_mean, running_var and "
+           "num_batches_tracked, which eval mode normalises with. Without them the resumed model's running statistics "
+           "start again from their initial values")
+OPTIMIZER_STATE = (
+    "the optimizer has state of its own, besides the learning rate: Adam's moment estimates and step count, SGD's "
+    "momentum buffers. A resumed run without it starts those from zero (Adam's next steps are then bias-corrected as "
+    "if training had just begun), and drifts away from the uninterrupted run",
+    "section 5's table says where an optimizer keeps this state; it is saved, and put back, the same way as the "
+    "model's weights")
+RNG_STATE = (
+    "the global random generator draws the dropout masks (and would shuffle a loader that has no generator of its "
+    "own): a resumed run must go on drawing the numbers the uninterrupted run would have drawn, so its state is part "
+    "of the checkpoint",
+    "section 5's table says which function reads the global generator's state; the library has a counterpart that puts "
+    "a state back, and the exercise text names the one this half needs")
 
 
-register(Exercise(
-    "07.save_run",
-    reference=save_run_reference,
-    cases=run_cases,
-    call=drive_save,
-    answer=RunAnswer(),
+driven(
+    "07.save_run", save_run_reference, run_cases, drive_save,
     forbid=(save_checkpoint,),  # it does this exercise's work (drive_save never calls it itself)
     # the text's building blocks: state_dict() (the optimizer's and the scheduler's are theirs: "optimizer",
     # "lr_scheduler"), tl.save, tl.get_rng_state and the generator's get_state (plumbing); the trainer's Checkpoint
     # callback, load_checkpoint ... are refused
     allow=("arithmetic", "optimizer", "lr_scheduler"),
     compare=_save_compare,
+    match=EXACT,
     points=2,
-    rtol=0.0,
-    atol=0.0,
     mistakes=[
-        _mistake(_save_parameters_only,
-                 "you saved the parameters only (named_parameters()): model.state_dict() holds " + BUFFERS,
-                 "save model.state_dict() itself as the 'model' entry"),
-        _mistake(_save_float32_weights, *FLOAT32_WEIGHTS),
-        _piece_mistake("optimizer", 0, *OPTIMIZER_STATE),
-        _piece_mistake("scheduler", 0, *SCHEDULER_STATE),
-        _piece_mistake("rng_state", 0, *RNG_STATE),
-        _piece_mistake("loader_rng_state", 0, *LOADER_STATE),
-        _mistake(_save_loss_tensor,
-                 "store the loss as a number: the loss you are given is a tensor still attached to its graph; "
-                 "a checkpoint (and a history of losses) keeps numbers, which hold no graph in memory",
-                 "a one-element tensor's .item() is its Python number"),
-        _mistake(_save_next_epoch,
-                 "'epoch' is the epoch that has just ended, the one given to save_run; the resume adds 1 to it",
-                 "store the epoch argument as it is"),
+        mistake(_save_changing("model", lambda m, epoch, loss: {k: v.detach() for k, v in m.named_parameters()}),
+                "you saved the parameters only (named_parameters()): model.state_dict() holds " + BUFFERS,
+                "save model.state_dict() itself as the 'model' entry"),
+        mistake(_save_changing("model", lambda m, epoch, loss: {k: v.float() for k, v in m.state_dict().items()}),
+                "this run's model is float64, and the checkpoint's 'model' entry holds float32 copies of its weights "
+                "(a .float(), or tensors made anew from lists or numbers, which get the default float32): "
+                "load_state_dict turns them back into float64 without the digits float32 dropped, and the resumed run "
+                "is not the uninterrupted one. A checkpoint holds every tensor as it is, its dtype too",
+                "save model.state_dict() itself, with no conversion: tl.save writes each tensor in its own dtype"),
+        _piece_wrong("optimizer", 0, *OPTIMIZER_STATE),
+        _piece_wrong("scheduler", 0,
+                     "the scheduler counts the epochs it has seen: without its state it starts counting from 0 again, "
+                     "so the learning rate changes at the wrong epochs instead of going on along its schedule",
+                     "scheduler.state_dict() holds its count; load_state_dict puts it back"),
+        _piece_wrong("rng_state", 0, *RNG_STATE),
+        _piece_wrong("loader_rng_state", 0,
+                     "this loader shuffles with a random generator of its own (DataLoader(..., generator=g)), which "
+                     "the global generator's state does not cover. The new process builds that generator from its seed "
+                     "again, so without its saved state the resumed epochs replay the shuffles of the first epochs: "
+                     "its state is part of the checkpoint too",
+                     "a generator object has methods of its own for its state (section 5's table), and the exercise "
+                     "text's entry for 'loader_rng_state' says where the loader keeps its generator"),
+        mistake(_save_changing("loss", lambda m, epoch, loss: loss),
+                "store the loss as a number: the loss you are given is a tensor still attached to its graph; "
+                "a checkpoint (and a history of losses) keeps numbers, which hold no graph in memory",
+                "a one-element tensor's .item() is its Python number"),
+        mistake(_save_changing("epoch", lambda m, epoch, loss: epoch + 1),
+                "'epoch' is the epoch that has just ended, the one given to save_run; the resume adds 1 to it",
+                "store the epoch argument as it is"),
     ],
     error_hints=[
         ErrorHint(r"cannot save a <class '[\w.]*(Sequential|Adam|SGD|AdamW|RMSprop|LR|Plateau)",
@@ -1389,85 +1095,63 @@ register(Exercise(
                   "loader, epoch, loss), the last three by name. Its shuffling draws from a random generator of its "
                   "own, whose state the checkpoint must hold as well"),
     ],
-))
+)
 
-
-def _resume_at_saved_epoch(path, model, optimizer, scheduler, loader):
-    return _resume_without(None)(path, model, optimizer, scheduler, loader) - 1
-
-
-def _resume_parameters_only(path, model, optimizer, scheduler, loader):
-    checkpoint = load(path)
-    names = dict(model.named_parameters())
-    model.load_state_dict({k: v for k, v in checkpoint["model"].items() if k in names}, strict=False)
-    optimizer.load_state_dict(checkpoint["optimizer"])
-    scheduler.load_state_dict(checkpoint["scheduler"])
-    set_rng_state(checkpoint["rng_state"])
-    loader.generator.set_state(checkpoint["loader_rng_state"])
-    return checkpoint["epoch"] + 1
-
-
-def _resume_float32_weights(path, model, optimizer, scheduler, loader):
-    checkpoint = load(path)
-    model.load_state_dict({k: v.float() for k, v in checkpoint["model"].items()})  # cast back, digits lost
-    return _resume_without("model")(path, model, optimizer, scheduler, loader)
-
-
-def _resume_without(piece):
-    def wrong(path, model, optimizer, scheduler, loader):
-        checkpoint = load(path)
-        if piece != "model":
-            model.load_state_dict(checkpoint["model"])
-        if piece != "optimizer":
-            optimizer.load_state_dict(checkpoint["optimizer"])
-        if piece != "scheduler":
-            scheduler.load_state_dict(checkpoint["scheduler"])
-        if piece != "rng_state":
-            set_rng_state(checkpoint["rng_state"])
-        if piece != "loader_rng_state":
-            loader.generator.set_state(checkpoint["loader_rng_state"])
-        return checkpoint["epoch"] + 1
-    return wrong
-
-
-register(Exercise(
-    "07.resume_run",
-    reference=resume_run_reference,
-    cases=run_cases,
-    call=drive_resume,
-    answer=RunAnswer(),
+driven(
+    "07.resume_run", resume_run_reference, run_cases, drive_resume,
     forbid=(load_checkpoint,),  # it does this exercise's work (drive_resume saves with save_checkpoint, allowed)
     # the text's building blocks: tl.load, load_state_dict (ReduceLROnPlateau's is its own: "lr_scheduler"),
     # tl.set_rng_state and the generator's set_state (plumbing); the trainer (its fit resumes from a start_epoch),
     # its callbacks, save_checkpoint ... are refused
     allow=("arithmetic", "optimizer", "lr_scheduler"),
     compare=_resume_compare,
+    match=EXACT,
     points=2,
-    rtol=0.0,
-    atol=0.0,
     mistakes=[
-        _mistake(_resume_at_saved_epoch,
-                 "the checkpoint was written AFTER its epoch ended, so that epoch is done: starting at the saved "
-                 "epoch trains it a second time (a common tutorial line sets the start epoch to the saved one)",
-                 "the epoch to go on at is the first one that has not been trained yet"),
-        _piece_mistake("optimizer", 1, *OPTIMIZER_ROUNDED, rounded=True),
-        _piece_mistake("optimizer", 1, *OPTIMIZER_STATE),
-        _piece_mistake("scheduler", 1, *SCHEDULER_RESUMED),
-        _piece_mistake("rng_state", 1, *RNG_STATE),
-        _piece_mistake("loader_rng_state", 1, *LOADER_RESUMED),
-        _mistake(_resume_float32_weights,
-                 "this run's model is float64, and the weights you put back lost their last digits: they went "
-                 "through float32 on the way (a .float(), or tensors made anew from lists or numbers, which get the "
-                 "default float32); load_state_dict turns them back into float64 without the dropped digits",
-                 "load the checkpoint's 'model' entry as it is, with no conversion: its tensors are float64 "
-                 "already"),
-        _mistake(_resume_parameters_only, "you put back the parameters only: the checkpoint's 'model' entry, a "
-                 "model.state_dict(), holds " + BUFFERS,
-                 "load the whole of the checkpoint's 'model' entry, with no key left out (strict=False hides "
-                 "the keys that were not loaded)"),
-        _piece_mistake("model", 1,
-                 "the fresh model has new random weights: load the saved weights into it",
-                 "section 5 shows how saved weights go into a model rebuilt by the same code"),
+        mistake(_resume_changing(next_epoch=0),
+                "the checkpoint was written AFTER its epoch ended, so that epoch is done: starting at the saved "
+                "epoch trains it a second time (a common tutorial line sets the start epoch to the saved one)",
+                "the epoch to go on at is the first one that has not been trained yet"),
+        _piece_wrong("optimizer", 1,
+                     "the optimizer's state was put back, but rounded: this run is float64, and its state tensors "
+                     "(Adam's moment estimates, SGD's momentum buffers) went through float32 on the way (a .float(), "
+                     "or tensors made anew from lists or numbers, which get the default float32). load_state_dict "
+                     "turns them back into float64 without the digits float32 dropped, and the resumed run drifts away "
+                     "from the uninterrupted one: keep each tensor as it was saved",
+                     "hand the checkpoint's 'optimizer' entry to optimizer.load_state_dict as it is, with no "
+                     "conversion: its tensors are float64 already", rounded=True),
+        _piece_wrong("optimizer", 1, *OPTIMIZER_STATE),
+        _piece_wrong("scheduler", 1,
+                     "the scheduler is not where the saved one was: either its state was not put back (a scheduler "
+                     "counts the epochs it has seen, and without its state it starts counting from 0 again) or it was "
+                     "changed after loading (one more scheduler.step(), or its count set by hand). Either way the "
+                     "learning rate changes at the wrong epochs",
+                     "a scheduler's state goes back the same way as the model's and the optimizer's (section 5's "
+                     "table); after that, leave the scheduler alone: the training loop steps it at the end of the next "
+                     "epoch"),
+        _piece_wrong("rng_state", 1, *RNG_STATE),
+        _piece_wrong("loader_rng_state", 1,
+                     "this loader shuffles with a random generator of its own (DataLoader(..., generator=g)), which "
+                     "the global generator's state does not cover: after the resume it must be where the saved one "
+                     "was, or the resumed epochs replay the shuffles of the first epochs. Put the saved state into the "
+                     "generator object the loader was built with (a new Generator assigned to loader.generator is not "
+                     "the one it shuffles with), and do not iterate the loader afterwards: every pass over it draws an "
+                     "epoch's order",
+                     "the exercise text says which generator object must receive the saved state (the one the loader "
+                     "was built with), and section 5's table which method of a generator handles its state"),
+        mistake(_resume_changing(lambda model, saved: model.load_state_dict({k: v.float() for k, v in saved.items()})),
+                "this run's model is float64, and the weights you put back lost their last digits: they went "
+                "through float32 on the way (a .float(), or tensors made anew from lists or numbers, which get the "
+                "default float32); load_state_dict turns them back into float64 without the dropped digits",
+                "load the checkpoint's 'model' entry as it is, with no conversion: its tensors are float64 already"),
+        mistake(_resume_changing(lambda model, saved: model.load_state_dict(
+                    {k: v for k, v in saved.items() if k in dict(model.named_parameters())}, strict=False)),
+                "you put back the parameters only: the checkpoint's 'model' entry, a "
+                "model.state_dict(), holds " + BUFFERS,
+                "load the whole of the checkpoint's 'model' entry, with no key left out (strict=False hides "
+                "the keys that were not loaded)"),
+        _piece_wrong("model", 1, "the fresh model has new random weights: load the saved weights into it",
+                     "section 5 shows how saved weights go into a model rebuilt by the same code"),
     ],
     error_hints=[
         ErrorHint(r"file in archive is not in a subdirectory|PytorchStreamReader|invalid load key",
@@ -1481,5 +1165,4 @@ register(Exercise(
                   "scheduler, loader). Its shuffling draws from a random generator of its own, which must go on "
                   "where it was at the save"),
     ],
-))
-
+)

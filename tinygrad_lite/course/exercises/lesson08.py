@@ -1,15 +1,15 @@
 """Lesson 08, GPU training: the checks of its three exercises. All three are judged on a CPU.
 
 - ``08.train_step``: one device-agnostic training step ``train_step(model, x, y, loss_fn, optimizer, device)``.
-  The check (``drive_train_step``) runs several steps on the case's device: "cuda" is a GPU played on the CPU
-  (``_stand_in_gpu.py``: the library's own "cuda" device on a numpy-backed stand-in for CuPy, so every op on a
-  moved batch stays on the GPU and any op that mixes devices raises PyTorch's error), "cpu" a machine without
-  any GPU (a hard-coded "cuda" fails), except in one case, "cpu" on a machine that has a GPU (a step that picks
-  the device itself, "cuda" whenever one is available, instead of using its argument fails). The model lives
-  on the device and the batch comes from the loader on the CPU (``LoaderBatch`` records where ``.to`` sent it,
-  for the explanation of a device error). Some models have batch norm (so that eval mode changes the numbers),
-  and some are handed over after an earlier step (the optimizer has state, p.grad holds that step's gradients).
-  It judges the loss each step returns (a plain float) and the model's whole state after every step.
+  The check (``drive_train_step``) runs several steps on the case's device (``device_context``): "cuda" is a GPU
+  played on the CPU (``course/stand_in_gpu.py``: the library's own "cuda" device on a numpy-backed stand-in for
+  CuPy, so every op on a moved batch stays on the GPU and any op that mixes devices raises PyTorch's error), "cpu" a
+  machine without any GPU (a hard-coded "cuda" fails), except in one case, "cpu" on a machine that has a GPU (a
+  step that picks the device itself, "cuda" whenever one is available, instead of using its argument fails). The
+  model lives on the device and the batch comes from the loader on the CPU (``LoaderBatch`` records where ``.to``
+  sent it, for the explanation of a device error). Some models have batch norm (so that eval mode changes the
+  numbers), and some are handed over after an earlier step (the optimizer has state, p.grad holds that step's
+  gradients). It judges the loss each step returns (a plain float) and the model's whole state after every step.
 - ``08.time_op``: timing an op correctly, ``time_op(fn, repeats=20, warmup=3, clock=time.perf_counter,
   sync=synchronize)`` (``synchronize`` is ``tinygrad_lite.cuda.synchronize`` when there is a GPU). The check
   hands it a ``SimulatedGPU``: a virtual clock and an asynchronous queue (``fn`` only enqueues work and returns;
@@ -26,12 +26,15 @@
   from one testing only the bias's gradient (they take the same steps on every case).
 
 The references are written with the library's own ops (so that ``use`` can stand in). The mistakes are wrong
-versions driven the same way; hints come in tiers, never the finished line of code.
+versions driven the same way (``_step``, ``_timed``, ``_scaled``: one switch per mistake); hints come in tiers,
+never the finished line of code. A float64 case (issue 32) is judged at float64's precision: the same steps in
+float64 agree to about 1e-15.
 """
 import contextlib
 import math
 import statistics
 import time
+from functools import partial
 
 import numpy as np
 
@@ -40,29 +43,44 @@ from ...device import device as Device
 from ...nn.utils import clip_grad_norm_, get_total_norm
 from ...tensor import Tensor
 from ...train import Trainer, fit
-from ..answers import is_tensor, type_name
-from ..checks import Case, ErrorHint, Exercise, Mistake, register
-from ._common import Run, RunAnswer, _mistake
-from ._stand_in_gpu import no_gpu, stand_in_gpu
+from ..checks import Case, ErrorHint
+from ..stand_in_gpu import no_gpu, stand_in_gpu
+from .kinds import Run, Within, driven, is_number, mistake, recognised, returned_number, type_name
 
 
-def _is_number(value):
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+def steps_within(dtype):
+    """How closely a run of training steps in ``dtype`` is judged, and the digits its numbers are shown with."""
+    return (Within(1e-10, 1e-12), 13) if dtype == "float64" else (Within(1e-5, 1e-7), 6)
+
+
+def state_vector(model):
+    """The model's whole state (weights, and batch norm's statistics), as one float64 vector on the host."""
+    return np.concatenate([v.detach().cpu().numpy().astype(np.float64).ravel() for v in model.state_dict().values()])
 
 
 # -------------------------------------------------------------------- 08.train_step
 def device_context(device, gpu=False):
-    """Where a case runs: on the stand-in GPU for a "cuda" device, on a machine without any GPU for "cpu" (so
-    that a step that hard-codes "cuda" fails on a CPU case everywhere, as it would on a laptop). With ``gpu``, a
-    "cpu" case runs on a machine that HAS a GPU: the caller chose the CPU anyway, so a step that picks the device
-    itself ("cuda" if one is available) instead of using the one it was given fails."""
+    """Where a case runs: the stand-in GPU for a "cuda" device, a machine without any GPU for "cpu", and with
+    ``gpu`` a machine that HAS a GPU where the caller chose the CPU anyway."""
     return stand_in_gpu() if gpu or Device(device).type == "cuda" else no_gpu()
+
+
+def _device_name(device):
+    """"cpu" or "cuda:0": one name per device, however it was written ("cuda", tl.device("cuda", 0)...)."""
+    device = Device(device)
+    return "cpu" if device.type == "cpu" else f"{device.type}:{device.index or 0}"
+
+
+def _device_text(device):
+    """How a case names its device: "device 'cuda'" for a string, "device tl.device('cuda')" for a device object
+    (whose repr, device(type='cuda'), would read "device device(type='cuda')")."""
+    return f"device {device!r}" if isinstance(device, str) else f"device tl.device({str(device)!r})"
 
 
 class LoaderBatch(Tensor):
     """A tensor as a data loader hands it over, on the CPU, that remembers where ``.to`` (and ``.cuda()``,
-    ``.cpu()``) sent copies of it: the check's explanation of a device error needs it. It moves as any tensor
-    does (``Tensor.to`` returns a new tensor; this one stays on the CPU)."""
+    ``.cpu()``) sent copies of it. It moves as any tensor does (``Tensor.to`` returns a new tensor; this one stays
+    on the CPU)."""
 
     moves = ()
 
@@ -100,12 +118,6 @@ class CaseModel(nn.Sequential):
         return super().to(*args, **kwargs)
 
 
-def _device_name(device):
-    """"cpu" or "cuda:0": one name per device, however it was written ("cuda", tl.device("cuda", 0)...)."""
-    device = Device(device)
-    return "cpu" if device.type == "cpu" else f"{device.type}:{device.index or 0}"
-
-
 def _explain_device_error(model, x, y, device):
     """Why an op found two devices: the batch was never moved, moved elsewhere, or moved with the result unused."""
     home = _device_name(device)
@@ -121,16 +133,35 @@ def _explain_device_error(model, x, y, device):
 
 
 class TrainSetup:
-    """What a train_step case is made of: the model (its layers and state), the batches, the loss, the optimizer
-    kind, the device, and optionally a batch the model was trained on before it was handed over (``warm``): the
-    optimizer then arrives with state (momentum, Adam's averages) and the parameters with that step's gradients.
-    ``dtype``: "float32", or "float64" (the model and the batches in float64, compared at float64's precision)."""
+    """A train_step case, drawn from ``rng``: a ``layers`` MLP (``norm``: with batch norm) and its state, ``steps``
+    batches of ``n`` examples, the loss ("cross_entropy" or "mse"), the optimizer (kind, settings), the device, and
+    with ``warm`` a batch the model was trained on before it was handed over: the optimizer then arrives with state
+    (momentum, Adam's averages) and the parameters with that step's gradients. ``gpu``: a "cpu" case on a machine
+    that has a GPU. ``dtype`` "float64": the model and the batches in float64."""
 
-    def __init__(self, layers, state, batches, loss, optimizer, device, norm=False, warm=None, gpu=False,
+    def __init__(self, rng, layers, n, steps, loss, optimizer, device, norm=False, warm=False, gpu=False,
                  dtype="float32"):
-        self.layers, self.state, self.batches, self.loss = layers, state, batches, loss
-        self.optimizer, self.device, self.norm, self.warm, self.gpu = optimizer, device, norm, warm, gpu
-        self.dtype = dtype
+        self.layers, self.loss, self.optimizer, self.device = layers, loss, optimizer, device
+        self.norm, self.gpu, self.dtype = norm, gpu, dtype
+        self.state = {}
+        for name, value in nn.Sequential(*self.modules()).state_dict().items():
+            shape = tuple(value.shape)
+            if name.endswith("num_batches_tracked"):
+                self.state[name] = np.asarray(3 if norm else 0, dtype=np.int64)
+                continue
+            low, high = ((-1 / math.sqrt(shape[1]), 1 / math.sqrt(shape[1])) if len(shape) == 2
+                         else (0.5, 2.0) if name.endswith("running_var")
+                         else (-0.5, 0.5) if name.endswith(("running_mean", ".bias"))
+                         else (0.5, 1.5))  # batch norm's scale
+            self.state[name] = rng.uniform(low, high, shape).astype(dtype)
+
+        def batch():
+            x = rng.standard_normal((n, layers[0])).astype(dtype)
+            if loss == "cross_entropy":
+                return x, rng.integers(0, layers[-1], n).astype(np.int64)
+            return x, rng.standard_normal((n, layers[-1])).astype(dtype)
+        self.batches = [batch() for _ in range(steps)]
+        self.warm = batch() if warm else None
 
     def modules(self):
         modules = []
@@ -180,27 +211,17 @@ def train_step_reference(model, x, y, loss_fn, optimizer, device):
     return loss.item()
 
 
-def _host(t):
-    return t.detach().cpu().numpy()
-
-
-def _device_text(device):
-    """How a case names its device: "device 'cuda'" for a string, "device tl.device('cuda')" for a device object
-    (whose repr, device(type='cuda'), would read "device device(type='cuda')")."""
-    if isinstance(device, str):
-        return f"device {device!r}"
-    return f"device tl.device({str(device)!r})"
+LOSS_AS_FLOAT = "the step returns the loss as a plain Python float (a one-number tensor's .item() gives one)"
 
 
 def drive_train_step(fn, args, kwargs):
     """Build the case's model, optimizer and batches on its device and call ``fn(model, x, y, loss_fn,
     optimizer=..., device=...)`` once per batch. A Run of shape (steps, 1 + state): the loss returned and the
-    model's whole state (weights and batch norm's statistics) after each step; or the problem (a loss that is not
-    a plain number...)."""
+    model's whole state after each step; or the problem (a loss that is not a plain number...)."""
     setup = args[0] if args else kwargs["setup"]
     with device_context(setup.device, setup.gpu):
         model, loss_fn, optimizer, batches = setup.build()
-        before = _whole_state(model)
+        before = state_vector(model)
         stepped, given_step = [], optimizer.step
 
         def counted_step(*args, **kwargs):  # records that the optimizer handed over was the one that stepped
@@ -215,23 +236,17 @@ def drive_train_step(fn, args, kwargs):
                 if "same device" in str(exc):
                     exc.args = (f"{exc.args[0]}; {_explain_device_error(model, x, y, setup.device)}",)
                 raise
-            if value is None:
-                return Run.failed(f"step {k}: your train_step returned None: return the loss of the step, a float")
-            if is_tensor(value):
-                return Run.failed(f"step {k}: your train_step returned a {type_name(value)}; the step returns the "
-                                  "loss as a plain Python float (a one-number tensor's .item() gives one). A loss "
-                                  "tensor on a GPU keeps the step's graph (and GPU memory) alive, and a history or a "
-                                  "print needs a number on the CPU")
-            if not _is_number(value):
-                return Run.failed(f"step {k}: your train_step returned a {type_name(value)}; the step returns the "
-                                  "loss as a plain Python float (a one-number tensor's .item() gives one)")
-            if not isinstance(value, (int, float)):
-                return Run.failed(f"step {k}: your train_step returned a numpy {type(value).__name__}, not a "
-                                  "Python float; the step returns a plain Python float, which a one-number tensor's "
-                                  ".item() gives (a numpy scalar keeps its 16- or 32-bit type into every history and "
-                                  "sum built from it)")
-            rows.append(np.concatenate([[float(value)], _whole_state(model)]))
-    if not stepped and not np.array_equal(_whole_state(model), before):
+            problem = returned_number(
+                value, f"step {k}: your train_step", none=": return the loss of the step, a float",
+                other=f"; {LOSS_AS_FLOAT}",
+                tensor=f"; {LOSS_AS_FLOAT}. A loss tensor on a GPU keeps the step's graph (and GPU memory) alive, "
+                       "and a history or a print needs a number on the CPU",
+                numpy="; the step returns a plain Python float, which a one-number tensor's .item() gives (a numpy "
+                      "scalar keeps its 16- or 32-bit type into every history and sum built from it)")
+            if problem:
+                return Run.failed(problem)
+            rows.append(np.concatenate([[float(value)], state_vector(model)]))
+    if not stepped and not np.array_equal(state_vector(model), before):
         return Run.failed("the weights changed, but the optimizer you were given never stepped: the update is "
                           "the `optimizer` argument's job. It carries state from step to step (momentum buffers, "
                           "Adam's running averages and step count) and the caller's settings (its learning rate, "
@@ -240,35 +255,30 @@ def drive_train_step(fn, args, kwargs):
     return Run.of(rows)
 
 
-def _whole_state(model):
-    """The model's weights and batch norm's statistics, as one float64 vector on the host."""
-    return np.concatenate([_host(v).astype(np.float64).ravel() for v in model.state_dict().values()])
-
-
-def _compare_train(got, expected, case):
-    if got.shape != expected.shape:
-        return f"expected {expected.shape[0]} steps, got a run of shape {got.shape}"
-    # a float64 case at float64's precision (issue 32): the same step in float64 gives the same numbers to ~1e-15
-    rtol, atol, digits = (1e-10, 1e-12, 13) if case.args[0].dtype == "float64" else (1e-5, 1e-7, 6)
-    for k in range(expected.shape[0]):
-        if not np.isclose(got[k, 0], expected[k, 0], rtol=rtol, atol=atol):
-            return (f"with {case.args[0]!r}: step {k} returned the loss {got[k, 0]:.{digits}g}, the right one is "
-                    f"{expected[k, 0]:.{digits}g} (the loss of the batch, computed before the update)")
-        if not np.allclose(got[k, 1:], expected[k, 1:], rtol=rtol, atol=atol):
-            return f"with {case.args[0]!r}: after step {k}, " + _state_difference(got[k, 1:], expected[k, 1:], case)
-    return None
-
-
 BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 
 
-def _state_difference(got, expected, case):
+def _compare_train(got, expected, case):
+    setup = case.args[0]
+    if got.shape != expected.shape:
+        return f"expected {expected.shape[0]} steps, got a run of shape {got.shape}"
+    within, digits = steps_within(setup.dtype)
+    for k in range(expected.shape[0]):
+        if not np.isclose(got[k, 0], expected[k, 0], rtol=within.rtol, atol=within.atol):
+            return (f"with {setup!r}: step {k} returned the loss {got[k, 0]:.{digits}g}, the right one is "
+                    f"{expected[k, 0]:.{digits}g} (the loss of the batch, computed before the update)")
+        if not np.allclose(got[k, 1:], expected[k, 1:], rtol=within.rtol, atol=within.atol):
+            return f"with {setup!r}: after step {k}, " + _state_difference(got[k, 1:], expected[k, 1:], setup)
+    return None
+
+
+def _state_difference(got, expected, setup):
     """Which part of the model's state differs: the weights, or only batch norm's buffers (named, with values)."""
-    names, sizes = zip(*((name, np.size(value)) for name, value in case.args[0].state.items()))
-    rtol, atol = (1e-10, 1e-12) if case.args[0].dtype == "float64" else (1e-5, 1e-7)  # as _compare_train
+    names, sizes = zip(*((name, np.size(value)) for name, value in setup.state.items()))
+    within = steps_within(setup.dtype)[0]
     wrong = [name for name, a, b in zip(names, np.split(got, np.cumsum(sizes)[:-1]),
                                         np.split(expected, np.cumsum(sizes)[:-1]))
-             if not np.allclose(a, b, rtol=rtol, atol=atol)]
+             if not np.allclose(a, b, rtol=within.rtol, atol=within.atol)]
     largest = np.abs(got - expected).max()
     if not all(name.endswith(BUFFERS) for name in wrong):
         return f"the weights are not the right ones (largest difference {largest:.3g})"
@@ -279,82 +289,45 @@ def _state_difference(got, expected, case):
             "them (num_batches_tracked counts those passes); a pass in eval mode leaves them as they are")
 
 
-def _train_setup(rng, layers, n, steps, loss, optimizer, device, norm=False, warm=False, gpu=False,
-                 dtype="float32"):
-    setup = TrainSetup(layers, {}, [], loss, optimizer, device, norm, gpu=gpu, dtype=dtype)
-    state = {}
-    for name, value in nn.Sequential(*setup.modules()).state_dict().items():
-        shape = tuple(value.shape)
-        if name.endswith("num_batches_tracked"):
-            state[name] = np.asarray(3 if norm else 0, dtype=np.int64)
-        elif len(shape) == 2:
-            bound = 1 / math.sqrt(shape[1])
-            state[name] = rng.uniform(-bound, bound, shape).astype(dtype)
-        elif name.endswith("running_var"):
-            state[name] = rng.uniform(0.5, 2.0, shape).astype(dtype)
-        elif name.endswith("running_mean") or name.endswith(".bias"):
-            state[name] = rng.uniform(-0.5, 0.5, shape).astype(dtype)
-        else:  # batch norm's scale
-            state[name] = rng.uniform(0.5, 1.5, shape).astype(dtype)
-    setup.state = state
-
-    def batch():
-        x = rng.standard_normal((n, layers[0])).astype(dtype)
-        if loss == "cross_entropy":
-            return x, rng.integers(0, layers[-1], n).astype(np.int64)
-        return x, rng.standard_normal((n, layers[-1])).astype(dtype)
-    setup.batches = [batch() for _ in range(steps)]
-    setup.warm = batch() if warm else None
-    return setup
-
-
 def train_step_example():
     """The notebook's example: a 2-8-2 classifier, SGD, 3 batches of 4, on "cpu"."""
-    return _train_setup(np.random.default_rng(8), (2, 8, 2), 4, 3, "cross_entropy", ("SGD", {"lr": 0.5}), "cpu")
+    return TrainSetup(np.random.default_rng(8), (2, 8, 2), 4, 3, "cross_entropy", ("SGD", {"lr": 0.5}), "cpu")
 
 
 def _train_cases(rng):
     return [
         Case((train_step_example(),), visible=True),
-        Case((_train_setup(rng, (3, 16, 2), 8, 4, "cross_entropy", ("SGD", {"lr": 0.1, "momentum": 0.9}),
-                           "cuda"),), "on 'cuda' (a GPU played on the CPU): the batch starts on the CPU"),
-        Case((_train_setup(rng, (4, 8, 3), 6, 5, "mse", ("Adam", {"lr": 0.01}), Device("cuda"), warm=True),),
+        Case((TrainSetup(rng, (3, 16, 2), 8, 4, "cross_entropy", ("SGD", {"lr": 0.1, "momentum": 0.9}), "cuda"),),
+             "on 'cuda' (a GPU played on the CPU): the batch starts on the CPU"),
+        Case((TrainSetup(rng, (4, 8, 3), 6, 5, "mse", ("Adam", {"lr": 0.01}), Device("cuda"), warm=True),),
              "device given as tl.device('cuda'), MSE loss, Adam with the state of an earlier step"),
-        Case((_train_setup(rng, (2, 6, 4, 3), 5, 3, "cross_entropy", ("SGD", {"lr": 0.3, "momentum": 0.9}),
-                           "cuda:0", norm=True, warm=True),),
+        Case((TrainSetup(rng, (2, 6, 4, 3), 5, 3, "cross_entropy", ("SGD", {"lr": 0.3, "momentum": 0.9}), "cuda:0",
+                         norm=True, warm=True),),
              "'cuda:0', batch norm in training mode, handed over after an earlier step"),
-        Case((_train_setup(rng, (5, 1), 10, 4, "mse", ("SGD", {"lr": 0.05, "momentum": 0.5}), "cpu", warm=True),),
+        Case((TrainSetup(rng, (5, 1), 10, 4, "mse", ("SGD", {"lr": 0.05, "momentum": 0.5}), "cpu", warm=True),),
              "a linear regression on the CPU, handed over after an earlier step"),
-        Case((_train_setup(rng, (3, 6, 2), 4, 6, "mse", ("AdamW", {"lr": 0.02}), "cuda", warm=True),),
+        Case((TrainSetup(rng, (3, 6, 2), 4, 6, "mse", ("AdamW", {"lr": 0.02}), "cuda", warm=True),),
              "six steps of AdamW on 'cuda', handed over after an earlier step"),
-        Case((_train_setup(rng, (4, 8, 3), 6, 3, "cross_entropy", ("SGD", {"lr": 0.2, "momentum": 0.9}), "cpu",
-                           gpu=True),),
+        Case((TrainSetup(rng, (4, 8, 3), 6, 3, "cross_entropy", ("SGD", {"lr": 0.2, "momentum": 0.9}), "cpu",
+                         gpu=True),),
              "'cpu' on a machine that has a GPU: the caller chose the CPU, so the step must use the device given"),
         # issue 32: a caller may train in float64 (a gradient check, a small exact model): the step moves the batch
         # and leaves its dtype alone (a .float() on the way raises, or rounds the targets), as PyTorch's would
-        Case((_train_setup(rng, (3, 6, 2), 5, 3, "mse", ("SGD", {"lr": 0.1, "momentum": 0.9}), "cuda", warm=True,
-                           dtype="float64"),),
+        Case((TrainSetup(rng, (3, 6, 2), 5, 3, "mse", ("SGD", {"lr": 0.1, "momentum": 0.9}), "cuda", warm=True,
+                         dtype="float64"),),
              "a float64 model and batches on 'cuda', handed over after an earlier step: compared at float64's "
              "precision"),
     ]
 
 
-def _step(model, x, y, loss_fn, optimizer, device, *, move_x=True, move_y=True, keep_x=True, zero=True,
-          zero_late=False, zero_at_end=False, step=True, loss_after=False, fixed=None, mode=None, fresh=False,
-          steps=1, per_example=False, own_loss=False, extra_forward=False):
+def _step(model, x, y, loss_fn, optimizer, device, *, zero=True, zero_late=False, zero_at_end=False,
+          loss_after=False, mode=None, steps=1, per_example=False, own_loss=False, extra_forward=False):
     """A learner's train_step; each switch is one mistake (``steps``: optimizer.step() that many times;
     ``per_example``: the returned loss divided by the batch size; ``own_loss``: cross-entropy whatever loss_fn
     is; ``extra_forward``: one more forward pass, for logging, before the real one)."""
     if mode == "eval":
         model.eval()
-    if fresh:  # a new optimizer of the same kind, every step: it has no state
-        optimizer = type(optimizer)(model.parameters(), **optimizer.defaults)
-    target = fixed or device
-    if move_x:
-        moved = x.to(target)
-        x = moved if keep_x else x
-    if move_y:
-        y = y.to(target)
+    x, y = x.to(device), y.to(device)
     if zero:
         optimizer.zero_grad()
     if own_loss:
@@ -365,7 +338,7 @@ def _step(model, x, y, loss_fn, optimizer, device, *, move_x=True, move_y=True, 
     loss.backward()
     if zero_late:
         optimizer.zero_grad()
-    for _ in range(steps if step else 0):
+    for _ in range(steps):
         optimizer.step()
     if zero_at_end:
         optimizer.zero_grad()
@@ -374,22 +347,10 @@ def _step(model, x, y, loss_fn, optimizer, device, *, move_x=True, move_y=True, 
     return loss.item() / (len(x) if per_example else 1)
 
 
-def _train_switch(**switches):
-    def wrong(model, x, y, loss_fn, optimizer, device):
-        return _step(model, x, y, loss_fn, optimizer, device, **switches)
-    return wrong
-
-
-register(Exercise(
-    "08.train_step",
-    reference=train_step_reference,
-    cases=_train_cases,
-    call=drive_train_step,
-    answer=RunAnswer(),
-    compare=_compare_train,
+driven(
+    "08.train_step", train_step_reference, _train_cases, drive_train_step,
+    compare=_compare_train, match=Within(1e-5, 1e-7),
     check_inputs=False,  # the model and the optimizer change: that is the point (the batches are copies)
-    rtol=1e-5,
-    atol=1e-7,
     points=2,
     forbid=(Trainer, fit),
     error_hints=[
@@ -426,47 +387,47 @@ register(Exercise(
                   "keep the loss tensor for loss.backward(); call .item() afterwards, for the return value only"),
     ],
     mistakes=[
-        _mistake(_train_switch(mode="eval"),
-                 "a training step runs the model in training mode: in eval mode batch norm normalises with its "
-                 "running statistics (and does not update them) and dropout is off, so the gradients are not "
-                 "those of training. The model arrives in training mode; leave it so",
-                 "do not switch the model to eval() in the step; eval() is for validation"),
-        _mistake(_train_switch(zero=False),
-                 "the gradients of the previous steps are still in p.grad: backward ADDS to them, so without "
-                 "clearing them each update is the sum of all the gradients so far",
-                 "clear the gradients at every step, before backward (the optimizer has a method for it)"),
-        _mistake(_train_switch(zero=False, zero_at_end=True),
-                 "the model may arrive with gradients in p.grad (here, those of an earlier step): clearing them "
-                 "only at the END of the step lets the first step add its gradients to the old ones. Clear them "
-                 "before backward, so that each step starts clean whatever happened before",
-                 "move the clearing of the gradients to the start of the step"),
-        _mistake(_train_switch(zero=False, zero_late=True),
-                 "the weights did not learn: the optimizer's step found no gradients of this batch. Either they "
-                 "were cleared after backward, the step came before backward, or the optimizer never stepped; or "
-                 "the loss was cut off from the weights (a detached output, a forward pass under no_grad), so "
-                 "backward never reached them. backward only computes gradients; the optimizer's step applies "
-                 "them, afterwards",
-                 "backward fills the gradients and the optimizer's step applies them: clear them before backward, "
-                 "and step only after it"),
-        _mistake(_train_switch(loss_after=True),
-                 "return the loss of the batch as it was computed for the update, before the step: a second "
-                 "forward pass after the step measures another model (and costs a forward pass more)",
-                 "take .item() of the loss tensor you called backward on"),
-        _mistake(_train_switch(steps=2),
-                 "the optimizer stepped more than once for one batch: each step() moves the weights again with "
-                 "the same gradients (and advances momentum or Adam's state). One batch, one step"),
-        _mistake(_train_switch(per_example=True),
-                 "the loss you returned is divided by the batch size, but the loss function already returns the "
-                 "MEAN over the batch (its reduction is 'mean'): return the loss as it is"),
-        _mistake(_train_switch(own_loss=True),
-                 "use the loss function you were given, loss_fn: the cases train with different losses "
-                 "(cross-entropy, mean squared error), and a loss made in the step ignores the caller's choice"),
-        _mistake(_train_switch(extra_forward=True),
-                 "the model's forward pass ran twice in one step (one pass for a value to log, say): in training "
-                 "mode each pass updates batch norm's running statistics and its count. One forward pass per "
-                 "step; its loss is both the one to call backward on and the one to return"),
+        mistake(partial(_step, mode="eval"),
+                "a training step runs the model in training mode: in eval mode batch norm normalises with its "
+                "running statistics (and does not update them) and dropout is off, so the gradients are not "
+                "those of training. The model arrives in training mode; leave it so",
+                "do not switch the model to eval() in the step; eval() is for validation"),
+        mistake(partial(_step, zero=False),
+                "the gradients of the previous steps are still in p.grad: backward ADDS to them, so without "
+                "clearing them each update is the sum of all the gradients so far",
+                "clear the gradients at every step, before backward (the optimizer has a method for it)"),
+        mistake(partial(_step, zero=False, zero_at_end=True),
+                "the model may arrive with gradients in p.grad (here, those of an earlier step): clearing them "
+                "only at the END of the step lets the first step add its gradients to the old ones. Clear them "
+                "before backward, so that each step starts clean whatever happened before",
+                "move the clearing of the gradients to the start of the step"),
+        mistake(partial(_step, zero=False, zero_late=True),
+                "the weights did not learn: the optimizer's step found no gradients of this batch. Either they "
+                "were cleared after backward, the step came before backward, or the optimizer never stepped; or "
+                "the loss was cut off from the weights (a detached output, a forward pass under no_grad), so "
+                "backward never reached them. backward only computes gradients; the optimizer's step applies "
+                "them, afterwards",
+                "backward fills the gradients and the optimizer's step applies them: clear them before backward, "
+                "and step only after it"),
+        mistake(partial(_step, loss_after=True),
+                "return the loss of the batch as it was computed for the update, before the step: a second "
+                "forward pass after the step measures another model (and costs a forward pass more)",
+                "take .item() of the loss tensor you called backward on"),
+        mistake(partial(_step, steps=2),
+                "the optimizer stepped more than once for one batch: each step() moves the weights again with "
+                "the same gradients (and advances momentum or Adam's state). One batch, one step"),
+        mistake(partial(_step, per_example=True),
+                "the loss you returned is divided by the batch size, but the loss function already returns the "
+                "MEAN over the batch (its reduction is 'mean'): return the loss as it is"),
+        mistake(partial(_step, own_loss=True),
+                "use the loss function you were given, loss_fn: the cases train with different losses "
+                "(cross-entropy, mean squared error), and a loss made in the step ignores the caller's choice"),
+        mistake(partial(_step, extra_forward=True),
+                "the model's forward pass ran twice in one step (one pass for a value to log, say): in training "
+                "mode each pass updates batch norm's running statistics and its count. One forward pass per "
+                "step; its loss is both the one to call backward on and the one to return"),
     ],
-))
+)
 
 
 # -------------------------------------------------------------------- 08.time_op
@@ -478,12 +439,9 @@ class SimulatedGPU:
     queue is empty; ``clock()`` reads the time now. Every call is recorded in ``events``.
     """
 
-    def __init__(self, durations, launch=2e-5, name="matmul", start=0.0):
-        self.durations, self.launch, self.name, self.start = list(durations), launch, name, start
-        self.reset()
-
-    def reset(self):
-        self.now, self.busy_until, self.calls, self.events = self.start, self.start, 0, []
+    def __init__(self, durations, launch=2e-5, start=0.0):
+        self.durations, self.launch = list(durations), launch
+        self.now, self.busy_until, self.calls, self.events = start, start, 0, []
 
     def op(self):
         """Enqueue one op: the device starts it when it is free; the host goes on after the launch cost."""
@@ -531,12 +489,17 @@ def time_op_reference(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=sy
 
 
 class TimingSetup:
-    """A time_op case: the simulated op's durations, repeats and warmup; ``start``: the clock's first reading (a
-    real perf_counter counts seconds since the machine started)."""
+    """A time_op case, drawn from ``rng``: ``n`` durations of the simulated op around ``base`` seconds (+-5%), the
+    first ``cold`` of them 10x slower, ``outliers`` of the others 8x; ``repeats`` and ``warmup``; ``start``: the
+    clock's first reading (a real perf_counter counts seconds since the machine started)."""
 
-    def __init__(self, durations, repeats, warmup, launch=2e-5, start=0.0):
-        self.durations, self.repeats, self.warmup, self.launch = durations, repeats, warmup, launch
-        self.start = start
+    def __init__(self, rng, n, base, repeats, warmup, cold=2, outliers=1, launch=2e-5, start=0.0):
+        d = base * (1 + 0.05 * rng.uniform(-1, 1, n))
+        d[:cold] *= 10
+        for k in rng.choice(np.arange(cold + 1, n), outliers, replace=False):
+            d[k] *= 8
+        self.durations, self.repeats, self.warmup = [float(v) for v in d], repeats, warmup
+        self.launch, self.start = launch, start
 
     def gpu(self):
         return SimulatedGPU(self.durations, self.launch, start=self.start)
@@ -552,16 +515,12 @@ def drive_time_op(fn, args, kwargs):
     setup = args[0] if args else kwargs["setup"]
     gpu = setup.gpu()
     value = fn(gpu.op, setup.repeats, setup.warmup, clock=gpu.clock, sync=gpu.synchronize)
-    if value is None:
-        return Run.failed("your time_op returned None: return the median time, in seconds, as a float")
-    if isinstance(value, (list, tuple, np.ndarray)) or is_tensor(value):
-        return Run.failed(f"your time_op returned a {type_name(value)}; return ONE number, the median of the "
-                          "timed repeats, in seconds")
-    if not _is_number(value):
-        return Run.failed(f"your time_op returned a {type_name(value)}; return the median time as a float")
-    if isinstance(value, np.floating) and not isinstance(value, float):
-        return Run.failed(f"your time_op returned a numpy {type(value).__name__}, not a Python float: its few "
-                          "digits round the time; return the median as a Python float")
+    one_number = "; return ONE number, the median of the timed repeats, in seconds"
+    problem = returned_number(value, "your time_op", none=": return the median time, in seconds, as a float",
+                              other="; return the median time as a float", tensor=one_number, sequence=one_number,
+                              numpy=": its few digits round the time; return the median as a Python float")
+    if problem:
+        return Run.failed(problem)
     if "clock" not in gpu.events:
         return Run.failed("your time_op never called `clock`, the clock it was given: read the time with the "
                           "parameter clock() (time.perf_counter is only its default), so that it works with "
@@ -587,33 +546,24 @@ def _compare_timing(got, expected, case):
     return None
 
 
-def _durations(rng, n, base, cold=2, outliers=1):
-    """``n`` durations around ``base`` seconds (+-5%), the first ``cold`` of them 10x slower, a few 8x outliers."""
-    d = base * (1 + 0.05 * rng.uniform(-1, 1, n))
-    d[:cold] *= 10
-    for k in rng.choice(np.arange(cold + 1, n), outliers, replace=False):
-        d[k] *= 8
-    return [float(v) for v in d]
-
-
 def time_op_example():
     """The notebook's example: a 2 ms op whose first two calls are slow, one hiccup; 7 repeats, 2 warmup calls."""
-    return TimingSetup(_durations(np.random.default_rng(3), 9, 2e-3), repeats=7, warmup=2)
+    return TimingSetup(np.random.default_rng(3), 9, 2e-3, repeats=7, warmup=2)
 
 
 def _timing_cases(rng):
     return [
         Case((time_op_example(),), visible=True),
-        Case((TimingSetup(_durations(rng, 30, 5e-4, cold=3, outliers=3), 25, 4),), "25 repeats, 4 warmup calls"),
-        Case((TimingSetup(_durations(rng, 12, 1e-2, cold=1, outliers=2), 10, 1, launch=5e-5),),
+        Case((TimingSetup(rng, 30, 5e-4, 25, 4, cold=3, outliers=3),), "25 repeats, 4 warmup calls"),
+        Case((TimingSetup(rng, 12, 1e-2, 10, 1, cold=1, outliers=2, launch=5e-5),),
              "an even number of repeats (10): the median is the mean of the two middle times"),
-        Case((TimingSetup(_durations(rng, 40, 3e-5, cold=5, outliers=4), 30, 6),),
+        Case((TimingSetup(rng, 40, 3e-5, 30, 6, cold=5, outliers=4),),
              "a tiny op (30 us) close to the launch cost"),
-        Case((TimingSetup(_durations(rng, 14, 2e-3, cold=2, outliers=3), 9, 3),), "3 outliers among 9 repeats"),
-        Case((TimingSetup(_durations(rng, 8, 1e-3, cold=2, outliers=1), 5, 2),), "5 repeats, 2 warmup calls"),
+        Case((TimingSetup(rng, 14, 2e-3, 9, 3, cold=2, outliers=3),), "3 outliers among 9 repeats"),
+        Case((TimingSetup(rng, 8, 1e-3, 5, 2, cold=2, outliers=1),), "5 repeats, 2 warmup calls"),
         # issue 32: perf_counter counts from the machine's start; in float32 a reading of 2**18 s (3 days) is
         # rounded to 1/32 s, and a 2 ms time computed from float32 readings loses every digit
-        Case((TimingSetup(_durations(rng, 12, 2e-3, cold=2, outliers=1), 9, 2, start=2.0 ** 18),),
+        Case((TimingSetup(rng, 12, 2e-3, 9, 2, cold=2, outliers=1, start=2.0 ** 18),),
              "a clock that reads 262144 s: perf_counter counts the seconds since the machine started (3 days)"),
     ]
 
@@ -664,88 +614,76 @@ OFF_BY_ONE = ("your median is of one time too few or one too many: `times` holds
               "try your slice on a short list by hand, e.g. warmup 2 and repeats 3: which indices must it keep?")
 
 
-def _timing_switch(**switches):
-    def wrong(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
-        return _timed(fn, repeats, warmup, clock, sync, **switches)
-    return wrong
-
-
-register(Exercise(
-    "08.time_op",
-    reference=time_op_reference,
-    cases=_timing_cases,
-    call=drive_time_op,
-    answer=RunAnswer(),
-    compare=_compare_timing,
-    rtol=1e-9,
-    atol=1e-12,
+driven(
+    "08.time_op", time_op_reference, _timing_cases, drive_time_op,
+    compare=_compare_timing, match=Within(1e-9, 1e-12),
     points=2,
     mistakes=[
-        _mistake(_timing_switch(sync_where="none"),
-                 "the clock was read while the work was still queued: a GPU op returns as soon as it is "
-                 "ENQUEUED, so you timed the launch (microseconds), not the work. Wait for the device after fn() "
-                 "and BEFORE the clock reading that ends the measurement (a sync before starting the clock, or "
-                 "after reading it, does not help)",
-                 "the order inside the loop is: clock, fn(), sync(), clock"),
-        _mistake(_timing_switch(sync_where="between"),
-                 "sync() waits for the work queued BEFORE it: called between the clock reading and fn(), it "
-                 "waits for nothing of this repeat, and the clock is read again while fn's work is still queued. "
-                 "Wait for the device after fn() and before the clock reading that ends the measurement",
-                 "the order inside the loop is: clock, fn(), sync(), clock"),
-        _mistake(_timing_switch(sync_warmup=False),
-                 "the warmup calls were still queued when the timing started: a GPU runs them after fn() has "
-                 "returned, so the first timed repeat also waited for them. Wait for the device once after the "
-                 "warmup, so that the first measurement starts with an empty queue",
-                 "call sync() after the warmup loop, before the first clock reading"),
-        _mistake(_timing_switch(summary="middle"),
-                 "with an even number of repeats there are two middle times, and the median is their mean: "
-                 "sorted(times)[len(times) // 2] is only the upper one",
-                 "statistics.median (or np.median) of the list of times handles both even and odd lengths"),
-        _mistake(_timing_switch(timed_warmup=True),
-                 "the warmup calls are slow on purpose (allocation, kernel choice, cold caches): they are run to "
-                 "be thrown away, and must not be among the times you take the median of",
-                 "take the median of the times of the last `repeats` calls only (or time only the calls that "
-                 "come after an untimed warmup loop)"),
+        mistake(partial(_timed, sync_where="none"),
+                "the clock was read while the work was still queued: a GPU op returns as soon as it is "
+                "ENQUEUED, so you timed the launch (microseconds), not the work. Wait for the device after fn() "
+                "and BEFORE the clock reading that ends the measurement (a sync before starting the clock, or "
+                "after reading it, does not help)",
+                "the order inside the loop is: clock, fn(), sync(), clock"),
+        mistake(partial(_timed, sync_where="between"),
+                "sync() waits for the work queued BEFORE it: called between the clock reading and fn(), it "
+                "waits for nothing of this repeat, and the clock is read again while fn's work is still queued. "
+                "Wait for the device after fn() and before the clock reading that ends the measurement",
+                "the order inside the loop is: clock, fn(), sync(), clock"),
+        mistake(partial(_timed, sync_warmup=False),
+                "the warmup calls were still queued when the timing started: a GPU runs them after fn() has "
+                "returned, so the first timed repeat also waited for them. Wait for the device once after the "
+                "warmup, so that the first measurement starts with an empty queue",
+                "call sync() after the warmup loop, before the first clock reading"),
+        mistake(partial(_timed, summary="middle"),
+                "with an even number of repeats there are two middle times, and the median is their mean: "
+                "sorted(times)[len(times) // 2] is only the upper one",
+                "statistics.median (or np.median) of the list of times handles both even and odd lengths"),
+        mistake(partial(_timed, timed_warmup=True),
+                "the warmup calls are slow on purpose (allocation, kernel choice, cold caches): they are run to "
+                "be thrown away, and must not be among the times you take the median of",
+                "take the median of the times of the last `repeats` calls only (or time only the calls that "
+                "come after an untimed warmup loop)"),
         # (review of issue 46) the given loop times all warmup + repeats calls; the slice of `times` whose median
         # is returned is one off: one time too few (the first timed call left out, or the last one), one too many
         # (the last warmup call kept), or the first `repeats` times (the warmup's among them)
-        *(_mistake(_timing_switch(window=window), *OFF_BY_ONE) for window in (
+        *(mistake(partial(_timed, window=window), *OFF_BY_ONE) for window in (
             lambda t, w, r: t[w + 1:], lambda t, w, r: t[-r:-1], lambda t, w, r: t[w - 1:])),
-        _mistake(_timing_switch(window=lambda t, w, r: t[:r]),
-                 "your median includes the warmup's times: the given loop appends the `warmup` slow calls FIRST, "
-                 "so the first `repeats` times hold them, and the last timed calls are left out. The times to "
-                 "keep are the last `repeats` ones",
-                 "slice `times` from the end (its last `repeats` entries), or skip its first `warmup` entries"),
-        _mistake(_timing_switch(do_warmup=False),
-                 "the first calls of an op are slow (memory allocation, kernel selection, caches): call fn "
-                 "`warmup` times before timing, and do not time those calls",
-                 "a loop of `warmup` untimed calls, then sync(), then the timed repeats"),
-        _mistake(_timing_switch(summary="lower"),
-                 "with an even number of repeats there are two middle times, and the median is their mean: "
-                 "the lower one alone (statistics.median_low, or sorted(times)[(n - 1) // 2]) is not it",
-                 "statistics.median (or np.median) of the list of times handles both even and odd lengths"),
-        _mistake(_timing_switch(summary="mean"),
-                 "one slow repeat (another process, a hiccup) pulls the mean up, and so does timing the whole "
-                 "loop and dividing by repeats: report the MEDIAN of the repeats, the typical time",
-                 "measure each repeat on its own (a clock reading before it, one after its wait) and summarise "
-                 "those times by their middle value"),
-        _mistake(_timing_switch(summary="min"),
-                 "the minimum is the luckiest repeat, not the typical one; this exercise asks for the median, "
-                 "which neither the lucky nor the slow repeats move",
-                 "statistics.median of the list of times"),
-        _mistake(_timing_switch(float32=True),
-                 "your times went through float32 (the clock's readings in a tensor made from a list, which gets "
-                 "the default float32, or in np.float32), which keeps about 7 significant digits. A reading is a "
-                 "large number (time.perf_counter counts the seconds since the machine started: 262144 after 3 "
-                 "days, which float32 rounds to a multiple of 1/32 s), so the difference of two readings a few "
-                 "milliseconds apart loses its digits, or all of them",
-                 "subtract the two readings as the Python floats the clock returns (float64), right after taking "
-                 "them, and keep those differences"),
-        _mistake(_timing_switch(unit=1e3),
-                 "return seconds, the unit of the clock: yours is 1000 times larger (milliseconds)",
-                 "do not multiply by 1000; convert only when printing"),
+        mistake(partial(_timed, window=lambda t, w, r: t[:r]),
+                "your median includes the warmup's times: the given loop appends the `warmup` slow calls FIRST, "
+                "so the first `repeats` times hold them, and the last timed calls are left out. The times to "
+                "keep are the last `repeats` ones",
+                "slice `times` from the end (its last `repeats` entries), or skip its first `warmup` entries"),
+        mistake(partial(_timed, do_warmup=False),
+                "the first calls of an op are slow (memory allocation, kernel selection, caches): call fn "
+                "`warmup` times before timing, and do not time those calls",
+                "a loop of `warmup` untimed calls, then sync(), then the timed repeats"),
+        mistake(partial(_timed, summary="lower"),
+                "with an even number of repeats there are two middle times, and the median is their mean: "
+                "the lower one alone (statistics.median_low, or sorted(times)[(n - 1) // 2]) is not it",
+                "statistics.median (or np.median) of the list of times handles both even and odd lengths"),
+        mistake(partial(_timed, summary="mean"),
+                "one slow repeat (another process, a hiccup) pulls the mean up, and so does timing the whole "
+                "loop and dividing by repeats: report the MEDIAN of the repeats, the typical time",
+                "measure each repeat on its own (a clock reading before it, one after its wait) and summarise "
+                "those times by their middle value"),
+        mistake(partial(_timed, summary="min"),
+                "the minimum is the luckiest repeat, not the typical one; this exercise asks for the median, "
+                "which neither the lucky nor the slow repeats move",
+                "statistics.median of the list of times"),
+        mistake(partial(_timed, float32=True),
+                "your times went through float32 (the clock's readings in a tensor made from a list, which gets "
+                "the default float32, or in np.float32), which keeps about 7 significant digits. A reading is a "
+                "large number (time.perf_counter counts the seconds since the machine started: 262144 after 3 "
+                "days, which float32 rounds to a multiple of 1/32 s), so the difference of two readings a few "
+                "milliseconds apart loses its digits, or all of them",
+                "subtract the two readings as the Python floats the clock returns (float64), right after taking "
+                "them, and keep those differences"),
+        mistake(partial(_timed, unit=1e3),
+                "return seconds, the unit of the clock: yours is 1000 times larger (milliseconds)",
+                "do not multiply by 1000; convert only when printing"),
     ],
-))
+)
 
 
 # -------------------------------------------------------------------- 08.scaled_step
@@ -782,11 +720,31 @@ class ScalingSetup:
     ``amp.autocast("cpu", dtype=float16)``: the float16 gradients overflow when the scale is too large, while the
     loss (computed in float32) stays finite. Weights of float64 make the model float64 (compared at float64's
     precision). With ``device="cuda"`` the model and the batches live on the GPU played on the CPU, where a
-    gradient read with .numpy() fails as on a real GPU."""
+    gradient read with .numpy() fails as on a real GPU. Drawn from ``rng``: ``n_in`` inputs, ``steps`` batches of 4
+    (``spread`` their size), inf injected at the steps of ``overflow``, nan at ``nan_at``, inputs of about 1e20 at
+    ``huge_at``; ``state`` the scaler's settings that differ from the defaults; ``unused``: a parameter that the
+    loss does not use (a head not trained now), which gets no gradient."""
 
-    def __init__(self, weights, batches, optimizer, state, max_norm=None, autocast=False, device="cpu"):
-        self.weights, self.batches, self.optimizer = weights, batches, optimizer
-        self.state, self.max_norm, self.autocast, self.device = state, max_norm, autocast, device
+    def __init__(self, rng, n_in, steps, overflow, optimizer, state, max_norm=None, nan_at=(), spread=1.0,
+                 autocast=False, dtype=np.float32, huge_at=(), device="cpu", unused=False):
+        self.optimizer, self.max_norm, self.autocast, self.device = optimizer, max_norm, autocast, device
+        self.weights = {"weight": rng.uniform(-0.5, 0.5, (1, n_in)).astype(dtype),
+                        "bias": rng.uniform(-0.5, 0.5, 1).astype(dtype)}
+        if unused:
+            self.weights["unused"] = rng.uniform(-0.5, 0.5, 2).astype(dtype)
+        self.batches = []
+        for k in range(steps):
+            x = (spread * rng.standard_normal((4, n_in))).astype(dtype)
+            y = (spread * rng.standard_normal((4, 1))).astype(dtype)
+            if k in overflow:
+                x[rng.integers(4), rng.integers(n_in)] = np.inf
+            if k in nan_at:
+                x[rng.integers(4), rng.integers(n_in)] = np.nan
+            if k in huge_at:  # gradients of about 1e20: finite, but their squares (1e40) overflow float32
+                x *= dtype(1e20)
+            self.batches.append((x, y))
+        self.state = {"scale": 1024.0, "growth_factor": 2.0, "backoff_factor": 0.5, "growth_interval": 3,
+                      "good_steps": 0, **state}
 
     @property
     def dtype(self):
@@ -795,7 +753,7 @@ class ScalingSetup:
     def build(self):
         w = self.weights
         model = nn.Linear(w["weight"].shape[1], w["weight"].shape[0])
-        if "unused" in w:  # a parameter the loss does not use (a head not trained now): it gets no gradient
+        if "unused" in w:
             model.unused = nn.Parameter(tensor(w["unused"]))
         if self.dtype == "float64":
             model.double()
@@ -830,7 +788,39 @@ def drive_scaled_steps(fn, args, kwargs):
     problem (no bool returned, the state not kept in the dict...)."""
     setup = args[0] if args else kwargs["setup"]
     with _on(setup.device):
-        return _drive_scaled_steps(fn, setup)
+        model, optimizer, state = setup.build()
+        loss_fn = nn.L1Loss()
+        rows = []
+        for k, (x, y) in enumerate(setup.batches):
+            optimizer.zero_grad()
+            with np.errstate(all="ignore"):
+                with amp.autocast("cpu", dtype=float16, enabled=setup.autocast):
+                    loss = loss_fn(model(tensor(x, device=setup.device)), tensor(y, device=setup.device))
+                before = loss.detach().cpu().numpy().copy()
+                try:
+                    stepped = fn(loss, model, optimizer, state, max_norm=setup.max_norm)
+                except (TypeError, AttributeError) as exc:
+                    _name_the_none(exc, model, setup)
+                    raise
+                after = loss.detach().cpu().numpy()
+            if not np.array_equal(before, after, equal_nan=True):
+                return Run.failed(f"step {k}: your scaled_step changed the caller's loss tensor in place (it was "
+                                  f"{float(before):.6g}, after your call it is {float(after):.6g}); the caller "
+                                  "still reads the loss (to print or record it): build the scaled loss as a new "
+                                  "tensor and leave the loss you were given unchanged")
+            if isinstance(stepped, np.bool_):
+                return Run.failed(f"step {k}: your scaled_step returned a numpy bool_, not a Python bool: return "
+                                  "True or False, plain Python (a numpy bool_ is not True: `stepped is True` is "
+                                  "False for it, and json cannot write it into a log)")
+            if not isinstance(stepped, bool):
+                return Run.failed(f"step {k}: your scaled_step returned {type_name(stepped)}; return True when the "
+                                  "optimizer stepped and False when the step was skipped")
+            for key in ("scale", "good_steps"):
+                if not is_number(state.get(key)):
+                    return Run.failed(f"after step {k}, state[{key!r}] is {type_name(state.get(key))}; keep it a "
+                                      "plain number in the dict you were given (the scaler's state lives there)")
+            rows.append(_scaling_row(state, stepped, model))
+    return Run.of(rows)
 
 
 def _on(device):
@@ -838,42 +828,10 @@ def _on(device):
     return stand_in_gpu() if device == "cuda" else contextlib.nullcontext()
 
 
-def _drive_scaled_steps(fn, setup):
-    model, optimizer, state = setup.build()
-    loss_fn = nn.L1Loss()
-    rows = []
-    for k, (x, y) in enumerate(setup.batches):
-        optimizer.zero_grad()
-        with np.errstate(all="ignore"):
-            with amp.autocast("cpu", dtype=float16, enabled=setup.autocast):
-                loss = loss_fn(model(tensor(x, device=setup.device)), tensor(y, device=setup.device))
-            before = loss.detach().cpu().numpy().copy()
-            try:
-                stepped = fn(loss, model, optimizer, state, max_norm=setup.max_norm)
-            except (TypeError, AttributeError) as exc:
-                _name_the_none(exc, model, setup)
-                raise
-            after = loss.detach().cpu().numpy()
-        if not np.array_equal(before, after, equal_nan=True):
-            return Run.failed(f"step {k}: your scaled_step changed the caller's loss tensor in place (it was "
-                              f"{float(before):.6g}, after your call it is {float(after):.6g}); the caller still "
-                              "reads the loss (to print or record it): build the scaled loss as a new tensor "
-                              "and leave the loss you were given unchanged")
-        if isinstance(stepped, np.bool_):
-            return Run.failed(f"step {k}: your scaled_step returned a numpy bool_, not a Python bool: return "
-                              "True or False, plain Python (a numpy bool_ is not True: `stepped is True` is False "
-                              "for it, and json cannot write it into a log)")
-        if not isinstance(stepped, bool):
-            return Run.failed(f"step {k}: your scaled_step returned {type_name(stepped)}; return True when the "
-                              "optimizer stepped and False when the step was skipped")
-        for key in ("scale", "good_steps"):
-            if not _is_number(state.get(key)):
-                return Run.failed(f"after step {k}, state[{key!r}] is {type_name(state.get(key))}; keep it a "
-                                  "plain number in the dict you were given (the scaler's state lives there)")
-        weights = np.concatenate([p.detach().cpu().numpy().ravel() for p in model.parameters()])
-        rows.append(np.concatenate([[float(state["scale"]), float(state["good_steps"]), float(stepped)],
-                                    weights]))
-    return Run.of(rows)
+def _scaling_row(state, stepped, model):
+    """A step's row of the run: [scale, good_steps, stepped, weights...]."""
+    return np.concatenate([[float(state["scale"]), float(state["good_steps"]), float(bool(stepped))],
+                           *(p.detach().cpu().numpy().ravel() for p in model.parameters())])
 
 
 def _name_the_none(exc, model, setup):
@@ -915,9 +873,7 @@ def _probe(fn, setup, width):
             mask = np.ones(model.weight.shape, dtype=setup.dtype)
             mask.flat[0] = np.nan
             loss = (model.weight * tensor(mask, device=setup.device)).sum() + model.bias.sum()
-            stepped = fn(loss, model, optimizer, state, max_norm=setup.max_norm)
-            weights = np.concatenate([p.detach().cpu().numpy().ravel() for p in model.parameters()])
-        return np.concatenate([[float(state["scale"]), float(state["good_steps"]), float(bool(stepped))], weights])
+            return _scaling_row(state, fn(loss, model, optimizer, state, max_norm=setup.max_norm), model)
     except Exception:  # noqa: BLE001  (the hints' probe must never turn an answer into an error)
         return np.full(width, -1.0)
 
@@ -927,8 +883,7 @@ def _compare_scaling(got, expected, case):
     if got.shape != expected.shape:
         return f"expected {expected.shape[0]} steps, got a run of shape {got.shape}"
     got, expected = got[:-1], expected[:-1]  # the last row is the hints' probe (drive_scaled_steps_and_probe)
-    # the weights of a float64 model at float64's precision (issue 32)
-    rtol, atol = (1e-10, 1e-12) if setup.dtype == "float64" else (1e-5, 1e-7)
+    within = steps_within(setup.dtype)[0]
 
     def trace(a):
         return "[" + ", ".join(f"{v:g}" + ("" if s else " (skipped)") for v, s in zip(a[:, 0], a[:, 2])) + "]"
@@ -943,96 +898,73 @@ def _compare_scaling(got, expected, case):
             return (f"with {setup!r}: after step {k} the scale should be {e[0]:g} (clean steps counted: "
                     f"{int(e[1])}), yours is {g[0]:g} ({g[1]:g}).\n  scale after each step, right: "
                     f"{trace(expected)}\n  yours: {trace(got)}")
-        if not e[2] and not np.allclose(g[3:], e[3:], rtol=rtol, atol=atol, equal_nan=False):
+        if np.allclose(g[3:], e[3:], rtol=within.rtol, atol=within.atol):
+            continue
+        if not e[2]:
             return (f"with {setup!r}: step {k} was skipped (you returned False), but the weights changed "
                     f"(yours: {np.array2string(g[3:], precision=4)}, as they were: "
                     f"{np.array2string(e[3:], precision=4)}). A skipped step leaves the weights as they are: "
                     "the optimizer must not step when a gradient holds inf or nan, so decide before the step")
-        if not np.allclose(g[3:], e[3:], rtol=rtol, atol=atol, equal_nan=False):
-            digits = 4  # more digits when 4 would print the two alike (a small difference, e.g. a float16 rounding)
-            while digits < 15 and (np.array2string(g[3:], precision=digits)
-                                  == np.array2string(e[3:], precision=digits)):
-                digits += 2
-            return (f"with {setup!r}: the weights after step {k} are not the right ones (largest difference "
-                    f"{np.abs(g[3:] - e[3:]).max():.3g}; yours: {np.array2string(g[3:], precision=digits)}, "
-                    f"right: {np.array2string(e[3:], precision=digits)})")
+        digits = 4  # more digits when 4 would print the two alike (a small difference, e.g. a float16 rounding)
+        while digits < 15 and np.array2string(g[3:], precision=digits) == np.array2string(e[3:], precision=digits):
+            digits += 2
+        return (f"with {setup!r}: the weights after step {k} are not the right ones (largest difference "
+                f"{np.abs(g[3:] - e[3:]).max():.3g}; yours: {np.array2string(g[3:], precision=digits)}, "
+                f"right: {np.array2string(e[3:], precision=digits)})")
     return None
-
-
-def _scaling_setup(rng, n_in, steps, overflow, optimizer, state, max_norm=None, nan_at=(), spread=1.0,
-                   autocast=False, dtype=np.float32, huge_at=(), device="cpu", unused=False):
-    weights = {"weight": rng.uniform(-0.5, 0.5, (1, n_in)).astype(dtype),
-               "bias": rng.uniform(-0.5, 0.5, 1).astype(dtype)}
-    if unused:
-        weights["unused"] = rng.uniform(-0.5, 0.5, 2).astype(dtype)
-    batches = []
-    for k in range(steps):
-        x = (spread * rng.standard_normal((4, n_in))).astype(dtype)
-        y = (spread * rng.standard_normal((4, 1))).astype(dtype)
-        if k in overflow:
-            x[rng.integers(4), rng.integers(n_in)] = np.inf
-        if k in nan_at:
-            x[rng.integers(4), rng.integers(n_in)] = np.nan
-        if k in huge_at:  # gradients of about 1e20: finite, but their squares (1e40) overflow float32
-            x *= dtype(1e20)
-        batches.append((x, y))
-    full = {"scale": 1024.0, "growth_factor": 2.0, "backoff_factor": 0.5, "growth_interval": 3, "good_steps": 0}
-    full.update(state)
-    return ScalingSetup(weights, batches, optimizer, full, max_norm, autocast, device)
 
 
 def scaled_step_example():
     """The notebook's example: 12 steps, overflows injected at steps 1, 2 and 7, growth after 3 clean steps."""
-    return _scaling_setup(np.random.default_rng(1), 3, 12, (1, 2, 7), ("SGD", {"lr": 0.1}), {"scale": 1024.0})
+    return ScalingSetup(np.random.default_rng(1), 3, 12, (1, 2, 7), ("SGD", {"lr": 0.1}), {"scale": 1024.0})
 
 
 def _scaling_cases(rng):
     return [
         Case((scaled_step_example(),), visible=True),
-        Case((_scaling_setup(rng, 4, 14, (0, 5, 6, 11), ("SGD", {"lr": 0.05, "momentum": 0.9}),
-                             {"scale": 65536.0, "growth_interval": 2}, max_norm=0.5, spread=3.0),),
+        Case((ScalingSetup(rng, 4, 14, (0, 5, 6, 11), ("SGD", {"lr": 0.05, "momentum": 0.9}),
+                           {"scale": 65536.0, "growth_interval": 2}, max_norm=0.5, spread=3.0),),
              "clipping with max_norm=0.5, momentum"),
-        Case((_scaling_setup(rng, 2, 12, (3,), ("Adam", {"lr": 0.01}),
-                             {"scale": 8.0, "growth_factor": 4.0, "backoff_factor": 0.25, "growth_interval": 4},
-                             nan_at=(8,)),),
+        Case((ScalingSetup(rng, 2, 12, (3,), ("Adam", {"lr": 0.01}),
+                           {"scale": 8.0, "growth_factor": 4.0, "backoff_factor": 0.25, "growth_interval": 4},
+                           nan_at=(8,)),),
              "a nan gradient at step 8; growth_factor=4, backoff_factor=0.25"),
         # (from 2^30 to 2^40: a cap on the growth, as some loss scalers have and GradScaler has not, shows)
-        Case((_scaling_setup(rng, 3, 10, (), ("SGD", {"lr": 0.1}), {"scale": 2.0 ** 30, "growth_interval": 1}),),
+        Case((ScalingSetup(rng, 3, 10, (), ("SGD", {"lr": 0.1}), {"scale": 2.0 ** 30, "growth_interval": 1}),),
              "no overflow; growth_interval=1: the scale doubles at every step, from 2^30"),
-        Case((_scaling_setup(rng, 5, 12, (2, 4, 9), ("SGD", {"lr": 0.2}),
-                             {"scale": 512.0, "growth_interval": 2, "good_steps": 1}, max_norm=2.0, spread=2.0),),
+        Case((ScalingSetup(rng, 5, 12, (2, 4, 9), ("SGD", {"lr": 0.2}),
+                           {"scale": 512.0, "growth_interval": 2, "good_steps": 1}, max_norm=2.0, spread=2.0),),
              "the count of clean steps starts at 1 (a resumed run); max_norm=2.0"),
         # issue 46: from 256 = 2^8, ten backoffs by 2^-6 take the scale to 2^-52 (about 2e-16); GradScaler has no
         # floor (a floor "for safety", at 1 or at 1e-8, changes it). Powers of two: float32 (PyTorch's scale)
         # holds every one of them exactly, so the traces compare exactly
-        Case((_scaling_setup(rng, 3, 14, tuple(range(10)), ("SGD", {"lr": 0.1}),
-                             {"scale": 256.0, "backoff_factor": 0.015625}),),
+        Case((ScalingSetup(rng, 3, 14, tuple(range(10)), ("SGD", {"lr": 0.1}),
+                           {"scale": 256.0, "backoff_factor": 0.015625}),),
              "ten overflows in a row, backoff_factor=0.015625: the scale falls far below 1"),
-        Case((_scaling_setup(rng, 3, 12, (), ("SGD", {"lr": 0.05}), {"scale": 2.0 ** 16, "growth_interval": 2},
-                             spread=2.0, autocast=True),),
+        Case((ScalingSetup(rng, 3, 12, (), ("SGD", {"lr": 0.05}), {"scale": 2.0 ** 16, "growth_interval": 2},
+                           spread=2.0, autocast=True),),
              "a float16 forward pass (autocast): the gradients overflow while the loss stays finite"),
-        Case((_scaling_setup(rng, 4, 12, (), ("Adam", {"lr": 0.01}), {"scale": 2.0 ** 17}, max_norm=1.0,
-                             autocast=True),),
+        Case((ScalingSetup(rng, 4, 12, (), ("Adam", {"lr": 0.01}), {"scale": 2.0 ** 17}, max_norm=1.0, autocast=True),),
              "float16 (autocast) from a scale too large at the first step; Adam, max_norm=1.0"),
         # issue 32: gradients of 1e20 at step 3, finite (GradScaler takes the step), whose squares overflow
         # float32: a finite test through a norm (get_total_norm, a sum of squares) sees inf and skips it
-        Case((_scaling_setup(rng, 3, 8, (6,), ("SGD", {"lr": 0.01}), {"scale": 256.0, "growth_interval": 2},
-                             huge_at=(3,)),),
+        Case((ScalingSetup(rng, 3, 8, (6,), ("SGD", {"lr": 0.01}), {"scale": 256.0, "growth_interval": 2},
+                           huge_at=(3,)),),
              "gradients of about 1e20 at step 3: finite, but their squares overflow float32; no clipping"),
         # issue 32: a scaler serves the weights' dtype, float64 too: unscaling keeps it (a .float() on the way
         # raises), and the weights are compared at float64's precision
-        Case((_scaling_setup(rng, 3, 8, (2, 5), ("SGD", {"lr": 0.1, "momentum": 0.5}),
-                             {"scale": 256.0, "growth_interval": 2}, max_norm=1.0, dtype=np.float64),),
+        Case((ScalingSetup(rng, 3, 8, (2, 5), ("SGD", {"lr": 0.1, "momentum": 0.5}),
+                           {"scale": 256.0, "growth_interval": 2}, max_norm=1.0, dtype=np.float64),),
              "a float64 model, clipping with max_norm=1.0, momentum"),
         # issue 44: the model and its gradients on a GPU (played on the CPU): a finite test through .numpy() (or
         # np.isfinite of a tensor) fails there, as on a real GPU; tensor ops (tl.isfinite) run on any device
-        Case((_scaling_setup(rng, 3, 10, (2, 6), ("SGD", {"lr": 0.1, "momentum": 0.9}),
-                             {"scale": 1024.0, "growth_interval": 2}, max_norm=1.0, device="cuda"),),
+        Case((ScalingSetup(rng, 3, 10, (2, 6), ("SGD", {"lr": 0.1, "momentum": 0.9}),
+                           {"scale": 1024.0, "growth_interval": 2}, max_norm=1.0, device="cuda"),),
              "on a GPU (played on the CPU): the gradients live on the device; clipping with max_norm=1.0"),
         # (review of issue 46) a parameter without a gradient: unscaling or testing every parameter of the model,
         # not the given `params`, meets a p.grad that is None (GradScaler and clip_grad_norm_ skip it)
-        Case((_scaling_setup(rng, 3, 10, (2, 6), ("SGD", {"lr": 0.1, "momentum": 0.9}),
-                             {"scale": 512.0, "growth_interval": 2}, max_norm=1.0, unused=True),),
+        Case((ScalingSetup(rng, 3, 10, (2, 6), ("SGD", {"lr": 0.1, "momentum": 0.9}),
+                           {"scale": 512.0, "growth_interval": 2}, max_norm=1.0, unused=True),),
              "a parameter that the loss does not use: its gradient stays None; clipping with max_norm=1.0"),
     ]
 
@@ -1040,20 +972,20 @@ def _scaling_cases(rng):
 def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check=True, nan_check=True,
             inf_check=True, backoff=True, grow="interval", reset=True, clip_first=False, test="gradients",
             factors="state", clip_always=False, unscale_late=False, scaled=True, clip=True, first_only=False,
-            last_only=False, step_anyway=False, clip_eps=True, floor=None, cap=None, unscale_eps=0.0,
-            fall_through=False, clip_up=None, clip_each=False):
+            last_only=False, clip_eps=True, floor=None, cap=None, unscale_eps=0.0, fall_through=False,
+            clip_up=None, clip_each=False):
     """A learner's scaled_step; the switches make one mistake each (``factors``: "fixed" 0.5 and 2 instead of the
     state's factors, "fixed_up" only 2, "fixed_down" only 0.5; ``clip_always``: clips to 1.0 when max_norm is
     None; ``unscale_late``: divides by the scale after updating it; ``clip=False``: max_norm ignored;
     ``first_only``: only the first parameter's gradient tested, ``last_only``: only the last one's (the bias's);
     ``clip_first="scaled"``: the scaled gradients clipped to max_norm * S, then unscaled; ``inf_check=False``:
-    np.isnan only, so inf passes; ``step_anyway``: the optimizer steps before the test, which then only updates
-    the state; ``grow="never"``: the count kept, the scale never grown; ``clip_eps=False``: a clipping of one's own,
-    by max_norm / norm, without clip_grad_norm_'s eps; ``floor``: the scale kept at or above it after a backoff;
-    ``cap``: at or below it after a growth; ``unscale_eps``: the gradients divided by the scale plus it;
-    ``fall_through``: the skip branch backs off and resets the count but does not return, so the given code after
-    it steps and counts anyway; ``clip_up``: a clipping of one's own by max_norm / (norm + clip_up) without the
-    min(1, .), which scales small gradients UP; ``clip_each``: each parameter's gradient clipped on its own)."""
+    np.isnan only, so inf passes; ``grow="never"``: the count kept, the scale never grown; ``clip_eps=False``: a
+    clipping of one's own, by max_norm / norm, without clip_grad_norm_'s eps; ``floor``: the scale kept at or
+    above it after a backoff; ``cap``: at or below it after a growth; ``unscale_eps``: the gradients divided by
+    the scale plus it; ``fall_through``: the skip branch backs off and resets the count but does not return, so
+    the given code after it steps and counts anyway; ``clip_up``: a clipping of one's own by max_norm / (norm +
+    clip_up) without the min(1, .), which scales small gradients UP; ``clip_each``: each parameter's gradient
+    clipped on its own)."""
     down = 0.5 if factors in ("fixed", "fixed_down") else state["backoff_factor"]
     up = 2.0 if factors in ("fixed", "fixed_up") else state["growth_factor"]
     if clip_always and max_norm is None:
@@ -1078,8 +1010,6 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
         bad = not loss_finite
     if test == "norm":  # the gradients' total norm tested instead of the gradients themselves
         bad = not bool(np.isfinite(get_total_norm([p.grad for p in params]).cpu().numpy()))
-    if step_anyway:
-        optimizer.step()
     if bad and check:
         if backoff:
             state["scale"] = scale * down if floor is None else max(scale * down, floor)
@@ -1101,8 +1031,7 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
         if norm > max_norm:
             for p in params:
                 p.grad = p.grad * (max_norm / norm)
-    if not step_anyway:
-        optimizer.step()
+    optimizer.step()
     state["good_steps"] += 1
     if grow == "every":
         state["scale"] = scale * up
@@ -1130,12 +1059,6 @@ def _unscaled_late(params, optimizer, state, max_norm):
         clip_grad_norm_(params, max_norm)
     optimizer.step()
     return True
-
-
-def _scaling_switch(**switches):
-    def wrong(loss, model, optimizer, state, max_norm=None):
-        return _scaled(loss, model, optimizer, state, max_norm, **switches)
-    return wrong
 
 
 def _same_run(wrong, rtol=1e-9):
@@ -1166,7 +1089,7 @@ def _bounded_scale(kind):
         beyond = expected[:-1, 0] < bound if kind == "floor" else expected[:-1, 0] > bound
         if not beyond.any():
             return False
-        return _same_run(_scaling_switch(**{kind: bound}))(got, expected, case)
+        return _same_run(partial(_scaled, **{kind: bound}))(got, expected, case)
     return match
 
 
@@ -1188,16 +1111,10 @@ def _the_count_goes_wrong(got, expected, case):
     return bool(len(wrong)) and got[wrong[0], 2] == expected[wrong[0], 2] and got[wrong[0], 1] != expected[wrong[0], 1]
 
 
-register(Exercise(
-    "08.scaled_step",
-    reference=scaled_step_reference,
-    cases=_scaling_cases,
-    call=drive_scaled_steps_and_probe,
-    answer=RunAnswer(),
-    compare=_compare_scaling,
+driven(
+    "08.scaled_step", scaled_step_reference, _scaling_cases, drive_scaled_steps_and_probe,
+    compare=_compare_scaling, match=Within(1e-5, 1e-7),
     check_inputs=False,  # the model, the optimizer and the state change: that is the point
-    rtol=1e-5,
-    atol=1e-7,
     points=3,
     forbid=(amp.GradScaler, amp.GradScaler.scale, amp.GradScaler.unscale_, amp.GradScaler.step,
             amp.GradScaler.update, "torch.amp.GradScaler"),  # nor PyTorch's scaler (torch.cuda.amp's is a subclass)
@@ -1236,143 +1153,143 @@ register(Exercise(
                   "divide each gradient by the scale and leave its dtype alone: no .float() on the way"),
     ],
     mistakes=[
-        _mistake(_scaling_switch(check=False),
-                 "you stepped with inf or nan gradients: one such step turns every weight into nan for good. A "
-                 "scaler looks at the unscaled gradients first and SKIPS the step when any is not finite",
-                 "after unscaling, test every gradient with tl.isfinite; if one is not finite, return False "
-                 "before optimizer.step()"),
-        _mistake(_scaling_switch(test="loss"),
-                 "you tested the loss, but what overflows is the GRADIENTS: in float16 (autocast) the backward "
-                 "pass of S times the loss overflows although the loss itself is finite, and a step with an inf "
-                 "gradient turns the weights into inf or nan. Test the unscaled gradients, every one",
-                 "after unscaling, test tl.isfinite on each parameter's gradient, not on the loss"),
-        _mistake(_scaling_switch(test="norm"),
-                 "you tested the gradients' total norm instead of the gradients themselves: here every gradient is "
-                 "finite (about 1e20), but their squares overflow float32 (1e40 is above its largest number, "
-                 "3.4e38), so the norm is inf and you skipped a step that a scaler takes. What must not reach the "
-                 "optimizer is an inf or nan IN a gradient: test each one",
-                 "test every element of every parameter's gradient with tl.isfinite; a norm (clip_grad_norm_'s "
-                 "result, get_total_norm) is no test of finiteness"),
-        _mistake(_scaling_switch(nan_check=False),
-                 "isinf misses nan (a nan is not infinite): test with tl.isfinite, which is False for inf, "
-                 "-inf and nan",
-                 "use a test that fails for nan as well as for inf and -inf"),
-        _mistake(_scaling_switch(inf_check=False),
-                 "isnan misses inf (an inf is not a nan), and inf is what an overflow in float16 gives: a step "
-                 "with an inf gradient was taken. Test with tl.isfinite, which is False for inf, -inf and nan",
-                 "use a test that fails for inf and -inf as well as for nan"),
-        _mistake(_scaling_switch(scaled=False, unscale=False),
-                 "the loss was never scaled: backward of the loss itself gives gradients that underflow in "
-                 "float16 where S * loss keeps them, and a scale that is never used does not react to overflows. "
-                 "Multiply the loss by the scale S before backward, then divide the gradients by S",
-                 "the tensor backward starts from must be the loss times the scale"),
-        *(_mistake(_scaling_switch(unscale_eps=eps),
-                   "you divided the gradients by the scale plus a small number: with a scale far below 1 (a hidden "
-                   "case takes it to 2^-52, about 2e-16), the small number swamps it, and the gradients stay "
-                   "scaled. The scale is never 0: divide by it alone",
-                   "unscale with p.grad / S, S being the scale the loss was multiplied by")
+        mistake(partial(_scaled, check=False),
+                "you stepped with inf or nan gradients: one such step turns every weight into nan for good. A "
+                "scaler looks at the unscaled gradients first and SKIPS the step when any is not finite",
+                "after unscaling, test every gradient with tl.isfinite; if one is not finite, return False "
+                "before optimizer.step()"),
+        mistake(partial(_scaled, test="loss"),
+                "you tested the loss, but what overflows is the GRADIENTS: in float16 (autocast) the backward "
+                "pass of S times the loss overflows although the loss itself is finite, and a step with an inf "
+                "gradient turns the weights into inf or nan. Test the unscaled gradients, every one",
+                "after unscaling, test tl.isfinite on each parameter's gradient, not on the loss"),
+        mistake(partial(_scaled, test="norm"),
+                "you tested the gradients' total norm instead of the gradients themselves: here every gradient is "
+                "finite (about 1e20), but their squares overflow float32 (1e40 is above its largest number, "
+                "3.4e38), so the norm is inf and you skipped a step that a scaler takes. What must not reach the "
+                "optimizer is an inf or nan IN a gradient: test each one",
+                "test every element of every parameter's gradient with tl.isfinite; a norm (clip_grad_norm_'s "
+                "result, get_total_norm) is no test of finiteness"),
+        mistake(partial(_scaled, nan_check=False),
+                "isinf misses nan (a nan is not infinite): test with tl.isfinite, which is False for inf, "
+                "-inf and nan",
+                "use a test that fails for nan as well as for inf and -inf"),
+        mistake(partial(_scaled, inf_check=False),
+                "isnan misses inf (an inf is not a nan), and inf is what an overflow in float16 gives: a step "
+                "with an inf gradient was taken. Test with tl.isfinite, which is False for inf, -inf and nan",
+                "use a test that fails for inf and -inf as well as for nan"),
+        mistake(partial(_scaled, scaled=False, unscale=False),
+                "the loss was never scaled: backward of the loss itself gives gradients that underflow in "
+                "float16 where S * loss keeps them, and a scale that is never used does not react to overflows. "
+                "Multiply the loss by the scale S before backward, then divide the gradients by S",
+                "the tensor backward starts from must be the loss times the scale"),
+        *(mistake(partial(_scaled, unscale_eps=eps),
+                  "you divided the gradients by the scale plus a small number: with a scale far below 1 (a hidden "
+                  "case takes it to 2^-52, about 2e-16), the small number swamps it, and the gradients stay "
+                  "scaled. The scale is never 0: divide by it alone",
+                  "unscale with p.grad / S, S being the scale the loss was multiplied by")
           for eps in (1e-12, 1e-10, 1e-8, 1e-7, 1e-6)),
-        _mistake(_scaling_switch(unscale=False),
-                 "the gradients are S times too large: backward of the scaled loss gives S * g. Divide every "
-                 "gradient by the scale before the step (PyTorch: scaler.unscale_ / scaler.step)",
-                 "divide each parameter's gradient by the scale (in place or as a new tensor), before the "
-                 "finite test and the step"),
-        _mistake(_scaling_switch(clip_first=True),
-                 "you clipped the SCALED gradients: their norm is S times the true one, so clipping cuts them far "
-                 "too much. Unscale first, then clip (PyTorch: scaler.unscale_(optimizer) before "
-                 "clip_grad_norm_)",
-                 "move the clipping after the loop that divides the gradients by the scale"),
-        Mistake(match=_same_run(_scaling_switch(clip_first="scaled")),
-                hint="you clipped the SCALED gradients to max_norm * S and unscaled them afterwards: the same "
-                     "clipping only in exact arithmetic. clip_grad_norm_ divides max_norm by the norm plus a small "
-                     "eps (1e-6), and on the scaled norm, S times larger, that eps counts S times less, so the "
-                     "clipping factor is off by about 1e-6 / norm, relative (float64 shows it, float32 on some "
-                     "machines). "
-                     "Unscale first, then clip the true gradients to max_norm (PyTorch: scaler.unscale_(optimizer) "
-                     "before clip_grad_norm_)",
-                more="divide every gradient by the scale first, then clip the unscaled gradients to max_norm "
-                     "itself, not to a multiple of it"),
-        Mistake(match=_same_run(_scaling_switch(clip_eps=False)),
-                hint="your clipping divides max_norm by the norm itself; clip_grad_norm_, whose clipping the "
-                     "check compares with, divides it by the norm plus 1e-6 (so that a zero norm divides nothing "
-                     "by zero). The two factors differ by about 1e-6 / norm, relative, which float64 shows",
-                more="scale by max_norm / (norm + 1e-6) when that is below 1, or call nn.utils.clip_grad_norm_"),
+        mistake(partial(_scaled, unscale=False),
+                "the gradients are S times too large: backward of the scaled loss gives S * g. Divide every "
+                "gradient by the scale before the step (PyTorch: scaler.unscale_ / scaler.step)",
+                "divide each parameter's gradient by the scale (in place or as a new tensor), before the "
+                "finite test and the step"),
+        mistake(partial(_scaled, clip_first=True),
+                "you clipped the SCALED gradients: their norm is S times the true one, so clipping cuts them far "
+                "too much. Unscale first, then clip (PyTorch: scaler.unscale_(optimizer) before "
+                "clip_grad_norm_)",
+                "move the clipping after the loop that divides the gradients by the scale"),
+        recognised(_same_run(partial(_scaled, clip_first="scaled")),
+                   "you clipped the SCALED gradients to max_norm * S and unscaled them afterwards: the same "
+                   "clipping only in exact arithmetic. clip_grad_norm_ divides max_norm by the norm plus a small "
+                   "eps (1e-6), and on the scaled norm, S times larger, that eps counts S times less, so the "
+                   "clipping factor is off by about 1e-6 / norm, relative (float64 shows it, float32 on some "
+                   "machines). "
+                   "Unscale first, then clip the true gradients to max_norm (PyTorch: scaler.unscale_(optimizer) "
+                   "before clip_grad_norm_)",
+                   "divide every gradient by the scale first, then clip the unscaled gradients to max_norm "
+                   "itself, not to a multiple of it"),
+        recognised(_same_run(partial(_scaled, clip_eps=False)),
+                   "your clipping divides max_norm by the norm itself; clip_grad_norm_, whose clipping the "
+                   "check compares with, divides it by the norm plus 1e-6 (so that a zero norm divides nothing "
+                   "by zero). The two factors differ by about 1e-6 / norm, relative, which float64 shows",
+                   "scale by max_norm / (norm + 1e-6) when that is below 1, or call nn.utils.clip_grad_norm_"),
         # (review of issue 46) the skip branch without its return: the given code after it steps with the inf/nan
         # gradients and counts a clean step
-        Mistake(match=_same_run(_scaling_switch(fall_through=True)),
-                hint="your skip branch backed off the scale and reset the count, but did not return: the given "
-                     "code after it still stepped with the inf or nan gradients (the weights are no longer finite) and "
-                     "counted a clean step. A skipped step ends where it is found",
-                more="end the skip branch by returning False, before the clipping and the given optimizer.step()"),
-        *(Mistake(match=_same_run(_scaling_switch(clip_up=eps)),
-                  hint="your clipping multiplies the gradients by max_norm / norm even when their norm is below "
-                       "max_norm, so small gradients are scaled UP to the norm max_norm. Clipping only shrinks: "
-                       "clip_grad_norm_ multiplies by that factor only when it is below 1 (and leaves the gradients "
-                       "alone otherwise)",
-                  more="take the smaller of 1 and max_norm / (norm + 1e-6) as the factor, or call "
-                       "nn.utils.clip_grad_norm_")
+        recognised(_same_run(partial(_scaled, fall_through=True)),
+                   "your skip branch backed off the scale and reset the count, but did not return: the given "
+                   "code after it still stepped with the inf or nan gradients (the weights are no longer finite) and "
+                   "counted a clean step. A skipped step ends where it is found",
+                   "end the skip branch by returning False, before the clipping and the given optimizer.step()"),
+        *(recognised(_same_run(partial(_scaled, clip_up=eps)),
+                     "your clipping multiplies the gradients by max_norm / norm even when their norm is below "
+                     "max_norm, so small gradients are scaled UP to the norm max_norm. Clipping only shrinks: "
+                     "clip_grad_norm_ multiplies by that factor only when it is below 1 (and leaves the gradients "
+                     "alone otherwise)",
+                     "take the smaller of 1 and max_norm / (norm + 1e-6) as the factor, or call "
+                     "nn.utils.clip_grad_norm_")
           for eps in (1e-6, 0.0)),
-        Mistake(match=_same_run(_scaling_switch(clip_each=True)),
-                hint="you clipped each parameter's gradient on its own, to a norm of max_norm each: clipping by the "
-                     "global norm treats all the gradients as ONE vector, whose norm is taken over every parameter "
-                     "together, and scales them all by the same factor (so their directions relative to each other "
-                     "stay)",
-                more="call nn.utils.clip_grad_norm_ once, on the whole list of parameters"),
-        _mistake(_scaling_switch(backoff=False),
-                 "after an overflow the scale must come DOWN (times backoff_factor): otherwise the next steps "
-                 "overflow again and again",
-                 "the skip branch must change the scale too, by the factor the state names for it"),
-        Mistake(match=_bounded_scale("floor"),
-                hint="your scale stopped at a floor where backoff_factor takes it lower: GradScaler sets none. A "
-                     "scale below 1 is still a scale (it shrinks gradients that would overflow even unscaled), and "
-                     "dividing by it afterwards gives the true gradients back",
-                more="in the skip branch, multiply the scale by backoff_factor, with no max() or clamp around it"),
-        Mistake(match=_bounded_scale("cap"),
-                hint="your scale stopped at a ceiling where growth_factor takes it higher: GradScaler sets none. "
-                     "A scale that grows too far only costs an overflow, which the next skipped step corrects",
-                more="after growth_interval clean steps, multiply the scale by growth_factor, with no min() or "
-                     "clamp around it"),
-        _mistake(_scaling_switch(reset=False),
-                 "an overflow starts the count of clean steps again: the scale may grow only after "
-                 "growth_interval clean steps IN A ROW",
-                 "in the skip branch, set state['good_steps'] back to 0"),
-        _mistake(_scaling_switch(grow="every"),
-                 "the scale grows only after growth_interval clean steps in a row, not at every step: "
-                 "growing too often makes it overflow again soon",
-                 "count the clean steps; when the count reaches growth_interval, grow and start counting again"),
-        *(_mistake(_scaling_switch(factors=factors), *FACTORS) for factors in ("fixed", "fixed_up", "fixed_down")),
-        _mistake(_scaling_switch(clip=False),
-                 "this case gives a max_norm, and your steps are those without clipping: clip the global norm of "
-                 "the unscaled gradients to max_norm before the step (max_norm=None alone means: do not clip)",
-                 "after the finite test, clip the parameters' gradients to max_norm when it is not None"),
-        _mistake(_scaling_switch(first_only=True), *UNTESTED),
-        _mistake(_scaling_switch(last_only=True), *UNTESTED),
-        _mistake(_scaling_switch(grow="never"),
-                 "the scale never grew: after growth_interval clean steps in a row it must grow (times "
-                 "growth_factor), so that it climbs back after a back-off and stays as large as the float16 "
-                 "range allows",
-                 "when the count of clean steps reaches growth_interval, multiply the scale by growth_factor"),
-        _mistake(_scaling_switch(clip_always=True),
-                 "max_norm=None means: do not clip. Clipping to some norm anyway changes every step whose "
-                 "gradient norm is above it",
-                 "clip only when max_norm is not None"),
-        _mistake(_scaling_switch(unscale_late=True),
-                 "the gradients hold S times the true ones for the S the loss was multiplied by: divide by that "
-                 "scale, before the state changes it (after a growth, the new scale is growth_factor times "
-                 "larger, and the step that uses it is too small)",
-                 "keep the scale of this step in a variable before anything changes state['scale'], and unscale "
-                 "with it first"),
-        Mistake(match=_the_count_goes_wrong,
-                hint="the steps taken and skipped are right so far, but not the count of clean steps, and with it "
-                     "the moment the scale grows: state['good_steps'] counts the steps taken IN A ROW since the "
-                     "scale last changed. It goes up by one with each step taken, back to 0 when a step is skipped "
-                     "and when the scale grows, and the scale grows when the count REACHES growth_interval. It is "
-                     "the scaler's memory between two calls, so it lives in the dict you are given, not in a "
-                     "variable of your function",
-                more="follow the count by hand on the example, step by step: after which steps must it be 0, and "
-                     "at which value must the scale grow?"),
+        recognised(_same_run(partial(_scaled, clip_each=True)),
+                   "you clipped each parameter's gradient on its own, to a norm of max_norm each: clipping by the "
+                   "global norm treats all the gradients as ONE vector, whose norm is taken over every parameter "
+                   "together, and scales them all by the same factor (so their directions relative to each other "
+                   "stay)",
+                   "call nn.utils.clip_grad_norm_ once, on the whole list of parameters"),
+        mistake(partial(_scaled, backoff=False),
+                "after an overflow the scale must come DOWN (times backoff_factor): otherwise the next steps "
+                "overflow again and again",
+                "the skip branch must change the scale too, by the factor the state names for it"),
+        recognised(_bounded_scale("floor"),
+                   "your scale stopped at a floor where backoff_factor takes it lower: GradScaler sets none. A "
+                   "scale below 1 is still a scale (it shrinks gradients that would overflow even unscaled), and "
+                   "dividing by it afterwards gives the true gradients back",
+                   "in the skip branch, multiply the scale by backoff_factor, with no max() or clamp around it"),
+        recognised(_bounded_scale("cap"),
+                   "your scale stopped at a ceiling where growth_factor takes it higher: GradScaler sets none. "
+                   "A scale that grows too far only costs an overflow, which the next skipped step corrects",
+                   "after growth_interval clean steps, multiply the scale by growth_factor, with no min() or "
+                   "clamp around it"),
+        mistake(partial(_scaled, reset=False),
+                "an overflow starts the count of clean steps again: the scale may grow only after "
+                "growth_interval clean steps IN A ROW",
+                "in the skip branch, set state['good_steps'] back to 0"),
+        mistake(partial(_scaled, grow="every"),
+                "the scale grows only after growth_interval clean steps in a row, not at every step: "
+                "growing too often makes it overflow again soon",
+                "count the clean steps; when the count reaches growth_interval, grow and start counting again"),
+        *(mistake(partial(_scaled, factors=factors), *FACTORS) for factors in ("fixed", "fixed_up", "fixed_down")),
+        mistake(partial(_scaled, clip=False),
+                "this case gives a max_norm, and your steps are those without clipping: clip the global norm of "
+                "the unscaled gradients to max_norm before the step (max_norm=None alone means: do not clip)",
+                "after the finite test, clip the parameters' gradients to max_norm when it is not None"),
+        mistake(partial(_scaled, first_only=True), *UNTESTED),
+        mistake(partial(_scaled, last_only=True), *UNTESTED),
+        mistake(partial(_scaled, grow="never"),
+                "the scale never grew: after growth_interval clean steps in a row it must grow (times "
+                "growth_factor), so that it climbs back after a back-off and stays as large as the float16 "
+                "range allows",
+                "when the count of clean steps reaches growth_interval, multiply the scale by growth_factor"),
+        mistake(partial(_scaled, clip_always=True),
+                "max_norm=None means: do not clip. Clipping to some norm anyway changes every step whose "
+                "gradient norm is above it",
+                "clip only when max_norm is not None"),
+        mistake(partial(_scaled, unscale_late=True),
+                "the gradients hold S times the true ones for the S the loss was multiplied by: divide by that "
+                "scale, before the state changes it (after a growth, the new scale is growth_factor times "
+                "larger, and the step that uses it is too small)",
+                "keep the scale of this step in a variable before anything changes state['scale'], and unscale "
+                "with it first"),
+        recognised(_the_count_goes_wrong,
+                   "the steps taken and skipped are right so far, but not the count of clean steps, and with it "
+                   "the moment the scale grows: state['good_steps'] counts the steps taken IN A ROW since the "
+                   "scale last changed. It goes up by one with each step taken, back to 0 when a step is skipped "
+                   "and when the scale grows, and the scale grows when the count REACHES growth_interval. It is "
+                   "the scaler's memory between two calls, so it lives in the dict you are given, not in a "
+                   "variable of your function",
+                   "follow the count by hand on the example, step by step: after which steps must it be 0, and "
+                   "at which value must the scale grow?"),
     ],
-))
+)
 
 
 __all__ = ["CaseModel", "LoaderBatch", "SimulatedGPU", "device_context", "drive_scaled_steps", "drive_time_op",

@@ -1,34 +1,26 @@
-"""Lesson 09, the capstone: the checks of its two exercises.
+"""Lesson 09, the capstone: two driven exercises (``kinds.driven``, the pattern of lesson 04): the driver builds a
+small run on a slice of the digits, calls the learner's function and returns a ``Run`` of what it observed.
 
-Both are judged by what happens when the learner's code is driven (``RunAnswer``, the pattern of lesson 04): the
-exercise's ``call`` builds a small run on a slice of the digits, calls the learner's function and returns a
-``Run``, the numbers to judge.
+- ``09.train_one_epoch``: one epoch of the pipeline's loop, written once for both libraries (``lib``): train mode,
+  each batch moved to ``device``, zero_grad, forward, cross-entropy, backward, clipping by the global norm
+  (lesson 06) between backward and step, step; it returns the epoch's mean loss and accuracy, each batch weighted
+  by its size (lesson 04). The model arrives in eval mode (as validation leaves it) with batch norm; the last
+  batch is smaller; ``max_norm`` is small enough that clipping acts. Hidden cases run on lesson 08's GPU played on
+  the CPU (a batch not moved fails as on a GPU), on a "cpu" machine that has a GPU (a function that picks the
+  device itself fails), with the gradients of an earlier backward in p.grad, in float64, and on PyTorch (a
+  function that hard-codes tinygrad_lite fails). Run: [loss, accuracy] of each of two epochs, then the state.
+- ``09.fit``: the debugging exercise. A colleague's epoch loop has three planted bugs: train() called once, before
+  the first epoch (validation leaves the model in eval mode); the per-epoch warmup + cosine scheduler stepped
+  after every batch; early stopping watching the test set. The driver detects each bug by its effect, not by
+  reading the code: the model logs the mode of every training forward pass, the optimizer the lr of every step,
+  the test loader when it is read. The comparison shows the symptoms of every bug still present and names none:
+  a bug's Mistake names it only when the same failure comes back (tiers: a question about the symptom, the bug,
+  the fix), so a check of the unchanged loop does not hand out the answers.
 
-- ``09.train_one_epoch``: one epoch of the pipeline's training loop, written once for both libraries:
-  ``model.train()``, each batch moved to ``device``, zero_grad, forward, cross-entropy, backward, gradient
-  clipping by the global norm (lesson 06) between backward and step, step; it returns the epoch's mean loss and
-  accuracy, each batch weighted by its size (lesson 04). The driver hands over a model in ``eval()`` mode (as a
-  validation pass leaves it) with batch norm, batches whose last one is smaller, and a ``max_norm`` small enough
-  that clipping acts; hidden cases run on lesson 08's GPU played on the CPU (``device="cuda"``: a batch that is
-  not moved fails as on a GPU; the CPU cases play a machine without a GPU, but one plays a machine that has a GPU
-  while the caller chose the CPU, so a function that picks the device itself fails), one hands over a model with the
-  gradients of an earlier backward in p.grad, and one runs on PyTorch, so a function that hard-codes
-  ``tinygrad_lite`` fails. Run: [loss, accuracy] of each of two epochs, then every parameter and buffer.
-- ``09.fit``: the debugging exercise. The notebook gives a colleague's epoch loop with three planted bugs: the
-  model is put back into ``train()`` mode only once, before the first epoch (validation leaves it in ``eval()``
-  mode); the warmup + cosine scheduler, whose lengths count epochs, is stepped after every batch; and early
-  stopping watches the test set. The driver instruments the run and detects each bug by its effect, not by
-  reading the code: the model records the mode of every training forward pass, the optimizer the learning rate of
-  every step, and the test loader how often and when it is read. Run: [one 0/1 flag per bug, the symptoms the
-  run saw, the stop epoch, the history, the final test loss and accuracy, the final weights]. The comparison shows
-  the symptoms of every bug still present and names none: each bug's Mistake names it only when the same failure
-  comes back (hint tiers: a question about the symptom, the bug, the fix), so a check of the unchanged loop does
-  not hand out the exercise's answers. Some cases hand the model over in eval mode, and one gives the second
-  parameter group its own learning rate.
-
-The references are written with the library's own parts (``nn.utils.clip_grad_norm_``, ``train.EarlyStopping``)
-and take the library module ``lib`` as their first argument; tests/test_lesson09.py runs them on PyTorch too.
+The references use the library's own parts (``nn.utils.clip_grad_norm_``, ``train.EarlyStopping``) and take the
+library module ``lib`` first; tests/test_lesson09.py runs them on PyTorch too.
 """
+import functools
 import math
 import weakref
 from dataclasses import dataclass, replace
@@ -40,13 +32,12 @@ from ...autograd.grad_mode import is_grad_enabled
 from ...datasets import digits
 from ...device import device as Device
 from ...optim import lr_scheduler
-from ...random import get_rng_state, set_rng_state
 from ...train import EarlyStopping, Trainer
 from ...train import fit as train_fit
-from ..checks import Case, ErrorHint, Exercise, Mistake, register
+from ..checks import Case, ErrorHint
 from ..pytorch import torch_installed
-from ._common import Run, RunAnswer, _mistake
-from .lesson08 import _device_text, device_context
+from .kinds import Run, Within, driven, global_rng_kept, is_python_number, mistake, recognised
+from .lesson08 import _device_text, device_context, state_vector, steps_within
 
 
 # -------------------------------------------------------------------- what both exercises share
@@ -70,15 +61,11 @@ class EpochBatches:
         return -(-self.n // self.batch_size)
 
 
-_DIGITS = {}
-
-
+@functools.cache
 def digits_arrays():
     """The digits as numpy arrays: images (1797, 64) float32 in [0, 1] and labels (1797,) int64 (cached)."""
-    if not _DIGITS:
-        x, y = digits(flatten=True)
-        _DIGITS["x"], _DIGITS["y"] = x.numpy(), y.numpy()
-    return _DIGITS["x"], _DIGITS["y"]
+    x, y = digits(flatten=True)
+    return x.numpy(), y.numpy()
 
 
 def _library(name):
@@ -101,18 +88,17 @@ def make_model(lib, hidden, init=None):
 def initial_weights(hidden, seed):
     """One set of starting weights (numpy arrays), drawn by tinygrad_lite from ``seed`` and loaded into the model
     of either library, without touching the global random generator."""
-    state = get_rng_state()
-    try:
-        from ... import manual_seed
+    from ... import manual_seed
+    with global_rng_kept():
         manual_seed(seed)
         return {k: v.numpy().copy() for k, v in make_model(_library("tinygrad_lite"), hidden).state_dict().items()}
-    finally:
-        set_rng_state(state)
 
 
-def _state(model):
-    return np.concatenate([v.detach().cpu().numpy().astype(np.float64).ravel()
-                           for v in model.state_dict().values()])
+def parameter_groups(model, rest=None):
+    """The optimizer's two groups: the weight matrices with weight decay 0.01, the rest (biases, batch norm)
+    without, and with the settings ``rest`` (a dict) if given."""
+    return [{"params": [p for p in model.parameters() if p.dim() == 2], "weight_decay": 0.01},
+            {"params": [p for p in model.parameters() if p.dim() != 2], "weight_decay": 0.0, **(rest or {})}]
 
 
 def evaluate(lib, model, loader, device="cpu"):
@@ -188,10 +174,6 @@ def _loader(lib, x, y, batch_sampler):
                                      batch_sampler=batch_sampler)
 
 
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def drive_epoch(fn, args, kwargs):
     """Two epochs of ``fn(lib, model, loader, optimizer, max_norm=..., device=...)``, the model on ``device`` (the
     batches come from the loader on the CPU), put in eval mode before each epoch (as validation leaves it). Run:
@@ -202,12 +184,9 @@ def drive_epoch(fn, args, kwargs):
             return _epochs(fn, spec, kwargs)
         except RuntimeError as exc:
             if "same device" in str(exc) and spec.gpu and Device(spec.device).type == "cpu":
-                exc.args = (f"{exc.args[0]}; {CHOSE_CPU}",)
+                exc.args = (f"{exc.args[0]}; the model is on cpu, the device you were given, and this machine has "
+                            "a GPU too: a batch was moved to the GPU",)
             raise
-
-
-CHOSE_CPU = ("the model is on cpu, the device you were given, and this machine has a GPU too: a batch was moved to "
-             "the GPU")
 
 
 def _epochs(fn, spec, kwargs):
@@ -226,10 +205,7 @@ def _epochs(fn, spec, kwargs):
     if spec.stale:  # an earlier backward (no step): its gradients stay in p.grad
         stale_x, stale_y = lib.tensor(x[-32:]), lib.tensor(y[-32:])
         lib.nn.functional.cross_entropy(model(stale_x.to(spec.device)), stale_y.to(spec.device)).backward()
-    decay = [p for p in model.parameters() if p.dim() == 2]
-    rest = [p for p in model.parameters() if p.dim() != 2]
-    optimizer = lib.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}],
-                                lr=spec.lr)
+    optimizer = lib.optim.AdamW(parameter_groups(model), lr=spec.lr)
     sampler = EpochBatches(spec.n, spec.batch_size, spec.seed)
     loader = watch = _OutputWatch(model, _loader(lib, x[rows], y[rows], sampler))
     numbers = []
@@ -250,7 +226,7 @@ def _epochs(fn, spec, kwargs):
                        "tensor too, and so is a total of such counts")
                 return Run.failed(f"the {what} you returned is a {type(value).__name__}: return a plain Python "
                                   f"float. {why}: take each batch's number out with .item() before adding it up")
-            if not _is_number(value):
+            if not is_python_number(value):
                 return Run.failed(f"the {what} you returned is a {type(value).__name__}; a Python float was "
                                   "expected")
         if watch.kept is not None:
@@ -261,7 +237,7 @@ def _epochs(fn, spec, kwargs):
                               f"{str(spec.device)!r}, the device the caller chose: move each batch to `device`, and "
                               "leave the model where it is")
         numbers += [float(returned[0]), float(returned[1])]
-    return Run.of(numbers + list(_state(model)))
+    return Run.of(numbers + list(state_vector(model)))
 
 
 def _named_library(fn):
@@ -370,7 +346,7 @@ def epoch_cases(rng):
         return cases
     # no PyTorch here: the case on PyTorch becomes one that reads the code for tinygrad_lite named directly
     return [Case((replace(c.args[0], lib="tinygrad_lite", by_name=True),),
-                 "the same loop with lib = torch, which is not installed here: the check reads your code instead")
+                "the same loop with lib = torch, which is not installed here: the check reads your code instead")
             if c.args[0].lib == "torch" else c for c in cases]
 
 
@@ -382,15 +358,14 @@ def _epoch_compare(got, expected, case):
     names = ("mean loss of epoch 1", "accuracy of epoch 1", "mean loss of epoch 2", "accuracy of epoch 2")
     # a float64 case: the losses and the weights at float64's precision (issue 32); an accuracy is a count, and a
     # mean of a float32 mask ((pred == y).float().mean(), PyTorch's style too) is as right there as anywhere
-    f64 = spec.dtype == "float64"
     for i, name in enumerate(names):
-        rtol, atol, digits = (1e-10, 1e-12, 13) if f64 and i % 2 == 0 else (1e-5, 1e-7, 6)
-        if not np.isclose(g[i], e[i], rtol=rtol, atol=atol):
+        within, digits = steps_within(spec.dtype if i % 2 == 0 else "float32")
+        if not np.isclose(g[i], e[i], rtol=within.rtol, atol=within.atol):
             return f"{spec!r}: the {name} should be {e[i]:.{digits}g}, yours is {g[i]:.{digits}g}"
-    diff = np.abs(g[4:] - e[4:])
+    f64 = spec.dtype == "float64"
     if not np.allclose(g[4:], e[4:], rtol=1e-9 if f64 else 1e-4, atol=1e-12 if f64 else 1e-6):
         return (f"{spec!r}: the returned numbers are right but the weights after two epochs differ from the "
-                f"reference's (largest difference {np.nanmax(diff):.3g})")
+                f"reference's (largest difference {np.nanmax(np.abs(g[4:] - e[4:])):.3g})")
     return None
 
 
@@ -443,16 +418,17 @@ def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixe
     return train_one_epoch
 
 
-def _only_the_accuracy_differs(got, expected):
-    """The right losses (so the right training: the second epoch's loss depends on the first's steps), but other
-    accuracies: (got, expected) accuracies, or None. The buffers may differ (a second forward pass in train mode
-    updates batch norm's running statistics once more)."""
-    g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    if g.shape != e.shape or not np.allclose(g[[0, 2]], e[[0, 2]], rtol=1e-5, atol=1e-7):
-        return None
-    if np.allclose(g[[1, 3]], e[[1, 3]], rtol=1e-5, atol=1e-7):
-        return None
-    return g[[1, 3]], e[[1, 3]]
+def _accuracy_differs(times=None):
+    """A match: the right losses (so the right training: the second epoch's loss depends on the first's steps), but
+    other accuracies (with ``times``: the right ones times that, e.g. 100 for a percentage). The buffers may differ
+    (a second forward pass in train mode updates batch norm's running statistics once more)."""
+    def match(got, expected, case):
+        g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+        if (g.shape != e.shape or not np.allclose(g[[0, 2]], e[[0, 2]], rtol=1e-5, atol=1e-7)
+                or np.allclose(g[[1, 3]], e[[1, 3]], rtol=1e-5, atol=1e-7)):
+            return False
+        return times is None or np.allclose(g[[1, 3]], times * e[[1, 3]], rtol=1e-5, atol=1e-5)
+    return match
 
 
 def _wrong_count(got, expected, case):
@@ -466,97 +442,82 @@ def _wrong_count(got, expected, case):
                 and not np.allclose(ratios, 1.0, rtol=1e-5))
 
 
-def _accuracy_as_percentage(got, expected, case):
-    accuracies = _only_the_accuracy_differs(got, expected)
-    return accuracies is not None and np.allclose(accuracies[0], 100 * accuracies[1], rtol=1e-5, atol=1e-5)
-
-
-def _accuracy_differs(got, expected, case):
-    return _only_the_accuracy_differs(got, expected) is not None
-
-
-MODE = ("the model never went back to training mode: the loop received it in eval() mode, as validation leaves "
-        "it, so batch norm normalised each batch with its running statistics (and dropout would have been off) "
-        "while the weights were trained",
-        "every training epoch must begin by switching the model's mode back: validation left it in eval "
-        "mode")
 CLIPPING = ("the gradients were not clipped where the step uses them (lesson 06): clipping changes p.grad, so it "
             "must come after backward() has filled the gradients and before step() reads them",
             "clipping works on the gradients backward has just filled, with the max_norm you are given, and "
             "must be done before the step reads them")
 
-register(Exercise(
-    "09.train_one_epoch",
-    reference=train_one_epoch_reference,
-    cases=epoch_cases,
-    call=drive_epoch,
-    answer=RunAnswer(),
-    compare=_epoch_compare,
+driven(
+    "09.train_one_epoch", train_one_epoch_reference, epoch_cases, drive_epoch,
+    compare=_epoch_compare, match=Within(1e-5, 1e-7),
     vary=("max_norm", "device"),
     points=2,
     forbid=(Trainer, train_fit),
-    rtol=1e-5,
-    atol=1e-7,
     mistakes=[
-        _mistake(_epoch(train=False), *MODE),
-        _mistake(_epoch(clip=None), *CLIPPING),
-        _mistake(_epoch(where="after"), *CLIPPING),
-        _mistake(_epoch(where="before"), *CLIPPING),
-        _mistake(_epoch(clip="value"),
-                 "clipping by value caps each gradient element at ±max_norm, which turns the gradient's direction; "
-                 "clipping by the global norm scales all of them by one factor, keeping the direction (lesson 06)",
-                 "use clip_grad_norm_, not clip_grad_value_"),
-        _mistake(_epoch(clip="generator"),
-                 "only the first batch was clipped: model.parameters() returns a generator, which the first "
-                 "clip_grad_norm_ used up, so every later clip got no parameters and clipped nothing",
-                 "ask the model for its parameters at each clip (or keep them in a list)"),
-        _mistake(_epoch(zero=False),
-                 "the gradients were never reset: backward() adds to p.grad, so each step used the sum of all the "
-                 "gradients so far (lesson 03)",
-                 "call optimizer.zero_grad() before each backward()"),
-        _mistake(_epoch(fixed_norm=1.0),
-                 "the gradients were clipped to a norm of 1.0, not to the max_norm this call was given (whether "
-                 "the 1.0 came from the parameter's default, a global setting such as CONFIG, or a number "
-                 "written in): the function must use its argument",
-                 "clip to the argument max_norm"),
-        _mistake(_epoch(zero="between"),
-                 "the weights did not learn: the gradients were cleared after backward() and before step(), so "
-                 "the step found none to apply. Clear them before backward, at the start of each batch"),
-        _mistake(_epoch(softmax=True),
-                 "cross_entropy takes the raw scores (logits) and applies log_softmax itself: a softmax before "
-                 "it squashes the scores into [0, 1], and the loss and its gradients are those of another model"),
-        _mistake(_epoch(zero="end"),
-                 "the model may arrive with gradients already in p.grad (here, from an earlier backward): "
-                 "clearing them only after each step lets the first batch add its gradients to the old ones. "
-                 "Clear them before each backward, so that every step starts clean whatever came before",
-                 "move optimizer.zero_grad() before loss.backward()"),
-        _mistake(_epoch(weigh=False),
-                 "the epoch's numbers must be means over its examples: the last batch is smaller here, so a plain "
-                 "mean of the batch means weighs its few examples too much (lesson 04)",
-                 "weigh each batch's mean loss by the number of examples in it: add up the weighted losses and the "
-                 "right predictions, and divide each total by the number of examples seen, once, at the end"),
-        _mistake(_epoch(weigh="sum"),
-                 "the mean loss came out about batch-size times too small: each batch's loss is already a mean over "
-                 "its examples, so adding the batch losses up and dividing the total by the number of examples "
-                 "divides by the batch size twice (lesson 04)",
-                 "weigh each batch's mean loss by the number of examples in it before adding it to the total; the "
-                 "division by the number of examples seen then comes once, at the end"),
-        _mistake(_epoch(weigh="loss"),
-                 "the accuracy must be the fraction of the epoch's examples predicted right: a plain mean of the "
-                 "batch accuracies weighs the smaller last batch's few examples too much",
-                 "add up the NUMBER of right predictions of each batch and the batch sizes; divide the two "
-                 "totals once, at the end of the epoch"),
-        Mistake(match=_wrong_count,
-                hint="the weights are right, and the loss and the accuracy are both off by one factor: they were "
-                     "divided by a wrong number of examples. The last batch is smaller than the others here: count "
-                     "the examples each batch really holds"),
-        Mistake(match=_accuracy_as_percentage,
-                hint="the accuracy is a fraction between 0 and 1 (as evaluate returns it), not a percentage"),
-        Mistake(match=_accuracy_differs,
-                hint="the loss and the weights are right, the accuracy is not: count the right predictions of the "
-                     "training forward pass, the outputs the loss was computed on, and divide their total by the "
-                     "number of examples the epoch saw. A second forward pass sees the weights after the step (and "
-                     "in eval mode batch norm's running statistics; in train mode it updates them once more)"),
+        mistake(_epoch(train=False),
+                "the model never went back to training mode: the loop received it in eval() mode, as validation "
+                "leaves it, so batch norm normalised each batch with its running statistics (and dropout would have "
+                "been off) while the weights were trained",
+                "every training epoch must begin by switching the model's mode back: validation left it in eval "
+                "mode"),
+        mistake(_epoch(clip=None), *CLIPPING),
+        mistake(_epoch(where="after"), *CLIPPING),
+        mistake(_epoch(where="before"), *CLIPPING),
+        mistake(_epoch(clip="value"),
+                "clipping by value caps each gradient element at ±max_norm, which turns the gradient's direction; "
+                "clipping by the global norm scales all of them by one factor, keeping the direction (lesson 06)",
+                "use clip_grad_norm_, not clip_grad_value_"),
+        mistake(_epoch(clip="generator"),
+                "only the first batch was clipped: model.parameters() returns a generator, which the first "
+                "clip_grad_norm_ used up, so every later clip got no parameters and clipped nothing",
+                "ask the model for its parameters at each clip (or keep them in a list)"),
+        mistake(_epoch(zero=False),
+                "the gradients were never reset: backward() adds to p.grad, so each step used the sum of all the "
+                "gradients so far (lesson 03)",
+                "call optimizer.zero_grad() before each backward()"),
+        mistake(_epoch(fixed_norm=1.0),
+                "the gradients were clipped to a norm of 1.0, not to the max_norm this call was given (whether "
+                "the 1.0 came from the parameter's default, a global setting such as CONFIG, or a number "
+                "written in): the function must use its argument",
+                "clip to the argument max_norm"),
+        mistake(_epoch(zero="between"),
+                "the weights did not learn: the gradients were cleared after backward() and before step(), so "
+                "the step found none to apply. Clear them before backward, at the start of each batch"),
+        mistake(_epoch(softmax=True),
+                "cross_entropy takes the raw scores (logits) and applies log_softmax itself: a softmax before "
+                "it squashes the scores into [0, 1], and the loss and its gradients are those of another model"),
+        mistake(_epoch(zero="end"),
+                "the model may arrive with gradients already in p.grad (here, from an earlier backward): "
+                "clearing them only after each step lets the first batch add its gradients to the old ones. "
+                "Clear them before each backward, so that every step starts clean whatever came before",
+                "move optimizer.zero_grad() before loss.backward()"),
+        mistake(_epoch(weigh=False),
+                "the epoch's numbers must be means over its examples: the last batch is smaller here, so a plain "
+                "mean of the batch means weighs its few examples too much (lesson 04)",
+                "weigh each batch's mean loss by the number of examples in it: add up the weighted losses and the "
+                "right predictions, and divide each total by the number of examples seen, once, at the end"),
+        mistake(_epoch(weigh="sum"),
+                "the mean loss came out about batch-size times too small: each batch's loss is already a mean over "
+                "its examples, so adding the batch losses up and dividing the total by the number of examples "
+                "divides by the batch size twice (lesson 04)",
+                "weigh each batch's mean loss by the number of examples in it before adding it to the total; the "
+                "division by the number of examples seen then comes once, at the end"),
+        mistake(_epoch(weigh="loss"),
+                "the accuracy must be the fraction of the epoch's examples predicted right: a plain mean of the "
+                "batch accuracies weighs the smaller last batch's few examples too much",
+                "add up the NUMBER of right predictions of each batch and the batch sizes; divide the two "
+                "totals once, at the end of the epoch"),
+        recognised(_wrong_count,
+                   "the weights are right, and the loss and the accuracy are both off by one factor: they were "
+                   "divided by a wrong number of examples. The last batch is smaller than the others here: count "
+                   "the examples each batch really holds"),
+        recognised(_accuracy_differs(times=100),
+                   "the accuracy is a fraction between 0 and 1 (as evaluate returns it), not a percentage"),
+        recognised(_accuracy_differs(),
+                   "the loss and the weights are right, the accuracy is not: count the right predictions of the "
+                   "training forward pass, the outputs the loss was computed on, and divide their total by the "
+                   "number of examples the epoch saw. A second forward pass sees the weights after the step (and "
+                   "in eval mode batch norm's running statistics; in train mode it updates them once more)"),
     ],
     error_hints=[
         ErrorHint(r"the input is tinygrad_lite\.float(32|64) but the weight is tinygrad_lite\.float(64|32)",
@@ -598,7 +559,7 @@ register(Exercise(
                   "on the PyTorch case, lib is torch: build everything through lib (lib.nn, lib.no_grad, ...), "
                   "not through tl, so that one function serves both libraries"),
     ],
-))
+)
 
 
 # -------------------------------------------------------------------- 09.fit (the debugging exercise)
@@ -688,13 +649,18 @@ class _WatchedAdamW(optim.AdamW):
 
 
 class _WatchedLoader:
-    """A DataLoader that counts how often it is read, and logs (name, reads) into a shared list."""
+    """A DataLoader that logs its name into the run's log each time it is read. With ``sampler`` (the training
+    loader's), it sets the sampler's epoch to the count of earlier reads, so that the batches are a function of the
+    epoch whatever the learner's loop looks like."""
 
-    def __init__(self, loader, name, log):
-        self.loader, self.name, self.log = loader, name, log
+    def __init__(self, loader, name, log, sampler=None):
+        self.loader, self.name, self.log, self.sampler, self.reads = loader, name, log, sampler, 0
 
     def __iter__(self):
         self.log.append(self.name)
+        if self.sampler is not None:
+            self.sampler.set_epoch(self.reads)
+        self.reads += 1
         return iter(self.loader)
 
     def __len__(self):
@@ -718,33 +684,14 @@ def build_fit(spec):
     model.load_state_dict({k: lib.tensor(v) for k, v in initial_weights(spec.hidden, spec.seed).items()})
     if spec.eval_mode:
         model.eval()
-    decay = [p for p in model.parameters() if p.dim() == 2]
-    rest = [p for p in model.parameters() if p.dim() != 2]
-    optimizer = _WatchedAdamW([{"params": decay, "weight_decay": 0.01},
-                               {"params": rest, "weight_decay": 0.0, "lr": spec.lr * spec.rest_lr}], lr=spec.lr)
+    optimizer = _WatchedAdamW(parameter_groups(model, {"lr": spec.lr * spec.rest_lr}), lr=spec.lr)
     scheduler = _schedule(optimizer, spec)
     sampler = EpochBatches(spec.n_train, spec.batch_size, spec.seed)
-    loaders = {"train": _WatchedLoader(_loader(lib, x[parts[0]], y[parts[0]], sampler), "train", log)}
+    loaders = {"train": _WatchedLoader(_loader(lib, x[parts[0]], y[parts[0]], sampler), "train", log, sampler)}
     for name, idx in (("val", parts[1]), ("test", parts[2])):
         loaders[name] = _WatchedLoader(_loader(lib, x[idx], y[idx], EpochBatches(len(idx), 64, spec.seed)), name,
                                        log)
-    return model, optimizer, scheduler, loaders, log, sampler
-
-
-class _EpochCounter:
-    """Sets the sampler's epoch each time the training loader is read, so the batches are a function of the
-    epoch whatever the learner's loop looks like."""
-
-    def __init__(self, watched, sampler):
-        self.watched, self.sampler, self.epoch = watched, sampler, 0
-
-    def __iter__(self):
-        self.sampler.set_epoch(self.epoch)
-        self.epoch += 1
-        return iter(self.watched)
-
-    def __len__(self):
-        return len(self.watched)
+    return model, optimizer, scheduler, loaders, log
 
 
 BUGS = ("mode", "schedule", "test")
@@ -764,8 +711,7 @@ def drive_fit(fn, args, kwargs):
     the epoch used; the test loss and accuracy; the final state]."""
     import tinygrad_lite as lib
     spec = args[0]
-    model, optimizer, scheduler, loaders, log, sampler = build_fit(spec)
-    loaders["train"] = _EpochCounter(loaders["train"], sampler)
+    model, optimizer, scheduler, loaders, log = build_fit(spec)
     config = {"epochs": spec.epochs, "patience": spec.patience, "max_norm": spec.max_norm}
     history = fn(lib, model, optimizer, scheduler, loaders=loaders, config=config, **kwargs)
     if not isinstance(history, dict):
@@ -777,7 +723,7 @@ def drive_fit(fn, args, kwargs):
                           f"{', '.join(FIELDS)}")
     for name in FIELDS:
         values = history[name] if name in ("train_loss", "val_loss", "lr") else [history[name]]
-        kept = next((v for v in values if hasattr(v, "detach") or not _is_number(v)), None)
+        kept = next((v for v in values if not is_python_number(v)), None)
         if kept is not None:
             why = (" A tensor keeps its graph (every batch's, for a sum of losses) alive as long as the history "
                    "lives, and a history file cannot hold it: take the number out with .item()"
@@ -801,17 +747,12 @@ def drive_fit(fn, args, kwargs):
                 len(set(lrs[:per_epoch].tolist())), len(test_reads), epoch_of(test_reads[0]) if test_reads else 0,
                 float(bool(test_reads) and test_reads[0] < last_other)]
 
-    def padded(name):
-        values = [float(v) for v in history[name]][:spec.epochs]
-        return values + [math.nan] * (spec.epochs - len(values))
-
-    def number(name):
-        return float(history[name]) if _is_number(history[name]) else math.nan
-    used = [float(lrs[i * per_epoch]) if i * per_epoch < len(lrs) else math.nan for i in range(epochs)]
-    used = (used + [math.nan] * spec.epochs)[:spec.epochs]
+    def padded(values):  # nan after the last epoch, up to spec.epochs
+        return ([float(v) for v in values] + [math.nan] * spec.epochs)[:spec.epochs]
+    used = [lrs[i * per_epoch] if i * per_epoch < len(lrs) else math.nan for i in range(epochs)]
     numbers = ([float(bool(eval_steps)), schedule_bug, test_bug] + symptoms + [float(epochs)]
-               + padded("train_loss") + padded("val_loss") + padded("lr") + used
-               + [number("test_loss"), number("test_acc")] + list(_state(model)))
+               + padded(history["train_loss"]) + padded(history["val_loss"]) + padded(history["lr"]) + padded(used)
+               + [float(history["test_loss"]), float(history["test_acc"])] + list(state_vector(model)))
     return Run.of(numbers)
 
 
@@ -859,19 +800,14 @@ def _only_reads_test(during):
     return reads
 
 
-def _never_reads_test(got, expected, case):
-    """A match: the test set was never read (the final score taken on another loader)."""
-    g = np.asarray(got, dtype=np.float64)
-    return g.ndim == 1 and g.shape == np.shape(expected) and bool(g[2]) and g[3 + 4] == 0
-
-
-def _bug_remains(name):
-    """A match for the planted bug ``name`` (its flag is raised in the run), for its Mistake's hint tiers."""
+def _bug_remains(name, unread=False):
+    """A match for the planted bug ``name`` (its flag is raised in the run), for its Mistake's hint tiers; with
+    ``unread``, the test set was never read either (the final score taken on another loader)."""
     index = BUGS.index(name)
 
     def remains(got, expected, case):
         g = np.asarray(got, dtype=np.float64)
-        return g.ndim == 1 and g.shape == np.shape(expected) and bool(g[index])
+        return g.ndim == 1 and g.shape == np.shape(expected) and bool(g[index]) and (not unread or g[3 + 4] == 0)
     return remains
 
 
@@ -914,13 +850,13 @@ BUG_HINTS = {  # per planted bug: a question about its symptom, then (when it co
              "training batches with its running statistics (and dropout would be off) (lesson 07)",
              "switch to train mode at the start of every epoch, inside the epoch loop"),
     "schedule": ("when, and how many times per epoch, is the scheduler stepped, and in which unit were its "
-                 "lengths (the warmup, T_max) given?",
-                 "the learning rate does not follow the schedule it was built for: the warmup and the cosine count "
-                 "EPOCHS (T_max = epochs - warmup), so the scheduler must be stepped once per epoch, after the "
-                 "epoch's batches; stepped once per batch, the warmup ends within the first epoch and the cosine "
-                 "reaches its minimum, then climbs back up, long before training ends, and stepped before an "
-                 "epoch's batches, every epoch trains with the next epoch's rate (lesson 05)",
-                 "the scheduler counts epochs: step it once per epoch, when the epoch's training is done"),
+                "lengths (the warmup, T_max) given?",
+                "the learning rate does not follow the schedule it was built for: the warmup and the cosine count "
+                "EPOCHS (T_max = epochs - warmup), so the scheduler must be stepped once per epoch, after the "
+                "epoch's batches; stepped once per batch, the warmup ends within the first epoch and the cosine "
+                "reaches its minimum, then climbs back up, long before training ends, and stepped before an "
+                "epoch's batches, every epoch trains with the next epoch's rate (lesson 05)",
+                "the scheduler counts epochs: step it once per epoch, when the epoch's training is done"),
     "test": ("which data does each decision during training (stop now? is this the best epoch so far?) look at?",
              "the test set takes part in the training decisions: early stopping (and the choice of the best epoch) "
              "watches the test loss, so the final test score is no longer an unbiased estimate; decisions watch "
@@ -971,33 +907,6 @@ def _fit_compare(got, expected, case):
     return None
 
 
-def fit_buggy(lib, model, optimizer, scheduler, loaders, config):
-    """The colleague's loop, with its three bugs (what the notebook shows)."""
-    stopper = EarlyStopping(patience=config["patience"])
-    history = {"train_loss": [], "val_loss": [], "lr": []}
-    model.train()
-    for _ in range(config["epochs"]):
-        history["lr"].append(optimizer.param_groups[0]["lr"])
-        total, count = 0.0, 0
-        for x, y in loaders["train"]:
-            loss = lib.nn.functional.cross_entropy(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
-            optimizer.step()
-            scheduler.step()
-            total, count = total + loss.item() * len(y), count + len(y)
-        history["train_loss"].append(total / count)
-        val_loss, _ = evaluate(lib, model, loaders["val"])
-        history["val_loss"].append(val_loss)
-        test_loss, _ = evaluate(lib, model, loaders["test"])
-        if stopper.step(test_loss, model):
-            break
-    stopper.restore(model)
-    history["test_loss"], history["test_acc"] = evaluate(lib, model, loaders["test"])
-    return history
-
-
 def _fit(mode=True, per_batch=False, select_on="val", restore=True, log_test=False, val_from="val"):
     """The loop with some of the planted bugs (or another mistake) in it, for the mistakes (``val_from``: the
     loader the "validation" loss is computed on)."""
@@ -1039,55 +948,53 @@ def _fit(mode=True, per_batch=False, select_on="val", restore=True, log_test=Fal
     return fit
 
 
-register(Exercise(
-    "09.fit",
-    reference=fit_reference,
-    cases=fit_cases,
-    call=drive_fit,
-    answer=RunAnswer(),
-    compare=_fit_compare,
+# the colleague's loop, with its three planted bugs (the notebook shows it written out)
+fit_buggy = _fit(mode=False, per_batch=True, select_on="test")
+
+
+driven(
+    "09.fit", fit_reference, fit_cases, drive_fit,
+    compare=_fit_compare, match=Within(1e-5, 1e-7),
     vary=(),
     points=3,
     forbid=(Trainer, train_fit),
-    rtol=1e-5,
-    atol=1e-7,
     mistakes=[  # the planted bugs: the check shows symptoms; a bug is named when its failure comes back
-        Mistake(match=_bug_remains("mode"), hint=BUG_HINTS["mode"][0], more=BUG_HINTS["mode"][1:]),
-        Mistake(match=_bug_remains("schedule"), hint=BUG_HINTS["schedule"][0], more=BUG_HINTS["schedule"][1:]),
-        Mistake(match=_only_reads_test(during=False),
-                hint="the test set is read once, after the loop, on the restored model: one evaluation gives "
-                     "the final score, and a second one only costs time (or, placed elsewhere, measures another "
-                     "model)"),
-        Mistake(match=_only_reads_test(during=True),
-                hint="your loop reads the test set during training: even if early stopping watches the validation "
-                     "loss, a test score seen during training invites decisions (one more epoch, another lr); the "
-                     "test set is read once, after the loop, on the restored model (lesson 07)",
-                more="compute the test loss and accuracy once, after the loop, when the stopper has put the best "
-                     "weights back"),
-        Mistake(match=_never_reads_test,
-                hint="the final score is the test set's: evaluate the restored model on loaders['test'] once, after "
-                     "the loop (the validation set has been watched by early stopping, so its score is biased)"),
-        Mistake(match=_bug_remains("test"), hint=BUG_HINTS["test"][0], more=BUG_HINTS["test"][1:]),
-        _mistake(_fit(restore=False),
-                 "the last weights are not the best ones, whether early stopping fired (it stops AFTER `patience` "
-                 "epochs without improvement) or the run used all its epochs: put the best epoch's weights back "
-                 "before the final test, in both cases (lesson 07). Weights you keep yourself must be a copy: a "
-                 "state dict's tensors share their memory with the model's",
-                 "the EarlyStopping object kept a copy of the best weights: let it put them back after the loop (a "
-                 "copy of your own must clone every tensor of the state dict, since the later steps change the "
-                 "model's tensors in place)"),
-        _mistake(_fit(select_on="train"),
-                 "early stopping never fired and the model ends with the last epoch's weights, as if the watched "
-                 "number improved at every epoch. Either it watches a number the weights were fitted to (the "
-                 "training loss keeps falling while the model overfits: early stopping must watch the validation "
-                 "loss), or its memory (the best loss so far, the epochs without improvement) is lost between "
-                 "epochs: one EarlyStopping object serves the whole run",
-                 "make the EarlyStopping once, before the epoch loop, and give its step the validation loss"),
-        _mistake(_fit(val_from="train"),
-                 "the validation loss was computed on the training loader: the weights were fitted to those "
-                 "examples, so their loss keeps falling while the model overfits, and early stopping (which "
-                 "watches it) cannot see the overfitting. history['val_loss'] and early stopping need data the "
-                 "model never trained on",
-                 "evaluate on loaders['val'] for the validation loss"),
+        recognised(_bug_remains("mode"), BUG_HINTS["mode"][0], BUG_HINTS["mode"][1:]),
+        recognised(_bug_remains("schedule"), BUG_HINTS["schedule"][0], BUG_HINTS["schedule"][1:]),
+        recognised(_only_reads_test(during=False),
+                   "the test set is read once, after the loop, on the restored model: one evaluation gives "
+                   "the final score, and a second one only costs time (or, placed elsewhere, measures another "
+                   "model)"),
+        recognised(_only_reads_test(during=True),
+                   "your loop reads the test set during training: even if early stopping watches the validation "
+                   "loss, a test score seen during training invites decisions (one more epoch, another lr); the "
+                   "test set is read once, after the loop, on the restored model (lesson 07)",
+                   "compute the test loss and accuracy once, after the loop, when the stopper has put the best "
+                   "weights back"),
+        recognised(_bug_remains("test", unread=True),
+                   "the final score is the test set's: evaluate the restored model on loaders['test'] once, after "
+                   "the loop (the validation set has been watched by early stopping, so its score is biased)"),
+        recognised(_bug_remains("test"), BUG_HINTS["test"][0], BUG_HINTS["test"][1:]),
+        mistake(_fit(restore=False),
+                "the last weights are not the best ones, whether early stopping fired (it stops AFTER `patience` "
+                "epochs without improvement) or the run used all its epochs: put the best epoch's weights back "
+                "before the final test, in both cases (lesson 07). Weights you keep yourself must be a copy: a "
+                "state dict's tensors share their memory with the model's",
+                "the EarlyStopping object kept a copy of the best weights: let it put them back after the loop (a "
+                "copy of your own must clone every tensor of the state dict, since the later steps change the "
+                "model's tensors in place)"),
+        mistake(_fit(select_on="train"),
+                "early stopping never fired and the model ends with the last epoch's weights, as if the watched "
+                "number improved at every epoch. Either it watches a number the weights were fitted to (the "
+                "training loss keeps falling while the model overfits: early stopping must watch the validation "
+                "loss), or its memory (the best loss so far, the epochs without improvement) is lost between "
+                "epochs: one EarlyStopping object serves the whole run",
+                "make the EarlyStopping once, before the epoch loop, and give its step the validation loss"),
+        mistake(_fit(val_from="train"),
+                "the validation loss was computed on the training loader: the weights were fitted to those "
+                "examples, so their loss keeps falling while the model overfits, and early stopping (which "
+                "watches it) cannot see the overfitting. history['val_loss'] and early stopping need data the "
+                "model never trained on",
+                "evaluate on loaders['val'] for the validation loss"),
     ],
-))
+)
