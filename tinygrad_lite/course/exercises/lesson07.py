@@ -819,7 +819,9 @@ def drive_save(save_fn, args, kwargs):
         try:
             saved = load(path)
         except Exception as exc:  # noqa: BLE001  (torch.save, pickle, a text file ...)
-            return Run.failed(f"the file your save_run wrote cannot be read with tl.load: {exc}")
+            # (the check's temporary folder named by its file name alone: the message is the same on every run)
+            error = str(exc).replace(path, os.path.basename(path))
+            return Run.failed(f"the file your save_run wrote cannot be read with tl.load: {error}")
         if not isinstance(saved, dict):
             return Run.failed(f"your checkpoint file holds a {type(saved).__name__}; save one dict, with the "
                               "entries the exercise lists")
