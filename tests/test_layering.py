@@ -12,6 +12,8 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
+from test_imports import find_cycle
+
 COURSE = Path(__file__).resolve().parents[1] / "tinygrad_lite" / "course"
 PACKAGE = ("tinygrad_lite", "course")
 
@@ -75,32 +77,12 @@ def import_graph():
     return dict(edges)
 
 
-def find_cycle(edges):
-    """A cycle of the graph ``edges`` as [node, ..., node], or None."""
+def cycle_of(edges):
+    """A cycle of the graph of ``edges`` (pairs) as [node, ..., node], or None (test_imports.find_cycle's search)."""
     graph = defaultdict(set)
     for a, b in edges:
         graph[a].add(b)
-    state, path = {}, []
-
-    def visit(node):
-        state[node] = "open"
-        path.append(node)
-        for nxt in sorted(graph[node]):
-            if state.get(nxt) == "open":
-                return path[path.index(nxt):] + [nxt]
-            if nxt not in state:
-                found = visit(nxt)
-                if found:
-                    return found
-        state[node] = "done"
-        path.pop()
-        return None
-    for node in sorted(graph):
-        if node not in state:
-            found = visit(node)
-            if found:
-                return found
-    return None
+    return find_cycle(graph)
 
 
 def test_the_graph_sees_imports_at_the_top_and_inside_functions_relative_and_absolute():
@@ -127,7 +109,7 @@ def test_no_cycle_but_through_the_allowed_imports_and_at_most_three_of_them():
     assert allowed.keys() == ALLOWED.keys(), f"gone, so out of ALLOWED with them: {set(ALLOWED) - set(allowed)}"
     assert len(ALLOWED) <= MAX_ALLOWED and sum(map(len, allowed.values())) <= MAX_ALLOWED, allowed
     assert all(len(why) > 40 for why in ALLOWED.values())  # each says why it stays
-    cycle = find_cycle([edge for edge in edges if edge not in ALLOWED])
+    cycle = cycle_of([edge for edge in edges if edge not in ALLOWED])
     assert cycle is None, ("these course modules import each other in a circle (each folder one module, imports "
                            "inside functions counted): " + " -> ".join(cycle) + "; "
                            + "; ".join(f"{a} -> {b}: {', '.join(edges[a, b])}" for a, b in zip(cycle, cycle[1:])))
