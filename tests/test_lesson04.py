@@ -18,7 +18,7 @@ from lesson_helpers import ALLOWS, assert_fails_with, define, exercise_cells, no
 import tinygrad_lite as tl
 from tinygrad_lite import nn, optim
 from tinygrad_lite.course.checks import get_exercise
-from tinygrad_lite.course.exercises.lesson04 import drive_epoch, drive_optimizer
+from tinygrad_lite.course.exercises.lesson04 import drive_optimizer, drive_train_epoch
 from tinygrad_lite.course.notebooks import read_notebook
 from tinygrad_lite.metrics import RunningMean
 from tinygrad_lite.optim import Optimizer
@@ -1122,7 +1122,7 @@ def test_the_visible_examples_are_the_notebooks():
     """The example each check names is the one the notebook shows: the same numbers."""
     namespace = _notebook_namespace()
     case = get_exercise("04.train_epoch").all_cases()[0]
-    expected = np.asarray(drive_epoch(train_epoch, case.args, {}))
+    expected = np.asarray(drive_train_epoch(train_epoch, case.args, {}))
     model, loader, loss_fn, optimizer = namespace["epoch_example"]()
     loss = train_epoch(model, loader, loss_fn, optimizer)
     got = np.concatenate([[loss]] + [p.detach().numpy().ravel() for p in model.parameters()])

@@ -816,9 +816,9 @@ ALSO_RIGHT.append(("09.train_one_epoch", train_one_epoch_accuracy_of_a_float_mas
 def test_the_epoch_reference_gives_pytorchs_numbers():
     """The same run on tinygrad_lite and on PyTorch (same initial weights and batches): the same numbers."""
     spec = L.EpochSpec(seed=3, n=90, batch_size=32, max_norm=0.3)
-    ours = np.asarray(L.drive_epoch(L.train_one_epoch_reference, (spec,), {}))
+    ours = np.asarray(L.drive_train_one_epoch(L.train_one_epoch_reference, (spec,), {}))
     spec.lib = "torch"
-    theirs = np.asarray(L.drive_epoch(L.train_one_epoch_reference, (spec,), {}))
+    theirs = np.asarray(L.drive_train_one_epoch(L.train_one_epoch_reference, (spec,), {}))
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 
 

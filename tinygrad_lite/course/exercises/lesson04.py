@@ -2,7 +2,7 @@
 
 - ``04.train_epoch``: one epoch of the training loop (zero_grad, forward, loss, backward, step for every batch of
   a DataLoader), returning the epoch's mean loss weighted by batch size. What is judged is what the loop does: the
-  loss it returns and the weights and buffers it leaves (``drive_epoch``). The loader and the loss function are
+  loss it returns and the weights and buffers it leaves (``drive_train_epoch``). The loader and the loss function are
   watched: a loss tensor still alive two batches later (a sum of loss tensors, a list of them) keeps every batch's
   graph in memory all epoch, and fails even when the number returned is right. It is a training loop meant to use
   the library's model, loss and optimizer: no allowlist, only the Trainer is forbidden.
@@ -1045,7 +1045,7 @@ class _Watched:
         return repr(self._inner)
 
 
-def drive_epoch(fn, args, kwargs):
+def drive_train_epoch(fn, args, kwargs):
     """Run ``fn(model, loader, loss_fn, optimizer)`` on the case's EpochSetup: a Run of [the loss it returned,
     then every parameter and buffer after the epoch], or a Run with the problem found (a graph kept alive, a
     tensor returned ...)."""
@@ -1156,7 +1156,7 @@ def _epoch_cases(rng):
 
 
 driven(
-    "04.train_epoch", train_epoch_reference, _epoch_cases, drive_epoch, compare=compare_epoch, match=EPOCH,
+    "04.train_epoch", train_epoch_reference, _epoch_cases, drive_train_epoch, compare=compare_epoch, match=EPOCH,
     check_inputs=False, points=2, forbid=(Trainer, fit),
     mistakes=[
         recognised(

@@ -174,7 +174,7 @@ def _loader(lib, x, y, batch_sampler):
                                      batch_sampler=batch_sampler)
 
 
-def drive_epoch(fn, args, kwargs):
+def drive_train_one_epoch(fn, args, kwargs):
     """Two epochs of ``fn(lib, model, loader, optimizer, max_norm=..., device=...)``, the model on ``device`` (the
     batches come from the loader on the CPU), put in eval mode before each epoch (as validation leaves it). Run:
     [loss, accuracy] per epoch, then the model's whole state."""
@@ -448,7 +448,7 @@ CLIPPING = ("the gradients were not clipped where the step uses them (lesson 06)
             "must be done before the step reads them")
 
 driven(
-    "09.train_one_epoch", train_one_epoch_reference, epoch_cases, drive_epoch,
+    "09.train_one_epoch", train_one_epoch_reference, epoch_cases, drive_train_one_epoch,
     compare=_epoch_compare, match=Within(1e-5, 1e-7),
     vary=("max_norm", "device"),
     points=2,
