@@ -114,7 +114,7 @@ def test_a_killed_worker_changes_no_grade(dask_cluster, tmp_path, tmp_path_facto
 
     def kill_one_busy_worker(k, total, result, seconds):
         """After the first answer that came back from a worker: SIGKILL a worker process that has a submission."""
-        if killed or not result["exercises"] or seconds is None:
+        if killed or not result.exercises or seconds is None:
             return
         busy = [address for address, keys in client.processing().items() if keys]
         if busy:
@@ -131,14 +131,14 @@ def test_a_killed_worker_changes_no_grade(dask_cluster, tmp_path, tmp_path_facto
     local, remote = files(here), files(there)
     assert local.keys() == remote.keys() and len(local) > 4 * n
     assert [str(p) for p in local if local[p] != remote[p]] == []
-    by_learner = {r["learner"]: r for r in results}
-    assert by_learner["solved"]["total"] == 5 and by_learner["monkeypatch"]["status"] == "flagged"
-    assert by_learner["segfault"]["total"] == 3 and by_learner["corrupt"]["status"] == "unreadable"
+    by_learner = {r.learner: r for r in results}
+    assert by_learner["solved"].total == 5 and by_learner["monkeypatch"].status == "flagged"
+    assert by_learner["segfault"].total == 3 and by_learner["corrupt"].status == "unreadable"
     for path in (there / ".work" / "done").glob("*.json"):  # as if Ctrl-C had stopped the run before this grade
         if json.loads(path.read_text())["learner"] == "mistakes":
             path.unlink()
     graded = []
-    grade([folder], there, settings, progress=lambda k, total, result, seconds: graded.append((result["learner"],
+    grade([folder], there, settings, progress=lambda k, total, result, seconds: graded.append((result.learner,
                                                                                                 seconds)),
           cluster=cluster.scheduler_address)
     assert [learner for learner, seconds in graded if seconds is not None] == ["mistakes"]  # the rest: stored

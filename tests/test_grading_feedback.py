@@ -21,6 +21,7 @@ import pytest
 
 from tinygrad_lite.course import checks, exercises, pipeline  # noqa: F401  (exercises: registers every lesson)
 from tinygrad_lite.course.grading import grader, judge, report
+from tinygrad_lite.course.grading.graded import GradedExercise, GradedSubmission
 from tinygrad_lite.course.verdict import GradedCase
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,17 +137,17 @@ def case(where, status, detail, hints=(), visible=False):
 def entry(exercise_id, status, points, cases=(), reason="", maximum=2.0):
     cases = list(cases)
     hints = list(dict.fromkeys(h for c in cases for h in c.hints))
-    return {"id": exercise_id, "max": maximum, "points": points, "status": status, "reason": reason,
-            "passed_cases": sum(c.status == "passed" for c in cases), "total_cases": 6, "cases": cases,
-            "hints": hints, "flags": [], "notes": [], "left_out": [], "mistakes": []}
+    return GradedExercise(exercise_id, maximum, points=points, status=status, reason=reason,
+                          passed_cases=sum(c.status == "passed" for c in cases), total_cases=6, cases=cases,
+                          hints=hints, left_out=[], mistakes=[])
 
 
 def result(learner, exercises_, status="graded", **more):
     """A submission's result, masked as every result is before the reports (``judge.mask_hidden``)."""
-    total = round(sum(e["points"] for e in exercises_), 2)
-    made = {"learner": learner, "lesson": LESSON, "path": f"{learner}/{LESSON}.ipynb", "sha256": "0" * 64,
-            "status": status, "notes": [], "exercises": exercises_, "total": total, "max": 5.0,
-            "incidents": [f"{e['id']}: {e['reason']}" for e in exercises_ if e["status"] in ("timed out",)], **more}
+    total = round(sum(e.points for e in exercises_), 2)
+    made = GradedSubmission(learner, lesson=LESSON, path=f"{learner}/{LESSON}.ipynb", sha256="0" * 64,
+                            status=status, exercises=exercises_, total=total, max=5.0,
+                            incidents=[f"{e.id}: {e.reason}" for e in exercises_ if e.status in ("timed out",)], **more)
     return judge.mask_hidden([made])[0]
 
 
@@ -179,10 +180,12 @@ def fake_class(n, seed=0):
         share = rng.random()
         exercises_ = [entry(i, "passed" if share > 0.7 else "partial", round(2 * share, 2), maximum=2.0) for i in IDS]
         results.append(result(f"learner{k:03d}", exercises_))
-    results[1]["exercises"][0].update(status="timed out", points=0.0,
-                                      reason="timed out after 30 s, while running your function on case 2")
-    results[2]["exercises"][1].update(status="undefined", points=0.0, reason="name 'standardize' is not defined")
-    results[3].update(status="unreadable", exercises=[], total=0.0, reason="not valid notebook JSON")
+    timed_out, undefined, unreadable = results[1].exercises[0], results[2].exercises[1], results[3]
+    timed_out.status, timed_out.points = "timed out", 0.0
+    timed_out.reason = "timed out after 30 s, while running your function on case 2"
+    undefined.status, undefined.points, undefined.reason = "undefined", 0.0, "name 'standardize' is not defined"
+    unreadable.status, unreadable.exercises, unreadable.total = "unreadable", [], 0.0
+    unreadable.reason = "not valid notebook JSON"
     return results
 
 
@@ -218,10 +221,10 @@ def test_the_feedback_page_is_self_contained_escaped_and_says_what_the_markdown_
     assert "@import" not in page and "url(" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page and "eve&lt;b&gt;" in page
     # the table: each exercise, its points and status
-    for e in r["exercises"]:
-        row = re.search(rf'<tr><td><a href="#exercise-{re.escape(report.safe_name(e["id"]))}">{re.escape(e["id"])}'
+    for e in r.exercises:
+        row = re.search(rf'<tr><td><a href="#exercise-{re.escape(report.safe_name(e.id))}">{re.escape(e.id)}'
                         r"</a></td><td[^>]*>([^<]*)</td><td><span class=\"status [\w-]+\">([^<]*)</span>", page)
-        assert row and row.groups() == (f"{e['points']:g} of {e['max']:g}", e["status"]), e["id"]
+        assert row and row.groups() == (f"{e.points:g} of {e.max:g}", e.status), e.id
     # what the Markdown says of the cases and hints, the page says too (hidden values masked in both)
     assert "Worst" not in page and "0.371329" not in page and "0.5371" not in page
     assert "a factor (… times the right one)" in page and "a factor (… times the right one)" in markdown
@@ -247,7 +250,7 @@ def test_a_notebook_not_graded_tells_the_learner_what_to_do_next(status, step):
     """The reason alone ("the file is not valid notebook JSON") leaves a learner guessing: each reason not to grade
     comes with the next step, in the Markdown feedback and on the page."""
     r = result("bob", [], status=status, reason="why")
-    r["assignment"] = "07_x" if status == "wrong lesson" else None
+    r.assignment = "07_x" if status == "wrong lesson" else None
     text = "\n".join(report.feedback_header(r))
     assert step in text and step.replace("'", "&#x27;") in report.feedback_html(r)
     assert text.index("why") < text.index(step) < text.index("Points: 0 of")
@@ -273,8 +276,8 @@ def test_a_class_of_300_is_split_into_legible_heatmaps():
     sizes = [len(rows) for _, _, rows, _ in images]
     assert len(images) == 4 and sizes == [75] * 4 and len({file for _, file, _, _ in images}) == 4
     rows = [r for _, _, part, _ in images for r in part]
-    assert sorted(r["learner"] for r in rows) == sorted(r["learner"] for r in results)  # each learner once
-    assert [r["total"] for r in rows] == sorted((r["total"] for r in rows), reverse=True)  # by total
+    assert sorted(r.learner for r in rows) == sorted(r.learner for r in results)  # each learner once
+    assert [r.total for r in rows] == sorted((r.total for r in rows), reverse=True)  # by total
     assert images[1][3] == "learners 76-150 of 300 by total"
     assert [len(rows) for _, _, rows, _ in report.heatmaps(fake_class(80))] == [40, 40]  # no image of stragglers
 

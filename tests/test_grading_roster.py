@@ -24,6 +24,7 @@ import pytest
 
 from tinygrad_lite.course import checks, cli, exercises  # noqa: F401  (exercises: registers every lesson)
 from tinygrad_lite.course.grading import adjust, grader, layout, report, roster
+from tinygrad_lite.course.grading.graded import GradedExercise, GradedSubmission
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_grading import L00, L01, MODE, NO_KERNEL, notebook, save, submission
@@ -76,12 +77,11 @@ def judged(sub, points=None):
     for exercise_id in ids:
         top = float(checks.REGISTRY[exercise_id].points)
         got = top if points is None else points.get(exercise_id, top)
-        entries.append({"id": exercise_id, "max": top, "points": got, "status": "passed" if got == top else "failed",
-                        "reason": "", "passed_cases": 0, "total_cases": 6, "cases": [], "hints": [], "flags": [],
-                        "notes": [], "left_out": [], "mistakes": []})
-    return {"learner": sub.learner, "lesson": sub.lesson, "path": sub.shown, "sha256": sub.digest, "status": "graded",
-            "notes": list(sub.notes), "exercises": entries, "total": round(sum(e["points"] for e in entries), 2),
-            "max": round(sum(e["max"] for e in entries), 2), "incidents": []}
+        entries.append(GradedExercise(exercise_id, top, points=got, status="passed" if got == top else "failed",
+                                      total_cases=6, left_out=[], mistakes=[]))
+    return GradedSubmission(sub.learner, lesson=sub.lesson, path=sub.shown, sha256=sub.digest, notes=list(sub.notes),
+                            exercises=entries, total=round(sum(e.points for e in entries), 2),
+                            max=round(sum(e.max for e in entries), 2))
 
 
 def rows(text):
@@ -144,8 +144,8 @@ def test_learners_with_one_id_in_two_places_keep_a_row_each(tmp_path):
 
 
 def test_feedback_files_never_overwrite_one_another():
-    results = [{"learner": name, "lesson": L00, "path": f"{name}/{N00}"} for name in ("eve<b>", "eve_b", "Bob", "bob")]
-    results += [{"learner": "zoe", "lesson": "", "path": f"zoe/{stem}.ipynb"} for stem in ("notes", "draft")]
+    results = [GradedSubmission(name, lesson=L00, path=f"{name}/{N00}") for name in ("eve<b>", "eve_b", "Bob", "bob")]
+    results += [GradedSubmission("zoe", lesson="", path=f"zoe/{stem}.ipynb") for stem in ("notes", "draft")]
     paths = report.feedback_files(results)
     assert len({p.lower() for p in paths}) == len(paths)
     assert paths[1] == f"feedback/eve_b/{L00}" and paths[0].startswith("feedback/eve_b-")  # a safe id keeps it
@@ -226,12 +226,12 @@ def test_overrides_are_applied_after_judging_and_shown_as_such(tmp_path):
     policy = adjust.Policy.load(overrides=overrides)
     adjust.check_overrides(policy, {"alice", "bob"}, LESSONS)
     results, lines = adjust.finish(kept, [judged(s, {"00.standardize": 1.0}) for s in kept], LESSONS, policy)
-    bob = next(r for r in results if r["learner"] == "bob")
-    e = next(e for e in bob["exercises"] if e["id"] == "00.row_normalize")
-    assert (e["judged_points"], e["points"]) == (1.0, 0.5) and bob["judged_total"] == 4 and bob["total"] == 3.5
-    assert bob["overrides"] == [{"exercise": "00.row_normalize", "judged": 1.0, "points": 0.5,
+    bob = next(r for r in results if r.learner == "bob")
+    e = next(e for e in bob.exercises if e.id == "00.row_normalize")
+    assert (e.judged_points, e.points) == (1.0, 0.5) and bob.judged_total == 4 and bob.total == 3.5
+    assert bob.overrides == [{"exercise": "00.row_normalize", "judged": 1.0, "points": 0.5,
                                  "reason": "copied from a classmate"}]
-    assert "override 00.row_normalize: 1 -> 0.5 (copied from a classmate)" in bob["notes"] and not lines
+    assert "override 00.row_normalize: 1 -> 0.5 (copied from a classmate)" in bob.notes and not lines
     for text in (report.feedback(bob), report.feedback_html(bob)):
         assert "Points set by your instructor: 0.5 (the grader gave 1): copied from a classmate." in text
         assert "override 00.row_normalize" not in text  # the note is the instructor's; the sentence is the learner's
@@ -265,31 +265,30 @@ def test_the_late_penalty_from_due_dates_and_from_canvas_late_flag(tmp_path):
         kept, _ = identified([folder], the_roster)
         results, _ = adjust.finish(kept, [judged(s, {"00.row_normalize": 0.0}) for s in kept], LESSONS,
                                    adjust.Policy(the_roster, **policy), L00)
-        return {r["learner"]: r for r in results}
+        return {r.learner: r for r in results}
 
     by = late(gradescope, late_penalty=0.1)
-    assert (by["jdoe"]["late_days"], by["jdoe"]["penalty"], by["jdoe"]["total"]) == (1, 0.4, 3.6)
-    assert "submitted 2026-11-21 09:30-08:00, due 2026-11-20 (the end of the day)" in by["jdoe"]["late"]
-    assert (by["bsmith"]["late_days"], by["bsmith"]["total"], by["Carl_Group"]["late_days"]) == (0, 4, 0)
-    assert late(gradescope, late_penalty=0.1, late_grace=10)["jdoe"]["late_days"] == 0
-    assert late(gradescope, late_penalty=0.6)["jdoe"]["total"] == 1.6
-    assert late(gradescope, late_penalty=1.0)["jdoe"]["total"] == 0  # never below 0
+    assert (by["jdoe"].late_days, by["jdoe"].penalty, by["jdoe"].total) == (1, 0.4, 3.6)
+    assert "submitted 2026-11-21 09:30-08:00, due 2026-11-20 (the end of the day)" in by["jdoe"].late
+    assert (by["bsmith"].late_days, by["bsmith"].total, by["Carl_Group"].late_days) == (0, 4, 0)
+    assert late(gradescope, late_penalty=0.1, late_grace=10)["jdoe"].late_days == 0
+    assert late(gradescope, late_penalty=0.6)["jdoe"].total == 1.6
+    assert late(gradescope, late_penalty=1.0)["jdoe"].total == 0  # never below 0
     by = late(canvas, late_penalty=0.25)
-    assert (by["jdoe"]["late_days"], by["jdoe"]["total"], by["bsmith"]["late_days"]) == (1, 3, 0)
-    assert "Canvas marked it LATE, which does not say how late: counted as 1 day" in by["jdoe"]["late"]
+    assert (by["jdoe"].late_days, by["jdoe"].total, by["bsmith"].late_days) == (1, 3, 0)
+    assert "Canvas marked it LATE, which does not say how late: counted as 1 day" in by["jdoe"].late
     book = {r["learner"]: r for r in rows(report.gradebook(report.order(list(by.values())), LESSONS))}
     assert (book["jdoe"]["late_days"], book["jdoe"]["penalty"], book["jdoe"]["total"]) == ("1", "1", "3")
     assert "Late: 1 day(s) (Canvas marked it LATE" in report.feedback(by["jdoe"])
-    assert by["carol"]["status"] == "missing" and by["carol"]["penalty"] == 0
+    assert by["carol"].status == "missing" and by["carol"].penalty == 0
 
 
 def test_a_syntax_error_gets_its_reason_into_the_notes():
-    result = {"learner": "bob", "lesson": L00, "path": "bob/x.ipynb", "status": "graded", "notes": [], "total": 0.0,
-              "max": 5.0, "incidents": [], "exercises": [
-                  {"id": "00.row_normalize", "points": 0.0, "max": 1.0, "status": "undefined",
-                   "reason": "your exercise cell does not define `row_normalize`; the cell raised an error:\n  File "
-                             "\"<learner 00.row_normalize>\", line 1\n    def row_normalize(scores)\n"
-                             "                             ^\nSyntaxError: expected ':'"}]}
+    result = GradedSubmission("bob", lesson=L00, path="bob/x.ipynb", max=5.0, exercises=[
+        GradedExercise("00.row_normalize", 1.0, status="undefined",
+                       reason="your exercise cell does not define `row_normalize`; the cell raised an error:\n  File "
+                              "\"<learner 00.row_normalize>\", line 1\n    def row_normalize(scores)\n"
+                              "                             ^\nSyntaxError: expected ':'")])
     notes = rows(report.gradebook([result], LESSONS))[0]["notes"]
     assert notes == ("00.row_normalize undefined: your exercise cell does not define `row_normalize` (SyntaxError: "
                      "expected ':')")
@@ -400,10 +399,10 @@ def test_a_folder_that_names_no_roster_learner_gets_the_closest_one_suggested(tm
     assert "did you mean rruiz (Rosa Ruiz)?" in note and "Rename the folder" in note
     assert "did you mean rruiz" in roster.strangers(kept)[0]
     results, _ = adjust.finish(kept, [judged(sub)], LESSONS, adjust.Policy(roster=the_roster), L00)
-    rows = {r["learner"]: r for r in results}
-    assert rows["rruiz"]["status"] == "missing" and rows["bob"]["status"] == "missing"
-    assert any("emailed/ruiz" in n and "may be theirs" in n for n in rows["rruiz"]["notes"])
-    assert not any("may be theirs" in n for n in rows["bob"]["notes"])
+    rows = {r.learner: r for r in results}
+    assert rows["rruiz"].status == "missing" and rows["bob"].status == "missing"
+    assert any("emailed/ruiz" in n and "may be theirs" in n for n in rows["rruiz"].notes)
+    assert not any("may be theirs" in n for n in rows["bob"].notes)
 
 
 def test_a_roster_with_sis_ids_gives_lms_csv_the_column_an_lms_matches_on(tmp_path):

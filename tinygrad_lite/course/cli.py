@@ -527,16 +527,16 @@ def cmd_grade(args):
         where = f"cannot write {e.filename}: " if getattr(e, "filename", None) else ""
         _error("grade", f"{where}{e.strerror or e}")
         return 2
-    absent = sum(r["status"] == "missing" for r in results)  # roster learners without a notebook: no submission
-    results = [r for r in results if r["status"] != "missing"]
+    absent = sum(r.status == "missing" for r in results)  # roster learners without a notebook: no submission
+    results = [r for r in results if r.status != "missing"]
     if absent:
         print(f"{absent} roster learner(s) handed in nothing for a lesson graded: 0 points, status missing", flush=True)
-    faults = [r for r in results if r["status"] == "not graded"]
+    faults = [r for r in results if r.status == "not graded"]
     print(f"graded {len(results) - len(faults)} of {len(results)} submission(s) into {args.out}: gradebook.csv, "
           "lms.csv, results.json, feedback/ (.md and .html), summary.md and its images", flush=True)
     if faults:
         _error("grade", f"{len(faults)} submission(s) not graded for a fault of the grading machines, not of the "
-                        f"learners (first: {faults[0]['learner']}, {faults[0].get('reason', '')[:200]}); no grade "
+                        f"learners (first: {faults[0].learner}, {(faults[0].reason or '')[:200]}); no grade "
                         "was stored for them: fix it and run the same command again to grade them")
         return 3
     return 0

@@ -8,8 +8,9 @@ far) and ``detail`` (what a grade's feedback shows beside the case: a sentence t
 ``index``, ``where`` ("hidden case 3 of 8"), whether it is ``visible`` (the example the notebook shows) and
 ``informative`` (no trivial answer passes it; else ``trivial`` says which does).
 
-A grade's results hold GradedCases; they cross into JSON (a stored grade, results.json) with ``to_json``, whose
-keys are the ones results.json has always had, and come back with ``from_json`` (an old run's stored grade too).
+A grade's exercises (``grading/graded.py``: ``GradedExercise``, in a ``GradedSubmission``) hold GradedCases; they
+cross into JSON (a stored grade, results.json) with ``to_json``, whose keys are the ones results.json has always
+had, and come back with ``from_json`` (an old run's stored grade too).
 What a learner may see of a case, ``shown`` (its detail) and ``masked_hints``, is set once for every case before
 any report is written (``grading/judge.py``, ``mask_hidden``); it is never written to JSON.
 """
@@ -57,10 +58,3 @@ class GradedCase(Verdict):
 
 def _plain(value):
     return list(value) if isinstance(value, (list, tuple)) else value  # (a copy: the JSON does not share the lists)
-
-
-def as_json(value):
-    """``json.dumps``'s ``default``: a verdict as its ``to_json`` (results that hold GradedCases are written so)."""
-    if isinstance(value, Verdict):
-        return value.to_json()
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")

@@ -15,6 +15,8 @@ How it works (one module per step):
 - ``grader.py``: per submission, as many kernels as it takes so that one exercise's crash costs only its points;
   stored grades make a rerun resume; one ``grade_all`` for a class, whose kernels a ``Runner`` runs: this machine
   (``local.py``, ``--jobs`` at a time) or a Dask cluster (``cluster.py``);
+- ``graded.py``: a grade as the grader makes it, typed: a ``GradedSubmission`` per notebook, a ``GradedExercise``
+  per exercise (its cases ``verdict.GradedCase``s), each with ``to_json``/``from_json`` where it crosses into JSON;
 - ``roster.py`` (``--roster``): the class list, and whose a notebook of an LMS's export is (Canvas, Moodle,
   Gradescope);
 - ``adjust.py`` (``--roster``, ``--overrides``, ``--late-penalty``): after judging, never stored with a grade: a
@@ -132,7 +134,8 @@ def resolve_lesson(requested, lessons):
 
 def grade(submissions, outdir, settings=None, solutions=None, sandbox="auto", progress=None, announce=None,
           cluster=None, roster=None, overrides=None, late_penalty=None, late_grace=0.0):
-    """Grade the notebooks in ``submissions`` (paths of notebooks or folders) into ``outdir``; returns the results.
+    """Grade the notebooks in ``submissions`` (paths of notebooks or folders) into ``outdir``; returns the results
+    (GradedSubmissions, ``graded.py``).
 
     ``settings``: a Settings (limits, jobs, lesson); ``sandbox``: "auto", "bwrap" or "none"; ``progress(k, n,
     result, seconds)`` is called as each submission is done (seconds None when its stored grade was reused);
@@ -233,9 +236,9 @@ def _read_class(submissions, outdir, settings, solutions, policy):
 
 def main_progress(k, n, result, seconds):
     how = "stored grade" if seconds is None else f"{seconds:.1f} s"
-    if result["status"] == "not graded":  # no grade at all, not a 0: the reason says whose fault (the machines')
-        grade = f"not graded ({result.get('reason', '')[:160]})"
+    if result.status == "not graded":  # no grade at all, not a 0: the reason says whose fault (the machines')
+        grade = f"not graded ({(result.reason or '')[:160]})"
     else:
-        grade = f"{result['total']:g}/{result['max']:g} {result['status']}"
-    print(f"[{k + 1}/{n}] {result['learner']} {result['lesson'] or '?'}: {grade} ({how})", flush=True,
+        grade = f"{result.total:g}/{result.max:g} {result.status}"
+    print(f"[{k + 1}/{n}] {result.learner} {result.lesson or '?'}: {grade} ({how})", flush=True,
           file=sys.stdout)

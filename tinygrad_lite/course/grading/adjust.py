@@ -36,6 +36,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from .graded import GradedSubmission
 from .roster import InputError, Roster, late_by, read_table
 
 NOT_GRADED = ("unreadable", "unknown lesson", "wrong lesson", "missing", "not graded")
@@ -136,10 +137,6 @@ def _lesson_max(lessons, name):
     return float(sum(checks.REGISTRY[e].points for e in lesson.exercises if e in checks.REGISTRY)) if lesson else 0.0
 
 
-def _counts_for(r):
-    return r.get("assignment") or r["lesson"]
-
-
 def finish(subs, results, lessons, policy=None, lesson=None):
     """(the results to report, lines to print): the judged ``results`` of the submissions ``subs`` (in the same
     order; copies: stored grades stay as they were) with, in this order: whose they are (roster name and email,
@@ -150,46 +147,44 @@ def finish(subs, results, lessons, policy=None, lesson=None):
     out, lines, context = [], [], {}
     for sub, judged in zip(subs, results):
         r = copy.deepcopy(judged)
-        r["notes"] = list(r["notes"]) + list(sub.later)
+        r.notes = list(r.notes) + list(sub.later)
         _identity(r, sub.person, sub.export.name if sub.export and sub.export.kind != "canvas" else "",
                   sub.export.email if sub.export else "", policy.roster and sub.on_roster is not False)
         if sub.others:
-            r["others"] = list(sub.others)
+            r.others = list(sub.others)
         out.append(r)
         context[id(r)] = (sub.export, sub.person)
-    taken = {(r["learner"], _counts_for(r)) for r in out}
+    taken = {(r.learner, r.counts_for) for r in out}
     for sub, r in zip(subs, list(out)):
         names = []
         for _, learner, person, name, email in sub.members:
-            if (learner, _counts_for(r)) in taken:
-                r["notes"].append(f"{learner} is in this group submission and has a notebook of their own for "
+            if (learner, r.counts_for) in taken:
+                r.notes.append(f"{learner} is in this group submission and has a notebook of their own for "
                                   "this lesson: graded on their own")
                 continue
             clone = copy.deepcopy(r)
-            clone.update(learner=learner)
-            clone.pop("others", None)
-            clone["notes"] = [n for n in clone["notes"] if not n.startswith("not on the roster")]
-            clone["notes"].append(f"a group submission, graded once for {r['learner']} and the group ({sub.shown})")
+            clone.learner, clone.others = learner, None
+            clone.notes = [n for n in clone.notes if not n.startswith("not on the roster")]
+            clone.notes.append(f"a group submission, graded once for {r.learner} and the group ({sub.shown})")
             _identity(clone, person, name, email, policy.roster and person is not None)
             if policy.roster and person is None:
-                clone["notes"].append(f"not on the roster ({name or email})")
+                clone.notes.append(f"not on the roster ({name or email})")
             out.append(clone)
             context[id(clone)] = (sub.export, person)
-            taken.add((learner, _counts_for(r)))
+            taken.add((learner, r.counts_for))
             names.append(learner)
         if names:
-            r["notes"].append(f"a group submission, also counted for {', '.join(names)}")
+            r.notes.append(f"a group submission, also counted for {', '.join(names)}")
     if policy.roster:
-        graded = [lesson] if lesson else sorted({_counts_for(r) for r in out if _counts_for(r)})
-        maybe = {(sub.suggested.id, _counts_for(r)): r["path"] for sub, r in zip(subs, out) if sub.suggested}
+        graded = [lesson] if lesson else sorted({r.counts_for for r in out if r.counts_for})
+        maybe = {(sub.suggested.id, r.counts_for): r.path for sub, r in zip(subs, out) if sub.suggested}
         for person in policy.roster.learners:
             for name in graded:
                 if (person.id, name) not in taken:
-                    r = {"learner": person.id, "lesson": name, "path": "", "sha256": "", "status": "missing",
-                         "reason": "no notebook of this lesson was handed in", "notes": [], "exercises": [],
-                         "total": 0.0, "max": _lesson_max(lessons, name), "incidents": []}
+                    r = GradedSubmission(person.id, lesson=name, status="missing", max=_lesson_max(lessons, name),
+                                         reason="no notebook of this lesson was handed in")
                     if (person.id, name) in maybe:  # (a private note: the instructor's, never in the feedback)
-                        r["notes"].append(f"not on the roster: {maybe[person.id, name]} may be theirs (its name is "
+                        r.notes.append(f"not on the roster: {maybe[person.id, name]} may be theirs (its name is "
                                           "close to theirs): rename its folder and grade again")
                     _identity(r, person, "", "", True)
                     out.append(r)
@@ -202,13 +197,9 @@ def finish(subs, results, lessons, policy=None, lesson=None):
 def _identity(r, person, name, email, on_roster):
     """The name, email and SIS id an LMS import needs, from the roster (else the LMS's export), and whether on it."""
     name, email = (person.name, person.email) if person else (name, email)
-    for key, value in (("name", name), ("email", email), ("sis_id", person.sis_id if person else "")):
-        if value:
-            r[key] = value
-        else:
-            r.pop(key, None)
+    r.name, r.email, r.sis_id = name or None, email or None, (person.sis_id if person else "") or None
     if on_roster is not None:
-        r["on_roster"] = bool(on_roster)
+        r.on_roster = bool(on_roster)
 
 
 def _apply_overrides(results, policy):
@@ -217,27 +208,28 @@ def _apply_overrides(results, policy):
     for o in policy.overrides:
         if o.exercise == "late":
             continue
-        mine = [r for r in results if r["learner"] == o.learner]
-        target = next((r for r in mine for e in r["exercises"] if e["id"] == o.exercise), None)
-        if target is None or target["status"] in NOT_GRADED:
+        mine = [r for r in results if r.learner == o.learner]
+        target = next((r for r in mine for e in r.exercises if e.id == o.exercise), None)
+        if target is None or target.status in NOT_GRADED:
             lesson = o.exercise.split(".", 1)[0]
-            which = next((r for r in mine if _counts_for(r).startswith(lesson)), None)
-            why = (f"the notebook was not graded ({which['status']})" if which
+            which = next((r for r in mine if r.counts_for.startswith(lesson)), None)
+            why = (f"the notebook was not graded ({which.status})" if which
                    else f"{o.learner} has no notebook of its lesson in this run")
             text = f"override {o.exercise} not applied: {why}"
             if which:
-                which["notes"].append(text)
+                which.notes.append(text)
             lines.append(f"{o.where()}: {o.learner}: {text}")
             continue
-        e = next(e for e in target["exercises"] if e["id"] == o.exercise)
-        judged = e.get("judged_points", e["points"])
-        e["judged_points"], e["points"] = judged, float(o.points)
-        e["override"] = {"points": float(o.points), "reason": o.reason}
-        target.setdefault("judged_total", target["total"])
-        target.setdefault("overrides", []).append({"exercise": o.exercise, "judged": judged,
-                                                   "points": float(o.points), "reason": o.reason})
-        target["total"] = round(sum(x["points"] for x in target["exercises"]), 2)
-        target["notes"].append(f"override {o.exercise}: {_number(judged)} -> {_number(o.points)}"
+        e = next(e for e in target.exercises if e.id == o.exercise)
+        judged = e.points if e.judged_points is None else e.judged_points
+        e.judged_points, e.points = judged, float(o.points)
+        e.override = {"points": float(o.points), "reason": o.reason}
+        if target.judged_total is None:
+            target.judged_total = target.total
+        target.overrides = (target.overrides or []) + [{"exercise": o.exercise, "judged": judged,
+                                                        "points": float(o.points), "reason": o.reason}]
+        target.total = round(sum(x.points for x in target.exercises), 2)
+        target.notes.append(f"override {o.exercise}: {_number(judged)} -> {_number(o.points)}"
                                + (f" ({o.reason})" if o.reason else ""))
     return lines
 
@@ -255,8 +247,8 @@ def _apply_late(results, policy, context):
         export, person = context[id(r)]
         days, how = 0, ""
         delay = late_by(export.submitted if export else None, person.due if person else None)
-        if r["learner"] in days_set:
-            o = days_set[r["learner"]]
+        if r.learner in days_set:
+            o = days_set[r.learner]
             days, how = o.points, "set by your instructor" + (f": {o.reason}" if o.reason else "")
         elif delay is not None and delay > grace:
             days = math.ceil((delay - grace) / timedelta(days=1))
@@ -265,16 +257,17 @@ def _apply_late(results, policy, context):
                    f"{_due_text(person.due)}{after}")
         elif export is not None and export.late and delay is None:
             days, how = 1, "Canvas marked it LATE, which does not say how late: counted as 1 day"
-        r["late_days"], r["penalty"] = days, 0.0
-        if days and r["status"] not in NOT_GRADED:
+        r.late_days, r.penalty = days, 0.0
+        if days and r.status not in NOT_GRADED:
             fraction = min(1.0, (policy.late_penalty or 0.0) * days)
-            penalty = round(fraction * r["total"], 2)
-            r.setdefault("judged_total", r["total"])
-            r["penalty"], r["total"] = penalty, round(max(0.0, r["total"] - penalty), 2)
+            penalty = round(fraction * r.total, 2)
+            if r.judged_total is None:
+                r.judged_total = r.total
+            r.penalty, r.total = penalty, round(max(0.0, r.total - penalty), 2)
             rule = (f": penalty {_number(penalty)} point(s), {_number(100 * policy.late_penalty)}% of the total a "
                     "day" if policy.late_penalty else ": no late penalty in this run")
-            r["late"] = f"{_number(days)} day(s) ({how}){rule}"
-            r["notes"].append(f"late: {r['late']}")
+            r.late = f"{_number(days)} day(s) ({how}){rule}"
+            r.notes.append(f"late: {r.late}")
 
 
 def _due_text(due):

@@ -38,9 +38,9 @@ from typing import Protocol
 
 from .. import checks, pipeline
 from ..display import ERROR, NOT_ATTEMPTED, PASSED
-from ..verdict import GradedCase, as_json
 from . import judge, layout, session, version
 from . import sandbox as sandboxes
+from .graded import GradedExercise, GradedSubmission
 
 GRADER_VERSION = "1"
 INCIDENT_STATUS = {"timed out": "timed out", "died": "kernel died", "output": "output limit",
@@ -117,13 +117,10 @@ class Grader:
         return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
 
     def cached(self, sub):
-        """The stored grade of ``sub`` (``store``), its cases GradedCases again; None when there is none."""
+        """The stored grade of ``sub`` (``store``), a GradedSubmission again; None when there is none."""
         path = self.work / "done" / f"{self.key(sub)}.json"
         try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-            for entry in stored["exercises"]:
-                entry["cases"] = [GradedCase.from_json(case) for case in entry["cases"]]
-            return stored
+            return GradedSubmission.from_json(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
@@ -133,18 +130,18 @@ class Grader:
         if regrade == "all":
             return False
         if regrade == "incidents":
-            return not (stored.get("incidents") or stored.get("status") == "incident")
+            return not (stored.incidents or stored.status == "incident")
         return regrade is None or sub.learner != regrade
 
     def store(self, sub, result):
         """Keep a grade for the next run; a submission not graded (infrastructure) is not kept: graded next time."""
-        if result.get("status") == NOT_GRADED:
+        if result.status == NOT_GRADED:
             return
         done = self.work / "done"
         done.mkdir(exist_ok=True)
         path = done / f"{self.key(sub)}.json"
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(result, sort_keys=True, default=as_json), encoding="utf-8")
+        temporary.write_text(json.dumps(result.to_json(), sort_keys=True), encoding="utf-8")
         os.replace(temporary, path)
 
     def reference(self, exercise_id):
@@ -185,24 +182,23 @@ class Grader:
         return self.conclude(job.result, job.lesson, job.states, ran)
 
     def begin(self, sub):
-        """(the submission's result so far, its Lesson); the Lesson is None when the result is final without a
-        kernel (unreadable, unknown or wrong lesson)."""
-        result = {"learner": sub.learner, "lesson": sub.lesson or "", "path": sub.shown, "sha256": sub.digest,
-                  "status": "graded", "notes": list(sub.notes), "exercises": [], "total": 0.0, "max": 0.0,
-                  "incidents": []}
+        """(the submission's GradedSubmission so far, its Lesson); the Lesson is None when the result is final
+        without a kernel (unreadable, unknown or wrong lesson)."""
+        result = GradedSubmission(sub.learner, lesson=sub.lesson or "", path=sub.shown, sha256=sub.digest,
+                                  notes=list(sub.notes))
         lesson = self.lessons.get(sub.lesson)
         if lesson is not None:
-            result["max"] = float(sum(checks.REGISTRY[e].points for e in lesson.exercises if e in checks.REGISTRY))
+            result.max = float(sum(checks.REGISTRY[e].points for e in lesson.exercises if e in checks.REGISTRY))
         if sub.status in ("unreadable", "unknown lesson"):
-            result.update(status=sub.status, reason=sub.problem)
+            result.status, result.reason = sub.status, sub.problem
             return result, None
         if self.settings.lesson and sub.lesson != self.settings.lesson:
             # the row names the notebook's own lesson; ``assignment`` is the lesson it was handed in for (its 0
             # counts there, in lms.csv and against the roster)
-            result.update(status="wrong lesson", assignment=self.settings.lesson,
-                          reason=f"this is the notebook of lesson {sub.lesson}, not of {self.settings.lesson}")
+            result.status, result.assignment = "wrong lesson", self.settings.lesson
+            result.reason = f"this is the notebook of lesson {sub.lesson}, not of {self.settings.lesson}"
             lesson = self.lessons[self.settings.lesson]
-            result["max"] = float(sum(checks.REGISTRY[e].points for e in lesson.exercises if e in checks.REGISTRY))
+            result.max = float(sum(checks.REGISTRY[e].points for e in lesson.exercises if e in checks.REGISTRY))
             return result, None
         return result, lesson
 
@@ -215,7 +211,8 @@ class Grader:
     def not_graded(result, why):
         """The result of a submission that a fault of the grading machines kept from being graded: no points, no
         exercises, status "not graded", the reason starting with "infrastructure:"; never stored (``store``)."""
-        result.update(status=NOT_GRADED, reason=f"{INFRASTRUCTURE}: {why}", exercises=[], total=0.0, incidents=[])
+        result.status, result.reason = NOT_GRADED, f"{INFRASTRUCTURE}: {why}"
+        result.exercises, result.total, result.incidents = [], 0.0, []
         return result
 
     def conclude(self, result, lesson, states, ran):
@@ -228,20 +225,19 @@ class Grader:
             for exercise_id in lesson.exercises:
                 if exercise_id in checks.REGISTRY:
                     try:
-                        result["exercises"].append(self._judge(exercise_id, states[exercise_id]))
+                        result.exercises.append(self._judge(exercise_id, states[exercise_id]))
                     except Exception as e:  # noqa: BLE001  (a fault of the course's checks: never the learner's 0)
                         first = (str(e).splitlines() or [""])[0][:200]
                         return self.not_graded(result, f"the judge failed on {exercise_id} ({type(e).__name__}: "
                                                        f"{first}); please report it to the course's maintainers")
-        result["total"] = round(sum(e["points"] for e in result["exercises"]), 2)
-        result["incidents"] = [f"{e['id']}: {e['reason']}" for e in result["exercises"]
-                               if e["status"] in INCIDENT_STATUS.values()]
-        flags = [f"{e['id']}: {why}" for e in result["exercises"] for why in e["flags"]]
+        result.total = round(sum(e.points for e in result.exercises), 2)
+        result.incidents = [f"{e.id}: {e.reason}" for e in result.exercises if e.status in INCIDENT_STATUS.values()]
+        flags = [f"{e.id}: {why}" for e in result.exercises for why in e.flags]
         if flags:
-            result["status"] = "flagged"
-            result["notes"].append("to review: " + "; ".join(flags))
-        elif result["incidents"]:
-            result["status"] = "incident"
+            result.status = "flagged"
+            result.notes.append("to review: " + "; ".join(flags))
+        elif result.incidents:
+            result.status = "incident"
         return result
 
     def prepare(self, sub, lesson):
@@ -331,12 +327,12 @@ class Grader:
         return f"{outcome['reason']}, {at}"
 
     def _judge(self, exercise_id, state):
+        """The GradedExercise of ``exercise_id``, from its ``state`` after the kernels (``prepare``, ``_absorb``)."""
         exercise = checks.REGISTRY[exercise_id]
         reference = self.reference(exercise_id)
         n = len(reference.cases)
-        entry = {"id": exercise_id, "max": float(exercise.points), "points": 0.0, "status": state["status"],
-                 "reason": state["reason"], "passed_cases": 0, "total_cases": n, "cases": [], "hints": [],
-                 "flags": state["flags"], "notes": state["notes"]}
+        entry = GradedExercise(exercise_id, float(exercise.points), status=state["status"], reason=state["reason"],
+                               total_cases=n, flags=state["flags"], notes=state["notes"])
         if state["status"] in ("missing", "refused", "undefined"):
             return entry
         verdicts, passed = judge.judge_exercise(exercise, reference, state["records"])
@@ -348,32 +344,32 @@ class Grader:
         for verdict in verdicts:
             if verdict.status == judge.NOT_RUN and "stopped" in state:
                 verdict.detail = state["stopped"]
-        entry["cases"] = verdicts
-        entry["passed_cases"] = passed
-        entry["points"] = pipeline.score(exercise.points, verdicts)
+        entry.cases = verdicts
+        entry.passed_cases = passed
+        entry.points = pipeline.score(exercise.points, verdicts)
         # the cases that a trivial answer passes too earn no points (see pipeline.score): the feedback says which
-        entry["left_out"] = [[v.where, v.trivial, v.visible] for v in verdicts if not v.informative]
+        entry.left_out = [[v.where, v.trivial, v.visible] for v in verdicts if not v.informative]
         if state["status"] is None:
             statuses = {v.status for v in verdicts} - {judge.NOT_RUN}
             if passed == n:
-                entry["status"] = "passed"
+                entry.status = "passed"
             elif statuses == {NOT_ATTEMPTED}:
-                entry["status"] = "not attempted"
-            elif entry["points"] > 0:
-                entry["status"] = "partial"
+                entry.status = "not attempted"
+            elif entry.points > 0:
+                entry.status = "partial"
             elif statuses == {ERROR}:
-                entry["status"] = "error"
+                entry.status = "error"
             else:
-                entry["status"] = "failed"
-            if entry["status"] != "passed":
+                entry.status = "failed"
+            if entry.status != "passed":
                 failing = next(v for v in verdicts if v.status != PASSED)
-                entry["reason"] = f"{failing.where}: {failing.status}"
+                entry.reason = f"{failing.where}: {failing.status}"
         hints = []
         for verdict in verdicts:
             for hint in verdict.hints:
                 if hint not in hints:
                     hints.append(hint)
-        entry["hints"] = hints  # (the instructor's; what a learner sees, masked, comes with judge.mask_hidden)
+        entry.hints = hints  # (the instructor's; what a learner sees, masked, comes with judge.mask_hidden)
         return entry
 
 
@@ -454,7 +450,7 @@ class Job:
     Lesson (None when that result is final without a kernel), the exercises' ``states``, the learner's ``codes`` to
     run ({exercise id: code}; none: nothing to run) and their ``seeds``."""
     k: int
-    result: dict
+    result: GradedSubmission
     lesson: object
     states: dict
     codes: dict

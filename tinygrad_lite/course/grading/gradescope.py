@@ -291,10 +291,11 @@ def markdown(lines):
 
 
 def document(result, lesson, config, sandbox, notes, seconds):
-    """results.json (Gradescope's format) for ``grade``'s ``result`` of one submission, masked
-    (``judge.mask_hidden``)."""
+    """results.json (Gradescope's format) for ``grade``'s ``result`` of one submission (a GradedSubmission), masked
+    (``judge.mask_hidden``); ``result`` None for a submission that could not be graded at all (``problem_document``):
+    0 points, no header."""
     visibility = config["visibility"]
-    entries = {e["id"]: e for e in result["exercises"]}
+    entries = {e.id: e for e in result.exercises} if result is not None else {}
     tests = []
     for exercise_id in lesson.exercises:
         if exercise_id not in checks.REGISTRY:
@@ -304,21 +305,21 @@ def document(result, lesson, config, sandbox, notes, seconds):
         if e is None:  # the submission was not graded: the test says so, with its points
             output, points = "Not graded: see the message about the whole submission above.\n", 0.0
         else:
-            output, points = markdown(report.exercise_feedback(e)), e["points"]
+            output, points = markdown(report.exercise_feedback(e)), e.points
         tests.append({"name": exercise_id, "score": points, "max_score": most,
-                      "status": "passed" if e is not None and e["status"] == "passed" else "failed",
+                      "status": "passed" if e is not None and e.status == "passed" else "failed",
                       "output": output, "output_format": "md", "visibility": visibility})
-    header = report.feedback_header(result) if "max" in result else []
+    header = report.feedback_header(result) if result is not None else []
     lines = [*header, *[f"Note: {n}\n" for n in notes], f"Sandbox: {sandbox}." if sandbox else ""]
-    return {"score": result["total"], "execution_time": round(seconds), "output": markdown(lines),
+    score, status = (result.total, result.status) if result is not None else (0.0, "not graded")
+    return {"score": score, "execution_time": round(seconds), "output": markdown(lines),
             "output_format": "md", "visibility": visibility, "stdout_visibility": "hidden", "tests": tests,
-            "extra_data": {"status": result["status"], "lesson": lesson.name}}
+            "extra_data": {"status": status, "lesson": lesson.name}}
 
 
 def problem_document(problem, lesson, config, seconds):
     """results.json for a submission that could not be graded at all: 0 points and why."""
-    result = {"status": "not graded", "total": 0.0, "exercises": [], "notes": []}
-    doc = document(result, lesson, config, None, [], seconds)
+    doc = document(None, lesson, config, None, [], seconds)
     doc["output"] = f"**Not graded:** {problem}\n\nPoints: 0 of {sum(t['max_score'] for t in doc['tests']):g}.\n"
     return doc
 
@@ -379,14 +380,14 @@ def autograde(root, log=print):
         result = grader.grade(sub)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    if result["status"] == NOT_GRADED:  # a fault of this machine (a kernel that could not start): no score at all
-        raise AutograderError(result["reason"])
-    log(f"{sub.shown}: {result['total']:g} of {result['max']:g} points, status {result['status']}")
-    for line in [result.get("reason", ""), *result["notes"], *result["incidents"]]:
+    if result.status == NOT_GRADED:  # a fault of this machine (a kernel that could not start): no score at all
+        raise AutograderError(result.reason)
+    log(f"{sub.shown}: {result.total:g} of {result.max:g} points, status {result.status}")
+    for line in [result.reason, *result.notes, *result.incidents]:
         if line:
             log(f"  {line}")
-    for e in result["exercises"]:
-        log(f"  {e['id']}: {e['points']:g} of {e['max']:g} ({e['status']}) {e['reason']}".rstrip())
+    for e in result.exercises:
+        log(f"  {e.id}: {e.points:g} of {e.max:g} ({e.status}) {e.reason}".rstrip())
     judge.mask_hidden([result])  # once, before the report, as grade does: what the learner may see of each case
     doc = document(result, lesson, config, sandbox.mode, notes, time.monotonic() - start)
     doc["extra_data"]["sandbox"] = sandbox.description  # (the notes "to review" stay in the instructor's stdout)

@@ -128,14 +128,14 @@ def mask_case(case):
 
 
 def mask_hidden(results):
-    """Mask the hidden cases' numbers in a grade's ``results``, once, before any report is written: each case gets
-    what the learner may see of it (``mask_case``), and each judged exercise its ``mistakes`` for the class summary
-    (the first hint of each case that has one, masked, so that one generic mistake, "off by a constant factor (…
-    times the right one)", counts as one). What the instructor gets (results.json) keeps every number. Returns
-    ``results``."""
+    """Mask the hidden cases' numbers in a grade's ``results`` (GradedSubmissions), once, before any report is
+    written: each case gets what the learner may see of it (``mask_case``), and each judged exercise its
+    ``mistakes`` for the class summary (the first hint of each case that has one, masked, so that one generic
+    mistake, "off by a constant factor (… times the right one)", counts as one). What the instructor gets
+    (results.json) keeps every number. Returns ``results``."""
     for result in results:
-        for entry in result["exercises"]:
-            cases = [mask_case(case) for case in entry["cases"]]
+        for entry in result.exercises:
+            cases = [mask_case(case) for case in entry.cases]
             if cases:  # (an exercise with no answer to judge, missing or refused, has neither cases nor mistakes)
-                entry["mistakes"] = list(dict.fromkeys(c.masked_hints[0] for c in cases if c.hints))
+                entry.mistakes = list(dict.fromkeys(c.masked_hints[0] for c in cases if c.hints))
     return results

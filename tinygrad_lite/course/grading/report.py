@@ -13,7 +13,6 @@ from collections import Counter
 from pathlib import Path
 
 from ..display import hint_lines
-from ..verdict import as_json
 
 MAX_CASES_SHOWN = 4
 
@@ -43,7 +42,7 @@ def feedback_files(results):
     sorted order, of ids that differ only in case); another gets a short hash of its id; a second file of one
     learner's, its notebook's name."""
     folders, taken = {}, {}
-    for learner in sorted({r["learner"] for r in results}, key=lambda x: (safe_name(x) != x, x)):
+    for learner in sorted({r.learner for r in results}, key=lambda x: (safe_name(x) != x, x)):
         name = safe_name(learner)
         if name.lower() in taken:
             name = f"{name[:90]}-{hashlib.sha256(learner.encode()).hexdigest()[:8]}"
@@ -51,10 +50,10 @@ def feedback_files(results):
         folders[learner] = name
     paths, used = [], set()
     for r in results:
-        stem = safe_name(r["lesson"] or "unknown")
-        path = f"feedback/{folders[r['learner']]}/{stem}"
+        stem = safe_name(r.lesson or "unknown")
+        path = f"feedback/{folders[r.learner]}/{stem}"
         if path.lower() in used:
-            path = f"{path}-{safe_name(Path(r['path']).stem)}"
+            path = f"{path}-{safe_name(Path(r.path).stem)}"
         while path.lower() in used:
             path += "-2"
         used.add(path.lower())
@@ -63,20 +62,14 @@ def feedback_files(results):
 
 
 def order(results):
-    return sorted(results, key=lambda r: (r["lesson"], r["learner"], r["path"]))
-
-
-def graded_as(r):
-    """The lesson a result counts for: its notebook's, except for a notebook of another lesson handed in for
-    ``--lesson`` (status "wrong lesson"), whose 0 counts for the lesson it was handed in for."""
-    return r.get("assignment") or r["lesson"]
+    return sorted(results, key=lambda r: (r.lesson, r.learner, r.path))
 
 
 def exercise_columns(results, lessons):
     columns = []
     for name in sorted(lessons):
-        columns += [e for e in lessons[name].exercises if any(x["id"] == e for r in results for x in r["exercises"])
-                    or any(graded_as(r) == name for r in results)]
+        columns += [e for e in lessons[name].exercises if any(x.id == e for r in results for x in r.exercises)
+                    or any(r.counts_for == name for r in results)]
     return list(dict.fromkeys(columns))
 
 
@@ -86,20 +79,20 @@ def gradebook(results, lessons):
     the notes: why it was not graded, the incidents, why an exercise got no answer (``exercise_notes``), the
     overrides and the rest."""
     columns = exercise_columns(results, lessons)
-    late = any("late_days" in r for r in results)
+    late = any(r.late_days is not None for r in results)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["learner", "lesson", *columns, "total", "max", "status", *["late_days", "penalty"] * late,
                      "notes"])
     for r in order(results):
-        points = {e["id"]: _number(e["points"]) for e in r["exercises"]}
-        own = set(lessons[graded_as(r)].exercises) if graded_as(r) in lessons else set()
+        points = {e.id: _number(e.points) for e in r.exercises}
+        own = set(lessons[r.counts_for].exercises) if r.counts_for in lessons else set()
         row = [points.get(c, "0" if c in own else "") for c in columns]
-        notes = "; ".join([r.get("reason", "")] * bool(r.get("reason")) + r["incidents"] + exercise_notes(r)
-                          + r["notes"])
-        total = "" if r["status"] == FAULT else _number(r["total"])  # no grade yet, not a 0 (see FAULT)
-        lateness = [_number(r.get("late_days", 0)), _number(r.get("penalty", 0))] * late
-        writer.writerow([r["learner"], r["lesson"], *row, total, _number(r["max"]), r["status"], *lateness,
+        notes = "; ".join([r.reason] * bool(r.reason) + r.incidents + exercise_notes(r)
+                          + r.notes)
+        total = "" if r.status == FAULT else _number(r.total)  # no grade yet, not a 0 (see FAULT)
+        lateness = [_number(r.late_days or 0), _number(r.penalty or 0)] * late
+        writer.writerow([r.learner, r.lesson, *row, total, _number(r.max), r.status, *lateness,
                          notes.replace("\n", " ")[:500]])
     return out.getvalue()
 
@@ -109,11 +102,11 @@ def exercise_notes(r):
     refused): the first line of its reason and, when its cell raised, the error's last line. No hidden case is
     involved: the cell ran before the hidden inputs were made."""
     notes = []
-    for e in r["exercises"]:
-        if e["status"] in ("undefined", "refused"):
-            first, _, rest = (e.get("reason") or e["status"]).partition("; the cell raised an error:")
+    for e in r.exercises:
+        if e.status in ("undefined", "refused"):
+            first, _, rest = (e.reason or e.status).partition("; the cell raised an error:")
             error = [line.strip() for line in rest.strip().splitlines() if line.strip()][-1:]
-            notes.append(f"{e['id']} {e['status']}: {_short(first.strip(), 120)}"
+            notes.append(f"{e.id} {e.status}: {_short(first.strip(), 120)}"
                          + (f" ({_short(error[0], 120)})" if error else ""))
     return notes
 
@@ -123,17 +116,17 @@ def lms(results):
     learner who handed in nothing): the shape an LMS imports. With a roster (or names from an LMS's export), the
     name and email columns follow the learner's id, and "SIS User ID" when the roster gives one (what an LMS's
     grade import matches rows on)."""
-    lessons = sorted({graded_as(r) for r in results if graded_as(r)})
+    lessons = sorted({r.counts_for for r in results if r.counts_for})
     totals, people = {}, {}
     for r in order(results):
-        if graded_as(r):
-            totals.setdefault(r["learner"], {})[graded_as(r)] = "" if r["status"] == FAULT else _number(r["total"])
-        known = people.setdefault(r["learner"], {})
+        if r.counts_for:
+            totals.setdefault(r.learner, {})[r.counts_for] = "" if r.status == FAULT else _number(r.total)
+        known = people.setdefault(r.learner, {})
         for key in ("name", "email", "sis_id"):
-            if r.get(key):
-                known.setdefault(key, r[key])
-    named = any("on_roster" in r or r.get("name") or r.get("email") for r in results)
-    sis = any(r.get("sis_id") for r in results)  # the column an LMS's grade import matches on (Canvas's name)
+            if getattr(r, key):
+                known.setdefault(key, getattr(r, key))
+    named = any(r.on_roster is not None or r.name or r.email for r in results)
+    sis = any(r.sis_id for r in results)  # the column an LMS's grade import matches on (Canvas's name)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["learner", *["name", "email"] * named, *["SIS User ID"] * sis, *lessons])
@@ -146,8 +139,8 @@ def lms(results):
 
 def feedback(r):
     """The learner's feedback for one lesson, in Markdown: never a hidden input or a reference answer."""
-    lines = [f"# {r['lesson'] or 'Unknown lesson'}: feedback for {r['learner']}", "", *feedback_header(r)]
-    for e in r["exercises"] if r["status"] not in NOT_GRADED else []:
+    lines = [f"# {r.lesson or 'Unknown lesson'}: feedback for {r.learner}", "", *feedback_header(r)]
+    for e in r.exercises if r.status not in NOT_GRADED else []:
         lines += exercise_feedback(e)
     return "\n".join(lines)
 
@@ -165,20 +158,20 @@ FAULT = "not graded"
 def next_step(r):
     """What a learner whose notebook was not graded can do about it (one sentence), by the reason: the message
     alone ("not valid notebook JSON") leaves them guessing what to hand in instead."""
-    lesson = r.get("assignment") or r.get("lesson")  # (the lesson it was handed in for, when it is another's)
+    lesson = r.counts_for  # (the lesson it was handed in for, when it is another's)
     file = f"{lesson}.ipynb" if lesson else "NN_name.ipynb"
     lesson = lesson.split("_")[0] if lesson else lesson
-    if r["status"] == "unreadable":
+    if r.status == "unreadable":
         return ("What to do: hand in the .ipynb file itself (not a PDF, a zip, a screenshot or a link): open your "
                 f"notebook in JupyterLab, save it (File > Save Notebook), and submit that file, {file}, again. If "
                 "JupyterLab cannot open it either, look for a copy in lessons/.backup/ (tinygrad-lite update keeps "
                 "one of each notebook it changes there), or ask your instructor.")
-    if r["status"] == "unknown lesson":
+    if r.status == "unknown lesson":
         return ("What to do: submit the lesson's notebook as the course gave it to you, under its own name (for "
                 "example 03_backward_pass.ipynb): a notebook made anew, or one whose name was changed, says no lesson.")
-    if r["status"] == "wrong lesson":
+    if r.status == "wrong lesson":
         return f"What to do: submit your notebook of lesson {lesson}, {file}, for this assignment."
-    if r["status"] == MISSING:
+    if r.status == MISSING:
         return (f"What to do: if you handed one in, ask your instructor which name it was found under; else submit "
                 f"{file}.")
     return ""
@@ -187,15 +180,15 @@ def next_step(r):
 def feedback_header(r):
     """The lines of a submission's feedback before its exercises: the total and the notes (or why it was not
     graded). The notes for the instructor ("to review: ...") are left out."""
-    if r["status"] == FAULT:
-        return [f"**Not graded yet:** the grading machines failed ({r.get('reason', '')}), not your notebook. It "
+    if r.status == FAULT:
+        return [f"**Not graded yet:** the grading machines failed ({r.reason or ''}), not your notebook. It "
                 "will be graded when your instructor runs the grader again.", ""]
-    if r["status"] in NOT_GRADED:
-        return [f"**Not graded ({r['status']}):** {r.get('reason', '')}", "", *[next_step(r), ""] * bool(next_step(r)),
-                f"Points: 0 of {_number(r['max'])}.", ""]
-    lines = [f"**Total: {_number(r['total'])} of {_number(r['max'])} points.**", ""]
+    if r.status in NOT_GRADED:
+        return [f"**Not graded ({r.status}):** {r.reason or ''}", "", *[next_step(r), ""] * bool(next_step(r)),
+                f"Points: 0 of {_number(r.max)}.", ""]
+    lines = [f"**Total: {_number(r.total)} of {_number(r.max)} points.**", ""]
     lines += [line for line in adjustments(r) for line in (line, "")]
-    for note in r["notes"]:
+    for note in r.notes:
         if not note.startswith(PRIVATE_NOTES):
             lines += [f"Note: {note}", ""]
     return lines
@@ -205,12 +198,12 @@ def adjustments(r):
     """What the learner is told of the changes made to the judged points (``adjust.py``): the points the instructor
     set, and the late penalty, each a sentence."""
     lines = []
-    for o in r.get("overrides", []):
+    for o in (r.overrides or []):
         lines.append(f"Points set by your instructor: {o['exercise']}, {_number(o['points'])} instead of "
                      f"{_number(o['judged'])}" + (f" ({o['reason']})." if o["reason"] else "."))
-    if r.get("late"):
-        lines.append(f"Late: {r['late']}; the total above is after it ({_number(round(r['total'] + r['penalty'], 2))}"
-                     " before)." if r.get("penalty") else f"Late: {r['late']}.")
+    if r.late:
+        lines.append(f"Late: {r.late}; the total above is after it ({_number(round(r.total + r.penalty, 2))}"
+                     " before)." if r.penalty else f"Late: {r.late}.")
     return lines
 
 
@@ -223,29 +216,29 @@ def exercise_report(e):
     the status), ``more`` (how many more were not passed), ``hints`` ([(label, hint)]) and ``override`` (the
     sentence that says the instructor set its points, or None). A hidden case shows what ``judge.mask_hidden`` left
     of it (``shown``, ``learner_hints``)."""
-    unit = "point" if e["max"] == 1 else "points"
-    report = {"heading": f"{e['id']}: {_number(e['points'])} of {_number(e['max'])} {unit} ({shown_status(e)})",
+    unit = "point" if e.max == 1 else "points"
+    report = {"heading": f"{e.id}: {_number(e.points)} of {_number(e.max)} {unit} ({shown_status(e)})",
               "reason": None, "summary": [], "closing": None, "cases": [], "more": 0, "hints": [], "override": None}
-    if e.get("override"):
-        reason = e["override"]["reason"]
-        report["override"] = (f"Points set by your instructor: {_number(e['points'])} (the grader gave "
-                              f"{_number(e['judged_points'])})" + (f": {reason}" if reason else "")
+    if e.override:
+        reason = e.override["reason"]
+        report["override"] = (f"Points set by your instructor: {_number(e.points)} (the grader gave "
+                              f"{_number(e.judged_points)})" + (f": {reason}" if reason else "")
                               + "." * (not reason.endswith((".", "!", "?"))))
-    if e["status"] in ("missing", "refused", "undefined"):
-        report["reason"] = _learner_reason(e["reason"])
+    if e.status in ("missing", "refused", "undefined"):
+        report["reason"] = _learner_reason(e.reason)
         return report
-    cases = e["cases"]
+    cases = e.cases
     summary = report["summary"]
-    summary.append(f"Passed {e['passed_cases']} of {e['total_cases']} cases "
+    summary.append(f"Passed {e.passed_cases} of {e.total_cases} cases "
                    "(the example shown in the notebook and hidden cases).")
     left_out = [f"{where} (its answer is in the notebook)" if visible else f"{where} ({why} would pass it)"
-                for where, why, visible in e.get("left_out", [])]
-    if left_out and e["status"] != "passed":
+                for where, why, visible in (e.left_out or [])]
+    if left_out and e.status != "passed":
         summary.append("Points count only the cases that no trivial answer (zeros, ones, a constant, an input "
                        "returned unchanged, the example's answer) passes; not counted: " + "; ".join(left_out) + ".")
-    for note in e.get("notes", []):
+    for note in e.notes:
         summary.append(f"Note: {note}.")
-    if e["status"] == "not attempted":
+    if e.status == "not attempted":
         report["closing"] = "Not attempted: the exercise cell still raises NotImplementedError."
         return report
     failing = [c for c in _masked(cases) if c.status != "passed"]
@@ -368,9 +361,9 @@ def _html(text):
 def shown_status(e):
     """The status an exercise's feedback shows: the judged one, or, where the instructor set its points, what those
     points are (an exercise judged "passed" and set to 0 must not show a green "passed")."""
-    if not e.get("override"):
-        return e["status"]
-    return "passed" if e["points"] >= e["max"] else "failed" if e["points"] <= 0 else "partial"
+    if not e.override:
+        return e.status
+    return "passed" if e.points >= e.max else "failed" if e.points <= 0 else "partial"
 
 
 def _status_html(status):
@@ -384,11 +377,11 @@ def _anchor(exercise_id):
 def exercise_html(e):
     """One exercise's feedback as an HTML section: the parts of ``exercise_report``, as the Markdown has them."""
     report = exercise_report(e)
-    unit = "point" if e["max"] == 1 else "points"
+    unit = "point" if e.max == 1 else "points"
     status = shown_status(e)
     kind = _STATUS_KIND.get(status, "incident")
-    parts = [f'<section class="exercise {kind}" id="{_anchor(e["id"])}">',
-             f'<h2>{_html(e["id"])}<span class="points">{_number(e["points"])} of {_number(e["max"])} {unit}</span>'
+    parts = [f'<section class="exercise {kind}" id="{_anchor(e.id)}">',
+             f'<h2>{_html(e.id)}<span class="points">{_number(e.points)} of {_number(e.max)} {unit}</span>'
              f'{_status_html(status)}</h2>']
     if report["override"]:
         parts.append(f'<p class="note"><b>{_html(report["override"])}</b></p>')
@@ -415,34 +408,34 @@ def feedback_html(r):
     """The learner's feedback for one lesson as a self-contained web page: the total, a table of the exercises
     (points, status, cases passed, each linking to its section), then each exercise as the Markdown says it. No
     hidden input or reference answer, as in the Markdown."""
-    lesson = r["lesson"] or "Unknown lesson"
-    body = [f"<h1>Feedback for {_html(r['learner'])}</h1>", f'<p class="lesson">{_html(lesson)}</p>']
-    if r["status"] == FAULT:
+    lesson = r.lesson or "Unknown lesson"
+    body = [f"<h1>Feedback for {_html(r.learner)}</h1>", f'<p class="lesson">{_html(lesson)}</p>']
+    if r.status == FAULT:
         body += ['<p class="total">Not graded yet</p>', f'<p class="note">The grading machines failed '
-                 f'({_html(r.get("reason", ""))}), not your notebook. It will be graded when your instructor runs '
+                 f'({_html(r.reason or "")}), not your notebook. It will be graded when your instructor runs '
                  'the grader again.</p>']
-    elif r["status"] in NOT_GRADED:
-        body += [f'<p class="total">Not graded ({_html(r["status"])})</p>',
-                 f'<p class="note">{_html(r.get("reason", ""))}</p>',
+    elif r.status in NOT_GRADED:
+        body += [f'<p class="total">Not graded ({_html(r.status)})</p>',
+                 f'<p class="note">{_html(r.reason or "")}</p>',
                  *[f'<p class="note">{_html(next_step(r))}</p>'] * bool(next_step(r)),
-                 f"<p>Points: 0 of {_number(r['max'])}.</p>"]
+                 f"<p>Points: 0 of {_number(r.max)}.</p>"]
     else:
-        body.append(f'<p class="total">Total: {_number(r["total"])} of {_number(r["max"])} points</p>')
+        body.append(f'<p class="total">Total: {_number(r.total)} of {_number(r.max)} points</p>')
         body += [f'<p class="note">{_html(line)}</p>' for line in adjustments(r)]
-        body += [f'<p class="note">Note: {_html(note)}</p>' for note in r["notes"]
+        body += [f'<p class="note">Note: {_html(note)}</p>' for note in r.notes
                  if not note.startswith(PRIVATE_NOTES)]
         body += ['<div class="table"><table>', '<thead><tr><th>exercise</th><th class="num">points</th><th>status</th>'
                  '<th class="num">cases passed</th></tr></thead>', "<tbody>"]
-        for e in r["exercises"]:
-            cases = f"{e['passed_cases']} of {e['total_cases']}" if e.get("total_cases") else "-"
-            body.append(f'<tr><td><a href="#{_anchor(e["id"])}">{_html(e["id"])}</a></td>'
-                        f'<td class="num">{_number(e["points"])} of {_number(e["max"])}</td>'
+        for e in r.exercises:
+            cases = f"{e.passed_cases} of {e.total_cases}" if e.total_cases else "-"
+            body.append(f'<tr><td><a href="#{_anchor(e.id)}">{_html(e.id)}</a></td>'
+                        f'<td class="num">{_number(e.points)} of {_number(e.max)}</td>'
                         f'<td>{_status_html(shown_status(e))}</td><td class="num">{cases}</td></tr>')
         body += ["</tbody>", "</table></div>"]
-        body += [exercise_html(e) for e in r["exercises"]]
+        body += [exercise_html(e) for e in r.exercises]
         body.append("<footer>Each exercise runs on the example shown in the notebook and on hidden cases. A hidden "
                     "case's inputs and answers are not shown: a number taken from one is written …</footer>")
-    title = _html(f"{lesson}: feedback for {r['learner']}")
+    title = _html(f"{lesson}: feedback for {r.learner}")
     return "\n".join(['<!DOCTYPE html>', '<html lang="en">', "<head>", '<meta charset="utf-8">',
                       '<meta name="viewport" content="width=device-width, initial-scale=1">', f"<title>{title}</title>",
                       f"<style>{_PAGE_STYLE}</style>", "</head>", "<body>", "<main>", *body, "</main>", "</body>",
@@ -454,9 +447,9 @@ def summary(results, lessons, sandbox, settings):
              f"Sandbox: {sandbox}.", "",
              f"Limits: {settings.timeout:g} s per cell and per exercise, {settings.total_timeout:g} s per "
              f"submission, {settings.memory} MB of memory, {settings.max_output} MB of output.", ""]
-    absent = [r for r in results if r["status"] == MISSING]
-    results = [r for r in results if r["status"] != MISSING]  # the submissions; the absent have a section below
-    statuses = Counter(r["status"] for r in results)
+    absent = [r for r in results if r.status == MISSING]
+    results = [r for r in results if r.status != MISSING]  # the submissions; the absent have a section below
+    statuses = Counter(r.status for r in results)
     maps = heatmaps(results)
     lines += [f"{len(results)} submission(s): " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())), ""]
     if absent:
@@ -466,13 +459,13 @@ def summary(results, lessons, sandbox, settings):
         lines += [f"**{statuses[FAULT]} submission(s) not graded** for a fault of the grading machines (named under "
                   "'Not graded'): no grade was stored for them; fix the machines and run the same command again.",
                   ""]
-    for name in sorted({r["lesson"] for r in results if r["lesson"]}):
-        mine = [r for r in results if r["lesson"] == name and r["status"] not in ("wrong lesson", FAULT)]
+    for name in sorted({r.lesson for r in results if r.lesson}):
+        mine = [r for r in results if r.lesson == name and r.status not in ("wrong lesson", FAULT)]
         if not mine:
             continue
-        graded = [r for r in mine if r["exercises"]]
-        mean = sum(r["total"] for r in mine) / len(mine)
-        top = max((r["max"] for r in mine), default=0)
+        graded = [r for r in mine if r.exercises]
+        mean = sum(r.total for r in mine) / len(mine)
+        top = max((r.max for r in mine), default=0)
         lines += [f"## {name}", "", f"{len(mine)} submission(s), mean total {mean:.2f} of {_number(top)}.", "",
                   "| exercise | points | passed (all cases) | mean points | most frequent mistakes (hints fired) |",
                   "|---|---|---|---|---|"]
@@ -481,18 +474,18 @@ def summary(results, lessons, sandbox, settings):
             lines.append(f"| {row['id']} | {_number(row['max'])} | {row['passed']}/{row['n']} "
                          f"({100 * row['rate']:.0f}%) | {row['mean']:.2f} | {mistakes} |")
         lines.append("")
-        incidents = Counter(e["status"] for r in graded for e in r["exercises"]
-                            if e["status"] not in ("passed", "partial", "failed", "error", "not attempted"))
+        incidents = Counter(e.status for r in graded for e in r.exercises
+                            if e.status not in ("passed", "partial", "failed", "error", "not attempted"))
         if incidents:
             lines += ["Exercises stopped by an incident, refused or missing: " + ", ".join(
                 f"{n} {s}" for s, n in sorted(incidents.items())) + " (named below).", ""]
         for lesson, file, _, which in maps:
             if lesson == name:
                 lines += [f"![{name}: share of each exercise's points per learner, {which}]({file})", ""]
-    flagged = [r for r in order(results) if r["status"] == "flagged"]
+    flagged = [r for r in order(results) if r.status == "flagged"]
     if flagged:
         lines += ["## To review", ""]
-        lines += [f"- {r['learner']} ({r['lesson']}): " + "; ".join(n for n in r["notes"] if n.startswith("to review"))
+        lines += [f"- {r.learner} ({r.lesson}): " + "; ".join(n for n in r.notes if n.startswith("to review"))
                   for r in flagged]
         lines.append("")
     lines += problems(results)
@@ -511,44 +504,44 @@ def class_lines(results):
     not on the roster, the learners' other notebooks of a lesson that were not graded, the points set by the
     instructor, and who was late."""
     lines = []
-    absent = [r for r in order(results) if r["status"] == MISSING]
+    absent = [r for r in order(results) if r.status == MISSING]
     if absent:
         lines += ["## Missing", "", "On the roster, no notebook handed in (0 points):", ""]
-        lessons = sorted({r["lesson"] for r in absent})
+        lessons = sorted({r.lesson for r in absent})
         for lesson in lessons:
-            names = [r["learner"] + (f" ({r['name']})" if r.get("name") else "") for r in absent
-                     if r["lesson"] == lesson]
+            names = [r.learner + (f" ({r.name})" if r.name else "") for r in absent
+                     if r.lesson == lesson]
             lines.append(f"- {lesson}: {', '.join(names)}")
         lines.append("")
-    strangers = [r for r in order(results) if r.get("on_roster") is False]
+    strangers = [r for r in order(results) if r.on_roster is False]
     if strangers:
         lines += ["## Not on the roster", "", "Graded all the same, under the name the notebook gave:", "",
                   "| learner | lesson | file | note |", "|---|---|---|---|"]
-        lines += [f"| {_short(r['learner'], 60)} | {r['lesson']} | {_short(r['path'], 80)} | "
-                  f"{_short(next((n for n in r['notes'] if n.startswith('not on the roster')), '-'), 160)} |"
+        lines += [f"| {_short(r.learner, 60)} | {r.lesson} | {_short(r.path, 80)} | "
+                  f"{_short(next((n for n in r.notes if n.startswith('not on the roster')), '-'), 160)} |"
                   for r in strangers]
         lines.append("")
-    seconds = [r for r in order(results) if r.get("others")]
+    seconds = [r for r in order(results) if r.others]
     if seconds:
         lines += ["## Other notebooks not graded", "", "A learner's notebooks of one lesson are graded once: "
                   "the one graded and why are in the notes.", "", "| learner | lesson | graded | not graded |",
                   "|---|---|---|---|"]
-        lines += [f"| {_short(r['learner'], 60)} | {r['lesson']} | {_short(r['path'], 80)} | "
-                  f"{_short(', '.join(r['others']), 160)} |" for r in seconds]
+        lines += [f"| {_short(r.learner, 60)} | {r.lesson} | {_short(r.path, 80)} | "
+                  f"{_short(', '.join(r.others), 160)} |" for r in seconds]
         lines.append("")
-    overridden = [(r, o) for r in order(results) for o in r.get("overrides", [])]
+    overridden = [(r, o) for r in order(results) for o in (r.overrides or [])]
     if overridden:
         lines += ["## Overrides", "", "| learner | lesson | exercise | judged | set | reason |",
                   "|---|---|---|---|---|---|"]
-        lines += [f"| {_short(r['learner'], 60)} | {r['lesson']} | {o['exercise']} | {_number(o['judged'])} | "
+        lines += [f"| {_short(r.learner, 60)} | {r.lesson} | {o['exercise']} | {_number(o['judged'])} | "
                   f"{_number(o['points'])} | {_short(o['reason'] or '-', 120)} |" for r, o in overridden]
         lines.append("")
-    late = [r for r in order(results) if r.get("late")]
+    late = [r for r in order(results) if r.late]
     if late:
         lines += ["## Late", "", "| learner | lesson | days late | penalty | how it is known |",
                   "|---|---|---|---|---|"]
-        lines += [f"| {_short(r['learner'], 60)} | {r['lesson']} | {_number(r['late_days'])} | "
-                  f"{_number(r['penalty'])} | {_short(r['late'], 160)} |" for r in late]
+        lines += [f"| {_short(r.learner, 60)} | {r.lesson} | {_number(r.late_days)} | "
+                  f"{_number(r.penalty)} | {_short(r.late, 160)} |" for r in late]
         lines.append("")
     return lines
 
@@ -564,18 +557,18 @@ def problems(results):
              ("Refused or missing exercises", "reason", lambda s: s in ("refused", "missing")))
     lines = []
     for title, column, wanted in kinds:
-        rows = [(r, e) for r in order(results) for e in r["exercises"] if wanted(e["status"])]
+        rows = [(r, e) for r in order(results) for e in r.exercises if wanted(e.status)]
         if rows:
             lines += [f"## {title}", "", f"| learner | lesson | exercise | status | {column} |",
                       "|---|---|---|---|---|"]
-            lines += [f"| {_short(r['learner'], 60)} | {r['lesson']} | {e['id']} | {e['status']} | "
-                      f"{_short(e['reason'] or '-', 160)} |" for r, e in rows]
+            lines += [f"| {_short(r.learner, 60)} | {r.lesson} | {e.id} | {e.status} | "
+                      f"{_short(e.reason or '-', 160)} |" for r, e in rows]
             lines.append("")
-    skipped = [r for r in order(results) if r["status"] in ("unreadable", "unknown lesson", FAULT)]
+    skipped = [r for r in order(results) if r.status in ("unreadable", "unknown lesson", FAULT)]
     if skipped:
         lines += ["## Not graded", "", "| learner | file | status | reason |", "|---|---|---|---|"]
-        lines += [f"| {_short(r['learner'], 60)} | {_short(r['path'], 80)} | {r['status']} | "
-                  f"{_short(r.get('reason') or '-', 160)} |" for r in skipped]
+        lines += [f"| {_short(r.learner, 60)} | {_short(r.path, 80)} | {r.status} | "
+                  f"{_short(r.reason or '-', 160)} |" for r in skipped]
         lines.append("")
     return lines
 
@@ -586,17 +579,17 @@ def _short(text, n=110):
 
 
 def exercise_stats(results, lesson):
-    ids = lesson.exercises if lesson else sorted({e["id"] for r in results for e in r["exercises"]})
+    ids = lesson.exercises if lesson else sorted({e.id for r in results for e in r.exercises})
     rows = []
     for exercise_id in ids:
-        entries = [e for r in results for e in r["exercises"] if e["id"] == exercise_id]
-        n = sum(1 for r in results if r["status"] not in ("unreadable", "unknown lesson", FAULT))
+        entries = [e for r in results for e in r.exercises if e.id == exercise_id]
+        n = sum(1 for r in results if r.status not in ("unreadable", "unknown lesson", FAULT))
         if not entries and not n:
             continue
-        passed = sum(e["status"] == "passed" for e in entries)
-        mistakes = Counter(h for e in entries for h in e.get("mistakes", []))
-        rows.append({"id": exercise_id, "max": entries[0]["max"] if entries else 0, "n": n, "passed": passed,
-                     "rate": passed / n if n else 0.0, "mean": sum(e["points"] for e in entries) / n if n else 0.0,
+        passed = sum(e.status == "passed" for e in entries)
+        mistakes = Counter(h for e in entries for h in (e.mistakes or []))
+        rows.append({"id": exercise_id, "max": entries[0].max if entries else 0, "n": n, "passed": passed,
+                     "rate": passed / n if n else 0.0, "mean": sum(e.points for e in entries) / n if n else 0.0,
                      "mistakes": sorted(mistakes.items(), key=lambda item: (-item[1], item[0]))})
     return rows
 
@@ -606,8 +599,8 @@ def plot(results, lessons, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     rows, mistakes = [], Counter()
-    for name in sorted({r["lesson"] for r in results if r["lesson"]}):
-        mine = [r for r in results if r["lesson"] == name and r["status"] not in ("wrong lesson", MISSING, FAULT)]
+    for name in sorted({r.lesson for r in results if r.lesson}):
+        mine = [r for r in results if r.lesson == name and r.status not in ("wrong lesson", MISSING, FAULT)]
         for row in exercise_stats(mine, lessons.get(name)):
             rows.append(row)
             for hint, n in row["mistakes"]:
@@ -650,8 +643,8 @@ def _by_lesson(results):
     order."""
     found = {}
     for r in results:
-        if r["lesson"] and r["status"] not in ("wrong lesson", FAULT, MISSING):
-            found.setdefault(r["lesson"], []).append(r)
+        if r.lesson and r.status not in ("wrong lesson", FAULT, MISSING):
+            found.setdefault(r.lesson, []).append(r)
     return dict(sorted(found.items()))
 
 
@@ -663,7 +656,7 @@ def heatmaps(results):
     images before they are drawn."""
     images = []
     for name, mine in _by_lesson(results).items():
-        rows = sorted(mine, key=lambda r: (-r["total"], r["learner"], r["path"]))
+        rows = sorted(mine, key=lambda r: (-r.total, r.learner, r.path))
         parts = -(-len(rows) // HEATMAP_ROWS)
         size = -(-len(rows) // parts)
         for k in range(parts):
@@ -693,17 +686,17 @@ def plot_heatmap(lesson, exercise_ids, rows, which, path):
     values = np.full((len(rows), len(exercise_ids)), np.nan)
     marks = []
     for i, r in enumerate(rows):
-        entries = {e["id"]: e for e in r["exercises"]}
+        entries = {e.id: e for e in r.exercises}
         for j, exercise_id in enumerate(exercise_ids):
             e = entries.get(exercise_id)
             if e is None:
                 continue
-            values[i, j] = e["points"] / e["max"] if e["max"] else np.nan
-            if e["status"] not in ("passed", "partial", "failed", "error"):
-                marks.append((i, j, _MARKS.get(e["status"], "!")))
+            values[i, j] = e.points / e.max if e.max else np.nan
+            if e.status not in ("passed", "partial", "failed", "error"):
+                marks.append((i, j, _MARKS.get(e.status, "!")))
     colours = LinearSegmentedColormap.from_list("points", ["#d7301f", "#fdd96a", "#2e8b3c"]).with_extremes(
         bad="#c9ccd1")
-    label = [(learner if len(learner) <= 28 else learner[:27] + "…") for learner in (r["learner"] for r in rows)]
+    label = [(learner if len(learner) <= 28 else learner[:27] + "…") for learner in (r.learner for r in rows)]
     width = min(10.0, max(7.0, 3.4 + 0.85 * len(exercise_ids)))
     fig, ax = plt.subplots(figsize=(width, 0.12 * len(rows) + 2.3), layout="constrained")
     image = ax.imshow(values, cmap=colours, vmin=0, vmax=1, aspect="auto", interpolation="nearest")
@@ -714,7 +707,7 @@ def plot_heatmap(lesson, exercise_ids, rows, which, path):
     ax.xaxis.tick_top()
     ax.set_yticks(range(len(rows)), label, fontsize=7)
     totals = ax.secondary_yaxis("right")
-    totals.set_yticks(range(len(rows)), [f"{_number(r['total'])}/{_number(r['max'])}" for r in rows], fontsize=7)
+    totals.set_yticks(range(len(rows)), [f"{_number(r.total)}/{_number(r.max)}" for r in rows], fontsize=7)
     totals.tick_params(length=0)
     ax.tick_params(length=0)
     ax.set_xticks(np.arange(len(exercise_ids) + 1) - 0.5, minor=True)
@@ -746,8 +739,8 @@ def plot_totals(results, path):
     if not groups:
         axes.flat[0].text(0.5, 0.5, "no submission graded", ha="center", va="center")
     for ax, (name, mine) in zip(axes.flat, groups.items()):
-        totals = np.array([r["total"] for r in mine], dtype=float)
-        top = max([r["max"] for r in mine] + [float(totals.max(initial=0)), 1.0])
+        totals = np.array([r.total for r in mine], dtype=float)
+        top = max([r.max for r in mine] + [float(totals.max(initial=0)), 1.0])
         ax.hist(totals, bins=np.linspace(0, top, 21), color="#5b7db1", edgecolor="white", linewidth=0.5)
         mean, median = float(totals.mean()), float(np.median(totals))
         ax.axvline(mean, color="#c62828", linewidth=1.2, label=f"mean {mean:.2f}")
@@ -773,7 +766,7 @@ def plot_class(results, lessons, outdir):
     plot_totals(results, outdir / "summary-totals.png")
     drawn, groups = set(), _by_lesson(results)
     for name, file, rows, which in heatmaps(results):
-        seen = {e["id"] for r in groups[name] for e in r["exercises"]}  # (the same columns in every part)
+        seen = {e.id for r in groups[name] for e in r.exercises}  # (the same columns in every part)
         lesson = lessons.get(name)
         ids = [e for e in lesson.exercises if e in seen] if lesson else []
         ids += sorted(seen - set(ids))
@@ -789,15 +782,15 @@ def write_all(outdir, results, lessons, sandbox, settings):
     ordered = order(results)
     _write(outdir / "gradebook.csv", gradebook(ordered, lessons))
     _write(outdir / "lms.csv", lms(ordered))
+    for r, path in zip(ordered, feedback_files(ordered)):
+        r.feedback = path + ".md"
     document = {"grader": {"sandbox": sandbox, "timeout": settings.timeout, "total_timeout": settings.total_timeout,
                            "memory_mb": settings.memory, "max_output_mb": settings.max_output,
                            "solutions": {name: lessons[name].digest for name in sorted(lessons)}},
-                "submissions": ordered}
-    for r, path in zip(ordered, feedback_files(ordered)):
-        r["feedback"] = path + ".md"
-    _write(outdir / "results.json", json.dumps(document, indent=1, sort_keys=True, default=as_json) + "\n")
+                "submissions": [r.to_json() for r in ordered]}
+    _write(outdir / "results.json", json.dumps(document, indent=1, sort_keys=True) + "\n")
     for r in ordered:
-        stem = outdir / r["feedback"][:-len(".md")]
+        stem = outdir / r.feedback[:-len(".md")]
         _write(stem.with_name(stem.name + ".md"), feedback(r))
         _write(stem.with_name(stem.name + ".html"), feedback_html(r))
     _write(outdir / "summary.md", summary(ordered, lessons, sandbox, settings))
