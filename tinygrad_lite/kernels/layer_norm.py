@@ -8,7 +8,7 @@ dims), with X the (M, m) matrix of the samples' values and the sums over a sampl
     forward       y = ((x - \mu) s) \gamma + \beta                                       (``make_normalise``)
     backward      with \hat{x} = (x - \mu) s and h = \gamma g:
                   \sum_j h_j = G \gamma,   \sum_j h_j \hat{x}_j = (G \circ \hat{X}) \gamma   (products with \gamma
-                  instead of ones: h and h \hat{x} are never written out; ``make_times_normalised``)
+                  instead of ones: h and h \hat{x} are never written out; batch norm's ``make_times_normalised``)
                   dL/dx = s (h - \sum_j h_j / m - \hat{x} \sum_j h_j \hat{x}_j / m)      (``make_input_gradient``)
                   dL/d\gamma = (1, ..., 1) G \circ \hat{X},   dL/d\beta = (1, ..., 1) G   (sums over the samples)
 """
@@ -17,7 +17,7 @@ import math
 from ..device import array_module_of
 from ..ops.layer_norm import LayerNorm
 from . import fused, leading_sums, ones, trailing_sums
-from .batch_norm import make_centred_squares
+from .batch_norm import make_centred_squares, make_times_normalised
 
 
 class LayerNormCuda(LayerNorm):
@@ -70,11 +70,6 @@ def make_normalise(xp):
             y = y * weight
         return y if bias is None else y + bias
     return normalise
-
-
-def make_times_normalised(xp):
-    r"""g \hat{x} = g ((x - \mu) s)."""
-    return lambda g, x, mean, inv_std: g * ((x - mean) * inv_std)
 
 
 def make_input_gradient(xp):
