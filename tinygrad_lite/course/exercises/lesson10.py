@@ -1144,6 +1144,8 @@ def _std_with_eps(var, eps, outside=False):
     return np.sqrt(var) + eps if outside else np.sqrt(var + eps)
 
 
+RUNNING_VAR_UPDATE = ("the running variance takes the same update as the mean: (1 - momentum) of its old value "
+                      "plus momentum times the batch's UNBIASED variance")
 SQRT_EPS = ("your denominator is sqrt(var) + sqrt(eps): a square root does not split over a sum, so that is not "
             "sqrt(var + eps), and it differs most where the variance is small. Add eps to the variance, then take the "
             "square root")
@@ -1285,16 +1287,14 @@ tensor_function(
         mistake(_bn_slip(var_not_updated=True),
                 "your running mean moves, but your running variance comes back unchanged: in training mode both "
                 "move towards the batch's statistics (the variance towards its unbiased variance)",
-                "the running variance takes the same update as the mean: (1 - momentum) of its old value plus "
-                "momentum times the batch's UNBIASED variance"),
+                RUNNING_VAR_UPDATE),
         mistake(_bn_slip(bessel_features=True), "your running variance's n / (n - 1) uses the number of features, "
                 "x.shape[1]: n is the batch size, x.shape[0], the number of samples each variance is taken over",
                 "count the samples (the length of dim 0), not the features"),
         mistake(_bn_slip(run_with_eps=True),
                 "your running variance includes eps: the running estimate is of the variance itself, eps is only "
                 "added where the formula divides, sqrt(var + eps)",
-                "the running variance takes the same update as the mean: (1 - momentum) of its old value plus "
-                "momentum times the batch's UNBIASED variance"),
+                RUNNING_VAR_UPDATE),
         mistake(_bn_slip(beta_first=True), "you shifted by beta before scaling by gamma, so beta came out multiplied "
                 "by gamma: scale first, then shift, y = gamma * x_hat + beta", "beta is added last"),
         mistake(_bn_slip(gamma_first=True), "you scaled x by gamma before normalising: the normalisation then divides "
