@@ -28,13 +28,12 @@ class Verdict:
 
     def to_json(self):
         """The verdict as JSON-safe data (a dict of its fields)."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.metadata.get("json", True)}
+        return record_to_json(self)
 
     @classmethod
     def from_json(cls, data):
         """The verdict ``to_json`` gave ``data`` for (a field it lacks keeps its default)."""
-        known = {f.name for f in fields(cls) if f.metadata.get("json", True)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**record_fields(cls, data))
 
 
 @dataclass
@@ -56,5 +55,21 @@ class GradedCase(Verdict):
                    where=where, visible=visible, informative=trivial is None, trivial=trivial)
 
 
+# -------------------------------------------------------------------- a record's fields as JSON (here and graded.py)
+# A field's metadata says how it crosses into JSON: {"json": False}, never written (what is set for the reports
+# only); {"optional": True}, left out while it is None ("does not apply").
+def record_to_json(record):
+    """The fields of the dataclass ``record`` as JSON-safe data (lists copied: the JSON does not share them), without
+    those never written and the optional ones that do not apply."""
+    return {f.name: _plain(getattr(record, f.name)) for f in fields(record) if f.metadata.get("json", True)
+            and not (f.metadata.get("optional") and getattr(record, f.name) is None)}
+
+
+def record_fields(cls, data):
+    """The items of ``data`` that name a JSON field of the dataclass ``cls`` (a key it does not know is left out)."""
+    names = {f.name for f in fields(cls) if f.metadata.get("json", True)}
+    return {k: v for k, v in data.items() if k in names}
+
+
 def _plain(value):
-    return list(value) if isinstance(value, (list, tuple)) else value  # (a copy: the JSON does not share the lists)
+    return list(value) if isinstance(value, (list, tuple)) else value

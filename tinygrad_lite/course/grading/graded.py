@@ -16,31 +16,15 @@ has always had, and comes back with ``from_json`` (an old run's stored grade too
 leaves, an exercise's ``override`` ({"points", "reason"}) and each of a submission's ``overrides`` ({"exercise",
 "judged", "points", "reason"}), stay JSON data as they are written.
 """
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
-from ..verdict import GradedCase
+from ..verdict import GradedCase, record_fields, record_to_json
 
 OPTIONAL = {"optional": True}  # a field's metadata: None means it does not apply, and it is left out of the JSON
 
 
 def _optional():
     return field(default=None, metadata=OPTIONAL)
-
-
-def _plain(value):
-    return list(value) if isinstance(value, (list, tuple)) else value  # (a copy: the JSON does not share the lists)
-
-
-def _to_json(record):
-    """``record``'s fields as JSON-safe data, without the optional ones that do not apply (None)."""
-    return {f.name: _plain(getattr(record, f.name)) for f in fields(record)
-            if not (f.metadata.get("optional") and getattr(record, f.name) is None)}
-
-
-def _known(cls, data):
-    """The items of ``data`` that name a field of ``cls`` (a key it does not know is left out)."""
-    names = {f.name for f in fields(cls)}
-    return {k: v for k, v in data.items() if k in names}
 
 
 @dataclass
@@ -66,14 +50,14 @@ class GradedExercise:
 
     def to_json(self):
         """The exercise as JSON-safe data: its fields that apply, its cases as ``GradedCase.to_json`` gives them."""
-        data = _to_json(self)
+        data = record_to_json(self)
         data["cases"] = [case.to_json() for case in self.cases]
         return data
 
     @classmethod
     def from_json(cls, data):
         """The exercise ``to_json`` gave ``data`` for, its cases GradedCases again."""
-        exercise = cls(**_known(cls, data))
+        exercise = cls(**record_fields(cls, data))
         exercise.cases = [GradedCase.from_json(case) for case in exercise.cases]
         return exercise
 
@@ -117,7 +101,7 @@ class GradedSubmission:
     def to_json(self):
         """The submission as JSON-safe data: its fields that apply, its exercises as ``GradedExercise.to_json``
         gives them."""
-        data = _to_json(self)
+        data = record_to_json(self)
         data["exercises"] = [exercise.to_json() for exercise in self.exercises]
         return data
 
@@ -125,6 +109,6 @@ class GradedSubmission:
     def from_json(cls, data):
         """The submission ``to_json`` gave ``data`` for (a stored grade, a submission of results.json), its
         exercises GradedExercises again."""
-        submission = cls(**_known(cls, data))
+        submission = cls(**record_fields(cls, data))
         submission.exercises = [GradedExercise.from_json(exercise) for exercise in submission.exercises]
         return submission
