@@ -442,6 +442,8 @@ def test_check_runs_a_notebook_and_reports_each_exercise(tmp_path):
         block = out.split(f"{name}.ipynb")[1]
         assert f"99.relu_backward  {status}" in block, out + err
     assert "Hint: at x = 0 the gradient is 0" in out
+    too_wide = [line for line in out.splitlines() if len(line) > 100]
+    assert too_wide == [], "-v wraps each message line within 100 columns, as a check cell does"
     code, out, _ = cli("check", str(tmp_path / "solved.ipynb"))
     assert code == 0 and "1 of 1 exercises passed" in out
 
@@ -455,14 +457,16 @@ def with_cell(source, solution_body="    return g * (x > 0)"):
 
 
 def _rows(out, name):
-    """The table printed for notebook ``name``: {exercise: result}, plus the lines below it."""
+    """The table printed for notebook ``name``: {exercise: result}, plus the lines below it, each message joined
+    back into one line (check wraps them within 100 columns; no printed line is wider)."""
     block = out.split(f"{name}.ipynb\n")[1].split(".ipynb\n")[0]
+    assert [line for line in block.splitlines() if len(line) > 100] == [], block
     rows = {}
     for line in block.splitlines()[1:]:
         match = re.match(r"  (\S+(?: \d+)?)  +(\S.*?)  +(\d+/\d+|-)$", line)
         if match:
             rows[match[1]] = match[2]
-    return rows, block
+    return rows, re.sub(r"\n {4,}", " ", block)  # (a wrapped line goes on indented two columns more)
 
 
 def test_check_turns_timeouts_dead_kernels_and_corrupt_results_into_rows(tmp_path):

@@ -104,7 +104,7 @@ class CheckResult:
         """The plain text shown in a terminal and stored for nbval: the symbol, then the message, each line wrapped
         at word boundaries within TEXT_WIDTH columns (continuations indented two more), as the HTML box wraps.
         ``message`` itself stays unwrapped: tests and the gradebook search it for phrases."""
-        return "\n".join(_wrapped(line) for line in f"{_SYMBOL[self.status]} {self.message}".splitlines())
+        return wrapped_text(f"{_SYMBOL[self.status]} {self.message}")
 
     @property
     def html(self):
@@ -118,8 +118,15 @@ class CheckResult:
 TEXT_WIDTH = 100  # columns of a verdict's plain text: what fits a laptop-wide terminal or notebook
 
 
+def wrapped_text(text, indent=""):
+    """``text`` with ``indent`` before each line, each line wrapped by ``_wrapped``: a verdict's message as a check
+    cell's text shows it, and as ``tinygrad-lite check -v`` prints it (indented two columns)."""
+    return "\n".join(_wrapped(indent + line) for line in text.splitlines())
+
+
 def _wrapped(line):
-    """``line`` broken at spaces into lines of at most TEXT_WIDTH columns (a longer word stays whole)."""
+    """``line`` broken at spaces into lines of at most TEXT_WIDTH columns (a longer word stays whole), each
+    continuation indented two columns more than the line."""
     if len(line) <= TEXT_WIDTH:
         return line
     indent = line[:len(line) - len(line.lstrip())]

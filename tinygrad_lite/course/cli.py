@@ -125,6 +125,7 @@ def _error(command, message):
 
 
 def _print_table(path, outcome, verbose):
+    from .checks import wrapped_text
     results = outcome["results"]
     print(f"{path}")
     width = max([len("exercise")] + [len(r["exercise"]) for r in results])
@@ -139,19 +140,19 @@ def _print_table(path, outcome, verbose):
     print(f"  {passed} of {len(exercises)} exercises passed" + (f", {missing} missing" if missing else ""))
     if not exercises and not outcome["interrupted"]:
         print("  no exercise to check: the course has no such lesson and no cell is marked as an exercise")
-    for r in results:
+    for r in results:  # (every message line wrapped within 100 columns, as a check cell shows it)
         if r["exercise"] == "results" or r["exercise"].startswith("cell "):
-            print(f"  {r['message']}")
+            print(wrapped_text(r["message"], "  "))
         elif r["status"] not in ("passed", "failed", "not attempted", "error", "not run"):  # timed out, died ...
-            print(f"  {r['message']}")
+            print(wrapped_text(r["message"], "  "))
     if verbose:
         for r in exercises:
             if r["status"] != "passed":
-                print("\n  " + r["message"].replace("\n", "\n  "))
+                print("\n" + wrapped_text(r["message"], "  "))
     else:
         for r in exercises:  # an error is the learner's to fix (a crash, a syntax error): its first line says where
             if r["status"] == "error" and r.get("message"):
-                print(f"  {r['message'].splitlines()[0]}")
+                print(wrapped_text(r["message"].splitlines()[0], "  "))
         if any(r["status"] not in ("passed", "missing") for r in exercises):
             print("  (tinygrad-lite check -v shows why each exercise did not pass)")
     if outcome["errors"]:
