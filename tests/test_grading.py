@@ -472,6 +472,19 @@ def test_feedback_never_shows_hidden_inputs_or_reference_answers(lesson00):
     assert hidden_lines
 
 
+def test_no_hidden_case_label_depends_on_the_secret_seed():
+    """A hidden case's label is shown to the learner (feedback, Gradescope): made from the cases' random draws it
+    would show the hidden input (01.kaiming_normal_std's labels once named the drawn layer shape). Two seeds must
+    give every exercise the same hidden labels."""
+    checks.get_exercise("00.row_normalize")  # registers every lesson's exercises
+    differ = {}
+    for exercise_id, exercise in sorted(checks.REGISTRY.items()):
+        labels = [[c.label for c in exercise.cases(np.random.default_rng(seed)) if not c.visible] for seed in (1, 2)]
+        if labels[0] != labels[1]:
+            differ[exercise_id] = [a for a, b in zip(*labels) if a != b][:2]
+    assert differ == {}
+
+
 @pytest.mark.xdist_group("grading-lesson00-class")
 def test_a_rerun_resumes_and_gives_the_same_files(lesson00, tmp_path):
     out = lesson00[2]
@@ -746,9 +759,16 @@ def test_layout_learners_and_lessons(tmp_path):
     folder = tmp_path / "class"
     save(folder, "alice", submission(L00), "whatever.ipynb")
     (folder / "bob_L01.ipynb").write_text("{}")
-    found, _ = layout.find_notebooks([folder])
+    (folder / "bob-lesson2 (1).ipynb").write_text("{}")
+    (folder / "03_backward_pass_carol.ipynb").write_text("{}")
+    (folder / "dan03.ipynb").write_text("{}")
+    found, _ = layout.find_notebooks([folder], lessons=lessons)
+    # the lesson a file name names is no part of the learner's id (bob's two lessons are one learner's), but a
+    # number glued to the name may be the name's own
     assert sorted((learner, Path(path).name) for path, _, learner in found) == [
-        ("alice", "whatever.ipynb"), ("bob_L01", "bob_L01.ipynb")]
+        ("alice", "whatever.ipynb"), ("bob", "bob-lesson2 (1).ipynb"), ("bob", "bob_L01.ipynb"),
+        ("carol", "03_backward_pass_carol.ipynb"), ("dan03", "dan03.ipynb")]
+    assert layout.without_lesson("L03", lessons) == "L03"  # (nothing else in the name: kept as it is)
     assert layout.lesson_from_name("bob_L01.ipynb", lessons) == L01
     assert layout.lesson_from_name("lesson03-final.ipynb", lessons) == L03
     assert layout.lesson_from_name("notes.ipynb", lessons) is None

@@ -398,6 +398,10 @@ def test_a_folder_that_names_no_roster_learner_gets_the_closest_one_suggested(tm
     note = next(n for n in sub.later if n.startswith("not on the roster"))
     assert "did you mean rruiz (Rosa Ruiz)?" in note and "Rename the folder" in note
     assert "did you mean rruiz" in roster.strangers(kept)[0]
+    write(tmp_path / "mailbox" / "ruiz_L00.ipynb", submission(L00))  # named by its file: the file is renamed
+    (by_file,), _ = identified([tmp_path / "mailbox"], the_roster)
+    note_of_file = next(n for n in by_file.later if n.startswith("not on the roster"))
+    assert by_file.learner == "ruiz" and "did you mean rruiz (Rosa Ruiz)? Rename the file" in note_of_file
     results, _ = adjust.finish(kept, [judged(sub)], LESSONS, adjust.Policy(roster=the_roster), L00)
     rows = {r.learner: r for r in results}
     assert rows["rruiz"].status == "missing" and rows["bob"].status == "missing"

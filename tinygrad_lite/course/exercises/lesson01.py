@@ -635,7 +635,9 @@ def _kaiming_cases(rng):
         if min(abs(a - b) / b for i, a in enumerate(answers) for b in answers[:i]) > 1e-3:
             shapes.append(shape)
     return ([Case((KAIMING_EXAMPLE,), "weight_shape (32, 128), the weight of nn.Linear(128, 32)", visible=True)]
-            + [Case((s,), f"a layer with {s[1]} inputs and {s[0]} outputs") for s in shapes]
+            # (a hidden case's label is shown to the learner: it names no drawn number, the shape being the input)
+            + [Case((s,), f"random layer shape {k} of 4 (1 to 1024 inputs and outputs)")
+               for k, s in enumerate(shapes, 1)]
             + [Case(((10, 784),), "784 inputs, 10 outputs"), Case(((512, 3),), "3 inputs, 512 outputs")])
 
 

@@ -120,8 +120,9 @@ def check_overrides(policy, learners, lessons):
             continue
         if o.exercise not in known:
             close = difflib.get_close_matches(o.exercise, sorted(known), n=1)
-            hint = f"did you mean {close[0]}?" if close else "an exercise id as gradebook.csv's columns name it"
-            raise InputError(f"{o.where()}: no exercise {o.exercise} ({hint}, or late)")
+            hint = (f"did you mean {close[0]}? An exercise id, or late" if close else
+                    "an exercise id as gradebook.csv's columns name it, or late")
+            raise InputError(f"{o.where()}: no exercise {o.exercise} ({hint})")
         top = checks.REGISTRY[o.exercise].points
         if not 0 <= o.points <= top:
             raise InputError(f"{o.where()}: {o.points:g} points for {o.exercise}, whose points go from 0 to {top:g}")

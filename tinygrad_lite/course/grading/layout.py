@@ -13,7 +13,8 @@ with one line. Whose a notebook is, the first rule that applies:
 3. a notebook in a folder below a folder given is the learner that folder names (``class/alice/whatever.ipynb`` ->
    ``alice``);
 4. otherwise (a notebook directly in the folder given, or given by itself) the learner its file name names, a
-   copy's mark left out (``class/bob.ipynb`` and ``class/bob-Copy1.ipynb`` -> ``bob``).
+   copy's mark and a lesson's name or number left out (``class/bob.ipynb``, ``class/bob-Copy1.ipynb`` and
+   ``class/bob_L03.ipynb`` -> ``bob``).
 
 With a roster (``--roster``), the learner is then looked up in it (``roster.identify``). Every learner keeps a row
 of their own: learners with the same id in different places (``a/alice``, ``b/alice``; two Canvas users both
@@ -180,7 +181,20 @@ def learner_of(path, relative, lessons=None):
         return path.parent.name or path.resolve().parent.name
     if len(relative.parts) > 1:
         return relative.parts[-2]
-    return without_copy(path.stem)
+    return without_lesson(without_copy(path.stem), lessons)
+
+
+def without_lesson(stem, lessons):
+    """A file name's stem without the lesson it names (``lesson_from_name``), and the separator beside it, where
+    that leaves a name: ``bob_L03`` and ``L03-bob`` -> ``bob``, ``bob_03_backward_pass`` -> ``bob``; a token glued
+    to the name (``bob03``) stays, as does a stem that is only the lesson."""
+    name = lesson_from_name(stem + ".ipynb", lessons or {})
+    number = getattr((lessons or {}).get(name), "number", None)
+    if not name:
+        return stem
+    tokens = [re.escape(name)] + ([rf"(?:lesson|l)?[_ -]?0*{int(number)}"] if number else [])
+    left = re.sub(rf"(?i)(?:^|[_ -]+)(?:{'|'.join(tokens)})(?=$|[_ -])", "", stem).strip("_- ")
+    return left or stem
 
 
 def find_notebooks(arguments, exclude=(), notices=None, lessons=None):

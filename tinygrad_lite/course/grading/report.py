@@ -266,7 +266,8 @@ def exercise_feedback(e):
     if report["cases"]:
         lines.append("")
     hints = report["hints"]
-    return lines + [f"{label}: {hint}" for label, hint in hints] + [""] * bool(hints)
+    # (a paragraph each: Markdown joins lines that follow each other, and a hint need not end with a full stop)
+    return lines + [line for label, hint in hints for line in (f"{label}: {hint}", "")]
 
 
 def learner_hints(cases):

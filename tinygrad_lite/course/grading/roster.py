@@ -402,8 +402,11 @@ def identify(subs, roster=None):
             sub.on_roster = False
             said = export.name if export else sub.learner
             sub.suggested = None if why else roster.closest(said)
+            fix = ("give that learner's roster row the LMS's name, email or id" if export else
+                   f"rename the {'folder' if sub.path.parent.name == sub.learner else 'file'}, or give the roster "
+                   "that id")
             guess = f"; did you mean {sub.suggested.id}" + (f" ({sub.suggested.name})" if sub.suggested.name else "") \
-                + "? Rename the folder, or give the roster that id, and grade again" if sub.suggested else ""
+                + f"? {fix[0].upper()}{fix[1:]}, and grade again" if sub.suggested else ""
             sub.later.append(f"not on the roster ({said}{': ' + why if why else ' matches no roster learner'}{guess})")
         sub.members = []
         for name, email, sid in export.members if export else []:
