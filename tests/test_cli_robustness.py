@@ -88,10 +88,11 @@ def cell_numbers():
 
 
 def table(out, name):
-    """{exercise: result} of the table printed for the notebook ``name``, and the lines below it."""
+    """{exercise: result} of the table printed for the notebook ``name``, and the lines below it, each message
+    joined back into one line (check wraps them within 100 columns, continuations indented two more)."""
     block = out.split(f"{name}\n")[1].split(".ipynb\n")[0]
     rows = {m[1]: m[2] for m in re.finditer(r"^  (\S+)  +(\S.*?)  +(?:\d+/\d+|-)$", block, re.M)}
-    return rows, block
+    return rows, re.sub(r"\n {4,}", " ", block)
 
 
 # -------------------------------------------------------------------- check: every exercise gets a row
@@ -427,3 +428,14 @@ def test_the_lesson_of_a_notebook_without_its_metadata_comes_from_its_file_name(
     assert lesson_number(bare) is None and lesson_number(bare, "mine.ipynb") is None
     assert lesson_number(bare, "00_welcome_and_tensors.ipynb") == "00"
     assert course_exercises(bare, "00_welcome_and_tensors.ipynb") == EXERCISES00
+
+
+def test_a_reader_that_goes_away_stops_the_command_quietly(tmp_path, monkeypatch, capsys):
+    """`tinygrad-lite check -v ... | head -1`: head exits, the next print raises BrokenPipeError. The command stops
+    with a shell's status for it (128 + SIGPIPE) and no "unexpected error, please report this" line."""
+    def lessons_into_a_closed_pipe(args):
+        raise BrokenPipeError(32, "Broken pipe")
+    monkeypatch.setattr(cli, "cmd_lessons", lessons_into_a_closed_pipe)
+    monkeypatch.setattr(cli.os, "dup2", lambda *args: None)  # (leave pytest's stdout alone)
+    assert cli.main(["lessons", str(tmp_path / "course")]) == 141
+    assert capsys.readouterr().err == ""

@@ -4,6 +4,8 @@ tests/test_hosted.py."""
 import json
 from pathlib import Path
 
+import nbformat
+
 from tinygrad_lite.course import cli, copy_lessons
 from tinygrad_lite.course import lessons as shipped
 
@@ -54,12 +56,21 @@ def test_the_command_says_what_it_wrote_and_how_to_take_a_new_version(tmp_path, 
     assert cli.main(["lessons", "course"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == f"{len(LESSONS)} written, 0 kept in course: start with {LESSONS[0]}"
-    (tmp_path / "course" / LESSONS[1]).write_text("{}")  # edited (or of an older version)
+    answered = nbformat.read(tmp_path / "course" / LESSONS[0], as_version=4)  # answered and run: this version's
+    cell = next(c for c in answered.cells if c.metadata.get("tinygrad_lite", {}).get("exercise"))
+    cell.source, cell.outputs = "def my_answer():\n    return 1\n", [nbformat.v4.new_output("stream", text="1\n")]
+    nbformat.write(answered, tmp_path / "course" / LESSONS[0])
     assert cli.main(["lessons", "course"]) == 0
     out = capsys.readouterr().out
-    assert f"0 written, {len(LESSONS)} kept in course\n" in out and "1 of the kept notebooks differ" in out
-    assert "(your answers, or an older version)" in out and "start with" not in out
-    assert f"tinygrad-lite update --from {ROOT / 'lessons'} course" in out
+    assert f"0 written, {len(LESSONS)} kept in course\n" in out and "older version" not in out, out
+    older = nbformat.read(tmp_path / "course" / LESSONS[1], as_version=4)  # a text cell of an older version
+    next(c for c in older.cells if c.cell_type == "markdown").source += "\n\nA sentence this version left out."
+    nbformat.write(older, tmp_path / "course" / LESSONS[1])
+    assert cli.main(["lessons", "course"]) == 0
+    out = capsys.readouterr().out
+    assert f"1 of the kept notebooks are of an older version of the course: {LESSONS[1]}." in out, out
+    assert "start with" not in out and all(len(line) <= 100 for line in out.splitlines()[-3:-1]), out
+    assert out.splitlines()[-1] == f"    tinygrad-lite update --from {ROOT / 'lessons'} course"  # whole, to copy
 
 
 def test_a_folder_that_cannot_be_written_is_one_line(tmp_path, capsys):
@@ -94,5 +105,4 @@ def test_nothing_is_written_outside_dest_nor_over_a_folder(tmp_path, capsys):
     assert cli.main(["lessons", str(dest)]) == 0
     out = capsys.readouterr().out
     assert target.read_text() == "{}" and f"kept     {dest / LESSONS[4]}" in out
-    assert f"of the kept notebooks differ from this version of the course (your answers, or an older version): " \
-           f"{LESSONS[4]}." in out
+    assert f"of the kept notebooks are of an older version of the course: {LESSONS[4]}." in out  # (unreadable)

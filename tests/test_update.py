@@ -176,7 +176,7 @@ def test_git_update_end_to_end(course, monkeypatch, capsys):
     assert kept_aside(merged)[0] == {"01.square": ANSWERS["01.square"]}
     backups = list((clone / "lessons" / ".backup").glob("01_tiny-*.ipynb"))
     assert len(backups) == 1 and sources(nbformat.read(backups[0], as_version=4)) == ANSWERS
-    line = next(x for x in out.splitlines() if "merged" in x)
+    line = next(x for x in described(out) if "merged" in x)
     assert "2 answers kept" in line and "01.square" in line and backups[0].name in line
     assert "pulled" in out
     assert git(clone, "status", "--porcelain", "--", "lessons/00_other.ipynb").stdout == ""
@@ -228,7 +228,7 @@ def test_committed_answers_are_merged_by_exercise_without_conflict_markers(cours
     assert kept_aside(merged)[0] == {"01.square": ANSWERS["01.square"]}
     assert (clone / "README.txt").read_text() == "the course, v2\n" and (clone / "notes.txt").read_text() == "mine\n"
     assert git(clone, "status", "--porcelain").stdout == ""  # committed: a merge commit, nothing left over
-    line = next(x for x in out.splitlines() if "merged" in x)
+    line = next(x for x in described(out) if "merged" in x)
     assert "2 answers kept" in line and "01.square" in line and "your commit keeps the old notebook" in line
     assert "pull --rebase" not in out
     (upstream / "README.txt").write_text("the course, v3\n")  # and the next version comes in the same way
@@ -272,6 +272,22 @@ def test_update_from_a_folder(tmp_path, monkeypatch, capsys):
     backups = list((mine / ".backup").glob("*.ipynb"))
     assert [b.name.startswith("01_tiny-") for b in backups] == [True]
     assert "2 answers kept" in out and "01.halve" in out and "new  lessons/02_next.ipynb" in out
+    # the same update again, after running the merged notebook: nothing to merge, no backup, the outputs kept
+    ran = nbformat.read(mine / NAME, as_version=4)
+    next(c for c in ran.cells if c.cell_type == "code").outputs = [nbformat.v4.new_output("stream", text="ran\n")]
+    nbformat.write(ran, mine / NAME)
+    before = (mine / NAME).read_bytes()
+    assert main(["update", "--from", "new"]) == 0
+    out = capsys.readouterr().out
+    assert f"unchanged  lessons/{NAME}" in out and "merged" not in out, out
+    assert (mine / NAME).read_bytes() == before and len(list((mine / ".backup").glob("*.ipynb"))) == 1
+
+
+def described(out):
+    """update's lines, each lesson's line whole again: it is wrapped within 100 columns, the continuation lines
+    indented 11 columns (under the lesson's path)."""
+    assert all(len(line) <= 100 for line in out.splitlines()), out
+    return out.replace("\n" + " " * 11, " ").splitlines()
 
 
 # -------------------------------------------------------------------- one-line errors

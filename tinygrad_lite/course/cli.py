@@ -13,6 +13,7 @@ Whatever the input, the command ends with a one-line explanation or its table, n
 The exit statuses are listed in ``CHECK_EXIT`` and ``RELEASE_EXIT`` (shown by --help).
 """
 import argparse
+import contextlib
 import csv
 import os
 import signal
@@ -299,6 +300,7 @@ def cmd_execute(args):
 
 
 def cmd_lessons(args):
+    from .checks import wrapped_text
     from .lessons import UnsafeDestination, copy_lessons
     try:
         done = copy_lessons(args.dest)
@@ -310,20 +312,29 @@ def cmd_lessons(args):
                                                         f"({e.filename}); choose another folder")
         return 2
     from .lessons import lessons_folder
+    from .update import UpdateError, _read_lesson, has_the_new_version
     shipped = lessons_folder()
-    older = [path for path, status in done if status == "kept" and path.read_bytes() != (shipped / path.name)
-             .read_bytes()]
+
+    def older_version(path):  # (answers and outputs aside: what `update` would change)
+        if path.read_bytes() == (shipped / path.name).read_bytes():
+            return False
+        try:
+            return not has_the_new_version(_read_lesson(path), _read_lesson(shipped / path.name))
+        except UpdateError:  # not a notebook this version can read: `update` says why
+            return True
+    older = [path for path, status in done if status == "kept" and older_version(path)]
     for path, status in done:
         print(f"{status:7}  {path}" + ("  (already there: kept as it is)" if status == "kept" else ""))
     written = sum(s == "written" for _, s in done)
     first = next((p.name for p, s in done if s == "written"), None)
     print(f"{written} written, {len(done) - written} kept in {args.dest}"
           + (f": start with {first}" if first and written == len(done) else ""))
-    if older:  # answered, or of an older version: `update` takes this version's and keeps the learner's answers
+    if older:  # of an older version: `update` takes this version's and keeps the learner's answers
         names = ", ".join(path.name for path in older)
-        print(f"{len(older)} of the kept notebooks differ from this version of the course (your answers, or an "
-              f"older version): {names}.\nIf they are of an older version, this takes the new one and keeps your "
-              f"answers:\n    tinygrad-lite update --from {shipped} {args.dest}")
+        print(wrapped_text(f"{len(older)} of the kept notebooks are of an older version of the course: {names}. "
+                           "This takes the new version and keeps your answers (in a notebook cell, start it with "
+                           "!):"))
+        print(f"    tinygrad-lite update --from {shipped} {args.dest}")  # (whole, to copy)
     return 0
 
 
@@ -356,6 +367,8 @@ UPDATE_EXIT = """exit status:
 
 
 def cmd_update(args):
+    import textwrap
+
     from .update import UpdateError, describe, update_from, update_git
     try:
         if args.new_lessons is not None:
@@ -365,8 +378,9 @@ def cmd_update(args):
     except UpdateError as e:
         _error("update", e)
         return e.status
-    for result in results:
-        print(describe(result, Path.cwd()), flush=True)
+    for result in results:  # (within 100 columns, the continuations under the lesson's path)
+        print(textwrap.fill(describe(result, Path.cwd()), 100, subsequent_indent=" " * 11, break_long_words=False,
+                            break_on_hyphens=False), flush=True)
     return 1 if any(result.what == "failed" for result in results) else 0
 
 
@@ -824,6 +838,10 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("interrupted (Ctrl-C)", file=sys.stderr, flush=True)
         return 130
+    except BrokenPipeError:  # the reader went away (`... | head`): stop quietly, as a shell tool does
+        with contextlib.suppress(OSError):  # (no later flush of stdout may complain either)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, a shell's status for a command its pipe stopped
     except Exception as e:  # noqa: BLE001  (never a traceback: one line that says what happened)
         first_line = (str(e).strip().splitlines() or [""])[0]
         _error(args.command, f"unexpected {type(e).__name__}: {first_line} (please report this)")

@@ -65,9 +65,10 @@ def _difference(got, expected, wrong, diff, what, unit=""):
     worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(np.where(wrong, diff, -1))), got.shape))
     index = f" at index {list(worst)}" if got.ndim else ""
     shown_expected, shown_got = _numbers_apart(expected[worst], got[worst])
-    return (f"{what}: expected {_describe(expected)}, got {_describe(got)}; {int(wrong.sum())} of {wrong.size} "
-            f"values differ. Worst{index}: expected {shown_expected}, got {shown_got} "
-            f"({unit}difference {float(diff[worst]):.3g})")
+    n = int(wrong.sum())
+    count = "its one value differs" if wrong.size == 1 else f"{n} of {wrong.size} values differ{'s' * (n == 1)}"
+    return (f"{what}: expected {_describe(expected)}, got {_describe(got)}; {count}. Worst{index}: expected "
+            f"{shown_expected}, got {shown_got} ({unit}difference {float(diff[worst]):.3g})")
 
 
 def compare_log(got, expected, log_tol=1e-3, rtol=1e-5, atol=0.0, what="the result"):

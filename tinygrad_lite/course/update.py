@@ -161,6 +161,14 @@ def notebook_text(nb):
     return text(nb)
 
 
+def has_the_new_version(learner, new):
+    """Whether the learner's notebook already is ``new`` but for its answers and outputs: merging would change no
+    cell (an update run twice, or a lesson copied in by this version and answered)."""
+    def cells(nb):
+        return [(c.get("cell_type"), "".join(c.get("source", ""))) for c in nb.get("cells", [])]
+    return cells(merge(learner, new)[0]) == cells(learner)
+
+
 # -------------------------------------------------------------------- helpers of both ways
 @dataclasses.dataclass
 class LessonResult:
@@ -258,7 +266,7 @@ def update_from(new_lessons, lessons="lessons"):
         if learner is None:
             _write(target, new_data)
             results.append(LessonResult(target, "new"))
-        elif data == new_data:
+        elif data == new_data or has_the_new_version(learner, new):  # (its outputs and answers stay as they are)
             results.append(LessonResult(target, "unchanged"))
         elif _is_unedited(learner):  # a release the learner never changed: nothing of theirs to keep
             _write(target, new_data)

@@ -467,7 +467,10 @@ def summary(results, lessons, sandbox, settings):
         graded = [r for r in mine if r.exercises]
         mean = sum(r.total for r in mine) / len(mine)
         top = max((r.max for r in mine), default=0)
-        lines += [f"## {name}", "", f"{len(mine)} submission(s), mean total {mean:.2f} of {_number(top)}.", "",
+        judged = sum(r.status not in ("unreadable", "unknown lesson") for r in mine)  # (exercise_stats' n)
+        lines += [f"## {name}", "", f"{len(mine)} submission(s), mean total {mean:.2f} of {_number(top)}"
+                  + (f" (the {len(mine) - judged} unreadable as 0); the table is of the {judged} graded." if
+                     judged < len(mine) else "."), "",
                   "| exercise | points | passed (all cases) | mean points | most frequent mistakes (hints fired) |",
                   "|---|---|---|---|---|"]
         for row in exercise_stats(mine, lessons.get(name)):
