@@ -439,3 +439,13 @@ def test_a_reader_that_goes_away_stops_the_command_quietly(tmp_path, monkeypatch
     monkeypatch.setattr(cli.os, "dup2", lambda *args: None)  # (leave pytest's stdout alone)
     assert cli.main(["lessons", str(tmp_path / "course")]) == 141
     assert capsys.readouterr().err == ""
+
+
+def test_every_help_screen_fits_100_columns(capsys):
+    """Each command's --help (argparse's part and the epilog with the exit statuses) within 100 columns."""
+    for command in (["check"], ["grade"], ["release"], ["update"], ["lessons"], ["execute"], ["mutants"],
+                    ["points"], ["export", "gradescope"], []):
+        with pytest.raises(SystemExit):
+            cli.main([*command, "--help"])
+        out = capsys.readouterr().out
+        assert "usage:" in out and [line for line in out.splitlines() if len(line) > 100] == [], command

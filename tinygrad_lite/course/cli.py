@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import csv
 import os
+import re
 import signal
 import stat
 import sys
@@ -57,7 +58,8 @@ layout: a SUBMISSION is a notebook or a folder searched recursively for *.ipynb.
 export (Canvas's file names, Moodle's or Gradescope's folders), the learner it names; a notebook named as a
 lesson's (01_forward_pass.ipynb, or a copy: -Copy1, " (1)") is the learner whose folder holds it, also a folder
 given (grade subs/alice subs/bob -> alice, bob); else the name of its folder below a SUBMISSION folder
-(class/alice/x.ipynb -> alice), else the file name's stem without a copy's mark (class/bob.ipynb -> bob).
+(class/alice/x.ipynb -> alice), else the file name's stem without a copy's mark or a lesson's name or number
+(class/bob.ipynb and class/bob_L03.ipynb -> bob).
 Learners with one id in different places get ids that tell them apart (a/alice, b/alice). A learner's several
 notebooks of one lesson are graded once: one that can be graded, not a copy, the LMS's latest, named as the
 lesson's notebook, then the first by path; the others get a line, a note and a line in summary.md. The lesson
@@ -119,6 +121,28 @@ def _need_notebook_tools():
         sys.unraisablehook = previous_hook
     if received:  # a Ctrl-C that a callback of the import system could not raise
         raise KeyboardInterrupt
+
+
+def _fit(text, width=100):
+    """An epilog's text with every paragraph wrapped within ``width`` columns (a help screen's lines, like every
+    printed line, stay within 100): an exit status's entry ("  2    ...") wraps under its text, a paragraph of
+    prose at its own indent; a line ending with ":" (a heading) stays as it is."""
+    import textwrap
+    items = []  # [first line's prefix, hanging indent, words]
+    for line in text.splitlines():
+        entry = re.match(r"(\s*\d+\s+)(\S.*)", line)
+        if not line.strip() or line.rstrip().endswith(":") and not line.startswith(" "):
+            items.append([line, None, None])
+        elif entry:
+            items.append([entry[1], " " * len(entry[1]), entry[2].split()])
+        elif items and items[-1][2] is not None and (line.startswith(" ") or items[-1][1] == ""):
+            items[-1][2] += line.split()  # a continuation of the entry or paragraph above
+        else:
+            indent = line[:len(line) - len(line.lstrip())]
+            items.append([indent, indent, line.split()])
+    return "\n".join(prefix if words is None else textwrap.fill(
+        " ".join(words), width, initial_indent=prefix, subsequent_indent=hang, break_long_words=False,
+        break_on_hyphens=False) for prefix, hang, words in items)
 
 
 def _error(command, message):
@@ -308,8 +332,12 @@ def cmd_lessons(args):
         _error("lessons", e)
         return 2
     except OSError as e:  # FileNotFoundError from lessons_folder says what to install; others: the folder
-        _error("lessons", e if e.filename is None else f"cannot write into {args.dest}: {e.strerror} "
-                                                        f"({e.filename}); choose another folder")
+        if Path(args.dest).exists() and not Path(args.dest).is_dir():
+            _error("lessons", f"{args.dest} is a file, not a folder: give the folder to write the lessons into (it "
+                              "is made if it does not exist)")
+        else:
+            _error("lessons", e if e.filename is None else f"cannot write into {args.dest}: {e.strerror} "
+                                                            f"({e.filename}); choose another folder")
         return 2
     from .lessons import lessons_folder
     from .update import UpdateError, _read_lesson, has_the_new_version
@@ -360,7 +388,7 @@ UPDATE_EXIT = """exit status:
   0    the lessons were updated (or were up to date); every answer is in them or kept aside in them
   1    the update failed (git could not fetch or take the new version, no upstream branch, a file could not be
        written): the one line says what to do, and your lessons are as they were; or a lesson's new version
-       could not be read: it is written as it came, and your notebook is in lessons/.backup/ (its line says so)
+       could not be read: it is written as it came, and your notebook is in .backup/ (its line says so)
   2    unusable input: not a git checkout and no --from, git not installed, a folder that is missing, a lesson
        that is not a notebook (nothing was changed)
   130  interrupted by Ctrl-C"""
@@ -661,7 +689,7 @@ def parser():
                                    "verdicts. A cell that runs too long is interrupted, a kernel that dies ends\n"
                                    "that notebook's run, and either becomes a row of the table; the next\n"
                                    "notebook is checked all the same.",
-                       epilog=CHECK_EXIT, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=_fit(CHECK_EXIT), formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="a lesson notebook (.ipynb)")
     c.add_argument("--timeout", type=positive_seconds, default=120, metavar="SECONDS",
                    help="seconds allowed per cell (default 120)")
@@ -684,7 +712,7 @@ def parser():
                                    "stubs, outputs cleared, instructor cells dropped. A lesson changed since its\n"
                                    "release (edited, or run and saved) is never overwritten without --force, and\n"
                                    "with --force it is first copied to lessons/.backup/.",
-                       epilog=RELEASE_EXIT, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=_fit(RELEASE_EXIT), formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("--solutions", default="solutions", help="folder of solution notebooks (default: solutions)")
     r.add_argument("--lessons", default="lessons", help="folder to write the lessons to (default: lessons)")
     r.add_argument("--check", action="store_true", help="write nothing; exit 1 if lessons/ is out of date")
@@ -706,8 +734,10 @@ def parser():
                     "the new version, then put your answers (your code in the exercise cells) into the new\n"
                     "version of each lesson; answers you committed are merged the same way, by exercise, in one\n"
                     "merge commit. An exercise the new version no longer has is kept at the end of the\n"
-                    "notebook, in a marked cell. With --from, the new lessons come from a folder instead.",
-        epilog=UPDATE_EXIT, formatter_class=argparse.RawDescriptionHelpFormatter))
+                    "notebook, in a marked cell. With --from, the new lessons come from a folder instead\n"
+                    "(`tinygrad-lite lessons` prints the one an installed course carries), and the backups go\n"
+                    "to LESSONS_DIR/.backup/.",
+        epilog=_fit(UPDATE_EXIT), formatter_class=argparse.RawDescriptionHelpFormatter))
     u.add_argument("lessons", nargs="?", default=None, metavar="LESSONS_DIR",
                    help="the folder of your lessons (default: lessons/ of the checkout, or lessons with --from)")
     u.add_argument("--from", dest="new_lessons", default=None, metavar="NEW_LESSONS_DIR",
@@ -719,7 +749,7 @@ def parser():
                     "comes from the instructor's solution notebook. Each notebook runs in an isolated kernel\n"
                     "(bubblewrap when installed, resource limits always) that computes the learner's answers on\n"
                     "hidden cases; this process judges them case by case, with partial credit per exercise.",
-        epilog=GRADE_EXIT, formatter_class=argparse.RawDescriptionHelpFormatter))
+        epilog=_fit(GRADE_EXIT), formatter_class=argparse.RawDescriptionHelpFormatter))
     g.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="a notebook, or a folder of them (recursive)")
     g.add_argument("--out", required=True, metavar="OUTDIR", help="folder for the gradebooks, results and feedback")
     g.add_argument("--jobs", type=positive_int("kernels"), default=None, metavar="N",
@@ -786,7 +816,7 @@ def parser():
                     "moved, an operator or a constant changed, a statement deleted, two arguments swapped ...),\n"
                     "run the check on each, and compare those that pass with the solution on a wider battery of\n"
                     "inputs. Prints a row per exercise, then one line per problem.",
-        epilog=MUTANTS_EXIT, formatter_class=argparse.RawDescriptionHelpFormatter))
+        epilog=_fit(MUTANTS_EXIT), formatter_class=argparse.RawDescriptionHelpFormatter))
     m.add_argument("exercises", nargs="*", metavar="EXERCISE_OR_LESSON",
                    help="an exercise id (04.MySGD) or a lesson (04); default: every exercise of the course")
     m.add_argument("--json", action="store_true", help="print the results as JSON (every mutant's outcome)")
@@ -799,7 +829,7 @@ def parser():
         "gradescope", help="write a Gradescope autograder zip for one lesson",
         description="Write the zip Gradescope's autograder specification asks for (setup.sh, run_autograder) to\n"
                     "grade one lesson's notebooks there with the same sandbox, limits and judging as `grade`.",
-        epilog=EXPORT_EXIT, formatter_class=argparse.RawDescriptionHelpFormatter))
+        epilog=_fit(EXPORT_EXIT), formatter_class=argparse.RawDescriptionHelpFormatter))
     gs.add_argument("--lesson", required=True, metavar="LESSON", help="the lesson to grade (name or number, e.g. 00)")
     gs.add_argument("--out", required=True, metavar="ZIP", help="the zip to write (e.g. autograder.zip)")
     gs.add_argument("--solutions", metavar="DIR", default=None,

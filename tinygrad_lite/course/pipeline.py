@@ -1407,10 +1407,14 @@ def _judge_graph(exercise, reference, i, graph, raw, here):
         return fail("no gradients were recorded for this run")
     # an input that got no gradient at all first: it names the cause (e.g. a global used instead of the argument W,
     # which also makes the gradients of the other inputs differ, review 3 of lesson 01)
+    cut_off = all(got_node is None for (_, want), got_node in zip(expected_grads, grads) if want is not None)
     for name, (_, want), got_node in zip(names, expected_grads, grads):
         if want is not None and got_node is None:
             return fail(f"no gradient reached `{name}`: your result does not depend on it through tensor ops (was it "
-                        "used, and kept in the graph?)")
+                        "used, and kept in the graph?)" + (
+                            ". No input got one: a tensor made anew from numbers, such as "
+                            "tl.tensor(x.mean().item(), requires_grad=True), holds the right values but starts a "
+                            "graph of its own, with no way back to the inputs" if cut_off else ""))
     for name, (_, want), got_node in zip(names, expected_grads, grads):
         if want is None:
             continue

@@ -329,7 +329,8 @@ def update_git(lessons=None, cwd=".", show=print):
     root = git_root(cwd if lessons is None or not Path(lessons).is_dir() else lessons)
     if root is None:
         raise UpdateError(f"{Path(lessons or cwd).resolve()} is not in a git checkout of the course: run it in your "
-                          "clone, or give the new lessons: `tinygrad-lite update --from NEW_LESSONS_DIR`")
+                          "clone, or give the new lessons: `tinygrad-lite update --from NEW_LESSONS_DIR` (after "
+                          "installing a new version, `tinygrad-lite lessons` prints that folder)")
     folder = (root / "lessons") if lessons is None else Path(lessons).resolve()
     if not folder.is_dir():
         raise UpdateError(f"{folder} is not a folder: give the folder of your lessons (default: lessons/ of the "
