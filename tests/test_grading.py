@@ -293,8 +293,10 @@ def graded_lesson00(tmp_path_factory):
     save(folder, "corrupt", json.dumps(submission(L00)).encode()[:5000], name)
     save(folder, "empty", b"", name)
     save(folder, "otherlesson", submission(L01), f"{L01}.ipynb")
-    homework = submission(L00)
+    homework = submission(L00)  # no metadata at all, in a file named for no lesson: only --lesson says which
     homework["metadata"] = {}
+    for cell in homework["cells"]:
+        cell["metadata"] = {}
     save(folder, "nolesson", homework, "homework.ipynb")
     Path("/tmp/tinygrad-lite-escaped.txt").unlink(missing_ok=True)
     printed = io.StringIO()
@@ -752,6 +754,16 @@ def test_a_tensor_shared_object_graph_and_run_survive_encoding():
     while node.inputs:
         depth, node = depth + 1, node.inputs[0]
     assert depth == 199
+
+
+def test_a_notebook_that_lost_its_own_metadata_is_of_the_lesson_its_exercise_cells_name(tmp_path):
+    lessons = layout.load_lessons(ROOT / "solutions")
+    copied = submission(L01)
+    copied["metadata"] = {}  # (cells copied into a new notebook keep their own metadata)
+    save(tmp_path, "eve", copied, "homework.ipynb")
+    sub = layout.read_submission(tmp_path / "eve" / "homework.ipynb", "eve/homework.ipynb", "eve", lessons)
+    assert sub.lesson == L01 and sub.problem is None, sub.problem
+    assert sub.notes == [f"the notebook names no lesson, its exercise cells are of {L01}: graded as that lesson"]
 
 
 def test_layout_learners_and_lessons(tmp_path):

@@ -25,7 +25,8 @@ Gradescope's submission time), named exactly as the lesson's notebook, then by p
 the start, a note in the gradebook and a line in summary.md.
 
 The lesson is the notebook's metadata ``{"tinygrad_lite": {"lesson": ...}}``, else a lesson whose name or number
-(``00_``, ``lesson00``, ``L00``) is in the file's own name (in an LMS export, the name the learner gave it). A
+(``00_``, ``lesson00``, ``L00``) is in the file's own name (in an LMS export, the name the learner gave it), else
+the lesson that holds every exercise its exercise cells name (their metadata kept, the notebook's lost). A
 notebook that is not a regular file (a named pipe, a socket, a folder named x.ipynb) is never opened: it is graded
 as unreadable, with one line.
 
@@ -405,6 +406,13 @@ def read_submission(path, shown, learner, lessons):
         return sub
     sub.cells = [{"cell_type": c.get("cell_type"), "source": _source(c), "meta": _meta(c)}
                  for c in nb["cells"] if isinstance(c, dict)]
+    if sub.lesson is None:  # the notebook's own metadata lost (copied cell by cell, say): its exercise cells tell
+        ids = {c["meta"].get("exercise") for c in sub.cells} - {None}
+        holders = [name for name, lesson in lessons.items() if ids and ids <= set(lesson.exercises)]
+        if len(holders) == 1:
+            sub.lesson = holders[0]
+            sub.notes.append(f"the notebook names no lesson, its exercise cells are of {holders[0]}: graded as "
+                             "that lesson")
     if sub.lesson is None:
         sub.status = "unknown lesson"
         sub.problem = ("the notebook says no lesson (no tinygrad_lite metadata) and its file name names none of "
