@@ -449,3 +449,13 @@ def test_every_help_screen_fits_100_columns(capsys):
             cli.main([*command, "--help"])
         out = capsys.readouterr().out
         assert "usage:" in out and [line for line in out.splitlines() if len(line) > 100] == [], command
+
+
+def test_check_inside_a_notebook_being_checked_refuses_to_start_another(monkeypatch, capsys):
+    """A lesson with a `!tinygrad-lite check` cell (lesson 00 shows the command): the check's own kernel would run
+    it, which would check the lesson again, whose kernel would run it ... (a review saw 36 processes and
+    counting). Inside a check's kernel (its results file is set) the command refuses, in one line."""
+    monkeypatch.setenv("TINYGRAD_LITE_CHECK_RESULTS", "/nonexistent/results.jsonl")
+    assert cli.main(["check", "00"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "inside a notebook that tinygrad-lite check is running" in err[0], err

@@ -265,8 +265,15 @@ def _find_notebook(arg):
 
 
 def cmd_check(args):
+    from .checks import RESULTS_ENV
     from .notebooks import read_notebook, require_course_notebook
     from .runner import INTERRUPTED, run_notebook
+    # a `!tinygrad-lite check` cell in the notebook being checked: each check's kernel would start another check
+    if os.environ.get(RESULTS_ENV):
+        _error("check", "this runs inside a notebook that tinygrad-lite check is running (a `!tinygrad-lite "
+                        "check` cell in a lesson): not run again, which would start a check of a check. Run it "
+                        "from a terminal or from a notebook of its own")
+        return 2
     usable, unusable = [], 0
     for arg in args.notebooks:  # report unusable input at once, before the long runs
         try:
