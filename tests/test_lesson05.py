@@ -437,6 +437,14 @@ class PlateauSymmetricNan(Plateau):
         return value > self.best + abs(self.best) * self.threshold
 
 
+class PlateauGainOverBest(Plateau):
+    """An improvement as a gain larger than threshold * best: (inf - m) > threshold * inf compares inf with inf."""
+    def better(self, value):
+        if self.mode == "min":
+            return (self.best - value) > self.threshold * self.best
+        return (value - self.best) > self.threshold * abs(self.best)
+
+
 class PlateauOwnLr(Plateau):
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
         super().__init__(optimizer, mode, factor, patience, threshold, min_lr)
@@ -853,8 +861,10 @@ WRONG = [
     ("05.PlateauScheduler", PlateauFiniteStart, "tens of billions", "should be"),
     ("05.PlateauScheduler", PlateauMaxStartsAtZero, "negative, in the billions", "should be"),
     ("05.PlateauScheduler", PlateauSymmetric, "multiplies best itself", "abs(best)"),
-    ("05.PlateauScheduler", PlateauSymmetricNan, "A bound computed from an infinite best is nan",
+    ("05.PlateauScheduler", PlateauSymmetricNan, "A test that subtracts from an infinite best fails",
      "best - threshold * abs(best) is inf - inf = nan"),
+    ("05.PlateauScheduler", PlateauGainOverBest, "none of your epochs ever counted",
+     "(best - m) > threshold * best compares inf with inf"),
     ("05.PlateauScheduler", PlateauOwnLr, FLAT),
     ("05.PlateauScheduler", PlateauStaleLastLr, "get_last_lr() returned [0.1]", "the lr now in each param group"),
     ("05.PlateauScheduler", PlateauTensorLr, "param_groups[0]['lr'] is a Tensor"),
@@ -1361,7 +1371,7 @@ WRONG += [
      "raised by hand"),
     ("05.PlateauScheduler", PlateauMinTestInBothModes, "in mode 'max' an improvement is m > best * (1 + threshold)",
      "yours uses the 'min' test"),
-    ("05.PlateauScheduler", PlateauBestMinusBestTimesThreshold, "A bound computed from an infinite best is nan"),
+    ("05.PlateauScheduler", PlateauBestMinusBestTimesThreshold, "A test that subtracts from an infinite best fails"),
     ("05.PlateauScheduler", PlateauNotStrict, "STRICTLY better"),
     ("05.PlateauScheduler", PlateauBestResetAtEachCut, "restarts the count of bad epochs, not the best"),
     ("05.PlateauScheduler", PlateauCutsASavedLr, "halved by hand before the first cut", "an lr saved earlier"),

@@ -562,18 +562,20 @@ driven(
                 "yours changes only the first group",
                 "loop over all of optimizer.param_groups"),
         mistake(_variant(start=lambda self: 0.0),
-                "none of your epochs ever counted as an improvement. A bound computed from an infinite best is "
-                "nan when it subtracts: best starts at +infinity (mode 'min'), and best - best * threshold or "
-                "best - threshold * abs(best) is inf - inf = nan, which no comparison is true for, so the best "
-                "never moves. (A best changed to 0, or to a finite stand-in such as 1e9, fails too: a metric "
-                "on the far side of it can never beat it.)",
+                "none of your epochs ever counted as an improvement. A test that subtracts from an infinite "
+                "best fails for every metric: best starts at +infinity (mode 'min'), and best - best * threshold "
+                "or best - threshold * abs(best) is inf - inf = nan, which no comparison is true for, while "
+                "(best - m) > threshold * best compares inf with inf, which is never greater; so the best never "
+                "moves. (A best changed to 0, or to a finite stand-in such as 1e9, fails too: a metric on the "
+                "far side of it can never beat it.)",
                 "compute the bound as best * (1 - threshold): it stays +infinity when best is +infinity, so the "
                 "first finite epoch beats it"),
         recognised(lambda got, expected, case: (isinstance(got, np.ndarray) and got.shape == expected.shape
                                                 and got.ndim == 2 and np.all(got == got[0])
                                                 and not np.all(expected == expected[0])),  # the lrs never move
-                   "the optimizer's lrs never change: the optimizer reads only param_groups[i]['lr'], so a new "
-                   "lr kept in your object (self.lr) does nothing. Write it into every param group",
+                   "the optimizer's lrs never change: the optimizer reads only param_groups[i]['lr'], so a cut "
+                   "must be written there (a new lr kept anywhere else, such as self.lr, does nothing). Write it "
+                   "into every param group",
                    "loop over optimizer.param_groups and change the 'lr' entry of each group"),
         mistake(_variant(improves=lambda self, value: value < self.best * (1 - self.threshold)),  # 'min' in both
                 "in mode 'max' an improvement is m > best * (1 + threshold); yours uses the 'min' test, which no "
