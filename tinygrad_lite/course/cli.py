@@ -180,6 +180,8 @@ def _print_table(path, outcome, verbose):
                 print(wrapped_text(r["message"].splitlines()[0], "  "))
         if any(r["status"] not in ("passed", "missing") for r in exercises):
             print("  (tinygrad-lite check -v shows why each exercise did not pass)")
+    if any(r["status"] == "not attempted" for r in exercises):  # (a cell's own message says to run the cell)
+        print("  (check runs the notebook as it was last saved: save it after editing a cell)")
     if outcome["errors"]:
         print(f"  {len(outcome['errors'])} cell(s) raised an error; the first: {outcome['errors'][0]}")
     sys.stdout.flush()
