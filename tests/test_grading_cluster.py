@@ -190,6 +190,49 @@ def test_cluster_options_errors_are_one_line(arguments, says, tmp_path, capsys):
     assert len(err) == 1 and says in err[0] and "Traceback" not in err[0], err
 
 
+@pytest.mark.parametrize("reply, says", [
+    (b"HTTP/1.1 400 Bad Request\r\n\r\n", "is not a Dask scheduler"),  # (read as a length: 3 EiB, MemoryError)
+    (None, "is it the dashboard's port?"),  # accepts and never answers: distributed.Client alone hangs there
+])
+def test_a_scheduler_address_where_no_scheduler_answers_is_one_line(reply, says, tmp_path, capsys, monkeypatch):
+    """--scheduler at a server that is not Dask's (a review found both: an HTTP reply made an "unexpected
+    MemoryError ... please report this", the scheduler's dashboard port a hang with no output and no limit)."""
+    pytest.importorskip("distributed")
+    import socket
+    import threading
+
+    from tinygrad_lite.course.grading import cluster as clusters
+    monkeypatch.setattr(clusters, "ANSWER_WITHIN", 3)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(5)
+    held = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            if reply is None:
+                held.append(conn)  # (kept open, silent)
+            else:
+                conn.sendall(reply)
+                conn.close()
+    threading.Thread(target=serve, daemon=True).start()
+    save(tmp_path / "class", "solved", submission(L00), f"{L00}.ipynb")
+    try:
+        address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+        status = cli.main(["grade", str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--scheduler", address])
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1 and "no Dask cluster to grade on" in err[0] and says in err[0], err
+    assert "please report" not in err[0]
+
+
 def test_help_names_the_cluster_options(capsys):
     with pytest.raises(SystemExit):
         cli.main(["grade", "--help"])

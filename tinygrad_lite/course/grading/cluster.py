@@ -66,6 +66,7 @@ from . import sandbox as sandboxes
 from .errors import UsageError
 
 INSTALL = 'grading on a Dask cluster needs Dask: pip install "tinygrad_lite[cluster]"'
+ANSWER_WITHIN = 60  # seconds for the address of --scheduler to answer as a Dask scheduler
 WAIT_FOR_WORKERS = 300  # seconds: the workers of a batch system may still be waiting in its queue
 MAX_THREADS = 16  # per worker process; with the process id, it keeps the kernels' user ids apart (kernel_slot)
 SLOT_BASE = 1_000_000  # above the slots of --jobs on one machine (sandbox.kernel_uid)
@@ -200,11 +201,17 @@ class Connection:
                                                                 dashboard_address=":0", memory_limit=0)
                     self.client = distributed.Client(self.cluster)
                 else:
-                    self.client = distributed.Client(self.where, timeout=60)
+                    problem = not_a_scheduler(self.where, ANSWER_WITHIN)
+                    if problem:
+                        raise UsageError(f"--scheduler {self.where}: no Dask cluster to grade on ({problem})")
+                    self.client = distributed.Client(self.where, timeout=ANSWER_WITHIN)
             for warning in dict.fromkeys(str(w.message).splitlines()[0][:200] for w in caught if str(w.message)):
                 self.lines.append(f"Dask: {warning}")
             self.lines.append(dashboard(self.client))
-        except (OSError, TimeoutError, ValueError) as e:
+        except UsageError:
+            self.__exit__(None, None, None)
+            raise
+        except (OSError, TimeoutError, ValueError, MemoryError) as e:
             self.__exit__(None, None, None)
             what = f"--cluster {self.where}" if n is not None else f"--scheduler {self.where}"
             raise UsageError(f"{what}: no Dask cluster to grade on ({(str(e).splitlines() or [''])[0][:200]})") \
@@ -218,6 +225,38 @@ class Connection:
         if self.config is not None:
             self.config.__exit__(None, None, None)
         return False
+
+
+def not_a_scheduler(address, seconds):
+    """None when a Dask scheduler answers at ``address`` within ``seconds``; else why not, in a few words.
+    ``distributed.Client`` alone would hang on a server that accepts the connection and never speaks Dask (the
+    scheduler's own dashboard, whose port its log prints next to the scheduler's), or read an HTTP reply as the
+    length of a message and fail allocating exabytes."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def identity():
+        comm = await connect(address, timeout=seconds)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            await comm.close()
+    try:
+        reply = asyncio.run(asyncio.wait_for(identity(), seconds))
+    except (asyncio.TimeoutError, TimeoutError):
+        return (f"nothing there answered as a Dask scheduler within {seconds} s: is it the dashboard's port? The "
+                "scheduler's is the one its log names as 'Scheduler at' (8786 by default)")
+    except Exception as e:  # noqa: BLE001  (OSError, a garbled reply: MemoryError, ValueError, ...)
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
+        garbled = isinstance(e, (MemoryError, ValueError, TypeError, KeyError))
+        return ("what answered there is not a Dask scheduler (its reply is not Dask's protocol)" if garbled
+                else f"{type(e).__name__}: {first}")
+    if not (isinstance(reply, dict) and reply.get("type") == "Scheduler"):
+        return f"what answered there is not a Dask scheduler (it says it is a {reply.get('type', '?')})" \
+            if isinstance(reply, dict) else "what answered there is not a Dask scheduler"
+    return None
 
 
 def dashboard(client):

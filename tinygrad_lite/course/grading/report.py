@@ -234,8 +234,9 @@ def exercise_report(e):
     left_out = [f"{where} (its answer is in the notebook)" if visible else f"{where} ({why} would pass it)"
                 for where, why, visible in (e.left_out or [])]
     if left_out and e.status != "passed":
-        summary.append("Points count only the cases that no trivial answer (zeros, ones, a constant, an input "
-                       "returned unchanged, the example's answer) passes; not counted: " + "; ".join(left_out) + ".")
+        summary.append("Points are earned only by the cases that no trivial answer (zeros, ones, a constant, an "
+                       "input returned unchanged, the example's answer) passes; these earn nothing when passed, "
+                       "but count against you when failed: " + "; ".join(left_out) + ".")
     for note in e.notes:
         summary.append(f"Note: {note}.")
     if e.status == "not attempted":
