@@ -579,8 +579,10 @@ def problems(results):
 
 
 def _short(text, n=110):
-    text = text.replace("|", "/").replace("\n", " ")
-    return text if len(text) <= n else text[:n - 1] + "…"
+    """``text`` on one line, at most ``n`` characters, for a cell of a Markdown table (a "|" escaped: |d| stays)."""
+    text = text.replace("\n", " ")
+    text = text if len(text) <= n else text[:n - 1] + "…"
+    return text.replace("|", "\\|")
 
 
 def exercise_stats(results, lesson):
