@@ -151,6 +151,9 @@ def test_regrade_takes_incidents_all_or_a_learner(tmp_path, capsys):
     assert cli.main([*arguments, "--regrade", "nobody"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--regrade nobody: no such learner" in err[0] and "partial" in err[0], err
+    fresh = tmp_path / "never"  # refused before anything is written: no output folder, no secret
+    assert cli.main([*arguments[:3], str(fresh), *arguments[4:], "--regrade", "nobody"]) == 2
+    assert not fresh.exists() and "no such learner" in capsys.readouterr().err
 
 
 # -------------------------------------------------------------------- on a Dask cluster

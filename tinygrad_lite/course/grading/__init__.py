@@ -163,6 +163,10 @@ def _grade(submissions, outdir, settings, solutions, runner, progress, announce,
     """``grade``, its kernels run by ``runner`` (``grader.Runner``: this machine or a Dask cluster)."""
     settings, policy = settings or Settings(), policy or adjust.Policy()
     lessons, subs, whose, outdir = _read_class(submissions, outdir, settings, solutions, policy)
+    if settings.regrade not in (None, "all", "incidents") and all(s.learner != settings.regrade for s in subs):
+        known = ", ".join(sorted({s.learner for s in subs})[:5])
+        raise UsageError(f"--regrade {settings.regrade}: no such learner among the submissions (give all, incidents "
+                         f"or a learner id as the gradebook writes it{', e.g. ' + known if known else ''})")
     # after the input's own faults, before anything is written: where no kernel can start (a course in a private
     # folder graded as root without bubblewrap, a Dask worker with another course version), one line says why
     chosen, lines = runner.sandbox(needed=any(sub.status is None for sub in subs))
@@ -178,10 +182,6 @@ def _grade(submissions, outdir, settings, solutions, runner, progress, announce,
     for line in whose + rosters.strangers(subs) if announce else []:
         announce(line)
     grader = Grader(settings, lessons, chosen, work, kernels=runner.kernels)
-    if settings.regrade not in (None, "all", "incidents") and all(s.learner != settings.regrade for s in subs):
-        known = ", ".join(sorted({s.learner for s in subs})[:5])
-        raise UsageError(f"--regrade {settings.regrade}: no such learner among the submissions (give all, incidents "
-                         f"or a learner id as the gradebook writes it{', e.g. ' + known if known else ''})")
     if any(sub.status is None and (grader.cached(sub) is None or not grader.reuse(sub, grader.cached(sub)))
            for sub in subs):  # before the first kernel: every place that runs kernels proves it can (probe.py)
         chosen = runner.probe(grader, lessons, announce)
