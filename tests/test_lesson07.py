@@ -1106,9 +1106,9 @@ WRONG = [
      "a random generator of its own", "replay the shuffles of the first epochs"),
     ("07.resume_run", resume_without("loader_rng_state"), "'loader_rng_state' entry was not put back"),
     ("07.resume_run", resume_into_a_new_generator, "loader.generator is not the generator the loader shuffles with",
-     "the one Generator the loader was built with"),
+     "both must be one and the same Generator"),
     ("07.resume_run", resume_into_the_samplers_generator, "loader.generator is not the generator the loader "
-     "shuffles with", "Put the saved state into that object with set_state"),
+     "shuffles with", "Put the saved state into the loader's own with set_state"),
     ("07.resume_run", resume_then_look_at_a_batch, "'loader_rng_state' entry", "do not iterate the loader"),
     ("07.resume_run", resume_the_loader_state_into_the_global_generator, "'rng_state' entry was not put back"),
 ]

@@ -451,11 +451,13 @@ driven(
                   "buffers, such as batch norm's running statistics, besides its parameters",
                   "copy every tensor of model.state_dict(), not only the parameters, and load that copy"),
         ErrorHint(r"expected a dict-like state_dict, got NoneType",
-                  "restore found no kept copy (None): the weights are copied when the value improves, and the "
-                  "first epoch is an improvement like any other (over a starting best of +inf, or -inf), so "
-                  "by the time restore runs a copy exists",
+                  "restore found no kept copy (None). Either none was made: the weights are copied when the "
+                  "value improves, and the first epoch is an improvement like any other (over a starting best of "
+                  "+inf, or -inf), so by the time restore runs a copy exists; or restore threw it away after "
+                  "loading it, and was called again (training may go on from the best weights and restore them "
+                  "later): keep the copy",
                   "start self.best at +inf (mode 'min') or -inf (mode 'max') and copy the weights in the "
-                  "improvement branch, the first epoch included"),
+                  "improvement branch, the first epoch included; restore loads the copy and keeps it"),
     ],
     mistakes=[
         mistake(_stopper_with(  # the first epoch's weights are not copied (it is the first improvement)
@@ -894,8 +896,8 @@ def drive_resume(resume_fn, args, kwargs):
             problem = ("after your resume_run, loader.generator is not the generator the loader shuffles with "
                        "(its sampler's, loader.sampler.generator): a new Generator was assigned to one of them. "
                        "The shuffling draws from the sampler's, and the next save reads loader.generator: both "
-                       "must stay the one Generator the loader was built with. Put the saved state into that "
-                       "object with set_state")
+                       "must be one and the same Generator. Put the saved state into the loader's own with "
+                       "set_state")
         if not 0 <= start <= spec.epochs:
             return Run.of([float(start)] + flags + [math.nan] * len(uninterrupted(spec)), problem)
         return Run.of([float(start)] + flags + list(finish(spec, model, optimizer, scheduler, loader, start)),

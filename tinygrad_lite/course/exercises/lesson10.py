@@ -167,6 +167,10 @@ def drive_stats(cls, args, kwargs):
                           "which runs for every module of every network, and which PyTorch's modules never see "
                           "(section 9 runs your class on them). Register one hook on each watched module: "
                           "module.register_forward_hook(hook)")
+    if foreign.id not in modules[0]._forward_hooks:
+        return Run.failed("your __init__ removed a hook that other code had registered on the module (the module's "
+                          "hook dict cleared?): register your hooks beside those already there, and later remove "
+                          "only yours, with the handles that register_forward_hook returns")
     unwatched = [i for i, (m, known) in enumerate(zip(modules, before)) if not set(m._forward_hooks) - known]
     if unwatched and not any("forward" in vars(m) or "__call__" in vars(m) for m in modules):
         i = unwatched[0]
@@ -1012,17 +1016,21 @@ LARGE_OFFSET = 3e4
 LARGE_MEAN = "float64, each mean about 30000 times the spread (activations far from 0)"
 
 
-def _cancellation(got, expected, within="3e-10", scale="30000"):
-    pairs = zip(got, expected) if isinstance(got, tuple) else [(got, expected)]
-    worst = max(float(np.max(np.abs(np.asarray(g, np.float64) - np.asarray(e, np.float64))))
-                for g, e in pairs if np.shape(g) == np.shape(e) and np.size(g))
+def _cancellation(got, expected, within="3e-10", scale="30000", names=()):
+    pairs = list(zip(got, expected)) if isinstance(got, tuple) else [(got, expected)]
+    errors = [(float(np.max(np.abs(np.asarray(g, np.float64) - np.asarray(e, np.float64)))), k)
+              for k, (g, e) in enumerate(pairs) if np.shape(g) == np.shape(e) and np.size(g)]
+    worst, k = max(errors)
+    where = f" (the worst in {names[k]})" if len(pairs) > 1 and k < len(names) else ""
     # Diagnosed: the cause is named, so no generic hint (float32's rounding, whose size these errors have)
     return Diagnosed(
-        f"your numbers differ from the formula's by up to {worst:.0e} here, where float64 computes the formula to "
-        f"within {within}: on this case every mean is about {scale} times the spread, and a variance computed as "
-        "mean(x**2) - mean(x)**2 subtracts two nearly equal numbers, which cancels most of their digits "
+        f"your numbers differ from the formula's by up to {worst:.0e}{where} here, where float64 computes the "
+        f"formula to within {within}: on this case every mean is about {scale} times the spread, and a variance "
+        "computed as mean(x**2) - mean(x)**2 subtracts two nearly equal numbers, which cancels most of their digits "
         "(catastrophic cancellation). Subtract the mean first and average the squared deviations (divided by n, or "
-        "by n - 1 for the unbiased variance), as Tensor.var and PyTorch do")
+        "by n - 1 for the unbiased variance), as Tensor.var and PyTorch do. If your variance is already computed "
+        "that way, look for a float32 number on the way, which rounds at about 6e-8 of the value: a constant made "
+        "with np.float32 or tl.tensor(...) (float32 by default), such as n / (n - 1)")
 
 
 def _digits(got, expected):
@@ -1046,7 +1054,7 @@ def _float64_kept(rtol, atol, names=()):
         large_mean = case.label == LARGE_MEAN
         if compare_arrays(got, expected, 1e-10, 3e-10 if large_mean else 1e-12):
             if large_mean:
-                return _cancellation(got, expected)
+                return _cancellation(got, expected, names=names)
             return (f"your numbers are right to about {_digits(got, expected)} significant digits, but the inputs are "
                     "float64 (about 16 digits): something on the way lowered the precision, most often float32 (a "
                     ".float(), or a float32 tensor made inside the function: float32's precision is about 7 "
