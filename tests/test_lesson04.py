@@ -1807,3 +1807,26 @@ def test_the_released_stubs_say_their_own_part():
             stubs = [line.strip() for line in cell.source.splitlines() if "YOUR CODE HERE" in line]
             parts = 4 if exercise_id == "04.MySGD" else 2
             assert stubs == [f"# YOUR CODE HERE: part {k} (the comment above)" for k in range(1, parts + 1)], stubs
+
+
+class _AdamWDecayAfterTheStep(MyAdam):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        Optimizer.__init__(self, params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    def _update(self, p, group):
+        super()._update(p, {**group, "weight_decay": 0.0})
+        p -= group["lr"] * group["weight_decay"] * p
+
+
+def test_the_checks_replays_of_wrong_versions_warn_nothing():
+    """A review saw "RuntimeWarning: overflow encountered in divide" under a check of a slightly wrong AdamW: the
+    check's matching replays known-wrong optimizers (a bias correction at t = 0, ...), which overflow on purpose.
+    The learner's own code may warn; the check's diagnosis must not."""
+    import warnings
+
+    from tinygrad_lite.course.checks import run_check
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run_check(get_exercise("04.MyAdamW"), _AdamWDecayAfterTheStep)
+    assert result.status == "failed" and "AdamW's decay comes FIRST" in result.message
+    assert [str(w.message) for w in caught] == []

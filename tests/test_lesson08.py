@@ -450,6 +450,27 @@ def time_op_sync_before_fn(fn, repeats=20, warmup=3, clock=time.perf_counter, sy
     return statistics.median(times)
 
 
+def scaled_step_finite_sum(loss, model, optimizer, state, max_norm=None):
+    """A review's wrong answer: one finite test of the gradients' sum (finite gradients can sum to inf)."""
+    scale = state["scale"]
+    (loss * scale).backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    for p in params:
+        p.grad = p.grad / scale
+    if not bool(tl.isfinite(sum(p.grad.sum() for p in params))):
+        state["scale"] = scale * state["backoff_factor"]
+        state["good_steps"] = 0
+        return False
+    if max_norm is not None:
+        nn.utils.clip_grad_norm_(params, max_norm)
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"] = scale * state["growth_factor"]
+        state["good_steps"] = 0
+    return True
+
+
 def scaled_step_unscaled(loss, model, optimizer, state, max_norm=None):
     """Never scales: backward of the loss itself, the finite test and the scale's updates as they should be."""
     loss.backward()
@@ -924,7 +945,9 @@ WRONG += [
     ("08.scaled_step", scaled_step_unscaled_in_float16, "the weights after step 0 are not the right ones (largest "
      "difference"),
     ("08.time_op", time_op_sync_before_fn, "waits for nothing of this repeat"),
-    ("08.scaled_step", scaled_step_unscaled, "the loss was never scaled"),
+    ("08.scaled_step", scaled_step_unscaled, "the loss was not scaled before backward()"),
+    ("08.scaled_step", scaled_step_finite_sum, "their sum beyond float32's largest number",
+     "you tested the sum of the gradients instead of each one"),
     ("08.train_step", train_step_sum_of_losses, "the loss of the batch, computed before the update"),
     ("08.time_op", time_op_no_sync_after_warmup, "the warmup calls were still queued"),
     ("08.time_op", time_op_upper_middle, "two middle times"),
@@ -1104,14 +1127,14 @@ def scaled_step_np_isfinite_of_tensors(loss, model, optimizer, state, max_norm=N
 
 ERRORS += [
     # issue 44: host-only finite tests, right on every CPU case, refused on the GPU case (the last), as on a GPU
-    ("08.scaled_step", scaled_step_reads_numpy, "hidden case 11 of 12", "can't convert cuda:0 device type tensor",
+    ("08.scaled_step", scaled_step_reads_numpy, "hidden case 11 of 13", "can't convert cuda:0 device type tensor",
      "tests the gradients where they are"),
     ("08.scaled_step", scaled_step_np_isfinite_of_tensors, "on the example shown", "does not support ufuncs",
      "use the tensor's own operations"),
     # issue 32: the float64 case of each (its last), where a .float() on the way raises
     ("08.train_step", train_step_in_float32, "hidden case 8 of 8", "the input is tinygrad_lite.float32 but the weight "
      "is tinygrad_lite.float64", "leaves its dtype alone"),
-    ("08.scaled_step", scaled_step_unscaled_in_float32, "hidden case 10 of 12", "assigned grad has dtype "
+    ("08.scaled_step", scaled_step_unscaled_in_float32, "hidden case 10 of 13", "assigned grad has dtype "
      "tinygrad_lite.float32", "keeps its dtype, which is the weight's"),
     ("08.train_step", train_step_moves_the_model, "your train_step moved it to cuda", "use the `device` argument"),
     ("08.train_step", train_step_picks_the_device, "the input batch was moved to cuda:0, but the model is on cpu",
@@ -1254,7 +1277,7 @@ WRONG += [
     # float32 one: which case shows it first depends on the machine, the hint does not)
     ("08.scaled_step", scaled_step_clips_to_max_norm_times_the_scale,
      "clipped the SCALED gradients to max_norm * S", "eps (1e-6)", "clip the true gradients to max_norm"),
-    ("08.scaled_step", scaled_step_tests_the_norm, "hidden case 9 of 12", "step 3 should be taken, yours was skipped",
+    ("08.scaled_step", scaled_step_tests_the_norm, "hidden case 9 of 13", "step 3 should be taken, yours was skipped",
      "you tested the gradients' total norm", "their squares overflow float32"),
     ("08.time_op", time_op_vectorised_in_float32, "your times went through float32", "1/32 s"),
 ]
@@ -1498,13 +1521,13 @@ def scaled_step_bounded(floor=None, cap=None, unscale_eps=0.0):
     return scaled_step
 
 
-WRONG += [("08.scaled_step", scaled_step_bounded(floor=1.0), "hidden case 6 of 12", "ten overflows in a row",
+WRONG += [("08.scaled_step", scaled_step_bounded(floor=1.0), "hidden case 6 of 13", "ten overflows in a row",
            "stopped at a floor", "GradScaler sets none"),
-          ("08.scaled_step", scaled_step_bounded(floor=1e-8), "hidden case 6 of 12", "stopped at a floor"),
-          ("08.scaled_step", scaled_step_bounded(cap=2.0 ** 32), "hidden case 4 of 12", "stopped at a ceiling")]
+          ("08.scaled_step", scaled_step_bounded(floor=1e-8), "hidden case 6 of 13", "stopped at a floor"),
+          ("08.scaled_step", scaled_step_bounded(cap=2.0 ** 32), "hidden case 4 of 13", "stopped at a ceiling")]
 
 
-WRONG += [("08.scaled_step", scaled_step_bounded(unscale_eps=1e-8), "hidden case 6 of 12",
+WRONG += [("08.scaled_step", scaled_step_bounded(unscale_eps=1e-8), "hidden case 6 of 13",
            "the scale plus a small number")]
 
 
@@ -1568,18 +1591,18 @@ WRONG += [
     ("08.time_op", time_op_sliced(lambda t, w, r: t[:r]), "your median includes the warmup's times"),
     ("08.scaled_step", scaled_step_as_given(fall_through=True), "step 1 should be skipped",
      "did not return", "still stepped with the inf or nan gradients"),
-    ("08.scaled_step", scaled_step_as_given(clip="own_without_min"), "hidden case 5 of 12",
+    ("08.scaled_step", scaled_step_as_given(clip="own_without_min"), "hidden case 5 of 13",
      "scaled UP", "only when it is below 1"),
-    ("08.scaled_step", scaled_step_as_given(clip="per_parameter"), "hidden case 2 of 12",
+    ("08.scaled_step", scaled_step_as_given(clip="per_parameter"), "hidden case 2 of 13",
      "each parameter's gradient on its own", "ONE vector"),
 ]
 
 ERRORS += [
-    ("08.scaled_step", scaled_step_as_given(unscale_all=True), "hidden case 12 of 12",
+    ("08.scaled_step", scaled_step_as_given(unscale_all=True), "hidden case 12 of 13",
      "a parameter that the loss does not use", "unscale and test those"),
     ("08.scaled_step", scaled_step_as_given(clip="unguarded"), "on the example shown",
      "this case's max_norm is None", "max_norm=None means: do not clip"),
-    ("08.scaled_step", scaled_step_as_given(cpu_multiplier=True), "hidden case 11 of 12",
+    ("08.scaled_step", scaled_step_as_given(cpu_multiplier=True), "hidden case 11 of 13",
      "Expected all tensors to be on the same device", "tl.tensor(...) makes a tensor on the CPU"),
 ]
 

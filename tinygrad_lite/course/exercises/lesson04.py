@@ -730,7 +730,7 @@ def _adam_mistakes(decoupled):
                 "gradient (Adam's L2, which the division by sqrt(v_hat) all but cancels at 1e-2), or with no decay at "
                 "all. Check both: the default weight_decay in your __init__ is 1e-2 (as in PyTorch's AdamW), and p "
                 "itself shrinks",
-                "section 7's formula for AdamW has two moves: the weights themselves shrink, then Adam's step runs on "
+                "section 5's formula for AdamW has two moves: the weights themselves shrink, then Adam's step runs on "
                 "the plain gradient. Check which of the two your _update does"),
             Mistake(adam("subtract_decay"), "AdamW's decay MULTIPLIES each weight by (1 - lr weight_decay), a pull "
                     "towards 0 in proportion to the weight; you subtracted lr * weight_decay from every weight, the "
@@ -749,7 +749,7 @@ def _adam_mistakes(decoupled):
             Mistake(adam("decay_after"), "AdamW's decay comes FIRST: the weights are shrunk by (1 - lr weight_decay), "
                     "and then Adam's step is taken from the shrunk weights. You shrank them after the step, so the "
                     "decay also shrank this step's update (PyTorch's AdamW, and ours, decay first)",
-                    "section 7's formula for AdamW gives the order of its two moves: which weights Adam's step starts "
+                    "section 5's formula for AdamW gives the order of its two moves: which weights Adam's step starts "
                     "from"),
             Mistake(adam("both_decays"), "AdamW's decay REPLACES Adam's L2 term: m and v see the plain gradient. Yours "
                     "shrinks the weights and also still adds weight_decay p to the gradient (left from MyAdam), so the "
@@ -813,7 +813,8 @@ def _adam_mistakes(decoupled):
              "compute the correction from t as a Python number (a counter that is a Python int, or .item() of the "
              "tensor)"),
         part(adam("eps_inside"), "eps goes outside the square root: m_hat / (sqrt(v_hat) + eps). With the default eps "
-             "= 1e-8 the two differ little, but this case has eps = 0.1",
+             "= 1e-8 the two differ little while the gradients are much larger than sqrt(1e-8) = 1e-4, but this "
+             "case has eps = 0.1",
              "take the square root of v_hat first, then add eps"),
         part(adam("eps_uncorrected"), "eps is added to sqrt(v_hat), the CORRECTED average: yours adds it to sqrt(v) "
              "before the correction (the Adam paper's 'efficient' form, lr sqrt(1 - beta2^t) / (1 - beta1^t) m / "

@@ -726,7 +726,7 @@ class ScalingSetup:
     loss does not use (a head not trained now), which gets no gradient."""
 
     def __init__(self, rng, n_in, steps, overflow, optimizer, state, max_norm=None, nan_at=(), spread=1.0,
-                 autocast=False, dtype=np.float32, huge_at=(), device="cpu", unused=False):
+                 autocast=False, dtype=np.float32, huge_at=(), device="cpu", unused=False, sum_over_at=()):
         self.optimizer, self.max_norm, self.autocast, self.device = optimizer, max_norm, autocast, device
         self.weights = {"weight": rng.uniform(-0.5, 0.5, (1, n_in)).astype(dtype),
                         "bias": rng.uniform(-0.5, 0.5, 1).astype(dtype)}
@@ -742,6 +742,10 @@ class ScalingSetup:
                 x[rng.integers(4), rng.integers(n_in)] = np.nan
             if k in huge_at:  # gradients of about 1e20: finite, but their squares (1e40) overflow float32
                 x *= dtype(1e20)
+            if k in sum_over_at:  # every input 1.2e38, targets 0: with the L1 loss each weight's gradient is
+                # sign(prediction) * 1.2e38, finite, all of one sign: their sum (4.8e38 for 4 inputs) overflows
+                x = np.full((4, n_in), 1.2e38, dtype=dtype)
+                y = np.zeros((4, 1), dtype=dtype)
             self.batches.append((x, y))
         self.state = {"scale": 1024.0, "growth_factor": 2.0, "backoff_factor": 0.5, "growth_interval": 3,
                       "good_steps": 0, **state}
@@ -772,9 +776,14 @@ class ScalingSetup:
             where = "the forward pass in float16 (autocast): its gradients overflow, the loss stays finite"
         else:
             where = f"overflow injected at steps {self.overflow_steps()}"
-        huge = [k for k, (x, _) in enumerate(self.batches) if np.isfinite(x).all() and np.abs(x).max() > 1e10]
+        summed = [k for k, (x, y) in enumerate(self.batches) if np.all(x == x.flat[0]) and not np.any(y)]
+        huge = [k for k, (x, _) in enumerate(self.batches)
+                if np.isfinite(x).all() and np.abs(x).max() > 1e10 and k not in summed]
         if huge:
             where += f", inputs of about 1e20 (finite gradients of about 1e20) at steps {huge}"
+        if summed:
+            where += (f", gradients of about 1.2e38 at steps {summed}: each finite, all of one sign, their sum "
+                      "beyond float32's largest number")
         model = "; a float64 model" if self.dtype == "float64" else ""
         model += "; the model has a parameter that the loss does not use (no gradient)" if "unused" in self.weights \
             else ""
@@ -966,6 +975,12 @@ def _scaling_cases(rng):
         Case((ScalingSetup(rng, 3, 10, (2, 6), ("SGD", {"lr": 0.1, "momentum": 0.9}),
                            {"scale": 512.0, "growth_interval": 2}, max_norm=1.0, unused=True),),
              "a parameter that the loss does not use: its gradient stays None; clipping with max_norm=1.0"),
+        # a review's wrong answer: a finite test of the gradients' sum. Finite gradients of 1.2e38, all of one
+        # sign, sum to inf in float32 (GradScaler takes the step, as in the 1e20 case); last: the others keep
+        # their draws
+        Case((ScalingSetup(rng, 4, 4, (), ("SGD", {"lr": 1e-40}), {"scale": 1.0, "growth_interval": 2},
+                           sum_over_at=(2,)),),
+             "gradients of about 1.2e38 at step 2, each finite, all of one sign: their sum overflows float32"),
     ]
 
 
@@ -1010,6 +1025,8 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
         bad = not loss_finite
     if test == "norm":  # the gradients' total norm tested instead of the gradients themselves
         bad = not bool(np.isfinite(get_total_norm([p.grad for p in params]).cpu().numpy()))
+    if test == "sum":  # the sum of the gradients tested (in their dtype), not each of them
+        bad = not bool(sum(p.grad.sum() for p in params).isfinite().cpu().numpy())
     if bad and check:
         if backoff:
             state["scale"] = scale * down if floor is None else max(scale * down, floor)
@@ -1163,6 +1180,12 @@ driven(
                 "pass of S times the loss overflows although the loss itself is finite, and a step with an inf "
                 "gradient turns the weights into inf or nan. Test the unscaled gradients, every one",
                 "after unscaling, test tl.isfinite on each parameter's gradient, not on the loss"),
+        mistake(partial(_scaled, test="sum"),
+                "you tested the sum of the gradients instead of each one: here every gradient is finite (about "
+                "1.2e38) and all have one sign, so their sum overflows float32 (above its largest number, "
+                "3.4e38) and you skipped a step that a scaler takes. What must not reach the optimizer is an inf "
+                "or nan IN a gradient: test each one",
+                "test every element of every parameter's gradient with tl.isfinite (.all() of each), not a sum"),
         mistake(partial(_scaled, test="norm"),
                 "you tested the gradients' total norm instead of the gradients themselves: here every gradient is "
                 "finite (about 1e20), but their squares overflow float32 (1e40 is above its largest number, "
@@ -1179,8 +1202,9 @@ driven(
                 "with an inf gradient was taken. Test with tl.isfinite, which is False for inf, -inf and nan",
                 "use a test that fails for inf and -inf as well as for nan"),
         mistake(partial(_scaled, scaled=False, unscale=False),
-                "the loss was never scaled: backward of the loss itself gives gradients that underflow in "
-                "float16 where S * loss keeps them, and a scale that is never used does not react to overflows. "
+                "the loss was not scaled before backward(): backward of the loss itself gives gradients that "
+                "underflow in float16 where S * loss keeps them (scaling the gradients afterwards is too late: "
+                "what underflowed is lost), and a scale that backward never saw does not react to overflows. "
                 "Multiply the loss by the scale S before backward, then divide the gradients by S",
                 "the tensor backward starts from must be the loss times the scale"),
         *(mistake(partial(_scaled, unscale_eps=eps),
