@@ -260,3 +260,17 @@ def test_the_core_install_does_not_pull_dask():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr
+
+
+def test_the_scheduler_probe_runs_under_a_running_event_loop():
+    """grade may be called where an event loop runs (a notebook's kernel; an xdist worker whose earlier test left
+    one): the probe has a thread and a loop of its own (asyncio.run in the caller's thread refused, in CI)."""
+    pytest.importorskip("distributed")
+    import asyncio
+
+    from tinygrad_lite.course.grading import cluster as clusters
+
+    async def from_a_running_loop():
+        return clusters.not_a_scheduler("tcp://127.0.0.1:1", 1)
+    said = asyncio.run(from_a_running_loop())
+    assert said.startswith("OSError: Timed out trying to connect") and "event loop" not in said, said

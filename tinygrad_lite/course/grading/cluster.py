@@ -243,16 +243,25 @@ def not_a_scheduler(address, seconds):
             return await comm.read()
         finally:
             await comm.close()
-    try:
-        reply = asyncio.run(asyncio.wait_for(identity(), seconds))
-    except (asyncio.TimeoutError, TimeoutError):
-        return (f"nothing there answered as a Dask scheduler within {seconds} s: is it the dashboard's port? The "
-                "scheduler's is the one its log names as 'Scheduler at' (8786 by default)")
-    except Exception as e:  # noqa: BLE001  (OSError, a garbled reply: MemoryError, ValueError, ...)
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
-        garbled = isinstance(e, (MemoryError, ValueError, TypeError, KeyError))
+    box = {}
+
+    def ask():  # in a thread of its own: its own event loop, whatever loop the caller's thread runs (a notebook's)
+        try:
+            box["reply"] = asyncio.run(asyncio.wait_for(identity(), 1.5 * seconds + 1))
+        except BaseException as e:  # noqa: BLE001  (said below, in the caller's thread)
+            box["error"] = e
+    asker = threading.Thread(target=ask, name="tinygrad-lite-scheduler-probe", daemon=True)
+    asker.start()
+    asker.join(1.5 * seconds + 5)  # (connecting gives up after ``seconds``: then nothing listens there)
+    error, reply = box.get("error"), box.get("reply")
+    if asker.is_alive() or isinstance(error, (asyncio.TimeoutError, TimeoutError)):
+        return ("something there took the connection but never answered as a Dask scheduler: is it the "
+                "dashboard's port? The scheduler's is the one its log names as 'Scheduler at' (8786 by default)")
+    if error is not None:  # OSError (nothing listens), or a garbled reply: MemoryError, ValueError, ...
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:160]
+        garbled = isinstance(error, (MemoryError, ValueError, TypeError, KeyError))
         return ("what answered there is not a Dask scheduler (its reply is not Dask's protocol)" if garbled
-                else f"{type(e).__name__}: {first}")
+                else f"{type(error).__name__}: {first}")
     if not (isinstance(reply, dict) and reply.get("type") == "Scheduler"):
         return f"what answered there is not a Dask scheduler (it says it is a {reply.get('type', '?')})" \
             if isinstance(reply, dict) else "what answered there is not a Dask scheduler"
