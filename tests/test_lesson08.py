@@ -450,27 +450,6 @@ def time_op_sync_before_fn(fn, repeats=20, warmup=3, clock=time.perf_counter, sy
     return statistics.median(times)
 
 
-def scaled_step_finite_sum(loss, model, optimizer, state, max_norm=None):
-    """A review's wrong answer: one finite test of the gradients' sum (finite gradients can sum to inf)."""
-    scale = state["scale"]
-    (loss * scale).backward()
-    params = [p for p in model.parameters() if p.grad is not None]
-    for p in params:
-        p.grad = p.grad / scale
-    if not bool(tl.isfinite(sum(p.grad.sum() for p in params))):
-        state["scale"] = scale * state["backoff_factor"]
-        state["good_steps"] = 0
-        return False
-    if max_norm is not None:
-        nn.utils.clip_grad_norm_(params, max_norm)
-    optimizer.step()
-    state["good_steps"] += 1
-    if state["good_steps"] == state["growth_interval"]:
-        state["scale"] = scale * state["growth_factor"]
-        state["good_steps"] = 0
-    return True
-
-
 def scaled_step_unscaled(loss, model, optimizer, state, max_norm=None):
     """Never scales: backward of the loss itself, the finite test and the scale's updates as they should be."""
     loss.backward()
@@ -946,8 +925,6 @@ WRONG += [
      "difference"),
     ("08.time_op", time_op_sync_before_fn, "waits for nothing of this repeat"),
     ("08.scaled_step", scaled_step_unscaled, "the loss was not scaled before backward()"),
-    ("08.scaled_step", scaled_step_finite_sum, "their sum beyond float32's largest number",
-     "you tested the sum of the gradients instead of each one"),
     ("08.train_step", train_step_sum_of_losses, "the loss of the batch, computed before the update"),
     ("08.time_op", time_op_no_sync_after_warmup, "the warmup calls were still queued"),
     ("08.time_op", time_op_upper_middle, "two middle times"),
@@ -1547,11 +1524,13 @@ def time_op_sliced(window):
     return time_op
 
 
-def scaled_step_as_given(*, unscale_all=False, fall_through=False, clip="library", cpu_multiplier=False):
+def scaled_step_as_given(*, unscale_all=False, fall_through=False, clip="library", cpu_multiplier=False,
+                         summed=False):
     """The notebook's given code with the learner's parts written, one of them wrong: ``unscale_all`` unscales over
     model.parameters() instead of ``params``; ``fall_through``: the skip branch without its return; ``clip``:
     "library", "own_without_min" (max_norm / (norm + 1e-6) always applied), "per_parameter", or "unguarded"
-    (clip_grad_norm_ called with max_norm None too); ``cpu_multiplier``: 1 / S as a float32 tensor on the CPU."""
+    (clip_grad_norm_ called with max_norm None too); ``cpu_multiplier``: 1 / S as a float32 tensor on the CPU;
+    ``summed``: the finite test of the gradients' sum (a review's wrong answer: finite gradients can sum to inf)."""
     def scaled_step(loss, model, optimizer, state, max_norm=None):
         scale = state["scale"]
         (loss * scale).backward()
@@ -1559,6 +1538,8 @@ def scaled_step_as_given(*, unscale_all=False, fall_through=False, clip="library
         for p in (model.parameters() if unscale_all else params):
             p.grad = p.grad * tl.tensor(1.0 / scale) if cpu_multiplier else p.grad / scale
         finite = tl.stack([tl.isfinite(p.grad).all() for p in params]).all()
+        if summed:
+            finite = tl.isfinite(sum(p.grad.sum() for p in params))
         if not finite:
             state["scale"] = scale * state["backoff_factor"]
             state["good_steps"] = 0
@@ -1595,6 +1576,8 @@ WRONG += [
      "scaled UP", "only when it is below 1"),
     ("08.scaled_step", scaled_step_as_given(clip="per_parameter"), "hidden case 2 of 13",
      "each parameter's gradient on its own", "ONE vector"),
+    ("08.scaled_step", scaled_step_as_given(summed=True), "their sum beyond float32's largest number",
+     "you tested the sum of the gradients instead of each one"),
 ]
 
 ERRORS += [
