@@ -1032,10 +1032,8 @@ def hints(exercise, reference, i, got, seen, generic=True):
     rtol, atol = (F64_MATCH, 0.0) if float32_rounding(got, expected) is not None else (exercise.rtol, exercise.atol)
     for index, mistake in enumerate(exercise.mistakes):
         try:
-            if mistake.match is not None:  # (a match may replay wrong versions, which overflow on purpose: quiet)
-                with np.errstate(all="ignore"), warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    matched = bool(mistake.match(got, expected, case))
+            if mistake.match is not None:  # (a match may replay wrong versions, which overflow on purpose)
+                matched = bool(quietly(mistake.match, (got, expected, case), {}))
             else:
                 wrong, differs = reference.mistake(i, index)
                 # a mistake that gives the right answer on this case cannot be told apart here (e.g. a right

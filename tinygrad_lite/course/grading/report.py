@@ -468,7 +468,7 @@ def summary(results, lessons, sandbox, settings):
         graded = [r for r in mine if r.exercises]
         mean = sum(r.total for r in mine) / len(mine)
         top = max((r.max for r in mine), default=0)
-        judged = sum(r.status not in ("unreadable", "unknown lesson") for r in mine)  # (exercise_stats' n)
+        judged = _judged(mine)
         lines += [f"## {name}", "", f"{len(mine)} submission(s), mean total {mean:.2f} of {_number(top)}"
                   + (f" (the {len(mine) - judged} unreadable as 0); the table is of the {judged} graded." if
                      judged < len(mine) else "."), "",
@@ -585,12 +585,16 @@ def _short(text, n=110):
     return text.replace("|", "\\|")
 
 
+def _judged(results):
+    """How many of ``results`` were judged exercise by exercise: the denominator of a pass rate or a mean."""
+    return sum(r.status not in ("unreadable", "unknown lesson", FAULT) for r in results)
+
+
 def exercise_stats(results, lesson):
     ids = lesson.exercises if lesson else sorted({e.id for r in results for e in r.exercises})
-    rows = []
+    rows, n = [], _judged(results)  # (the same for every exercise)
     for exercise_id in ids:
         entries = [e for r in results for e in r.exercises if e.id == exercise_id]
-        n = sum(1 for r in results if r.status not in ("unreadable", "unknown lesson", FAULT))
         if not entries and not n:
             continue
         passed = sum(e.status == "passed" for e in entries)
