@@ -153,6 +153,7 @@ def library_capstone(lib, dropout=0.1, batch=64, seed=0, sizes=CAPSTONE_SIZES, d
             optimizer.step()
             return loss.item()
     step.result = lambda: decay[0].detach().cpu().numpy()
+    step.parts = (model, x, y, optimizer)  # (benchmarks/capstone_parts.py times them one by one)
     return step
 
 

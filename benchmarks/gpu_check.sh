@@ -11,7 +11,9 @@
 #      output, and lesson 08 found the GPU (benchmarks/run_notebooks.py). The dry run runs the learners' ones on the
 #      CPU, and the test suite leaves them to it (nbval would run them the same way: conftest.py);
 #   4. benchmarks/capstone_gpu.py: the capstone's step against PyTorch CUDA at batch 64, 1024 and 8192, in float32 and
-#      with float16 autocast, into benchmarks/gpu_results.json as "capstone_step" (dry run: batch 64 on the CPU).
+#      with float16 autocast, into benchmarks/gpu_results.json as "capstone_step" (dry run: batch 64 on the CPU);
+#   5. benchmarks/capstone_parts.py: where that step's time goes, part by part against PyTorch, and a profile of the
+#      host's work at batch 64 (into the log only; dry run: batch 64 on the CPU).
 #
 # A GPU machine may have no Jupyter and no network: put the wheels of nbclient, ipykernel and what they need (for
 # that machine's Python; benchmarks/README.md says how to fetch them) in .whl/ at the repository's root, and this
@@ -29,7 +31,7 @@ LOG=$SCRATCH/gpu_check.log
 exec > >(tee "$LOG") 2>&1
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 
-if compgen -G ".whl/*.whl" >/dev/null; then
+if [ $DRY = 0 ] && compgen -G ".whl/*.whl" >/dev/null; then  # (the wheels are for the GPU machine's Python)
     echo "== installing the carried wheels ($(ls .whl/*.whl | wc -l)) into $SCRATCH/site"
     "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --target "$SCRATCH/site" .whl/*.whl || exit 1
     export PYTHONPATH="$PYTHONPATH:$SCRATCH/site"
@@ -38,12 +40,14 @@ if [ $DRY = 1 ]; then
     RESULTS=$SCRATCH/gpu_results.json
     SWEEP=(--device cpu --quick --out "$RESULTS")
     CAPSTONE=(--device cpu --quick --out "$RESULTS")
+    PARTS=(--device cpu --quick)
     GPU=(--jobs 2)  # (two kernels at once: the longest test of the suite, so its wall time counts)
     NOTEBOOKS=(lessons/08_gpu_training.ipynb lessons/09_capstone.ipynb lessons/10_inside_training.ipynb)
 else
     RESULTS=$ROOT/benchmarks/gpu_results.json
     SWEEP=(--machine "${GPU_MACHINE:-a lent cloud machine}")
     CAPSTONE=()
+    PARTS=()
     GPU=(--expect-gpu --jobs 3)
     NOTEBOOKS=({solutions,lessons}/08_gpu_training.ipynb {solutions,lessons}/09_capstone.ipynb
                {solutions,lessons}/10_inside_training.ipynb)
@@ -73,6 +77,7 @@ step "tests/test_cuda.py" cuda_tests
 step "lesson 08's sweep" "$PYTHON" benchmarks/gpu_sweep.py "${SWEEP[@]}"
 step "lessons 08, 09 and 10" "$PYTHON" benchmarks/run_notebooks.py "${GPU[@]}" "${NOTEBOOKS[@]}"
 step "the capstone step against PyTorch" "$PYTHON" benchmarks/capstone_gpu.py "${CAPSTONE[@]}"
+step "the capstone step, part by part" "$PYTHON" benchmarks/capstone_parts.py "${PARTS[@]}"
 echo "== results: $RESULTS"
 if [ -n "${OUT:-}" ]; then
     cp "$LOG" "$OUT/" && [ -f "$RESULTS" ] && cp "$RESULTS" "$OUT/"

@@ -20,7 +20,8 @@ def test_the_gpu_check_runs_its_steps_on_a_cpu():
                           text=True, timeout=600, env=dict(env, PYTHON=sys.executable))
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-4000:]
-    steps = ("tests/test_cuda.py", "lesson 08's sweep", "lessons 08, 09 and 10", "the capstone step against PyTorch")
+    steps = ("tests/test_cuda.py", "lesson 08's sweep", "lessons 08, 09 and 10", "the capstone step against PyTorch",
+             "the capstone step, part by part")
     for step in steps:
         assert f"== {step}: passed" in out, out[-4000:]
     for lesson in LESSONS:
@@ -31,4 +32,5 @@ def test_the_gpu_check_runs_its_steps_on_a_cpu():
     assert written["matmul_float16"]["tinygrad_lite_float16"]
     capstone = written["capstone_step"]
     assert capstone["batch"] == [64] and capstone["ratio"][0] > 0 and capstone["amp_over_fp32"] > 0
+    assert re.search(r"  backward +[0-9.]+ +[0-9.]+\n", out)  # the parts' table
     assert (ROOT / "benchmarks" / "gpu_results.json").read_bytes() == stored  # a dry run leaves the stored GPU's alone
