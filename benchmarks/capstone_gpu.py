@@ -10,13 +10,15 @@ which waits for the GPU), at three sizes: batch 64 with 64-128-128-10 (the capst
 in interleaved rounds (``bench.time_steps``): each library in float32, and with ``autocast(float16)`` and a
 ``GradScaler``. Written into the results file as ``"capstone_step"``:
 
-    {"batch": [...], "sizes": [...], "tinygrad_lite": [s, ...], "torch": [...], "ratio": [tinygrad_lite / torch],
-     "tinygrad_lite_amp": [...], "torch_amp": [...], "amp_ratio": [...],
+    {"gpu": its name, "date": ..., "torch_version": ..., "batch": [...], "sizes": [...],
+     "tinygrad_lite": [s, ...], "torch": [...], "ratio": [tinygrad_lite / torch], "tinygrad_lite_amp": [...],
+     "torch_amp": [...], "amp_ratio": [...],
      "amp_over_fp32": tinygrad_lite's autocast step / its float32 step at the largest batch (and torch's)}
 
 issue 47's targets: ratio at most 1.8, 1.4 and 1.1, and amp_over_fp32 at most 0.5 (benchmarks/README.md).
 """
 import argparse
+import datetime
 import json
 import sys
 from pathlib import Path
@@ -53,7 +55,9 @@ def main(argv=None):
     if args.device == "cuda" and not (tl.cuda.is_available() and torch.cuda.is_available()):
         raise SystemExit("no usable GPU: this script needs CuPy and PyTorch with CUDA; try --device cpu --quick")
     batches, steps = ([64], 4) if args.quick else (sorted(SIZES), 30)
-    result = {"batch": batches, "sizes": [list(SIZES[b]) for b in batches], "steps_timed": steps}
+    gpu = tl.cuda.get_device_name() if args.device == "cuda" else "none (cpu)"
+    result = {"gpu": gpu, "date": datetime.date.today().isoformat(), "torch_version": torch.__version__,
+              "batch": batches, "sizes": [list(SIZES[b]) for b in batches], "steps_timed": steps}
     for batch in batches:
         seconds = measure(batch, args.device, steps)
         for name, value in seconds.items():

@@ -235,7 +235,7 @@ def keywords_of(function):
 # ------------------------------------------------------------------------------------------------ fused kernels
 FUSED_KERNEL_MODULES = ("tinygrad_lite.kernels.batch_norm", "tinygrad_lite.kernels.layer_norm",
                         "tinygrad_lite.kernels.cross_entropy", "tinygrad_lite.optim.adam", "tinygrad_lite.optim.sgd",
-                        "tinygrad_lite.nn.utils.clip_grad")
+                        "tinygrad_lite.nn.utils.clip_grad", "tinygrad_lite.random")
 
 
 def test_every_fused_kernel_of_the_library_traces_under_the_real_cupy_fuse(cupy, monkeypatch):

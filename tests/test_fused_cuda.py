@@ -295,11 +295,17 @@ def test_batch_norm_on_the_gpu_runs_fused_and_equals_the_cpu(gpu, mode, shape, d
 
 
 def test_a_batch_norm_layer_trains_on_the_gpu_as_on_the_cpu(gpu):
-    """BatchNorm1d in a model, a few AdamW steps (num_batches_tracked, momentum=None: the cumulative average)."""
+    """BatchNorm1d in a model, a few AdamW steps (num_batches_tracked, momentum=None: the cumulative average).
+
+    The Linear before the batch norm has no bias (as such layers are usually made): batch norm subtracts the batch's
+    mean, so such a bias changes nothing and its gradient is 0 up to rounding, which Adam divides by its own size:
+    a step of about lr whichever way the rounding fell, and a real GPU rounds other than numpy (seen on an H100:
+    0.007 apart after three steps, in the bias and the running mean it shifts)."""
     results = {}
     for device in ("cpu", "cuda"):
         tl.manual_seed(0)
-        model = nn.Sequential(nn.Linear(6, 16), nn.BatchNorm1d(16, momentum=None), nn.ReLU(), nn.Linear(16, 3))
+        model = nn.Sequential(nn.Linear(6, 16, bias=False), nn.BatchNorm1d(16, momentum=None), nn.ReLU(),
+                              nn.Linear(16, 3))
         model.to(device)
         optimizer = tl.optim.AdamW(model.parameters(), lr=0.01)
         rng = np.random.default_rng(2)
@@ -312,6 +318,43 @@ def test_a_batch_norm_layer_trains_on_the_gpu_as_on_the_cpu(gpu):
         results[device] = {k: host(v) for k, v in model.state_dict().items()}
     for key, expected in results["cpu"].items():
         close(gpu, results["cuda"][key], expected, what=key)
+
+
+@pytest.mark.parametrize("route", ["matrix products", "reductions"])
+def test_sums_over_rows_are_a_matrix_product_when_large_and_a_reduction_when_small(gpu, monkeypatch, route):
+    """``kernels.leading_sums`` and ``trailing_sums`` (batch norm's statistics and gradients, layer norm's): a product
+    with a vector of ones (cuBLAS's) at ``SMALL`` numbers and more, CuPy's reduction below; both routes give the
+    numpy path's numbers. Here each route is forced on the same small arrays."""
+    monkeypatch.setattr(kernels, "SMALL", 0 if route == "matrix products" else 2 ** 62)
+    monkeypatch.setattr(kernels, "_ONES", {})
+    x = tl.tensor(np.random.default_rng(4).standard_normal((6, 5, 4)).astype(np.float32), device="cuda").array
+    close(gpu, kernels.leading_sums(x, 2).get(), x.get().sum(axis=(0, 1)))
+    close(gpu, kernels.trailing_sums(x, 1).get(), x.get().sum(axis=2))
+    assert bool(kernels._ONES) == (route == "matrix products")
+    test_batch_norm_on_the_gpu_runs_fused_and_equals_the_cpu(gpu, "train", (64, 30), np.float32)
+    test_layer_norm_on_the_gpu_runs_fused_and_equals_the_cpu(gpu, "both", (5, 6, 7), 2, np.float32)
+
+
+# ------------------------------------------------------------------------------------------------ random numbers
+@pytest.mark.parametrize("shape", [(), (7,), (4, 5), (2, 3, 4), (0, 3), (3, 0)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_uniform_numbers_and_dropout_masks_on_the_gpu_are_one_kernel_each(gpu, shape, dtype):
+    """On "cuda", ``rand`` and dropout's mask are one fused kernel each, given the positions as a column of row numbers
+    and a row of column numbers (nothing else of the output's size is made), and they draw the generator's stream:
+    splitmix64 at the positions offset .. offset + n - 1, the offset then advanced by n."""
+    from tinygrad_lite.random import _mix, _unit_floats, cuda_generator, splitmix64
+    n = math.prod(shape)
+    tl.manual_seed(5)
+    tl_dtype = tl.float32 if dtype is np.float32 else tl.float64
+    u = tl.rand(*shape, device="cuda", dtype=tl_dtype)
+    expected = _unit_floats(splitmix64(np.arange(n, dtype=np.uint64), _mix(5), 0), dtype).reshape(shape)
+    assert u.shape == shape and u.dtype == tl_dtype and u.device.type == "cuda"
+    np.testing.assert_array_equal(host(u), expected)
+    y = F.dropout(tl.ones(*shape, device="cuda", dtype=tl_dtype), p=0.3)
+    keep = _unit_floats(splitmix64(np.arange(n, dtype=np.uint64), _mix(5), n), dtype) >= dtype(0.3)
+    np.testing.assert_array_equal(host(y), np.where(keep, dtype(1 / 0.7), 0).reshape(shape).astype(dtype))
+    assert cuda_generator(0).offset == 2 * n
+    assert ran(gpu, "random_uniform") and ran(gpu, "random_dropout_mask")
 
 
 # ------------------------------------------------------------------------------------------------ layer norm
@@ -430,7 +473,9 @@ def every_fused_path():
             (test_layer_norm_on_the_gpu_runs_fused_and_equals_the_cpu, ("both", "none", "weight", "bias"),
              (((5, 6, 7), 2),), (np.float32, np.float64)),
             (test_cross_entropy_on_the_gpu_runs_fused_and_equals_the_cpu, CROSS_ENTROPY_CASES, ((5, 4, 3), (7,)),
-             ("mean", "sum", "none"), (np.float32, np.float64))]
+             ("mean", "sum", "none"), (np.float32, np.float64)),
+            (test_uniform_numbers_and_dropout_masks_on_the_gpu_are_one_kernel_each, ((4, 5),),
+             (np.float32, np.float64))]
     for test, *choices in runs:
         for arguments in _product(choices):
             if test is test_layer_norm_on_the_gpu_runs_fused_and_equals_the_cpu:

@@ -13,7 +13,9 @@ once, with the same array ops on numpy and CuPy (``splitmix64``); the state is t
 and the offset. A uniform float32 is the top 24 bits over 2^24, a float64 the top 53 over 2^53; normal numbers use
 the Box-Muller transform of two uniforms; integers in [low, high) are z mod (high - low) (biased by less than
 (high - low) / 2^64); a permutation sorts random keys. PyTorch's CUDA generator works the same way (with another
-hash, Philox).
+hash, Philox). Uniform numbers and dropout's masks are one fused kernel each (``cupy.fuse``, ``kernels/``): the
+positions come in as a column of row numbers and a row of column numbers (k = row * width + column, broadcast), so
+that nothing of the size of the output is made but the output itself; the other draws are a few array ops.
 
 Each device's numbers repeat for a seed on every machine, but **the CPU and a GPU draw different numbers** for the
 same seed: PyTorch makes no such promise either (its CPU and CUDA generators differ), and keeping one would mean
@@ -22,6 +24,7 @@ with PyTorch copy weights across instead of relying on equal seeds.
 """
 import numpy as np
 
+from . import kernels
 from .device import creating_on
 from .device import device as Device
 
@@ -87,6 +90,17 @@ class Generator:
         start, self.offset = self.offset, self.offset + n
         return splitmix64(xp.arange(n, dtype=np.uint64), _mix(self._seed), start)
 
+    def _grid(self, xp, shape):
+        """The next numbers of this GPU generator's stream, one per element of ``shape``, as the arguments of a fused
+        kernel: (rows, columns, width, base), position k = row * width + column (rows a column vector, columns a row
+        vector, width the last dim), hashed as ``hashed(k, base)``: the same numbers as ``_words``."""
+        n = _size(shape)
+        width = shape[-1] if isinstance(shape, tuple) and shape and shape[-1] else max(n, 1)
+        start, self.offset = self.offset, self.offset + n
+        base = np.uint64((_mix(self._seed) + (start + 1) * GAMMA) & MASK)
+        return (kernels.counting(xp, n // width, (-1, 1), np.uint64), kernels.counting(xp, width, (1, -1), np.uint64),
+                np.uint64(width), base)
+
     def __repr__(self):
         return f"<tinygrad_lite.Generator on {self.device}>"
 
@@ -106,11 +120,32 @@ def _mix(z):
 def splitmix64(k, key, start=0):
     """z = mix(key + (start + k + 1) gamma) for a uint64 array of positions ``k``: the same array ops on numpy and CuPy
     (uint64 arithmetic wraps around mod 2^64), the same numbers as ``_mix`` on Python ints."""
+    return hashed(k, np.uint64((key + (start + 1) * GAMMA) & MASK))
+
+
+def hashed(k, base):
+    """mix(base + k gamma) for uint64 positions ``k`` (``base``: a uint64 number), in array ops that also fuse."""
     u64 = np.uint64
-    z = k * u64(GAMMA) + u64((key + (start + 1) * GAMMA) & MASK)
+    z = k * u64(GAMMA) + base
     z = (z ^ (z >> u64(30))) * u64(M1)
     z = (z ^ (z >> u64(27))) * u64(M2)
     return z ^ (z >> u64(31))
+
+
+def make_uniform(xp, float64):
+    r"""The fused kernel of ``uniform`` on a GPU: u = the top bits of hashed(k, base) / 2^bits at the positions
+    k = row * width + column (``Generator._grid``)."""
+    dtype = np.float64 if float64 else np.float32
+    return lambda rows, columns, width, base: _unit_floats(hashed(rows * width + columns, base), dtype)
+
+
+def make_dropout_mask(xp, float64):
+    r"""The fused kernel of ``dropout_mask`` on a GPU: m = [u >= p] scale, u as ``make_uniform``'s."""
+    dtype = np.float64 if float64 else np.float32
+
+    def dropout_mask(rows, columns, width, base, p, scale):
+        return (_unit_floats(hashed(rows * width + columns, base), dtype) >= p) * scale
+    return dropout_mask
 
 
 # -------------------------------------------------------------------- the generators in use
@@ -192,8 +227,25 @@ def uniform(shape, low=0.0, high=1.0, *, device="cpu", dtype=np.float64, generat
     if device.type == "cpu":
         return generator.rng.uniform(low, high, shape)
     with creating_on(device) as xp:
-        u = _unit_floats(generator._words(xp, _size(shape)), dtype)
-        return (u if (low, high) == (0.0, 1.0) else u * (high - low) + low).reshape(shape)
+        float64 = np.dtype(dtype) == np.float64
+        u = kernels.fused(xp, make_uniform, float64)(*generator._grid(xp, shape)).reshape(shape)
+        return u if (low, high) == (0.0, 1.0) else u * (high - low) + low
+
+
+def dropout_mask(shape, p, dtype, *, device="cpu", generator=None):
+    """Dropout's mask of ``shape``: 1 / (1 - p) with probability 1 - p, else 0, in ``dtype``, made on ``device`` (on a
+    GPU one fused kernel, ``make_dropout_mask``: the same numbers as ``uniform``'s u turned into [u >= p] / (1 - p))."""
+    device = Device(device)
+    scale = np.dtype(dtype).type(0.0 if p == 1 else 1 / (1 - p))
+    if device.type == "cpu":
+        u = _generator(generator, device, "dropout").rng.uniform(0.0, 1.0, shape)
+        return ((u >= p) * scale).astype(dtype, copy=False)
+    generator = _generator(generator, device, "dropout")
+    float64 = np.dtype(dtype) == np.float64
+    threshold, factor = (np.float64(p), np.float64(scale)) if float64 else (np.float32(p), np.float32(scale))
+    with creating_on(device) as xp:
+        mask = kernels.fused(xp, make_dropout_mask, float64)(*generator._grid(xp, shape), threshold, factor)
+        return mask.reshape(shape).astype(dtype, copy=False)
 
 
 def normal(shape, mean=0.0, std=1.0, *, device="cpu", dtype=np.float64, generator=None, op="normal_"):

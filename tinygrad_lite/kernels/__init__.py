@@ -31,11 +31,15 @@ between calls (the learning rate, the step's bias corrections) are arguments, ne
 Sums over many rows (batch norm's statistics, the gradients of the affine weights; layer norm's per-sample sums)
 are matrix products with a vector of ones (``leading_sums``, ``trailing_sums``) on "cuda": CuPy's column reduction
 is slow, about 200 us for the column sums of an 8192x4096 matrix on an H200, fused or not, where PyTorch's takes 49
-us (profile-H200.txt), and a matrix-vector product is cuBLAS's, which reads the matrix once at the memory's speed (its
-time on a GPU is to be measured when one is next lent: benchmarks/gpu_check.sh).
+us (profile-H200.txt), and a matrix-vector product is cuBLAS's, which reads the matrix once at the memory's speed.
+But a cuBLAS call costs the host about 50 us, against about 15 us for CuPy's reduction (an H100's profile,
+benchmarks/capstone_parts.py): a small matrix, whose sums take the GPU a few microseconds either way, is summed by
+CuPy (``SMALL``: under 2^22 numbers), and the vector of ones is made once per size and reused.
 """
 import math
 import weakref
+
+import numpy as np
 
 from ..device import array_module_of, on_device_of
 
@@ -57,15 +61,42 @@ def kernel_name(make):
     return f"{make.__module__.rpartition('.')[2]}_{make.__name__.removeprefix('make_')}"
 
 
+SMALL = 2 ** 22  # fewer numbers than this: summed by CuPy's reduction (a cuBLAS call costs the host more)
+_ONES = {}  # (array module, GPU, dtype, n) -> a vector of n ones on that GPU (the last 64 asked for)
+
+
 def ones(like, n):
-    """A vector of ``n`` ones of ``like``'s dtype, made on its GPU (nothing copied from the host)."""
-    with on_device_of(like):
-        return array_module_of(like).ones(n, dtype=like.dtype)
+    """A vector of ``n`` ones of ``like``'s dtype on its GPU, made there once (nothing copied from the host) and reused:
+    nothing may write into it."""
+    xp = array_module_of(like)
+    key = (xp, like.device.id, like.dtype, n)
+    if key not in _ONES:
+        if len(_ONES) >= 64:
+            _ONES.pop(next(iter(_ONES)))
+        with on_device_of(like):
+            _ONES[key] = xp.ones(n, dtype=like.dtype)
+    return _ONES[key]
+
+
+_COUNTING = {}  # (array module, GPU, n, shape, dtype) -> 0 .. n-1 on that GPU (the last 64 asked for)
+
+
+def counting(xp, n, shape, dtype):
+    """0, 1, ..., n-1 of ``dtype``, reshaped to ``shape``, made on the current GPU once and then reused (positions and
+    class numbers that a fused kernel takes as arguments): nothing may write into it."""
+    key = (xp, xp.cuda.Device().id, n, shape, np.dtype(dtype))
+    if key not in _COUNTING:
+        if len(_COUNTING) >= 64:
+            _COUNTING.pop(next(iter(_COUNTING)))
+        _COUNTING[key] = xp.arange(n, dtype=dtype).reshape(shape)
+    return _COUNTING[key]
 
 
 def leading_sums(x, k):
     r"""\sum over the first ``k`` dims of ``x``: (1, ..., 1) @ X, X the (M, R) matrix of x's numbers; shape
-    x.shape[k:]."""
+    x.shape[k:] (a small x: x.sum over those dims)."""
+    if x.size < SMALL:
+        return x.sum(axis=tuple(range(k)))
     rest = x.shape[k:]
     matrix = x.reshape(math.prod(x.shape[:k]), math.prod(rest))
     return (ones(x, matrix.shape[0]) @ matrix).reshape(rest)
@@ -73,7 +104,9 @@ def leading_sums(x, k):
 
 def trailing_sums(x, k):
     r"""\sum over the last ``k`` dims of ``x``: X @ (1, ..., 1), X the (M, R) matrix of x's numbers; shape
-    x.shape[:-k]."""
+    x.shape[:-k] (a small x: x.sum over those dims)."""
+    if x.size < SMALL:
+        return x.sum(axis=tuple(range(x.ndim - k, x.ndim)))
     lead = x.shape[:x.ndim - k]
     matrix = x.reshape(math.prod(lead), math.prod(x.shape[x.ndim - k:]))
     return (matrix @ ones(x, matrix.shape[1])).reshape(lead)

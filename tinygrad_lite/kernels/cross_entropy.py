@@ -20,7 +20,7 @@ import numpy as np
 
 from ..device import array_module_of, on_device_of
 from ..ops.cross_entropy import CrossEntropy
-from . import fused
+from . import counting, fused
 
 
 def target_weights(t, keep, weight, dim, classes, label_smoothing, dtype):
@@ -30,7 +30,7 @@ def target_weights(t, keep, weight, dim, classes, label_smoothing, dtype):
     along = [1] * (t.ndim + 1)
     along[dim] = classes  # the shape of a per-class vector, along the classes
     with on_device_of(t):
-        each_class = xp.arange(classes).reshape(along)
+        each_class = counting(xp, classes, tuple(along), np.int64)
     w = w_y = None
     if weight is None:
         denominator = keep.sum(dtype=dtype)
@@ -118,3 +118,15 @@ def make_logits_gradient(xp):
         return xp.where(a_sum == 0, g * 0, scaled * (xp.exp(logp) * a_sum - a))
     return logits_gradient
 
+
+
+def make_out_of_range(xp):
+    r"""How many class-index targets are out of range: \sum_n [y_n \ne ignore_index and (y_n < 0 or y_n \ge C)], one
+    reduction (``nn/functional/loss.py``'s check on a GPU, which reads nothing back)."""
+    return lambda t, ignore_index, classes: xp.sum((t != ignore_index) & ((t < 0) | (t >= classes)))
+
+
+def make_poison(xp):
+    r"""The factor that poisons a loss when targets are out of range: nan if ``bad`` > 0, else 1 (``nan`` and ``one``
+    given in the loss's dtype)."""
+    return lambda bad, nan, one: xp.where(bad > 0, nan, one)

@@ -192,10 +192,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
     _check_dropout_p(p)
     if not training or p == 0:
         return input
-    u = random.uniform(input.shape, device=input.device, dtype=input.dtype.np, op="dropout")
-    scale = input.dtype.np.type(0.0 if p == 1 else 1 / (1 - p))
-    mask = (u >= p) * scale  # 1/(1-p) with probability 1 - p, else 0
-    return input * Tensor._make(mask.astype(input.dtype.np, copy=False), None)
+    mask = random.dropout_mask(input.shape, p, input.dtype.np, device=input.device)  # 1/(1-p) w.p. 1 - p, else 0
+    return input * Tensor._make(mask, None)
 
 
 # -------------------------------------------------------------------- batch norm

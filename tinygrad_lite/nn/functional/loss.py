@@ -37,7 +37,8 @@ import numpy as np
 from ... import dtypes as dt
 from ...amp.autocast_mode import autocast_args
 from ...device import array_module_of, check_same_device
-from ...kernels.cross_entropy import CrossEntropyCuda, target_weights
+from ...kernels import fused
+from ...kernels.cross_entropy import CrossEntropyCuda, make_out_of_range, make_poison, target_weights
 from ...ops.activation import LogSoftmax
 from ...ops.cross_entropy import CrossEntropy
 from ...ops.gather import NllLoss
@@ -391,8 +392,8 @@ def _check_class_indices(name, input, target, ignore_index):
 
 
 def _out_of_range(t, classes, ignore_index):
-    """A 0-d device array: does any target (not ignore_index) lie outside [0, classes - 1]?"""
-    return ((t != ignore_index) & ((t < 0) | (t >= classes))).any()
+    """A 0-d device array: how many targets (not ignore_index) lie outside [0, classes - 1]? (one fused reduction)"""
+    return fused(array_module_of(t), make_out_of_range)(t, ignore_index, classes)
 
 
 def _checked_on_device(loss, bad, name, input, target, ignore_index):
@@ -405,7 +406,8 @@ def _checked_on_device(loss, bad, name, input, target, ignore_index):
     if bad is None:
         return loss
     xp = array_module_of(bad)
-    poisoned = loss * Tensor._make(xp.where(bad, np.nan, 1.0).astype(loss.array.dtype), None)
+    number = loss.array.dtype.type
+    poisoned = loss * Tensor._make(fused(xp, make_poison)(bad, number(np.nan), number(1)), None)
 
     def explain():  # (only when the loss read is nan: one more read, and the CPU's message)
         if bool(bad):

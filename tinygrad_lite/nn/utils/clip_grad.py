@@ -118,12 +118,15 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         return total
     # min(1, max_norm / (total + 1e-6)) in float64, computed where the gradients are: on a GPU nothing is read back,
     # so the GPU never waits for the CPU to decide (there it is one fused kernel, cast once to the gradients' dtype)
-    if fusable:
-        coef = kernels.fused(array_module_of(total.array), make_clip_coefficient)(total.array, float(max_norm))
-        scales = [coef.astype(grads[0].array.dtype)] * len(grads)
-    else:
-        coef = np.minimum(float(max_norm) / (total.array.astype(np.float64) + 1e-6), 1.0)
-        scales = [array_module_of(coef).asarray(coef, dtype=g.array.dtype) for g in grads]
+    if fusable:  # (the scaling as one multiply per gradient, in place: a Tensor op's checks cost the host more)
+        xp = array_module_of(total.array)
+        coef = kernels.fused(xp, make_clip_coefficient)(total.array, float(max_norm)).astype(grads[0].array.dtype)
+        for g in grads:
+            xp.multiply(g.array, coef, out=g.array)
+            g._bump_version()
+        return total
+    coef = np.minimum(float(max_norm) / (total.array.astype(np.float64) + 1e-6), 1.0)
+    scales = [array_module_of(coef).asarray(coef, dtype=g.array.dtype) for g in grads]
     with np.errstate(invalid="ignore"):  # an inf gradient times 0 is nan, silently, as in PyTorch
         for g, scale in zip(grads, scales):
             g.mul_(Tensor._make(scale, None))
