@@ -58,9 +58,9 @@ def part_times(lib, batch, device, amp, steps):
             h = x
             for k, module in enumerate(model):
                 h = timed(f"fwd {k} {type(module).__name__}", lambda m=module, h=h: m(h))
-            loss = timed("loss", lambda: F.cross_entropy(h, y, label_smoothing=0.1))
+            loss = timed("loss", lambda h=h: F.cross_entropy(h, y, label_smoothing=0.1))
         if amp:
-            timed("backward", lambda: scaler.scale(loss).backward())
+            timed("backward", lambda loss=loss: scaler.scale(loss).backward())
             timed("unscale_", lambda: scaler.unscale_(optimizer))
         else:
             timed("backward", loss.backward)
