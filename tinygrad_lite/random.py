@@ -132,19 +132,21 @@ def hashed(k, base):
     return z ^ (z >> u64(31))
 
 
+def _uniform_at(rows, columns, width, base, float64):
+    """Uniform numbers in [0, 1) at the positions k = row * width + column of a stream (``Generator._grid``)."""
+    return _unit_floats(hashed(rows * width + columns, base), np.float64 if float64 else np.float32)
+
+
 def make_uniform(xp, float64):
     r"""The fused kernel of ``uniform`` on a GPU: u = the top bits of hashed(k, base) / 2^bits at the positions
     k = row * width + column (``Generator._grid``)."""
-    dtype = np.float64 if float64 else np.float32
-    return lambda rows, columns, width, base: _unit_floats(hashed(rows * width + columns, base), dtype)
+    return lambda rows, columns, width, base: _uniform_at(rows, columns, width, base, float64)
 
 
 def make_dropout_mask(xp, float64):
     r"""The fused kernel of ``dropout_mask`` on a GPU: m = [u >= p] scale, u as ``make_uniform``'s."""
-    dtype = np.float64 if float64 else np.float32
-
     def dropout_mask(rows, columns, width, base, p, scale):
-        return (_unit_floats(hashed(rows * width + columns, base), dtype) >= p) * scale
+        return (_uniform_at(rows, columns, width, base, float64) >= p) * scale
     return dropout_mask
 
 
@@ -236,11 +238,10 @@ def dropout_mask(shape, p, dtype, *, device="cpu", generator=None):
     """Dropout's mask of ``shape``: 1 / (1 - p) with probability 1 - p, else 0, in ``dtype``, made on ``device`` (on a
     GPU one fused kernel, ``make_dropout_mask``: the same numbers as ``uniform``'s u turned into [u >= p] / (1 - p))."""
     device = Device(device)
+    generator = _generator(generator, device, "dropout")
     scale = np.dtype(dtype).type(0.0 if p == 1 else 1 / (1 - p))
     if device.type == "cpu":
-        u = _generator(generator, device, "dropout").rng.uniform(0.0, 1.0, shape)
-        return ((u >= p) * scale).astype(dtype, copy=False)
-    generator = _generator(generator, device, "dropout")
+        return ((generator.rng.uniform(0.0, 1.0, shape) >= p) * scale).astype(dtype, copy=False)
     float64 = np.dtype(dtype) == np.float64
     threshold, factor = (np.float64(p), np.float64(scale)) if float64 else (np.float32(p), np.float32(scale))
     with creating_on(device) as xp:

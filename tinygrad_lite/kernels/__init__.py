@@ -62,34 +62,34 @@ def kernel_name(make):
 
 
 SMALL = 2 ** 22  # fewer numbers than this: summed by CuPy's reduction (a cuBLAS call costs the host more)
-_ONES = {}  # (array module, GPU, dtype, n) -> a vector of n ones on that GPU (the last 64 asked for)
+_CONSTANTS = {}  # (what, array module, GPU, ...) -> a constant array made on that GPU (the last 64 asked for)
+
+
+def _constant(key, make):
+    """The array ``make()`` made once for ``key`` and then reused (kept for the last 64 keys asked for)."""
+    if key not in _CONSTANTS:
+        if len(_CONSTANTS) >= 64:
+            _CONSTANTS.pop(next(iter(_CONSTANTS)))
+        _CONSTANTS[key] = make()
+    return _CONSTANTS[key]
 
 
 def ones(like, n):
     """A vector of ``n`` ones of ``like``'s dtype on its GPU, made there once (nothing copied from the host) and reused:
     nothing may write into it."""
     xp = array_module_of(like)
-    key = (xp, like.device.id, like.dtype, n)
-    if key not in _ONES:
-        if len(_ONES) >= 64:
-            _ONES.pop(next(iter(_ONES)))
+
+    def make():
         with on_device_of(like):
-            _ONES[key] = xp.ones(n, dtype=like.dtype)
-    return _ONES[key]
-
-
-_COUNTING = {}  # (array module, GPU, n, shape, dtype) -> 0 .. n-1 on that GPU (the last 64 asked for)
+            return xp.ones(n, dtype=like.dtype)
+    return _constant(("ones", xp, like.device.id, like.dtype, n), make)
 
 
 def counting(xp, n, shape, dtype):
     """0, 1, ..., n-1 of ``dtype``, reshaped to ``shape``, made on the current GPU once and then reused (positions and
     class numbers that a fused kernel takes as arguments): nothing may write into it."""
-    key = (xp, xp.cuda.Device().id, n, shape, np.dtype(dtype))
-    if key not in _COUNTING:
-        if len(_COUNTING) >= 64:
-            _COUNTING.pop(next(iter(_COUNTING)))
-        _COUNTING[key] = xp.arange(n, dtype=dtype).reshape(shape)
-    return _COUNTING[key]
+    return _constant(("counting", xp, xp.cuda.Device().id, n, shape, np.dtype(dtype)),
+                     lambda: xp.arange(n, dtype=dtype).reshape(shape))
 
 
 def leading_sums(x, k):

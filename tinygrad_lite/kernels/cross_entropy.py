@@ -119,7 +119,6 @@ def make_logits_gradient(xp):
     return logits_gradient
 
 
-
 def make_out_of_range(xp):
     r"""How many class-index targets are out of range: \sum_n [y_n \ne ignore_index and (y_n < 0 or y_n \ge C)], one
     reduction (``nn/functional/loss.py``'s check on a GPU, which reads nothing back)."""

@@ -397,7 +397,7 @@ def _out_of_range(t, classes, ignore_index):
 
 
 def _checked_on_device(loss, bad, name, input, target, ignore_index):
-    """The loss, made nan (with every gradient) where ``bad``, a GPU's verdict on the targets, is True.
+    """The loss, made nan (with every gradient) where ``bad``, a GPU's count of targets out of range, is not 0.
 
     On the CPU the targets' range is checked at once. On a GPU, reading the verdict back at every step would make
     the CPU wait for the GPU (and CuPy's indexing wraps an out-of-range index around, silently), so the check runs
