@@ -5,9 +5,9 @@
   calls (``fused_calls``) that shows which fused path ran;
 - each fused path against the CPU's numpy path, on the stand-in: the optimizers' updates (Adam, AdamW, SGD: one
   kernel over all the parameters of a group, in place, for any size), clip_grad_norm_'s total norm, batch norm
-  (statistics, running statistics, forward and backward), layer norm, and cross-entropy (label smoothing, class
-  weights, ignored targets, probabilities): the same numbers to float32 rounding, the fused kernels ran, nothing was
-  copied between host and device;
+  (statistics, running statistics, forward and backward), layer norm, cross-entropy (label smoothing, class
+  weights, ignored targets, probabilities), ReLU's backward, dropout, and GradScaler's unscaling and update: the same
+  numbers to float32 rounding, the fused kernels ran, nothing was copied between host and device;
 - the CPU path takes none of them.
 
 The tests that take the ``gpu`` fixture run again on a real GPU in tests/test_cuda.py (``ran`` then asks the library
@@ -289,8 +289,9 @@ def test_batch_norm_on_the_gpu_runs_fused_and_equals_the_cpu(gpu, mode, shape, d
     for key in expected:
         assert ours[key].shape == expected[key].shape and ours[key].dtype == expected[key].dtype
         close(gpu, ours[key], expected[key], dtype, f"batch norm {mode}: {key}")
-    for kernel in ("normalise", "inverse_std", "input_gradient") + (("centred_squares", "statistics") if training
-                                                                    else ()):
+    # (in training the statistics' kernel computes the inverse std too; in evaluation a kernel of its own does)
+    for kernel in ("normalise", "input_gradient") + (("centred_squares", "statistics") if training
+                                                     else ("inverse_std",)):
         assert ran(gpu, f"batch_norm_{kernel}"), kernel
 
 
@@ -338,10 +339,11 @@ def test_sums_over_rows_are_a_matrix_product_when_large_and_a_reduction_when_sma
 # ------------------------------------------------------------------------------------------------ random numbers
 @pytest.mark.parametrize("shape", [(), (7,), (4, 5), (2, 3, 4), (0, 3), (3, 0)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_uniform_numbers_and_dropout_masks_on_the_gpu_are_one_kernel_each(gpu, shape, dtype):
-    """On "cuda", ``rand`` and dropout's mask are one fused kernel each, given the positions as a column of row numbers
-    and a row of column numbers (nothing else of the output's size is made), and they draw the generator's stream:
-    splitmix64 at the positions offset .. offset + n - 1, the offset then advanced by n."""
+def test_uniform_numbers_and_dropout_on_the_gpu_are_one_kernel_each(gpu, shape, dtype):
+    """On "cuda", ``rand`` and dropout (its mask and the product) are one fused kernel each, given the positions as a
+    column of row numbers and a row of column numbers (nothing else of the output's size is made), and they draw the
+    generator's stream: splitmix64 at the positions offset .. offset + n - 1, the offset then advanced by n. The
+    gradient of dropout is the mask."""
     from tinygrad_lite.random import _mix, _unit_floats, cuda_generator, splitmix64
     n = math.prod(shape)
     tl.manual_seed(5)
@@ -350,11 +352,65 @@ def test_uniform_numbers_and_dropout_masks_on_the_gpu_are_one_kernel_each(gpu, s
     expected = _unit_floats(splitmix64(np.arange(n, dtype=np.uint64), _mix(5), 0), dtype).reshape(shape)
     assert u.shape == shape and u.dtype == tl_dtype and u.device.type == "cuda"
     np.testing.assert_array_equal(host(u), expected)
-    y = F.dropout(tl.ones(*shape, device="cuda", dtype=tl_dtype), p=0.3)
+    x = tl.tensor(np.arange(n).reshape(shape).astype(dtype), device="cuda", requires_grad=True)
+    y = F.dropout(x, p=0.3)
     keep = _unit_floats(splitmix64(np.arange(n, dtype=np.uint64), _mix(5), n), dtype) >= dtype(0.3)
-    np.testing.assert_array_equal(host(y), np.where(keep, dtype(1 / 0.7), 0).reshape(shape).astype(dtype))
-    assert cuda_generator(0).offset == 2 * n
-    assert ran(gpu, "random_uniform") and ran(gpu, "random_dropout_mask")
+    mask = np.where(keep, dtype(1 / 0.7), 0).reshape(shape).astype(dtype)
+    np.testing.assert_array_equal(host(y), host(x) * mask)
+    assert y.dtype == tl_dtype and cuda_generator(0).offset == 2 * n
+    y.sum().backward()
+    np.testing.assert_array_equal(host(x.grad), mask)
+    assert ran(gpu, "random_uniform") and ran(gpu, "random_dropout")
+
+
+def test_dropout_in_float16_on_the_gpu_equals_its_mask_drawn_in_float32_and_cast(gpu):
+    """Under autocast the input of dropout is float16: the kernel casts the mask to it (1 / 0.7 rounded to float16),
+    as a mask drawn in float32 and cast, and multiplies in float16."""
+    tl.manual_seed(3)
+    x32 = tl.tensor(np.linspace(-2, 2, 24).reshape(4, 6).astype(np.float32), device="cuda")
+    y32 = F.dropout(x32, p=0.3)
+    tl.manual_seed(3)
+    y16 = F.dropout(x32.half(), p=0.3)
+    mask16 = np.where(host(y32) != 0, np.float16(1 / 0.7), np.float16(0))
+    assert y16.dtype == tl.float16
+    np.testing.assert_array_equal(host(y16), host(x32).astype(np.float16) * mask16)
+    assert ran(gpu, "random_dropout")
+
+
+# ------------------------------------------------------------------------------------------------ GradScaler
+def _scaled_steps(device):
+    """Five GradScaler steps of SGD on two parameters (growth every 2 clean steps): clean, clean (the scale grows),
+    an inf in a gradient (skipped, the scale backs off), a nan (the same), clean. The scale, the count of clean steps
+    and the parameters after each step."""
+    params = [tl.tensor([[1.0, -2.0], [0.5, 3.0]], device=device, requires_grad=True),
+              tl.tensor([0.25, -1.0], device=device, requires_grad=True)]
+    optimizer = tl.optim.SGD(params, lr=0.1)
+    scaler = tl.amp.GradScaler(device, init_scale=2.0 ** 10, growth_interval=2)
+    trace = []
+    for bad in (None, None, np.inf, np.nan, None):
+        optimizer.zero_grad()
+        loss = (params[0] * params[0]).sum() + (params[1] * 3.0).sum()
+        if bad is not None:
+            loss = loss * tl.tensor(bad, device=device)
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)
+        scaler.step(optimizer)
+        scaler.update()
+        trace.append((scaler.get_scale(), scaler._get_growth_tracker(), *(host(p).copy() for p in params)))
+    return trace
+
+
+def test_grad_scaler_on_the_gpu_runs_fused_and_steps_as_on_the_cpu(gpu):
+    """unscale_ (1 / S, each gradient's inf/nan check) and update (backoff, growth) are fused kernels on "cuda",
+    and take the CPU's steps: the same scales, counts and parameters, the bad steps skipped."""
+    expected, ours = _scaled_steps("cpu"), _scaled_steps("cuda")
+    assert [t[:2] for t in expected] == [(1024.0, 1), (2048.0, 0), (1024.0, 0), (512.0, 0), (512.0, 1)]
+    for want, got in zip(expected, ours):
+        assert got[:2] == want[:2]
+        for a, b in zip(got[2:], want[2:]):
+            close(gpu, a, b)
+    for kernel in ("inverse_scale", "not_all_finite", "update"):
+        assert ran(gpu, f"grad_scaler_{kernel}"), kernel
 
 
 # ------------------------------------------------------------------------------------------------ layer norm
@@ -474,8 +530,7 @@ def every_fused_path():
              (((5, 6, 7), 2),), (np.float32, np.float64)),
             (test_cross_entropy_on_the_gpu_runs_fused_and_equals_the_cpu, CROSS_ENTROPY_CASES, ((5, 4, 3), (7,)),
              ("mean", "sum", "none"), (np.float32, np.float64)),
-            (test_uniform_numbers_and_dropout_masks_on_the_gpu_are_one_kernel_each, ((4, 5),),
-             (np.float32, np.float64))]
+            (test_uniform_numbers_and_dropout_on_the_gpu_are_one_kernel_each, ((4, 5),), (np.float32, np.float64))]
     for test, *choices in runs:
         for arguments in _product(choices):
             if test is test_layer_norm_on_the_gpu_runs_fused_and_equals_the_cpu:
@@ -483,7 +538,9 @@ def every_fused_path():
             with FakeCuPy().install() as fake:
                 test(fake, *arguments)
     for test in (test_a_batch_norm_layer_trains_on_the_gpu_as_on_the_cpu,
-                 test_a_target_out_of_range_still_poisons_the_fused_loss_on_the_gpu):
+                 test_a_target_out_of_range_still_poisons_the_fused_loss_on_the_gpu,
+                 test_dropout_in_float16_on_the_gpu_equals_its_mask_drawn_in_float32_and_cast,
+                 test_grad_scaler_on_the_gpu_runs_fused_and_steps_as_on_the_cpu):
         with FakeCuPy().install() as fake:
             test(fake)
 

@@ -13,9 +13,10 @@ once, with the same array ops on numpy and CuPy (``splitmix64``); the state is t
 and the offset. A uniform float32 is the top 24 bits over 2^24, a float64 the top 53 over 2^53; normal numbers use
 the Box-Muller transform of two uniforms; integers in [low, high) are z mod (high - low) (biased by less than
 (high - low) / 2^64); a permutation sorts random keys. PyTorch's CUDA generator works the same way (with another
-hash, Philox). Uniform numbers and dropout's masks are one fused kernel each (``cupy.fuse``, ``kernels/``): the
-positions come in as a column of row numbers and a row of column numbers (k = row * width + column, broadcast), so
-that nothing of the size of the output is made but the output itself; the other draws are a few array ops.
+hash, Philox). Uniform numbers are one fused kernel (``cupy.fuse``, ``kernels/``), and so is dropout, its mask and
+its product with the input together: the positions come in as a column of row numbers and a row of column numbers
+(k = row * width + column, broadcast), so that nothing of the size of the output is made but the outputs
+themselves; the other draws are a few array ops.
 
 Each device's numbers repeat for a seed on every machine, but **the CPU and a GPU draw different numbers** for the
 same seed: PyTorch makes no such promise either (its CPU and CUDA generators differ), and keeping one would mean
@@ -143,11 +144,13 @@ def make_uniform(xp, float64):
     return lambda rows, columns, width, base: _uniform_at(rows, columns, width, base, float64)
 
 
-def make_dropout_mask(xp, float64):
-    r"""The fused kernel of ``dropout_mask`` on a GPU: m = [u >= p] scale, u as ``make_uniform``'s."""
-    def dropout_mask(rows, columns, width, base, p, scale):
-        return (_uniform_at(rows, columns, width, base, float64) >= p) * scale
-    return dropout_mask
+def make_dropout(xp, float64, dtype):
+    r"""The fused kernel of dropout on a GPU (``dropout_on_gpu``): the mask m = [u >= p] scale, u as ``make_uniform``'s,
+    in ``dtype`` (x's), and y = x m: both outputs of one kernel, the mask written once and not read back for y."""
+    def dropout(x, rows, columns, width, base, p, scale):
+        mask = ((_uniform_at(rows, columns, width, base, float64) >= p) * scale).astype(dtype)
+        return x * mask, mask
+    return dropout
 
 
 # -------------------------------------------------------------------- the generators in use
@@ -234,19 +237,33 @@ def uniform(shape, low=0.0, high=1.0, *, device="cpu", dtype=np.float64, generat
         return u if (low, high) == (0.0, 1.0) else u * (high - low) + low
 
 
-def dropout_mask(shape, p, dtype, *, device="cpu", generator=None):
-    """Dropout's mask of ``shape``: 1 / (1 - p) with probability 1 - p, else 0, in ``dtype``, made on ``device`` (on a
-    GPU one fused kernel, ``make_dropout_mask``: the same numbers as ``uniform``'s u turned into [u >= p] / (1 - p))."""
-    device = Device(device)
-    generator = _generator(generator, device, "dropout")
+def dropout_mask(shape, p, dtype, *, generator=None):
+    """Dropout's mask of ``shape`` on the CPU: 1 / (1 - p) with probability 1 - p, else 0, in ``dtype`` (on a GPU the
+    mask is drawn in the kernel that applies it: ``dropout_on_gpu``)."""
+    generator = _generator(generator, Device("cpu"), "dropout")
     scale = np.dtype(dtype).type(0.0 if p == 1 else 1 / (1 - p))
-    if device.type == "cpu":
-        return ((generator.rng.uniform(0.0, 1.0, shape) >= p) * scale).astype(dtype, copy=False)
-    float64 = np.dtype(dtype) == np.float64
-    threshold, factor = (np.float64(p), np.float64(scale)) if float64 else (np.float32(p), np.float32(scale))
+    return ((generator.rng.uniform(0.0, 1.0, shape) >= p) * scale).astype(dtype, copy=False)
+
+
+def dropout_on_gpu(x, p, generator=None):
+    """Dropout on a GPU (``kernels/dropout.py``): (x m, m) for dropout's mask m of x's shape and dtype (1 / (1 - p)
+    where the stream's uniform number u >= p, else 0), both made by one fused kernel, ``make_dropout``."""
+    float64 = x.dtype == np.float64
+    threshold, factor = _dropout_numbers(p, x.dtype)
+    device = Device("cuda", x.device.id)
+    generator = _generator(generator, device, "dropout")
     with creating_on(device) as xp:
-        mask = kernels.fused(xp, make_dropout_mask, float64)(*generator._grid(xp, shape), threshold, factor)
-        return mask.reshape(shape).astype(dtype, copy=False)
+        rows, columns, width, base = generator._grid(xp, x.shape)
+        y, mask = kernels.fused(xp, make_dropout, float64, x.dtype)(x.reshape(-1, int(width)), rows, columns, width,
+                                                                    base, threshold, factor)
+        return y.reshape(x.shape), mask.reshape(x.shape)
+
+
+def _dropout_numbers(p, dtype):
+    """The threshold p and the scale 1 / (1 - p) (rounded to ``dtype``) as the numbers a GPU kernel compares and
+    multiplies with: float64 for a float64 mask, else float32."""
+    scale = np.dtype(dtype).type(0.0 if p == 1 else 1 / (1 - p))
+    return (np.float64(p), np.float64(scale)) if np.dtype(dtype) == np.float64 else (np.float32(p), np.float32(scale))
 
 
 def normal(shape, mean=0.0, std=1.0, *, device="cpu", dtype=np.float64, generator=None, op="normal_"):

@@ -32,6 +32,7 @@ import numpy as np
 from .. import cuda
 from .. import tensor as tensors  # (tensors.Tensor: tensor.py imports amp, so its class is looked up when used)
 from ..device import array_module_of, creating_on, device_of, on_device_of
+from ..kernels import fused_on_gpu
 
 READY, UNSCALED, STEPPED = "ready", "unscaled", "stepped"  # where each optimizer is in the current iteration
 
@@ -98,7 +99,7 @@ class GradScaler:
         if state["stage"] is STEPPED:
             raise RuntimeError("unscale_() is being called after step().")
         # as PyTorch: the reciprocal in float64, then float32 (on the scale's device, like everything below)
-        inv_scale = (1.0 / self._scale.astype(np.float64)).astype(np.float32)
+        inv_scale = fused_on_gpu(array_module_of(self._scale), make_inverse_scale)(self._scale)
         found_inf = None  # stays None when no parameter has a gradient: nothing was checked
         for group in optimizer.param_groups:
             for param in group["params"]:
@@ -108,9 +109,10 @@ class GradScaler:
                 if grad.dtype == np.float16:
                     raise ValueError("Attempting to unscale FP16 gradients. Keep the parameters in float32 (master "
                                      "weights) and let autocast run the ops in float16.")
-                not_finite = ~array_module_of(grad).isfinite(grad).all()  # a 0-d bool array: not read here
+                xp = array_module_of(grad)
+                not_finite = fused_on_gpu(xp, make_not_all_finite)(grad)  # a 0-d bool array: not read here
                 found_inf = not_finite if found_inf is None else found_inf | not_finite
-                grad *= inv_scale.astype(grad.dtype)
+                xp.multiply(grad, inv_scale.astype(grad.dtype, copy=False), out=grad)
         state["found_inf"], state["stage"] = found_inf, UNSCALED
 
     def step(self, optimizer, *args, **kwargs):
@@ -156,13 +158,10 @@ class GradScaler:
             # on the device, without a read: back off if any optimizer found inf/nan; else count the clean step and
             # grow the scale (unless that overflows float32) when the count reaches growth_interval
             xp = array_module_of(self._scale)
-            found_inf = xp.stack(found).any()
-            scale = self._scale.astype(np.float64)  # (the products in float64, then float32, as PyTorch's)
-            grown = (scale * self._growth_factor).astype(np.float32)
-            growing = self._growth_tracker + 1 == self._growth_interval
-            self._scale = xp.where(found_inf, (scale * self._backoff_factor).astype(np.float32),
-                                   xp.where(growing & xp.isfinite(grown), grown, self._scale))
-            self._growth_tracker = xp.where(found_inf | growing, 0, self._growth_tracker + 1).astype(np.int32)
+            found_inf = found[0] if len(found) == 1 else xp.stack(found).any()
+            self._scale, self._growth_tracker = fused_on_gpu(xp, make_update)(
+                self._scale, self._growth_tracker, found_inf, self._growth_factor, self._backoff_factor,
+                self._growth_interval)
         self._per_optimizer = {}
 
     def _set_state(self, scale, growth_tracker):
@@ -225,3 +224,28 @@ class GradScaler:
         self._init_growth_tracker = int(state_dict["_growth_tracker"])
         if self._scale is not None:
             self._set_state(self._init_scale, self._init_growth_tracker)
+
+
+# ------------------------------------------------------------------------ the arithmetic, one kernel each on a GPU
+def make_inverse_scale(xp):
+    """1 / S in float64, then rounded to float32 (as PyTorch computes it)."""
+    return lambda scale: (1.0 / scale.astype(xp.float64)).astype(xp.float32)
+
+
+def make_not_all_finite(xp):
+    """Whether a gradient holds an inf or a nan: not all(isfinite(g)), a 0-d bool (one reduction)."""
+    return lambda g: xp.logical_not(xp.all(xp.isfinite(g)))
+
+
+def make_update(xp):
+    """The new scale and count of clean steps: back off (S * backoff, in float64 then float32) if inf/nan was found;
+    else count the step, and grow the scale (S * growth, unless that overflows float32) when the count reaches the
+    interval, the count then starting again from 0."""
+    def update(scale, tracker, found_inf, growth, backoff, interval):
+        wide = scale.astype(xp.float64)
+        grown = (wide * growth).astype(xp.float32)
+        growing = tracker + 1 == interval
+        new_scale = xp.where(found_inf, (wide * backoff).astype(xp.float32),
+                             xp.where(growing & xp.isfinite(grown), grown, scale))
+        return new_scale, xp.where(found_inf | growing, 0, tracker + 1).astype(xp.int32)
+    return update

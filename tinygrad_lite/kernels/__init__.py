@@ -56,6 +56,12 @@ def fused(xp, make, *flags):
     return kernel
 
 
+def fused_on_gpu(xp, make, *flags):
+    """``fused(xp, make, *flags)`` on a GPU; on the CPU (``xp`` numpy) the same function, run as plain numpy: for a
+    small formula that both devices run (``amp/grad_scaler.py``)."""
+    return make(xp, *flags) if xp is np else fused(xp, make, *flags)
+
+
 def kernel_name(make):
     """The name of the kernel the factory ``make`` makes: its file's and its own, ``adam_update``."""
     return f"{make.__module__.rpartition('.')[2]}_{make.__name__.removeprefix('make_')}"
@@ -99,7 +105,7 @@ def leading_sums(x, k):
         return x.sum(axis=tuple(range(k)))
     rest = x.shape[k:]
     matrix = x.reshape(math.prod(x.shape[:k]), math.prod(rest))
-    return (ones(x, matrix.shape[0]) @ matrix).reshape(rest)
+    return _shaped(ones(x, matrix.shape[0]) @ matrix, rest)
 
 
 def trailing_sums(x, k):
@@ -109,7 +115,13 @@ def trailing_sums(x, k):
         return x.sum(axis=tuple(range(x.ndim - k, x.ndim)))
     lead = x.shape[:x.ndim - k]
     matrix = x.reshape(math.prod(lead), math.prod(x.shape[x.ndim - k:]))
-    return (matrix @ ones(x, matrix.shape[1])).reshape(lead)
+    return _shaped(matrix @ ones(x, matrix.shape[1]), lead)
+
+
+def _shaped(sums, shape):
+    """``sums`` reshaped to ``shape``, or itself where it has that shape: an array of its own, not a view (a gradient
+    that is a view gets copied when it becomes a ``.grad``)."""
+    return sums if sums.shape == shape else sums.reshape(shape)
 
 
 def channel_sums(x):

@@ -1,20 +1,20 @@
 r"""Batch norm on a GPU: ``BatchNorm`` (``ops/batch_norm.py``) as a few fused kernels and matrix products.
 
 The formulas are ``ops/batch_norm.py``'s, computed in the same order; per channel c, over its n values (the sums run
-over every dim but dim 1, as matrix products with a vector of ones: ``kernels.channel_sums``):
+over every dim but dim 1: ``kernels.channel_sums``, a reduction or a product with a vector of ones):
 
     training statistics      s_1 = \sum_i x_i,   s_2 = \sum_i (x_i - s_1 / n)^2          (``make_centred_squares``)
-                             \mu = s_1 / n,   \sigma^2 = s_2 / n,  and the running statistics, in place:
-                             r_\mu <- (1 - m) r_\mu + m \mu,   r_\sigma <- (1 - m) r_\sigma + m \sigma^2 n / (n - 1)
-                                                                                         (``make_statistics``)
-    forward                  s = 1 / \sqrt{\sigma^2 + eps}                               (``make_inverse_std``)
-                             y = (x - \mu) (\gamma s) + \beta                            (``make_normalise``)
+                             \mu = s_1 / n,   \sigma^2 = s_2 / n,   s = 1 / \sqrt{\sigma^2 + eps},  and the running
+                             statistics, in place: r_\mu <- (1 - m) r_\mu + m \mu,
+                             r_\sigma <- (1 - m) r_\sigma + m \sigma^2 n / (n - 1)          (``make_statistics``)
+    evaluation statistics    \mu = r_\mu,   s = 1 / \sqrt{r_\sigma + eps}                  (``make_inverse_std``)
+    forward                  y = (x - \mu) (\gamma s) + \beta                            (``make_normalise``)
     backward                 dL/d\beta = \sum_i g_i,   dL/d\gamma = \sum_i g_i \hat{x}_i  (``make_times_normalised``)
     (\hat{x} = (x - \mu) s)  training:   dL/dx = \gamma s (g - dL/d\beta / n - \hat{x} dL/d\gamma / n)
                              evaluation: dL/dx = \gamma s g                               (``make_input_gradient``)
 
-A training step's forward is then two matrix products and four kernels, each reading x once at most, where the
-same formula as separate CuPy ops launches a dozen kernels and reads and writes x about ten times (on an H200, 1064
+A training step's forward is then two sums and three kernels, each reading x once at most, where the same
+formula as separate CuPy ops launches a dozen kernels and reads and writes x about ten times (on an H200, 1064
 us for an 8192x4096 batch; PyTorch's kernel 168 us). The variance takes two passes over x, the mean and then the
 squares about it, as the CPU's ``batch_statistics``: the one-pass form (\sum x^2 / n - \mu^2) loses the variance to
 rounding in float32 when the mean is large against the spread, and with the sums as matrix products it would read
@@ -26,44 +26,47 @@ from . import channel_sums, fused
 
 
 def batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps):
-    """``F.batch_norm`` on a GPU (its arguments checked and fusable: see ``nn/functional``): the statistics, the
-    running ones updated in place on the GPU, then ``BatchNormCuda``."""
+    r"""``F.batch_norm`` on a GPU (its arguments checked and fusable: see ``nn/functional``): the statistics \mu and s
+    (in training one kernel, which also moves the running ones in place), then ``BatchNormCuda``."""
     x = input.array
-    channels = x.shape[1]
-    shape = (1, channels) + (1,) * (x.ndim - 2)  # a per-channel vector that broadcasts over x
+    xp = array_module_of(x)
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # a per-channel vector that broadcasts over x
     if training:
         running = running_mean is not None and running_var is not None
-        mean, var = batch_statistics(x, running_mean.array if running else None,
-                                     running_var.array if running else None, momentum)
+        mean, inv_std = batch_statistics(x, running_mean.array if running else None,
+                                         running_var.array if running else None, momentum, eps)
         if running:
             running_mean._bump_version()
             running_var._bump_version()
-        mean, var = mean.reshape(shape), var.reshape(shape)
+        mean, inv_std = mean.reshape(shape), inv_std.reshape(shape)
     else:
-        mean, var = running_mean.array.reshape(shape), running_var.array.reshape(shape)
-    return BatchNormCuda.apply(input, weight, bias, mean, var, training, eps)
+        mean = running_mean.array.reshape(shape)
+        inv_std = fused(xp, make_inverse_std)(running_var.array.reshape(shape), eps)
+    return BatchNormCuda.apply(input, weight, bias, mean, inv_std, training)
 
 
-def batch_statistics(x, running_mean, running_var, momentum):
-    """The mean and the biased variance of each channel of ``x``, shape (C,); the running statistics (arrays, or
-    None) moved towards them in place, with the unbiased variance."""
+def batch_statistics(x, running_mean, running_var, momentum, eps):
+    r"""The mean \mu and the inverse standard deviation s = 1 / \sqrt{\sigma^2 + eps} of each channel of ``x``
+    (\sigma^2 the biased variance), shape (C,); the running statistics (arrays, or None) moved towards \mu and
+    \sigma^2 in place, with the unbiased variance."""
     xp = array_module_of(x)
     n = x.size // x.shape[1]
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     s1 = channel_sums(x)
     s2 = channel_sums(fused(xp, make_centred_squares)(x, s1.reshape(shape), n))
     number = x.dtype.type
-    return fused(xp, make_statistics)(s1, s2, running_mean, running_var, n, number(1 - momentum), number(momentum),
-                                      number(momentum * n / (n - 1)))
+    return fused(xp, make_statistics)(s1, s2, running_mean, running_var, n, eps, number(1 - momentum),
+                                      number(momentum), number(momentum * n / (n - 1)))
 
 
 class BatchNormCuda(BatchNorm):
     r"""``BatchNorm`` on a GPU: the same forward and backward (y = \gamma \hat{x} + \beta; dL/dx = \gamma s (g -
-    mean(g) - \hat{x} mean(g \hat{x})) in training, \gamma s g in evaluation), as fused kernels (see the module)."""
+    mean(g) - \hat{x} mean(g \hat{x})) in training, \gamma s g in evaluation), as fused kernels (see the module).
+    It takes the inverse standard deviation s where the CPU's op takes \sigma^2: the statistics' kernel computes
+    it."""
 
-    def forward(self, x, weight, bias, mean, var, training, eps):
+    def forward(self, x, weight, bias, mean, inv_std, training):
         xp = array_module_of(x)
-        inv_std = fused(xp, make_inverse_std)(var, eps)
         y = fused(xp, make_normalise)(x, mean, inv_std, _per_channel(weight, mean), _per_channel(bias, mean))
         self.save_for_backward(x, weight, mean, inv_std)
         self.training, self.bias_shape = training, None if bias is None else bias.shape
@@ -73,12 +76,14 @@ class BatchNormCuda(BatchNorm):
         x, weight, mean, inv_std = self.saved_tensors
         xp, n = array_module_of(x), x.size // x.shape[1]
         w = _per_channel(weight, mean)
-        d_beta = channel_sums(g).reshape(mean.shape) if self.training or self.bias_shape else None
+        # (the sums stay (C,) arrays of their own, as the weight and the bias are: .grad takes them without a copy)
+        d_beta = channel_sums(g) if self.training or self.bias_shape else None
         d_gamma = None
         if self.training or weight is not None:
-            d_gamma = channel_sums(fused(xp, make_times_normalised)(g, x, mean, inv_std)).reshape(mean.shape)
+            d_gamma = channel_sums(fused(xp, make_times_normalised)(g, x, mean, inv_std))
         if self.training:
-            dx = fused(xp, make_input_gradient)(g, x, mean, inv_std, w, d_beta, d_gamma, n)
+            dx = fused(xp, make_input_gradient)(g, x, mean, inv_std, w, _per_channel(d_beta, mean),
+                                                _per_channel(d_gamma, mean), n)
         else:
             dx = fused(xp, make_input_gradient)(g, x, mean, inv_std, w, None, None, None)
         return self.gradients(dx, weight, d_gamma, d_beta)
@@ -97,16 +102,16 @@ def make_centred_squares(xp):
 
 
 def make_statistics(xp):
-    r"""\mu = s_1 / n and \sigma^2 = s_2 / n, and the running statistics (when given) moved towards them, in place:
-    r <- r (1 - m) + \mu m, and r <- r (1 - m) + \sigma^2 m n / (n - 1)."""
-    def statistics(s1, s2, running_mean, running_var, n, keep, momentum, unbiased_momentum):
+    r"""\mu = s_1 / n and s = 1 / \sqrt{s_2 / n + eps}, and the running statistics (when given) moved towards \mu and
+    \sigma^2 = s_2 / n, in place: r <- r (1 - m) + \mu m, and r <- r (1 - m) + \sigma^2 m n / (n - 1)."""
+    def statistics(s1, s2, running_mean, running_var, n, eps, keep, momentum, unbiased_momentum):
         mean, var = s1 / n, s2 / n
         if running_mean is not None:
             running_mean *= keep
             running_mean += mean * momentum
             running_var *= keep
             running_var += var * unbiased_momentum
-        return mean, var
+        return mean, 1.0 / xp.sqrt(var + eps)
     return statistics
 
 

@@ -7,14 +7,20 @@ z_n of C scores, one per position; the target's weights a_n of the same shape):
                    a_{n,c} = [c = y_n] (1 - eps) w_{y_n} + [y_n counts] (eps / C) w_c
     forward        t_n = \max_c z_{n,c},   l_n = \log \sum_c e^{z_{n,c} - t_n}         (``make_log_sum_exp``)
                    logp_{n,c} = (z_{n,c} - t_n) - l_n                                (``make_log_softmax``)
-                   loss_n = -\sum_c a_{n,c} logp_{n,c}                               (``make_row_loss``)
+                   'none': loss_n = -\sum_c a_{n,c} logp_{n,c}                       (``make_row_loss``)
+                   'sum', 'mean': S = -\sum_{n,c} a_{n,c} logp_{n,c}, L = S or S / D  (``make_total``,
+                                                                                      ``make_reduced``)
     backward       dL/dz_{n,c} = g_n (e^{logp_{n,c}} \sum_k a_{n,k} - a_{n,c})       (``make_logits_gradient``;
                    0 g_n where \sum_k a_{n,k} = 0, an ignored target's row, whatever D: 'mean' over targets that
-                   are all ignored, whose loss is 0/0, has a zero gradient, as the CPU's and PyTorch's; a nan g_n, a
-                   loss poisoned by a target out of range, still gives nan)
+                   are all ignored, whose loss is 0/0, has a zero gradient, as the CPU's and PyTorch's)
 
 where the CPU builds a from about fifteen array ops and runs the loss as a dozen more, each a kernel launch on a
-GPU (with 10 classes the arrays are small, and the launches are the cost).
+GPU (with 10 classes the arrays are small, and the launches are the cost). The one difference of order: 'sum' and
+'mean' add every a logp in one reduction, where the CPU adds each row's and then the rows (equal to rounding).
+
+Targets out of range (class indices: ``nn/functional/loss.py`` counts them on the GPU, ``bad``) make the loss and
+every gradient nan, in the same kernels (``make_reduced``, ``make_logits_gradient``): the loss is poisoned where the
+CPU would raise at once, and reading it raises the CPU's error.
 """
 import numpy as np
 
@@ -48,29 +54,35 @@ def target_weights(t, keep, weight, dim, classes, label_smoothing, dtype):
 
 class CrossEntropyCuda(CrossEntropy):
     r"""``CrossEntropy`` of logits on a GPU: L = reduce_n(-\sum_c a_{n,c} logp_{n,c}); dL/dz = g_n (softmax(z)
-    \sum_k a_{n,k} - a), as fused kernels (see the module). Like the CPU's, it saves its log-probabilities, not z."""
+    \sum_k a_{n,k} - a), as fused kernels (see the module). Like the CPU's, it saves its log-probabilities, not z.
+    ``bad`` (a count of targets out of range on the GPU, or None) makes the loss and its gradient nan where it is not
+    0: the CPU's op has no such argument (the CPU checks the targets before)."""
 
-    def forward(self, x, a, dim, reduction, denominator, logits):
-        xp = array_module_of(x)
+    def forward(self, x, a, dim, reduction, denominator, logits=True, bad=None):
+        xp, number = array_module_of(x), x.dtype.type
         z, a = _rows(x, dim), _rows(a, dim)
         top = z.max(axis=1, keepdims=True)
         lse = fused(xp, make_log_sum_exp)(z, top).reshape(top.shape)
         logp = fused(xp, make_log_softmax)(z, top, lse)
-        loss = fused(xp, make_row_loss)(a, logp).reshape(_positions(x.shape, dim))
         self.save_for_backward(logp, a)
         self.dim, self.shape, self.reduction, self.denominator = dim, x.shape, reduction, denominator
+        self.bad, self.nan = bad, number(np.nan)
         if reduction == "none":
-            return loss
-        total = loss.sum()
+            loss = fused(xp, make_row_loss)(a, logp).reshape(_positions(x.shape, dim))
+            return loss if bad is None else fused(xp, make_reduced)(loss, None, bad, self.nan)
+        total = fused(xp, make_total)(a, logp)  # (one reduction over every position: the sum of the l_n)
+        denominator = denominator if reduction == "mean" else None
+        if denominator is None and bad is None:
+            return total.astype(x.dtype, copy=False)
         with np.errstate(invalid="ignore"):  # (0/0 when every target is ignored: nan, as PyTorch's)
-            return (total if reduction == "sum" else total / denominator).astype(x.dtype)
+            return fused(xp, make_reduced)(total, denominator, bad, self.nan).astype(x.dtype, copy=False)
 
     def backward(self, g):
         logp, a = self.saved_tensors
         xp = array_module_of(logp)
         g = g.reshape(-1, 1) if self.reduction == "none" else g
         grad = fused(xp, make_logits_gradient)(g, self.denominator if self.reduction == "mean" else None, logp, a,
-                                               a.sum(axis=1, keepdims=True))
+                                               a.sum(axis=1, keepdims=True), self.bad, self.nan)
         grad = grad.reshape(_positions(self.shape, self.dim) + (self.shape[self.dim],))
         return xp.ascontiguousarray(xp.moveaxis(grad, -1, self.dim))  # (the classes back in their dim)
 
@@ -110,12 +122,27 @@ def make_row_loss(xp):
     return lambda a, logp: -xp.sum(a * logp, axis=1)
 
 
+def make_total(xp):
+    r"""S = -\sum_{n,c} a_{n,c} logp_{n,c}: the sum of the l_n, as one reduction over them all."""
+    return lambda a, logp: -xp.sum(a * logp)
+
+
+def make_reduced(xp):
+    r"""L = S / D ('mean'; D None for 'sum'), made nan where ``bad`` (a count on the GPU; None: no check) is not 0.
+    For 'none' the same kernel poisons the l_n (S the l_n, D None)."""
+    def reduced(total, denominator, bad, nan):
+        loss = total if denominator is None else total / denominator
+        return loss if bad is None else xp.where(bad > 0, nan, loss)
+    return reduced
+
+
 def make_logits_gradient(xp):
     r"""dL/dz = g (e^{logp} \sum_k a_k - a), with g / D for 'mean' (D: the denominator; None otherwise); 0 g in a
-    row whose weights are all 0 (an ignored target)."""
-    def logits_gradient(g, denominator, logp, a, a_sum):
+    row whose weights are all 0 (an ignored target); nan everywhere where ``bad`` (None: no check) is not 0."""
+    def logits_gradient(g, denominator, logp, a, a_sum, bad, nan):
         scaled = g if denominator is None else g / denominator
-        return xp.where(a_sum == 0, g * 0, scaled * (xp.exp(logp) * a_sum - a))
+        grad = xp.where(a_sum == 0, g * 0, scaled * (xp.exp(logp) * a_sum - a))
+        return grad if bad is None else xp.where(bad > 0, nan, grad)
     return logits_gradient
 
 

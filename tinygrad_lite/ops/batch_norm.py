@@ -60,7 +60,10 @@ class BatchNorm(Function):
 
     def gradients(self, dx, weight, d_gamma, d_beta):
         r"""The gradients backward returns: dL/dx, then dL/d\gamma and dL/d\beta shaped as the weight and the bias,
-        for those that were given."""
-        return (dx,) + ((d_gamma.reshape(weight.shape),) if weight is not None else ()) \
-            + ((d_beta.reshape(self.bias_shape),) if self.bias_shape is not None else ())
+        for those that were given (a sum of that shape already is passed as it is: a reshaped one is a view, which
+        ``.grad`` would have to copy)."""
+        def shaped(d, shape):
+            return d if d.shape == shape else d.reshape(shape)
+        return (dx,) + ((shaped(d_gamma, weight.shape),) if weight is not None else ()) \
+            + ((shaped(d_beta, self.bias_shape),) if self.bias_shape is not None else ())
 

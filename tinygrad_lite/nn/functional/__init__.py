@@ -14,7 +14,9 @@ from ...amp.autocast_mode import autocast_args
 from ...autograd.grad_mode import no_grad
 from ...device import array_module_of, check_same_device, is_gpu_array
 from ...functions import write_out
+from ...kernels.activation import ReLUCuda
 from ...kernels.batch_norm import batch_norm as cuda_batch_norm
+from ...kernels.dropout import DropoutCuda
 from ...kernels.layer_norm import LayerNormCuda
 from ...ops.activation import GELU, LeakyReLU, ReLU
 from ...ops.batch_norm import BatchNorm, batch_statistics
@@ -99,7 +101,7 @@ def relu(input, inplace=False):
     ops); the result is the same, the input is left unchanged.
     """
     _check_tensor("relu", input)
-    return ReLU.apply(input)
+    return (ReLUCuda if is_gpu_array(input.array) else ReLU).apply(input)  # (kernels/activation.py on a GPU)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
@@ -192,7 +194,9 @@ def dropout(input, p=0.5, training=True, inplace=False):
     _check_dropout_p(p)
     if not training or p == 0:
         return input
-    mask = random.dropout_mask(input.shape, p, input.dtype.np, device=input.device)  # 1/(1-p) w.p. 1 - p, else 0
+    if is_gpu_array(input.array):  # (one kernel draws the mask and applies it: kernels/dropout.py)
+        return DropoutCuda.apply(input, p)
+    mask = random.dropout_mask(input.shape, p, input.dtype.np)  # 1/(1-p) with probability 1 - p, else 0
     return input * Tensor._make(mask, None)
 
 

@@ -396,8 +396,9 @@ def _out_of_range(t, classes, ignore_index):
     return fused(array_module_of(t), make_out_of_range)(t, ignore_index, classes)
 
 
-def _checked_on_device(loss, bad, name, input, target, ignore_index):
-    """The loss, made nan (with every gradient) where ``bad``, a GPU's count of targets out of range, is not 0.
+def _checked_on_device(loss, bad, name, input, target, ignore_index, poisoned=False):
+    """The loss, made nan (with every gradient) where ``bad``, a GPU's count of targets out of range, is not 0
+    (``poisoned``: its op has done so itself, as the fused cross-entropy on a GPU does; else a product with nan or 1).
 
     On the CPU the targets' range is checked at once. On a GPU, reading the verdict back at every step would make
     the CPU wait for the GPU (and CuPy's indexing wraps an out-of-range index around, silently), so the check runs
@@ -405,15 +406,15 @@ def _checked_on_device(loss, bad, name, input, target, ignore_index):
     CUDA kernels do the same in their way: a "device-side assert" reported at the next synchronisation."""
     if bad is None:
         return loss
-    xp = array_module_of(bad)
-    number = loss.array.dtype.type
-    poisoned = loss * Tensor._make(fused(xp, make_poison)(bad, number(np.nan), number(1)), None)
+    if not poisoned:
+        number = loss.array.dtype.type
+        loss = loss * Tensor._make(fused(array_module_of(bad), make_poison)(bad, number(np.nan), number(1)), None)
 
     def explain():  # (only when the loss read is nan: one more read, and the CPU's message)
         if bool(bad):
             _check_class_indices(name, input.detach().cpu(), target.cpu(), ignore_index)
-    poisoned._explain_nan = explain
-    return poisoned
+    loss._explain_nan = explain
+    return loss
 
 
 def _usual_class_targets(input, target, ignore_index):
@@ -481,7 +482,7 @@ def _nll(logp, target, weight, ignore_index, reduction, label_smoothing=0.0):
     return _weighted_mean(loss, int(keep.sum()) if w is None else where(keep, w[t], 0.0).sum())
 
 
-def _fused(input, target, weight, ignore_index, reduction, label_smoothing, logits):
+def _fused(input, target, weight, ignore_index, reduction, label_smoothing, logits, bad=None):
     r"""The loss as one op, ``CrossEntropy`` (``ops/cross_entropy.py``), given the target as weights a_{n,c} of the
     input's shape: how much -logp_{n,c} counts (the op's docstring lists them). Its arguments are checked already.
 
@@ -492,7 +493,8 @@ def _fused(input, target, weight, ignore_index, reduction, label_smoothing, logi
     targets that are all ignored or weigh nothing (0/0: nan, by ``_weighted_mean``).
 
     On "cuda" the weights of class indices are one fused kernel and the loss of logits is ``CrossEntropyCuda``
-    (``kernels/cross_entropy.py``): the same numbers in a few kernel launches instead of a few dozen.
+    (``kernels/cross_entropy.py``): the same numbers in a few kernel launches instead of a few dozen. It takes
+    ``bad``, the GPU's count of targets out of range (``_check_class_indices``), and poisons its own loss with it.
     """
     x = input.array
     dim = _class_dim(input, "cross_entropy")
@@ -505,23 +507,25 @@ def _fused(input, target, weight, ignore_index, reduction, label_smoothing, logi
     op = CrossEntropyCuda if logits and xp is not np else CrossEntropy
     along = [1] * x.ndim
     along[dim] = classes                                     # the shape of a per-class vector, along the classes
-    w = xp.ones(classes, dtype=x.dtype) if weight is None else weight.array.astype(x.dtype)
     if target.array.shape == x.shape:                        # class probabilities q
         if target.array.dtype != x.dtype:
             return None
         q = target.array
         a = q if label_smoothing == 0 else q * (1 - label_smoothing) + label_smoothing / classes
         if weight is not None:
-            a = a * w.reshape(along)
+            a = a * weight.array.astype(x.dtype).reshape(along)
         return op.apply(input, a, dim, reduction, x.size // classes, logits=logits)
-    t = target.array.astype(np.int64)
+    t = target.array.astype(np.int64, copy=False)           # (read, never written)
     keep = t != ignore_index
     if xp is not np:  # on a GPU: a in one fused kernel; D stays there, unread (0/0 is nan, as _weighted_mean gives)
         a, denominator = target_weights(t, keep, None if weight is None else weight.array, dim, classes,
                                         label_smoothing, x.dtype)
+        if op is CrossEntropyCuda:
+            return op.apply(input, a, dim, reduction, denominator, bad=bad)
         return op.apply(input, a, dim, reduction, denominator, logits=logits)
     if reduction == "mean" and weight is None and label_smoothing == 0 and keep.all():
         return None
+    w = xp.ones(classes, dtype=x.dtype) if weight is None else weight.array.astype(x.dtype)
     t = xp.where(keep, t, 0)                                 # ignored targets pick class 0, weighted by 0
     w_y = w[t] * keep                                        # w_{y_n}, 0 where y_n is ignored
     one_hot = xp.expand_dims(t, dim) == xp.arange(classes).reshape(along)
@@ -627,9 +631,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             q = q * weight.to(input.dtype).reshape(classes, *[1] * (input.ndim - class_dim - 1))
         return _reduce(-(logp * q).sum(class_dim), reduction)
     bad = _check_class_indices("cross_entropy", input, target, ignore_index)
-    loss = _fused(input, target, weight, ignore_index, reduction, label_smoothing, logits=True)
-    if loss is None:
-        loss = _nll(input.log_softmax(class_dim), target, weight, ignore_index, reduction, label_smoothing)
+    loss = _fused(input, target, weight, ignore_index, reduction, label_smoothing, logits=True, bad=bad)
+    if loss is not None:  # (on a GPU the fused op has poisoned its loss with bad itself)
+        return _checked_on_device(loss, bad, "cross_entropy", input, target, ignore_index, poisoned=True)
+    loss = _nll(input.log_softmax(class_dim), target, weight, ignore_index, reduction, label_smoothing)
     return _checked_on_device(loss, bad, "cross_entropy", input, target, ignore_index)
 
 

@@ -117,10 +117,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if not grads:
         return total
     # min(1, max_norm / (total + 1e-6)) in float64, computed where the gradients are: on a GPU nothing is read back,
-    # so the GPU never waits for the CPU to decide (there it is one fused kernel, cast once to the gradients' dtype)
+    # so the GPU never waits for the CPU to decide (there one fused kernel, which casts it to the gradients' dtype)
     if fusable:  # (the scaling as one multiply per gradient, in place: a Tensor op's checks cost the host more)
         xp = array_module_of(total.array)
-        coef = kernels.fused(xp, make_clip_coefficient)(total.array, float(max_norm)).astype(grads[0].array.dtype)
+        coef = kernels.fused(xp, make_clip_coefficient, grads[0].array.dtype)(total.array, float(max_norm))
         for g in grads:
             xp.multiply(g.array, coef, out=g.array)
             g._bump_version()
@@ -141,6 +141,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
         g.clamp_(-clip_value, clip_value)
 
 
-def make_clip_coefficient(xp):
-    r"""min(1, max_norm / (total + 10^{-6})) in float64, as one fused kernel on the GPU (``clip_grad_norm_``)."""
-    return lambda total, max_norm: xp.minimum(max_norm / (total.astype(xp.float64) + 1e-6), 1.0)
+def make_clip_coefficient(xp, dtype):
+    r"""min(1, max_norm / (total + 10^{-6})) in float64, then cast to the gradients' ``dtype``, as one fused kernel on
+    the GPU (``clip_grad_norm_``)."""
+    return lambda total, max_norm: xp.minimum(max_norm / (total.astype(xp.float64) + 1e-6), 1.0).astype(dtype)
