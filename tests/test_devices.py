@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 import pytest
-from fake_cupy import FakeCuPy, ndarray
+from fake_cupy import FakeCuPy, launches, ndarray
 from registry import OPS, OPTIMIZERS, SETTINGS
 
 import tinygrad_lite as tl
@@ -592,6 +592,26 @@ def test_a_training_step_copies_nothing_to_the_device_and_reads_the_loss_once(gp
     assert gpu.transfers.to_device == before[0], f"host -> device copies in a step: {made}"
     assert gpu.transfers.to_host - before[1] == 3 * (2 if amp else 1), f"device -> host reads in 3 steps: {made}"
     assert all(np.isfinite(losses))
+
+
+# a step's kernel launches on the stand-in, measured when the budget was set (issue 47: each launch costs a GPU's host
+# about 10 us, and at batch 1024 the host is what a step waits for). An op that launches more needs a reason.
+LAUNCH_BUDGET = {False: 87, True: 161}
+
+
+@pytest.mark.parametrize("amp", [False, True], ids=["float32", "autocast+GradScaler"])
+def test_a_training_step_launches_no_more_kernels_than_its_budget(gpu, amp):
+    """The capstone-style step above, counted by the stand-in: every op that would launch a GPU kernel (a fused
+    kernel counts once; views count nothing), held to ``LAUNCH_BUDGET``. Before issue 47's fourth round the float32
+    step launched 100 and the autocast one 224."""
+    step = _capstone_step(amp)
+    for _ in range(2):
+        step()
+    launches(gpu).clear()
+    step()
+    made = launches(gpu)
+    assert sum(made.values()) <= LAUNCH_BUDGET[amp], f"{sum(made.values())} launches: {made.most_common()}"
+    assert made["fuse:adam_update"] == 2 and made["concatenate"] == 1  # (one update per group; one norm's gather)
 
 
 @pytest.mark.parametrize("loss_fn", [lambda x, t: F.cross_entropy(x, t), lambda x, t: F.cross_entropy(

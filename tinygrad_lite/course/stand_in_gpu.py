@@ -24,7 +24,12 @@ all tensors to be on the same device" error. The stand-in's arrays behave like C
   ``float``, ``bool``, ``item``, ``tolist``, printing).
 - ``cupy.fuse`` runs the fused function with numpy, refusing what CuPy's fuse cannot compile (an argument's
   ``.shape``, indexing, an ``if`` on a value, two reductions, an in-place output smaller than the kernel: see
-  ``_Fused``), and counts the calls of each fused kernel, so that a test sees which fused path ran.
+  ``_Fused``), and counts the calls of each fused kernel, so that a test sees which fused path ran;
+- every op that would launch a GPU kernel is counted by name (``_launches``): an elementwise op, a reduction, a
+  matrix product, a copy or fill, indexing with an array, a fused kernel; a new view of the same numbers
+  (``reshape``, ``moveaxis``, basic slicing...) and an ``astype`` that changes nothing are not. On a GPU each launch
+  costs the host about 10 us, so a step's count is what its host time is made of (tests/test_devices.py keeps the
+  capstone step's within a budget).
 
 So a code path that forgets the device (makes a numpy array where the tensor lives on the GPU, reads a GPU array
 as numpy, calls what CuPy lacks) fails here as it would on a GPU, and a training step that copies between host and
@@ -182,6 +187,18 @@ def _count(direction, what):
     stand_in.transfers.log.append((direction, what, " < ".join(where)))
 
 
+# functions and methods that make a new view of the same numbers, or only change their description: no kernel
+_VIEWS = {"reshape", "view", "transpose", "swapaxes", "moveaxis", "expand_dims", "squeeze", "broadcast_to",
+          "ravel", "atleast_1d", "atleast_2d", "asarray", "empty", "empty_like", "diagonal"}
+
+
+def _launch(name):
+    """Count one kernel launch of the current stand-in (``_launches``), under the op's name."""
+    stand_in = StandInCuPy.current
+    if stand_in is not None and not stand_in._fusing:  # (the ops inside a fused kernel are that kernel)
+        stand_in._launches[name] += 1
+
+
 class _Device:
     """``cupy.cuda.Device(i)``: ``with`` it, new arrays go to GPU i."""
 
@@ -312,6 +329,7 @@ class ndarray:
             return ufunc.at(unwrap(a, "at"), _unwrap_index(index), *unwrap(values, "at"))
         out = kwargs.get("out")
         device = device_of(inputs, kwargs)
+        _launch(ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}")
         played = _matmul if ufunc is np.matmul and method == "__call__" else getattr(ufunc, method)
         result = played(*unwrap(inputs, ufunc.__name__), **unwrap(kwargs, ufunc.__name__))
         if out is not None:
@@ -328,13 +346,18 @@ class ndarray:
         _check_keywords(module + ".", func.__name__, keywords, kwargs)
         device = device_of(args, kwargs)
         args, kwargs = unwrap(args, func.__name__), unwrap(kwargs, func.__name__)
+        _launch_unless_view(func.__name__, args)
         return wrap(func(*_cupy_semantics(func.__name__, args, kwargs), **kwargs), device)
 
     def __getitem__(self, index):
-        return wrap(self._a[_wrap_around(_unwrap_index(index), self.shape)], self._device)
+        index = _unwrap_index(index)
+        if any(isinstance(i, np.ndarray) for i in (index if isinstance(index, tuple) else (index,))):
+            _launch("take")  # (an array as index gathers into a new array; a slice is a view)
+        return wrap(self._a[_wrap_around(index, self.shape)], self._device)
 
     def __setitem__(self, index, value):
         device_of(self, value)
+        _launch("setitem")
         self._a[_wrap_around(_unwrap_index(index), self.shape)] = unwrap(value, "setitem")
 
     def __getattr__(self, name):
@@ -350,6 +373,9 @@ class ndarray:
         def method(*args, **kwargs):
             _check_keywords("ndarray.", name, keywords, kwargs)
             device = device_of(self, args, kwargs)
+            if not (name == "astype" and kwargs.get("copy") is False
+                    and np.dtype(kwargs.get("dtype", args[0] if args else None)) == self.dtype):
+                _launch_unless_view(name, (self._a,))
             return wrap(attribute(*unwrap(args, name), **unwrap(kwargs, name)), device)
         return method
 
@@ -419,9 +445,14 @@ class _Fused:
                                 "arrays, numbers and None")
         device = device_of(args)
         self.stand_in._fused_calls[self.name] += 1
+        self.stand_in._launches["fuse:" + self.name] += 1
         trace = _Trace([a for a in args if isinstance(a, ndarray)])
-        with np.errstate(all="ignore"):  # (a GPU kernel never warns: 0/0 is nan there, silently)
-            result = self.function(*(trace.proxy(a) for a in args))
+        self.stand_in._fusing += 1
+        try:
+            with np.errstate(all="ignore"):  # (a GPU kernel never warns: 0/0 is nan there, silently)
+                result = self.function(*(trace.proxy(a) for a in args))
+        finally:
+            self.stand_in._fusing -= 1
         self._written = tuple(i for i, a in enumerate(args) if isinstance(a, ndarray) and id(a._a) in trace.written)
         return wrap(trace.output(result, self.name), device)
 
@@ -603,9 +634,21 @@ def _function(module, name, numpy_module):
         _check_keywords(module + ".", name, keywords, kwargs)
         device = device_of(args, kwargs)
         args, kwargs = unwrap(args, name), unwrap(kwargs, name)
+        _launch_unless_view(name, args)
         return wrap(function(*_cupy_semantics(name, args, kwargs), **kwargs), device)
     on_device.__name__ = name
     return on_device
+
+
+def _launch_unless_view(name, args):
+    """Count a launch for the function or method ``name`` (its unwrapped arguments ``args``), unless it makes a view
+    (``_VIEWS``) or is ``ascontiguousarray`` of a contiguous array (itself, then)."""
+    if name in _VIEWS:
+        return
+    if name == "ascontiguousarray" and args and getattr(args[0], "flags", None) is not None \
+            and args[0].flags.c_contiguous:
+        return
+    _launch(name)
 
 
 class StandInCuPy(types.ModuleType):
@@ -619,6 +662,8 @@ class StandInCuPy(types.ModuleType):
         self.__version__ = API["cupy_version"]
         self.devices, self.transfers, self.synchronized = devices, Transfers(), 0
         self._fused_calls = collections.Counter()  # fused kernel name -> calls (``fuse``; tests/fake_cupy.py reads it)
+        self._launches = collections.Counter()     # op name -> kernel launches (``_launch``; tests/fake_cupy.py too)
+        self._fusing = 0                           # > 0 while a fused function runs (its ops are not launches)
         runtime = types.SimpleNamespace(
             getDeviceCount=lambda: self.devices, runtimeGetVersion=lambda: 0, driverGetVersion=lambda: 0,
             getDeviceProperties=lambda index: {"name": name.encode(), "major": 0, "minor": 0})
