@@ -9,9 +9,10 @@ separate ops, 570 us with fused sums and a fused normalisation (PyTorch's kernel
 
 The fused paths run only where the tensors live on "cuda"; the CPU keeps its numpy code and its numbers. Each fused
 function sits next to the numpy formula it computes (``optim/adam.py``, ``optim/sgd.py``, ``nn/utils/clip_grad.py``,
-and here ``batch_norm.py``, ``layer_norm.py`` and ``cross_entropy.py`` for the ops of ``ops/``), computing the same
-operations in the same order, so that the two agree to float32 rounding (on a GPU the compiler may also fuse a
-multiply and an add into one rounding).
+``amp/grad_scaler.py``, ``random.py``, and here ``batch_norm.py``, ``layer_norm.py``, ``cross_entropy.py`` and
+``activation.py`` for the ops of ``ops/``, and ``dropout.py``), computing the same operations in the same order, so
+that the two agree to float32 rounding (on a GPU the compiler may also fuse a multiply and an add into one
+rounding).
 
 What CuPy's fuse compiles, and so what a fused function here may do:
 
