@@ -49,6 +49,7 @@ from test_fused_cuda import (  # noqa: E402, F401
     test_grad_scaler_on_the_gpu_runs_fused_and_steps_as_on_the_cpu,
     test_layer_norm_on_the_gpu_runs_fused_and_equals_the_cpu,
     test_on_the_gpu_a_groups_parameters_become_views_of_one_flat_array_updated_in_place,
+    test_relu_on_the_gpu_has_a_one_kernel_backward_equal_to_the_cpus,
     test_sums_over_rows_are_a_matrix_product_when_large_and_a_reduction_when_small,
     test_the_state_dict_of_a_gpu_trained_optimizer_loads_into_a_cpu_one_and_steps_on_alike,
     test_uniform_numbers_and_dropout_on_the_gpu_are_one_kernel_each,

@@ -6,14 +6,15 @@ in float32, the products (and a ``Linear``'s bias, in ``addmm``) are added up in
 to float16 once. ``matmul_in_float32`` does the same on each device, by the route that device has:
 
 - on the CPU numpy has no such product (its float16 matmul may round as it goes, and is slow): the operands are cast
-  to float32 (exactly: a float16 number is a float32 one), multiplied and added in float32, rounded once. The
-  numbers of a GPU, at float32's speed;
+  to float32 (exactly: a float16 number is a float32 one), multiplied and added in float32, rounded once. A GPU's
+  numbers (up to the order of the sums), somewhat slower than float32 (the casts of the operands and the result);
 - on a GPU cuBLAS has it, on the tensor cores: CuPy multiplies float16 matrices with ``cublasGemmEx`` on float16
   operands with the compute type ``CUBLAS_COMPUTE_32F`` (accumulation in float32; CuPy 14's default compute type for
   float16, which ``CUPY_TF32`` does not change), and writes the float16 result once. So the float16 operands go to
   CuPy as they are: on an H200 (``../shared/gpu/``) a 4096 x 4096 product took 0.19 ms so, 2.9 ms through float32
-  copies (the H100 of ``benchmarks/gpu_results.json``: 0.43 ms against 2.8 ms in float32). The bias joins the product as one more row of the weight, met by a column of ones:
-  [X 1] [W^T; b] = X W^T + b, so that it is added in float32 too and the sum rounded once, as PyTorch's ``addmm``.
+  copies (the H100 of ``benchmarks/gpu_results.json``: 0.43 ms against 2.8 ms in float32). The bias joins the
+  product as one more row of the weight, met by a column of ones: [X 1] [W^T; b] = X W^T + b, so that it is added
+  in float32 too and the sum rounded once, as PyTorch's ``addmm``.
 
 float32 and float64 products are plain ``a @ b`` on both devices. Honest limit: CuPy 14.2 multiplies batches of
 float16 matrices (3 or more dims, as ``bmm``) by casting them to float32 itself: the same numbers, at float32's

@@ -38,6 +38,7 @@ from .device import (
     same_place,
 )
 from .device import device as Device
+from .kernels.activation import ReLUCuda
 from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .ops.elementwise import (
     Abs,
@@ -527,7 +528,7 @@ class Tensor:
     def sin(self): return Sin.apply(self._floating("sin"))
     def cos(self): return Cos.apply(self._floating("cos"))
     def square(self): return self * self
-    def relu(self): return ReLU.apply(self)
+    def relu(self): return (ReLUCuda if is_gpu_array(self.array) else ReLU).apply(self)  # (kernels/activation.py)
     def sigmoid(self): return Sigmoid.apply(self._floating("sigmoid"))
     def tanh(self): return Tanh.apply(self._floating("tanh"))
     def softmax(self, dim):
