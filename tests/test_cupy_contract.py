@@ -234,19 +234,21 @@ def keywords_of(function):
 
 # ------------------------------------------------------------------------------------------------ fused kernels
 FUSED_KERNEL_MODULES = ("tinygrad_lite.kernels.batch_norm", "tinygrad_lite.kernels.layer_norm",
-                        "tinygrad_lite.kernels.cross_entropy", "tinygrad_lite.optim.adam", "tinygrad_lite.optim.sgd",
-                        "tinygrad_lite.nn.utils.clip_grad", "tinygrad_lite.random")
+                        "tinygrad_lite.kernels.cross_entropy", "tinygrad_lite.kernels.activation",
+                        "tinygrad_lite.optim.adam", "tinygrad_lite.optim.sgd", "tinygrad_lite.nn.utils.clip_grad",
+                        "tinygrad_lite.random", "tinygrad_lite.amp.grad_scaler")
 
 
 def test_every_fused_kernel_of_the_library_traces_under_the_real_cupy_fuse(cupy, monkeypatch):
     """The library's fused kernels (``tinygrad_lite/kernels``: ``cupy.fuse``) run on the stand-in with numpy, which
     plays the rules of CuPy's fuse (no ``.shape``, one reduction, outputs of the kernel's shape...) as far as it can
     see them. Here each kernel, as the "cuda" paths call it in tests/test_fused_cuda.py (every optimizer, clipping,
-    batch norm, layer norm and cross-entropy case), is traced by the real CuPy's fuse, the same function given the
-    real module as its ``xp``, on arrays of the same shapes and dtypes (null pointers: tracing writes the kernel's
-    code and runs nothing, so no GPU is needed). The kernel must trace; write in place exactly the arguments the
-    stand-in's run wrote (CuPy declares them non-const); and return outputs of the stand-in's dtypes. The tracer is
-    CuPy's own (``cupy._core.fusion``, private: the version constraints.txt pins), called as ``cupy.fuse`` calls it.
+    batch norm, layer norm, cross-entropy, ReLU, dropout and GradScaler case), is traced by the real CuPy's fuse,
+    the same function given the real module as its ``xp``, on arrays of the same shapes and dtypes (null pointers:
+    tracing writes the kernel's code and runs nothing, so no GPU is needed). The kernel must trace; write in place
+    exactly the arguments the stand-in's run wrote (CuPy declares them non-const); and return outputs of the
+    stand-in's dtypes. The tracer is CuPy's own (``cupy._core.fusion``, private: the version constraints.txt
+    pins), called as ``cupy.fuse`` calls it.
     """
     import types
 
@@ -274,8 +276,8 @@ def test_every_fused_kernel_of_the_library_traces_under_the_real_cupy_fuse(cupy,
     made = {name for name, *_ in calls}
     library = {kernel_name(factory) for module in map(importlib.import_module, FUSED_KERNEL_MODULES)
                for name, factory in vars(module).items()
-               if name.startswith("make_") and factory.__module__ == module.__name__}  # 18 kernels
-    assert len(library) >= 18 and len(calls) > 100, f"only {len(calls)} calls of {sorted(made)} recorded"
+               if name.startswith("make_") and factory.__module__ == module.__name__}  # 28 kernels
+    assert len(library) >= 28 and len(calls) > 100, f"only {len(calls)} calls of {sorted(made)} recorded"
     for kernel in sorted(library):
         assert kernel in made, f"{kernel} ran in no case of test_fused_cuda.py"
     for (name, *_), (function, args, written, dtypes) in calls.items():
@@ -299,3 +301,31 @@ def test_every_fused_kernel_of_the_library_traces_under_the_real_cupy_fuse(cupy,
         non_const = [positions[i] for i, p in enumerate(kernel.in_params) if not p.is_const]
         assert non_const == list(written), f"{name}: CuPy writes arguments {non_const}, the stand-in {list(written)}"
         assert [p.dtype for p in kernel.out_params] == dtypes, f"{name}: output dtypes"
+
+
+def test_a_write_in_place_in_a_kernel_that_reduces_is_lost_under_the_real_fuse_and_refused_by_the_stand_in(cupy):
+    """CuPy's fuse makes a function that reduces one ReductionKernel. An argument written in place before the
+    reduction (``g *= s``, then ``all(isfinite(...))``: GradScaler's unscaling and its check in one kernel) traces,
+    and is declared non-const, but the kernel's map step takes it by value (``_pre_map(float v0, ...)``) and assigns
+    the copy: on a GPU the write would be lost, silently. The stand-in refuses such a kernel, so that none of the
+    library's counts on it; if a later CuPy passes its argument by reference, this test says so."""
+    import re
+
+    from cupy._core import _fusion_thread_local, fusion
+
+    def unscale_and_check(xp):
+        def function(g, s):
+            finite = xp.isfinite(g)
+            g *= s
+            return xp.all(finite)
+        return function
+    history = fusion._FusionHistory()
+    _fusion_thread_local.thread_local.history, _fusion_thread_local.thread_local.is_old_fusing = history, True
+    try:
+        kernel, _ = history.get_fusion(unscale_and_check(cupy), [real_array(cupy, (3, 4)), np.float32(0.5)], "k")
+    finally:
+        _fusion_thread_local.thread_local.history, _fusion_thread_local.thread_local.is_old_fusing = None, False
+    assert type(kernel).__name__ == "ReductionKernel" and not kernel.in_params[0].is_const
+    assert re.search(r"_pre_map\(float v0\b", kernel.preamble), "the map step takes g by reference now"
+    with FakeCuPy().install() as fake, pytest.raises(ValueError, match="cannot also write an argument in place"):
+        fake.fuse(unscale_and_check(fake))(fake.ones((3, 4), dtype=np.float32), np.float32(0.5))

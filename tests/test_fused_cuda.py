@@ -118,6 +118,10 @@ REFUSED = {
     "after a reduction": (lambda xp: lambda a, b: xp.sum(a, axis=0) * b, ValueError, "Shape mismatch"),
     "keepdims": (lambda xp: lambda a, b: xp.sum(a, axis=0, keepdims=True), NotImplementedError, "keepdims"),
     "smaller output": (lambda xp: lambda a, b: xp.add(b, 1, out=b), ValueError, "non-broadcastable output"),
+    "a write and a reduction": (lambda xp: lambda a, b: (xp.multiply(a, 2, out=a), xp.sum(a))[1], ValueError,
+                                "cannot also write an argument in place"),  # (CuPy would drop the write)
+    "a reduction, then a write": (lambda xp: lambda a, b: (xp.sum(a), xp.add(a, 1, out=a))[0], ValueError,
+                                  "cannot also write an argument in place"),
     "another array": (lambda xp: lambda a, b: a + xp.ones(4, dtype=xp.float32), TypeError, "arguments' arrays"),
     "matmul": (lambda xp: lambda a, b: a @ b, TypeError, "unsupported operand"),
     "a function": (lambda xp: lambda a, b: xp.dot(a, b), TypeError, "not allowed in a fused function"),

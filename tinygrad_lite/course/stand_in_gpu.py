@@ -23,8 +23,9 @@ all tensors to be on the same device" error. The stand-in's arrays behave like C
   into a GPU array (``asarray``, a host index array), and every read of GPU numbers on the host (``get``,
   ``float``, ``bool``, ``item``, ``tolist``, printing).
 - ``cupy.fuse`` runs the fused function with numpy, refusing what CuPy's fuse cannot compile (an argument's
-  ``.shape``, indexing, an ``if`` on a value, two reductions, an in-place output smaller than the kernel: see
-  ``_Fused``), and counts the calls of each fused kernel, so that a test sees which fused path ran;
+  ``.shape``, indexing, an ``if`` on a value, two reductions, an in-place output smaller than the kernel or in a
+  kernel that reduces: see ``_Fused``), and counts the calls of each fused kernel, so that a test sees which fused
+  path ran;
 - every op that would launch a GPU kernel is counted by name (``_launches``): an elementwise op, a reduction, a
   matrix product, a copy or fill, indexing with an array, a fused kernel; a new view of the same numbers
   (``reshape``, ``moveaxis``, basic slicing...) and an ``astype`` that changes nothing are not. On a GPU each launch
@@ -419,7 +420,8 @@ class _Fused:
       whose ufuncs are numpy's, cannot tell) and ``where``, ``clip``, ``copy``, ``.astype``; no ``.shape``, no
       indexing, no ``if`` on a value, no array that is not an argument;
     - an argument updated in place (``x += 1``, ``cupy.maximum(a, b, out=a)``, ``x[...] = y``) must have the
-      kernel's shape, the broadcast of all the array arguments (a smaller one is refused, as CuPy refuses it);
+      kernel's shape, the broadcast of all the array arguments (a smaller one is refused, as CuPy refuses it), in a
+      kernel that does not reduce (CuPy would trace it, and drop the write: ``_Trace.refuse_write_and_reduction``);
     - one reduction at most (``cupy.sum(..., axis=k)``, without keepdims), after which only a unary ufunc may
       follow (``cupy.log(cupy.sum(...))``); an elementwise result has the kernel's shape, whatever it was computed
       from, and is a new array.
@@ -485,11 +487,22 @@ class _Trace:
         return np.array(np.broadcast_to(result.value, self.shape))  # a new array, of the kernel's shape
 
     def check_output(self, target):
-        """An argument written in place must have the kernel's shape (else the output operand does not broadcast)."""
+        """An argument written in place must have the kernel's shape (else the output operand does not broadcast),
+        and the kernel must not reduce (``refuse_write_and_reduction``)."""
         if target.value.shape != self.shape:
             raise ValueError(f"non-broadcastable output operand: an argument of shape {target.value.shape} updated in "
                              f"place in a fused kernel of shape {self.shape}")
         self.written.add(id(target.value))
+        self.refuse_write_and_reduction()
+
+    def refuse_write_and_reduction(self):
+        """CuPy's fuse makes a function that reduces one reduction kernel, whose map step takes the arguments by
+        value: an argument written in place there traces, is even declared non-const, and is silently never
+        written (CuPy 14.2's generated code; tests/test_cupy_contract.py shows it). So the stand-in refuses it."""
+        if self.written and self.reduced:
+            raise ValueError("a fused kernel that reduces cannot also write an argument in place: CuPy's fuse makes "
+                             "it a reduction kernel, which reads its arguments by value, so the write would be lost "
+                             "on a GPU, silently. Write in a kernel of its own")
 
 
 def _value(x):
@@ -553,6 +566,7 @@ class _Traced:
                 raise ValueError("Shape mismatch: a fused kernel makes one reduction at most")
             a, *rest = args
             self.trace.reduced = True
+            self.trace.refuse_write_and_reduction()
             full = np.broadcast_to(_value(a), self.trace.shape)  # (the kernel reduces over its own shape)
             return _Traced(func(full, *rest, **kwargs), self.trace, reduced=True)
         if name in _ELEMENTWISE:

@@ -20,7 +20,8 @@ What CuPy's fuse compiles, and so what a fused function here may do:
 - inside, arithmetic and the array module's ufuncs (``xp.sqrt``, ``xp.exp``, ``xp.maximum``: numpy's own ufuncs do
   not trace), ``xp.where`` and ``.astype``; no ``.shape``, no indexing, no Python ``if`` on a value;
 - its outputs are new arrays of the broadcast shape of all its array arguments, or arguments of that shape updated
-  in place (``m += ...``, ``xp.maximum(a, b, out=a)``, ``b[...] = g``): one pass over memory, no temporaries;
+  in place (``m += ...``, ``xp.maximum(a, b, out=a)``, ``b[...] = g``): one pass over memory, no temporaries; but
+  not in a kernel that reduces, where CuPy's fuse traces the write and then drops it (the stand-in refuses it);
 - at most one reduction (``xp.sum(..., axis=k)``, without keepdims), after which only a unary ufunc may follow.
 
 A kernel is made by ``fused(xp, make, *flags)`` from a factory ``make(xp, *flags)`` that returns the function: the
