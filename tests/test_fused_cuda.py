@@ -402,18 +402,20 @@ def test_relu_on_the_gpu_has_a_one_kernel_backward_equal_to_the_cpus(gpu, how):
 # ------------------------------------------------------------------------------------------------ GradScaler
 def _scaled_steps(device):
     """Five GradScaler steps of SGD on two parameters (growth every 2 clean steps): clean, clean (the scale grows),
-    an inf in a gradient (skipped, the scale backs off), a nan (the same), clean. The scale, the count of clean steps
-    and the parameters after each step."""
+    an inf in the second parameter's gradient only (skipped, the scale backs off), a nan in the first one's only
+    (the same: the flag found in one gradient is carried through the next one's check), clean. The scale, the count
+    of clean steps and the parameters after each step."""
     params = [tl.tensor([[1.0, -2.0], [0.5, 3.0]], device=device, requires_grad=True),
               tl.tensor([0.25, -1.0], device=device, requires_grad=True)]
     optimizer = tl.optim.SGD(params, lr=0.1)
     scaler = tl.amp.GradScaler(device, init_scale=2.0 ** 10, growth_interval=2)
     trace = []
-    for bad in (None, None, np.inf, np.nan, None):
+    for bad in (None, None, (1, np.inf), (0, np.nan), None):
         optimizer.zero_grad()
-        loss = (params[0] * params[0]).sum() + (params[1] * 3.0).sum()
+        factors = [tl.tensor(1.0, device=device) for _ in params]
         if bad is not None:
-            loss = loss * tl.tensor(bad, device=device)
+            factors[bad[0]] = tl.tensor(bad[1], device=device)
+        loss = (params[0] * params[0] * factors[0]).sum() + (params[1] * 3.0 * factors[1]).sum()
         scaler.scale(loss).backward()
         scaler.unscale_(optimizer)
         scaler.step(optimizer)
@@ -431,7 +433,7 @@ def test_grad_scaler_on_the_gpu_runs_fused_and_steps_as_on_the_cpu(gpu):
         assert got[:2] == want[:2]
         for a, b in zip(got[2:], want[2:]):
             close(gpu, a, b)
-    for kernel in ("inverse_scale", "not_all_finite", "update"):
+    for kernel in ("inverse_scale", "found_inf", "update"):
         assert ran(gpu, f"grad_scaler_{kernel}"), kernel
 
 

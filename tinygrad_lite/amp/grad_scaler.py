@@ -110,8 +110,7 @@ class GradScaler:
                     raise ValueError("Attempting to unscale FP16 gradients. Keep the parameters in float32 (master "
                                      "weights) and let autocast run the ops in float16.")
                 xp = array_module_of(grad)
-                not_finite = fused_on_gpu(xp, make_not_all_finite)(grad)  # a 0-d bool array: not read here
-                found_inf = not_finite if found_inf is None else found_inf | not_finite
+                found_inf = fused_on_gpu(xp, make_found_inf)(grad, found_inf)  # a 0-d bool array: not read here
                 xp.multiply(grad, inv_scale.astype(grad.dtype, copy=False), out=grad)
         state["found_inf"], state["stage"] = found_inf, UNSCALED
 
@@ -232,9 +231,14 @@ def make_inverse_scale(xp):
     return lambda scale: (1.0 / scale.astype(xp.float64)).astype(xp.float32)
 
 
-def make_not_all_finite(xp):
-    """Whether a gradient holds an inf or a nan: not all(isfinite(g)), a 0-d bool (one reduction)."""
-    return lambda g: xp.logical_not(xp.all(xp.isfinite(g)))
+def make_found_inf(xp):
+    """Whether an inf or a nan was found so far: in the gradient g, or before it (``found``, a 0-d bool; None for the
+    first gradient). One reduction, found or not all(isfinite(g)) written as not all(isfinite(g) and not found): the
+    flag of the gradients before joins the reduction instead of costing a kernel of its own."""
+    def found_inf(g, found):
+        finite = xp.isfinite(g)
+        return xp.logical_not(xp.all(finite if found is None else finite & xp.logical_not(found)))
+    return found_inf
 
 
 def make_update(xp):
