@@ -144,9 +144,12 @@ def make_uniform(xp, float64):
     return lambda rows, columns, width, base: _uniform_at(rows, columns, width, base, float64)
 
 
-def make_dropout(xp, float64, dtype):
-    r"""The fused kernel of dropout on a GPU (``dropout_on_gpu``): the mask m = [u >= p] scale, u as ``make_uniform``'s,
-    in ``dtype`` (x's), and y = x m: both outputs of one kernel, the mask written once and not read back for y."""
+def make_dropout(xp, dtype):
+    r"""The fused kernel of dropout on a GPU (``dropout_on_gpu``): the mask m = [u >= p] scale, u as ``make_uniform``'s
+    (float64 for a float64 x, else float32), in ``dtype`` (x's), and y = x m: both outputs of one kernel, the mask
+    written once and not read back for y."""
+    float64 = dtype == np.float64
+
     def dropout(x, rows, columns, width, base, p, scale):
         mask = ((_uniform_at(rows, columns, width, base, float64) >= p) * scale).astype(dtype)
         return x * mask, mask
@@ -241,29 +244,25 @@ def dropout_mask(shape, p, dtype, *, generator=None):
     """Dropout's mask of ``shape`` on the CPU: 1 / (1 - p) with probability 1 - p, else 0, in ``dtype`` (on a GPU the
     mask is drawn in the kernel that applies it: ``dropout_on_gpu``)."""
     generator = _generator(generator, Device("cpu"), "dropout")
-    scale = np.dtype(dtype).type(0.0 if p == 1 else 1 / (1 - p))
-    return ((generator.rng.uniform(0.0, 1.0, shape) >= p) * scale).astype(dtype, copy=False)
+    return ((generator.rng.uniform(0.0, 1.0, shape) >= p) * _dropout_scale(p, dtype)).astype(dtype, copy=False)
 
 
 def dropout_on_gpu(x, p, generator=None):
     """Dropout on a GPU (``kernels/dropout.py``): (x m, m) for dropout's mask m of x's shape and dtype (1 / (1 - p)
     where the stream's uniform number u >= p, else 0), both made by one fused kernel, ``make_dropout``."""
-    float64 = x.dtype == np.float64
-    threshold, factor = _dropout_numbers(p, x.dtype)
+    number = np.float64 if x.dtype == np.float64 else np.float32  # (what the kernel compares and multiplies with)
     device = Device("cuda", x.device.id)
     generator = _generator(generator, device, "dropout")
     with creating_on(device) as xp:
         rows, columns, width, base = generator._grid(xp, x.shape)
-        y, mask = kernels.fused(xp, make_dropout, float64, x.dtype)(x.reshape(-1, int(width)), rows, columns, width,
-                                                                    base, threshold, factor)
+        y, mask = kernels.fused(xp, make_dropout, x.dtype)(x.reshape(-1, int(width)), rows, columns, width, base,
+                                                           number(p), number(_dropout_scale(p, x.dtype)))
         return y.reshape(x.shape), mask.reshape(x.shape)
 
 
-def _dropout_numbers(p, dtype):
-    """The threshold p and the scale 1 / (1 - p) (rounded to ``dtype``) as the numbers a GPU kernel compares and
-    multiplies with: float64 for a float64 mask, else float32."""
-    scale = np.dtype(dtype).type(0.0 if p == 1 else 1 / (1 - p))
-    return (np.float64(p), np.float64(scale)) if np.dtype(dtype) == np.float64 else (np.float32(p), np.float32(scale))
+def _dropout_scale(p, dtype):
+    """1 / (1 - p) rounded to ``dtype``, what a kept number is multiplied by (0 for p = 1: nothing is kept)."""
+    return np.dtype(dtype).type(0.0 if p == 1 else 1 / (1 - p))
 
 
 def normal(shape, mean=0.0, std=1.0, *, device="cpu", dtype=np.float64, generator=None, op="normal_"):

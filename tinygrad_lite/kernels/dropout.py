@@ -4,9 +4,9 @@ r"""Dropout on a GPU: the mask drawn and applied in one fused kernel.
     backward    dL/dx = g m
 
 On the CPU (``F.dropout``) the mask is drawn (``random.dropout_mask``) and the input multiplied by it, a product with
-a constant in the graph: on a GPU that is two kernels, the second reading back the mask the first wrote. Here one
-kernel writes y and the mask together; the mask is the same numbers as ``random.dropout_mask``'s (the same draws of
-the generator's stream), so a run gives the same y on either path.
+a constant in the graph: on a GPU that would be two kernels, the second reading back the mask the first wrote. Here
+one kernel writes y and the mask together. The mask takes the GPU generator's next numbers, the uniform numbers
+``rand`` would draw at the same positions of its stream (each device draws its own numbers: ``random.py``).
 """
 from .. import random
 from ..autograd.function import Function

@@ -511,14 +511,17 @@ class FlatState:
             for i, s in enumerate(states):
                 s["step"].array = self.steps[i:i + 1].reshape(())
         self.views = [[s[name].array for name in names + ["step"] * steps] for s in states]
-        self.parts = [self.theta[start:end].reshape(p.array.shape)  # (each parameter's stretch of self.theta)
-                      for p, start, end in zip(params, self.bounds, self.bounds[1:])]
-        self.grad_parts = [self.grad[start:end].reshape(p.array.shape)  # (and of self.grad)
-                           for p, start, end in zip(params, self.bounds, self.bounds[1:])]
+        self.parts = self.stretches(self.theta)  # (each parameter's stretch of self.theta)
+        self.grad_parts = self.stretches(self.grad) if self.shared else None  # (and of self.grad: gather's, on a GPU)
         if self.shared:
             for p, part in zip(params, self.parts):
                 part[...] = p.array
                 p.array = part
+
+    def stretches(self, flat):
+        """Each parameter's stretch of the flat array ``flat``, as a view in the parameter's shape."""
+        return [flat[start:end].reshape(p.array.shape) for p, start, end in zip(self.params, self.bounds,
+                                                                                  self.bounds[1:])]
 
     def holds(self, params, states):
         """Whether these are still our parameters, of our device, dtype and shapes (on a GPU: still views of our
