@@ -9,7 +9,8 @@
 #   2. lessons 08, 09 and 10 run with nbclient on the GPU, the solved notebooks and the learners' ones: no error
 #      output, and lesson 08 found the GPU (benchmarks/run_notebooks.py). The dry run runs the learners' ones on the
 #      CPU, and the test suite leaves them to it (nbval would run them the same way: conftest.py). They run before
-#      the next steps write the new measurement: lesson 08 states the stored one's figures, and checks them;
+#      the next steps write the new measurement: lesson 08 prints the stored one's figures and asserts what
+#      its text says of them;
 #   3. benchmarks/gpu_sweep.py: lesson 08's sweep, into benchmarks/gpu_results.json (dry run: --device cpu --quick);
 #   4. benchmarks/capstone_gpu.py: the capstone's step against PyTorch CUDA at batch 64, 1024 and 8192, in float32 and
 #      with float16 autocast, into benchmarks/gpu_results.json as "capstone_step" (dry run: batch 64 on the CPU);
@@ -75,7 +76,7 @@ cuda_tests() {  # pytest's exit 5 (no test ran: test_cuda.py skips without a GPU
     [ $code = 0 ] || { [ $DRY = 1 ] && [ $code = 5 ]; }
 }
 step "tests/test_cuda.py" cuda_tests
-# (the notebooks before the sweep: they read the stored measurement as committed, whose figures their text states)
+# (the notebooks before the sweep: they read the stored measurement as committed, which their text describes)
 step "lessons 08, 09 and 10" "$PYTHON" benchmarks/run_notebooks.py "${GPU[@]}" "${NOTEBOOKS[@]}"
 step "lesson 08's sweep" "$PYTHON" benchmarks/gpu_sweep.py "${SWEEP[@]}"
 step "the capstone step against PyTorch" "$PYTHON" benchmarks/capstone_gpu.py "${CAPSTONE[@]}"
