@@ -16,6 +16,11 @@ in interleaved rounds (``bench.time_steps``): each library in float32, and with 
      "amp_over_fp32": tinygrad_lite's autocast step / its float32 step at the largest batch (and torch's)}
 
 issue 47's targets: ratio at most 1.8, 1.4 and 1.1, and amp_over_fp32 at most 0.5 (benchmarks/README.md).
+
+    python benchmarks/capstone_gpu.py --table     # the stored "capstone_step" as benchmarks/README.md's table
+
+prints the results file's measurement against those targets as the markdown table of benchmarks/README.md (no GPU
+needed); a measurement prints its own table at its end.
 """
 import argparse
 import datetime
@@ -46,12 +51,41 @@ def measure(batch, device, steps):
     return time_steps(timed, steps, rounds=min(steps, 10), warmup=3)
 
 
+TARGETS = {64: 1.8, 1024: 1.4, 8192: 1.1}  # issue 47: tinygrad_lite / PyTorch at most, per batch
+AMP_TARGET = 0.5                           # and our autocast step / our float32 step, at batch 8192
+
+
+def table(result):
+    """``result`` (a results file's "capstone_step") as benchmarks/README.md's markdown table, with the targets."""
+    def verdict(value, limit, unit=""):
+        return f"at most {limit}{unit}" + ("" if value <= limit else ": **missed**")
+    rows = ["| batch (sizes) | tinygrad_lite | PyTorch | ratio | target |", "| --- | --- | --- | --- | --- |"]
+    for batch, sizes, ours, theirs in zip(result["batch"], result["sizes"], result["tinygrad_lite"],
+                                          result["torch"]):
+        ratio = ours / theirs
+        rows.append(f"| {batch} ({'-'.join(map(str, sizes))}) | {ours * 1e3:.3g} ms | {theirs * 1e3:.3g} ms | "
+                    f"{ratio:.2f}x | {verdict(round(ratio, 2), TARGETS.get(batch, float('inf')), 'x')} |")
+    amp, torch_amp = result["amp_over_fp32"], result["torch_amp_over_fp32"]
+    amp_target = verdict(round(amp, 2), AMP_TARGET) if result["batch"][-1] == 8192 else "at batch 8192"
+    rows.append(f"| autocast float16 / float32, batch {result['batch'][-1]} | "
+                f"{result['tinygrad_lite_amp'][-1] * 1e3:.3g} / {result['tinygrad_lite'][-1] * 1e3:.3g} ms | "
+                f"{result['torch_amp'][-1] * 1e3:.3g} / {result['torch'][-1] * 1e3:.3g} ms | {amp:.2f} (PyTorch "
+                f"{torch_amp:.2f}) | {amp_target} |")
+    return "\n".join(rows)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
     parser.add_argument("--quick", action="store_true", help="batch 64 only, few steps (to try the script)")
     parser.add_argument("--out", default=None, help=f"the results file to add to (default, on a GPU: {RESULTS})")
+    parser.add_argument("--table", nargs="?", const=str(RESULTS), metavar="RESULTS",
+                        help="print a results file's measurement as benchmarks/README.md's table; measure nothing")
     args = parser.parse_args(argv)
+    if args.table:
+        stored = json.loads(Path(args.table).read_text())["capstone_step"]
+        print(f"{stored['gpu']}, {stored['date']}, PyTorch {stored['torch_version']}:\n{table(stored)}")
+        return
     if args.device == "cuda" and not (tl.cuda.is_available() and torch.cuda.is_available()):
         raise SystemExit("no usable GPU: this script needs CuPy and PyTorch with CUDA; try --device cpu --quick")
     batches, steps = ([64], 4) if args.quick else (sorted(SIZES), 30)
@@ -72,6 +106,7 @@ def main(argv=None):
     print(f"tinygrad_lite / torch: {', '.join(f'{r:.2f}' for r in result['ratio'])} (batch {batches}); "
           f"autocast / float32 at batch {batches[-1]}: {result['amp_over_fp32']:.2f} (torch "
           f"{result['torch_amp_over_fp32']:.2f})")
+    print(f"as benchmarks/README.md's table:\n{table(result)}")
     out = args.out or (RESULTS if args.device == "cuda" else None)
     if out:
         path = Path(out)

@@ -33,4 +33,5 @@ def test_the_gpu_check_runs_its_steps_on_a_cpu():
     capstone = written["capstone_step"]
     assert capstone["batch"] == [64] and capstone["ratio"][0] > 0 and capstone["amp_over_fp32"] > 0
     assert re.search(r"  backward +[0-9.]+ +[0-9.]+\n", out)  # the parts' table
+    assert re.search(r"\| 64 \(64-128-128-10\) \| [0-9.]+ ms \| [0-9.]+ ms \| [0-9.]+x \| at most 1.8x", out)  # table
     assert (ROOT / "benchmarks" / "gpu_results.json").read_bytes() == stored  # a dry run leaves the stored GPU's alone
