@@ -83,7 +83,13 @@ def main(argv=None):
                         help="print a results file's measurement as benchmarks/README.md's table; measure nothing")
     args = parser.parse_args(argv)
     if args.table:
-        stored = json.loads(Path(args.table).read_text())["capstone_step"]
+        path = Path(args.table)
+        if not path.is_file():
+            raise SystemExit(f"--table: no file {path}")
+        stored = json.loads(path.read_text()).get("capstone_step")
+        if stored is None:
+            raise SystemExit(f"--table: {path} holds no \"capstone_step\" measurement (is it a gpu_results.json "
+                             "that this script wrote?)")
         print(f"{stored['gpu']}, {stored['date']}, PyTorch {stored['torch_version']}:\n{table(stored)}")
         return
     if args.device == "cuda" and not (tl.cuda.is_available() and torch.cuda.is_available()):
