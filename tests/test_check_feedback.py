@@ -40,6 +40,9 @@ def test_a_misspelt_notebook_gets_the_closest_lesson_file(course, monkeypatch, c
     monkeypatch.chdir(course / "lessons")  # the same folder: named as the learner would type it
     with pytest.raises(NotebookError, match=r"did you mean 01_forward_pass.ipynb\?$"):
         cli._find_notebook("01_foward_pass.ipynb")
+    with pytest.raises(NotebookError, match=r"lessons/02_loss_functions.ipynb: no such file; did you mean "
+                                            r"02_loss_functions.ipynb\?$"):  # (the path from the folder above)
+        cli._find_notebook("lessons/02_loss_functions.ipynb")
     assert cli.main(["check", "01_foward_pass.ipynb"]) == 2
     assert capsys.readouterr().err == ("tinygrad-lite check: error: 01_foward_pass.ipynb: no such file; did you mean "
                                        "01_forward_pass.ipynb?\n")

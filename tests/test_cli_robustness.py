@@ -25,6 +25,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import tinygrad_lite as tl
 from tinygrad_lite.course import cli
 from tinygrad_lite.course.runner import course_exercises, locate
 
@@ -449,6 +450,9 @@ def test_every_help_screen_fits_100_columns(capsys):
             cli.main([*command, "--help"])
         out = capsys.readouterr().out
         assert "usage:" in out and [line for line in out.splitlines() if len(line) > 100] == [], command
+    with pytest.raises(SystemExit):  # (the version, and which installation answers: a learner may have two)
+        cli.main(["--version"])
+    assert capsys.readouterr().out == f"tinygrad-lite {tl.__version__} ({Path(tl.__file__).parent})\n"
 
 
 def test_check_inside_a_notebook_being_checked_refuses_to_start_another(monkeypatch, capsys):

@@ -414,13 +414,17 @@ def test_bad_input_gets_one_clear_line_not_a_traceback(tmp_path, capsys):
     (tmp_path / "binary.ipynb").write_bytes(bytes(range(256)))
     (tmp_path / "empty.ipynb").write_text("")
     (tmp_path / "folder.ipynb").mkdir()
+    (tmp_path / "list.ipynb").write_text("[1, 2, 3]")
+    (tmp_path / "cells.ipynb").write_text('{"cells": "nope", "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
     other = nbformat.v4.new_notebook()
     other.cells = [nbformat.v4.new_code_cell("print(1)")]
     nbformat.write(other, tmp_path / "other_course.ipynb")
     for name, words in [("missing.ipynb", "no such file"), ("notes.txt", "is not a Jupyter notebook"),
                         ("broken.ipynb", "is not a Jupyter notebook"), ("binary.ipynb", "is not a Jupyter notebook"),
                         ("empty.ipynb", "is not a Jupyter notebook"), ("folder.ipynb", "is a folder"),
-                        ("other_course.ipynb", "another course")]:
+                        ("other_course.ipynb", "another course"),
+                        ("list.ipynb", "its JSON is a list, where a notebook is an object with a list of cells"),
+                        ("cells.ipynb", 'its "cells" is a string, not a list of cells')]:
         code = cli_main(["check", str(tmp_path / name)])
         out, err = capsys.readouterr()
         assert code == 2 and words in err and len(err.splitlines()) == 1 and out == "", (name, err)
@@ -463,7 +467,7 @@ def _rows(out, name):
     assert [line for line in block.splitlines() if len(line) > 100] == [], block
     rows = {}
     for line in block.splitlines()[1:]:
-        match = re.match(r"  (\S+(?: \d+)?)  +(\S.*?)  +(\d+/\d+|-)$", line)
+        match = re.match(r"  (\S+(?: \d+| \[\d+\])?)  +(\S.*?)  +(\d+/\d+|-)$", line)
         if match:
             rows[match[1]] = match[2]
     return rows, re.sub(r"\n {4,}", " ", block)  # (a wrapped line goes on indented two columns more)
@@ -486,7 +490,7 @@ def test_check_turns_timeouts_dead_kernels_and_corrupt_results_into_rows(tmp_pat
     assert time.monotonic() - start < 120
     assert code == 1 and "Traceback" not in out + err, out + err
     rows, block = _rows(out, "looping")  # interrupted, and the notebook goes on: the check after it passes
-    assert rows == {"cell 4": "timed out after 3 s", "99.relu_backward": "passed"}, block
+    assert rows == {"cell [3]": "timed out after 3 s", "99.relu_backward": "passed"}, block
     assert "cell [3] ('import time') ran longer than 3 s (--timeout) and was interrupted" in block
     for name, words in [("exits", "exited with status 3"), ("oom_killed", "SIGKILL: the out-of-memory killer"),
                         ("segfault", "SIGSEGV: a segmentation fault")]:
@@ -652,14 +656,35 @@ def test_execute_stores_outputs_without_timing_and_is_repeatable(tmp_path, capsy
     assert path.read_text() == first, "executing an unchanged notebook again must give the same file"
 
 
-def test_execute_writes_nothing_when_a_cell_raises(tmp_path, capsys):
+def test_execute_writes_nothing_when_a_cell_raises(tmp_path, capfd):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('before')"),
                                          nbformat.v4.new_code_cell("1 / 0")])
     path = tmp_path / "broken.ipynb"
     nbformat.write(nb, path)
     before = path.read_text()
-    assert cli_main(["execute", str(path), str(tmp_path / "missing.ipynb")]) == 1
-    err = capsys.readouterr().err
+    assert cli_main(["execute", str(path), str(tmp_path / "missing.ipynb")]) == 2  # (a missing file: usage)
+    err = capfd.readouterr().err
     assert "ZeroDivisionError" in err and "nothing was written" in err
     assert "missing.ipynb" in err
     assert path.read_text() == before
+    assert cli_main(["execute", str(path)]) == 1 and "eavesdropping" not in capfd.readouterr().err  # (its notice)
+
+
+def test_an_exercise_id_the_lesson_does_not_have_is_named_and_its_cell_still_found(tmp_path, monkeypatch):
+    """A learner's edit of an exercise cell's metadata (08.time_op became 08.time_opp): the cell is found by its
+    code, as one that lost its metadata, and a row of its own names the edit (no kernel needed: the run is
+    replaced by one that ran nothing)."""
+    from tinygrad_lite.course import runner
+    nb = nbformat.read(ROOT / "lessons" / "00_welcome_and_tensors.ipynb", as_version=4)
+    ids = [c.metadata["tinygrad_lite"]["exercise"] for c in nb.cells
+           if "exercise" in c.metadata.get("tinygrad_lite", {})]
+    edited = next(c for c in nb.cells if c.metadata.get("tinygrad_lite", {}).get("exercise") == ids[0])
+    edited.metadata["tinygrad_lite"]["exercise"] = ids[0] + "s"
+    nbformat.write(nb, tmp_path / "lesson.ipynb")
+    monkeypatch.setattr(runner, "_run", lambda *args: ([], False))
+    rows = {r["exercise"]: r for r in runner.run_notebook(tmp_path / "lesson.ipynb")["results"]}
+    assert ids[0] + "s" not in rows and rows[ids[0]]["status"] == "not run", rows  # (found: its check did not run)
+    (label, row), = [(k, r) for k, r in rows.items() if k.startswith("cell ")]
+    assert label == f"cell {nb.cells.index(edited) + 1}" and row["status"] == "error"
+    assert f"exercise {ids[0] + 's'!r}, which this lesson does not have" in row["message"]
+    assert f"Did you mean {ids[0]!r}?" in row["message"], row["message"]

@@ -33,7 +33,7 @@ import numpy as np
 import pytest
 
 from tinygrad_lite.course import checks, cli, encoding, pipeline
-from tinygrad_lite.course.grading import judge, layout
+from tinygrad_lite.course.grading import grader, judge, layout
 from tinygrad_lite.course.grading import sandbox as sandboxes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -696,6 +696,15 @@ def test_missing_input_and_unknown_lesson_give_one_line(tmp_path, capsys):
     assert cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--lesson", "42"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "no such file or folder" in err[0] and "no such lesson" in err[1]
+    # a folder with no notebook (a mistyped path) and a file that is no notebook: nothing graded, nothing written
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "roster.csv").write_text("id\nalice\n")
+    assert cli.main(["grade", str(tmp_path / "empty"), "--out", str(tmp_path / "out"), "--lesson", L00,
+                     "--roster", str(tmp_path / "roster.csv")]) == 2
+    assert cli.main(["grade", str(tmp_path / "roster.csv"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "no notebook (.ipynb) in" in err[0] and "Nothing was graded" in err[0], err
+    assert "roster.csv is not a notebook" in err[1] and not (tmp_path / "out").exists(), err
 
 
 # -------------------------------------------------------------------- the parts
@@ -764,6 +773,19 @@ def test_a_notebook_that_lost_its_own_metadata_is_of_the_lesson_its_exercise_cel
     sub = layout.read_submission(tmp_path / "eve" / "homework.ipynb", "eve/homework.ipynb", "eve", lessons)
     assert sub.lesson == L01 and sub.problem is None, sub.problem
     assert sub.notes == [f"the notebook names no lesson, its exercise cells are of {L01}: graded as that lesson"]
+
+
+def test_an_exercise_cell_whose_id_was_edited_is_graded_as_the_exercise_it_defines(tmp_path):
+    """As `check` finds it (runner.locate): a cell whose metadata names no exercise of the lesson counts as one that
+    lost its metadata, found by its code."""
+    lessons = layout.load_lessons(ROOT / "solutions")
+    edited = submission(L00)
+    first = lessons[L00].exercises[0]
+    exercise_cell(edited, first)["metadata"]["tinygrad_lite"]["exercise"] = first + "s"
+    save(tmp_path, "eve", edited, f"{L00}.ipynb")
+    sub = layout.read_submission(tmp_path / "eve" / f"{L00}.ipynb", f"eve/{L00}.ipynb", "eve", lessons)
+    found = layout.learner_cells(sub, lessons[L00])
+    assert found[first][1] == "marker" and set(found) == set(lessons[L00].exercises), found
 
 
 def test_layout_learners_and_lessons(tmp_path):
@@ -837,3 +859,20 @@ def test_the_sandbox_mounts_its_private_tmp_before_binding_the_course():
     tmpfs = args.index("--tmpfs")
     assert args[tmpfs + 1] == "/tmp"
     assert tmpfs < args.index("--ro-bind") and args.count("--tmpfs") == 1
+
+
+def test_an_exercise_cell_that_runs_out_of_time_is_an_incident_not_an_undefined_answer():
+    """A loop at the top of an exercise cell: the kernel stops the cell at the time limit, and the function is then
+    undefined. That is a time-out (an incident, which `--regrade incidents` grades again), not a missing answer."""
+    plan = {"timeout": 30, "cells": [{"n": 4, "role": "exercise", "exercise": "00.row_normalize"},
+                                     {"n": 6, "role": "exercise", "exercise": "00.standardize"}]}
+    fresh = {"status": None, "reason": None, "records": {}, "cases": None}
+    states = {e: dict(fresh, records={}) for e in ("00.row_normalize", "00.standardize")}
+    outcome = {"cell_errors": {4: "TimedOut: the cell ran for more than 30 s (the time limit per cell) and was "
+                                  "stopped", 6: "NameError: name 'np' is not defined"},
+               "answers": [{"id": e, "undefined": f"your exercise cell does not define `{e[3:]}`"} for e in states]}
+    grader.Grader._absorb(states, list(states), plan, outcome)
+    timed_out, undefined = states["00.row_normalize"], states["00.standardize"]
+    assert timed_out["status"] == "timed out" and timed_out["status"] in grader.INCIDENT_STATUS.values()
+    assert "timed out after 30 s, while running your exercise cell" in timed_out["reason"]
+    assert undefined["status"] == "undefined" and "NameError" in undefined["reason"]

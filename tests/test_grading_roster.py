@@ -214,6 +214,10 @@ def test_a_roster_gives_every_learner_a_row_and_lms_csv_their_names(tmp_path):
     text = report.summary(report.order(results), LESSONS, "test", grader.Settings())
     assert "## Missing" in text and "carol (Carol Ann)" in text and "## Not on the roster" in text
     assert "## Other notebooks not graded" in text and "6 submission(s)" not in text
+    absent = [r for r in results if r.status == "missing"]  # (learners are counted, not their missing notebooks)
+    twice = absent[:1] + [GradedSubmission(**{**vars(absent[0]), "lesson": L01})]
+    assert report.missing_line(twice).startswith("1 roster learner(s) handed in nothing for a lesson graded (2 "
+                                                 "notebook(s) missing)")
 
 
 # -------------------------------------------------------------------- overrides and the late rule

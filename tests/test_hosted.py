@@ -105,6 +105,11 @@ def test_every_lesson_runs_from_the_wheel_in_an_empty_folder_with_and_without_py
     clean["PATH"] = f"{bin_}{os.pathsep}{clean.get('PATH', '')}"
     done = run(*lessons.lstrip("!").split(), cwd=empty, env=clean, timeout=120)
     assert "11 written" in done.stdout, done.stdout
+    # the README's way where the shell does not find the command: the kernel's Python (and no nbformat needed)
+    assert "!{sys.executable} -m tinygrad_lite.course lessons" in " ".join(README.split())
+    plain = dict(clean, PATH=clean["PATH"].split(os.pathsep, 1)[1])
+    again = run(python, "-m", "tinygrad_lite.course", "lessons", "course", cwd=empty, env=plain, timeout=120)
+    assert "0 written, 11 kept in course" in again.stdout, again.stdout
     course = empty / "course"
     written = sorted(p.name for p in course.glob("*.ipynb"))
     assert written == sorted(p.name for p in (ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))

@@ -1,6 +1,7 @@
 """`tinygrad-lite lessons [DEST]` and ``copy_lessons``: the lesson notebooks the course carries, written into a
 folder of the learner's (tinygrad_lite/course/lessons.py). From the built wheel on a hosted notebook:
 tests/test_hosted.py."""
+import builtins
 import json
 from pathlib import Path
 
@@ -68,9 +69,36 @@ def test_the_command_says_what_it_wrote_and_how_to_take_a_new_version(tmp_path, 
     nbformat.write(older, tmp_path / "course" / LESSONS[1])
     assert cli.main(["lessons", "course"]) == 0
     out = capsys.readouterr().out
-    assert f"1 of the kept notebooks are of an older version of the course: {LESSONS[1]}." in out, out
+    assert f"1 of the kept notebooks is of an older version of the course: {LESSONS[1]}." in out, out
     assert "start with" not in out and all(len(line) <= 100 for line in out.splitlines()[-3:-1]), out
     assert out.splitlines()[-1] == f"    tinygrad-lite update --from {ROOT / 'lessons'} course"  # whole, to copy
+
+
+def test_the_command_needs_no_notebook_tools(tmp_path, capsys, monkeypatch):
+    """The hosted extra leaves nbformat and nbclient to the service: without them the lessons are written all the
+    same, and a kept notebook is compared with this version's by its cells' text (its exercise cells aside)."""
+    real_import = builtins.__import__
+
+    def without_notebook_tools(name, *args, **kwargs):
+        if name.split(".")[0] in ("nbformat", "nbclient"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", without_notebook_tools)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["lessons", "course"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith(f"{len(LESSONS)} written, 0 kept in course")
+    for name, edit in ((LESSONS[0], "code"), (LESSONS[1], "markdown")):  # an answer; an older version's text
+        nb = json.loads((tmp_path / "course" / name).read_text())
+        cell = next(c for c in nb["cells"] if c["cell_type"] == edit
+                    and bool(c["metadata"].get("tinygrad_lite", {}).get("exercise")) == (edit == "code"))
+        cell["source"] = "def my_answer():\n    return 1\n" if edit == "code" else "An older sentence."
+        (tmp_path / "course" / name).write_text(json.dumps(nb))
+    assert cli.main(["lessons", "course"]) == 0
+    out = capsys.readouterr().out
+    assert f"1 of the kept notebooks is of an older version of the course: {LESSONS[1]}." in out, out
+    said = " ".join(out.split("kept in course")[-1].split())  # (the wrapped lines as one)
+    assert "(%pip install nbformat nbclient ipykernel)" in said and LESSONS[0] not in said, said
+    assert cli.main(["lessons", " "]) == 2 and "DEST is empty" in capsys.readouterr().err
 
 
 def test_a_folder_that_cannot_be_written_is_one_line(tmp_path, capsys):
@@ -105,4 +133,4 @@ def test_nothing_is_written_outside_dest_nor_over_a_folder(tmp_path, capsys):
     assert cli.main(["lessons", str(dest)]) == 0
     out = capsys.readouterr().out
     assert target.read_text() == "{}" and f"kept     {dest / LESSONS[4]}" in out
-    assert f"of the kept notebooks are of an older version of the course: {LESSONS[4]}." in out  # (unreadable)
+    assert f"of the kept notebooks is of an older version of the course: {LESSONS[4]}." in out  # (unreadable)

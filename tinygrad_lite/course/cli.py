@@ -15,6 +15,7 @@ The exit statuses are listed in ``CHECK_EXIT`` and ``RELEASE_EXIT`` (shown by --
 import argparse
 import contextlib
 import csv
+import json
 import os
 import re
 import signal
@@ -22,7 +23,7 @@ import stat
 import sys
 from pathlib import Path
 
-from .notebooks import NotebookError, not_a_file
+from .notebooks import KEY, NotebookError, not_a_file
 
 CHECK_EXIT = """exit status:
   0    every exercise of every notebook passed
@@ -225,8 +226,9 @@ def _notebooks_near(folder):
 
 
 def _lesson_folders(path):
-    """Where a notebook that is not at ``path`` may be: the folder named, and lessons/ (from the course's root)."""
-    folders = [path.parent, Path("lessons")]
+    """Where a notebook that is not at ``path`` may be: the folder named, this folder (a path given from the folder
+    above) and lessons/ (from the course's root)."""
+    folders = [path.parent, Path("."), Path("lessons")]
     return [f for n, f in enumerate(folders) if f.is_dir() and f.resolve() not in {g.resolve() for g in folders[:n]}]
 
 
@@ -319,22 +321,46 @@ def cmd_check(args):
     return 2 if unusable else 0 if all_passed else 1
 
 
+EXECUTE_EXIT = """exit status:
+  0    every notebook ran and was written back with its outputs
+  1    a cell raised in some notebook (that one is left as it was); the others were run
+  2    a notebook could not be read (missing, not a notebook); the others were run"""
+
+
 def cmd_execute(args):
-    from .execute import execute_notebook
-    failed = 0
+    from .execute import CellFailed, execute_notebook
+    failed = unusable = 0
     for path in args.notebooks:
         try:
             seconds = execute_notebook(path, timeout=args.timeout)
             print(f"executed  {path}  ({seconds:.1f} s)", flush=True)
-        except (NotebookError, OSError) as e:
+        except CellFailed as e:
             _error("execute", e)
             failed += 1
-    return 1 if failed else 0
+        except (NotebookError, OSError) as e:  # no notebook to run (missing, unreadable): a usage error
+            _error("execute", e)
+            unusable += 1
+    return 2 if unusable else 1 if failed else 0
+
+
+def _given_cells(path):
+    """The (type, text) of every cell of a course notebook but its exercise cells (the learner's answers), read as
+    JSON (no notebook tools needed); None for a file that is not such a notebook."""
+    try:
+        cells = json.loads(path.read_bytes())["cells"]
+        return [(c["cell_type"], "".join(c["source"])) for c in cells
+                if not (c.get("metadata") or {}).get(KEY, {}).get("exercise")]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def cmd_lessons(args):
     from .checks import wrapped_text
     from .lessons import UnsafeDestination, copy_lessons
+    if not args.dest.strip():
+        _error("lessons", "DEST is empty: give the folder to write the lessons into, e.g. `tinygrad-lite lessons "
+                          "course` (it is made if it does not exist)")
+        return 2
     try:
         done = copy_lessons(args.dest)
     except UnsafeDestination as e:
@@ -349,12 +375,19 @@ def cmd_lessons(args):
                                                             f"({e.filename}); choose another folder")
         return 2
     from .lessons import lessons_folder
-    from .update import UpdateError, _read_lesson, has_the_new_version
     shipped = lessons_folder()
+    try:  # (writing the lessons needs no notebook tools; comparing a kept one with this version's reads it)
+        import nbformat
+    except ImportError:  # the hosted extra leaves them to the service: compare the text of the cells as JSON
+        nbformat = None
+    else:
+        from .update import UpdateError, _read_lesson, has_the_new_version
 
     def older_version(path):  # (answers and outputs aside: what `update` would change)
         if path.read_bytes() == (shipped / path.name).read_bytes():
             return False
+        if nbformat is None:
+            return _given_cells(path) != _given_cells(shipped / path.name)
         try:
             return not has_the_new_version(_read_lesson(path), _read_lesson(shipped / path.name))
         except UpdateError:  # not a notebook this version can read: `update` says why
@@ -367,10 +400,11 @@ def cmd_lessons(args):
     print(f"{written} written, {len(done) - written} kept in {args.dest}"
           + (f": start with {first}" if first and written == len(done) else ""))
     if older:  # of an older version: `update` takes this version's and keeps the learner's answers
-        names = ", ".join(path.name for path in older)
-        print(wrapped_text(f"{len(older)} of the kept notebooks are of an older version of the course: {names}. "
-                           "This takes the new version and keeps your answers (in a notebook cell, start it with "
-                           "!):"))
+        names, one = ", ".join(path.name for path in older), len(older) == 1
+        how = (" (in a notebook cell, start it with !):" if nbformat else ", once the notebook tools it needs are "
+               "installed (%pip install nbformat nbclient ipykernel); in a notebook cell, start it with !:")
+        print(wrapped_text(f"{len(older)} of the kept notebooks {'is' if one else 'are'} of an older version of the "
+                           f"course: {names}. This takes the new version and keeps your answers{how}"))
         print(f"    tinygrad-lite update --from {shipped} {args.dest}")  # (whole, to copy)
     return 0
 
@@ -579,10 +613,11 @@ def cmd_grade(args):
         where = f"cannot write {e.filename}: " if getattr(e, "filename", None) else ""
         _error("grade", f"{where}{e.strerror or e}")
         return 2
-    absent = sum(r.status == "missing" for r in results)  # roster learners without a notebook: no submission
+    absent = [r for r in results if r.status == "missing"]  # roster learners without a notebook: no submission
     results = [r for r in results if r.status != "missing"]
     if absent:
-        print(f"{absent} roster learner(s) handed in nothing for a lesson graded: 0 points, status missing", flush=True)
+        from .grading.report import missing_line
+        print(missing_line(absent), flush=True)
     faults = [r for r in results if r.status == "not graded"]
     print(f"graded {len(results) - len(faults)} of {len(results)} submission(s) into {args.out}: gradebook.csv, "
           "lms.csv, results.json, feedback/ (.md and .html), summary.md and its images", flush=True)
@@ -692,6 +727,10 @@ def positive_seconds(text):
 
 def parser():
     p = argparse.ArgumentParser(prog="tinygrad-lite", description="The tinygrad_lite course tools.")
+    from .. import __file__ as where
+    from .. import __version__
+    p.add_argument("--version", action="version", help="print the version and where it is installed, and exit",
+                   version=f"tinygrad-lite {__version__} ({Path(where).parent})")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     c = sub.add_parser("check", help="run notebooks top to bottom and print each exercise's verdict",
                        description="Run each notebook in a fresh kernel and print a table of its exercises'\n"
@@ -711,7 +750,7 @@ def parser():
                                    "notebook's folder) and write it back with its outputs, without timing\n"
                                    "metadata. A cell that raises stops that notebook; nothing is written then.\n"
                                    "Run it after editing a solution, before `tinygrad-lite release`.",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=_fit(EXECUTE_EXIT), formatter_class=argparse.RawDescriptionHelpFormatter)
     e.add_argument("notebooks", nargs="+", metavar="SOLUTION", help="a solution notebook (.ipynb)")
     e.add_argument("--timeout", type=positive_seconds, default=600, metavar="SECONDS",
                    help="seconds allowed per cell (default 600)")
@@ -869,7 +908,8 @@ def main(argv=None):
         print("interrupted (Ctrl-C)", file=sys.stderr, flush=True)
         return 130
     try:
-        _need_notebook_tools()
+        if args.command != "lessons":  # (which writes the lessons without them, on any hosted notebook)
+            _need_notebook_tools()
         return args.run(args)
     except NotebookError as e:
         _error(args.command, e)

@@ -7,9 +7,14 @@ written (and the timing metadata an earlier run left is removed), so an unchange
 same file (for outputs that are themselves deterministic).
 A cell that raises stops the run and nothing is written.
 """
+import subprocess
 from pathlib import Path
 
 from .notebooks import NotebookError, read_notebook
+
+
+class CellFailed(NotebookError):
+    """A cell of the notebook raised: the notebook was read and run, and is left as it was."""
 
 
 def execute_notebook(path, timeout=600):
@@ -27,11 +32,11 @@ def execute_notebook(path, timeout=600):
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent.resolve())}})
     start = time.monotonic()
-    try:
-        client.execute()
+    try:  # (the kernel's own stderr holds only its start-up notices: a cell's errors come as its outputs)
+        client.execute(stderr=subprocess.DEVNULL)
     except CellExecutionError as e:
         first = (str(e).strip().splitlines() or [""])[-1]
-        raise NotebookError(f"{path}: a cell raised ({first}); nothing was written") from None
+        raise CellFailed(f"{path}: a cell raised ({first}); nothing was written") from None
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
     nbformat.write(nb, path)

@@ -13,6 +13,7 @@ Everything lives under the metadata key ``"tinygrad_lite"``:
   Grading skips the cells that start with ``# needs PyTorch`` or ``# needs TensorBoard`` too (``pytorch.py``:
   without the package they only print how to install it), under the same rule.
 """
+import json
 import os
 import re
 import stat
@@ -84,6 +85,16 @@ def read_notebook(path):
         raise NotebookError(f"{path}: no such file") from None
     except OSError as e:
         raise NotebookError(f"{path} cannot be read ({e.strerror or e})") from None
+    try:  # (a JSON value of the wrong shape: said in its terms, before nbformat's own message of its internals)
+        raw = json.loads(data)
+    except ValueError:
+        raw = {}  # nbformat says what is wrong with the text
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells", []), list):
+        what = raw if not isinstance(raw, dict) else raw["cells"]
+        kind = {list: "a list", str: "a string", bool: "true or false", type(None): "null"}.get(type(what), "a number")
+        raise NotebookError(f"{path} is not a Jupyter notebook: " + (
+            f"its JSON is {kind}, where a notebook is an object with a list of cells" if what is raw else
+            f"its \"cells\" is {kind}, not a list of cells"))
     try:
         with warnings.catch_warnings():  # nbformat warns about missing cell ids: not the learner's concern
             warnings.simplefilter("ignore")

@@ -330,9 +330,9 @@ def locate(nb, exercises):
         calls = [(n, m) for n, m in calls if m]
         check_cell = checks[0] if checks else calls[0][0] if calls else None
         name = next((m.group(1) for n, m in calls if n == check_cell and m.group(1)), exercise.split(".", 1)[-1])
-        if not mine:
+        if not mine:  # (a cell whose metadata names no exercise of ``exercises`` counts as one without it)
             marker = exercise_marker(exercise, name)
-            mine = [n for n, c in code if not meta(c).get("exercise") and not meta(c).get("check")
+            mine = [n for n, c in code if meta(c).get("exercise") not in exercises and not meta(c).get("check")
                     and marker.search(c.source)]
         found[exercise] = (mine[-1] if mine else None, check_cell, name)
     return found
@@ -344,6 +344,24 @@ def _missing_reason(exercise, name, exercise_cell, check_cell):
     if exercise_cell is None:
         return f"{exercise}: missing: no exercise cell (deleted, or its metadata lost and no `def {name}`)"
     return f"{exercise}: missing: its check cell was deleted, so nothing checks it"
+
+
+def _row_label(nb, n):
+    """The first column of a row about cell ``n`` rather than an exercise: "cell [12]" as its messages name it (its
+    execution count in this run), or "cell 5" (its place) when it did not run."""
+    count = nb.cells[n].get("execution_count") if nb.cells[n].get("cell_type") == "code" else None
+    return f"cell [{count}]" if isinstance(count, int) else f"cell {n + 1}"
+
+
+def _unknown_exercise(nb, n, exercise, known):
+    """The message for cell ``n``, whose metadata names ``exercise``, which the lesson (``known``) does not have."""
+    import difflib
+    close = difflib.get_close_matches(str(exercise), known, n=1, cutoff=0.6)
+    return (f"{run_label(nb, n, quote=False)} is marked as the answer to exercise {exercise!r}, which this lesson "
+            f"does not have (its exercises: {', '.join(known)}): its metadata was edited. "
+            + (f"Did you mean {close[0]!r}? " if close else "")
+            + "Put the lesson's id back in the cell's metadata (Property Inspector, the gear icon in JupyterLab's "
+              "right sidebar), or take the cell from a fresh copy of the lesson")
 
 
 def _error_output(cell):
@@ -419,8 +437,14 @@ def run_notebook(path, timeout=120, total_timeout=600, progress=None):
     path = Path(path)
     nb = read_notebook(path)
     require_course_notebook(nb, path)
-    ids = list(dict.fromkeys(course_exercises(nb, path) + exercise_ids(nb)
+    known = course_exercises(nb, path)
+    ids = list(dict.fromkeys(known + exercise_ids(nb)
                              + [meta(c)["check"] for c in nb.cells if isinstance(meta(c).get("check"), str)]))
+    # an exercise id in a cell's metadata that the course's lesson does not have (its metadata edited): that cell
+    # is then found by its code, as one that lost its metadata, and a row of its own says what is wrong
+    unknown = {n: meta(c)["exercise"] for n, c in enumerate(nb.cells)
+               if known and "exercise" in meta(c) and meta(c)["exercise"] not in known}
+    ids = [i for i in ids if i not in unknown.values() or i in known]
     cells = locate(nb, ids)
     for cell in nb.cells:  # what a saved notebook shows of an earlier run must not be taken for this run's
         if cell.cell_type == "code":
@@ -471,8 +495,11 @@ def run_notebook(path, timeout=120, total_timeout=600, progress=None):
             rows.append({"exercise": exercise, "status": NOT_RUN, "passed_cases": 0, "total_cases": 0,
                          "message": _not_run_message(nb, exercise, exercise_cell, check_cell, broken),
                          "position": last})
-    rows += [{"exercise": f"cell {i['cell'] + 1}", "status": i["status"], "passed_cases": 0, "total_cases": 0,
+    rows += [{"exercise": _row_label(nb, i["cell"]), "status": i["status"], "passed_cases": 0, "total_cases": 0,
               "message": i["message"], "position": i["cell"]} for i in incidents if not i.get("used")]
+    rows += [{"exercise": _row_label(nb, n), "status": "error", "passed_cases": 0, "total_cases": 0,
+              "message": _unknown_exercise(nb, n, exercise, known), "position": n - 0.0001}
+             for n, exercise in unknown.items()]
     rows.sort(key=lambda r: r["position"])
     for row in rows:
         del row["position"]

@@ -209,6 +209,10 @@ def _read_class(submissions, outdir, settings, solutions, policy):
     for path in submissions:
         if not Path(path).exists():
             raise UsageError(f"{path}: no such file or folder")
+        if Path(path).is_file() and Path(path).suffix.lower() != ".ipynb":
+            unpack = " (unpack the LMS's zip and grade its folder)" if Path(path).suffix.lower() == ".zip" else ""
+            raise UsageError(f"{path} is not a notebook: give the class's notebooks (.ipynb) or the folders that "
+                             f"hold them{unpack}")
     lessons = layout.load_lessons(solutions)
     if not lessons:
         raise UsageError(f"{solutions} holds no solution notebooks")
@@ -217,6 +221,9 @@ def _read_class(submissions, outdir, settings, solutions, policy):
     if outdir.exists() and not outdir.is_dir():
         raise UsageError(f"--out {outdir} is a file, not a folder")
     found, _ = layout.find_notebooks(submissions, exclude=[outdir], lessons=lessons)
+    if not found:  # a mistyped folder must not write a class of zeros (with a roster) over real grades
+        raise UsageError(f"no notebook (.ipynb) in {', '.join(map(str, submissions))}: is it the folder of the "
+                         "class's submissions? Nothing was graded or written")
     subs = [layout.read_submission(path, shown, learner, lessons) for path, shown, learner in found]
     if settings.lesson:  # a class's folder for one lesson: a notebook that names no lesson is that lesson's
         for sub in subs:

@@ -286,7 +286,13 @@ class Grader:
                 continue
             state = states[exercise_id]
             if isinstance(line.get("undefined"), str):
-                if state["status"] is None:
+                if state["status"] is None and str(state.get("cell_error", "")).startswith("TimedOut:"):
+                    # not defined because its cell ran out of time: an incident (a busy machine's, maybe), which
+                    # `--regrade incidents` grades again, not an answer that is missing
+                    state.update(status="timed out", reason=f"timed out after {plan['timeout']:g} s, while running "
+                                                            "your exercise cell (before any case: it never finished "
+                                                            "defining your function)")
+                elif state["status"] is None:
                     reason = line["undefined"][:300]
                     if state.get("cell_error"):
                         reason += "; the cell raised an error:\n" + state["cell_error"][-800:]

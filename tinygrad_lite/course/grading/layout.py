@@ -450,7 +450,8 @@ def learner_cells(sub, lesson):
             continue
         marker = exercise_marker(exercise, lesson.functions[exercise])
         for c in code:
-            if not c["meta"].get("exercise") and not c["meta"].get("check") and marker.search(c["source"]):
+            if c["meta"].get("exercise") not in lesson.exercises and not c["meta"].get("check") \
+                    and marker.search(c["source"]):  # (metadata lost, or naming no exercise of the lesson)
                 found[exercise] = (c["source"], "marker")
     return found
 

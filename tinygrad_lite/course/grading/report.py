@@ -444,6 +444,13 @@ def feedback_html(r):
                       "</html>", ""])
 
 
+def missing_line(absent):
+    """The line that counts the roster's learners who handed in nothing (``absent``: their "missing" results, one
+    per learner and lesson), said once on the command line and in summary.md."""
+    return (f"{len({r.learner for r in absent})} roster learner(s) handed in nothing for a lesson graded "
+            f"({len(absent)} notebook(s) missing): 0 points, status missing")
+
+
 def summary(results, lessons, sandbox, settings):
     lines = ["# Grading summary", "",
              f"Sandbox: {sandbox}.", "",
@@ -455,8 +462,7 @@ def summary(results, lessons, sandbox, settings):
     maps = heatmaps(results)
     lines += [f"{len(results)} submission(s): " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())), ""]
     if absent:
-        lines += [f"{len(absent)} roster learner(s) handed in nothing for a lesson graded: 0 points, status "
-                  "missing (named under 'Missing').", ""]
+        lines += [f"{missing_line(absent)} (named under 'Missing').", ""]
     if statuses.get(FAULT):
         lines += [f"**{statuses[FAULT]} submission(s) not graded** for a fault of the grading machines (named under "
                   "'Not graded'): no grade was stored for them; fix the machines and run the same command again.",
