@@ -1063,3 +1063,65 @@ def test_a_number_divided_by_a_tensor_is_pytorchs_reciprocal_times_the_number_to
     for ours, theirs in zip(results[1], results[0]):
         np.testing.assert_array_equal(ours, theirs)
     assert (2 / tl.tensor([4, 8])).tolist() == [0.5, 0.25]  # integers divide in the default float type
+
+
+def test_integer_results_never_require_grad_as_torch():
+    """Only floating-point results can require grad: a cast to an integer or bool dtype, or an integer output of a
+    custom Function, is a constant (no grad_fn), as in PyTorch; so `.long().numpy()` works and no gradient flows
+    through a rounding."""
+    for lib in (tl, torch):
+        x = lib.tensor([1.7, -2.2], requires_grad=True)
+        for cast in (x.long(), x.int(), x.bool(), x.to(lib.int64)):
+            assert not cast.requires_grad and cast.grad_fn is None and cast.is_leaf, (lib.__name__, cast)
+        assert x.long().numpy().tolist() == [1, -2]
+        with pytest.raises(RuntimeError):
+            x.long().float().sum().backward()
+
+
+def test_custom_function_non_differentiable_outputs_and_setup_context_as_torch():
+    """An integer output, one marked with ctx.mark_non_differentiable, and PyTorch 2's forward-then-setup_context
+    style; ctx.mark_dirty (an in-place custom Function) is refused with the way round it."""
+    results = {}
+    for lib in (tl, torch):
+        class TwoOutputs(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                marked = x.argmax().float()
+                ctx.mark_non_differentiable(marked)
+                return x.argmax(), x * 2, marked
+
+            @staticmethod
+            def backward(ctx, g_index, g, g_marked):
+                return g * 2
+
+        class Cube(lib.autograd.Function):
+            @staticmethod
+            def forward(x):
+                return x ** 3
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.save_for_backward(inputs[0])
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return g * 3 * x ** 2
+        x = lib.tensor([1.0, 3.0], requires_grad=True)
+        index, doubled, marked = TwoOutputs.apply(x)
+        (doubled.sum() + Cube.apply(x).sum()).backward()
+        results[lib.__name__] = ([index.requires_grad, doubled.requires_grad, marked.requires_grad],
+                                 x.grad.numpy().tolist())
+    assert results["tinygrad_lite"] == results["torch"] == ([False, True, False], [5.0, 29.0])
+
+    class Increment(tl.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_dirty(x)
+            return x.add_(1)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+    with pytest.raises(NotImplementedError, match="mark_dirty .* not supported here: compute into a new tensor"):
+        Increment.apply(tl.tensor([1.0], requires_grad=True) * 1)

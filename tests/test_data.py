@@ -121,6 +121,10 @@ def test_default_collate_matches_torch():
     for batch in samples:
         theirs = tud.default_collate(batch)
         assert_same_batch(default_collate(batch), theirs)
+    # strings in tuple samples stay a tuple per position, as PyTorch's (a list only at the top)
+    for batch in ([("a", 1), ("b", 2)], ["x", "y"]):
+        mine, theirs = default_collate(batch), tud.default_collate(batch)
+        assert type(mine[0]) is type(theirs[0]) and list(mine[0]) == list(theirs[0])
     assert default_collate([1.5, 2.0]).dtype == tg.float64  # Python floats are doubles, as in PyTorch
     assert default_collate([1, 2]).dtype == tg.int64
 

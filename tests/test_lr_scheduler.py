@@ -464,3 +464,27 @@ def test_a_copied_optimizer_steps_itself_not_the_original():
     np.testing.assert_array_equal(clone.param_groups[0]["params"][0].detach().numpy(), np.full(3, -0.1, np.float32))
     np.testing.assert_array_equal(opt.param_groups[0]["params"][0].detach().numpy(), np.zeros(3, np.float32))
     assert not hasattr(clone.step, "_wrapped_by_lr_sched")
+
+
+def test_a_one_cycle_state_dict_moves_between_the_libraries():
+    """Its phases are dicts with PyTorch's keys (they were tuples): each library resumes the other's schedule."""
+    def build(lib_sched, opt):
+        return lib_sched.OneCycleLR(opt, max_lr=0.5, total_steps=40, three_phase=True)
+    ours_opt, theirs_opt = optimizer_pair(momentum=0.9)
+    mine, other = build(ours, ours_opt), build(theirs, theirs_opt)
+    for _ in range(15):
+        for opt, sched in ((ours_opt, mine), (theirs_opt, other)):
+            opt.step()
+            sched.step()
+    ours_new, theirs_new = optimizer_pair(momentum=0.9)
+    from_theirs, from_ours = build(ours, ours_new), build(theirs, theirs_new)
+    from_theirs.load_state_dict(copy.deepcopy(other.state_dict()))
+    from_ours.load_state_dict(copy.deepcopy(mine.state_dict()))
+    for opt in (ours_new, theirs_new):
+        opt.load_state_dict(copy.deepcopy((ours_opt if opt is ours_new else theirs_opt).state_dict()))
+    for _ in range(20):
+        for opt, sched in ((ours_opt, mine), (theirs_opt, other), (ours_new, from_theirs), (theirs_new, from_ours)):
+            opt.step()
+            sched.step()
+        np.testing.assert_allclose(from_theirs.get_last_lr(), other.get_last_lr(), rtol=RTOL)
+        np.testing.assert_allclose(from_ours.get_last_lr(), mine.get_last_lr(), rtol=RTOL)

@@ -1085,3 +1085,23 @@ def test_nn_namespace():
     for name in ["linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout",
                  "batch_norm", "one_hot"]:
         assert callable(getattr(F, name)), name
+
+
+@pytest.mark.parametrize("make", [lambda nn_: nn_.ReLU(inplace=True), lambda nn_: nn_.LeakyReLU(0.1, inplace=True),
+                                  lambda nn_: nn_.SiLU(inplace=True)], ids=["ReLU", "LeakyReLU", "SiLU"])
+def test_inplace_activations_write_into_their_input_and_differentiate_as_torch(make):
+    """`inplace=True` changes the input itself (code that ignores the returned tensor relies on it), and the
+    gradient flows through the in-place op as PyTorch's."""
+    seen = {}
+    for lib in (tl, torch):
+        w = lib.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+        h = w * 1.0
+        out = make(lib.nn)(h)
+        (h * 3).sum().backward()
+        seen[lib.__name__] = (out is h, h.detach().numpy().copy(), w.grad.numpy().copy())
+    assert seen["tinygrad_lite"][0] and seen["torch"][0]
+    np.testing.assert_allclose(seen["tinygrad_lite"][1], seen["torch"][1], rtol=1e-6)
+    np.testing.assert_allclose(seen["tinygrad_lite"][2], seen["torch"][2], rtol=1e-6)
+    tl.manual_seed(0)
+    x = tl.ones(1000)
+    assert tl.nn.Dropout(0.5, inplace=True)(x) is x and 0.3 < float((x == 0).float().mean()) < 0.7

@@ -215,6 +215,11 @@ def test_softmax_large_values_are_stable():
     for name in ("softmax", "log_softmax"):
         compare(lambda t, name=name: getattr(t, name)(-1), None, [x])
         compare(lambda t, name=name: getattr(t, name)(0), None, [x])
+    for lib in (tg, torch):  # dtype=, in every form PyTorch takes it
+        x = lib.tensor([[1.0, 2.0]])
+        for out in (lib.softmax(x, 1, dtype=lib.float64), x.log_softmax(1, dtype=lib.float64),
+                    lib.nn.functional.softmax(x, 1, dtype=lib.float64)):
+            assert out.dtype == lib.float64
 
 
 # ==================================================================== reductions

@@ -531,13 +531,15 @@ class Tensor:
     def relu(self): return (ReLUCuda if is_gpu_array(self.array) else ReLU).apply(self)  # (kernels/activation.py)
     def sigmoid(self): return Sigmoid.apply(self._floating("sigmoid"))
     def tanh(self): return Tanh.apply(self._floating("tanh"))
-    def softmax(self, dim):
+    def softmax(self, dim, dtype=None):
+        """``dtype``: convert to it first (e.g. float64 for a softmax computed more precisely), as PyTorch's."""
         d = dim_index(dim, self.ndim, "softmax")
-        return Softmax.apply(self._floating("softmax"), dim=d) if self.numel() else self._floating("softmax").clone()
+        x = self._floating("softmax") if dtype is None else self.to(dtype)._floating("softmax")
+        return Softmax.apply(x, dim=d) if self.numel() else x.clone()
 
-    def log_softmax(self, dim):
+    def log_softmax(self, dim, dtype=None):
         d = dim_index(dim, self.ndim, "log_softmax")
-        x = self._floating("log_softmax")
+        x = self._floating("log_softmax") if dtype is None else self.to(dtype)._floating("log_softmax")
         return LogSoftmax.apply(x, dim=d) if self.numel() else x.clone()
 
     def clamp(self, min=None, max=None):

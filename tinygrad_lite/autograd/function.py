@@ -46,6 +46,7 @@ class Function:
     materialize_grads = True  # an output that gets no gradient gets zeros (False: None), as in PyTorch
     _saved = ()
     _saved_versions = ()   # (array, version counter, version) of each input and the output, when saved
+    _not_differentiable = frozenset()  # ids of the outputs' arrays that ``mark_non_differentiable`` named
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -88,8 +89,11 @@ class Function:
         return ctx.wrap_outputs(out) if isinstance(out, tuple) else ctx.wrap_output(out)
 
     def wrap_output(self, array):
-        """The op's result as a Tensor, with this op as its ``grad_fn`` if the graph is being recorded."""
-        record = grad_mode._enabled and True in self.needs_input_grad
+        """The op's result as a Tensor, with this op as its ``grad_fn`` if the graph is being recorded. As in
+        PyTorch, only a floating-point (or complex) result can require grad: an integer or bool one (a cast with
+        ``.long()``, an index a custom Function returns) is a constant, with no ``grad_fn``."""
+        record = (grad_mode._enabled and True in self.needs_input_grad and array.dtype.kind in "fc"
+                  and id(array) not in self._not_differentiable)
         out = Tensor._make(array, self if record else None)
         track_view(out, self.inputs)  # a view of an input's numbers (reshape, slicing) shares its version counter
         if record:
@@ -131,7 +135,7 @@ class Function:
         after another, the first one last: then return one gradient per output, else None. An output that got no
         gradient gets zeros, or None after ``set_materialize_grads(False)``."""
         self._grads_of_outputs[output._output_nr] = grad
-        if output is not self.output_tensors()[0]:
+        if output is not next(out for out in self.output_tensors() if out.grad_fn is self):  # (not an integer one)
             return None
         grads, self._grads_of_outputs = self._grads_of_outputs, [None] * self.n_outputs
         arrived = [g for g in grads if g is not None]
@@ -206,11 +210,31 @@ class Function:
         ctx.inputs = tuple(a for a in args if isinstance(a, Tensor))
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx._arg_is_tensor = tuple(isinstance(a, Tensor) for a in args)
+        detached = [a.detach() if isinstance(a, Tensor) else a for a in args]
         with grad_mode.no_grad():
-            result = cls.forward(ctx, *[a.detach() if isinstance(a, Tensor) else a for a in args], **kwargs)
+            if inspect.getattr_static(cls, "setup_context") is not Function.__dict__["setup_context"]:
+                result = cls.forward(*detached, **kwargs)  # PyTorch 2's style: forward without ctx, then this
+                cls.setup_context(ctx, tuple(detached), result)
+            else:
+                result = cls.forward(ctx, *detached, **kwargs)
         if isinstance(result, tuple):  # several outputs
             return ctx.wrap_outputs(result)
         return ctx.wrap_output(result.array if isinstance(result, Tensor) else result)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch 2's second style: ``forward(*args)`` without ``ctx``, then ``setup_context(ctx, inputs,
+        output)`` saves what backward needs. A subclass that defines it is called that way."""
+
+    def mark_non_differentiable(self, *outputs):
+        """``ctx.mark_non_differentiable(out)`` in forward: that output (e.g. an argmax as floats) gets no
+        ``grad_fn`` and does not require grad; backward receives zeros for it (None without materialized grads)."""
+        self._not_differentiable = {id(t.array if isinstance(t, Tensor) else t) for t in outputs}
+
+    def mark_dirty(self, *tensors):
+        raise NotImplementedError(f"{type(self).__name__}: ctx.mark_dirty (a custom Function that changes its input "
+                                  "in place) is not supported here: compute into a new tensor (x.clone(), then change "
+                                  "the clone) and return it")
 
     def input_grads_torch_style(self, grad):
         """``backward(ctx, *grads)`` on Tensors, a gradient per output: one gradient per argument of forward, None

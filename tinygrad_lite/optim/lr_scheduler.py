@@ -527,15 +527,17 @@ class OneCycleLR(LRScheduler):
             raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
         self._anneal_func_type = anneal_strategy
         up, n = float(pct_start * self.total_steps) - 1, self.total_steps - 1
-        # (end_step, start_lr, end_lr, start_momentum, end_momentum); the names are keys of each param group
-        self._schedule_phases = [
+        # each phase: the step it ends at, and (by name: keys of each param group) the lr and momentum it goes from
+        # and to. Dicts with PyTorch's keys, so that a state_dict moves between the two libraries
+        phase = ("end_step", "start_lr", "end_lr", "start_momentum", "end_momentum")
+        self._schedule_phases = [dict(zip(phase, p)) for p in ([
             (up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
             (float(2 * pct_start * self.total_steps) - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
             (n, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
         ] if three_phase else [
             (up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
             (n, "max_lr", "min_lr", "base_momentum", "max_momentum"),
-        ]
+        ])]
         max_lrs = _per_group("max_lr", optimizer, max_lr, "OneCycleLR")
         if last_epoch == -1:
             for group, group_max_lr in zip(optimizer.param_groups, max_lrs):
@@ -577,7 +579,9 @@ class OneCycleLR(LRScheduler):
         lrs = []
         for group in self.optimizer.param_groups:
             start_step = 0.0
-            for i, (end_step, start_lr, end_lr, start_mom, end_mom) in enumerate(self._schedule_phases):
+            for i, phase in enumerate(self._schedule_phases):
+                end_step, start_lr, end_lr, start_mom, end_mom = (phase[key] for key in (
+                    "end_step", "start_lr", "end_lr", "start_momentum", "end_momentum"))
                 if step <= end_step or i == len(self._schedule_phases) - 1:
                     pct = (step - start_step) / (end_step - start_step)
                     lrs.append(self._anneal(group[start_lr], group[end_lr], pct))

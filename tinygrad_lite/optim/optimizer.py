@@ -124,8 +124,11 @@ class Optimizer:
         param_group["params"] = params = [params] if isinstance(params, Tensor) else list(_ordered(params, name))
         for p in params:
             if not isinstance(p, Tensor):
+                named = isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str)
                 raise TypeError(f"{name}: optimizer can only optimize Tensors, but one of the params is "
-                                f"{type(p).__name__}")
+                                f"{type(p).__name__}" + (f" ({p[0]!r}, ...): named_parameters() gives (name, "
+                                "tensor) pairs, which recent PyTorch takes too but we do not: pass model.parameters()"
+                                if named else ""))
             if not p.is_leaf:
                 raise ValueError(f"{name}: can't optimize a non-leaf Tensor (the result of an op, grad_fn="
                                  f"{p.grad_fn}); optimize the leaf you made it from, or make it a leaf with "

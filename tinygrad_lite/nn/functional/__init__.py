@@ -94,20 +94,28 @@ def linear(input, weight, bias=None):
 
 
 # -------------------------------------------------------------------- activations
-def relu(input, inplace=False):
-    r"""max(x, 0), elementwise.
+def _in_place(input, name, op):
+    """``op(input)`` written into ``input``, returned: the ``inplace=True`` of an activation or dropout. The graph
+    records it as an in-place op (``Tensor._apply_``), so a later backward differentiates the op, and a tensor saved
+    earlier for a backward is known to be overwritten (PyTorch's error, if that backward runs)."""
+    return input._apply_(name + "_", op)
 
-    Deliberate difference: ``inplace=True`` is accepted but computed out of place (our graph records no in-place
-    ops); the result is the same, the input is left unchanged.
-    """
+
+def relu(input, inplace=False):
+    r"""max(x, 0), elementwise. ``inplace=True`` writes the result into ``input`` and returns it, as
+    ``input.relu_()`` does (recorded in the graph like any in-place op: its gradient flows as PyTorch's)."""
     _check_tensor("relu", input)
+    if inplace:
+        return _in_place(input, "relu", relu)
     return (ReLUCuda if is_gpu_array(input.array) else ReLU).apply(input)  # (kernels/activation.py on a GPU)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    r"""x for x > 0, else negative_slope * x. ``inplace`` is computed out of place, as in ``relu``."""
+    r"""x for x > 0, else negative_slope * x. ``inplace=True`` writes it into ``input``, as in ``relu``."""
     _check_floating("leaky_relu", input)
     check_number("leaky_relu", "negative_slope", negative_slope)
+    if inplace:
+        return _in_place(input, "leaky_relu", lambda x: leaky_relu(x, negative_slope))
     return LeakyReLU.apply(input, negative_slope=negative_slope)
 
 
@@ -121,8 +129,10 @@ def gelu(input, approximate="none"):
 
 def silu(input, inplace=False):
     r"""x \sigma(x), the sigmoid-weighted linear unit (also called swish): smooth, and negative for x < 0 down to
-    about -0.28. d/dx = \sigma(x) (1 + x (1 - \sigma(x))). ``inplace`` is computed out of place."""
+    about -0.28. d/dx = \sigma(x) (1 + x (1 - \sigma(x))). ``inplace=True`` writes it into ``input``."""
     _check_floating("silu", input)
+    if inplace:
+        return _in_place(input, "silu", silu)
     return input * input.sigmoid()
 
 
@@ -187,13 +197,15 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
     With mask m_i ~ Bernoulli(1-p), y_i = x_i m_i / (1-p), so E[y_i] = x_i: the expected value is unchanged and no
     rescaling is needed at evaluation, where (``training=False``) dropout is the identity. dy/dx = m / (1-p).
-    The mask is drawn on the input's device, from its global generator (seed it with ``manual_seed``); ``inplace`` is
-    computed out of place.
+    The mask is drawn on the input's device, from its global generator (seed it with ``manual_seed``);
+    ``inplace=True`` writes the result into ``input`` and returns it.
     """
     _check_floating("dropout", input)
     _check_dropout_p(p)
     if not training or p == 0:
         return input
+    if inplace:
+        return _in_place(input, "dropout", lambda x: dropout(x, p, training))
     if is_gpu_array(input.array):  # (one kernel draws the mask and applies it: kernels/dropout.py)
         return DropoutCuda.apply(input, p)
     mask = random.dropout_mask(input.shape, p, input.dtype.np)  # 1/(1-p) with probability 1 - p, else 0

@@ -257,7 +257,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
     Prefer binary_cross_entropy_with_logits on the raw scores: a sigmoid in float32 rounds to exactly 1.0 for
     scores above ~17, and then this loss can no longer tell a confident right answer from an overconfident one.
-    (At x_n exactly 0 or 1 the gradient here is the derivative of the clamped formula; PyTorch's differs there.)
+    Deliberate difference: the gradient here is the derivative of the (clamped) formula, (x - y) / (x (1 - x))
+    per term; PyTorch divides by max(x (1 - x), 1e-12), so where x is within about 1e-12 of 0 or 1 its gradient
+    is smaller than this one (and 0 or 1 exactly gives 0 here, where the log is clamped).
     """
     reduction = _reduction("binary_cross_entropy", reduction, size_average, reduce)
     _check_tensors("binary_cross_entropy", input, target)

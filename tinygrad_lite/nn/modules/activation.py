@@ -1,7 +1,7 @@
 """Activation layers: each wraps the function of the same name in ``nn.functional``.
 
 They hold no parameters; as layers they can sit in a ``Sequential`` and show up in the model's repr.
-``inplace=True`` is accepted for compatibility with PyTorch code but computed out of place (same result).
+``inplace=True`` writes the result into the input, as in PyTorch (see ``F.relu``).
 """
 from ...shapes import as_int, check_number
 from .. import functional as F
@@ -89,7 +89,7 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.silu(input)
+        return F.silu(input, inplace=self.inplace)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""

@@ -11,7 +11,7 @@ numpy array              the same, after turning each array into a tensor (dtype
 Python float             float64 tensor of shape (B,)   (a Python float is a C double)
 Python int / bool        int64 / bool tensor of shape (B,)
 numpy scalar             tensor of shape (B,) with the scalar's dtype
-str or bytes             the list of them, unchanged
+str or bytes             the batch of them as it comes: a list (a tuple within tuple samples, as PyTorch)
 dict                     dict with the same keys, each value collated
 namedtuple               the same namedtuple type, each field collated
 tuple or list            a *list*, one collated entry per position (PyTorch also gives a list)
@@ -68,13 +68,13 @@ def default_collate(batch):
     if isinstance(elem, collections.abc.Mapping):
         return {key: default_collate([sample[key] for sample in batch]) for key in elem}
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # a namedtuple keeps its type
-        return type(elem)(*(default_collate(list(column)) for column in zip(*batch)))
+        return type(elem)(*(default_collate(column) for column in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         sizes = {len(sample) for sample in batch}
         if len(sizes) > 1:
             raise RuntimeError(f"default_collate: each sample in the batch should have the same number of entries; "
                                f"got lengths {sorted(sizes)}")
-        return [default_collate(list(column)) for column in zip(*batch)]
+        return [default_collate(column) for column in zip(*batch)]  # (each column a tuple: strings stay one)
     raise TypeError(_ERROR.format(type(elem)))
 
 
