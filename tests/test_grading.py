@@ -466,12 +466,39 @@ def test_feedback_never_shows_hidden_inputs_or_reference_answers(lesson00):
         values = {n for r in results["submissions"] if r["learner"] == learner for e in r["exercises"]
                   for c in e["cases"] if not c["visible"] for n in judge.hidden_numbers(c["detail"])}
         for line in text.splitlines():
-            if "hidden case" in line:  # (a number left is the course's own, e.g. in a case's label)
+            if "hidden case" in line:  # (a number left is the course's own words')
                 hidden_lines += 1
                 assert "Worst" not in line and not judge.hidden_numbers(line) and not numbers(line) & values, line
         page = (out / "feedback" / learner / f"{L00}.html").read_text(encoding="utf-8").split("</style>")[1]
         assert numbers(html.unescape(page)) <= numbers(text), learner  # the page says what the Markdown says
     assert hidden_lines
+
+
+def test_a_hidden_case_label_that_names_its_inputs_is_shown_without_them():
+    """A label is the course's text, but "with start_factor=0.1 and min_lr=0.01" would give a hidden case's
+    inputs away: its numbers are masked (but whole ones, the case's place); a visible case keeps its label."""
+    from tinygrad_lite.course.verdict import GradedCase
+    hidden = GradedCase("failed", "t", [], [], "", where="hidden case 2 of 7 (with start_factor=0.1 and min_lr=1e-3)")
+    shown = GradedCase("failed", "t", [], [], "", where="the example shown in the notebook (lr=0.5)", visible=True)
+    assert judge.mask_case(hidden).shown_where == "hidden case 2 of 7 (with start_factor=… and min_lr=…)"
+    assert judge.mask_case(shown).shown_where == shown.where
+
+
+def test_one_mistake_with_a_count_in_its_hint_reads_once_in_the_feedback():
+    """A sum for a mean gives "your answer is N times too large" with each hidden case's own N (the size of a
+    hidden input): masked, whole numbers too, it is one hint in the feedback and one mistake in the summary; the
+    course's own whole numbers in a hint stay ("the 2 goes under the root")."""
+    from tinygrad_lite.course.grading import report
+    from tinygrad_lite.course.verdict import GradedCase
+
+    def hint(n):
+        return (f"your answer is {n} times too large: a sum where a mean was needed? (dividing by {n}, the number "
+                "of elements averaged, makes it a mean)")
+    cases = [judge.mask_case(GradedCase("failed", "t", [], [hint(n)], "", where=f"hidden case {k} of 3"))
+             for k, n in ((1, 4), (2, 10), (3, 12))]
+    assert len(report.learner_hints(cases)) == 1 and "… times too large" in report.learner_hints(cases)[0][1]
+    assert judge.mask_numbers("the standard deviation is the square root of the variance, of all of it: the 2 goes "
+                              "under the root too", whole=True).endswith("the 2 goes under the root too")
 
 
 def test_no_hidden_case_label_depends_on_the_secret_seed():
@@ -876,3 +903,24 @@ def test_an_exercise_cell_that_runs_out_of_time_is_an_incident_not_an_undefined_
     assert timed_out["status"] == "timed out" and timed_out["status"] in grader.INCIDENT_STATUS.values()
     assert "timed out after 30 s, while running your exercise cell" in timed_out["reason"]
     assert undefined["status"] == "undefined" and "NameError" in undefined["reason"]
+
+
+def test_answers_cut_short_by_the_learners_code_are_judged_and_flagged(monkeypatch):
+    """An exercise cell that overwrites the files of its working folder (the grader's among them): the kernel ends
+    normally with the answers of the cases but not their count. Not "the kernel gave no answer" beside full points:
+    the answers there are judged, and the exercise is flagged for the instructor, with why."""
+    from types import SimpleNamespace
+
+    from tinygrad_lite.course.grading import session
+    answers = [{"id": "00.row_normalize", "i": i} for i in range(3)]  # (no {"cases": n} line: it was overwritten)
+    monkeypatch.setattr(layout, "plan", lambda lesson, codes, batch: {"cells": []})
+    monkeypatch.setattr(session, "run_kernel", lambda *args: {"end": "done", "cell_errors": {}, "answers": answers,
+                                                              "where": {}})
+    settings = grader.Settings(timeout=5, total_timeout=60)
+    lesson = SimpleNamespace(exercises=["00.row_normalize", "00.standardize"])
+    ran = grader.run_exercises(settings, SimpleNamespace(own_pid_namespace=False), lesson,
+                               {"00.row_normalize": "", "00.standardize": ""}, {"00.row_normalize": [1, 2],
+                                                                                "00.standardize": [3, 4]},
+                               None, None, None)
+    assert ran["00.row_normalize"]["status"] is None and ran["00.row_normalize"]["answers_cut"]
+    assert ran["00.standardize"]["status"] == "kernel died"  # (no answer at all: as before)

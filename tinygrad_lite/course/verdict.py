@@ -47,6 +47,7 @@ class GradedCase(Verdict):
     # what the learner may see of it: set by grading/judge.py's mask_hidden before the reports, never stored
     shown: str = field(default=None, compare=False, repr=False, metadata={"json": False})
     masked_hints: list = field(default=None, compare=False, repr=False, metadata={"json": False})
+    shown_where: str = field(default=None, compare=False, repr=False, metadata={"json": False})
 
     @classmethod
     def of(cls, verdict, index, where, visible, trivial):

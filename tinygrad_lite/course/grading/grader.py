@@ -337,8 +337,11 @@ class Grader:
         exercise = checks.REGISTRY[exercise_id]
         reference = self.reference(exercise_id)
         n = len(reference.cases)
+        flags = state["flags"] + ["the kernel's record of its answers was cut short: the code changed or removed "
+                                  "files in its working folder, where the grader's files are"] * bool(
+                                      state.get("answers_cut"))
         entry = GradedExercise(exercise_id, float(exercise.points), status=state["status"], reason=state["reason"],
-                               total_cases=n, flags=state["flags"], notes=state["notes"])
+                               total_cases=n, flags=flags, notes=state["notes"])
         if state["status"] in ("missing", "refused", "undefined"):
             return entry
         verdicts, passed = judge.judge_exercise(exercise, reference, state["records"])
@@ -416,7 +419,11 @@ def run_exercises(settings, sandbox, lesson, codes, seeds, uid, font_cache, cour
         finished = [e for e in batch if Grader._finished(states[e])]
         if outcome["end"] == "done":
             for exercise_id in batch:
-                if not Grader._finished(states[exercise_id]):
+                if Grader._finished(states[exercise_id]):
+                    continue
+                if states[exercise_id]["records"]:  # answers, but not the count of its cases: a file was changed
+                    states[exercise_id]["answers_cut"] = True  # (judged on the answers there are, and flagged)
+                else:
                     states[exercise_id].update(status="kernel died", reason="the kernel gave no answer")
             queue = [e for e in queue if e not in batch]
             continue

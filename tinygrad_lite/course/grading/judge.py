@@ -46,6 +46,9 @@ def judge_exercise(exercise, reference, records):
 # full stop, and the "00." of an exercise id is no number either.
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d+|\.\d+|\d+(?=[eE][-+]?\d))(?:[eE][-+]?\d+)?"
                      r"|(?<![\w.])[-+]?(?:inf|nan)\b")
+# In a hidden case's hint, a whole number counts too: "your answer is 10 times too large" names the size of a
+# hidden input, and masked ("… times too large") one mistake reads alike in every case, so it is said once.
+_NUMBER_OR_WHOLE = re.compile(_NUMBER.pattern + r"|(?<![\w.])\d+(?![\w])(?!\.\d)")
 CONTEXT = 10  # characters of the course's own text beside a number that place it there
 _COURSE = Path(__file__).resolve().parents[1]  # tinygrad_lite/course: where every message's own text is written
 
@@ -58,7 +61,7 @@ def _windows(text, start, end):
 
 
 @functools.cache
-def template_windows():
+def template_windows(whole=False):
     """Every number that the course's own text writes, with its words beside it (``_windows``): from the string
     literals of the course's modules (``course_strings``), read once per process with ``ast``.
 
@@ -74,9 +77,28 @@ def template_windows():
         except (OSError, SyntaxError, ValueError):
             continue
         for text in course_strings(tree):
-            for match in _NUMBER.finditer(text):
-                windows.update(_windows(text, *match.span()))
+            for match in (_NUMBER_OR_WHOLE if whole else _NUMBER).finditer(text):
+                windows.update(_sides(text, *match.span()) if whole else _windows(text, *match.span()))
     return frozenset(windows)
+
+
+def _sides(text, start, end):
+    """For ``whole``: the number with both its sides where ``text`` has them, else the one side it has, marked as
+    all there is (the literal ends beside the number: "... became 0: " + more text)."""
+    before = text[start - CONTEXT:end] if start >= CONTEXT else None
+    after = text[start:end + CONTEXT] if end + CONTEXT <= len(text) else None
+    if before is not None and after is not None:
+        return [(before, after)]
+    return [("before", before)] if before is not None else [("after", after)] if after is not None else []
+
+
+def _whole_placed(known, text, start, end):
+    """Whether a number of ``text`` stands in the course's own words, for ``whole``: both its sides as in a
+    literal, or the one side of a literal that ends (or starts) beside it. A short number needs more than one side:
+    "10 times too" in one literal must not place "your answer is 10 times too large"."""
+    before = text[start - CONTEXT:end] if start >= CONTEXT else None
+    after = text[start:end + CONTEXT] if end + CONTEXT <= len(text) else None
+    return (before, after) in known or ("before", before) in known or ("after", after) in known
 
 
 def course_strings(tree):
@@ -96,15 +118,18 @@ def hidden_numbers(text):
     return [m.group() for m in _NUMBER.finditer(text) if not any(w in known for w in _windows(text, *m.span()))]
 
 
-def mask_numbers(text):
+def mask_numbers(text, whole=False):
     """The text with each number formatted into it replaced by "…": only the course's own numbers, in their own
-    words, stay (and whole numbers, such as counts and shapes). Used for a hidden case's message and hints, and to
-    group one mistake's hints across cases ("off by a constant factor (… times the right one)")."""
-    known = template_windows()
+    words, stay (and whole numbers, such as counts and shapes, unless ``whole``: a hint's). Used for a hidden
+    case's message and hints, and to group one mistake's hints across cases ("off by a constant factor (… times
+    the right one)")."""
+    known = template_windows(whole)
 
     def masked(match):
-        return match.group() if any(w in known for w in _windows(text, *match.span())) else "…"
-    return _NUMBER.sub(masked, text)
+        placed = (_whole_placed(known, text, *match.span()) if whole
+                  else any(w in known for w in _windows(text, *match.span())))
+        return match.group() if placed else "…"
+    return (_NUMBER_OR_WHOLE if whole else _NUMBER).sub(masked, text)
 
 
 def for_learner(detail, visible):
@@ -119,11 +144,14 @@ def for_learner(detail, visible):
 
 
 def mask_case(case):
-    """Set what the learner may see of one GradedCase: ``shown``, its detail (``for_learner``), and
-    ``masked_hints``, each hint with its numbers masked (what a hidden case shows, and how the feedback tells one
-    hint from another across cases). Returns ``case``."""
+    """Set what the learner may see of one GradedCase: ``shown``, its detail (``for_learner``), ``shown_where``,
+    its label (a hidden one without its numbers), and ``masked_hints``, each hint with its numbers masked (what a
+    hidden case shows, and how the feedback tells one hint from another across cases). Returns ``case``."""
     case.shown = for_learner(case.detail, case.visible)
-    case.masked_hints = [mask_numbers(hint) for hint in case.hints]
+    case.masked_hints = [mask_numbers(hint, whole=True) for hint in case.hints]
+    # a hidden case's label is the course's text, but it may name the case's inputs ("with min_lr=0.01"): its
+    # numbers (all but whole ones: "hidden case 2 of 7") go too
+    case.shown_where = case.where if case.visible else _NUMBER.sub("…", case.where)
     return case
 
 

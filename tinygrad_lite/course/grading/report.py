@@ -244,7 +244,7 @@ def exercise_report(e):
         return report
     failing = [c for c in _masked(cases) if c.status != "passed"]
     for c in failing[:MAX_CASES_SHOWN]:
-        report["cases"].append((c.where, c.status, c.shown if c.shown != c.status else ""))
+        report["cases"].append((c.shown_where or c.where, c.status, c.shown if c.shown != c.status else ""))
     report["more"] = max(0, len(failing) - MAX_CASES_SHOWN)
     report["hints"] = learner_hints(cases)
     return report
