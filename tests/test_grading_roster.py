@@ -129,6 +129,13 @@ def test_one_learners_notebooks_of_a_lesson_are_graded_once_by_a_stated_rule(tmp
     write(lesson / N01, submission(L01))
     kept, _ = identified([lesson], lesson=L00)
     assert [Path(s.shown).name for s in kept] == [N00] and kept[0].others == [f"fay/{N01}"]
+    # both unreadable: the one named for the lesson asked for, though another lesson's is later in the export
+    write(folder / f"evanseve_1005_7009_{N00}", "{not json")
+    write(folder / f"evanseve_1005_7010_{N01}", "<html>")
+    kept, lines = identified([folder], lesson=L00)
+    eve = [s for s in kept if s.learner.startswith("evanseve")]
+    assert [Path(s.shown).name for s in eve] == [f"evanseve_1005_7009_{N00}"], lines
+    assert any("it is of the lesson asked for" in line for line in lines), lines
 
 
 def test_learners_with_one_id_in_two_places_keep_a_row_each(tmp_path):

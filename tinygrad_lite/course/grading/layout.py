@@ -259,15 +259,16 @@ def find_notebooks(arguments, exclude=(), notices=None, lessons=None):
 
 # Why one notebook of a learner's several of one lesson was graded: the first criterion of ``_preference`` that told
 # it from the next one.
-PREFERENCE = ("it could be graded", "it is not a copy", "it is the latest in the LMS's export",
-              "its file name is the lesson's notebook's", "its path comes first in alphabetical order")
+PREFERENCE = ("it could be graded", "it is of the lesson asked for", "it is not a copy",
+              "it is the latest in the LMS's export", "its file name is the lesson's notebook's",
+              "its path comes first in alphabetical order")
 
 
 def _preference(sub, lessons, lesson):
     """The sort key of ``choose``: what comes first is graded (see PREFERENCE, in the same order)."""
     order = sub.export.order if sub.export else None
     gradable = sub.status not in ("unreadable", "unknown lesson") and (not lesson or sub.lesson == lesson)
-    return (not gradable, is_copy(sub.original), (order is None, -(order or 0)),
+    return (not gradable, bool(lesson) and sub.lesson != lesson, is_copy(sub.original), (order is None, -(order or 0)),
             not (lessons and Path(sub.original).stem.lower() in {n.lower() for n in lessons}), str(sub.path))
 
 

@@ -233,7 +233,7 @@ def exercise_report(e):
                    "(the example shown in the notebook and hidden cases).")
     left_out = [f"{where} (its answer is in the notebook)" if visible else f"{where} ({why} would pass it)"
                 for where, why, visible in (e.left_out or [])]
-    if left_out and e.status != "passed":
+    if left_out and e.status not in ("passed", "not attempted") and e.points < e.max:  # (only where it explains)
         summary.append("Points are earned only by the cases that no trivial answer (zeros, ones, a constant, an "
                        "input returned unchanged, the example's answer) passes; these earn nothing when passed, "
                        "but count against you when failed: " + "; ".join(left_out) + ".")

@@ -101,10 +101,16 @@ def _in_place(input, name, op):
     return input._apply_(name + "_", op)
 
 
+def _check_inplace(name, inplace):
+    if not isinstance(inplace, (bool, np.bool_)):
+        raise TypeError(f"{name}(): argument 'inplace' must be True or False, not {type(inplace).__name__}")
+
+
 def relu(input, inplace=False):
     r"""max(x, 0), elementwise. ``inplace=True`` writes the result into ``input`` and returns it, as
     ``input.relu_()`` does (recorded in the graph like any in-place op: its gradient flows as PyTorch's)."""
     _check_tensor("relu", input)
+    _check_inplace("relu", inplace)
     if inplace:
         return _in_place(input, "relu", relu)
     return (ReLUCuda if is_gpu_array(input.array) else ReLU).apply(input)  # (kernels/activation.py on a GPU)
@@ -114,6 +120,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     r"""x for x > 0, else negative_slope * x. ``inplace=True`` writes it into ``input``, as in ``relu``."""
     _check_floating("leaky_relu", input)
     check_number("leaky_relu", "negative_slope", negative_slope)
+    _check_inplace("leaky_relu", inplace)
     if inplace:
         return _in_place(input, "leaky_relu", lambda x: leaky_relu(x, negative_slope))
     return LeakyReLU.apply(input, negative_slope=negative_slope)
@@ -131,6 +138,7 @@ def silu(input, inplace=False):
     r"""x \sigma(x), the sigmoid-weighted linear unit (also called swish): smooth, and negative for x < 0 down to
     about -0.28. d/dx = \sigma(x) (1 + x (1 - \sigma(x))). ``inplace=True`` writes it into ``input``."""
     _check_floating("silu", input)
+    _check_inplace("silu", inplace)
     if inplace:
         return _in_place(input, "silu", silu)
     return input * input.sigmoid()
@@ -202,6 +210,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     """
     _check_floating("dropout", input)
     _check_dropout_p(p)
+    _check_inplace("dropout", inplace)
     if not training or p == 0:
         return input
     if inplace:
