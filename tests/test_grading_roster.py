@@ -174,6 +174,10 @@ def test_roster_errors_name_the_line(tmp_path):
             roster.Roster.load(write(tmp_path / "roster.csv", text))
     the_roster = roster.Roster.load(write(tmp_path / "roster.csv", "\ufeffId;Name;DUE\njdoe;Jane;2026-11-20T23:59Z\n"))
     assert the_roster.learners[0].due.isoformat() == "2026-11-20T23:59:00+00:00"  # Excel's ";" CSV with its BOM
+    declared = roster.Roster.load(write(tmp_path / "roster.csv", "sep=;\nid;name\nann;Ann, Lee\n"))  # Excel's line
+    assert [(x.id, x.name) for x in declared.learners] == [("ann", "Ann, Lee")]
+    with pytest.raises(roster.InputError, match="line 4: no id"):  # (its lines counted as the file's)
+        roster.Roster.load(write(tmp_path / "roster.csv", "sep=;\nid;name\nann;Ann\n;Bob\n"))
 
 
 def test_lms_export_names_map_to_roster_ids(tmp_path):

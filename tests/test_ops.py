@@ -872,6 +872,16 @@ def test_repr_types_and_default_dtype():
     assert tg.tensor([1.0]).double().type() == "tinygrad_lite.DoubleTensor"
 
 
+def test_printing_ignores_numpys_global_print_options():
+    """A notebook's np.set_printoptions(suppress=True) must not print 1e-05 as 0.0000 in a tensor (PyTorch's
+    printing has options of its own): the numbers print as PyTorch prints them, whatever numpy is set to."""
+    values = [1e-05, 1.0]
+    with np.printoptions(suppress=True, threshold=5, precision=2, edgeitems=1):
+        printed = repr(tg.tensor(values)), repr(tg.arange(10))
+    assert printed == (repr(torch.tensor(values)), repr(torch.arange(10))) == (
+        "tensor([1.0000e-05, 1.0000e+00])", "tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])")
+
+
 @pytest.mark.parametrize("dtype", ["uint8", "int8", "int64", "bool"])
 def test_min_of_integer_and_bool_tensors_does_not_wrap(dtype):
     """min is computed as max of flipped values; for integers the flip must not overflow (-x wraps for uint8)."""

@@ -4,6 +4,11 @@ import numpy as np
 from . import dtypes as dt
 from .device import move
 
+# numpy's print options are global: a notebook's np.set_printoptions(suppress=True) would print 1e-05 as 0.0000
+# in a tensor too. PyTorch's printing has options of its own, so ours are fixed here (numpy's defaults).
+_OPTIONS = {"separator": ", ", "prefix": "tensor(", "suppress_small": False, "threshold": 1000, "edgeitems": 3,
+            "max_line_width": 75, "sign": "-", "legacy": False}
+
 
 def tensor_repr(t):
     """The numbers (4 decimals for floats, as PyTorch), then the device, dtype and graph facts worth showing."""
@@ -12,10 +17,9 @@ def tensor_repr(t):
         sizes = np.abs(arr[np.isfinite(arr) & (arr != 0)], dtype=np.float64)  # both turn to 1.0000e+03 form alike
         whole = sizes.size == 0 or bool(np.all(sizes == np.round(sizes)) and sizes.max() < 1e8
                                         and sizes.max() <= 1000 * sizes.min())
-        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4,
-                               floatmode="maxprec_equal" if whole else "fixed")
+        body = np.array2string(arr, precision=4, floatmode="maxprec_equal" if whole else "fixed", **_OPTIONS)
     else:
-        body = np.array2string(arr, separator=", ", prefix="tensor(")
+        body = np.array2string(arr, **_OPTIONS)
     extra = []
     if t.device.type != "cpu":
         extra.append(f"device='{t.device}'")

@@ -475,7 +475,8 @@ SUSPICIOUS = (
     (r"\bctypes\b|\bsubprocess\b|\bsocket\b|\burllib\b|\brequests\b|\bhttp\b|\bos\s*\.\s*(system|fork|_exit|kill|"
      r"exec\w*|spawn\w*|popen)\b|\bsys\s*\.\s*exit\b|\bsignal\b|\bthreading\b|\bmultiprocessing\b",
      "process, network or native-code access"),
-    (r"\bopen\s*\(|\bPath\s*\(", "file access"),
+    (r"\bopen\s*\(|\bPath\s*\(|\bos\s*\.\s*(remove|unlink|rmdir|removedirs|rename|replace|truncate|chmod|"
+     r"listdir|scandir|walk)\b|\bshutil\b", "file access"),
     (r"(?m)^\s*(np|numpy|tl|tinygrad_lite|torch|math|sys|os|json|builtins|checks|F|nn)(\s*\.\s*\w+)+\s*=(?!=)",
      "it assigns to an attribute of a module (monkeypatching)"),
     (r"\bsetattr\s*\(\s*(np|numpy|tl|tinygrad_lite|torch|math|sys|os|json|builtins)\b",

@@ -79,10 +79,14 @@ def read_table(path, what, required, known):
         raise InputError(f"{what} {path} line {line}: a NUL byte, which no CSV file holds (is it a spreadsheet saved "
                          "in another format? Export it as \"CSV UTF-8\")")
     first = text.split("\n", 1)[0]
-    separator = ";" if ";" in first and "," not in first else "\t" if "\t" in first and "," not in first else ","
+    declared = re.fullmatch(r"sep=(.)\r?", first)  # Excel's first line that names the separator: "sep=;"
+    separator = declared[1] if declared else ";" if ";" in first and "," not in first else (
+        "\t" if "\t" in first and "," not in first else ",")
     reader = csv.reader(io.StringIO(text), delimiter=separator, strict=True)
     start = 1  # the line the record being read starts on
     try:
+        if declared:
+            next(reader)
         header = next(reader, None)
         if not header or not any(h.strip() for h in header):
             raise InputError(f"{what} {path} is empty: its first line names the columns ({', '.join(required)})")
