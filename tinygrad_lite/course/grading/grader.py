@@ -337,8 +337,9 @@ class Grader:
         exercise = checks.REGISTRY[exercise_id]
         reference = self.reference(exercise_id)
         n = len(reference.cases)
-        flags = state["flags"] + ["the kernel's record of its answers was cut short: the code changed or removed "
-                                  "files in its working folder, where the grader's files are"] * bool(
+        flags = state["flags"] + ["the kernel's record of its answers was cut short (judged on those recorded): "
+                                  "code in the notebook (any exercise cell's: look for file access) changed or "
+                                  "removed files in the kernel's working folder, where the grader's files are"] * bool(
                                       state.get("answers_cut"))
         entry = GradedExercise(exercise_id, float(exercise.points), status=state["status"], reason=state["reason"],
                                total_cases=n, flags=flags, notes=state["notes"])

@@ -107,8 +107,13 @@ def course_strings(tree):
     learner, and where it shows what a message looks like, its made-up values would place the same values in a
     real message."""
     alone = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
-    return [node.value for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in alone]
+    # nor a case's label (Case(args, "with min_lr=0.01")): it may name the case's inputs, and a number placed by it
+    # would stay in the details that show those inputs (``mask_case`` masks the label's own numbers)
+    labels = {id(arg) for node in ast.walk(tree) if isinstance(node, ast.Call)
+              and getattr(node.func, "id", getattr(node.func, "attr", None)) == "Case"
+              for arg in node.args[1:2] + [k.value for k in node.keywords if k.arg == "label"]}
+    return [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and id(node) not in alone and id(node) not in labels]
 
 
 def hidden_numbers(text):
