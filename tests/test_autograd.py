@@ -1096,17 +1096,18 @@ def test_custom_function_non_differentiable_outputs_and_setup_context_as_torch()
 
         class Cube(lib.autograd.Function):
             @staticmethod
-            def forward(x):
-                return x ** 3
+            def forward(x, power=3):
+                return x ** power
 
             @staticmethod
-            def setup_context(ctx, inputs, output):
+            def setup_context(ctx, inputs, output):  # (every argument of forward, its defaults included)
                 ctx.save_for_backward(inputs[0])
+                ctx.power = inputs[1]
 
             @staticmethod
             def backward(ctx, g):
                 (x,) = ctx.saved_tensors
-                return g * 3 * x ** 2
+                return g * ctx.power * x ** (ctx.power - 1), None
         x = lib.tensor([1.0, 3.0], requires_grad=True)
         index, doubled, marked = TwoOutputs.apply(x)
         (doubled.sum() + Cube.apply(x).sum()).backward()

@@ -876,10 +876,14 @@ def test_printing_ignores_numpys_global_print_options():
     """A notebook's np.set_printoptions(suppress=True) must not print 1e-05 as 0.0000 in a tensor (PyTorch's
     printing has options of its own): the numbers print as PyTorch prints them, whatever numpy is set to."""
     values = [1e-05, 1.0]
-    with np.printoptions(suppress=True, threshold=5, precision=2, edgeitems=1):
-        printed = repr(tg.tensor(values)), repr(tg.arange(10))
-    assert printed == (repr(torch.tensor(values)), repr(torch.arange(10))) == (
-        "tensor([1.0000e-05, 1.0000e+00])", "tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])")
+    odd = [float("nan"), float("inf"), 0.5]
+    with np.printoptions(suppress=True, threshold=5, precision=2, edgeitems=1, nanstr="NaN", infstr="INF",
+                         formatter={"float": lambda v: f"<{v:.1f}>"}, legacy="1.13"):
+        printed = repr(tg.tensor(values)), repr(tg.arange(10)), repr(tg.tensor(odd))
+        assert np.array2string(np.array([0.5])) == "[<0.5>]"  # (numpy's own, as the notebook set them)
+    assert printed == (repr(torch.tensor(values)), repr(torch.arange(10)), repr(torch.tensor(odd))) == (
+        "tensor([1.0000e-05, 1.0000e+00])", "tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])",
+        "tensor([   nan,    inf, 0.5000])")
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "int8", "int64", "bool"])

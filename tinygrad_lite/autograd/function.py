@@ -213,8 +213,10 @@ class Function:
         detached = [a.detach() if isinstance(a, Tensor) else a for a in args]
         with grad_mode.no_grad():
             if inspect.getattr_static(cls, "setup_context") is not Function.__dict__["setup_context"]:
-                result = cls.forward(*detached, **kwargs)  # PyTorch 2's style: forward without ctx, then this
-                cls.setup_context(ctx, tuple(detached), result)
+                result = cls.forward(*detached, **kwargs)  # PyTorch 2's style: forward without ctx, then this,
+                given = inspect.signature(cls.forward).bind(*detached, **kwargs)  # given every argument of forward
+                given.apply_defaults()  # in order, defaults included, as PyTorch's ``inputs``
+                cls.setup_context(ctx, tuple(given.arguments.values()), result)
             else:
                 result = cls.forward(ctx, *detached, **kwargs)
         if isinstance(result, tuple):  # several outputs

@@ -102,7 +102,9 @@ def _in_place(input, name, op):
 
 
 def _check_inplace(name, inplace):
-    if not isinstance(inplace, (bool, np.bool_)):
+    """``inplace`` read as PyTorch reads it, by its truth (1, None ...); a tensor, whose truth is ambiguous, is
+    named as the argument at fault."""
+    if isinstance(inplace, Tensor) or hasattr(inplace, "__array__"):
         raise TypeError(f"{name}(): argument 'inplace' must be True or False, not {type(inplace).__name__}")
 
 
