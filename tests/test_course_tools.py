@@ -481,7 +481,9 @@ def test_check_turns_timeouts_dead_kernels_and_corrupt_results_into_rows(tmp_pat
         "segfault": with_cell("import ctypes\nctypes.string_at(0)"),
         "corrupt": with_cell("import os\nwith open(os.environ['TINYGRAD_LITE_CHECK_RESULTS'], 'a') as f:\n"
                              "    f.write('{not json\\n')"),
-        "good": sample_notebook(),
+        # a lesson's scratch folder (lessons 07 and 09): removed with the run, though the kernel is stopped at once
+        "good": with_cell(f"import tempfile\nscratch = tempfile.TemporaryDirectory()\n"
+                          f"open({str(tmp_path / 'scratch.txt')!r}, 'w').write(scratch.name)"),
     }
     for name, nb in notebooks.items():
         nbformat.write(nb, tmp_path / f"{name}.ipynb")
@@ -502,6 +504,8 @@ def test_check_turns_timeouts_dead_kernels_and_corrupt_results_into_rows(tmp_pat
     assert "line 1 of the check results is not a verdict: '{not json'" in block
     rows, block = _rows(out, "good")
     assert rows == {"99.relu_backward": "passed"} and "1 of 1 exercises passed" in block
+    scratch = Path((tmp_path / "scratch.txt").read_text())
+    assert scratch.name.startswith("tmp") and not scratch.exists() and not scratch.parent.exists(), scratch
 
 
 def test_a_cell_that_ignores_interrupts_ends_the_run(tmp_path):

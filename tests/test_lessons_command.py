@@ -3,6 +3,8 @@ folder of the learner's (tinygrad_lite/course/lessons.py). From the built wheel 
 tests/test_hosted.py."""
 import builtins
 import json
+import shutil
+import sys
 from pathlib import Path
 
 import nbformat
@@ -54,6 +56,7 @@ def test_copy_lessons_writes_every_lesson_and_never_overwrites_one(tmp_path):
 
 def test_the_command_says_what_it_wrote_and_how_to_take_a_new_version(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/local/bin/{name}")  # (the command on the PATH)
     assert cli.main(["lessons", "course"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == f"{len(LESSONS)} written, 0 kept in course: start with {LESSONS[0]}"
@@ -84,6 +87,7 @@ def test_the_command_needs_no_notebook_tools(tmp_path, capsys, monkeypatch):
             raise ImportError(f"No module named {name!r}")
         return real_import(name, *args, **kwargs)
     monkeypatch.setattr(builtins, "__import__", without_notebook_tools)
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # (nor the command on the PATH: a kernel's own Python)
     monkeypatch.chdir(tmp_path)
     assert cli.main(["lessons", "course"]) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith(f"{len(LESSONS)} written, 0 kept in course")
@@ -98,6 +102,7 @@ def test_the_command_needs_no_notebook_tools(tmp_path, capsys, monkeypatch):
     assert f"1 of the kept notebooks is of an older version of the course: {LESSONS[1]}." in out, out
     said = " ".join(out.split("kept in course")[-1].split())  # (the wrapped lines as one)
     assert "(%pip install nbformat nbclient ipykernel)" in said and LESSONS[0] not in said, said
+    assert f"{sys.executable} -m tinygrad_lite.course update --from" in said, said  # (the command that runs here)
     assert cli.main(["lessons", " "]) == 2 and "DEST is empty" in capsys.readouterr().err
 
 
@@ -133,4 +138,6 @@ def test_nothing_is_written_outside_dest_nor_over_a_folder(tmp_path, capsys):
     assert cli.main(["lessons", str(dest)]) == 0
     out = capsys.readouterr().out
     assert target.read_text() == "{}" and f"kept     {dest / LESSONS[4]}" in out
-    assert f"of the kept notebooks is of an older version of the course: {LESSONS[4]}." in out  # (unreadable)
+    said = " ".join(out.split())  # (an unreadable one: not "older", which `update` could not merge)
+    assert f"1 of the kept notebooks cannot be read as notebooks: {LESSONS[4]}. To get a fresh copy" in said, said
+    assert "older version" not in said

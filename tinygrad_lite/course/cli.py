@@ -383,16 +383,19 @@ def cmd_lessons(args):
     else:
         from .update import UpdateError, _read_lesson, has_the_new_version
 
-    def older_version(path):  # (answers and outputs aside: what `update` would change)
+    def older_version(path):  # (answers and outputs aside: what `update` would change); None: unreadable
         if path.read_bytes() == (shipped / path.name).read_bytes():
             return False
         if nbformat is None:
-            return _given_cells(path) != _given_cells(shipped / path.name)
+            mine = _given_cells(path)
+            return None if mine is None else mine != _given_cells(shipped / path.name)
         try:
             return not has_the_new_version(_read_lesson(path), _read_lesson(shipped / path.name))
-        except UpdateError:  # not a notebook this version can read: `update` says why
-            return True
-    older = [path for path, status in done if status == "kept" and older_version(path)]
+        except UpdateError:  # not a notebook this version can read
+            return None
+    compared = {path: older_version(path) for path, status in done if status == "kept"}
+    older = [path for path, is_older in compared.items() if is_older]
+    unreadable = [path for path, is_older in compared.items() if is_older is None]
     for path, status in done:
         print(f"{status:7}  {path}" + ("  (already there: kept as it is)" if status == "kept" else ""))
     written = sum(s == "written" for _, s in done)
@@ -405,8 +408,20 @@ def cmd_lessons(args):
                "installed (%pip install nbformat nbclient ipykernel); in a notebook cell, start it with !:")
         print(wrapped_text(f"{len(older)} of the kept notebooks {'is' if one else 'are'} of an older version of the "
                            f"course: {names}. This takes the new version and keeps your answers{how}"))
-        print(f"    tinygrad-lite update --from {shipped} {args.dest}")  # (whole, to copy)
+        print(f"    {_command()} update --from {shipped} {args.dest}")  # (whole, to copy)
+    if unreadable:  # (not a notebook: no update can merge it; a fresh copy can be written beside it)
+        names = ", ".join(path.name for path in unreadable)
+        print(wrapped_text(f"{len(unreadable)} of the kept notebooks cannot be read as notebooks: {names}. To get a "
+                           "fresh copy of one, rename it (your answers may still be in it, as text) and run this "
+                           "command again."))
     return 0
+
+
+def _command():
+    """How to run this command again here: ``tinygrad-lite``, or, where the shell would not find it (a kernel's
+    environment that is not on the PATH), the Python that runs this one with ``-m``."""
+    import shutil
+    return "tinygrad-lite" if shutil.which("tinygrad-lite") else f"{sys.executable} -m tinygrad_lite.course"
 
 
 def cmd_release(args):
@@ -725,12 +740,20 @@ def positive_seconds(text):
     return value
 
 
+class _Version(argparse.Action):
+    """``--version``: one line, never wrapped (argparse's own action wraps it at the terminal's width, and a long
+    installation path then breaks in two)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .. import __file__ as where
+        from .. import __version__
+        print(f"tinygrad-lite {__version__} ({Path(where).parent})")
+        parser.exit()
+
+
 def parser():
     p = argparse.ArgumentParser(prog="tinygrad-lite", description="The tinygrad_lite course tools.")
-    from .. import __file__ as where
-    from .. import __version__
-    p.add_argument("--version", action="version", help="print the version and where it is installed, and exit",
-                   version=f"tinygrad-lite {__version__} ({Path(where).parent})")
+    p.add_argument("--version", action=_Version, nargs=0, help="print the version and where it is installed, and exit")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     c = sub.add_parser("check", help="run notebooks top to bottom and print each exercise's verdict",
                        description="Run each notebook in a fresh kernel and print a table of its exercises'\n"

@@ -130,7 +130,10 @@ async def _execute(state, nb, path, results_file, timeout, total_timeout, progre
                             shutdown_kernel="immediate", startup_timeout=min(60, math.ceil(total_timeout)),
                             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up chatter
                             resources={"metadata": {"path": str(path.parent.resolve())}}, log=_quiet_logger())
-    env = dict(os.environ, **{RESULTS_ENV: str(results_file)})
+    # the kernel's temporary files (a lesson's tempfile.TemporaryDirectory) go into the run's own folder, removed
+    # with it: the kernel is stopped at once at the end, and its own clean-up never runs
+    scratch = str(results_file.parent)
+    env = dict(os.environ, **{RESULTS_ENV: str(results_file), "TMPDIR": scratch, "TEMP": scratch, "TMP": scratch})
     client.km = client.create_kernel_manager()
     client.km.log = client.log
     current = -1
