@@ -488,3 +488,24 @@ def test_a_one_cycle_state_dict_moves_between_the_libraries():
             sched.step()
         np.testing.assert_allclose(from_theirs.get_last_lr(), other.get_last_lr(), rtol=RTOL)
         np.testing.assert_allclose(from_ours.get_last_lr(), mine.get_last_lr(), rtol=RTOL)
+
+
+def test_a_one_cycle_state_dict_of_an_earlier_version_loads():
+    """Its phases were tuples (end_step, start_lr, end_lr, start_momentum, end_momentum) before they became
+    PyTorch's dicts: a checkpoint saved then still resumes the schedule."""
+    opt, _ = optimizer_pair(momentum=0.9)
+    scheduler = ours.OneCycleLR(opt, max_lr=0.5, total_steps=30)
+    for _ in range(7):
+        opt.step()
+        scheduler.step()
+    old = copy.deepcopy(scheduler.state_dict())
+    old["_schedule_phases"] = [tuple(phase.values()) for phase in old["_schedule_phases"]]
+    new_opt, _ = optimizer_pair(momentum=0.9)
+    resumed = ours.OneCycleLR(new_opt, max_lr=0.5, total_steps=30)
+    resumed.load_state_dict(old)
+    new_opt.load_state_dict(opt.state_dict())
+    for _ in range(10):
+        for o, s in ((opt, scheduler), (new_opt, resumed)):
+            o.step()
+            s.step()
+        assert resumed.get_last_lr() == scheduler.get_last_lr()

@@ -591,6 +591,13 @@ class OneCycleLR(LRScheduler):
                 start_step = end_step
         return lrs
 
+    def load_state_dict(self, state_dict):
+        """As every scheduler's; a state_dict saved by an earlier version of this library, whose phases were
+        tuples in the same order, is read too."""
+        phase = ("end_step", "start_lr", "end_lr", "start_momentum", "end_momentum")
+        phases = [p if isinstance(p, dict) else dict(zip(phase, p)) for p in state_dict["_schedule_phases"]]
+        super().load_state_dict({**state_dict, "_schedule_phases": phases})
+
 
 class CosineAnnealingWarmRestarts(LRScheduler):
     """Cosine annealing that restarts at ``eta_0`` (SGDR): cycles of ``T_0``, ``T_0 * T_mult``, ... epochs.
