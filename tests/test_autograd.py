@@ -552,6 +552,8 @@ def test_retain_grad_on_leaf_is_harmless(T):
     x.retain_grad()
     (x * 2).sum().backward()
     np.testing.assert_allclose(arr(x.grad), [2.0, 2.0])
+    with pytest.raises(RuntimeError, match="retain_grad"):  # no gradient will come: said at once, as PyTorch
+        T.ones(2).retain_grad()
 
 
 # ------------------------------------------------------------------------------------------------ autograd.grad

@@ -340,6 +340,9 @@ class Tensor:
 
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf tensor too (useful to inspect intermediate gradients)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: this tensor does not require grad, so it will get no gradient to "
+                               "keep (computed under no_grad, or from tensors that do not require grad)")
         if not self.is_leaf:
             self._retains_grad = True
 
