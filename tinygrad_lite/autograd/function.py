@@ -231,7 +231,11 @@ class Function:
     def mark_non_differentiable(self, *outputs):
         """``ctx.mark_non_differentiable(out)`` in forward: that output (e.g. an argmax as floats) gets no
         ``grad_fn`` and does not require grad; backward receives zeros for it (None without materialized grads)."""
-        self._not_differentiable = {id(t.array if isinstance(t, Tensor) else t) for t in outputs}
+        for t in outputs:
+            if not isinstance(t, Tensor):
+                raise TypeError(f"{type(self).__name__}: mark_non_differentiable takes the output tensors that "
+                                f"forward returns, not a {type(t).__name__}")
+        self._not_differentiable = self._not_differentiable | {id(t.array) for t in outputs}
 
     def mark_dirty(self, *tensors):
         raise NotImplementedError(f"{type(self).__name__}: ctx.mark_dirty (a custom Function that changes its input "
