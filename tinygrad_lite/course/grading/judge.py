@@ -93,9 +93,10 @@ def _sides(text, start, end):
 
 
 def _whole_placed(known, text, start, end):
-    """Whether a number of ``text`` stands in the course's own words, for ``whole``: both its sides as in a
-    literal, or the one side of a literal that ends (or starts) beside it. A short number needs more than one side:
-    "10 times too" in one literal must not place "your answer is 10 times too large"."""
+    """Whether a number of ``text`` stands in the course's own words, for ``whole``: both its sides as in one
+    literal, or the one side a literal has where it ends (or starts) beside the number. One side of a number in
+    the middle of a literal is not enough: "10 times too short" must not place "your answer is 10 times too
+    large"."""
     before = text[start - CONTEXT:end] if start >= CONTEXT else None
     after = text[start:end + CONTEXT] if end + CONTEXT <= len(text) else None
     return (before, after) in known or ("before", before) in known or ("after", after) in known
