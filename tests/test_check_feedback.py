@@ -181,3 +181,14 @@ def test_an_exercise_whose_cells_were_deleted_is_missing_even_with_the_lessons_d
         "00.row_normalize: missing: its exercise cell and its check cell were deleted")
     assert rows["00.standardize"]["message"] == (
         "00.standardize: missing: its check cell was deleted, so nothing checks it")
+
+
+def test_verbose_says_each_message_once(capsys):
+    """A timed-out exercise's message stands under the table without -v; with -v it stands once, with the
+    others' (it was printed twice)."""
+    message = "99.slow: cell [5] ran longer than 10 s (--timeout) and was interrupted"
+    outcome = {"results": [{"exercise": "99.slow", "status": "timed out after 10 s", "passed_cases": 0,
+                            "total_cases": 0, "message": message}], "errors": [], "interrupted": False}
+    for verbose in (False, True):
+        cli._print_table("x.ipynb", outcome, verbose)
+        assert capsys.readouterr().out.count("ran longer than 10 s") == 1, verbose

@@ -169,8 +169,8 @@ def _print_table(path, outcome, verbose):
     for r in results:  # (every message line wrapped within 100 columns, as a check cell shows it)
         if r["exercise"] == "results" or r["exercise"].startswith("cell "):
             print(wrapped_text(r["message"], "  "))
-        elif r["status"] not in ("passed", "failed", "not attempted", "error", "not run"):  # timed out, died ...
-            print(wrapped_text(r["message"], "  "))
+        elif not verbose and r["status"] not in ("passed", "failed", "not attempted", "error", "not run"):
+            print(wrapped_text(r["message"], "  "))  # timed out, died ... (-v says it below, with the others)
     if verbose:
         for r in exercises:
             if r["status"] != "passed":
