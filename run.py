@@ -340,6 +340,9 @@ def lab(py, args):
     cmd = [str(py), "-m", "jupyter", "lab", str(folder)]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
+    if os.name != "nt":  # a terminal's shell as it is, not a login shell: JupyterLab started without a terminal of
+        shell = os.environ.get("SHELL") or "/bin/sh"  # its own runs `bash -l`, whose /etc/profile resets the PATH
+        cmd.append(f"--ServerApp.terminado_settings=shell_command=[{shell!r}]")  # that puts .venv/ first
     cmd += args
     say("running: " + show(cmd))
     return supervise(cmd, child_env(course=True))

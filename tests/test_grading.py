@@ -17,6 +17,7 @@ Set TINYGRAD_LITE_GRADING_BENCH=1 to also time 60 submissions of one lesson with
 """
 import ast
 import contextlib
+import csv
 import importlib
 import inspect
 import io
@@ -434,6 +435,11 @@ def test_a_notebook_that_names_no_lesson_is_graded_as_the_lesson_asked_for(lesso
     assert lesson00[0]["nolesson"]["notes"] == [f"neither its metadata nor its file name names a lesson: graded as "
                                                 f"{L00} (--lesson)"]
     assert lesson00[0]["otherlesson"]["lesson"] == L01 and lesson00[0]["otherlesson"]["assignment"] == L00
+    # the gradebook's row is the assignment's: its lesson, its columns and its maximum; the note says whose it is
+    row = next(r for r in csv.DictReader(io.StringIO((lesson00[2] / "gradebook.csv").read_text()))
+               if r["learner"] == "otherlesson")
+    assert (row["lesson"], row["max"], row["status"]) == (L00, "5", "wrong lesson") and L01 in row["notes"], row
+    assert (lesson00[2] / "feedback" / "otherlesson" / f"{L00}.md").exists()
 
 
 @pytest.mark.xdist_group("grading-lesson00-class")

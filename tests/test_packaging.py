@@ -371,3 +371,17 @@ def test_lab_answers_jupyters_news_question_once_and_keeps_the_learners_settings
     settings = json.loads(path.read_text())
     assert settings["@jupyterlab/apputils-extension:notification"] == {"fetchNews": "true", "checkForUpdates": False}
     assert settings["@jupyterlab/apputils-extension:themes"] == {"theme": "JupyterLab Dark"}
+
+
+def test_lab_gives_jupyterlabs_terminals_the_course_on_their_path(run_py, monkeypatch):
+    """JupyterLab started without a terminal of its own (from an IDE, in the background) opened its terminals as
+    `bash -l`, whose /etc/profile sets the PATH anew: .venv/ was no longer first, as the README says it is. The
+    terminals now run the learner's shell as it is, inheriting the PATH run.py gives JupyterLab."""
+    started = []
+    monkeypatch.setattr(run_py, "supervise", lambda cmd, env: started.append((cmd, env)) or 0)
+    monkeypatch.setattr(run_py, "quiet_lab", lambda: None)
+    monkeypatch.setenv("SHELL", "/bin/zsh")
+    assert run_py.lab(run_py.venv_python(), ["--no-browser"]) == 0
+    (cmd, env), = started
+    assert "--ServerApp.terminado_settings=shell_command=['/bin/zsh']" in cmd and cmd[-1] == "--no-browser"
+    assert env["PATH"].split(os.pathsep)[0] == str(run_py.venv_bin())

@@ -193,8 +193,8 @@ class Grader:
             result.status, result.reason = sub.status, sub.problem
             return result, None
         if self.settings.lesson and sub.lesson != self.settings.lesson:
-            # the row names the notebook's own lesson; ``assignment`` is the lesson it was handed in for (its 0
-            # counts there, in lms.csv and against the roster)
+            # results.json keeps the notebook's own lesson; ``assignment`` is the lesson it was handed in for: the
+            # gradebook's row and the feedback are that lesson's (its 0 counts there, in lms.csv and on the roster)
             result.status, result.assignment = "wrong lesson", self.settings.lesson
             result.reason = f"this is the notebook of lesson {sub.lesson}, not of {self.settings.lesson}"
             lesson = self.lessons[self.settings.lesson]

@@ -50,7 +50,7 @@ def feedback_files(results):
         folders[learner] = name
     paths, used = [], set()
     for r in results:
-        stem = safe_name(r.lesson or "unknown")
+        stem = safe_name(r.counts_for or "unknown")  # (a wrong lesson's: the lesson it was handed in for)
         path = f"feedback/{folders[r.learner]}/{stem}"
         if path.lower() in used:
             path = f"{path}-{safe_name(Path(r.path).stem)}"
@@ -92,7 +92,7 @@ def gradebook(results, lessons):
                           + r.notes)
         total = "" if r.status == FAULT else _number(r.total)  # no grade yet, not a 0 (see FAULT)
         lateness = [_number(r.late_days or 0), _number(r.penalty or 0)] * late
-        writer.writerow([r.learner, r.lesson, *row, total, _number(r.max), r.status, *lateness,
+        writer.writerow([r.learner, r.counts_for, *row, total, _number(r.max), r.status, *lateness,
                          notes.replace("\n", " ")[:500]])
     return out.getvalue()
 
@@ -139,7 +139,7 @@ def lms(results):
 
 def feedback(r):
     """The learner's feedback for one lesson, in Markdown: never a hidden input or a reference answer."""
-    lines = [f"# {r.lesson or 'Unknown lesson'}: feedback for {r.learner}", "", *feedback_header(r)]
+    lines = [f"# {r.counts_for or 'Unknown lesson'}: feedback for {r.learner}", "", *feedback_header(r)]
     for e in r.exercises if r.status not in NOT_GRADED else []:
         lines += exercise_feedback(e)
     return "\n".join(lines)
@@ -410,7 +410,7 @@ def feedback_html(r):
     """The learner's feedback for one lesson as a self-contained web page: the total, a table of the exercises
     (points, status, cases passed, each linking to its section), then each exercise as the Markdown says it. No
     hidden input or reference answer, as in the Markdown."""
-    lesson = r.lesson or "Unknown lesson"
+    lesson = r.counts_for or "Unknown lesson"
     body = [f"<h1>Feedback for {_html(r.learner)}</h1>", f'<p class="lesson">{_html(lesson)}</p>']
     if r.status == FAULT:
         body += ['<p class="total">Not graded yet</p>', f'<p class="note">The grading machines failed '
