@@ -634,8 +634,12 @@ def cmd_grade(args):
         from .grading.report import missing_line
         print(missing_line(absent), flush=True)
     faults = [r for r in results if r.status == "not graded"]
-    print(f"graded {len(results) - len(faults)} of {len(results)} submission(s) into {args.out}: gradebook.csv, "
-          "lms.csv, results.json, feedback/ (.md and .html), summary.md and its images", flush=True)
+    notebooks = len({r.path for r in results})  # (a group's notebook counts for each of its members)
+    members = f" (a row for each of {len(results)} learners: a group's notebook counts for each member)" * (
+        notebooks != len(results))
+    print(f"graded {notebooks - len({r.path for r in faults})} of {notebooks} submission(s){members} into "
+          f"{args.out}: gradebook.csv, lms.csv, results.json, feedback/ (.md and .html), summary.md and its images",
+          flush=True)
     if faults:
         _error("grade", f"{len(faults)} submission(s) not graded for a fault of the grading machines, not of the "
                         f"learners (first: {faults[0].learner}, {(faults[0].reason or '')[:200]}); no grade "
