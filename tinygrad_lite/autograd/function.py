@@ -51,6 +51,9 @@ class Function:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls.torch_style = isinstance(inspect.getattr_static(cls, "forward"), staticmethod)
+        # PyTorch 2's second style, forward without ctx and then setup_context: forward's signature, else None
+        own_setup = inspect.getattr_static(cls, "setup_context") is not Function.__dict__["setup_context"]
+        cls._forward_signature = inspect.signature(cls.forward) if cls.torch_style and own_setup else None
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward")
@@ -212,9 +215,9 @@ class Function:
         ctx._arg_is_tensor = tuple(isinstance(a, Tensor) for a in args)
         detached = [a.detach() if isinstance(a, Tensor) else a for a in args]
         with grad_mode.no_grad():
-            if inspect.getattr_static(cls, "setup_context") is not Function.__dict__["setup_context"]:
+            if cls._forward_signature is not None:
                 result = cls.forward(*detached, **kwargs)  # PyTorch 2's style: forward without ctx, then this,
-                given = inspect.signature(cls.forward).bind(*detached, **kwargs)  # given every argument of forward
+                given = cls._forward_signature.bind(*detached, **kwargs)  # given every argument of forward
                 given.apply_defaults()  # in order, defaults included, as PyTorch's ``inputs``
                 cls.setup_context(ctx, tuple(given.arguments.values()), result)
             else:

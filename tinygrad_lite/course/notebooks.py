@@ -85,21 +85,14 @@ def read_notebook(path):
         raise NotebookError(f"{path}: no such file") from None
     except OSError as e:
         raise NotebookError(f"{path} cannot be read ({e.strerror or e})") from None
-    try:  # (a JSON value of the wrong shape: said in its terms, before nbformat's own message of its internals)
-        raw = json.loads(data)
-    except ValueError:
-        raw = {}  # nbformat says what is wrong with the text
-    if not isinstance(raw, dict) or not isinstance(raw.get("cells", []), list):
-        what = raw if not isinstance(raw, dict) else raw["cells"]
-        kind = {list: "a list", str: "a string", bool: "true or false", type(None): "null"}.get(type(what), "a number")
-        raise NotebookError(f"{path} is not a Jupyter notebook: " + (
-            f"its JSON is {kind}, where a notebook is an object with a list of cells" if what is raw else
-            f"its \"cells\" is {kind}, not a list of cells"))
     try:
         with warnings.catch_warnings():  # nbformat warns about missing cell ids: not the learner's concern
             warnings.simplefilter("ignore")
             nb = nbformat.reads(data.decode("utf-8"), as_version=4)
     except Exception as e:  # noqa: BLE001  (JSON errors, validation errors, encoding errors ...)
+        shape = _wrong_shape(data)  # (valid JSON of another shape: said in its terms, not nbformat's internals)
+        if shape:
+            raise NotebookError(f"{path} is not a Jupyter notebook: {shape}") from None
         first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise NotebookError(f"{path} is not a Jupyter notebook that can be read ({first_line})") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
@@ -118,6 +111,21 @@ def read_notebook(path):
         if not isinstance(cell.get("metadata", {}), dict):
             raise NotebookError(f"{where}: its metadata is not a JSON object")
     return nb
+
+
+def _wrong_shape(data):
+    """What is wrong with ``data`` as a notebook when it is valid JSON but not an object with a list of cells (a
+    list, a string, "cells" a string ...), in those terms; None otherwise (not JSON, or the shape is right)."""
+    try:
+        raw = json.loads(data)
+    except ValueError:
+        return None
+    what = raw if not isinstance(raw, dict) else raw.get("cells", [])
+    if what is not raw and isinstance(what, list):
+        return None
+    kind = {list: "a list", str: "a string", bool: "true or false", type(None): "null"}.get(type(what), "a number")
+    return (f"its JSON is {kind}, where a notebook is an object with a list of cells" if what is raw else
+            f"its \"cells\" is {kind}, not a list of cells")
 
 
 def exercise_marker(exercise_id, name):

@@ -350,10 +350,10 @@ def _missing_reason(exercise, name, exercise_cell, check_cell):
 
 
 def _row_label(nb, n):
-    """The first column of a row about cell ``n`` rather than an exercise: "cell [12]" as its messages name it (its
-    execution count in this run), or "cell 5" (its place) when it did not run."""
-    count = nb.cells[n].get("execution_count") if nb.cells[n].get("cell_type") == "code" else None
-    return f"cell [{count}]" if isinstance(count, int) else f"cell {n + 1}"
+    """The first column of a row about cell ``n`` rather than an exercise: "cell [12]" as its messages name it
+    (``run_label``), or "cell 5" (its place) where they say "the 4th code cell" (a column reads "cell ...")."""
+    label = run_label(nb, n, quote=False)
+    return label if label.startswith("cell ") else f"cell {n + 1}"
 
 
 def _unknown_exercise(nb, n, exercise, known):
@@ -447,7 +447,7 @@ def run_notebook(path, timeout=120, total_timeout=600, progress=None):
     # is then found by its code, as one that lost its metadata, and a row of its own says what is wrong
     unknown = {n: meta(c)["exercise"] for n, c in enumerate(nb.cells)
                if known and "exercise" in meta(c) and meta(c)["exercise"] not in known}
-    ids = [i for i in ids if i not in unknown.values() or i in known]
+    ids = [i for i in ids if i not in unknown.values()]
     cells = locate(nb, ids)
     for cell in nb.cells:  # what a saved notebook shows of an earlier run must not be taken for this run's
         if cell.cell_type == "code":

@@ -502,6 +502,7 @@ class OneCycleLR(LRScheduler):
     (``betas[0]``). The lr you gave the optimizer is ignored. Use it for fast training on a fixed budget: the
     high-lr middle regularizes, the low end converges. Stepping more than ``total_steps`` times is an error.
     """
+    _PHASE = ("end_step", "start_lr", "end_lr", "start_momentum", "end_momentum")  # a phase's keys, as PyTorch's
 
     def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
                  anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95, div_factor=25.0,
@@ -528,9 +529,8 @@ class OneCycleLR(LRScheduler):
         self._anneal_func_type = anneal_strategy
         up, n = float(pct_start * self.total_steps) - 1, self.total_steps - 1
         # each phase: the step it ends at, and (by name: keys of each param group) the lr and momentum it goes from
-        # and to. Dicts with PyTorch's keys, so that a state_dict moves between the two libraries
-        phase = ("end_step", "start_lr", "end_lr", "start_momentum", "end_momentum")
-        self._schedule_phases = [dict(zip(phase, p)) for p in ([
+        # and to. Dicts with PyTorch's keys (_PHASE), so that a state_dict moves between the two libraries
+        self._schedule_phases = [dict(zip(self._PHASE, p)) for p in ([
             (up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
             (float(2 * pct_start * self.total_steps) - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
             (n, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
@@ -580,8 +580,7 @@ class OneCycleLR(LRScheduler):
         for group in self.optimizer.param_groups:
             start_step = 0.0
             for i, phase in enumerate(self._schedule_phases):
-                end_step, start_lr, end_lr, start_mom, end_mom = (phase[key] for key in (
-                    "end_step", "start_lr", "end_lr", "start_momentum", "end_momentum"))
+                end_step, start_lr, end_lr, start_mom, end_mom = (phase[key] for key in self._PHASE)
                 if step <= end_step or i == len(self._schedule_phases) - 1:
                     pct = (step - start_step) / (end_step - start_step)
                     lrs.append(self._anneal(group[start_lr], group[end_lr], pct))
@@ -594,8 +593,7 @@ class OneCycleLR(LRScheduler):
     def load_state_dict(self, state_dict):
         """As every scheduler's; a state_dict saved by an earlier version of this library, whose phases were
         tuples in the same order, is read too."""
-        phase = ("end_step", "start_lr", "end_lr", "start_momentum", "end_momentum")
-        phases = [p if isinstance(p, dict) else dict(zip(phase, p)) for p in state_dict["_schedule_phases"]]
+        phases = [p if isinstance(p, dict) else dict(zip(self._PHASE, p)) for p in state_dict["_schedule_phases"]]
         super().load_state_dict({**state_dict, "_schedule_phases": phases})
 
 

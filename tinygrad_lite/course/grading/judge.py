@@ -56,8 +56,7 @@ _COURSE = Path(__file__).resolve().parents[1]  # tinygrad_lite/course: where eve
 def _windows(text, start, end):
     """The number ``text[start:end]`` with the CONTEXT characters before it, and with the CONTEXT after it (each
     side only where ``text`` has that many)."""
-    return ([text[start - CONTEXT:end]] if start >= CONTEXT else []) + (
-        [text[start:end + CONTEXT]] if end + CONTEXT <= len(text) else [])
+    return [side for side in _around(text, start, end) if side is not None]
 
 
 @functools.cache
@@ -82,11 +81,17 @@ def template_windows(whole=False):
     return frozenset(windows)
 
 
+def _around(text, start, end):
+    """(the number ``text[start:end]`` with the CONTEXT characters before it, with the CONTEXT after it), each None
+    where ``text`` has fewer."""
+    return (text[start - CONTEXT:end] if start >= CONTEXT else None,
+            text[start:end + CONTEXT] if end + CONTEXT <= len(text) else None)
+
+
 def _sides(text, start, end):
     """For ``whole``: the number with both its sides where ``text`` has them, else the one side it has, marked as
     all there is (the literal ends beside the number: "... became 0: " + more text)."""
-    before = text[start - CONTEXT:end] if start >= CONTEXT else None
-    after = text[start:end + CONTEXT] if end + CONTEXT <= len(text) else None
+    before, after = _around(text, start, end)
     if before is not None and after is not None:
         return [(before, after)]
     return [("before", before)] if before is not None else [("after", after)] if after is not None else []
@@ -97,8 +102,7 @@ def _whole_placed(known, text, start, end):
     literal, or the one side a literal has where it ends (or starts) beside the number. One side of a number in
     the middle of a literal is not enough: "10 times too short" must not place "your answer is 10 times too
     large"."""
-    before = text[start - CONTEXT:end] if start >= CONTEXT else None
-    after = text[start:end + CONTEXT] if end + CONTEXT <= len(text) else None
+    before, after = _around(text, start, end)
     return (before, after) in known or ("before", before) in known or ("after", after) in known
 
 

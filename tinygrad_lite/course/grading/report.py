@@ -244,7 +244,7 @@ def exercise_report(e):
         return report
     failing = [c for c in _masked(cases) if c.status != "passed"]
     for c in failing[:MAX_CASES_SHOWN]:
-        report["cases"].append((c.shown_where or c.where, c.status, c.shown if c.shown != c.status else ""))
+        report["cases"].append((c.shown_where, c.status, c.shown if c.shown != c.status else ""))
     report["more"] = max(0, len(failing) - MAX_CASES_SHOWN)
     report["hints"] = learner_hints(cases)
     return report
@@ -286,7 +286,7 @@ def learner_hints(cases):
 
 def _masked(cases):
     """``cases``, checked to hold what a learner may see of them (the results went through ``judge.mask_hidden``)."""
-    if any(c.shown is None or c.masked_hints is None for c in cases):
+    if any(c.shown is None or c.masked_hints is None or c.shown_where is None for c in cases):
         raise ValueError("the results were not masked for the learners: judge.mask_hidden(results) comes first")
     return cases
 
