@@ -472,7 +472,7 @@ def test_feedback_never_shows_hidden_inputs_or_reference_answers(lesson00):
         values = {n for r in results["submissions"] if r["learner"] == learner for e in r["exercises"]
                   for c in e["cases"] if not c["visible"] for n in judge.hidden_numbers(c["detail"])}
         for line in text.splitlines():
-            if "hidden case" in line:  # (a number left is the course's own words')
+            if "hidden case" in line:  # (a number left stands in the course's own words)
                 hidden_lines += 1
                 assert "Worst" not in line and not judge.hidden_numbers(line) and not numbers(line) & values, line
         page = (out / "feedback" / learner / f"{L00}.html").read_text(encoding="utf-8").split("</style>")[1]
