@@ -612,3 +612,34 @@ def test_adagrad_fills_every_accumulator_from_the_constructor_value_as_pytorch()
         np.testing.assert_allclose(mine, pytorchs, rtol=1e-12)
     first = sum(g[0] ** 2 for g in grads if g[0] is not None)
     np.testing.assert_allclose(our_sums[0], 0.5 + first, rtol=1e-12)  # 0.5 from the constructor, not the group's 5
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_named_parameters_as_pytorch_keeps_them(name):
+    """``Optimizer(model.named_parameters())`` (PyTorch >= 2.6): the names go to each group's "param_names", in
+    state_dict() too; the steps are those of the unnamed parameters; load_state_dict keeps a group's names when the
+    loaded group has none; mixing named and unnamed is a ValueError, as in PyTorch."""
+    start, grads = gradient_sequence(steps=5)
+    ours, theirs = make_params(start)
+    names = [f"p{i}" for i in range(len(ours))]
+    groups = lambda params: [{"params": list(zip(names[:1], params[:1])), "lr": 0.5},  # noqa: E731
+                             {"params": zip(names[1:], params[1:])}]
+    ours_opt = getattr(tg.optim, name)(groups(ours), **SETTINGS[name])
+    theirs_opt = getattr(torch.optim, name)(groups(theirs), **SETTINGS[name])
+    assert [g["param_names"] for g in ours_opt.param_groups] == [["p0"], ["p1", "p2"]]
+    run(ours_opt, theirs_opt, ours, theirs, grads)
+    assert_params_equal(ours, theirs)
+    ours_sd, theirs_sd = ours_opt.state_dict(), theirs_opt.state_dict()
+    assert state_dict_structure(ours_sd) == state_dict_structure(theirs_sd)
+    assert [list(g) for g in ours_sd["param_groups"]] == [list(g) for g in theirs_sd["param_groups"]]  # key order
+    for sd in (ours_sd, theirs_sd):  # a state_dict without names keeps the optimizer's own
+        for group in sd["param_groups"]:
+            del group["param_names"]
+    for lib, opt in ((tg, ours_opt), (torch, theirs_opt)):
+        opt.load_state_dict(ours_sd if lib is tg else theirs_sd)
+        assert [g["param_names"] for g in opt.param_groups] == [["p0"], ["p1", "p2"]]
+    a, b = tg.zeros(2, requires_grad=True), tg.zeros(2, requires_grad=True)
+    with pytest.raises(ValueError, match=f"{name}: all optimizer params should be with or without names"):
+        getattr(tg.optim, name)([("a", a), b])
+    with pytest.raises(ValueError, match="cannot add a group without names"):
+        getattr(tg.optim, name)([("a", a)]).add_param_group({"params": [b]})

@@ -82,7 +82,9 @@ def check_hyperparameters(owner, **values):
 class Optimizer:
     """Base class of all optimizers: ``Optimizer(params, defaults)``.
 
-    ``params`` is an iterable of tensors, or of dicts (parameter groups) each with a ``"params"`` entry;
+    ``params`` is an iterable of tensors, or of (name, tensor) pairs (``model.named_parameters()``: the group
+    keeps the names in ``"param_names"``, as PyTorch's does, and ``state_dict()`` saves them), or of dicts
+    (parameter groups) each with a ``"params"`` entry of either kind;
     ``defaults`` maps each hyperparameter name to the value used where a group does not give one.
     """
 
@@ -121,14 +123,19 @@ class Optimizer:
         if not isinstance(param_group, dict) or "params" not in param_group:
             raise TypeError(f"{name}.add_param_group: expected a dict with a 'params' entry, got {param_group!r:.80}")
         params = param_group["params"]
-        param_group["params"] = params = [params] if isinstance(params, Tensor) else list(_ordered(params, name))
+        params = [params] if isinstance(params, Tensor) else list(_ordered(params, name))
+        names = [p[0] for p in params if isinstance(p, tuple) and len(p) == 2]
+        if names:  # model.named_parameters(): (name, tensor) pairs; the names go to "param_names", as in PyTorch
+            if len(names) != len(params):
+                raise ValueError(f"{name}: all optimizer params should be with or without names, and some param "
+                                 "names are missing: pass model.named_parameters() or model.parameters(), not both")
+            params = [p[1] for p in params]
+            param_group["param_names"] = names
+        param_group["params"] = params
         for p in params:
             if not isinstance(p, Tensor):
-                named = isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str)
                 raise TypeError(f"{name}: optimizer can only optimize Tensors, but one of the params is "
-                                f"{type(p).__name__}" + (f" ({p[0]!r}, ...): named_parameters() gives (name, "
-                                "tensor) pairs, which recent PyTorch takes too but we do not: pass model.parameters()"
-                                if named else ""))
+                                f"{type(p).__name__}")
             if not p.is_leaf:
                 raise ValueError(f"{name}: can't optimize a non-leaf Tensor (the result of an op, grad_fn="
                                  f"{p.grad_fn}); optimize the leaf you made it from, or make it a leaf with "
@@ -141,6 +148,10 @@ class Optimizer:
                              "updated twice per step. Pass each parameter once.")
         for key, default in self.defaults.items():
             param_group.setdefault(key, default)
+        if self.param_groups and ("param_names" in param_group) != ("param_names" in self.param_groups[0]):
+            raise ValueError(f"{name}: all optimizer param groups should be with or without names: cannot add a "
+                             f"group {'with' if names else 'without'} names (named_parameters()) to groups "
+                             f"{'without' if names else 'with'} them")
         taken = {id(p) for group in self.param_groups for p in group["params"]}
         if any(id(p) in taken for p in params):
             raise ValueError(f"{name}: some parameters appear in more than one parameter group; give each parameter "
@@ -322,7 +333,8 @@ class Optimizer:
                 state[index] = copy.deepcopy(saved_state)
         self.state = state
         self.__dict__.pop("_flat", None)  # (their arrays were the old state's)
-        self.param_groups = [{**switches, **copy.deepcopy({k: v for k, v in saved.items() if k != "params"}),
+        self.param_groups = [{**switches, **_names_of(group), **copy.deepcopy({k: v for k, v in saved.items()
+                                                                               if k != "params"}),
                               "params": group["params"]} for saved, group in zip(saved_groups, self.param_groups)]
 
     def __getstate__(self):
@@ -340,6 +352,11 @@ class Optimizer:
 
 
 _MISSING = object()  # (a group without one of the hyperparameters)
+
+
+def _names_of(group):
+    """The group's ``param_names`` (kept by ``load_state_dict`` when the saved group has none), as a dict."""
+    return {"param_names": group["param_names"]} if "param_names" in group else {}
 
 
 def _is_number(x):
