@@ -319,6 +319,12 @@ def test_shape_is_a_tuple_like_size():
         assert t.shape.numel() == 6
         rows, cols = t.shape
         assert (rows, cols) == (2, 3)
+        s = T.zeros(2, 3, 4).shape  # a slice and a join are Sizes too
+        for size, want in ((s[1:], [3, 4]), (s[::-1], [4, 3, 2]), (s + (5,), [2, 3, 4, 5]), ((5,) + s, [5, 2, 3, 4]),
+                           (s[:0], [])):
+            assert type(size) is T.Size and list(size) == want
+        with pytest.raises(TypeError):
+            s + [5]
     assert repr(tl.zeros(2, 3).shape) == "tinygrad_lite.Size([2, 3])"
     assert repr(torch.zeros(2, 3).shape) == "torch.Size([2, 3])"
     assert tl.zeros(()).shape == () and tl.zeros(()).dim() == 0

@@ -85,7 +85,18 @@ from .shapes import (
 
 
 class Size(tuple):
-    """A tensor's shape: a tuple of ints (``torch.Size``)."""
+    """A tensor's shape: a tuple of ints (``torch.Size``). As PyTorch's, a slice of it and a Size joined with a tuple
+    (``x.shape[1:]``, ``x.shape + (1,)``, ``(1,) + x.shape``) are Sizes; ``2 * x.shape`` is a tuple here."""
+
+    def __getitem__(self, index):
+        got = tuple.__getitem__(self, index)
+        return Size(got) if isinstance(index, slice) else got
+
+    def __add__(self, other):
+        return Size(tuple(self) + other) if isinstance(other, tuple) else NotImplemented
+
+    def __radd__(self, other):
+        return Size(other + tuple(self)) if isinstance(other, tuple) else NotImplemented
 
     def __repr__(self):
         return f"tinygrad_lite.Size({list(self)})"
