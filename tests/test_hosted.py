@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -87,8 +88,16 @@ def test_every_lesson_runs_from_the_wheel_in_an_empty_folder_with_and_without_py
     place = Path(tempfile.mkdtemp(prefix="tgl-hosted-"))
     wheels, env, empty = place / "dist", place / "venv", place / "empty"
     empty.mkdir()
+    # a module left in build/lib by an earlier build (deleted from the source since) must not travel (setup.py)
+    stale = ROOT / "build" / "lib" / "tinygrad_lite" / "_deleted_since_an_earlier_build.py"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_text("")
     run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", wheels, ROOT)
     (wheel,) = wheels.glob("tinygrad_lite-*.whl")
+    with zipfile.ZipFile(wheel) as packed:
+        modules = {name for name in packed.namelist() if name.endswith(".py")}
+    assert modules and all((ROOT / name).is_file() for name in modules), sorted(n for n in modules
+                                                                             if not (ROOT / n).is_file())
     run(getattr(sys, "_base_executable", sys.executable), "-m", "venv", env)
     python, bin_ = env / "bin" / "python", env / "bin"
     constraints = ("-c", ROOT / "constraints.txt")
