@@ -93,7 +93,9 @@ def assert_passes(exercise_id, fn, min_cases=None):
     """``fn`` passes; with ``min_cases``, every case passed and there are at least that many."""
     result = expect(PASSED, exercise_id, fn)
     if min_cases is not None:
-        assert result.passed_cases == result.total_cases >= min_cases, result
+        assert result.passed_cases == result.total_cases, result
+        assert result.total_cases >= min_cases, (f"{exercise_id}: {result.total_cases} cases, at least {min_cases} "
+                                                 "wanted (a check with fewer lets mistakes through)")
     return result
 
 

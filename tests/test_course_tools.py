@@ -668,8 +668,8 @@ def test_execute_writes_nothing_when_a_cell_raises(tmp_path, capfd):
     before = path.read_text()
     assert cli_main(["execute", str(path), str(tmp_path / "missing.ipynb")]) == 2  # (a missing file: usage)
     err = capfd.readouterr().err
-    assert "ZeroDivisionError" in err and "nothing was written" in err
-    assert "missing.ipynb" in err
+    assert "cell [2] ('1 / 0') raised ZeroDivisionError: division by zero; nothing was written" in err, err
+    assert "\x1b[" not in err and "missing.ipynb" in err  # (no terminal colour codes)
     assert path.read_text() == before
     assert cli_main(["execute", str(path)]) == 1 and "eavesdropping" not in capfd.readouterr().err  # (its notice)
 

@@ -7,10 +7,12 @@ written (and the timing metadata an earlier run left is removed), so an unchange
 same file (for outputs that are themselves deterministic).
 A cell that raises stops the run and nothing is written.
 """
+import re
 import subprocess
 from pathlib import Path
 
 from .notebooks import NotebookError, read_notebook
+from .runner import run_label
 
 
 class CellFailed(NotebookError):
@@ -35,9 +37,22 @@ def execute_notebook(path, timeout=600):
     try:  # (the kernel's own stderr holds only its start-up notices: a cell's errors come as its outputs)
         client.execute(stderr=subprocess.DEVNULL)
     except CellExecutionError as e:
-        first = (str(e).strip().splitlines() or [""])[-1]
-        raise CellFailed(f"{path}: a cell raised ({first}); nothing was written") from None
+        raise CellFailed(f"{path}: {_where(nb)} raised {e.ename}: {_plain(e.evalue)[:300]}; nothing was "
+                         "written") from None
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
     nbformat.write(nb, path)
     return time.monotonic() - start
+
+
+def _where(nb):
+    """The cell that raised (the first with an error output), as ``check``'s messages name a cell."""
+    for index, cell in enumerate(nb.cells):
+        if any(output.get("output_type") == "error" for output in cell.get("outputs", ())):
+            return run_label(nb, index)
+    return "a cell"
+
+
+def _plain(text):
+    """``text`` without the terminal's colour codes that IPython puts in an error's message."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", str(text))
