@@ -120,6 +120,9 @@ def test_embedding_refuses_what_pytorch_refuses():
     layer = tl.nn.Embedding(5, 3)
     with pytest.raises(IndexError, match="index 9 is out of range for a weight of 5 rows"):
         layer(tl.tensor([9]))
+    for lib, emb in ((tl, layer), (torch, torch.nn.Embedding(5, 3))):  # a negative index is no row from the end
+        with pytest.raises(IndexError, match="does not count from the end" if lib is tl else "out of range"):
+            emb(lib.tensor([2, -1]))
     with pytest.raises(RuntimeError, match="indices must be int64"):
         layer(tl.tensor([1.0]))
     frozen = tl.nn.Embedding.from_pretrained(tl.ones(4, 2))

@@ -445,10 +445,12 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     check_same_device("embedding", [input, weight])
     rows = weight.shape[0]
     index = input.array
-    if index.size and (int(index.min()) < -rows or int(index.max()) >= rows):
+    if index.size and (int(index.min()) < 0 or int(index.max()) >= rows):  # (no counting from the end: PyTorch's)
         bad = int(index.max()) if int(index.max()) >= rows else int(index.min())
         raise IndexError(f"embedding(): index {bad} is out of range for a weight of {rows} rows (valid: 0 to "
-                         f"{rows - 1}); is num_embeddings the vocabulary's size?")
+                         f"{rows - 1}); " + ("a negative index does not count from the end here, as in PyTorch: "
+                                             "give padding or unknown tokens a row of their own" if bad < 0 else
+                                             "is num_embeddings the vocabulary's size?"))
     if max_norm is not None:
         with no_grad():  # (PyTorch's embedding_renorm_: in place, outside the graph)
             picked = array_module_of(index).unique(index % rows)
