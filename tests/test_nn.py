@@ -541,6 +541,88 @@ def test_requires_grad_and_apply(nets):
     assert ours.features[0].weight.abs().sum().item() == 0
 
 
+def parameter_containers(lib, which):
+    """A ParameterList or ParameterDict built the same way from ``lib`` (our library or torch)."""
+    zeros, P = lib.zeros, lib.nn.Parameter
+    return {
+        "list": lambda: lib.nn.ParameterList([P(zeros(8)), P(zeros(6, 12)), zeros(3)]),  # a tensor becomes a Parameter
+        "list of dtypes": lambda: lib.nn.ParameterList([P(zeros(2, 3, dtype=lib.float64)), P(zeros((), dtype=lib.int64),
+                                                                                              requires_grad=False)]),
+        "one-line list": lambda: lib.nn.ParameterList([P(zeros(4, 1, 2))]),
+        "empty list": lambda: lib.nn.ParameterList(),
+        "dict": lambda: lib.nn.ParameterDict({"a": P(zeros(8)), "b": zeros(6, 12)}),
+        "unsorted dict": lambda: lib.nn.ParameterDict({"s": P(lib.tensor(1.0)), "i": P(zeros(2, dtype=lib.float16))}),
+        "ordered dict": lambda: lib.nn.ParameterDict(OrderedDict(s=P(zeros(1)), i=P(zeros(2, dtype=lib.float64)))),
+        "pairs": lambda: lib.nn.ParameterDict([("z", P(zeros(2))), ("a", P(zeros(3, dtype=lib.int32),
+                                                                           requires_grad=False))]),
+        "empty dict": lambda: lib.nn.ParameterDict(),
+    }[which]()
+
+
+@pytest.mark.parametrize("which", ["list", "list of dtypes", "one-line list", "empty list", "dict", "unsorted dict",
+                                   "ordered dict", "pairs", "empty dict"])
+def test_parameter_list_and_dict_reprs_equal_pytorchs(which):
+    """PyTorch's text: "(0): Parameter containing: [torch.float32 of size 6x12]", four deep; ParameterDict names
+    the legacy type ("torch.FloatTensor") where ParameterList names the dtype. Ours says "tinygrad_lite." where
+    PyTorch says "torch." (our dtypes and FloatTensor are named so); a plain dict's keys go in sorted, as in PyTorch."""
+    ours, theirs = parameter_containers(tl, which), parameter_containers(torch, which)
+    assert repr(ours).replace("tinygrad_lite.", "torch.") == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+
+    class Holder(nn.Module):  # nested in a model: the lines sit six deep
+        def __init__(self):
+            super().__init__()
+            self.held = ours
+
+    class TheirHolder(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.held = theirs
+    assert repr(Holder()).replace("Holder", "X").replace("tinygrad_lite.", "torch.") == \
+           repr(TheirHolder()).replace("TheirHolder", "X")
+
+
+def test_parameter_list_and_dict_reprs_name_the_gpu():
+    """On the GPU PyTorch adds the device: "[torch.float32 of size 2x3 (cuda:0)]" (checked on the stand-in GPU).
+    ParameterDict's type name is our ``x.type()``, "tinygrad_lite.FloatTensor" on any device (PyTorch's says
+    "torch.cuda.FloatTensor" there)."""
+    from fake_cupy import FakeCuPy
+    with FakeCuPy().install():
+        weights = nn.ParameterList([nn.Parameter(tl.zeros(2, 3, device="cuda")), nn.Parameter(tl.zeros(1))])
+        gains = nn.ParameterDict({"g": tl.zeros(4, device="cuda")})
+        assert repr(weights) == ("ParameterList(\n"
+                                 "    (0): Parameter containing: [tinygrad_lite.float32 of size 2x3 (cuda:0)]\n"
+                                 "    (1): Parameter containing: [tinygrad_lite.float32 of size 1]\n)")
+        assert repr(gains) == ("ParameterDict(  (g): Parameter containing: "
+                               "[tinygrad_lite.FloatTensor of size 4 (cuda:0)])")
+
+
+@pytest.mark.parametrize("view", ["keys", "values", "items"])
+def test_module_dict_views_print_as_pytorchs(view):
+    """Plain dict views, as PyTorch's (its ``_modules`` is a dict): dict_keys(['enc', 'act']), not odict_keys."""
+    ours = nn.ModuleDict({"enc": nn.Linear(3, 2), "act": nn.ReLU()})
+    theirs = tnn.ModuleDict({"enc": tnn.Linear(3, 2), "act": tnn.ReLU()})
+    got = getattr(ours, view)()
+    assert repr(got) == repr(getattr(theirs, view)())
+    ours["head"] = nn.Sigmoid()  # a live view, as PyTorch's
+    assert len(got) == 3 and repr(ours.keys()) == "dict_keys(['enc', 'act', 'head'])"
+    copied = copy.deepcopy(ours)
+    assert repr(copied.keys()) == repr(ours.keys()) and list(copied.state_dict()) == list(ours.state_dict())
+
+
+def test_parameter_dict_views():
+    """keys() is dict_keys, as in PyTorch; values() and items() are live dict views too (PyTorch's are one-pass
+    generators, which a view can stand in for: it is iterable, and also countable and printable)."""
+    ours = nn.ParameterDict({"shift": tl.zeros(3), "scale": nn.Parameter(tl.ones(3))})
+    theirs = tnn.ParameterDict({"shift": torch.zeros(3), "scale": tnn.Parameter(torch.ones(3))})
+    assert repr(ours.keys()) == repr(theirs.keys()) == "dict_keys(['scale', 'shift'])"
+    assert [k for k, _ in ours.items()] == [k for k, _ in theirs.items()]
+    assert [p.tolist() for p in ours.values()] == [p.tolist() for p in theirs.values()]
+    assert repr(ours.values()).startswith("dict_values([Parameter containing:")
+    ours["bias"] = tl.zeros(1)
+    assert list(ours.keys()) == ["scale", "shift", "bias"]  # added later: at the end, as in PyTorch
+
+
 def test_repr_of_a_nested_model_equals_pytorchs(nets):
     ours, theirs = nets
     assert repr(ours) == repr(theirs)
@@ -554,6 +636,21 @@ def test_repr_of_a_nested_model_equals_pytorchs(nets):
     lambda nn_: nn_.Softmax(dim=-1), lambda nn_: nn_.LogSoftmax(), lambda nn_: nn_.Flatten(0, 2),
     lambda nn_: nn_.Dropout(0.25), lambda nn_: nn_.BatchNorm1d(7, eps=1e-3, momentum=None, affine=False),
     lambda nn_: nn_.BatchNorm1d(2, track_running_stats=False, bias=False),
+    lambda nn_: nn_.Sequential(nn_.Linear(4, 3), nn_.Sequential(nn_.ReLU(), nn_.Dropout(0.1)), nn_.Linear(3, 1)),
+    lambda nn_: nn_.Sequential(), lambda nn_: nn_.ModuleDict(),
+    lambda nn_: nn_.ModuleList([nn_.Sequential(nn_.Linear(2, 2)), nn_.Sequential(nn_.Linear(2, 2)), nn_.ReLU()]),
+    lambda nn_: nn_.ModuleDict({"a": nn_.Linear(2, 2), "b": nn_.ModuleList([nn_.ReLU()])}),
+    lambda nn_: nn_.BatchNorm1d(4, eps=1e-3, momentum=0.2, affine=False, track_running_stats=False),
+    lambda nn_: nn_.LayerNorm(5), lambda nn_: nn_.LayerNorm([2, 3], eps=1e-6, elementwise_affine=False),
+    lambda nn_: nn_.LayerNorm(4, bias=False), lambda nn_: nn_.Embedding(10, 3, padding_idx=0),
+    lambda nn_: nn_.Embedding(10, 3, padding_idx=-1, max_norm=1.0), lambda nn_: nn_.Embedding(10, 3, max_norm=2.0,
+                                                                                              norm_type=1.0),
+    lambda nn_: nn_.Dropout(0.3, inplace=True), lambda nn_: nn_.GELU(), lambda nn_: nn_.SiLU(inplace=True),
+    lambda nn_: nn_.Softmax(), lambda nn_: nn_.Flatten(start_dim=2, end_dim=3),
+    lambda nn_: nn_.MSELoss(reduction="sum"), lambda nn_: nn_.SmoothL1Loss(beta=0.5),
+    lambda nn_: nn_.HuberLoss(delta=2.0),
+    lambda nn_: nn_.CrossEntropyLoss(label_smoothing=0.1), lambda nn_: nn_.CrossEntropyLoss(ignore_index=2),
+    lambda nn_: nn_.NLLLoss(reduction="none"), lambda nn_: nn_.KLDivLoss(reduction="batchmean", log_target=True),
 ])
 def test_layer_reprs_equal_pytorchs(make):
     assert repr(make(nn)) == repr(make(tnn))

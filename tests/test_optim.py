@@ -591,6 +591,19 @@ def test_repr_lists_each_group():
     assert text.startswith("SGD (\nParameter Group 0\n") and "    lr: 0.5\n" in text and "momentum: 0.9" in text
 
 
+@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("groups", ["one", "two", "named", "two named"])
+def test_repr_equals_pytorchs(name, groups):
+    """Character for character, a blank line between groups and ``param_names`` among the settings included."""
+    def build(lib):
+        w, b = lib.zeros(2, 2, requires_grad=True), lib.zeros(2, requires_grad=True)
+        params = {"one": [w, b], "two": [{"params": [w]}, {"params": [b], "lr": 0.5}],
+                  "named": [("weight", w), ("bias", b)],
+                  "two named": [{"params": [("weight", w)]}, {"params": [("bias", b)], "weight_decay": 0.0}]}[groups]
+        return repr(getattr(lib.optim, name)(params, **SETTINGS[name]))
+    assert build(tg) == build(torch)
+
+
 def test_adagrad_fills_every_accumulator_from_the_constructor_value_as_pytorch():
     """PyTorch's Adagrad reads initial_accumulator_value from the constructor (``self.defaults``), never from a group:
     a group's own value, given in its dict or with add_param_group, is kept in the group but fills nothing."""

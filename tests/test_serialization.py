@@ -233,10 +233,29 @@ def test_save_replaces_an_existing_file(tmp_path):
 
 
 def test_save_into_a_missing_folder_or_onto_a_folder(tmp_path):
-    with pytest.raises(FileNotFoundError, match="does not exist.*makedirs"):
+    with pytest.raises(RuntimeError, match="does not exist.*makedirs"):
         tg.save({}, tmp_path / "no" / "such" / "ckpt.pt")
     with pytest.raises(IsADirectoryError, match="is a folder"):
         tg.save({}, tmp_path)
+
+
+@pytest.mark.parametrize("path", ["missing_folder/file.pt", "a/b/c.pt", Path("missing_folder") / "file.pt"],
+                         ids=["folder", "nested", "pathlib"])
+def test_save_into_a_missing_folder_raises_pytorchs_runtime_error(tmp_path, monkeypatch, path):
+    """PyTorch: RuntimeError("Parent directory missing_folder does not exist."); ours says the same, and the fix."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(RuntimeError) as theirs:
+        torch.save({}, path)
+    folder = os.path.dirname(os.fspath(path))
+    with pytest.raises(RuntimeError) as ours:
+        tg.save({}, path)
+    assert type(ours.value) is type(theirs.value) is RuntimeError
+    assert str(theirs.value) in str(ours.value)  # "Parent directory missing_folder does not exist."
+    assert f"os.makedirs({folder!r}, exist_ok=True)" in str(ours.value)
+    assert os.listdir(tmp_path) == []  # nothing written, nothing created
+    os.makedirs(folder, exist_ok=True)  # the fix it names works
+    tg.save({"epoch": 1}, path)
+    assert tg.load(path) == {"epoch": 1}
 
 
 # -------------------------------------------------------------------- what cannot be saved

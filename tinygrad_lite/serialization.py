@@ -30,7 +30,8 @@ Saving to a path is atomic: we write a temporary file beside it, flush it to the
 target in one step. A crash halfway leaves the previous checkpoint untouched. Saving into an open file object
 writes straight into it (no rename is possible there). A process killed mid-save cannot remove its temporary file
 (``.NAME.PID.RANDOM.tmp``), so the next save of the same target removes those whose process is gone. A read-only
-target is refused with a PermissionError and left as it was (a rename alone would silently replace it).
+target is refused with a PermissionError and left as it was (a rename alone would silently replace it). A
+path into a folder that does not exist is a RuntimeError, as in PyTorch.
 
 Loading trusts nothing in the file: a damaged zip directory, a header larger than ``MAX_HEADER_BYTES`` or nested
 deeper than ``MAX_DEPTH`` containers, and an array whose ``.npy`` header declares more bytes than its entry holds
@@ -91,6 +92,7 @@ def save(obj, f):
                 _write_array(archive, name, array)
 
     if isinstance(f, (str, os.PathLike)):
+        _check_parent_folder(f)
         atomic_write(f, write, "save")
     elif hasattr(f, "write"):
         mode = getattr(f, "mode", None)
@@ -105,6 +107,15 @@ def save(obj, f):
     else:
         raise TypeError(f"save: f must be a path (str or pathlib.Path) or a binary file object, got "
                         f"{type(f).__name__}")
+
+
+def _check_parent_folder(path):
+    """A path into a folder that does not exist is a RuntimeError, as in PyTorch ("Parent directory runs does not
+    exist."), with the fix. (Checked here, not in atomic_write, whose other users raise FileNotFoundError.)"""
+    folder = os.path.dirname(os.fspath(path))
+    if folder and not os.path.isdir(folder):
+        raise RuntimeError(f"save: Parent directory {folder} does not exist. Create it first with "
+                           f"os.makedirs({folder!r}, exist_ok=True), then save again")
 
 
 class _Encoder:

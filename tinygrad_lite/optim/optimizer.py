@@ -344,11 +344,22 @@ class Optimizer:
         return {key: value for key, value in self.__dict__.items() if key not in ("step", "_opt_called", "_flat")}
 
     def __repr__(self):
-        lines = [f"{type(self).__name__} ("]
+        """PyTorch's text: each group's settings (all but its params) in sorted order, groups apart by a blank line::
+
+            SGD (
+            Parameter Group 0
+                lr: 0.1
+                ...
+
+            Parameter Group 1
+                ...
+            )
+        """
+        text = f"{type(self).__name__} ("
         for i, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
-            lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
-        return "\n".join(lines) + "\n)"
+            text += f"\nParameter Group {i}\n"  # (the "\n" before it is the blank line after the previous group)
+            text += "".join(f"    {key}: {group[key]}\n" for key in sorted(group) if key != "params")
+        return text + ")"
 
 
 _MISSING = object()  # (a group without one of the hyperparameters)

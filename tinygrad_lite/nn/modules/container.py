@@ -8,6 +8,9 @@
 A plain Python list of layers would not do: its layers would not be registered, so ``parameters()`` (and so the
 optimizer), ``state_dict()``, ``to()`` and ``train()`` would not see them. The children are named "0", "1", ...
 (or by their keys), which gives state_dict keys like "0.weight".
+
+ModuleDict and ParameterDict keep their entries in a plain ``dict``, as PyTorch's do, so ``keys()`` prints as
+``dict_keys(['enc', 'head'])``.
 """
 import operator
 from collections import OrderedDict
@@ -148,6 +151,7 @@ class ModuleDict(Module):
 
     def __init__(self, modules=None):
         super().__init__()
+        object.__setattr__(self, "_modules", {})  # a plain dict, as in PyTorch: keys() is dict_keys([...])
         if modules is not None:
             self.update(modules)
 
@@ -182,12 +186,15 @@ class ModuleDict(Module):
         return module
 
     def keys(self):
+        """The names, a live view: ``dict_keys(['enc', 'head'])``."""
         return self._modules.keys()
 
     def items(self):
+        """(name, module) pairs, a live view: ``dict_items([('enc', Linear(...)), ...])``."""
         return self._modules.items()
 
     def values(self):
+        """The modules, a live view: ``dict_values([Linear(...), ...])``."""
         return self._modules.values()
 
     def update(self, modules):
@@ -201,6 +208,22 @@ class ModuleDict(Module):
                 raise TypeError(f"ModuleDict.update: expected a mapping or (key, module) pairs, got an element "
                                 f"{pair!r}")
             self[pair[0]] = pair[1]
+
+
+def _describe(name, tensor, type_name):
+    """One line of ParameterList's or ParameterDict's repr, in PyTorch's words::
+
+          (0): Parameter containing: [tinygrad_lite.float32 of size 6x12]
+          (w): Parameter containing: [tinygrad_lite.FloatTensor of size 8 (cuda:0)]
+
+    ``type_name`` is the dtype (ParameterList) or the legacy type name (ParameterDict): PyTorch's two containers
+    differ there. The size is "6x12" ("" for a 0-d tensor); the device is named only on the GPU. The two leading
+    spaces, with the two that Module's repr adds, put the line four deep under the container's name, as in PyTorch.
+    """
+    kind = "Parameter" if isinstance(tensor, Parameter) else "Tensor"
+    size = "x".join(str(n) for n in tensor.shape)
+    device = f" ({tensor.device})" if tensor.device.type == "cuda" else ""
+    return f"  ({name}): {kind} containing: [{type_name} of size {size}{device}]"
 
 
 def _as_parameter(value, owner):
@@ -257,16 +280,21 @@ class ParameterList(Module):
                                   "forward (for w in self.weights: ...)")
 
     def extra_repr(self):
-        return "\n".join(f"({name}): Parameter containing: [{p.dtype} of size {tuple(p.shape)}]"
-                         for name, p in self._parameters.items())
+        """A line per parameter: "  (0): Parameter containing: [tinygrad_lite.float32 of size 6x12]"."""
+        return "\n".join(_describe(name, p, p.dtype) for name, p in self._parameters.items())
 
 
 class ParameterDict(Module):
-    """Parameters by name (str keys), in insertion order: ``ParameterDict({"scale": nn.Parameter(...)})``; a
-    tensor put in becomes a Parameter. state_dict keys are the names (``"gains.scale"``)."""
+    """Parameters by name (str keys): ``ParameterDict({"scale": nn.Parameter(...)})``; a tensor put in becomes a
+    Parameter. state_dict keys are the names (``"gains.scale"``).
+
+    The order, as in PyTorch: the entries of a plain dict are added in sorted key order (PyTorch still treats a
+    dict as unordered here); an OrderedDict, another ParameterDict, a list of pairs and later additions keep their
+    order."""
 
     def __init__(self, parameters=None):
         super().__init__()
+        object.__setattr__(self, "_parameters", {})  # a plain dict, as in PyTorch: keys() is dict_keys([...])
         if parameters is not None:
             self.update(parameters)
 
@@ -292,12 +320,16 @@ class ParameterDict(Module):
         return key in self._parameters
 
     def keys(self):
+        """The names, a live view: ``dict_keys(['scale', 'shift'])``, as in PyTorch."""
         return self._parameters.keys()
 
     def values(self):
+        """The parameters, a live view (PyTorch returns a one-pass generator; a view can also be counted and
+        printed)."""
         return self._parameters.values()
 
     def items(self):
+        """(name, parameter) pairs, a live view (PyTorch returns a one-pass generator)."""
         return self._parameters.items()
 
     def get(self, key, default=None):
@@ -312,8 +344,14 @@ class ParameterDict(Module):
         self._parameters.clear()
 
     def update(self, parameters):
-        """Add (or replace) parameters from a mapping or from an iterable of (key, parameter) pairs."""
-        pairs = parameters.items() if isinstance(parameters, Mapping) else parameters
+        """Add (or replace) parameters from a mapping or from an iterable of (key, parameter) pairs. A plain dict's
+        (or other unordered mapping's) entries go in sorted by key, as in PyTorch."""
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            pairs = parameters.items()
+        elif isinstance(parameters, Mapping):
+            pairs = sorted(parameters.items(), key=lambda pair: str(pair[0]))  # (a non-str key is refused below)
+        else:
+            pairs = parameters
         if not hasattr(pairs, "__iter__") or isinstance(pairs, (Tensor, str)):
             raise TypeError(f"ParameterDict.update: expected a mapping or an iterable of (key, parameter) pairs, got "
                             f"{type(parameters).__name__}")
@@ -328,5 +366,5 @@ class ParameterDict(Module):
                                   "own forward (self.gains['scale'])")
 
     def extra_repr(self):
-        return "\n".join(f"({name}): Parameter containing: [{p.dtype} of size {tuple(p.shape)}]"
-                         for name, p in self._parameters.items())
+        """A line per parameter: "  (scale): Parameter containing: [tinygrad_lite.FloatTensor of size 8]"."""
+        return "\n".join(_describe(name, p, p.type()) for name, p in self._parameters.items())
