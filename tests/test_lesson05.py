@@ -375,6 +375,24 @@ class PlateauAbsolute(Plateau):
         return value > self.best + self.threshold
 
 
+class PlateauDividedBound(Plateau):
+    """best / (1 + threshold) for best * (1 - threshold): a bound a little above the right one (a learner's, in
+    review: the hint named only a <=)."""
+    def better(self, value):
+        if self.mode == "min":
+            return value < self.best / (1 + self.threshold)
+        return value > self.best * (1 + self.threshold)
+
+
+class PlateauFloat32Numbers(Plateau):
+    """Compares numpy float32 numbers rather than tensors: the same float32 rounding at the threshold's edge."""
+    def better(self, value):
+        value, best = np.float32(value), np.float32(self.best)
+        if self.mode == "min":
+            return value < best * np.float32(1 - self.threshold)
+        return value > best * np.float32(1 + self.threshold)
+
+
 class PlateauNoThreshold(Plateau):
     def better(self, value):
         return value < self.best if self.mode == "min" else value > self.best
@@ -853,6 +871,8 @@ WRONG = [
      "(every new high, in mode 'max')"),
     ("05.PlateauScheduler", PlateauAbsolute, "the threshold is relative"),
     ("05.PlateauScheduler", PlateauNoThreshold, "any tiny improvement resets your count"),
+    ("05.PlateauScheduler", PlateauDividedBound, "or another bound (best / (1 + threshold) is not the same"),
+    ("05.PlateauScheduler", PlateauFloat32Numbers, "as tensors (or as float32 numbers)"),
     ("05.PlateauScheduler", PlateauMaxWrongWay, "in mode 'max' a better value is a larger one"),
     ("05.PlateauScheduler", PlateauAboveMin, "the new lr is min_lr itself"),
     ("05.PlateauScheduler", PlateauFirstGroup, "yours changes only the first group"),

@@ -130,8 +130,8 @@ FLOAT32_CAUSES = (
     "dtype=np.float32), total = np.float32(0)). Converting back to float64 later does not bring the lost digits back")
 FLOAT32_FIX = (
     "Keep the dtype of the inputs all the way: make any tensor you need with dtype=x.dtype (or zeros_like / "
-    "full_like of an input), keep plain numbers as Python floats (a step factor such as lr / (1 - beta1 ** t) needs "
-    "no tensor), and take a number out of a float64 tensor with .item(), which gives a Python float with all its "
+    "full_like of an input), keep plain numbers as Python floats (a factor made of Python numbers needs no "
+    "tensor), and take a number out of a float64 tensor with .item(), which gives a Python float with all its "
     "digits")
 FLOAT32_LEAD = ("your answer carries float32's rounding: it is off from the right one by about 1e-8 to 1e-6 of its "
                 "size, what rounding a number to float32 leaves (a small number added 'for safety', an epsilon, "

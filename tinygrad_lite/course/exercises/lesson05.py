@@ -499,7 +499,8 @@ driven(
                 "compare the count of bad epochs with patience using 'more than', not 'at least'"),
         mistake(_variant(read=lambda self, metric: metric),  # the metric used as it comes, a float32 0-d tensor
                 "the metrics of this case are float32 tensors (a loss as training returns it), and your "
-                "scheduler compared them as tensors: best * (1 - threshold) is then rounded to float32, and at "
+                "scheduler compared them as tensors (or as float32 numbers): best * (1 - threshold) is then rounded "
+                "to float32, and at "
                 "the edge of the threshold (0.9999 against 1.0 with threshold 1e-4) the comparison comes out "
                 "the other way. PyTorch's scheduler takes float(metric) first",
                 "turn the metric into a Python float at the start of step()"),
@@ -587,8 +588,9 @@ driven(
                                                        else value >= self.best * (1 + self.threshold))),
                 "an epoch improves only when its metric is STRICTLY better than the bound: m < best * (1 - "
                 "threshold) in mode 'min', m > best * (1 + threshold) in mode 'max'. Yours also counts a metric "
-                "equal to the bound as an improvement",
-                "use < and >, not <= and >="),
+                "equal to that bound as an improvement: a <= or >= in place of < or >, or another bound (best / "
+                "(1 + threshold) is not the same number)",
+                "compare with < against best * (1 - threshold), or with > against best * (1 + threshold)"),
         mistake(_variant(restart=lambda self, changed: (0, self.start())),
                 "a cut restarts the count of bad epochs, not the best: best stays the best metric so far, and "
                 "the epochs after a cut must beat it like any other. Yours resets best at the cut, so the next "
