@@ -157,7 +157,11 @@ def test_autocast_arguments_are_checked_as_pytorch_does():
         region = tl.amp.autocast("cpu", dtype=tl.float64)
     with region:
         assert (tl.randn(2, 2) @ tl.randn(2, 2)).dtype is tl.float32
-    assert tl.amp.autocast("cuda").fast_dtype is tl.float16 and tl.amp.is_autocast_available("cuda")
+    with pytest.warns(UserWarning, match="CUDA is not available. Disabling autocast"):  # (no GPU here)
+        assert tl.amp.autocast("cuda").fast_dtype is tl.float16 and tl.amp.is_autocast_available("cuda")
+    with pytest.raises(RuntimeError, match=r"autocast\('cpu', dtype=bfloat16\): the dtype is bfloat16, which numpy "
+                                           r".*dtype=tl\.float16"):
+        tl.amp.autocast("cpu", dtype=tl.bfloat16)
 
 
 def test_round_to_bfloat16_rounds_as_pytorch_does():
@@ -593,3 +597,65 @@ def test_the_stand_in_multiplies_float16_as_cublas_does(stand_in_gpu):
     ones = stand_in_gpu.asarray(np.ones((9, 1), np.float16))
     row = stand_in_gpu.asarray(np.array([[2048] + [1] * 8], np.float16))
     assert (row @ ones).item() == stand_in_gpu.matmul(row, ones).item() == 2056.0
+
+
+# ------------------------------------------------------------------------------------------------ no GPU, old spellings
+def test_cuda_autocast_without_a_gpu_warns_and_turns_itself_off_as_pytorchs():
+    assert not tl.cuda.is_available() and not torch.cuda.is_available()
+    seen = {}
+    for lib in (tl, torch):
+        with pytest.warns(UserWarning, match="CUDA is not available.* Disabling autocast"):
+            region = lib.autocast("cuda", dtype=lib.float16)
+        with region:
+            seen[lib.__name__] = lib.is_autocast_enabled("cuda")
+    assert seen == {"tinygrad_lite": False, "torch": False}
+
+
+def test_cuda_autocast_is_enabled_on_the_stand_in_gpu(stand_in_gpu):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "CUDA is not available" here
+        with tl.autocast("cuda", dtype=tl.float16):
+            assert tl.is_autocast_enabled("cuda")
+            x = tl.ones(2, 2, device="cuda")
+            assert (x @ x).dtype is tl.float16
+
+
+def _warnings_of(make):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        made = make()
+    return made, [(w.category, str(w.message)) for w in caught]
+
+
+@pytest.mark.parametrize("spelling", ["cuda.amp.autocast", "cuda.amp.GradScaler", "cpu.amp.autocast",
+                                      "cpu.amp.GradScaler"])
+def test_the_deprecated_amp_spellings_warn_and_work_as_pytorchs(spelling):
+    device, _, name = spelling.split(".")
+    kwargs = {"dtype": "float16"} if spelling == "cpu.amp.autocast" else {}
+
+    def make(lib):
+        cls = getattr(getattr(lib, device).amp, name)
+        return cls(**{k: getattr(lib, v) for k, v in kwargs.items()})
+    ours, our_warnings = _warnings_of(lambda: make(tl))
+    theirs, their_warnings = _warnings_of(lambda: make(torch))
+    assert [c for c, _ in our_warnings] == [c for c, _ in their_warnings]  # a FutureWarning, then as PyTorch's
+    assert our_warnings[0][0] is FutureWarning
+    assert f"`tinygrad_lite.{spelling}(args...)` is deprecated" in our_warnings[0][1]
+    assert f"`torch.amp.{name}('{device}', args...)`" in our_warnings[0][1]
+    assert f"`torch.amp.{name}('{device}', args...)`" in their_warnings[0][1]
+    if name == "GradScaler":
+        assert ours.is_enabled() == theirs.is_enabled() == (device == "cpu")
+    else:
+        with ours:
+            enabled = tl.is_autocast_enabled(device)
+        with theirs:
+            assert enabled == torch.is_autocast_enabled(device) == (device == "cpu")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        from tinygrad_lite.cuda.amp import GradScaler, autocast  # the usual import line of AMP scripts
+        autocast(enabled=False), GradScaler(enabled=False)
+    assert [w.filename for w in caught] == [__file__] * 2  # the warning points at the script's line
+    with pytest.raises(RuntimeError, match=r"autocast\('cpu'\): PyTorch's default dtype here is bfloat16"), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        tl.cpu.amp.autocast()

@@ -1128,3 +1128,42 @@ def test_custom_function_non_differentiable_outputs_and_setup_context_as_torch()
             return g
     with pytest.raises(NotImplementedError, match="mark_dirty .* not supported here: compute into a new tensor"):
         Increment.apply(tl.tensor([1.0], requires_grad=True) * 1)
+
+
+def test_once_differentiable_and_function_ctx_as_torch():
+    """``torch.autograd.function``'s decorator and ctx class: a PyTorch custom Function that uses them runs as written
+    (here the decorator returns backward unchanged: there are no gradients of gradients to refuse)."""
+    from tinygrad_lite.autograd.function import FunctionCtx, once_differentiable
+    assert once_differentiable(len) is len
+    results, contexts = {}, []
+    for lib, decorator in ((torch, torch.autograd.function.once_differentiable), (tl, once_differentiable)):
+        class Square(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                contexts.append(ctx)
+                ctx.save_for_backward(x)
+                ctx.set_materialize_grads(False)
+                return x * x
+
+            @staticmethod
+            @decorator
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return 2 * x * g
+        x = lib.tensor([1.0, -3.0, 0.5], requires_grad=True)
+        (Square.apply(x) * 3).sum().backward()
+        results[lib.__name__] = x.grad.numpy().tolist()
+    assert results["tinygrad_lite"] == results["torch"] == [6.0, -18.0, 3.0]
+    assert isinstance(contexts[0], torch.autograd.function.FunctionCtx) and isinstance(contexts[1], FunctionCtx)
+
+
+def test_anomaly_detection_is_refused_with_how_to_find_a_nan_gradient():
+    with tl.autograd.set_detect_anomaly(False):  # off, as it always is here: accepted, as in PyTorch
+        pass
+    tl.autograd.set_detect_anomaly(False, check_nan=True)
+    assert tl.is_anomaly_enabled() is torch.is_anomaly_enabled() is False
+    for make in (lambda: tl.autograd.set_detect_anomaly(True), tl.autograd.detect_anomaly):
+        with pytest.raises(RuntimeError, match=r"not covered by tinygrad_lite.*register_hook.*torch\.isnan\(p\.grad\)"):
+            make()
+    with pytest.raises(TypeError, match=r"set_detect_anomaly\(\): argument 'mode' must be bool, not int"):
+        tl.autograd.set_detect_anomaly(1)

@@ -384,8 +384,8 @@ def test_dropout_in_float16_on_the_gpu_equals_its_mask_drawn_in_float32_and_cast
 # ------------------------------------------------------------------------------------------------ ReLU
 @pytest.mark.parametrize("how", ["F.relu", "nn.ReLU", "Tensor.relu"])
 def test_relu_on_the_gpu_has_a_one_kernel_backward_equal_to_the_cpus(gpu, how):
-    """g [z > 0] as one kernel, whichever way ReLU is called; 0 at x = 0, and a nan or inf in g times 0 is nan, as
-    on the CPU."""
+    """g where z > 0 as one kernel, whichever way ReLU is called; 0 at x = 0, also where g holds a nan or an inf, as
+    on the CPU (and in PyTorch)."""
     relu = {"F.relu": F.relu, "nn.ReLU": nn.ReLU(), "Tensor.relu": lambda t: t.relu()}[how]
     x = np.array([[-1.0, 0.0, 2.0, 3.0], [0.5, -0.0, -2.0, 1e-30]], dtype=np.float32)
     g = np.array([[1.0, 2.0, np.inf, -3.0], [np.nan, 4.0, np.inf, 5.0]], dtype=np.float32)

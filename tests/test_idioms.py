@@ -731,6 +731,53 @@ def test_backends():
     assert tg.ones(2, device=device).device.type == "cpu"
 
 
+def test_the_seed_everything_switches_as_pytorch(monkeypatch):
+    """use_deterministic_algorithms and set_float32_matmul_precision are stored and read back as PyTorch's (they change
+    nothing on the CPU, ours or PyTorch's); set_num_threads limits numpy's BLAS through threadpoolctl, and without it
+    says that it changed nothing."""
+    for lib in (tg, torch):
+        assert lib.are_deterministic_algorithms_enabled() is False and lib.get_float32_matmul_precision() == "highest"
+        try:
+            lib.use_deterministic_algorithms(True, warn_only=True)
+            assert lib.are_deterministic_algorithms_enabled() and lib.is_deterministic_algorithms_warn_only_enabled()
+            lib.set_float32_matmul_precision("high")
+            with pytest.warns(UserWarning, match="fast is not one of 'highest', 'high', or 'medium'"):
+                lib.set_float32_matmul_precision("fast")  # ignored, with a warning
+            assert lib.get_float32_matmul_precision() == "high"
+        finally:
+            lib.use_deterministic_algorithms(False)
+            lib.set_float32_matmul_precision("highest")
+        with pytest.raises(TypeError, match=r"deterministic_algorithms\(\): argument 'mode' .*must be bool"):
+            lib.use_deterministic_algorithms(1)
+        for bad, message in ((0, "expects a positive integer"), (2.0, "expects an int, but got float"),
+                             (True, "expects an int, but got bool")):
+            with pytest.raises(RuntimeError, match=f"set_num_threads {message}"):
+                lib.set_num_threads(bad)
+        with pytest.raises(RuntimeError, match="set_float32_matmul_precision expects a str, but got int"):
+            lib.set_float32_matmul_precision(1)
+    assert isinstance(tg.get_num_threads(), int) and tg.get_num_threads() >= 1
+    monkeypatch.setattr(tg.settings, "_threadpoolctl", lambda: None)  # threadpoolctl not installed
+    with pytest.warns(UserWarning, match=r"set_num_threads\(1\) changed nothing.*pip install threadpoolctl.*"
+                                         r"OMP_NUM_THREADS"):
+        tg.set_num_threads(1)
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert tg.get_num_threads() == 3  # what the environment gave numpy's BLAS at its start
+    calls = []
+
+    class FakeThreadpoolctl:  # the two calls of threadpoolctl's that the library makes
+        @staticmethod
+        def threadpool_limits(limits=None, user_api=None):
+            calls.append((limits, user_api))
+
+        @staticmethod
+        def threadpool_info():
+            return [{"user_api": "blas", "num_threads": calls[-1][0]}, {"user_api": "openmp", "num_threads": 8}]
+    monkeypatch.setattr(tg.settings, "_threadpoolctl", lambda: FakeThreadpoolctl)
+    tg.set_num_threads(2)
+    assert calls == [(2, "blas")] and tg.get_num_threads() == 2
+
+
 # ==================================================================== grad_fn.next_functions
 def _structure(fn, depth=3):
     """A graph node as nested (op name, children), without PyTorch's "Backward0" suffix; "leaf" for AccumulateGrad."""

@@ -1202,3 +1202,32 @@ def test_inplace_activations_write_into_their_input_and_differentiate_as_torch(m
     tl.manual_seed(0)
     x = tl.ones(1000)
     assert tl.nn.Dropout(0.5, inplace=True)(x) is x and 0.3 < float((x == 0).float().mean()) < 0.7
+
+
+def test_half_type_and_bfloat16_of_a_module_as_torch():
+    """``half()`` and ``type(dst)`` convert as PyTorch's: half only the floating tensors, type every tensor (integer
+    buffers too); the Parameter objects stay. ``bfloat16()`` is refused: numpy has no bfloat16."""
+    def dtypes(lib, convert):
+        model = convert(lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.BatchNorm1d(2)), lib)
+        return [str(t.dtype).rpartition(".")[2] for t in (model[0].weight, model[1].running_mean,
+                                                           model[1].num_batches_tracked)]
+    for convert in (lambda m, lib: m.half(), lambda m, lib: m.half().float(), lambda m, lib: m.type(lib.float64),
+                    lambda m, lib: m.type(lib.float16), lambda m, lib: m.type(lib.DoubleTensor),
+                    lambda m, lib: m.type("torch.DoubleTensor"), lambda m, lib: m.type("torch.HalfTensor")):
+        assert dtypes(tl, convert) == dtypes(torch, convert)
+    assert dtypes(tl, lambda m, lib: m.type(lib.float64)) == ["float64", "float64", "float64"]  # (ints too)
+    model = nn.Linear(3, 2)
+    weight = model.weight
+    assert model.half() is model and model.weight is weight and weight.dtype is tl.float16 and weight.requires_grad
+    with pytest.raises(RuntimeError, match=r"Module.type\(tinygrad_lite.int64\): parameters that require grad must "
+                                           "stay floating point"):
+        model.type(tl.int64)
+    with pytest.raises(TypeError, match=r"Module.type\(\): dst_type must be a dtype"):
+        model.type(None)
+    with pytest.raises(RuntimeError, match=r"Module\.bfloat16\(\): the dtype is bfloat16, which numpy .* model\.half"):
+        model.bfloat16()
+    with pytest.raises(RuntimeError, match=r"tinygrad_lite\.bfloat16: the dtype is bfloat16"):
+        model.to(tl.bfloat16)
+    assert model.to(memory_format=tl.preserve_format) is model and weight.dtype is tl.float16
+    with pytest.raises(RuntimeError, match=r"to\(\): memory_format=tinygrad_lite\.channels_last is not supported"):
+        model.to(memory_format=tl.channels_last)

@@ -517,6 +517,15 @@ INDICES = {
     "slice then mask": _idx(slice(1, None), np.array([True, False, False, True, True])),
     "mask then slice": _idx(np.array([False, True, True, False]), slice(None, None, 2), 1),
     "all-false mask": _idx(np.zeros(4, dtype=bool)),
+    # an int apart from the arrays: PyTorch applies it first, numpy would put the arrays' dims first (indexing.py)
+    "int, slice, array": _idx(1, slice(None), np.array([2, 0])),
+    "int, slice, 2-D array": _idx(0, slice(1, None), np.array([[2], [0]])),
+    "slice, int, array": _idx(slice(None), 3, np.array([1, 1, 0])),
+    "int, Ellipsis, array": _idx(-1, Ellipsis, np.array([0, 2])),
+    "None, int, slice, array": _idx(None, 2, slice(None), np.array([1, 0])),
+    "0-d tensor, slice, array": _idx(np.array(1), slice(None), np.array([2, 0])),
+    "int, slice, mask": _idx(1, slice(None), np.array([True, False, True])),
+    "array, slice, int": _idx(np.array([1, 2]), slice(None), 0),
 }
 
 
@@ -577,6 +586,22 @@ def test_indexing_boolean_masks(shape, data, seed):
     mask = np.random.default_rng(seed).random(shape[:k]) < 0.5
     compare(lambda t: t[lib(t).tensor(mask)], None, [normal(seed, shape)], seed=seed)
     compare(lambda t: t[t.detach() > 0], None, [normal(seed, shape)], seed=seed)
+
+
+@pytest.mark.parametrize("name", [n for n in INDICES if "int," in n or n.endswith(", int") or "0-d tensor," in n])
+def test_setitem_with_an_int_apart_from_the_arrays_writes_where_pytorch_does(name):
+    """``x[0, :, [2, 0]] = v`` takes v in PyTorch's order of x[0, :, [2, 0]], a Tensor (with gradients) or an array."""
+    build, x = INDICES[name], normal(len(name), (4, 5, 3))
+    shape = tuple(torch.tensor(x)[build(torch)].shape)
+    v = normal(7, shape)
+
+    def written(t, value):
+        t = t * 1
+        t[build(lib(t))] = value(lib(t))
+        return t
+    compare(lambda t, w: written(t, lambda L: w), None, [x, v])
+    # an array that broadcasts over the first dim (ours takes a numpy array; PyTorch, a tensor of it)
+    compare(lambda t: written(t, lambda L: v[-1] if L is tg else torch.tensor(v[-1])), None, [x])
 
 
 def test_index_then_reuse_accumulates():
@@ -897,3 +922,40 @@ def test_min_of_integer_and_bool_tensors_does_not_wrap(dtype):
     other = [1, 1, 0] if dtype == "bool" else [3, 3, 3]
     assert ours.minimum(tg.tensor(other, dtype=ours.dtype)).tolist() == \
         torch.minimum(theirs, torch.tensor(other, dtype=theirs.dtype)).tolist()
+
+
+# ==================================================================== found by a differential fuzz against PyTorch
+@pytest.mark.parametrize("fn", [lambda L, x: x.relu(), lambda L, x: x.clamp(min=0), lambda L, x: x.clamp(max=0).neg(),
+                                lambda L, x: x.clamp(min=L.zeros(2)), lambda L, x: L.maximum(x, L.zeros(2)),
+                                lambda L, x: L.minimum(x.neg(), L.zeros(2)).neg(), lambda L, x: x.amax() * x / x])
+def test_an_inf_gradient_reaching_a_picked_away_input_leaves_0_there_not_nan(fn):
+    """sqrt's gradient at 0 is inf: where relu, clamp or max did not pick x, x's gradient is 0 as in PyTorch (not
+    inf * 0 = nan, which one optimizer step would spread to every weight)."""
+    grads = []
+    for L in (tg, torch):
+        x = L.tensor([-1.0, 4.0], requires_grad=True)
+        with np.errstate(all="ignore"):
+            fn(L, x).sqrt().sum().backward()
+        grads.append(x.grad.detach().numpy())
+    np.testing.assert_array_equal(np.abs(grads[0]), np.abs(grads[1]))
+
+
+def test_masked_fill_keeps_the_dtype_and_clamp_of_an_int_tensor_by_a_float_is_float32_as_pytorch():
+    for L in (tg, torch):
+        t = L.tensor([0, 1, 2])
+        filled = t.masked_fill(t > 1, 0.5)
+        assert str(filled.dtype).endswith("int64") and filled.tolist() == [0, 1, 0]
+        assert L.tensor([True, False]).masked_fill(L.tensor([True, True]), 0.0).tolist() == [False, False]
+        assert str(t.clamp(min=0.5).dtype).endswith("float32") and t.clamp(min=0.5).tolist() == [0.5, 1, 2]
+        assert str(t.clamp(min=1).dtype).endswith("int64")
+    compare(lambda x: x.masked_fill(x > 0, 2.0), None, [normal(1, (3, 4))])
+
+
+def test_pow_takes_a_number_as_its_base_and_setitem_on_a_0d_tensor_in_the_graph_has_a_gradient():
+    compare(lambda x: lib(x).pow(2.0, x), None, [normal(2, (3,))])
+
+    def overwritten(x):
+        y = x * 1
+        y[...] = 3.0
+        return y * x
+    compare(overwritten, None, [np.array(2.0)])

@@ -125,13 +125,17 @@ def test_pytorch_shaped_checkpoint(tmp_path):
                            1: {"step": tg.tensor(3.0), "exp_avg": tg.randn(4), "exp_avg_sq": tg.rand(4)}},
                  "param_groups": [{"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0,
                                    "amsgrad": False, "foreach": None, "params": [0, 1, 2, 3, 4, 5, 6, 7]}]}
-    checkpoint = {"model": model.state_dict(), "optimizer": optimizer, "epoch": 3, "rng": tg.get_rng_state()}
+    checkpoint = {"model": model.state_dict(), "optimizer": optimizer, "epoch": 3, "rng": tg.get_rng_state(),
+                  "old_rng": json.loads(bytes(tg.get_rng_state().numpy()))}  # the plain dict older versions saved
     got = round_trip(checkpoint, tmp_path)
     assert_same_tree(got, checkpoint)
     assert type(got["model"]) is OrderedDict and list(got["optimizer"]["state"]) == [0, 1]
-    assert got["rng"] == checkpoint["rng"]  # 128-bit PCG64 integers, exact
+    assert tg.equal(got["rng"], checkpoint["rng"]) and got["rng"].dtype is tg.uint8  # a uint8 tensor, as PyTorch's
+    assert got["old_rng"] == checkpoint["old_rng"]  # 128-bit PCG64 integers, exact
     expected = tg.randn(3, 3)
     tg.set_rng_state(got["rng"])
+    np.testing.assert_array_equal(tg.randn(3, 3).numpy(), expected.numpy())
+    tg.set_rng_state(got["old_rng"])  # a checkpoint saved before the state became a tensor still loads
     np.testing.assert_array_equal(tg.randn(3, 3).numpy(), expected.numpy())
     fresh = tg.nn.Sequential(tg.nn.Linear(3, 4), tg.nn.BatchNorm1d(4), tg.nn.Linear(4, 2)).eval()
     fresh.load_state_dict(got["model"])
@@ -641,7 +645,7 @@ def test_load_checkpoint_options_and_errors(tmp_path):
     tg.randn(2)
     state = tg.get_rng_state()
     checkpoint = load_checkpoint(tmp_path / "c.pt", model, restore_rng=False)
-    assert tg.get_rng_state() == state and checkpoint["epoch"] is None and "optimizer" not in checkpoint
+    assert tg.equal(tg.get_rng_state(), state) and checkpoint["epoch"] is None and "optimizer" not in checkpoint
     with pytest.raises(ValueError, match="no optimizer state"):
         load_checkpoint(tmp_path / "c.pt", model, optimizer)
     tg.save({"weights": model.state_dict()}, tmp_path / "plain.pt")

@@ -1,5 +1,8 @@
 """Tensors themselves, against PyTorch: creation functions, random numbers, attributes, conversions and printing."""
+import copy
 import importlib.util
+import json
+import pickle
 
 import numpy as np
 import pytest
@@ -275,7 +278,7 @@ def test_generator_objects():
     a = tl.randn(4, generator=g1)
     b = tl.randn(4, generator=g2)
     np.testing.assert_array_equal(a.numpy(), b.numpy())
-    assert tl.get_rng_state() == global_before  # a generator's draws leave the global one alone
+    assert tl.equal(tl.get_rng_state(), global_before)  # a generator's draws leave the global one alone
     np.testing.assert_array_equal(tl.randperm(8, generator=tl.Generator().manual_seed(1)).numpy(),
                                   tl.randperm(8, generator=tl.Generator().manual_seed(1)).numpy())
     np.testing.assert_array_equal(tl.randint(0, 9, (5,), generator=tl.Generator().manual_seed(2)).numpy(),
@@ -688,3 +691,106 @@ def test_abs_relu_and_unsqueeze_in_place_as_pytorch():
                 getattr(L.ones(2, requires_grad=True), method)(*args)
     assert results[0] == results[1]
     assert results[1][-1] == [-2.0, 5.0, 7.0]
+
+
+# -------------------------------------------------------------------- memory_format=, bfloat16, the RNG state tensor
+LIKE = {"zeros_like": (), "ones_like": (), "empty_like": (), "full_like": (2.5,), "rand_like": (), "randn_like": ()}
+
+
+def test_memory_format_is_accepted_where_pytorch_takes_it():
+    """preserve_format and contiguous_format give the same row-major result here (the numbers are PyTorch's)."""
+    data = np.arange(6, dtype=np.float32).reshape(2, 3)
+    for fmt in ("preserve_format", "contiguous_format"):
+        ours, theirs = getattr(tl, fmt), getattr(torch, fmt)
+        x, t = tl.tensor(data), torch.tensor(data)
+        assert repr(ours) == repr(theirs).replace("torch", "tinygrad_lite") and isinstance(ours, tl.memory_format)
+        for name, args in LIKE.items():
+            got = getattr(tl, name)(x, *args, memory_format=ours)
+            expected = getattr(torch, name)(t, *args, memory_format=theirs)
+            assert got.shape == expected.shape and str(got.dtype)[-7:] == str(expected.dtype)[-7:]
+            if name not in ("empty_like", "rand_like", "randn_like"):
+                np.testing.assert_array_equal(got.numpy(), expected.numpy())
+        np.testing.assert_array_equal(x.clone(memory_format=ours).numpy(), t.clone(memory_format=theirs).numpy())
+        np.testing.assert_array_equal(x.contiguous(memory_format=ours).numpy(),
+                                      t.contiguous(memory_format=theirs).numpy())
+        assert x.to(tl.float64, memory_format=ours).dtype is tl.float64
+        assert x.t().clone(memory_format=ours).is_contiguous()  # (PyTorch's preserve_format keeps x.t()'s strides)
+    assert tl.zeros_like(tl.ones(2), memory_format=None).shape == (2,)
+
+
+def test_channels_last_and_bad_memory_formats_are_refused_with_the_reason():
+    x = tl.ones(2, 3, 4, 5)
+    calls = {"zeros_like": lambda f: tl.zeros_like(x, memory_format=f), "clone": lambda f: x.clone(memory_format=f),
+             "contiguous": lambda f: x.contiguous(memory_format=f), "to": lambda f: x.to(memory_format=f),
+             "full_like": lambda f: tl.full_like(x, 1.0, memory_format=f)}
+    for name, call in calls.items():
+        for fmt in (tl.channels_last, tl.channels_last_3d):
+            with pytest.raises(RuntimeError, match=rf"{name}\(\): memory_format=tinygrad_lite\.{fmt.name} is not "
+                                                   "supported: tinygrad_lite has no convolution layers"):
+                call(fmt)
+        with pytest.raises(TypeError, match=rf"{name}\(\): argument 'memory_format' must be "
+                                            r"tinygrad_lite\.memory_format .*not str"):
+            call("channels_last")
+    with pytest.raises(TypeError, match="cannot create memory_format instances"):
+        tl.memory_format("channels_last")
+    assert copy.deepcopy(tl.preserve_format) is tl.preserve_format
+    assert pickle.loads(pickle.dumps(tl.channels_last)) is tl.channels_last
+
+
+def test_bfloat16_exists_and_every_use_says_to_use_float16():
+    assert isinstance(tl.bfloat16, tl.dtype) and repr(tl.bfloat16) == "tinygrad_lite.bfloat16"
+    assert tl.ones(2).dtype != tl.bfloat16 and copy.deepcopy(tl.bfloat16) is tl.bfloat16
+    uses = [lambda: tl.zeros(2, dtype=tl.bfloat16), lambda: tl.tensor([1.0], dtype=tl.bfloat16),
+            lambda: tl.ones(2).to(tl.bfloat16), lambda: tl.ones(2).type(tl.bfloat16),
+            lambda: tl.set_default_dtype(tl.bfloat16), lambda: tl.promote_types(tl.bfloat16, tl.float32),
+            lambda: tl.bfloat16.itemsize]
+    for use in uses:
+        with pytest.raises(RuntimeError, match=r"bfloat16, which numpy \(and so this library\) does not have\. Use "
+                                               r"tl\.float16 .*round_to_bfloat16"):
+            use()
+    assert tl.get_default_dtype() is tl.float32
+
+
+def test_rng_states_are_uint8_tensors_as_pytorchs_and_old_dicts_still_load():
+    for state, theirs in ((tl.get_rng_state(), torch.get_rng_state()),
+                          (tl.Generator().manual_seed(3).get_state(), torch.Generator().manual_seed(3).get_state())):
+        assert isinstance(state, tl.Tensor) and state.dtype is tl.uint8 and state.ndim == 1 and state.device.type == \
+            "cpu" and theirs.dtype == torch.uint8 and theirs.ndim == 1
+        assert json.loads(bytes(state.numpy()))["seed"] >= 0  # the bytes of a JSON text: no pickle
+    tl.manual_seed(7)
+    state = tl.get_rng_state()
+    old_form = json.loads(bytes(state.numpy()))  # the dict that get_rng_state() returned before, in old checkpoints
+    first = tl.rand(4)
+    tl.set_rng_state(state)
+    np.testing.assert_array_equal(tl.rand(4).numpy(), first.numpy())
+    tl.set_rng_state(old_form)
+    np.testing.assert_array_equal(tl.rand(4).numpy(), first.numpy())
+    g = tl.Generator().manual_seed(3)
+    g.set_state(json.loads(bytes(g.get_state().numpy())))
+    with pytest.raises(RuntimeError, match="not a state that tinygrad_lite's get_state.*PyTorch's generator states"):
+        tl.set_rng_state(tl.tensor(torch.get_rng_state().numpy()))
+    with pytest.raises(TypeError, match=r"set_rng_state\(\): expected a state .*1-d uint8 tensor.*float32"):
+        tl.set_rng_state(tl.zeros(3))
+    with pytest.raises(TypeError, match=r"set_state\(\): expected a CPU generator's state.*\['offset', 'seed'\]"):
+        g.set_state({"seed": 1, "offset": 0})
+
+
+def test_fork_rng_puts_the_global_generator_back_as_pytorchs_does():
+    for lib in (tl, torch):
+        lib.manual_seed(0)
+        before = lib.rand(3)
+        lib.manual_seed(0)
+        with lib.random.fork_rng():
+            inside = lib.rand(3)
+            lib.manual_seed(123)
+        assert lib.equal(inside, before) and lib.equal(lib.rand(3), before)
+        with pytest.raises(ZeroDivisionError), lib.random.fork_rng():  # restored after an exception too
+            lib.rand(5), 1 / 0
+        assert not lib.equal(lib.rand(3), before)
+        state = lib.get_rng_state()
+        with lib.random.fork_rng(enabled=False):
+            lib.rand(2)
+        assert not lib.equal(lib.get_rng_state(), state)
+    with pytest.raises(TypeError, match=r"fork_rng\(\): devices must be a list of GPU indices"):
+        with tl.random.fork_rng(devices=0):
+            pass

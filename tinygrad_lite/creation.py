@@ -15,6 +15,7 @@ from . import dtypes as dt
 from . import random
 from .device import creating_on, get_default_device
 from .functions import FLOATING, with_out
+from .memory_formats import check_memory_format, preserve_format
 from .shapes import as_int, check_number, size_args
 from .tensor import Tensor, as_array
 
@@ -87,25 +88,29 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
         return Tensor(xp.full(size, fill_value, d.np), dtype=d, requires_grad=requires_grad)
 
 
-def _check_like(op, input):
+def _like(op, input, dtype=None, device=None, memory_format=None):
+    """The checks of the ``*_like`` functions, and the new tensor's dtype and device: ``input``'s unless given.
+    ``memory_format``: preserve_format (the default) and contiguous_format give the same row-major tensor here
+    (``memory_formats.py``); channels_last is refused."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be a Tensor, not {type(input).__name__}")
+    check_memory_format(op, memory_format)
+    return input.dtype if dtype is None else dtype, input.device if device is None else device
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False):
-    _check_like("zeros_like", input)
-    return zeros(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=preserve_format):
+    dtype, device = _like("zeros_like", input, dtype, device, memory_format)
+    return zeros(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False):
-    _check_like("ones_like", input)
-    return ones(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=preserve_format):
+    dtype, device = _like("ones_like", input, dtype, device, memory_format)
+    return ones(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
-    _check_like("full_like", input)
-    return full(input.shape, fill_value, dtype=dtype or input.dtype, device=device or input.device,
-                requires_grad=requires_grad)
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=preserve_format):
+    dtype, device = _like("full_like", input, dtype, device, memory_format)
+    return full(input.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
@@ -122,20 +127,20 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     return _new(draws, d, device, requires_grad)
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False):
-    _check_like("randn_like", input)
-    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=preserve_format):
+    dtype, device = _like("randn_like", input, dtype, device, memory_format)
+    return randn(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False):
-    _check_like("rand_like", input)
-    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+def rand_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=preserve_format):
+    dtype, device = _like("rand_like", input, dtype, device, memory_format)
+    return rand(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def bernoulli(input, p=None, *, generator=None):
     """1 where a uniform draw falls below ``input`` (the probabilities, a floating tensor), else 0: a tensor like
     ``input``, drawn on its device. With ``p`` (a number), every element is 1 with probability ``p``."""
-    _check_like("bernoulli", input)
+    _like("bernoulli", input)
     if p is not None:
         check_number("bernoulli", "p", p, 0, 1)
     return zeros_like(input).bernoulli_(input if p is None else p, generator=generator)
@@ -207,9 +212,9 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
         return _new(xp.eye(n, m), _float(dtype), device, requires_grad)
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad=False):
+def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=preserve_format):
     """Like ``zeros_like``: PyTorch leaves the values of ``empty_like`` unset; ours are zeros."""
-    return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
+    return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad, memory_format=memory_format)
 
 
 # out=: ``torch.zeros(2, 3, out=t)`` fills t (resized to 2x3) and returns it, in t's dtype; see functions.write_out

@@ -80,6 +80,15 @@ _NAMES = ("abs neg exp log log1p sqrt rsqrt sin cos square relu sigmoid tanh sof
           "masked_fill numel clone detach logical_not addcmul addcdiv").split()
 globals().update({name: _method(name) for name in _NAMES})
 concat = cat
+_pow = pow
+
+
+def pow(input, exponent):
+    """``pow(x, y)`` is ``x.pow(y)``; the base may also be a number when the exponent is a Tensor, as in PyTorch
+    (``pow(2.0, x)`` is ``2.0 ** x``)."""
+    if isinstance(exponent, Tensor) and isinstance(input, (builtins.int, builtins.float)):
+        return exponent.__rpow__(input)
+    return _pow(input, exponent)
 
 
 def is_tensor(obj):

@@ -22,7 +22,16 @@ Each device's numbers repeat for a seed on every machine, but **the CPU and a GP
 same seed: PyTorch makes no such promise either (its CPU and CUDA generators differ), and keeping one would mean
 drawing on the host and copying every mask to the GPU. Neither device's numbers are PyTorch's: lessons that compare
 with PyTorch copy weights across instead of relying on equal seeds.
+
+**A generator's state** (``get_rng_state()``, ``Generator.get_state()``) is a uint8 tensor, as in PyTorch, so that it
+goes into a checkpoint beside the weights: here the bytes of a JSON text that holds the seed and numpy's PCG64
+state (a GPU generator's: the seed and how many numbers it has drawn). PyTorch's are raw bytes of its own
+generator's state, of a fixed size; the two cannot be loaded into each other. The setters also take the plain dict
+that ``get_state()`` returned before (checkpoints saved then).
 """
+import contextlib
+import json
+
 import numpy as np
 
 from . import kernels
@@ -67,16 +76,30 @@ class Generator:
         return self.manual_seed(int(np.random.SeedSequence().entropy) % 2**63).initial_seed()
 
     def get_state(self):
-        """The generator's state as a plain dict of numbers (PyTorch returns a uint8 tensor instead)."""
+        """The generator's state as a uint8 tensor (on the CPU, as PyTorch's): the bytes of a JSON text (module
+        docstring); ``set_state`` puts it back."""
+        from .tensor import Tensor  # (tensor.py imports this module, so it cannot come first)
+        text = json.dumps(self._state(), sort_keys=True, separators=(",", ":"))
+        return Tensor._make(np.frombuffer(text.encode(), dtype=np.uint8).copy(), None)
+
+    def _state(self):
+        """The state as a plain dict of numbers."""
         if self.device.type == "cpu":
             return {"seed": self._seed, "bit_generator": self.rng.bit_generator.state}
         return {"seed": self._seed, "offset": self.offset}
 
-    def set_state(self, state):
-        if not isinstance(state, dict) or "seed" not in state or ("offset" in state) != (self.device.type != "cpu"):
-            kind = "a GPU generator's (seed and offset)" if self.device.type != "cpu" else "a CPU generator's"
-            raise TypeError(f"set_state(): expected {kind} state, the dict get_state() of a generator on "
-                            f"{self.device} returned, got {state!r:.80}")
+    def set_state(self, new_state):
+        """Put back a state that ``get_state()`` returned: the uint8 tensor, or the plain dict it was before."""
+        return self._set_state(new_state, "set_state")
+
+    def _set_state(self, new_state, op):
+        """``set_state``, its errors naming ``op`` (the public function called)."""
+        state = _state_dict(new_state, op)
+        expected = {"seed", "bit_generator"} if self.device.type == "cpu" else {"seed", "offset"}
+        if set(state) != expected:
+            kind = "a CPU generator's" if self.device.type == "cpu" else "a GPU generator's (seed and offset)"
+            raise TypeError(f"{op}(): expected {kind} state, what get_state() of a generator on {self.device} "
+                            f"returned, got one with the entries {sorted(state)}")
         self._seed = state["seed"]
         if self.device.type == "cpu":
             self.rng = np.random.default_rng()
@@ -104,6 +127,25 @@ class Generator:
 
     def __repr__(self):
         return f"<tinygrad_lite.Generator on {self.device}>"
+
+
+def _state_dict(state, op):
+    """The plain dict of a generator's state given as ``get_state()``'s uint8 tensor (JSON bytes) or as a dict."""
+    from .tensor import Tensor  # (tensor.py imports this module, so it cannot come first)
+    if isinstance(state, dict):
+        return state
+    if not isinstance(state, Tensor) or state.array.dtype != np.uint8 or state.ndim != 1:
+        raise TypeError(f"{op}(): expected a state from get_state() or get_rng_state() (a 1-d uint8 tensor), got "
+                        f"{type(state).__name__} {getattr(state, 'dtype', '')}".rstrip())
+    try:
+        found = json.loads(bytes(state.cpu().numpy()).decode())
+    except ValueError:
+        found = None
+    if not isinstance(found, dict):
+        raise RuntimeError(f"{op}(): this uint8 tensor is not a state that tinygrad_lite's get_state() or "
+                           "get_rng_state() made (a JSON text); PyTorch's generator states cannot be loaded here, "
+                           "nor ours into PyTorch: the generators differ")
+    return found
 
 
 GAMMA = 0x9E3779B97F4A7C15  # 2^64 / the golden ratio, odd: k -> k gamma (mod 2^64) visits every 64-bit number
@@ -197,14 +239,49 @@ def initial_seed():
 
 
 def get_rng_state():
-    """The CPU generator's state (``torch.get_rng_state``); a GPU's is ``tinygrad_lite.cuda.get_rng_state()``."""
+    """The CPU generator's state, a uint8 tensor (``torch.get_rng_state``); a GPU's is
+    ``tinygrad_lite.cuda.get_rng_state()``."""
     return default_generator.get_state()
 
 
-def set_rng_state(state):
-    if not isinstance(state, dict) or "seed" not in state:
-        raise TypeError(f"set_rng_state(): expected a state from get_rng_state() (a dict), got {type(state).__name__}")
-    default_generator.set_state(state)
+def set_rng_state(new_state):
+    """Put back the CPU generator's state: ``get_rng_state()``'s uint8 tensor (or the dict it was before)."""
+    default_generator._set_state(new_state, "set_rng_state")
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled=True):
+    """``with fork_rng():`` draws inside the block leave the global generators as they were (``torch.random.fork_rng``):
+    the CPU's, and the GPUs' in ``devices`` (GPU indices; None: every GPU), are put back when the block ends, also
+    after an exception. ``enabled=False`` makes it do nothing."""
+    if not enabled:
+        yield
+        return
+    global _cuda_seed
+    gpus = sorted(_cuda_generators) if devices is None else _gpu_indices(devices)
+    saved_cpu, saved_seed = default_generator._state(), _cuda_seed
+    saved_gpus = {index: _cuda_generators[index]._state() for index in gpus if index in _cuda_generators}
+    try:
+        yield
+    finally:
+        default_generator._set_state(saved_cpu, "fork_rng")
+        for index in gpus:  # a GPU's generator made inside the block is dropped: the next draw makes it afresh
+            if index in saved_gpus:
+                _cuda_generators[index]._set_state(saved_gpus[index], "fork_rng")
+            else:
+                _cuda_generators.pop(index, None)
+        if devices is None:
+            for index in set(_cuda_generators) - set(saved_gpus):
+                del _cuda_generators[index]
+            _cuda_seed = saved_seed
+
+
+def _gpu_indices(devices):
+    """fork_rng's ``devices``: GPU indices, or devices such as "cuda:1"."""
+    if isinstance(devices, (str, int)) or not hasattr(devices, "__iter__"):
+        raise TypeError(f"fork_rng(): devices must be a list of GPU indices (such as [0]) or None for every GPU, "
+                        f"got {type(devices).__name__}")
+    return [device if isinstance(device, int) else Device(device).index or 0 for device in devices]
 
 
 def rng(generator=None):

@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 
 from . import dtypes as dt
-from . import random, return_types
+from . import memory_formats, random, return_types
 from ._tensor_str import tensor_repr
 from .amp.autocast_mode import autocast_args
 from .autograd import function
@@ -38,6 +38,7 @@ from .device import (
     same_place,
 )
 from .device import device as Device
+from .indexing import in_numpy_order, torch_order
 from .kernels.activation import ReLUCuda
 from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .ops.elementwise import (
@@ -399,11 +400,15 @@ class Tensor:
         self.grad_fn, self._requires_grad = None, False
         return self
 
-    def clone(self):
+    def clone(self, *, memory_format=memory_formats.preserve_format):
+        """A copy, recorded in the graph. ``memory_format``: preserve_format and contiguous_format give the same
+        row-major copy here; channels_last is refused (``memory_formats.py``)."""
+        memory_formats.check_memory_format("clone", memory_format)
         return Clone.apply(self)
 
-    def contiguous(self):
+    def contiguous(self, *, memory_format=memory_formats.contiguous_format):
         """Self if its numbers lie in memory in row-major order; else a row-major copy (recorded as a clone)."""
+        memory_formats.check_memory_format("contiguous", memory_format)
         return self if self.is_contiguous() else Clone.apply(self)
 
     def is_contiguous(self):
@@ -561,6 +566,8 @@ class Tensor:
             raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             return _clamp_tensor(self, min, max)
+        if not self.dtype.is_floating_point and builtins.float in (type(min), type(max)):
+            self = self.to(dt.get_default_dtype())  # an integer tensor and a float bound: float32, as PyTorch promotes
         min, max = (_clamp_bound(self, name, bound) for name, bound in (("min", min), ("max", max)))
         return Clamp.apply(self, min=min, max=max)
     clip = clamp
@@ -586,7 +593,8 @@ class Tensor:
     def fmod(self, other): return self._binary(Fmod, other)
 
     def masked_fill(self, mask, value):
-        return where(mask, value, self)
+        """``value`` where ``mask`` is True; the result keeps x's dtype, as PyTorch's (0.5 into int64 gives 0)."""
+        return where(mask, value, self).to(self.dtype)
 
     def where(self, condition, other):
         """``x.where(cond, y)`` is ``torch.where(cond, x, y)``."""
@@ -943,14 +951,18 @@ class Tensor:
     # ---------------------------------------------------------------- indexing
     def __getitem__(self, index):
         try:
-            return Index.apply(self, index=_index(index))
+            index = _index(index)
+            out = Index.apply(self, index=index)
         except (IndexError, OverflowError, ValueError) as e:  # (numpy's IndexError, or an index beyond int64)
             raise IndexError(f"index: {e} (tensor shape {tuple(self.shape)})") from None
+        order = torch_order(index, self.ndim, out.ndim)  # (integers beside index arrays: indexing.py)
+        return out if order is None else out.permute(order)
 
     def __setitem__(self, index, value):
         """``x[index] = value``. Recorded in the graph (op ``SetItem``) when x or value requires grad, as in PyTorch."""
         try:
             index = _index(index)
+            value = in_numpy_order(self.shape, index, value)
             if records_inplace(self, "setitem", value):
                 self._record_write("setitem", value, index)
                 return
@@ -1105,8 +1117,10 @@ class Tensor:
         return self.copy_(u < p)
 
     # ---------------------------------------------------------------- conversion
-    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
-        """Convert dtype and/or move device: ``.to("cuda")``, ``.to(torch.float64)``, ``.to(other_tensor)``."""
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
+        """Convert dtype and/or move device: ``.to("cuda")``, ``.to(torch.float64)``, ``.to(other_tensor)``.
+        ``memory_format``: as ``clone``'s (the results are row-major here)."""
+        memory_formats.check_memory_format("to", memory_format)
         for a in args:
             if isinstance(a, Tensor):
                 dtype, device = a.dtype, a.device

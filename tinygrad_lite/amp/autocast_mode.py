@@ -18,12 +18,17 @@ gradient back in the input's dtype, so every float32 parameter gets a float32 ``
 Honest difference from PyTorch: numpy has no bfloat16, so only ``dtype=float16`` exists here. PyTorch's default for
 ``autocast("cpu")`` is bfloat16; here it is an error that says to pass ``dtype=tl.float16`` (PyTorch's CPU
 autocast takes float16 too). ``round_to_bfloat16`` shows bfloat16's numbers (float32's range, 8 bits of mantissa).
+``tinygrad_lite.bfloat16`` exists, so that a script that names it fails where it uses it, with that advice.
+
+As PyTorch's, ``autocast("cuda")`` on a machine without a GPU warns and turns itself off: the region then runs in
+float32, and ``is_autocast_enabled("cuda")`` is False inside.
 """
 import functools
 import warnings
 
 import numpy as np
 
+from .. import cuda
 from .. import dtypes as dt
 
 LOWER_PRECISION_OPS = frozenset({"matmul", "mm", "bmm", "linear"})
@@ -38,7 +43,38 @@ REFUSED_OPS = {"cuda": {"binary_cross_entropy": (
     "binary_cross_entropy and nn.BCELoss are unsafe to autocast: the sigmoid before them rounds to exactly 0 or 1 "
     "in float16, and log(0) is -inf. Combine the two layers: use F.binary_cross_entropy_with_logits or "
     "nn.BCEWithLogitsLoss on the logits (safe to autocast), as PyTorch requires")}}
-DEFAULT_DTYPES = {"cuda": dt.float16, "cpu": "bfloat16"}
+NO_BFLOAT16 = "bfloat16, which numpy (and so this library) does not have"
+ROUNDING_HINT = "To see bfloat16's rounding, use tinygrad_lite.amp.round_to_bfloat16(x)."
+
+
+def no_bfloat16(where, fix):
+    """The message of every use of bfloat16: ``where`` it was used, that numpy has none, and ``fix``."""
+    return f"{where}: the dtype is {NO_BFLOAT16}. {fix} {ROUNDING_HINT}"
+
+
+class _Bfloat16(dt.dtype):
+    """``tinygrad_lite.bfloat16``: a name for PyTorch's dtype that numpy lacks. ``x.dtype == torch.bfloat16`` is
+    False, as it should be; anything that needs the dtype itself (a tensor of it, a cast to it, autocast with it,
+    its size) raises a RuntimeError that says to use float16 instead, rather than an AttributeError at
+    ``torch.bfloat16``."""
+
+    name = "bfloat16"
+
+    def __init__(self):  # (no numpy dtype to store)
+        pass
+
+    def _refuse(self):
+        raise RuntimeError(no_bfloat16("tinygrad_lite.bfloat16", "Use tl.float16 (x.half(), model.half(), "
+                                       "autocast(device, dtype=tl.float16)) or float32."))
+
+    np = category = itemsize = legacy_name = property(_refuse)
+
+    def __reduce__(self):  # the one object: copies and pickles resolve to it
+        return "bfloat16"
+
+
+bfloat16 = _Bfloat16()
+DEFAULT_DTYPES = {"cuda": dt.float16, "cpu": bfloat16}
 
 _active = {}  # device type -> the autocast dtype, for each device type inside an enabled autocast region
 _depth = [0]  # how many autocast regions are open (the cache of cast weights is emptied when the last one closes)
@@ -68,21 +104,28 @@ class autocast:
         self.device_type, self.cache_enabled = device_type, True if cache_enabled is None else bool(cache_enabled)
         self.enabled = bool(enabled)
         self.fast_dtype = DEFAULT_DTYPES[device_type] if dtype is None else dtype
-        if self.enabled and not isinstance(self.fast_dtype, dt.dtype):
-            if dtype is not None:  # torch.float16, np.float16, "float16": another library's name for the dtype
-                raise RuntimeError(
-                    f"autocast({device_type!r}, dtype={dtype!r}): the dtype must be this library's, "
-                    f"tinygrad_lite.float16: autocast({device_type!r}, dtype=tl.float16) after import tinygrad_lite "
-                    "as tl (PyTorch's autocast takes torch.float16)")
+        if self.enabled and dtype is None and self.fast_dtype is bfloat16:  # PyTorch's default on the CPU
             raise RuntimeError(
-                f"autocast({device_type!r}): PyTorch's default dtype here is bfloat16, which numpy (and so this "
-                f"library) does not have. Pass float16: autocast({device_type!r}, dtype=tl.float16) after import "
-                "tinygrad_lite as tl (PyTorch's CPU autocast accepts torch.float16 too). To see bfloat16's "
-                "rounding, use tinygrad_lite.amp.round_to_bfloat16(x).")
+                f"autocast({device_type!r}): PyTorch's default dtype here is {NO_BFLOAT16}. Pass float16: "
+                f"autocast({device_type!r}, dtype=tl.float16) after import tinygrad_lite as tl (PyTorch's CPU "
+                f"autocast accepts torch.float16 too). {ROUNDING_HINT}")
+        if self.enabled and dtype is bfloat16:
+            raise RuntimeError(no_bfloat16(f"autocast({device_type!r}, dtype=bfloat16)", "Pass float16: autocast("
+                                           f"{device_type!r}, dtype=tl.float16) after import tinygrad_lite as tl."))
+        if self.enabled and not isinstance(self.fast_dtype, dt.dtype):  # torch.float16, np.float16, "float16"
+            raise RuntimeError(
+                f"autocast({device_type!r}, dtype={dtype!r}): the dtype must be this library's, "
+                f"tinygrad_lite.float16: autocast({device_type!r}, dtype=tl.float16) after import tinygrad_lite "
+                "as tl (PyTorch's autocast takes torch.float16)")
         if self.enabled and self.fast_dtype is not dt.float16:
             warnings.warn(f"In {device_type} autocast, but the target dtype {self.fast_dtype} is not supported. "
                           "Disabling autocast. Autocast supports float16 (tl.float16) here (PyTorch: also bfloat16).",
                           stacklevel=2)
+            self.enabled = False
+        if self.enabled and device_type == "cuda" and not cuda.is_available():
+            warnings.warn("CUDA is not available. Disabling autocast (as PyTorch does): the region runs in float32. "
+                          "Use autocast(\"cpu\", dtype=tl.float16) on a CPU, or autocast(device, ...) with device = "
+                          "\"cuda\" if tl.cuda.is_available() else \"cpu\".", stacklevel=2)
             self.enabled = False
         self._saved = []
 

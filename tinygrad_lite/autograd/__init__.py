@@ -1,8 +1,10 @@
 """``tinygrad_lite.autograd``: the graph machinery's public face.
 
 ``Function`` (write your own differentiable op), ``grad`` (gradients without touching ``.grad``),
-``gradcheck`` (compare autograd with finite differences), and the grad-mode switches.
+``gradcheck`` (compare autograd with finite differences), and the grad-mode switches. Anomaly detection
+(``detect_anomaly``, ``set_detect_anomaly(True)``) is not covered and raises, saying how to find a nan gradient.
 """
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import run_backward
 from .function import Function
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
@@ -85,4 +87,4 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 
 __all__ = ["Function", "Variable", "grad", "backward", "gradcheck", "no_grad", "enable_grad", "set_grad_enabled",
-           "is_grad_enabled", "inference_mode"]
+           "is_grad_enabled", "inference_mode", "detect_anomaly", "set_detect_anomaly"]

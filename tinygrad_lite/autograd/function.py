@@ -22,7 +22,8 @@ machinery, and how an in-place op is recorded in the graph.
 
 Deliberate difference from PyTorch: our built-in ops receive and return plain numpy/CuPy arrays, which keeps
 them short. A subclass written PyTorch's way (``@staticmethod def forward(ctx, ...)``) also works: it is
-given Tensors, exactly as in PyTorch's "custom autograd Function" tutorial (``apply_torch_style``).
+given Tensors, exactly as in PyTorch's "custom autograd Function" tutorial (``apply_torch_style``); its ctx is
+the Function object, a ``FunctionCtx`` (``function_ctx.py``, with ``once_differentiable``).
 """
 import inspect
 import itertools
@@ -31,13 +32,14 @@ import weakref
 from ..device import array_module_of, check_same_device
 from ..dtypes import FLOAT16, quietly_in_float16
 from . import grad_mode
+from .function_ctx import FunctionCtx, once_differentiable  # noqa: F401  (torch.autograd.function has both)
 from .inplace import check_saved, input_as_used, remember_versions, track_view
 
 Tensor = None  # the Tensor class; tensor.py sets it once defined (it imports the ops, so we cannot import it here)
 _sequence = itertools.count()  # numbers the recorded ops in the order they were made (see engine.input_as_used)
 
 
-class Function:
+class Function(FunctionCtx):
     inputs = ()            # the input Tensors, in order: the edges of the graph
     torch_style = False    # forward/backward written PyTorch's way, as staticmethods taking ctx and Tensors
     needs_input_grad = ()  # per input (per argument, if torch_style): does it require grad? (skip work if not)
@@ -147,10 +149,6 @@ class Function:
         return [array_module_of(arrived[0]).zeros(*like) if g is None and like is not None else g
                 for g, like in zip(grads, self._output_like)]
 
-    def set_materialize_grads(self, value):
-        """PyTorch's ``ctx.set_materialize_grads``: False gives backward None, not zeros, for an unused output."""
-        self.materialize_grads = value
-
     def save_for_backward(self, *values):
         self._saved = values
 
@@ -239,11 +237,6 @@ class Function:
                 raise TypeError(f"{type(self).__name__}: mark_non_differentiable takes the output tensors that "
                                 f"forward returns, not a {type(t).__name__}")
         self._not_differentiable = self._not_differentiable | {id(t.array) for t in outputs}
-
-    def mark_dirty(self, *tensors):
-        raise NotImplementedError(f"{type(self).__name__}: ctx.mark_dirty (a custom Function that changes its input "
-                                  "in place) is not supported here: compute into a new tensor (x.clone(), then change "
-                                  "the clone) and return it")
 
     def input_grads_torch_style(self, grad):
         """``backward(ctx, *grads)`` on Tensors, a gradient per output: one gradient per argument of forward, None

@@ -24,7 +24,7 @@ class ReLU(Function):
 
     def backward(self, g):
         z, = self.saved_tensors
-        return g * (z > 0)
+        return np.where(z > 0, g, 0)  # (0 where z = 0 even for an inf or nan g, as PyTorch: not g * 0)
 
 
 class LeakyReLU(Function):

@@ -112,8 +112,8 @@ class Maximum(Function):
 
     def backward(self, g):
         x, y = self.saved_tensors
-        share = np.where(x == y, 0.5, (x > y)).astype(g.dtype)
-        return g * share, g * (1 - share)
+        share = np.where(x == y, 0.5, (x > y)).astype(g.dtype)  # (a side's 0 stays 0 for an inf g: np.where)
+        return np.where(share > 0, g * share, 0), np.where(share < 1, g * (1 - share), 0)
 
 
 class Neg(Function):
@@ -216,7 +216,7 @@ class Clamp(Function):
         inside = np.ones(x.shape, dtype=bool) if self.lo is None else x >= self.lo
         if self.hi is not None:
             inside &= x <= self.hi
-        return g * inside
+        return np.where(inside, g, 0)  # (0 outside even for an inf or nan g, as PyTorch: not g * 0)
 
 
 class ClampTensor(Function):
@@ -233,11 +233,11 @@ class ClampTensor(Function):
     def backward(self, g):
         x, lo, hi = self.saved_tensors
         lo_, hi_ = (-np.inf if lo is None else lo), (np.inf if hi is None else hi)
-        grads = [g * ((x >= lo_) & (x <= hi_))]
+        grads = [np.where((x >= lo_) & (x <= hi_), g, 0)]
         if lo is not None:
-            grads.append(g * ((x < lo) & (lo < hi_)))
+            grads.append(np.where((x < lo) & (lo < hi_), g, 0))
         if hi is not None:
-            grads.append(g * ((x > hi) | (hi < lo_)))
+            grads.append(np.where((x > hi) | (hi < lo_), g, 0))
         return tuple(grads)
 
 

@@ -84,7 +84,7 @@ class SetItem(Function):
     def backward(self, g):
         gx = gv = None
         if self.needs_input_grad[0]:
-            gx = g.copy()
+            gx = array_module_of(g).array(g)  # (a copy, and an array even where g is a 0-d numpy scalar)
             gx[self.index] = 0
         if self.needs_input_grad[1]:
             gv = g[self.index]

@@ -53,7 +53,7 @@ class Amax(Function):
         x, z = self.saved_tensors
         is_max = x == _restore_dims(z, x.shape, self.dim, self.keepdim)
         count = is_max.sum(axis=self.dim, keepdims=True)
-        return is_max * (_restore_dims(g, x.shape, self.dim, self.keepdim) / count)
+        return np.where(is_max, _restore_dims(g, x.shape, self.dim, self.keepdim) / count, 0)
 
 
 class MaxAlongDim(Function):

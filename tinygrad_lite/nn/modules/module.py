@@ -32,8 +32,10 @@ from collections.abc import Mapping
 import numpy as np
 
 from ... import dtypes as dt
+from ...amp.autocast_mode import no_bfloat16
 from ...device import device as Device
 from ...device import move
+from ...memory_formats import check_memory_format
 from ...tensor import Tensor
 from ...utils.hooks import BackwardHook, RemovableHandle
 from ..parameter import Parameter
@@ -571,6 +573,7 @@ class Module:
         """
         device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
         kwargs.pop("non_blocking", None)
+        check_memory_format("to", kwargs.pop("memory_format", None))  # (every tensor here is row-major)
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
         for arg in args:
@@ -608,6 +611,29 @@ class Module:
 
     def double(self):
         return self.to(dt.float64)
+
+    def half(self):
+        """Floating point parameters and buffers to float16 (``num_batches_tracked`` stays int64)."""
+        return self.to(dt.float16)
+
+    def bfloat16(self):
+        """Refused: numpy has no bfloat16 (``amp/autocast_mode.py``)."""
+        raise RuntimeError(no_bfloat16("Module.bfloat16()", "Use model.half() for float16, or keep float32 and run "
+                                       "the forward pass inside autocast(device, dtype=tl.float16)."))
+
+    def type(self, dst_type):
+        """Every parameter and buffer converted with ``Tensor.type(dst_type)`` (a dtype, or a legacy type such as
+        ``torch.DoubleTensor`` or its name), integer buffers too, as in PyTorch; the Parameter objects stay."""
+        if dst_type is None:
+            raise TypeError("Module.type(): dst_type must be a dtype (torch.float64) or a tensor type "
+                            "(torch.DoubleTensor, \"torch.DoubleTensor\"), not None")
+
+        def convert(array):
+            return Tensor._make(array, None).type(dst_type).array
+        if convert(np.zeros(0, np.float32)).dtype.kind != "f" and any(p.requires_grad for p in self.parameters()):
+            raise RuntimeError(f"Module.type({dst_type!r}): parameters that require grad must stay floating point "
+                               "(PyTorch refuses this too); use model.float(), model.double() or model.half()")
+        return self._apply(convert)
 
     def cpu(self):
         return self.to("cpu")

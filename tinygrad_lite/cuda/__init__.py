@@ -5,11 +5,15 @@ or one of these functions asks for it, and then only once (``device.cupy_or_erro
 The usual device-agnostic line::
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
+
+``tinygrad_lite.cuda.amp`` holds PyTorch's deprecated ``torch.cuda.amp.autocast`` and ``GradScaler`` spellings
+(``amp.py``), loaded on first use.
 """
+import importlib
 import re
 
-from . import device as _device
-from . import random as _random
+from .. import device as _device
+from .. import random as _random
 
 MIN_CUPY = (13, 0)  # the oldest CuPy with what the library calls (tests/test_cupy_contract.py checks 13.6 and 14.2)
 TESTED_CUPY = "14.2.0"  # the CuPy the course is tested with: constraints.txt pins it; the README, environment.yml
@@ -80,8 +84,8 @@ def manual_seed_all(seed):
 
 
 def get_rng_state(device="cuda"):
-    """The state of a GPU's generator, a dict (seed, offset); save it beside ``tinygrad_lite.get_rng_state()`` to
-    replay a run's GPU draws (dropout masks) exactly."""
+    """The state of a GPU's generator, a uint8 tensor (its seed and offset: ``random.py``); save it beside
+    ``tinygrad_lite.get_rng_state()`` to replay a run's GPU draws (dropout masks) exactly."""
     return _random.cuda_generator(_index(device)).get_state()
 
 
@@ -145,3 +149,11 @@ def empty_cache():
     """Give the memory pool's unused blocks back to the GPU (what ``nvidia-smi`` shows drops; tensors stay)."""
     if is_available():
         _device.cupy_or_error().get_default_memory_pool().free_all_blocks()
+
+
+def __getattr__(name):
+    """``tl.cuda.amp`` is loaded on first use: it builds on ``tinygrad_lite.amp``, which imports this module (PyTorch's
+    ``torch.cuda`` imports its ``amp`` at once; ``import tinygrad_lite.cuda.amp`` works too)."""
+    if name == "amp":
+        return importlib.import_module(f"{__name__}.amp")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
