@@ -959,3 +959,10 @@ def test_pow_takes_a_number_as_its_base_and_setitem_on_a_0d_tensor_in_the_graph_
         y[...] = 3.0
         return y * x
     compare(overwritten, None, [np.array(2.0)])
+
+
+def test_flatten_with_an_empty_dim_and_cat_of_0d_tensors_as_pytorch():
+    for L in (tg, torch):
+        assert tuple(L.zeros(0, 3).flatten(1).shape) == (0, 3) and tuple(L.zeros(2, 0, 3).flatten(0, 1).shape) == (0, 3)
+        with pytest.raises(RuntimeError, match=r"zero-dimensional tensor \(at position 0\) cannot be concatenated"):
+            L.cat([L.tensor(1.0), L.tensor(2.0)])

@@ -899,7 +899,8 @@ class Tensor:
         s, e = dim_index(start_dim, self.ndim, "flatten"), dim_index(end_dim, self.ndim, "flatten")
         if s > e:
             raise RuntimeError(f"flatten: start_dim ({start_dim}) cannot come after end_dim ({end_dim})")
-        return self.reshape(*self.shape[:s], -1, *self.shape[e + 1:])
+        joined = int(np.prod(self.shape[s:e + 1], dtype=np.int64))  # (not -1: with a 0 in the shape, -1 is ambiguous)
+        return self.reshape(*self.shape[:s], joined, *self.shape[e + 1:])
 
     def squeeze(self, dim=None):
         dims = range(self.ndim) if dim is None else dim_indices(dim, self.ndim, "squeeze")
