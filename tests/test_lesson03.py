@@ -635,7 +635,7 @@ WRONG = [
     ("03.numerical_grad", lambda f, x, h=1e-5: central(f, x, h, lambda d, h: d / 2 * h), "(a / 2) * h"),
     ("03.numerical_grad", lambda f, x, h=1e-5: (f(x + h) - f(x - h)) / (2 * h), "nudged every element of x at once"),
     ("03.numerical_grad", x_not_restored, "must get its old value back"),
-    ("03.numerical_grad", own_step, "use the argument `h` itself"),
+    ("03.numerical_grad", own_step, "`h` changes nothing in your result"),
     ("03.numerical_grad", plain_copy, "x.copy()"),
     ("03.numerical_grad", result_like_x, "and so does your result"),
     ("03.numerical_grad", no_copy, "the example shown", "changed its input `x` in place"),  # restored up to rounding
@@ -694,6 +694,24 @@ def topo_default_list(root, order=[], seen=set()):  # noqa: B006  (the mistake: 
             topo_default_list(p, order, seen)
         order.append(root)
     return order
+
+
+_KEPT_ORDER = []
+
+
+def topo_global_list(root):
+    """A new visited set at each call, but one list for every call (a learner's, in review: it was told to keep a
+    visited set, which it had)."""
+    seen = set()
+
+    def visit(v):
+        if v not in seen:
+            seen.add(v)
+            for p in v.inputs:
+                visit(p)
+            _KEPT_ORDER.append(v)
+    visit(root)
+    return _KEPT_ORDER
 
 
 def topo_without_leaves(root):
@@ -827,6 +845,7 @@ WRONG += [
     ("03.topological_order", topo_seen_labels, "hidden case 4", "missing 2", "may carry the same label"),
     ("03.topological_order", topo_seen_values, "hidden case 4", "may carry the same label"),
     ("03.topological_order", topo_default_list, "the nodes of an earlier call"),  # (fails at once when run again)
+    ("03.topological_order", topo_global_list, "one after another", "the nodes of an earlier call"),
     ("03.topological_order", topo_without_leaves, "each of them a leaf", "the leaves belong in the list too"),
     ("03.mul_backward", lambda x, y, g: (sum_to_shape(g * g * y, np.shape(x)), sum_to_shape(g * g * x, np.shape(y))),
      "the example shown in the notebook"),  # grad squared
@@ -1159,7 +1178,7 @@ def test_numerical_grad_cases_vary_every_argument():
 
 def test_numerical_grad_ignoring_h_fails_on_a_coarse_step():
     """On a coarse step the central difference differs from the exact derivative, so an h of one's own fails."""
-    assert_fails_with("03.numerical_grad", own_step, "hidden case", "h = 0.05", "use the argument `h` itself")
+    assert_fails_with("03.numerical_grad", own_step, "hidden case", "h = 0.05", "`h` changes nothing in your result")
     f, x = [c for c in get_exercise("03.numerical_grad").all_cases() if c.kwargs.get("h") == 0.05][0].args
     exact = 3 * np.cos(3 * x)
     coarse = numerical_grad(f, x, 0.05)
@@ -1510,7 +1529,7 @@ def _fixed_step_in_the_body(step):  # (review 7 of 0203) the default h=1e-5 kept
 WRONG += [
     # agrees with h=1e-5 to the tolerance: the message says so, and not that the answer used h=1e-5
     ("03.numerical_grad", _fixed_step_in_the_body(1e-6), "agrees, to the check's tolerance, with what h=1e-05",
-     "use the argument `h` itself"),
+     "`h` changes nothing in your result"),
     # a step of 1e-7 rounds more (about 1e-16 |f| / h): at float64's precision (issue 32) it shows where the case
     # leaves h at its default
     ("03.numerical_grad", _fixed_step_in_the_body(1e-7), "hidden case 5 of 11", "a step other than h=1e-5",

@@ -1724,6 +1724,8 @@ class AdamFrame(Optimizer):
             raise NotImplementedError("04.MyAdam: not written yet")
         state["step"] += 1
         t = state["step"]
+        if self.how == "grad":  # p.grad read again: the g handed over (with its weight decay) is dropped
+            g = p.grad
         if self.how == "local":  # m and v rebound locally: the stored averages stay 0
             m, v = state["exp_avg"], state["exp_avg_sq"]
             m = beta1 * m + (1 - beta1) * g
@@ -1784,6 +1786,9 @@ WRONG += [
     ("04.MyAdam", _adam_frame("local"), KEPT),
     ("04.MyAdam", _adam_frame("div_"), "the bias correction changed the stored average"),
     ("04.MyAdam", _adam_frame("eps_on_v"), "eps is added to sqrt(v_hat), the CORRECTED average"),
+    # a learner's, in review: the hint must not say only "use weight_decay itself" (it is used, then dropped)
+    ("04.MyAdam", _adam_frame("grad"), "`weight_decay` changes nothing in your result",
+     "what you compute from it reaches the result"),
     ("04.MyAdamW", _adam_frame("local", decoupled=True), KEPT, INHERITED),
     ("04.MyAdamW", _adam_frame("div_", decoupled=True), "changed the stored average", INHERITED),
     ("04.MyAdamW", _adam_frame("eps_on_v", decoupled=True), "the CORRECTED average", INHERITED),

@@ -966,3 +966,33 @@ def test_flatten_with_an_empty_dim_and_cat_of_0d_tensors_as_pytorch():
         assert tuple(L.zeros(0, 3).flatten(1).shape) == (0, 3) and tuple(L.zeros(2, 0, 3).flatten(0, 1).shape) == (0, 3)
         with pytest.raises(RuntimeError, match=r"zero-dimensional tensor \(at position 0\) cannot be concatenated"):
             L.cat([L.tensor(1.0), L.tensor(2.0)])
+
+
+def test_min_gradients_and_ignored_losses_print_0_not_minus_0_as_pytorch():
+    for L in (tg, torch):
+        x = L.tensor([3.0, 1.0, 2.0], requires_grad=True)
+        x.min().backward()
+        assert repr(x.grad) == "tensor([0., 1., 0.])"
+        z = L.tensor([[1.0, 2.0], [0.0, 1.0]])
+        losses = L.nn.functional.cross_entropy(z, L.tensor([0, -100]), reduction="none")
+        assert repr(losses).startswith("tensor([1.3133, 0.0000])"), repr(losses)
+
+
+def test_masked_fill_refuses_a_value_an_int_tensor_cannot_hold_and_linear_takes_0_features():
+    for L in (tg, torch):
+        with pytest.raises(RuntimeError, match="cannot be converted"):
+            L.tensor([1, 2]).masked_fill(L.tensor([True, False]), float("inf"))
+    for shape in [(2, 0), (0,), (2, 2, 0)]:
+        compare(lambda x, w: lib(x).nn.functional.linear(x, w), None, [np.zeros(shape), np.zeros((3, 0))])
+
+
+def test_finfo_iinfo_bfloat16_and_is_bf16_supported_as_pytorch_where_they_can_be():
+    for L in (tg, torch):
+        assert repr(L.finfo(L.float32)) == repr(torch.finfo(torch.float32))
+        assert L.finfo(L.float16).eps == 2 ** -10 and L.finfo().dtype == "float32"
+        assert L.iinfo(L.int64).max == 2 ** 63 - 1 and L.iinfo(L.uint8).min == 0
+    with pytest.raises(TypeError, match="use iinfo"):
+        tg.finfo(tg.int64)
+    with pytest.raises(RuntimeError, match="numpy .and so this library. does not have"):
+        tg.ones(2).bfloat16()
+    assert tg.cuda.is_bf16_supported() is False

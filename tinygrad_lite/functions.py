@@ -213,4 +213,40 @@ _WITH_OUT = ("add sub mul div pow matmul mm bmm exp log log1p sqrt rsqrt abs neg
 globals().update({name: with_out(globals()[name], name) for name in _WITH_OUT})
 
 __all__ = _NAMES + _IDIOMS + ["cat", "concat", "stack", "where", "matmul", "mm", "bmm", "is_tensor", "allclose",
-                              "isclose", "equal"]
+                              "isclose", "equal", "finfo", "iinfo"]
+
+
+# -------------------------------------------------------------------- a dtype's numbers
+class finfo:
+    """``finfo(dtype)``: the limits of a floating-point dtype (the default float type when omitted), as
+    ``torch.finfo``: ``bits``, ``eps`` (the gap between 1 and the next number), ``max``, ``min``, ``tiny`` (=
+    ``smallest_normal``), ``resolution`` and ``dtype`` (its name). The numbers are numpy's, as Python floats."""
+
+    def __init__(self, type=None):
+        d = dt.get_default_dtype() if type is None else type
+        if not isinstance(d, dt.dtype) or not d.is_floating_point:
+            raise TypeError(f"finfo(): expected a floating point dtype such as tinygrad_lite.float32, got {d!r}; "
+                            "for an integer dtype use iinfo")
+        info = np.finfo(d.np)
+        self.bits, self.dtype = info.bits, d.name
+        self.eps, self.max, self.min = builtins.float(info.eps), builtins.float(info.max), builtins.float(info.min)
+        self.tiny = self.smallest_normal = builtins.float(info.smallest_normal)
+        self.resolution = builtins.float(info.resolution)
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """``iinfo(dtype)``: the limits of an integer dtype, as ``torch.iinfo``: ``bits``, ``min``, ``max``, ``dtype``."""
+
+    def __init__(self, type):
+        if not isinstance(type, dt.dtype) or type.is_floating_point or type is dt.bool:
+            raise TypeError(f"iinfo(): expected an integer dtype such as tinygrad_lite.int64, got {type!r}; for a "
+                            "floating point dtype use finfo")
+        info = np.iinfo(type.np)
+        self.bits, self.min, self.max, self.dtype = info.bits, builtins.int(info.min), builtins.int(info.max), type.name
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

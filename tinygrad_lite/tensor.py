@@ -22,7 +22,7 @@ import numpy as np
 from . import dtypes as dt
 from . import memory_formats, random, return_types
 from ._tensor_str import tensor_repr
-from .amp.autocast_mode import autocast_args
+from .amp.autocast_mode import autocast_args, bfloat16
 from .autograd import function
 from .autograd.engine import run_backward
 from .autograd.hooks import register_tensor_hook
@@ -566,7 +566,7 @@ class Tensor:
             raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             return _clamp_tensor(self, min, max)
-        if not self.dtype.is_floating_point and builtins.float in (type(min), type(max)):
+        if not self.dtype.is_floating_point and any(isinstance(b, (builtins.float, np.floating)) for b in (min, max)):
             self = self.to(dt.get_default_dtype())  # an integer tensor and a float bound: float32, as PyTorch promotes
         min, max = (_clamp_bound(self, name, bound) for name, bound in (("min", min), ("max", max)))
         return Clamp.apply(self, min=min, max=max)
@@ -593,7 +593,10 @@ class Tensor:
     def fmod(self, other): return self._binary(Fmod, other)
 
     def masked_fill(self, mask, value):
-        """``value`` where ``mask`` is True; the result keeps x's dtype, as PyTorch's (0.5 into int64 gives 0)."""
+        """``value`` where ``mask`` is True; the result keeps x's dtype, as PyTorch's (0.5 into int64 gives 0; inf or
+        1e30 into int64 is an error)."""
+        if isinstance(value, (builtins.int, builtins.float)):
+            dt.check_fits(value, self.dtype, "masked_fill")
         return where(mask, value, self).to(self.dtype)
 
     def where(self, condition, other):
@@ -1144,6 +1147,7 @@ class Tensor:
     def float(self): return self.to(dt.float32)
     def double(self): return self.to(dt.float64)
     def half(self): return self.to(dt.float16)
+    def bfloat16(self): return self.to(bfloat16)  # (raises: numpy has no bfloat16, amp/autocast_mode.py)
     def long(self): return self.to(dt.int64)
     def int(self): return self.to(dt.int32)
     def bool(self): return self.to(dt.bool)

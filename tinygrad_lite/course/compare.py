@@ -251,7 +251,7 @@ def diagnose(got, expected, inputs=(), kinds=GENERIC_HINTS):
         if ("transpose" in kinds and got.ndim == 2 and got.shape == expected.shape[::-1]
                 and np.allclose(got.T, e, rtol=1e-5, atol=1e-7)):
             return ("your answer is the transpose of the right one: check the order of the factors in your matrix "
-                    "product and the layout (out, in) of the weight")
+                    "product (and, for a layer's weight, its layout (out, in))")
         if "broadcast_sum" in kinds and got.ndim >= e.ndim:
             try:
                 summed = _unbroadcast(got.astype(np.float64), e.shape)

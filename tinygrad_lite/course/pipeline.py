@@ -1095,8 +1095,9 @@ def _ignored_argument(exercise, reference, i, got):
         if (compare_arrays(got, answer, exercise.rtol, exercise.atol) is None
                 and compare_arrays(answer, expected, exercise.rtol, exercise.atol) is not None):
             return (f"your answer agrees, to the check's tolerance, with what {name}={default!r} gives, but this "
-                    f"case passes {name}={arguments[name]!r}: use the argument `{name}` itself, not a fixed "
-                    "value")
+                    f"case passes {name}={arguments[name]!r}: `{name}` changes nothing in your result. Use the "
+                    "argument itself, not a fixed value, and check that what you compute from it reaches the "
+                    "result (a value computed and then not used, say)")
     return None
 
 

@@ -59,6 +59,12 @@ def is_available():
         return False
 
 
+def is_bf16_supported(including_emulation=True):
+    """False: this library has no bfloat16 on any device (numpy and so CuPy's arrays here lack it), so a script that
+    asks before choosing its autocast dtype picks float16 (``torch.cuda.is_bf16_supported``)."""
+    return False
+
+
 def device_count():
     """How many GPUs CuPy sees (0 without CuPy or without a GPU)."""
     if not is_available():

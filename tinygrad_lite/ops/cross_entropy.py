@@ -37,7 +37,8 @@ class CrossEntropy(Function):
         if logits:
             f = f - f.max(axis=0)                             # shifted by the max: every e^f <= 1
             f -= np.log(np.exp(f).sum(axis=0))                # minus the log-sum-exp: log-probabilities
-        loss = -(a * f).sum(axis=0)                           # l_n, one per position (N, d1, ...)
+        # l_n, one per position (N, d1, ...); 0 - s rather than -s, so that an ignored position's 0 is not -0
+        loss = 0 - (a * f).sum(axis=0)
         self.save_for_backward(f if logits else None, a)
         self.dim, self.shape, self.reduction, self.denominator = dim, x.shape, reduction, denominator
         if reduction == "none":

@@ -117,12 +117,16 @@ class Maximum(Function):
 
 
 class Neg(Function):
-    r"""z = -x.   dz/dx = -1."""
+    r"""z = -x.   dz/dx = -1.
+
+    Backward computes 0 - g rather than -g: the same numbers, but a zero gradient stays 0 instead of becoming -0.
+    (min is -max(-x): the elements min did not pick would print as -0. in x.grad.)
+    """
     def forward(self, x):
         return -x
 
     def backward(self, g):
-        return -g
+        return 0 - g
 
 
 class Abs(Function):

@@ -7,6 +7,8 @@ Like numpy and PyTorch, 1-D operands are treated as a row (left) or a column (ri
 leading dims are batch dims that broadcast. The engine's ``unbroadcast`` sums the gradient of a
 broadcast operand over the batch.
 """
+import math
+
 from ..autograd.function import Function
 from ..dtypes import sum_in_float32
 from ..float16_matmul import is_float16_on_gpu, matmul_in_float32
@@ -75,7 +77,7 @@ class Linear(Function):
         need_x, need_w = self.needs_input_grad[:2]
         self.save_for_backward(x if need_w else None, w if need_x else None)  # dL/dX needs W; dL/dW needs X
         self.x_shape, self.n_out = x.shape, w.shape[0]
-        rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])  # (*, in): the leading dims flattened into rows
+        rows = x if x.ndim == 2 else x.reshape(math.prod(x.shape[:-1]), x.shape[-1])  # (*, in): leading dims as rows
         y = matmul_in_float32(rows, w.T, b)
         return y if x.ndim == 2 else y.reshape(*x.shape[:-1], w.shape[0])
 
@@ -83,7 +85,7 @@ class Linear(Function):
         x, w = self.saved_tensors
         g = g.reshape(-1, self.n_out)                                           # (as forward: the leading dims as rows)
         gx = None if w is None else matmul_in_float32(g, w).reshape(self.x_shape)          # dL/dX = G W
-        gw = None if x is None else matmul_in_float32(g.T, x.reshape(-1, x.shape[-1]))     # dL/dW = G^T X
+        gw = None if x is None else matmul_in_float32(g.T, x.reshape(g.shape[0], x.shape[-1]))  # dL/dW = G^T X
         if len(self.inputs) == 2:
             return gx, gw
         return gx, gw, (sum_in_float32(g, axis=0) if self.needs_input_grad[2] else None)

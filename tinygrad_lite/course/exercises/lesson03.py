@@ -376,6 +376,10 @@ def _order_problem(got, case):
         return "earlier call", (f"your list holds nodes that this call was not given: "
                                 f"{', '.join(name[k] for k in stale)} (the nodes of a graph that an earlier call "
                                 "was given)")
+    times, order = len(keys) // len(graph), keys[:len(graph)]
+    if times > 1 and keys == order * times and sorted(order) == sorted(graph):  # one whole order after another
+        return "earlier call", (f"your list holds this graph's order {times} times, one after another: the list "
+                                "of an earlier call, still there, with this call's nodes added to it")
     repeated = [k for k in dict.fromkeys(keys) if keys.count(k) > 1]
     if repeated:
         return "repeated", (f"node {name[repeated[0]]} appears {keys.count(repeated[0])} times in your list; each "

@@ -88,6 +88,8 @@ def linear(input, weight, bias=None):
     try:
         return Linear.apply(input, weight, bias)  # one op: see ops/matmul.py for its forward and backward
     except ValueError:  # the shapes were checked above: only adding the bias can fail
+        if bias is None:
+            raise
         raise RuntimeError(f"linear(): the bias has shape {tuple(bias.shape)}, which does not broadcast to the output "
                            f"(*, {weight.shape[0]}); it must hold one number per output, shape ({weight.shape[0]},)") \
             from None
