@@ -862,7 +862,7 @@ WRONG = [
     ("05.warmup_cosine", wc_warmup(lambda t, w, s: t / w), "not at 0"),
     ("05.warmup_cosine", wc_tensor, "for step 0 is a Tensor", "plain Python number"),
     ("05.warmup_cosine", wc_forgot_return, "for step 0 is None", "forget the `return`"),
-    ("05.warmup_cosine", wc_no_min_lr, "use the argument `min_lr` itself"),
+    ("05.warmup_cosine", wc_no_min_lr, "`min_lr` changes nothing in your result"),
     # 05.PlateauScheduler
     ("05.PlateauScheduler", PlateauAtPatience, "patience + 1 bad epochs in a row", "after epoch 5"),
     ("05.PlateauScheduler", PlateauNoReset, "starts again from 0"),
@@ -888,7 +888,7 @@ WRONG = [
     ("05.PlateauScheduler", PlateauOwnLr, FLAT),
     ("05.PlateauScheduler", PlateauStaleLastLr, "get_last_lr() returned [0.1]", "the lr now in each param group"),
     ("05.PlateauScheduler", PlateauTensorLr, "param_groups[0]['lr'] is a Tensor"),
-    ("05.PlateauScheduler", PlateauIgnoresFactor, "use the argument `factor` itself"),
+    ("05.PlateauScheduler", PlateauIgnoresFactor, "`factor` changes nothing in your result"),
     # 05.lr_range_test
     ("05.lr_range_test", range_test(linear=True), "GEOMETRICALLY"),
     ("05.lr_range_test", range_test(minus=0), "the last step must use end_lr itself"),

@@ -1317,10 +1317,10 @@ def _judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
         arrays = any(type(a).__module__ == "numpy" for a in getattr(case, "args", ()))
         ways, kind = (f"{name} /= ... or {name}[...] = ...", "array") if arrays else (
             f"{name} /= ..., {name}[...] = ... or {name}.add_(...)", "tensor")
-        in_place = (f"your function changed its input `{name}` in place (e.g. {ways}): the caller's {name} changes "
-                    "too, so whatever uses it afterwards (the next layer, the loss, a second call) sees wrong "
-                    f"numbers. Leave the inputs as they are and compute a new result, out of place (x = x / total "
-                    f"makes a new {kind}; x /= total changes the caller's).")
+        in_place = (f"your function changed its input `{name}` in place (e.g. {ways}), and that {kind} is the "
+                    "caller's too: whatever reads it while your function runs or afterwards (the next layer, the "
+                    f"loss, a second call) sees other numbers. Leave the inputs as they are and compute a new result, "
+                    f"out of place (x = x / total makes a new {kind}; x /= total changes the caller's).")
     if failure:  # (a change in place is often why the numbers are wrong: then it is said too)
         default = _default_hint(exercise, reference, i, record, got)
         # a failure that already names its cause gets no generic hint beside it (compare.Diagnosed)
