@@ -1350,3 +1350,20 @@ def test_no_cell_shows_a_finished_resume_run(notebook):
         finished = ('checkpoint["optimizer"]' in source and 'checkpoint["scheduler"]' in source
                     and "tl.set_rng_state(" in source)
         assert not finished, source
+
+
+def resume_by_replaying_epochs(path, model, optimizer, scheduler, loader):
+    """The loader's generator brought to the saved state by going through the loader once per finished epoch,
+    instead of set_state (a learner's, in review: it passed, since each epoch of the check draws one order)."""
+    checkpoint = tl.load(path)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    for _ in range(checkpoint["epoch"] + 1):
+        for _ in loader:
+            pass
+    tl.set_rng_state(checkpoint["rng_state"])
+    return checkpoint["epoch"] + 1
+
+
+WRONG += [("07.resume_run", resume_by_replaying_epochs, "went through the loader", "set_state instead")]

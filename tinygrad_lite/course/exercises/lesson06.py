@@ -1151,11 +1151,13 @@ driven(
                  _diagnosed(lambda history, step, name: not all(math.isfinite(row["norm"]) for table in history
                                                                 for row in table)),
                  _diagnosed(_not_finite_at, _last_bad)),
-                "judge the run at its FIRST bad step: almost every diverging run ends in nan, so the end of the "
-                "run (or 'some norm is not finite somewhere') says nothing about how it started. A finite norm "
-                "above the limit at the first bad step means the norms grew until they passed it: exploding; a nan "
-                "or inf there came at once: sudden",
-                "call first_bad_step, read the norm of that step's bad row, and test whether it is finite",
+                "the kind is read at the FIRST bad step, from its bad row: a finite norm above the limit there "
+                "means the norms grew until they passed it, exploding; a nan or inf there came at once, sudden. "
+                "Check both which row your code reads (not the end of the run: almost every diverging run ends in "
+                "nan, so 'some norm is not finite somewhere' says nothing about how it started) and which kind "
+                "each outcome of its test gives",
+                "call first_bad_step, read the norm of that step's bad row, and test whether it is finite: finite "
+                "is exploding",
                 call=after_diagnose),
         recognised(lambda got, expected, case: _healthy_for_a_bad_run(got, expected, case)
                    and first_bad_step_reference(*case.args, **case.kwargs)[0] == 0,

@@ -859,6 +859,15 @@ def drive_save(save_fn, args, kwargs):
         return Run.of(numbers + list(finish(spec, model, optimizer, scheduler, loader, max(0, start))), problem)
 
 
+def _counting_passes(loader_class):
+    """A subclass of the loader's class that counts the passes over it (``iter(loader)``) in ``_passes``."""
+    class Counted(loader_class):
+        def __iter__(self):
+            self.__dict__["_passes"] = self.__dict__.get("_passes", 0) + 1
+            return super().__iter__()
+    return Counted
+
+
 def drive_resume(resume_fn, args, kwargs):
     """Train a run, save it after epoch ``stop_at`` with the library, then in a "fresh process" call the learner's
     ``resume_fn(path, model, optimizer, scheduler, loader)`` and train from the epoch it returns to the end.
@@ -871,7 +880,11 @@ def drive_resume(resume_fn, args, kwargs):
         saved = load(path)
         model, optimizer, scheduler, loader = fresh_process(spec)
         held = list(model.parameters())
-        start = resume_fn(path, model, optimizer, scheduler, loader=loader, **kwargs)
+        built, loader.__class__ = loader.__class__, _counting_passes(loader.__class__)
+        try:
+            start = resume_fn(path, model, optimizer, scheduler, loader=loader, **kwargs)
+        finally:
+            passes, loader.__class__ = loader.__dict__.pop("_passes", 0), built
         now = list(model.parameters())
         if len(now) != len(held) or any(a is not b for a, b in zip(held, now)):
             return Run.failed(
@@ -891,6 +904,13 @@ def drive_resume(resume_fn, args, kwargs):
                               "(the training loop then runs range(start, epochs))")
         now = run_state(model, optimizer, scheduler, loader)  # only the optimizer's piece is flagged ROUNDED
         flags = [float((state_match if key == "optimizer" else same_state)(now[key], saved[key])) for key in KEYS]
+        if passes and all(flags):  # (a pass that moved the state away from the saved one: the rows below say so)
+            return Run.failed(
+                f"your resume_run went through the loader ({passes} pass{'es' if passes > 1 else ''}): each pass "
+                "draws an epoch's order from the loader's generator. Replaying epochs reaches the saved state only "
+                "when every epoch drew exactly one order from it and nothing else drew from it, and costs a pass "
+                "over the data per epoch. Put the saved state into loader.generator with set_state instead, and "
+                "take no batch from the loader")
         problem = None
         if loader.generator is not shuffler(loader):
             problem = ("after your resume_run, loader.generator is not the generator the loader shuffles with "
