@@ -1595,3 +1595,25 @@ def test_a_scaling_case_has_a_parameter_without_a_gradient():
     gets none makes unscaling over model.parameters() fail, as it would in a model with an unused head."""
     setups = [c.args[0] for c in get_exercise("08.scaled_step").all_cases()]
     assert any("unused" in s.weights for s in setups)
+
+
+def scaled_step_unscaled_twice(loss, model, optimizer, state, max_norm=None):
+    """The gradients divided by the scale twice (a learner's, in review: it got numbers and no hint)."""
+    scale = state["scale"]
+    (loss * scale).backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    for p in params:
+        p.grad = p.grad / scale / scale
+    if not all(bool(tl.isfinite(p.grad).all()) for p in params):
+        state["scale"], state["good_steps"] = scale * state["backoff_factor"], 0
+        return False
+    if max_norm is not None:
+        nn.utils.clip_grad_norm_(params, max_norm)
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"], state["good_steps"] = state["scale"] * state["growth_factor"], 0
+    return True
+
+
+WRONG += [("08.scaled_step", scaled_step_unscaled_twice, "S times too SMALL", "divided by the scale twice")]

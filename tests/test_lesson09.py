@@ -6,6 +6,7 @@ row. This file adds what is lesson 09's own: the references give PyTorch's numbe
 debugging check names exactly the planted bugs that remain, for every combination of them, and passes only when
 none is left; the notebook's buggy loop is the one the check knows; the visible cases are the notebook's.
 """
+import contextlib
 import itertools
 import math
 import sys
@@ -563,11 +564,23 @@ def fit_train_mode_after_validation(lib, model, optimizer, scheduler, loaders, c
 
 def fit_variant(lr_group=0, lr_after_step=False, test_before_restore=False, acc_before_restore=False,
                 no_test_acc=False, no_clip=False, step_first=False, stopper_per_epoch=False, test_twice=False,
-                val_after_stop=False, final_on="test", val_on="val"):
+                val_after_stop=False, final_on="test", val_on="val", own_validation=None):
     """The fixed loop with one more mistake (``stopper_per_epoch``: a new EarlyStopping every epoch;
     ``test_twice``: the test set evaluated a second time after the loop; ``val_after_stop``: the stopping test
     comes before the validation loss is recorded; ``final_on``: the loader of the final evaluation; ``val_on``: the
-    loader of the validation loss)."""
+    loader of the validation loss; ``own_validation``: the given evaluate replaced by a loop of the learner's,
+    "train mode" (under no_grad, without model.eval()) or "graph" (model.eval(), without no_grad))."""
+    def validate(lib, model, loader):
+        if own_validation is None:
+            return L.evaluate(lib, model, loader)
+        total, count = 0.0, 0
+        if own_validation == "graph":
+            model.eval()
+        with lib.no_grad() if own_validation == "train mode" else contextlib.nullcontext():
+            for x, y in loader:
+                total, count = total + lib.nn.functional.cross_entropy(model(x), y).item() * len(y), count + len(y)
+        return total / count, None
+
     def fit(lib, model, optimizer, scheduler, loaders, config):
         stopper = tl.train.EarlyStopping(patience=config["patience"])
         history = {"train_loss": [], "val_loss": [], "lr": []}
@@ -589,7 +602,7 @@ def fit_variant(lr_group=0, lr_after_step=False, test_before_restore=False, acc_
                 optimizer.step()
                 total, count = total + loss.item() * len(y), count + len(y)
             history["train_loss"].append(total / count)
-            val_loss, _ = L.evaluate(lib, model, loaders[val_on])
+            val_loss, _ = validate(lib, model, loaders[val_on])
             if not val_after_stop:
                 history["val_loss"].append(val_loss)
             if not step_first:
@@ -733,6 +746,10 @@ WRONG += [
     ("09.train_one_epoch", by_the_trainer, "write it yourself", "Trainer"),
     ("09.fit", fit_train_mode_after_validation, SYMPTOM["mode"], "the first one in epoch 1",
      L.BUG_HINTS["mode"][0]),
+    # a learner's own validation loop (in review: the first was called an eval-mode training step, the second
+    # the wrong number of epochs)
+    ("09.fit", fit_variant(own_validation="graph"), "on loaders['val'] with gradients recorded", "lib.no_grad()"),
+    ("09.fit", fit_variant(own_validation="train mode"), "on loaders['val'] in train mode", "model.eval()"),
     ("09.fit", fit_variant(lr_group=1), "history['lr'] differs at epoch 1 (the first is 1)"),
     ("09.fit", fit_variant(lr_after_step=True), "history['lr'] differs at epoch 1 (the first is 1)"),
     ("09.fit", fit_variant(stopper_per_epoch=True), "early stopping never fired",

@@ -1218,6 +1218,11 @@ driven(
                 "gradient by the scale before the step (PyTorch: scaler.unscale_ / scaler.step)",
                 "divide each parameter's gradient by the scale (in place or as a new tensor), before the "
                 "finite test and the step"),
+        mistake(partial(_scaled, scaled=False),  # (the same numbers as dividing the gradients by S twice)
+                "the gradients are S times too SMALL: either backward started from the loss itself (not the loss "
+                "times S) and the gradients were then divided by S, or they were divided by the scale twice. "
+                "Backward of S * loss gives S * g; one division by S gives g",
+                "multiply the loss by S before backward(), and divide each gradient by S exactly once"),
         mistake(partial(_scaled, clip_first=True),
                 "you clipped the SCALED gradients: their norm is S times the true one, so clipping cuts them far "
                 "too much. Unscale first, then clip (PyTorch: scaler.unscale_(optimizer) before "

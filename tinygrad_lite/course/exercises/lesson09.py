@@ -623,7 +623,8 @@ class FitSpec:
 
 class _WatchedModel(nn.Sequential):
     """The capstone's MLP, logging the mode of every forward pass that builds a graph (a training step) into the
-    run's log: "step" in training mode, "eval step" in eval mode."""
+    run's log: "step" in training mode, "eval step" in eval mode; and a pass without a graph in training mode (an
+    evaluation that left the model in train mode), "train-mode look"."""
 
     def __init__(self, hidden, log):
         super().__init__(nn.Linear(64, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, 10))
@@ -632,6 +633,8 @@ class _WatchedModel(nn.Sequential):
     def forward(self, x):
         if is_grad_enabled():
             self.log.append("step" if self.training else "eval step")
+        elif self.training:
+            self.log.append("train-mode look")
         return super().forward(x)
 
 
@@ -734,6 +737,22 @@ def drive_fit(fn, args, kwargs):
 
     def epoch_of(index):  # the epoch (1, 2, ...) a log entry belongs to: the training loader's reads before it
         return sum(name == "train" for name in log[:index + 1])
+
+    def read_before(index):  # the loader read last before log entry ``index`` (its batches went to that pass)
+        return next((name for name in reversed(log[:index]) if name in loaders), None)
+    looks = [i for i, name in enumerate(log) if name in ("step", "eval step", "train-mode look")
+             and read_before(i) in ("val", "test")]
+    if looks:  # an evaluation of the learner's own (the given evaluate runs in eval mode, under no_grad)
+        i = looks[0]
+        what = ("in train mode" if log[i] == "train-mode look" else "with gradients recorded" if log[i] == "eval step"
+                else "in train mode, with gradients recorded")
+        why = ("batch norm then normalises each batch with its own statistics and moves its running statistics "
+               "towards the validation data, which changes the model: call model.eval() before evaluating"
+               if "train mode" in what else
+               "every forward pass builds a graph no backward will use (time and memory for nothing): evaluate "
+               "under lib.no_grad()")
+        return Run.failed(f"your fit evaluated the model on loaders[{read_before(i)!r}] {what} (the first time in "
+                          f"epoch {epoch_of(i)}): {why}. The given evaluate(...) does both; keep it")
     steps = [i for i, name in enumerate(log) if name in ("step", "eval step")]
     eval_steps = [i for i in steps if log[i] == "eval step"]
     expected_lrs = _per_epoch_lrs(spec, epochs)
