@@ -67,15 +67,22 @@ def conda_dependencies():
 
 
 def constraint_pins():
-    pins = {}
+    """{name: version} of constraints.txt; a package pinned on two lines with environment markers (a version for
+    the older Pythons 3.11 and one for the rest) gives the version of the line without a "<" marker."""
+    pins, marked = {}, set()
     for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
         line = line.split("#")[0].strip()
         if not line:
             continue
-        name, sep, version = line.partition("==")
+        pin, _, marker = (part.strip() for part in line.partition(";"))
+        name, sep, version = pin.partition("==")
         assert sep and version, f"constraints.txt: {line!r} is not an exact `name==version` pin"
-        assert norm(name) not in pins, f"constraints.txt pins {name} twice"
-        pins[norm(name)] = version.strip()
+        assert norm(name) not in pins or (marker and norm(name) in marked), f"constraints.txt pins {name} twice"
+        if marker:
+            assert marker.startswith("python_full_version"), f"constraints.txt: {line!r}: markers on the Python only"
+            marked.add(norm(name))
+        if "<" not in marker:
+            pins[norm(name)] = version.strip()
     return pins
 
 

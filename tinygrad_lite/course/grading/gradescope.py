@@ -112,6 +112,9 @@ fi
 }}
 "$PYTHON" -m venv {venv}
 PIP="{venv}/bin/python -m pip install --no-cache-dir --disable-pip-version-check"
+# first the pinned pip: the image's may be old, and an old pip meets a pin it cannot take (one that needs a newer
+# Python) by backtracking through GBs of packages instead of saying so
+$PIP --constraint constraints.txt pip
 # torch from PyTorch's CPU index (its CPU build of the pinned version, without the CUDA packages), then the course
 $PIP --constraint constraints.txt --index-url {torch_index} --extra-index-url https://pypi.org/simple \\
     "torch=={torch}"
