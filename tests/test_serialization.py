@@ -273,6 +273,7 @@ Point = namedtuple("Point", ["x", "y"])
 @pytest.mark.parametrize("obj, where, what", [
     ({"model": {"extra": Thing()}}, r"obj\['model'\]\['extra'\]", "Thing"),
     ({"model": tg.nn.Linear(2, 2)}, r"obj\['model'\]", "state_dict"),
+    ({"loader_rng": tg.Generator()}, r"obj\['loader_rng'\]", "get_state()"),
     ([1, [2, lambda x: x]], r"obj\[1\]\[1\]", "function"),
     ({"p": Point(1, 2)}, r"obj\['p'\]", "Point"),
     ({"s": {1, 2}}, r"obj\['s'\]", "set"),
