@@ -290,7 +290,8 @@ WRONG = [
      lambda x, layers: _chain_with_library_layers(x, layers[:-1]).relu(), "does the loop stop before the last"),
     ("01.mlp_forward", lambda x, layers: x @ layers[0][0].T + layers[0][1], "only the first layer was applied"),
     ("01.mlp_forward", lambda x, layers: x, "your result is x itself"),  # the given h = x / return h, nothing between
-    ("01.mlp_forward", _mlp_pops_the_last_layer, "changed its input `layers` in place"),
+    ("01.mlp_forward", _mlp_pops_the_last_layer, "changed its input `layers` in place", "layers.pop()",
+     "and that list is the caller's too"),
     ("01.mlp_forward", _mlp_returns_every_layer, "you returned a list where a tensor"),
     ("01.mlp_forward", lambda x, layers: mlp_forward(x, layers).numpy(), "you returned a numpy.ndarray"),
     ("01.mlp_forward", lambda x, layers: tl.tensor(mlp_forward(x, layers).detach().numpy()),
@@ -828,3 +829,4 @@ WRONG += [  # review 5 (0001): "tiny but not 0" only for a tiny expected value; 
     ("01.sigmoid", lambda x: tl.where(x >= 0, 1 / (1 + tl.exp(-x.abs())), 1 / (1 + 1 / tl.exp(-x.abs()))),
      "overflow encountered in reciprocal", "an exp or a division overflowed"),
 ]
+

@@ -849,3 +849,19 @@ def test_a_per_row_shift_by_the_largest_abs_logit_is_not_called_the_whole_tensor
     result = assert_fails_with("02.log_softmax", _log_softmax_shifted_by(
         lambda z: z.abs().amax(dim=-1, keepdim=True)), "inf or nan")
     assert "maximum of the whole tensor" not in result.message
+
+
+def _log_softmax_column_shift(z):
+    """The shift taken down the columns (a learner's, in review: it got numbers and no hint)."""
+    m = z.amax(dim=0, keepdim=True)
+    s = z - m
+    return s - s.exp().sum(dim=-1, keepdim=True).log()
+
+
+def _log_softmax_sum_over_rows(z):
+    s = z - z.amax(dim=-1, keepdim=True)
+    return s - s.exp().sum(0, keepdim=True).log()
+
+
+WRONG += [("02.log_softmax", _log_softmax_column_shift, "the max over dim 0 (down the columns)"),
+          ("02.log_softmax", _log_softmax_sum_over_rows, "you summed the exps over dim 0")]

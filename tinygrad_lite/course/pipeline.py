@@ -1313,14 +1313,21 @@ def _judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
     in_place = None
     if exercise.check_inputs and isinstance(changed, list) and changed:
         name = str(changed[0])[:80]
-        # numpy arrays (lesson 03's backwards) have no add_: name what the learner's inputs are
+        # numpy arrays (lesson 03's backwards) have no add_, a list no /=: name what the learner's input is
         arrays = any(type(a).__module__ == "numpy" for a in getattr(case, "args", ()))
-        ways, kind = (f"{name} /= ... or {name}[...] = ...", "array") if arrays else (
-            f"{name} /= ..., {name}[...] = ... or {name}.add_(...)", "tensor")
+        value = (_bound_arguments(exercise, case) or {}).get(name)
+        if isinstance(value, (list, dict)):
+            kind, fix = type(value).__name__, (f"read it ({name}[-1], {name}[:-1], a loop over it) without changing "
+                                               "it, and build anything new in a list of your own")
+            ways = f"{name}.pop(), {name}.append(...), del {name}[...] or {name}[...] = ..."
+        else:
+            ways, kind = (f"{name} /= ... or {name}[...] = ...", "array") if arrays else (
+                f"{name} /= ..., {name}[...] = ... or {name}.add_(...)", "tensor")
+            fix = (f"compute a new result, out of place (x = x / total makes a new {kind}; x /= total changes the "
+                   "caller's)")
         in_place = (f"your function changed its input `{name}` in place (e.g. {ways}), and that {kind} is the "
                     "caller's too: whatever reads it while your function runs or afterwards (the next layer, the "
-                    f"loss, a second call) sees other numbers. Leave the inputs as they are and compute a new result, "
-                    f"out of place (x = x / total makes a new {kind}; x /= total changes the caller's).")
+                    f"loss, a second call) sees something else. Leave the inputs as they are: {fix}.")
     if failure:  # (a change in place is often why the numbers are wrong: then it is said too)
         default = _default_hint(exercise, reference, i, record, got)
         # a failure that already names its cause gets no generic hint beside it (compare.Diagnosed)

@@ -607,7 +607,9 @@ tensor_function(
         # the second layer met x (or an h never reassigned), or the layers ran in another order
         ErrorHint(r"matmul: shapes .* cannot be multiplied",
                   "a layer got an input whose last dim is not the in of its W: is h reassigned at every layer "
-                  "(h = ...), is h (not x) what the next layer gets, and do the layers run in the list's order?",
+                  "(h = ...), is h (not x) what the next layer gets, and do the layers run in the list's order? "
+                  "(If the traceback ends in your own dense_forward, the error is there: make 01.dense_forward "
+                  "pass first.)",
                   "layer k's input is layer k-1's output: h starts as x, and each step of the loop replaces it"),
     ],
 )

@@ -490,6 +490,15 @@ tensor_function(
                 "subtracting the max is only the first step: exp of your result does not sum to 1 in each row",
                 "also subtract the log of the sum of the exps of the shifted logits"),
         mistake(lambda x: _log_softmax_by_max(x, x.amax()), *GLOBAL_MAX),
+        mistake(lambda x: _log_softmax_by_max(x, x.amax(0, keepdim=True)),
+                "your shift m is the max over dim 0 (down the columns), not along the last dim: a shift cancels only "
+                "if it is one number per row, the same for every class of that row, and yours differs from class to "
+                "class",
+                "take m = the max along dim=-1, with keepdim=True, and sum along dim=-1 too"),
+        mistake(lambda x: _shifted(x) - _shifted(x).exp().sum(0, keepdim=True).log(),
+                "you summed the exps over dim 0, the rows, rather than along the last dim, the classes: each row's "
+                "probabilities must sum to 1 over its own classes",
+                "sum with dim=-1, keepdim=True"),
         mistake(lambda x: x - _shifted(x).exp().sum(-1, keepdim=True).log(),
                 "your log-probabilities are too large by each row's maximum m: the log of the sum of exp(z) is "
                 "m + log(sum(exp(z - m))), so the m you took out must come back (or use z - m in both places)",
