@@ -81,7 +81,8 @@ A differential fuzz against PyTorch found ``x[0, :, [2, 0]]`` transposed: numpy 
 arrays as one more advanced index, PyTorch applies it first (as ``select``), so the two place the arrays' dims
 differently. Where an advanced index puts its dims is a rule of its own, read after the Tensor API: ``indexing.py``
 (which order to permute numpy's result into, and a written value into numpy's order); ``__getitem__`` and
-``__setitem__`` call it. It held 33 lines then; INDEXING_BUDGET = 35.
+``__setitem__`` call it. It held 33 lines then; a review's edges (tuples, ranges and bools in an index, an
+Ellipsis that stands for no dims, a GPU mask, a value with extra leading ones) took it to 42: INDEXING_BUDGET = 45.
 
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
@@ -116,7 +117,7 @@ INPLACE_BUDGET = 75
 HOOKS_BUDGET = 160
 FUSED_BUDGET = 105
 FLOAT16_MATMUL_BUDGET = 40
-INDEXING_BUDGET = 35
+INDEXING_BUDGET = 45
 
 
 def lines_of_code(path):

@@ -526,6 +526,10 @@ INDICES = {
     "0-d tensor, slice, array": _idx(np.array(1), slice(None), np.array([2, 0])),
     "int, slice, mask": _idx(1, slice(None), np.array([True, False, True])),
     "array, slice, int": _idx(np.array([1, 2]), slice(None), 0),
+    "int, slice, tuple": _idx(1, slice(None), (2, 0)),
+    "int, slice, range": _idx(0, slice(None), range(1, 3)),
+    "bool, int, slice, array": _idx(True, 1, slice(None), np.array([2, 0])),
+    "arrays apart by an Ellipsis of no dims": _idx(slice(None), np.array([0, 2]), Ellipsis, np.array([1, 2])),
 }
 
 
@@ -996,3 +1000,10 @@ def test_finfo_iinfo_bfloat16_and_is_bf16_supported_as_pytorch_where_they_can_be
     with pytest.raises(RuntimeError, match="numpy .and so this library. does not have"):
         tg.ones(2).bfloat16()
     assert tg.cuda.is_bf16_supported() is False
+
+
+def test_setitem_with_an_int_apart_from_an_array_takes_extra_leading_ones_as_pytorch():
+    for L in (tg, torch):
+        x = L.zeros(2, 3, 4)
+        x[0, :, [2, 0]] = L.ones(1, 3, 2)
+        assert x.sum().item() == 6 and x[0, :, 2].tolist() == [1, 1, 1]

@@ -1,11 +1,13 @@
-"""How a tensor prints: character for character as PyTorch prints it, ``tensor([[1., 2.], [3., 4.]])``.
+"""How a tensor prints: character for character as PyTorch prints it, ``tensor([[1., 2.], [3., 4.]])``, but for the
+name of a ``grad_fn`` (``<MulBackward>``; PyTorch's ``<MulBackward0>``).
 
 PyTorch's default print options are fixed here (``torch.set_printoptions`` has no counterpart). The numbers are
 written by Python's ``format``, never by numpy's ``array2string``, so a notebook's ``np.set_printoptions`` cannot
 change how a tensor prints. The rules, in the order a tensor meets them:
 
 1. A tensor of more than THRESHOLD numbers is *summarized*: along every dimension longer than 2 * EDGEITEMS only
-   the first and last EDGEITEMS entries are shown, with ``...`` between them. Only the shown numbers are read.
+   the first and last EDGEITEMS entries are shown, with ``...`` between them. Only the shown numbers are
+   formatted (a GPU tensor is copied to the host whole first).
 2. One format serves all shown numbers (``_Numbers``), each padded on the left to the widest: see there.
 3. The rows of a 1-D tensor wrap to fit LINEWIDTH; blocks of an n-D tensor are separated by n - 1 line breaks
    and indented one column per dimension under ``tensor(``.

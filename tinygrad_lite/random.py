@@ -100,12 +100,17 @@ class Generator:
             kind = "a CPU generator's" if self.device.type == "cpu" else "a GPU generator's (seed and offset)"
             raise TypeError(f"{op}(): expected {kind} state, what get_state() of a generator on {self.device} "
                             f"returned, got one with the entries {sorted(state)}")
-        self._seed = state["seed"]
-        if self.device.type == "cpu":
-            self.rng = np.random.default_rng()
-            self.rng.bit_generator.state = state["bit_generator"]
+        if self.device.type == "cpu":  # (the new generator made first: a state numpy refuses changes nothing)
+            rng = np.random.default_rng()
+            try:
+                rng.bit_generator.state = state["bit_generator"]
+            except (TypeError, ValueError, KeyError) as e:
+                raise ValueError(f"{op}(): the state's bit_generator is not a PCG64 state that get_state() made "
+                                 f"({e})") from None
+            self.rng = rng
         else:
             self.offset = int(state["offset"])
+        self._seed = state["seed"]
         return self
 
     # ---------------------------------------------------------------- drawing on the GPU (a counter-based stream)

@@ -179,7 +179,8 @@ class _Encoder:
 def _unsavable(x, where):
     hint = ("save its state_dict() instead: we save data, not objects" if hasattr(x, "state_dict") else
             "save its get_state() instead (a uint8 tensor), and put it back with set_state()"
-            if hasattr(x, "get_state") else "convert it first (e.g. tuple(x), int(x), str(x)) or leave it out")
+            if type(x).__name__ == "Generator" and hasattr(x, "get_state") else
+            "convert it first (e.g. tuple(x), int(x), str(x)) or leave it out")
     return (f"save: {where}: cannot save a {type(x)}. Files hold tensors, numpy arrays, int, float, bool, str, "
             f"None and lists, tuples and dicts of these; {hint}")
 

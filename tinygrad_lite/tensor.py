@@ -1340,8 +1340,8 @@ def _index(index):
     Copies of their arrays: the op keeps the index for its backward, and an in-place change of the index tensor
     before backward must not move the gradient to other elements.
     """
-    if isinstance(index, tuple):
-        return tuple(_index(i) for i in index)
+    if isinstance(index, tuple):  # (a tuple, range or bool inside it is an advanced index: an array, for indexing.py)
+        return tuple(np.asarray(i) if isinstance(i, (tuple, range, builtins.bool)) else _index(i) for i in index)
     if isinstance(index, Tensor):
         return index.array.copy()
     if isinstance(index, list):

@@ -29,7 +29,7 @@ def once_differentiable(backward):
 
     In PyTorch it marks a backward whose own result cannot be differentiated again (one written with numpy, say):
     backward then runs without recording a graph, and a gradient of that gradient raises. Here there are no
-    gradients of gradients at all (``create_graph=True`` raises, and backward never records a graph), so every
+    gradients of gradients at all (``create_graph=True`` raises), so every
     backward already is "once differentiable": the decorator returns ``backward`` unchanged. It exists so that a
     PyTorch custom Function runs as written.
     """

@@ -1316,10 +1316,13 @@ def _judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
         # numpy arrays (lesson 03's backwards) have no add_, a list no /=: name what the learner's input is
         arrays = any(type(a).__module__ == "numpy" for a in getattr(case, "args", ()))
         value = (_bound_arguments(exercise, case) or {}).get(name)
-        if isinstance(value, (list, dict)):
-            kind, fix = type(value).__name__, (f"read it ({name}[-1], {name}[:-1], a loop over it) without changing "
-                                               "it, and build anything new in a list of your own")
+        if isinstance(value, list):
+            kind, fix = "list", (f"read it ({name}[-1], {name}[:-1], a loop over it) without changing it, and build "
+                                 "anything new in a list of your own")
             ways = f"{name}.pop(), {name}.append(...), del {name}[...] or {name}[...] = ..."
+        elif isinstance(value, dict):
+            kind, fix = "dict", "read it without changing it, and build anything new in a dict of your own"
+            ways = f"{name}.pop(...), {name}.update(...), del {name}[...] or {name}[...] = ..."
         else:
             ways, kind = (f"{name} /= ... or {name}[...] = ...", "array") if arrays else (
                 f"{name} /= ..., {name}[...] = ... or {name}.add_(...)", "tensor")

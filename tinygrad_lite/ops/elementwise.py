@@ -217,8 +217,8 @@ class Clamp(Function):
 
     def backward(self, g):
         x, = self.saved_tensors
-        inside = np.ones(x.shape, dtype=bool) if self.lo is None else x >= self.lo
-        if self.hi is not None:
+        inside = (x <= self.hi) if self.lo is None else (x >= self.lo)  # (arrays on x's device)
+        if self.lo is not None and self.hi is not None:
             inside &= x <= self.hi
         return np.where(inside, g, 0)  # (0 outside even for an inf or nan g, as PyTorch: not g * 0)
 

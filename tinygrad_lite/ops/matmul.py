@@ -83,7 +83,7 @@ class Linear(Function):
 
     def backward(self, g):
         x, w = self.saved_tensors
-        g = g.reshape(-1, self.n_out)                                           # (as forward: the leading dims as rows)
+        g = g.reshape(math.prod(g.shape[:-1]), self.n_out)                      # (as forward: the leading dims as rows)
         gx = None if w is None else matmul_in_float32(g, w).reshape(self.x_shape)          # dL/dX = G W
         gw = None if x is None else matmul_in_float32(g.T, x.reshape(g.shape[0], x.shape[-1]))  # dL/dW = G^T X
         if len(self.inputs) == 2:
