@@ -1167,3 +1167,28 @@ def test_anomaly_detection_is_refused_with_how_to_find_a_nan_gradient():
             make()
     with pytest.raises(TypeError, match=r"set_detect_anomaly\(\): argument 'mode' must be bool, not int"):
         tl.autograd.set_detect_anomaly(1)
+
+
+def _doubling_function(lib, seen):
+    """A PyTorch-style Function that records, in ``seen``, the grad mode inside its backward."""
+    class Double(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            seen.append((lib.is_grad_enabled(), (g * x).requires_grad))
+            return g * 2
+    return Double
+
+
+def test_a_pytorch_style_backward_runs_without_grad_mode_as_pytorch():
+    """Inside ``backward(ctx, g)`` grad mode is off, so what backward computes from saved tensors records no graph."""
+    for lib in (tl, torch):
+        seen = []
+        x = lib.ones(2, requires_grad=True)
+        _doubling_function(lib, seen).apply(x).sum().backward()
+        assert seen == [(False, False)] and lib.is_grad_enabled() and x.grad.tolist() == [2.0, 2.0]

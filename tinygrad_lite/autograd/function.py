@@ -242,7 +242,8 @@ class Function(FunctionCtx):
         """``backward(ctx, *grads)`` on Tensors, a gradient per output: one gradient per argument of forward, None
         for a non-Tensor."""
         grads = [grad] if self.n_outputs == 1 else grad
-        grads = type(self).backward(self, *[None if g is None else Tensor._make(g, None) for g in grads])
+        with grad_mode.no_grad():  # (as PyTorch runs a backward: what it computes records no graph)
+            grads = type(self).backward(self, *[None if g is None else Tensor._make(g, None) for g in grads])
         grads = self._one_per_input(grads if isinstance(grads, (tuple, list)) else (grads,), len(self._arg_is_tensor))
         for k, (g, is_tensor) in enumerate(zip(grads, self._arg_is_tensor)):
             if g is not None and not is_tensor:
