@@ -5,27 +5,18 @@ the current one, ``torch.amp.autocast("cpu", ...)`` or ``torch.amp.GradScaler("c
 one does. PyTorch's CPU autocast defaults to bfloat16, which numpy lacks: without ``dtype=`` it raises, asking for
 ``dtype=tl.float16`` (``amp/autocast_mode.py``).
 """
-from .. import amp
-from ..amp.deprecated import warn_deprecated
+from ..amp.deprecated import DeprecatedAutocast, DeprecatedGradScaler
 
 
-class autocast(amp.autocast):
+class autocast(DeprecatedAutocast):
     """``torch.cpu.amp.autocast(enabled, dtype, cache_enabled)``: ``amp.autocast("cpu", ...)``, after a
     FutureWarning."""
-
-    def __init__(self, enabled=True, dtype=None, cache_enabled=True):
-        warn_deprecated("cpu", "autocast")
-        super().__init__("cpu", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
+    device = "cpu"
 
 
-class GradScaler(amp.GradScaler):
+class GradScaler(DeprecatedGradScaler):
     """``torch.cpu.amp.GradScaler(...)``: ``amp.GradScaler("cpu", ...)``, after a FutureWarning."""
-
-    def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
-                 enabled=True):
-        warn_deprecated("cpu", "GradScaler")
-        super().__init__("cpu", init_scale=init_scale, growth_factor=growth_factor, backoff_factor=backoff_factor,
-                         growth_interval=growth_interval, enabled=enabled)
+    device = "cpu"
 
 
 __all__ = ["GradScaler", "autocast"]

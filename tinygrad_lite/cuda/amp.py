@@ -5,28 +5,20 @@ As in PyTorch 2.13, each warns (a FutureWarning, at the script's line) that the 
 the current one, ``torch.amp.autocast("cuda", ...)`` or ``torch.amp.GradScaler("cuda", ...)``, then works as that
 one does: on a machine without a GPU both warn again and turn themselves off, as PyTorch's do.
 """
-from .. import amp
 from .. import dtypes as dt
-from ..amp.deprecated import warn_deprecated
+from ..amp.deprecated import DeprecatedAutocast, DeprecatedGradScaler
 
 
-class autocast(amp.autocast):
+class autocast(DeprecatedAutocast):
     """``torch.cuda.amp.autocast(enabled, dtype, cache_enabled)``: ``amp.autocast("cuda", ...)``, after a
     FutureWarning."""
-
-    def __init__(self, enabled=True, dtype=dt.float16, cache_enabled=True):
-        warn_deprecated("cuda", "autocast")
-        super().__init__("cuda", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
+    device = "cuda"
+    default_dtype = dt.float16
 
 
-class GradScaler(amp.GradScaler):
+class GradScaler(DeprecatedGradScaler):
     """``torch.cuda.amp.GradScaler(...)``: ``amp.GradScaler("cuda", ...)``, after a FutureWarning."""
-
-    def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
-                 enabled=True):
-        warn_deprecated("cuda", "GradScaler")
-        super().__init__("cuda", init_scale=init_scale, growth_factor=growth_factor, backoff_factor=backoff_factor,
-                         growth_interval=growth_interval, enabled=enabled)
+    device = "cuda"
 
 
 __all__ = ["GradScaler", "autocast"]
