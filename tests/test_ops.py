@@ -712,6 +712,16 @@ def test_maximum_exact_tie_splits_gradient():
     compare(lambda a, b: lib(a).maximum(a, b) + lib(a).minimum(a, b) * 3, None, [[1.0, 2.0, 3.0], [1.0, 5.0, 3.0]])
 
 
+@pytest.mark.parametrize("fn", [
+    lambda x: x.relu(), lambda x: lib(x).maximum(x, lib(x).zeros_like(x)), lambda x: x.minimum(lib(x).zeros_like(x)),
+    lambda x: x.max(), lambda x: x.reshape(2, 2).max(dim=1).values, lambda x: x.sign(), lambda x: x.clamp(-0.5, 0.5)],
+    ids=["relu", "maximum", "minimum", "max", "max_dim", "sign", "clamp"])
+def test_a_nan_input_gets_pytorchs_value_and_gradient(fn):
+    """A nan in the input: relu, maximum, minimum and max pass the gradient to it, as PyTorch's (so the nan shows
+    in the gradients, not hidden as a 0), clamp gives it none, and sign(nan) is 0."""
+    compare(fn, None, [[math.nan, 1.0, -2.0, 0.25]])
+
+
 # ==================================================================== comparisons
 COMPARISONS = ["eq", "ne", "lt", "le", "gt", "ge"]
 OPERATORS = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le, "gt": operator.gt,

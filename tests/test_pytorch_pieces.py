@@ -1,6 +1,7 @@
 """Issue 45's PyTorch pieces: what practitioners' scripts use that was missing, each against PyTorch 2.13, and the
 cases where the library accepted what PyTorch refuses (or failed raw), which now get PyTorch's behaviour."""
 import copy
+import math
 import warnings
 
 import numpy as np
@@ -155,6 +156,32 @@ def test_kl_div_values_and_gradients_as_pytorch(reduction, log_target):
     counted = np.isfinite(y_b)  # (the target's gradient at a probability of exactly 0: PyTorch's is nan, ours finite)
     assert counted.sum() == y.size - (not log_target) and np.isfinite(y_a).all()
     np.testing.assert_allclose(y_a[counted], y_b[counted], rtol=1e-5, atol=1e-6)
+
+
+def test_edge_values_as_pytorch():
+    """A negative target probability makes kl_div nan (no silent number); an inf gradient into an ignored
+    cross-entropy row leaves 0 there; clamp_ of an int tensor by a float bound, and a finite value past float16's
+    range into full / fill_ / masked_fill, are refused, as PyTorch refuses them."""
+    for lib in (tl, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (numpy's log of a negative number warns)
+            assert lib.nn.functional.kl_div(lib.tensor([-1.0, -2.0]), lib.tensor([-0.5, 0.5]), reduction="sum").isnan()
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(x, lib.tensor([0, -100]), reduction="none")
+        loss.backward(lib.tensor([1.0, math.inf]))
+        assert x.grad[1].tolist() == [0.0, 0.0] and abs(x.grad[0, 0].item() + 0.7311) < 1e-4
+        with pytest.raises(RuntimeError):
+            lib.tensor([1, 5]).clamp_(max=2.5)
+        half = lib.zeros(2, dtype=lib.float16)
+        mask = lib.tensor([True, False])
+        with pytest.raises(RuntimeError, match="float16|Half"):
+            lib.full((2,), 1e6, dtype=lib.float16)
+        with pytest.raises(RuntimeError, match="float16|Half"):
+            half.clone().fill_(-7e4)
+        with pytest.raises(RuntimeError, match="float16|Half"):
+            half.masked_fill(mask, 65520.0)
+        assert half.masked_fill(mask, math.inf)[0].item() == math.inf  # (inf is no overflow)
+    assert tl.tensor([1, 5]).clamp(max=2.5).tolist() == [1.0, 2.5]  # (out of place: a float result, as PyTorch's)
 
 
 def test_silu_and_its_gradient_as_pytorch():

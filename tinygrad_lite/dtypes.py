@@ -193,8 +193,11 @@ def check_fits(values, d, op):
 
     As in PyTorch, a value that does not fit is an error rather than a silent wrap-around (300 as uint8 would be 44).
     Floats must be finite and in range (they are truncated toward 0); negative ints down to -128 may go into uint8,
-    where they wrap (-1 becomes 255) as in PyTorch.
+    where they wrap (-1 becomes 255) as in PyTorch. One finite Python number beyond float16's range (+-65504) is
+    refused for float16 too, as PyTorch's fill and masked_fill do (float16 would hold it as inf).
     """
+    if d is float16 and type(values) in (int, float) and 65504 < abs(values) < float("inf"):
+        raise RuntimeError(f"{op}(): the value {values} cannot be converted to float16 without overflow (max 65504)")
     if d.category != INT:
         return
     info = np.iinfo(d.np)

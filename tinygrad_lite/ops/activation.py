@@ -15,7 +15,8 @@ from ..device import array_module_of
 class ReLU(Function):
     r"""z = max(x, 0).   dz/dx = 1 for x > 0, else 0 (0 at x = 0, as in PyTorch).
 
-    z > 0 exactly where x > 0, so we keep the output (as PyTorch does), not the input.
+    z > 0 exactly where x > 0, so we keep the output (as PyTorch does), not the input. A nan input gives a nan
+    output, and the gradient passes there (as PyTorch's ``z <= 0``), so the nan shows in the gradients too.
     """
     def forward(self, x):
         z = np.maximum(x, 0)
@@ -24,7 +25,7 @@ class ReLU(Function):
 
     def backward(self, g):
         z, = self.saved_tensors
-        return np.where(z > 0, g, 0)  # (0 where z = 0 even for an inf or nan g, as PyTorch: not g * 0)
+        return np.where(z <= 0, 0, g)  # (0 where z = 0 even for an inf or nan g, as PyTorch: not g * 0)
 
 
 class LeakyReLU(Function):

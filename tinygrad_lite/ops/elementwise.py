@@ -105,15 +105,16 @@ class Pow(Function):
 
 
 class Maximum(Function):
-    r"""z = max(x, y).   The gradient goes to the larger input; on a tie it is split in half (as in PyTorch)."""
+    r"""z = max(x, y).   The gradient goes to the larger input; on a tie it is split in half (as in PyTorch). Where
+    one is nan (z is nan), neither is smaller, so both get g, as in PyTorch: the nan shows in the gradients."""
     def forward(self, x, y):
         self.save_for_backward(x, y)
         return np.maximum(x, y)
 
     def backward(self, g):
         x, y = self.saved_tensors
-        share = np.where(x == y, 0.5, (x > y)).astype(g.dtype)  # (a side's 0 stays 0 for an inf g: np.where)
-        return np.where(share > 0, g * share, 0), np.where(share < 1, g * (1 - share), 0)
+        both = np.where(x == y, g * 0.5, g)  # (a side's 0 stays 0 for an inf g: np.where, not g * 0)
+        return np.where(x < y, 0, both), np.where(x > y, 0, both)
 
 
 class Neg(Function):

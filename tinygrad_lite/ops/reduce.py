@@ -42,7 +42,8 @@ class Mean(Function):
 
 
 class Amax(Function):
-    r"""z = \max_i x_i.   dz/dx_i = 1 for the maximum, 0 elsewhere; tied maxima share the gradient equally."""
+    r"""z = \max_i x_i.   dz/dx_i = 1 for the maximum, 0 elsewhere; tied maxima share the gradient equally. A nan
+    is the maximum (numpy's max and PyTorch's max() propagate it), so the gradient goes to the nans."""
     def forward(self, x, dim=None, keepdim=False):
         z = x.max(axis=dim, keepdims=keepdim)
         self.save_for_backward(x, z)
@@ -51,7 +52,8 @@ class Amax(Function):
 
     def backward(self, g):
         x, z = self.saved_tensors
-        is_max = x == _restore_dims(z, x.shape, self.dim, self.keepdim)
+        z = _restore_dims(z, x.shape, self.dim, self.keepdim)
+        is_max = (x == z) | (np.isnan(x) & np.isnan(z)) if x.dtype.kind == "f" else x == z  # a nan is the max
         count = is_max.sum(axis=self.dim, keepdims=True)
         return np.where(is_max, _restore_dims(g, x.shape, self.dim, self.keepdim) / count, 0)
 

@@ -58,9 +58,9 @@ class Round(StepFunction):
 
 
 class Sign(StepFunction):
-    r"""z = -1, 0 or 1 for x < 0, x = 0, x > 0.   dz/dx = 0."""
+    r"""z = -1, 0 or 1 for x < 0, x = 0, x > 0, as (x > 0) - (x < 0): 0 for nan too, as in PyTorch.   dz/dx = 0."""
     def forward(self, x):
-        return x.copy() if x.dtype.kind == "b" else np.sign(x)
+        return x.copy() if x.dtype.kind == "b" else (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
 
 
 def _check_integer_divisor(name, x, y):
