@@ -694,6 +694,12 @@ def value_lower_only(parameters, clip_value):
             p.grad.clamp_(min=-clip_value)
 
 
+def value_bounds_swapped(parameters, clip_value):
+    for p in as_list(parameters):
+        if p.grad is not None:
+            p.grad.clamp_(clip_value, -clip_value)
+
+
 def value_fixed_one(parameters, clip_value):
     for p in as_list(parameters):
         if p.grad is not None:
@@ -1151,6 +1157,7 @@ WRONG = [
     (V, value_assigns_new_grads, "the numbers are right", "is a new tensor", "works in place"),
     (V, value_loops_over_a_tensor, "a single tensor", "walks its rows", "however you clamp"),
     (V, value_lower_only, "only the large negative"),
+    (V, value_bounds_swapped, "the two bounds are swapped", "lower bound first"),
     (V, value_fixed_one, "whatever clip_value is"),
     (V, value_assigns_with_one_side, "only the large positive"),
     (V, library_clip_grad_value_, WRITE_IT, "clip_grad_value_"),

@@ -348,5 +348,13 @@ tensor_function(
         in_numpy(lambda a, b: (_diff(a, b) ** 2).sum(axis=-1).T,
                  "your matrix is (M, N), one row per point of b. The answer has one row per point of a: the points "
                  "of a belong on dim 0 and those of b on dim 1."),
+        in_numpy(lambda a, b: ((a[:, None, :] + b[None, :, :]) ** 2).sum(axis=-1),
+                 "your distances are |a_i + b_j|^2: the points were added, or the cross term has the wrong sign. "
+                 "The squared distance is |a_i - b_j|^2 = |a_i|^2 + |b_j|^2 - 2 a_i . b_j."),
+        recognised(lambda got, expected, case: bool((as_float64(got) < -1e-3 * np.abs(as_float64(expected)).max()
+                                                     ).any()),
+                   "some of your squared distances are negative, and a sum of squares never is: a term of "
+                   "|a_i|^2 + |b_j|^2 - 2 a_i . b_j has the wrong sign",
+                   "compare the sign of each of your terms with that formula"),
     ],
 )

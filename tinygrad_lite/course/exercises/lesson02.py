@@ -265,6 +265,11 @@ tensor_function(
                 "you divided by delta: that is smooth_l1_loss(beta=delta), Huber's cousin. Huber's pieces have no "
                 "division",
                 "leave out the division by delta; compare the two pieces with the formula in the exercise"),
+        mistake(lambda x, y, delta=1.0: _huber_pieces(x, y, delta, large=lambda d, delta: delta * (d + 0.5 * delta))
+                .mean(),
+                "the linear piece subtracts delta/2: delta * (|d| - delta/2). With + the two pieces do not meet at "
+                "|d| = delta (yours gives 3 delta^2 / 2 there, the quadratic piece delta^2 / 2)",
+                "check the sign before delta/2 in the linear piece"),
         mistake(lambda x, y, delta=1.0: _huber_pieces(x, y, delta, large=lambda d, delta: delta * d).mean(),
                 "your two pieces do not meet at |d| = delta, where both must equal delta^2 / 2: the linear piece "
                 "lacks its constant, so large errors cost too much",
@@ -364,6 +369,10 @@ tensor_function(
                 "the term with the target has the wrong sign: the more the logit agrees with the target, the lower "
                 "the loss must be",
                 "the product of logit and target is subtracted"),
+        mistake(lambda x, y: (x.clamp(min=0) - x * y - (-x.abs()).exp().log1p()).mean(),
+                "the log term has the wrong sign: log(1 + e^(-|x|)) is added, never subtracted (at a logit of 0 "
+                "the loss is log 2 whatever the target: the cost of a coin flip)",
+                "add log(1 + exp(-|x|)), as in the boxed stable form"),
         mistake(lambda x, y: (-x * y + (-x.abs()).exp().log1p()).mean(),
                 "a term is missing: your loss is too small for positive logits. The stable form has three terms",
                 "add m = max(x, 0): x for a positive logit, 0 for a negative one (clamp does it)"),

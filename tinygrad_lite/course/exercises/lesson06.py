@@ -682,6 +682,10 @@ driven(
                       "you raised only the large negative elements to -clip_value; large positive ones must be "
                       "clipped too, to +clip_value: the interval is [-clip_value, clip_value]",
                       "give the clamp both bounds"),
+        VALUE.mistake(_elementwise(lambda g, clip_value: np.minimum(np.maximum(g, clip_value), -clip_value)),
+                      "every element of your gradients became -clip_value (a nan stays nan): the two bounds are "
+                      "swapped. clamp takes the lower bound first, and when min > max every element ends at max",
+                      "pass the bounds in order, clamp(-clip_value, clip_value), or by name, min= and max="),
         VALUE.mistake(_elementwise(lambda g, clip_value: np.clip(g, -1.0, 1.0)),
                       "your gradients are clamped to [-1, 1] whatever clip_value is: this case passes another "
                       "clip_value. Use the argument for both bounds",
