@@ -147,6 +147,8 @@ WRONG += [
     ("00.pairwise_sq_distances", lambda a, b: (a ** 2).sum(dim=1, keepdim=True) + (b ** 2).sum(dim=1) + 2 * a @ b.T,
      "the cross term has the wrong sign"),
     ("00.pairwise_sq_distances", lambda a, b: ((a[:, None, :] + b[None, :, :]) ** 2).sum(dim=-1), "|a_i + b_j|^2"),
+    ("00.pairwise_sq_distances", lambda a, b: -((a[:, None, :] - b[None, :, :]) ** 2).sum(dim=-1),
+     "some of your squared distances are negative"),
     ("00.pairwise_sq_distances", lambda a, b: (a ** 2).sum(dim=1, keepdim=True) - (b ** 2).sum(dim=1) - 2 * a @ b.T,
      "some of your squared distances are negative"),
     ("00.pairwise_sq_distances", lambda a, b: (a ** 2).sum(dim=1, keepdim=True) + (b ** 2).sum(dim=1) - a @ b.T,

@@ -700,6 +700,24 @@ def value_bounds_swapped(parameters, clip_value):
             p.grad.clamp_(clip_value, -clip_value)
 
 
+def value_both_bounds_positive(parameters, clip_value):
+    for p in as_list(parameters):
+        if p.grad is not None:
+            p.grad.clamp_(clip_value, clip_value)
+
+
+def value_lower_bound_positive(parameters, clip_value):
+    for p in as_list(parameters):
+        if p.grad is not None:
+            p.grad.clamp_(min=clip_value)
+
+
+def value_where_loses_sign(parameters, clip_value):
+    for p in as_list(parameters):
+        if p.grad is not None:
+            p.grad.copy_(tl.where(p.grad.abs() > clip_value, clip_value, p.grad))
+
+
 def value_fixed_one(parameters, clip_value):
     for p in as_list(parameters):
         if p.grad is not None:
@@ -1158,6 +1176,9 @@ WRONG = [
     (V, value_loops_over_a_tensor, "a single tensor", "walks its rows", "however you clamp"),
     (V, value_lower_only, "only the large negative"),
     (V, value_bounds_swapped, "the two bounds are swapped", "lower bound first"),
+    (V, value_both_bounds_positive, "both of your bounds are +clip_value"),
+    (V, value_lower_bound_positive, "your lower bound is +clip_value"),
+    (V, value_where_loses_sign, "the large negative elements became +clip_value"),
     (V, value_fixed_one, "whatever clip_value is"),
     (V, value_assigns_with_one_side, "only the large positive"),
     (V, library_clip_grad_value_, WRITE_IT, "clip_grad_value_"),

@@ -353,8 +353,8 @@ tensor_function(
                  "The squared distance is |a_i - b_j|^2 = |a_i|^2 + |b_j|^2 - 2 a_i . b_j."),
         recognised(lambda got, expected, case: bool((as_float64(got) < -1e-3 * np.abs(as_float64(expected)).max()
                                                      ).any()),
-                   "some of your squared distances are negative, and a sum of squares never is: a term of "
-                   "|a_i|^2 + |b_j|^2 - 2 a_i . b_j has the wrong sign",
-                   "compare the sign of each of your terms with that formula"),
+                   "some of your squared distances are negative, and a sum of squares never is: check the sign of "
+                   "each of your terms",
+                   "the squared distance is sum_k (a_ik - b_jk)^2, or expanded, |a_i|^2 + |b_j|^2 - 2 a_i . b_j"),
     ],
 )

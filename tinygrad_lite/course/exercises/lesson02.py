@@ -271,9 +271,9 @@ tensor_function(
                 "|d| = delta (yours gives 3 delta^2 / 2 there, the quadratic piece delta^2 / 2)",
                 "check the sign before delta/2 in the linear piece"),
         mistake(lambda x, y, delta=1.0: _huber_pieces(x, y, delta, large=lambda d, delta: delta * d).mean(),
-                "your two pieces do not meet at |d| = delta, where both must equal delta^2 / 2: the linear piece "
-                "lacks its constant, so large errors cost too much",
-                "the linear piece is delta times (|d| - delta/2): the delta/2 is subtracted inside"),
+                "your two pieces do not meet at |d| = delta, where both must equal delta^2 / 2: the quadratic "
+                "piece is d^2 / 2 and the linear one delta * (|d| - delta/2). Check each of yours there",
+                "put |d| = delta into each of your two pieces: both must give delta^2 / 2"),
         mistake(lambda x, y, delta=1.0: _huber_pieces(x, y, delta, large=lambda d, delta: delta * d - 0.5 * delta)
                 .mean(),
                 "check the brackets of the linear piece: at |d| = delta it must give delta^2 / 2, the value of the "
@@ -287,6 +287,8 @@ tensor_function(
                 "a large negative error must cost as much as a large positive one: work with the size of the error, "
                 "|d|, not the signed difference",
                 "take the absolute value of input - target before comparing it with delta and in the linear piece"),
+        recognised(lambda got, expected, case: np.ndim(got) == 0 and -np.inf < float(as_float64(got)) < 0,
+                   *NEGATIVE_LOSS),
     ],
     forbid=REGRESSION_LOSSES,  # the library's Huber loss, its cousin SmoothL1, and the other losses of the table
     allow=("arithmetic", "where", "clamp", "max", "min", "relu", "mean", "sum"),  # (relu: a clamp at 0)
@@ -377,8 +379,9 @@ tensor_function(
                 "a term is missing: your loss is too small for positive logits. The stable form has three terms",
                 "add m = max(x, 0): x for a positive logit, 0 for a negative one (clamp does it)"),
         mistake(lambda x, y: (x.exp().log1p() - x * y).mean(),
-                "log(1 + exp(x)) overflows: exp(x) is inf for x > 88 in float32. The boxed form shifts it by "
-                "m = max(x, 0) so that exp only ever sees a number <= 0",
+                "an exp in your formula overflows: e^x is inf for x > 88 in float32 (e^(-x) for x < -88), so "
+                "log(1 + e^x), written as it is or with e^(-x), is inf for large logits. The boxed form shifts it "
+                "by m = max(x, 0) so that exp only ever sees a number <= 0",
                 "log(1 + e^x) = m + log(e^(-m) + e^(x - m)) for any m: with m = max(x, 0) both exps get a number "
                 "<= 0"),
         # two slips give the same numbers (log(1 + e^-x) = |x| + log(1 + e^-|x|) for x < 0): one hint for both
@@ -399,6 +402,8 @@ tensor_function(
                 "the boxed form never forms a probability: write it with clamp, exp and log"),
         *(mistake(_bce_of_probability(clamp=eps), *BCE_CAPPED) for eps in (1e-5, 1e-6, 1e-7)),  # 1 - 1e-8 is 1.0
         *(mistake(_bce_of_probability(eps=eps), *BCE_CAPPED) for eps in (1e-5, 1e-6, 1e-7, 1e-8, 1e-10, 1e-12)),
+        recognised(lambda got, expected, case: np.ndim(got) == 0 and -np.inf < float(as_float64(got)) < 0,
+                   *NEGATIVE_LOSS),
     ],
     stability=True,
     stability_hint=("exp overflowed inside your function. If a tl.where picks a safe formula for each element: "

@@ -686,6 +686,18 @@ driven(
                       "every element of your gradients became -clip_value (a nan stays nan): the two bounds are "
                       "swapped. clamp takes the lower bound first, and when min > max every element ends at max",
                       "pass the bounds in order, clamp(-clip_value, clip_value), or by name, min= and max="),
+        VALUE.mistake(_elementwise(lambda g, clip_value: np.minimum(np.maximum(g, clip_value), clip_value)),
+                      "every element of your gradients became +clip_value (a nan stays nan): both of your bounds "
+                      "are +clip_value. The lower bound is -clip_value",
+                      "clamp(-clip_value, clip_value)"),
+        VALUE.mistake(_elementwise(lambda g, clip_value: np.where(np.abs(g) > clip_value, clip_value, g)),
+                      "the large negative elements became +clip_value: they lost their sign. An element below "
+                      "-clip_value becomes -clip_value",
+                      "clamp(-clip_value, clip_value) does both sides, each with its own sign"),
+        VALUE.mistake(_elementwise(np.maximum),
+                      "your lower bound is +clip_value, so every element below it was raised to +clip_value, and "
+                      "nothing was capped from above. The interval is [-clip_value, clip_value]",
+                      "give the clamp both bounds: min=-clip_value and max=clip_value"),
         VALUE.mistake(_elementwise(lambda g, clip_value: np.clip(g, -1.0, 1.0)),
                       "your gradients are clamped to [-1, 1] whatever clip_value is: this case passes another "
                       "clip_value. Use the argument for both bounds",
