@@ -706,6 +706,12 @@ def value_both_bounds_positive(parameters, clip_value):
             p.grad.clamp_(clip_value, clip_value)
 
 
+def value_both_bounds_negative(parameters, clip_value):
+    for p in as_list(parameters):
+        if p.grad is not None:
+            p.grad.clamp_(-clip_value, -clip_value)
+
+
 def value_lower_bound_positive(parameters, clip_value):
     for p in as_list(parameters):
         if p.grad is not None:
@@ -1178,6 +1184,7 @@ WRONG = [
     (V, value_bounds_swapped, "the two bounds are swapped", "lower bound first"),
     (V, value_both_bounds_positive, "both of your bounds are +clip_value"),
     (V, value_lower_bound_positive, "your lower bound is +clip_value"),
+    (V, value_both_bounds_negative, "or both are -clip_value"),
     (V, value_where_loses_sign, "the large negative elements became +clip_value"),
     (V, value_fixed_one, "whatever clip_value is"),
     (V, value_assigns_with_one_side, "only the large positive"),

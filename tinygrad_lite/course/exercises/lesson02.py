@@ -358,9 +358,10 @@ tensor_function(
     generic_hints=("factor", "mean_vs_sum", "overflow"),
     mistakes=[
         mistake(_bce_of_probability(),
-                "the textbook formula breaks for large logits: sigmoid(1000) rounds to exactly 1.0, log(1 - 1) is "
-                "-inf, and 0 * -inf is nan. Never form the probability: work from the logits, with the boxed stable "
-                "form",
+                "your loss is nan for large logits: an infinity met a 0 or another infinity. The textbook formula "
+                "does that (sigmoid(1000) rounds to exactly 1.0, log(1 - 1) is -inf, and 0 * -inf is nan), and so "
+                "does an exp that overflows to inf (inf - inf, inf * 0 and inf / inf are nan). Never form the "
+                "probability or the exp of a large number: work from the logits, with the boxed stable form",
                 "in the boxed form exp only ever sees -m and x - m, both <= 0, so nothing overflows and no log of a "
                 "rounded probability is taken"),
         mistake(lambda x, y: -F.binary_cross_entropy_with_logits(x, y),

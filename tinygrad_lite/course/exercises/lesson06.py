@@ -684,7 +684,8 @@ driven(
                       "give the clamp both bounds"),
         VALUE.mistake(_elementwise(lambda g, clip_value: np.minimum(np.maximum(g, clip_value), -clip_value)),
                       "every element of your gradients became -clip_value (a nan stays nan): the two bounds are "
-                      "swapped. clamp takes the lower bound first, and when min > max every element ends at max",
+                      "swapped (clamp takes the lower bound first, and when min > max every element ends at max), or "
+                      "both are -clip_value",
                       "pass the bounds in order, clamp(-clip_value, clip_value), or by name, min= and max="),
         VALUE.mistake(_elementwise(lambda g, clip_value: np.minimum(np.maximum(g, clip_value), clip_value)),
                       "every element of your gradients became +clip_value (a nan stays nan): both of your bounds "
