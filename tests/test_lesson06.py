@@ -694,28 +694,14 @@ def value_lower_only(parameters, clip_value):
             p.grad.clamp_(min=-clip_value)
 
 
-def value_bounds_swapped(parameters, clip_value):
-    for p in as_list(parameters):
-        if p.grad is not None:
-            p.grad.clamp_(clip_value, -clip_value)
-
-
-def value_both_bounds_positive(parameters, clip_value):
-    for p in as_list(parameters):
-        if p.grad is not None:
-            p.grad.clamp_(clip_value, clip_value)
-
-
-def value_both_bounds_negative(parameters, clip_value):
-    for p in as_list(parameters):
-        if p.grad is not None:
-            p.grad.clamp_(-clip_value, -clip_value)
-
-
-def value_lower_bound_positive(parameters, clip_value):
-    for p in as_list(parameters):
-        if p.grad is not None:
-            p.grad.clamp_(min=clip_value)
+def value_clamped_to(low, high):
+    """A clip_grad_value_ that clamps each .grad in place to [low(clip_value), high(clip_value)]: bounds written
+    wrong (swapped, of one sign, one left out)."""
+    def clip(parameters, clip_value):
+        for p in as_list(parameters):
+            if p.grad is not None:
+                p.grad.clamp_(low(clip_value), high(clip_value))
+    return clip
 
 
 def value_where_loses_sign(parameters, clip_value):
@@ -1181,10 +1167,10 @@ WRONG = [
     (V, value_assigns_new_grads, "the numbers are right", "is a new tensor", "works in place"),
     (V, value_loops_over_a_tensor, "a single tensor", "walks its rows", "however you clamp"),
     (V, value_lower_only, "only the large negative"),
-    (V, value_bounds_swapped, "the two bounds are swapped", "lower bound first"),
-    (V, value_both_bounds_positive, "both of your bounds are +clip_value"),
-    (V, value_lower_bound_positive, "your lower bound is +clip_value"),
-    (V, value_both_bounds_negative, "or both are -clip_value"),
+    (V, value_clamped_to(lambda c: c, lambda c: -c), "the two bounds are swapped", "lower bound first"),
+    (V, value_clamped_to(lambda c: c, lambda c: c), "both of your bounds are +clip_value"),
+    (V, value_clamped_to(lambda c: c, lambda c: None), "your lower bound is +clip_value"),
+    (V, value_clamped_to(lambda c: -c, lambda c: -c), "or both are -clip_value"),
     (V, value_where_loses_sign, "the large negative elements became +clip_value"),
     (V, value_fixed_one, "whatever clip_value is"),
     (V, value_assigns_with_one_side, "only the large positive"),
