@@ -710,6 +710,13 @@ def value_where_loses_sign(parameters, clip_value):
             p.grad.copy_(tl.where(p.grad.abs() > clip_value, clip_value, p.grad))
 
 
+def value_where_swaps_the_values(parameters, clip_value):
+    for p in as_list(parameters):
+        if p.grad is not None:
+            g = p.grad
+            g.copy_(tl.where(g > clip_value, -clip_value, tl.where(g < -clip_value, clip_value, g)))
+
+
 def value_fixed_one(parameters, clip_value):
     for p in as_list(parameters):
         if p.grad is not None:
@@ -1171,6 +1178,9 @@ WRONG = [
     (V, value_clamped_to(lambda c: c, lambda c: c), "both of your bounds are +clip_value"),
     (V, value_clamped_to(lambda c: c, lambda c: None), "your lower bound is +clip_value"),
     (V, value_clamped_to(lambda c: -c, lambda c: -c), "or both are -clip_value"),
+    (V, value_clamped_to(lambda c: 0.0, lambda c: c), "an element that was within [-clip_value, clip_value] changed"),
+    (V, value_clamped_to(lambda c: c, lambda c: 2 * c), "some elements of your gradients changed sign"),
+    (V, value_where_swaps_the_values, "some elements of your gradients changed sign"),
     (V, value_where_loses_sign, "the large negative elements became +clip_value"),
     (V, value_fixed_one, "whatever clip_value is"),
     (V, value_assigns_with_one_side, "only the large positive"),

@@ -619,6 +619,12 @@ def _value_grads(got, expected, case):
     return list(zip(VALUE.split(got, case)[1], VALUE.split(expected, case)[1]))
 
 
+def _both_grads(got, expected, case):
+    """The pairs of ``_value_grads`` where both are arrays of one shape, as float64."""
+    return [(np.asarray(g, dtype=np.float64), np.asarray(e, dtype=np.float64)) for g, e in _value_grads(
+        got, expected, case) if g is not None and e is not None and np.shape(g) == np.shape(e)]
+
+
 def _off_by_rounding(got, expected, case):
     """Every number within 1e-5 of the right one (nan where it is nan), but not all of them exactly equal."""
     pairs = _value_grads(got, expected, case)
@@ -715,6 +721,18 @@ driven(
                       "you rescaled the whole gradient (clipping by norm). clip_grad_value_ clamps each element on "
                       "its own: the small ones stay as they are",
                       "clamp every element to [-clip_value, clip_value]; no norm is involved"),
+        # two slips of any spelling (a where with its values swapped, a stray minus, bounds of one sign)
+        recognised(lambda got, expected, case: any((np.sign(g) * np.sign(e) < 0).any()
+                                                   for g, e in _both_grads(got, expected, case)),
+                   "some elements of your gradients changed sign: clipping keeps each element's sign and only "
+                   "shrinks those beyond the bounds",
+                   "an element above clip_value becomes clip_value, one below -clip_value becomes -clip_value, and "
+                   "every other element stays as it is"),
+        recognised(lambda got, expected, case: any(((np.abs(e) < case.args[1]) & (g != e)).any()
+                                                   for g, e in _both_grads(got, expected, case)),
+                   "an element that was within [-clip_value, clip_value] changed: clipping leaves those exactly as "
+                   "they are, and moves only the elements beyond the bounds",
+                   "the lower bound is -clip_value and the upper bound +clip_value"),
     ])
 
 
