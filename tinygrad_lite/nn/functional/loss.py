@@ -665,8 +665,9 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     _warn_if_shapes_differ("kl_div", input, target)
     if log_target:
         loss = target.exp() * (target - input)
-    else:  # y log y with 0 for y = 0 (log of a 1 there: no -inf, and a gradient of 0 times something finite); a
-        loss = target * (where(target == 0, 1.0, target).log() - input)  # negative y gives nan, as in PyTorch
+    else:  # y log y with 0 for y = 0 (log of a 1 there: no -inf, and a gradient of 0 times something finite);
+        # a negative y is no probability: its log is nan, and so is the loss, as in PyTorch
+        loss = target * (where(target == 0, 1.0, target).log() - input)
     if batchmean:
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     if reduction == "mean":
