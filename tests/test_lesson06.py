@@ -717,6 +717,14 @@ def value_where_swaps_the_values(parameters, clip_value):
             g.copy_(tl.where(g > clip_value, -clip_value, tl.where(g < -clip_value, clip_value, g)))
 
 
+def value_where_branches_swapped(parameters, clip_value):
+    for p in as_list(parameters):
+        if p.grad is not None:
+            g = p.grad
+            g.copy_(tl.where(g > clip_value, g, clip_value))
+            g.copy_(tl.where(g < -clip_value, g, -clip_value))
+
+
 def value_fixed_one(parameters, clip_value):
     for p in as_list(parameters):
         if p.grad is not None:
@@ -1174,10 +1182,11 @@ WRONG = [
     (V, value_assigns_new_grads, "the numbers are right", "is a new tensor", "works in place"),
     (V, value_loops_over_a_tensor, "a single tensor", "walks its rows", "however you clamp"),
     (V, value_lower_only, "only the large negative"),
-    (V, value_clamped_to(lambda c: c, lambda c: -c), "the two bounds are swapped", "lower bound first"),
-    (V, value_clamped_to(lambda c: c, lambda c: c), "both of your bounds are +clip_value"),
+    (V, value_clamped_to(lambda c: c, lambda c: -c), "became -clip_value", "the two bounds are swapped",
+     "lower bound first"),
+    (V, value_clamped_to(lambda c: c, lambda c: c), "became +clip_value", "both bounds are +clip_value"),
     (V, value_clamped_to(lambda c: c, lambda c: None), "your lower bound is +clip_value"),
-    (V, value_clamped_to(lambda c: -c, lambda c: -c), "or both are -clip_value"),
+    (V, value_clamped_to(lambda c: -c, lambda c: -c), "both are -clip_value"),
     (V, value_clamped_to(lambda c: 0.0, lambda c: c), "an element that was within [-clip_value, clip_value] changed"),
     (V, value_clamped_to(lambda c: c, lambda c: 2 * c), "some elements of your gradients changed sign"),
     (V, value_where_swaps_the_values, "some elements of your gradients changed sign"),
@@ -1302,6 +1311,7 @@ WRONG += [
     (N, norm_factor_of_a_float32_max_norm, "hidden case 11 of 15", "carry float32's rounding", "tl.tensor(max_norm)"),
     (N, norm_clips_with_torch, "your code uses torch.nn.utils.clip_grads_with_norm_", ALLOWED),
     (V, value_bound_of_float32, "hidden case 8 of 8", "0.30000001192", "such as tl.tensor(clip_value)"),
+    (V, value_where_branches_swapped, "became -clip_value", "a where() puts the bound where the element"),
     (V, value_hardtanh_through_torch, "your code uses torch.nn.functional.hardtanh",
      ALLOWS + ", clamp, where, max (or maximum), min (or minimum)"),
     (V, value_hardtanh_in_place_through_torch, "your code uses torch.nn.functional.hardtanh_"),

@@ -664,9 +664,9 @@ driven(
                       "clamp every gradient, with no test before it"),
         VALUE.mistake(_clamped(lambda clip_value: float(np.float32(clip_value))),  # tl.tensor(clip_value)
                       "this case's gradients are float64, and the elements you clamped became clip_value rounded to "
-                      "float32 (0.3 became 0.30000001192...): your bound is a float32 tensor, such as "
-                      "tl.tensor(clip_value) made with the default float32. Clamping does no arithmetic: an element "
-                      "beyond the bound becomes clip_value itself, in the gradient's dtype",
+                      "float32 (0.3 became 0.30000001192...): your bound went through float32, e.g. a float32 tensor "
+                      "such as tl.tensor(clip_value) made with the default float32. Clamping does no arithmetic: an "
+                      "element beyond the bound becomes clip_value itself, in the gradient's dtype",
                       "pass clip_value to the clamp as a Python number, or make the bound with the gradient's dtype "
                       "(tl.full_like(g, clip_value))"),
         recognised(_off_by_rounding,
@@ -689,13 +689,15 @@ driven(
                       "clipped too, to +clip_value: the interval is [-clip_value, clip_value]",
                       "give the clamp both bounds"),
         VALUE.mistake(_elementwise(lambda g, clip_value: np.minimum(np.maximum(g, clip_value), -clip_value)),
-                      "every element of your gradients became -clip_value (a nan stays nan): the two bounds are "
-                      "swapped (clamp takes the lower bound first, and when min > max every element ends at max), or "
-                      "both are -clip_value",
-                      "pass the bounds in order, clamp(-clip_value, clip_value), or by name, min= and max="),
+                      "every element of your gradients became -clip_value (a nan stays nan), as when the two bounds "
+                      "are swapped (clamp takes the lower bound first, and when min > max every element ends at max), "
+                      "both are -clip_value, or a where() puts the bound where the element should stay",
+                      "clamp(-clip_value, clip_value) (or by name, min= and max=) moves only the elements beyond "
+                      "the bounds"),
         VALUE.mistake(_elementwise(lambda g, clip_value: np.minimum(np.maximum(g, clip_value), clip_value)),
-                      "every element of your gradients became +clip_value (a nan stays nan): both of your bounds "
-                      "are +clip_value. The lower bound is -clip_value",
+                      "every element of your gradients became +clip_value (a nan stays nan), as when both bounds are "
+                      "+clip_value, or a where() puts the bound where the element should stay. The lower bound is "
+                      "-clip_value, and the elements within the bounds stay as they are",
                       "clamp(-clip_value, clip_value)"),
         VALUE.mistake(_elementwise(lambda g, clip_value: np.where(np.abs(g) > clip_value, clip_value, g)),
                       "the large negative elements became +clip_value: they lost their sign. An element below "
