@@ -714,12 +714,29 @@ def test_maximum_exact_tie_splits_gradient():
 
 @pytest.mark.parametrize("fn", [
     lambda x: x.relu(), lambda x: lib(x).maximum(x, lib(x).zeros_like(x)), lambda x: x.minimum(lib(x).zeros_like(x)),
-    lambda x: x.max(), lambda x: x.reshape(2, 2).max(dim=1).values, lambda x: x.sign(), lambda x: x.clamp(-0.5, 0.5)],
-    ids=["relu", "maximum", "minimum", "max", "max_dim", "sign", "clamp"])
+    lambda x: x.max(), lambda x: x.reshape(2, 2).max(dim=1).values, lambda x: x.sign(), lambda x: x.clamp(-0.5, 0.5),
+    lambda x: x.reshape(2, 2).amax(1), lambda x: x.amin()],
+    ids=["relu", "maximum", "minimum", "max", "max_dim", "sign", "clamp", "amax", "amin"])
 def test_a_nan_input_gets_pytorchs_value_and_gradient(fn):
     """A nan in the input: relu, maximum, minimum and max pass the gradient to it, as PyTorch's (so the nan shows
-    in the gradients, not hidden as a 0), clamp gives it none, and sign(nan) is 0."""
+    in the gradients, not hidden as a 0), amax and amin make the whole slice's gradient nan, clamp gives it none,
+    and sign(nan) is 0."""
     compare(fn, None, [[math.nan, 1.0, -2.0, 0.25]])
+
+
+@pytest.mark.parametrize("fn", [lambda x: x.max(), lambda x: x.amax(), lambda x: x.amax(1), lambda x: x.max(1).values,
+                                lambda x: x.relu(), lambda x: lib(x).maximum(x, x.detach() * 0 + 2)],
+                         ids=["max", "amax", "amax_dim", "max_dim", "relu", "maximum"])
+def test_an_inf_upstream_gradient_reaches_what_pytorchs_reaches(fn):
+    """An inf gradient from above: max, max(dim), relu and maximum leave 0 where their input had no say (PyTorch
+    masks); amax multiplies by its mask, so PyTorch's 0 * inf is nan there, and ours is too."""
+    results = []
+    for make in (tg.tensor, torch.tensor):
+        x = make([[1.0, 5.0, 3.0], [-1.0, 2.0, 2.0]], requires_grad=True)
+        y = fn(x)
+        y.backward(make(np.full(tuple(y.shape), math.inf)))
+        results.append(np.asarray(x.grad.tolist()))
+    np.testing.assert_array_equal(*results)
 
 
 # ==================================================================== comparisons

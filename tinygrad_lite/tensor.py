@@ -678,7 +678,7 @@ class Tensor:
         keepdim = check_flag("amax", "keepdim", keepdim)
         dims = dim_indices(None if isinstance(dim, tuple) and not dim else dim, self.ndim, "amax")
         check_reducible("amax", self.shape, dims)
-        return Amax.apply(self, dim=dims, keepdim=keepdim)
+        return Amax.apply(self, dim=dims, keepdim=keepdim, spread=True)
 
     def amin(self, dim=(), keepdim=False):
         r"""\min_i x_i over ``dim`` (all dims by default), values only, as ``torch.amin``: ``-amax(-x)``."""
@@ -1373,7 +1373,7 @@ def where(condition, input, other):
     check_broadcast("where", cond.shape, *shapes)
     dtype = dt.result_type(input, other) if isinstance(input, Tensor) or isinstance(other, Tensor) else like.dtype
     for x in (input, other):
-        if type(x) is builtins.int:
+        if type(x) is builtins.int and not dtype.is_floating_point:  # (a float dtype takes any int, as inf)
             dt.check_fits(x, dtype, "where")
     return Where.apply(_operand(input, dtype, like), _operand(other, dtype, like), cond=cond)
 

@@ -137,12 +137,11 @@ def make_reduced(xp):
 
 
 def make_logits_gradient(xp):
-    r"""dL/dz = g (e^{logp} \sum_k a_k - a), with g / D for 'mean' (D: the denominator; None otherwise); 0 in a
-    row whose weights are all 0 (an ignored target: 0 even for an inf g, as PyTorch's); nan everywhere where ``bad``
-    (None: no check) is not 0."""
+    r"""dL/dz = g (e^{logp} \sum_k a_k - a), with g / D for 'mean' (D: the denominator; None otherwise); 0 g in a
+    row whose weights are all 0 (an ignored target); nan everywhere where ``bad`` (None: no check) is not 0."""
     def logits_gradient(g, denominator, logp, a, a_sum, bad, nan):
         scaled = g if denominator is None else g / denominator
-        grad = xp.where(a_sum == 0, 0, scaled * (xp.exp(logp) * a_sum - a))
+        grad = xp.where(a_sum == 0, g * 0, scaled * (xp.exp(logp) * a_sum - a))
         return grad if bad is None else xp.where(bad > 0, nan, grad)
     return logits_gradient
 

@@ -51,8 +51,7 @@ class CrossEntropy(Function):
         if self.reduction == "mean":
             g = g / self.denominator
         if logp is None:                                      # nll: the input was logp itself
-            grad = -g * a  # (a nan g stays nan everywhere: a GPU's check of the targets poisons the loss with it)
-        else:  # (an ignored position, a = 0: 0 even for an inf g, as PyTorch's, not inf * 0)
-            s = a.sum(axis=0)
-            grad = np.where(s == 0, 0, g * (np.exp(logp) * s - a))
+            grad = -g * a
+        else:
+            grad = g * (np.exp(logp) * a.sum(axis=0) - a)
         return classes_back(grad, self.dim, self.shape)

@@ -42,20 +42,23 @@ class Mean(Function):
 
 
 class Amax(Function):
-    r"""z = \max_i x_i.   dz/dx_i = 1 for the maximum, 0 elsewhere; tied maxima share the gradient equally. A nan
-    is the maximum (numpy's max and PyTorch's max() propagate it), so the gradient goes to the nans."""
-    def forward(self, x, dim=None, keepdim=False):
+    r"""z = \max_i x_i.   dz/dx_i = 1 for the maximum, 0 elsewhere; tied maxima share the gradient equally.
+
+    Two of PyTorch's rules at the edges: ``max()`` gives the gradient to the nans (a nan is the maximum, as numpy's
+    max propagates it) and 0 elsewhere even for an inf g; ``amax`` (``spread=True``) is (g / count) * [x = z], so a
+    slice with a nan (no x equals z) gets nan everywhere, and an inf g gives nan (inf * 0) off the maximum."""
+    def forward(self, x, dim=None, keepdim=False, spread=False):
         z = x.max(axis=dim, keepdims=keepdim)
         self.save_for_backward(x, z)
-        self.dim, self.keepdim = dim, keepdim
+        self.dim, self.keepdim, self.spread = dim, keepdim, spread
         return z
 
     def backward(self, g):
         x, z = self.saved_tensors
         z = _restore_dims(z, x.shape, self.dim, self.keepdim)
-        is_max = (x == z) | (np.isnan(x) & np.isnan(z)) if x.dtype.kind == "f" else x == z  # a nan is the max
-        count = is_max.sum(axis=self.dim, keepdims=True)
-        return np.where(is_max, _restore_dims(g, x.shape, self.dim, self.keepdim) / count, 0)
+        is_max = (x == z) | (np.isnan(x) & np.isnan(z)) if x.dtype.kind == "f" and not self.spread else x == z
+        g = _restore_dims(g, x.shape, self.dim, self.keepdim) / is_max.sum(axis=self.dim, keepdims=True)
+        return g * is_max if self.spread else np.where(is_max, g, 0)
 
 
 class MaxAlongDim(Function):
