@@ -257,6 +257,8 @@ WRONG = [
      "your loss is negative"),
     ("02.bce_with_logits", lambda x, y: (lambda m: (m - x * y + ((-m).exp() + (x - m).exp()).log()).mean())(
         (-x).clamp(min=0)), "an infinity met a 0 or another infinity", "an exp that overflows"),
+    ("02.bce_with_logits", lambda x, y: (x.clamp(min=0) - x * (1 - y) + (-x.abs()).exp().log1p()).mean(),
+     "your loss is that of the flipped targets"),
     ("02.bce_with_logits", lambda x, y: (-x * y + (-x.abs()).exp().log1p()).mean(), "a term is missing"),
     ("02.bce_with_logits", lambda x, y: (x.exp().log1p() - x * y).mean(), UNSTABLE),
     ("02.bce_with_logits", lambda x, y: (x.relu() - x * y + (-x).exp().log1p()).mean(),

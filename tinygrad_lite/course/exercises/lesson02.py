@@ -372,6 +372,10 @@ tensor_function(
                 "the term with the target has the wrong sign: the more the logit agrees with the target, the lower "
                 "the loss must be",
                 "the product of logit and target is subtracted"),
+        mistake(lambda x, y: F.binary_cross_entropy_with_logits(x, 1 - y),
+                "your loss is that of the flipped targets (1 - target): a logit that agrees with its target costs "
+                "more than one that disagrees. The target multiplies the logit, x * y, in the subtracted term",
+                "compare your term with the target in it with the boxed stable form: it is - x * y"),
         mistake(lambda x, y: (x.clamp(min=0) - x * y - (-x.abs()).exp().log1p()).mean(),
                 "the log term has the wrong sign: log(1 + e^(-|x|)) is added, never subtracted (at a logit of 0 "
                 "the loss is log 2 whatever the target: the cost of a coin flip)",
