@@ -1067,8 +1067,8 @@ class Tensor:
         return self.fill_(0)
 
     def clamp_(self, min=None, max=None):
-        if not self.dtype.is_floating_point and any(isinstance(b, builtins.float) or isinstance(b, Tensor)
-                                                    and b.dtype.is_floating_point for b in (min, max)):
+        if not self.dtype.is_floating_point and any(isinstance(b, (builtins.float, np.floating)) or isinstance(
+                b, Tensor) and b.dtype.is_floating_point for b in (min, max)):
             raise RuntimeError(f"clamp_: a float bound makes a float result, which can't be cast to the tensor's "
                                f"dtype {self.dtype} in place (PyTorch refuses it too); use clamp() or int bounds")
         if records_inplace(self, "clamp_"):
