@@ -189,7 +189,8 @@ def sum_in_float32(array, axis=None, keepdims=False):
 
 
 def check_fits(values, d, op):
-    """Raise unless every number in ``values`` (Python numbers or an array) fits in the integer dtype ``d``.
+    """Raise unless every number in ``values`` (Python numbers or an array) fits in the integer dtype ``d`` (for
+    any other ``d`` nothing is checked, but one Python number for float16: see below).
 
     As in PyTorch, a value that does not fit is an error rather than a silent wrap-around (300 as uint8 would be 44).
     Floats must be finite and in range (they are truncated toward 0); negative ints down to -128 may go into uint8,
