@@ -20,6 +20,13 @@ this file is loaded for every path below the repository, tests/conftest.py only 
   raised errors), tqdm's "IProgress not found", a printed line that JupyterLab would wrap, a figure it would
   shrink. The browser tests run a sample of the lessons in JupyterLab; nbval runs every other lesson, and this
   keeps their outputs to the same standard.
+- Two tiers. The whole suite (no paths given, or every one of ``testpaths``; no -k, no -m), which the README's test
+  command runs, leaves out the tests marked ``extended``: end-to-end runs of the tools in other processes, kernels
+  or a browser (JupyterLab in Chromium, the GPU machine's dry run, grading's sandboxes, cluster, infrastructure
+  failures and exports, the notebook tools' time limits and interrupts, the benchmarks) and the sweeps that .ci/run
+  runs at length anyway (every mutant's verdict, random bad arguments to every API). ``.ci/run`` runs them after
+  the whole suite (``python3 run.py test -m extended``); ``--extended`` runs both tiers at once, and naming a test
+  file runs its extended tests too. Without the browser and GPU tests, nbval executes the lessons they would.
 - A time budget per test file (``TimeBudget``, benchmarks/test_budget.json): a run of the whole suite fails when
   a file's tests took much longer than its budget says, so that the README's test command stays within its five
   minutes; ``--record-time-budget`` records this run's times as the new budget.
@@ -54,6 +61,31 @@ def pytest_collection_modifyitems(items):
         if hasattr(notebook, "skip_compare") and "stderr" not in notebook.skip_compare:
             notebook.skip_compare += ("stderr",)
 
+
+
+def runs_every_testpath(config):
+    """Whether this run was given no paths (pytest's ``testpaths``) or every one of them."""
+    if config.args_source == pytest.Config.ArgsSource.TESTPATHS:
+        return True
+    given = {Path(config.invocation_params.dir, a).resolve() for a in config.args}
+    return all(Path(config.rootpath, t).resolve() in given for t in config.getini("testpaths"))
+
+
+def leaves_out_extended(config):
+    """Whether this run leaves out the tests marked ``extended``: a run of the whole suite without -k, -m or
+    --extended (see the module's docstring)."""
+    option = config.option
+    return runs_every_testpath(config) and not (option.keyword or option.markexpr or option.extended)
+
+
+@pytest.hookimpl(specname="pytest_collection_modifyitems")  # before tests/conftest.py's trylast hooks: without the
+def pytest_collection_modifyitems_leave_extended_to_ci(config, items):  # browser's tests, nbval runs its lessons
+    if not leaves_out_extended(config):
+        return
+    extended = [item for item in items if item.get_closest_marker("extended")]
+    if extended:
+        items[:] = [item for item in items if not item.get_closest_marker("extended")]
+        config.hook.pytest_deselected(items=extended)
 
 
 class _GroupsTookEffect:
@@ -101,6 +133,9 @@ def _retrying(start, attempts=3):
 
 
 def pytest_addoption(parser):
+    parser.addoption("--extended", action="store_true", default=False,
+                     help="with the whole suite, also run the tests marked `extended` (see conftest.py), which "
+                          "it otherwise leaves to .ci/run")
     parser.addoption("--record-time-budget", action="store_true", default=False,
                      help="after a run of the whole suite, write each test file's time to "
                           "benchmarks/test_budget.json as its new budget (see conftest.py, TimeBudget)")
@@ -116,12 +151,11 @@ class TimeBudget:
     file over budget fails the run, and the summary names it.
 
     Only a run of the whole suite is compared (no paths given, or every one of ``testpaths``; no -k, -m,
-    --deselect, --lf ...; in one process, or spread as run.py spreads it, --dist loadgroup): the files share work
-    (tests/conftest.py keeps each exercise's checks on one worker, tests/test_grading_cluster.py reads
-    tests/test_grading.py's graded class), so a file run alone may take longer than its share of the suite. A file
-    whose count of skipped tests differs from the recorded run's (the browser tests with or without Chromium, the
-    GPU tests) ran other tests than its budget's, and is not compared; a file the budget does not name has a budget
-    of 0 s (its margin)."""
+    --deselect, --lf, --extended ...; in one process, or spread as run.py spreads it, --dist loadgroup): the files
+    share work (tests/conftest.py keeps each exercise's checks on one worker), so a file run alone may take longer
+    than its share of the suite. A file whose count of skipped tests differs from the recorded run's (the GPU
+    tests, the sandbox's) ran other tests than its budget's, and is not compared; a file the budget does not name
+    has a budget of 0 s (its margin)."""
 
     PATH = Path(__file__).resolve().parent / "benchmarks" / "test_budget.json"
     LOAD_FROM = 5.0  # seconds: the files recorded with at least this many give the run's load
@@ -143,10 +177,7 @@ class TimeBudget:
             return False
         if getattr(option, "dist", "no") not in ("no", "loadgroup"):  # (--dist loadfile: other workers share work)
             return False
-        if config.args_source == pytest.Config.ArgsSource.TESTPATHS:
-            return True
-        given = {Path(config.invocation_params.dir, a).resolve() for a in config.args}
-        return all(Path(config.rootpath, t).resolve() in given for t in config.getini("testpaths"))
+        return runs_every_testpath(config) and not option.extended
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session):
@@ -159,7 +190,7 @@ class TimeBudget:
         if not self.readme_counts_the_tests():
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
-    README_COUNT = r"runs everything: about ([\d,]+) tests"
+    README_COUNT = r"runs the whole suite: about ([\d,]+) tests"
 
     def readme_counts_the_tests(self):
         """The README says how many tests the suite runs ("about 8,200 tests"): a run of the whole suite counts

@@ -39,6 +39,7 @@ from tinygrad_lite.optim import lr_scheduler
 from tinygrad_lite.utils import data
 
 PACKAGE = os.path.dirname(tl.__file__)
+pytestmark = pytest.mark.extended  # a sweep: .ci/run runs it after the whole suite (conftest.py)
 ALLOWED = (TypeError, ValueError, IndexError, KeyError, RuntimeError)
 FILE_FUNCTIONS = ("tinygrad_lite.save", "tinygrad_lite.load")
 # where PyTorch itself raises another type, ours raises that type too (issue 21): TensorDataset's size check is an

@@ -6,7 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.extended  # the benchmarks run: .ci/run runs it after the whole suite (conftest.py)
 
 
 def test_bench_runs_checks_and_saves_its_results(tmp_path):

@@ -68,6 +68,7 @@ ALL_LESSONS = sorted(p.name for p in (ROOT / "lessons").glob("*.ipynb"))
 SAMPLE = ("00_welcome_and_tensors.ipynb", "03_backward_pass.ipynb")  # why these two: see above
 LESSONS = ALL_LESSONS if os.environ.get("TGL_BROWSER_LESSONS") == "all" else [n for n in ALL_LESSONS if n in SAMPLE]
 GROUP = "browser"  # one xdist group: one JupyterLab and one Chromium
+pytestmark = pytest.mark.extended  # .ci/run runs it after the whole suite, which then runs these lessons with nbval
 PLANTED_IN = "00_welcome_and_tensors.ipynb"  # the lesson copied for the planted-traceback test (a quick one)
 VIEWPORT = {"width": 1280, "height": 800}
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")

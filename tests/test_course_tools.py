@@ -473,6 +473,7 @@ def _rows(out, name):
     return rows, re.sub(r"\n {4,}", " ", block)  # (a wrapped line goes on indented two columns more)
 
 
+@pytest.mark.extended  # kernels that time out and die: .ci/run runs it after the whole suite (conftest.py)
 def test_check_turns_timeouts_dead_kernels_and_corrupt_results_into_rows(tmp_path):
     notebooks = {
         "looping": with_cell("import time\nwhile True:\n    time.sleep(0.05)"),
@@ -508,6 +509,7 @@ def test_check_turns_timeouts_dead_kernels_and_corrupt_results_into_rows(tmp_pat
     assert scratch.name.startswith("tmp") and not scratch.exists() and not scratch.parent.exists(), scratch
 
 
+@pytest.mark.extended  # a kernel that ignores interrupts: .ci/run runs it after the whole suite (conftest.py)
 def test_a_cell_that_ignores_interrupts_ends_the_run(tmp_path):
     nbformat.write(with_cell("import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
                              "while True:\n    time.sleep(0.05)"), tmp_path / "stubborn.ipynb")
@@ -517,6 +519,7 @@ def test_a_cell_that_ignores_interrupts_ends_the_run(tmp_path):
     assert rows == {"99.relu_backward": "timed out after 2 s"} and "did not stop when interrupted" in block, block
 
 
+@pytest.mark.extended  # a time limit reached: .ci/run runs it after the whole suite (conftest.py)
 def test_the_total_time_limit_stops_a_notebook_and_the_next_one_runs(tmp_path):
     slow = with_cell("import time\ntime.sleep(1.5)")
     for _ in range(3):
@@ -531,6 +534,7 @@ def test_the_total_time_limit_stops_a_notebook_and_the_next_one_runs(tmp_path):
     assert _rows(out, "good")[0] == {"99.relu_backward": "passed"}
 
 
+@pytest.mark.extended  # a Ctrl-C to a running command: .ci/run runs it after the whole suite (conftest.py)
 def test_ctrl_c_prints_the_table_so_far_and_exits_130(tmp_path):
     nbformat.write(sample_notebook(), tmp_path / "good.ipynb")
     nbformat.write(with_cell("import time\nprint('looping', flush=True)\nwhile True:\n    time.sleep(0.05)"),

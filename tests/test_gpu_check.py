@@ -9,8 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = ("08_gpu_training.ipynb", "09_capstone.ipynb", "10_inside_training.ipynb")  # run by the dry run
+pytestmark = pytest.mark.extended  # .ci/run runs it after the whole suite, which then runs these lessons with nbval
 
 
 def test_the_gpu_check_runs_its_steps_on_a_cpu():

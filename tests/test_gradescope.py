@@ -68,7 +68,7 @@ HOSTILE = {
 needs_kernels = pytest.mark.skipif(MODE is None, reason=f"no grading kernel can start here: {NO_KERNEL}")
 # One xdist group: with the suite spread over workers (run.py's --dist loadgroup), the zip is exported and the three
 # notebooks graded once, by one worker, not once per worker.
-pytestmark = pytest.mark.xdist_group("gradescope")
+pytestmark = [pytest.mark.xdist_group("gradescope"), pytest.mark.extended]  # extended: .ci/run runs it (conftest.py)
 
 
 def validate(doc):

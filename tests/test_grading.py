@@ -557,6 +557,7 @@ def test_same_secret_same_files_from_scratch(tmp_path):
     assert outputs[0] == outputs[1]
 
 
+@pytest.mark.extended  # a class graded without the sandbox: .ci/run runs it after the whole suite (conftest.py)
 def test_without_bubblewrap_the_limits_still_hold_and_the_output_says_so(tmp_path, capsys):
     folder, out = tmp_path / "class", tmp_path / "out"
     name = f"{L00}.ipynb"

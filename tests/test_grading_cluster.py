@@ -32,8 +32,9 @@ from test_grading import HOSTILE_00, HOSTILE_TIMEOUT, L00, MODE, NO_KERNEL, grad
 
 # Dask is found, not imported, when the module is collected: each of the suite's workers collects every file, and
 # importing distributed costs about half a second of CPU in each; the tests that use it import it.
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("distributed") is None,
-                                reason="Dask is the `cluster` extra: pip install -e '.[dev]'")
+pytestmark = [pytest.mark.skipif(importlib.util.find_spec("distributed") is None,
+                                 reason="Dask is the `cluster` extra: pip install -e '.[dev]'"),
+              pytest.mark.extended]  # (.ci/run runs it after the whole suite: conftest.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "the same secret on both sides\n"

@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from processes import stop
 from test_grading import L00, MODE, NO_KERNEL, ROW_OK, results_of, save, submission
 
-pytestmark = pytest.mark.skipif(MODE is None, reason=f"no grading kernel can start here: {NO_KERNEL}")
+pytestmark = [pytest.mark.skipif(MODE is None, reason=f"no grading kernel can start here: {NO_KERNEL}"),
+              pytest.mark.extended]  # (.ci/run runs it after the whole suite: conftest.py)
 ROOT = Path(__file__).resolve().parents[1]
 NAME = f"{L00}.ipynb"
 BROKEN = "No module named 'IPython'"

@@ -42,7 +42,8 @@ def _can_drop_privileges():
 
 pytestmark = [pytest.mark.skipif(not _can_drop_privileges(), reason="needs root that can drop to another user "
                                  "id: only then do the kernels run as a user who cannot enter a private folder"),
-              pytest.mark.xdist_group("grading-private-course")]  # with the suite on several workers: copied once
+              pytest.mark.xdist_group("grading-private-course"),  # with the suite on several workers: copied once
+              pytest.mark.extended]  # (.ci/run runs it after the whole suite: conftest.py)
 
 
 @pytest.fixture(scope="module")

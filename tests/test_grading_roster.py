@@ -342,6 +342,7 @@ def test_bad_class_files_stop_the_command_in_one_line(tmp_path, capsys):
 
 # -------------------------------------------------------------------- one real run
 @pytest.mark.skipif(MODE is None, reason=f"no grading kernel can start here: {NO_KERNEL}")
+@pytest.mark.extended  # a real grading run: .ci/run runs it after the whole suite (conftest.py)
 def test_a_real_run_keeps_each_learner_and_reruns_overrides_without_grading(tmp_path, capsys):
     subs = tmp_path / "subs"
     save(subs, "alice", submission(L00), N00)
@@ -377,6 +378,7 @@ def test_a_real_run_keeps_each_learner_and_reruns_overrides_without_grading(tmp_
 
 
 @pytest.mark.skipif(MODE is None, reason=f"no grading kernel can start here: {NO_KERNEL}")
+@pytest.mark.extended  # a real grading run: .ci/run runs it after the whole suite (conftest.py)
 def test_same_named_folders_get_ids_relative_to_the_folder_given_and_no_machine_path(tmp_path, capsys, monkeypatch):
     """Two kims in two sections, graded as `grade /abs/path/export`: two rows, sec1/kim and sec2/kim, and no path
     of the machine in any file grade writes; typed relatively, the same ids (their stored grades are reused)."""

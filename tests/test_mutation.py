@@ -254,6 +254,8 @@ def test_a_lesson_stands_for_its_exercises():
 
 
 # -------------------------------------------------------------------- the course
+# .ci/run runs this after the whole suite (conftest.py), beside its own `tinygrad-lite mutants` over the course
+@pytest.mark.extended
 @pytest.mark.parametrize("exercise_id", mutation.course_exercises())
 def test_every_distinguishable_mutant_is_killed(exercise_id):
     """Every mutant of the solution that behaves differently from it somewhere fails the check, and every one

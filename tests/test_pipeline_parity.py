@@ -215,6 +215,7 @@ def _kernel_sandbox():
         pytest.skip(f"no grading kernel can start here: {e}")
 
 
+@pytest.mark.extended  # a real grading kernel: .ci/run runs it after the whole suite (conftest.py)
 @pytest.mark.xdist_group("pipeline-parity-kernel")
 def test_a_grading_kernel_records_what_this_process_records(tmp_path):
     sandbox = _kernel_sandbox()
