@@ -658,6 +658,7 @@ def lessons123(tmp_path_factory):
 
 
 @pytest.mark.xdist_group("grading-lessons123-class")
+@pytest.mark.extended  # a second class, of lessons 01-03: .ci/run runs these after the whole suite
 @pytest.mark.parametrize("number", sorted(LESSONS_123.values()))
 def test_solved_unsolved_and_partial_of_lessons_01_to_03(lessons123, number):
     by_learner = lessons123[0]
@@ -671,6 +672,7 @@ def test_solved_unsolved_and_partial_of_lessons_01_to_03(lessons123, number):
 
 
 @pytest.mark.xdist_group("grading-lessons123-class")
+@pytest.mark.extended  # a second class, of lessons 01-03: .ci/run runs these after the whole suite
 def test_hostile_exercises_cost_only_their_own_points(lessons123):
     result = lessons123[0][f"hostile{HOSTILE_IN}"]
     exercises = result["exercises"]
@@ -681,6 +683,7 @@ def test_hostile_exercises_cost_only_their_own_points(lessons123):
 
 
 @pytest.mark.xdist_group("grading-lessons123-class")
+@pytest.mark.extended  # a second class, of lessons 01-03: .ci/run runs these after the whole suite
 def test_known_mistakes_of_lessons_01_to_03(lessons123):
     by_learner, planted = lessons123
     assert planted

@@ -165,6 +165,8 @@ def test_ci_runs_readme_test_command():
     assert any(c == test_commands[0] or c.startswith(test_commands[0] + " ") for c in commands), (
         f".ci/run does not run the README's test command {test_commands[0]!r}"
     )
+    extended = f"{test_commands[0]} -m extended || status=$?"  # the tests the whole suite leaves out (conftest.py)
+    assert extended in commands, f".ci/run does not run the extended tests: {extended!r}"
     if os.name == "posix":
         assert os.access(ci, os.X_OK), ".ci/run is not executable"
 

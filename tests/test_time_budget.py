@@ -1,6 +1,8 @@
 """The time budget per test file (conftest.py, ``TimeBudget``; benchmarks/test_budget.json): a run of the whole suite
 fails when a file takes more than its budget, a run of a part of it is never compared, and the budget is recorded
-from a run with ``--record-time-budget``. On a made-up suite of two files, in this process (pytest's pytester)."""
+from a run with ``--record-time-budget``. On a made-up suite of two files, in this process (pytest's pytester).
+Last, the two tiers that keep the whole suite within its five minutes: the tests marked ``extended`` are left to
+.ci/run (conftest.py)."""
 import importlib.util
 import json
 import textwrap
@@ -130,3 +132,35 @@ def test_the_repositorys_budget_names_the_suites_files():
     missing = [f for f in data["files"] if not (ROOT / f).exists()]
     assert missing == [], f"the budget names files that are gone: record it again ({data['about']})"
     assert (ROOT / "tests" / "test_time_budget.py").as_posix()[len(ROOT.as_posix()) + 1:] in data["files"]
+
+
+# -------------------------------------------------------------------- the extended tier
+@pytest.fixture
+def tiers(pytester):
+    """A suite with testpaths = ["t"] and the repository's option and hook for the tests marked ``extended``:
+    t/test_a.py holds test_core and test_slow (marked extended)."""
+    pytester.makeini("[pytest]\ntestpaths = t\nmarkers =\n    extended: slow\n"
+                     "addopts = -p no:cacheprovider --disable-plugin-autoload\n")
+    pytester.makeconftest(textwrap.dedent(f"""
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("repository_conftest", {str(ROOT / "conftest.py")!r})
+        repository = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(repository)
+        pytest_addoption = repository.pytest_addoption
+        pytest_collection_modifyitems = repository.pytest_collection_modifyitems_leave_extended_to_ci
+        """))
+    pytester.mkdir("t")
+    pytester.path.joinpath("t", "test_a.py").write_text(
+        "import pytest\n\n\ndef test_core():\n    pass\n\n\n@pytest.mark.extended\ndef test_slow():\n    pass\n")
+    return pytester
+
+
+@pytest.mark.parametrize("arguments, ran", [
+    ([], {"test_core"}), (["t"], {"test_core"}),  # the whole suite, as run.py runs it
+    (["t/test_a.py"], {"test_core", "test_slow"}), (["t/test_a.py::test_slow"], {"test_slow"}),  # a file named
+    (["-m", "extended"], {"test_slow"}), (["--extended"], {"test_core", "test_slow"}),  # .ci/run's; both tiers
+    (["-k", "slow"], {"test_slow"})])
+def test_the_whole_suite_leaves_the_extended_tests_out_and_a_named_file_or_option_runs_them(tiers, arguments, ran):
+    result = tiers.runpytest("-v", *arguments)
+    assert result.ret == pytest.ExitCode.OK
+    assert {name for name in ("test_core", "test_slow") if f"::{name} PASSED" in result.stdout.str()} == ran
