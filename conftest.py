@@ -89,6 +89,13 @@ def pytest_collection_modifyitems_leave_extended_to_ci(config, items):  # browse
         config.hook.pytest_deselected(items=extended)
 
 
+@pytest.hookimpl(trylast=True)  # the last line before the slowest durations
+def pytest_terminal_summary(terminalreporter, config):
+    if leaves_out_extended(config) and not hasattr(config, "workerinput"):
+        terminalreporter.write_line("the tests marked `extended` were left out: .ci/run runs them after the whole "
+                                    "suite, `python3 run.py test -m extended` here")
+
+
 class _GroupsTookEffect:
     """With ``--dist loadgroup``, a worker's tests of a group must carry the group's name in their ids, or xdist
     spreads a notebook's cells over several workers (a cell then runs without the cells before it: NameErrors).

@@ -120,6 +120,7 @@ def test_cells_are_named_as_jupyterlab_shows_them_and_syntax_errors_are_blamed_o
         "01.sigmoid: its check cell ran (cell [7]) but gave no verdict: does it still call check('01.sigmoid', ...)?")
 
 
+@pytest.mark.extended  # a real run of lesson 00: .ci/run runs it after the whole suite (conftest.py)
 def test_a_run_reports_its_progress_and_what_its_check_cells_did(tmp_path, monkeypatch):
     """The one real run: lesson 00 with a syntax error in one answer and a check cell that raises."""
     nb = nbformat.read(LESSON00, as_version=4)

@@ -539,6 +539,7 @@ def test_a_rerun_resumes_and_gives_the_same_files(lesson00, tmp_path):
 
 
 @needs_kernels
+@pytest.mark.extended  # a class graded twice: .ci/run runs it after the whole suite (conftest.py)
 def test_same_secret_same_files_from_scratch(tmp_path):
     """Deterministic: a fresh output folder with the same secret gives byte-identical files."""
     folder = tmp_path / "class"

@@ -148,6 +148,7 @@ def tiers(pytester):
         spec.loader.exec_module(repository)
         pytest_addoption = repository.pytest_addoption
         pytest_collection_modifyitems = repository.pytest_collection_modifyitems_leave_extended_to_ci
+        pytest_terminal_summary = repository.pytest_terminal_summary
         """))
     pytester.mkdir("t")
     pytester.path.joinpath("t", "test_a.py").write_text(
@@ -164,3 +165,5 @@ def test_the_whole_suite_leaves_the_extended_tests_out_and_a_named_file_or_optio
     result = tiers.runpytest("-v", *arguments)
     assert result.ret == pytest.ExitCode.OK
     assert {name for name in ("test_core", "test_slow") if f"::{name} PASSED" in result.stdout.str()} == ran
+    left_out = "the tests marked `extended` were left out: .ci/run runs them" in result.stdout.str()
+    assert left_out == (arguments in ([], ["t"])), result.stdout.str()  # said at the end of the whole suite only
