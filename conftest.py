@@ -89,11 +89,11 @@ def pytest_collection_modifyitems_leave_extended_to_ci(config, items):  # browse
         config.hook.pytest_deselected(items=extended)
 
 
-@pytest.hookimpl(trylast=True)  # the last line before the slowest durations
+@pytest.hookimpl(trylast=True)  # after the slowest durations, before the short summary
 def pytest_terminal_summary(terminalreporter, config):
     if leaves_out_extended(config) and not hasattr(config, "workerinput"):
-        terminalreporter.write_line("the tests marked `extended` were left out: .ci/run runs them after the whole "
-                                    "suite, `python3 run.py test -m extended` here")
+        terminalreporter.write_line("the tests marked `extended` were left out (.ci/run runs them): "
+                                    "python3 run.py test -m extended")
 
 
 class _GroupsTookEffect:
