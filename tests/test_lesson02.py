@@ -260,6 +260,10 @@ WRONG = [
     ("02.bce_with_logits", lambda x, y: (x.clamp(min=0) - x * (1 - y) + (-x.abs()).exp().log1p()).mean(),
      "your loss is that of the flipped targets"),
     ("02.bce_with_logits", lambda x, y: (-x * y + (-x.abs()).exp().log1p()).mean(), "a term is missing"),
+    ("02.bce_with_logits", lambda x, y: (lambda m: (m - x * y + (m.exp() + (x - m).exp()).log()).mean())(
+        x.clamp(min=0)), "the first exp is e^(-m), with a minus"),  # session 27's attack: e^m for e^(-m)
+    ("02.bce_with_logits", lambda x, y: (x.clamp(min=0) - x * y + tl.log(1 + tl.exp(x.abs()))).mean(),
+     "too large by |x| at every logit"),  # log(1 + e^|x|) for log(1 + e^(-|x|))
     ("02.bce_with_logits", lambda x, y: (x.exp().log1p() - x * y).mean(), UNSTABLE),
     ("02.bce_with_logits", lambda x, y: (x.relu() - x * y + (-x).exp().log1p()).mean(),
      "too large by |x|", "the log of 1 + e^(-x) where it must be"),

@@ -608,6 +608,22 @@ class RelativeMinDelta(EarlyStopping):
         return self.wait >= self.patience
 
 
+class AbsoluteChange(EarlyStopping):
+    """Session 26's attack: |value - best| > min_delta as the improvement test, so a worse value improves too."""
+
+    def step(self, value, model):
+        epoch = self.epoch
+        self.epoch += 1
+        if not math.isfinite(value):
+            return True
+        if abs(value - self.best) > self.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.weights = {k: v.clone() for k, v in model.state_dict().items()}
+        else:
+            self.wait += 1
+        return self.wait >= self.patience
+
+
 class RestoresByRebinding(EarlyStopping):
     """Review 0607: restore puts new Parameter objects into the model instead of loading in place."""
 
@@ -1049,6 +1065,7 @@ WRONG = [
     ("07.EarlyStopping", SharesItsCopyOnTheClass, "a second EarlyStopping", "of the OTHER model",
      "overwrote each other's kept weights"),
     ("07.EarlyStopping", RelativeMinDelta, "should have stopped at epoch 2", "margin in the units of the value"),
+    ("07.EarlyStopping", AbsoluteChange, "never stopped", "a change in EITHER direction as an improvement"),
     ("07.EarlyStopping", RestoresByRebinding, "replaced the model's parameters with new tensors", "in place"),
     ("07.EarlyStopping", RestoresSharingMemory, "called restore(model) again", "training wrote into it after",
      "must stay a separate copy"),

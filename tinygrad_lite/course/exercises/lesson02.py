@@ -397,6 +397,17 @@ tensor_function(
                 "x < -88)",
                 "the boxed form has m = max(x, 0) first and log(e^(-m) + e^(x - m)) last: compare each of your terms "
                 "with it"),
+        mistake(lambda x, y: (x.clamp(min=0) - x * y
+                              + (x.clamp(min=0).exp() + (x - x.clamp(min=0)).exp()).log()).mean(),
+                "for positive logits your loss is too large (and for large ones an exp overflows): inside the log "
+                "the first exp is e^(-m), with a minus. With m = max(x, 0), e^(-m) and e^(x - m) both get a number "
+                "<= 0; e^(+m) gets the logit itself",
+                "log(e^(-m) + e^(x - m)): compare the sign in each exponent with the boxed form"),
+        mistake(lambda x, y: (x.clamp(min=0) - x * y + x.abs().exp().log1p()).mean(),
+                "your loss is too large by |x| at every logit: the last term of the max(x, 0) form is "
+                "log(1 + e^(-|x|)), with a minus in the exponent (log(1 + e^|x|) is |x| more, and e^|x| overflows "
+                "for |x| > 88 in float32)",
+                "the exponent must be <= 0 for every logit: -|x|, or the boxed form's -m and x - m"),
         mistake(lambda x, y: (x.clamp(min=0) - x * y + (-x.abs()).exp().log1p()).sum() / len(x),
                 "you divided by len(logits), the number of rows: the loss is the mean over every element, so it "
                 "divides by the number of elements", BY_ROWS),

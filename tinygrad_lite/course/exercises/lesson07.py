@@ -600,6 +600,12 @@ driven(
         mistake(_stopper_with(bad_epochs=lambda self, value, improved:  # reset by a gain over the previous value
                               0 if _beats_previous(self, value) else self.wait + 1),
                 *COMPARES_WITH_PREVIOUS),
+        mistake(_beats_when(lambda v, than, d: abs(v - than) > d, lambda v, than, d: abs(v - than) > d),
+                "your loop counts a change in EITHER direction as an improvement (as |value - best| > min_delta "
+                "does): a value worse than the best by more than min_delta becomes the new best and starts the count "
+                "again, so the loop never stops while the values keep moving. An improvement has a direction: below "
+                "best - min_delta for a loss (mode 'min'), above best + min_delta for an accuracy (mode 'max')",
+                "drop the abs: compare the value with best - min_delta in mode 'min', best + min_delta in 'max'"),
         mistake(_ignoring("patience", 5),
                 "your class ignores the patience it is given: use the argument patience, not a fixed number"),
     ],
