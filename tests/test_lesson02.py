@@ -264,9 +264,29 @@ WRONG = [
         x.clamp(min=0)), "the first exp is e^(-m), with a minus"),  # session 27's attack: e^m for e^(-m)
     ("02.bce_with_logits", lambda x, y: (x.clamp(min=0) - x * y + tl.log(1 + tl.exp(x.abs()))).mean(),
      "too large by |x| at every logit"),  # log(1 + e^|x|) for log(1 + e^(-|x|))
+    # session 28's attack on the boxed form: a sign in the second exp, a 1 for e^(-m), the 1 counted twice (log1p
+    # of a sum holding it, or + 1), max(x, 0) for |x|, rounded soft targets, a shift too large, -xy dropped, -m.exp()
+    ("02.bce_with_logits", lambda x, y: (lambda m: (m - x * y + ((-m).exp() + (-x - m).exp()).log()).mean())(
+        x.clamp(min=0)), "yours negates the logit, e^(-x - m)"),
+    ("02.bce_with_logits", lambda x, y: (lambda m: (m - x * y + (1 + (x - m).exp()).log()).mean())(x.clamp(min=0)),
+     "too large by log 2"),
+    ("02.bce_with_logits", lambda x, y: (x.relu() - x * y + (1 + (-x.abs()).exp()).log1p()).mean(),
+     "the 1 is counted twice"),
+    ("02.bce_with_logits", lambda x, y: (lambda m: (m - x * y + ((-m).exp() + (x - m).exp() + 1).log()).mean())(
+        x.clamp(min=0)), "the 1 is counted twice"),
+    ("02.bce_with_logits", lambda x, y: (x.clamp(min=0) - x * y + (1 + (-x.clamp(min=0)).exp()).log()).mean(),
+     "your last term is log 2, whatever the logit"),
+    ("02.bce_with_logits", lambda x, y: (lambda m: (m - x * (y > 0.5).float() + ((-m).exp() + (x - m).exp()).log())
+                                         .mean())(x.clamp(min=0)), "soft label"),
+    ("02.bce_with_logits", lambda x, y: (lambda m: (m - x * y + ((-m).exp() + (x - m).exp()).log()).mean())(
+        x.max().clamp(min=0)), "one m for the whole batch"),
+    ("02.bce_with_logits", lambda x, y: (lambda m: (m + ((-m).exp() + (x - m).exp()).log()).mean())(x.clamp(min=0)),
+     "or the term - x * y is missing"),
+    ("02.bce_with_logits", lambda x, y: (lambda m: (m - x * y + (-m.exp() + (x - m).exp()).log()).mean())(
+        x.clamp(min=0)), "overflowed or went invalid", "the log of a number <= 0"),
     ("02.bce_with_logits", lambda x, y: (x.exp().log1p() - x * y).mean(), UNSTABLE),
     ("02.bce_with_logits", lambda x, y: (x.relu() - x * y + (-x).exp().log1p()).mean(),
-     "too large by |x|", "the log of 1 + e^(-x) where it must be"),
+     "your loss is too large", "the log of 1 + e^(-x) where it must be"),
     ("02.bce_with_logits", _bce_textbook_clamped(1e-7), "clamping the probability (or adding a small eps"),
     ("02.bce_with_logits", _bce_textbook_clamped(1e-6), "clamping the probability (or adding a small eps"),
     ("02.bce_with_logits", lambda x, y: -(y * (x.sigmoid() + 1e-8).log()
@@ -392,7 +412,7 @@ WRONG += [
                                                   delta * ((x - y).abs() - 0.5 * delta)).mean(),
      "hidden case 3 of 7 (delta = 0.5, a 4x3 batch, errors on both sides of delta)"),
     ("02.bce_with_logits", lambda x, y: (x.abs() - x * y + (-x.abs()).exp().log1p()).mean(),
-     "too large by |x|", "the first term is |x|"),
+     "your loss is too large", "the first term is |x|"),
     ("02.bce_with_logits", lambda x, y: (x.clamp(min=0) - x * y + (-x.abs()).exp().log()).mean(),
      "the example shown in the notebook"),  # log where log1p was meant: log(e^-|x|) = -|x|
     ("02.bce_with_logits", lambda x, y: (x.clamp(min=0) - x * (1 - y) + (-x.abs()).exp().log1p()).mean(),
@@ -824,7 +844,7 @@ WRONG += [
      "of (result * w).sum(), with random weights w, the same for the reference", "the gradient is 0 where it should"),
     ("02.mse", lambda x, y: ((x - y) * (x - y).detach()).mean(), "the values are right, the gradient is not",
      "of (result * w).sum(), with random weights w, the same for the reference"),
-    ("02.bce_with_logits", _bce_shifted_by_abs, "got -inf", "underflow to 0 gives log(0) = -inf"),
+    ("02.bce_with_logits", _bce_shifted_by_abs, "got -inf", "your shift m is too large", "m = |x| at a logit of -1000"),
     # (review 6 of 0203) right values, but a root at 0 on the way: the gradient is nan when the loss is exactly 0
     ("02.mse", lambda x, y: ((x - y) ** 2).mean().sqrt() ** 2, "hidden case 7", "perfect predictions",
      "the gradient has inf or nan", "sqrt or log at 0"),

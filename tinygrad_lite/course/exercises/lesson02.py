@@ -391,12 +391,12 @@ tensor_function(
                 "<= 0"),
         # two slips give the same numbers (log(1 + e^-x) = |x| + log(1 + e^-|x|) for x < 0): one hint for both
         mistake(lambda x, y: (x.clamp(min=0) - x * y + (-x).exp().log1p()).mean(),
-                "for negative logits your loss is too large by |x|: either the first term is |x| where it must be "
-                "m = max(x, 0) (0 for a negative logit), or the last term is the log of 1 + e^(-x) where it must be "
-                "that of 1 + e^x, which the boxed form writes as log(e^(-m) + e^(x - m)) (e^(-x) also overflows for "
-                "x < -88)",
-                "the boxed form has m = max(x, 0) first and log(e^(-m) + e^(x - m)) last: compare each of your terms "
-                "with it"),
+                "your loss is too large (on the example, as much as |x| at the negative logits adds): either the "
+                "first term is |x| where it must be m = max(x, 0) (0 for a negative logit), or the last term is the "
+                "log of 1 + e^(-x) where it must be that of 1 + e^x, which the boxed form writes as "
+                "log(e^(-m) + e^(x - m)) (e^(-x) also overflows for x < -88), or the term - x * y is missing",
+                "the boxed form has m = max(x, 0) first, then - x * y, and log(e^(-m) + e^(x - m)) last: compare each "
+                "of your terms with it"),
         mistake(lambda x, y: (x.clamp(min=0) - x * y
                               + (x.clamp(min=0).exp() + (x - x.clamp(min=0)).exp()).log()).mean(),
                 "for positive logits your loss is too large (and for large ones an exp overflows): inside the log "
@@ -408,6 +408,27 @@ tensor_function(
                 "log(1 + e^(-|x|)), with a minus in the exponent (log(1 + e^|x|) is |x| more, and e^|x| overflows "
                 "for |x| > 88 in float32)",
                 "the exponent must be <= 0 for every logit: -|x|, or the boxed form's -m and x - m"),
+        mistake(lambda x, y: (lambda m: (m - x * y + ((-m).exp() + (-x - m).exp()).log()).mean())(x.clamp(min=0)),
+                "the second exp inside the log is e^(x - m), the logit minus m: yours negates the logit, e^(-x - m), "
+                "which takes x off each element's loss (adds |x| at a negative logit), and e^(-x) overflows for "
+                "x < -88",
+                "log(e^(-m) + e^(x - m)): compare the sign in each exponent with the boxed form"),
+        mistake(lambda x, y: (x.clamp(min=0) - x * y + (x - x.clamp(min=0)).exp().log1p()).mean(),
+                "for positive logits your loss is too large by log 2: inside the log the first exp is e^(-m), which "
+                "is 1 only where m = 0 (a negative logit); for a positive logit m = x, and the sum is e^(-x) + 1",
+                "keep e^(-m) inside the log: log(e^(-m) + e^(x - m))"),
+        mistake(lambda x, y: (x.clamp(min=0) - x * y + (1 + (-x.abs()).exp()).log1p()).mean(),
+                "your last term is the log of 2 + e^(-|x|): the 1 is counted twice. log1p(z) is log(1 + z) and adds "
+                "its own 1, and in the boxed form one of e^(-m) and e^(x - m) already is e^0 = 1",
+                "either log(1 + e^(-|x|)) or log1p(e^(-|x|)); in the boxed form, the log of the sum of its two exps"),
+        mistake(lambda x, y: (x.clamp(min=0) - x * y + (-x.clamp(min=0)).exp().log1p()).mean(),
+                "for negative logits your last term is log 2, whatever the logit: in log(1 + e^(-|x|)) the exponent "
+                "holds the absolute value |x|, and e^(-max(x, 0)) is e^0 = 1 for every negative logit",
+                "the last term of the max(x, 0) form is log(1 + e^(-|x|)), with abs"),
+        mistake(lambda x, y: F.binary_cross_entropy_with_logits(x, (y > 0.5).float()),
+                "your loss is right for targets of 0 and 1 but not for soft targets: a target may be any probability "
+                "in [0, 1] (a soft label), and it goes into the formula as it is, not rounded to 0 or 1",
+                "use target as it is given: no rounding, no comparison with 0.5"),
         mistake(lambda x, y: (x.clamp(min=0) - x * y + (-x.abs()).exp().log1p()).sum() / len(x),
                 "you divided by len(logits), the number of rows: the loss is the mean over every element, so it "
                 "divides by the number of elements", BY_ROWS),
@@ -420,12 +441,21 @@ tensor_function(
         *(mistake(_bce_of_probability(eps=eps), *BCE_CAPPED) for eps in (1e-5, 1e-6, 1e-7, 1e-8, 1e-10, 1e-12)),
         recognised(lambda got, expected, case: np.ndim(got) == 0 and -np.inf < float(as_float64(got)) < 0,
                    *NEGATIVE_LOSS),
+        mistake(lambda x, y: (x.abs() - x * y + ((-x.abs()).exp() + (x - x.abs()).exp()).log()).mean(),
+                "your shift m is too large for some logits: both exps inside the log then underflow to 0, and the "
+                "log of 0 is -inf. That happens with m = |x| at a logit of -1000, or with one m for the whole batch "
+                "(its largest logit) at a logit far below it. m = max(x, 0), one for each logit, keeps the larger "
+                "of its two exps at exactly e^0 = 1",
+                "one m per logit, max(x, 0): 0 for a negative logit, the logit itself for a positive one"),
     ],
     stability=True,
-    stability_hint=("exp overflowed inside your function. If a tl.where picks a safe formula for each element: "
-                    "where computes both of its branches for every element before it chooses, so the branch it "
-                    "does not pick still overflows. Use one formula that is safe everywhere, the boxed stable one",
-                    "in the boxed form exp only ever sees -m and x - m, both <= 0"),
+    stability_hint=("a step inside your function overflowed or went invalid (the warning names it: an exp of a "
+                    "large number, or the log of a number <= 0). If a tl.where picks a safe formula for each "
+                    "element: where computes both of its branches for every element before it chooses, so the "
+                    "branch it does not pick still overflows. Use one formula that is safe everywhere, the boxed "
+                    "stable one",
+                    "in the boxed form exp only ever sees -m and x - m, both <= 0, and log a sum of two positive "
+                    "exps (mind that -m.exp() is -(e^m): the exp of -m is (-m).exp())"),
     # the library's loss, and its softplus, log(1 + e^x) computed stably: the part of the loss this exercise is about
     forbid=(F.binary_cross_entropy_with_logits, nn.BCEWithLogitsLoss, F.softplus, nn.Softplus,
             "torch.nn.functional.softplus", "torch.nn.Softplus"),
