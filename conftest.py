@@ -24,10 +24,10 @@ this file is loaded for every path below the repository, tests/conftest.py only 
   command runs, leaves out the tests marked ``extended``: end-to-end runs of the tools in other processes, kernels
   or a browser (JupyterLab in Chromium, the GPU machine's dry run, grading's sandboxes, cluster, infrastructure
   failures and exports and a second graded class, the notebook tools' time limits and interrupts, the benchmarks)
-  and two sweeps (every mutant's verdict, random bad arguments to every API).
-  ``.ci/run`` runs them after the whole suite (``python3 run.py test -m extended``); ``--extended`` runs both tiers
-  at once, and naming a test file runs its extended tests too. Without the browser and GPU tests, nbval executes the
-  lessons they would.
+  and two sweeps (every mutant's verdict, random bad arguments to every API). ``.ci/run`` runs them after the whole
+  suite (``python3 run.py test -m extended``); ``--extended`` runs both tiers at once, and naming a test file or
+  folder (or -k, --lf) runs its extended tests too. Without the browser and GPU tests, nbval executes the lessons
+  they would.
 - A time budget per test file (``TimeBudget``, benchmarks/test_budget.json): a run of the whole suite fails when
   a file's tests took much longer than its budget says, so that the README's test command stays within its five
   minutes; ``--record-time-budget`` records this run's times as the new budget.
@@ -74,9 +74,11 @@ def runs_every_testpath(config):
 
 def leaves_out_extended(config):
     """Whether this run leaves out the tests marked ``extended``: a run of the whole suite without -k, -m or
-    --extended (see the module's docstring)."""
+    --extended (see the module's docstring), nor --lf or --sw, which pick the tests that failed last, extended or
+    not."""
     option = config.option
-    return runs_every_testpath(config) and not (option.keyword or option.markexpr or option.extended)
+    chosen = ("keyword", "markexpr", "extended", "lf", "stepwise", "stepwise_skip")
+    return runs_every_testpath(config) and not any(getattr(option, name, None) for name in chosen)
 
 
 @pytest.hookimpl(specname="pytest_collection_modifyitems")  # before tests/conftest.py's trylast hooks: without the

@@ -2,13 +2,13 @@
 # Everything a lent GPU machine should check, in one call of at most 6 minutes (issue 44):
 #
 #   bash benchmarks/gpu_check.sh              # on a machine with an NVIDIA GPU, CuPy, PyTorch (CUDA), numpy, pytest
-#   bash benchmarks/gpu_check.sh --dry-run    # the same steps on a CPU, small and into a scratch folder (the test
-#                                             # suite runs this: tests/test_gpu_check.py)
+#   bash benchmarks/gpu_check.sh --dry-run    # the same steps on a CPU, small and into a scratch folder (the
+#                                             # extended tests run this: tests/test_gpu_check.py)
 #
 #   1. tests/test_cuda.py: the device paths on the real GPU against the CPU (they skip in a dry run);
 #   2. lessons 08, 09 and 10 run with nbclient on the GPU, the solved notebooks and the learners' ones: no error
 #      output, and lesson 08 found the GPU (benchmarks/run_notebooks.py). The dry run runs the learners' ones on the
-#      CPU, and the test suite leaves them to it (nbval would run them the same way: conftest.py). They run before
+#      CPU, and a test run with it leaves them to it (nbval would run them the same way: conftest.py). They run before
 #      the next steps write the new measurement: lesson 08 prints the stored one's figures and asserts what
 #      its text says of them;
 #   3. benchmarks/gpu_sweep.py: lesson 08's sweep, into benchmarks/gpu_results.json (dry run: --device cpu --quick);

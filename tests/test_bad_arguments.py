@@ -39,7 +39,6 @@ from tinygrad_lite.optim import lr_scheduler
 from tinygrad_lite.utils import data
 
 PACKAGE = os.path.dirname(tl.__file__)
-pytestmark = pytest.mark.extended  # a sweep: .ci/run runs it after the whole suite (conftest.py)
 ALLOWED = (TypeError, ValueError, IndexError, KeyError, RuntimeError)
 FILE_FUNCTIONS = ("tinygrad_lite.save", "tinygrad_lite.load")
 # where PyTorch itself raises another type, ours raises that type too (issue 21): TensorDataset's size check is an
@@ -188,6 +187,7 @@ def _scratch_folder():
 
 
 @pytest.mark.parametrize("name", TOP)
+@pytest.mark.extended  # a sweep: .ci/run runs it after the whole suite (conftest.py)
 @FAST
 @given(indices=st.data())
 def test_top_level_functions(name, indices):
@@ -206,6 +206,7 @@ METHODS = sorted(name for name, value in vars(tl.Tensor).items()
 
 
 @pytest.mark.parametrize("name", METHODS)
+@pytest.mark.extended  # a sweep: .ci/run runs it after the whole suite (conftest.py)
 @FAST
 @given(draw=st.data())
 def test_tensor_methods(name, draw):
@@ -222,6 +223,7 @@ FUNCTIONAL = sorted(name for name, value in vars(F).items()
 
 
 @pytest.mark.parametrize("name", FUNCTIONAL)
+@pytest.mark.extended  # a sweep: .ci/run runs it after the whole suite (conftest.py)
 @FAST
 @given(draw=st.data())
 def test_functional(name, draw):
@@ -234,6 +236,7 @@ LAYERS = sorted(name for name in nn.modules.__all__ if name != "Module")
 
 
 @pytest.mark.parametrize("name", LAYERS)
+@pytest.mark.extended  # a sweep: .ci/run runs it after the whole suite (conftest.py)
 @FAST
 @given(draw=st.data())
 def test_layer_constructors(name, draw):
@@ -244,6 +247,7 @@ def test_layer_constructors(name, draw):
 
 # -------------------------------------------------------------------- optimizers, schedules, data
 @pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.extended  # a sweep: .ci/run runs it after the whole suite (conftest.py)
 @FAST
 @given(draw=st.data(), good_params=st.booleans())
 def test_optimizer_constructors(name, draw, good_params):
@@ -259,6 +263,7 @@ SCHEDULERS = sorted(name for name, value in vars(lr_scheduler).items()
 
 
 @pytest.mark.parametrize("name", SCHEDULERS)
+@pytest.mark.extended  # a sweep: .ci/run runs it after the whole suite (conftest.py)
 @FAST
 @given(draw=st.data())
 def test_scheduler_constructors(name, draw):
@@ -272,6 +277,7 @@ DATA = sorted(name for name in data.__all__ if name not in ("Dataset", "Sampler"
 
 
 @pytest.mark.parametrize("name", DATA)
+@pytest.mark.extended  # a sweep: .ci/run runs it after the whole suite (conftest.py)
 @FAST
 @given(draw=st.data(), good_dataset=st.booleans())
 def test_data_utilities(name, draw, good_dataset):

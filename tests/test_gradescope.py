@@ -68,7 +68,9 @@ HOSTILE = {
 needs_kernels = pytest.mark.skipif(MODE is None, reason=f"no grading kernel can start here: {NO_KERNEL}")
 # One xdist group: with the suite spread over workers (run.py's --dist loadgroup), the zip is exported and the three
 # notebooks graded once, by one worker, not once per worker.
-pytestmark = [pytest.mark.xdist_group("gradescope"), pytest.mark.extended]  # extended: .ci/run runs it (conftest.py)
+pytestmark = pytest.mark.xdist_group("gradescope")
+# The tests of the graded notebooks are extended: .ci/run runs them after the whole suite (conftest.py).
+GRADED = pytest.mark.extended
 
 
 def validate(doc):
@@ -205,6 +207,7 @@ def test_export_errors_are_one_line(tmp_path, capsys):
 
 # -------------------------------------------------------------------- run_autograder on three notebooks
 @needs_kernels
+@GRADED
 def test_results_follow_gradescope_format(graded):
     docs = graded[0]
     for learner, doc in docs.items():
@@ -217,6 +220,7 @@ def test_results_follow_gradescope_format(graded):
 
 
 @needs_kernels
+@GRADED
 @pytest.mark.parametrize("learner", ["right", "wrong", "hostile"])
 def test_scores_equal_grades(graded, learner):
     docs, by_learner = graded[:2]
@@ -232,6 +236,7 @@ def test_scores_equal_grades(graded, learner):
 
 
 @needs_kernels
+@GRADED
 def test_each_output_is_grades_feedback_with_hidden_values_masked(graded):
     docs, _, _, out, _ = graded
     for learner, doc in docs.items():
@@ -247,6 +252,7 @@ def test_each_output_is_grades_feedback_with_hidden_values_masked(graded):
 
 
 @needs_kernels
+@GRADED
 def test_the_hostile_notebook_reaches_neither_the_solutions_nor_the_results(graded):
     docs, by_learner, stdout, _, roots = graded
     tests = {t["name"]: t for t in docs["hostile"]["tests"]}

@@ -32,9 +32,9 @@ from test_grading import HOSTILE_00, HOSTILE_TIMEOUT, L00, MODE, NO_KERNEL, grad
 
 # Dask is found, not imported, when the module is collected: each of the suite's workers collects every file, and
 # importing distributed costs about half a second of CPU in each; the tests that use it import it.
-pytestmark = [pytest.mark.skipif(importlib.util.find_spec("distributed") is None,
-                                 reason="Dask is the `cluster` extra: pip install -e '.[dev]'"),
-              pytest.mark.extended]  # (.ci/run runs it after the whole suite: conftest.py)
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("distributed") is None,
+                                reason="Dask is the `cluster` extra: pip install -e '.[dev]'")
+CLUSTER = pytest.mark.extended  # a cluster or a scheduler address at work: .ci/run runs these after the whole suite
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "the same secret on both sides\n"
@@ -100,6 +100,7 @@ def files(out, learners=LEARNERS):
 # The tests on the LocalCluster are one xdist group: with the suite spread over workers (run.py's --dist loadgroup),
 # one worker starts the cluster, not each. It is tests/test_grading.py's lesson-00 group: the class graded there
 # once is the one compared with, not graded a second time here.
+@CLUSTER
 @pytest.mark.xdist_group("grading-lesson00-class")
 def test_a_killed_worker_changes_no_grade(dask_cluster, tmp_path, tmp_path_factory):
     """The class graded on the cluster, one worker killed mid-run, gives the files grading it here gave."""
@@ -147,6 +148,7 @@ def test_a_killed_worker_changes_no_grade(dask_cluster, tmp_path, tmp_path_facto
     assert [str(p) for p in local if local[p] != again[p]] == []
 
 
+@CLUSTER
 @pytest.mark.xdist_group("grading-lesson00-class")
 def test_a_worker_with_another_course_version_stops_the_run(dask_cluster, tmp_path, capsys):
     cluster, client = dask_cluster
@@ -191,6 +193,7 @@ def test_cluster_options_errors_are_one_line(arguments, says, tmp_path, capsys):
     assert len(err) == 1 and says in err[0] and "Traceback" not in err[0], err
 
 
+@CLUSTER
 @pytest.mark.parametrize("reply, says", [
     (b"HTTP/1.1 400 Bad Request\r\n\r\n", "is not a Dask scheduler"),  # (read as a length: 3 EiB, MemoryError)
     (None, "is it the dashboard's port?"),  # accepts and never answers: distributed.Client alone hangs there

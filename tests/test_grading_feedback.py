@@ -63,7 +63,6 @@ def registered_hints():
     return sorted({h for h in hints if h})
 
 
-@pytest.mark.extended  # a sweep over every string: .ci/run runs it after the whole suite (conftest.py)
 def test_every_string_and_hint_of_the_exercises_survives_the_mask():
     strings, hints = module_strings(), registered_hints()
     assert len(strings) > 1500 and len(hints) > 500

@@ -5,6 +5,9 @@ Last, the two tiers that keep the whole suite within its five minutes: the tests
 .ci/run (conftest.py)."""
 import importlib.util
 import json
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -67,7 +70,8 @@ def test_within_the_budget_and_its_margin_the_run_passes(suite):
 
 
 @pytest.mark.parametrize("arguments", [["t/test_slow.py"], ["-k", "slow"], ["--deselect", "t/test_quick.py"],
-                                       ["t/test_slow.py::test_slow"], ["--ignore", "t/test_quick.py"]])
+                                       ["t/test_slow.py::test_slow"], ["--ignore", "t/test_quick.py"],
+                                       ["--extended"], ["-m", "not extended"]])
 def test_a_run_of_part_of_the_suite_is_never_compared(suite, arguments):
     budget(suite, slow=0.01)
     result = suite.runpytest(*arguments)
@@ -137,10 +141,10 @@ def test_the_repositorys_budget_names_the_suites_files():
 # -------------------------------------------------------------------- the extended tier
 @pytest.fixture
 def tiers(pytester):
-    """A suite with testpaths = ["t"] and the repository's option and hook for the tests marked ``extended``:
-    t/test_a.py holds test_core and test_slow (marked extended)."""
-    pytester.makeini("[pytest]\ntestpaths = t\nmarkers =\n    extended: slow\n"
-                     "addopts = -p no:cacheprovider --disable-plugin-autoload\n")
+    """A suite with testpaths = ["t", "u"] and the repository's option and hooks for the tests marked ``extended``:
+    t/test_a.py holds a_core and a_slow (marked extended), u/test_b.py b_core and b_slow (marked extended, and
+    failing when the file u/fail exists)."""
+    pytester.makeini("[pytest]\ntestpaths = t u\nmarkers =\n    extended: slow\naddopts = --disable-plugin-autoload\n")
     pytester.makeconftest(textwrap.dedent(f"""
         import importlib.util
         spec = importlib.util.spec_from_file_location("repository_conftest", {str(ROOT / "conftest.py")!r})
@@ -150,20 +154,53 @@ def tiers(pytester):
         pytest_collection_modifyitems = repository.pytest_collection_modifyitems_leave_extended_to_ci
         pytest_terminal_summary = repository.pytest_terminal_summary
         """))
-    pytester.mkdir("t")
-    pytester.path.joinpath("t", "test_a.py").write_text(
-        "import pytest\n\n\ndef test_core():\n    pass\n\n\n@pytest.mark.extended\ndef test_slow():\n    pass\n")
+    for folder, name in (("t", "a"), ("u", "b")):
+        pytester.mkdir(folder)
+        pytester.path.joinpath(folder, f"test_{name}.py").write_text(
+            f"import pathlib\n\nimport pytest\n\n\ndef test_{name}_core():\n    pass\n\n\n@pytest.mark.extended\n"
+            f"def test_{name}_slow():\n    assert not (pathlib.Path(__file__).parent / 'fail').exists()\n")
     return pytester
 
 
-@pytest.mark.parametrize("arguments, ran", [
-    ([], {"test_core"}), (["t"], {"test_core"}),  # the whole suite, as run.py runs it
-    (["t/test_a.py"], {"test_core", "test_slow"}), (["t/test_a.py::test_slow"], {"test_slow"}),  # a file named
-    (["-m", "extended"], {"test_slow"}), (["--extended"], {"test_core", "test_slow"}),  # .ci/run's; both tiers
-    (["-k", "slow"], {"test_slow"})])
-def test_the_whole_suite_leaves_the_extended_tests_out_and_a_named_file_or_option_runs_them(tiers, arguments, ran):
+NAMES = ("test_a_core", "test_a_slow", "test_b_core", "test_b_slow")
+CORE, EVERY = {"test_a_core", "test_b_core"}, set(NAMES)
+
+
+def ran(result):
+    return {name for name in NAMES if f"::{name} PASSED" in result.stdout.str()}
+
+
+@pytest.mark.parametrize("arguments, expected", [
+    ([], CORE), (["t", "u"], CORE),  # the whole suite, as run.py runs it
+    (["t"], {"test_a_core", "test_a_slow"}), (["t/test_a.py"], {"test_a_core", "test_a_slow"}),  # a part named
+    (["t/test_a.py::test_a_slow"], {"test_a_slow"}),
+    (["-m", "extended"], {"test_a_slow", "test_b_slow"}), (["--extended"], EVERY),  # .ci/run's; both tiers
+    (["-k", "slow"], {"test_a_slow", "test_b_slow"})])
+def test_the_whole_suite_leaves_the_extended_tests_out_and_a_named_path_or_option_runs_them(tiers, arguments,
+                                                                                             expected):
     result = tiers.runpytest("-v", *arguments)
     assert result.ret == pytest.ExitCode.OK
-    assert {name for name in ("test_core", "test_slow") if f"::{name} PASSED" in result.stdout.str()} == ran
+    assert ran(result) == expected
     left_out = "the tests marked `extended` were left out (.ci/run runs them)" in result.stdout.str()
-    assert left_out == (arguments in ([], ["t"])), result.stdout.str()  # said at the end of the whole suite only
+    assert left_out == (arguments in ([], ["t", "u"])), result.stdout.str()  # said at the end of the whole suite
+
+
+def test_last_failed_runs_a_failed_extended_test_again(tiers):
+    tiers.path.joinpath("u", "fail").write_text("")
+    assert tiers.runpytest("-m", "extended").ret == pytest.ExitCode.TESTS_FAILED  # as .ci/run's second step
+    tiers.path.joinpath("u", "fail").unlink()
+    result = tiers.runpytest("-v", "--lf")
+    assert result.ret == pytest.ExitCode.OK and ran(result) == {"test_b_slow"}
+
+
+def test_the_whole_suite_of_the_repository_leaves_out_its_extended_tests_and_runs_every_lesson_with_nbval():
+    """The real hooks in their order: the repository's conftest.py leaves out the browser's and the GPU check's
+    tests before tests/conftest.py would hand lessons 00, 03 and 08-10 to them, so nbval runs every lesson."""
+    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:xdist",
+                           "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST")})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    ids = [line for line in done.stdout.splitlines() if line.startswith(("tests/", "lessons/")) and "::" in line]
+    lessons = {i.split("::")[0] for i in ids if i.startswith("lessons/")}
+    assert lessons == {f"lessons/{p.name}" for p in (ROOT / "lessons").glob("*.ipynb")}, sorted(lessons)
+    assert not any(i.startswith(("tests/test_browser.py", "tests/test_gpu_check.py")) for i in ids)
