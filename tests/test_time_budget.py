@@ -17,25 +17,30 @@ pytest_plugins = ["pytester"]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def suite(pytester):
-    """A suite with testpaths = ["t"]: t/test_slow.py (0.3 s), t/test_quick.py (two tests, one skipped), and a
-    conftest.py that uses the repository's TimeBudget with the budget in budget.json."""
-    pytester.makeini("[pytest]\ntestpaths = t\naddopts = -p no:cacheprovider --disable-plugin-autoload\n")
+def uses_the_repositorys_conftest(pytester, more):
+    """A conftest.py that loads the repository's as ``repository``, takes its options, and adds ``more``."""
     pytester.makeconftest(textwrap.dedent(f"""
         import importlib.util
         spec = importlib.util.spec_from_file_location("repository_conftest", {str(ROOT / "conftest.py")!r})
         repository = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(repository)
         pytest_addoption = repository.pytest_addoption
+        """) + textwrap.dedent(more))
 
+
+@pytest.fixture
+def suite(pytester):
+    """A suite with testpaths = ["t"]: t/test_slow.py (0.3 s), t/test_quick.py (two tests, one skipped), and a
+    conftest.py that uses the repository's TimeBudget with the budget in budget.json."""
+    pytester.makeini("[pytest]\ntestpaths = t\naddopts = -p no:cacheprovider --disable-plugin-autoload\n")
+    uses_the_repositorys_conftest(pytester, """
         class Budget(repository.TimeBudget):
             PATH = __import__("pathlib").Path(__file__).parent / "budget.json"
             LOAD_FROM = 0.1
 
         def pytest_configure(config):
             config.pluginmanager.register(Budget(config), "budget")
-        """))
+        """)
     pytester.mkdir("t")
     pytester.path.joinpath("t", "test_slow.py").write_text("import time\n\n\ndef test_slow():\n    time.sleep(0.3)\n")
     pytester.path.joinpath("t", "test_quick.py").write_text(
@@ -145,15 +150,10 @@ def tiers(pytester):
     t/test_a.py holds a_core and a_slow (marked extended), u/test_b.py b_core and b_slow (marked extended, and
     failing when the file u/fail exists)."""
     pytester.makeini("[pytest]\ntestpaths = t u\nmarkers =\n    extended: slow\naddopts = --disable-plugin-autoload\n")
-    pytester.makeconftest(textwrap.dedent(f"""
-        import importlib.util
-        spec = importlib.util.spec_from_file_location("repository_conftest", {str(ROOT / "conftest.py")!r})
-        repository = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(repository)
-        pytest_addoption = repository.pytest_addoption
+    uses_the_repositorys_conftest(pytester, """
         pytest_collection_modifyitems = repository.pytest_collection_modifyitems_leave_extended_to_ci
         pytest_terminal_summary = repository.pytest_terminal_summary
-        """))
+        """)
     for folder, name in (("t", "a"), ("u", "b")):
         pytester.mkdir(folder)
         pytester.path.joinpath(folder, f"test_{name}.py").write_text(
