@@ -20,14 +20,14 @@ this file is loaded for every path below the repository, tests/conftest.py only 
   raised errors), tqdm's "IProgress not found", a printed line that JupyterLab would wrap, a figure it would
   shrink. The browser tests run a sample of the lessons in JupyterLab; nbval runs every other lesson (every lesson
   when they do not run), and this keeps their outputs to the same standard.
-- Two tiers. The whole suite (no paths given, or every one of ``testpaths``; no -k, no -m), which the README's test
-  command runs, leaves out the tests marked ``extended``: end-to-end runs of the tools in other processes, kernels
-  or a browser (JupyterLab in Chromium, the GPU machine's dry run, grading's sandboxes, cluster, infrastructure
-  failures and exports and a second graded class, the notebook tools' time limits and interrupts, the benchmarks)
-  and two sweeps (every mutant's verdict, random bad arguments to every API). ``.ci/run`` runs them after the whole
-  suite (``python3 run.py test -m extended``); ``--extended`` runs both tiers at once, and naming a test file or
-  folder (or -k, --lf) runs its extended tests too. Without the browser and GPU tests, nbval executes the lessons
-  they would.
+- Two tiers. The whole suite (no paths given, or every one of ``testpaths``; no -k, -m, --lf or --sw), which the
+  README's test command runs, leaves out the tests marked ``extended``: end-to-end runs of the tools in other
+  processes, kernels or a browser (JupyterLab in Chromium, the GPU machine's dry run, grading's sandboxes, cluster,
+  infrastructure failures, roster runs and Gradescope autograder, a second graded class, the notebook tools' time
+  limits and interrupts, the benchmarks) and two sweeps (every mutant's verdict, random bad arguments to every API).
+  ``.ci/run`` runs them after the whole suite (``python3 run.py test -m extended``); ``--extended`` runs both tiers
+  at once, and naming a test file or folder runs its extended tests too. Without the browser and GPU tests, nbval
+  executes the lessons they would.
 - A time budget per test file (``TimeBudget``, benchmarks/test_budget.json): a run of the whole suite fails when
   a file's tests took much longer than its budget says, so that the README's test command stays within its five
   minutes; ``--record-time-budget`` records this run's times as the new budget.
