@@ -115,7 +115,7 @@ def test_right_values_with_a_wrong_gradient_fail():
     assert_verdict(sigmoid_where, FAILED, "the values are right, the gradient is not", "inf or nan",
                    "where(cond, a, b) computes (and differentiates) both", exercise=ex)
     assert_verdict(lambda x: x.sigmoid().detach() + 0 * x, FAILED,  # connected, but the path carries nothing
-                   "gradient is 0 where it should not be", exercise=ex)
+                   "gradient is 0 at some elements where it should not be", exercise=ex)
     assert_verdict(lambda x: x.sigmoid() * (1 + x - x.detach()), FAILED, "a .detach()", exercise=ex)
     in_log_space = Exercise("99.sigmoid_log", reference=ex.reference, answer=TensorAnswer(), grad=True,
                             cases=ex.cases, compare=lambda got, expected, case: compare_log(got, expected))

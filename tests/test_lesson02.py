@@ -261,7 +261,7 @@ WRONG = [
      "your loss is that of the flipped targets"),
     ("02.bce_with_logits", lambda x, y: (-x * y + (-x.abs()).exp().log1p()).mean(), "a term is missing"),
     ("02.bce_with_logits", lambda x, y: (lambda m: (m - x * y + (m.exp() + (x - m).exp()).log()).mean())(
-        x.clamp(min=0)), "the first exp is e^(-m), with a minus"),  # session 27's attack: e^m for e^(-m)
+        x.clamp(min=0)), "where the boxed form has e^(-m), with a minus"),  # session 27's attack: e^m for e^(-m)
     ("02.bce_with_logits", lambda x, y: (x.clamp(min=0) - x * y + tl.log(1 + tl.exp(x.abs()))).mean(),
      "too large by |x| at every logit"),  # log(1 + e^|x|) for log(1 + e^(-|x|))
     # session 28's attack on the boxed form: a sign in the second exp, a 1 for e^(-m), the 1 counted twice (log1p
@@ -284,6 +284,13 @@ WRONG = [
      "or the term - x * y is missing"),
     ("02.bce_with_logits", lambda x, y: (lambda m: (m - x * y + (-m.exp() + (x - m).exp()).log()).mean())(
         x.clamp(min=0)), "overflowed or went invalid", "the log of a number <= 0"),
+    # the second round: m counted twice (the same numbers as e^(+m)), the log of a sum split, m * y for x * y
+    ("02.bce_with_logits", lambda x, y: (lambda m: (2 * m - x * y + ((-m).exp() + (x - m).exp()).log()).mean())(
+        x.clamp(min=0)), "either m is counted twice"),
+    ("02.bce_with_logits", lambda x, y: (lambda m: (m - x * y + (-m).exp().log() + (x - m).exp().log()).mean())(
+        x.clamp(min=0)), "split into a sum of logs"),
+    ("02.bce_with_logits", lambda x, y: (lambda m: (m - m * y + ((-m).exp() + (x - m).exp()).log()).mean())(
+        x.clamp(min=0)), "such as - m * y or - y"),
     ("02.bce_with_logits", lambda x, y: (x.exp().log1p() - x * y).mean(), UNSTABLE),
     ("02.bce_with_logits", lambda x, y: (x.relu() - x * y + (-x).exp().log1p()).mean(),
      "your loss is too large", "the log of 1 + e^(-x) where it must be"),
@@ -414,7 +421,7 @@ WRONG += [
     ("02.bce_with_logits", lambda x, y: (x.abs() - x * y + (-x.abs()).exp().log1p()).mean(),
      "your loss is too large", "the first term is |x|"),
     ("02.bce_with_logits", lambda x, y: (x.clamp(min=0) - x * y + (-x.abs()).exp().log()).mean(),
-     "the example shown in the notebook"),  # log where log1p was meant: log(e^-|x|) = -|x|
+     "the example shown in the notebook", "where the term is log(1 + e^(-|x|))"),  # log for log1p: log(e^-|x|)
     ("02.bce_with_logits", lambda x, y: (x.clamp(min=0) - x * (1 - y) + (-x.abs()).exp().log1p()).mean(),
      "the example shown in the notebook"),  # the labels read the other way round
     ("02.bce_with_logits", lambda x, y: bce_with_logits(x, (y > 0.5).float()), "hidden case 5 of 7",
@@ -841,7 +848,7 @@ def _bce_shifted_by_abs(x, y):  # m = |x|: for a large negative x both exps unde
 
 WRONG += [
     ("02.huber", _huber_detached_linear_piece, "the values are right, the gradient is not",
-     "of (result * w).sum(), with random weights w, the same for the reference", "the gradient is 0 where it should"),
+     "of (result * w).sum(), with random weights w, the same for the reference", "is 0 at some elements"),
     ("02.mse", lambda x, y: ((x - y) * (x - y).detach()).mean(), "the values are right, the gradient is not",
      "of (result * w).sum(), with random weights w, the same for the reference"),
     ("02.bce_with_logits", _bce_shifted_by_abs, "got -inf", "your shift m is too large", "m = |x| at a logit of -1000"),
@@ -866,7 +873,7 @@ def test_the_bce_hint_about_kinks_fires_only_for_a_slope_wrong_at_0_alone():
 
 
 def test_the_huber_hint_about_sqrt_fires_only_where_an_error_is_0():
-    result = assert_fails_with("02.huber", _huber_detached_linear_piece, "the gradient is 0 where it should")
+    result = assert_fails_with("02.huber", _huber_detached_linear_piece, "the gradient is 0 at some elements")
     assert "sqrt" not in result.message
 
 

@@ -1445,9 +1445,9 @@ def _judge_graph(exercise, reference, i, graph, raw, here):
                         "where(cond, a, b) computes (and differentiates) both a and b everywhere, so each branch "
                         "must stay finite for every input")
             elif isinstance(got, np.ndarray) and got.shape == want.shape and np.any((got == 0) & (want != 0)):
-                hint = ("the gradient is 0 where it should not be: a .detach(), a clamp, a rounding or a comparison "
-                        "in your formula cuts the path from the result back to the input, or an abs at exactly 0 "
-                        "(autograd takes its slope there as 0)")
+                hint = ("the gradient is 0 at some elements where it should not be: a .detach(), a clamp, a rounding "
+                        "or a comparison in your formula cuts the path from the result back to the input, or an abs "
+                        "at exactly 0 (autograd takes its slope there as 0)")
             else:
                 hint = ("part of your formula does not pass the gradient back as the formula's does: a .detach(), a "
                         "number taken out with .item() or a tensor rebuilt from numpy inside the formula is a "

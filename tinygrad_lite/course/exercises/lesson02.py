@@ -373,8 +373,10 @@ tensor_function(
                 "the loss must be",
                 "the product of logit and target is subtracted"),
         mistake(lambda x, y: F.binary_cross_entropy_with_logits(x, 1 - y),
-                "your loss is that of the flipped targets (1 - target): a logit that agrees with its target costs "
-                "more than one that disagrees. The target multiplies the logit, x * y, in the subtracted term",
+                "your loss is that of the flipped targets (1 - target), on this example at least (so is a term "
+                "with the target other than - x * y, such as - m * y or - y): a logit that agrees with its target "
+                "must cost less than one that disagrees. The target multiplies the logit, x * y, in the subtracted "
+                "term",
                 "compare your term with the target in it with the boxed stable form: it is - x * y"),
         mistake(lambda x, y: (x.clamp(min=0) - x * y - (-x.abs()).exp().log1p()).mean(),
                 "the log term has the wrong sign: log(1 + e^(-|x|)) is added, never subtracted (at a logit of 0 "
@@ -399,10 +401,10 @@ tensor_function(
                 "of your terms with it"),
         mistake(lambda x, y: (x.clamp(min=0) - x * y
                               + (x.clamp(min=0).exp() + (x - x.clamp(min=0)).exp()).log()).mean(),
-                "for positive logits your loss is too large (and for large ones an exp overflows): inside the log "
-                "the first exp is e^(-m), with a minus. With m = max(x, 0), e^(-m) and e^(x - m) both get a number "
-                "<= 0; e^(+m) gets the logit itself",
-                "log(e^(-m) + e^(x - m)): compare the sign in each exponent with the boxed form"),
+                "your loss is too large by m = max(x, 0) at every logit: either m is counted twice, or the first "
+                "exp inside the log is e^(+m) where the boxed form has e^(-m), with a minus (e^(+m) also overflows "
+                "for large logits). With m = max(x, 0), e^(-m) and e^(x - m) both get a number <= 0",
+                "m once, then - x * y, then log(e^(-m) + e^(x - m)): compare each of your terms with the boxed form"),
         mistake(lambda x, y: (x.clamp(min=0) - x * y + x.abs().exp().log1p()).mean(),
                 "your loss is too large by |x| at every logit: the last term of the max(x, 0) form is "
                 "log(1 + e^(-|x|)), with a minus in the exponent (log(1 + e^|x|) is |x| more, and e^|x| overflows "
@@ -421,6 +423,18 @@ tensor_function(
                 "your last term is the log of 2 + e^(-|x|): the 1 is counted twice. log1p(z) is log(1 + z) and adds "
                 "its own 1, and in the boxed form one of e^(-m) and e^(x - m) already is e^0 = 1",
                 "either log(1 + e^(-|x|)) or log1p(e^(-|x|)); in the boxed form, the log of the sum of its two exps"),
+        mistake(lambda x, y: (x.abs() - x * y + ((-x.abs()).exp() + (x - x.abs()).exp()).log()).mean(),
+                "your shift m is too large for some logits: both exps inside the log then underflow to 0, and the "
+                "log of 0 is -inf. That happens with m = |x| at a logit of -1000, or with one m for the whole batch "
+                "(its largest logit) at a logit far below it. m = max(x, 0), one for each logit, keeps the larger "
+                "of its two exps at exactly e^0 = 1",
+                "one m per logit, max(x, 0): 0 for a negative logit, the logit itself for a positive one"),
+        # (the same numbers: log(e^(-|x|)) = -|x| and log(e^(-m)) + log(e^(x - m)) = x - 2m are equal everywhere)
+        mistake(lambda x, y: (x.clamp(min=0) - x * y + (-x.abs()).exp().log()).mean(),
+                "your last term comes out as -|x|: either it is log(e^(-|x|)), where the term is log(1 + e^(-|x|)) "
+                "with the 1 (log1p(z) is log(1 + z), log is not), or the log of the sum is split into a sum of "
+                "logs, log(e^(-m)) + log(e^(x - m)), which is just x - 2m = -|x|",
+                "log1p(e^(-|x|)); in the boxed form, add the two exps first, then take one log of the sum"),
         mistake(lambda x, y: (x.clamp(min=0) - x * y + (-x.clamp(min=0)).exp().log1p()).mean(),
                 "for negative logits your last term is log 2, whatever the logit: in log(1 + e^(-|x|)) the exponent "
                 "holds the absolute value |x|, and e^(-max(x, 0)) is e^0 = 1 for every negative logit",
@@ -441,12 +455,6 @@ tensor_function(
         *(mistake(_bce_of_probability(eps=eps), *BCE_CAPPED) for eps in (1e-5, 1e-6, 1e-7, 1e-8, 1e-10, 1e-12)),
         recognised(lambda got, expected, case: np.ndim(got) == 0 and -np.inf < float(as_float64(got)) < 0,
                    *NEGATIVE_LOSS),
-        mistake(lambda x, y: (x.abs() - x * y + ((-x.abs()).exp() + (x - x.abs()).exp()).log()).mean(),
-                "your shift m is too large for some logits: both exps inside the log then underflow to 0, and the "
-                "log of 0 is -inf. That happens with m = |x| at a logit of -1000, or with one m for the whole batch "
-                "(its largest logit) at a logit far below it. m = max(x, 0), one for each logit, keeps the larger "
-                "of its two exps at exactly e^0 = 1",
-                "one m per logit, max(x, 0): 0 for a negative logit, the logit itself for a positive one"),
     ],
     stability=True,
     stability_hint=("a step inside your function overflowed or went invalid (the warning names it: an exp of a "
