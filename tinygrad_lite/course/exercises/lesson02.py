@@ -399,8 +399,7 @@ tensor_function(
                 "log(e^(-m) + e^(x - m)) (e^(-x) also overflows for x < -88), or the term - x * y is missing",
                 "the boxed form has m = max(x, 0) first, then - x * y, and log(e^(-m) + e^(x - m)) last: compare each "
                 "of your terms with it"),
-        mistake(lambda x, y: (x.clamp(min=0) - x * y
-                              + (x.clamp(min=0).exp() + (x - x.clamp(min=0)).exp()).log()).mean(),
+        mistake(lambda x, y: (lambda m: (m - x * y + (m.exp() + (x - m).exp()).log()).mean())(x.clamp(min=0)),
                 "your loss is too large by m = max(x, 0) at every logit: either m is counted twice, or the first "
                 "exp inside the log is e^(+m) where the boxed form has e^(-m), with a minus (e^(+m) also overflows "
                 "for large logits). With m = max(x, 0), e^(-m) and e^(x - m) both get a number <= 0",
@@ -423,7 +422,7 @@ tensor_function(
                 "your last term is the log of 2 + e^(-|x|): the 1 is counted twice. log1p(z) is log(1 + z) and adds "
                 "its own 1, and in the boxed form one of e^(-m) and e^(x - m) already is e^0 = 1",
                 "either log(1 + e^(-|x|)) or log1p(e^(-|x|)); in the boxed form, the log of the sum of its two exps"),
-        mistake(lambda x, y: (x.abs() - x * y + ((-x.abs()).exp() + (x - x.abs()).exp()).log()).mean(),
+        mistake(lambda x, y: (lambda m: (m - x * y + ((-m).exp() + (x - m).exp()).log()).mean())(x.abs()),
                 "your shift m is too large for some logits: both exps inside the log then underflow to 0, and the "
                 "log of 0 is -inf. That happens with m = |x| at a logit of -1000, or with one m for the whole batch "
                 "(its largest logit) at a logit far below it. m = max(x, 0), one for each logit, keeps the larger "
