@@ -160,8 +160,8 @@ def test_kl_div_values_and_gradients_as_pytorch(reduction, log_target):
 
 def test_edge_values_as_pytorch():
     """A negative target probability makes kl_div nan (no silent number); clamp_ of an int tensor by a float bound,
-    and a finite value past float16's range into full / fill_ / masked_fill, are refused, as PyTorch refuses them
-    (where takes it, as inf)."""
+    and a finite value past float16's (or float32's) range into full / fill_ / masked_fill, are refused, as PyTorch
+    refuses them (where takes it, as inf)."""
     for lib in (tl, torch):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # (numpy's log of a negative number warns)
@@ -177,6 +177,8 @@ def test_edge_values_as_pytorch():
             half.clone().fill_(-7e4)
         with pytest.raises(RuntimeError, match="float16|Half"):
             half.masked_fill(mask, 65520.0)
+        with pytest.raises(RuntimeError, match="float"):
+            lib.full((2,), -1e39)
         assert half.masked_fill(mask, math.inf)[0].item() == math.inf  # (inf is no overflow)
         assert lib.where(mask, half, 70000).tolist() == [0.0, math.inf]  # (where takes it, as inf)
     assert tl.tensor([1, 5]).clamp(max=2.5).tolist() == [1.0, 2.5]  # (out of place: a float result, as PyTorch's)

@@ -51,6 +51,8 @@ _BY_NUMPY = {d.np: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64)
 _BY_LEGACY_NAME = {d.legacy_name + "Tensor": d for d in ALL}
+# a Python float is a C double: PyTorch maps dtype=float to float64
+_BY_PYTHON_TYPE = {builtins.float: float64, builtins.int: int64, builtins.bool: bool}
 
 _default_float = float32
 
@@ -82,12 +84,8 @@ def as_dtype(d, op=None):
     """Accept a tinygrad_lite dtype, a numpy dtype, a name like 'float32', or the Python types float/int/bool."""
     if isinstance(d, dtype):
         return d
-    if d is builtins.float:  # a Python float is a C double: PyTorch maps dtype=float to float64
-        return float64
-    if d is builtins.int:
-        return int64
-    if d is builtins.bool:
-        return bool
+    if isinstance(d, type) and d in _BY_PYTHON_TYPE:
+        return _BY_PYTHON_TYPE[d]
     if isinstance(d, str) and d in _BY_NAME:
         return _BY_NAME[d]
     if not isinstance(d, (np.dtype, type)) or (isinstance(d, type) and not issubclass(d, np.generic)):
@@ -190,15 +188,16 @@ def sum_in_float32(array, axis=None, keepdims=False):
 
 def check_fits(values, d, op):
     """Raise unless every number in ``values`` (Python numbers or an array) fits in the integer dtype ``d`` (for
-    any other ``d`` nothing is checked, but one Python number for float16: see below).
+    any other ``d`` nothing is checked, but one Python number for a float dtype: see below).
 
     As in PyTorch, a value that does not fit is an error rather than a silent wrap-around (300 as uint8 would be 44).
     Floats must be finite and in range (they are truncated toward 0); negative ints down to -128 may go into uint8,
-    where they wrap (-1 becomes 255) as in PyTorch. One finite Python number beyond float16's range (+-65504) is
-    refused for float16 too, as PyTorch's fill and masked_fill do (float16 would hold it as inf).
+    where they wrap (-1 becomes 255) as in PyTorch. One finite Python number beyond a float dtype's range (float16's
+    +-65504, float32's +-3.4e38) is refused too, as PyTorch's full, fill_ and masked_fill do (it would become inf).
     """
-    if d is float16 and type(values) in (int, float) and 65504 < abs(values) < float("inf"):
-        raise RuntimeError(f"{op}(): the value {values} cannot be converted to float16 without overflow (max 65504)")
+    if d.category == FLOAT and type(values) in (int, float) and np.finfo(d.np).max < abs(values) < float("inf"):
+        raise RuntimeError(f"{op}(): the value {values} cannot be converted to {d.name} without overflow (max "
+                           f"{np.finfo(d.np).max:g})")
     if d.category != INT:
         return
     info = np.iinfo(d.np)
