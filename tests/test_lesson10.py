@@ -196,7 +196,7 @@ def _update_ratios_loop(layers, lr):
 
 def _dead_by_loop(h):
     rows, cols = h.shape
-    a = h.numpy()
+    a = h.detach().numpy()
     return sum(1 for j in range(cols) if all(a[i, j] <= 0 for i in range(rows))) / cols
 
 
@@ -219,7 +219,7 @@ ALSO_RIGHT = [
     ("10.batch_norm_backward", _bnb_formula_in_torch),
     ("10.batch_norm_backward", lambda dy, x, g, eps=1e-5: _bnb_loopy_formula(dy, x, g, eps)),
     ("10.layer_norm_forward", _layer_norm_through_transpose),
-    ("10.dead_fraction", lambda h: float((h.numpy().max(axis=0) <= 0).mean())),
+    ("10.dead_fraction", lambda h: float((h.detach().numpy().max(axis=0) <= 0).mean())),
     ("10.update_ratios", lambda layers, lr: np.array([lr * np.linalg.norm(m.weight.grad.numpy())
                                                       / np.linalg.norm(m.weight.detach().numpy()) for m in layers])),
     ("10.layer_norm_forward", _layer_norm_by_hand),
@@ -726,6 +726,26 @@ def _bn(training_stats=None, **changes):
                 new_mean, new_var
         return x_hat * gamma + beta, new_mean, new_var
     return wrong
+
+
+def _bn_statistics_per_sample(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    """A learner's: the statistics over dim 1 (per sample), and the running update from their means."""
+    n = x.shape[0]
+    if training:
+        mean, var = x.mean(dim=1, keepdim=True), x.var(dim=1, unbiased=False, keepdim=True)
+        with tl.no_grad():
+            new_mean = (1 - momentum) * running_mean + momentum * mean.mean()
+            new_var = (1 - momentum) * running_var + momentum * var.mean() * n / (n - 1)
+    else:
+        mean, var, new_mean, new_var = running_mean, running_var, running_mean, running_var
+    return gamma * (x - mean) / (var + eps) ** 0.5 + beta, new_mean, new_var
+
+
+def _bn_gamma_on_x(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    """A learner's: y = (gamma * x - mean) / std + beta."""
+    y, new_mean, new_var = batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+    mean, var = (x.mean(dim=0), x.var(dim=0, unbiased=False)) if training else (running_mean, running_var)
+    return (gamma * x - mean) / (var + eps) ** 0.5 + beta, new_mean, new_var
 
 
 def _bn_keeps_the_running_statistics(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
@@ -1470,6 +1490,8 @@ WRONG = [
                                              for m in layers], "np.array(...)"),
     # ---- 10.batch_norm_forward
     ("10.batch_norm_forward", _bn(biased_running=True), "UNBIASED"),
+    ("10.batch_norm_forward", _bn_statistics_per_sample, "your y is normalised over the wrong axis", "layer norm"),
+    ("10.batch_norm_forward", _bn_gamma_on_x, "gamma multiplied x alone"),
     ("10.batch_norm_forward", _bn_running_squeezed, "expected shape (1,) float32, got shape ()"),
     ("10.batch_norm_forward", _bn_eval_squeezed, "expected shape (1, 4) float32, got shape (4,)"),
     ("10.batch_norm_forward", _bn_unbiased_beyond_eight, "a batch of 64"),
@@ -1651,6 +1673,8 @@ ERRORS = [
     ("10.ActivationStats", _RegistersTheMethod, "takes 2 positional arguments", "self.hook_for(i)"),
     ("10.update_ratios", lambda layers, lr: np.array([lr * layer.weight.grad.norm() / layer.weight.norm()
                                                       for layer in layers]), "requires grad", ".item() first"),
+    ("10.dead_fraction", lambda h: float((h.numpy() == 0).all(0).mean()), "an h that requires grad",
+     "numpy() on a tensor that requires grad", "detach()"),
 ]
 
 

@@ -8,7 +8,7 @@
   runs and Tanh layers in others, so statistics of the input (what the module receives) differ from those of the
   output everywhere.
 - ``10.dead_fraction``: the fraction of units (columns) of a ReLU layer's output that are 0 for every sample of the
-  batch. The cases have N != units, exact zeros (as ReLU gives them) and values in (0, 1).
+  batch. The cases have N != units, exact zeros (as ReLU gives them) and values in (0, 1); one h requires grad.
 - ``10.update_ratios``: ``lr * ||W.grad|| / ||W||`` (Frobenius norms) per layer, a numpy array; the layers have
   weights and gradients of very different sizes, so the wrong layer's ``||W||`` or a missing ``lr`` shows.
 - ``10.batch_norm_forward``: ``(y, new_running_mean, new_running_var)`` for an (N, C) input, in training mode (the
@@ -585,6 +585,9 @@ def _dead_cases(rng):
             h[48 + rng.integers(16), j] = rng.uniform(0.1, 0.9)
         return f32(h)
 
+    def requiring_grad():  # as a ReLU layer's output in a network being trained (a leaf: the check copies it)
+        return tensor(relu(7, 9, 2), requires_grad=True)
+
     def one_sample_in_a_thousand():  # a threshold on the share of zeros (99%, 99.9%) calls these units dead
         h = relu(2000, 6)
         h[:, [1, 4]] = 0.0
@@ -612,6 +615,8 @@ def _dead_cases(rng):
                                 "rounds it to 0)"),
         Case((late_alive(),), "a batch of 64, 12 units, 2 dead, three alive only in the last 16 samples"),
         Case((one_sample_in_a_thousand(),), "2000 samples, 6 units, 2 dead, three positive for one sample each"),
+        Case((requiring_grad(),), "an h that requires grad (as the output of a layer being trained does: section "
+                                  "8 calls your function on one), 7 samples, 9 units, 2 dead"),
     ]
 
 
@@ -639,7 +644,7 @@ def drive_dead(fn, args, kwargs):
     if is_tensor(got) or type_name(got).startswith("torch."):
         return Run.failed(_A_TENSOR.format(type_name(got)))
     if is_tensor(h) and h.ndim == 2 and h.shape[0] > 1 and h.shape[1] > 1:  # train_watched: a new batch each step
-        other = np.zeros(tuple(h.shape), dtype=h.numpy().dtype)
+        other = np.zeros(tuple(h.shape), dtype=h.dtype.np)
         other[:, 1::2] = (np.arange(h.shape[0]) + 1.0)[:, None] / 2   # every other unit alive, not constant
         other = tensor(other)
         want, first = _dead_reference(other), _dead_reference(h)
@@ -672,7 +677,7 @@ class _FloatAnswer(NumberAnswer):
 
 def _constant_columns(got, expected, case):
     """The fraction of constant columns (std 0, max == min), where that differs from the dead fraction."""
-    h = np.asarray(case.args[0].numpy())
+    h = as_float64(case.args[0])
     constant = float((h.max(axis=0) == h.min(axis=0)).mean())
     value = float(np.asarray(got, dtype=np.float64))
     return abs(constant - float(np.asarray(expected))) > 1e-6 and abs(value - constant) <= 1e-6
@@ -681,7 +686,7 @@ def _constant_columns(got, expected, case):
 def _with_a_tolerance(got, expected, case):
     """The fraction of units whose values are all at most some tolerance in (0, 0.01], where that differs (the
     cases with small live units have them below 0.01; a larger threshold matches other slips by chance)."""
-    top = np.asarray(case.args[0].numpy(), dtype=np.float64).max(axis=0)
+    top = as_float64(case.args[0]).max(axis=0)
     fractions = {float((top <= t).mean()) for t in top[(top > 0) & (top <= 0.01)]}
     return any(abs(float(np.asarray(got)) - f) < 1e-6 for f in fractions if abs(f - float(np.asarray(expected))) > 1e-6)
 
@@ -693,7 +698,7 @@ driven(
                 "dead fraction). If that is what you computed: a dead unit is one that NO sample gave a positive "
                 "value, and the fraction asked for is of those",
                 "per unit (column): dead when not one sample of the batch gave it a positive value"),
-        mistake(lambda h: float((h.numpy() == 0).mean()),
+        mistake(lambda h: float((as_float64(h) == 0).mean()),
                 "you counted the zero ENTRIES (or divided the number of dead units by the number of samples, "
                 "which gives the same number on this case); a dead unit is a column that is 0 for every sample of "
                 "the batch (a live unit is 0 for some samples and positive for others: that is ReLU working), and "
@@ -717,12 +722,12 @@ driven(
                    "smaller dtype such as float16, which rounds tiny values to 0): a dead unit gives exactly 0 for "
                    "every sample; one that gives 0.001 is alive (its weights get a gradient)",
                    "compare h itself with 0 exactly (h > 0), in its own dtype"),
-        mistake(lambda h: float((h.numpy() > 0).any(axis=0).__invert__().sum()),
+        mistake(lambda h: float((as_float64(h) > 0).any(axis=0).__invert__().sum()),
                 "that is the NUMBER of dead units; a fraction is asked for (divide by the number of units)",
                 "a mean over units of a 0/1 'dead' flag is the fraction"),
-        mistake(lambda h: float((h.numpy() == 0).any(axis=0).mean()), "your answer equals the fraction of units that "
-                "are 0 for SOME sample here. If that is what you computed: dead means 0 for EVERY sample of the batch; "
-                "a unit that is 0 for some samples and positive for others is alive, that is ReLU working",
+        mistake(lambda h: float((as_float64(h) == 0).any(axis=0).mean()), "your answer equals the fraction of units "
+                "that are 0 for SOME sample here. If that is what you computed: dead means 0 for EVERY sample of the "
+                "batch; a unit that is 0 for some samples and positive for others is alive, that is ReLU working",
                 "per unit, ask whether any sample gave it a positive value"),
     ],
     points=1,
@@ -1090,7 +1095,7 @@ def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, ep
            no_update=False, eval_mixed=None, normalise_with_new=False, eval_rescale=False, normalise_with_old=False,
            run_inverted=False, eval_no_eps=False, eval_no_affine=False, train_no_eps=False, reversed_which=None,
            var_not_updated=False, gamma_first=False, bessel_features=False, beta_first=False, run_with_eps=False,
-           std_as_var=False):
+           std_as_var=False, gamma_on_x=False):
     x, gamma, beta, rm, rv = (as_float64(a) for a in (x, gamma, beta, running_mean, running_var))
     batch = training or eval_batch
     if batch:
@@ -1115,6 +1120,8 @@ def _bn_np(x, gamma, beta, running_mean, running_var, training, momentum=0.1, ep
     if beta_first:
         x_hat = (y - beta) / gamma
         y = (x_hat + beta) * gamma
+    if gamma_on_x:  # (gamma * x - mean) / std + beta: gamma on x alone, the mean subtracted unscaled
+        y = (x * gamma - mean) / _std_with_eps(var, eps) + beta
     if gamma_first and batch:
         xg = x * gamma
         y = (xg - xg.mean(0)) / np.sqrt(xg.var(0) + eps) + beta
@@ -1245,6 +1252,9 @@ tensor_function(
         recognised(_y_only({"axis": None}), "your y is normalised with one mean and one variance over ALL the entries "
                    "of x: batch norm keeps one per feature (column), each over the samples of the batch (dim 0)",
                    "x.mean(dim=0) has one entry per feature"),
+        recognised(_y_only({"axis": 1}), "your y is normalised over the wrong axis: batch norm takes each FEATURE's "
+                   "(column's) statistics over the samples of the batch (dim 0); per sample over its features (dim "
+                   "1) is layer norm", "one mean and one variance per column: x.mean(dim=0)"),
         mistake(_bn_slip(eps_outside=True), "eps belongs inside the square root: divide by sqrt(var + eps), as PyTorch "
                 "does; added outside it changes the result whenever eps is not tiny",
                 "look at where eps enters the denominator"),
@@ -1308,6 +1318,9 @@ tensor_function(
         mistake(_bn_slip(gamma_first=True), "you scaled x by gamma before normalising: the normalisation then divides "
                 "gamma out again. Normalise x first, then scale x_hat by gamma and shift it by beta",
                 "y = gamma * x_hat + beta, with x_hat from x alone"),
+        recognised(_y_only({"gamma_on_x": True}), "your y is (gamma * x - mean) / std + beta: gamma multiplied x "
+                   "alone, so the mean was subtracted unscaled. Normalise first, then scale the whole normalised "
+                   "value: y = gamma * (x - mean) / std + beta", "x_hat = (x - mean) / std first; then gamma * x_hat"),
         mistake(_bn_slip(run_inverted=True), "your running variance is updated with the biased variance times (n - 1) "
                 "/ n: the unbiased variance is the biased one times n / (n - 1)",
                 "the unbiased variance divides by n - 1, so it is the larger of the two"),
