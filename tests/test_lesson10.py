@@ -1639,6 +1639,8 @@ WRONG = [
     ("10.layer_norm_forward", _gamma_per_row_when_square(layer_norm_forward, 1), "each SAMPLE (row)"),
     ("10.layer_norm_forward", _ln(axis=0), "that is batch norm"),
     ("10.layer_norm_forward", _ln(axis=1), "over the LAST dim"),
+    ("10.layer_norm_forward", lambda x, gamma, beta, eps=1e-5: gamma * (x - x.mean()) / (x.var(unbiased=False) + eps)
+     ** 0.5 + beta, "over ALL the entries of x"),
     ("10.layer_norm_forward", _ln_axis_by_ndim, "not the last one"),
     ("10.layer_norm_forward", _ln_eps_default_changed, "your signature gives eps the default 1e-06"),
     ("10.layer_norm_forward", _ln(unbiased=True), "layer norm uses the biased variance"),

@@ -1734,6 +1734,9 @@ tensor_function(
                 "2, ...): for a (batch, positions, features) input that mixes the positions of a sequence. Layer norm "
                 "normalises over the LAST dim only: one mean and one variance per position, over its features",
                 "the statistics over dim=-1 alone, with keepdim=True, whatever the number of dims"),
+        mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, eps, axis=None), "your mean and variance are over ALL the "
+                "entries of x at once: layer norm keeps one pair per sample (per position, in a sequence), each over "
+                "that sample's own features, the last dim", "x.mean(dim=-1, keepdim=True): one mean per row"),
         recognised(_ln_other_axis, "you normalised over a dim that is not the last one (a dim chosen from the number "
                    "of dims?): layer norm normalises over the LAST dim, the features, whatever the number of leading "
                    "dims (1-D, 2-D, 3-D, 4-D...)", "dim=-1 is the last dim of any input"),
