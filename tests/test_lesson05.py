@@ -646,6 +646,29 @@ class PlateauSameLrEverywhere(Plateau):
             group["lr"] = new_lr
 
 
+class PlateauComparesWithPrevious(Plateau):
+    """The review's D1: each epoch tested against the previous epoch's metric, not the best so far."""
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
+        super().__init__(optimizer, mode, factor, patience, threshold, min_lr)
+        self.last, self.num_bad_epochs = self.best, 0
+
+    def step(self, metric):
+        value = float(metric)
+        if self.mode == "min":
+            imp = value < self.last * (1 - self.threshold)
+        else:
+            imp = value > self.last * (1 + self.threshold)
+        self.last = value
+        if imp:
+            self.best, self.num_bad_epochs = value, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.num_bad_epochs > self.patience:
+            self.cut()
+            self.num_bad_epochs = 0
+
+
 class PlateauSubclass(lr_scheduler.ReduceLROnPlateau):
     pass
 
@@ -922,6 +945,8 @@ WRONG += [
     ("05.PlateauScheduler", PlateauFirstEpochSetsBest, "the first epoch must beat the starting best"),
     ("05.PlateauScheduler", PlateauBadWhenWorse, "an epoch is bad unless it IMPROVES"),
     ("05.PlateauScheduler", PlateauSameLrEverywhere, "one lr for all groups"),
+    ("05.PlateauScheduler", PlateauComparesWithPrevious, "a test against the PREVIOUS epoch's metric instead of "
+     "the best", "a best that moves to every new low"),
     ("05.lr_range_test", range_test_shallow_optimizer_state, "the optimizer is not as it was", "deep copy"),
     ("05.lr_range_test", range_test_records_non_finite, NOT_RECORDED),
     ("05.lr_range_test", range_test_saves_parameters_only, "buffer", "AND its buffers"),

@@ -1114,6 +1114,15 @@ def diag_first_row(history, limit=1e3):
     return "exploding" if math.isfinite(history[step][0]["norm"]) else "sudden"
 
 
+def diag_max_of_the_table(history, limit=1e3):
+    """The review's D2: the max() of the bad step's norms judged; Python's max skips a nan after the first row."""
+    step, name = first_bad_step(history, limit)
+    if step is None:
+        return "healthy"
+    m = max(r["norm"] for r in history[step])
+    return "exploding" if math.isfinite(m) else "sudden"
+
+
 def diag_step_0_is_healthy(history, limit=1e3):
     """Review 0607: `if not step` takes the first bad step 0 for 'no bad step'."""
     step, name = first_bad_step(history, limit)
@@ -1251,6 +1260,7 @@ WRONG = [
      "wherever that step is"),
     (D, diag_last_step_is_sudden, "pass the limit at the last step only", "wherever that step is"),
     (D, diag_first_row, "the first row of the bad step's table"),
+    (D, diag_max_of_the_table, "or the max() (or min()) of its norms", "compare a nan as False"),
 ]
 
 
@@ -1291,6 +1301,21 @@ def value_bound_of_float32(parameters, clip_value):
             p.grad.copy_(tl.minimum(tl.maximum(p.grad, -bound), bound))
 
 
+def value_clamped_then_float(parameters, clip_value):
+    """The review's D3: the gradient clamped, then rounded to float32 by .float() and copied back."""
+    for p in as_list(parameters):
+        if p.grad is not None:
+            p.grad.copy_(p.grad.clamp(-clip_value, clip_value).float())
+
+
+def value_clipped_float32_copy(parameters, clip_value):
+    """The review's D3: a numpy float32 copy of the gradient clipped and written back."""
+    for p in as_list(parameters):
+        if p.grad is not None:
+            g = p.grad.numpy().astype(np.float32)
+            p.grad.copy_(tl.tensor(np.clip(g, -clip_value, clip_value)))
+
+
 def value_hardtanh_through_torch(parameters, clip_value):
     """PyTorch's hardtanh, a clamp under another name, on a view of each gradient."""
     for p in as_list(parameters):
@@ -1311,6 +1336,8 @@ WRONG += [
     (N, norm_factor_of_a_float32_max_norm, "hidden case 11 of 15", "carry float32's rounding", "tl.tensor(max_norm)"),
     (N, norm_clips_with_torch, "your code uses torch.nn.utils.clip_grads_with_norm_", ALLOWED),
     (V, value_bound_of_float32, "hidden case 8 of 8", "0.30000001192", "such as tl.tensor(clip_value)"),
+    (V, value_clamped_then_float, "hidden case 8 of 8", "your gradient went through float32", "also those within"),
+    (V, value_clipped_float32_copy, "hidden case 8 of 8", "a float32 copy clipped and written back"),
     (V, value_where_branches_swapped, "became -clip_value", "a where() puts the bound where the element"),
     (V, value_hardtanh_through_torch, "your code uses torch.nn.functional.hardtanh",
      ALLOWS + ", clamp, where, max (or maximum), min (or minimum)"),

@@ -152,7 +152,8 @@ def _warmup_cases(rng):
         Case((range(21), 0.2, 1, 20, 0.5, 1e-3), "one warmup step; start_factor and min_lr given by position"),
         Case((range(501), 3e-4, 50, 500), "a long run", {"start_factor": 0.25, "min_lr": 3e-5}),
         Case((range(51), r(0.5, 2.0), 40, 50), "a warmup that takes most of the run", {"start_factor": 0.5}),
-        Case((range(61), r(0.01, 0.1), 12, 60), "min_lr close to base_lr", {"min_lr": 0.005}),
+        Case((range(61), (base_lr := r(0.01, 0.1)), 12, 60), "min_lr close to base_lr (4 % below it)",
+             {"min_lr": round(0.96 * base_lr, 6)}),
     ]
 
 
@@ -417,6 +418,16 @@ class _CountResetOnAnyImprovement(_Plateau):
             self.cut()
 
 
+class _ComparesWithPrevious(_Plateau):
+    """Each epoch tested against the PREVIOUS epoch's metric (times the threshold's factor), not the best so far."""
+
+    def improves(self, value):
+        last, self.last = getattr(self, "last", self.start()), value
+        if self.mode == "min":
+            return value < last * (1 - self.threshold)
+        return value > last * (1 + self.threshold)
+
+
 class _SymmetricThreshold(_Plateau):
     """The relative threshold scaled by abs(best): the same as best * (1 -+ threshold) for positive metrics only
     (and nan when best is infinite, so the first epoch never improves: guarded here as a learner would)."""
@@ -512,12 +523,19 @@ driven(
                 "patience counts bad epochs IN A ROW: an improvement sets the count back to 0. Yours adds up "
                 "every bad epoch since the start",
                 "when the metric improves, reset the counter as well as the best value"),
-        mistake(_variant(remember=lambda self, value, improved: (min(self.best, value) if self.mode == "min"
-                                                                 else max(self.best, value))),
-                "`best` changes only on an improvement that beats the threshold. Yours moves to every new low "
-                "(every new high, in mode 'max'), so small steps (each below the threshold, but adding up to "
-                "more) never count as improvements",
-                "update best in the same branch that resets the counter, nowhere else"),
+        # (two slips that give the same lrs wherever one of them shows first: a best that follows every new low,
+        # and a test against the previous epoch's metric; the row names both)
+        recognised(_runs_like("05.PlateauScheduler", [
+                       _variant(remember=lambda self, value, improved: (min(self.best, value) if self.mode == "min"
+                                                                        else max(self.best, value))),
+                       _ComparesWithPrevious]),
+                   "`best` changes only on an improvement that beats the threshold, and every epoch is measured "
+                   "against it, the best so far. Two slips give your lrs here: a best that moves to every new low "
+                   "(every new high, in mode 'max'), or a test against the PREVIOUS epoch's metric instead of the "
+                   "best. Either way small steps (each below the threshold, but adding up to more) never count as "
+                   "improvements",
+                   "compare each metric with self.best (not with the last epoch's metric), and update best in the "
+                   "same branch that resets the counter, nowhere else"),
         mistake(_variant(improves=lambda self, value: (value < self.best - self.threshold if self.mode == "min"
                                                        else value > self.best + self.threshold)),
                 "the threshold is relative (threshold_mode='rel', the default): an improvement must beat "

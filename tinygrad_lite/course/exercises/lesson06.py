@@ -586,8 +586,10 @@ def _value_cases(rng):
              "parameters given as model.parameters(), a generator"),
         Case((_set_element(_random_parameters(rng, [(4, 3), (4,)], 3.0), 0), 1.0),
              "a gradient holds a nan: clamping leaves it nan (as PyTorch's does), so the broken step still shows"),
-        Case((_random_parameters(rng, [(4, 3), (4,)], 2.0, dtype=np.float64), 0.3),
-             "float64 parameters and gradients, clip_value = 0.3: an element beyond it becomes float64's 0.3"),
+        # (elements on both sides of the bound: a bound rounded to float32 and a gradient rounded to float32 differ)
+        Case((_random_parameters(rng, [(4, 3), (4,)], 0.5, dtype=np.float64), 0.3),
+             "float64 parameters and gradients, clip_value = 0.3: an element beyond it becomes float64's 0.3, one "
+             "within it keeps its float64 digits"),
     ]
 
 
@@ -608,6 +610,13 @@ def _clamped(bound_of=lambda clip_value: clip_value, where=lambda grad, clip_val
             if p.grad is not None and where(p.grad, clip_value):
                 p.grad.clamp_(-bound_of(clip_value), bound_of(clip_value))
     return clip
+
+
+def _clamped_through_float32(parameters, clip_value):
+    """A clip_grad_value_ that clamps a float32 copy of each .grad and writes it back (a .float() on the way)."""
+    for p in tensors_of(parameters):
+        if p.grad is not None:
+            p.grad.copy_(tensor(np.clip(p.grad.numpy(), -clip_value, clip_value).astype(np.float32)))
 
 
 def _by_norm(parameters, clip_value):
@@ -669,6 +678,13 @@ driven(
                       "element beyond the bound becomes clip_value itself, in the gradient's dtype",
                       "pass clip_value to the clamp as a Python number, or make the bound with the gradient's dtype "
                       "(tl.full_like(g, clip_value))"),
+        VALUE.mistake(_clamped_through_float32,
+                      "this case's gradients are float64, and every element of yours carries float32's rounding, "
+                      "also those within the bounds, which clipping leaves exactly as they are: your gradient went "
+                      "through float32 on the way (a .float(), or a float32 copy clipped and written back), which "
+                      "keeps about 7 significant digits where float64 keeps about 16. Clamping does no arithmetic: "
+                      "each element stays as it was or becomes clip_value itself, in the gradient's own dtype",
+                      "clamp p.grad itself, in place, with no .float() and no float32 copy on the way"),
         recognised(_off_by_rounding,
                    "clamping does no arithmetic: an element beyond the bounds becomes +clip_value or -clip_value "
                    "(in its dtype), and every other element stays exactly as it was, so the result equals "
@@ -1147,6 +1163,19 @@ def _sudden_at_an_end(got, expected, case):
     return step in (0, len(history) - 1)
 
 
+def _first_row_or_extreme(got, expected, case):
+    """diagnose gave the kind of the first row's norm at the first bad step, which is also that of Python's max or
+    min over the step's norms (a nan after the first row is skipped: every comparison with nan is False)."""
+    def like(sudden):
+        answer = np.asarray(after_diagnose(_diagnosed(sudden), *copy.deepcopy((case.args, case.kwargs))))
+        return compare_arrays(got, answer, 0.0, 0.0) is None and compare_arrays(answer, expected, 0.0, 0.0) is not None
+
+    def extreme(pick):
+        return lambda history, step, name: not math.isfinite(pick(row["norm"] for row in history[step]))
+    return (like(lambda history, step, name: not math.isfinite(history[step][0]["norm"]))
+            and (like(extreme(max)) or like(extreme(min))))
+
+
 def _healthy_for_a_bad_run(got, expected, case):
     """diagnose said "healthy" (index 0) where the run has a bad step."""
     got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
@@ -1174,10 +1203,15 @@ driven(
                 "an inf at the first bad step is as sudden as a nan: a norm that overflows to inf in one step did "
                 "not grow past the limit step by step. 'sudden' means not finite: nan or inf",
                 "test whether that norm is finite (math.isfinite), not whether it is nan"),
-        mistake(_diagnosed(lambda history, step, name: not math.isfinite(history[step][0]["norm"])),
-                "you judged the norm of the first row of the bad step's table; the kind is read from the row "
-                "first_bad_step names, which here is another parameter",
-                "take the name first_bad_step returns and read the norm of the row with that name"),
+        # (the first row's norm and a max() or min() of the step's norms give the same kind wherever one of them
+        # shows first: the row names both)
+        recognised(_first_row_or_extreme,
+                   "you judged the norm of the first row of the bad step's table, or the max() (or min()) of its "
+                   "norms, which gives the same kind here: Python's max and min compare a nan as False, so a nan "
+                   "after the first row slips by. The kind is read from the row first_bad_step names, which here "
+                   "is another parameter",
+                   "take the name first_bad_step returns and read the norm of the row with that name (no max or "
+                   "min over the rows)"),
         mistake(_diagnosed(lambda history, step, name: not all(math.isfinite(row["norm"]) for row in history[step])),
                 "you judged the whole table of the first bad step; the kind is read from the norm of its first "
                 "bad parameter (the one first_bad_step names): here another parameter is inf or nan at the same "
