@@ -18,7 +18,7 @@ from functools import partial
 import numpy as np
 import pytest
 import torch
-from lesson_helpers import define, exercise_cells, finished_lines_shown, notebooks, run_example_cells
+from lesson_helpers import define, exercise_cells, finished_lines_shown, notebooks, run_example_cells, verdict
 
 import tinygrad_lite as tl
 from tinygrad_lite import nn, optim
@@ -1600,3 +1600,130 @@ def test_a_scaling_case_has_a_parameter_without_a_gradient():
 
 WRONG += [("08.scaled_step", scaled_step_bounded(divisor=lambda scale: scale * scale), "S times too SMALL",
            "divided by the scale twice")]
+
+
+# -------------------------------------------------------------------- review 0809, learner attack
+def time_op_unsorted_middle(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
+    """The sync in its place; the middle entry of the times as measured, not sorted (it got the hint of a sync
+    between the clock reading and fn(): the same median on the example)."""
+    times = []
+    for _ in range(warmup + repeats):
+        start = clock(); fn(); sync(); times.append(clock() - start)  # noqa: E702  (as the learner wrote it)
+    t = times[warmup:]
+    return float(t[len(t) // 2])
+
+
+def time_op_unsorted_pair(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
+    """As above, with the mean of the two middle entries for an even count, still unsorted."""
+    times = []
+    for _ in range(warmup + repeats):
+        start = clock()
+        fn()
+        sync()
+        times.append(clock() - start)
+    t = times[warmup:]
+    n = len(t)
+    return float(t[n // 2]) if n % 2 else float((t[n // 2 - 1] + t[n // 2]) / 2)
+
+
+def time_op_sync_between_in_the_given_loop(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
+    """The notebook's given loop with the sync between the clock reading and fn(): right on the example and hidden
+    case 2; on hidden case 3 its median is that of a missing sync after the warmup, whose hint it got."""
+    times = []
+    for _ in range(warmup + repeats):
+        start = clock(); sync(); fn(); end = clock(); times.append(end - start)  # noqa: E702
+    return float(statistics.median(times[warmup:]))
+
+
+def train_step_detached_loss(model, x, y, loss_fn, optimizer, device):
+    """The loss computed from a detached output, no no_grad anywhere: its second tier named only no_grad."""
+    x, y = x.to(device), y.to(device)
+    optimizer.zero_grad()
+    loss = loss_fn(model(x).detach(), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def scaled_step_scales_the_loss_twice(loss, model, optimizer, state, max_norm=None):
+    """Backward of S * S * loss, one division by S: the numbers of no unscaling at all."""
+    scale = state["scale"]
+    (loss * scale * scale).backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    for p in params:
+        p.grad = p.grad / scale
+    if not tl.stack([tl.isfinite(p.grad).all() for p in params]).all():
+        state["scale"], state["good_steps"] = scale * state["backoff_factor"], 0
+        return False
+    if max_norm is not None:
+        nn.utils.clip_grad_norm_(params, max_norm)
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"], state["good_steps"] = scale * state["growth_factor"], 0
+    return True
+
+
+def scaled_step_cpu_scale_on_the_loss(loss, model, optimizer, state, max_norm=None):
+    """The loss (not a gradient) times a CPU tensor made from the scale: the GPU case refuses it."""
+    scale = state["scale"]
+    (loss * tl.tensor(scale)).backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    for p in params:
+        p.grad = p.grad / scale
+    if not tl.stack([tl.isfinite(p.grad).all() for p in params]).all():
+        state["scale"], state["good_steps"] = scale * state["backoff_factor"], 0
+        return False
+    if max_norm is not None:
+        nn.utils.clip_grad_norm_(params, max_norm)
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"], state["good_steps"] = scale * state["growth_factor"], 0
+    return True
+
+
+WRONG += [
+    ("08.time_op", time_op_unsorted_middle, "on the example", "the middle of the times ordered by SIZE"),
+    ("08.time_op", time_op_unsorted_pair, "on the example", "the middle of the times ordered by SIZE"),
+    ("08.time_op", time_op_sync_between_in_the_given_loop, "hidden case 3 of 7", "waits for nothing of this repeat"),
+    ("08.scaled_step", scaled_step_scales_the_loss_twice, "S times too large",
+     "the loss was multiplied by the scale twice"),
+]
+
+ERRORS += [
+    ("08.train_step", train_step_detached_loss, "does not require grad", "or the loss was detached"),
+    ("08.scaled_step", scaled_step_cpu_scale_on_the_loss, "hidden case 11 of 13",
+     "Expected all tensors to be on the same device", "the loss and the gradients live there",
+     "combined one of them with a tensor on the CPU"),
+]
+
+
+@pytest.mark.parametrize("exercise_id, fn, first, more", [
+    ("08.time_op", time_op_unsorted_middle, "ordered by SIZE", "sort the times before taking the middle"),
+    ("08.time_op", time_op_unsorted_pair, "ordered by SIZE", "sort the times before taking the middle"),
+    ("08.time_op", time_op_sync_between_in_the_given_loop, "waits for nothing of this repeat",
+     "the order inside the loop is: clock, fn(), sync(), clock"),
+    ("08.train_step", train_step_detached_loss, "or the loss was detached", "detach() cuts a tensor off its graph"),
+    ("08.scaled_step", scaled_step_scales_the_loss_twice, "multiplied by the scale twice",
+     "multiply the loss by S exactly once"),
+    ("08.scaled_step", scaled_step_cpu_scale_on_the_loss, "the loss and the gradients live there",
+     "scale the loss and unscale the gradients with the number state['scale'] itself"),
+])
+def test_review_0809_both_tiers_name_the_learners_mistake(exercise_id, fn, first, more):
+    """Review 0809: each wrong answer's first hint and, when it comes back, its second tier fit what it did."""
+    once, twice = (" ".join(verdict(exercise_id, fn, times=k).message.split()) for k in (1, 2))
+    assert first in once and more not in once
+    assert first in twice and more in twice
+
+
+def test_a_misplaced_sync_is_told_from_a_wrong_median_with_the_same_number():
+    """Review 0809: on the example a sync between the clock reading and fn() gives the median of the unsorted
+    list's middle entry; the driver's third number (for the hints) tells the two apart, and the check ignores it."""
+    exercise = get_exercise("08.time_op")
+    example = exercise.all_cases()[0]
+    sync_first = np.asarray(exercise.run(time_op_sync_before_fn, example.args, example.kwargs))
+    unsorted = np.asarray(exercise.run(time_op_unsorted_middle, example.args, example.kwargs))
+    assert sync_first[0] == unsorted[0] and (sync_first[2], unsorted[2]) == (1.0, 0.0)
+    for right in (time_op, time_op_np, time_op_sorted, time_op_drops_the_warmup):
+        assert np.asarray(exercise.run(right, example.args, example.kwargs))[2] == 0.0

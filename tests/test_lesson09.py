@@ -944,3 +944,33 @@ def test_without_pytorch_the_epoch_checks_pytorch_case_reads_the_code_for_tinygr
     text = " ".join(result.text.split())
     assert not result and "names tinygrad_lite's clip_grad_norm_, cross_entropy directly, not through lib" in text
     assert run_check(exercise, train_one_epoch, reference=reference).status == PASSED
+    # (review 0809) code that runs on torch tensors although it names tl: refused here as on PyTorch (WRONG); and
+    # tl.metrics, which has no counterpart in lib, passes here as on PyTorch (ALSO_RIGHT)
+    result = run_check(exercise, counts_under_tl_no_grad, reference=reference)
+    assert not result and "names tinygrad_lite's no_grad directly, not through lib" in " ".join(result.text.split())
+    assert run_check(exercise, train_one_epoch_with_running_means, reference=reference).status == PASSED
+
+
+# -------------------------------------------------------------------- review 0809, learner attack
+def counts_under_tl_no_grad(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+    """Right but for tl.no_grad() (not lib.no_grad()) around the counting: on PyTorch it runs without an error
+    (it passed there, and was refused without PyTorch); now refused on that case either way."""
+    model.train()
+    total, correct, count = 0.0, 0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        out = model(x)
+        loss = lib.nn.functional.cross_entropy(out, y)
+        optimizer.zero_grad()
+        loss.backward()
+        lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        total += loss.item() * len(y)
+        with tl.no_grad():
+            correct += (out.argmax(dim=1) == y).sum().item()
+        count += len(y)
+    return total / count, correct / count
+
+
+WRONG += [("09.train_one_epoch", counts_under_tl_no_grad, "hidden case 5 of 8", "the same loop on PyTorch",
+           "names tinygrad_lite's no_grad directly, not through lib")]

@@ -14,7 +14,8 @@
   sync=synchronize)`` (``synchronize`` is ``tinygrad_lite.cuda.synchronize`` when there is a GPU). The check
   hands it a ``SimulatedGPU``: a virtual clock and an asynchronous queue (``fn`` only enqueues work and returns;
   ``synchronize`` waits until the queue is empty), with slow first calls and outliers. It judges the median time
-  returned and the number of calls.
+  returned and the number of calls; one number more, for the hints only, says whether a clock reading ended a
+  measurement while an op's work was still queued (a median can hide where the sync was: ``_queued_at_a_reading``).
 - ``08.scaled_step``: one step of dynamic loss scaling written by the learner, ``scaled_step(loss, model,
   optimizer, state, max_norm=None)``: scale the loss, backward, unscale the gradients, skip the step on inf/nan
   and back off the scale, otherwise (clip and) step and grow the scale after ``growth_interval`` clean steps.
@@ -379,7 +380,9 @@ driven(
                   "the loss has no graph: the forward pass ran under no_grad (or the loss was detached), so "
                   "backward() has nothing to go through. Training needs the graph: run the forward pass and the "
                   "loss outside no_grad",
-                  "no_grad is for evaluation; remove it from the training step"),
+                  "no_grad is for evaluation, and detach() cuts a tensor off its graph: the training step needs "
+                  "neither; remove whichever of the two your step has (compute the loss from the model's output "
+                  "itself)"),
         ErrorHint(r"'float' object has no attribute 'backward'",
                   ".item() turns the loss into a plain Python number: it has no graph, so backward() has "
                   "nothing to go through. Call backward on the loss tensor, and take .item() only for the value "
@@ -509,9 +512,27 @@ class TimingSetup:
         return f"repeats={self.repeats}, warmup={self.warmup}, {self.gpu()!r}{clock}"
 
 
+def _queued_at_a_reading(events):
+    """1.0 when a clock reading closed an interval (from the clock reading before it) in which an op was enqueued
+    and not waited for: the clock was read while that op's work was still queued (a sync missing, or placed before
+    fn() or after the reading); else 0.0. Warmup calls enqueued before the first reading do not count (a missing
+    sync after the warmup is another mistake). For the hints only: the median of a few times is robust, so a sync
+    in the wrong place and a wrong median (of the unsorted list, say) can give the same number on a case."""
+    queued, started = False, False
+    for event in events:
+        if event == "clock":
+            if started and queued:
+                return 1.0
+            started, queued = True, False
+        else:  # "op" or "sync"
+            queued = event == "op"
+    return 0.0
+
+
 def drive_time_op(fn, args, kwargs):
     """Call ``fn(gpu.op, repeats, warmup, clock=gpu.clock, sync=gpu.synchronize)`` on a fresh SimulatedGPU: a
-    Run of [the time returned, the number of calls of the op], or the problem with the value returned."""
+    Run of [the time returned, the number of calls of the op, ``_queued_at_a_reading`` of its events (for the
+    hints: ``_compare_timing`` leaves it out)], or the problem with the value returned."""
     setup = args[0] if args else kwargs["setup"]
     gpu = setup.gpu()
     value = fn(gpu.op, setup.repeats, setup.warmup, clock=gpu.clock, sync=gpu.synchronize)
@@ -529,7 +550,7 @@ def drive_time_op(fn, args, kwargs):
         return Run.failed("your time_op never called `sync`, the synchronize it was given: without it the clock "
                           "is read while the work is still queued, and you time the launch, not the work. Call "
                           "the parameter sync() (not a fixed function)")
-    return Run.of([float(value), gpu.calls])
+    return Run.of([float(value), gpu.calls, _queued_at_a_reading(gpu.events)])
 
 
 def _compare_timing(got, expected, case):
@@ -573,7 +594,9 @@ def _timed(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize, 
            float32=False, window=None):
     """A learner's time_op; the switches make one mistake each (``float32``: the clock's readings kept in a float32
     array, subtracted there; ``window``: every one of the warmup + repeats calls timed, as in the notebook's given
-    loop, and the median taken over the slice ``window(times, warmup, repeats)`` of their times)."""
+    loop, and the median taken over the slice ``window(times, warmup, repeats)`` of their times; ``summary``
+    "unsorted": the middle entry of the times in the order measured, "unsorted_pair" that or, for an even count,
+    the mean of the two middle entries, unsorted)."""
     if window is not None:
         do_warmup, timed_warmup = True, True
     if do_warmup and not timed_warmup:
@@ -602,11 +625,23 @@ def _timed(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize, 
             sync()
         times.append(float(np.float32(end) - np.float32(start)) if float32 else end - start)
     summaries = {"median": statistics.median, "mean": statistics.mean, "min": min,
-                 "middle": lambda t: sorted(t)[len(t) // 2], "lower": lambda t: sorted(t)[(len(t) - 1) // 2]}
+                 "middle": lambda t: sorted(t)[len(t) // 2], "lower": lambda t: sorted(t)[(len(t) - 1) // 2],
+                 "unsorted": lambda t: t[len(t) // 2],  # the middle of the times as measured, not sorted
+                 "unsorted_pair": lambda t: (t[(len(t) - 1) // 2] + t[len(t) // 2]) / 2}
     if window is not None:
         times = window(times, warmup, repeats)
     return float(summaries[summary](times)) * unit
 
+
+SYNC_BETWEEN = ("sync() waits for the work queued BEFORE it: called between the clock reading and fn(), it "
+                "waits for nothing of this repeat, and the clock is read again while fn's work is still queued. "
+                "Wait for the device after fn() and before the clock reading that ends the measurement",
+                "the order inside the loop is: clock, fn(), sync(), clock")
+
+UNSORTED = ("the median is the middle of the times ordered by SIZE: yours is the middle of the list in the order "
+            "the repeats ran (or the mean of its two middle entries), the time of whichever repeat happened to "
+            "run in the middle, fast or slow. Only in the sorted list is the middle time the typical one",
+            "sort the times before taking the middle (statistics.median and np.median sort them for you)")
 
 OFF_BY_ONE = ("your median is of one time too few or one too many: `times` holds warmup + repeats times, the "
               "first `warmup` of them the warmup's, and the median must be of exactly the other `repeats` times, "
@@ -625,11 +660,11 @@ driven(
                 "and BEFORE the clock reading that ends the measurement (a sync before starting the clock, or "
                 "after reading it, does not help)",
                 "the order inside the loop is: clock, fn(), sync(), clock"),
-        mistake(partial(_timed, sync_where="between"),
-                "sync() waits for the work queued BEFORE it: called between the clock reading and fn(), it "
-                "waits for nothing of this repeat, and the clock is read again while fn's work is still queued. "
-                "Wait for the device after fn() and before the clock reading that ends the measurement",
-                "the order inside the loop is: clock, fn(), sync(), clock"),
+        mistake(partial(_timed, sync_where="between"), *SYNC_BETWEEN),
+        # (review 0809) the same in the notebook's given loop, where every call is timed: its first timed repeat
+        # waits for the last warmup call (the queue is only emptied by the next sync). The driver's third number
+        # tells a misplaced sync from a sync-free mistake that gives the same median (the warmup's below)
+        mistake(partial(_timed, sync_where="between", window=lambda t, w, r: t[w:]), *SYNC_BETWEEN),
         mistake(partial(_timed, sync_warmup=False),
                 "the warmup calls were still queued when the timing started: a GPU runs them after fn() has "
                 "returned, so the first timed repeat also waited for them. Wait for the device once after the "
@@ -662,6 +697,7 @@ driven(
                 "with an even number of repeats there are two middle times, and the median is their mean: "
                 "the lower one alone (statistics.median_low, or sorted(times)[(n - 1) // 2]) is not it",
                 "statistics.median (or np.median) of the list of times handles both even and odd lengths"),
+        *(mistake(partial(_timed, summary=summary), *UNSORTED) for summary in ("unsorted", "unsorted_pair")),
         mistake(partial(_timed, summary="mean"),
                 "one slow repeat (another process, a hiccup) pulls the mean up, and so does timing the whole "
                 "loop and dividing by repeats: report the MEDIAN of the repeats, the typical time",
@@ -1157,10 +1193,12 @@ driven(
                   "so the clipping must be skipped when max_norm is None",
                   "clip only when max_norm is not None"),
         ErrorHint(r"Expected all tensors to be on the same device",
-                  "this case's gradients live on a GPU (played on the CPU), and your code combined one with a "
-                  "tensor on the CPU: tl.tensor(...) makes a tensor on the CPU unless it is given a device. The "
-                  "scale is a plain Python number: dividing a tensor by a number works on any device",
-                  "divide the gradients by the number state['scale'] itself, with no tensor made from it"),
+                  "this case runs on a GPU (played on the CPU): the loss and the gradients live there, and your "
+                  "code combined one of them with a tensor on the CPU: tl.tensor(...) makes a tensor on the CPU "
+                  "unless it is given a device. The scale is a plain Python number: multiplying or dividing a "
+                  "tensor by a number works on any device",
+                  "scale the loss and unscale the gradients with the number state['scale'] itself, with no tensor "
+                  "made from it"),
         # issue 32: "unscale in float32" read as a .float() of the gradient; right for float32 weights only
         ErrorHint(r"assigned grad has dtype tinygrad_lite\.float32, the tensor has tinygrad_lite\.float64",
                   "this case's model is float64, and your unscaled gradient is float32: dividing a gradient by the "
@@ -1213,11 +1251,13 @@ driven(
                   "scaled. The scale is never 0: divide by it alone",
                   "unscale with p.grad / S, S being the scale the loss was multiplied by")
           for eps in (1e-12, 1e-10, 1e-8, 1e-7, 1e-6)),
-        mistake(partial(_scaled, unscale=False),
-                "the gradients are S times too large: backward of the scaled loss gives S * g. Divide every "
-                "gradient by the scale before the step (PyTorch: scaler.unscale_ / scaler.step)",
-                "divide each parameter's gradient by the scale (in place or as a new tensor), before the "
-                "finite test and the step"),
+        mistake(partial(_scaled, unscale=False),  # (the same numbers as scaling the loss twice, unscaling once)
+                "the gradients are S times too large: either they were not divided by the scale, or the loss was "
+                "multiplied by the scale twice (S * S * loss) and the gradients divided by it once. Backward of "
+                "S * loss gives S * g; divide every gradient by the scale before the step (PyTorch: "
+                "scaler.unscale_ / scaler.step)",
+                "multiply the loss by S exactly once before backward(), and divide each parameter's gradient by "
+                "S (in place or as a new tensor) before the finite test and the step"),
         mistake(partial(_scaled, scaled=False),  # (the same numbers as dividing the gradients by S twice)
                 "the gradients are S times too SMALL: either backward started from the loss itself (not the loss "
                 "times S) and the gradients were then divided by S, or they were divided by the scale twice. "

@@ -189,13 +189,23 @@ def drive_train_one_epoch(fn, args, kwargs):
             raise
 
 
+def _through_lib(fn):
+    """The failed Run when the learner's code of ``fn`` names tinygrad_lite directly instead of through ``lib``
+    (``_named_library``), or None. Read on the case on PyTorch, with PyTorch or without (``epoch_cases``)."""
+    named = _named_library(fn)
+    if named is None:
+        return None
+    return Run.failed(
+        f"your train_one_epoch names {named} directly, not through lib: with lib = torch it would mix the two "
+        "libraries. Build everything through lib: lib.nn.functional.cross_entropy, lib.nn.utils.clip_grad_norm_, "
+        "lib.no_grad ...")
+
+
 def _epochs(fn, spec, kwargs):
-    named = _named_library(fn) if spec.by_name else None
-    if named is not None:
-        return Run.failed(
-            f"your train_one_epoch names {named} directly, not through lib: with lib = torch it would mix the two "
-            "libraries. Build everything through lib: lib.nn.functional.cross_entropy, lib.nn.utils.clip_grad_norm_, "
-            "lib.no_grad ...")
+    if spec.by_name:  # no PyTorch here: the code is read instead of run on PyTorch
+        refused = _through_lib(fn)
+        if refused is not None:
+            return refused
     lib = _library(spec.lib)
     x, y = digits_arrays()
     rows = np.random.default_rng(spec.seed).permutation(len(y))[:spec.n]
@@ -237,21 +247,25 @@ def _epochs(fn, spec, kwargs):
                               f"{str(spec.device)!r}, the device the caller chose: move each batch to `device`, and "
                               "leave the model where it is")
         numbers += [float(returned[0]), float(returned[1])]
-    return Run.of(numbers + list(state_vector(model)))
+    # (review 0809) the code is read on PyTorch too, once the loop has run: some direct uses of tinygrad_lite give
+    # no error on torch tensors (a tl.no_grad() around the counting), and the case without PyTorch refuses them
+    refused = _through_lib(fn) if spec.lib == "torch" else None
+    return refused if refused is not None else Run.of(numbers + list(state_vector(model)))
 
 
 def _named_library(fn):
     """The objects of tinygrad_lite that the learner's code of ``fn`` names directly (``tl.nn.functional.
-    cross_entropy``, ``F = tl.nn.functional``, an imported function, ``tl.float32``), as "tinygrad_lite's name,
-    ..." in alphabetical order; None when everything goes through ``lib`` (or ``fn`` is the course's own code: the
-    reference, a known mistake)."""
+    cross_entropy``, ``F = tl.nn.functional``, an imported function, ``tl.float32``, ``tl.no_grad``), as
+    "tinygrad_lite's name, ..." in alphabetical order; None when everything goes through ``lib`` (or ``fn`` is the
+    course's own code: the reference, a known mistake). ``tl.metrics`` does not count: PyTorch has no metrics for
+    ``lib`` to stand for, and they take numbers and numpy arrays (tests/test_lesson09.py's running means)."""
     from ..pipeline import is_learner_file, learner_references
     code = getattr(getattr(fn, "__func__", fn), "__code__", None)
     if code is None or not is_learner_file(code.co_filename):
         return None
     names = sorted({getattr(obj, "__name__", type(obj).__name__) for obj in learner_references(fn, dotted=True)
                     if (getattr(obj, "__module__", None) or "").split(".")[0] == "tinygrad_lite"
-                    and not obj.__module__.startswith("tinygrad_lite.course")})
+                    and not obj.__module__.startswith(("tinygrad_lite.course", "tinygrad_lite.metrics"))})
     return f"tinygrad_lite's {', '.join(names)}" if names else None
 
 
@@ -322,7 +336,9 @@ KEPT_GRAPH = ("the graph of batch {batch} (its forward pass, its activations) wa
 def epoch_cases(rng):
     """The check's cases. The one on PyTorch runs where PyTorch is installed: the course needs none (a hosted
     notebook may lack it); without it that case runs on tinygrad_lite and first reads the learner's code for
-    tinygrad_lite named directly (``EpochSpec.by_name``). Grading judges in the kernel's environment, the grader's."""
+    tinygrad_lite named directly (``EpochSpec.by_name``). On PyTorch the code is read too, after the run, so that
+    such code is refused on that case either way (``_through_lib``). Grading judges in the kernel's environment,
+    the grader's."""
     seed = int(rng.integers(1, 1000))
     cases = [
         Case((EpochSpec(),), visible=True),
