@@ -542,6 +542,7 @@ def test_more_raw_errors_that_are_now_clear():
     check(lambda T: T.ones(3).view_as([1, 2, 3]), TypeError, "view_as", "list")
     check(lambda T: T.ones(3).type_as(3), TypeError, "type_as", "int")
     check(lambda T: T.tensor(1.0).size(0), IndexError, "size", "0-d")
+    check(lambda T: T.ones(2).max(0.0), TypeError, "max", "a dim to reduce over", "x.clamp(min=0.0)")  # (not int(0.0))
     assert isinstance(raised(lambda: tl.ones(2)[2**63]), IndexError)  # (PyTorch: ValueError, Overflow when unpacking)
     check(lambda T: T.promote_types(T.float32, "a"), TypeError, "promote_types")
     check(lambda T: T.ones(2).add(T.ones(2), alpha="a"), TypeError, "alpha")

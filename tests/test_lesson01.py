@@ -300,6 +300,8 @@ WRONG = [
      "no gradient reached `layers[0][0]`"),
     # ---- 01.kaiming_normal_std
     ("01.kaiming_normal_std", lambda s: math.sqrt(2 / s[0]), "weight_shape[0], the number of outputs"),
+    *[("01.kaiming_normal_std", lambda s, pick=pick: math.sqrt(2 / pick(s)), "or a max() or min() of the shape")
+      for pick in (max, min)],
     ("01.kaiming_normal_std", lambda s: 1 / math.sqrt(s[1]), "compensates with a gain"),
     ("01.kaiming_normal_std", lambda s: 2 / math.sqrt(s[1]), "the factor 2 belongs to the variance"),
     ("01.kaiming_normal_std", lambda s: 2 / s[1], "the variance of the weights"),
@@ -457,6 +459,11 @@ def _sigmoid_abs_at_0(x):
     return tl.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
+def _sigmoid_min_at_0(x):
+    e = tl.exp(x.min(-x))  # -|x| as the elementwise min of x and -x: the tie at 0 splits the slope, (1 - 1) / 2
+    return tl.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
 def _sigmoid_sqrt_at_0(x):
     e = tl.exp(-(x * x).sqrt())  # |x| as sqrt(x * x): its slope at 0 is 0 * inf = nan
     return tl.where(x >= 0, 1 / (1 + e), e / (1 + e))
@@ -474,6 +481,7 @@ WRONG += [
      "changes one of its inputs in place"),
     ("01.sigmoid", _sigmoid_abs_at_0, "the example shown in the notebook", "the values are right, the gradient is not",
      "1/4 at x = 0", "abs at exactly 0"),
+    ("01.sigmoid", _sigmoid_min_at_0, "the values are right, the gradient is not", "min (or max) of x and -x"),
     ("01.sigmoid", _sigmoid_sqrt_at_0, "the values are right, the gradient is not", "got nan",
      "slope of sqrt(x * x) at exactly 0 as nan"),
     ("01.sigmoid", lambda x: tl.exp(x.clamp(max=0)) / (1 + tl.exp(-x.abs())),  # slope 1/2 at 0

@@ -21,6 +21,8 @@ def as_int(value, op, arg="size"):
         except (TypeError, RuntimeError):  # (RuntimeError: a tensor's __index__ refusing)
             pass
     hint = f"; round it with int({value!r})" if isinstance(value, builtins.float) and math.isfinite(value) else ""
+    if hint and op in ("max", "min") and arg == "dim":  # x.max(0.0): meant as the elementwise max with 0, not a dim
+        hint = f" (a dim to reduce over); the elementwise {op} is x.clamp({'min' if op == 'max' else 'max'}={value!r})"
     raise TypeError(f"{op}(): argument '{arg}' must be an int, got {type(value).__name__} {value!r}{hint}")
 
 

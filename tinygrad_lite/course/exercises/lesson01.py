@@ -417,8 +417,9 @@ def _sigmoid_grad_hint(got, want, case):
                 "built from it gives sigma'(0) = nan. Written with tl.where, -|x| takes the slope of the branch "
                 "it picks")
     if (g == 0).all():
-        return (SMOOTH + ". Autograd takes the slope of abs at exactly 0 as 0 (sign(0) = 0), so an -|x| built "
-                "from it gives sigma'(0) = 0. Written with tl.where, -|x| takes the slope of the branch it picks")
+        return (SMOOTH + ". Autograd takes the slope of abs at exactly 0 as 0 (sign(0) = 0), and an elementwise "
+                "min (or max) of x and -x splits the slope at the tie, (1 + (-1)) / 2 = 0, so an -|x| built from "
+                "either gives sigma'(0) = 0. Written with tl.where, -|x| takes the slope of the branch it picks")
     return (SMOOTH + ". At x = 0 your formula's slope differs: a step that bends at 0 (abs, a clamp at 0, or a "
             "tl.where whose two sides have different slopes there) decides it. Both sides of sigmoid's formulas "
             "have the same slope at 0, as long as e and the result are taken from the same side")
@@ -654,7 +655,8 @@ ROOT_OF_THE_VARIANCE = "the standard deviation is the square root of the varianc
 # a weight_shape s is (out_features, in_features): fan_in is s[1], fan_out s[0]
 KAIMING_MISTAKES = [
     mistake(lambda s: math.sqrt(2.0 / s[0]),
-            "you used weight_shape[0], the number of outputs (fan_out). A Linear weight has PyTorch's layout "
+            "your std is that of weight_shape[0], the number of outputs (fan_out), on this shape (the first entry, "
+            "or a max() or min() of the shape that picks it here). A Linear weight has PyTorch's layout "
             "(out_features, in_features); Kaiming's fan_in is the number of inputs each neuron sums over",
             "fan_in is the second entry of the shape: the in_features of nn.Linear(in_features, out_features)"),
     mistake(lambda s: 1.0 / math.sqrt(s[1]),
