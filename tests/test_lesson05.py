@@ -669,6 +669,28 @@ class PlateauComparesWithPrevious(Plateau):
             self.num_bad_epochs = 0
 
 
+class PlateauCoolsDownOneEpoch(Plateau):
+    """A learner's: the epoch after a cut is not counted (it may still improve best), a cooldown of one epoch."""
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, min_lr=0.0):
+        super().__init__(optimizer, mode, factor, patience, threshold, min_lr)
+        self.num_bad_epochs, self.cooling = 0, False
+
+    def step(self, metric):
+        value = float(metric)
+        better = value < self.best * (1 - self.threshold) if self.mode == "min" else \
+            value > self.best * (1 + self.threshold)
+        if self.cooling:
+            self.cooling = False
+            if better:
+                self.best = value
+            return
+        self.best, self.num_bad_epochs = (value, 0) if better else (self.best, self.num_bad_epochs + 1)
+        if self.num_bad_epochs > self.patience:
+            self.cut()
+            self.num_bad_epochs, self.cooling = 0, True
+
+
 class PlateauSubclass(lr_scheduler.ReduceLROnPlateau):
     pass
 
@@ -947,6 +969,8 @@ WRONG += [
     ("05.PlateauScheduler", PlateauSameLrEverywhere, "one lr for all groups"),
     ("05.PlateauScheduler", PlateauComparesWithPrevious, "a test against the PREVIOUS epoch's metric instead of "
      "the best", "a best that moves to every new low"),
+    ("05.PlateauScheduler", PlateauCoolsDownOneEpoch, "the epoch right after a cut never counted",
+     "that epoch skipped by the count"),
     ("05.lr_range_test", range_test_shallow_optimizer_state, "the optimizer is not as it was", "deep copy"),
     ("05.lr_range_test", range_test_records_non_finite, NOT_RECORDED),
     ("05.lr_range_test", range_test_saves_parameters_only, "buffer", "AND its buffers"),

@@ -11,6 +11,7 @@ every case, the hidden cases vary every argument, the notebook shows each visibl
 numbers, and no exercise text or hint holds a finished line.
 """
 import copy
+import functools
 import math
 import warnings
 
@@ -1114,6 +1115,17 @@ def diag_first_row(history, limit=1e3):
     return "exploding" if math.isfinite(history[step][0]["norm"]) else "sudden"
 
 
+def diag_by_the_limit(history, limit=1e3, cutoff=None):
+    """A learner's: the norm compared with the limit (or a cut-off of its own) instead of tested for finiteness."""
+    step, name = first_bad_step(history, limit)
+    if step is None:
+        return "healthy"
+    norm = next(row["norm"] for row in history[step] if row["name"] == name)
+    if cutoff is not None:
+        return "exploding" if norm < cutoff else "sudden"
+    return "exploding" if norm > limit else "sudden"
+
+
 def diag_max_of_the_table(history, limit=1e3):
     """The review's D2: the max() of the bad step's norms judged; Python's max skips a nan after the first row."""
     step, name = first_bad_step(history, limit)
@@ -1261,6 +1273,8 @@ WRONG = [
     (D, diag_last_step_is_sudden, "pass the limit at the last step only", "wherever that step is"),
     (D, diag_first_row, "the first row of the bad step's table"),
     (D, diag_max_of_the_table, "or the max() (or min()) of its norms", "compare a nan as False"),
+    (D, diag_by_the_limit, "an inf at the first bad step is as sudden as a nan"),
+    *[(D, functools.partial(diag_by_the_limit, cutoff=cutoff), "jumps to 1e20 in one step") for cutoff in (1e6, 1e12)],
 ]
 
 

@@ -428,6 +428,18 @@ class _ComparesWithPrevious(_Plateau):
         return value > last * (1 + self.threshold)
 
 
+class _SkipsTheEpochAfterACut(_Plateau):
+    """The epoch after a cut is not counted, good or bad (a cooldown of one epoch); it may still improve best."""
+
+    def cut(self):
+        super().cut()
+        self.cooling = True
+
+    def count(self, improved):
+        cooling, self.cooling = getattr(self, "cooling", False), False
+        return 0 if cooling else super().count(improved)
+
+
 class _SymmetricThreshold(_Plateau):
     """The relative threshold scaled by abs(best): the same as best * (1 -+ threshold) for positive metrics only
     (and nan when best is infinite, so the first epoch never improves: guarded here as a learner would)."""
@@ -609,11 +621,16 @@ driven(
                 "equal to that bound as an improvement: a <= or >= in place of < or >, or another bound (best / "
                 "(1 + threshold) is not the same number)",
                 "compare with < against best * (1 - threshold), or with > against best * (1 + threshold)"),
-        mistake(_variant(restart=lambda self, changed: (0, self.start())),
-                "a cut restarts the count of bad epochs, not the best: best stays the best metric so far, and "
-                "the epochs after a cut must beat it like any other. Yours resets best at the cut, so the next "
-                "epoch counts as an improvement whatever its metric",
-                "after a cut, set only the counter back to 0; leave self.best alone"),
+        # (a best reset at the cut and an epoch after the cut left uncounted give the same lrs on every case)
+        recognised(_runs_like("05.PlateauScheduler", [_variant(restart=lambda self, changed: (0, self.start())),
+                                                      _SkipsTheEpochAfterACut]),
+                   "a cut restarts the count of bad epochs, not the best, and the epoch right after a cut never "
+                   "counted as a bad epoch here. Two slips do that: a best reset at the cut (the next epoch then "
+                   "improves whatever its metric), or that epoch skipped by the count (a cooldown of one epoch, "
+                   "which the exercise's scheduler does not have). After a cut best stays the best metric so far, "
+                   "and every epoch must beat it like any other",
+                   "after a cut, set only the counter back to 0, leave self.best alone, and count the very next "
+                   "epoch as usual"),
         mistake(_variant(restart=lambda self, changed: (0 if changed else self.bad_epochs, self.best)),
                 "after every cut the count of bad epochs restarts from 0, even when the cut changed nothing "
                 "(the lr already at min_lr), as ReduceLROnPlateau does. Yours kept counting at min_lr, so when "

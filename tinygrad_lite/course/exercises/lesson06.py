@@ -886,6 +886,9 @@ def _runs(rng):
               math.inf),
              "limit = inf (only nan and inf are bad): a finite 5e4 at step 3 is not bad, an inf at step 4 is; "
              "nan from step 6", {}),
+        Case((make_run(rng, _edited(_healthy(rng, 8, scales), ((5, 1), 1e20), (s_[6:], np.nan))),),
+             "a norm that jumps to 1e20 in one step: huge, but finite (a finite norm above the limit is exploding, "
+             "however large); nan after it"),
     ]
 
 
@@ -1202,7 +1205,8 @@ driven(
         mistake(_diagnosed(lambda history, step, name: math.isnan(_norm_at(history, step, name))),
                 "an inf at the first bad step is as sudden as a nan: a norm that overflows to inf in one step did "
                 "not grow past the limit step by step. 'sudden' means not finite: nan or inf",
-                "test whether that norm is finite (math.isfinite), not whether it is nan"),
+                "test whether that norm is finite (math.isfinite): nan and inf alike are sudden; a test for nan "
+                "alone, or a comparison of the norm with the limit, puts inf on the exploding side"),
         # (the first row's norm and a max() or min() of the step's norms give the same kind wherever one of them
         # shows first: the row names both)
         recognised(_first_row_or_extreme,
