@@ -1745,3 +1745,90 @@ WRONG += [
 def test_the_check_words_a_rounded_x_as_a_failure_not_an_error():
     result = assert_fails_with("03.numerical_grad", numerical_grad_undone_by_arithmetic, "changed by rounding")
     assert "raised an error" not in result.message and "ExactnessError" not in result.message
+
+
+# learner-attack 0304: hints that named a mistake the answer did not make
+def numerical_grad_in_x_dtype(f, x, h=1e-5):
+    """Central differences in float64, returned in a float32 x's dtype (as the op backwards keep theirs)."""
+    dtype = np.asarray(x).dtype
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        plus = f(x)
+        x[i] = old - h
+        minus = f(x)
+        x[i] = old
+        grad[i] = (plus - minus) / (2 * h)
+    return grad.astype(dtype) if dtype.kind == "f" else grad
+
+
+def numerical_grad_result_in_x_float_dtype(f, x, h=1e-5):
+    """The result made with a float x's own dtype (float32 for a float32 x)."""
+    dtype = np.asarray(x).dtype
+    grad = np.zeros_like(x, dtype=dtype if dtype.kind == "f" else np.float64)
+    x = np.array(x, dtype=np.float64)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        plus = f(x)
+        x[i] = old - h
+        minus = f(x)
+        x[i] = old
+        grad[i] = (plus - minus) / (2 * h)
+    return grad
+
+
+def topo_without_the_root(root):
+    order, seen = [], set()
+
+    def visit(v):
+        if v in seen:
+            return
+        seen.add(v)
+        for p in v.inputs:
+            visit(p)
+        if v is not root:
+            order.append(v)
+    visit(root)
+    return order
+
+
+def topo_reversed_at_the_end(root):
+    return topological_order(root)[::-1]  # a right order, reversed: the root first
+
+
+def vm_tuple_assignment(a, b, out):
+    a.grad, b.grad = a.grad + b.data * out.grad, b.grad + a.data * out.grad  # reads both old values first
+
+
+WRONG += [
+    ("03.numerical_grad", numerical_grad_in_x_dtype, "hidden case 11 of 11 (x is a float32 array)",
+     "you returned a float32 array", "returns a float64 array whatever x's dtype"),
+    ("03.numerical_grad", numerical_grad_result_in_x_float_dtype, "hidden case 11 of 11",
+     "returns a float64 array whatever x's dtype"),
+    ("03.topological_order", topo_without_the_root, "missing out (the root itself)",
+     "every node but the root itself", "the root belongs in the order too"),
+    ("03.topological_order", topo_reversed_at_the_end, "every node comes before its inputs",
+     "only once all of its inputs are in it"),
+    ("03.value_mul_backward", vm_tuple_assignment, "hidden case 5", "Your function gave it only one"),
+]
+
+
+@pytest.mark.parametrize("exercise_id, fn, absent, texts", [
+    ("03.numerical_grad", numerical_grad_in_x_dtype, "holds integers",
+     ["no conversion to x's dtype at the end"]),
+    ("03.topological_order", topo_without_the_root, "and their inputs in turn",
+     ["a test that skips the root"]),
+    ("03.topological_order", topo_reversed_at_the_end, None, ["or from reversing a right order at the end"]),
+    ("03.value_mul_backward", vm_tuple_assignment, None,
+     ["A tuple assignment (a.grad, b.grad = ..., ...)", "its second write replaces the first"]),
+])
+def test_both_tiers_name_the_slip_made(exercise_id, fn, absent, texts):
+    """Learner-attack 0304: the second tier covers the slip made (a reversal at the end, a tuple assignment), and
+    neither tier names one that was not (integers in a float32 case, a walk that stops at the root's inputs)."""
+    message = verdict(exercise_id, fn, times=2).message
+    for text in texts:
+        assert text in message, message
+    assert absent is None or absent not in message, message

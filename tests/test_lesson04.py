@@ -13,7 +13,7 @@ import copy
 import numpy as np
 import pytest
 import torch
-from lesson_helpers import ALLOWS, assert_fails_with, define, exercise_cells, notebooks
+from lesson_helpers import ALLOWS, assert_fails_with, define, exercise_cells, notebooks, verdict
 
 import tinygrad_lite as tl
 from tinygrad_lite import nn, optim
@@ -1835,3 +1835,99 @@ def test_the_checks_replays_of_wrong_versions_warn_nothing():
         result = run_check(get_exercise("04.MyAdamW"), _AdamWDecayAfterTheStep)
     assert result.status == "failed" and "AdamW's decay comes FIRST" in result.message
     assert [str(w.message) for w in caught] == []
+
+
+# learner-attack 0304: a float32 parameter (or buffer) made float64 got the course's hint for the opposite, a
+# float32 where a float64 is expected; the step count off by one in the bias correction got numbers only
+class SGDParameterDouble(MySGD):
+    def _update(self, p, group):
+        p.data = (p.data - group["lr"] * p.grad).double()   # a float64 tensor assigned through .data
+
+
+def _made_float64(base, what):
+    """``base``'s update, then its float32 parameter (``what`` "parameter") or first moment ("buffer") made
+    float64 with .double()."""
+    def _update(self, p, group):
+        base._update(self, p, group)
+        if what == "parameter":
+            p.data = p.data.double()
+        else:
+            key = next(k for k, v in self.state[p].items() if isinstance(v, tl.Tensor) and v.shape == p.shape)
+            self.state[p][key] = self.state[p][key].double()
+    return type(f"{base.__name__}{what.title()}Float64", (base,), {"_update": _update})
+
+
+class AdamStepAhead(MyAdam):
+    def _update(self, p, group):
+        beta1, beta2 = group["betas"]
+        g = p.grad + group["weight_decay"] * p
+        state = self.state[p]
+        if not state:
+            state["step"], state["exp_avg"], state["exp_avg_sq"] = 0, tl.zeros_like(p), tl.zeros_like(p)
+        state["step"] += 1
+        t = state["step"]
+        state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g
+        state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
+        m_hat = state["exp_avg"] / (1 - beta1 ** (t + 1))     # t already advanced: one ahead
+        v_hat = state["exp_avg_sq"] / (1 - beta2 ** (t + 1))
+        p -= group["lr"] * m_hat / (v_hat.sqrt() + group["eps"])
+
+
+class AdamStepBehindGuarded(MyAdam):
+    def _update(self, p, group):
+        beta1, beta2 = group["betas"]
+        g = p.grad + group["weight_decay"] * p
+        state = self.state[p]
+        if not state:
+            state["step"], state["exp_avg"], state["exp_avg_sq"] = 0, tl.zeros_like(p), tl.zeros_like(p)
+        state["step"] += 1
+        t = state["step"]
+        state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g
+        state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
+        bc1 = 1 - beta1 ** (t - 1) if t > 1 else 1.0          # one behind, its 0 guarded
+        bc2 = 1 - beta2 ** (t - 1) if t > 1 else 1.0
+        p -= group["lr"] * (state["exp_avg"] / bc1) / ((state["exp_avg_sq"] / bc2).sqrt() + group["eps"])
+
+
+class AdamStepNotYetCounted(MyAdam):
+    def _update(self, p, group):
+        beta1, beta2 = group["betas"]
+        g = p.grad + group["weight_decay"] * p
+        state = self.state[p]
+        if not state:
+            state["step"], state["exp_avg"], state["exp_avg_sq"] = 0, tl.zeros_like(p), tl.zeros_like(p)
+        t = max(state["step"], 1)                             # counted after the step, its 0 raised to 1
+        state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g
+        state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
+        m_hat = state["exp_avg"] / (1 - beta1 ** t)
+        v_hat = state["exp_avg_sq"] / (1 - beta2 ** t)
+        p -= group["lr"] * m_hat / (v_hat.sqrt() + group["eps"])
+        state["step"] += 1
+
+
+PARAMETER_FLOAT64 = "your update turned the float32 parameter into float64"
+BUFFER_FLOAT64 = "a buffer in self.state[p] became float64 while its parameter is float32"
+AHEAD, BEHIND = "is one ahead", "is one behind"
+WRONG += [
+    ("04.MySGD", SGDParameterDouble, "parameter 0 is tinygrad_lite.float64, not float32", PARAMETER_FLOAT64),
+    ("04.MySGD", SGDBufferFloat64, "while the parameter is float32", BUFFER_FLOAT64),
+    ("04.MyAdam", _made_float64(MyAdam, "parameter"), "not float32", PARAMETER_FLOAT64),
+    ("04.MyAdam", _made_float64(MyAdam, "buffer"), "while the parameter is float32", BUFFER_FLOAT64),
+    ("04.MyAdamW", _made_float64(MyAdamW, "parameter"), "not float32", PARAMETER_FLOAT64),
+    ("04.MyAdamW", _made_float64(MyAdamW, "buffer"), "while the parameter is float32", BUFFER_FLOAT64),
+    ("04.MyAdam", AdamStepAhead, "at step 1 of 50", AHEAD, "t + 1"),
+    ("04.MyAdam", AdamStepBehindGuarded, BEHIND, "skipped or raised to 1"),
+    ("04.MyAdam", AdamStepNotYetCounted, "at step 2 of 50", BEHIND),
+    ("04.MyAdamW", decoupled(AdamStepAhead), AHEAD, "which MyAdamW inherits"),
+    ("04.MyAdamW", decoupled(AdamStepBehindGuarded), BEHIND),
+]
+
+
+@pytest.mark.parametrize("exercise_id, fn", [("04.MySGD", SGDParameterDouble), ("04.MySGD", SGDBufferFloat64),
+                                             ("04.MyAdam", _made_float64(MyAdam, "buffer"))])
+def test_a_float32_made_float64_gets_no_hint_about_the_opposite(exercise_id, fn):
+    """Learner-attack 0304: the course's hint for a float32 where a float64 is expected was given for the
+    opposite (as lesson 06's review 46 found there)."""
+    message = verdict(exercise_id, fn, times=2).message
+    assert "a float32 where a float64" not in message, message
+    assert "keeps its dtype" in message or "keeps their dtype" in message, message

@@ -239,8 +239,10 @@ driven(
                        unless=(_one_share_for_a_times_a,)),
         _state_mistake(_one_share_for_a_times_a, "in a * a, a is both factors, so it receives both shares: "
                        "d(a * a)/da = 2a. Your function gave it only one",
-                       "no special case is needed when a is b: the two additions into .grad, one per factor, already "
-                       "give a both shares",
+                       "no special case is needed when a is b: two separate += statements, one per factor, run one "
+                       "after the other, already give a both shares. A tuple assignment (a.grad, b.grad = ..., ...) "
+                       "does not: it reads both old values first, and when a is b its second write replaces the "
+                       "first",
                        unless=OVERWRITES),
         _state_mistake(_shares(lambda other, this, out: this.data * out.grad), "each input's share uses the local "
                        "derivative with respect to THAT input: d(a * b)/da is b, the other factor",
@@ -390,6 +392,8 @@ def _order_problem(got, case):
             return f"{n} node" if n == 1 else f"{n} nodes"
         text = (f"your list has {count(len(keys))} but the graph has {count(len(graph))}: missing "
                 f"{', '.join(name[k] for k in missing)}")
+        if missing == [root._uid]:  # every node but the root (a test that skips it, or a walk from its inputs)
+            return "no root", text + " (the root itself)"
         listed = {name[k] for k in keys}
         if all(name[k] in listed for k in missing):
             return "same label", text + (" (your list holds another node with the same label: two different nodes may "
@@ -496,6 +500,10 @@ driven(
          "inside the loop over the inputs (return visit(p), say) ends the visit at its first input, before the node is "
          "appended",
          "call visit on each input without returning, and append the node after the loop"),
+        ("no root", "every node but the root itself is in your list: the root belongs in the order too, at its end, "
+         "after all of its inputs (backward sets its gradient to 1 and starts from it)",
+         "append the root as you append every other node, once the visits of its inputs have returned: a walk that "
+         "starts at the root's inputs, or a test that skips the root, leaves it out"),
         ("missing", "visit the inputs of every node you reach, and their inputs in turn, not only the inputs of the "
          "root",
          "the visit of a node calls the visit of each of its inputs (recursion)"),
@@ -517,7 +525,9 @@ driven(
          "0, or the root's to 1) loses it",
          "remove the lines of your function that assign to a node's .grad or .data"),
         ("reversed", "a node may go into the list only once all of its inputs are in it",
-         "append a node after the visits of its inputs have returned, not before them"),
+         "append a node after the visits of its inputs have returned, not before them, and return the list in the "
+         "order the nodes went into it: a list with every node before its inputs comes from appending before the "
+         "visits, or from reversing a right order at the end (backward does the reversing itself)"),
         ("order", "a node may go into the list only once the visits of all of its inputs have finished. Reversing "
          "another walk's list (a breadth-first walk from the root, or a depth-first one that lists each node before "
          "its inputs) does not give such an order in general",
@@ -1056,6 +1066,18 @@ def _relative_step(scale):
     return _elementwise(estimate)
 
 
+def _in_x_dtype(kinds):
+    """A wrong numerical_grad: the right estimates in x's own dtype, on a case whose x has one of the numpy dtype
+    ``kinds`` ("iu": integers, cut to whole numbers; "f": a float32 x's float32). On the other cases it cannot
+    happen (it raises), so that each hint names the dtype the case's x has."""
+    def numerical_grad(f, x, h=1e-5):
+        dtype = np.asarray(x).dtype
+        if dtype.kind not in kinds:
+            raise ValueError(f"x is {dtype}: this mistake needs an x of the kinds {kinds!r}")
+        return numerical_grad_reference(f, x, h).astype(dtype)
+    return numerical_grad
+
+
 def _all_at_once(f, x, h):
     """One estimate for all of x: every element nudged at once."""
     x = np.array(x, dtype=np.float64)
@@ -1178,10 +1200,19 @@ array_function(
                 "rounded back to a whole number, and f never sees the nudge. Work on a float64 copy of x",
                 "np.array(x, dtype=...) makes a copy with the dtype you give it"),
         # np.zeros_like(x) of an integer x: every estimate stored into it is cut to a whole number
-        mistake(lambda f, x, h=1e-5: numerical_grad_reference(f, x, h).astype(np.asarray(x).dtype),
+        mistake(_in_x_dtype("iu"),
                 "x holds integers in this case, and so does your result: an array made like x (np.zeros_like) stores "
                 "each estimate cut to a whole number. Make the result a float64 array",
                 "create the result from your float64 copy of x, not from x itself"),
+        # right estimates returned in a float32 x's dtype: x's dtype kept at the end (.astype), or a result made like
+        # the caller's x (the refusal says float64 was expected; this says why x's dtype is not the rule here)
+        mistake(_in_x_dtype("f"),
+                "x is float32 in this case, and so is your result: numerical_grad returns a float64 array whatever "
+                "x's dtype, as the exercise says. Its estimates are worked out in a float64 copy of x, and rounding "
+                "them to float32 keeps about 7 of their digits, too few for a gradient check: keeping the input's "
+                "dtype is the rule for the op backwards' gradients, not for these estimates",
+                "return the float64 array the estimates were stored in: no conversion to x's dtype at the end, and a "
+                "result made from your float64 copy of x, not from the caller's x nor with its dtype"),
         # the fourth-order stencil, more accurate, not the one asked (after the integer mistakes: on the integer case, a
         # result cut to whole numbers equals this stencil's)
         mistake(_elementwise(lambda f, x, i, h: (-f(_shifted(x, i, 2 * h)) + 8 * f(_shifted(x, i, h))

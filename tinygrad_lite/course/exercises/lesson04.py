@@ -164,31 +164,39 @@ def _drive(cls, setup, kwargs):
             params[setup.skip].grad = None
         grads = [None if p.grad is None else p.grad.detach().numpy().copy() for p in params]
         optimizer.step()
-        problem = _step_problem(optimizer, params, grads, name, t + 1, setup.dtype)
-        if problem:
-            return Run.failed(problem)
+        problem, code = _step_problem(optimizer, params, grads, name, t + 1, setup.dtype)
+        if problem:  # (a code, for a float32 made float64, lets a mistake row give that its own hint)
+            return Run.failed(problem) if code is None else Run.of([np.nan, code], problem)
         rows.append(np.concatenate([p.detach().numpy().ravel() for p in params]))
     return Run.of(rows)
 
 
+def _dtype_name(t):
+    return str(getattr(t, "dtype", None)).rsplit(".", 1)[-1]
+
+
 def _step_problem(optimizer, params, grads, name, t, dtype):
-    """A sentence when step ``t`` left a parameter that is not a leaf of its ``dtype``, changed a gradient, or left
-    in ``self.state[p]`` a buffer that is not a tensor of the parameter's dtype: a numpy array, or a tensor of
-    another dtype (counters, a Python number or a 0-d tensor, may be of any type)."""
+    """(a sentence, a code or None) when step ``t`` left a parameter that is not a leaf of its ``dtype``, changed a
+    gradient, or left in ``self.state[p]`` a buffer that is not a tensor of the parameter's dtype: a numpy array,
+    or a tensor of another dtype (counters, a Python number or a 0-d tensor, may be of any type); (None, None) if
+    none. The code, WIDER_PARAMETER or WIDER_BUFFER, says a float32 parameter or buffer became float64: the
+    course's hint for a dtype mismatch (``pipeline._float32_refused``) is about the opposite."""
     for i, (p, g) in enumerate(zip(params, grads)):
         where = f"after step {t}, parameter {i}"
-        if not hasattr(p, "grad_fn") or str(p.dtype).rsplit(".", 1)[-1] != dtype:
+        if not hasattr(p, "grad_fn") or _dtype_name(p) != dtype:
             other = "float64" if dtype == "float32" else "float32"
+            code = WIDER_PARAMETER if (dtype, _dtype_name(p)) == ("float32", "float64") else None
             return (f"{where} is {getattr(p, 'dtype', type(p).__name__)}, not {dtype} (the parameter's dtype): "
                     f"the update must write new {dtype} numbers into the parameter itself (p -= ..., "
-                    f"p.mul_(...)), not numpy arrays or {other}")
+                    f"p.mul_(...)), not numpy arrays or {other}"), code
         if p.grad_fn is not None or not p.requires_grad:
             return (f"{where} is no longer a leaf that requires grad: the update must change the parameter's "
-                    "numbers in place, without recording a graph and without switching its requires_grad off")
+                    "numbers in place, without recording a graph and without switching its requires_grad off"), None
         if g is not None and (p.grad is None or not np.array_equal(p.grad.detach().numpy(), g, equal_nan=True)):
             return (f"{where}: {name}.step() changed p.grad. The step reads the gradient and leaves it alone "
                     "(zero_grad is the one that resets it, and gradient accumulation relies on that). An in-place "
-                    "op on g = p.grad (g += ..., g.mul_(...)) changes p.grad itself: compute a new tensor instead")
+                    "op on g = p.grad (g += ..., g.mul_(...)) changes p.grad itself: compute a new tensor "
+                    "instead"), None
     state = getattr(optimizer, "state", None)
     for i, p in enumerate(params if isinstance(state, dict) else ()):
         entry = state.get(p)
@@ -197,7 +205,7 @@ def _step_problem(optimizer, params, grads, name, t, dtype):
             if isinstance(value, np.ndarray) and value.ndim > 0:
                 return (f"{where} is a numpy array: keep the optimizer's state as tensors of the parameter's dtype "
                         "(as PyTorch does), so that the update stays in the library, moves with the model to "
-                        "another device and is saved by state_dict() as a tensor")
+                        "another device and is saved by state_dict() as a tensor"), None
             if isinstance(value, Tensor) and tuple(value.shape) == tuple(p.shape) and value.dtype != p.dtype:
                 dtypes = [str(d).rsplit(".", 1)[-1] for d in (value.dtype, p.dtype)]
                 why = ("a float64 buffer doubles the memory and makes numbers that differ from the reference's"
@@ -205,9 +213,38 @@ def _step_problem(optimizer, params, grads, name, t, dtype):
                        f"a {dtypes[0]} buffer rounds the optimizer's memory at every step, so a {dtypes[1]} "
                        "model trains with less precision than its own. tl.zeros(*p.shape) is float32 whatever "
                        "p is; tl.zeros_like(p) takes p's dtype")
+                code = WIDER_BUFFER if dtypes == ["float64", "float32"] else None
                 return (f"{where} is {dtypes[0]}, while the parameter is {dtypes[1]}: keep each buffer in the "
-                        f"parameter's dtype, as PyTorch does ({why})")
-    return None
+                        f"parameter's dtype, as PyTorch does ({why})"), code
+    return None, None
+
+
+# the Run of a step that made a float32 parameter, or a buffer of a float32 parameter, float64: [nan, the code]
+WIDER_PARAMETER, WIDER_BUFFER = -2.0, -3.0
+
+
+def _made_float64(code):
+    """A mistake's match: the run stopped at a float32 parameter (or buffer) made float64 (``_step_problem``)."""
+    def match(got, expected, case):
+        got = np.asarray(got, dtype=np.float64)
+        return got.shape == (2,) and bool(np.isnan(got[0])) and got[1] == code
+    return match
+
+
+PARAMETER_MADE_FLOAT64 = recognised(
+    _made_float64(WIDER_PARAMETER),
+    "a float64 where a float32 is expected: your update turned the float32 parameter into float64 (a .double(), or "
+    "float64 numbers, a tensor or a numpy array, assigned through p.data). The update must keep the parameter's "
+    "dtype: the model's other tensors, the gradients and the optimizer's buffers stay float32, as in PyTorch",
+    "change the parameter's numbers in place (p -= ..., p.sub_(...)): an in-place op writes into p and keeps its "
+    "dtype")
+BUFFER_MADE_FLOAT64 = recognised(
+    _made_float64(WIDER_BUFFER),
+    "a float64 where a float32 is expected: a buffer in self.state[p] became float64 while its parameter is float32 "
+    "(a .double(), dtype=tl.float64, or float64 numbers from numpy on its way). Each buffer keeps its parameter's "
+    "dtype, as PyTorch's do",
+    "build the buffer from the parameter or its gradient (zeros_like(p), g.clone(), arithmetic on them), which keeps "
+    "their dtype, and convert nothing")
 
 
 def _numbers(row, n=6, start=0, digits=6):
@@ -515,6 +552,8 @@ driven(
     allow=("arithmetic",),
     mistakes=[
         NEVER_MOVED,
+        PARAMETER_MADE_FLOAT64,
+        BUFFER_MADE_FLOAT64,
         Mistake(_sgd("zero_start"), "the momentum buffer must start as the first gradient itself: b_1 = g_1, not "
                 "dampened. Starting from a buffer of zeros and applying the general rule gives b_1 = (1 - dampening) "
                 "g_1, a first step that is too short (PyTorch's rule, and ours)",
@@ -620,6 +659,8 @@ class AdamVariant(_Variant):
             self.outside[id(p)] = self.outside.get(id(p), 0) + 1
         t = {"no_step": 1, "global_step": self.count, "group_step": group.get("t"),
              "step_late": state["step"] - 1, "step_outside": self.outside.get(id(p)),
+             "step_ahead": state["step"] + 1, "step_behind": state["step"] - 1,  # (step_behind: none at t = 0)
+             "step_behind_max": max(state["step"] - 1, 1),
              "step_float32": tensor(float(state["step"]))}.get(how, state["step"])  # a float32 0-d tensor
         m = b1 * state["m"] + (1 - b1) * g
         v = b2 * state["v"] + (1 - b2) * (g if how == "unsquared" else g * g)
@@ -627,8 +668,9 @@ class AdamVariant(_Variant):
             state["m"] = m
         if how not in ("unstored", "unstored_v"):
             state["v"] = v
-        m_hat = m if how in ("no_correction", "no_m_correction") else m / (1 - b1 ** t)
-        v_hat = v if how in ("no_correction", "no_v_correction") else v / (1 - b2 ** t)
+        skip = how == "step_behind" and t == 0  # a correction guarded against t = 0: none at the first step
+        m_hat = m if skip or how in ("no_correction", "no_m_correction") else m / (1 - b1 ** t)
+        v_hat = v if skip or how in ("no_correction", "no_v_correction") else v / (1 - b2 ** t)
         if how in ("div_inplace", "div_inplace_m"):  # m.div_(1 - beta1 ** t): the stored m becomes m_hat
             state["m"] = m_hat
         if how in ("div_inplace", "div_inplace_v"):
@@ -709,6 +751,18 @@ STEP_COUNT = (
     "the bias correction needs t, the number of steps THIS parameter has taken (1 at its first step): yours is stuck, "
     "or counts every parameter's updates together",
     "keep the count in self.state[p] and add 1 to it at the start of each _update")
+# the step count off by one in the bias correction (1 - beta^t), t = 1 at a parameter's first step
+STEP_AHEAD = (
+    "the step count in your bias correction is one ahead: t is 1 at a parameter's first step, so the first "
+    "correction divides m by 1 - beta1 and v by 1 - beta2. Yours used t + 1 there (1 added to a count that had "
+    "already advanced), which corrects too little: your first steps are too short",
+    "advance the count once per step, then use the count itself in 1 - beta1^t and 1 - beta2^t, with nothing added")
+STEP_BEHIND = (
+    "the step count in your bias correction is one behind: t is 1 at a parameter's first step and 2 at its second, "
+    "and yours used the count from before this step (t - 1, or a count not advanced yet), with the 0 of the first "
+    "step skipped or raised to 1. From then on it divides by 1 - beta^(t - 1), which corrects too much",
+    "advance the count first, then use that count itself in 1 - beta1^t and 1 - beta2^t: no - 1, and no guard "
+    "for t = 0 (the count is never 0 by then)")
 INHERITED = " (in MyAdam._adam_step, which MyAdamW inherits: fix it there, then run MyAdam's cell and this one again)"
 ADD_EPS_ONCE = "the denominator is sqrt(v_hat) + eps, with nothing else in it"
 
@@ -771,6 +825,8 @@ def _adam_mistakes(decoupled):
     floor_or_default = (runs_like(adam("eps_floor")), runs_like(adam("defaults:eps"))) if decoupled else ()
     return [
         NEVER_MOVED,
+        PARAMETER_MADE_FLOAT64,
+        BUFFER_MADE_FLOAT64,
         part(adam("no_correction"), "no bias correction: m and v start at 0, so in the first steps they are far too "
              "small (m_1 = 0.1 g, v_1 = 0.001 g^2), and m / sqrt(v) makes the first step about 3.16 times too large. "
              "Divide each average by (1 - beta^t), t the step count of this parameter",
@@ -790,6 +846,8 @@ def _adam_mistakes(decoupled):
         part(adam("step_late"), "t is 1 at a parameter's first step: the correction divides by 1 - beta^t, which is 0 "
              "when t is 0, so your first step divided by zero (inf or nan). Count this step before you correct",
              "add 1 to the step count first, then use it in the bias correction"),
+        part(adam("step_ahead"), *STEP_AHEAD),
+        part(runs_like(adam("step_behind"), adam("step_behind_max")), *STEP_BEHIND),
         part(adam("unsquared"), "v is the running average of the SQUARED gradient, g * g: it measures the gradient's "
              "size whatever its sign. An average of g itself can be negative, and its square root is nan",
              "feed g * g (or g ** 2) into v, and g into m"),
