@@ -482,6 +482,10 @@ WRONG += [
     ("01.sigmoid", _sigmoid_abs_at_0, "the example shown in the notebook", "the values are right, the gradient is not",
      "1/4 at x = 0", "abs at exactly 0"),
     ("01.sigmoid", _sigmoid_min_at_0, "the values are right, the gradient is not", "min (or max) of x and -x"),
+    ("01.sigmoid", lambda x: (lambda e: tl.where(x >= 0, 1 / (1 + e), e / (1 + e)))(
+        tl.exp(x.clamp(max=0) - x.clamp(min=0))), "the values are right, the gradient is not", "two clamps at 0"),
+    ("01.kaiming_normal_std", lambda s: math.sqrt(2) * math.sqrt(2 / s[1]), "counts the 2 twice"),
+    ("01.relu", lambda x: tl.where(x * 0.5 > 0, x, 0.0), "some small positive values became 0", "x * 0.5 > 0"),
     ("01.sigmoid", _sigmoid_sqrt_at_0, "the values are right, the gradient is not", "got nan",
      "slope of sqrt(x * x) at exactly 0 as nan"),
     ("01.sigmoid", lambda x: tl.exp(x.clamp(max=0)) / (1 + tl.exp(-x.abs())),  # slope 1/2 at 0

@@ -1799,6 +1799,28 @@ def topo_reversed_at_the_end(root):
     return topological_order(root)[::-1]  # a right order, reversed: the root first
 
 
+def topo_stack_seen_at_push(root):
+    """A learner's explicit stack that marks a node seen when it is pushed (a node waiting on the stack is skipped
+    when another path reaches it, and its user goes into the list first)."""
+    order, seen, stack = [], {root}, [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        stack.append((node, True))
+        for child in node.inputs:
+            if child not in seen:
+                seen.add(child)
+                stack.append((child, False))
+    return order
+
+
+def vm_float32_shares(a, b, out):
+    a.grad += np.float32(b.data * out.grad)  # each share rounded to float32 on the way
+    b.grad += np.float32(a.data * out.grad)
+
+
 def vm_tuple_assignment(a, b, out):
     a.grad, b.grad = a.grad + b.data * out.grad, b.grad + a.data * out.grad  # reads both old values first
 
@@ -1813,6 +1835,8 @@ WRONG += [
     ("03.topological_order", topo_reversed_at_the_end, "every node comes before its inputs",
      "only once all of its inputs are in it"),
     ("03.value_mul_backward", vm_tuple_assignment, "hidden case 5", "Your function gave it only one"),
+    ("03.topological_order", topo_stack_seen_at_push, "marks a node visited when it is PUSHED"),
+    ("03.value_mul_backward", vm_float32_shares, "became a float32", "np.float32(...) also rounds"),
 ]
 
 

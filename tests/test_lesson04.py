@@ -937,6 +937,13 @@ class AdamWFirstGroupsLr(MyAdamW):
         super()._update(p, {**group, "lr": self.param_groups[0]["lr"]})
 
 
+class AdamWFixedDecay(MyAdamW):
+    """A learner's: the group's lr, but AdamW's default weight decay written in (1e-2)."""
+
+    def _update(self, p, group):
+        super()._update(p, {**group, "weight_decay": 1e-2})
+
+
 class AdamWOnLibraryAdam(MyAdamW):
     """A wrapper: the decoupled shrink, then the library's own Adam rule."""
     _update_block = staticmethod(optim.Adam._update_block)
@@ -1004,6 +1011,7 @@ WRONG += [
     ("04.MyAdamW", AdamWBothDecays, "REPLACES Adam's L2 term"),
     ("04.MyAdamW", AdamWEpsFromDefaults, GROUPS),
     ("04.MyAdamW", AdamWFirstGroupsLr, ONE_LR),
+    ("04.MyAdamW", AdamWFixedDecay, "or a weight decay of 1e-2, AdamW's default"),
 ]
 
 # "write it yourself": the library's optimizer, as it is, subclassed, or doing the work inside a wrapper
@@ -1796,8 +1804,8 @@ WRONG += [
     ("04.MyAdamW", _adam_frame("stub", decoupled=True), "inherits _adam_step from your MyAdam",
      "finish 04.MyAdam"),
     ("04.MyAdamW", _adam_frame(decay="subtract", decoupled=True), "MULTIPLIES each weight"),
-    ("04.MyAdamW", _adam_frame(decay="lr_1e-3", decoupled=True), "with the lr of the parameter's GROUP"),
-    ("04.MyAdamW", _adam_frame(decay="lr_defaults", decoupled=True), "with the lr of the parameter's GROUP"),
+    ("04.MyAdamW", _adam_frame(decay="lr_1e-3", decoupled=True), "with the lr and the weight_decay of the parameter's GROUP"),
+    ("04.MyAdamW", _adam_frame(decay="lr_defaults", decoupled=True), "with the lr and the weight_decay of the parameter's GROUP"),
 ]
 ALSO_RIGHT += [("04.MySGD", _sgd_frame(None)), ("04.MyAdam", _adam_frame()),
                ("04.MyAdamW", _adam_frame(decoupled=True))]

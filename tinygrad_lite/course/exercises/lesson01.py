@@ -284,8 +284,11 @@ tensor_function(
                    "the negative values must become exactly 0; yours become a small multiple of x (that is leaky "
                    "ReLU, a cousin of ReLU)",
                    "where x is negative the output is the constant 0, whatever x is"),
-        recognised(_is_thresholded, "some small positive values became 0: " + KEEP_EVERY_POSITIVE,
-                   "a comparison with 0 is exact for every float: no rounding makes a negative x compare above 0"),
+        recognised(_is_thresholded, "some small positive values became 0: " + KEEP_EVERY_POSITIVE + " (and compare x "
+                   "itself: arithmetic before the comparison, such as x * 0.5 > 0, rounds the smallest positive x "
+                   "to 0 first)",
+                   "a comparison of x with 0 is exact for every float: no rounding makes a negative x compare above "
+                   "0, and none makes a positive one compare equal to it"),
         recognised(_is_capped, "the large values are capped: ReLU has no upper bound, every positive value stays as "
                                "it is", "bound the elements from below only, at 0"),
     ],
@@ -417,9 +420,11 @@ def _sigmoid_grad_hint(got, want, case):
                 "built from it gives sigma'(0) = nan. Written with tl.where, -|x| takes the slope of the branch "
                 "it picks")
     if (g == 0).all():
-        return (SMOOTH + ". Autograd takes the slope of abs at exactly 0 as 0 (sign(0) = 0), and an elementwise "
-                "min (or max) of x and -x splits the slope at the tie, (1 + (-1)) / 2 = 0, so an -|x| built from "
-                "either gives sigma'(0) = 0. Written with tl.where, -|x| takes the slope of the branch it picks")
+        return (SMOOTH + ". An -|x| built from abs, from an elementwise min (or max) of x and -x, or from two "
+                "clamps at 0 has slope 0 at x = 0: autograd takes the slope of abs at exactly 0 as 0 (sign(0) = 0), "
+                "a min splits it at the tie, (1 + (-1)) / 2, and clamp(max=0) - clamp(min=0) passes slope 1 through "
+                "each clamp at its bound, 1 - 1. So sigma'(0) comes out 0. Written with tl.where, -|x| takes the "
+                "slope of the branch it picks")
     return (SMOOTH + ". At x = 0 your formula's slope differs: a step that bends at 0 (abs, a clamp at 0, or a "
             "tl.where whose two sides have different slopes there) decides it. Both sides of sigmoid's formulas "
             "have the same slope at 0, as long as e and the result are taken from the same side")
@@ -664,8 +669,9 @@ KAIMING_MISTAKES = [
             "the signal's second moment: Kaiming compensates with a gain",
             "the gain for ReLU is sqrt(2) (nn.init.calculate_gain('relu')), and it multiplies the std"),
     mistake(lambda s: 2.0 / math.sqrt(s[1]),
-            "the factor 2 belongs to the variance, Var(W) = 2 / fan_in, not to the std",
-            ROOT_OF_THE_VARIANCE + ": the 2 goes under the root too"),
+            "the factor 2 belongs to the variance, Var(W) = 2 / fan_in, not to the std (ReLU's gain sqrt(2) put "
+            "in front of a std that already has the 2 in it gives this number too: it counts the 2 twice)",
+            ROOT_OF_THE_VARIANCE + ": sqrt(2 / fan_in), the 2 under the root once and nothing in front of it"),
     mistake(lambda s: 2.0 / s[1],
             "2 / fan_in is the variance of the weights; the exercise asks for their standard deviation",
             ROOT_OF_THE_VARIANCE),

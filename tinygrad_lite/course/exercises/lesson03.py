@@ -156,9 +156,10 @@ def _value_mul_compare(got, expected, case):
                 "reads out.grad and sends it on; what it changes is a.grad and b.grad")
     keys = _grad_keys(expected)
     for key in keys:
-        if not is_number(got[key]):
-            return (f"{key} became a {type(got[key]).__name__}; the gradients of Values are plain numbers: "
-                    "compute each share from numbers (.data and .grad), not from the Values themselves")
+        if not is_number(got[key]) or isinstance(got[key], np.floating) and not isinstance(got[key], float):
+            return (f"{key} became a {type(got[key]).__name__}; the gradients of Values are plain Python numbers: "
+                    "compute each share from numbers (.data and .grad), with no Value, array or numpy scalar on the "
+                    "way (np.float32(...) also rounds the share to float32)")
     if _same_grads(got, expected):
         return None
     a, b, out = case.args
@@ -530,8 +531,11 @@ driven(
          "visits, or from reversing a right order at the end (backward does the reversing itself)"),
         ("order", "a node may go into the list only once the visits of all of its inputs have finished. Reversing "
          "another walk's list (a breadth-first walk from the root, or a depth-first one that lists each node before "
-         "its inputs) does not give such an order in general",
-         "use a depth-first visit that appends a node after it has visited all of its inputs"),
+         "its inputs) does not give such an order in general, and neither does an explicit stack that marks a node "
+         "visited when it is PUSHED: a node still waiting on the stack is then skipped when another path reaches "
+         "it, and a node that uses it goes into the list first",
+         "use a depth-first visit that appends a node after it has visited all of its inputs (with a stack: mark a "
+         "node visited when it is popped to be expanded, and append it when it is popped the second time)"),
     )],
 )
 
@@ -1164,9 +1168,9 @@ array_function(
                    "make each nudged point its own array (a copy), or nudge one copy, evaluate f, then nudge it the "
                    "other way and evaluate f again"),
         # (a step relative to |x[i]|: h * |x[i]| gives 0 / 0 where x[i] is 0, unless it falls back to h there)
-        *(mistake(_relative_step(scale), "your step depends on the size of x[i] (h scaled by |x[i]|, which is 0 where "
-                  "x[i] is 0): the exercise's central difference nudges every element by h itself, whatever its size, "
-                  "and with a coarse h the two differ",
+        *(mistake(_relative_step(scale), "your step depends on the size of x[i] (h scaled by |x[i]|, or by "
+                  "max(1, |x[i]|) or 1 + |x[i]|): the exercise's central difference nudges every element by h itself, "
+                  "whatever its size, and with a coarse h the two differ",
                   "use h as given, not scaled by x")
           for scale in (lambda a: a, lambda a: a if a else 1.0, lambda a: max(1.0, a), lambda a: 1.0 + a)),
         *(mistake(lambda f, x, h=default: numerical_grad_reference(f, x, h), *OWN_DEFAULT_H)

@@ -792,10 +792,11 @@ def _adam_mistakes(decoupled):
                     "scale p by the factor with an in-place multiplication, instead of subtracting from it"),
             recognised(
                 runs_like(adam("decay_lr_const"), adam("decay_lr_defaults")),
-                "the decay's factor is 1 - lr weight_decay with the lr of the parameter's GROUP, as it is at this "
-                "step: yours used a fixed lr in it (1e-3, or the constructor's lr), which is wrong as soon as a call, "
-                "a group or a scheduler sets another lr",
-                "read the decay's lr from the `group` argument, like the step's"),
+                "the decay's factor is 1 - lr weight_decay with the lr and the weight_decay of the parameter's "
+                "GROUP, as they are at this step: yours used a fixed number in it (an lr of 1e-3 or the "
+                "constructor's lr, or a weight decay of 1e-2, AdamW's default: the product is the same here), which "
+                "is wrong as soon as a call, a group or a scheduler sets another",
+                "read the decay's lr and weight_decay from the `group` argument, like the step's"),
             Mistake(adam("unscaled_decay"), "the decoupled decay is scaled by the learning rate: p <- p (1 - lr "
                     "weight_decay). p <- p (1 - weight_decay) shrinks every weight by 1% per step at weight_decay "
                     "0.01, whatever the lr",
