@@ -1804,8 +1804,8 @@ WRONG += [
     ("04.MyAdamW", _adam_frame("stub", decoupled=True), "inherits _adam_step from your MyAdam",
      "finish 04.MyAdam"),
     ("04.MyAdamW", _adam_frame(decay="subtract", decoupled=True), "MULTIPLIES each weight"),
-    ("04.MyAdamW", _adam_frame(decay="lr_1e-3", decoupled=True), "with the lr and the weight_decay of the parameter's GROUP"),
-    ("04.MyAdamW", _adam_frame(decay="lr_defaults", decoupled=True), "with the lr and the weight_decay of the parameter's GROUP"),
+    ("04.MyAdamW", _adam_frame(decay="lr_1e-3", decoupled=True), "the weight_decay of the parameter's GROUP"),
+    ("04.MyAdamW", _adam_frame(decay="lr_defaults", decoupled=True), "the weight_decay of the parameter's GROUP"),
 ]
 ALSO_RIGHT += [("04.MySGD", _sgd_frame(None)), ("04.MyAdam", _adam_frame()),
                ("04.MyAdamW", _adam_frame(decoupled=True))]

@@ -1686,7 +1686,7 @@ def scaled_step_cpu_scale_on_the_loss(loss, model, optimizer, state, max_norm=No
 WRONG += [
     ("08.time_op", time_op_unsorted_middle, "on the example", "the middle of the times ordered by SIZE"),
     ("08.time_op", time_op_unsorted_pair, "on the example", "the middle of the times ordered by SIZE"),
-    ("08.time_op", time_op_sync_between_in_the_given_loop, "hidden case 3 of 7", "waits for nothing of this repeat"),
+    ("08.time_op", time_op_sync_between_in_the_given_loop, "hidden case 3 of 8", "waits for nothing of this repeat"),
     ("08.scaled_step", scaled_step_scales_the_loss_twice, "S times too large",
      "the loss was multiplied by the scale twice"),
 ]
@@ -1727,3 +1727,120 @@ def test_a_misplaced_sync_is_told_from_a_wrong_median_with_the_same_number():
     assert sync_first[0] == unsorted[0] and (sync_first[2], unsorted[2]) == (1.0, 0.0)
     for right in (time_op, time_op_np, time_op_sorted, time_op_drops_the_warmup):
         assert np.asarray(exercise.run(right, example.args, example.kwargs))[2] == 0.0
+
+
+# -------------------------------------------------------------------- review 0808, a second learner attack
+def time_op_given_loop(summary):
+    """The notebook's given loop (every one of the warmup + repeats calls timed), then ``summary(times, warmup,
+    repeats)`` returned: the learners' slips in the last line."""
+    def time_op(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
+        times = []
+        for _ in range(warmup + repeats):
+            start = clock()
+            fn()
+            sync()
+            times.append(clock() - start)
+        return summary(times, warmup, repeats)
+    return time_op
+
+
+def upper_pair(times, warmup, repeats):
+    """For an even count, the mean of the upper middle time and the one above it."""
+    t = sorted(times[warmup:])
+    m = len(t) // 2
+    return t[m] if len(t) % 2 else (t[m] + t[m + 1]) / 2
+
+
+def two_middle(times, warmup, repeats):
+    """The mean of the two times at n // 2 - 1 and n // 2, for an odd count too."""
+    t = sorted(times[warmup:])
+    m = len(t) // 2
+    return (t[m - 1] + t[m]) / 2
+
+
+def time_op_sorts_in_place(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
+    """times.sort() before the slice: the warmup's times are no longer the first ones."""
+    times = []
+    for _ in range(warmup + repeats):
+        start = clock()
+        fn()
+        sync()
+        times.append(clock() - start)
+    times.sort()
+    return float(statistics.median(times[warmup:]))
+
+
+def scaled_step_misspells_the_scale(loss, model, optimizer, state, max_norm=None):
+    """state["Scale"] written in the skip branch: a new key, the scaler's own scale unchanged."""
+    scale = state["scale"]
+    (loss * scale).backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    for p in params:
+        p.grad = p.grad / scale
+    if not all(bool(tl.isfinite(p.grad).all()) for p in params):
+        state["Scale"] = scale * state["backoff_factor"]
+        state["good_steps"] = 0
+        return False
+    if max_norm is not None:
+        nn.utils.clip_grad_norm_(params, max_norm)
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"], state["good_steps"] = scale * state["growth_factor"], 0
+    return True
+
+
+REVIEW_0808 = [
+    # 1. passed: the slowest calls dropped, not the first `warmup` (every other case's warmup is the slowest)
+    ("08.time_op", time_op_given_loop(lambda t, w, r: float(statistics.median(sorted(t)[:r]))),
+     "hidden case 8 of 8", "an op warm from the start", "you sorted `times` before dropping the warmup's times",
+     "the FIRST ones in the order the calls ran"),
+    # 2.-6.: each median slip gets its own hint (the example's time is the same for several: PROBES tell them apart)
+    ("08.time_op", time_op_given_loop(upper_pair), "hidden case 3 of 8",
+     "yours is the mean of the upper middle time and the one above it"),
+    ("08.time_op", time_op_given_loop(lambda t, w, r: float(t[len(t) // 2])), "on the example", "two slips",
+     "also holds the warmup calls' times"),
+    ("08.time_op", time_op_given_loop(two_middle), "on the example",
+     "with an odd number of repeats the median is the ONE middle time"),
+    ("08.time_op", time_op_given_loop(lambda t, w, r: sorted(t[w:])[len(t[w:]) // 2 - 1]), "on the example",
+     "the one just BELOW the middle of the sorted times"),
+    ("08.time_op", time_op_given_loop(lambda t, w, r: statistics.median(sorted(t)[w:])), "on the example",
+     "you sorted `times` before dropping the warmup's times"),
+    ("08.time_op", time_op_sorts_in_place, "on the example", "you sorted `times` before dropping the warmup's times"),
+    # 8. a misspelled key: named, not taken for a scale that does not back off
+    ("08.scaled_step", scaled_step_misspells_the_scale, "your code wrote state['Scale'], a key the state did not have",
+     "did you mean state['scale']?"),
+]
+WRONG += REVIEW_0808
+
+
+@pytest.mark.parametrize("exercise_id, fn, wrong_hint", [
+    ("08.time_op", time_op_given_loop(upper_pair), "the warmup calls were still queued"),
+    ("08.time_op", time_op_given_loop(lambda t, w, r: float(t[len(t) // 2])), "the minimum is the luckiest"),
+    ("08.time_op", time_op_given_loop(two_middle), "one time too few or one too many"),
+    ("08.time_op", time_op_given_loop(lambda t, w, r: sorted(t[w:])[len(t[w:]) // 2 - 1]), "ordered by SIZE"),
+    ("08.time_op", time_op_given_loop(lambda t, w, r: statistics.median(sorted(t)[w:])),
+     "your median includes the warmup's times"),
+    ("08.scaled_step", scaled_step_misspells_the_scale, "the scale must come DOWN"),
+])
+def test_review_0808_no_hint_names_a_mistake_not_made(exercise_id, fn, wrong_hint):
+    """Review 0808: the hint each of these answers got before, for another slip with the same number."""
+    assert wrong_hint not in " ".join(verdict(exercise_id, fn, times=2).message.split())
+
+
+def test_the_time_op_probes_tell_every_mistake_apart():
+    """Review 0808: on the two hint-only PROBES every wrong version of the check's mistake rows returns times of
+    its own, but for two pairs told apart otherwise: float32 readings (a clock starting at 0 keeps their digits;
+    the case whose clock reads 262144 s shows them) and no warmup at all (the same times as the first `repeats`
+    of the given loop, with fewer calls)."""
+    exercise = get_exercise("08.time_op")
+    seen = {tuple(lesson08._probe_times(lesson08.time_op_reference)): "the reference"}
+    for mistake in exercise.mistakes:
+        if mistake.wrong is None:
+            continue
+        with np.errstate(all="ignore"):
+            probes = tuple(lesson08._probe_times(mistake.wrong))
+        other = seen.setdefault(probes, mistake.hint)
+        assert other is mistake.hint or "float32" in mistake.hint or "first calls of an op are slow" in mistake.hint, (
+            mistake.hint[:60], other[:60])
+

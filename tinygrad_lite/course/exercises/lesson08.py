@@ -15,7 +15,9 @@
   hands it a ``SimulatedGPU``: a virtual clock and an asynchronous queue (``fn`` only enqueues work and returns;
   ``synchronize`` waits until the queue is empty), with slow first calls and outliers. It judges the median time
   returned and the number of calls; one number more, for the hints only, says whether a clock reading ended a
-  measurement while an op's work was still queued (a median can hide where the sync was: ``_queued_at_a_reading``).
+  measurement while an op's work was still queued (a median can hide where the sync was: ``_queued_at_a_reading``),
+  and two more the times it returns on two fixed simulated GPUs (``PROBES``), where each slip in a median gives
+  its own number (on the example, a median of 7 times, several give the same).
 - ``08.scaled_step``: one step of dynamic loss scaling written by the learner, ``scaled_step(loss, model,
   optimizer, state, max_norm=None)``: scale the loss, backward, unscale the gradients, skip the step on inf/nan
   and back off the scale, otherwise (clip and) step and grow the scale after ``growth_interval`` clean steps.
@@ -32,6 +34,7 @@ never the finished line of code. A float64 case (issue 32) is judged at float64'
 float64 agree to about 1e-15.
 """
 import contextlib
+import difflib
 import math
 import statistics
 import time
@@ -529,10 +532,35 @@ def _queued_at_a_reading(events):
     return 0.0
 
 
+# (review 0808) two simulated GPUs for the hints only, (warmup, repeats, durations in ms): on the example, the
+# median of 7 times, the slips in a median (the upper or lower middle, an index one below it, the mean of the two
+# middle times for an odd count or of the wrong pair for an even one, the list unsorted, sorted before the warmup
+# is dropped, a slice one off) give few distinct numbers, and a slip takes the hint of another with the same
+# number. Here the warmup calls are neither the slowest nor the fastest, and every time differs irregularly from
+# the others, so that each slip, and each sync or warmup mistake, gives its own time on one of the two
+PROBES = ((2, 6, (2.19, 1.89, 1.16, 2.28, 1.5, 6.0, 7.9, 1.92)),
+          (3, 7, (2.58, 1.88, 2.98, 5.3, 2.92, 2.56, 9.2, 2.59, 2.13, 2.24)))
+
+
+def _probe_times(fn):
+    """The time ``fn`` returns for each of PROBES (nan for what is not a number, -1.0 when it raised)."""
+    values = []
+    for warmup, repeats, durations in PROBES:
+        gpu = SimulatedGPU([1e-3 * d for d in durations], launch=2e-5)
+        try:
+            with np.errstate(all="ignore"), contextlib.redirect_stdout(None):
+                value = fn(gpu.op, repeats, warmup, clock=gpu.clock, sync=gpu.synchronize)
+            values.append(float(value) if is_number(value) else math.nan)
+        except Exception:  # noqa: BLE001  (the hints' probe must never turn an answer into an error)
+            values.append(-1.0)
+    return values
+
+
 def drive_time_op(fn, args, kwargs):
     """Call ``fn(gpu.op, repeats, warmup, clock=gpu.clock, sync=gpu.synchronize)`` on a fresh SimulatedGPU: a
-    Run of [the time returned, the number of calls of the op, ``_queued_at_a_reading`` of its events (for the
-    hints: ``_compare_timing`` leaves it out)], or the problem with the value returned."""
+    Run of [the time returned, the number of calls of the op, ``_queued_at_a_reading`` of its events, the times
+    it returns on the two PROBES (these three for the hints: ``_compare_timing`` leaves them out)], or the
+    problem with the value returned."""
     setup = args[0] if args else kwargs["setup"]
     gpu = setup.gpu()
     value = fn(gpu.op, setup.repeats, setup.warmup, clock=gpu.clock, sync=gpu.synchronize)
@@ -550,7 +578,7 @@ def drive_time_op(fn, args, kwargs):
         return Run.failed("your time_op never called `sync`, the synchronize it was given: without it the clock "
                           "is read while the work is still queued, and you time the launch, not the work. Call "
                           "the parameter sync() (not a fixed function)")
-    return Run.of([float(value), gpu.calls, _queued_at_a_reading(gpu.events)])
+    return Run.of([float(value), gpu.calls, _queued_at_a_reading(gpu.events), *_probe_times(fn)])
 
 
 def _compare_timing(got, expected, case):
@@ -586,6 +614,11 @@ def _timing_cases(rng):
         # rounded to 1/32 s, and a 2 ms time computed from float32 readings loses every digit
         Case((TimingSetup(rng, 12, 2e-3, 9, 2, cold=2, outliers=1, start=2.0 ** 18),),
              "a clock that reads 262144 s: perf_counter counts the seconds since the machine started (3 days)"),
+        # (review 0808) the warmup calls are the first ones, not the slowest: sorting the times before dropping
+        # the warmup's (sorted(times)[:repeats] drops the slowest calls) passed every case above, whose warmup
+        # calls are slower than all the timed ones. Last: the others keep their draws
+        Case((TimingSetup(rng, 11, 1e-3, 8, 3, cold=0, outliers=3),),
+             "an op warm from the start (no slow first calls); 3 outliers, one of them among the warmup calls"),
     ]
 
 
@@ -596,7 +629,9 @@ def _timed(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize, 
     array, subtracted there; ``window``: every one of the warmup + repeats calls timed, as in the notebook's given
     loop, and the median taken over the slice ``window(times, warmup, repeats)`` of their times; ``summary``
     "unsorted": the middle entry of the times in the order measured, "unsorted_pair" that or, for an even count,
-    the mean of the two middle entries, unsorted)."""
+    the mean of the two middle entries, unsorted; "wrong_pair": for an even count the mean of the upper middle
+    time and the one above it, "two_middle": the mean of the two times at n // 2 - 1 and n // 2 of the sorted
+    times for every count n, "below_middle": the time at n // 2 - 1 of the sorted times)."""
     if window is not None:
         do_warmup, timed_warmup = True, True
     if do_warmup and not timed_warmup:
@@ -627,10 +662,19 @@ def _timed(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize, 
     summaries = {"median": statistics.median, "mean": statistics.mean, "min": min,
                  "middle": lambda t: sorted(t)[len(t) // 2], "lower": lambda t: sorted(t)[(len(t) - 1) // 2],
                  "unsorted": lambda t: t[len(t) // 2],  # the middle of the times as measured, not sorted
-                 "unsorted_pair": lambda t: (t[(len(t) - 1) // 2] + t[len(t) // 2]) / 2}
+                 "unsorted_pair": lambda t: (t[(len(t) - 1) // 2] + t[len(t) // 2]) / 2,
+                 "wrong_pair": lambda t: _sorted_pair(t, 0 if len(t) % 2 else 1),
+                 "two_middle": lambda t: _sorted_pair(t, -1),
+                 "below_middle": lambda t: sorted(t)[len(t) // 2 - 1]}
     if window is not None:
         times = window(times, warmup, repeats)
     return float(summaries[summary](times)) * unit
+
+
+def _sorted_pair(times, shift):
+    """The mean of the sorted times at n // 2 and n // 2 + ``shift`` (n: their count)."""
+    t, m = sorted(times), len(times) // 2
+    return (t[m] + t[m + shift]) / 2
 
 
 SYNC_BETWEEN = ("sync() waits for the work queued BEFORE it: called between the clock reading and fn(), it "
@@ -642,6 +686,13 @@ UNSORTED = ("the median is the middle of the times ordered by SIZE: yours is the
             "the repeats ran (or the mean of its two middle entries), the time of whichever repeat happened to "
             "run in the middle, fast or slow. Only in the sorted list is the middle time the typical one",
             "sort the times before taking the middle (statistics.median and np.median sort them for you)")
+
+SORTED_FIRST = ("you sorted `times` before dropping the warmup's times: the warmup calls are the FIRST ones in "
+                "the order the calls ran, whatever their time, while after sorting the first `warmup` entries are "
+                "the fastest calls and the last ones the slowest, whichever calls they were. Your median is of "
+                "the wrong times: drop the warmup's by their place in the order of the calls, then sort",
+                "drop the first `warmup` entries of `times` in the order they were appended, and sort only what "
+                "remains (statistics.median sorts for you)")
 
 OFF_BY_ONE = ("your median is of one time too few or one too many: `times` holds warmup + repeats times, the "
               "first `warmup` of them the warmup's, and the median must be of exactly the other `repeats` times, "
@@ -679,6 +730,32 @@ driven(
                 "be thrown away, and must not be among the times you take the median of",
                 "take the median of the times of the last `repeats` calls only (or time only the calls that "
                 "come after an untimed warmup loop)"),
+        # (review 0808) the median slips that the example cannot tell apart by its time (PROBES can)
+        mistake(partial(_timed, summary="wrong_pair"),
+                "with an even number of repeats the median is the mean of the two middle times, and yours is "
+                "the mean of the upper middle time and the one above it: of n sorted times (n even), the two "
+                "middle ones are the (n/2)-th and the (n/2 + 1)-th, counted from 1 (indices n/2 - 1 and n/2)",
+                "try your indices on a sorted list of 4 times by hand: which two are in the middle?"),
+        mistake(partial(_timed, summary="two_middle"),
+                "with an odd number of repeats the median is the ONE middle time of the sorted times: yours is "
+                "the mean of two neighbouring ones (the middle one and the one below it), which is the median "
+                "of an even count only",
+                "try your code on a sorted list of 3 times by hand (statistics.median handles both odd and even "
+                "counts)"),
+        mistake(partial(_timed, summary="below_middle"),
+                "your time is the one just BELOW the middle of the sorted times: of n sorted times (indices 0 to "
+                "n - 1), the middle one of an odd count is at index (n - 1) / 2, and an even count has two "
+                "middle times, whose mean is the median",
+                "try your index on a sorted list of 3 times and on one of 4 by hand (statistics.median handles "
+                "both)"),
+        mistake(partial(_timed, summary="unsorted", timed_warmup=True),
+                "two slips: the middle entry of `times` in the order the calls ran is not the median (that is "
+                "the middle of the times ordered by SIZE), and `times` also holds the warmup calls' times, "
+                "which must be dropped first",
+                "keep only the times after the first `warmup` entries, then take the median of those (sort them "
+                "first, or use statistics.median, which sorts them)"),
+        *(mistake(partial(_timed, window=window), *SORTED_FIRST) for window in (
+            lambda t, w, r: sorted(t)[w:], lambda t, w, r: sorted(t)[:r])),
         # (review of issue 46) the given loop times all warmup + repeats calls; the slice of `times` whose median
         # is returned is one off: one time too few (the first timed call left out, or the last one), one too many
         # (the last warmup call kept), or the first `repeats` times (the warmup's among them)
@@ -830,7 +907,7 @@ class ScalingSetup:
 def drive_scaled_steps(fn, args, kwargs):
     """Run ``fn(loss, model, optimizer, state, max_norm=...)`` once per batch (the gradients cleared and the loss
     computed before each call). A Run with one row per step: [scale, good_steps, stepped, weights...], or the
-    problem (no bool returned, the state not kept in the dict...)."""
+    problem (no bool returned, the state not kept in the dict, a misspelled key written into it...)."""
     setup = args[0] if args else kwargs["setup"]
     with _on(setup.device):
         model, optimizer, state = setup.build()
@@ -860,12 +937,30 @@ def drive_scaled_steps(fn, args, kwargs):
             if not isinstance(stepped, bool):
                 return Run.failed(f"step {k}: your scaled_step returned {type_name(stepped)}; return True when the "
                                   "optimizer stepped and False when the step was skipped")
+            misspelled = _misspelled_key(state, setup.state)
+            if misspelled:
+                return Run.failed(f"step {k}: {misspelled}")
             for key in ("scale", "good_steps"):
                 if not is_number(state.get(key)):
                     return Run.failed(f"after step {k}, state[{key!r}] is {type_name(state.get(key))}; keep it a "
                                       "plain number in the dict you were given (the scaler's state lives there)")
             rows.append(_scaling_row(state, stepped, model))
     return Run.of(rows)
+
+
+def _misspelled_key(state, given):
+    """A text naming the first key of ``state`` that ``given`` (the state the run started with) did not have and
+    that is a near miss of one it has (another case, a letter more or less: "Scale", "good_step"), or None. A key
+    of the learner's own with another name (a log, say) is no mistake of this kind."""
+    for key in state:
+        if key in given or not isinstance(key, str):
+            continue
+        near = [k for k in given if k.lower() == key.lower()] or difflib.get_close_matches(key, list(given), 1, 0.8)
+        if near:
+            return (f"your code wrote state[{key!r}], a key the state did not have (it has "
+                    f"{', '.join(repr(k) for k in given)}): did you mean state[{near[0]!r}]? Writing a misspelled "
+                    f"key adds a new entry and leaves the scaler's own state[{near[0]!r}] as it was")
+    return None
 
 
 def _on(device):
