@@ -493,7 +493,7 @@ def test_a_hidden_case_label_that_names_its_inputs_is_shown_without_them():
 def test_one_mistake_with_a_count_in_its_hint_reads_once_in_the_feedback():
     """A sum for a mean gives "your answer is N times too large" with each hidden case's own N (the size of a
     hidden input): masked, whole numbers too, it is one hint in the feedback and one mistake in the summary; the
-    course's own whole numbers in a hint stay ("the 2 goes under the root")."""
+    course's own whole numbers in a hint stay ("the 2 under the root once")."""
     from tinygrad_lite.course.grading import report
     from tinygrad_lite.course.verdict import GradedCase
 
@@ -503,8 +503,9 @@ def test_one_mistake_with_a_count_in_its_hint_reads_once_in_the_feedback():
     cases = [judge.mask_case(GradedCase("failed", "t", [], [hint(n)], "", where=f"hidden case {k} of 3"))
              for k, n in ((1, 4), (2, 10), (3, 12))]
     assert len(report.learner_hints(cases)) == 1 and "… times too large" in report.learner_hints(cases)[0][1]
-    assert judge.mask_numbers("the standard deviation is the square root of the variance, of all of it: the 2 goes "
-                              "under the root too", whole=True).endswith("the 2 goes under the root too")
+    kept = "sqrt(2 / fan_in), the 2 under the root once and nothing in front of it"
+    assert judge.mask_numbers("the standard deviation is the square root of the variance, of all of it: " + kept,
+                              whole=True).endswith(kept)
 
 
 def test_no_hidden_case_label_depends_on_the_secret_seed():
