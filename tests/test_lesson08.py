@@ -1526,15 +1526,17 @@ def time_op_sliced(window):
 
 
 def scaled_step_as_given(*, unscale_all=False, fall_through=False, clip="library", cpu_multiplier=False,
-                         summed=False):
+                         summed=False, scaled_loss=lambda loss, scale: loss * scale, scale_key="scale"):
     """The notebook's given code with the learner's parts written, one of them wrong: ``unscale_all`` unscales over
     model.parameters() instead of ``params``; ``fall_through``: the skip branch without its return; ``clip``:
     "library", "own_without_min" (max_norm / (norm + 1e-6) always applied), "per_parameter", or "unguarded"
     (clip_grad_norm_ called with max_norm None too); ``cpu_multiplier``: 1 / S as a float32 tensor on the CPU;
-    ``summed``: the finite test of the gradients' sum (a review's wrong answer: finite gradients can sum to inf)."""
+    ``summed``: the finite test of the gradients' sum (a review's wrong answer: finite gradients can sum to inf);
+    ``scaled_loss(loss, scale)``: what backward starts from; ``scale_key``: the key the skip branch writes the
+    backed-off scale to (a misspelled one is a new key)."""
     def scaled_step(loss, model, optimizer, state, max_norm=None):
         scale = state["scale"]
-        (loss * scale).backward()
+        scaled_loss(loss, scale).backward()
         params = [p for p in model.parameters() if p.grad is not None]
         for p in (model.parameters() if unscale_all else params):
             p.grad = p.grad * tl.tensor(1.0 / scale) if cpu_multiplier else p.grad / scale
@@ -1542,7 +1544,7 @@ def scaled_step_as_given(*, unscale_all=False, fall_through=False, clip="library
         if summed:
             finite = tl.isfinite(sum(p.grad.sum() for p in params))
         if not finite:
-            state["scale"] = scale * state["backoff_factor"]
+            state[scale_key] = scale * state["backoff_factor"]
             state["good_steps"] = 0
             if not fall_through:
                 return False
@@ -1564,6 +1566,13 @@ def scaled_step_as_given(*, unscale_all=False, fall_through=False, clip="library
             state["good_steps"] = 0
         return True
     return scaled_step
+
+
+# the loss times S twice, one division by S (the numbers of no unscaling at all); the loss times a CPU tensor made
+# from S (the GPU case refuses it); the backed-off scale written to state["Scale"], a new key
+scaled_step_scales_the_loss_twice = scaled_step_as_given(scaled_loss=lambda loss, scale: loss * scale * scale)
+scaled_step_cpu_scale_on_the_loss = scaled_step_as_given(scaled_loss=lambda loss, scale: loss * tl.tensor(scale))
+scaled_step_misspells_the_scale = scaled_step_as_given(scale_key="Scale")
 
 
 WRONG += [
@@ -1643,44 +1652,6 @@ def train_step_detached_loss(model, x, y, loss_fn, optimizer, device):
     loss.backward()
     optimizer.step()
     return loss.item()
-
-
-def scaled_step_scales_the_loss_twice(loss, model, optimizer, state, max_norm=None):
-    """Backward of S * S * loss, one division by S: the numbers of no unscaling at all."""
-    scale = state["scale"]
-    (loss * scale * scale).backward()
-    params = [p for p in model.parameters() if p.grad is not None]
-    for p in params:
-        p.grad = p.grad / scale
-    if not tl.stack([tl.isfinite(p.grad).all() for p in params]).all():
-        state["scale"], state["good_steps"] = scale * state["backoff_factor"], 0
-        return False
-    if max_norm is not None:
-        nn.utils.clip_grad_norm_(params, max_norm)
-    optimizer.step()
-    state["good_steps"] += 1
-    if state["good_steps"] == state["growth_interval"]:
-        state["scale"], state["good_steps"] = scale * state["growth_factor"], 0
-    return True
-
-
-def scaled_step_cpu_scale_on_the_loss(loss, model, optimizer, state, max_norm=None):
-    """The loss (not a gradient) times a CPU tensor made from the scale: the GPU case refuses it."""
-    scale = state["scale"]
-    (loss * tl.tensor(scale)).backward()
-    params = [p for p in model.parameters() if p.grad is not None]
-    for p in params:
-        p.grad = p.grad / scale
-    if not tl.stack([tl.isfinite(p.grad).all() for p in params]).all():
-        state["scale"], state["good_steps"] = scale * state["backoff_factor"], 0
-        return False
-    if max_norm is not None:
-        nn.utils.clip_grad_norm_(params, max_norm)
-    optimizer.step()
-    state["good_steps"] += 1
-    if state["good_steps"] == state["growth_interval"]:
-        state["scale"], state["good_steps"] = scale * state["growth_factor"], 0
-    return True
 
 
 WRONG += [
@@ -1768,26 +1739,6 @@ def time_op_sorts_in_place(fn, repeats=20, warmup=3, clock=time.perf_counter, sy
         times.append(clock() - start)
     times.sort()
     return float(statistics.median(times[warmup:]))
-
-
-def scaled_step_misspells_the_scale(loss, model, optimizer, state, max_norm=None):
-    """state["Scale"] written in the skip branch: a new key, the scaler's own scale unchanged."""
-    scale = state["scale"]
-    (loss * scale).backward()
-    params = [p for p in model.parameters() if p.grad is not None]
-    for p in params:
-        p.grad = p.grad / scale
-    if not all(bool(tl.isfinite(p.grad).all()) for p in params):
-        state["Scale"] = scale * state["backoff_factor"]
-        state["good_steps"] = 0
-        return False
-    if max_norm is not None:
-        nn.utils.clip_grad_norm_(params, max_norm)
-    optimizer.step()
-    state["good_steps"] += 1
-    if state["good_steps"] == state["growth_interval"]:
-        state["scale"], state["good_steps"] = scale * state["growth_factor"], 0
-    return True
 
 
 REVIEW_0808 = [
