@@ -195,7 +195,7 @@ def check_fits(values, d, op):
     where they wrap (-1 becomes 255) as in PyTorch. One finite Python number beyond a float dtype's range (float16's
     +-65504, float32's +-3.4e38) is refused too, as PyTorch's full, fill_ and masked_fill do (it would become inf).
     """
-    if d.category == FLOAT and type(values) in (int, float) and np.finfo(d.np).max < abs(values) < float("inf"):
+    if d.category == FLOAT and type(values) in (int, float) and np.finfo(d.np).max.item() < abs(values) < float("inf"):
         raise RuntimeError(f"{op}(): the value {values} cannot be converted to {d.name} without overflow (max "
                            f"{np.finfo(d.np).max:g})")
     if d.category != INT:
