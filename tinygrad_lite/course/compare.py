@@ -287,8 +287,9 @@ def diagnose(got, expected, inputs=(), kinds=GENERIC_HINTS):
                     counts |= {n for n in a.shape if n > 1} | {a.size}
             for n in sorted(counts - {1}):  # (a ratio near 1 is no count: 1.00003 is a small offset)
                 if np.isclose(r, n, rtol=1e-4):
-                    return (f"your answer is {n} times too large: a sum where a mean was needed? (dividing by "
-                            f"{n}, the number of elements averaged, makes it a mean)")
+                    return (f"your answer is {n} times too large: a sum where a mean was needed, or a mean "
+                            "divided by too small a count? A mean divides the sum by the number of elements it "
+                            "averages, every one of them (one dim's size falls short when it averages over several)")
                 if np.isclose(r, 1 / n, rtol=1e-4):
                     return (f"your answer is {n} times too small: a mean where a sum was needed, or dividing by "
                             f"{n} twice?")

@@ -228,6 +228,9 @@ tensor_function(
                 "a loss is a single number, shape (): you returned one loss per element. Average them all",
                 "end with a mean over everything (no dim argument)"),
         mistake(lambda x, y, delta=1.0: F.huber_loss(x, y, delta=delta).reshape(1), *SHAPE_ONE),
+        mistake(lambda x, y, delta=1.0: _huber_pieces(x, y, delta).sum() / len(x),
+                "you divided by len(input), the number of rows: the loss is the mean over every element, so it "
+                "divides by the number of elements", BY_ROWS),
         # the quadratic piece everywhere: the linear piece forgotten, or chosen away by a Python `if` on .any()
         # (which gives the same numbers on every case), so the hint names both (review of issue 32)
         mistake(lambda x, y, delta=1.0: (0.5 * (x - y).square()).mean(),
