@@ -152,6 +152,13 @@ class EarlyStoppingSigned:
                 t.copy_(self.snapshot[name])
 
 
+def save_run_clears_the_gradients(path, model, optimizer, scheduler, loader, epoch, loss):
+    """A learner's: optimizer.zero_grad() inside save_run (harmless in this loop; a run that adds up gradients over
+    several batches before it steps would lose them)."""
+    optimizer.zero_grad()
+    save_run(path, model, optimizer, scheduler, loader, epoch, loss)
+
+
 def save_run_dict_call(path, model, optimizer, scheduler, loader, epoch, loss):
     states = {name: obj.state_dict() for name, obj in
               (("model", model), ("optimizer", optimizer), ("scheduler", scheduler))}
@@ -271,6 +278,14 @@ class StopsOneEpochEarly(EarlyStopping):
     def step(self, value, model):
         super().step(value, model)
         return self.wait >= self.patience - 1 or not math.isfinite(value)
+
+
+class StopsAtTheFirstBadEpoch(EarlyStopping):
+    """A learner's: True at the first epoch without improvement, whatever the patience."""
+
+    def step(self, value, model):
+        super().step(value, model)
+        return self.wait > 0 or not math.isfinite(value)
 
 
 def resume_steps_the_scheduler_again(path, model, optimizer, scheduler, loader):
@@ -1074,6 +1089,8 @@ WRONG = [
     ("07.EarlyStopping", LibraryEarlyStopping, "write it yourself", "EarlyStopping"),
     ("07.EarlyStopping", SubclassesTheLibrary, "write it yourself", "EarlyStopping"),
     ("07.EarlyStopping", DelegatesToTheLibrary, "write it yourself", "EarlyStopping"),
+    ("07.EarlyStopping", StopsAtTheFirstBadEpoch, "stopped at the first epoch without improvement"),
+    ("07.save_run", save_run_clears_the_gradients, "your save_run changed the parameters' gradients"),
     ("07.save_run", save_without("optimizer"), "'optimizer' entry is missing", "Adam's moment estimates"),
     ("07.save_run", save_without("scheduler"), "'scheduler' entry", "counts the epochs it has seen"),
     ("07.save_run", save_without("rng_state"), "'rng_state' entry", "dropout masks"),

@@ -564,12 +564,13 @@ def fit_train_mode_after_validation(lib, model, optimizer, scheduler, loaders, c
 
 def fit_variant(lr_group=0, lr_after_step=False, test_before_restore=False, acc_before_restore=False,
                 no_test_acc=False, no_clip=False, step_first=False, stopper_per_epoch=False, test_twice=False,
-                val_after_stop=False, final_on="test", val_on="val", own_validation=None):
+                val_after_stop=False, final_on="test", val_on="val", own_validation=None, lr_per_batch=False):
     """The fixed loop with one more mistake (``stopper_per_epoch``: a new EarlyStopping every epoch;
     ``test_twice``: the test set evaluated a second time after the loop; ``val_after_stop``: the stopping test
     comes before the validation loss is recorded; ``final_on``: the loader of the final evaluation; ``val_on``: the
     loader of the validation loss; ``own_validation``: the given evaluate replaced by a loop of the learner's,
-    "train mode" (under no_grad, without model.eval()) or "graph" (model.eval(), without no_grad))."""
+    "train mode" (under no_grad, without model.eval()) or "graph" (model.eval(), without no_grad); ``lr_per_batch``:
+    the lr recorded inside the loop over the batches)."""
     def validate(lib, model, loader):
         if own_validation is None:
             return L.evaluate(lib, model, loader)
@@ -600,6 +601,8 @@ def fit_variant(lr_group=0, lr_after_step=False, test_before_restore=False, acc_
                 if not no_clip:
                     lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
                 optimizer.step()
+                if lr_per_batch:
+                    history["lr"].append(optimizer.param_groups[lr_group]["lr"])
                 total, count = total + loss.item() * len(y), count + len(y)
             history["train_loss"].append(total / count)
             val_loss, _ = validate(lib, model, loaders[val_on])
@@ -746,6 +749,7 @@ WRONG += [
     ("09.train_one_epoch", by_the_trainer, "write it yourself", "Trainer"),
     ("09.fit", fit_train_mode_after_validation, SYMPTOM["mode"], "the first one in epoch 1",
      L.BUG_HINTS["mode"][0]),
+    ("09.fit", fit_variant(lr_per_batch=True), "entries for the", "one entry per epoch"),
     # a learner's own validation loop (in review: the first was called an eval-mode training step, the second
     # the wrong number of epochs)
     ("09.fit", fit_variant(own_validation="graph"), "on loaders['val'] with gradients recorded", "lib.no_grad()"),

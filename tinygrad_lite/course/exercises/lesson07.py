@@ -540,6 +540,11 @@ driven(
                 "run that creeps down by less than min_delta per epoch still stops",
                 "reset the counter in the same branch that updates best: only when the value beats the best by "
                 "more than min_delta"),
+        mistake(_stopper_with(stops=lambda self: self.wait > 0),
+                "your loop stopped at the first epoch without improvement: patience is the number of such epochs IN "
+                "A ROW that early stopping waits for, so a noisy validation loss that rises once and then falls "
+                "again does not end the run",
+                "count the epochs without improvement, and return True only when the count reaches patience"),
         mistake(_stopper_with(stops=lambda self: self.wait > self.patience),
                 "your loop stopped one epoch late: with patience=p, step returns True at the p-th epoch in a row "
                 "without improvement, not after p + 1 (that is ReduceLROnPlateau's rule, lesson 05)",
@@ -750,10 +755,20 @@ def train_until_saved(spec, save_fn, path):
     for _ in range(spec.stop_at + 1):
         loss = train_epoch(model, optimizer, scheduler, loader)
     at_save, training = _snapshot(run_state(model, optimizer, scheduler, loader)), model.training
+    grads = _grads(model)
     save_fn(path, model, optimizer, scheduler, loader=loader, epoch=spec.stop_at, loss=loss)
-    at_save["changed"] = [key for key, now in run_state(model, optimizer, scheduler, loader).items()
-                          if not same_state(now, at_save[key])] + ["mode"] * (model.training != training)
+    at_save["changed"] = ([key for key, now in run_state(model, optimizer, scheduler, loader).items()
+                           if not same_state(now, at_save[key])] + ["mode"] * (model.training != training)
+                          + ["grads"] * (not _same_grads(_grads(model), grads)))
     return at_save
+
+
+def _grads(model):
+    return [None if p.grad is None else p.grad.detach().numpy().copy() for p in model.parameters()]
+
+
+def _same_grads(a, b):
+    return all((x is None) == (y is None) and (x is None or np.array_equal(x, y, equal_nan=True)) for x, y in zip(a, b))
 
 
 _CHANGED = {
@@ -764,6 +779,8 @@ _CHANGED = {
     "loader_rng_state": "the state of the loader's generator (iterating the loader, even to look at one batch, draws "
                         "the next epoch's order from it)",
     "mode": "the model's mode (train/eval)",
+    "grads": "the parameters' gradients (a zero_grad() or a backward pass in it: a run that adds up gradients over "
+             "several batches before it steps would lose them)",
 }
 
 

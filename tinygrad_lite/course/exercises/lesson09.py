@@ -748,6 +748,12 @@ def drive_fit(fn, args, kwargs):
                    "lives, and a history file cannot hold it: take the number out with .item()"
                    if hasattr(kept, "detach") else "")
             return Run.failed(f"history[{name!r}] holds a {type(kept).__name__}; it holds Python numbers.{why}")
+    passes = sum(name == "train" for name in log)  # the epochs trained: the passes over the training loader
+    extra = next((name for name in ("train_loss", "val_loss", "lr") if len(history[name]) > passes), None)
+    if extra:
+        return Run.failed(f"history[{extra!r}] has {len(history[extra])} entries for the {passes} epochs your loop "
+                          "trained: each list holds one entry per epoch (a line inside the loop over the batches "
+                          "records one per batch)")
     epochs = len(history["train_loss"])
     per_epoch = len(loaders["train"])
 
@@ -880,9 +886,10 @@ def _symptoms(g, e, spec):
 
 BUG_HINTS = {  # per planted bug: a question about its symptom, then (when it comes back) the bug, then the fix
     "mode": ("which mode is the model in when each epoch's training starts, and which call put it there?",
-             "the model trains in eval() mode: validation switches it to eval() (and a model may arrive in eval "
-             "mode), and nothing switches it back before the next epoch's training, so batch norm normalises the "
-             "training batches with its running statistics (and dropout would be off) (lesson 07)",
+             "the model trains in eval() mode: validation switches it to eval(), and a model may arrive in eval "
+             "mode, so unless train() comes before every epoch's training, the first one included (a train() "
+             "only after validation leaves the first epoch in the mode the model came in), batch norm normalises "
+             "the training batches with its running statistics (and dropout would be off) (lesson 07)",
              "switch to train mode at the start of every epoch, inside the epoch loop"),
     "schedule": ("when, and how many times per epoch, is the scheduler stepped, and in which unit were its "
                 "lengths (the warmup, T_max) given?",
