@@ -1865,52 +1865,29 @@ def _made_float64(base, what):
     return type(f"{base.__name__}{what.title()}Float64", (base,), {"_update": _update})
 
 
-class AdamStepAhead(MyAdam):
+def _adam_counting(name, t_of, count_first=True):
+    """A learner's MyAdam whose bias correction divides by 1 - beta^t with t = t_of(the step count), the count
+    advanced before the update (or, with ``count_first=False``, after it); t = 0 skips the correction."""
     def _update(self, p, group):
         beta1, beta2 = group["betas"]
         g = p.grad + group["weight_decay"] * p
         state = self.state[p]
         if not state:
             state["step"], state["exp_avg"], state["exp_avg_sq"] = 0, tl.zeros_like(p), tl.zeros_like(p)
-        state["step"] += 1
-        t = state["step"]
+        state["step"] += count_first
+        t = t_of(state["step"])
         state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g
         state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
-        m_hat = state["exp_avg"] / (1 - beta1 ** (t + 1))     # t already advanced: one ahead
-        v_hat = state["exp_avg_sq"] / (1 - beta2 ** (t + 1))
-        p -= group["lr"] * m_hat / (v_hat.sqrt() + group["eps"])
-
-
-class AdamStepBehindGuarded(MyAdam):
-    def _update(self, p, group):
-        beta1, beta2 = group["betas"]
-        g = p.grad + group["weight_decay"] * p
-        state = self.state[p]
-        if not state:
-            state["step"], state["exp_avg"], state["exp_avg_sq"] = 0, tl.zeros_like(p), tl.zeros_like(p)
-        state["step"] += 1
-        t = state["step"]
-        state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g
-        state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
-        bc1 = 1 - beta1 ** (t - 1) if t > 1 else 1.0          # one behind, its 0 guarded
-        bc2 = 1 - beta2 ** (t - 1) if t > 1 else 1.0
+        bc1, bc2 = (1 - beta1 ** t, 1 - beta2 ** t) if t else (1.0, 1.0)
         p -= group["lr"] * (state["exp_avg"] / bc1) / ((state["exp_avg_sq"] / bc2).sqrt() + group["eps"])
+        state["step"] += not count_first
+    return type(name, (MyAdam,), {"_update": _update})
 
 
-class AdamStepNotYetCounted(MyAdam):
-    def _update(self, p, group):
-        beta1, beta2 = group["betas"]
-        g = p.grad + group["weight_decay"] * p
-        state = self.state[p]
-        if not state:
-            state["step"], state["exp_avg"], state["exp_avg_sq"] = 0, tl.zeros_like(p), tl.zeros_like(p)
-        t = max(state["step"], 1)                             # counted after the step, its 0 raised to 1
-        state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g
-        state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
-        m_hat = state["exp_avg"] / (1 - beta1 ** t)
-        v_hat = state["exp_avg_sq"] / (1 - beta2 ** t)
-        p -= group["lr"] * m_hat / (v_hat.sqrt() + group["eps"])
-        state["step"] += 1
+AdamStepAhead = _adam_counting("AdamStepAhead", lambda t: t + 1)  # t already advanced: one ahead
+AdamStepBehindGuarded = _adam_counting("AdamStepBehindGuarded", lambda t: t - 1)  # one behind, its 0 guarded
+# counted after the step, its 0 raised to 1
+AdamStepNotYetCounted = _adam_counting("AdamStepNotYetCounted", lambda t: max(t, 1), count_first=False)
 
 
 PARAMETER_FLOAT64 = "your update turned the float32 parameter into float64"
