@@ -956,6 +956,22 @@ def test_without_pytorch_the_epoch_checks_pytorch_case_reads_the_code_for_tinygr
 
 
 # -------------------------------------------------------------------- review 0809, learner attack
+def backward_from_the_summed_loss(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+    """A learner's: reduction='sum', its loss added to the total as it is (right numbers, larger steps)."""
+    model.train()
+    total, correct, count = 0.0, 0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        optimizer.zero_grad()
+        out = model(x)
+        loss = lib.nn.functional.cross_entropy(out, y, reduction="sum")
+        loss.backward()
+        lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        total, correct, count = total + loss.item(), correct + (out.argmax(dim=1) == y).sum().item(), count + len(y)
+    return total / count, correct / count
+
+
 def counts_under_tl_no_grad(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
     """Right but for tl.no_grad() (not lib.no_grad()) around the counting: on PyTorch it runs without an error
     (it passed there, and was refused without PyTorch); now refused on that case either way."""
@@ -977,4 +993,5 @@ def counts_under_tl_no_grad(lib, model, loader, optimizer, max_norm=1.0, device=
 
 
 WRONG += [("09.train_one_epoch", counts_under_tl_no_grad, "hidden case 5 of 8", "the same loop on PyTorch",
-           "names tinygrad_lite's no_grad directly, not through lib")]
+           "names tinygrad_lite's no_grad directly, not through lib"),
+          ("09.train_one_epoch", backward_from_the_summed_loss, "backward() started from the SUM")]

@@ -385,14 +385,16 @@ def _epoch_compare(got, expected, case):
     return None
 
 
-def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixed_norm=None, softmax=False):
+def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixed_norm=None, softmax=False,
+           reduction="mean"):
     """A training epoch with one thing changed, for the mistakes (``zero="end"``: the gradients cleared after the
     step instead of before backward, ``zero="between"``: after backward, before the step; ``fixed_norm``: clipped
     to that norm, whatever max_norm is; ``weigh="batch_size"``: the examples counted as loader.batch_size per
     batch (None here: the loader has a batch_sampler), ``weigh="sum"``: the batch losses added up unweighted and
     divided by the number of examples; ``softmax``: cross-entropy of the softmax of the scores;
     ``clip="generator"``: clipped over one model.parameters() generator made before the loop, used up by the first
-    batch's clip)."""
+    batch's clip; ``reduction="sum"``: backward from the batch's summed loss, which is added to the total as it
+    is)."""
     def train_one_epoch(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
         max_norm = max_norm if fixed_norm is None else fixed_norm
         params = model.parameters()
@@ -402,7 +404,8 @@ def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixe
         for x, y in loader:
             x, y = x.to(device), y.to(device)
             output = model(x)
-            loss = lib.nn.functional.cross_entropy(output.softmax(dim=1) if softmax else output, y)
+            loss = lib.nn.functional.cross_entropy(output.softmax(dim=1) if softmax else output, y,
+                                                   reduction=reduction)
             if zero is True:
                 optimizer.zero_grad()
             if clip and where == "before":
@@ -422,7 +425,8 @@ def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixe
             if clip and where == "after":
                 lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
             hits = (output.argmax(dim=1) == y).sum().item()
-            total, correct = total + loss.item() * (1 if weigh == "sum" else len(y)), correct + hits
+            summed = weigh == "sum" or reduction == "sum"  # (a summed loss is added as it is)
+            total, correct = total + loss.item() * (1 if summed else len(y)), correct + hits
             count += loader.batch_size if weigh == "batch_size" else len(y)
             losses.append(loss.item())
             accs.append(hits / len(y))
@@ -518,6 +522,13 @@ driven(
                 "divides by the batch size twice (lesson 04)",
                 "weigh each batch's mean loss by the number of examples in it before adding it to the total; the "
                 "division by the number of examples seen then comes once, at the end"),
+        mistake(_epoch(reduction="sum"),
+                "backward() started from the SUM of the batch's losses (reduction='sum'), whose gradient is "
+                "batch-size times the mean's. Clipping cuts both down to max_norm where both exceed it, so many "
+                "steps agree, but every step whose mean gradient stayed below max_norm came out larger (and the "
+                "losses of the batches after it moved with the weights)",
+                "call backward() on the batch's MEAN loss (cross_entropy's default reduction), and weigh its "
+                ".item() by the batch size only for the epoch's total"),
         mistake(_epoch(weigh="loss"),
                 "the accuracy must be the fraction of the epoch's examples predicted right: a plain mean of the "
                 "batch accuracies weighs the smaller last batch's few examples too much",
