@@ -901,6 +901,7 @@ WRONG = [
     ("05.warmup_cosine", wc_only_warmup, "warms up and then stays at base_lr"),
     ("05.warmup_cosine", wc_cosine(lambda t, w, n: (t - w) / n), "lasts total_steps - warmup_steps steps"),
     ("05.warmup_cosine", wc_cosine(lambda t, w, n: t / n), "clock starts when the warmup ends"),
+    ("05.warmup_cosine", wc_cosine(lambda t, w, n: t / (n - w)), "clock starts when the warmup ends"),
     ("05.warmup_cosine", wc_cosine(lambda t, w, n: (t - w) / (n - w), turns=1.0), "HALF a period"),
     ("05.warmup_cosine", wc_cosine(lambda t, w, n: (t - w) / (n - w), amplitude="base"), "base_lr - min_lr"),
     ("05.warmup_cosine", wc_warmup(lambda t, w, s: s + (1 - s) * (t + 1) / w), "reaches base_lr one step early"),

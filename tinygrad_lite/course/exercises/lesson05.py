@@ -200,10 +200,12 @@ driven(
                 "the cosine part lasts total_steps - warmup_steps steps, not total_steps: yours has not reached "
                 "min_lr at the last step",
                 "divide the steps since the warmup by the length of the decay phase"),
-        mistake(_schedule_with(decay=lambda t, lr, w, n, s, low: _cosine(lr, low, t / n)),
-                "the cosine's clock starts when the warmup ends: at step warmup_steps the lr must be exactly "
-                "base_lr, the top of the cosine. Yours counts the steps from 0, so the decay has already begun",
-                "count the steps of the decay from warmup_steps, not from 0"),
+        # the decay's steps counted from 0, over total_steps or over the decay's length
+        *(mistake(_schedule_with(decay=lambda t, lr, w, n, s, low, _length=length: _cosine(lr, low, t / _length(n, w))),
+                  "the cosine's clock starts when the warmup ends: at step warmup_steps the lr must be exactly "
+                  "base_lr, the top of the cosine. Yours counts the steps from 0, so the decay has already begun",
+                  "count the steps of the decay from warmup_steps, not from 0")
+          for length in (lambda n, w: n, lambda n, w: n - w)),
         mistake(_schedule_with(decay=lambda t, lr, w, n, s, low: _cosine(lr, low, (t - w) / (n - w), turns=1.0)),
                 "your cosine makes a whole cycle and comes back up to base_lr at the end. A cosine decay (and "
                 "PyTorch's T_max) covers HALF a period: cos goes from 1 to -1, so the lr goes from base_lr down "
