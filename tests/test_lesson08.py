@@ -1612,27 +1612,31 @@ WRONG += [("08.scaled_step", scaled_step_bounded(divisor=lambda scale: scale * s
 
 
 # -------------------------------------------------------------------- review 0809, learner attack
-def time_op_unsorted_middle(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
-    """The sync in its place; the middle entry of the times as measured, not sorted (it got the hint of a sync
-    between the clock reading and fn(): the same median on the example)."""
-    times = []
-    for _ in range(warmup + repeats):
-        start = clock(); fn(); sync(); times.append(clock() - start)  # noqa: E702  (as the learner wrote it)
-    t = times[warmup:]
-    return float(t[len(t) // 2])
+def time_op_given_loop(summary):
+    """The notebook's given loop (every one of the warmup + repeats calls timed), then ``summary(times, warmup,
+    repeats)`` returned: the learners' slips in the last line."""
+    def time_op(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
+        times = []
+        for _ in range(warmup + repeats):
+            start = clock()
+            fn()
+            sync()
+            times.append(clock() - start)
+        return summary(times, warmup, repeats)
+    return time_op
 
 
-def time_op_unsorted_pair(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
-    """As above, with the mean of the two middle entries for an even count, still unsorted."""
-    times = []
-    for _ in range(warmup + repeats):
-        start = clock()
-        fn()
-        sync()
-        times.append(clock() - start)
+# the sync in its place; the middle entry of the times as measured, not sorted (it got the hint of a sync between the
+# clock reading and fn(): the same median on the example), and that with the mean of the two middle entries for an
+# even count, still unsorted
+def unsorted_pair(times, warmup, repeats):
     t = times[warmup:]
     n = len(t)
     return float(t[n // 2]) if n % 2 else float((t[n // 2 - 1] + t[n // 2]) / 2)
+
+
+time_op_unsorted_middle = time_op_given_loop(lambda t, w, r: float(t[w:][len(t[w:]) // 2]))
+time_op_unsorted_pair = time_op_given_loop(unsorted_pair)
 
 
 def time_op_sync_between_in_the_given_loop(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
@@ -1701,20 +1705,6 @@ def test_a_misplaced_sync_is_told_from_a_wrong_median_with_the_same_number():
 
 
 # -------------------------------------------------------------------- review 0808, a second learner attack
-def time_op_given_loop(summary):
-    """The notebook's given loop (every one of the warmup + repeats calls timed), then ``summary(times, warmup,
-    repeats)`` returned: the learners' slips in the last line."""
-    def time_op(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
-        times = []
-        for _ in range(warmup + repeats):
-            start = clock()
-            fn()
-            sync()
-            times.append(clock() - start)
-        return summary(times, warmup, repeats)
-    return time_op
-
-
 def upper_pair(times, warmup, repeats):
     """For an even count, the mean of the upper middle time and the one above it."""
     t = sorted(times[warmup:])
