@@ -449,7 +449,9 @@ def test_float16_overflow_is_silent_as_in_pytorch():
         big = lib.tensor([1e6, 2.0, 3.0]).half()                             # a cast that overflows
         y = x * 2 + x.exp() + (x * x - x * x) + big + (x @ lib.ones(3, 3, dtype=lib.float16)).sum()
         (y.float().sum() * 1e5).backward()                                   # a gradient that overflows
-        return [t.detach().float().numpy() for t in (y, x.grad, big)]
+        made = lib.tensor([7e4, 1.0], dtype=lib.float16)                     # numbers past 65504, made and used
+        numbers = lib.where(x > 0, x, 70000) + (x + 1e6) + x * 1e6
+        return [t.detach().float().numpy() for t in (y, x.grad, big, made, numbers)]
     ours, our_warnings = _runtime_warnings(lambda: step(tl))
     theirs, their_warnings = _runtime_warnings(lambda: step(torch))
     assert our_warnings == their_warnings == []

@@ -179,6 +179,12 @@ def quietly_in_float16(fn, *args, **kwargs):
         return fn(*args, **kwargs)
 
 
+def cast(array, np_dtype):
+    """``array.astype(np_dtype)``; in float16 a number past its range becomes inf without numpy's overflow warning,
+    as PyTorch says nothing when ``x + 70000`` or ``tensor([7e4], dtype=float16)`` is inf (see above)."""
+    return quietly_in_float16(array.astype, np_dtype) if np_dtype == FLOAT16 else array.astype(np_dtype)
+
+
 def sum_in_float32(array, axis=None, keepdims=False):
     """``array.sum(axis)``; a float16 array is summed in float32 and the sum rounded to float16 once."""
     if array.dtype != np.float16:
@@ -212,8 +218,7 @@ def check_fits(values, d, op):
         if arr.size == 0 or arr.dtype.kind == "b":
             return
         low = -128 if d is uint8 and arr.dtype.kind in "iu" else info.min
-        is_float = arr.dtype.kind == "f"
-        bad = ~np.isfinite(arr) | (arr < low) | (arr > info.max) if is_float else (arr < low) | (arr > info.max)
+        bad = ~np.isfinite(arr) | (arr < low) | (arr > info.max)  # (every int is finite)
         if not bad.any():
             return
         value = arr[bad].ravel()[0].item()

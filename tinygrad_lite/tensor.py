@@ -139,8 +139,7 @@ def as_array(data, dtype=None, device=None, op="tensor"):
         if dtype is not None:
             dt.check_fits(arr, dt.as_dtype(dtype), op)
     d = dt.as_dtype(dtype) if dtype is not None else dt.from_numpy_dtype(arr.dtype)
-    if arr.dtype != d.np:
-        arr = arr.astype(d.np)
+    arr = dt.cast(arr, d.np) if arr.dtype != d.np else arr
     if isinstance(arr, np.generic):
         arr = np.asarray(arr)
     return move(arr, device) if device is not None else arr
@@ -1279,7 +1278,7 @@ def _operand(x, dtype, like):
     if isinstance(x, Tensor):
         return x if x.array.dtype == dtype.np else x.to(dtype)
     if type(like.array) is np.ndarray:
-        return Tensor._make(np.asarray(x, dtype=dtype.np), None)
+        return Tensor._make(dt.cast(np.asarray(x), dtype.np), None)
     with on_device_of(like.array):  # on like's GPU (cuda:1 too), not on the current one; filled there, not copied
         return Tensor._make(array_module_of(like.array).full((), x, dtype=dtype.np), None)
 
