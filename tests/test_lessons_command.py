@@ -11,6 +11,7 @@ import nbformat
 
 from tinygrad_lite.course import cli, copy_lessons
 from tinygrad_lite.course import lessons as shipped
+from tinygrad_lite.course.release import RELEASE_KEY, stamp
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted(p.name for p in (ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
@@ -67,9 +68,15 @@ def test_the_command_says_what_it_wrote_and_how_to_take_a_new_version(tmp_path, 
     assert cli.main(["lessons", "course"]) == 0
     out = capsys.readouterr().out
     assert f"0 written, {len(LESSONS)} kept in course\n" in out and "older version" not in out, out
+    noted = nbformat.read(tmp_path / "course" / LESSONS[1], as_version=4)  # this version, a note of the learner's
+    next(c for c in noted.cells if c.cell_type == "markdown").source += "\n\nMy own note."
+    nbformat.write(noted, tmp_path / "course" / LESSONS[1])
+    assert cli.main(["lessons", "course"]) == 0
+    out = capsys.readouterr().out
+    assert f"0 written, {len(LESSONS)} kept in course\n" in out and "older version" not in out, out
     older = nbformat.read(tmp_path / "course" / LESSONS[1], as_version=4)  # a text cell of an older version
     next(c for c in older.cells if c.cell_type == "markdown").source += "\n\nA sentence this version left out."
-    nbformat.write(older, tmp_path / "course" / LESSONS[1])
+    nbformat.write(stamp(older), tmp_path / "course" / LESSONS[1])  # (as that version released it)
     assert cli.main(["lessons", "course"]) == 0
     out = capsys.readouterr().out
     assert f"1 of the kept notebooks is of an older version of the course: {LESSONS[1]}." in out, out
@@ -96,6 +103,8 @@ def test_the_command_needs_no_notebook_tools(tmp_path, capsys, monkeypatch):
         cell = next(c for c in nb["cells"] if c["cell_type"] == edit
                     and bool(c["metadata"].get("tinygrad_lite", {}).get("exercise")) == (edit == "code"))
         cell["source"] = "def my_answer():\n    return 1\n" if edit == "code" else "An older sentence."
+        if edit == "markdown":  # (an older release records the hash of its own cells)
+            nb["metadata"][RELEASE_KEY]["cells_sha256"] = "an older release's"
         (tmp_path / "course" / name).write_text(json.dumps(nb))
     assert cli.main(["lessons", "course"]) == 0
     out = capsys.readouterr().out

@@ -178,6 +178,7 @@ def test_git_update_end_to_end(course, monkeypatch, capsys):
     assert len(backups) == 1 and sources(nbformat.read(backups[0], as_version=4)) == ANSWERS
     line = next(x for x in described(out) if "merged" in x)
     assert "2 answers kept" in line and "01.square" in line and backups[0].name in line
+    assert "every other cell is the new version's" in line
     assert "pulled" in out
     assert git(clone, "status", "--porcelain", "--", "lessons/00_other.ipynb").stdout == ""
 

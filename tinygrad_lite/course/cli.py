@@ -354,6 +354,16 @@ def _given_cells(path):
         return None
 
 
+def _released_as(path):
+    """The hash of the cells as released that a course notebook records (``release.stamp``), or None: two lessons
+    that record the same one are of the same version of the course, whatever the learner changed since."""
+    from .release import RELEASE_KEY
+    try:
+        return json.loads(path.read_bytes())["metadata"][RELEASE_KEY]["cells_sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def cmd_lessons(args):
     from .checks import wrapped_text
     from .lessons import UnsafeDestination, copy_lessons
@@ -386,6 +396,8 @@ def cmd_lessons(args):
     def older_version(path):  # (answers and outputs aside: what `update` would change); None: unreadable
         if path.read_bytes() == (shipped / path.name).read_bytes():
             return False
+        if _released_as(path) is not None and _released_as(path) == _released_as(shipped / path.name):
+            return False  # this version, with the learner's own edits (a note, a figure cell): nothing to update
         if nbformat is None:
             mine = _given_cells(path)
             return None if mine is None else mine != _given_cells(shipped / path.name)

@@ -483,8 +483,8 @@ def describe(result, base=None):
             parts.append(f"kept aside at the end, not in the new version: {_ids(r.conflicts)}")
         if r.new:
             parts.append(f"new: {_ids(r.new)}")
-        saved = f"; old notebook saved in {shown(result.backup)}" if result.backup else \
-            "; your commit keeps the old notebook"
+        saved = (f"; every other cell is the new version's (a note of yours too: your old notebook is saved in "
+                 f"{shown(result.backup)})" if result.backup else "; your commit keeps the old notebook")
         return f"   merged  {name}: {'; '.join(parts)}{saved}"
     if result.what == "failed":
         return (f"   failed  {name}: {result.error.split(': nothing was changed')[0]}; your notebook is kept in "
