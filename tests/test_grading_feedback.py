@@ -307,6 +307,20 @@ def test_the_class_images_are_at_most_1000_px_wide_and_the_same_bytes_for_the_sa
                                                                       "summary-totals.png"]
 
 
+def test_a_chart_with_nothing_to_show_says_so_without_empty_axes(tmp_path, monkeypatch):
+    """A class whose notebooks were all unreadable: no exercise judged, no hint fired; each panel says so."""
+    import matplotlib.pyplot as plt
+    figures, close = [], plt.close
+    monkeypatch.setattr(plt, "close", figures.append)  # (the figure kept to look at, closed at the end)
+    report.plot([result("bob", [], status="unreadable", reason="not valid notebook JSON")], LESSONS,
+                tmp_path / "summary.png")
+    passes, hints = figures[0].axes
+    assert [t.get_text() for t in passes.texts] == ["no exercise was judged"]
+    assert [t.get_text() for t in hints.texts] == ["no named mistake fired"]
+    assert list(passes.get_yticks()) == list(hints.get_yticks()) == list(hints.get_xticks()) == []
+    close(figures[0])
+
+
 def test_write_all_writes_a_page_beside_each_markdown_feedback(tmp_path):
     results = [mixed(), result("bob", [], status="unreadable", reason="not valid notebook JSON")]
     report.write_all(tmp_path, results, LESSONS, "bubblewrap", grader.Settings())

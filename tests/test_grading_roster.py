@@ -356,6 +356,8 @@ def test_a_real_run_keeps_each_learner_and_reruns_overrides_without_grading(tmp_
     assert cli.main(["grade", *map(str, [subs / "alice", subs / "bob", *common, "--overrides", overrides])]) == 0
     printed = capsys.readouterr().out
     assert f"bob ({L00}): 2 notebooks; graded bob/{N00} (it is not a copy)" in printed
+    assert "1 total(s) changed after judging by the overrides or the late rule, which the lines above do not show: " \
+        "alice 5 -> 4 (gradebook.csv has every one)" in printed, printed
     lms = {r["learner"]: r for r in rows((out / "lms.csv").read_text(encoding="utf-8"))}
     assert lms == {"alice": {"learner": "alice", "name": "Alice", "email": "a@x", L00: "4"},
                    "bob": {"learner": "bob", "name": "Bob", "email": "b@x", L00: "0"},
@@ -372,6 +374,7 @@ def test_a_real_run_keeps_each_learner_and_reruns_overrides_without_grading(tmp_
     assert cli.main(["grade", *map(str, [subs / "alice", subs / "bob", *common, "--overrides", overrides])]) == 0
     printed = capsys.readouterr().out
     assert printed.count("(stored grade)") == 2 and " s)" not in printed.replace("(stored grade)", "")
+    assert "changed after judging" not in printed
     assert rows((out / "lms.csv").read_text(encoding="utf-8"))[0][L00] == "5"
     data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert {r["learner"]: r["feedback"] for r in data["submissions"]}["bob"] == f"feedback/bob/{L00}.md"

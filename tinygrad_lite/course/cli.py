@@ -652,6 +652,11 @@ def cmd_grade(args):
     print(f"graded {notebooks - len({r.path for r in faults})} of {notebooks} submission(s){members} into "
           f"{args.out}: gradebook.csv, lms.csv, results.json, feedback/ (.md and .html), summary.md and its images",
           flush=True)
+    changed = [r for r in results if r.judged_total is not None and r.judged_total != r.total]
+    if changed:  # (the progress lines came before finish(): they show the points as judged)
+        print(f"{len(changed)} total(s) changed after judging by the overrides or the late rule, which the lines "
+              f"above do not show: {', '.join(f'{r.learner} {r.judged_total:g} -> {r.total:g}' for r in changed[:5])}"
+              + (", ..." if len(changed) > 5 else "") + " (gradebook.csv has every one)", flush=True)
     if faults:
         _error("grade", f"{len(faults)} submission(s) not graded for a fault of the grading machines, not of the "
                         f"learners (first: {faults[0].learner}, {(faults[0].reason or '')[:200]}); no grade "

@@ -634,6 +634,10 @@ def plot(results, lessons, path):
     ax1.set_title("Pass rate per exercise")
     for y, rate in enumerate(rates):
         ax1.text(min(rate + 1, 92), y, f"{rate:.0f}%", va="center", fontsize=8)
+    if not rows:  # (every notebook unreadable, of another lesson or not graded: no exercise was judged)
+        ax1.text(50, 0.5, "no exercise was judged", ha="center", va="center")
+        ax1.set_ylim(0, 1)
+        ax1.set_yticks([])
     if top:
         ax2.barh([f"{e}: {_short(h, 70)}" for (e, h), _ in top][::-1], [n for _, n in top][::-1], color="#c62828")
         ax2.set_xlabel("submissions in which the hint fired")
@@ -641,6 +645,7 @@ def plot(results, lessons, path):
         ax2.tick_params(axis="y", labelsize=7)
     else:
         ax2.text(0.5, 0.5, "no named mistake fired", ha="center", va="center")
+        ax2.set_xticks([])
         ax2.set_yticks([])
     ax2.set_title("Most frequent named mistakes")
     fig.tight_layout()
