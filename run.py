@@ -7,19 +7,19 @@
 
 Set-up creates .venv/ in the repository root and installs into it, one step per line with its time (pip's own
 output goes to .venv/setup.log, which an error names). A new .venv/ first gets the pip that constraints.txt pins:
-the pip that ``venv`` brings may be years old, and a current one resolves the packages about twice as fast. Then:
+the pip that venv brings may be years old, and a current one resolves the packages about twice as fast. Then:
   1. PyTorch, pinned by constraints.txt. On Linux without an NVIDIA GPU from PyTorch's CPU-only wheel index, as
      PyTorch's install instructions give it: the Linux build on PyPI brings GBs of CUDA libraries that a laptop
-     without a GPU never uses (``torch_source``; TINYGRAD_LITE_TORCH=cpu or =default chooses instead);
-  2. the course: pip install --no-compile -c constraints.txt -e ".[course]" (``lab`` and ``setup``), or with the
-     developer tools, ".[dev]" (``test``: pytest, Playwright, Dask, ruff...);
-  3. imports the modules that the kernels, JupyterLab and the tests use, so that Python stores them compiled (see
-     WARM_UP).
+     without a GPU never uses (TINYGRAD_LITE_TORCH=cpu or =default chooses instead);
+  2. the course: pip install --no-compile -c constraints.txt -e ".[course]" (lab and setup), or with the
+     developer tools, ".[dev]" (test: pytest, Playwright, Dask, ruff...);
+  3. imports the modules that the kernels, JupyterLab and the tests use, so that Python stores them compiled
+     (the next start is faster).
 It is skipped when pyproject.toml and constraints.txt have not changed since the last successful set-up of what
 the command needs (a hash of them is kept in .venv/).
 
-JupyterLab runs with .venv/ first on its PATH, so that its kernels and terminals find the course's ``python``,
-``pip`` and ``tinygrad-lite``; Ctrl-C or SIGTERM to run.py stops it (and its kernels) cleanly.
+JupyterLab runs with .venv/ first on its PATH, so that its kernels and terminals find the course's python,
+pip and tinygrad-lite; Ctrl-C or SIGTERM to run.py stops it (and its kernels) cleanly.
 """
 import contextlib
 import hashlib
@@ -370,7 +370,10 @@ def test(py, args):
 
 def main(argv):
     if not argv or argv[0] in ("-h", "--help", "help"):
-        print(__doc__.strip())
+        try:
+            print(__doc__.strip(), flush=True)
+        except BrokenPipeError:  # (`run.py --help | head -2`: the reader went before the end) quietly, at exit too
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0 if argv else 2
     command, args = argv[0], argv[1:]
     if command not in ("lab", "test", "setup"):

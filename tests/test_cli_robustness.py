@@ -455,6 +455,32 @@ def test_every_help_screen_fits_100_columns(capsys):
     assert capsys.readouterr().out == f"tinygrad-lite {tl.__version__} ({Path(tl.__file__).parent})\n"
 
 
+def test_a_mistyped_command_option_or_path_is_named_with_its_fix(tmp_path, capsys):
+    """One line each, with the nearest command or option of the command typed, or the notebook to give."""
+    said = []
+    for argv in (["chek", "x"], ["grade", "x", "--out", "o", "--jobz", "2"], ["check", "x", "--verbse"],
+                 ["check", "x", "--colour"]):
+        with pytest.raises(SystemExit) as stop:
+            cli.main(argv)
+        said.append(capsys.readouterr().err)
+        assert stop.value.code == 2 and len(said[-1].splitlines()) == 1 and said[-1].endswith(" (see --help)\n")
+    typo, grade, verbose, colour = said
+    assert "tinygrad-lite: error: argument COMMAND: invalid choice: 'chek'" in typo and "; did you mean check?" in typo
+    assert grade.startswith("tinygrad-lite grade: error: unrecognized arguments: --jobz 2; did you mean --jobs?")
+    assert verbose.startswith("tinygrad-lite check: error: unrecognized arguments: --verbse; did you mean --verbose?")
+    assert colour == "tinygrad-lite check: error: unrecognized arguments: --colour (see --help)\n"  # (not grade's)
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "00_welcome_and_tensors.ipynb").write_text("{}")
+    assert cli.main(["check", str(course)]) == 2
+    example = course / "00_welcome_and_tensors.ipynb"
+    assert capsys.readouterr().err.strip().endswith(
+        f"is a folder, not a notebook file: give the path of one notebook, e.g. {example}")
+    assert cli.main(["points", "--solutions", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert "the solutions/ folder of a clone of the course's repository" in err and "--solutions" in err, err
+
+
 def test_check_inside_a_notebook_being_checked_refuses_to_start_another(monkeypatch, capsys):
     """A lesson with a `!tinygrad-lite check` cell (lesson 00 shows the command): the check's own kernel would run
     it, which would check the lesson again, whose kernel would run it ... (a review saw 36 processes and

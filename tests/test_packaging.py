@@ -133,6 +133,13 @@ def test_run_py_help():
     assert result.returncode == 0, result.stderr
     for word in ("lab", "test", "setup"):
         assert f"run.py {word}" in result.stdout
+    assert "``" not in result.stdout  # (plain words: no names of run.py's own code)
+    reader, writer = os.pipe()
+    os.close(reader)  # `run.py --help | head -2`, the reader gone before the text: quietly, no BrokenPipeError
+    result = subprocess.run([sys.executable, str(ROOT / "run.py"), "--help"], cwd=ROOT, stdout=writer,
+                            stderr=subprocess.PIPE, text=True, timeout=60)
+    os.close(writer)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
 
 
 def test_run_py_rejects_unknown_command():

@@ -711,13 +711,31 @@ def positive_int(what, minimum=1):
     return parse
 
 
-def _one_line_error(parser_):
-    """Make a parser report bad arguments in one line (no usage block), naming --help."""
+def _one_line_error(parser_, command=None):
+    """Make a parser report bad arguments in one line (no usage block), naming --help, and for a mistyped command or
+    option the nearest one. ``command``: the command's own parser, where the main parser reports for it (argparse
+    reports an unknown option of a command there)."""
     def error(message):
-        print(f"{parser_.prog}: error: {message} (see --help)", file=sys.stderr, flush=True)
+        prog = command.prog if command else parser_.prog
+        print(f"{prog}: error: {message}{_nearest(command or parser_, message)} (see --help)", file=sys.stderr,
+              flush=True)
         sys.exit(2)
     parser_.error = error
     return parser_
+
+
+def _nearest(parser_, message):
+    """"; did you mean X?" for the unknown command or option that argparse's ``message`` names, where one of
+    ``parser_``'s is close; else ""."""
+    import difflib
+    choice = re.search(r"invalid choice: '?([^' ]*)'? \(choose from (.*)\)", message)
+    if choice:
+        typed, known = choice[1], [c.strip("' ") for c in choice[2].split(",")]
+    else:
+        typed = next(iter(re.findall(r"unrecognized arguments: (--?[\w-]+)", message)), None)
+        known = [option for action in parser_._actions for option in action.option_strings]
+    close = difflib.get_close_matches(typed, known, n=1) if typed else []
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def cluster_spec(text):
@@ -945,8 +963,9 @@ def main(argv=None):
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
         p = parser()
-        if argv[:1] in (["grade"], ["mutants"], ["export"], ["update"], ["lessons"], ["points"]):
-            _one_line_error(p)  # an unknown option is reported by the main parser: in one line too
+        # an unknown command, or an unknown option of a command, is reported by the main parser: in one line too
+        commands = next(a.choices for a in p._actions if isinstance(a, argparse._SubParsersAction))
+        _one_line_error(p, commands.get(argv[0]) if argv else None)
         args = p.parse_args(argv)
     except KeyboardInterrupt:  # Ctrl-C while the parser is built: the same one line as anywhere else
         print("interrupted (Ctrl-C)", file=sys.stderr, flush=True)

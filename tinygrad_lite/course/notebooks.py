@@ -65,6 +65,10 @@ def read_regular_file(path, what="a notebook"):
     device, a folder) is refused with a NotebookError naming the path, without being opened: opening a named pipe
     waits for a writer, reading a device may never end. OSErrors (missing, unreadable) are left to the caller."""
     kind = not_a_file(os.stat(path).st_mode)
+    if kind == "a folder" and what == "a notebook":  # (`check course` for `check course/00_....ipynb`)
+        inside = sorted(Path(path).glob("*.ipynb"))
+        example = f", e.g. {inside[0]}" if inside else ""
+        raise NotebookError(f"{path} is a folder, not {what} file: give the path of one notebook{example}")
     if kind:
         raise NotebookError(f"{path} is {kind}, not {what} file: it was not opened")
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # never waits, even if it was swapped meanwhile

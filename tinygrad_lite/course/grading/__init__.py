@@ -93,6 +93,13 @@ def default_solutions():
     return beside if beside.is_dir() else Path("solutions")
 
 
+def no_solutions(solutions):
+    """What to say when ``solutions`` is no folder: the course installed from a wheel carries no solutions."""
+    return (f"no solutions folder at {solutions}: grading needs the course's solution notebooks, the solutions/ "
+            "folder of a clone of the course's repository (the installed package does not carry them); give its "
+            "path with --solutions")
+
+
 def points_table(wanted=(), solutions=None):
     """[(lesson name, [(exercise id, points)])] for the lessons ``wanted`` (as ``--lesson`` names them; all when
     empty) in the solutions folder: what ``grade`` gives each exercise at most, known before any grading (an LMS
@@ -100,7 +107,7 @@ def points_table(wanted=(), solutions=None):
     from .. import checks, exercises  # (exercises: registers every lesson's checks)
     solutions = Path(solutions) if solutions else default_solutions()
     if not solutions.is_dir():
-        raise UsageError(f"no solutions folder at {solutions} (use --solutions)")
+        raise UsageError(no_solutions(solutions))
     lessons = layout.load_lessons(solutions)
     if not lessons:
         raise UsageError(f"{solutions} holds no solution notebooks")
@@ -205,7 +212,7 @@ def _read_class(submissions, outdir, settings, solutions, policy):
     becomes the lesson that ``--lesson`` names."""
     solutions = Path(solutions) if solutions else default_solutions()
     if not solutions.is_dir():
-        raise UsageError(f"no solutions folder at {solutions} (use --solutions)")
+        raise UsageError(no_solutions(solutions))
     for path in submissions:
         if not Path(path).exists():
             raise UsageError(f"{path}: no such file or folder")

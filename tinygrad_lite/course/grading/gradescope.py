@@ -205,12 +205,12 @@ def _add(archive, name, data, executable=False):
 def export(lesson, out, settings, solutions=None, visibility="visible"):
     """Write the autograder zip for ``lesson`` (a name or number) to ``out``; returns (the lesson's name, the
     names in the zip). ``settings``: the grading limits (a ``Settings``); ``visibility``: the tests' visibility."""
-    from . import default_solutions, resolve_lesson
+    from . import default_solutions, no_solutions, resolve_lesson
     if visibility not in VISIBILITIES:
         raise ExportError(f"visibility {visibility!r}: expected one of {', '.join(VISIBILITIES)}")
     solutions = Path(solutions) if solutions else default_solutions()
     if not solutions.is_dir():
-        raise ExportError(f"no solutions folder at {solutions} (use --solutions)")
+        raise ExportError(no_solutions(solutions))
     lessons = layout.load_lessons(solutions)
     from .errors import UsageError
     try:
