@@ -85,8 +85,21 @@ def expect(status, exercise_id, fn, *texts):
     result = verdict(exercise_id, fn)
     assert result.status == status, result.message
     for text in texts:
-        assert text in result.message, result.message
+        assert text in result.message, _missing_text(exercise_id, text, result.message)
     return result
+
+
+def _missing_text(exercise_id, text, message):
+    """The failure message of ``expect`` when ``text`` is not in the verdict's ``message``: where the message shows
+    another mistake row's hint, which row, and why (the first row that gives the same numbers wins)."""
+    rows = get_exercise(exercise_id).mistakes
+    shown = next((k for k, row in enumerate(rows) if row.tiers() and row.tiers()[0] in message), None)
+    if shown is None:
+        return f"{text!r} is not in the message:\n{message}"
+    return (f"{text!r} is not in the message, which shows the hint of mistake row {shown} of {exercise_id}: that "
+            "row's wrong version gives this answer's numbers on the first case the answer fails (the first matching "
+            "row wins). If this answer is another mistake, make that case separate the two rows; else expect row "
+            f"{shown}'s text.\n{message}")
 
 
 def assert_passes(exercise_id, fn, min_cases=None):

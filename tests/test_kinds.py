@@ -19,6 +19,7 @@ from tinygrad_lite.course.answers import ArrayAnswer, NumberAnswer, RunAnswer, T
 from tinygrad_lite.course.checks import REGISTRY, Case, run_check
 from tinygrad_lite.course.exercises import kinds
 from tinygrad_lite.course.notebooks import exercise_ids, read_notebook
+from tinygrad_lite.course.pipeline import Reference
 from tinygrad_lite.course.registry import Exercise
 
 EXERCISES = Path(kinds.__file__).parent
@@ -174,6 +175,9 @@ def test_the_contributing_guides_example_exercise_works(unregistered):
     exec(compile(textwrap.dedent(code), "CONTRIBUTING.md", "exec"), names)
     exercise = made[0]
     assert run_check(exercise, lambda x, y: (x - y).abs().mean())
+    reference = Reference.for_check(exercise)  # every hidden case informative, or saying why not (trivial=...)
+    assert [i for i, case in enumerate(reference.cases) if not case.visible and not case.trivial
+            and reference.trivial(i)] == []
     for wrong, hint in ((lambda x, y: (x - y).mean().abs(), "the errors cancelled"),
                         (lambda x, y: (x - y).abs().sum(), "not their sum"),
                         (lambda x, y: (x - y).abs().float().mean(), "your result is float32")):
