@@ -93,6 +93,19 @@ def test_the_estimate_is_the_shared_tools():
         assert lesson.statements.get(longest, 0) == int(longest_words) == max(lesson.statements.values())
 
 
+def test_the_sections_add_up_to_the_lesson_and_name_what_an_optional_one_would_cost(capsys):
+    for name, lesson in TIMES.items():
+        notebook = json.loads((ROOT / "solutions" / f"{name}.ipynb").read_text(encoding="utf-8"))
+        sections = reading_time.section_times(notebook)
+        assert abs(sum(core for _, core, _ in sections) - lesson.minutes) < 1e-9, name
+        optional = [(core, whole) for title, core, whole in sections if "(optional)" in title.lower()]
+        assert all(core == 0 < whole for core, whole in optional), (name, sections)
+    assert reading_time.main([str(ROOT / "solutions" / "02_loss_functions.ipynb"), "--sections"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("02_loss_functions: minutes on the core path") and len(out) > 5
+    assert re.fullmatch(r"\s+0\.0\s+\d+\.\d  6\. .*\(optional\)", next(line for line in out if "(optional)" in line))
+
+
 def test_notes_and_limits_read_the_notebooks_as_the_course_writes_them():
     """Every lesson has exactly one instructor note with the sentence, and exercises on its core path."""
     for name, lesson in TIMES.items():

@@ -18,10 +18,11 @@ The estimate, in minutes, is a sum over what the learner reads and writes on the
 
 An exercise's statement is the markdown from its ``### Exercise NN.name`` heading to the next code cell.
 
-``python -m tinygrad_lite.course.reading_time [SOLUTIONS_DIR]`` prints a row per lesson; with ``--write`` it also
-writes each estimate, rounded up to 5 minutes, into the lesson's instructor note ("This lesson takes about N
-minutes"), so that the figure is the estimate's and never typed by hand. ``tests/test_reading_time.py`` holds the
-notes to it and the lessons to the issue's limits.
+``python -m tinygrad_lite.course.reading_time [SOLUTIONS_DIR]`` prints a row per lesson (with ``--sections``, and
+a folder or one notebook, the minutes of each section: what moving one into the optional part saves, or what
+taking one out of it costs); with ``--write`` it also writes each estimate, rounded up to 5 minutes, into the
+lesson's instructor note ("This lesson takes about N minutes"), so that the figure is the estimate's and never
+typed by hand. ``tests/test_reading_time.py`` holds the notes to it and the lessons to the issue's limits.
 """
 import json
 import math
@@ -155,10 +156,36 @@ def write_stated(path, minutes):
     raise ValueError(f"{path}: no instructor note says 'This lesson takes about N minutes'")
 
 
+def section_times(notebook):
+    """[(heading, minutes on the core path, minutes were it all on the core path)] of each ``## `` section of a
+    notebook (the cells before the first one as "(before section 1)"): what moving a section into or out of the
+    optional part changes. The instructor's cells count for none, as in ``estimate``."""
+    sections = [("(before section 1)", [])]
+    for cell in notebook["cells"]:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        heading = _HEADING.match(source) if cell["cell_type"] == "markdown" else None
+        if heading and len(heading.group(1)) == 2:
+            sections.append((heading.group(2).strip(), []))
+        sections[-1][1].append(cell)
+
+    def unmarked(cell):  # (the same cell with no "(optional)" in its headings)
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        return {**cell, "source": source.replace("(optional)", "").replace("(Optional)", "")}
+    return [(title, estimate({"cells": cells}).minutes, estimate({"cells": [unmarked(c) for c in cells]}).minutes)
+            for title, cells in sections if cells]
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     write = "--write" in argv
     folder = Path(next((a for a in argv if not a.startswith("--")), "solutions"))
+    if "--sections" in argv:  # a lesson's sections: `... reading_time solutions/02_loss_functions.ipynb --sections`
+        notebooks = [folder] if folder.is_file() else sorted(folder.glob("[0-9][0-9]*.ipynb"))
+        for path in notebooks:
+            print(f"{path.stem}: minutes on the core path, and were the section all on it")
+            for title, core, whole in section_times(json.loads(path.read_text(encoding="utf-8"))):
+                print(f"  {core:5.1f} {whole:6.1f}  {title[:80]}")
+        return 0
     print(f"{'lesson':<40} {'words':>6} {'code':>5} {'fig':>4} {'sol':>4} {'ex':>3} {'core':>5} {'stated':>6}  "
           "longest statement")
     for lesson in lesson_times(folder):
