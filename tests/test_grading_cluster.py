@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -266,19 +267,46 @@ def test_the_core_install_does_not_pull_dask():
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr
 
 
+def test_a_scheduler_without_workers_says_it_waits_and_then_names_the_fix(capsys):
+    from tinygrad_lite.course.grading import cluster as clusters
+    from tinygrad_lite.course.grading.errors import UsageError
+
+    class NoWorkers:  # a scheduler that has had no worker, and gets none within the wait
+        def scheduler_info(self):
+            return {"workers": {}}
+
+        def wait_for_workers(self, n, timeout):
+            raise TimeoutError
+    with pytest.raises(UsageError, match=r"has had no worker for 300 s: start workers \(dask worker tcp://h:1\)"):
+        clusters.check_workers(NoWorkers(), "tcp://h:1", None, "course")
+    assert capsys.readouterr().out == ("--scheduler tcp://h:1: no worker yet; waiting up to 300 s for one (start one "
+                                       "with dask worker tcp://h:1; Ctrl-C stops)\n")
+
+
 def test_the_scheduler_probe_runs_under_a_running_event_loop():
     """grade may be called where an event loop runs (a notebook's kernel; an xdist worker whose earlier test left
     one): the probe has a thread and a loop of its own (asyncio.run in the caller's thread refused, in CI)."""
     pytest.importorskip("distributed")
     import asyncio
+    import socket
     import threading
 
     from tinygrad_lite.course.grading import cluster as clusters
+    silent = socket.socket()  # takes the connection, never answers: Dask's own connect and read run in the probe
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(5)
 
     async def from_a_running_loop():
-        return clusters.not_a_scheduler("tcp://127.0.0.1:1", 1)
+        return clusters.not_a_scheduler(f"tcp://127.0.0.1:{silent.getsockname()[1]}", 1)
     said = []  # (a thread of the test's own runs the loop: this thread may have one running already)
     runner = threading.Thread(target=lambda: said.append(asyncio.run(from_a_running_loop())))
     runner.start()
     runner.join(30)
-    assert said and said[0].startswith("OSError: Timed out trying to connect") and "event loop" not in said[0], said
+    silent.close()
+    assert said and said[0].startswith("something there took the connection but never answered"), said
+    assert "event loop" not in said[0]
+    for address in ("tcp://127.0.0.1:1", "127.0.0.1:1"):  # nothing listens: said at once, with the fix
+        start = time.perf_counter()
+        said = clusters.not_a_scheduler(address, 60)
+        assert said.startswith("nothing listens there (connection refused): start the scheduler (dask scheduler)")
+        assert time.perf_counter() - start < 10, "a refused connection waited for Dask's connect time-out"

@@ -267,6 +267,15 @@ def test_overrides_are_applied_after_judging_and_shown_as_such(tmp_path):
             adjust.check_overrides(adjust.Policy.load(overrides=path), {"alice", "bob"}, LESSONS)
 
 
+def test_the_guides_overrides_example_fits_the_course(tmp_path):
+    """docs/grading.md's overrides.csv, as an instructor copies it: every line loads and fits the course's points."""
+    text = (ROOT / "docs" / "grading.md").read_text(encoding="utf-8")
+    example = next(b for b in text.split("```csv\n")[1:] if b.startswith("learner,exercise,points")).split("```")[0]
+    overrides = adjust.load_overrides(write(tmp_path / "overrides.csv", example))
+    assert len(overrides) == 3 and {o.exercise for o in overrides} >= {"late"}
+    adjust.check_overrides(adjust.Policy(overrides=overrides), {o.learner for o in overrides}, LESSONS)
+
+
 def test_the_late_penalty_from_due_dates_and_from_canvas_late_flag(tmp_path):
     canvas, gradescope = tmp_path / "canvas", tmp_path / "gradescope"
     write(canvas / f"doejane_LATE_123456_7890123_{N00}", submission(L00))
@@ -296,6 +305,16 @@ def test_the_late_penalty_from_due_dates_and_from_canvas_late_flag(tmp_path):
     assert (book["jdoe"]["late_days"], book["jdoe"]["penalty"], book["jdoe"]["total"]) == ("1", "1", "3")
     assert "Late: 1 day(s) (Canvas marked it LATE" in report.feedback(by["jdoe"])
     assert by["carol"].status == "missing" and by["carol"].penalty == 0
+    waived = write(tmp_path / "overrides.csv", "learner,exercise,points,reason\njdoe,late,0,extension granted\n"
+                                               "bsmith,late,2,\n")  # a penalty waived, and one set
+    by = late(gradescope, late_penalty=0.1, overrides=adjust.load_overrides(waived))
+    assert (by["jdoe"].late_days, by["jdoe"].penalty, by["jdoe"].total) == (0, 0.0, 4)
+    assert by["jdoe"].late == "0 days (set by your instructor: extension granted; 1 by the submission): no penalty"
+    assert f"late: {by['jdoe'].late}" in by["jdoe"].notes and f"Late: {by['jdoe'].late}." in report.feedback(by["jdoe"])
+    assert (by["bsmith"].late_days, by["bsmith"].total) == (2, 3.2)
+    assert by["bsmith"].late.startswith("2 day(s) (set by your instructor): penalty 0.8 point(s)")
+    summary = report.summary(report.order(list(by.values())), LESSONS, "bubblewrap", grader.Settings())
+    assert "| jdoe | 00_welcome_and_tensors | 0 | 0 | 0 days (set by your instructor: extension granted" in summary
 
 
 def test_a_syntax_error_gets_its_reason_into_the_notes():

@@ -248,16 +248,16 @@ def _apply_late(results, policy, context):
         export, person = context[id(r)]
         days, how = 0, ""
         delay = late_by(export.submitted if export else None, person.due if person else None)
-        if r.learner in days_set:
-            o = days_set[r.learner]
-            days, how = o.points, "set by your instructor" + (f": {o.reason}" if o.reason else "")
-        elif delay is not None and delay > grace:
+        if delay is not None and delay > grace:
             days = math.ceil((delay - grace) / timedelta(days=1))
             after = f" and {_number(policy.late_grace)} h of grace" if policy.late_grace else ""
             how = (f"submitted {export.submitted.isoformat(sep=' ', timespec='minutes')}, due "
                    f"{_due_text(person.due)}{after}")
         elif export is not None and export.late and delay is None:
             days, how = 1, "Canvas marked it LATE, which does not say how late: counted as 1 day"
+        if r.learner in days_set:  # the instructor's days replace those found (a waiver shows as such, below)
+            o, found = days_set[r.learner], (f"; {_number(days)} by the submission" if days else "")
+            days, how = o.points, "set by your instructor" + (f": {o.reason}" if o.reason else "") + found
         r.late_days, r.penalty = days, 0.0
         if days and r.status not in NOT_GRADED:
             fraction = min(1.0, (policy.late_penalty or 0.0) * days)
@@ -268,6 +268,9 @@ def _apply_late(results, policy, context):
             rule = (f": penalty {_number(penalty)} point(s), {_number(100 * policy.late_penalty)}% of the total a "
                     "day" if policy.late_penalty else ": no late penalty in this run")
             r.late = f"{_number(days)} day(s) ({how}){rule}"
+            r.notes.append(f"late: {r.late}")
+        elif r.learner in days_set and r.status not in NOT_GRADED:  # 0 days set: no penalty, and everywhere said
+            r.late = f"0 days ({how}): no penalty"
             r.notes.append(f"late: {r.late}")
 
 

@@ -233,8 +233,19 @@ def not_a_scheduler(address, seconds):
     scheduler's own dashboard, whose port its log prints next to the scheduler's), or read an HTTP reply as the
     length of a message and fail allocating exabytes."""
     import asyncio
+    import socket
 
     from distributed.comm import connect
+    host, _, port = address.removeprefix("tcp://").rpartition(":")
+    if ("://" not in address or address.startswith("tcp://")) and port.isdigit():  # refused at once: Dask's connect
+        # would retry for ``seconds``
+        try:
+            socket.create_connection((host.strip("[]"), int(port)), timeout=min(seconds, 10)).close()
+        except ConnectionRefusedError:
+            return ("nothing listens there (connection refused): start the scheduler (dask scheduler) on that "
+                    "machine, or give the address its log names as 'Scheduler at'")
+        except OSError:
+            pass  # (a timeout, an unknown host: Dask's own connect says it below)
 
     async def identity():
         comm = await connect(address, timeout=seconds)
@@ -284,6 +295,8 @@ def check_workers(client, where, requested, course):
     left out, in one line; another course version raises UsageError in one line. Sandboxes are compared later,
     among the workers that pass the canary (``same_sandbox``): grades must not depend on the worker."""
     if not client.scheduler_info()["workers"]:
+        print(f"--scheduler {where}: no worker yet; waiting up to {WAIT_FOR_WORKERS} s for one (start one with "
+              f"dask worker {where}; Ctrl-C stops)", flush=True)
         try:
             client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS)
         except TimeoutError:
