@@ -444,6 +444,9 @@ def test_a_folder_that_names_no_roster_learner_gets_the_closest_one_suggested(tm
     results, _ = adjust.finish(kept, [judged(sub)], LESSONS, adjust.Policy(roster=the_roster), L00)
     rows = {r.learner: r for r in results}
     assert rows["rruiz"].status == "missing" and rows["bob"].status == "missing"
+    the_class = roster.Roster.load(write(tmp_path / "class.csv", ROSTER))  # a name that is no one's: no guess
+    assert the_class.closest("zedzoe") is None and the_class.closest("jdeo").id == "jdoe"
+    assert the_class.closest("smithbob") is the_class.closest("bsmith") is the_class.learners[1]
     assert any("emailed/ruiz" in n and "may be theirs" in n for n in rows["rruiz"].notes)
     assert not any("may be theirs" in n for n in rows["bob"].notes)
 

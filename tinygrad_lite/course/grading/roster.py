@@ -230,7 +230,8 @@ class Roster:
         none), for a "did you mean" in the note; None when none is close."""
         candidates = {learner.id.lower(): learner for learner in self.learners}
         candidates.update({simple(learner.name): learner for learner in self.learners if learner.name})
-        close = difflib.get_close_matches(simple(text) or str(text).lower(), list(candidates), n=1, cutoff=0.6)
+        # (a typo's or a missing letter's ratio is 0.8 or more; at difflib's 0.6, "zedzoe" would be "janedoe")
+        close = difflib.get_close_matches(simple(text) or str(text).lower(), list(candidates), n=1, cutoff=0.75)
         return candidates[close[0]] if close else None
 
 
