@@ -323,9 +323,14 @@ def test_an_autograder_that_cannot_grade_still_writes_results(exported, tmp_path
     root = layout_root(tmp_path / "other-course", exported[0], {NAME: submission(L00)})
     config = root / "source" / "autograder.json"
     config.write_text(config.read_text().replace(version.course_digest(), "0" * 64))
-    status, doc = run_main(root, monkeypatch, capsys)
+    monkeypatch.setenv(gradescope.ROOT_VARIABLE, str(root))
+    status, printed = gradescope.main(), capsys.readouterr().out
+    doc = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    validate(doc)
     assert status == 1 and doc["score"] == 0 and "The autograder failed" in doc["output"]
     assert "not the one this autograder was exported with" in doc["output"]
+    assert printed.startswith("run_autograder: the course installed here is not the one") and "Traceback" not in \
+        printed, printed  # (a known cause: the instructor's log says it, without a traceback)
     root = layout_root(tmp_path / "no-python", exported[0], {NAME: submission(L00)})
     done = subprocess.run([str(root / "run_autograder")], env=environment(root, python=str(tmp_path / "python")),
                           capture_output=True, text=True, timeout=60, check=False)

@@ -414,8 +414,8 @@ UNFINISHED = {"score": 0.0, "output_format": "md", "stdout_visibility": "hidden"
 def main():
     """``run_autograder``: grade, write results.json, return 0. A results.json that says the run did not finish is
     written first (Gradescope may stop a run at its own time limit). A failure of the autograder itself still
-    writes a results.json (0 points and a message to tell the instructor), prints the traceback to the
-    instructor's stdout and returns 1."""
+    writes a results.json (0 points and a message to tell the instructor), prints the cause (the traceback of an
+    unexpected one) to the instructor's stdout and returns 1."""
     root = Path(os.environ.get(ROOT_VARIABLE) or "/autograder")
     start = time.monotonic()
     try:
@@ -423,8 +423,11 @@ def main():
         write_results(root, autograde(root, log=lambda text: print(text, flush=True)))
         return 0
     except Exception as e:  # noqa: BLE001  (whatever went wrong, Gradescope must get a results.json)
-        import traceback
-        traceback.print_exc(file=sys.stdout)
+        if isinstance(e, AutograderError):  # a known cause, said in full: no traceback to read past
+            print(f"run_autograder: {e}", flush=True)
+        else:
+            import traceback
+            traceback.print_exc(file=sys.stdout)
         why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         kind = "" if isinstance(e, AutograderError) else f"{type(e).__name__}: "
         doc = {"score": 0.0, "execution_time": round(time.monotonic() - start), "output_format": "md",
