@@ -274,6 +274,7 @@ def test_the_summary_names_the_incidents_and_undefined_answers():
     assert "| learner003 | learner003/00_welcome_and_tensors.ipynb | unreadable | not valid notebook JSON |" in text
     for image in ("summary-totals.png", "summary.png", "summary-heatmap-00_welcome_and_tensors.png"):
         assert f"]({image})" in text
+    assert "| passed (all cases, as judged) | mean points (after overrides) |" in text  # (an override moves one)
 
 
 def test_a_class_of_300_is_split_into_legible_heatmaps():

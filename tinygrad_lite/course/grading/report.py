@@ -478,7 +478,8 @@ def summary(results, lessons, sandbox, settings):
         lines += [f"## {name}", "", f"{len(mine)} submission(s), mean total {mean:.2f} of {_number(top)}"
                   + (f" (the {len(mine) - judged} unreadable as 0); the table is of the {judged} graded." if
                      judged < len(mine) else "."), "",
-                  "| exercise | points | passed (all cases) | mean points | most frequent mistakes (hints fired) |",
+                  "| exercise | points | passed (all cases, as judged) | mean points (after overrides) | most "
+                  "frequent mistakes (hints fired) |",
                   "|---|---|---|---|---|"]
         for row in exercise_stats(mine, lessons.get(name)):
             mistakes = "<br>".join(f"{n}x {_short(h)}" for h, n in row["mistakes"][:3]) or "-"
