@@ -1165,6 +1165,34 @@ def test_a_schedule_message_shows_the_arguments_given_by_position():
     assert "start_factor=0.5, min_lr=0.001" in result.message and "(the default)" not in result.message
 
 
+def wc_quarter_cosine(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    """A learner's decay along cos(pi/2 * t), which also runs from base_lr to min_lr (a numbers-only slip before)."""
+    if step < warmup_steps:
+        return base_lr * (start_factor + (1 - start_factor) * step / warmup_steps)
+    t = (step - warmup_steps) / (total_steps - warmup_steps)
+    return min_lr + (base_lr - min_lr) * math.cos(math.pi / 2 * t)
+
+
+def wc_unscaled_slope(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    """Parentheses left out: only start_factor is multiplied by base_lr (a numbers-only slip before)."""
+    if step < warmup_steps:
+        return base_lr * start_factor + (1 - start_factor) * step / warmup_steps
+    return warmup_cosine(step, base_lr, warmup_steps, total_steps, start_factor, min_lr)
+
+
+def wc_min_lr_floors_the_warmup(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    """min_lr taken as a floor of every step, the warmup's too (a numbers-only slip before)."""
+    return max(min_lr, warmup_cosine(step, base_lr, warmup_steps, total_steps, start_factor, min_lr))
+
+
+WRONG += [
+    ("05.warmup_cosine", wc_min_lr_as_a_factor, "min_lr is an lr (PyTorch's eta_min), not a factor of base_lr"),
+    ("05.warmup_cosine", wc_quarter_cosine, "your decay is a quarter of a cosine"),
+    ("05.warmup_cosine", wc_unscaled_slope, "only the start of your warmup is scaled by base_lr"),
+    ("05.warmup_cosine", wc_min_lr_floors_the_warmup, "min_lr is the floor of the cosine only"),
+]
+
+
 def lr_range_test_in_eval_mode(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100,
                                diverge=4.0):
     """Switches the model to eval mode for the test (and hands it back in the mode it arrived in): a BatchNorm

@@ -172,6 +172,11 @@ def _schedule_with(warmup=None, decay=None):
     return schedule
 
 
+def _quarter_cosine(t, lr, w, n, s, low):
+    """A decay along a quarter period, cos(pi / 2 * progress): from base_lr to min_lr too, on another curve."""
+    return low + (lr - low) * math.cos(math.pi / 2 * (t - w) / (n - w))
+
+
 def _start_not_scaled(got, expected, case):
     """The warmup is a line from start_factor (not start_factor * base_lr) up to base_lr."""
     if not case.args[2] or np.isclose(case.args[1], 1.0):
@@ -216,6 +221,15 @@ driven(
                 "the cosine goes from base_lr down to min_lr, so its height is base_lr - min_lr: yours starts "
                 "the decay above base_lr",
                 "scale the (1 + cos) / 2 part by the difference of the two lrs, then add min_lr"),
+        mistake(_schedule_with(decay=_quarter_cosine),
+                "your decay is a quarter of a cosine, cos(pi / 2 * progress): it also falls from base_lr to min_lr, "
+                "but slowly at first and steeply at the end. The cosine schedule takes half a period, lifted and "
+                "halved, (1 + cos(pi * progress)) / 2: it goes from 1 to 0, flat at both ends",
+                "the factor of (base_lr - min_lr) is (1 + cos(pi * progress)) / 2, progress from 0 to 1"),
+        mistake(_schedule_with(decay=lambda t, lr, w, n, s, low: lr * _cosine(1.0, low, (t - w) / (n - w))),
+                "min_lr is an lr (PyTorch's eta_min), not a factor of base_lr: the decay ends at min_lr itself. "
+                "Yours ends at min_lr * base_lr",
+                "the cosine part is min_lr plus (base_lr - min_lr) times the (1 + cos) / 2 factor"),
         mistake(_schedule_with(warmup=lambda t, lr, w, n, s, low: lr * (s + (1 - s) * (t + 1) / w)),
                 "the warmup reaches base_lr one step early: step 0 has start_factor * base_lr, and the lr "
                 "climbs in a straight line to reach base_lr at step warmup_steps (the first step of the cosine)",
@@ -235,6 +249,15 @@ driven(
                 "warmup_steps steps, from start_factor * base_lr at step 0 to base_lr at step warmup_steps, "
                 "where the cosine starts",
                 "divide the step by warmup_steps, not by warmup_steps - 1"),
+        mistake(_schedule_with(warmup=lambda t, lr, w, n, s, low: lr * s + (1 - s) * t / w),
+                "only the start of your warmup is scaled by base_lr: the whole line, start_factor and the part "
+                "that climbs, is a fraction of base_lr. Yours adds (1 - start_factor) * step / warmup_steps as it "
+                "is, so the line does not end at base_lr",
+                "multiply base_lr by the whole fraction start_factor + (1 - start_factor) * step / warmup_steps"),
+        mistake(_schedule_with(warmup=lambda t, lr, w, n, s, low: max(low, lr * (s + (1 - s) * t / w))),
+                "min_lr is the floor of the cosine only: the warmup starts at start_factor * base_lr even where "
+                "that is below min_lr. Yours lifts the first steps of the warmup to min_lr",
+                "leave min_lr out of the warmup branch (no max with it there)"),
         mistake(_schedule_with(warmup=lambda t, lr, w, n, s, low: low + (lr - low) * (s + (1 - s) * t / w)),
                 "min_lr belongs to the cosine only (its floor): the warmup is base_lr times a fraction that "
                 "climbs from start_factor to 1, with no min_lr in it. Yours starts the warmup from min_lr",
