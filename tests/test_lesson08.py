@@ -1742,6 +1742,44 @@ REVIEW_0808 = [
 WRONG += REVIEW_0808
 
 
+def scaled_step_with(backoff="scale * state['backoff_factor']", growth="scale * state['growth_factor']",
+                     test="p.grad", write="state['scale']"):
+    """The notebook's scaled_step with one slip a learner wrote (numbers only before): the scale backed off or grown
+    by another formula, the weights tested instead of their gradients, or the new scale written into a local."""
+    source = f"""
+def scaled_step(loss, model, optimizer, state, max_norm=None):
+    scale = state["scale"]
+    (loss * scale).backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    for p in params:
+        p.grad = p.grad / scale
+    if not all(bool(tl.isfinite({test}).all()) for p in params):
+        {write} = {backoff}
+        state["good_steps"] = 0
+        return False
+    if max_norm is not None:
+        nn.utils.clip_grad_norm_(params, max_norm)
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        {write} = {growth}
+        state["good_steps"] = 0
+    return True
+"""
+    names = {"tl": tl, "nn": nn}
+    exec(source, names)
+    return names["scaled_step"]
+
+
+WRONG += [
+    ("08.scaled_step", scaled_step_with(backoff="scale * state['growth_factor']",
+                                        growth="scale * state['backoff_factor']"), "your two factors are swapped"),
+    ("08.scaled_step", scaled_step_with(backoff="scale / state['backoff_factor']"), "your scale went UP"),
+    ("08.scaled_step", scaled_step_with(write="scale"), "state['scale'] never changes"),
+    ("08.scaled_step", scaled_step_with(test="p"), "your finite test looks at the weights (p)"),
+]
+
+
 @pytest.mark.parametrize("exercise_id, fn, wrong_hint", [
     ("08.time_op", time_op_given_loop(upper_pair), "the warmup calls were still queued"),
     ("08.time_op", time_op_given_loop(lambda t, w, r: float(t[len(t) // 2])), "the minimum is the luckiest"),

@@ -1131,9 +1131,13 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
     the scale plus it; ``fall_through``: the skip branch backs off and resets the count but does not return, so
     the given code after it steps and counts anyway; ``clip_up``: a clipping of one's own by max_norm / (norm +
     clip_up) without the min(1, .), which scales small gradients UP; ``clip_each``: each parameter's gradient
-    clipped on its own)."""
+    clipped on its own; ``factors="swapped"``: growth_factor after an overflow, backoff_factor to grow;
+    ``backoff="divide"``: the scale divided by backoff_factor; ``test="weights"``: the weights tested instead of
+    their gradients)."""
     down = 0.5 if factors in ("fixed", "fixed_down") else state["backoff_factor"]
     up = 2.0 if factors in ("fixed", "fixed_up") else state["growth_factor"]
+    down, up = (up, down) if factors == "swapped" else (down, up)
+    down = 1 / down if backoff == "divide" else down
     if clip_always and max_norm is None:
         max_norm = 1.0
     scale = state["scale"]
@@ -1158,6 +1162,8 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
         bad = not bool(np.isfinite(get_total_norm([p.grad for p in params]).cpu().numpy()))
     if test == "sum":  # the sum of the gradients tested (in their dtype), not each of them
         bad = not bool(sum(p.grad.sum() for p in params).isfinite().cpu().numpy())
+    if test == "weights":  # the weights tested: finite until a step with an inf gradient has made them nan
+        bad = not all(bool(np.isfinite(p.detach().cpu().numpy()).all()) for p in params)
     if bad and check:
         if backoff:
             state["scale"] = scale * down if floor is None else max(scale * down, floor)
@@ -1189,6 +1195,15 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
     if cap is not None:
         state["scale"] = min(state["scale"], cap)
     return True
+
+
+def _scale_kept_local(loss, model, optimizer, state, max_norm=None):
+    """A learner's scaled_step that writes each new scale into a local variable only: state["scale"] never changes
+    (the count of clean steps does)."""
+    scale = state["scale"]
+    stepped = _scaled(loss, model, optimizer, state, max_norm)
+    state["scale"] = scale
+    return stepped
 
 
 def _unscaled_late(params, optimizer, state, max_norm):
@@ -1422,6 +1437,25 @@ driven(
                 "growing too often makes it overflow again soon",
                 "count the clean steps; when the count reaches growth_interval, grow and start counting again"),
         *(mistake(partial(_scaled, factors=factors), *FACTORS) for factors in ("fixed", "fixed_up", "fixed_down")),
+        mistake(partial(_scaled, factors="swapped"),
+                "your two factors are swapped: after an overflow the scale comes down by backoff_factor (below "
+                "1), and after growth_interval clean steps it grows by growth_factor (above 1)",
+                "the skip branch uses state['backoff_factor'], the growth uses state['growth_factor']"),
+        mistake(partial(_scaled, backoff="divide"),
+                "after an overflow your scale went UP: backoff_factor is below 1 (0.5 halves), so the scale is "
+                "multiplied by it. Dividing by it makes the scale larger (by 0.5: twice as large), and the next steps "
+                "overflow again",
+                "multiply the scale by state['backoff_factor'] in the skip branch"),
+        mistake(_scale_kept_local,
+                "state['scale'] never changes: your code computes the new scale, but the caller keeps only what "
+                "is in the state dict, the scaler's memory between two calls. A local variable named scale is "
+                "gone when your function returns",
+                "write each new scale into state['scale'], as you do for state['good_steps']"),
+        mistake(partial(_scaled, test="weights"),
+                "your finite test looks at the weights (p), which are still finite when the gradients overflow: "
+                "the inf or nan is in the gradients (p.grad), and the step you take with them turns the weights "
+                "into nan",
+                "test p.grad of each parameter in params, after unscaling"),
         mistake(partial(_scaled, clip=False),
                 "this case gives a max_norm, and your steps are those without clipping: clip the global norm of "
                 "the unscaled gradients to max_norm before the step (max_norm=None alone means: do not clip)",
