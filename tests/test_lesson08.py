@@ -1742,6 +1742,38 @@ REVIEW_0808 = [
 WRONG += REVIEW_0808
 
 
+def time_op_whole_loop(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
+    """The whole loop, warmup included, timed once and divided by its calls (numbers only before)."""
+    start = clock()
+    for _ in range(warmup + repeats):
+        fn()
+    sync()
+    return (clock() - start) / (warmup + repeats)
+
+
+def time_op_summarised_by(summary):
+    """The warmup and the timed repeats right, then another summary than the median (numbers only before)."""
+    def time_op(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
+        for _ in range(warmup):
+            fn()
+        sync()
+        times = []
+        for _ in range(repeats):
+            start = clock()
+            fn()
+            sync()
+            times.append(clock() - start)
+        return float(summary(times))
+    return time_op
+
+
+WRONG += [
+    ("08.time_op", time_op_whole_loop, "your time is the mean of EVERY call, the warmup's too"),
+    ("08.time_op", time_op_summarised_by(max), "your time is the SLOWEST repeat"),
+    ("08.time_op", time_op_summarised_by(sum), "your time is the total of the timed repeats"),
+]
+
+
 def scaled_step_with(backoff="scale * state['backoff_factor']", growth="scale * state['growth_factor']",
                      test="p.grad", write="state['scale']"):
     """The notebook's scaled_step with one slip a learner wrote (numbers only before): the scale backed off or grown

@@ -659,7 +659,7 @@ def _timed(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize, 
         if sync_where == "late":
             sync()
         times.append(float(np.float32(end) - np.float32(start)) if float32 else end - start)
-    summaries = {"median": statistics.median, "mean": statistics.mean, "min": min,
+    summaries = {"median": statistics.median, "mean": statistics.mean, "min": min, "max": max, "sum": sum,
                  "middle": lambda t: sorted(t)[len(t) // 2], "lower": lambda t: sorted(t)[(len(t) - 1) // 2],
                  "unsorted": lambda t: t[len(t) // 2],  # the middle of the times as measured, not sorted
                  "unsorted_pair": lambda t: (t[(len(t) - 1) // 2] + t[len(t) // 2]) / 2,
@@ -780,6 +780,20 @@ driven(
                 "loop and dividing by repeats: report the MEDIAN of the repeats, the typical time",
                 "measure each repeat on its own (a clock reading before it, one after its wait) and summarise "
                 "those times by their middle value"),
+        mistake(partial(_timed, summary="mean", timed_warmup=True),
+                "your time is the mean of EVERY call, the warmup's too (or the whole loop's time divided by the "
+                "number of calls, the same number): the first calls are slow (memory allocation, kernel "
+                "selection), and they pull a mean far above the typical call. Leave the warmup calls out of the "
+                "times, and summarise the timed repeats by their median",
+                "call fn `warmup` times untimed, sync(), then time each repeat on its own and take the median"),
+        mistake(partial(_timed, summary="max"),
+                "your time is the SLOWEST repeat, the one a hiccup (another process, a page fault) made slow: "
+                "report the typical time, the median of the repeats, which neither the fast nor the slow ones "
+                "move",
+                "statistics.median of the list of times"),
+        mistake(partial(_timed, summary="sum"),
+                "your time is the total of the timed repeats: time_op reports how long ONE call takes, typically",
+                "keep each repeat's time in a list and return their median, not their sum"),
         mistake(partial(_timed, summary="min"),
                 "the minimum is the luckiest repeat, not the typical one; this exercise asks for the median, "
                 "which neither the lucky nor the slow repeats move",
