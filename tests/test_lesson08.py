@@ -1775,7 +1775,7 @@ WRONG += [
 
 
 def scaled_step_with(backoff="scale * state['backoff_factor']", growth="scale * state['growth_factor']",
-                     test="p.grad", write="state['scale']"):
+                     test="p.grad", write="state['scale']", write_growth=None):
     """The notebook's scaled_step with one slip a learner wrote (numbers only before): the scale backed off or grown
     by another formula, the weights tested instead of their gradients, or the new scale written into a local."""
     source = f"""
@@ -1794,7 +1794,7 @@ def scaled_step(loss, model, optimizer, state, max_norm=None):
     optimizer.step()
     state["good_steps"] += 1
     if state["good_steps"] == state["growth_interval"]:
-        {write} = {growth}
+        {write_growth or write} = {growth}
         state["good_steps"] = 0
     return True
 """
@@ -1809,6 +1809,18 @@ WRONG += [
     ("08.scaled_step", scaled_step_with(backoff="scale / state['backoff_factor']"), "your scale went UP"),
     ("08.scaled_step", scaled_step_with(write="scale"), "state['scale'] never changes"),
     ("08.scaled_step", scaled_step_with(test="p"), "your finite test looks at the weights (p)"),
+    # (the attack on these rows) a factor computed from the other, one factor used in both branches, one branch's
+    # new scale kept in a local variable
+    ("08.scaled_step", scaled_step_with(growth="scale / state['backoff_factor']"), "hidden case 4 of 13",
+     "one factor computed from the other"),
+    ("08.scaled_step", scaled_step_with(backoff="scale / state['growth_factor']"), "hidden case 6 of 13",
+     "one factor computed from the other"),
+    ("08.scaled_step", scaled_step_with(backoff="scale * state['growth_factor']"), "your scale went UP",
+     "multiplying by growth_factor"),
+    ("08.scaled_step", scaled_step_with(write="scale", write_growth="state['scale']"), "must come DOWN",
+     "a local variable changed in the skip branch is gone"),
+    ("08.scaled_step", scaled_step_with(write_growth="scale"), "the scale never grew",
+     "a local variable is gone when the function returns"),
 ]
 
 

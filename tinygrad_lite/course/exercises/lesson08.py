@@ -785,7 +785,8 @@ driven(
                 "number of calls, the same number): the first calls are slow (memory allocation, kernel "
                 "selection), and they pull a mean far above the typical call. Leave the warmup calls out of the "
                 "times, and summarise the timed repeats by their median",
-                "call fn `warmup` times untimed, sync(), then time each repeat on its own and take the median"),
+                "time each call on its own, leave the first `warmup` times out (or make those calls untimed), "
+                "and take the median of the rest"),
         mistake(partial(_timed, summary="max"),
                 "your time is the SLOWEST repeat, the one a hiccup (another process, a page fault) made slow: "
                 "report the typical time, the median of the repeats, which neither the fast nor the slow ones "
@@ -1084,8 +1085,9 @@ def _scaling_cases(rng):
                            nan_at=(8,)),),
              "a nan gradient at step 8; growth_factor=4, backoff_factor=0.25"),
         # (from 2^30 to 2^40: a cap on the growth, as some loss scalers have and GradScaler has not, shows)
-        Case((ScalingSetup(rng, 3, 10, (), ("SGD", {"lr": 0.1}), {"scale": 2.0 ** 30, "growth_interval": 1}),),
-             "no overflow; growth_interval=1: the scale doubles at every step, from 2^30"),
+        Case((ScalingSetup(rng, 3, 10, (), ("SGD", {"lr": 0.1}), {"scale": 2.0 ** 30, "growth_interval": 1,
+                                                                    "backoff_factor": 0.25}),),
+             "no overflow; growth_interval=1: the scale doubles at every step, from 2^30; backoff_factor=0.25"),
         Case((ScalingSetup(rng, 5, 12, (2, 4, 9), ("SGD", {"lr": 0.2}),
                            {"scale": 512.0, "growth_interval": 2, "good_steps": 1}, max_norm=2.0, spread=2.0),),
              "the count of clean steps starts at 1 (a resumed run); max_norm=2.0"),
@@ -1145,12 +1147,14 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
     the scale plus it; ``fall_through``: the skip branch backs off and resets the count but does not return, so
     the given code after it steps and counts anyway; ``clip_up``: a clipping of one's own by max_norm / (norm +
     clip_up) without the min(1, .), which scales small gradients UP; ``clip_each``: each parameter's gradient
-    clipped on its own; ``factors="swapped"``: growth_factor after an overflow, backoff_factor to grow;
+    clipped on its own; ``factors="swapped"``: growth_factor after an overflow, backoff_factor to grow,
+    "inverse_down": 1 / growth_factor after an overflow, "inverse_up": 1 / backoff_factor to grow;
     ``backoff="divide"``: the scale divided by backoff_factor; ``test="weights"``: the weights tested instead of
     their gradients)."""
     down = 0.5 if factors in ("fixed", "fixed_down") else state["backoff_factor"]
     up = 2.0 if factors in ("fixed", "fixed_up") else state["growth_factor"]
     down, up = (up, down) if factors == "swapped" else (down, up)
+    down, up = (1 / up if factors == "inverse_down" else down), (1 / down if factors == "inverse_up" else up)
     down = 1 / down if backoff == "divide" else down
     if clip_always and max_norm is None:
         max_norm = 1.0
@@ -1273,9 +1277,12 @@ def _bounded_scale(kind):
 UNTESTED = ("the overflow was in a gradient you did not test: any parameter's gradient may hold inf or nan, and "
             "one such gradient is enough to turn the weights into nan. Test every parameter's gradient",)
 
-FACTORS = ("the scale changes by the factors in `state`: this case's backoff_factor and growth_factor are not "
-           "0.5 and 2. A scaler's settings are data, so that one function serves every setting",
-           "read both factors from the state, where the caller put them")
+FACTORS = ("the scale changes by the factors in `state`, each in its own branch: times backoff_factor after an "
+           "overflow, times growth_factor after growth_interval clean steps. This case's are not 0.5 and 2, so a "
+           "fixed 0.5 or 2 gives other scales here, and so does one factor computed from the other (1 / "
+           "growth_factor for the backoff), right only where the two happen to be inverses. A scaler's settings "
+           "are data, so that one function serves every setting",
+           "in the skip branch multiply by state['backoff_factor'], in the growth by state['growth_factor']")
 
 
 def _the_count_goes_wrong(got, expected, case):
@@ -1429,9 +1436,10 @@ driven(
                    "stay)",
                    "call nn.utils.clip_grad_norm_ once, on the whole list of parameters"),
         mistake(partial(_scaled, backoff=False),
-                "after an overflow the scale must come DOWN (times backoff_factor): otherwise the next steps "
-                "overflow again and again",
-                "the skip branch must change the scale too, by the factor the state names for it"),
+                "after an overflow the scale must come DOWN (times backoff_factor), in state['scale'], where the "
+                "next call reads it (a local variable changed in the skip branch is gone when the function "
+                "returns): otherwise the next steps overflow again and again",
+                "the skip branch must change state['scale'] too, by the factor the state names for it"),
         recognised(_bounded_scale("floor"),
                    "your scale stopped at a floor where backoff_factor takes it lower: GradScaler sets none. A "
                    "scale below 1 is still a scale (it shrinks gradients that would overflow even unscaled), and "
@@ -1450,16 +1458,17 @@ driven(
                 "the scale grows only after growth_interval clean steps in a row, not at every step: "
                 "growing too often makes it overflow again soon",
                 "count the clean steps; when the count reaches growth_interval, grow and start counting again"),
-        *(mistake(partial(_scaled, factors=factors), *FACTORS) for factors in ("fixed", "fixed_up", "fixed_down")),
+        *(mistake(partial(_scaled, factors=factors), *FACTORS)
+          for factors in ("fixed", "fixed_up", "fixed_down", "inverse_up", "inverse_down")),
         mistake(partial(_scaled, factors="swapped"),
                 "your two factors are swapped: after an overflow the scale comes down by backoff_factor (below "
                 "1), and after growth_interval clean steps it grows by growth_factor (above 1)",
                 "the skip branch uses state['backoff_factor'], the growth uses state['growth_factor']"),
         mistake(partial(_scaled, backoff="divide"),
-                "after an overflow your scale went UP: backoff_factor is below 1 (0.5 halves), so the scale is "
-                "multiplied by it. Dividing by it makes the scale larger (by 0.5: twice as large), and the next steps "
-                "overflow again",
-                "multiply the scale by state['backoff_factor'] in the skip branch"),
+                "after an overflow your scale went UP: it must come down, times backoff_factor, which is below 1 "
+                "(0.5 halves it). Dividing by backoff_factor, or multiplying by growth_factor, makes it larger, "
+                "and the next steps overflow again",
+                "in the skip branch, state['scale'] becomes the scale times state['backoff_factor']"),
         mistake(_scale_kept_local,
                 "state['scale'] never changes: your code computes the new scale, but the caller keeps only what "
                 "is in the state dict, the scaler's memory between two calls. A local variable named scale is "
@@ -1478,9 +1487,9 @@ driven(
         mistake(partial(_scaled, last_only=True), *UNTESTED),
         mistake(partial(_scaled, grow="never"),
                 "the scale never grew: after growth_interval clean steps in a row it must grow (times "
-                "growth_factor), so that it climbs back after a back-off and stays as large as the float16 "
-                "range allows",
-                "when the count of clean steps reaches growth_interval, multiply the scale by growth_factor"),
+                "growth_factor), in state['scale'] (a local variable is gone when the function returns), so "
+                "that it climbs back after a back-off and stays as large as the float16 range allows",
+                "when the count of clean steps reaches growth_interval, multiply state['scale'] by growth_factor"),
         mistake(partial(_scaled, clip_always=True),
                 "max_norm=None means: do not clip. Clipping to some norm anyway changes every step whose "
                 "gradient norm is above it",
