@@ -322,6 +322,30 @@ def test_a_chart_with_nothing_to_show_says_so_without_empty_axes(tmp_path, monke
     close(figures[0])
 
 
+def test_the_mistakes_panel_writes_each_hint_whole_above_its_bar(tmp_path, monkeypatch):
+    """Each hint is written across the panel at 8 pt, inside the image (as 7 pt tick labels they were cut at 70
+    characters and squeezed both panels), shortened with an ellipsis past 110 characters."""
+    import matplotlib.pyplot as plt
+    figures, close = [], plt.close
+    monkeypatch.setattr(plt, "close", figures.append)
+    results = report.order(fake_class(6))
+    long = "a hint " * 30
+    for k, r in enumerate(results):
+        for e in r.exercises:
+            e.mistakes = ["keepdim=True keeps the reduced dim", long][:1 + k % 2]
+    report.plot(results, LESSONS, tmp_path / "summary.png")
+    fig = figures[0]
+    _, hints = fig.axes
+    fig.canvas.draw()
+    width = fig.bbox.width
+    assert len(hints.texts) == 2 * len(IDS) and list(hints.get_yticks()) == []
+    for text in hints.texts:
+        box = text.get_window_extent()
+        assert text.get_fontsize() >= 8 and 0 <= box.x0 and box.x1 <= width, text.get_text()
+    assert any(t.get_text().endswith("…") and len(t.get_text()) == 110 for t in hints.texts)
+    close(fig)
+
+
 def test_write_all_writes_a_page_beside_each_markdown_feedback(tmp_path):
     results = [mixed(), result("bob", [], status="unreadable", reason="not valid notebook JSON")]
     report.write_all(tmp_path, results, LESSONS, "bubblewrap", grader.Settings())

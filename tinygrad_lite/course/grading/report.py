@@ -639,11 +639,15 @@ def plot(results, lessons, path):
         ax1.text(50, 0.5, "no exercise was judged", ha="center", va="center")
         ax1.set_ylim(0, 1)
         ax1.set_yticks([])
-    if top:
-        ax2.barh([f"{e}: {_short(h, 70)}" for (e, h), _ in top][::-1], [n for _, n in top][::-1], color="#c62828")
+    if top:  # each hint written above its bar, across the panel (as tick labels they squeeze both panels)
+        ax2.barh(range(len(top)), [n for _, n in top][::-1], color="#c62828", height=0.45)
+        for y, ((exercise_id, hint), _) in enumerate(top[::-1]):
+            ax2.text(0.004, y + 0.27, _short(f"{exercise_id}: {hint}", 110), fontsize=8, va="bottom",
+                     transform=ax2.get_yaxis_transform())  # (x: a fraction of the panel, y: the bar)
+        ax2.set_ylim(-0.5, len(top) - 0.05)
+        ax2.set_yticks([])
         ax2.set_xlabel("submissions in which the hint fired")
         ax2.xaxis.get_major_locator().set_params(integer=True)
-        ax2.tick_params(axis="y", labelsize=7)
     else:
         ax2.text(0.5, 0.5, "no named mistake fired", ha="center", va="center")
         ax2.set_xticks([])
