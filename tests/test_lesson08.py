@@ -1526,25 +1526,31 @@ def time_op_sliced(window):
 
 
 def scaled_step_as_given(*, unscale_all=False, fall_through=False, clip="library", cpu_multiplier=False,
-                         summed=False, scaled_loss=lambda loss, scale: loss * scale, scale_key="scale"):
+                         summed=False, scaled_loss=lambda loss, scale: loss * scale, scale_key="scale",
+                         growth_key="scale", tested=lambda p: p.grad,
+                         backoff=lambda scale, state: scale * state["backoff_factor"],
+                         growth=lambda scale, state: scale * state["growth_factor"]):
     """The notebook's given code with the learner's parts written, one of them wrong: ``unscale_all`` unscales over
     model.parameters() instead of ``params``; ``fall_through``: the skip branch without its return; ``clip``:
     "library", "own_without_min" (max_norm / (norm + 1e-6) always applied), "per_parameter", or "unguarded"
     (clip_grad_norm_ called with max_norm None too); ``cpu_multiplier``: 1 / S as a float32 tensor on the CPU;
     ``summed``: the finite test of the gradients' sum (a review's wrong answer: finite gradients can sum to inf);
     ``scaled_loss(loss, scale)``: what backward starts from; ``scale_key``: the key the skip branch writes the
-    backed-off scale to (a misspelled one is a new key)."""
+    backed-off scale to (a misspelled one is a new key; None: a local variable, never written into the state),
+    ``growth_key`` the same for the grown scale; ``tested(p)``: what the finite test looks at; ``backoff(scale,
+    state)`` and ``growth(scale, state)``: the new scales."""
     def scaled_step(loss, model, optimizer, state, max_norm=None):
         scale = state["scale"]
         scaled_loss(loss, scale).backward()
         params = [p for p in model.parameters() if p.grad is not None]
         for p in (model.parameters() if unscale_all else params):
             p.grad = p.grad * tl.tensor(1.0 / scale) if cpu_multiplier else p.grad / scale
-        finite = tl.stack([tl.isfinite(p.grad).all() for p in params]).all()
+        finite = tl.stack([tl.isfinite(tested(p)).all() for p in params]).all()
         if summed:
             finite = tl.isfinite(sum(p.grad.sum() for p in params))
         if not finite:
-            state[scale_key] = scale * state["backoff_factor"]
+            if scale_key is not None:
+                state[scale_key] = backoff(scale, state)
             state["good_steps"] = 0
             if not fall_through:
                 return False
@@ -1562,7 +1568,8 @@ def scaled_step_as_given(*, unscale_all=False, fall_through=False, clip="library
         optimizer.step()
         state["good_steps"] += 1
         if state["good_steps"] == state["growth_interval"]:
-            state["scale"] = scale * state["growth_factor"]
+            if growth_key is not None:
+                state[growth_key] = growth(scale, state)
             state["good_steps"] = 0
         return True
     return scaled_step
@@ -1751,75 +1758,40 @@ def time_op_whole_loop(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=s
     return (clock() - start) / (warmup + repeats)
 
 
-def time_op_summarised_by(summary):
-    """The warmup and the timed repeats right, then another summary than the median (numbers only before)."""
-    def time_op(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
-        for _ in range(warmup):
-            fn()
-        sync()
-        times = []
-        for _ in range(repeats):
-            start = clock()
-            fn()
-            sync()
-            times.append(clock() - start)
-        return float(summary(times))
-    return time_op
-
-
 WRONG += [
     ("08.time_op", time_op_whole_loop, "your time is the mean of EVERY call, the warmup's too"),
-    ("08.time_op", time_op_summarised_by(max), "your time is the SLOWEST repeat"),
-    ("08.time_op", time_op_summarised_by(sum), "your time is the total of the timed repeats"),
+    ("08.time_op", time_op_given_loop(lambda t, w, r: max(t[w:])), "your time is the SLOWEST repeat"),
+    ("08.time_op", time_op_given_loop(lambda t, w, r: sum(t[w:])), "your time is the total of the timed repeats"),
 ]
 
 
-def scaled_step_with(backoff="scale * state['backoff_factor']", growth="scale * state['growth_factor']",
-                     test="p.grad", write="state['scale']", write_growth=None):
-    """The notebook's scaled_step with one slip a learner wrote (numbers only before): the scale backed off or grown
-    by another formula, the weights tested instead of their gradients, or the new scale written into a local."""
-    source = f"""
-def scaled_step(loss, model, optimizer, state, max_norm=None):
-    scale = state["scale"]
-    (loss * scale).backward()
-    params = [p for p in model.parameters() if p.grad is not None]
-    for p in params:
-        p.grad = p.grad / scale
-    if not all(bool(tl.isfinite({test}).all()) for p in params):
-        {write} = {backoff}
-        state["good_steps"] = 0
-        return False
-    if max_norm is not None:
-        nn.utils.clip_grad_norm_(params, max_norm)
-    optimizer.step()
-    state["good_steps"] += 1
-    if state["good_steps"] == state["growth_interval"]:
-        {write_growth or write} = {growth}
-        state["good_steps"] = 0
-    return True
-"""
-    names = {"tl": tl, "nn": nn}
-    exec(source, names)
-    return names["scaled_step"]
+def times(factor):
+    """A new scale: the scale times state[factor]."""
+    return lambda scale, state: scale * state[factor]
 
 
-WRONG += [
-    ("08.scaled_step", scaled_step_with(backoff="scale * state['growth_factor']",
-                                        growth="scale * state['backoff_factor']"), "your two factors are swapped"),
-    ("08.scaled_step", scaled_step_with(backoff="scale / state['backoff_factor']"), "your scale went UP"),
-    ("08.scaled_step", scaled_step_with(write="scale"), "state['scale'] never changes"),
-    ("08.scaled_step", scaled_step_with(test="p"), "your finite test looks at the weights (p)"),
+def divided_by(factor):
+    """A new scale: the scale divided by state[factor]."""
+    return lambda scale, state: scale / state[factor]
+
+
+WRONG += [  # the notebook's given code with one slip that got numbers only before
+    ("08.scaled_step", scaled_step_as_given(backoff=times("growth_factor"), growth=times("backoff_factor")),
+     "your two factors are swapped"),
+    ("08.scaled_step", scaled_step_as_given(backoff=divided_by("backoff_factor")), "your scale went UP"),
+    ("08.scaled_step", scaled_step_as_given(scale_key=None, growth_key=None), "state['scale'] never changes"),
+    ("08.scaled_step", scaled_step_as_given(tested=lambda p: p), "your finite test looks at the weights (p)"),
     # (the attack on these rows) a factor computed from the other, one factor used in both branches, one branch's
     # new scale kept in a local variable
-    ("08.scaled_step", scaled_step_with(growth="scale / state['backoff_factor']"), "hidden case 4 of 13",
+    ("08.scaled_step", scaled_step_as_given(growth=divided_by("backoff_factor")), "hidden case 4 of 13",
      "one factor computed from the other"),
-    ("08.scaled_step", scaled_step_with(backoff="scale / state['growth_factor']"), "hidden case 6 of 13",
+    ("08.scaled_step", scaled_step_as_given(backoff=divided_by("growth_factor")), "hidden case 6 of 13",
      "one factor computed from the other"),
-    ("08.scaled_step", scaled_step_with(backoff="scale * state['growth_factor']"), "your scale went UP",
+    ("08.scaled_step", scaled_step_as_given(backoff=times("growth_factor")), "your scale went UP",
      "multiplying by growth_factor"),
-    ("08.scaled_step", scaled_step_with(write="scale", write_growth="state['scale']"), "must come DOWN",
+    ("08.scaled_step", scaled_step_as_given(scale_key=None), "must come DOWN",
      "a local variable changed in the skip branch is gone"),
-    ("08.scaled_step", scaled_step_with(write_growth="scale"), "the scale never grew",
+    ("08.scaled_step", scaled_step_as_given(growth_key=None), "the scale never grew",
      "a local variable is gone when the function returns"),
 ]
 
