@@ -396,7 +396,8 @@ def cmd_lessons(args):
     def older_version(path):  # (answers and outputs aside: what `update` would change); None: unreadable
         if path.read_bytes() == (shipped / path.name).read_bytes():
             return False
-        if _released_as(path) is not None and _released_as(path) == _released_as(shipped / path.name):
+        released = _released_as(path)
+        if released is not None and released == _released_as(shipped / path.name):
             return False  # this version, with the learner's own edits (a note, a figure cell): nothing to update
         if nbformat is None:
             mine = _given_cells(path)
