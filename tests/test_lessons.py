@@ -213,6 +213,18 @@ def _code_lines(cell):
     return [line for block in blocks for line in block.splitlines()[1:]]  # (the first: the fence's language)
 
 
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_a_collapsed_block_ends_its_markdown_cell(lesson):
+    """JupyterLab gives a closed ``<details>`` no margin below it, so a paragraph after it in the same cell starts
+    right under its summary line, as if it were the summary's own text; the next cell starts after a gap."""
+    followed = [f"{path.relative_to(ROOT)} cell {i}: {cell.source.rsplit('</details>', 1)[1].strip()[:60]}"
+                for path in notebooks(lesson) for i, cell in enumerate(read_notebook(path).cells)
+                if cell.cell_type == "markdown" and "</details>" in cell.source
+                and not cell.source.rstrip().endswith("</details>")]
+    assert followed == [], "text after a </details> in its cell (move it into a markdown cell of its own):\n" + \
+        "\n".join(followed)
+
+
 # Figure text must render at least 10 px high: 8 pt at the inline backend's 100 dpi is 11 px (7.2 pt is 10 px).
 SMALLEST_FONT = 8
 _FONT_SIZE = re.compile(r"\b(?:fontsize|labelsize|size|title_fontsize)\s*=\s*([0-9.]+|['\"][a-z-]+['\"])")
