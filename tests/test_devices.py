@@ -345,9 +345,13 @@ def test_checkpoints_load_across_devices_with_map_location(gpu, tmp_path):
     tl.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, tmp_path / "ckpt.pt")
     back = tl.load(tmp_path / "ckpt.pt")  # by default each tensor goes back where it was saved from
     assert all(on_gpu(t) for t in back["model"].values())
-    for location in ("cpu", {"cuda:0": "cpu"}, tl.device("cpu")):
+    for location in ("cpu", {"cuda:0": "cpu"}, tl.device("cpu"), lambda storage, loc: storage):
         on_cpu = tl.load(tmp_path / "ckpt.pt", map_location=location)
         assert not any(on_gpu(t) for t in on_cpu["model"].values())
+    kept = tl.load(tmp_path / "ckpt.pt", map_location=lambda storage, loc: None)  # None: where it was saved
+    assert all(on_gpu(t) for t in kept["model"].values())
+    moved = tl.load(tmp_path / "ckpt.pt", map_location=lambda storage, loc: storage.cuda())
+    assert all(on_gpu(t) for t in moved["model"].values())
     cpu_model = _model()
     cpu_model.load_state_dict(on_cpu["model"])
     cpu_optimizer = tl.optim.SGD(cpu_model.parameters(), lr=0.1, momentum=0.9)

@@ -77,6 +77,11 @@ by a float bound promoting to float32, and the two calls into ``indexing.py`` be
 1,420 lines; API_BUDGET = 1430. (The engine went from 875 to 870: ``set_materialize_grads`` and ``mark_dirty``
 moved to ``autograd/function_ctx.py``, ``FunctionCtx``, where PyTorch has them.)
 
+A second sweep of PyTorch scripts (session 31) found ``torch.tensor(losses)`` refused for a list of losses (numpy
+may not read a tensor that requires grad; PyTorch reads their values and warns: ``_values_of``), ``nelement``, and
+a bare AttributeError for every name the library lacks; ``Tensor.__getattr__`` now raises the error of
+``coverage.py``, which says what the library has instead. The API went from 1,430 to 1,446 lines; API_BUDGET = 1450.
+
 A differential fuzz against PyTorch found ``x[0, :, [2, 0]]`` transposed: numpy counts an integer beside index
 arrays as one more advanced index, PyTorch applies it first (as ``select``), so the two place the arrays' dims
 differently. Where an advanced index puts its dims is a rule of its own, read after the Tensor API: ``indexing.py``
@@ -112,7 +117,7 @@ HOOKS = [PACKAGE / "autograd" / "hooks.py", PACKAGE / "utils" / "hooks.py"]
 FLOAT16_MATMUL = [PACKAGE / "float16_matmul.py"]
 INDEXING = [PACKAGE / "indexing.py"]
 ENGINE_BUDGET = 875
-API_BUDGET = 1430
+API_BUDGET = 1450
 INPLACE_BUDGET = 75
 HOOKS_BUDGET = 160
 FUSED_BUDGET = 105

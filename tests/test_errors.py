@@ -771,3 +771,50 @@ def test_save_into_a_file_opened_for_reading(tmp_path):
 def test_module_apply_with_something_that_is_not_a_function():
     check(lambda T: T.nn.Linear(2, 2).apply(3), TypeError, "Module.apply: fn must be a function that takes a module",
           "got int 3")
+
+
+# -------------------------------------------------------------------- names the library does not cover (coverage.py)
+@pytest.mark.parametrize("get, fragments", [
+    (lambda: tl.ones(2).exp_, ["'Tensor' object has no attribute 'exp_'", "tinygrad_lite has exp, not the in-place "
+                               "exp_: write x = x.exp(...)"]),
+    (lambda: tl.ones(2).einsum, ["no attribute 'einsum'", "covers a part of PyTorch's API, and not this",
+                                 "\"Using tinygrad_lite like PyTorch\""]),
+    (lambda: tl.ones(2).normalize, ["no attribute 'normalize'", "tinygrad_lite.nn.functional.normalize"]),
+    (lambda: tl.nn.mse_loss, ["module 'tinygrad_lite.nn' has no attribute 'mse_loss'",
+                              "tinygrad_lite has it as tinygrad_lite.nn.functional.mse_loss"]),
+    (lambda: tl.nn.functional.unsqueeze, ["has it as tinygrad_lite.unsqueeze"]),
+    (lambda: tl.optim.NAdam, ["module 'tinygrad_lite.optim' has no attribute 'NAdam'", "covers a part"]),
+    (lambda: tl.optim.lr_scheduler.CyclicLR, ["no attribute 'CyclicLR'", "covers a part"]),
+    (lambda: tl.utils.data.WeightedRandomSampler, ["no attribute 'WeightedRandomSampler'", "covers a part"]),
+    (lambda: tl.compile, ["module 'tinygrad_lite' has no attribute 'compile'", "covers a part"]),
+])
+def test_a_name_the_library_lacks_says_what_it_has_instead(get, fragments):
+    error = raised(get)
+    assert type(error) is AttributeError
+    for fragment in fragments:
+        assert fragment in str(error), f"{fragment!r} not in {error}"
+
+
+def test_a_missing_name_stays_an_ordinary_attribute_error():
+    """hasattr and getattr with a default work as for any object; private names get Python's plain message; the
+    error keeps ``name`` and ``obj``, from which Python adds "Did you mean" for a typo."""
+    x = tl.ones(2)
+    assert not hasattr(x, "einsum") and getattr(tl.nn, "Conv2d", None) is None and not hasattr(x, "__fspath__")
+    assert str(raised(lambda: x._nothing)) == "'Tensor' object has no attribute '_nothing'"
+    typo = raised(lambda: x.unsqeeze)
+    assert typo.name == "unsqeeze" and typo.obj is x
+    assert raised(lambda: tl.nn.Linaer).obj is tl.nn
+    assert type(raised(lambda: tl.nn.Parameter(tl.ones(1)).exp_)) is AttributeError  # (a subclass, the same way)
+
+
+def test_a_mask_or_condition_must_be_bool_as_in_pytorch():
+    """An int mask (``1 - mask``) is refused, as PyTorch refuses it: a script that ran here would fail there."""
+    check(lambda L: L.ones(2, 2).masked_fill(L.tensor([[1, 0], [0, 1]]), 0.0), RuntimeError,
+          "masked_fill: the mask must be a bool tensor", "mask.bool()")
+    check(lambda L: L.where(L.tensor([1, 0]), L.ones(2), L.zeros(2)), RuntimeError,
+          "where: the condition must be a bool tensor", "cond.bool()")
+
+
+def test_binary_cross_entropy_wants_one_dtype_as_in_pytorch():
+    check(lambda L: L.nn.functional.binary_cross_entropy(L.rand(3), L.rand(3, dtype=L.float64)), RuntimeError,
+          "binary_cross_entropy: the target is", "float64", "target.to(input.dtype)")

@@ -512,6 +512,58 @@ def test_bmm_wants_equal_batches():
         tg.bmm(tg.ones(2, 3, 4), tg.ones(3, 4, 5))
 
 
+def test_the_methods_pytorch_has_beside_its_functions():
+    """x.bmm, x.allclose, x.isclose, x.equal, p.bernoulli() and x.nelement() (a second sweep of PyTorch scripts)."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 4, 2))
+    for L in (torch, tg):
+        x, y = L.tensor(a, requires_grad=True), L.tensor(b)
+        x.bmm(y).sum().backward()
+        got = (x.bmm(y).detach().numpy(), x.grad.numpy(), x.allclose(x + 1e-9), x.equal(x.detach().clone()),
+               x.isclose(x + 1e-3).numpy(), x.nelement(), L.tensor([0.0, 1.0]).bernoulli().numpy())
+        if L is torch:
+            want = got
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+
+
+@pytest.mark.parametrize("rounding_mode", [None, "floor", "trunc"])
+@pytest.mark.parametrize("a, b", [([-7, 7, -8, 8, 5, -5, 0], [2, -2, 2, 3, -3, -3, 4]), ([-7, 7, -8, 0], 2),
+                                  ([-7.5, 7.25, -8.0, 0.5], [2.0, -2.0, 2.5, -3.0]), ([-7.5, 7.25], 2.5)])
+def test_div_rounding_mode_as_pytorch(a, b, rounding_mode):
+    """torch.div(a, b, rounding_mode=...) (the idiom of older code for integer division), the method and ``divide``:
+    the same numbers and dtype; integers stay integers when rounded."""
+    def run(L):
+        x, y = L.tensor(a), (L.tensor(b) if isinstance(b, list) else b)
+        results = [L.div(x, y, rounding_mode=rounding_mode), x.div(y, rounding_mode=rounding_mode),
+                   L.divide(x, y, rounding_mode=rounding_mode)]
+        return [(r.numpy(), str(r.dtype).split(".")[-1]) for r in results]
+    for (ours, our_dtype), (theirs, their_dtype) in zip(run(tg), run(torch)):
+        np.testing.assert_array_equal(ours, theirs)
+        assert our_dtype == their_dtype
+    with pytest.raises(ValueError, match="div: rounding_mode must be None, 'trunc' or 'floor', got 'round'"):
+        tg.tensor(a).div(2, rounding_mode="round")
+
+
+def test_masked_fill_in_place_as_pytorch():
+    """masked_fill_ changes the tensor's own memory, keeps its dtype, is recorded in the graph (the filled places get
+    no gradient), and refuses a leaf that requires grad, as PyTorch's."""
+    mask = [[True, False, False], [False, True, False]]
+    results = []
+    for L in (torch, tg):
+        w = L.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+        h = w * 3
+        same = h.masked_fill_(L.tensor(mask), -1.0) is h
+        (h * h).sum().backward()
+        counts = L.tensor([[1, 2, 3], [4, 5, 6]])
+        counts.masked_fill_(L.tensor(mask), 0)
+        with pytest.raises(RuntimeError, match="leaf"):
+            L.ones(2, requires_grad=True).masked_fill_(L.tensor([True, False]), 0.0)
+        results.append((same, h.detach().numpy(), w.grad.numpy(), counts.numpy(), str(counts.dtype).split(".")[1]))
+    for ours, theirs in zip(results[1], results[0]):
+        np.testing.assert_array_equal(ours, theirs)
+
+
 # ==================================================================== out=
 OUT_CASES = {
     "add": lambda L, a, b, out: L.add(a, b, out=out),

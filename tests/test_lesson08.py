@@ -385,9 +385,9 @@ WRONG += [
     ("08.time_op", to(summary="mean"), "report the MEDIAN"),
     ("08.time_op", to(total=True), "report the MEDIAN"),
     ("08.time_op", to(summary="min"), "the luckiest repeat"),
-    ("08.time_op", to(unit=1e3), "yours is 1,000 times larger (milliseconds)"),
-    ("08.time_op", to(unit=1e6), "yours is 1,000,000 times larger (microseconds)"),
-    ("08.time_op", to(unit=1e9), "1,000,000,000 times larger (nanoseconds)"),
+    ("08.time_op", to(unit=1e3), "yours is 1000 times larger (milliseconds)"),
+    ("08.time_op", to(unit=1e6), "yours is a million times larger (microseconds)"),
+    ("08.time_op", to(unit=1e9), "a billion times larger (nanoseconds)"),
     ("08.time_op", to(returns="list"), "return ONE number"),
     ("08.time_op", to(returns="array"), "return ONE number"),
     # 08.scaled_step

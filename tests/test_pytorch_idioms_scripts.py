@@ -249,6 +249,35 @@ print("out", out.tolist(), torch.sum(out, dim=1, keepdims=True).tolist(), out.su
 print("clamped", torch.clamp(torch.arange(5.0), min=torch.tensor(1.0), max=torch.full((5,), 3.0)).tolist())
 '''
 
+LOSSES_AS_A_TENSOR = '''
+import warnings
+import torch
+import torch.nn as nn
+
+# Keep each batch's loss, then average them with torch.tensor(losses); count the parameters with nelement()
+model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+with torch.no_grad():
+    for k, p in enumerate(model.parameters()):
+        p.copy_(torch.cos(torch.arange(p.numel()) * 0.7 + k).reshape(p.shape) * 0.5)
+x = torch.sin(torch.arange(24.0)).reshape(8, 3)
+y = torch.cos(torch.arange(8.0)).unsqueeze(1)
+losses = []
+for i in range(0, 8, 2):
+    losses.append(nn.functional.mse_loss(model(x[i:i + 2]), y[i:i + 2]))
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    mean_loss = torch.tensor(losses).mean()
+print(f"mean loss {mean_loss.item():.5f}, requires grad: {mean_loss.requires_grad}, warned: {len(caught) > 0}")
+print("parameters:", sum(p.nelement() for p in model.parameters()))
+a, b = x[:6].reshape(2, 3, 3), torch.cos(x[:6]).reshape(2, 3, 3)
+print("bmm:", a.bmm(b).sum().item() == torch.bmm(a, b).sum().item())
+print("cosine:", [round(v, 4) for v in torch.cosine_similarity(x[:3], x[3:6]).tolist()])
+print("best so far:", torch.inf, "-inf:", -torch.inf, "pi:", round(torch.pi, 6))
+if not torch.cuda.is_available():
+    print("GPU memory in use:", torch.cuda.memory_allocated())   # 0 in both, without a GPU
+'''
+
+
 SCRIPTS = {
     "polynomial fit with mm": POLYNOMIAL_FIT_WITH_MM,
     "legacy Variable network": LEGACY_VARIABLE_NETWORK,
@@ -257,6 +286,7 @@ SCRIPTS = {
     "top-k accuracy": TOPK_ACCURACY,
     "sort and cumsum": SORT_AND_CUMSUM,
     "graph and new tensors": GRAPH_AND_NEW_TENSORS,
+    "losses as a tensor": LOSSES_AS_A_TENSOR,
 }
 
 

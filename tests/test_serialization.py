@@ -425,10 +425,24 @@ def test_map_location_cpu(tmp_path):
         assert_same_tree(got, obj)
 
 
+def test_map_location_function_as_pytorchs(tmp_path):
+    """PyTorch's old idiom ``map_location=lambda storage, loc: storage`` (everything on the CPU) works: the function
+    gets each tensor, on the CPU, and its saved location; None keeps that location; anything else is refused."""
+    obj = {"w": tg.randn(2, 3), "p": tg.nn.Parameter(tg.ones(2)), "epoch": 3}
+    seen = []
+    got = round_trip(obj, tmp_path, map_location=lambda storage, location: seen.append(location) or storage)
+    assert_same_tree(got, obj)
+    assert got["w"].device == tg.device("cpu") and seen == ["cpu", "cpu"] and isinstance(got["p"], tg.nn.Parameter)
+    assert_same_tree(round_trip(obj, tmp_path, map_location=lambda storage, location: None), obj)
+    assert round_trip(obj, tmp_path, map_location=lambda storage, location: storage * 2)["w"].equal(obj["w"] * 2)
+    with pytest.raises(TypeError, match=r"returned a str for a tensor of shape \(2, 3\); a map_location function"):
+        round_trip(obj, tmp_path, map_location=lambda storage, location: "cpu")
+
+
 def test_bad_map_location(tmp_path):
     tg.save({"epoch": 1}, tmp_path / "x.pt")  # checked even when the file holds no tensor
-    with pytest.raises(TypeError, match="map_location must be"):
-        tg.load(tmp_path / "x.pt", map_location=lambda storage, location: storage)
+    with pytest.raises(TypeError, match="map_location must be a device .*, a dict like .* or a function, got int"):
+        tg.load(tmp_path / "x.pt", map_location=3)
     for location in ("tpu", {"cuda:0": "tpu"}):
         with pytest.raises(RuntimeError, match="device type.*tpu"):
             tg.load(tmp_path / "x.pt", map_location=location)

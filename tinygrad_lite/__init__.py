@@ -6,6 +6,7 @@ a few ``ops/`` (each op's forward and backward side by side), ``autograd/engine.
 ``autograd/inplace.py`` (in-place changes and autograd), then ``tensor.py`` (the Tensor API) and ``nn/``.
 """
 import importlib
+import math
 
 from . import accelerator, autograd, cuda
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
@@ -28,6 +29,8 @@ from . import optim
 from . import datasets, metrics, utils
 from . import amp, cpu
 from .amp import autocast
+from .coverage import not_covered
+from .nn.functional import cosine_similarity
 from .amp.autocast_mode import bfloat16, is_autocast_enabled
 from .autograd.anomaly_mode import is_anomaly_enabled
 from .memory_formats import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
@@ -37,13 +40,14 @@ from .settings import (are_deterministic_algorithms_enabled, get_float32_matmul_
                        use_deterministic_algorithms)
 
 half, float, double = float16, float32, float64
+e, inf, nan, pi = math.e, math.inf, math.nan, math.pi  # torch.e, torch.inf, torch.nan, torch.pi
 short, int, long = int16, int32, int64
 __version__ = "0.1.0"
 
 
 def __getattr__(name):
     """``tl.train``, our training toolkit (not PyTorch's), is loaded on first use, as PyTorch loads some of its
-    submodules; ``import tinygrad_lite.train`` works too."""
+    submodules; ``import tinygrad_lite.train`` works too. Another name the library lacks: ``coverage.py``."""
     if name == "train":
         return importlib.import_module(f"{__name__}.train")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    raise not_covered(__name__, name)

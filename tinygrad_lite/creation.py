@@ -146,6 +146,9 @@ def bernoulli(input, p=None, *, generator=None):
     return zeros_like(input).bernoulli_(input if p is None else p, generator=generator)
 
 
+Tensor.bernoulli = bernoulli  # probs.bernoulli(), as torch.Tensor.bernoulli
+
+
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
     """Integers drawn uniformly from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
     if size is None:  # randint(high, size)

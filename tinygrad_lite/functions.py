@@ -62,6 +62,25 @@ def stack(tensors, dim=0):
     return cat([t.unsqueeze(d) for t in tensors], dim=d)
 
 
+def _div(self, other, *, rounding_mode=None):
+    """``self / other`` (``Tensor.div``, alias ``divide``); with ``rounding_mode="floor"`` the quotient rounded down,
+    ``self // other``, and with "trunc" rounded towards 0, both of gradient 0 (as ``//``). Integers stay integers
+    when rounded, as in PyTorch: ``div(-7, 2, rounding_mode="trunc")`` is -3."""
+    if rounding_mode is None:
+        return self / other
+    if rounding_mode not in ("floor", "trunc"):
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    down = self // other
+    if rounding_mode == "floor":
+        return down
+    if down.dtype.is_floating_point:
+        return (self / other).trunc()
+    return where((down < 0) & (down * other != self), down + 1, down)  # (a negative quotient, rounded up to 0)
+
+
+Tensor.div = Tensor.divide = _div
+
+
 def _method(name):
     def function(input, *args, **kwargs):
         if not isinstance(input, Tensor):
@@ -80,7 +99,7 @@ def _method(name):
 
 _NAMES = ("abs neg exp log log1p sqrt rsqrt sin cos square relu sigmoid tanh softmax log_softmax clamp clip "
           "sum mean max min amax amin argmax argmin var std logsumexp all any reshape flatten squeeze unsqueeze "
-          "permute transpose t maximum minimum add sub mul div pow eq ne lt le gt ge isnan isinf isfinite "
+          "permute transpose t maximum minimum add sub mul div divide pow eq ne lt le gt ge isnan isinf isfinite "
           "masked_fill numel clone detach logical_not addcmul addcdiv").split()
 globals().update({name: _method(name) for name in _NAMES})
 concat = cat
@@ -118,6 +137,9 @@ def equal(input, other):
     return input.shape == other.shape and bool((input == other).all())
 
 
+Tensor.allclose, Tensor.isclose, Tensor.equal = allclose, isclose, equal  # x.allclose(y) ..., as torch.Tensor's
+
+
 # -------------------------------------------------------------------- more of PyTorch's functions, and out=
 _IDIOMS = ("floor ceil trunc fix round sign floor_divide remainder fmod prod cumsum cumprod sort argsort topk gather "
            "nonzero bincount norm").split()
@@ -152,6 +174,9 @@ def bmm(input, mat2):
         raise RuntimeError(f"bmm: expects two 3-D tensors with the same batch size, got {shapes[0]} and {shapes[1]}; "
                            "use matmul for broadcasting batches")
     return matmul(input, mat2)
+
+
+Tensor.bmm = bmm  # x.bmm(y), as torch.Tensor.bmm
 
 
 cat, concat, stack = _numpy_names(cat), _numpy_names(concat), _numpy_names(stack)

@@ -39,8 +39,10 @@ all give a ``SerializationError`` before any large allocation.
 
 Deliberate differences from PyTorch: no pickle, hence no whole models or custom classes; ``load`` accepts
 ``weights_only`` for compatibility but reads the same data either way (there is no code to allow or forbid);
-``map_location`` may be a device (``"cpu"``, ``"cuda"``, ``device("cuda:1")``) or a dict from saved to new
-locations (``{"cuda:0": "cpu"}``), not a function.
+``map_location`` may be a device (``"cpu"``, ``"cuda"``, ``device("cuda:1")``), a dict from saved to new
+locations (``{"cuda:0": "cpu"}``), or a function, which gets each tensor (loaded on the CPU) and its saved location
+and returns it moved, or None to keep the saved location: PyTorch's function gets each storage the same way, so the
+idiom ``map_location=lambda storage, loc: storage`` (everything on the CPU) works in both.
 """
 import contextlib
 import io
@@ -277,15 +279,17 @@ def _abandoned(pid, entry):
 def load(f, map_location=None, *, weights_only=True):
     """Read back what ``save`` wrote. ``f`` is a path or a binary file object.
 
-    ``map_location`` moves every tensor: ``"cpu"``, ``"cuda"``, a ``device``, or a dict such as
-    ``{"cuda:0": "cpu"}``; by default each tensor goes back to the device it was saved from.
+    ``map_location`` moves every tensor: ``"cpu"``, ``"cuda"``, a ``device``, a dict such as
+    ``{"cuda:0": "cpu"}``, or a function ``(tensor on the CPU, saved location) -> tensor or None`` (see the
+    module's docstring); by default each tensor goes back to the device it was saved from.
     ``weights_only`` is accepted for compatibility with PyTorch; both values read the same data, never code.
     Raises ``SerializationError`` (a RuntimeError) for a file that is not ours, damaged, cut short or too new.
     """
-    if map_location is not None and not isinstance(map_location, (str, Device, dict)):
-        raise TypeError(f"load: map_location must be a device ('cpu', 'cuda', torch.device(...)) or a dict like "
-                        f"{{'cuda:0': 'cpu'}}, got {type(map_location).__name__}")
-    for location in map_location.values() if isinstance(map_location, dict) else [map_location]:
+    if map_location is not None and not isinstance(map_location, (str, Device, dict)) and not callable(map_location):
+        raise TypeError(f"load: map_location must be a device ('cpu', 'cuda', torch.device(...)), a dict like "
+                        f"{{'cuda:0': 'cpu'}} or a function, got {type(map_location).__name__}")
+    for location in [] if callable(map_location) else map_location.values() if isinstance(map_location, dict) \
+            else [map_location]:
         try:  # a misspelt device fails here, even for a file without tensors
             Device("cpu" if location is None else location)
         except (TypeError, RuntimeError) as e:
@@ -321,11 +325,33 @@ def _load_stream(stream, name, map_location):
             f"({e}). Was the save or the copy interrupted? Save it again, or load an earlier checkpoint.") from None
     with archive:
         header = _read_header(archive, name)
+        reader = _Reader(archive, name, map_location)
         try:
-            return _Reader(archive, name, map_location).decode(header["object"])
+            obj = reader.decode(header["object"])
         except (KeyError, ValueError, TypeError) as e:  # a tree that does not match the entries
             raise SerializationError(f"load: {name} is damaged: {type(e).__name__}: {e}; load an earlier checkpoint "
                                      "or save again") from None
+    for tensor, saved in reader.for_function:
+        _place_by(map_location, tensor, saved, name)
+    return obj
+
+
+def _place_by(function, tensor, saved, name):
+    """PyTorch's ``map_location`` function: ``function(tensor on the CPU, saved location)`` returns the tensor
+    placed where it should be (``lambda storage, loc: storage`` keeps it on the CPU), or None for the saved
+    location. The tensor takes the returned numbers in place, so the tree keeps its objects (and Parameters)."""
+    placed = function(tensor.detach(), saved)
+    if placed is None:
+        if Device(saved).type == "cuda" and not cuda.is_available():
+            raise RuntimeError(f"load: {name} holds tensors saved on {saved}, but CUDA is not available here; have "
+                               "map_location return them on the CPU (lambda storage, loc: storage)")
+        placed = tensor.detach().to(saved)
+    if not isinstance(placed, Tensor) or placed.shape != tensor.shape:
+        got = f"shape {tuple(placed.shape)}" if isinstance(placed, Tensor) else f"a {type(placed).__name__}"
+        raise TypeError(f"load: map_location returned {got} for a tensor of shape {tuple(tensor.shape)}; a "
+                        "map_location function returns the tensor it was given, moved (lambda storage, loc: "
+                        "storage), or None")
+    tensor.array = placed.detach().array
 
 
 def _read_entry(archive, entry, name):
@@ -419,6 +445,7 @@ class _Reader:
 
     def __init__(self, archive, name, map_location):
         self.archive, self.name, self.map_location, self.loaded = archive, name, map_location, {}
+        self.for_function = []  # (tensor read on the CPU, its saved location) for a map_location function
 
     def decode(self, node):
         if isinstance(node, list):
@@ -452,11 +479,15 @@ class _Reader:
             raise RuntimeError(f"load: {self.name} holds tensors saved on {node['device']}, but CUDA is not available "
                                "here; pass map_location='cpu' to load them on the CPU")
         tensor = Tensor._make(move(array, target), None)
-        if node["parameter"]:
-            return Parameter(tensor, requires_grad=node["requires_grad"])
-        return tensor.requires_grad_(node["requires_grad"])
+        tensor = Parameter(tensor, requires_grad=node["requires_grad"]) if node["parameter"] else \
+            tensor.requires_grad_(node["requires_grad"])
+        if callable(self.map_location):  # (placed by the function once the whole tree is read: _place_by)
+            self.for_function.append((tensor, node["device"]))
+        return tensor
 
     def device(self, saved):
+        if callable(self.map_location):
+            return Device("cpu")
         location = self.map_location
         if isinstance(location, dict):
             location = location.get(saved, saved)

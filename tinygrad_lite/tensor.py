@@ -15,6 +15,7 @@ import copy
 import functools
 import math
 import numbers
+import sys
 import warnings
 
 import numpy as np
@@ -27,6 +28,7 @@ from .autograd import function
 from .autograd.engine import run_backward
 from .autograd.hooks import register_tensor_hook
 from .autograd.inplace import record_inplace, records_inplace
+from .coverage import not_covered
 from .device import (
     array_module_of,
     check_same_device,
@@ -123,6 +125,8 @@ def as_array(data, dtype=None, device=None, op="tensor"):
     else:
         try:
             arr = np.asarray(data)
+        except RuntimeError:  # a tensor that requires grad among the elements (numpy may not read it)
+            return as_array(_values_of(data), dtype, device, op)
         except (ValueError, TypeError) as e:
             raise ValueError(f"{op}(): could not turn {type(data).__name__} into an array; are the nested lists "
                              f"ragged (rows of different lengths)? ({e})") from None
@@ -143,6 +147,20 @@ def as_array(data, dtype=None, device=None, op="tensor"):
     if isinstance(arr, np.generic):
         arr = np.asarray(arr)
     return move(arr, device) if device is not None else arr
+
+
+def _values_of(data, warn=True):
+    """The (nested) list ``data`` with its tensors detached: numpy may not read a tensor that requires grad, and
+    PyTorch's ``tensor([loss1, loss2])`` takes their values, with this warning (at the first line outside the
+    library)."""
+    frame, level = sys._getframe(1), 2
+    while warn and frame is not None and frame.f_globals.get("__name__", "").startswith("tinygrad_lite"):
+        frame, level = frame.f_back, level + 1
+    if warn:
+        warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior. "
+                      "Consider using tensor.detach() first.", stacklevel=level)
+    return [_values_of(x, False) if isinstance(x, (list, tuple)) else x.detach() if isinstance(x, Tensor) else x
+            for x in data]
 
 
 def _dtype_of_elements(data):
@@ -252,6 +270,8 @@ class Tensor:
 
     def numel(self):
         return int(self.array.size)
+
+    nelement = numel
 
     def is_floating_point(self):
         return self.dtype.is_floating_point
@@ -466,7 +486,6 @@ class Tensor:
     def add(self, other, alpha=1): return self + _scaled(self._lift(other, op="add"), alpha, "add")
     def sub(self, other, alpha=1): return self - _scaled(self._lift(other, op="sub"), alpha, "sub")
     def mul(self, other): return self * other
-    def div(self, other): return self / other
     def pow(self, exponent): return self ** exponent
     def matmul(self, other): return matmul(self, other)
 
@@ -596,6 +615,8 @@ class Tensor:
         1e30 into int64 is an error)."""
         if isinstance(value, (builtins.int, builtins.float)):
             dt.check_fits(value, self.dtype, "masked_fill")
+        if isinstance(mask, Tensor) and mask.dtype != dt.bool:
+            raise RuntimeError(f"masked_fill: the mask must be a bool tensor, got {mask.dtype}; write mask.bool()")
         return where(mask, value, self).to(self.dtype)
 
     def where(self, condition, other):
@@ -1082,6 +1103,7 @@ class Tensor:
 
     def abs_(self): return self._apply_("abs_", Tensor.abs)
     def relu_(self): return self._apply_("relu_", Tensor.relu)
+    def masked_fill_(self, mask, value): return self._apply_("masked_fill_", lambda t: t.masked_fill(mask, value))
     def addcmul_(self, tensor1, tensor2, *, value=1): return self._addc("addcmul_", tensor1, tensor2, value, True)
     def addcdiv_(self, tensor1, tensor2, *, value=1): return self._addc("addcdiv_", tensor1, tensor2, value, True)
 
@@ -1245,6 +1267,9 @@ class Tensor:
                             "of x.tolist()")
         return repr(self)
 
+    def __getattr__(self, name):  # (only for a name the tensor does not have: what the library has instead)
+        raise not_covered("Tensor", name, self)
+
     def __repr__(self):
         return tensor_repr(self)
 
@@ -1363,6 +1388,8 @@ def matmul(a, b):
 def where(condition, input, other):
     """Pick ``input`` where condition is True, else ``other``; the gradient flows to the picked one."""
     cond = _as_tensor(condition, op="where").array.copy()  # Where keeps it for backward: a copy, as in _index
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"where: the condition must be a bool tensor, got {cond.dtype}; write cond.bool()")
     input, other = (x if isinstance(x, (Tensor, builtins.int, builtins.float)) else _as_tensor(x, op="where")
                     for x in (input, other))
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else _as_tensor(input, op="where")

@@ -147,8 +147,8 @@ def get_device_name(device=None):
 
 
 def memory_allocated(device=None):
-    """Bytes of GPU memory held by tensors now (CuPy's memory pool: blocks in use)."""
-    return _device.cupy_or_error().get_default_memory_pool().used_bytes()
+    """Bytes of GPU memory held by tensors now (CuPy's memory pool: blocks in use); 0 without a GPU, as PyTorch's."""
+    return _device.cupy_or_error().get_default_memory_pool().used_bytes() if is_available() else 0
 
 
 def empty_cache():

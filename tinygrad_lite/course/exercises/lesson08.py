@@ -807,9 +807,15 @@ driven(
                 "milliseconds apart loses its digits, or all of them",
                 "subtract the two readings as the Python floats the clock returns (float64), right after taking "
                 "them, and keep those differences"),
-        *(mistake(partial(_timed, unit=factor), f"return seconds, the unit of the clock: yours is {factor:,.0f} times "
-                  f"larger ({unit})", f"do not multiply by {factor:,.0f}; convert only when printing")
-          for factor, unit in ((1e3, "milliseconds"), (1e6, "microseconds"), (1e9, "nanoseconds"))),
+        mistake(partial(_timed, unit=1e3),
+                "return seconds, the unit of the clock: yours is 1000 times larger (milliseconds)",
+                "do not multiply by 1000; convert only when printing"),
+        mistake(partial(_timed, unit=1e6),
+                "return seconds, the unit of the clock: yours is a million times larger (microseconds)",
+                "do not multiply by 1e6; convert only when printing"),
+        mistake(partial(_timed, unit=1e9),
+                "return seconds, the unit of the clock: yours is a billion times larger (nanoseconds)",
+                "do not multiply by 1e9; convert only when printing"),
     ],
 )
 

@@ -269,6 +269,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                     "convert it with input.float().")
     _check_floating("binary_cross_entropy", "target", target, "Targets are 0. (no) or 1. (yes), or a probability in "
                     "between: convert them with target.float().")
+    if target.dtype != input.dtype:  # (PyTorch: "Found dtype Double but expected Float")
+        raise RuntimeError(f"binary_cross_entropy: the target is {target.dtype} and the input {input.dtype}; they must "
+                           "have one dtype (PyTorch refuses it too): convert the target with target.to(input.dtype)")
     _check_between_0_and_1("binary_cross_entropy", "input", input,
                            "The input must be probabilities: if these are raw scores (logits), apply "
                            "torch.sigmoid first, or better, use binary_cross_entropy_with_logits / "

@@ -1,0 +1,50 @@
+"""What the library does not cover, said clearly.
+
+tinygrad_lite mirrors a part of PyTorch's API. A name outside that part raises ``AttributeError``, as any missing
+name does in Python, but its message says what to write instead when the library has another way:
+
+- an in-place method whose out-of-place twin exists: ``x.exp_()`` says to write ``x = x.exp()``;
+- a name the library has in another place: ``nn.mse_loss`` points to ``nn.functional.mse_loss``;
+- anything else: the library does not cover it, and the README's "Using tinygrad_lite like PyTorch" says what it
+  covers and where it differs.
+
+The error keeps ``name`` and ``obj``, so Python still adds its own "Did you mean" for a typo (``x.unsqeeze``).
+Tensor's ``__getattr__`` and the packages' module ``__getattr__`` raise it; they run only for a name that normal
+lookup did not find, so nothing found costs anything.
+"""
+import sys
+
+# where the library keeps its public functions and classes, searched in this order for a name asked elsewhere
+PLACES = ("tinygrad_lite", "tinygrad_lite.nn.functional", "tinygrad_lite.nn", "tinygrad_lite.nn.init",
+          "tinygrad_lite.linalg", "tinygrad_lite.optim", "tinygrad_lite.optim.lr_scheduler",
+          "tinygrad_lite.utils.data")
+
+
+def _found_in(name, asked_in):
+    """The first place, other than ``asked_in``, whose module defines the public ``name``."""
+    for place in PLACES:
+        module = sys.modules.get(place)
+        if place != asked_in and module is not None and callable(vars(module).get(name)):
+            return place
+    return None
+
+
+def not_covered(owner, name, obj=None):
+    """The AttributeError for ``owner.name``: ``owner`` is "Tensor" (for a tensor ``obj``) or a module's name."""
+    obj = obj if owner == "Tensor" else sys.modules.get(owner)
+    what = f"'{type(obj).__name__}' object" if owner == "Tensor" else f"module {owner!r}"
+    plain = f"{what} has no attribute {name!r}"
+    if name.startswith("_") or (owner == "Tensor" and hasattr(type(obj), name)):
+        return AttributeError(plain, name=name, obj=obj)  # (private names, and properties that failed inside)
+    tensor = sys.modules["tinygrad_lite"].Tensor
+    place = _found_in(name, owner)
+    if owner == "Tensor" and name.endswith("_") and callable(getattr(tensor, name[:-1], None)):
+        hint = f"tinygrad_lite has {name[:-1]}, not the in-place {name}: write x = x.{name[:-1]}(...), same arguments"
+    elif place is not None:
+        hint = f"tinygrad_lite has it as {place}.{name}"
+    elif owner != "Tensor" and callable(getattr(tensor, name, None)):
+        hint = f"tinygrad_lite has it as a Tensor method: x.{name}(...)"
+    else:
+        hint = ("tinygrad_lite covers a part of PyTorch's API, and not this; its README's \"Using tinygrad_lite "
+                "like PyTorch\" lists what it covers")
+    return AttributeError(f"{plain}: {hint}", name=name, obj=obj)
