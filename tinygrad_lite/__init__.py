@@ -17,6 +17,7 @@ from .device import device
 from .dtypes import (bool, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32,
                     int64, promote_types, result_type, set_default_dtype, uint8)
 from .functions import *
+from .composed import chunk, flip, split, tril, triu
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Size, Tensor
 from . import backends, linalg, return_types

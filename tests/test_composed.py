@@ -1,0 +1,78 @@
+"""The operations composed of others (tinygrad_lite/composed.py) against PyTorch: the same pieces, values, dtypes
+and gradients (float64, exact), views that share memory as PyTorch's do, PyTorch's kinds of error, and the GPU path
+on the stand-in."""
+import numpy as np
+import pytest
+import torch
+from fake_cupy import FakeCuPy
+
+import tinygrad_lite as tl
+
+CASES = {
+    "repeat": lambda L, x: x.repeat(2, 1, 3), "repeat, new leading dims": lambda L, x: x.repeat(2, 1, 3, 1),
+    "repeat, a tuple": lambda L, x: x.repeat((1, 2, 1)), "repeat, zero times": lambda L, x: x.repeat(1, 0, 2),
+    "chunk": lambda L, x: x.chunk(2), "chunk, dim 1": lambda L, x: x.chunk(2, 1),
+    "chunk, uneven": lambda L, x: x.chunk(3, dim=-1), "chunk, more than items": lambda L, x: L.chunk(x, 5, 0),
+    "split": lambda L, x: x.split(2, dim=2), "split, sizes": lambda L, x: L.split(x, [1, 2], dim=1),
+    "split, a zero size": lambda L, x: x.split([0, 2]), "flip": lambda L, x: x.flip(0),
+    "flip, dims": lambda L, x: L.flip(x, [0, 2]), "flip, varargs": lambda L, x: x.flip(-1, 1),
+    "tril": lambda L, x: x.tril(), "tril above": lambda L, x: L.tril(x, 1), "tril below": lambda L, x: x.tril(-1),
+    "triu": lambda L, x: x.triu(), "triu above": lambda L, x: L.triu(x, diagonal=1),
+    "triu far": lambda L, x: x.triu(-2),
+}
+
+
+def run(L, fn, data):
+    x = L.tensor(data, requires_grad=data.dtype == np.float64)
+    out = fn(L, x)
+    pieces = out if isinstance(out, tuple) else (out,)
+    grad = None
+    if x.requires_grad:  # a different weight for every number of every piece
+        sum((p * L.arange(p.numel(), dtype=L.float64).reshape(p.shape)).sum() for p in pieces).backward()
+        grad = x.grad.numpy()
+    return [p.detach().numpy() for p in pieces], grad
+
+
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("dtype", [np.float64, np.int64])
+def test_as_pytorch_values_dtypes_and_gradients(name, dtype):
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((2, 3, 4)) if dtype == np.float64 else rng.integers(-5, 5, (2, 3, 4))
+    (ours, our_grad), (theirs, their_grad) = run(tl, CASES[name], data), run(torch, CASES[name], data)
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+    if our_grad is not None:
+        np.testing.assert_array_equal(our_grad, their_grad)
+
+
+@pytest.mark.parametrize("bad", [lambda L: L.ones(2, 3).repeat(2), lambda L: L.ones(3).chunk(0),
+                                 lambda L: L.ones(5).split([2, 2]), lambda L: L.ones(3).tril(),
+                                 lambda L: L.ones(3).flip(1), lambda L: L.ones(3).triu(0.5),
+                                 lambda L: L.ones(3, 3).triu(0.5)])
+def test_bad_arguments_raise_pytorchs_kind_of_error(bad):
+    with pytest.raises(Exception) as theirs:
+        bad(torch)
+    with pytest.raises(type(theirs.value)) as ours:
+        bad(tl)
+    assert str(ours.value).startswith(("repeat", "chunk", "split", "tril", "flip", "triu"))  # (names the op)
+
+
+def test_pieces_are_views_as_in_pytorch():
+    for L in (torch, tl):
+        x = L.zeros(4)
+        x.chunk(2)[1].add_(1)
+        x.split(1)[0].fill_(5)
+        assert x.tolist() == [5.0, 0.0, 1.0, 1.0]
+
+
+def test_on_the_gpu_everything_stays_there():
+    with FakeCuPy().install() as fake:
+        x = tl.randn(3, 4, device="cuda", requires_grad=True)
+        for piece in [x.tril(), x.triu(1), x.repeat(2, 1), x.flip(1), *x.chunk(2, 1), *x.split([1, 2])]:
+            assert piece.device.type == "cuda"
+        before = fake.transfers.to_device
+        (x.tril() * 2).sum().backward()
+        assert x.grad.device.type == "cuda" and fake.transfers.to_device == before  # (the mask made there)
+        np.testing.assert_array_equal(x.grad.cpu().numpy(), 2 * np.tri(3, 4))

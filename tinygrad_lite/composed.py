@@ -1,0 +1,121 @@
+"""Tensor operations composed of others: ``repeat``, ``chunk``, ``split``, ``flip``, ``tril`` and ``triu``.
+
+None of them has a forward and backward of its own. Each is a few reshapes, slices or a ``where`` with a constant
+mask, ops that already have theirs, so the chain rule gives their gradient for free: the gradient of ``repeat`` is
+the sum over the copies (the backward of ``expand``), that of a slice is the slice's share of the gradient, that of
+``tril`` the gradient with the same triangle kept. Composing is how a library grows without growing its engine;
+a fused op (``ops/batch_norm.py``) is what one writes when the composition is too slow.
+
+Their names, arguments and errors are PyTorch's; they are methods of Tensor too (``x.chunk(2, dim=1)``), and
+``chunk``, ``split``, ``flip``, ``tril`` and ``triu`` are also functions (``torch.tril(x)``).
+"""
+import builtins
+import math
+
+from .device import array_module_of
+from .shapes import as_int, dim_index, dim_indices
+from .tensor import Size, Tensor
+from .tensor import where as _where
+
+
+def _check(op, x):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be a Tensor, not {type(x).__name__}")
+
+
+def repeat(input, *sizes):
+    """The tensor tiled ``sizes[d]`` times along each dim d: ``x.repeat(2, 1)`` stacks two copies of x's rows. With
+    more sizes than dims, x gets leading dims of size 1 first (``tensor([1, 2]).repeat(2, 2)`` is 2 x 4). Built as
+    a reshape that puts a dim of size 1 before each dim, an ``expand`` of those to the sizes, and a reshape that
+    merges each pair: copy k of element j lands at k * n + j, as in PyTorch."""
+    _check("repeat", input)
+    sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list, Size)) else sizes
+    sizes = tuple(as_int(s, "repeat", "sizes") for s in sizes)
+    if len(sizes) < input.ndim:
+        ones = ", ".join(["1"] * input.ndim)
+        raise RuntimeError(f"repeat: {len(sizes)} sizes for a tensor of {input.ndim} dims (shape "
+                           f"{tuple(input.shape)}); give one size per dim at least, e.g. x.repeat({ones})")
+    if builtins.any(s < 0 for s in sizes):
+        raise RuntimeError(f"repeat: the sizes must be 0 or more, got {sizes}")
+    shape = (1,) * (len(sizes) - input.ndim) + tuple(input.shape)
+    paired = [n for s in shape for n in (1, s)]                   # (1, n0, 1, n1, ...)
+    tiled = [n for s, r in zip(shape, sizes) for n in (r, s)]     # (r0, n0, r1, n1, ...)
+    return input.reshape(paired).expand(*tiled).reshape([s * r for s, r in zip(shape, sizes)])
+
+
+def _pieces(input, dim, lengths):
+    """The slices of ``input`` along ``dim`` of the given lengths, one after the other (views, as PyTorch's)."""
+    start, pieces = 0, []
+    for length in lengths:
+        pieces.append(input[(slice(None),) * dim + (slice(start, start + length),)])
+        start += length
+    return tuple(pieces)
+
+
+def chunk(input, chunks, dim=0):
+    """``chunks`` pieces of ``input`` along ``dim``, each of ceil(n / chunks) items except the last, as PyTorch's:
+    fewer pieces when n does not fill them all (``arange(5).chunk(4)`` gives 3 pieces of 2, 2 and 1)."""
+    _check("chunk", input)
+    chunks, d = as_int(chunks, "chunk", "chunks"), dim_index(dim, input.ndim, "chunk")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk: chunks must be greater than 0, got {chunks}")
+    n = input.shape[d]
+    size = math.ceil(n / chunks) if n else 0
+    return _pieces(input, d, [min(size, n - start) for start in range(0, n, size)] if size else [0])
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Pieces of ``tensor`` along ``dim``: of ``split_size`` items each (the last one shorter when they do not fill
+    the dim), or, with a list, of those sizes, which must add up to the dim's length."""
+    _check("split", tensor)
+    d = dim_index(dim, tensor.ndim, "split")
+    n = tensor.shape[d]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = [as_int(s, "split", "split_size_or_sections") for s in split_size_or_sections]
+        if builtins.sum(sizes) != n or builtins.any(s < 0 for s in sizes):
+            raise RuntimeError(f"split: the sizes {sizes} must add up to {n}, the length of dim {d} of the tensor of "
+                               f"shape {tuple(tensor.shape)}")
+        return _pieces(tensor, d, sizes)
+    size = as_int(split_size_or_sections, "split", "split_size")
+    if size <= 0 and n:
+        raise RuntimeError(f"split: split_size must be greater than 0 for a dim of length {n}, got {size}")
+    return _pieces(tensor, d, [min(size, n - start) for start in range(0, n, size)] if n else [0])
+
+
+def flip(input, dims):
+    """The tensor with the order of its items reversed along each of ``dims`` (a slice with step -1 per dim)."""
+    _check("flip", input)
+    dims = dim_indices(dims, input.ndim, "flip") or ()
+    return input[tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(input.ndim))]
+
+
+def _triangle(op, input, diagonal, lower):
+    _check(op, input)
+    k = as_int(diagonal, op, "diagonal")
+    if input.ndim < 2:
+        raise RuntimeError(f"{op}: the input must have at least 2 dims (a matrix, or a batch of them), got shape "
+                           f"{tuple(input.shape)}")
+    rows, columns = input.shape[-2:]
+    xp = array_module_of(input.array)  # (the mask is made where the input lives: no copy to a GPU)
+    mask = Tensor._make(xp.tri(rows, columns, k, dtype=bool) if lower else ~xp.tri(rows, columns, k - 1, dtype=bool),
+                        None)
+    return _where(mask, input, input.new_zeros(()))
+
+
+def tril(input, diagonal=0):
+    """The lower triangle of the last two dims: items (i, j) with j - i <= ``diagonal`` kept, the others 0 (a causal
+    attention mask is ``tril`` of ones). Gradient: the gradient's lower triangle."""
+    return _triangle("tril", input, diagonal, lower=True)
+
+
+def triu(input, diagonal=0):
+    """The upper triangle of the last two dims: items (i, j) with j - i >= ``diagonal`` kept, the others 0."""
+    return _triangle("triu", input, diagonal, lower=False)
+
+
+def _flip_method(self, *dims):
+    return flip(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
+
+
+Tensor.repeat, Tensor.chunk, Tensor.split, Tensor.tril, Tensor.triu = repeat, chunk, split, tril, triu
+Tensor.flip = _flip_method  # (x.flip(0) and x.flip([0, 1]), as PyTorch's method takes both)
