@@ -545,6 +545,20 @@ def test_div_rounding_mode_as_pytorch(a, b, rounding_mode):
         tg.tensor(a).div(2, rounding_mode="round")
 
 
+@pytest.mark.parametrize("expression", [
+    "torch.tensor([1, 2]) & torch.tensor([3, 1])", "torch.tensor([1, 2]) | 4", "5 & torch.tensor([1, 4])",
+    "torch.tensor([1, 2]) ^ torch.tensor([3, 3])", "torch.tensor([True, False]) & torch.tensor([1, 3])",
+    "torch.tensor([True, False]) & True", "True ^ torch.tensor([True, False])",
+    "torch.tensor([1, 2], dtype=torch.uint8) & 255", "(torch.tensor([1., -1.]) > 0) | (torch.tensor([2., 3.]) > 2)"])
+def test_and_or_xor_are_bitwise_on_integers_and_logical_on_bools(expression):
+    """``&``, ``|`` and ``^`` are PyTorch's bitwise operators: ``tensor([1, 2]) & tensor([3, 1])`` is [1, 0] (it was
+    [True, True], the logical and, here). Floats are refused, as PyTorch refuses them."""
+    ours, theirs = eval(expression, {"torch": tg}), eval(expression, {"torch": torch})
+    assert ours.tolist() == theirs.tolist() and str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+    with pytest.raises(NotImplementedError, match="&: bitwise ops take integer or bool tensors"):
+        tg.tensor([1.0, 2.0]) & tg.tensor([1.0, 0.0])
+
+
 def test_masked_fill_in_place_as_pytorch():
     """masked_fill_ changes the tensor's own memory, keeps its dtype, is recorded in the graph (the filled places get
     no gradient), and refuses a leaf that requires grad, as PyTorch's."""

@@ -81,6 +81,24 @@ def _div(self, other, *, rounding_mode=None):
 Tensor.div = Tensor.divide = _div
 
 
+def _bitwise(ufunc, symbol):
+    """``x & y``, ``x | y``, ``x ^ y``: bitwise on integers (``5 & 3`` is 1), logical on bools (bool & bool stays
+    bool), with numbers on either side; floats are refused, as in PyTorch (compare them first: ``(x > 0) & m``)."""
+    def operator(self, other):
+        if self.dtype.is_floating_point or isinstance(other, builtins.float) or (
+                isinstance(other, Tensor) and other.dtype.is_floating_point):
+            kind = self.dtype if self.dtype.is_floating_point else getattr(other, "dtype", "a float")
+            raise NotImplementedError(f"{symbol}: bitwise ops take integer or bool tensors, got {kind}; to combine "
+                                      "conditions on floats, compare first, e.g. (x > 0) & (y > 0)")
+        return self._compare(ufunc, other)
+    return operator
+
+
+Tensor.__and__ = Tensor.__rand__ = _bitwise(np.bitwise_and, "&")
+Tensor.__or__ = Tensor.__ror__ = _bitwise(np.bitwise_or, "|")
+Tensor.__xor__ = Tensor.__rxor__ = _bitwise(np.bitwise_xor, "^")
+
+
 def _method(name):
     def function(input, *args, **kwargs):
         if not isinstance(input, Tensor):

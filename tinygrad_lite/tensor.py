@@ -543,8 +543,6 @@ class Tensor:
     def __ge__(self, other): return self._compare(np.greater_equal, other)
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
     __hash__ = object.__hash__  # tensors are hashable by identity, as in PyTorch
-    def __and__(self, other): return self._compare(np.logical_and, other)
-    def __or__(self, other): return self._compare(np.logical_or, other)
     def __invert__(self): return Tensor._make(~self.array, None)
     def logical_not(self): return Tensor._make(np.logical_not(self.array), None)
     def isnan(self): return Tensor._make(np.isnan(self.array), None)
