@@ -546,7 +546,7 @@ def test_more_raw_errors_that_are_now_clear():
     assert isinstance(raised(lambda: tl.ones(2)[2**63]), IndexError)  # (PyTorch: ValueError, Overflow when unpacking)
     check(lambda T: T.promote_types(T.float32, "a"), TypeError, "promote_types")
     check(lambda T: T.ones(2).add(T.ones(2), alpha="a"), TypeError, "alpha")
-    assert tl.ones(2).add([1, 2], alpha=2).tolist() == torch.ones(2).add(torch.tensor([1, 2]), alpha=2).tolist()
+    check(lambda T: T.ones(2).add([1, 2], alpha=2), TypeError, "add", "list")  # (a list is no operand in either)
     for big in (2**63, 2**64):  # PyTorch wraps (2**63) or raises a bare OverflowError (2**64); we say what is wrong
         with pytest.raises(RuntimeError, match="add.*int64 without overflow"):
             tl.ones(2, dtype=tl.int64) + big
@@ -818,3 +818,32 @@ def test_a_mask_or_condition_must_be_bool_as_in_pytorch():
 def test_binary_cross_entropy_wants_one_dtype_as_in_pytorch():
     check(lambda L: L.nn.functional.binary_cross_entropy(L.rand(3), L.rand(3, dtype=L.float64)), RuntimeError,
           "binary_cross_entropy: the target is", "float64", "target.to(input.dtype)")
+
+
+@pytest.mark.parametrize("mistake, kind, fragments", [
+    (lambda L: 1 - L.tensor([True, False]), RuntimeError, ["Subtraction, the `-` operator, with a bool tensor", "~"]),
+    (lambda L: L.ones(2) - L.tensor([True, False]), RuntimeError, ["Subtraction", "logical_not()"]),
+    (lambda L: -L.tensor([True, False]), RuntimeError, ["Negation, the `-` operator, on a bool tensor"]),
+    (lambda L: L.ones(2) + [1.0, 1.0], TypeError, ["add", "a Python list, not a tensor", "torch.tensor([...])"]),
+    (lambda L: L.ones(2) * (2.0, 3.0), TypeError, ["mul", "a Python tuple"]),
+    (lambda L: L.maximum(L.tensor([-1.0, 2.0]), 0.0), TypeError, ["maximum()", "must be a Tensor, not float"]),
+    (lambda L: L.ones(2).minimum(1), TypeError, ["minimum()", "must be a Tensor, not int"]),
+    (lambda L: L.randn(3, dtype=L.int64), NotImplementedError, ["randn: draws random floats", "int64"]),
+    (lambda L: L.rand_like(L.tensor([1, 2])), NotImplementedError, ["rand: draws random floats"]),
+    (lambda L: L.zeros(3, dtype=L.int64).normal_(), NotImplementedError, ["normal_", "dtype=torch.float32"]),
+    (lambda L: L.allclose(L.ones(1), L.ones(1, dtype=L.float64)), RuntimeError, ["allclose()", "different dtypes"]),
+    (lambda L: L.nn.functional.cross_entropy(L.zeros(2, 3), L.tensor([0, 1]), weight=L.tensor([1, 2, 3])),
+     RuntimeError, ["cross_entropy: the class weights must be floats", "weight.float()"]),
+    (lambda L: L.tensor([L.ones(2), L.ones(2)]), ValueError, ["shape (2,)", "one-element", "torch.stack"]),
+])
+def test_what_pytorch_refuses_is_refused_here_too(mistake, kind, fragments):
+    """A reverse sweep (code that ran here and failed on PyTorch) found these; a learner's script that runs on
+    tinygrad_lite must not break when it moves to PyTorch."""
+    check(mistake, kind, *fragments)
+
+
+def test_a_tensor_compared_with_a_list_is_an_error_not_a_silent_false():
+    """PyTorch's ``x == [1, 2]`` is the Python value False (a tensor is never equal to a list); here it says why."""
+    assert (torch.ones(2) == [1.0, 1.0]) is False
+    with pytest.raises(TypeError, match="a Python list, not a tensor"):
+        tl.ones(2) == [1.0, 1.0]  # noqa: B015

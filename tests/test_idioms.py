@@ -559,6 +559,20 @@ def test_and_or_xor_are_bitwise_on_integers_and_logical_on_bools(expression):
         tg.tensor([1.0, 2.0]) & tg.tensor([1.0, 0.0])
 
 
+@pytest.mark.parametrize("expression", [
+    "torch.tensor([torch.tensor([1.]), torch.tensor([2.])])", "torch.tensor([[torch.tensor([[3]]), 4]])",
+    "torch.tensor([torch.tensor(1., dtype=torch.float64), 2.])", "torch.tensor((torch.tensor(1), torch.tensor(2)))",
+    "torch.full((20000,), 0.05, dtype=torch.float16).cumsum(0)[-4:]",
+    "torch.nn.functional.mse_loss(torch.tensor([0.2, 0.7]), torch.tensor([False, True]))",
+    "torch.nn.functional.huber_loss(torch.tensor([0.2, 0.7]), torch.tensor([False, True]))"])
+def test_values_as_pytorch_reads_them(expression):
+    """A one-element tensor in a list is a number (shape (2,), not (2, 1)); a float16 running sum is summed in float32
+    (in float16 it would stop at 128); a bool target counts as 0 and 1 in the losses that take one."""
+    ours, theirs = eval(expression, {"torch": tg}), eval(expression, {"torch": torch})
+    assert tuple(ours.shape) == tuple(theirs.shape) and str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+    np.testing.assert_allclose(ours.numpy().astype(np.float64), theirs.numpy().astype(np.float64), rtol=1e-6)
+
+
 def test_masked_fill_in_place_as_pytorch():
     """masked_fill_ changes the tensor's own memory, keeps its dtype, is recorded in the graph (the filled places get
     no gradient), and refuses a leaf that requires grad, as PyTorch's."""

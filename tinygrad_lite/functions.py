@@ -136,8 +136,15 @@ def is_tensor(obj):
     return isinstance(obj, Tensor)
 
 
+def _check_same_dtype(op, input, other):
+    if input.dtype != other.dtype:  # (PyTorch: "Float did not match Double")
+        raise RuntimeError(f"{op}(): the two tensors have different dtypes, {input.dtype} and {other.dtype} (PyTorch "
+                           "refuses it too); convert one first: other.to(input.dtype)")
+
+
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     _check_tensor("allclose", input), _check_tensor("allclose", other, "other")
+    _check_same_dtype("allclose", input, other)
     check_number("allclose", "rtol", rtol), check_number("allclose", "atol", atol)
     check_broadcast("allclose", input.shape, other.shape)
     return bool(np.allclose(input.numpy(force=True), other.numpy(force=True), rtol, atol, equal_nan))
@@ -145,6 +152,7 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     _check_tensor("isclose", input), _check_tensor("isclose", other, "other")
+    _check_same_dtype("isclose", input, other)
     check_number("isclose", "rtol", rtol), check_number("isclose", "atol", atol)
     check_broadcast("isclose", input.shape, other.shape)
     return Tensor._make(np.isclose(input.numpy(force=True), other.numpy(force=True), rtol, atol, equal_nan), None)

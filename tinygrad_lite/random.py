@@ -309,9 +309,18 @@ def _generator(generator, device, op):
 
 
 # -------------------------------------------------------------------- drawing arrays on a device
+def _check_floating(dtype, op):
+    """Random floats for an integer tensor would be cut to whole numbers (mostly 0): PyTorch refuses, so do we."""
+    if np.dtype(dtype).kind != "f":
+        raise NotImplementedError(f"{op}: draws random floats, and the tensor's dtype is {np.dtype(dtype).name} "
+                                  "(PyTorch refuses it too); make it a float tensor, e.g. dtype=torch.float32")
+
+
 def uniform(shape, low=0.0, high=1.0, *, device="cpu", dtype=np.float64, generator=None, op="uniform_"):
     """U[low, high) numbers of ``shape``, made on ``device``: numpy's PCG64 on the CPU (always float64 there, the
     caller casts), the counter-based stream on a GPU (float32, or float64 when ``dtype`` is)."""
+    if op != "bernoulli_":  # (bernoulli_ compares the draws: any dtype takes its 0s and 1s)
+        _check_floating(dtype, op)
     device = Device(device)
     generator = _generator(generator, device, op)
     if device.type == "cpu":
@@ -350,6 +359,7 @@ def _dropout_scale(p, dtype):
 def normal(shape, mean=0.0, std=1.0, *, device="cpu", dtype=np.float64, generator=None, op="normal_"):
     """N(mean, std^2) numbers of ``shape``, made on ``device`` (on a GPU by the Box-Muller transform: two uniforms
     u, v give sqrt(-2 ln(1 - u)) cos(2 pi v) and sqrt(-2 ln(1 - u)) sin(2 pi v), two independent N(0, 1))."""
+    _check_floating(dtype, op)
     device = Device(device)
     generator = _generator(generator, device, op)
     if device.type == "cpu":

@@ -113,7 +113,7 @@ def as_array(data, dtype=None, device=None, op="tensor"):
     """Turn numbers, (nested) lists, numpy/CuPy arrays or Tensors into an array of a supported dtype.
 
     Python floats become the default float type (float32) and Python ints become int64, as in PyTorch;
-    numpy arrays and numpy numbers keep their dtype, also inside lists (``_dtype_of_elements``).
+    numpy arrays and numpy numbers keep their dtype, also inside lists (``_elements``).
     """
     if isinstance(data, Tensor):
         arr = data.array
@@ -123,17 +123,17 @@ def as_array(data, dtype=None, device=None, op="tensor"):
             raise TypeError(f"{op}(): unsupported array dtype {arr.dtype}; tinygrad_lite holds numbers: "
                             f"{', '.join(d.name for d in dt.ALL)}")
     else:
+        element_dtype, tensors = _elements(data) if isinstance(data, (list, tuple)) else (None, [])
+        data = _values_of(data, tensors, op) if tensors else data
         try:
             arr = np.asarray(data)
-        except RuntimeError:  # a tensor that requires grad among the elements (numpy may not read it)
-            return as_array(_values_of(data), dtype, device, op)
         except (ValueError, TypeError) as e:
             raise ValueError(f"{op}(): could not turn {type(data).__name__} into an array; are the nested lists "
                              f"ragged (rows of different lengths)? ({e})") from None
         if arr.dtype == np.uint64 or arr.dtype.hasobject:  # Python ints beyond int64, or things that are not numbers
             arr = _wide_python_ints(arr, dtype, op)
-        if dtype is None and isinstance(data, (list, tuple)) and arr.dtype.kind in "biuf":
-            dtype = _dtype_of_elements(data)  # None unless numpy numbers, arrays or tensors are among the elements
+        if dtype is None and arr.dtype.kind in "biuf":
+            dtype = element_dtype  # None unless numpy numbers, arrays or tensors are among the elements
         if arr.dtype.kind == "f":  # (with a dtype given, convert once below, straight from the exact Python floats)
             arr = arr.astype(dt.get_default_dtype().np) if dtype is None else arr
         elif arr.dtype.kind in "iu":
@@ -149,26 +149,34 @@ def as_array(data, dtype=None, device=None, op="tensor"):
     return move(arr, device) if device is not None else arr
 
 
-def _values_of(data, warn=True):
-    """The (nested) list ``data`` with its tensors detached: numpy may not read a tensor that requires grad, and
-    PyTorch's ``tensor([loss1, loss2])`` takes their values, with this warning (at the first line outside the
-    library)."""
-    frame, level = sys._getframe(1), 2
-    while warn and frame is not None and frame.f_globals.get("__name__", "").startswith("tinygrad_lite"):
+def _values_of(data, tensors, op):
+    """The (nested) list ``data`` with each of its ``tensors`` read as one number, as PyTorch reads it: a one-element
+    tensor (of any shape) stands for its value, detached, with PyTorch's warning when it requires grad
+    (``tensor([loss1, loss2])``), and a larger one is an error (``stack`` joins tensors)."""
+    big = next((t for t in tensors if t.numel() != 1), None)
+    if big is not None:
+        raise ValueError(f"{op}(): the list holds a tensor of shape {tuple(big.shape)}; in a list, only a one-element "
+                         "tensor stands for a number (as in PyTorch). To join tensors, use torch.stack(the_list)")
+    frame, level = sys._getframe(1), 2  # (the warning points at the first line outside tinygrad_lite)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("tinygrad_lite"):
         frame, level = frame.f_back, level + 1
-    if warn:
+    if builtins.any(t.requires_grad for t in tensors):
         warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior. "
                       "Consider using tensor.detach() first.", stacklevel=level)
-    return [_values_of(x, False) if isinstance(x, (list, tuple)) else x.detach() if isinstance(x, Tensor) else x
-            for x in data]
+
+    def values(items):
+        return [values(x) if isinstance(x, (list, tuple)) else x.detach().reshape(()) if isinstance(x, Tensor) else x
+                for x in items]
+    return values(data)
 
 
-def _dtype_of_elements(data):
-    """PyTorch's dtype for nested lists that hold numpy numbers, numpy arrays or tensors among their numbers: each
-    element's own dtype (a Python float the default float type, an int int64, a bool bool), promoted together by
+def _elements(data):
+    """What a nested list holds: PyTorch's dtype for lists that hold numpy numbers, numpy arrays or tensors among
+    their numbers (None for Python numbers only, ``as_array``'s rules), and the tensors in it. The dtype: each
+    element's own (a Python float the default float type, an int int64, a bool bool), promoted together by
     category and width (``promote_types``): ``tensor([0.5, np.float64(1)])`` is float64, ``tensor([np.float16(1),
-    2])`` float16, ``tensor([np.float16(1), 2.0])`` float32. None for Python numbers only (``as_array``'s rules)."""
-    found, typed, todo = set(), False, [data]
+    2])`` float16, ``tensor([np.float16(1), 2.0])`` float32."""
+    found, typed, todo, tensors = set(), False, [data], []
     while todo:
         items = todo.pop()
         for kind in set(map(type, items)):
@@ -181,8 +189,9 @@ def _dtype_of_elements(data):
                 typed = True
             elif issubclass(kind, (np.ndarray, Tensor)):
                 found.update(dt.as_dtype(x.dtype) for x in items if type(x) is kind)
+                tensors += [x for x in items if type(x) is kind] if issubclass(kind, Tensor) else []
                 typed = True
-    return functools.reduce(dt.promote_types, found) if typed else None
+    return (functools.reduce(dt.promote_types, found) if typed else None), tensors
 
 
 def _wide_python_ints(arr, dtype, op):
@@ -437,6 +446,10 @@ class Tensor:
     def _lift(self, other, ints_too=False, op="tensor"):
         """Python numbers stay numbers (exact, and 'weak' in type promotion); lists and arrays become tensors."""
         other = other.item() if isinstance(other, np.generic) else other
+        return_types.refuse_pair(other, op)  # (the (values, indices) pair of max(dim): take .values)
+        if isinstance(other, (list, tuple)):  # (PyTorch refuses them too; x == [1, 2] would be False there)
+            raise TypeError(f"{op}: the other operand is a Python {type(other).__name__}, not a tensor; make it one "
+                            "first: torch.tensor([...])")
         numbers = (builtins.float,) if ints_too else (builtins.int, builtins.float)
         return other if isinstance(other, (Tensor, *numbers)) else _as_tensor(other, self.device, op)
 
@@ -449,6 +462,8 @@ class Tensor:
             if type(other) is builtins.float:  # x * 0.5 (or 0.5 * x, which is x * 0.5 as in PyTorch): the number
                 return op.apply(self, _operand(other, self.dtype, self))  # takes the tensor's dtype, a 0-d constant
         other = self._lift(other, op=op.__name__.lower())
+        if op is Sub and dt.bool in (self.dtype, getattr(other, "dtype", None)):
+            raise RuntimeError(_BOOL_MINUS.format("Subtraction, the `-` operator, with"))
         a, b = (other, self) if reverse and op not in (Add, Mul) else (self, other)  # 2 * x is x * 2, as PyTorch has it
         if op is Pow:
             a, b = autocast_args("pow", a, b)  # float32 inside autocast("cuda") (amp/)
@@ -478,7 +493,10 @@ class Tensor:
     def __rtruediv__(self, other): return self._binary(Div, other, reverse=True, float_result=True)
     def __pow__(self, other): return self._binary(Pow, other)
     def __rpow__(self, other): return self._binary(Pow, other, reverse=True)
-    def __neg__(self): return Neg.apply(self)
+    def __neg__(self):
+        if self.dtype == dt.bool:
+            raise RuntimeError(_BOOL_MINUS.format("Negation, the `-` operator, on"))
+        return Neg.apply(self)
     def __abs__(self): return Abs.apply(self)
     def __matmul__(self, other): return matmul(self, other)
     def __rmatmul__(self, other): return matmul(_as_tensor(other), self)
@@ -515,9 +533,9 @@ class Tensor:
             raise RuntimeError(f"mm: both arguments must be 2-D matrices (tensors), got {tuple(self.shape)} and "
                                f"{other}; use matmul (or @) for vectors and batches")
         return matmul(self, mat2)
-    def maximum(self, other): return self._binary(Maximum, other)
+    def maximum(self, other): return self._binary(Maximum, _tensor_arg(other, "maximum", "other"))
     def minimum(self, other):  # min(x, y) = -max(-x, -y): maximum's half-and-half split of ties carries over
-        other = self._lift(other, op="minimum")
+        other = _tensor_arg(other, "minimum", "other")
         d = dt.result_type(self, other)
         if d.is_floating_point:
             return -(-self.to(d)).maximum(-(other.to(d) if isinstance(other, Tensor) else other))
@@ -1322,6 +1340,10 @@ def _broadcasts_to(shape, target):
     except ValueError:
         return False
 
+
+# PyTorch's words for - on a bool tensor (a mask): ~mask or logical_not() inverts it
+_BOOL_MINUS = ("{} a bool tensor is not supported (PyTorch refuses it too). If you are trying to invert a mask, use "
+               "the `~` or `logical_not()` operator instead; for numbers, convert first: mask.float()")
 
 def _tensor_arg(x, op, name):
     """``x``, which must be a Tensor (``view_as``, ``type_as`` ... take one): a clear TypeError otherwise."""

@@ -123,6 +123,11 @@ def _callers_level():
     return level
 
 
+def _as_number(target):
+    """A bool target as 0 and 1 (mse, smooth L1 and Huber losses take one, as PyTorch's; ``-`` refuses bools)."""
+    return target.to(dt.get_default_dtype()) if target.dtype == dt.bool else target
+
+
 def _check_same_shape(name, input, target):
     if input.shape != target.shape:
         raise ValueError(f"{name}: target shape {tuple(target.shape)} must be the same as input shape "
@@ -171,7 +176,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     if weight is None and reduction != "none" and input.array.dtype == target.array.dtype and \
             input.array.dtype.kind == "f" and input.array.dtype.itemsize >= 4:
         return MseLoss.apply(input, target, reduction=reduction)  # the same numbers as one op (ops/mse_loss.py)
-    loss = (input - target).square()
+    loss = (input - _as_number(target)).square()
     return _reduce_weighted(loss, weight, reduction)
 
 
@@ -215,7 +220,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss: beta must be >= 0 (0 gives l1_loss), got beta={beta}")
     _warn_if_shapes_differ("smooth_l1_loss", input, target)
-    d = (input - target).abs()
+    d = (input - _as_number(target)).abs()
     loss = d if beta == 0 else where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
     return _reduce(loss, reduction)
 
@@ -239,7 +244,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         raise RuntimeError(f"huber_loss: delta must be positive, got delta={delta}")
     _warn_if_shapes_differ("huber_loss", input, target)
     _check_element_weight("huber_loss", input, weight)
-    d = (input - target).abs()
+    d = (input - _as_number(target)).abs()
     loss = where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
     return _reduce(loss if weight is None else loss * weight, reduction)
 
@@ -318,10 +323,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     # max(., 0) as maximum(), which splits the gradient in half at a tie: that makes the slope at x = 0 exactly
     # sigma(0) - y = 1/2 - y (clamp or relu would give 1 - y or -y there).
     log1p_exp = (-input.abs()).exp().log1p()  # log(1 + e^{-|x|}), never overflows
+    zero = input.new_zeros(())
     if pos_weight is None:
-        loss = input.maximum(0) - input * target + log1p_exp
+        loss = input.maximum(zero) - input * target + log1p_exp
     else:
-        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * ((-input).maximum(0) + log1p_exp)
+        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * ((-input).maximum(zero) + log1p_exp)
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
@@ -338,6 +344,9 @@ def _check_class_weight(name, weight, classes):
     if weight is not None and tuple(weight.shape) != (classes,):
         raise RuntimeError(f"{name}: weight must hold one number per class, shape ({classes},), but has shape "
                            f"{tuple(weight.shape)}")
+    if weight is not None and not weight.dtype.is_floating_point:  # (PyTorch: expected scalar type Float)
+        raise RuntimeError(f"{name}: the class weights must be floats, got {weight.dtype} (PyTorch refuses them too); "
+                           "write weight.float()")
 
 
 def _check_label_smoothing(label_smoothing):
