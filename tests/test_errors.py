@@ -835,6 +835,7 @@ def test_binary_cross_entropy_wants_one_dtype_as_in_pytorch():
     (lambda L: L.nn.functional.cross_entropy(L.zeros(2, 3), L.tensor([0, 1]), weight=L.tensor([1, 2, 3])),
      RuntimeError, ["cross_entropy: the class weights must be floats", "weight.float()"]),
     (lambda L: L.tensor([L.ones(2), L.ones(2)]), ValueError, ["shape (2,)", "one-element", "torch.stack"]),
+    (lambda L: L.ones(6).reshape(-2, 3), RuntimeError, ["reshape: invalid size -2", "-1 stands for"]),
 ])
 def test_what_pytorch_refuses_is_refused_here_too(mistake, kind, fragments):
     """A reverse sweep (code that ran here and failed on PyTorch) found these; a learner's script that runs on

@@ -30,7 +30,7 @@ from . import optim
 from . import datasets, metrics, utils
 from . import amp, cpu
 from .amp import autocast
-from .coverage import not_covered
+from .coverage import not_covered as _not_covered
 from .nn.functional import cosine_similarity
 from .amp.autocast_mode import bfloat16, is_autocast_enabled
 from .autograd.anomaly_mode import is_anomaly_enabled
@@ -51,4 +51,4 @@ def __getattr__(name):
     submodules; ``import tinygrad_lite.train`` works too. Another name the library lacks: ``coverage.py``."""
     if name == "train":
         return importlib.import_module(f"{__name__}.train")
-    raise not_covered(__name__, name)
+    raise _not_covered(__name__, name)

@@ -62,14 +62,18 @@ def stack(tensors, dim=0):
     return cat([t.unsqueeze(d) for t in tensors], dim=d)
 
 
-def _div(self, other, *, rounding_mode=None):
+def _quotient(self, other, rounding_mode, name):
     """``self / other`` (``Tensor.div``, alias ``divide``); with ``rounding_mode="floor"`` the quotient rounded down,
     ``self // other``, and with "trunc" rounded towards 0, both of gradient 0 (as ``//``). Integers stay integers
     when rounded, as in PyTorch: ``div(-7, 2, rounding_mode="trunc")`` is -3."""
+    other = self._lift(other, op=name)  # (a bad operand is named as this op's)
     if rounding_mode is None:
         return self / other
+    if not isinstance(rounding_mode, str):
+        raise TypeError(f"{name}(): argument 'rounding_mode' must be None, 'trunc' or 'floor', not "
+                        f"{type(rounding_mode).__name__}")
     if rounding_mode not in ("floor", "trunc"):
-        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        raise ValueError(f"{name}: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
     down = self // other
     if rounding_mode == "floor":
         return down
@@ -78,7 +82,16 @@ def _div(self, other, *, rounding_mode=None):
     return where((down < 0) & (down * other != self), down + 1, down)  # (a negative quotient, rounded up to 0)
 
 
-Tensor.div = Tensor.divide = _div
+def div(self, other, *, rounding_mode=None):
+    return _quotient(self, other, rounding_mode, "div")
+
+
+def divide(self, other, *, rounding_mode=None):
+    """``div``'s other name, as PyTorch's."""
+    return _quotient(self, other, rounding_mode, "divide")
+
+
+Tensor.div, Tensor.divide = div, divide  # (the module's div and divide, below, are the functions torch.div(x, y))
 
 
 def _bitwise(ufunc, symbol):

@@ -13,7 +13,7 @@ Not covered: the spectral norm (ord 2 / -2 of a matrix) and the nuclear norm ("n
 import math
 
 from . import dtypes as dt
-from .coverage import not_covered
+from .coverage import not_covered as _not_covered
 from .shapes import dim_indices
 from .tensor import Tensor
 from .tensor import vector_norm as _vector_norm
@@ -79,4 +79,4 @@ __all__ = ["norm", "vector_norm", "matrix_norm"]
 
 
 def __getattr__(name):  # (a name this module lacks: the error says what the library has instead, coverage.py)
-    raise not_covered(__name__, name)
+    raise _not_covered(__name__, name)

@@ -28,7 +28,7 @@ from .autograd import function
 from .autograd.engine import run_backward
 from .autograd.hooks import register_tensor_hook
 from .autograd.inplace import record_inplace, records_inplace
-from .coverage import not_covered
+from .coverage import not_covered as _not_covered
 from .device import (
     array_module_of,
     check_same_device,
@@ -909,6 +909,9 @@ class Tensor:
     # ---------------------------------------------------------------- shapes
     def reshape(self, *shape):
         shape = shape_args(shape)
+        if builtins.any(n < -1 for n in shape):  # (numpy takes any negative size for -1; PyTorch refuses)
+            raise RuntimeError(f"reshape: invalid size {min(shape)} in shape {list(shape)}: -1 stands for the one "
+                               "size to infer, the others are 0 or more")
         try:
             return Reshape.apply(self, shape=shape)
         except ValueError:
@@ -1284,7 +1287,7 @@ class Tensor:
         return repr(self)
 
     def __getattr__(self, name):  # (only for a name the tensor does not have: what the library has instead)
-        raise not_covered("Tensor", name, self)
+        raise _not_covered("Tensor", name, self)
 
     def __repr__(self):
         return tensor_repr(self)

@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import random
 from ..autograd.grad_mode import no_grad
-from ..coverage import not_covered
+from ..coverage import not_covered as _not_covered
 from ..device import creating_on
 from ..shapes import as_int, check_number
 
@@ -272,4 +272,4 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_"
 
 
 def __getattr__(name):  # (a name this module lacks: the error says what the library has instead, coverage.py)
-    raise not_covered(__name__, name)
+    raise _not_covered(__name__, name)

@@ -33,7 +33,7 @@ import weakref
 from bisect import bisect_right
 from collections import Counter
 
-from ..coverage import not_covered
+from ..coverage import not_covered as _not_covered
 from ..shapes import as_int, check_number
 from ..tensor import Tensor
 
@@ -739,4 +739,4 @@ class ReduceLROnPlateau(LRScheduler):
 
 
 def __getattr__(name):  # (a name this module lacks: the error says what the library has instead, coverage.py)
-    raise not_covered(__name__, name)
+    raise _not_covered(__name__, name)

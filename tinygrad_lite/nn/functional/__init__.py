@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from ...coverage import not_covered
+from ...coverage import not_covered as _not_covered
 from ...amp.autocast_mode import autocast_args
 from ...autograd.grad_mode import no_grad
 from ...device import array_module_of, check_same_device, is_gpu_array
@@ -515,4 +515,4 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "s
 
 
 def __getattr__(name):  # (a name this module lacks: the error says what the library has instead, coverage.py)
-    raise not_covered(__name__, name)
+    raise _not_covered(__name__, name)
