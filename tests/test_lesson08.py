@@ -388,6 +388,8 @@ WRONG += [
     ("08.time_op", to(unit=1e3), "yours is 1000 times larger (milliseconds)"),
     ("08.time_op", to(unit=1e6), "yours is a million times larger (microseconds)"),
     ("08.time_op", to(unit=1e9), "a billion times larger (nanoseconds)"),
+    ("08.time_op", to(unit=1e-3), "yours is 1000 times smaller. The clock's readings are already in seconds"),
+    ("08.time_op", to(unit=1e-6), "yours is a million times smaller"),
     ("08.time_op", to(returns="list"), "return ONE number"),
     ("08.time_op", to(returns="array"), "return ONE number"),
     # 08.scaled_step

@@ -816,6 +816,14 @@ driven(
         mistake(partial(_timed, unit=1e9),
                 "return seconds, the unit of the clock: yours is a billion times larger (nanoseconds)",
                 "do not multiply by 1e9; convert only when printing"),
+        mistake(partial(_timed, unit=1e-3),
+                "return seconds, the unit of the clock: yours is 1000 times smaller. The clock's readings are "
+                "already in seconds (time.perf_counter counts seconds), so their difference needs no conversion",
+                "do not divide by 1000: return the median of the differences of the readings as it is"),
+        mistake(partial(_timed, unit=1e-6),
+                "return seconds, the unit of the clock: yours is a million times smaller. The clock's readings are "
+                "already in seconds (time.perf_counter counts seconds), so their difference needs no conversion",
+                "do not divide by 1e6: return the median of the differences of the readings as it is"),
     ],
 )
 
