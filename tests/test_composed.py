@@ -59,6 +59,37 @@ def test_bad_arguments_raise_pytorchs_kind_of_error(bad):
     assert str(ours.value).startswith(("repeat", "chunk", "split", "tril", "flip", "triu"))  # (names the op)
 
 
+def test_repeat_and_flip_are_copies_as_in_pytorch():
+    """PyTorch's repeat and flip copy (a later change of x leaves them alone, and they can be changed in place), even
+    where no tile needed copying (``x.repeat(1)``); chunk and split, below, are views."""
+    for L in (torch, tl):
+        x = L.arange(3.0)
+        tiled, flipped, once = x.reshape(1, 3).repeat(2, 1), x.flip(0), x.repeat(1)
+        x.add_(10)
+        once.add_(1)
+        flipped[0] = 100
+        assert x.tolist() == [10.0, 11.0, 12.0] and tiled.tolist() == [[0.0, 1.0, 2.0]] * 2
+        assert once.tolist() == [1.0, 2.0, 3.0] and flipped.tolist() == [100.0, 1.0, 0.0]
+
+
+@pytest.mark.parametrize("pieces", [lambda L: L.arange(0).chunk(3), lambda L: L.zeros(2, 0).chunk(3, 1),
+                                    lambda L: L.zeros(2, 0).split(2, 1), lambda L: L.ones(2, 3).flip(dims=[0, 1])])
+def test_empty_dims_and_keywords_as_pytorch(pieces):
+    ours, theirs = pieces(tl), pieces(torch)
+    ours, theirs = (ours, theirs) if isinstance(ours, tuple) else ((ours,), (theirs,))
+    assert [tuple(p.shape) for p in ours] == [tuple(p.shape) for p in theirs]
+
+
+@pytest.mark.parametrize("bad, words", [(lambda L: L.tensor(1.0).chunk(2), "at least a 1-dimensional tensor"),
+                                        (lambda L: L.tensor(1.0).split(1), "at least a 1-dimensional tensor"),
+                                        (lambda L: L.ones(5).split([6, -1]), "a negative one")])
+def test_a_0d_tensor_or_a_negative_size_is_refused(bad, words):
+    with pytest.raises(RuntimeError):
+        bad(torch)
+    with pytest.raises(RuntimeError, match=words):
+        bad(tl)
+
+
 def test_pieces_are_views_as_in_pytorch():
     for L in (torch, tl):
         x = L.zeros(4)
@@ -76,3 +107,12 @@ def test_on_the_gpu_everything_stays_there():
         (x.tril() * 2).sum().backward()
         assert x.grad.device.type == "cuda" and fake.transfers.to_device == before  # (the mask made there)
         np.testing.assert_array_equal(x.grad.cpu().numpy(), 2 * np.tri(3, 4))
+
+
+def test_a_uint8_condition_warns_as_in_pytorch_and_isclose_stays_on_the_gpu():
+    for L in (torch, tl):
+        with pytest.warns(UserWarning, match="uint8"):
+            assert L.where(L.tensor([1, 0], dtype=L.uint8), 1.0, 0.0).tolist() == [1.0, 0.0]
+    with FakeCuPy().install():
+        a = tl.ones(2, device="cuda")
+        assert tl.isclose(a, a).device.type == "cuda"

@@ -40,7 +40,14 @@ def repeat(input, *sizes):
     shape = (1,) * (len(sizes) - input.ndim) + tuple(input.shape)
     paired = [n for s in shape for n in (1, s)]                   # (1, n0, 1, n1, ...)
     tiled = [n for s, r in zip(shape, sizes) for n in (r, s)]     # (r0, n0, r1, n1, ...)
-    return input.reshape(paired).expand(*tiled).reshape([s * r for s, r in zip(shape, sizes)])
+    out = input.reshape(paired).expand(*tiled).reshape([s * r for s, r in zip(shape, sizes)])
+    return out.clone() if out._version_counter is input._version_counter else out  # (a copy always, as PyTorch's)
+
+
+def _at_least_1d(op, input):
+    if input.ndim == 0:
+        raise RuntimeError(f"{op}: expects at least a 1-dimensional tensor (a 0-d tensor has no dim to cut), as "
+                           "PyTorch's; make it one with x.reshape(1)")
 
 
 def _pieces(input, dim, lengths):
@@ -55,24 +62,26 @@ def _pieces(input, dim, lengths):
 def chunk(input, chunks, dim=0):
     """``chunks`` pieces of ``input`` along ``dim``, each of ceil(n / chunks) items except the last, as PyTorch's:
     fewer pieces when n does not fill them all (``arange(5).chunk(4)`` gives 3 pieces of 2, 2 and 1)."""
-    _check("chunk", input)
+    _check("chunk", input), _at_least_1d("chunk", input)
     chunks, d = as_int(chunks, "chunk", "chunks"), dim_index(dim, input.ndim, "chunk")
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be greater than 0, got {chunks}")
     n = input.shape[d]
     size = math.ceil(n / chunks) if n else 0
-    return _pieces(input, d, [min(size, n - start) for start in range(0, n, size)] if size else [0])
+    return _pieces(input, d, [min(size, n - start) for start in range(0, n, size)] if size else [0] * chunks)
 
 
 def split(tensor, split_size_or_sections, dim=0):
     """Pieces of ``tensor`` along ``dim``: of ``split_size`` items each (the last one shorter when they do not fill
     the dim), or, with a list, of those sizes, which must add up to the dim's length."""
-    _check("split", tensor)
+    _check("split", tensor), _at_least_1d("split", tensor)
     d = dim_index(dim, tensor.ndim, "split")
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, (list, tuple)):
         sizes = [as_int(s, "split", "split_size_or_sections") for s in split_size_or_sections]
-        if builtins.sum(sizes) != n or builtins.any(s < 0 for s in sizes):
+        if builtins.any(s < 0 for s in sizes):
+            raise RuntimeError(f"split: the sizes {sizes} hold a negative one; each size is 0 or more")
+        if builtins.sum(sizes) != n:
             raise RuntimeError(f"split: the sizes {sizes} must add up to {n}, the length of dim {d} of the tensor of "
                                f"shape {tuple(tensor.shape)}")
         return _pieces(tensor, d, sizes)
@@ -83,10 +92,11 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 def flip(input, dims):
-    """The tensor with the order of its items reversed along each of ``dims`` (a slice with step -1 per dim)."""
+    """The tensor with the order of its items reversed along each of ``dims``: a slice with step -1 per dim, copied
+    (PyTorch's flip makes a copy, not a view)."""
     _check("flip", input)
     dims = dim_indices(dims, input.ndim, "flip") or ()
-    return input[tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(input.ndim))]
+    return input[tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(input.ndim))].clone()
 
 
 def _triangle(op, input, diagonal, lower):
@@ -113,7 +123,9 @@ def triu(input, diagonal=0):
     return _triangle("triu", input, diagonal, lower=False)
 
 
-def _flip_method(self, *dims):
+def _flip_method(self, *dims, **kwargs):
+    if kwargs:  # x.flip(dims=[0]), as PyTorch's method takes it too
+        return flip(self, **kwargs)
     return flip(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
 
 

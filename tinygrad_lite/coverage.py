@@ -15,16 +15,20 @@ lookup did not find, so nothing found costs anything.
 import sys
 
 # where the library keeps its public functions and classes, searched in this order for a name asked elsewhere
-PLACES = ("tinygrad_lite", "tinygrad_lite.nn.functional", "tinygrad_lite.nn", "tinygrad_lite.nn.init",
+PLACES = ("tinygrad_lite", "tinygrad_lite.nn", "tinygrad_lite.nn.functional", "tinygrad_lite.nn.init",
           "tinygrad_lite.linalg", "tinygrad_lite.optim", "tinygrad_lite.optim.lr_scheduler",
           "tinygrad_lite.utils.data")
 
 
 def _found_in(name, asked_in):
-    """The first place, other than ``asked_in``, whose module defines the public ``name``."""
+    """The first place, other than ``asked_in``, whose module exports ``name`` (in its ``__all__``; the top level,
+    which has none, by a public callable of its own namespace)."""
     for place in PLACES:
         module = sys.modules.get(place)
-        if place != asked_in and module is not None and callable(vars(module).get(name)):
+        if place == asked_in or module is None:
+            continue
+        exported = getattr(module, "__all__", None)
+        if name in exported if exported is not None else callable(vars(module).get(name)):
             return place
     return None
 
@@ -39,7 +43,8 @@ def not_covered(owner, name, obj=None):
     tensor = sys.modules["tinygrad_lite"].Tensor
     place = _found_in(name, owner)
     if owner == "Tensor" and name.endswith("_") and callable(getattr(tensor, name[:-1], None)):
-        hint = f"tinygrad_lite has {name[:-1]}, not the in-place {name}: write x = x.{name[:-1]}(...), same arguments"
+        hint = (f"tinygrad_lite has {name[:-1]}, not the in-place {name}: write x = x.{name[:-1]}(...), or "
+                f"x.copy_(x.{name[:-1]}(...)) to change x's own numbers (a parameter's, under no_grad)")
     elif place is not None:
         hint = f"tinygrad_lite has it as {place}.{name}"
     elif owner != "Tensor" and callable(getattr(tensor, name, None)):

@@ -73,7 +73,7 @@ def _quotient(self, other, rounding_mode, name):
         raise TypeError(f"{name}(): argument 'rounding_mode' must be None, 'trunc' or 'floor', not "
                         f"{type(rounding_mode).__name__}")
     if rounding_mode not in ("floor", "trunc"):
-        raise ValueError(f"{name}: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        raise RuntimeError(f"{name}: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
     down = self // other
     if rounding_mode == "floor":
         return down
@@ -168,7 +168,8 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     _check_same_dtype("isclose", input, other)
     check_number("isclose", "rtol", rtol), check_number("isclose", "atol", atol)
     check_broadcast("isclose", input.shape, other.shape)
-    return Tensor._make(np.isclose(input.numpy(force=True), other.numpy(force=True), rtol, atol, equal_nan), None)
+    close = np.isclose(input.numpy(force=True), other.numpy(force=True), rtol, atol, equal_nan)
+    return Tensor._make(move(close, input.device), None)  # (on the input's device, as PyTorch's)
 
 
 def equal(input, other):

@@ -347,7 +347,8 @@ def _place_by(function, tensor, saved, name):
                                "map_location return them on the CPU (lambda storage, loc: storage)")
         placed = tensor.detach().to(saved)
     if not isinstance(placed, Tensor) or placed.shape != tensor.shape:
-        got = f"shape {tuple(placed.shape)}" if isinstance(placed, Tensor) else f"a {type(placed).__name__}"
+        got = (f"shape {tuple(placed.shape)}" if isinstance(placed, Tensor) else
+               f"a value of type {type(placed).__name__}")
         raise TypeError(f"load: map_location returned {got} for a tensor of shape {tuple(tensor.shape)}; a "
                         "map_location function returns the tensor it was given, moved (lambda storage, loc: "
                         "storage), or None")

@@ -165,8 +165,7 @@ def _values_of(data, tensors, op):
                       "Consider using tensor.detach() first.", stacklevel=level)
 
     def values(items):
-        return [values(x) if isinstance(x, (list, tuple)) else x.detach().reshape(()) if isinstance(x, Tensor) else x
-                for x in items]
+        return [values(x) if isinstance(x, (list, tuple)) else x.item() if isinstance(x, Tensor) else x for x in items]
     return values(data)
 
 
@@ -543,6 +542,9 @@ class Tensor:
 
     # comparisons make boolean tensors; they have no gradient. A Python float stays exact (x == 0.1 for float64 x)
     def _compare(self, ufunc, other):
+        if isinstance(other, (list, tuple)) and ufunc in (np.equal, np.not_equal):
+            return_types.refuse_pair(other, ufunc.__name__)  # (the pair of max(dim): take .values, README)
+            return NotImplemented  # (x == [1, 2] is False, as in PyTorch: a tensor equals no list)
         other = self._lift(other, ints_too=True, op=ufunc.__name__)  # ints become tensors: uint8 == -100 wraps
         dtype = dt.result_type(self, other)
         if isinstance(other, Tensor) and other.shape != self.shape:
@@ -568,7 +570,7 @@ class Tensor:
     def isfinite(self): return Tensor._make(np.isfinite(self.array), None)
 
     # ---------------------------------------------------------------- elementwise functions
-    def neg(self): return Neg.apply(self)
+    def neg(self): return -self
     def abs(self): return Abs.apply(self)
     def exp(self): return Exp.apply(self._floating("exp"))
     def log(self): return Log.apply(self._floating("log"))
@@ -1050,6 +1052,9 @@ class Tensor:
                               writes_into_input=True)
 
     def _inplace(self, name, ufunc, other):
+        other = self._lift(other, op=name)  # (a list is refused, as by +)
+        if name == "sub_" and dt.bool in (self.dtype, getattr(other, "dtype", None)):
+            raise RuntimeError(_BOOL_MINUS.format("Subtraction, the `-` operator, with"))
         if records_inplace(self, name, other):
             op = {"add_": Add, "sub_": Sub, "mul_": Mul, "div_": Div}[name]
             return record_inplace(self, name, lambda before: before._binary(op, other, float_result=op is Div))
@@ -1287,6 +1292,8 @@ class Tensor:
         return repr(self)
 
     def __getattr__(self, name):  # (only for a name the tensor does not have: what the library has instead)
+        if name[:1] == "_":  # (private and special names, which numpy and Python probe often: at once)
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'", name=name, obj=self)
         raise _not_covered("Tensor", name, self)
 
     def __repr__(self):
@@ -1345,8 +1352,8 @@ def _broadcasts_to(shape, target):
 
 
 # PyTorch's words for - on a bool tensor (a mask): ~mask or logical_not() inverts it
-_BOOL_MINUS = ("{} a bool tensor is not supported (PyTorch refuses it too). If you are trying to invert a mask, use "
-               "the `~` or `logical_not()` operator instead; for numbers, convert first: mask.float()")
+_BOOL_MINUS = ("{} a bool tensor is not supported (PyTorch refuses it too). To invert a mask use `~` or "
+               "logical_not(), to compare two masks `^` or logical_xor(); for numbers, convert first: mask.float()")
 
 def _tensor_arg(x, op, name):
     """``x``, which must be a Tensor (``view_as``, ``type_as`` ... take one): a clear TypeError otherwise."""
@@ -1411,6 +1418,9 @@ def matmul(a, b):
 def where(condition, input, other):
     """Pick ``input`` where condition is True, else ``other``; the gradient flows to the picked one."""
     cond = _as_tensor(condition, op="where").array.copy()  # Where keeps it for backward: a copy, as in _index
+    if cond.dtype == np.uint8:  # (PyTorch takes it, deprecated, with a warning)
+        warnings.warn("where: a uint8 condition is deprecated, as in PyTorch; use a bool tensor", stacklevel=2)
+        cond = cond.astype(bool)
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where: the condition must be a bool tensor, got {cond.dtype}; write cond.bool()")
     input, other = (x if isinstance(x, (Tensor, builtins.int, builtins.float)) else _as_tensor(x, op="where")
