@@ -840,6 +840,8 @@ def test_binary_cross_entropy_wants_one_dtype_as_in_pytorch():
     (lambda L: L.ones(2).sub_(L.tensor([True, False])), RuntimeError, ["Subtraction", "logical_xor()"]),
     (lambda L: L.ones(2).mul_([1.0, 2.0]), TypeError, ["mul_", "a Python list"]),
     (lambda L: L.tensor([True]).neg(), RuntimeError, ["Negation"]),
+    (lambda L: L.ones(2) - True, RuntimeError, ["Subtraction"]),
+    (lambda L: L.tensor([True]).__iand__(L.tensor([1])), RuntimeError, ["&=", "can't be written", "x = x & y"]),
 ])
 def test_what_pytorch_refuses_is_refused_here_too(mistake, kind, fragments):
     """A reverse sweep (code that ran here and failed on PyTorch) found these; a learner's script that runs on

@@ -559,6 +559,16 @@ def test_and_or_xor_are_bitwise_on_integers_and_logical_on_bools(expression):
         tg.tensor([1.0, 2.0]) & tg.tensor([1.0, 0.0])
 
 
+def test_bitwise_in_place_changes_the_tensor_itself():
+    for L in (torch, tg):
+        mask, counts = L.tensor([True, False]), L.tensor([3, 1])
+        held_mask, held_counts = mask, counts
+        mask &= L.tensor([True, True])
+        counts |= 4
+        counts ^= L.tensor([1, 1])
+        assert held_mask.tolist() == [True, False] and held_counts.tolist() == [6, 4] and counts is held_counts
+
+
 @pytest.mark.parametrize("expression", [
     "torch.tensor([torch.tensor([1.]), torch.tensor([2.])])", "torch.tensor([[torch.tensor([[3]]), 4]])",
     "torch.tensor([torch.tensor(1., dtype=torch.float64), 2.])", "torch.tensor((torch.tensor(1), torch.tensor(2)))",

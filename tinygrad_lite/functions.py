@@ -107,9 +107,24 @@ def _bitwise(ufunc, symbol):
     return operator
 
 
+def _bitwise_in_place(operator, symbol):
+    """``x &= y`` ...: x's own memory takes the result (whoever else holds x sees it), as in PyTorch, whose result
+    must keep x's dtype (a bool mask &= an int tensor is refused)."""
+    def in_place(self, other):
+        result = operator(self, other)
+        if result.dtype != self.dtype:
+            raise RuntimeError(f"{symbol}=: the result is {result.dtype}, which can't be written into this "
+                               f"{self.dtype} tensor in place (PyTorch refuses it too); write x = x {symbol} y")
+        return self.copy_(result)
+    return in_place
+
+
 Tensor.__and__ = Tensor.__rand__ = _bitwise(np.bitwise_and, "&")
 Tensor.__or__ = Tensor.__ror__ = _bitwise(np.bitwise_or, "|")
 Tensor.__xor__ = Tensor.__rxor__ = _bitwise(np.bitwise_xor, "^")
+Tensor.__iand__, Tensor.__ior__, Tensor.__ixor__ = (_bitwise_in_place(Tensor.__and__, "&"),
+                                                    _bitwise_in_place(Tensor.__or__, "|"),
+                                                    _bitwise_in_place(Tensor.__xor__, "^"))
 
 
 def _method(name):

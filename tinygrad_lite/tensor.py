@@ -461,7 +461,7 @@ class Tensor:
             if type(other) is builtins.float:  # x * 0.5 (or 0.5 * x, which is x * 0.5 as in PyTorch): the number
                 return op.apply(self, _operand(other, self.dtype, self))  # takes the tensor's dtype, a 0-d constant
         other = self._lift(other, op=op.__name__.lower())
-        if op is Sub and dt.bool in (self.dtype, getattr(other, "dtype", None)):
+        if op is Sub and (dt.bool in (self.dtype, getattr(other, "dtype", None)) or type(other) is builtins.bool):
             raise RuntimeError(_BOOL_MINUS.format("Subtraction, the `-` operator, with"))
         a, b = (other, self) if reverse and op not in (Add, Mul) else (self, other)  # 2 * x is x * 2, as PyTorch has it
         if op is Pow:
