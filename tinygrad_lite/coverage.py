@@ -3,14 +3,14 @@
 tinygrad_lite mirrors a part of PyTorch's API. A name outside that part raises ``AttributeError``, as any missing
 name does in Python, but its message says what to write instead when the library has another way:
 
-- an in-place method whose out-of-place twin exists: ``x.exp_()`` says to write ``x = x.exp()``;
+- an in-place method whose out-of-place twin exists: ``x.exp_()`` says to write ``x = x.exp()`` (or ``copy_``);
 - a name the library has in another place: ``nn.mse_loss`` points to ``nn.functional.mse_loss``;
 - anything else: the library does not cover it, and the README's "Using tinygrad_lite like PyTorch" says what it
   covers and where it differs.
 
 The error keeps ``name`` and ``obj``, so Python still adds its own "Did you mean" for a typo (``x.unsqeeze``).
-Tensor's ``__getattr__`` and the packages' module ``__getattr__`` raise it; they run only for a name that normal
-lookup did not find, so nothing found costs anything.
+Tensor's ``__getattr__`` and the packages' module ``__getattr__`` raise it; Python calls them only for a name that
+normal lookup did not find, so a name that exists costs nothing more.
 """
 import sys
 

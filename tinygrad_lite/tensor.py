@@ -151,8 +151,9 @@ def as_array(data, dtype=None, device=None, op="tensor"):
 
 def _values_of(data, tensors, op):
     """The (nested) list ``data`` with each of its ``tensors`` read as one number, as PyTorch reads it: a one-element
-    tensor (of any shape) stands for its value, detached, with PyTorch's warning when it requires grad
-    (``tensor([loss1, loss2])``), and a larger one is an error (``stack`` joins tensors)."""
+    tensor (of any shape, on any device) stands for its ``item()``, with PyTorch's warning when it requires grad
+    (``tensor([loss1, loss2])``), and a larger one is an error (``stack`` joins tensors). The dtype comes from the
+    tensors all the same (``_elements``)."""
     big = next((t for t in tensors if t.numel() != 1), None)
     if big is not None:
         raise ValueError(f"{op}(): the list holds a tensor of shape {tuple(big.shape)}; in a list, only a one-element "
@@ -443,7 +444,8 @@ class Tensor:
 
     # ---------------------------------------------------------------- arithmetic, with PyTorch's type promotion
     def _lift(self, other, ints_too=False, op="tensor"):
-        """Python numbers stay numbers (exact, and 'weak' in type promotion); lists and arrays become tensors."""
+        """Python numbers stay numbers (exact, and 'weak' in type promotion); numpy arrays become tensors; a list or
+        a tuple is refused, as PyTorch refuses it."""
         other = other.item() if isinstance(other, np.generic) else other
         return_types.refuse_pair(other, op)  # (the (values, indices) pair of max(dim): take .values)
         if isinstance(other, (list, tuple)):  # (PyTorch refuses them too; x == [1, 2] would be False there)
@@ -537,7 +539,7 @@ class Tensor:
         other = _tensor_arg(other, "minimum", "other")
         d = dt.result_type(self, other)
         if d.is_floating_point:
-            return -(-self.to(d)).maximum(-(other.to(d) if isinstance(other, Tensor) else other))
+            return -(-self.to(d)).maximum(-other.to(d))
         return where(self <= other, self, other)  # integers have no gradient, and -x would wrap for uint8
 
     # comparisons make boolean tensors; they have no gradient. A Python float stays exact (x == 0.1 for float64 x)
@@ -1354,6 +1356,7 @@ def _broadcasts_to(shape, target):
 # PyTorch's words for - on a bool tensor (a mask): ~mask or logical_not() inverts it
 _BOOL_MINUS = ("{} a bool tensor is not supported (PyTorch refuses it too). To invert a mask use `~` or "
                "logical_not(), to compare two masks `^` or logical_xor(); for numbers, convert first: mask.float()")
+
 
 def _tensor_arg(x, op, name):
     """``x``, which must be a Tensor (``view_as``, ``type_as`` ... take one): a clear TypeError otherwise."""
