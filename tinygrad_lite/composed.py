@@ -13,14 +13,10 @@ import builtins
 import math
 
 from .device import array_module_of
+from .functions import _check_tensor
 from .shapes import as_int, dim_index, dim_indices
 from .tensor import Size, Tensor
 from .tensor import where as _where
-
-
-def _check(op, x):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{op}(): argument 'input' must be a Tensor, not {type(x).__name__}")
 
 
 def repeat(input, *sizes):
@@ -28,7 +24,7 @@ def repeat(input, *sizes):
     more sizes than dims, x gets leading dims of size 1 first (``tensor([1, 2]).repeat(2, 2)`` is 2 x 4). Built as
     a reshape that puts a dim of size 1 before each dim, an ``expand`` of those to the sizes, and a reshape that
     merges each pair: copy k of element j lands at k * n + j, as in PyTorch."""
-    _check("repeat", input)
+    _check_tensor("repeat", input)
     sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list, Size)) else sizes
     sizes = tuple(as_int(s, "repeat", "sizes") for s in sizes)
     if len(sizes) < input.ndim:
@@ -62,7 +58,7 @@ def _pieces(input, dim, lengths):
 def chunk(input, chunks, dim=0):
     """``chunks`` pieces of ``input`` along ``dim``, each of ceil(n / chunks) items except the last, as PyTorch's:
     fewer pieces when n does not fill them all (``arange(5).chunk(4)`` gives 3 pieces of 2, 2 and 1)."""
-    _check("chunk", input), _at_least_1d("chunk", input)
+    _check_tensor("chunk", input), _at_least_1d("chunk", input)
     chunks, d = as_int(chunks, "chunk", "chunks"), dim_index(dim, input.ndim, "chunk")
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be greater than 0, got {chunks}")
@@ -74,7 +70,7 @@ def chunk(input, chunks, dim=0):
 def split(tensor, split_size_or_sections, dim=0):
     """Pieces of ``tensor`` along ``dim``: of ``split_size`` items each (the last one shorter when they do not fill
     the dim), or, with a list, of those sizes, which must add up to the dim's length."""
-    _check("split", tensor), _at_least_1d("split", tensor)
+    _check_tensor("split", tensor), _at_least_1d("split", tensor)
     d = dim_index(dim, tensor.ndim, "split")
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, (list, tuple)):
@@ -94,13 +90,13 @@ def split(tensor, split_size_or_sections, dim=0):
 def flip(input, dims):
     """The tensor with the order of its items reversed along each of ``dims``: a slice with step -1 per dim, copied
     (PyTorch's flip makes a copy, not a view)."""
-    _check("flip", input)
+    _check_tensor("flip", input)
     dims = dim_indices(dims, input.ndim, "flip") or ()
     return input[tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(input.ndim))].clone()
 
 
 def _triangle(op, input, diagonal, lower):
-    _check(op, input)
+    _check_tensor(op, input)
     k = as_int(diagonal, op, "diagonal")
     if input.ndim < 2:
         raise RuntimeError(f"{op}: the input must have at least 2 dims (a matrix, or a batch of them), got shape "

@@ -9,8 +9,8 @@ name does in Python, but its message says what to write instead when the library
   covers and where it differs.
 
 The error keeps ``name`` and ``obj``, so Python still adds its own "Did you mean" for a typo (``x.unsqeeze``).
-Tensor's ``__getattr__`` and the packages' module ``__getattr__`` raise it; Python calls them only for a name that
-normal lookup did not find, so a name that exists costs nothing more.
+Tensor's ``__getattr__`` and the packages' module ``__getattr__`` (``__getattr__ = missing_names(__name__)``) raise
+it; Python calls them only for a name that normal lookup did not find, so a name that exists costs nothing more.
 """
 import sys
 
@@ -53,3 +53,11 @@ def not_covered(owner, name, obj=None):
         hint = ("tinygrad_lite covers a part of PyTorch's API, and not this; its README's \"Using tinygrad_lite "
                 "like PyTorch\" lists what it covers")
     return AttributeError(f"{plain}: {hint}", name=name, obj=obj)
+
+
+def missing_names(module_name):
+    """The ``__getattr__`` of a package's module: ``__getattr__ = missing_names(__name__)`` makes a name it lacks
+    raise ``not_covered``'s error."""
+    def __getattr__(name):
+        raise not_covered(module_name, name)
+    return __getattr__

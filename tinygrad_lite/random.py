@@ -319,8 +319,7 @@ def _check_floating(dtype, op):
 def uniform(shape, low=0.0, high=1.0, *, device="cpu", dtype=np.float64, generator=None, op="uniform_"):
     """U[low, high) numbers of ``shape``, made on ``device``: numpy's PCG64 on the CPU (always float64 there, the
     caller casts), the counter-based stream on a GPU (float32, or float64 when ``dtype`` is)."""
-    if op != "bernoulli_":  # (bernoulli_ compares the draws: any dtype takes its 0s and 1s)
-        _check_floating(dtype, op)
+    _check_floating(dtype, op)
     device = Device(device)
     generator = _generator(generator, device, op)
     if device.type == "cpu":

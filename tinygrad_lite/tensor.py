@@ -1168,7 +1168,8 @@ class Tensor:
             p = p.array
         else:
             check_number("bernoulli_", "p", p, 0, 1)
-        u = random.uniform(self.shape, device=self.device, dtype=self.dtype.np, generator=generator, op="bernoulli_")
+        floats = self.dtype.np if self.dtype.is_floating_point else np.float32  # (an int tensor takes the 0s and 1s)
+        u = random.uniform(self.shape, device=self.device, dtype=floats, generator=generator, op="bernoulli_")
         return self.copy_(u < p)
 
     # ---------------------------------------------------------------- conversion

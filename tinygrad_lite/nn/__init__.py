@@ -7,7 +7,7 @@
 - ``init``: weight initialisation schemes.
 - ``utils``: gradient clipping and gradient statistics.
 """
-from ..coverage import not_covered as _not_covered
+from ..coverage import missing_names as _missing_names
 from . import functional, init, utils
 from .modules import *
 from .modules import __all__ as _module_names
@@ -16,5 +16,4 @@ from .parameter import Parameter
 __all__ = ["Parameter", "functional", "init", "utils"] + list(_module_names)
 
 
-def __getattr__(name):  # (a name this module lacks: the error says what the library has instead, coverage.py)
-    raise _not_covered(__name__, name)
+__getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)

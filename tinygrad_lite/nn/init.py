@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import random
 from ..autograd.grad_mode import no_grad
-from ..coverage import not_covered as _not_covered
+from ..coverage import missing_names as _missing_names
 from ..device import creating_on
 from ..shapes import as_int, check_number
 
@@ -271,5 +271,4 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_"
            "kaiming_uniform", "kaiming_normal", "orthogonal", "sparse"]
 
 
-def __getattr__(name):  # (a name this module lacks: the error says what the library has instead, coverage.py)
-    raise _not_covered(__name__, name)
+__getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)

@@ -4,7 +4,7 @@ Start with ``optimizer.py`` (what all optimizers share: parameter groups, ``step
 then one file per update rule: ``sgd.py``, ``adam.py`` (and ``adamw.py``), ``rmsprop.py``, ``adagrad.py``.
 ``lr_scheduler`` changes the learning rate during training.
 """
-from ..coverage import not_covered as _not_covered
+from ..coverage import missing_names as _missing_names
 from .optimizer import Optimizer
 from .sgd import SGD
 from .adam import Adam
@@ -16,5 +16,4 @@ from . import lr_scheduler
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]
 
 
-def __getattr__(name):  # (a name this module lacks: the error says what the library has instead, coverage.py)
-    raise _not_covered(__name__, name)
+__getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)

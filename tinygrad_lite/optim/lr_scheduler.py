@@ -33,7 +33,7 @@ import weakref
 from bisect import bisect_right
 from collections import Counter
 
-from ..coverage import not_covered as _not_covered
+from ..coverage import missing_names as _missing_names
 from ..shapes import as_int, check_number
 from ..tensor import Tensor
 
@@ -738,5 +738,4 @@ class ReduceLROnPlateau(LRScheduler):
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)
 
 
-def __getattr__(name):  # (a name this module lacks: the error says what the library has instead, coverage.py)
-    raise _not_covered(__name__, name)
+__getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)

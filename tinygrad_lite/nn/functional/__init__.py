@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from ...coverage import not_covered as _not_covered
+from ...coverage import missing_names as _missing_names
 from ...amp.autocast_mode import autocast_args
 from ...autograd.grad_mode import no_grad
 from ...device import array_module_of, check_same_device, is_gpu_array
@@ -514,5 +514,4 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "s
     list(_loss_names)
 
 
-def __getattr__(name):  # (a name this module lacks: the error says what the library has instead, coverage.py)
-    raise _not_covered(__name__, name)
+__getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)

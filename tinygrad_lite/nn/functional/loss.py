@@ -123,12 +123,14 @@ def _callers_level():
     return level
 
 
-def _as_number(x, other):
-    """A bool input or target as 0 and 1, in the other's float dtype (mse, smooth L1 and Huber losses take one, as
-    PyTorch's; ``-`` refuses bools)."""
-    if x.dtype != dt.bool:
-        return x
-    return x.to(other.dtype if other.dtype.is_floating_point else dt.get_default_dtype())
+def _difference(input, target):
+    """``input - target``, a bool one of them as 0 and 1 in the other's float dtype (mse, smooth L1 and Huber losses
+    take one, as PyTorch's; ``-`` refuses bools)."""
+    def as_number(x, other):
+        if x.dtype != dt.bool:
+            return x
+        return x.to(other.dtype if other.dtype.is_floating_point else dt.get_default_dtype())
+    return as_number(input, target) - as_number(target, input)
 
 
 def _check_same_shape(name, input, target):
@@ -179,7 +181,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     if weight is None and reduction != "none" and input.array.dtype == target.array.dtype and \
             input.array.dtype.kind == "f" and input.array.dtype.itemsize >= 4:
         return MseLoss.apply(input, target, reduction=reduction)  # the same numbers as one op (ops/mse_loss.py)
-    loss = (_as_number(input, target) - _as_number(target, input)).square()
+    loss = _difference(input, target).square()
     return _reduce_weighted(loss, weight, reduction)
 
 
@@ -223,7 +225,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss: beta must be >= 0 (0 gives l1_loss), got beta={beta}")
     _warn_if_shapes_differ("smooth_l1_loss", input, target)
-    d = (_as_number(input, target) - _as_number(target, input)).abs()
+    d = _difference(input, target).abs()
     loss = d if beta == 0 else where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
     return _reduce(loss, reduction)
 
@@ -247,7 +249,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         raise RuntimeError(f"huber_loss: delta must be positive, got delta={delta}")
     _warn_if_shapes_differ("huber_loss", input, target)
     _check_element_weight("huber_loss", input, weight)
-    d = (_as_number(input, target) - _as_number(target, input)).abs()
+    d = _difference(input, target).abs()
     loss = where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
     return _reduce(loss if weight is None else loss * weight, reduction)
 

@@ -8,7 +8,7 @@ Three parts work together:
 - the **DataLoader** fetches the samples of each list and joins them into one batch with a *collate* function,
   which stacks tensors along a new first dim (``collate.py``, ``dataloader.py``).
 """
-from ...coverage import not_covered as _not_covered
+from ...coverage import missing_names as _missing_names
 from .collate import default_collate, default_convert
 from .dataloader import DataLoader
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
@@ -18,5 +18,4 @@ __all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "RandomSamp
            "Subset", "SubsetRandomSampler", "TensorDataset", "default_collate", "default_convert", "random_split"]
 
 
-def __getattr__(name):  # (a name this module lacks: the error says what the library has instead, coverage.py)
-    raise _not_covered(__name__, name)
+__getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)
