@@ -111,8 +111,9 @@ def test_on_the_gpu_everything_stays_there():
 
 def test_a_uint8_condition_warns_as_in_pytorch_and_isclose_stays_on_the_gpu():
     for L in (torch, tl):
-        with pytest.warns(UserWarning, match="uint8"):
+        with pytest.warns(UserWarning, match="uint8") as warned:
             assert L.where(L.tensor([1, 0], dtype=L.uint8), 1.0, 0.0).tolist() == [1.0, 0.0]
+        assert L is torch or warned[0].filename == __file__  # (ours points at the caller's line)
     with FakeCuPy().install():
         a = tl.ones(2, device="cuda")
         assert tl.isclose(a, a).device.type == "cuda"

@@ -15,7 +15,6 @@ import copy
 import functools
 import math
 import numbers
-import sys
 import warnings
 
 import numpy as np
@@ -85,6 +84,7 @@ from .shapes import (
     shape_args,
     size_args,
 )
+from .warning_level import callers_level
 
 
 class Size(tuple):
@@ -158,12 +158,9 @@ def _values_of(data, tensors, op):
     if big is not None:
         raise ValueError(f"{op}(): the list holds a tensor of shape {tuple(big.shape)}; in a list, only a one-element "
                          "tensor stands for a number (as in PyTorch). To join tensors, use torch.stack(the_list)")
-    frame, level = sys._getframe(1), 2  # (the warning points at the first line outside tinygrad_lite)
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("tinygrad_lite"):
-        frame, level = frame.f_back, level + 1
     if builtins.any(t.requires_grad for t in tensors):
         warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior. "
-                      "Consider using tensor.detach() first.", stacklevel=level)
+                      "Consider using tensor.detach() first.", stacklevel=callers_level())
 
     def values(items):
         return [values(x) if isinstance(x, (list, tuple)) else x.item() if isinstance(x, Tensor) else x for x in items]
@@ -1423,7 +1420,8 @@ def where(condition, input, other):
     """Pick ``input`` where condition is True, else ``other``; the gradient flows to the picked one."""
     cond = _as_tensor(condition, op="where").array.copy()  # Where keeps it for backward: a copy, as in _index
     if cond.dtype == np.uint8:  # (PyTorch takes it, deprecated, with a warning)
-        warnings.warn("where: a uint8 condition is deprecated, as in PyTorch; use a bool tensor", stacklevel=2)
+        warnings.warn("where: a uint8 condition is deprecated, as in PyTorch; use a bool tensor",
+                      stacklevel=callers_level())
         cond = cond.astype(bool)
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where: the condition must be a bool tensor, got {cond.dtype}; write cond.bool()")

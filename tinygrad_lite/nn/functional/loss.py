@@ -29,7 +29,6 @@ Which loss for which task:
 PyTorch's deprecation warning) so that the argument positions match PyTorch's.
 """
 import math
-import sys
 import warnings
 
 import numpy as np
@@ -46,6 +45,7 @@ from ...ops.mse_loss import MseLoss
 from ...return_types import refuse_pair
 from ...shapes import check_broadcast, check_number
 from ...tensor import Tensor, where
+from ...warning_level import callers_level
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div"]
@@ -57,7 +57,7 @@ def _reduction(name, reduction, size_average=None, reduce=None):
     if size_average is not None or reduce is not None:
         reduction = "none" if reduce is False else "sum" if size_average is False else "mean"
         warnings.warn(f"{name}: size_average and reduce args will be deprecated, please use "
-                      f"reduction='{reduction}' instead.", stacklevel=_callers_level())
+                      f"reduction='{reduction}' instead.", stacklevel=callers_level())
     if not isinstance(reduction, str) or reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{name}: reduction={reduction!r} is not a valid value; use 'mean' (the average loss), "
                          "'sum' (the total) or 'none' (one loss per element)")
@@ -112,15 +112,7 @@ def _warn_if_shapes_differ(name, input, target):
         warnings.warn(f"{name}: target shape {tuple(target.shape)} is different from input shape "
                       f"{tuple(input.shape)}; they will be broadcast against each other, which will likely give "
                       "a wrong loss. Make the shapes equal, e.g. target.view(-1) or input.squeeze(-1) when one "
-                      "of them has an extra dim of size 1.", stacklevel=_callers_level())
-
-
-def _callers_level():
-    """The stacklevel that makes a warning point at the learner's line: the first frame outside tinygrad_lite."""
-    frame, level = sys._getframe(2), 2
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("tinygrad_lite"):
-        frame, level = frame.f_back, level + 1
-    return level
+                      "of them has an extra dim of size 1.", stacklevel=callers_level())
 
 
 def _difference(input, target):
@@ -691,5 +683,5 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         warnings.warn("kl_div: reduction='mean' divides the total loss by both the batch size and the number of "
                       "classes; reduction='batchmean' divides by the batch size only, which is the KL divergence "
                       "per sample (PyTorch warns the same, and will make 'mean' mean that)",
-                      stacklevel=_callers_level())
+                      stacklevel=callers_level())
     return _reduce(loss, reduction)
