@@ -134,8 +134,6 @@ async def _execute(state, nb, path, results_file, timeout, total_timeout, progre
     # with it: the kernel is stopped at once at the end, and its own clean-up never runs
     scratch = str(results_file.parent)
     env = dict(os.environ, **{RESULTS_ENV: str(results_file), "TMPDIR": scratch, "TEMP": scratch, "TMP": scratch})
-    client.km = client.create_kernel_manager()
-    client.km.log = client.log
     current = -1
     said = {"text": "", "since": time.monotonic()}
     roles = roles or {}
@@ -149,9 +147,7 @@ async def _execute(state, nb, path, results_file, timeout, total_timeout, progre
     number = 0
     try:
         say("starting a kernel ...")
-        # the kernel's own stdout/stderr (a segfault's dump, C-level prints) would clutter the table: drop them
-        await client.async_start_new_kernel(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        await client.async_start_new_kernel_client()
+        await _start_kernel(client, env)
         deadline = time.monotonic() + total_timeout  # the notebook's time starts once its kernel is ready
         for current, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
@@ -209,6 +205,24 @@ async def _execute(state, nb, path, results_file, timeout, total_timeout, progre
         with contextlib.suppress(Exception):
             await client._async_cleanup_kernel()
     return incidents
+
+
+async def _start_kernel(client, env, attempts=3):
+    """Start ``client``'s kernel and connect to it. A kernel that dies before it answers is started again, up to
+    ``attempts`` times: jupyter_client picks free ports and the kernel binds them a moment later, so another
+    process (a second ``check`` beside this one) may take one in between, and the kernel exits at once. Any other
+    error is raised at once."""
+    for attempt in range(1, attempts + 1):
+        client.km = client.create_kernel_manager()  # (nbclient drops its manager when a start fails)
+        client.km.log = client.log
+        try:
+            # the kernel's own stdout/stderr (a segfault's dump, C-level prints) would clutter the table: drop them
+            await client.async_start_new_kernel(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            await client.async_start_new_kernel_client()
+            return
+        except RuntimeError as error:
+            if "died" not in str(error) or attempt == attempts:
+                raise
 
 
 def _run(coroutine_function, *args):
