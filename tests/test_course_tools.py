@@ -416,6 +416,7 @@ def test_bad_input_gets_one_clear_line_not_a_traceback(tmp_path, capsys):
     (tmp_path / "folder.ipynb").mkdir()
     (tmp_path / "list.ipynb").write_text("[1, 2, 3]")
     (tmp_path / "cells.ipynb").write_text('{"cells": "nope", "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    (tmp_path / "no_cells.ipynb").write_text('{"metadata": {}, "nbformat": 4}')
     other = nbformat.v4.new_notebook()
     other.cells = [nbformat.v4.new_code_cell("print(1)")]
     nbformat.write(other, tmp_path / "other_course.ipynb")
@@ -424,7 +425,8 @@ def test_bad_input_gets_one_clear_line_not_a_traceback(tmp_path, capsys):
                         ("empty.ipynb", "is not a Jupyter notebook"), ("folder.ipynb", "is a folder"),
                         ("other_course.ipynb", "another course"),
                         ("list.ipynb", "its JSON is a list, where a notebook is an object with a list of cells"),
-                        ("cells.ipynb", 'its "cells" is a string, not a list of cells')]:
+                        ("cells.ipynb", 'its "cells" is a string, not a list of cells'),
+                        ("no_cells.ipynb", 'its JSON object has no "cells", where a notebook is an object')]:
         code = cli_main(["check", str(tmp_path / name)])
         out, err = capsys.readouterr()
         assert code == 2 and words in err and len(err.splitlines()) == 1 and out == "", (name, err)

@@ -124,18 +124,27 @@ def test_one_learners_notebooks_of_a_lesson_are_graded_once_by_a_stated_rule(tmp
     write(other / f"{L00} (1).ipynb", submission(L00))
     kept, lines = identified([other])
     assert [Path(s.shown).name for s in kept] == [f"{L00} (1).ipynb"] and "it could be graded" in lines[0]
-    lesson = tmp_path / "lesson" / "fay"  # with --lesson, the notebook of that lesson over one of another
-    write(lesson / N00, submission(L00))
-    write(lesson / N01, submission(L01))
-    kept, _ = identified([lesson], lesson=L00)
-    assert [Path(s.shown).name for s in kept] == [N00] and kept[0].others == [f"fay/{N01}"]
+    # with --lesson, a learner's notebooks of other lessons beside one of that lesson (a whole course folder) are
+    # left out, named in one line, not taken for copies of it; a learner with another lesson's alone: wrong lesson
+    write(tmp_path / "course" / "fay" / N00, submission(L00))
+    write(tmp_path / "course" / "fay" / N01, submission(L01))
+    write(tmp_path / "course" / "gus" / N01, submission(L01))
+    for k in range(4):
+        write(tmp_path / "course" / f"hal{k}" / N00, submission(L00))
+        write(tmp_path / "course" / f"hal{k}" / N01, submission(L01))
+    kept, lines = identified([tmp_path / "course"], lesson=L00)
+    fay = next(s for s in kept if s.learner == "fay")
+    assert Path(fay.shown).name == N00 and fay.others == [] and fay.later == []
+    assert [s.lesson for s in kept if s.learner == "gus"] == [L01]  # (graded as "wrong lesson")
+    assert lines == [f"not graded: 5 notebook(s) of other lessons than {L00} (--lesson), beside their learner's "
+                     f"{L00}: course/fay/{N01}, course/hal0/{N01}, course/hal1/{N01} and 2 more"]
     # both unreadable: the one named for the lesson asked for, though another lesson's is later in the export
     write(folder / f"evanseve_1005_7009_{N00}", "{not json")
     write(folder / f"evanseve_1005_7010_{N01}", "<html>")
     kept, lines = identified([folder], lesson=L00)
     eve = [s for s in kept if s.learner.startswith("evanseve")]
     assert [Path(s.shown).name for s in eve] == [f"evanseve_1005_7009_{N00}"], lines
-    assert any("it is of the lesson asked for" in line for line in lines), lines
+    assert any(f"of other lessons than {L00}" in line and f"evanseve_1005_7010_{N01}" in line for line in lines)
 
 
 def test_learners_with_one_id_in_two_places_keep_a_row_each(tmp_path):

@@ -317,6 +317,13 @@ class _RegistersInAWith(ActivationStats):
                 self.handles.append(handle)
 
 
+class _HandlesInAGenerator(ActivationStats):
+    def __init__(self, modules):
+        self.means = [[] for _ in modules]
+        self.stds = [[] for _ in modules]
+        self.handles = (m.register_forward_hook(self.hook_for(i)) for i, m in enumerate(modules))
+
+
 def _stats_skipping(skip):
     """A collector whose hook returns early when ``skip(module, output)``: calls it leaves out."""
     class Skipping(ActivationStats):
@@ -876,6 +883,11 @@ def _bn_float32_x_only(x, gamma, beta, running_mean, running_var, training, mome
     return batch_norm_forward(x.float(), gamma, beta, running_mean, running_var, training, momentum, eps)
 
 
+def _bn_momentum_as_a_tensor(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    """tl.tensor(momentum): a float32 tensor, which rounds the running statistics of float64 inputs."""
+    return batch_norm_forward(x, gamma, beta, running_mean, running_var, training, tl.tensor(momentum), eps)
+
+
 def _bn_float32_running(*args, **kwargs):
     y, mean, var = batch_norm_forward(*args, **kwargs)
     return y, mean.float(), var.float()
@@ -1369,6 +1381,7 @@ WRONG = [
     ("10.ActivationStats", _DetachesInPlace, "output.detach_()"),
     ("10.ActivationStats", _RemoveForgets, "threw the records away"),
     ("10.ActivationStats", _RegistersInAWith, "a hook registered inside a `with handle:` block"),
+    ("10.ActivationStats", _HandlesInAGenerator, "a generator expression runs nothing"),
     ("10.ActivationStats", _NumpyFloat32, "float() on a numpy number"),
     ("10.ActivationStats", _LateBinding, "loop variable's last value"),
     ("10.ActivationStats", _Variances, "are variances"),
@@ -1519,6 +1532,8 @@ WRONG = [
     ("10.batch_norm_forward", _bn_float32_detour, "float32 tensor for float64 inputs"),
     ("10.batch_norm_forward", _bn_float32_running, "float32 tensor for float64 inputs"),
     ("10.batch_norm_forward", _bn_float32_x_only, "float32's precision"),
+    ("10.batch_norm_forward", _bn_momentum_as_a_tensor, "your numbers (the new running_mean and the new "
+     "running_var) are right to about", "tl.tensor(0.5)"),
     ("10.batch_norm_forward", _bn_running_mean_as_list, "a running statistic needs no graph"),
     ("10.batch_norm_forward", _bn_numpy_running_mean,
      "needs no graph, but it must be a tinygrad_lite Tensor"),

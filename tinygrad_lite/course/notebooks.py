@@ -124,7 +124,9 @@ def _wrong_shape(data):
         raw = json.loads(data)
     except ValueError:
         return None
-    what = raw if not isinstance(raw, dict) else raw.get("cells", [])
+    if isinstance(raw, dict) and "cells" not in raw:
+        return "its JSON object has no \"cells\", where a notebook is an object with a list of cells"
+    what = raw if not isinstance(raw, dict) else raw["cells"]
     if what is not raw and isinstance(what, list):
         return None
     kind = {list: "a list", str: "a string", bool: "true or false", type(None): "null"}.get(type(what), "a number")

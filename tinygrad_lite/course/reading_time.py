@@ -24,6 +24,7 @@ taking one out of it costs); with ``--write`` it also writes each estimate, roun
 lesson's instructor note ("This lesson takes about N minutes"), so that the figure is the estimate's and never
 typed by hand. ``tests/test_reading_time.py`` holds the notes to it and the lessons to the issue's limits.
 """
+import argparse
 import json
 import math
 import re
@@ -176,10 +177,18 @@ def section_times(notebook):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    write = "--write" in argv
-    folder = Path(next((a for a in argv if not a.startswith("--")), "solutions"))
-    if "--sections" in argv:  # a lesson's sections: `... reading_time solutions/02_loss_functions.ipynb --sections`
+    parser = argparse.ArgumentParser(prog="python -m tinygrad_lite.course.reading_time",
+                                     description="The minutes each lesson takes a learner, estimated from its text, "
+                                                 "code, figures and exercises (see this module's docstring).")
+    parser.add_argument("folder", nargs="?", default="solutions", type=Path,
+                        help="the solved lessons' folder (default: solutions), or one notebook with --sections")
+    parser.add_argument("--sections", action="store_true",
+                        help="the minutes of each section of each lesson, on the core path and were it all on it")
+    parser.add_argument("--write", action="store_true",
+                        help="write each estimate, rounded up to 5 minutes, into the lesson's instructor note")
+    args = parser.parse_args(argv)
+    folder, write = args.folder, args.write
+    if args.sections:  # a lesson's sections: `... reading_time solutions/02_loss_functions.ipynb --sections`
         notebooks = [folder] if folder.is_file() else sorted(folder.glob("[0-9][0-9]*.ipynb"))
         for path in notebooks:
             print(f"{path.stem}: minutes on the core path, and were the section all on it")

@@ -57,8 +57,9 @@ class Amax(Function):
         x, z = self.saved_tensors
         z = _restore_dims(z, x.shape, self.dim, self.keepdim)
         is_max = (x == z) | (np.isnan(x) & np.isnan(z)) if x.dtype.kind == "f" and not self.spread else x == z
-        g = _restore_dims(g, x.shape, self.dim, self.keepdim) / is_max.sum(axis=self.dim, keepdims=True)
-        return g * is_max if self.spread else np.where(is_max, g, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):  # the nans and infs above are PyTorch's, unwarned
+            g = _restore_dims(g, x.shape, self.dim, self.keepdim) / is_max.sum(axis=self.dim, keepdims=True)
+            return g * is_max if self.spread else np.where(is_max, g, 0)
 
 
 class MaxAlongDim(Function):
@@ -104,6 +105,5 @@ class Prod(Function):
     def backward(self, g):
         x, = self.saved_tensors
         if self.dim is None:
-            others = _products_of_the_others(x.reshape(-1), 0).reshape(x.shape)
-            return g * others
+            return g * _products_of_the_others(x.reshape(-1), 0).reshape(x.shape)
         return _restore_dims(g, x.shape, (self.dim,), self.keepdim) * _products_of_the_others(x, self.dim)

@@ -23,7 +23,7 @@
 """
 import contextlib
 import inspect
-from types import SimpleNamespace
+from types import GeneratorType, SimpleNamespace
 
 import numpy as np
 
@@ -172,6 +172,11 @@ def drive_stats(cls, args, kwargs):
                           "hook dict cleared?): register your hooks beside those already there, and later remove "
                           "only yours, with the handles that register_forward_hook returns")
     unwatched = [i for i, (m, known) in enumerate(zip(modules, before)) if not set(m._forward_hooks) - known]
+    lazy = [name for name, value in getattr(stats, "__dict__", {}).items() if isinstance(value, GeneratorType)]
+    if unwatched and lazy:
+        return Run.failed(f"your __init__ keeps a generator in self.{lazy[0]}: a generator expression runs nothing "
+                          "until something iterates over it, so no hook was registered when __init__ returned. Make "
+                          "it a list: [m.register_forward_hook(...) for m in modules]")
     if unwatched and not any("forward" in vars(m) or "__call__" in vars(m) for m in modules):
         i = unwatched[0]
         backward = any(getattr(modules[i], name, None) for name in ("_backward_hooks", "_backward_pre_hooks"))
@@ -1060,11 +1065,12 @@ def _float64_kept(rtol, atol, names=()):
         if compare_arrays(got, expected, 1e-10, 3e-10 if large_mean else 1e-12):
             if large_mean:
                 return _cancellation(got, expected, names=names)
-            return (f"your numbers are right to about {_digits(got, expected)} significant digits, but the inputs are "
-                    "float64 (about 16 digits): something on the way lowered the precision, most often float32 (a "
-                    ".float(), or a float32 tensor made inside the function: float32's precision is about 7 "
-                    "digits), or a small change to a value. Keep the inputs' dtype throughout, as PyTorch does, "
-                    "and change nothing else")
+            off = " and ".join(n for n, g, e in zip(names, got, expected) if compare_arrays(g, e, 1e-10, 1e-12))
+            return (f"your numbers{f' ({off})' if off else ''} are right to about {_digits(got, expected)} significant "
+                    "digits, but the inputs are float64 (about 16 digits): something on the way lowered the precision, "
+                    "most often float32 (a .float(), or a float32 tensor made inside the function: float32's precision "
+                    "is about 7 digits), or a small change to a value. Keep the inputs' dtype throughout, as PyTorch "
+                    "does, and change nothing else")
         return None
     return compare
 

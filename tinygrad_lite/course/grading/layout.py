@@ -19,10 +19,11 @@ with one line. Whose a notebook is, the first rule that applies:
 With a roster (``--roster``), the learner is then looked up in it (``roster.identify``). Every learner keeps a row
 of their own: learners with the same id in different places (``a/alice``, ``b/alice``; two Canvas users both
 ``smithj``) get ids that tell them apart (``a/alice``, ``b/alice``; ``smithj_123456``). One learner's several
-notebooks of one lesson are graded once (``choose``): the first of them in the order gradable (readable, of the
-lesson asked for), not a copy (``-Copy1``, `` (1)``, ``Copy of``, `` copy``), latest in the LMS (Canvas's file id,
+notebooks of one lesson are graded once (``choose``): the first of them in the order gradable (readable,
+its lesson known), not a copy (``-Copy1``, `` (1)``, ``Copy of``, `` copy``), latest in the LMS (Canvas's file id,
 Gradescope's submission time), named exactly as the lesson's notebook, then by path; the others get one line at
-the start, a note in the gradebook and a line in summary.md.
+the start, a note in the gradebook and a line in summary.md. With ``--lesson``, a learner's notebooks of other
+lessons beside one of that lesson (a whole course folder) are left out, all of them named in one line.
 
 The lesson is the notebook's metadata ``{"tinygrad_lite": {"lesson": ...}}``, else a lesson whose name or number
 (``00_``, ``lesson00``, ``L00``) is in the file's own name (in an LMS export, the name the learner gave it), else
@@ -259,16 +260,16 @@ def find_notebooks(arguments, exclude=(), notices=None, lessons=None):
 
 # Why one notebook of a learner's several of one lesson was graded: the first criterion of ``_preference`` that told
 # it from the next one.
-PREFERENCE = ("it could be graded", "it is of the lesson asked for", "it is not a copy",
+PREFERENCE = ("it could be graded", "it is not a copy",
               "it is the latest in the LMS's export", "its file name is the lesson's notebook's",
               "its path comes first in alphabetical order")
 
 
-def _preference(sub, lessons, lesson):
+def _preference(sub, lessons):
     """The sort key of ``choose``: what comes first is graded (see PREFERENCE, in the same order)."""
     order = sub.export.order if sub.export else None
-    gradable = sub.status not in ("unreadable", "unknown lesson") and (not lesson or sub.lesson == lesson)
-    return (not gradable, bool(lesson) and sub.lesson != lesson, is_copy(sub.original), (order is None, -(order or 0)),
+    gradable = sub.status not in ("unreadable", "unknown lesson")
+    return (not gradable, is_copy(sub.original), (order is None, -(order or 0)),
             not (lessons and Path(sub.original).stem.lower() in {n.lower() for n in lessons}), str(sub.path))
 
 
@@ -276,8 +277,10 @@ def choose(subs, lessons, lesson=None):
     """(the submissions to grade, the lines to print): one per learner and lesson, each learner with an id of its
     own. Submissions of one ``owner`` (``roster.identify``; else the same learner id in the same folder) for the
     lesson they count for (``lesson``, the one asked for, else their own) are one learner's: the first by
-    ``_preference`` is graded, the others are named in its ``others`` and ``later`` notes and in a line. Owners
-    with the same learner id get ids that tell them apart (``unique_learners``)."""
+    ``_preference`` is graded, the others are named in its ``others`` and ``later`` notes and in a line. With
+    ``lesson``, a learner's notebooks of other lessons beside one of that lesson (a learner's whole course folder)
+    are left out, named together in one line; a learner with only other lessons' gets one of them graded, as
+    "wrong lesson". Owners with the same learner id get ids that tell them apart (``unique_learners``)."""
     for sub in subs:
         if sub.owner is None:
             sub.owner = ("folder", sub.learner, str(sub.path.parent.resolve()))
@@ -290,20 +293,28 @@ def choose(subs, lessons, lesson=None):
     for sub in subs:
         counts_for = lesson or sub.lesson
         groups.setdefault((sub.owner, counts_for) if counts_for else (id(sub),), []).append(sub)
-    kept, lines = [], []
+    kept, lines, elsewhere = [], [], []
     for group in groups.values():
-        ranked = sorted(group, key=lambda s: _preference(s, lessons, lesson))
+        if lesson and any(s.lesson == lesson for s in group):  # the others are of lessons not asked for
+            elsewhere += [s for s in group if s.lesson and s.lesson != lesson]
+            group = [s for s in group if not s.lesson or s.lesson == lesson]
+        ranked = sorted(group, key=lambda s: _preference(s, lessons))
         first = ranked[0]
         kept.append(first)
         if len(ranked) == 1:
             continue
-        mine, theirs = _preference(first, lessons, lesson), _preference(ranked[1], lessons, lesson)
+        mine, theirs = _preference(first, lessons), _preference(ranked[1], lessons)
         why = PREFERENCE[next(k for k in range(len(mine)) if mine[k] != theirs[k])]
         first.others = [s.shown for s in ranked[1:]]
         others = ", ".join(first.others)
         first.later.append(f"also handed in for this lesson, not graded: {others} ({first.shown} was graded: {why})")
         lines.append(f"{first.learner} ({lesson or first.lesson}): {len(ranked)} notebooks; graded {first.shown} "
                      f"({why}), not {others} (to grade another, leave only it and run again)")
+    if elsewhere:
+        named = ", ".join(s.shown for s in elsewhere[:3]) + (f" and {len(elsewhere) - 3} more" if len(elsewhere) > 3
+                                                              else "")
+        lines.append(f"not graded: {len(elsewhere)} notebook(s) of other lessons than {lesson} (--lesson), beside "
+                     f"their learner's {lesson}: {named}")
     order = {id(s): k for k, s in enumerate(subs)}
     return sorted(kept, key=lambda s: order[id(s)]), lines
 
