@@ -50,7 +50,10 @@ def test_as_pytorch_values_dtypes_and_gradients(name, dtype):
 @pytest.mark.parametrize("bad", [lambda L: L.ones(2, 3).repeat(2), lambda L: L.ones(3).chunk(0),
                                  lambda L: L.ones(5).split([2, 2]), lambda L: L.ones(3).tril(),
                                  lambda L: L.ones(3).flip(1), lambda L: L.ones(3).triu(0.5),
-                                 lambda L: L.ones(3, 3).triu(0.5)])
+                                 lambda L: L.ones(3, 3).triu(0.5), lambda L: L.ones(3).repeat(),
+                                 lambda L: L.tensor(1.0).repeat(), lambda L: L.ones(3).flip(),
+                                 lambda L: L.flip(L.ones(3), 0), lambda L: L.ones(3).flip(dims=0),
+                                 lambda L: L.ones(3).flip(0, dims=[0]), lambda L: L.ones(3).repeat(2, repeats=[2])])
 def test_bad_arguments_raise_pytorchs_kind_of_error(bad):
     with pytest.raises(Exception) as theirs:
         bad(torch)
@@ -73,7 +76,9 @@ def test_repeat_and_flip_are_copies_as_in_pytorch():
 
 
 @pytest.mark.parametrize("pieces", [lambda L: L.arange(0).chunk(3), lambda L: L.zeros(2, 0).chunk(3, 1),
-                                    lambda L: L.zeros(2, 0).split(2, 1), lambda L: L.ones(2, 3).flip(dims=[0, 1])])
+                                    lambda L: L.zeros(2, 0).split(2, 1), lambda L: L.ones(2, 3).flip(dims=[0, 1]),
+                                    lambda L: L.ones(2, 3).flip(()), lambda L: L.tensor(1.0).repeat(()),
+                                    lambda L: L.ones(2, 3).repeat(repeats=(2, 1, 1))])
 def test_empty_dims_and_keywords_as_pytorch(pieces):
     ours, theirs = pieces(tl), pieces(torch)
     ours, theirs = (ours, theirs) if isinstance(ours, tuple) else ((ours,), (theirs,))

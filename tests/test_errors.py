@@ -841,12 +841,34 @@ def test_binary_cross_entropy_wants_one_dtype_as_in_pytorch():
     (lambda L: L.ones(2).mul_([1.0, 2.0]), TypeError, ["mul_", "a Python list"]),
     (lambda L: L.tensor([True]).neg(), RuntimeError, ["Negation"]),
     (lambda L: L.ones(2) - True, RuntimeError, ["Subtraction"]),
+    (lambda L: L.ones(2).__isub__(True), RuntimeError, ["Subtraction", "~"]),  # x -= True, as x - True
+    (lambda L: L.arange(2).sub_(True, alpha=2), RuntimeError, ["Subtraction"]),
+    (lambda L: L.ones(2).sub(L.tensor([True, False]), alpha=2), RuntimeError, ["Subtraction"]),  # (not 2 * mask)
+    (lambda L: L.sub(L.ones(2), L.tensor([True, False]), alpha=2), RuntimeError, ["Subtraction"]),
+    (lambda L: L.tensor([True]).__isub__(L.tensor([True])), RuntimeError, ["Subtraction", "logical_xor()"]),
+    (lambda L: L.tensor([[1, 2]]).softmax(1), NotImplementedError, ["softmax", "int64", "x.float().softmax(1)"]),
+    (lambda L: L.tensor([True]).log_softmax(0), NotImplementedError, ["log_softmax", "bool", "dtype=torch.float32"]),
+    (lambda L: L.nn.functional.softmax(L.tensor([1, 2]), dim=0, dtype=L.int32), NotImplementedError, ["int32"]),
+    (lambda L: L.nn.Softmax(dim=1)(L.tensor([[1, 2]])), NotImplementedError, ["softmax", "int64"]),
+    (lambda L: L.nn.LogSoftmax(dim=1)(L.tensor([[1, 2]])), NotImplementedError, ["log_softmax", "int64"]),
     (lambda L: L.tensor([True]).__iand__(L.tensor([1])), RuntimeError, ["&=", "can't be written", "x = x & y"]),
 ])
 def test_what_pytorch_refuses_is_refused_here_too(mistake, kind, fragments):
     """A reverse sweep (code that ran here and failed on PyTorch) found these; a learner's script that runs on
     tinygrad_lite must not break when it moves to PyTorch."""
     check(mistake, kind, *fragments)
+
+
+def test_what_pytorch_accepts_beside_those_refusals_still_works():
+    """A bool is refused in a subtraction only: added (with alpha too) it counts as 1; softmax converts an integer
+    tensor given a float dtype, and passes an empty one as it is, as PyTorch's."""
+    for L in (torch, tl):
+        x = L.ones(2)
+        x += True
+        assert x.add(L.tensor([True, False]), alpha=2).tolist() == [4.0, 2.0] and x.tolist() == [2.0, 2.0]
+        assert L.nn.functional.softmax(L.tensor([1, 1]), dim=0, dtype=L.float32).tolist() == [0.5, 0.5]
+        assert L.tensor([[1, 1]]).log_softmax(1, dtype=L.float64).dtype == L.float64
+        assert L.zeros(0, 3, dtype=L.int64).softmax(1).dtype == L.int64
 
 
 def test_a_tensor_compared_with_a_list_is_false_as_in_pytorch():

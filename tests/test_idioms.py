@@ -354,6 +354,29 @@ def test_numpy_and_pytorch_name_together_is_an_error():
         tg.ones(2, 3).sum(dim=0, axis=1)
 
 
+NO_DIMS = {
+    "sum": lambda t: t.sum(dim=()), "sum []": lambda t: t.sum(dim=[], keepdim=True),
+    "sum of bools": lambda t: (t > 0).sum(dim=()), "mean fn": lambda t: lib(t).mean(t, ()),
+    "mean keepdim": lambda t: t.mean(dim=(), keepdim=True), "var": lambda t: t.var(dim=()),
+    "std": lambda t: t.std(dim=[], keepdim=True), "amax": lambda t: t.amax(dim=[]),
+    "norm": lambda t: t.norm(dim=()), "vector_norm": lambda t: lib(t).linalg.vector_norm(t, 3, dim=(), keepdim=True),
+    "logsumexp keepdim": lambda t: t.logsumexp(dim=(), keepdim=True), "squeeze": lambda t: t.squeeze(()),
+}
+
+
+EVERY_DIM = {"var": lambda t: t.var(), "std": lambda t: t.std(dim=(0, 1, 2), keepdim=True)}
+
+
+@pytest.mark.parametrize("name", NO_DIMS)
+def test_an_empty_tuple_of_dims_reduces_every_dim_as_pytorch(name):
+    """PyTorch reads ``dim=()`` (or ``[]``) of a reduction as every dim: ``x.sum(dim=())`` is ``x.sum()``, without a
+    warning; squeeze(()) changes nothing. (PyTorch's backward of var and std over ``dim=()`` gives inf, so those are
+    compared with its var and std over every dim named.)"""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compare(NO_DIMS[name], EVERY_DIM.get(name), [normal(8, (2, 1, 3))])
+
+
 # ==================================================================== clamp with tensor bounds
 @given(shapes=broadcast_shapes(3), seed=seeds, ties=st.booleans())
 def test_clamp_tensor_bounds(shapes, seed, ties):
@@ -443,6 +466,21 @@ def test_norm_of_empty_and_0d():
     compare(lambda t: t.norm(), None, [-2.5])
     with pytest.raises(RuntimeError, match="vector_norm.*empty"):
         tg.zeros(0).norm(math.inf)
+
+
+@pytest.mark.parametrize("order", [2, 3, 1, math.inf, 0])
+def test_a_float16_norm_is_summed_in_float32_as_pytorch(order):
+    """PyTorch accumulates a float16 norm in float32 and rounds once: ours neither overflows (the sum of 300 squares
+    of about 30 is beyond float16's 65504) nor loses more precision. Gradients too."""
+    x = (normal(9, (300,)) * 30).astype(np.float16)
+    ours, theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    norms = [tg.linalg.vector_norm(ours, order), torch.linalg.vector_norm(theirs, order)]
+    assert norms[0].dtype == tg.float16 and norms[0].item() == norms[1].item() and math.isfinite(norms[0].item())
+    assert ours.reshape(3, 100).norm(dim=1).tolist() == theirs.reshape(3, 100).norm(dim=1).tolist()
+    norms[0].backward(), norms[1].backward()
+    if order != 0:  # (PyTorch leaves the gradient of the count of non-zeros None; ours is 0)
+        assert ours.grad.dtype == tg.float16  # (PyTorch's is computed in float16: ours, rounded once, within 1 ulp)
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=2e-3, atol=1e-7)
 
 
 def test_clip_by_norm_idiom():

@@ -14,17 +14,27 @@ import math
 
 from .device import array_module_of
 from .functions import _check_tensor
-from .shapes import as_int, dim_index, dim_indices
+from .shapes import as_int, dim_index, dim_indices, size_args
 from .tensor import Size, Tensor
 from .tensor import where as _where
 
 
-def repeat(input, *sizes):
+def repeat(input, *sizes, repeats=None):
     """The tensor tiled ``sizes[d]`` times along each dim d: ``x.repeat(2, 1)`` stacks two copies of x's rows. With
     more sizes than dims, x gets leading dims of size 1 first (``tensor([1, 2]).repeat(2, 2)`` is 2 x 4). Built as
     a reshape that puts a dim of size 1 before each dim, an ``expand`` of those to the sizes, and a reshape that
-    merges each pair: copy k of element j lands at k * n + j, as in PyTorch."""
+    merges each pair: copy k of element j lands at k * n + j, as in PyTorch.
+
+    The sizes are required, as PyTorch's: ``x.repeat(2, 1)``, ``x.repeat((2, 1))`` or ``x.repeat(repeats=(2, 1))``;
+    ``x.repeat()`` is a TypeError (of a 0-d tensor too, whose ``x.repeat(())`` is a copy)."""
     _check_tensor("repeat", input)
+    if repeats is not None:
+        if sizes:
+            raise TypeError("repeat() got multiple values for argument 'repeats'")
+        sizes = (repeats,)
+    if not sizes:
+        raise TypeError("repeat() missing 1 required positional argument: 'repeats', the number of copies along each "
+                        "dim: x.repeat(2, 1) or x.repeat((2, 1)); x.repeat(1, 1) copies a 2-d tensor")
     sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list, Size)) else sizes
     sizes = tuple(as_int(s, "repeat", "sizes") for s in sizes)
     if len(sizes) < input.ndim:
@@ -34,9 +44,10 @@ def repeat(input, *sizes):
     if builtins.any(s < 0 for s in sizes):
         raise RuntimeError(f"repeat: the sizes must be 0 or more, got {sizes}")
     shape = (1,) * (len(sizes) - input.ndim) + tuple(input.shape)
+    result = size_args([s * r for s, r in zip(shape, sizes)], "repeat")  # (int64 must count its elements)
     paired = [n for s in shape for n in (1, s)]                   # (1, n0, 1, n1, ...)
     tiled = [n for s, r in zip(shape, sizes) for n in (r, s)]     # (r0, n0, r1, n1, ...)
-    out = input.reshape(paired).expand(*tiled).reshape([s * r for s, r in zip(shape, sizes)])
+    out = input.reshape(paired).expand(*tiled).reshape(result)
     return out.clone() if out._version_counter is input._version_counter else out  # (a copy always, as PyTorch's)
 
 
@@ -89,8 +100,12 @@ def split(tensor, split_size_or_sections, dim=0):
 
 def flip(input, dims):
     """The tensor with the order of its items reversed along each of ``dims``: a slice with step -1 per dim, copied
-    (PyTorch's flip makes a copy, not a view)."""
+    (PyTorch's flip makes a copy, not a view). ``dims`` is a tuple or list, as PyTorch's function takes it
+    (``torch.flip(x, (0,))``; the method also takes ``x.flip(0)``); ``()`` flips nothing."""
     _check_tensor("flip", input)
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError(f"flip(): argument 'dims' must be a tuple of ints, not {type(dims).__name__}: "
+                        "torch.flip(x, (0,)), or the method x.flip(0)")
     dims = dim_indices(dims, input.ndim, "flip") or ()
     return input[tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(input.ndim))].clone()
 
@@ -120,8 +135,13 @@ def triu(input, diagonal=0):
 
 
 def _flip_method(self, *dims, **kwargs):
-    if kwargs:  # x.flip(dims=[0]), as PyTorch's method takes it too
-        return flip(self, **kwargs)
+    """``x.flip(0)``, ``x.flip(0, 1)``, ``x.flip([0, 1])`` or ``x.flip(dims=[0, 1])``; the dims are required, as
+    PyTorch's: ``x.flip()`` is a TypeError."""
+    if kwargs:  # x.flip(dims=[0]), as PyTorch's method takes it too (and x.flip(0, dims=1) is an error there)
+        return flip(self, *dims, **kwargs)
+    if not dims:
+        raise TypeError("flip() missing 1 required positional argument: 'dims', the dims to reverse: x.flip(0), "
+                        "x.flip(0, 1) or x.flip([0, 1])")
     return flip(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
 
 

@@ -56,8 +56,11 @@ def dim_index(d, ndim, op):
 
 
 def dim_indices(dim, ndim, op):
-    """One dim or a tuple/list of dims, each made non-negative; a dim named twice is an error (as in PyTorch)."""
-    if dim is None:
+    """One dim or a tuple/list of dims, each made non-negative; a dim named twice is an error (as in PyTorch).
+
+    None means all dims, and so does an empty tuple or list, as PyTorch's reductions read it: ``x.sum(dim=())`` is
+    ``x.sum()``, not x unchanged (``squeeze(())`` and ``flip(())`` change nothing)."""
+    if dim is None or isinstance(dim, (tuple, list)) and len(dim) == 0:
         return None
     if isinstance(dim, (tuple, list)):
         dims = tuple(dim_index(d, ndim, op) for d in dim)

@@ -442,14 +442,19 @@ class Tensor:
     # ---------------------------------------------------------------- arithmetic, with PyTorch's type promotion
     def _lift(self, other, ints_too=False, op="tensor"):
         """Python numbers stay numbers (exact, and 'weak' in type promotion); numpy arrays become tensors; a list or
-        a tuple is refused, as PyTorch refuses it."""
+        a tuple is refused, as PyTorch refuses it. So is a bool in a subtraction (``op`` "sub" or "sub_": ``-``,
+        ``-=``, ``sub``, ``sub_``, ``1 - x``): a bool tensor or array on either side, or a Python bool."""
         other = other.item() if isinstance(other, np.generic) else other
         return_types.refuse_pair(other, op)  # (the (values, indices) pair of max(dim): take .values)
         if isinstance(other, (list, tuple)):  # (PyTorch refuses them too; x == [1, 2] would be False there)
             raise TypeError(f"{op}: the other operand is a Python {type(other).__name__}, not a tensor; make it one "
                             "first: torch.tensor([...])")
         numbers = (builtins.float,) if ints_too else (builtins.int, builtins.float)
-        return other if isinstance(other, (Tensor, *numbers)) else _as_tensor(other, self.device, op)
+        other = other if isinstance(other, (Tensor, *numbers)) else _as_tensor(other, self.device, op)
+        bools = type(other) is builtins.bool or dt.bool in (self.dtype, getattr(other, "dtype", None))
+        if bools and op in ("sub", "sub_"):
+            raise RuntimeError(_BOOL_MINUS.format("Subtraction, the `-` operator, with"))
+        return other
 
     def _binary(self, op, other, reverse=False, float_result=False):
         if self.array.dtype.kind == "f" and op is not Pow and (not reverse or op is Mul or op is Add):  # the
@@ -459,9 +464,7 @@ class Tensor:
                 return op.apply(self, other)
             if type(other) is builtins.float:  # x * 0.5 (or 0.5 * x, which is x * 0.5 as in PyTorch): the number
                 return op.apply(self, _operand(other, self.dtype, self))  # takes the tensor's dtype, a 0-d constant
-        other = self._lift(other, op=op.__name__.lower())
-        if op is Sub and (dt.bool in (self.dtype, getattr(other, "dtype", None)) or type(other) is builtins.bool):
-            raise RuntimeError(_BOOL_MINUS.format("Subtraction, the `-` operator, with"))
+        other = self._lift(other, op=op.__name__.lower())  # (refuses a bool in a subtraction, as in PyTorch)
         a, b = (other, self) if reverse and op not in (Add, Mul) else (self, other)  # 2 * x is x * 2, as PyTorch has it
         if op is Pow:
             a, b = autocast_args("pow", a, b)  # float32 inside autocast("cuda") (amp/)
@@ -586,15 +589,22 @@ class Tensor:
     def sigmoid(self): return Sigmoid.apply(self._floating("sigmoid"))
     def tanh(self): return Tanh.apply(self._floating("tanh"))
     def softmax(self, dim, dtype=None):
-        """``dtype``: convert to it first (e.g. float64 for a softmax computed more precisely), as PyTorch's."""
-        d = dim_index(dim, self.ndim, "softmax")
-        x = self._floating("softmax") if dtype is None else self.to(dtype)._floating("softmax")
-        return Softmax.apply(x, dim=d) if self.numel() else x.clone()
+        r"""e^{x_i} / \sum_j e^{x_j} along ``dim``. ``dtype``: convert to it first (e.g. float64 for a softmax computed
+        more precisely, float32 for an integer tensor), as PyTorch's."""
+        return self._softmax(Softmax, "softmax", dim, dtype)
 
     def log_softmax(self, dim, dtype=None):
-        d = dim_index(dim, self.ndim, "log_softmax")
-        x = self._floating("log_softmax") if dtype is None else self.to(dtype)._floating("log_softmax")
-        return LogSoftmax.apply(x, dim=d) if self.numel() else x.clone()
+        r"""x_i - \log \sum_j e^{x_j} along ``dim``; ``dtype`` as softmax's."""
+        return self._softmax(LogSoftmax, "log_softmax", dim, dtype)
+
+    def _softmax(self, op, name, dim, dtype):
+        """softmax and log_softmax of a floating point tensor, as PyTorch's, which has no integer kernel for them: an
+        integer or bool tensor is refused (exp converts it; these do not). An empty one passes as it is."""
+        d, x = dim_index(dim, self.ndim, name), (self if dtype is None else self.to(dtype))
+        if x.numel() and not x.dtype.is_floating_point:
+            raise NotImplementedError(f"{name}: not implemented for {x.dtype} tensors (PyTorch has no kernel for them "
+                                      f"either); convert first: x.float().{name}({dim}), or pass dtype=torch.float32")
+        return op.apply(autocast_args(name, x)[0], dim=d) if x.numel() else x.clone()
 
     def clamp(self, min=None, max=None):
         if min is None and max is None:
@@ -713,15 +723,14 @@ class Tensor:
 
         As ``torch.amax``: unlike ``max(dim)``, no indices, and tied maxima share the gradient equally."""
         keepdim = check_flag("amax", "keepdim", keepdim)
-        dims = dim_indices(None if isinstance(dim, tuple) and not dim else dim, self.ndim, "amax")
+        dims = dim_indices(dim, self.ndim, "amax")
         check_reducible("amax", self.shape, dims)
         return Amax.apply(self, dim=dims, keepdim=keepdim, spread=True)
 
     def amin(self, dim=(), keepdim=False):
         r"""\min_i x_i over ``dim`` (all dims by default), values only, as ``torch.amin``: ``-amax(-x)``."""
         keepdim = check_flag("amin", "keepdim", keepdim)
-        check_reducible("amin", self.shape, dim_indices(None if isinstance(dim, tuple) and not dim else dim, self.ndim,
-                                                        "amin"))
+        check_reducible("amin", self.shape, dim_indices(dim, self.ndim, "amin"))
         return self._flip().amax(dim, keepdim)._flip()
 
     def argmax(self, dim=None, keepdim=False):
@@ -770,12 +779,12 @@ class Tensor:
 
         Computed stably as m + \log \sum_i \exp(x_i - m) with m the max (a constant for the gradient), so large x
         do not overflow. dz/dx_i = softmax(x)_i."""
-        dim_indices(dim, self.ndim, "logsumexp")  # (checked here, so that an error names logsumexp)
+        dims = dim_indices(dim, self.ndim, "logsumexp")  # (checked here, so that an error names logsumexp)
         x = autocast_args("logsumexp", self)[0]
-        m = x.detach().amax(dim, keepdim=True)
+        m = x.detach().amax(dims, keepdim=True)
         m = where(m.isfinite(), m, 0.0)
-        out = (x - m).exp().sum(dim, keepdim=True).log() + m
-        return out if keepdim else out.squeeze(dim)
+        out = (x - m).exp().sum(dims, keepdim=True).log() + m
+        return out if keepdim else out.squeeze(dims)
 
     def all(self, dim=None):
         """True where every element (along ``dim``; of the whole tensor when None) is non-zero: a bool tensor."""
@@ -946,7 +955,7 @@ class Tensor:
         return self.reshape(*self.shape[:s], joined, *self.shape[e + 1:])
 
     def squeeze(self, dim=None):
-        dims = range(self.ndim) if dim is None else dim_indices(dim, self.ndim, "squeeze")
+        dims = range(self.ndim) if dim is None else dim_indices(dim, self.ndim, "squeeze") or ()
         return self.reshape(*[n for i, n in enumerate(self.shape) if not (i in dims and n == 1)])
 
     def unsqueeze(self, dim):
@@ -1051,9 +1060,7 @@ class Tensor:
                               writes_into_input=True)
 
     def _inplace(self, name, ufunc, other):
-        other = self._lift(other, op=name)  # (a list is refused, as by +)
-        if name == "sub_" and dt.bool in (self.dtype, getattr(other, "dtype", None)):
-            raise RuntimeError(_BOOL_MINUS.format("Subtraction, the `-` operator, with"))
+        other = self._lift(other, op=name)  # (a list is refused, as by +; a bool in sub_, as by -)
         if records_inplace(self, name, other):
             op = {"add_": Add, "sub_": Sub, "mul_": Mul, "div_": Div}[name]
             return record_inplace(self, name, lambda before: before._binary(op, other, float_result=op is Div))
@@ -1450,8 +1457,11 @@ def _clamp_tensor(x, lo, hi):
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
-    """The vector ``ord``-norm of the tensor ``x`` over ``dim`` (all elements when None), by the op ``VectorNorm``
-    (ops/norm.py): ``Tensor.norm``'s, and ``linalg.vector_norm``'s once it has checked that x is a Tensor."""
+    r"""The vector ``ord``-norm of the tensor ``x`` over ``dim`` (all elements when None), by the op ``VectorNorm``
+    (ops/norm.py): ``Tensor.norm``'s, and ``linalg.vector_norm``'s once it has checked that x is a Tensor.
+
+    A float16 norm is computed in float32 and rounded once, as PyTorch computes it: in float16, \sum_i x_i^2
+    overflows (65504 is float16's largest number) as soon as 256 elements are 16 or more."""
     name = "linalg.vector_norm"
     x = x.to(dt.as_dtype(dtype, name)) if dtype is not None else x
     if not x.dtype.is_floating_point:
@@ -1469,7 +1479,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
                            f"{tuple(x.shape)}), because it has no identity")
     if x.ndim == 0:
         dims = None
-    out = VectorNorm.apply(x, ord=ord, dim=dims, keepdim=keepdim and dims is not None)
+    wide = x.float() if x.dtype is dt.float16 else x
+    out = VectorNorm.apply(wide, ord=ord, dim=dims, keepdim=keepdim and dims is not None)
     if keepdim and dims is None:
         out = out.reshape((1,) * x.ndim)
-    return out
+    return out.to(x.dtype)
