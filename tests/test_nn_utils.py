@@ -44,6 +44,25 @@ def test_clip_grad_norm_float32_single_tensor_and_no_grads():
     assert tg.nn.utils.clip_grad_norm_([tg.zeros(3, requires_grad=True)], 1.0).item() == 0.0
 
 
+@pytest.mark.parametrize("norm_type", [2.0, 3.0, 1.0, math.inf, 0.0])
+def test_clip_grad_norm_of_float16_gradients_is_pytorchs(norm_type):
+    """PyTorch computes each float16 norm in float32 and rounds it once: in float16 the squares of 300 gradients of
+    about 30 overflow, the total was inf and clipping zeroed every gradient. Total and clipped gradients are equal,
+    bit for bit."""
+    arrays = [(np.random.default_rng(k).standard_normal(shape) * 30).astype(np.float16)
+              for k, shape in enumerate([(300,), (20, 30)])]
+    results = []
+    for L in (tg, torch):
+        parameters = [L.zeros(a.shape, dtype=L.float16, requires_grad=True) for a in arrays]
+        for p, a in zip(parameters, arrays):
+            p.grad = L.tensor(a.copy())
+        total = L.nn.utils.clip_grad_norm_(parameters, 1.0, norm_type)
+        results.append([total.numpy()] + [p.grad.numpy() for p in parameters])
+    for ours, theirs in zip(*results):
+        assert ours.dtype == theirs.dtype == np.float16 and np.isfinite(ours).all()
+        np.testing.assert_array_equal(ours, theirs)
+
+
 def test_clip_grad_norm_leaves_small_gradients_alone_and_keeps_the_direction():
     ours, _ = twin_grads(scale=1e-3)
     before = [p.grad.numpy().copy() for p in ours]

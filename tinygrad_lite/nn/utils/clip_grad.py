@@ -39,7 +39,12 @@ def _grads(parameters, op="clip_grad_norm_"):
 
 
 def _vector_norm(array, p):
-    r"""\|x\|_p of all the elements of ``array``: (sum |x|^p)^(1/p); inf gives max |x|, 0 the count of non-zeros."""
+    r"""\|x\|_p of all the elements of ``array``: (sum |x|^p)^(1/p); inf gives max |x|, 0 the count of non-zeros.
+
+    A float16 array's norm is computed in float32 and rounded once, as PyTorch's vector_norm computes it (in float16
+    the sum of squares overflows at 65504: 256 gradients of 16 would make the total inf and the clipped gradient 0)."""
+    if array.dtype == np.float16:
+        return _vector_norm(array.astype(np.float32), p).astype(np.float16)
     a = array if p == 2 else np.abs(array)  # (x^2 = |x|^2: the usual 2-norm skips a pass)
     if p == math.inf:
         return a.max() if a.size else array_module_of(a).zeros((), a.dtype)
