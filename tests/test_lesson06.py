@@ -1145,6 +1145,21 @@ def diag_step_0_is_healthy(history, limit=1e3):
 
 
 WRITE_IT = "write it yourself"
+def norm_eps_added_to_the_factor(parameters, max_norm, norm_type=2.0):
+    grads = [p.grad for p in ([parameters] if isinstance(parameters, tl.Tensor) else parameters) if p.grad is not None]
+    if not grads:
+        return tl.tensor(0.0)
+    total = tl.linalg.vector_norm(tl.stack([tl.linalg.vector_norm(g, norm_type) for g in grads]), norm_type)
+    for g in grads:
+        g.mul_((max_norm / total + 1e-6).clamp(max=1.0))
+    return total
+
+
+def norm_total_through_item(parameters, max_norm, norm_type=2.0):
+    """The gradients right, the total returned as tl.tensor(total.item()): a float32 tensor for float64 ones."""
+    return tl.tensor(clip_grad_norm_(parameters, max_norm, norm_type).item())
+
+
 N, V, B, D = "06.clip_grad_norm_", "06.clip_grad_value_", "06.first_bad_step", "06.diagnose"
 WRONG = [
     # 06.clip_grad_norm_: the form of the answer
@@ -1189,6 +1204,9 @@ WRONG = [
      "Hint: a float64 where a float32 is expected: your total went through float64"),
     (N, norm_eps_on_max_norm_too, "tiny gradients", "into the denominator only", "max_norm stays as it is"),
     (N, norm_eps_subtracted, "six parameters with large gradients", "subtracted from the factor"),
+    (N, norm_eps_added_to_the_factor, "six parameters with large gradients", "added to the factor, after the"),
+    (N, norm_total_through_item, "your total norm is a float32 tensor, but the gradients are float64",
+     "tl.tensor(0.5), like torch.tensor(0.5), is float32 by default"),
     (N, norm_nan_by_python_min, "a gradient holds a nan", "min(1.0, nan) is 1.0"),
     (N, norm_max_norm_ignored, "the one for max_norm = 1 whatever max_norm is"),
     (N, norm_factor_clamped_from_below, "every .grad is unchanged", "the factor came out as 1", "SMALLER"),
@@ -1529,3 +1547,10 @@ def test_a_cell_with_one_stub_written_and_one_left_is_not_finished():
     fn = define(source, dict(NAMES))["clip_grad_norm_"]
     assert_not_attempted(N, fn, "not attempted yet, or not finished", "the exercise cell still raises",
                          "Replace each `raise NotImplementedError`")
+
+
+def test_a_total_made_float32_with_right_gradients_is_not_told_its_gradients_carry_float32():
+    """(attack of session 32) tl.tensor(total.item()) on the float64 case: only the total lost digits, so the hint
+    about float32 inside the gradients' arithmetic (tl.tensor(max_norm)) must not be the one shown."""
+    message = verdict(N, norm_total_through_item).message
+    assert "your total norm is a float32 tensor" in message and "carry float32's rounding" not in message

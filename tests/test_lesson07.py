@@ -925,6 +925,16 @@ def save_run_global_rng_only(path, model, optimizer, scheduler, loader, epoch, l
              "epoch": epoch, "rng_state": tl.get_rng_state(), "loss": loss.item()}, path)
 
 
+def save_the_states_as_numpy(path, model, optimizer, scheduler, loader, epoch, loss):
+    tl.save(dict(_full_checkpoint(model, optimizer, scheduler, loader, epoch, loss),
+                 rng_state=tl.get_rng_state().numpy()), path)
+
+
+def save_the_states_as_lists(path, model, optimizer, scheduler, loader, epoch, loss):
+    tl.save(dict(_full_checkpoint(model, optimizer, scheduler, loader, epoch, loss),
+                 loader_rng_state=loader.generator.get_state().tolist()), path)
+
+
 def save_the_loaders_seed(path, model, optimizer, scheduler, loader, epoch, loss):
     """The generator's seed instead of its state: the resume would start its draws from the beginning."""
     tl.save(dict(_full_checkpoint(model, optimizer, scheduler, loader, epoch, loss),
@@ -1134,6 +1144,8 @@ WRONG = [
      "replay the shuffles of the first epochs"),
     ("07.save_run", save_without("loader_rng_state"), "'loader_rng_state' entry", "generator of its own"),
     ("07.save_run", save_the_loaders_seed, "'loader_rng_state' entry", "the one its shuffling draws from"),
+    ("07.save_run", save_the_states_as_numpy, "'rng_state' is a numpy.ndarray, not the uint8 tensor", ".numpy()"),
+    ("07.save_run", save_the_states_as_lists, "'loader_rng_state' is a list, not the uint8 tensor", ".tolist()"),
     ("07.save_run", save_after_a_look_at_a_batch, "your save_run changed the state of the loader's generator",
      "draws the next epoch's order"),
     ("07.resume_run", resume_run_global_rng_only, "'loader_rng_state' entry was not put back",

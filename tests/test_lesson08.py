@@ -1145,6 +1145,59 @@ def scaled_step_tests_the_norm(loss, model, optimizer, state, max_norm=None):
     return True
 
 
+def scaled_step_tests_a_bound(loss, model, optimizer, state, max_norm=None):
+    """(attack of session 32) each gradient's size held to float16's largest number, not tested for finiteness."""
+    scale = state["scale"]
+    (loss * scale).backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    for p in params:
+        p.grad = p.grad / scale
+    if not all(p.grad.abs().max().item() < 65504 for p in params):
+        state["scale"], state["good_steps"] = scale * state["backoff_factor"], 0
+        return False
+    if max_norm is not None:
+        nn.utils.clip_grad_norm_(params, max_norm)
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"], state["good_steps"] = scale * state["growth_factor"], 0
+    return True
+
+
+def scaled_step_clips_up_in_tensors(loss, model, optimizer, state, max_norm=None):
+    """(attack of session 32) a clipping of one's own that also scales UP, its norm a float32 tensor."""
+    scale = state["scale"]
+    (loss * scale).backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    for p in params:
+        p.grad = p.grad / scale
+    if not tl.stack([tl.isfinite(p.grad).all() for p in params]).all():
+        state["scale"], state["good_steps"] = scale * state["backoff_factor"], 0
+        return False
+    if max_norm is not None:
+        norm = tl.stack([p.grad.norm() for p in params]).norm()
+        for p in params:
+            p.grad = p.grad * (max_norm / (norm + 1e-6))
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] == state["growth_interval"]:
+        state["scale"], state["good_steps"] = scale * state["growth_factor"], 0
+    return True
+
+
+def time_op_cumulative(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
+    """(attack of session 32) the start read once, before the loop: each time holds the repeats before it."""
+    for _ in range(warmup):
+        fn()
+    sync()
+    times, start = [], clock()
+    for _ in range(repeats):
+        fn()
+        sync()
+        times.append(clock() - start)
+    return statistics.median(times)
+
+
 def time_op_vectorised_in_float32(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
     """Issue 32: the clock's readings collected, then subtracted as tensors made from the lists (float32)."""
     for _ in range(warmup):
@@ -1259,7 +1312,11 @@ WRONG += [
     ("08.scaled_step", scaled_step_clips_to_max_norm_times_the_scale,
      "clipped the SCALED gradients to max_norm * S", "eps (1e-6)", "clip the true gradients to max_norm"),
     ("08.scaled_step", scaled_step_tests_the_norm, "hidden case 9 of 13", "step 3 should be taken, yours was skipped",
-     "you tested the gradients' total norm", "their squares overflow float32"),
+     "A test of the gradients' total norm skips it", "their squares overflow float32"),
+    ("08.scaled_step", scaled_step_tests_a_bound, "step 3 should be taken, yours was skipped",
+     "a test of their size against a bound"),
+    ("08.scaled_step", scaled_step_clips_up_in_tensors, "max_norm=2.0", "small gradients are scaled UP"),
+    ("08.time_op", time_op_cumulative, "the example shown", "you read the start time once, before the loop"),
     ("08.time_op", time_op_vectorised_in_float32, "your times went through float32", "1/32 s"),
 ]
 

@@ -285,6 +285,12 @@ NORM = Clipping("clip_grad_norm_", True, Within(1e-5, 1e-12), AT_FLOAT64)
 VALUE = Clipping("clip_grad_value_", False, EXACT, EXACT)
 
 
+def _grads_within(got, expected, case, within, clipping=NORM):
+    """Whether every clipped gradient of the Run ``got`` is within ``within`` of the reference's (the total aside)."""
+    pairs = zip(clipping.split(got, case)[1], clipping.split(expected, case)[1])
+    return all(compare_arrays(g, e, within.rtol, within.atol) is None for g, e in pairs)
+
+
 def _last_number_is(code):
     return lambda got, expected, case: np.asarray(got, dtype=np.float64).ravel()[-1:].tolist() == [code]
 
@@ -450,7 +456,8 @@ driven(
                    "walks its rows, which have no .grad",
                    "when parameters is a Tensor, wrap it in a list first"),
         recognised(lambda got, expected, case: (_case_dtype(case) == np.float64
-                                                and float32_digits("").match(got, expected, case)),
+                                                and float32_digits("").match(got, expected, case)
+                                                and not _grads_within(got, expected, case, NORM.judge64)),
                    "this case's gradients are float64, and so are your results, but they carry float32's rounding: "
                    "they are off by about 1e-8 of their size. A float32 tensor in your code rounded a number to 7 "
                    "significant digits before it met the float64 gradients: tl.tensor(max_norm) or tl.tensor(1e-6), "
@@ -510,6 +517,11 @@ driven(
                      "almost: the factor divides by total + 1e-6, as PyTorch's does (the 1e-6 keeps an all-zero "
                      "gradient from dividing by 0). With tiny gradients the difference shows",
                      "add 1e-6 to the total norm in the denominator of the factor"),
+        NORM.mistake(_clip_by(_norm_of, lambda total, max_norm: min(1.0, max_norm / total + EPS)),
+                     "your 1e-6 is added to the factor, after the division: PyTorch adds it to the total norm "
+                     "BEFORE dividing, max_norm / (total + 1e-6), where it keeps an all-zero gradient from dividing "
+                     "by 0. Added to the factor it changes every clipped gradient a little, and divides by 0 anyway",
+                     "write the factor as max_norm / (total + 1e-6), then cap it at 1"),
         NORM.mistake(_clip_by(_norm_of, lambda total, max_norm: min(1.0, (max_norm + EPS) / (total + EPS))),
                      "the 1e-6 goes into the denominator only, added to the total norm, where it keeps an all-zero "
                      "gradient from dividing by 0; max_norm stays as it is. Added to max_norm too, it lets the "

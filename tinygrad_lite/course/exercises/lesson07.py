@@ -44,7 +44,7 @@ from ...tensor import Tensor
 from ...train import EarlyStopping, load_checkpoint, save_checkpoint
 from ...utils.data import DataLoader, TensorDataset
 from ..checks import Case, ErrorHint
-from .kinds import Run, Within, driven, global_rng_kept, mistake, recognised
+from .kinds import Run, Within, driven, global_rng_kept, mistake, recognised, type_name
 
 # -------------------------------------------------------------------- 07.EarlyStopping
 FLOAT64_MARK = 2.0 ** -24  # exact in float64 beside any epoch; float32 rounds epoch + mark (epoch >= 1) to the epoch
@@ -854,6 +854,12 @@ def drive_save(save_fn, args, kwargs):
             return Run.failed(f"your save_run changed {_CHANGED[at_save['changed'][0]]}. Saving only reads the run: "
                               "the run goes on after the save as if nothing happened, so a run that saves every "
                               "epoch must give the same numbers as one that never saves")
+        for key in ("rng_state", "loader_rng_state"):  # (set_rng_state and set_state take that tensor alone)
+            if isinstance(saved.get(key), (np.ndarray, list, tuple)):  # (the numbers of a state, in a container)
+                return Run.failed(f"the checkpoint's {key!r} is a {type_name(saved[key])}, not the uint8 tensor that "
+                                  "get_rng_state() and a generator's get_state() return: a resume hands it to "
+                                  "set_rng_state (or set_state), which takes only that tensor. Save the state as it "
+                                  "comes, without .numpy() or .tolist()")
         flags = [float(key in saved and same_state(saved[key], at_save[key])) for key in KEYS]
         epoch, problem = saved.get("epoch"), None
         if flags[0] and not all(isinstance(v, Tensor) for v in saved["model"].values()):

@@ -624,14 +624,15 @@ def _timing_cases(rng):
 
 def _timed(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize, *, do_warmup=True,
            sync_warmup=True, timed_warmup=False, sync_where="after", summary="median", total=False, unit=1.0,
-           float32=False, window=None):
+           float32=False, window=None, cumulative=False):
     """A learner's time_op; the switches make one mistake each (``float32``: the clock's readings kept in a float32
     array, subtracted there; ``window``: every one of the warmup + repeats calls timed, as in the notebook's given
     loop, and the median taken over the slice ``window(times, warmup, repeats)`` of their times; ``summary``
     "unsorted": the middle entry of the times in the order measured, "unsorted_pair" that or, for an even count,
     the mean of the two middle entries, unsorted; "wrong_pair": for an even count the mean of the upper middle
     time and the one above it, "two_middle": the mean of the two times at n // 2 - 1 and n // 2 of the sorted
-    times for every count n, "below_middle": the time at n // 2 - 1 of the sorted times)."""
+    times for every count n, "below_middle": the time at n // 2 - 1 of the sorted times; ``cumulative``: the clock
+    read once before the loop, each time measured from there)."""
     if window is not None:
         do_warmup, timed_warmup = True, True
     if do_warmup and not timed_warmup:
@@ -645,11 +646,11 @@ def _timed(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize, 
             fn()
         sync()
         return (clock() - start) / repeats * unit
-    times = []
+    times, first = [], clock() if cumulative else None
     for _ in range(repeats + (warmup if timed_warmup else 0)):
         if sync_where == "before":
             sync()
-        start = clock()
+        start = clock() if first is None else first
         if sync_where == "between":
             sync()
         fn()
@@ -795,6 +796,11 @@ driven(
         mistake(partial(_timed, summary="sum"),
                 "your time is the total of the timed repeats: time_op reports how long ONE call takes, typically",
                 "keep each repeat's time in a list and return their median, not their sum"),
+        mistake(partial(_timed, cumulative=True),
+                "your times grow with each repeat: you read the start time once, before the loop, so each "
+                "repeat's time runs from there and holds every call before it too. Read the clock at the start "
+                "of EACH repeat, and take the difference of that repeat's two readings",
+                "move start = clock() inside the loop, right before fn()"),
         mistake(partial(_timed, summary="min"),
                 "the minimum is the luckiest repeat, not the typical one; this exercise asks for the median, "
                 "which neither the lucky nor the slow repeats move",
@@ -1256,10 +1262,12 @@ def _unscaled_late(params, optimizer, state, max_norm):
     return True
 
 
-def _same_run(wrong, rtol=1e-9):
+def _same_run(wrong, rtol=1e-9, apart=None):
     """A Mistake's ``match``: the answer is ``wrong``'s run on the case, to ``rtol``. For a mistake that shows only
     at float64's precision: matched by its wrong version at the exercise's float32 tolerance, it would count as
-    giving the right answer there (and the check's float32-rounding hint, which is not its cause, would come)."""
+    giving the right answer there (and the check's float32-rounding hint, which is not its cause, would come).
+    ``apart``: also within that rtol of ``wrong``'s run where that run is not within it of the right one (the same
+    mistake written with float32 tensors, not Python floats)."""
     runs = {}  # id(case) -> (case, wrong's run on it): a case's run is the same every time
 
     def match(got, expected, case):
@@ -1269,7 +1277,12 @@ def _same_run(wrong, rtol=1e-9):
                 kept = runs[id(case)] = (case, np.asarray(drive_scaled_steps_and_probe(wrong, case.args,
                                                                                         case.kwargs)))
         run = kept[1]
-        return run.shape == got.shape and bool(np.allclose(got, run, rtol=rtol, atol=0.0, equal_nan=True))
+        if run.shape != got.shape:
+            return False
+        within = rtol
+        if apart is not None and not np.allclose(run, expected, rtol=apart, atol=0.0, equal_nan=True):
+            within = max(rtol, apart)
+        return bool(np.allclose(got, run, rtol=within, atol=0.0, equal_nan=True))
     return match
 
 
@@ -1370,12 +1383,13 @@ driven(
                 "or nan IN a gradient: test each one",
                 "test every element of every parameter's gradient with tl.isfinite (.all() of each), not a sum"),
         mistake(partial(_scaled, test="norm"),
-                "you tested the gradients' total norm instead of the gradients themselves: here every gradient is "
-                "finite (about 1e20), but their squares overflow float32 (1e40 is above its largest number, "
-                "3.4e38), so the norm is inf and you skipped a step that a scaler takes. What must not reach the "
+                "you skipped a step that a scaler takes: here every gradient is finite (about 1e20). A test of "
+                "the gradients' total norm skips it, because their squares overflow float32 (1e40 is above its "
+                "largest number, 3.4e38) and the norm is inf; so does a test of their size against a bound "
+                "(65504, float16's largest number, says nothing of float32 gradients). What must not reach the "
                 "optimizer is an inf or nan IN a gradient: test each one",
                 "test every element of every parameter's gradient with tl.isfinite; a norm (clip_grad_norm_'s "
-                "result, get_total_norm) is no test of finiteness"),
+                "result, get_total_norm) or a bound on the size is no test of finiteness"),
         mistake(partial(_scaled, nan_check=False),
                 "isinf misses nan (a nan is not infinite): test with tl.isfinite, which is False for inf, "
                 "-inf and nan",
@@ -1396,6 +1410,15 @@ driven(
                   "scaled. The scale is never 0: divide by it alone",
                   "unscale with p.grad / S, S being the scale the loss was multiplied by")
           for eps in (1e-12, 1e-10, 1e-8, 1e-7, 1e-6)),
+        # (before unscale=False: with max_norm, clipping S-times-too-large gradients gives the same numbers)
+        *(recognised(_same_run(partial(_scaled, clip_up=eps), apart=1e-5),
+                     "your clipping multiplies the gradients by max_norm / norm even when their norm is below "
+                     "max_norm, so small gradients are scaled UP to the norm max_norm. Clipping only shrinks: "
+                     "clip_grad_norm_ multiplies by that factor only when it is below 1 (and leaves the gradients "
+                     "alone otherwise)",
+                     "take the smaller of 1 and max_norm / (norm + 1e-6) as the factor, or call "
+                     "nn.utils.clip_grad_norm_")
+          for eps in (1e-6, 0.0)),
         mistake(partial(_scaled, unscale=False),  # (the same numbers as scaling the loss twice, unscaling once)
                 "the gradients are S times too large: either they were not divided by the scale, or the loss was "
                 "multiplied by the scale twice (S * S * loss) and the gradients divided by it once. Backward of "
@@ -1435,14 +1458,6 @@ driven(
                    "code after it still stepped with the inf or nan gradients (the weights are no longer finite) and "
                    "counted a clean step. A skipped step ends where it is found",
                    "end the skip branch by returning False, before the clipping and the given optimizer.step()"),
-        *(recognised(_same_run(partial(_scaled, clip_up=eps)),
-                     "your clipping multiplies the gradients by max_norm / norm even when their norm is below "
-                     "max_norm, so small gradients are scaled UP to the norm max_norm. Clipping only shrinks: "
-                     "clip_grad_norm_ multiplies by that factor only when it is below 1 (and leaves the gradients "
-                     "alone otherwise)",
-                     "take the smaller of 1 and max_norm / (norm + 1e-6) as the factor, or call "
-                     "nn.utils.clip_grad_norm_")
-          for eps in (1e-6, 0.0)),
         recognised(_same_run(partial(_scaled, clip_each=True)),
                    "you clipped each parameter's gradient on its own, to a norm of max_norm each: clipping by the "
                    "global norm treats all the gradients as ONE vector, whose norm is taken over every parameter "
