@@ -1145,6 +1145,12 @@ def diag_step_0_is_healthy(history, limit=1e3):
 
 
 WRITE_IT = "write it yourself"
+def value_scales_each_by_its_largest(parameters, clip_value):
+    for p in ([parameters] if isinstance(parameters, tl.Tensor) else parameters):
+        if p.grad is not None and p.grad.abs().max().item() > clip_value:
+            p.grad.mul_(clip_value / p.grad.abs().max().item())
+
+
 def norm_eps_added_to_the_factor(parameters, max_norm, norm_type=2.0):
     grads = [p.grad for p in ([parameters] if isinstance(parameters, tl.Tensor) else parameters) if p.grad is not None]
     if not grads:
@@ -1214,6 +1220,7 @@ WRONG = [
     # 06.clip_grad_value_
     (V, value_new_tensors, "every .grad is as it was after your function"),
     (V, value_upper_only, "only the large positive"),
+    (V, value_scales_each_by_its_largest, "an element that was within [-clip_value, clip_value] changed"),
     (V, value_zeroes, "set the elements beyond clip_value to 0"),
     (V, value_sign_lost, "lost their sign"),
     (V, value_by_norm, "clipping by norm"),
@@ -1226,7 +1233,7 @@ WRONG = [
     (V, value_clamped_to(lambda c: c, lambda c: c), "became +clip_value", "both bounds are +clip_value"),
     (V, value_clamped_to(lambda c: c, lambda c: None), "your lower bound is +clip_value"),
     (V, value_clamped_to(lambda c: -c, lambda c: -c), "both are -clip_value"),
-    (V, value_clamped_to(lambda c: 0.0, lambda c: c), "an element that was within [-clip_value, clip_value] changed"),
+    (V, value_clamped_to(lambda c: 0.0, lambda c: c), "your lower bound is 0, so every negative element became 0"),
     (V, value_clamped_to(lambda c: c, lambda c: 2 * c), "some elements of your gradients changed sign"),
     (V, value_where_swaps_the_values, "some elements of your gradients changed sign"),
     (V, value_where_loses_sign, "the large negative elements became +clip_value"),

@@ -995,3 +995,38 @@ def counts_under_tl_no_grad(lib, model, loader, optimizer, max_norm=1.0, device=
 WRONG += [("09.train_one_epoch", counts_under_tl_no_grad, "hidden case 5 of 8", "the same loop on PyTorch",
            "names tinygrad_lite's no_grad directly, not through lib"),
           ("09.train_one_epoch", backward_from_the_summed_loss, "backward() started from the SUM")]
+
+
+def _epoch_slip(slip):
+    """(attack of session 32) a learner's epoch with one slip: "first group", the clip of the optimizer's first
+    param group only; "each", each parameter clipped on its own; "first size", every batch counted as the first
+    one's size."""
+    def train_one_epoch(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+        model.train()
+        loss_sum, hits, seen, first = 0.0, 0, 0, None
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            loss = lib.nn.functional.cross_entropy(logits, y)
+            optimizer.zero_grad()
+            loss.backward()
+            if slip == "first group":
+                lib.nn.utils.clip_grad_norm_(optimizer.param_groups[0]["params"], max_norm=max_norm)
+            elif slip == "each":
+                for p in model.parameters():
+                    lib.nn.utils.clip_grad_norm_([p], max_norm=max_norm)
+            else:
+                lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm=max_norm)
+            optimizer.step()
+            first = first or y.shape[0]
+            n = first if slip == "first size" else y.shape[0]
+            loss_sum += loss.item() * n
+            hits += int((logits.argmax(1) == y).sum().item())
+            seen += n
+        return loss_sum / seen, hits / seen
+    return train_one_epoch
+
+
+WRONG += [("09.train_one_epoch", _epoch_slip("first group"), "the optimizer's first param group only"),
+          ("09.train_one_epoch", _epoch_slip("each"), "each parameter's gradient on its own"),
+          ("09.train_one_epoch", _epoch_slip("first size"), "counted as the size of the first one")]

@@ -731,6 +731,10 @@ driven(
                       "the large negative elements became +clip_value: they lost their sign. An element below "
                       "-clip_value becomes -clip_value",
                       "clamp(-clip_value, clip_value) does both sides, each with its own sign"),
+        VALUE.mistake(_elementwise(lambda g, clip_value: np.clip(g, 0.0, clip_value)),
+                      "your lower bound is 0, so every negative element became 0: a gradient's negative elements "
+                      "are as real as its positive ones. The interval is [-clip_value, clip_value]",
+                      "give the clamp the bounds -clip_value and clip_value"),
         VALUE.mistake(_elementwise(np.maximum),
                       "your lower bound is +clip_value, so every element below it was raised to +clip_value, and "
                       "nothing was capped from above. The interval is [-clip_value, clip_value]",
@@ -762,7 +766,8 @@ driven(
                                                    for g, e in _both_grads(got, expected, case)),
                    "an element that was within [-clip_value, clip_value] changed: clipping leaves those exactly as "
                    "they are, and moves only the elements beyond the bounds",
-                   "the lower bound is -clip_value and the upper bound +clip_value"),
+                   "clamp each element on its own, clamp(-clip_value, clip_value): one within the bounds stays as it "
+                   "is, whatever the others are"),
     ])
 
 

@@ -393,14 +393,15 @@ def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixe
     batch (None here: the loader has a batch_sampler), ``weigh="sum"``: the batch losses added up unweighted and
     divided by the number of examples; ``softmax``: cross-entropy of the softmax of the scores;
     ``clip="generator"``: clipped over one model.parameters() generator made before the loop, used up by the first
-    batch's clip; ``reduction="sum"``: backward from the batch's summed loss, which is added to the total as it
-    is)."""
+    batch's clip; ``clip="first group"``: only the optimizer's first param group clipped; ``clip="each"``: each
+    parameter clipped on its own; ``weigh="first"``: every batch counted as the first one's size;
+    ``reduction="sum"``: backward from the batch's summed loss, which is added to the total as it is)."""
     def train_one_epoch(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
         max_norm = max_norm if fixed_norm is None else fixed_norm
         params = model.parameters()
         if train:
             model.train()
-        total, correct, count, losses, accs = 0.0, 0, 0, [], []
+        total, correct, count, losses, accs, first = 0.0, 0, 0, [], [], None
         for x, y in loader:
             x, y = x.to(device), y.to(device)
             output = model(x)
@@ -417,6 +418,11 @@ def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixe
                 lib.nn.utils.clip_grad_value_(model.parameters(), max_norm)
             if clip == "generator":
                 lib.nn.utils.clip_grad_norm_(params, max_norm)
+            if clip == "first group":
+                lib.nn.utils.clip_grad_norm_(optimizer.param_groups[0]["params"], max_norm)
+            if clip == "each":
+                for p in model.parameters():
+                    lib.nn.utils.clip_grad_norm_([p], max_norm)
             if zero == "between":
                 optimizer.zero_grad()
             optimizer.step()
@@ -426,8 +432,10 @@ def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixe
                 lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
             hits = (output.argmax(dim=1) == y).sum().item()
             summed = weigh == "sum" or reduction == "sum"  # (a summed loss is added as it is)
-            total, correct = total + loss.item() * (1 if summed else len(y)), correct + hits
-            count += loader.batch_size if weigh == "batch_size" else len(y)
+            first = first or len(y)
+            size = first if weigh == "first" else len(y)
+            total, correct = total + loss.item() * (1 if summed else size), correct + hits
+            count += loader.batch_size if weigh == "batch_size" else size
             losses.append(loss.item())
             accs.append(hits / len(y))
         if weigh == "loss":  # only the loss weighted by the batch sizes
@@ -491,6 +499,17 @@ driven(
                 "only the first batch was clipped: model.parameters() returns a generator, which the first "
                 "clip_grad_norm_ used up, so every later clip got no parameters and clipped nothing",
                 "ask the model for its parameters at each clip (or keep them in a list)"),
+        mistake(_epoch(clip="first group"),
+                "you clipped the parameters of the optimizer's first param group only: here the optimizer has two "
+                "groups (the weights, with weight decay, and the rest, without), so the others went unclipped, "
+                "and the norm was measured over part of the gradients. The global norm is over every parameter "
+                "of the model",
+                "clip model.parameters(), all of them in one call"),
+        mistake(_epoch(clip="each"),
+                "you clipped each parameter's gradient on its own, to a norm of max_norm each: clipping by the "
+                "global norm measures all the gradients together, as one vector, and scales every one of them by "
+                "the same factor (lesson 06)",
+                "one call, clip_grad_norm_(model.parameters(), max_norm), for all the parameters together"),
         mistake(_epoch(zero=False),
                 "the gradients were never reset: backward() adds to p.grad, so each step used the sum of all the "
                 "gradients so far (lesson 03)",
@@ -516,6 +535,11 @@ driven(
                 "mean of the batch means weighs its few examples too much (lesson 04)",
                 "weigh each batch's mean loss by the number of examples in it: add up the weighted losses and the "
                 "right predictions, and divide each total by the number of examples seen, once, at the end"),
+        mistake(_epoch(weigh="first"),
+                "every batch was counted as the size of the first one: the last batch is smaller here, so its "
+                "loss weighs too much and the count of examples is too large (the loss comes out as a plain mean "
+                "of the batch means, and the accuracy too small)",
+                "weigh each batch by its own size, len(y), in the loss's total and in the count of examples"),
         mistake(_epoch(weigh="sum"),
                 "the mean loss came out about batch-size times too small: each batch's loss is already a mean over "
                 "its examples, so adding the batch losses up and dividing the total by the number of examples "
