@@ -842,3 +842,8 @@ WRONG += [  # review 5 (0001): "tiny but not 0" only for a tiny expected value; 
      "overflow encountered in reciprocal", "an exp or a division overflowed"),
 ]
 
+
+WRONG += [  # attack of session 32
+    ("01.kaiming_normal_std", lambda s: (2 // s[1]) ** 0.5, "your std is 0: 2 // fan_in is integer (floor) division"),
+    ("01.relu", lambda x: x.max(0), "x.max(0) REDUCES over dim 0", "x.clamp(min=0)"),
+]

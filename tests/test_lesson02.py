@@ -566,7 +566,7 @@ WRONG += [
 
 # issue 32: the float64 case of each exercise (PyTorch keeps float64): a float32 result fails on its dtype; a float32
 # tensor inside that promotes back to float64 (a target's .float(), a float32 mask times delta) on its digits
-F64_CASE = {"02.mse": "hidden case 8 of 8", "02.huber": "hidden case 7 of 7", "02.bce_with_logits": "hidden case 7 "
+F64_CASE = {"02.mse": "hidden case 9 of 9", "02.huber": "hidden case 7 of 7", "02.bce_with_logits": "hidden case 7 "
             "of 7", "02.log_softmax": "hidden case 8 of 8", "02.cross_entropy": "hidden case 8 of 8"}
 FLOAT32_WRONG = [
     ("02.mse", lambda x, y: mse(x.float(), y.float()), F64_CASE["02.mse"], "a float64 tensor was expected",
@@ -917,3 +917,16 @@ def _log_softmax_sum_over_rows(z):
 
 WRONG += [("02.log_softmax", _log_softmax_column_shift, "the max over dim 0 (down the columns)"),
           ("02.log_softmax", _log_softmax_sum_over_rows, "you summed the exps over dim 0")]
+
+
+def _huber_abs_in_the_condition_only(input, target, delta=1.0):
+    d = input - target
+    return tl.where(d.abs() < delta, 0.5 * d ** 2, delta * (d - 0.5 * delta)).mean()
+
+
+WRONG += [  # attack of session 32
+    ("02.mse", lambda i, t: (i * i - 2 * i * t + t * t).mean(), "within about 0.01 of its target",
+     "catastrophic cancellation"),
+    ("02.mse", lambda i, t: (i ** 2 - 2 * i * t + t ** 2).mean(), "your loss lost its digits"),
+    ("02.huber", _huber_abs_in_the_condition_only, "your linear piece uses the signed error"),
+]

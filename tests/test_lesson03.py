@@ -1856,3 +1856,28 @@ def test_both_tiers_name_the_slip_made(exercise_id, fn, absent, texts):
     for text in texts:
         assert text in message, message
     assert absent is None or absent not in message, message
+
+
+def _topological_order_first_inputs(root):
+    """(attack of session 32) the walk goes on to each node's first input only."""
+    order, seen = [], set()
+
+    def visit(v):
+        if v not in seen:
+            seen.add(v)
+            if v.inputs:
+                visit(v.inputs[0])
+            order.append(v)
+    visit(root)
+    return order
+
+
+WRONG += [  # attack of session 32
+    ("03.topological_order", _topological_order_first_inputs, "the path from the root through each node's FIRST",
+     "one input, the first"),
+    ("03.mul_backward", lambda x, y, grad: (sum_to_shape(np.ones_like(grad) * y, np.shape(x)),
+                                            sum_to_shape(np.ones_like(grad) * x, np.shape(y))),
+     "your gradients do not depend on grad"),
+    ("03.matmul_backward", lambda x, w, grad: (np.ones_like(grad) @ w.T, x.T @ np.ones_like(grad)),
+     "you multiplied by a matrix of ones"),
+]

@@ -9,6 +9,7 @@ gradient, Adam's first step without bias correction, AdamW's decay, the epoch me
 examples.
 """
 import copy
+import math
 
 import numpy as np
 import pytest
@@ -1916,3 +1917,67 @@ def test_a_float32_made_float64_gets_no_hint_about_the_opposite(exercise_id, fn)
     message = verdict(exercise_id, fn, times=2).message
     assert "a float32 where a float64" not in message, message
     assert "keeps its dtype" in message or "keeps their dtype" in message, message
+
+
+class _AdamWDecaysByExp(MyAdamW):
+    """(attack of session 32) the decay as exp(-lr wd), the continuous-time factor."""
+
+    def _update(self, p, group):
+        p *= math.exp(-group["lr"] * group["weight_decay"])
+        MyAdamW._update(self, p, dict(group, weight_decay=0.0))  # (the rest of the step as MyAdamW's)
+
+
+WRONG += [("04.MyAdamW", _AdamWDecaysByExp, "the decay's factor is exactly 1 - lr weight_decay", "exp(-lr")]
+
+
+class _SGDAveragesItsBuffer(MySGD):
+    """(attack of session 32) the buffer as an average, mu b + (1 - mu) g, after a first buffer of g itself:
+    PyTorch's dampening = momentum."""
+
+    def _update(self, p, group):
+        mu, state = group["momentum"], self.state[p]
+        if "momentum_buffer" not in state:
+            state["momentum_buffer"] = p.grad.clone()
+        else:
+            state["momentum_buffer"] = mu * state["momentum_buffer"] + (1 - mu) * p.grad
+        p -= group["lr"] * (state["momentum_buffer"] if mu else p.grad)
+
+
+class _SGDScalesItsStepInPlace(MySGD):
+    """(attack of session 32) g.mul_(lr), where g is the stored momentum buffer."""
+
+    def _update(self, p, group):
+        mu, state = group["momentum"], self.state[p]
+        if mu:
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = p.grad.clone()
+            else:
+                state["momentum_buffer"] = mu * state["momentum_buffer"] + (1 - group["dampening"]) * p.grad
+            g = state["momentum_buffer"]
+        else:
+            g = p.grad.clone()
+        g.mul_(group["lr"])
+        p -= g
+
+
+def _train_epoch_logs_with_a_second_forward(model, loader, loss_fn, optimizer):
+    """(attack of session 32) the loss logged from a second forward pass under no_grad: batch norm's buffers move
+    twice per batch."""
+    model.train()
+    total, count = 0.0, 0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        with tl.no_grad():
+            loss_fn(model(x), y)
+        total += loss.item() * len(x)
+        count += len(x)
+    return total / count
+
+
+WRONG += [("04.MySGD", _SGDScalesItsStepInPlace, "your step scaled the momentum buffer itself"),
+          ("04.MySGD", _SGDAveragesItsBuffer, "dampening = momentum"),
+          ("04.train_epoch", _train_epoch_logs_with_a_second_forward, "batch norm's buffers are not",
+           "a second forward pass")]

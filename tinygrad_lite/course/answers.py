@@ -86,9 +86,12 @@ class TensorAnswer:
             return (f"you returned a Python number ({name}, e.g. from .item()) where a tensor was expected: "
                     f"a plain number {NO_GRAPH.replace('it has no graph', 'has no graph')}. Return the tensor itself")
         if isinstance(got, tuple) and getattr(got, "_fields", None) == ("values", "indices"):
+            bound = {"max": "min", "min": "max"}.get(name)  # (x.max(0) read as "the larger of x and 0")
             return (f"you returned the pair (values, indices) that {name}(dim=...) gives, where one tensor was "
                     "expected: a reduction along a dim also reports where each value was found. Take the part you "
-                    "need (its .values), or use a function that returns only the values")
+                    "need (its .values), or use a function that returns only the values"
+                    + (f". But x.{name}(0) REDUCES over dim 0; it does not compare each element with 0: that is "
+                       f"x.clamp({bound}=0)" if bound else ""))
         if isinstance(got, (list, tuple)):
             return (f"you returned a {name} where a tensor was expected: {NO_GRAPH}. Return the tensor itself "
                     "(no .tolist(), no Python loop building a list)")

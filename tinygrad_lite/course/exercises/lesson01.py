@@ -659,6 +659,10 @@ ROOT_OF_THE_VARIANCE = "the standard deviation is the square root of the varianc
 
 # a weight_shape s is (out_features, in_features): fan_in is s[1], fan_out s[0]
 KAIMING_MISTAKES = [
+    recognised(_equals(lambda s: (2 // s[1]) ** 0.5),  # (no `wrong`: _kaiming_cases keeps mistakes apart by ratio)
+               "your std is 0: 2 // fan_in is integer (floor) division, which is 0 for every fan_in above 2, and "
+               "so is its root",
+               "divide with /, which gives a float: sqrt(2 / fan_in)"),
     mistake(lambda s: math.sqrt(2.0 / s[0]),
             "your std is that of weight_shape[0], the number of outputs (fan_out), on this shape (the first entry, "
             "or a max() or min() of the shape that picks it here). A Linear weight has PyTorch's layout "

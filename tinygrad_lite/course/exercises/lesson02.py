@@ -62,9 +62,20 @@ def _mse_cases(rng):
         Case((f32([0.5, -1.0, 3.0]), f32([0.5, -1.0, 3.0])), "perfect predictions: the loss is 0",
              trivial="the loss of perfect predictions is 0, which a function that always gives 0 gives too; the "
                      "case is there for the gradient at that 0"),
+        Case(_large_and_close(rng), LARGE_AND_CLOSE),
         Case((double(rng.standard_normal((3, 4))), double(rng.standard_normal((3, 4)))),
              "float64 predictions and targets: the loss is float64, compared at float64's precision"),
     ]
+
+
+LARGE_AND_CLOSE = "large values, each prediction within about 0.01 of its target: a loss of about 1e-4"
+
+
+def _large_and_close(rng):
+    """Targets of size 100 to 1000 and predictions about 0.01 from them, float32: squaring each difference keeps
+    the loss's digits; x*x - 2*x*y + y*y subtracts numbers near 1e6 to leave about 1e-4, and loses them."""
+    target = rng.uniform(100, 1000, 8)
+    return f32(target + 0.01 * rng.standard_normal(8)), f32(target)
 
 
 NEGATIVE_LOSS = (
@@ -145,6 +156,13 @@ tensor_function(
         mistake(lambda x, y: (x - y).square().sum() / len(x),
                 "you divided by len(input), the number of rows: a mean over all elements divides by the number of "
                 "elements", BY_ROWS),
+        recognised(lambda got, expected, case: case.label == LARGE_AND_CLOSE,
+                   "your loss lost its digits where the predictions are large and close to their targets: a formula "
+                   "such as x*x - 2*x*y + y*y is right on paper, but in float32 (about 7 significant digits) it "
+                   "subtracts numbers near 1e6 to leave about 1e-4, and what is left is mostly rounding "
+                   "(catastrophic cancellation, as in lesson 00's variance)",
+                   "subtract first, then square each difference: the difference of two close numbers is exact "
+                   "in float32, and its square keeps its digits"),
     ],
     forbid=REGRESSION_LOSSES,  # the library's losses of the table: the exercise is to write MSE
     allow=("arithmetic", "mean", "sum"),  # the text's building blocks: any other library function is refused
@@ -223,6 +241,13 @@ tensor_function(
     "02.huber", lambda x, y, delta=1.0: F.huber_loss(x, y, delta=delta), _huber_cases,
     judge=FLOAT32_LOSS, judge64=FLOAT64_LOSS, points=2, generic_hints=("factor", "mean_vs_sum"),
     mistakes=[
+        # |d| in the condition only: the linear piece of a negative error is negative (before the sign's row)
+        mistake(lambda x, y, delta=1.0: where((x - y).abs() < delta, 0.5 * (x - y) ** 2,
+                                              delta * ((x - y) - 0.5 * delta)).mean(),
+                "your linear piece uses the signed error d = input - target: where a prediction is below its "
+                "target by more than delta, delta * (d - delta/2) is negative, and that element's loss falls as "
+                "its error grows. You took |d| in the condition; the linear piece needs it too",
+                "write the linear piece as delta * (|d| - delta/2), with the absolute error"),
         mistake(lambda x, y, delta=1.0: -F.huber_loss(x, y, delta=delta), *NEGATIVE_LOSS),
         mistake(lambda x, y, delta=1.0: _huber_pieces(x, y, delta),
                 "a loss is a single number, shape (): you returned one loss per element. Average them all",

@@ -22,6 +22,7 @@ step() skips on every second step, float64 runs judged at float64's precision.
 """
 import copy
 import inspect
+import math
 import weakref
 
 import numpy as np
@@ -452,7 +453,7 @@ class SGDVariant(_Variant):
                     buf = p.grad
                 if how == "ema":
                     buf = (1 - mu) * g
-            elif how == "ema":
+            elif how in ("ema", "ema_first_raw"):  # (ema_first_raw: the first buffer g itself, then the average)
                 buf = mu * old + (1 - mu) * g
             elif how == "frozen":  # the new buffer computed into a local name, never stored: b_1 forever
                 buf = old
@@ -472,6 +473,9 @@ class SGDVariant(_Variant):
                 g = buf
         if how == "velocity" and mu:
             p.sub_(g)
+            return
+        if how == "scale_in_place":  # g.mul_(lr): with momentum g IS the stored buffer, which shrinks by lr
+            p.sub_(g.mul_(lr))
             return
         p.add_(g, alpha=lr if how == "ascent" else -lr)
 
@@ -569,9 +573,15 @@ driven(
                 "zero_grad(set_to_none=False) fills p.grad with zeros in place, and your buffer with it, and "
                 "backward() then adds into it",
                 "store a copy of the gradient as the first buffer (clone), never the tensor p.grad itself"),
-        Mistake(_sgd("ema"), "the buffer is a running SUM, b = momentum b + (1 - dampening) g, not an average with "
-                "weights momentum and (1 - momentum): with momentum 0.9 your steps end up 10 times too short",
-                "the new gradient's weight is (1 - dampening), taken from the group, not (1 - momentum)"),
+        recognised(runs_like(_sgd("ema"), _sgd("ema_first_raw")), "the buffer is a running SUM, b = momentum b + (1 "
+                   "- dampening) g, not an average with weights momentum and (1 - momentum) (that is PyTorch's SGD "
+                   "with dampening = momentum, where the default dampening is 0): with momentum 0.9 your steps end "
+                   "up 10 times too short",
+                   "the new gradient's weight is (1 - dampening), taken from the group, not (1 - momentum)"),
+        Mistake(_sgd("scale_in_place"), "your step scaled the momentum buffer itself: with momentum, g is the "
+                "tensor stored in state['momentum_buffer'], so an in-place g.mul_(lr) (or g *= lr) multiplies the "
+                "buffer by lr, and every later step builds on that shrunken memory",
+                "compute the step as a new tensor, lr * g (or p.add_(g, alpha=-lr)), and leave the buffer as it is"),
         Mistake(_sgd("old_buffer"), "Nesterov looks ahead with the NEW buffer: first update b with this step's "
                 "gradient, then step along g + momentum b",
                 "compute the updated buffer before you build Nesterov's g + momentum b"),
@@ -642,6 +652,8 @@ class AdamVariant(_Variant):
         decoupled = self.decoupled != (how == "swap_decay")
         if wd and decoupled and how == "subtract_decay":  # p -= lr * weight_decay: a shift, not a shrink
             p.sub_(lr * wd)
+        elif wd and decoupled and how == "exp_decay":  # the continuous-time factor exp(-lr wd) ~ 1 - lr wd
+            p.mul_(math.exp(-lr * wd))
         elif wd and decoupled and how not in ("decay_after", "no_decay"):
             decay_lr = {"unscaled_decay": 1.0, "decay_lr_const": 1e-3,
                         "decay_lr_defaults": float(self.defaults["lr"])}.get(how, lr)
@@ -824,10 +836,16 @@ def _adam_mistakes(decoupled):
                                                           "3e-8", "1e-7", "1e-6"))),
                   _deviates_like(adam("plus:1e-13")))
     floor_or_default = (runs_like(adam("eps_floor")), runs_like(adam("defaults:eps"))) if decoupled else ()
+    # (before MyAdam's rows: its difference from the right run is small, and some of theirs would match it)
+    exp_decay = [Mistake(adam("exp_decay"), "the decay's factor is exactly 1 - lr weight_decay, as in PyTorch's "
+                         "AdamW: yours, exp(-lr weight_decay), is close to it but not equal (they differ by about "
+                         "(lr weight_decay)^2 / 2 at each step, which this case's precision sees)",
+                         "multiply p by (1 - lr * weight_decay) itself")] if decoupled else []
     return [
         NEVER_MOVED,
         PARAMETER_MADE_FLOAT64,
         BUFFER_MADE_FLOAT64,
+        *exp_decay,
         part(adam("no_correction"), "no bias correction: m and v start at 0, so in the first steps they are far too "
              "small (m_1 = 0.1 g, v_1 = 0.001 g^2), and m / sqrt(v) makes the first step about 3.16 times too large. "
              "Divide each average by (1 - beta^t), t the step count of this parameter",
@@ -1012,6 +1030,9 @@ class EpochSetup:
 EPOCH, EPOCH64 = Within(1e-5, 1e-6), Within(1e-12, 0.0)
 
 
+BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
+
+
 def compare_epoch(got, expected, case):
     """None when the loss returned and the weights left match; otherwise which of them differs."""
     within = EPOCH64 if _float64_case(case) else EPOCH
@@ -1021,10 +1042,21 @@ def compare_epoch(got, expected, case):
         return failure
     digits = 17 if within == EPOCH64 else 6
     if compare_arrays(got[1:], expected[1:], rtol, atol) is not None:
+        loss = "is right" if compare_arrays(got[:1], expected[:1], rtol, atol) is None else "differs too"
+        entries, start, off = case.args[0].build()[0].state_dict(), 1, []
+        for name, value in entries.items():  # (the Run holds the state_dict's entries, flattened, in order)
+            size = int(np.prod(tuple(value.shape)))
+            if compare_arrays(got[start:start + size], expected[start:start + size], rtol, atol) is not None:
+                off.append(name)
+            start += size
+        if off and all(name.split(".")[-1] in BUFFERS for name in off):
+            return (f"the weights are right, but batch norm's buffers are not: {', '.join(off)} (the returned loss "
+                    f"{loss}). They move at every forward pass in training mode, under no_grad too, so a second "
+                    "forward pass (to log the loss or the accuracy) moves them once more: one forward pass per batch, "
+                    "whose output gives the loss and everything you log")
         return (f"after your epoch the model's weights (and buffers) are not where the training loop leaves them: "
                 f"expected {_numbers(expected[1:], digits=digits)}, got {_numbers(got[1:], digits=digits)} (the "
-                "returned loss "
-                f"{'is right' if compare_arrays(got[:1], expected[:1], rtol, atol) is None else 'differs too'})")
+                f"returned loss {loss}; the first entry of the state_dict that differs: {off[0] if off else '?'})")
     return (f"the weights are right, the loss you returned is not: expected {expected[0]:.{digits}g} (the mean over "
             f"the epoch's examples), got {got[0]:.{digits}g}")
 
