@@ -919,7 +919,7 @@ WRONG += [("02.log_softmax", _log_softmax_column_shift, "the max over dim 0 (dow
           ("02.log_softmax", _log_softmax_sum_over_rows, "you summed the exps over dim 0")]
 
 
-def _huber_abs_in_the_condition_only(input, target, delta=1.0):
+def _huber_abs_in_the_condition_only(input, target, delta=1.0):  # noqa: A002
     d = input - target
     return tl.where(d.abs() < delta, 0.5 * d ** 2, delta * (d - 0.5 * delta)).mean()
 
