@@ -1185,6 +1185,11 @@ def scaled_step_clips_up_in_tensors(loss, model, optimizer, state, max_norm=None
     return True
 
 
+def time_op_rounded(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
+    """(attack of session 32) the median rounded to microseconds."""
+    return round(time_op(fn, repeats, warmup, clock, sync), 6)
+
+
 def time_op_cumulative(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
     """(attack of session 32) the start read once, before the loop: each time holds the repeats before it."""
     for _ in range(warmup):
@@ -1317,6 +1322,7 @@ WRONG += [
      "a test of their size against a bound"),
     ("08.scaled_step", scaled_step_clips_up_in_tensors, "max_norm=2.0", "small gradients are scaled UP"),
     ("08.time_op", time_op_cumulative, "the example shown", "you read the start time once, before the loop"),
+    ("08.time_op", time_op_rounded, "your time is the right one rounded"),
     ("08.time_op", time_op_vectorised_in_float32, "your times went through float32", "1/32 s"),
 ]
 

@@ -796,6 +796,12 @@ driven(
         mistake(partial(_timed, summary="sum"),
                 "your time is the total of the timed repeats: time_op reports how long ONE call takes, typically",
                 "keep each repeat's time in a list and return their median, not their sum"),
+        recognised(lambda got, expected, case: got[1] == expected[1] and got[0] != expected[0] and any(
+                       np.isclose(got[0], round(float(expected[0]) * 10 ** k) / 10 ** k, rtol=1e-12, atol=0)
+                       for k in range(1, 10)),
+                   "your time is the right one rounded: return the median as the clock's difference gives it, with "
+                   "all its digits (round only where you print it, e.g. f\"{t * 1e3:.3f} ms\")",
+                   "drop the round(): return the median as it is"),
         mistake(partial(_timed, cumulative=True),
                 "your times grow with each repeat: you read the start time once, before the loop, so each "
                 "repeat's time runs from there and holds every call before it too. Read the clock at the start "
