@@ -929,4 +929,5 @@ WRONG += [  # attack of session 32
      "catastrophic cancellation"),
     ("02.mse", lambda i, t: (i ** 2 - 2 * i * t + t ** 2).mean(), "your loss lost its digits"),
     ("02.huber", _huber_abs_in_the_condition_only, "your linear piece uses the signed error"),
+    ("02.huber", lambda i, t, delta=1.0: _huber_abs_in_the_condition_only(t, i, delta), "uses the signed error"),
 ]

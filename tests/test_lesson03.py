@@ -1858,26 +1858,33 @@ def test_both_tiers_name_the_slip_made(exercise_id, fn, absent, texts):
     assert absent is None or absent not in message, message
 
 
-def _topological_order_first_inputs(root):
-    """(attack of session 32) the walk goes on to each node's first input only."""
-    order, seen = [], set()
+def _topological_order_one_input(end):
+    """(attack of session 32) the walk goes on to one input of each node, v.inputs[end]."""
+    def topological_order(root):
+        order, seen = [], set()
 
-    def visit(v):
-        if v not in seen:
-            seen.add(v)
-            if v.inputs:
-                visit(v.inputs[0])
-            order.append(v)
-    visit(root)
-    return order
+        def visit(v):
+            if v not in seen:
+                seen.add(v)
+                if v.inputs:
+                    visit(v.inputs[end])
+                order.append(v)
+        visit(root)
+        return order
+    return topological_order
+
+
+_topological_order_first_inputs, _topological_order_last_inputs = (_topological_order_one_input(0),
+                                                                   _topological_order_one_input(-1))
 
 
 WRONG += [  # attack of session 32
     ("03.topological_order", _topological_order_first_inputs, "the path from the root through each node's FIRST",
-     "one input, the first"),
+     "one of its inputs only"),
+    ("03.topological_order", _topological_order_last_inputs, "through each node's LAST input"),
     ("03.mul_backward", lambda x, y, grad: (sum_to_shape(np.ones_like(grad) * y, np.shape(x)),
                                             sum_to_shape(np.ones_like(grad) * x, np.shape(y))),
      "your gradients do not depend on grad"),
     ("03.matmul_backward", lambda x, w, grad: (np.ones_like(grad) @ w.T, x.T @ np.ones_like(grad)),
-     "you multiplied by a matrix of ones"),
+     "a matrix of ones in grad's place"),
 ]

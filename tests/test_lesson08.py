@@ -1185,6 +1185,19 @@ def scaled_step_clips_up_in_tensors(loss, model, optimizer, state, max_norm=None
     return True
 
 
+def time_op_cumulative_from_the_start(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
+    """(second attack of session 32) the start read before the warmup, each time measured from there."""
+    start, times = clock(), []
+    for _ in range(warmup):
+        fn()
+    sync()
+    for _ in range(repeats):
+        fn()
+        sync()
+        times.append(clock() - start)
+    return statistics.median(times)
+
+
 def time_op_rounded(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
     """(attack of session 32) the median rounded to microseconds."""
     return round(time_op(fn, repeats, warmup, clock, sync), 6)
@@ -1323,6 +1336,7 @@ WRONG += [
     ("08.scaled_step", scaled_step_clips_up_in_tensors, "max_norm=2.0", "small gradients are scaled UP"),
     ("08.time_op", time_op_cumulative, "the example shown", "you read the start time once, before the loop"),
     ("08.time_op", time_op_rounded, "your time is the right one rounded"),
+    ("08.time_op", time_op_cumulative_from_the_start, "your times grow with each repeat"),
     ("08.time_op", time_op_vectorised_in_float32, "your times went through float32", "1/32 s"),
 ]
 
@@ -1661,7 +1675,7 @@ WRONG += [
     ("08.scaled_step", scaled_step_as_given(clip="per_parameter"), "hidden case 2 of 13",
      "each parameter's gradient on its own", "ONE vector"),
     ("08.scaled_step", scaled_step_as_given(summed=True), "their sum beyond float32's largest number",
-     "you tested the sum of the gradients instead of each one"),
+     "A test of their sum skips it"),
 ]
 
 ERRORS += [

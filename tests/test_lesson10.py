@@ -1381,7 +1381,7 @@ WRONG = [
     ("10.ActivationStats", _DetachesInPlace, "output.detach_()"),
     ("10.ActivationStats", _RemoveForgets, "threw the records away"),
     ("10.ActivationStats", _RegistersInAWith, "a hook registered inside a `with handle:` block"),
-    ("10.ActivationStats", _HandlesInAGenerator, "a generator expression runs nothing"),
+    ("10.ActivationStats", _HandlesInAGenerator, "keeps a lazy iterator in self.handles", "it runs nothing"),
     ("10.ActivationStats", _NumpyFloat32, "float() on a numpy number"),
     ("10.ActivationStats", _LateBinding, "loop variable's last value"),
     ("10.ActivationStats", _Variances, "are variances"),

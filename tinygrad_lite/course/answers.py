@@ -90,8 +90,8 @@ class TensorAnswer:
             return (f"you returned the pair (values, indices) that {name}(dim=...) gives, where one tensor was "
                     "expected: a reduction along a dim also reports where each value was found. Take the part you "
                     "need (its .values), or use a function that returns only the values"
-                    + (f". But x.{name}(0) REDUCES over dim 0; it does not compare each element with 0: that is "
-                       f"x.clamp({bound}=0)" if bound else ""))
+                    + (f". But x.{name}(dim) REDUCES over that dim; it does not compare each element with a number: "
+                       f"that is x.clamp({bound}=number)" if bound else ""))
         if isinstance(got, (list, tuple)):
             return (f"you returned a {name} where a tensor was expected: {NO_GRAPH}. Return the tensor itself "
                     "(no .tolist(), no Python loop building a list)")

@@ -242,12 +242,13 @@ tensor_function(
     judge=FLOAT32_LOSS, judge64=FLOAT64_LOSS, points=2, generic_hints=("factor", "mean_vs_sum"),
     mistakes=[
         # |d| in the condition only: the linear piece of a negative error is negative (before the sign's row)
-        mistake(lambda x, y, delta=1.0: where((x - y).abs() < delta, 0.5 * (x - y) ** 2,
-                                              delta * ((x - y) - 0.5 * delta)).mean(),
-                "your linear piece uses the signed error d = input - target: where a prediction is below its "
-                "target by more than delta, delta * (d - delta/2) is negative, and that element's loss falls as "
-                "its error grows. You took |d| in the condition; the linear piece needs it too",
-                "write the linear piece as delta * (|d| - delta/2), with the absolute error"),
+        *(mistake(lambda x, y, delta=1.0, _d=d: where(_d(x, y).abs() < delta, 0.5 * _d(x, y) ** 2,
+                                                       delta * (_d(x, y) - 0.5 * delta)).mean(),
+                  "your linear piece uses the signed error d (input - target, or target - input): where d is below "
+                  "-delta, delta * (d - delta/2) is negative, and that element's loss falls as its error grows. You "
+                  "took |d| in the condition; the linear piece needs it too",
+                  "write the linear piece as delta * (|d| - delta/2), with the absolute error")
+          for d in (lambda x, y: x - y, lambda x, y: y - x)),
         mistake(lambda x, y, delta=1.0: -F.huber_loss(x, y, delta=delta), *NEGATIVE_LOSS),
         mistake(lambda x, y, delta=1.0: _huber_pieces(x, y, delta),
                 "a loss is a single number, shape (): you returned one loss per element. Average them all",

@@ -405,12 +405,13 @@ def _order_problem(got, case):
             return "went nowhere", text + WENT_NOWHERE
         if len(set(keys)) == 1 and not graph[keys[0]]:  # one leaf: e.g. `return visit(p)` inside the loop
             return "one leaf", text + f" (your walk reached the leaf {name[keys[0]]} and listed no other node)"
-        first_inputs, node = [], root._uid  # the path that follows each node's first input (v.inputs[0]) alone
-        while node is not None:
-            first_inputs.append(node)
-            node = graph[node][0] if graph[node] else None
-        if sorted(keys) == sorted(first_inputs):
-            return "first inputs", text + " (your list is the path from the root through each node's FIRST input)"
+        for end, which in ((0, "FIRST"), (-1, "LAST")):  # the path through one input of each node (v.inputs[0])
+            path, node = [], root._uid
+            while node is not None:
+                path.append(node)
+                node = graph[node][end] if graph[node] else None
+            if sorted(keys) == sorted(path):
+                return "one input", text + f" (your list is the path from the root through each node's {which} input)"
         return "missing", text
     extra = [k for k in keys if k not in graph]
     if extra:
@@ -511,7 +512,7 @@ driven(
          "after all of its inputs (backward sets its gradient to 1 and starts from it)",
          "append the root as you append every other node, once the visits of its inputs have returned: a walk that "
          "starts at the root's inputs, or a test that skips the root, leaves it out"),
-        ("first inputs", "your walk went on from each node to one input, the first: an op with two inputs (x * w, "
+        ("one input", "your walk went on from each node to one of its inputs only: an op with two inputs (x * w, "
          "a + b) needs both of them before it, and so do their own inputs",
          "loop over ALL of a node's inputs (for p in v.inputs), visiting each, before you append the node"),
         ("missing", "visit the inputs of every node you reach, and their inputs in turn, not only the inputs of the "
@@ -658,8 +659,9 @@ array_function(
                 "each gradient is a local derivative times grad (elementwise), then brought to its input's shape"),
         mistake(lambda x, y, g: (sum_to_shape(np.ones_like(g) * y, np.shape(x)),
                                  sum_to_shape(np.ones_like(g) * x, np.shape(y))),
-                "your gradients do not depend on grad: you multiplied the local derivatives by ones (or by nothing, "
-                "and only broadcast them), where the chain rule multiplies them by the upstream gradient grad",
+                "your gradients do not depend on grad: they are what ones in grad's place give (the local "
+                "derivatives, only broadcast and summed), where the chain rule multiplies them by the upstream "
+                "gradient grad",
                 "each gradient is grad times the other input (elementwise), then brought to its input's shape"),
         mistake(_each_input(lambda d, shape: d), *BROADCAST_SUM),
         mistake(_each_input(lambda d, shape: sum_to_shape(d, shape) * (np.prod(shape, dtype=float) / max(d.size, 1))),
@@ -834,9 +836,10 @@ array_function(
                 "result must then have the shape of its own input",
                 SHAPES_FIRST),
         mistake(lambda x, w, g: (np.ones_like(g) @ w.T, x.T @ np.ones_like(g)), "your gradients do not depend on "
-                "grad: you multiplied by a matrix of ones where the chain rule has the upstream gradient grad (the "
-                "shapes fit, but the values are those of a loss that is the plain sum of the outputs)",
-                "put grad itself where your matrix of ones is, in both products"),
+                "grad: they are what a matrix of ones in grad's place gives (sums of w's and of x's entries: the "
+                "gradients of a loss that is the plain sum of the outputs), where the chain rule has the upstream "
+                "gradient grad in each product",
+                "each gradient is a matrix product with grad itself"),
         mistake(lambda x, w, g: (g @ w, x.T @ g), "dL/dx has a wrong arrangement of w (the shapes only fit here "
                 "because w is square). In dL/dx[i, p] = sum_j G[i, j] W[p, j], the summed index j is w's SECOND index",
                 SHAPES_FIRST),

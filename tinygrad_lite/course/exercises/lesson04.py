@@ -610,10 +610,12 @@ driven(
                 "went on. The new buffer must be STORED in state[\"momentum_buffer\"]: a local name (b = momentum * "
                 "... + ...) is lost when _update returns, and the given line after part 2 reads the stored buffer",
                 "assign the new buffer to state[\"momentum_buffer\"], not to a local name"),
-        Mistake(_sgd("damp_times"), "the new gradient enters the buffer with the weight (1 - dampening): b = momentum "
-                "b + (1 - dampening) g. Yours weighs it by dampening itself, so with the default dampening 0 no "
-                "gradient enters the buffer after step 1",
-                "the gradient's weight in the buffer is one minus dampening"),
+        Mistake(_sgd("damp_times"), "no gradient enters your stored buffer after step 1: the new gradient goes in "
+                "with the weight (1 - dampening), b = momentum b + (1 - dampening) g. Either yours weighs it by "
+                "dampening itself (0 by default), or the new buffer went into a local name after the stored one "
+                "was scaled in place (b.mul_(momentum)), so that the stored buffer only shrinks",
+                "the gradient's weight in the buffer is one minus dampening, and the new buffer is what "
+                "state['momentum_buffer'] must hold"),
         Mistake(_sgd("nesterov_swapped"), "Nesterov's direction is g + momentum b, the gradient plus the NEW buffer "
                 "once more; yours is b + momentum g, with the roles of g and b swapped",
                 "multiply the buffer by momentum, and add the gradient as it is"),

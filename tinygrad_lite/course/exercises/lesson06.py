@@ -460,7 +460,7 @@ driven(
                                                 and not _grads_within(got, expected, case, NORM.judge64)),
                    "this case's gradients are float64, and so are your results, but they carry float32's rounding: "
                    "they are off by about 1e-8 of their size. A float32 tensor in your code rounded a number to 7 "
-                   "significant digits before it met the float64 gradients: tl.tensor(max_norm) or tl.tensor(1e-6), "
+                   "significant digits before it met the float64 gradients: tl.tensor(max_norm), "
                    "or a tensor of norms made with the default float32 (tl.tensor([...]), tl.zeros(n)). The "
                    "promotion to float64 that follows does not bring the lost digits back",
                    "keep max_norm and 1e-6 Python numbers (max_norm / (total + 1e-6) with total a tensor), and make "

@@ -632,9 +632,12 @@ def _timed(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize, 
     the mean of the two middle entries, unsorted; "wrong_pair": for an even count the mean of the upper middle
     time and the one above it, "two_middle": the mean of the two times at n // 2 - 1 and n // 2 of the sorted
     times for every count n, "below_middle": the time at n // 2 - 1 of the sorted times; ``cumulative``: the clock
-    read once before the loop, each time measured from there)."""
+    read once, each time measured from there: "after warmup" (and its sync), "before warmup", or "unsynced" (after
+    the warmup calls, without waiting for them))."""
     if window is not None:
         do_warmup, timed_warmup = True, True
+    first = clock() if cumulative == "before warmup" else None
+    sync_warmup = sync_warmup and cumulative != "unsynced"
     if do_warmup and not timed_warmup:
         for _ in range(warmup):
             fn()
@@ -646,7 +649,7 @@ def _timed(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize, 
             fn()
         sync()
         return (clock() - start) / repeats * unit
-    times, first = [], clock() if cumulative else None
+    times, first = [], clock() if cumulative and first is None else first
     for _ in range(repeats + (warmup if timed_warmup else 0)):
         if sync_where == "before":
             sync()
@@ -802,11 +805,12 @@ driven(
                    "your time is the right one rounded: return the median as the clock's difference gives it, with "
                    "all its digits (round only where you print it, e.g. f\"{t * 1e3:.3f} ms\")",
                    "drop the round(): return the median as it is"),
-        mistake(partial(_timed, cumulative=True),
-                "your times grow with each repeat: you read the start time once, before the loop, so each "
-                "repeat's time runs from there and holds every call before it too. Read the clock at the start "
-                "of EACH repeat, and take the difference of that repeat's two readings",
-                "move start = clock() inside the loop, right before fn()"),
+        *(mistake(partial(_timed, cumulative=when),
+                  "your times grow with each repeat: you read the start time once, before the loop, so each "
+                  "repeat's time runs from there and holds every call before it too. Read the clock at the start "
+                  "of EACH repeat, and take the difference of that repeat's two readings",
+                  "move start = clock() inside the loop, right before fn()")
+          for when in ("after warmup", "before warmup", "unsynced")),
         mistake(partial(_timed, summary="min"),
                 "the minimum is the luckiest repeat, not the typical one; this exercise asks for the median, "
                 "which neither the lucky nor the slow repeats move",
@@ -1383,11 +1387,12 @@ driven(
                 "gradient turns the weights into inf or nan. Test the unscaled gradients, every one",
                 "after unscaling, test tl.isfinite on each parameter's gradient, not on the loss"),
         mistake(partial(_scaled, test="sum"),
-                "you tested the sum of the gradients instead of each one: here every gradient is finite (about "
-                "1.2e38) and all have one sign, so their sum overflows float32 (above its largest number, "
-                "3.4e38) and you skipped a step that a scaler takes. What must not reach the optimizer is an inf "
-                "or nan IN a gradient: test each one",
-                "test every element of every parameter's gradient with tl.isfinite (.all() of each), not a sum"),
+                "you skipped a step that a scaler takes: here every gradient is finite (about 1.2e38) and all "
+                "have one sign. A test of their sum skips it, because the sum overflows float32 (above its "
+                "largest number, 3.4e38); so does a test of their size against a bound below them. What must not "
+                "reach the optimizer is an inf or nan IN a gradient: test each one",
+                "test every element of every parameter's gradient with tl.isfinite (.all() of each), not a sum "
+                "or a bound"),
         mistake(partial(_scaled, test="norm"),
                 "you skipped a step that a scaler takes: here every gradient is finite (about 1e20). A test of "
                 "the gradients' total norm skips it, because their squares overflow float32 (1e40 is above its "

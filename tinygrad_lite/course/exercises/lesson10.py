@@ -23,7 +23,8 @@
 """
 import contextlib
 import inspect
-from types import GeneratorType, SimpleNamespace
+from collections.abc import Iterator
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -172,11 +173,11 @@ def drive_stats(cls, args, kwargs):
                           "hook dict cleared?): register your hooks beside those already there, and later remove "
                           "only yours, with the handles that register_forward_hook returns")
     unwatched = [i for i, (m, known) in enumerate(zip(modules, before)) if not set(m._forward_hooks) - known]
-    lazy = [name for name, value in getattr(stats, "__dict__", {}).items() if isinstance(value, GeneratorType)]
+    lazy = [name for name, value in getattr(stats, "__dict__", {}).items() if isinstance(value, Iterator)]
     if unwatched and lazy:
-        return Run.failed(f"your __init__ keeps a generator in self.{lazy[0]}: a generator expression runs nothing "
-                          "until something iterates over it, so no hook was registered when __init__ returned. Make "
-                          "it a list: [m.register_forward_hook(...) for m in modules]")
+        return Run.failed(f"your __init__ keeps a lazy iterator in self.{lazy[0]} (a generator expression, or a "
+                          "map(...)): it runs nothing until something iterates over it, so no hook was registered "
+                          "when __init__ returned. Make it a list: [m.register_forward_hook(...) for m in modules]")
     if unwatched and not any("forward" in vars(m) or "__call__" in vars(m) for m in modules):
         i = unwatched[0]
         backward = any(getattr(modules[i], name, None) for name in ("_backward_hooks", "_backward_pre_hooks"))
