@@ -127,15 +127,19 @@ def pytest_runtest_call(item):
     return result
 
 
-def _retrying(start, attempts=3):
-    """``start`` (nbval's start_new_kernel) tried again when the kernel dies while it starts (see above)."""
+def _retrying(start, attempts=None):
+    """``start`` (nbval's start_new_kernel) tried again when the kernel dies while it starts (see above), by the
+    rule of the course's own runner (``runner.died_while_starting``; imported here, after the thread settings)."""
+    from tinygrad_lite.course import runner
+    attempts = attempts or runner.START_ATTEMPTS
+
     @functools.wraps(start)
     def start_again_if_it_died(*args, **kwargs):
         for attempt in range(1, attempts + 1):
             try:
                 return start(*args, **kwargs)
             except RuntimeError as error:
-                if "died" not in str(error) or attempt == attempts:
+                if not runner.died_while_starting(error) or attempt == attempts:
                     raise
                 logging.getLogger(__name__).warning("kernel died while starting (%s); starting it again", error)
     start_again_if_it_died.retrying = True

@@ -878,3 +878,14 @@ def test_a_tensor_compared_with_a_list_is_false_as_in_pytorch():
         x = L.ones(2)
         assert (x == [1.0, 1.0]) is False and (x != (1.0, 1.0)) is True and ((1.0, 1.0) == x) is False
         assert x not in [[1.0, 1.0]] and (x == L.Size([2])) is False
+
+
+def test_repeat_with_a_number_for_repeats_and_matrix_norm_with_other_than_two_dims():
+    """(review of session 32) as PyTorch 2.13: repeats= takes a tuple, matrix_norm's dim two dims."""
+    x = tl.ones(3)
+    with pytest.raises(TypeError, match="'repeats' must be a tuple of ints"):
+        x.repeat(repeats=2)
+    assert x.repeat(repeats=(2,)).shape == (6,)
+    for dim in ((), (0,), (0, 1, 2)):
+        with pytest.raises(RuntimeError, match="dim must be a 2-tuple"):
+            tl.linalg.matrix_norm(tl.ones(2, 3, 4), dim=dim)

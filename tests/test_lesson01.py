@@ -845,6 +845,7 @@ WRONG += [  # review 5 (0001): "tiny but not 0" only for a tiny expected value; 
 
 WRONG += [  # attack of session 32
     ("01.kaiming_normal_std", lambda s: (2 // s[1]) ** 0.5, "your std is 0: 2 // fan_in is integer (floor) division"),
+    ("01.kaiming_normal_std", lambda s: int(math.sqrt(2 / s[1])), "got shape () int64"),  # (no floor-division hint)
     ("01.relu", lambda x: x.max(0), "x.max(dim) REDUCES over that dim", "x.clamp(min=number)"),
     ("01.relu", lambda x: x.max(1), "x.max(dim) REDUCES over that dim"),
 ]

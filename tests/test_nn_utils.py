@@ -63,6 +63,25 @@ def test_clip_grad_norm_of_float16_gradients_is_pytorchs(norm_type):
         np.testing.assert_array_equal(ours, theirs)
 
 
+def test_clip_grad_norm_of_float16_beside_float32_gradients_is_pytorchs():
+    """(review of session 32) with a float32 gradient beside it, the total is float32, and a float16 gradient is
+    multiplied by the float32 factor and rounded once, as in PyTorch (a factor rounded to float16 first was 1 ulp
+    off)."""
+    rng = np.random.default_rng(0)
+    arrays = [(rng.standard_normal(300) * 30).astype(np.float16),
+              (rng.standard_normal((20, 30)) * 30).astype(np.float32)]
+    results = []
+    for L in (tg, torch):
+        parameters = [L.zeros(a.shape, dtype=getattr(L, str(a.dtype)), requires_grad=True) for a in arrays]
+        for p, a in zip(parameters, arrays):
+            p.grad = L.tensor(a.copy())
+        total = L.nn.utils.clip_grad_norm_(parameters, 1.0)
+        results.append([total.numpy()] + [p.grad.numpy() for p in parameters])
+    for ours, theirs in zip(*results):
+        assert ours.dtype == theirs.dtype
+        np.testing.assert_array_equal(ours, theirs)
+
+
 def test_clip_grad_norm_leaves_small_gradients_alone_and_keeps_the_direction():
     ours, _ = twin_grads(scale=1e-3)
     before = [p.grad.numpy().copy() for p in ours]

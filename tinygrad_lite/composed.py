@@ -31,6 +31,9 @@ def repeat(input, *sizes, repeats=None):
     if repeats is not None:
         if sizes:
             raise TypeError("repeat() got multiple values for argument 'repeats'")
+        if not isinstance(repeats, (tuple, list, Size)):
+            raise TypeError(f"repeat(): argument 'repeats' must be a tuple of ints, not {type(repeats).__name__}: "
+                            f"x.repeat(repeats=({repeats!r},))")
         sizes = (repeats,)
     if not sizes:
         raise TypeError("repeat() missing 1 required positional argument: 'repeats', the number of copies along each "

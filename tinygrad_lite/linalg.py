@@ -43,6 +43,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if A.ndim < 2:
         raise RuntimeError(f"linalg.matrix_norm: the input must have at least 2 dims, got shape {tuple(A.shape)}; "
                            "for a vector use linalg.vector_norm")
+    if len(tuple(dim)) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple of the matrices' dims, got {tuple(dim)}")
     rows, cols = dim_indices(tuple(dim), A.ndim, "linalg.matrix_norm")
     if ord == "fro":
         return vector_norm(A, 2, (rows, cols), keepdim)

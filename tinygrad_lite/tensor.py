@@ -443,7 +443,8 @@ class Tensor:
     def _lift(self, other, ints_too=False, op="tensor"):
         """Python numbers stay numbers (exact, and 'weak' in type promotion); numpy arrays become tensors; a list or
         a tuple is refused, as PyTorch refuses it. So is a bool in a subtraction (``op`` "sub" or "sub_": ``-``,
-        ``-=``, ``sub``, ``sub_``, ``1 - x``): a bool tensor or array on either side, or a Python bool."""
+        ``-=``, ``sub``, ``sub_``, ``1 - x``): a bool tensor on either side or a Python bool, as in PyTorch, and
+        also a numpy bool or bool array, which PyTorch reads as numbers there (README: where we differ from PyTorch)."""
         other = other.item() if isinstance(other, np.generic) else other
         return_types.refuse_pair(other, op)  # (the (values, indices) pair of max(dim): take .values)
         if isinstance(other, (list, tuple)):  # (PyTorch refuses them too; x == [1, 2] would be False there)

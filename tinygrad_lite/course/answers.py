@@ -86,7 +86,9 @@ class TensorAnswer:
             return (f"you returned a Python number ({name}, e.g. from .item()) where a tensor was expected: "
                     f"a plain number {NO_GRAPH.replace('it has no graph', 'has no graph')}. Return the tensor itself")
         if isinstance(got, tuple) and getattr(got, "_fields", None) == ("values", "indices"):
-            bound = {"max": "min", "min": "max"}.get(name)  # (x.max(0) read as "the larger of x and 0")
+            bound = {"max": "min", "min": "max"}.get(name)  # (x.max(0) read as "the larger of x and 0": an
+            if expected is not None and np.shape(expected) == tuple(np.shape(got.values)):  # element-wise answer)
+                bound = None
             return (f"you returned the pair (values, indices) that {name}(dim=...) gives, where one tensor was "
                     "expected: a reduction along a dim also reports where each value was found. Take the part you "
                     "need (its .values), or use a function that returns only the values"

@@ -207,11 +207,19 @@ async def _execute(state, nb, path, results_file, timeout, total_timeout, progre
     return incidents
 
 
-async def _start_kernel(client, env, attempts=3):
-    """Start ``client``'s kernel and connect to it. A kernel that dies before it answers is started again, up to
-    ``attempts`` times: jupyter_client picks free ports and the kernel binds them a moment later, so another
-    process (a second ``check`` beside this one) may take one in between, and the kernel exits at once. Any other
-    error is raised at once."""
+START_ATTEMPTS = 3  # starts of a kernel that dies before it answers (conftest.py retries nbval's kernels alike)
+
+
+def died_while_starting(error):
+    """Whether ``error`` says a kernel died before it answered: jupyter_client picks free ports and the kernel binds
+    them a moment later, so another process (a second ``check`` beside this one) may take one in between, and the
+    kernel exits at once. Starting it again is then the cure; any other error is not retried."""
+    return isinstance(error, RuntimeError) and "died" in str(error)
+
+
+async def _start_kernel(client, env, attempts=START_ATTEMPTS):
+    """Start ``client``'s kernel and connect to it, again up to ``attempts`` times while it dies before it answers
+    (``died_while_starting``)."""
     for attempt in range(1, attempts + 1):
         client.km = client.create_kernel_manager()  # (nbclient drops its manager when a start fails)
         client.km.log = client.log
@@ -221,7 +229,7 @@ async def _start_kernel(client, env, attempts=3):
             await client.async_start_new_kernel_client()
             return
         except RuntimeError as error:
-            if "died" not in str(error) or attempt == attempts:
+            if not died_while_starting(error) or attempt == attempts:
                 raise
 
 

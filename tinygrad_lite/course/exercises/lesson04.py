@@ -574,7 +574,7 @@ driven(
                 "backward() then adds into it",
                 "store a copy of the gradient as the first buffer (clone), never the tensor p.grad itself"),
         recognised(runs_like(_sgd("ema"), _sgd("ema_first_raw")), "the buffer is a running SUM, b = momentum b + (1 "
-                   "- dampening) g, not an average with weights momentum and (1 - momentum) (that is PyTorch's SGD "
+                   "- dampening) g, not an average with weights momentum and (1 - momentum) (about PyTorch's SGD "
                    "with dampening = momentum, where the default dampening is 0): with momentum 0.9 your steps end "
                    "up 10 times too short",
                    "the new gradient's weight is (1 - dampening), taken from the group, not (1 - momentum)"),
@@ -1058,7 +1058,8 @@ def compare_epoch(got, expected, case):
                     "whose output gives the loss and everything you log")
         return (f"after your epoch the model's weights (and buffers) are not where the training loop leaves them: "
                 f"expected {_numbers(expected[1:], digits=digits)}, got {_numbers(got[1:], digits=digits)} (the "
-                f"returned loss {loss}; the first entry of the state_dict that differs: {off[0] if off else '?'})")
+                f"returned loss {loss}" + (f"; the first entry of the state_dict that differs: {off[0]})" if off
+                                           else ")"))
     return (f"the weights are right, the loss you returned is not: expected {expected[0]:.{digits}g} (the mean over "
             f"the epoch's examples), got {got[0]:.{digits}g}")
 

@@ -131,7 +131,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
             g._bump_version()
         return total
     coef = np.minimum(float(max_norm) / (total.array.astype(np.float64) + 1e-6), 1.0)
-    scales = [array_module_of(coef).asarray(coef, dtype=g.array.dtype) for g in grads]
+    # the factor in each gradient's dtype, as PyTorch's; a float16 gradient's in the total's (float32 when other
+    # gradients are float32), so that its product is computed in float32 and rounded once, as in PyTorch
+    scales = [array_module_of(coef).asarray(coef, dtype=total.array.dtype if g.array.dtype == np.float16
+                                            else g.array.dtype) for g in grads]
     with np.errstate(invalid="ignore"):  # an inf gradient times 0 is nan, silently, as in PyTorch
         for g, scale in zip(grads, scales):
             g.mul_(Tensor._make(scale, None))
