@@ -1185,6 +1185,29 @@ def scaled_step_clips_up_in_tensors(loss, model, optimizer, state, max_norm=None
     return True
 
 
+def scaled_step_slip(slip):
+    """(session 32) a learner's scaled_step with one slip: "added", the growth adds growth_factor; "first only",
+    only the first parameter's gradient unscaled."""
+    def scaled_step(loss, model, optimizer, state, max_norm=None):
+        scale = state["scale"]
+        (loss * scale).backward()
+        params = [p for p in model.parameters() if p.grad is not None]
+        for p in params[:1] if slip == "first only" else params:
+            p.grad = p.grad / scale
+        if not tl.stack([tl.isfinite(p.grad).all() for p in params]).all():
+            state["scale"], state["good_steps"] = scale * state["backoff_factor"], 0
+            return False
+        if max_norm is not None:
+            nn.utils.clip_grad_norm_(params, max_norm)
+        optimizer.step()
+        state["good_steps"] += 1
+        if state["good_steps"] == state["growth_interval"]:
+            state["scale"] = scale + state["growth_factor"] if slip == "added" else scale * state["growth_factor"]
+            state["good_steps"] = 0
+        return True
+    return scaled_step
+
+
 def time_op_cumulative_from_the_start(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
     """(second attack of session 32) the start read before the warmup, each time measured from there."""
     start, times = clock(), []
@@ -1336,6 +1359,8 @@ WRONG += [
     ("08.scaled_step", scaled_step_clips_up_in_tensors, "max_norm=2.0", "small gradients are scaled UP"),
     ("08.time_op", time_op_cumulative, "the example shown", "you read the start time once, before the loop"),
     ("08.time_op", time_op_rounded, "your time is the right one rounded"),
+    ("08.scaled_step", scaled_step_slip("added"), "your scale grows by ADDING growth_factor"),
+    ("08.scaled_step", scaled_step_slip("first only"), "only your first parameter's gradient was divided"),
     ("08.time_op", time_op_cumulative_from_the_start, "your times grow with each repeat"),
     ("08.time_op", time_op_vectorised_in_float32, "your times went through float32", "1/32 s"),
 ]

@@ -1165,7 +1165,7 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
             inf_check=True, backoff=True, grow="interval", reset=True, clip_first=False, test="gradients",
             factors="state", clip_always=False, unscale_late=False, scaled=True, clip=True, first_only=False,
             last_only=False, clip_eps=True, floor=None, cap=None, unscale_eps=0.0, fall_through=False,
-            clip_up=None, clip_each=False):
+            clip_up=None, clip_each=False, unscale_first_only=False):
     """A learner's scaled_step; the switches make one mistake each (``factors``: "fixed" 0.5 and 2 instead of the
     state's factors, "fixed_up" only 2, "fixed_down" only 0.5; ``clip_always``: clips to 1.0 when max_norm is
     None; ``unscale_late``: divides by the scale after updating it; ``clip=False``: max_norm ignored;
@@ -1180,7 +1180,8 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
     clipped on its own; ``factors="swapped"``: growth_factor after an overflow, backoff_factor to grow,
     "inverse_down": 1 / growth_factor after an overflow, "inverse_up": 1 / backoff_factor to grow;
     ``backoff="divide"``: the scale divided by backoff_factor; ``test="weights"``: the weights tested instead of
-    their gradients)."""
+    their gradients; ``factors="added"``: the growth adds growth_factor to the scale; ``unscale_first_only``: only
+    the first parameter's gradient divided by the scale)."""
     down = 0.5 if factors in ("fixed", "fixed_down") else state["backoff_factor"]
     up = 2.0 if factors in ("fixed", "fixed_up") else state["growth_factor"]
     down, up = (up, down) if factors == "swapped" else (down, up)
@@ -1198,7 +1199,7 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
         clip_grad_norm_(params, max_norm * scale if clip_first == "scaled" else max_norm)
     bad = False
     for i, p in enumerate(params):
-        if unscale:
+        if unscale and (i == 0 or not unscale_first_only):
             p.grad = p.grad / (scale + unscale_eps) if unscale_eps else p.grad / scale
         g = p.grad.cpu().numpy()
         if (i == 0 or not first_only) and (i == len(params) - 1 or not last_only):
@@ -1238,7 +1239,7 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
     if grow == "every":
         state["scale"] = scale * up
     elif state["good_steps"] == state["growth_interval"]:
-        state["scale"] = scale * (up if grow != "never" else 1)
+        state["scale"] = scale + up if factors == "added" else scale * (up if grow != "never" else 1)
         state["good_steps"] = 0
     if cap is not None:
         state["scale"] = min(state["scale"], cap)
@@ -1500,6 +1501,15 @@ driven(
                 "count the clean steps; when the count reaches growth_interval, grow and start counting again"),
         *(mistake(partial(_scaled, factors=factors), *FACTORS)
           for factors in ("fixed", "fixed_up", "fixed_down", "inverse_up", "inverse_down")),
+        mistake(partial(_scaled, factors="added"),
+                "your scale grows by ADDING growth_factor (with a factor of 2, 1024 becomes 1026): it must be "
+                "multiplied by it (1024 becomes 2048), as the backoff multiplies by backoff_factor. A scale moves "
+                "by factors, so that a few dozen changes take it from 2^-20 to 2^20",
+                "in the growth branch, state['scale'] becomes the scale TIMES state['growth_factor']"),
+        mistake(partial(_scaled, unscale_first_only=True),
+                "only your first parameter's gradient was divided by the scale: the others reached the step S "
+                "times too large. Backward of S * loss scales EVERY gradient by S",
+                "divide each parameter's gradient by the scale, in the loop over all of them"),
         mistake(partial(_scaled, factors="swapped"),
                 "your two factors are swapped: after an overflow the scale comes down by backoff_factor (below "
                 "1), and after growth_interval clean steps it grows by growth_factor (above 1)",
