@@ -42,16 +42,20 @@ SIZES = {64: (64, 128, 128, 10), 1024: (256, 1024, 1024, 10), 8192: (1024, 4096,
 
 
 def measure(batch, device, steps):
-    """Seconds per step, the four ways, at one size."""
+    """Seconds per step, the four ways, at one size: the median of ``steps`` timed steps each, in 20 interleaved
+    rounds, after a warmup of a tenth as many (at least 3), so that the GPU's clocks and caches have settled before
+    the first timed step (the small batches, the first measured, moved most between runs when 30 steps after 3 of
+    warmup were timed)."""
     sizes, timed = SIZES[batch], {}
     for amp in (False, True):
         for name, lib in (("tinygrad_lite", tl), ("torch", torch)):
             timed[name + ("_amp" if amp else "")] = library_capstone(lib, batch=batch, sizes=sizes, device=device,
                                                                      amp=amp)
-    return time_steps(timed, steps, rounds=min(steps, 10), warmup=3)
+    return time_steps(timed, steps, rounds=min(steps, 20), warmup=max(3, steps // 10))
 
 
 TARGETS = {64: 1.8, 1024: 1.4, 8192: 1.1}  # issue 47: tinygrad_lite / PyTorch at most, per batch
+STEPS = {64: 200, 1024: 200, 8192: 40}      # timed steps per way: a few seconds of each size on an H100
 AMP_TARGET = 0.5                           # and our autocast step / our float32 step, at batch 8192
 
 
@@ -94,12 +98,13 @@ def main(argv=None):
         return
     if args.device == "cuda" and not (tl.cuda.is_available() and torch.cuda.is_available()):
         raise SystemExit("no usable GPU: this script needs CuPy and PyTorch with CUDA; try --device cpu --quick")
-    batches, steps = ([64], 4) if args.quick else (sorted(SIZES), 30)
+    batches = [64] if args.quick else sorted(SIZES)
+    steps = [4 if args.quick else STEPS[batch] for batch in batches]
     gpu = tl.cuda.get_device_name() if args.device == "cuda" else "none (cpu)"
     result = {"gpu": gpu, "date": datetime.date.today().isoformat(), "torch_version": torch.__version__,
               "batch": batches, "sizes": [list(SIZES[b]) for b in batches], "steps_timed": steps}
-    for batch in batches:
-        seconds = measure(batch, args.device, steps)
+    for batch, n in zip(batches, steps):
+        seconds = measure(batch, args.device, n)
         for name, value in seconds.items():
             result.setdefault(name, []).append(value)
         print(f"capstone step, batch {batch:5d}: tinygrad_lite {seconds['tinygrad_lite'] * 1e3:8.3f} ms  torch "
