@@ -1981,3 +1981,30 @@ WRONG += [("04.MySGD", _SGDScalesItsStepInPlace, "your step scaled the momentum 
           ("04.MySGD", _SGDAveragesItsBuffer, "dampening = momentum"),
           ("04.train_epoch", _train_epoch_logs_with_a_second_forward, "batch norm's buffers are not",
            "a second forward pass")]
+
+
+class _AdamEps(MyAdam):
+    """(third attack of session 32) eps left out (None) or fixed; or only v's new average left in a local name."""
+    eps, store_v = "group", True
+
+    def _update(self, p, group):
+        beta1, beta2 = group["betas"]
+        state = self.state[p]
+        if not state:
+            state["step"], state["exp_avg"], state["exp_avg_sq"] = 0, tl.zeros_like(p), tl.zeros_like(p)
+        state["step"] += 1
+        t = state["step"]
+        state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * p.grad
+        v = beta2 * state["exp_avg_sq"] + (1 - beta2) * p.grad * p.grad
+        if self.store_v:
+            state["exp_avg_sq"] = v
+        eps = group["eps"] if self.eps == "group" else self.eps or 0.0
+        p -= group["lr"] * (state["exp_avg"] / (1 - beta1 ** t)) / ((v / (1 - beta2 ** t)).sqrt() + eps)
+
+
+_AdamNoEps = type("_AdamNoEps", (_AdamEps,), {"eps": None})
+_AdamFixedEps = type("_AdamFixedEps", (_AdamEps,), {"eps": 1e-8})
+_AdamUnstoredV = type("_AdamUnstoredV", (_AdamEps,), {"store_v": False})
+WRONG += [("04.MyAdam", _AdamNoEps, "without eps, with a fixed one (1e-8, say), or with eps as a floor"),
+          ("04.MyAdam", _AdamFixedEps, "without eps, with a fixed one (1e-8, say), or with eps as a floor"),
+          ("04.MyAdam", _AdamUnstoredV, "your averages (m, v, or both) do not carry over")]

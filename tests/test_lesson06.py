@@ -1561,3 +1561,25 @@ def test_a_total_made_float32_with_right_gradients_is_not_told_its_gradients_car
     about float32 inside the gradients' arithmetic (tl.tensor(max_norm)) must not be the one shown."""
     message = verdict(N, norm_total_through_item).message
     assert "your total norm is a float32 tensor" in message and "carry float32's rounding" not in message
+
+
+def _norm_slip(slip):
+    """(attack of session 32) a learner's clip_grad_norm_ with one slip: "two", the per-tensor norms combined with
+    the 2-norm; "divide", the gradients divided by the factor; "numerator", the 1e-6 added to max_norm."""
+    def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
+        grads = [p.grad for p in as_list(parameters) if p.grad is not None]
+        if not grads:
+            return tl.tensor(0.0)
+        norms = tl.stack([tl.linalg.vector_norm(g, norm_type) for g in grads])
+        total = tl.linalg.vector_norm(norms, 2.0 if slip == "two" else norm_type)
+        numerator, denominator = (max_norm + 1e-6, total) if slip == "numerator" else (max_norm, total + 1e-6)
+        coef = (numerator / denominator).clamp(max=1.0)
+        for g in grads:
+            g.div_(coef) if slip == "divide" else g.mul_(coef)
+        return total
+    return clip_grad_norm_
+
+
+WRONG += [(N, _norm_slip("two"), "combined the per-tensor norms with the 2-norm"),
+          (N, _norm_slip("divide"), "you divided them by the factor"),
+          (N, _norm_slip("numerator"), "your 1e-6 is in the numerator")]

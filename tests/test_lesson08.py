@@ -937,8 +937,8 @@ WRONG += [
     ("08.time_op", time_op_one_repeat_too_many, "warmup + repeats"),
     ("08.scaled_step", scaled_step_tests_the_loss, "what overflows is the GRADIENTS", "float16"),
     ("08.scaled_step", scaled_step_counts_in_a_global, "the count of clean steps", "lives in the dict"),
-    ("08.scaled_step", scaled_step_modulo, "back to 0 when a step is skipped and when the scale grows"),
-    ("08.scaled_step", scaled_step_grows_one_late, "the count of clean steps"),
+    ("08.scaled_step", scaled_step_modulo, "your count of clean steps was not restarted when the scale grew"),
+    ("08.scaled_step", scaled_step_grows_one_late, "your scale grows one step late"),
     ("08.scaled_step", scaled_step_counts_skipped_steps, "the count of clean steps"),
     ("08.scaled_step", scaled_step_halves_and_doubles, "not 0.5 and 2"),
     ("08.scaled_step", scaled_step_clips_always, "max_norm=None means: do not clip"),
@@ -1208,6 +1208,31 @@ def scaled_step_slip(slip):
     return scaled_step
 
 
+def scaled_step_growth(slip):
+    """(third attack of session 32) the growth's test: "late", count > growth_interval; "kept", the count not
+    restarted after the growth (==); "kept after", nor with >=."""
+    def scaled_step(loss, model, optimizer, state, max_norm=None):
+        scale = state["scale"]
+        (loss * scale).backward()
+        params = [p for p in model.parameters() if p.grad is not None]
+        for p in params:
+            p.grad = p.grad / scale
+        if not tl.stack([tl.isfinite(p.grad).all() for p in params]).all():
+            state["scale"], state["good_steps"] = scale * state["backoff_factor"], 0
+            return False
+        if max_norm is not None:
+            nn.utils.clip_grad_norm_(params, max_norm)
+        optimizer.step()
+        state["good_steps"] += 1
+        count, interval = state["good_steps"], state["growth_interval"]
+        if count > interval if slip == "late" else count >= interval if slip == "kept after" else count == interval:
+            state["scale"] = scale * state["growth_factor"]
+            if slip == "late":
+                state["good_steps"] = 0
+        return True
+    return scaled_step
+
+
 def time_op_cumulative_from_the_start(fn, repeats=20, warmup=3, clock=time.perf_counter, sync=synchronize):
     """(second attack of session 32) the start read before the warmup, each time measured from there."""
     start, times = clock(), []
@@ -1361,6 +1386,9 @@ WRONG += [
     ("08.time_op", time_op_rounded, "your time is the right one rounded"),
     ("08.scaled_step", scaled_step_slip("added"), "your scale grows by ADDING growth_factor"),
     ("08.scaled_step", scaled_step_slip("first only"), "only your first parameter's gradient was divided"),
+    ("08.scaled_step", scaled_step_growth("late"), "your scale grows one step late"),
+    ("08.scaled_step", scaled_step_growth("kept"), "your count of clean steps was not restarted"),
+    ("08.scaled_step", scaled_step_growth("kept after"), "your count of clean steps was not restarted"),
     ("08.time_op", time_op_cumulative_from_the_start, "your times grow with each repeat"),
     ("08.time_op", time_op_vectorised_in_float32, "your times went through float32", "1/32 s"),
 ]

@@ -1030,3 +1030,34 @@ def _epoch_slip(slip):
 WRONG += [("09.train_one_epoch", _epoch_slip("first group"), "the optimizer's first param group only"),
           ("09.train_one_epoch", _epoch_slip("each"), "each parameter's gradient on its own"),
           ("09.train_one_epoch", _epoch_slip("first size"), "counted as the size of the first one")]
+
+
+def _epoch_order_slip(slip):
+    """(third attack of session 32) "once": zero_grad before the loop only; "step first": step() before
+    backward()."""
+    def train_one_epoch(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+        model.train()
+        loss_sum, hits, seen = 0.0, 0, 0
+        if slip == "once":
+            optimizer.zero_grad()
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            loss = lib.nn.functional.cross_entropy(logits, y)
+            if slip != "once":
+                optimizer.zero_grad()
+            if slip == "step first":
+                optimizer.step()
+            loss.backward()
+            lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+            if slip != "step first":
+                optimizer.step()
+            loss_sum += loss.item() * y.shape[0]
+            hits += int((logits.argmax(1) == y).sum().item())
+            seen += y.shape[0]
+        return loss_sum / seen, hits / seen
+    return train_one_epoch
+
+
+WRONG += [("09.train_one_epoch", _epoch_order_slip("once"), "cleared once, before the loop"),
+          ("09.train_one_epoch", _epoch_order_slip("step first"), "no step() ran after backward()")]

@@ -689,7 +689,8 @@ class AdamVariant(_Variant):
             state["m"] = m_hat
         if how in ("div_inplace", "div_inplace_v"):
             state["v"] = v_hat
-        denom = (v_hat + eps).sqrt() if how == "eps_inside" else v_hat.sqrt() + eps
+        eps = {"no_eps": 0.0, "fixed_eps:1e-8": 1e-8, "fixed_eps:1e-6": 1e-6}.get(how, eps)  # (eps left out, or
+        denom = (v_hat + eps).sqrt() if how == "eps_inside" else v_hat.sqrt() + eps         # a fixed one)
         if how == "eps_uncorrected":  # eps added to sqrt(v), before the correction (the paper's "efficient" form)
             m_hat = m_hat * (1 - b2 ** t) ** 0.5
             denom = v.sqrt() + eps
@@ -872,10 +873,11 @@ def _adam_mistakes(decoupled):
         part(adam("unsquared"), "v is the running average of the SQUARED gradient, g * g: it measures the gradient's "
              "size whatever its sign. An average of g itself can be negative, and its square root is nan",
              "feed g * g (or g ** 2) into v, and g into m"),
-        part(runs_like(adam("unstored"), adam("unstored_m"), adam("unstored_v")), "your averages m and v do not carry "
-             "over from one step to the next: each step's m is (1 - beta1) g of that step alone, as if the stored "
-             "average were still 0. The new m and v must be STORED in self.state[p] (state[\"exp_avg\"], "
-             "state[\"exp_avg_sq\"]): a local name (m = beta1 * m + ...) is lost when the step ends",
+        part(runs_like(adam("unstored"), adam("unstored_m"), adam("unstored_v")), "your averages (m, v, or both) do "
+             "not carry over from one step to the next: each step's average is that step's (1 - beta) g (or g^2) "
+             "alone, as if the stored one were still 0. The new m and v must be STORED in self.state[p] "
+             "(state[\"exp_avg\"], state[\"exp_avg_sq\"]): a local name (m = beta1 * m + ...) is lost when the "
+             "step ends",
              "assign the updated averages to state[\"exp_avg\"] and state[\"exp_avg_sq\"], then correct them"),
         part(runs_like(adam("div_inplace"), adam("div_inplace_m"), adam("div_inplace_v")), "the bias correction "
              "changed the stored average: m_hat and v_hat are NEW tensors computed from m and v, and the stored m and "
@@ -935,10 +937,14 @@ def _adam_mistakes(decoupled):
             "group. The denominator is sqrt(v_hat) + eps, with eps from the `group` argument",
             "add to the square root of v_hat the eps of the parameter's own group (the `group` argument), with no max "
             "and no clamp")] if decoupled else []),
-        part(adam("eps_floor"), "eps is ADDED to sqrt(v_hat), not used as a floor under it: the denominator is "
-             "sqrt(v_hat) + eps. Yours is the larger of sqrt(v_hat) and eps (a clamp or a max), which differs when "
-             "sqrt(v_hat) is near eps or below it, as in this case",
-             "add eps to the square root of v_hat: no max and no clamp in the denominator"),
+        # (a missing or fixed eps gives eps-as-a-floor's numbers on the cases where eps shows: one hint names both;
+        # where the constructor's eps gives them too, the group row's hint, below, says more)
+        part(lambda *run: runs_like(adam("eps_floor"), adam("no_eps"), adam("fixed_eps:1e-8"),
+                                    adam("fixed_eps:1e-6"))(*run) and not runs_like(adam("defaults:eps"))(*run),
+             "eps is ADDED to sqrt(v_hat), not used as a floor under it, and it is the group's: on this case your "
+             "numbers are those of a denominator without eps, with a fixed one (1e-8, say), or with eps as a floor "
+             "(the larger of sqrt(v_hat) and eps: a max or a clamp), which agree here",
+             "the denominator is sqrt(v_hat) + group['eps']: no max, no clamp, no eps of your own"),
         *decay_rows,
         _state_mistake(adam("outside"), adam("step_outside")),
         _group_mistake(adam, ("lr", "betas", "eps", "weight_decay")),

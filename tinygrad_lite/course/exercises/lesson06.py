@@ -549,6 +549,19 @@ driven(
                      "your total is the sum of |g|^p without its p-th root: the p-norm is (sum |g|^p)^(1/p) (for "
                      "p = 2 the square root of the sum of squares)",
                      "raise the sum to the power 1 / norm_type"),
+        NORM.mistake(_clip_by(lambda grads, p: float(np.sqrt(sum(_norm_of([g], p) ** 2 for g in grads))), _factor),
+                     "you measured each gradient with norm_type but combined the per-tensor norms with the 2-norm: "
+                     "the total is the norm_type-norm of all the gradients as one vector, which is the norm_type-"
+                     "norm of the per-tensor norms (for norm_type = 1, their sum; for inf, their largest)",
+                     "combine the per-tensor norms with the same norm_type"),
+        NORM.mistake(_clip_by(_norm_of, lambda total, max_norm: 1.0 / _factor(total, max_norm)),
+                     "your gradients grew where they should shrink: you divided them by the factor, min(1, max_norm "
+                     "/ (total + 1e-6)), which is at most 1; clipping MULTIPLIES them by it",
+                     "multiply each gradient by the factor, in place"),
+        NORM.mistake(_clip_by(_norm_of, lambda total, max_norm: min(1.0, (max_norm + EPS) / total)),
+                     "your 1e-6 is in the numerator, max_norm + 1e-6: PyTorch adds it to the total norm in the "
+                     "denominator, max_norm / (total + 1e-6), where it keeps an all-zero gradient from dividing by 0",
+                     "move the 1e-6 into the denominator, next to the total"),
         NORM.mistake(_clip_by(lambda grads, p: _norm_of(grads, 2.0), _factor),
                      "your function always measures the 2-norm; this case passes another norm_type. The total is "
                      "the norm_type-norm of all the gradients",

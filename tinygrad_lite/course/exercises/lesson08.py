@@ -364,7 +364,9 @@ driven(
                   "keep what .to(device) returns: give it a name and use that name in the forward pass"),
         ErrorHint(r"never moved",
                   "the model's weights are on the device, so every input it gets must be there too: the batch "
-                  "comes from the data loader on the CPU and has to be moved at every step, x and y both",
+                  "comes from the data loader on the CPU and has to be moved at every step, x and y both (a test "
+                  "such as device == 'cuda' is False for 'cuda:0' and for a tl.device: move them with "
+                  ".to(device), whatever device is)",
                   "both tensors of the batch, inputs and targets, need moving at every step, to the device you were "
                   "given"),
         ErrorHint(r"was moved to \S+, but the model is on|plays a machine without a GPU|your train_step moved it",
@@ -1181,7 +1183,9 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
     "inverse_down": 1 / growth_factor after an overflow, "inverse_up": 1 / backoff_factor to grow;
     ``backoff="divide"``: the scale divided by backoff_factor; ``test="weights"``: the weights tested instead of
     their gradients; ``factors="added"``: the growth adds growth_factor to the scale; ``unscale_first_only``: only
-    the first parameter's gradient divided by the scale)."""
+    the first parameter's gradient divided by the scale; ``grow="late"``: the scale grows when the count EXCEEDS
+    growth_interval, "kept": the count not restarted after a growth (`==`: the scale grows once), "kept_after": nor
+    with `>=`, so that it grows at every step after)."""
     down = 0.5 if factors in ("fixed", "fixed_down") else state["backoff_factor"]
     up = 2.0 if factors in ("fixed", "fixed_up") else state["growth_factor"]
     down, up = (up, down) if factors == "swapped" else (down, up)
@@ -1238,7 +1242,12 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
     state["good_steps"] += 1
     if grow == "every":
         state["scale"] = scale * up
-    elif state["good_steps"] == state["growth_interval"]:
+    elif grow == "late" and state["good_steps"] > state["growth_interval"]:  # (`>` for `==`: one step late)
+        state["scale"], state["good_steps"] = scale * up, 0
+    elif grow in ("kept", "kept_after") and (state["good_steps"] == state["growth_interval"] or (
+            grow == "kept_after" and state["good_steps"] > state["growth_interval"])):  # the count not restarted
+        state["scale"] = scale * up
+    elif grow not in ("late", "kept", "kept_after") and state["good_steps"] == state["growth_interval"]:
         state["scale"] = scale + up if factors == "added" else scale * (up if grow != "never" else 1)
         state["good_steps"] = 0
     if cap is not None:
@@ -1495,6 +1504,16 @@ driven(
                 "an overflow starts the count of clean steps again: the scale may grow only after "
                 "growth_interval clean steps IN A ROW",
                 "in the skip branch, set state['good_steps'] back to 0"),
+        mistake(partial(_scaled, grow="late"),
+                "your scale grows one step late: it grows when the count of clean steps REACHES growth_interval "
+                "(==, or >=), not when it exceeds it (>)",
+                "compare the count with growth_interval by == (or >=), right after counting this step"),
+        *(mistake(partial(_scaled, grow=kept),
+                  "your count of clean steps was not restarted when the scale grew: the count starts again from 0 "
+                  "after a growth, as after a skipped step, so that the scale grows again only after another "
+                  "growth_interval clean steps",
+                  "in the growth branch, set state['good_steps'] back to 0 too")
+          for kept in ("kept", "kept_after")),
         mistake(partial(_scaled, grow="every"),
                 "the scale grows only after growth_interval clean steps in a row, not at every step: "
                 "growing too often makes it overflow again soon",

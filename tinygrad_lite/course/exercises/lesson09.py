@@ -387,15 +387,15 @@ def _epoch_compare(got, expected, case):
 
 def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixed_norm=None, softmax=False,
            reduction="mean"):
-    """A training epoch with one thing changed, for the mistakes (``zero="end"``: the gradients cleared after the
-    step instead of before backward, ``zero="between"``: after backward, before the step; ``fixed_norm``: clipped
-    to that norm, whatever max_norm is; ``weigh="batch_size"``: the examples counted as loader.batch_size per
-    batch (None here: the loader has a batch_sampler), ``weigh="sum"``: the batch losses added up unweighted and
-    divided by the number of examples; ``softmax``: cross-entropy of the softmax of the scores;
-    ``clip="generator"``: clipped over one model.parameters() generator made before the loop, used up by the first
-    batch's clip; ``clip="first group"``: only the optimizer's first param group clipped; ``clip="each"``: each
-    parameter clipped on its own; ``weigh="first"``: every batch counted as the first one's size;
-    ``reduction="sum"``: backward from the batch's summed loss, which is added to the total as it is)."""
+    """A training epoch with one thing changed, for the mistakes (``zero="end"``: the gradients cleared after the step
+    instead of before backward, ``zero="between"``: after backward, before the step; ``fixed_norm``: clipped to that
+    norm, whatever max_norm is; ``weigh="batch_size"``: the examples counted as loader.batch_size per batch (None
+    here: the loader has a batch_sampler), ``weigh="sum"``: the batch losses added up unweighted and divided by the
+    number of examples; ``softmax``: cross-entropy of the softmax of the scores; ``clip="generator"``: clipped over
+    one model.parameters() generator made before the loop, used up by the first batch's clip; ``zero="once"``: the
+    gradients cleared before the first batch only; ``clip="first group"``: only the optimizer's first param group
+    clipped; ``clip="each"``: each parameter clipped on its own; ``weigh="first"``: every batch counted as the first
+    one's size; ``reduction="sum"``: backward from the batch's summed loss, which is added to the total as it is)."""
     def train_one_epoch(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
         max_norm = max_norm if fixed_norm is None else fixed_norm
         params = model.parameters()
@@ -407,7 +407,7 @@ def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixe
             output = model(x)
             loss = lib.nn.functional.cross_entropy(output.softmax(dim=1) if softmax else output, y,
                                                    reduction=reduction)
-            if zero is True:
+            if zero is True or zero == "once" and first is None:  # ("once": before the first batch alone)
                 optimizer.zero_grad()
             if clip and where == "before":
                 lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
@@ -520,8 +520,15 @@ driven(
                 "written in): the function must use its argument",
                 "clip to the argument max_norm"),
         mistake(_epoch(zero="between"),
-                "the weights did not learn: the gradients were cleared after backward() and before step(), so "
-                "the step found none to apply. Clear them before backward, at the start of each batch"),
+                "the weights did not learn: each step found no gradient to apply. Either the gradients were "
+                "cleared after backward() and before step(), or no step() ran after backward() (step() before "
+                "backward(), or left out), or backward() never reached the weights (left out, or from a loss "
+                "detached from the model). Each batch: clear, forward, backward, clip, step",
+                "clear the gradients at the start of each batch, and call step() after backward()"),
+        mistake(_epoch(zero="once"),
+                "the gradients were cleared once, before the loop: backward() adds into p.grad, so each later "
+                "step used the sum of all the gradients so far (lesson 03). Clear them at every batch",
+                "call optimizer.zero_grad() inside the loop, before each backward()"),
         mistake(_epoch(softmax=True),
                 "cross_entropy takes the raw scores (logits) and applies log_softmax itself: a softmax before "
                 "it squashes the scores into [0, 1], and the loss and its gradients are those of another model"),
