@@ -1145,89 +1145,37 @@ def scaled_step_tests_the_norm(loss, model, optimizer, state, max_norm=None):
     return True
 
 
-def scaled_step_tests_a_bound(loss, model, optimizer, state, max_norm=None):
-    """(attack of session 32) each gradient's size held to float16's largest number, not tested for finiteness."""
-    scale = state["scale"]
-    (loss * scale).backward()
-    params = [p for p in model.parameters() if p.grad is not None]
-    for p in params:
-        p.grad = p.grad / scale
-    if not all(p.grad.abs().max().item() < 65504 for p in params):
-        state["scale"], state["good_steps"] = scale * state["backoff_factor"], 0
-        return False
-    if max_norm is not None:
-        nn.utils.clip_grad_norm_(params, max_norm)
-    optimizer.step()
-    state["good_steps"] += 1
-    if state["good_steps"] == state["growth_interval"]:
-        state["scale"], state["good_steps"] = scale * state["growth_factor"], 0
-    return True
-
-
-def scaled_step_clips_up_in_tensors(loss, model, optimizer, state, max_norm=None):
-    """(attack of session 32) a clipping of one's own that also scales UP, its norm a float32 tensor."""
-    scale = state["scale"]
-    (loss * scale).backward()
-    params = [p for p in model.parameters() if p.grad is not None]
-    for p in params:
-        p.grad = p.grad / scale
-    if not tl.stack([tl.isfinite(p.grad).all() for p in params]).all():
-        state["scale"], state["good_steps"] = scale * state["backoff_factor"], 0
-        return False
-    if max_norm is not None:
-        norm = tl.stack([p.grad.norm() for p in params]).norm()
-        for p in params:
-            p.grad = p.grad * (max_norm / (norm + 1e-6))
-    optimizer.step()
-    state["good_steps"] += 1
-    if state["good_steps"] == state["growth_interval"]:
-        state["scale"], state["good_steps"] = scale * state["growth_factor"], 0
-    return True
-
-
 def scaled_step_slip(slip):
-    """(session 32) a learner's scaled_step with one slip: "added", the growth adds growth_factor; "first only",
-    only the first parameter's gradient unscaled."""
+    """(session 32's attacks) a learner's scaled_step with one slip: "added", the growth adds growth_factor; "first
+    only", only the first parameter's gradient unscaled; "bound", each gradient's size held to float16's largest
+    number instead of isfinite; "clip up", a clipping of one's own (its norm a float32 tensor) that also scales up;
+    the growth's test "late" (count > growth_interval), "kept" (the count not restarted after a growth) and "kept
+    after" (nor with >=)."""
     def scaled_step(loss, model, optimizer, state, max_norm=None):
         scale = state["scale"]
         (loss * scale).backward()
         params = [p for p in model.parameters() if p.grad is not None]
         for p in params[:1] if slip == "first only" else params:
             p.grad = p.grad / scale
-        if not tl.stack([tl.isfinite(p.grad).all() for p in params]).all():
+        if slip == "bound":
+            finite = all(p.grad.abs().max().item() < 65504 for p in params)
+        else:
+            finite = bool(tl.stack([tl.isfinite(p.grad).all() for p in params]).all())
+        if not finite:
             state["scale"], state["good_steps"] = scale * state["backoff_factor"], 0
             return False
-        if max_norm is not None:
-            nn.utils.clip_grad_norm_(params, max_norm)
-        optimizer.step()
-        state["good_steps"] += 1
-        if state["good_steps"] == state["growth_interval"]:
-            state["scale"] = scale + state["growth_factor"] if slip == "added" else scale * state["growth_factor"]
-            state["good_steps"] = 0
-        return True
-    return scaled_step
-
-
-def scaled_step_growth(slip):
-    """(third attack of session 32) the growth's test: "late", count > growth_interval; "kept", the count not
-    restarted after the growth (==); "kept after", nor with >=."""
-    def scaled_step(loss, model, optimizer, state, max_norm=None):
-        scale = state["scale"]
-        (loss * scale).backward()
-        params = [p for p in model.parameters() if p.grad is not None]
-        for p in params:
-            p.grad = p.grad / scale
-        if not tl.stack([tl.isfinite(p.grad).all() for p in params]).all():
-            state["scale"], state["good_steps"] = scale * state["backoff_factor"], 0
-            return False
-        if max_norm is not None:
+        if max_norm is not None and slip == "clip up":
+            norm = tl.stack([p.grad.norm() for p in params]).norm()
+            for p in params:
+                p.grad = p.grad * (max_norm / (norm + 1e-6))
+        elif max_norm is not None:
             nn.utils.clip_grad_norm_(params, max_norm)
         optimizer.step()
         state["good_steps"] += 1
         count, interval = state["good_steps"], state["growth_interval"]
         if count > interval if slip == "late" else count >= interval if slip == "kept after" else count == interval:
-            state["scale"] = scale * state["growth_factor"]
-            if slip == "late":
+            state["scale"] = scale + state["growth_factor"] if slip == "added" else scale * state["growth_factor"]
+            if slip not in ("kept", "kept after"):
                 state["good_steps"] = 0
         return True
     return scaled_step
@@ -1379,16 +1327,16 @@ WRONG += [
      "clipped the SCALED gradients to max_norm * S", "eps (1e-6)", "clip the true gradients to max_norm"),
     ("08.scaled_step", scaled_step_tests_the_norm, "hidden case 9 of 13", "step 3 should be taken, yours was skipped",
      "A test of the gradients' total norm skips it", "their squares overflow float32"),
-    ("08.scaled_step", scaled_step_tests_a_bound, "step 3 should be taken, yours was skipped",
+    ("08.scaled_step", scaled_step_slip("bound"), "step 3 should be taken, yours was skipped",
      "a test of their size against a bound"),
-    ("08.scaled_step", scaled_step_clips_up_in_tensors, "max_norm=2.0", "small gradients are scaled UP"),
+    ("08.scaled_step", scaled_step_slip("clip up"), "max_norm=2.0", "small gradients are scaled UP"),
     ("08.time_op", time_op_cumulative, "the example shown", "you read the start time once, before the loop"),
     ("08.time_op", time_op_rounded, "your time is the right one rounded"),
     ("08.scaled_step", scaled_step_slip("added"), "your scale grows by ADDING growth_factor"),
     ("08.scaled_step", scaled_step_slip("first only"), "only your first parameter's gradient was divided"),
-    ("08.scaled_step", scaled_step_growth("late"), "your scale grows one step late"),
-    ("08.scaled_step", scaled_step_growth("kept"), "your count of clean steps was not restarted"),
-    ("08.scaled_step", scaled_step_growth("kept after"), "your count of clean steps was not restarted"),
+    ("08.scaled_step", scaled_step_slip("late"), "your scale grows one step late"),
+    ("08.scaled_step", scaled_step_slip("kept"), "your count of clean steps was not restarted"),
+    ("08.scaled_step", scaled_step_slip("kept after"), "your count of clean steps was not restarted"),
     ("08.time_op", time_op_cumulative_from_the_start, "your times grow with each repeat"),
     ("08.time_op", time_op_vectorised_in_float32, "your times went through float32", "1/32 s"),
 ]
