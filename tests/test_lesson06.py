@@ -1583,3 +1583,14 @@ def _norm_slip(slip):
 WRONG += [(N, _norm_slip("two"), "combined the per-tensor norms with the 2-norm"),
           (N, _norm_slip("divide"), "you divided them by the factor"),
           (N, _norm_slip("numerator"), "your 1e-6 is in the numerator")]
+
+
+def _first_bad_step_names_the_first_row(history, limit=1e3):
+    """(third attack of session 32) the right step, named by the step's first row."""
+    for step, table in enumerate(history):
+        if any(not math.isfinite(row["norm"]) or row["norm"] > limit for row in table):
+            return step, table[0]["name"]
+    return None, None
+
+
+WRONG += [(B, _first_bad_step_names_the_first_row, "the name is that of the step's first row")]

@@ -799,6 +799,12 @@ def first_bad_step_reference(history, limit=1e3):
     return None, None
 
 
+def _named_by_the_first_row(history, limit=1e3):
+    """A wrong first_bad_step: the right step, with the name of that step's FIRST row."""
+    step, _ = first_bad_step_reference(history, limit)
+    return (None, None) if step is None else (step, history[step][0]["name"])
+
+
 MLP_NAMES = [("0.weight", (16, 2)), ("0.bias", (16,)), ("2.weight", (16, 16)), ("2.bias", (16,)),
              ("4.weight", (2, 16)), ("4.bias", (2,))]
 
@@ -1101,6 +1107,10 @@ driven(
                 "the warning that comes several steps before the nan, when the run can still be saved",
                 "test each row, in order, for 'not finite' (nan or inf) OR above limit, and stop at the first "
                 "row that is either"),
+        mistake(_named_by_the_first_row,
+                "your step is right, but the name is that of the step's first row, not of its first BAD row: "
+                "return the name of the row whose norm made the step bad",
+                "keep the row you found bad, and return its name with the step"),
         mistake(_first_where(lambda row, limit: bool(row["flag"])),
                 "the flag column marks anything unusual, including tiny gradients and dead units, and uses its own "
                 "fixed threshold (1e3): it is a hint for reading the table, not the test this exercise asks for",
