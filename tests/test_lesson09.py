@@ -998,46 +998,12 @@ WRONG += [("09.train_one_epoch", counts_under_tl_no_grad, "hidden case 5 of 8", 
 
 
 def _epoch_slip(slip):
-    """(attack of session 32) a learner's epoch with one slip: "first group", the clip of the optimizer's first
+    """(session 32's attacks) a learner's epoch with one slip: "first group", the clip of the optimizer's first
     param group only; "each", each parameter clipped on its own; "first size", every batch counted as the first
-    one's size."""
+    one's size; "once", zero_grad before the loop only; "step first", step() before backward()."""
     def train_one_epoch(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
         model.train()
         loss_sum, hits, seen, first = 0.0, 0, 0, None
-        for x, y in loader:
-            x, y = x.to(device), y.to(device)
-            logits = model(x)
-            loss = lib.nn.functional.cross_entropy(logits, y)
-            optimizer.zero_grad()
-            loss.backward()
-            if slip == "first group":
-                lib.nn.utils.clip_grad_norm_(optimizer.param_groups[0]["params"], max_norm=max_norm)
-            elif slip == "each":
-                for p in model.parameters():
-                    lib.nn.utils.clip_grad_norm_([p], max_norm=max_norm)
-            else:
-                lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm=max_norm)
-            optimizer.step()
-            first = first or y.shape[0]
-            n = first if slip == "first size" else y.shape[0]
-            loss_sum += loss.item() * n
-            hits += int((logits.argmax(1) == y).sum().item())
-            seen += n
-        return loss_sum / seen, hits / seen
-    return train_one_epoch
-
-
-WRONG += [("09.train_one_epoch", _epoch_slip("first group"), "the optimizer's first param group only"),
-          ("09.train_one_epoch", _epoch_slip("each"), "each parameter's gradient on its own"),
-          ("09.train_one_epoch", _epoch_slip("first size"), "counted as the size of the first one")]
-
-
-def _epoch_order_slip(slip):
-    """(third attack of session 32) "once": zero_grad before the loop only; "step first": step() before
-    backward()."""
-    def train_one_epoch(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
-        model.train()
-        loss_sum, hits, seen = 0.0, 0, 0
         if slip == "once":
             optimizer.zero_grad()
         for x, y in loader:
@@ -1049,15 +1015,26 @@ def _epoch_order_slip(slip):
             if slip == "step first":
                 optimizer.step()
             loss.backward()
-            lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+            if slip == "first group":
+                lib.nn.utils.clip_grad_norm_(optimizer.param_groups[0]["params"], max_norm=max_norm)
+            elif slip == "each":
+                for p in model.parameters():
+                    lib.nn.utils.clip_grad_norm_([p], max_norm=max_norm)
+            else:
+                lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm=max_norm)
             if slip != "step first":
                 optimizer.step()
-            loss_sum += loss.item() * y.shape[0]
+            first = first or y.shape[0]
+            n = first if slip == "first size" else y.shape[0]
+            loss_sum += loss.item() * n
             hits += int((logits.argmax(1) == y).sum().item())
-            seen += y.shape[0]
+            seen += n
         return loss_sum / seen, hits / seen
     return train_one_epoch
 
 
-WRONG += [("09.train_one_epoch", _epoch_order_slip("once"), "cleared once, before the loop"),
-          ("09.train_one_epoch", _epoch_order_slip("step first"), "no step() ran after backward()")]
+WRONG += [("09.train_one_epoch", _epoch_slip("first group"), "the optimizer's first param group only"),
+          ("09.train_one_epoch", _epoch_slip("each"), "each parameter's gradient on its own"),
+          ("09.train_one_epoch", _epoch_slip("first size"), "counted as the size of the first one"),
+          ("09.train_one_epoch", _epoch_slip("once"), "cleared once, before the loop"),
+          ("09.train_one_epoch", _epoch_slip("step first"), "no step() ran after backward()")]

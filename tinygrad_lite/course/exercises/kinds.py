@@ -24,6 +24,7 @@ the judging tolerance. A ``Within`` is ``|got - want| <= atol + rtol * |want|``.
 Case inputs: ``f32`` (a float32 Tensor, as the notebooks make them), ``double`` (a float64 Tensor: the float64
 case), ``classes`` (int64 class indices); ``as_float64`` reads any answer as a float64 numpy array.
 """
+import math
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -115,6 +116,23 @@ def as_float64(a):
     if hasattr(a, "detach") and hasattr(a, "numpy"):
         a = a.detach().numpy()
     return np.asarray(a, dtype=np.float64)
+
+
+# -------------------------------------------------------------------- a model's state, flattened
+BUFFERS = ("running_mean", "running_var", "num_batches_tracked")  # batch norm's, in a state_dict beside the weights
+
+
+def differing_entries(got, expected, entries, same):
+    """The names of a state_dict's ``entries`` (name -> tensor or array, in order) whose numbers differ between
+    ``got`` and ``expected``, two states flattened (each entry's numbers after the previous one's), by
+    ``same(a, b)``."""
+    bounds = np.cumsum([math.prod(tuple(value.shape)) for value in entries.values()])[:-1]
+    return [name for name, a, b in zip(entries, np.split(got, bounds), np.split(expected, bounds)) if not same(a, b)]
+
+
+def only_buffers(names):
+    """Whether ``names`` (state_dict keys) are some of batch norm's buffers, and no weight."""
+    return bool(names) and all(name.split(".")[-1] in BUFFERS for name in names)
 
 
 # -------------------------------------------------------------------- mistake rows

@@ -33,7 +33,17 @@ from ...random import Generator
 from ...train.trainer import Trainer, fit
 from ...utils.data import DataLoader, TensorDataset
 from ..checks import Case, ErrorHint, Mistake, compare_arrays
-from .kinds import Run, RunAnswer, Within, driven, first_difference, mistake, recognised
+from .kinds import (
+    Run,
+    RunAnswer,
+    Within,
+    differing_entries,
+    driven,
+    first_difference,
+    mistake,
+    only_buffers,
+    recognised,
+)
 
 STEPS = 50        # the example's run (the notebook prints it)
 HIDDEN_STEPS = 30  # a hidden case's run: each mistake shows within it (tests/test_lesson04.py), at 60% of the CPU
@@ -1038,9 +1048,6 @@ class EpochSetup:
 EPOCH, EPOCH64 = Within(1e-5, 1e-6), Within(1e-12, 0.0)
 
 
-BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
-
-
 def compare_epoch(got, expected, case):
     """None when the loss returned and the weights left match; otherwise which of them differs."""
     within = EPOCH64 if _float64_case(case) else EPOCH
@@ -1051,13 +1058,9 @@ def compare_epoch(got, expected, case):
     digits = 17 if within == EPOCH64 else 6
     if compare_arrays(got[1:], expected[1:], rtol, atol) is not None:
         loss = "is right" if compare_arrays(got[:1], expected[:1], rtol, atol) is None else "differs too"
-        entries, start, off = case.args[0].build()[0].state_dict(), 1, []
-        for name, value in entries.items():  # (the Run holds the state_dict's entries, flattened, in order)
-            size = int(np.prod(tuple(value.shape)))
-            if compare_arrays(got[start:start + size], expected[start:start + size], rtol, atol) is not None:
-                off.append(name)
-            start += size
-        if off and all(name.split(".")[-1] in BUFFERS for name in off):
+        off = differing_entries(got[1:], expected[1:], case.args[0].build()[0].state_dict(),  # (the Run: the loss,
+                                lambda a, b: compare_arrays(a, b, rtol, atol) is None)  # then the state_dict)
+        if only_buffers(off):
             return (f"the weights are right, but batch norm's buffers are not: {', '.join(off)} (the returned loss "
                     f"{loss}). They move at every forward pass in training mode, under no_grad too, so a second "
                     "forward pass (to log the loss or the accuracy) moves them once more: one forward pass per batch, "

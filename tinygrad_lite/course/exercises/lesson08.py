@@ -49,7 +49,18 @@ from ...tensor import Tensor
 from ...train import Trainer, fit
 from ..checks import Case, ErrorHint
 from ..stand_in_gpu import no_gpu, stand_in_gpu
-from .kinds import Run, Within, driven, is_number, mistake, recognised, returned_number, type_name
+from .kinds import (
+    Run,
+    Within,
+    differing_entries,
+    driven,
+    is_number,
+    mistake,
+    only_buffers,
+    recognised,
+    returned_number,
+    type_name,
+)
 
 
 def steps_within(dtype):
@@ -259,9 +270,6 @@ def drive_train_step(fn, args, kwargs):
     return Run.of(rows)
 
 
-BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
-
-
 def _compare_train(got, expected, case):
     setup = case.args[0]
     if got.shape != expected.shape:
@@ -278,14 +286,13 @@ def _compare_train(got, expected, case):
 
 def _state_difference(got, expected, setup):
     """Which part of the model's state differs: the weights, or only batch norm's buffers (named, with values)."""
-    names, sizes = zip(*((name, np.size(value)) for name, value in setup.state.items()))
     within = steps_within(setup.dtype)[0]
-    wrong = [name for name, a, b in zip(names, np.split(got, np.cumsum(sizes)[:-1]),
-                                        np.split(expected, np.cumsum(sizes)[:-1]))
-             if not np.allclose(a, b, rtol=within.rtol, atol=within.atol)]
+    wrong = differing_entries(got, expected, setup.state,
+                              lambda a, b: np.allclose(a, b, rtol=within.rtol, atol=within.atol))
     largest = np.abs(got - expected).max()
-    if not all(name.endswith(BUFFERS) for name in wrong):
+    if not only_buffers(wrong):
         return f"the weights are not the right ones (largest difference {largest:.3g})"
+    names, sizes = list(setup.state), [np.size(value) for value in setup.state.values()]
     first = wrong[0]
     at = sum(sizes[:names.index(first)])
     return (f"the weights are right, but batch norm's buffers are not ({', '.join(wrong)}); e.g. {first} is "
@@ -1240,16 +1247,14 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
                 p.grad = p.grad * (max_norm / norm)
     optimizer.step()
     state["good_steps"] += 1
+    count, interval = state["good_steps"], state["growth_interval"]  # ("late": `>` for `==`, one step late)
+    grows = count > interval if grow == "late" else count >= interval if grow == "kept_after" else count == interval
     if grow == "every":
         state["scale"] = scale * up
-    elif grow == "late" and state["good_steps"] > state["growth_interval"]:  # (`>` for `==`: one step late)
-        state["scale"], state["good_steps"] = scale * up, 0
-    elif grow in ("kept", "kept_after") and (state["good_steps"] == state["growth_interval"] or (
-            grow == "kept_after" and state["good_steps"] > state["growth_interval"])):  # the count not restarted
-        state["scale"] = scale * up
-    elif grow not in ("late", "kept", "kept_after") and state["good_steps"] == state["growth_interval"]:
+    elif grows:
         state["scale"] = scale + up if factors == "added" else scale * (up if grow != "never" else 1)
-        state["good_steps"] = 0
+        if grow not in ("kept", "kept_after"):  # (kept: the count not restarted after a growth)
+            state["good_steps"] = 0
     if cap is not None:
         state["scale"] = min(state["scale"], cap)
     return True
