@@ -13,6 +13,7 @@ numbers, and no exercise text or hint holds a finished line.
 import copy
 import functools
 import math
+import types
 import warnings
 
 import numpy as np
@@ -966,6 +967,20 @@ def diag_on_a_bad_step_that_misses_nan(history, limit=1e3):
     return "exploding" if math.isfinite(norm) else "sudden"
 
 
+def first_bad_step_one_late(history, limit=1e3):
+    for step, table in enumerate(history):
+        for row in table:
+            if not math.isfinite(row["norm"]) or row["norm"] > limit:
+                return step + 1, row["name"]
+    return None, None
+
+
+def diagnose_over(own_first_bad_step):
+    """The solution's diagnose as a notebook runs it: over the learner's own first_bad_step, a global there."""
+    return types.FunctionType(diagnose.__code__, {**diagnose.__globals__, "first_bad_step": own_first_bad_step},
+                              "diagnose", diagnose.__defaults__)
+
+
 def bad_parameters_outside(history, limit=1e3):
     """The review's F4: the loops the wrong way round."""
     names = [r["name"] for r in history[0]] if history else []
@@ -1292,6 +1307,8 @@ WRONG = [
     (D, diag_whole_table, "first bad parameter"),
     (D, diag_pops_history, "changed history"),
     (D, diag_on_a_bad_step_that_misses_nan, "found no bad step in a run that has one", "its own check first"),
+    (D, diagnose_over(bad_nan_missed), "calls your first_bad_step, which gives (None, None)", "its own check first"),
+    (D, diagnose_over(first_bad_step_one_late), "calls your first_bad_step, which gives (6, '0.weight')"),
     (D, diag_step_0_is_healthy, "bad from the first step", "falsy", "Only None"),
     (D, diag_step_0_is_sudden, "a finite norm above the limit at the very first step", "expected 'exploding'",
      "wherever that step is"),

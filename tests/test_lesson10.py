@@ -1364,7 +1364,8 @@ WRONG = [
     # ---- 10.ActivationStats
     ("10.ActivationStats", _InputStats, "RECEIVES"),
     ("10.ActivationStats", _ClearsTheModulesHooks, "your __init__ removed a hook that other code had registered"),
-    ("10.batch_norm_forward", _bn_float32_bessel, "the worst in the new running_var", "a float32 number on the way"),
+    ("10.batch_norm_forward", _bn_float32_bessel, "the worst in the new running_var", "and y is right: look first",
+     "a float32 number on the way"),
     ("10.ActivationStats", _RecomputesTheOutput, "runs the module again"),
     ("10.ActivationStats", _StopsAfterFour, "with no limit of your own"),
     ("10.ActivationStats", _FirstSixteenRows, "48 of your 48 numbers differ"),

@@ -474,7 +474,8 @@ class SGDVariant(_Variant):
             state["momentum_buffer"] = buf
             if hyper["nesterov"] and how != "no_nesterov":
                 look = p.grad if how == "nesterov_raw" else g
-                g = look + mu * (old if how == "old_buffer" and old is not None else buf)
+                weight = 1.0 if how == "nesterov_unscaled" else mu  # (unscaled: g + b, the momentum left out)
+                g = look + weight * (old if how == "old_buffer" and old is not None else buf)
                 if how == "nesterov_swapped":  # b + momentum g instead of g + momentum b
                     g = buf + mu * look
                 if how == "velocity":
@@ -626,6 +627,9 @@ driven(
                 "was scaled in place (b.mul_(momentum)), so that the stored buffer only shrinks",
                 "the gradient's weight in the buffer is one minus dampening, and the new buffer is what "
                 "state['momentum_buffer'] must hold"),
+        Mistake(_sgd("nesterov_unscaled"), "Nesterov's direction is g + momentum b: the new buffer, scaled by the "
+                "momentum, added to the gradient. Yours adds the buffer unscaled, g + b, which weighs it too much",
+                "multiply the buffer by momentum before you add it to g"),
         Mistake(_sgd("nesterov_swapped"), "Nesterov's direction is g + momentum b, the gradient plus the NEW buffer "
                 "once more; yours is b + momentum g, with the roles of g and b swapped",
                 "multiply the buffer by momentum, and add the gradient as it is"),
@@ -660,6 +664,8 @@ class AdamVariant(_Variant):
         hyper, lr = self._hyper(group)
         eps, wd = float(hyper["eps"]), float(hyper["weight_decay"])
         b1, b2 = (float(b) for b in hyper["betas"])
+        if how == "swapped_betas":  # m averaged with beta2, v with beta1
+            b1, b2 = b2, b1
         g = p.grad.clone()
         decoupled = self.decoupled != (how == "swap_decay")
         if wd and decoupled and how == "subtract_decay":  # p -= lr * weight_decay: a shift, not a shrink
@@ -880,6 +886,10 @@ def _adam_mistakes(decoupled):
              "add 1 to the step count first, then use it in the bias correction"),
         part(adam("step_ahead"), *STEP_AHEAD),
         part(runs_like(adam("step_behind"), adam("step_behind_max")), *STEP_BEHIND),
+        part(adam("swapped_betas"), "your betas are swapped: beta1 (0.9 by default) belongs to m, the average of "
+             "g, and beta2 (0.999) to v, the average of g^2. Yours averages m with beta2 and v with beta1 (with the "
+             "defaults, m would remember about 1000 steps and v about 10)",
+             "unpack group['betas'] in order, beta1 first, and use beta1 for m and its correction, beta2 for v"),
         part(adam("unsquared"), "v is the running average of the SQUARED gradient, g * g: it measures the gradient's "
              "size whatever its sign. An average of g itself can be negative, and its square root is nan",
              "feed g * g (or g ** 2) into v, and g into m"),

@@ -1172,11 +1172,30 @@ def _diagnose_runs(rng):
     return cases
 
 
+def _own_first_bad_step(fn, args, kwargs):
+    """The problem when ``fn`` (a diagnose) calls the learner's own first_bad_step and that is wrong on this run."""
+    own = getattr(fn, "__globals__", {}).get("first_bad_step")
+    if not callable(own) or "first_bad_step" not in getattr(getattr(fn, "__code__", None), "co_names", ()):
+        return None
+    right = first_bad_step_reference(*args, **kwargs)
+    try:
+        found = own(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+        if tuple(found) == right:
+            return None
+    except Exception:  # noqa: BLE001  (one that raises: its own check names the error)
+        return None
+    return (f"your diagnose calls your first_bad_step, which gives {found!r} on this run where the first bad step "
+            f"is {right!r}: make 06.first_bad_step pass its own check first, then check diagnose again")
+
+
 def after_diagnose(fn, args, kwargs):
-    """Run the learner's diagnose; a Run of the index of its answer in KINDS."""
+    """Run the learner's diagnose; a Run of the index of its answer in KINDS (failed when it is wrong because the
+    learner's own first_bad_step, which it calls, is)."""
     _, returned, problem = _reading(fn, args, kwargs)
     if problem is None and (not isinstance(returned, str) or returned not in KINDS):
         problem = f"your function returned {returned!r}; one of the strings {', '.join(map(repr, KINDS))} was expected"
+    if problem is None and returned != diagnose_reference(*args, **kwargs):
+        problem = _own_first_bad_step(fn, args, kwargs)
     return Run.failed(problem) if problem else Run.of([KINDS.index(returned)])
 
 

@@ -991,15 +991,16 @@ def _fit_compare(got, expected, case):
     return None
 
 
-def _fit(mode=True, per_batch=False, select_on="val", restore=True, log_test=False, val_from="val"):
+def _fit(mode=True, per_batch=False, select_on="val", restore=True, log_test=False, val_from="val", lr_late=False):
     """The loop with some of the planted bugs (or another mistake) in it, for the mistakes (``val_from``: the
-    loader the "validation" loss is computed on)."""
+    loader the "validation" loss is computed on; ``lr_late``: the lr recorded after the epoch's scheduler step)."""
     def fit(lib, model, optimizer, scheduler, loaders, config):
         stopper = EarlyStopping(patience=config["patience"])
         history = {"train_loss": [], "val_loss": [], "lr": []}
         model.train()
         for _ in range(config["epochs"]):
-            history["lr"].append(optimizer.param_groups[0]["lr"])
+            if not lr_late:
+                history["lr"].append(optimizer.param_groups[0]["lr"])
             if mode:
                 model.train()
             total, count = 0.0, 0
@@ -1017,6 +1018,8 @@ def _fit(mode=True, per_batch=False, select_on="val", restore=True, log_test=Fal
             history["val_loss"].append(val_loss)
             if not per_batch:
                 scheduler.step()
+            if lr_late:
+                history["lr"].append(optimizer.param_groups[0]["lr"])
             watched = val_loss
             if select_on == "test" or log_test:
                 test_loss, _ = evaluate(lib, model, loaders["test"])
@@ -1074,6 +1077,10 @@ driven(
                 "loss), or its memory (the best loss so far, the epochs without improvement) is lost between "
                 "epochs: one EarlyStopping object serves the whole run",
                 "make the EarlyStopping once, before the epoch loop, and give its step the validation loss"),
+        mistake(_fit(lr_late=True),
+                "history['lr'] holds, for each epoch, the lr that epoch TRAINED with: yours records it after the "
+                "epoch's scheduler step, which is already the next epoch's lr",
+                "record the lr at the start of the epoch, before its batches, as fit_buggy does"),
         mistake(_fit(val_from="train"),
                 "the validation loss was computed on the training loader: the weights were fitted to those "
                 "examples, so their loss keeps falling while the model overfits, and early stopping (which "

@@ -1027,21 +1027,30 @@ LARGE_OFFSET = 3e4
 LARGE_MEAN = "float64, each mean about 30000 times the spread (activations far from 0)"
 
 
-def _cancellation(got, expected, within="3e-10", scale="30000", names=()):
+CANCELLATION = ("every mean is about {scale} times the spread, and a variance computed as mean(x**2) - mean(x)**2 "
+                "subtracts two nearly equal numbers, which cancels most of their digits (catastrophic cancellation). "
+                "Subtract the mean first and average the squared deviations (divided by n, or by n - 1 for the "
+                "unbiased variance), as Tensor.var and PyTorch do")
+FLOAT32_ON_THE_WAY = ("a float32 number on the way, which rounds at about 6e-8 of the value: a constant made with "
+                      "np.float32 or tl.tensor(...) (float32 by default), such as n / (n - 1)")
+
+
+def _cancellation(got, expected, within="3e-10", scale="30000", names=(), running_only=False):
     pairs = list(zip(got, expected)) if isinstance(got, tuple) else [(got, expected)]
     errors = [(float(np.max(np.abs(np.asarray(g, np.float64) - np.asarray(e, np.float64)))), k)
               for k, (g, e) in enumerate(pairs) if np.shape(g) == np.shape(e) and np.size(g)]
     worst, k = max(errors)
     where = f" (the worst in {names[k]})" if len(pairs) > 1 and k < len(names) else ""
+    head = (f"your numbers differ from the formula's by up to {worst:.0e}{where} here, where float64 computes the "
+            f"formula to within {within}")
+    cancelled = CANCELLATION.format(scale=scale)
     # Diagnosed: the cause is named, so no generic hint (float32's rounding, whose size these errors have)
-    return Diagnosed(
-        f"your numbers differ from the formula's by up to {worst:.0e}{where} here, where float64 computes the "
-        f"formula to within {within}: on this case every mean is about {scale} times the spread, and a variance "
-        "computed as mean(x**2) - mean(x)**2 subtracts two nearly equal numbers, which cancels most of their digits "
-        "(catastrophic cancellation). Subtract the mean first and average the squared deviations (divided by n, or "
-        "by n - 1 for the unbiased variance), as Tensor.var and PyTorch do. If your variance is already computed "
-        "that way, look for a float32 number on the way, which rounds at about 6e-8 of the value: a constant made "
-        "with np.float32 or tl.tensor(...) (float32 by default), such as n / (n - 1)")
+    if running_only:  # (y is right, so its variance is: what only the running variance has comes first)
+        return Diagnosed(f"{head}, and y is right: look first at what only the running variance has, for "
+                         f"{FLOAT32_ON_THE_WAY}. If its factor is a Python float, look at how its variance is "
+                         f"computed: on this case {cancelled}")
+    return Diagnosed(f"{head}: on this case {cancelled}. If your variance is already computed that way, look for "
+                     f"{FLOAT32_ON_THE_WAY}")
 
 
 def _digits(got, expected):
@@ -1063,11 +1072,14 @@ def _float64_kept(rtol, atol, names=()):
         if failure or not (is_tensor(x) and dtype_name(x) == "float64"):
             return failure
         large_mean = case.label == LARGE_MEAN
-        if compare_arrays(got, expected, 1e-10, 3e-10 if large_mean else 1e-12):
+        floor = 3e-10 if large_mean else 1e-12
+        if compare_arrays(got, expected, 1e-10, floor):
+            off = [n for n, g, e in zip(names, got, expected) if compare_arrays(g, e, 1e-10, floor)]
             if large_mean:
-                return _cancellation(got, expected, names=names)
-            off = " and ".join(n for n, g, e in zip(names, got, expected) if compare_arrays(g, e, 1e-10, 1e-12))
-            return (f"your numbers{f' ({off})' if off else ''} are right to about {_digits(got, expected)} significant "
+                return _cancellation(got, expected, names=names,
+                                     running_only=len(off) == 1 and "running_var" in off[0])
+            which = f" ({' and '.join(off)})" if off else ""
+            return (f"your numbers{which} are right to about {_digits(got, expected)} significant "
                     "digits, but the inputs are float64 (about 16 digits): something on the way lowered the precision, "
                     "most often float32 (a .float(), or a float32 tensor made inside the function: float32's precision "
                     "is about 7 digits), or a small change to a value. Keep the inputs' dtype throughout, as PyTorch "
