@@ -68,6 +68,28 @@ class PlateauScheduler:
         return [group["lr"] for group in self.optimizer.param_groups]
 
 
+
+class PlateauSkipsNan(PlateauScheduler):
+    def step(self, metric):
+        if math.isnan(float(metric)):  # a diverged epoch: leave it out
+            return
+        super().step(metric)
+
+
+class PlateauMaxByRatio(PlateauScheduler):
+    def step(self, metric):
+        value = float(metric)
+        better = (value / self.best < 1 - self.threshold if self.mode == "min"
+                  else value / self.best > 1 + self.threshold)
+        if better:
+            self.best, self.bad = value, 0
+        else:
+            self.bad += 1
+        if self.bad > self.patience:
+            for group in self.optimizer.param_groups:
+                group["lr"] = max(group["lr"] * self.factor, self.min_lr)
+            self.bad = 0
+
 def lr_range_test(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100, diverge=4.0):
     saved_model = copy.deepcopy(model.state_dict())
     saved_optimizer = copy.deepcopy(optimizer.state_dict())
@@ -541,10 +563,12 @@ def range_test(**switches):
                     break
                 stream = iter(batches)
                 x, y = next(stream)
-            if not switches.get("no_zero_grad"):
+            if not switches.get("no_zero_grad") and not switches.get("zero_grad_between"):
                 optimizer.zero_grad()
             loss = loss_fn(model(x), y)
             loss.backward()
+            if switches.get("zero_grad_between"):
+                optimizer.zero_grad()
             optimizer.step()
             if switches.get("lr_late"):
                 for group in optimizer.param_groups:
@@ -903,6 +927,9 @@ WRONG = [
     ("05.warmup_cosine", wc_cosine(lambda t, w, n: t / n), "clock starts when the warmup ends"),
     ("05.warmup_cosine", wc_cosine(lambda t, w, n: t / (n - w)), "clock starts when the warmup ends"),
     ("05.warmup_cosine", wc_cosine(lambda t, w, n: (t - w) / (n - w), turns=1.0), "HALF a period"),
+    ("05.warmup_cosine", wc_cosine(lambda t, w, n: 1 + (t - w) / (n - w)), "rises from min_lr to base_lr"),
+    *[("05.warmup_cosine", wc_cosine(lambda t, w, n, d=d: (t - w) / (n - w + d)), "one step more or one step less")
+      for d in (-1, 1)],
     ("05.warmup_cosine", wc_cosine(lambda t, w, n: (t - w) / (n - w), amplitude="base"), "base_lr - min_lr"),
     ("05.warmup_cosine", wc_warmup(lambda t, w, s: s + (1 - s) * (t + 1) / w), "reaches base_lr one step early"),
     ("05.warmup_cosine", wc_warmup(lambda t, w, s: t / w), "not at 0"),
@@ -935,10 +962,13 @@ WRONG = [
     ("05.PlateauScheduler", PlateauStaleLastLr, "get_last_lr() returned [0.1]", "the lr now in each param group"),
     ("05.PlateauScheduler", PlateauTensorLr, "param_groups[0]['lr'] is a Tensor"),
     ("05.PlateauScheduler", PlateauIgnoresFactor, "`factor` changes nothing in your result"),
+    ("05.PlateauScheduler", PlateauSkipsNan, "a nan epoch is a bad epoch", "Yours skips it"),
+    ("05.PlateauScheduler", PlateauMaxByRatio, "its 'max' test fails against that start"),
     # 05.lr_range_test
     ("05.lr_range_test", range_test(linear=True), "GEOMETRICALLY"),
     ("05.lr_range_test", range_test(minus=0), "the last step must use end_lr itself"),
     ("05.lr_range_test", range_test(no_zero_grad=True), "fresh gradients"),
+    ("05.lr_range_test", range_test(zero_grad_between=True), "zero_grad came between"),
     ("05.lr_range_test", range_test(lr_late=True), "BEFORE optimizer.step()"),
     ("05.lr_range_test", range_test(no_stop=True), "stop when the loss blows up"),
     ("05.lr_range_test", range_test(first=True), "LOWEST loss so far"),

@@ -773,6 +773,12 @@ def save_numpys_rng_state(path, model, optimizer, scheduler, loader, epoch, loss
              "loader_rng_state": loader.generator.get_state(), "loss": loss.item()}, path)
 
 
+def save_numpys_state_as_it_comes(path, model, optimizer, scheduler, loader, epoch, loss):
+    tl.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+             "epoch": epoch, "rng_state": np.random.get_state(), "loader_rng_state": loader.generator.get_state(),
+             "loss": loss.item()}, path)
+
+
 def save_the_parameters(path, model, optimizer, scheduler, loader, epoch, loss):
     tl.save({"model": [p.detach() for p in model.parameters()], "optimizer": optimizer.state_dict(),
              "scheduler": scheduler.state_dict(), "epoch": epoch, "rng_state": tl.get_rng_state(),
@@ -1129,6 +1135,7 @@ WRONG = [
     ("07.resume_run", resume_returns_the_checkpoint, "returned a dict; it must return the epoch"),
     ("07.save_run", save_the_detached_loss, "not a plain Python number"),
     ("07.save_run", save_numpys_rng_state, "'rng_state' entry", "tl.get_rng_state()"),
+    ("07.save_run", save_numpys_state_as_it_comes, "'rng_state' is numpy's random state", "tl.get_rng_state()"),
     ("07.save_run", save_the_parameters, "'model' entry is missing or is not the model's whole state_dict()"),
     ("07.save_run", save_named_parameters, "a model with BatchNorm1d", "you saved the parameters only",
      "running_mean, running_var and num_batches_tracked"),

@@ -211,6 +211,16 @@ driven(
                   "base_lr, the top of the cosine. Yours counts the steps from 0, so the decay has already begun",
                   "count the steps of the decay from warmup_steps, not from 0")
           for length in (lambda n, w: n, lambda n, w: n - w)),
+        mistake(_schedule_with(decay=lambda t, lr, w, n, s, low: _cosine(low, lr, (t - w) / (n - w))),
+                "your cosine part rises from min_lr to base_lr: (1 - cos) / 2 goes from 0 to 1. The decay starts at "
+                "base_lr, the end of the warmup, and falls to min_lr, so its factor is (1 + cos) / 2, 1 at the start",
+                "use 1 + cos(pi * progress), not 1 - cos, in the factor of (base_lr - min_lr)"),
+        *(mistake(_schedule_with(decay=lambda t, lr, w, n, s, low, _d=d: _cosine(lr, low, (t - w) / (n - w + _d))),
+                  "the decay's progress is 0 at step warmup_steps and exactly 1 at step total_steps, where the lr "
+                  "is min_lr: it divides the steps since the warmup by the decay's length in steps. Yours divides "
+                  "by one step more or one step less",
+                  "the decay lasts total_steps - warmup_steps steps, with no 1 added or taken away")
+          for d in (-1, 1)),
         mistake(_schedule_with(decay=lambda t, lr, w, n, s, low: _cosine(lr, low, (t - w) / (n - w), turns=1.0)),
                 "your cosine makes a whole cycle and comes back up to base_lr at the end. A cosine decay (and "
                 "PyTorch's T_max) covers HALF a period: cos goes from 1 to -1, so the lr goes from base_lr down "
@@ -443,6 +453,12 @@ class _CountResetOnAnyImprovement(_Plateau):
             self.cut()
 
 
+class _SkipsNan(_Plateau):
+    def step(self, metric):  # a nan epoch left out: neither counted as bad nor compared
+        if not math.isnan(float(metric)):
+            super().step(metric)
+
+
 class _ComparesWithPrevious(_Plateau):
     """Each epoch tested against the PREVIOUS epoch's metric (times the threshold's factor), not the best so far."""
 
@@ -634,10 +650,11 @@ driven(
                    "into every param group",
                    "loop over optimizer.param_groups and change the 'lr' entry of each group"),
         mistake(_variant(improves=lambda self, value: value < self.best * (1 - self.threshold)),  # 'min' in both
-                "in mode 'max' an improvement is m > best * (1 + threshold); yours uses the 'min' test, which no "
-                "metric passes against the starting best of -infinity, so no epoch ever improves (a best "
-                "changed to start at +infinity in mode 'max' does the same)",
-                "test self.mode: in mode 'max', compare with > against best * (1 + threshold)"),
+                "in mode 'max' an improvement is m > best * (1 + threshold); in your run no epoch ever improves. "
+                "Either yours uses the 'min' test, which no metric passes against the starting best of -infinity "
+                "(a best changed to start at +infinity in mode 'max' does the same), or its 'max' test fails against "
+                "that start (m / best is -0.0 there, never above 1 + threshold)",
+                "test self.mode: in mode 'max', compare m with > against best * (1 + threshold), with no division"),
         # a metric equal to the bound improves: inf after inf, or 9.5 after 10 with threshold 0.05
         mistake(_variant(improves=lambda self, value: (value <= self.best * (1 - self.threshold) if self.mode == "min"
                                                        else value >= self.best * (1 + self.threshold))),
@@ -676,6 +693,11 @@ driven(
                 "improvement",
                 "decide with the improvement test (value below best * (1 - threshold) in mode 'min'), and put "
                 "every other epoch in the bad branch"),
+        mistake(_SkipsNan,
+                "a nan epoch is a bad epoch: it does not improve on the best (every comparison with nan is False), "
+                "so it counts towards patience, as in ReduceLROnPlateau. Yours skips it, as if that epoch had not "
+                "happened",
+                "let a nan go through the same improvement test as any metric: it fails it, and counts as bad"),
         mistake(_CutsFromTheFirstCut,
                 "a cut multiplies the lr each group has NOW by factor. In this case the lrs were halved by hand "
                 "between two cuts (another scheduler, or a person, may change them), and your second cut did "
@@ -1013,6 +1035,8 @@ def _range_test(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, 
             optimizer.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
+        if zero_grad == "between":  # the gradients cleared before the step could use them
+            optimizer.zero_grad()
         optimizer.step()
         if zero_grad == "after":  # cleared after the step: the first step adds the .grad it arrived with
             optimizer.zero_grad()
@@ -1074,6 +1098,12 @@ driven(
                 "training with the last backward's .grad still on the parameters, and your test clears the "
                 "gradients only after optimizer.step(), so its first update adds them in",
                 "call optimizer.zero_grad() at the start of each step, before the forward pass"),
+        mistake(_switched(zero_grad="between"),
+                "your optimizer.step() found the gradients already cleared: zero_grad came between "
+                "loss.backward() and step(), so no update of your test followed a gradient (only what the optimizer "
+                "carries, such as momentum, still moved the model)",
+                "clear the gradients at the start of each step, before the forward pass: backward, then step, "
+                "with nothing between"),
         mistake(_switched(loss_after=True),
                 "each step records the loss of its batch computed BEFORE the update, the loss you call "
                 "backward() on (as lr_find does): yours measures it again after optimizer.step(), with the "

@@ -855,7 +855,13 @@ def drive_save(save_fn, args, kwargs):
                               "the run goes on after the save as if nothing happened, so a run that saves every "
                               "epoch must give the same numbers as one that never saves")
         for key in ("rng_state", "loader_rng_state"):  # (set_rng_state and set_state take that tensor alone)
-            if isinstance(saved.get(key), (np.ndarray, list, tuple)):  # (the numbers of a state, in a container)
+            state = saved.get(key)
+            if (isinstance(state, tuple) and state[:1] == ("MT19937",)) or getattr(state, "dtype", None) == np.uint32:
+                return Run.failed(f"the checkpoint's {key!r} is numpy's random state (np.random.get_state()), a "
+                                  "generator this run never draws from: the shuffling (and dropout) draw from "
+                                  "tinygrad_lite's generators. Save tl.get_rng_state() and the loader's "
+                                  "generator.get_state(), each a uint8 tensor")
+            if isinstance(state, (np.ndarray, list, tuple)):  # (the numbers of a state, in a container)
                 return Run.failed(f"the checkpoint's {key!r} is a {type_name(saved[key])}, not the uint8 tensor that "
                                   "get_rng_state() and a generator's get_state() return: a resume hands it to "
                                   "set_rng_state (or set_state), which takes only that tensor. Save the state as it "
