@@ -1109,16 +1109,13 @@ def _all_at_once(f, x, h):
     return (f(x + h) - f(x - h)) / (2 * h)
 
 
-def _not_restored(f, x, h=1e-5):
+@_elementwise
+def _not_restored(f, x, i, h):
     """x[i] += h, f, x[i] -= 2h, f, and x[i] is never put back: later elements see earlier ones moved by -h."""
-    x = np.array(x, dtype=np.float64)
-    out = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        x[i] += h
-        plus = f(x)
-        x[i] -= 2 * h
-        out[i] = (plus - f(x)) / (2 * h)
-    return out
+    x[i] += h
+    plus = f(x)
+    x[i] -= 2 * h
+    return (plus - f(x)) / (2 * h)
 
 
 def _divided_as_a_over_2_times_h(got, expected, case):
