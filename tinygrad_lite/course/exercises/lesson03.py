@@ -78,8 +78,8 @@ class GraphNode:
     (``_numbered``: it survives the check's copies of its cases, and is the same in the grader's process as in the
     learner's kernel). ``op``: empty for a leaf, else its label, so that a walk that tests ``v.op`` works too."""
 
-    def __init__(self, label, inputs=(), data=None):
-        self.label, self.inputs, self.data, self.grad, self._uid = label, tuple(inputs), data, 0.0, None
+    def __init__(self, label, inputs=(), data=None, grad=0.0):
+        self.label, self.inputs, self.data, self.grad, self._uid = label, tuple(inputs), data, grad, None
         self.op = label if self.inputs else ""
 
     def __repr__(self):
@@ -111,16 +111,9 @@ def value_mul_backward_reference(a, b, out):
 
 def product(a_data, b_data, out_grad, a_grad=0.0, b_grad=0.0, same=False):
     """The arguments (a, b, out) of a product's backward, a.grad and b.grad preset; ``same``: out = a * a."""
-    a = Value("a", data=float(a_data))
-    a.grad = float(a_grad)
-    if same:
-        b = a
-    else:
-        b = Value("b", data=float(b_data))
-        b.grad = float(b_grad)
-    out = Value("a*a" if same else "a*b", [a, b], data=a.data * b.data)
-    out.grad = float(out_grad)
-    return a, b, out
+    a = Value("a", data=float(a_data), grad=float(a_grad))
+    b = a if same else Value("b", data=float(b_data), grad=float(b_grad))
+    return a, b, Value("a*a" if same else "a*b", [a, b], data=a.data * b.data, grad=float(out_grad))
 
 
 def after_backward(fn, args, kwargs=None):
