@@ -811,13 +811,13 @@ SHAPES_DO_NOT_FIT = ErrorHint(
     "the two factors of a matrix product do not fit: (a, b) @ (c, d) needs b == c. Write the shape under each factor, "
     "and remember that each gradient must come out with the shape of its own input",
     "one factor needs a transpose (.T); the shapes tell which")
+# what the two matrix products' backwards share (forbid: the library's autograd or PyTorch's, or its ops' own backward)
+MATMUL_BACKWARD = {**OP_BACKWARD, "match": EXACT, "generic_hints": ("transpose", "mean_vs_sum", "sign", "factor"),
+                   "error_hints": [SHAPES_DO_NOT_FIT], "forbid": AUTOGRAD + (MatMulOp, LinearOp)}
 
 array_function(
-    "03.matmul_backward", matmul_backward_reference, _matmul_cases, **OP_BACKWARD, match=EXACT,
+    "03.matmul_backward", matmul_backward_reference, _matmul_cases, **MATMUL_BACKWARD,
     answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference")),
-    generic_hints=("transpose", "mean_vs_sum", "sign", "factor"),
-    error_hints=[SHAPES_DO_NOT_FIT],
-    forbid=AUTOGRAD + (MatMulOp, LinearOp),  # the library's autograd (or PyTorch's), or its ops' own backward
     allow=("arithmetic", "matmul", "sum"),  # the text's building blocks (a sum of outer products is right too)
     points=2,
     mistakes=[
@@ -876,11 +876,8 @@ def _linear_cases(rng):
 
 
 array_function(
-    "03.linear_backward", linear_backward_reference, _linear_cases, **OP_BACKWARD, match=EXACT,
+    "03.linear_backward", linear_backward_reference, _linear_cases, **MATMUL_BACKWARD,
     answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference"), ArrayAnswer("reference")),
-    generic_hints=("transpose", "mean_vs_sum", "sign", "factor"),
-    error_hints=[SHAPES_DO_NOT_FIT],
-    forbid=AUTOGRAD + (MatMulOp, LinearOp),  # the library's autograd (or PyTorch's), or its ops' own backward
     allow=("arithmetic", "matmul", "sum"),  # the text's building blocks (F.linear, the forward, is refused)
     points=3,
     mistakes=[
