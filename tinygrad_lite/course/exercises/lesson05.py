@@ -165,9 +165,7 @@ def _schedule_with(warmup=None, decay=None):
     """The reference with a wrong ``warmup`` or a wrong ``decay``, each a function ``(t, base_lr, W, T, start_factor,
     min_lr)`` of the steps before W or from W on."""
     def schedule(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
-        part = warmup if step < warmup_steps else decay
-        if part is None:
-            return warmup_cosine_reference(step, base_lr, warmup_steps, total_steps, start_factor, min_lr)
+        part = (warmup if step < warmup_steps else decay) or warmup_cosine_reference
         return part(step, base_lr, warmup_steps, total_steps, start_factor, min_lr)
     return schedule
 
