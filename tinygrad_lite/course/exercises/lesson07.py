@@ -1051,9 +1051,8 @@ def _save_changing(entry, value):
     """A wrong save_run, as learners write them (PyTorch tutorials save some of these pieces only): the right
     checkpoint with ``entry`` replaced by ``value(model, epoch, loss)``."""
     def wrong(path, model, optimizer, scheduler, loader, epoch, loss):
-        save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-              "epoch": epoch, "rng_state": get_rng_state(), "loader_rng_state": loader.generator.get_state(),
-              "loss": loss.item(), entry: value(model, epoch, loss)}, path)
+        save({**run_state(model, optimizer, scheduler, loader), "epoch": epoch, "loss": loss.item(),
+              entry: value(model, epoch, loss)}, path)
     return wrong
 
 
