@@ -953,10 +953,9 @@ def drive_resume(resume_fn, args, kwargs):
                        "The shuffling draws from the sampler's, and the next save reads loader.generator: both "
                        "must be one and the same Generator. Put the saved state into the loader's own with "
                        "set_state")
-        if not 0 <= start <= spec.epochs:
-            return Run.of([float(start)] + flags + [math.nan] * len(uninterrupted(spec)), problem)
-        return Run.of([float(start)] + flags + list(finish(spec, model, optimizer, scheduler, loader, start)),
-                      problem)
+        weights = (finish(spec, model, optimizer, scheduler, loader, start) if 0 <= start <= spec.epochs
+                   else [math.nan] * len(uninterrupted(spec)))
+        return Run.of([float(start)] + flags + list(weights), problem)
 
 
 _PIECES = {
