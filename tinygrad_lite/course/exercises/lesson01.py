@@ -660,8 +660,7 @@ ROOT_OF_THE_VARIANCE = "the standard deviation is the square root of the varianc
 # a weight_shape s is (out_features, in_features): fan_in is s[1], fan_out s[0]
 KAIMING_MISTAKES = [
     # (no `wrong`: _kaiming_cases keeps mistakes apart by ratio; a float 0, as (2 // n) ** 0.5 gives, not int())
-    recognised(lambda got, expected, case: np.asarray(got).dtype.kind == "f" and _equals(lambda s: 0.0)(got, expected,
-                                                                                                     case),
+    recognised(lambda got, expected, case: bool(np.asarray(got).dtype.kind == "f" and np.ndim(got) == 0 and got == 0),
                "your std is 0: 2 // fan_in is integer (floor) division, which is 0 for every fan_in above 2, and "
                "so is its root",
                "divide with /, which gives a float: sqrt(2 / fan_in)"),
