@@ -277,6 +277,3 @@ def driven(id, reference, cases, drive, mistakes=(), *, judge=Within(1e-5, 1e-7)
     ``match`` (default ``judge``)."""
     return _exercise(id, reference, cases, mistakes, judge, match, compare, call=drive,
                      answer=answer or RunAnswer(base=base, must_define=must_define), **fields)
-
-
-# -------------------------------------------------------------------- the global random generator, put back

@@ -718,8 +718,8 @@ def _relu_cases(rng):
 
 
 def _relu_answer(test):
-    """A match: ``test(x, got, right)`` holds for ``got``, an array of x's shape (``right``: where it is within "
-    "1e-5)."""
+    """A match: ``test(x, got, right)`` holds for ``got``, an array of x's shape (``right``: where it is within
+    1e-5)."""
     def match(got, expected, case):
         x = np.asarray(case.args[0])
         if not isinstance(got, np.ndarray) or got.shape != x.shape:
