@@ -189,6 +189,12 @@ def _bce_in_place(logits, target):
 NOT_A_TENSOR, NO_GRAPH, IN_PLACE = "where a tensor was expected", "not connected to the graph", "in place"
 UNSTABLE = "numpy warned inside your function: overflow"
 
+
+def _log_softmax_clamped_shift(z):  # bce_with_logits' shift, max(z, 0), for log-sum-exp
+    m = z.amax(dim=-1, keepdim=True).clamp(min=0)
+    return z - m - (z - m).exp().sum(dim=-1, keepdim=True).log()
+
+
 WRONG = [
     # 02.mse: not a tensor, no graph, written into its input
     ("02.mse", lambda x, y: ((x.detach().numpy() - y.detach().numpy()) ** 2).mean(), NOT_A_TENSOR, "has no graph"),
@@ -344,7 +350,17 @@ WRONG = [
      "subtract each row's own maximum, not the maximum of the whole"),
     ("02.cross_entropy", lambda z, t: -_pick(_naive_log_softmax(z), t).mean(), UNSTABLE,
      "Shift each row by its own maximum"),
+    # a learner's bce_with_logits shift, max(z, 0), taken for log-sum-exp (attack round, session 33): it passed
+    ("02.cross_entropy", lambda z, t: -_pick(_log_softmax_clamped_shift(z), t).mean(),
+     "a row whose logits all lie far below 0", "nor a maximum clamped at 0"),
+    ("02.log_softmax", _log_softmax_clamped_shift, "nor a maximum clamped at 0"),
+    ("02.cross_entropy", lambda z, t: -_pick(log_softmax(z.softmax(dim=1)), t).mean(), "into probabilities before"),
+    ("02.cross_entropy", lambda z, t: -log_softmax(z).mean(), "your loss does not depend on `target`"),
+    ("02.huber", lambda x, y, delta=1.0: (0.5 * (x - y).abs().clamp(min=delta) ** 2
+                                          + delta * ((x - y).abs() - (x - y).abs().clamp(min=delta))).mean(),
+     "the two pieces are swapped"),
 ]
+
 
 
 def _log_softmax_along(dim):
@@ -567,7 +583,7 @@ WRONG += [
 # issue 32: the float64 case of each exercise (PyTorch keeps float64): a float32 result fails on its dtype; a float32
 # tensor inside that promotes back to float64 (a target's .float(), a float32 mask times delta) on its digits
 F64_CASE = {"02.mse": "hidden case 9 of 9", "02.huber": "hidden case 7 of 7", "02.bce_with_logits": "hidden case 7 "
-            "of 7", "02.log_softmax": "hidden case 8 of 8", "02.cross_entropy": "hidden case 8 of 8"}
+            "of 7", "02.log_softmax": "hidden case 8 of 8", "02.cross_entropy": "hidden case 9 of 9"}
 FLOAT32_WRONG = [
     ("02.mse", lambda x, y: mse(x.float(), y.float()), F64_CASE["02.mse"], "a float64 tensor was expected",
      "converts to float32"),

@@ -225,10 +225,10 @@ def _is_capped(got, x):
 KEEP_EVERY_POSITIVE = ("ReLU keeps every x > 0 as it is, however small (hidden cases go down to float32's smallest "
                        "number, 1.4e-45, and float64's, 5e-324), so compare with 0 itself, not with a small "
                        "threshold")
-HALVES = ("(x + |x|) / 2 is max(x, 0) on paper, but a computer's numbers have a largest and a smallest: x + |x| is "
-          "2x, which overflows to inf for x above half the largest number (1.7e38 in float32, 9e307 in float64), and "
-          "halving x first rounds the smallest positive numbers (float32's 1.4e-45) to 0. ReLU only compares and "
-          "selects, so it is exact for every x: relu(3e38) is 3e38",
+HALVES = ("(x + |x|) / 2 (or x (sign(x) + 1) / 2) is max(x, 0) on paper, but a computer's numbers have a largest and "
+          "a smallest: x + |x| is 2x, which overflows to inf for x above half the largest number (1.7e38 in float32, "
+          "9e307 in float64), and halving x first rounds the smallest positive numbers (float32's 1.4e-45) to 0. "
+          "ReLU only compares and selects, so it is exact for every x: relu(3e38) is 3e38",
           "build it from a comparison with 0, where or a clamp: each element is either x itself or 0, with no "
           "arithmetic on x that could overflow or round")
 
@@ -612,11 +612,13 @@ tensor_function(
     error_hints=[
         # the second layer met x (or an h never reassigned), or the layers ran in another order
         ErrorHint(r"matmul: shapes .* cannot be multiplied",
-                  "a layer got an input whose last dim is not the in of its W: is h reassigned at every layer "
-                  "(h = ...), is h (not x) what the next layer gets, and do the layers run in the list's order? "
+                  "a layer got an input whose last dim is not the in of its W: does each layer multiply by W's "
+                  "transpose (W is stored as (out, in), as your dense_forward takes it), is h reassigned at every "
+                  "layer (h = ...), is h (not x) what the next layer gets, and do the layers run in the list's order? "
                   "(If the traceback ends in your own dense_forward, the error is there: make 01.dense_forward "
                   "pass first.)",
-                  "layer k's input is layer k-1's output: h starts as x, and each step of the loop replaces it"),
+                  "layer k's input is layer k-1's output, times W's transpose: h starts as x, and each step of the "
+                  "loop replaces it"),
     ],
 )
 
@@ -688,6 +690,23 @@ KAIMING_MISTAKES = [
             "that is the bound a of Kaiming's *uniform* U(-a, a), sqrt(3) times the std; the normal version's std "
             "is asked for",
             "a uniform U(-a, a) has variance a^2 / 3: the std is the bound divided by sqrt(3)"),
+    mistake(lambda s: math.sqrt(1.0 / (3 * s[1])),
+            "that is the std of nn.Linear's own default init, U(-1/sqrt(in), 1/sqrt(in)), which section 7 shows is "
+            "smaller than Kaiming's: the exercise asks for Kaiming's normal std for ReLU",
+            "section 5: Kaiming's variance is 2 / fan_in"),
+    mistake(lambda s: 5.0 / 3.0 / math.sqrt(s[1]),
+            "your gain is tanh's, 5/3 (nn.init.calculate_gain('tanh')); this layer is followed by a ReLU, whose "
+            "gain is sqrt(2)",
+            "the gain for ReLU is nn.init.calculate_gain('relu')"),
+    mistake(lambda s: math.sqrt(6.0 / (s[1] + s[0])),
+            "that is the bound a of Xavier/Glorot's *uniform* U(-a, a), made for tanh, with fan_out in it. Kaiming's "
+            "normal std, for ReLU, uses fan_in only, and a std is not a bound",
+            "section 5: Kaiming's variance is 2 / fan_in, and the std is its square root"),
+    recognised(lambda got, expected, case: (_equals(lambda s: math.sqrt(1.0 / (s[1] // 2)) if s[1] > 1 else 0.0)(
+               got, expected, case) and got != expected),  # (the same number for an even fan_in)
+               "fan_in // 2 is integer (floor) division: for an odd fan_in it drops the half, so your std is off "
+               "there (2 / fan_in is not 1 / (fan_in // 2) then)",
+               "divide with /, which gives a float: sqrt(2 / fan_in)"),
     mistake(lambda s: math.sqrt(2.0 / (s[0] * s[1])),
             "you divided by the number of weights in the matrix (out * in); fan_in is the number of inputs one "
             "neuron sums over",

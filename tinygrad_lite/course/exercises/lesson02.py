@@ -289,7 +289,8 @@ tensor_function(
                                                       large=lambda d, delta: 0.5 * d * d).mean(),
                 "the two pieces are swapped: small errors (|d| < delta) take the square, large ones the linear "
                 "piece, which is what makes Huber gentle with outliers",
-                "in tl.where(condition, a, b), a is taken where the condition holds"),
+                "check which piece goes with which side of delta: in tl.where(condition, a, b), a is taken where the "
+                "condition holds, and clamp(max=delta) caps |d| at delta (clamp(min=delta) lifts it to delta)"),
         mistake(lambda x, y, delta=1.0: (_huber_pieces(x, y, delta) / delta).mean(),
                 "you divided by delta: that is smooth_l1_loss(beta=delta), Huber's cousin. Huber's pieces have no "
                 "division",
@@ -532,10 +533,11 @@ OVERFLOW = (
     "with m the maximum of each row, only exp(z - m) <= 1 is ever computed, and log(sum(exp(z))) is m plus the "
     "log of the sum of those")
 GLOBAL_MAX = (
-    "subtract each row's own maximum, not the maximum of the whole tensor: a row whose logits lie far below the "
-    "overall maximum underflows entirely (every exp is 0, and log(0) = -inf)",
+    "subtract each row's own maximum, not the maximum of the whole tensor, nor a maximum clamped at 0 (the shift of "
+    "bce_with_logits): a row whose logits lie far below the shift underflows entirely (every exp is 0, and log(0) "
+    "= -inf)",
     "reduce over the last dim only, and keep it (keepdim), so that the (N, 1) column of maxima broadcasts "
-    "against the (N, C) logits")
+    "against the (N, C) logits; no clamp: a row's maximum is negative when all its logits are")
 CAPPED_LOG = (
     "adding a small eps (or clamping) before the log hides log(0) = -inf, but caps every log-probability at "
     "about log(eps): a log-probability of -1000 must come out as -1000. Stay in log space",
@@ -550,6 +552,10 @@ def _log_softmax_by_max(z, m):
 
 def _shifted(x):
     return x - x.amax(-1, keepdim=True)
+
+
+def _clamped_shift(x):  # bce_with_logits' max(z, 0) taken for the log-sum-exp shift
+    return _log_softmax_by_max(x, x.amax(-1, keepdim=True).clamp(min=0))
 
 
 tensor_function(
@@ -586,6 +592,7 @@ tensor_function(
                 "subtracting the max is only the first step: exp of your result does not sum to 1 in each row",
                 "also subtract the log of the sum of the exps of the shifted logits"),
         mistake(lambda x: _log_softmax_by_max(x, x.amax()), *GLOBAL_MAX),
+        mistake(_clamped_shift, *GLOBAL_MAX),
         mistake(lambda x: _log_softmax_by_max(x, x.amax(0, keepdim=True)),
                 "your shift m is the max over dim 0 (down the columns), not along the last dim: a shift cancels only "
                 "if it is one number per row, the same for every class of that row, and yours differs from class to "
@@ -625,6 +632,8 @@ def _cross_entropy_cases(rng):
              "a true class far below the others: a tiny probability"),
         Case((f32([[1000.0, 1001.0, 1002.0, 999.0], [-1000.0, 0.0, 1000.0, 5.0], [0.0, 0.0, 0.0, 0.0]]),
               classes([2, 0, 1])), "large logits, +-1000"),
+        Case((f32([[-1000.0, -1001.0, -1002.0], [0.5, 2.5, -1.0]]), classes([0, 2])),
+             "a row whose logits all lie far below 0"),
         # float64's own edges: e^z overflows it for z > 709.8, and the true class of the second row has probability
         # e^-1600, which rounds to 0
         Case((double([[800.0, 801.0, 799.5], [800.0, -800.0, 0.0], [0.3, -1.2, 2.5]]), classes([0, 1, 2])),
@@ -652,6 +661,12 @@ tensor_function(
                 "pick from the log-softmax of the logits, not from their softmax"),
         # before the naive formula: both give inf on the last case, which the naive one never reaches
         mistake(lambda z, t: -_picked(_log_softmax_by_max(z, z.amax()), t).mean(), *GLOBAL_MAX),
+        mistake(lambda z, t: -_picked(_clamped_shift(z), t).mean(), *GLOBAL_MAX),
+        mistake(lambda z, t: -_picked(z.softmax(1).log_softmax(1), t).mean(),
+                "you turned the logits into probabilities before the cross-entropy: it takes the raw logits, and "
+                "its log-softmax does the normalising. Probabilities, all within [0, 1], give every class nearly "
+                "the same log-probability, so the loss hardly responds to the model",
+                "give the logits themselves to the log-softmax, with no softmax before it"),
         mistake(lambda z, t: -_picked(z - z.exp().sum(1, keepdim=True).log(), t).mean(), *OVERFLOW),
         mistake(lambda z, t: -_picked(z.softmax(1).log(), t).mean(),
                 "log of a probability that rounded to 0: in float32 a probability below about 1e-45 is exactly 0 "
@@ -681,13 +696,14 @@ tensor_function(
                 "you picked the logit of the true class itself; the loss uses its log-probability, the log-softmax "
                 "of the logits, which also depends on the other classes' logits",
                 "first turn the logits into log-probabilities (your log_softmax), then pick"),
-        mistake(lambda z, t: -z.log_softmax(1)[:, 0].mean(),
-                "your loss does not depend on `target`: it must pick, in each row, the log-probability of that "
-                "sample's true class",
-                "index the log-probabilities with the row numbers and `target`"),
+        *(mistake(wrong,
+                  "your loss does not depend on `target`: it must pick, in each row, the log-probability of that "
+                  "sample's true class",
+                  "index the log-probabilities with the row numbers and `target`")
+          for wrong in (lambda z, t: -z.log_softmax(1)[:, 0].mean(), lambda z, t: -z.log_softmax(1).mean())),
     ],
     # the library's cross-entropy, and its second half (picking and averaging); its log_softmax method is allowed
     forbid=(F.cross_entropy, nn.CrossEntropyLoss, F.nll_loss, nn.NLLLoss),
-    allow=("arithmetic", "exp", "log", "max", "sum", "mean", "log_softmax", "logsumexp"),
+    allow=("arithmetic", "exp", "log", "max", "sum", "mean", "log_softmax", "logsumexp", "where"),
     tolerate=("softmax", "clamp"),  # the log of a softmax (clamped or not) is a mistake with its own hint
 )
