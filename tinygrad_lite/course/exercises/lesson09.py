@@ -488,9 +488,7 @@ driven(
                 "been off) while the weights were trained",
                 "every training epoch must begin by switching the model's mode back: validation left it in eval "
                 "mode"),
-        mistake(_epoch(clip=None), *CLIPPING),
-        mistake(_epoch(where="after"), *CLIPPING),
-        mistake(_epoch(where="before"), *CLIPPING),
+        *(mistake(_epoch(**slip), *CLIPPING) for slip in ({"clip": None}, {"where": "after"}, {"where": "before"})),
         mistake(_epoch(clip="value"),
                 "clipping by value caps each gradient element at ±max_norm, which turns the gradient's direction; "
                 "clipping by the global norm scales all of them by one factor, keeping the direction (lesson 06)",
@@ -918,8 +916,7 @@ def _symptoms(g, e, spec):
                        "one evaluation on loaders['test'], after the loop, on the restored model")
         elif during:
             when = f"the first time after epoch {first_test}" if first_test else "the first time before any training"
-            out.append(f"the test loader was read {test_reads} times, {when}"
-                       + (", before the training was over" if during else ""))
+            out.append(f"the test loader was read {test_reads} times, {when}, before the training was over")
         else:
             out.append(f"the test loader was read {test_reads} times, all after the training: the final test "
                        "score needs one evaluation")
