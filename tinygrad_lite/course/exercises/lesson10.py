@@ -90,9 +90,8 @@ def _stats_net(spec):
 
 def _stats_inputs(spec):
     rng = np.random.default_rng(spec["seed"])
-    as_dtype = np.float64 if spec.get("dtype") == "float64" else np.float32
-    xs = [tensor(np.asarray(spec["scale"] * rng.standard_normal((spec["batch"], spec["sizes"][0])), dtype=as_dtype))
-          for _ in range(spec["calls"])]
+    make = double if spec.get("dtype") == "float64" else f32
+    xs = [make(spec["scale"] * rng.standard_normal((spec["batch"], spec["sizes"][0]))) for _ in range(spec["calls"])]
     return rng, xs
 
 
@@ -1284,12 +1283,10 @@ tensor_function(
         mistake(_bn_slip(eval_batch=True), "in evaluation mode batch norm does not look at the batch: it normalises "
                 "with the running statistics, so that a sample's output does not depend on the other samples with it",
                 "training=False: the running mean and variance take the place of the batch's"),
-        mistake(_bn_slip(eval_mixed="mean"), "in evaluation mode you centred with the batch's mean: both statistics "
-                "must be the running ones (the running mean and the running variance), so that a sample's output does "
-                "not depend on the other samples with it", "training=False: no statistic of the batch at all"),
-        mistake(_bn_slip(eval_mixed="var"), "in evaluation mode you divided by the batch's variance: both statistics "
-                "must be the running ones (the running mean and the running variance), so that a sample's output does "
-                "not depend on the other samples with it", "training=False: no statistic of the batch at all"),
+        *[mistake(_bn_slip(eval_mixed=which), f"in evaluation mode you {what}: both statistics must be the running "
+                  "ones (the running mean and the running variance), so that a sample's output does not depend on "
+                  "the other samples with it", "training=False: no statistic of the batch at all")
+          for which, what in (("mean", "centred with the batch's mean"), ("var", "divided by the batch's variance"))],
         mistake(_bn_slip(no_update=True), "in training mode the running statistics must move towards the batch's mean "
                 "and unbiased variance; you returned them unchanged",
                 "new = (1 - momentum) * old + momentum * batch statistic, when training is True"),
