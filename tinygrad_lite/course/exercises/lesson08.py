@@ -286,9 +286,7 @@ def _compare_train(got, expected, case):
 
 def _state_difference(got, expected, setup):
     """Which part of the model's state differs: the weights, or only batch norm's buffers (named, with values)."""
-    within = steps_within(setup.dtype)[0]
-    wrong = differing_entries(got, expected, setup.state,
-                              lambda a, b: np.allclose(a, b, rtol=within.rtol, atol=within.atol))
+    wrong = differing_entries(got, expected, setup.state, steps_within(setup.dtype)[0].holds)
     largest = np.abs(got - expected).max()
     if not only_buffers(wrong):
         return f"the weights are not the right ones (largest difference {largest:.3g})"
