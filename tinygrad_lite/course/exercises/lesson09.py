@@ -619,35 +619,6 @@ driven(
 
 
 # -------------------------------------------------------------------- 09.fit (the debugging exercise)
-def fit_reference(lib, model, optimizer, scheduler, loaders, config):
-    """Train for up to config["epochs"] epochs: each epoch trains (train mode), validates, steps the per-epoch
-    scheduler once, and asks early stopping, which watches the VALIDATION loss; at the end the best weights are
-    restored and the test set is evaluated once. Returns the history: lists "train_loss", "val_loss", "lr" (the
-    lr each epoch trained with), and "test_loss", "test_acc" (numbers)."""
-    stopper = EarlyStopping(patience=config["patience"])
-    history = {"train_loss": [], "val_loss": [], "lr": []}
-    for _ in range(config["epochs"]):
-        history["lr"].append(optimizer.param_groups[0]["lr"])
-        model.train()
-        total, count = 0.0, 0
-        for x, y in loaders["train"]:
-            loss = lib.nn.functional.cross_entropy(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
-            optimizer.step()
-            total, count = total + loss.item() * len(y), count + len(y)
-        history["train_loss"].append(total / count)
-        val_loss, _ = evaluate(lib, model, loaders["val"])
-        history["val_loss"].append(val_loss)
-        scheduler.step()
-        if stopper.step(val_loss, model):
-            break
-    stopper.restore(model)
-    history["test_loss"], history["test_acc"] = evaluate(lib, model, loaders["test"])
-    return history
-
-
 @dataclass
 class FitSpec:
     """A small run for 09.fit. ``eval_mode``: the model is handed over in eval mode (as a sanity check or an
@@ -989,8 +960,9 @@ def _fit_compare(got, expected, case):
 
 
 def _fit(mode=True, per_batch=False, select_on="val", restore=True, log_test=False, val_from="val", lr_late=False):
-    """The loop with some of the planted bugs (or another mistake) in it, for the mistakes (``val_from``: the
-    loader the "validation" loss is computed on; ``lr_late``: the lr recorded after the epoch's scheduler step)."""
+    """The loop with some of the planted bugs (or another mistake) in it, for the mistakes; with none, the reference
+    (``val_from``: the loader the "validation" loss is computed on; ``lr_late``: the lr recorded after the epoch's
+    scheduler step)."""
     def fit(lib, model, optimizer, scheduler, loaders, config):
         stopper = EarlyStopping(patience=config["patience"])
         history = {"train_loss": [], "val_loss": [], "lr": []}
@@ -1032,6 +1004,11 @@ def _fit(mode=True, per_batch=False, select_on="val", restore=True, log_test=Fal
     return fit
 
 
+# The reference, every switch off: each epoch trains (train mode), validates, steps the per-epoch scheduler once and
+# asks early stopping, which watches the VALIDATION loss; at the end the best weights are restored and the test set
+# is evaluated once. It returns the history: lists "train_loss", "val_loss", "lr" (the lr each epoch trained with),
+# and "test_loss", "test_acc" (numbers).
+fit_reference = _fit()
 # the colleague's loop, with its three planted bugs (the notebook shows it written out)
 fit_buggy = _fit(mode=False, per_batch=True, select_on="test")
 
