@@ -830,17 +830,23 @@ driven(
                 "milliseconds apart loses its digits, or all of them",
                 "subtract the two readings as the Python floats the clock returns (float64), right after taking "
                 "them, and keep those differences"),
-        *(mistake(partial(_timed, unit=unit),
-                  f"return seconds, the unit of the clock: yours is {size} times larger ({name})",
-                  f"do not multiply by {written}; convert only when printing")
-          for unit, size, written, name in ((1e3, "1000", "1000", "milliseconds"),
-                                            (1e6, "a million", "1e6", "microseconds"),
-                                            (1e9, "a billion", "1e9", "nanoseconds"))),
-        *(mistake(partial(_timed, unit=unit),
-                  f"return seconds, the unit of the clock: yours is {size} times smaller. The clock's readings are "
-                  "already in seconds (time.perf_counter counts seconds), so their difference needs no conversion",
-                  f"do not divide by {written}: return the median of the differences of the readings as it is")
-          for unit, size, written in ((1e-3, "1000", "1000"), (1e-6, "a million", "1e6"))),
+        mistake(partial(_timed, unit=1e3),
+                "return seconds, the unit of the clock: yours is 1000 times larger (milliseconds)",
+                "do not multiply by 1000; convert only when printing"),
+        mistake(partial(_timed, unit=1e6),
+                "return seconds, the unit of the clock: yours is a million times larger (microseconds)",
+                "do not multiply by 1e6; convert only when printing"),
+        mistake(partial(_timed, unit=1e9),
+                "return seconds, the unit of the clock: yours is a billion times larger (nanoseconds)",
+                "do not multiply by 1e9; convert only when printing"),
+        mistake(partial(_timed, unit=1e-3),
+                "return seconds, the unit of the clock: yours is 1000 times smaller. The clock's readings are "
+                "already in seconds (time.perf_counter counts seconds), so their difference needs no conversion",
+                "do not divide by 1000: return the median of the differences of the readings as it is"),
+        mistake(partial(_timed, unit=1e-6),
+                "return seconds, the unit of the clock: yours is a million times smaller. The clock's readings are "
+                "already in seconds (time.perf_counter counts seconds), so their difference needs no conversion",
+                "do not divide by 1e6: return the median of the differences of the readings as it is"),
     ],
 )
 
