@@ -117,26 +117,6 @@ def evaluate(lib, model, loader, device="cpu"):
 
 
 # -------------------------------------------------------------------- 09.train_one_epoch
-def train_one_epoch_reference(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
-    """One epoch in training mode: for each batch (moved to ``device``) zero_grad, forward, cross-entropy,
-    backward, clip the global gradient norm to ``max_norm``, step. Returns (mean loss, accuracy) over the epoch's
-    examples, each batch weighted by its size, as Python floats."""
-    model.train()
-    total, correct, count = 0.0, 0, 0
-    for x, y in loader:
-        x, y = x.to(device), y.to(device)
-        output = model(x)
-        loss = lib.nn.functional.cross_entropy(output, y)
-        optimizer.zero_grad()
-        loss.backward()
-        lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-        optimizer.step()
-        total += loss.item() * len(y)
-        correct += (output.argmax(dim=1) == y).sum().item()
-        count += len(y)
-    return total / count, correct / count
-
-
 @dataclass
 class EpochSpec:
     """A small run for 09.train_one_epoch: ``n`` digits in batches of ``batch_size`` (the last one smaller), on
@@ -444,6 +424,12 @@ def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixe
             return total / count, correct / count
         return sum(losses) / len(losses), sum(accs) / len(accs)
     return train_one_epoch
+
+
+# The reference, every switch off: one epoch in training mode; for each batch (moved to ``device``) zero_grad,
+# forward, cross-entropy, backward, clip the global gradient norm to ``max_norm``, step. It returns (mean loss,
+# accuracy) over the epoch's examples, each batch weighted by its size, as Python floats.
+train_one_epoch_reference = _epoch()
 
 
 def _accuracy_differs(times=None):
