@@ -76,6 +76,21 @@ class PlateauSkipsNan(PlateauScheduler):
         super().step(metric)
 
 
+class PlateauWorseTest(PlateauScheduler):
+    def step(self, metric):  # (attack round 2, session 33: a nan is not worse, so it resets the count)
+        value = float(metric)
+        worse = (value >= self.best * (1 - self.threshold) if self.mode == "min"
+                 else value <= self.best * (1 + self.threshold))
+        if worse:
+            self.bad += 1
+        else:
+            self.bad, self.best = 0, min(self.best, value) if self.mode == "min" else max(self.best, value)
+        if self.bad > self.patience:
+            for group in self.optimizer.param_groups:
+                group["lr"] = max(group["lr"] * self.factor, self.min_lr)
+            self.bad = 0
+
+
 class PlateauMaxByRatio(PlateauScheduler):
     def step(self, metric):
         value = float(metric)
@@ -569,7 +584,8 @@ def range_test(**switches):
             loss.backward()
             if switches.get("zero_grad_between"):
                 optimizer.zero_grad()
-            optimizer.step()
+            if not switches.get("no_step"):
+                optimizer.step()
             if switches.get("lr_late"):
                 for group in optimizer.param_groups:
                     group["lr"] = lr
@@ -962,13 +978,15 @@ WRONG = [
     ("05.PlateauScheduler", PlateauStaleLastLr, "get_last_lr() returned [0.1]", "the lr now in each param group"),
     ("05.PlateauScheduler", PlateauTensorLr, "param_groups[0]['lr'] is a Tensor"),
     ("05.PlateauScheduler", PlateauIgnoresFactor, "`factor` changes nothing in your result"),
-    ("05.PlateauScheduler", PlateauSkipsNan, "a nan epoch is a bad epoch", "Yours skips it"),
+    ("05.PlateauScheduler", PlateauSkipsNan, "a nan epoch is a bad epoch", "In your run a nan epoch does not count"),
+    ("05.PlateauScheduler", PlateauWorseTest, "a nan epoch is a bad epoch", "taken for an improvement"),
     ("05.PlateauScheduler", PlateauMaxByRatio, "its 'max' test fails against that start"),
     # 05.lr_range_test
     ("05.lr_range_test", range_test(linear=True), "GEOMETRICALLY"),
     ("05.lr_range_test", range_test(minus=0), "the last step must use end_lr itself"),
     ("05.lr_range_test", range_test(no_zero_grad=True), "fresh gradients"),
-    ("05.lr_range_test", range_test(zero_grad_between=True), "zero_grad came between"),
+    ("05.lr_range_test", range_test(zero_grad_between=True), "cleared the gradients between the two"),
+    ("05.lr_range_test", range_test(no_step=True), "or left it out"),
     ("05.lr_range_test", range_test(lr_late=True), "BEFORE optimizer.step()"),
     ("05.lr_range_test", range_test(no_stop=True), "stop when the loss blows up"),
     ("05.lr_range_test", range_test(first=True), "LOWEST loss so far"),

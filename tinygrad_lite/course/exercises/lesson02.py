@@ -697,8 +697,8 @@ tensor_function(
                 "of the logits, which also depends on the other classes' logits",
                 "first turn the logits into log-probabilities (your log_softmax), then pick"),
         *(mistake(wrong,
-                  "your loss does not depend on `target`: it must pick, in each row, the log-probability of that "
-                  "sample's true class",
+                  "your loss does not pick each row's own class: in row n it must take the log-probability of class "
+                  "target[n], and yours takes one column for every row, or no pick at all",
                   "index the log-probabilities with the row numbers and `target`")
           for wrong in (lambda z, t: -z.log_softmax(1)[:, 0].mean(), lambda z, t: -z.log_softmax(1).mean())),
     ],

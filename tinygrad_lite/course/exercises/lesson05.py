@@ -693,9 +693,9 @@ driven(
                 "every other epoch in the bad branch"),
         mistake(_SkipsNan,
                 "a nan epoch is a bad epoch: it does not improve on the best (every comparison with nan is False), "
-                "so it counts towards patience, as in ReduceLROnPlateau. Yours skips it, as if that epoch had not "
-                "happened",
-                "let a nan go through the same improvement test as any metric: it fails it, and counts as bad"),
+                "so it counts towards patience, as in ReduceLROnPlateau. In your run a nan epoch does not count: it "
+                "is skipped, or taken for an improvement (a test for 'worse' is False for a nan too)",
+                "decide with the improvement test, and count every epoch that fails it, a nan included, as bad"),
         mistake(_CutsFromTheFirstCut,
                 "a cut multiplies the lr each group has NOW by factor. In this case the lrs were halved by hand "
                 "between two cuts (another scheduler, or a person, may change them), and your second cut did "
@@ -1097,11 +1097,10 @@ driven(
                 "gradients only after optimizer.step(), so its first update adds them in",
                 "call optimizer.zero_grad() at the start of each step, before the forward pass"),
         mistake(_switched(zero_grad="between"),
-                "your optimizer.step() found the gradients already cleared: zero_grad came between "
-                "loss.backward() and step(), so no update of your test followed a gradient (only what the optimizer "
-                "carries, such as momentum, still moved the model)",
-                "clear the gradients at the start of each step, before the forward pass: backward, then step, "
-                "with nothing between"),
+                "no update of your test followed a gradient (only what the optimizer carries, such as momentum, "
+                "still moved the model): optimizer.step() must come right after loss.backward(). Yours cleared the "
+                "gradients between the two (zero_grad), called step() before backward(), or left it out",
+                "each step of the test: zero_grad, forward, backward, step, in that order"),
         mistake(_switched(loss_after=True),
                 "each step records the loss of its batch computed BEFORE the update, the loss you call "
                 "backward() on (as lr_find does): yours measures it again after optimizer.step(), with the "
