@@ -1159,6 +1159,8 @@ def scaled_step_slip(slip):
             p.grad = p.grad / scale
         if slip == "bound":
             finite = all(p.grad.abs().max().item() < 65504 for p in params)
+        elif slip == "any":  # (session 33) every gradient tested, but as "any element finite"
+            finite = all(tl.isfinite(p.grad).any().item() for p in params)
         else:
             finite = bool(tl.stack([tl.isfinite(p.grad).all() for p in params]).all())
         if not finite:
@@ -1333,6 +1335,7 @@ WRONG += [
     ("08.time_op", time_op_cumulative, "the example shown", "you read the start time once, before the loop"),
     ("08.time_op", time_op_rounded, "your time is the right one rounded"),
     ("08.scaled_step", scaled_step_slip("added"), "your scale grows by ADDING growth_factor"),
+    ("08.scaled_step", scaled_step_slip("any"), "or in part of one", "all its elements finite"),
     ("08.scaled_step", scaled_step_slip("first only"), "only your first parameter's gradient was divided"),
     ("08.scaled_step", scaled_step_slip("late"), "your scale grows one step late"),
     ("08.scaled_step", scaled_step_slip("kept"), "your count of clean steps was not restarted"),

@@ -235,6 +235,26 @@ class _InputStats(ActivationStats):
         return hook
 
 
+def _ratios_by_weight_change(layers, lr):
+    """(session 33's attack) the update as the change of the weights, in float32: cancellation."""
+    ratios = []
+    for layer in layers:
+        before = layer.weight.detach().clone()
+        ratios.append(((before - lr * layer.weight.grad) - before).norm().item() / before.norm().item())
+    return np.array(ratios)
+
+
+def _layer_norm_without_root(x, gamma, beta, eps=1e-5):
+    mean, var = x.mean(dim=-1, keepdim=True), x.var(dim=-1, unbiased=False, keepdim=True)
+    return gamma * (x - mean) / (var + eps) + beta
+
+
+def _batch_norm_without_root(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    _, new_mean, new_var = batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+    mean, var = (x.mean(dim=0), x.var(dim=0, unbiased=False)) if training else (running_mean, running_var)
+    return (x - mean) / (var + eps) * gamma + beta, new_mean, new_var
+
+
 class _ClearsTheModulesHooks(ActivationStats):
     """A review's wrong answer: __init__ empties each module's hook dict first (someone else's hook goes too)."""
     def __init__(self, modules):
@@ -1363,6 +1383,10 @@ def _gamma_per_row_when_square(fn, gamma_at):
 WRONG = [
     # ---- 10.ActivationStats
     ("10.ActivationStats", _InputStats, "RECEIVES"),
+    ("10.update_ratios", _ratios_by_weight_change, "you measured the update as the change of the weights"),
+    ("10.layer_norm_forward", _layer_norm_without_root, "not by its square root"),
+    ("10.batch_norm_forward", _batch_norm_without_root, "not by its square root"),
+    ("10.dead_fraction", lambda h: (h == 0).all(0).float().mean().detach().numpy(), "you returned a numpy.ndarray"),
     ("10.ActivationStats", _ClearsTheModulesHooks, "your __init__ removed a hook that other code had registered"),
     ("10.batch_norm_forward", _bn_float32_bessel, "the worst in the new running_var", "and y is right: look first",
      "a float32 number on the way"),

@@ -254,8 +254,8 @@ def drive_train_step(fn, args, kwargs):
             problem = returned_number(
                 value, f"step {k}: your train_step", none=": return the loss of the step, a float",
                 other=f"; {LOSS_AS_FLOAT}",
-                tensor=f"; {LOSS_AS_FLOAT}. A loss tensor on a GPU keeps the step's graph (and GPU memory) alive, "
-                       "and a history or a print needs a number on the CPU",
+                tensor=f"; {LOSS_AS_FLOAT}. A loss tensor on a GPU keeps GPU memory (and, not detached, the step's "
+                       "graph) alive, and a history or a print needs a number on the CPU",
                 numpy="; the step returns a plain Python float, which a one-number tensor's .item() gives (a numpy "
                       "scalar keeps its 16- or 32-bit type into every history and sum built from it)")
             if problem:
@@ -1324,8 +1324,9 @@ def _bounded_scale(kind):
     return match
 
 
-UNTESTED = ("the overflow was in a gradient you did not test: any parameter's gradient may hold inf or nan, and "
-            "one such gradient is enough to turn the weights into nan. Test every parameter's gradient",)
+UNTESTED = ("the overflow was in a gradient you did not test, or in part of one: any parameter's gradient may hold "
+            "inf or nan, and one such element is enough to turn the weights into nan. Test every parameter's "
+            "gradient, each whole: all its elements finite (not any of them)",)
 
 FACTORS = ("the scale changes by the factors in `state`, each in its own branch: times backoff_factor after an "
            "overflow, times growth_factor after growth_interval clean steps. This case's are not 0.5 and 2, so a "

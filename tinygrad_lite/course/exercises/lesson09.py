@@ -902,7 +902,6 @@ BUG_HINTS = {  # per planted bug: a question about its symptom, then (when it co
              "(lesson 07)",
              "give stopper.step the validation loss, and read loaders['test'] only after the loop"),
 }
-BUG_TEXT = {name: tiers[1] for name, tiers in BUG_HINTS.items()}
 
 
 def _fit_compare(got, expected, case):

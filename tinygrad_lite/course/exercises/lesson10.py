@@ -829,6 +829,16 @@ def _ratio_padded_norm(got, expected, case):
     return bool(np.all(c > 0) and np.all(c < 1e-2) and np.allclose(c, c[0], rtol=1e-2, atol=0.0))
 
 
+def _ratio_by_difference(got, expected, case):
+    """The update measured as the change of the weights, (W - lr * grad) - W, in float32: cancellation (a match at
+    the exercise's tolerance, as the norms of float32 arrays differ in their last digits from one routine to
+    another)."""
+    layers, lr = case.args
+    wrong = [np.linalg.norm(((w := layer.weight.detach().numpy()) - lr * layer.weight.grad.numpy()) - w)
+             / np.linalg.norm(w) for layer in layers]
+    return compare_arrays(got, np.array(wrong, dtype=np.float64), 1e-5, 1e-12) is None
+
+
 def _snapshot(layers):
     return [(p.detach().numpy().copy(), None if p.grad is None else p.grad.numpy().copy())
             for layer in layers for p in layer.parameters()]
@@ -947,6 +957,11 @@ array_function(
         mistake(_per_layer(lambda w, g, lr: lr * np.linalg.norm(g) / np.linalg.norm(w - lr * g)),
                 "you divided by the weight after the step (W - lr * grad); the ratio compares the update with the "
                 "weight as it is now, before the optimizer's step", "||W|| of layer.weight as it is"),
+        recognised(_ratio_by_difference,
+                "you measured the update as the change of the weights, (W - lr * grad) - W, in float32: W - lr * grad "
+                "keeps float32's 7 digits, and subtracting W back cancels most of them when the update is small "
+                "next to W. SGD's update is lr * grad itself: take its norm directly",
+                "lr * ||W.grad|| / ||W||, with no weights subtracted"),
         mistake(_per_layer(lambda w, g, lr: lr * g.std() / w.std()), "you divided standard deviations (Karpathy's "
                 "std(lr * grad) / std(W)); the exercise asks for the norms, lr * ||W.grad|| / ||W||. The two are "
                 "nearly equal only when the weight and its gradient both have many entries whose means are near 0, and "
@@ -1174,11 +1189,16 @@ def _std_with_eps(var, eps, outside=False):
     ``outside`` is "sqrt" (as if the square root split over the sum)."""
     if outside == "sqrt":
         return np.sqrt(var) + np.sqrt(eps)
+    if outside == "none":  # no square root at all: the variance divides
+        return var + eps
     return np.sqrt(var) + eps if outside else np.sqrt(var + eps)
 
 
 RUNNING_VAR_UPDATE = ("the running variance takes the same update as the mean: (1 - momentum) of its old value "
                       "plus momentum times the batch's UNBIASED variance")
+NO_ROOT = ("your y is divided by the variance (plus eps), not by its square root, the standard deviation: "
+           "(x - mean) / var makes the spread 1 / std instead of 1",
+           "the denominator is sqrt(var + eps)")
 SQRT_EPS = ("your denominator is sqrt(var) + sqrt(eps): a square root does not split over a sum, so that is not "
             "sqrt(var + eps), and it differs most where the variance is small. Add eps to the variance, then take the "
             "square root")
@@ -1267,6 +1287,7 @@ tensor_function(
                 "statistics over the samples of the batch (dim 0); per sample over its features is layer norm",
                 "one mean and one variance per column"),
         recognised(_y_only({"eps_outside": "sqrt"}), SQRT_EPS, "(x - mean) / sqrt(var + eps)"),
+        recognised(_y_only({"eps_outside": "none"}), *NO_ROOT),
         recognised(_y_only({"axis": None}), "your y is normalised with one mean and one variance over ALL the entries "
                    "of x: batch norm keeps one per feature (column), each over the samples of the batch (dim 0)",
                    "x.mean(dim=0) has one entry per feature"),
@@ -1761,6 +1782,7 @@ tensor_function(
                    "variance (unbiased=True, Tensor.var's default) divides by D - 1, and on this case so does a count "
                    "taken from the wrong dim: x.shape[0], the number of samples, is D - 1 here too",
                    "the variance's divisor is x.shape[-1], the size of the dim normalised over"),
+        mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, eps, eps_outside="none"), *NO_ROOT),
         mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, eps, eps_outside="sqrt"),
                 SQRT_EPS, "(x - mean) / sqrt(var + eps)"),
         mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, eps, eps_outside=True), "eps belongs inside the square root: "
