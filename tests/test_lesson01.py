@@ -711,8 +711,12 @@ def test_a_failure_on_the_visible_case_names_the_example_the_notebook_shows():
 def test_a_wrong_type_with_the_right_number_gets_no_mistake_hint():
     message = verdict("01.kaiming_normal_std", lambda s: tl.tensor(2.0 / s[1], dtype=tl.float64).sqrt()).message
     assert "plain Python number" in message and "Hint" not in message
-    # in float32 (a tensor's default dtype) the number is no longer right: the float32 hint says so, and only it
+    # in float32 (a tensor's default dtype) the example's 0.125 is still exact: refused for its type alone, no hint
     message = verdict("01.kaiming_normal_std", lambda s: tl.tensor(2.0 / s[1]).sqrt()).message
+    assert "plain Python number" in message and "Hint" not in message
+    # where float32 loses digits (a hidden fan_in), the float32 hint says so, and only it
+    message = verdict("01.kaiming_normal_std",
+                      lambda s: math.sqrt(2 / s[1]) if s[1] == 128 else tl.tensor(2.0 / s[1]).sqrt()).message
     assert "plain Python number" in message and message.count("Hint") == 1 and "float32" in message
 
 
