@@ -306,6 +306,8 @@ WRONG = [
     ("01.kaiming_normal_std", lambda s: (6 / (s[0] + s[1])) ** 0.5, "Xavier/Glorot's *uniform*"),
     ("01.kaiming_normal_std", lambda s: (1 / (s[1] // 2)) ** 0.5, "fan_in // 2 is integer (floor) division"),
     ("01.kaiming_normal_std", lambda s: (1 / math.ceil(s[1] / 2)) ** 0.5, "or you rounded fan_in / 2 up"),
+    # a float32 answer of a named mistake gets that mistake's hint (not only float32's)
+    ("01.kaiming_normal_std", lambda s: np.float32(math.sqrt(1 / s[1])), "a numpy.float32", "ReLU zeroes half"),
     *[("01.kaiming_normal_std", lambda s, pick=pick: math.sqrt(2 / pick(s)), "or a max() or min() of the shape")
       for pick in (max, min)],
     ("01.kaiming_normal_std", lambda s: 1 / math.sqrt(s[1]), "compensates with a gain"),

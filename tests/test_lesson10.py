@@ -244,6 +244,17 @@ def _ratios_by_weight_change(layers, lr):
     return np.array(ratios)
 
 
+class _StatsAsNumpyFloat32(ActivationStats):
+    """(session 33) numpy's float32 numbers stored: the type is wrong; whether digits were lost, the check cannot
+    know there, and its hint says both"""
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            values = output.detach().numpy()
+            self.means[i].append(values.mean())
+            self.stds[i].append(values.std(ddof=1))
+        return hook
+
+
 def _layer_norm_without_root(x, gamma, beta, eps=1e-5):
     mean, var = x.mean(dim=-1, keepdim=True), x.var(dim=-1, unbiased=False, keepdim=True)
     return gamma * (x - mean) / (var + eps) + beta
@@ -1384,6 +1395,8 @@ WRONG = [
     # ---- 10.ActivationStats
     ("10.ActivationStats", _InputStats, "RECEIVES"),
     ("10.update_ratios", _ratios_by_weight_change, "you measured the update as the change of the weights"),
+    ("10.update_ratios", lambda layers, lr: _update_ratios_loop(layers, lr).astype(np.float32), "right to about 7"),
+    ("10.ActivationStats", _StatsAsNumpyFloat32, "yours hold a numpy.float32", "a float32 where a Python float is"),
     ("10.layer_norm_forward", _layer_norm_without_root, "not by its square root"),
     ("10.batch_norm_forward", _batch_norm_without_root, "not by its square root"),
     ("10.dead_fraction", lambda h: (h == 0).all(0).float().mean().detach().numpy(), "you returned a numpy.ndarray"),

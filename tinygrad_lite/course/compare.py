@@ -139,6 +139,12 @@ FLOAT32_LEAD = ("your answer carries float32's rounding: it is off from the righ
 FLOAT32_ROUNDING = (f"{FLOAT32_LEAD}. {FLOAT32_CAUSES}. {FLOAT32_FIX}",)
 FLOAT32_TYPE = (f"a float32 where a float64 or a Python float is expected: your number was made or kept in float32. "
                 f"{FLOAT32_CAUSES}. {FLOAT32_FIX}",)
+# where the check stopped at a number named a float32 (a run's problem): whether digits were lost is not known there
+FLOAT32_TYPE_OF_A_RUN = (
+    "a float32 where a Python float is expected: .item() of a tensor, or float() of a numpy number, gives a Python "
+    "float. A number built up in float32 (a total started as np.float32(0), a .float(), a tensor of the default "
+    "dtype) also kept only float32's 7 significant digits on the way: keep totals in Python floats, and tensors in "
+    "the inputs' dtype",)
 F64_NOISE = 1e-12  # float64 rounds at 1.1e-16: right formulas that differ only in their rounding agree far closer
 F32_ROUNDING = 1e-6  # float32 rounds at 6e-8: a few roundings, carried through a formula, stay below this
 

@@ -43,7 +43,17 @@ import numpy as np
 
 from . import blocks
 from .answers import TensorAnswer, is_tensor, tensor_parts
-from .compare import FLOAT32_TYPE, Diagnosed, as_numpy, compare_arrays, diagnose, float32_hint, float32_rounding
+from .compare import (
+    F32_ROUNDING,
+    FLOAT32_TYPE,
+    FLOAT32_TYPE_OF_A_RUN,
+    Diagnosed,
+    as_numpy,
+    compare_arrays,
+    diagnose,
+    float32_hint,
+    float32_rounding,
+)
 from .display import ERROR, FAILED, NOT_ATTEMPTED, PASSED
 from .encoding import BadAnswer, Deep, Encoder, TooLarge, decode
 from .registry import GENERIC_ERROR_HINTS, exercise_named
@@ -1030,6 +1040,10 @@ def hints(exercise, reference, i, got, seen, generic=True):
     # apart from a known mistake's answer at float64's precision: at the exercise's float32 tolerance a mistake
     # that differs only where float32 loses every digit (a tiny value that float32 rounds to 0) would match it
     rtol, atol = (F64_MATCH, 0.0) if float32_rounding(got, expected) is not None else (exercise.rtol, exercise.atol)
+    # a float32 answer is matched to float32's precision (a float64 case's is tighter), by mistakes that float32
+    # tells apart from the right answer (or that are float32 themselves)
+    loose = rtol != F64_MATCH and getattr(got, "dtype", None) == np.float32 and rtol < F32_ROUNDING
+    rtol = F32_ROUNDING if loose else rtol
     for index, mistake in enumerate(exercise.mistakes):
         try:
             if mistake.match is not None:  # (a match may replay wrong versions, which overflow on purpose)
@@ -1038,7 +1052,9 @@ def hints(exercise, reference, i, got, seen, generic=True):
                 wrong, differs = reference.mistake(i, index)
                 # a mistake that gives the right answer on this case cannot be told apart here (e.g. a right
                 # value returned as the wrong type must not get that mistake's hint)
-                matched = differs and compare_arrays(got, wrong, rtol, atol) is None
+                matched = differs and compare_arrays(got, wrong, rtol, atol) is None and not (
+                    loose and getattr(wrong, "dtype", None) != np.float32
+                    and compare_arrays(wrong, expected, rtol, atol) is None)
         except Exception:  # noqa: BLE001  (a mistake that cannot happen here, e.g. shapes that do not fit)
             continue
         if matched:
@@ -1305,7 +1321,8 @@ def _judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
         # (float32's lost digits only where they show: a float32 whose value the case accepts, such as a fraction
         # of counts, is refused for its type alone, which the refusal says)
         if not found and _float32_refused(refusal, got, expected) and not _value_passes(exercise, got, expected, case):
-            found = tiers(exercise, "float32", FLOAT32_TYPE, seen)
+            lost = getattr(got, "dtype", None) == np.float32 or re.search(r"\bfloat64\b", str(refusal))
+            found = tiers(exercise, "float32", FLOAT32_TYPE if lost else FLOAT32_TYPE_OF_A_RUN, seen)
         return verdict(FAILED, failed, details=[refusal], hints_=found)
     if exercise.compare is not None:
         failure = exercise.compare(got, expected, case)
