@@ -68,7 +68,6 @@ class PlateauScheduler:
         return [group["lr"] for group in self.optimizer.param_groups]
 
 
-
 class PlateauSkipsNan(PlateauScheduler):
     def step(self, metric):
         if math.isnan(float(metric)):  # a diverged epoch: leave it out
@@ -104,6 +103,7 @@ class PlateauMaxByRatio(PlateauScheduler):
             for group in self.optimizer.param_groups:
                 group["lr"] = max(group["lr"] * self.factor, self.min_lr)
             self.bad = 0
+
 
 def lr_range_test(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100, diverge=4.0):
     saved_model = copy.deepcopy(model.state_dict())
