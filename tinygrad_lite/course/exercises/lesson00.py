@@ -32,9 +32,8 @@ def _shrunk(got, expected, axis, denominators):
     with np.errstate(all="ignore"):
         big = np.abs(expected) > 1e-3
         ratio = np.where(big, got / expected, np.nan)
-    if not big.any(axis=axis).all() or not np.isfinite(ratio[big]).all():
-        return False
-    with np.errstate(all="ignore"):
+        if not big.any(axis=axis).all() or not np.isfinite(ratio[big]).all():
+            return False
         k_min, k_max = np.nanmin(ratio, axis=axis), np.nanmax(ratio, axis=axis)
     same = np.abs(k_max - k_min) <= 1e-4 * np.abs(k_max)
     shrunk = k_min < 1 - 2e-6  # (F.normalize's eps of 1e-12 shrinks shares of rows summing to 1e-7 by 1e-5)
