@@ -523,7 +523,7 @@ def _adam(how, decoupled=False):
 
         def _update(self, p, group):
             hyper = self.defaults if how == "defaults" else group
-            b1, b2 = hyper["betas"]
+            b1, b2 = hyper["betas"][::-1] if how == "swapped_betas" else hyper["betas"]
             lr, eps, wd = hyper["lr"], hyper["eps"], hyper["weight_decay"]
             g = p.grad
             on_weights = decoupled != (how == "swap_decay")
@@ -866,33 +866,6 @@ class AdamStepLate(MyAdam):
         p -= group["lr"] * (m / (1 - b1 ** t)) / ((v / (1 - b2 ** t)).sqrt() + group["eps"])
 
 
-class AdamSwappedBetas(MyAdam):
-    def _update(self, p, group):
-        beta2, beta1 = group["betas"]
-        g = p.grad + group["weight_decay"] * p
-        state = self.state[p]
-        if not state:
-            state.update(step=0, m=tl.zeros_like(p), v=tl.zeros_like(p))
-        state["step"] += 1
-        state["m"] = beta1 * state["m"] + (1 - beta1) * g
-        state["v"] = beta2 * state["v"] + (1 - beta2) * g * g
-        t = state["step"]
-        p -= group["lr"] * (state["m"] / (1 - beta1 ** t)) / ((state["v"] / (1 - beta2 ** t)).sqrt() + group["eps"])
-
-
-class SGDNesterovUnscaled(MySGD):
-    def _update(self, p, group):
-        g = p.grad + group["weight_decay"] * p
-        mu = group["momentum"]
-        if mu:
-            state = self.state[p]
-            buf = state.get("momentum_buffer")
-            buf = g.clone() if buf is None else mu * buf + (1 - group["dampening"]) * g
-            state["momentum_buffer"] = buf
-            g = g + buf if group["nesterov"] else buf
-        p -= group["lr"] * g
-
-
 class AdamUnsquared(MyAdam):
     def _update(self, p, group):
         b1, b2 = group["betas"]
@@ -1030,15 +1003,14 @@ WRONG += [
     ("04.MySGD", SGDFirstGroupsLr, ONE_LR),
     ("04.MyAdam", AdamStepLate, "t is 1 at a parameter's first step"),
     ("04.MyAdam", AdamUnsquared, "SQUARED gradient"),
-    ("04.MyAdam", AdamSwappedBetas, "your betas are swapped"),
-    ("04.MySGD", SGDNesterovUnscaled, "Yours adds the buffer unscaled"),
+    ("04.MyAdam", _adam("swapped_betas"), "your betas are swapped"),
     ("04.MyAdam", AdamBetasFromDefaults, GROUPS),
     ("04.MyAdam", AdamFirstGroupsLr, ONE_LR),
     ("04.MyAdam", AdamStateByName, NO_PARAMETER),
     ("04.MyAdamW", AdamWDecayAfterStep, "AdamW's decay comes FIRST"),
     ("04.MyAdamW", decoupled(AdamStepLate), "t is 1 at a parameter's first step"),
     ("04.MyAdamW", decoupled(AdamUnsquared), "SQUARED gradient"),
-    ("04.MyAdamW", decoupled(AdamSwappedBetas), "your betas are swapped"),
+    ("04.MyAdamW", _adam("swapped_betas", True), "your betas are swapped"),
     ("04.MyAdamW", AdamWBothDecays, "REPLACES Adam's L2 term"),
     ("04.MyAdamW", AdamWEpsFromDefaults, GROUPS),
     ("04.MyAdamW", AdamWFirstGroupsLr, ONE_LR),
@@ -1733,6 +1705,8 @@ class SGDFrame(Optimizer):
             b = state["momentum_buffer"]
             if self.how == "swapped":
                 g = b + mu * g if group["nesterov"] else b
+            elif self.how == "unscaled":  # Nesterov's buffer added without its momentum
+                g = g + b if group["nesterov"] else b
             else:
                 g = g + mu * b if group["nesterov"] else b
         p -= lr * g
@@ -1822,6 +1796,7 @@ WRONG += [
     ("04.MySGD", _sgd_frame("local"), "never changed after step 1", 'STORED in state["momentum_buffer"]'),
     ("04.MySGD", _sgd_frame("damp_times"), "the weight (1 - dampening)"),
     ("04.MySGD", _sgd_frame("swapped"), "the roles of g and b swapped"),
+    ("04.MySGD", _sgd_frame("unscaled"), "Yours adds the buffer unscaled"),
     ("04.MyAdam", _adam_frame("local"), KEPT),
     ("04.MyAdam", _adam_frame("div_"), "the bias correction changed the stored average"),
     ("04.MyAdam", _adam_frame("eps_on_v"), "eps is added to sqrt(v_hat), the CORRECTED average"),
