@@ -75,36 +75,6 @@ class PlateauSkipsNan(PlateauScheduler):
         super().step(metric)
 
 
-class PlateauWorseTest(PlateauScheduler):
-    def step(self, metric):  # (attack round 2, session 33: a nan is not worse, so it resets the count)
-        value = float(metric)
-        worse = (value >= self.best * (1 - self.threshold) if self.mode == "min"
-                 else value <= self.best * (1 + self.threshold))
-        if worse:
-            self.bad += 1
-        else:
-            self.bad, self.best = 0, min(self.best, value) if self.mode == "min" else max(self.best, value)
-        if self.bad > self.patience:
-            for group in self.optimizer.param_groups:
-                group["lr"] = max(group["lr"] * self.factor, self.min_lr)
-            self.bad = 0
-
-
-class PlateauMaxByRatio(PlateauScheduler):
-    def step(self, metric):
-        value = float(metric)
-        better = (value / self.best < 1 - self.threshold if self.mode == "min"
-                  else value / self.best > 1 + self.threshold)
-        if better:
-            self.best, self.bad = value, 0
-        else:
-            self.bad += 1
-        if self.bad > self.patience:
-            for group in self.optimizer.param_groups:
-                group["lr"] = max(group["lr"] * self.factor, self.min_lr)
-            self.bad = 0
-
-
 def lr_range_test(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100, diverge=4.0):
     saved_model = copy.deepcopy(model.state_dict())
     saved_optimizer = copy.deepcopy(optimizer.state_dict())
@@ -673,10 +643,26 @@ class PlateauBadWhenWorse(Plateau):
         if worse:
             self.bad += 1
         else:
-            self.best, self.bad = value, 0
+            self.best, self.bad = self.kept(value), 0
         if self.bad > self.patience:
             self.cut()
             self.bad = 0
+
+    def kept(self, value):
+        return value
+
+
+class PlateauWorseTest(PlateauBadWhenWorse):
+    """(attack round 2, session 33) the best kept by min/max: a nan is not worse, so it resets the count, and the
+    best stays as it was."""
+
+    def kept(self, value):
+        return min(self.best, value) if self.mode == "min" else max(self.best, value)
+
+
+class PlateauMaxByRatio(Plateau):
+    def better(self, value):
+        return value / self.best < 1 - self.threshold if self.mode == "min" else value / self.best > 1 + self.threshold
 
 
 class PlateauSameLrEverywhere(Plateau):
