@@ -1320,7 +1320,7 @@ def _judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
         found = hints(exercise, reference, i, got, seen, False)
         # (float32's lost digits only where they show: a float32 whose value the case accepts, such as a fraction
         # of counts, is refused for its type alone, which the refusal says)
-        if not found and _float32_refused(refusal, got, expected) and not _value_passes(exercise, got, expected, case):
+        if not found and _float32_refused(refusal, got, expected) and not reference._passes(got, i):
             lost = getattr(got, "dtype", None) == np.float32 or re.search(r"\bfloat64\b", str(refusal))
             found = tiers(exercise, "float32", FLOAT32_TYPE if lost else FLOAT32_TYPE_OF_A_RUN, seen)
         return verdict(FAILED, failed, details=[refusal], hints_=found)
@@ -1364,15 +1364,6 @@ def _judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
     if exercise.grad and tensor_parts(exercise.answer or TensorAnswer(), reference.raw(i)):
         return _judge_graph(exercise, reference, i, record.get("graph"), raw, here)
     return verdict(PASSED, f"{exercise.id}: passed {here}.", "passed")
-
-
-def _value_passes(exercise, got, expected, case):
-    """Whether ``got``'s numbers pass the case as the exercise judges them (whatever the type they came in)."""
-    try:
-        return (exercise.compare(got, expected, case) if exercise.compare is not None
-                else compare_arrays(got, expected, exercise.rtol, exercise.atol)) is None
-    except Exception:  # noqa: BLE001  (numbers the comparison cannot read do not pass)
-        return False
 
 
 def _float32_refused(refusal, got, expected):
