@@ -657,6 +657,7 @@ def _equals(number):
                                                                               rtol=1e-9, atol=0))
 
 
+ONE_INPUT_MORE = _equals(lambda s: math.sqrt(2.0 / (s[1] + 1)))  # fan_in + 1 (or an odd fan_in / 2 rounded up)
 ROOT_OF_THE_VARIANCE = "the standard deviation is the square root of the variance, of all of it"
 
 # a weight_shape s is (out_features, in_features): fan_in is s[1], fan_out s[0]
@@ -726,12 +727,12 @@ KAIMING_MISTAKES = [
                "value does not bring back the digits it lost"),
     # two near misses that the "close" hint below would misname (review 0001); matches, not wrong functions, since
     # the cases need not be chosen to keep them apart (their ratio to the answer is the same for every shape)
-    recognised(lambda got, expected, case: _equals(lambda s: math.sqrt(2.0 / (s[1] + 1)))(got, expected, case)
+    recognised(lambda got, expected, case: ONE_INPUT_MORE(got, expected, case)
                and case.args[0][1] % 2 == 1,  # (an odd fan_in: fan_in / 2 rounded up gives it too)
                "your std is sqrt(2 / (fan_in + 1)) on this odd fan_in: either you counted one input too many (the "
                "bias: fan_in is the in_features alone), or you rounded fan_in / 2 up (ceil, round)",
                "fan_in is the second entry of weight_shape, as it is, and 2 / fan_in is a true division"),
-    recognised(_equals(lambda s: math.sqrt(2.0 / (s[1] + 1))),
+    recognised(ONE_INPUT_MORE,
                "you counted one input too many: fan_in is the number of inputs each neuron sums over, the "
                "in_features, without the bias",
                "fan_in is the second entry of weight_shape, as it is"),
