@@ -727,8 +727,7 @@ KAIMING_MISTAKES = [
                "value does not bring back the digits it lost"),
     # two near misses that the "close" hint below would misname (review 0001); matches, not wrong functions, since
     # the cases need not be chosen to keep them apart (their ratio to the answer is the same for every shape)
-    recognised(lambda got, expected, case: ONE_INPUT_MORE(got, expected, case)
-               and case.args[0][1] % 2 == 1,  # (an odd fan_in: fan_in / 2 rounded up gives it too)
+    recognised(lambda got, expected, case: ONE_INPUT_MORE(got, expected, case) and case.args[0][1] % 2 == 1,
                "your std is sqrt(2 / (fan_in + 1)) on this odd fan_in: either you counted one input too many (the "
                "bias: fan_in is the in_features alone), or you rounded fan_in / 2 up (ceil, round)",
                "fan_in is the second entry of weight_shape, as it is, and 2 / fan_in is a true division"),

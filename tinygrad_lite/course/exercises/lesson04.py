@@ -491,8 +491,12 @@ class SGDVariant(_Variant):
         p.add_(g, alpha=lr if how == "ascent" else -lr)
 
 
+# one class per wrong version, whoever asks for it (a match made at judging time too), so that _RUNS finds its runs
+_VARIANTS = {}
+
+
 def _sgd(how):
-    return type(f"SGD_{how}", (SGDVariant,), {"how": how})
+    return _VARIANTS.setdefault(f"SGD_{how}", type(f"SGD_{how}", (SGDVariant,), {"how": how}))
 
 
 RESUMED = "saved with state_dict() after 25 steps and resumed in a new optimizer over new tensors"
@@ -723,9 +727,9 @@ class AdamVariant(_Variant):
 
 
 def _adam(how, decoupled=False):
-    name = f"{'AdamW' if decoupled else 'Adam'}_{how}"
-    return type(name, (AdamVariant,), {"how": how, "decoupled": decoupled,
-                                       "reference": staticmethod(adamw_reference if decoupled else adam_reference)})
+    name, reference = f"{'AdamW' if decoupled else 'Adam'}_{how}", adamw_reference if decoupled else adam_reference
+    return _VARIANTS.setdefault(name, type(name, (AdamVariant,), {"how": how, "decoupled": decoupled,
+                                                                  "reference": staticmethod(reference)}))
 
 
 def _adam_cases(rng, decoupled=False):
