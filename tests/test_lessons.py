@@ -171,12 +171,19 @@ def test_a_crash_is_an_error_that_shows_the_learners_line(lesson, exercise_id):
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_the_solution_notebooks_exercise_cells_pass(lesson):
     namespace = dict(lesson_tests(lesson).NAMES)  # one namespace, as in the notebook: one exercise may call another
-    cells = [cell for cell, _ in exercises_with_checks(notebooks(lesson)[0])]
-    for cell in cells:
+    pairs = exercises_with_checks(notebooks(lesson)[0])
+    for cell, _ in pairs:
         define(cell.source, namespace)
-    for cell in cells:
+    for cell, check_cell in pairs:
         exercise_id = meta(cell)["exercise"]
         assert_passes(exercise_id, namespace[function_name(exercise_id)])
+        # the verdict stored under the check cell is today's: a case added since shows there (re-execute the notebook)
+        cases = get_exercise(exercise_id).all_cases()
+        hidden = sum(not case.visible for case in cases)
+        stored = "".join(printed_text(output) for output in check_cell.get("outputs", []))
+        assert stored == f"\u2714 {exercise_id}: passed ({len(cases)} cases, {hidden} of them hidden)", (
+            f"solutions/{lesson}.ipynb stores {stored!r} under {exercise_id}'s check: run "
+            f"`tinygrad-lite execute solutions/{lesson}.ipynb`, then `tinygrad-lite release`")
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
