@@ -166,9 +166,12 @@ def test_autocast_arguments_are_checked_as_pytorch_does():
 
 def test_round_to_bfloat16_rounds_as_pytorch_does():
     x = np.concatenate([np.random.default_rng(2).standard_normal(1000) * 10.0 ** np.arange(-20, 20, 0.04),
-                        [0.0, -0.0, 1.0, 3.0e38, 1e-39, np.inf, -np.inf]]).astype(np.float32)
+                        [0.0, -0.0, 1.0, 3.0e38, 1e-39, np.inf, -np.inf, np.nan]]).astype(np.float32)
+    # nans whose set bits are all among the 16 cut off: rounded as numbers they would become inf
+    x = np.concatenate([x, np.array([0x7F800001, 0xFF800001, 0x7F807FFF], dtype=np.uint32).view(np.float32)])
     expected = torch.tensor(x).to(torch.bfloat16).float().numpy()
     np.testing.assert_array_equal(tl.amp.round_to_bfloat16(tl.tensor(x)).numpy(), expected)
+    assert tl.amp.round_to_bfloat16(tl.tensor(1.001)).item() == torch.tensor(1.001).bfloat16().item()  # a 0-d one
 
 
 # ------------------------------------------------------------------------------------------------ GradScaler

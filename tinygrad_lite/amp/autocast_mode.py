@@ -221,6 +221,10 @@ def round_to_bfloat16(x):
     if not hasattr(x, "new_tensor"):
         raise TypeError(f"round_to_bfloat16(): x must be a Tensor, not {type(x).__name__}; wrap it: tl.tensor(x)")
     array = np.asarray(x.detach().cpu().numpy(), dtype=np.float32)
-    bits = array.view(np.uint32).astype(np.uint64)
-    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16 << 16).astype(np.uint32)
+    bits = array.view(np.uint32).astype(np.uint64)  # (64 bits: adding 0x7FFF must not overflow)
+    # to nearest, ties to even: add just under half of the last bit kept (0x7FFF) plus that bit, then cut 16 bits
+    # (every constant a uint64: numpy 1.x makes uint64 with a Python int float64, which cannot be shifted)
+    cut = np.uint64(16)
+    rounded = ((bits + np.uint64(0x7FFF) + ((bits >> cut) & np.uint64(1))) >> cut << cut).astype(np.uint32)
+    rounded = np.where(np.isnan(array), np.uint32(0x7FC00000), rounded)  # a nan stays nan (not inf, as it could)
     return x.new_tensor(rounded.view(np.float32), dtype=dt.float32, device="cpu")
