@@ -3,7 +3,8 @@ Jupyter" says, word for word but for the wheel's path: a fresh virtual environme
 Python (with ipykernel and nbclient, as such a service has; PyTorch, which Colab and Kaggle preinstall, later), the
 course's wheel built from this checkout is installed with ``pip install "<wheel>[hosted]"``, ``tinygrad-lite
 lessons course`` writes the lessons into an empty folder, and the lessons run there top to bottom with nbclient in
-a kernel of that environment, far from this checkout: no error output, and their checks show. First without
+a kernel of that environment, far from this checkout: no error output, and their checks show. numpy there is
+the oldest release that pyproject.toml allows (a service's numpy may lag behind constraints.txt's). First without
 PyTorch (every lesson: each cell marked ``# needs PyTorch`` says how to install it instead of failing), then with
 it (08 and 09, which compare with PyTorch the most, and lesson 00: their comparisons then run). TensorBoard is not
 installed either (the hosted extra leaves it to the service): lesson 10's one cell that needs it says how to
@@ -100,7 +101,11 @@ def test_every_lesson_runs_from_the_wheel_in_an_empty_folder_with_and_without_py
                                                                              if not (ROOT / n).is_file())
     run(getattr(sys, "_base_executable", sys.executable), "-m", "venv", env)
     python, bin_ = env / "bin" / "python", env / "bin"
-    constraints = ("-c", ROOT / "constraints.txt")
+    # the tested versions, but numpy the oldest the package allows (a service's may lag: the lessons run on it)
+    floor = re.search(r'"numpy>=([0-9.]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
+    pins = place / "constraints.txt"
+    pins.write_text(re.sub(r"(?m)^numpy==.*$", f"numpy=={floor}.*", (ROOT / "constraints.txt").read_text()))
+    constraints = ("-c", pins)
     # the service's own Python: a Jupyter kernel and nbclient; first without PyTorch
     run(python, "-m", "pip", "install", "-q", *constraints, "ipykernel", "nbclient", timeout=1200)
     pip, lessons = readme_recipe()
@@ -124,6 +129,8 @@ def test_every_lesson_runs_from_the_wheel_in_an_empty_folder_with_and_without_py
     assert written == sorted(p.name for p in (ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
     where = run(python, "-c", "import tinygrad_lite; print(tinygrad_lite.__file__)", cwd=empty, env=clean)
     assert str(env) in where.stdout and str(ROOT) not in where.stdout  # the wheel's, not this checkout's
+    numpy = run(python, "-c", "import numpy; print(numpy.__version__)", cwd=empty, env=clean).stdout.strip()
+    assert numpy.startswith(floor + "."), f"the service's numpy is {numpy}, not the floor {floor}"
     # the wheel carries the stored GPU measurement that lesson 08 draws for a learner without a GPU
     stored = run(python, "-c", "from tinygrad_lite.course import stored_gpu_results as s; r = s(); "
                  "print(r['gpu'], r['machine'], r['date'], sep='|')", cwd=empty, env=clean)

@@ -115,6 +115,20 @@ def test_environment_yml_matches_pyproject(pyproject):
     )
 
 
+def test_numpy_1_is_refused_at_import_and_the_floor_is_numpy_2_everywhere(pyproject):
+    """numpy 1's type promotion gives other dtypes than PyTorch's (the suite fails under 1.26: float32 losses come
+    out float64); numpy 2.0.2, the oldest 2.x, passed the whole suite (session 34). tests/test_hosted.py runs every
+    lesson on the floor's oldest release."""
+    assert "numpy>=2.0" in [r.split("#")[0].strip() for r in pyproject["project"]["dependencies"]]
+    assert "numpy>=2.0" in conda_dependencies()
+    code = "import numpy; numpy.__version__ = '1.26.4'; import tinygrad_lite"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    last = done.stderr.strip().splitlines()[-1]
+    assert done.returncode == 1 and last.startswith("ImportError: tinygrad_lite needs numpy 2.0 or newer, and this "
+                                                    "Python has numpy 1.26.4"), done.stderr
+    assert "pip install --upgrade 'numpy>=2'" in last
+
+
 def test_constraints_pin_everything(pyproject):
     pins = constraint_pins()
     assert pins.get("torch") == "2.13.0"
