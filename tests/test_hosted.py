@@ -4,7 +4,8 @@ Python (with ipykernel and nbclient, as such a service has; PyTorch, which Colab
 course's wheel built from this checkout is installed with ``pip install "<wheel>[hosted]"``, ``tinygrad-lite
 lessons course`` writes the lessons into an empty folder, and the lessons run there top to bottom with nbclient in
 a kernel of that environment, far from this checkout: no error output, and their checks show. numpy there is
-the oldest release that pyproject.toml allows (a service's numpy may lag behind constraints.txt's). First without
+the oldest release that pyproject.toml allows, and so are matplotlib and the hosted extra's (a service's may lag
+behind constraints.txt's). First without
 PyTorch (every lesson: each cell marked ``# needs PyTorch`` says how to install it instead of failing), then with
 it (08 and 09, which compare with PyTorch the most, and lesson 00: their comparisons then run). TensorBoard is not
 installed either (the hosted extra leaves it to the service): lesson 10's one cell that needs it says how to
@@ -24,6 +25,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    tomllib = pytest.importorskip("tomli")
 
 pytestmark = pytest.mark.skipif(os.environ.get("TINYGRAD_LITE_VENV_TESTS") != "1",
                                 reason="installs a hosted notebook's environment: set TINYGRAD_LITE_VENV_TESTS=1")
@@ -65,6 +71,15 @@ with ThreadPoolExecutor(2) as pool:
 """
 
 
+def lowest_allowed():
+    """{package: the oldest version allowed} for what the wheel and its hosted extra ask for (``name>=version``)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    asked = [r.split("#")[0].strip() for r in [*project["dependencies"], *project["optional-dependencies"]["hosted"]]]
+    floors = dict(re.fullmatch(r"([A-Za-z0-9_.-]+)>=([0-9.]+)", r).groups() for r in asked)
+    assert "numpy" in floors and "matplotlib" in floors, floors
+    return floors
+
+
 def run(*command, **options):
     done = subprocess.run([str(c) for c in command], capture_output=True, text=True, **options)
     assert done.returncode == 0, f"{' '.join(map(str, command))}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
@@ -101,11 +116,14 @@ def test_every_lesson_runs_from_the_wheel_in_an_empty_folder_with_and_without_py
                                                                              if not (ROOT / n).is_file())
     run(getattr(sys, "_base_executable", sys.executable), "-m", "venv", env)
     python, bin_ = env / "bin" / "python", env / "bin"
-    # the tested versions, but numpy the oldest the package allows (a service's may lag: the lessons run on it)
-    floor = re.search(r'"numpy>=([0-9.]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
-    pins = place / "constraints.txt"
-    pins.write_text(re.sub(r"(?m)^numpy==.*$", f"numpy=={floor}.*", (ROOT / "constraints.txt").read_text()))
-    constraints = ("-c", pins)
+    # the tested versions, but what the wheel and its hosted extra ask for at the oldest release they allow (a
+    # service's may lag behind constraints.txt's): the lessons run on numpy 2.0.0, matplotlib 3.8.4, ...
+    floors = lowest_allowed()
+    pins = (ROOT / "constraints.txt").read_text()
+    for name, version in floors.items():
+        pins = re.sub(rf"(?mi)^{re.escape(name)}==.*$", f"{name}=={version}", pins)
+    (place / "constraints.txt").write_text(pins)
+    constraints = ("-c", place / "constraints.txt")
     # the service's own Python: a Jupyter kernel and nbclient; first without PyTorch
     run(python, "-m", "pip", "install", "-q", *constraints, "ipykernel", "nbclient", timeout=1200)
     pip, lessons = readme_recipe()
@@ -129,8 +147,9 @@ def test_every_lesson_runs_from_the_wheel_in_an_empty_folder_with_and_without_py
     assert written == sorted(p.name for p in (ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
     where = run(python, "-c", "import tinygrad_lite; print(tinygrad_lite.__file__)", cwd=empty, env=clean)
     assert str(env) in where.stdout and str(ROOT) not in where.stdout  # the wheel's, not this checkout's
-    numpy = run(python, "-c", "import numpy; print(numpy.__version__)", cwd=empty, env=clean).stdout.strip()
-    assert numpy.startswith(floor + "."), f"the service's numpy is {numpy}, not the floor {floor}"
+    versions = run(python, "-c", "from importlib.metadata import version; import sys; "
+                   "print(*(version(name) for name in sys.argv[1:]))", *floors, cwd=empty, env=clean).stdout.split()
+    assert dict(zip(floors, versions)) == {name: f"{v}.0" if v.count(".") == 1 else v for name, v in floors.items()}
     # the wheel carries the stored GPU measurement that lesson 08 draws for a learner without a GPU
     stored = run(python, "-c", "from tinygrad_lite.course import stored_gpu_results as s; r = s(); "
                  "print(r['gpu'], r['machine'], r['date'], sep='|')", cwd=empty, env=clean)
