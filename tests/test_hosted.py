@@ -11,6 +11,9 @@ it (08 and 09, which compare with PyTorch the most, and lesson 00: their compari
 installed either (the hosted extra leaves it to the service): lesson 10's one cell that needs it says how to
 install it, and the rest of that lesson runs.
 
+Then the same wheel on the oldest Python the package allows (3.10) and the newest this machine has, each in a
+venv of its own with what a learner's pip gives that Python: every lesson, without PyTorch.
+
 It installs packages (about a minute from a local index) and runs eleven notebooks, so it runs only when asked:
 ``TINYGRAD_LITE_VENV_TESTS=1 .venv/bin/python -m pytest tests/test_hosted.py`` (``.ci/run`` does, as a step of
 its own after the README's test command).
@@ -18,6 +21,7 @@ its own after the README's test command).
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -100,20 +104,42 @@ def test_the_readme_recipe_is_an_install_and_the_lessons_command():
     assert lessons == "!tinygrad-lite lessons course"
 
 
-def test_every_lesson_runs_from_the_wheel_in_an_empty_folder_with_and_without_pytorch():
-    place = Path(tempfile.mkdtemp(prefix="tgl-hosted-"))
-    wheels, env, empty = place / "dist", place / "venv", place / "empty"
-    empty.mkdir()
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    """The course's wheel, built from this checkout."""
+    wheels = tmp_path_factory.mktemp("dist")
     # a module left in build/lib by an earlier build (deleted from the source since) must not travel (setup.py)
     stale = ROOT / "build" / "lib" / "tinygrad_lite" / "_deleted_since_an_earlier_build.py"
     stale.parent.mkdir(parents=True, exist_ok=True)
     stale.write_text("")
     run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", wheels, ROOT)
-    (wheel,) = wheels.glob("tinygrad_lite-*.whl")
-    with zipfile.ZipFile(wheel) as packed:
+    (built,) = wheels.glob("tinygrad_lite-*.whl")
+    with zipfile.ZipFile(built) as packed:
         modules = {name for name in packed.namelist() if name.endswith(".py")}
     assert modules and all((ROOT / name).is_file() for name in modules), sorted(n for n in modules
                                                                              if not (ROOT / n).is_file())
+    return built
+
+
+def lessons_run(python, course, names, place, **options):
+    """{lesson: its result}: the lessons ``names`` of the folder ``course`` run with ``python`` (RUN_LESSONS), copied
+    into a new folder of ``place``, each without error output and with its checks' boxes shown."""
+    folder = place / f"run-{len(list(place.glob('run-*')))}"
+    folder.mkdir()
+    for name in names:
+        (folder / name).write_bytes((course / name).read_bytes())
+    done = run(python, "-c", RUN_LESSONS, folder, timeout=1800, **options)
+    results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert [r["lesson"] for r in results] == sorted(names)
+    assert {r["lesson"]: r["problems"] for r in results if r["problems"]} == {}
+    assert all(r["checks"] > 0 for r in results), results  # each lesson's checks showed their boxes
+    return {r["lesson"]: r for r in results}
+
+
+def test_every_lesson_runs_from_the_wheel_in_an_empty_folder_with_and_without_pytorch(wheel):
+    place = Path(tempfile.mkdtemp(prefix="tgl-hosted-"))
+    env, empty = place / "venv", place / "empty"
+    empty.mkdir()
     run(getattr(sys, "_base_executable", sys.executable), "-m", "venv", env)
     python, bin_ = env / "bin" / "python", env / "bin"
     # the tested versions, but what the wheel and its hosted extra ask for at the oldest release they allow (a
@@ -157,16 +183,7 @@ def test_every_lesson_runs_from_the_wheel_in_an_empty_folder_with_and_without_py
     assert stored.stdout.strip() == f"{expected['gpu']}|{expected['machine']}|{expected['date']}", stored.stdout
 
     def run_lessons(names):
-        folder = place / f"run-{len(list(place.glob('run-*')))}"
-        folder.mkdir()
-        for name in names:
-            (folder / name).write_bytes((course / name).read_bytes())
-        done = run(python, "-c", RUN_LESSONS, folder, cwd=empty, env=clean, timeout=1800)
-        results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-        assert [r["lesson"] for r in results] == sorted(names)
-        assert {r["lesson"]: r["problems"] for r in results if r["problems"]} == {}
-        assert all(r["checks"] > 0 for r in results), results  # each lesson's checks showed their boxes
-        return {r["lesson"]: r for r in results}
+        return lessons_run(python, course, names, place, cwd=empty, env=clean)
 
     # without PyTorch: every lesson; each comparison says how to install it
     without = run_lessons(written)
@@ -178,3 +195,45 @@ def test_every_lesson_runs_from_the_wheel_in_an_empty_folder_with_and_without_py
     with_torch = run_lessons([*MOST_PYTORCH, written[0]])
     assert all(r["skipped"] == 0 for r in with_torch.values()), with_torch
     subprocess.run(["rm", "-rf", str(place)], check=False)
+
+
+def pythons_here():
+    """{(3, minor): a Python of that version on this machine}, from PATH's python3.N and pyenv's versions."""
+    candidates = [shutil.which(f"python3.{minor}") for minor in range(10, 20)]
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates += sorted(str(p) for p in pyenv.glob("3.*/bin/python3")) if pyenv.is_dir() else []
+    found = {}
+    for path in filter(None, candidates):
+        done = subprocess.run([path, "-c", "import sys; print(*sys.version_info[:2])"], capture_output=True,
+                              text=True)  # (a pyenv shim of a version not selected fails here)
+        if done.returncode == 0:
+            found.setdefault(tuple(map(int, done.stdout.split())), path)
+    return found
+
+
+def test_every_lesson_runs_on_the_oldest_python_the_package_allows_and_the_newest_here(wheel, tmp_path):
+    """The wheel on Python 3.10 (pyproject's requires-python) and on the newest Python of this machine, when either
+    is here and is not this one: installed as a learner's pip would (the newest releases that Python gets, no
+    constraints.txt: numpy 2.4, which it pins, needs 3.11), every lesson runs without PyTorch (there is none here
+    for another Python short of a CUDA build's GBs). Skipped where neither is found (a fresh CI machine may have
+    one Python only)."""
+    found, this = pythons_here(), sys.version_info[:2]
+    chosen = {version: path for version, path in found.items()
+              if version != this and (version == (3, 10) or version == max(found))}
+    if not chosen:
+        pytest.skip(f"no other Python here (found {sorted(found)}, this is {this})")
+    for (major, minor), path in sorted(chosen.items()):
+        place = tmp_path / f"python{major}.{minor}"
+        env, empty = place / "venv", place / "empty"
+        empty.mkdir(parents=True)
+        run(path, "-m", "venv", env)
+        python = env / "bin" / "python"
+        run(python, "-m", "pip", "install", "-q", f"{wheel}[hosted]", "ipykernel", "nbclient", timeout=1200)
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV", "PYTHON", "VIRTUAL_ENV"))}
+        clean["PATH"] = f"{env / 'bin'}{os.pathsep}{clean.get('PATH', '')}"
+        run(python, "-m", "tinygrad_lite.course", "lessons", "course", cwd=empty, env=clean, timeout=120)
+        course = empty / "course"
+        names = sorted(p.name for p in course.glob("*.ipynb"))
+        assert len(names) == 11, names
+        results = lessons_run(python, course, names, place, cwd=empty, env=clean)
+        assert all(r["skipped"] > 0 for r in results.values()), results  # (each PyTorch cell said how to install it)
