@@ -529,8 +529,8 @@ def _adam(how, decoupled=False):
             on_weights = decoupled != (how == "swap_decay")
             if on_weights:
                 p *= 1 - (wd if how == "unscaled" else lr * wd)
-            else:
-                g = g + wd * p
+            elif how != "no_decay":
+                g = g + wd * (g if how == "decay_on_grad" else p)  # (on the gradient: a typo, p.grad for p)
             state = self.moments.setdefault(p, {}) if how == "outside" else self.state[p]
             if not state:
                 state.update(step=0, m=tl.zeros_like(p), v=tl.zeros_like(p))
@@ -638,6 +638,9 @@ class AdamWRebinds(MyAdamW):
 
 
 WRONG += [("04.MyAdam", AdamRebinds, MOVED), ("04.MyAdamW", AdamWRebinds, MOVED)]
+# (the decay on the gradient is no decay at all once Adam divides by sqrt(v_hat): one hint names both)
+WRONG += [("04.MyAdam", _adam(how), "Adam's without weight decay", "weight_decay times the PARAMETER")
+          for how in ("decay_on_grad", "no_decay")]
 
 
 class AdamWNoDecay(MyAdamW):
@@ -1801,8 +1804,7 @@ WRONG += [
     ("04.MyAdam", _adam_frame("div_"), "the bias correction changed the stored average"),
     ("04.MyAdam", _adam_frame("eps_on_v"), "eps is added to sqrt(v_hat), the CORRECTED average"),
     # a learner's, in review: the hint must not say only "use weight_decay itself" (it is used, then dropped)
-    ("04.MyAdam", _adam_frame("grad"), "`weight_decay` changes nothing in your result",
-     "what you compute from it reaches the result"),
+    ("04.MyAdam", _adam_frame("grad"), "Adam's without weight decay", "never reaches the step"),
     ("04.MyAdamW", _adam_frame("local", decoupled=True), KEPT, INHERITED),
     ("04.MyAdamW", _adam_frame("div_", decoupled=True), "changed the stored average", INHERITED),
     ("04.MyAdamW", _adam_frame("eps_on_v", decoupled=True), "the CORRECTED average", INHERITED),

@@ -111,7 +111,8 @@ def clip_norm_concatenated(parameters, max_norm, norm_type=2.0):
 
 
 def clip_norm_with_if(parameters, max_norm, norm_type=2.0):
-    """Scales only when the total is above max_norm (the same numbers to 1e-6: the factor is then 1 - 1e-6)."""
+    """Scales only when the total is above max_norm: wrong for a total within 1e-6 under it, where PyTorch's factor
+    max_norm / (total + 1e-6) is below 1 (up to 1% with max_norm = 1e-4: a learner's attack, session 34)."""
     params = [parameters] if isinstance(parameters, tl.Tensor) else list(parameters)
     grads = [p.grad for p in params if p.grad is not None]
     if len(grads) == 0:
@@ -237,7 +238,6 @@ def diagnose_with_numpy(history, limit=1e3):
 
 ALSO_RIGHT = [
     ("06.clip_grad_norm_", clip_norm_concatenated),
-    ("06.clip_grad_norm_", clip_norm_with_if),
     ("06.clip_grad_norm_", clip_norm_numpy_copy),
     ("06.clip_grad_norm_", clip_norm_setitem),
     ("06.clip_grad_value_", clip_value_rows_and_masks),
@@ -1389,7 +1389,7 @@ def value_hardtanh_in_place_through_torch(parameters, clip_value):
 
 ALLOWED = ALLOWS + ", norm, sqrt, sum, max (or maximum), min (or minimum), clamp, where"
 WRONG += [
-    (N, norm_factor_of_a_float32_max_norm, "hidden case 11 of 15", "carry float32's rounding", "tl.tensor(max_norm)"),
+    (N, norm_factor_of_a_float32_max_norm, "hidden case 11 of 17", "carry float32's rounding", "tl.tensor(max_norm)"),
     (N, norm_clips_with_torch, "your code uses torch.nn.utils.clip_grads_with_norm_", ALLOWED),
     (V, value_bound_of_float32, "hidden case 8 of 8", "0.30000001192", "such as tl.tensor(clip_value)"),
     (V, value_clamped_then_float, "hidden case 8 of 8", "your gradient went through float32", "also those within"),
@@ -1462,13 +1462,13 @@ def test_the_norm_cases_vary_every_argument():
 
 
 def test_nothing_to_clip_leaves_every_gradient_bit_for_bit():
-    """Below max_norm PyTorch's factor is exactly 1.0: the reference leaves the numbers as they were."""
+    """Below max_norm - 1e-6 PyTorch's factor is exactly 1.0: the reference leaves the numbers as they were."""
     for case in get_exercise(N).all_cases():
         args, kwargs = copy.deepcopy((case.args, case.kwargs))
         grads = [p.grad for p in tensors_of(args[0]) if p.grad is not None]
         before = [g.numpy().copy() for g in grads]
         total = get_exercise(N).reference(*args, **kwargs)
-        if total.item() < args[1]:
+        if total.item() + 1e-6 <= args[1]:
             assert all(np.array_equal(g.numpy(), b) for g, b in zip(grads, before)), case.label
 
 
@@ -1600,6 +1600,31 @@ def _norm_slip(slip):
 WRONG += [(N, _norm_slip("two"), "combined the per-tensor norms with the 2-norm"),
           (N, _norm_slip("divide"), "you divided them by the factor"),
           (N, _norm_slip("numerator"), "your 1e-6 is in the numerator")]
+
+
+def clip_norm_only_the_large(parameters, max_norm, norm_type=2.0):
+    """(attack of session 34, passed) the one factor, but only for a gradient whose own norm is above max_norm."""
+    grads = [p.grad for p in ([parameters] if isinstance(parameters, tl.Tensor) else parameters) if p.grad is not None]
+    if not grads:
+        return tl.tensor(0.0)
+    total = tl.linalg.vector_norm(tl.stack([tl.linalg.vector_norm(g, norm_type) for g in grads]), norm_type)
+    factor = (max_norm / (total + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        if not (tl.linalg.vector_norm(g, norm_type) <= max_norm):
+            g.mul_(factor)
+    return total
+
+
+def clip_value_tests_the_largest(parameters, clip_value):
+    """(attack of session 34: its hint spoke of clamped copies) a test of the positive side before the clamp."""
+    for p in [parameters] if isinstance(parameters, tl.Tensor) else parameters:
+        if p.grad is not None and p.grad.max() > clip_value:
+            p.grad.clamp_(-clip_value, clip_value)
+
+
+WRONG += [(N, clip_norm_only_the_large, "hidden case 16 of 17", "scaled only the gradients whose own norm"),
+          (N, clip_norm_with_if, "hidden case 17 of 17", "you leave the gradients alone when the total is at most"),
+          (V, clip_value_tests_the_largest, "only large elements are negative", "positive side only")]
 
 
 def _first_bad_step_names_the_first_row(history, limit=1e3):

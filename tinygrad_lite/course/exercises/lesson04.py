@@ -680,8 +680,8 @@ class AdamVariant(_Variant):
             decay_lr = {"unscaled_decay": 1.0, "decay_lr_const": 1e-3,
                         "decay_lr_defaults": float(self.defaults["lr"])}.get(how, lr)
             p.mul_(1 - decay_lr * wd)
-        if wd and (not decoupled or how == "both_decays"):  # (both: MyAdam's L2 line left after the shrink)
-            g = g + wd * p
+        if wd and (not decoupled or how == "both_decays") and how != "no_decay":  # (both: MyAdam's L2 line left
+            g = g + wd * (g if how == "decay_on_grad" else p)                     # after the shrink)
         state = self._state(p)
         if not state:
             state["step"], state["m"], state["v"] = 0, 0 * g, 0 * g
@@ -847,7 +847,13 @@ def _adam_mistakes(decoupled):
                     "in AdamW, g is p.grad as it is; the only decay is the shrinking of p"),
         ]
     else:
-        decay_rows = [Mistake(
+        decay_rows = [recognised(
+            runs_like(adam("no_decay"), adam("decay_on_grad")),
+            "your run is Adam's without weight decay: the decay term is missing, or never reaches the step (an "
+            "_adam_step that reads p.grad instead of its g), or it is made from the gradient (grad + weight_decay "
+            "grad only scales g, and Adam's division by sqrt(v_hat) cancels the scale). The L2 penalty's gradient "
+            "is weight_decay times the PARAMETER, added to the gradient",
+            "make the decay term from p itself, not from p.grad, and add it before m and v see the gradient"), Mistake(
             adam("swap_decay"),
             "Adam's weight_decay is the L2 penalty's gradient: it is added to the gradient, g = grad + weight_decay p, "
             "and goes through m and v. You shrank the weights directly, which is AdamW's decoupled decay (the next "

@@ -360,8 +360,13 @@ def _norm_cases(rng):
              "a gradient holds an inf: the total norm is inf, the factor max_norm / (inf + 1e-6) is 0, so every "
              "finite element becomes 0 and the inf becomes nan (0 * inf), as in PyTorch"),
         Case((_random_parameters(rng, MLP_SHAPES, 6e-6), 1e-4),
-             "the total norm (about 5e-5) is below a tiny max_norm = 1e-4: nothing to clip, every gradient stays "
+             "the total norm (about 4e-5) is below a tiny max_norm = 1e-4: nothing to clip, every gradient stays "
              "exactly as it was"),
+        Case((_random_parameters(rng, [(8, 8), (2,)], 1.0), 3.0),
+             "the bias's gradient alone (norm about 0.6) is below max_norm = 3, the total (about 8.8) above it"),
+        Case(([parameter(rng.standard_normal((3, 4)), np.full((3, 4), (1e-4 - 5e-7) / 12 ** 0.5))], 1e-4),
+             "a total norm 5e-7 below max_norm = 1e-4, closer than the 1e-6: the factor max_norm / (total + 1e-6) "
+             "is about 0.995, so the gradients shrink a little (in PyTorch too)"),
     ]
     return cases
 
@@ -419,12 +424,15 @@ def _new_grads(parameters, max_norm, norm_type=2.0):
     return [p.grad * _factor(total, float(max_norm)) for p in tensors]
 
 
-def _each_separately(parameters, max_norm, norm_type=2.0):
-    """Clips each gradient by its own norm; returns the total."""
+def _each_separately(parameters, max_norm, norm_type=2.0, only_large=False):
+    """Clips each gradient by its own norm (``only_large``: by the total's factor, but only a gradient whose own
+    norm is above max_norm); returns the total."""
     tensors = [p for p in tensors_of(parameters) if p.grad is not None]
     total = _norm_of([t.grad.numpy() for t in tensors], float(norm_type))
     for t in tensors:
-        t.grad.mul_(_factor(_norm_of([t.grad.numpy()], float(norm_type)), float(max_norm)))
+        own = _norm_of([t.grad.numpy()], float(norm_type))
+        if not only_large or own > max_norm:
+            t.grad.mul_(_factor(total if only_large else own, float(max_norm)))
     return tensor(np.float32(total))
 
 
@@ -495,6 +503,12 @@ driven(
                      "reads p.grad, so clipping must change the gradients themselves (that is what the _ in the "
                      "name says), and the function returns the total norm",
                      "multiply each p.grad in place (a method ending in _); return the total norm"),
+        # (before the next: on the case that shows it, a test of the total leaves .grad as it was too)
+        NORM.mistake(_clip_by(_norm_of, lambda total, max_norm: 1.0 if total <= max_norm else _factor(total, max_norm)),
+                     "you leave the gradients alone when the total is at most max_norm. PyTorch always multiplies by "
+                     "min(1, max_norm / (total + 1e-6)), which is below 1 for a total within 1e-6 under max_norm: "
+                     "here, where max_norm = 1e-4, it shrinks them by about 0.5%",
+                     "compute the factor for every total and cap it at 1, with no test of the total"),
         # the total right, the scaling on local copies (g = g * c): .grad as it was
         NORM.mistake(_clip_by(_norm_of, lambda total, max_norm: 1.0),
                      "your total norm is right, but every .grad is unchanged, although this total is above "
@@ -509,6 +523,11 @@ driven(
                      "only that keeps the direction of the whole update",
                      "compute one total norm from all the gradients first, then one factor, then scale each "
                      "gradient by it"),
+        NORM.mistake(functools.partial(_each_separately, only_large=True),
+                     "you scaled only the gradients whose own norm is above max_norm. Clipping by the global norm "
+                     "scales EVERY gradient by the one factor, the small ones too: leaving some as they were turns "
+                     "the update's direction, and its norm stays above max_norm",
+                     "multiply every gradient by the factor, whatever its own norm"),
         NORM.mistake(_clip_by(_norm_of, lambda total, max_norm: max_norm / (total + EPS)),
                      "your function also scales gradients UP when their total norm is below max_norm. Clipping "
                      "only ever shrinks: the factor is capped at 1",
@@ -716,6 +735,11 @@ driven(
                    "PyTorch's to the bit. Yours is off by a rounding error (bounds moved by a tiny amount, or "
                    "arithmetic on the elements)",
                    "clamp to the bounds -clip_value and clip_value themselves, with no arithmetic on the elements"),
+        VALUE.mistake(_clamped(where=lambda grad, clip_value: grad.numpy().max() > clip_value),
+                      "a gradient whose only large elements are negative was not clamped at all: a test such as "
+                      "g.max() > clip_value, or (g > clip_value).any(), looks at the positive side only. Clamping "
+                      "needs no test first: an element within the bounds stays as it is anyway",
+                      "clamp every gradient, with no test before it"),
         VALUE.mistake(lambda parameters, clip_value: [p.grad.clamp(-clip_value, clip_value)
                                                       for p in tensors_of(parameters) if p.grad is not None],
                       "every .grad is as it was after your function: the optimizer reads p.grad, so that is what "

@@ -751,8 +751,9 @@ def drive_fit(fn, args, kwargs):
         return Run.failed(f"history[{extra!r}] has {len(history[extra])} entries for the {passes} epochs your loop "
                           "trained: each list holds one entry per epoch (a line inside the loop over the batches "
                           "records one per batch)")
-    epochs = len(history["train_loss"])
-    per_epoch = len(loaders["train"])
+    per_epoch, lrs = len(loaders["train"]), np.asarray(optimizer.lrs, dtype=np.float64)  # (an lr per step)
+    # the epochs trained, from the steps taken (a history list one short must not look like a schedule's slip)
+    epochs = len(lrs) // per_epoch if len(lrs) % per_epoch == 0 else len(history["train_loss"])
 
     def epoch_of(index):  # the epoch (1, 2, ...) a log entry belongs to: the training loader's reads before it
         return sum(name == "train" for name in log[:index + 1])
@@ -775,7 +776,6 @@ def drive_fit(fn, args, kwargs):
     steps = [i for i, name in enumerate(log) if name in ("step", "eval step")]
     eval_steps = [i for i in steps if log[i] == "eval step"]
     expected_lrs = _per_epoch_lrs(spec, epochs)
-    lrs = np.asarray(optimizer.lrs, dtype=np.float64)
     schedule_bug = float(len(lrs) != epochs * per_epoch
                          or not np.allclose(lrs, np.repeat(expected_lrs, per_epoch), rtol=1e-9, atol=0.0))
     test_reads = [i for i, name in enumerate(log) if name == "test"]
