@@ -529,8 +529,8 @@ def _adam(how, decoupled=False):
             on_weights = decoupled != (how == "swap_decay")
             if on_weights:
                 p *= 1 - (wd if how == "unscaled" else lr * wd)
-            elif how != "no_decay":
-                g = g + wd * (g if how == "decay_on_grad" else p)  # (on the gradient: a typo, p.grad for p)
+            elif how != "no_decay":  # (on the gradient: a typo, p.grad for p)
+                g = g + (tl.tensor(wd) if how == "float32_decay" else wd) * (g if how == "decay_on_grad" else p)
             state = self.moments.setdefault(p, {}) if how == "outside" else self.state[p]
             if not state:
                 state.update(step=0, m=tl.zeros_like(p), v=tl.zeros_like(p))
@@ -638,6 +638,8 @@ class AdamWRebinds(MyAdamW):
 
 
 WRONG += [("04.MyAdam", AdamRebinds, MOVED), ("04.MyAdamW", AdamWRebinds, MOVED)]
+# (second round of session 34: the decay made a float32 tensor, tl.tensor(weight_decay), loses digits in float64)
+WRONG += [("04.MyAdam", _adam("float32_decay"), "float64 parameters", "float32's rounding")]
 # (the decay on the gradient is no decay at all once Adam divides by sqrt(v_hat): one hint names both)
 WRONG += [("04.MyAdam", _adam(how), "Adam's without weight decay", "weight_decay times the PARAMETER")
           for how in ("decay_on_grad", "no_decay")]

@@ -1622,7 +1622,32 @@ def clip_value_tests_the_largest(parameters, clip_value):
             p.grad.clamp_(-clip_value, clip_value)
 
 
-WRONG += [(N, clip_norm_only_the_large, "hidden case 16 of 17", "scaled only the gradients whose own norm"),
+def clip_norm_skips(test):
+    """(second round of session 34) the right factor, but a gradient for which ``test(g)`` holds is left alone."""
+    def clip(parameters, max_norm, norm_type=2.0):
+        grads = [p.grad for p in ([parameters] if isinstance(parameters, tl.Tensor) else parameters)
+                 if p.grad is not None]
+        if not grads:
+            return tl.tensor(0.0)
+        total = tl.linalg.vector_norm(tl.stack([tl.linalg.vector_norm(g, norm_type) for g in grads]), norm_type)
+        for g in grads:
+            if not test(g):
+                g.mul_((max_norm / (total + 1e-6)).clamp(max=1.0))
+        return total
+    return clip
+
+
+def clip_value_tests_every_element(parameters, clip_value):
+    """(second round of session 34) the clamp only where every element is beyond the bounds."""
+    for p in [parameters] if isinstance(parameters, tl.Tensor) else parameters:
+        if p.grad is not None and (p.grad.abs() > clip_value).all():
+            p.grad.clamp_(-clip_value, clip_value)
+
+
+WRONG += [(N, clip_norm_skips(lambda g: g.norm().item() < 1e-3), "skipped every gradient"),
+          (N, clip_norm_skips(lambda g: (g == 0).all().item()), "hidden case 12 of 17", "which holds only zeros"),
+          (V, clip_value_tests_every_element, "a test before the clamp that finds nothing to do")]
+WRONG += [(N, clip_norm_only_the_large, "hidden case 12 of 17", "scaled only the gradients whose own norm"),
           (N, clip_norm_with_if, "hidden case 17 of 17", "you leave the gradients alone when the total is at most"),
           (V, clip_value_tests_the_largest, "only large elements are negative", "positive side only")]
 

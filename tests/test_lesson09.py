@@ -565,12 +565,14 @@ def fit_train_mode_after_validation(lib, model, optimizer, scheduler, loaders, c
 def fit_variant(lr_group=0, lr_after_step=False, test_before_restore=False, acc_before_restore=False,
                 no_test_acc=False, no_clip=False, step_first=False, stopper_per_epoch=False, test_twice=False,
                 val_after_stop=False, final_on="test", val_on="val", own_validation=None, lr_per_batch=False,
-                losses_after_stop=False):
+                losses_after_stop=False, val_if_better=False, lr_twice=False):
     """The fixed loop with one more mistake (``stopper_per_epoch``: a new EarlyStopping every epoch;
     ``test_twice``: the test set evaluated a second time after the loop; ``val_after_stop``: the stopping test
     comes before the validation loss is recorded; ``losses_after_stop``: right after validation, before both losses
-    are recorded (and the scheduler stepped); ``final_on``: the loader of the final evaluation; ``val_on``: the
-    loader of the validation loss; ``own_validation``: the given evaluate replaced by a loop of the learner's,
+    are recorded (and the scheduler stepped); ``val_if_better``: the validation loss recorded only when it improves;
+    ``lr_twice``: the lr recorded again after the scheduler's step (second round of session 34); ``final_on``: the
+    loader of the final evaluation; ``val_on``: the loader of the validation loss; ``own_validation``: the given
+    evaluate replaced by a loop of the learner's,
     "train mode" (under no_grad, without model.eval()) or "graph" (model.eval(), without no_grad); ``lr_per_batch``:
     the lr recorded inside the loop over the batches)."""
     def validate(lib, model, loader):
@@ -610,11 +612,11 @@ def fit_variant(lr_group=0, lr_after_step=False, test_before_restore=False, acc_
             if losses_after_stop and stopper.step(val_loss, model):
                 break
             history["train_loss"].append(total / count)
-            if not val_after_stop:
+            if not val_after_stop and not (val_if_better and val_loss >= min(history["val_loss"], default=1e9)):
                 history["val_loss"].append(val_loss)
             if not step_first:
                 scheduler.step()
-            if lr_after_step:
+            if lr_after_step or lr_twice:
                 history["lr"].append(optimizer.param_groups[lr_group]["lr"])
             if not losses_after_stop and stopper.step(val_loss, model):
                 break
@@ -768,6 +770,9 @@ WRONG += [
     ("09.fit", fit_variant(val_after_stop=True), "the one of epoch", "is missing"),
     # (a history one entry short was a schedule's slip to the check: it counted the epochs by that list)
     ("09.fit", fit_variant(losses_after_stop=True), "history['train_loss'] has only", "the one of epoch"),
+    ("09.fit", fit_variant(val_if_better=True), "history['val_loss'] has only", "those of epochs",
+     "whatever its numbers"),
+    ("09.fit", fit_variant(lr_twice=True), "entries for the", "a second line in the epoch"),
     ("09.fit", fit_variant(test_before_restore=True), "history['test_loss'] should be"),
     ("09.fit", fit_variant(acc_before_restore=True), "the test loader was read 2 times"),
     ("09.fit", fit_variant(no_test_acc=True), "has no 'test_acc' entry"),

@@ -249,10 +249,12 @@ class Clipping:
         return None
 
     def mistake(self, wrong, hint, more=()):
-        """A mistake row: the learner's Run has the numbers of ``wrong``'s Run, whether the learner changed .grad in
-        place or assigned a new tensor (the Run's last number, which says so, is left out: a hint is about the
-        numbers)."""
-        def match(got, expected, case):
+        """A mistake row: the learner's Run has the numbers of ``wrong``'s Run (or of one of them, for a tuple),
+        whether the learner changed .grad in place or assigned a new tensor (the Run's last number, which says so, is
+        left out: a hint is about the numbers)."""
+        def match(got, expected, case, wrong=wrong):
+            if isinstance(wrong, tuple):
+                return any(match(got, expected, case, one) for one in wrong)
             if not _grads(case):  # no gradient to clip: no mistake about clipping shows here
                 return False
             with np.errstate(all="ignore"):
@@ -345,8 +347,9 @@ def _norm_cases(rng):
              "six parameters with large gradients"),
         Case((_random_parameters(rng, [(3, 5), (3,)], 4.0, dtype=np.float64), 0.7),
              "float64 parameters and gradients, max_norm = 0.7: compared at float64's precision"),
-        Case((_set_element(_random_parameters(rng, [(4, 3), (4,)], 2.0), 1), 1.0),
-             "a gradient holds a nan: the total norm is nan, and so is every clipped gradient (as in PyTorch)"),
+        Case((_set_element(_random_parameters(rng, [(4, 3), (4,)], 2.0), 1) + [parameter(np.ones(2), np.zeros(2))],
+              1.0), "a gradient holds a nan: the total norm is nan, and so is every clipped gradient (as in PyTorch), "
+             "the third one's too, which holds only zeros"),
         Case((_random_parameters(rng, [(3, 2), (3,)], none_at=(0, 1)), 1.0),
              "no parameter has a gradient (every .grad is None, as before the first backward): nothing to clip, "
              "and the total norm is 0, a 0-d tensor (PyTorch returns tensor(0.))"),
@@ -425,14 +428,15 @@ def _new_grads(parameters, max_norm, norm_type=2.0):
 
 
 def _each_separately(parameters, max_norm, norm_type=2.0, only_large=False):
-    """Clips each gradient by its own norm (``only_large``: by the total's factor, but only a gradient whose own
-    norm is above max_norm); returns the total."""
+    """Clips each gradient by its own norm (``only_large``: by the total's factor, a tensor's (nan for a nan total),
+    but only a gradient whose own norm is above max_norm, by the test ">" or "not <=", which differ for a nan);
+    returns the total."""
     tensors = [p for p in tensors_of(parameters) if p.grad is not None]
     total = _norm_of([t.grad.numpy() for t in tensors], float(norm_type))
     for t in tensors:
         own = _norm_of([t.grad.numpy()], float(norm_type))
-        if not only_large or own > max_norm:
-            t.grad.mul_(_factor(total if only_large else own, float(max_norm)))
+        if not only_large or (own > max_norm if only_large == ">" else not own <= max_norm):
+            t.grad.mul_(float(np.minimum(1.0, max_norm / (total + EPS))) if only_large else _factor(own, max_norm))
     return tensor(np.float32(total))
 
 
@@ -512,21 +516,22 @@ driven(
         # the total right, the scaling on local copies (g = g * c): .grad as it was
         NORM.mistake(_clip_by(_norm_of, lambda total, max_norm: 1.0),
                      "your total norm is right, but every .grad is unchanged, although this total is above "
-                     "max_norm: either the factor came out as 1 (it is the SMALLER of 1 and max_norm / (total + "
-                     "1e-6)), or the scaling never reached p.grad (g = g * c makes a new tensor and binds the name g "
-                     "to it, which leaves p.grad as it was)",
-                     "print the factor for this case; then change the tensor p.grad itself, with an in-place method "
-                     "(a name ending in _)"),
+                     "max_norm: the factor came out as 1 (it is the SMALLER of 1 and max_norm / (total + 1e-6)), "
+                     "or a test before the scaling skipped every gradient (a test of each gradient's own size, say: "
+                     "clipping scales them all), or the scaling never reached p.grad (g = g * c makes a new tensor "
+                     "and binds the name g to it, which leaves p.grad as it was)",
+                     "print the factor for this case, and whether each gradient reaches your scaling; then change "
+                     "the tensor p.grad itself, with an in-place method (a name ending in _)"),
         NORM.mistake(_each_separately,
                      "you clipped each gradient by its own norm. Clipping by the GLOBAL norm measures all the "
                      "gradients together, as one long vector, and scales every one of them by the same factor: "
                      "only that keeps the direction of the whole update",
                      "compute one total norm from all the gradients first, then one factor, then scale each "
                      "gradient by it"),
-        NORM.mistake(functools.partial(_each_separately, only_large=True),
+        NORM.mistake(tuple(functools.partial(_each_separately, only_large=test) for test in (">", "not <=")),
                      "you scaled only the gradients whose own norm is above max_norm. Clipping by the global norm "
-                     "scales EVERY gradient by the one factor, the small ones too: leaving some as they were turns "
-                     "the update's direction, and its norm stays above max_norm",
+                     "scales EVERY gradient by the one factor, the small ones too: leaving some as they were changes "
+                     "the direction of the whole update",
                      "multiply every gradient by the factor, whatever its own norm"),
         NORM.mistake(_clip_by(_norm_of, lambda total, max_norm: max_norm / (total + EPS)),
                      "your function also scales gradients UP when their total norm is below max_norm. Clipping "
@@ -743,8 +748,9 @@ driven(
         VALUE.mistake(lambda parameters, clip_value: [p.grad.clamp(-clip_value, clip_value)
                                                       for p in tensors_of(parameters) if p.grad is not None],
                       "every .grad is as it was after your function: the optimizer reads p.grad, so that is what "
-                      "must change (clamped copies, or clamped weights, leave the gradients as they were)",
-                      "clamp each p.grad in place (a method ending in _)"),
+                      "must change (clamped copies, or clamped weights, leave the gradients as they were, and so "
+                      "does a test before the clamp that finds nothing to do: clamping needs no test)",
+                      "clamp each p.grad itself, in place (a method ending in _), with no test before it"),
         VALUE.mistake(_elementwise(np.minimum),
                       "you capped only the large positive elements; large negative ones must be clipped too, to "
                       "-clip_value: the interval is [-clip_value, clip_value]",

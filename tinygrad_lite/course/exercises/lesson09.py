@@ -750,7 +750,7 @@ def drive_fit(fn, args, kwargs):
     if extra:
         return Run.failed(f"history[{extra!r}] has {len(history[extra])} entries for the {passes} epochs your loop "
                           "trained: each list holds one entry per epoch (a line inside the loop over the batches "
-                          "records one per batch)")
+                          "records one per batch, and a second line in the epoch, or one at the stop, one more)")
     per_epoch, lrs = len(loaders["train"]), np.asarray(optimizer.lrs, dtype=np.float64)  # (an lr per step)
     # the epochs trained, from the steps taken (a history list one short must not look like a schedule's slip)
     epochs = len(lrs) // per_epoch if len(lrs) % per_epoch == 0 else len(history["train_loss"])
@@ -928,8 +928,10 @@ def _fit_compare(got, expected, case):
             epoch = int(np.argmax(~np.isclose(a, b, rtol=1e-5, atol=1e-7, equal_nan=True)))
             if np.isnan(a[epoch]) and epoch < g[k]:  # the lists are padded with nan after the last entry
                 return (f"{spec!r}: your loop trained {int(g[k])} epochs, but history[{name!r}] has only "
-                        f"{epoch} entries: the one of epoch {epoch + 1} is missing. Every epoch trained gets its "
-                        "entry in each list, the stopping epoch too: record it before the loop can end")
+                        f"{epoch} entries: " + (f"the one of epoch {epoch + 1} is" if epoch + 1 == g[k] else
+                                                f"those of epochs {epoch + 1} to {int(g[k])} are") + " missing. Every "
+                        "epoch trained gets its entry in each list, whatever its numbers, the stopping epoch too: "
+                        "record it in every epoch, before the loop can end")
             return (f"{spec!r}: no planted bug is left, but history[{name!r}] differs at epoch {epoch + 1} (the "
                     f"first is 1): expected {b[epoch]:.6g}, got {a[epoch]:.6g}; fix only the planted bugs and "
                     "keep the rest of the loop (the gradient clipping, the loss, the order of the steps) as it was")
