@@ -325,8 +325,7 @@ tensor_function(
     # smooth at an error of 0: the gradient is compared at errors of exactly 0 too (no jitter; no case has an error
     # of exactly delta, where right formulas differ: clamp(max=delta) plus delta * (d - delta).clamp(min=0) gets
     # slope 2 delta there, as each clamp passes slope 1 at its boundary)
-    grad_jitter=0.0,
-    grad_hint=_huber_grad_hint,
+    grad_jitter=0.0, grad_hint=_huber_grad_hint,
 )
 
 

@@ -220,11 +220,8 @@ def _one_share_for_a_times_a(a, b, out):
 
 driven(
     "03.value_mul_backward", value_mul_backward_reference, _value_mul_cases, after_backward,
-    answer=AnyAnswer(),
+    answer=AnyAnswer(), compare=_value_mul_compare, generic_hints=(), points=1,
     check_inputs=False,  # changing a.grad and b.grad is the point; _value_mul_compare checks the rest
-    compare=_value_mul_compare,
-    generic_hints=(),
-    points=1,
     mistakes=[
         _state_mistake(OVERWRITES, "a gradient is a sum of shares: an input's .grad may already hold the shares of "
                        "other ops that use it, and in a * a one Value receives the shares of both factors. Your "
@@ -483,9 +480,7 @@ def _order_mistake(kind, hint, more):  # the row of a kind of problem that _topo
 driven(
     "03.topological_order", topological_order_reference, _topological_cases, _called_twice,
     compare=lambda got, expected, case: _topological_problem(got, case)[1],
-    answer=AnyAnswer(),  # many orders are right: the compare judges the list
-    generic_hints=(),
-    points=2,
+    answer=AnyAnswer(), generic_hints=(), points=2,  # many orders are right: the compare judges the list
     mistakes=[_order_mistake(*row) for row in (
         ("repeated", "a node used by two ops (like x in x*x + x) is reached once through each of them: remember which "
          "nodes you have visited, and skip a node you have seen before",
@@ -631,8 +626,7 @@ def _each_input(to_shape):
 
 array_function(
     "03.mul_backward", mul_backward_reference, _mul_cases, **OP_BACKWARD, match=EXACT,
-    answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference")),
-    generic_hints=("sign", "factor"),
+    answer=TupleAnswer(ArrayAnswer("reference"), ArrayAnswer("reference")), generic_hints=("sign", "factor"),
     forbid=AUTOGRAD + (MulOp,),  # the library's autograd (or PyTorch's), or its op's own backward
     allow=("arithmetic", "sum"),  # the text's building blocks (sum_to_shape is made of them)
     points=2,
@@ -738,12 +732,10 @@ def _blocks_small_positives(x, got, right):
 array_function(
     "03.relu_backward", relu_backward_reference, _relu_cases,
     **OP_BACKWARD,  # relu's gradient only selects: exact in either dtype
-    match=Within(1e-5, 1e-7),
-    generic_hints=("sign",),
+    match=Within(1e-5, 1e-7), generic_hints=("sign",), points=1,
     forbid=AUTOGRAD + (ReLUOp,),  # the library's autograd (or PyTorch's), or its op's own backward
     # the text's building blocks: a mask from a comparison, or where, clamp, max/min (relu(x) > 0 is a mask too)
     allow=("arithmetic", "where", "clamp", "max", "min", "relu"),
-    points=1,
     mistakes=[
         # nan or inf where x == 0 and right elsewhere: a 0/1 factor written as a division by x (max(x, 0) / x)
         recognised(_relu_answer(lambda x, got, right: got.dtype.kind in "fc" and right[x != 0].all()
@@ -1148,16 +1140,13 @@ array_function(
                    "read it). Nudge a float64 copy of x instead",
                    "np.asarray(x, dtype=...) and x.astype(..., copy=False) return x itself when it already has the "
                    "dtype asked for; np.array(x, dtype=...) always makes a copy"),
-    answer=_Float64Estimates(),
-    generic_hints=("sign", "factor"),
-    error_hints=[INTEGER_X],
+    answer=_Float64Estimates(), generic_hints=("sign", "factor"), error_hints=[INTEGER_X],
     # the library's own central differences (gradcheck's helper), and PyTorch's, public or not (its central
     # differences in one call); the text's building blocks: arithmetic on numpy arrays and calls of f (numpy's own
     # functions are not catalogued: copies, np.ndindex, np.zeros_like pass)
     forbid=(numeric_jacobians, "torch.autograd.gradcheck.get_numerical_jacobian",
             "torch.autograd.gradcheck._get_numerical_jacobian"),
-    allow=("arithmetic",),
-    points=2,
+    allow=("arithmetic",), points=2,
     # float64's precision (issue 32), as far as central differences allow: right ways to write them (x[i] + h on a
     # copy, f(x + h e_i), a division by the distance (x[i] + h) - (x[i] - h)) differ by about 1e-16 |x| / h, 1e-10
     # of the estimate for |x| up to 30; rounding to float32 on the way changes them by about 1e-7

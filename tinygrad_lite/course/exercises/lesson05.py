@@ -185,9 +185,7 @@ def _start_not_scaled(got, expected, case):
 
 driven(
     "05.warmup_cosine", warmup_cosine_reference, _warmup_cases, each_step,
-    compare=_compare_traces,
-    match=LRS,
-    points=2,
+    compare=_compare_traces, match=LRS, points=2,
     error_hints=[ErrorHint(r"ZeroDivisionError",
                            "with warmup_steps = 0 there is no warmup: every step belongs to the cosine, and "
                            "nothing may divide by warmup_steps outside the warmup",
@@ -545,11 +543,8 @@ def _plateau_cases(rng):
 
 driven(
     "05.PlateauScheduler", ReduceLROnPlateau, _plateau_cases, after_each_epoch,
-    compare=_compare_plateau,
-    match=PLATEAU_LRS,
+    compare=_compare_plateau, match=PLATEAU_LRS, vary=("mode", "factor", "patience", "threshold", "min_lr"), points=3,
     check_inputs=False,  # changing the optimizer's lrs is the point
-    vary=("mode", "factor", "patience", "threshold", "min_lr"),
-    points=3,
     error_hints=[ErrorHint(r"has no attribute 'get_last_lr'",
                            "the check reads the lrs back with get_last_lr(), as you would to log them: your class "
                            "needs that method",
@@ -1066,8 +1061,7 @@ def _switched(**switches):
 
 driven(
     "05.lr_range_test", lr_range_test_reference, _range_cases, range_test_run,
-    compare=_compare_range,
-    match=LOSSES,
+    compare=_compare_range, match=LOSSES,
     check_inputs=False,  # the model and optimizer are trained and must be put back: range_test_run checks that
     points=3,
     error_hints=[ErrorHint(r"StopIteration",

@@ -439,10 +439,7 @@ driven(
     forbid=(EarlyStopping,),  # the library's: the exercise is to write it
     # the text's building blocks: comparisons and arithmetic on the values (copies of the weights by clone or
     # deepcopy, state_dict and load_state_dict are plumbing); the trainer's EarlyStop callback ... are refused
-    allow=("arithmetic", "max", "min"),
-    compare=_stopper_compare,
-    match=BEST,
-    vary=("patience", "min_delta", "mode"),
+    allow=("arithmetic", "max", "min"), compare=_stopper_compare, match=BEST, vary=("patience", "min_delta", "mode"),
     points=3,
     error_hints=[
         ErrorHint(r"Missing key\(s\) in state_dict",
@@ -1106,10 +1103,7 @@ driven(
     # the text's building blocks: state_dict() (the optimizer's and the scheduler's are theirs: "optimizer",
     # "lr_scheduler"), tl.save, tl.get_rng_state and the generator's get_state (plumbing); the trainer's Checkpoint
     # callback, load_checkpoint ... are refused
-    allow=("arithmetic", "optimizer", "lr_scheduler"),
-    compare=_save_compare,
-    match=EXACT,
-    points=2,
+    allow=("arithmetic", "optimizer", "lr_scheduler"), compare=_save_compare, match=EXACT, points=2,
     mistakes=[
         mistake(_save_changing("model", lambda m, epoch, loss: {k: v.detach() for k, v in m.named_parameters()}),
                 "you saved the parameters only (named_parameters()): model.state_dict() holds " + BUFFERS,
@@ -1160,10 +1154,7 @@ driven(
     # the text's building blocks: tl.load, load_state_dict (ReduceLROnPlateau's is its own: "lr_scheduler"),
     # tl.set_rng_state and the generator's set_state (plumbing); the trainer (its fit resumes from a start_epoch),
     # its callbacks, save_checkpoint ... are refused
-    allow=("arithmetic", "optimizer", "lr_scheduler"),
-    compare=_resume_compare,
-    match=EXACT,
-    points=2,
+    allow=("arithmetic", "optimizer", "lr_scheduler"), compare=_resume_compare, match=EXACT, points=2,
     mistakes=[
         mistake(_resume_changing(next_epoch=0),
                 "the checkpoint was written AFTER its epoch ended, so that epoch is done: starting at the saved "

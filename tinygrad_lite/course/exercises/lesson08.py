@@ -359,9 +359,8 @@ def _step(model, x, y, loss_fn, optimizer, device, *, zero=True, zero_late=False
 driven(
     "08.train_step", train_step_reference, _train_cases, drive_train_step,
     compare=_compare_train, match=Within(1e-5, 1e-7),
+    points=2, forbid=(Trainer, fit),
     check_inputs=False,  # the model and the optimizer change: that is the point (the batches are copies)
-    points=2,
-    forbid=(Trainer, fit),
     error_hints=[
         ErrorHint(r"its result was not used",
                   "Tensor.to does not move a tensor in place (Module.to does, for a model's parameters): it "

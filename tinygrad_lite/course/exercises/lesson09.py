@@ -464,9 +464,7 @@ CLIPPING = ("the gradients were not clipped where the step uses them (lesson 06)
 driven(
     "09.train_one_epoch", train_one_epoch_reference, epoch_cases, drive_train_one_epoch,
     compare=_epoch_compare, match=Within(1e-5, 1e-7),
-    vary=("max_norm", "device"),
-    points=2,
-    forbid=(Trainer, train_fit),
+    vary=("max_norm", "device"), points=2, forbid=(Trainer, train_fit),
     mistakes=[
         mistake(_epoch(train=False),
                 "the model never went back to training mode: the loop received it in eval() mode, as validation "
@@ -1003,9 +1001,7 @@ fit_buggy = _fit(mode=False, per_batch=True, select_on="test")
 driven(
     "09.fit", fit_reference, fit_cases, drive_fit,
     compare=_fit_compare, match=Within(1e-5, 1e-7),
-    vary=(),
-    points=3,
-    forbid=(Trainer, train_fit),
+    vary=(), points=3, forbid=(Trainer, train_fit),
     mistakes=[  # the planted bugs: the check shows symptoms; a bug is named when its failure comes back
         recognised(_bug_remains("mode"), BUG_HINTS["mode"][0], BUG_HINTS["mode"][1:]),
         recognised(_bug_remains("schedule"), BUG_HINTS["schedule"][0], BUG_HINTS["schedule"][1:]),
