@@ -373,12 +373,10 @@ def _order_problem(got, case):
     if times > 1 and keys == order * times and sorted(order) == sorted(graph):  # one whole order after another
         return "earlier call", (f"your list holds this graph's order {times} times, one after another: the list "
                                 "of an earlier call, still there, with this call's nodes added to it")
-    repeated = [k for k in dict.fromkeys(keys) if keys.count(k) > 1]
-    if repeated:
+    if repeated := [k for k in dict.fromkeys(keys) if keys.count(k) > 1]:
         return "repeated", (f"node {name[repeated[0]]} appears {keys.count(repeated[0])} times in your list; each "
                             "node must appear exactly once")
-    missing = [k for k in graph if k not in keys]
-    if missing:
+    if missing := [k for k in graph if k not in keys]:
         def count(n):
             return f"{n} node" if n == 1 else f"{n} nodes"
         text = (f"your list has {count(len(keys))} but the graph has {count(len(graph))}: missing "
@@ -403,8 +401,7 @@ def _order_problem(got, case):
             if sorted(keys) == sorted(path):
                 return "one input", text + f" (your list is the path from the root through each node's {which} input)"
         return "missing", text
-    extra = [k for k in keys if k not in graph]
-    if extra:
+    if extra := [k for k in keys if k not in graph]:
         return "extra", f"your list has nodes that the root does not depend on: {', '.join(name[k] for k in extra)}"
     position = {k: i for i, k in enumerate(keys)}
     edges = [(p, n) for n in graph for p in graph[n]]

@@ -145,8 +145,7 @@ def _drive(cls, setup, kwargs):
     params = [tensor(s.copy(), requires_grad=True) for s in setup.starts]
     name = getattr(cls, "__name__", "your class")
     optimizer = cls(setup.param_groups(params), **kwargs)
-    problem = OPTIMIZER.problem_with(optimizer, cls)
-    if problem:
+    if problem := OPTIMIZER.problem_with(optimizer, cls):
         return Run.failed(problem)
     rows = []
     for t in range(setup.steps):

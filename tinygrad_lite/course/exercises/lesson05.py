@@ -114,8 +114,7 @@ def each_step(fn, args, kwargs):
     values = []
     for t in steps:
         value = fn(int(t), *rest, **kwargs)
-        problem = _number_problem(value, f"the value your function returned for step {int(t)}", lr=True)
-        if problem:
+        if problem := _number_problem(value, f"the value your function returned for step {int(t)}", lr=True):
             return Run.failed(problem)
         values.append(float(value))
     return Run.of(values)
@@ -318,8 +317,7 @@ def after_each_epoch(cls, args, kwargs):
             scheduler.step(optimizer.val_losses[epoch - 1])
         lrs = [group["lr"] for group in optimizer.param_groups]
         for i, lr in enumerate(lrs):
-            problem = _number_problem(lr, f"after epoch {epoch}, param_groups[{i}]['lr']", lr=True)
-            if problem:
+            if problem := _number_problem(lr, f"after epoch {epoch}, param_groups[{i}]['lr']", lr=True):
                 return Run.failed(problem)
         trace.append([float(lr) for lr in lrs])
         if epoch and last_lr_problem is None:
@@ -337,8 +335,7 @@ def _compare_plateau(got, expected, case):
     settings, the metrics fed and the group's lrs epoch by epoch."""
     if got.shape != expected.shape:
         return f"expected lrs of shape {expected.shape} (epochs + 1, param groups), got {got.shape}"
-    at = first_difference(got, expected, PLATEAU_LRS)
-    if at is None:
+    if (at := first_difference(got, expected, PLATEAU_LRS)) is None:
         return None
     epoch, group = at
     settings = ", ".join(f"{k}={v!r}" for k, v in case.kwargs.items())

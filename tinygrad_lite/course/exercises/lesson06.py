@@ -198,8 +198,7 @@ class Clipping:
                 code = WIDER_GRAD if (before, _dtype(p.grad)) == ("float32", "float64") else None
                 break
         rebound = [i for i, (p, g) in enumerate(zip(tensors, held)) if g is not None and p.grad is not g]
-        changed = [i for i, (b, a) in enumerate(zip(values_before, values)) if not np.array_equal(a, b)]
-        if changed:
+        if changed := [i for i, (b, a) in enumerate(zip(values_before, values)) if not np.array_equal(a, b)]:
             problem = (f"your function changed the values of parameter {changed[0]} (the weights themselves). "
                        "Clipping changes only the gradients, .grad; the optimizer's step moves the weights "
                        "afterwards")

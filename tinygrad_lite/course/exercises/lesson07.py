@@ -119,8 +119,7 @@ def drive_stopper(cls, args, kwargs):
         if decision:
             stopped = epoch
             break
-    missing = [name for name in ("best", "best_epoch") if not hasattr(stopper, name)]
-    if missing:
+    if missing := [name for name in ("best", "best_epoch") if not hasattr(stopper, name)]:
         return Run.failed(f"your EarlyStopping has no attribute {missing[0]!r}: keep the best value so far in "
                           "self.best and the epoch that gave it in self.best_epoch (counting step calls from 0)")
     best, best_epoch = stopper.best, stopper.best_epoch
@@ -985,8 +984,7 @@ def _save_compare(got, expected, case):
     spec = case.args[0]
     if g.shape != e.shape:
         return f"the check could not read your checkpoint (got {g.shape} numbers)"
-    wrong = _first_wrong_piece(g, 0)
-    if wrong:
+    if wrong := _first_wrong_piece(g, 0):
         return (f"the checkpoint's {wrong[0]!r} entry is missing or is not {_PIECES[wrong[0]]} at the moment of the "
                 f"save ({spec!r})")
     if math.isnan(g[5]):

@@ -988,8 +988,7 @@ def drive_scaled_steps(fn, args, kwargs):
             if not isinstance(stepped, bool):
                 return Run.failed(f"step {k}: your scaled_step returned {type_name(stepped)}; return True when the "
                                   "optimizer stepped and False when the step was skipped")
-            misspelled = _misspelled_key(state, setup.state)
-            if misspelled:
+            if misspelled := _misspelled_key(state, setup.state):
                 return Run.failed(f"step {k}: {misspelled}")
             for key in ("scale", "good_steps"):
                 if not is_number(state.get(key)):

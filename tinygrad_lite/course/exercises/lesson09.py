@@ -172,8 +172,7 @@ def drive_train_one_epoch(fn, args, kwargs):
 def _through_lib(fn):
     """The failed Run when the learner's code of ``fn`` names tinygrad_lite directly instead of through ``lib``
     (``_named_library``), or None. Read on the case on PyTorch, with PyTorch or without (``epoch_cases``)."""
-    named = _named_library(fn)
-    if named is None:
+    if (named := _named_library(fn)) is None:
         return None
     return Run.failed(
         f"your train_one_epoch names {named} directly, not through lib: with lib = torch it would mix the two "
@@ -183,8 +182,7 @@ def _through_lib(fn):
 
 def _epochs(fn, spec, kwargs):
     if spec.by_name:  # no PyTorch here: the code is read instead of run on PyTorch
-        refused = _through_lib(fn)
-        if refused is not None:
+        if (refused := _through_lib(fn)) is not None:
             return refused
     lib = _library(spec.lib)
     x, y = digits_arrays()
@@ -221,8 +219,7 @@ def _epochs(fn, spec, kwargs):
                                   "expected")
         if watch.kept is not None:
             return Run.failed(KEPT_GRAPH.format(batch=watch.kept[0] + 1, later=watch.kept[1] + 1))
-        moved = _moved_parameter(lib, model, spec.device)
-        if moved is not None:
+        if (moved := _moved_parameter(lib, model, spec.device)) is not None:
             return Run.failed(f"after your train_one_epoch the model is on {moved}, but it was given on "
                               f"{str(spec.device)!r}, the device the caller chose: move each batch to `device`, and "
                               "leave the model where it is")
@@ -283,8 +280,7 @@ class _OutputWatch:
     def _look(self):
         self.batch += 1
         if self.kept is None:
-            old = [b for b, ref in self.outputs if b <= self.batch - 2 and ref() is not None]
-            if old:
+            if old := [b for b, ref in self.outputs if b <= self.batch - 2 and ref() is not None]:
                 self.kept = (old[0], self.batch)
         self.outputs = [(b, ref) for b, ref in self.outputs if ref() is not None]
 
@@ -731,21 +727,18 @@ def drive_fit(fn, args, kwargs):
     if not isinstance(history, dict):
         return Run.failed(f"your fit returned a {type(history).__name__}; return the history dict (train_loss, "
                           "val_loss, lr, test_loss, test_acc)")
-    missing = [k for k in FIELDS if k not in history]
-    if missing:
+    if missing := [k for k in FIELDS if k not in history]:
         return Run.failed(f"the history your fit returned has no {missing[0]!r} entry; it holds "
                           f"{', '.join(FIELDS)}")
     for name in FIELDS:
         values = history[name] if name in ("train_loss", "val_loss", "lr") else [history[name]]
-        kept = next((v for v in values if not is_python_number(v)), None)
-        if kept is not None:
+        if (kept := next((v for v in values if not is_python_number(v)), None)) is not None:
             why = (" A tensor keeps its graph (every batch's, for a sum of losses) alive as long as the history "
                    "lives, and a history file cannot hold it: take the number out with .item()"
                    if hasattr(kept, "detach") else "")
             return Run.failed(f"history[{name!r}] holds a {type(kept).__name__}; it holds Python numbers.{why}")
     passes = sum(name == "train" for name in log)  # the epochs trained: the passes over the training loader
-    extra = next((name for name in ("train_loss", "val_loss", "lr") if len(history[name]) > passes), None)
-    if extra:
+    if extra := next((name for name in ("train_loss", "val_loss", "lr") if len(history[name]) > passes), None):
         return Run.failed(f"history[{extra!r}] has {len(history[extra])} entries for the {passes} epochs your loop "
                           "trained: each list holds one entry per epoch (a line inside the loop over the batches "
                           "records one per batch, and a second line in the epoch, or one at the stop, one more)")

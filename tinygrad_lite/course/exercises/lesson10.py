@@ -113,8 +113,7 @@ def _watch_returns(modules, before, returned):
         hooks = module._forward_hooks
         for hook_id in [h for h in hooks if h not in known]:
             def wrapped(*args, _hook=hooks[hook_id], **kwargs):
-                result = _hook(*args, **kwargs)
-                if result is not None:
+                if (result := _hook(*args, **kwargs)) is not None:
                     returned.append((result, result is args[-1]))
                 return result
             hooks[hook_id] = wrapped
@@ -216,8 +215,7 @@ def drive_stats(cls, args, kwargs):
         return Run.failed(f"self.{lazy[0]} is a property, computed when read: keep plain lists that your hooks append "
                           "numbers to at each call (a collector that keeps the outputs to compute from later keeps "
                           "every batch's tensors, and their graphs, alive)")
-    kept = _tensors_kept(vars(stats) if hasattr(stats, "__dict__") else {})
-    if kept:
+    if kept := _tensors_kept(vars(stats) if hasattr(stats, "__dict__") else {}):
         return Run.failed(f"your collector keeps {kept}: a tensor kept keeps its memory (and its graph, if it has "
                           "one) alive for the whole run. Have the hooks turn each output into its two numbers at "
                           "once (.item()) and keep only the numbers")
@@ -278,8 +276,7 @@ def drive_stats(cls, args, kwargs):
                           "and call its remove()), so that the modules are left as they were found")
     foreign.remove()
     later.remove()
-    left = _hooks_left(net)
-    if left:
+    if left := _hooks_left(net):
         counts = [(_hooks_left(net, (name,)), kind) for name, kind in zip(HOOK_DICTS, (
             "forward pre-hook", "forward hook", "backward pre-hook", "backward hook"))]
         which = ", ".join(f"{n} {kind}{'s' if n > 1 else ''}" for n, kind in counts if n)
@@ -364,8 +361,7 @@ def drive_stats(cls, args, kwargs):
                           "in __init__ (self.handles = [...]), so that remove() removes this collector's hooks only")
     if after[1] != 1:
         return Run.failed("after remove() a collector still recorded the next call: remove() must stop it")
-    left = sorted(set(vars(target)) - attributes)
-    if left:
+    if left := sorted(set(vars(target)) - attributes):
         return Run.failed(f"your collector left an attribute on the module ({left[0]}): keep what a collector "
                           "records in the collector, so that the modules are left as they were found")
     return Run.of(values)
@@ -1511,8 +1507,7 @@ def _compare_bnb(got, expected, case):
         if isinstance(got, tuple) and isinstance(expected, tuple) and len(got) == len(expected) == 3:
             # dx is built from dbeta and dgamma: when one of them is wrong, say so first
             for k in (2, 1):
-                part = compare_arrays(got[k], expected[k], 1e-12, 1e-14, f"result {k} ({BNB_NAMES[k]})")
-                if part:
+                if part := compare_arrays(got[k], expected[k], 1e-12, 1e-14, f"result {k} ({BNB_NAMES[k]})"):
                     return part + (" (and dx, which is built from it, is wrong too)" if compare_arrays(
                         got[0], expected[0], 1e-12, 1e-14) else "")
         return compare_arrays(got, expected, 1e-12, 1e-14, names=BNB_NAMES)
@@ -1521,8 +1516,7 @@ def _compare_bnb(got, expected, case):
         return failure
     for k, (g, e) in enumerate(zip(got, expected)):
         scale = float(np.max(np.abs(e))) if np.size(e) else 0.0
-        part = compare_arrays(g, e, 0.0, BNB_LARGE_TOLERANCE * scale, f"result {k}")
-        if part:
+        if part := compare_arrays(g, e, 0.0, BNB_LARGE_TOLERANCE * scale, f"result {k}"):
             close = compare_arrays(g, e, 0.0, 1e-4 * scale)
             return _cancellation(got, expected, "1e-10 of its scale", "10000") if close is None else part
     return None
