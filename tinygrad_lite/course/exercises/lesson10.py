@@ -666,8 +666,7 @@ class _FloatAnswer(NumberAnswer):
     """A NumberAnswer that refuses an integer: the exercise asks for a Python float."""
 
     def refuse(self, got, expected=None):
-        problem = getattr(got, "problem", None)  # a Run from drive_dead
-        if problem:
+        if problem := getattr(got, "problem", None):  # a Run from drive_dead
             return problem
         if isinstance(got, (int, np.integer)) and not isinstance(got, bool):
             return (f"you returned the {type_name(got)} {got}; the exercise asks for the fraction as a Python "
@@ -885,8 +884,7 @@ def drive_ratios(fn, args, kwargs):
 
 class _RatioAnswer(ArrayAnswer):
     def refuse(self, got, expected=None):
-        problem = getattr(got, "problem", None)  # a Run from drive_ratios (decoded as a look-alike class)
-        if problem:
+        if problem := getattr(got, "problem", None):  # a Run from drive_ratios (decoded as a look-alike class)
             return problem
         if is_tensor(got) or type_name(got).startswith("torch."):
             return (f"you returned a {type_name(got)}; this exercise works on numpy arrays: take each norm as a "
