@@ -679,8 +679,9 @@ class AdamVariant(_Variant):
             decay_lr = {"unscaled_decay": 1.0, "decay_lr_const": 1e-3,
                         "decay_lr_defaults": float(self.defaults["lr"])}.get(how, lr)
             p.mul_(1 - decay_lr * wd)
-        if wd and (not decoupled or how == "both_decays") and how != "no_decay":  # (both: MyAdam's L2 line left
-            g = g + wd * (g if how == "decay_on_grad" else p)                     # after the shrink)
+        # (both_decays: MyAdam's L2 line left after the shrink; decay_on_grad: wd * p.grad where wd * p was meant)
+        if wd and (not decoupled or how == "both_decays") and how != "no_decay":
+            g = g + wd * (g if how == "decay_on_grad" else p)
         state = self._state(p)
         if not state:
             state["step"], state["m"], state["v"] = 0, 0 * g, 0 * g

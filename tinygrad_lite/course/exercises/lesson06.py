@@ -427,9 +427,9 @@ def _new_grads(parameters, max_norm, norm_type=2.0):
 
 
 def _each_separately(parameters, max_norm, norm_type=2.0, only_large=False):
-    """Clips each gradient by its own norm (``only_large``: by the total's factor, a tensor's (nan for a nan total),
-    but only a gradient whose own norm is above max_norm, by the test ">" or "not <=", which differ for a nan);
-    returns the total."""
+    """Clips each gradient by its own norm; returns the total. ``only_large`` (">" or "not <=", which differ for a
+    nan): the total's factor instead, nan for a nan total as a tensor's is, but only for a gradient whose own norm
+    passes that test against max_norm."""
     tensors = [p for p in tensors_of(parameters) if p.grad is not None]
     total = _norm_of([t.grad.numpy() for t in tensors], float(norm_type))
     for t in tensors:
