@@ -5,11 +5,10 @@ course's wheel built from this checkout is installed with ``pip install "<wheel>
 lessons course`` writes the lessons into an empty folder, and the lessons run there top to bottom with nbclient in
 a kernel of that environment, far from this checkout: no error output, and their checks show. numpy there is
 the oldest release that pyproject.toml allows, and so are matplotlib and the hosted extra's (a service's may lag
-behind constraints.txt's). First without
-PyTorch (every lesson: each cell marked ``# needs PyTorch`` says how to install it instead of failing), then with
-it (08 and 09, which compare with PyTorch the most, and lesson 00: their comparisons then run). TensorBoard is not
-installed either (the hosted extra leaves it to the service): lesson 10's one cell that needs it says how to
-install it, and the rest of that lesson runs.
+behind constraints.txt's). First without PyTorch (every lesson: each cell marked ``# needs PyTorch`` says how to
+install it instead of failing), then with it (08 and 09, which compare with PyTorch the most, and lesson 00: their
+comparisons then run). TensorBoard is not installed either (the hosted extra leaves it to the service): lesson
+10's one cell that needs it says how to install it, and the rest of that lesson runs.
 
 Then the same wheel on the oldest Python the package allows (3.10) and the newest this machine has, each in a
 venv of its own with what a learner's pip gives that Python: every lesson, without PyTorch.

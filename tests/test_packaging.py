@@ -123,10 +123,10 @@ def test_numpy_1_is_refused_at_import_and_the_floor_is_numpy_2_everywhere(pyproj
     assert "numpy>=2.0" in conda_dependencies()
     code = "import numpy; numpy.__version__ = '1.26.4'; import tinygrad_lite"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
-    last = done.stderr.strip().splitlines()[-1]
-    assert done.returncode == 1 and last.startswith("ImportError: tinygrad_lite needs numpy 2.0 or newer, and this "
-                                                    "Python has numpy 1.26.4"), done.stderr
-    assert "pip install --upgrade 'numpy>=2'" in last
+    message = done.stderr[done.stderr.index("ImportError: "):].splitlines()
+    assert done.returncode == 1 and message[0] == ("ImportError: tinygrad_lite needs numpy 2.0 or newer, and this "
+                                                   "Python has numpy 1.26.4."), done.stderr
+    assert "Upgrade it: pip install --upgrade 'numpy>=2'" in message and max(map(len, message)) <= 100, message
 
 
 def test_constraints_pin_everything(pyproject):

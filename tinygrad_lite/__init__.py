@@ -11,10 +11,10 @@ import math
 import numpy as _numpy
 
 if int(_numpy.__version__.split(".")[0]) < 2:  # (first: every dtype below follows numpy 2's rules)
-    raise ImportError(f"tinygrad_lite needs numpy 2.0 or newer, and this Python has numpy {_numpy.__version__}: "
-                      "numpy 1 promotes dtypes otherwise (a float32 result can come out float64, unlike PyTorch's). "
-                      "Upgrade it: pip install --upgrade 'numpy>=2' (in a notebook: %pip install --upgrade 'numpy>=2', "
-                      "then restart the kernel)")
+    raise ImportError(f"tinygrad_lite needs numpy 2.0 or newer, and this Python has numpy {_numpy.__version__}.\n"
+                      "numpy 1 promotes dtypes otherwise (a float32 result can come out float64, unlike PyTorch's).\n"
+                      "Upgrade it: pip install --upgrade 'numpy>=2'\n"
+                      "(in a notebook: %pip install --upgrade 'numpy>=2', then restart the kernel)")
 from . import accelerator, autograd, cuda
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.gradcheck import gradcheck
