@@ -462,8 +462,9 @@ def test_the_allowed_blocks_pass_in_any_style():
 ])
 def test_a_catalogued_function_outside_the_allowlist_fails_naming_itself_and_the_blocks(answer, name):
     result = assert_verdict(answer, FAILED, exercise=LOG_SOFTMAX)
-    assert result.message == f"99.log_softmax_allowed: you called {name}, which computes this exercise's work (or " \
-                             f"part of it); {ALLOWED}", result.message
+    assert result.message == f"99.log_softmax_allowed: you called {name}, which is not one of this exercise's " \
+                             f"building blocks (a library function that may compute this exercise's work, or part of " \
+                             f"it); {ALLOWED}", result.message
     assert result.passed_cases == 0
 
 
@@ -513,7 +514,7 @@ def test_pytorchs_numpys_and_the_librarys_are_found_by_their_dotted_names_in_the
         from torch.special import logsumexp as lse
         return z - tl.tensor(lse(torch.from_numpy(z.numpy()), -1, keepdim=True).numpy())
 
-    assert_verdict(through_torch, FAILED, "99.log_softmax_numbers: your code uses torch.logsumexp, which computes",
+    assert_verdict(through_torch, FAILED, "99.log_softmax_numbers: your code uses torch.logsumexp, which is not one of",
                    ALLOWED, exercise=NUMBERS)
     assert_verdict(imported_inside, FAILED, "your code uses torch.special.logsumexp", exercise=NUMBERS)
     assert_verdict(lambda z: z - tl.tensor(np.logaddexp.reduce(z.numpy(), axis=-1, keepdims=True)), FAILED,
@@ -746,9 +747,9 @@ def test_the_refusal_lists_the_blocks_readably_and_names_what_the_learners_code_
         def restore(self, model):
             pass
     result = verdict(StopsOnAPlateau, REGISTRY["07.EarlyStopping"])
-    assert ("Besides: you called tinygrad_lite.optim.lr_scheduler.ReduceLROnPlateau, which computes this exercise's "
-            "work (or part of it); build it from the building blocks the exercise's text names") in result.message, \
-        result.message
+    assert ("Besides: you called tinygrad_lite.optim.lr_scheduler.ReduceLROnPlateau, which is not one of this "
+            "exercise's building blocks (a library function that may compute this exercise's work, or part of it); "
+            "build it from the building blocks the exercise's text names") in result.message, result.message
 
 
 def test_a_max_pair_is_told_to_clamp_only_where_an_element_wise_answer_was_expected():

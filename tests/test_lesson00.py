@@ -270,7 +270,7 @@ WRONG += [
      ROW_BLOCKS),
     ("00.row_normalize", _row_normalize_through_torch, "your code uses torch.nn.functional.normalize", ROW_BLOCKS),
     ("00.standardize", lambda x: F.layer_norm(x.T, (x.shape[0],), eps=0.0).T,
-     "00.standardize: you called tinygrad_lite.nn.functional.layer_norm, which computes this exercise's work",
+     "00.standardize: you called tinygrad_lite.nn.functional.layer_norm, which is not one of this exercise's",
      STANDARDIZE_BLOCKS),
     ("00.standardize", _standardize_by_the_norm, "you called tinygrad_lite.Tensor.norm", STANDARDIZE_BLOCKS),
     ("00.pairwise_sq_distances", lambda a, b: (a[:, None, :] - b[None, :, :]).norm(dim=-1) ** 2,

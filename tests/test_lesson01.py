@@ -452,7 +452,7 @@ def _mlp_with_leaky_relu_of_slope_0(x, layers):
 # blocks the text allows (PyTorch's by their dotted name, which the answer's code reads)
 WRONG += [
     ("01.sigmoid", lambda x: tl.exp(-tl.logsumexp(tl.stack([tl.zeros_like(x), -x]), dim=0)),  # exp(-softplus(-x))
-     "01.sigmoid: you called tinygrad_lite.logsumexp, which computes this exercise's work",
+     "01.sigmoid: you called tinygrad_lite.logsumexp, which is not one of this exercise's building blocks",
      ALLOWS + ", exp, where, clamp, log, max (or maximum), min (or minimum);"),
     ("01.dense_forward", _dense_through_torch, "your code uses torch.nn.functional.linear",
      ALLOWS + ", matrix products (@, matmul), sum;"),

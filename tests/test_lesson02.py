@@ -530,7 +530,7 @@ WRONG += [
     ("02.huber", _huber_through_torch, "your code uses torch.nn.functional.huber_loss",
      ALLOWS + ", where, clamp, max (or maximum), min (or minimum), relu, mean, sum;"),
     ("02.bce_with_logits", lambda x, y: (tl.logsumexp(tl.stack([tl.zeros_like(x), x]), dim=0) - x * y).mean(),
-     "02.bce_with_logits: you called tinygrad_lite.logsumexp, which computes this exercise's work", BCE_BLOCKS),
+     "02.bce_with_logits: you called tinygrad_lite.logsumexp, which is not one of", BCE_BLOCKS),
     ("02.bce_with_logits", lambda x, y: (x - x * y - F.log_softmax(tl.stack([tl.zeros_like(x), x], -1), -1)[..., 1]
                                          ).mean(), "you called tinygrad_lite.nn.functional.log_softmax", BCE_BLOCKS),
     ("02.bce_with_logits", _bce_as_a_made_up_cross_entropy, "you called tinygrad_lite.nn.functional.cross_entropy",

@@ -1227,16 +1227,17 @@ def allowed_blocks(exercise):
 
 def refusal(exercise, refused):
     """The sentence that refuses a catalogued callable outside the exercise's building blocks (``record["refused"]``),
-    naming it and pointing to the blocks the exercise's text names: "you called torch.logsumexp, which computes this
-    exercise's work (or part of it); build it from the building blocks the exercise's text names (of the functions
-    that compute something, it allows: arithmetic and comparisons (...), exp, log, max (or maximum), sum)" (for an
-    elementary block of the vocabulary, such as sqrt: "..., which is not one of this exercise's building blocks;
-    ...")."""
+    naming it and pointing to the blocks the exercise's text names: "you called torch.logsumexp, which is not one of
+    this exercise's building blocks (a library function that may compute this exercise's work, or part of it); build
+    it from the building blocks the exercise's text names (of the functions that compute something, it allows:
+    arithmetic and comparisons (...), exp, log, max (or maximum), sum)" (for an elementary block of the vocabulary,
+    such as sqrt, without the parenthesis)."""
     name = str(refused.get("object", "?"))[:200]
     how = {"is": "your answer is {}", "calls": "you called {}", "subclasses": "your answer subclasses {}"}.get(
         refused.get("how"), "your code uses {}")
-    why = ("which is not one of this exercise's building blocks" if refused.get("block") in blocks.VOCABULARY else
-           "which computes this exercise's work (or part of it)")
+    why = "which is not one of this exercise's building blocks" + (
+        "" if refused.get("block") in blocks.VOCABULARY else " (a library function that may compute this exercise's "
+        "work, or part of it)")  # (may: a norm in a guard of 06.clip_grad_value_ computes none of it)
     allowed = allowed_blocks(exercise)
     listed = (f" (of the functions that compute something, it allows: {allowed}; shapes, indexing, copies and "
               "dtypes are always fine)") if allowed else ""
