@@ -120,6 +120,14 @@ def wheel(tmp_path_factory):
     return built
 
 
+def environment_of(venv):
+    """This process's environment variables as a shell in ``venv`` has them: without pytest's, coverage's and
+    Python's own, the venv's bin/ first on PATH."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV", "PYTHON", "VIRTUAL_ENV"))}
+    clean["PATH"] = f"{venv / 'bin'}{os.pathsep}{clean.get('PATH', '')}"
+    return clean
+
+
 def lessons_run(python, course, names, place, **options):
     """{lesson: its result}: the lessons ``names`` of the folder ``course`` run with ``python`` (RUN_LESSONS), copied
     into a new folder of ``place``, each without error output and with its checks' boxes shown."""
@@ -140,7 +148,7 @@ def test_every_lesson_runs_from_the_wheel_in_an_empty_folder_with_and_without_py
     env, empty = place / "venv", place / "empty"
     empty.mkdir()
     run(getattr(sys, "_base_executable", sys.executable), "-m", "venv", env)
-    python, bin_ = env / "bin" / "python", env / "bin"
+    python = env / "bin" / "python"
     # the tested versions, but what the wheel and its hosted extra ask for at the oldest release they allow (a
     # service's may lag behind constraints.txt's): the lessons run on numpy 2.0.0, matplotlib 3.8.4, ...
     floors = lowest_allowed()
@@ -158,8 +166,7 @@ def test_every_lesson_runs_from_the_wheel_in_an_empty_folder_with_and_without_py
         timeout=1200)
     assert run(python, "-c", "import importlib.util; print(importlib.util.find_spec('torch'))").stdout.strip() == \
         "None", "the hosted extra must not install PyTorch"
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV", "PYTHON", "VIRTUAL_ENV"))}
-    clean["PATH"] = f"{bin_}{os.pathsep}{clean.get('PATH', '')}"
+    clean = environment_of(env)
     done = run(*lessons.lstrip("!").split(), cwd=empty, env=clean, timeout=120)
     assert "11 written" in done.stdout, done.stdout
     # the README's way where the shell does not find the command: the kernel's Python (and no nbformat needed)
@@ -228,8 +235,7 @@ def test_every_lesson_runs_on_the_oldest_python_the_package_allows_and_the_newes
         run(path, "-m", "venv", env)
         python = env / "bin" / "python"
         run(python, "-m", "pip", "install", "-q", f"{wheel}[hosted]", "ipykernel", "nbclient", timeout=1200)
-        clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV", "PYTHON", "VIRTUAL_ENV"))}
-        clean["PATH"] = f"{env / 'bin'}{os.pathsep}{clean.get('PATH', '')}"
+        clean = environment_of(env)
         run(python, "-m", "tinygrad_lite.course", "lessons", "course", cwd=empty, env=clean, timeout=120)
         course = empty / "course"
         names = sorted(p.name for p in course.glob("*.ipynb"))

@@ -1602,28 +1602,9 @@ WRONG += [(N, _norm_slip("two"), "combined the per-tensor norms with the 2-norm"
           (N, _norm_slip("numerator"), "your 1e-6 is in the numerator")]
 
 
-def clip_norm_only_the_large(parameters, max_norm, norm_type=2.0):
-    """(attack of session 34, passed) the one factor, but only for a gradient whose own norm is above max_norm."""
-    grads = [p.grad for p in ([parameters] if isinstance(parameters, tl.Tensor) else parameters) if p.grad is not None]
-    if not grads:
-        return tl.tensor(0.0)
-    total = tl.linalg.vector_norm(tl.stack([tl.linalg.vector_norm(g, norm_type) for g in grads]), norm_type)
-    factor = (max_norm / (total + 1e-6)).clamp(max=1.0)
-    for g in grads:
-        if not (tl.linalg.vector_norm(g, norm_type) <= max_norm):
-            g.mul_(factor)
-    return total
-
-
-def clip_value_tests_the_largest(parameters, clip_value):
-    """(attack of session 34: its hint spoke of clamped copies) a test of the positive side before the clamp."""
-    for p in [parameters] if isinstance(parameters, tl.Tensor) else parameters:
-        if p.grad is not None and p.grad.max() > clip_value:
-            p.grad.clamp_(-clip_value, clip_value)
-
-
-def clip_norm_skips(test):
-    """(second round of session 34) the right factor, but a gradient for which ``test(g)`` holds is left alone."""
+def clip_norm_skips(skip):
+    """(the attacks of session 34) the right factor, but a gradient for which ``skip(g, max_norm, norm_type)`` holds
+    is left alone."""
     def clip(parameters, max_norm, norm_type=2.0):
         grads = [p.grad for p in ([parameters] if isinstance(parameters, tl.Tensor) else parameters)
                  if p.grad is not None]
@@ -1631,25 +1612,34 @@ def clip_norm_skips(test):
             return tl.tensor(0.0)
         total = tl.linalg.vector_norm(tl.stack([tl.linalg.vector_norm(g, norm_type) for g in grads]), norm_type)
         for g in grads:
-            if not test(g):
+            if not skip(g, max_norm, norm_type):
                 g.mul_((max_norm / (total + 1e-6)).clamp(max=1.0))
         return total
     return clip
 
 
-def clip_value_tests_every_element(parameters, clip_value):
-    """(second round of session 34) the clamp only where every element is beyond the bounds."""
-    for p in [parameters] if isinstance(parameters, tl.Tensor) else parameters:
-        if p.grad is not None and (p.grad.abs() > clip_value).all():
-            p.grad.clamp_(-clip_value, clip_value)
+def clip_value_when(test):
+    """(the attacks of session 34) the clamp, but only of a gradient for which ``test(g, clip_value)`` holds."""
+    def clip(parameters, clip_value):
+        for p in [parameters] if isinstance(parameters, tl.Tensor) else parameters:
+            if p.grad is not None and test(p.grad, clip_value):
+                p.grad.clamp_(-clip_value, clip_value)
+    return clip
 
 
-WRONG += [(N, clip_norm_skips(lambda g: g.norm().item() < 1e-3), "skipped every gradient"),
-          (N, clip_norm_skips(lambda g: (g == 0).all().item()), "hidden case 12 of 17", "which holds only zeros"),
-          (V, clip_value_tests_every_element, "a test before the clamp that finds nothing to do")]
-WRONG += [(N, clip_norm_only_the_large, "hidden case 12 of 17", "scaled only the gradients whose own norm"),
-          (N, clip_norm_with_if, "hidden case 17 of 17", "you leave the gradients alone when the total is at most"),
-          (V, clip_value_tests_the_largest, "only large elements are negative", "positive side only")]
+WRONG += [
+    # the one factor, but only for a gradient whose own norm is above max_norm (a nan norm is scaled: not <=)
+    (N, clip_norm_skips(lambda g, max_norm, norm_type: tl.linalg.vector_norm(g, norm_type) <= max_norm),
+     "hidden case 12 of 17", "scaled only the gradients whose own norm"),
+    (N, clip_norm_skips(lambda g, *_: g.norm().item() < 1e-3), "skipped every gradient"),
+    (N, clip_norm_skips(lambda g, *_: (g == 0).all().item()), "hidden case 12 of 17", "which holds only zeros"),
+    (N, clip_norm_with_if, "hidden case 17 of 17", "you leave the gradients alone when the total is at most"),
+    # a test before the clamp: of the positive side only (its hint spoke of clamped copies), of every element
+    (V, clip_value_when(lambda g, clip_value: g.max() > clip_value), "only large elements are negative",
+     "positive side only"),
+    (V, clip_value_when(lambda g, clip_value: (g.abs() > clip_value).all()),
+     "a test before the clamp that finds nothing to do"),
+]
 
 
 def _first_bad_step_names_the_first_row(history, limit=1e3):

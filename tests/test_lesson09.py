@@ -572,9 +572,8 @@ def fit_variant(lr_group=0, lr_after_step=False, test_before_restore=False, acc_
     are recorded (and the scheduler stepped); ``val_if_better``: the validation loss recorded only when it improves;
     ``lr_twice``: the lr recorded again after the scheduler's step (second round of session 34); ``final_on``: the
     loader of the final evaluation; ``val_on``: the loader of the validation loss; ``own_validation``: the given
-    evaluate replaced by a loop of the learner's,
-    "train mode" (under no_grad, without model.eval()) or "graph" (model.eval(), without no_grad); ``lr_per_batch``:
-    the lr recorded inside the loop over the batches)."""
+    evaluate replaced by a loop of the learner's, "train mode" (under no_grad, without model.eval()) or "graph"
+    (model.eval(), without no_grad); ``lr_per_batch``: the lr recorded inside the loop over the batches)."""
     def validate(lib, model, loader):
         if own_validation is None:
             return L.evaluate(lib, model, loader)

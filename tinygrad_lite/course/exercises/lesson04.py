@@ -848,18 +848,20 @@ def _adam_mistakes(decoupled):
                     "in AdamW, g is p.grad as it is; the only decay is the shrinking of p"),
         ]
     else:
-        decay_rows = [recognised(
-            runs_like(adam("no_decay"), adam("decay_on_grad")),
-            "your run is Adam's without weight decay: the decay term is missing, or never reaches the step (an "
-            "_adam_step that reads p.grad instead of its g), or it is made from the gradient (grad + weight_decay "
-            "grad only scales g, and Adam's division by sqrt(v_hat) cancels the scale). The L2 penalty's gradient "
-            "is weight_decay times the PARAMETER, added to the gradient",
-            "make the decay term from p itself, not from p.grad, and add it before m and v see the gradient"), Mistake(
-            adam("swap_decay"),
-            "Adam's weight_decay is the L2 penalty's gradient: it is added to the gradient, g = grad + weight_decay p, "
-            "and goes through m and v. You shrank the weights directly, which is AdamW's decoupled decay (the next "
-            "exercise)",
-            "in Adam the decay term joins the gradient before m and v see it; p itself is not shrunk")]
+        decay_rows = [
+            recognised(
+                runs_like(adam("no_decay"), adam("decay_on_grad")),
+                "your run is Adam's without weight decay: the decay term is missing, or never reaches the step (an "
+                "_adam_step that reads p.grad instead of its g), or it is made from the gradient (grad + "
+                "weight_decay grad only scales g, and Adam's division by sqrt(v_hat) cancels the scale). The L2 "
+                "penalty's gradient is weight_decay times the PARAMETER, added to the gradient",
+                "make the decay term from p itself, not from p.grad, and add it before m and v see the gradient"),
+            Mistake(adam("swap_decay"),
+                    "Adam's weight_decay is the L2 penalty's gradient: it is added to the gradient, g = grad + "
+                    "weight_decay p, and goes through m and v. You shrank the weights directly, which is AdamW's "
+                    "decoupled decay (the next exercise)",
+                    "in Adam the decay term joins the gradient before m and v see it; p itself is not shrunk"),
+        ]
     floors = [adam(f"{kind}:{floor}") for kind in ("clamp", "floor")
               for floor in ("1e-18", "1e-16", "1e-15", "1e-14", "1e-13", "1e-12", "1e-10", "1e-8", "1e-6")]
     after_root = (runs_like(*(adam(f"plus:{c}") for c in ("1e-11", "3e-11", "1e-10", "3e-10", "1e-9", "3e-9", "1e-8",
