@@ -15,6 +15,12 @@ this file is loaded for every path below the repository, tests/conftest.py only 
   kernel, then the kernel binds them; with several workers starting kernels at once, another process can take a
   port in between, and the kernel exits before it answers ("Kernel died before replying to kernel_info": seen
   once in .ci/run's second pass, every cell of that notebook an error). A second start picks other ports.
+- nbval runs the solutions with PyTorch (their stored comparisons with it are compared) and the unsolved lessons
+  without it, as on a learner's machine that has none: each cell marked "# needs PyTorch" then says how to install
+  it, no other cell may need what such a cell made, and the outputs must still be what a learner should see (a
+  figure without PyTorch's lines was once too wide), and the lessons' kernels spend no time on PyTorch (a quarter
+  of their CPU time before). The lessons run unsolved with PyTorch in the extended tier: 00 and 03 in the browser
+  tests, 08 to 10 in the GPU check's dry run, the others in tests/test_pytorch_optional.py.
 - What a learner would see wrong in a notebook's outputs fails its cell, as the browser tests fail it on the page
   (``output_problems`` in tests/notebook_outputs.py): a traceback printed without raising (nbval fails only on
   raised errors), tqdm's "IProgress not found", a printed line that JupyterLab would wrap, a figure it would
@@ -144,6 +150,24 @@ def _retrying(start, attempts=None):
                 logging.getLogger(__name__).warning("kernel died while starting (%s); starting it again", error)
     start_again_if_it_died.retrying = True
     return start_again_if_it_died
+
+
+LESSONS = Path(__file__).resolve().parent / "lessons"
+# run by a kernel as it starts: ``import torch`` then fails as without PyTorch, and the lesson's cells marked
+# "# needs PyTorch" say how to install it (tinygrad_lite/course/pytorch.py reads a None there as not installed)
+HIDE_TORCH = "--IPKernelApp.exec_lines=import sys; sys.modules['torch'] = None"
+
+
+def _lessons_without_torch(start):
+    """``start`` (nbval's start_new_kernel) starting the kernels of lessons/ without PyTorch (nbval starts a
+    notebook's kernel in the notebook's folder): see the module's docstring."""
+    @functools.wraps(start)
+    def start_kernel(*args, **kwargs):
+        if kwargs.get("cwd") and Path(kwargs["cwd"]).resolve() == LESSONS:
+            kwargs["extra_arguments"] = [*kwargs.get("extra_arguments", []), HIDE_TORCH]
+        return start(*args, **kwargs)
+    start_kernel.retrying = True
+    return start_kernel
 
 
 def pytest_addoption(parser):
@@ -292,4 +316,4 @@ def pytest_configure(config):
     except ImportError:  # nbval is optional here (a run without notebooks)
         return
     if not getattr(nbval_kernel.start_new_kernel, "retrying", False):
-        nbval_kernel.start_new_kernel = _retrying(nbval_kernel.start_new_kernel)
+        nbval_kernel.start_new_kernel = _lessons_without_torch(_retrying(nbval_kernel.start_new_kernel))

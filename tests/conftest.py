@@ -2,6 +2,7 @@
 (How pytest runs notebooks and spreads the suite over workers is in the repository's conftest.py.)"""
 import random
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,13 @@ import tinygrad_lite
 
 settings.register_profile("repeatable", derandomize=True, deadline=None, max_examples=40, print_blob=True)
 settings.load_profile("repeatable")
+
+
+@pytest.fixture
+def repository_conftest(request):
+    """The repository's conftest.py (its hooks and their helpers), as this run loaded it."""
+    path = str(Path(__file__).resolve().parents[1] / "conftest.py")
+    return next(p for p in request.config.pluginmanager.get_plugins() if getattr(p, "__file__", None) == path)
 
 
 @pytest.fixture(autouse=True)

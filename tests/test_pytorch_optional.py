@@ -1,8 +1,11 @@
 """The lessons' cells marked ``# needs PyTorch`` say how to install PyTorch when it is missing, instead of failing
-(tinygrad_lite/course/pytorch.py), and so do those marked ``# needs TensorBoard``. In a real environment without
+(tinygrad_lite/course/pytorch.py), and so do those marked ``# needs TensorBoard``. nbval runs the unsolved
+lessons without PyTorch (conftest.py), and an extended test runs them with it; in a real environment without
 either: tests/test_hosted.py."""
 import json
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -104,3 +107,42 @@ def test_every_cell_that_uses_tensorboard_is_marked(folder):
             elif re.search(r"^\s*(from|import) tensorboard\b", code, re.M):
                 unmarked.append(f"{path.name}, code cell {n}")
     assert unmarked == [] and marked >= 1, unmarked
+
+
+
+def test_nbval_starts_the_lessons_kernels_without_pytorch_and_the_solutions_with_it(repository_conftest):
+    """nbval starts each notebook's kernel in the notebook's folder, through nbval.kernel.start_new_kernel, which
+    the repository's conftest.py wraps: a kernel started in lessons/ has PyTorch hidden, one elsewhere not."""
+    nbval_kernel = pytest.importorskip("nbval.kernel")
+    asked = []
+    fake = repository_conftest._lessons_without_torch(lambda *args, **kwargs: asked.append(kwargs))
+    fake(kernel_name="python3", cwd=str(ROOT / "solutions"))
+    fake(kernel_name="python3", cwd=str(ROOT / "lessons"), extra_arguments=["--debug"])
+    assert asked == [{"kernel_name": "python3", "cwd": str(ROOT / "solutions")},
+                     {"kernel_name": "python3", "cwd": str(ROOT / "lessons"),
+                      "extra_arguments": ["--debug", repository_conftest.HIDE_TORCH]}]
+    kernel = nbval_kernel.RunningKernel("python3", cwd=str(ROOT / "lessons"))  # as nbval starts a lesson's
+    printed = []
+    try:
+        kernel.kc.execute_interactive("import sys; print(repr(sys.modules.get('torch', 'not imported')))",
+                                      timeout=60, output_hook=lambda msg: printed.append(msg["content"].get("text")))
+    finally:
+        kernel.stop()
+    assert "".join(filter(None, printed)).strip() == "None", printed
+
+
+@pytest.mark.extended
+def test_the_lessons_run_unsolved_with_pytorch_too():
+    """nbval runs the lessons without PyTorch; with it, unsolved (the comparisons then use the library's versions
+    standing in for the exercises), the browser tests run their sample, the GPU check's dry run lessons 08-10, and
+    this test the others, top to bottom with benchmarks/run_notebooks.py: no error and nothing a learner would see
+    wrong (tests/notebook_outputs.py)."""
+    import test_browser
+    import test_gpu_check
+    browser = () if test_browser.browser_unavailable() else test_browser.LESSONS
+    elsewhere = {*test_gpu_check.LESSONS, *browser}
+    here = [f"lessons/{p.name}" for p in sorted((ROOT / "lessons").glob("*.ipynb")) if p.name not in elsewhere]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run_notebooks.py"), "--jobs", "2", *here],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
+    assert done.returncode == 0 and done.stdout.count(": ok in ") == len(here), done.stdout + done.stderr[-3000:]

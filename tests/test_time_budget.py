@@ -193,14 +193,24 @@ def test_last_failed_runs_a_failed_extended_test_again(tiers):
     assert result.ret == pytest.ExitCode.OK and ran(result) == {"test_b_slow"}
 
 
-def test_the_whole_suite_of_the_repository_leaves_out_its_extended_tests_and_runs_every_lesson_with_nbval():
-    """The real hooks in their order: the repository's conftest.py leaves out the browser's and the GPU check's
-    tests before tests/conftest.py would hand lessons 00, 03 and 08-10 to them, so nbval runs every lesson."""
+def whole_suite_ids(config, items, repository_conftest):
+    """The test ids of a run of the whole suite: this run's own, when it is one (the README's test command),
+    else those of ``pytest --collect-only`` of the whole suite, in another process (about 7 s)."""
+    if repository_conftest.leaves_out_extended(config) and not (config.option.deselect or config.option.ignore):
+        return [item.nodeid for item in items]
     done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:xdist",
                            "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True, timeout=300,
                           env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST")})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    ids = [line for line in done.stdout.splitlines() if line.startswith(("tests/", "lessons/")) and "::" in line]
+    return [line for line in done.stdout.splitlines() if "::" in line]
+
+
+def test_the_whole_suite_of_the_repository_leaves_out_its_extended_tests_and_runs_every_lesson_with_nbval(
+        request, repository_conftest):
+    """The real hooks in their order: the repository's conftest.py leaves out the browser's and the GPU check's
+    tests before tests/conftest.py would hand lessons 00, 03 and 08-10 to them, so nbval runs every lesson."""
+    ids = whole_suite_ids(request.config, request.session.items, repository_conftest)
+    ids = [i for i in ids if i.startswith(("tests/", "lessons/"))]
     lessons = {i.split("::")[0] for i in ids if i.startswith("lessons/")}
     assert lessons == {f"lessons/{p.name}" for p in (ROOT / "lessons").glob("*.ipynb")}, sorted(lessons)
     assert not any(i.startswith(("tests/test_browser.py", "tests/test_gpu_check.py")) for i in ids)
