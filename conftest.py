@@ -154,8 +154,9 @@ def _retrying(start, attempts=None):
 
 LESSONS = Path(__file__).resolve().parent / "lessons"
 # run by a kernel as it starts: ``import torch`` then fails as without PyTorch, and the lesson's cells marked
-# "# needs PyTorch" say how to install it (tinygrad_lite/course/pytorch.py reads a None there as not installed)
-HIDE_TORCH = "--IPKernelApp.exec_lines=import sys; sys.modules['torch'] = None"
+# "# needs PyTorch" say how to install it (tinygrad_lite/course/pytorch.py reads a None there as not installed).
+# It runs in the notebook's namespace, so it leaves no name there (an ``import sys`` would hide a lesson's missing one)
+HIDE_TORCH = "--IPKernelApp.exec_lines=__import__('sys').modules['torch'] = None"
 
 
 def _lessons_without_torch(start):
