@@ -47,6 +47,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
+sys.path.insert(0, sys.argv[2])  # this repository's tests/, for what a learner would see wrong (stdlib only)
+from notebook_outputs import output_problems
 
 def run(path):
     nb = nbformat.read(path, as_version=4)
@@ -58,8 +60,7 @@ def run(path):
         problems.append(f"{type(e).__name__}: {e}"[:300])
     for n, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                problems.append(f"cell {n}: {out.get('ename')}: {out.get('evalue')}"[:300])
+            problems += [f"cell {n}: {problem}" for problem in output_problems(out)]
     outputs = [json.dumps(out) for c in nb.cells for out in c.get("outputs", [])]
     checks = sum("tgl-check" in out for out in outputs)
     skipped = sum("PyTorch is not installed, so this cell is skipped" in out for out in outputs)
@@ -130,12 +131,13 @@ def environment_of(venv):
 
 def lessons_run(python, course, names, place, **options):
     """{lesson: its result}: the lessons ``names`` of the folder ``course`` run with ``python`` (RUN_LESSONS), copied
-    into a new folder of ``place``, each without error output and with its checks' boxes shown."""
+    into a new folder of ``place``, each with its checks' boxes shown and nothing a learner would see wrong: no
+    error output, no printed traceback, no line that JupyterLab wraps, no figure it shrinks (notebook_outputs.py)."""
     folder = place / f"run-{len(list(place.glob('run-*')))}"
     folder.mkdir()
     for name in names:
         (folder / name).write_bytes((course / name).read_bytes())
-    done = run(python, "-c", RUN_LESSONS, folder, timeout=1800, **options)
+    done = run(python, "-c", RUN_LESSONS, folder, ROOT / "tests", timeout=1800, **options)
     results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert [r["lesson"] for r in results] == sorted(names)
     assert {r["lesson"]: r["problems"] for r in results if r["problems"]} == {}
