@@ -109,7 +109,6 @@ def test_every_cell_that_uses_tensorboard_is_marked(folder):
     assert unmarked == [] and marked >= 1, unmarked
 
 
-
 def test_nbval_starts_the_lessons_kernels_without_pytorch_and_the_solutions_with_it(repository_conftest):
     """nbval starts each notebook's kernel in the notebook's folder, through nbval.kernel.start_new_kernel, which
     the repository's conftest.py wraps: a kernel started in lessons/ has PyTorch hidden, one elsewhere not."""
