@@ -1241,6 +1241,36 @@ def lr_range_test_in_eval_mode(model, loss_fn, batches, optimizer, start_lr=1e-5
 WRONG += [("05.lr_range_test", lr_range_test_in_eval_mode, "your test trained the model in eval mode")]
 
 
+def lr_range_test_going_on_after_nan(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100,
+                                     diverge=4.0):
+    """`continue` for `break` at a loss that is not finite (session 35's attack): the weights are nan from then on,
+    so nothing more is recorded and the lists are right, but every step after it trains on nan weights."""
+    saved_model, saved_optimizer = copy.deepcopy(model.state_dict()), copy.deepcopy(optimizer.state_dict())
+    lrs, losses, stream = [], [], iter(batches)
+    for i in range(num_steps):
+        lr = start_lr * (end_lr / start_lr) ** (i / (num_steps - 1))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        x, y = next(stream, None) or next(stream := iter(batches))
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        if not math.isfinite(loss.item()):
+            continue
+        lrs.append(lr)
+        losses.append(loss.item())
+        if losses[-1] > diverge * min(losses):
+            break
+    model.load_state_dict(saved_model)
+    optimizer.load_state_dict(saved_optimizer)
+    return lrs, losses
+
+
+WRONG += [("05.lr_range_test", lr_range_test_going_on_after_nan, "went on after a loss that was not finite",
+           "break, not continue")]
+
+
 class PlateauTensorMetric(PlateauScheduler):
     """Compares the metric as it comes (a float32 tensor), without float(): float32 arithmetic at the threshold's
     edge (issue 19, third review: it got numbers and no hint)."""

@@ -1420,3 +1420,13 @@ def resume_by_replaying_epochs(path, model, optimizer, scheduler, loader):
 
 
 WRONG += [("07.resume_run", resume_by_replaying_epochs, "went through the loader", "set_state instead")]
+
+
+def resume_in_eval_mode(path, model, optimizer, scheduler, loader):
+    """A learner who took the lesson's "then call model.eval(): a loaded model is in training mode" to resuming."""
+    start = resume_run(path, model, optimizer, scheduler, loader)
+    model.eval()
+    return start
+
+
+WRONG += [("07.resume_run", resume_in_eval_mode, "left the model in eval mode", "model.train() once")]

@@ -775,8 +775,20 @@ def range_test_run(fn, args, kwargs):
     model, optimizer = given["model"], given["optimizer"]
     before = _snapshot(model, optimizer)
     modes = [module.training for module in model.modules()]
+    losses_seen = []  # what each call of the loss function returned
+
+    def loss_fn(*inputs, **options):
+        losses_seen.append(loss := given["loss_fn"](*inputs, **options))
+        return loss
     with np.errstate(all="ignore"):  # some cases overflow on purpose (a diverging lr, an outlier batch)
-        out = fn(*args, **kwargs)
+        out = fn(*args[:1], loss_fn, *args[2:], **kwargs)
+    bad = [not math.isfinite(float(v)) for v in losses_seen]
+    if True in bad and len(bad) > bad.index(True) + 2 and all(bad[bad.index(True):]):  # (one more call: let be)
+        return Run.failed(
+            f"your test went on after a loss that was not finite: {len(bad) - bad.index(True) - 1} more losses, all "
+            "nan or inf. The step on that loss made the weights nan, so every step after it trained nothing (and "
+            "drew batches for nothing). Stop at a loss that is not finite, before its backward pass and step: "
+            "break, not continue")
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
         return Run.failed(f"your function returned {type_name(out)}"
                           + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
