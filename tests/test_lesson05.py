@@ -1267,8 +1267,36 @@ def lr_range_test_going_on_after_nan(model, loss_fn, batches, optimizer, start_l
     return lrs, losses
 
 
+def lr_range_test_skipping_a_nan_batch(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100,
+                                       diverge=4.0):
+    """A loss that is not finite skipped before its step, and the test goes on (the weights stay finite): it
+    records more steps, and the message says the right test stopped at a nan, not at a blow-up (second round)."""
+    saved_model, saved_optimizer = copy.deepcopy(model.state_dict()), copy.deepcopy(optimizer.state_dict())
+    lrs, losses, stream = [], [], iter(batches)
+    for i in range(num_steps):
+        lr = start_lr * (end_lr / start_lr) ** (i / (num_steps - 1))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        x, y = next(stream, None) or next(stream := iter(batches))
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        if not math.isfinite(loss.item()):
+            continue
+        loss.backward()
+        optimizer.step()
+        lrs.append(lr)
+        losses.append(loss.item())
+        if losses[-1] > diverge * min(losses):
+            break
+    model.load_state_dict(saved_model)
+    optimizer.load_state_dict(saved_optimizer)
+    return lrs, losses
+
+
 WRONG += [("05.lr_range_test", lr_range_test_going_on_after_nan, "went on after a loss that was not finite",
-           "break, not continue")]
+           "break, not continue"),
+          ("05.lr_range_test", lr_range_test_skipping_a_nan_batch, "its step 3 has a loss that is not finite",
+           "break out of the loop at a loss that is inf or nan")]
 
 
 class PlateauTensorMetric(PlateauScheduler):

@@ -1429,4 +1429,15 @@ def resume_in_eval_mode(path, model, optimizer, scheduler, loader):
     return start
 
 
-WRONG += [("07.resume_run", resume_in_eval_mode, "left the model in eval mode", "model.train() once")]
+def resume_with_dropout_off(path, model, optimizer, scheduler, loader):
+    """Only the dropout layers put in eval mode, the model's own flag left on (second round)."""
+    start = resume_run(path, model, optimizer, scheduler, loader)
+    for layer in model.modules():
+        if type(layer).__name__ == "Dropout":
+            layer.eval()
+    return start
+
+
+IN_EVAL_MODE = "left the model (or a layer of it) in eval mode"
+WRONG += [("07.resume_run", resume_in_eval_mode, IN_EVAL_MODE, "sets the mode once"),
+          ("07.resume_run", resume_with_dropout_off, IN_EVAL_MODE)]

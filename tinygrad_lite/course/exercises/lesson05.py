@@ -782,13 +782,6 @@ def range_test_run(fn, args, kwargs):
         return loss
     with np.errstate(all="ignore"):  # some cases overflow on purpose (a diverging lr, an outlier batch)
         out = fn(*args[:1], loss_fn, *args[2:], **kwargs)
-    bad = [not math.isfinite(float(v)) for v in losses_seen]
-    if True in bad and len(bad) > bad.index(True) + 2 and all(bad[bad.index(True):]):  # (one more call: let be)
-        return Run.failed(
-            f"your test went on after a loss that was not finite: {len(bad) - bad.index(True) - 1} more losses, all "
-            "nan or inf. The step on that loss made the weights nan, so every step after it trained nothing (and "
-            "drew batches for nothing). Stop at a loss that is not finite, before its backward pass and step: "
-            "break, not continue")
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
         return Run.failed(f"your function returned {type_name(out)}"
                           + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
@@ -804,6 +797,12 @@ def range_test_run(fn, args, kwargs):
                 return Run.failed(problem)
     if len(lrs) != len(losses):
         return Run.failed(f"you returned {len(lrs)} lrs and {len(losses)} losses: one of each per step")
+    bad = [not math.isfinite(float(v)) for v in losses_seen]  # each loss computed, in order: not finite?
+    first = bad.index(True) if True in bad else len(bad)
+    if len(bad) > first + 2 and all(bad[first:]) and all(map(math.isfinite, losses)):  # (one more call: let be)
+        return Run.failed(f"your test went on after a loss that was not finite: {len(bad) - first - 1} more losses, "
+                          "all nan or inf, for nothing (its step made the weights nan). Stop the test at the first "
+                          "loss that is inf or nan: break, not continue")
     weights, lrs_after, state = _snapshot(model, optimizer)
     parameters = {name for name, _ in model.named_parameters()}
     changed = [name for name in before[0] if not np.array_equal(before[0][name], weights.get(name), equal_nan=True)]
@@ -865,6 +864,9 @@ def _compare_range(got, expected, case):
         if not np.isfinite(extra):
             return (f"your test recorded {n} steps, the right one {m}: the loss of step {m} is {extra:g}. A loss that "
                     "is inf or nan is not recorded: the test stops at that step without putting it in the lists")
+        if not losses[-1] > diverge * losses[:-1].min(initial=np.inf):  # the right one stopped at a nan or inf
+            return (f"your test recorded {n} steps, the right one {m}: its step {m} has a loss that is not finite, "
+                    "so it stops there. Yours went on past it: break out of the loop at a loss that is inf or nan")
         return (f"your test recorded {n} steps, the right one {m}: the loss of step {m - 1}, {losses[-1]:.4g}, is "
                 f"more than diverge = {diverge:g} times the lowest loss so far ({losses.min(initial=np.inf):.4g}). "
                 "That step is recorded, and the test stops there")

@@ -924,12 +924,12 @@ def drive_resume(resume_fn, args, kwargs):
                 "already has. The optimizer was built for the model and holds those tensors: the resumed run's steps "
                 "would go on updating the old ones, which the model no longer uses. Load the checkpoint's 'model' "
                 "entry into the model's own tensors, in place (load_state_dict does)")
-        if not model.training:
+        if not all(m.training for m in model.modules()):
             return Run.failed(
-                "your resume_run left the model in eval mode: the run goes on training, and the model was in "
-                "training mode when it was saved, as a new one is. model.eval() is for using a loaded model, not for "
-                "resuming its training: a loop that calls model.train() once, before its epochs, would go on with "
-                "dropout off. Leave the mode as it is")
+                "your resume_run left the model (or a layer of it) in eval mode: the run goes on training, and the "
+                "model was in training mode when it was saved, as a new one is. model.eval() is for predicting with "
+                "a loaded model, not for resuming its training: a loop that sets the mode once, at its start, would "
+                "go on with dropout off. Leave the mode as it is")
         shown = repr(start) if len(repr(start)) <= 60 else f"a {type(start).__name__}"
         if isinstance(start, Tensor):
             return Run.failed(f"your resume_run returned a tensor, {shown}; it must return the epoch to start "
