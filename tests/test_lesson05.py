@@ -725,8 +725,10 @@ def plateau_wrapper(optimizer, **kwargs):
     return lr_scheduler.ReduceLROnPlateau(optimizer, **kwargs)
 
 
-def _range_loop(model, loss_fn, batches, optimizer, start_lr, end_lr, num_steps, diverge, steps=None):
-    """The range test's loop, for the wrong versions below that differ only in what they save and restore."""
+def _range_loop(model, loss_fn, batches, optimizer, start_lr, end_lr, num_steps, diverge, steps=None, on_nan="break"):
+    """The range test's loop, for the wrong versions below that differ only in what they save and restore, or in
+    what they do at a loss that is not finite (``on_nan``): "break" (right), "continue" after its step, or "skip"
+    it before its step and go on."""
     lrs, losses, stream = [], [], iter(batches)
     for i in range(num_steps if steps is None else steps):
         lr = start_lr * (end_lr / start_lr) ** (i / (num_steps - 1))
@@ -738,10 +740,15 @@ def _range_loop(model, loss_fn, batches, optimizer, start_lr, end_lr, num_steps,
             batch = next(stream)
         optimizer.zero_grad()
         loss = loss_fn(model(batch[0]), batch[1])
+        finite = math.isfinite(loss.item())
+        if not finite and on_nan == "skip":
+            continue
         loss.backward()
         optimizer.step()
-        if not math.isfinite(loss.item()):
+        if not finite and on_nan == "break":
             break
+        if not finite:
+            continue
         lrs.append(lr)
         losses.append(loss.item())
         if losses[-1] > diverge * min(losses):
@@ -1241,57 +1248,20 @@ def lr_range_test_in_eval_mode(model, loss_fn, batches, optimizer, start_lr=1e-5
 WRONG += [("05.lr_range_test", lr_range_test_in_eval_mode, "your test trained the model in eval mode")]
 
 
-def lr_range_test_going_on_after_nan(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100,
-                                     diverge=4.0):
-    """`continue` for `break` at a loss that is not finite (session 35's attack): the weights are nan from then on,
-    so nothing more is recorded and the lists are right, but every step after it trains on nan weights."""
-    saved_model, saved_optimizer = copy.deepcopy(model.state_dict()), copy.deepcopy(optimizer.state_dict())
-    lrs, losses, stream = [], [], iter(batches)
-    for i in range(num_steps):
-        lr = start_lr * (end_lr / start_lr) ** (i / (num_steps - 1))
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        x, y = next(stream, None) or next(stream := iter(batches))
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-        if not math.isfinite(loss.item()):
-            continue
-        lrs.append(lr)
-        losses.append(loss.item())
-        if losses[-1] > diverge * min(losses):
-            break
-    model.load_state_dict(saved_model)
-    optimizer.load_state_dict(saved_optimizer)
-    return lrs, losses
+def _range_test_on_nan(how):
+    """The right test but for what it does at a loss that is not finite (session 35's attack): "continue" after its
+    step (the weights are nan from then on, so the lists are right, but it trains on for nothing), or "skip" it
+    before its step and go on (it records more steps)."""
+    def lr_range_test(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100, diverge=4.0):
+        saved = copy.deepcopy(model.state_dict()), copy.deepcopy(optimizer.state_dict())
+        out = _range_loop(model, loss_fn, batches, optimizer, start_lr, end_lr, num_steps, diverge, on_nan=how)
+        model.load_state_dict(saved[0])
+        optimizer.load_state_dict(saved[1])
+        return out
+    return lr_range_test
 
 
-def lr_range_test_skipping_a_nan_batch(model, loss_fn, batches, optimizer, start_lr=1e-5, end_lr=10.0, num_steps=100,
-                                       diverge=4.0):
-    """A loss that is not finite skipped before its step, and the test goes on (the weights stay finite): it
-    records more steps, and the message says the right test stopped at a nan, not at a blow-up (second round)."""
-    saved_model, saved_optimizer = copy.deepcopy(model.state_dict()), copy.deepcopy(optimizer.state_dict())
-    lrs, losses, stream = [], [], iter(batches)
-    for i in range(num_steps):
-        lr = start_lr * (end_lr / start_lr) ** (i / (num_steps - 1))
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        x, y = next(stream, None) or next(stream := iter(batches))
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        if not math.isfinite(loss.item()):
-            continue
-        loss.backward()
-        optimizer.step()
-        lrs.append(lr)
-        losses.append(loss.item())
-        if losses[-1] > diverge * min(losses):
-            break
-    model.load_state_dict(saved_model)
-    optimizer.load_state_dict(saved_optimizer)
-    return lrs, losses
-
+lr_range_test_going_on_after_nan, lr_range_test_skipping_a_nan_batch = map(_range_test_on_nan, ("continue", "skip"))
 
 WRONG += [("05.lr_range_test", lr_range_test_going_on_after_nan, "went on after a loss that was not finite",
            "break, not continue"),
