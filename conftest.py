@@ -87,6 +87,16 @@ def leaves_out_extended(config):
     return runs_every_testpath(config) and not any(getattr(option, name, None) for name in chosen)
 
 
+def runs_the_whole_suite(config):
+    """Whether this run is every test of the whole suite (the README's test command): no paths given, or every one
+    of ``testpaths``; no -k, -m, --deselect, --ignore, --lf, --sw or --extended."""
+    option = config.option
+    if any(getattr(option, name, None) for name in ("keyword", "markexpr", "deselect", "ignore", "ignore_glob",
+                                                    "lf", "stepwise", "stepwise_skip")):
+        return False
+    return runs_every_testpath(config) and not option.extended
+
+
 @pytest.hookimpl(specname="pytest_collection_modifyitems")  # before tests/conftest.py's trylast hooks: without the
 def pytest_collection_modifyitems_leave_extended_to_ci(config, items):  # browser's tests, nbval runs its lessons
     if not leaves_out_extended(config):
@@ -210,13 +220,8 @@ class TimeBudget:
             self.skipped[where] += report.skipped
 
     def whole_suite(self):
-        config, option = self.config, self.config.option
-        if any(getattr(option, name, None) for name in ("keyword", "markexpr", "deselect", "ignore", "ignore_glob",
-                                                        "lf", "stepwise", "stepwise_skip")):
-            return False
-        if getattr(option, "dist", "no") not in ("no", "loadgroup"):  # (--dist loadfile: other workers share work)
-            return False
-        return runs_every_testpath(config) and not option.extended
+        """The whole suite, spread as run.py spreads it (--dist loadfile: other workers share work)."""
+        return runs_the_whole_suite(self.config) and getattr(self.config.option, "dist", "no") in ("no", "loadgroup")
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session):

@@ -196,7 +196,7 @@ def test_last_failed_runs_a_failed_extended_test_again(tiers):
 def whole_suite_ids(config, items, repository_conftest):
     """The test ids of a run of the whole suite: this run's own, when it is one (the README's test command),
     else those of ``pytest --collect-only`` of the whole suite, in another process (about 7 s)."""
-    if repository_conftest.leaves_out_extended(config) and not (config.option.deselect or config.option.ignore):
+    if repository_conftest.runs_the_whole_suite(config):
         return [item.nodeid for item in items]
     done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:xdist",
                            "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True, timeout=300,
