@@ -448,13 +448,16 @@ def test_an_endless_loop_costs_about_its_time_limit(lesson00):
     costs its time limit (plus a grace of 1 s + 5%) beyond what a solved one costs, not a second kernel's start-up
     with the setup cells again (before: about 3 times --timeout in all), nor the loop again where a setup cell
     calls use(standardize)."""
-    each = lesson00[5]
-    plain = sorted(each[name] for name in ("solved", "unsolved", "partial", "mistakes", "nometadata"))
-    # (1.5 times a plain submission's median: on a machine loaded 4 times over its cores, the plain ones varied
-    # by 30% within one run; a second kernel with the setup cells again would cost a whole plain submission more)
-    assert each["loop"] <= 1.5 * plain[len(plain) // 2] + 1.2 * HOSTILE_TIMEOUT, (each["loop"], plain)
+    # the kernel's own alarm said so: the grader's backstop kill (which a second kernel follows) words it "timed out
+    # after 5 s in 00.standardize, while ..."
     standardize = exercises_of(lesson00[0]["loop"])["00.standardize"]
     assert standardize["reason"] == f"timed out after {HOSTILE_TIMEOUT} s, while running your function on case 1"
+    each = lesson00[5]
+    plain = sorted(each[name] for name in ("solved", "unsolved", "partial", "mistakes", "nometadata"))
+    # and the loop ran once: twice (a setup cell's use(standardize)) costs 2 time limits. The bound leaves room for a
+    # loaded machine: twice a plain submission's median (the plain ones varied by 30% within one run on a machine
+    # loaded 4 times over its cores) and half a time limit more (7.2 s once, against 0.7 s plain, on 2 cores)
+    assert each["loop"] <= 2 * plain[len(plain) // 2] + 1.5 * HOSTILE_TIMEOUT, (each["loop"], plain)
 
 
 @pytest.mark.xdist_group("grading-lesson00-class")
