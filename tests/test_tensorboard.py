@@ -177,6 +177,30 @@ def test_without_the_extra_a_writer_says_how_to_install_it(monkeypatch, tmp_path
         TensorBoardLogger(tmp_path / "run")
 
 
+def test_a_tensorboard_too_old_for_numpy_2_is_named_with_its_fix(monkeypatch, tmp_path):
+    """TensorBoard before 2.17.1 uses np.string_, which numpy 2 removed: its import fails with an AttributeError far
+    from the cause. A writer says which version is there and how to upgrade it, and a lesson's cell marked
+    ``# needs TensorBoard`` says so instead of running (read from the package's metadata: nothing imported)."""
+    from tinygrad_lite.course import pytorch
+    from tinygrad_lite.utils.tensorboard import writer
+    for installed, old in (("2.14.0", "2.14.0"), ("2.17.0", "2.17.0"), ("2.17.1", None), ("2.20.0rc1", None)):
+        monkeypatch.setattr(writer.metadata, "version", lambda name, v=installed: v)
+        assert writer.tensorboard_too_old() == old
+    monkeypatch.setattr(writer.metadata, "version", lambda name: "2.14.0")
+    with pytest.raises(ImportError, match=r"^SummaryWriter needs tensorboard 2\.17\.1 or newer, and this Python has "
+                                          r"2\.14\.0, which numpy 2 cannot run .*: pip install -U tensorboard$"):
+        SummaryWriter(tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+    monkeypatch.setattr(pytorch, "installed", lambda package: True)
+    (line,) = pytorch.skip_without_tensorboard(["# needs TensorBoard\n", "import tensorboard\n"])
+    assert eval(line.removeprefix("print(").removesuffix(")\n")) == (
+        "TensorBoard 2.14.0 is too old for numpy 2, so this cell is skipped. To run it:\n"
+        "  %pip install -U tensorboard   (then restart the kernel)")
+    monkeypatch.setattr(writer.metadata, "version", lambda name: (_ for _ in ()).throw(
+        writer.metadata.PackageNotFoundError(name)))
+    assert writer.tensorboard_too_old() is None  # not installed: the ImportError above says how to install it
+
+
 @needs_tensorboard
 def test_the_default_run_folder_is_named_as_pytorch_names_it(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

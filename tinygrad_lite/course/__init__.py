@@ -20,6 +20,7 @@ from .checks import (
 from .graph import draw_graph
 from .lessons import copy_lessons, stored_gpu_results
 from .pytorch import register as _register_pytorch_cells
+from .pytorch import tensorboard_installed
 from .syntax import register as _register_syntax_errors
 
 # In a notebook (IPython), two hooks on the cells before they run: a cell marked "# needs PyTorch" says how to
@@ -30,4 +31,4 @@ _register_syntax_errors()
 
 __all__ = ["AnyAnswer", "ArrayAnswer", "Case", "CheckResult", "ErrorHint", "Exercise", "Mistake", "NumberAnswer",
            "TensorAnswer", "TupleAnswer", "check", "compare_log", "copy_lessons", "draw_graph", "is_fallback",
-           "register", "stored_gpu_results", "use", "whose"]
+           "register", "stored_gpu_results", "tensorboard_installed", "use", "whose"]

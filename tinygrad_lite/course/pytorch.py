@@ -9,7 +9,8 @@ line ``# needs PyTorch``. When PyTorch is not installed, such a cell does not fa
 would stop "Run All" there): it runs as one line that says PyTorch is missing and how to install it.
 
 TensorBoard, which lesson 10 reads its logged runs with, is optional in the same way (the ``tensorboard`` extra):
-a cell that imports it starts with ``# needs TensorBoard``, and without the package it says how to install it.
+a cell that imports it starts with ``# needs TensorBoard``, and without the package it says how to install it (with
+one too old for numpy 2, how to upgrade it).
 
 How: ``from tinygrad_lite.course import ...`` in a lesson's first cell registers ``skip_without_torch`` and
 ``skip_without_tensorboard`` with IPython as input transformers (``InteractiveShell.input_transformers_cleanup``),
@@ -19,6 +20,7 @@ all when the package is installed, and they do nothing outside IPython (a script
 import importlib.util
 import sys
 
+from ..utils.tensorboard.writer import tensorboard_too_old
 from . import display
 
 MARKER = "# needs PyTorch"
@@ -43,7 +45,8 @@ def torch_installed():
 
 
 def tensorboard_installed():
-    return installed("tensorboard")
+    """Whether a tensorboard that runs here is installed (one older than 2.17.1 does not run on numpy 2)."""
+    return installed("tensorboard") and not tensorboard_too_old()
 
 
 def starts_with(lines, marker):
@@ -57,9 +60,9 @@ def needs_torch(lines):
     return starts_with(lines, MARKER)
 
 
-def _instead(package, install):
+def _instead(package, install, why="is not installed"):
     """The one line a skipped cell runs instead."""
-    message = (f"{package} is not installed, so this cell is skipped. To run it:\n"
+    message = (f"{package} {why}, so this cell is skipped. To run it:\n"
                f"  {install}   (then restart the kernel)")
     return [f"print({message!r})\n"]
 
@@ -76,6 +79,8 @@ def skip_without_tensorboard(lines):
     """The same for the cells marked ``# needs TensorBoard``."""
     if not starts_with(lines, TENSORBOARD_MARKER) or tensorboard_installed():
         return lines
+    if old := installed("tensorboard") and tensorboard_too_old():
+        return _instead("TensorBoard", "%pip install -U tensorboard", f"{old} is too old for numpy 2")
     return _instead("TensorBoard", TENSORBOARD_INSTALL)
 
 

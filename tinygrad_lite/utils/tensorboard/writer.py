@@ -27,9 +27,11 @@ PyTorch's other ``add_*`` methods (``add_image``, ``add_graph``, ``add_embedding
 """
 import numbers
 import os
+import re
 import socket
 import time
 from datetime import datetime
+from importlib import metadata
 
 import numpy as np
 
@@ -44,10 +46,30 @@ NOT_COVERED = ("add_audio", "add_custom_scalars", "add_custom_scalars_marginchar
                "add_pr_curve_raw", "add_tensor", "add_video")
 
 
+# the first tensorboard that runs on numpy 2 (this library's floor): older ones use np.string_, which numpy 2 removed,
+# and fail on import with an AttributeError (2.14 to 2.17.0, tried)
+OLDEST_TENSORBOARD = (2, 17, 1)
+
+
+def tensorboard_too_old():
+    """The installed tensorboard's version when it is older than OLDEST_TENSORBOARD, else None (also when it is not
+    installed). Read from the package's metadata, without importing it."""
+    try:
+        installed = metadata.version("tensorboard")
+    except metadata.PackageNotFoundError:
+        return None
+    numbers = tuple(int(n) for n in re.findall(r"\d+", installed)[:3])
+    return installed if numbers < OLDEST_TENSORBOARD else None
+
+
 def require_tensorboard(who="SummaryWriter"):
     """The ``tensorboard`` modules a writer uses (``EventFileWriter``, the event record, our ``summary``
     builders), imported on first use, or an ImportError that names ``who`` needs them and says how to install
-    them."""
+    them (or, for a tensorboard too old for numpy 2, how to upgrade it)."""
+    if old := tensorboard_too_old():
+        raise ImportError(f"{who} needs tensorboard {'.'.join(map(str, OLDEST_TENSORBOARD))} or newer, and this "
+                          f"Python has {old}, which numpy 2 cannot run (it uses np.string_, removed in numpy 2): "
+                          "pip install -U tensorboard")
     try:
         from tensorboard.compat.proto import event_pb2  # the optional extra: imported when a writer is made
         from tensorboard.summary.writer.event_file_writer import EventFileWriter  # (the same)
