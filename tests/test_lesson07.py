@@ -1441,3 +1441,15 @@ def resume_with_dropout_off(path, model, optimizer, scheduler, loader):
 IN_EVAL_MODE = "left the model (or a layer of it) in eval mode"
 WRONG += [("07.resume_run", resume_in_eval_mode, IN_EVAL_MODE, "sets the mode once"),
           ("07.resume_run", resume_with_dropout_off, IN_EVAL_MODE)]
+
+
+class StopsOnlyAtPatience(EarlyStopping):
+    """``wait == patience`` for ``>=``: the same stop epoch, but False when called once more after the stop."""
+
+    def step(self, value, model):
+        stop = super().step(value, model)
+        return stop if not math.isfinite(value) else self.wait == self.patience
+
+
+WRONG += [("07.EarlyStopping", StopsOnlyAtPatience, "then False when called once more with the same value",
+           "using >=, not ==")]

@@ -84,7 +84,8 @@ class EpochWeights(nn.Module):
 
 def drive_stopper(cls, args, kwargs):
     """Play a training loop with ``cls(**kwargs)``: before each ``step(value, model)`` (one per value of
-    ``args[0]``) write the epoch into the model in place, stop at the first True, then ``restore``; then write
+    ``args[0]``) write the epoch into the model in place, stop at the first True (a step once more with the same
+    value, no improvement, must return True again: ``>=`` patience, not ``==``), then ``restore``; then write
     TRAINED_ON_EPOCH into the restored model (training goes on from the best weights) and call ``restore`` again,
     which must bring the best weights back unchanged. Returns Run [stop epoch (-1: never), best, best_epoch (-1:
     None), the epoch of the restored parameters, the epoch of the restored buffer, the same two after the second
@@ -119,6 +120,12 @@ def drive_stopper(cls, args, kwargs):
         if decision:
             stopped = epoch
             break
+    if stopped >= 0 and not stopper.step(values[stopped], model):  # the same value once more: no improvement either
+        return Run.failed(f"step returned True at epoch {stopped}, then False when called once more with the same "
+                          "value. That call is one more epoch without improvement: patience epochs or more in a row "
+                          "have still not improved, so step must return True again (a loop that logs one more "
+                          "epoch before it breaks must not be told to go on). Compare the count with patience using "
+                          ">=, not ==")
     if missing := [name for name in ("best", "best_epoch") if not hasattr(stopper, name)]:
         return Run.failed(f"your EarlyStopping has no attribute {missing[0]!r}: keep the best value so far in "
                           "self.best and the epoch that gave it in self.best_epoch (counting step calls from 0)")
@@ -365,62 +372,54 @@ def _best_follows_every_better_value(got, expected, case):
     return BEST.holds(g[1], min(seen) if case.kwargs.get("mode", "min") == "min" else max(seen))
 
 
+def _stopped(values, label, patience=None, min_delta=0.0, mode="min", options=None, **fields):
+    """A case: the loop's ``values`` with these settings (``patience`` None: the default) and the driver's
+    ``options`` (``drive_stopper``)."""
+    settings = ({} if patience is None else {"patience": patience}) | {"min_delta": min_delta, "mode": mode}
+    return Case((values,) if options is None else (values, options), label, settings, **fields)
+
+
 def stopper_cases(rng):
     def wiggle(values):  # the same story with other numbers: no answer can be learnt by heart
         return tuple(float(np.round(v + rng.uniform(-0.004, 0.004), 4)) for v in values)
     return [
-        Case((EXAMPLE_LOSSES,), kwargs={"patience": 3, "min_delta": 0.0, "mode": "min"}, visible=True),
-        Case(((1.0, 0.8, 0.795, 0.79, 0.785, 0.6, 0.59, 0.595),),
-             "improvements smaller than min_delta count as none",
-             {"patience": 3, "min_delta": 0.02, "mode": "min"}),
-        Case(((0.5, 0.62, 0.7, 0.7, 0.71, 0.69, 0.7, 0.68, 0.72),), "accuracies: larger is better; a tie is no "
-             "improvement", {"patience": 2, "min_delta": 0.0, "mode": "max"}),
-        Case(((0.5, 0.4, 0.4, 0.4, 0.4, 0.4, 0.3),), "the same value again and again is no improvement",
-             {"patience": 4, "min_delta": 0.0, "mode": "min"}),
-        Case(((0.9, 0.7, 0.8, math.nan, 0.5, 0.4),), "a NaN: the training diverged",
-             {"patience": 3, "min_delta": 0.0, "mode": "min"}),
-        Case((wiggle([1.0, 0.9, 0.95, 0.8, 0.85, 0.7, 0.75, 0.6]),), "it keeps improving: it never stops",
-             {"patience": 2, "min_delta": 0.0, "mode": "min"}),
-        Case(((1.0, 1.1, 1.2, 0.9, 1.0, 1.1, 0.8, 0.9, 1.0, 1.1, 1.2),), "each improvement starts the wait again",
-             {"patience": 3, "min_delta": 0.05, "mode": "min"}),
-        Case(((-2.0, -1.5, -1.2, -1.3, -1.25, -1.4, -1.3, -1.35, -1.5),), "scores below 0, larger is better",
-             {"patience": 4, "min_delta": 0.0, "mode": "max"}),
-        Case(((0.3, 0.35, 0.36, 0.5, 0.51, 0.515, 0.52),), "accuracies with min_delta",
-             {"patience": 2, "min_delta": 0.02, "mode": "max"}),
-        Case(((0.5, 0.6, 0.7, 0.8),), "the first epoch is the best, and it never stops",
-             {"patience": 5, "min_delta": 0.0, "mode": "min"}),
-        Case(((0.3, 0.35, 0.4, 0.45, 0.5),), "the first epoch is the best",
-             {"patience": 3, "min_delta": 0.01, "mode": "min"}),
-        Case(((0.9, 0.85, 0.8, 0.82, 0.81),), "accuracies, the first epoch is the best",
-             {"patience": 3, "min_delta": 0.0, "mode": "max"}),
-        Case(((math.nan, 0.5, 0.4), {"restore": False}), "NaN at the first epoch: no epoch to keep",
-             {"patience": 2, "min_delta": 0.0, "mode": "min"},
-             trivial="the run diverges at its first epoch: its answer is to stop at once with nothing kept, "
-                     "which a stopper that always stops at once gives too"),
-        Case(((0.9, 0.8, math.inf, 0.7, 0.6),), "an inf loss: the training diverged",
-             {"patience": 3, "min_delta": 0.0, "mode": "min"}),
-        Case(((0.9, 0.8, -math.inf, 0.5),), "a loss of -inf is no improvement: the training diverged",
-             {"patience": 3, "min_delta": 0.0, "mode": "min"}),
-        Case(((0.5, 0.6, 0.7, math.inf),), "accuracies, inf at the last epoch: diverged, not improved",
-             {"patience": 5, "min_delta": 0.0, "mode": "max"}),
-        Case(((0.6, 0.7, math.nan, 0.8),), "accuracies, then a NaN", {"patience": 2, "min_delta": 0.0,
-                                                                      "mode": "max"}),
-        Case(((0.5, 0.6, 0.6, 0.7),), "patience = 1: the first epoch without improvement stops",
-             {"patience": 1, "min_delta": 0.0, "mode": "max"}),
-        Case((wiggle([0.8, 0.6, 0.65, 0.5, 0.55, 0.58, 0.6]), {"restore_into": "new"}),
-             "restore loads the best weights into a newly built model", {"patience": 3, "min_delta": 0.0,
-                                                                         "mode": "min"}),
-        Case(((0.5, 0.47, 0.46, 0.455, 0.43),), "min_delta is a margin in the loss's units, not a fraction of the "
-             "best", {"patience": 2, "min_delta": 0.05, "mode": "min"}),
-        Case(((0.5, 0.53, 0.54, 0.56, 0.6),), "accuracies: min_delta is a margin in the accuracy's units",
-             {"patience": 2, "min_delta": 0.05, "mode": "max"}),
-        Case(((0.9, 0.6, 0.7, 0.8, 0.85, 0.9), {"twin": (0.9, 0.8, 0.7, 0.6, 0.5, 0.4)}),
-             "two stoppers, for two models, side by side", {"patience": 4, "min_delta": 0.0, "mode": "min"}),
-        Case(((3e12, 4e10, 6e9, 7e9, 8e9, 9e9, 1e10, 2e10, 3e10),), "an untrained model's loss can be huge; the "
-             "default patience", {"min_delta": 0.0, "mode": "min"}),
+        _stopped(EXAMPLE_LOSSES, "", 3, visible=True),
+        _stopped((1.0, 0.8, 0.795, 0.79, 0.785, 0.6, 0.59, 0.595), "improvements smaller than min_delta count as none",
+                 3, 0.02),
+        _stopped((0.5, 0.62, 0.7, 0.7, 0.71, 0.69, 0.7, 0.68, 0.72), "accuracies: larger is better; a tie is no "
+                 "improvement", 2, mode="max"),
+        _stopped((0.5, 0.4, 0.4, 0.4, 0.4, 0.4, 0.3), "the same value again and again is no improvement", 4),
+        _stopped((0.9, 0.7, 0.8, math.nan, 0.5, 0.4), "a NaN: the training diverged", 3),
+        _stopped(wiggle([1.0, 0.9, 0.95, 0.8, 0.85, 0.7, 0.75, 0.6]), "it keeps improving: it never stops", 2),
+        _stopped((1.0, 1.1, 1.2, 0.9, 1.0, 1.1, 0.8, 0.9, 1.0, 1.1, 1.2), "each improvement starts the wait again", 3,
+                 0.05),
+        _stopped((-2.0, -1.5, -1.2, -1.3, -1.25, -1.4, -1.3, -1.35, -1.5), "scores below 0, larger is better", 4,
+                 mode="max"),
+        _stopped((0.3, 0.35, 0.36, 0.5, 0.51, 0.515, 0.52), "accuracies with min_delta", 2, 0.02, "max"),
+        _stopped((0.5, 0.6, 0.7, 0.8), "the first epoch is the best, and it never stops", 5),
+        _stopped((0.3, 0.35, 0.4, 0.45, 0.5), "the first epoch is the best", 3, 0.01),
+        _stopped((0.9, 0.85, 0.8, 0.82, 0.81), "accuracies, the first epoch is the best", 3, mode="max"),
+        _stopped((math.nan, 0.5, 0.4), "NaN at the first epoch: no epoch to keep", 2, options={"restore": False},
+                 trivial="the run diverges at its first epoch: its answer is to stop at once with nothing kept, "
+                         "which a stopper that always stops at once gives too"),
+        _stopped((0.9, 0.8, math.inf, 0.7, 0.6), "an inf loss: the training diverged", 3),
+        _stopped((0.9, 0.8, -math.inf, 0.5), "a loss of -inf is no improvement: the training diverged", 3),
+        _stopped((0.5, 0.6, 0.7, math.inf), "accuracies, inf at the last epoch: diverged, not improved", 5,
+                 mode="max"),
+        _stopped((0.6, 0.7, math.nan, 0.8), "accuracies, then a NaN", 2, mode="max"),
+        _stopped((0.5, 0.6, 0.6, 0.7), "patience = 1: the first epoch without improvement stops", 1, mode="max"),
+        _stopped(wiggle([0.8, 0.6, 0.65, 0.5, 0.55, 0.58, 0.6]), "restore loads the best weights into a newly "
+                 "built model", 3, options={"restore_into": "new"}),
+        _stopped((0.5, 0.47, 0.46, 0.455, 0.43), "min_delta is a margin in the loss's units, not a fraction of the "
+                 "best", 2, 0.05),
+        _stopped((0.5, 0.53, 0.54, 0.56, 0.6), "accuracies: min_delta is a margin in the accuracy's units", 2, 0.05,
+                 "max"),
+        _stopped((0.9, 0.6, 0.7, 0.8, 0.85, 0.9), "two stoppers, for two models, side by side", 4,
+                 options={"twin": (0.9, 0.8, 0.7, 0.6, 0.5, 0.4)}),
+        _stopped((3e12, 4e10, 6e9, 7e9, 8e9, 9e9, 1e10, 2e10, 3e10), "an untrained model's loss can be huge; the "
+                 "default patience"),
         # issue 32: a float64 model gets its best weights back to the last bit (a copy in float32 rounds them)
-        Case(((0.9, 0.7, 0.75, 0.6, 0.62, 0.64), {"dtype": "float64"}), "a float64 model",
-             {"patience": 2, "min_delta": 0.0, "mode": "min"}),
+        _stopped((0.9, 0.7, 0.75, 0.6, 0.62, 0.64), "a float64 model", 2, options={"dtype": "float64"}),
     ]
 
 
