@@ -1452,4 +1452,4 @@ class StopsOnlyAtPatience(EarlyStopping):
 
 
 WRONG += [("07.EarlyStopping", StopsOnlyAtPatience, "then False when called once more with the same value",
-           "using >=, not ==")]
+           "using >= (not ==)")]

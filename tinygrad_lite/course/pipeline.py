@@ -45,6 +45,7 @@ from . import blocks
 from .answers import TensorAnswer, is_tensor, tensor_parts
 from .compare import (
     F32_ROUNDING,
+    FLOAT32_ROUNDING,
     FLOAT32_TYPE,
     FLOAT32_TYPE_OF_A_RUN,
     Diagnosed,
@@ -1322,8 +1323,11 @@ def _judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
         # (float32's lost digits only where they show: a float32 whose value the case accepts, such as a fraction
         # of counts, is refused for its type alone, which the refusal says)
         if not found and _float32_refused(refusal, got, expected) and not reference._passes(got, i):
-            lost = getattr(got, "dtype", None) == np.float32 or re.search(r"\bfloat64\b", str(refusal))
-            found = tiers(exercise, "float32", FLOAT32_TYPE if lost else FLOAT32_TYPE_OF_A_RUN, seen)
+            # a float32 answer lost its digits for sure; a run whose problem names float64 lost some, maybe to
+            # float32 (the rounding's hint, which names an epsilon too); any other run stopped at a float32 number
+            level = (FLOAT32_TYPE if getattr(got, "dtype", None) == np.float32 else FLOAT32_ROUNDING
+                     if re.search(r"\bfloat64\b", str(refusal)) else FLOAT32_TYPE_OF_A_RUN)
+            found = tiers(exercise, "float32", level, seen)
         return verdict(FAILED, failed, details=[refusal], hints_=found)
     if exercise.compare is not None:
         failure = exercise.compare(got, expected, case)

@@ -5,9 +5,10 @@ lesson 04): a driver builds and runs the learner's code and returns a ``Run``, t
   plays a training loop on a tiny model whose weights and buffer it overwrites in place each epoch. Keeping the
   last weights, a reference to the live weights instead of a copy, or the parameters without the buffers, restores
   the wrong epoch, and a restore that makes the model share memory with the kept copy (``p.data =``) lets the
-  training after it change the copy. The cases hold ties, improvements smaller than ``min_delta``, accuracies
-  (``mode="max"``), negative scores, a best epoch that is the first one (in both modes), NaN and +-inf at the
-  first, a middle and the last epoch, patience 1, a run that never stops, and a restore into a newly built model.
+  training after it change the copy. The cases hold ties, improvements smaller than ``min_delta`` (and one of
+  exactly ``min_delta``, in exact binary numbers), accuracies (``mode="max"``), negative scores, a best epoch that
+  is the first one (in both modes), NaN and +-inf at the first, a middle and the last epoch, patience 1, a run that
+  never stops, and a restore into a newly built model.
 - ``07.save_run``: write a checkpoint (model, optimizer, scheduler, epoch, the global RNG state, the state of the
   loader's own generator, the loss as a number). ``drive_save`` trains a small run with dropout (global generator)
   and a ``DataLoader(..., generator=g)`` (its shuffling draws from ``g`` only) up to a hidden epoch, calls the
@@ -115,8 +116,8 @@ def drive_stopper(cls, args, kwargs):
             twin_model.set_epoch(TWIN_EPOCH + epoch)
             twin.step(twin_values[epoch], twin_model)
         if not isinstance(decision, (bool, np.bool_)):
-            return Run.failed(f"step returned {decision!r} (a {type(decision).__name__}) at epoch {epoch}; it must "
-                              "return True (stop now) or False (go on), e.g. the result of a comparison")
+            return Run.failed(f"step returned {decision!r}, of type {type(decision).__name__}, at epoch {epoch}: it "
+                              "must return True (stop now) or False (go on), e.g. the result of a comparison")
         if decision:
             stopped = epoch
             break
@@ -125,7 +126,8 @@ def drive_stopper(cls, args, kwargs):
                           "value. That call is one more epoch without improvement: patience epochs or more in a row "
                           "have still not improved, so step must return True again (a loop that logs one more "
                           "epoch before it breaks must not be told to go on). Compare the count with patience using "
-                          ">=, not ==")
+                          ">= (not ==), and leave the count as it is when you stop (no reset to 0, no flag that "
+                          "lets the next call go on)")
     if missing := [name for name in ("best", "best_epoch") if not hasattr(stopper, name)]:
         return Run.failed(f"your EarlyStopping has no attribute {missing[0]!r}: keep the best value so far in "
                           "self.best and the epoch that gave it in self.best_epoch (counting step calls from 0)")
@@ -408,6 +410,7 @@ def stopper_cases(rng):
                  mode="max"),
         _stopped((0.6, 0.7, math.nan, 0.8), "accuracies, then a NaN", 2, mode="max"),
         _stopped((0.5, 0.6, 0.6, 0.7), "patience = 1: the first epoch without improvement stops", 1, mode="max"),
+        _stopped((1.0, 0.5, 0.25, 0.125, 0.75), "an improvement by exactly min_delta is none (exact numbers)", 2, 0.25),
         _stopped(wiggle([0.8, 0.6, 0.65, 0.5, 0.55, 0.58, 0.6]), "restore loads the best weights into a newly "
                  "built model", 3, options={"restore_into": "new"}),
         _stopped((0.5, 0.47, 0.46, 0.455, 0.43), "min_delta is a margin in the loss's units, not a fraction of the "
@@ -518,7 +521,8 @@ driven(
                 "epoch. Training goes on changing the weights after the best epoch, so the best ones exist only if you "
                 "keep a copy of them when the value improves, and restore must put that copy back into the model",
                 "model.state_dict() shares memory with the model's live weights (and so does the model itself): keep a "
-                "copy of each tensor (clone it), then load the copy into the model that restore receives"),
+                "copy of each tensor (clone it), then load the copy into the model that restore receives with "
+                "load_state_dict (assigning to .data of the tensors that state_dict() returns changes nothing)"),
         mistake(_beats_when(lambda v, than, d: v <= than - d, lambda v, than, d: v >= than + d),
                 "a value equal to the best is not an improvement: an improvement must beat the best by MORE than "
                 "min_delta, so a plateau of equal values counts as epochs without improvement",

@@ -369,8 +369,8 @@ driven(
         ErrorHint(r"never moved",
                   "the model's weights are on the device, so every input it gets must be there too: the batch "
                   "comes from the data loader on the CPU and has to be moved at every step, x and y both (a test "
-                  "such as device == 'cuda' is False for 'cuda:0' and for a tl.device: move them with "
-                  ".to(device), whatever device is)",
+                  "such as device == 'cuda' is False for 'cuda:0', and in PyTorch for a torch.device too: move "
+                  "them with .to(device), whatever device is)",
                   "both tensors of the batch, inputs and targets, need moving at every step, to the device you were "
                   "given"),
         ErrorHint(r"was moved to \S+, but the model is on|plays a machine without a GPU|your train_step moved it",
@@ -1414,8 +1414,8 @@ driven(
                 "test every element of every parameter's gradient with tl.isfinite; a norm (clip_grad_norm_'s "
                 "result, get_total_norm) or a bound on the size is no test of finiteness"),
         mistake(partial(_scaled, nan_check=False),
-                "isinf misses nan (a nan is not infinite): test with tl.isfinite, which is False for inf, "
-                "-inf and nan",
+                "a test for inf alone (isinf, or == inf) misses nan (a nan is not infinite): test with "
+                "tl.isfinite, which is False for inf, -inf and nan",
                 "use a test that fails for nan as well as for inf and -inf"),
         mistake(partial(_scaled, inf_check=False),
                 "isnan misses inf (an inf is not a nan), and inf is what an overflow in float16 gives: a step "
