@@ -164,9 +164,8 @@ def _relu_cases(rng):
     ]
 
 
-ELEMENTWISE = ("look for an operation that works on each element on its own and keeps the shape: a comparison "
-               "with 0 gives a mask shaped like x, tl.where picks element by element, and a clamp bounds every "
-               "element")
+ELEMENTWISE = ("look for an operation that works on each element on its own and keeps the shape: a comparison with 0 "
+               "gives a mask shaped like x, tl.where picks element by element, and a clamp bounds every element")
 
 KEEP_WHERE_MASK = "the mask says where to keep x and where to put 0: combine it with the values of x"
 
@@ -223,8 +222,7 @@ def _is_capped(got, x):
 
 
 KEEP_EVERY_POSITIVE = ("ReLU keeps every x > 0 as it is, however small (hidden cases go down to float32's smallest "
-                       "number, 1.4e-45, and float64's, 5e-324), so compare with 0 itself, not with a small "
-                       "threshold")
+                       "number, 1.4e-45, and float64's, 5e-324), so compare with 0 itself, not with a small threshold")
 HALVES = ("(x + |x|) / 2 (or x (sign(x) + 1) / 2) is max(x, 0) on paper, but a computer's numbers have a largest and "
           "a smallest: x + |x| is 2x, which overflows to inf for x above half the largest number (1.7e38 in float32, "
           "9e307 in float64), and halving x first rounds the smallest positive numbers (float32's 1.4e-45) to 0. "
@@ -416,9 +414,8 @@ def _sigmoid_grad_hint(got, want, case):
                 "opposite sides (e.g. x > 0 in one condition and x >= 0 in the other), so the e of one side goes "
                 "into the formula of the other side. Make both conditions pick the same side at 0")
     if not np.isfinite(g).all():
-        return (SMOOTH + ". Autograd takes the slope of sqrt(x * x) at exactly 0 as nan (0 * inf), so an -|x| "
-                "built from it gives sigma'(0) = nan. Written with tl.where, -|x| takes the slope of the branch "
-                "it picks")
+        return (SMOOTH + ". Autograd takes the slope of sqrt(x * x) at exactly 0 as nan (0 * inf), so an -|x| built "
+                "from it gives sigma'(0) = nan. Written with tl.where, -|x| takes the slope of the branch it picks")
     if (g == 0).all():
         return (SMOOTH + ". An -|x| built from abs, from an elementwise min (or max) of x and -x, or from two "
                 "clamps at 0 has slope 0 at x = 0: autograd takes the slope of abs at exactly 0 as 0 (sign(0) = 0), "
@@ -445,10 +442,9 @@ tensor_function(
     grad_hint=_sigmoid_grad_hint,
     mistakes=[
         mistake(lambda x: 1 / (1 + (-x).exp()),
-                "an exp or a division overflowed: for very negative x you return 0 instead of a tiny positive "
-                "number. 1 / (1 + exp(-x)) overflows for very negative x, as does any exp of a large positive "
-                "number (exp(|x|) too) or 1 / e of a tiny e: exp(100) is inf in float32 (the largest float32 "
-                "is about 3.4e38, e^88.7)",
+                "an exp or a division overflowed: for very negative x you return 0 instead of a tiny positive number. "
+                "1 / (1 + exp(-x)) overflows for very negative x, as does any exp of a large positive number (exp(|x|) "
+                "too) or 1 / e of a tiny e: exp(100) is inf in float32 (the largest float32 is about 3.4e38, e^88.7)",
                 NO_OVERFLOW),
         recognised(_one_minus_when_negative,
                    "for negative x you computed 1 - sigmoid(|x|): right on paper, but sigmoid(|x|) is close to 1, "
@@ -556,8 +552,7 @@ tensor_function(
         mistake(_mlp_wrong(act_after=lambda i, layers: True),
                 "the last layer has a ReLU too: its outputs are raw scores (logits), which must be able to be "
                 "negative. The ReLU goes between layers only",
-                "apply it after every layer except the last: compare the layer's position with the number of "
-                "layers"),
+                "apply it after every layer except the last: compare the layer's position with the number of layers"),
         mistake(_mlp_wrong(act_after=lambda i, layers: False),
                 "the ReLU between the layers is missing: without it the layers collapse into a single linear map",
                 "after every layer but the last, apply your relu (negative values become 0)"),
@@ -747,8 +742,7 @@ KAIMING_MISTAKES = [
     # a hidden case answered with the example's number: a match, not a wrong function, so that it never fires on
     # the example itself (where that number is right)
     recognised(lambda got, expected, case: not case.visible and np.isclose(got, EXAMPLE_STD, rtol=1e-9, atol=0),
-               "your function returns the example's answer for every shape: the std must be computed from "
-               "weight_shape",
+               "your function returns the example's answer for every shape: the std must be computed from weight_shape",
                "read fan_in from weight_shape, which is (out_features, in_features)"),
 ]
 

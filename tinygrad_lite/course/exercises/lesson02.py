@@ -44,8 +44,7 @@ ONE_HOT_COLUMNS = ErrorHint(
     more="give one_hot the number of classes, num_classes=C, the logits' dim 1")
 MAX_PAIR = ErrorHint(
     r"got the \(values, indices\) pair that max\(\.\.\.\) returns",
-    "max(dim=...) returns a pair (values, indices), as in PyTorch, and a pair is not a tensor: take the values "
-    "only",
+    "max(dim=...) returns a pair (values, indices), as in PyTorch, and a pair is not a tensor: take the values only",
     more="use .values of the pair, or amax(dim=...), which returns the values only")
 
 
@@ -402,10 +401,9 @@ tensor_function(
                 "the loss must be",
                 "the product of logit and target is subtracted"),
         mistake(lambda x, y: F.binary_cross_entropy_with_logits(x, 1 - y),
-                "your loss is that of the flipped targets (1 - target), on this example at least (so is a term "
-                "with the target other than - x * y, such as - m * y or - y): a logit that agrees with its target "
-                "must cost less than one that disagrees. The target multiplies the logit, x * y, in the subtracted "
-                "term",
+                "your loss is that of the flipped targets (1 - target), on this example at least (so is a term with "
+                "the target other than - x * y, such as - m * y or - y): a logit that agrees with its target must cost "
+                "less than one that disagrees. The target multiplies the logit, x * y, in the subtracted term",
                 "compare your term with the target in it with the boxed stable form: it is - x * y"),
         mistake(lambda x, y: (x.clamp(min=0) - x * y - (-x.abs()).exp().log1p()).mean(),
                 "the log term has the wrong sign: log(1 + e^(-|x|)) is added, never subtracted (at a logit of 0 "
@@ -418,8 +416,7 @@ tensor_function(
                 "an exp in your formula overflows: e^x is inf for x > 88 in float32 (e^(-x) for x < -88), so "
                 "log(1 + e^x), written as it is or with e^(-x), is inf for large logits. The boxed form shifts it "
                 "by m = max(x, 0) so that exp only ever sees a number <= 0",
-                "log(1 + e^x) = m + log(e^(-m) + e^(x - m)) for any m: with m = max(x, 0) both exps get a number "
-                "<= 0"),
+                "log(1 + e^x) = m + log(e^(-m) + e^(x - m)) for any m: with m = max(x, 0) both exps get a number <= 0"),
         # two slips give the same numbers (log(1 + e^-x) = |x| + log(1 + e^-|x|) for x < 0): one hint for both
         mistake(lambda x, y: (x.clamp(min=0) - x * y + (-x).exp().log1p()).mean(),
                 "your loss is too large (on the example, as much as |x| at the negative logits adds): either the "
@@ -485,11 +482,10 @@ tensor_function(
                    *NEGATIVE_LOSS),
     ],
     stability=True,
-    stability_hint=("a step inside your function overflowed or went invalid (the warning names it: an exp of a "
-                    "large number, or the log of a number <= 0). If a tl.where picks a safe formula for each "
-                    "element: where computes both of its branches for every element before it chooses, so the "
-                    "branch it does not pick still overflows. Use one formula that is safe everywhere, the boxed "
-                    "stable one",
+    stability_hint=("a step inside your function overflowed or went invalid (the warning names it: an exp of a large "
+                    "number, or the log of a number <= 0). If a tl.where picks a safe formula for each element: where "
+                    "computes both of its branches for every element before it chooses, so the branch it does not pick "
+                    "still overflows. Use one formula that is safe everywhere, the boxed stable one",
                     "in the boxed form exp only ever sees -m and x - m, both <= 0, and log a sum of two positive "
                     "exps (mind that -m.exp() is -(e^m): the exp of -m is (-m).exp())"),
     # the library's loss, and its softplus, log(1 + e^x) computed stably: the part of the loss this exercise is about

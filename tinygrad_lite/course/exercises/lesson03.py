@@ -232,8 +232,7 @@ driven(
                        "d(a * a)/da = 2a. Your function gave it only one",
                        "no special case is needed when a is b: two separate += statements, one per factor, run one "
                        "after the other, already give a both shares. A tuple assignment (a.grad, b.grad = ..., ...) "
-                       "does not: it reads both old values first, and when a is b its second write replaces the "
-                       "first",
+                       "does not: it reads both old values first, and when a is b its second write replaces the first",
                        unless=OVERWRITES),
         _state_mistake(_shares(lambda other, this, out: this.data * out.grad), "each input's share uses the local "
                        "derivative with respect to THAT input: d(a * b)/da is b, the other factor",
@@ -318,8 +317,7 @@ def _topological_problem(got, case):
     if kind is not None:  # (a walk that went nowhere on the second call only kept its visited set: no isinstance)
         text = text.replace(WENT_NOWHERE, "")
         return "second call", ("your first call on this graph returned a right order, but a second call on the same "
-                               "graph (backward walks the graph each time it runs) went wrong: "
-                               f"{text}")
+                               f"graph (backward walks the graph each time it runs) went wrong: {text}")
     if got.get("changed"):
         names = ", ".join(got["changed"][:6]) + (", ..." if len(got["changed"]) > 6 else "")
         return "changed", (f"your order is right, but your function changed the .grad (or .data) of "
@@ -329,9 +327,8 @@ def _topological_problem(got, case):
     edges = sum(len(n.inputs) for n in nodes)
     if got["inputs_read"] > 8 * (len(nodes) + edges):
         return "revisits", (f"your order is right, but the two calls read the inputs of this graph's {len(nodes)} "
-                            f"nodes {got['inputs_read']} times: your walk visits a node again through every path "
-                            "that reaches it, and the number of paths doubles with each level of a chain like "
-                            "v = v * v")
+                            f"nodes {got['inputs_read']} times: your walk visits a node again through every path that "
+                            "reaches it, and the number of paths doubles with each level of a chain like v = v * v")
     return None, None
 
 
@@ -643,9 +640,8 @@ array_function(
                 "each gradient is a local derivative times grad (elementwise), then brought to its input's shape"),
         mistake(lambda x, y, g: (sum_to_shape(np.ones_like(g) * y, np.shape(x)),
                                  sum_to_shape(np.ones_like(g) * x, np.shape(y))),
-                "your gradients do not depend on grad: they are what ones in grad's place give (the local "
-                "derivatives, only broadcast and summed), where the chain rule multiplies them by the upstream "
-                "gradient grad",
+                "your gradients do not depend on grad: they are what ones in grad's place give (the local derivatives, "
+                "only broadcast and summed), where the chain rule multiplies them by the upstream gradient grad",
                 "each gradient is grad times the other input (elementwise), then brought to its input's shape"),
         mistake(_each_input(lambda d, shape: d), *BROADCAST_SUM),
         mistake(_each_input(lambda d, shape: sum_to_shape(d, shape) * (np.prod(shape, dtype=float) / max(d.size, 1))),

@@ -204,9 +204,8 @@ def _step_problem(optimizer, params, grads, name, t, dtype):
                     "numbers in place, without recording a graph and without switching its requires_grad off"), None
         if g is not None and (p.grad is None or not np.array_equal(p.grad.detach().numpy(), g, equal_nan=True)):
             return (f"{where}: {name}.step() changed p.grad. The step reads the gradient and leaves it alone "
-                    "(zero_grad is the one that resets it, and gradient accumulation relies on that). An in-place "
-                    "op on g = p.grad (g += ..., g.mul_(...)) changes p.grad itself: compute a new tensor "
-                    "instead"), None
+                    "(zero_grad is the one that resets it, and gradient accumulation relies on that). An in-place op "
+                    "on g = p.grad (g += ..., g.mul_(...)) changes p.grad itself: compute a new tensor instead"), None
     state = getattr(optimizer, "state", None)
     for i, p in enumerate(params if isinstance(state, dict) else ()):
         entry = state.get(p)
@@ -246,8 +245,7 @@ PARAMETER_MADE_FLOAT64 = recognised(
     "a float64 where a float32 is expected: your update turned the float32 parameter into float64 (a .double(), or "
     "float64 numbers, a tensor or a numpy array, assigned through p.data). The update must keep the parameter's "
     "dtype: the model's other tensors, the gradients and the optimizer's buffers stay float32, as in PyTorch",
-    "change the parameter's numbers in place (p -= ..., p.sub_(...)): an in-place op writes into p and keeps its "
-    "dtype")
+    "change the parameter's numbers in place (p -= ..., p.sub_(...)): an in-place op writes into p and keeps its dtype")
 BUFFER_MADE_FLOAT64 = recognised(
     _made_float64(WIDER_BUFFER),
     "a float64 where a float32 is expected: a buffer in self.state[p] became float64 while its parameter is float32 "
@@ -1198,12 +1196,11 @@ def drive_train_epoch(fn, args, kwargs):
     if watch.kept is not None:
         batch, later = watch.kept
         return Run.failed(
-            f"the loss tensor of batch {batch + 1} was still alive two batches later, in batch {later + 1}: "
-            "your loop keeps the graph of every batch (in tinygrad_lite, with the activations of its forward "
-            "pass) in memory until the epoch ends. A sum of loss tensors (total = total + loss * n) or a list "
-            "of them does that, even when the number is taken out at the end; on a real model the memory grows "
-            "with every batch. Take each batch's number out with .item() as soon as you have it, and add up "
-            "numbers")
+            f"the loss tensor of batch {batch + 1} was still alive two batches later, in batch {later + 1}: your loop "
+            "keeps the graph of every batch (in tinygrad_lite, with the activations of its forward pass) in memory "
+            "until the epoch ends. A sum of loss tensors (total = total + loss * n) or a list of them does that, even "
+            "when the number is taken out at the end; on a real model the memory grows with every batch. Take each "
+            "batch's number out with .item() as soon as you have it, and add up numbers")
     state = [v.detach().numpy().astype(np.float64).ravel() for v in model.state_dict().values()]
     return Run.of(np.concatenate([[float(returned)], *state]))
 

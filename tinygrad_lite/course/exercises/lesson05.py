@@ -324,9 +324,8 @@ def after_each_epoch(cls, args, kwargs):
             last = scheduler.get_last_lr()
             if not isinstance(last, (list, tuple)) or len(last) != len(lrs) or any(
                     _number_problem(v, "") or not math.isclose(v, lr, rel_tol=1e-12) for v, lr in zip(last, lrs)):
-                last_lr_problem = (f"after epoch {epoch}, get_last_lr() returned {last!r}, but the optimizer's lrs "
-                                   f"are {lrs}: get_last_lr() must return a list with the lr now in each param "
-                                   "group")
+                last_lr_problem = (f"after epoch {epoch}, get_last_lr() returned {last!r}, but the optimizer's lrs are "
+                                   f"{lrs}: get_last_lr() must return a list with the lr now in each param group")
     return Run.of(trace, last_lr_problem)
 
 
@@ -552,10 +551,9 @@ driven(
                 "and cuts on the next one: patience + 1 bad epochs in a row (patience=2: the third)",
                 "compare the count of bad epochs with patience using 'more than', not 'at least'"),
         mistake(_variant(read=lambda self, metric: metric),  # the metric used as it comes, a float32 0-d tensor
-                "the metrics of this case are float32 tensors (a loss as training returns it), and your "
-                "scheduler compared them as tensors (or as float32 numbers): best * (1 - threshold) is then rounded "
-                "to float32, and at "
-                "the edge of the threshold (0.9999 against 1.0 with threshold 1e-4) the comparison comes out "
+                "the metrics of this case are float32 tensors (a loss as training returns it), and your scheduler "
+                "compared them as tensors (or as float32 numbers): best * (1 - threshold) is then rounded to float32, "
+                "and at the edge of the threshold (0.9999 against 1.0 with threshold 1e-4) the comparison comes out "
                 "the other way. PyTorch's scheduler takes float(metric) first",
                 "turn the metric into a Python float at the start of step()"),
         mistake(_variant(restart=lambda self, changed: (self.bad_epochs, self.best)),
@@ -605,10 +603,9 @@ driven(
                    "decide once per epoch whether it improves, with the constructor's threshold "
                    "(self.threshold), and let that one answer both move best and reset the counter"),
         mistake(_SymmetricThreshold,
-                "the relative threshold multiplies best itself: best * (1 - threshold) in mode 'min', "
-                "best * (1 + threshold) in mode 'max', as in PyTorch, also when best is negative (then "
-                "best * (1 - threshold) lies ABOVE best). Yours scales the threshold by abs(best), which "
-                "differs exactly for negative metrics",
+                "the relative threshold multiplies best itself: best * (1 - threshold) in mode 'min', best * (1 + "
+                "threshold) in mode 'max', as in PyTorch, also when best is negative (then best * (1 - threshold) lies "
+                "ABOVE best). Yours scales the threshold by abs(best), which differs exactly for negative metrics",
                 "drop the abs(): the bound is best times a factor"),
         mistake(_variant(improves=lambda self, value: (value < self.best * (1 - self.threshold) if self.mode == "min"
                                                        else value > self.best * (1 - self.threshold))),
@@ -678,9 +675,8 @@ driven(
         mistake(_variant(improves=lambda self, value: (not value >= self.best * (1 - self.threshold)
                                                        if self.mode == "min"
                                                        else not value <= self.best * (1 + self.threshold))),
-                "an epoch is bad unless it IMPROVES on the best: test for the improvement, and count everything "
-                "else as bad. A nan fails every comparison, so a test for 'worse' lets a nan count as an "
-                "improvement",
+                "an epoch is bad unless it IMPROVES on the best: test for the improvement, and count everything else "
+                "as bad. A nan fails every comparison, so a test for 'worse' lets a nan count as an improvement",
                 "decide with the improvement test (value below best * (1 - threshold) in mode 'min'), and put "
                 "every other epoch in the bad branch"),
         mistake(_SkipsNan,
@@ -816,9 +812,8 @@ def range_test_run(fn, args, kwargs):
     if changed:
         return Run.failed(
             f"the model's buffer {changed[0]} is not what it was before the test: the test's forward passes in "
-            "training mode updated it (BatchNorm's running mean and variance, its count of batches). A "
-            "model's state is its parameters AND its buffers: save a copy of all of model.state_dict(), and "
-            "load all of it back")
+            "training mode updated it (BatchNorm's running mean and variance, its count of batches). A model's state "
+            "is its parameters AND its buffers: save a copy of all of model.state_dict(), and load all of it back")
     if [module.training for module in model.modules()] != modes:
         arrived, left = ("training", "eval") if modes[0] else ("eval", "training")
         return Run.failed(
@@ -1083,13 +1078,11 @@ driven(
     forbid=(lr_find,),
     mistakes=[
         mistake(_switched(spacing="linear"),
-                "the lrs must grow GEOMETRICALLY (by the same factor at every step), so that each decade "
-                "(1e-4 to 1e-3, 1e-3 to 1e-2, ...) gets as many steps. Evenly spaced lrs spend almost every step "
-                "near end_lr",
+                "the lrs must grow GEOMETRICALLY (by the same factor at every step), so that each decade (1e-4 to "
+                "1e-3, 1e-3 to 1e-2, ...) gets as many steps. Evenly spaced lrs spend almost every step near end_lr",
                 "lr_i = start_lr times (end_lr / start_lr) to the power i / (num_steps - 1)"),
         mistake(_switched(exponent_over=0),
-                "the last step must use end_lr itself: the exponent goes from 0 at step 0 to 1 at step "
-                "num_steps - 1",
+                "the last step must use end_lr itself: the exponent goes from 0 at step 0 to 1 at step num_steps - 1",
                 "divide i by num_steps - 1, the index of the last step"),
         mistake(_switched(zero_grad=False),
                 "every step needs fresh gradients: without zero_grad they pile up from step to step, and each "
@@ -1107,9 +1100,8 @@ driven(
                 "gradients between the two (zero_grad), called step() before backward(), or left it out",
                 "each step of the test: zero_grad, forward, backward, step, in that order"),
         mistake(_switched(loss_after=True),
-                "each step records the loss of its batch computed BEFORE the update, the loss you call "
-                "backward() on (as lr_find does): yours measures it again after optimizer.step(), with the "
-                "weights already updated",
+                "each step records the loss of its batch computed BEFORE the update, the loss you call backward() on "
+                "(as lr_find does): yours measures it again after optimizer.step(), with the weights already updated",
                 "record loss.item() of the loss that backward() ran on"),
         mistake(_switched(lr_after_step=True),
                 "each step's lr must be in the param groups BEFORE optimizer.step(), which reads it. Yours sets "
@@ -1142,8 +1134,7 @@ driven(
                 "mode BatchNorm normalises with its running statistics instead of the batch's (and dropout is "
                 "off), so the losses are not those of training. The test trains as training would: leave the "
                 "mode as the model arrived in while it runs",
-                "do not switch the model to eval mode during the test (only hand it back in the mode it "
-                "arrived in)"),
+                "do not switch the model to eval mode during the test (only hand it back in the mode it arrived in)"),
         mistake(_switched(replay=True),
                 "your test replays the batches of its first pass, saved (as itertools.cycle does, or a list "
                 "made of them): a DataLoader that shuffles gives new batches on each pass, and the range test "

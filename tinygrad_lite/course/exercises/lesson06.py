@@ -199,9 +199,8 @@ class Clipping:
                 break
         rebound = [i for i, (p, g) in enumerate(zip(tensors, held)) if g is not None and p.grad is not g]
         if changed := [i for i, (b, a) in enumerate(zip(values_before, values)) if not np.array_equal(a, b)]:
-            problem = (f"your function changed the values of parameter {changed[0]} (the weights themselves). "
-                       "Clipping changes only the gradients, .grad; the optimizer's step moves the weights "
-                       "afterwards")
+            problem = (f"your function changed the values of parameter {changed[0]} (the weights themselves). Clipping "
+                       "changes only the gradients, .grad; the optimizer's step moves the weights afterwards")
             code = None
         tail = [np.array([code if code is not None else rebound[0] if rebound else -1])]
         return Run.of(np.concatenate(head + grads + values + tail), problem)

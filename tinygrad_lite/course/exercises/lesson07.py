@@ -449,11 +449,10 @@ driven(
                   "buffers, such as batch norm's running statistics, besides its parameters",
                   "copy every tensor of model.state_dict(), not only the parameters, and load that copy"),
         ErrorHint(r"expected a dict-like state_dict, got NoneType",
-                  "restore found no kept copy (None). Either none was made: the weights are copied when the "
-                  "value improves, and the first epoch is an improvement like any other (over a starting best of "
-                  "+inf, or -inf), so by the time restore runs a copy exists; or restore threw it away after "
-                  "loading it, and was called again (training may go on from the best weights and restore them "
-                  "later): keep the copy",
+                  "restore found no kept copy (None). Either none was made: the weights are copied when the value "
+                  "improves, and the first epoch is an improvement like any other (over a starting best of +inf, or "
+                  "-inf), so by the time restore runs a copy exists; or restore threw it away after loading it, and "
+                  "was called again (training may go on from the best weights and restore them later): keep the copy",
                   "start self.best at +inf (mode 'min') or -inf (mode 'max') and copy the weights in the "
                   "improvement branch, the first epoch included; restore loads the copy and keeps it"),
     ],
@@ -561,8 +560,7 @@ driven(
         recognised(_best_follows_every_better_value,
                    "only an improvement (by more than min_delta) changes self.best: a value a little better than the "
                    "best, but not by min_delta, counts as no improvement and leaves best where it was",
-                   "update best, best_epoch and the copy of the weights together, in the branch of a real "
-                   "improvement"),
+                   "update best, best_epoch and the copy of the weights together, in the branch of a real improvement"),
         mistake(_stopper_with(diverged=lambda self, value: False),
                 "a NaN (or inf) value means the training diverged: step should return True at once. Every "
                 "comparison with NaN is False, so yours counted it as one more epoch without improvement",
@@ -953,11 +951,10 @@ def drive_resume(resume_fn, args, kwargs):
                 "take no batch from the loader")
         problem = None
         if loader.generator is not shuffler(loader):
-            problem = ("after your resume_run, loader.generator is not the generator the loader shuffles with "
-                       "(its sampler's, loader.sampler.generator): a new Generator was assigned to one of them. "
-                       "The shuffling draws from the sampler's, and the next save reads loader.generator: both "
-                       "must be one and the same Generator. Put the saved state into the loader's own with "
-                       "set_state")
+            problem = ("after your resume_run, loader.generator is not the generator the loader shuffles with (its "
+                       "sampler's, loader.sampler.generator): a new Generator was assigned to one of them. The "
+                       "shuffling draws from the sampler's, and the next save reads loader.generator: both must be one "
+                       "and the same Generator. Put the saved state into the loader's own with set_state")
         weights = (finish(spec, model, optimizer, scheduler, loader, start) if 0 <= start <= spec.epochs
                    else [math.nan] * len(uninterrupted(spec)))
         return Run.of([float(start)] + flags + list(weights), problem)

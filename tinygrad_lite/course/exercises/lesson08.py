@@ -374,16 +374,14 @@ driven(
                   "both tensors of the batch, inputs and targets, need moving at every step, to the device you were "
                   "given"),
         ErrorHint(r"was moved to \S+, but the model is on|plays a machine without a GPU|your train_step moved it",
-                  "use the `device` argument, not a device the step picks itself (a fixed 'cuda' or 'cpu', or "
-                  "'cuda' whenever a GPU is available): the caller decides where the model lives, and may keep it "
-                  "on the CPU on a machine that has a GPU; the same code must run on a machine with a GPU and on "
-                  "one without",
+                  "use the `device` argument, not a device the step picks itself (a fixed 'cuda' or 'cpu', or 'cuda' "
+                  "whenever a GPU is available): the caller decides where the model lives, and may keep it on the CPU "
+                  "on a machine that has a GPU; the same code must run on a machine with a GPU and on one without",
                   "pass the parameter `device` to .to(...)"),
         ErrorHint(r"the input is tinygrad_lite\.float32 but the weight is tinygrad_lite\.float64",
                   "this case's model is float64 (a caller may train in float64), and your step turned the batch into "
-                  "float32: a training step moves the batch to the device and leaves its dtype alone, so that the "
-                  "same step serves a float32 model and a float64 one (the data and the model come in matching "
-                  "dtypes)",
+                  "float32: a training step moves the batch to the device and leaves its dtype alone, so that the same "
+                  "step serves a float32 model and a float64 one (the data and the model come in matching dtypes)",
                   "move x and y with .to(device) alone: no .float(), and no dtype in .to"),
         ErrorHint(r"does not require grad and has no grad_fn",
                   "the loss has no graph: the forward pass ran under no_grad (or the loss was detached), so "
@@ -393,9 +391,8 @@ driven(
                   "neither; remove whichever of the two your step has (compute the loss from the model's output "
                   "itself)"),
         ErrorHint(r"'float' object has no attribute 'backward'",
-                  ".item() turns the loss into a plain Python number: it has no graph, so backward() has "
-                  "nothing to go through. Call backward on the loss tensor, and take .item() only for the value "
-                  "you return",
+                  ".item() turns the loss into a plain Python number: it has no graph, so backward() has nothing to go "
+                  "through. Call backward on the loss tensor, and take .item() only for the value you return",
                   "keep the loss tensor for loss.backward(); call .item() afterwards, for the return value only"),
     ],
     mistakes=[
@@ -414,11 +411,10 @@ driven(
                 "before backward, so that each step starts clean whatever happened before",
                 "move the clearing of the gradients to the start of the step"),
         mistake(partial(_step, zero=False, zero_late=True),
-                "the weights did not learn: the optimizer's step found no gradients of this batch. Either they "
-                "were cleared after backward, the step came before backward, or the optimizer never stepped; or "
-                "the loss was cut off from the weights (a detached output, a forward pass under no_grad), so "
-                "backward never reached them. backward only computes gradients; the optimizer's step applies "
-                "them, afterwards",
+                "the weights did not learn: the optimizer's step found no gradients of this batch. Either they were "
+                "cleared after backward, the step came before backward, or the optimizer never stepped; or the loss "
+                "was cut off from the weights (a detached output, a forward pass under no_grad), so backward never "
+                "reached them. backward only computes gradients; the optimizer's step applies them, afterwards",
                 "backward fills the gradients and the optimizer's step applies them: clear them before backward, "
                 "and step only after it"),
         mistake(partial(_step, loss_after=True),
@@ -756,8 +752,7 @@ driven(
                 "your time is the one just BELOW the middle of the sorted times: of n sorted times (indices 0 to "
                 "n - 1), the middle one of an odd count is at index (n - 1) / 2, and an even count has two "
                 "middle times, whose mean is the median",
-                "try your index on a sorted list of 3 times and on one of 4 by hand (statistics.median handles "
-                "both)"),
+                "try your index on a sorted list of 3 times and on one of 4 by hand (statistics.median handles both)"),
         mistake(partial(_timed, summary="unsorted", timed_warmup=True),
                 "two slips: the middle entry of `times` in the order the calls ran is not the median (that is "
                 "the middle of the times ordered by SIZE), and `times` also holds the warmup calls' times, "
@@ -798,9 +793,8 @@ driven(
                 "time each call on its own, leave the first `warmup` times out (or make those calls untimed), "
                 "and take the median of the rest"),
         mistake(partial(_timed, summary="max"),
-                "your time is the SLOWEST repeat, the one a hiccup (another process, a page fault) made slow: "
-                "report the typical time, the median of the repeats, which neither the fast nor the slow ones "
-                "move",
+                "your time is the SLOWEST repeat, the one a hiccup (another process, a page fault) made slow: report "
+                "the typical time, the median of the repeats, which neither the fast nor the slow ones move",
                 "statistics.median of the list of times"),
         mistake(partial(_timed, summary="sum"),
                 "your time is the total of the timed repeats: time_op reports how long ONE call takes, typically",
@@ -1382,9 +1376,8 @@ driven(
         # issue 32: "unscale in float32" read as a .float() of the gradient; right for float32 weights only
         ErrorHint(r"assigned grad has dtype tinygrad_lite\.float32, the tensor has tinygrad_lite\.float64",
                   "this case's model is float64, and your unscaled gradient is float32: dividing a gradient by the "
-                  "scale keeps its dtype, which is the weight's. Mixed precision keeps its master weights in "
-                  "float32, so there the unscaled gradients are float32; a scaler serves whatever dtype the weights "
-                  "have",
+                  "scale keeps its dtype, which is the weight's. Mixed precision keeps its master weights in float32, "
+                  "so there the unscaled gradients are float32; a scaler serves whatever dtype the weights have",
                   "divide each gradient by the scale and leave its dtype alone: no .float() on the way"),
     ],
     mistakes=[
@@ -1455,18 +1448,16 @@ driven(
                 "Backward of S * loss gives S * g; one division by S gives g",
                 "multiply the loss by S before backward(), and divide each gradient by S exactly once"),
         mistake(partial(_scaled, clip_first=True),
-                "you clipped the SCALED gradients: their norm is S times the true one, so clipping cuts them far "
-                "too much. Unscale first, then clip (PyTorch: scaler.unscale_(optimizer) before "
-                "clip_grad_norm_)",
+                "you clipped the SCALED gradients: their norm is S times the true one, so clipping cuts them far too "
+                "much. Unscale first, then clip (PyTorch: scaler.unscale_(optimizer) before clip_grad_norm_)",
                 "move the clipping after the loop that divides the gradients by the scale"),
         recognised(_same_run(partial(_scaled, clip_first="scaled")),
-                   "you clipped the SCALED gradients to max_norm * S and unscaled them afterwards: the same "
-                   "clipping only in exact arithmetic. clip_grad_norm_ divides max_norm by the norm plus a small "
-                   "eps (1e-6), and on the scaled norm, S times larger, that eps counts S times less, so the "
-                   "clipping factor is off by about 1e-6 / norm, relative (float64 shows it, float32 on some "
-                   "machines). "
-                   "Unscale first, then clip the true gradients to max_norm (PyTorch: scaler.unscale_(optimizer) "
-                   "before clip_grad_norm_)",
+                   "you clipped the SCALED gradients to max_norm * S and unscaled them afterwards: the same clipping "
+                   "only in exact arithmetic. clip_grad_norm_ divides max_norm by the norm plus a small eps (1e-6), "
+                   "and on the scaled norm, S times larger, that eps counts S times less, so the clipping factor is "
+                   "off by about 1e-6 / norm, relative (float64 shows it, float32 on some machines). Unscale first, "
+                   "then clip the true gradients to max_norm (PyTorch: scaler.unscale_(optimizer) before "
+                   "clip_grad_norm_)",
                    "divide every gradient by the scale first, then clip the unscaled gradients to max_norm "
                    "itself, not to a multiple of it"),
         recognised(_same_run(partial(_scaled, clip_eps=False)),
@@ -1484,8 +1475,7 @@ driven(
         recognised(_same_run(partial(_scaled, clip_each=True)),
                    "you clipped each parameter's gradient on its own, to a norm of max_norm each: clipping by the "
                    "global norm treats all the gradients as ONE vector, whose norm is taken over every parameter "
-                   "together, and scales them all by the same factor (so their directions relative to each other "
-                   "stay)",
+                   "together, and scales them all by the same factor (so their directions relative to each other stay)",
                    "call nn.utils.clip_grad_norm_ once, on the whole list of parameters"),
         mistake(partial(_scaled, backoff=False),
                 "after an overflow the scale must come DOWN (times backoff_factor), in state['scale'], where the "
@@ -1546,9 +1536,8 @@ driven(
                 "gone when your function returns",
                 "write each new scale into state['scale'], as you do for state['good_steps']"),
         mistake(partial(_scaled, test="weights"),
-                "your finite test looks at the weights (p), which are still finite when the gradients overflow: "
-                "the inf or nan is in the gradients (p.grad), and the step you take with them turns the weights "
-                "into nan",
+                "your finite test looks at the weights (p), which are still finite when the gradients overflow: the "
+                "inf or nan is in the gradients (p.grad), and the step you take with them turns the weights into nan",
                 "test p.grad of each parameter in params, after unscaling"),
         mistake(partial(_scaled, clip=False),
                 "this case gives a max_norm, and your steps are those without clipping: clip the global norm of "
@@ -1572,12 +1561,11 @@ driven(
                 "keep the scale of this step in a variable before anything changes state['scale'], and unscale "
                 "with it first"),
         recognised(_the_count_goes_wrong,
-                   "the steps taken and skipped are right so far, but not the count of clean steps, and with it "
-                   "the moment the scale grows: state['good_steps'] counts the steps taken IN A ROW since the "
-                   "scale last changed. It goes up by one with each step taken, back to 0 when a step is skipped "
-                   "and when the scale grows, and the scale grows when the count REACHES growth_interval. It is "
-                   "the scaler's memory between two calls, so it lives in the dict you are given, not in a "
-                   "variable of your function",
+                   "the steps taken and skipped are right so far, but not the count of clean steps, and with it the "
+                   "moment the scale grows: state['good_steps'] counts the steps taken IN A ROW since the scale last "
+                   "changed. It goes up by one with each step taken, back to 0 when a step is skipped and when the "
+                   "scale grows, and the scale grows when the count REACHES growth_interval. It is the scaler's memory "
+                   "between two calls, so it lives in the dict you are given, not in a variable of your function",
                    "follow the count by hand on the example, step by step: after which steps must it be 0, and "
                    "at which value must the scale grow?"),
     ],

@@ -215,8 +215,7 @@ def _epochs(fn, spec, kwargs):
                 return Run.failed(f"the {what} you returned is a {type(value).__name__}: return a plain Python "
                                   f"float. {why}: take each batch's number out with .item() before adding it up")
             if not is_python_number(value):
-                return Run.failed(f"the {what} you returned is a {type(value).__name__}; a Python float was "
-                                  "expected")
+                return Run.failed(f"the {what} you returned is a {type(value).__name__}; a Python float was expected")
         if watch.kept is not None:
             return Run.failed(KEPT_GRAPH.format(batch=watch.kept[0] + 1, later=watch.kept[1] + 1))
         if (moved := _moved_parameter(lib, model, spec.device)) is not None:
@@ -466,8 +465,7 @@ driven(
                 "the model never went back to training mode: the loop received it in eval() mode, as validation "
                 "leaves it, so batch norm normalised each batch with its running statistics (and dropout would have "
                 "been off) while the weights were trained",
-                "every training epoch must begin by switching the model's mode back: validation left it in eval "
-                "mode"),
+                "every training epoch must begin by switching the model's mode back: validation left it in eval mode"),
         *(mistake(_epoch(**slip), *CLIPPING) for slip in ({"clip": None}, {"where": "after"}, {"where": "before"})),
         mistake(_epoch(clip="value"),
                 "clipping by value caps each gradient element at ±max_norm, which turns the gradient's direction; "
@@ -479,9 +477,8 @@ driven(
                 "ask the model for its parameters at each clip (or keep them in a list)"),
         mistake(_epoch(clip="first group"),
                 "you clipped the parameters of the optimizer's first param group only: here the optimizer has two "
-                "groups (the weights, with weight decay, and the rest, without), so the others went unclipped, "
-                "and the norm was measured over part of the gradients. The global norm is over every parameter "
-                "of the model",
+                "groups (the weights, with weight decay, and the rest, without), so the others went unclipped, and the "
+                "norm was measured over part of the gradients. The global norm is over every parameter of the model",
                 "clip model.parameters(), all of them in one call"),
         mistake(_epoch(clip="each"),
                 "you clipped each parameter's gradient on its own, to a norm of max_norm each: clipping by the "
@@ -728,8 +725,7 @@ def drive_fit(fn, args, kwargs):
         return Run.failed(f"your fit returned a {type(history).__name__}; return the history dict (train_loss, "
                           "val_loss, lr, test_loss, test_acc)")
     if missing := [k for k in FIELDS if k not in history]:
-        return Run.failed(f"the history your fit returned has no {missing[0]!r} entry; it holds "
-                          f"{', '.join(FIELDS)}")
+        return Run.failed(f"the history your fit returned has no {missing[0]!r} entry; it holds {', '.join(FIELDS)}")
     for name in FIELDS:
         values = history[name] if name in ("train_loss", "val_loss", "lr") else [history[name]]
         if (kept := next((v for v in values if not is_python_number(v)), None)) is not None:
@@ -855,9 +851,8 @@ def _symptoms(g, e, spec):
         began = [f"{v:.3g}" for v in g[lr + n:lr + 2 * n][:len(yours)]]
         used = ("one learning rate in the first epoch, as they should, but not the schedule's"
                 if lrs_first == 1 else f"{lrs_first} different learning rates in the first epoch")
-        out.append(f"the optimizer's steps used {used}: each epoch's first step used the lr "
-                   f"[{', '.join(began)}], history['lr'] is [{', '.join(yours)}], and the schedule gives "
-                   f"[{', '.join(right)}]")
+        out.append(f"the optimizer's steps used {used}: each epoch's first step used the lr [{', '.join(began)}], "
+                   f"history['lr'] is [{', '.join(yours)}], and the schedule gives [{', '.join(right)}]")
     if g[2]:
         if not test_reads:
             out.append("the test loader was never read: history['test_loss'] and history['test_acc'] come from "
@@ -888,9 +883,8 @@ BUG_HINTS = {  # per planted bug: a question about its symptom, then (when it co
                 "the scheduler counts epochs: step it once per epoch, when the epoch's training is done"),
     "test": ("which data does each decision during training (stop now? is this the best epoch so far?) look at?",
              "the test set takes part in the training decisions: early stopping (and the choice of the best epoch) "
-             "watches the test loss, so the final test score is no longer an unbiased estimate; decisions watch "
-             "the validation loss, and the test set is read once, after the loop, on the restored model "
-             "(lesson 07)",
+             "watches the test loss, so the final test score is no longer an unbiased estimate; decisions watch the "
+             "validation loss, and the test set is read once, after the loop, on the restored model (lesson 07)",
              "give stopper.step the validation loss, and read loaders['test'] only after the loop"),
 }
 
@@ -999,9 +993,8 @@ driven(
         recognised(_bug_remains("mode"), BUG_HINTS["mode"][0], BUG_HINTS["mode"][1:]),
         recognised(_bug_remains("schedule"), BUG_HINTS["schedule"][0], BUG_HINTS["schedule"][1:]),
         recognised(_only_reads_test(during=False),
-                   "the test set is read once, after the loop, on the restored model: one evaluation gives "
-                   "the final score, and a second one only costs time (or, placed elsewhere, measures another "
-                   "model)"),
+                   "the test set is read once, after the loop, on the restored model: one evaluation gives the final "
+                   "score, and a second one only costs time (or, placed elsewhere, measures another model)"),
         recognised(_only_reads_test(during=True),
                    "your loop reads the test set during training: even if early stopping watches the validation "
                    "loss, a test score seen during training invites decisions (one more epoch, another lr); the "
@@ -1032,10 +1025,9 @@ driven(
                 "epoch's scheduler step, which is already the next epoch's lr",
                 "record the lr at the start of the epoch, before its batches, as fit_buggy does"),
         mistake(_fit(val_from="train"),
-                "the validation loss was computed on the training loader: the weights were fitted to those "
-                "examples, so their loss keeps falling while the model overfits, and early stopping (which "
-                "watches it) cannot see the overfitting. history['val_loss'] and early stopping need data the "
-                "model never trained on",
+                "the validation loss was computed on the training loader: the weights were fitted to those examples, "
+                "so their loss keeps falling while the model overfits, and early stopping (which watches it) cannot "
+                "see the overfitting. history['val_loss'] and early stopping need data the model never trained on",
                 "evaluate on loaders['val'] for the validation loss"),
     ],
 )

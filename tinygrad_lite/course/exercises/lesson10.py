@@ -183,9 +183,8 @@ def drive_stats(cls, args, kwargs):
             f"when your __init__ returned, modules[{i}] (a {type(modules[i]).__name__}) had no forward hook of "
             "yours" + (": you registered a backward hook, which runs during backward(), not at each forward call. "
                        "Use register_forward_hook" if backward else
-                       ". Register one forward hook on EACH module in the list, whatever its type, and keep it "
-                       "until remove() (a hook registered inside a `with handle:` block is removed when the block "
-                       "ends)"))
+                       ". Register one forward hook on EACH module in the list, whatever its type, and keep it until "
+                       "remove() (a hook registered inside a `with handle:` block is removed when the block ends)"))
     if any("forward" in vars(m) or "__call__" in vars(m) for m in modules):
         return Run.failed("your collector replaced the modules' forward (or __call__) with a function of its own: "
                           "that edits the modules instead of watching them, and stays behind unless put back. "
@@ -307,11 +306,10 @@ def drive_stats(cls, args, kwargs):
             worst = float(np.max(np.abs(np.subtract(values, right)) / np.abs(right)))
             if worst < 1e-4:
                 return Run.failed(
-                    f"your numbers differ from the formula's by up to {worst:.0e} relative here, where float64 "
-                    "keeps them within 1e-10: the outputs' mean is about 10000 times their spread, and a variance "
-                    "computed as mean(x**2) - mean(x)**2 (or a sum of squares minus n * mean**2) subtracts two "
-                    "nearly equal numbers, which cancels most of their digits. Subtract the mean first, as "
-                    "Tensor.std does")
+                    f"your numbers differ from the formula's by up to {worst:.0e} relative here, where float64 keeps "
+                    "them within 1e-10: the outputs' mean is about 10000 times their spread, and a variance computed "
+                    "as mean(x**2) - mean(x)**2 (or a sum of squares minus n * mean**2) subtracts two nearly equal "
+                    "numbers, which cancels most of their digits. Subtract the mean first, as Tensor.std does")
     elif spec.get("dtype") == "float64":
         right = _reference_stats(spec)
         if (not np.allclose(values, right, rtol=1e-12, atol=1e-14)
@@ -669,9 +667,8 @@ class _FloatAnswer(NumberAnswer):
         if problem := getattr(got, "problem", None):  # a Run from drive_dead
             return problem
         if isinstance(got, (int, np.integer)) and not isinstance(got, bool):
-            return (f"you returned the {type_name(got)} {got}; the exercise asks for the fraction as a Python "
-                    "float: return float(...) (and if it came from //, integer division rounded it down: divide "
-                    "with /)")
+            return (f"you returned the {type_name(got)} {got}; the exercise asks for the fraction as a Python float: "
+                    "return float(...) (and if it came from //, integer division rounded it down: divide with /)")
         return super().refuse(got, expected)
 
 
@@ -1628,9 +1625,8 @@ array_function(
                 "eps is missing from your dgamma: its x_hat is (x - mean) / sqrt(var + eps), the same x_hat as the "
                 "forward pass (and the one in dx)", "compute x_hat once, with eps, and use it for dgamma and for dx"),
         *[mistake(_bnb_slip(eps_in=kept),
-                  f"eps is missing from your {where}: the forward pass divides by s = sqrt(var + eps), so "
-                  "every 1 / sqrt(var) of the backward is 1 / sqrt(var + eps), in x_hat and in the factor "
-                  "gamma / (N s) alike",
+                  f"eps is missing from your {where}: the forward pass divides by s = sqrt(var + eps), so every 1 / "
+                  "sqrt(var) of the backward is 1 / sqrt(var + eps), in x_hat and in the factor gamma / (N s) alike",
                   "compute s, the square root of the variance plus eps, once, and use that one s wherever the "
                   "formulas divide by a standard deviation")
           for kept, where in (((), "x_hat and from the factor in front (so dgamma and dx are off)"),
