@@ -1911,3 +1911,25 @@ def test_the_time_op_probes_tell_every_mistake_apart():
         assert other is mistake.hint or "float32" in mistake.hint or "first calls of an op are slow" in mistake.hint, (
             mistake.hint[:60], other[:60])
 
+
+
+def multiplies_the_gradients_by_the_scale(loss, model, optimizer, state, max_norm=None):
+    """A learner who 'unscales' by multiplying: the gradients reach the step S * S times too large."""
+    scale = state["scale"]
+    (loss * scale).backward()
+    params = [p for p in model.parameters() if p.grad is not None]
+    for p in params:
+        p.grad = p.grad * scale
+    if not all(bool(tl.isfinite(p.grad).all().item()) for p in params):
+        state["scale"], state["good_steps"] = scale * state["backoff_factor"], 0
+        return False
+    if max_norm is not None:
+        nn.utils.clip_grad_norm_(params, max_norm)
+    optimizer.step()
+    state["good_steps"] += 1
+    if state["good_steps"] >= state["growth_interval"]:
+        state["scale"], state["good_steps"] = scale * state["growth_factor"], 0
+    return True
+
+
+WRONG += [("08.scaled_step", multiplies_the_gradients_by_the_scale, "S * S times too large", "MULTIPLIED them")]

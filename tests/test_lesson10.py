@@ -2132,3 +2132,11 @@ def test_the_split_exercises_stubs_each_say_their_own_part():
     assert stubs["10.batch_norm_forward"].count("# YOUR CODE HERE: part ") == 4
     for source in stubs.values():
         assert "first stub" not in source and "numbered part" not in source, source
+
+
+def _bn_gamma_beta_swapped(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    """The scale and the shift swapped (a learner's slip with two parameters of the same shape)."""
+    return batch_norm_forward(x, beta, gamma, running_mean, running_var, training, momentum, eps)
+
+
+WRONG += [("10.batch_norm_forward", _bn_gamma_beta_swapped, "gamma and beta are swapped", "is added after it")]

@@ -1180,9 +1180,9 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
     "inverse_down": 1 / growth_factor after an overflow, "inverse_up": 1 / backoff_factor to grow;
     ``backoff="divide"``: the scale divided by backoff_factor; ``test="weights"``: the weights tested instead of
     their gradients; ``factors="added"``: the growth adds growth_factor to the scale; ``unscale_first_only``: only
-    the first parameter's gradient divided by the scale; ``grow="late"``: the scale grows when the count EXCEEDS
-    growth_interval, "kept": the count not restarted after a growth (`==`: the scale grows once), "kept_after": nor
-    with `>=`, so that it grows at every step after)."""
+    the first parameter's gradient divided by the scale; ``unscale="multiply"``: each gradient multiplied by it;
+    ``grow="late"``: the scale grows when the count EXCEEDS growth_interval, "kept": the count not restarted after a
+    growth (`==`: the scale grows once), "kept_after": nor with `>=`, so that it grows at every step after)."""
     down = 0.5 if factors in ("fixed", "fixed_down") else state["backoff_factor"]
     up = 2.0 if factors in ("fixed", "fixed_up") else state["growth_factor"]
     down, up = (up, down) if factors == "swapped" else (down, up)
@@ -1201,7 +1201,8 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
     bad = False
     for i, p in enumerate(params):
         if unscale and (i == 0 or not unscale_first_only):
-            p.grad = p.grad / (scale + unscale_eps) if unscale_eps else p.grad / scale
+            p.grad = (p.grad * scale if unscale == "multiply" else p.grad / (scale + unscale_eps) if unscale_eps
+                      else p.grad / scale)
         g = p.grad.cpu().numpy()
         if (i == 0 or not first_only) and (i == len(params) - 1 or not last_only):
             bad = bad or bool((~np.isfinite(g)).any() if nan_check and inf_check
@@ -1442,6 +1443,10 @@ driven(
                 "scaler.unscale_ / scaler.step)",
                 "multiply the loss by S exactly once before backward(), and divide each parameter's gradient by "
                 "S (in place or as a new tensor) before the finite test and the step"),
+        mistake(partial(_scaled, unscale="multiply"),
+                "the gradients reached the step S * S times too large: backward of S * loss gives S * g, and you "
+                "MULTIPLIED them by the scale S again. Unscaling divides each gradient by S, which gives g back",
+                "divide each parameter's gradient by state['scale'] (or multiply it by 1 / scale)"),
         mistake(partial(_scaled, scaled=False),  # (the same numbers as dividing the gradients by S twice)
                 "the gradients are S times too SMALL: either backward started from the loss itself (not the loss "
                 "times S) and the gradients were then divided by S, or they were divided by the scale twice. "

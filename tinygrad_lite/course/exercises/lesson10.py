@@ -1275,6 +1275,9 @@ tensor_function(
         mistake(_bn_slip(ddof=1), "the batch is normalised with its unbiased variance; batch norm normalises with the "
                 "biased one (divisor n), the unbiased one only goes into the running estimate",
                 "the variance that divides x - mean has divisor n"),
+        mistake(lambda x, gamma, beta, *rest, **kwargs: _bn_np(x, beta, gamma, *rest, **kwargs),
+                "gamma and beta are swapped: gamma, the learned scale, multiplies the normalised x, and beta, the "
+                "learned shift, is added after it", "y = gamma * x_hat + beta"),
         mistake(_bn_slip(axis=1), "you normalised over the wrong axis: batch norm takes each FEATURE's (column's) "
                 "statistics over the samples of the batch (dim 0); per sample over its features is layer norm",
                 "one mean and one variance per column"),
