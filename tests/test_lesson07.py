@@ -1453,3 +1453,16 @@ class StopsOnlyAtPatience(EarlyStopping):
 
 WRONG += [("07.EarlyStopping", StopsOnlyAtPatience, "then False when called once more with the same value",
            "using >= (not ==)")]
+
+
+class CopiesEveryEpoch(EarlyStopping):
+    """The copy taken before the improvement test, at every epoch: restore brings back the last epoch's weights."""
+
+    def step(self, value, model):
+        stop = super().step(value, model)
+        if math.isfinite(value):
+            self.weights = {k: v.clone() for k, v in model.state_dict().items()}
+        return stop
+
+
+WRONG += [("07.EarlyStopping", CopiesEveryEpoch, "taken at every epoch", "not the best one's")]

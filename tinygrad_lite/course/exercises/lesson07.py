@@ -341,6 +341,15 @@ class _RestoresIntoStepModel(_Stopper):
         super().restore(self.model)
 
 
+class _CopiesEveryEpoch(_Stopper):
+    """Copies the weights at every epoch (a finite value), not only on an improvement."""
+
+    def step(self, value, model):
+        stop = super().step(value, model)
+        self.saved = self.copy(model) if math.isfinite(value) else self.saved
+        return stop
+
+
 class _ParametersOnly(_Stopper):
     """Copies and restores the parameters only: a buffer (batch norm's running statistics) keeps its last value."""
 
@@ -515,6 +524,11 @@ driven(
                 "copy: restoring copies their numbers into the model's own tensors",
                 "section 4 and the exercise text say how restore loads the copy, in place, as load_state_dict "
                 "does: it copies numbers and shares no memory"),
+        mistake(_CopiesEveryEpoch,
+                "your copy of the weights is taken at every epoch, so the copy restore brought back is the LAST "
+                "epoch's, not the best one's: the best weights are kept only when the value improves, and left "
+                "alone at the epochs without improvement",
+                "make the copy inside the improvement branch, next to self.best and self.best_epoch"),
         mistake(_stopper_with(restore=lambda self, model: None),
                 "after restore(model) the model holds the weights of the LAST epoch it saw, not those of the best "
                 "epoch. Training goes on changing the weights after the best epoch, so the best ones exist only if you "
