@@ -2140,3 +2140,14 @@ def _bn_gamma_beta_swapped(x, gamma, beta, running_mean, running_var, training, 
 
 
 WRONG += [("10.batch_norm_forward", _bn_gamma_beta_swapped, "gamma and beta are swapped", "is added after it")]
+
+
+def _ln_counts_dim_1(x, gamma, beta, eps=1e-5):
+    """A count of features read from x.shape[1]: right for 2-D inputs only."""
+    d = x.shape[1]
+    mean = x.sum(dim=-1, keepdim=True) / d
+    var = ((x - mean) ** 2).sum(dim=-1, keepdim=True) / d
+    return gamma * (x - mean) / (var + eps) ** 0.5 + beta
+
+
+WRONG += [("10.layer_norm_forward", _ln_counts_dim_1, "by x.shape[1]", "it counts the positions")]

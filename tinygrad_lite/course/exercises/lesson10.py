@@ -1722,6 +1722,14 @@ def _ln_gamma_on_x_only(x, gamma, beta, eps=1e-5):
     return (gamma * x - mean) / np.sqrt(var + eps) + beta
 
 
+def _ln_count_of_dim_1(x, gamma, beta, eps=1e-5):
+    """Sums over the last dim divided by x.shape[1]: the number of features only for a 2-D input."""
+    x, gamma, beta = (as_float64(a) for a in (x, gamma, beta))
+    mean = x.sum(-1, keepdims=True) / x.shape[1]
+    var = ((x - mean) ** 2).sum(-1, keepdims=True) / x.shape[1]
+    return (x - mean) / np.sqrt(var + eps) * gamma + beta
+
+
 def _ln_rms(x, gamma, beta, eps=1e-5):
     x, gamma, beta = (as_float64(a) for a in (x, gamma, beta))
     return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * gamma + beta
@@ -1766,6 +1774,9 @@ tensor_function(
         mistake(lambda x, g, b, eps=1e-5: _ln_np(x, g, b, eps, axis=None), "your mean and variance are over ALL the "
                 "entries of x at once: layer norm keeps one pair per sample (per position, in a sequence), each over "
                 "that sample's own features, the last dim", "x.mean(dim=-1, keepdim=True): one mean per row"),
+        mistake(_ln_count_of_dim_1, "your mean and variance divide a sum over the last dim by x.shape[1], which is the "
+                "number of features only for a 2-D input: for (batch, positions, features) it counts the positions",
+                "divide by x.shape[-1], the size of the dim you sum over (or use mean(dim=-1))"),
         recognised(_ln_other_axis, "you normalised over a dim that is not the last one (a dim chosen from the number "
                    "of dims?): layer norm normalises over the LAST dim, the features, whatever the number of leading "
                    "dims (1-D, 2-D, 3-D, 4-D...)", "dim=-1 is the last dim of any input"),
