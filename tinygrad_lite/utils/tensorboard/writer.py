@@ -58,8 +58,8 @@ def tensorboard_too_old():
         installed = metadata.version("tensorboard")
     except metadata.PackageNotFoundError:
         return None
-    numbers = tuple(int(n) for n in re.findall(r"\d+", installed)[:3])
-    return installed if numbers < OLDEST_TENSORBOARD else None
+    release = tuple(int(n) for n in re.findall(r"\d+", installed)[:3])
+    return installed if release < OLDEST_TENSORBOARD else None
 
 
 def require_tensorboard(who="SummaryWriter"):
