@@ -444,10 +444,10 @@ def test_a_notebook_that_names_no_lesson_is_graded_as_the_lesson_asked_for(lesso
 
 @pytest.mark.xdist_group("grading-lesson00-class")
 def test_an_endless_loop_costs_about_its_time_limit(lesson00):
-    """The loop in "loop"'s standardize is stopped by the kernel's own alarm and the kernel goes on: the submission
-    costs its time limit (plus a grace of 1 s + 5%) beyond what a solved one costs, not a second kernel's start-up
-    with the setup cells again (before: about 3 times --timeout in all), nor the loop again where a setup cell
-    calls use(standardize)."""
+    """The loop in "loop"'s standardize is stopped by the kernel's own alarm and the kernel goes on (not the
+    grader's kill, 1 s + 5% later, and a second kernel's start-up with the setup cells again: before, about 3 times
+    --timeout in all), and it runs once: the submission costs about its time limit beyond what a solved one costs,
+    not two (the loop again where a setup cell calls use(standardize))."""
     # the kernel's own alarm said so: the grader's backstop kill (which a second kernel follows) words it "timed out
     # after 5 s in 00.standardize, while ..."
     standardize = exercises_of(lesson00[0]["loop"])["00.standardize"]
