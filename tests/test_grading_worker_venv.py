@@ -18,6 +18,7 @@ import pytest
 from tinygrad_lite.course import cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from course_wheel import build_wheel
 from processes import stop
 from test_grading import L00, MODE, NO_KERNEL, ROW_OK, results_of, save, submission
 
@@ -41,8 +42,7 @@ def test_a_worker_installed_as_the_docs_say_grades_a_class(tmp_path, capsys):
     place.chmod(0o755)                                     # their own, see sandbox.py)
     wheels, env, empty = place / "dist", place / "venv", place / "empty"
     empty.mkdir()
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", wheels, ROOT)
-    (wheel,) = wheels.glob("tinygrad_lite-*.whl")
+    wheel = build_wheel(wheels)
     run(getattr(sys, "_base_executable", sys.executable), "-m", "venv", env)
     # docs/cluster.md, word for word but for the wheel's path
     run(env / "bin" / "pip", "install", "-q", "-c", ROOT / "constraints.txt", f"{wheel}[cluster]", timeout=1200)

@@ -28,10 +28,10 @@ import sys
 import tempfile
 import time
 import urllib.request
-import zipfile
 from pathlib import Path
 
 import pytest
+from course_wheel import build_wheel
 
 try:
     import tomllib
@@ -110,19 +110,8 @@ def test_the_readme_recipe_is_an_install_and_the_lessons_command():
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
-    """The course's wheel, built from this checkout."""
-    wheels = tmp_path_factory.mktemp("dist")
-    # a module left in build/lib by an earlier build (deleted from the source since) must not travel (setup.py)
-    stale = ROOT / "build" / "lib" / "tinygrad_lite" / "_deleted_since_an_earlier_build.py"
-    stale.parent.mkdir(parents=True, exist_ok=True)
-    stale.write_text("")
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", wheels, ROOT)
-    (built,) = wheels.glob("tinygrad_lite-*.whl")
-    with zipfile.ZipFile(built) as packed:
-        modules = {name for name in packed.namelist() if name.endswith(".py")}
-    assert modules and all((ROOT / name).is_file() for name in modules), sorted(n for n in modules
-                                                                             if not (ROOT / n).is_file())
-    return built
+    """The course's wheel, built from this checkout (course_wheel.py)."""
+    return build_wheel(tmp_path_factory.mktemp("dist"))
 
 
 def environment_of(venv):
@@ -156,7 +145,7 @@ def test_every_lesson_runs_from_the_wheel_in_an_empty_folder_with_and_without_py
     run(getattr(sys, "_base_executable", sys.executable), "-m", "venv", env)
     python = env / "bin" / "python"
     # the tested versions, but what the wheel and its hosted extra ask for at the oldest release they allow (a
-    # service's may lag behind constraints.txt's): the lessons run on numpy 2.0.0, matplotlib 3.8.4, ...
+    # service's may lag behind constraints.txt's): the lessons run on numpy 2.0.0, matplotlib 3.9.0, ...
     floors = lowest_allowed()
     pins = (ROOT / "constraints.txt").read_text()
     for name, version in floors.items():
@@ -188,6 +177,12 @@ def test_every_lesson_runs_from_the_wheel_in_an_empty_folder_with_and_without_py
     versions = run(python, "-c", "from importlib.metadata import version; import sys; "
                    "print(*(version(name) for name in sys.argv[1:]))", *floors, cwd=empty, env=clean).stdout.split()
     assert dict(zip(floors, versions)) == {name: f"{v}.0" if v.count(".") == 1 else v for name, v in floors.items()}
+    # pyplot in IPython's own shell (a grading kernel's, the `ipython` terminal's) at the matplotlib floor, with the
+    # IPython that constraints.txt pins: matplotlib 3.8 imported IPython's backend2gui, which IPython 9 removed
+    shell = run(python, "-c", "from IPython.core.interactiveshell import InteractiveShell as S; print(S.instance()"
+                ".run_cell('import matplotlib.pyplot as plt; plt.subplots()').success)", cwd=empty,
+                env=dict(clean, MPLBACKEND="agg"))
+    assert shell.stdout.split()[-1] == "True", shell.stdout
     # the wheel carries the stored GPU measurement that lesson 08 draws for a learner without a GPU
     stored = run(python, "-c", "from tinygrad_lite.course import stored_gpu_results as s; r = s(); "
                  "print(r['gpu'], r['machine'], r['date'], sep='|')", cwd=empty, env=clean)
@@ -261,6 +256,7 @@ from tinygrad_lite.course.grading import roster
 from tinygrad_lite.course.pytorch import tensorboard_installed
 from tinygrad_lite.utils.tensorboard import SummaryWriter
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+import tensorboard.main  # the `tensorboard` command's module (before 2.21 it needs pkg_resources: setuptools < 81)
 
 place = Path(tempfile.mkdtemp())
 save_file({"w": tl.arange(6.0).reshape(2, 3)}, place / "w.safetensors")
@@ -298,11 +294,12 @@ def course_floors():
 
 def test_the_course_extra_works_at_the_oldest_versions_it_allows(wheel, tmp_path):
     """``pip install "tinygrad_lite[course]"`` with each package the wheel and its course extra ask for at the oldest
-    release they allow (JupyterLab 4.0.0, ipykernel 6.5.0, nbclient 0.8.0, TensorBoard 2.17.1, PyYAML 6.0 ...) and
-    the rest as pip resolves them (no constraints.txt: ipykernel 6.5 caps jupyter_client below 8): JupyterLab
-    starts and serves its page, lessons 07 and 10 run with PyTorch and TensorBoard (no cell skipped), and the
-    library's uses of safetensors, TensorBoard's files and a Gradescope export's YAML work. (TensorBoard 2.14 to
-    2.17.0, which the floor once allowed, do not import on numpy 2.)"""
+    release they allow (JupyterLab 4.0.0, ipykernel 6.5.0, nbclient 0.8.0, TensorBoard 2.21.0, PyYAML 6.0 ...) and
+    the rest as pip resolves them (no constraints.txt: ipykernel 6.5 caps jupyter_client below 8), setuptools the
+    newest: JupyterLab starts and serves its page, lessons 07 and 10 run with PyTorch and TensorBoard (no cell
+    skipped), and the library's uses of safetensors, TensorBoard's files and command and a Gradescope export's YAML
+    work. (The floor once allowed TensorBoard 2.14 to 2.17.0, which do not import on numpy 2, and 2.17.1 to 2.20,
+    whose `tensorboard` command needs pkg_resources, which setuptools 81 removed.)"""
     floors = course_floors()
     assert {"jupyterlab", "ipykernel", "nbclient", "nbformat", "tensorboard", "pyyaml"} <= set(floors), floors
     env, empty = tmp_path / "venv", tmp_path / "empty"
@@ -311,6 +308,8 @@ def test_the_course_extra_works_at_the_oldest_versions_it_allows(wheel, tmp_path
     python = env / "bin" / "python"
     run(python, "-m", "pip", "install", "-q", f"{wheel}[course]", *(f"{n}=={v}" for n, v in floors.items()),
         timeout=1200)
+    # the newest setuptools, as a venv of Python 3.12 or later gets it (it has none, and TensorBoard asks for one)
+    run(python, "-m", "pip", "install", "-q", "-U", "setuptools", timeout=1200)
     clean = environment_of(env)
     versions = run(python, "-c", "from importlib.metadata import version; import sys; "
                    "print(*(version(name) for name in sys.argv[1:]))", *floors, env=clean).stdout.split()

@@ -64,6 +64,8 @@ class Within:
 # rounded to float32 on the way (7 significant digits) does not (issue 32)
 F64_RTOL = 1e-12
 AT_FLOAT64 = Within(F64_RTOL, 0.0)
+AT_FLOAT32 = Within(1e-5, 1e-7)  # the default judging tolerance: right float32 answers computed in another order agree
+EXACT_NUMBER = Within(1e-12, 0.0)  # a plain Python number: float64's precision
 
 
 def judged(float32, float64=AT_FLOAT64):
@@ -243,7 +245,7 @@ def _exercise(id, reference, cases, mistakes, judge, match, compare, **fields):
                              rtol=match.rtol, atol=match.atol, **fields))
 
 
-def tensor_function(id, reference, cases, mistakes=(), *, judge=Within(1e-5, 1e-7), judge64=AT_FLOAT64, match=None,
+def tensor_function(id, reference, cases, mistakes=(), *, judge=AT_FLOAT32, judge64=AT_FLOAT64, match=None,
                     compare=None, dtype_mistakes=DTYPE_MISTAKES, answer=None, grad=True, **fields):
     """A function of tensors whose answer is a Tensor of the inputs' dtype connected to their graph (``answer``
     another kind, e.g. a TupleAnswer of TensorAnswers). Judged within ``judge``, the float64 case within
@@ -253,7 +255,7 @@ def tensor_function(id, reference, cases, mistakes=(), *, judge=Within(1e-5, 1e-
                      compare or judged(judge, judge64), answer=answer or TensorAnswer(), grad=grad, **fields)
 
 
-def array_function(id, reference, cases, mistakes=(), *, judge=Within(1e-5, 1e-7), judge64=AT_FLOAT64, match=None,
+def array_function(id, reference, cases, mistakes=(), *, judge=AT_FLOAT32, judge64=AT_FLOAT64, match=None,
                    compare=None, dtype_mistakes=(), answer=None, **fields):
     """A function of numpy arrays whose answer is an array of the reference's dtype (``answer`` another kind, e.g. a
     TupleAnswer of ArrayAnswers); tolerances and dtype mistakes as for ``tensor_function``."""
@@ -261,14 +263,14 @@ def array_function(id, reference, cases, mistakes=(), *, judge=Within(1e-5, 1e-7
                      compare or judged(judge, judge64), answer=answer or ArrayAnswer("reference"), **fields)
 
 
-def number(id, reference, cases, mistakes=(), *, judge=Within(1e-12, 0.0), match=None, compare=None,
+def number(id, reference, cases, mistakes=(), *, judge=EXACT_NUMBER, match=None, compare=None,
            tensor_ok=False, **fields):
     """A function whose answer is a plain Python number, judged within ``judge`` (float64's precision by default)."""
     return _exercise(id, reference, cases, mistakes, judge, match, compare,
                      answer=NumberAnswer(tensor_ok=tensor_ok), **fields)
 
 
-def driven(id, reference, cases, drive, mistakes=(), *, judge=Within(1e-5, 1e-7), match=None, compare=None,
+def driven(id, reference, cases, drive, mistakes=(), *, judge=AT_FLOAT32, match=None, compare=None,
            base=None, must_define=(), answer=None, **fields):
     """An answer judged by driving it: ``drive(fn, args, kwargs)`` builds the case's set-up, runs the learner's class
     or function (and, alike, the reference and each wrong version) and returns a ``Run`` of the numbers observed, or
