@@ -11,8 +11,8 @@ comparisons then run). TensorBoard is not installed either (the hosted extra lea
 10's one cell that needs it says how to install it, and the rest of that lesson runs.
 
 Then the same wheel on the oldest Python the package allows (3.10) and the newest this machine has, each in a
-venv of its own with what a learner's pip gives that Python: every lesson, without PyTorch. And the course's
-``course`` extra (what a learner who works in JupyterLab installs) with every package it asks for at its floor.
+venv of its own with what a learner's pip gives that Python: every lesson, without PyTorch. (The course and test
+extras at their floors: test_floors.py.)
 
 It installs packages (about a minute from a local index) and runs eleven notebooks, so it runs only when asked:
 ``TINYGRAD_LITE_VENV_TESTS=1 .venv/bin/python -m pytest tests/test_hosted.py`` (``.ci/run`` does, as a step of
@@ -22,12 +22,9 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -244,104 +241,3 @@ def test_every_lesson_runs_on_the_oldest_python_the_package_allows_and_the_newes
         results = lessons_run(python, course, names, place, cwd=empty, env=clean)
         assert all(r["skipped"] > 0 for r in results.values()), results  # (each PyTorch cell said how to install it)
 
-
-# Runs in the course extra's environment at its floors: the library's uses of its optional packages, one by one.
-FLOOR_USES = r"""
-import json, sys, tempfile
-from pathlib import Path
-import numpy as np
-import tinygrad_lite as tl
-from tinygrad_lite.safetensors import load_file, save_file
-from tinygrad_lite.course.grading import roster
-from tinygrad_lite.course.pytorch import tensorboard_installed
-from tinygrad_lite.utils.tensorboard import SummaryWriter
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-import tensorboard.main  # the `tensorboard` command's module (before 2.21 it needs pkg_resources: setuptools < 81)
-
-place = Path(tempfile.mkdtemp())
-save_file({"w": tl.arange(6.0).reshape(2, 3)}, place / "w.safetensors")
-weights = load_file(place / "w.safetensors")["w"].numpy().tolist()
-with SummaryWriter(place / "run") as writer:
-    writer.add_scalar("loss", 0.5, 3)
-    writer.add_histogram("w", np.arange(6.0), 3)
-events = EventAccumulator(str(place / "run")).Reload()
-(place / "meta.yml").write_text("submission_7:\n  :submitters:\n  - :name: Ada\n    :email: ada@uni.edu\n")
-print(json.dumps({"safetensors": weights, "tensorboard": tensorboard_installed(),
-                  "scalars": [(p.step, p.value) for p in events.Scalars("loss")],
-                  "histograms": events.Tags()["histograms"],
-                  "gradescope": roster._read_gradescope(place / "meta.yml")["submission_7"][0]}))
-"""
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def release(version):
-    """(major, minor, micro) of a version string: "6.0" and "6.0.0" alike, "2.13.0+cpu" as 2.13.0."""
-    numbers = [int(n) for n in re.findall(r"\d+", version.split("+")[0])[:3]]
-    return tuple(numbers + [0] * (3 - len(numbers)))
-
-
-def course_floors():
-    """{package: its floor} of the wheel's dependencies and its course extra (``name>=version``; torch pinned)."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    asked = [r.split("#")[0].strip() for r in [*project["dependencies"], *project["optional-dependencies"]["course"]]]
-    return dict(re.fullmatch(r"([A-Za-z0-9_.-]+)[>=]=([0-9.]+)", r).groups() for r in asked)
-
-
-def test_the_course_extra_works_at_the_oldest_versions_it_allows(wheel, tmp_path):
-    """``pip install "tinygrad_lite[course]"`` with each package the wheel and its course extra ask for at the oldest
-    release they allow (JupyterLab 4.0.0, ipykernel 6.5.0, nbclient 0.8.0, TensorBoard 2.21.0, PyYAML 6.0 ...) and
-    the rest as pip resolves them (no constraints.txt: ipykernel 6.5 caps jupyter_client below 8), setuptools the
-    newest: JupyterLab starts and serves its page, lessons 07 and 10 run with PyTorch and TensorBoard (no cell
-    skipped), and the library's uses of safetensors, TensorBoard's files and command and a Gradescope export's YAML
-    work. (The floor once allowed TensorBoard 2.14 to 2.17.0, which do not import on numpy 2, and 2.17.1 to 2.20,
-    whose `tensorboard` command needs pkg_resources, which setuptools 81 removed.)"""
-    floors = course_floors()
-    assert {"jupyterlab", "ipykernel", "nbclient", "nbformat", "tensorboard", "pyyaml"} <= set(floors), floors
-    env, empty = tmp_path / "venv", tmp_path / "empty"
-    empty.mkdir()
-    run(getattr(sys, "_base_executable", sys.executable), "-m", "venv", env)
-    python = env / "bin" / "python"
-    run(python, "-m", "pip", "install", "-q", f"{wheel}[course]", *(f"{n}=={v}" for n, v in floors.items()),
-        timeout=1200)
-    # the newest setuptools, as a venv of Python 3.12 or later gets it (it has none, and TensorBoard asks for one)
-    run(python, "-m", "pip", "install", "-q", "-U", "setuptools", timeout=1200)
-    clean = environment_of(env)
-    versions = run(python, "-c", "from importlib.metadata import version; import sys; "
-                   "print(*(version(name) for name in sys.argv[1:]))", *floors, env=clean).stdout.split()
-    assert {n: release(v) for n, v in zip(floors, versions)} == {n: release(v) for n, v in floors.items()}
-    uses = json.loads(run(python, "-c", FLOOR_USES, cwd=empty, env=clean).stdout.splitlines()[-1])
-    assert uses == {"safetensors": [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]], "tensorboard": True, "scalars": [[3, 0.5]],
-                    "histograms": ["w"], "gradescope": [["Ada", "ada@uni.edu", ""]]}, uses
-    run(python, "-m", "tinygrad_lite.course", "lessons", "course", cwd=empty, env=clean, timeout=120)
-    course = empty / "course"
-    names = ["07_early_stopping_and_checkpointing.ipynb", "10_inside_training.ipynb"]
-    results = lessons_run(python, course, names, tmp_path, cwd=empty, env=clean)
-    assert all(r["skipped"] == 0 and r["no_tensorboard"] == 0 for r in results.values()), results
-    # JupyterLab 4.0.0 starts in the lessons' folder and serves the lab page and a kernel spec
-    port = free_port()
-    log = (tmp_path / "lab.log").open("w")
-    lab = subprocess.Popen([python, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--allow-root",
-                            "--ServerApp.token=", "--ServerApp.password="], cwd=course, env=clean,
-                           stdout=log, stderr=subprocess.STDOUT)
-    try:
-        page = None
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab", timeout=5) as answer:
-                    page = answer.read().decode()
-                break
-            except OSError:
-                assert lab.poll() is None, (tmp_path / "lab.log").read_text()[-3000:]
-                time.sleep(0.5)
-        assert page and "JupyterLab" in page, page
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/kernelspecs", timeout=5) as answer:
-            assert "python3" in json.loads(answer.read())["kernelspecs"]
-    finally:
-        lab.terminate()
-        lab.wait(30)
-        log.close()
