@@ -25,12 +25,7 @@ from pathlib import Path
 
 import pytest
 from course_wheel import build_wheel
-from test_hosted import environment_of, lessons_run, run
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    tomllib = pytest.importorskip("tomli")
+from test_hosted import environment_of, lessons_run, run, tomllib  # (tomllib: tomli on Python 3.10)
 
 pytestmark = pytest.mark.skipif(os.environ.get("TINYGRAD_LITE_VENV_TESTS") != "1",
                                 reason="installs packages in new environments: set TINYGRAD_LITE_VENV_TESTS=1")
