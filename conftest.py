@@ -88,13 +88,11 @@ def leaves_out_extended(config):
 
 
 def runs_the_whole_suite(config):
-    """Whether this run is every test of the whole suite (the README's test command): no paths given, or every one
-    of ``testpaths``; no -k, -m, --deselect, --ignore, --lf, --sw or --extended."""
+    """Whether this run is every test of the whole suite (the README's test command): a run that leaves out the
+    extended tests (no -k, -m, --lf, --sw or --extended) and no test or path either (--deselect, --ignore)."""
     option = config.option
-    if any(getattr(option, name, None) for name in ("keyword", "markexpr", "deselect", "ignore", "ignore_glob",
-                                                    "lf", "stepwise", "stepwise_skip")):
-        return False
-    return runs_every_testpath(config) and not option.extended
+    return leaves_out_extended(config) and not any(getattr(option, name, None)
+                                                   for name in ("deselect", "ignore", "ignore_glob"))
 
 
 @pytest.hookimpl(specname="pytest_collection_modifyitems")  # before tests/conftest.py's trylast hooks: without the
