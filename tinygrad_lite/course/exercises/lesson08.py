@@ -1201,8 +1201,7 @@ def _scaled(loss, model, optimizer, state, max_norm=None, *, unscale=True, check
     bad = False
     for i, p in enumerate(params):
         if unscale and (i == 0 or not unscale_first_only):
-            p.grad = (p.grad * scale if unscale == "multiply" else p.grad / (scale + unscale_eps) if unscale_eps
-                      else p.grad / scale)
+            p.grad = p.grad * scale if unscale == "multiply" else p.grad / (scale + unscale_eps)  # (+ 0.0: scale)
         g = p.grad.cpu().numpy()
         if (i == 0 or not first_only) and (i == len(params) - 1 or not last_only):
             bad = bad or bool((~np.isfinite(g)).any() if nan_check and inf_check
