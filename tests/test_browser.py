@@ -50,7 +50,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -61,6 +60,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from notebook_outputs import output_problems
+from processes import free_port
 from tensorboard_helpers import tensorboard_server, write_lesson_runs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,12 +98,6 @@ def browser_unavailable():
 
 
 # ---------------------------------------------------------------------------------------------- the server
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def _lab_command(home, port, token):
     """`python3 run.py lab ...` from a copy of the launcher beside a copy of lessons/ (run.py opens the lessons/
@@ -193,7 +187,7 @@ class Lab:
 @contextlib.contextmanager
 def jupyter_lab(home):
     """Start JupyterLab on ``home``/lessons; yields a Lab; always stops it (and all it started)."""
-    port, token = _free_port(), hashlib.sha256(os.urandom(16)).hexdigest()[:32]
+    port, token = free_port(), hashlib.sha256(os.urandom(16)).hexdigest()[:32]
     command = _lab_command(home, port, token)
     _test_settings(home / "lab-settings")
     env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(home / "lab-settings"),

@@ -16,7 +16,6 @@ test_hosted.py.) They install packages (about a minute each from a local index),
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -25,7 +24,8 @@ from pathlib import Path
 
 import pytest
 from course_wheel import build_wheel
-from test_hosted import environment_of, lessons_run, run, tomllib  # (tomllib: tomli on Python 3.10)
+from processes import free_port, stop
+from test_hosted import environment_of, floors, lessons_run, run
 
 pytestmark = pytest.mark.skipif(os.environ.get("TINYGRAD_LITE_VENV_TESTS") != "1",
                                 reason="installs packages in new environments: set TINYGRAD_LITE_VENV_TESTS=1")
@@ -66,24 +66,10 @@ print(json.dumps({"safetensors": weights, "tensorboard": tensorboard_installed()
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def release(version):
     """(major, minor, micro) of a version string: "6.0" and "6.0.0" alike, "2.13.0+cpu" as 2.13.0."""
     numbers = [int(n) for n in re.findall(r"\d+", version.split("+")[0])[:3]]
     return tuple(numbers + [0] * (3 - len(numbers)))
-
-
-def floors(extra):
-    """{package: its floor} of the wheel's dependencies and of ``extra`` (``name>=version``, or a pin ``==``;
-    ``dask[distributed]`` as ``dask``)."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    asked = [r.split("#")[0].strip() for r in [*project["dependencies"], *project["optional-dependencies"][extra]]]
-    return dict(re.fullmatch(r"([A-Za-z0-9_.-]+)(?:\[[a-z,]+\])?[>=]=([0-9.]+)", r).groups() for r in asked)
 
 
 def install_at_floors(tmp_path, requirement, pins):
@@ -142,8 +128,7 @@ def test_the_course_extra_works_at_the_oldest_versions_it_allows(wheel, tmp_path
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/kernelspecs", timeout=5) as answer:
             assert "python3" in json.loads(answer.read())["kernelspecs"]
     finally:
-        lab.terminate()
-        lab.wait(30)
+        stop(lab, timeout=30)
         log.close()
 
 

@@ -76,13 +76,19 @@ with ThreadPoolExecutor(2) as pool:
 """
 
 
-def lowest_allowed():
-    """{package: the oldest version allowed} for what the wheel and its hosted extra ask for (``name>=version``)."""
+def floors(extra):
+    """{package: its floor} of the wheel's dependencies and of ``extra`` (``name>=version``, or a pin ``==``;
+    ``dask[distributed]`` as ``dask``). test_floors.py installs the course and test extras at them."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    asked = [r.split("#")[0].strip() for r in [*project["dependencies"], *project["optional-dependencies"]["hosted"]]]
-    floors = dict(re.fullmatch(r"([A-Za-z0-9_.-]+)>=([0-9.]+)", r).groups() for r in asked)
-    assert "numpy" in floors and "matplotlib" in floors, floors
-    return floors
+    asked = [r.split("#")[0].strip() for r in [*project["dependencies"], *project["optional-dependencies"][extra]]]
+    return dict(re.fullmatch(r"([A-Za-z0-9_.-]+)(?:\[[a-z,]+\])?[>=]=([0-9.]+)", r).groups() for r in asked)
+
+
+def lowest_allowed():
+    """{package: the oldest version allowed} for what the wheel and its hosted extra ask for."""
+    found = floors("hosted")
+    assert "numpy" in found and "matplotlib" in found, found
+    return found
 
 
 def run(*command, **options):
@@ -143,9 +149,9 @@ def test_every_lesson_runs_from_the_wheel_in_an_empty_folder_with_and_without_py
     python = env / "bin" / "python"
     # the tested versions, but what the wheel and its hosted extra ask for at the oldest release they allow (a
     # service's may lag behind constraints.txt's): the lessons run on numpy 2.0.0, matplotlib 3.9.0, ...
-    floors = lowest_allowed()
+    lowest = lowest_allowed()
     pins = (ROOT / "constraints.txt").read_text()
-    for name, version in floors.items():
+    for name, version in lowest.items():
         pins = re.sub(rf"(?mi)^{re.escape(name)}==.*$", f"{name}=={version}", pins)
     (place / "constraints.txt").write_text(pins)
     constraints = ("-c", place / "constraints.txt")
@@ -172,8 +178,8 @@ def test_every_lesson_runs_from_the_wheel_in_an_empty_folder_with_and_without_py
     where = run(python, "-c", "import tinygrad_lite; print(tinygrad_lite.__file__)", cwd=empty, env=clean)
     assert str(env) in where.stdout and str(ROOT) not in where.stdout  # the wheel's, not this checkout's
     versions = run(python, "-c", "from importlib.metadata import version; import sys; "
-                   "print(*(version(name) for name in sys.argv[1:]))", *floors, cwd=empty, env=clean).stdout.split()
-    assert dict(zip(floors, versions)) == {name: f"{v}.0" if v.count(".") == 1 else v for name, v in floors.items()}
+                   "print(*(version(name) for name in sys.argv[1:]))", *lowest, cwd=empty, env=clean).stdout.split()
+    assert dict(zip(lowest, versions)) == {name: f"{v}.0" if v.count(".") == 1 else v for name, v in lowest.items()}
     # pyplot in IPython's own shell (a grading kernel's, the `ipython` terminal's) at the matplotlib floor, with the
     # IPython that constraints.txt pins: matplotlib 3.8 imported IPython's backend2gui, which IPython 9 removed
     shell = run(python, "-c", "from IPython.core.interactiveshell import InteractiveShell as S; print(S.instance()"
