@@ -167,13 +167,21 @@ LESSONS = Path(__file__).resolve().parent / "lessons"
 HIDE_TORCH = "--IPKernelApp.exec_lines=__import__('sys').modules['torch'] = None"
 
 
+# nbclient's kernels keep their input history in memory; nbval's would write every cell of every notebook the suite
+# runs to the user's own IPython history (~/.ipython/profile_default/history.sqlite), several kernels at once
+IN_MEMORY_HISTORY = "--HistoryManager.hist_file=:memory:"
+
+
 def _lessons_without_torch(start):
     """``start`` (nbval's start_new_kernel) starting the kernels of lessons/ without PyTorch (nbval starts a
-    notebook's kernel in the notebook's folder): see the module's docstring."""
+    notebook's kernel in the notebook's folder): see the module's docstring. Every kernel keeps its history in
+    memory (IN_MEMORY_HISTORY)."""
     @functools.wraps(start)
     def start_kernel(*args, **kwargs):
+        extra = [*kwargs.get("extra_arguments", []), IN_MEMORY_HISTORY]
         if kwargs.get("cwd") and Path(kwargs["cwd"]).resolve() == LESSONS:
-            kwargs["extra_arguments"] = [*kwargs.get("extra_arguments", []), HIDE_TORCH]
+            extra.append(HIDE_TORCH)
+        kwargs["extra_arguments"] = extra
         return start(*args, **kwargs)
     start_kernel.retrying = True
     return start_kernel

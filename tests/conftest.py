@@ -21,6 +21,24 @@ def repository_conftest(request):
     return next(p for p in request.config.pluginmanager.get_plugins() if getattr(p, "__file__", None) == path)
 
 
+@pytest.fixture
+def ipython_shell():
+    """An IPython shell in this process, as a kernel has one (``get_ipython()``'s), its history in memory: it
+    numbers the cells it runs, and leaves nothing in the user's own IPython history."""
+    import atexit
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    shell = InteractiveShell.instance(config=config)
+    yield shell
+    InteractiveShell.clear_instance()
+    # IPython's clean-up at exit would empty the shell's namespace with a full garbage collection, 0.7 s in a test
+    # process that has run many tests; with the history in memory, there is nothing to save
+    atexit.unregister(shell.atexit_operations)
+
+
 @pytest.fixture(autouse=True)
 def _seed_everything():
     random.seed(0)

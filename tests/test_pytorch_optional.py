@@ -50,17 +50,13 @@ def test_with_pytorch_installed_nothing_changes(monkeypatch):
     assert pytorch.skip_without_torch(lines) is lines
 
 
-def test_registered_once_in_ipython_and_nowhere_else(monkeypatch):
-    from IPython.core.interactiveshell import InteractiveShell
-    shell = InteractiveShell()
-    try:
-        assert pytorch.register(shell) and pytorch.register(shell)
-        assert sum(t is pytorch.skip_without_torch for t in shell.input_transformers_cleanup) == 1
-        monkeypatch.setattr(pytorch, "torch_installed", lambda: False)
-        assert shell.transform_cell("# needs PyTorch\nimport torch\n").startswith("print('PyTorch is not installed")
-        assert shell.transform_cell("x = 1\n") == "x = 1\n"
-    finally:
-        InteractiveShell.clear_instance()
+def test_registered_once_in_ipython_and_nowhere_else(monkeypatch, ipython_shell):
+    shell = ipython_shell
+    assert pytorch.register(shell) and pytorch.register(shell)
+    assert sum(t is pytorch.skip_without_torch for t in shell.input_transformers_cleanup) == 1
+    monkeypatch.setattr(pytorch, "torch_installed", lambda: False)
+    assert shell.transform_cell("# needs PyTorch\nimport torch\n").startswith("print('PyTorch is not installed")
+    assert shell.transform_cell("x = 1\n") == "x = 1\n"
     assert pytorch.register(None) in (True, False)  # outside IPython: a no-op, no error
 
 
@@ -111,24 +107,27 @@ def test_every_cell_that_uses_tensorboard_is_marked(folder):
 
 def test_nbval_starts_the_lessons_kernels_without_pytorch_and_the_solutions_with_it(repository_conftest):
     """nbval starts each notebook's kernel in the notebook's folder, through nbval.kernel.start_new_kernel, which
-    the repository's conftest.py wraps: a kernel started in lessons/ has PyTorch hidden, one elsewhere not."""
+    the repository's conftest.py wraps: a kernel started in lessons/ has PyTorch hidden, one elsewhere not; each
+    keeps its history in memory, not in the user's IPython history."""
     nbval_kernel = pytest.importorskip("nbval.kernel")
     asked = []
     fake = repository_conftest._lessons_without_torch(lambda *args, **kwargs: asked.append(kwargs))
     fake(kernel_name="python3", cwd=str(ROOT / "solutions"))
     fake(kernel_name="python3", cwd=str(ROOT / "lessons"), extra_arguments=["--debug"])
-    assert asked == [{"kernel_name": "python3", "cwd": str(ROOT / "solutions")},
+    memory = repository_conftest.IN_MEMORY_HISTORY
+    assert asked == [{"kernel_name": "python3", "cwd": str(ROOT / "solutions"), "extra_arguments": [memory]},
                      {"kernel_name": "python3", "cwd": str(ROOT / "lessons"),
-                      "extra_arguments": ["--debug", repository_conftest.HIDE_TORCH]}]
+                      "extra_arguments": ["--debug", memory, repository_conftest.HIDE_TORCH]}]
     kernel = nbval_kernel.RunningKernel("python3", cwd=str(ROOT / "lessons"))  # as nbval starts a lesson's
     printed = []
     try:
-        code = "print(repr(__import__('sys').modules.get('torch', 'not imported')), 'sys' in dir())"
+        code = ("print(repr(__import__('sys').modules.get('torch', 'not imported')), 'sys' in dir(), "
+                "get_ipython().history_manager.hist_file)")
         kernel.kc.execute_interactive(code, timeout=60,
                                       output_hook=lambda msg: printed.append(msg["content"].get("text")))
     finally:
         kernel.stop()
-    assert "".join(filter(None, printed)).strip() == "None False", printed  # (and no name left behind)
+    assert "".join(filter(None, printed)).strip() == "None False :memory:", printed  # (and no name left behind)
 
 
 @pytest.mark.extended

@@ -3,17 +3,14 @@ with the cell's number and its line; the check says so; use() hands the later ce
 labelled; no NameError follows. Run in an IPython shell of this process, as a kernel runs cells."""
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 
 from tinygrad_lite.course import syntax
 
 
 @pytest.fixture
-def shell():
-    shell = InteractiveShell.instance()  # get_ipython()'s, as in a kernel
-    syntax.register(shell)
-    yield shell
-    InteractiveShell.clear_instance()
+def shell(ipython_shell):
+    syntax.register(ipython_shell)
+    return ipython_shell
 
 
 def run(shell, source, capsys):
