@@ -15,7 +15,9 @@ generic wrong answers of tests/lesson_helpers.py) and every mutant of every exer
   cases are not run.
 
 Both must give the same verdict on the first failing case (status, first message line, hints) at the same case,
-and the grade its full points exactly when the check passes.
+and the grade its full points exactly when the check passes. The rows and the generic wrong answers are compared
+in the whole suite; the mutants, which this file alone runs there, in the extended tier, where tests/test_mutation.py
+runs them too.
 
 All of them are judged in this process, with the judging code that grading runs; a fixed sample is also recorded
 in one real grading kernel (sandboxed, as ``tinygrad-lite grade`` runs it), whose records must give the same
@@ -95,15 +97,19 @@ def lesson_module(exercise_id):
 
 def answers(exercise_id):
     """[(label, a function that builds the answer, whether tests/test_lessons.py checks the same answer)]: the
-    lesson's wrong rows, the generic wrong answers of the solution, and the mutants."""
+    lesson's wrong rows and the generic wrong answers of the solution."""
     module = lesson_module(exercise_id)
     found = [(f"{name}[{k}]", lambda fn=row[1]: fn, True)
              for name in ("WRONG", "ERRORS") for k, row in enumerate(getattr(module, name, []))
              if row[0] == exercise_id]
     found += [(f"generic: {what}", lambda fn=fn: fn, True)
               for what, fn, _ in generic_wrong_answers(exercise_id, module.SOLUTIONS[exercise_id])]
-    found += [(f"mutant {m.key}", m.build, False) for m in mutants(exercise_id)]
     return found
+
+
+def mutant_answers(exercise_id):
+    """[(label, a function that builds the answer, False)]: the exercise's mutants, as ``answers`` gives them."""
+    return [(f"mutant {m.key}", m.build, False) for m in mutants(exercise_id)]
 
 
 @functools.cache
@@ -118,7 +124,22 @@ def first_failure(verdicts):
 
 # -------------------------------------------------------------------- every answer, check path and grade path
 @pytest.mark.parametrize("exercise_id", COURSE)
-def test_check_and_grade_agree_on_every_wrong_answer_and_mutant(exercise_id):
+def test_check_and_grade_agree_on_every_wrong_answer(exercise_id):
+    agree_on(exercise_id, answers(exercise_id))
+
+
+# The mutants are checked here for the first time (tests/test_lessons.py's verdicts are of the rows), which costs
+# about as much as the rows' comparison again: with the other mutant runs, the extended tier (.ci/run)
+@pytest.mark.extended
+@pytest.mark.parametrize("exercise_id", COURSE)
+def test_check_and_grade_agree_on_every_mutant(exercise_id):
+    found = mutant_answers(exercise_id)
+    agree_on(exercise_id, found, least=1 if found else 0)
+
+
+def agree_on(exercise_id, answers, least=1):
+    """Each of ``answers`` (see ``answers``) through the check path and the grade path: the same verdict on the
+    first failing case, and full points exactly when the check passes; at least ``least`` of them compared."""
     exercise = get_exercise(exercise_id)
     check_reference = pipeline.Reference.for_check(exercise)
     reference = judge.Reference(exercise, *seeds(exercise_id))  # rebuilt from the seeds, as the grader does
@@ -127,7 +148,7 @@ def test_check_and_grade_agree_on_every_wrong_answer_and_mutant(exercise_id):
     assert reference.grad_seed == check_reference.grad_seed
     del check_reference  # the same cases
     disagree, compared, left_out = [], 0, []
-    for label, build, checked_by_the_lessons_tests in answers(exercise_id):
+    for label, build, checked_by_the_lessons_tests in answers:
         records = {}
         try:
             with guarded():
@@ -157,7 +178,7 @@ def test_check_and_grade_agree_on_every_wrong_answer_and_mutant(exercise_id):
             disagree.append(f"{label}:\n  check: {check} {result.hints}\n  grade: {grade} "
                             f"{failing and failing.hints}, {points} of {exercise.points} points")
         compared += 1
-    assert compared, f"{exercise_id}: no answers to compare"
+    assert compared >= least, f"{exercise_id}: no answers to compare"
     assert disagree == [], f"{exercise_id}: check and grade disagree on {len(disagree)} of {compared} answers " \
                            f"(left out: {left_out}):\n" + "\n".join(disagree)
 
