@@ -59,7 +59,6 @@ def _windows(text, start, end):
     return [side for side in _around(text, start, end) if side is not None]
 
 
-@functools.cache
 def template_windows(whole=False):
     """Every number that the course's own text writes, with its words beside it (``_windows``): from the string
     literals of the course's modules (``course_strings``), read once per process with ``ast``.
@@ -69,16 +68,28 @@ def template_windows(whole=False):
     is masked, however the exercise module formatted it. A number of the course's own ("each row sums to 1.") sits
     in the same words in the message as in its literal, and stays. (Without the sources, e.g. a build that ships
     only bytecode, nothing is placed and every number is masked: the safe side.)"""
+    return _template_windows(bool(whole))
+
+
+@functools.cache
+def _template_windows(whole):
     windows = set()
+    for text in _course_texts():
+        for match in (_NUMBER_OR_WHOLE if whole else _NUMBER).finditer(text):
+            windows.update(_sides(text, *match.span()) if whole else _windows(text, *match.span()))
+    return frozenset(windows)
+
+
+@functools.cache
+def _course_texts():
+    """The string literals of the course's modules that may become a message (``course_strings``), parsed once."""
+    texts = []
     for path in sorted(_COURSE.rglob("*.py")):
         try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
+            texts += course_strings(ast.parse(path.read_text(encoding="utf-8")))
         except (OSError, SyntaxError, ValueError):
             continue
-        for text in course_strings(tree):
-            for match in (_NUMBER_OR_WHOLE if whole else _NUMBER).finditer(text):
-                windows.update(_sides(text, *match.span()) if whole else _windows(text, *match.span()))
-    return frozenset(windows)
+    return tuple(texts)
 
 
 def _around(text, start, end):
@@ -111,13 +122,14 @@ def course_strings(tree):
     f-string, but not a docstring (nor any string that stands alone as a statement). A docstring never reaches a
     learner, and where it shows what a message looks like, its made-up values would place the same values in a
     real message."""
-    alone = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+    nodes = list(ast.walk(tree))
+    alone = {id(node.value) for node in nodes if isinstance(node, ast.Expr)}
     # nor a case's label (Case(args, "with min_lr=0.01")): it may name the case's inputs, and a number placed by it
     # would stay in the details that show those inputs (``mask_case`` masks the label's own numbers)
-    labels = {id(arg) for node in ast.walk(tree) if isinstance(node, ast.Call)
+    labels = {id(arg) for node in nodes if isinstance(node, ast.Call)
               and getattr(node.func, "id", getattr(node.func, "attr", None)) == "Case"
               for arg in node.args[1:2] + [k.value for k in node.keywords if k.arg == "label"]}
-    return [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    return [node.value for node in nodes if isinstance(node, ast.Constant) and isinstance(node.value, str)
             and id(node) not in alone and id(node) not in labels]
 
 
