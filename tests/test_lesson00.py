@@ -474,3 +474,14 @@ def test_the_text_names_a_hidden_case_of_row_normalize_as_the_check_does():
     number, total, label = re.search(r'"hidden case (\d+) of (\d+) \(([^)]+)\)"', text).groups()
     cases = get_exercise("00.row_normalize").all_cases()  # (numbered from 1 with the visible one, as messages are)
     assert int(total) == len(cases) and not cases[int(number) - 1].visible and cases[int(number) - 1].label == label
+
+
+# the notebook's `features`, as a learner's answer may use it in place of the argument (attack of session 37)
+FEATURES = tl.tensor([[150.0, 50.0, 1.0], [160.0, 60.0, 0.0], [170.0, 80.0, 1.0], [180.0, 70.0, 0.0],
+                      [190.0, 90.0, 1.0]])
+
+WRONG += [  # attack of session 37: the values right on the example, the gradient not
+    ("00.standardize", lambda x: (x - FEATURES.mean(dim=0)) / FEATURES.std(dim=0, correction=0),
+     "the values are right, the gradient is not", "a tensor used where the argument was meant"),
+    ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).round(), "the values are right", "a rounding"),
+]

@@ -861,3 +861,19 @@ WRONG += [  # attack of session 32
     ("01.relu", lambda x: x.max(0), "x.max(dim) REDUCES over that dim", "x.clamp(min=number)"),
     ("01.relu", lambda x: x.max(1), "x.max(dim) REDUCES over that dim"),
 ]
+
+
+def _mlp_forward_max_values(x, layers):
+    """(attack of session 37) h.max(0).values between the layers, where the ReLU goes."""
+    h = x
+    for i, (W, b) in enumerate(layers):
+        h = h @ W.T + b
+        if i < len(layers) - 1:
+            h = h.max(0).values
+    return h
+
+
+WRONG += [  # attack of session 37
+    ("01.relu", lambda x: x.max(0).values, "x.max(0) is a reduction"),
+    ("01.mlp_forward", _mlp_forward_max_values, "you took h.max(0), a reduction"),
+]

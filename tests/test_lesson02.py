@@ -227,7 +227,7 @@ WRONG = [
     ("02.huber", lambda x, y, delta=1.0: huber(x, y, delta) * x.numel(), "4 times too large: a sum"),
     ("02.huber", lambda x, y, delta=1.0: huber(x, y, delta) * x.numel() / len(x), "you divided by len(input)"),
     ("02.huber", lambda x, y, delta=1.0: huber(x, y, delta) * x.numel() / x.shape[-1], "4 times too large",
-     "or a mean divided by too small a count"),
+     "a mean divided by too small a count"),
     ("02.huber", lambda x, y, delta=1.0: tl.where((x - y).abs() < delta, 0.5 * (x - y) ** 2,
                                                   delta * ((x - y).abs() - 0.5 * delta)),
      "you returned one loss per element"),

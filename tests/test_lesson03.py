@@ -1888,3 +1888,42 @@ WRONG += [  # attack of session 32
     ("03.matmul_backward", lambda x, w, grad: (np.ones_like(grad) @ w.T, x.T @ np.ones_like(grad)),
      "a matrix of ones in grad's place"),
 ]
+
+
+def _value_mul_same_by_value(a, b, out):
+    """(attack of session 37) "a is b" tested by the values: two Values with equal data get one double share."""
+    if a.data == b.data:
+        a.grad += 2 * a.data * out.grad
+    else:
+        a.grad += b.data * out.grad
+        b.grad += a.data * out.grad
+
+
+def _value_mul_root_default(a, b, out):
+    """(attack of session 37) an upstream gradient of 0 taken for "no gradient yet": 1 is used instead."""
+    g = out.grad if out.grad else 1.0
+    a.grad += b.data * g
+    b.grad += a.data * g
+
+
+def _numerical_grad_put_back(f, x, h=1e-5):
+    """(attack of session 37) x[i] put back instead of nudged down: f(x + h) - f(x), divided by 2h."""
+    x = np.array(x, dtype=np.float64)
+    out = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        plus = f(x)
+        x[i] = old
+        out[i] = (plus - f(x)) / (2 * h)
+    return out
+
+
+WRONG += [  # attack of session 37
+    ("03.value_mul_backward", _value_mul_same_by_value, "two Values that hold the same number",
+     "each is a node of its own"),
+    ("03.value_mul_backward", _value_mul_root_default, "out.grad = 0", "nothing arrives"),
+    ("03.numerical_grad", _numerical_grad_put_back, "the example shown", "divided by 2h"),
+    ("03.matmul_backward", lambda x, w, grad: (2 * (grad @ w.T), x.T @ grad), "2 times too large",
+     "a stray factor 2"),
+]

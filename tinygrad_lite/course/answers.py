@@ -89,11 +89,13 @@ class TensorAnswer:
             bound = {"max": "min", "min": "max"}.get(name)  # (x.max(0) read as "the larger of x and 0": an
             if expected is not None and np.shape(expected) == tuple(np.shape(got.values)):  # element-wise answer)
                 bound = None
+            if bound:  # (its .values would be the reduction's values: no better)
+                return (f"you returned the pair (values, indices) that {name}(dim=...) gives, where one tensor was "
+                        f"expected. x.{name}(dim) REDUCES over that dim: the {name} along it, and where each was "
+                        f"found; it does not compare each element with a number: that is x.clamp({bound}=number)")
             return (f"you returned the pair (values, indices) that {name}(dim=...) gives, where one tensor was "
                     "expected: a reduction along a dim also reports where each value was found. Take the part you "
-                    "need (its .values), or use a function that returns only the values"
-                    + (f". But x.{name}(dim) REDUCES over that dim; it does not compare each element with a number: "
-                       f"that is x.clamp({bound}=number)" if bound else ""))
+                    "need (its .values), or use a function that returns only the values")
         if isinstance(got, (list, tuple)):
             return (f"you returned a {name} where a tensor was expected: {NO_GRAPH}. Return the tensor itself "
                     "(no .tolist(), no Python loop building a list)")

@@ -198,7 +198,7 @@ def float32_rounding(got, expected):
     if not pairs or any(g.dtype.kind == "f" and g.dtype != np.float64 or e.dtype.kind == "f" and e.dtype !=
                         np.float64 for g, e in pairs) or not any(e.dtype == np.float64 for _, e in pairs):
         return None
-    worst, apart = (0.0, None), False
+    first, apart = None, False  # (the numbers that differ most in the first part that differs, as compare_arrays)
     with np.errstate(all="ignore"):
         for g, e in pairs:
             g, e = g.astype(np.float64).ravel(), e.astype(np.float64).ravel()
@@ -219,10 +219,10 @@ def float32_rounding(got, expected):
                 return None
             relative = np.where(same, 0.0, error / np.maximum(scale, 1e-300))
             apart = apart or bool(np.any(relative > F64_NOISE))
-            k = int(np.argmax(relative))
-            if relative[k] > worst[0]:
-                worst = (float(relative[k]), (e[k], g[k]))
-    return worst[1] if apart else None
+            if first is None:
+                k = int(np.argmax(error))
+                first = (e[k], g[k])
+    return first if apart else None
 
 
 def float32_hint(got, expected):
@@ -293,9 +293,10 @@ def diagnose(got, expected, inputs=(), kinds=GENERIC_HINTS):
                     counts |= {n for n in a.shape if n > 1} | {a.size}
             for n in sorted(counts - {1}):  # (a ratio near 1 is no count: 1.00003 is a small offset)
                 if np.isclose(r, n, rtol=1e-4):
-                    return (f"your answer is {n} times too large: a sum where a mean was needed, or a mean "
-                            "divided by too small a count? A mean divides the sum by the number of elements it "
-                            "averages, every one of them (one dim's size falls short when it averages over several)")
+                    return (f"your answer is {n} times too large: a sum where a mean was needed, a mean divided by "
+                            f"too small a count, or a stray factor {n}? A mean divides the sum by the number of "
+                            "elements it averages, every one of them (one dim's size falls short when it averages "
+                            "over several)")
                 if np.isclose(r, 1 / n, rtol=1e-4):
                     return (f"your answer is {n} times too small: a mean where a sum was needed, or dividing by "
                             f"{n} twice?")

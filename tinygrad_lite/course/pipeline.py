@@ -1474,9 +1474,10 @@ def _judge_graph(exercise, reference, i, graph, raw, here):
                         "at exactly 0 (autograd takes its slope there as 0)")
             else:
                 hint = ("part of your formula does not pass the gradient back as the formula's does: a .detach(), a "
-                        "number taken out with .item() or a tensor rebuilt from numpy inside the formula is a "
-                        "constant to backward; and a step the formula does not have, such as an abs or a clamp, "
-                        "changes the slope where that step bends (abs at 0)")
+                        "number taken out with .item(), a rounding or a tensor rebuilt from numpy inside the formula "
+                        "is a constant to backward, and so is a tensor used where the argument was meant (a global, "
+                        "such as the notebook's own example data); and a step the formula does not have, such as an "
+                        "abs or a clamp, changes the slope where that step bends (abs at 0)")
             hints = [exercise.grad_hint, hint]
             if callable(exercise.grad_hint):  # the exercise's own diagnosis (e.g. of a slope wrong only at x = 0)
                 own = exercise.grad_hint(got, want, reference.cases[i]) if isinstance(got, np.ndarray) else ""

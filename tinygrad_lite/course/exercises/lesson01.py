@@ -253,11 +253,10 @@ tensor_function(
         # issue 32: the edges of the dtype (before the threshold, which a halved 1.4e-45 rounded to 0 also matches)
         mistake(lambda x: (x + x.abs()) / 2, *HALVES),
         mistake(lambda x: x / 2 + x.abs() / 2, *HALVES),
-        mistake(lambda x: x.max(0),
-                "x.max(0) is a reduction, like np.max(x, 0): it keeps only the largest value along dim 0 (and a "
-                "tensor's max(dim) returns the values and their indices), so the shape shrinks. ReLU compares "
-                "every element with 0 on its own",
-                ELEMENTWISE),
+        *(mistake(wrong, "x.max(0) is a reduction, like np.max(x, 0): it keeps only the largest value along dim 0 "
+                  "(and a tensor's max(dim) returns the values and their indices), so the shape shrinks. ReLU "
+                  "compares every element with 0 on its own", ELEMENTWISE)
+          for wrong in (lambda x: x.max(0), lambda x: x.max(0).values)),
         mistake(lambda x: x.max(),
                 "x.max() is one number, the largest of the whole tensor. ReLU compares every element with 0 on its "
                 "own, and keeps the shape",
@@ -592,6 +591,9 @@ tensor_function(
                   "ReLU is max(x, 0): negative values become exactly 0 and positive ones pass unchanged")
           for activation in (F.sigmoid, F.tanh, F.leaky_relu, lambda z: F.leaky_relu(z, 0.1),
                              lambda z: F.leaky_relu(z, 0.2))),
+        mistake(_mlp_wrong(activation=lambda z: z.max(0).values),
+                "between the layers you took h.max(0), a reduction (the largest value of each column), so the shape "
+                "shrinks. ReLU compares every element with 0 on its own", "your relu does it, or h.clamp(min=0)"),
         mistake(lambda x, layers: x,
                 "your result is x itself: no layer changed h. The cell gives `h = x` and `return h`; in between, "
                 "each layer must replace h with its output (h = ...)",

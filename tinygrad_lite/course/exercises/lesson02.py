@@ -382,6 +382,8 @@ def _bce_grad_hint(got, want, case):
 
 tensor_function(
     "02.bce_with_logits", lambda logits, target: F.binary_cross_entropy_with_logits(logits, target), _bce_cases,
+    # the gradient that trains a model, the logits', is compared; a target's (PyTorch has one) would refuse a rounded
+    # target on the example, before the soft targets that name that mistake (attack of session 37)
     judge=FLOAT32_LOSS, judge64=FLOAT64_LOSS, points=2, grad=("logits",),
     generic_hints=("factor", "mean_vs_sum", "overflow"),
     mistakes=[
@@ -483,7 +485,8 @@ tensor_function(
     ],
     stability=True,
     stability_hint=("a step inside your function overflowed or went invalid (the warning names it: an exp of a large "
-                    "number, or the log of a number <= 0). If a tl.where picks a safe formula for each element: where "
+                    "number, or the log of a number <= 0, such as -m.exp(), which is -(e^m)). If a tl.where picks a "
+                    "safe formula for each element: where "
                     "computes both of its branches for every element before it chooses, so the branch it does not pick "
                     "still overflows. Use one formula that is safe everywhere, the boxed stable one",
                     "in the boxed form exp only ever sees -m and x - m, both <= 0, and log a sum of two positive "

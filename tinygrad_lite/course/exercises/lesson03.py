@@ -181,6 +181,9 @@ def _value_mul_cases(rng):
         Case(product(r(), r(), r(), a_grad=0.75, same=True), "out = a * a, and a.grad already holds 0.75"),
         Case(product(3.0, 3.0, 1.0, same=True), "out = a * a: one Value is both factors"),
         Case(product(0.0, r(), r(), a_grad=1.0, b_grad=-1.0), "a.data = 0: b's share is 0, a's is not"),
+        Case(product(2.5, 2.5, r(), a_grad=0.5), "a and b are two Values that hold the same number"),
+        Case(product(r(), r(), 0.0, a_grad=0.5, b_grad=-0.5), "out.grad = 0, as when the product is multiplied by "
+             "0 further on: nothing arrives, so the shares are 0"),
     ]
 
 
@@ -218,6 +221,13 @@ def _one_share_for_a_times_a(a, b, out):
         value_mul_backward_reference(a, b, out)
 
 
+def _a_times_a_by_value(a, b, out):
+    if a.data == b.data:  # "a is b" tested by the values: two Values with equal data taken for one
+        a.grad += 2 * a.data * out.grad
+    else:
+        value_mul_backward_reference(a, b, out)
+
+
 driven(
     "03.value_mul_backward", value_mul_backward_reference, _value_mul_cases, after_backward,
     answer=AnyAnswer(), compare=_value_mul_compare, generic_hints=(), points=1,
@@ -234,6 +244,10 @@ driven(
                        "after the other, already give a both shares. A tuple assignment (a.grad, b.grad = ..., ...) "
                        "does not: it reads both old values first, and when a is b its second write replaces the first",
                        unless=OVERWRITES),
+        _state_mistake(_a_times_a_by_value, "a and b are two Values here that hold the same number: each is a node "
+                       "of its own and gets its own share. Only one Value used twice (a * a, where a is b) gets both",
+                       "no special case is needed: two += statements, one per factor, are right for a * a too (and "
+                       "a special case would test the Values themselves, a is b, never their .data)"),
         _state_mistake(_shares(lambda other, this, out: this.data * out.grad), "each input's share uses the local "
                        "derivative with respect to THAT input: d(a * b)/da is b, the other factor",
                        "a's share is built from b.data and out.grad, and b's from a.data and out.grad"),
@@ -1147,6 +1161,9 @@ array_function(
     mistakes=[
         mistake(_elementwise(lambda f, x, i, h: (f(_shifted(x, i, h)) - f(x)) / h), *ONE_SIDED),
         mistake(_elementwise(lambda f, x, i, h: (f(x) - f(_shifted(x, i, -h))) / h), *ONE_SIDED),
+        mistake(_elementwise(lambda f, x, i, h: (f(_shifted(x, i, h)) - f(x)) / (2 * h)), "your difference spans "
+                "only h, from x[i] to x[i] + h, yet is divided by 2h: the central difference's second point is x[i] - "
+                "h, nudged down (was x[i] put back instead?)", ONE_SIDED[1]),
         mistake(_elementwise(lambda f, x, i, h: (f(_shifted(x, i, h)) - f(_shifted(x, i, -h))) / h),
                 "the two points x + h and x - h are 2h apart: the difference is divided by that distance",
                 "divide by 2 * h, not by h"),
