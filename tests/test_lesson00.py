@@ -485,3 +485,7 @@ WRONG += [  # attack of session 37: the values right on the example, the gradien
      "the values are right, the gradient is not", "a tensor used where the argument was meant"),
     ("00.row_normalize", lambda s: s / s.sum(dim=1, keepdim=True).round(), "the values are right", "a rounding"),
 ]
+WRONG += [  # round 2: the notebook's own data in place of the argument everywhere: no graph to the argument
+    ("00.standardize", lambda x: (FEATURES - FEATURES.mean(dim=0)) / FEATURES.std(dim=0, correction=0),
+     "not connected to the graph", "computed from other tensors than the arguments"),
+]

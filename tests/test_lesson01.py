@@ -281,7 +281,7 @@ WRONG = [
     ("01.sigmoid", lambda x: tl.tensor(sigmoid(x).detach().numpy()), "requires_grad is False"),
     ("01.sigmoid", lambda x: sigmoid(x.detach()), "requires_grad is False"),
     # ---- 01.mlp_forward
-    ("01.mlp_forward", _mlp_relu_after_last, "the last layer has a ReLU too"),
+    ("01.mlp_forward", _mlp_relu_after_last, "your last layer has a ReLU too"),
     ("01.mlp_forward", _mlp_without_relu, "collapse into a single linear map"),
     ("01.mlp_forward", _mlp_relu_first, "a ReLU to the input x itself"),
     ("01.mlp_forward", _mlp_without_bias, "the biases are missing"),

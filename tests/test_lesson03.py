@@ -1927,3 +1927,19 @@ WRONG += [  # attack of session 37
     ("03.matmul_backward", lambda x, w, grad: (2 * (grad @ w.T), x.T @ grad), "2 times too large",
      "a stray factor 2"),
 ]
+
+
+def _numerical_grad_float32(f, x, h=1e-5):
+    """(attack of session 37, round 2) the right estimates, returned as float32."""
+    return numerical_grad(f, x, h).astype(np.float32)
+
+
+WRONG += [  # its refusal says the fix; the generic float32 hint ("keep the dtype of the inputs") is not added
+    ("03.numerical_grad", _numerical_grad_float32, "return your float64 estimates as they are"),
+]
+
+
+def test_a_float32_result_of_numerical_grad_gets_no_hint_to_keep_the_inputs_dtype():
+    """(attack of session 37, round 2) x may be float32 or integers, and the result must be float64 anyway."""
+    message = verdict("03.numerical_grad", _numerical_grad_float32, times=2).message
+    assert "float64 array was expected" in message and "Keep the dtype of the inputs" not in message

@@ -108,8 +108,10 @@ class TensorAnswer:
 @dataclass
 class ArrayAnswer:
     """The answer is a numpy array (a numpy scalar such as np.float64 counts as a 0-d array); ``dtype`` None
-    (any real number type), "reference" or a numpy dtype name."""
+    (any real number type), "reference" or a numpy dtype name. ``says_float32_fix``: a subclass whose refusal of a
+    float32 array says how to fix it, so that the check adds no generic float32 hint (pipeline.judge_case)."""
     dtype: object = None
+    says_float32_fix = False
 
     def refuse(self, got, expected=None):
         if got is None:

@@ -1322,7 +1322,9 @@ def _judge_case(exercise, reference, i, record, seen, extra_error_hints=()):
         found = hints(exercise, reference, i, got, seen, False)
         # (float32's lost digits only where they show: a float32 whose value the case accepts, such as a fraction
         # of counts, is refused for its type alone, which the refusal says)
-        if not found and _float32_refused(refusal, got, expected) and not reference._passes(got, i):
+        # (an answer kind whose refusal says the fix itself keeps it: see ArrayAnswer.says_float32_fix)
+        if not found and not getattr(exercise.answer, "says_float32_fix", False) and \
+                _float32_refused(refusal, got, expected) and not reference._passes(got, i):
             # a float32 answer lost its digits for sure; a run whose problem names float64 lost some, maybe to
             # float32 (the rounding's hint, which names an epsilon too); any other run stopped at a float32 number
             level = (FLOAT32_TYPE if getattr(got, "dtype", None) == np.float32 else FLOAT32_ROUNDING
@@ -1433,8 +1435,9 @@ def _judge_graph(exercise, reference, i, graph, raw, here):
             what = "your result" if not isinstance(item, list) or item[0] is None else f"result {item[0]}"
             return fail(f"{what} is not connected to the graph: requires_grad is False and grad_fn is None although "
                         "the inputs require grad. It was rebuilt from numpy (tl.tensor(... .numpy())), detached "
-                        "(.detach(), .item()) or computed under no_grad, so loss.backward() cannot reach "
-                        f"{names[0]}: stay with tensor ops")
+                        "(.detach(), .item()), computed under no_grad, or computed from other tensors than the "
+                        "arguments (a global, such as the notebook's own example data), so loss.backward() cannot "
+                        f"reach {names[0]}: stay with tensor ops on the arguments")
     if isinstance(graph.get("backward_error"), str):
         return fail("the backward pass through your result failed:", graph["backward_error"])
     grads = graph.get("grads")

@@ -549,7 +549,7 @@ tensor_function(
                 "`==`) or their shape, so every use of the last layer's pair counts as the last layer",
                 "the last layer is the last by its position in the list, whatever its weights: count the layers"),
         mistake(_mlp_wrong(act_after=lambda i, layers: True),
-                "the last layer has a ReLU too: its outputs are raw scores (logits), which must be able to be "
+                "your last layer has a ReLU too: its outputs are raw scores (logits), which must be able to be "
                 "negative. The ReLU goes between layers only",
                 "apply it after every layer except the last: compare the layer's position with the number of layers"),
         mistake(_mlp_wrong(act_after=lambda i, layers: False),
@@ -593,7 +593,8 @@ tensor_function(
                              lambda z: F.leaky_relu(z, 0.2))),
         mistake(_mlp_wrong(activation=lambda z: z.max(0).values),
                 "between the layers you took h.max(0), a reduction (the largest value of each column), so the shape "
-                "shrinks. ReLU compares every element with 0 on its own", "your relu does it, or h.clamp(min=0)"),
+                "shrinks. ReLU compares every element with 0 on its own",
+                "h.clamp(min=0) does, and so does your relu once its own check passes"),
         mistake(lambda x, layers: x,
                 "your result is x itself: no layer changed h. The cell gives `h = x` and `return h`; in between, "
                 "each layer must replace h with its output (h = ...)",

@@ -1040,7 +1040,9 @@ def _x_left_bit_for_bit(fn, args, kwargs):
 
 class _Float64Estimates(ArrayAnswer):
     """An array whose floating-point results are float64, as the text asks and the lesson's other exercises do
-    (mul_backward refuses float32 too); integer results are left to the mistakes, whose hints name the integer x."""
+    (mul_backward refuses float32 too); integer results are left to the mistakes, whose hints name the integer x.
+    Its refusal of a float32 array says the fix: the generic float32 hint ("keep the inputs' dtype") would not."""
+    says_float32_fix = True
 
     def refuse(self, got, expected=None):
         if isinstance(got, dict) and isinstance(got.get(ROUNDED), str):  # (_x_left_bit_for_bit)
