@@ -486,9 +486,9 @@ tensor_function(
     stability=True,
     stability_hint=("a step inside your function overflowed or went invalid (the warning names it: an exp of a large "
                     "number, or the log of a number <= 0, such as -m.exp(), which is -(e^m)). If a tl.where picks a "
-                    "safe formula for each element: where "
-                    "computes both of its branches for every element before it chooses, so the branch it does not pick "
-                    "still overflows. Use one formula that is safe everywhere, the boxed stable one",
+                    "safe formula for each element: where computes both of its branches for every element before it "
+                    "chooses, so the branch it does not pick still overflows. Use one formula that is safe everywhere, "
+                    "the boxed stable one",
                     "in the boxed form exp only ever sees -m and x - m, both <= 0, and log a sum of two positive "
                     "exps (mind that -m.exp() is -(e^m): the exp of -m is (-m).exp())"),
     # the library's loss, and its softplus, log(1 + e^x) computed stably: the part of the loss this exercise is about
