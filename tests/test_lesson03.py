@@ -1943,3 +1943,10 @@ def test_a_float32_result_of_numerical_grad_gets_no_hint_to_keep_the_inputs_dtyp
     """(attack of session 37, round 2) x may be float32 or integers, and the result must be float64 anyway."""
     message = verdict("03.numerical_grad", _numerical_grad_float32, times=2).message
     assert "float64 array was expected" in message and "Keep the dtype of the inputs" not in message
+
+WRONG += [  # attack of session 37, round 2: a reshape where a transpose belongs (lesson 01 names it for W)
+    ("03.matmul_backward", lambda x, w, grad: (grad @ w.T, (grad.T @ x).reshape(w.shape)), "a reshape is no transpose"),
+    ("03.matmul_backward", lambda x, w, grad: ((w @ grad.T).reshape(x.shape), x.T @ grad), "a reshape is no transpose"),
+    ("03.matmul_backward", lambda x, w, grad: (grad @ w.reshape(w.shape[1], w.shape[0]), x.T @ grad),
+     "a reshape is no transpose"),
+]

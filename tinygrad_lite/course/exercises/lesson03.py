@@ -810,6 +810,15 @@ SHAPES_DO_NOT_FIT = ErrorHint(
     "the two factors of a matrix product do not fit: (a, b) @ (c, d) needs b == c. Write the shape under each factor, "
     "and remember that each gradient must come out with the shape of its own input",
     "one factor needs a transpose (.T); the shapes tell which")
+def _reshaped(got, expected, case):
+    """A result that is a transposed product regrouped by reshape, or made with a reshaped factor (not a transpose)."""
+    x, w, g = case.args
+    forms = [((w @ g.T).reshape(x.shape), g @ w.reshape(w.shape[::-1])),
+             ((g.T @ x).reshape(w.shape), x.reshape(x.shape[::-1]) @ g)]
+    return any(np.shape(r) == f.shape and np.allclose(r, f) and not np.allclose(f, e)
+               for r, e, fs in zip(got, expected, forms) for f in fs)
+
+
 # what the two matrix products' backwards share (forbid: the library's autograd or PyTorch's, or its ops' own backward)
 MATMUL_BACKWARD = {**OP_BACKWARD, "match": EXACT, "generic_hints": ("transpose", "mean_vs_sum", "sign", "factor"),
                    "error_hints": [SHAPES_DO_NOT_FIT], "forbid": AUTOGRAD + (MatMulOp, LinearOp)}
@@ -844,6 +853,9 @@ array_function(
         mistake(lambda x, w, g: (w @ g.T, x.T @ g), "your dL/dx is the transpose of the right one: it must have x's "
                 "shape (n, k), and yours is (k, n). The order of the factors matters",
                 "grad is (n, m) and w is (k, m): the product with shape (n, k) has grad first"),
+        recognised(_reshaped, "a reshape is no transpose: it keeps the numbers in their row-by-row order and only "
+                   "regroups them into the new shape, so the shapes fit and the numbers do not",
+                   "swap the axes with .T (lesson 01's W.T); the shapes under each factor tell which one needs it"),
     ],
 )
 
