@@ -1907,16 +1907,10 @@ def _value_mul_root_default(a, b, out):
 
 
 def _numerical_grad_put_back(f, x, h=1e-5):
-    """(attack of session 37) x[i] put back instead of nudged down: f(x + h) - f(x), divided by 2h."""
+    """(attack of session 37) no nudge down (x[i] put back instead): f(x + h e_i) - f(x), divided by 2h."""
     x = np.array(x, dtype=np.float64)
-    out = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + h
-        plus = f(x)
-        x[i] = old
-        out[i] = (plus - f(x)) / (2 * h)
-    return out
+    nudges = h * np.eye(x.size).reshape(-1, *x.shape)  # one element moved by h in each
+    return np.array([(f(x + d) - f(x)) / (2 * h) for d in nudges]).reshape(x.shape)
 
 
 WRONG += [  # attack of session 37
