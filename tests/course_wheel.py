@@ -1,4 +1,4 @@
-"""The course's wheel, built from this checkout for the tests that install it (test_hosted.py,
+"""The course's wheel, built from this checkout for the tests that install it (test_hosted.py, test_floors.py,
 test_grading_worker_venv.py). pip builds it in the checkout's build/ folder, which two pytest-xdist workers building
 at once would share (one removing what the other is copying), so a lock file there lets one build at a time."""
 import subprocess

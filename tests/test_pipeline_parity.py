@@ -137,9 +137,10 @@ def test_check_and_grade_agree_on_every_mutant(exercise_id):
     agree_on(exercise_id, found, least=1 if found else 0)
 
 
-def agree_on(exercise_id, answers, least=1):
-    """Each of ``answers`` (see ``answers``) through the check path and the grade path: the same verdict on the
-    first failing case, and full points exactly when the check passes; at least ``least`` of them compared."""
+def agree_on(exercise_id, found, least=1):
+    """Each answer of ``found`` (as ``answers`` gives them) through the check path and the grade path: the same
+    verdict on the first failing case, and full points exactly when the check passes; at least ``least`` of them
+    compared."""
     exercise = get_exercise(exercise_id)
     check_reference = pipeline.Reference.for_check(exercise)
     reference = judge.Reference(exercise, *seeds(exercise_id))  # rebuilt from the seeds, as the grader does
@@ -148,7 +149,7 @@ def agree_on(exercise_id, answers, least=1):
     assert reference.grad_seed == check_reference.grad_seed
     del check_reference  # the same cases
     disagree, compared, left_out = [], 0, []
-    for label, build, checked_by_the_lessons_tests in answers:
+    for label, build, checked_by_the_lessons_tests in found:
         records = {}
         try:
             with guarded():
