@@ -188,6 +188,16 @@ def test_generic_hints_fire_only_where_the_exercise_opts_in():
     assert "wrong sign" in verdict(lambda x: -relu(x)).message  # 99.relu opts in to "sign"
 
 
+def test_the_transpose_hint_covers_a_square_answer_and_a_loss_left_with_dims_gets_the_shape_hint():
+    square = np.arange(9.0).reshape(3, 3)
+    assert "transpose of the right one" in diagnose(square.T, square, kinds=("transpose",))
+    assert diagnose(square.T, square, kinds=("sign",)) is None
+    per_row, keepdim = np.array([0.5, 1.5]), np.array([1.0])
+    assert "2 numbers where the right answer is a single" in diagnose(per_row, np.array(1.0), kinds=("mean_vs_sum",))
+    assert "keepdim=True" in diagnose(keepdim, np.array(1.0), kinds=("mean_vs_sum",))
+    assert diagnose(per_row, np.array(1.0), kinds=("factor",)) is None  # (only the losses opt in, by mean_vs_sum)
+
+
 def test_a_predicate_mistake_and_an_error_hint():
     ex = Exercise("99.clip", reference=lambda x: x.sigmoid(), answer=TensorAnswer(),
                   cases=lambda rng: [Case((_f32([-50.0, -5.0, 0.0, 5.0]),))],

@@ -949,3 +949,18 @@ WRONG += [  # attack of session 32
     ("02.huber", _huber_abs_in_the_condition_only, "your linear piece uses the signed error"),
     ("02.huber", lambda i, t, delta=1.0: _huber_abs_in_the_condition_only(t, i, delta), "uses the signed error"),
 ]
+
+
+WRONG += [  # session 38: a loss left with dims gets the generic shape hint of every loss, not only mse's rows
+    ("02.huber", lambda x, y, delta=1.0: tl.where((x - y).abs() <= delta, 0.5 * (x - y) ** 2,
+                                                  delta * ((x - y).abs() - 0.5 * delta)).mean(dim=0),
+     "numbers where the right answer is a single number of shape ()", "with no dim argument"),
+    ("02.bce_with_logits", lambda x, y: (x.clamp(min=0) - x * y + (1 + (-x.abs()).exp()).log()).mean(dim=0),
+     "numbers where the right answer is a single number"),
+    ("02.cross_entropy", lambda z, t: -_pick(log_softmax(z), t), "2 numbers where the right answer is a single"),
+    ("02.cross_entropy", lambda z, t: -_pick(log_softmax(z), t).mean(dim=0, keepdim=True),
+     "your answer has shape (1,)", "keepdim=True"),
+    # a count copied from the example passes it, and shows on a hidden case as the ratio of the two counts
+    ("02.mse", lambda x, y: ((x - y) ** 2).sum() / 4, "10/4 times the right one", "Is 4 written into your formula"),
+    ("02.cross_entropy", lambda z, t: -_pick(log_softmax(z), t).sum() / 2, "8/2 times the right one"),
+]

@@ -242,22 +242,37 @@ def _unbroadcast(grad, shape):
     return unbroadcast(grad, shape)
 
 
-def diagnose(got, expected, inputs=(), kinds=GENERIC_HINTS):
+def _counts(arrays):
+    """The sizes a mean over some of these arrays may divide by: each dim above 1, and each array's size."""
+    return {n for a in arrays if isinstance(a, np.ndarray) for n in (*a.shape, a.size) if n > 1}
+
+
+def diagnose(got, expected, inputs=(), kinds=GENERIC_HINTS, example=()):
     """A generic hint when ``got`` is a recognisable distortion of ``expected``; None otherwise.
 
     ``kinds`` are the generic hints that may fire (an exercise opts in to those that fit its mistakes, see
     GENERIC_HINTS). ``inputs`` (the case's arguments, optional) tell the sizes a mean may run over when the answer
-    has no dims of its own, e.g. a loss: one number averaged over the N elements of its input.
+    has no dims of its own, e.g. a loss: one number averaged over the N elements of its input. ``example``: the
+    arguments of the notebook's example, when the answer passed it (a count copied from it, such as a hard-coded N,
+    then shows as a ratio of this case's count to the example's).
     """
     kinds = set(kinds)
     if not isinstance(got, np.ndarray) or not isinstance(expected, np.ndarray) or got.dtype.kind not in "fiu":
         return None
     e = expected.astype(np.float64)
+    if ("transpose" in kinds and got.ndim == 2 and got.shape == expected.shape[::-1]  # (a square one too)
+            and np.allclose(got.T, e, rtol=1e-5, atol=1e-7)):
+        return ("your answer is the transpose of the right one: check the order of the factors in your matrix "
+                "product (and, for a layer's weight, its layout (out, in))")
     if got.shape != expected.shape:
-        if ("transpose" in kinds and got.ndim == 2 and got.shape == expected.shape[::-1]
-                and np.allclose(got.T, e, rtol=1e-5, atol=1e-7)):
-            return ("your answer is the transpose of the right one: check the order of the factors in your matrix "
-                    "product (and, for a layer's weight, its layout (out, in))")
+        if "mean_vs_sum" in kinds and e.ndim == 0 and got.ndim:  # a loss (one number) left with dims
+            if got.size == 1:
+                return (f"your answer has shape {got.shape}; the right one is a single number of shape () (a 0-d "
+                        "tensor). A keepdim=True, a reshape or brackets around the result add that dim: reduce "
+                        "with no keepdim and return the 0-d result as it is")
+            return (f"your answer has shape {got.shape}: {got.size} numbers where the right answer is a single "
+                    "number of shape (). A mean (or sum) over one dim only, or none at all, leaves one number per "
+                    "row, column or element: take the mean over all of them, with no dim argument")
         if "broadcast_sum" in kinds and got.ndim >= e.ndim:
             try:
                 summed = _unbroadcast(got.astype(np.float64), e.shape)
@@ -287,10 +302,7 @@ def diagnose(got, expected, inputs=(), kinds=GENERIC_HINTS):
     r = ratios.mean()
     if np.allclose(ratios, r, rtol=1e-4) and np.allclose(g[~big], 0, atol=1e-7) and not np.isclose(r, 1):
         if "mean_vs_sum" in kinds:
-            counts = {n for n in expected.shape if n > 1} | {expected.size}
-            for a in inputs:
-                if isinstance(a, np.ndarray) and a.ndim:
-                    counts |= {n for n in a.shape if n > 1} | {a.size}
+            counts = _counts([expected, *inputs])
             for n in sorted(counts - {1}):  # (a ratio near 1 is no count: 1.00003 is a small offset)
                 if np.isclose(r, n, rtol=1e-4):
                     return (f"your answer is {n} times too large: a sum where a mean was needed, a mean divided by "
@@ -300,6 +312,13 @@ def diagnose(got, expected, inputs=(), kinds=GENERIC_HINTS):
                 if np.isclose(r, 1 / n, rtol=1e-4):
                     return (f"your answer is {n} times too small: a mean where a sum was needed, or dividing by "
                             f"{n} twice?")
+            # a count copied from the notebook's example: tried after the counts themselves, which say more
+            pairs = [(n, m) for n in sorted(counts) for m in sorted(_counts(example)) if m != n]
+            for n, m in pairs:
+                if np.isclose(r, n / m, rtol=1e-4):
+                    return (f"your answer is {n}/{m} times the right one: this case has {n} where the example in "
+                            f"the notebook has {m}. Is {m} written into your formula as a number? Read the count "
+                            "from the input (x.numel(), len(x), x.shape[0]), so that it holds for any size")
         if "factor" not in kinds or np.isclose(r, 0) or np.isclose(r, 1, rtol=1e-3):
             return None  # 0 times the right answer is no factor to look for, nor 1.0003 times (a small offset)
         if big.sum() == 1 and not np.isclose(r, 2, rtol=1e-4) and not np.isclose(r, 0.5, rtol=1e-4):

@@ -1067,23 +1067,26 @@ def hints(exercise, reference, i, got, seen, generic=True):
         rounded = float32_hint(got, expected)  # right but for float32's rounding: before the generic distortions
         if rounded:
             return tiers(exercise, "float32", rounded, seen)
-        hint = _diagnose_first_wrong(got, expected, [as_numpy(a) for a in case.args], exercise)
+        # the notebook's example, when it was judged before this case (so the answer passed it)
+        example = next((c.args for c in reference.cases[:i] if c.visible), ())
+        hint = _diagnose_first_wrong(got, expected, [as_numpy(a) for a in case.args], exercise,
+                                     [as_numpy(a) for a in example])
         if hint:
             return (hint,)
     return ()
 
 
-def _diagnose_first_wrong(got, expected, inputs, exercise):
+def _diagnose_first_wrong(got, expected, inputs, exercise, example=()):
     """diagnose() of the answer, or of its first wrong result when it is a tuple (e.g. the gradients dx, dw)."""
     kinds = exercise.hint_kinds()
     if not kinds:
         return None
     if not isinstance(expected, (tuple, list)):
-        return diagnose(got, expected, inputs, kinds)
+        return diagnose(got, expected, inputs, kinds, example)
     if isinstance(got, (tuple, list)) and len(got) == len(expected):
         for g, e in zip(got, expected):
             if compare_arrays(g, e, exercise.rtol, exercise.atol):
-                return diagnose(g, e, inputs, kinds)
+                return diagnose(g, e, inputs, kinds, example)
     return None
 
 
