@@ -77,7 +77,7 @@ def test_tensor_dataset_errors_name_the_sizes():
         TensorDataset(tg.zeros(10, 3), tg.zeros(9))
     with pytest.raises(ValueError, match="at least one tensor"):
         TensorDataset()
-    with pytest.raises(TypeError, match="argument 1 is a ndarray.*torch.tensor"):
+    with pytest.raises(TypeError, match="argument 1 is of type ndarray.*torch.tensor"):
         TensorDataset(tg.zeros(3), np.zeros(3))
     with pytest.raises(ValueError, match="0-d"):
         TensorDataset(tg.tensor(1.0))

@@ -96,6 +96,10 @@ differently. Where an advanced index puts its dims is a rule of its own, read af
 ``__setitem__`` call it. It held 33 lines then; a review's edges (tuples, ranges and bools in an index, an
 Ellipsis that stands for no dims, a GPU mask, a value with extra leading ones) took it to 42: INDEXING_BUDGET = 45.
 
+Session 38's attack on lesson 04 wrote Adam as PyTorch's own source does, ``m.lerp_(g, 1 - beta1)``, and the
+library had no ``lerp``: ``lerp`` and ``lerp_`` (with PyTorch's second form for a weight of 0.5 or more, which
+gives ``end`` itself at a weight of 1) took the API to 1,487 lines; API_BUDGET = 1490.
+
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
 argument checks and idioms, which is why the two numbers are larger than that one. They are a few hundred lines
@@ -124,7 +128,7 @@ HOOKS = [PACKAGE / "autograd" / "hooks.py", PACKAGE / "utils" / "hooks.py"]
 FLOAT16_MATMUL = [PACKAGE / "float16_matmul.py"]
 INDEXING = [PACKAGE / "indexing.py"]
 ENGINE_BUDGET = 875
-API_BUDGET = 1480
+API_BUDGET = 1490
 INPLACE_BUDGET = 75
 HOOKS_BUDGET = 160
 FUSED_BUDGET = 105

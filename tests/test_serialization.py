@@ -548,7 +548,7 @@ def test_safetensors_errors(tmp_path):
         load_file(tmp_path / "ckpt.pt")
     with pytest.raises(TypeError, match="model.state_dict()"):
         save_file(our_mlp(), tmp_path / "x.safetensors")
-    with pytest.raises(TypeError, match="the value for 'epoch' is a int, not a Tensor"):
+    with pytest.raises(TypeError, match="the value for 'epoch' is of type int, not a Tensor"):
         save_file({"epoch": 3}, tmp_path / "x.safetensors")
     with pytest.raises(TypeError, match="names must be str"):
         save_file({0: tg.ones(1)}, tmp_path / "x.safetensors")

@@ -794,3 +794,23 @@ def test_fork_rng_puts_the_global_generator_back_as_pytorchs_does():
     with pytest.raises(TypeError, match=r"fork_rng\(\): devices must be a list of GPU indices"):
         with tl.random.fork_rng(devices=0):
             pass
+
+
+def test_lerp_matches_pytorch_in_and_out_of_place_with_its_gradient():
+    """Adam as PyTorch writes it: m.lerp_(g, 1 - beta1); a weight of 0.5 or more, and a tensor of weights, too."""
+    rs = np.random.default_rng(5)
+    a0, b0, w0 = rs.standard_normal((3, 4)), rs.standard_normal((3, 4)), rs.uniform(0.0, 1.0, (3, 4))
+    results = []
+    for L in (torch, tl):
+        a, b = L.tensor(a0, dtype=L.float32, requires_grad=True), L.tensor(b0, dtype=L.float32)
+        w = L.tensor(w0, dtype=L.float32, requires_grad=True)
+        m = L.zeros(3, 4)
+        for _ in range(3):
+            same = m.lerp_(b, 0.1)
+            assert same is m
+        out = [a.lerp(b, 0.1), a.lerp(b, 0.75), L.lerp(a, b, w), a.lerp(b, 1.0)]
+        sum(o.sum() for o in out).backward()
+        results.append([t.detach().numpy().copy() for t in (m, *out, a.grad, w.grad)])
+    for ours, theirs in zip(results[1], results[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
+    assert np.array_equal(results[1][4], b0.astype(np.float32))  # a weight of 1 gives end itself, as in PyTorch

@@ -52,7 +52,7 @@ def save_file(tensors, filename, metadata=None):
         if not isinstance(name, str):
             raise TypeError(f"save_file: tensor names must be str, got {name!r} ({type(name).__name__})")
         if not isinstance(value, Tensor):
-            raise TypeError(f"save_file: the value for {name!r} is a {type(value).__name__}, not a Tensor; a "
+            raise TypeError(f"save_file: the value for {name!r} is of type {type(value).__name__}, not a Tensor; a "
                             "safetensors file holds only tensors (put other information in metadata as strings, "
                             "or use tinygrad_lite.save for a whole checkpoint)")
         arrays[name] = np.asarray(move(value.array, "cpu"), order="C")  # the writer copies raw memory: row-major

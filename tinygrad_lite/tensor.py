@@ -512,6 +512,16 @@ class Tensor:
     def addcmul(self, tensor1, tensor2, *, value=1): return self._addc("addcmul", tensor1, tensor2, value)
     def addcdiv(self, tensor1, tensor2, *, value=1): return self._addc("addcdiv", tensor1, tensor2, value)
 
+    def lerp(self, end, weight):
+        """Linear interpolation, self + weight (end - self): Adam's m.lerp_(g, 1 - beta1) is m + (1 - beta1)(g - m).
+        As PyTorch's kernel, a weight of size 0.5 or more computes end - (end - self)(1 - weight), the same number
+        on paper, rounded nearer ``end``. ``weight`` is a number or a tensor."""
+        diff = _tensor_arg(end, "lerp", "end") - self
+        from_self, from_end = self + weight * diff, end - diff * (1 - weight)
+        if isinstance(weight, Tensor):
+            return where(weight.abs() < 0.5, from_self, from_end)
+        return from_self if abs(weight) < 0.5 else from_end
+
     def _addc(self, name, tensor1, tensor2, value, inplace=False):
         """``addcmul``: self + value * tensor1 * tensor2; ``addcdiv``: self + value * tensor1 / tensor2 (the steps of
         Adam and RMSprop written by hand). Computed left to right, as PyTorch's kernels do. ``value`` is a number,
@@ -1135,6 +1145,7 @@ class Tensor:
     def abs_(self): return self._apply_("abs_", Tensor.abs)
     def relu_(self): return self._apply_("relu_", Tensor.relu)
     def masked_fill_(self, mask, value): return self._apply_("masked_fill_", lambda t: t.masked_fill(mask, value))
+    def lerp_(self, end, weight): return self._apply_("lerp_", lambda t: t.lerp(end, weight))
     def addcmul_(self, tensor1, tensor2, *, value=1): return self._addc("addcmul_", tensor1, tensor2, value, True)
     def addcdiv_(self, tensor1, tensor2, *, value=1): return self._addc("addcdiv_", tensor1, tensor2, value, True)
 

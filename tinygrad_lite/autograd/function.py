@@ -235,7 +235,7 @@ class Function(FunctionCtx):
         for t in outputs:
             if not isinstance(t, Tensor):
                 raise TypeError(f"{type(self).__name__}: mark_non_differentiable takes the output tensors that "
-                                f"forward returns, not a {type(t).__name__}")
+                                f"forward returns, not a value of type {type(t).__name__}")
         self._not_differentiable = self._not_differentiable | {id(t.array) for t in outputs}
 
     def input_grads_torch_style(self, grad):

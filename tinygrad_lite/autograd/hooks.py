@@ -71,8 +71,8 @@ def checked_gradient(hook, result, grad, what):
     """The array of the gradient ``result`` that ``hook`` returned in place of ``grad`` (an array), after checking
     that it can stand in for it. ``what`` names the tensor, for the error."""
     if not isinstance(result, function.Tensor):
-        raise TypeError(f"hook '{hook_name(hook)}' returned a {type(result).__name__}; a hook returns None (to keep "
-                        f"the gradient of {what}) or a Tensor to use instead")
+        raise TypeError(f"hook '{hook_name(hook)}' returned a value of type {type(result).__name__}; a hook returns "
+                        f"None (to keep the gradient of {what}) or a Tensor to use instead")
     changed = ("size" if result.array.shape != grad.shape else "type" if result.array.dtype != grad.dtype else
                "device" if type(result.array) is not type(grad) else None)
     if changed:

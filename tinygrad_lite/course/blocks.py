@@ -68,8 +68,8 @@ VOCABULARY = {
 
 BASE = {  # block -> names never catalogued (a method, a top-level function, an nn.functional function alike)
     "arithmetic": _words(
-        "abs add sub mul div neg pow reciprocal square sign remainder fmod floor_divide addcmul addcdiv floor ceil "
-        "round trunc fix frac eq ne lt le gt ge isclose allclose equal logical_not logical_and logical_or "
+        "abs add sub mul div neg pow reciprocal square sign remainder fmod floor_divide addcmul addcdiv lerp floor "
+        "ceil round trunc fix frac eq ne lt le gt ge isclose allclose equal logical_not logical_and logical_or "
         "logical_xor isnan isfinite isinf all any true_divide multiply subtract negative absolute rsub"),
     "shape": _words(
         "reshape view view_as flatten unflatten squeeze unsqueeze permute transpose t expand expand_as broadcast_to "

@@ -382,7 +382,7 @@ class _Composite(LRScheduler):
         """Each of ``schedulers`` is a scheduler stepped without a metric, built on ``optimizer``."""
         for i, scheduler in enumerate(schedulers):
             if not hasattr(scheduler, "optimizer"):
-                raise TypeError(f"{owner}: schedulers[{i}] is a {type(scheduler).__name__}, not a scheduler")
+                raise TypeError(f"{owner}: schedulers[{i}] is of type {type(scheduler).__name__}, not a scheduler")
             if isinstance(scheduler, ReduceLROnPlateau):
                 raise ValueError(f"{owner}: schedulers[{i}] is a ReduceLROnPlateau, which needs a metric in "
                                  "step(metric); call it yourself instead")

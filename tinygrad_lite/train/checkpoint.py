@@ -82,8 +82,9 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None, restore_rng=Tru
     """
     checkpoint = load(path, map_location=map_location)
     if not isinstance(checkpoint, dict) or "model" not in checkpoint:
-        raise ValueError(f"load_checkpoint: {path!r} holds a {type(checkpoint).__name__} without a 'model' entry, so "
-                         "it was not written by save_checkpoint; read it with tinygrad_lite.load(path) instead")
+        raise ValueError(f"load_checkpoint: {path!r} holds an object of type {type(checkpoint).__name__} without a "
+                         "'model' entry, so it was not written by save_checkpoint; read it with "
+                         "tinygrad_lite.load(path) instead")
     model.load_state_dict(checkpoint["model"], strict=strict)
     for name, target in (("optimizer", optimizer), ("scheduler", scheduler)):
         if target is not None:

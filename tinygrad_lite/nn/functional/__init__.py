@@ -371,7 +371,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                            "such as the number of features of the previous layer")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and (not isinstance(t, Tensor) or tuple(t.shape) != shape):
-            got = f"of shape {list(t.shape)}" if isinstance(t, Tensor) else f"a {type(t).__name__}"
+            got = f"of shape {list(t.shape)}" if isinstance(t, Tensor) else f"type {type(t).__name__}"
             raise RuntimeError(f"layer_norm(): expected {name} to be a Tensor of the same shape as normalized_shape "
                                f"{list(shape)}, but got {got}")
     input, weight, bias = autocast_args("layer_norm", input, weight, bias)  # float32 inside autocast("cuda")

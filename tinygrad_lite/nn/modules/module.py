@@ -112,8 +112,8 @@ def _as_numpy(value, key):
         value = value.numpy()
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
-        raise TypeError(f"load_state_dict: the value for {key!r} is a {type(value).__name__} of dtype {array.dtype}, "
-                        "not numbers; a state_dict maps names to tensors or arrays")
+        raise TypeError(f"load_state_dict: the value for {key!r} is of type {type(value).__name__} (dtype "
+                        f"{array.dtype}), not numbers; a state_dict maps names to tensors or arrays")
     return array
 
 

@@ -15,7 +15,7 @@ def _tensors(parameters, op):
     parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     for p in parameters:
         if not isinstance(p, Tensor):
-            raise TypeError(f"{op}: expected Tensors (model.parameters()), got a {type(p).__name__}")
+            raise TypeError(f"{op}: expected Tensors (model.parameters()), got type {type(p).__name__}")
     if len(parameters) > 1:
         check_same_device(op, parameters)
     return parameters

@@ -41,7 +41,7 @@ class TensorDataset(Dataset):
             raise ValueError("TensorDataset: expected at least one tensor, e.g. TensorDataset(X, y)")
         for k, t in enumerate(tensors):
             if not isinstance(t, Tensor):
-                raise TypeError(f"TensorDataset: argument {k} is a {type(t).__name__}, not a Tensor; convert it "
+                raise TypeError(f"TensorDataset: argument {k} is of type {type(t).__name__}, not a Tensor; convert it "
                                 "first with torch.tensor(...) or torch.from_numpy(...)")
             if t.ndim == 0:
                 raise ValueError(f"TensorDataset: argument {k} is a 0-d tensor; each tensor needs a first dim that "
