@@ -585,7 +585,7 @@ WRONG += [
 # issue 32: the float64 case of each exercise (PyTorch keeps float64): a float32 result fails on its dtype; a float32
 # tensor inside that promotes back to float64 (a target's .float(), a float32 mask times delta) on its digits
 F64_CASE = {"02.mse": "hidden case 9 of 9", "02.huber": "hidden case 7 of 7", "02.bce_with_logits": "hidden case 7 "
-            "of 7", "02.log_softmax": "hidden case 8 of 8", "02.cross_entropy": "hidden case 9 of 9"}
+            "of 7", "02.log_softmax": "hidden case 9 of 9", "02.cross_entropy": "hidden case 9 of 9"}
 FLOAT32_WRONG = [
     ("02.mse", lambda x, y: mse(x.float(), y.float()), F64_CASE["02.mse"], "a float64 tensor was expected",
      "converts to float32"),
@@ -964,3 +964,10 @@ WRONG += [  # session 38: a loss left with dims gets the generic shape hint of e
     ("02.mse", lambda x, y: ((x - y) ** 2).sum() / 4, "10/4 times the right one", "Is 4 written into your formula"),
     ("02.cross_entropy", lambda z, t: -_pick(log_softmax(z), t).sum() / 2, "8/2 times the right one"),
 ]
+
+
+def _log_softmax_squeezed(z):
+    return log_softmax(z).squeeze()  # (round 2 of session 38: a batch of one sample lost its dim and passed)
+
+
+WRONG += [("02.log_softmax", _log_softmax_squeezed, "a batch of one sample, shape (1, 5)")]

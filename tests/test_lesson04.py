@@ -2017,3 +2017,64 @@ _AdamUnstoredV = type("_AdamUnstoredV", (_AdamEps,), {"store_v": False})
 WRONG += [("04.MyAdam", _AdamNoEps, "without eps, with a fixed one (1e-8, say), or with eps as a floor"),
           ("04.MyAdam", _AdamFixedEps, "without eps, with a fixed one (1e-8, say), or with eps as a floor"),
           ("04.MyAdam", _AdamUnstoredV, "your averages (m, v, or both) do not carry over")]
+
+
+class AdamWDecayByInitialLr(MyAdamW):
+    """The decay scaled by the lr the scheduler started from (its initial_lr key), not the group's lr now (an
+    attack of session 38: it passed before the lr-change case left initial_lr, as a scheduler does)."""
+    def _update(self, p, group):
+        p *= 1 - group.get("initial_lr", group["lr"]) * group["weight_decay"]
+        MyAdam._update(self, p, group.copy() | {"weight_decay": 0.0})
+
+
+WRONG += [("04.MyAdamW", AdamWDecayByInitialLr, "the lr changes during the run", "as they are at this step")]
+
+
+class AdamByLerp(MyAdam):
+    """PyTorch's own arrangement of the averages: m.lerp_(g, 1 - beta1), v.mul_(beta2).addcmul_(g, g, ...) (an
+    attack of session 38: the library had no lerp_)."""
+    def _update(self, p, group):
+        beta1, beta2 = group["betas"]
+        g = p.grad + group["weight_decay"] * p
+        state = self.state[p]
+        if not state:
+            state["step"], state["exp_avg"], state["exp_avg_sq"] = 0, tl.zeros_like(p), tl.zeros_like(p)
+        state["step"] += 1
+        t = state["step"]
+        state["exp_avg"].lerp_(g, 1 - beta1)
+        state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        p -= group["lr"] * (state["exp_avg"] / (1 - beta1 ** t)) / ((state["exp_avg_sq"] / (1 - beta2 ** t)).sqrt()
+                                                                   + group["eps"])
+
+
+ALSO_RIGHT += [("04.MyAdam", AdamByLerp)]
+
+
+class AdamWDecayByFirstGroupsLr(MyAdamW):
+    """The decay scaled by the first group's lr, whatever the parameter's group (round 2 of session 38's attack: it
+    passed while only one group of the cases had a weight decay)."""
+    def _update(self, p, group):
+        p *= 1 - self.param_groups[0]["lr"] * group["weight_decay"]
+        MyAdam._update(self, p, group.copy() | {"weight_decay": 0.0})
+
+
+WRONG += [("04.MyAdamW", AdamWDecayByFirstGroupsLr, "two parameter groups that set every option")]
+
+
+class AdamLerpNotStored(MyAdam):
+    """m.lerp(...) makes a new tensor that is never stored: the averages stay 0, so p never moves (round 2 of
+    session 38's attack: the hint had blamed a rebound p only)."""
+    def _update(self, p, group):
+        beta1, beta2 = group["betas"]
+        state = self.state[p]
+        if not state:
+            state["step"], state["exp_avg"], state["exp_avg_sq"] = 0, tl.zeros_like(p), tl.zeros_like(p)
+        state["step"] += 1
+        t = state["step"]
+        state["exp_avg"].lerp(p.grad, 1 - beta1)
+        state["exp_avg_sq"].lerp(p.grad * p.grad, 1 - beta2)
+        p -= group["lr"] * (state["exp_avg"] / (1 - beta1 ** t)) / ((state["exp_avg_sq"] / (1 - beta2 ** t)).sqrt()
+                                                                   + group["eps"])
+
+
+WRONG += [("04.MyAdam", AdamLerpNotStored, "what it subtracts stays 0")]

@@ -1549,3 +1549,14 @@ def test_the_trained_optimizers_arrive_with_gradients():
     assert len(trained) == 2
     for case in trained:
         assert all(p.grad is not None and np.abs(p.grad.numpy()).sum() > 0 for p in case.args[0].parameters())
+
+
+def _warmup_cosine_floored(step, base_lr, warmup_steps, total_steps, start_factor=0.01, min_lr=0.0):
+    """min_lr taken as a floor under a cosine that falls to 0 (an attack of session 38)."""
+    if step < warmup_steps:
+        return base_lr * (start_factor + (1 - start_factor) * step / warmup_steps)
+    progress = (step - warmup_steps) / (total_steps - warmup_steps)
+    return max(min_lr, base_lr * (1 + math.cos(math.pi * progress)) / 2)
+
+
+WRONG += [("05.warmup_cosine", _warmup_cosine_floored, "min_lr is where the cosine ENDS, not a floor")]

@@ -1049,3 +1049,98 @@ WRONG += [("09.train_one_epoch", _epoch_slip("first group"), "the optimizer's fi
           ("09.train_one_epoch", _epoch_slip("first size"), "counted as the size of the first one"),
           ("09.train_one_epoch", _epoch_slip("once"), "cleared once, before the loop"),
           ("09.train_one_epoch", _epoch_slip("step first"), "no step() ran after backward()")]
+
+
+def _loss_as_mean_of_batch_means(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+    """The loss a plain mean of the batch means, the accuracy counted right (an attack of session 38)."""
+    model.train()
+    total, correct, count = 0.0, 0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        optimizer.zero_grad()
+        output = model(x)
+        loss = lib.nn.functional.cross_entropy(output, y)
+        loss.backward()
+        lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        total += loss.item()
+        correct += (output.argmax(dim=1) == y).sum().item()
+        count += len(y)
+    return total / len(loader), correct / count
+
+
+def _second_forward_for_the_accuracy(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+    """A second forward pass in train mode for the accuracy: the right numbers, batch norm's buffers updated twice."""
+    model.train()
+    total, correct, count = 0.0, 0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        with lib.no_grad():
+            correct += (model(x).argmax(dim=1) == y).sum().item()
+        optimizer.zero_grad()
+        loss = lib.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        total += loss.item() * len(y)
+        count += len(y)
+    return total / count, correct / count
+
+
+def _fit_watching(accuracy=False, mode="min"):
+    """The loop with early stopping given the validation accuracy (the lesson's "Two metrics" mistake), or a stopper
+    made with another mode (attacks of session 38)."""
+    def fit(lib, model, optimizer, scheduler, loaders, config):
+        stopper = tl.train.EarlyStopping(patience=config["patience"], mode=mode)
+        history = {"train_loss": [], "val_loss": [], "lr": []}
+        for _ in range(config["epochs"]):
+            history["lr"].append(optimizer.param_groups[0]["lr"])
+            model.train()
+            total, count = 0.0, 0
+            for x, y in loaders["train"]:
+                loss = lib.nn.functional.cross_entropy(model(x), y)
+                optimizer.zero_grad()
+                loss.backward()
+                lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
+                optimizer.step()
+                total, count = total + loss.item() * len(y), count + len(y)
+            history["train_loss"].append(total / count)
+            val_loss, val_acc = L.evaluate(lib, model, loaders["val"])
+            history["val_loss"].append(val_loss)
+            scheduler.step()
+            if stopper.step(val_acc if accuracy else val_loss, model):
+                break
+        stopper.restore(model)
+        history["test_loss"], history["test_acc"] = L.evaluate(lib, model, loaders["test"])
+        return history
+    return fit
+
+
+WRONG += [
+    ("09.train_one_epoch", _loss_as_mean_of_batch_means, "a plain mean of the batch means"),
+    ("09.train_one_epoch", _second_forward_for_the_accuracy, "running statistics and batch count",
+     "updates them twice"),
+    ("09.fit", _fit_watching(accuracy=True), "counted an improving validation score as getting worse"),
+    ("09.fit", _fit_watching(mode="max"), "counted an improving validation score as getting worse"),
+]
+
+
+def _accuracy_fractions_divided_again(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
+    """Each batch's accuracy fraction added up, then divided by the number of examples (round 2 of session 38)."""
+    model.train()
+    total, fractions, count = 0.0, 0.0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        optimizer.zero_grad()
+        output = model(x)
+        loss = lib.nn.functional.cross_entropy(output, y)
+        loss.backward()
+        lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        total += loss.item() * len(y)
+        fractions += (output.argmax(dim=1) == y).float().mean().item()
+        count += len(y)
+    return total / count, fractions / count
+
+
+WRONG += [("09.train_one_epoch", _accuracy_fractions_divided_again, "come out too small")]

@@ -36,6 +36,11 @@ def type_name(value):
     return f"{module}.{cls.__name__}"
 
 
+def an(name):
+    """``name`` with its article, for a sentence: "an int", "an object", "a float", "a numpy.ndarray", "a uint8"."""
+    return f"{'an' if name[:1].lower() in 'aeiou' and not name.startswith(('uint', 'uni', 'use')) else 'a'} {name}"
+
+
 def is_tensor(value):
     """A tinygrad_lite Tensor (not PyTorch's, not numpy's)."""
     from ..tensor import Tensor
@@ -117,16 +122,16 @@ class ArrayAnswer:
         if got is None:
             return _none("a numpy array")
         if is_tensor(got) or type_name(got).startswith("torch."):
-            return (f"you returned a {type_name(got)}; this exercise works on numpy arrays (below the Tensor, "
+            return (f"you returned {an(type_name(got))}; this exercise works on numpy arrays (below the Tensor, "
                     "where the backward pass itself lives): use numpy operations and return an np.ndarray")
         if isinstance(got, (list, tuple)):
-            return (f"you returned a {type_name(got)} where a numpy array was expected: build the result with "
+            return (f"you returned {an(type_name(got))} where a numpy array was expected: build the result with "
                     "numpy operations on the whole array (no Python list)")
         if isinstance(got, (float, int)) and not isinstance(got, (bool, np.generic)):
             return (f"you returned a Python {type_name(got)} where a numpy array was expected (.item() or float() "
                     "drop the array): return the array")
         if not isinstance(got, (np.ndarray, np.generic)):
-            return f"you returned a {type_name(got)} where a numpy array was expected"
+            return f"you returned {an(type_name(got))} where a numpy array was expected"
         want = dtype_name(expected) if self.dtype == "reference" else self.dtype
         if want and got.dtype.name != want:
             why = (" (float32 keeps about 7 significant digits where float64 keeps about 16: keep the precision "
@@ -151,9 +156,9 @@ class NumberAnswer:
         if self.tensor_ok and (is_tensor(got) or isinstance(got, np.ndarray)) and int(np.prod(np.shape(got))) == 1:
             return None
         if is_tensor(got) or isinstance(got, np.ndarray):
-            return (f"you returned a {type_name(got)} where a plain Python number was expected: compute it with "
+            return (f"you returned {an(type_name(got))} where a plain Python number was expected: compute it with "
                     "Python's math (or call float() on a one-element result)")
-        return f"you returned a {type_name(got)} where a plain Python number was expected"
+        return f"you returned {an(type_name(got))} where a plain Python number was expected"
 
 
 @dataclass
@@ -170,7 +175,7 @@ class TupleAnswer:
         if got is None:
             return _none(f"a tuple of {n} results")
         if not isinstance(got, (tuple, list)):
-            return f"you returned a {type_name(got)}; a tuple of {n} results was expected, e.g. return a, b"
+            return f"you returned {an(type_name(got))}; a tuple of {n} results was expected, e.g. return a, b"
         if len(got) != n:
             return f"you returned {len(got)} results; {n} were expected, in the order the exercise lists them"
         expected = expected if isinstance(expected, (tuple, list)) and len(expected) == n else [None] * n
@@ -247,7 +252,7 @@ class RunAnswer:
             return (f"{name}(...) gave None: write a class (class {name}({base}): ...), not a function; calling a "
                     "class makes an instance")
         if not isinstance(obj, self.base):
-            return (f"{name}(...) made a {type_name(obj)}, which is not an instance of {base}: write a class that "
+            return (f"{name}(...) made {an(type_name(obj))}, which is not an instance of {base}: write a class that "
                     f"subclasses {base} (class {name}({base}): ...), so that it gets the base class's methods")
         if self.must_define and isinstance(cls, type):
             own = [m for m in self.must_define if any(m in vars(k) for k in cls.__mro__ if k not in

@@ -268,8 +268,8 @@ def diagnose(got, expected, inputs=(), kinds=GENERIC_HINTS, example=()):
         if "mean_vs_sum" in kinds and e.ndim == 0 and got.ndim:  # a loss (one number) left with dims
             if got.size == 1:
                 return (f"your answer has shape {got.shape}; the right one is a single number of shape () (a 0-d "
-                        "tensor). A keepdim=True, a reshape or brackets around the result add that dim: reduce "
-                        "with no keepdim and return the 0-d result as it is")
+                        "tensor). A keepdim=True, a dim of size 1 left over (gather's (N, 1) result), a reshape or "
+                        "brackets around the result add that dim: reduce over everything, with no keepdim")
             return (f"your answer has shape {got.shape}: {got.size} numbers where the right answer is a single "
                     "number of shape (). A mean (or sum) over one dim only, or none at all, leaves one number per "
                     "row, column or element: take the mean over all of them, with no dim argument")

@@ -40,6 +40,7 @@ from ..answers import (  # noqa: F401  (the answer kinds, for the lessons)
     RunAnswer,
     TensorAnswer,
     TupleAnswer,
+    an,
     is_tensor,
     type_name,
 )
@@ -228,12 +229,12 @@ def returned_number(value, who, *, none, other, tensor=None, sequence=None, nump
     if is_python_number(value):
         return None
     if is_tensor(value) or type_name(value).startswith("torch."):
-        return f"{who} returned a {type_name(value)}{tensor or other}"
+        return f"{who} returned {an(type_name(value))}{tensor or other}"
     if isinstance(value, (list, tuple, np.ndarray)):
-        return f"{who} returned a {type_name(value)}{sequence or other}"
+        return f"{who} returned {an(type_name(value))}{sequence or other}"
     if is_number(value):
         return f"{who} returned a numpy {type(value).__name__}, not a Python float{numpy or other}"
-    return f"{who} returned a {type_name(value)}{other}"
+    return f"{who} returned {an(type_name(value))}{other}"
 
 
 # -------------------------------------------------------------------- the kinds

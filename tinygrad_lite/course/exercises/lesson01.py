@@ -259,8 +259,7 @@ tensor_function(
           for wrong in (lambda x: x.max(0), lambda x: x.max(0).values)),
         mistake(lambda x: x.max(),
                 "x.max() is one number, the largest of the whole tensor. ReLU compares every element with 0 on its "
-                "own, and keeps the shape",
-                ELEMENTWISE),
+                "own, and keeps the shape", ELEMENTWISE),
         mistake(lambda x: x.clamp(max=0),
                 "you kept the negative values and set the positive ones to 0: that is min(x, 0). ReLU is max(x, 0)",
                 "clamp's min= is a lower bound (nothing stays below it) and max= an upper bound: which of the two "
@@ -454,12 +453,10 @@ tensor_function(
         mistake(lambda x: 0.5 * (1 + (0.5 * x).tanh()),
                 "0.5 * (1 + tanh(x / 2)) is exact on paper, but in float32 a tanh near -1 is a multiple of about "
                 "6e-8, and so is the sum 1 + tanh(x / 2): the tiny result has almost no digits left (below about "
-                "x = -15 it can be off by a few percent or more), and below about -20 it is exactly 0",
-                NO_OVERFLOW),
+                "x = -15 it can be off by a few percent or more), and below about -20 it is exactly 0", NO_OVERFLOW),
         mistake(lambda x: x.exp() / (1 + x.exp()),
                 "exp(x) / (1 + exp(x)) overflows for large positive x: exp(100) is inf in float32, and inf / inf "
-                "is nan",
-                NO_OVERFLOW),
+                "is nan", NO_OVERFLOW),
         mistake(lambda x: 1 / (1 + x.exp()), *SIGMOID_OF_MINUS_X),
         mistake(lambda x: F.sigmoid(-x), *SIGMOID_OF_MINUS_X),  # the same, computed without overflow
         mistake(_where_formulas(lambda x: (-x).exp()), *MISSING_ABS),
@@ -583,8 +580,7 @@ tensor_function(
                 NO_LAST_ACTIVATION),
         mistake(_mlp_wrong(last=F.sigmoid),
                 "your outputs went through a sigmoid after the last layer: the MLP returns the raw scores (logits), "
-                "and a loss that applies its own sigmoid or softmax would then squash them twice",
-                NO_LAST_ACTIVATION),
+                "and a loss that applies its own sigmoid or softmax would then squash them twice", NO_LAST_ACTIVATION),
         *(mistake(_mlp_wrong(activation=activation),
                   "between the layers you applied another activation than ReLU (a sigmoid, tanh or leaky ReLU): the "
                   "exercise asks for your relu after every layer but the last",

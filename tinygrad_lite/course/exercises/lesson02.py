@@ -465,7 +465,7 @@ tensor_function(
         mistake(lambda x, y: (x.clamp(min=0) - x * y + (-x.clamp(min=0)).exp().log1p()).mean(),
                 "for negative logits your last term is log 2, whatever the logit: in log(1 + e^(-|x|)) the exponent "
                 "holds the absolute value |x|, and e^(-max(x, 0)) is e^0 = 1 for every negative logit",
-                "the last term of the max(x, 0) form is log(1 + e^(-|x|)), with abs"),
+                "in the boxed form the last term is log(e^(-m) + e^(x - m)): the two exps, then one log of their sum"),
         mistake(lambda x, y: F.binary_cross_entropy_with_logits(x, (y > 0.5).float()),
                 "your loss is right for targets of 0 and 1 but not for soft targets: a target may be any probability "
                 "in [0, 1] (a soft label), and it goes into the formula as it is, not rounded to 0 or 1",
@@ -518,6 +518,7 @@ def _log_softmax_cases(rng):
         Case((f32([-5.0, 100.0, -1000.0, 90.0]),), "one sample whose largest logit is not its first"),
         Case((f32([[1000.0, 1001.0, 1002.0], [-1000.0, -1001.0, -999.0]]),), "large logits, +-1000"),
         Case((f32([[1000.0, 0.0, -5.0], [50.0, -60.0, 0.0]]),), "logits far apart: tiny probabilities"),
+        Case((f32(rng.standard_normal((1, 5))),), "a batch of one sample, shape (1, 5): the result keeps that shape"),
         # float64's own edges: e^z overflows it for z > 709.8, and a probability below 5e-324 rounds to 0 (here
         # e^-1800), so log(softmax) gives -inf
         Case((double([[800.0, 801.5, -1000.0, 790.0], [-3.0, 0.5, 2.0, -1.25]]),),

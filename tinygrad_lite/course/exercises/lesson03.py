@@ -39,6 +39,7 @@ from .kinds import (
     ArrayAnswer,
     TupleAnswer,
     Within,
+    an,
     array_function,
     cast_to,
     driven,
@@ -150,7 +151,7 @@ def _value_mul_compare(got, expected, case):
     keys = _grad_keys(expected)
     for key in keys:
         if not is_number(got[key]) or isinstance(got[key], np.floating) and not isinstance(got[key], float):
-            return (f"{key} became a {type(got[key]).__name__}; the gradients of Values are plain Python numbers: "
+            return (f"{key} became {an(type(got[key]).__name__)}; the gradients of Values are plain Python numbers: "
                     "compute each share from numbers (.data and .grad), with no Value, array or numpy scalar on the "
                     "way (np.float32(...) also rounds the share to float32)")
     if _same_grads(got, expected):
@@ -834,8 +835,7 @@ array_function(
                 "order of the inputs (x, w)"),
         mistake(lambda x, w, g: (w.T, x.T), "you returned local derivatives alone (w.T for x, x.T for w), without the "
                 "upstream gradient grad: the chain rule multiplies grad by them, here with a matrix product. Each "
-                "result must then have the shape of its own input",
-                SHAPES_FIRST),
+                "result must then have the shape of its own input", SHAPES_FIRST),
         mistake(lambda x, w, g: (np.ones_like(g) @ w.T, x.T @ np.ones_like(g)), "your gradients do not depend on "
                 "grad: they are what a matrix of ones in grad's place gives (sums of w's and of x's entries: the "
                 "gradients of a loss that is the plain sum of the outputs), where the chain rule has the upstream "

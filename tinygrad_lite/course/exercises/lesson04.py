@@ -37,6 +37,7 @@ from .kinds import (
     Run,
     RunAnswer,
     Within,
+    an,
     differing_entries,
     driven,
     first_difference,
@@ -156,7 +157,7 @@ def _drive(cls, setup, kwargs):
             foreign = [k for k in saved.get("state", {}) if not (isinstance(k, int) and 0 <= k < len(params))]
             if foreign:
                 what = "a number that is no parameter's position" if isinstance(foreign[0], int) else (
-                    f"a {type(foreign[0]).__name__}, which is no parameter")
+                    f"{an(type(foreign[0]).__name__)}, which is no parameter")
                 return Run.failed(
                     f"after {t} steps, {name}.state_dict() holds state under a key that is {what}: self.state is "
                     "keyed by the parameter itself, self.state[p]. state_dict() replaces each parameter key by its "
@@ -167,6 +168,7 @@ def _drive(cls, setup, kwargs):
             optimizer = cls(setup.param_groups(params), **kwargs)
             optimizer.load_state_dict(saved)
         for group in optimizer.param_groups if t in setup.schedule else ():  # a scheduler's move between steps
+            group.setdefault("initial_lr", group["lr"])  # (which a scheduler also leaves: the lr it started from)
             group["lr"] = group["lr"] * setup.schedule[t]
         optimizer.zero_grad(set_to_none=setup.set_to_none)
         setup.loss(*params).backward()
@@ -205,7 +207,8 @@ def _step_problem(optimizer, params, grads, name, t, dtype):
         if g is not None and (p.grad is None or not np.array_equal(p.grad.detach().numpy(), g, equal_nan=True)):
             return (f"{where}: {name}.step() changed p.grad. The step reads the gradient and leaves it alone "
                     "(zero_grad is the one that resets it, and gradient accumulation relies on that). An in-place op "
-                    "on g = p.grad (g += ..., g.mul_(...)) changes p.grad itself: compute a new tensor instead"), None
+                    "on g = p.grad (g += ..., g.mul_(...)) changes p.grad itself: compute a new tensor instead; and "
+                    "leave the clearing (p.grad = None, p.grad.zero_()) to zero_grad"), None
     state = getattr(optimizer, "state", None)
     for i, p in enumerate(params if isinstance(state, dict) else ()):
         entry = state.get(p)
@@ -365,8 +368,10 @@ def _never_moved(got, expected, case):
 NEVER_MOVED = recognised(
     _never_moved,
     "your parameters never moved: every row of the trajectory equals the start. The update must change the parameter "
-    "ITSELF (in place), which the model holds; p = p - ... only makes a new tensor and rebinds your local name",
-    "write the new numbers into p with an in-place op: p -= ..., or p.sub_(...)")
+    "ITSELF (in place), which the model holds; p = p - ... only makes a new tensor and rebinds your local name. (If it "
+    "does, what it subtracts stays 0: an average never stored back, as m.lerp(...) or m.clone().lerp_(...) make a new "
+    "tensor and self.state keeps its zeros)",
+    "write the new numbers into p with an in-place op (p -= ..., or p.sub_(...)), and store each average you update")
 
 
 def _state_mistake(*outside_classes):
@@ -734,7 +739,7 @@ def _adam_cases(rng, decoupled=False):
     r = regression_setup
     wd = {"weight_decay": 0.1} if decoupled else {}
     every_option = [([0], {"lr": 0.05, "betas": (0.8, 0.99), "eps": 0.05, "weight_decay": 1.0}),
-                    ([1, 2], {"lr": 0.1, "betas": (0.95, 0.9), "weight_decay": 0.0})]
+                    ([1, 2], {"lr": 0.1, "betas": (0.95, 0.9), "weight_decay": 0.3})]
     return _shortened([
         _on(Setup("the ill-conditioned bowl L = (x^2 + 20 y^2) / 2 from (-2, 1)", [[-2.0, 1.0]], ILL), visible=True,
             lr=0.1),
@@ -746,8 +751,8 @@ def _adam_cases(rng, decoupled=False):
               "parameter in another (lr 0.1, no decay)", 15, groups=[([0], {"lr": 0.05, "weight_decay": 0.2}),
                                                                      ([1, 2], {"lr": 0.1, "weight_decay": 0.0})],
               unused=True), "two parameter groups", lr=0.01, weight_decay=0.01),
-        _on(r("linear regression: two groups, each with its own lr, betas, eps and weight decay (1.0 in the first; the "
-              "constructor's is the default)", 18, groups=every_option, unused=True),
+        _on(r("linear regression: two groups, each with its own lr, betas, eps and weight decay (1.0 and 0.3; the "
+              "second group's eps is the constructor's default)", 18, groups=every_option, unused=True),
             "two parameter groups that set every option", lr=0.01),
         _on(r(f"linear regression, {RESUMED}", 16, resume_at=25, set_to_none=False), "resumed from state_dict()",
             lr=0.03, **wd),
@@ -816,8 +821,9 @@ def _adam_mistakes(decoupled):
                 "AdamW decays the WEIGHTS, not the gradient: p <- p (1 - lr weight_decay), before the Adam step, and "
                 "the gradient goes into m and v untouched. Your run is that of Adam with weight_decay p added to the "
                 "gradient (Adam's L2, which the division by sqrt(v_hat) all but cancels at 1e-2), or with no decay at "
-                "all. Check both: the default weight_decay in your __init__ is 1e-2 (as in PyTorch's AdamW), and p "
-                "itself shrinks",
+                "all (a decay for matrices only, p.ndim > 1, is none for this example's one parameter). Check both: "
+                "the default weight_decay in your __init__ is 1e-2 (as in PyTorch's AdamW), and every p itself shrinks "
+                "(biases are kept out of the decay by param groups, not in _update)",
                 "section 5's formula for AdamW has two moves: the weights themselves shrink, then Adam's step runs on "
                 "the plain gradient. Check which of the two your _update does"),
             Mistake(adam("subtract_decay"), "AdamW's decay MULTIPLIES each weight by (1 - lr weight_decay), a pull "
@@ -938,27 +944,23 @@ def _adam_mistakes(decoupled):
              "it about lr |g| / (|g| + eps), which is far below lr only when |g| nears eps = 1e-8 or falls under it. "
              "Your denominator has a floor, a clamp on v_hat (or on sqrt(v_hat)) or a constant added under the square "
              "root, that is not negligible next to v_hat here, so your steps shrink. Adam's only guard against "
-             "division by zero is eps, added once after the square root",
-             ADD_EPS_ONCE),
+             "division by zero is eps, added once after the square root", ADD_EPS_ONCE),
         part(_deviates_like(adam("floor:1e-20")), "your denominator has a small constant added under the square root "
              "(or a floor on v_hat): sqrt(v_hat + c) differs from sqrt(v_hat) by about c / (2 sqrt(v_hat)), which this "
              "case's precision sees (and which grows when the gradients are tiny). Adam's only guard against division "
-             "by zero is eps, added once after the square root",
-             ADD_EPS_ONCE),
+             "by zero is eps, added once after the square root", ADD_EPS_ONCE),
         # on a float64 case the way the run leaves the reference's tells a constant after the root from one
         # under it (above); on the float32 "tiny gradients" case the two look alike (review 6)
         part(lambda *run: any(m(*run) for m in after_root), "your denominator has a second small constant added after "
              "the square root, besides eps: it changes each step by about that constant over sqrt(v_hat) + eps, which "
              "this case's precision sees (and which grows when the gradients are tiny, while Adam's step should not "
              "depend on their scale). Adam's only guard against division by zero is eps, added once after the square "
-             "root",
-             ADD_EPS_ONCE),
+             "root", ADD_EPS_ONCE),
         part(_deviates_like(float32=adam("plus:1e-10")), "your denominator has a second small constant besides eps, "
              "added after the square root (sqrt(v_hat) + eps + c) or under it (sqrt(v_hat + c), or a clamp on v_hat): "
              "with this case's tiny gradients both shrink the steps the same way, so it cannot tell which. Adam's step "
              "should not depend on the gradients' scale, and its only guard against division by zero is eps, added "
-             "once after the square root",
-             ADD_EPS_ONCE),
+             "once after the square root", ADD_EPS_ONCE),
         # on AdamW's case 7 the two runs agree (on Adam's cases they never do): say both
         *([recognised(
             lambda *run: all(m(*run) for m in floor_or_default),
@@ -1183,15 +1185,15 @@ def drive_train_epoch(fn, args, kwargs):
     if hasattr(returned, "grad_fn") or hasattr(returned, "detach"):
         if getattr(returned, "grad_fn", None) is None and not getattr(returned, "requires_grad", False):
             return Run.failed(
-                f"you returned a {type(returned).__name__} (detached, so it holds no graph): return a plain Python "
+                f"you returned {an(type(returned).__name__)} (detached, so it holds no graph): return a plain Python "
                 "float, the epoch's mean loss, as the callers of train_epoch (and PyTorch's training loops) "
                 "expect. Take each batch's number out with .item() and add up Python floats")
         return Run.failed(
-            f"you returned a {type(returned).__name__}: return a plain Python float. A loss tensor drags its whole "
+            f"you returned {an(type(returned).__name__)}: return a plain Python float. A loss tensor drags its whole "
             "graph along (and a sum of loss tensors keeps every batch's graph alive, all epoch long): take each "
             "batch's number out with .item() before you add it up")
     if not isinstance(returned, (int, float)) or isinstance(returned, bool):
-        return Run.failed(f"you returned a {type(returned).__name__}; the epoch's mean loss, a Python float, was "
+        return Run.failed(f"you returned {an(type(returned).__name__)}; the epoch's mean loss, a Python float, was "
                           "expected")
     if watch.kept is not None:
         batch, later = watch.kept
@@ -1300,8 +1302,8 @@ driven(
         mistake(_epoch(divide="full_batches"), "divide by the number of examples actually seen: the last batch may be "
                 "smaller than batch_size",
                 "count the examples as you go (len(x) of each batch)"),
-        mistake(_epoch(zero="never"), "the gradients were never reset: backward() ADDS into .grad, so each step used "
-                "the sum of every batch's gradient so far",
+        mistake(_epoch(zero="never"), "the gradients were never reset (or once, not every batch): backward() ADDS "
+                "into .grad, so each step used the sum of every batch's gradient so far",
                 "clear the old gradients once per batch, before its backward pass"),
         mistake(_epoch(zero="between"), "the weights did not learn: every step saw zeros (or no gradient at all). "
                 "Either the gradients were reset between backward() and step(), or step() came before backward() in a "

@@ -45,7 +45,7 @@ from ...train.lr_finder import lr_find
 from ...utils.data import DataLoader, TensorDataset
 from ..checks import Case, ErrorHint, as_numpy, compare_arrays, get_exercise
 from ..pipeline import quietly
-from .kinds import Run, Within, driven, first_difference, global_rng_kept, is_tensor, mistake, recognised, type_name
+from .kinds import Run, Within, an, driven, first_difference, global_rng_kept, is_tensor, mistake, recognised, type_name
 
 LRS, PLATEAU_LRS, LOSSES = Within(1e-9, 1e-12), Within(1e-9, 1e-15), Within(1e-4, 1e-12)
 
@@ -231,6 +231,10 @@ driven(
                 "but slowly at first and steeply at the end. The cosine schedule takes half a period, lifted and "
                 "halved, (1 + cos(pi * progress)) / 2: it goes from 1 to 0, flat at both ends",
                 "the factor of (base_lr - min_lr) is (1 + cos(pi * progress)) / 2, progress from 0 to 1"),
+        mistake(_schedule_with(decay=lambda t, lr, w, n, s, low: max(low, _cosine(lr, 0.0, (t - w) / (n - w)))),
+                "min_lr is where the cosine ENDS, not a floor under a cosine that falls to 0: yours reaches min_lr "
+                "early and stays there, so the decay is steeper than the schedule's",
+                "the cosine part is min_lr plus (base_lr - min_lr) times the (1 + cos) / 2 factor"),
         mistake(_schedule_with(decay=lambda t, lr, w, n, s, low: lr * _cosine(1.0, low, (t - w) / (n - w))),
                 "min_lr is an lr (PyTorch's eta_min), not a factor of base_lr: the decay ends at min_lr itself. "
                 "Yours ends at min_lr * base_lr",
@@ -759,7 +763,7 @@ def _loss_problem(v, i):
         return (f"losses[{i}] is a Tensor: store loss.item(), a plain number. A loss tensor keeps the whole graph of "
                 "its step alive (memory grows with every step), and a plot or a comparison needs numbers")
     if v is None or isinstance(v, bool) or not isinstance(v, (int, float)):
-        return (f"losses[{i}] is a {type_name(v)}: store loss.item(), a Python float (numpy values, even 0-d arrays "
+        return (f"losses[{i}] is {an(type_name(v))}: store loss.item(), a Python float (numpy values, even 0-d arrays "
                 "and numpy float32 numbers, are not Python floats)")
     return None
 
@@ -785,7 +789,7 @@ def range_test_run(fn, args, kwargs):
     lrs, losses = out
     for name, values in (("lrs", lrs), ("losses", losses)):
         if not isinstance(values, list):
-            return Run.failed(f"{name} is a {type_name(values)}; it must be a list of Python floats, one per step "
+            return Run.failed(f"{name} is {an(type_name(values))}; it must be a list of Python floats, one per step "
                               "(append each step's number to a list, and return the two lists)")
         for i, v in enumerate(values):
             problem = _number_problem(v, f"lrs[{i}]", lr=True) if name == "lrs" else _loss_problem(v, i)
@@ -956,8 +960,7 @@ def _range_cases(rng):
         Case((big, nn.CrossEntropyLoss(), _classes_loader(rng), optim.SGD(big.parameters(), lr=0.1)),
              "an lr range too low to diverge: all 30 steps run", {"start_lr": 1e-3, "end_lr": 0.05, "num_steps": 30}),
         Case(range_test_example(), "a lenient diverge=20.0", {"start_lr": 1e-3, "num_steps": 45, "diverge": 20.0}),
-        Case((tiny, nn.MSELoss(), regression_batches(rng, 48, 16), optim.SGD(tiny.parameters(), lr=0.1,
-                                                                             momentum=0.5)),
+        Case((tiny, nn.MSELoss(), regression_batches(rng, 48, 16), optim.SGD(tiny.parameters(), lr=0.1, momentum=0.5)),
              "3 batches for 25 steps: the batches start again", {"start_lr": 1e-3, "end_lr": 3.0, "num_steps": 25}),
     ]
     # a model with buffers, optimizers that have already trained, two param groups, and losses that stop being
@@ -965,8 +968,7 @@ def _range_cases(rng):
     normed = _build(rng, _mlp, 2, 12, 2, batchnorm=True)
     adam_net, grouped = _build(rng, _mlp, 2, 8, 2), _build(rng, _mlp, 2, 6, 2)
     loader, adam_loader = _classes_loader(rng, 96, 16), _classes_loader(rng, 64, 16)
-    momentum = _trained(normed, nn.CrossEntropyLoss(), loader, optim.SGD(normed.parameters(), lr=0.05, momentum=0.9),
-                        3)
+    momentum = _trained(normed, nn.CrossEntropyLoss(), loader, optim.SGD(normed.parameters(), lr=0.05, momentum=0.9), 3)
     adam = _trained(adam_net, nn.CrossEntropyLoss(), adam_loader, optim.Adam(adam_net.parameters(), lr=0.01), 4)
     biases = [p for name, p in grouped.named_parameters() if name.endswith("bias")]
     weights = [p for name, p in grouped.named_parameters() if name.endswith("weight")]

@@ -42,7 +42,7 @@ from ...nn.utils import clip_grad_norm_ as library_clip_grad_norm_
 from ...nn.utils import clip_grad_value_ as library_clip_grad_value_
 from ...nn.utils import get_total_norm
 from ...nn.utils.grad_stats import GradStats, _flag
-from ..answers import Run, is_tensor, type_name
+from ..answers import Run, an, is_tensor, type_name
 from ..checks import Case, ErrorHint, compare_arrays
 from .kinds import AT_FLOAT64, Within, as_float64, driven, float32_digits, mistake, recognised
 
@@ -123,16 +123,16 @@ def _returned_problem(returned):
                     "tensor (shape ()), as PyTorch's clip_grad_norm_ returns it"), value
         return None, float(array)
     if isinstance(returned, (list, tuple)):
-        return (f"you returned a {type_name(returned)}. clip_grad_norm_ changes the .grad of each parameter "
+        return (f"you returned {an(type_name(returned))}. clip_grad_norm_ changes the .grad of each parameter "
                 "itself and returns one number, the total norm before clipping, as a 0-d tensor"), np.nan
     if isinstance(returned, (float, int, np.generic, np.ndarray)) and not isinstance(returned, bool):
         value = float(np.asarray(returned).ravel()[0]) if np.size(returned) == 1 else np.nan
         source = ("from .numpy() or a numpy function" if isinstance(returned, (np.ndarray, np.generic))
                   else "from .item(), float() or math.sqrt")
-        return (f"you returned a {type_name(returned)} (e.g. {source}) where a 0-d "
+        return (f"you returned {an(type_name(returned))} (e.g. {source}) where a 0-d "
                 "tensor was expected: PyTorch's clip_grad_norm_ returns a tensor, and code written for it calls "
                 ".item() on the result. Keep the total norm a tensor"), value
-    return f"you returned a {type_name(returned)} where a 0-d tensor (the total norm) was expected", np.nan
+    return f"you returned {an(type_name(returned))} where a 0-d tensor (the total norm) was expected", np.nan
 
 
 # The Run's last number, when it is not a parameter's index (a .grad replaced by a new tensor) or -1 (none): a float32
@@ -188,7 +188,7 @@ class Clipping:
                            "themselves, without converting them)")
                 code = WIDER_TOTAL if (own, _dtype(returned)) == ("float32", "float64") else None
         elif returned is not None:
-            problem = (f"your function returned a {type_name(returned)}. clip_grad_value_ returns nothing (None), "
+            problem = (f"your function returned {an(type_name(returned))}. clip_grad_value_ returns nothing (None), "
                        "as PyTorch's does: it clamps the gradients in place, and that is its whole result")
         for i, (p, before) in enumerate(zip(tensors, dtypes)):
             if before is not None and p.grad is not None and _dtype(p.grad) != before:
@@ -237,7 +237,8 @@ class Clipping:
         # (with a nan or inf in a gradient, the numbers below say more: which element should have become what)
         if self.unchanged(got, case) and all(np.isfinite(as_float64(b)).all() for b in _grads(case)):
             return ("the .grad of every parameter is unchanged after your function, where clipping should have "
-                    "changed it: the optimizer reads p.grad after your call, so that is what must be clipped")
+                    "changed it: the optimizer reads p.grad after your call, so that is what must be clipped (not p "
+                    "itself, the weights)")
         dtype = _case_dtype(case)
         for i, (g, e) in enumerate(zip(got_grads, expected_grads)):  # in the gradients' own dtype
             failure = compare_arrays(g.astype(dtype), e.astype(dtype), rtol, atol,
@@ -976,18 +977,18 @@ def _form_problem(returned, history):
     if returned is None:
         return "your function returned None: return a pair, (step, name), and (None, None) when every step is healthy"
     if isinstance(returned, dict) or not isinstance(returned, (tuple, list)) or len(returned) != 2:
-        return f"you returned a {type_name(returned)}; a pair (step, name) was expected, e.g. return t, name"
+        return f"you returned {an(type_name(returned))}; a pair (step, name) was expected, e.g. return t, name"
     if not isinstance(returned, tuple):
-        return (f"you returned a {type_name(returned)} of two items; the pair is a tuple, (step, name), as the "
+        return (f"you returned {an(type_name(returned))} of two items; the pair is a tuple, (step, name), as the "
                 "text asks (return t, name makes one)")
     step, name = returned
     if isinstance(name, dict):
         return "the second item of your pair is a whole row of the table (a dict); return the parameter's name"
     if name is not None and not isinstance(name, str):
-        return (f"the second item of your pair is a {type_name(name)}; the parameter's name (a str such as "
+        return (f"the second item of your pair is {an(type_name(name))}; the parameter's name (a str such as "
                 "'0.weight') was expected")
     if step is not None and not (isinstance(step, (int, np.integer)) and not isinstance(step, bool)):
-        return f"the step is a {type_name(step)}; an int (the index into history) was expected"
+        return f"the step is {an(type_name(step))}; an int (the index into history) was expected"
     if (step is None) != (name is None):
         return "return (None, None) for a healthy run, and a step and a name together otherwise"
     if step is not None and not 0 <= step < len(history):
@@ -1297,17 +1298,17 @@ driven(
         # (the first row's norm and a max() or min() of the step's norms give the same kind wherever one of them
         # shows first: the row names both)
         recognised(_first_row_or_extreme,
-                   "you judged the norm of the first row of the bad step's table, or the max() (or min()) of its "
-                   "norms, which gives the same kind here: Python's max and min compare a nan as False, so a nan "
-                   "after the first row slips by. The kind is read from the row first_bad_step names, which here "
-                   "is another parameter",
+                   "you judged another row's norm (the first or last row of the bad step's table), or the max() (or "
+                   "min()) of its norms, which give the same kind here: Python's max and min compare a nan as False, "
+                   "so a nan after the first row slips by. The kind is read from the row first_bad_step names, which "
+                   "here is another parameter",
                    "take the name first_bad_step returns and read the norm of the row with that name (no max or "
                    "min over the rows)"),
         mistake(_diagnosed(lambda history, step, name: not all(math.isfinite(row["norm"]) for row in history[step])),
-                "you judged the whole table of the first bad step; the kind is read from the norm of its first "
-                "bad parameter (the one first_bad_step names): here another parameter is inf or nan at the same "
-                "step, after a finite norm above the limit in an earlier row",
-                "take the name first_bad_step returns and read that row's norm"),
+                "the kind is read from one norm, that of the row first_bad_step names at the step it returns; your "
+                "code read others (the whole table of that step, or a later step): here that row's norm is finite "
+                "and above the limit, and another parameter of the same step is inf or nan",
+                "take the step and the name first_bad_step returns and read that row's norm"),
         _any_of((_diagnosed(lambda history, step, name: not _not_finite_at(history, step, name)),  # swapped
                  # "sudden" whenever the run has a non-finite norm anywhere
                  _diagnosed(lambda history, step, name: not all(math.isfinite(row["norm"]) for table in history
@@ -1319,8 +1320,7 @@ driven(
                 "nan, so 'some norm is not finite somewhere' says nothing about how it started) and which kind "
                 "each outcome of its test gives",
                 "call first_bad_step, read the norm of that step's bad row, and test whether it is finite: finite "
-                "is exploding",
-                call=after_diagnose),
+                "is exploding", call=after_diagnose),
         recognised(lambda got, expected, case: _healthy_for_a_bad_run(got, expected, case)
                    and first_bad_step_reference(*case.args, **case.kwargs)[0] == 0,
                    "your diagnose said 'healthy' for a run whose first bad step is step 0. 0 is a step like any other, "

@@ -45,7 +45,7 @@ from ...tensor import Tensor
 from ...train import EarlyStopping, load_checkpoint, save_checkpoint
 from ...utils.data import DataLoader, TensorDataset
 from ..checks import Case, ErrorHint
-from .kinds import Run, Within, driven, global_rng_kept, mistake, recognised, type_name
+from .kinds import Run, Within, an, driven, global_rng_kept, mistake, recognised, type_name
 
 # -------------------------------------------------------------------- 07.EarlyStopping
 FLOAT64_MARK = 2.0 ** -24  # exact in float64 beside any epoch; float32 rounds epoch + mark (epoch >= 1) to the epoch
@@ -614,8 +614,7 @@ driven(
                 "use self.min_delta in the comparison with the best"),
         mistake(_stopper_with(improved=_beats_previous), *COMPARES_WITH_PREVIOUS),
         mistake(_stopper_with(bad_epochs=lambda self, value, improved:  # reset by a gain over the previous value
-                              0 if _beats_previous(self, value) else self.wait + 1),
-                *COMPARES_WITH_PREVIOUS),
+                              0 if _beats_previous(self, value) else self.wait + 1), *COMPARES_WITH_PREVIOUS),
         mistake(_beats_when(lambda v, than, d: abs(v - than) > d, lambda v, than, d: abs(v - than) > d),
                 "your loop counts a change in EITHER direction as an improvement (as |value - best| > min_delta "
                 "does): a value worse than the best by more than min_delta becomes the new best and starts the count "
@@ -859,7 +858,7 @@ def drive_save(save_fn, args, kwargs):
             error = str(exc).replace(path, os.path.basename(path))
             return Run.failed(f"the file your save_run wrote cannot be read with tl.load: {error}")
         if not isinstance(saved, dict):
-            return Run.failed(f"your checkpoint file holds a {type(saved).__name__}; save one dict, with the "
+            return Run.failed(f"your checkpoint file holds {an(type(saved).__name__)}; save one dict, with the "
                               "entries the exercise lists")
         if at_save["changed"]:  # the saved entries then differ from the run's state for that reason alone: no hint
             return Run.failed(f"your save_run changed {_CHANGED[at_save['changed'][0]]}. Saving only reads the run: "
@@ -873,7 +872,7 @@ def drive_save(save_fn, args, kwargs):
                                   "tinygrad_lite's generators. Save tl.get_rng_state() and the loader's "
                                   "generator.get_state(), each a uint8 tensor")
             if isinstance(state, (np.ndarray, list, tuple)):  # (the numbers of a state, in a container)
-                return Run.failed(f"the checkpoint's {key!r} is a {type_name(saved[key])}, not the uint8 tensor that "
+                return Run.failed(f"the checkpoint's {key!r} is {an(type_name(saved[key]))}, not the uint8 tensor that "
                                   "get_rng_state() and a generator's get_state() return: a resume hands it to "
                                   "set_rng_state (or set_state), which takes only that tensor. Save the state as it "
                                   "comes, without .numpy() or .tolist()")
@@ -887,7 +886,7 @@ def drive_save(save_fn, args, kwargs):
                        "given: the resumed loop runs range(start, epochs), which takes ints only")
         elif "epoch" in saved and (isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer))):
             shown = repr(epoch) if len(repr(epoch)) <= 40 else "..."
-            problem = (f"the checkpoint's 'epoch' is a {type(epoch).__name__} ({shown}); store the epoch as the "
+            problem = (f"the checkpoint's 'epoch' is {an(type(epoch).__name__)} ({shown}); store the epoch as the "
                        "int it was given: the resume adds 1 to it, and the loop runs range(start, epochs)")
         loss = saved.get("loss")
         loss_is_number = isinstance(loss, (int, float)) and not isinstance(loss, bool)
@@ -945,7 +944,7 @@ def drive_resume(resume_fn, args, kwargs):
                 "model was in training mode when it was saved, as a new one is. model.eval() is for predicting with "
                 "a loaded model, not for resuming its training: a loop that sets the mode once, at its start, would "
                 "go on with dropout off. Leave the mode as it is")
-        shown = repr(start) if len(repr(start)) <= 60 else f"a {type(start).__name__}"
+        shown = repr(start) if len(repr(start)) <= 60 else f"{an(type(start).__name__)}"
         if isinstance(start, Tensor):
             return Run.failed(f"your resume_run returned a tensor, {shown}; it must return the epoch to start "
                               "from as a Python int, as the checkpoint holds the epoch: the training loop runs "

@@ -1289,8 +1289,7 @@ def _same_run(wrong, rtol=1e-9, apart=None):
         kept = runs.get(id(case))
         if kept is None or kept[0] is not case:
             with np.errstate(all="ignore"):
-                kept = runs[id(case)] = (case, np.asarray(drive_scaled_steps_and_probe(wrong, case.args,
-                                                                                        case.kwargs)))
+                kept = runs[id(case)] = (case, np.asarray(drive_scaled_steps_and_probe(wrong, case.args, case.kwargs)))
         run = kept[1]
         if run.shape != got.shape:
             return False

@@ -36,7 +36,7 @@ from ...train import EarlyStopping, Trainer
 from ...train import fit as train_fit
 from ..checks import Case, ErrorHint
 from ..pytorch import torch_installed
-from .kinds import Run, Within, driven, global_rng_kept, is_python_number, mistake, recognised
+from .kinds import Run, Within, an, driven, global_rng_kept, is_python_number, mistake, recognised
 from .lesson08 import _device_text, device_context, state_vector, steps_within
 
 
@@ -205,17 +205,17 @@ def _epochs(fn, spec, kwargs):
             return Run.failed("your train_one_epoch returned None: return the epoch's mean loss and accuracy, "
                               "return loss, accuracy")
         if not isinstance(returned, (tuple, list)) or len(returned) != 2:
-            return Run.failed(f"your train_one_epoch returned a {type(returned).__name__}; return two numbers, the "
+            return Run.failed(f"your train_one_epoch returned {an(type(returned).__name__)}; return two numbers, the "
                               "epoch's mean loss and its accuracy: return loss, accuracy")
         for what, value in zip(("loss", "accuracy"), returned):
             if hasattr(value, "detach"):
                 why = ("A loss tensor drags its graph along (and a sum of them keeps every batch's graph alive)"
                        if what == "loss" else "A count made by summing a tensor ((predictions == y).sum()) is a "
                        "tensor too, and so is a total of such counts")
-                return Run.failed(f"the {what} you returned is a {type(value).__name__}: return a plain Python "
+                return Run.failed(f"the {what} you returned is {an(type(value).__name__)}: return a plain Python "
                                   f"float. {why}: take each batch's number out with .item() before adding it up")
             if not is_python_number(value):
-                return Run.failed(f"the {what} you returned is a {type(value).__name__}; a Python float was expected")
+                return Run.failed(f"the {what} you returned is {an(type(value).__name__)}; a Python float was expected")
         if watch.kept is not None:
             return Run.failed(KEPT_GRAPH.format(batch=watch.kept[0] + 1, later=watch.kept[1] + 1))
         if (moved := _moved_parameter(lib, model, spec.device)) is not None:
@@ -355,8 +355,10 @@ def _epoch_compare(got, expected, case):
             return f"{spec!r}: the {name} should be {e[i]:.{digits}g}, yours is {g[i]:.{digits}g}"
     f64 = spec.dtype == "float64"
     if not np.allclose(g[4:], e[4:], rtol=1e-9 if f64 else 1e-4, atol=1e-12 if f64 else 1e-6):
-        return (f"{spec!r}: the returned numbers are right but the weights after two epochs differ from the "
-                f"reference's (largest difference {np.nanmax(np.abs(g[4:] - e[4:])):.3g})")
+        return (f"{spec!r}: the returned numbers are right but the model's state after two epochs differs from the "
+                f"reference's (largest difference {np.nanmax(np.abs(g[4:] - e[4:])):.3g}): its weights, or batch "
+                "norm's running statistics and batch count, which each forward pass in train mode updates (one "
+                "more forward pass per batch, say for the accuracy, updates them twice)")
     return None
 
 
@@ -380,8 +382,7 @@ def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixe
         for x, y in loader:
             x, y = x.to(device), y.to(device)
             output = model(x)
-            loss = lib.nn.functional.cross_entropy(output.softmax(dim=1) if softmax else output, y,
-                                                   reduction=reduction)
+            loss = lib.nn.functional.cross_entropy(output.softmax(dim=1) if softmax else output, y, reduction=reduction)
             if zero is True or zero == "once" and first is None:  # ("once": before the first batch alone)
                 optimizer.zero_grad()
             if clip and where == "before":
@@ -413,11 +414,10 @@ def _epoch(train=True, clip="norm", zero=True, weigh=True, where="between", fixe
             count += loader.batch_size if weigh == "batch_size" else size
             losses.append(loss.item())
             accs.append(hits / len(y))
-        if weigh == "loss":  # only the loss weighted by the batch sizes
-            return total / count, sum(accs) / len(accs)
-        if weigh:
-            return total / count, correct / count
-        return sum(losses) / len(losses), sum(accs) / len(accs)
+        weighted, plain = (total / count, correct / count), (sum(losses) / len(losses), sum(accs) / len(accs))
+        if weigh in ("loss", "accuracy"):  # only that one weighted by the batch sizes
+            return (weighted[0], plain[1]) if weigh == "loss" else (plain[0], weighted[1])
+        return weighted if weigh else plain
     return train_one_epoch
 
 
@@ -512,11 +512,12 @@ driven(
                 "clearing them only after each step lets the first batch add its gradients to the old ones. "
                 "Clear them before each backward, so that every step starts clean whatever came before",
                 "move optimizer.zero_grad() before loss.backward()"),
-        mistake(_epoch(weigh=False),
-                "the epoch's numbers must be means over its examples: the last batch is smaller here, so a plain "
-                "mean of the batch means weighs its few examples too much (lesson 04)",
-                "weigh each batch's mean loss by the number of examples in it: add up the weighted losses and the "
-                "right predictions, and divide each total by the number of examples seen, once, at the end"),
+        *(mistake(_epoch(weigh=weigh),
+                  "the epoch's numbers must be means over its examples: the last batch is smaller here, so a plain "
+                  "mean of the batch means weighs its few examples too much (lesson 04)",
+                  "weigh each batch's mean loss by the number of examples in it: add up the weighted losses and the "
+                  "right predictions, and divide each total by the number of examples seen, once, at the end")
+          for weigh in (False, "accuracy")),  # (both numbers plain means, or the loss alone)
         mistake(_epoch(weigh="first"),
                 "every batch was counted as the size of the first one: the last batch is smaller here, so its "
                 "loss weighs too much and the count of examples is too large (the loss comes out as a plain mean "
@@ -548,9 +549,10 @@ driven(
                    "the accuracy is a fraction between 0 and 1 (as evaluate returns it), not a percentage"),
         recognised(_accuracy_differs(),
                    "the loss and the weights are right, the accuracy is not: count the right predictions of the "
-                   "training forward pass, the outputs the loss was computed on, and divide their total by the "
-                   "number of examples the epoch saw. A second forward pass sees the weights after the step (and "
-                   "in eval mode batch norm's running statistics; in train mode it updates them once more)"),
+                   "training forward pass, the outputs the loss was computed on, and divide their total once by the "
+                   "number of examples the epoch saw (batch fractions added up and divided again come out too small). "
+                   "A second forward pass sees other numbers: the weights after the step, or in eval mode batch "
+                   "norm's running statistics (in train mode it updates them once more)"),
     ],
     error_hints=[
         ErrorHint(r"the input is tinygrad_lite\.float(32|64) but the weight is tinygrad_lite\.float(64|32)",
@@ -696,8 +698,7 @@ def build_fit(spec):
     sampler = EpochBatches(spec.n_train, spec.batch_size, spec.seed)
     loaders = {"train": _WatchedLoader(_loader(lib, x[parts[0]], y[parts[0]], sampler), "train", log, sampler)}
     for name, idx in (("val", parts[1]), ("test", parts[2])):
-        loaders[name] = _WatchedLoader(_loader(lib, x[idx], y[idx], EpochBatches(len(idx), 64, spec.seed)), name,
-                                       log)
+        loaders[name] = _WatchedLoader(_loader(lib, x[idx], y[idx], EpochBatches(len(idx), 64, spec.seed)), name, log)
     return model, optimizer, scheduler, loaders, log
 
 
@@ -722,7 +723,7 @@ def drive_fit(fn, args, kwargs):
     config = {"epochs": spec.epochs, "patience": spec.patience, "max_norm": spec.max_norm}
     history = fn(lib, model, optimizer, scheduler, loaders=loaders, config=config, **kwargs)
     if not isinstance(history, dict):
-        return Run.failed(f"your fit returned a {type(history).__name__}; return the history dict (train_loss, "
+        return Run.failed(f"your fit returned {an(type(history).__name__)}; return the history dict (train_loss, "
                           "val_loss, lr, test_loss, test_acc)")
     if missing := [k for k in FIELDS if k not in history]:
         return Run.failed(f"the history your fit returned has no {missing[0]!r} entry; it holds {', '.join(FIELDS)}")
@@ -732,7 +733,7 @@ def drive_fit(fn, args, kwargs):
             why = (" A tensor keeps its graph (every batch's, for a sum of losses) alive as long as the history "
                    "lives, and a history file cannot hold it: take the number out with .item()"
                    if hasattr(kept, "detach") else "")
-            return Run.failed(f"history[{name!r}] holds a {type(kept).__name__}; it holds Python numbers.{why}")
+            return Run.failed(f"history[{name!r}] holds {an(type(kept).__name__)}; it holds Python numbers.{why}")
     passes = sum(name == "train" for name in log)  # the epochs trained: the passes over the training loader
     if extra := next((name for name in ("train_loss", "val_loss", "lr") if len(history[name]) > passes), None):
         return Run.failed(f"history[{extra!r}] has {len(history[extra])} entries for the {passes} epochs your loop "
@@ -955,13 +956,13 @@ def _fit(mode=True, per_batch=False, select_on="val", restore=True, log_test=Fal
                     scheduler.step()
                 total, count = total + loss.item() * len(y), count + len(y)
             history["train_loss"].append(total / count)
-            val_loss, _ = evaluate(lib, model, loaders[val_from])
+            val_loss, val_acc = evaluate(lib, model, loaders[val_from])
             history["val_loss"].append(val_loss)
             if not per_batch:
                 scheduler.step()
             if lr_late:
                 history["lr"].append(optimizer.param_groups[0]["lr"])
-            watched = val_loss
+            watched = val_acc if select_on == "val_acc" else val_loss
             if select_on == "test" or log_test:
                 test_loss, _ = evaluate(lib, model, loaders["test"])
                 watched = test_loss if select_on == "test" else val_loss
@@ -1020,6 +1021,11 @@ driven(
                 "loss), or its memory (the best loss so far, the epochs without improvement) is lost between "
                 "epochs: one EarlyStopping object serves the whole run",
                 "make the EarlyStopping once, before the epoch loop, and give its step the validation loss"),
+        mistake(_fit(select_on="val_acc"),
+                "early stopping counted an improving validation score as getting worse: it was given the validation "
+                "accuracy, where the colleague's stopper (default mode 'min', the lowest number is the best) is made "
+                "for a loss, or a loss with mode='max'. The planted bug's fix gives it the validation LOSS",
+                "give stopper.step the validation loss, the first number evaluate returns, with the stopper as made"),
         mistake(_fit(lr_late=True),
                 "history['lr'] holds, for each epoch, the lr that epoch TRAINED with: yours records it after the "
                 "epoch's scheduler step, which is already the next epoch's lr",

@@ -33,7 +33,7 @@ from ...autograd.gradcheck import analytic_jacobians
 from ...nn import functional as F
 from ...nn.modules import module as module_hooks
 from ...tensor import Tensor
-from ..answers import ArrayAnswer, NumberAnswer, Run, TensorAnswer, TupleAnswer, dtype_name, is_tensor, type_name
+from ..answers import ArrayAnswer, NumberAnswer, Run, TensorAnswer, TupleAnswer, an, dtype_name, is_tensor, type_name
 from ..checks import Case, ErrorHint, compare_arrays
 from ..compare import Diagnosed
 from .kinds import Within, array_function, as_float64, double, driven, f32, mistake, recognised, tensor_function
@@ -126,7 +126,7 @@ def _returns_problem(returned):
                 "REPLACES the module's output, so a hook that returns anything edits the network instead of "
                 "watching it (one change, e.g. a .float() or a detach(), and the network computes with something "
                 "else). Record the statistics and return nothing")
-    return (f"your hook returns a {type_name(value)}, not None: what a forward hook returns REPLACES the module's "
+    return (f"your hook returns {an(type_name(value))}, not None: what a forward hook returns REPLACES the module's "
             "output, so the network then computes (and differentiates) with your object instead of the module's "
             "own, even when it holds the same values (and a copy in another dtype, e.g. .float() in a float64 "
             "network, breaks the next layer). Record the statistics and return nothing")
@@ -180,7 +180,7 @@ def drive_stats(cls, args, kwargs):
         i = unwatched[0]
         backward = any(getattr(modules[i], name, None) for name in ("_backward_hooks", "_backward_pre_hooks"))
         return Run.failed(
-            f"when your __init__ returned, modules[{i}] (a {type(modules[i]).__name__}) had no forward hook of "
+            f"when your __init__ returned, modules[{i}] ({an(type(modules[i]).__name__)}) had no forward hook of "
             "yours" + (": you registered a backward hook, which runs during backward(), not at each forward call. "
                        "Use register_forward_hook" if backward else
                        ". Register one forward hook on EACH module in the list, whatever its type, and keep it until "
@@ -224,7 +224,7 @@ def drive_stats(cls, args, kwargs):
         rows = getattr(stats, name)
         if not isinstance(rows, (list, tuple)) or not all(isinstance(row, list) for row in rows):
             inner = "" if not isinstance(rows, (list, tuple)) else " whose entries are not all lists"
-            return Run.failed(f"self.{name} is a {type_name(rows)}{inner}: a list of lists is expected, one "
+            return Run.failed(f"self.{name} is {an(type_name(rows))}{inner}: a list of lists is expected, one "
                               f"list per module, in the order of the modules (self.{name}[i] for modules[i]), "
                               "so that zip(stats.means, stats.stds) gives each module's two lists")
     means, stds = list(stats.means), list(stats.stds)
@@ -298,7 +298,7 @@ def drive_stats(cls, args, kwargs):
             return Run.failed(f"self.means and self.stds must hold plain Python numbers, yours hold a "
                               f"{type(odd).__name__}: a tensor kept in a list keeps its memory (and its graph, if "
                               "it has one) alive for the whole run; .item() gives the number")
-        return Run.failed(f"self.means and self.stds must hold plain Python numbers, yours hold a {type_name(odd)}: "
+        return Run.failed(f"self.means and self.stds must hold plain Python numbers, yours hold {an(type_name(odd))}: "
                           ".item() on the tensor (or float() on a numpy number) gives a Python float")
     if spec.get("dtype") == "float64" and spec.get("offset"):
         right = _reference_stats(spec)
@@ -884,10 +884,10 @@ class _RatioAnswer(ArrayAnswer):
         if problem := getattr(got, "problem", None):  # a Run from drive_ratios (decoded as a look-alike class)
             return problem
         if is_tensor(got) or type_name(got).startswith("torch."):
-            return (f"you returned a {type_name(got)}; this exercise works on numpy arrays: take each norm as a "
+            return (f"you returned {an(type_name(got))}; this exercise works on numpy arrays: take each norm as a "
                     "number (.item()) and wrap the list of ratios in np.array(...)")
         if isinstance(got, (list, tuple)):
-            return (f"you returned a {type_name(got)} where a numpy array was expected: wrap it in np.array(...)")
+            return (f"you returned {an(type_name(got))} where a numpy array was expected: wrap it in np.array(...)")
         if isinstance(got, np.ndarray) and got.dtype == np.float16:
             return ("you returned a float16 array: float16 keeps about 3 significant digits, too few for these "
                     "ratios. Return float32 or float64 (np.array of Python floats gives float64)")
@@ -1003,12 +1003,10 @@ def _bn_cases(rng):
         _bn_case(rng, 5, 6, True, "training, gamma with negative entries", gamma_low=-2.0),
         _bn_case(rng, 4, 6, False, "evaluation mode, gamma with negative entries", gamma_low=-2.0),
         _bn_case(rng, 5, 3, True, "training, the first gamma 0 (its feature's output is beta)", gamma_zero=True),
-        _bn_case(rng, 4, 3, True, "training, momentum 0 (the running statistics stay where they are)",
-                 momentum=0.0),
+        _bn_case(rng, 4, 3, True, "training, momentum 0 (the running statistics stay where they are)", momentum=0.0),
         _bn_case(rng, 6, 3, True, "training, momentum 0.9 and eps 1e-10, values of spread about 0.001", momentum=0.9,
                  eps=1e-10, scale=1e-3, shift=1e-3),
-        _bn_case(rng, 4, 4, True, "training, a batch of 4, 4 features (as many samples as features)",
-                 gamma_low=-2.0),
+        _bn_case(rng, 4, 4, True, "training, a batch of 4, 4 features (as many samples as features)", gamma_low=-2.0),
         _bn_case(rng, 5, 1, True, "training, one feature (C = 1)"),
         _bn_case(rng, 64, 4, True, "training, a batch of 64 (as in the lesson's networks)"),
         _bn_case(rng, 1, 4, False, "evaluation mode, one sample (a batch of 1, as when a model serves one input)"),
@@ -1103,7 +1101,7 @@ class _KeepsDtype(TensorAnswer):
                     "PyTorch's does (a .float() on the way, or a float32 tensor made inside the function, lowers "
                     "it): stay with tensor ops on the inputs")
         if not self.graph and isinstance(got, (list, tuple, float, int)) and not isinstance(got, bool):
-            return (f"you returned a {type_name(got)} where a tensor was expected (.tolist() or .item() drop the "
+            return (f"you returned {an(type_name(got))} where a tensor was expected (.tolist() or .item() drop the "
                     "tensor): a running statistic needs no graph, but it must be a tinygrad_lite Tensor, like the "
                     "argument it replaces")
         return super().refuse(got, expected)
@@ -1336,15 +1334,13 @@ tensor_function(
                 "training=True: y from the batch's own mean and its variance with divisor n"),
         mistake(_bn_slip(var_not_updated=True),
                 "your running mean moves, but your running variance comes back unchanged: in training mode both "
-                "move towards the batch's statistics (the variance towards its unbiased variance)",
-                RUNNING_VAR_UPDATE),
+                "move towards the batch's statistics (the variance towards its unbiased variance)", RUNNING_VAR_UPDATE),
         mistake(_bn_slip(bessel_features=True), "your running variance's n / (n - 1) uses the number of features, "
                 "x.shape[1]: n is the batch size, x.shape[0], the number of samples each variance is taken over",
                 "count the samples (the length of dim 0), not the features"),
         mistake(_bn_slip(run_with_eps=True),
                 "your running variance includes eps: the running estimate is of the variance itself, eps is only "
-                "added where the formula divides, sqrt(var + eps)",
-                RUNNING_VAR_UPDATE),
+                "added where the formula divides, sqrt(var + eps)", RUNNING_VAR_UPDATE),
         mistake(_bn_slip(beta_first=True), "you shifted by beta before scaling by gamma, so beta came out multiplied "
                 "by gamma: scale first, then shift, y = gamma * x_hat + beta", "beta is added last"),
         mistake(_bn_slip(gamma_first=True), "you scaled x by gamma before normalising: the normalisation then divides "

@@ -104,12 +104,13 @@ class Harness:
 
         from ...tensor import Tensor
         from .. import checks, exercises, pipeline  # noqa: F401  (importing exercises registers every lesson's)
+        from ..answers import an
         from .version import course_digest
 
         self.plan, self.send, self.record, self.stdin = plan, send, record, stdin
         self.pid, self.getpid, self.exit = os.getpid(), os.getpid, os._exit
         self.np = np
-        self.learner_traceback = pipeline.learner_traceback
+        self.learner_traceback, self.an = pipeline.learner_traceback, an
         self.digest = course_digest()  # the code this kernel loaded, before any learner code could change it
         wanted = {e["id"] for e in plan["exercises"]}
         # private copies, taken before any learner code runs: changing the registry's objects changes nothing here
@@ -267,7 +268,7 @@ class Harness:
             self.record({"id": key, "undefined": f"your exercise cell does not define `{spec['name']}`"})
             return
         if not callable(fn):
-            self.record({"id": key, "undefined": f"`{spec['name']}` is a {type(fn).__name__}, not a function"})
+            self.record({"id": key, "undefined": f"`{spec['name']}` is {self.an(type(fn).__name__)}, not a function"})
             return
         case_seed, grad_seed = int(seeds[0]), int(seeds[1])
         cases = list(exercise.cases(self.np.random.default_rng(case_seed)))
