@@ -332,33 +332,45 @@ def _counts_full_batches(lib, model, loader, optimizer, max_norm=1.0, device="cp
 
 def _epoch_written(keep="number", accuracy="outputs", percent=False):
     """A learner's epoch with the bookkeeping changed: ``keep`` "number" (right), "tensor" (a sum of loss tensors,
-    the number taken out at the end) or "outputs" (the outputs listed, the accuracy counted at the end);
-    ``accuracy`` from the training "outputs" (right), or from a second forward pass after the step, in "eval" or
-    "train" mode; ``percent``: the accuracy times 100."""
+    the number taken out at the end), "outputs" (the outputs listed, the accuracy counted at the end) or "batch
+    means" (the loss a plain mean of the batch means); ``accuracy`` from the training "outputs" (right), from a
+    second forward pass after the step, in "eval" or "train" mode, or before it ("train first", in train mode: the
+    right numbers, batch norm's buffers updated twice), or "fractions" (each batch's fraction added up, then divided
+    by the number of examples); ``percent``: the accuracy times 100."""
     def train_one_epoch(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
         model.train()
-        total, correct, count, kept = 0.0, 0, 0, []
+        total, correct, count, kept, batches = 0.0, 0, 0, [], 0
         for x, y in loader:
             x, y = x.to(device), y.to(device)
+            if accuracy == "train first":
+                with lib.no_grad():
+                    correct += (model(x).argmax(dim=1) == y).sum().item()
             optimizer.zero_grad()
             out = model(x)
             loss = lib.nn.functional.cross_entropy(out, y)
             loss.backward()
             lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
             optimizer.step()
-            total = total + (loss * len(y) if keep == "tensor" else loss.item() * len(y))
+            weight = 1 if keep == "batch means" else len(y)
+            total = total + (loss * weight if keep == "tensor" else loss.item() * weight)
+            batches += 1
             if keep == "outputs":
                 kept.append((out, y))
             elif accuracy == "outputs":
                 correct += (out.argmax(dim=1) == y).sum().item()
-            else:
+            elif accuracy == "fractions":
+                correct += (out.argmax(dim=1) == y).float().mean().item()
+            elif accuracy != "train first":
                 model.train(accuracy == "train")
                 with lib.no_grad():
                     correct += (model(x).argmax(dim=1) == y).sum().item()
                 model.train()
             count += len(y)
         correct += sum((out.argmax(dim=1) == y).sum().item() for out, y in kept)
-        mean = float((total / count).item()) if keep == "tensor" else total / count
+        if keep == "tensor":
+            mean = float((total / count).item())
+        else:
+            mean = total / (batches if keep == "batch means" else count)
         return mean, (100.0 if percent else 1.0) * correct / count
     return train_one_epoch
 
@@ -1051,42 +1063,6 @@ WRONG += [("09.train_one_epoch", _epoch_slip("first group"), "the optimizer's fi
           ("09.train_one_epoch", _epoch_slip("step first"), "no step() ran after backward()")]
 
 
-def _loss_as_mean_of_batch_means(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
-    """The loss a plain mean of the batch means, the accuracy counted right (an attack of session 38)."""
-    model.train()
-    total, correct, count = 0.0, 0, 0
-    for x, y in loader:
-        x, y = x.to(device), y.to(device)
-        optimizer.zero_grad()
-        output = model(x)
-        loss = lib.nn.functional.cross_entropy(output, y)
-        loss.backward()
-        lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-        optimizer.step()
-        total += loss.item()
-        correct += (output.argmax(dim=1) == y).sum().item()
-        count += len(y)
-    return total / len(loader), correct / count
-
-
-def _second_forward_for_the_accuracy(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
-    """A second forward pass in train mode for the accuracy: the right numbers, batch norm's buffers updated twice."""
-    model.train()
-    total, correct, count = 0.0, 0, 0
-    for x, y in loader:
-        x, y = x.to(device), y.to(device)
-        with lib.no_grad():
-            correct += (model(x).argmax(dim=1) == y).sum().item()
-        optimizer.zero_grad()
-        loss = lib.nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-        optimizer.step()
-        total += loss.item() * len(y)
-        count += len(y)
-    return total / count, correct / count
-
-
 def _fit_watching(accuracy=False, mode="min"):
     """The loop with early stopping given the validation accuracy (the lesson's "Two metrics" mistake), or a stopper
     made with another mode (attacks of session 38)."""
@@ -1117,30 +1093,10 @@ def _fit_watching(accuracy=False, mode="min"):
 
 
 WRONG += [
-    ("09.train_one_epoch", _loss_as_mean_of_batch_means, "a plain mean of the batch means"),
-    ("09.train_one_epoch", _second_forward_for_the_accuracy, "running statistics and batch count",
+    ("09.train_one_epoch", _epoch_written(keep="batch means"), "a plain mean of the batch means"),
+    ("09.train_one_epoch", _epoch_written(accuracy="train first"), "running statistics and batch count",
      "updates them twice"),
     ("09.fit", _fit_watching(accuracy=True), "counted an improving validation score as getting worse"),
     ("09.fit", _fit_watching(mode="max"), "counted an improving validation score as getting worse"),
+    ("09.train_one_epoch", _epoch_written(accuracy="fractions"), "come out too small"),
 ]
-
-
-def _accuracy_fractions_divided_again(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
-    """Each batch's accuracy fraction added up, then divided by the number of examples (round 2 of session 38)."""
-    model.train()
-    total, fractions, count = 0.0, 0.0, 0
-    for x, y in loader:
-        x, y = x.to(device), y.to(device)
-        optimizer.zero_grad()
-        output = model(x)
-        loss = lib.nn.functional.cross_entropy(output, y)
-        loss.backward()
-        lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-        optimizer.step()
-        total += loss.item() * len(y)
-        fractions += (output.argmax(dim=1) == y).float().mean().item()
-        count += len(y)
-    return total / count, fractions / count
-
-
-WRONG += [("09.train_one_epoch", _accuracy_fractions_divided_again, "come out too small")]

@@ -253,8 +253,8 @@ def diagnose(got, expected, inputs=(), kinds=GENERIC_HINTS, example=()):
     ``kinds`` are the generic hints that may fire (an exercise opts in to those that fit its mistakes, see
     GENERIC_HINTS). ``inputs`` (the case's arguments, optional) tell the sizes a mean may run over when the answer
     has no dims of its own, e.g. a loss: one number averaged over the N elements of its input. ``example``: the
-    arguments of the notebook's example, when the answer passed it (a count copied from it, such as a hard-coded N,
-    then shows as a ratio of this case's count to the example's).
+    arguments of the notebook's example, when it comes before this case (a count copied from it, such as a
+    hard-coded N, then shows as a ratio of this case's count to the example's).
     """
     kinds = set(kinds)
     if not isinstance(got, np.ndarray) or not isinstance(expected, np.ndarray) or got.dtype.kind not in "fiu":

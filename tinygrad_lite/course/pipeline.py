@@ -1067,7 +1067,8 @@ def hints(exercise, reference, i, got, seen, generic=True):
         rounded = float32_hint(got, expected)  # right but for float32's rounding: before the generic distortions
         if rounded:
             return tiers(exercise, "float32", rounded, seen)
-        # the notebook's example, when it was judged before this case (so the answer passed it)
+        # the notebook's example, when it comes before this case (a check stops at the first case failed, so there
+        # the answer passed it; grading judges every case, and a ratio of two counts still names the copied count)
         example = next((c.args for c in reference.cases[:i] if c.visible), ())
         hint = _diagnose_first_wrong(got, expected, [as_numpy(a) for a in case.args], exercise,
                                      [as_numpy(a) for a in example])
