@@ -130,6 +130,28 @@ def test_a_driven_exercise_is_judged_by_its_drivers_run(unregistered):
     assert "your double returned None: return the number" in run_check(exercise, lambda x: None).message
 
 
+def test_a_driven_exercises_compare_sees_only_runs_of_the_references_size(unregistered):
+    """A Run of another size is one the check could not read (said once, in kinds.driven); unread=None leaves the
+    sizes to the exercise's own compare."""
+    def drive(fn, args, kwargs):
+        return kinds.Run.of(fn(*args))
+
+    seen = []
+
+    def compare(got, expected, case):
+        seen.append(got.shape)
+        return None if np.array_equal(got, expected) else "the numbers differ"
+
+    cases = lambda rng: [Case((2,), visible=True)]  # noqa: E731
+    sized = kinds.driven("99.ones", lambda n: [1.0] * n, cases, drive, compare=compare, unread="your list")
+    assert run_check(sized, lambda n: [1.0] * n)
+    three = run_check(sized, lambda n: [1.0] * 3)
+    assert "the check could not read your list (got 3 numbers, 2 expected)" in three.message
+    assert seen == [(2,)]
+    own = kinds.driven("99.ones_own", lambda n: [1.0] * n, cases, drive, compare=compare, unread=None)
+    assert "the numbers differ" in run_check(own, lambda n: [1.0] * 3).message and seen[-1] == (3,)
+
+
 def test_global_rng_kept_puts_the_generator_back():
     tl.manual_seed(3)
     before = tl.get_rng_state()

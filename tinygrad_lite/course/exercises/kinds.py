@@ -246,6 +246,16 @@ def _exercise(id, reference, cases, mistakes, judge, match, compare, **fields):
                              rtol=match.rtol, atol=match.atol, **fields))
 
 
+def _sized(compare, unread):
+    """``compare``, after the check that the answer has the reference's size (a model changed by the learner's code,
+    for one, records another number of numbers)."""
+    def judge(got, expected, case):
+        if isinstance(got, np.ndarray) and isinstance(expected, np.ndarray) and got.shape != expected.shape:
+            return f"the check could not read {unread} (got {got.size} numbers, {expected.size} expected)"
+        return compare(got, expected, case)
+    return judge
+
+
 def tensor_function(id, reference, cases, mistakes=(), *, judge=AT_FLOAT32, judge64=AT_FLOAT64, match=None,
                     compare=None, dtype_mistakes=DTYPE_MISTAKES, answer=None, grad=True, **fields):
     """A function of tensors whose answer is a Tensor of the inputs' dtype connected to their graph (``answer``
@@ -272,11 +282,15 @@ def number(id, reference, cases, mistakes=(), *, judge=EXACT_NUMBER, match=None,
 
 
 def driven(id, reference, cases, drive, mistakes=(), *, judge=AT_FLOAT32, match=None, compare=None,
-           base=None, must_define=(), answer=None, **fields):
+           base=None, must_define=(), answer=None, unread=None, **fields):
     """An answer judged by driving it: ``drive(fn, args, kwargs)`` builds the case's set-up, runs the learner's class
     or function (and, alike, the reference and each wrong version) and returns a ``Run`` of the numbers observed, or
     ``Run.failed(problem)``. ``base``/``must_define``: a class answer must subclass ``base`` and define one of
     ``must_define`` itself (``RunAnswer``). Judged by ``compare`` or within ``judge``; mistakes matched within
-    ``match`` (default ``judge``)."""
+    ``match`` (default ``judge``). With ``unread`` (what the Run is, e.g. "your run"), ``compare`` sees only Runs of
+    the reference's size: one of another size is a run the check could not read; without, ``compare`` judges the
+    sizes itself (a run that may stop early, a gradient that a learner filled in)."""
+    if compare is not None and unread is not None:
+        compare = _sized(compare, unread)
     return _exercise(id, reference, cases, mistakes, judge, match, compare, call=drive,
                      answer=answer or RunAnswer(base=base, must_define=must_define), **fields)

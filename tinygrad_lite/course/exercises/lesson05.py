@@ -123,8 +123,6 @@ def each_step(fn, args, kwargs):
 def _compare_traces(got, expected, case):
     """None when the schedules agree at every step; otherwise the first step where they differ, and a few more,
     with the case's schedule in words (start_factor and min_lr may come by position, or be the defaults)."""
-    if got.shape != expected.shape:
-        return f"expected {expected.size} lrs (steps 0 to {expected.size - 1}), got {got.size}"
     bad = np.flatnonzero(~np.isclose(got, expected, rtol=LRS.rtol, atol=LRS.atol))
     if not bad.size:
         return None
@@ -183,7 +181,7 @@ def _start_not_scaled(got, expected, case):
 
 
 driven(
-    "05.warmup_cosine", warmup_cosine_reference, _warmup_cases, each_step,
+    "05.warmup_cosine", warmup_cosine_reference, _warmup_cases, each_step, unread="your run",
     compare=_compare_traces, match=LRS, points=2,
     error_hints=[ErrorHint(r"ZeroDivisionError",
                            "with warmup_steps = 0 there is no warmup: every step belongs to the cosine, and "
@@ -336,8 +334,6 @@ def after_each_epoch(cls, args, kwargs):
 def _compare_plateau(got, expected, case):
     """None when every group's lr is right after every epoch; otherwise the first wrong one, with the case's
     settings, the metrics fed and the group's lrs epoch by epoch."""
-    if got.shape != expected.shape:
-        return f"expected lrs of shape {expected.shape} (epochs + 1, param groups), got {got.shape}"
     if (at := first_difference(got, expected, PLATEAU_LRS)) is None:
         return None
     epoch, group = at
@@ -542,7 +538,7 @@ def _plateau_cases(rng):
 
 
 driven(
-    "05.PlateauScheduler", ReduceLROnPlateau, _plateau_cases, after_each_epoch,
+    "05.PlateauScheduler", ReduceLROnPlateau, _plateau_cases, after_each_epoch, unread="your run",
     compare=_compare_plateau, match=PLATEAU_LRS, vary=("mode", "factor", "patience", "threshold", "min_lr"), points=3,
     check_inputs=False,  # changing the optimizer's lrs is the point
     error_hints=[ErrorHint(r"has no attribute 'get_last_lr'",
