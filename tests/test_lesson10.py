@@ -2151,3 +2151,22 @@ def _ln_counts_dim_1(x, gamma, beta, eps=1e-5):
 
 
 WRONG += [("10.layer_norm_forward", _ln_counts_dim_1, "by x.shape[1]", "it counts the positions")]
+
+
+class _RecordsInTrainingOnly(ActivationStats):
+    """A hook that records only in training mode (an attack of session 38: its message had blamed a limit)."""
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            if module.training:
+                self.means[i].append(output.detach().mean().item())
+                self.stds[i].append(output.detach().std().item())
+        return hook
+
+
+def _dead_over_the_examples_units(h):
+    """The dead units counted right, divided by h_ex's 5 units (an attack of session 38)."""
+    return ((h > 0).float().sum(dim=0) == 0).float().sum().item() / 5
+
+
+WRONG += [("10.ActivationStats", _RecordsInTrainingOnly, "left out the calls in eval mode"),
+          ("10.dead_fraction", _dead_over_the_examples_units, "you divided it by 5, the number of units of the")]

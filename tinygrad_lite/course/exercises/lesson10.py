@@ -254,6 +254,9 @@ def drive_stats(cls, args, kwargs):
                     if aliased else
                     "every module has two of your hooks, so each call records twice: register one hook per module "
                     "(once, in __init__)"))
+        skipped = [where for mode, where in (("eval", "in eval mode (a test of module.training?)"),
+                                             ("no_grad", "under no_grad (a test of requires_grad?)"))
+                   if mode in modes and lengths[0] == len(modes) - modes.count(mode)]  # (one call of each kind)
         why = (". Every number went to the last module's list. The usual cause: hooks that all read one variable i "
                "after the loop ended (a function defined in a loop sees the loop variable's last value); make each "
                "hook in a function called with its own i. Whatever the cause, each hook must append to its own "
@@ -261,6 +264,8 @@ def drive_stats(cls, args, kwargs):
                ". Your hooks were no longer registered when the network ran: they were removed before the first "
                "call (a hook registered inside a `with handle:` block is removed when the block ends); keep the "
                "handles and remove the hooks only in remove()" if gone and not any(lengths) else
+               f". Your hooks left out the calls {' or '.join(skipped)}: a watcher records every forward call, "
+               "whatever the mode" if len(set(lengths)) == 1 and skipped else
                f". Each list stopped at {lengths[0]}: record every call, however many there are (the case makes "
                f"{spec['calls']}), with no limit of your own"
                if len(set(lengths)) == 1 and 0 < lengths[0] < spec["calls"] else "")
@@ -722,6 +727,10 @@ driven(
         mistake(lambda h: float((as_float64(h) > 0).any(axis=0).__invert__().sum()),
                 "that is the NUMBER of dead units; a fraction is asked for (divide by the number of units)",
                 "a mean over units of a 0/1 'dead' flag is the fraction"),
+        recognised(lambda got, expected, case: case.args[0].shape[1] != 5 and np.isclose(  # (the example's 5 units)
+                   float(np.asarray(got, dtype=np.float64)), float(expected) * case.args[0].shape[1] / 5),
+                   "your count of dead units is right, but you divided it by 5, the number of units of the example "
+                   "h_ex: divide by the number of units of h itself, h.shape[1]"),
         mistake(lambda h: float((as_float64(h) == 0).any(axis=0).mean()), "your answer equals the fraction of units "
                 "that are 0 for SOME sample here. If that is what you computed: dead means 0 for EVERY sample of the "
                 "batch; a unit that is 0 for some samples and positive for others is alive, that is ReLU working",
