@@ -1099,7 +1099,7 @@ WRONG = [
     ("07.EarlyStopping", AbsoluteChange, "never stopped", "a change in EITHER direction as an improvement"),
     ("07.EarlyStopping", RestoresByRebinding, "replaced the model's parameters with new tensors", "in place"),
     ("07.EarlyStopping", RestoresSharingMemory, "called restore(model) again", "training wrote into it after",
-     "must stay a separate copy"),
+     "the copy must stay separate"),
     ("07.EarlyStopping", StartsAtABigNumber, "should have stopped at epoch 7", "not infinity"),
     ("07.EarlyStopping", DefaultPatienceThree, "the default patience", "should have stopped at epoch 7"),
     ("07.EarlyStopping", LibraryEarlyStopping, "write it yourself", "EarlyStopping"),
@@ -1466,3 +1466,19 @@ class CopiesEveryEpoch(EarlyStopping):
 
 
 WRONG += [("07.EarlyStopping", CopiesEveryEpoch, "taken at every epoch", "not the best one's")]
+
+
+class _RestoresOnlyInStep(EarlyStopping):
+    """The best weights loaded inside step, at the stop, and a restore that does nothing (an attack of session 38:
+    its hint had named a shared storage only)."""
+    def step(self, value, model):
+        stop = super().step(value, model)
+        if stop:
+            model.load_state_dict(self.weights)
+        return stop
+
+    def restore(self, model):
+        pass
+
+
+WRONG += [("07.EarlyStopping", _RestoresOnlyInStep, "each time it is called (not only step, at the stop)")]

@@ -515,11 +515,10 @@ driven(
                 "whenever the value improves, put a .clone() of each tensor of model.state_dict() into a new dict "
                 "on self; restore loads that dict into the model it receives with load_state_dict"),
         mistake(_RestoreShares,
-                "the first restore put the best weights back, but the model then shared its memory with your "
-                "kept copy: when training went on and changed the model's tensors in place, the copy changed "
-                "with them, and the second restore brought back those changed numbers. Giving a tensor another "
-                "tensor's storage (assigning to p.data) does that. The kept best weights must stay a separate "
-                "copy: restoring copies their numbers into the model's own tensors",
+                "the first restore gave the best weights, the second did not: restore must load the kept copy "
+                "each time it is called (not only step, at the stop), and the copy must stay separate. A model "
+                "that shares its memory with the copy (given another tensor's storage: p.data = ...) changes the "
+                "copy as training goes on. Restoring copies the kept numbers into the model's own tensors",
                 "section 4 and the exercise text say how restore loads the copy, in place, as load_state_dict "
                 "does: it copies numbers and shares no memory"),
         mistake(_CopiesEveryEpoch,
@@ -531,9 +530,9 @@ driven(
                 "after restore(model) the model holds the weights of the LAST epoch it saw, not those of the best "
                 "epoch. Training goes on changing the weights after the best epoch, so the best ones exist only if you "
                 "keep a copy of them when the value improves, and restore must put that copy back into the model",
-                "model.state_dict() shares memory with the model's live weights (and so does the model itself): keep a "
-                "copy of each tensor (clone it), then load the copy into the model that restore receives with "
-                "load_state_dict (assigning to .data of the tensors that state_dict() returns changes nothing)"),
+                "keep a copy of each tensor (clone it: model.state_dict() shares the model's memory), then load it "
+                "into the model that restore receives with load_state_dict (model = ... only rebinds a local name, "
+                "and assigning to .data of the tensors that state_dict() returns changes nothing)"),
         mistake(_beats_when(lambda v, than, d: v <= than - d, lambda v, than, d: v >= than + d),
                 "a value equal to the best is not an improvement: an improvement must beat the best by MORE than "
                 "min_delta, so a plateau of equal values counts as epochs without improvement",
@@ -557,7 +556,7 @@ driven(
                 "count the epochs without improvement, and return True only when the count reaches patience"),
         mistake(_stopper_with(stops=lambda self: self.wait > self.patience),
                 "your loop stopped one epoch late: with patience=p, step returns True at the p-th epoch in a row "
-                "without improvement, not after p + 1 (that is ReduceLROnPlateau's rule, lesson 05)",
+                "without improvement, not after p + 1 (ReduceLROnPlateau's rule, lesson 05), nor at a fixed count",
                 "compare the counter with patience using >=, right after counting this epoch"),
         mistake(_beats_when(lambda v, than, d: v < than - d, lambda v, than, d: v > than),
                 "in mode 'max' an improvement must rise above best + min_delta; yours accepts values that do not "
