@@ -2170,3 +2170,26 @@ def _dead_over_the_examples_units(h):
 
 WRONG += [("10.ActivationStats", _RecordsInTrainingOnly, "left out the calls in eval mode"),
           ("10.dead_fraction", _dead_over_the_examples_units, "you divided it by 5, the number of units of the")]
+
+
+class _RecordsTenCallsAtMost(ActivationStats):
+    """A cap of its own on the records (round 2 of session 38's attack: no case made more than 6 calls)."""
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            if len(self.means[i]) < 10:
+                self.means[i].append(output.detach().mean().item())
+                self.stds[i].append(output.detach().std().item())
+        return hook
+
+
+class _RecordsWithGradientsInTrainingOnly(ActivationStats):
+    def hook_for(self, i):
+        def hook(module, inputs, output):
+            if module.training and output.requires_grad:
+                self.means[i].append(output.detach().mean().item())
+                self.stds[i].append(output.detach().std().item())
+        return hook
+
+
+WRONG += [("10.ActivationStats", _RecordsTenCallsAtMost, "40 calls", "Each list stopped at 10"),
+          ("10.ActivationStats", _RecordsWithGradientsInTrainingOnly, "in eval mode and under no_grad")]

@@ -557,7 +557,8 @@ driven(
         mistake(_stopper_with(stops=lambda self: self.wait > self.patience),
                 "your loop stopped one epoch late: with patience=p, step returns True at the p-th epoch in a row "
                 "without improvement, not after p + 1 (ReduceLROnPlateau's rule, lesson 05), nor at a fixed count",
-                "compare the counter with patience using >=, right after counting this epoch"),
+                "compare the counter with self.patience (the argument, not a number) using >=, right after counting "
+                "this epoch"),
         mistake(_beats_when(lambda v, than, d: v < than - d, lambda v, than, d: v > than),
                 "in mode 'max' an improvement must rise above best + min_delta; yours accepts values that do not "
                 "clear that margin (min_delta left out, or subtracted, in mode 'max')",

@@ -254,9 +254,8 @@ def drive_stats(cls, args, kwargs):
                     if aliased else
                     "every module has two of your hooks, so each call records twice: register one hook per module "
                     "(once, in __init__)"))
-        skipped = [where for mode, where in (("eval", "in eval mode (a test of module.training?)"),
-                                             ("no_grad", "under no_grad (a test of requires_grad?)"))
-                   if mode in modes and lengths[0] == len(modes) - modes.count(mode)]  # (one call of each kind)
+        skipped = {len(modes) - 1: "in eval mode or under no_grad", modes.count("train"): "in eval mode and under "
+                   "no_grad"}.get(lengths[0]) if {"eval", "no_grad"} <= set(modes) else None  # (one call of each)
         why = (". Every number went to the last module's list. The usual cause: hooks that all read one variable i "
                "after the loop ended (a function defined in a loop sees the loop variable's last value); make each "
                "hook in a function called with its own i. Whatever the cause, each hook must append to its own "
@@ -264,8 +263,8 @@ def drive_stats(cls, args, kwargs):
                ". Your hooks were no longer registered when the network ran: they were removed before the first "
                "call (a hook registered inside a `with handle:` block is removed when the block ends); keep the "
                "handles and remove the hooks only in remove()" if gone and not any(lengths) else
-               f". Your hooks left out the calls {' or '.join(skipped)}: a watcher records every forward call, "
-               "whatever the mode" if len(set(lengths)) == 1 and skipped else
+               f". Your hooks left out the calls {skipped} (a test of module.training, or of requires_grad?): "
+               "a watcher records every forward call, whatever the mode" if len(set(lengths)) == 1 and skipped else
                f". Each list stopped at {lengths[0]}: record every call, however many there are (the case makes "
                f"{spec['calls']}), with no limit of your own"
                if len(set(lengths)) == 1 and 0 < lengths[0] < spec["calls"] else "")
@@ -458,6 +457,7 @@ def _stats_cases(rng):
         _stats_case("Tanh and Dropout(0.5) layers of an 8-16-16-4 network in training mode, a batch of 48, six "
                     "calls (dropout draws a new mask at each call)", [8, 16, 16, 4], [1, 2, 5, 8], 6, 48, 11,
                     dropout=0.5),
+        _stats_case("one Tanh layer, 40 calls (a run of many batches)", [3, 4, 2], [1], 40, 2, 13),
         _stats_case("a float64 Linear layer whose outputs have a mean about 10000 times their spread", [4, 8, 2],
                     [0], 2, 6, 10, dtype="float64", offset=1e4),
     ]
