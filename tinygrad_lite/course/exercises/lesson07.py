@@ -942,7 +942,7 @@ def drive_resume(resume_fn, args, kwargs):
                 "model was in training mode when it was saved, as a new one is. model.eval() is for predicting with "
                 "a loaded model, not for resuming its training: a loop that sets the mode once, at its start, would "
                 "go on with dropout off. Leave the mode as it is")
-        shown = repr(start) if len(repr(start)) <= 60 else f"{an(type(start).__name__)}"
+        shown = repr(start) if len(repr(start)) <= 60 else an(type(start).__name__)
         if isinstance(start, Tensor):
             return Run.failed(f"your resume_run returned a tensor, {shown}; it must return the epoch to start "
                               "from as a Python int, as the checkpoint holds the epoch: the training loop runs "

@@ -254,8 +254,9 @@ def drive_stats(cls, args, kwargs):
                     if aliased else
                     "every module has two of your hooks, so each call records twice: register one hook per module "
                     "(once, in __init__)"))
-        skipped = {len(modes) - 1: "in eval mode or under no_grad", modes.count("train"): "in eval mode and under "
-                   "no_grad"}.get(lengths[0]) if {"eval", "no_grad"} <= set(modes) else None  # (one call of each)
+        skipped = None  # (the case with modes makes one call of each: training mode, eval mode, under no_grad)
+        if {"eval", "no_grad"} <= set(modes) and lengths[0] in (len(modes) - 1, modes.count("train")):
+            skipped = f"in eval mode {'or' if lengths[0] == len(modes) - 1 else 'and'} under no_grad"
         why = (". Every number went to the last module's list. The usual cause: hooks that all read one variable i "
                "after the loop ended (a function defined in a loop sees the loop variable's last value); make each "
                "hook in a function called with its own i. Whatever the cause, each hook must append to its own "
