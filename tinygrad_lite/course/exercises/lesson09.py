@@ -1021,7 +1021,7 @@ driven(
                 "early stopping counted an improving validation score as getting worse: it was given the validation "
                 "accuracy, where the colleague's stopper (default mode 'min', the lowest number is the best) is made "
                 "for a loss, or a loss with mode='max'. The planted bug's fix gives it the validation LOSS",
-                "give stopper.step the validation loss, the first number evaluate returns, with the stopper as made"),
+                "give stopper.step the validation loss (the first number evaluate returns), in the default mode 'min'"),
         mistake(_fit(lr_late=True),
                 "history['lr'] holds, for each epoch, the lr that epoch TRAINED with: yours records it after the "
                 "epoch's scheduler step, which is already the next epoch's lr",
