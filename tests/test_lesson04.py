@@ -2032,7 +2032,11 @@ WRONG += [("04.MyAdamW", AdamWDecayByInitialLr, "the lr changes during the run",
 
 class AdamByLerp(MyAdam):
     """PyTorch's own arrangement of the averages: m.lerp_(g, 1 - beta1), v.mul_(beta2).addcmul_(g, g, ...) (an
-    attack of session 38: the library had no lerp_)."""
+    attack of session 38: the library had no lerp_). With ``stored`` False (round 2 of that attack, whose hint had
+    blamed a rebound p only): m.lerp(...) and v.lerp(...) make new tensors that are never stored, so the averages
+    stay 0 and p never moves."""
+    stored = True
+
     def _update(self, p, group):
         beta1, beta2 = group["betas"]
         g = p.grad + group["weight_decay"] * p
@@ -2041,8 +2045,12 @@ class AdamByLerp(MyAdam):
             state["step"], state["exp_avg"], state["exp_avg_sq"] = 0, tl.zeros_like(p), tl.zeros_like(p)
         state["step"] += 1
         t = state["step"]
-        state["exp_avg"].lerp_(g, 1 - beta1)
-        state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        if self.stored:
+            state["exp_avg"].lerp_(g, 1 - beta1)
+            state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        else:
+            state["exp_avg"].lerp(g, 1 - beta1)
+            state["exp_avg_sq"].lerp(g * g, 1 - beta2)
         p -= group["lr"] * (state["exp_avg"] / (1 - beta1 ** t)) / ((state["exp_avg_sq"] / (1 - beta2 ** t)).sqrt()
                                                                    + group["eps"])
 
@@ -2061,20 +2069,5 @@ class AdamWDecayByFirstGroupsLr(MyAdamW):
 WRONG += [("04.MyAdamW", AdamWDecayByFirstGroupsLr, "two parameter groups that set every option")]
 
 
-class AdamLerpNotStored(MyAdam):
-    """m.lerp(...) makes a new tensor that is never stored: the averages stay 0, so p never moves (round 2 of
-    session 38's attack: the hint had blamed a rebound p only)."""
-    def _update(self, p, group):
-        beta1, beta2 = group["betas"]
-        state = self.state[p]
-        if not state:
-            state["step"], state["exp_avg"], state["exp_avg_sq"] = 0, tl.zeros_like(p), tl.zeros_like(p)
-        state["step"] += 1
-        t = state["step"]
-        state["exp_avg"].lerp(p.grad, 1 - beta1)
-        state["exp_avg_sq"].lerp(p.grad * p.grad, 1 - beta2)
-        p -= group["lr"] * (state["exp_avg"] / (1 - beta1 ** t)) / ((state["exp_avg_sq"] / (1 - beta2 ** t)).sqrt()
-                                                                   + group["eps"])
-
-
+AdamLerpNotStored = type("AdamLerpNotStored", (AdamByLerp,), {"stored": False})
 WRONG += [("04.MyAdam", AdamLerpNotStored, "what it subtracts stays 0")]

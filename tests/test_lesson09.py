@@ -47,29 +47,37 @@ def train_one_epoch(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
     return loss_sum / seen, hits / seen
 
 
-def fit(lib, model, optimizer, scheduler, loaders, config):
-    stopper = tl.train.EarlyStopping(patience=config["patience"])
-    history = {"train_loss": [], "val_loss": [], "lr": []}
-    for _ in range(config["epochs"]):
-        history["lr"].append(optimizer.param_groups[0]["lr"])
-        model.train()
-        total, count = 0.0, 0
-        for x, y in loaders["train"]:
-            loss = lib.nn.functional.cross_entropy(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
-            optimizer.step()
-            total, count = total + loss.item() * len(y), count + len(y)
-        history["train_loss"].append(total / count)
-        val_loss, _ = L.evaluate(lib, model, loaders["val"])
-        history["val_loss"].append(val_loss)
-        scheduler.step()
-        if stopper.step(val_loss, model):
-            break
-    stopper.restore(model)
-    history["test_loss"], history["test_acc"] = L.evaluate(lib, model, loaders["test"])
-    return history
+def _fit_watching(accuracy=False, mode="min"):
+    """The debugging exercise's loop with its three bugs fixed, as a learner writes it; ``accuracy``: early stopping
+    given the validation accuracy (the lesson's "Two metrics" mistake), ``mode``: the stopper made in another mode
+    (attacks of session 38)."""
+    def fit(lib, model, optimizer, scheduler, loaders, config):
+        stopper = tl.train.EarlyStopping(patience=config["patience"], mode=mode)
+        history = {"train_loss": [], "val_loss": [], "lr": []}
+        for _ in range(config["epochs"]):
+            history["lr"].append(optimizer.param_groups[0]["lr"])
+            model.train()
+            total, count = 0.0, 0
+            for x, y in loaders["train"]:
+                loss = lib.nn.functional.cross_entropy(model(x), y)
+                optimizer.zero_grad()
+                loss.backward()
+                lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
+                optimizer.step()
+                total, count = total + loss.item() * len(y), count + len(y)
+            history["train_loss"].append(total / count)
+            val_loss, val_acc = L.evaluate(lib, model, loaders["val"])
+            history["val_loss"].append(val_loss)
+            scheduler.step()
+            if stopper.step(val_acc if accuracy else val_loss, model):
+                break
+        stopper.restore(model)
+        history["test_loss"], history["test_acc"] = L.evaluate(lib, model, loaders["test"])
+        return history
+    return fit
+
+
+fit = _fit_watching()
 
 
 SOLUTIONS = {"09.train_one_epoch": train_one_epoch, "09.fit": fit}
@@ -1061,35 +1069,6 @@ WRONG += [("09.train_one_epoch", _epoch_slip("first group"), "the optimizer's fi
           ("09.train_one_epoch", _epoch_slip("first size"), "counted as the size of the first one"),
           ("09.train_one_epoch", _epoch_slip("once"), "cleared once, before the loop"),
           ("09.train_one_epoch", _epoch_slip("step first"), "no step() ran after backward()")]
-
-
-def _fit_watching(accuracy=False, mode="min"):
-    """The loop with early stopping given the validation accuracy (the lesson's "Two metrics" mistake), or a stopper
-    made with another mode (attacks of session 38)."""
-    def fit(lib, model, optimizer, scheduler, loaders, config):
-        stopper = tl.train.EarlyStopping(patience=config["patience"], mode=mode)
-        history = {"train_loss": [], "val_loss": [], "lr": []}
-        for _ in range(config["epochs"]):
-            history["lr"].append(optimizer.param_groups[0]["lr"])
-            model.train()
-            total, count = 0.0, 0
-            for x, y in loaders["train"]:
-                loss = lib.nn.functional.cross_entropy(model(x), y)
-                optimizer.zero_grad()
-                loss.backward()
-                lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
-                optimizer.step()
-                total, count = total + loss.item() * len(y), count + len(y)
-            history["train_loss"].append(total / count)
-            val_loss, val_acc = L.evaluate(lib, model, loaders["val"])
-            history["val_loss"].append(val_loss)
-            scheduler.step()
-            if stopper.step(val_acc if accuracy else val_loss, model):
-                break
-        stopper.restore(model)
-        history["test_loss"], history["test_acc"] = L.evaluate(lib, model, loaders["test"])
-        return history
-    return fit
 
 
 WRONG += [

@@ -1259,13 +1259,19 @@ def _dead_cached_by_shape():
     return dead_cached
 
 
-class _StopsAfterFour(ActivationStats):
-    def hook_for(self, i):
-        def hook(module, inputs, output):
-            if len(self.means[i]) < 4:
-                self.means[i].append(output.detach().mean().item())
-                self.stds[i].append(output.detach().std().item())
-        return hook
+def _records_when(records):
+    """ActivationStats whose hook records a call only when ``records(stats, i, module, output)`` holds."""
+    class RecordsSome(ActivationStats):
+        def hook_for(self, i):
+            def hook(module, inputs, output):
+                if records(self, i, module, output):
+                    self.means[i].append(output.detach().mean().item())
+                    self.stds[i].append(output.detach().std().item())
+            return hook
+    return RecordsSome
+
+
+_StopsAfterFour = _records_when(lambda stats, i, module, output: len(stats.means[i]) < 4)
 
 
 class _FirstSixteenRows(ActivationStats):
@@ -2153,14 +2159,8 @@ def _ln_counts_dim_1(x, gamma, beta, eps=1e-5):
 WRONG += [("10.layer_norm_forward", _ln_counts_dim_1, "by x.shape[1]", "it counts the positions")]
 
 
-class _RecordsInTrainingOnly(ActivationStats):
-    """A hook that records only in training mode (an attack of session 38: its message had blamed a limit)."""
-    def hook_for(self, i):
-        def hook(module, inputs, output):
-            if module.training:
-                self.means[i].append(output.detach().mean().item())
-                self.stds[i].append(output.detach().std().item())
-        return hook
+# a hook that records only in training mode (an attack of session 38: its message had blamed a limit)
+_RecordsInTrainingOnly = _records_when(lambda stats, i, module, output: module.training)
 
 
 def _dead_over_the_examples_units(h):
@@ -2172,23 +2172,11 @@ WRONG += [("10.ActivationStats", _RecordsInTrainingOnly, "left out the calls in 
           ("10.dead_fraction", _dead_over_the_examples_units, "you divided it by 5, the number of units of the")]
 
 
-class _RecordsTenCallsAtMost(ActivationStats):
-    """A cap of its own on the records (round 2 of session 38's attack: no case made more than 6 calls)."""
-    def hook_for(self, i):
-        def hook(module, inputs, output):
-            if len(self.means[i]) < 10:
-                self.means[i].append(output.detach().mean().item())
-                self.stds[i].append(output.detach().std().item())
-        return hook
-
-
-class _RecordsWithGradientsInTrainingOnly(ActivationStats):
-    def hook_for(self, i):
-        def hook(module, inputs, output):
-            if module.training and output.requires_grad:
-                self.means[i].append(output.detach().mean().item())
-                self.stds[i].append(output.detach().std().item())
-        return hook
+# a cap of its own on the records (round 2 of session 38's attack: no case made more than 6 calls), and a hook that
+# records only in training mode with gradients on
+_RecordsTenCallsAtMost = _records_when(lambda stats, i, module, output: len(stats.means[i]) < 10)
+_RecordsWithGradientsInTrainingOnly = _records_when(lambda stats, i, module, output: module.training
+                                                    and output.requires_grad)
 
 
 WRONG += [("10.ActivationStats", _RecordsTenCallsAtMost, "40 calls", "Each list stopped at 10"),
