@@ -339,6 +339,51 @@ def test_inference_mode_records_nothing(T):
     x = T.ones(2, requires_grad=True)
     with T.inference_mode():
         assert not (x * 2).requires_grad
+    with T.inference_mode(False):  # (leaves tracking as it is)
+        assert (x * 2).requires_grad
+    assert not T.inference_mode()(lambda: (x * 2).requires_grad)()
+    assert T.inference_mode(False)(lambda: (x * 2).requires_grad)()
+
+
+@pytest.mark.parametrize("T", LIBS)
+def test_a_decorated_generator_runs_in_its_mode_each_time_it_resumes(T):
+    """``@no_grad()`` on a generator (``def predict(batches): ... yield model(x)``): every step inside it runs
+    without tracking, and the caller's mode is back at each yield, after a close() and after a throw()."""
+    x = T.ones(2, requires_grad=True)
+    seen = []
+
+    def steps():
+        try:
+            sent = yield x * 2
+            seen.append((sent, T.is_grad_enabled()))
+            yield x * 3
+        finally:
+            seen.append(("finally", T.is_grad_enabled()))
+        return "done"
+
+    inside = False
+    # (each made just before it decorates: set_grad_enabled switches the mode as soon as it is made; each then
+    # decorates three generators, as one decorator object may)
+    for make in (T.no_grad, lambda: T.no_grad, T.inference_mode, lambda: T.set_grad_enabled(False)):
+        seen.clear()
+        decorate = make()
+        gen = decorate(steps)()
+        assert next(gen).requires_grad is inside and T.is_grad_enabled()
+        assert gen.send("sent").requires_grad is inside and T.is_grad_enabled()
+        with pytest.raises(StopIteration) as stop:
+            next(gen)
+        assert stop.value.value == "done" and seen == [("sent", inside), ("finally", inside)]
+        gen = decorate(steps)()
+        next(gen)
+        gen.close()
+        assert seen[-1] == ("finally", inside) and T.is_grad_enabled()
+        gen = decorate(steps)()
+        next(gen)
+        with pytest.raises(KeyError):
+            gen.throw(KeyError("thrown in"))
+        assert seen[-1] == ("finally", inside) and T.is_grad_enabled()
+    with T.no_grad():
+        assert next(T.enable_grad()(steps)()).requires_grad and not T.is_grad_enabled()
 
 
 @pytest.mark.parametrize("T", LIBS)
@@ -736,6 +781,16 @@ def test_pow_with_a_number_gives_pytorchs_values_and_gradients():
             row.append((y.tolist(), g.tolist()))
         results.append(row)
     np.testing.assert_allclose(np.array(results[1]), np.array(results[0]), rtol=1e-12)
+
+
+def test_polynomial_features_at_zero_differentiate_without_warnings():
+    """x ** 0 and x ** 1 at x = 0 (the columns of polynomial features): finite values, finite gradients, and so no
+    numpy warning, though x^{y-1} would be 1/0 at y = 0 (its gradient is 0 there)."""
+    x = tl.linspace(-1, 1, 5, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tl.stack([x ** i for i in range(3)], 1).sum().backward()
+    assert x.grad.tolist() == [-1.0, 0.0, 1.0, 2.0, 3.0]  # d/dx (1 + x + x^2) = 1 + 2x
 
 
 def test_custom_function_with_several_outputs_changed_in_place_or_dropped_matches_torch():

@@ -100,6 +100,12 @@ Session 38's attack on lesson 04 wrote Adam as PyTorch's own source does, ``m.le
 library had no ``lerp``: ``lerp`` and ``lerp_`` (with PyTorch's second form for a weight of 0.5 or more, which
 gives ``end`` itself at a weight of 1) took the API to 1,487 lines; API_BUDGET = 1490.
 
+Session 39 ran plain PyTorch scripts with the import swapped. ``@no_grad()`` on a generator function (a
+``predict`` that yields) switched tracking off only while the generator was made, not while it ran: the decorators
+now run a generator in their mode each time it resumes, as PyTorch's do (``_decorate`` in grad_mode.py, with
+``close`` and ``throw``), ``inference_mode(False)`` leaves tracking as it is, and a dtype says ``is_signed`` and
+``is_complex``. The API went to 1,526 lines; API_BUDGET = 1535.
+
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
 argument checks and idioms, which is why the two numbers are larger than that one. They are a few hundred lines
@@ -128,7 +134,7 @@ HOOKS = [PACKAGE / "autograd" / "hooks.py", PACKAGE / "utils" / "hooks.py"]
 FLOAT16_MATMUL = [PACKAGE / "float16_matmul.py"]
 INDEXING = [PACKAGE / "indexing.py"]
 ENGINE_BUDGET = 875
-API_BUDGET = 1490
+API_BUDGET = 1535
 INPLACE_BUDGET = 75
 HOOKS_BUDGET = 160
 FUSED_BUDGET = 105

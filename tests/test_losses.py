@@ -488,6 +488,43 @@ def test_error_class_weight_of_the_wrong_size():
         F.nll_loss(tg.randn(3, 4), tg.tensor([0, 1, 2]), weight=tg.ones(3, 4))
 
 
+WEIGHT_DTYPES = {  # a weight of another dtype than the input's (a class weight made from numpy is float64)
+    "bce_with_logits pos_weight": lambda L, x, y, w: L.nn.functional.binary_cross_entropy_with_logits(
+        x, y, pos_weight=w),
+    "bce_with_logits weight": lambda L, x, y, w: L.nn.functional.binary_cross_entropy_with_logits(x, y, weight=w),
+    "BCEWithLogitsLoss": lambda L, x, y, w: L.nn.BCEWithLogitsLoss(pos_weight=w)(x, y),
+    "bce weight": lambda L, x, y, w: L.nn.functional.binary_cross_entropy(x.sigmoid(), y, weight=w),
+    "cross_entropy probabilities": lambda L, x, y, w: L.nn.functional.cross_entropy(x, y.softmax(1), weight=w),
+    "cross_entropy probabilities smoothed": lambda L, x, y, w: L.nn.functional.cross_entropy(
+        x, y.softmax(1), weight=w, label_smoothing=0.1),
+    "cross_entropy indices": lambda L, x, y, w: L.nn.functional.cross_entropy(x, L.tensor([0, 2]), weight=w),
+    "CrossEntropyLoss smoothed": lambda L, x, y, w: L.nn.CrossEntropyLoss(weight=w, label_smoothing=0.1)(
+        x, L.tensor([0, 2])),
+    "nll_loss": lambda L, x, y, w: L.nn.functional.nll_loss(x.log_softmax(1), L.tensor([0, 2]), weight=w),
+}
+
+
+@pytest.mark.parametrize("case", WEIGHT_DTYPES)
+@pytest.mark.parametrize("dtypes", [("float32", "float64"), ("float64", "float32")])
+def test_a_weight_of_another_dtype_gives_pytorchs_result_dtype_or_its_refusal(case, dtypes):
+    """The binary cross-entropies cast their weights to the loss's dtype; cross_entropy's weights promote with
+    probabilities; with class indices cross_entropy and nll_loss refuse them, as PyTorch does."""
+    results = []
+    for lib in (torch, tg):
+        x, y = lib.tensor([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]]), lib.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+        x, y, w = x.to(getattr(lib, dtypes[0])), y.to(getattr(lib, dtypes[0])), lib.tensor([1.0, 2.0, 3.0])
+        try:
+            results.append(str(WEIGHT_DTYPES[case](lib, x, y, w.to(getattr(lib, dtypes[1]))).dtype).split(".")[1])
+        except RuntimeError as e:
+            results.append(("refused", str(e)))
+    if isinstance(results[0], tuple):
+        refusal = results[1][1]
+        assert isinstance(results[1], tuple), results
+        assert all(part in refusal for part in (dtypes[1], dtypes[0], "weight.to(input.dtype)")), refusal
+    else:
+        assert results[0] == results[1]
+
+
 def test_error_label_smoothing_out_of_range():
     for bad in (1.5, -0.1):
         with _raises(RuntimeError, "label_smoothing", str(bad)):

@@ -345,6 +345,13 @@ def test_basic_attributes(T):
     assert isinstance(t.data, T.Tensor) and not t.data.requires_grad
 
 
+def test_dtypes_say_what_pytorchs_do():
+    for name in ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"):
+        ours, theirs = getattr(tl, name), getattr(torch, name)
+        assert ((ours.is_floating_point, ours.is_signed, ours.is_complex, ours.itemsize)
+                == (theirs.is_floating_point, theirs.is_signed, theirs.is_complex, theirs.itemsize)), name
+
+
 def test_device_compares_equal_to_its_name():
     """An extension: PyTorch's device("cpu") == "cpu" is False; ours is True (fewer surprises for learners)."""
     assert tl.ones(1).device == "cpu"

@@ -15,6 +15,7 @@ import numpy as np
 
 class dtype:
     """One element type: its PyTorch-style name, the numpy dtype that stores it, and its category."""
+    is_complex = False  # (no complex dtypes here; PyTorch's name, for code that asks)
 
     def __init__(self, name, np_dtype, category, itemsize):
         self.name, self.np, self.category, self.itemsize = name, np.dtype(np_dtype), category, itemsize
@@ -22,6 +23,12 @@ class dtype:
     @property
     def is_floating_point(self):
         return self.category == FLOAT
+
+    @property
+    def is_signed(self):
+        """Whether it holds negative numbers: the floats and int8-int64, not bool and uint8."""
+        return self.category == FLOAT or self.np.kind == "i"
+
 
     @property
     def legacy_name(self):

@@ -96,7 +96,8 @@ class Pow(Function):
 
     def backward(self, g):
         x, y, z = self.saved_tensors
-        gx = np.where(y == 0, 0, g * y * x ** (y - 1)) if self.needs_input_grad[0] else None
+        # (where y = 0, x^{y-1} is never formed: at x = 0 it would be 1/0, a warning for a gradient that is 0)
+        gx = np.where(y == 0, 0, g * y * x ** np.where(y == 0, 1, y - 1)) if self.needs_input_grad[0] else None
         gy = None
         if self.needs_input_grad[1]:
             with np.errstate(divide="ignore", invalid="ignore"):

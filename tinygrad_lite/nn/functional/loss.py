@@ -144,6 +144,14 @@ def _check_element_weight(name, input, weight):
                          f"{tuple(input.shape)}: one weight per element")
 
 
+def _weight_as(weight, dtype):
+    """A floating-point weight in the loss's ``dtype``: PyTorch's binary cross-entropies cast their weights (a
+    float64 ``pos_weight`` made from numpy leaves a float32 loss float32); None stays None."""
+    if weight is None or not weight.dtype.is_floating_point or weight.dtype is dtype:
+        return weight
+    return weight.to(dtype)
+
+
 def _check_between_0_and_1(name, what, x, hint):
     values = x.array
     if not ((values >= 0) & (values <= 1)).all():  # also False for nan
@@ -231,7 +239,9 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         mean: \frac{1}{N} \sum_n l_n    (with ``weight``: \frac{1}{N} \sum_n w_n l_n, as PyTorch does)
 
     Unlike smooth_l1_loss the large-error slope is delta, not 1: huber_loss(delta) = delta * smooth_l1_loss(beta=delta).
-    delta must be positive.
+    delta must be positive. Deliberate difference: an input and a target of two dtypes promote, as in mse_loss and
+    smooth_l1_loss (float32 with float64 gives float64); PyTorch's huber_loss returns the input's dtype there and
+    then its backward fails ("Found dtype Double but expected Float").
     """
     reduction = _reduction("huber_loss", reduction)
     _check_tensors("huber_loss", input, target)
@@ -285,7 +295,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     log_x = where(input > 0, where(input > 0, input, 1.0).log(), -100.0).clamp(min=-100)
     log_1mx = where(input < 1, (-where(input < 1, input, 0.0)).log1p(), -100.0).clamp(min=-100)
     loss = (target - 1) * log_1mx - target * log_x
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    return _reduce(loss if weight is None else loss * _weight_as(weight, input.dtype), reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
@@ -306,7 +316,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         with pos_weight:     l_n = w_n [ (1 - y_n) x_n + (1 + (p_c - 1) y_n) (\max(-x_n, 0) + \log(1 + e^{-|x_n|})) ]
 
     so logits like 1000 or -3000 give exact, finite losses and gradients. Without pos_weight the gradient is
-    simply d l_n / d x_n = w_n (\sigma(x_n) - y_n).
+    simply d l_n / d x_n = w_n (\sigma(x_n) - y_n). The weights take the loss's dtype, as in PyTorch. Deliberate
+    difference: an input and a target of two dtypes promote (float64 with float32 gives float64), where PyTorch
+    computes in the target's dtype (a float64 model's loss of float32 labels is float32 there).
     """
     reduction = _reduction("binary_cross_entropy_with_logits", reduction, size_average, reduce)
     _check_tensors("binary_cross_entropy_with_logits", input, target)
@@ -321,6 +333,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     # sigma(0) - y = 1/2 - y (clamp or relu would give 1 - y or -y there).
     log1p_exp = (-input.abs()).exp().log1p()  # log(1 + e^{-|x|}), never overflows
     zero = input.new_zeros(())
+    dtype = dt.promote_types(input.dtype, target.dtype)  # the weights take it, as in PyTorch (they do not promote)
+    weight, pos_weight = _weight_as(weight, dtype), _weight_as(pos_weight, dtype)
     if pos_weight is None:
         loss = input.maximum(zero) - input * target + log1p_exp
     else:
@@ -344,6 +358,15 @@ def _check_class_weight(name, weight, classes):
     if weight is not None and not weight.dtype.is_floating_point:  # (PyTorch: expected scalar type Float)
         raise RuntimeError(f"{name}: the class weights must be floats, got {weight.dtype} (PyTorch refuses them too); "
                            "write weight.float()")
+
+
+def _check_index_weight_dtype(name, weight, input):
+    """With class indices as targets the class weights must have the input's dtype, as PyTorch requires ("expected
+    scalar type Float but found Double"); with probabilities they promote, as PyTorch's do."""
+    if weight is not None and weight.dtype is not input.dtype:
+        raise RuntimeError(f"{name}: the class weights are {weight.dtype.name} and the input {input.dtype.name}; "
+                           "with class indices as targets they must have one dtype (PyTorch refuses it too). Write "
+                           "weight.to(input.dtype) (weights made from a numpy array are float64)")
 
 
 def _check_label_smoothing(label_smoothing):
@@ -500,7 +523,8 @@ def _fused(input, target, weight, ignore_index, reduction, label_smoothing, logi
     Returns None where the loss keeps its separate ops: the usual case of class indices (mean, no weights, no
     smoothing, nothing ignored: ``NllLoss``, as PyTorch's graph has it); a float16 input; a weight or a target
     that requires grad (the separate ops differentiate them); an empty input; a target or weight on another
-    device (whose error the separate ops give); probabilities of another dtype (which promote); and 'mean' over
+    device (whose error the separate ops give); probabilities or their weights of another dtype (which promote); and
+    'mean' over
     targets that are all ignored or weigh nothing (0/0: nan, by ``_weighted_mean``).
 
     On "cuda" the weights of class indices are one fused kernel and the loss of logits is ``CrossEntropyCuda``
@@ -519,7 +543,7 @@ def _fused(input, target, weight, ignore_index, reduction, label_smoothing, logi
     along = [1] * x.ndim
     along[dim] = classes                                     # the shape of a per-class vector, along the classes
     if target.array.shape == x.shape:                        # class probabilities q
-        if target.array.dtype != x.dtype:
+        if target.array.dtype != x.dtype or (weight is not None and weight.array.dtype != x.dtype):
             return None
         q = target.array
         a = q if label_smoothing == 0 else q * (1 - label_smoothing) + label_smoothing / classes
@@ -569,6 +593,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
                     "indices go in target.")
     classes = input.shape[_class_dim(input, "nll_loss")]
     _check_class_weight("nll_loss", weight, classes)
+    _check_index_weight_dtype("nll_loss", weight, input)
     bad = _check_class_indices("nll_loss", input, target, ignore_index)
     fused = _fused(input, target, weight, ignore_index, reduction, 0.0, logits=False)
     loss = _nll(input, target, weight, ignore_index, reduction) if fused is None else fused
@@ -639,8 +664,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         logp = input.log_softmax(class_dim)
         q = target if label_smoothing == 0 else target * (1 - label_smoothing) + label_smoothing / classes
         if weight is not None:
-            q = q * weight.to(input.dtype).reshape(classes, *[1] * (input.ndim - class_dim - 1))
+            q = q * weight.reshape(classes, *[1] * (input.ndim - class_dim - 1))
         return _reduce(-(logp * q).sum(class_dim), reduction)
+    _check_index_weight_dtype("cross_entropy", weight, input)
     bad = _check_class_indices("cross_entropy", input, target, ignore_index)
     loss = _fused(input, target, weight, ignore_index, reduction, label_smoothing, logits=True, bad=bad)
     if loss is not None:  # (on a GPU the fused op has poisoned its loss with bad itself)
