@@ -277,6 +277,10 @@ def test_state_dict_round_trip_and_update_with_a_new_scale():
     assert t_other.get_scale() == 64.0 and t_other.get_growth_interval() == 7
     with pytest.raises(RuntimeError, match="empty"):
         other.load_state_dict({})
+    loaded = {**scaler.state_dict(), "_growth_tracker": 5}  # a resumed run saved again before its first step
+    for fresh in (tl.amp.GradScaler("cpu"), torch.amp.GradScaler("cpu")):
+        fresh.load_state_dict(loaded)
+        assert fresh.state_dict()["_growth_tracker"] == 5
 
 
 def test_a_disabled_scaler_passes_everything_through(monkeypatch):

@@ -104,7 +104,11 @@ Session 39 ran plain PyTorch scripts with the import swapped. ``@no_grad()`` on 
 ``predict`` that yields) switched tracking off only while the generator was made, not while it ran: the decorators
 now run a generator in their mode each time it resumes, as PyTorch's do (``_decorate`` in grad_mode.py, with
 ``close`` and ``throw``), ``inference_mode(False)`` leaves tracking as it is, and a dtype says ``is_signed`` and
-``is_complex``. The API went to 1,526 lines; API_BUDGET = 1535.
+``is_complex``. The API went to 1,526 lines; API_BUDGET = 1535. A second round of scripts found what PyTorch
+raises a RuntimeError for and we raised another type for, or numpy's words: ``tensor(None)`` (and a dict, a set, a
+generator: no dtype for it), a value of the wrong shape assigned with ``x[i] = v``, an integer to a negative integer
+power; and float16's ``var`` and ``std`` add up in float32, as PyTorch's do (a float16 sum of squares
+overflows). The API went to 1,550; API_BUDGET = 1555.
 
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
@@ -134,7 +138,7 @@ HOOKS = [PACKAGE / "autograd" / "hooks.py", PACKAGE / "utils" / "hooks.py"]
 FLOAT16_MATMUL = [PACKAGE / "float16_matmul.py"]
 INDEXING = [PACKAGE / "indexing.py"]
 ENGINE_BUDGET = 875
-API_BUDGET = 1535
+API_BUDGET = 1555
 INPLACE_BUDGET = 75
 HOOKS_BUDGET = 160
 FUSED_BUDGET = 105

@@ -668,6 +668,14 @@ def test_a_values_indices_pair_given_to_an_op_says_to_take_values(mistake, op, m
     assert tl.ones(2, 3).max(dim=-1).values.shape == (2,)  # the pair itself is as before
 
 
+def test_a_values_indices_pair_prints_as_pytorchs():
+    x = [[1.0, 5.0, 2.0], [0.5, -1.0, 0.0]]
+    for make in (lambda t: t.max(1), lambda t: t.min(0, keepdim=True), lambda t: t.sort(), lambda t: t.topk(2)):
+        ours, theirs = make(tl.tensor(x)), make(torch.tensor(x))
+        assert repr(ours).replace("tinygrad_lite.", "torch.") == repr(theirs) == str(theirs)
+        assert str(ours) == repr(ours) and isinstance(ours, tuple) and ours[0] is ours.values
+
+
 def test_a_values_indices_pair_raises_the_same_type_error_where_pytorch_fails_otherwise():
     """PyTorch's ``x == x.max(-1, True)`` is False (a tensor and a tuple are not equal) and its ``mse_loss`` of the pair
     raises an AttributeError ('no attribute size'); ours raise the TypeError of the other ops: the same mistake."""
@@ -889,3 +897,38 @@ def test_repeat_with_a_number_for_repeats_and_matrix_norm_with_other_than_two_di
     for dim in ((), (0,), (0, 1, 2)):
         with pytest.raises(RuntimeError, match="dim must be a 2-tuple"):
             tl.linalg.matrix_norm(tl.ones(2, 3, 4), dim=dim)
+
+
+def test_what_plain_pytorch_scripts_met_raises_pytorchs_types_and_says_the_cause():
+    """(session 39, PyTorch scripts with the import swapped) PyTorch's exception types, and messages that name the
+    real cause: no dtype for None or a generator, a value of the wrong shape in ``x[i] = v``, an integer to a
+    negative power, two sizes of -1, nan into integers, a float batch size."""
+    def assign(T):
+        x = T.zeros(2, 3)
+        x[:, 0] = T.tensor([[1.0], [2.0]])
+
+    check(lambda T: T.tensor(None), RuntimeError, "NoneType", "Could not infer dtype")
+    check(lambda T: T.tensor([1.0, None]), RuntimeError, "NoneType")
+    check(lambda T: T.tensor(x for x in [1, 2]), RuntimeError, "generator", "list(...)")
+    check(assign, RuntimeError, "setitem", "(2,1)", "(2, 3)")
+    check(lambda T: T.zeros(3).__setitem__(0, "a"), TypeError, "setitem")
+    check(lambda T: T.tensor([2]) ** -1, RuntimeError, "negative integer powers", "x.float() ** y")
+    check(lambda T: T.ones(6).view(-1, -1), RuntimeError, "[-1, -1]", "only one size can be inferred")
+    check(lambda T: T.tensor([float("nan")], dtype=T.int64), RuntimeError, "nan", "int64", "float dtype")
+    dataset = [1, 2, 3]
+    check(lambda T: T.utils.data.DataLoader(dataset, batch_size=2.0), ValueError, "batch_size", "2.0")
+    with pytest.raises(AttributeError, match="not covered; use register_full_backward_hook"):
+        tl.nn.Linear(1, 1).register_backward_hook(print)  # (PyTorch has it, deprecated)
+
+
+def test_what_plain_pytorch_scripts_met_works_as_in_pytorch():
+    """(session 39) reductions any/all over a tuple of dims with keepdim; the length of one epoch's iterator."""
+    results = []
+    for T in (torch, tl):
+        x = T.tensor([[[1, 0], [1, 1]], [[0, 0], [1, 0]]])
+        loader = T.utils.data.DataLoader(T.utils.data.TensorDataset(T.arange(5)), batch_size=2)
+        epoch = iter(loader)
+        results.append((x.any(dim=(1, 2)).tolist(), tuple(x.all(dim=(0, 2), keepdim=True).shape),
+                        x.any(dim=[1]).tolist(), x.all(-1, keepdim=True).tolist(), len(epoch),
+                        [b[0].tolist() for b in epoch]))
+    assert results[1] == results[0]

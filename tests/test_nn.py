@@ -236,6 +236,20 @@ def test_load_state_dict_non_strict_loads_what_matches():
     assert model[0].weight.tolist() == [[1.0, 1.0], [1.0, 1.0]]
 
 
+def test_a_batch_norm_checkpoint_without_its_batch_count_loads_and_keeps_the_modules_count():
+    """Checkpoints from before PyTorch 0.4.1, and dicts rebuilt key by key, lack num_batches_tracked: PyTorch's
+    batch norm keeps its own count then (not a missing key, strict or not), and so does ours."""
+    results = []
+    for T in (torch, tl):
+        T.manual_seed(0)
+        model = T.nn.Sequential(T.nn.Linear(2, 3), T.nn.BatchNorm1d(3))
+        model(T.ones(4, 2))
+        old = {key: value for key, value in model.state_dict().items() if "num_batches" not in key}
+        results.append((tuple(model.load_state_dict(old)), tuple(model.load_state_dict(old, strict=False)),
+                        int(model[1].num_batches_tracked)))
+    assert results[1] == results[0] == (([], []), ([], []), 1)
+
+
 def test_load_state_dict_size_mismatch_names_key_and_both_shapes_and_changes_nothing():
     model = nn.Sequential(nn.Linear(5, 3), nn.Linear(3, 2))
     before = {k: v.numpy().copy() for k, v in model.state_dict().items()}

@@ -345,6 +345,22 @@ def test_basic_attributes(T):
     assert isinstance(t.data, T.Tensor) and not t.data.requires_grad
 
 
+def test_float16_var_and_std_add_up_in_float32_as_pytorchs_do():
+    """10,000 values of spread 3: their float16 sum of squares (90,000) is past float16's largest number, 65,504;
+    PyTorch computes in float32 and rounds once, and so do we (the gradient too)."""
+    results = []
+    for T in (torch, tl):
+        x = T.tensor([-3.0, 3.0] * 5000, dtype=T.float16, requires_grad=True)
+        v, s = x.var(), x.std(correction=0)
+        s.backward()
+        rows = T.tensor([[1.0, 2.0, 4.0], [0.5, 0.25, 9.0]], dtype=T.float16)
+        results.append((v.item(), s.item(), v.dtype == T.float16, rows.var(1).tolist(), rows.std(0).tolist(),
+                        x.grad[:2].tolist()))
+    assert results[1][:-1] == results[0][:-1] and results[0][:2] == (9.0, 3.0)
+    # (1e-4 each; PyTorch's float16 backward rounds on the way, one float16 step below ours)
+    np.testing.assert_allclose(results[1][-1], results[0][-1], rtol=1e-3)
+
+
 def test_dtypes_say_what_pytorchs_do():
     for name in ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"):
         ours, theirs = getattr(tl, name), getattr(torch, name)

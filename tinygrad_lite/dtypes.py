@@ -9,6 +9,7 @@ Type promotion follows PyTorch, not numpy. The rule has two parts:
    ``float32_tensor * 2.5 -> float32``; ``int64_tensor * 2.5 -> float32`` (the default float type).
 """
 import builtins
+import math
 
 import numpy as np
 
@@ -229,6 +230,9 @@ def check_fits(values, d, op):
         if not bad.any():
             return
         value = arr[bad].ravel()[0].item()
+    if isinstance(value, float) and not math.isfinite(value):  # (no integer holds nan or inf: no wider one helps)
+        raise RuntimeError(f"{op}(): the value {value} cannot be converted to {d.name}: no integer holds nan or inf. "
+                           "Keep it in a float dtype, or replace it first, e.g. where(x.isnan(), 0.0, x)")
     raise RuntimeError(f"{op}(): the value {value} cannot be converted to {d.name} without overflow ({d.name} "
                        f"holds {info.min} to {info.max}); use a wider dtype such as int64 or float32, or check "
                        "the value")

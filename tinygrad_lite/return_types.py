@@ -9,10 +9,15 @@ same TypeError, where PyTorch compares a tensor with a tuple as unequal (False).
 """
 from collections import namedtuple
 
-max = namedtuple("max", ["values", "indices"])
-min = namedtuple("min", ["values", "indices"])
-sort = namedtuple("sort", ["values", "indices"])
-topk = namedtuple("topk", ["values", "indices"])
+
+def _pair(name):
+    """The named tuple ``name(values, indices)``, printed as PyTorch prints its own: a field a line."""
+    def __repr__(self):
+        return f"tinygrad_lite.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+    return type(name, (namedtuple(name, ["values", "indices"]),), {"__slots__": (), "__repr__": __repr__})
+
+
+max, min, sort, topk = (_pair(name) for name in ("max", "min", "sort", "topk"))
 PAIRS = (max, min, sort, topk)
 
 

@@ -15,6 +15,7 @@ import copy
 import functools
 import math
 import numbers
+import types
 import warnings
 
 import numpy as np
@@ -138,6 +139,11 @@ def as_array(data, dtype=None, device=None, op="tensor"):
             arr = arr.astype(dt.get_default_dtype().np) if dtype is None else arr
         elif arr.dtype.kind in "iu":
             arr = arr.astype(np.int64)
+        elif arr.dtype.kind == "O":  # None, a dict, a set, a generator among the data: PyTorch's RuntimeError
+            bad = next((v for v in arr.ravel().tolist() if not isinstance(v, (int, float))), data)
+            raise RuntimeError(f"{op}(): expected numbers, got {type(bad).__name__}: there is no dtype for it "
+                               "(PyTorch: 'Could not infer dtype'). Pass numbers, or lists, tuples or arrays of them"
+                               + (", e.g. list(...) of a generator" if isinstance(bad, types.GeneratorType) else ""))
         elif arr.dtype.kind != "b":
             raise TypeError(f"{op}(): expected numbers, got {type(data).__name__} of dtype {arr.dtype}")
         if dtype is not None:
@@ -474,6 +480,9 @@ class Tensor:
             dtype = dt.get_default_dtype()
         if type(other) is builtins.int and not dtype.is_floating_point:
             dt.check_fits(other, dtype, op.__name__.lower())  # (int64 + 2**63 would wrap)
+            if op is Pow and not reverse and other < 0:  # (PyTorch's check, for a number as the exponent)
+                raise RuntimeError("pow: integers to negative integer powers are not allowed (PyTorch refuses them "
+                                   f"too): 2 ** {other} is no integer. Make the base a float first, x.float() ** y")
         a, b = _operand(a, dtype, self), _operand(b, dtype, self)
         if a.array.shape != b.array.shape:
             check_broadcast(op.__name__.lower(), a.array.shape, b.array.shape)
@@ -765,13 +774,16 @@ class Tensor:
 
         As ``torch.var``, the default is ``correction=1``: the unbiased sample variance, divisor N - 1 (Bessel's
         correction). ``unbiased=False`` or ``correction=0`` divides by N (numpy's ``np.var`` default, ddof=0).
-        A divisor N - correction <= 0 gives inf or nan, as in PyTorch."""
+        A divisor N - correction <= 0 gives inf or nan, as in PyTorch. float16 is computed in float32 and rounded
+        once, as PyTorch does: a float16 sum of squares overflows past 65504 (10,000 values of spread 3 do)."""
         if correction is None:
             correction = 0 if unbiased is False else 1
         dims = dim_indices(dim, self.ndim, "var")
         if not self.dtype.is_floating_point:
             raise RuntimeError(f"var(): std and var need a floating point tensor, got {self.dtype}; convert it first "
                                "with .float()")
+        if self.dtype is dt.float16:
+            return self.float().var(dims, keepdim=keepdim, correction=correction).half()
         n = self.numel() if dims is None else int(np.prod([self.shape[d] for d in dims]))
         return ((self - self.mean(dims, True)) ** 2).sum(dims, keepdim=keepdim) / builtins.max(n - correction, 0)
 
@@ -782,6 +794,8 @@ class Tensor:
         As ``torch.std``, the default is ``correction=1`` (unbiased, divisor N - 1); ``unbiased=False`` or
         ``correction=0`` gives the population std, divisor N (numpy's ``np.std`` default). Where the std is 0 the
         gradient is 0, as PyTorch's."""
+        if self.dtype is dt.float16:  # (the square root of var too in float32, rounded once, as var's sum)
+            return self.float().std(dim, unbiased, keepdim, correction=correction).half()
         v = self.var(dim_indices(dim, self.ndim, "std"), unbiased, keepdim, correction=correction)
         return where(v == 0, 0.0, where(v == 0, 1.0, v).sqrt())  # where v = 0, PyTorch's gradient is 0, not 0 * inf
 
@@ -797,13 +811,17 @@ class Tensor:
         out = (x - m).exp().sum(dims, keepdim=True).log() + m
         return out if keepdim else out.squeeze(dims)
 
-    def all(self, dim=None):
-        """True where every element (along ``dim``; of the whole tensor when None) is non-zero: a bool tensor."""
-        return Tensor._make(np.all(self.array, axis=None if dim is None else dim_index(dim, self.ndim, "all")), None)
+    def all(self, dim=None, keepdim=False):
+        """True where every element (along ``dim``, an int or a tuple; of the whole tensor when None) is non-zero: a
+        bool tensor."""
+        keepdim = check_flag("all", "keepdim", keepdim)
+        return Tensor._make(np.all(self.array, axis=dim_indices(dim, self.ndim, "all"), keepdims=keepdim), None)
 
-    def any(self, dim=None):
-        """True where at least one element (along ``dim``; of the whole tensor when None) is non-zero."""
-        return Tensor._make(np.any(self.array, axis=None if dim is None else dim_index(dim, self.ndim, "any")), None)
+    def any(self, dim=None, keepdim=False):
+        """True where at least one element (along ``dim``, an int or a tuple; of the whole tensor when None) is
+        non-zero."""
+        keepdim = check_flag("any", "keepdim", keepdim)
+        return Tensor._make(np.any(self.array, axis=dim_indices(dim, self.ndim, "any"), keepdims=keepdim), None)
 
     def prod(self, dim=None, keepdim=False, dtype=None):
         r"""\prod_i x_i over all elements, or along one ``dim``, as ``torch.prod``; bool and integer inputs give
@@ -933,6 +951,9 @@ class Tensor:
         if builtins.any(n < -1 for n in shape):  # (numpy takes any negative size for -1; PyTorch refuses)
             raise RuntimeError(f"reshape: invalid size {min(shape)} in shape {list(shape)}: -1 stands for the one "
                                "size to infer, the others are 0 or more")
+        if shape.count(-1) > 1:  # (PyTorch: "only one dimension can be inferred")
+            raise RuntimeError(f"reshape: shape {list(shape)} has {shape.count(-1)} sizes of -1; only one size can "
+                               "be inferred: give the others")
         try:
             return Reshape.apply(self, shape=shape)
         except ValueError:
@@ -1033,8 +1054,10 @@ class Tensor:
             self.array[index] = value.array if isinstance(value, Tensor) else value
         except (IndexError, ValueError, TypeError, OverflowError) as e:  # an index or a value that does not fit
             check_same_device("setitem", [x for x in (self, value) if isinstance(x, Tensor)])
-            kind = next(k for k in (IndexError, ValueError, TypeError, RuntimeError) if isinstance(e, k) or
-                        k is RuntimeError)
+            # PyTorch's types: a bad index an IndexError, a list or a string as the value a TypeError, and a value
+            # of the wrong shape (numpy: could not broadcast) or a nan into integers a RuntimeError
+            kind = (IndexError if isinstance(e, IndexError) else TypeError if isinstance(e, TypeError) or
+                    isinstance(value, (str, list, tuple)) else RuntimeError)
             raise kind(f"setitem: {e} (the tensor has shape {tuple(self.shape)} and dtype {self.dtype})") from None
         self._bump_version()
 

@@ -190,8 +190,8 @@ class GradScaler:
     def set_growth_interval(self, new_interval): self._growth_interval = new_interval
     def is_enabled(self): return self._enabled
 
-    def _get_growth_tracker(self):
-        return 0 if self._growth_tracker is None else int(self._growth_tracker)
+    def _get_growth_tracker(self):  # (before the first scale(): the count it will start from, a loaded one too)
+        return self._init_growth_tracker if self._growth_tracker is None else int(self._growth_tracker)
 
     def state_dict(self):
         """PyTorch's keys: scale, growth_factor, backoff_factor, growth_interval, _growth_tracker ({} if disabled)."""

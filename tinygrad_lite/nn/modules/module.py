@@ -81,6 +81,12 @@ def register_module_full_backward_hook(hook):
     return _add_hook(_global_backward_hooks, hook)
 
 
+# PyTorch's Module methods that ours lacks on purpose, with what to write instead
+_NOT_COVERED = {"register_backward_hook": ": PyTorch's old backward hook (deprecated there) is not covered; use "
+                "register_full_backward_hook(hook), whose hook(module, grad_input, grad_output) gets the gradients "
+                "with respect to the module's inputs and outputs"}
+
+
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What ``load_state_dict`` returns: the keys the model wanted but did not get, and the keys it did not know."""
 
@@ -343,7 +349,8 @@ class Module:
             found = self.__dict__.get(store)
             if found is not None and name in found:
                 return found[name]
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        hint = _NOT_COVERED.get(name, "")  # (name and obj: Python adds its "Did you mean" for a typo)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'{hint}", name=name, obj=self)
 
     def __delattr__(self, name):
         for store in (self._parameters, self._buffers, self._modules):
@@ -494,7 +501,9 @@ class Module:
             raise TypeError(f"load_state_dict: expected a dict-like state_dict, got {type(state_dict).__name__}; "
                             "did you pass the model instead of model.state_dict()?")
         own = self.state_dict(keep_vars=True)
-        missing = [key for key in own if key not in state_dict]
+        # a batch norm's num_batches_tracked may be absent (older checkpoints, a dict rebuilt key by key): PyTorch's
+        # batch norm then keeps its own count, and so does ours
+        missing = [key for key in own if key not in state_dict and key.rpartition(".")[2] != "num_batches_tracked"]
         unexpected = [key for key in state_dict if key not in own]
         errors, copies = [], []
         for key, target in own.items():

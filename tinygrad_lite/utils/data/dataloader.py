@@ -67,7 +67,7 @@ class DataLoader:
             if flag is not None and not isinstance(flag, (bool, np.bool_, int)):
                 raise TypeError(f"DataLoader: {name} must be True or False, got {type(flag).__name__} {flag!r:.40}")
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)):
-            raise TypeError(f"DataLoader: batch_size must be a positive int (or None), got {batch_size!r:.40}")
+            raise ValueError(f"DataLoader: batch_size must be a positive int (or None), got {batch_size!r:.40}")
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool):
             raise TypeError(f"DataLoader: timeout must be a number of seconds, got {timeout!r:.40}")
         if timeout < 0:
@@ -103,6 +103,9 @@ class DataLoader:
         return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
 
     def __iter__(self):
+        return _Epoch(self._batches(), len(self))
+
+    def _batches(self):
         if self.batch_sampler is None:  # batch_size=None: one sample at a time
             for index in self.sampler:
                 yield self.collate_fn(self.dataset[index])
@@ -110,3 +113,20 @@ class DataLoader:
         for indices in self.batch_sampler:
             batch = _fetch_tensors(self.dataset, indices) if self.collate_fn is default_collate else None
             yield batch if batch is not None else self.collate_fn([self.dataset[i] for i in indices])
+
+
+class _Epoch:
+    """One pass over a loader: an iterator of its batches that knows their number, ``len(iter(loader))``, as
+    PyTorch's does."""
+
+    def __init__(self, batches, length):
+        self._batches, self._length = batches, length
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._batches)
+
+    def __len__(self):
+        return self._length
