@@ -457,11 +457,14 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if max_norm is not None:
         with no_grad():  # (PyTorch's embedding_renorm_: in place, outside the graph)
             picked = array_module_of(index).unique(index % rows)
-            norms = (weight[Tensor._make(picked, None)].abs() ** norm_type).sum(1) ** (1 / norm_type)
+            norms = weight[Tensor._make(picked, None)].norm(norm_type, dim=1)  # (inf: the largest |w|, as PyTorch)
             scale = where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).reshape(-1, 1)
             weight[Tensor._make(picked, None)] = weight[Tensor._make(picked, None)] * scale
     out = weight[input]
     if padding_idx is not None:
+        if not -rows <= padding_idx < rows:  # (PyTorch asserts it; nn.Embedding raises this ValueError too)
+            raise ValueError(f"embedding(): padding_idx must be within num_embeddings ({rows}): -{rows} to {rows - 1}, "
+                             f"got {padding_idx}")
         padding = padding_idx % rows
         out = where((input == padding).unsqueeze(-1), weight.detach()[padding], out)  # no gradient to that row
     return out
@@ -492,7 +495,8 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
     1 for the same direction, 0 at right angles, -1 for opposite ones, whatever the lengths. x1 and x2 broadcast
     together, and ``dim`` counts in the broadcast shape (which loses it). Each norm is clamped at ``eps`` on its
-    own, as in PyTorch: a zero vector gives 0, not nan.
+    own, as in PyTorch: a zero vector gives 0, not nan. As PyTorch clamps the norms in place outside the graph, the
+    gradient goes through each norm as if unclamped (the clamp's own slope, 0 below eps, is left out).
     """
     for what, x in (("x1", x1), ("x2", x2)):
         _check_tensor("cosine_similarity", x, what)
@@ -504,9 +508,10 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
     x1, x2 = x1.expand(*shape), x2.expand(*shape)  # the norms are those of the broadcast vectors
     d = dim_index(dim, len(shape), "cosine_similarity")
-    unit1 = x1 / x1.norm(dim=d, keepdim=True).clamp(min=eps)
-    unit2 = x2 / x2.norm(dim=d, keepdim=True).clamp(min=eps)
-    return (unit1 * unit2).sum(d)
+    def unit(x):  # x / max(||x||, eps): the clamped norm's value, the plain norm's gradient
+        norm = x.norm(dim=d, keepdim=True)
+        return x / (norm + (norm.clamp(min=eps) - norm).detach())
+    return (unit(x1) * unit(x2)).sum(d)
 
 
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax",

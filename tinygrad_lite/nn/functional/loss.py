@@ -271,7 +271,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     scores above ~17, and then this loss can no longer tell a confident right answer from an overconfident one.
     Deliberate difference: the gradient here is the derivative of the (clamped) formula, (x - y) / (x (1 - x))
     per term; PyTorch divides by max(x (1 - x), 1e-12), so where x is within about 1e-12 of 0 or 1 its gradient
-    is smaller than this one (and 0 or 1 exactly gives 0 here, where the log is clamped).
+    is smaller than this one; at 0 or 1 exactly the clamped log's term has slope 0 here.
     """
     reduction = _reduction("binary_cross_entropy", reduction, size_average, reduce)
     _check_tensors("binary_cross_entropy", input, target)

@@ -68,6 +68,12 @@ class _ModuleSequence(Module):
             self.append(module)
         return self
 
+    def pop(self, index=-1):
+        """Remove the module at ``index`` (the last one by default) and return it; the later ones move down."""
+        module = self[index]
+        del self[index]
+        return module
+
     def insert(self, index, module):
         """Put ``module`` before position ``index`` (the later modules move up by one)."""
         n = len(self)
@@ -106,6 +112,12 @@ class Sequential(_ModuleSequence):
             return self.__class__(OrderedDict(list(self._modules.items())[index]))
         return self._modules[self._key(index)]
 
+    def __add__(self, other):
+        """A new Sequential of this one's layers, then ``other``'s (the same module objects, renumbered)."""
+        if not isinstance(other, Sequential):
+            raise ValueError(f"Sequential + : only another Sequential can be added, got {type(other).__name__}")
+        return Sequential(*self, *other)
+
 
 class ModuleList(_ModuleSequence):
     """A list of modules, registered so the model sees their parameters: ``ModuleList([nn.Linear(4, 4), ...])``.
@@ -129,6 +141,10 @@ class ModuleList(_ModuleSequence):
 
     def __iadd__(self, modules):
         return self.extend(modules)
+
+    def __add__(self, modules):
+        """A new ModuleList of this one's modules, then those of ``modules`` (any iterable of modules)."""
+        return ModuleList([*self, *modules])
 
     def __repr__(self):
         """PyTorch's compact form: runs of identical layers print once, as "(0-2): 3 x Linear(...)"."""
@@ -199,7 +215,7 @@ class ModuleDict(Module):
 
     def update(self, modules):
         """Add (or replace) modules from a mapping or from an iterable of (key, module) pairs."""
-        pairs = modules.items() if isinstance(modules, Mapping) else modules
+        pairs = modules.items() if isinstance(modules, (Mapping, ModuleDict)) else modules
         if not hasattr(pairs, "__iter__") or isinstance(pairs, (Tensor, str)):
             raise TypeError(f"ModuleDict.update: expected a mapping or an iterable of (key, module) pairs, got "
                             f"{type(modules).__name__}")

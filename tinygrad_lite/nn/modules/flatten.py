@@ -11,7 +11,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = as_int(start_dim, "Flatten", "start_dim"), as_int(end_dim, "Flatten", "end_dim")
 
     def forward(self, input):
-        if input.ndim <= self.start_dim:
+        if input.ndim <= self.start_dim and not (input.ndim == 0 and self.start_dim in (0, -1)):  # (0-d: as flatten)
             raise IndexError(f"Flatten(start_dim={self.start_dim}): the input of shape {tuple(input.shape)} has no dim "
                              f"{self.start_dim}. Flatten keeps dim 0 as the batch; for a single sample add a batch dim "
                              "first with x.unsqueeze(0)")
