@@ -1249,13 +1249,14 @@ def test_half_type_and_bfloat16_of_a_module_as_torch():
 
 def test_what_a_third_round_of_pytorch_scripts_met_matches_pytorch():
     """(session 39) embedding's max_norm in the inf-norm, cosine_similarity's gradient below eps, Flatten(0) of a
-    0-d tensor, a ModuleDict made from another, and the containers' pop and +."""
-    results = []
+    0-d tensor, a ModuleDict made from another, the containers' pop and +, ParameterDict's reversed and
+    setdefault."""
+    renormed, results = [], []
     for T in (torch, tl):
         F_ = T.nn.functional
         w = T.tensor([[3.0, -4.0], [0.5, 0.2]])
-        renormed = [F_.embedding(T.tensor([0, 1]), w.clone(), max_norm=m, norm_type=p).tolist()
-                    for m, p in ((1.0, float("inf")), (0.5, float("inf")), (1.0, 1.0))]
+        renormed.append([F_.embedding(T.tensor([0, 1]), w.clone(), max_norm=m, norm_type=p).tolist()
+                         for m, p in ((1.0, float("inf")), (0.5, float("inf")), (1.0, 1.0))])
         a = T.tensor([[0.3, 0.4], [0.0, 0.0], [3.0, 4.0]], requires_grad=True)
         F_.cosine_similarity(a, T.tensor([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]), dim=1, eps=1.0).sum().backward()
         modules = T.nn.ModuleDict(T.nn.ModuleDict({"a": T.nn.ReLU()}))
@@ -1263,10 +1264,13 @@ def test_what_a_third_round_of_pytorch_scripts_met_matches_pytorch():
         seq = T.nn.Sequential(T.nn.ReLU(), T.nn.Tanh()) + T.nn.Sequential(T.nn.Sigmoid())
         popped = seq.pop(1)
         listed = T.nn.ModuleList([T.nn.ReLU()]) + [T.nn.Tanh(), T.nn.Sigmoid()]
-        results.append((renormed, np.round(a.grad.numpy(), 6).tolist(), tuple(T.nn.Flatten(0)(T.tensor(2.0)).shape),
+        params = T.nn.ParameterDict({"b": T.nn.Parameter(T.ones(1)), "a": T.nn.Parameter(T.zeros(1))})
+        added = params.setdefault("c", T.ones(2))
+        results.append((np.round(a.grad.numpy(), 6).tolist(), tuple(T.nn.Flatten(0)(T.tensor(2.0)).shape),
                         list(modules.keys()), type(popped).__name__, [type(m).__name__ for m in seq],
-                        type(listed.pop(0)).__name__, len(listed), type(listed).__name__))
-    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-6)
-    assert results[1][1:] == results[0][1:]
+                        type(listed.pop(0)).__name__, len(listed), type(listed).__name__, list(reversed(params)),
+                        type(added).__name__, tuple(params.setdefault("a", T.ones(3)).shape)))
+    np.testing.assert_allclose(renormed[1], renormed[0], rtol=1e-6)
+    assert results[1] == results[0]
     with pytest.raises(ValueError, match="padding_idx must be within num_embeddings"):
         F.embedding(tl.tensor([0, 1]), tl.ones(2, 2), padding_idx=2)  # (PyTorch: an AssertionError)

@@ -332,6 +332,9 @@ class ParameterDict(Module):
     def __iter__(self):
         return iter(self._parameters)
 
+    def __reversed__(self):
+        return reversed(list(self._parameters))
+
     def __contains__(self, key):
         return key in self._parameters
 
@@ -350,6 +353,12 @@ class ParameterDict(Module):
 
     def get(self, key, default=None):
         return self._parameters.get(key, default)
+
+    def setdefault(self, key, default=None):
+        """The parameter ``key``; if there is none, ``default`` put in first (as a Parameter) and returned."""
+        if key not in self:
+            self[key] = default
+        return self[key]
 
     def pop(self, key):
         value = self[key]
