@@ -92,6 +92,16 @@ def test_to_cuda_cpu_move_the_numbers_and_the_gradient_comes_back(gpu):
     np.testing.assert_array_equal(x.grad.numpy(), 2 * x.detach().numpy())
 
 
+def test_a_legacy_type_name_says_and_sets_the_device_as_pytorchs(gpu):
+    """``x.type()`` of a GPU tensor is "...cuda.FloatTensor", and ``x.type("torch.cuda.FloatTensor")`` moves x there
+    (a name without "cuda" moves it to the CPU), as in PyTorch, where old tutorials write it."""
+    x = tl.ones(2)
+    on = x.type("torch.cuda.DoubleTensor")
+    assert on_gpu(on) and on.dtype == tl.float64 and on.type() == "tinygrad_lite.cuda.DoubleTensor"
+    back = on.type("torch.FloatTensor")
+    assert not on_gpu(back) and back.type() == "tinygrad_lite.FloatTensor"
+
+
 @pytest.mark.parametrize("make", [lambda: tl.zeros(2, 3, device="cuda"), lambda: tl.ones(2, device="cuda"),
                                   lambda: tl.full((2,), 7.0, device="cuda"), lambda: tl.randn(3, device="cuda"),
                                   lambda: tl.rand(3, device="cuda"), lambda: tl.arange(4, device="cuda"),

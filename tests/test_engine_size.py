@@ -108,7 +108,9 @@ now run a generator in their mode each time it resumes, as PyTorch's do (``_deco
 raises a RuntimeError for and we raised another type for, or numpy's words: ``tensor(None)`` (and a dict, a set, a
 generator: no dtype for it), a value of the wrong shape assigned with ``x[i] = v``, an integer to a negative integer
 power; and float16's ``var`` and ``std`` add up in float32, as PyTorch's do (a float16 sum of squares
-overflows). The API went to 1,550; API_BUDGET = 1555.
+overflows). The API went to 1,550. A fourth round: ``x.type()`` names the device ("...cuda.FloatTensor") and
+``x.type("torch.cuda.FloatTensor")`` moves x there, ``retains_grad``, ``float(x)`` of several numbers a ValueError:
+1,556 lines; API_BUDGET = 1560.
 
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
@@ -138,7 +140,7 @@ HOOKS = [PACKAGE / "autograd" / "hooks.py", PACKAGE / "utils" / "hooks.py"]
 FLOAT16_MATMUL = [PACKAGE / "float16_matmul.py"]
 INDEXING = [PACKAGE / "indexing.py"]
 ENGINE_BUDGET = 875
-API_BUDGET = 1555
+API_BUDGET = 1560
 INPLACE_BUDGET = 75
 HOOKS_BUDGET = 160
 FUSED_BUDGET = 105

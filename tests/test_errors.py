@@ -932,3 +932,22 @@ def test_what_plain_pytorch_scripts_met_works_as_in_pytorch():
                         x.any(dim=[1]).tolist(), x.all(-1, keepdim=True).tolist(), len(epoch),
                         [b[0].tolist() for b in epoch]))
     assert results[1] == results[0]
+
+
+def test_what_a_fourth_round_of_pytorch_scripts_met():
+    """(session 39) autograd.grad of an input that requires no grad, float() of several numbers, a float32 input
+    into a float64 model (the fix named for that direction), retains_grad, and tl.safetensors without an import."""
+    check(lambda T: T.autograd.grad(T.ones(1, requires_grad=True).sum() * T.tensor(3.0),
+                                    [T.ones(1), T.tensor(3.0)], allow_unused=True),
+          RuntimeError, "does not require grad")
+    check(lambda T: float(T.ones(3)), ValueError, "3 elements")
+    check(lambda T: int(T.ones(0, dtype=T.int64)), ValueError, "0 elements")
+    check(lambda T: T.nn.Linear(2, 2).double()(T.ones(1, 2)), RuntimeError, "x.double()", "model.float()")
+    check(lambda T: T.nn.Linear(2, 2)(T.ones(1, 2, dtype=T.int64)), RuntimeError, "int64", "x.float()")
+    for T in (torch, tl):
+        x = T.ones(2, requires_grad=True)
+        y = x * 2
+        before = y.retains_grad
+        y.retain_grad()
+        assert (before, y.retains_grad, x.retains_grad) == (False, True, False)
+    assert callable(tl.safetensors.load_file)  # (loaded on first use, as tl.train)

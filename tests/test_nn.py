@@ -598,8 +598,8 @@ def test_parameter_list_and_dict_reprs_equal_pytorchs(which):
 
 def test_parameter_list_and_dict_reprs_name_the_gpu():
     """On the GPU PyTorch adds the device: "[torch.float32 of size 2x3 (cuda:0)]" (checked on the stand-in GPU).
-    ParameterDict's type name is our ``x.type()``, "tinygrad_lite.FloatTensor" on any device (PyTorch's says
-    "torch.cuda.FloatTensor" there)."""
+    ParameterDict's type name is our ``x.type()``, "tinygrad_lite.cuda.FloatTensor" there, as PyTorch's
+    "torch.cuda.FloatTensor"."""
     from fake_cupy import FakeCuPy
     with FakeCuPy().install():
         weights = nn.ParameterList([nn.Parameter(tl.zeros(2, 3, device="cuda")), nn.Parameter(tl.zeros(1))])
@@ -608,7 +608,7 @@ def test_parameter_list_and_dict_reprs_name_the_gpu():
                                  "    (0): Parameter containing: [tinygrad_lite.float32 of size 2x3 (cuda:0)]\n"
                                  "    (1): Parameter containing: [tinygrad_lite.float32 of size 1]\n)")
         assert repr(gains) == ("ParameterDict(  (g): Parameter containing: "
-                               "[tinygrad_lite.FloatTensor of size 4 (cuda:0)])")
+                               "[tinygrad_lite.cuda.FloatTensor of size 4 (cuda:0)])")
 
 
 @pytest.mark.parametrize("view", ["keys", "values", "items"])

@@ -389,6 +389,11 @@ class Tensor:
         if not self.is_leaf:
             self._retains_grad = True
 
+    @property
+    def retains_grad(self):
+        """Whether ``retain_grad()`` made this non-leaf tensor keep its ``.grad`` (False for a leaf, as PyTorch)."""
+        return self._retains_grad
+
     def _accumulate(self, g, shared):
         """Add the gradient ``g`` (of this tensor's shape and dtype) into ``.grad``.
 
@@ -1270,9 +1275,10 @@ class Tensor:
         a legacy class or its name, as old tutorials write: ``x.type(torch.FloatTensor)``,
         ``x.type("torch.LongTensor")``."""
         if dtype is None:
-            return f"tinygrad_lite.{self.dtype.legacy_name}Tensor"
-        if isinstance(dtype, str) and dtype.endswith("Tensor"):
-            dtype = dt.from_legacy_name(dtype, dtype)
+            return f"tinygrad_lite{'.cuda' if self.device.type == 'cuda' else ''}.{self.dtype.legacy_name}Tensor"
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):  # the name says the device too, as in PyTorch
+            device = "cuda" if ".cuda." in dtype else "cpu"
+            return self.to(device=device, dtype=dt.from_legacy_name(dtype, dtype))
         elif isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), dt.dtype):  # FloatTensor (legacy.py)
             dtype = dtype.dtype
         return self.to(dtype)
@@ -1297,9 +1303,12 @@ class Tensor:
 
     def item(self):
         """The single number in this tensor as a Python number."""
+        return self._number(RuntimeError)
+
+    def _number(self, error):  # (float(x) and int(x) raise a ValueError where item() raises, as PyTorch's do)
         if self.numel() != 1:
-            raise RuntimeError(f"item: a tensor with {self.numel()} elements (shape {tuple(self.shape)}) cannot be "
-                               "converted to a Python number; reduce it first (e.g. .sum(), .mean()) or index it")
+            raise error(f"item: a tensor with {self.numel()} elements (shape {tuple(self.shape)}) cannot be "
+                        "converted to a Python number; reduce it first (e.g. .sum(), .mean()) or index it")
         value = self.array.item()
         if value != value and "_explain_nan" in self.__dict__:  # nan, from a GPU's check that failed? (loss.py)
             self._explain_nan()
@@ -1308,8 +1317,8 @@ class Tensor:
     def tolist(self):
         return move(self.array, "cpu").tolist()
 
-    def __float__(self): return builtins.float(self.item())
-    def __int__(self): return builtins.int(self.item())
+    def __float__(self): return builtins.float(self._number(ValueError))
+    def __int__(self): return builtins.int(self._number(ValueError))
 
     def __index__(self):
         if self.dtype.is_floating_point:

@@ -48,6 +48,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 raise RuntimeError(f"grad: grad_outputs for {which} has shape {tuple(g.shape)}, but {which} has "
                                    f"shape {tuple(out.shape)}; they must match")
             grads.append(g)
+    for i, t in enumerate(inputs):  # (PyTorch: "One of the differentiated Tensors does not require grad")
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient to ask for (even with "
+                               "allow_unused=True): make it with requires_grad=True, or leave it out of inputs")
     found = run_backward(outputs, grads, retain_graph=bool(retain_graph), inputs=inputs)
     result = []
     for i, t in enumerate(inputs):

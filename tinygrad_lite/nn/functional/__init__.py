@@ -80,9 +80,13 @@ def linear(input, weight, bias=None):
         _check_linear_input("linear", input, weight.array.shape[-1])
     input, weight, bias = autocast_args("linear", input, weight, bias)  # float16 inside autocast (amp/)
     if input.array.dtype != weight.array.dtype:
-        raise RuntimeError(f"linear(): the input is {input.dtype} but the weight is {weight.dtype}; they must match. "
-                           "Convert the input (x.float()) or the model (model.double()); numpy arrays are float64 "
-                           "by default")
+        to = {"float16": "half()", "float32": "float()", "float64": "double()"}
+        fix = f"convert the input, x.{to[weight.dtype.name]}, or the model, model.{to.get(input.dtype.name)}"
+        if not input.dtype.is_floating_point:  # (class indices or counts: only the input can change)
+            fix = f"the input holds {input.dtype.name} numbers: convert it, x.{to[weight.dtype.name]}"
+        numpy = " (numpy arrays are float64 by default)" if dt.float64 in (input.dtype, weight.dtype) else ""
+        raise RuntimeError(f"linear(): the input is {input.dtype} but the weight is {weight.dtype}; they must match: "
+                           f"{fix}{numpy}")
     if weight.array.ndim != 2:  # a 1-D weight (one output, no out dim): plain matmul
         out = input.matmul(weight)
         return out if bias is None else out + bias

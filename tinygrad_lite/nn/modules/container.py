@@ -230,7 +230,7 @@ def _describe(name, tensor, type_name):
     """One line of ParameterList's or ParameterDict's repr, in PyTorch's words::
 
           (0): Parameter containing: [tinygrad_lite.float32 of size 6x12]
-          (w): Parameter containing: [tinygrad_lite.FloatTensor of size 8 (cuda:0)]
+          (w): Parameter containing: [tinygrad_lite.cuda.FloatTensor of size 8 (cuda:0)]
 
     ``type_name`` is the dtype (ParameterList) or the legacy type name (ParameterDict): PyTorch's two containers
     differ there. The size is "6x12" ("" for a 0-d tensor); the device is named only on the GPU. The two leading
