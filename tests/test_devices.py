@@ -456,6 +456,37 @@ def test_batch_norm_trains_on_the_second_gpu_as_on_the_cpu(two_gpus):
         np.testing.assert_allclose(ours, cpu, rtol=1e-6, atol=1e-7)
 
 
+def test_a_gpu_training_scripts_calls_work_on_the_second_gpu(two_gpus):
+    """(session 39, GPU-style PyTorch scripts on the stand-in) ``.cuda(...)`` with an index, a device or
+    non_blocking, ``.to(1)``, clip_grad_norm_ on cuda:1 (its total and factor made there), Adam's state following a
+    model moved from cuda:1 to cuda:0, and ``synchronize(1)``."""
+    x = tl.ones(3)
+    for moved in (x.cuda(1), x.cuda(tl.device("cuda:1")), x.cuda("cuda:1"), x.to(1)):
+        assert _on(moved) == "cuda:1"
+    assert _on(x.cuda(non_blocking=True)) == "cuda:0" and _on(nn.Linear(2, 2).cuda(tl.device("cuda:1")).weight) == \
+        "cuda:1"
+    tl.manual_seed(0)
+    lin = nn.Linear(4, 2).to("cuda:1")
+    lin(tl.randn(3, 4, device="cuda:1")).sum().backward()
+    before = [host(p.grad) for p in lin.parameters()]
+    total = nn.utils.clip_grad_norm_(lin.parameters(), 0.1)
+    assert _on(total) == "cuda:1" and all(_on(p.grad) == "cuda:1" for p in lin.parameters())
+    for p, g in zip(lin.parameters(), before):
+        np.testing.assert_allclose(host(p.grad), g * 0.1 / (np.sqrt(sum((b ** 2).sum() for b in before)) + 1e-6),
+                                   rtol=1e-6)
+    optimizer = tl.optim.Adam(lin.parameters())
+    optimizer.step()
+    lin.to("cuda:0")
+    optimizer.zero_grad()
+    lin(tl.randn(3, 4, device="cuda:0")).sum().backward()
+    optimizer.step()
+    assert {_on(optimizer.state[p][name]) for p in lin.parameters() for name in ("exp_avg", "exp_avg_sq")} == {
+        "cuda:0"}
+    tl.cuda.synchronize(1)
+    with pytest.raises(RuntimeError, match="must be a GPU"):
+        x.cuda("cpu")
+
+
 # ------------------------------------------------------------------------------------------------ random numbers
 RANDOM = {
     "randn": lambda g: tl.randn(400, 50, device="cuda"), "rand": lambda g: tl.rand(400, 50, device="cuda"),

@@ -76,7 +76,7 @@ def test_values_from_tensors_numpy_and_dicts():
         stopper.step({"loss": 0.1})
     with pytest.raises(TypeError, match=r"expected one number such as val_loss\.item\(\), got str"):
         stopper.step("low")
-    with pytest.raises(RuntimeError, match="3 elements"):
+    with pytest.raises(ValueError, match="3 elements"):
         stopper.step(tg.ones(3))
 
 

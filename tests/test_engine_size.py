@@ -110,7 +110,8 @@ generator: no dtype for it), a value of the wrong shape assigned with ``x[i] = v
 power; and float16's ``var`` and ``std`` add up in float32, as PyTorch's do (a float16 sum of squares
 overflows). The API went to 1,550. A fourth round: ``x.type()`` names the device ("...cuda.FloatTensor") and
 ``x.type("torch.cuda.FloatTensor")`` moves x there, ``retains_grad``, ``float(x)`` of several numbers a ValueError:
-1,556 lines; API_BUDGET = 1560.
+1,556 lines. A fifth, GPU scripts on the stand-in: ``x.cuda(index or device, non_blocking=...)``, a device
+given as a GPU's index (``x.to(1)``, ``device(1)``: ``cuda_device`` in device.py), 1,565; API_BUDGET = 1570.
 
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
@@ -140,7 +141,7 @@ HOOKS = [PACKAGE / "autograd" / "hooks.py", PACKAGE / "utils" / "hooks.py"]
 FLOAT16_MATMUL = [PACKAGE / "float16_matmul.py"]
 INDEXING = [PACKAGE / "indexing.py"]
 ENGINE_BUDGET = 875
-API_BUDGET = 1560
+API_BUDGET = 1570
 INPLACE_BUDGET = 75
 HOOKS_BUDGET = 160
 FUSED_BUDGET = 105

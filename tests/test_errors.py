@@ -951,3 +951,10 @@ def test_what_a_fourth_round_of_pytorch_scripts_met():
         y.retain_grad()
         assert (before, y.retains_grad, x.retains_grad) == (False, True, False)
     assert callable(tl.safetensors.load_file)  # (loaded on first use, as tl.train)
+    tl.backends.cuda.matmul.allow_tf32 = True  # (a GPU script's line: accepted, changes nothing)
+    with pytest.raises(AttributeError, match="synchronize"):
+        tl.cuda.Event(enable_timing=True)
+    with pytest.raises(AttributeError, match="covers a part of PyTorch's API"):
+        tl.cuda.get_device_properties(0)
+    with pytest.raises(AttributeError, match="covers a part of PyTorch's API"):
+        tl.backends.opt_einsum.enabled = True

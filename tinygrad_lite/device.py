@@ -50,7 +50,10 @@ class device:
 
 
 def parse(spec, index=None):
-    """Split a device string such as ``"cuda:1"`` into ("cuda", 1), with a clear error for anything else."""
+    """Split a device string such as ``"cuda:1"`` into ("cuda", 1), with a clear error for anything else. A number
+    alone is a GPU's index, as in PyTorch: ``device(1)`` is ``cuda:1``."""
+    if isinstance(spec, int) and not isinstance(spec, bool) and spec >= 0 and index is None:
+        return "cuda", spec
     if not isinstance(spec, str):
         raise TypeError(f"device(): expected a device string such as 'cpu', 'cuda' or 'cuda:1' (or a device), got "
                         f"{type(spec).__name__} {spec!r}")
@@ -70,6 +73,15 @@ def parse(spec, index=None):
         if index < 0:
             raise RuntimeError(f"device(): the device index must not be negative, got {index}")
     return kind, index
+
+
+def cuda_device(index=None):
+    """The GPU that ``x.cuda(index)`` and ``model.cuda(index)`` mean: the current one for None, else an index
+    (1), a string ("cuda:1") or a device."""
+    place = device("cuda") if index is None else device(index)
+    if place.type != "cuda":
+        raise RuntimeError(f"cuda(): invalid device {place}, it must be a GPU ('cuda', 'cuda:1' or an index)")
+    return place
 
 
 CPU = device("cpu")

@@ -33,6 +33,7 @@ from .device import (
     array_module_of,
     check_same_device,
     creating_on,
+    cuda_device,
     device_of,
     is_gpu_array,
     move,
@@ -1226,8 +1227,8 @@ class Tensor:
                 dtype, device = a.dtype, a.device
             elif isinstance(a, dt.dtype) or builtins.any(a is t for t in (builtins.float, builtins.int, builtins.bool)):
                 dtype = a
-            elif isinstance(a, (str, Device)):
-                device = a
+            elif isinstance(a, (str, Device)) or (type(a) is builtins.int and a >= 0):  # (an int: a GPU's index)
+                device = Device(a)
             else:
                 raise TypeError(f"to(): expected a dtype (e.g. torch.float64), a device ('cpu', 'cuda') or a tensor, "
                                 f"got {type(a).__name__} {a!r:.60}")
@@ -1239,7 +1240,8 @@ class Tensor:
         return out.clone() if copy and out is self else out
 
     def cpu(self): return self.to("cpu")
-    def cuda(self, device=None): return self.to("cuda" if device is None else f"cuda:{device}")
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        return self.to(cuda_device(device), non_blocking=non_blocking, memory_format=memory_format)
     def float(self): return self.to(dt.float32)
     def double(self): return self.to(dt.float64)
     def half(self): return self.to(dt.float16)
@@ -1303,9 +1305,9 @@ class Tensor:
 
     def item(self):
         """The single number in this tensor as a Python number."""
-        return self._number(RuntimeError)
+        return self._single_number(RuntimeError)
 
-    def _number(self, error):  # (float(x) and int(x) raise a ValueError where item() raises, as PyTorch's do)
+    def _single_number(self, error):  # (float(x) and int(x) raise a ValueError here, as PyTorch's)
         if self.numel() != 1:
             raise error(f"item: a tensor with {self.numel()} elements (shape {tuple(self.shape)}) cannot be "
                         "converted to a Python number; reduce it first (e.g. .sum(), .mean()) or index it")
@@ -1317,8 +1319,8 @@ class Tensor:
     def tolist(self):
         return move(self.array, "cpu").tolist()
 
-    def __float__(self): return builtins.float(self._number(ValueError))
-    def __int__(self): return builtins.int(self._number(ValueError))
+    def __float__(self): return builtins.float(self._single_number(ValueError))
+    def __int__(self): return builtins.int(self._single_number(ValueError))
 
     def __index__(self):
         if self.dtype.is_floating_point:

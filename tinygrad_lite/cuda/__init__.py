@@ -13,6 +13,7 @@ import importlib
 import re
 
 from .. import device as _device
+from ..coverage import not_covered as _not_covered
 from .. import random as _random
 
 MIN_CUPY = (13, 0)  # the oldest CuPy with what the library calls (tests/test_cupy_contract.py checks 13.6 and 14.2)
@@ -159,7 +160,15 @@ def empty_cache():
 
 def __getattr__(name):
     """``tl.cuda.amp`` is loaded on first use: it builds on ``tinygrad_lite.amp``, which imports this module (PyTorch's
-    ``torch.cuda`` imports its ``amp`` at once; ``import tinygrad_lite.cuda.amp`` works too)."""
+    ``torch.cuda`` imports its ``amp`` at once; ``import tinygrad_lite.cuda.amp`` works too). Another name
+    (``Event``, ``max_memory_allocated``...) says that it is not covered (``coverage.py``)."""
     if name == "amp":
         return importlib.import_module(f"{__name__}.amp")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name in _INSTEAD:  # the two a GPU script most often asks for
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}: {_INSTEAD[name]}", name=name)
+    raise _not_covered(__name__, name)
+
+
+_INSTEAD = {"Event": "time GPU work with time.perf_counter() after tl.cuda.synchronize(), before and after the work "
+                     "(lesson 08 does)",
+            "max_memory_allocated": "tl.cuda.memory_allocated() gives the bytes tensors hold now; no peak is kept"}

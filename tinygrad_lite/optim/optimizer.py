@@ -423,14 +423,16 @@ def _state_follows(param, state, owner="Optimizer"):
 
     PyTorch creates state on the param's device, and ``load_state_dict`` moves loaded state there; a
     ``model.to(device)`` after some steps would then leave the state behind. Here the state follows the param
-    (checked by array type, so it costs nothing when nothing moved). ``step`` stays on the CPU, as in PyTorch.
+    (checked by array type, and on a GPU by its number: from cuda:1 to cuda:0 too). ``step`` stays on the CPU, as in
+    PyTorch.
     A param that changed shape or dtype since its state was made (``p.data = ...`` of another shape,
     ``model.double()`` after some steps) is refused, as PyTorch refuses it, with the fix.
     """
     for key, value in state.items():
         if key == "step" or not isinstance(value, Tensor):
             continue
-        if type(value.array) is not type(param.array):
+        if type(value.array) is not type(param.array) or (
+                not isinstance(param.array, np.ndarray) and value.array.device.id != param.array.device.id):
             value.array = move(value.array, param.device)
         if value.array.shape != param.array.shape or value.array.dtype != param.array.dtype:
             raise RuntimeError(

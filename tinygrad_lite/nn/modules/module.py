@@ -33,8 +33,8 @@ import numpy as np
 
 from ... import dtypes as dt
 from ...amp.autocast_mode import no_bfloat16
+from ...device import cuda_device, move
 from ...device import device as Device
-from ...device import move
 from ...memory_formats import check_memory_format
 from ...tensor import Tensor
 from ...utils.hooks import BackwardHook, RemovableHandle
@@ -648,7 +648,7 @@ class Module:
         return self.to("cpu")
 
     def cuda(self, device=None):
-        return self.to("cuda" if device is None else f"cuda:{device}")
+        return self.to(cuda_device(device))
 
     def apply(self, fn):
         """Call ``fn(module)`` on every sub-module (children first) and then on self, e.g. a custom init."""

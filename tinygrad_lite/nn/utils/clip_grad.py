@@ -13,13 +13,14 @@ On "cuda" (gradients of one float dtype on one GPU) the total is one reduction o
 (``_total_norm_fused``: one concatenation, one fused kernel), and min(1, max_norm / (total + 1e-6)) one more fused
 kernel: nothing is read back to the host, and a step launches a handful of kernels instead of four per parameter.
 """
+import contextlib
 import math
 
 import numpy as np
 
 from ... import kernels
 from ...autograd.grad_mode import no_grad
-from ...device import array_module_of
+from ...device import array_module_of, on_device_of
 from ...dtypes import get_default_dtype
 from ...tensor import Tensor
 
@@ -87,7 +88,9 @@ def make_norm(xp, order):
 
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
     """The p-norm of the p-norms of ``tensors`` (as if they were one long vector), as a 0-d tensor."""
-    return _total_norm(tensors, norm_type, error_if_nonfinite)[0]
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    with on_device_of(tensors[0].array) if tensors else contextlib.nullcontext():
+        return _total_norm(tensors, norm_type, error_if_nonfinite)[0]
 
 
 def _total_norm(tensors, norm_type, error_if_nonfinite):
@@ -118,9 +121,15 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     ``foreach`` is accepted for compatibility and ignored.
     """
     grads = _grads(parameters)
-    total, fusable = _total_norm(grads, norm_type, error_if_nonfinite)
     if not grads:
-        return total
+        return _total_norm(grads, norm_type, error_if_nonfinite)[0]
+    with on_device_of(grads[0].array):  # (CuPy makes new arrays on the current GPU: here, the gradients' one)
+        return _clip(grads, max_norm, norm_type, error_if_nonfinite)
+
+
+def _clip(grads, max_norm, norm_type, error_if_nonfinite):
+    """clip_grad_norm_'s work, on the gradients' device."""
+    total, fusable = _total_norm(grads, norm_type, error_if_nonfinite)
     # min(1, max_norm / (total + 1e-6)) in float64, computed where the gradients are: on a GPU nothing is read back,
     # so the GPU never waits for the CPU to decide (there one fused kernel, which casts it to the gradients' dtype)
     if fusable:  # (the scaling as one multiply per gradient, in place: a Tensor op's checks cost the host more)
