@@ -951,6 +951,11 @@ def test_what_a_fourth_round_of_pytorch_scripts_met():
         y.retain_grad()
         assert (before, y.retains_grad, x.retains_grad) == (False, True, False)
     assert callable(tl.safetensors.load_file)  # (loaded on first use, as tl.train)
+    for T in (torch, tl):  # a Parameter formats as its repr, even with one number; a format spec is refused
+        scale = T.nn.Parameter(T.tensor(0.5))
+        assert f"{scale}" == repr(scale) and f"{scale.item():.2f}" == "0.50"
+        with pytest.raises(TypeError, match="unsupported format string passed to Parameter.__format__"):
+            f"{scale:.2f}"
     tl.backends.cuda.matmul.allow_tf32 = True  # (a GPU script's line: accepted, changes nothing)
     with pytest.raises(AttributeError, match="synchronize"):
         tl.cuda.Event(enable_timing=True)

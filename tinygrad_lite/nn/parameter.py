@@ -26,3 +26,11 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+    def __format__(self, spec):
+        """As its repr, even with one number, and a format spec is a TypeError, as in PyTorch: format
+        ``p.item()`` for the number (f"{model.scale.item():.3f}")."""
+        if spec:
+            raise TypeError(f"unsupported format string passed to Parameter.__format__: {spec!r}; format p.item() "
+                            "for the number")
+        return repr(self)
