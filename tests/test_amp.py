@@ -668,3 +668,31 @@ def test_the_deprecated_amp_spellings_warn_and_work_as_pytorchs(spelling):
             warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         tl.cpu.amp.autocast()
+
+
+def test_float16_reductions_and_normalisations_compute_in_float32_as_pytorchs():
+    """(session 39) PyTorch's CPU kernels compute float16 in float32 and round once. Ours did some of it in float16:
+    a mean's gradient over 70,000 numbers was 0 (1/N with N = inf in float16), a softmax over 70,000 classes 0, a
+    cumsum's gradient stopped at 2,048, and layer norm and batch norm of a spread of 300 gave zeros (a float16
+    square past 65,504)."""
+    results = []
+    for T in (torch, tl):
+        F = T.nn.functional
+        many = T.ones(70000, dtype=T.float16, requires_grad=True)
+        many.mean().backward()
+        long = T.ones(3000, dtype=T.float16, requires_grad=True)
+        long.cumsum(0).backward(T.ones(3000, dtype=T.float16))
+        wide = T.tensor([[-300.0, 0.0, 300.0]], dtype=T.float16)
+        T.manual_seed(0)
+        bn = T.nn.BatchNorm1d(3).half()
+        batch = T.tensor([[-300.0, 1.0, 2.0], [300.0, 3.0, 5.0], [10.0, -4.0, 0.0]], dtype=T.float16)
+        trained = bn(batch)
+        results.append((many.grad[0].item(), T.zeros(70000, dtype=T.float16).softmax(0)[0].item(), long.grad[0].item(),
+                        F.layer_norm(wide, (3,)).tolist(), T.nn.LayerNorm(3).half()(wide).dtype == T.float16,
+                        trained.tolist(), bn.running_var.tolist(), bn.running_mean.dtype == T.float16,
+                        bn.eval()(batch).tolist()))
+    ours, theirs = results[1], results[0]
+    assert ours[:3] == theirs[:3] == (2 ** -16 * 0.9375, 2 ** -16 * 0.9375, 3000.0)  # (1/70,000 in float16)
+    assert ours[4] and ours[7] and theirs[4] and theirs[7]
+    for k in (3, 5, 6, 8):  # (within a float16 step or two: PyTorch's batch norm rounds some steps to float16)
+        np.testing.assert_allclose(ours[k], theirs[k], rtol=2e-3)

@@ -112,6 +112,10 @@ overflows). The API went to 1,550. A fourth round: ``x.type()`` names the device
 ``x.type("torch.cuda.FloatTensor")`` moves x there, ``retains_grad``, ``float(x)`` of several numbers a ValueError:
 1,556 lines. A fifth, GPU scripts on the stand-in: ``x.cuda(index or device, non_blocking=...)``, a device
 given as a GPU's index (``x.to(1)``, ``device(1)``: ``cuda_device`` in device.py), 1,565; API_BUDGET = 1570.
+A seventh, float16 against PyTorch's CPU kernels, which compute in float32 and round once: ``Mean``'s backward
+divided by N in float16 (N past 65,504 is inf: every gradient 0), ``Softmax`` summed its exps in float16 (over a dim
+of 70,000: zeros) and ``CumSum``'s backward added up in float16 (3,000 ones gave 2,048). The engine went from 875
+to 878 lines; ENGINE_BUDGET = 885.
 
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
@@ -140,7 +144,7 @@ INPLACE = [PACKAGE / "autograd" / "inplace.py"]
 HOOKS = [PACKAGE / "autograd" / "hooks.py", PACKAGE / "utils" / "hooks.py"]
 FLOAT16_MATMUL = [PACKAGE / "float16_matmul.py"]
 INDEXING = [PACKAGE / "indexing.py"]
-ENGINE_BUDGET = 875
+ENGINE_BUDGET = 885
 API_BUDGET = 1570
 INPLACE_BUDGET = 75
 HOOKS_BUDGET = 160

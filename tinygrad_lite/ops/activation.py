@@ -132,8 +132,8 @@ class Softmax(Function):
     def forward(self, x, dim):
         f = classes_first(x, dim)
         e = np.exp(f - f.max(axis=0))
-        s = e / e.sum(axis=0)
-        out = classes_back(s, dim, x.shape)
+        s = (e / e.sum(axis=0, dtype=np.float32 if e.dtype == np.float16 else None)).astype(e.dtype, copy=False)
+        out = classes_back(s, dim, x.shape)  # (float16: summed in float32, as PyTorch's: a sum past 65,504 is inf)
         self.save_for_backward(s, out)  # (out too, so that changing the result in place is caught, as in PyTorch)
         self.dim = dim
         return out

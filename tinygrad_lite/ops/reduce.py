@@ -37,8 +37,10 @@ class Mean(Function):
         self.n = x.size if dim is None else int(np.prod([x.shape[d] for d in dim]))
         return x.mean(axis=dim, keepdims=keepdim)
 
-    def backward(self, g):
-        return np.broadcast_to(_restore_dims(g, self.shape, self.dim, self.keepdim) / self.n, self.shape)
+    def backward(self, g):  # (float16: 1/N in float32, since N past 65,504 is inf in float16 and 1/inf is 0)
+        n = np.float32(self.n) if g.dtype == np.float16 else self.n
+        return np.broadcast_to((_restore_dims(g, self.shape, self.dim, self.keepdim) / n).astype(g.dtype, copy=False),
+                               self.shape)
 
 
 class Amax(Function):

@@ -20,9 +20,10 @@ class CumSum(Function):
             return np.cumsum(x, axis=dim, dtype=np.float32).astype(np.float16)  # 0.05s stops growing at 128)
         return np.cumsum(x, axis=dim)
 
-    def backward(self, g):
+    def backward(self, g):  # (float16 summed in float32 and rounded once, as the forward)
         xp = array_module_of(g)
-        return xp.flip(xp.cumsum(xp.flip(g, self.dim), axis=self.dim), self.dim)
+        sums = xp.cumsum(xp.flip(g, self.dim), axis=self.dim, dtype=xp.float32 if g.dtype == xp.float16 else None)
+        return xp.flip(sums, self.dim).astype(g.dtype, copy=False)
 
 
 class CumProd(Function):

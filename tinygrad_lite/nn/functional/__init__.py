@@ -277,11 +277,18 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if eps < 0 or (training and eps <= 0):  # as PyTorch: 0 would divide a constant channel by 0 in training
         raise ValueError(f"batch_norm(): eps must be {'positive during training' if training else 'non-negative'}, "
                          f"got {eps}; it keeps the division by sqrt(var + eps) finite (the default is 1e-5)")
-    others = [t for t in (running_mean, running_var, weight, bias) if t is not None]
-    if input.dtype is dt.float16 and others and all(t.dtype is dt.float32 for t in others):
-        # mixed precision (autocast: float16 activations, float32 parameters): computed in float32 and returned in
-        # float16, as PyTorch's kernels compute such a batch norm
-        return batch_norm(input.float(), running_mean, running_var, weight, bias, training, momentum, eps).half()
+    if input.dtype is dt.float16:
+        # computed in float32 and returned in float16, as PyTorch's kernels compute it (a float16 square overflows past
+        # 256: a spread of 300 gave zeros); float32 parameters and statistics (mixed precision) stay as they are, and
+        # float16 statistics are updated from their float32 copies
+        stats = [None if s is None else s.float() for s in (running_mean, running_var)]
+        out = batch_norm(input.float(), *stats, *(None if t is None else t.float() for t in (weight, bias)), training,
+                         momentum, eps).half()
+        with no_grad():
+            for own, copy in zip((running_mean, running_var), stats):
+                if training and own is not None and copy is not own:
+                    own.copy_(copy)
+        return out
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, channels) + (1,) * (input.ndim - 2)  # broadcasts a per-channel vector over the input
     if training:
@@ -379,11 +386,11 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             raise RuntimeError(f"layer_norm(): expected {name} to be a Tensor of the same shape as normalized_shape "
                                f"{list(shape)}, but got {got}")
     input, weight, bias = autocast_args("layer_norm", input, weight, bias)  # float32 inside autocast("cuda")
-    others = [t for t in (weight, bias) if t is not None]
-    if input.dtype is dt.float16 and others and all(t.dtype is dt.float32 for t in others):
-        # mixed precision (autocast("cpu"): float16 activations, float32 parameters): computed in float32 and
-        # returned in float16, as PyTorch's CPU kernel computes it
-        return layer_norm(input.float(), normalized_shape, weight, bias, eps).half()
+    if input.dtype is dt.float16 and all(t is None or t.dtype in (dt.float16, dt.float32) for t in (weight, bias)):
+        # computed in float32 and returned in float16, as PyTorch's CPU kernel computes it (a float16 square overflows
+        # past 256); float32 parameters (autocast("cpu"): mixed precision) stay as they are
+        return layer_norm(input.float(), normalized_shape, *(None if t is None else t.float() for t in (weight, bias)),
+                          eps).half()
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.dtype != input.dtype:
             raise RuntimeError(f"layer_norm(): the input is {input.dtype} but the {name} is {t.dtype}; they must "
