@@ -956,6 +956,10 @@ def test_what_a_fourth_round_of_pytorch_scripts_met():
         assert f"{scale}" == repr(scale) and f"{scale.item():.2f}" == "0.50"
         with pytest.raises(TypeError, match="unsupported format string passed to Parameter.__format__"):
             f"{scale:.2f}"
+    for bad_dtype in (lambda: tl.ones(2).softmax(0, dtype=1), lambda: tl.ones(2).type(1), lambda: tl.ones(2).sum(
+            dtype=1)):  # (an int is a GPU's index for to(1), not for a dtype argument)
+        with pytest.raises(TypeError, match="dtype"):
+            bad_dtype()
     tl.backends.cuda.matmul.allow_tf32 = True  # (a GPU script's line: accepted, changes nothing)
     with pytest.raises(AttributeError, match="synchronize"):
         tl.cuda.Event(enable_timing=True)

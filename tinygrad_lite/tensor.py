@@ -626,7 +626,7 @@ class Tensor:
     def _softmax(self, op, name, dim, dtype):
         """softmax and log_softmax of a floating point tensor, as PyTorch's, which has no integer kernel for them: an
         integer or bool tensor is refused (exp converts it; these do not). An empty one passes as it is."""
-        d, x = dim_index(dim, self.ndim, name), (self if dtype is None else self.to(dtype))
+        d, x = dim_index(dim, self.ndim, name), (self if dtype is None else self.to(dtype=dtype))
         if x.numel() and not x.dtype.is_floating_point:
             raise NotImplementedError(f"{name}: not implemented for {x.dtype} tensors (PyTorch has no kernel for them "
                                       f"either); convert first: x.float().{name}({dim}), or pass dtype=torch.float32")
@@ -689,7 +689,7 @@ class Tensor:
         ``keepdim=True`` keeps each reduced dim with size 1. bool and integer inputs sum to int64 (as PyTorch; an
         explicit ``dtype`` converts first); float16 is summed in float32 and rounded once. dz/dx_i = 1."""
         keepdim = check_flag("sum", "keepdim", keepdim)
-        x = self.to(dtype) if dtype is not None else autocast_args("sum", self)[0]  # (an explicit dtype wins)
+        x = self.to(dtype=dtype) if dtype is not None else autocast_args("sum", self)[0]  # (an explicit dtype wins)
         if not x.dtype.is_floating_point:  # counting: bool and int sums are int64, as in PyTorch
             counts = x.array.sum(axis=dim_indices(dim, x.ndim, "sum"), keepdims=keepdim, dtype=np.int64)
             return Tensor._make(counts, None)
@@ -701,7 +701,7 @@ class Tensor:
         As ``torch.mean``: floating point inputs only (for an integer or bool tensor convert first, ``x.float()``,
         or pass ``dtype=``). dz/dx_i = 1/N."""
         keepdim = check_flag("mean", "keepdim", keepdim)
-        x = self.to(dtype) if dtype is not None else self
+        x = self.to(dtype=dtype) if dtype is not None else self
         if not x.dtype.is_floating_point:
             raise RuntimeError(f"mean: could not infer the output dtype; the input is {x.dtype}, an integer or bool "
                                "type. Convert first: x.float().mean() (e.g. accuracy = (pred == y).float().mean())")
@@ -1283,7 +1283,7 @@ class Tensor:
             return self.to(device=device, dtype=dt.from_legacy_name(dtype, dtype))
         elif isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), dt.dtype):  # FloatTensor (legacy.py)
             dtype = dtype.dtype
-        return self.to(dtype)
+        return self.to(dtype=dtype)
 
     def numpy(self, force=False):
         """The numbers as a numpy array, sharing memory with this CPU tensor.

@@ -190,7 +190,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     r"""e^{x_i} / \sum_j e^{x_j} along ``dim``: each slice along dim becomes probabilities summing to 1."""
     _check_tensor("softmax", input)
     if dtype is not None:
-        input = input.to(dtype)
+        input = input.to(dtype=dtype)
     return input.softmax(_softmax_dim("softmax", input.ndim, _stacklevel) if dim is None else dim)
 
 
@@ -198,7 +198,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     r"""x_i - \log \sum_j e^{x_j} along ``dim``: log(softmax(x)), computed stably."""
     _check_tensor("log_softmax", input)
     if dtype is not None:
-        input = input.to(dtype)
+        input = input.to(dtype=dtype)
     return input.log_softmax(_softmax_dim("log_softmax", input.ndim, _stacklevel) if dim is None else dim)
 
 
