@@ -910,6 +910,7 @@ def test_what_plain_pytorch_scripts_met_raises_pytorchs_types_and_says_the_cause
     check(lambda T: T.tensor(None), RuntimeError, "NoneType", "Could not infer dtype")
     check(lambda T: T.tensor([1.0, None]), RuntimeError, "NoneType")
     check(lambda T: T.tensor(x for x in [1, 2]), RuntimeError, "generator", "list(...)")
+    check(lambda T: T.ones(2) - None, TypeError, "NoneType")  # (an op's operand: a TypeError, as there)
     check(assign, RuntimeError, "setitem", "(2,1)", "(2, 3)")
     check(lambda T: T.zeros(3).__setitem__(0, "a"), TypeError, "setitem")
     check(lambda T: T.tensor([2]) ** -1, RuntimeError, "negative integer powers", "x.float() ** y")

@@ -140,7 +140,8 @@ def as_array(data, dtype=None, device=None, op="tensor"):
             arr = arr.astype(dt.get_default_dtype().np) if dtype is None else arr
         elif arr.dtype.kind in "iu":
             arr = arr.astype(np.int64)
-        elif arr.dtype.kind == "O":  # None, a dict, a set, a generator among the data: PyTorch's RuntimeError
+        elif arr.dtype.kind == "O" and op in ("tensor", "as_tensor"):  # None, a dict, a set, a generator among the
+            # data given to tensor(): PyTorch's RuntimeError (an op's operand x - None stays a TypeError, as there)
             bad = next((v for v in arr.ravel().tolist() if not isinstance(v, (int, float))), data)
             raise RuntimeError(f"{op}(): expected numbers, got {type(bad).__name__}: there is no dtype for it "
                                "(PyTorch: 'Could not infer dtype'). Pass numbers, or lists, tuples or arrays of them"
