@@ -1228,7 +1228,9 @@ class Tensor:
                 dtype, device = a.dtype, a.device
             elif isinstance(a, dt.dtype) or builtins.any(a is t for t in (builtins.float, builtins.int, builtins.bool)):
                 dtype = a
-            elif isinstance(a, (str, Device)) or (type(a) is builtins.int and a >= 0):  # (an int: a GPU's index)
+            elif isinstance(a, (str, Device)):
+                device = a
+            elif type(a) is builtins.int and a >= 0:  # a GPU's index, as in PyTorch: x.to(1) is x.to("cuda:1")
                 device = Device(a)
             else:
                 raise TypeError(f"to(): expected a dtype (e.g. torch.float64), a device ('cpu', 'cuda') or a tensor, "
