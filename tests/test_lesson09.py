@@ -47,6 +47,21 @@ def train_one_epoch(lib, model, loader, optimizer, max_norm=1.0, device="cpu"):
     return loss_sum / seen, hits / seen
 
 
+def _train_epoch(lib, model, optimizer, loader, max_norm):
+    """The training part of an epoch of the fixed loop, in the mode the caller left the model in: a step per batch
+    with its gradients clipped; the epoch's loss, the mean over its examples. The fit variants below differ around
+    it (restoring, the stopping test, where train() goes)."""
+    total, count = 0.0, 0
+    for x, y in loader:
+        loss = lib.nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        total, count = total + loss.item() * len(y), count + len(y)
+    return total / count
+
+
 def _fit_watching(accuracy=False, mode="min"):
     """The debugging exercise's loop with its three bugs fixed, as a learner writes it; ``accuracy``: early stopping
     given the validation accuracy (the lesson's "Two metrics" mistake), ``mode``: the stopper made in another mode
@@ -57,15 +72,7 @@ def _fit_watching(accuracy=False, mode="min"):
         for _ in range(config["epochs"]):
             history["lr"].append(optimizer.param_groups[0]["lr"])
             model.train()
-            total, count = 0.0, 0
-            for x, y in loaders["train"]:
-                loss = lib.nn.functional.cross_entropy(model(x), y)
-                optimizer.zero_grad()
-                loss.backward()
-                lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
-                optimizer.step()
-                total, count = total + loss.item() * len(y), count + len(y)
-            history["train_loss"].append(total / count)
+            history["train_loss"].append(_train_epoch(lib, model, optimizer, loaders["train"], config["max_norm"]))
             val_loss, val_acc = L.evaluate(lib, model, loaders["val"])
             history["val_loss"].append(val_loss)
             scheduler.step()
@@ -110,15 +117,7 @@ def fit_with_a_flag(lib, model, optimizer, scheduler, loaders, config):
     stop, epoch = False, 0
     while not stop and epoch < config["epochs"]:
         history["lr"].append(optimizer.param_groups[0]["lr"])
-        total, count = 0.0, 0
-        for x, y in loaders["train"]:
-            loss = lib.nn.functional.cross_entropy(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
-            optimizer.step()
-            total, count = total + loss.item() * len(y), count + len(y)
-        history["train_loss"].append(total / count)
+        history["train_loss"].append(_train_epoch(lib, model, optimizer, loaders["train"], config["max_norm"]))
         history["val_loss"].append(L.evaluate(lib, model, loaders["val"])[0])
         model.train()
         scheduler.step()
@@ -250,15 +249,7 @@ def fit_restores_only_when_stopping(lib, model, optimizer, scheduler, loaders, c
     for _ in range(config["epochs"]):
         history["lr"].append(optimizer.param_groups[0]["lr"])
         model.train()
-        total, count = 0.0, 0
-        for x, y in loaders["train"]:
-            loss = lib.nn.functional.cross_entropy(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
-            optimizer.step()
-            total, count = total + loss.item() * len(y), count + len(y)
-        history["train_loss"].append(total / count)
+        history["train_loss"].append(_train_epoch(lib, model, optimizer, loaders["train"], config["max_norm"]))
         val_loss, _ = L.evaluate(lib, model, loaders["val"])
         history["val_loss"].append(val_loss)
         scheduler.step()
@@ -562,15 +553,7 @@ def fit_train_mode_after_validation(lib, model, optimizer, scheduler, loaders, c
     history = {"train_loss": [], "val_loss": [], "lr": []}
     for _ in range(config["epochs"]):
         history["lr"].append(optimizer.param_groups[0]["lr"])
-        total, count = 0.0, 0
-        for x, y in loaders["train"]:
-            loss = lib.nn.functional.cross_entropy(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
-            optimizer.step()
-            total, count = total + loss.item() * len(y), count + len(y)
-        history["train_loss"].append(total / count)
+        history["train_loss"].append(_train_epoch(lib, model, optimizer, loaders["train"], config["max_norm"]))
         val_loss, _ = L.evaluate(lib, model, loaders["val"])
         model.train()
         history["val_loss"].append(val_loss)
@@ -692,15 +675,7 @@ def fit_keeps_the_live_state(lib, model, optimizer, scheduler, loaders, config):
     for _ in range(config["epochs"]):
         history["lr"].append(optimizer.param_groups[0]["lr"])
         model.train()
-        total, count = 0.0, 0
-        for x, y in loaders["train"]:
-            loss = lib.nn.functional.cross_entropy(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            lib.nn.utils.clip_grad_norm_(model.parameters(), config["max_norm"])
-            optimizer.step()
-            total, count = total + loss.item() * len(y), count + len(y)
-        history["train_loss"].append(total / count)
+        history["train_loss"].append(_train_epoch(lib, model, optimizer, loaders["train"], config["max_norm"]))
         val_loss, _ = L.evaluate(lib, model, loaders["val"])
         history["val_loss"].append(val_loss)
         scheduler.step()
