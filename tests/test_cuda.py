@@ -46,6 +46,7 @@ from test_fused_cuda import (  # noqa: E402, F401
     test_clip_grad_norm_on_the_gpu_is_one_reduction_and_equals_the_cpus,
     test_cross_entropy_on_the_gpu_runs_fused_and_equals_the_cpu,
     test_dropout_in_float16_on_the_gpu_equals_its_mask_drawn_in_float32_and_cast,
+    test_float16_parameters_step_on_the_gpu_as_on_the_cpu,
     test_grad_scaler_on_the_gpu_runs_fused_and_steps_as_on_the_cpu,
     test_layer_norm_on_the_gpu_runs_fused_and_equals_the_cpu,
     test_on_the_gpu_a_groups_parameters_become_views_of_one_flat_array_updated_in_place,

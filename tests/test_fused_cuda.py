@@ -225,6 +225,35 @@ def test_the_state_dict_of_a_gpu_trained_optimizer_loads_into_a_cpu_one_and_step
         close(gpu, host(p), host(q))
 
 
+FLOAT16_OPTIMIZERS = {
+    "Adam amsgrad L2 maximize": OPTIMIZERS["Adam amsgrad L2 maximize"][0],
+    "AdamW": lambda ps, foreach: tl.optim.AdamW(ps, lr=0.01, eps=1e-3, foreach=foreach),
+    "RMSprop centered momentum": lambda ps, foreach: tl.optim.RMSprop(ps, lr=0.01, centered=True, momentum=0.9,
+                                                                      eps=1e-3, foreach=foreach),
+    "Adagrad": lambda ps, foreach: tl.optim.Adagrad(ps, lr=0.1, eps=1e-3, foreach=foreach),
+}
+
+
+@pytest.mark.parametrize("foreach", [None, False], ids=["multi-tensor", "per-parameter"])
+@pytest.mark.parametrize("name", list(FLOAT16_OPTIMIZERS))
+def test_float16_parameters_step_on_the_gpu_as_on_the_cpu(gpu, name, foreach):
+    """float16 parameters: each op computes in float32 and rounds where PyTorch's kernels do (test_optim.py), which
+    Adam's fused kernel, all in the arrays' dtype, cannot; on a GPU the update takes the CPU's route with CuPy's
+    arrays. Four steps: the same parameters and state as on the CPU (on the stand-in bit for bit), all finite."""
+    make = FLOAT16_OPTIMIZERS[name]
+    cpu_params, cpu_optimizer = _train(make, "cpu", foreach, np.float16)
+    params, optimizer = _train(make, "cuda", foreach, np.float16)
+    for p, q in zip(params, cpu_params):
+        pairs = [("", host(p), host(q))] + [(key, host(optimizer.state[p][key]), host(value))
+                                            for key, value in cpu_optimizer.state[q].items() if key != "step"]
+        for key, ours, expected in pairs:
+            assert ours.dtype == np.float16 and np.isfinite(ours).all(), f"{name} {key}"
+            if isinstance(gpu, StandInCuPy):
+                np.testing.assert_array_equal(ours, expected, err_msg=f"{name} {key}")
+            else:  # (a CuPy op may round its float32 result differently by a unit of float16's last place)
+                np.testing.assert_allclose(ours, expected, rtol=2e-3, atol=1e-3, err_msg=f"{name} {key}")
+
+
 # ------------------------------------------------------------------------------------------------ clip_grad_norm_
 @pytest.mark.parametrize("norm_type", [2.0, math.inf, 1.0, 3.0])
 def test_clip_grad_norm_on_the_gpu_is_one_reduction_and_equals_the_cpus(gpu, norm_type):

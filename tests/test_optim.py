@@ -9,6 +9,7 @@ what a step must not do (touch .grad, build a graph, replace the parameter's arr
 import copy
 import io
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -159,6 +160,44 @@ def test_float32_parameters_stay_float32_and_state_follows():
     assert p.dtype == tg.float32
     assert opt.state[p]["exp_avg"].dtype == tg.float32 and opt.state[p]["step"].dtype == tg.float32
     np.testing.assert_allclose(p.detach().numpy(), -1e-3, rtol=1e-5)  # Adam's first step is lr * sign(g)
+
+
+FLOAT16_RUNS = {"Adam": dict(lr=0.05), "AdamW": dict(lr=0.05, weight_decay=0.1, amsgrad=True),
+                "RMSprop": dict(lr=0.01, centered=True, momentum=0.9), "RMSprop plain": dict(lr=0.01),
+                "Adagrad": dict(lr=0.1), "SGD": dict(lr=0.01, momentum=0.9)}
+
+
+@pytest.mark.parametrize("foreach", [False, True], ids=["per-parameter", "multi-tensor"])
+@pytest.mark.parametrize("name", list(FLOAT16_RUNS))
+def test_float16_parameters_step_as_pytorchs_do_in_float32_rounded_to_float16(name, foreach):
+    """float16 parameters with gradients of up to about 1,000: a gradient's square is past float16's 65,504, but
+    the terms the state keeps are not (Adam's (1 - beta2) g^2, RMSprop's (1 - alpha) g^2). PyTorch computes each op
+    in float32 and rounds its result to float16 (squared in float16, Adam's v was inf and the parameters stopped).
+    The parameters equal PyTorch's to 4 units of float16's last place at each tensor's largest number, the state to
+    16 (PyTorch's own two paths differ by up to 3 in the parameters and 8 in RMSprop's momentum buffer). eps is
+    1e-3: the default 1e-8 is 0 in float16, and a gradient of 1e-4 then makes PyTorch's parameter inf. Adagrad's
+    sum of squares would be inf in both past 65,504, so its gradients stay smaller."""
+    rng = np.random.default_rng(1)
+    scales = [1, 300, 0.01, 400, 50, 250, 3, 100] if name != "Adagrad" else [1, 20, 0.01, 40, 5, 50, 3, 10]
+    start = [rng.standard_normal(s).astype(np.float16) for s in [(20, 10), (10,), ()]]
+    grads = [[(scale * rng.standard_normal(a.shape)).astype(np.float16) for a in start] for scale in scales]
+    ours, theirs = make_params(start, "float16")
+    options = dict(FLOAT16_RUNS[name], foreach=foreach, **({"eps": 1e-3} if name != "SGD" else {}))
+    ours_opt = getattr(tg.optim, name.split()[0])(ours, **options)
+    theirs_opt = getattr(torch.optim, name.split()[0])(theirs, **options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (PyTorch says nothing where float16 overflows; neither may we)
+        run(ours_opt, theirs_opt, ours, theirs, grads, "float16")
+    pairs = [(f"parameter {i}", p.detach(), q.detach()) for i, (p, q) in enumerate(zip(ours, theirs))]
+    for i, (p, q) in enumerate(zip(ours, theirs)):
+        pairs += [(f"parameter {i}'s {key}", ours_opt.state[p][key], value)
+                  for key, value in theirs_opt.state[q].items() if key != "step"]
+    for what, a, b in pairs:
+        assert a.dtype == tg.float16, what
+        b = b.numpy().astype(np.float32)
+        ulp = 2.0 ** (np.floor(np.log2(np.abs(b).max())) - 10)  # (float16's spacing there: 11 bits)
+        ulps = 4 if what.startswith("parameter") and what[-1].isdigit() else 16
+        np.testing.assert_allclose(a.numpy().astype(np.float32), b, rtol=0, atol=ulps * ulp, err_msg=what)
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS)

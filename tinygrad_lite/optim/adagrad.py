@@ -24,9 +24,11 @@ import numpy as np
 from .optimizer import (
     Optimizer,
     check_hyperparameters,
+    compute_dtype,
     effective_grad,
     implementation_flags,
     next_step,
+    quiet_for,
     step_state,
     zeros_state,
 )
@@ -82,12 +84,14 @@ class Adagrad(Optimizer):
     @staticmethod
     def _update_arrays(theta, grad, total, group, t):
         """Adagrad's update of the array ``theta`` in place, from its gradient ``grad``, the sum of squares
-        ``total`` and the step count ``t``."""
+        ``total`` and the step count ``t``. The square is computed in ``wide`` (float32 for float16 numbers) and
+        rounded once as it is added to s, as PyTorch's kernels do; past float16's 65,504, s is inf in both."""
         lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
         g = effective_grad(grad, theta, group)
 
         clr = lr / (1 + (t - 1) * lr_decay)                      # decayed lr = lr / (1 + (t - 1) lr_decay)
-        total += g * g                                           # s <- s + g^2
-        std = np.sqrt(total)                                     # theta <- theta - clr g / (sqrt(s) + eps)
-        std += eps
-        theta -= clr * (g / std)
+        with quiet_for(theta.dtype):
+            total += np.square(g, dtype=compute_dtype(theta.dtype))  # s <- s + g^2
+            std = np.sqrt(total)                                 # theta <- theta - clr g / (sqrt(s) + eps)
+            std += eps
+            theta -= clr * (g / std)

@@ -37,8 +37,10 @@ from .optimizer import (
     Optimizer,
     blocks,
     check_hyperparameters,
+    compute_dtype,
     implementation_flags,
     next_step,
+    quiet_for,
     step_state,
     zeros_state,
 )
@@ -102,19 +104,25 @@ class Adam(Optimizer):
     def _update_arrays(self, arrays, group, t, scratch=None):
         """Adam's update of ``arrays`` = [theta, g, m, v] (+ [v_max] with AMSGrad), of one shape, a block at a time:
         the arrays of one block stay in the cache. ``scratch``: an array of at least a block's size, or None. On a
-        GPU: one fused kernel (``make_update``)."""
-        if type(arrays[0]) is not np.ndarray:
+        GPU: one fused kernel (``make_update``). float16 computes in float32 (the scratch array's dtype) and rounds
+        where PyTorch's kernels do, once per stored result, on both devices."""
+        wide = compute_dtype(arrays[0].dtype)
+        if type(arrays[0]) is not np.ndarray and wide == arrays[0].dtype:
             return self._update_fused(arrays, group, t)
+        if scratch is not None and scratch.dtype != wide:
+            scratch = None
         for theta, g, m, v, *v_max in blocks(*arrays):
             if scratch is None:  # (the first block is the largest: a whole array, when it is not cut into blocks)
-                scratch = array_module_of(theta).empty(theta.size, theta.dtype)
+                scratch = array_module_of(theta).empty(theta.size, wide)
             tmp = scratch[:theta.size].reshape(theta.shape)
-            self._update_block(theta, g, m, v, v_max[0] if v_max else None, tmp, group, t)
+            with quiet_for(theta.dtype):
+                self._update_block(theta, g, m, v, v_max[0] if v_max else None, tmp, group, t)
 
     @staticmethod
     def _update_block(theta, g, m, v, v_max, tmp, group, t):
         """Adam's update of the numbers ``theta`` (a parameter, or a block of one), in place: ``g`` is their gradient,
-        ``m`` and ``v`` the running averages, ``v_max`` AMSGrad's maximum (or None), ``tmp`` a scratch array."""
+        ``m`` and ``v`` the running averages, ``v_max`` AMSGrad's maximum (or None), ``tmp`` a scratch array (of
+        float32 for float16 numbers: the terms are computed in it and rounded once as they are added to m, v, theta)."""
         xp = array_module_of(theta)
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])
@@ -126,10 +134,10 @@ class Adam(Optimizer):
             else:
                 g = g + weight_decay * theta                     # g <- g + wd theta
 
-        xp.subtract(g, m, out=tmp)                               # m <- beta1 m + (1 - beta1) g,
+        xp.subtract(g, m, out=tmp, dtype=tmp.dtype)              # m <- beta1 m + (1 - beta1) g,
         tmp *= 1 - beta1                                         #   computed as m + (1 - beta1)(g - m)
         m += tmp
-        xp.multiply(g, g, out=tmp)                               # v <- beta2 v + (1 - beta2) g^2
+        xp.multiply(g, g, out=tmp, dtype=tmp.dtype)              # v <- beta2 v + (1 - beta2) g^2
         tmp *= 1 - beta2
         v *= beta2
         v += tmp

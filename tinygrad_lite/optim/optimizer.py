@@ -48,6 +48,7 @@ twice in a group is an error (PyTorch warns), and so is a set of parameters (its
 accepts one outside a group); ``load_state_dict`` always copies the loaded tensors (PyTorch may share them with the
 dict it was given) and checks that their shapes match the parameters.
 """
+import contextlib
 import copy
 import functools
 import inspect
@@ -479,6 +480,23 @@ def subtract_scaled_(theta, g, scale):
     one block, never an array of theta's size (PyTorch's fused ``param.add_(g, alpha=-lr)`` makes none)."""
     for theta_block, g_block in blocks(theta, g):
         theta_block -= scale * g_block
+
+
+# -------------------------------------------------------------------- float16 parameters
+def compute_dtype(np_dtype):
+    """The dtype an op computes ``np_dtype`` numbers in before it rounds its result to ``np_dtype``: float32 for
+    float16 (PyTorch's "opmath" type: Adam's (1 - beta2) g^2 of a gradient of 300 is 90, but g^2 alone is past
+    float16's 65,504), the dtype itself otherwise."""
+    return np.dtype(np.float32) if np_dtype == dtypes.FLOAT16 else np.dtype(np_dtype)
+
+
+def quiet_for(np_dtype):
+    """A context in which numpy's overflow, invalid-value and divide-by-zero warnings are off when ``np_dtype`` is
+    float16 (see ``dtypes.quietly_in_float16``; eps = 1e-8 is 0 in float16) and on for any other dtype: an
+    optimizer's step over float16 parameters."""
+    if np_dtype != dtypes.FLOAT16:
+        return contextlib.nullcontext()
+    return np.errstate(over="ignore", invalid="ignore", divide="ignore")
 
 
 def effective_grad(grad, theta, group):

@@ -28,9 +28,11 @@ import numpy as np
 from .optimizer import (
     Optimizer,
     check_hyperparameters,
+    compute_dtype,
     effective_grad,
     implementation_flags,
     next_step,
+    quiet_for,
     step_state,
     zeros_state,
 )
@@ -92,25 +94,29 @@ class RMSprop(Optimizer):
     @staticmethod
     def _update_arrays(theta, grad, square_avg, *optional, group):
         """RMSprop's update of the array ``theta`` in place, from its gradient ``grad`` and state arrays (v, then
-        g_avg if centered, then b if momentum > 0: ``_state_names``)."""
+        g_avg if centered, then b if momentum > 0: ``_state_names``). The squares and differences are computed in
+        ``wide``: float32 for float16 numbers, rounded once as they are added to the state, as PyTorch's kernels do."""
         lr, alpha, eps, momentum = (float(group[k]) for k in ("lr", "alpha", "eps", "momentum"))
         optional = list(optional)
         grad_avg = optional.pop(0) if group["centered"] else None
         buf = optional.pop(0) if momentum > 0 else None
         g = effective_grad(grad, theta, group)
+        wide = compute_dtype(theta.dtype)
 
-        square_avg *= alpha                                      # v <- alpha v + (1 - alpha) g^2
-        square_avg += (1 - alpha) * (g * g)
-        if grad_avg is not None:
-            grad_avg += (1 - alpha) * (g - grad_avg)             # g_avg <- alpha g_avg + (1 - alpha) g
-            denom = np.sqrt(square_avg - grad_avg * grad_avg)    # d = sqrt(v - g_avg^2) + eps
-        else:
-            denom = np.sqrt(square_avg)                          # d = sqrt(v) + eps
-        denom += eps
+        with quiet_for(theta.dtype):  # (float16 past 65,504 is inf, as in PyTorch, which says nothing)
+            square_avg *= alpha                                      # v <- alpha v + (1 - alpha) g^2
+            square_avg += (1 - alpha) * np.square(g, dtype=wide)
+            if grad_avg is not None:                                 # g_avg <- alpha g_avg + (1 - alpha) g
+                grad_avg += (1 - alpha) * np.subtract(g, grad_avg, dtype=wide)
+                variance = square_avg - np.square(grad_avg, dtype=wide)  # d = sqrt(v - g_avg^2) + eps
+                denom = np.sqrt(variance.astype(theta.dtype, copy=False))  # (rounded first, as PyTorch's)
+            else:
+                denom = np.sqrt(square_avg)                          # d = sqrt(v) + eps
+            denom += eps
 
-        if buf is not None:
-            buf *= momentum                                      # b <- mu b + g / d
-            buf += g / denom
-            theta -= lr * buf                                    # theta <- theta - lr b
-        else:
-            theta -= lr * (g / denom)                            # theta <- theta - lr g / d
+            if buf is not None:
+                buf *= momentum                                      # b <- mu b + g / d
+                buf += g / denom
+                theta -= lr * buf                                    # theta <- theta - lr b
+            else:
+                theta -= lr * (g / denom)                            # theta <- theta - lr g / d
