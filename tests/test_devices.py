@@ -422,6 +422,19 @@ def _on(t):
     return f"cuda:{t.array._device}" if isinstance(t.array, ndarray) else "cpu"
 
 
+def test_random_numbers_and_samples_of_cuda_1_are_drawn_there_after_cuda_0_drew_the_same_shapes(two_gpus):
+    """The positions a GPU generator hashes are kept per GPU (``kernels.counting``, keyed by the current GPU, which
+    ``cupy.cuda.Device()`` is, as the stand-in's is now): drawing (2, 3) numbers on cuda:0 and then on cuda:1 makes
+    them on cuda:1, and so does sampling from a model's probabilities there."""
+    with two_gpus.cuda.Device(1):
+        assert two_gpus.cuda.Device().id == 1
+    assert two_gpus.cuda.Device().id == 0
+    for device in ("cuda:0", "cuda:1"):
+        assert _on(tl.rand(2, 3, device=device)) == device
+        assert _on(tl.multinomial(tl.ones(1, 3, device=device), 3)) == device
+        assert _on(tl.normal(tl.zeros(2, device=device), 1.0)) == device
+
+
 def test_constants_from_python_numbers_land_on_the_tensors_gpu(two_gpus):
     """x * 2, 1 - x, x / 3, x ** 2, a clamp: the number becomes an array on x's GPU (cuda:1), not on the current
     one (GPU 0): CuPy refuses to mix the two. Same numbers as on the CPU."""
@@ -499,6 +512,10 @@ RANDOM = {
     "normal_": lambda g: tl.zeros(400, 50, device="cuda").normal_(2.0, 3.0),
     "uniform_": lambda g: tl.zeros(400, 50, device="cuda").uniform_(-1.0, 3.0),
     "generator": lambda g: tl.randn(400, 50, device="cuda", generator=tl.Generator("cuda").manual_seed(1)),
+    "normal": lambda g: tl.normal(2.0, 3.0, size=(400, 50), device="cuda"),
+    "normal of tensors": lambda g: tl.normal(tl.full((400, 50), 2.0, device="cuda"), 3.0),
+    "multinomial": lambda g: tl.multinomial(tl.ones(100, 4, device="cuda"), 200, replacement=True),
+    "multinomial distinct": lambda g: tl.multinomial(tl.ones(400, 50, device="cuda"), 50),
     "dropout": lambda g: F.dropout(tl.ones(400, 50, device="cuda"), 0.3),
     "Dropout": lambda g: nn.Dropout(0.5)(tl.ones(400, 50, device="cuda")),
     **{f"init.{name}": (lambda g, name=name, kw=kw: getattr(nn.init, name)(tl.zeros(400, 50, device="cuda"), **kw))
@@ -508,17 +525,20 @@ RANDOM = {
 }
 MEAN_STD = {"randn": (0, 1), "rand": (0.5, 12 ** -0.5), "randint": (0, 2), "randn_like": (0, 1),
             "bernoulli": (0.3, None), "bernoulli_": (0.3, None), "normal_": (2, 3), "uniform_": (1, 4 * 12 ** -0.5),
-            "generator": (0, 1), "dropout": (1, (0.3 / 0.7) ** 0.5), "Dropout": (1, 1), "rand_like": (0.5, 12 ** -0.5)}
+            "generator": (0, 1), "dropout": (1, (0.3 / 0.7) ** 0.5), "Dropout": (1, 1), "rand_like": (0.5, 12 ** -0.5),
+            "normal": (2, 3), "normal of tensors": (2, 3), "multinomial": (1.5, 1.25 ** 0.5)}
 
 
 @pytest.mark.parametrize("name", sorted(RANDOM))
 def test_random_tensors_are_drawn_on_the_device_without_a_copy(gpu, name):
     """Every random tensor of "cuda" is made there: nothing copied from the host (trunc_normal_ reads whether a
-    redraw is needed: initialisation, not a training step), with the distribution it promises."""
+    redraw is needed: initialisation, not a training step; multinomial whether the weights are valid: sampling from
+    a model), with the distribution it promises."""
     tl.manual_seed(0)
     t = RANDOM[name](gpu)
     assert on_gpu(t) and gpu.transfers.to_device == 0, gpu.transfers.log
-    assert gpu.transfers.to_host == 0 or name == "init.trunc_normal_", gpu.transfers.log
+    assert gpu.transfers.to_host == 0 or name in ("init.trunc_normal_", "multinomial", "multinomial distinct"), (
+        gpu.transfers.log)
     check_distribution(name, t)
 
 
@@ -532,6 +552,8 @@ def check_distribution(name, t):
             assert abs(values.std() - std) < 0.03 * std, values.std()
     if name == "randperm":
         assert sorted(values.astype(int).tolist()) == list(range(20000)) and t.dtype is tl.int64
+    if name == "multinomial distinct":
+        assert (np.sort(values, axis=1) == np.arange(50)).all() and t.dtype is tl.int64
     if name == "randint":
         assert set(values.astype(int).tolist()) == set(range(-3, 4)) and t.dtype is tl.int64
     if name == "init.orthogonal_":

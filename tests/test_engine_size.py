@@ -117,6 +117,11 @@ divided by N in float16 (N past 65,504 is inf: every gradient 0), ``Softmax`` su
 of 70,000: zeros) and ``CumSum``'s backward added up in float16 (3,000 ones gave 2,048). The engine went from 875
 to 878 lines; ENGINE_BUDGET = 885.
 
+Session 40's round of scripts in the style of from-scratch courses (a character-level model, a linear regression
+with a hand-written step, a Learner with callbacks) found ``3 in x`` of a 2-D tensor raising Python's "ambiguous"
+error (``__contains__``: whether any number equals it, as PyTorch) and ``view``'s size errors named ``reshape``.
+The API went to 1,575 lines; API_BUDGET = 1580.
+
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
 argument checks and idioms, which is why the two numbers are larger than that one. They are a few hundred lines
@@ -145,7 +150,7 @@ HOOKS = [PACKAGE / "autograd" / "hooks.py", PACKAGE / "utils" / "hooks.py"]
 FLOAT16_MATMUL = [PACKAGE / "float16_matmul.py"]
 INDEXING = [PACKAGE / "indexing.py"]
 ENGINE_BUDGET = 885
-API_BUDGET = 1570
+API_BUDGET = 1580
 INPLACE_BUDGET = 75
 HOOKS_BUDGET = 160
 FUSED_BUDGET = 105

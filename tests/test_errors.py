@@ -796,6 +796,14 @@ def test_module_apply_with_something_that_is_not_a_function():
     (lambda: tl.optim.lr_scheduler.CyclicLR, ["no attribute 'CyclicLR'", "covers a part"]),
     (lambda: tl.utils.data.WeightedRandomSampler, ["no attribute 'WeightedRandomSampler'", "covers a part"]),
     (lambda: tl.compile, ["module 'tinygrad_lite' has no attribute 'compile'", "covers a part"]),
+    # (session 40) no hint to a namesake that is another thing: nn.init's deprecated ``sparse`` (an initialiser),
+    # nn.functional for torch.functional, F.embedding/F.batch_norm whose arguments come in another order
+    (lambda: tl.sparse, ["no attribute 'sparse'", "covers a part"]),
+    (lambda: tl.nn.uniform, ["no attribute 'uniform'", "covers a part"]),
+    (lambda: tl.functional, ["torch.functional (einsum, norm, ...) is not covered; nn.functional is another"]),
+    (lambda: tl.embedding, ["torch.embedding takes (weight, indices)", "the arguments the other way round"]),
+    (lambda: tl.batch_norm, ["nn.functional.batch_norm(input, running_mean, running_var, weight, bias"]),
+    (lambda: tl.kaiming_normal_, ["has it as tinygrad_lite.nn.init.kaiming_normal_"]),
 ])
 def test_a_name_the_library_lacks_says_what_it_has_instead(get, fragments):
     error = raised(get)

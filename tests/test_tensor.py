@@ -3,6 +3,7 @@ import copy
 import importlib.util
 import json
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -235,6 +236,108 @@ def test_randint_forms_range_and_dtype():
     assert c.numpy().min() == -3 and c.numpy().max() == 2
     assert tl.randint(0, 2, (3,), dtype=tl.int32).dtype is tl.int32
     assert tuple(torch.randint(5, (2, 3)).shape) == tuple(b.shape)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.zeros(size=(2, 3)), lambda m: m.ones(size=[4]), lambda m: m.empty(size=(2,)),
+    lambda m: m.rand(size=(2, 4)), lambda m: m.randn(size=(3,), dtype=m.float64),
+    lambda m: m.randint(high=3, size=(2,)), lambda m: m.randint(5, size=(3,)), lambda m: m.arange(end=3),
+    lambda m: m.normal(0, 0.01, size=(2, 1), requires_grad=True), lambda m: m.normal(2.0, 3.0, (4,)),
+    lambda m: m.normal(m.zeros(3), 1.0), lambda m: m.normal(2.0, m.ones(2, 2, dtype=m.float64)),
+    lambda m: m.normal(m.arange(3.0), m.ones(2, 1)), lambda m: m.multinomial(m.tensor([0.2, 0.8]), 3, True),
+    lambda m: m.multinomial(m.ones(4, 6), 2), lambda m: m.tensor([1.0, 2.0]).multinomial(1),
+], ids=["zeros", "ones", "empty", "rand", "randn", "randint high=", "randint size=", "arange end=", "normal d2l",
+        "normal size", "normal tensor mean", "normal tensor std", "normal broadcast", "multinomial replacement",
+        "multinomial rows", "Tensor.multinomial"])
+def test_pytorchs_keyword_spellings_and_normal_and_multinomial_make_what_pytorchs_make(call):
+    """The shapes, dtypes and requires_grad of PyTorch's calls as d2l and makemore write them (size= keywords,
+    torch.normal for parameters, multinomial for sampling); the numbers differ (another generator)."""
+    ours, theirs = call(tl), call(torch)
+    assert tuple(ours.shape) == tuple(theirs.shape) and name(ours.dtype) == name(theirs.dtype)
+    assert ours.requires_grad == theirs.requires_grad and ours.is_leaf
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.zeros(2, size=(2,)), lambda m: m.randint(0, 5, 3), lambda m: m.randint(0, 5),
+    lambda m: m.normal(0, 1), lambda m: m.normal(0, -1, size=(2,)), lambda m: m.normal(m.zeros(2), m.tensor([1.0, -1])),
+    lambda m: m.multinomial(m.tensor([0.5, -0.5]), 1), lambda m: m.multinomial(m.tensor([0.0, 0.0]), 1),
+    lambda m: m.multinomial(m.tensor([1.0, float("nan")]), 1), lambda m: m.multinomial(m.tensor([1.0, 2.0]), 3),
+    lambda m: m.multinomial(m.tensor([1, 2]), 1),
+    lambda m: m.multinomial(m.ones(2, 2, 2), 1),
+], ids=["size twice", "randint int size", "randint no size", "normal no size", "normal std < 0",
+        "normal tensor std < 0", "multinomial negative", "multinomial zero sum", "multinomial nan",
+        "multinomial too many", "multinomial ints", "multinomial 3-D"])
+def test_bad_calls_of_the_creation_functions_raise_pytorchs_exception_types(call):
+    with pytest.raises(Exception) as theirs:
+        call(torch)
+    with pytest.raises(type(theirs.value)) as ours:
+        call(tl)
+    assert len(str(ours.value)) > 30, ours.value  # (ours say what to write: e.g. randint(0, 10, (3,)))
+
+
+def test_multinomial_draws_each_category_with_its_share_of_the_weights():
+    """With replacement: each category with probability w_j / sum(w), zero weights never; without: a row's draws
+    are distinct, the first one drawn with those probabilities and the second from what is left; a generator
+    repeats its draws."""
+    tl.manual_seed(0)
+    w = tl.tensor([1.0, 0.0, 6.0, 3.0])  # weights that do not sum to 1
+    counts = np.bincount(tl.multinomial(w, 40000, replacement=True).numpy(), minlength=4) / 40000
+    np.testing.assert_allclose(counts, [0.1, 0.0, 0.6, 0.3], atol=0.01)
+    rows = tl.multinomial(tl.tensor([[5.0, 0, 0, 0], [0, 0, 0, 1]]), 3, replacement=True).tolist()
+    assert rows == [[0, 0, 0], [3, 3, 3]]
+    pairs = tl.multinomial(w.expand(20000, 4), 2).numpy()  # 20,000 rows of the same weights
+    assert (pairs[:, 0] != pairs[:, 1]).all() and not (pairs == 1).any()
+    np.testing.assert_allclose(np.bincount(pairs[:, 0], minlength=4) / 20000, [0.1, 0, 0.6, 0.3], atol=0.015)
+    after_2 = pairs[pairs[:, 0] == 2, 1]  # P(0 | 2 first) = 1/4, P(3 | 2 first) = 3/4
+    np.testing.assert_allclose(np.bincount(after_2, minlength=4) / len(after_2), [0.25, 0, 0, 0.75], atol=0.02)
+    assert sorted(tl.multinomial(tl.ones(7), 7).tolist()) == list(range(7))
+    assert tl.multinomial(tl.tensor([0.0, 2.0, 0.0]), 3)[0].item() == 1  # (zero weights last, as PyTorch's)
+    g = tl.Generator().manual_seed(4)
+    first = tl.multinomial(w, 5, True, generator=g)
+    g.manual_seed(4)
+    assert tl.equal(first, tl.multinomial(w, 5, True, generator=g))
+
+
+def test_normal_draws_from_each_elements_mean_and_std():
+    tl.manual_seed(0)
+    x = tl.normal(3.0, 2.0, size=(40000,))
+    assert abs(x.mean().item() - 3) < 0.05 and abs(x.std().item() - 2) < 0.05
+    means = tl.arange(4.0).reshape(4, 1) * 10
+    y = tl.normal(means, tl.tensor([0.0, 1.0]).expand(4, 2))  # std 0: the mean itself
+    np.testing.assert_array_equal(y[:, 0].numpy(), [0, 10, 20, 30])
+    assert not tl.equal(y[:, 1], means[:, 0])
+    w = tl.normal(0, 0.01, size=(200, 50), requires_grad=True)  # d2l's parameters
+    assert w.is_leaf and w.requires_grad and abs(w.detach().std().item() - 0.01) < 0.001
+
+
+def test_creation_functions_resize_out_quietly_as_pytorchs_and_arange_with_a_warning():
+    for make in (lambda m, c: m.zeros(3, out=c), lambda m, c: m.full((3,), 1.0, out=c),
+                 lambda m, c: m.randn(3, out=c), lambda m, c: m.arange(3.0, out=c)):
+        warned = []
+        for m in (tl, torch):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                c = m.empty(2)
+                assert make(m, c) is c and tuple(c.shape) == (3,)
+            warned.append(len(caught))
+        assert warned[0] == warned[1], warned
+
+
+def test_in_asks_whether_any_number_equals_it_at_any_shape():
+    x, t = tl.arange(6.0).reshape(2, 3), torch.arange(6.0).reshape(2, 3)
+    for element in (3, 7, 2.5, -0.0):
+        assert (element in x) == (element in t)
+    assert (tl.tensor(2.0) in x) and (tl.tensor([0.0, 1.0, 9.0]) in x) == (torch.tensor([0.0, 1.0, 9.0]) in t)
+    with pytest.raises(RuntimeError, match="must be a number or a tensor, not str"):
+        "a" in x  # noqa: B015
+
+
+def test_views_size_errors_name_view():
+    for shape in ((4, 2), (-1, -1), (-2, 3)):
+        with pytest.raises(RuntimeError, match=r"^view: "):
+            tl.ones(6).view(*shape)
+        with pytest.raises(RuntimeError):
+            torch.ones(6).view(*shape)
 
 
 def test_randperm_is_a_permutation():

@@ -20,12 +20,24 @@ PLACES = ("tinygrad_lite", "tinygrad_lite.nn", "tinygrad_lite.nn.functional", "t
           "tinygrad_lite.utils.data")
 
 
+# PyTorch's top-level names whose namesake elsewhere here is another thing: not a hint to follow
+NAMESAKES = {
+    "embedding": "torch.embedding takes (weight, indices); nn.functional.embedding(indices, weight) is the same "
+                 "lookup with the arguments the other way round",
+    "batch_norm": "torch.batch_norm takes (input, weight, bias, running_mean, running_var, ...); "
+                  "nn.functional.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps) "
+                  "is the same op with its arguments in another order",
+    "functional": "torch.functional (einsum, norm, ...) is not covered; nn.functional is another module",
+}
+
+
 def _found_in(name, asked_in):
     """The first place, other than ``asked_in``, whose module exports ``name`` (in its ``__all__``; the top level,
-    which has none, by a public callable of its own namespace)."""
+    which has none, by a public callable of its own namespace). nn.init's deprecated spellings without the final
+    underscore (``nn.init.normal``) are not offered: ``torch.normal`` is something else."""
     for place in PLACES:
         module = sys.modules.get(place)
-        if place == asked_in or module is None:
+        if place == asked_in or module is None or (place.endswith(".init") and hasattr(module, name + "_")):
             continue
         exported = getattr(module, "__all__", None)
         if name in exported if exported is not None else callable(vars(module).get(name)):
@@ -45,6 +57,8 @@ def not_covered(owner, name, obj=None):
     if owner == "Tensor" and name.endswith("_") and callable(getattr(tensor, name[:-1], None)):
         hint = (f"tinygrad_lite has {name[:-1]}, not the in-place {name}: write x = x.{name[:-1]}(...), or "
                 f"x.copy_(x.{name[:-1]}(...)) to change x's own numbers (a parameter's, under no_grad)")
+    elif owner == "tinygrad_lite" and name in NAMESAKES:
+        hint = NAMESAKES[name]
     elif place is not None:
         hint = f"tinygrad_lite has it as {place}.{name}"
     elif owner != "Tensor" and callable(getattr(tensor, name, None)):

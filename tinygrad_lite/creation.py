@@ -13,7 +13,7 @@ import numpy as np
 
 from . import dtypes as dt
 from . import random
-from .device import creating_on, get_default_device
+from .device import array_module_of, creating_on, get_default_device, on_device_of
 from .functions import FLOATING, with_out
 from .memory_formats import check_memory_format, preserve_format
 from .shapes import as_int, check_number, size_args
@@ -59,16 +59,25 @@ def from_numpy(ndarray):
     return Tensor._make(as_array(ndarray), None)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
+def _sizes(sizes, size, op):
+    """The size of a new tensor, in any of PyTorch's three spellings: f(2, 3), f((2, 3)) or f(size=(2, 3))."""
+    if size is not None:
+        if sizes:
+            raise TypeError(f"{op}(): got the size twice, as {sizes} and as size={size!r}; give one of them")
+        sizes = (size,)
+    return size_args(sizes, op)
+
+
+def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False):
     d = _float(dtype)
-    size = size_args(size, "zeros")
+    size = _sizes(sizes, size, "zeros")
     with creating_on(_device(device)) as xp:
         return Tensor(xp.zeros(size, d.np), dtype=d, requires_grad=requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
+def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False):
     d = _float(dtype)
-    size = size_args(size, "ones")
+    size = _sizes(sizes, size, "ones")
     with creating_on(_device(device)) as xp:
         return Tensor(xp.ones(size, d.np), dtype=d, requires_grad=requires_grad)
 
@@ -113,17 +122,17 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     return full(input.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Samples from the standard normal distribution N(0, 1)."""
     d, device = _float(dtype), _device(device)
-    draws = random.normal(size_args(size, "randn"), device=device, dtype=d.np, generator=generator, op="randn")
+    draws = random.normal(_sizes(sizes, size, "randn"), device=device, dtype=d.np, generator=generator, op="randn")
     return _new(draws, d, device, requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Samples from the uniform distribution on [0, 1)."""
     d, device = _float(dtype), _device(device)
-    draws = random.uniform(size_args(size, "rand"), device=device, dtype=d.np, generator=generator, op="rand")
+    draws = random.uniform(_sizes(sizes, size, "rand"), device=device, dtype=d.np, generator=generator, op="rand")
     return _new(draws, d, device, requires_grad)
 
 
@@ -149,12 +158,19 @@ def bernoulli(input, p=None, *, generator=None):
 Tensor.bernoulli = bernoulli  # probs.bernoulli(), as torch.Tensor.bernoulli
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
-    """Integers drawn uniformly from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
+def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Integers drawn uniformly from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``, ``size``
+    a tuple (or list) of ints, as in PyTorch (``randint(0, 5, 3)`` is refused there, and here)."""
     if size is None:  # randint(high, size)
-        low, high, size = 0, low, high
+        low, high, size = None, low, high
+    if high is None:  # randint(10, size=(3,)), randint(high=10, size=(3,))
+        low, high = None, low
+    low = 0 if low is None else low
     if size is None:
         raise TypeError("randint: missing size, e.g. randint(0, 10, (3,))")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' must be a tuple of ints, not {type(size).__name__}: e.g. "
+                        f"randint(0, 10, (3,)) (or randint(10, (3,)) for numbers from 0)")
     low, high = as_int(low, "randint", "low"), as_int(high, "randint", "high")
     if high <= low:
         raise RuntimeError(f"randint: high ({high}) must be greater than low ({low})")
@@ -166,6 +182,74 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     return _new(random.integers(low, high, size, device=device, generator=generator), d, device, requires_grad)
 
 
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Samples from N(mean, std^2), as ``torch.normal``: with numbers ``mean`` and ``std``, a tensor of ``size``
+    (``normal(0, 0.01, size=(2, 1), requires_grad=True)``); with a tensor for either, one draw per element of their
+    broadcast shape, each with its own mean and std, on their device (no ``size`` then)."""
+    tensors = [a for a in (mean, std) if isinstance(a, Tensor)]
+    if builtins.bool((std.detach() < 0).any()) if isinstance(std, Tensor) else _number("normal", std, "std") < 0:
+        raise RuntimeError(f"normal(): std must be >= 0, got {std}: it is the spread of the numbers")
+    if not tensors:
+        if size is None:
+            raise TypeError("normal(): with numbers for mean and std, give the size: normal(0, 1, size=(2, 3))")
+        d, device = _float(dtype), _device(device)
+        draws = random.normal(_sizes((), size, "normal"), _number("normal", mean, "mean"), float(std), device=device,
+                              dtype=d.np, generator=generator, op="normal")
+        return _new(draws, d, device, requires_grad)
+    if size is not None or dtype is not None or device is not None or requires_grad:
+        raise TypeError("normal(): with a tensor mean or std, the shape, dtype and device are theirs; leave size, "
+                        "dtype, device and requires_grad out")
+    d = dt.promote_types(tensors[0].dtype, tensors[-1].dtype)
+    if not d.is_floating_point:
+        raise RuntimeError(f"normal(): mean and std must be floating-point tensors, got {d.name}: pass x.float()")
+    shape = np.broadcast_shapes(*(tuple(a.shape) for a in tensors))
+    z = randn(shape, generator=generator, dtype=d, device=tensors[0].device)
+    return (z * std + mean).detach()
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """``num_samples`` indices drawn from each row of ``input`` (1-D: one row), category j with probability
+    w_j / sum(w), w the row's weights (they need not sum to 1): int64, of shape (num_samples,) or (rows,
+    num_samples), on input's device. As in PyTorch the weights must be finite and >= 0 with a positive sum; the
+    draws differ from PyTorch's (another generator).
+
+    With replacement the draws are independent: u ~ U[0, 1) picks the first j whose share of the running sum
+    (w_1 + ... + w_j) / sum(w) exceeds u. Without, a row's draws are distinct: each category gets the key
+    log(u_j) / w_j and the largest keys win, in order (Efraimidis and Spirakis, 2006): the same distribution as
+    drawing one category at a time and taking it out. A row with fewer categories of positive weight than
+    num_samples gets the others after them, as PyTorch's does."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"multinomial(): argument 'input' must be a Tensor, not {type(input).__name__}")
+    if input.ndim not in (1, 2) or not input.dtype.is_floating_point:
+        raise RuntimeError(f"multinomial(): input must be a 1-D or 2-D tensor of floating-point weights, got shape "
+                           f"{tuple(input.shape)} of {input.dtype.name}")
+    n = as_int(num_samples, "multinomial", "num_samples")
+    rows, categories = (1 if input.ndim == 1 else input.shape[0]), input.shape[-1]
+    w = input.detach().array.reshape(rows, categories).astype(np.float64)
+    xp = array_module_of(w)
+    if n <= 0 or categories == 0 or (not replacement and n > categories):
+        raise RuntimeError(f"multinomial(): cannot draw {n} samples {'' if replacement else 'without replacement '}"
+                           f"from {categories} categories")
+    if builtins.bool((~xp.isfinite(w) | (w < 0)).any()) or builtins.bool((w.sum(1) <= 0).any()):
+        raise RuntimeError("multinomial(): probability tensor contains either inf, nan or element < 0, or a row "
+                           "whose sum is 0")
+    with on_device_of(w):  # (a tensor on cuda:1 draws and searches there: CuPy works on the current GPU)
+        u = random.uniform((rows, n if replacement else categories), device=input.device, dtype=np.float64,
+                           generator=generator, op="multinomial")
+        if replacement:  # each row's shares in [0, 1], moved to [2r, 2r + 1] so that one search serves every row
+            offsets = 2.0 * xp.arange(rows)[:, None]
+            shares = xp.cumsum(w, axis=1) / w.sum(1, keepdims=True) + offsets
+            found = xp.searchsorted(shares.ravel(), (u + offsets).ravel(), side="right").reshape(rows, n)
+            picked = xp.minimum(found - categories * xp.arange(rows)[:, None], categories - 1)
+        else:
+            keys = xp.where(w > 0, xp.log(u) / xp.where(w > 0, w, 1.0), -np.inf)
+            picked = xp.argsort(-keys, axis=1)[:, :n]
+    return Tensor._make(picked.astype(np.int64).reshape(input.shape[:-1] + (n,)), None)
+
+
+Tensor.multinomial = multinomial  # probs.multinomial(1), as torch.Tensor.multinomial
+
+
 def randperm(n, *, generator=None, dtype=None, device=None):
     """A random permutation of 0 .. n-1 (what a DataLoader uses to shuffle)."""
     (n,) = size_args((as_int(n, "randperm", "n"),), "randperm")
@@ -174,7 +258,7 @@ def randperm(n, *, generator=None, dtype=None, device=None):
     return _new(draws, dt.as_dtype(dtype) if dtype else dt.int64, device, False)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
     """Evenly spaced values in [start, end): int64 when all arguments are ints, else the default float."""
     if end is None:
         start, end = 0, start
@@ -221,7 +305,8 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
 
 
 # out=: ``torch.zeros(2, 3, out=t)`` fills t (resized to 2x3) and returns it, in t's dtype; see functions.write_out
-zeros, ones, full, arange, linspace, eye, randint = (
-    with_out(f, dtype_from_out=True) for f in (zeros, ones, full, arange, linspace, eye, randint))
-randn, rand = (with_out(f, dtype_from_out=FLOATING) for f in (randn, rand))
+zeros, ones, full, linspace, eye, randint = (  # (PyTorch resizes their out quietly, and arange's with a warning)
+    with_out(f, dtype_from_out=True, resize_warning=False) for f in (zeros, ones, full, linspace, eye, randint))
+arange = with_out(arange, dtype_from_out=True)
+randn, rand, normal = (with_out(f, dtype_from_out=FLOATING, resize_warning=False) for f in (randn, rand, normal))
 empty = zeros

@@ -237,10 +237,11 @@ Tensor.bmm = bmm  # x.bmm(y), as torch.Tensor.bmm
 cat, concat, stack = _numpy_names(cat), _numpy_names(concat), _numpy_names(stack)
 
 
-def write_out(name, result, out):
+def write_out(name, result, out, resize_warning=True):
     """The ``out=`` keyword: copy ``result`` into ``out`` and return ``out``, as PyTorch does.
 
-    ``out`` takes the result's shape (PyTorch resizes it, with a warning when it had elements) and keeps its own
+    ``out`` takes the result's shape (PyTorch resizes it, with a warning when it had elements, which its creation
+    functions but ``arange`` leave out: ``resize_warning``) and keeps its own
     dtype, into which the result must convert without changing kind (no float into an int tensor). Like PyTorch,
     out= refuses to run while gradients are recorded through it: the result would not be in the graph.
     """
@@ -257,7 +258,7 @@ def write_out(name, result, out):
     if out.shape == result.shape:
         out.array[...] = array
     else:
-        if out.numel():
+        if out.numel() and resize_warning:
             warnings.warn(f"{name}(): out had shape {tuple(out.shape)}, which does not match the result's shape "
                           f"{tuple(result.shape)}; it was resized, as PyTorch does (and deprecates)", stacklevel=3)
         out.array = array.copy() if array is result.array else array
@@ -268,7 +269,7 @@ def write_out(name, result, out):
 FLOATING = "floating"
 
 
-def with_out(function, name=None, dtype_from_out=False):
+def with_out(function, name=None, dtype_from_out=False, resize_warning=True):
     """``function`` taking also ``out=`` (see ``write_out``). ``dtype_from_out``: a creation function makes its
     result in out's dtype when no dtype is given (``torch.arange(5, out=long_tensor)``); FLOATING: only when that
     dtype is a float type (random normal numbers never become ints)."""
@@ -280,7 +281,7 @@ def with_out(function, name=None, dtype_from_out=False):
         if dtype_from_out and isinstance(out, Tensor) and kwargs.get("dtype") is None and (
                 dtype_from_out is not FLOATING or out.dtype.is_floating_point):
             kwargs["dtype"] = out.dtype
-        return write_out(name, function(*args, **kwargs), out)
+        return write_out(name, function(*args, **kwargs), out, resize_warning)
     function_with_out.__name__ = function_with_out.__qualname__ = function.__name__
     function_with_out.__doc__ = function.__doc__
     function_with_out.__wrapped__ = function

@@ -973,7 +973,10 @@ class Tensor:
         Possible only where the layout of self's numbers in memory allows it. After a transpose, permute, expand or
         a slice that skips elements it may not: then, as PyTorch, we raise, where ``reshape`` would copy.
         """
-        out = self.reshape(*shape)
+        try:
+            out = self.reshape(*shape)
+        except RuntimeError as error:  # (reshape's message, under view's name)
+            raise RuntimeError(str(error).replace("reshape", "view", 1)) from None
         if out._version_counter is not self._version_counter and self.numel() > 0:  # not a view of self: a copy
             raise RuntimeError(f"view: shape {list(out.shape)} cannot be a view of this tensor of shape "
                                f"{tuple(self.shape)}: its numbers are not laid out in memory in an order that shape "
@@ -1077,6 +1080,13 @@ class Tensor:
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(len(self)))
+
+    def __contains__(self, element):
+        """``element in x``: whether any number of x equals ``element`` (a number or a tensor that broadcasts)."""
+        if not isinstance(element, (Tensor, numbers.Number)):
+            raise RuntimeError(f"in: `element in x` compares element with x's numbers, so it must be a number or a "
+                               f"tensor, not {type(element).__name__}")
+        return builtins.bool((self == element).any())
 
     # ---------------------------------------------------------------- in-place updates
     # An in-place op changes the numbers in self.array, which other tensors may share (views, detach) and ops may

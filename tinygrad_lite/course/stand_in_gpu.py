@@ -201,10 +201,10 @@ def _launch(name):
 
 
 class _Device:
-    """``cupy.cuda.Device(i)``: ``with`` it, new arrays go to GPU i."""
+    """``cupy.cuda.Device(i)``: ``with`` it, new arrays go to GPU i; ``Device()`` is the current GPU, as CuPy's."""
 
-    def __init__(self, index=0):
-        self.id = int(index)
+    def __init__(self, index=None):
+        self.id = _current[-1] if index is None else int(index)
 
     def __enter__(self):
         count = StandInCuPy.current.devices if StandInCuPy.current else 1
