@@ -422,6 +422,31 @@ def _on(t):
     return f"cuda:{t.array._device}" if isinstance(t.array, ndarray) else "cpu"
 
 
+@pytest.mark.parametrize("loss", [
+    lambda out, t: F.cross_entropy(out, t), lambda out, t: F.cross_entropy(out, t, label_smoothing=0.1),
+    lambda out, t: F.cross_entropy(out, t, ignore_index=1),
+    lambda out, t: F.nll_loss(F.log_softmax(out, 1), t, weight=tl.ones(4, device="cuda:1")),
+    lambda out, t: out.max(1).values.sum(), lambda out, t: out.topk(2, 1).values.sum(),
+    lambda out, t: out.sort(1).values[:, 0].sum(), lambda out, t: out.gather(1, t[:, None]).sum(),
+    lambda out, t: out[[0, 0, 2]].sum(), lambda out, t: (F.one_hot(t, 4) * out).sum(),
+    lambda out, t: out.cumsum(1).sum() + out.round().sum(),
+], ids=["cross_entropy", "label smoothing", "ignore_index", "weighted nll_loss", "max(dim)", "topk", "sort",
+        "gather", "index", "one_hot", "cumsum, round"])
+def test_a_model_on_cuda_1_gets_its_gradients_there_and_every_optimizer_steps(two_gpus, loss):
+    """(session 40) An op's arrays are made on its inputs' GPU, as PyTorch's device guard makes them: the zeros that
+    the backward of an index, gather, sort or max starts from were made on the current GPU (cuda:0), so an
+    embedding's gradient landed there and every optimizer's step failed on a model on cuda:1."""
+    tl.manual_seed(0)
+    embedding, linear = nn.Embedding(5, 3).to("cuda:1"), nn.Linear(3, 4).to("cuda:1")
+    params = list(embedding.parameters()) + list(linear.parameters())
+    target = tl.tensor([0, 3, 1, 2], device="cuda:1")
+    loss(linear(embedding(tl.tensor([0, 1, 1, 4], device="cuda:1"))), target).backward()
+    assert {_on(p.grad) for p in params} == {"cuda:1"}
+    for name in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad"):
+        getattr(tl.optim, name)(params, lr=0.1).step()
+    assert {_on(p) for p in params} == {"cuda:1"}
+
+
 def test_random_numbers_and_samples_of_cuda_1_are_drawn_there_after_cuda_0_drew_the_same_shapes(two_gpus):
     """The positions a GPU generator hashes are kept per GPU (``kernels.counting``, keyed by the current GPU, which
     ``cupy.cuda.Device()`` is, as the stand-in's is now): drawing (2, 3) numbers on cuda:0 and then on cuda:1 makes

@@ -120,7 +120,10 @@ to 878 lines; ENGINE_BUDGET = 885.
 Session 40's round of scripts in the style of from-scratch courses (a character-level model, a linear regression
 with a hand-written step, a Learner with callbacks) found ``3 in x`` of a 2-D tensor raising Python's "ambiguous"
 error (``__contains__``: whether any number equals it, as PyTorch) and ``view``'s size errors named ``reshape``.
-The API went to 1,575 lines; API_BUDGET = 1580.
+The API went to 1,575 lines; API_BUDGET = 1580. A model on cuda:1 got its embedding's gradient on cuda:0 (the
+zeros an index's backward starts from were made on the current GPU), and every optimizer step then failed: ops now
+run as PyTorch's do, under a device guard (the inputs' GPU current in ``Function.apply``, the graph's for the whole
+backward pass in ``run_backward``). The engine went from 878 to 888 lines; ENGINE_BUDGET = 895.
 
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
@@ -149,7 +152,7 @@ INPLACE = [PACKAGE / "autograd" / "inplace.py"]
 HOOKS = [PACKAGE / "autograd" / "hooks.py", PACKAGE / "utils" / "hooks.py"]
 FLOAT16_MATMUL = [PACKAGE / "float16_matmul.py"]
 INDEXING = [PACKAGE / "indexing.py"]
-ENGINE_BUDGET = 885
+ENGINE_BUDGET = 895
 API_BUDGET = 1580
 INPLACE_BUDGET = 75
 HOOKS_BUDGET = 160

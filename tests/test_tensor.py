@@ -246,9 +246,13 @@ def test_randint_forms_range_and_dtype():
     lambda m: m.normal(m.zeros(3), 1.0), lambda m: m.normal(2.0, m.ones(2, 2, dtype=m.float64)),
     lambda m: m.normal(m.arange(3.0), m.ones(2, 1)), lambda m: m.multinomial(m.tensor([0.2, 0.8]), 3, True),
     lambda m: m.multinomial(m.ones(4, 6), 2), lambda m: m.tensor([1.0, 2.0]).multinomial(1),
+    lambda m: m.normal(m.zeros(2, dtype=m.float16), m.ones(2)), lambda m: m.normal(m.zeros(2), m.ones(2).double()),
+    lambda m: m.normal(m.zeros(3), 1.0, out=m.zeros(3)), lambda m: m.multinomial(m.ones(3), 2, out=m.zeros(3).long()),
+    lambda m: m.randint(0, 256, (4,), dtype=m.uint8), lambda m: m.randint(-2**63, 2**63 - 1, (2,)),
 ], ids=["zeros", "ones", "empty", "rand", "randn", "randint high=", "randint size=", "arange end=", "normal d2l",
         "normal size", "normal tensor mean", "normal tensor std", "normal broadcast", "multinomial replacement",
-        "multinomial rows", "Tensor.multinomial"])
+        "multinomial rows", "Tensor.multinomial", "normal float16 mean", "normal float64 std", "normal out=",
+        "multinomial out=", "randint uint8", "randint int64's range"])
 def test_pytorchs_keyword_spellings_and_normal_and_multinomial_make_what_pytorchs_make(call):
     """The shapes, dtypes and requires_grad of PyTorch's calls as d2l and makemore write them (size= keywords,
     torch.normal for parameters, multinomial for sampling); the numbers differ (another generator)."""
@@ -264,9 +268,20 @@ def test_pytorchs_keyword_spellings_and_normal_and_multinomial_make_what_pytorch
     lambda m: m.multinomial(m.tensor([1.0, float("nan")]), 1), lambda m: m.multinomial(m.tensor([1.0, 2.0]), 3),
     lambda m: m.multinomial(m.tensor([1, 2]), 1),
     lambda m: m.multinomial(m.ones(2, 2, 2), 1),
+    # (session 40's second round)
+    lambda m: m.normal(0, float("nan"), size=(2,)), lambda m: m.normal(m.zeros(2), m.tensor([1.0, float("nan")])),
+    lambda m: m.normal(m.zeros(4), m.ones(3)), lambda m: m.normal(m.zeros(2, dtype=m.long), 1.0),
+    lambda m: m.normal(1.0, m.ones(2, dtype=m.long)), lambda m: m.randint(-200, 0, (3,), dtype=m.int8),
+    lambda m: m.randint(-1, 5, (3,), dtype=m.uint8), lambda m: m.randint(0, 3, (3,), dtype=m.bool),
+    lambda m: m.randint(0, 70000, (3,), dtype=m.float16), lambda m: m.randint(high=10),
+    lambda m: m.zeros(3, dtype=m.float64, out=m.zeros(3)), lambda m: m.multinomial(m.ones(3), 0),
+    lambda m: m.multinomial(m.ones(3), 1, replacement="yes"),
 ], ids=["size twice", "randint int size", "randint no size", "normal no size", "normal std < 0",
         "normal tensor std < 0", "multinomial negative", "multinomial zero sum", "multinomial nan",
-        "multinomial too many", "multinomial ints", "multinomial 3-D"])
+        "multinomial too many", "multinomial ints", "multinomial 3-D", "normal std nan", "normal tensor std nan",
+        "normal shapes", "normal int mean", "normal int std", "randint int8", "randint uint8", "randint bool",
+        "randint float16", "randint high only", "out of another dtype", "multinomial 0 samples",
+        "multinomial replacement str"])
 def test_bad_calls_of_the_creation_functions_raise_pytorchs_exception_types(call):
     with pytest.raises(Exception) as theirs:
         call(torch)

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import dtypes as dt
 from . import random
-from .device import array_module_of, creating_on, get_default_device, on_device_of
+from .device import array_module_of, check_same_device, creating_on, get_default_device, on_device_of
 from .functions import FLOATING, with_out
 from .memory_formats import check_memory_format, preserve_format
 from .shapes import as_int, check_number, size_args
@@ -161,7 +161,7 @@ Tensor.bernoulli = bernoulli  # probs.bernoulli(), as torch.Tensor.bernoulli
 def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
     """Integers drawn uniformly from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``, ``size``
     a tuple (or list) of ints, as in PyTorch (``randint(0, 5, 3)`` is refused there, and here)."""
-    if size is None:  # randint(high, size)
+    if size is None and low is not None:  # randint(high, size)
         low, high, size = None, low, high
     if high is None:  # randint(10, size=(3,)), randint(high=10, size=(3,))
         low, high = None, low
@@ -178,6 +178,13 @@ def randint(low=None, high=None, size=None, *, generator=None, dtype=None, devic
         raise ValueError(f"randint: low ({low}) and high ({high}) must lie within int64 (-2**63 to 2**63)")
     size = size_args((size,), "randint")
     d = dt.as_dtype(dtype) if dtype is not None else dt.int64
+    if d.category != dt.FLOAT:  # (as PyTorch: no draw may wrap around in a narrow dtype; 300 as uint8 would be 44)
+        least, most = (0, 1) if d is dt.bool else (int(np.iinfo(d.np).min), int(np.iinfo(d.np).max))
+        if low < least or high - 1 > most:
+            raise RuntimeError(f"randint: numbers from {low} to {high - 1} do not fit in {d.name} ({least} to "
+                               f"{most}): pass a wider dtype, such as int64 (the default)")
+    else:
+        dt.check_fits(float(high - 1), d, "randint")  # (float16: at most 65,504)
     device = _device(device)
     return _new(random.integers(low, high, size, device=device, generator=generator), d, device, requires_grad)
 
@@ -185,10 +192,13 @@ def randint(low=None, high=None, size=None, *, generator=None, dtype=None, devic
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
     """Samples from N(mean, std^2), as ``torch.normal``: with numbers ``mean`` and ``std``, a tensor of ``size``
     (``normal(0, 0.01, size=(2, 1), requires_grad=True)``); with a tensor for either, one draw per element of their
-    broadcast shape, each with its own mean and std, on their device (no ``size`` then)."""
+    broadcast shape, each with its own mean and std, of mean's dtype (std's when mean is a number) and on its device.
+    Differs on purpose: from tensors that require grad, PyTorch records an op whose gradient is 0; ours is a
+    constant, with no gradient."""
     tensors = [a for a in (mean, std) if isinstance(a, Tensor)]
-    if builtins.bool((std.detach() < 0).any()) if isinstance(std, Tensor) else _number("normal", std, "std") < 0:
-        raise RuntimeError(f"normal(): std must be >= 0, got {std}: it is the spread of the numbers")
+    spread_ok = (std.detach() >= 0).all() if isinstance(std, Tensor) else _number("normal", std, "std") >= 0
+    if not spread_ok:  # (nan is not >= 0 either)
+        raise RuntimeError(f"normal(): std must be >= 0 (not nan), got {std}: it is the spread of the numbers")
     if not tensors:
         if size is None:
             raise TypeError("normal(): with numbers for mean and std, give the size: normal(0, 1, size=(2, 3))")
@@ -196,15 +206,23 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         draws = random.normal(_sizes((), size, "normal"), _number("normal", mean, "mean"), float(std), device=device,
                               dtype=d.np, generator=generator, op="normal")
         return _new(draws, d, device, requires_grad)
-    if size is not None or dtype is not None or device is not None or requires_grad:
-        raise TypeError("normal(): with a tensor mean or std, the shape, dtype and device are theirs; leave size, "
-                        "dtype, device and requires_grad out")
-    d = dt.promote_types(tensors[0].dtype, tensors[-1].dtype)
+    if size is not None or device is not None or requires_grad:
+        raise TypeError("normal(): with a tensor mean or std, the shape and device are theirs; leave size, device and "
+                        "requires_grad out")
+    check_same_device("normal", tensors)
+    source = tensors[0]
+    d = dt.as_dtype(dtype) if dtype is not None else source.dtype  # (dtype: out's, from out=)
     if not d.is_floating_point:
-        raise RuntimeError(f"normal(): mean and std must be floating-point tensors, got {d.name}: pass x.float()")
-    shape = np.broadcast_shapes(*(tuple(a.shape) for a in tensors))
-    z = randn(shape, generator=generator, dtype=d, device=tensors[0].device)
-    return (z * std + mean).detach()
+        raise NotImplementedError(f"normal(): it draws floating-point numbers, and its mean and std are {d.name}: "
+                                  "pass mean.float() (or std.float())")
+    try:
+        shape = np.broadcast_shapes(*(tuple(a.shape) for a in tensors))
+    except ValueError:
+        raise RuntimeError(f"normal(): mean of shape {tuple(getattr(mean, 'shape', ()))} and std of shape "
+                           f"{tuple(getattr(std, 'shape', ()))} do not broadcast to one shape") from None
+    draws = random.normal(shape, device=source.device, dtype=d.np, generator=generator, op="normal")
+    z = _new(draws, d, source.device, False)
+    return (z * std + mean).detach().to(dtype=d)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
@@ -224,10 +242,15 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         raise RuntimeError(f"multinomial(): input must be a 1-D or 2-D tensor of floating-point weights, got shape "
                            f"{tuple(input.shape)} of {input.dtype.name}")
     n = as_int(num_samples, "multinomial", "num_samples")
+    if not isinstance(replacement, builtins.bool):
+        raise TypeError(f"multinomial(): argument 'replacement' must be True or False, not "
+                        f"{type(replacement).__name__} {replacement!r}")
+    if n <= 0:
+        raise RuntimeError(f"multinomial(): num_samples must be 1 or more, got {n}")
     rows, categories = (1 if input.ndim == 1 else input.shape[0]), input.shape[-1]
     w = input.detach().array.reshape(rows, categories).astype(np.float64)
     xp = array_module_of(w)
-    if n <= 0 or categories == 0 or (not replacement and n > categories):
+    if categories == 0 or (not replacement and n > categories):
         raise RuntimeError(f"multinomial(): cannot draw {n} samples {'' if replacement else 'without replacement '}"
                            f"from {categories} categories")
     if builtins.bool((~xp.isfinite(w) | (w < 0)).any()) or builtins.bool((w.sum(1) <= 0).any()):
@@ -245,9 +268,6 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
             keys = xp.where(w > 0, xp.log(u) / xp.where(w > 0, w, 1.0), -np.inf)
             picked = xp.argsort(-keys, axis=1)[:, :n]
     return Tensor._make(picked.astype(np.int64).reshape(input.shape[:-1] + (n,)), None)
-
-
-Tensor.multinomial = multinomial  # probs.multinomial(1), as torch.Tensor.multinomial
 
 
 def randperm(n, *, generator=None, dtype=None, device=None):
@@ -309,4 +329,5 @@ zeros, ones, full, linspace, eye, randint = (  # (PyTorch resizes their out quie
     with_out(f, dtype_from_out=True, resize_warning=False) for f in (zeros, ones, full, linspace, eye, randint))
 arange = with_out(arange, dtype_from_out=True)
 randn, rand, normal = (with_out(f, dtype_from_out=FLOATING, resize_warning=False) for f in (randn, rand, normal))
+multinomial = Tensor.multinomial = with_out(multinomial, resize_warning=False)  # (probs.multinomial(1) too)
 empty = zeros

@@ -151,12 +151,15 @@ def creating_on(dev):
         yield cupy
 
 
+_ON_THE_HOST = contextlib.nullcontext()  # (reusable: nothing to set up or undo)
+
+
 def on_device_of(array):
     """A context in which new arrays are made on ``array``'s GPU. CuPy makes an array (``asarray(2.0)``, ``ones``)
     on the *current* GPU, GPU 0 unless told; a constant for an op on cuda:1 must be made with cuda:1 current.
     On the CPU there is nothing to do."""
     if type(array).__module__.startswith("numpy"):
-        return contextlib.nullcontext()
+        return _ON_THE_HOST
     return cupy_or_error().cuda.Device(array.device.id)
 
 

@@ -278,6 +278,10 @@ def with_out(function, name=None, dtype_from_out=False, resize_warning=True):
     def function_with_out(*args, out=None, **kwargs):
         if out is None:
             return function(*args, **kwargs)
+        given = kwargs.get("dtype")
+        if dtype_from_out and isinstance(out, Tensor) and given is not None and dt.as_dtype(given) is not out.dtype:
+            raise RuntimeError(f"{name}(): dtype {dt.as_dtype(given).name} does not match out's dtype "
+                               f"({out.dtype.name}): leave dtype out, and the numbers are made in out's")
         if dtype_from_out and isinstance(out, Tensor) and kwargs.get("dtype") is None and (
                 dtype_from_out is not FLOATING or out.dtype.is_floating_point):
             kwargs["dtype"] = out.dtype

@@ -11,6 +11,7 @@ counts them), each with the input's shape or one that broadcasting explains, the
 (``fit_gradient``). Anything else is an error that names the op, the input and both shapes, rather than a wrong
 gradient further down.
 """
+from ..device import on_device_of
 from ..dtypes import FLOAT16, quietly_in_float16, sum_in_float32
 from .hooks import run_tensor_hooks
 from .inplace import input_as_used
@@ -58,12 +59,16 @@ def run_backward(roots, grads_of_roots, retain_graph=False, inputs=None, order=N
     ``retain_grad()`` was called on gets its ``.grad`` in both cases, when its op runs or it is one of the inputs.
     A tensor's hooks (``register_hook``, ``hooks.py``) run on its gradient once it is complete, before anything
     else uses it.
-    A graph with float16 tensors runs without numpy's overflow warnings (``dtypes.quietly_in_float16``).
+    A graph with float16 tensors runs without numpy's overflow warnings (``dtypes.quietly_in_float16``), and a
+    graph on a GPU with that GPU current, as PyTorch's device guard: the zeros that the backward of an index or a
+    gather starts from are made on cuda:1 too (CuPy makes new arrays on the current GPU).
     """
     if order is None:
         order = graph_order(*roots)
-        if any(t.array.dtype is FLOAT16 for t in order):
-            return quietly_in_float16(run_backward, roots, grads_of_roots, retain_graph, inputs, order)
+        with on_device_of(roots[0].array):
+            if any(t.array.dtype is FLOAT16 for t in order):
+                return quietly_in_float16(run_backward, roots, grads_of_roots, retain_graph, inputs, order)
+            return run_backward(roots, grads_of_roots, retain_graph, inputs, order)
     grads = {}
     for root, grad in zip(roots, grads_of_roots):
         grads[id(root)] = grads[id(root)] + grad if id(root) in grads else grad

@@ -25,11 +25,14 @@ them short. A subclass written PyTorch's way (``@staticmethod def forward(ctx, .
 given Tensors, exactly as in PyTorch's "custom autograd Function" tutorial (``apply_torch_style``); its ctx is
 the Function object, a ``FunctionCtx`` (``function_ctx.py``, with ``once_differentiable``).
 """
+import functools
 import inspect
 import itertools
 import weakref
 
-from ..device import array_module_of, check_same_device
+import numpy as np
+
+from ..device import array_module_of, check_same_device, on_device_of
 from ..dtypes import FLOAT16, quietly_in_float16
 from . import grad_mode
 from .function_ctx import FunctionCtx, once_differentiable  # noqa: F401  (torch.autograd.function has both)
@@ -86,8 +89,13 @@ class Function(FunctionCtx):
             else:
                 arrays.append(a)
         ctx.inputs, ctx.needs_input_grad = tuple(inputs), tuple(needs)
+        forward = ctx.forward if not half else functools.partial(quietly_in_float16, ctx.forward)
         try:
-            out = quietly_in_float16(ctx.forward, *arrays, **kwargs) if half else ctx.forward(*arrays, **kwargs)
+            if inputs and type(inputs[0].array) is not np.ndarray:  # on a GPU: its GPU current, as PyTorch's device
+                with on_device_of(inputs[0].array):                  # guard: what the op makes is made on cuda:1 too
+                    out = forward(*arrays, **kwargs)
+            else:
+                out = forward(*arrays, **kwargs)
         except Exception:
             check_same_device(cls.__name__, ctx.inputs)  # inputs on two devices (cpu, cuda)? Say so, not CuPy's error
             raise

@@ -351,13 +351,14 @@ class ndarray:
         return wrap(func(*_cupy_semantics(func.__name__, args, kwargs), **kwargs), device)
 
     def __getitem__(self, index):
+        device_of(self, index)  # (an index array of another GPU is refused, as by CuPy's gathering kernel)
         index = _unwrap_index(index)
         if any(isinstance(i, np.ndarray) for i in (index if isinstance(index, tuple) else (index,))):
             _launch("take")  # (an array as index gathers into a new array; a slice is a view)
         return wrap(self._a[_wrap_around(index, self.shape)], self._device)
 
     def __setitem__(self, index, value):
-        device_of(self, value)
+        device_of(self, index, value)
         _launch("setitem")
         self._a[_wrap_around(_unwrap_index(index), self.shape)] = unwrap(value, "setitem")
 

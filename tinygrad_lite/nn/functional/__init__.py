@@ -13,7 +13,7 @@ import numpy as np
 from ...coverage import missing_names as _missing_names
 from ...amp.autocast_mode import autocast_args
 from ...autograd.grad_mode import no_grad
-from ...device import array_module_of, check_same_device, is_gpu_array
+from ...device import array_module_of, check_same_device, is_gpu_array, on_device_of
 from ...functions import write_out
 from ...kernels.activation import ReLUCuda
 from ...kernels.batch_norm import batch_norm as cuda_batch_norm
@@ -428,8 +428,9 @@ def one_hot(tensor, num_classes=-1):
     if index.size and int(index.max()) >= num_classes:
         raise RuntimeError(f"one_hot: Class values must be smaller than num_classes ({num_classes}), got "
                            f"{int(index.max())}")
-    xp = array_module_of(index)
-    return Tensor._make((index[..., None] == xp.arange(num_classes)).astype(np.int64), None)
+    with on_device_of(index):  # (the class numbers made on index's GPU, cuda:1 too)
+        classes = array_module_of(index).arange(num_classes)
+    return Tensor._make((index[..., None] == classes).astype(np.int64), None)
 
 
 # -------------------------------------------------------------------- embeddings

@@ -35,7 +35,7 @@ import numpy as np
 
 from ... import dtypes as dt
 from ...amp.autocast_mode import autocast_args
-from ...device import array_module_of, check_same_device
+from ...device import array_module_of, check_same_device, on_device_of
 from ...kernels import fused
 from ...kernels.cross_entropy import CrossEntropyCuda, make_out_of_range, make_poison, target_weights
 from ...ops.activation import LogSoftmax
@@ -502,7 +502,9 @@ def _nll(logp, target, weight, ignore_index, reduction, label_smoothing=0.0):
         return NllLoss.apply(rows, t)                       # the usual case, in one op (ops/gather.py)
     if masked:
         t[~keep] = 0                                        # ignored targets pick class 0; masked out below
-    picked = rows[array_module_of(t).arange(len(t)), t]     # logp[n, y_n], by integer-array indexing
+    with on_device_of(t):                                   # (the row numbers made on t's GPU, cuda:1 too)
+        positions = array_module_of(t).arange(len(t))
+    picked = rows[positions, t]                             # logp[n, y_n], by integer-array indexing
     w = None if weight is None else weight.to(logp.dtype)
     loss = -picked if w is None else -w[t] * picked
     if label_smoothing > 0:
