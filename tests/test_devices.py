@@ -447,6 +447,42 @@ def test_a_model_on_cuda_1_gets_its_gradients_there_and_every_optimizer_steps(tw
     assert {_on(p) for p in params} == {"cuda:1"}
 
 
+def test_tril_where_norm_and_gradcheck_work_on_cuda_1(two_gpus):
+    """(session 40, a model trained on cuda:1) tril's mask, where's two numbers and vector_norm(ord=0)'s zero
+    gradient were made on the current GPU or the host; gradcheck wrote GPU gradients into numpy rows."""
+    x = tl.ones(3, 3, device="cuda:1")
+    assert _on(tl.tril(x)) == _on(x.triu(1)) == "cuda:1"
+    picked = tl.where(x > 0, 1.0, 0.0)
+    assert _on(picked) == "cuda:1" and picked.dtype is tl.float32
+    v = tl.ones(3, device="cuda:1", requires_grad=True)
+    (tl.linalg.vector_norm(v, ord=0) + v.sum()).backward()
+    assert _on(v.grad) == "cuda:1" and host(v.grad).tolist() == [1, 1, 1]
+    w = tl.ones(2, 3, dtype=tl.float64, device="cuda:1", requires_grad=True)
+    assert tl.autograd.gradcheck(lambda t: (t * t.exp()).sum(), (w,))
+
+
+@pytest.mark.parametrize("call, op", [
+    (lambda x, i0: tl.where(tl.ones(4, 3, device="cuda") > 0, x, x), "where"),
+    (lambda x, i0: F.cross_entropy(x, i0), "cross_entropy"),
+    (lambda x, i0: F.cross_entropy(x, i0.to("cuda:1"), weight=tl.ones(3)), "cross_entropy"),
+    (lambda x, i0: F.nll_loss(x, i0), "nll_loss"), (lambda x, i0: x[i0], "Index"),
+    (lambda x, i0: x.detach().__setitem__(i0, 1.0), "setitem"), (lambda x, i0: x.gather(1, i0[:, None]), "gather"),
+    (lambda x, i0: x.gather(1, i0.cpu()[:, None]), "gather"),
+    (lambda x, i0: tl.bincount(i0.to("cuda:1"), weights=tl.ones(4, device="cuda")), "bincount"),
+    (lambda x, i0: setattr(x, "grad", tl.ones(4, 3, device="cuda")), "grad"),
+    (lambda x, i0: (x * 2).backward(tl.ones(4, 3, device="cuda")), "backward"),
+    (lambda x, i0: (x.register_hook(lambda g: g.to("cuda")), (x * 2).sum().backward()), "hook"),
+], ids=["where's condition", "cross_entropy's target", "a CPU class weight", "nll_loss's target", "an index",
+        "setitem's index", "gather's index", "gather's CPU index", "bincount's weights", "assigned grad",
+        "backward's gradient", "a hook's gradient"])
+def test_mixing_cuda_0_and_cuda_1_in_one_call_names_the_op_and_both_devices(two_gpus, call, op):
+    x = tl.randn(4, 3, device="cuda:1", requires_grad=True)
+    with pytest.raises(RuntimeError) as error:
+        call(x, tl.tensor([0, 1, 2, 0], device="cuda"))
+    message = str(error.value)
+    assert "cuda:1" in message and ("cuda:0" in message or "cpu" in message) and op in message, message
+
+
 def test_random_numbers_and_samples_of_cuda_1_are_drawn_there_after_cuda_0_drew_the_same_shapes(two_gpus):
     """The positions a GPU generator hashes are kept per GPU (``kernels.counting``, keyed by the current GPU, which
     ``cupy.cuda.Device()`` is, as the stand-in's is now): drawing (2, 3) numbers on cuda:0 and then on cuda:1 makes

@@ -787,7 +787,7 @@ ERRORS += [
      "is None here"),
     ("09.train_one_epoch", never_moves_the_batch, "Expected all tensors to be on the same device",
      "every batch has to be moved to the model's device"),
-    ("09.train_one_epoch", moves_only_the_inputs, "(in nll_loss)", "x and y both"),
+    ("09.train_one_epoch", moves_only_the_inputs, "(in cross_entropy)", "x and y both"),
     ("09.train_one_epoch", sums_into_a_cpu_tensor, "(in add_)", "a tensor your function creates itself",
      "must be made on the device too", ".item()"),
     ("09.train_one_epoch", moves_to_cuda, "plays a machine without a GPU", "use the `device` argument"),

@@ -249,10 +249,11 @@ def test_randint_forms_range_and_dtype():
     lambda m: m.normal(m.zeros(2, dtype=m.float16), m.ones(2)), lambda m: m.normal(m.zeros(2), m.ones(2).double()),
     lambda m: m.normal(m.zeros(3), 1.0, out=m.zeros(3)), lambda m: m.multinomial(m.ones(3), 2, out=m.zeros(3).long()),
     lambda m: m.randint(0, 256, (4,), dtype=m.uint8), lambda m: m.randint(-2**63, 2**63 - 1, (2,)),
+    lambda m: m.where(m.tensor([True, False]), 1, 0.5), lambda m: m.where(m.tensor([True, False]), True, 2),
 ], ids=["zeros", "ones", "empty", "rand", "randn", "randint high=", "randint size=", "arange end=", "normal d2l",
         "normal size", "normal tensor mean", "normal tensor std", "normal broadcast", "multinomial replacement",
         "multinomial rows", "Tensor.multinomial", "normal float16 mean", "normal float64 std", "normal out=",
-        "multinomial out=", "randint uint8", "randint int64's range"])
+        "multinomial out=", "randint uint8", "randint int64's range", "where(c, 1, 0.5)", "where(c, True, 2)"])
 def test_pytorchs_keyword_spellings_and_normal_and_multinomial_make_what_pytorchs_make(call):
     """The shapes, dtypes and requires_grad of PyTorch's calls as d2l and makemore write them (size= keywords,
     torch.normal for parameters, multinomial for sampling); the numbers differ (another generator)."""

@@ -12,7 +12,7 @@ Their names, arguments and errors are PyTorch's; they are methods of Tensor too 
 import builtins
 import math
 
-from .device import array_module_of
+from .device import array_module_of, on_device_of
 from .functions import _check_tensor
 from .shapes import as_int, dim_index, dim_indices, size_args
 from .tensor import Size, Tensor
@@ -120,9 +120,10 @@ def _triangle(op, input, diagonal, lower):
         raise RuntimeError(f"{op}: the input must have at least 2 dims (a matrix, or a batch of them), got shape "
                            f"{tuple(input.shape)}")
     rows, columns = input.shape[-2:]
-    xp = array_module_of(input.array)  # (the mask is made where the input lives: no copy to a GPU)
-    mask = Tensor._make(xp.tri(rows, columns, k, dtype=bool) if lower else ~xp.tri(rows, columns, k - 1, dtype=bool),
-                        None)
+    xp = array_module_of(input.array)  # (the mask is made where the input lives, cuda:1 too: no copy to a GPU)
+    with on_device_of(input.array):
+        mask = xp.tri(rows, columns, k, dtype=bool) if lower else ~xp.tri(rows, columns, k - 1, dtype=bool)
+    mask = Tensor._make(mask, None)
     return _where(mask, input, input.new_zeros(()))
 
 

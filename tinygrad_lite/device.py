@@ -124,9 +124,12 @@ def is_gpu_array(x):
     return False
 
 
-def check_same_device(op, tensors):
-    """Raise PyTorch's error when ``tensors`` (an op's inputs) live on different devices; the fix is ``.to``."""
-    devices = list(dict.fromkeys(str(device_of(t.array)) for t in tensors))
+def check_same_device(op, tensors, arrays=()):
+    """Raise PyTorch's error when ``tensors`` (an op's inputs) live on different devices; the fix is ``.to``.
+    ``arrays``: what else the op takes (a condition, an index), of which the GPU arrays must be on that device too
+    (an index of host numbers may index a GPU tensor)."""
+    devices = list(dict.fromkeys([str(device_of(t.array)) for t in tensors] +
+                                 [str(device_of(a)) for a in arrays if is_gpu_array(a)]))
     if len(devices) > 1:
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
                            f"{devices[0]} and {devices[1]} (in {op}). Move them to one device first: "
@@ -166,6 +169,11 @@ def on_device_of(array):
 def array_module_of(array):
     """The module that owns ``array`` (numpy or CuPy) without importing CuPy for numpy arrays."""
     return np if type(array).__module__.startswith("numpy") else cupy_or_error()
+
+
+def same_device(a, b):
+    """Do the arrays ``a`` and ``b`` live on one device: the CPU, or one GPU (cuda:0 and cuda:1 are two)?"""
+    return type(a) is type(b) and (type(a) is np.ndarray or device_of(a) == device_of(b))
 
 
 def device_of(array):

@@ -332,6 +332,9 @@ class Tensor:
                                "x.grad = g.to(x.dtype)")
         if value is not None and tuple(value.shape) != tuple(self.shape):
             raise RuntimeError(f"assigned grad has shape {tuple(value.shape)}, the tensor has {tuple(self.shape)}")
+        if value is not None and device_of(value.array) != device_of(self.array):
+            raise RuntimeError(f"assigned grad is on {value.device}, the tensor on {self.device}; they must match: "
+                               "x.grad = g.to(x.device)")
         self._grad = value
 
     @property
@@ -371,6 +374,9 @@ class Tensor:
             with on_device_of(self.array):  # (on cuda:1 too: CuPy makes new arrays on the current GPU)
                 grad = array_module_of(self.array).ones(self.array.shape, self.array.dtype)  # dL/dL = 1
         else:
+            if isinstance(gradient, Tensor) and device_of(gradient.array) != device_of(self.array):
+                raise RuntimeError(f"backward: gradient is on {gradient.device}, the tensor on {self.device}; they "
+                                   "must match: pass gradient.to(out.device)")
             grad = as_array(gradient, self.dtype, self.device)
             if grad.shape != self.array.shape:
                 raise RuntimeError(f"backward: gradient has shape {grad.shape}, the tensor has {self.array.shape}; "
@@ -897,6 +903,8 @@ class Tensor:
         idx = index.array if isinstance(index, Tensor) else np.asarray(index)
         if idx.dtype.kind not in "iu":
             raise RuntimeError(f"gather: index must be an integer tensor (torch.long), got {idx.dtype}")
+        if isinstance(index, Tensor):
+            check_same_device("gather", [self, index])
         shape, ishape = tuple(self.shape), idx.shape
         if idx.ndim != builtins.max(self.ndim, 1) or builtins.any(
                 i != d and ishape[i] > shape[i] for i in range(self.ndim)):
@@ -936,6 +944,7 @@ class Tensor:
         if weights is None or self.numel() == 0:  # (an empty input gives int64 zeros even with weights, as PyTorch)
             return Tensor._make(np.bincount(self.array, minlength=length).astype(np.int64), None)
         weights = _as_tensor(weights, self.device)
+        check_same_device("bincount", [self, weights])
         if weights.shape != self.shape:
             raise RuntimeError(f"bincount: weights should have the same shape as the input, got {tuple(weights.shape)}"
                                f" and {tuple(self.shape)}")
@@ -1063,7 +1072,8 @@ class Tensor:
                 return
             self.array[index] = value.array if isinstance(value, Tensor) else value
         except (IndexError, ValueError, TypeError, OverflowError) as e:  # an index or a value that does not fit
-            check_same_device("setitem", [x for x in (self, value) if isinstance(x, Tensor)])
+            check_same_device("setitem", [x for x in (self, value) if isinstance(x, Tensor)],
+                              index if isinstance(index, tuple) else [index])
             # PyTorch's types: a bad index an IndexError, a list or a string as the value a TypeError, and a value
             # of the wrong shape (numpy: could not broadcast) or a nan into integers a RuntimeError
             kind = (IndexError if isinstance(e, IndexError) else TypeError if isinstance(e, TypeError) or
@@ -1493,12 +1503,12 @@ def where(condition, input, other):
         raise RuntimeError(f"where: the condition must be a bool tensor, got {cond.dtype}; write cond.bool()")
     input, other = (x if isinstance(x, (Tensor, builtins.int, builtins.float)) else _as_tensor(x, op="where")
                     for x in (input, other))
-    like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else _as_tensor(input, op="where")
-    if type(cond) is not type(like.array):  # a CPU condition for GPU tensors (or the other way round)
-        check_same_device("where", [Tensor._make(cond, None), like])
+    like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
+    dtype = dt.result_type(input, other)  # (two numbers too: where(c, 1, 0.5) is float32)
+    like = like if like is not None else Tensor._make(cond, None)  # (two numbers: made on the condition's device)
+    check_same_device("where", [Tensor._make(cond, None), like])  # (a CPU condition for GPU tensors, cuda:0 and 1)
     shapes = [x.array.shape for x in (input, other) if isinstance(x, Tensor)]  # (numbers broadcast with any shape)
     check_broadcast("where", cond.shape, *shapes)
-    dtype = dt.result_type(input, other) if isinstance(input, Tensor) or isinstance(other, Tensor) else like.dtype
     for x in (input, other):
         if type(x) is builtins.int and not dtype.is_floating_point:  # (a float dtype takes any int, as inf)
             dt.check_fits(x, dtype, "where")

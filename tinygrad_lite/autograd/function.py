@@ -96,8 +96,8 @@ class Function(FunctionCtx):
                     out = forward(*arrays, **kwargs)
             else:
                 out = forward(*arrays, **kwargs)
-        except Exception:
-            check_same_device(cls.__name__, ctx.inputs)  # inputs on two devices (cpu, cuda)? Say so, not CuPy's error
+        except Exception:  # inputs (or an index, a condition) on two devices? Say so, rather than CuPy's error
+            check_same_device(cls.__name__, ctx.inputs, arrays + list(kwargs.values()))
             raise
         return ctx.wrap_outputs(out) if isinstance(out, tuple) else ctx.wrap_output(out)
 

@@ -20,7 +20,7 @@ def _as_tuple(x):
 
 def _flat_outputs(fn, inputs):
     with no_grad():
-        return [o.array.reshape(-1).astype(np.float64).copy() for o in _as_tuple(fn(*inputs))]
+        return [o.cpu().numpy().reshape(-1).astype(np.float64) for o in _as_tuple(fn(*inputs))]  # (a GPU's too)
 
 
 def numeric_jacobians(fn, inputs, eps):
@@ -60,7 +60,7 @@ def analytic_jacobians(fn, inputs):
                 grads = grad(out, wanted, onehot.reshape(out.shape), retain_graph=True, allow_unused=True)
                 for x, g in zip(wanted, grads):
                     if g is not None:
-                        rows[id(x)][i] = g.array.reshape(-1)
+                        rows[id(x)][i] = g.cpu().numpy().reshape(-1)
         for x in wanted:
             result[id(x)].append(rows[id(x)])
     return [result.get(id(x)) for x in inputs]

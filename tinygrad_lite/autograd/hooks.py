@@ -18,6 +18,7 @@ raises (PyTorch: "hook 'h' has changed the size of value").
 import weakref
 from collections import OrderedDict
 
+from ..device import device_of, same_device
 from . import function
 
 
@@ -74,12 +75,13 @@ def checked_gradient(hook, result, grad, what):
         raise TypeError(f"hook '{hook_name(hook)}' returned a value of type {type(result).__name__}; a hook returns "
                         f"None (to keep the gradient of {what}) or a Tensor to use instead")
     changed = ("size" if result.array.shape != grad.shape else "type" if result.array.dtype != grad.dtype else
-               "device" if type(result.array) is not type(grad) else None)
+               "device" if not same_device(result.array, grad) else None)
     if changed:
+        on = ("", "") if changed != "device" else (f" on {device_of(result.array)}", f" on {device_of(grad)}")
         raise RuntimeError(f"hook '{hook_name(hook)}' has changed the {changed} of value: it returned a gradient of "
-                           f"shape {tuple(result.array.shape)} and dtype {result.array.dtype} for {what}, whose "
-                           f"gradient has shape {tuple(grad.shape)} and dtype {grad.dtype}; return a tensor like the "
-                           "gradient it was given")
+                           f"shape {tuple(result.array.shape)} and dtype {result.array.dtype}{on[0]} for {what}, "
+                           f"whose gradient has shape {tuple(grad.shape)} and dtype {grad.dtype}{on[1]}; return a "
+                           "tensor like the gradient it was given")
     return result.array
 
 

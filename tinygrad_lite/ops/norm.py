@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ..autograd.function import Function
+from ..device import array_module_of
 from .reduce import _restore_dims
 
 
@@ -42,7 +43,7 @@ class VectorNorm(Function):
         g = _restore_dims(g, x.shape, self.dim, self.keepdim)
         n = _restore_dims(n, x.shape, self.dim, self.keepdim)
         if p == 0:
-            return np.zeros(np.broadcast_shapes(x.shape, g.shape), dtype=g.dtype)
+            return array_module_of(g).zeros(np.broadcast_shapes(x.shape, g.shape), dtype=g.dtype)
         if p == 1:
             return np.sign(x) * g
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -13,7 +13,7 @@ import numpy as np
 from ...coverage import missing_names as _missing_names
 from ...amp.autocast_mode import autocast_args
 from ...autograd.grad_mode import no_grad
-from ...device import array_module_of, check_same_device, is_gpu_array, on_device_of
+from ...device import array_module_of, check_same_device, is_gpu_array, on_device_of, same_device
 from ...functions import write_out
 from ...kernels.activation import ReLUCuda
 from ...kernels.batch_norm import batch_norm as cuda_batch_norm
@@ -326,7 +326,7 @@ def _fusable(input, *others):
     dtypes, which promote, or two devices, which the ops' error names) the formula runs as separate ops."""
     if input.array.dtype not in (np.float32, np.float64):
         return False
-    return all(t is None or (t.array.dtype == input.array.dtype and type(t.array) is type(input.array))
+    return all(t is None or (t.array.dtype == input.array.dtype and same_device(t.array, input.array))
                for t in others)
 
 

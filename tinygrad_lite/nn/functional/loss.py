@@ -35,7 +35,7 @@ import numpy as np
 
 from ... import dtypes as dt
 from ...amp.autocast_mode import autocast_args
-from ...device import array_module_of, check_same_device, on_device_of
+from ...device import array_module_of, check_same_device, on_device_of, same_device
 from ...kernels import fused
 from ...kernels.cross_entropy import CrossEntropyCuda, make_out_of_range, make_poison, target_weights
 from ...ops.activation import LogSoftmax
@@ -494,7 +494,7 @@ def _nll(logp, target, weight, ignore_index, reduction, label_smoothing=0.0):
         logp = logp.permute(0, *range(2, logp.ndim), 1)
     rows = logp if logp.ndim == 2 else logp.reshape(-1, classes)
     t = target.array.reshape(-1).astype(np.int64)          # (a copy: the ops keep it for backward)
-    if type(t) is not type(rows.array):                     # the target on another device (cpu, cuda)?
+    if not same_device(t, rows.array):                      # the target on another device (cpu, cuda:1)?
         check_same_device("nll_loss", [rows, target])
     keep = t != ignore_index
     masked = not keep.all()                                 # any ignored targets? (usually none: no where()s)
@@ -590,6 +590,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """
     reduction = _reduction("nll_loss", reduction, size_average, reduce)
     _check_tensors("nll_loss", input, target)
+    check_same_device("nll_loss", [t for t in (input, target, weight) if isinstance(t, Tensor)])
     input, target, weight = autocast_args("nll_loss", input, target, weight)  # float32 inside autocast (amp/)
     _check_floating("nll_loss", "input", input, "It holds log-probabilities, the output of log_softmax; class "
                     "indices go in target.")
@@ -642,6 +643,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             return NllLoss.apply(LogSoftmax.apply(autocast_args("cross_entropy", input)[0], dim=1), t)
     reduction = _reduction("cross_entropy", reduction, size_average, reduce)
     _check_tensors("cross_entropy", input, target)
+    check_same_device("cross_entropy", [t for t in (input, target, weight) if isinstance(t, Tensor)])
     input, target, weight = autocast_args("cross_entropy", input, target, weight)  # float32 inside autocast (amp/)
     _check_floating("cross_entropy", "input", input, "It holds raw scores (logits), one per class, the output of "
                     "the model's last layer; class indices go in target. Convert it with input.float() if these "
