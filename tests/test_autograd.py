@@ -1247,3 +1247,48 @@ def test_a_pytorch_style_backward_runs_without_grad_mode_as_pytorch():
         x = lib.ones(2, requires_grad=True)
         _doubling_function(lib, seen).apply(x).sum().backward()
         assert seen == [(False, False)] and lib.is_grad_enabled() and x.grad.tolist() == [2.0, 2.0]
+
+
+# ------------------------------------------------------------------------------------------------ backward(inputs=)
+def _grads_after(T, run):
+    """x, y, z (leaves) and h = 3x (a non-leaf that retains its grad) after ``run(x, y, z, h)``: their .grad."""
+    x, y, z = (T.tensor([1.0, 2.0], requires_grad=True) for _ in range(3))
+    h = x * 3
+    h.retain_grad()
+    run(x, y, z, h)
+    return [None if t.grad is None else arr(t.grad).tolist() for t in (x, y, z, h)]
+
+
+@pytest.mark.parametrize("run", [
+    lambda T, x, y, z, h: (h * y).sum().backward(inputs=[x, z]),
+    lambda T, x, y, z, h: (h * y).sum().backward(inputs=x),
+    lambda T, x, y, z, h: (h * y).sum().backward(inputs=[h]),
+    lambda T, x, y, z, h: (h * y).sum().backward(inputs=[x, x, y]),
+    lambda T, x, y, z, h: (h * y).backward(T.ones(2), inputs=[y]),
+    lambda T, x, y, z, h: ((h * y).sum().backward(inputs=[x], retain_graph=True), (h * y).sum().backward()),
+    lambda T, x, y, z, h: T.autograd.backward([(h * y).sum(), (x * z).sum()], inputs=[z]),
+], ids=["two leaves, one unused", "one tensor", "a non-leaf", "a leaf twice", "a gradient", "then all",
+        "autograd.backward"])
+def test_backward_with_inputs_fills_only_their_grad_as_pytorchs(run):
+    """(session 40) ``loss.backward(inputs=...)``, as a GAN's two losses use it: only those tensors' .grad changes
+    (a non-leaf's too); an input the loss does not use keeps None."""
+    assert _grads_after(tl, lambda *a: run(tl, *a)) == _grads_after(torch, lambda *a: run(torch, *a))
+
+
+@pytest.mark.parametrize("inputs", [[], [0.0]], ids=["empty", "no grad"])
+def test_backward_with_inputs_refuses_what_pytorch_refuses(inputs):
+    for T in (tl, torch):
+        x = T.ones(2, requires_grad=True)
+        with pytest.raises(RuntimeError):
+            (x * 2).sum().backward(inputs=[T.tensor(v) for v in inputs])
+
+
+def test_grad_materialize_grads_gives_zeros_for_the_unused_inputs_as_pytorchs():
+    results = []
+    for T in (tl, torch):
+        x, z = T.ones(2, requires_grad=True), T.ones(3, requires_grad=True)
+        results.append([arr(g).tolist() for g in T.autograd.grad((x * 2).sum(), [x, z], materialize_grads=True)])
+    assert results[0] == results[1] == [[2.0, 2.0], [0.0, 0.0, 0.0]]
+    with pytest.raises(ValueError):
+        tl.autograd.grad((tl.ones(1, requires_grad=True) * 2).sum(), [tl.ones(1, requires_grad=True)],
+                         allow_unused=False, materialize_grads=True)

@@ -24,7 +24,7 @@ from . import dtypes as dt
 from . import memory_formats, random, return_types
 from ._tensor_str import tensor_repr
 from .amp.autocast_mode import autocast_args, bfloat16
-from .autograd import function
+from .autograd import backward_into, function
 from .autograd.engine import run_backward
 from .autograd.hooks import register_tensor_hook
 from .autograd.inplace import record_inplace, records_inplace
@@ -353,11 +353,12 @@ class Tensor:
         self._bump_version()
 
     # ---------------------------------------------------------------- autograd
-    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute d(self)/d(leaf) for every leaf that requires grad and add it to the leaf's ``.grad``.
 
         ``gradient`` is d(final)/d(self); it may be left out only when self holds one number (a loss).
-        The graph's saved values are freed afterwards unless ``retain_graph=True``.
+        The graph's saved values are freed afterwards unless ``retain_graph=True``. With ``inputs`` (tensors), only
+        their ``.grad`` is filled (``autograd.backward_into``).
         """
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad and has no grad_fn, so there is nothing "
@@ -381,6 +382,8 @@ class Tensor:
             if grad.shape != self.array.shape:
                 raise RuntimeError(f"backward: gradient has shape {grad.shape}, the tensor has {self.array.shape}; "
                                    "they must match")
+        if inputs is not None:
+            return backward_into(inputs, [self], [grad], builtins.bool(retain_graph), "backward")
         run_backward([self], [grad], retain_graph=builtins.bool(retain_graph))  # autograd/engine.py
 
     def register_hook(self, hook):

@@ -12,17 +12,23 @@ from .gradcheck import gradcheck
 from .variable import Variable
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
+         is_grads_batched=False, materialize_grads=False):
     """The gradients of ``outputs`` with respect to ``inputs``, returned as a tuple; ``.grad`` is left alone.
 
     With several outputs (a list) their contributions add up, as when ``backward`` runs from several roots:
     the result is the gradient of sum_k <grad_outputs[k], outputs[k]>. ``grad_outputs`` holds one gradient per
     output (None for a one-number output: 1). Only the ops between the outputs and the inputs run, and a tensor
-    that ``retain_grad()`` was called on gets its ``.grad`` on the way, as in PyTorch.
+    that ``retain_grad()`` was called on gets its ``.grad`` on the way, as in PyTorch. An input the outputs do not
+    depend on is an error, or None with ``allow_unused=True``, or zeros with ``materialize_grads=True``.
     """
     from ..tensor import Tensor, as_array  # (here: tensor.py builds on this package, so it cannot come first)
-    if create_graph:
-        raise NotImplementedError("grad: create_graph=True (gradients of gradients) is not supported")
+    if create_graph or is_grads_batched:
+        raise NotImplementedError("grad: create_graph=True (gradients of gradients) and is_grads_batched=True are "
+                                  "not supported")
+    if materialize_grads and allow_unused is False:
+        raise ValueError("grad: materialize_grads=True gives zeros for the unused inputs, so allow_unused cannot be "
+                         "False; leave it out")
     outputs = list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
@@ -55,10 +61,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     found = run_backward(outputs, grads, retain_graph=bool(retain_graph), inputs=inputs)
     result = []
     for i, t in enumerate(inputs):
-        if id(t) not in found and not allow_unused:
+        if id(t) not in found and not (allow_unused or materialize_grads):
             raise RuntimeError(f"grad: input {i} was not used to compute the output; pass allow_unused=True to get "
-                               "None for it")
-        result.append(Tensor._make(found[id(t)].copy(), None) if id(t) in found else None)
+                               "None for it (or materialize_grads=True for zeros)")
+        unused = t.detach().new_zeros(t.shape) if materialize_grads else None
+        result.append(Tensor._make(found[id(t)].copy(), None) if id(t) in found else unused)
     return tuple(result)
 
 
@@ -66,8 +73,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     """``backward`` from several roots at once (``torch.autograd.backward``): their contributions to each leaf's
     ``.grad`` add up. ``grad_tensors`` holds one gradient per root (None for a root holding one number)."""
     from ..tensor import Tensor, as_array  # (here: tensor.py builds on this package, so it cannot come first)
-    if create_graph or inputs is not None:
-        raise NotImplementedError("autograd.backward: create_graph and inputs are not supported; use autograd.grad")
+    if create_graph:
+        raise NotImplementedError("autograd.backward: create_graph=True (gradients of gradients) is not supported")
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grad_tensors is None:
         grad_tensors = [None] * len(tensors)
@@ -87,7 +94,28 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         if grads[-1].shape != t.array.shape:
             raise RuntimeError(f"autograd.backward: grad_tensors[{k}] has shape {tuple(g.shape)}, tensor {k} has "
                                f"{tuple(t.shape)}; they must match")
-    run_backward(tensors, grads, retain_graph=bool(retain_graph))
+    if inputs is None:
+        run_backward(tensors, grads, retain_graph=bool(retain_graph))
+    else:
+        backward_into(inputs, tensors, grads, bool(retain_graph), "autograd.backward")
+
+
+def backward_into(inputs, roots, grads, retain_graph, op):
+    """``backward(inputs=...)``: the gradients of ``roots`` (given ``grads``, one per root) with respect to ``inputs``
+    only, added into their ``.grad`` (a non-leaf's too, as PyTorch's); no other tensor's ``.grad`` changes. An input
+    the roots do not depend on keeps its ``.grad``."""
+    from ..tensor import Tensor  # (here: tensor.py builds on this package, so it cannot come first)
+    inputs = list({id(t): t for t in ([inputs] if isinstance(inputs, Tensor) else inputs)}.values())
+    if not inputs:
+        raise RuntimeError(f"{op}: inputs cannot be empty: list the tensors whose .grad to fill, or leave it out")
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"{op}: inputs[{i}] does not require grad, so it can get no gradient; make it with "
+                               "requires_grad=True, or leave it out of inputs")
+    found = run_backward(roots, grads, retain_graph=retain_graph, inputs=inputs)
+    for t in inputs:
+        if id(t) in found and not t._retains_grad:  # (one that retains its grad got it in run_backward)
+            t._accumulate(found[id(t)], shared=True)
 
 
 __all__ = ["Function", "Variable", "grad", "backward", "gradcheck", "no_grad", "enable_grad", "set_grad_enabled",
