@@ -7,6 +7,7 @@ between host and device happen. tests/test_cuda.py runs the real thing where a G
 """
 import importlib
 import json
+import math
 import subprocess
 import sys
 
@@ -481,6 +482,36 @@ def test_mixing_cuda_0_and_cuda_1_in_one_call_names_the_op_and_both_devices(two_
         call(x, tl.tensor([0, 1, 2, 0], device="cuda"))
     message = str(error.value)
     assert "cuda:1" in message and ("cuda:0" in message or "cpu" in message) and op in message, message
+
+
+def _split_step(first, second, norm_type, blow_up=1.0):
+    """One GradScaler step with clip_grad_norm_ of a Linear on ``first`` feeding a Linear on ``second``: the total
+    norm, the parameters after the step (on the host), the new scale."""
+    tl.manual_seed(0)
+    a, b = nn.Linear(4, 3).to(first), nn.Linear(3, 2).to(second)
+    params = list(a.parameters()) + list(b.parameters())
+    x = tl.tensor(np.arange(8.0, dtype=np.float32).reshape(2, 4), device=first)
+    scaler, optimizer = tl.amp.GradScaler("cuda"), tl.optim.SGD(params, lr=0.1)
+    scaler.scale(b(a(x).to(second)).sum() * blow_up).backward()
+    scaler.unscale_(optimizer)
+    total = nn.utils.clip_grad_norm_(params, 1.0, norm_type=norm_type)
+    scaler.step(optimizer)
+    scaler.update()
+    assert [_on(p) for p in params] == [first] * 2 + [second] * 2 and _on(total) == first
+    return total.item(), [host(p) for p in params], scaler.get_scale()
+
+
+@pytest.mark.parametrize("norm_type", [2.0, math.inf, 1.0])
+def test_a_model_split_over_two_gpus_is_clipped_and_scaled_as_on_one(two_gpus, norm_type):
+    """(session 40) clip_grad_norm_ and GradScaler over a model whose layers sit on cuda:0 and cuda:1, as PyTorch
+    combines each device's part: the same total, step and scale as with both layers on cuda:0; the total on the
+    first gradient's device. An inf in the second GPU's gradients skips the step and halves the scale."""
+    split, one = _split_step("cuda:0", "cuda:1", norm_type), _split_step("cuda:0", "cuda:0", norm_type)
+    assert split[0] == pytest.approx(one[0], rel=1e-6) and split[2] == one[2] == 2.0 ** 16
+    for p, q in zip(split[1], one[1]):
+        np.testing.assert_allclose(p, q, rtol=1e-6)
+    with np.errstate(all="ignore"):  # (the stand-in's numpy would say that 1e36 * 2 ** 16 overflows)
+        assert _split_step("cuda:0", "cuda:1", norm_type, blow_up=1e36)[2] == 2.0 ** 15
 
 
 def test_random_numbers_and_samples_of_cuda_1_are_drawn_there_after_cuda_0_drew_the_same_shapes(two_gpus):

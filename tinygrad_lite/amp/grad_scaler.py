@@ -31,7 +31,7 @@ import numpy as np
 
 from .. import cuda
 from .. import tensor as tensors  # (tensors.Tensor: tensor.py imports amp, so its class is looked up when used)
-from ..device import array_module_of, creating_on, device_of, on_device_of
+from ..device import array_module_of, creating_on, device_of, move, on_device_of, same_device
 from ..kernels import fused_on_gpu
 
 READY, UNSCALED, STEPPED = "ready", "unscaled", "stepped"  # where each optimizer is in the current iteration
@@ -110,8 +110,13 @@ class GradScaler:
                     raise ValueError("Attempting to unscale FP16 gradients. Keep the parameters in float32 (master "
                                      "weights) and let autocast run the ops in float16.")
                 xp = array_module_of(grad)
+                if not same_device(grad, inv_scale):  # (a model split over two GPUs: each part on its own)
+                    inv_scale = move(inv_scale, device_of(grad))
+                    found_inf = None if found_inf is None else move(found_inf, device_of(grad))
                 found_inf = fused_on_gpu(xp, make_found_inf)(grad, found_inf)  # a 0-d bool array: not read here
                 xp.multiply(grad, inv_scale.astype(grad.dtype, copy=False), out=grad)
+        if found_inf is not None and not same_device(found_inf, self._scale):
+            found_inf = move(found_inf, device_of(self._scale))  # (where step and update read it)
         state["found_inf"], state["stage"] = found_inf, UNSCALED
 
     def step(self, optimizer, *args, **kwargs):

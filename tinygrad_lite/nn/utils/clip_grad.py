@@ -20,7 +20,7 @@ import numpy as np
 
 from ... import kernels
 from ...autograd.grad_mode import no_grad
-from ...device import array_module_of, on_device_of
+from ...device import array_module_of, device_of, move, on_device_of
 from ...dtypes import get_default_dtype
 from ...tensor import Tensor
 
@@ -104,7 +104,8 @@ def _total_norm(tensors, norm_type, error_if_nonfinite):
     if fusable:
         total = _total_norm_fused(arrays, norm_type)
     else:
-        norms = np.stack([_vector_norm(a, norm_type) for a in arrays])
+        home = device_of(arrays[0])  # (a model split over two GPUs: each norm joins the first one's device)
+        norms = np.stack([move(_vector_norm(a, norm_type), home) for a in arrays])
         total = _vector_norm(norms, norm_type)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {float(total)}, "
@@ -142,8 +143,8 @@ def _clip(grads, max_norm, norm_type, error_if_nonfinite):
     coef = np.minimum(float(max_norm) / (total.array.astype(np.float64) + 1e-6), 1.0)
     # the factor in each gradient's dtype, as PyTorch's; a float16 gradient's in the total's (float32 when other
     # gradients are float32), so that its product is computed in float32 and rounded once, as in PyTorch
-    scales = [array_module_of(coef).asarray(coef, dtype=total.array.dtype if g.array.dtype == np.float16
-                                            else g.array.dtype) for g in grads]
+    scales = [move(array_module_of(coef).asarray(coef, dtype=total.array.dtype if g.array.dtype == np.float16
+                                                 else g.array.dtype), device_of(g.array)) for g in grads]
     with np.errstate(invalid="ignore"):  # an inf gradient times 0 is nan, silently, as in PyTorch
         for g, scale in zip(grads, scales):
             g.mul_(Tensor._make(scale, None))
