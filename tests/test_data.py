@@ -96,9 +96,9 @@ def test_subset_concat_and_add():
         assert_same_batch(cat[i], tcat[i], f"item {i}")
     with pytest.raises(IndexError):
         cat[13]
-    with pytest.raises(IndexError):
+    with pytest.raises(ValueError):  # (PyTorch's type for an index below -len)
         cat[-14]
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(AssertionError, match="empty"):  # (PyTorch's type)
         ConcatDataset([])
 
 
@@ -463,3 +463,36 @@ def test_the_same_training_loop_gives_the_same_losses_in_both_libraries():
     assert len(ours) == len(theirs) == 7
     np.testing.assert_allclose(ours, theirs, rtol=1e-5)
     assert ours[-1] < ours[0]
+
+
+# ------------------------------------------------------------------------------------------------ session 40
+class _ManyAtOnce:
+    """A dataset with ``__getitems__``, which PyTorch's DataLoader calls with a batch's indices."""
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return i
+
+    def __getitems__(self, indices):
+        return [i * 10 for i in indices]
+
+
+def test_a_datasets_getitems_fetches_the_batch_and_an_ordered_dict_stays_one_as_in_pytorch():
+    for module in (tg.utils.data, tud):
+        assert [b.tolist() for b in module.DataLoader(_ManyAtOnce(), batch_size=2)] == [[0, 10], [20, 30]]
+        samples = [collections.OrderedDict(x=1.0, y=2), collections.OrderedDict(x=3.0, y=4)]
+        batch = next(iter(module.DataLoader(samples, batch_size=2)))
+        assert type(batch) is collections.OrderedDict and list(batch) == ["x", "y"]
+
+
+@pytest.mark.parametrize("call", [
+    lambda d: d.ConcatDataset([[1, 2]])[-5], lambda d: d.ConcatDataset([]), lambda d: d.default_collate([]),
+    lambda d: d.DataLoader([1], prefetch_factor=2), lambda d: d.DataLoader([1], persistent_workers=True),
+], ids=["ConcatDataset's index below -len", "no datasets", "an empty batch", "prefetch_factor without workers",
+        "persistent_workers without workers"])
+def test_bad_data_arguments_raise_pytorchs_exception_types(call):
+    with pytest.raises(Exception) as theirs:
+        call(tud)
+    with pytest.raises(type(theirs.value)):
+        call(tg.utils.data)

@@ -1274,3 +1274,45 @@ def test_what_a_third_round_of_pytorch_scripts_met_matches_pytorch():
     assert results[1] == results[0]
     with pytest.raises(ValueError, match="padding_idx must be within num_embeddings"):
         F.embedding(tl.tensor([0, 1]), tl.ones(2, 2), padding_idx=2)  # (PyTorch: an AssertionError)
+
+
+# ------------------------------------------------------------------------------------------------ session 40
+def test_sequential_plus_equals_and_times_change_or_repeat_the_layers_as_pytorchs():
+    """``seq += other`` extends the very Sequential (a function given a model's part changes the model);
+    ``seq * n`` repeats the same layer objects; ``seq *= n`` in place."""
+    for lib in (tl, torch):
+        net = lib.nn.Module()
+        net.body = lib.nn.Sequential(lib.nn.Linear(1, 1))
+
+        def add_head(part, lib=lib):
+            part += lib.nn.Sequential(lib.nn.ReLU())
+
+        add_head(net.body)
+        assert [name for name, _ in net.named_modules()] == ["", "body", "body.0", "body.1"]
+        seq = lib.nn.Sequential(lib.nn.Linear(1, 1), lib.nn.ReLU())
+        assert len(seq * 2) == len(2 * seq) == 4 and (seq * 2)[2] is seq[0]
+        seq *= 3
+        assert len(seq) == 6 and seq[4] is seq[0]
+    with pytest.raises(ValueError):
+        nn.Sequential(nn.ReLU()) * 0
+
+
+def test_load_state_dict_lists_unexpected_keys_module_by_module_as_pytorch():
+    results = []
+    for lib in (tl, torch):
+        model = lib.nn.Sequential(lib.nn.Linear(1, 1), lib.nn.Sequential(lib.nn.Linear(1, 1)))
+        extra = lib.zeros(1)
+        state = {"1.0.q": extra, "0.extra": extra, "zzz": extra, **model.state_dict(), "aaa": extra, "1.x": extra}
+        results.append(model.load_state_dict(state, strict=False).unexpected_keys)
+    assert results[0] == results[1] == ["zzz", "aaa", "0.extra", "1.x", "1.0.q"]
+
+
+def test_pytorchs_module_methods_we_lack_say_they_are_not_covered_and_a_typo_stays_plain():
+    with pytest.raises(AttributeError, match="PyTorch's Module has it, and tinygrad_lite does not cover it"):
+        nn.Linear(1, 1).register_state_dict_pre_hook  # noqa: B018
+    with pytest.raises(AttributeError) as typo:
+        nn.Linear(1, 1).wieght  # noqa: B018
+    assert str(typo.value) == "'Linear' object has no attribute 'wieght'"
+    for pair in ([("a",)], [3]):
+        with pytest.raises(ValueError if pair[0] != 3 else TypeError):
+            nn.ModuleDict().update(pair)

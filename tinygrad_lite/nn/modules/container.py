@@ -118,6 +118,26 @@ class Sequential(_ModuleSequence):
             raise ValueError(f"Sequential + : only another Sequential can be added, got {type(other).__name__}")
         return Sequential(*self, *other)
 
+    def __iadd__(self, other):
+        """``seq += other``: ``other``'s layers appended to this very Sequential (its owner sees them)."""
+        if not isinstance(other, Sequential):
+            raise ValueError(f"Sequential += : only another Sequential can be added, got {type(other).__name__}")
+        return self.extend(list(other))
+
+    def __mul__(self, times):
+        """``seq * n``: a new Sequential of this one's layers n times over (the same module objects, as PyTorch's)."""
+        if not isinstance(times, int) or isinstance(times, bool):
+            raise TypeError(f"Sequential * : the factor must be an int, got {type(times).__name__}")
+        if times <= 0:
+            raise ValueError(f"Sequential * : the factor must be 1 or more, got {times}")
+        return Sequential(*(list(self) * times))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, times):
+        """``seq *= n``: this Sequential's layers repeated n times over, in place."""
+        return self.extend(list(self * times)[len(self):])
+
 
 class ModuleList(_ModuleSequence):
     """A list of modules, registered so the model sees their parameters: ``ModuleList([nn.Linear(4, 4), ...])``.
@@ -219,10 +239,11 @@ class ModuleDict(Module):
         if not hasattr(pairs, "__iter__") or isinstance(pairs, (Tensor, str)):
             raise TypeError(f"ModuleDict.update: expected a mapping or an iterable of (key, module) pairs, got "
                             f"{type(modules).__name__}")
-        for pair in pairs:
-            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-                raise TypeError(f"ModuleDict.update: expected a mapping or (key, module) pairs, got an element "
-                                f"{pair!r}")
+        for i, pair in enumerate(pairs):  # (PyTorch's types: a TypeError for a non-sequence, a ValueError for a length)
+            if not isinstance(pair, (tuple, list)):
+                raise TypeError(f"ModuleDict.update: element {i} should be a (key, module) pair, got {pair!r:.40}")
+            if len(pair) != 2:
+                raise ValueError(f"ModuleDict.update: element {i} has length {len(pair)}; a (key, module) pair has 2")
             self[pair[0]] = pair[1]
 
 

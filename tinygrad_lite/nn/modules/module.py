@@ -85,6 +85,12 @@ def register_module_full_backward_hook(hook):
 _NOT_COVERED = {"register_backward_hook": ": PyTorch's old backward hook (deprecated there) is not covered; use "
                 "register_full_backward_hook(hook), whose hook(module, grad_input, grad_output) gets the gradients "
                 "with respect to the module's inputs and outputs"}
+_NOT_COVERED.update(dict.fromkeys(  # PyTorch's other Module methods that we lack (not a learner's typo)
+    ["compile", "get_extra_state", "set_extra_state", "register_load_state_dict_post_hook", "set_submodule",
+     "register_load_state_dict_pre_hook", "register_state_dict_post_hook", "register_state_dict_pre_hook",
+     "share_memory", "to_empty", "ipu", "mtia", "xpu"],
+    ": PyTorch's Module has it, and tinygrad_lite does not cover it; its README's \"Using tinygrad_lite like "
+    "PyTorch\" lists what it covers"))
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -505,6 +511,10 @@ class Module:
         # batch norm then keeps its own count, and so does ours
         missing = [key for key in own if key not in state_dict and key.rpartition(".")[2] != "num_batches_tracked"]
         unexpected = [key for key in state_dict if key not in own]
+        # in PyTorch's order: module by module from the root, a key with the deepest module its prefix names
+        prefixes = [name + "." if name else "" for name, _ in self.named_modules()]
+        unexpected.sort(key=lambda key: max((i for i, p in enumerate(prefixes) if key.startswith(p)),
+                                            key=lambda i: len(prefixes[i])))
         errors, copies = [], []
         for key, target in own.items():
             if key not in state_dict:

@@ -18,8 +18,8 @@ tuple or list            a *list*, one collated entry per position (PyTorch also
 =======================  ===================================================================
 
 So ``TensorDataset(X, y)`` samples ``(X[i], y[i])`` collate to ``[X_batch, y_batch]``, which unpacks as
-``for xb, yb in loader``. One difference from PyTorch: a dict subclass (like ``OrderedDict``) comes back as a
-plain dict.
+``for xb, yb in loader``. A dict subclass (an ``OrderedDict``) comes back as its own type, where it can be made
+from a dict, as in PyTorch.
 """
 import collections.abc
 
@@ -48,8 +48,10 @@ def _stack(samples):
 
 def default_collate(batch):
     """Join a list of samples into one batch (the table in the module docstring)."""
-    if not isinstance(batch, (list, tuple)) or not batch:
-        raise TypeError(f"default_collate: batch must be a non-empty list of samples, got {batch!r:.60}")
+    if not isinstance(batch, (list, tuple)):
+        raise TypeError(f"default_collate: batch must be a list of samples, got {batch!r:.60}")
+    if not batch:  # (an IndexError, as PyTorch's, which reads batch[0])
+        raise IndexError("default_collate: the batch is empty: there is no sample to join")
     elem = batch[0]
     if isinstance(elem, Tensor):
         return _stack(batch)
@@ -65,8 +67,12 @@ def default_collate(batch):
         return Tensor._make(as_array(batch, op="default_collate"), None)
     if isinstance(elem, (str, bytes)):
         return batch
-    if isinstance(elem, collections.abc.Mapping):
-        return {key: default_collate([sample[key] for sample in batch]) for key in elem}
+    if isinstance(elem, collections.abc.Mapping):  # (of the samples' own type, an OrderedDict too, where it can be)
+        joined = {key: default_collate([sample[key] for sample in batch]) for key in elem}
+        try:
+            return type(elem)(joined)
+        except TypeError:
+            return joined
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # a namedtuple keeps its type
         return type(elem)(*(default_collate(column) for column in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):

@@ -9,7 +9,8 @@ Where we differ from PyTorch on purpose:
 
 - ``num_workers > 0`` is accepted but the samples are still loaded in this process, one batch after another
   (as with ``num_workers=0``): the batches are the same, only not loaded in parallel. ``pin_memory``,
-  ``timeout``, ``worker_init_fn``, ``prefetch_factor`` and the other worker options are accepted and ignored.
+  ``timeout``, ``worker_init_fn``, ``prefetch_factor`` and the other worker options are accepted and ignored
+  (``prefetch_factor`` and ``persistent_workers=True`` with ``num_workers=0`` are refused, as PyTorch refuses them).
 - A shortcut for tensors: when the dataset is a ``TensorDataset``, a ``Subset`` of one (as ``random_split``
   makes) or a plain Tensor (exactly these types: a subclass may override ``__getitem__``), and ``collate_fn``
   is the default, each tensor is indexed once with the whole list of indices, ``X[indices]``, instead of
@@ -68,6 +69,9 @@ class DataLoader:
                 raise TypeError(f"DataLoader: {name} must be True or False, got {type(flag).__name__} {flag!r:.40}")
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)):
             raise ValueError(f"DataLoader: batch_size must be a positive int (or None), got {batch_size!r:.40}")
+        if num_workers == 0 and (prefetch_factor is not None or persistent_workers):  # (refused, as by PyTorch)
+            raise ValueError("DataLoader: prefetch_factor and persistent_workers=True tune worker processes, so they "
+                             "need num_workers > 0; leave them out with num_workers=0")
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool):
             raise TypeError(f"DataLoader: timeout must be a number of seconds, got {timeout!r:.40}")
         if timeout < 0:
@@ -112,7 +116,10 @@ class DataLoader:
             return
         for indices in self.batch_sampler:
             batch = _fetch_tensors(self.dataset, indices) if self.collate_fn is default_collate else None
-            yield batch if batch is not None else self.collate_fn([self.dataset[i] for i in indices])
+            if batch is None:  # (a dataset's __getitems__, when it has one, fetches the batch's samples at once)
+                many = getattr(self.dataset, "__getitems__", None)
+                batch = self.collate_fn(many(list(indices)) if many else [self.dataset[i] for i in indices])
+            yield batch
 
 
 class _Epoch:

@@ -85,8 +85,8 @@ class ConcatDataset(Dataset):
         for i, dataset in enumerate(datasets):
             check_dataset("ConcatDataset", dataset, f"datasets[{i}]")
         self.datasets = list(datasets)
-        if not self.datasets:
-            raise ValueError("ConcatDataset: datasets should not be an empty list")
+        if not self.datasets:  # (an AssertionError, as PyTorch's)
+            raise AssertionError("ConcatDataset: datasets should not be an empty list")
         self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
 
     def __len__(self):
@@ -94,8 +94,8 @@ class ConcatDataset(Dataset):
 
     def __getitem__(self, index):
         if index < 0:
-            if -index > len(self):
-                raise IndexError(f"ConcatDataset: index {index} is out of range for length {len(self)}")
+            if -index > len(self):  # (a ValueError, as PyTorch's; an index past the end is an IndexError)
+                raise ValueError(f"ConcatDataset: index {index} is out of range for length {len(self)}")
             index += len(self)
         k = bisect.bisect_right(self.cumulative_sizes, index)  # the dataset that holds sample `index`
         if k == len(self.datasets):
