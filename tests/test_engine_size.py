@@ -123,12 +123,16 @@ error (``__contains__``: whether any number equals it, as PyTorch) and ``view``'
 The API went to 1,575 lines; API_BUDGET = 1580. A model on cuda:1 got its embedding's gradient on cuda:0 (the
 zeros an index's backward starts from were made on the current GPU), and every optimizer step then failed: ops now
 run as PyTorch's do, under a device guard (the inputs' GPU current in ``Function.apply``, the graph's for the whole
-backward pass in ``run_backward``). The engine went from 878 to 888 lines; ENGINE_BUDGET = 895. A third round, a
+backward pass in ``run_backward``). The engine went from 878 to 889 lines; ENGINE_BUDGET = 895. A third round, a
 model trained on cuda:1 of two stand-in GPUs, found ``where(cond, 1.0, 0.0)`` with a GPU condition failing (the two
 numbers made on the CPU; and ``where(c, 1, 0.5)`` was int64 [1, 0], now float32 as PyTorch's), and tensors of
 cuda:0 and cuda:1 mixed in one call giving CuPy's words: ``check_same_device`` takes the op's other GPU arrays (a
 condition, an index) and ``same_device`` tells cuda:0 from cuda:1; ``x.grad = g`` of another device is refused, as
-PyTorch refuses it. The API went to 1,586 lines; API_BUDGET = 1595.
+PyTorch refuses it; ``backward(inputs=...)`` fills only those tensors' ``.grad``. The API went to 1,591 lines.
+A sweep of PyTorch's keyword names found covered calls that refused them: ``x.reshape(shape=...)``,
+``x.view(size=...)``, ``x.permute(dims=...)``, ``x.expand(size=...)``, ``x.new_zeros(size=...)``, ``torch.max(x,
+other=y)``, ``torch.matmul(input=..., other=...)`` (``sizes_or_keyword`` in shapes.py), and ``axis=`` on ``gather``,
+``size`` and ``unsqueeze_``: 1,601 lines; API_BUDGET = 1610.
 
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
@@ -158,7 +162,7 @@ HOOKS = [PACKAGE / "autograd" / "hooks.py", PACKAGE / "utils" / "hooks.py"]
 FLOAT16_MATMUL = [PACKAGE / "float16_matmul.py"]
 INDEXING = [PACKAGE / "indexing.py"]
 ENGINE_BUDGET = 895
-API_BUDGET = 1595
+API_BUDGET = 1610
 INPLACE_BUDGET = 75
 HOOKS_BUDGET = 160
 FUSED_BUDGET = 105

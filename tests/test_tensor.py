@@ -956,3 +956,30 @@ def test_lerp_matches_pytorch_in_and_out_of_place_with_its_gradient():
     for ours, theirs in zip(results[1], results[0]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
     assert np.array_equal(results[1][4], b0.astype(np.float32))  # a weight of 1 gives end itself, as in PyTorch
+
+
+# ------------------------------------------------------------------------------------------------ keyword names
+@pytest.mark.parametrize("call", [
+    lambda m, x: x.reshape(shape=(3, 2)), lambda m, x: m.reshape(input=x, shape=(3, 2)),
+    lambda m, x: x.view(size=(3, 2)), lambda m, x: x.permute(dims=(1, 0)),
+    lambda m, x: x[:1].expand(size=(2, 3)), lambda m, x: x.split(split_size=2, dim=1)[1],
+    lambda m, x: m.matmul(input=x, other=x.T), lambda m, x: m.max(x, other=x.flip(0)),
+    lambda m, x: x.min(other=x.flip(0)), lambda m, x: x.new_zeros(size=(2, 2), dtype=m.float64),
+    lambda m, x: x.new_ones(size=(1,)), lambda m, x: m.linalg.vector_norm(input=x, axis=1, keepdims=True),
+    lambda m, x: m.linalg.matrix_norm(input=x), lambda m, x: m.linalg.norm(input=x),
+    lambda m, x: x.gather(axis=1, index=m.tensor([[0], [1]])), lambda m, x: m.chunk(x, 2, axis=1)[0],
+    lambda m, x: m.nn.functional.cosine_similarity(x, x.flip(0), axis=1), lambda m, x: x.clone().unsqueeze_(axis=0),
+    lambda m, x: m.tensor(x.size(axis=1)),
+], ids=["reshape(shape=)", "torch.reshape(input=, shape=)", "view(size=)", "permute(dims=)", "expand(size=)",
+        "split(split_size=)", "matmul(input=, other=)", "max(other=)", "min(other=)", "new_zeros(size=)",
+        "new_ones(size=)", "vector_norm(input=, axis=, keepdims=)", "matrix_norm(input=)", "linalg.norm(input=)",
+        "gather(axis=)", "chunk(axis=)", "cosine_similarity(axis=)", "unsqueeze_(axis=)", "size(axis=)"])
+def test_pytorchs_keyword_names_give_pytorchs_results(call):
+    """(session 40) A sweep of PyTorch's keyword names over the covered calls found these refused here."""
+    assert_same(call(tl, tl.arange(6.0).reshape(2, 3)), call(torch, torch.arange(6.0).reshape(2, 3)), rtol=1e-6)
+
+
+def test_a_size_given_twice_is_refused():
+    for call in (lambda: tl.ones(6).reshape(2, 3, shape=(2, 3)), lambda: tl.ones(2).permute(0, dims=(0,))):
+        with pytest.raises(TypeError, match="twice"):
+            call()

@@ -15,7 +15,7 @@ import math
 from .device import array_module_of, on_device_of
 from .functions import _check_tensor
 from .shapes import as_int, dim_index, dim_indices, size_args
-from .tensor import Size, Tensor
+from .tensor import Size, Tensor, _numpy_names
 from .tensor import where as _where
 
 
@@ -149,5 +149,11 @@ def _flip_method(self, *dims, **kwargs):
     return flip(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
 
 
-Tensor.repeat, Tensor.chunk, Tensor.split, Tensor.tril, Tensor.triu = repeat, chunk, split, tril, triu
+def _split_method(self, split_size, dim=0):
+    """``x.split(split_size, dim=0)``: ``split``, under the name the method's argument has in PyTorch."""
+    return split(self, split_size, dim)
+
+
+chunk = _numpy_names(chunk)  # (axis= too, as PyTorch)
+Tensor.repeat, Tensor.chunk, Tensor.split, Tensor.tril, Tensor.triu = repeat, chunk, _split_method, tril, triu
 Tensor.flip = _flip_method  # (x.flip(0) and x.flip([0, 1]), as PyTorch's method takes both)

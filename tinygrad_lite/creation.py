@@ -16,7 +16,7 @@ from . import random
 from .device import array_module_of, check_same_device, creating_on, get_default_device, on_device_of
 from .functions import FLOATING, with_out
 from .memory_formats import check_memory_format, preserve_format
-from .shapes import as_int, check_number, size_args
+from .shapes import as_int, check_number, size_args, sizes_or_keyword
 from .tensor import Tensor, as_array
 
 
@@ -61,11 +61,7 @@ def from_numpy(ndarray):
 
 def _sizes(sizes, size, op):
     """The size of a new tensor, in any of PyTorch's three spellings: f(2, 3), f((2, 3)) or f(size=(2, 3))."""
-    if size is not None:
-        if sizes:
-            raise TypeError(f"{op}(): got the size twice, as {sizes} and as size={size!r}; give one of them")
-        sizes = (size,)
-    return size_args(sizes, op)
+    return size_args(sizes_or_keyword(sizes, size, "size", op), op)
 
 
 def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False):

@@ -15,7 +15,7 @@ import math
 from . import dtypes as dt
 from .coverage import missing_names as _missing_names
 from .shapes import dim_indices
-from .tensor import Tensor
+from .tensor import Tensor, _numpy_names
 from .tensor import vector_norm as _vector_norm
 
 
@@ -29,17 +29,17 @@ def _check_input(name, x, dtype):
     return x
 
 
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
-    """The vector ``ord``-norm of ``x`` over ``dim`` (all elements when None); computed in tensor.py, as
+def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """The vector ``ord``-norm of ``input`` over ``dim`` (all elements when None); computed in tensor.py, as
     ``Tensor.norm`` computes it too."""
-    if not isinstance(x, Tensor):
-        raise TypeError(f"linalg.vector_norm(): argument 'input' must be a Tensor, not {type(x).__name__}")
-    return _vector_norm(x, ord, dim, keepdim, dtype=dtype)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"linalg.vector_norm(): argument 'input' must be a Tensor, not {type(input).__name__}")
+    return _vector_norm(input, ord, dim, keepdim, dtype=dtype)
 
 
-def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
-    """The matrix norm of ``A`` over the two dims ``dim`` (a batch of matrices is fine)."""
-    A = _check_input("linalg.matrix_norm", A, dtype)
+def matrix_norm(input, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+    """The matrix norm of ``input`` (A) over the two dims ``dim`` (a batch of matrices is fine)."""
+    A = _check_input("linalg.matrix_norm", input, dtype)
     if A.ndim < 2:
         raise RuntimeError(f"linalg.matrix_norm: the input must have at least 2 dims, got shape {tuple(A.shape)}; "
                            "for a vector use linalg.vector_norm")
@@ -59,9 +59,10 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     raise RuntimeError(f"linalg.matrix_norm: ord must be 'fro', 'nuc', 1, -1, 2, -2, inf or -inf, got {ord!r}")
 
 
-def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+def norm(input, ord=None, dim=None, keepdim=False, *, dtype=None):
     """A vector norm or a matrix norm: with ``dim`` an int (or None with a 1-D input, or ord None) a vector norm,
     with ``dim`` a pair (or None with a 2-D input and an ord given) a matrix norm."""
+    A = input
     if isinstance(dim, int) or (dim is not None and len(dim) == 1):
         return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
     if dim is not None:
@@ -77,6 +78,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
                        "pass dim, or use linalg.vector_norm for the norm of all elements")
 
 
+norm, vector_norm, matrix_norm = (_numpy_names(f) for f in (norm, vector_norm, matrix_norm))  # (axis=, keepdims=)
 __all__ = ["norm", "vector_norm", "matrix_norm"]
 
 

@@ -276,13 +276,14 @@ def _abandoned(pid, entry):
 
 
 # -------------------------------------------------------------------- load
-def load(f, map_location=None, *, weights_only=True):
+def load(f, map_location=None, *, weights_only=True, mmap=None):
     """Read back what ``save`` wrote. ``f`` is a path or a binary file object.
 
     ``map_location`` moves every tensor: ``"cpu"``, ``"cuda"``, a ``device``, a dict such as
     ``{"cuda:0": "cpu"}``, or a function ``(tensor on the CPU, saved location) -> tensor or None`` (see the
     module's docstring); by default each tensor goes back to the device it was saved from.
     ``weights_only`` is accepted for compatibility with PyTorch; both values read the same data, never code.
+    ``mmap`` is accepted too and changes nothing: the file is read into memory either way.
     Raises ``SerializationError`` (a RuntimeError) for a file that is not ours, damaged, cut short or too new.
     """
     if map_location is not None and not isinstance(map_location, (str, Device, dict)) and not callable(map_location):

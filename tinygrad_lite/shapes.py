@@ -89,6 +89,16 @@ def shape_args(shape, op="reshape"):
     return tuple(as_int(n, op, "size") for n in shape)
 
 
+def sizes_or_keyword(sizes, keyword, name, op):
+    """The sizes of f(2, 3), f((2, 3)) or f(name=(2, 3)): PyTorch takes its keyword too (``size``, ``shape``,
+    ``dims``); both at once are refused."""
+    if keyword is None:
+        return sizes
+    if sizes:
+        raise TypeError(f"{op}(): got the {name} twice, as {sizes} and as {name}={keyword!r}; give one of them")
+    return (keyword,)
+
+
 def size_args(shape, op):
     """The size of a new tensor, as f(2, 3) or f((2, 3)): ints >= 0 whose product fits in an int64."""
     sizes = shape_args(shape, op)

@@ -85,6 +85,7 @@ from .shapes import (
     dim_indices,
     shape_args,
     size_args,
+    sizes_or_keyword,
 )
 from .warning_level import callers_level
 
@@ -717,7 +718,7 @@ class Tensor:
                                "type. Convert first: x.float().mean() (e.g. accuracy = (pred == y).float().mean())")
         return Mean.apply(x, dim=dim_indices(dim, x.ndim, "mean"), keepdim=keepdim)
 
-    def max(self, dim=None, keepdim=False):
+    def max(self, dim=None, keepdim=False, *, other=None):
         """The largest value, as ``torch.max``, in three forms:
 
         - ``max()``: the largest element, a 0-d tensor; tied maxima share the gradient equally (as PyTorch).
@@ -725,8 +726,8 @@ class Tensor:
           not a tensor: take ``.values`` to compute with it. Among ties the first index; the gradient goes to it.
         - ``max(other)``: the elementwise ``maximum`` of two tensors."""
         keepdim = check_flag("max", "keepdim", keepdim)
-        if isinstance(dim, Tensor):
-            return self.maximum(dim)
+        if isinstance(dim, Tensor) or other is not None:
+            return self.maximum(dim if other is None else other)
         if dim is None:
             check_reducible("max", self.shape, None)
             return Amax.apply(self, dim=None, keepdim=False)
@@ -740,14 +741,14 @@ class Tensor:
         """An order-reversing map: -x for floats, ~x for integers and bools (where -x would wrap for uint8)."""
         return -self if self.dtype.is_floating_point else ~self
 
-    def min(self, dim=None, keepdim=False):
+    def min(self, dim=None, keepdim=False, *, other=None):
         """The smallest value, as ``torch.min``: ``min()``, ``min(dim, keepdim=False)`` (the named pair
         ``(values, indices)``: take ``.values``) and ``min(other)`` (``minimum``), as ``max``'s three forms.
 
         The minimum is the maximum of the flipped values: min(x) = -max(-x)."""
         keepdim = check_flag("min", "keepdim", keepdim)
-        if isinstance(dim, Tensor):
-            return self.minimum(dim)
+        if isinstance(dim, Tensor) or other is not None:
+            return self.minimum(dim if other is None else other)
         check_reducible("min", self.shape, None if dim is None else (dim_index(dim, self.ndim, "min"),))
         if dim is None:
             return self._flip().max()._flip()
@@ -965,8 +966,8 @@ class Tensor:
         return vector_norm(x, 2 if p is None or p == "fro" else p, dim, keepdim, dtype=dtype)
 
     # ---------------------------------------------------------------- shapes
-    def reshape(self, *shape):
-        shape = shape_args(shape)
+    def reshape(self, *sizes, shape=None):
+        shape = shape_args(sizes_or_keyword(sizes, shape, "shape", "reshape"))
         if builtins.any(n < -1 for n in shape):  # (numpy takes any negative size for -1; PyTorch refuses)
             raise RuntimeError(f"reshape: invalid size {min(shape)} in shape {list(shape)}: -1 stands for the one "
                                "size to infer, the others are 0 or more")
@@ -979,14 +980,14 @@ class Tensor:
             raise RuntimeError(f"reshape: shape {list(shape)} is invalid for a tensor of shape {tuple(self.shape)} "
                                f"({self.numel()} elements); the sizes must multiply to {self.numel()}") from None
 
-    def view(self, *shape):
+    def view(self, *sizes, size=None):
         """The same numbers under a new shape, sharing memory: writing through the view changes self.
 
         Possible only where the layout of self's numbers in memory allows it. After a transpose, permute, expand or
         a slice that skips elements it may not: then, as PyTorch, we raise, where ``reshape`` would copy.
         """
         try:
-            out = self.reshape(*shape)
+            out = self.reshape(*sizes_or_keyword(sizes, size, "size", "view"))
         except RuntimeError as error:  # (reshape's message, under view's name)
             raise RuntimeError(str(error).replace("reshape", "view", 1)) from None
         if out._version_counter is not self._version_counter and self.numel() > 0:  # not a view of self: a copy
@@ -1016,8 +1017,8 @@ class Tensor:
         d = dim_index(dim, self.ndim + 1, "unsqueeze")
         return self.reshape(*self.shape[:d], 1, *self.shape[d:])
 
-    def expand(self, *sizes):
-        sizes = shape_args(sizes, "expand")
+    def expand(self, *sizes, size=None):
+        sizes = shape_args(sizes_or_keyword(sizes, size, "size", "expand"), "expand")
         lead = len(sizes) - self.ndim
         if lead < 0:
             raise RuntimeError(f"expand: the number of sizes ({len(sizes)}) must be at least the tensor's number of "
@@ -1038,8 +1039,9 @@ class Tensor:
     def expand_as(self, other):
         return self.expand(_tensor_arg(other, "expand_as", "other").shape)
 
-    def permute(self, *dims):
-        dims = tuple(dim_index(d, self.ndim, "permute") for d in shape_args(dims, "permute"))
+    def permute(self, *order, dims=None):
+        order = shape_args(sizes_or_keyword(order, dims, "dims", "permute"), "permute")
+        dims = tuple(dim_index(d, self.ndim, "permute") for d in order)
         if sorted(dims) != list(range(self.ndim)):
             raise RuntimeError(f"permute: dims {list(dims)} must be a reordering of 0..{self.ndim - 1}")
         return Permute.apply(self, dims=dims)
@@ -1290,11 +1292,13 @@ class Tensor:
             array = xp.full(size_args((size,), "new_full"), fill_value, d.np)
         return Tensor._make(array, None).requires_grad_(requires_grad)
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        return self.new_full(size_args(size, "new_zeros"), 0, dtype, device, requires_grad)
+    def new_zeros(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
+        sizes = size_args(sizes_or_keyword(sizes, size, "size", "new_zeros"), "new_zeros")
+        return self.new_full(sizes, 0, dtype, device, requires_grad)
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        return self.new_full(size_args(size, "new_ones"), 1, dtype, device, requires_grad)
+    def new_ones(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
+        sizes = size_args(sizes_or_keyword(sizes, size, "size", "new_ones"), "new_ones")
+        return self.new_full(sizes, 1, dtype, device, requires_grad)
 
     new_empty = new_zeros  # PyTorch leaves `new_empty` uninitialised; ours are zeros
 
@@ -1395,7 +1399,7 @@ def _numpy_names(method):
 
 
 for _name in ("sum mean prod max min amax amin argmax argmin var std logsumexp norm cumsum cumprod softmax "
-              "log_softmax sort argsort topk squeeze unsqueeze all any").split():
+              "log_softmax sort argsort topk squeeze unsqueeze unsqueeze_ all any gather size").split():
     setattr(Tensor, _name, _numpy_names(getattr(Tensor, _name)))
 
 
@@ -1489,9 +1493,9 @@ def _index(index):
 
 # -------------------------------------------------------------------- functions over tensors
 
-def matmul(a, b):
+def matmul(input, other):
     """Matrix product with numpy's rules for 1-D and batched operands (as torch.matmul)."""
-    a, b = autocast_args("matmul", _as_tensor(a, op="matmul"), _as_tensor(b, op="matmul"))  # float16 in autocast
+    a, b = autocast_args("matmul", _as_tensor(input, op="matmul"), _as_tensor(other, op="matmul"))  # (autocast)
     return MatMul.apply(a, b)
 
 

@@ -27,7 +27,7 @@ from ... import dtypes as dt
 from ... import random
 from ...return_types import refuse_pair
 from ...shapes import check_broadcast, check_number, dim_index
-from ...tensor import Tensor, where
+from ...tensor import Tensor, _numpy_names, where
 from .loss import *  # the loss functions (loss.py)
 from .loss import __all__ as _loss_names
 
@@ -524,6 +524,9 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         norm = x.norm(dim=d, keepdim=True)
         return x / (norm + (norm.clamp(min=eps) - norm).detach())
     return (unit(x1) * unit(x2)).sum(d)
+
+
+cosine_similarity = _numpy_names(cosine_similarity)  # (axis= too, as PyTorch)
 
 
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax",
