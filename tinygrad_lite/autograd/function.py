@@ -90,9 +90,9 @@ class Function(FunctionCtx):
                 arrays.append(a)
         ctx.inputs, ctx.needs_input_grad = tuple(inputs), tuple(needs)
         forward = ctx.forward if not half else functools.partial(quietly_in_float16, ctx.forward)
-        try:
-            if inputs and type(inputs[0].array) is not np.ndarray:  # on a GPU: its GPU current, as PyTorch's device
-                with on_device_of(inputs[0].array):                  # guard: what the op makes is made on cuda:1 too
+        try:  # on a GPU with its GPU current, as PyTorch's device guard: what the op makes is made on cuda:1 too
+            if inputs and type(inputs[0].array) is not np.ndarray:
+                with on_device_of(inputs[0].array):
                     out = forward(*arrays, **kwargs)
             else:
                 out = forward(*arrays, **kwargs)
