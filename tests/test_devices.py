@@ -448,6 +448,12 @@ def test_a_model_on_cuda_1_gets_its_gradients_there_and_every_optimizer_steps(tw
     assert {_on(p) for p in params} == {"cuda:1"}
 
 
+def test_an_out_on_another_device_than_the_one_asked_for_is_refused(gpu):
+    with pytest.raises(RuntimeError, match="device cuda does not match out's device"):
+        tl.zeros(3, device="cuda", out=tl.zeros(3))
+    assert on_gpu(tl.randn(3, device="cuda", out=tl.zeros(3, device="cuda")))
+
+
 def test_tril_where_norm_and_gradcheck_work_on_cuda_1(two_gpus):
     """(session 40, a model trained on cuda:1) tril's mask, where's two numbers and vector_norm(ord=0)'s zero
     gradient were made on the current GPU or the host; gradcheck wrote GPU gradients into numpy rows."""

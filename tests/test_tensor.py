@@ -970,10 +970,14 @@ def test_lerp_matches_pytorch_in_and_out_of_place_with_its_gradient():
     lambda m, x: x.gather(axis=1, index=m.tensor([[0], [1]])), lambda m, x: m.chunk(x, 2, axis=1)[0],
     lambda m, x: m.nn.functional.cosine_similarity(x, x.flip(0), axis=1), lambda m, x: x.clone().unsqueeze_(axis=0),
     lambda m, x: m.tensor(x.size(axis=1)),
+    lambda m, x: m.rand_like(x, generator=m.Generator().manual_seed(1)).shape and x,
+    lambda m, x: m.randperm(3, dtype=m.float32, requires_grad=True).sort().values,
+    lambda m, x: m.tensor(len(list(m.nn.Sequential(m.nn.ReLU(), m.nn.ReLU()).modules(remove_duplicate=False)))),
 ], ids=["reshape(shape=)", "torch.reshape(input=, shape=)", "view(size=)", "permute(dims=)", "expand(size=)",
         "split(split_size=)", "matmul(input=, other=)", "max(other=)", "min(other=)", "new_zeros(size=)",
         "new_ones(size=)", "vector_norm(input=, axis=, keepdims=)", "matrix_norm(input=)", "linalg.norm(input=)",
-        "gather(axis=)", "chunk(axis=)", "cosine_similarity(axis=)", "unsqueeze_(axis=)", "size(axis=)"])
+        "gather(axis=)", "chunk(axis=)", "cosine_similarity(axis=)", "unsqueeze_(axis=)", "size(axis=)",
+        "rand_like(generator=)", "randperm(requires_grad=)", "modules(remove_duplicate=)"])
 def test_pytorchs_keyword_names_give_pytorchs_results(call):
     """(session 40) A sweep of PyTorch's keyword names over the covered calls found these refused here."""
     assert_same(call(tl, tl.arange(6.0).reshape(2, 3)), call(torch, torch.arange(6.0).reshape(2, 3)), rtol=1e-6)

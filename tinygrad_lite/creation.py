@@ -132,14 +132,16 @@ def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_gr
     return _new(draws, d, device, requires_grad)
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=preserve_format):
+def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=False,
+               memory_format=preserve_format):
     dtype, device = _like("randn_like", input, dtype, device, memory_format)
-    return randn(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return randn(input.shape, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=preserve_format):
+def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad=False,
+              memory_format=preserve_format):
     dtype, device = _like("rand_like", input, dtype, device, memory_format)
-    return rand(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return rand(input.shape, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def bernoulli(input, p=None, *, generator=None):
@@ -266,12 +268,12 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     return Tensor._make(picked.astype(np.int64).reshape(input.shape[:-1] + (n,)), None)
 
 
-def randperm(n, *, generator=None, dtype=None, device=None):
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of 0 .. n-1 (what a DataLoader uses to shuffle)."""
     (n,) = size_args((as_int(n, "randperm", "n"),), "randperm")
     device = _device(device)
     draws = random.permutation(n, device=device, generator=generator)
-    return _new(draws, dt.as_dtype(dtype) if dtype else dt.int64, device, False)
+    return _new(draws, dt.as_dtype(dtype) if dtype else dt.int64, device, requires_grad)
 
 
 def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):

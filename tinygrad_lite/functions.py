@@ -6,7 +6,7 @@ import numpy as np
 
 from . import dtypes as dt
 from .autograd.grad_mode import is_grad_enabled
-from .device import move
+from .device import move, same_place
 from .ops.movement import Cat
 from .return_types import refuse_pair
 from .shapes import check_broadcast, check_number, dim_index
@@ -278,10 +278,13 @@ def with_out(function, name=None, dtype_from_out=False, resize_warning=True):
     def function_with_out(*args, out=None, **kwargs):
         if out is None:
             return function(*args, **kwargs)
-        given = kwargs.get("dtype")
+        given, where = kwargs.get("dtype"), kwargs.get("device")
         if dtype_from_out and isinstance(out, Tensor) and given is not None and dt.as_dtype(given) is not out.dtype:
             raise RuntimeError(f"{name}(): dtype {dt.as_dtype(given).name} does not match out's dtype "
                                f"({out.dtype.name}): leave dtype out, and the numbers are made in out's")
+        if dtype_from_out and isinstance(out, Tensor) and where is not None and not same_place(where, out.device):
+            raise RuntimeError(f"{name}(): device {where} does not match out's device ({out.device}): leave device "
+                               "out, and the numbers are made on out's")
         if dtype_from_out and isinstance(out, Tensor) and kwargs.get("dtype") is None and (
                 dtype_from_out is not FLOATING or out.dtype.is_floating_point):
             kwargs["dtype"] = out.dtype
