@@ -173,7 +173,7 @@ def array_module_of(array):
 
 def same_device(a, b):
     """Do the arrays ``a`` and ``b`` live on one device: the CPU, or one GPU (cuda:0 and cuda:1 are two)?"""
-    return type(a) is type(b) and (type(a) is np.ndarray or device_of(a) == device_of(b))
+    return type(a) is type(b) and (type(a) is np.ndarray or a.device.id == b.device.id)
 
 
 def device_of(array):

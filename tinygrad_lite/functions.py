@@ -278,16 +278,16 @@ def with_out(function, name=None, dtype_from_out=False, resize_warning=True):
     def function_with_out(*args, out=None, **kwargs):
         if out is None:
             return function(*args, **kwargs)
-        given, where = kwargs.get("dtype"), kwargs.get("device")
-        if dtype_from_out and isinstance(out, Tensor) and given is not None and dt.as_dtype(given) is not out.dtype:
-            raise RuntimeError(f"{name}(): dtype {dt.as_dtype(given).name} does not match out's dtype "
-                               f"({out.dtype.name}): leave dtype out, and the numbers are made in out's")
-        if dtype_from_out and isinstance(out, Tensor) and where is not None and not same_place(where, out.device):
-            raise RuntimeError(f"{name}(): device {where} does not match out's device ({out.device}): leave device "
-                               "out, and the numbers are made on out's")
-        if dtype_from_out and isinstance(out, Tensor) and kwargs.get("dtype") is None and (
-                dtype_from_out is not FLOATING or out.dtype.is_floating_point):
-            kwargs["dtype"] = out.dtype
+        if dtype_from_out and isinstance(out, Tensor):  # a creation function: made as out is, or refused
+            given, where = kwargs.get("dtype"), kwargs.get("device")
+            if given is not None and dt.as_dtype(given) is not out.dtype:
+                raise RuntimeError(f"{name}(): dtype {dt.as_dtype(given).name} does not match out's dtype "
+                                   f"({out.dtype.name}): leave dtype out, and the numbers are made in out's")
+            if where is not None and not same_place(where, out.device):
+                raise RuntimeError(f"{name}(): device {where} does not match out's device ({out.device}): leave "
+                                   "device out, and the numbers are made on out's")
+            if given is None and (dtype_from_out is not FLOATING or out.dtype.is_floating_point):
+                kwargs["dtype"] = out.dtype
         return write_out(name, function(*args, **kwargs), out, resize_warning)
     function_with_out.__name__ = function_with_out.__qualname__ = function.__name__
     function_with_out.__doc__ = function.__doc__

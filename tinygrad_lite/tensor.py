@@ -38,6 +38,7 @@ from .device import (
     is_gpu_array,
     move,
     on_device_of,
+    same_device,
     same_place,
 )
 from .device import device as Device
@@ -333,7 +334,7 @@ class Tensor:
                                "x.grad = g.to(x.dtype)")
         if value is not None and tuple(value.shape) != tuple(self.shape):
             raise RuntimeError(f"assigned grad has shape {tuple(value.shape)}, the tensor has {tuple(self.shape)}")
-        if value is not None and device_of(value.array) != device_of(self.array):
+        if value is not None and not same_device(value.array, self.array):
             raise RuntimeError(f"assigned grad is on {value.device}, the tensor on {self.device}; they must match: "
                                "x.grad = g.to(x.device)")
         self._grad = value
@@ -376,7 +377,7 @@ class Tensor:
             with on_device_of(self.array):  # (on cuda:1 too: CuPy makes new arrays on the current GPU)
                 grad = array_module_of(self.array).ones(self.array.shape, self.array.dtype)  # dL/dL = 1
         else:
-            if isinstance(gradient, Tensor) and device_of(gradient.array) != device_of(self.array):
+            if isinstance(gradient, Tensor) and not same_device(gradient.array, self.array):
                 raise RuntimeError(f"backward: gradient is on {gradient.device}, the tensor on {self.device}; they "
                                    "must match: pass gradient.to(out.device)")
             grad = as_array(gradient, self.dtype, self.device)

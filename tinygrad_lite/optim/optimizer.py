@@ -61,7 +61,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.grad_mode import enable_grad, no_grad
-from ..device import array_module_of, device_of, is_gpu_array, move, on_device_of
+from ..device import array_module_of, device_of, is_gpu_array, move, on_device_of, same_device
 from ..shapes import check_number
 from ..tensor import Tensor
 
@@ -432,8 +432,7 @@ def _state_follows(param, state, owner="Optimizer"):
     for key, value in state.items():
         if key == "step" or not isinstance(value, Tensor):
             continue
-        if type(value.array) is not type(param.array) or (
-                not isinstance(param.array, np.ndarray) and value.array.device.id != param.array.device.id):
+        if not same_device(value.array, param.array):
             value.array = move(value.array, param.device)
         if value.array.shape != param.array.shape or value.array.dtype != param.array.dtype:
             raise RuntimeError(

@@ -35,7 +35,7 @@ import numpy as np
 
 from ... import dtypes as dt
 from ...amp.autocast_mode import autocast_args
-from ...device import array_module_of, check_same_device, on_device_of, same_device
+from ...device import array_module_of, check_same_device, on_device_of
 from ...kernels import fused
 from ...kernels.cross_entropy import CrossEntropyCuda, make_out_of_range, make_poison, target_weights
 from ...ops.activation import LogSoftmax
@@ -494,8 +494,6 @@ def _nll(logp, target, weight, ignore_index, reduction, label_smoothing=0.0):
         logp = logp.permute(0, *range(2, logp.ndim), 1)
     rows = logp if logp.ndim == 2 else logp.reshape(-1, classes)
     t = target.array.reshape(-1).astype(np.int64)          # (a copy: the ops keep it for backward)
-    if not same_device(t, rows.array):                      # the target on another device (cpu, cuda:1)?
-        check_same_device("nll_loss", [rows, target])
     keep = t != ignore_index
     masked = not keep.all()                                 # any ignored targets? (usually none: no where()s)
     if reduction == "mean" and weight is None and not masked and label_smoothing == 0 and t.size:

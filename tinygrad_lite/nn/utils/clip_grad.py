@@ -20,7 +20,7 @@ import numpy as np
 
 from ... import kernels
 from ...autograd.grad_mode import no_grad
-from ...device import array_module_of, device_of, move, on_device_of
+from ...device import array_module_of, device_of, move, on_device_of, same_device
 from ...dtypes import get_default_dtype
 from ...tensor import Tensor
 
@@ -61,8 +61,7 @@ def _fusable(arrays, p):
     on one device, not all empty, and a norm of order p > 0 (inf included)."""
     first = arrays[0]
     return (type(first) is not np.ndarray and first.dtype in (np.float32, np.float64) and p > 0
-            and all(type(a) is type(first) and a.dtype == first.dtype and a.device.id == first.device.id
-                    for a in arrays) and any(a.size for a in arrays))
+            and all(same_device(a, first) and a.dtype == first.dtype for a in arrays) and any(a.size for a in arrays))
 
 
 def _total_norm_fused(arrays, p):
