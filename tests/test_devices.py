@@ -660,6 +660,17 @@ def check_distribution(name, t):
         assert values.min() >= -2 and values.max() <= 2
 
 
+def test_a_draw_on_a_gpu_that_is_not_there_makes_no_generator_for_it(gpu):
+    """(session 40's review) ``randn(3, device=10**9)`` (an int is a GPU's index) made GPU 10**9's default generator
+    before it failed, and every later checkpoint then listed the states of 10**9 GPUs (``get_rng_state_all``): an
+    extended test ran out of time there. The GPU is checked first now."""
+    before = set(tl.random._cuda_generators)
+    for device in (10**9, "cuda:5"):
+        with pytest.raises(RuntimeError, match="invalid device ordinal"):
+            tl.randn(3, device=device)
+    assert set(tl.random._cuda_generators) == before and max(before, default=0) < 5
+
+
 def test_each_device_repeats_its_numbers_for_a_seed_and_the_two_differ(gpu):
     """manual_seed seeds the CPU's generator and the GPUs' (as PyTorch's); each repeats its numbers, but the CPU and
     a GPU draw different ones, as in PyTorch. tl.cuda.manual_seed seeds the GPU's alone."""

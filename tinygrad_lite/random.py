@@ -300,7 +300,10 @@ def _generator(generator, device, op):
     if generator is not None and not isinstance(generator, Generator):
         raise TypeError(f"generator must be a tinygrad_lite.Generator, got {type(generator).__name__}")
     if generator is None:
-        return default_generator if device.type == "cpu" else cuda_generator(device.index or 0)
+        if device.type == "cpu":
+            return default_generator
+        with creating_on(device):  # (a GPU that is not there raises here, before a generator is made for it)
+            return cuda_generator(device.index or 0)
     if generator.device.type != device.type:
         raise RuntimeError(f"{op}: Expected a '{device.type}' device type for generator but found "
                            f"'{generator.device.type}'; draw {device.type} tensors with "
