@@ -339,10 +339,17 @@ def test_inference_mode_records_nothing(T):
     x = T.ones(2, requires_grad=True)
     with T.inference_mode():
         assert not (x * 2).requires_grad
-    with T.inference_mode(False):  # (leaves tracking as it is)
+    with T.inference_mode(False):
         assert (x * 2).requires_grad
     assert not T.inference_mode()(lambda: (x * 2).requires_grad)()
     assert T.inference_mode(False)(lambda: (x * 2).requires_grad)()
+    assert not T.is_inference_mode_enabled()
+    with T.no_grad(), T.inference_mode():
+        assert T.is_inference_mode_enabled() and not T.is_grad_enabled()
+        with T.inference_mode(False):  # tracking on, even inside no_grad
+            assert not T.is_inference_mode_enabled() and T.is_grad_enabled() and (x * 2).requires_grad
+        assert T.is_inference_mode_enabled() and not T.is_grad_enabled()
+    assert not T.is_inference_mode_enabled() and T.is_grad_enabled()
 
 
 @pytest.mark.parametrize("T", LIBS)

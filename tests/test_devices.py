@@ -166,9 +166,11 @@ def test_cuda_without_cupy_says_what_to_do(monkeypatch):
     monkeypatch.setitem(sys.modules, "cupy", None)  # as if not installed, even where it is
     assert tl.cuda.is_available() is False and tl.cuda.device_count() == 0
     for call in (lambda: tl.ones(2).to("cuda"), lambda: nn.Linear(2, 2).cuda(), tl.cuda.synchronize,
-                 lambda: tl.randn(2, device="cuda")):
+                 lambda: tl.randn(2, device="cuda"), tl.cuda.get_rng_state):
         with pytest.raises(RuntimeError, match="needs CuPy and an NVIDIA GPU: pip install cupy-cuda12x.*device='cpu'"):
             call()
+    tl.cuda.manual_seed_all(0)  # a seed-everything function runs on a machine without a GPU, as in PyTorch
+    assert tl.cuda.get_rng_state_all() == []
 
 
 # ------------------------------------------------------------------------------------------------ every op
@@ -664,10 +666,13 @@ def test_a_draw_on_a_gpu_that_is_not_there_makes_no_generator_for_it(gpu):
     """(session 40's review) ``randn(3, device=10**9)`` (an int is a GPU's index) made GPU 10**9's default generator
     before it failed, and every later checkpoint then listed the states of 10**9 GPUs (``get_rng_state_all``): an
     extended test ran out of time there. The GPU is checked first now."""
+    state = tl.cuda.get_rng_state()
     before = set(tl.random._cuda_generators)
     for device in (10**9, "cuda:5"):
-        with pytest.raises(RuntimeError, match="invalid device ordinal"):
-            tl.randn(3, device=device)
+        for call in (lambda d: tl.randn(3, device=d), tl.cuda.get_rng_state,
+                     lambda d: tl.cuda.set_rng_state(state, d)):
+            with pytest.raises(RuntimeError, match="invalid device ordinal"):
+                call(device)
     assert set(tl.random._cuda_generators) == before and max(before, default=0) < 5
 
 

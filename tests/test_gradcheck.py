@@ -184,10 +184,14 @@ def test_gradcheck_returns_false_without_raising():
 @pytest.mark.parametrize("right", [True, False])
 def test_gradcheck_agrees_with_pytorch_gradcheck_on_custom_functions(right):
     x = np.array([[0.5, -1.0], [2.0, 3.0]])
-    ours = tg.gradcheck(torch_style_square(tg, right).apply, (t64(x),), raise_exception=False)
+    switches = {"fast_mode": True, "nondet_tol": 1e-12, "check_undefined_grad": False, "masked": None}
+    ours = tg.gradcheck(torch_style_square(tg, right).apply, (t64(x),), raise_exception=False, **switches)
     theirs = torch.autograd.gradcheck(torch_style_square(torch, right).apply,
-                                      (torch.tensor(x, requires_grad=True),), raise_exception=False)
+                                      (torch.tensor(x, requires_grad=True),), raise_exception=False, **switches)
     assert ours == theirs == right
+    for switch in ("check_batched_grad", "check_forward_ad"):  # (no vmap, no forward-mode AD here)
+        with pytest.raises(NotImplementedError, match="backward-mode gradients only"):
+            tg.gradcheck(lambda t: t * t, (t64(x),), **{switch: True})
 
 
 def test_gradcheck_catches_a_small_relative_error():

@@ -637,6 +637,20 @@ def test_parameter_dict_views():
     assert list(ours.keys()) == ["scale", "shift", "bias"]  # added later: at the end, as in PyTorch
 
 
+def test_parameter_dict_copies_merges_and_pops_as_pytorchs():
+    for lib in (tl, torch):
+        made = lib.nn.ParameterDict({"b": lib.zeros(1), "a": lib.ones(2)})
+        copied = made.copy()
+        assert type(copied) is type(made) and list(copied) == ["a", "b"] and copied["a"] is made["a"]
+        assert copied.popitem()[0] == "b" and list(copied) == ["a"] and list(made) == ["a", "b"]
+        assert list(made.fromkeys(["x", "y"], lib.ones(1))) == ["x", "y"]
+        merged = made | lib.nn.ParameterDict([("c", lib.ones(3))])
+        assert type(merged) is type(made) and list(merged) == ["a", "b", "c"] and list(made) == ["a", "b"]
+        assert type({"z": lib.ones(1)} | made) is dict  # (a dict on the left stays a dict, as in PyTorch)
+        made |= {"d": lib.ones(1)}
+        assert list(made) == ["a", "b", "d"] and made.pop(key="a").shape == (2,)
+
+
 def test_repr_of_a_nested_model_equals_pytorchs(nets):
     ours, theirs = nets
     assert repr(ours) == repr(theirs)

@@ -339,6 +339,16 @@ def test_creation_functions_resize_out_quietly_as_pytorchs_and_arange_with_a_war
         assert warned[0] == warned[1], warned
 
 
+def test_out_takes_requires_grad_and_a_random_draw_refuses_an_integer_out_as_pytorchs():
+    for m in (tl, torch):
+        c = m.empty(2)
+        assert m.zeros(3, out=c, requires_grad=True) is c and c.requires_grad and c.is_leaf and c.shape == (3,)
+        assert m.rand(2, out=m.empty(2), requires_grad=True).requires_grad
+        for draw in (m.rand, m.randn):
+            with pytest.raises(NotImplementedError):
+                draw(3, out=m.empty(3, dtype=m.int64))
+
+
 def test_in_asks_whether_any_number_equals_it_at_any_shape():
     x, t = tl.arange(6.0).reshape(2, 3), torch.arange(6.0).reshape(2, 3)
     for element in (3, 7, 2.5, -0.0):
@@ -857,6 +867,9 @@ def test_memory_format_is_accepted_where_pytorch_takes_it():
                                       t.contiguous(memory_format=theirs).numpy())
         assert x.to(tl.float64, memory_format=ours).dtype is tl.float64
         assert x.t().clone(memory_format=ours).is_contiguous()  # (PyTorch's preserve_format keeps x.t()'s strides)
+        for cast in ("float", "double", "half", "long", "int", "bool"):
+            got, expected = getattr(x, cast)(memory_format=ours), getattr(t, cast)(memory_format=theirs)
+            np.testing.assert_array_equal(got.numpy(), expected.numpy())
     assert tl.zeros_like(tl.ones(2), memory_format=None).shape == (2,)
 
 

@@ -16,7 +16,8 @@ if int(_numpy.__version__.split(".")[0]) < 2:  # (first: every dtype below follo
                       "Upgrade it: pip install --upgrade 'numpy>=2'\n"
                       "(in a notebook: %pip install --upgrade 'numpy>=2', then restart the kernel)")
 from . import accelerator, autograd, cuda
-from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+                       set_grad_enabled)
 from .autograd.gradcheck import gradcheck
 from .creation import (arange, as_tensor, bernoulli, empty, eye, from_numpy, full, full_like, linspace, multinomial,
                        normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,

@@ -88,11 +88,11 @@ CPU = device("cpu")
 _default_device = CPU
 
 
-def set_default_device(dev):
+def set_default_device(device):
     """Where new tensors are made when no ``device=`` is given (``torch.set_default_device``); None is the CPU.
     ``"cuda"`` needs CuPy and a GPU, checked when the first tensor is made (as in PyTorch)."""
     global _default_device
-    _default_device = CPU if dev is None else device(dev)
+    _default_device = CPU if device is None else type(CPU)(device)  # (type(CPU): the class the argument hides)
 
 
 def get_default_device():

@@ -272,7 +272,7 @@ FLOATING = "floating"
 def with_out(function, name=None, dtype_from_out=False, resize_warning=True):
     """``function`` taking also ``out=`` (see ``write_out``). ``dtype_from_out``: a creation function makes its
     result in out's dtype when no dtype is given (``torch.arange(5, out=long_tensor)``); FLOATING: only when that
-    dtype is a float type (random normal numbers never become ints)."""
+    dtype is a float type (random floats never become ints: another raises, as PyTorch's)."""
     name = name or function.__name__
 
     def function_with_out(*args, out=None, **kwargs):
@@ -286,8 +286,13 @@ def with_out(function, name=None, dtype_from_out=False, resize_warning=True):
             if where is not None and not same_place(where, out.device):
                 raise RuntimeError(f"{name}(): device {where} does not match out's device ({out.device}): leave "
                                    "device out, and the numbers are made on out's")
-            if given is None and (dtype_from_out is not FLOATING or out.dtype.is_floating_point):
+            if given is None and dtype_from_out is FLOATING and not out.dtype.is_floating_point:
+                raise NotImplementedError(f"{name}(): draws random floats, and out's dtype is {out.dtype.name} "
+                                          "(PyTorch refuses it too); give a float tensor as out")
+            if given is None:
                 kwargs["dtype"] = out.dtype
+            if kwargs.pop("requires_grad", False):  # out is made a leaf that requires grad, as PyTorch's
+                return write_out(name, function(*args, **kwargs), out, resize_warning).requires_grad_()
         return write_out(name, function(*args, **kwargs), out, resize_warning)
     function_with_out.__name__ = function_with_out.__qualname__ = function.__name__
     function_with_out.__doc__ = function.__doc__

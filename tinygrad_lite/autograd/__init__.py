@@ -7,7 +7,8 @@
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import run_backward
 from .function import Function
-from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+                        set_grad_enabled)
 from .gradcheck import gradcheck
 from .variable import Variable
 
@@ -119,4 +120,4 @@ def backward_into(inputs, roots, grads, retain_graph, op):
 
 
 __all__ = ["Function", "Variable", "grad", "backward", "gradcheck", "no_grad", "enable_grad", "set_grad_enabled",
-           "is_grad_enabled", "inference_mode", "detect_anomaly", "set_detect_anomaly"]
+           "is_grad_enabled", "inference_mode", "is_inference_mode_enabled", "detect_anomaly", "set_detect_anomaly"]

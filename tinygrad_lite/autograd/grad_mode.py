@@ -10,10 +10,16 @@ import functools
 import inspect
 
 _enabled = True
+_inference = False  # inside inference_mode()
 
 
 def is_grad_enabled():
     return _enabled
+
+
+def is_inference_mode_enabled():
+    """Whether code runs inside ``inference_mode()`` (and not inside an ``inference_mode(False)`` in it)."""
+    return _inference
 
 
 def _decorate(func, mode_context):
@@ -74,7 +80,7 @@ class set_grad_enabled:
 
 
 class _GradMode:
-    mode = None  # tracking inside: True, False, or None to leave it as it is
+    mode = None  # tracking inside: True or False (each subclass sets it)
 
     def __new__(cls, func=None):
         self = super().__new__(cls)
@@ -83,7 +89,7 @@ class _GradMode:
     def __enter__(self):
         global _enabled
         self.prev = _enabled
-        _enabled = self.prev if self.mode is None else self.mode
+        _enabled = self.mode
 
     def __exit__(self, *exc):
         global _enabled
@@ -110,8 +116,9 @@ class enable_grad(_GradMode):
 
 
 class inference_mode(_GradMode):
-    """PyTorch's faster ``no_grad``; here the same as no_grad. ``inference_mode(False)`` leaves tracking as it is
-    (PyTorch's tensors made inside inference mode also refuse autograd later; ours are ordinary tensors)."""
+    """PyTorch's faster ``no_grad``; here the same as no_grad. ``inference_mode(False)`` turns tracking on (also
+    inside ``no_grad``), as PyTorch's does. (PyTorch's tensors made inside inference mode also refuse autograd
+    later; ours are ordinary tensors.)"""
     mode = False
 
     def __new__(cls, mode=True):
@@ -120,6 +127,15 @@ class inference_mode(_GradMode):
         if not isinstance(mode, (bool, int)):
             raise TypeError(f"inference_mode(): mode must be True or False, got {type(mode).__name__}")
         self = super().__new__(cls)
-        if not mode:
-            self.mode = None
+        self.mode = not mode
         return self
+
+    def __enter__(self):
+        global _inference
+        super().__enter__()
+        self.prev_inference, _inference = _inference, not self.mode
+
+    def __exit__(self, *exc):
+        global _inference
+        super().__exit__(*exc)
+        _inference = self.prev_inference

@@ -66,13 +66,22 @@ def analytic_jacobians(fn, inputs):
     return [result.get(id(x)) for x in inputs]
 
 
-def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, nondet_tol=0.0,
+              check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+              check_batched_forward_grad=False, check_forward_ad=False, check_backward_ad=True, fast_mode=False,
+              masked=None):
     """Check autograd's gradients of ``fn(*inputs)`` against central differences.
 
     Returns True when they match. Otherwise raises ``GradcheckError`` naming the input, the output, the
     element, and the analytic and numeric values (or returns False with ``raise_exception=False``).
-    Only inputs with ``requires_grad=True`` are checked; they must be float64.
+    Only inputs with ``requires_grad=True`` are checked; they must be float64. PyTorch's other switches are
+    taken and change nothing (``fast_mode``: the whole Jacobian is compared anyway; ``nondet_tol``: backward is
+    deterministic here), except the checks of what this library lacks (vmap, forward-mode AD), which raise.
     """
+    if check_batched_grad or check_batched_forward_grad or check_forward_ad or not check_backward_ad:
+        raise NotImplementedError("gradcheck: tinygrad_lite checks backward-mode gradients only (it has no vmap or "
+                                  "forward-mode AD); leave check_batched_grad, check_batched_forward_grad, "
+                                  "check_forward_ad and check_backward_ad at their defaults")
     inputs = tuple(_as_tuple(inputs))
     for k, x in enumerate(inputs):
         if getattr(x, "requires_grad", False) and x.array.dtype != np.float64:

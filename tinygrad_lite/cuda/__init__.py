@@ -93,15 +93,18 @@ def manual_seed_all(seed):
 def get_rng_state(device="cuda"):
     """The state of a GPU's generator, a uint8 tensor (its seed and offset: ``random.py``); save it beside
     ``tinygrad_lite.get_rng_state()`` to replay a run's GPU draws (dropout masks) exactly."""
-    return _random.cuda_generator(_index(device)).get_state()
+    return _gpu_generator(device).get_state()
 
 
 def set_rng_state(new_state, device="cuda"):
-    _random.cuda_generator(_index(device)).set_state(new_state)
+    _gpu_generator(device).set_state(new_state)
 
 
 def get_rng_state_all():
-    """The states of the generators of all GPUs that have drawn so far, by GPU index."""
+    """The states of the generators of all GPUs that have drawn so far, by GPU index; [] without a GPU, as
+    PyTorch's (whose list has one per GPU)."""
+    if not is_available():
+        return []
     return [_random.cuda_generator(i).get_state() for i in range(max(_random._cuda_generators, default=-1) + 1)]
 
 
@@ -112,6 +115,14 @@ def set_rng_state_all(new_states):
 
 def _index(device):
     return device if isinstance(device, int) else _device.device(device).index or 0
+
+
+def _gpu_generator(device):
+    """The default generator of GPU ``device``, which must be there: without a GPU, or for cuda:5 on a machine with
+    one, the usual error, before a generator is made for it (checkpoints list every GPU's generator)."""
+    index = _index(device)
+    with _device.creating_on(_device.device("cuda", index)):
+        return _random.cuda_generator(index)
 
 
 def versions():

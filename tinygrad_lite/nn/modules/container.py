@@ -386,8 +386,37 @@ class ParameterDict(Module):
         del self[key]
         return value
 
+    def popitem(self):
+        """Remove the last (name, parameter) pair and return it."""
+        key = next(reversed(self._parameters))
+        return key, self.pop(key)
+
     def clear(self):
         self._parameters.clear()
+
+    def copy(self):
+        """A new ParameterDict holding the same parameters (not copies of them), in the same order."""
+        return ParameterDict(self.items())
+
+    def fromkeys(self, keys, default=None):
+        """A new ParameterDict with ``default`` (a tensor: here every value must be one) under each of ``keys``."""
+        return ParameterDict((key, default) for key in keys)
+
+    def __or__(self, other):
+        """``a | b``: a copy of ``a`` updated with ``b`` (as dicts' ``|``)."""
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other):
+        """``d | a`` for a dict d: a copy of d (a dict, as in PyTorch) updated with ``a``."""
+        merged = other.copy()
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
 
     def update(self, parameters):
         """Add (or replace) parameters from a mapping or from an iterable of (key, parameter) pairs. A plain dict's
