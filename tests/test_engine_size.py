@@ -134,6 +134,15 @@ A sweep of PyTorch's keyword names found covered calls that refused them: ``x.re
 other=y)``, ``torch.matmul(input=..., other=...)`` (``sizes_or_keyword`` in shapes.py), and ``axis=`` on ``gather``,
 ``size`` and ``unsqueeze_``: 1,601 lines; API_BUDGET = 1610.
 
+Session 41 ran learners' mistakes and training loops in both libraries. What PyTorch does and we did not: ``x ==
+None`` is False and ``x != "cpu"`` True (a tensor equals no other kind of object; ``x.eq(None)`` still raises, so
+the six comparison methods are written out), the number-first order of optimizers written before PyTorch 1.5
+(``p.data.add_(-lr, d_p)``, ``v.addcmul_(1 - beta2, g, g)``, with PyTorch's warning), ``x.T`` of a tensor that is
+not 2-D warns and ``x.mT`` transposes a batch of matrices, ``float(loss)`` of a tensor in the graph and ``std`` of
+one sample warn as PyTorch's do, ``is_inference_mode_enabled``, a permute of the wrong length and strings in
+``tensor()`` say so. numpy's words for a bad index, and where nested lists are ragged, went to messages.py (error
+text only, outside the engine's reading). The API went to 1,681 lines; API_BUDGET = 1690.
+
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
 argument checks and idioms, which is why the two numbers are larger than that one. They are a few hundred lines
@@ -162,7 +171,7 @@ HOOKS = [PACKAGE / "autograd" / "hooks.py", PACKAGE / "utils" / "hooks.py"]
 FLOAT16_MATMUL = [PACKAGE / "float16_matmul.py"]
 INDEXING = [PACKAGE / "indexing.py"]
 ENGINE_BUDGET = 895
-API_BUDGET = 1610
+API_BUDGET = 1690
 INPLACE_BUDGET = 75
 HOOKS_BUDGET = 160
 FUSED_BUDGET = 105

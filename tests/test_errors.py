@@ -976,3 +976,55 @@ def test_what_a_fourth_round_of_pytorch_scripts_met():
         tl.cuda.get_device_properties(0)
     with pytest.raises(AttributeError, match="covers a part of PyTorch's API"):
         tl.backends.opt_einsum.enabled = True
+
+
+def test_what_learners_mistakes_met_says_pytorchs_or_clearer_words():
+    """(session 41, a round of learners' mistakes run in both libraries) a loss module given the data instead of
+    options, a float index, a too-long permute, ragged rows, strings, a function in a Sequential, a value of more
+    dims than its place, a one-output model's scores given to cross_entropy: PyTorch's types, our causes and fixes."""
+    check(lambda T: T.nn.CrossEntropyLoss(T.zeros(4, 3), T.tensor([0, 1, 2, 0])), RuntimeError,
+          "loss_fn = nn.CrossEntropyLoss()", "loss_fn(output, target)")
+    check(lambda T: T.nn.MSELoss(T.zeros(4), T.ones(4)), RuntimeError, "nn.MSELoss()")
+    check(lambda T: T.ones(5)[T.arange(5) / 2], IndexError, "long, int or bool tensors (got float32)", ".long()")
+    check(lambda T: T.ones(5)[1.0], IndexError, "(got float)")
+    check(lambda T: T.ones(3)[T.tensor([True, False])], IndexError, "mask has size 2", "tensor has size 3")
+    check(lambda T: T.ones(3)[0, 1], IndexError, "too many indices for a tensor of dimension 1")
+    check(lambda T: T.zeros(3).__setitem__(0, T.tensor([1.0, 2.0])), RuntimeError, "more dims", "shape (2,)")
+    check(lambda T: T.ones(2, 3).permute(1, 0, 2), RuntimeError, "has 2 dims", "(1, 0, 2) names 3")
+    check(lambda T: T.tensor([[1, 2], [3]]), ValueError, "expected sequence of length 2 at dim 1 (got 1)")
+    check(lambda T: T.nn.Sequential(T.nn.Linear(2, 3), T.nn.functional.relu), TypeError, "use nn.ReLU()")
+    check(lambda T: T.nn.functional.cross_entropy(T.zeros(4), T.tensor([1, 0, 1, 1])), RuntimeError,
+          "binary_cross_entropy_with_logits(input, target.float())")
+    with pytest.raises(TypeError, match="holding strings; a tensor holds numbers only"):
+        tl.tensor(["cat", "dog"])
+
+
+def test_what_learners_mistakes_met_works_or_warns_as_in_pytorch():
+    """(session 41) ``x == None`` is False and ``x != "cpu"`` True (x.eq(None) raises); PyTorch's warnings for
+    float() of a tensor in the graph, tensor(a_tensor), std of one sample, x.T of a 3-D tensor and get_lr() outside
+    step()."""
+    results = []
+    for T in (torch, tl):
+        x = T.ones(3)
+        with pytest.raises(TypeError):
+            x < None  # noqa: B015
+        with pytest.raises(TypeError):
+            x.eq(None)
+        results.append(((x == None), (x != None), (x == "cpu"), (None == x),  # noqa: E711
+                        tuple(x.reshape(1, 3, 1).mT.shape)))
+        def get_lr(L):
+            return L.optim.lr_scheduler.StepLR(L.optim.SGD([L.nn.Parameter(L.ones(1))], lr=0.1), 2).get_lr()
+        warned = [(lambda L: L.tensor(L.ones(3)), "detach().clone()"), (get_lr, "get_last_lr()"),
+                  (lambda L: L.ones(1, 3).std(dim=0), "std(): degrees of freedom is <= 0")]
+        if T is tl:  # (PyTorch warns these two once per process: a test that ran before may have had the warning)
+            warned += [(lambda L: float(L.ones(1, requires_grad=True).sum()), "requires_grad=True to a scalar"),
+                       (lambda L: L.ones(2, 3, 4).T, "x.mT")]
+        for call, words in warned:
+            tl.warning_level._warned.clear()  # (the two once-per-process warnings: as if for the first time)
+            with pytest.warns(UserWarning, match=re.escape(words)):
+                call(T)
+    tl.warning_level._warned.clear()
+    with pytest.warns(UserWarning, match="to a scalar") as caught:
+        float(tl.ones(1, requires_grad=True).sum()), float(tl.ones(1, requires_grad=True).sum())
+    assert len(caught) == 1  # (once per process, as PyTorch's)
+    assert results[0] == results[1] == (False, True, False, False, (1, 1, 3))

@@ -226,7 +226,8 @@ def test_the_state_dict_of_a_gpu_trained_optimizer_loads_into_a_cpu_one_and_step
 
 
 FLOAT16_OPTIMIZERS = {
-    "Adam amsgrad L2 maximize": OPTIMIZERS["Adam amsgrad L2 maximize"][0],
+    "Adam amsgrad L2 maximize": lambda ps, foreach: tl.optim.Adam(ps, lr=0.01, weight_decay=0.1, amsgrad=True,
+                                                                  maximize=True, eps=1e-3, foreach=foreach),
     "AdamW": lambda ps, foreach: tl.optim.AdamW(ps, lr=0.01, eps=1e-3, foreach=foreach),
     "RMSprop centered momentum": lambda ps, foreach: tl.optim.RMSprop(ps, lr=0.01, centered=True, momentum=0.9,
                                                                       eps=1e-3, foreach=foreach),

@@ -162,6 +162,21 @@ def test_float32_parameters_stay_float32_and_state_follows():
     np.testing.assert_allclose(p.detach().numpy(), -1e-3, rtol=1e-5)  # Adam's first step is lr * sign(g)
 
 
+def test_float16_adam_with_the_default_eps_goes_to_inf_where_pytorchs_does():
+    """(session 41) eps = 1e-8 is 0 in float16: where sqrt(v) / c rounds to 0, PyTorch's m / denom is inf, and a
+    training loop's isnan check catches it; computed in float32, our step had been a jump of lr / eps instead."""
+    results = []
+    for lib in (tg, torch):
+        p = lib.nn.Parameter(lib.tensor(np.linspace(-1, 1, 8), dtype=lib.float16))
+        optimizer = lib.optim.Adam([p], lr=1e-2)
+        for scale in (1e-5, 1e-2):
+            p.grad = lib.tensor(np.linspace(-scale, scale, 8), dtype=lib.float16)
+            optimizer.step()
+        results.append(p.detach().float().numpy())
+    np.testing.assert_array_equal(np.isfinite(results[0]), np.isfinite(results[1]))
+    assert not np.isfinite(results[0]).all()
+
+
 FLOAT16_RUNS = {"Adam": dict(lr=0.05), "AdamW": dict(lr=0.05, weight_decay=0.1, amsgrad=True),
                 "RMSprop": dict(lr=0.01, centered=True, momentum=0.9), "RMSprop plain": dict(lr=0.01),
                 "Adagrad": dict(lr=0.1), "SGD": dict(lr=0.01, momentum=0.9)}
@@ -598,7 +613,7 @@ def test_parameter_errors():
     opt = tg.optim.Adam([w])
     with pytest.raises(ValueError, match="some parameters appear in more than one parameter group"):
         opt.add_param_group({"params": [w]})
-    with pytest.raises(TypeError, match="expected a dict with a 'params' entry, got {'lr': 0.1}"):
+    with pytest.raises(KeyError, match="expected a dict with a 'params' entry, got {'lr': 0.1}"):
         opt.add_param_group({"lr": 0.1})
     assert len(opt.param_groups) == 1
 
@@ -695,3 +710,44 @@ def test_named_parameters_as_pytorch_keeps_them(name):
         getattr(tg.optim, name)([("a", a), b])
     with pytest.raises(ValueError, match="cannot add a group without names"):
         getattr(tg.optim, name)([("a", a)]).add_param_group({"params": [b]})
+
+
+def test_what_old_optimizer_code_writes_works_as_in_pytorch():
+    """(session 41, training loops run in both libraries) optimizers written before PyTorch 1.5 put the number first,
+    ``p.data.add_(-lr, d_p)`` and ``v.addcmul_(1 - beta2, g, g)``: PyTorch takes that order with a deprecation
+    warning, and so do we; ``nn.utils.clip_grad_norm`` (no underscore) warns and clips; a subclass's
+    ``__setstate__`` calls ``super().__setstate__``; a loaded group keeps the saved order of its settings; a group
+    without params is a KeyError."""
+    results = []
+    for T in (torch, tg):
+        x = T.ones(3)
+        tg.warning_level._warned.clear()  # (each warns once per process; PyTorch's once for all four: not checked)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            x.add_(-0.5, T.full((3,), 2.0))
+            y = x.sub(2, T.ones(3))
+            y.addcmul_(0.5, T.full((3,), 2.0), T.full((3,), 3.0))
+            z = y.addcdiv(2, T.full((3,), 3.0), T.full((3,), 4.0))
+        if T is tg:
+            assert [str(w.message).split(":")[0] for w in caught] == [
+                f"This overload of {op} is deprecated" for op in ("add_", "sub", "addcmul_", "addcdiv")]
+        p = T.nn.Parameter(T.ones(2))
+        p.grad = T.full((2,), 3.0)
+        with pytest.warns(FutureWarning, match="clip_grad_norm_"):
+            norm = T.nn.utils.clip_grad_norm([p], 1.0)
+
+        class Old(T.optim.SGD):
+            def __setstate__(self, state):
+                super().__setstate__(state)
+                for group in self.param_groups:
+                    group.setdefault("nesterov", False)
+
+        copied = copy.deepcopy(Old([p], lr=0.1))
+        loaded = T.optim.Adam([T.nn.Parameter(T.ones(2))], lr=0.5)
+        loaded.load_state_dict(T.optim.Adam([p], lr=0.1, amsgrad=True).state_dict())
+        with pytest.raises(KeyError):
+            T.optim.SGD([{"lr": 0.1}], lr=0.1)
+        results.append((x.tolist(), z.tolist(), round(norm.item(), 4), p.grad.tolist(), copied.defaults["lr"],
+                        list(loaded.param_groups[0])))
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-6)
+    assert [r[:1] + r[2:] for r in results[1:]] == [results[0][:1] + results[0][2:]]

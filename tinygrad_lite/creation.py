@@ -8,6 +8,7 @@ PyTorch; the CPU and a GPU draw different numbers for one seed (``random.py``).
 import builtins
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from .functions import FLOATING, with_out
 from .memory_formats import check_memory_format, preserve_format
 from .shapes import as_int, check_number, size_args, sizes_or_keyword
 from .tensor import Tensor, as_array
+from .warning_level import callers_level
 
 
 def _new(array, dtype, device, requires_grad):
@@ -34,8 +36,13 @@ def _float(dtype):
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False):
-    """A new tensor holding a copy of ``data`` (numbers, nested lists, a numpy array or a tensor)."""
-    if device is None and not isinstance(data, Tensor):
+    """A new tensor holding a copy of ``data`` (numbers, nested lists, a numpy array or a tensor; for a tensor,
+    PyTorch's warning that ``x.detach().clone()`` says it better)."""
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                      "sourceTensor.detach().clone().requires_grad_(True), rather than tensor(sourceTensor).",
+                      stacklevel=callers_level())
+    elif device is None:
         device = get_default_device()
     t = Tensor._make(as_array(data, dtype, device), None)
     if t.array is data or (isinstance(data, Tensor) and t.array is data.array):
@@ -56,7 +63,7 @@ def from_numpy(ndarray):
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"from_numpy(): expected a numpy array (np.ndarray), got {type(ndarray).__name__}; for "
                         "lists and numbers use tinygrad_lite.tensor(data)")
-    return Tensor._make(as_array(ndarray), None)
+    return Tensor._make(as_array(ndarray, op="from_numpy"), None)
 
 
 def _sizes(sizes, size, op):

@@ -44,6 +44,7 @@ from .device import (
 from .device import device as Device
 from .indexing import in_numpy_order, torch_order
 from .kernels.activation import ReLUCuda
+from .messages import in_tensor_words, ragged
 from .ops.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .ops.elementwise import (
     Abs,
@@ -88,7 +89,7 @@ from .shapes import (
     size_args,
     sizes_or_keyword,
 )
-from .warning_level import callers_level
+from .warning_level import callers_level, warn_once
 
 
 class Size(tuple):
@@ -124,7 +125,8 @@ def as_array(data, dtype=None, device=None, op="tensor"):
     elif isinstance(data, (np.ndarray, np.generic)) or is_gpu_array(data):
         arr = data  # a numpy or CuPy array (or numpy scalar): keep its dtype
         if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{op}(): unsupported array dtype {arr.dtype}; tinygrad_lite holds numbers: "
+            raise TypeError(f"{op}(): unsupported array dtype {arr.dtype}"
+                            f"{' (strings)' if arr.dtype.kind in 'US' else ''}; tinygrad_lite holds numbers: "
                             f"{', '.join(d.name for d in dt.ALL)}")
     else:
         element_dtype, tensors = _elements(data) if isinstance(data, (list, tuple)) else (None, [])
@@ -132,8 +134,8 @@ def as_array(data, dtype=None, device=None, op="tensor"):
         try:
             arr = np.asarray(data)
         except (ValueError, TypeError) as e:
-            raise ValueError(f"{op}(): could not turn {type(data).__name__} into an array; are the nested lists "
-                             f"ragged (rows of different lengths)? ({e})") from None
+            raise ValueError(f"{op}(): could not turn {type(data).__name__} into an array: "
+                             f"{ragged(data) or e}") from None
         if arr.dtype == np.uint64 or arr.dtype.hasobject:  # Python ints beyond int64, or things that are not numbers
             arr = _wide_python_ints(arr, dtype, op)
         if dtype is None and arr.dtype.kind in "biuf":
@@ -148,8 +150,13 @@ def as_array(data, dtype=None, device=None, op="tensor"):
             raise RuntimeError(f"{op}(): expected numbers, got {type(bad).__name__}: there is no dtype for it "
                                "(PyTorch: 'Could not infer dtype'). Pass numbers, or lists, tuples or arrays of them"
                                + (", e.g. list(...) of a generator" if isinstance(bad, types.GeneratorType) else ""))
-        elif arr.dtype.kind != "b":
-            raise TypeError(f"{op}(): expected numbers, got {type(data).__name__} of dtype {arr.dtype}")
+        elif arr.dtype.kind in "US":  # (PyTorch: "too many dimensions 'str'")
+            what = "a string" if isinstance(data, str) else f"{type(data).__name__} holding strings"
+            raise TypeError(f"{op}(): expected numbers, got {what}; a tensor holds numbers only (turn labels into "
+                            "class indices first)")
+        elif arr.dtype.kind != "b":  # (numpy's "object" dtype says nothing to a learner)
+            of_dtype = f" of dtype {arr.dtype}" if arr.dtype.kind != "O" else ""
+            raise TypeError(f"{op}(): expected numbers, got {type(data).__name__}{of_dtype}")
         if dtype is not None:
             dt.check_fits(arr, dt.as_dtype(dtype), op)
     d = dt.as_dtype(dtype) if dtype is not None else dt.from_numpy_dtype(arr.dtype)
@@ -157,6 +164,13 @@ def as_array(data, dtype=None, device=None, op="tensor"):
     if isinstance(arr, np.generic):
         arr = np.asarray(arr)
     return move(arr, device) if device is not None else arr
+
+
+def _warn_scalar_of_graph():
+    """PyTorch's warning when a tensor that requires grad becomes a Python number (``float(loss)``,
+    ``tensor([loss1, loss2])``): the number is cut off from the graph."""
+    warn_once("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior. "
+              "Consider using tensor.detach() first.")
 
 
 def _values_of(data, tensors, op):
@@ -169,8 +183,7 @@ def _values_of(data, tensors, op):
         raise ValueError(f"{op}(): the list holds a tensor of shape {tuple(big.shape)}; in a list, only a one-element "
                          "tensor stands for a number (as in PyTorch). To join tensors, use torch.stack(the_list)")
     if builtins.any(t.requires_grad for t in tensors):
-        warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior. "
-                      "Consider using tensor.detach() first.", stacklevel=callers_level())
+        _warn_scalar_of_graph()
 
     def values(items):
         return [values(x) if isinstance(x, (list, tuple)) else x.item() if isinstance(x, Tensor) else x for x in items]
@@ -274,7 +287,25 @@ class Tensor:
     ndim = property(lambda self: self.array.ndim)
     is_leaf = property(lambda self: self.grad_fn is None)
     is_cuda = property(lambda self: self.device.type == "cuda")
-    T = property(lambda self: self.permute(*reversed(range(self.ndim))))
+
+    @property
+    def T(self):
+        """The dims in reverse order: a matrix transposed. PyTorch deprecates it on tensors that are not 2-D, with a
+        warning (here too): ``x.mT`` transposes each matrix of a batch."""
+        if self.ndim != 2:
+            warn_once("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
+                      "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
+                      "matrices or `x.permute(*range(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.")
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self):
+        """The last two dims swapped: each matrix of a batch transposed (``mH`` too: there are no complex numbers)."""
+        if self.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D "
+                               "tensor.")
+        return self.transpose(-2, -1)
+    mH = mT
 
     def size(self, dim=None):
         if dim is not None and self.ndim == 0:
@@ -530,14 +561,19 @@ class Tensor:
     def __matmul__(self, other): return matmul(self, other)
     def __rmatmul__(self, other): return matmul(_as_tensor(other), self)
 
-    def add(self, other, alpha=1): return self + _scaled(self._lift(other, op="add"), alpha, "add")
-    def sub(self, other, alpha=1): return self - _scaled(self._lift(other, op="sub"), alpha, "sub")
+    def add(self, other, alpha=1):
+        other, alpha = _number_first("add", other, alpha)
+        return self + _scaled(self._lift(other, op="add"), alpha, "add")
+
+    def sub(self, other, alpha=1):
+        other, alpha = _number_first("sub", other, alpha)
+        return self - _scaled(self._lift(other, op="sub"), alpha, "sub")
     def mul(self, other): return self * other
     def pow(self, exponent): return self ** exponent
     def matmul(self, other): return matmul(self, other)
 
-    def addcmul(self, tensor1, tensor2, *, value=1): return self._addc("addcmul", tensor1, tensor2, value)
-    def addcdiv(self, tensor1, tensor2, *, value=1): return self._addc("addcdiv", tensor1, tensor2, value)
+    def addcmul(self, tensor1, tensor2, *old, value=1): return self._addc("addcmul", tensor1, tensor2, value, old)
+    def addcdiv(self, tensor1, tensor2, *old, value=1): return self._addc("addcdiv", tensor1, tensor2, value, old)
 
     def lerp(self, end, weight):
         """Linear interpolation, self + weight (end - self): Adam's m.lerp_(g, 1 - beta1) is m + (1 - beta1)(g - m).
@@ -549,10 +585,15 @@ class Tensor:
             return where(weight.abs() < 0.5, from_self, from_end)
         return from_self if abs(weight) < 0.5 else from_end
 
-    def _addc(self, name, tensor1, tensor2, value, inplace=False):
+    def _addc(self, name, tensor1, tensor2, value, old, inplace=False):
         """``addcmul``: self + value * tensor1 * tensor2; ``addcdiv``: self + value * tensor1 / tensor2 (the steps of
         Adam and RMSprop written by hand). Computed left to right, as PyTorch's kernels do. ``value`` is a number,
-        or a 0-d tensor that does not require grad, which stands for its number (as in PyTorch)."""
+        or a 0-d tensor that does not require grad, which stands for its number (as in PyTorch). ``old``: the
+        third argument of PyTorch's deprecated order, ``addcmul_(value, tensor1, tensor2)``."""
+        if len(old) == 1 and isinstance(tensor1, numbers.Number):
+            _warn_deprecated_overload(name, "Number value, Tensor tensor1, Tensor tensor2",
+                                      "Tensor tensor1, Tensor tensor2, *, Number value = 1")
+            value, tensor1, tensor2 = tensor1, tensor2, old[0]
         t1, t2 = _tensor_arg(tensor1, name, "tensor1"), _tensor_arg(tensor2, name, "tensor2")
         value = check_number(name, "value", _number(value))
         divides = name.startswith("addcdiv")
@@ -585,6 +626,9 @@ class Tensor:
         if isinstance(other, (list, tuple)) and ufunc in (np.equal, np.not_equal):
             return_types.refuse_pair(other, ufunc.__name__)  # (the pair of max(dim): take .values, README)
             return NotImplemented  # (x == [1, 2] is False, as in PyTorch: a tensor equals no list)
+        if not isinstance(other, (Tensor, numbers.Number, np.ndarray, np.generic, list, tuple)) \
+                and not is_gpu_array(other):  # x == None is False, x != "cpu" True, x < None Python's TypeError,
+            return NotImplemented             # as in PyTorch (a tensor equals no other kind of object)
         other = self._lift(other, ints_too=True, op=ufunc.__name__)  # ints become tensors: uint8 == -100 wraps
         dtype = dt.result_type(self, other)
         if isinstance(other, Tensor) and other.shape != self.shape:
@@ -601,7 +645,19 @@ class Tensor:
     def __le__(self, other): return self._compare(np.less_equal, other)
     def __gt__(self, other): return self._compare(np.greater, other)
     def __ge__(self, other): return self._compare(np.greater_equal, other)
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def _compare_method(self, ufunc, other):
+        """``x.eq(y)`` and its siblings: as ``x == y``, but an operand that no tensor compares with is an error."""
+        result = self._compare(ufunc, other)
+        if result is NotImplemented:
+            raise TypeError(f"{ufunc.__name__}(): other must be a tensor or a number, got {type(other).__name__}")
+        return result
+    def eq(self, other): return self._compare_method(np.equal, other)
+    def ne(self, other): return self._compare_method(np.not_equal, other)
+    def lt(self, other): return self._compare_method(np.less, other)
+    def le(self, other): return self._compare_method(np.less_equal, other)
+    def gt(self, other): return self._compare_method(np.greater, other)
+    def ge(self, other): return self._compare_method(np.greater_equal, other)
     __hash__ = object.__hash__  # tensors are hashable by identity, as in PyTorch
     def __invert__(self): return Tensor._make(~self.array, None)
     def logical_not(self): return Tensor._make(np.logical_not(self.array), None)
@@ -792,18 +848,25 @@ class Tensor:
 
         As ``torch.var``, the default is ``correction=1``: the unbiased sample variance, divisor N - 1 (Bessel's
         correction). ``unbiased=False`` or ``correction=0`` divides by N (numpy's ``np.var`` default, ddof=0).
-        A divisor N - correction <= 0 gives inf or nan, as in PyTorch. float16 is computed in float32 and rounded
-        once, as PyTorch does: a float16 sum of squares overflows past 65504 (10,000 values of spread 3 do)."""
+        A divisor N - correction <= 0 gives inf or nan, with PyTorch's warning. float16 is computed in float32 and
+        rounded once, as PyTorch does: a float16 sum of squares overflows past 65504 (10,000 values of spread 3 do)."""
+        return self._var(dim, unbiased, keepdim, correction, "var")
+
+    def _var(self, dim, unbiased, keepdim, correction, op):
         if correction is None:
             correction = 0 if unbiased is False else 1
-        dims = dim_indices(dim, self.ndim, "var")
+        dims = dim_indices(dim, self.ndim, op)
         if not self.dtype.is_floating_point:
-            raise RuntimeError(f"var(): std and var need a floating point tensor, got {self.dtype}; convert it first "
+            raise RuntimeError(f"{op}(): std and var need a floating point tensor, got {self.dtype}; convert it first "
                                "with .float()")
         if self.dtype is dt.float16:
-            return self.float().var(dims, keepdim=keepdim, correction=correction).half()
+            return self.float()._var(dims, None, keepdim, correction, op).half()
         n = self.numel() if dims is None else int(np.prod([self.shape[d] for d in dims]))
-        return ((self - self.mean(dims, True)) ** 2).sum(dims, keepdim=keepdim) / builtins.max(n - correction, 0)
+        if n - correction <= 0:  # (one sample with correction=1: nan, and PyTorch's words for why)
+            warnings.warn(f"{op}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                          "reduction factor (input numel divided by output numel).", stacklevel=callers_level())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return ((self - self.mean(dims, True)) ** 2).sum(dims, keepdim=keepdim) / builtins.max(n - correction, 0)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         r"""Standard deviation: \sqrt{var}, with ``var``'s arguments, so \sqrt{\sum_i (x_i - \bar x)^2 / (N - 1)} by
@@ -814,7 +877,7 @@ class Tensor:
         gradient is 0, as PyTorch's."""
         if self.dtype is dt.float16:  # (the square root of var too in float32, rounded once, as var's sum)
             return self.float().std(dim, unbiased, keepdim, correction=correction).half()
-        v = self.var(dim_indices(dim, self.ndim, "std"), unbiased, keepdim, correction=correction)
+        v = self._var(dim, unbiased, keepdim, correction, "std")
         return where(v == 0, 0.0, where(v == 0, 1.0, v).sqrt())  # where v = 0, PyTorch's gradient is 0, not 0 * inf
 
     def logsumexp(self, dim, keepdim=False):
@@ -1042,6 +1105,9 @@ class Tensor:
 
     def permute(self, *order, dims=None):
         order = shape_args(sizes_or_keyword(order, dims, "dims", "permute"), "permute")
+        if len(order) != self.ndim:
+            raise RuntimeError(f"permute: the tensor has {self.ndim} dims (shape {tuple(self.shape)}), but the order "
+                               f"({', '.join(map(str, order))}) names {len(order)}; give each dim once")
         dims = tuple(dim_index(d, self.ndim, "permute") for d in order)
         if sorted(dims) != list(range(self.ndim)):
             raise RuntimeError(f"permute: dims {list(dims)} must be a reordering of 0..{self.ndim - 1}")
@@ -1056,7 +1122,7 @@ class Tensor:
     def t(self):
         if self.ndim > 2:
             raise RuntimeError(f"t: expects a tensor with <= 2 dims, got {self.ndim}; use transpose(dim0, dim1)")
-        return self.T
+        return self.permute(*reversed(range(self.ndim)))
 
     # ---------------------------------------------------------------- indexing
     def __getitem__(self, index):
@@ -1064,7 +1130,7 @@ class Tensor:
             index = _index(index)
             out = Index.apply(self, index=index)
         except (IndexError, OverflowError, ValueError) as e:  # (numpy's IndexError, or an index beyond int64)
-            raise IndexError(f"index: {e} (tensor shape {tuple(self.shape)})") from None
+            raise IndexError(f"index: {in_tensor_words(e, index)} (tensor shape {tuple(self.shape)})") from None
         order = torch_order(index, self.ndim, out.ndim)  # (integers beside index arrays: indexing.py)
         return out if order is None else out.permute(order)
 
@@ -1084,7 +1150,9 @@ class Tensor:
             # of the wrong shape (numpy: could not broadcast) or a nan into integers a RuntimeError
             kind = (IndexError if isinstance(e, IndexError) else TypeError if isinstance(e, TypeError) or
                     isinstance(value, (str, list, tuple)) else RuntimeError)
-            raise kind(f"setitem: {e} (the tensor has shape {tuple(self.shape)} and dtype {self.dtype})") from None
+            of_value = f"; the value has shape {tuple(value.shape)}" if isinstance(value, Tensor) else ""
+            raise kind(f"setitem: {in_tensor_words(e, index)} (the tensor has shape {tuple(self.shape)} and dtype "
+                       f"{self.dtype}{of_value})") from None
         self._bump_version()
 
     def __len__(self):
@@ -1149,9 +1217,11 @@ class Tensor:
     def __imul__(self, other): return self._inplace("mul_", np.multiply, other)
     def __itruediv__(self, other): return self._inplace("div_", np.true_divide, other)
     def add_(self, other, alpha=1):
+        other, alpha = _number_first("add_", other, alpha)
         return self._inplace("add_", np.add, _scaled(self._lift(other, op="add_"), alpha, "add_"))
 
     def sub_(self, other, alpha=1):
+        other, alpha = _number_first("sub_", other, alpha)
         return self._inplace("sub_", np.subtract, _scaled(self._lift(other, op="sub_"), alpha, "sub_"))
     def mul_(self, other): return self._inplace("mul_", np.multiply, other)
     def div_(self, other): return self._inplace("div_", np.true_divide, other)
@@ -1202,8 +1272,11 @@ class Tensor:
     def relu_(self): return self._apply_("relu_", Tensor.relu)
     def masked_fill_(self, mask, value): return self._apply_("masked_fill_", lambda t: t.masked_fill(mask, value))
     def lerp_(self, end, weight): return self._apply_("lerp_", lambda t: t.lerp(end, weight))
-    def addcmul_(self, tensor1, tensor2, *, value=1): return self._addc("addcmul_", tensor1, tensor2, value, True)
-    def addcdiv_(self, tensor1, tensor2, *, value=1): return self._addc("addcdiv_", tensor1, tensor2, value, True)
+    def addcmul_(self, tensor1, tensor2, *old, value=1):
+        return self._addc("addcmul_", tensor1, tensor2, value, old, inplace=True)
+
+    def addcdiv_(self, tensor1, tensor2, *old, value=1):
+        return self._addc("addcdiv_", tensor1, tensor2, value, old, inplace=True)
 
     def unsqueeze_(self, dim):
         """In place: a new dim of size 1 at ``dim``. Only the shape changes; the numbers stay where they are."""
@@ -1336,11 +1409,11 @@ class Tensor:
 
     def item(self):
         """The single number in this tensor as a Python number."""
-        return self._single_number(RuntimeError)
+        return self._single_number(RuntimeError, "item")
 
-    def _single_number(self, error):  # (float(x) and int(x) raise a ValueError here, as PyTorch's)
+    def _single_number(self, error, op):  # (float(x) and int(x) raise a ValueError here, as PyTorch's)
         if self.numel() != 1:
-            raise error(f"item: a tensor with {self.numel()} elements (shape {tuple(self.shape)}) cannot be "
+            raise error(f"{op}: a tensor with {self.numel()} elements (shape {tuple(self.shape)}) cannot be "
                         "converted to a Python number; reduce it first (e.g. .sum(), .mean()) or index it")
         value = self.array.item()
         if value != value and "_explain_nan" in self.__dict__:  # nan, from a GPU's check that failed? (loss.py)
@@ -1350,8 +1423,11 @@ class Tensor:
     def tolist(self):
         return move(self.array, "cpu").tolist()
 
-    def __float__(self): return builtins.float(self._single_number(ValueError))
-    def __int__(self): return builtins.int(self._single_number(ValueError))
+    def __float__(self):
+        if self.requires_grad:
+            _warn_scalar_of_graph()
+        return builtins.float(self._single_number(ValueError, "float()"))
+    def __int__(self): return builtins.int(self._single_number(ValueError, "int()"))
 
     def __index__(self):
         if self.dtype.is_floating_point:
@@ -1446,6 +1522,20 @@ def _tensor_arg(x, op, name):
         return_types.refuse_pair(x, op)
         raise TypeError(f"{op}(): argument '{name}' must be a Tensor, not {type(x).__name__}")
     return x
+
+
+def _number_first(op, other, alpha):
+    """``add``/``sub`` given PyTorch's deprecated order, ``p.data.add_(-lr, d_p)`` (optimizers written before
+    PyTorch 1.5): (other, alpha) put right, with PyTorch's warning."""
+    if isinstance(other, numbers.Number) and isinstance(alpha, Tensor):
+        _warn_deprecated_overload(op, "Number alpha, Tensor other", "Tensor other, *, Number alpha = 1")
+        return alpha, other
+    return other, alpha
+
+
+def _warn_deprecated_overload(op, old, new):
+    warn_once(f"This overload of {op} is deprecated:\n\t{op}({old})\nConsider using one of the following "
+              f"signatures instead:\n\t{op}({new})")
 
 
 def _scaled(other, alpha, op):

@@ -149,11 +149,15 @@ class Adam(Optimizer):
         # multiplying above and below by c gives the same number in one pass fewer:
         # theta <- theta - (s c) m / (sqrt(v) + eps c)
         c = math.sqrt(1 - beta2 ** t)
-        step_size = lr / (1 - beta1 ** t) * c
-        xp.sqrt(v, out=tmp)
-        tmp += eps * c
-        xp.divide(m, tmp, out=tmp)
-        tmp *= step_size
+        if theta.dtype == np.float16:  # PyTorch's order, each result rounded to float16 as its kernels round it:
+            denom = xp.sqrt(v) / c + eps  # (an eps below float16's smallest number adds 0 there: m / 0 is inf)
+            xp.divide(m, denom, out=tmp, dtype=tmp.dtype)
+            tmp *= lr / (1 - beta1 ** t)
+        else:
+            xp.sqrt(v, out=tmp)
+            tmp += eps * c
+            xp.divide(m, tmp, out=tmp)
+            tmp *= lr / (1 - beta1 ** t) * c
         theta -= tmp
 
     @staticmethod

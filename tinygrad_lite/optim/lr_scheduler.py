@@ -19,9 +19,9 @@ As in PyTorch, the constructor wraps ``optimizer.step`` so that it notes it was 
 ``scheduler.step()`` warns if ``optimizer.step()`` has not run yet (the schedule would skip its first lr).
 
 Deliberate differences from PyTorch: any object with ``param_groups`` (a list of dicts with ``"lr"``) counts as an
-optimizer (one without a ``step`` method is not wrapped and gets no warning); ``get_lr()`` called by hand
-does not warn (use ``get_last_lr()``: ``get_lr()`` computes the *next* recursive value); and
-``MultiplicativeLR``, ``ConstantLR``, ``PolynomialLR``, ``ChainedScheduler`` and ``CyclicLR`` are not here.
+optimizer (one without a ``step`` method is not wrapped and gets no warning); and ``MultiplicativeLR``,
+``ConstantLR``, ``PolynomialLR`` and ``CyclicLR`` are not here. As in PyTorch, a built-in schedule's ``get_lr()``
+called by hand warns: ``get_last_lr()`` gives the lrs in use (``get_lr()`` computes the *next* recursive value).
 """
 import functools
 import inspect
@@ -102,6 +102,16 @@ def _warn_if_optimizer_has_not_stepped(optimizer):
                       stacklevel=3)
 
 
+def _warns_outside_step(get_lr):
+    @functools.wraps(get_lr)
+    def warning_get_lr(self):
+        if not getattr(self, "_get_lr_called_within_step", True):
+            warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
+                          UserWarning, stacklevel=2)
+        return get_lr(self)
+    return warning_get_lr
+
+
 class LRScheduler:
     """Base class: keeps ``base_lrs`` and ``last_epoch`` and writes the lrs that ``get_lr()`` computes.
 
@@ -112,6 +122,12 @@ class LRScheduler:
 
     ``last_epoch`` other than -1 resumes a schedule; the groups must then already hold ``"initial_lr"``.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        """A built-in schedule's ``get_lr`` warns when called outside ``step()``, as PyTorch's do."""
+        super().__init_subclass__(**kwargs)
+        if cls.__module__ == __name__ and "get_lr" in cls.__dict__:
+            cls.get_lr = _warns_outside_step(cls.__dict__["get_lr"])
 
     def __init__(self, optimizer, last_epoch=-1):
         _check_optimizer(optimizer, type(self).__name__)
@@ -125,7 +141,7 @@ class LRScheduler:
                                f"last_epoch={last_epoch}; load the optimizer's state_dict from the same checkpoint "
                                "first, or use last_epoch=-1 for a fresh run")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = last_epoch
+        self.last_epoch, self._get_lr_called_within_step = last_epoch, False
         _track_step_calls(optimizer)
         self._initial_step()
 
@@ -160,12 +176,16 @@ class LRScheduler:
         self._update_lr(epoch)
 
     def _update_lr(self, epoch=None):
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            self.last_epoch = epoch
-            values = self._get_closed_form_lr() if hasattr(self, "_get_closed_form_lr") else self.get_lr()
+        self._get_lr_called_within_step = True
+        try:
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
+            else:
+                self.last_epoch = epoch
+                values = self._get_closed_form_lr() if hasattr(self, "_get_closed_form_lr") else self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
         self._set_lrs(values)
 
     def _set_lrs(self, values):
@@ -642,8 +662,11 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_i = self.T_0 * self.T_mult ** n
         else:
             self.T_i, self.T_cur = self.T_0, epoch
-        self.last_epoch = math.floor(epoch)
-        self._set_lrs(self.get_lr())
+        self.last_epoch, self._get_lr_called_within_step = math.floor(epoch), True
+        try:
+            self._set_lrs(self.get_lr())
+        finally:
+            self._get_lr_called_within_step = False
 
 
 class ReduceLROnPlateau(LRScheduler):

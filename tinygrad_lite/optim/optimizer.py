@@ -121,8 +121,9 @@ class Optimizer:
         Useful to train a layer that was frozen so far. Missing hyperparameters take the constructor's values.
         """
         name = type(self).__name__
-        if not isinstance(param_group, dict) or "params" not in param_group:
-            raise TypeError(f"{name}.add_param_group: expected a dict with a 'params' entry, got {param_group!r:.80}")
+        if not isinstance(param_group, dict) or "params" not in param_group:  # (PyTorch: a KeyError for a dict)
+            raise (TypeError if not isinstance(param_group, dict) else KeyError)(
+                f"{name}.add_param_group: expected a dict with a 'params' entry, got {param_group!r:.80}")
         params = param_group["params"]
         params = [params] if isinstance(params, Tensor) else list(_ordered(params, name))
         names = [p[0] for p in params if isinstance(p, tuple) and len(p) == 2]
@@ -334,9 +335,13 @@ class Optimizer:
                 state[index] = copy.deepcopy(saved_state)
         self.state = state
         self.__dict__.pop("_flat", None)  # (their arrays were the old state's)
-        self.param_groups = [{**switches, **_names_of(group), **copy.deepcopy({k: v for k, v in saved.items()
-                                                                               if k != "params"}),
-                              "params": group["params"]} for saved, group in zip(saved_groups, self.param_groups)]
+        self.param_groups = [_loaded_group(saved, group, switches) for saved, group in zip(saved_groups,
+                                                                                           self.param_groups)]
+
+    def __setstate__(self, state):
+        """Restore ``__getstate__``'s dict (a copy or an unpickled optimizer); subclasses written as PyTorch's
+        call it, ``super().__setstate__(state)``, before their own defaults."""
+        self.__dict__.update(state)
 
     def __getstate__(self):
         """What a copy or a pickle keeps: everything but the ``step`` wrapper an lr scheduler put on this optimizer
@@ -366,9 +371,16 @@ class Optimizer:
 _MISSING = object()  # (a group without one of the hyperparameters)
 
 
-def _names_of(group):
-    """The group's ``param_names`` (kept by ``load_state_dict`` when the saved group has none), as a dict."""
-    return {"param_names": group["param_names"]} if "param_names" in group else {}
+def _loaded_group(saved, group, switches):
+    """A group of ``load_state_dict``: the saved settings, in their order (as PyTorch's), with this group's params
+    (and its ``param_names`` when the saved group has none), and each on/off option it lacks set off."""
+    loaded = copy.deepcopy({key: value for key, value in saved.items() if key != "params"})
+    loaded["params"] = group["params"]
+    if "param_names" in group:
+        loaded.setdefault("param_names", group["param_names"])
+    for key, value in switches.items():
+        loaded.setdefault(key, value)
+    return loaded
 
 
 def _is_number(x):

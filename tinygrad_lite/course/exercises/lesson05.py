@@ -793,7 +793,7 @@ def range_test_run(fn, args, kwargs):
                 return Run.failed(problem)
     if len(lrs) != len(losses):
         return Run.failed(f"you returned {len(lrs)} lrs and {len(losses)} losses: one of each per step")
-    bad = [not math.isfinite(float(v)) for v in losses_seen]  # each loss computed, in order: not finite?
+    bad = [not math.isfinite(v.item()) for v in losses_seen]  # each loss computed, in order: not finite?
     first = bad.index(True) if True in bad else len(bad)
     if len(bad) > first + 2 and all(bad[first:]) and all(map(math.isfinite, losses)):  # (one more call: let be)
         return Run.failed(f"your test went on after a loss that was not finite: {len(bad) - first - 1} more losses, "

@@ -54,6 +54,10 @@ __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_
 # -------------------------------------------------------------------- reductions
 def _reduction(name, reduction, size_average=None, reduce=None):
     """Check ``reduction``. The deprecated flags, when given, override it exactly as in PyTorch."""
+    if name[0].isupper() and Tensor in (type(size_average), type(reduction)):  # nn.MSELoss(pred, y): the data
+        raise RuntimeError(f"{name}(...) was given tensors, but it takes options (such as reduction): a loss "
+                           f"module is made first, then called on the output and the target: loss_fn = "
+                           f"nn.{name}(), then loss = loss_fn(output, target)")
     if size_average is not None or reduce is not None:
         reduction = "none" if reduce is False else "sum" if size_average is False else "mean"
         warnings.warn(f"{name}: size_average and reduce args will be deprecated, please use "
@@ -653,10 +657,13 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if target.array.shape == input.array.shape:  # class probabilities
         if not target.dtype.is_floating_point:
             index_shape = tuple(input.shape[:class_dim] + input.shape[class_dim + 1:])
+            fix = (f"For one-hot rows use target.float(); or pass class indices instead: target.argmax(dim="
+                   f"{class_dim}), shape {index_shape}." if input.ndim > 1 else "If the input holds one score per "
+                   "sample (a model with one output), cross_entropy needs (N, C) scores, one per class; for two "
+                   "classes and one output use binary_cross_entropy_with_logits(input, target.float()).")
             raise RuntimeError(f"cross_entropy: target has the input's shape {tuple(input.shape)}, so it is read "
                                f"as class probabilities, which must be floating point, but its dtype is "
-                               f"{target.dtype.name}. For one-hot rows use target.float(); or pass class indices "
-                               f"instead: target.argmax(dim={class_dim}), shape {index_shape}.")
+                               f"{target.dtype.name}. {fix}")
         if ignore_index >= 0:
             raise RuntimeError(f"cross_entropy: ignore_index={ignore_index} is only for class-index targets, not "
                                "for class probabilities (a float target of the input's shape)")

@@ -18,8 +18,8 @@ class _Loss(Module):
 
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
-        if size_average is not None or reduce is not None:
-            reduction = _reduction(type(self).__name__, reduction, size_average, reduce)
+        if size_average is not None or reduce is not None or not isinstance(reduction, str):
+            reduction = _reduction(type(self).__name__, reduction, size_average, reduce)  # (tensors: a hint)
         if not isinstance(reduction, str) or reduction not in ("mean", "sum", "none"):
             raise ValueError(f"{type(self).__name__}(): {reduction!r} is not a valid value for reduction; use 'mean' "
                              "(the default), 'sum' or 'none'")

@@ -309,6 +309,13 @@ class Module:
                 hint = f"; that is the class, did you mean {module.__name__}() (an instance)?"
             elif isinstance(module, (list, tuple)):
                 hint = "; to pass a list of layers, unpack it: nn.Sequential(*layers)"
+            elif callable(module):  # F.relu: its module is nn.ReLU
+                from ... import nn  # (here: nn imports this module)
+                function = getattr(module, "__name__", "")
+                layer = next((c for c in dir(nn) if c.lower() == function.replace("_", "").lower()
+                              and isinstance(getattr(nn, c), type)), None)
+                hint = (f"; {function} is a function, and a model holds modules: use nn.{layer}()" if layer else
+                        "; a function is no module: call it in a Module's forward")
             raise TypeError(f"{self._get_name()}: {name!r} must be a Module or None, got "
                             f"{type(module).__name__}{hint}")
         self._check_name("module", name, self._modules)

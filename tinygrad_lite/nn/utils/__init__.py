@@ -1,8 +1,8 @@
 """``nn.utils``: gradient clipping (PyTorch's), parameters as one vector (PyTorch's), and gradient statistics
 (ours, for diagnosing training)."""
-from .clip_grad import clip_grad_norm_, clip_grad_value_, get_total_norm
+from .clip_grad import clip_grad_norm, clip_grad_norm_, clip_grad_value_, get_total_norm
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 from .grad_stats import GradStats, grad_stats
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector", "vector_to_parameters",
-           "grad_stats", "GradStats"]
+__all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
+           "vector_to_parameters", "grad_stats", "GradStats"]

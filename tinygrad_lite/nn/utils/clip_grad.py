@@ -15,6 +15,7 @@ kernel: nothing is read back to the host, and a step launches a handful of kerne
 """
 import contextlib
 import math
+import warnings
 
 import numpy as np
 
@@ -125,6 +126,13 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         return _total_norm(grads, norm_type, error_if_nonfinite)[0]
     with on_device_of(grads[0].array):  # (CuPy makes new arrays on the current GPU: here, the gradients' one)
         return _clip(grads, max_norm, norm_type, error_if_nonfinite)
+
+
+def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """The old name of ``clip_grad_norm_``, deprecated (with PyTorch's warning)."""
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of `torch.nn.utils.clip_grad_norm_`.",
+                  FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
 def _clip(grads, max_norm, norm_type, error_if_nonfinite):
