@@ -141,7 +141,10 @@ the six comparison methods are written out), the number-first order of optimizer
 not 2-D warns and ``x.mT`` transposes a batch of matrices, ``float(loss)`` of a tensor in the graph and ``std`` of
 one sample warn as PyTorch's do, ``is_inference_mode_enabled``, a permute of the wrong length and strings in
 ``tensor()`` say so. numpy's words for a bad index, and where nested lists are ragged, went to messages.py (error
-text only, outside the engine's reading). The API went to 1,681 lines; API_BUDGET = 1690.
+text only, outside the engine's reading). The API went to 1,681 lines. Printing and autograd rounds: ``2 *
+x.shape`` is a Size and ``Size(np.array([2, 3]))`` holds ints, ``+x`` is x: 1,691 lines; API_BUDGET = 1700. A
+custom Function's ``save_for_backward(a, 3)`` raises PyTorch's TypeError, and an old-style Function called as an
+instance says to use ``apply``: the engine went from 889 to 897 lines; ENGINE_BUDGET = 900.
 
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
@@ -170,8 +173,8 @@ INPLACE = [PACKAGE / "autograd" / "inplace.py"]
 HOOKS = [PACKAGE / "autograd" / "hooks.py", PACKAGE / "utils" / "hooks.py"]
 FLOAT16_MATMUL = [PACKAGE / "float16_matmul.py"]
 INDEXING = [PACKAGE / "indexing.py"]
-ENGINE_BUDGET = 895
-API_BUDGET = 1690
+ENGINE_BUDGET = 900
+API_BUDGET = 1700
 INPLACE_BUDGET = 75
 HOOKS_BUDGET = 160
 FUSED_BUDGET = 105

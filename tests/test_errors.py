@@ -5,6 +5,7 @@ PyTorch's errors catches ours.
 """
 import os
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -1028,3 +1029,32 @@ def test_what_learners_mistakes_met_works_or_warns_as_in_pytorch():
         float(tl.ones(1, requires_grad=True).sum()), float(tl.ones(1, requires_grad=True).sum())
     assert len(caught) == 1  # (once per process, as PyTorch's)
     assert results[0] == results[1] == (False, True, False, False, (1, 1, 3))
+
+
+def test_what_autograd_scripts_met_raises_pytorchs_types():
+    """(session 41, tutorials' autograd code in both libraries) a custom Function saving a number with
+    save_for_backward or returning a float as a gradient, an old-style Function called as an instance,
+    autograd.grad of a number, and a bool tensor's unary plus: PyTorch's types, our causes and fixes."""
+    def define(T, forward, backward, static=True):
+        wrap = staticmethod if static else (lambda f: f)
+        return type("Mine", (T.autograd.Function,), {"forward": wrap(forward), "backward": wrap(backward)})
+
+    def saves_a_number(ctx, a):
+        ctx.save_for_backward(a, 3)
+        return a * 2
+
+    x = {T: T.ones(2, requires_grad=True) for T in (torch, tl)}
+    check(lambda T: define(T, saves_a_number, lambda ctx, g: g).apply(x[T]), TypeError, "argument 1 is of type int",
+          "ctx.k = 3")
+    check(lambda T: define(T, lambda ctx, a: a * 2, lambda ctx, g: 1.0).apply(x[T]).sum().backward(), RuntimeError,
+          "type float as the gradient")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # (PyTorch's, for the instance)
+        check(lambda T: define(T, lambda self, a: a * 2, lambda self, g: g, static=False)()(x[T]), RuntimeError,
+              "Legacy autograd function", ".apply(")
+    check(lambda T: T.autograd.grad(3.0, x[T]), TypeError)
+    check(lambda T: +T.tensor([True]), RuntimeError, "unary `+`")
+    for T in (torch, tl):
+        assert (+x[T]) is x[T]
+    with pytest.raises(AttributeError, match="covers a part of PyTorch's API"):
+        tl.autograd.functional  # noqa: B018 (not nn.functional)

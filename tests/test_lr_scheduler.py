@@ -509,3 +509,21 @@ def test_a_one_cycle_state_dict_of_an_earlier_version_loads():
             o.step()
             s.step()
         assert resumed.get_last_lr() == scheduler.get_last_lr()
+
+
+def test_state_dict_keys_come_in_pytorchs_order():
+    """(session 41) a printed ``scheduler.state_dict()`` reads as PyTorch's: the same keys, in the same order."""
+    makers = {"StepLR": lambda S, o: S.StepLR(o, 2), "OneCycleLR": lambda S, o: S.OneCycleLR(o, 1.0, total_steps=10),
+              "ReduceLROnPlateau": lambda S, o: S.ReduceLROnPlateau(o),
+              "LambdaLR": lambda S, o: S.LambdaLR(o, lambda epoch: 0.9 ** epoch),
+              "SequentialLR": lambda S, o: S.SequentialLR(o, [S.LinearLR(o), S.StepLR(o, 2)], [2])}
+    for name, make in makers.items():
+        keys = []
+        for lib in (tg, torch):
+            optimizer = lib.optim.SGD([lib.nn.Parameter(lib.ones(1))], lr=0.1, momentum=0.9)
+            scheduler = make(lib.optim.lr_scheduler, optimizer)
+            optimizer.step()
+            scheduler.step(*([1.0] if name == "ReduceLROnPlateau" else []))
+            keys.append(list(scheduler.state_dict()))
+        assert keys[0] == keys[1], name
+

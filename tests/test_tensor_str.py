@@ -118,3 +118,32 @@ def test_printing_reads_only_the_shown_edges():
     start = time.perf_counter()
     repr(big)
     assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize("options", [dict(precision=2), dict(sci_mode=False), dict(threshold=5, edgeitems=1),
+                                     dict(linewidth=40), dict(profile="full"), dict(profile="short"),
+                                     dict(precision=6, sci_mode=True)])
+def test_set_printoptions_changes_printing_as_pytorchs(options):
+    """(session 41) a tutorial's ``torch.set_printoptions(precision=2)`` or ``sci_mode=False``: the same text."""
+    data = [np.array([[1e-5, 0.5, 123.456], [2.0, -3.25, 1e5]], dtype=np.float32),
+            np.linspace(0, 1, 30, dtype=np.float32), np.arange(2000, dtype=np.float32).reshape(40, 50) / 7]
+    try:
+        for lib in (tl, torch):
+            lib.set_printoptions(**options)
+        for d in data:
+            assert repr(tl.tensor(d)) == repr(torch.tensor(d)), options
+    finally:
+        for lib in (tl, torch):
+            lib.set_printoptions(profile="default")
+    assert repr(tl.tensor(data[0])) == repr(torch.tensor(data[0]))
+    with pytest.raises(ValueError, match="profile must be one of"):
+        tl.set_printoptions(profile="long")
+
+
+def test_sizes_repeat_and_take_numpys_integers_as_pytorchs():
+    for lib in (tl, torch):
+        size = lib.zeros(2, 3).shape
+        assert type(size * 2) is type(size) and type(2 * size) is type(size) and list(size * 2) == [2, 3, 2, 3]
+        made = lib.Size(np.array([2, 3]))
+        assert made == (2, 3) and repr(made).endswith("Size([2, 3])")
+        assert type(lib.nn.Sequential(lib.nn.Linear(2, 2))._modules) is dict

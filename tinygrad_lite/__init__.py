@@ -29,6 +29,7 @@ from .functions import *
 from .composed import chunk, flip, split, tril, triu
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Size, Tensor
+from ._tensor_str import set_printoptions
 from . import backends, linalg, return_types
 from .creation import empty_like
 from .device import get_default_device, set_default_device

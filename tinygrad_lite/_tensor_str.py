@@ -1,9 +1,9 @@
 """How a tensor prints: character for character as PyTorch prints it, ``tensor([[1., 2.], [3., 4.]])``, but for the
 name of a ``grad_fn`` (``<MulBackward>``; PyTorch's ``<MulBackward0>``).
 
-PyTorch's default print options are fixed here (``torch.set_printoptions`` has no counterpart). The numbers are
-written by Python's ``format``, never by numpy's ``array2string``, so a notebook's ``np.set_printoptions`` cannot
-change how a tensor prints. The rules, in the order a tensor meets them:
+The print options are PyTorch's, with its defaults, and ``set_printoptions`` changes them as PyTorch's does. The
+numbers are written by Python's ``format``, never by numpy's ``array2string``, so a notebook's
+``np.set_printoptions`` cannot change how a tensor prints. The rules, in the order a tensor meets them:
 
 1. A tensor of more than THRESHOLD numbers is *summarized*: along every dimension longer than 2 * EDGEITEMS only
    the first and last EDGEITEMS entries are shown, with ``...`` between them. Only the shown numbers are
@@ -22,7 +22,27 @@ from . import dtypes as dt
 from .device import move
 
 PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH = 4, 1000, 3, 80  # torch.set_printoptions' defaults
+SCI_MODE = None  # None: scientific notation when the numbers call for it (_Numbers); True or False: always, never
 PREFIX = "tensor("
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4, math.inf, 3, 80)}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """How tensors print from now on, as ``torch.set_printoptions``: ``precision`` (decimals), ``threshold`` (more
+    numbers than this are summarized with ``...``), ``edgeitems`` (shown at each end when summarized), ``linewidth``,
+    ``profile`` ("default", "short" or "full": all four at once, then the others given override them) and
+    ``sci_mode`` (True, False, or None to choose from the numbers; like PyTorch's, every call sets it)."""
+    global PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH, SCI_MODE
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions(): profile must be one of {', '.join(map(repr, _PROFILES))}, got "
+                             f"{profile!r}")
+        PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH = _PROFILES[profile]
+    PRECISION = PRECISION if precision is None else precision
+    THRESHOLD = THRESHOLD if threshold is None else threshold
+    EDGEITEMS = EDGEITEMS if edgeitems is None else edgeitems
+    LINEWIDTH = LINEWIDTH if linewidth is None else linewidth
+    SCI_MODE = sci_mode
 
 
 class _Numbers:
@@ -51,7 +71,7 @@ class _Numbers:
         if chosen_by:
             big, small = max(map(abs, chosen_by)), min(map(abs, chosen_by))
             self.whole = all(v.is_integer() for v in chosen_by)
-            self.scientific = big / small > 1000 or big > 1e8 or small < 1e-4
+            self.scientific = big / small > 1000 or big > 1e8 or small < 1e-4 if SCI_MODE is None else SCI_MODE
             self.width = max(len(self.bare(v)) for v in chosen_by)
 
     def bare(self, v):

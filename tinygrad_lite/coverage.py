@@ -34,12 +34,15 @@ NAMESAKES = {
 def _found_in(name, asked_in):
     """The first place, other than ``asked_in``, whose module exports ``name`` (in its ``__all__``; the top level,
     which has none, by a public callable of its own namespace). nn.init's deprecated spellings without the final
-    underscore (``nn.init.normal``) are not offered: ``torch.normal`` is something else."""
+    underscore (``nn.init.normal``) are not offered: ``torch.normal`` is something else; nor is a module
+    (``autograd.functional`` is not ``nn.functional``)."""
     for place in PLACES:
         module = sys.modules.get(place)
         if place == asked_in or module is None or (place.endswith(".init") and hasattr(module, name + "_")):
             continue
         exported = getattr(module, "__all__", None)
+        if isinstance(vars(module).get(name), type(sys)):  # a module of that name (nn.functional) is another thing
+            continue
         if name in exported if exported is not None else callable(vars(module).get(name)):
             return place
     return None

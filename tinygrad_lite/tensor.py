@@ -15,6 +15,7 @@ import copy
 import functools
 import math
 import numbers
+import operator
 import types
 import warnings
 
@@ -93,8 +94,17 @@ from .warning_level import callers_level, warn_once
 
 
 class Size(tuple):
-    """A tensor's shape: a tuple of ints (``torch.Size``). As PyTorch's, a slice of it and a Size joined with a tuple
-    (``x.shape[1:]``, ``x.shape + (1,)``, ``(1,) + x.shape``) are Sizes; ``2 * x.shape`` is a tuple here."""
+    """A tensor's shape: a tuple of ints (``torch.Size``). As PyTorch's, a slice of it, a Size joined with a tuple
+    (``x.shape[1:]``, ``x.shape + (1,)``, ``(1,) + x.shape``) and a repeated one (``2 * x.shape``) are Sizes, and
+    numpy's integers become Python ints (``Size(np.array([2, 3]))``)."""
+
+    def __new__(cls, sizes=()):
+        return tuple.__new__(cls, (operator.index(n) for n in sizes))
+
+    def __mul__(self, times):
+        return Size(tuple(self) * times) if isinstance(times, int) else NotImplemented
+
+    __rmul__ = __mul__
 
     def __getitem__(self, index):
         got = tuple.__getitem__(self, index)
@@ -281,7 +291,7 @@ class Tensor:
         return t
 
     # ---------------------------------------------------------------- what a tensor is
-    shape = property(lambda self: Size(self.array.shape))
+    shape = property(lambda self: tuple.__new__(Size, self.array.shape))  # (the array's ints: no check needed)
     dtype = property(lambda self: dt.from_numpy_dtype(self.array.dtype))
     device = property(lambda self: device_of(self.array))
     ndim = property(lambda self: self.array.ndim)
@@ -558,6 +568,10 @@ class Tensor:
             raise RuntimeError(_BOOL_MINUS.format("Negation, the `-` operator, on"))
         return Neg.apply(self)
     def __abs__(self): return Abs.apply(self)
+    def __pos__(self):  # +x is x itself, as in PyTorch
+        if self.dtype == dt.bool:
+            raise RuntimeError(_BOOL_MINUS.format("The unary `+` operator, on"))
+        return self
     def __matmul__(self, other): return matmul(self, other)
     def __rmatmul__(self, other): return matmul(_as_tensor(other), self)
 

@@ -4,6 +4,7 @@
 ``gradcheck`` (compare autograd with finite differences), and the grad-mode switches. Anomaly detection
 (``detect_anomaly``, ``set_detect_anomaly(True)``) is not covered and raises, saying how to find a nan gradient.
 """
+from ..coverage import missing_names as _missing_names
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import run_backward
 from .function import Function
@@ -31,6 +32,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         raise ValueError("grad: materialize_grads=True gives zeros for the unused inputs, so allow_unused cannot be "
                          "False; leave it out")
     outputs = list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
+    if not all(isinstance(o, Tensor) for o in outputs):  # (PyTorch: a TypeError too)
+        raise TypeError(f"grad(): outputs must be tensors (or a sequence of them), got "
+                        f"{', '.join(type(o).__name__ for o in outputs if not isinstance(o, Tensor))}")
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
     if grad_outputs is None:
@@ -121,3 +125,4 @@ def backward_into(inputs, roots, grads, retain_graph, op):
 
 __all__ = ["Function", "Variable", "grad", "backward", "gradcheck", "no_grad", "enable_grad", "set_grad_enabled",
            "is_grad_enabled", "inference_mode", "is_inference_mode_enabled", "detect_anomaly", "set_detect_anomaly"]
+__getattr__ = _missing_names(__name__)  # (a name this module lacks, such as functional: not covered)

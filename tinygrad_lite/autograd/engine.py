@@ -140,8 +140,8 @@ def fit_gradient(fn, i, grad, x):
     shape = x.array.shape
     grad = getattr(grad, "array", grad)  # a Tensor returned by mistake: its array
     if getattr(grad, "shape", None) is None:
-        raise TypeError(f"function {fn.name()} returned an object of type {type(grad).__name__} as the gradient at "
-                        f"index {i}; expected an array (or a Tensor, or None)")
+        raise RuntimeError(f"function {fn.name()} returned an object of type {type(grad).__name__} as the gradient "
+                           f"at index {i}; expected an array (or a Tensor, or None)")
     if grad.shape != shape:
         lead = grad.ndim - len(shape)
         if lead < 0 or any(n != 1 and n != grad.shape[lead + k] for k, n in enumerate(shape)):

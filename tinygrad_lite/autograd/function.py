@@ -158,7 +158,16 @@ class Function(FunctionCtx):
                 for g, like in zip(grads, self._output_like)]
 
     def save_for_backward(self, *values):
+        if self.torch_style and any(v is not None and not isinstance(v, Tensor) for v in values):  # (PyTorch's
+            bad = next(i for i, v in enumerate(values) if v is not None and not isinstance(v, Tensor))  # check)
+            raise TypeError(f"save_for_backward can only save tensors (and None), but argument {bad} is of type "
+                            f"{type(values[bad]).__name__}; keep other values on ctx: ctx.k = 3")
         self._saved = values
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(f"Legacy autograd function with non-static forward method is deprecated: make forward "
+                           f"and backward @staticmethods taking ctx, and call {type(self).__name__}.apply(...), not an "
+                           "instance (as PyTorch asks)")
 
     @property
     def saved_tensors(self):

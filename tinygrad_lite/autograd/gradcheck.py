@@ -9,6 +9,8 @@ gives row i of the same Jacobian from one backward pass with the gradient e_i (a
 must agree to within ``atol + rtol * |numeric|``. Float64 is required: in float32, rounding error of size
 1e-7 / h would swamp the comparison.
 """
+import warnings
+
 import numpy as np
 
 from .grad_mode import no_grad
@@ -74,18 +76,20 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
 
     Returns True when they match. Otherwise raises ``GradcheckError`` naming the input, the output, the
     element, and the analytic and numeric values (or returns False with ``raise_exception=False``).
-    Only inputs with ``requires_grad=True`` are checked; they must be float64. PyTorch's other switches are
-    taken and change nothing (``fast_mode``: the whole Jacobian is compared anyway; ``nondet_tol``: backward is
-    deterministic here), except the checks of what this library lacks (vmap, forward-mode AD), which raise.
+    Only inputs with ``requires_grad=True`` are checked; they should be float64 (another dtype warns). PyTorch's
+    other switches are taken and change nothing (``fast_mode``: the whole Jacobian is compared anyway;
+    ``nondet_tol``: backward is deterministic here), except the checks of what this library lacks (vmap,
+    forward-mode AD), which raise.
     """
     if check_batched_grad or check_batched_forward_grad or check_forward_ad or not check_backward_ad:
         raise NotImplementedError("gradcheck: tinygrad_lite checks backward-mode gradients only (it has no vmap or "
                                   "forward-mode AD); leave check_batched_grad, check_batched_forward_grad, "
                                   "check_forward_ad and check_backward_ad at their defaults")
     inputs = tuple(_as_tuple(inputs))
-    for k, x in enumerate(inputs):
+    for k, x in enumerate(inputs):  # (float32 differences are too coarse: the check will likely fail, as PyTorch's)
         if getattr(x, "requires_grad", False) and x.array.dtype != np.float64:
-            raise TypeError(f"gradcheck: input {k} is {x.dtype}; finite differences need float64, pass x.double()")
+            warnings.warn(f"gradcheck: input {k} requires gradient and is {x.dtype}, not float64: finite differences "
+                          "in it are too coarse, so this check will likely fail; pass x.double()", stacklevel=2)
     if not any(getattr(x, "requires_grad", False) for x in inputs):
         raise ValueError("gradcheck: no input has requires_grad=True, so there is nothing to check")
     numeric = numeric_jacobians(fn, inputs, eps)

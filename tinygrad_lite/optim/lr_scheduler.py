@@ -141,7 +141,7 @@ class LRScheduler:
                                f"last_epoch={last_epoch}; load the optimizer's state_dict from the same checkpoint "
                                "first, or use last_epoch=-1 for a fresh run")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch, self._get_lr_called_within_step = last_epoch, False
+        self.last_epoch = last_epoch
         _track_step_calls(optimizer)
         self._initial_step()
 
@@ -547,7 +547,6 @@ class OneCycleLR(LRScheduler):
                              f"warming up), got {pct_start!r}")
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
-        self._anneal_func_type = anneal_strategy
         up, n = float(pct_start * self.total_steps) - 1, self.total_steps - 1
         # each phase: the step it ends at, and (by name: keys of each param group) the lr and momentum it goes from
         # and to. Dicts with PyTorch's keys (_PHASE), so that a state_dict moves between the two libraries
@@ -559,6 +558,7 @@ class OneCycleLR(LRScheduler):
             (up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
             (n, "max_lr", "min_lr", "base_momentum", "max_momentum"),
         ])]
+        self._anneal_func_type = anneal_strategy  # (after the phases: state_dict's keys in PyTorch's order)
         max_lrs = _per_group("max_lr", optimizer, max_lr, "OneCycleLR")
         if last_epoch == -1:
             for group, group_max_lr in zip(optimizer.param_groups, max_lrs):
@@ -703,8 +703,8 @@ class ReduceLROnPlateau(LRScheduler):
             raise ValueError(f"ReduceLROnPlateau: mode must be 'min' (a loss) or 'max' (an accuracy), got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
+        self.mode_worse = math.inf if mode == "min" else -math.inf  # (state_dict's keys in PyTorch's order)
         self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
-        self.mode_worse = math.inf if mode == "min" else -math.inf
 
     def _reset(self):
         self.best, self.cooldown_counter, self.num_bad_epochs = self.mode_worse, 0, 0

@@ -146,10 +146,10 @@ class Module:
 
     def __init__(self):
         object.__setattr__(self, "training", True)
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_parameters", {})  # (plain dicts, as PyTorch's: model._modules prints as one)
+        object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_non_persistent_buffers_set", set())
-        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_modules", {})
         for name in _HOOK_DICTS:  # hook id -> hook (or -> True: the hook takes kwargs, is always called)
             object.__setattr__(self, name, OrderedDict())
 

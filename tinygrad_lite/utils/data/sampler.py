@@ -103,8 +103,8 @@ class BatchSampler(Sampler):
 
     def __init__(self, sampler, batch_size, drop_last):
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
-            raise ValueError(f"BatchSampler: batch_size should be a positive integer value, but got "
-                             f"batch_size={batch_size}")
+            raise ValueError(f"batch_size should be a positive integer value (a DataLoader's or a BatchSampler's "
+                             f"batch size), but got batch_size={batch_size}")
         if not isinstance(drop_last, bool):
             raise ValueError(f"BatchSampler: drop_last should be a boolean value, but got drop_last={drop_last}")
         self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
