@@ -998,6 +998,9 @@ def test_what_learners_mistakes_met_says_pytorchs_or_clearer_words():
           "binary_cross_entropy_with_logits(input, target.float())")
     with pytest.raises(TypeError, match="holding strings; a tensor holds numbers only"):
         tl.tensor(["cat", "dog"])
+    for index in ((tl.tensor([0, 1]), [[0, 1], [2]]), (tl.tensor([0.5]), [[0, 1], [2]])):  # (a tensor in it too)
+        with pytest.raises(IndexError, match="the lists in the index are ragged"):
+            tl.ones(3, 3)[index]
 
 
 def test_what_learners_mistakes_met_works_or_warns_as_in_pytorch():

@@ -1165,8 +1165,8 @@ class Tensor:
             kind = (IndexError if isinstance(e, IndexError) else TypeError if isinstance(e, TypeError) or
                     isinstance(value, (str, list, tuple)) else RuntimeError)
             of_value = f"; the value has shape {tuple(value.shape)}" if isinstance(value, Tensor) else ""
-            raise kind(f"setitem: {in_tensor_words(e, index)} (the tensor has shape {tuple(self.shape)} and dtype "
-                       f"{self.dtype}{of_value})") from None
+            raise kind(f"setitem: {in_tensor_words(e, index, writing=True)} (the tensor has shape "
+                       f"{tuple(self.shape)} and dtype {self.dtype}{of_value})") from None
         self._bump_version()
 
     def __len__(self):
