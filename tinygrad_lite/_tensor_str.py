@@ -53,7 +53,8 @@ class _Numbers:
 
     - *whole* when they all are whole: ``2.``, ``-30.`` (a dot tells a float from an int);
     - *scientific* when the largest is over 1e8, the smallest under 1e-4, or the largest over 1000 times the
-      smallest: ``1.0000e-05`` (this wins over *whole*: ``1.0000e+09``);
+      smallest: ``1.0000e-05`` (this wins over *whole*: ``1.0000e+09``); ``set_printoptions(sci_mode=...)``
+      makes it always or never;
     - otherwise *fixed*, PRECISION decimals: ``0.5000``.
 
     The width is that of the widest nonzero finite number (at least 1), so that a wider zero (``-0.0000``) or nan
@@ -71,7 +72,7 @@ class _Numbers:
         if chosen_by:
             big, small = max(map(abs, chosen_by)), min(map(abs, chosen_by))
             self.whole = all(v.is_integer() for v in chosen_by)
-            self.scientific = big / small > 1000 or big > 1e8 or small < 1e-4 if SCI_MODE is None else SCI_MODE
+            self.scientific = (big / small > 1000 or big > 1e8 or small < 1e-4) if SCI_MODE is None else SCI_MODE
             self.width = max(len(self.bare(v)) for v in chosen_by)
 
     def bare(self, v):

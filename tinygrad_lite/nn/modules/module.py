@@ -315,7 +315,7 @@ class Module:
                 layer = next((c for c in dir(nn) if c.lower() == function.replace("_", "").lower()
                               and isinstance(getattr(nn, c), type)), None)
                 hint = (f"; {function} is a function, and a model holds modules: use nn.{layer}()" if layer else
-                        "; a function is no module: call it in a Module's forward")
+                        "; a function is not a module: call it in a Module's forward")
             raise TypeError(f"{self._get_name()}: {name!r} must be a Module or None, got "
                             f"{type(module).__name__}{hint}")
         self._check_name("module", name, self._modules)
