@@ -144,7 +144,11 @@ one sample warn as PyTorch's do, ``is_inference_mode_enabled``, a permute of the
 text only, outside the engine's reading). The API went to 1,681 lines. Printing and autograd rounds: ``2 *
 x.shape`` is a Size and ``Size(np.array([2, 3]))`` holds ints, ``+x`` is x: 1,691 lines; API_BUDGET = 1700. A
 custom Function's ``save_for_backward(a, 3)`` raises PyTorch's TypeError, and an old-style Function called as an
-instance says to use ``apply``: the engine went from 889 to 897 lines; ENGINE_BUDGET = 900.
+instance says to use ``apply``: the engine went from 889 to 897 lines; ENGINE_BUDGET = 900. An in-place change
+through a view made by indexing (``y[:, 0] += v``, ``y[0][1] = v``, ``buf[i] += w`` into a buffer out of the graph)
+is now recorded on the tensor it views, as PyTorch's CopySlices records it, where it had raised: ``_slice_index``
+and a branch of ``record_inplace`` took ``inplace.py`` from 72 to 84 lines; INPLACE_BUDGET = 90 (and the Tensor API,
+which keeps a slice's index for a view made out of the graph, to 1,694).
 
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
@@ -175,7 +179,7 @@ FLOAT16_MATMUL = [PACKAGE / "float16_matmul.py"]
 INDEXING = [PACKAGE / "indexing.py"]
 ENGINE_BUDGET = 900
 API_BUDGET = 1700
-INPLACE_BUDGET = 75
+INPLACE_BUDGET = 90
 HOOKS_BUDGET = 160
 FUSED_BUDGET = 105
 FLOAT16_MATMUL_BUDGET = 40

@@ -522,15 +522,45 @@ def test_setitem_on_a_leaf_that_requires_grad_raises(T):
         w.copy_(T.zeros(3))
 
 
-def test_setitem_on_a_view_in_a_graph_is_a_clear_error_on_purpose():
-    """PyTorch rewrites the graph of the viewed tensor too; we refuse with a fix rather than lose its gradient."""
-    x, v = tl.ones(2, 3, requires_grad=True), tl.tensor(5.0, requires_grad=True)
-    y = x * 2
-    with pytest.raises(RuntimeError, match=r"view.*y\[0, 1\] = v"):
-        y[0][1] = v
-    y[0, 1] = v  # the fix
+VIEW_CHANGES = {  # (session 41) an in-place change through a view made by indexing, as PyTorch records it
+    "y[0][1] = v": lambda T, w, v: (lambda y: (y[0].__setitem__(1, v), y)[1])(w * 2),
+    "y[:, 0] += v": lambda T, w, v: (lambda y: (y[:, 0].add_(v), y)[1])(w * 2),
+    "view changed, then used": lambda T, w, v: (lambda y, s: (s.mul_(v), y * s.sum())[1])(*(lambda y: (y, y[1]))(
+        w * 2)),
+    "used, then view changed": lambda T, w, v: (lambda y, s: (lambda t: (s.add_(v), t + y)[1])(s * 3))(*(
+        lambda y: (y, y[0]))(w * 1)),
+    "a buffer out of the graph": lambda T, w, v: (lambda b: (b[:, 1].add_(w[:, 0] * v), b)[1])(T.zeros(2, 3)),
+    "a view of a view": lambda T, w, v: (lambda y: (y[1][0:2].sub_(v), y)[1])(w + 1),
+}
+
+
+@pytest.mark.parametrize("name", list(VIEW_CHANGES))
+def test_an_inplace_change_through_a_slice_is_recorded_on_the_tensor_it_views_as_pytorchs(name):
+    """``y[:, 0] += v``, ``y[0][1] = v``, ``buf[i] += w``: the change is written into y and recorded there (as
+    ``y[i] = y[i] + v``), and the view shows y's new state: values and gradients as PyTorch's."""
+    results = []
+    for T in (tl, torch):
+        w = T.tensor(np.arange(1.0, 7.0).reshape(2, 3), requires_grad=True)
+        v = T.tensor(0.5, requires_grad=True)
+        out = VIEW_CHANGES[name](T, w, v)
+        (out * out).sum().backward()
+        results.append([out.detach().numpy(), w.grad.numpy(), v.grad.numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+def test_what_an_inplace_change_of_a_view_still_refuses():
+    """A change through a view of a leaf that requires grad is PyTorch's error; through a reshape or a transpose
+    of a tensor in the graph (which PyTorch records too), ours asks for an out-of-place op."""
+    w = tl.ones(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a view of a leaf tensor that requires grad"):
+        w[0] += 1
+    with pytest.raises(RuntimeError, match=r"reshape, transpose or expand.*y = y \+ v"):
+        (w * 2).t().add_(1)
+    y = w * 2
+    y[0, 1] = 5.0  # (the index in one bracket: a write into y itself, as before)
     y.sum().backward()
-    assert v.grad.item() == 1.0 and x.grad.tolist() == [[2.0, 0.0, 2.0], [2.0, 2.0, 2.0]]
+    assert w.grad.tolist() == [[2.0, 0.0, 2.0], [2.0, 2.0, 2.0]]
 
 
 def test_the_graph_of_a_buffer_fill_lists_each_state_once_after_its_inputs():

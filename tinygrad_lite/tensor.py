@@ -1146,6 +1146,8 @@ class Tensor:
         except (IndexError, OverflowError, ValueError) as e:  # (numpy's IndexError, or an index beyond int64)
             raise IndexError(f"index: {in_tensor_words(e, index)} (tensor shape {tuple(self.shape)})") from None
         order = torch_order(index, self.ndim, out.ndim)  # (integers beside index arrays: indexing.py)
+        if out._base is not None and out.grad_fn is None:  # a view out of the graph: buf[0] += w (a value that
+            out._view_index = (index,)                     # requires grad) writes through it (autograd/inplace.py)
         return out if order is None else out.permute(order)
 
     def __setitem__(self, index, value):
@@ -1193,6 +1195,7 @@ class Tensor:
     # PyTorch: self becomes the result of the op applied to its earlier state. autograd/inplace.py explains both.
     _previous = None  # after a recorded in-place op: a tensor holding self's state before it (inplace.input_as_used)
     _base = None      # for a view made by an op (a slice, reshape, transpose): the tensor whose numbers it shows
+    _view_index = None  # for a slice made out of the graph: (its index,), through which an in-place change writes
 
     @property
     def _version(self):

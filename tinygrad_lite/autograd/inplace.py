@@ -36,8 +36,10 @@ Three mechanisms carry this out, each below.
    recorded (``Function.sequence_nr``), so walking back along y's ``_previous`` chain to the state that existed
    when an op was recorded finds the input that op used. The engine does this for every input it visits.
 
-Not done (PyTorch does it): recording an in-place change of a view, such as ``y[0] += 1`` where y requires grad.
-The graph of the tensor it views would not know of it, so we raise and ask for ``y[0] = y[0] + 1``.
+A view made by indexing (``v = y[0]``, ``y[:, 1]``) shows y's numbers, so changing it changes y, and y's graph
+must know: ``y[0] += 1`` (and ``y[0][1] = v``) is recorded on y as ``y[0] = y[0] + 1``, and the view then shows
+y's new state (``record_inplace``; PyTorch's CopySlices). Not done: an in-place change of another view (a
+reshape, a transpose) of a tensor in the graph raises, and asks for ``y = y.reshape(...) + 1`` instead.
 """
 import numpy as np
 
@@ -100,17 +102,28 @@ def records_inplace(t, name, other=None):
         return False
     if not t.dtype.is_floating_point:  # an integer or bool result has no gradient: a plain write
         return False
-    if t.grad_fn is None and t._requires_grad:
-        raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an in-place operation. "
-                           "Update weights inside `with tl.no_grad():`, or use an out-of-place op")
-    if t._base is not None:
-        raise RuntimeError(f"{name}: an in-place change of a view (a slice, reshape or transpose of a tensor of "
-                           f"shape {tuple(t._base.shape)}) cannot be recorded: the graph of the tensor it "
-                           "views would not know (PyTorch rewrites it; we don't). Write into that tensor itself: "
-                           "y[i] = y[i] + v rather than y[i] += v, and y[0, 1] = v rather than y[0][1] = v. (The "
-                           "input and output of a module with backward hooks are such views, in PyTorch too: "
-                           "y = y + v)")
+    leaf = t if t._base is None else t._base  # (a view of a leaf: w[0] += 1 changes w)
+    if leaf.grad_fn is None and leaf._requires_grad:
+        raise RuntimeError(f"{name}: a {'view of a ' if leaf is not t else ''}leaf tensor that requires grad is being "
+                           "used in an in-place operation. Update weights inside `with tl.no_grad():`, or use an "
+                           "out-of-place op")
+    if t._base is not None and _slice_index(t) is None:
+        raise RuntimeError(f"{name}: an in-place change of a view (a reshape, transpose or expand of a tensor of "
+                           f"shape {tuple(t._base.shape)}) cannot be recorded: the graph of the tensor it views "
+                           "would not know (PyTorch rewrites it; we do only for views made by indexing, y[0] += 1). "
+                           "Write it out of place: y = y + v. (The input and output of a module with backward hooks "
+                           "are such views, in PyTorch too: y = y + v)")
     return True
+
+
+def _slice_index(t):
+    """If ``t`` is a view made by indexing (``y[0]``, ``y[:, 1]``): ``(index,)``, whose index writes into the tensor
+    it views, ``t._base``. None for the views of other ops (a reshape)."""
+    from ..ops.movement import Index, _is_basic  # (here: the ops import autograd, this module's package)
+    fn = t.grad_fn
+    if fn is None:  # indexed while that tensor was not in the graph (buf[0] of a buffer): Tensor.__getitem__ kept it
+        return t._view_index
+    return (fn.index,) if type(fn) is Index and fn.inputs[0] is t._base and _is_basic(fn.index) else None
 
 
 def record_inplace(t, name, compute, writes_into_input=False, new_shape=False):
@@ -120,12 +133,17 @@ def record_inplace(t, name, compute, writes_into_input=False, new_shape=False):
     input, and the ops recorded earlier keep using it (``input_as_used``). It holds a copy of the old numbers,
     which the op may save for backward, unless the op writes into its input itself (SetItem, for ``t[i] = v``).
     """
+    view = _slice_index(t) if t._base is not None else None  # (records_inplace refused other views)
     before = t._make(t.array, t.grad_fn)  # a plain Tensor (even when t is a Parameter) with t's state
     before.__dict__.update(t.__dict__)
     before._retains_grad, t._backward_hooks = False, None  # hooks so far see the gradient of t as it was (PyTorch's)
-    if not writes_into_input:
-        before.array, before._version_counter = t.array.copy(), [0]
+    if not writes_into_input or view is not None:
+        before.array, before._version_counter, before._base = t.array.copy(), [0], None
     new = compute(before)
+    if view is not None and not new_shape:  # t = y[i]: the change is y[i] = new, recorded on y (maybe a view too);
+        t._base[view[0]] = new              # t's array shows y's, and t becomes y[i] of y's new state
+        t.grad_fn, t._requires_grad, t._previous = t._base[view[0]].grad_fn, True, before
+        return t
     if new_shape:  # a shape-only change (unsqueeze_): t shows the same numbers under the new shape
         t.array = new.array
     elif new.array is not t.array:
