@@ -308,6 +308,7 @@ def run(source):
     process, under which PyTorch's own ``F.l1_loss(..., weight=w)`` drops its weight (a later test of the same
     worker, tests/test_losses.py, failed on it)."""
     buffer = io.StringIO()
+    tl.warning_level._warned.clear()  # (a script starts as a process does: its once-per-process warnings not shown)
     try:
         with contextlib.redirect_stdout(buffer):
             exec(compile(source, "<script>", "exec"), {"__name__": "__script__"})
