@@ -108,6 +108,20 @@ SCHEDULES = {
     "CosineAnnealingWarmRestarts-T_mult-2": lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=5, T_mult=2,
                                                                                          eta_min=1e-3),
     "CosineAnnealingWarmRestarts-T_mult-3": lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=3),
+    # (session 42) the four that were missing
+    "MultiplicativeLR": lambda m, o: m.MultiplicativeLR(o, lambda e: 0.95),
+    "MultiplicativeLR-per-group": lambda m, o: m.MultiplicativeLR(o, [lambda e: 1.1 if e % 3 == 0 else 0.9,
+                                                                      CallableFactor(0.99)]),
+    "ConstantLR-default": lambda m, o: m.ConstantLR(o),
+    "ConstantLR-warmup": lambda m, o: m.ConstantLR(o, factor=0.1, total_iters=12),
+    "PolynomialLR-default": lambda m, o: m.PolynomialLR(o),
+    "PolynomialLR-squared": lambda m, o: m.PolynomialLR(o, total_iters=40, power=2.0),
+    "PolynomialLR-root": lambda m, o: m.PolynomialLR(o, total_iters=100, power=0.5),
+    "CyclicLR-triangular-no-momentum": lambda m, o: m.CyclicLR(o, 0.01, 0.1, step_size_up=7, cycle_momentum=False),
+    "SequentialLR-constant-polynomial": lambda m, o: m.SequentialLR(
+        o, [m.ConstantLR(o, factor=0.1, total_iters=5), m.PolynomialLR(o, total_iters=50, power=2.0)], milestones=[5]),
+    "ChainedScheduler-constant-multiplicative": lambda m, o: m.ChainedScheduler(
+        [m.ConstantLR(o, factor=0.1, total_iters=5), m.MultiplicativeLR(o, lambda e: 0.98)]),
 }
 
 
@@ -134,6 +148,28 @@ ONE_CYCLE = {
     "no-momentum-cycling": ("adam", {}, lambda m, o: m.OneCycleLR(
         o, max_lr=0.01, total_steps=100, pct_start=0.5, cycle_momentum=False)),
 }
+
+CYCLIC = {  # (session 42) the lr between base_lr and max_lr, the momentum the other way
+    "triangular-sgd-momentum": ("sgd", {"momentum": 0.5}, lambda m, o: m.CyclicLR(o, 0.01, 0.1, step_size_up=7)),
+    "triangular2-per-group-adam": ("adam", {}, lambda m, o: m.CyclicLR(
+        o, [0.01, 0.001], [0.1, 0.05], step_size_up=5, step_size_down=12, mode="triangular2",
+        base_momentum=[0.85, 0.8], max_momentum=[0.95, 0.9])),
+    "exp-range": ("sgd", {"momentum": 0.9}, lambda m, o: m.CyclicLR(
+        o, 0.01, 0.1, step_size_up=4, mode="exp_range", gamma=0.97)),
+    "scale-fn-iterations": ("sgd", {"momentum": 0.9}, lambda m, o: m.CyclicLR(
+        o, 0.01, 0.1, step_size_up=6, scale_fn=lambda x: 0.5 * (1 + math.sin(x)), scale_mode="iterations")),
+    "scale-fn-cycle-sawtooth": ("adam", {}, lambda m, o: m.CyclicLR(
+        o, 0.01, 0.1, step_size_up=3, step_size_down=0, scale_fn=CallableFactor(0.9))),
+    "sgd-without-momentum-gets-one": ("sgd", {}, lambda m, o: m.CyclicLR(o, 0.001, 0.006, step_size_up=10)),
+}
+
+
+@pytest.mark.parametrize("name", list(CYCLIC))
+def test_cyclic_lr_and_momentum_match_pytorch(name):
+    kind, opt_kwargs, build = CYCLIC[name]
+    lrs, _, moms = assert_traces_match(build, kind=kind, opt_kwargs=opt_kwargs)
+    assert lrs[0, 0] == min(lrs[:, 0]) < max(lrs[:, 0]), "the lr should start at base_lr and rise"
+    assert moms[0, 0] == max(moms[:, 0]) > min(moms[:, 0]), "momentum should start at max_momentum and fall"
 
 
 @pytest.mark.parametrize("name", list(ONE_CYCLE))
@@ -216,7 +252,8 @@ def test_cosine_warm_restarts_fractional_epochs():
 
 
 @pytest.mark.parametrize("name", ["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR-past-T_max",
-                                  "LinearLR-warmup", "LambdaLR-one"])
+                                  "LinearLR-warmup", "LambdaLR-one", "ConstantLR-warmup", "PolynomialLR-squared",
+                                  "MultiplicativeLR", "CyclicLR-triangular-no-momentum"])
 def test_step_with_epoch_uses_the_closed_form(name):
     ours_opt, theirs_opt = optimizer_pair()
     a, b = SCHEDULES[name](ours, ours_opt), SCHEDULES[name](theirs, theirs_opt)
@@ -246,13 +283,16 @@ def test_initial_lr_base_lrs_and_get_last_lr():
 
 @pytest.mark.parametrize("name", ["LambdaLR-per-group", "MultiStepLR", "CosineAnnealingLR-past-T_max",
                                   "LinearLR-warmup", "SequentialLR-warmup-cosine", "SequentialLR-three-phases",
-                                  "CosineAnnealingWarmRestarts-T_mult-2", "one-cycle", "plateau"])
+                                  "CosineAnnealingWarmRestarts-T_mult-2", "one-cycle", "plateau",
+                                  "MultiplicativeLR-per-group", "ConstantLR-warmup", "PolynomialLR-squared", "cyclic"])
 @pytest.mark.parametrize("via_file", [False, True], ids=["in-memory", "via-file"])
 def test_state_dict_round_trip_continues_identically(name, via_file):
     """Save after 37 steps, rebuild optimizer and scheduler, load both: the next 63 lrs are the same."""
     metrics = _loss_curve()
     builds = {**SCHEDULES, "one-cycle": lambda m, o: m.OneCycleLR(o, max_lr=0.5, total_steps=100, three_phase=True),
-              "plateau": lambda m, o: m.ReduceLROnPlateau(o, factor=0.5, patience=2, cooldown=1)}
+              "plateau": lambda m, o: m.ReduceLROnPlateau(o, factor=0.5, patience=2, cooldown=1),
+              "cyclic": lambda m, o: m.CyclicLR(o, 0.01, 0.1, step_size_up=5, mode="triangular2",
+                                                scale_fn=CallableFactor(0.8))}
     build = builds[name]
 
     def step(scheduler, opt, i):
@@ -327,6 +367,12 @@ def _errors(m):
         (lambda o: m.ReduceLROnPlateau(o, threshold_mode="pct"), ValueError, "threshold_mode"),
         (lambda o: m.ReduceLROnPlateau(o, min_lr=[0.1]), ValueError, "min_lr"),
         (lambda o: m.LambdaLR(o, [lambda e: 1.0]), ValueError, "lr_lambdas"),
+        (lambda o: m.MultiplicativeLR(o, [lambda e: 1.0]), ValueError, "lr_lambdas"),
+        (lambda o: m.MultiplicativeLR(o, 0.95), TypeError, "a function of the epoch"),
+        (lambda o: m.ConstantLR(o, factor=1.5), ValueError, "factor"),
+        (lambda o: m.CyclicLR(o, 0.01, 0.1, mode="triangle"), ValueError, "mode"),
+        (lambda o: m.CyclicLR(o, [0.01], 0.1), ValueError, "base_lr"),
+        (lambda o: m.CyclicLR(o, 0.01, [0.1, 0.2, 0.3]), ValueError, "max_lr"),
         (lambda o: m.SequentialLR(o, [m.LinearLR(o), m.ExponentialLR(o, 0.9)], milestones=[]), ValueError,
          "milestones"),
         (lambda o: m.SequentialLR(o, [m.LinearLR(o), m.ReduceLROnPlateau(o)], milestones=[5]), ValueError,
@@ -516,7 +562,12 @@ def test_state_dict_keys_come_in_pytorchs_order():
     makers = {"StepLR": lambda S, o: S.StepLR(o, 2), "OneCycleLR": lambda S, o: S.OneCycleLR(o, 1.0, total_steps=10),
               "ReduceLROnPlateau": lambda S, o: S.ReduceLROnPlateau(o),
               "LambdaLR": lambda S, o: S.LambdaLR(o, lambda epoch: 0.9 ** epoch),
-              "SequentialLR": lambda S, o: S.SequentialLR(o, [S.LinearLR(o), S.StepLR(o, 2)], [2])}
+              "SequentialLR": lambda S, o: S.SequentialLR(o, [S.LinearLR(o), S.StepLR(o, 2)], [2]),
+              "MultiplicativeLR": lambda S, o: S.MultiplicativeLR(o, lambda epoch: 0.9),
+              "ConstantLR": lambda S, o: S.ConstantLR(o), "PolynomialLR": lambda S, o: S.PolynomialLR(o),
+              "CyclicLR": lambda S, o: S.CyclicLR(o, 0.01, 0.1),
+              "CyclicLR-scale-fn": lambda S, o: S.CyclicLR(o, 0.01, 0.1, scale_fn=CallableFactor(0.5),
+                                                           cycle_momentum=False)}
     for name, make in makers.items():
         keys = []
         for lib in (tg, torch):
@@ -527,3 +578,58 @@ def test_state_dict_keys_come_in_pytorchs_order():
             keys.append(list(scheduler.state_dict()))
         assert keys[0] == keys[1], name
 
+
+
+def test_cyclic_state_dict_moves_between_the_libraries():
+    """(session 42) PyTorch's CyclicLR state_dict (its scale function's __dict__ included) loads into ours, and the
+    two then go on with the same lrs and momenta."""
+    kind, opt_kwargs, build = CYCLIC["scale-fn-cycle-sawtooth"]
+    ours_opt, theirs_opt = optimizer_pair(kind, **opt_kwargs)
+    theirs_sched = build(theirs, theirs_opt)
+    for _ in range(8):
+        theirs_opt.step()
+        theirs_sched.step()
+    state = theirs_sched.state_dict()
+    assert state["_scale_fn_custom"] == {"rate": 0.9}
+    ours_sched = ours.CyclicLR(ours_opt, 0.01, 0.1, step_size_up=3, step_size_down=0, scale_fn=CallableFactor(0.2))
+    ours_opt.load_state_dict(theirs_opt.state_dict())
+    ours_sched.load_state_dict(state)
+    assert ours_sched._scale_fn_custom.rate == 0.9
+    for _ in range(10):
+        for opt, sched in ((ours_opt, ours_sched), (theirs_opt, theirs_sched)):
+            opt.step()
+            sched.step()
+        assert ours_sched.get_last_lr() == theirs_sched.get_last_lr() and momenta(ours_opt) == momenta(theirs_opt)
+
+
+def test_constant_lr_factor_zero_names_the_step_it_cannot_undo():
+    opt, theirs_opt = optimizer_pair()
+    ours_sched, theirs_sched = ours.ConstantLR(opt, factor=0.0, total_iters=2), theirs.ConstantLR(theirs_opt, 0.0, 2)
+    for o, s in ((opt, ours_sched), (theirs_opt, theirs_sched)):
+        o.step()
+        s.step()
+        o.step()
+        with pytest.raises(ZeroDivisionError, match="" if s is theirs_sched else "total_iters=2.*small positive"):
+            s.step()
+
+
+@pytest.mark.parametrize("name", ["LambdaLR-per-group", "MultiplicativeLR-per-group", "MultiStepLR",
+                                  "ConstantLR-warmup", "PolynomialLR-squared", "CosineAnnealingLR-past-T_max",
+                                  "SequentialLR-three-phases",
+                                  "ChainedScheduler-constant-multiplicative", "CosineAnnealingWarmRestarts-T_mult-2"])
+def test_a_state_dict_saved_by_pytorch_resumes_here(name):
+    """(session 42) The README's promise: a scheduler's state_dict from PyTorch, loaded here after 30 steps, goes on
+    with PyTorch's lrs."""
+    ours_opt, theirs_opt = optimizer_pair()
+    theirs_sched = SCHEDULES[name](theirs, theirs_opt)
+    for _ in range(30):
+        theirs_opt.step()
+        theirs_sched.step()
+    ours_sched = SCHEDULES[name](ours, ours_opt)
+    ours_opt.load_state_dict(theirs_opt.state_dict())
+    ours_sched.load_state_dict(theirs_sched.state_dict())
+    for _ in range(30):
+        for opt, sched in ((ours_opt, ours_sched), (theirs_opt, theirs_sched)):
+            opt.step()
+            sched.step()
+        np.testing.assert_allclose(ours_sched.get_last_lr(), theirs_sched.get_last_lr(), rtol=RTOL, atol=0)

@@ -144,15 +144,13 @@ EXTRA = {  # block -> dotted names outside the library's own paths that do such 
     # (subclasses of torch.amp's; and the kernels of its unscale_ and update, each a scaler's step in one call)
     "gradscaler": ("torch.cuda.amp.GradScaler", "torch.cpu.amp.GradScaler",
                    "torch._amp_foreach_non_finite_check_and_unscale_", "torch._amp_update_scale_"),
-    # PyTorch's optimizers and schedulers that the library has not, its functional optimizers, and its fused
-    # kernels (torch._fused_adam_: a whole update in one call). (Its torch._foreach_* arithmetic and torch.ops.aten
-    # are private kernels of single operations: not catalogued, by the check policy of issue 32)
+    # PyTorch's optimizers that the library has not (it has all of PyTorch's schedulers), its functional optimizers,
+    # and its fused kernels (torch._fused_adam_: a whole update in one call). (Its torch._foreach_* arithmetic and
+    # torch.ops.aten are private kernels of single operations: not catalogued, by the check policy of issue 32)
     "optimizer": tuple(f"torch.optim.{name}" for name in _words(
         "ASGD Adadelta Adafactor Adamax LBFGS NAdam RAdam Rprop SparseAdam sgd.sgd adam.adam adamw.adamw "
         "_functional.sgd _functional.adam _functional.adamw")) + (
         "torch._fused_sgd_", "torch._fused_adam_", "torch._fused_adamw_"),
-    "lr_scheduler": tuple(f"torch.optim.lr_scheduler.{name}" for name in _words(
-        "ChainedScheduler ConstantLR CyclicLR MultiplicativeLR PolynomialLR")),
     "clip_grads_with_norm": ("torch.nn.utils.clip_grads_with_norm_",),
     "norm": ("torch._foreach_norm",),
 }

@@ -19,9 +19,9 @@ As in PyTorch, the constructor wraps ``optimizer.step`` so that it notes it was 
 ``scheduler.step()`` warns if ``optimizer.step()`` has not run yet (the schedule would skip its first lr).
 
 Deliberate differences from PyTorch: any object with ``param_groups`` (a list of dicts with ``"lr"``) counts as an
-optimizer (one without a ``step`` method is not wrapped and gets no warning); and ``MultiplicativeLR``,
-``ConstantLR``, ``PolynomialLR`` and ``CyclicLR`` are not here. As in PyTorch, a built-in schedule's ``get_lr()``
-called by hand warns: ``get_last_lr()`` gives the lrs in use (``get_lr()`` computes the *next* recursive value).
+optimizer (one without a ``step`` method is not wrapped and gets no warning). As in PyTorch, a built-in
+schedule's ``get_lr()`` called by hand warns: ``get_last_lr()`` gives the lrs in use (``get_lr()`` computes the
+*next* recursive value).
 """
 import functools
 import inspect
@@ -37,8 +37,9 @@ from ..coverage import missing_names as _missing_names
 from ..shapes import as_int, check_number
 from ..tensor import Tensor
 
-__all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
-           "SequentialLR", "ChainedScheduler", "OneCycleLR", "CosineAnnealingWarmRestarts", "ReduceLROnPlateau"]
+__all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
+           "ExponentialLR", "SequentialLR", "PolynomialLR", "CosineAnnealingLR", "ChainedScheduler",
+           "ReduceLROnPlateau", "CyclicLR", "CosineAnnealingWarmRestarts", "OneCycleLR"]
 
 
 def _check_optimizer(optimizer, name):
@@ -208,36 +209,33 @@ class LRScheduler:
 _LRScheduler = LRScheduler  # the old name, still used by custom schedulers written for PyTorch < 2.0
 
 
-class LambdaLR(LRScheduler):
-    """``eta_t = eta_0 * lr_lambda(t)``: any schedule you can write as a function of the epoch.
+class _FunctionSchedule(LRScheduler):
+    """A schedule driven by functions of the epoch, one per param group (LambdaLR, MultiplicativeLR).
 
-    ``lr_lambda`` is one function, or a list with one per param group. Use it for a custom shape (e.g. a linear
-    warmup ``lambda t: min(1, (t + 1) / 10)``) when no built-in scheduler fits. ``state_dict`` cannot hold plain
-    functions or lambdas: it saves ``None`` for them (and the ``__dict__`` of callable objects), as PyTorch does.
+    ``state_dict`` cannot hold plain functions or lambdas: it saves ``None`` for them (and the ``__dict__`` of
+    callable objects), as PyTorch does.
     """
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        _check_optimizer(optimizer, "LambdaLR")
+        name = type(self).__name__
+        _check_optimizer(optimizer, name)
         if not all(callable(f) for f in (lr_lambda if isinstance(lr_lambda, (list, tuple)) else [lr_lambda])):
-            raise TypeError(f"LambdaLR: lr_lambda must be a function of the epoch (or a list of them, one per param "
-                            f"group), e.g. lambda epoch: 0.95 ** epoch; got {type(lr_lambda).__name__}")
+            raise TypeError(f"{name}: lr_lambda must be a function of the epoch (or a list of them, one per param "
+                            f"group), e.g. {self._EXAMPLE}; got {type(lr_lambda).__name__}")
         if isinstance(lr_lambda, (list, tuple)) and len(lr_lambda) != len(optimizer.param_groups):
-            raise ValueError(f"LambdaLR: expected {len(optimizer.param_groups)} lr_lambdas (one per param group), "
+            raise ValueError(f"{name}: expected {len(optimizer.param_groups)} lr_lambdas (one per param group), "
                              f"got {len(lr_lambda)}")
         self.lr_lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else \
             [lr_lambda] * len(optimizer.param_groups)
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
-        return [base_lr * self._factor(fn) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs, strict=True)]
-
     def _factor(self, fn):
-        """``fn(last_epoch)``: the number the initial lr is multiplied by (a one-element tensor works too)."""
+        """``fn(last_epoch)``: the number an lr is multiplied by (a one-element tensor works too)."""
         factor = fn(self.last_epoch)
         if not isinstance(factor, (numbers.Real, Tensor)):
-            raise TypeError(f"LambdaLR: lr_lambda({self.last_epoch}) returned {type(factor).__name__} "
-                            f"{factor!r:.40}; it must return a number, the factor that multiplies the initial lr "
-                            "(e.g. lambda epoch: 0.95 ** epoch)")
+            raise TypeError(f"{type(self).__name__}: lr_lambda({self.last_epoch}) returned {type(factor).__name__} "
+                            f"{factor!r:.40}; it must return a number, the factor that multiplies the "
+                            f"{self._MULTIPLIES} (e.g. {self._EXAMPLE})")
         return factor
 
     def state_dict(self):
@@ -253,6 +251,33 @@ class LambdaLR(LRScheduler):
         for fn, fn_state in zip(self.lr_lambdas, saved):
             if fn_state is not None:
                 fn.__dict__.update(fn_state)
+
+
+class LambdaLR(_FunctionSchedule):
+    """``eta_t = eta_0 * lr_lambda(t)``: any schedule you can write as a function of the epoch.
+
+    ``lr_lambda`` is one function, or a list with one per param group. Use it for a custom shape (e.g. a linear
+    warmup ``lambda t: min(1, (t + 1) / 10)``) when no built-in scheduler fits.
+    """
+    _MULTIPLIES, _EXAMPLE = "initial lr", "lambda epoch: 0.95 ** epoch"
+
+    def get_lr(self):
+        return [base_lr * self._factor(fn) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs, strict=True)]
+
+
+class MultiplicativeLR(_FunctionSchedule):
+    """``eta_t = eta_{t-1} * lr_lambda(t)`` for ``t >= 1``: each step multiplies the current lr by a factor.
+
+    Where ``LambdaLR``'s function gives the whole factor from ``eta_0``, this one's gives one step's factor, so
+    ``lambda t: 0.95`` is ``ExponentialLR(gamma=0.95)``. Being recursive, it composes with other schedulers on the
+    same optimizer. ``step(epoch)`` has no closed form: it applies the factor of ``epoch`` once.
+    """
+    _MULTIPLIES, _EXAMPLE = "current lr", "lambda epoch: 0.95"
+
+    def get_lr(self):
+        if self._is_initial:
+            return self._current_lrs()
+        return [lr * self._factor(fn) for fn, lr in zip(self.lr_lambdas, self._current_lrs(), strict=True)]
 
 
 class StepLR(LRScheduler):
@@ -302,6 +327,37 @@ class MultiStepLR(LRScheduler):
     def _get_closed_form_lr(self):
         milestones = sorted(m for m, count in self.milestones.items() for _ in range(count))  # (a loaded dict too)
         return [base_lr * self.gamma ** bisect_right(milestones, self.last_epoch) for base_lr in self.base_lrs]
+
+
+class ConstantLR(LRScheduler):
+    """``eta_t = factor * eta_0`` for the first ``total_iters`` steps, then ``eta_0``: a flat, low warmup.
+
+    Recursively: step 0 multiplies the lr by ``factor`` and step ``total_iters`` divides it by ``factor``; the
+    steps between leave it alone. A simpler warmup than ``LinearLR``'s ramp: a few careful steps, then full speed
+    (usually followed by a decay, with ``SequentialLR``).
+    """
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        _numbers("ConstantLR", factor=factor, total_iters=total_iters)
+        if not 0 <= factor <= 1:
+            raise ValueError(f"ConstantLR: factor must be in [0, 1] (the lr is factor * lr for total_iters steps), "
+                             f"got {factor}")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._current_lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._current_lrs()
+        if self.factor == 0:  # (PyTorch's ZeroDivisionError, with the reason)
+            raise ZeroDivisionError(f"ConstantLR: factor=0 made every lr 0, and at step total_iters={self.total_iters} "
+                                    "it cannot be divided back out; use a small positive factor such as 0.01")
+        return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        return [base_lr * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
+                for base_lr in self.base_lrs]
 
 
 class ExponentialLR(LRScheduler):
@@ -392,6 +448,31 @@ class LinearLR(LRScheduler):
     def _get_closed_form_lr(self):
         s, e, n = self.start_factor, self.end_factor, self.total_iters
         return [base_lr * (s + (e - s) * min(n, self.last_epoch) / n) for base_lr in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """``eta_t = eta_0 * (1 - min(t, total_iters) / total_iters) ** power``: a polynomial decay to 0.
+
+    Computed recursively, as PyTorch does: ``eta_t = eta_{t-1} * ((1 - t / n) / (1 - (t - 1) / n)) ** power``
+    with ``n = total_iters``, and unchanged after step ``n``. ``power=1`` is a straight line to zero (the same as
+    ``LinearLR(start_factor=1, end_factor=0)``); ``power=2`` falls fast at first, then lands gently.
+    """
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        _numbers("PolynomialLR", total_iters=total_iters, power=power)
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        t, n = self.last_epoch, self.total_iters
+        if self._is_initial or t > n:
+            return self._current_lrs()
+        decay = ((1.0 - t / n) / (1.0 - (t - 1) / n)) ** self.power
+        return [lr * decay for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        return [base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
+                for base_lr in self.base_lrs]
 
 
 class _Composite(LRScheduler):
@@ -507,6 +588,138 @@ def _undo_step(scheduler):
         scheduler.last_epoch -= 1
 
 
+def _cycled_momentum(owner, optimizer, base_momentum, max_momentum, last_epoch):
+    """For a schedule with ``cycle_momentum``: whether it moves Adam's ``beta1`` (else SGD's ``momentum``), and each
+    group's base and max momentum. A fresh run (``last_epoch == -1``) starts every group at its max momentum and
+    keeps both bounds in the group (``"max_momentum"``, ``"base_momentum"``), as PyTorch does."""
+    defaults = getattr(optimizer, "defaults", optimizer.param_groups[0])
+    if "momentum" not in defaults and "betas" not in defaults:
+        raise ValueError(f"{owner}: cycle_momentum=True needs an optimizer with 'momentum' (SGD) or 'betas' (Adam), "
+                         f"and {type(optimizer).__name__} has neither; pass cycle_momentum=False")
+    use_beta1 = "betas" in defaults
+    max_moms = _per_group("max_momentum", optimizer, max_momentum, owner)
+    base_moms = _per_group("base_momentum", optimizer, base_momentum, owner)
+    if last_epoch == -1:
+        for group, max_mom, base_mom in zip(optimizer.param_groups, max_moms, base_moms):
+            _set_momentum(group, max_mom, use_beta1)
+            group["max_momentum"], group["base_momentum"] = max_mom, base_mom
+    return use_beta1, base_moms, max_moms
+
+
+def _set_momentum(group, value, use_beta1):
+    if use_beta1:
+        group["betas"] = (value, *group["betas"][1:])
+    else:
+        group["momentum"] = value
+
+
+def _triangular_scale(cycle):
+    return 1.0
+
+
+def _triangular2_scale(cycle):
+    return 1 / (2.0 ** (cycle - 1))
+
+
+class CyclicLR(LRScheduler):
+    """Cyclical learning rates (Smith, "Cyclical Learning Rates for Training Neural Networks"): the lr goes up from
+    ``base_lr`` to ``max_lr`` and back down, again and again; stepped per batch.
+
+    A cycle is ``step_size_up`` steps up and ``step_size_down`` (default: as many) down. With ``c`` the cycle
+    (counted from 1), ``x`` in [0, 1) the position in it and ``r`` the share of it spent going up, the height is
+    ``h = x / r`` going up and ``(1 - x) / (1 - r)`` going down, and
+    ``eta_t = base_lr + (max_lr - base_lr) * h * scale``. The ``scale`` depends on ``mode``:
+
+    - ``"triangular"``: 1;
+    - ``"triangular2"``: ``1 / 2 ** (c - 1)`` (the height halves every cycle);
+    - ``"exp_range"``: ``gamma ** t``;
+    - or ``scale_fn`` applied to ``c`` (``scale_mode="cycle"``) or to ``t`` (``scale_mode="iterations"``).
+
+    With ``cycle_momentum`` (the default) the momentum moves the other way, ``max_momentum - (max_momentum -
+    base_momentum) * h * scale``: SGD's ``momentum`` (an SGD built without momentum gets one) or Adam's ``beta1``.
+    The lr the optimizer was given is replaced by ``base_lr``. Smith suggests 2-10 epochs of batches for
+    ``step_size_up``, and the LR range test (lesson 05) to choose the two bounds.
+    """
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular",
+                 gamma=1.0, scale_fn=None, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8,
+                 max_momentum=0.9, last_epoch=-1):
+        _check_optimizer(optimizer, "CyclicLR")
+        _numbers("CyclicLR", step_size_up=step_size_up, gamma=gamma,
+                 **({} if step_size_down is None else {"step_size_down": step_size_down}))
+        step_size_up = float(step_size_up)
+        step_size_down = step_size_up if step_size_down is None else float(step_size_down)
+        if not (step_size_up > 0 and step_size_down >= 0):
+            raise ValueError(f"CyclicLR: step_size_up must be positive and step_size_down at least 0 (the steps "
+                             f"from base_lr to max_lr and back), got {step_size_up:g} and {step_size_down:g}")
+        if scale_fn is None and mode not in ("triangular", "triangular2", "exp_range"):
+            raise ValueError(f"CyclicLR: mode must be 'triangular', 'triangular2' or 'exp_range' (or give a "
+                             f"scale_fn), got {mode!r}")
+        if scale_fn is not None and scale_mode not in ("cycle", "iterations"):
+            raise ValueError(f"CyclicLR: scale_mode must be 'cycle' or 'iterations' (what scale_fn is applied to), "
+                             f"got {scale_mode!r}")
+        self.optimizer = optimizer
+        base_lrs = _per_group("base_lr", optimizer, base_lr, "CyclicLR")
+        if last_epoch == -1:
+            for group, lr in zip(optimizer.param_groups, base_lrs):
+                group["lr"] = lr
+        self.max_lrs = _per_group("max_lr", optimizer, max_lr, "CyclicLR")
+        self.total_size = step_size_up + step_size_down
+        self.step_ratio = step_size_up / self.total_size
+        self.mode, self.gamma, self._scale_fn_custom, self.scale_mode = mode, gamma, scale_fn, scale_mode
+        self._init_scale_fn()
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.use_beta1, self.base_momentums, self.max_momentums = _cycled_momentum(
+                "CyclicLR", optimizer, base_momentum, max_momentum, last_epoch)
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _init_scale_fn(self):
+        """The built-in modes' scale and what it is applied to (a custom ``scale_fn`` keeps its ``scale_mode``)."""
+        if self._scale_fn_custom is not None:
+            return
+        self._scale_fn_ref, self.scale_mode = {
+            "triangular": (_triangular_scale, "cycle"),
+            "triangular2": (_triangular2_scale, "cycle"),
+            "exp_range": (functools.partial(pow, self.gamma), "iterations"),  # gamma ** t
+        }[self.mode]
+
+    def scale_fn(self, x):
+        """The amplitude's scale at ``x``: the cycle number or the step, by ``scale_mode``."""
+        return (self._scale_fn_custom or self._scale_fn_ref)(x)
+
+    def get_lr(self):
+        t = self.last_epoch
+        cycle = math.floor(1 + t / self.total_size)
+        x = 1.0 + t / self.total_size - cycle
+        height = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else t)
+        if self.cycle_momentum:
+            for group, base_mom, max_mom in zip(self.optimizer.param_groups, self.base_momentums,
+                                                self.max_momentums, strict=True):
+                _set_momentum(group, max_mom - (max_mom - base_mom) * height * scale, self.use_beta1)
+        return [base_lr + (max_lr - base_lr) * height * scale
+                for base_lr, max_lr in zip(self.base_lrs, self.max_lrs, strict=True)]
+
+    def state_dict(self):
+        """As every scheduler's, without the scale function: a plain function or lambda is saved as ``None``, a
+        callable object as its ``__dict__`` (as ``LambdaLR`` saves its functions)."""
+        state = super().state_dict()
+        state.pop("_scale_fn_ref", None)
+        fn = state.pop("_scale_fn_custom")
+        state["_scale_fn_custom"] = None if fn is None or isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        fn_state = state.pop("_scale_fn_custom")
+        super().load_state_dict(state)
+        if fn_state is not None:
+            self._scale_fn_custom.__dict__.update(fn_state)
+        self._init_scale_fn()
+
+
 class OneCycleLR(LRScheduler):
     """The 1cycle policy (Smith, "Super-Convergence"): one rise to ``max_lr`` and one long fall, stepped per batch.
 
@@ -567,25 +780,8 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            defaults = getattr(optimizer, "defaults", optimizer.param_groups[0])
-            if "momentum" not in defaults and "betas" not in defaults:
-                raise ValueError(f"OneCycleLR: cycle_momentum=True needs an optimizer with 'momentum' (SGD) or "
-                                 f"'betas' (Adam), and {type(optimizer).__name__} has neither; "
-                                 "pass cycle_momentum=False")
-            self.use_beta1 = "betas" in defaults
-            max_moms = _per_group("max_momentum", optimizer, max_momentum, "OneCycleLR")
-            base_moms = _per_group("base_momentum", optimizer, base_momentum, "OneCycleLR")
-            if last_epoch == -1:
-                for group, max_mom, base_mom in zip(optimizer.param_groups, max_moms, base_moms):
-                    self._set_momentum(group, max_mom)
-                    group["max_momentum"], group["base_momentum"] = max_mom, base_mom
+            self.use_beta1, _, _ = _cycled_momentum("OneCycleLR", optimizer, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
-
-    def _set_momentum(self, group, value):
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
 
     def _anneal(self, start, end, pct):
         if self._anneal_func_type == "cos":
@@ -606,7 +802,7 @@ class OneCycleLR(LRScheduler):
                     pct = (step - start_step) / (end_step - start_step)
                     lrs.append(self._anneal(group[start_lr], group[end_lr], pct))
                     if self.cycle_momentum:
-                        self._set_momentum(group, self._anneal(group[start_mom], group[end_mom], pct))
+                        _set_momentum(group, self._anneal(group[start_mom], group[end_mom], pct), self.use_beta1)
                     break
                 start_step = end_step
         return lrs
