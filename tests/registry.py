@@ -43,6 +43,17 @@ OPS = {
     "gelu": lambda lib, F, x, y, lab: F.gelu(x), "gelu_tanh": lambda lib, F, x, y, lab: F.gelu(x, approximate="tanh"),
     "softmax": lambda lib, F, x, y, lab: F.softmax(x, dim=1),
     "log_softmax": lambda lib, F, x, y, lab: x.log_softmax(0),
+    "expm1": lambda lib, F, x, y, lab: x.expm1(),
+    # the composed activations (nn/functional/activation.py)
+    "elu": lambda lib, F, x, y, lab: F.elu(x, 0.7), "selu": lambda lib, F, x, y, lab: F.selu(x),
+    "celu": lambda lib, F, x, y, lab: F.celu(x, 1.5), "hardtanh": lambda lib, F, x, y, lab: F.hardtanh(x, -0.5, 0.8),
+    "relu6": lambda lib, F, x, y, lab: F.relu6(x * 4), "hardswish": lambda lib, F, x, y, lab: F.hardswish(x * 3),
+    "logsigmoid": lambda lib, F, x, y, lab: F.logsigmoid(x), "softsign": lambda lib, F, x, y, lab: F.softsign(x),
+    "mish": lambda lib, F, x, y, lab: F.mish(x), "tanhshrink": lambda lib, F, x, y, lab: F.tanhshrink(x),
+    "softshrink": lambda lib, F, x, y, lab: F.softshrink(x, 0.3),
+    "hardshrink": lambda lib, F, x, y, lab: F.hardshrink(x),
+    "threshold": lambda lib, F, x, y, lab: F.threshold(x, 0.1, -1.0), "glu": lambda lib, F, x, y, lab: F.glu(x, 0),
+    "softmin": lambda lib, F, x, y, lab: F.softmin(x, dim=1), "prelu": lambda lib, F, x, y, lab: F.prelu(x, y[0].abs()),
     # reductions and scans (ops/reduce.py, ops/scan.py, ops/norm.py)
     "sum": lambda lib, F, x, y, lab: x.sum(), "sum_dim": lambda lib, F, x, y, lab: x.sum(1),
     "mean": lambda lib, F, x, y, lab: x.mean(), "mean_dim": lambda lib, F, x, y, lab: x.mean(1, keepdim=True),

@@ -150,6 +150,12 @@ is now recorded on the tensor it views, as PyTorch's CopySlices records it, wher
 and a branch of ``record_inplace`` took ``inplace.py`` from 72 to 84 lines; INPLACE_BUDGET = 90 (and the Tensor API,
 which keeps a slice's index for a view made out of the graph, to 1,694).
 
+Session 42 gave ``nn.functional`` the rest of PyTorch's activations (elu, selu, celu, mish, hardswish ...). They
+are composed of the engine's ops, outside both budgets (nn/functional/activation.py), but elu, selu and celu need
+e^x - 1 accurate near 0, which ``exp() - 1`` is not in float32 (at x = -1e-4 it loses 4 of its 7 digits): ``Expm1``
+(ops/elementwise.py, 8 lines) and ``Tensor.expm1`` took the engine to 905 lines, ENGINE_BUDGET = 910, and the API
+to 1,696.
+
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
 argument checks and idioms, which is why the two numbers are larger than that one. They are a few hundred lines
@@ -177,7 +183,7 @@ INPLACE = [PACKAGE / "autograd" / "inplace.py"]
 HOOKS = [PACKAGE / "autograd" / "hooks.py", PACKAGE / "utils" / "hooks.py"]
 FLOAT16_MATMUL = [PACKAGE / "float16_matmul.py"]
 INDEXING = [PACKAGE / "indexing.py"]
-ENGINE_BUDGET = 900
+ENGINE_BUDGET = 910
 API_BUDGET = 1700
 INPLACE_BUDGET = 90
 HOOKS_BUDGET = 160

@@ -143,7 +143,7 @@ def _method(name):
     return function
 
 
-_NAMES = ("abs neg exp log log1p sqrt rsqrt sin cos square relu sigmoid tanh softmax log_softmax clamp clip "
+_NAMES = ("abs neg exp expm1 log log1p sqrt rsqrt sin cos square relu sigmoid tanh softmax log_softmax clamp clip "
           "sum mean max min amax amin argmax argmin var std logsumexp all any reshape flatten squeeze unsqueeze "
           "permute transpose t maximum minimum add sub mul div divide pow eq ne lt le gt ge isnan isinf isfinite "
           "masked_fill numel clone detach logical_not addcmul addcdiv lerp").split()
@@ -300,9 +300,10 @@ def with_out(function, name=None, dtype_from_out=False, resize_warning=True):
     return function_with_out
 
 
-_WITH_OUT = ("add sub mul div pow matmul mm bmm exp log log1p sqrt rsqrt abs neg sin cos square sigmoid tanh clamp "
-             "clip sum mean prod cumsum cumprod amax amin argmax argmin var std logsumexp maximum minimum cat concat "
-             "stack where floor ceil trunc fix round sign floor_divide remainder fmod norm eq ne lt le gt ge").split()
+_WITH_OUT = ("add sub mul div pow matmul mm bmm exp expm1 log log1p sqrt rsqrt abs neg sin cos square sigmoid tanh "
+             "clamp clip sum mean prod cumsum cumprod amax amin argmax argmin var std logsumexp maximum minimum cat "
+             "concat stack where floor ceil trunc fix round sign floor_divide remainder fmod norm eq ne lt le gt "
+             "ge").split()
 globals().update({name: with_out(globals()[name], name) for name in _WITH_OUT})
 
 __all__ = _NAMES + _IDIOMS + ["cat", "concat", "stack", "where", "matmul", "mm", "bmm", "is_tensor", "allclose",

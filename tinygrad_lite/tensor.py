@@ -57,6 +57,7 @@ from .ops.elementwise import (
     Cos,
     Div,
     Exp,
+    Expm1,
     Log,
     Log1p,
     Maximum,
@@ -685,6 +686,7 @@ class Tensor:
     def exp(self): return Exp.apply(self._floating("exp"))
     def log(self): return Log.apply(self._floating("log"))
     def log1p(self): return Log1p.apply(self._floating("log1p"))
+    def expm1(self): return Expm1.apply(self._floating("expm1"))
     def sqrt(self): return Sqrt.apply(self._floating("sqrt"))
     def reciprocal(self): return Reciprocal.apply(self._floating("reciprocal"))
     def rsqrt(self):

@@ -98,6 +98,7 @@ BLOCKS = {  # block -> the names filed under it (the vocabulary's, and families 
     "sqrt": _words("sqrt rsqrt"),
     "where": _words("where masked_fill"),
     "clamp": _words("clamp clip clamp_min clamp_max"),
+    "hardtanh": _words("hardtanh relu6"),
     "max": _words("max amax maximum fmax"),
     "min": _words("min amin minimum fmin"),
     "sum": _words("sum nansum"),

@@ -154,6 +154,18 @@ class Exp(Function):
         return g * z
 
 
+class Expm1(Function):
+    r"""z = e^x - 1, accurate for tiny x (where e^x - 1 would cancel).   dz/dx = e^x, computed from x: z + 1
+    would cancel for very negative x (z near -1)."""
+    def forward(self, x):
+        self.save_for_backward(x)
+        return np.expm1(x)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        return g * np.exp(x)
+
+
 class Log(Function):
     r"""z = \ln x.   dz/dx = 1/x."""
     def forward(self, x):

@@ -28,28 +28,12 @@ from ... import random
 from ...return_types import refuse_pair
 from ...shapes import check_broadcast, check_number, dim_index
 from ...tensor import Tensor, _numpy_names, where
+from ._checks import _check_floating, _check_inplace, _check_tensor, _in_place, _softmax_dim
+from .activation import *  # the activations the lessons do not use, composed (activation.py)
+from .activation import __all__ as _activation_names
+from .activation import softplus
 from .loss import *  # the loss functions (loss.py)
 from .loss import __all__ as _loss_names
-
-
-def _check_tensor(name, input, what="input"):
-    """``name``: a function's name ("linear"), or a layer, which its repr names ("Linear(in_features=4, ...)")."""
-    if not isinstance(input, Tensor):
-        where = f"{name}()" if isinstance(name, str) and "(" not in name else str(name)
-        refuse_pair(input, where)
-        kind = type(input)
-        if kind.__name__ == "Tensor":  # another library's Tensor (torch.Tensor): name both libraries
-            raise TypeError(f"{where}: argument '{what}' must be a tinygrad_lite Tensor, not a "
-                            f"{kind.__module__.split('.')[0]}.Tensor; a tinygrad_lite function takes only "
-                            "tinygrad_lite Tensors: build the inputs with the same library as the function")
-        raise TypeError(f"{where}: argument '{what}' must be a Tensor, not {kind.__name__}; "
-                        "convert it first with tinygrad_lite.tensor(x)")
-
-
-def _check_floating(name, input):
-    _check_tensor(name, input)
-    if not input.is_floating_point():
-        raise RuntimeError(f"{name}(): expected a floating point tensor, got {input.dtype}; convert it with .float()")
 
 
 # -------------------------------------------------------------------- linear
@@ -101,18 +85,6 @@ def linear(input, weight, bias=None):
 
 
 # -------------------------------------------------------------------- activations
-def _in_place(input, name, op):
-    """``op(input)`` written into ``input``, returned: the ``inplace=True`` of an activation or dropout. The graph
-    records it as an in-place op (``Tensor._apply_``), so a later backward differentiates the op, and a tensor saved
-    earlier for a backward is known to be overwritten (PyTorch's error, if that backward runs)."""
-    return input._apply_(name + "_", op)
-
-
-def _check_inplace(name, inplace):
-    """``inplace`` read as PyTorch reads it, by its truth (1, None ...); a tensor, whose truth is ambiguous, is
-    named as the argument at fault."""
-    if isinstance(inplace, Tensor) or hasattr(inplace, "__array__"):
-        raise TypeError(f"{name}(): argument 'inplace' must be True or False, not {type(inplace).__name__}")
 
 
 def relu(input, inplace=False):
@@ -163,27 +135,6 @@ def tanh(input):
     r"""tanh x; integer inputs are computed in the default float type."""
     _check_tensor("tanh", input)
     return input.tanh()
-
-
-def softplus(input, beta=1.0, threshold=20.0):
-    r"""A smooth ReLU: \frac{1}{\beta} \ln(1 + e^{\beta x}), elementwise; always positive, and close to max(x, 0)
-    far from 0 (the larger \beta, the closer).
-
-    Where \beta x > threshold it is x itself, as in PyTorch: there the two differ by less than float precision,
-    and e^{\beta x} would overflow. The slope is d/dx = \sigma(\beta x), the sigmoid (1 in the linear part).
-    """
-    _check_floating("softplus", input)
-    check_number("softplus", "beta", beta), check_number("softplus", "threshold", threshold)
-    bx = input * beta
-    # the clamp keeps e^{bx} finite in the branch where() discards, so that its gradient (0 there) stays 0, not nan
-    return where(bx > threshold, input, bx.clamp(max=threshold).exp().log1p() / beta)
-
-
-def _softmax_dim(name, ndim, stacklevel):
-    """PyTorch's legacy choice when no dim is given (with its warning): dim 0 for 0-, 1- and 3-d inputs, else 1."""
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as "
-                  "an argument.", stacklevel=stacklevel)
-    return 0 if ndim in (0, 1, 3) else 1
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
@@ -531,7 +482,7 @@ cosine_similarity = _numpy_names(cosine_similarity)  # (axis= too, as PyTorch)
 
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax",
            "dropout", "batch_norm", "layer_norm", "one_hot", "embedding", "normalize", "cosine_similarity"] + \
-    list(_loss_names)
+    list(_activation_names) + list(_loss_names)
 
 
 __getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)

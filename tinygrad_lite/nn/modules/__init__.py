@@ -1,5 +1,32 @@
 """The layers: ``Module`` (the base class), containers, and one file per kind of layer (losses in loss.py)."""
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
+from .activation import (
+    CELU,
+    ELU,
+    GELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmin,
+    Softplus,
+    Softshrink,
+    Softsign,
+    Tanh,
+    Tanhshrink,
+    Threshold,
+)
 from .batchnorm import BatchNorm1d
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .dropout import Dropout
@@ -13,4 +40,7 @@ from .sparse import Embedding
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Linear", "Identity",
            "ReLU", "LeakyReLU", "Sigmoid", "SiLU", "Tanh", "Softplus", "GELU", "Softmax", "LogSoftmax", "Flatten",
-           "Dropout", "BatchNorm1d", "LayerNorm", "Embedding"] + list(_loss_names)
+           "Dropout", "BatchNorm1d", "LayerNorm", "Embedding",
+           # (session 42) the activations of nn/functional/activation.py
+           "ELU", "SELU", "CELU", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "LogSigmoid", "Softsign", "Mish",
+           "Tanhshrink", "Softshrink", "Hardshrink", "Threshold", "Softmin", "GLU", "PReLU"] + list(_loss_names)
