@@ -44,6 +44,37 @@ OPS = {
     "softmax": lambda lib, F, x, y, lab: F.softmax(x, dim=1),
     "log_softmax": lambda lib, F, x, y, lab: x.log_softmax(0),
     "expm1": lambda lib, F, x, y, lab: x.expm1(),
+    # shapes and selection composed of other ops (composed.py, session 42)
+    "broadcast_to": lambda lib, F, x, y, lab: x[0].broadcast_to((3, 4)) * x[:3],
+    "tile": lambda lib, F, x, y, lab: x.tile((2,)) + lib.tile(x[0], (2, 1)).sum(),
+    "unbind": lambda lib, F, x, y, lab: x.unbind(1)[2] * lib.unbind(x)[0],
+    "narrow": lambda lib, F, x, y, lab: x.narrow(1, -3, 2) * lib.narrow(y, 0, 1, 2).T,
+    "movedim": lambda lib, F, x, y, lab: (x * y).reshape(2, 2, 4).movedim((0, 2), (2, 1)).reshape(4, 4) @ x,
+    "swapaxes": lambda lib, F, x, y, lab: x.swapaxes(0, 1) * lib.swapdims(y, 1, 0) + x.moveaxis(1, 0),
+    "unflatten": lambda lib, F, x, y, lab: x.unflatten(1, (2, -1)).sum(1) @ lib.unflatten(y, 0, (2, 2))[1],
+    "roll": lambda lib, F, x, y, lab: x.roll(1) * lib.roll(y, (1, -2), (0, 1)) + x.roll(5, 0),
+    "diff": lambda lib, F, x, y, lab: lib.diff(x, 2, dim=0, prepend=y[:1]) * x.diff(append=y[:, :1])[:3],
+    "diagonal": lambda lib, F, x, y, lab: x.diagonal(1) * lib.diagonal(y, -1)
+    + x.reshape(2, 2, 4).diagonal(0, 2, 0).sum(),
+    "diag": lambda lib, F, x, y, lab: lib.diag(x[0], 1) @ lib.diag(lib.diag(y, -1), -2) + x.trace(),
+    "index_select": lambda lib, F, x, y, lab: x.index_select(1, lab.flip(0)) * lib.index_select(y, 0, lab[1]),
+    "masked_select": lambda lib, F, x, y, lab: x.masked_select(y > 0) * 2,
+    "take_along_dim": lambda lib, F, x, y, lab: x.take_along_dim(y.argsort(1), 1)
+    + lib.take_along_dim(x, lab[:1])[None],
+    # math composed of other ops (composed_math.py, session 42)
+    "tan": lambda lib, F, x, y, lab: x.tan() + lib.tan(y), "frac": lambda lib, F, x, y, lab: (x * 3).frac() * y,
+    "logit": lambda lib, F, x, y, lab: x.sigmoid().logit() + lib.logit(y.sigmoid(), eps=0.3),
+    "xlogy": lambda lib, F, x, y, lab: lib.xlogy(x.relu(), y.abs()) + x.xlogy(2.0) + lib.xlogy(3.0, y.abs()),
+    "nan_to_num": lambda lib, F, x, y, lab: (x.log() * y).nan_to_num(1.0) + lib.nan_to_num(1 / x.relu(), posinf=5.0),
+    "nansum": lambda lib, F, x, y, lab: x.log().nansum(1) + lib.nansum(y.log() * x, 0, keepdim=True),
+    "nanmean": lambda lib, F, x, y, lab: x.log().nanmean(0) * lib.nanmean(y.sqrt() * x),
+    "std_mean": lambda lib, F, x, y, lab: lib.std_mean(x, 1)[0] * lib.std_mean(y)[1] + lib.var_mean(
+        x, 0, keepdim=True, correction=0)[0] * lib.var_mean(y, (0, 1))[1],
+    "dot": lambda lib, F, x, y, lab: x[0].dot(y[1]) + lib.dot(x[:, 0], y[:, 2]),
+    "outer": lambda lib, F, x, y, lab: x[0].outer(y[1]) + lib.outer(x[:3, 0], y[:, 2]).T[0].sum(),
+    "mv": lambda lib, F, x, y, lab: x.mv(y[1]) + lib.mv(y, x[:, 0]),
+    "addmm": lambda lib, F, x, y, lab: lib.addmm(x[0], x, y) + y.addmm(x, y, beta=0.5, alpha=-2.0),
+    "addmv": lambda lib, F, x, y, lab: lib.addmv(x[0], x, y[1]) + y[2].addmv(x, y[1], beta=0, alpha=3),
     # the composed activations (nn/functional/activation.py)
     "elu": lambda lib, F, x, y, lab: F.elu(x, 0.7), "selu": lambda lib, F, x, y, lab: F.selu(x),
     "celu": lambda lib, F, x, y, lab: F.celu(x, 1.5), "hardtanh": lambda lib, F, x, y, lab: F.hardtanh(x, -0.5, 0.8),

@@ -19,6 +19,31 @@ CASES = {
     "tril": lambda L, x: x.tril(), "tril above": lambda L, x: L.tril(x, 1), "tril below": lambda L, x: x.tril(-1),
     "triu": lambda L, x: x.triu(), "triu above": lambda L, x: L.triu(x, diagonal=1),
     "triu far": lambda L, x: x.triu(-2),
+    # (session 42) PyTorch's other shape and selection functions
+    "broadcast_to": lambda L, x: x[:, :1].broadcast_to((3, 2, 3, 4)), "broadcast_to, -1": lambda L, x: L.broadcast_to(
+        x[0], (2, -1, 4)), "tile": lambda L, x: x.tile((2,)), "tile, more dims": lambda L, x: L.tile(x, (2, 1, 1, 2)),
+    "unbind": lambda L, x: x.unbind(), "unbind, dim -1": lambda L, x: L.unbind(x, -1),
+    "narrow": lambda L, x: x.narrow(2, 1, 2), "narrow, negative start": lambda L, x: L.narrow(x, -1, -3, 3),
+    "narrow, empty": lambda L, x: x.narrow(1, 3, 0), "movedim": lambda L, x: x.movedim(0, -1),
+    "movedim, several": lambda L, x: L.movedim(x, (2, 0), (0, 1)), "moveaxis": lambda L, x: L.moveaxis(x, -1, 0),
+    "swapaxes": lambda L, x: x.swapaxes(0, 2), "swapdims": lambda L, x: L.swapdims(x, -1, 1),
+    "unflatten": lambda L, x: x.unflatten(2, (2, 2)), "unflatten, -1": lambda L, x: L.unflatten(x, -1, (-1, 1, 2)),
+    "roll": lambda L, x: x.roll(3), "roll, dims": lambda L, x: L.roll(x, (1, -5), (2, 1)),
+    "roll, past the size": lambda L, x: x.roll(-9, 2), "diff": lambda L, x: x.diff(),
+    "diff, twice along 1": lambda L, x: L.diff(x, n=2, dim=1), "diff, ends": lambda L, x: x.diff(
+        dim=0, prepend=x[:1], append=x[:1] * 2), "diff, order 0": lambda L, x: L.diff(x, 0),
+    "diagonal": lambda L, x: x.diagonal(), "diagonal, dims and offsets": lambda L, x: L.diagonal(x, 1, 2, 1),
+    "diagonal, below": lambda L, x: x.diagonal(-1, 1, 2), "diagonal, outside": lambda L, x: x.diagonal(5, 1, 2),
+    "diag of a matrix": lambda L, x: x[0].diag(), "diag of a matrix, above": lambda L, x: L.diag(x[1], 2),
+    "diag of a vector": lambda L, x: L.diag(x[0, 0]), "diag of a vector, below": lambda L, x: x[1, 2].diag(-2),
+    "diag of a vector, above": lambda L, x: L.diag(x[0, 1], 1), "trace": lambda L, x: x[1].trace(),
+    "index_select": lambda L, x: x.index_select(2, L.tensor([3, 0, 3])),
+    "index_select, 0-d index": lambda L, x: L.index_select(x, 1, L.tensor(2)),
+    "masked_select": lambda L, x: x.masked_select(x > 0),
+    "masked_select, broadcast": lambda L, x: L.masked_select(x, L.tensor([True, False, True, True])),
+    "take_along_dim": lambda L, x: x.take_along_dim(x.argsort(2), 2),
+    "take_along_dim, broadcast": lambda L, x: L.take_along_dim(x, L.tensor([[[0], [2], [1]]]), dim=2),
+    "take_along_dim, flat": lambda L, x: x.take_along_dim(L.tensor([0, 23, 5])),
 }
 
 
@@ -53,13 +78,24 @@ def test_as_pytorch_values_dtypes_and_gradients(name, dtype):
                                  lambda L: L.ones(3, 3).triu(0.5), lambda L: L.ones(3).repeat(),
                                  lambda L: L.tensor(1.0).repeat(), lambda L: L.ones(3).flip(),
                                  lambda L: L.flip(L.ones(3), 0), lambda L: L.ones(3).flip(dims=0),
-                                 lambda L: L.ones(3).flip(0, dims=[0]), lambda L: L.ones(3).repeat(2, repeats=[2])])
+                                 lambda L: L.ones(3).flip(0, dims=[0]), lambda L: L.ones(3).repeat(2, repeats=[2]),
+                                 # (session 42)
+                                 lambda L: L.ones(2, 3).narrow(1, 2, 2), lambda L: L.ones(2, 3).narrow(1, 4, 0),
+                                 lambda L: L.ones(2, 3).unflatten(1, (2, 2)), lambda L: L.ones(3).diagonal(),
+                                 lambda L: L.ones(2, 2).diagonal(0, 1, 1), lambda L: L.ones(2, 2, 2).diag(),
+                                 lambda L: L.ones(2, 2, 2).trace(), lambda L: L.ones(3).roll((1, 2), 0),
+                                 lambda L: L.ones(3).index_select(0, L.tensor([[0]])),
+                                 lambda L: L.ones(3).index_select(0, L.tensor([0.0])),
+                                 lambda L: L.ones(3).masked_select(L.tensor([1, 0, 1])),
+                                 lambda L: L.ones(3).diff(n=-1), lambda L: L.ones(2, 3).movedim((0, 1), 0)])
 def test_bad_arguments_raise_pytorchs_kind_of_error(bad):
     with pytest.raises(Exception) as theirs:
         bad(torch)
     with pytest.raises(type(theirs.value)) as ours:
         bad(tl)
-    assert str(ours.value).startswith(("repeat", "chunk", "split", "tril", "flip", "triu"))  # (names the op)
+    assert str(ours.value).startswith(("repeat", "chunk", "split", "tril", "flip", "triu", "narrow", "unflatten",
+                                       "diagonal", "diag", "trace", "roll", "index_select", "masked_select", "diff",
+                                       "movedim"))  # (names the op)
 
 
 def test_repeat_and_flip_are_copies_as_in_pytorch():

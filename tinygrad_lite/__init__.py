@@ -26,7 +26,50 @@ from .device import device
 from .dtypes import (bool, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32,
                     int64, promote_types, result_type, set_default_dtype, uint8)
 from .functions import *
-from .composed import chunk, flip, split, tril, triu
+from .composed_math import (
+    addmm,
+    addmv,
+    count_nonzero,
+    dot,
+    frac,
+    logical_and,
+    logical_or,
+    logical_xor,
+    logit,
+    mv,
+    nan_to_num,
+    nanmean,
+    nansum,
+    outer,
+    std_mean,
+    tan,
+    var_mean,
+    xlogy,
+)
+from .composed import (
+    broadcast_to,
+    chunk,
+    diag,
+    diagonal,
+    diff,
+    flip,
+    index_select,
+    masked_select,
+    moveaxis,
+    movedim,
+    narrow,
+    roll,
+    split,
+    swapaxes,
+    swapdims,
+    take_along_dim,
+    tile,
+    trace,
+    tril,
+    triu,
+    unbind,
+    unflatten,
+)
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Size, Tensor
 from ._tensor_str import set_printoptions

@@ -1,4 +1,7 @@
-"""Tensor operations composed of others: ``repeat``, ``chunk``, ``split``, ``flip``, ``tril`` and ``triu``.
+"""Tensor operations composed of others: ``repeat``, ``chunk``, ``split``, ``flip``, ``tril`` and ``triu``; and
+(session 42) PyTorch's other shape and selection functions: ``broadcast_to``, ``tile``, ``unbind``, ``narrow``,
+``movedim``, ``swapaxes``, ``unflatten``, ``roll``, ``diff``, ``diagonal``, ``diag``, ``trace``, ``index_select``,
+``masked_select`` and ``take_along_dim``.
 
 None of them has a forward and backward of its own. Each is a few reshapes, slices or a ``where`` with a constant
 mask, ops that already have theirs, so the chain rule gives their gradient for free: the gradient of ``repeat`` is
@@ -12,8 +15,11 @@ Their names, arguments and errors are PyTorch's; they are methods of Tensor too 
 import builtins
 import math
 
+from numpy import broadcast_shapes as np_broadcast_shapes
+
+from .creation import arange
 from .device import array_module_of, on_device_of
-from .functions import _check_tensor
+from .functions import _check_tensor, cat
 from .shapes import as_int, dim_index, dim_indices, size_args
 from .tensor import Size, Tensor, _numpy_names
 from .tensor import where as _where
@@ -154,6 +160,216 @@ def _split_method(self, split_size, dim=0):
     return split(self, split_size, dim)
 
 
+# -------------------------------------------------------------------- shapes (session 42)
+def broadcast_to(input, size):
+    """``input`` expanded to ``size`` by broadcasting's rules: PyTorch's name for ``expand`` (a view, no copy)."""
+    _check_tensor("broadcast_to", input)
+    return input.expand(size)
+
+
+def tile(input, dims):
+    """``input`` repeated ``dims[d]`` times along each dim d, as ``repeat``; with fewer ``dims`` than the input has
+    dims, the missing ones count as 1 in front (``x.tile((2,))`` of a matrix doubles its columns), as numpy's."""
+    _check_tensor("tile", input)
+    if not isinstance(dims, (tuple, list, Size)):
+        raise TypeError(f"tile(): argument 'dims' must be a tuple of ints, not {type(dims).__name__}: x.tile((2,))")
+    dims = tuple(dims)
+    return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
+
+
+def unbind(input, dim=0):
+    """The slices of ``input`` along ``dim``, as a tuple of views, that dim removed: ``a, b = pairs.unbind(1)``."""
+    _check_tensor("unbind", input), _at_least_1d("unbind", input)
+    d = dim_index(dim, input.ndim, "unbind")
+    return tuple(input[(slice(None),) * d + (i,)] for i in range(input.shape[d]))
+
+
+def narrow(input, dim, start, length):
+    """``length`` items of ``input`` along ``dim`` from ``start`` (negative counts from the end): a view, the slice
+    ``x[..., start:start + length]``."""
+    _check_tensor("narrow", input), _at_least_1d("narrow", input)
+    d = dim_index(dim, input.ndim, "narrow")
+    n, start, length = input.shape[d], as_int(start, "narrow", "start"), as_int(length, "narrow", "length")
+    if not -n <= start <= n:
+        raise IndexError(f"narrow(): start {start} is out of range for dim {d} of size {n} (it must be in [{-n}, {n}])")
+    start = start % n if start < 0 else start
+    if length < 0 or start + length > n:
+        raise RuntimeError(f"narrow(): start ({start}) + length ({length}) exceeds dim {d} of size {n}; the slice must "
+                           "lie inside the tensor")
+    return input[(slice(None),) * d + (slice(start, start + length),)]
+
+
+def movedim(input, source, destination):
+    """``input`` with its dims ``source`` moved to the places ``destination`` (ints, or sequences of the same
+    length), the other dims keeping their order: ``images.movedim(-1, 1)`` makes (N, H, W, C) (N, C, H, W)."""
+    _check_tensor("movedim", input)
+    many = isinstance(source, (tuple, list))
+    if many != isinstance(destination, (tuple, list)):
+        raise TypeError(f"movedim(): source {source!r} and destination {destination!r} must be two ints or two "
+                        "sequences of ints")
+    if many and len(source) != len(destination):
+        raise RuntimeError(f"movedim(): source {source!r} and destination {destination!r} must have the same length")
+    source = dim_indices(source if many else (source,), input.ndim, "movedim") or ()
+    destination = dim_indices(destination if many else (destination,), input.ndim, "movedim") or ()
+    order = [d for d in range(input.ndim) if d not in source]
+    for d_source, d_destination in sorted(zip(destination, source)):
+        order.insert(d_source, d_destination)
+    return input.permute(order)
+
+
+def swapaxes(input, axis0, axis1):
+    """numpy's name for ``transpose(input, axis0, axis1)`` (``swapdims`` is PyTorch's)."""
+    _check_tensor("swapaxes", input)
+    return input.transpose(axis0, axis1)
+
+
+def unflatten(input, dim, sizes):
+    """``input`` with ``dim`` split into ``sizes`` (one of them may be -1): the inverse of ``flatten``,
+    ``x.unflatten(1, (3, 4))`` makes (N, 12) (N, 3, 4)."""
+    _check_tensor("unflatten", input), _at_least_1d("unflatten", input)
+    d = dim_index(dim, input.ndim, "unflatten")
+    if not isinstance(sizes, (tuple, list, Size)) or not sizes:
+        raise RuntimeError(f"unflatten(): sizes must be a non-empty tuple of ints, got {sizes!r}")
+    sizes = tuple(as_int(n, "unflatten", "sizes") for n in sizes)
+    known = math.prod(n for n in sizes if n != -1)
+    if sizes.count(-1) > 1 or (-1 not in sizes and known != input.shape[d]) or \
+            (-1 in sizes and (known == 0 or input.shape[d] % known)):
+        raise RuntimeError(f"unflatten(): sizes {list(sizes)} do not multiply to {input.shape[d]}, the size of dim {d} "
+                           f"of {tuple(input.shape)}")
+    return input.reshape(tuple(input.shape[:d]) + sizes + tuple(input.shape[d + 1:]))
+
+
+def roll(input, shifts, dims=None):
+    """``input`` shifted ``shifts`` places along ``dims``, the items that fall off one end coming back at the
+    other: ``roll(x, 1)`` of [1, 2, 3] is [3, 1, 2]. Without dims, the flattened tensor is rolled, shape kept.
+    Built from two slices and a ``cat`` per dim, so its gradient is the gradient rolled back."""
+    _check_tensor("roll", input)
+    many = isinstance(shifts, (tuple, list))
+    if dims is None:
+        if many and len(shifts) != 1:
+            raise RuntimeError(f"roll(): {len(shifts)} shifts need as many dims, got none")
+        return roll(input.flatten(), shifts, 0).reshape(input.shape)
+    shifts, dims = (tuple(shifts) if many else (shifts,)), (tuple(dims) if isinstance(dims, (tuple, list)) else (dims,))
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"roll(): shifts and dims must have the same length, got {len(shifts)} and {len(dims)}")
+    out = input
+    for shift, dim in zip(shifts, dims):
+        d = dim_index(dim, input.ndim, "roll")
+        n = input.shape[d]
+        k = as_int(shift, "roll", "shifts") % n if n else 0
+        if k:
+            before = (slice(None),) * d
+            out = cat([out[before + (slice(n - k, None),)], out[before + (slice(0, n - k),)]], d)
+    return out if out is not input else input.clone()
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The ``n``-th forward difference along ``dim``: ``x[1:] - x[:-1]``, ``n`` times; ``prepend``/``append`` are
+    put at the ends first (``diff(x, prepend=x[:1] * 0)`` keeps the length). Booleans give ``!=``, as PyTorch's."""
+    _check_tensor("diff", input), _at_least_1d("diff", input)
+    d, n = dim_index(dim, input.ndim, "diff"), as_int(n, "diff", "n")
+    if n < 0:
+        raise RuntimeError(f"diff(): order n must be non-negative, got {n}")
+    pieces = [t for t in (prepend, input, append) if t is not None]
+    out = cat(pieces, d) if len(pieces) > 1 else input
+    for _ in range(n):
+        before = (slice(None),) * d
+        later, earlier = out[before + (slice(1, None),)], out[before + (slice(None, -1),)]
+        out = later != earlier if out.dtype.name == "bool" else later - earlier
+    return out
+
+
+# -------------------------------------------------------------------- diagonals (session 42)
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The items (i, i + offset) of the matrices in dims ``dim1`` and ``dim2``, as the last dim of the result
+    (``offset`` > 0 above the main diagonal, < 0 below). Picked by integer indexing: a copy here, where PyTorch
+    returns a view (writing into it does not change ``input``)."""
+    _check_tensor("diagonal", input)
+    if input.ndim < 2:  # (IndexError, as PyTorch's: dim2 = 1 is out of range)
+        raise IndexError(f"diagonal(): the input must have at least 2 dims, got shape {tuple(input.shape)}")
+    d1, d2 = dim_index(dim1, input.ndim, "diagonal"), dim_index(dim2, input.ndim, "diagonal")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal(): dim1 and dim2 cannot be the same dim ({d1})")
+    k = as_int(offset, "diagonal", "offset")
+    moved = input.permute([d for d in range(input.ndim) if d not in (d1, d2)] + [d1, d2])
+    rows, columns = moved.shape[-2:]
+    length = builtins.max(0, builtins.min(rows + builtins.min(k, 0), columns - builtins.max(k, 0)))
+    i = arange(length, device=input.device) + builtins.max(-k, 0)
+    return moved[..., i, i + k]
+
+
+def diag(input, diagonal=0):
+    """Of a vector: the square matrix with it on diagonal ``diagonal`` (0 the main one, > 0 above, < 0 below) and
+    zeros elsewhere. Of a matrix: its diagonal ``diagonal``, a vector."""
+    _check_tensor("diag", input)
+    k = as_int(diagonal, "diag", "diagonal")
+    if input.ndim == 2:
+        return globals()["diagonal"](input, k)
+    if input.ndim != 1:
+        raise RuntimeError(f"diag(): the input must be a vector or a matrix, got shape {tuple(input.shape)}")
+    m = input.shape[0] + abs(k)
+    padded = cat([input, input.new_zeros(abs(k))]) if k else input
+    values = padded.unsqueeze(1).expand(m, m) if k >= 0 else padded.unsqueeze(0).expand(m, m)  # row i holds p[i]
+    xp = array_module_of(input.array)
+    with on_device_of(input.array):
+        mask = Tensor._make(xp.eye(m, m, k, dtype=bool), None)
+    return _where(mask, values, input.new_zeros(()))
+
+
+def trace(input):
+    """The sum of a matrix's main diagonal."""
+    _check_tensor("trace", input)
+    if input.ndim != 2:
+        raise RuntimeError(f"trace(): expected a matrix (2 dims), got shape {tuple(input.shape)}")
+    return diagonal(input).sum()
+
+
+# -------------------------------------------------------------------- selecting (session 42)
+def index_select(input, dim, index):
+    """The slices of ``input`` along ``dim`` at the positions in ``index`` (a 1-D integer tensor), in that order:
+    ``x.index_select(0, idx)`` is ``x[idx]``."""
+    _check_tensor("index_select", input), _check_tensor("index_select", index, "index")
+    if index.ndim > 1:
+        raise IndexError(f"index_select(): index must be a vector (1-D) of positions, got shape {tuple(index.shape)}; "
+                         "flatten it (index.reshape(-1)), or use x[index] for an index of any shape")
+    if index.dtype.is_floating_point or index.dtype.name == "bool":
+        raise RuntimeError(f"index_select(): index must hold integers (int64 or int32), got {index.dtype}; "
+                           "convert it with .long()")
+    d = dim_index(dim, input.ndim, "index_select")
+    return input[(slice(None),) * d + (index.reshape(-1),)] if input.ndim else input[index.reshape(-1)].reshape(())
+
+
+def masked_select(input, mask):
+    """The items of ``input`` where the boolean ``mask`` is True, as a 1-D tensor (the two broadcast first)."""
+    _check_tensor("masked_select", input), _check_tensor("masked_select", mask, "mask")
+    if mask.dtype.name != "bool":
+        raise RuntimeError(f"masked_select(): mask must be a bool tensor, got {mask.dtype}; compare first (x > 0)")
+    shape = Size(np_broadcast_shapes(tuple(input.shape), tuple(mask.shape)))
+    return input.expand(shape)[mask.expand(shape)]
+
+
+def take_along_dim(input, indices, dim=None):
+    """``gather`` with broadcasting: the items of ``input`` at ``indices`` along ``dim`` (the other dims of the two
+    broadcast); without dim, of the flattened input. ``x.take_along_dim(x.argsort(1), 1)`` sorts each row."""
+    _check_tensor("take_along_dim", input), _check_tensor("take_along_dim", indices, "indices")
+    if dim is None:
+        return input.reshape(-1).gather(0, indices.reshape(-1))
+    d = dim_index(dim, input.ndim, "take_along_dim")
+    if input.ndim != indices.ndim:
+        raise RuntimeError(f"take_along_dim(): input {tuple(input.shape)} and indices {tuple(indices.shape)} must "
+                           "have the same number of dims")
+    others = np_broadcast_shapes(*(tuple(t.shape[:d]) + tuple(t.shape[d + 1:]) for t in (input, indices)))
+
+    def along(t):
+        return t.expand(others[:d] + (t.shape[d],) + others[d:])
+    return along(input).gather(d, along(indices))
+
+
 chunk = _numpy_names(chunk)  # (axis= too, as PyTorch)
 Tensor.repeat, Tensor.chunk, Tensor.split, Tensor.tril, Tensor.triu = repeat, chunk, _split_method, tril, triu
 Tensor.flip = _flip_method  # (x.flip(0) and x.flip([0, 1]), as PyTorch's method takes both)
+for _function in (broadcast_to, tile, unbind, narrow, movedim, swapaxes, unflatten, roll, diff, diagonal, diag, trace,
+                  index_select, masked_select, take_along_dim):
+    setattr(Tensor, _function.__name__, _function)
+Tensor.moveaxis, Tensor.swapdims = movedim, swapaxes  # (numpy's and PyTorch's other names)
+moveaxis, swapdims = movedim, swapaxes

@@ -1,4 +1,5 @@
-"""``Flatten``: merge dims into one, e.g. a batch of images (N, 1, 28, 28) into rows (N, 784) for a Linear layer."""
+"""``Flatten``: merge dims into one, e.g. a batch of images (N, 1, 28, 28) into rows (N, 784) for a Linear layer;
+``Unflatten``, its inverse: split one dim into several."""
 from ...shapes import as_int
 from .module import Module
 
@@ -19,3 +20,22 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dim ``dim`` into ``unflattened_size`` (one size may be -1): ``Unflatten(1, (1, 28, 28))`` turns rows
+    (N, 784) back into images (N, 1, 28, 28), the inverse of ``Flatten``."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim = as_int(dim, "Unflatten", "dim")
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple of ints such as (1, 28, 28), got "
+                            f"{type(unflattened_size).__name__}")
+        self.unflattened_size = unflattened_size
+
+    def forward(self, input):
+        return input.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

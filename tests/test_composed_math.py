@@ -1,0 +1,70 @@
+"""(session 42) tinygrad_lite/composed_math.py against PyTorch: the edge values (0, nan, inf, integers, bools), the
+argument forms and the kinds of error. Values and float64 gradients of every function are checked through the
+registry's table (tests/registry.py) too."""
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_lite as tl
+
+EDGES = [0.0, -0.0, 1.0, -2.5, 0.5, np.nan, np.inf, -np.inf, 1e-30, 3.0]
+CASES = {
+    "xlogy": lambda L, x, y: L.xlogy(x, y), "xlogy, number y": lambda L, x, y: x.xlogy(0.0),
+    "xlogy, number x": lambda L, x, y: L.xlogy(0.0, y), "nan_to_num": lambda L, x, y: x.nan_to_num(),
+    "nan_to_num, values": lambda L, x, y: L.nan_to_num(x, nan=-1.0, posinf=9.0, neginf=-9.0),
+    "logit": lambda L, x, y: x.logit(), "logit, eps": lambda L, x, y: L.logit(x, eps=1e-3),
+    "tan": lambda L, x, y: x.tan(), "frac": lambda L, x, y: L.frac(x), "logical_and": lambda L, x, y: x.logical_and(y),
+    "logical_or": lambda L, x, y: L.logical_or(x, y), "logical_xor": lambda L, x, y: x.logical_xor(y),
+    "count_nonzero": lambda L, x, y: L.count_nonzero(x), "nansum": lambda L, x, y: x.nansum(),
+    "nanmean": lambda L, x, y: L.nanmean(x), "nanmean of all nans": lambda L, x, y: (x * L.nan).nanmean(),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_edge_values_as_pytorch(name):
+    grid = np.array([(a, b) for a in EDGES for b in EDGES]).T
+    ours = CASES[name](tl, tl.tensor(grid[0]), tl.tensor(grid[1])).numpy()
+    theirs = CASES[name](torch, torch.tensor(grid[0]), torch.tensor(grid[1])).numpy()
+    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+    np.testing.assert_allclose(ours, theirs, rtol=1e-15, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("call", [
+    lambda L: L.count_nonzero(L.tensor([[0, 1, 2], [0, 0, 3]]), dim=1), lambda L: L.count_nonzero(L.eye(3), (0, 1)),
+    lambda L: L.tensor([True, False]).logical_and(L.tensor([1.0, 1.0])), lambda L: L.nansum(L.tensor([[1, 2]]), 1),
+    lambda L: L.nan_to_num(L.tensor([1, 2])), lambda L: L.tan(L.tensor([1, 2])), lambda L: L.xlogy(L.tensor([1, 0]), 2),
+    lambda L: L.std_mean(L.arange(6.0).reshape(2, 3), 1), lambda L: L.std_mean(L.arange(6.0), True),
+    lambda L: L.var_mean(L.arange(6.0).reshape(2, 3), dim=0, keepdim=True, correction=0),
+    lambda L: L.addmm(L.full((2, 2), L.nan), L.ones(2, 3), L.ones(3, 2), beta=0),
+    lambda L: L.addmv(L.ones(2), L.ones(2, 3), L.ones(3), alpha=0.5), lambda L: L.ones(3).outer(L.arange(2.0)),
+    lambda L: L.ones(3).ger(L.arange(2.0)), lambda L: L.nanmean(L.tensor([[1.0, L.nan], [2.0, 4.0]]), 1, True),
+    lambda L: L.logit(L.tensor([0, 1])),
+])
+def test_argument_forms_as_pytorch(call):
+    ours, theirs = call(tl), call(torch)
+    ours, theirs = (ours, theirs) if isinstance(ours, tuple) else ((ours,), (theirs,))
+    assert isinstance(ours, tuple) == isinstance(theirs, tuple) and len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1] and tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, equal_nan=True)
+
+
+@pytest.mark.parametrize("bad, words", [
+    (lambda L: L.ones(3).dot(L.ones(4)), "same length"), (lambda L: L.ones(3).dot(L.ones(3, dtype=L.float64)), "dtype"),
+    (lambda L: L.ones(2, 3).dot(L.ones(3)), "vector"), (lambda L: L.ones(2, 3).outer(L.ones(3)), "vector"),
+    (lambda L: L.ones(3).mv(L.ones(3)), "matrix"), (lambda L: L.mv(L.ones(2, 3), L.ones(3, 1)), "vector"),
+    (lambda L: L.addmm(L.ones(2), L.ones(3), L.ones(3, 2)), "matrix"),
+    (lambda L: L.frac(L.tensor([1, 2])), "floating point"), (lambda L: L.nanmean(L.tensor([1, 2])), "floating point"),
+])
+def test_bad_arguments_raise_pytorchs_kind_of_error(bad, words):
+    with pytest.raises(Exception) as theirs:
+        bad(torch)
+    with pytest.raises(type(theirs.value), match=words):
+        bad(tl)
+
+
+def test_xlogy_gradients_are_0_where_x_is_0():
+    """Entropy's p log p at p = 0: 0, and the gradients finite (PyTorch gives nan for y's gradient at x = y = 0)."""
+    x, y = tl.tensor([0.0, 0.0, 0.5], requires_grad=True), tl.tensor([0.0, 2.0, 0.25], requires_grad=True)
+    tl.xlogy(x, y).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, pytest.approx(np.log(0.25))] and y.grad.tolist() == [0.0, 0.0, 2.0]

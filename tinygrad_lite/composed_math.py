@@ -1,0 +1,240 @@
+"""Math composed of the engine's ops: PyTorch's functions that are a line or two of others.
+
+- elementwise: ``tan`` (sin / cos), ``frac``, ``logit``, ``xlogy``, ``nan_to_num``, and the logical
+  ``logical_and``, ``logical_or``, ``logical_xor`` (nonzero is True, as in Python);
+- reductions: ``count_nonzero``, ``nansum`` and ``nanmean`` (which skip nans), ``std_mean`` and ``var_mean``;
+- products of vectors and matrices: ``dot``, ``outer``, ``mv``, ``addmm`` and ``addmv``.
+
+None has a backward of its own: the chain rule through the ops they are made of gives their gradients, as in
+composed.py. A ``where`` that drops a branch still differentiates it, so a dropped branch is kept finite
+(``xlogy`` takes the log of 1 where x is 0, not of y). Autocast treats each as PyTorch's one op of that name: its
+arguments cast once by autocast's lists (``mv``, ``addmm``, ``addmv`` to float16; ``tan`` to float32 on a GPU;
+``dot`` promoted, not lowered), the ops inside left alone.
+"""
+from . import dtypes as dt
+from .amp import autocast_mode
+from .amp.autocast_mode import autocast_args
+from .functions import _check_tensor, finfo
+from .shapes import check_number
+from .tensor import Tensor, _numpy_names, where
+
+
+def _as_one_op(name, *tensors):
+    """``tensors`` cast as autocast casts the arguments of PyTorch's op ``name``, and a context in which the ops
+    that compute it are not cast again (a do-nothing context outside autocast)."""
+    if not autocast_mode._active:
+        return tensors, _NoAutocast()
+    tensors = autocast_args(name, *tensors)
+    return tensors, autocast_mode.autocast(tensors[0].device.type, enabled=False)
+
+
+class _NoAutocast:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _floating(op, input, error=RuntimeError):
+    _check_tensor(op, input)
+    if not input.is_floating_point():
+        raise error(f"{op}(): expected a floating point tensor, got {input.dtype}; convert it with .float()")
+
+
+# -------------------------------------------------------------------- elementwise
+def tan(input):
+    r"""\tan x = \sin x / \cos x. d/dx = 1 / \cos^2 x (= 1 + \tan^2 x); integers are computed in the default float."""
+    _check_tensor("tan", input)
+    (input,), region = _as_one_op("tan", input)
+    with region:
+        x = input if input.is_floating_point() else input.to(dt.get_default_dtype())
+        return x.sin() / x.cos()
+
+
+def frac(input):
+    """The fractional part, x - trunc(x), with the sign of x (frac(-1.5) is -0.5). Gradient 1."""
+    _floating("frac", input, NotImplementedError)  # (PyTorch's kind: no integer kernel)
+    return input - input.trunc()
+
+
+def logit(input, eps=None):
+    r"""\log(p / (1 - p)), the inverse of the sigmoid: a probability back to a score. With ``eps``, p is clamped to
+    [eps, 1 - eps] first, so that 0 and 1 give finite scores (their gradient is then 0 outside the interval).
+    Integers are computed in the default float type."""
+    _check_tensor("logit", input)
+    p = input if input.is_floating_point() else input.to(dt.get_default_dtype())
+    if eps is not None:
+        check_number("logit", "eps", eps)
+        p = input.clamp(eps, 1 - eps)
+    return (p / (1 - p)).log()
+
+
+def xlogy(input, other):
+    r"""x \log y, defined as 0 where x = 0 (unless y is nan), as in the entropy terms p \log p and p \log q: a zero
+    probability adds nothing, even where q is 0. ``input`` or ``other`` may be a number."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(f"xlogy(): at least one argument must be a Tensor, got {type(input).__name__} and "
+                        f"{type(other).__name__}")
+    like = input if isinstance(input, Tensor) else other
+    kind = dt.result_type(input, other)
+    kind = kind if kind.is_floating_point else dt.get_default_dtype()
+    x, y = (t.to(kind) if isinstance(t, Tensor) else like.new_full((), t, dtype=kind) for t in (input, other))
+    # the log of 1 where x is 0 (and y a number): the product is 0 there, and so are both gradients, not 0 * inf
+    safe_y = where((x == 0) & ~y.isnan(), 1.0, y)
+    return x * safe_y.log()
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """``input`` with nan replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (by default the largest and
+    the lowest finite number of the dtype). Gradient 1 where the input is finite, 0 where it was replaced."""
+    _check_tensor("nan_to_num", input)
+    if not input.is_floating_point():
+        return input.clone()
+    info = finfo(input.dtype)
+    posinf = info.max if posinf is None else posinf
+    neginf = info.min if neginf is None else neginf
+    for name, value in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        check_number("nan_to_num", name, value)
+    infinite = input.isinf()
+    out = where(input.isnan(), nan, input)
+    out = where(infinite & (input > 0), posinf, out)
+    return where(infinite & (input < 0), neginf, out)
+
+
+def _truth(op, t, what):
+    _check_tensor(op, t, what)
+    return t if t.dtype is dt.bool else t != 0
+
+
+def logical_and(input, other):
+    """True where both are nonzero (nan counts as nonzero, as in Python): a bool tensor."""
+    return _truth("logical_and", input, "input") & _truth("logical_and", other, "other")
+
+
+def logical_or(input, other):
+    """True where either is nonzero: a bool tensor."""
+    return _truth("logical_or", input, "input") | _truth("logical_or", other, "other")
+
+
+def logical_xor(input, other):
+    """True where exactly one is nonzero: a bool tensor."""
+    return _truth("logical_xor", input, "input") ^ _truth("logical_xor", other, "other")
+
+
+# -------------------------------------------------------------------- reductions
+def count_nonzero(input, dim=None):
+    """How many items are not 0 (over ``dim``, an int or a tuple, or all): an int64 tensor."""
+    _check_tensor("count_nonzero", input)
+    return (input != 0).sum(dim) if dim is not None else (input != 0).sum()
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """``sum`` with nans counted as 0. Gradient 1 where the input is not nan, 0 where it is."""
+    _check_tensor("nansum", input)
+    if not input.is_floating_point():
+        return input.sum(dim, keepdim, dtype=dtype)
+    return where(input.isnan(), 0.0, input).sum(dim, keepdim, dtype=dtype)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """The mean of the items that are not nan (nan where all are): ``nansum`` over their count."""
+    _floating("nanmean", input)
+    if dtype is not None:
+        input = input.to(dtype)
+    counted = (~input.isnan()).sum(dim, keepdim) if dim is not None else (~input.isnan()).sum()
+    return nansum(input, dim, keepdim) / counted
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(input.std(...), input.mean(...))`` over the same dims, as a tuple: see ``Tensor.std``."""
+    _check_tensor("std_mean", input)
+    if isinstance(dim, bool):  # (std_mean(x, True): the old unbiased= by position)
+        dim, unbiased = None, dim
+    mean = input.mean() if dim is None else input.mean(dim, keepdim)
+    return input.std(dim, unbiased, keepdim, correction=correction), mean
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(input.var(...), input.mean(...))`` over the same dims, as a tuple: see ``Tensor.var``."""
+    _check_tensor("var_mean", input)
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    mean = input.mean() if dim is None else input.mean(dim, keepdim)
+    return input.var(dim, unbiased, keepdim, correction=correction), mean
+
+
+# -------------------------------------------------------------------- products
+def _check_dims(op, **tensors):
+    for what, (t, ndim) in tensors.items():
+        _check_tensor(op, t, what)
+        if t.ndim != ndim:
+            kind = {1: "a vector (1-D)", 2: "a matrix (2-D)"}[ndim]
+            raise RuntimeError(f"{op}(): {what} must be {kind}, got shape {tuple(t.shape)}")
+
+
+def _same_dtype(op, a, b):
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"{op}(): expected both tensors to have the same dtype, got {a.dtype} and {b.dtype}; "
+                           "convert one with .to(other.dtype)")
+
+
+def dot(input, other):
+    r"""\sum_i x_i y_i of two vectors of the same length: a 0-d tensor."""
+    _check_dims("dot", input=(input, 1), other=(other, 1))
+    _same_dtype("dot", input, other)
+    if input.shape != other.shape:
+        raise RuntimeError(f"dot(): the vectors must have the same length, got {input.shape[0]} and {other.shape[0]}")
+    (input, other), region = _as_one_op("dot", input, other)
+    with region:
+        return input @ other
+
+
+def outer(input, vec2):
+    r"""The matrix x_i y_j of two vectors (PyTorch's ``ger``): ``x.reshape(-1, 1) * y``."""
+    _check_dims("outer", input=(input, 1), vec2=(vec2, 1))
+    return input.reshape(-1, 1) * vec2
+
+
+def mv(input, vec):
+    """A matrix times a vector: the vector of the rows' dot products with ``vec``."""
+    _check_dims("mv", input=(input, 2), vec=(vec, 1))
+    _same_dtype("mv", input, vec)
+    (input, vec), region = _as_one_op("mv", input, vec)
+    with region:
+        return input @ vec
+
+
+def _scaled_sum(op, input, product, beta, alpha):
+    """beta * input + alpha * product, skipping the factors that are 1; with beta 0, input is ignored (its nans
+    and infs too), as PyTorch's addmm ignores it."""
+    check_number(op, "beta", beta), check_number(op, "alpha", alpha)
+    product = product if alpha == 1 else product * alpha
+    if beta == 0:
+        return product
+    return product + (input if beta == 1 else input * beta)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat1 @ mat2): a Linear layer's ``bias + x @ W.T`` in one call (input broadcasts)."""
+    _check_dims("addmm", mat1=(mat1, 2), mat2=(mat2, 2))
+    _check_tensor("addmm", input)
+    (input, mat1, mat2), region = _as_one_op("addmm", input, mat1, mat2)
+    with region:
+        return _scaled_sum("addmm", input, mat1 @ mat2, beta, alpha)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat @ vec)."""
+    _check_dims("addmv", mat=(mat, 2), vec=(vec, 1))
+    _check_tensor("addmv", input)
+    (input, mat, vec), region = _as_one_op("addmv", input, mat, vec)
+    with region:
+        return _scaled_sum("addmv", input, mat @ vec, beta, alpha)
+
+
+nansum, nanmean, count_nonzero = _numpy_names(nansum), _numpy_names(nanmean), _numpy_names(count_nonzero)
+for _function in (tan, frac, logit, xlogy, nan_to_num, logical_and, logical_or, logical_xor, count_nonzero, nansum,
+                  nanmean, dot, outer, mv, addmm, addmv):
+    setattr(Tensor, _function.__name__, _function)
+Tensor.ger = outer
