@@ -496,3 +496,93 @@ def test_bad_data_arguments_raise_pytorchs_exception_types(call):
         call(tud)
     with pytest.raises(type(theirs.value)):
         call(tg.utils.data)
+
+
+# ---------------------------------------------------------------- (session 42) streams, stacks, weighted sampling
+def _stream(L, n, with_len=True):
+    """The same iterable dataset in either library: sample i is (a row of two floats, i % 3)."""
+    base = L.utils.data.IterableDataset
+
+    class Stream(base):
+        def __iter__(self):
+            for i in range(n):
+                yield L.tensor([float(i), -float(i)]), i % 3
+
+    if with_len:
+        Stream.__len__ = lambda self: n
+    return Stream()
+
+
+@pytest.mark.parametrize("options", [dict(batch_size=3), dict(batch_size=3, drop_last=True), dict(batch_size=7),
+                                     dict(batch_size=None), dict(batch_size=4, collate_fn=lambda batch: len(batch))])
+def test_an_iterable_dataset_is_batched_in_order_as_pytorchs(options):
+    def epoch(L):
+        loader = L.utils.data.DataLoader(_stream(L, 7), **options)
+        batches = [[np.asarray(v) for v in b] if isinstance(b, (list, tuple)) else b for b in loader]
+        return len(loader), batches
+    (n_ours, ours), (n_theirs, theirs) = epoch(tg), epoch(torch)
+    assert n_ours == n_theirs and len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        if isinstance(a, list):
+            assert len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+        else:
+            assert a == b
+
+
+def test_an_iterable_dataset_has_no_sampler_and_may_have_no_len():
+    for name, value in (("shuffle", True), ("sampler", [0, 1]), ("batch_sampler", [[0]])):
+        for L in (tg, torch):
+            with pytest.raises(ValueError, match=f"expected unspecified {name} option"):
+                L.utils.data.DataLoader(_stream(L, 3), **{name: value})
+    for L in (tg, torch):
+        loader = L.utils.data.DataLoader(_stream(L, 5, with_len=False), batch_size=2)
+        assert sum(1 for _ in loader) == 3
+        with pytest.raises(TypeError):
+            len(loader)
+    assert tg.utils.data.get_worker_info() is None
+
+
+def test_chained_streams_and_stacked_datasets_as_pytorchs():
+    for L in (tg, torch):
+        D = L.utils.data
+        chained = _stream(L, 2) + _stream(L, 3)
+        assert isinstance(chained, D.ChainDataset) and len(chained) == 5
+        assert [label for _, label in chained] == [0, 1, 0, 1, 2]
+        with pytest.raises(AssertionError):
+            list(D.ChainDataset([_stream(L, 1), [1, 2]]))
+        pairs, named = D.StackDataset(L.arange(3), L.arange(3) * 2), D.StackDataset(x=L.arange(3), y=L.arange(3) + 5)
+        assert [int(v) for v in pairs[2]] == [2, 4] and len(pairs) == 3
+        assert {k: int(v) for k, v in named[1].items()} == {"x": 1, "y": 6}
+        batch = next(iter(D.DataLoader(named, batch_size=2)))
+        assert sorted(batch) == ["x", "y"] and batch["y"].tolist() == [5, 6]
+        for args, kwargs in (((L.arange(3), L.arange(4)), {}), ((L.arange(3),), {"y": [1]}), ((), {})):
+            with pytest.raises(ValueError):
+                D.StackDataset(*args, **kwargs)
+
+
+def test_a_weighted_sampler_draws_in_proportion_to_the_weights():
+    from tinygrad_lite.utils.data import WeightedRandomSampler
+    weights = [0.0, 1.0, 3.0, 4.0]
+    sampler = WeightedRandomSampler(weights, 8000, generator=tg.Generator().manual_seed(0))
+    assert len(sampler) == 8000
+    counts = np.bincount(list(sampler), minlength=4) / 8000
+    np.testing.assert_allclose(counts, np.array(weights) / 8, atol=0.02)  # (about 5 standard deviations)
+    distinct = list(WeightedRandomSampler(weights, 3, replacement=False, generator=tg.Generator().manual_seed(1)))
+    assert sorted(distinct) == [1, 2, 3]
+    tg.manual_seed(3)
+    first = list(WeightedRandomSampler(weights, 20))
+    tg.manual_seed(3)
+    assert list(WeightedRandomSampler(weights, 20)) == first  # (the global generator, when none is given)
+    loader = DataLoader(TensorDataset(tg.arange(4)), batch_size=5, sampler=WeightedRandomSampler(weights, 10))
+    assert [len(b[0]) for b in loader] == [5, 5]
+
+
+@pytest.mark.parametrize("bad, error", [
+    (lambda S: S([1.0, 2.0], 0), ValueError), (lambda S: S([1.0, 2.0], 3, replacement=1), ValueError),
+    (lambda S: S([[1.0, 2.0]], 3), ValueError), (lambda S: S([1.0, 2.0], True), ValueError),
+])
+def test_a_weighted_sampler_refuses_what_pytorchs_refuses(bad, error):
+    with pytest.raises(error):
+        bad(tud.WeightedRandomSampler)
+    with pytest.raises(error, match="WeightedRandomSampler"):
+        bad(tg.utils.data.WeightedRandomSampler)

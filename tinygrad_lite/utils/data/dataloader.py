@@ -17,14 +17,20 @@ Where we differ from PyTorch on purpose:
   taking ``X[i]`` sample by sample and stacking. The result is the same, row for row and dtype for dtype
   (stacking the rows ``X[i]`` in the order of ``indices`` *is* ``X[indices]``), in one numpy call instead of
   ``batch_size`` of them.
-- PyTorch also draws a seed for its worker processes at the start of every epoch; we have no workers and do not.
+- PyTorch also draws a seed for its worker processes at the start of every epoch; we have no workers and do not,
+  and ``get_worker_info()`` is always None (what PyTorch gives in the main process).
+
+An ``IterableDataset`` (a stream, with ``__iter__`` instead of ``__getitem__``) is read in order: each batch is the
+next ``batch_size`` samples of one ``iter(dataset)`` per epoch, with no sampler (so no ``shuffle`` or ``sampler``).
 """
+import itertools
+
 import numpy as np
 
 from ... import dtypes as dt
 from ...tensor import Tensor
 from .collate import default_collate, default_convert
-from .dataset import Subset, TensorDataset
+from .dataset import IterableDataset, Subset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
@@ -87,12 +93,20 @@ class DataLoader:
         elif batch_size is None and drop_last:
             raise ValueError("DataLoader: batch_size=None option disables auto-batching and is mutually exclusive "
                              "with drop_last")
-        if sampler is None:
+        self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable:  # (PyTorch's ValueErrors: a stream has no indices to shuffle or sample)
+            for name, value in (("shuffle", shuffle), ("sampler", sampler), ("batch_sampler", batch_sampler)):
+                if value not in (None, False):
+                    raise ValueError(f"DataLoader with IterableDataset: expected unspecified {name} option, but got "
+                                     f"{name}={value!r:.60}; an iterable dataset yields its samples in its own order "
+                                     "(shuffle inside its __iter__)")
+        elif sampler is None:
             if not hasattr(dataset, "__len__"):
                 raise TypeError(f"DataLoader: the dataset ({type(dataset).__name__}) has no __len__; a map-style "
-                                "dataset needs __len__ and __getitem__ (iterable-style datasets are not supported)")
+                                "dataset needs __len__ and __getitem__ (a stream of samples subclasses "
+                                "IterableDataset and defines __iter__)")
             sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
-        if batch_size is not None and batch_sampler is None:
+        if batch_size is not None and batch_sampler is None and not self._iterable:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
         self.sampler, self.batch_sampler, self.generator = sampler, batch_sampler, generator
@@ -100,16 +114,25 @@ class DataLoader:
         self.worker_init_fn, self.prefetch_factor, self.persistent_workers = (worker_init_fn, prefetch_factor,
                                                                               persistent_workers)
         if collate_fn is None:
-            collate_fn = default_collate if batch_sampler is not None else default_convert
+            batched = batch_sampler is not None or (self._iterable and batch_size is not None)
+            collate_fn = default_collate if batched else default_convert
         self.collate_fn = collate_fn
 
     def __len__(self):
+        if self._iterable:  # (len(dataset): a TypeError for a stream without __len__, as in PyTorch)
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
 
     def __iter__(self):
-        return _Epoch(self._batches(), len(self))
+        return _Epoch(self._batches(), self)
 
     def _batches(self):
+        if self._iterable:
+            yield from self._stream_batches()
+            return
         if self.batch_sampler is None:  # batch_size=None: one sample at a time
             for index in self.sampler:
                 yield self.collate_fn(self.dataset[index])
@@ -122,12 +145,32 @@ class DataLoader:
             yield batch
 
 
+    def _stream_batches(self):
+        """An IterableDataset's batches: its samples in order, ``batch_size`` at a time (the last one shorter,
+        unless ``drop_last``)."""
+        samples = iter(self.dataset)
+        if self.batch_size is None:
+            for sample in samples:
+                yield self.collate_fn(sample)
+            return
+        while batch := list(itertools.islice(samples, self.batch_size)):
+            if self.drop_last and len(batch) < self.batch_size:
+                return
+            yield self.collate_fn(batch)
+
+
+def get_worker_info():
+    """Information about the worker process that loads the current batch: always None here, as in PyTorch's main
+    process (our DataLoader loads every batch in this process; see the module docstring)."""
+    return None
+
+
 class _Epoch:
     """One pass over a loader: an iterator of its batches that knows their number, ``len(iter(loader))``, as
     PyTorch's does."""
 
-    def __init__(self, batches, length):
-        self._batches, self._length = batches, length
+    def __init__(self, batches, loader):
+        self._batches, self._loader = batches, loader
 
     def __iter__(self):
         return self
@@ -136,4 +179,4 @@ class _Epoch:
         return next(self._batches)
 
     def __len__(self):
-        return self._length
+        return len(self._loader)

@@ -3,6 +3,9 @@
 - ``Dataset``: the base class to subclass for your own data (define ``__getitem__`` and ``__len__``).
 - ``TensorDataset(X, y)``: sample i is ``(X[i], y[i])``.
 - ``Subset(dataset, indices)``: the samples at ``indices``; ``ConcatDataset([a, b])`` (or ``a + b``): a, then b.
+- ``StackDataset(a, b)`` (or ``StackDataset(x=a, y=b)``): sample i is ``(a[i], b[i])`` (or ``{"x": a[i], ...}``).
+- ``IterableDataset``: the base class of a *stream* of samples (``__iter__`` instead of ``__getitem__``);
+  ``ChainDataset([a, b])`` (or ``a + b``): the samples of a, then those of b.
 - ``random_split(dataset, [0.8, 0.2])``: shuffle the indices once and cut them into non-overlapping Subsets.
 """
 import bisect
@@ -28,6 +31,68 @@ class Dataset:
 
     def __add__(self, other):
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """The base class of iterable-style datasets: subclasses define ``__iter__``, which yields the samples one
+    after another (lines of a file, samples generated on the fly), instead of ``__getitem__``.
+
+    A DataLoader groups consecutive samples into batches. It cannot shuffle or sample them, having no index to
+    pick: shuffle inside ``__iter__``. ``__len__`` is optional (``len(loader)`` needs it). ``a + b`` chains two.
+    """
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__(self), which yields the samples")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Several iterable datasets one after another: all of the first's samples, then the second's..."""
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def _each(self):
+        for i, dataset in enumerate(self.datasets):
+            if not isinstance(dataset, IterableDataset):  # (an AssertionError, as PyTorch's)
+                raise AssertionError(f"ChainDataset only supports IterableDataset: datasets[{i}] is a "
+                                     f"{type(dataset).__name__}; chain map-style datasets with ConcatDataset")
+            yield dataset
+
+    def __iter__(self):
+        for dataset in self._each():
+            yield from dataset
+
+    def __len__(self):
+        return sum(len(dataset) for dataset in self._each())
+
+
+class StackDataset(Dataset):
+    """Datasets of the same length side by side: ``StackDataset(images, labels)[i]`` is ``(images[i],
+    labels[i])``, and ``StackDataset(x=images, y=labels)[i]`` is ``{"x": images[i], "y": labels[i]}``."""
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("StackDataset: give the datasets by position (samples are tuples) or by name (samples "
+                             "are dicts), not both")
+        datasets = args or tuple(kwargs.values())
+        if not datasets:
+            raise ValueError("StackDataset: at least one dataset should be passed")
+        lengths = [len(d) for d in datasets]
+        if len(set(lengths)) > 1:
+            raise ValueError(f"StackDataset: size mismatch between datasets: their lengths are {lengths}; each "
+                             "needs one item per sample")
+        self._length, self.datasets = lengths[0], args if args else dict(kwargs)
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {name: dataset[index] for name, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
+
+    def __len__(self):
+        return self._length
 
 
 class TensorDataset(Dataset):

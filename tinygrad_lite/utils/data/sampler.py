@@ -3,6 +3,7 @@
 - ``SequentialSampler``: 0, 1, ..., N-1 every epoch (``shuffle=False``).
 - ``RandomSampler``: a fresh random permutation of 0..N-1 every epoch (``shuffle=True``).
 - ``SubsetRandomSampler(indices)``: the given indices in a fresh random order every epoch.
+- ``WeightedRandomSampler(weights, num_samples)``: indices drawn with probabilities in proportion to ``weights``.
 - ``BatchSampler``: cuts any sampler's stream of indices into lists of ``batch_size``.
 
 Where the randomness comes from (as in PyTorch). With a ``generator``, each epoch's permutation is drawn from
@@ -12,7 +13,8 @@ epoch starts by drawing a seed from the *global* generator and shuffles with a g
 same epoch orders: that is what lets a training run resume bit-identically from a checkpoint.
 (The permutations themselves are not PyTorch's: our random numbers come from numpy's PCG64.)
 """
-from ...creation import randint, randperm
+from ... import dtypes as dt
+from ...creation import as_tensor, multinomial, randint, randperm
 from ...random import Generator, rng
 from .dataset import check_dataset
 
@@ -92,6 +94,34 @@ class SubsetRandomSampler(Sampler):
 
     def __len__(self):
         return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """Yields ``num_samples`` indices, index i drawn with probability ``weights[i] / sum(weights)`` (with
+    ``replacement=True``, the default, an index can come again; without, ``num_samples`` distinct ones).
+
+    For an imbalanced dataset: give each sample the weight 1 / (the number of samples of its class), and each
+    batch holds every class about equally often. Each epoch draws anew, from ``generator`` or the global generator
+    (PyTorch draws from the global one directly here, with no seed per epoch, and so do we)."""
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+            raise ValueError(f"WeightedRandomSampler: num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples!r}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"WeightedRandomSampler: replacement should be a boolean value, but got "
+                             f"replacement={replacement!r}")
+        weights = as_tensor(weights, dtype=dt.float64)
+        if weights.ndim != 1:
+            raise ValueError(f"WeightedRandomSampler: weights should be a 1d sequence (one weight per sample) but "
+                             f"given weights have shape {tuple(weights.shape)}")
+        self.weights, self.num_samples, self.replacement, self.generator = weights, num_samples, replacement, generator
+
+    def __iter__(self):  # (a generator function: the draw happens when the first index is asked for)
+        yield from multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator).tolist()
+
+    def __len__(self):
+        return self.num_samples
 
 
 class BatchSampler(Sampler):
