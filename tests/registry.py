@@ -134,4 +134,8 @@ SETTINGS = {
     "AdamW": dict(lr=0.05, amsgrad=True, weight_decay=0.1),
     "RMSprop": dict(lr=0.01, centered=True, momentum=0.9, weight_decay=0.1),
     "Adagrad": dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.5),
+    "NAdam": dict(lr=0.05, weight_decay=0.1, momentum_decay=0.01),
+    "RAdam": dict(lr=0.05, weight_decay=0.1, betas=(0.9, 0.99)),
+    "Adamax": dict(lr=0.05, weight_decay=0.1),
+    "Adadelta": dict(lr=0.5, rho=0.8, weight_decay=0.1),
 }

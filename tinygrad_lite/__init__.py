@@ -32,6 +32,7 @@ from .composed_math import (
     count_nonzero,
     dot,
     frac,
+    ger,
     logical_and,
     logical_or,
     logical_xor,

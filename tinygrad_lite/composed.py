@@ -220,7 +220,7 @@ def movedim(input, source, destination):
 def swapaxes(input, axis0, axis1):
     """numpy's name for ``transpose(input, axis0, axis1)`` (``swapdims`` is PyTorch's)."""
     _check_tensor("swapaxes", input)
-    return input.transpose(axis0, axis1)
+    return input.transpose(as_int(axis0, "swapaxes", "axis0"), as_int(axis1, "swapaxes", "axis1"))
 
 
 def unflatten(input, dim, sizes):
@@ -294,6 +294,8 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     moved = input.permute([d for d in range(input.ndim) if d not in (d1, d2)] + [d1, d2])
     rows, columns = moved.shape[-2:]
     length = builtins.max(0, builtins.min(rows + builtins.min(k, 0), columns - builtins.max(k, 0)))
+    if length == 0:  # (an offset past the matrix: no items, and no index arithmetic with it)
+        return moved[..., :0, :0].sum(-1)
     i = arange(length, device=input.device) + builtins.max(-k, 0)
     return moved[..., i, i + k]
 
@@ -308,6 +310,7 @@ def diag(input, diagonal=0):
     if input.ndim != 1:
         raise RuntimeError(f"diag(): the input must be a vector or a matrix, got shape {tuple(input.shape)}")
     m = input.shape[0] + abs(k)
+    size_args((m, m), "diag")  # (a matrix too large for any computer: named here, before the arrays)
     padded = cat([input, input.new_zeros(abs(k))]) if k else input
     values = padded.unsqueeze(1).expand(m, m) if k >= 0 else padded.unsqueeze(0).expand(m, m)  # row i holds p[i]
     xp = array_module_of(input.array)

@@ -11,6 +11,8 @@ composed.py. A ``where`` that drops a branch still differentiates it, so a dropp
 arguments cast once by autocast's lists (``mv``, ``addmm``, ``addmv`` to float16; ``tan`` to float32 on a GPU;
 ``dot`` promoted, not lowered), the ops inside left alone.
 """
+import numbers
+
 from . import dtypes as dt
 from .amp import autocast_mode
 from .amp.autocast_mode import autocast_args
@@ -65,14 +67,17 @@ def logit(input, eps=None):
     _check_tensor("logit", input)
     p = input if input.is_floating_point() else input.to(dt.get_default_dtype())
     if eps is not None:
-        check_number("logit", "eps", eps)
-        p = input.clamp(eps, 1 - eps)
+        eps = float(check_number("logit", "eps", eps))
+        p = p.clamp(eps, 1 - eps)
     return (p / (1 - p)).log()
 
 
 def xlogy(input, other):
     r"""x \log y, defined as 0 where x = 0 (unless y is nan), as in the entropy terms p \log p and p \log q: a zero
     probability adds nothing, even where q is 0. ``input`` or ``other`` may be a number."""
+    for what, value in (("input", input), ("other", other)):
+        if not isinstance(value, (Tensor, numbers.Real)):
+            raise TypeError(f"xlogy(): argument '{what}' must be a Tensor or a number, not {type(value).__name__}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise TypeError(f"xlogy(): at least one argument must be a Tensor, got {type(input).__name__} and "
                         f"{type(other).__name__}")
@@ -141,7 +146,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """The mean of the items that are not nan (nan where all are): ``nansum`` over their count."""
     _floating("nanmean", input)
     if dtype is not None:
-        input = input.to(dtype)
+        input = input.to(dt.as_dtype(dtype, "nanmean"))
     counted = (~input.isnan()).sum(dim, keepdim) if dim is not None else (~input.isnan()).sum()
     return nansum(input, dim, keepdim) / counted
 
@@ -191,8 +196,17 @@ def dot(input, other):
 
 
 def outer(input, vec2):
-    r"""The matrix x_i y_j of two vectors (PyTorch's ``ger``): ``x.reshape(-1, 1) * y``."""
-    _check_dims("outer", input=(input, 1), vec2=(vec2, 1))
+    r"""The matrix x_i y_j of two vectors: ``x.reshape(-1, 1) * y``."""
+    return _outer("outer", input, vec2)
+
+
+def ger(input, vec2):
+    """PyTorch's old name for ``outer``."""
+    return _outer("ger", input, vec2)
+
+
+def _outer(op, input, vec2):
+    _check_dims(op, input=(input, 1), vec2=(vec2, 1))
     return input.reshape(-1, 1) * vec2
 
 
@@ -237,4 +251,4 @@ nansum, nanmean, count_nonzero = _numpy_names(nansum), _numpy_names(nanmean), _n
 for _function in (tan, frac, logit, xlogy, nan_to_num, logical_and, logical_or, logical_xor, count_nonzero, nansum,
                   nanmean, dot, outer, mv, addmm, addmv):
     setattr(Tensor, _function.__name__, _function)
-Tensor.ger = outer
+Tensor.ger = ger

@@ -1,7 +1,8 @@
 """``tinygrad_lite.optim``: optimizers and learning-rate schedules, as ``torch.optim``.
 
 Start with ``optimizer.py`` (what all optimizers share: parameter groups, ``step``, ``zero_grad``, state_dict),
-then one file per update rule: ``sgd.py``, ``adam.py`` (and ``adamw.py``), ``rmsprop.py``, ``adagrad.py``.
+then one file per update rule: ``sgd.py``, ``adam.py`` (and ``adamw.py``), ``rmsprop.py``, ``adagrad.py``; and
+(less common) ``nadam.py``, ``radam.py``, ``adamax.py``, ``adadelta.py``.
 ``lr_scheduler`` changes the learning rate during training.
 """
 from ..coverage import missing_names as _missing_names
@@ -11,9 +12,14 @@ from .adam import Adam
 from .adamw import AdamW
 from .rmsprop import RMSprop
 from .adagrad import Adagrad
+from .nadam import NAdam
+from .radam import RAdam
+from .adamax import Adamax
+from .adadelta import Adadelta
 from . import lr_scheduler
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "NAdam", "RAdam", "Adamax", "Adadelta",
+           "lr_scheduler"]
 
 
 __getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)

@@ -215,6 +215,7 @@ class _FunctionSchedule(LRScheduler):
     ``state_dict`` cannot hold plain functions or lambdas: it saves ``None`` for them (and the ``__dict__`` of
     callable objects), as PyTorch does.
     """
+    _MULTIPLIES, _EXAMPLE = "lr", "lambda epoch: 0.95"  # (each subclass says what its function's number does)
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         name = type(self).__name__

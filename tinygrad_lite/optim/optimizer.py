@@ -436,13 +436,13 @@ def _state_follows(param, state, owner="Optimizer"):
 
     PyTorch creates state on the param's device, and ``load_state_dict`` moves loaded state there; a
     ``model.to(device)`` after some steps would then leave the state behind. Here the state follows the param
-    (checked by array type, and on a GPU by its number: from cuda:1 to cuda:0 too). ``step`` stays on the CPU, as in
-    PyTorch.
+    (checked by array type, and on a GPU by its number: from cuda:1 to cuda:0 too). ``step`` (and NAdam's
+    ``mu_product``: ``SCALAR_STATE``) stays on the CPU, as in PyTorch.
     A param that changed shape or dtype since its state was made (``p.data = ...`` of another shape,
     ``model.double()`` after some steps) is refused, as PyTorch refuses it, with the fix.
     """
     for key, value in state.items():
-        if key == "step" or not isinstance(value, Tensor):
+        if key in SCALAR_STATE or not isinstance(value, Tensor):
             continue
         if not same_device(value.array, param.array):
             value.array = move(value.array, param.device)
@@ -452,6 +452,9 @@ def _state_follows(param, state, owner="Optimizer"):
                 f"shape {tuple(value.array.shape)} ({value.array.dtype}): the parameter changed shape or dtype after "
                 "the optimizer made its state (p.data replaced, model.double() after some steps). Make the optimizer "
                 "after changing the model, or drop the parameter's state: del optimizer.state[p]")
+
+
+SCALAR_STATE = ("step", "mu_product")  # state entries that are 0-d CPU tensors, not shaped like the parameter
 
 
 def step_state():
@@ -639,7 +642,7 @@ def _load_value(param, key, value, where, tensor_step=False):
         array = value.array
     else:
         array = np.asarray(value.detach().cpu().numpy() if hasattr(value, "detach") else value)  # PyTorch or numpy
-    if key == "step":
+    if key in SCALAR_STATE:
         return Tensor._make(move(array, "cpu").copy(), None)
     if array.shape != param.array.shape:
         raise ValueError(f"{where}, {key!r}: has shape {array.shape}, its parameter has {param.array.shape}; "

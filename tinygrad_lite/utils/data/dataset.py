@@ -80,6 +80,9 @@ class StackDataset(Dataset):
         datasets = args or tuple(kwargs.values())
         if not datasets:
             raise ValueError("StackDataset: at least one dataset should be passed")
+        names = [f"datasets[{i}]" for i in range(len(args))] if args else list(kwargs)
+        for name, dataset in zip(names, datasets):
+            check_dataset("StackDataset", dataset, name)
         lengths = [len(d) for d in datasets]
         if len(set(lengths)) > 1:
             raise ValueError(f"StackDataset: size mismatch between datasets: their lengths are {lengths}; each "
