@@ -11,6 +11,7 @@ composed.py. A ``where`` that drops a branch still differentiates it, so a dropp
 arguments cast once by autocast's lists (``mv``, ``addmm``, ``addmv`` to float16; ``tan`` to float32 on a GPU;
 ``dot`` promoted, not lowered), the ops inside left alone.
 """
+import contextlib
 import numbers
 
 from . import dtypes as dt
@@ -25,17 +26,9 @@ def _as_one_op(name, *tensors):
     """``tensors`` cast as autocast casts the arguments of PyTorch's op ``name``, and a context in which the ops
     that compute it are not cast again (a do-nothing context outside autocast)."""
     if not autocast_mode._active:
-        return tensors, _NoAutocast()
+        return tensors, contextlib.nullcontext()
     tensors = autocast_args(name, *tensors)
     return tensors, autocast_mode.autocast(tensors[0].device.type, enabled=False)
-
-
-class _NoAutocast:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _floating(op, input, error=RuntimeError):
