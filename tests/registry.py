@@ -75,6 +75,15 @@ OPS = {
     "mv": lambda lib, F, x, y, lab: x.mv(y[1]) + lib.mv(y, x[:, 0]),
     "addmm": lambda lib, F, x, y, lab: lib.addmm(x[0], x, y) + y.addmm(x, y, beta=0.5, alpha=-2.0),
     "addmv": lambda lib, F, x, y, lab: lib.addmv(x[0], x, y[1]) + y[2].addmv(x, y[1], beta=0, alpha=3),
+    "median": lambda lib, F, x, y, lab: x.median() * lib.median(y, 1).values + lib.median(x, 0, keepdim=True)[0],
+    "quantile": lambda lib, F, x, y, lab: lib.quantile(x, lib.tensor([0.1, 0.5, 1.0], dtype=x.dtype), dim=1)
+    + x.quantile(0.3) + lib.quantile(y, 0.7, dim=0, keepdim=True, interpolation="midpoint"),
+    "cdist": lambda lib, F, x, y, lab: lib.cdist(x, y) + lib.cdist(x[:2], y, p=1).sum(0),
+    "meshgrid": lambda lib, F, x, y, lab: lib.meshgrid(x[0], y[1], indexing="ij")[0]
+    * lib.meshgrid(x[:, 0], y[2], indexing="xy")[1],
+    "pad": lambda lib, F, x, y, lab: F.pad(x, (1, -1)) * F.pad(y, (0, 0, 2, -2), value=0.5)
+    + F.pad(x[None], (2, 1), mode="reflect")[0, :, 1:5] + F.pad(x[None], (1, 0), mode="replicate")[0, :, :4]
+    + F.pad(y[None], (0, 2), mode="circular")[0, :, 2:],
     # the composed activations (nn/functional/activation.py)
     "elu": lambda lib, F, x, y, lab: F.elu(x, 0.7), "selu": lambda lib, F, x, y, lab: F.selu(x),
     "celu": lambda lib, F, x, y, lab: F.celu(x, 1.5), "hardtanh": lambda lib, F, x, y, lab: F.hardtanh(x, -0.5, 0.8),

@@ -39,6 +39,20 @@ def test_edge_values_as_pytorch(name):
     lambda L: L.addmv(L.ones(2), L.ones(2, 3), L.ones(3), alpha=0.5), lambda L: L.ones(3).outer(L.arange(2.0)),
     lambda L: L.ones(3).ger(L.arange(2.0)), lambda L: L.nanmean(L.tensor([[1.0, L.nan], [2.0, 4.0]]), 1, True),
     lambda L: L.logit(L.tensor([0, 1])),
+    # (median, quantile, and the lookups without gradient: searching.py)
+    lambda L: L.median(L.tensor([[1.0, L.nan, 0.0], [1.0, 2.0, 3.0], [4.0, 4.0, 1.0]]), 1),
+    lambda L: L.median(L.tensor([3, 1, 2, 2])), lambda L: L.tensor([]).median(),
+    lambda L: L.median(L.tensor(2.0), 0), lambda L: L.quantile(L.tensor([[1.0, 2.0], [L.nan, 3.0]]), 0.5, dim=1),
+    lambda L: L.quantile(L.arange(10.0), L.tensor([0.0, 0.33, 1.0]), interpolation="nearest"),
+    lambda L: L.quantile(L.arange(10.0), 0.55, interpolation="lower"),
+    lambda L: L.quantile(L.arange(10.0), 0.55, interpolation="higher"),
+    lambda L: L.unique(L.tensor([3, 1, 3, 2]), return_inverse=True, return_counts=True),
+    lambda L: L.unique(L.tensor([[1, 2], [1, 2], [0, 4]]), dim=0, return_counts=True),
+    lambda L: L.tensor([[2.0, 1.0], [2.0, 5.0]]).unique(return_inverse=True),
+    lambda L: L.searchsorted(L.tensor([1, 3, 5, 7]), L.tensor([[1, 5], [9, 0]])),
+    lambda L: L.searchsorted(L.tensor([[1, 3], [2, 4]]), L.tensor([[2], [5]]), side="right", out_int32=True),
+    lambda L: L.bucketize(L.tensor([1.0, 5.0, 9.0]), L.tensor([1.0, 3.0, 5.0, 7.0]), right=True),
+    lambda L: L.searchsorted(L.tensor([5, 1, 3]), L.tensor([2, 4]), sorter=L.tensor([1, 2, 0])),
 ])
 def test_argument_forms_as_pytorch(call):
     ours, theirs = call(tl), call(torch)
@@ -55,6 +69,10 @@ def test_argument_forms_as_pytorch(call):
     (lambda L: L.ones(3).mv(L.ones(3)), "matrix"), (lambda L: L.mv(L.ones(2, 3), L.ones(3, 1)), "vector"),
     (lambda L: L.addmm(L.ones(2), L.ones(3), L.ones(3, 2)), "matrix"),
     (lambda L: L.frac(L.tensor([1, 2])), "floating point"), (lambda L: L.nanmean(L.tensor([1, 2])), "floating point"),
+    (lambda L: L.quantile(L.arange(3.0), 1.5), "range"), (lambda L: L.quantile(L.arange(3.0), 0.5,
+                                                                              interpolation="mean"), "interpolation"),
+    (lambda L: L.cdist(L.ones(2, 3), L.ones(2, 4)), "same M"), (lambda L: L.bucketize(L.ones(2), L.ones(2, 2)), "1-D"),
+    (lambda L: L.searchsorted(L.ones(3), L.ones(2), side="middle"), "side"),
 ])
 def test_bad_arguments_raise_pytorchs_kind_of_error(bad, words):
     with pytest.raises(Exception) as theirs:
@@ -68,3 +86,36 @@ def test_xlogy_gradients_are_0_where_x_is_0():
     x, y = tl.tensor([0.0, 0.0, 0.5], requires_grad=True), tl.tensor([0.0, 2.0, 0.25], requires_grad=True)
     tl.xlogy(x, y).sum().backward()
     assert x.grad.tolist() == [0.0, 0.0, pytest.approx(np.log(0.25))] and y.grad.tolist() == [0.0, 0.0, 2.0]
+
+
+@pytest.mark.parametrize("args", [((1, 2),), ((1, 2, 0, 1),), ((-1, 2),), ((2, 1), "reflect"), ((3, 3), "replicate"),
+                                  ((2, 4), "circular"), ((1, 1, 2, 0), "reflect"), ((1, 1), "constant", 5.0),
+                                  ((-1, -1, 1, 0),), ((0, 0),)])
+def test_pad_as_pytorchs_with_its_gradient(args):
+    x = np.arange(24.0).reshape(2, 3, 4)
+    ours, theirs = tl.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y_ours, y_theirs = tl.nn.functional.pad(ours, *args), torch.nn.functional.pad(theirs, *args)
+    w = np.random.default_rng(0).normal(size=tuple(y_theirs.shape))
+    (y_ours * tl.tensor(w)).sum().backward()
+    (y_theirs * torch.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(y_ours.detach().numpy(), y_theirs.detach().numpy())
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-14)
+
+
+@pytest.mark.parametrize("bad", [lambda L: L.nn.functional.pad(L.ones(2, 3), (1,)),
+                                 lambda L: L.nn.functional.pad(L.ones(3), (1, 1, 1, 1)),
+                                 lambda L: L.nn.functional.pad(L.ones(1, 3), (3, 0), mode="reflect"),
+                                 lambda L: L.nn.functional.pad(L.ones(1, 3), (1, 0), mode="wrap"),
+                                 lambda L: L.meshgrid(L.ones(2, 2), indexing="ij")])
+def test_pad_and_meshgrid_refuse_what_pytorch_refuses(bad):
+    with pytest.raises(Exception) as theirs:
+        bad(torch)
+    with pytest.raises(type(theirs.value), match="pad|meshgrid"):
+        bad(tl)
+
+
+def test_meshgrid_without_indexing_warns_as_pytorch():
+    for L in (tl, torch):
+        with pytest.warns(UserWarning, match="indexing argument"):
+            grids = L.meshgrid(L.arange(2), L.arange(3))
+        assert [tuple(g.shape) for g in grids] == [(2, 3), (2, 3)]

@@ -26,9 +26,11 @@ from .device import device
 from .dtypes import (bool, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32,
                     int64, promote_types, result_type, set_default_dtype, uint8)
 from .functions import *
+from .searching import bucketize, searchsorted, unique
 from .composed_math import (
     addmm,
     addmv,
+    cdist,
     count_nonzero,
     dot,
     frac,
@@ -37,11 +39,13 @@ from .composed_math import (
     logical_or,
     logical_xor,
     logit,
+    median,
     mv,
     nan_to_num,
     nanmean,
     nansum,
     outer,
+    quantile,
     std_mean,
     tan,
     var_mean,
@@ -56,6 +60,7 @@ from .composed import (
     flip,
     index_select,
     masked_select,
+    meshgrid,
     moveaxis,
     movedim,
     narrow,

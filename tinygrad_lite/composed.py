@@ -1,7 +1,7 @@
 """Tensor operations composed of others: ``repeat``, ``chunk``, ``split``, ``flip``, ``tril`` and ``triu``; and
 (session 42) PyTorch's other shape and selection functions: ``broadcast_to``, ``tile``, ``unbind``, ``narrow``,
 ``movedim``, ``swapaxes``, ``unflatten``, ``roll``, ``diff``, ``diagonal``, ``diag``, ``trace``, ``index_select``,
-``masked_select`` and ``take_along_dim``.
+``masked_select``, ``take_along_dim`` and ``meshgrid``.
 
 None of them has a forward and backward of its own. Each is a few reshapes, slices or a ``where`` with a constant
 mask, ops that already have theirs, so the chain rule gives their gradient for free: the gradient of ``repeat`` is
@@ -14,6 +14,7 @@ Their names, arguments and errors are PyTorch's; they are methods of Tensor too 
 """
 import builtins
 import math
+import warnings
 
 from numpy import broadcast_shapes as np_broadcast_shapes
 
@@ -366,6 +367,36 @@ def take_along_dim(input, indices, dim=None):
     def along(t):
         return t.expand(others[:d] + (t.shape[d],) + others[d:])
     return along(input).gather(d, along(indices))
+
+
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids of the 1-D ``tensors``: with n tensors of sizes s_1 .. s_n, n tensors of shape (s_1, ..,
+    s_n), the k-th varying along dim k (``indexing="ij"``); ``indexing="xy"`` swaps the first two dims, as numpy's
+    and matplotlib's grids (x along the columns). Each is an ``expand`` of a reshape: its gradient sums over the
+    copies. Without ``indexing``, "ij" with PyTorch's warning that the argument will be required."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+                      UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid(): indexing must be 'ij' or 'xy', got {indexing!r}")
+    for i, t in enumerate(tensors):
+        _check_tensor("meshgrid", t, f"tensors[{i}]")
+        if t.ndim > 1:
+            raise RuntimeError(f"meshgrid(): expects 0-d or 1-d tensors, but tensors[{i}] has shape {tuple(t.shape)}")
+    if not tensors:
+        raise RuntimeError("meshgrid(): expects a non-empty list of tensors")
+    swap = indexing == "xy" and len(tensors) >= 2
+    ordered = (tensors[1], tensors[0], *tensors[2:]) if swap else tensors
+    shape = tuple(t.numel() for t in ordered)
+    grids = []
+    for k, t in enumerate(ordered):
+        view = [1] * len(ordered)
+        view[k] = -1
+        grids.append(t.reshape(view).expand(shape))
+    return (grids[1], grids[0], *grids[2:]) if swap else tuple(grids)
 
 
 chunk = _numpy_names(chunk)  # (axis= too, as PyTorch)

@@ -3,7 +3,9 @@
 - elementwise: ``tan`` (sin / cos), ``frac``, ``logit``, ``xlogy``, ``nan_to_num``, and the logical
   ``logical_and``, ``logical_or``, ``logical_xor`` (nonzero is True, as in Python);
 - reductions: ``count_nonzero``, ``nansum`` and ``nanmean`` (which skip nans), ``std_mean`` and ``var_mean``;
-- products of vectors and matrices: ``dot``, ``outer``, ``mv``, ``addmm`` and ``addmv``.
+  and from a sort, ``median`` and ``quantile``;
+- products of vectors and matrices: ``dot``, ``outer``, ``mv``, ``addmm`` and ``addmv``; and ``cdist``, the
+  distances between two sets of points.
 
 None has a backward of its own: the chain rule through the ops they are made of gives their gradients, as in
 composed.py. A ``where`` that drops a branch still differentiates it, so a dropped branch is kept finite
@@ -15,10 +17,11 @@ import contextlib
 import numbers
 
 from . import dtypes as dt
+from . import return_types
 from .amp import autocast_mode
 from .amp.autocast_mode import autocast_args
-from .functions import _check_tensor, finfo
-from .shapes import check_number
+from .functions import _check_tensor, finfo, stack
+from .shapes import check_number, dim_index
 from .tensor import Tensor, _numpy_names, where
 
 
@@ -100,6 +103,12 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     return where(infinite & (input < 0), neginf, out)
 
 
+def _check_flag(op, name, value):
+    """A True/False argument (keepdim): a clear TypeError for a tensor or an array, whose truth is ambiguous."""
+    if not isinstance(value, (bool, int)) or hasattr(value, "__array__"):
+        raise TypeError(f"{op}(): argument '{name}' must be True or False, not {type(value).__name__}")
+
+
 def _truth(op, t, what):
     _check_tensor(op, t, what)
     return t if t.dtype is dt.bool else t != 0
@@ -162,6 +171,79 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return input.var(dim, unbiased, keepdim, correction=correction), mean
 
 
+def median(input, dim=None, keepdim=False):
+    """The middle value: of all the items (a 0-d tensor), or along ``dim`` as (values, indices)
+    (``return_types.median``). With an even count it is the lower of the two middle values, as PyTorch's (numpy's
+    median averages them); a nan in the slice makes it nan (at the first nan's index). From a stable sort: its
+    gradient goes to the item it came from (among equal values the first, which is also the index given)."""
+    _check_tensor("median", input)
+    _check_flag("median", "keepdim", keepdim)
+    x = input.reshape(-1) if dim is None or input.ndim == 0 else input
+    d = 0 if dim is None or input.ndim == 0 else dim_index(dim, input.ndim, "median")
+    n = x.shape[d]
+    if n == 0:
+        if dim is None:
+            return input.new_full((), float("nan")) if input.is_floating_point() else input.sum() * 0
+        raise IndexError(f"median(): dim {d} of {tuple(input.shape)} is empty: the median of no numbers is undefined")
+    values, indices = x.sort(d, stable=True)  # (numpy sorts nan last: the first nan is at n - number of nans)
+    nans = x.isnan().sum(d, keepdim=True)
+    position = where(nans > 0, n - nans, (n - 1) // 2)
+    value, index = values.gather(d, position), indices.gather(d, position)
+    if dim is None:
+        return value.reshape(())
+    if input.ndim == 0 or not keepdim:
+        value, index = value.reshape(input.shape if input.ndim == 0 else value.shape[:d] + value.shape[d + 1:]), \
+            index.reshape(input.shape if input.ndim == 0 else index.shape[:d] + index.shape[d + 1:])
+    return return_types.median(value, index)
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """The ``q``-quantile (a number in [0, 1], or a 1-D tensor of them: one result per q, along a new first dim) of
+    all the items, or along ``dim``. Between the two sorted items around position q (n - 1), ``interpolation``
+    chooses: "linear" (the default), "lower", "higher", "nearest" (half to even, as PyTorch's), "midpoint".
+    Built from a sort and two gathers, so its gradient goes to those two items."""
+    _floating("quantile", input)
+    _check_flag("quantile", "keepdim", keepdim)
+    if interpolation not in ("linear", "lower", "higher", "nearest", "midpoint"):
+        raise RuntimeError(f"quantile(): interpolation must be one of linear, lower, higher, midpoint or nearest, "
+                           f"got {interpolation!r}")
+    if not isinstance(q, (Tensor, numbers.Real, list, tuple)):
+        raise TypeError(f"quantile(): argument 'q' must be a number or a tensor of them, not {type(q).__name__}")
+    qs = q if isinstance(q, Tensor) else input.new_tensor(q)
+    if qs.ndim > 1:
+        raise RuntimeError(f"quantile(): q must be a number or a 1-D tensor, got shape {tuple(qs.shape)}")
+    if bool(((qs < 0) | (qs > 1)).any()):
+        raise RuntimeError("quantile(): q values must be in the range [0, 1]")
+    input, = autocast_args("quantile", input)  # (float32 inside a CPU autocast, as PyTorch's)
+    x = input.reshape(-1) if dim is None else input
+    d = 0 if dim is None else dim_index(dim, input.ndim, "quantile")
+    n = x.shape[d] if x.ndim else 1
+    if n == 0:
+        raise IndexError("quantile(): the input is empty: the quantile of no numbers is undefined")
+    ordered = x.sort(d).values if x.ndim else x.reshape(1)
+    d = d if x.ndim else 0
+    position = qs.to(input.dtype).reshape(-1) * (n - 1)
+    low, high = position.floor(), position.ceil()
+    if interpolation == "nearest":
+        low = high = position.round()
+    elif interpolation == "lower":
+        high = low
+    elif interpolation == "higher":
+        low = high
+    has_nan = ordered.isnan().any(d)  # (a nan in a slice makes its quantiles nan, as PyTorch's)
+    results = []
+    for k in range(position.shape[0]):
+        lo, hi = int(low[k]), int(high[k])
+        take = (slice(None),) * d
+        a, b = ordered[take + (lo,)], ordered[take + (hi,)]
+        weight = 0.5 if interpolation == "midpoint" else (position[k] - lo).item()
+        out = where(has_nan, float("nan"), a if lo == hi else a + (b - a) * weight)
+        if keepdim:
+            out = out.unsqueeze(d) if dim is not None else out.reshape((1,) * input.ndim)
+        results.append(out)
+    return stack(results) if qs.ndim == 1 else results[0]
+
+
 # -------------------------------------------------------------------- products
 def _check_dims(op, **tensors):
     for what, (t, ndim) in tensors.items():
@@ -212,6 +294,22 @@ def mv(input, vec):
         return input @ vec
 
 
+def cdist(x1, x2, p=2.0):
+    """The distance between every row of ``x1`` (P, M) and every row of ``x2`` (R, M), as a (P, R) matrix (batched
+    over leading dims); ``p`` the norm (2: Euclidean, 1: Manhattan, inf). Computed as the norm of the differences
+    (PyTorch uses a matrix product for large Euclidean inputs, which agrees to rounding); the gradient at a zero
+    distance is 0, as PyTorch's."""
+    _floating("cdist", x1), _floating("cdist", x2)
+    x1, x2 = autocast_args("cdist", x1, x2)  # (float32 inside autocast, as PyTorch's)
+    if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"cdist(): x1 and x2 must be (.., P, M) and (.., R, M) with the same M (the features), got "
+                           f"{tuple(x1.shape)} and {tuple(x2.shape)}")
+    check_number("cdist", "p", p)
+    if p < 0:
+        raise RuntimeError(f"cdist(): p must be non-negative (the norm), got {p}")
+    return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p=p, dim=-1)
+
+
 def _scaled_sum(op, input, product, beta, alpha):
     """beta * input + alpha * product, skipping the factors that are 1; with beta 0, input is ignored (its nans
     and infs too), as PyTorch's addmm ignores it."""
@@ -242,6 +340,6 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 
 nansum, nanmean, count_nonzero = _numpy_names(nansum), _numpy_names(nanmean), _numpy_names(count_nonzero)
 for _function in (tan, frac, logit, xlogy, nan_to_num, logical_and, logical_or, logical_xor, count_nonzero, nansum,
-                  nanmean, dot, outer, mv, addmm, addmv):
+                  nanmean, median, quantile, dot, outer, mv, addmm, addmv):
     setattr(Tensor, _function.__name__, _function)
 Tensor.ger = ger

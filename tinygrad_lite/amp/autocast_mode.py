@@ -36,9 +36,10 @@ LOWER_PRECISION_OPS = frozenset({"matmul", "mm", "bmm", "linear", "addmm", "prel
 _LOSSES = {"mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
            "binary_cross_entropy_with_logits"}
 FLOAT32_OPS = {
-    "cpu": frozenset(_LOSSES | {"binary_cross_entropy", "prod"}),
+    "cpu": frozenset(_LOSSES | {"binary_cross_entropy", "prod", "cdist", "quantile", "reflection_pad",
+                                "replication_pad"}),
     "cuda": frozenset(_LOSSES | {"exp", "expm1", "log", "log1p", "pow", "tan", "softmax", "log_softmax", "sum",
-                                 "prod", "cumsum", "cumprod", "norm", "logsumexp", "layer_norm"}),
+                                 "prod", "cumsum", "cumprod", "norm", "logsumexp", "layer_norm", "cdist"}),
 }
 REFUSED_OPS = {"cuda": {"binary_cross_entropy": (
     "binary_cross_entropy and nn.BCELoss are unsafe to autocast: the sigmoid before them rounds to exactly 0 or 1 "

@@ -32,6 +32,7 @@ from ._checks import _check_floating, _check_inplace, _check_tensor, _in_place, 
 from .activation import *  # the activations the lessons do not use, composed (activation.py)
 from .activation import __all__ as _activation_names
 from .activation import softplus
+from .padding import pad
 from .loss import *  # the loss functions (loss.py)
 from .loss import __all__ as _loss_names
 
@@ -481,7 +482,7 @@ cosine_similarity = _numpy_names(cosine_similarity)  # (axis= too, as PyTorch)
 
 
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax",
-           "dropout", "batch_norm", "layer_norm", "one_hot", "embedding", "normalize", "cosine_similarity"] + \
+           "dropout", "batch_norm", "layer_norm", "one_hot", "embedding", "normalize", "cosine_similarity", "pad"] + \
     list(_activation_names) + list(_loss_names)
 
 
