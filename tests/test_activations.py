@@ -146,6 +146,28 @@ def test_bad_arguments_say_what_is_wrong(call, error, fragment):
         call()
 
 
+@pytest.mark.parametrize("call", [
+    lambda L: L.nn.functional.relu6(L.tensor([-3, 2, 7])), lambda L: L.nn.functional.hardtanh(L.tensor([-3, 0, 2])),
+    lambda L: L.nn.functional.threshold(L.tensor([-3, 1, 2]), 1, 5.7), lambda L: L.nn.functional.softsign(
+        L.tensor([-3, 1])), lambda L: L.selu(L.tensor([-1.0, 2.0])), lambda L: L.celu(L.tensor([-1.0]), 2.0),
+    lambda L: L.threshold(L.tensor([0.5, 2.0]), 1.0, 0.0), lambda L: L.tensor([-1.0, 0.3]).hardshrink(0.5),
+    lambda L: L.tensor([-1.0, 0.3]).prelu(L.tensor([0.2])), lambda L: L.nn.PReLU(init=L.tensor(0.1)).weight,
+    lambda L: L.nn.functional.elu_(L.tensor([-1.0, 2.0])), lambda L: L.nn.functional.relu_(L.tensor([-1.0, 2.0])),
+    lambda L: L.nn.functional.leaky_relu_(L.tensor([-1.0])), lambda L: L.nn.functional.hardtanh_(L.tensor([-3.0])),
+    lambda L: L.nn.functional.threshold_(L.tensor([0.0, 3.0]), 1.0, -1.0),
+])
+def test_integers_aliases_and_in_place_names_as_pytorchs(call):
+    ours, theirs = call(tl), call(torch)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-6)
+
+
+def test_integer_inputs_of_the_exponential_units_raise_pytorchs_not_implemented_error():
+    for name in ("elu", "hardshrink", "mish", "glu", "logsigmoid"):
+        with pytest.raises(NotImplementedError, match=name):
+            getattr(F, name)(tl.tensor([1, 2]))
+
+
 def test_softmin_without_dim_warns_as_pytorch():
     with pytest.warns(UserWarning, match="Implicit dimension choice for softmin"):
         F.softmin(tl.ones(2, 2))

@@ -81,11 +81,51 @@ def test_bad_arguments_raise_pytorchs_kind_of_error(bad, words):
         bad(tl)
 
 
-def test_xlogy_gradients_are_0_where_x_is_0():
-    """Entropy's p log p at p = 0: 0, and the gradients finite (PyTorch gives nan for y's gradient at x = y = 0)."""
+def test_xlogy_gradients_as_pytorchs_and_finite_at_0():
+    """Entropy's p log p at p = 0: 0; the gradient in x is log y, at x = 0 too (PyTorch's), and at x = y = 0 both
+    gradients are 0 (PyTorch gives nan for y's there)."""
     x, y = tl.tensor([0.0, 0.0, 0.5], requires_grad=True), tl.tensor([0.0, 2.0, 0.25], requires_grad=True)
     tl.xlogy(x, y).sum().backward()
-    assert x.grad.tolist() == [0.0, 0.0, pytest.approx(np.log(0.25))] and y.grad.tolist() == [0.0, 0.0, 2.0]
+    assert x.grad.tolist() == [0.0, pytest.approx(np.log(2.0)), pytest.approx(np.log(0.25))]
+    assert y.grad.tolist() == [0.0, 0.0, 2.0]
+
+
+@pytest.mark.parametrize("call", [
+    lambda L: L.ones(2, 3).tile(2), lambda L: L.ones(2, 3).tile(1, 2), lambda L: L.ones(2, 3).tile((2, 1)),
+    lambda L: L.ones(2, 3).swapdims(dim0=0, dim1=1), lambda L: L.swapaxes(L.ones(2, 3), axis0=1, axis1=0),
+    lambda L: L.tensor(2.0).index_select(0, L.tensor([0])), lambda L: L.dot(L.ones(3), tensor=L.ones(3)),
+    lambda L: L.addmm(L.ones(2), L.ones(2, 3), L.ones(3, 2), out=L.empty(2, 2)),
+    lambda L: L.tan(L.ones(2), out=L.empty(2)), lambda L: L.logical_and(L.ones(2), L.zeros(2), out=L.empty(2,
+                                                                                                          dtype=L.bool)),
+    lambda L: L.index_select(L.ones(2, 3), 1, L.tensor([2, 0]), out=L.empty(2, 2)),
+    lambda L: L.searchsorted(L.tensor([1, 3]), L.tensor([2]), out=L.empty(1, dtype=L.int64)),
+])
+def test_method_forms_keywords_and_out_as_pytorch(call):
+    ours, theirs = call(tl), call(torch)
+    assert tuple(ours.shape) == tuple(theirs.shape) and ours.tolist() == theirs.tolist()
+
+
+def test_addmm_with_beta_0_ignores_the_input_but_gives_it_a_zero_gradient():
+    for L in (tl, torch):
+        c = L.tensor([[float("nan"), 1.0], [2.0, 3.0]], requires_grad=True)
+        out = L.addmm(c, L.ones(2, 3), L.ones(3, 2), beta=0)
+        out.sum().backward()
+        assert out.tolist() == [[3.0, 3.0], [3.0, 3.0]] and c.grad.tolist() == [[0.0, 0.0], [0.0, 0.0]]
+
+
+@pytest.mark.parametrize("bad", [lambda L: L.ones(3, 4).masked_select(L.tensor([True, False])),
+                                 lambda L: L.ones(3).index_select(0, L.tensor([-1])),
+                                 lambda L: L.ones(3).index_select(0, L.tensor([3])), lambda L: L.tensor(1.0).unbind(),
+                                 lambda L: L.xlogy(L.ones(3), L.ones(2)), lambda L: L.logical_and(L.ones(3), L.ones(2)),
+                                 lambda L: L.mv(L.ones(2, 3), L.ones(2)),
+                                 lambda L: L.ones(2, 3).unflatten(1, (-1, -1))])
+def test_errors_of_pytorchs_kind_that_name_the_function(bad):
+    with pytest.raises(Exception) as theirs:
+        bad(torch)
+    with pytest.raises(type(theirs.value)) as ours:
+        bad(tl)
+    assert str(ours.value).split("(")[0].split(":")[0] in ("masked_select", "index_select", "unbind", "xlogy",
+                                                            "logical_and", "mv", "unflatten"), str(ours.value)
 
 
 @pytest.mark.parametrize("args", [((1, 2),), ((1, 2, 0, 1),), ((-1, 2),), ((2, 1), "reflect"), ((3, 3), "replicate"),

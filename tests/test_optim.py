@@ -751,3 +751,53 @@ def test_what_old_optimizer_code_writes_works_as_in_pytorch():
                         list(loaded.param_groups[0])))
     np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-6)
     assert [r[:1] + r[2:] for r in results[1:]] == [results[0][:1] + results[0][2:]]
+
+
+def test_optimizer_hooks_run_as_pytorchs():
+    """(session 42) step pre and post hooks (a pre hook may replace the arguments), the global step hooks, and the
+    state_dict and load_state_dict hooks, in PyTorch's order; each handle removes its hook."""
+    import importlib
+
+    def run(lib):
+        module, log = importlib.import_module(lib.__name__ + ".optim.optimizer"), []
+        w = lib.nn.Parameter(lib.ones(2))
+        opt = lib.optim.SGD([w], lr=0.1)
+        pre = opt.register_step_pre_hook(lambda o, args, kwargs: log.append(("pre", len(args), sorted(kwargs))))
+        opt.register_step_post_hook(lambda o, args, kwargs: log.append("post"))
+        opt.register_state_dict_pre_hook(lambda o: log.append("sd pre"))
+        opt.register_state_dict_post_hook(lambda o, sd: {**sd, "extra": 1})
+        opt.register_load_state_dict_pre_hook(lambda o, sd: log.append(("load pre", sorted(sd))))
+        opt.register_load_state_dict_post_hook(lambda o: log.append("load post"))
+        every = module.register_optimizer_step_pre_hook(lambda o, args, kwargs: log.append("global"))
+        w.grad = lib.ones(2)
+        opt.step()
+        pre.remove()
+        every.remove()
+        opt.step(closure=lambda: lib.tensor(3.0))
+        saved = opt.state_dict()
+        log.append(sorted(saved))
+        opt.load_state_dict({k: v for k, v in saved.items() if k != "extra"})
+        swap = opt.register_step_pre_hook(lambda o, args, kwargs: ((o,), {}))  # drops the closure
+        log.append(opt.step(closure=lambda: lib.tensor(3.0)))
+        swap.remove()
+        return log
+
+    assert run(tg) == run(torch)
+
+
+def test_nadam_loads_a_state_whose_mu_product_is_a_number():
+    """(session 42) an older checkpoint keeps NAdam's step and mu_product as Python numbers: both become tensors."""
+    finals = []
+    for lib in (tg, torch):
+        w = lib.nn.Parameter(lib.ones(2))
+        opt = lib.optim.NAdam([w])
+        w.grad = lib.ones(2)
+        opt.step()
+        saved = copy.deepcopy(opt.state_dict())
+        state = saved["state"][0]
+        state.update(step=float(state["step"]), mu_product=float(state["mu_product"]))
+        again = lib.optim.NAdam([w])
+        again.load_state_dict(saved)
+        again.step()
+        finals.append(w.tolist())
+    np.testing.assert_allclose(finals[0], finals[1], rtol=1e-6)

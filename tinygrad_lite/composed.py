@@ -20,8 +20,8 @@ from numpy import broadcast_shapes as np_broadcast_shapes
 
 from .creation import arange
 from .device import array_module_of, on_device_of
-from .functions import _check_tensor, cat
-from .shapes import as_int, dim_index, dim_indices, size_args
+from .functions import _check_tensor, cat, with_out
+from .shapes import as_int, check_broadcast, dim_index, dim_indices, size_args
 from .tensor import Size, Tensor, _numpy_names
 from .tensor import where as _where
 
@@ -178,9 +178,16 @@ def tile(input, dims):
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
+def _tile_method(self, *dims):
+    """``x.tile(2)``, ``x.tile(1, 2)`` or ``x.tile((1, 2))``, as PyTorch's method takes them."""
+    return tile(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list, Size)) else dims)
+
+
 def unbind(input, dim=0):
     """The slices of ``input`` along ``dim``, as a tuple of views, that dim removed: ``a, b = pairs.unbind(1)``."""
-    _check_tensor("unbind", input), _at_least_1d("unbind", input)
+    _check_tensor("unbind", input)
+    if input.ndim == 0:  # (an IndexError, as PyTorch's)
+        raise IndexError("unbind(): a 0-d tensor has no dim to take slices along; give a tensor of at least 1 dim")
     d = dim_index(dim, input.ndim, "unbind")
     return tuple(input[(slice(None),) * d + (i,)] for i in range(input.shape[d]))
 
@@ -219,9 +226,15 @@ def movedim(input, source, destination):
 
 
 def swapaxes(input, axis0, axis1):
-    """numpy's name for ``transpose(input, axis0, axis1)`` (``swapdims`` is PyTorch's)."""
+    """numpy's name for ``transpose(input, axis0, axis1)``."""
     _check_tensor("swapaxes", input)
     return input.transpose(as_int(axis0, "swapaxes", "axis0"), as_int(axis1, "swapaxes", "axis1"))
+
+
+def swapdims(input, dim0, dim1):
+    """PyTorch's other name for ``transpose(input, dim0, dim1)``."""
+    _check_tensor("swapdims", input)
+    return input.transpose(as_int(dim0, "swapdims", "dim0"), as_int(dim1, "swapdims", "dim1"))
 
 
 def unflatten(input, dim, sizes):
@@ -232,8 +245,10 @@ def unflatten(input, dim, sizes):
     if not isinstance(sizes, (tuple, list, Size)) or not sizes:
         raise RuntimeError(f"unflatten(): sizes must be a non-empty tuple of ints, got {sizes!r}")
     sizes = tuple(as_int(n, "unflatten", "sizes") for n in sizes)
+    if sizes.count(-1) > 1:
+        raise RuntimeError(f"unflatten(): only one of the sizes {list(sizes)} can be -1 (the one worked out)")
     known = math.prod(n for n in sizes if n != -1)
-    if sizes.count(-1) > 1 or (-1 not in sizes and known != input.shape[d]) or \
+    if (-1 not in sizes and known != input.shape[d]) or \
             (-1 in sizes and (known == 0 or input.shape[d] % known)):
         raise RuntimeError(f"unflatten(): sizes {list(sizes)} do not multiply to {input.shape[d]}, the size of dim {d} "
                            f"of {tuple(input.shape)}")
@@ -340,7 +355,14 @@ def index_select(input, dim, index):
         raise RuntimeError(f"index_select(): index must hold integers (int64 or int32), got {index.dtype}; "
                            "convert it with .long()")
     d = dim_index(dim, input.ndim, "index_select")
-    return input[(slice(None),) * d + (index.reshape(-1),)] if input.ndim else input[index.reshape(-1)].reshape(())
+    n, positions = (input.shape[d] if input.ndim else 1), index.reshape(-1)
+    if positions.numel() and not (0 <= int(positions.min()) and int(positions.max()) < n):  # (PyTorch's IndexError:
+        raise IndexError(f"index_select(): index out of range: the positions must be in [0, {n - 1}] for dim {d} "
+                         f"of {tuple(input.shape)}, got {int(positions.min())} to {int(positions.max())}")  # no -1)
+    if input.ndim == 0:  # (one item: the 0-d tensor itself, as PyTorch gives it)
+        picked = input.reshape(1)[positions]
+        return picked.reshape(()) if picked.numel() == 1 else picked
+    return input[(slice(None),) * d + (positions,)]
 
 
 def masked_select(input, mask):
@@ -348,6 +370,7 @@ def masked_select(input, mask):
     _check_tensor("masked_select", input), _check_tensor("masked_select", mask, "mask")
     if mask.dtype.name != "bool":
         raise RuntimeError(f"masked_select(): mask must be a bool tensor, got {mask.dtype}; compare first (x > 0)")
+    check_broadcast("masked_select", input.shape, mask.shape)
     shape = Size(np_broadcast_shapes(tuple(input.shape), tuple(mask.shape)))
     return input.expand(shape)[mask.expand(shape)]
 
@@ -356,6 +379,9 @@ def take_along_dim(input, indices, dim=None):
     """``gather`` with broadcasting: the items of ``input`` at ``indices`` along ``dim`` (the other dims of the two
     broadcast); without dim, of the flattened input. ``x.take_along_dim(x.argsort(1), 1)`` sorts each row."""
     _check_tensor("take_along_dim", input), _check_tensor("take_along_dim", indices, "indices")
+    if indices.dtype.is_floating_point or indices.dtype.name == "bool":
+        raise RuntimeError(f"take_along_dim(): indices must hold integers (int64), got {indices.dtype}; convert "
+                           "them with .long()")
     if dim is None:
         return input.reshape(-1).gather(0, indices.reshape(-1))
     d = dim_index(dim, input.ndim, "take_along_dim")
@@ -402,8 +428,11 @@ def meshgrid(*tensors, indexing=None):
 chunk = _numpy_names(chunk)  # (axis= too, as PyTorch)
 Tensor.repeat, Tensor.chunk, Tensor.split, Tensor.tril, Tensor.triu = repeat, chunk, _split_method, tril, triu
 Tensor.flip = _flip_method  # (x.flip(0) and x.flip([0, 1]), as PyTorch's method takes both)
-for _function in (broadcast_to, tile, unbind, narrow, movedim, swapaxes, unflatten, roll, diff, diagonal, diag, trace,
-                  index_select, masked_select, take_along_dim):
+for _function in (broadcast_to, unbind, narrow, movedim, swapaxes, swapdims, unflatten, roll, diff, diagonal, diag,
+                  trace, index_select, masked_select, take_along_dim):
     setattr(Tensor, _function.__name__, _function)
-Tensor.moveaxis, Tensor.swapdims = movedim, swapaxes  # (numpy's and PyTorch's other names)
-moveaxis, swapdims = movedim, swapaxes
+Tensor.tile, Tensor.moveaxis = _tile_method, movedim  # (x.tile(2, 1) too; numpy's name for movedim)
+moveaxis = movedim
+# the functions take out=, as PyTorch's (the methods do not): torch.index_select(x, 0, i, out=y)
+diag, index_select, masked_select, take_along_dim = (with_out(f) for f in (diag, index_select, masked_select,
+                                                                          take_along_dim))

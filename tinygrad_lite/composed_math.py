@@ -20,8 +20,8 @@ from . import dtypes as dt
 from . import return_types
 from .amp import autocast_mode
 from .amp.autocast_mode import autocast_args
-from .functions import _check_tensor, finfo, stack
-from .shapes import check_number, dim_index
+from .functions import _check_tensor, finfo, stack, with_out
+from .shapes import check_broadcast, check_number, dim_index, dim_indices
 from .tensor import Tensor, _numpy_names, where
 
 
@@ -42,12 +42,18 @@ def _floating(op, input, error=RuntimeError):
 
 # -------------------------------------------------------------------- elementwise
 def tan(input):
-    r"""\tan x = \sin x / \cos x. d/dx = 1 / \cos^2 x (= 1 + \tan^2 x); integers are computed in the default float."""
+    r"""\tan x = \sin x / \cos x. d/dx = 1 / \cos^2 x (= 1 + \tan^2 x); integers are computed in the default float.
+    float32 and float16 are computed in a wider type and rounded once, as a tan of their own would be: the ratio of a
+    rounded sine and a rounded cosine is often a unit of the last place off."""
     _check_tensor("tan", input)
     (input,), region = _as_one_op("tan", input)
     with region:
         x = input if input.is_floating_point() else input.to(dt.get_default_dtype())
-        return x.sin() / x.cos()
+        wide = {dt.float32: dt.float64, dt.float16: dt.float32}.get(x.dtype)
+        if wide is None:
+            return x.sin() / x.cos()
+        x_wide = x.to(wide)
+        return (x_wide.sin() / x_wide.cos()).to(x.dtype)
 
 
 def frac(input):
@@ -81,9 +87,12 @@ def xlogy(input, other):
     kind = dt.result_type(input, other)
     kind = kind if kind.is_floating_point else dt.get_default_dtype()
     x, y = (t.to(kind) if isinstance(t, Tensor) else like.new_full((), t, dtype=kind) for t in (input, other))
-    # the log of 1 where x is 0 (and y a number): the product is 0 there, and so are both gradients, not 0 * inf
-    safe_y = where((x == 0) & ~y.isnan(), 1.0, y)
-    return x * safe_y.log()
+    check_broadcast("xlogy", x.shape, y.shape)
+    # where x is 0 and log y is not a finite number (y <= 0 or inf), the log of 1 instead: the product is 0 there
+    # (not 0 * inf), and so are both gradients; elsewhere x log y, whose gradient in x is log y, at x = 0 too, as
+    # PyTorch's (a nan y stays nan)
+    unusable = (x == 0) & ~((y > 0) & y.isfinite()) & ~y.isnan()
+    return x * where(unusable, 1.0, y).log()
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
@@ -103,42 +112,55 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     return where(infinite & (input < 0), neginf, out)
 
 
+def _check_dims_arg(op, dim, ndim):
+    """``dim`` (None, an int or a sequence of ints) checked here, so that an error names ``op``."""
+    if dim is not None:
+        dim_indices(dim if isinstance(dim, (tuple, list)) else (dim,), ndim, op)
+
+
 def _check_flag(op, name, value):
     """A True/False argument (keepdim): a clear TypeError for a tensor or an array, whose truth is ambiguous."""
     if not isinstance(value, (bool, int)) or hasattr(value, "__array__"):
         raise TypeError(f"{op}(): argument '{name}' must be True or False, not {type(value).__name__}")
 
 
-def _truth(op, t, what):
-    _check_tensor(op, t, what)
-    return t if t.dtype is dt.bool else t != 0
+def _truths(op, input, other):
+    """``input`` and ``other`` as bool tensors (nonzero is True), checked to broadcast together."""
+    _check_tensor(op, input), _check_tensor(op, other, "other")
+    check_broadcast(op, input.shape, other.shape)
+    return [t if t.dtype is dt.bool else t != 0 for t in (input, other)]
 
 
 def logical_and(input, other):
     """True where both are nonzero (nan counts as nonzero, as in Python): a bool tensor."""
-    return _truth("logical_and", input, "input") & _truth("logical_and", other, "other")
+    a, b = _truths("logical_and", input, other)
+    return a & b
 
 
 def logical_or(input, other):
     """True where either is nonzero: a bool tensor."""
-    return _truth("logical_or", input, "input") | _truth("logical_or", other, "other")
+    a, b = _truths("logical_or", input, other)
+    return a | b
 
 
 def logical_xor(input, other):
     """True where exactly one is nonzero: a bool tensor."""
-    return _truth("logical_xor", input, "input") ^ _truth("logical_xor", other, "other")
+    a, b = _truths("logical_xor", input, other)
+    return a ^ b
 
 
 # -------------------------------------------------------------------- reductions
 def count_nonzero(input, dim=None):
     """How many items are not 0 (over ``dim``, an int or a tuple, or all): an int64 tensor."""
     _check_tensor("count_nonzero", input)
+    _check_dims_arg("count_nonzero", dim, input.ndim)
     return (input != 0).sum(dim) if dim is not None else (input != 0).sum()
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """``sum`` with nans counted as 0. Gradient 1 where the input is not nan, 0 where it is."""
     _check_tensor("nansum", input)
+    _check_dims_arg("nansum", dim, input.ndim)
     if not input.is_floating_point():
         return input.sum(dim, keepdim, dtype=dtype)
     return where(input.isnan(), 0.0, input).sum(dim, keepdim, dtype=dtype)
@@ -147,6 +169,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """The mean of the items that are not nan (nan where all are): ``nansum`` over their count."""
     _floating("nanmean", input)
+    _check_dims_arg("nanmean", dim, input.ndim)
     if dtype is not None:
         input = input.to(dt.as_dtype(dtype, "nanmean"))
     counted = (~input.isnan()).sum(dim, keepdim) if dim is not None else (~input.isnan()).sum()
@@ -158,6 +181,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     _check_tensor("std_mean", input)
     if isinstance(dim, bool):  # (std_mean(x, True): the old unbiased= by position)
         dim, unbiased = None, dim
+    _check_dims_arg("std_mean", dim, input.ndim)
     mean = input.mean() if dim is None else input.mean(dim, keepdim)
     return input.std(dim, unbiased, keepdim, correction=correction), mean
 
@@ -167,6 +191,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     _check_tensor("var_mean", input)
     if isinstance(dim, bool):
         dim, unbiased = None, dim
+    _check_dims_arg("var_mean", dim, input.ndim)
     mean = input.mean() if dim is None else input.mean(dim, keepdim)
     return input.var(dim, unbiased, keepdim, correction=correction), mean
 
@@ -259,15 +284,15 @@ def _same_dtype(op, a, b):
                            "convert one with .to(other.dtype)")
 
 
-def dot(input, other):
+def dot(input, tensor):
     r"""\sum_i x_i y_i of two vectors of the same length: a 0-d tensor."""
-    _check_dims("dot", input=(input, 1), other=(other, 1))
-    _same_dtype("dot", input, other)
-    if input.shape != other.shape:
-        raise RuntimeError(f"dot(): the vectors must have the same length, got {input.shape[0]} and {other.shape[0]}")
-    (input, other), region = _as_one_op("dot", input, other)
+    _check_dims("dot", input=(input, 1), tensor=(tensor, 1))
+    _same_dtype("dot", input, tensor)
+    if input.shape != tensor.shape:
+        raise RuntimeError(f"dot(): the vectors must have the same length, got {input.shape[0]} and {tensor.shape[0]}")
+    (input, tensor), region = _as_one_op("dot", input, tensor)
     with region:
-        return input @ other
+        return input @ tensor
 
 
 def outer(input, vec2):
@@ -289,6 +314,7 @@ def mv(input, vec):
     """A matrix times a vector: the vector of the rows' dot products with ``vec``."""
     _check_dims("mv", input=(input, 2), vec=(vec, 1))
     _same_dtype("mv", input, vec)
+    _check_inner("mv", input, vec)
     (input, vec), region = _as_one_op("mv", input, vec)
     with region:
         return input @ vec
@@ -314,16 +340,25 @@ def _scaled_sum(op, input, product, beta, alpha):
     """beta * input + alpha * product, skipping the factors that are 1; with beta 0, input is ignored (its nans
     and infs too), as PyTorch's addmm ignores it."""
     check_number(op, "beta", beta), check_number(op, "alpha", alpha)
+    check_broadcast(op, input.shape, product.shape)
     product = product if alpha == 1 else product * alpha
-    if beta == 0:
-        return product
+    if beta == 0:  # input ignored, its nans and infs too, but its gradient 0 (not None), as PyTorch's
+        return product + (input * 0).nan_to_num(0.0, 0.0, 0.0) if input.is_floating_point() else product
     return product + (input if beta == 1 else input * beta)
+
+
+def _check_inner(op, matrix, other):
+    """The columns of ``matrix`` must match the rows (or the length) of ``other``, with the sizes in the error."""
+    if matrix.shape[1] != other.shape[0]:
+        raise RuntimeError(f"{op}(): sizes do not match: {tuple(matrix.shape)} times {tuple(other.shape)} needs "
+                           f"{matrix.shape[1]} == {other.shape[0]}")
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2): a Linear layer's ``bias + x @ W.T`` in one call (input broadcasts)."""
     _check_dims("addmm", mat1=(mat1, 2), mat2=(mat2, 2))
     _check_tensor("addmm", input)
+    _check_inner("addmm", mat1, mat2)
     (input, mat1, mat2), region = _as_one_op("addmm", input, mat1, mat2)
     with region:
         return _scaled_sum("addmm", input, mat1 @ mat2, beta, alpha)
@@ -333,6 +368,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
     """beta * input + alpha * (mat @ vec)."""
     _check_dims("addmv", mat=(mat, 2), vec=(vec, 1))
     _check_tensor("addmv", input)
+    _check_inner("addmv", mat, vec)
     (input, mat, vec), region = _as_one_op("addmv", input, mat, vec)
     with region:
         return _scaled_sum("addmv", input, mat @ vec, beta, alpha)
@@ -343,3 +379,7 @@ for _function in (tan, frac, logit, xlogy, nan_to_num, logical_and, logical_or, 
                   nanmean, median, quantile, dot, outer, mv, addmm, addmv):
     setattr(Tensor, _function.__name__, _function)
 Tensor.ger = ger
+# the functions take out=, as PyTorch's (the methods do not): torch.addmm(b, x, w, out=y)
+tan, frac, logit, xlogy, nan_to_num, logical_and, logical_or, logical_xor, nanmean, quantile, dot, outer, ger, mv, \
+    addmm, addmv = (with_out(f) for f in (tan, frac, logit, xlogy, nan_to_num, logical_and, logical_or, logical_xor,
+                                           nanmean, quantile, dot, outer, ger, mv, addmm, addmv))

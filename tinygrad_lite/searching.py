@@ -6,7 +6,7 @@ derivative; here its result simply does not require grad). Each is numpy's funct
 the tensor's device, with PyTorch's arguments and conventions.
 """
 from .device import array_module_of, on_device_of
-from .functions import _check_tensor
+from .functions import _check_tensor, with_out
 from .shapes import dim_index
 from .tensor import Tensor
 
@@ -82,5 +82,5 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
-for _function in (unique,):
-    setattr(Tensor, _function.__name__, _function)
+Tensor.unique = unique
+searchsorted, bucketize = with_out(searchsorted), with_out(bucketize)  # (out=, as PyTorch's)

@@ -53,7 +53,7 @@ import copy
 import functools
 import inspect
 import numbers
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Mapping
 from itertools import chain
 
@@ -61,6 +61,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.grad_mode import enable_grad, no_grad
+from ..autograd.hooks import RemovableHandle
 from ..device import array_module_of, device_of, is_gpu_array, move, on_device_of, same_device
 from ..shapes import check_number
 from ..tensor import Tensor
@@ -78,6 +79,28 @@ def check_hyperparameters(owner, **values):
                 check_number(owner, f"betas[{i}]", beta)
         elif not (name == "lr" and isinstance(value, Tensor) and value.numel() == 1):
             check_number(owner, name, value)
+
+
+# hooks of every optimizer (register_optimizer_step_pre_hook ...): they run before each optimizer's own
+_global_step_pre_hooks, _global_step_post_hooks = OrderedDict(), OrderedDict()
+
+
+def _add_hook(hooks, hook, prepend=False):
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
+def register_optimizer_step_pre_hook(hook):
+    """``hook(optimizer, args, kwargs)`` before the ``step()`` of every optimizer (``torch.optim.optimizer``'s)."""
+    return _add_hook(_global_step_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook):
+    """``hook(optimizer, args, kwargs)`` after the ``step()`` of every optimizer."""
+    return _add_hook(_global_step_post_hooks, hook)
 
 
 class Optimizer:
@@ -174,8 +197,23 @@ class Optimizer:
         """Update every parameter that has a gradient; return ``closure()``'s result (the loss) if one is given.
 
         ``closure`` (optional) re-evaluates the model and returns the loss; it runs with gradients on, before the
-        update. The update itself runs under ``no_grad``.
+        update. The update itself runs under ``no_grad``. The step hooks run around it (``register_step_pre_hook``).
         """
+        args, kwargs = (self,) if closure is None else (self, closure), {}
+        for hook in (*_global_step_pre_hooks.values(), *self._hooks("_optimizer_step_pre_hooks")):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"optimizer step pre-hook {getattr(hook, '__name__', hook)!r} must return None "
+                                       f"or a tuple of (new_args, new_kwargs), but got {result!r:.60}")
+                args, kwargs = result
+        loss = self._step_parameters(*args[1:], **kwargs)
+        for hook in (*_global_step_post_hooks.values(), *self._hooks("_optimizer_step_post_hooks")):
+            hook(self, args, kwargs)
+        return loss
+
+    def _step_parameters(self, closure=None):
+        """``step()`` without its hooks: the closure, then every parameter's update."""
         loss = None
         if closure is not None:
             with enable_grad():
@@ -200,6 +238,39 @@ class Optimizer:
                     for param in small:
                         param._bump_version()
         return loss
+
+    # ---------------------------------------------------------------- hooks (PyTorch's)
+    def register_step_pre_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` runs before each ``step()`` (``args`` starts with the optimizer); it may
+        return a new ``(args, kwargs)``. Returns a handle: ``handle.remove()`` takes the hook off. (A subclass that
+        writes its own ``step`` runs no hooks, where PyTorch wraps that step too.)"""
+        return _add_hook(self.__dict__.setdefault("_optimizer_step_pre_hooks", OrderedDict()), hook)
+
+    def register_step_post_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` runs after each ``step()``. Returns a handle to remove it."""
+        return _add_hook(self.__dict__.setdefault("_optimizer_step_post_hooks", OrderedDict()), hook)
+
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer)`` runs before ``state_dict()`` builds the dict."""
+        return _add_hook(self.__dict__.setdefault("_optimizer_state_dict_pre_hooks", OrderedDict()), hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict)`` runs on the dict ``state_dict()`` built; it may return a new one."""
+        return _add_hook(self.__dict__.setdefault("_optimizer_state_dict_post_hooks", OrderedDict()), hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict)`` runs before ``load_state_dict(state_dict)``; it may return a new dict."""
+        return _add_hook(self.__dict__.setdefault("_optimizer_load_state_dict_pre_hooks", OrderedDict()), hook,
+                         prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer)`` runs after ``load_state_dict`` loaded."""
+        return _add_hook(self.__dict__.setdefault("_optimizer_load_state_dict_post_hooks", OrderedDict()), hook,
+                         prepend)
+
+    def _hooks(self, name):
+        """The hooks registered under ``name``, in order (none on an optimizer that never registered one)."""
+        return list(self.__dict__.get(name, {}).values())
 
     def _check_group(self, index, group):
         """A hyperparameter set by hand between steps (``group["lr"] = ...``, as a scheduler does) must still be
@@ -278,6 +349,8 @@ class Optimizer:
         As in PyTorch, the state tensors are the optimizer's own (not copies): save the dict, or deep-copy it, if
         the optimizer keeps stepping and you need a snapshot.
         """
+        for hook in self._hooks("_optimizer_state_dict_pre_hooks"):
+            hook(self)
         index = {}
         groups = []
         for group in self.param_groups:
@@ -285,7 +358,11 @@ class Optimizer:
             packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
             groups.append(packed)
         state = {index[id(p)] if isinstance(p, Tensor) else p: dict(s) for p, s in self.state.items()}
-        return {"state": state, "param_groups": groups}
+        state_dict = {"state": state, "param_groups": groups}
+        for hook in self._hooks("_optimizer_state_dict_post_hooks"):
+            result = hook(self, state_dict)
+            state_dict = state_dict if result is None else result
+        return state_dict
 
     def load_state_dict(self, state_dict):
         """Load ``state_dict()`` output, from this library or PyTorch (its tensors or numpy arrays work too).
@@ -299,6 +376,9 @@ class Optimizer:
         the next step.
         """
         name = f"{type(self).__name__}.load_state_dict"
+        for hook in self._hooks("_optimizer_load_state_dict_pre_hooks"):
+            result = hook(self, state_dict)
+            state_dict = state_dict if result is None else result
         if not isinstance(state_dict, Mapping) or not {"state", "param_groups"} <= state_dict.keys():
             keys = list(state_dict)[:4] if isinstance(state_dict, Mapping) else type(state_dict).__name__
             raise ValueError(f"{name}: expected an optimizer state_dict with 'state' and 'param_groups' entries, "
@@ -337,6 +417,8 @@ class Optimizer:
         self.__dict__.pop("_flat", None)  # (their arrays were the old state's)
         self.param_groups = [_loaded_group(saved, group, switches) for saved, group in zip(saved_groups,
                                                                                            self.param_groups)]
+        for hook in self._hooks("_optimizer_load_state_dict_post_hooks"):
+            hook(self)
 
     def __setstate__(self, state):
         """Restore ``__getstate__``'s dict (a copy or an unpickled optimizer); subclasses written as PyTorch's
@@ -632,7 +714,7 @@ def _load_value(param, key, value, where, tensor_step=False):
     (``_tensor_step``: Adam, RMSprop, Adagrad) turns a numeric step (old PyTorch checkpoints) into one, as PyTorch's
     own optimizers do in their ``__setstate__``.
     """
-    if key == "step" and tensor_step and isinstance(value, (int, float)):
+    if key in SCALAR_STATE and tensor_step and isinstance(value, (int, float)):
         step = step_state()
         step.array[...] = value
         return step

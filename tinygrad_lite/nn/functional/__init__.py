@@ -98,6 +98,11 @@ def relu(input, inplace=False):
     return (ReLUCuda if is_gpu_array(input.array) else ReLU).apply(input)  # (kernels/activation.py on a GPU)
 
 
+def relu_(input):
+    """``relu(input, inplace=True)``."""
+    return relu(input, inplace=True)
+
+
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     r"""x for x > 0, else negative_slope * x. ``inplace=True`` writes it into ``input``, as in ``relu``."""
     _check_floating("leaky_relu", input)
@@ -106,6 +111,11 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     if inplace:
         return _in_place(input, "leaky_relu", lambda x: leaky_relu(x, negative_slope))
     return LeakyReLU.apply(input, negative_slope=negative_slope)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    """``leaky_relu(input, negative_slope, inplace=True)``."""
+    return leaky_relu(input, negative_slope, inplace=True)
 
 
 def gelu(input, approximate="none"):
@@ -482,7 +492,8 @@ cosine_similarity = _numpy_names(cosine_similarity)  # (axis= too, as PyTorch)
 
 
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax",
-           "dropout", "batch_norm", "layer_norm", "one_hot", "embedding", "normalize", "cosine_similarity", "pad"] + \
+           "dropout", "batch_norm", "layer_norm", "one_hot", "embedding", "normalize", "cosine_similarity", "pad",
+           "relu_", "leaky_relu_"] + \
     list(_activation_names) + list(_loss_names)
 
 

@@ -19,10 +19,12 @@ def _check_tensor(name, input, what="input"):
                         "convert it first with tinygrad_lite.tensor(x)")
 
 
-def _check_floating(name, input):
+def _check_floating(name, input, error=RuntimeError):
+    """``input`` must be a floating-point tensor. ``error``: the kind PyTorch raises for an integer one (its kernels
+    "not implemented for 'Long'" raise NotImplementedError, a RuntimeError)."""
     _check_tensor(name, input)
     if not input.is_floating_point():
-        raise RuntimeError(f"{name}(): expected a floating point tensor, got {input.dtype}; convert it with .float()")
+        raise error(f"{name}(): expected a floating point tensor, got {input.dtype}; convert it with .float()")
 
 
 def _check_inplace(name, inplace):

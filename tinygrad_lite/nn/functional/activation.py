@@ -28,7 +28,8 @@ from ...tensor import Tensor, where
 from ._checks import _check_floating, _check_inplace, _check_tensor, _in_place, _softmax_dim
 
 __all__ = ["elu", "selu", "celu", "hardtanh", "relu6", "hardsigmoid", "hardswish", "logsigmoid", "softsign", "mish",
-           "tanhshrink", "softshrink", "hardshrink", "threshold", "softmin", "glu", "prelu"]  # (and softplus)
+           "tanhshrink", "softshrink", "hardshrink", "threshold", "softmin", "glu", "prelu",
+           "elu_", "selu_", "celu_", "hardtanh_", "threshold_"]  # (and softplus)
 
 SELU_ALPHA = 1.6732632423543772848170429916717  # the constants of "Self-Normalizing Neural Networks" (2017)
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -59,7 +60,7 @@ def _exponential_unit(x, alpha, scale=1.0, input_scale=1.0):
 def elu(input, alpha=1.0, inplace=False):
     r"""x for x > 0, else \alpha (e^x - 1) (Clevert et al., 2016): like ReLU for x > 0, but smooth and negative
     below, saturating at -\alpha, which pulls the mean activation towards 0. d/dx = 1 for x > 0, else \alpha e^x."""
-    _check_floating("elu", input)
+    _check_floating("elu", input, NotImplementedError)
     check_number("elu", "alpha", alpha)
     _check_inplace("elu", inplace)
     if inplace:
@@ -72,7 +73,7 @@ def selu(input, inplace=False):
     r"""\lambda \cdot elu(x, \alpha) with \alpha = 1.6733 and \lambda = 1.0507 (Klambauer et al., 2017): chosen so
     that activations of mean 0 and variance 1 keep them through a layer whose weights have variance 1/fan_in (init
     with ``nn.init.kaiming_normal_(w, nonlinearity='linear')``), without batch norm."""
-    _check_floating("selu", input)
+    _check_floating("selu", input, NotImplementedError)
     _check_inplace("selu", inplace)
     if inplace:
         return _in_place(input, "selu", selu)
@@ -83,7 +84,7 @@ def selu(input, inplace=False):
 def celu(input, alpha=1.0, inplace=False):
     r"""x for x > 0, else \alpha (e^{x/\alpha} - 1) (Barron, 2017): elu whose slope at 0 is 1 for every \alpha, so
     it is continuously differentiable. d/dx = 1 for x > 0, else e^{x/\alpha}."""
-    _check_floating("celu", input)
+    _check_floating("celu", input, NotImplementedError)
     check_number("celu", "alpha", alpha)
     if alpha == 0:
         raise RuntimeError("celu(): alpha must not be 0 (the formula divides x by it); the default is 1.0")
@@ -98,13 +99,15 @@ def celu(input, alpha=1.0, inplace=False):
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     r"""x clamped to [min_val, max_val]: tanh's shape made of three straight pieces. d/dx = 1 strictly inside the
     interval, else 0: at x = min_val or max_val exactly the gradient is 0, as PyTorch's (``clamp``'s is 1 there)."""
-    _check_floating("hardtanh", input)
+    _check_tensor("hardtanh", input)
     check_number("hardtanh", "min_val", min_val), check_number("hardtanh", "max_val", max_val)
     if min_val > max_val:
         raise ValueError(f"hardtanh(): min_val ({min_val}) cannot be greater than max_val ({max_val})")
     _check_inplace("hardtanh", inplace)
     if inplace:
         return _in_place(input, "hardtanh", lambda x: hardtanh(x, min_val, max_val))
+    if not input.is_floating_point():  # (integers keep their dtype, the bounds cut to integers, as PyTorch's)
+        return input.clamp(int(min_val), int(max_val))
     return where((input > min_val) & (input < max_val), input, input.detach().clamp(min_val, max_val))
 
 
@@ -118,7 +121,7 @@ def relu6(input, inplace=False):
 def hardsigmoid(input, inplace=False):
     r"""relu6(x + 3) / 6: 0 below -3, 1 above 3, the straight line x/6 + 1/2 between; a sigmoid without the
     exponential. d/dx = 1/6 for -3 < x < 3, else 0."""
-    _check_floating("hardsigmoid", input)
+    _check_floating("hardsigmoid", input, NotImplementedError)
     _check_inplace("hardsigmoid", inplace)
     if inplace:
         return _in_place(input, "hardsigmoid", hardsigmoid)
@@ -131,7 +134,7 @@ def hardswish(input, inplace=False):
     r"""x \cdot relu6(x + 3) / 6 (MobileNetV3): silu's shape without the exponential. 0 for x <= -3, x for x >= 3,
     x (x + 3) / 6 between; d/dx = 0, then x/3 + 1/2 strictly between -3 and 3, then 1 (PyTorch's choice at the
     joints)."""
-    _check_floating("hardswish", input)
+    _check_floating("hardswish", input, NotImplementedError)
     _check_inplace("hardswish", inplace)
     if inplace:
         return _in_place(input, "hardswish", hardswish)
@@ -158,7 +161,7 @@ def logsigmoid(input):
     r"""\log \sigma(x) = -softplus(-x), computed without overflow for large |x|. d/dx = 1 - \sigma(x) = \sigma(-x).
     ``F.logsigmoid(z)`` is the log-probability of the positive class from a logit z: ``-logsigmoid(z)`` is
     binary cross-entropy for a target of 1."""
-    _check_floating("logsigmoid", input)
+    _check_floating("logsigmoid", input, NotImplementedError)
     # min(x, 0) - ln(1 + e^{-|x|}) as PyTorch computes it, one branch for each sign; e^{...} of at most 1 in both
     return where(input < 0, input - input.clamp(max=0).exp().log1p(), -(-input.clamp(min=0)).exp().log1p())
 
@@ -167,14 +170,14 @@ def logsigmoid(input):
 def softsign(input):
     r"""x / (1 + |x|): squashes to (-1, 1) like tanh, but approaches its bounds polynomially, not exponentially.
     d/dx = 1 / (1 + |x|)^2."""
-    _check_floating("softsign", input)
-    return input / (input.abs() + 1)
+    _check_tensor("softsign", input)
+    return input / (input.abs() + 1)  # (integers: a float result, from the division)
 
 
 @_one_op("mish")
 def mish(input, inplace=False):
     r"""x \tanh(softplus(x)) (Misra, 2019): smooth and non-monotonic like silu, negative down to about -0.31."""
-    _check_floating("mish", input)
+    _check_floating("mish", input, NotImplementedError)
     _check_inplace("mish", inplace)
     if inplace:
         return _in_place(input, "mish", mish)
@@ -184,7 +187,7 @@ def mish(input, inplace=False):
 @_one_op("tanhshrink")
 def tanhshrink(input):
     r"""x - \tanh x: near 0 (where tanh x is close to x) almost 0, far from 0 close to x -+ 1."""
-    _check_floating("tanhshrink", input)
+    _check_floating("tanhshrink", input, NotImplementedError)
     return input - input.tanh()
 
 
@@ -193,7 +196,7 @@ def tanhshrink(input):
 def softshrink(input, lambd=0.5):
     r"""x - \lambda for x > \lambda, x + \lambda for x < -\lambda, 0 between: moves every value \lambda towards 0
     and stops at 0 (the proximal step of an L1 penalty). d/dx = 1 outside the band, 0 inside."""
-    _check_floating("softshrink", input)
+    _check_floating("softshrink", input, NotImplementedError)
     check_number("softshrink", "lambd", lambd)
     if lambd < 0:
         raise RuntimeError(f"softshrink(): lambd must be at least 0 (the half-width of the band set to 0), got {lambd}")
@@ -203,7 +206,7 @@ def softshrink(input, lambd=0.5):
 @_one_op("hardshrink")
 def hardshrink(input, lambd=0.5):
     r"""x where |x| > \lambda, else 0: keeps the large values as they are. d/dx = 1 outside the band, 0 inside."""
-    _check_floating("hardshrink", input)
+    _check_floating("hardshrink", input, NotImplementedError)
     check_number("hardshrink", "lambd", lambd)  # (a negative lambd is an empty band: x itself, as in PyTorch)
     return where((input >= -lambd) & (input <= lambd), 0.0, input)
 
@@ -212,8 +215,10 @@ def hardshrink(input, lambd=0.5):
 def threshold(input, threshold, value, inplace=False):
     r"""x where x > threshold, else ``value``: ``threshold(x, 0, 0)`` is relu. d/dx = 1 where x > threshold, else
     0."""
-    _check_floating("threshold", input)
+    _check_tensor("threshold", input)
     check_number("threshold", "threshold", threshold), check_number("threshold", "value", value)
+    if not input.is_floating_point():  # (integers keep their dtype, value cut to an integer, as PyTorch's)
+        value = int(value)
     _check_inplace("threshold", inplace)
     if inplace:
         return _in_place(input, "threshold", lambda x: _threshold(x, threshold, value))
@@ -237,7 +242,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 def glu(input, dim=-1):
     r"""a \cdot \sigma(b), where a and b are the two halves of ``input`` along ``dim`` (the gated linear unit,
     Dauphin et al., 2017): the second half decides how much of the first passes. The output is half as long."""
-    _check_floating("glu", input)
+    _check_floating("glu", input, NotImplementedError)
     if input.ndim == 0:
         raise RuntimeError("glu(): a 0-d tensor cannot be split in two halves; give a tensor with the dim to halve")
     d = dim_index(dim, input.ndim, "glu")
@@ -252,7 +257,7 @@ def glu(input, dim=-1):
 def prelu(input, weight):
     r"""x for x > 0, else a \cdot x, with the slope a learned (He et al., 2015): ``weight`` holds one slope, or one
     per channel (dim 1 of ``input``). d/dx = 1 for x > 0, else a; d/da = 0 for x > 0, else x."""
-    _check_floating("prelu", input)
+    _check_floating("prelu", input, NotImplementedError)
     _check_tensor("prelu", weight, "weight")
     channels = input.shape[1] if input.ndim >= 2 else 1
     if weight.ndim > 1:
@@ -269,3 +274,31 @@ def prelu(input, weight):
     weight = weight.reshape([-1] + [1] * (input.ndim - 2)) if input.ndim >= 2 else weight.reshape(())
     return where(input > 0, input, weight * input)
 
+
+Tensor.hardshrink, Tensor.prelu = hardshrink, prelu  # (x.hardshrink(0.5), x.prelu(weight), as PyTorch's)
+
+
+# -------------------------------------------------------------------- in place, under PyTorch's other names
+def elu_(input, alpha=1.0):
+    """``elu(input, alpha, inplace=True)``."""
+    return elu(input, alpha, inplace=True)
+
+
+def selu_(input):
+    """``selu(input, inplace=True)``."""
+    return selu(input, inplace=True)
+
+
+def celu_(input, alpha=1.0):
+    """``celu(input, alpha, inplace=True)``."""
+    return celu(input, alpha, inplace=True)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """``hardtanh(input, min_val, max_val, inplace=True)``."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input, threshold, value):
+    """``threshold(input, threshold, value, inplace=True)``."""
+    return globals()["threshold"](input, threshold, value, inplace=True)  # (the argument hides the function)

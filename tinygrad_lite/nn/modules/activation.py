@@ -5,6 +5,7 @@ show up in the model's repr. ``inplace=True`` writes the result into the input, 
 """
 from ...creation import empty
 from ...shapes import as_int, check_number, check_size
+from ...tensor import Tensor
 from .. import functional as F
 from .. import init as _init
 from ..parameter import Parameter
@@ -338,12 +339,13 @@ class PReLU(Module):
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
         self.num_parameters = check_size("PReLU", "num_parameters", num_parameters)
-        self.init = check_number("PReLU", "init", init)
+        one_number = isinstance(init, Tensor) and init.numel() == 1  # (a 0-d tensor works too, as in PyTorch)
+        self.init = init if one_number else check_number("PReLU", "init", init)
         self.weight = Parameter(empty(self.num_parameters, device=device, dtype=dtype))
         self.reset_parameters()
 
     def reset_parameters(self):
-        _init.constant_(self.weight, self.init)
+        _init.constant_(self.weight, float(self.init))
 
     def forward(self, input):
         return F.prelu(input, self.weight)
