@@ -44,6 +44,7 @@ CASES = {
     "take_along_dim": lambda L, x: x.take_along_dim(x.argsort(2), 2),
     "take_along_dim, broadcast": lambda L, x: L.take_along_dim(x, L.tensor([[[0], [2], [1]]]), dim=2),
     "take_along_dim, flat": lambda L, x: x.take_along_dim(L.tensor([0, 23, 5])),
+    "take_along_dim, negative": lambda L, x: x.take_along_dim(L.tensor([[[-1], [0], [-4]]]), 2),
 }
 
 

@@ -389,6 +389,7 @@ def take_along_dim(input, indices, dim=None):
         raise RuntimeError(f"take_along_dim(): input {tuple(input.shape)} and indices {tuple(indices.shape)} must "
                            "have the same number of dims")
     others = np_broadcast_shapes(*(tuple(t.shape[:d]) + tuple(t.shape[d + 1:]) for t in (input, indices)))
+    indices = _where(indices < 0, indices + input.shape[d], indices)  # (-1 is the last, as in PyTorch's, along dim)
 
     def along(t):
         return t.expand(others[:d] + (t.shape[d],) + others[d:])
