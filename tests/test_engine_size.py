@@ -154,7 +154,9 @@ Session 42 gave ``nn.functional`` the rest of PyTorch's activations (elu, selu, 
 are composed of the engine's ops, outside both budgets (nn/functional/activation.py), but elu, selu and celu need
 e^x - 1 accurate near 0, which ``exp() - 1`` is not in float32 (at x = -1e-4 it loses 4 of its 7 digits): ``Expm1``
 (ops/elementwise.py, 8 lines) and ``Tensor.expm1`` took the engine to 905 lines, ENGINE_BUDGET = 910, and the API
-to 1,696.
+to 1,696. Optimizers got PyTorch's hooks (``register_step_pre_hook`` ...); the function that registers a hook and
+returns its handle, which ``nn/modules/module.py`` had for its own, moved to ``autograd/hooks.py`` beside the handle
+so that both use it: HOOKS went from 152 to 161 lines; HOOKS_BUDGET = 170.
 
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
@@ -186,7 +188,7 @@ INDEXING = [PACKAGE / "indexing.py"]
 ENGINE_BUDGET = 910
 API_BUDGET = 1700
 INPLACE_BUDGET = 90
-HOOKS_BUDGET = 160
+HOOKS_BUDGET = 170
 FUSED_BUDGET = 105
 FLOAT16_MATMUL_BUDGET = 40
 INDEXING_BUDGET = 45

@@ -174,7 +174,9 @@ def tile(input, dims):
     _check_tensor("tile", input)
     if not isinstance(dims, (tuple, list, Size)):
         raise TypeError(f"tile(): argument 'dims' must be a tuple of ints, not {type(dims).__name__}: x.tile((2,))")
-    dims = tuple(dims)
+    dims = tuple(as_int(n, "tile", "dims") for n in dims)
+    if any(n < 0 for n in dims):
+        raise RuntimeError(f"tile(): the number of copies must be 0 or more along each dim, got {list(dims)}")
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 

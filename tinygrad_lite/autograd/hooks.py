@@ -51,6 +51,19 @@ class RemovableHandle:
         self.remove()
 
 
+def add_hook(hooks, hook, prepend=False, options=()):
+    """Register ``hook`` in the dict ``hooks`` (before the others with ``prepend``) and in each dict of ``options``
+    (dict, flag) whose flag is set: a module's and an optimizer's hooks. Returns its ``RemovableHandle``."""
+    handle = RemovableHandle(hooks, extra_dict=[d for d, _ in options])
+    hooks[handle.id] = hook
+    for store, flag in options:
+        if flag:
+            store[handle.id] = True
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
 def register_tensor_hook(tensor, hook):
     """``tensor.register_hook(hook)``: add ``hook`` to the tensor's hooks, after those registered before."""
     if not tensor._requires_grad:

@@ -61,7 +61,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.grad_mode import enable_grad, no_grad
-from ..autograd.hooks import RemovableHandle
+from ..autograd.hooks import add_hook as _add_hook
 from ..device import array_module_of, device_of, is_gpu_array, move, on_device_of, same_device
 from ..shapes import check_number
 from ..tensor import Tensor
@@ -83,14 +83,6 @@ def check_hyperparameters(owner, **values):
 
 # hooks of every optimizer (register_optimizer_step_pre_hook ...): they run before each optimizer's own
 _global_step_pre_hooks, _global_step_post_hooks = OrderedDict(), OrderedDict()
-
-
-def _add_hook(hooks, hook, prepend=False):
-    handle = RemovableHandle(hooks)
-    hooks[handle.id] = hook
-    if prepend:
-        hooks.move_to_end(handle.id, last=False)
-    return handle
 
 
 def register_optimizer_step_pre_hook(hook):

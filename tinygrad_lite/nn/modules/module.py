@@ -33,11 +33,12 @@ import numpy as np
 
 from ... import dtypes as dt
 from ...amp.autocast_mode import no_bfloat16
+from ...autograd.hooks import add_hook as _add_hook
 from ...device import cuda_device, move
 from ...device import device as Device
 from ...memory_formats import check_memory_format
 from ...tensor import Tensor
-from ...utils.hooks import BackwardHook, RemovableHandle
+from ...utils.hooks import BackwardHook
 from ..parameter import Parameter
 
 _HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks", "_forward_hooks_with_kwargs",
@@ -46,18 +47,6 @@ _HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward
 _global_forward_pre_hooks, _global_forward_hooks = OrderedDict(), OrderedDict()
 _global_forward_hooks_with_kwargs, _global_forward_hooks_always_called = OrderedDict(), OrderedDict()
 _global_backward_pre_hooks, _global_backward_hooks = OrderedDict(), OrderedDict()
-
-
-def _add_hook(hooks, hook, prepend=False, options=()):
-    """Register ``hook`` in the dict ``hooks`` and in each dict of ``options`` (dict, flag) whose flag is set."""
-    handle = RemovableHandle(hooks, extra_dict=[d for d, _ in options])
-    hooks[handle.id] = hook
-    for store, flag in options:
-        if flag:
-            store[handle.id] = True
-    if prepend:
-        hooks.move_to_end(handle.id, last=False)
-    return handle
 
 
 def register_module_forward_pre_hook(hook):
