@@ -130,7 +130,8 @@ def test_errors_of_pytorchs_kind_that_name_the_function(bad):
 
 @pytest.mark.parametrize("args", [((1, 2),), ((1, 2, 0, 1),), ((-1, 2),), ((2, 1), "reflect"), ((3, 3), "replicate"),
                                   ((2, 4), "circular"), ((1, 1, 2, 0), "reflect"), ((1, 1), "constant", 5.0),
-                                  ((-1, -1, 1, 0),), ((0, 0),)])
+                                  ((-1, -1, 1, 0),), ((0, 0),), ((-1, 2), "circular"), ((-1, 2), "reflect"),
+                                  ((2, -1), "replicate"), ((1, -2, -1, 1), "circular")])
 def test_pad_as_pytorchs_with_its_gradient(args):
     x = np.arange(24.0).reshape(2, 3, 4)
     ours, theirs = tl.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
@@ -159,3 +160,49 @@ def test_meshgrid_without_indexing_warns_as_pytorch():
         with pytest.warns(UserWarning, match="indexing argument"):
             grids = L.meshgrid(L.arange(2), L.arange(3))
         assert [tuple(g.shape) for g in grids] == [(2, 3), (2, 3)]
+
+
+@pytest.mark.parametrize("call", [
+    lambda L, x: x.median(), lambda L, x: L.median(x[:, :2].reshape(-1)),
+    lambda L, x: L.cdist(x[:1], x[1:], p=float("inf")), lambda L, x: L.cdist(x, x, p=float("inf")),
+])
+def test_ties_share_or_take_the_gradient_as_pytorchs(call):
+    """median() spreads its gradient evenly over the items equal to it; cdist's inf-norm gives it in full to each
+    coordinate that ties for the largest difference (PyTorch's two conventions)."""
+    data = [[3.0, 1.0, 2.0, 5.0], [4.0, 4.0, 1.0, 0.5], [2.0, 7.0, 7.0, 2.0]]
+    grads = []
+    for L in (tl, torch):
+        x = L.tensor(data, requires_grad=True)
+        out = call(L, x)
+        (out * L.arange(out.numel(), dtype=out.dtype).reshape(out.shape).add(1)).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("call", [
+    lambda L: L.unique(L.tensor([1.5, -0.0, 0.0, L.nan, 1.5, L.nan, -2.0]), return_counts=True),
+    lambda L: L.quantile(L.tensor([-L.inf, 1.0, 2.0]), L.tensor([0.2, 0.25, 0.5])),
+    lambda L: L.bucketize(L.tensor([1, 5, 9]), L.tensor([1, 3, 5, 7]), out_int32=True),
+])
+def test_nan_and_infinite_data_as_pytorch(call):
+    ours, theirs = call(tl), call(torch)
+    ours, theirs = (ours, theirs) if isinstance(ours, tuple) else ((ours,), (theirs,))
+    for a, b in zip(ours, theirs, strict=True):
+        assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("bad", [
+    lambda L: L.quantile(L.arange(3.0), float("nan")), lambda L: L.quantile(L.zeros(0), 0.3),
+    lambda L: L.unique(L.tensor(1.0), dim=0), lambda L: L.searchsorted(L.tensor(1), L.tensor([1])),
+    lambda L: L.searchsorted(L.tensor([1, 2, 3]), L.tensor([1]), sorter=L.tensor([0, 1])),
+    lambda L: L.searchsorted(L.tensor([1, 2]), L.tensor([1]), side=True),
+    lambda L: L.nn.functional.pad(L.ones(1, 3), (1, 0), mode="reflect", value=1.0),
+    lambda L: L.nn.functional.pad(L.ones(3), (1, 0), mode=None), lambda L: L.meshgrid(L.ones(2), indexing="yx"),
+    lambda L: L.nn.functional.leaky_relu(L.tensor([1])), lambda L: L.cdist(L.ones(2, 2, 3), L.ones(3, 2, 3)),
+])
+def test_more_errors_of_pytorchs_kind(bad):
+    with pytest.raises(Exception) as theirs:
+        bad(torch)
+    with pytest.raises(type(theirs.value)):
+        bad(tl)

@@ -410,7 +410,7 @@ def meshgrid(*tensors, indexing=None):
                       UserWarning, stacklevel=2)
         indexing = "ij"
     if indexing not in ("ij", "xy"):
-        raise ValueError(f"meshgrid(): indexing must be 'ij' or 'xy', got {indexing!r}")
+        raise RuntimeError(f"meshgrid(): indexing must be one of 'xy' or 'ij', got {indexing!r}")
     for i, t in enumerate(tensors):
         _check_tensor("meshgrid", t, f"tensors[{i}]")
         if t.ndim > 1:

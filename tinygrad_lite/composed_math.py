@@ -14,6 +14,7 @@ arguments cast once by autocast's lists (``mv``, ``addmm``, ``addmv`` to float16
 ``dot`` promoted, not lowered), the ops inside left alone.
 """
 import contextlib
+import math
 import numbers
 
 from . import dtypes as dt
@@ -214,12 +215,26 @@ def median(input, dim=None, keepdim=False):
     nans = x.isnan().sum(d, keepdim=True)
     position = where(nans > 0, n - nans, (n - 1) // 2)
     value, index = values.gather(d, position), indices.gather(d, position)
-    if dim is None:
-        return value.reshape(())
+    if dim is None:  # (the gradient shared evenly by the items equal to the median, as PyTorch's)
+        return _shared_by_ties(x, value.reshape(()))
     if input.ndim == 0 or not keepdim:
         value, index = value.reshape(input.shape if input.ndim == 0 else value.shape[:d] + value.shape[d + 1:]), \
             index.reshape(input.shape if input.ndim == 0 else index.shape[:d] + index.shape[d + 1:])
     return return_types.median(value, index)
+
+
+def _shared_by_ties(items, value, dim=None):
+    """``value`` (a max or a median of ``items``), its gradient given to every item equal to it: evenly over the ties
+    (``dim`` None) or in full to each (along ``dim``, as cdist's max). Adds a term that is exactly 0 in value (the
+    ties minus the value) and carries that gradient; an infinite or nan value keeps its plain gradient."""
+    if not items.is_floating_point() or not bool(value.isfinite().all()):  # (integers have no gradient)
+        return value
+    level = value.detach() if dim is None else value.detach().unsqueeze(dim)
+    ties = items == level
+    zeros = where(ties, items - level, 0.0)
+    if dim is None:
+        return value.detach() + zeros.sum() / ties.sum()
+    return value.detach() + zeros.sum(dim)
 
 
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
@@ -237,14 +252,14 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     qs = q if isinstance(q, Tensor) else input.new_tensor(q)
     if qs.ndim > 1:
         raise RuntimeError(f"quantile(): q must be a number or a 1-D tensor, got shape {tuple(qs.shape)}")
-    if bool(((qs < 0) | (qs > 1)).any()):
-        raise RuntimeError("quantile(): q values must be in the range [0, 1]")
+    if not bool(((qs >= 0) & (qs <= 1)).all()):  # (nan too)
+        raise RuntimeError(f"quantile(): q must be in the range [0, 1], got {qs.tolist()}")
     input, = autocast_args("quantile", input)  # (float32 inside a CPU autocast, as PyTorch's)
     x = input.reshape(-1) if dim is None else input
     d = 0 if dim is None else dim_index(dim, input.ndim, "quantile")
     n = x.shape[d] if x.ndim else 1
     if n == 0:
-        raise IndexError("quantile(): the input is empty: the quantile of no numbers is undefined")
+        raise RuntimeError("quantile(): the input is empty: the quantile of no numbers is undefined")
     ordered = x.sort(d).values if x.ndim else x.reshape(1)
     d = d if x.ndim else 0
     position = qs.to(input.dtype).reshape(-1) * (n - 1)
@@ -262,7 +277,7 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
         take = (slice(None),) * d
         a, b = ordered[take + (lo,)], ordered[take + (hi,)]
         weight = 0.5 if interpolation == "midpoint" else (position[k] - lo).item()
-        out = where(has_nan, float("nan"), a if lo == hi else a + (b - a) * weight)
+        out = where(has_nan, float("nan"), a if lo == hi else a.lerp(b, weight))  # (PyTorch's lerp: -inf stays)
         if keepdim:
             out = out.unsqueeze(d) if dim is not None else out.reshape((1,) * input.ndim)
         results.append(out)
@@ -320,7 +335,7 @@ def mv(input, vec):
         return input @ vec
 
 
-def cdist(x1, x2, p=2.0):
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """The distance between every row of ``x1`` (P, M) and every row of ``x2`` (R, M), as a (P, R) matrix (batched
     over leading dims); ``p`` the norm (2: Euclidean, 1: Manhattan, inf). Computed as the norm of the differences
     (PyTorch uses a matrix product for large Euclidean inputs, which agrees to rounding); the gradient at a zero
@@ -330,10 +345,18 @@ def cdist(x1, x2, p=2.0):
     if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(f"cdist(): x1 and x2 must be (.., P, M) and (.., R, M) with the same M (the features), got "
                            f"{tuple(x1.shape)} and {tuple(x2.shape)}")
+    check_broadcast("cdist", x1.shape[:-2], x2.shape[:-2])
     check_number("cdist", "p", p)
     if p < 0:
         raise RuntimeError(f"cdist(): p must be non-negative (the norm), got {p}")
-    return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p=p, dim=-1)
+    if compute_mode not in ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+                            "donot_use_mm_for_euclid_dist"):
+        raise ValueError(f"cdist(): {compute_mode!r} is not a valid value for compute_mode (the three modes compute "
+                         "the same distances here)")
+    differences = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    if p == math.inf:  # (each coordinate that ties for the largest gets the full gradient, as PyTorch's)
+        return _shared_by_ties(differences.abs(), differences.abs().amax(-1), dim=-1)
+    return differences.norm(p=p, dim=-1)
 
 
 def _scaled_sum(op, input, product, beta, alpha):

@@ -200,7 +200,7 @@ class Optimizer:
                                        f"or a tuple of (new_args, new_kwargs), but got {result!r:.60}")
                 args, kwargs = result
         loss = self._step_parameters(*args[1:], **kwargs)
-        for hook in (*_global_step_post_hooks.values(), *self._hooks("_optimizer_step_post_hooks")):
+        for hook in (*self._hooks("_optimizer_step_post_hooks"), *_global_step_post_hooks.values()):
             hook(self, args, kwargs)
         return loss
 

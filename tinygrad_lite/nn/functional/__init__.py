@@ -105,7 +105,7 @@ def relu_(input):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     r"""x for x > 0, else negative_slope * x. ``inplace=True`` writes it into ``input``, as in ``relu``."""
-    _check_floating("leaky_relu", input)
+    _check_floating("leaky_relu", input, NotImplementedError)
     check_number("leaky_relu", "negative_slope", negative_slope)
     _check_inplace("leaky_relu", inplace)
     if inplace:
@@ -120,7 +120,7 @@ def leaky_relu_(input, negative_slope=0.01):
 
 def gelu(input, approximate="none"):
     r"""x \Phi(x), \Phi the standard normal CDF; ``approximate="tanh"`` uses PyTorch's tanh formula for \Phi."""
-    _check_floating("gelu", input)
+    _check_floating("gelu", input, NotImplementedError)
     if approximate not in ("none", "tanh"):
         raise RuntimeError(f"gelu(): approximate argument must be either none or tanh, got {approximate!r}")
     return GELU.apply(input, approximate=approximate)
@@ -129,7 +129,7 @@ def gelu(input, approximate="none"):
 def silu(input, inplace=False):
     r"""x \sigma(x), the sigmoid-weighted linear unit (also called swish): smooth, and negative for x < 0 down to
     about -0.28. d/dx = \sigma(x) (1 + x (1 - \sigma(x))). ``inplace=True`` writes it into ``input``."""
-    _check_floating("silu", input)
+    _check_floating("silu", input, NotImplementedError)
     _check_inplace("silu", inplace)
     if inplace:
         return _in_place(input, "silu", silu)

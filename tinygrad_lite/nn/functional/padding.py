@@ -20,6 +20,7 @@ from ...amp.autocast_mode import autocast_args
 from ...creation import arange
 from ...functions import cat
 from ...shapes import as_int, check_number
+from ...tensor import Tensor
 from ._checks import _check_tensor
 
 __all__ = ["pad"]
@@ -39,12 +40,16 @@ def pad(input, pad, mode="constant", value=None):
     if len(sizes) // 2 > input.ndim:
         raise RuntimeError(f"pad(): padding length should be less than or equal to two times the input dimension "
                            f"but got padding length {len(sizes)} and input of dimension {input.ndim}")
+    if not isinstance(mode, str):
+        raise TypeError(f"pad(): argument 'mode' must be a str such as 'constant', not {type(mode).__name__}")
     if mode not in MODES:
         raise NotImplementedError(f"pad(): mode must be one of {', '.join(MODES)}, got {mode!r}")
     if value is not None:
+        if isinstance(value, Tensor) and value.numel() == 1:
+            value = value.item()
         check_number("pad", "value", value)
         if mode != "constant":
-            raise ValueError(f"pad(): padding mode \"{mode}\" doesn't take in value argument (it copies items)")
+            raise RuntimeError(f"pad(): padding mode \"{mode}\" doesn't take in value argument (it copies items)")
     if mode in ("reflect", "replicate"):  # (float32 inside a CPU autocast, as PyTorch's reflection_pad and
         input, = autocast_args(f"{mode}ion_pad" if mode == "reflect" else "replication_pad", input)  # replication_)
     out = input
@@ -71,7 +76,11 @@ def _pad_constant(x, d, before, after, value):
 
 
 def _pad_copying(x, d, before, after, mode):
-    """The positions of the padded dim, -before .. n + after - 1, mapped back into 0 .. n - 1 by the mode."""
+    """A negative size first cuts items off (as in constant mode); then the positions of the padded dim, -before ..
+    n + after - 1, are mapped back into 0 .. n - 1 of what is left, by the mode."""
+    if before < 0 or after < 0:
+        x = _pad_constant(x, d, builtins.min(before, 0), builtins.min(after, 0), 0)
+        before, after = builtins.max(before, 0), builtins.max(after, 0)
     n = x.shape[d]
     limit = n - 1 if mode == "reflect" else n
     if builtins.max(before, after) > limit or (mode == "replicate" and n == 0):

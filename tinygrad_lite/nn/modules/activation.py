@@ -339,8 +339,10 @@ class PReLU(Module):
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
         self.num_parameters = check_size("PReLU", "num_parameters", num_parameters)
-        one_number = isinstance(init, Tensor) and init.numel() == 1  # (a 0-d tensor works too, as in PyTorch)
-        self.init = init if one_number else check_number("PReLU", "init", init)
+        if isinstance(init, Tensor) and init.numel() != 1:
+            raise RuntimeError(f"PReLU: init is the starting slope, one number; got a tensor of shape "
+                               f"{tuple(init.shape)}")
+        self.init = init if isinstance(init, Tensor) else check_number("PReLU", "init", init)
         self.weight = Parameter(empty(self.num_parameters, device=device, dtype=dtype))
         self.reset_parameters()
 
