@@ -154,7 +154,9 @@ def test_bad_arguments_say_what_is_wrong(call, error, fragment):
     lambda L: L.tensor([-1.0, 0.3]).prelu(L.tensor([0.2])), lambda L: L.nn.PReLU(init=L.tensor(0.1)).weight,
     lambda L: L.nn.functional.elu_(L.tensor([-1.0, 2.0])), lambda L: L.nn.functional.relu_(L.tensor([-1.0, 2.0])),
     lambda L: L.nn.functional.leaky_relu_(L.tensor([-1.0])), lambda L: L.nn.functional.hardtanh_(L.tensor([-3.0])),
-    lambda L: L.nn.functional.threshold_(L.tensor([0.0, 3.0]), 1.0, -1.0),
+    lambda L: L.nn.functional.threshold_(L.tensor([0.0, 3.0]), 1.0, -1.0), lambda L: L.relu_(L.tensor([-1.0, 2.0])),
+    lambda L: L.selu_(L.tensor([-1.0])), lambda L: L.celu_(L.tensor([-1.0])),
+    lambda L: L.threshold_(L.tensor([0.0, 3.0]), 1.0, -1.0),
 ])
 def test_integers_aliases_and_in_place_names_as_pytorchs(call):
     ours, theirs = call(tl), call(torch)

@@ -20,6 +20,7 @@ CASES = {
     "triu": lambda L, x: x.triu(), "triu above": lambda L, x: L.triu(x, diagonal=1),
     "triu far": lambda L, x: x.triu(-2),
     # (session 42) PyTorch's other shape and selection functions
+    "ravel": lambda L, x: x.ravel(), "ravel, transposed": lambda L, x: L.ravel(x.transpose(0, 2)),
     "broadcast_to": lambda L, x: x[:, :1].broadcast_to((3, 2, 3, 4)), "broadcast_to, -1": lambda L, x: L.broadcast_to(
         x[0], (2, -1, 4)), "tile": lambda L, x: x.tile((2,)), "tile, more dims": lambda L, x: L.tile(x, (2, 1, 1, 2)),
     "unbind": lambda L, x: x.unbind(), "unbind, dim -1": lambda L, x: L.unbind(x, -1),

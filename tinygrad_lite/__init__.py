@@ -64,6 +64,7 @@ from .composed import (
     moveaxis,
     movedim,
     narrow,
+    ravel,
     roll,
     split,
     swapaxes,
@@ -90,7 +91,8 @@ from . import datasets, metrics, utils
 from . import amp, cpu
 from .amp import autocast
 from .coverage import not_covered as _not_covered
-from .nn.functional import celu, cosine_similarity, hardshrink, prelu, selu, threshold
+from .nn.functional import (celu, celu_, cosine_similarity, hardshrink, prelu, relu_, selu, selu_, threshold,
+                            threshold_)
 from .amp.autocast_mode import bfloat16, is_autocast_enabled
 from .autograd.anomaly_mode import is_anomaly_enabled
 from .memory_formats import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format

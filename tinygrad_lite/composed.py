@@ -1,7 +1,7 @@
 """Tensor operations composed of others: ``repeat``, ``chunk``, ``split``, ``flip``, ``tril`` and ``triu``; and
-(session 42) PyTorch's other shape and selection functions: ``broadcast_to``, ``tile``, ``unbind``, ``narrow``,
-``movedim``, ``swapaxes``, ``unflatten``, ``roll``, ``diff``, ``diagonal``, ``diag``, ``trace``, ``index_select``,
-``masked_select``, ``take_along_dim`` and ``meshgrid``.
+(session 42) PyTorch's other shape and selection functions: ``ravel``, ``broadcast_to``, ``tile``, ``unbind``,
+``narrow``, ``movedim``, ``swapaxes``, ``unflatten``, ``roll``, ``diff``, ``diagonal``, ``diag``, ``trace``,
+``index_select``, ``masked_select``, ``take_along_dim`` and ``meshgrid``.
 
 None of them has a forward and backward of its own. Each is a few reshapes, slices or a ``where`` with a constant
 mask, ops that already have theirs, so the chain rule gives their gradient for free: the gradient of ``repeat`` is
@@ -166,6 +166,13 @@ def broadcast_to(input, size):
     """``input`` expanded to ``size`` by broadcasting's rules: PyTorch's name for ``expand`` (a view, no copy)."""
     _check_tensor("broadcast_to", input)
     return input.expand(size)
+
+
+def ravel(input):
+    """``input`` flattened to 1-D: ``reshape(-1)``, a view when the layout allows (plotting code's
+    ``xx.ravel()``)."""
+    _check_tensor("ravel", input)
+    return input.reshape(-1)
 
 
 def tile(input, dims):
@@ -431,8 +438,8 @@ def meshgrid(*tensors, indexing=None):
 chunk = _numpy_names(chunk)  # (axis= too, as PyTorch)
 Tensor.repeat, Tensor.chunk, Tensor.split, Tensor.tril, Tensor.triu = repeat, chunk, _split_method, tril, triu
 Tensor.flip = _flip_method  # (x.flip(0) and x.flip([0, 1]), as PyTorch's method takes both)
-for _function in (broadcast_to, unbind, narrow, movedim, swapaxes, swapdims, unflatten, roll, diff, diagonal, diag,
-                  trace, index_select, masked_select, take_along_dim):
+for _function in (ravel, broadcast_to, unbind, narrow, movedim, swapaxes, swapdims, unflatten, roll, diff, diagonal,
+                  diag, trace, index_select, masked_select, take_along_dim):
     setattr(Tensor, _function.__name__, _function)
 Tensor.tile, Tensor.moveaxis = _tile_method, movedim  # (x.tile(2, 1) too; numpy's name for movedim)
 moveaxis = movedim
