@@ -9,9 +9,10 @@
 
 None has a backward of its own: the chain rule through the ops they are made of gives their gradients, as in
 composed.py. A ``where`` that drops a branch still differentiates it, so a dropped branch is kept finite
-(``xlogy`` takes the log of 1 where x is 0, not of y). Autocast treats each as PyTorch's one op of that name: its
-arguments cast once by autocast's lists (``mv``, ``addmm``, ``addmv`` to float16; ``tan`` to float32 on a GPU;
-``dot`` promoted, not lowered), the ops inside left alone.
+(``xlogy`` takes the log of 1 where x is 0 and log y would be infinite or nan). Autocast treats each as PyTorch's
+one op of that name: its arguments cast once by autocast's lists (``addmm`` to float16; ``cdist`` and ``quantile``
+to float32, ``tan`` too on a GPU; ``dot`` promoted, not lowered), the ops inside left alone. (PyTorch's GPU autocast
+also lowers ``mv`` and ``addmv``, its CPU autocast does not; our lists are the same for both devices there.)
 """
 import contextlib
 import math
