@@ -102,7 +102,8 @@ def test_xlogy_gradients_as_pytorchs_and_finite_at_0():
 ])
 def test_method_forms_keywords_and_out_as_pytorch(call):
     ours, theirs = call(tl), call(torch)
-    assert tuple(ours.shape) == tuple(theirs.shape) and ours.tolist() == theirs.tolist()
+    assert tuple(ours.shape) == tuple(theirs.shape) and str(ours.dtype)[-5:] == str(theirs.dtype)[-5:]
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)  # (tan: PyTorch's kernel varies by CPU)
 
 
 def test_addmm_with_beta_0_ignores_the_input_but_gives_it_a_zero_gradient():
