@@ -38,7 +38,7 @@ def test_edge_values_as_pytorch(name):
     lambda L: L.addmm(L.full((2, 2), L.nan), L.ones(2, 3), L.ones(3, 2), beta=0),
     lambda L: L.addmv(L.ones(2), L.ones(2, 3), L.ones(3), alpha=0.5), lambda L: L.ones(3).outer(L.arange(2.0)),
     lambda L: L.ones(3).ger(L.arange(2.0)), lambda L: L.nanmean(L.tensor([[1.0, L.nan], [2.0, 4.0]]), 1, True),
-    lambda L: L.logit(L.tensor([0, 1])),
+    lambda L: L.logit(L.tensor([0, 1])), lambda L: L.ones(3).clamp_min(2.0), lambda L: L.clamp_max(L.arange(4), 2),
     # (median, quantile, and the lookups without gradient: searching.py)
     lambda L: L.median(L.tensor([[1.0, L.nan, 0.0], [1.0, 2.0, 3.0], [4.0, 4.0, 1.0]]), 1),
     lambda L: L.median(L.tensor([3, 1, 2, 2])), lambda L: L.tensor([]).median(),
@@ -132,7 +132,8 @@ def test_errors_of_pytorchs_kind_that_name_the_function(bad):
 @pytest.mark.parametrize("args", [((1, 2),), ((1, 2, 0, 1),), ((-1, 2),), ((2, 1), "reflect"), ((3, 3), "replicate"),
                                   ((2, 4), "circular"), ((1, 1, 2, 0), "reflect"), ((1, 1), "constant", 5.0),
                                   ((-1, -1, 1, 0),), ((0, 0),), ((-1, 2), "circular"), ((-1, 2), "reflect"),
-                                  ((2, -1), "replicate"), ((1, -2, -1, 1), "circular")])
+                                  ((2, -1), "replicate"), ((1, -2, -1, 1), "circular"), ((6, 0), "replicate"),
+                                  ((0, 9, 5, 0), "replicate")])
 def test_pad_as_pytorchs_with_its_gradient(args):
     x = np.arange(24.0).reshape(2, 3, 4)
     ours, theirs = tl.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)

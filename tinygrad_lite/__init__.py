@@ -31,6 +31,8 @@ from .composed_math import (
     addmm,
     addmv,
     cdist,
+    clamp_max,
+    clamp_min,
     count_nonzero,
     dot,
     frac,

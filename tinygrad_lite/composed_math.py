@@ -1,7 +1,7 @@
 """Math composed of the engine's ops: PyTorch's functions that are a line or two of others.
 
-- elementwise: ``tan`` (sin / cos), ``frac``, ``logit``, ``xlogy``, ``nan_to_num``, and the logical
-  ``logical_and``, ``logical_or``, ``logical_xor`` (nonzero is True, as in Python);
+- elementwise: ``clamp_min``, ``clamp_max``, ``tan`` (sin / cos), ``frac``, ``logit``, ``xlogy``, ``nan_to_num``,
+  and the logical ``logical_and``, ``logical_or``, ``logical_xor`` (nonzero is True, as in Python);
 - reductions: ``count_nonzero``, ``nansum`` and ``nanmean`` (which skip nans), ``std_mean`` and ``var_mean``;
   and from a sort, ``median`` and ``quantile``;
 - products of vectors and matrices: ``dot``, ``outer``, ``mv``, ``addmm`` and ``addmv``; and ``cdist``, the
@@ -56,6 +56,18 @@ def tan(input):
             return x.sin() / x.cos()
         x_wide = x.to(wide)
         return (x_wide.sin() / x_wide.cos()).to(x.dtype)
+
+
+def clamp_min(input, min):
+    """``clamp(input, min=min)``: every item at least ``min`` (``x.clamp_min(1e-12)`` before a log or a division)."""
+    _check_tensor("clamp_min", input)
+    return input.clamp(min=min)
+
+
+def clamp_max(input, max):
+    """``clamp(input, max=max)``: every item at most ``max``."""
+    _check_tensor("clamp_max", input)
+    return input.clamp(max=max)
 
 
 def frac(input):
@@ -399,8 +411,8 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 
 
 nansum, nanmean, count_nonzero = _numpy_names(nansum), _numpy_names(nanmean), _numpy_names(count_nonzero)
-for _function in (tan, frac, logit, xlogy, nan_to_num, logical_and, logical_or, logical_xor, count_nonzero, nansum,
-                  nanmean, median, quantile, dot, outer, mv, addmm, addmv):
+for _function in (clamp_min, clamp_max, tan, frac, logit, xlogy, nan_to_num, logical_and, logical_or, logical_xor,
+                  count_nonzero, nansum, nanmean, median, quantile, dot, outer, mv, addmm, addmv):
     setattr(Tensor, _function.__name__, _function)
 Tensor.ger = ger
 # the functions take out=, as PyTorch's (the methods do not): torch.addmm(b, x, w, out=y)

@@ -185,13 +185,15 @@ class Optimizer:
                     else:
                         p._grad.zero_()
 
-    def step(self, closure=None):
-        """Update every parameter that has a gradient; return ``closure()``'s result (the loss) if one is given.
+    def step(self, *args, **kwargs):
+        """``step(closure=None)``: update every parameter that has a gradient; return ``closure()``'s result (the
+        loss) if one is given.
 
         ``closure`` (optional) re-evaluates the model and returns the loss; it runs with gradients on, before the
-        update. The update itself runs under ``no_grad``. The step hooks run around it (``register_step_pre_hook``).
+        update. The update itself runs under ``no_grad``. The step hooks run around it (``register_step_pre_hook``),
+        seeing the arguments as they were passed: ``step(closure=f)`` gives them ``kwargs={"closure": f}``.
         """
-        args, kwargs = (self,) if closure is None else (self, closure), {}
+        args = (self, *args)
         for hook in (*_global_step_pre_hooks.values(), *self._hooks("_optimizer_step_pre_hooks")):
             result = hook(self, args, kwargs)
             if result is not None:
@@ -442,6 +444,7 @@ class Optimizer:
         return text + ")"
 
 
+Optimizer.step.__signature__ = inspect.signature(Optimizer._step_parameters)  # (help() shows step(closure=None))
 _MISSING = object()  # (a group without one of the hyperparameters)
 
 

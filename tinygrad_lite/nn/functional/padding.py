@@ -82,10 +82,12 @@ def _pad_copying(x, d, before, after, mode):
         x = _pad_constant(x, d, builtins.min(before, 0), builtins.min(after, 0), 0)
         before, after = builtins.max(before, 0), builtins.max(after, 0)
     n = x.shape[d]
-    limit = n - 1 if mode == "reflect" else n
-    if builtins.max(before, after) > limit or (mode == "replicate" and n == 0):
+    limit = {"reflect": n - 1, "circular": n}.get(mode)  # (replicate repeats the edge any number of times)
+    if limit is not None and builtins.max(before, after) > limit:
         raise RuntimeError(f"pad(): with mode \"{mode}\" the padding ({before}, {after}) of dim {d} must be at most "
                            f"{limit} (that dim has {n} items)")
+    if n == 0 and (before or after):
+        raise RuntimeError(f"pad(): with mode \"{mode}\" dim {d} must have items to copy, but it is empty")
     i = arange(-before, n + after, device=x.device)
     if mode == "replicate":
         i = i.clamp(0, n - 1)
