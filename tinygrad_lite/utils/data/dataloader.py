@@ -144,7 +144,6 @@ class DataLoader:
                 batch = self.collate_fn(many(list(indices)) if many else [self.dataset[i] for i in indices])
             yield batch
 
-
     def _stream_batches(self):
         """An IterableDataset's batches: its samples in order, ``batch_size`` at a time (the last one shorter,
         unless ``drop_last``)."""
