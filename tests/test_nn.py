@@ -1330,3 +1330,32 @@ def test_pytorchs_module_methods_we_lack_say_they_are_not_covered_and_a_typo_sta
     for pair in ([("a",)], [3]):
         with pytest.raises(ValueError if pair[0] != 3 else TypeError):
             nn.ModuleDict().update(pair)
+
+
+def _padding_layers(n):
+    return [n.ConstantPad1d(2, 3.5), n.ConstantPad2d((1, 2, 3, 0), 0.0), n.ZeroPad2d(1), n.ZeroPad1d((1, 2)),
+            n.ReflectionPad1d(2), n.ReplicationPad2d((1, 0, 2, 0)), n.CircularPad1d(1), n.ReflectionPad3d(1),
+            n.ReplicationPad3d((1, 0, 0, 1, 1, 0)), n.CircularPad2d((1, 1, 0, 2)), n.ConstantPad3d(1, -1.0),
+            n.ZeroPad3d((0, 1, 0, 1, 0, 1))]
+
+
+@pytest.mark.parametrize("index", range(12))
+def test_padding_layers_print_pad_and_differentiate_as_pytorchs(index):
+    """(session 42) the nn.*Pad*d layers: PyTorch's reprs, values and gradients (each on an input with a batch and
+    a channel dim before its padded dims, as PyTorch requires)."""
+    ours, theirs = _padding_layers(tl.nn)[index], _padding_layers(torch.nn)[index]
+    assert repr(ours) == repr(theirs) and tuple(ours.padding) == tuple(theirs.padding)
+    dims = len(theirs.padding) // 2 + 2
+    x = np.arange(2 * 3 ** (dims - 1), dtype=np.float64).reshape((2,) + (3,) * (dims - 1))
+    a, b = tl.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y_ours, y_theirs = ours(a), theirs(b)
+    w = np.random.default_rng(0).normal(size=tuple(y_theirs.shape))
+    (y_ours * tl.tensor(w)).sum().backward()
+    (y_theirs * torch.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(y_ours.detach().numpy(), y_theirs.detach().numpy())
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-14)
+
+
+def test_a_padding_layer_refuses_a_tuple_of_the_wrong_length():
+    with pytest.raises(ValueError, match="ReflectionPad2d: padding must be an int or a tuple of 4 ints"):
+        tl.nn.ReflectionPad2d((1, 2, 3))

@@ -36,6 +36,8 @@ from .loss import *
 from .loss import __all__ as _loss_names
 from .module import Module
 from .normalization import LayerNorm
+from .padding import *
+from .padding import __all__ as _padding_names
 from .sparse import Embedding
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Linear", "Identity",
@@ -44,4 +46,4 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", 
            # (session 42) the activations of nn/functional/activation.py
            "ELU", "SELU", "CELU", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "LogSigmoid", "Softsign", "Mish",
            "Tanhshrink", "Softshrink", "Hardshrink", "Threshold", "Softmin", "GLU", "PReLU", "Unflatten"] + \
-    list(_loss_names)
+    list(_padding_names) + list(_loss_names)
