@@ -15,9 +15,9 @@ size of the very first steps, while u is still 0.
 """
 import numpy as np
 
-from .nadam import check_at_least_0
 from .optimizer import (
     Optimizer,
+    check_at_least_0,
     check_hyperparameters,
     compute_dtype,
     effective_grad,
@@ -40,7 +40,8 @@ class Adadelta(Optimizer):
                  maximize=False, differentiable=False):
         implementation_flags("Adadelta", foreach, capturable, differentiable, None)
         check_hyperparameters("Adadelta", lr=lr, rho=rho, eps=eps, weight_decay=weight_decay)
-        check_at_least_0("Adadelta", learning_rate=lr, epsilon_value=eps, weight_decay_value=weight_decay)
+        check_at_least_0("Adadelta", [("learning rate", lr), ("epsilon value", eps),
+                                      ("weight_decay value", weight_decay)])
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Adadelta: Invalid rho value: {rho}; it must be in [0, 1]")
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize, capturable=capturable,

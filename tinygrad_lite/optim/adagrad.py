@@ -23,6 +23,7 @@ import numpy as np
 
 from .optimizer import (
     Optimizer,
+    check_at_least_0,
     check_hyperparameters,
     compute_dtype,
     effective_grad,
@@ -51,9 +52,7 @@ class Adagrad(Optimizer):
                               initial_accumulator_value=initial_accumulator_value, eps=eps)
         checks = [("learning rate", lr), ("lr_decay value", lr_decay), ("weight_decay value", weight_decay),
                   ("initial_accumulator_value value", initial_accumulator_value), ("epsilon value", eps)]
-        for what, value in checks:
-            if not 0.0 <= value:
-                raise ValueError(f"Adagrad: Invalid {what}: {value}; it must be >= 0")
+        check_at_least_0("Adagrad", checks)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach, maximize=maximize,
                         differentiable=differentiable, fused=fused)

@@ -36,6 +36,8 @@ from ..device import array_module_of
 from .optimizer import (
     Optimizer,
     blocks,
+    check_at_least_0,
+    check_betas,
     check_hyperparameters,
     compute_dtype,
     implementation_flags,
@@ -62,17 +64,9 @@ class Adam(Optimizer):
         name = type(self).__name__
         implementation_flags(name, foreach, capturable, differentiable, fused)
         check_hyperparameters(name, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
-        if not 0.0 <= lr:
-            raise ValueError(f"{name}: Invalid learning rate: {lr}; it must be >= 0")
-        if not 0.0 <= eps:
-            raise ValueError(f"{name}: Invalid epsilon value: {eps}; it must be >= 0")
-        if len(betas) != 2:
-            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
-        for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"{name}: Invalid beta parameter at index {i}: {beta}; each beta must be in [0, 1)")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"{name}: Invalid weight_decay value: {weight_decay}; it must be >= 0")
+        check_at_least_0(name, [("learning rate", lr), ("epsilon value", eps)])
+        check_betas(name, betas)
+        check_at_least_0(name, [("weight_decay value", weight_decay)])
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, foreach=foreach, capturable=capturable, differentiable=differentiable,
                         fused=fused, decoupled_weight_decay=decoupled_weight_decay)

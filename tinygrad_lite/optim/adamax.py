@@ -14,9 +14,10 @@ to a single large gradient's square.
 """
 import numpy as np
 
-from .nadam import check_at_least_0, check_betas
 from .optimizer import (
     Optimizer,
+    check_at_least_0,
+    check_betas,
     check_hyperparameters,
     compute_dtype,
     effective_grad,
@@ -39,7 +40,8 @@ class Adamax(Optimizer):
                  maximize=False, differentiable=False, capturable=False):
         implementation_flags("Adamax", foreach, capturable, differentiable, None)
         check_hyperparameters("Adamax", lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
-        check_at_least_0("Adamax", learning_rate=lr, epsilon_value=eps, weight_decay_value=weight_decay)
+        check_at_least_0("Adamax", [("learning rate", lr), ("epsilon value", eps),
+                                    ("weight_decay value", weight_decay)])
         check_betas("Adamax", betas)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, capturable=capturable)

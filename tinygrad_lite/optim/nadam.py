@@ -23,6 +23,8 @@ import numpy as np
 
 from .optimizer import (
     Optimizer,
+    check_at_least_0,
+    check_betas,
     check_hyperparameters,
     compute_dtype,
     implementation_flags,
@@ -31,22 +33,6 @@ from .optimizer import (
     step_state,
     zeros_state,
 )
-
-
-def check_betas(name, betas):
-    """PyTorch's checks of Adam-like ``betas``: a pair, each in [0, 1)."""
-    if len(betas) != 2:
-        raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
-    for i, beta in enumerate(betas):
-        if not 0.0 <= beta < 1.0:
-            raise ValueError(f"{name}: Invalid beta parameter at index {i}: {beta}; each beta must be in [0, 1)")
-
-
-def check_at_least_0(name, **values):
-    """PyTorch's "Invalid ... value" checks: each of ``values`` (by its name in the message) is >= 0."""
-    for what, value in values.items():
-        if not 0.0 <= value:
-            raise ValueError(f"{name}: Invalid {what.replace('_', ' ')}: {value}; it must be >= 0")
 
 
 class NAdam(Optimizer):
@@ -62,8 +48,8 @@ class NAdam(Optimizer):
         implementation_flags("NAdam", foreach, capturable, differentiable, None)
         check_hyperparameters("NAdam", lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                               momentum_decay=momentum_decay)
-        check_at_least_0("NAdam", learning_rate=lr, epsilon_value=eps, weight_decay_value=weight_decay,
-                         momentum_decay_value=momentum_decay)
+        check_at_least_0("NAdam", [("learning rate", lr), ("epsilon value", eps), ("weight_decay value", weight_decay),
+                                   ("momentum_decay value", momentum_decay)])
         check_betas("NAdam", betas)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach,

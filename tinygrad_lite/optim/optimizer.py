@@ -81,6 +81,22 @@ def check_hyperparameters(owner, **values):
             check_number(owner, name, value)
 
 
+def check_at_least_0(owner, checks):
+    """PyTorch's "Invalid ... value" checks: each (what, value) of ``checks`` must be >= 0."""
+    for what, value in checks:
+        if not 0.0 <= value:
+            raise ValueError(f"{owner}: Invalid {what}: {value}; it must be >= 0")
+
+
+def check_betas(owner, betas):
+    """PyTorch's checks of Adam-like ``betas``: a pair, each in [0, 1)."""
+    if len(betas) != 2:
+        raise ValueError(f"{owner}: betas must be a pair (beta1, beta2), got {betas!r}")
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"{owner}: Invalid beta parameter at index {i}: {beta}; each beta must be in [0, 1)")
+
+
 # hooks of every optimizer (register_optimizer_step_pre_hook ...): they run before each optimizer's own
 _global_step_pre_hooks, _global_step_post_hooks = OrderedDict(), OrderedDict()
 

@@ -22,9 +22,10 @@ import math
 
 import numpy as np
 
-from .nadam import check_at_least_0, check_betas
 from .optimizer import (
     Optimizer,
+    check_at_least_0,
+    check_betas,
     check_hyperparameters,
     compute_dtype,
     implementation_flags,
@@ -46,7 +47,8 @@ class RAdam(Optimizer):
                  *, foreach=None, maximize=False, capturable=False, differentiable=False):
         implementation_flags("RAdam", foreach, capturable, differentiable, None)
         check_hyperparameters("RAdam", lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
-        check_at_least_0("RAdam", learning_rate=lr, epsilon_value=eps, weight_decay_value=weight_decay)
+        check_at_least_0("RAdam", [("learning rate", lr), ("epsilon value", eps),
+                                   ("weight_decay value", weight_decay)])
         check_betas("RAdam", betas)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, maximize=maximize,
                         foreach=foreach, capturable=capturable, decoupled_weight_decay=decoupled_weight_decay,

@@ -27,6 +27,7 @@ import numpy as np
 
 from .optimizer import (
     Optimizer,
+    check_at_least_0,
     check_hyperparameters,
     compute_dtype,
     effective_grad,
@@ -54,9 +55,7 @@ class RMSprop(Optimizer):
         check_hyperparameters("RMSprop", lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum)
         checks = [("learning rate", lr), ("epsilon value", eps), ("momentum value", momentum),
                   ("weight_decay value", weight_decay), ("alpha value", alpha)]
-        for what, value in checks:
-            if not 0.0 <= value:
-                raise ValueError(f"RMSprop: Invalid {what}: {value}; it must be >= 0")
+        check_at_least_0("RMSprop", checks)
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                         weight_decay=weight_decay, capturable=capturable, foreach=foreach, maximize=maximize,
                         differentiable=differentiable)
