@@ -14,26 +14,15 @@ one op of that name: its arguments cast once by autocast's lists (``addmm`` to f
 to float32, ``tan`` too on a GPU; ``dot`` promoted, not lowered), the ops inside left alone. (PyTorch's GPU autocast
 also lowers ``mv`` and ``addmv``, its CPU autocast does not; our lists are the same for both devices there.)
 """
-import contextlib
 import math
 import numbers
 
 from . import dtypes as dt
 from . import return_types
-from .amp import autocast_mode
-from .amp.autocast_mode import autocast_args
+from .amp.autocast_mode import as_one_op, autocast_args
 from .functions import _check_tensor, finfo, stack, with_out
 from .shapes import check_broadcast, check_number, dim_index, dim_indices
 from .tensor import Tensor, _numpy_names, where
-
-
-def _as_one_op(name, *tensors):
-    """``tensors`` cast as autocast casts the arguments of PyTorch's op ``name``, and a context in which the ops
-    that compute it are not cast again (a do-nothing context outside autocast)."""
-    if not autocast_mode._active:
-        return tensors, contextlib.nullcontext()
-    tensors = autocast_args(name, *tensors)
-    return tensors, autocast_mode.autocast(tensors[0].device.type, enabled=False)
 
 
 def _floating(op, input, error=RuntimeError):
@@ -48,7 +37,7 @@ def tan(input):
     float32 and float16 are computed in a wider type and rounded once, as a tan of their own would be: the ratio of a
     rounded sine and a rounded cosine is often a unit of the last place off."""
     _check_tensor("tan", input)
-    (input,), region = _as_one_op("tan", input)
+    (input,), region = as_one_op("tan", input)
     with region:
         x = input if input.is_floating_point() else input.to(dt.get_default_dtype())
         wide = {dt.float32: dt.float64, dt.float16: dt.float32}.get(x.dtype)
@@ -318,7 +307,7 @@ def dot(input, tensor):
     _same_dtype("dot", input, tensor)
     if input.shape != tensor.shape:
         raise RuntimeError(f"dot(): the vectors must have the same length, got {input.shape[0]} and {tensor.shape[0]}")
-    (input, tensor), region = _as_one_op("dot", input, tensor)
+    (input, tensor), region = as_one_op("dot", input, tensor)
     with region:
         return input @ tensor
 
@@ -343,7 +332,7 @@ def mv(input, vec):
     _check_dims("mv", input=(input, 2), vec=(vec, 1))
     _same_dtype("mv", input, vec)
     _check_inner("mv", input, vec)
-    (input, vec), region = _as_one_op("mv", input, vec)
+    (input, vec), region = as_one_op("mv", input, vec)
     with region:
         return input @ vec
 
@@ -395,7 +384,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     _check_dims("addmm", mat1=(mat1, 2), mat2=(mat2, 2))
     _check_tensor("addmm", input)
     _check_inner("addmm", mat1, mat2)
-    (input, mat1, mat2), region = _as_one_op("addmm", input, mat1, mat2)
+    (input, mat1, mat2), region = as_one_op("addmm", input, mat1, mat2)
     with region:
         return _scaled_sum("addmm", input, mat1 @ mat2, beta, alpha)
 
@@ -405,7 +394,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
     _check_dims("addmv", mat=(mat, 2), vec=(vec, 1))
     _check_tensor("addmv", input)
     _check_inner("addmv", mat, vec)
-    (input, mat, vec), region = _as_one_op("addmv", input, mat, vec)
+    (input, mat, vec), region = as_one_op("addmv", input, mat, vec)
     with region:
         return _scaled_sum("addmv", input, mat @ vec, beta, alpha)
 

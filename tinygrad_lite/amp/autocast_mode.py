@@ -24,6 +24,7 @@ autocast takes float16 too). ``round_to_bfloat16`` shows bfloat16's numbers (flo
 As PyTorch's, ``autocast("cuda")`` on a machine without a GPU warns and turns itself off: the region then runs in
 float32, and ``is_autocast_enabled("cuda")`` is False inside.
 """
+import contextlib
 import functools
 import warnings
 
@@ -188,6 +189,16 @@ def autocast_args(op, *tensors):
     if not _active:
         return tensors
     return tuple(_autocast(op, t) for t in tensors)
+
+
+def as_one_op(name, *tensors):
+    """For a function composed of other ops that PyTorch runs as one op ``name`` (``F.elu``, ``addmm``): its
+    ``tensors`` cast as autocast casts that op's arguments, and a context in which the ops that compute it are not
+    cast again (a do-nothing context outside autocast)."""
+    if not _active:
+        return tensors, contextlib.nullcontext()
+    tensors = autocast_args(name, *tensors)
+    return tensors, autocast(tensors[0].device.type, enabled=False)
 
 
 def _autocast(op, t):

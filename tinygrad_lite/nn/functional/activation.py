@@ -21,8 +21,7 @@ gradient, as composed.py's ops get theirs. Three details keep them equal to PyTo
 """
 import functools
 
-from ...amp import autocast_mode
-from ...amp.autocast_mode import autocast_args
+from ...amp.autocast_mode import as_one_op
 from ...shapes import check_number, dim_index
 from ...tensor import Tensor, where
 from ._checks import _check_floating, _check_inplace, _check_tensor, _in_place, _softmax_dim
@@ -36,15 +35,16 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def _one_op(name):
-    """Run the composed function as autocast runs one op called ``name``: its tensor arguments cast by autocast's
-    lists (``prelu`` is on the float16 list, the others on none), the ops inside with autocast off."""
+    """Run the composed function as autocast runs one op called ``name`` (``amp.autocast_mode.as_one_op``): its
+    tensor arguments cast by autocast's lists (``prelu`` is on the float16 list, the others on none), the ops inside
+    with autocast off."""
     def wrap(function):
         @functools.wraps(function)
         def op(input, *args, **kwargs):
-            if not autocast_mode._active or not isinstance(input, Tensor):
+            if not isinstance(input, Tensor):  # (the function's own check names the mistake)
                 return function(input, *args, **kwargs)
-            input, *args = autocast_args(name, input, *args)
-            with autocast_mode.autocast(input.device.type, enabled=False):
+            (input, *args), region = as_one_op(name, input, *args)
+            with region:
                 return function(input, *args, **kwargs)
         return op
     return wrap
