@@ -84,6 +84,25 @@ OPS = {
     "pad": lambda lib, F, x, y, lab: F.pad(x, (1, -1)) * F.pad(y, (0, 0, 2, -2), value=0.5)
     + F.pad(x[None], (2, 1), mode="reflect")[0, :, 1:5] + F.pad(x[None], (1, 0), mode="replicate")[0, :, :4]
     + F.pad(y[None], (0, 2), mode="circular")[0, :, 2:],
+    # convolutions and pooling, composed (nn/functional/conv.py, pooling.py; session 43)
+    "conv": lambda lib, F, x, y, lab: F.conv2d(x.reshape(1, 1, 4, 4), y[:2, :3].reshape(2, 1, 1, 3), y[3, :2],
+                                               padding=(1, 0), stride=(1, 2)).sum(1)
+    + lib.conv1d(x[None], y.reshape(2, 2, 4)[:, :, :2], groups=2, dilation=2).sum(),
+    "conv_transpose": lambda lib, F, x, y, lab: F.conv_transpose2d(x.reshape(1, 2, 2, 4), y[:2, :3].reshape(
+        2, 1, 3, 1), y[3, :1], stride=2, padding=(1, 0), output_padding=1),
+    "unfold_fold": lambda lib, F, x, y, lab: F.fold(F.unfold(x[None, None], (2, 3), padding=1) * 2, (4, 4), (2, 3),
+                                                    padding=1) * y,
+    "pool": lambda lib, F, x, y, lab: F.max_pool2d(x[None], 2, stride=1) + lib.max_pool1d(x[None], 3, 1, 1)[:, :3, :3]
+    + F.avg_pool2d(y[None], 3, stride=1, padding=1, count_include_pad=False)[:, :3, :3],
+    "interpolate": lambda lib, F, x, y, lab: F.interpolate(x[None, None], scale_factor=1.5, mode="bilinear")[
+        0, 0, :4, :4] + F.interpolate(y[None], size=8)[0, :, ::2],
+    "group_norm": lambda lib, F, x, y, lab: F.group_norm(x[None], 2, y[0], y[1]) + F.instance_norm(y[None]),
+    "pixel_shuffle": lambda lib, F, x, y, lab: F.pixel_shuffle(x.reshape(4, 2, 2), 2).reshape(4, 4)
+    * F.pixel_unshuffle(y[None], 2).reshape(4, 4),
+    "max_unpool": lambda lib, F, x, y, lab: F.max_unpool2d(*F.max_pool2d(x[None], 2, return_indices=True), 2)[0] * y,
+    "tensor_unfold": lambda lib, F, x, y, lab: x.unfold(1, 2, 1).sum(-1) * y.unfold(0, 3, 1)[1],
+    "adaptive_pool": lambda lib, F, x, y, lab: F.adaptive_avg_pool2d(x[None], (2, 3))
+    * F.adaptive_max_pool2d(y[None], (2, 3)),
     # the composed activations (nn/functional/activation.py)
     "elu": lambda lib, F, x, y, lab: F.elu(x, 0.7), "selu": lambda lib, F, x, y, lab: F.selu(x),
     "celu": lambda lib, F, x, y, lab: F.celu(x, 1.5), "hardtanh": lambda lib, F, x, y, lab: F.hardtanh(x, -0.5, 0.8),

@@ -881,7 +881,7 @@ def test_channels_last_and_bad_memory_formats_are_refused_with_the_reason():
     for name, call in calls.items():
         for fmt in (tl.channels_last, tl.channels_last_3d):
             with pytest.raises(RuntimeError, match=rf"{name}\(\): memory_format=tinygrad_lite\.{fmt.name} is not "
-                                                   "supported: tinygrad_lite has no convolution layers"):
+                                                   "supported: tinygrad_lite keeps every tensor row-major"):
                 call(fmt)
         with pytest.raises(TypeError, match=rf"{name}\(\): argument 'memory_format' must be "
                                             r"tinygrad_lite\.memory_format .*not str"):

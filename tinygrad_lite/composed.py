@@ -20,7 +20,7 @@ from numpy import broadcast_shapes as np_broadcast_shapes
 
 from .creation import arange
 from .device import array_module_of, on_device_of
-from .functions import _check_tensor, cat, with_out
+from .functions import _check_tensor, cat, stack, with_out
 from .shapes import as_int, check_broadcast, dim_index, dim_indices, size_args
 from .tensor import Size, Tensor, _numpy_names
 from .tensor import where as _where
@@ -435,6 +435,25 @@ def meshgrid(*tensors, indexing=None):
     return (grids[1], grids[0], *grids[2:]) if swap else tuple(grids)
 
 
+def _unfold_method(self, dimension, size, step):
+    """``x.unfold(dim, size, step)``: every window of ``size`` items along ``dim``, ``step`` apart: dim becomes the
+    number of windows, (n - size) // step + 1, and a new last dim holds each window (PyTorch returns a view; this
+    is a copy). ``nn.functional.unfold`` is another thing: the windows of images, as columns."""
+    _check_tensor("unfold", self)
+    d = dim_index(dimension, self.ndim, "unfold")
+    size, step = as_int(size, "unfold", "size"), as_int(step, "unfold", "step")
+    n = self.shape[d] if self.ndim else 1
+    if size < 0 or step <= 0 or size > n:
+        raise RuntimeError(f"unfold(): size is {size} and step is {step}, but size must be >= 0 and at most the "
+                           f"size of dim {d} ({n}), and step > 0")
+    x, d = (self[None], 0) if self.ndim == 0 else (self, d)
+    count = (n - size) // step + 1
+    parts = [x.narrow(d, k, step * (count - 1) + 1)[(slice(None),) * d + (slice(None, None, step),)]
+             for k in range(size)]
+    out = stack(parts, -1) if parts else x.new_zeros(x.shape[:d] + (count,) + x.shape[d + 1:] + (0,))
+    return out[0] if self.ndim == 0 else out
+
+
 chunk = _numpy_names(chunk)  # (axis= too, as PyTorch)
 Tensor.repeat, Tensor.chunk, Tensor.split, Tensor.tril, Tensor.triu = repeat, chunk, _split_method, tril, triu
 Tensor.flip = _flip_method  # (x.flip(0) and x.flip([0, 1]), as PyTorch's method takes both)
@@ -442,6 +461,7 @@ for _function in (ravel, broadcast_to, unbind, narrow, movedim, swapaxes, swapdi
                   diag, trace, index_select, masked_select, take_along_dim):
     setattr(Tensor, _function.__name__, _function)
 Tensor.tile, Tensor.moveaxis = _tile_method, movedim  # (x.tile(2, 1) too; numpy's name for movedim)
+Tensor.unfold = _unfold_method  # (a method only, as in PyTorch)
 moveaxis = movedim
 # the functions take out=, as PyTorch's (the methods do not): torch.index_select(x, 0, i, out=y)
 diag, index_select, masked_select, take_along_dim = (with_out(f) for f in (diag, index_select, masked_select,

@@ -9,7 +9,8 @@ Here every new tensor is laid out row-major ("contiguous"), so ``preserve_format
 the same result. One difference from PyTorch: its ``preserve_format`` keeps the strides of a dense but transposed
 input, so ``zeros_like(x.t()).is_contiguous()`` is False there and True here (the numbers are the same; only
 ``is_contiguous()`` can tell). ``channels_last`` and ``channels_last_3d`` are refused with an error that says why:
-tinygrad_lite has no convolution layers, the only ops that layout is for.
+the layout only changes the speed of PyTorch's convolution kernels, and ours (nn/functional/conv.py) run on the
+row-major layout that every tensor here has.
 """
 
 
@@ -49,6 +50,7 @@ def check_memory_format(op, value):
     if not isinstance(value, memory_format):
         raise TypeError(f"{op}(): argument 'memory_format' must be tinygrad_lite.memory_format (such as "
                         f"tinygrad_lite.preserve_format), not {type(value).__name__}")
-    raise RuntimeError(f"{op}(): memory_format={value} is not supported: tinygrad_lite has no convolution layers, "
-                       "the only ops that layout speeds up, and keeps every tensor row-major. Leave memory_format out "
-                       "(or pass tinygrad_lite.contiguous_format): the numbers are the same")
+    raise RuntimeError(f"{op}(): memory_format={value} is not supported: tinygrad_lite keeps every tensor "
+                       "row-major, and its convolutions run on that layout (in PyTorch channels_last changes only "
+                       "their speed). Leave memory_format out (or pass tinygrad_lite.contiguous_format): the numbers "
+                       "are the same")

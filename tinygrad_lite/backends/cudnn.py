@@ -1,5 +1,5 @@
 """``backends.cudnn``: NVIDIA's cuDNN library. We do not use it; the flags scripts set are accepted and ignored
-(our ops are deterministic, and there are no convolution algorithms to benchmark)."""
+(our ops are deterministic, and our convolutions have one algorithm, im2col: nothing to benchmark)."""
 enabled = True
 benchmark = False
 deterministic = False

@@ -33,6 +33,13 @@ from .activation import *  # the activations the lessons do not use, composed (a
 from .activation import __all__ as _activation_names
 from .activation import softplus
 from .padding import pad
+from .conv import *  # convolutions, unfold and fold (conv.py)
+from .conv import __all__ as _conv_names
+from .pooling import *  # max, average and adaptive pooling (pooling.py)
+from .pooling import __all__ as _pooling_names
+from .normalization import group_norm, instance_norm  # (composed: normalization.py)
+from .vision import *  # interpolate, pixel_shuffle, max_unpool (vision.py)
+from .vision import __all__ as _vision_names
 from .loss import *  # the loss functions (loss.py)
 from .loss import __all__ as _loss_names
 
@@ -165,10 +172,13 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 # -------------------------------------------------------------------- dropout
-def _check_dropout_p(p):
+def _check_dropout_p(p, name="dropout"):
+    """``p`` a probability; ``name``: the function or layer, named when it is not plain dropout's."""
+    check_number(name, "p", p)
     if not 0 <= p <= 1:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}; p is the fraction of values "
-                         "set to zero (0.5 is the usual choice)")
+        where = "" if name == "dropout" else f"{name}: "
+        raise ValueError(f"{where}dropout probability has to be between 0 and 1, but got {p}; p is the fraction of "
+                         "values set to zero (0.5 is the usual choice)")
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -190,6 +200,63 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return DropoutCuda.apply(input, p)
     mask = random.dropout_mask(input.shape, p, input.dtype.np)  # 1/(1-p) with probability 1 - p, else 0
     return input * Tensor._make(mask, None)
+
+
+def _feature_dropout(name, input, p, training, inplace, batched):
+    """Dropout of whole channels: one draw per (example, channel), its numbers all kept (scaled by 1/(1-p)) or all
+    zeroed. The mask is ``dropout`` of ones of shape (N, C, 1, ...), drawn on the input's device."""
+    _check_floating(name, input)
+    _check_dropout_p(p, name)
+    _check_inplace(name, inplace)
+    if not training or p == 0:
+        return input
+    if inplace:
+        return _in_place(input, name, lambda x: _feature_dropout(name, x, p, training, False, batched))
+    channels = tuple(input.shape[:2]) if batched else tuple(input.shape[:1])
+    mask = dropout(input.new_ones(channels + (1,) * (input.ndim - len(channels))), p)
+    return input * mask
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Channel-wise dropout for (N, C, L) or (C, L) input: each channel of each example zeroed with probability p
+    (its whole signal), the others scaled by 1/(1-p). Neighbouring numbers of a signal are alike, so dropping them
+    one by one (``dropout``) hardly regularizes; dropping a channel does."""
+    _check_tensor("dropout1d", input)
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input (shape "
+                           f"{tuple(input.shape)}); it zeroes whole channels of (N, C, L) or (C, L) signals")
+    return _feature_dropout("dropout1d", input, p, training, inplace, input.ndim == 3)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Channel-wise dropout for images, (N, C, H, W): each channel of each example zeroed with probability p, the
+    others scaled by 1/(1-p). As PyTorch's, a 3-D input is read as (N, C, L), with its warning."""
+    _check_tensor("dropout2d", input)
+    if input.ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will result "
+                      "in an error in a future release. To retain the behavior and silence this warning, please use "
+                      "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
+                      "inputs).", stacklevel=2)
+    if input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
+                      "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This "
+                      "behavior will change in a future release to interpret the input as one without a batch "
+                      "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please "
+                      "switch to using dropout1d instead.", stacklevel=2)
+    return _feature_dropout("dropout2d", input, p, training, inplace, True)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Channel-wise dropout for volumes, (N, C, D, H, W) or (C, D, H, W)."""
+    _check_tensor("dropout3d", input)
+    if input.ndim not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and will result "
+                      "in an error in a future release. To retain the behavior and silence this warning, please use "
+                      "dropout instead. Note that dropout3d exists to provide channel-wise dropout on inputs with 3 "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 4D or 5D "
+                      "inputs).", stacklevel=2)
+    return _feature_dropout("dropout3d", input, p, training, inplace, input.ndim == 5)
 
 
 # -------------------------------------------------------------------- batch norm
@@ -493,8 +560,9 @@ cosine_similarity = _numpy_names(cosine_similarity)  # (axis= too, as PyTorch)
 
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax",
            "dropout", "batch_norm", "layer_norm", "one_hot", "embedding", "normalize", "cosine_similarity", "pad",
-           "relu_", "leaky_relu_"] + \
-    list(_activation_names) + list(_loss_names)
+           "relu_", "leaky_relu_", "dropout1d", "dropout2d", "dropout3d"] + \
+    list(_activation_names) + list(_loss_names) + list(_conv_names) + list(_pooling_names) + \
+    ["group_norm", "instance_norm"] + list(_vision_names)
 
 
 __getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)

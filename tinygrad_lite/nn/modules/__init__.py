@@ -27,23 +27,32 @@ from .activation import (
     Tanhshrink,
     Threshold,
 )
-from .batchnorm import BatchNorm1d
+from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from .conv import *
+from .conv import __all__ as _conv_names
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from .dropout import Dropout
+from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
 from .loss import *
 from .loss import __all__ as _loss_names
 from .module import Module
-from .normalization import LayerNorm
+from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from .normalization import GroupNorm, LayerNorm
 from .padding import *
 from .padding import __all__ as _padding_names
+from .pooling import *
+from .pooling import __all__ as _pooling_names
 from .sparse import Embedding
+from .upsampling import *
+from .upsampling import __all__ as _upsampling_names
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Linear", "Identity",
            "ReLU", "LeakyReLU", "Sigmoid", "SiLU", "Tanh", "Softplus", "GELU", "Softmax", "LogSoftmax", "Flatten",
            "Dropout", "BatchNorm1d", "LayerNorm", "Embedding",
            # (session 42) the activations of nn/functional/activation.py
            "ELU", "SELU", "CELU", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "LogSigmoid", "Softsign", "Mish",
-           "Tanhshrink", "Softshrink", "Hardshrink", "Threshold", "Softmin", "GLU", "PReLU", "Unflatten"] + \
-    list(_padding_names) + list(_loss_names)
+           "Tanhshrink", "Softshrink", "Hardshrink", "Threshold", "Softmin", "GLU", "PReLU", "Unflatten",
+           "BatchNorm2d", "BatchNorm3d", "Dropout1d", "Dropout2d", "Dropout3d", "GroupNorm", "InstanceNorm1d",
+           "InstanceNorm2d", "InstanceNorm3d"] + \
+    list(_padding_names) + list(_loss_names) + list(_conv_names) + list(_pooling_names) + list(_upsampling_names)

@@ -1,10 +1,11 @@
-r"""``BatchNorm1d``: normalise each feature over the batch, then let the network rescale it.
+r"""``BatchNorm1d`` (and ``2d``, ``3d``): normalise each feature over the batch, then let the network rescale it.
 
 In training, each channel c is normalised with the batch's own mean and (biased) variance,
     y = (x - \mu_c) / \sqrt{\sigma_c^2 + eps} * weight_c + bias_c,
 and the layer keeps running estimates of \mu and \sigma^2 (buffers ``running_mean``, ``running_var``) for
 evaluation, when there may be no batch to average over: ``model.eval()`` switches to them. See
-``F.batch_norm`` for the update formulas.
+``F.batch_norm`` for the update formulas. ``BatchNorm2d`` normalises each channel of images (N, C, H, W) over the
+batch and all positions, ``BatchNorm3d`` of volumes (N, C, D, H, W): the same layer, for inputs of more dims.
 """
 from ... import dtypes as dt
 from ...creation import ones, tensor, zeros
@@ -24,6 +25,7 @@ class BatchNorm1d(Module):
     - ``track_running_stats``: keep ``running_mean`` (init 0), ``running_var`` (init 1) and ``num_batches_tracked``
       (int64); without them eval mode normalises with the batch's statistics too.
     """
+    _dims, _layout = (2, 3), "(N, C) or (N, C, L)"  # the inputs it takes (BatchNorm2d, 3d: others)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
                  dtype=None, *, bias=True):
@@ -66,14 +68,16 @@ class BatchNorm1d(Module):
                 init.zeros_(self.bias)
 
     def _check_input(self, input):
-        name = f"BatchNorm1d({self.num_features})"
+        kind = type(self).__name__
+        name = f"{kind}({self.num_features})"
         F._check_tensor(name, input)
-        if input.ndim not in (2, 3):
-            raise ValueError(f"{name}: expected 2D or 3D input (got {input.ndim}D input of shape {tuple(input.shape)});"
-                             " BatchNorm1d takes (N, C) or (N, C, L)")
+        if input.ndim not in self._dims:
+            raise ValueError(f"{name}: expected {' or '.join(f'{d}D' for d in self._dims)} input (got {input.ndim}D "
+                             f"input of shape {tuple(input.shape)}); {kind} takes {self._layout}")
         if input.shape[1] != self.num_features:
-            hint = "num_features must equal the number of features the previous layer produces (its out_features)."
-            if input.ndim == 3 and input.shape[2] == self.num_features:
+            hint = ("num_features must equal the number of features the previous layer produces (its "
+                    f"{'out_features' if self._dims == (2, 3) else 'out_channels'}).")
+            if input.ndim == 3 and input.shape[2] == self.num_features and self._dims == (2, 3):
                 hint = "The input looks like (N, L, C); BatchNorm1d wants channels in dim 1: pass x.transpose(1, 2)."
             raise RuntimeError(f"{name}: expected {self.num_features} channels in dim 1 of the input, got "
                                f"{input.shape[1]} (input shape {tuple(input.shape)}). {hint}")
@@ -95,3 +99,14 @@ class BatchNorm1d(Module):
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm2d(BatchNorm1d):
+    """Batch normalisation for images (N, C, H, W): each of the C = ``num_features`` channels normalised over the
+    batch and every position (n = N H W numbers per channel). The options are ``BatchNorm1d``'s."""
+    _dims, _layout = (4,), "(N, C, H, W)"
+
+
+class BatchNorm3d(BatchNorm1d):
+    """Batch normalisation for volumes (N, C, D, H, W), each channel over the batch and every position."""
+    _dims, _layout = (5,), "(N, C, D, H, W)"

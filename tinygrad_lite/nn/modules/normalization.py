@@ -67,3 +67,46 @@ class LayerNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """Group normalisation (``F.group_norm``): the ``num_channels`` channels of each sample (N, C, *) in
+    ``num_groups`` groups, each normalised over its channels and positions; ``affine``: learn a ``weight`` (init 1)
+    and a ``bias`` (init 0) per channel. No running statistics: training and evaluation compute the same."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
+        super().__init__()
+        num_groups, num_channels = check_size("GroupNorm", "num_groups", num_groups), \
+            check_size("GroupNorm", "num_channels", num_channels)
+        if num_groups == 0 or num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels must be divisible by num_groups (got num_channels="
+                             f"{num_channels}, num_groups={num_groups})")
+        self.num_groups, self.num_channels = num_groups, num_channels
+        self.eps, self.affine = check_number("GroupNorm", "eps", eps, low=0), affine
+        if affine:
+            self.weight = Parameter(ones(num_channels, device=device, dtype=dtype))
+            if bias:
+                self.bias = Parameter(zeros(num_channels, device=device, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self):
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input):
+        F._check_tensor(self, input)
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
+            raise RuntimeError(f"{self}: expected {self.num_channels} channels in dim 1 of the input, got input of "
+                               f"shape {tuple(input.shape)}; num_channels must equal the out_channels of the layer "
+                               "before")
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")

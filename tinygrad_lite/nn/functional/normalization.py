@@ -1,0 +1,95 @@
+r"""``group_norm`` and ``instance_norm``: normalisation over groups of channels, composed of the library's ops.
+
+Both normalise with a mean and a (biased) variance taken over part of each sample, then scale and shift each
+channel c (``weight``, ``bias``):
+    y = (x - \mu) / \sqrt{\sigma^2 + eps} * weight_c + bias_c
+- ``group_norm``: the C channels of a sample are split into ``num_groups`` groups of C / G channels, and \mu,
+  \sigma^2 are taken over each group's channels and positions. Nothing is averaged over the batch, so it works the
+  same for a batch of one and in evaluation (diffusion U-Nets use it where batches are small). G = 1 normalises
+  each sample over everything, as ``layer_norm`` over (C, H, W) does; G = C is instance norm without its running
+  statistics.
+- ``instance_norm``: each channel of each sample over its positions (one image's own contrast removed, as style
+  transfer wants). With ``running_mean``/``running_var`` it updates them with the batch's mean of the per-sample
+  statistics (the variance unbiased), as PyTorch's, and ``use_input_stats=False`` normalises with them instead.
+"""
+import math
+
+from ...amp.autocast_mode import as_one_op
+from ...autograd.grad_mode import no_grad
+from ...shapes import as_int, check_number
+from ._checks import _check_floating
+
+__all__ = ["group_norm", "instance_norm"]
+
+
+def _normalized(x, dims, eps):
+    """x normalised over ``dims`` with its own mean and biased variance."""
+    mean = x.mean(dims, keepdim=True)
+    var = x.var(dims, unbiased=False, keepdim=True)
+    return (x - mean) / (var + eps).sqrt()
+
+
+def _affine(y, weight, bias):
+    """y (N, C, *) scaled and shifted per channel."""
+    shape = (-1,) + (1,) * (y.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    return y + bias.reshape(shape) if bias is not None else y
+
+
+def _check_channels(op, input, name, t):
+    if t is not None and tuple(t.shape) != (input.shape[1],):
+        raise RuntimeError(f"{op}(): expected {name} to be a vector of size {input.shape[1]} (one number per channel "
+                           f"of dim 1), but got {name} of shape {list(t.shape)}")
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise each of ``num_groups`` groups of channels of each sample: input (N, C, *), C divisible by
+    num_groups; ``weight`` and ``bias`` have one number per channel."""
+    _check_floating("group_norm", input)
+    groups = as_int(num_groups, "group_norm", "num_groups")
+    eps = check_number("group_norm", "eps", eps, low=0)
+    if input.ndim < 2 or groups <= 0 or input.shape[1] % groups:
+        raise RuntimeError(f"group_norm(): expected number of channels in input to be divisible by num_groups, but "
+                           f"got input of shape {list(input.shape)} and num_groups={groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        _check_channels("group_norm", input, name, t)
+    (input, weight, bias), uncast = as_one_op("group_norm", input, weight, bias)
+    with uncast:
+        n, c = input.shape[0], input.shape[1]
+        x = input.reshape(n, groups, c // groups * math.prod(input.shape[2:]))
+        y = _normalized(x, 2, eps).reshape(input.shape)
+        return _affine(y, weight, bias)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalise each channel of each sample (N, C, *) over its positions; see the module's docstring for the
+    running statistics."""
+    _check_floating("instance_norm", input)
+    eps = check_number("instance_norm", "eps", eps, low=0)
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm(): expected an input (N, C, ...) with at least one position dim, got shape "
+                         f"{list(input.shape)}")
+    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
+        _check_channels("instance_norm", input, name, t)
+    dims = tuple(range(2, input.ndim))
+    positions = math.prod(input.shape[2:])
+    if use_input_stats and positions <= 1:
+        raise ValueError(f"instance_norm(): expected more than 1 spatial element when training, got input size "
+                         f"{list(input.shape)}")
+    (input, weight, bias), uncast = as_one_op("instance_norm", input, weight, bias)
+    with uncast:
+        if not use_input_stats:
+            if running_mean is None or running_var is None:
+                raise RuntimeError("instance_norm(): use_input_stats=False needs running_mean and running_var")
+            shape = (1, -1) + (1,) * len(dims)
+            y = (input - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
+            return _affine(y, weight, bias)
+        if running_mean is not None or running_var is not None:
+            with no_grad():  # the batch's mean of each sample's statistics, the variance unbiased
+                if running_mean is not None:
+                    running_mean.mul_(1 - momentum).add_(momentum * input.mean(dims).mean(0))
+                if running_var is not None:
+                    running_var.mul_(1 - momentum).add_(momentum * input.var(dims, unbiased=True).mean(0))
+        return _affine(_normalized(input, dims, eps), weight, bias)

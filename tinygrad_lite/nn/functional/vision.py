@@ -1,0 +1,232 @@
+r"""Changing an image's resolution, composed of the library's ops: ``interpolate`` (``upsample``), ``pixel_shuffle``
+and ``pixel_unshuffle``, and ``max_unpool2d`` (the inverse of a max pool's selection).
+
+``interpolate`` works one spatial dim at a time. For output position i of a dim of n inputs and m outputs (scale
+s = n / m, or 1 / ``scale_factor`` when one is given):
+- "nearest": input floor(i s) (PyTorch's rule, which rounds down); "nearest-exact": floor((i + 0.5) s), the
+  centre of the output pixel;
+- "linear" / "bilinear" / "trilinear": the source position p = (i + 0.5) s - 0.5 (clamped at 0), or
+  p = i (n - 1) / (m - 1) with ``align_corners=True``; the output is (1 - t) x[floor p] + t x[floor p + 1],
+  t = p - floor p;
+- "area": the mean of each window, ``adaptive_avg_pool``.
+Each is an ``index_select`` (and a weighted sum) along that dim, so the gradient flows back to the inputs read.
+The positions and weights are computed in float32 (float64 for a float64 input), as PyTorch's CPU kernels do.
+"""
+import builtins
+import math
+import warnings
+
+import numpy as np
+
+from ... import dtypes as dt
+from ...amp.autocast_mode import as_one_op
+from ...creation import arange
+from ...shapes import as_int
+from ._checks import _check_floating, _check_tensor
+from .conv import _tuple
+from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
+
+__all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle",
+           "max_unpool1d", "max_unpool2d", "max_unpool3d"]
+
+MODES = {"nearest": (1, 2, 3), "nearest-exact": (1, 2, 3), "linear": (1,), "bilinear": (2,), "trilinear": (3,),
+         "area": (1, 2, 3)}
+
+
+def _sizes_and_scales(input, size, scale_factor, recompute_scale_factor):
+    """(the output's spatial sizes, the scales the kernels use: 1 / scale_factor, or None to use n / m)."""
+    d = input.ndim - 2
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate(): " + ("either size or scale_factor should be defined" if size is None else
+                                              "only one of size or scale_factor should be defined"))
+    if size is not None:
+        sizes = tuple(size) if isinstance(size, (tuple, list)) else (size,) * d
+        if len(sizes) != d:
+            raise ValueError(f"interpolate(): input and output must have the same number of spatial dimensions, but "
+                             f"got input with spatial dimensions of {list(input.shape[2:])} and output size of "
+                             f"{list(sizes)}; give one size per spatial dim of the (N, C, d1, ...) input")
+        return tuple(as_int(n, "interpolate", "size") for n in sizes), (None,) * d
+    factors = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * d
+    if len(factors) != d:
+        raise ValueError(f"interpolate(): scale_factor must have one number per spatial dim ({d}), got "
+                         f"{list(factors)}")
+    if any(not isinstance(f, (int, float)) or isinstance(f, bool) or not f > 0 for f in factors):
+        raise ValueError(f"interpolate(): scale_factor must be positive numbers, got {scale_factor!r}")
+    sizes = tuple(math.floor(float(n) * float(f)) for n, f in zip(input.shape[2:], factors))
+    return sizes, (None,) * d if recompute_scale_factor else tuple(float(f) for f in factors)
+
+
+def _nearest_index(n, m, scale, exact, precision):
+    """The input read by each of m outputs (PyTorch's CPU ``compute_indices_weights`` for nearest), in
+    ``precision``."""
+    s = precision(1.0 / scale) if scale else precision(n) / precision(m)
+    i = np.arange(m, dtype=precision)
+    source = ((i + precision(0.5)) * s if exact else i * s).astype(np.float32)  # (then floorf, in float32)
+    return np.minimum(np.floor(source).astype(np.int64), n - 1)
+
+
+def _linear_weights(n, m, scale, align_corners, precision):
+    """(the lower input, the upper input, the upper one's weight) for each of m outputs (PyTorch's
+    ``compute_indices_weights_linear``), in ``precision`` (float32, or float64 for float64 inputs)."""
+    one = precision(1)
+    if align_corners:
+        s = precision(n - 1) / precision(m - 1) if m > 1 else precision(0)
+        source = np.arange(m, dtype=precision) * s
+    else:
+        s = precision(1.0 / scale) if scale else precision(n) / precision(m)
+        source = np.maximum(s * (np.arange(m, dtype=precision) + precision(0.5)) - precision(0.5), precision(0))
+    low = np.minimum(np.floor(source).astype(np.int64), n - 1)
+    high = low + (low < n - 1)
+    weight = np.clip(source - low.astype(precision), precision(0), one)
+    return low, high, weight
+
+
+def _long(like, indices):
+    """An index array as an int64 tensor on ``like``'s device."""
+    return like.new_tensor(indices, dtype=dt.int64)
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
+                antialias=False):
+    """Resize the spatial dims of (N, C, L), (N, C, H, W) or (N, C, D, H, W) to ``size`` or by ``scale_factor``
+    with ``mode`` (see the module's docstring). ``align_corners`` (linear modes only): map the corner pixels' centres
+    onto each other, instead of the images' edges."""
+    _check_tensor("interpolate", input)
+    if not isinstance(mode, str):
+        raise TypeError(f"interpolate(): argument 'mode' must be a str such as 'bilinear', not {type(mode).__name__}")
+    if mode not in MODES and mode != "bicubic":
+        raise NotImplementedError(f"interpolate(): mode {mode!r} is not one of {', '.join(MODES)} (bicubic: not "
+                                  "covered)")
+    if align_corners is not None and mode in ("nearest", "nearest-exact", "area"):
+        raise ValueError("interpolate(): align_corners option can only be set with the interpolating modes: linear "
+                         "| bilinear | bicubic | trilinear")
+    if mode == "bicubic" or antialias:
+        raise NotImplementedError("interpolate(): bicubic and antialias are not covered by tinygrad_lite; use "
+                                  "mode='bilinear' (or 'nearest')")
+    d = input.ndim - 2
+    if d not in MODES[mode]:
+        wants = " or ".join(f"{k + 2}D" for k in MODES[mode])
+        raise NotImplementedError(f"interpolate(): got {input.ndim}D input, but {mode} mode needs {wants} input "
+                                  "(N, C, *spatial)")
+    sizes, scales = _sizes_and_scales(input, size, scale_factor, recompute_scale_factor)
+    if builtins.min(sizes) <= 0 or builtins.max(sizes) > 2**31 - 1 or 0 in input.shape[2:]:
+        raise RuntimeError(f"interpolate(): input and output sizes should be greater than 0 (and below 2**31), but "
+                           f"got input {list(input.shape[2:])} and output {list(sizes)}")
+    if mode == "area":
+        return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[d - 1](input, sizes)
+    if mode not in ("nearest", "nearest-exact"):
+        _check_floating("interpolate", input)
+    name = {"nearest": "upsample_nearest", "nearest-exact": "_upsample_nearest_exact"}.get(mode, "upsample_" + mode)
+    (input,), uncast = as_one_op(f"{name}{d}d", input)
+    precision = np.float64 if input.dtype is dt.float64 else np.float32
+    out = input
+    with uncast:
+        for axis in reversed(range(2, input.ndim)):  # (the last dim first: PyTorch's order of the sums)
+            n, m, scale = input.shape[axis], sizes[axis - 2], scales[axis - 2]
+            if mode in ("nearest", "nearest-exact"):
+                out = out.index_select(axis, _long(input, _nearest_index(n, m, scale, mode != "nearest", precision)))
+                continue
+            low, high, weight = _linear_weights(n, m, scale, bool(align_corners), precision)
+            shape = (-1,) + (1,) * (input.ndim - 1 - axis)
+            t = input.new_tensor(weight.reshape(shape))
+            out = out.index_select(axis, _long(input, low)) * (1 - t) + out.index_select(axis, _long(input, high)) * t
+    return out if out is not input else input.clone()
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """The old name of ``interpolate`` (PyTorch warns that it is deprecated; so does this)."""
+    warnings.warn("nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """The old ``interpolate(mode="nearest")``."""
+    warnings.warn("nn.functional.upsample_nearest is deprecated. Use nn.functional.interpolate instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """The old ``interpolate(mode="bilinear", align_corners=True)``."""
+    warnings.warn("nn.functional.upsample_bilinear is deprecated. Use nn.functional.interpolate instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# -------------------------------------------------------------------- pixel shuffle
+def pixel_shuffle(input, upscale_factor):
+    """(*, C r^2, H, W) -> (*, C, H r, W r): each group of r^2 channels becomes an r x r block of pixels (the
+    "sub-pixel convolution" of super-resolution networks)."""
+    _check_tensor("pixel_shuffle", input)
+    r = as_int(upscale_factor, "pixel_shuffle", "upscale_factor")
+    if input.ndim < 3 or r <= 0 or input.shape[-3] % (r * r):
+        raise RuntimeError(f"pixel_shuffle(): expects an input of at least 3 dims whose channel dim (-3) is "
+                           f"divisible by upscale_factor squared ({r} * {r}), but got input of shape "
+                           f"{list(input.shape)}")
+    *batch, c, h, w = input.shape
+    k = len(batch)
+    x = input.reshape(*batch, c // (r * r), r, r, h, w)
+    x = x.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)
+    return x.reshape(*batch, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """The inverse of ``pixel_shuffle``: (*, C, H r, W r) -> (*, C r^2, H, W)."""
+    _check_tensor("pixel_unshuffle", input)
+    r = as_int(downscale_factor, "pixel_unshuffle", "downscale_factor")
+    if input.ndim < 3 or r <= 0 or input.shape[-1] % r or input.shape[-2] % r:
+        raise RuntimeError(f"pixel_unshuffle(): expects an input of at least 3 dims whose height and width are "
+                           f"divisible by downscale_factor ({r}), but got input of shape {list(input.shape)}")
+    *batch, c, h, w = input.shape
+    k = len(batch)
+    x = input.reshape(*batch, c, h // r, r, w // r, r)
+    x = x.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
+    return x.reshape(*batch, c * r * r, h // r, w // r)
+
+
+# -------------------------------------------------------------------- max unpooling
+def _max_unpool(op, d, input, indices, kernel_size, stride, padding, output_size):
+    _check_tensor(op, input)
+    _check_tensor(op, indices, "indices")
+    if tuple(indices.shape) != tuple(input.shape) or indices.dtype.is_floating_point:
+        raise RuntimeError(f"{op}(): expected indices of the input's shape {list(input.shape)}, int64 (from "
+                           f"max_pool{d}d(..., return_indices=True)), got {indices.dtype} of shape "
+                           f"{list(indices.shape)}")
+    if input.ndim not in (d + 1, d + 2):
+        raise RuntimeError(f"{op}(): expected a {d + 1}D or {d + 2}D input, got shape {list(input.shape)}")
+    kernel = _tuple(op, "kernel_size", kernel_size, d, "the pooling dimensions")
+    stride = _tuple(op, "stride", kernel if stride is None else stride, d, "the pooling dimensions")
+    padding = _tuple(op, "padding", padding, d, "the pooling dimensions")
+    sizes = tuple((n - 1) * s - 2 * p + k for n, s, p, k in zip(input.shape[-d:], stride, padding, kernel))
+    if output_size is not None:
+        sizes = tuple(as_int(n, op, "output_size") for n in tuple(output_size)[-d:])
+    batched = input.ndim == d + 2
+    (input,), uncast = as_one_op(f"max_unpool{builtins.max(d, 2)}d", input)  # (1d is 2d's op in PyTorch)
+    x, where = (input, indices) if batched else (input[None], indices[None])
+    n, c, total = x.shape[0], x.shape[1], math.prod(sizes)
+    flat = where.reshape(n, c, -1) if n else where.reshape(0, c, math.prod(x.shape[2:]))
+    if flat.numel() and (int(flat.min()) < 0 or int(flat.max()) >= total):
+        raise RuntimeError(f"{op}(): found an invalid max index {int(flat.max())} (output volumes are of size "
+                           f"{'x'.join(map(str, sizes))}); pass the output_size of the pooled input")
+    with uncast:
+        out = x.new_zeros((n, c, total))
+        rows, channels = arange(n, device=x.device)[:, None, None], arange(c, device=x.device)[None, :, None]
+        out[rows, channels, flat] = x.reshape(n, c, flat.shape[2])
+        out = out.reshape((n, c) + sizes)
+    return out if batched else out[0]
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Put each max back where ``max_pool1d(..., return_indices=True)`` found it; zeros elsewhere."""
+    return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Put each max back where ``max_pool2d(..., return_indices=True)`` found it; zeros elsewhere (SegNet's
+    decoder). ``output_size``: the pooled input's size, when the pooling dropped a last row or column."""
+    return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """As ``max_unpool2d``, for ``max_pool3d``."""
+    return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding, output_size)
