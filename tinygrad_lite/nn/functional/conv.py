@@ -225,7 +225,7 @@ def _transposed(op, d, input, weight, bias, stride, padding, output_padding, gro
         raise RuntimeError(f"{op}(): expected bias to be 1-dimensional with {out_channels} elements, but got bias "
                            f"of size {list(bias.shape)} instead")
     full = tuple((m - 1) * s + dl * (k - 1) + 1 + e for m, s, dl, k, e in zip(sizes, stride, dilation, kernel, extra))
-    if any(f - 2 * p <= 0 for f, p in zip(full, padding)):
+    if any(f - 2 * p < 0 for f, p in zip(full, padding)):
         raise RuntimeError(f"{op}(): the padding {padding} leaves no output (input size {list(sizes)}, kernel "
                            f"{list(kernel)}); use less padding")
     with uncast:
