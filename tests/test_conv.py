@@ -149,6 +149,20 @@ BAD = [
     ("unfold", lambda L, F: F.unfold(L.tensor(x4)[None], 2)),
     ("fold", lambda L, F: F.fold(L.tensor(R(2, 12, 15)), (5, 5), 2)),
     ("dropout1d", lambda L, F: F.dropout1d(L.tensor(x4), 0.5)),
+    ("max_unpool2d", lambda L, F: F.max_unpool2d(*F.max_pool2d(L.tensor(x4), 2, return_indices=True), 2,
+                                                 output_size=(7, 7))),
+    ("max_unpool2d", lambda L, F: F.max_unpool2d(*F.max_pool2d(L.tensor(x4), 2, return_indices=True), 2,
+                                                 output_size=(5,))),
+    ("interpolate", lambda L, F: F.interpolate(L.tensor(x4), size=3, recompute_scale_factor=True)),
+    ("interpolate", lambda L, F: F.interpolate(L.tensor(x4), scale_factor=-1.0)),
+    ("interpolate", lambda L, F: F.interpolate(L.tensor(x4)[0, 0], size=(3, 3))),
+    ("interpolate", lambda L, F: F.interpolate(L.tensor(x4)[0, 0], scale_factor=2)),
+    ("interpolate", lambda L, F: F.interpolate(L.tensor(x4).long(), scale_factor=2)),
+    ("interpolate", lambda L, F: F.interpolate(L.tensor(x4), scale_factor=2, mode="nearest", align_corners=True)),
+    ("group_norm", lambda L, F: F.group_norm(L.ones(1, 6), 6)),
+    ("group_norm", lambda L, F: F.group_norm(L.tensor(x4), 2)),
+    ("pixel_shuffle", lambda L, F: F.pixel_shuffle(L.ones(1, 4, 2, 2), 0)),
+    ("pixel_shuffle", lambda L, F: F.pixel_shuffle(L.ones(1, 3, 2, 2), 2)),
 ]
 
 

@@ -37,6 +37,8 @@ from .composed_math import (
     dot,
     frac,
     ger,
+    log10,
+    log2,
     logical_and,
     logical_or,
     logical_xor,

@@ -450,7 +450,11 @@ def _unfold_method(self, dimension, size, step):
     count = (n - size) // step + 1
     parts = [x.narrow(d, k, step * (count - 1) + 1)[(slice(None),) * d + (slice(None, None, step),)]
              for k in range(size)]
-    out = stack(parts, -1) if parts else x.new_zeros(x.shape[:d] + (count,) + x.shape[d + 1:] + (0,))
+    if parts:
+        out = stack(parts, -1)
+    else:  # windows of no items, still made of x, so that its gradient (zeros) reaches x
+        empty = x.narrow(d, 0, 1).unsqueeze(-1)[..., :0]
+        out = empty.expand(x.shape[:d] + (count,) + x.shape[d + 1:] + (0,)).clone()
     return out[0] if self.ndim == 0 else out
 
 

@@ -47,6 +47,29 @@ def tan(input):
         return (x_wide.sin() / x_wide.cos()).to(x.dtype)
 
 
+def _log_base(name, input, base):
+    r"""\log_b x = \ln x / \ln b, d/dx = 1 / (x \ln b); float32 and float16 computed in a wider type and rounded
+    once (as ``tan``), integers in the default float."""
+    _check_tensor(name, input)
+    (input,), region = as_one_op(name, input)
+    with region:
+        x = input if input.is_floating_point() else input.to(dt.get_default_dtype())
+        wide = {dt.float32: dt.float64, dt.float16: dt.float32}.get(x.dtype)
+        if wide is None:
+            return x.log() / math.log(base)
+        return (x.to(wide).log() / math.log(base)).to(x.dtype)
+
+
+def log10(input):
+    """The logarithm in base 10 (a PSNR's decibels: 10 log10(1 / mse))."""
+    return _log_base("log10", input, 10)
+
+
+def log2(input):
+    """The logarithm in base 2 (bits)."""
+    return _log_base("log2", input, 2)
+
+
 def clamp_min(input, min):
     """``clamp(input, min=min)``: every item at least ``min`` (``x.clamp_min(1e-12)`` before a log or a division)."""
     _check_tensor("clamp_min", input)
@@ -400,8 +423,8 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 
 
 nansum, nanmean, count_nonzero = _numpy_names(nansum), _numpy_names(nanmean), _numpy_names(count_nonzero)
-for _function in (clamp_min, clamp_max, tan, frac, logit, xlogy, nan_to_num, logical_and, logical_or, logical_xor,
-                  count_nonzero, nansum, nanmean, median, quantile, dot, outer, mv, addmm, addmv):
+for _function in (clamp_min, clamp_max, tan, log10, log2, frac, logit, xlogy, nan_to_num, logical_and, logical_or,
+                  logical_xor, count_nonzero, nansum, nanmean, median, quantile, dot, outer, mv, addmm, addmv):
     setattr(Tensor, _function.__name__, _function)
 Tensor.ger = ger
 # the functions take out=, as PyTorch's (the methods do not): torch.addmm(b, x, w, out=y)

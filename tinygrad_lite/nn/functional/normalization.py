@@ -17,7 +17,7 @@ import math
 from ...amp.autocast_mode import as_one_op
 from ...autograd.grad_mode import no_grad
 from ...shapes import as_int, check_number
-from ._checks import _check_floating
+from ._checks import _check_floating, _check_tensor
 
 __all__ = ["group_norm", "instance_norm"]
 
@@ -38,6 +38,8 @@ def _affine(y, weight, bias):
 
 
 def _check_channels(op, input, name, t):
+    if t is not None:
+        _check_tensor(op, t, name)
     if t is not None and tuple(t.shape) != (input.shape[1],):
         raise RuntimeError(f"{op}(): expected {name} to be a vector of size {input.shape[1]} (one number per channel "
                            f"of dim 1), but got {name} of shape {list(t.shape)}")
@@ -49,9 +51,15 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     _check_floating("group_norm", input)
     groups = as_int(num_groups, "group_norm", "num_groups")
     eps = check_number("group_norm", "eps", eps, low=0)
-    if input.ndim < 2 or groups <= 0 or input.shape[1] % groups:
+    if input.ndim < 2:
+        raise RuntimeError(f"group_norm(): expected at least 2 dims (N, C, ...), but got input of shape "
+                           f"{list(input.shape)}")
+    if groups <= 0 or input.shape[1] % groups:
         raise RuntimeError(f"group_norm(): expected number of channels in input to be divisible by num_groups, but "
                            f"got input of shape {list(input.shape)} and num_groups={groups}")
+    if input.shape[0] * input.shape[1] // groups * math.prod(input.shape[2:]) == 1:
+        raise ValueError(f"group_norm(): expected more than 1 value per channel when training, got input of shape "
+                         f"{list(input.shape)} and num_groups={groups}: each group holds one number")
     for name, t in (("weight", weight), ("bias", bias)):
         _check_channels("group_norm", input, name, t)
     (input, weight, bias), uncast = as_one_op("group_norm", input, weight, bias)
@@ -68,9 +76,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     running statistics."""
     _check_floating("instance_norm", input)
     eps = check_number("instance_norm", "eps", eps, low=0)
-    if input.ndim < 3:
-        raise ValueError(f"instance_norm(): expected an input (N, C, ...) with at least one position dim, got shape "
-                         f"{list(input.shape)}")
+    if input.ndim < 2:
+        raise ValueError(f"instance_norm(): expected an input (N, C, ...), got shape {list(input.shape)}")
     for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
         _check_channels("instance_norm", input, name, t)
     dims = tuple(range(2, input.ndim))

@@ -40,6 +40,8 @@ def _sizes_and_scales(input, size, scale_factor, recompute_scale_factor):
         raise ValueError("interpolate(): " + ("either size or scale_factor should be defined" if size is None else
                                               "only one of size or scale_factor should be defined"))
     if size is not None:
+        if recompute_scale_factor:
+            raise ValueError("interpolate(): recompute_scale_factor is not meaningful with an explicit size")
         sizes = tuple(size) if isinstance(size, (tuple, list)) else (size,) * d
         if len(sizes) != d:
             raise ValueError(f"interpolate(): input and output must have the same number of spatial dimensions, but "
@@ -50,8 +52,9 @@ def _sizes_and_scales(input, size, scale_factor, recompute_scale_factor):
     if len(factors) != d:
         raise ValueError(f"interpolate(): scale_factor must have one number per spatial dim ({d}), got "
                          f"{list(factors)}")
-    if any(not isinstance(f, (int, float)) or isinstance(f, bool) or not f > 0 for f in factors):
-        raise ValueError(f"interpolate(): scale_factor must be positive numbers, got {scale_factor!r}")
+    if any(not isinstance(f, (int, float)) or isinstance(f, bool) or not math.isfinite(f) for f in factors):
+        raise TypeError(f"interpolate(): scale_factor must be a finite number or one per spatial dim, got "
+                        f"{scale_factor!r}")
     sizes = tuple(math.floor(float(n) * float(f)) for n, f in zip(input.shape[2:], factors))
     return sizes, (None,) * d if recompute_scale_factor else tuple(float(f) for f in factors)
 
@@ -104,18 +107,17 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise NotImplementedError("interpolate(): bicubic and antialias are not covered by tinygrad_lite; use "
                                   "mode='bilinear' (or 'nearest')")
     d = input.ndim - 2
+    sizes, scales = _sizes_and_scales(input, size, scale_factor, recompute_scale_factor)
     if d not in MODES[mode]:
         wants = " or ".join(f"{k + 2}D" for k in MODES[mode])
         raise NotImplementedError(f"interpolate(): got {input.ndim}D input, but {mode} mode needs {wants} input "
                                   "(N, C, *spatial)")
-    sizes, scales = _sizes_and_scales(input, size, scale_factor, recompute_scale_factor)
+    _check_floating("interpolate", input, NotImplementedError)
     if builtins.min(sizes) <= 0 or builtins.max(sizes) > 2**31 - 1 or 0 in input.shape[2:]:
         raise RuntimeError(f"interpolate(): input and output sizes should be greater than 0 (and below 2**31), but "
                            f"got input {list(input.shape[2:])} and output {list(sizes)}")
     if mode == "area":
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[d - 1](input, sizes)
-    if mode not in ("nearest", "nearest-exact"):
-        _check_floating("interpolate", input)
     name = {"nearest": "upsample_nearest", "nearest-exact": "_upsample_nearest_exact"}.get(mode, "upsample_" + mode)
     (input,), uncast = as_one_op(f"{name}{d}d", input)
     precision = np.float64 if input.dtype is dt.float64 else np.float32
@@ -159,7 +161,9 @@ def pixel_shuffle(input, upscale_factor):
     "sub-pixel convolution" of super-resolution networks)."""
     _check_tensor("pixel_shuffle", input)
     r = as_int(upscale_factor, "pixel_shuffle", "upscale_factor")
-    if input.ndim < 3 or r <= 0 or input.shape[-3] % (r * r):
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle(): upscale_factor must be greater than 0, but got {r}")
+    if input.ndim < 3 or input.shape[-3] % (r * r):
         raise RuntimeError(f"pixel_shuffle(): expects an input of at least 3 dims whose channel dim (-3) is "
                            f"divisible by upscale_factor squared ({r} * {r}), but got input of shape "
                            f"{list(input.shape)}")
@@ -174,7 +178,9 @@ def pixel_unshuffle(input, downscale_factor):
     """The inverse of ``pixel_shuffle``: (*, C, H r, W r) -> (*, C r^2, H, W)."""
     _check_tensor("pixel_unshuffle", input)
     r = as_int(downscale_factor, "pixel_unshuffle", "downscale_factor")
-    if input.ndim < 3 or r <= 0 or input.shape[-1] % r or input.shape[-2] % r:
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle(): downscale_factor must be greater than 0, but got {r}")
+    if input.ndim < 3 or input.shape[-1] % r or input.shape[-2] % r:
         raise RuntimeError(f"pixel_unshuffle(): expects an input of at least 3 dims whose height and width are "
                            f"divisible by downscale_factor ({r}), but got input of shape {list(input.shape)}")
     *batch, c, h, w = input.shape
@@ -198,8 +204,16 @@ def _max_unpool(op, d, input, indices, kernel_size, stride, padding, output_size
     stride = _tuple(op, "stride", kernel if stride is None else stride, d, "the pooling dimensions")
     padding = _tuple(op, "padding", padding, d, "the pooling dimensions")
     sizes = tuple((n - 1) * s - 2 * p + k for n, s, p, k in zip(input.shape[-d:], stride, padding, kernel))
-    if output_size is not None:
-        sizes = tuple(as_int(n, op, "output_size") for n in tuple(output_size)[-d:])
+    if output_size is not None:  # (the pooled input's size: between the default - stride and + stride, exclusive)
+        if len(output_size) not in (d, d + 2):
+            raise ValueError(f"{op}(): output_size should be a sequence containing {d} or {d + 2} elements, but it "
+                             f"has a length of {len(output_size)}")
+        wanted = tuple(as_int(n, op, "output_size") for n in tuple(output_size)[-d:])
+        for i, (want, default, s) in enumerate(zip(wanted, sizes, stride)):
+            if not default - s < want < default + s:
+                raise ValueError(f"{op}(): invalid output_size {wanted} (dim {i} must be between {default - s + 1} "
+                                 f"and {default + s - 1})")
+        sizes = wanted
     batched = input.ndim == d + 2
     (input,), uncast = as_one_op(f"max_unpool{builtins.max(d, 2)}d", input)  # (1d is 2d's op in PyTorch)
     x, where = (input, indices) if batched else (input[None], indices[None])
