@@ -63,7 +63,8 @@ OPS = {
     + lib.take_along_dim(x, lab[:1])[None],
     # math composed of other ops (composed_math.py, session 42)
     "tan": lambda lib, F, x, y, lab: x.tan() + lib.tan(y),
-    "log10": lambda lib, F, x, y, lab: x.abs().log10() + lib.log2(y.abs()), "frac": lambda lib, F, x, y, lab: (x * 3).frac() * y,
+    "log10": lambda lib, F, x, y, lab: x.abs().log10() + lib.log2(y.abs()),
+    "frac": lambda lib, F, x, y, lab: (x * 3).frac() * y,
     "logit": lambda lib, F, x, y, lab: x.sigmoid().logit() + lib.logit(y.sigmoid(), eps=0.3),
     "xlogy": lambda lib, F, x, y, lab: lib.xlogy(x.relu(), y.abs()) + x.xlogy(2.0) + lib.xlogy(3.0, y.abs()),
     "nan_to_num": lambda lib, F, x, y, lab: (x.log() * y).nan_to_num(1.0) + lib.nan_to_num(1 / x.relu(), posinf=5.0),

@@ -229,13 +229,14 @@ def _adaptive_avg(op, d, input, output_size):
     sizes = _output_size(op, output_size, tuple(x.shape[2:]))
     (x,), uncast = as_one_op(op, x)
     with uncast:
-        out = x.clone()  # the mean over a box is the mean, dim by dim, of the means over its sides
+        out = x  # the mean over a box is the mean, dim by dim, of the means over its sides
         for i, (n, m) in enumerate(zip(x.shape[2:], sizes)):
             dim = 2 + i
             if m == n:
                 continue
             out = stack([out.narrow(dim, a, b - a).mean(dim) for a, b in _bounds(n, m)], dim) if m else \
                 out.narrow(dim, 0, 0)
+        out = out if out is not x else x.clone()  # (a new tensor, even where every size is kept)
     return out if batched else out[0]
 
 
