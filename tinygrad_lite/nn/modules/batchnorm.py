@@ -11,12 +11,44 @@ from ... import dtypes as dt
 from ...creation import ones, tensor, zeros
 from ...shapes import check_number, check_size
 from .. import functional as F
-from .. import init
-from ..parameter import Parameter
 from .module import Module
+from .normalization import affine_parameters, reset_affine
 
 
-class BatchNorm1d(Module):
+class _NormBase(Module):
+    """What batch and instance norm share (PyTorch's ``_NormBase``): ``num_features`` channels, the learned
+    ``weight`` and ``bias`` (``affine``), the running statistics (``track_running_stats``), reset and repr."""
+
+    def __init__(self, num_features, eps, momentum, affine, track_running_stats, device, dtype, bias):
+        super().__init__()
+        name = type(self).__name__
+        num_features, eps = check_size(name, "num_features", num_features), check_number(name, "eps", eps, low=0)
+        if momentum is not None:
+            check_number(name, "momentum", momentum, low=0, high=1)
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        affine_parameters(self, num_features, affine, bias, device, dtype)
+        tracked = track_running_stats  # (buffers of None otherwise, as PyTorch registers them)
+        self.register_buffer("running_mean", zeros(num_features, device=device, dtype=dtype) if tracked else None)
+        self.register_buffer("running_var", ones(num_features, device=device, dtype=dtype) if tracked else None)
+        self.register_buffer("num_batches_tracked", tensor(0, dtype=dt.int64, device=device) if tracked else None)
+
+    def reset_running_stats(self):
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_var.fill_(1)
+            self.num_batches_tracked.zero_()
+
+    def reset_parameters(self):
+        self.reset_running_stats()
+        reset_affine(self)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_NormBase):
     """Batch normalisation for inputs (N, C) or (N, C, L), with C = ``num_features`` channels in dim 1.
 
     - ``momentum``: weight of the new batch in the running averages; ``None`` gives the cumulative average
@@ -29,43 +61,7 @@ class BatchNorm1d(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
                  dtype=None, *, bias=True):
-        super().__init__()
-        num_features, eps = check_size("BatchNorm1d", "num_features", num_features), \
-            check_number("BatchNorm1d", "eps", eps, low=0)
-        if momentum is not None:
-            check_number("BatchNorm1d", "momentum", momentum, low=0, high=1)
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(ones(num_features, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(zeros(num_features, device=device, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", zeros(num_features, device=device, dtype=dtype))
-            self.register_buffer("running_var", ones(num_features, device=device, dtype=dtype))
-            self.register_buffer("num_batches_tracked", tensor(0, dtype=dt.int64, device=device))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-
-    def reset_running_stats(self):
-        if self.track_running_stats:
-            self.running_mean.zero_()
-            self.running_var.fill_(1)
-            self.num_batches_tracked.zero_()
-
-    def reset_parameters(self):
-        self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias)
 
     def _check_input(self, input):
         kind = type(self).__name__
@@ -96,9 +92,6 @@ class BatchNorm1d(Module):
             self.num_batches_tracked.add_(1)  # after the call, so that a rejected batch is not counted
         return out
 
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm2d(BatchNorm1d):

@@ -8,14 +8,12 @@ PyTorch's default initialisation: W ~ U(-1/\sqrt{fan_in}, 1/\sqrt{fan_in}) (``ka
 and b the same, with fan_in = in_channels / groups * prod(kernel_size) (of the weight's dims after the first).
 ``padding_mode`` other than "zeros" ("reflect", "replicate", "circular") pads the input with ``F.pad`` first.
 """
-import math
-
 from ...creation import empty
 from ...shapes import as_int, check_size
 from .. import functional as F
-from .. import init
 from ..functional.conv import _tuple
 from ..parameter import Parameter
+from .linear import draw_weights
 from .module import Module
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
@@ -71,12 +69,8 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        """Draw new weights: W and b from U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        """Draw new weights: W and b from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as a Linear layer's."""
+        draw_weights(self.weight, self.bias)
 
     def extra_repr(self):
         d = self.d

@@ -13,6 +13,16 @@ from ..parameter import Parameter
 from .module import Module
 
 
+def draw_weights(weight, bias):
+    r"""PyTorch's default initialisation of a Linear or convolution layer: ``weight`` by ``kaiming_uniform_`` with
+    a = \sqrt{5}, that is U(-1/\sqrt{fan_in}, 1/\sqrt{fan_in}), and ``bias`` (if any) from the same range."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
+
+
 class Identity(Module):
     """forward(x) = x. Handy as a placeholder, e.g. to remove a layer from a model. Arguments are ignored."""
 
@@ -45,11 +55,7 @@ class Linear(Module):
 
     def reset_parameters(self):
         """Draw new weights: W and b from U(-1/sqrt(in_features), 1/sqrt(in_features))."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        draw_weights(self.weight, self.bias)
 
     def forward(self, input):
         weight, bias = self.weight, self.bias  # (each a lookup through Module.__getattr__: done once)

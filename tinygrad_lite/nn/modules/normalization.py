@@ -18,6 +18,22 @@ from ..parameter import Parameter
 from .module import Module
 
 
+def affine_parameters(module, shape, learned, bias, device, dtype):
+    """Give a normalisation layer its ``weight`` (ones) and ``bias`` (zeros) of ``shape``, learned parameters; or
+    None for each one not ``learned`` (``bias=False``: no bias)."""
+    module.register_parameter("weight", Parameter(ones(shape, device=device, dtype=dtype)) if learned else None)
+    module.register_parameter("bias", Parameter(zeros(shape, device=device, dtype=dtype)) if learned and bias
+                              else None)
+
+
+def reset_affine(module):
+    """Back to weight 1 and bias 0 (what is learned of them)."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class LayerNorm(Module):
     """Layer normalisation over the last dims, whose shape is ``normalized_shape`` (an int: the last dim only).
 
@@ -35,21 +51,10 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(check_size("LayerNorm", "normalized_shape", n) for n in normalized_shape)
         self.eps = check_number("LayerNorm", "eps", eps, low=0)
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(ones(self.normalized_shape, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(zeros(self.normalized_shape, device=device, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_parameters(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
 
     def reset_parameters(self):
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input):
         F._check_tensor(self, input)
@@ -83,21 +88,10 @@ class GroupNorm(Module):
                              f"{num_channels}, num_groups={num_groups})")
         self.num_groups, self.num_channels = num_groups, num_channels
         self.eps, self.affine = check_number("GroupNorm", "eps", eps, low=0), affine
-        if affine:
-            self.weight = Parameter(ones(num_channels, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(zeros(num_channels, device=device, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_parameters(self, num_channels, affine, bias, device, dtype)
 
     def reset_parameters(self):
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input):
         F._check_tensor(self, input)
