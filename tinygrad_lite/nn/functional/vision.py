@@ -8,6 +8,7 @@ s = n / m, or 1 / ``scale_factor`` when one is given):
 - "linear" / "bilinear" / "trilinear": the source position p = (i + 0.5) s - 0.5 (clamped at 0), or
   p = i (n - 1) / (m - 1) with ``align_corners=True``; the output is (1 - t) x[floor p] + t x[floor p + 1],
   t = p - floor p;
+- "bicubic": the four inputs around p, weighted by Keys' cubic convolution (A = -0.75), the edges repeated;
 - "area": the mean of each window, ``adaptive_avg_pool``.
 Each is an ``index_select`` (and a weighted sum) along that dim, so the gradient flows back to the inputs read.
 The positions and weights are computed in float32 (float64 for a float64 input), as PyTorch's CPU kernels do.
@@ -30,7 +31,8 @@ __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "
            "max_unpool1d", "max_unpool2d", "max_unpool3d"]
 
 MODES = {"nearest": (1, 2, 3), "nearest-exact": (1, 2, 3), "linear": (1,), "bilinear": (2,), "trilinear": (3,),
-         "area": (1, 2, 3)}
+         "bicubic": (2,), "area": (1, 2, 3)}
+CUBIC = -0.75  # the cubic convolution's parameter A (Keys), PyTorch's
 
 
 def _sizes_and_scales(input, size, scale_factor, recompute_scale_factor):
@@ -89,6 +91,30 @@ def _long(like, indices):
     return like.new_tensor(indices, dtype=dt.int64)
 
 
+def _cubic_weights(n, m, scale, align_corners, precision):
+    """(the 4 inputs read, their 4 weights) for each of m outputs (PyTorch's ``compute_indices_weights_cubic``):
+    the inputs floor(p) - 1 ... floor(p) + 2 (clamped to the edges) of the source position p (not clamped at 0),
+    weighted by Keys' cubic convolution of their distance to p."""
+    if align_corners:
+        s = precision(n - 1) / precision(m - 1) if m > 1 else precision(0)
+        source = np.arange(m, dtype=precision) * s
+    else:
+        s = precision(1.0 / scale) if scale else precision(n) / precision(m)
+        source = s * (np.arange(m, dtype=precision) + precision(0.5)) - precision(0.5)
+    low = np.minimum(np.floor(source.astype(np.float32)).astype(np.int64), n - 1)
+    t = np.clip(source - low.astype(precision), precision(0), precision(1))
+    a = precision(CUBIC)
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    weights = [far(t + 1), near(t), near(1 - t), far(2 - t)]
+    taps = [np.clip(low - 1 + k, 0, n - 1) for k in range(4)]
+    return taps, weights
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
     """Resize the spatial dims of (N, C, L), (N, C, H, W) or (N, C, D, H, W) to ``size`` or by ``scale_factor``
@@ -97,15 +123,14 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     _check_tensor("interpolate", input)
     if not isinstance(mode, str):
         raise TypeError(f"interpolate(): argument 'mode' must be a str such as 'bilinear', not {type(mode).__name__}")
-    if mode not in MODES and mode != "bicubic":
-        raise NotImplementedError(f"interpolate(): mode {mode!r} is not one of {', '.join(MODES)} (bicubic: not "
-                                  "covered)")
+    if mode not in MODES:
+        raise NotImplementedError(f"interpolate(): mode {mode!r} is not one of {', '.join(MODES)}")
     if align_corners is not None and mode in ("nearest", "nearest-exact", "area"):
         raise ValueError("interpolate(): align_corners option can only be set with the interpolating modes: linear "
                          "| bilinear | bicubic | trilinear")
-    if mode == "bicubic" or antialias:
-        raise NotImplementedError("interpolate(): bicubic and antialias are not covered by tinygrad_lite; use "
-                                  "mode='bilinear' (or 'nearest')")
+    if antialias:
+        raise NotImplementedError("interpolate(): antialias=True is not covered by tinygrad_lite; leave it out (to "
+                                  "shrink an image smoothly, use mode='area')")
     d = input.ndim - 2
     sizes, scales = _sizes_and_scales(input, size, scale_factor, recompute_scale_factor)
     if d not in MODES[mode]:
@@ -127,6 +152,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             n, m, scale = input.shape[axis], sizes[axis - 2], scales[axis - 2]
             if mode in ("nearest", "nearest-exact"):
                 out = out.index_select(axis, _long(input, _nearest_index(n, m, scale, mode != "nearest", precision)))
+                continue
+            if mode == "bicubic":
+                taps, weights = _cubic_weights(n, m, scale, bool(align_corners), precision)
+                shape = (-1,) + (1,) * (input.ndim - 1 - axis)
+                parts = [out.index_select(axis, _long(input, i)) * input.new_tensor(w.reshape(shape))
+                         for i, w in zip(taps, weights)]
+                out = parts[0] + parts[1] + parts[2] + parts[3]
                 continue
             low, high, weight = _linear_weights(n, m, scale, bool(align_corners), precision)
             shape = (-1,) + (1,) * (input.ndim - 1 - axis)

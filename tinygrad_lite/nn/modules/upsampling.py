@@ -10,8 +10,8 @@ __all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuf
 
 
 class Upsample(Module):
-    """Resize to ``size`` or by ``scale_factor`` with ``mode`` ("nearest", "linear", "bilinear", "trilinear",
-    "nearest-exact"; see ``F.interpolate``)."""
+    """Resize to ``size`` or by ``scale_factor`` with ``mode`` ("nearest", "linear", "bilinear", "bicubic",
+    "trilinear", "nearest-exact"; see ``F.interpolate``)."""
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
         super().__init__()
