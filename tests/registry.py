@@ -102,6 +102,7 @@ OPS = {
     "pixel_shuffle": lambda lib, F, x, y, lab: F.pixel_shuffle(x.reshape(4, 2, 2), 2).reshape(4, 4)
     * F.pixel_unshuffle(y[None], 2).reshape(4, 4),
     "max_unpool": lambda lib, F, x, y, lab: F.max_unpool2d(*F.max_pool2d(x[None], 2, return_indices=True), 2)[0] * y,
+    "einsum": lambda lib, F, x, y, lab: lib.einsum("ij,jk->ik", x, y) + lib.einsum("ii,ij->j", x, y),
     "tensor_unfold": lambda lib, F, x, y, lab: x.unfold(1, 2, 1).sum(-1) * y.unfold(0, 3, 1)[1],
     "adaptive_pool": lambda lib, F, x, y, lab: F.adaptive_avg_pool2d(x[None], (2, 3))
     * F.adaptive_max_pool2d(y[None], (2, 3)),

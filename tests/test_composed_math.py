@@ -208,3 +208,43 @@ def test_more_errors_of_pytorchs_kind(bad):
         bad(torch)
     with pytest.raises(type(theirs.value)):
         bad(tl)
+
+
+# -------------------------------------------------------------------- einsum (tinygrad_lite/einsum.py, session 43)
+def _r(*shape):
+    return np.random.default_rng(len(shape) * 7 + sum(shape)).standard_normal(shape)
+
+
+EINSUMS = [("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 4)]), ("Ab,bc", [(2, 3), (3, 4)]), ("ii", [(3, 3)]),
+           ("ii->i", [(3, 3)]), ("ij->ji", [(2, 3)]), ("ij->", [(2, 3)]), ("ij,kj->", [(2, 3), (5, 3)]),
+           ("...ij,...jk->...ik", [(2, 1, 2, 3), (5, 3, 4)]), ("bhqd,bhkd->bhqk", [(2, 3, 4, 5), (2, 3, 6, 5)]),
+           ("i,j->ij", [(3,), (4,)]), ("ij,j->i", [(2, 3), (1,)]), ("i...", [(2, 3)]),
+           ("ijk,jil->kl", [(2, 3, 4), (3, 2, 5)]), ("ab,bc,cd->ad", [(2, 3), (3, 4), (4, 5)]), ("iij->j", [(3, 3, 2)]),
+           ("bn,anm,bm->ba", [(2, 3), (4, 3, 5), (2, 5)]), (",ij->ij", [(), (2, 3)]), ("ji,ij->j", [(3, 2), (2, 3)])]
+
+
+@pytest.mark.parametrize("equation, shapes", EINSUMS)
+def test_einsum_matches_pytorch_in_value_and_gradient(equation, shapes):
+    arrays = [_r(*s) if s else np.array(2.0) for s in shapes]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    ours = [tl.tensor(a, requires_grad=True) for a in arrays]
+    expected, got = torch.einsum(equation, *theirs), tl.einsum(equation, ours)  # (a list of operands too)
+    assert tuple(got.shape) == tuple(expected.shape)
+    np.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), rtol=1e-12, atol=1e-12)
+    seed = np.random.default_rng(0).standard_normal(tuple(expected.shape))
+    expected.backward(torch.tensor(seed))
+    got.backward(tl.tensor(seed))
+    for t, o in zip(theirs, ours):
+        np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("equation, shapes, message", [
+    ("ij,jk->ix", [(2, 3), (3, 4)], "output subscript x does not appear"),
+    ("ij,jk", [(2, 3)], "fewer operands"), ("ijk", [(2, 3)], "does not match the number of dimensions"),
+    ("i1", [(2, 3)], "must be in \\[a-zA-Z\\]"), ("ij,jk->ii", [(2, 3), (3, 4)], "appears more than once"),
+    ("ij,jk", [(2, 3), (4, 4)], "subscript j has size 4")])
+def test_einsum_refuses_what_pytorch_refuses(equation, shapes, message):
+    with pytest.raises(RuntimeError):
+        torch.einsum(equation, *[torch.zeros(s) for s in shapes])
+    with pytest.raises(RuntimeError, match=rf"einsum\(\): .*{message}"):
+        tl.einsum(equation, *[tl.zeros(s) for s in shapes])

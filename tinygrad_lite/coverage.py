@@ -27,7 +27,8 @@ NAMESAKES = {
     "batch_norm": "torch.batch_norm takes (input, weight, bias, running_mean, running_var, ...); "
                   "nn.functional.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps) "
                   "is the same op with its arguments in another order",
-    "functional": "torch.functional (einsum, norm, ...) is not covered; nn.functional is another module",
+    "functional": "torch.functional is not covered (its einsum is tinygrad_lite.einsum, its norm "
+                  "tinygrad_lite.norm); nn.functional is another module",
 }
 
 
