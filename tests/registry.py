@@ -103,6 +103,9 @@ OPS = {
     * F.pixel_unshuffle(y[None], 2).reshape(4, 4),
     "max_unpool": lambda lib, F, x, y, lab: F.max_unpool2d(*F.max_pool2d(x[None], 2, return_indices=True), 2)[0] * y,
     "einsum": lambda lib, F, x, y, lab: lib.einsum("ij,jk->ik", x, y) + lib.einsum("ii,ij->j", x, y),
+    "mode": lambda lib, F, x, y, lab: lib.mode(x, 1).values * y[0] + x.mode(0, keepdim=True).values.sum(),
+    "pad_sequence": lambda lib, F, x, y, lab: lib.nn.utils.rnn.pad_sequence([x[0], y[:2, 1], x[1:, 2]],
+                                                                           padding_value=0.5),
     "tensor_unfold": lambda lib, F, x, y, lab: x.unfold(1, 2, 1).sum(-1) * y.unfold(0, 3, 1)[1],
     "adaptive_pool": lambda lib, F, x, y, lab: F.adaptive_avg_pool2d(x[None], (2, 3))
     * F.adaptive_max_pool2d(y[None], (2, 3)),

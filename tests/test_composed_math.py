@@ -248,3 +248,30 @@ def test_einsum_refuses_what_pytorch_refuses(equation, shapes, message):
         torch.einsum(equation, *[torch.zeros(s) for s in shapes])
     with pytest.raises(RuntimeError, match=rf"einsum\(\): .*{message}"):
         tl.einsum(equation, *[tl.zeros(s) for s in shapes])
+
+
+def test_mode_is_pytorchs_smallest_most_frequent_value_at_its_last_occurrence():
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        a = rng.integers(0, 4, (3, 4, 5)).astype(float)
+        d = int(rng.integers(-3, 3))
+        expected, got = torch.mode(torch.tensor(a), d), tl.mode(tl.tensor(a), d)
+        np.testing.assert_array_equal(got.values.numpy(), expected.values.numpy())
+        np.testing.assert_array_equal(got.indices.numpy(), expected.indices.numpy())
+    assert tl.mode(tl.tensor(4.0)).indices.item() == 0 and tl.mode(tl.tensor([[2, 2, 1]]), 1).values.tolist() == [2]
+
+
+@pytest.mark.parametrize("batch_first, side", [(False, "right"), (True, "left")])
+def test_pad_sequence_batches_sequences_of_different_lengths(batch_first, side):
+    arrays = [np.random.default_rng(n).standard_normal((n, 3)) for n in (2, 5, 4)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    ours = [tl.tensor(a, requires_grad=True) for a in arrays]
+    expected = torch.nn.utils.rnn.pad_sequence(theirs, batch_first, -1.0, side)
+    got = tl.nn.utils.rnn.pad_sequence(ours, batch_first, -1.0, side)
+    np.testing.assert_array_equal(got.detach().numpy(), expected.detach().numpy())
+    (expected * expected).sum().backward()
+    (got * got).sum().backward()
+    for t, o in zip(theirs, ours):
+        np.testing.assert_array_equal(o.grad.numpy(), t.grad.numpy())
+    with pytest.raises(RuntimeError, match="empty list"):
+        tl.nn.utils.rnn.pad_sequence([])

@@ -44,6 +44,7 @@ from .composed_math import (
     logical_xor,
     logit,
     median,
+    mode,
     mv,
     nan_to_num,
     nanmean,

@@ -17,9 +17,12 @@ also lowers ``mv`` and ``addmv``, its CPU autocast does not; our lists are the s
 import math
 import numbers
 
+import numpy as np
+
 from . import dtypes as dt
 from . import return_types
 from .amp.autocast_mode import as_one_op, autocast_args
+from .device import array_module_of
 from .functions import _check_tensor, finfo, stack, with_out
 from .shapes import check_broadcast, check_number, dim_index, dim_indices
 from .tensor import Tensor, _numpy_names, where
@@ -248,6 +251,35 @@ def median(input, dim=None, keepdim=False):
     return return_types.median(value, index)
 
 
+def mode(input, dim=-1, keepdim=False):
+    """The most frequent value along ``dim`` and where it last occurs, as (values, indices) (``return_types.mode``);
+    among equally frequent values the smallest, as PyTorch's. Its gradient goes to that last occurrence."""
+    _check_tensor("mode", input)
+    _check_flag("mode", "keepdim", keepdim)
+    x = input.reshape(1) if input.ndim == 0 else input
+    d = dim_index(dim, x.ndim, "mode")
+    n = x.shape[d]
+    if n == 0:
+        raise IndexError(f"mode(): dim {d} of {tuple(input.shape)} is empty: an empty slice has no mode")
+    xp = array_module_of(x.array)
+    rows = xp.moveaxis(x.array, d, -1).reshape(-1, n)  # one row per slice
+    ordered = xp.sort(rows, axis=1)
+    starts = xp.concatenate([xp.ones((rows.shape[0], 1), dtype=bool), ordered[:, 1:] != ordered[:, :-1]], axis=1)
+    # each sorted item's run of equal values, numbered across all the rows, so one sorted array holds them all
+    run = (xp.cumsum(starts, axis=1) + xp.arange(rows.shape[0])[:, None] * (n + 1)).reshape(-1)
+    counts = (xp.searchsorted(run, run, side="right") - xp.searchsorted(run, run, side="left")).reshape(rows.shape)
+    best = xp.argmax(counts, axis=1)[:, None]  # the first item of the most frequent run: the smallest value
+    value = xp.take_along_axis(ordered, best, 1)
+    last = n - 1 - xp.argmax((rows == value)[:, ::-1], axis=1)  # its last occurrence in the slice
+    index = Tensor._make(last.reshape(x.shape[:d] + x.shape[d + 1:]).astype(np.int64), None).unsqueeze(d)
+    values = x.gather(d, index)
+    if input.ndim == 0:
+        return return_types.mode(values.reshape(()), index.reshape(()))
+    if not keepdim:
+        values, index = values.squeeze(d), index.squeeze(d)
+    return return_types.mode(values, index)
+
+
 def _shared_by_ties(items, value, dim=None):
     """``value`` (a max or a median of ``items``), its gradient given to every item equal to it: evenly over the ties
     (``dim`` None) or in full to each (along ``dim``, as cdist's max). Adds a term that is exactly 0 in value (the
@@ -424,7 +456,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 
 nansum, nanmean, count_nonzero = _numpy_names(nansum), _numpy_names(nanmean), _numpy_names(count_nonzero)
 for _function in (clamp_min, clamp_max, tan, log10, log2, frac, logit, xlogy, nan_to_num, logical_and, logical_or,
-                  logical_xor, count_nonzero, nansum, nanmean, median, quantile, dot, outer, mv, addmm, addmv):
+                  logical_xor, count_nonzero, nansum, nanmean, median, mode, quantile, dot, outer, mv, addmm, addmv):
     setattr(Tensor, _function.__name__, _function)
 Tensor.ger = ger
 # the functions take out=, as PyTorch's (the methods do not): torch.addmm(b, x, w, out=y)

@@ -1,5 +1,5 @@
 """``return_types``: the pairs ``(values, indices)`` that ``max(dim)``, ``min(dim)``, ``sort``, ``topk`` and
-``median(dim)`` return.
+``median(dim)`` and ``mode`` return.
 
 As ``torch.return_types``: ``x.max(dim=1)`` gives the largest values and where they are, as a named tuple with
 ``.values`` and ``.indices`` (it unpacks too: ``values, indices = x.max(1)``). A pair is not a tensor. An op given
@@ -18,8 +18,8 @@ def _pair(name):
     return type(name, (namedtuple(name, ["values", "indices"]),), {"__slots__": (), "__repr__": __repr__})
 
 
-max, min, sort, topk, median = (_pair(name) for name in ("max", "min", "sort", "topk", "median"))
-PAIRS = (max, min, sort, topk, median)
+max, min, sort, topk, median, mode = (_pair(name) for name in ("max", "min", "sort", "topk", "median", "mode"))
+PAIRS = (max, min, sort, topk, median, mode)
 
 
 def refuse_pair(x, op):
