@@ -104,10 +104,36 @@ def _max_pool(op, d, input, kernel_size, stride, padding, dilation, ceil_mode, r
         windows = _windows(_padded(x, padding, sizes, kernel, stride, dilation, _lowest(x.dtype)),
                            kernel, stride, dilation, sizes)
         out, offset = windows.max(2)
+        if x.is_floating_point():
+            out, offset = _pytorchs_choice(windows, out, offset, x.shape[2:], kernel, stride, padding, dilation)
     if not return_indices:
         return out if batched else out[0]
     indices = Tensor._make(_flat_positions(offset.array, x.shape[2:], kernel, stride, padding, dilation), None)
     return (out, indices) if batched else (out[0], indices[0])
+
+
+def _pytorchs_choice(windows, out, offset, shape, kernel, stride, padding, dilation):
+    """Where ``max`` and PyTorch's kernel pick different numbers of a window (the values are the same): PyTorch's
+    scan takes a nan whenever it meets one, so the LAST nan; and it never looks at the padding, so a window that
+    holds only -inf and padding gives its first -inf, not a padded -inf. (out, offset) re-picked there, with the
+    gradient sent to the new pick; unchanged (and no cost but a check) everywhere else."""
+    xp = array_module_of(out.array)
+    chosen = offset.array
+    nans, lows = xp.isnan(out.array), xp.isneginf(out.array)
+    if bool(nans.any()):
+        last_nan = windows.shape[2] - 1 - xp.argmax(xp.isnan(windows.array)[:, :, ::-1], axis=2)
+        chosen = xp.where(nans, last_nan, chosen)
+    if any(padding) and bool(lows.any()):
+        inside = np.ones((windows.shape[2],) + tuple(out.shape[2:]), dtype=bool)  # (offset, *window position)
+        for i, (n, s, p, dl) in enumerate(zip(shape, stride, padding, dilation)):
+            along = np.unravel_index(np.arange(windows.shape[2]), kernel)[i].reshape((-1,) + (1,) * len(shape))
+            start = (np.arange(out.shape[2 + i]) * s - p).reshape((1,) + (1,) * i + (-1,) + (1,) * (len(shape) - 1 - i))
+            inside &= (start + along * dl >= 0) & (start + along * dl < n)
+        chosen = xp.where(lows, xp.asarray(np.argmax(inside, axis=0)), chosen)
+    if chosen is offset.array:
+        return out, offset
+    picked = Tensor._make(chosen.astype(np.int64), None)
+    return windows.gather(2, picked.unsqueeze(2)).squeeze(2), picked
 
 
 def _flat_positions(offset, shape, kernel, stride, padding, dilation):
@@ -245,8 +271,11 @@ def _adaptive_max(op, d, input, output_size, return_indices):
     _check_floating(op, x, NotImplementedError)
     shape = tuple(x.shape[2:])
     sizes = _output_size(op, output_size, shape)
-    if builtins.min(sizes) == 0:
-        raise RuntimeError(f"{op}(): output_size {sizes} has a zero; adaptive max pooling needs at least one window")
+    if builtins.min(sizes) == 0:  # no windows: an empty result, as PyTorch's
+        out = x.flatten(2)[:, :, :0].reshape(tuple(x.shape[:2]) + sizes)
+        empty = Tensor._make(array_module_of(x.array).zeros(out.shape, dtype=np.int64), None)
+        out, empty = (out, empty) if batched else (out[0], empty[0])
+        return (out, empty) if return_indices else out
     # each dim's windows as positions (m, k): window j's positions, the last one repeated to fill a shorter window
     # (a repeat never changes the max, and the first of equal numbers wins, so never the repeat)
     rows = []
