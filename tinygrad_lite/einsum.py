@@ -16,7 +16,6 @@ import builtins
 import math
 
 from .functions import _check_tensor
-from .tensor import Tensor
 
 __all__ = ["einsum"]
 
@@ -143,6 +142,4 @@ def einsum(*args):
         result, term = _contract(result, term, other, other_term, set(out) | later, sizes)
     result, term = _sum_out(result, term, set(out))
     result = result.permute([term.index(c) for c in out]) if len(out) > 1 else result
-    if not isinstance(result, Tensor) or result is operands[0]:
-        result = result.clone()
-    return result
+    return result.clone() if result is operands[0] else result  # (a tensor of its own, as PyTorch's)

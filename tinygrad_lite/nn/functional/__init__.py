@@ -217,6 +217,16 @@ def _feature_dropout(name, input, p, training, inplace, batched):
     return input * mask
 
 
+def _warn_unusual_dims(d, ndim):
+    """PyTorch's warning when dropout{d}d gets an input of neither d + 1 nor d + 2 dims (deprecated, still run)."""
+    if ndim not in (d + 1, d + 2):
+        warnings.warn(f"dropout{d}d: Received a {ndim}-D input to dropout{d}d, which is deprecated and will result "
+                      "in an error in a future release. To retain the behavior and silence this warning, please use "
+                      f"dropout instead. Note that dropout{d}d exists to provide channel-wise dropout on inputs with "
+                      f"{d} spatial dimensions, a channel dimension, and an optional batch dimension (i.e. {d + 1}D or "
+                      f"{d + 2}D inputs).", stacklevel=3)
+
+
 def dropout1d(input, p=0.5, training=True, inplace=False):
     """Channel-wise dropout for (N, C, L) or (C, L) input: each channel of each example zeroed with probability p
     (its whole signal), the others scaled by 1/(1-p). Neighbouring numbers of a signal are alike, so dropping them
@@ -232,12 +242,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     """Channel-wise dropout for images, (N, C, H, W): each channel of each example zeroed with probability p, the
     others scaled by 1/(1-p). As PyTorch's, a 3-D input is read as (N, C, L), with its warning."""
     _check_tensor("dropout2d", input)
-    if input.ndim not in (3, 4):
-        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will result "
-                      "in an error in a future release. To retain the behavior and silence this warning, please use "
-                      "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
-                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
-                      "inputs).", stacklevel=2)
+    _warn_unusual_dims(2, input.ndim)
     if input.ndim == 3:
         warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
                       "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This "
@@ -250,12 +255,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 def dropout3d(input, p=0.5, training=True, inplace=False):
     """Channel-wise dropout for volumes, (N, C, D, H, W) or (C, D, H, W)."""
     _check_tensor("dropout3d", input)
-    if input.ndim not in (4, 5):
-        warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and will result "
-                      "in an error in a future release. To retain the behavior and silence this warning, please use "
-                      "dropout instead. Note that dropout3d exists to provide channel-wise dropout on inputs with 3 "
-                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 4D or 5D "
-                      "inputs).", stacklevel=2)
+    _warn_unusual_dims(3, input.ndim)
     return _feature_dropout("dropout3d", input, p, training, inplace, input.ndim == 5)
 
 

@@ -64,15 +64,17 @@ def _sizes(op, shape, kernel, stride, dilation):
 
 
 # -------------------------------------------------------------------- windows as columns, and back
-def _windows(x, kernel, stride, dilation, sizes):
-    """x (N, C, *spatial) -> (N, C, K, *sizes): for each of the K = prod(kernel) kernel offsets (row-major), the
-    strided slice of x that this offset reads at every window position."""
-    parts = []
+def _offsets(kernel, stride, dilation, sizes):
+    """For each of the K = prod(kernel) kernel offsets (row-major), the index of (N, C, *spatial) that picks what
+    this offset reads at every one of the ``sizes`` window positions: one strided slice per spatial dim."""
     for offset in itertools.product(*(range(k) for k in kernel)):
-        index = tuple(slice(o * dl, o * dl + s * (n - 1) + 1, s)
-                      for o, dl, s, n in zip(offset, dilation, stride, sizes))
-        parts.append(x[(slice(None), slice(None)) + index])
-    return stack(parts, 2)
+        yield (slice(None), slice(None)) + tuple(slice(o * dl, o * dl + s * (n - 1) + 1, s)
+                                                 for o, dl, s, n in zip(offset, dilation, stride, sizes))
+
+
+def _windows(x, kernel, stride, dilation, sizes):
+    """x (N, C, *spatial) -> (N, C, K, *sizes): each kernel offset's strided slice of x, stacked."""
+    return stack([x[index] for index in _offsets(kernel, stride, dilation, sizes)], 2)
 
 
 def _place(columns, shape, kernel, stride, dilation):
@@ -80,10 +82,8 @@ def _place(columns, shape, kernel, stride, dilation):
     the positions it was read from (where windows overlap, their numbers add up)."""
     n, c, sizes = columns.shape[0], columns.shape[1], columns.shape[3:]
     out = zeros((n, c) + tuple(shape), dtype=columns.dtype, device=columns.device)
-    for j, offset in enumerate(itertools.product(*(range(k) for k in kernel))):
-        index = tuple(slice(o * dl, o * dl + s * (m - 1) + 1, s)
-                      for o, dl, s, m in zip(offset, dilation, stride, sizes))
-        out[(slice(None), slice(None)) + index] += columns[:, :, j]
+    for j, index in enumerate(_offsets(kernel, stride, dilation, sizes)):
+        out[index] += columns[:, :, j]
     return out
 
 
@@ -128,11 +128,11 @@ def _padding(op, padding, d, kernel, stride, dilation):
     return [(p, p) for p in sizes]
 
 
-def _zeros_padded(x, pads):
-    """x (N, C, *spatial) with ``pads[i]`` = (before, after) zeros around spatial dim i."""
+def _padded(x, pads, value=0):
+    """x (N, C, *spatial) with ``pads[i]`` = (before, after) items of ``value`` around spatial dim i."""
     if not any(before or after for before, after in pads):
         return x
-    return _pad(x, tuple(n for before_after in reversed(pads) for n in before_after))
+    return _pad(x, tuple(n for before_after in reversed(pads) for n in before_after), value=value)
 
 
 def _convolution(op, d, input, weight, bias, stride, padding, dilation, groups):
@@ -164,7 +164,7 @@ def _convolution(op, d, input, weight, bias, stride, padding, dilation, groups):
         raise RuntimeError(f"{op}(): given weight of size {list(weight.shape)}, expected bias to be 1-dimensional "
                            f"with {out_channels} elements, but got bias of size {list(bias.shape)} instead")
     with uncast:
-        x = _zeros_padded(x, pads)
+        x = _padded(x, pads)
         sizes = _sizes(op, tuple(x.shape[2:]), kernel, stride, dilation)
         rows = c // groups * math.prod(kernel)  # (each group's channels times the kernel's offsets)
         columns = _windows(x, kernel, stride, dilation, sizes).reshape(n, groups, rows, math.prod(sizes))
@@ -276,7 +276,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     (input,), uncast = as_one_op(op, input)
     batched = input.ndim == 4
     with uncast:
-        x = _zeros_padded(input if batched else input[None], pads)
+        x = _padded(input if batched else input[None], pads)
         sizes = _sizes(op, tuple(x.shape[2:]), kernel, stride, dilation)
         columns = _windows(x, kernel, stride, dilation, sizes)
         out = columns.reshape(x.shape[0], x.shape[1] * math.prod(kernel), math.prod(sizes)).clone()

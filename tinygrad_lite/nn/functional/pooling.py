@@ -28,8 +28,7 @@ from ...functions import stack
 from ...shapes import as_int
 from ...tensor import Tensor
 from ._checks import _check_floating, _check_tensor
-from .conv import _positive, _tuple, _windows
-from .padding import pad as _pad
+from .conv import _padded, _positive, _tuple, _windows
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
            "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d",
@@ -79,14 +78,10 @@ def _arguments(op, d, kernel_size, stride, padding, dilation):
     return kernel, stride, padding, dilation
 
 
-def _padded(x, padding, sizes, kernel, stride, dilation, value):
+def _pool_padded(x, padding, sizes, kernel, stride, dilation, value):
     """x with ``padding`` of ``value`` before each spatial dim, and after it as much as its last window needs."""
-    pads = []
-    for n, p, out, k, s, dl in zip(x.shape[2:], padding, sizes, kernel, stride, dilation):
-        pads.append((p, builtins.max(0, (out - 1) * s + dl * (k - 1) + 1 - n - p)))
-    if not any(before or after for before, after in pads):
-        return x
-    return _pad(x, tuple(n for pair in reversed(pads) for n in pair), value=value)
+    return _padded(x, [(p, builtins.max(0, (out - 1) * s + dl * (k - 1) + 1 - n - p))
+                       for n, p, out, k, s, dl in zip(x.shape[2:], padding, sizes, kernel, stride, dilation)], value)
 
 
 def _lowest(dtype):
@@ -101,7 +96,7 @@ def _max_pool(op, d, input, kernel_size, stride, padding, dilation, ceil_mode, r
     sizes = _window_sizes(op, tuple(x.shape[2:]), kernel, stride, padding, dilation, bool(ceil_mode))
     (x,), uncast = as_one_op(op, x)
     with uncast:
-        windows = _windows(_padded(x, padding, sizes, kernel, stride, dilation, _lowest(x.dtype)),
+        windows = _windows(_pool_padded(x, padding, sizes, kernel, stride, dilation, _lowest(x.dtype)),
                            kernel, stride, dilation, sizes)
         out, offset = windows.max(2)
         if x.is_floating_point():
@@ -202,7 +197,7 @@ def _avg_pool(op, d, input, kernel_size, stride, padding, ceil_mode, count_inclu
             raise RuntimeError(f"{op}(): divisor must be not zero (divisor_override=0)")
     (x,), uncast = as_one_op(op, x)
     with uncast:
-        sums = _windows(_padded(x, padding, sizes, kernel, stride, dilation, 0), kernel, stride, dilation,
+        sums = _windows(_pool_padded(x, padding, sizes, kernel, stride, dilation, 0), kernel, stride, dilation,
                         sizes).sum(2)
         divisors = divisor_override if divisor_override is not None else x.new_tensor(
             _divisors(tuple(x.shape[2:]), sizes, kernel, stride, padding, bool(count_include_pad)),

@@ -61,10 +61,26 @@ def _sizes_and_scales(input, size, scale_factor, recompute_scale_factor):
     return sizes, (None,) * d if recompute_scale_factor else tuple(float(f) for f in factors)
 
 
+def _step(n, m, scale, precision):
+    """How far the source position moves per output: 1 / scale_factor when given, else n / m (PyTorch's
+    ``compute_scales_value``), in ``precision``."""
+    return precision(1.0 / scale) if scale else precision(n) / precision(m)
+
+
+def _source(n, m, scale, align_corners, precision, cubic=False):
+    """The source position p of each of m outputs (PyTorch's ``area_pixel_compute_source_index``): i (n - 1) /
+    (m - 1) with ``align_corners``, else (i + 0.5) s - 0.5, clamped at 0 but for the cubic mode."""
+    i = np.arange(m, dtype=precision)
+    if align_corners:
+        return i * (precision(n - 1) / precision(m - 1) if m > 1 else precision(0))
+    source = _step(n, m, scale, precision) * (i + precision(0.5)) - precision(0.5)
+    return source if cubic else np.maximum(source, precision(0))
+
+
 def _nearest_index(n, m, scale, exact, precision):
     """The input read by each of m outputs (PyTorch's CPU ``compute_indices_weights`` for nearest), in
     ``precision``."""
-    s = precision(1.0 / scale) if scale else precision(n) / precision(m)
+    s = _step(n, m, scale, precision)
     i = np.arange(m, dtype=precision)
     source = ((i + precision(0.5)) * s if exact else i * s).astype(np.float32)  # (then floorf, in float32)
     return np.minimum(np.floor(source).astype(np.int64), n - 1)
@@ -73,16 +89,10 @@ def _nearest_index(n, m, scale, exact, precision):
 def _linear_weights(n, m, scale, align_corners, precision):
     """(the lower input, the upper input, the upper one's weight) for each of m outputs (PyTorch's
     ``compute_indices_weights_linear``), in ``precision`` (float32, or float64 for float64 inputs)."""
-    one = precision(1)
-    if align_corners:
-        s = precision(n - 1) / precision(m - 1) if m > 1 else precision(0)
-        source = np.arange(m, dtype=precision) * s
-    else:
-        s = precision(1.0 / scale) if scale else precision(n) / precision(m)
-        source = np.maximum(s * (np.arange(m, dtype=precision) + precision(0.5)) - precision(0.5), precision(0))
+    source = _source(n, m, scale, align_corners, precision)
     low = np.minimum(np.floor(source).astype(np.int64), n - 1)
     high = low + (low < n - 1)
-    weight = np.clip(source - low.astype(precision), precision(0), one)
+    weight = np.clip(source - low.astype(precision), precision(0), precision(1))
     return low, high, weight
 
 
@@ -95,12 +105,7 @@ def _cubic_weights(n, m, scale, align_corners, precision):
     """(the 4 inputs read, their 4 weights) for each of m outputs (PyTorch's ``compute_indices_weights_cubic``):
     the inputs floor(p) - 1 ... floor(p) + 2 (clamped to the edges) of the source position p (not clamped at 0),
     weighted by Keys' cubic convolution of their distance to p."""
-    if align_corners:
-        s = precision(n - 1) / precision(m - 1) if m > 1 else precision(0)
-        source = np.arange(m, dtype=precision) * s
-    else:
-        s = precision(1.0 / scale) if scale else precision(n) / precision(m)
-        source = s * (np.arange(m, dtype=precision) + precision(0.5)) - precision(0.5)
+    source = _source(n, m, scale, align_corners, precision, cubic=True)
     low = np.minimum(np.floor(source.astype(np.float32)).astype(np.int64), n - 1)
     t = np.clip(source - low.astype(precision), precision(0), precision(1))
     a = precision(CUBIC)
