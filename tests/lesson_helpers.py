@@ -54,7 +54,9 @@ def verdict(exercise_id, fn, times=1):
     the tests of one exercise ask for the same wrong version's verdict several times (its message, its hint tiers,
     its second tier, and tests/test_pipeline_parity.py its records: see ``first_run``), which for a driven exercise
     costs a tenth of a second each. The runs after the first continue the same count of mistakes seen, exactly as
-    ``times`` runs in a row would. (tests/conftest.py keeps each exercise's tests on one worker.)
+    ``times`` runs in a row would, and judge the first run's records again rather than run the answer again (an
+    answer here does the same on every run; tests/test_checks.py runs checks again for real). (tests/conftest.py
+    keeps each exercise's tests on one worker.)
     """
     return _runs(exercise_id, fn, times)[2][times - 1]
 
@@ -75,8 +77,9 @@ def _runs(exercise_id, fn, times):
         seen.clear()
         records.clear()
     with np.errstate(all="ignore"):
-        while len(runs) < times:
-            runs.append(run_check(get_exercise(exercise_id), fn, seen, records=None if runs else records))
+        while len(runs) < times:  # (the runs after the first judge the first one's records again: see verdict)
+            runs.append(run_check(get_exercise(exercise_id), fn, seen, records=None if runs else records,
+                                  replay=records if runs else None))
     return _VERDICTS[key]
 
 

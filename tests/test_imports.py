@@ -13,6 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# the tests share one parse of every module (imports_of, a second each): on one worker
+pytestmark = pytest.mark.xdist_group("imports")
 PACKAGE = Path(__file__).resolve().parents[1] / "tinygrad_lite"
 COURSE = PACKAGE / "course"  # the course's tools: not the library (they import nbformat, IPython... on demand)
 
@@ -42,6 +46,7 @@ class _LoadTimeImports(ast.NodeVisitor):
     visit_AsyncFunctionDef = visit_Lambda = visit_FunctionDef
 
 
+@functools.cache
 def imports_of(path):
     visitor = _LoadTimeImports()
     visitor.visit(ast.parse(path.read_text()))

@@ -158,7 +158,7 @@ def check_reference(exercise):
     return kept[1]
 
 
-def run_check(exercise, fn, seen=None, reference=None, records=None):
+def run_check(exercise, fn, seen=None, reference=None, records=None, replay=None):
     """Check ``fn`` against ``exercise``; returns a CheckResult (never raises).
 
     Case by case, in order, through the judging pipeline (``pipeline.py``) that grading uses: the learner's code
@@ -168,7 +168,9 @@ def run_check(exercise, fn, seen=None, reference=None, records=None):
     kernel's count. ``reference``: a ``pipeline.Reference`` of the check's cases (by default the one
     ``check_reference`` keeps for the process). ``records``: a
     dict that receives each case's record ({case index: record, as read back from JSON}), e.g. for a test that
-    judges them again as grading does.
+    judges them again as grading does. ``replay``: the records of an earlier run of the same answer, judged again
+    instead of running the answer on those cases: the verdict of a run again of an answer that does the same each
+    time (a test that asks for the later hint tiers of a mistake).
     """
     seen = Counter() if seen is None else seen
     reference = check_reference(exercise) if reference is None else reference
@@ -180,7 +182,8 @@ def run_check(exercise, fn, seen=None, reference=None, records=None):
     for i, case in enumerate(reference.cases):
         try:
             reference.raw(i)  # the reference first, before the learner's code could change any global state
-            record = pipeline.roundtrip(recorder.record(exercise, fn, case, reference.grad_seed_of(i)))
+            record = replay[i] if replay and i in replay else pipeline.roundtrip(
+                recorder.record(exercise, fn, case, reference.grad_seed_of(i)))
             if records is not None:
                 records[i] = record
         except Exception as exc:  # noqa: BLE001  (a check must never raise, whatever the learner's code did)
