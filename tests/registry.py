@@ -103,6 +103,12 @@ OPS = {
     * F.pixel_unshuffle(y[None], 2).reshape(4, 4),
     "max_unpool": lambda lib, F, x, y, lab: F.max_unpool2d(*F.max_pool2d(x[None], 2, return_indices=True), 2)[0] * y,
     "einsum": lambda lib, F, x, y, lab: lib.einsum("ij,jk->ik", x, y) + lib.einsum("ii,ij->j", x, y),
+    "sdpa": lambda lib, F, x, y, lab: F.scaled_dot_product_attention(x[None], y[None], y[None] * 2, is_causal=True)[0]
+    + F.scaled_dot_product_attention(x, y, x, attn_mask=y.T),
+    "baddbmm": lambda lib, F, x, y, lab: lib.baddbmm(x, x[None], y[None])[0]
+    + x.baddbmm(x[None], y[None], beta=0.5, alpha=-2.0)[0] + lib.addbmm(y, x.reshape(2, 4, 2), y.reshape(2, 2, 4)),
+    "repeat_interleave": lambda lib, F, x, y, lab: x.repeat_interleave(2, dim=1)[:, ::2] * y
+    + lib.repeat_interleave(y, lab, dim=0).sum(0),
     "mode": lambda lib, F, x, y, lab: lib.mode(x, 1).values * y[0] + x.mode(0, keepdim=True).values.sum(),
     "pad_sequence": lambda lib, F, x, y, lab: lib.nn.utils.rnn.pad_sequence([x[0], y[:2, 1], x[1:, 2]],
                                                                            padding_value=0.5),

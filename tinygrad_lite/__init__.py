@@ -28,8 +28,10 @@ from .dtypes import (bool, dtype, float16, float32, float64, get_default_dtype, 
 from .functions import *
 from .searching import bucketize, searchsorted, unique
 from .composed_math import (
+    addbmm,
     addmm,
     addmv,
+    baddbmm,
     cdist,
     clamp_max,
     clamp_min,
@@ -70,6 +72,7 @@ from .composed import (
     movedim,
     narrow,
     ravel,
+    repeat_interleave,
     roll,
     split,
     swapaxes,

@@ -18,7 +18,8 @@ import warnings
 
 from numpy import broadcast_shapes as np_broadcast_shapes
 
-from .creation import arange
+from . import dtypes as dt
+from .creation import arange, tensor
 from .device import array_module_of, on_device_of
 from .functions import _check_tensor, cat, stack, with_out
 from .shapes import as_int, check_broadcast, dim_index, dim_indices, size_args
@@ -374,6 +375,48 @@ def index_select(input, dim, index):
     return input[(slice(None),) * d + (positions,)]
 
 
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Each slice along ``dim`` repeated in place: ``tensor([1, 2]).repeat_interleave(2)`` is [1, 1, 2, 2] (where
+    ``repeat`` gives [1, 2, 1, 2]). ``repeats``: an int, or an integer tensor with one count per slice (0-d: the
+    same for all); ``dim=None`` flattens the input first. ``repeat_interleave(counts)`` alone gives the positions
+    0, 0, 1, 1, 1 ... that counts [2, 3] make. Built as ``index_select`` of those positions: the gradient of a
+    slice is the sum over its copies."""
+    if repeats is None:  # torch.repeat_interleave(counts): the positions themselves
+        counts = input
+        _check_tensor("repeat_interleave", counts, "repeats")
+        if counts.ndim != 1:
+            raise RuntimeError(f"repeat_interleave(): repeats alone must be a 1-D vector of counts, got shape "
+                               f"{tuple(counts.shape)}")
+        input = arange(counts.shape[0], device=counts.device)
+        repeats, dim = counts, 0
+    _check_tensor("repeat_interleave", input)
+    if dim is None:
+        input, dim = input.reshape(-1), 0
+    d = dim_index(dim, max(input.ndim, 1), "repeat_interleave")
+    n = input.shape[d] if input.ndim else 1
+    if isinstance(repeats, Tensor):
+        if repeats.dtype.is_floating_point or repeats.dtype.name == "bool":
+            raise RuntimeError(f"repeat_interleave(): repeats must hold integers (int64 or int32), got "
+                               f"{repeats.dtype.name}; convert them with .long()")
+        if repeats.ndim > 1:
+            raise RuntimeError(f"repeat_interleave(): repeats must be 0-dim or 1-dim tensor, got shape "
+                               f"{tuple(repeats.shape)}")
+        if repeats.ndim == 1 and repeats.shape[0] not in (1, n):
+            raise RuntimeError(f"repeat_interleave(): repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {repeats.shape[0]} and input.size({d}) = {n}")
+        counts = repeats.detach().cpu().numpy().reshape(-1)
+    else:
+        counts = [as_int(repeats, "repeat_interleave", "repeats")]
+    if min(counts, default=0) < 0:
+        raise RuntimeError(f"repeat_interleave(): repeats can not be negative, got {min(counts)}")
+    counts = [int(c) for c in counts] * (n if len(counts) == 1 else 1)
+    positions = [i for i, c in enumerate(counts) for _ in range(c)]
+    if output_size is not None and as_int(output_size, "repeat_interleave", "output_size") != len(positions):
+        raise RuntimeError(f"repeat_interleave(): invalid output_size, expected {len(positions)} but got "
+                           f"{output_size}")
+    return index_select(input, d, tensor(positions, dtype=dt.int64, device=input.device))
+
+
 def masked_select(input, mask):
     """The items of ``input`` where the boolean ``mask`` is True, as a 1-D tensor (the two broadcast first)."""
     _check_tensor("masked_select", input), _check_tensor("masked_select", mask, "mask")
@@ -462,7 +505,7 @@ chunk = _numpy_names(chunk)  # (axis= too, as PyTorch)
 Tensor.repeat, Tensor.chunk, Tensor.split, Tensor.tril, Tensor.triu = repeat, chunk, _split_method, tril, triu
 Tensor.flip = _flip_method  # (x.flip(0) and x.flip([0, 1]), as PyTorch's method takes both)
 for _function in (ravel, broadcast_to, unbind, narrow, movedim, swapaxes, swapdims, unflatten, roll, diff, diagonal,
-                  diag, trace, index_select, masked_select, take_along_dim):
+                  diag, trace, index_select, masked_select, take_along_dim, repeat_interleave):
     setattr(Tensor, _function.__name__, _function)
 Tensor.tile, Tensor.moveaxis = _tile_method, movedim  # (x.tile(2, 1) too; numpy's name for movedim)
 Tensor.unfold = _unfold_method  # (a method only, as in PyTorch)

@@ -454,12 +454,40 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
         return _scaled_sum("addmv", input, mat @ vec, beta, alpha)
 
 
+def _check_batches(op, batch1, batch2):
+    _check_tensor(op, batch1, "batch1"), _check_tensor(op, batch2, "batch2")
+    if batch1.ndim != 3 or batch2.ndim != 3 or batch1.shape[0] != batch2.shape[0] or batch1.shape[2] != batch2.shape[1]:
+        raise RuntimeError(f"{op}(): expected batch1 (b, n, m) and batch2 (b, m, p), two 3-D tensors with the same b "
+                           f"and m, but got {tuple(batch1.shape)} and {tuple(batch2.shape)}")
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * (batch1 @ batch2): a product per matrix of the batch, (b, n, m) @ (b, m, p), with
+    ``input`` added (it broadcasts to (b, n, p)); attention's scores plus their mask in one call."""
+    _check_batches("baddbmm", batch1, batch2)
+    _check_tensor("baddbmm", input)
+    (input, batch1, batch2), region = as_one_op("baddbmm", input, batch1, batch2)
+    with region:
+        return _scaled_sum("baddbmm", input, batch1 @ batch2, beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * sum_i batch1[i] @ batch2[i]: the batch's products summed into one (n, p) matrix."""
+    _check_batches("addbmm", batch1, batch2)
+    _check_tensor("addbmm", input)
+    (input, batch1, batch2), region = as_one_op("addbmm", input, batch1, batch2)
+    with region:
+        return _scaled_sum("addbmm", input, (batch1 @ batch2).sum(0), beta, alpha)
+
+
 nansum, nanmean, count_nonzero = _numpy_names(nansum), _numpy_names(nanmean), _numpy_names(count_nonzero)
 for _function in (clamp_min, clamp_max, tan, log10, log2, frac, logit, xlogy, nan_to_num, logical_and, logical_or,
-                  logical_xor, count_nonzero, nansum, nanmean, median, mode, quantile, dot, outer, mv, addmm, addmv):
+                  logical_xor, count_nonzero, nansum, nanmean, median, mode, quantile, dot, outer, mv, addmm, addmv,
+                  baddbmm, addbmm):
     setattr(Tensor, _function.__name__, _function)
 Tensor.ger = ger
 # the functions take out=, as PyTorch's (the methods do not): torch.addmm(b, x, w, out=y)
 tan, frac, logit, xlogy, nan_to_num, logical_and, logical_or, logical_xor, nanmean, quantile, dot, outer, ger, mv, \
-    addmm, addmv = (with_out(f) for f in (tan, frac, logit, xlogy, nan_to_num, logical_and, logical_or, logical_xor,
-                                           nanmean, quantile, dot, outer, ger, mv, addmm, addmv))
+    addmm, addmv, baddbmm, addbmm = (with_out(f) for f in (tan, frac, logit, xlogy, nan_to_num, logical_and,
+                                                           logical_or, logical_xor, nanmean, quantile, dot, outer, ger,
+                                                           mv, addmm, addmv, baddbmm, addbmm))

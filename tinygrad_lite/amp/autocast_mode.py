@@ -33,8 +33,9 @@ import numpy as np
 from .. import cuda
 from .. import dtypes as dt
 
-LOWER_PRECISION_OPS = frozenset({"matmul", "mm", "bmm", "linear", "addmm", "prelu", "conv1d", "conv2d", "conv3d",
-                                 "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"})
+LOWER_PRECISION_OPS = frozenset({"matmul", "mm", "bmm", "linear", "addmm", "baddbmm", "addbmm", "prelu", "conv1d",
+                                 "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+                                 "scaled_dot_product_attention"})
 _LOSSES = {"mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
            "binary_cross_entropy_with_logits"}
 FLOAT32_OPS = {

@@ -40,6 +40,8 @@ from .pooling import __all__ as _pooling_names
 from .normalization import group_norm, instance_norm  # (composed: normalization.py)
 from .vision import *  # interpolate, pixel_shuffle, max_unpool (vision.py)
 from .vision import __all__ as _vision_names
+from .attention import *  # scaled_dot_product_attention, multi_head_attention_forward (attention.py)
+from .attention import __all__ as _attention_names
 from .loss import *  # the loss functions (loss.py)
 from .loss import __all__ as _loss_names
 
@@ -562,7 +564,7 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "s
            "dropout", "batch_norm", "layer_norm", "one_hot", "embedding", "normalize", "cosine_similarity", "pad",
            "relu_", "leaky_relu_", "dropout1d", "dropout2d", "dropout3d"] + \
     list(_activation_names) + list(_loss_names) + list(_conv_names) + list(_pooling_names) + \
-    ["group_norm", "instance_norm"] + list(_vision_names)
+    ["group_norm", "instance_norm"] + list(_vision_names) + list(_attention_names)
 
 
 __getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)

@@ -27,6 +27,7 @@ from .activation import (
     Tanhshrink,
     Threshold,
 )
+from .attention import MultiheadAttention
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .conv import *
 from .conv import __all__ as _conv_names
@@ -44,6 +45,8 @@ from .padding import __all__ as _padding_names
 from .pooling import *
 from .pooling import __all__ as _pooling_names
 from .sparse import Embedding
+from .transformer import *
+from .transformer import __all__ as _transformer_names
 from .upsampling import *
 from .upsampling import __all__ as _upsampling_names
 
@@ -54,5 +57,6 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", 
            "ELU", "SELU", "CELU", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "LogSigmoid", "Softsign", "Mish",
            "Tanhshrink", "Softshrink", "Hardshrink", "Threshold", "Softmin", "GLU", "PReLU", "Unflatten",
            "BatchNorm2d", "BatchNorm3d", "Dropout1d", "Dropout2d", "Dropout3d", "GroupNorm", "InstanceNorm1d",
-           "InstanceNorm2d", "InstanceNorm3d"] + \
-    list(_padding_names) + list(_loss_names) + list(_conv_names) + list(_pooling_names) + list(_upsampling_names)
+           "InstanceNorm2d", "InstanceNorm3d", "MultiheadAttention"] + \
+    list(_padding_names) + list(_loss_names) + list(_conv_names) + list(_pooling_names) + list(_upsampling_names) + \
+    list(_transformer_names)
