@@ -178,6 +178,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if static_k is not None or static_v is not None:
         raise NotImplementedError("multi_head_attention_forward(): static_k and static_v are not supported here: "
                                   "project the keys and values yourself and use scaled_dot_product_attention")
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        _check_tensor("multi_head_attention_forward", t, name)
     batched = _check_shapes(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not batched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)

@@ -17,6 +17,7 @@ the layers' numbers (no loss should read them), and nothing is warned.
 import copy
 
 from ...creation import full
+from ...shapes import check_number, check_size
 from .. import functional as F
 from .. import init
 from ..functional.attention import _canonical_mask
@@ -48,6 +49,16 @@ class _Layer(Module):
     def __init__(self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first,
                  bias, device, dtype, norms):
         super().__init__()
+        name = type(self).__name__
+        d_model, nhead = check_size(name, "d_model", d_model), check_size(name, "nhead", nhead)
+        dim_feedforward = check_size(name, "dim_feedforward", dim_feedforward)
+        F._check_dropout_p(dropout, name)
+        layer_norm_eps = check_number(name, "layer_norm_eps", layer_norm_eps, low=0)
+        if d_model <= 0 or nhead <= 0:  # (the exception types of PyTorch's MultiheadAttention)
+            raise ValueError(f"{name}: d_model and nhead must be greater than 0, got d_model={d_model} and "
+                             f"nhead={nhead}")
+        if d_model % nhead:
+            raise AssertionError(f"{name}: d_model ({d_model}) must split into nhead ({nhead}) heads of equal width")
         made = dict(device=device, dtype=dtype)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                             **made)
@@ -129,9 +140,12 @@ class TransformerDecoderLayer(_Layer):
         return self.norm3(x + self._ff_block(x))
 
 
-def _clones(layer, n):
+def _clones(owner, layer, n, what):
     """``n`` independent copies of ``layer`` (the same starting numbers, as PyTorch's: re-initialise them to differ)."""
-    return ModuleList([copy.deepcopy(layer) for _ in range(n)])
+    if not isinstance(layer, Module):
+        raise TypeError(f"{owner}: {what} must be a layer (a Module) to copy num_layers times, got "
+                        f"{type(layer).__name__}")
+    return ModuleList([copy.deepcopy(layer) for _ in range(check_size(owner, "num_layers", n))])
 
 
 def _is_causal(mask, is_causal, size):
@@ -150,7 +164,7 @@ class TransformerEncoder(Module):
 
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
         super().__init__()
-        self.layers = _clones(encoder_layer, num_layers)
+        self.layers = _clones("TransformerEncoder", encoder_layer, num_layers, "encoder_layer")
         self.num_layers, self.norm = num_layers, norm
         self.enable_nested_tensor, self.use_nested_tensor, self.mask_check = enable_nested_tensor, False, mask_check
 
@@ -172,7 +186,7 @@ class TransformerDecoder(Module):
 
     def __init__(self, decoder_layer, num_layers, norm=None):
         super().__init__()
-        self.layers = _clones(decoder_layer, num_layers)
+        self.layers = _clones("TransformerDecoder", decoder_layer, num_layers, "decoder_layer")
         self.num_layers, self.norm = num_layers, norm
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
