@@ -85,6 +85,18 @@ def test_grouped_query_attention_and_unbatched_inputs():
                  TF.scaled_dot_product_attention(*(torch.tensor(a[0, 0]) for a in (Q, K, V))))
 
 
+def test_a_float32_mask_serves_float64_inputs_and_no_keys_give_zeros():
+    """A model made float64 with .double() keeps the float32 causal mask PyTorch's helper makes: both take it."""
+    (tq, q), (tm, mask) = both(Q), both(np.triu(np.full((4, 4), -np.inf), 1).astype(np.float32))
+    assert_close(F.scaled_dot_product_attention(q, q, q, attn_mask=mask),
+                 TF.scaled_dot_product_attention(tq, tq, tq, attn_mask=tm))
+    (tk, k) = both(np.zeros((2, 3, 0, 8)))
+    assert_close(F.scaled_dot_product_attention(q, k, k), TF.scaled_dot_product_attention(tq, tk, tk))
+    (tk, k), (tv, v) = both(K[:, :1]), both(V)  # (grouped-query: one key head, the values' three)
+    assert_close(F.scaled_dot_product_attention(q, k, v, enable_gqa=True),
+                 TF.scaled_dot_product_attention(tq, tk, tv, enable_gqa=True))
+
+
 def test_attention_dropout_drops_weights_even_outside_training():
     q, k, v = (tl.tensor(a) for a in (Q, K, V))
     assert not F.scaled_dot_product_attention(q, k, v, dropout_p=1.0).any()

@@ -387,7 +387,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         if counts.ndim != 1:
             raise RuntimeError(f"repeat_interleave(): repeats alone must be a 1-D vector of counts, got shape "
                                f"{tuple(counts.shape)}")
-        input = arange(counts.shape[0], device=counts.device)
+        input = arange(counts.shape[0], dtype=counts.dtype, device=counts.device)
         repeats, dim = counts, 0
     _check_tensor("repeat_interleave", input)
     if dim is None:
@@ -395,9 +395,9 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     d = dim_index(dim, max(input.ndim, 1), "repeat_interleave")
     n = input.shape[d] if input.ndim else 1
     if isinstance(repeats, Tensor):
-        if repeats.dtype.is_floating_point or repeats.dtype.name == "bool":
-            raise RuntimeError(f"repeat_interleave(): repeats must hold integers (int64 or int32), got "
-                               f"{repeats.dtype.name}; convert them with .long()")
+        if repeats.dtype.is_floating_point or repeats.dtype.name == "bool":  # (PyTorch's exception type)
+            raise NotImplementedError(f"repeat_interleave(): repeats must hold integers (int64 or int32), got "
+                                      f"{repeats.dtype.name}; convert them with .long()")
         if repeats.ndim > 1:
             raise RuntimeError(f"repeat_interleave(): repeats must be 0-dim or 1-dim tensor, got shape "
                                f"{tuple(repeats.shape)}")

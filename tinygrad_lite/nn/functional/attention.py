@@ -37,6 +37,8 @@ def _masked_softmax(scores):
     A row of -inf scores has no softmax (0 / 0); PyTorch's attention kernel returns zeros for it, so a fully padded
     query gives a zero answer instead of nans that would spread through the rest of the model. The row's scores
     are set to 0 before the softmax (so that its backward sees no nan) and its weights to 0 after."""
+    if scores.shape[-1] == 0:  # (no keys at all: empty weights, a zero answer)
+        return scores.softmax(-1)
     empty = scores.amax(-1, keepdim=True) == -math.inf
     if not empty.any():
         return scores.softmax(-1)
@@ -55,13 +57,14 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     -> (..., L, Ev); the leading dims broadcast (a key with one head serves every head of the query).
 
     - ``attn_mask``: broadcastable to (..., L, S); bool: True where the query MAY attend (False becomes -inf); float:
-      added to the scores.
+      added to the scores (in the query's dtype).
     - ``is_causal``: query i attends to keys 0..i only (the lower triangle of an L x S grid, from its top left
-      corner); not with an ``attn_mask`` (fold the causal mask into it).
+      corner); not with an ``attn_mask`` (fold the causal mask into it). PyTorch raises too, except in its CPU
+      kernel for 4-D inputs without gradients, which applies both.
     - ``dropout_p``: dropout on the weights, always applied (there is no ``training`` flag: pass 0.0 to evaluate).
     - ``scale``: instead of 1 / \sqrt{E}.
-    - ``enable_gqa``: grouped-query attention: key and value have fewer heads (dim -3) than the query, each shared
-      by query.size(-3) / key.size(-3) consecutive heads of the query.
+    - ``enable_gqa``: grouped-query attention: key and value have fewer heads (dim -3) than the query, each of
+      theirs shared by consecutive heads of the query (query.size(-3) / key.size(-3) of them for a key).
 
     A query whose every key is masked out gets a zero answer (and zero gradients), as from PyTorch's CPU kernel.
     Unlike that kernel, a key and a value of different lengths are an error here (PyTorch's CPU kernel reads past
@@ -86,16 +89,19 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                            "dtype=torch.bool).tril()), or leave one of them out")
     if attn_mask is not None:
         _check_tensor("scaled_dot_product_attention", attn_mask, "attn_mask")
-        if attn_mask.dtype != dt.bool and attn_mask.dtype != query.dtype:
-            raise RuntimeError(f"scaled_dot_product_attention(): attn_mask must be bool or have the query's dtype "
-                               f"({query.dtype.name}), but it is {attn_mask.dtype.name}")
-    if enable_gqa and key.ndim >= 3 and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
-        heads, groups = query.shape[-3], key.shape[-3]
-        if heads % groups or key.shape[-3] != value.shape[-3]:
+        if attn_mask.dtype != dt.bool and not attn_mask.dtype.is_floating_point:
+            raise RuntimeError(f"scaled_dot_product_attention(): attn_mask must be bool or floating point, but it is "
+                               f"{attn_mask.dtype.name}: make it bool (True where a query may attend) or float "
+                               "(added to the scores)")
+        attn_mask = attn_mask if attn_mask.dtype in (dt.bool, query.dtype) else attn_mask.to(query.dtype)
+    if enable_gqa and min(query.ndim, key.ndim, value.ndim) >= 3:
+        heads = query.shape[-3]
+        if heads % key.shape[-3] or heads % value.shape[-3]:
             raise RuntimeError(f"scaled_dot_product_attention(): with enable_gqa, the query's number of heads "
-                               f"({heads}) must be a multiple of the key's and the value's ({groups} and "
-                               f"{value.shape[-3]}, equal)")
-        key, value = key.repeat_interleave(heads // groups, -3), value.repeat_interleave(heads // groups, -3)
+                               f"({heads}) must be a multiple of the key's ({key.shape[-3]}) and of the value's "
+                               f"({value.shape[-3]})")
+        key = key.repeat_interleave(heads // key.shape[-3], -3) if key.shape[-3] != heads else key
+        value = value.repeat_interleave(heads // value.shape[-3], -3) if value.shape[-3] != heads else value
     length, source = query.shape[-2], key.shape[-2]
     scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = query @ key.transpose(-2, -1) * scale

@@ -12,7 +12,9 @@ the ``memory`` (keys and values). Sequence first by default, (S, N, E); ``batch_
 Deliberate difference: PyTorch's ``TransformerEncoder`` in evaluation, under ``no_grad`` with a
 ``src_key_padding_mask``, may run as nested tensors and then returns 0 at the padded positions, and it warns at
 construction when that route is off (``enable_nested_tensor``). Here there is one route: the padded positions hold
-the layers' numbers (no loss should read them), and nothing is warned.
+the layers' numbers (no loss should read them), and nothing is warned. And a stack's copies of a layer whose
+activation is a module (``activation=nn.GELU()``) keep it; PyTorch's copies (made by ``copy.deepcopy``, whose
+``__setstate__`` looks for the activation among the attributes, not the submodules) fall back to relu.
 """
 import copy
 
@@ -74,10 +76,10 @@ class _Layer(Module):
         for i in range(1, norms + 1):
             setattr(self, f"dropout{i}", Dropout(dropout))
         self.activation = _activation(activation)
-        # (PyTorch's flag for its fused route: 1 for relu, 2 for gelu, 0 for any other activation)
-        kind = type(self.activation).__name__
-        self.activation_relu_or_gelu = 1 if self.activation is F.relu or kind == "ReLU" else \
-            2 if self.activation is F.gelu or kind == "GELU" else 0
+        if norms == 2:  # (an encoder layer's flag for PyTorch's fused route: 1 for relu, 2 for gelu, 0 for others)
+            kind = type(self.activation).__name__
+            self.activation_relu_or_gelu = 1 if self.activation is F.relu or kind == "ReLU" else \
+                2 if self.activation is F.gelu or kind == "GELU" else 0
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
