@@ -44,6 +44,8 @@ from .padding import *
 from .padding import __all__ as _padding_names
 from .pooling import *
 from .pooling import __all__ as _pooling_names
+from .rnn import *
+from .rnn import __all__ as _rnn_names
 from .sparse import Embedding
 from .transformer import *
 from .transformer import __all__ as _transformer_names
@@ -59,4 +61,4 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", 
            "BatchNorm2d", "BatchNorm3d", "Dropout1d", "Dropout2d", "Dropout3d", "GroupNorm", "InstanceNorm1d",
            "InstanceNorm2d", "InstanceNorm3d", "MultiheadAttention"] + \
     list(_padding_names) + list(_loss_names) + list(_conv_names) + list(_pooling_names) + list(_upsampling_names) + \
-    list(_transformer_names)
+    list(_transformer_names) + list(_rnn_names)
