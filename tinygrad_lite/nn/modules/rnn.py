@@ -212,20 +212,11 @@ class RNNBase(Module):
         return stack(outputs), state
 
     def extra_repr(self):
-        s = f"{self.input_size}, {self.hidden_size}"
-        if self.proj_size:
-            s += f", proj_size={self.proj_size}"
-        if self.num_layers != 1:
-            s += f", num_layers={self.num_layers}"
-        if self.bias is not True:
-            s += f", bias={self.bias}"
-        if self.batch_first is not False:
-            s += f", batch_first={self.batch_first}"
-        if self.dropout != 0:
-            s += f", dropout={self.dropout}"
-        if self.bidirectional is not False:
-            s += f", bidirectional={self.bidirectional}"
-        return s
+        options = {"proj_size": (self.proj_size, 0), "num_layers": (self.num_layers, 1), "bias": (self.bias, True),
+                   "batch_first": (self.batch_first, False), "dropout": (self.dropout, 0),
+                   "bidirectional": (self.bidirectional, False)}  # (PyTorch's repr: the options not at their default)
+        return ", ".join([f"{self.input_size}, {self.hidden_size}"] +
+                         [f"{name}={value}" for name, (value, default) in options.items() if value != default])
 
 
 
