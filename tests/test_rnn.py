@@ -117,9 +117,16 @@ def test_dropout_between_layers_only_in_training_and_its_warning():
     (lambda: tl.nn.LSTM(3, 4, dropout=1.5), ValueError, r"range \[0, 1\]"),
     (lambda: tl.nn.LSTM(3, 0), ValueError, "greater than 0"),
     (lambda: tl.nn.LSTMCell(3, 4)(tl.randn(2, 5)), RuntimeError, "inconsistent input_size"),
-    (lambda: tl.nn.GRU(3, 4)([tl.randn(5, 3)]), TypeError, "PackedSequence is not covered"),
+    (lambda: tl.nn.GRU(3, 4)([tl.randn(5, 3)]), TypeError, "a tensor .* or a PackedSequence"),
+    (lambda: tl.nn.GRU(3, 4)(tl.randn(5, 2, 3, dtype=tl.float64)), ValueError, "does not match weight dtype"),
+    (lambda: tl.nn.LSTM(3, 4)(tl.randn(0, 2, 3)), RuntimeError, "sequence length to be larger than 0"),
+    (lambda: tl.nn.LSTM(0, 4), ValueError, "input_size must be greater than 0"),
+    (lambda: tl.nn.LSTMCell(3, 4)(tl.randn(2, 3), tl.zeros(2, 2, 4)), TypeError, "tuple of Tensors"),
+    (lambda: tl.nn.GRUCell(3, 4)(tl.randn(2, 3), tl.zeros(1, 2, 4)), ValueError, "1D or 2D"),
+    (lambda: tl.nn.RNNCell(3, 4, nonlinearity="x")(tl.randn(2, 3)), RuntimeError, "Unknown nonlinearity"),
 ], ids=["input-size", "hidden-shape", "lstm-state", "4-D", "proj-gru", "proj-size", "nonlinearity", "dropout",
-        "hidden-0", "cell-input", "not-a-tensor"])
+        "hidden-0", "cell-input", "not-a-tensor", "dtype", "length-0", "input_size-0", "cell-state-tuple",
+        "cell-state-3-D", "cell-nonlinearity"])
 def test_bad_calls_raise_what_pytorch_raises(call, error, text):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -138,3 +145,51 @@ def test_an_lstm_runs_on_the_device():
         (out.sum() + c.sum()).backward()
         assert isinstance(out.array, ndarray) and all(isinstance(p.grad.array, ndarray) for p in model.parameters())
         np.testing.assert_allclose(out.detach().cpu().numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_packed_sequences_end_each_sequence_at_its_own_last_step(name):
+    """A packed batch (lengths 2, 5, 3, unsorted), through two bidirectional layers from a given state: the packed
+    output, the final states (each sequence's own) and every gradient equal PyTorch's, and so does unpacking."""
+    theirs, ours = twins(name, 3, 4, num_layers=2, bidirectional=True, batch_first=True)
+    lengths, x = [2, 5, 3], RNG.standard_normal((3, 5, 3))
+    tx, lx = torch.tensor(x, requires_grad=True), tl.tensor(x, requires_grad=True)
+    t_packed = torch.nn.utils.rnn.pack_padded_sequence(tx, lengths, batch_first=True, enforce_sorted=False)
+    l_packed = tl.nn.utils.rnn.pack_padded_sequence(lx, lengths, batch_first=True, enforce_sorted=False)
+    assert_close(l_packed.data, t_packed.data)
+    assert l_packed.batch_sizes.tolist() == t_packed.batch_sizes.tolist()
+    assert l_packed.sorted_indices.tolist() == t_packed.sorted_indices.tolist()
+    state = [RNG.standard_normal((4, 3, 4)) for _ in range(2 if name == "LSTM" else 1)]
+    t_state, l_state = ([lib.tensor(s) for s in state] for lib in (torch, tl))
+    t_state, l_state = (tuple(s) if name == "LSTM" else s[0] for s in (t_state, l_state))
+    (t_out, t_last), (l_out, l_last) = theirs(t_packed, t_state), ours(l_packed, l_state)
+    assert_close(l_out.data, t_out.data, "packed output")
+    t_last, l_last = (t_last, l_last) if name == "LSTM" else ((t_last,), (l_last,))
+    for mine, its in zip(l_last, t_last):
+        assert_close(mine, its, "final state")
+    (t_padded, t_lengths), (l_padded, l_lengths) = (lib.nn.utils.rnn.pad_packed_sequence(out, batch_first=True,
+                                                                                         total_length=6)
+                                                    for lib, out in ((torch, t_out), (tl, l_out)))
+    assert_close(l_padded, t_padded, "unpacked")
+    assert l_lengths.tolist() == t_lengths.tolist() == lengths
+    ((t_padded ** 2).sum() + t_last[0].sum()).backward()
+    ((l_padded ** 2).sum() + l_last[0].sum()).backward()
+    assert_close(lx.grad, tx.grad, "input")
+    for (n, p), (_, q) in zip(theirs.named_parameters(), ours.named_parameters()):
+        assert_close(q.grad, p.grad, n)
+
+
+def test_packing_needs_sorted_lengths_unless_told_and_positive_ones():
+    x = tl.randn(4, 3, 2)
+    rnn = tl.nn.utils.rnn
+    with pytest.raises(RuntimeError, match="sorted in decreasing order"):
+        rnn.pack_padded_sequence(x, [2, 4, 3])
+    with pytest.raises(RuntimeError, match="greater than 0"):
+        rnn.pack_padded_sequence(x, [4, 0, 3], enforce_sorted=False)
+    with pytest.raises(RuntimeError, match="longer than the padded input"):
+        rnn.pack_padded_sequence(x, [5, 2, 1])
+    with pytest.raises(ValueError, match="total_length to be at least"):
+        rnn.pad_packed_sequence(rnn.pack_padded_sequence(x, [4, 2, 1]), total_length=3)
+    packed = rnn.pack_sequence([tl.tensor([1.0, 2, 3]), tl.tensor([4.0]), tl.tensor([5.0, 6])], enforce_sorted=False)
+    assert packed.data.tolist() == [1.0, 5.0, 4.0, 2.0, 6.0, 3.0] and packed.batch_sizes.tolist() == [3, 2, 1]
+    assert packed.to(tl.float64).data.dtype == tl.float64 and not packed.is_cuda

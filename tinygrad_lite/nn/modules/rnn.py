@@ -15,7 +15,8 @@ Stacked layers (``num_layers``) feed each layer's outputs to the next, with ``dr
 ``bidirectional`` runs a second layer from the end of the sequence back and concatenates the two outputs.
 Sequence first by default: input (L, N, H_in) -> output (L, N, D * H_out), h_n (D * num_layers, N, H_out), D = 2 if
 bidirectional; ``batch_first=True``: (N, L, H_in) and (N, L, D * H_out) (h_n keeps its layout); unbatched (L, H_in)
-too. Packed sequences (``nn.utils.rnn.pack_padded_sequence``) are not covered: pad, and mask the outputs.
+too; or a ``PackedSequence`` (``nn.utils.rnn.pack_padded_sequence``), sequences of different lengths without their
+padding, each of which ends with its own last step.
 """
 import math
 import numbers
@@ -23,11 +24,12 @@ import warnings
 
 from ...creation import empty, zeros
 from ...functions import cat, stack
-from ...shapes import check_size
+from ...shapes import as_int, check_size
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
 from .module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -66,18 +68,18 @@ class RNNBase(Module):
                  bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__()
         name = type(self).__name__
-        self.mode, self.input_size = mode, check_size(name, "input_size", input_size)
-        self.hidden_size, self.num_layers = check_size(name, "hidden_size", hidden_size), \
-            check_size(name, "num_layers", num_layers)
-        self.proj_size = check_size(name, "proj_size", proj_size)
+        self.mode = mode
+        for what, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers),
+                            ("proj_size", proj_size)):
+            setattr(self, what, as_int(value, name, what))
+            if getattr(self, what) < (0 if what == "proj_size" else 1):  # (PyTorch's ValueError)
+                raise ValueError(f"{name}: {what} must be greater than {-1 if what == 'proj_size' else 0}, got "
+                                 f"{value}")
         if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0 <= dropout <= 1:
             raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing the probability of an "
                              f"element being zeroed, got {dropout!r}")
         self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, float(dropout), \
             bidirectional
-        if hidden_size <= 0 or num_layers <= 0:
-            raise ValueError(f"{name}: hidden_size and num_layers must be greater than 0, got hidden_size="
-                             f"{hidden_size} and num_layers={num_layers}")
         if proj_size and mode != "LSTM":
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if proj_size >= hidden_size:
@@ -115,6 +117,11 @@ class RNNBase(Module):
         names = self._flat_weights_names
         return [[getattr(self, n) for n in names[i:i + per]] for i in range(0, len(names), per)]
 
+    @property
+    def _flat_weights(self):
+        """The parameters in order, one list (PyTorch's private name, which some weight-dropping code reads)."""
+        return [getattr(self, n) for n in self._flat_weights_names]
+
     def flatten_parameters(self):
         """PyTorch packs its weights into one buffer for cuDNN; there is nothing to pack here."""
 
@@ -124,27 +131,32 @@ class RNNBase(Module):
                  for n in names]
         return found + ([getattr(self, f"weight_hr_l{layer}{suffix}")] if self.proj_size else [])
 
-    def _check_input(self, input, hx):
+    def _check_input(self, input):
         name = type(self).__name__
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}: input must be a tensor (L, N, {self.input_size}), got {type(input).__name__}; "
-                            "pack_padded_sequence's PackedSequence is not covered: pad the batch instead")
-        if input.ndim not in (2, 3):
-            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D instead")
-        if input.shape[-1] != self.input_size:
+        data = input.data if isinstance(input, PackedSequence) else input
+        if not isinstance(data, Tensor):
+            raise TypeError(f"{name}: input must be a tensor (L, N, {self.input_size}) or a PackedSequence, got "
+                            f"{type(input).__name__}")
+        if data.ndim != (2 if isinstance(input, PackedSequence) else data.ndim) or data.ndim not in (2, 3):
+            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {data.ndim}D instead")
+        if data.shape[-1] != self.input_size:
             raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
-                               f"{input.shape[-1]}")
+                               f"{data.shape[-1]}")
+        weight = self.weight_ih_l0
+        if data.dtype != weight.dtype:  # (PyTorch's ValueError)
+            raise ValueError(f"{name}: input dtype {data.dtype.name} does not match weight dtype {weight.dtype.name}: "
+                             f"convert the input (x.to(layer.weight_ih_l0.dtype)) or the layer (layer.to(...))")
+        length = data.shape[1 if data.ndim == 3 and self.batch_first else 0]
+        if not isinstance(input, PackedSequence) and length == 0:
+            raise RuntimeError(f"{name}: Expected sequence length to be larger than 0 in RNN")
 
-    def _initial(self, input, hx, batch):
-        """The starting hidden state(s): ``hx`` as given, or zeros (D * num_layers, N, H_out)."""
-        layers = self.num_layers * (2 if self.bidirectional else 1)
-        out = self.proj_size or self.hidden_size
+    def _initial(self, like, hx, batch):
+        """The starting hidden state(s): ``hx`` as given, or zeros (D * num_layers, N, H_out) like ``like``."""
         if hx is not None:
             return hx
-        h = zeros((layers, batch, out), dtype=input.dtype, device=input.device)
-        if self.mode == "LSTM":
-            return h, zeros((layers, batch, self.hidden_size), dtype=input.dtype, device=input.device)
-        return h
+        layers, made = self.num_layers * (2 if self.bidirectional else 1), dict(dtype=like.dtype, device=like.device)
+        h = zeros((layers, batch, self.proj_size or self.hidden_size), **made)
+        return (h, zeros((layers, batch, self.hidden_size), **made)) if self.mode == "LSTM" else h
 
     def _check_hidden(self, hx, batch, batched):
         name, layers = type(self).__name__, self.num_layers * (2 if self.bidirectional else 1)
@@ -159,57 +171,71 @@ class RNNBase(Module):
                 raise RuntimeError(f"{name}: Expected hidden size {expected} for {what}, got {got}")
 
     def forward(self, input, hx=None):
-        """(output, h_n), for an LSTM (output, (h_n, c_n)): output holds the last layer's h at every step."""
-        self._check_input(input, hx)
-        batched = input.ndim == 3
+        """(output, h_n), for an LSTM (output, (h_n, c_n)): output holds the last layer's h at every step (a
+        PackedSequence when the input is one)."""
+        self._check_input(input)
+        lstm, packed = self.mode == "LSTM", isinstance(input, PackedSequence)
+
+        def states(f, hx):  # f applied to the state, or to both states of an LSTM
+            return None if hx is None else tuple(f(s) for s in hx) if lstm else f(hx)
+        if packed:  # the steps as they are packed, the batch sorted from the longest sequence down
+            sizes = [int(n) for n in input.batch_sizes.cpu().numpy()]
+            steps, batch, batched = list(input.data.split(sizes)), sizes[0], True
+        else:
+            batched = input.ndim == 3
+            x = input if not batched else input.transpose(0, 1) if self.batch_first else input
+            x = x if batched else x.unsqueeze(1)
+            steps, batch = list(x.unbind(0)), x.shape[1]
+            sizes = [batch] * len(steps)
         if hx is not None:
-            self._check_hidden(hx, input.shape[1 if batched and not self.batch_first else 0] if batched else None,
-                               batched)
-        if not batched:
-            input = input.unsqueeze(1)
-            hx = None if hx is None else tuple(s.unsqueeze(1) for s in hx) if self.mode == "LSTM" else hx.unsqueeze(1)
-        elif self.batch_first:
-            input = input.transpose(0, 1)
-        state = self._initial(input, hx, input.shape[1])
-        directions = 2 if self.bidirectional else 1
-        last_h, last_c, x = [], [], input
+            self._check_hidden(hx, batch, batched)
+            hx = states(lambda s: s.unsqueeze(1), hx) if not batched else hx
+            if packed and input.sorted_indices is not None:
+                hx = states(lambda s: s.index_select(1, input.sorted_indices), hx)
+        state = self._initial(steps[0], hx, batch)
+        directions, last = 2 if self.bidirectional else 1, []
         for layer in range(self.num_layers):
             outputs = []
             for d, suffix in enumerate(("", "_reverse")[:directions]):
                 k = layer * directions + d
-                start = (state[0][k], state[1][k]) if self.mode == "LSTM" else state[k]
-                steps, final = self._run(x, start, self._weights(layer, suffix), reverse=d == 1)
-                outputs.append(steps)
-                if self.mode == "LSTM":
-                    last_h.append(final[0]), last_c.append(final[1])
-                else:
-                    last_h.append(final)
-            x = outputs[0] if directions == 1 else cat(outputs, -1)
+                start = (state[0][k], state[1][k]) if lstm else state[k]
+                out, final = self._run(steps, start, self._weights(layer, suffix), d == 1, sizes)
+                outputs.append(out)
+                last.append(final if lstm else (final,))
+            steps = outputs[0] if directions == 1 else [cat(pair, -1) for pair in zip(*outputs)]
             if self.dropout and self.training and layer < self.num_layers - 1:
-                x = F.dropout(x, self.dropout, True)
-        h_n = stack(last_h)
-        hidden = (h_n, stack(last_c)) if self.mode == "LSTM" else h_n
+                steps = [F.dropout(step, self.dropout, True) for step in steps]
+        hidden = tuple(stack(s) for s in zip(*last))
+        hidden = hidden if lstm else hidden[0]
+        if packed:
+            if input.unsorted_indices is not None:
+                hidden = states(lambda s: s.index_select(1, input.unsorted_indices), hidden)
+            return PackedSequence(cat(steps), input.batch_sizes, input.sorted_indices, input.unsorted_indices), hidden
+        x = stack(steps)
         if not batched:
-            x = x.squeeze(1)
-            hidden = tuple(s.squeeze(1) for s in hidden) if self.mode == "LSTM" else hidden.squeeze(1)
-        elif self.batch_first:
-            x = x.transpose(0, 1)
-        return x, hidden
+            return x.squeeze(1), states(lambda s: s.squeeze(1), hidden)
+        return (x.transpose(0, 1) if self.batch_first else x), hidden
 
-    def _run(self, x, state, weights, reverse):
-        """One layer, one direction over the L steps of x (L, N, .): (the outputs (L, N, H), the last state)."""
+    def _run(self, steps, state, weights, reverse, sizes):
+        """One layer, one direction over the steps (each (n_t, .)): (the outputs, each (n_t, H), the last state).
+        Step t moves the first n_t = sizes[t] sequences only (a packed batch, sorted by length); the state of the
+        others is kept (their last step is behind them, or, going backwards, still ahead)."""
         w_ih, w_hh, b_ih, b_hh, *w_hr = weights
-        outputs = [None] * x.shape[0]
-        for t in (range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])):
-            if self.mode == "LSTM":
-                state = _lstm_step(x[t], state, w_ih, w_hh, b_ih, b_hh, *w_hr)
-                outputs[t] = state[0]
+        lstm, full, outputs = self.mode == "LSTM", sizes[0], [None] * len(steps)
+        for t in (range(len(steps) - 1, -1, -1) if reverse else range(len(steps))):
+            n = sizes[t]
+            now = state if n == full else tuple(s[:n] for s in state) if lstm else state[:n]
+            if lstm:
+                new = _lstm_step(steps[t], now, w_ih, w_hh, b_ih, b_hh, *w_hr)
+                outputs[t] = new[0]
             elif self.mode == "GRU":
-                state = outputs[t] = _gru_step(x[t], state, w_ih, w_hh, b_ih, b_hh)
+                new = outputs[t] = _gru_step(steps[t], now, w_ih, w_hh, b_ih, b_hh)
             else:
                 activation = F.relu if self.mode == "RNN_RELU" else Tensor.tanh
-                state = outputs[t] = _rnn_step(x[t], state, w_ih, w_hh, b_ih, b_hh, activation)
-        return stack(outputs), state
+                new = outputs[t] = _rnn_step(steps[t], now, w_ih, w_hh, b_ih, b_hh, activation)
+            state = new if n == full else tuple(cat([a, s[n:]]) for a, s in zip(new, state)) if lstm else \
+                cat([new, state[n:]])
+        return outputs, state
 
     def extra_repr(self):
         options = {"proj_size": (self.proj_size, 0), "num_layers": (self.num_layers, 1), "bias": (self.bias, True),
@@ -283,7 +309,12 @@ class RNNCellBase(Module):
         if hx is None:
             hx = tuple(zeros((x.shape[0], self.hidden_size), dtype=x.dtype, device=x.device) for _ in range(states))
         else:
+            if states > 1 and not isinstance(hx, (tuple, list)):  # (an LSTM cell's (h, c), as PyTorch asks)
+                raise TypeError(f"{name}: hx must be a tuple of Tensors (h, c), got {type(hx).__name__}")
             hx = tuple(hx) if states > 1 else (hx,)
+            if any(not isinstance(h, Tensor) or h.ndim > 2 for h in hx):
+                raise ValueError(f"{name}: Expected hidden to be 1D or 2D (batch, hidden_size), got "
+                                 f"{[h.ndim if isinstance(h, Tensor) else type(h).__name__ for h in hx]}")
             hx = tuple(h.unsqueeze(0) if single else h for h in hx)
             for h in hx:
                 if tuple(h.shape) != (x.shape[0], self.hidden_size):
@@ -304,12 +335,12 @@ class RNNCell(RNNCellBase):
     """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (``nonlinearity="relu"``: relu)."""
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
-        self.nonlinearity = nonlinearity
+        self.nonlinearity = nonlinearity  # (checked when the cell runs, as PyTorch checks it)
         super().__init__(input_size, hidden_size, bias, 1, device, dtype)
 
     def forward(self, input, hx=None):
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}: choose 'tanh' or 'relu'")
         x, (h,), single = self._prepare(input, hx)
         h = _rnn_step(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh,
                       F.relu if self.nonlinearity == "relu" else Tensor.tanh)
