@@ -5,8 +5,8 @@ bytes, and its rounding error (about 2^-11 relative per number) hardly matters t
 in float16: exp and sums overflow above 65504, and a loss or a softmax loses the small differences it is made of.
 Inside ``with autocast(device_type, dtype):`` each op on the lists below casts its floating inputs first:
 
-- lower precision ops (``LOWER_PRECISION_OPS``: matmul, mm, bmm, linear, addmm, prelu, the convolutions) run in
-  ``dtype`` (float16);
+- lower precision ops (``LOWER_PRECISION_OPS``: matmul, mm, bmm, linear, addmm, baddbmm, addbmm, prelu, the
+  convolutions) run in ``dtype`` (float16);
 - float32 ops (``FLOAT32_OPS[device_type]``) run in float32: on both devices the losses and prod, and on "cuda"
   also exp, log, pow, softmax, log_softmax, sum, cumsum, norm, layer_norm... These are PyTorch's lists for the ops
   we have (``ATen/autocast_mode.h``; the CPU's is shorter, so a CPU softmax of float16 inputs stays float16, as in
@@ -34,8 +34,7 @@ from .. import cuda
 from .. import dtypes as dt
 
 LOWER_PRECISION_OPS = frozenset({"matmul", "mm", "bmm", "linear", "addmm", "baddbmm", "addbmm", "prelu", "conv1d",
-                                 "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-                                 "scaled_dot_product_attention"})
+                                 "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"})
 _LOSSES = {"mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
            "binary_cross_entropy_with_logits"}
 FLOAT32_OPS = {

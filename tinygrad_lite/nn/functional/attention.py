@@ -69,9 +69,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     A query whose every key is masked out gets a zero answer (and zero gradients), as from PyTorch's CPU kernel.
     Unlike that kernel, a key and a value of different lengths are an error here (PyTorch's CPU kernel reads past
     the shorter one)."""
-    for name, t in (("query", query), ("key", key), ("value", value)):
-        _check_floating("scaled_dot_product_attention", t) if name == "query" else \
-            _check_tensor("scaled_dot_product_attention", t, name)
+    _check_floating("scaled_dot_product_attention", query)
+    _check_tensor("scaled_dot_product_attention", key, "key"), _check_tensor("scaled_dot_product_attention", value,
+                                                                             "value")
     if min(query.ndim, key.ndim, value.ndim) < 2:
         raise RuntimeError(f"scaled_dot_product_attention(): expected query, key and value to be at least 2-D "
                            f"(..., length, features), but got {query.ndim}-D, {key.ndim}-D and {value.ndim}-D tensors")
