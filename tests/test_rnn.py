@@ -190,6 +190,16 @@ def test_packing_needs_sorted_lengths_unless_told_and_positive_ones():
         rnn.pack_padded_sequence(x, [5, 2, 1])
     with pytest.raises(ValueError, match="total_length to be at least"):
         rnn.pad_packed_sequence(rnn.pack_padded_sequence(x, [4, 2, 1]), total_length=3)
-    packed = rnn.pack_sequence([tl.tensor([1.0, 2, 3]), tl.tensor([4.0]), tl.tensor([5.0, 6])], enforce_sorted=False)
+    with pytest.raises(RuntimeError, match="1-D list or tensor"):
+        rnn.pack_padded_sequence(x, tl.tensor([[4, 2, 1]]))
+    with pytest.raises(RuntimeError, match="Cannot pack empty tensors"):
+        rnn.pack_padded_sequence(tl.zeros(3, 0, 2), [])
+    sequences = [tl.tensor([1.0, 2, 3]), tl.tensor([4.0]), tl.tensor([5.0, 6])]
+    packed = rnn.pack_sequence(sequences, enforce_sorted=False)
     assert packed.data.tolist() == [1.0, 5.0, 4.0, 2.0, 6.0, 3.0] and packed.batch_sizes.tolist() == [3, 2, 1]
-    assert packed.to(tl.float64).data.dtype == tl.float64 and not packed.is_cuda
+    assert packed.to(tl.float64).data.dtype == tl.float64 and packed.long().data.dtype == tl.int64
+    assert not packed.is_cuda and not packed.is_pinned()
+    assert [s.tolist() for s in rnn.unpack_sequence(packed)] == [s.tolist() for s in sequences]
+    assert rnn.invert_permutation(tl.tensor([2, 0, 1])).tolist() == [1, 2, 0] and rnn.invert_permutation(None) is None
+    rebuilt = rnn.PackedSequence((packed.data, packed.batch_sizes))  # (PyTorch's tuple form)
+    assert rebuilt.batch_sizes.tolist() == [3, 2, 1] and rebuilt.sorted_indices is None

@@ -21,7 +21,7 @@ from ...tensor import Tensor
 from ..functional import pad
 
 __all__ = ["pad_sequence", "unpad_sequence", "PackedSequence", "pack_padded_sequence", "pad_packed_sequence",
-           "pack_sequence"]
+           "pack_sequence", "unpack_sequence", "invert_permutation"]
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
@@ -60,8 +60,10 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
     batch's order from the longest down (None when it came sorted), and ``unsorted_indices``, its inverse."""
 
     def __new__(cls, data, batch_sizes=None, sorted_indices=None, unsorted_indices=None):
-        if unsorted_indices is None and sorted_indices is not None:
-            unsorted_indices = _inverse(sorted_indices)
+        if batch_sizes is None and isinstance(data, (tuple, list)):  # PackedSequence((data, batch_sizes)), as PyTorch
+            data, batch_sizes = data
+        if unsorted_indices is None:
+            unsorted_indices = invert_permutation(sorted_indices)
         return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
 
     def to(self, *args, **kwargs):
@@ -87,12 +89,33 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
     def half(self):
         return self.to(dt.float16)
 
+    def long(self):
+        return self.to(dt.int64)
+
+    def int(self):
+        return self.to(dt.int32)
+
+    def short(self):
+        return self.to(dt.int16)
+
+    def char(self):
+        return self.to(dt.int8)
+
+    def byte(self):
+        return self.to(dt.uint8)
+
+    def is_pinned(self):
+        return False  # (no pinned host memory here)
+
     @property
     def is_cuda(self):
         return self.data.is_cuda
 
 
-def _inverse(permutation):
+def invert_permutation(permutation):
+    """The permutation that undoes ``permutation`` (None stays None): out[permutation[i]] = i."""
+    if permutation is None:
+        return None
     out = np.empty(len(permutation), dtype=np.int64)
     out[np.asarray(permutation.cpu().numpy())] = np.arange(len(permutation))
     return tensor(out, device=permutation.device)
@@ -104,7 +127,13 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     order kept in ``sorted_indices``)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"pack_padded_sequence(): input must be a tensor (L, B, *), got {type(input).__name__}")
-    counts = np.asarray(lengths.cpu().numpy() if isinstance(lengths, Tensor) else lengths).astype(np.int64).reshape(-1)
+    counts = np.asarray(lengths.cpu().numpy() if isinstance(lengths, Tensor) else lengths)
+    if counts.ndim != 1:
+        raise RuntimeError(f"pack_padded_sequence(): lengths must be a 1-D list or tensor, one length per sequence, "
+                           f"got shape {counts.shape}")
+    if input.numel() == 0:
+        raise RuntimeError("Cannot pack empty tensors.")
+    counts = counts.astype(np.int64)
     x = input.transpose(0, 1) if batch_first else input
     if x.ndim < 2 or len(counts) != x.shape[1]:
         raise RuntimeError(f"pack_padded_sequence(): expected one length per sequence of the batch, "
@@ -151,6 +180,12 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     if sequence.unsorted_indices is not None:
         padded, lengths = padded[:, sequence.unsorted_indices], lengths[sequence.unsorted_indices.cpu().numpy()]
     return (padded.transpose(0, 1) if batch_first else padded), tensor(lengths)
+
+
+def unpack_sequence(packed_sequences):
+    """The inverse of ``pack_sequence``: the list of the sequences, each (L_i, *), in their first order."""
+    padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
+    return unpad_sequence(padded, lengths, batch_first=True)
 
 
 def pack_sequence(sequences, enforce_sorted=True):
