@@ -16,11 +16,12 @@ this file is loaded for every path below the repository, tests/conftest.py only 
   port in between, and the kernel exits before it answers ("Kernel died before replying to kernel_info": seen
   once in .ci/run's second pass, every cell of that notebook an error). A second start picks other ports.
 - nbval runs the solutions with PyTorch (their stored comparisons with it are compared) and the unsolved lessons
-  without it, as on a learner's machine that has none: each cell marked "# needs PyTorch" then says how to install
-  it, no other cell may need what such a cell made, and the outputs must still be what a learner should see (a
-  figure without PyTorch's lines was once too wide), and the lessons' kernels spend no time on PyTorch (a quarter
-  of their CPU time before). The lessons run unsolved with PyTorch in the extended tier: 00 and 03 in the browser
-  tests, 08 to 10 in the GPU check's dry run, the others in tests/test_pytorch_optional.py.
+  (in .ci/run's second pass, or named: ``pytest lessons``) without it, as on a learner's machine that has none:
+  each cell marked "# needs PyTorch" then says how to install it, no other cell may need what such a cell made,
+  and the outputs must still be what a learner should see (a figure without PyTorch's lines was once too wide),
+  and the lessons' kernels spend no time on PyTorch (a quarter of their CPU time before). The lessons run
+  unsolved with PyTorch in the extended tier: 00 and 03 in the browser tests, 08 to 10 in the GPU check's dry run,
+  the others in tests/test_pytorch_optional.py.
 - What a learner would see wrong in a notebook's outputs fails its cell, as the browser tests fail it on the page
   (``output_problems`` in tests/notebook_outputs.py): a traceback printed without raising (nbval fails only on
   raised errors), tqdm's "IProgress not found", a printed line that JupyterLab would wrap, a figure it would
@@ -33,7 +34,9 @@ this file is loaded for every path below the repository, tests/conftest.py only 
   limits and interrupts, the benchmarks) and two sweeps (every mutant's verdict, random bad arguments to every API).
   ``.ci/run`` runs them after the whole suite (``python3 run.py test -m extended``); ``--extended`` runs both tiers
   at once, and naming a test file or folder runs its extended tests too. Without the browser and GPU tests, nbval
-  executes the lessons they would.
+  executes the lessons they would. The whole suite also leaves out nbval's runs of the unsolved lessons (a sixth
+  of its CPU time; nothing in them is compared, they must only run): .ci/run's second pass runs every lesson
+  (``python3 run.py test solutions lessons``), and tests/test_hosted.py every lesson from the wheel.
 - A time budget per test file (``TimeBudget``, benchmarks/test_budget.json): a run of the whole suite fails when
   a file's tests took much longer than its budget says, so that the README's test command stays within its five
   minutes; ``--record-time-budget`` records this run's times as the new budget.
@@ -95,14 +98,20 @@ def runs_the_whole_suite(config):
                                                    for name in ("deselect", "ignore", "ignore_glob"))
 
 
-@pytest.hookimpl(specname="pytest_collection_modifyitems")  # before tests/conftest.py's trylast hooks: without the
-def pytest_collection_modifyitems_leave_extended_to_ci(config, items):  # browser's tests, nbval runs its lessons
+def unsolved_lesson(item):
+    """nbval's item of a cell of an unsolved lesson (lessons/NN_name.ipynb)."""
+    return item.path.suffix == ".ipynb" and item.path.parent.name == "lessons"
+
+
+@pytest.hookimpl(specname="pytest_collection_modifyitems")  # before tests/conftest.py's trylast hooks
+def pytest_collection_modifyitems_leave_extended_to_ci(config, items):
+    """The whole suite leaves out the extended tests and the unsolved lessons' runs (see the module's docstring)."""
     if not leaves_out_extended(config):
         return
-    extended = [item for item in items if item.get_closest_marker("extended")]
-    if extended:
-        items[:] = [item for item in items if not item.get_closest_marker("extended")]
-        config.hook.pytest_deselected(items=extended)
+    left_out = [item for item in items if item.get_closest_marker("extended") or unsolved_lesson(item)]
+    if left_out:
+        items[:] = [item for item in items if not (item.get_closest_marker("extended") or unsolved_lesson(item))]
+        config.hook.pytest_deselected(items=left_out)
 
 
 @pytest.hookimpl(trylast=True)  # after the slowest durations, before the short summary
@@ -110,6 +119,8 @@ def pytest_terminal_summary(terminalreporter, config):
     if leaves_out_extended(config) and not hasattr(config, "workerinput"):
         terminalreporter.write_line("the tests marked `extended` were left out (.ci/run runs them): "
                                     "python3 run.py test -m extended")
+        terminalreporter.write_line("and so were the unsolved lessons (.ci/run's second pass runs them): "
+                                    "python3 run.py test lessons")
 
 
 class _GroupsTookEffect:

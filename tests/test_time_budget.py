@@ -205,12 +205,19 @@ def whole_suite_ids(config, items, repository_conftest):
     return [line for line in done.stdout.splitlines() if "::" in line]
 
 
-def test_the_whole_suite_of_the_repository_leaves_out_its_extended_tests_and_runs_every_lesson_with_nbval(
+def test_the_whole_suite_of_the_repository_leaves_out_its_extended_tests_and_the_unsolved_lessons(
         request, repository_conftest):
     """The real hooks in their order: the repository's conftest.py leaves out the browser's and the GPU check's
-    tests before tests/conftest.py would hand lessons 00, 03 and 08-10 to them, so nbval runs every lesson."""
+    tests, and nbval's runs of the unsolved lessons, which .ci/run's second pass makes (every solution still runs);
+    naming the lessons runs every one of them with nbval, none handed to a browser or GPU test."""
     ids = whole_suite_ids(request.config, request.session.items, repository_conftest)
-    ids = [i for i in ids if i.startswith(("tests/", "lessons/"))]
-    lessons = {i.split("::")[0] for i in ids if i.startswith("lessons/")}
-    assert lessons == {f"lessons/{p.name}" for p in (ROOT / "lessons").glob("*.ipynb")}, sorted(lessons)
-    assert not any(i.startswith(("tests/test_browser.py", "tests/test_gpu_check.py")) for i in ids)
+    assert not any(i.startswith(("tests/test_browser.py", "tests/test_gpu_check.py", "lessons/")) for i in ids)
+    solutions = {i.split("::")[0] for i in ids if i.startswith("solutions/")}
+    assert solutions == {f"solutions/{p.name}" for p in (ROOT / "solutions").glob("[0-9]*.ipynb")}, sorted(solutions)
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "python3 run.py test solutions lessons" in ci  # (the second pass: every lesson, unsolved)
+    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:xdist", "-p",
+                           "no:cacheprovider", "lessons"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST")})
+    lessons = {line.split("::")[0] for line in done.stdout.splitlines() if "::" in line}
+    assert lessons == {f"lessons/{p.name}" for p in (ROOT / "lessons").glob("*.ipynb")}, done.stdout[-2000:]
