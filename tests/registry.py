@@ -109,6 +109,11 @@ OPS = {
     + x.baddbmm(x[None], y[None], beta=0.5, alpha=-2.0)[0] + lib.addbmm(y, x.reshape(2, 4, 2), y.reshape(2, 2, 4)),
     "repeat_interleave": lambda lib, F, x, y, lab: x.repeat_interleave(2, dim=1)[:, ::2] * y
     + lib.repeat_interleave(y, lab, dim=0).sum(0),
+    "rms_norm_bilinear": lambda lib, F, x, y, lab: F.rms_norm(x, (4,), y[0]) + F.bilinear(x, y, x.reshape(1, 4, 4)
+                                                                                         .expand(4, 4, 4), y[1]),
+    "ranking_losses": lambda lib, F, x, y, lab: F.margin_ranking_loss(x[0], y[0], y[1].sign())
+    + F.triplet_margin_loss(x, y, x.flip(0), swap=True) + F.cosine_embedding_loss(x, y, y[2].sign())
+    + F.soft_margin_loss(x, y.sign().detach()) + F.gaussian_nll_loss(x, y, y * y + 0.5) + F.poisson_nll_loss(x, y * y),
     "mode": lambda lib, F, x, y, lab: lib.mode(x, 1).values * y[0] + x.mode(0, keepdim=True).values.sum(),
     "pad_sequence": lambda lib, F, x, y, lab: lib.nn.utils.rnn.pad_sequence([x[0], y[:2, 1], x[1:, 2]],
                                                                            padding_value=0.5),

@@ -36,14 +36,15 @@ from .. import dtypes as dt
 LOWER_PRECISION_OPS = frozenset({"matmul", "mm", "bmm", "linear", "addmm", "baddbmm", "addbmm", "prelu", "conv1d",
                                  "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"})
 _LOSSES = {"mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
-           "binary_cross_entropy_with_logits"}
+           "binary_cross_entropy_with_logits", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
+           "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss"}
 FLOAT32_OPS = {
     "cpu": frozenset(_LOSSES | {"binary_cross_entropy", "prod", "cdist", "quantile", "reflection_pad",
                                 "replication_pad", "max_pool3d", "avg_pool3d", "adaptive_max_pool3d",
                                 "adaptive_avg_pool3d", "max_unpool2d", "max_unpool3d"}),
     "cuda": frozenset(_LOSSES | {
         "exp", "expm1", "log", "log10", "log2", "log1p", "pow", "tan", "softmax", "log_softmax", "sum", "prod",
-        "cumsum", "cumprod", "norm", "logsumexp", "layer_norm", "cdist", "group_norm", "upsample_nearest1d",
+        "cumsum", "cumprod", "norm", "logsumexp", "layer_norm", "rms_norm", "cdist", "group_norm", "upsample_nearest1d",
         "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact1d", "_upsample_nearest_exact2d",
         "_upsample_nearest_exact3d", "upsample_linear1d", "upsample_bilinear2d", "upsample_trilinear3d",
         "upsample_bicubic2d"}),

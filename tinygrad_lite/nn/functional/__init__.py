@@ -37,9 +37,11 @@ from .conv import *  # convolutions, unfold and fold (conv.py)
 from .conv import __all__ as _conv_names
 from .pooling import *  # max, average and adaptive pooling (pooling.py)
 from .pooling import __all__ as _pooling_names
-from .normalization import group_norm, instance_norm  # (composed: normalization.py)
+from .normalization import group_norm, instance_norm, rms_norm  # (composed: normalization.py)
 from .vision import *  # interpolate, pixel_shuffle, max_unpool (vision.py)
 from .vision import __all__ as _vision_names
+from .composed_loss import *  # margin, embedding, triplet, Gaussian and Poisson losses (composed_loss.py)
+from .composed_loss import __all__ as _composed_loss_names
 from .attention import *  # scaled_dot_product_attention, multi_head_attention_forward (attention.py)
 from .attention import __all__ as _attention_names
 from .loss import *  # the loss functions (loss.py)
@@ -92,6 +94,27 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"linear(): the bias has shape {tuple(bias.shape)}, which does not broadcast to the output "
                            f"(*, {weight.shape[0]}); it must hold one number per output, shape ({weight.shape[0]},)") \
             from None
+
+
+def bilinear(input1, input2, weight, bias=None):
+    r"""y_k = x_1^T W_k x_2 + b_k for each output k: input1 (*, in1), input2 (*, in2), weight (out, in1, in2), bias
+    (out) -> (*, out). Each output is a learned bilinear form of the two inputs (their products, weighted)."""
+    for what, t in (("input1", input1), ("input2", input2), ("weight", weight)):
+        _check_tensor("bilinear", t, what)
+    if weight.ndim != 3 or input1.shape[-1:] != weight.shape[1:2] or input2.shape[-1:] != weight.shape[2:] or \
+            input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear(): expected input1 (*, in1), input2 (*, in2) with the same leading dims and "
+                           f"weight (out, in1, in2), got {tuple(input1.shape)}, {tuple(input2.shape)} and "
+                           f"{tuple(weight.shape)}")
+    out = _bilinear(input1, input2, weight)
+    return out if bias is None else out + bias
+
+
+def _bilinear(x1, x2, weight):
+    """(x1 W_k) . x2 for every k: one matrix product (*, in1) @ (in1, out * in2), then a product with x2 and a sum."""
+    out_features, in1, in2 = weight.shape
+    mixed = x1 @ weight.permute(1, 0, 2).reshape(in1, out_features * in2)  # (*, out * in2)
+    return (mixed.reshape(*x1.shape[:-1], out_features, in2) * x2.unsqueeze(-2)).sum(-1)
 
 
 # -------------------------------------------------------------------- activations
@@ -564,7 +587,8 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "s
            "dropout", "batch_norm", "layer_norm", "one_hot", "embedding", "normalize", "cosine_similarity", "pad",
            "relu_", "leaky_relu_", "dropout1d", "dropout2d", "dropout3d"] + \
     list(_activation_names) + list(_loss_names) + list(_conv_names) + list(_pooling_names) + \
-    ["group_norm", "instance_norm"] + list(_vision_names) + list(_attention_names)
+    ["group_norm", "instance_norm", "rms_norm", "bilinear"] + list(_vision_names) + list(_attention_names) + \
+    list(_composed_loss_names)
 
 
 __getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)

@@ -1,4 +1,4 @@
-r"""``group_norm`` and ``instance_norm``: normalisation over groups of channels, composed of the library's ops.
+r"""``group_norm``, ``instance_norm`` and ``rms_norm``: normalisations composed of the library's ops.
 
 Both normalise with a mean and a (biased) variance taken over part of each sample, then scale and shift each
 channel c (``weight``, ``bias``):
@@ -14,12 +14,14 @@ channel c (``weight``, ``bias``):
 """
 import math
 
+import numpy as np
+
 from ...amp.autocast_mode import as_one_op
 from ...autograd.grad_mode import no_grad
 from ...shapes import as_int, check_number
 from ._checks import _check_floating, _check_tensor
 
-__all__ = ["group_norm", "instance_norm"]
+__all__ = ["group_norm", "instance_norm", "rms_norm"]
 
 
 def _normalized(x, dims, eps):
@@ -100,3 +102,24 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                 if running_var is not None:
                     running_var.mul_(1 - momentum).add_(momentum * input.var(dims, unbiased=True).mean(0))
         return _affine(_normalized(input, dims, eps), weight, bias)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    r"""Root-mean-square normalisation over the last dims (those of ``normalized_shape``):
+        y = x / \sqrt{mean(x^2) + eps} * weight
+    Layer norm without the mean subtracted and without a bias (LLaMA's and many recent models' choice: cheaper,
+    and as good in practice). ``eps=None``: the dtype's machine epsilon (``torch.finfo(dtype).eps``), as PyTorch's."""
+    _check_floating("rms_norm", input)
+    listed = normalized_shape if isinstance(normalized_shape, (tuple, list)) else (normalized_shape,)
+    shape = tuple(as_int(n, "rms_norm", "normalized_shape") for n in listed)
+    if weight is not None:
+        _check_tensor("rms_norm", weight, "weight")
+    if tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
+        raise RuntimeError(f"rms_norm(): expected an input whose last dims are normalized_shape {list(shape)}, got "
+                           f"input of shape {list(input.shape)}")
+    eps = float(np.finfo(input.array.dtype).eps) if eps is None else check_number("rms_norm", "eps", eps, low=0)
+    (input,), region = as_one_op("rms_norm", input)
+    with region:
+        dims = tuple(range(input.ndim - len(shape), input.ndim))
+        y = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt() if dims else input
+        return y * weight if weight is not None else y

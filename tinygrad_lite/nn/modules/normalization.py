@@ -104,3 +104,31 @@ class GroupNorm(Module):
     def extra_repr(self):
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
                 f"bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the last dims (``F.rms_norm``): x / sqrt(mean(x^2) + eps) * weight, with
+    a learned ``weight`` (init 1) of shape normalized_shape when ``elementwise_affine``; no mean, no bias.
+    ``eps=None``: the input dtype's machine epsilon, as PyTorch's."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else normalized_shape
+        if not isinstance(shape, (tuple, list)):
+            raise TypeError(f"RMSNorm(): normalized_shape must be an int or a tuple of ints, got "
+                            f"{type(normalized_shape).__name__}")
+        self.normalized_shape = tuple(check_size("RMSNorm", "normalized_shape", n) for n in shape)
+        self.eps = None if eps is None else check_number("RMSNorm", "eps", eps, low=0)
+        self.elementwise_affine = elementwise_affine
+        self.register_parameter("weight", Parameter(ones(self.normalized_shape, device=device, dtype=dtype))
+                                if elementwise_affine else None)  # (and no bias at all, as PyTorch's)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, x):
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

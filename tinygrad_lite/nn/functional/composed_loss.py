@@ -1,0 +1,168 @@
+r"""The losses the lessons do not use, composed of the library's ops (no backward of their own), with PyTorch's
+names, arguments, defaults and formulas. Each loss l_n is per element (or per sample), then reduced: 'mean'
+(the default), 'sum' or 'none'.
+
+- ``margin_ranking_loss(x1, x2, y)``: l = max(0, -y (x1 - x2) + margin), y = 1 when x1 should rank higher, -1 when
+  x2 should.
+- ``hinge_embedding_loss(x, y)``: l = x where y = 1, max(0, margin - x) where y = -1 (x a distance: small for
+  similar pairs, at least the margin for dissimilar ones).
+- ``soft_margin_loss(x, y)``: l = log(1 + e^{-y x}), a two-class logistic loss with labels -1 and 1.
+- ``multilabel_soft_margin_loss(x, y)``: per sample, the mean over the C classes of the binary cross-entropy of
+  sigmoid(x) against y in {0, 1}.
+- ``cosine_embedding_loss(x1, x2, y)``: l = 1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1.
+- ``triplet_margin_loss(a, p, n)``: l = max(0, d(a, p) - d(a, n) + margin), d the p-norm distance: the anchor
+  nearer to the positive than to the negative by a margin (``swap``: d(a, n) replaced by d(p, n) where smaller).
+- ``gaussian_nll_loss(mean, y, var)``: l = (log var + (y - mean)^2 / var) / 2 (+ log(2 pi) / 2 with ``full``), the
+  negative log-likelihood of y under a normal distribution the model predicts; var is clamped at ``eps`` without
+  stopping its gradient, as PyTorch's.
+- ``poisson_nll_loss(x, y)``: l = e^x - y x (``log_input``, x the log of the rate) or x - y log(x + eps), with
+  Stirling's approximation of log(y!) added for y > 1 with ``full``.
+"""
+import math
+
+from ...amp.autocast_mode import autocast_args
+from ...autograd.grad_mode import no_grad
+from ...creation import full_like
+from ...shapes import check_number
+from ...tensor import where
+from ._checks import _check_tensor
+from .activation import logsigmoid, softplus
+from .loss import _reduce, _reduction
+
+__all__ = ["margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
+           "cosine_embedding_loss", "triplet_margin_loss", "gaussian_nll_loss", "poisson_nll_loss",
+           "pairwise_distance"]
+
+
+def _checked(name, reduction, *tensors, size_average=None, reduce=None):
+    """(the reduction to apply, the tensors), after checking that each is a floating-point tensor; inside autocast
+    the tensors are cast as PyTorch casts this loss's (float32, for the losses on its list)."""
+    reduction = _reduction(name, reduction, size_average, reduce)
+    for t in tensors:
+        _check_tensor(name, t)
+        if not t.dtype.is_floating_point:
+            raise RuntimeError(f"{name}: expected floating-point inputs, got {t.dtype.name}: convert with .float()")
+    return reduction, autocast_args(name, *tensors)
+
+
+def _flags(name, **flags):
+    """True/False options: a clear TypeError for anything else (a tensor's truth is ambiguous)."""
+    for what, value in flags.items():
+        if not isinstance(value, (bool, int)) or hasattr(value, "__array__"):
+            raise TypeError(f"{name}: {what} must be True or False, got {type(value).__name__}")
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """max(0, -target (input1 - input2) + margin), target 1 or -1; the three broadcast together."""
+    reduction, (input1, input2, target) = _checked("margin_ranking_loss", reduction, input1, input2, target,
+                                                   size_average=size_average, reduce=reduce)
+    if not (input1.ndim == input2.ndim == target.ndim):
+        raise RuntimeError(f"margin_ranking_loss: all input tensors should have same dimension but got sizes: input1: "
+                           f"{tuple(input1.shape)}, input2: {tuple(input2.shape)}, target: {tuple(target.shape)}")
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """input where target is 1, max(0, margin - input) where target is -1 (and the sum of both elsewhere, as
+    PyTorch's formula gives for other targets)."""
+    reduction, (input, target) = _checked("hinge_embedding_loss", reduction, input, target,
+                                          size_average=size_average, reduce=reduce)
+    apart = where(target != 1, (margin - input).clamp(min=0), 0.0)
+    return _reduce(apart + where(target != -1, input, 0.0), reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-target * input)), computed as softplus(-target * input), which does not overflow."""
+    reduction, (input, target) = _checked("soft_margin_loss", reduction, input, target, size_average=size_average,
+                                          reduce=reduce)
+    return _reduce(softplus(-target * input), reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """Per sample (N, C): the mean over the classes of -(y log sigmoid(x) + (1 - y) log sigmoid(-x)), each class's
+    term scaled by ``weight`` (C) if given."""
+    reduction, (input, target) = _checked("multilabel_soft_margin_loss", reduction, input, target,
+                                          size_average=size_average, reduce=reduce)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss.sum(-1) / input.shape[-1], reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1; rows of (N, D) inputs (or
+    two vectors), cos with 1e-12 added to each squared length, as PyTorch's."""
+    reduction, (input1, input2, target) = _checked("cosine_embedding_loss", reduction, input1, input2, target,
+                                                   size_average=size_average, reduce=reduce)
+    dim = input1.ndim - 1
+    if input1.shape != input2.shape or dim not in (0, 1) or tuple(target.shape) != tuple(input1.shape[:dim]):
+        raise RuntimeError(f"cosine_embedding_loss: expected input1 and input2 of the same shape, (N, D) or (D,), and "
+                           f"target (N,) or a number, got {tuple(input1.shape)}, {tuple(input2.shape)} and "
+                           f"{tuple(target.shape)}")
+    lengths = ((input1 * input1).sum(dim) + 1e-12) * ((input2 * input2).sum(dim) + 1e-12)
+    cos = (input1 * input2).sum(dim) / lengths.sqrt()
+    loss = where(target == 1, 1 - cos, 0.0) + where(target == -1, (cos - margin).clamp(min=0), 0.0)
+    return _reduce(loss, reduction)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p over the last dim (eps keeps the gradient finite where the two are equal)."""
+    _check_tensor("pairwise_distance", x1), _check_tensor("pairwise_distance", x2, "x2")
+    dim = max(x1.ndim, x2.ndim) - 1
+    return (x1 - x2 + eps).norm(p=p, dim=dim, keepdim=keepdim) if dim >= 0 else (x1 - x2 + eps).abs()
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """max(0, d(anchor, positive) - d(anchor, negative) + margin), d = pairwise_distance with ``p`` and ``eps``."""
+    reduction, (anchor, positive, negative) = _checked("triplet_margin_loss", reduction, anchor, positive,
+                                                       negative, size_average=size_average, reduce=reduce)
+    _flags("triplet_margin_loss", swap=swap)
+    if not (anchor.ndim == positive.ndim == negative.ndim):
+        raise RuntimeError(f"triplet_margin_loss: the anchor, positive, and negative tensors are expected to have "
+                           f"the same number of dimensions, but got {anchor.ndim}, {positive.ndim} and "
+                           f"{negative.ndim}")
+    near, far = pairwise_distance(anchor, positive, p, eps), pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        far = far.minimum(pairwise_distance(positive, negative, p, eps))
+    return _reduce((margin + near - far).clamp(min=0), reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """(log var + (target - input)^2 / var) / 2, var clamped at ``eps`` (its gradient passes unchanged, as
+    PyTorch's in-place clamp under no_grad lets it); var may lack the last dim or have it of size 1."""
+    reduction, (input, target) = _checked("gaussian_nll_loss", reduction, input, target)
+    _flags("gaussian_nll_loss", full=full)
+    if isinstance(var, (int, float)) and not isinstance(var, bool):
+        var = full_like(input, float(var))
+    _check_tensor("gaussian_nll_loss", var, "var")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1] == 1):
+            raise ValueError(f"gaussian_nll_loss: var is of incorrect size {tuple(var.shape)} for input "
+                             f"{tuple(input.shape)}: the same shape, the shape without its last dim, or that with "
+                             "a last dim of 1")
+    check_number("gaussian_nll_loss", "eps", eps, low=0)
+    with no_grad():
+        if bool((var < 0).any()):
+            raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+        lift = var.clamp(min=eps) - var
+    var = var + lift  # (the clamp's value, the identity's gradient)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    return _reduce(loss + 0.5 * math.log(2 * math.pi) if full else loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """e^input - target input (``log_input``) or input - target log(input + eps); with ``full``, plus Stirling's
+    target log target - target + log(2 pi target) / 2 where target > 1."""
+    reduction, (input, target) = _checked("poisson_nll_loss", reduction, input, target, size_average=size_average,
+                                          reduce=reduce)
+    _flags("poisson_nll_loss", log_input=log_input, full=full)
+    loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
+    if full:
+        safe = where(target > 1, target, 1.0)
+        stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
+        loss = loss + where(target > 1, stirling, 0.0)
+    return _reduce(loss, reduction)
