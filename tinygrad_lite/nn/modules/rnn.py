@@ -245,7 +245,6 @@ class RNNBase(Module):
                          [f"{name}={value}" for name, (value, default) in options.items() if value != default])
 
 
-
 class RNN(RNNBase):
     """Elman's RNN: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (``nonlinearity="relu"``: relu)."""
 

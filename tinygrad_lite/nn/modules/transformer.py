@@ -43,8 +43,6 @@ def _activation(activation):
     return activation
 
 
-
-
 class _Layer(Module):
     """What the encoder and decoder layers share: the feed-forward block, the norms and dropouts, the options."""
 
