@@ -3,11 +3,11 @@
 - ``pad_sequence``/``unpad_sequence``: a batch of sentences or signals of different lengths (each (L_i, *)) becomes
   one tensor, the shorter ones padded with ``padding_value`` at the end (or the start, ``padding_side="left"``):
   (L_max, B, *), or (B, L_max, *) with ``batch_first=True``.
-- ``pack_padded_sequence``/``pad_packed_sequence``/``pack_sequence``: the same batch without its padding, for the
-  recurrent layers (``nn.LSTM``...): a ``PackedSequence`` holds the steps' numbers one time step after another,
-  each step only for the sequences that are that long, with the batch sorted from the longest sequence down, and
-  ``batch_sizes[t]``, how many sequences have a step t. A recurrent layer given one runs step t on those only, so
-  a sequence's last state is the state after its own last step, not after its padding.
+- ``pack_padded_sequence``/``pad_packed_sequence``/``pack_sequence``/``unpack_sequence``: the same batch without
+  its padding, for the recurrent layers (``nn.LSTM``...): a ``PackedSequence`` holds the steps' numbers one time
+  step after another, each step only for the sequences that are that long, with the batch sorted from the longest
+  sequence down, and ``batch_sizes[t]``, how many sequences have a step t. A recurrent layer given one runs step t
+  on those only, so a sequence's last state is the state after its own last step, not after its padding.
 Composed of ``F.pad``, ``stack``, ``cat`` and indexing, so the gradient reaches each sequence.
 """
 from collections import namedtuple
