@@ -436,6 +436,7 @@ def test_bad_input_gets_one_clear_line_not_a_traceback(tmp_path, capsys):
     assert code == 2 and "no solutions folder" in err
 
 
+@pytest.mark.extended  # (a fresh interpreter or kernel: an end-to-end run, in .ci/run's extended tier)
 def test_check_runs_a_notebook_and_reports_each_exercise(tmp_path):
     cases = {"solved": ("    return g * (x > 0)", 0, "passed"),
              "unsolved": ("    raise NotImplementedError", 1, "not attempted"),

@@ -6,6 +6,7 @@ import dataclasses
 import subprocess
 import sys
 
+import pytest
 import torch
 
 import tinygrad_lite as tl
@@ -58,6 +59,7 @@ def test_the_grade_path_gives_the_same_verdict():
     assert record["forbidden"]["how"] == "calls" and record["forbidden"]["object"].startswith("torch.optim")
 
 
+@pytest.mark.extended  # (a fresh interpreter or kernel: an end-to-end run, in .ci/run's extended tier)
 def test_a_name_is_looked_up_only_when_its_package_is_imported():
     code = ("import sys, dataclasses\n"
             "from tinygrad_lite.course import pipeline\n"

@@ -153,6 +153,7 @@ print("\\n".join(failed))
 """
 
 
+@pytest.mark.extended  # (a fresh interpreter or kernel: an end-to-end run, in .ci/run's extended tier)
 def test_every_library_module_imports_on_its_own_in_a_fresh_interpreter():
     names = [name for name, path in MODULES.items() if COURSE not in path.parents]
     done = subprocess.run([sys.executable, "-c", _IMPORT_EACH, str(PACKAGE), *names], capture_output=True,

@@ -1934,6 +1934,7 @@ def test_a_stub_that_returns_the_example_answer_fails():
     assert verdict("10.dead_fraction", lambda h: 0.4).status == FAILED
 
 
+@pytest.mark.extended  # (a fresh interpreter or kernel: an end-to-end run, in .ci/run's extended tier)
 def test_a_backward_that_imports_pytorch_itself_is_refused_its_autograd_too():
     """In a learner's kernel PyTorch is often not loaded yet when batch_norm_backward is checked (the notebook
     imports it later). A function that imports it and calls its autograd must still be refused (from the next
