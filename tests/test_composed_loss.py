@@ -116,3 +116,15 @@ def test_bilinear_pairwise_distance_and_cosine_similarity_layers():
         assert str(getattr(tl.nn, layer)(**args)) == str(getattr(torch.nn, layer)(**args))
     with pytest.raises(RuntimeError, match=r"weight \(out, in1, in2\)"):
         ours(lx, tl.tensor(X))
+
+
+def test_targets_may_hold_integers_as_in_pytorch():
+    """Labels 1 and -1, multi-hot 0/1 labels and counts come as int64 in many scripts: PyTorch takes them."""
+    x, z = (RNG.standard_normal((3, 4)) for _ in range(2))
+    signs, hot, counts = np.array([1, -1, 1]), RNG.integers(0, 2, (3, 4)), RNG.integers(0, 5, (3, 4))
+    for name, args in (("cosine_embedding_loss", (x, z, signs)), ("hinge_embedding_loss", (x, hot * 2 - 1)),
+                       ("margin_ranking_loss", (x[:, 0], z[:, 0], signs)), ("soft_margin_loss", (x, hot * 2 - 1)),
+                       ("multilabel_soft_margin_loss", (x, hot)), ("poisson_nll_loss", (x, counts))):
+        mine = getattr(tl.nn.functional, name)(*map(tl.tensor, args))
+        its = getattr(torch.nn.functional, name)(*map(torch.tensor, args))
+        np.testing.assert_allclose(mine.item(), its.item(), rtol=1e-12, err_msg=name)

@@ -34,13 +34,14 @@ __all__ = ["margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "m
            "pairwise_distance"]
 
 
-def _checked(name, reduction, *tensors, size_average=None, reduce=None):
-    """(the reduction to apply, the tensors), after checking that each is a floating-point tensor; inside autocast
-    the tensors are cast as PyTorch casts this loss's (float32, for the losses on its list)."""
+def _checked(name, reduction, *tensors, inputs=1, size_average=None, reduce=None):
+    """(the reduction to apply, the tensors), after checking that each is a tensor and the first ``inputs`` of them
+    (the model's outputs) floating point; a target may hold integers (labels 1 and -1, counts), as in PyTorch.
+    Inside autocast the tensors are cast as PyTorch casts this loss's (float32, for the losses on its list)."""
     reduction = _reduction(name, reduction, size_average, reduce)
-    for t in tensors:
+    for i, t in enumerate(tensors):
         _check_tensor(name, t)
-        if not t.dtype.is_floating_point:
+        if i < inputs and not t.dtype.is_floating_point:
             raise RuntimeError(f"{name}: expected floating-point inputs, got {t.dtype.name}: convert with .float()")
     return reduction, autocast_args(name, *tensors)
 
@@ -55,7 +56,7 @@ def _flags(name, **flags):
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """max(0, -target (input1 - input2) + margin), target 1 or -1; the three broadcast together."""
     reduction, (input1, input2, target) = _checked("margin_ranking_loss", reduction, input1, input2, target,
-                                                   size_average=size_average, reduce=reduce)
+                                                   inputs=2, size_average=size_average, reduce=reduce)
     if not (input1.ndim == input2.ndim == target.ndim):
         raise RuntimeError(f"margin_ranking_loss: all input tensors should have same dimension but got sizes: input1: "
                            f"{tuple(input1.shape)}, input2: {tuple(input2.shape)}, target: {tuple(target.shape)}")
@@ -93,7 +94,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1; rows of (N, D) inputs (or
     two vectors), cos with 1e-12 added to each squared length, as PyTorch's."""
     reduction, (input1, input2, target) = _checked("cosine_embedding_loss", reduction, input1, input2, target,
-                                                   size_average=size_average, reduce=reduce)
+                                                   inputs=2, size_average=size_average, reduce=reduce)
     dim = input1.ndim - 1
     if input1.shape != input2.shape or dim not in (0, 1) or tuple(target.shape) != tuple(input1.shape[:dim]):
         raise RuntimeError(f"cosine_embedding_loss: expected input1 and input2 of the same shape, (N, D) or (D,), and "
@@ -116,7 +117,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
                         reduce=None, reduction="mean"):
     """max(0, d(anchor, positive) - d(anchor, negative) + margin), d = pairwise_distance with ``p`` and ``eps``."""
     reduction, (anchor, positive, negative) = _checked("triplet_margin_loss", reduction, anchor, positive,
-                                                       negative, size_average=size_average, reduce=reduce)
+                                                       negative, inputs=3, size_average=size_average, reduce=reduce)
     _flags("triplet_margin_loss", swap=swap)
     if not (anchor.ndim == positive.ndim == negative.ndim):
         raise RuntimeError(f"triplet_margin_loss: the anchor, positive, and negative tensors are expected to have "
