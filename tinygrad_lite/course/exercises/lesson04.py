@@ -127,18 +127,20 @@ ILL = quadratic([1.0, 20.0])  # the ill-conditioned bowl of the lesson's picture
 _RUNS = {}  # the cached runs of this module's own optimizers (the references and the wrong versions)
 
 
-def drive_optimizer(cls, args, kwargs):
+def drive_optimizer(cls, args, kwargs, leaves=None):
     """Build ``cls(params, **kwargs)`` on the case's Setup (the first argument, or ``params=`` when a check calls
     the reference by keyword) and run its steps: a Run of the parameters (flattened, one row per step), or a Run
     with the problem found. The runs of this module's own optimizers are cached (a check compares the learner's
-    run with many of them)."""
+    run with many of them). ``leaves``: see ``_drive``; a run it stops is None, and not kept."""
     kwargs = dict(kwargs)
     setup = args[0] if args else kwargs.pop("params")
     if getattr(cls, "__module__", None) != __name__:
-        return _drive(cls, setup, kwargs)
+        return _drive(cls, setup, kwargs, leaves)
     key = (cls, setup.key(), repr(sorted(kwargs.items())))
     if key not in _RUNS:
-        _RUNS[key] = _drive(cls, setup, kwargs)
+        if (run := _drive(cls, setup, kwargs, leaves)) is None:
+            return None
+        _RUNS[key] = run
     return Run.of(_RUNS[key], _RUNS[key].problem)
 
 
@@ -313,13 +315,11 @@ def _run(wrong, case, like=None, within=TRAJECTORY):
     """The run of ``wrong`` (one of this module's optimizers) on ``case``, as a float64 array. With ``like``, a run
     to compare it with (and ``within``, the tolerance): an empty array as soon as a step leaves ``like``'s, as
     np.allclose sees it. A mistake's run mostly leaves the learner's within its first steps, so it is driven no
-    further; the full run (30 to 50 steps, kept for the check's next calls) only when it matches that far."""
-    args, kwargs = copy.deepcopy(case.args), dict(case.kwargs)
-    if like is not None and np.ndim(like) == 2 and (wrong, args[0].key(), repr(sorted(kwargs.items()))) not in _RUNS:
-        if _drive(wrong, args[0], kwargs, lambda t, row: t >= len(like) or row.shape != like[t].shape or not
-                  np.allclose(like[t], row, rtol=within.rtol, atol=within.atol)) is None:
-            return np.empty(0)
-    return np.asarray(drive_optimizer(wrong, args, kwargs))
+    further; a run that matches all the way, or one already kept, is the full run (30 to 50 steps)."""
+    leaves = None if like is None or np.ndim(like) != 2 else lambda t, row: t >= len(like) or \
+        row.shape != like[t].shape or not np.allclose(like[t], row, rtol=within.rtol, atol=within.atol)
+    run = drive_optimizer(wrong, copy.deepcopy(case.args), dict(case.kwargs), leaves)
+    return np.empty(0) if run is None else np.asarray(run)
 
 
 def runs_like(*wrongs, only=None):
