@@ -16,6 +16,7 @@ import builtins
 import math
 import warnings
 
+import numpy as np
 from numpy import broadcast_shapes as np_broadcast_shapes
 
 from . import dtypes as dt
@@ -404,13 +405,12 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         if repeats.ndim == 1 and repeats.shape[0] not in (1, n):
             raise RuntimeError(f"repeat_interleave(): repeats must have the same size as input along dim, but got "
                                f"repeats.size(0) = {repeats.shape[0]} and input.size({d}) = {n}")
-        counts = repeats.detach().cpu().numpy().reshape(-1)
+        counts = repeats.detach().cpu().numpy().reshape(-1).astype(np.int64)
     else:
-        counts = [as_int(repeats, "repeat_interleave", "repeats")]
-    if min(counts, default=0) < 0:
-        raise RuntimeError(f"repeat_interleave(): repeats can not be negative, got {min(counts)}")
-    counts = [int(c) for c in counts] * (n if len(counts) == 1 else 1)
-    positions = [i for i, c in enumerate(counts) for _ in range(c)]
+        counts = np.array([as_int(repeats, "repeat_interleave", "repeats")], dtype=np.int64)
+    if counts.size and counts.min() < 0:
+        raise RuntimeError(f"repeat_interleave(): repeats can not be negative, got {counts.min()}")
+    positions = np.repeat(np.arange(n), np.broadcast_to(counts, (n,)) if counts.size == 1 else counts)
     if output_size is not None and as_int(output_size, "repeat_interleave", "output_size") != len(positions):
         raise RuntimeError(f"repeat_interleave(): invalid output_size, expected {len(positions)} but got "
                            f"{output_size}")

@@ -155,10 +155,6 @@ def _check_shapes(query, key, value, key_padding_mask, attn_mask, num_heads):
     return batched
 
 
-def _project(x, weight, bias):
-    return x @ weight.T + bias if bias is not None else x @ weight.T
-
-
 def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
                                  bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
                                  training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
@@ -181,6 +177,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     a nan answer, as in PyTorch; without the weights (need_weights=False) a zero answer, as PyTorch's attention
     kernel gives. ``is_causal`` is only a hint that ``attn_mask`` is the causal mask, which must be given.
     ``static_k``, ``static_v`` are not supported."""
+    from . import dropout, linear  # (the package imports this module: they are defined there)
     if static_k is not None or static_v is not None:
         raise NotImplementedError("multi_head_attention_forward(): static_k and static_v are not supported here: "
                                   "project the keys and values yourself and use scaled_dot_product_attention")
@@ -206,12 +203,12 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         raise AssertionError(f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}")
     if use_separate_proj_weight:
         b_q, b_k, b_v = (None,) * 3 if in_proj_bias is None else in_proj_bias.chunk(3)
-        q, k, v = (_project(x, w, b) for x, w, b in ((query, q_proj_weight, b_q), (key, k_proj_weight, b_k),
-                                                     (value, v_proj_weight, b_v)))
+        q, k, v = (linear(x, w, b) for x, w, b in ((query, q_proj_weight, b_q), (key, k_proj_weight, b_k),
+                                                   (value, v_proj_weight, b_v)))
     else:
         weights = in_proj_weight.chunk(3)
         biases = (None,) * 3 if in_proj_bias is None else in_proj_bias.chunk(3)
-        q, k, v = (_project(x, w, b) for x, w, b in zip((query, key, value), weights, biases))
+        q, k, v = (linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases))
     if attn_mask is not None:
         expected = (length, key.shape[0]) if attn_mask.ndim == 2 else (batch * num_heads, length, key.shape[0])
         if tuple(attn_mask.shape) != expected:
@@ -246,10 +243,9 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         with np.errstate(invalid="ignore"):  # (a query with every key masked: nan weights, silently, as PyTorch)
             weights = (scores if attn_mask is None else scores + attn_mask).softmax(-1)
         if dropout_p > 0.0:
-            from . import dropout  # (the package imports this module: its dropout is defined there)
             weights = dropout(weights, dropout_p)
         output = (weights @ v).transpose(0, 1).reshape(length * batch, embed_dim)
-        output = _project(output, out_proj_weight, out_proj_bias).reshape(length, batch, embed_dim)
+        output = linear(output, out_proj_weight, out_proj_bias).reshape(length, batch, embed_dim)
         weights = weights.reshape(batch, num_heads, length, source)
         weights = weights.mean(1) if average_attn_weights else weights
         return (output, weights) if batched else (output.squeeze(1), weights.squeeze(0))
@@ -259,5 +255,5 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     q, k, v = (t.reshape(batch, num_heads, t.shape[1], head_dim) for t in (q, k, v))
     output = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p)
     output = output.permute(2, 0, 1, 3).reshape(batch * length, embed_dim)
-    output = _project(output, out_proj_weight, out_proj_bias).reshape(length, batch, embed_dim)
+    output = linear(output, out_proj_weight, out_proj_bias).reshape(length, batch, embed_dim)
     return (output if batched else output.squeeze(1)), None
