@@ -106,15 +106,10 @@ def bilinear(input1, input2, weight, bias=None):
         raise RuntimeError(f"bilinear(): expected input1 (*, in1), input2 (*, in2) with the same leading dims and "
                            f"weight (out, in1, in2), got {tuple(input1.shape)}, {tuple(input2.shape)} and "
                            f"{tuple(weight.shape)}")
-    out = _bilinear(input1, input2, weight)
+    out_features, in1, in2 = weight.shape  # (x1 W_k) . x2 for every k: one matrix product, then a product and a sum
+    mixed = input1 @ weight.permute(1, 0, 2).reshape(in1, out_features * in2)  # (*, out * in2)
+    out = (mixed.reshape(*input1.shape[:-1], out_features, in2) * input2.unsqueeze(-2)).sum(-1)
     return out if bias is None else out + bias
-
-
-def _bilinear(x1, x2, weight):
-    """(x1 W_k) . x2 for every k: one matrix product (*, in1) @ (in1, out * in2), then a product with x2 and a sum."""
-    out_features, in1, in2 = weight.shape
-    mixed = x1 @ weight.permute(1, 0, 2).reshape(in1, out_features * in2)  # (*, out * in2)
-    return (mixed.reshape(*x1.shape[:-1], out_features, in2) * x2.unsqueeze(-2)).sum(-1)
 
 
 # -------------------------------------------------------------------- activations

@@ -26,11 +26,20 @@ def affine_parameters(module, shape, learned, bias, device, dtype):
                               else None)
 
 
+def normalized_shape_of(owner, normalized_shape):
+    """``normalized_shape`` (an int: the last dim only; or a tuple or list of sizes) as a tuple of ints."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else normalized_shape
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(f"{owner}(): normalized_shape must be an int or a tuple of ints, got "
+                        f"{type(normalized_shape).__name__}")
+    return tuple(check_size(owner, "normalized_shape", n) for n in shape)
+
+
 def reset_affine(module):
     """Back to weight 1 and bias 0 (what is learned of them)."""
     if module.weight is not None:
         init.ones_(module.weight)
-    if module.bias is not None:
+    if getattr(module, "bias", None) is not None:  # (RMSNorm has no bias at all)
         init.zeros_(module.bias)
 
 
@@ -43,12 +52,7 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        if not isinstance(normalized_shape, (tuple, list)):
-            raise TypeError(f"LayerNorm(): normalized_shape must be an int or a tuple of ints, got "
-                            f"{type(normalized_shape).__name__}")
-        self.normalized_shape = tuple(check_size("LayerNorm", "normalized_shape", n) for n in normalized_shape)
+        self.normalized_shape = normalized_shape_of("LayerNorm", normalized_shape)
         self.eps = check_number("LayerNorm", "eps", eps, low=0)
         self.elementwise_affine = elementwise_affine
         affine_parameters(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
@@ -113,19 +117,14 @@ class RMSNorm(Module):
 
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else normalized_shape
-        if not isinstance(shape, (tuple, list)):
-            raise TypeError(f"RMSNorm(): normalized_shape must be an int or a tuple of ints, got "
-                            f"{type(normalized_shape).__name__}")
-        self.normalized_shape = tuple(check_size("RMSNorm", "normalized_shape", n) for n in shape)
+        self.normalized_shape = normalized_shape_of("RMSNorm", normalized_shape)
         self.eps = None if eps is None else check_number("RMSNorm", "eps", eps, low=0)
         self.elementwise_affine = elementwise_affine
         self.register_parameter("weight", Parameter(ones(self.normalized_shape, device=device, dtype=dtype))
                                 if elementwise_affine else None)  # (and no bias at all, as PyTorch's)
 
     def reset_parameters(self):
-        if self.weight is not None:
-            init.ones_(self.weight)
+        reset_affine(self)
 
     def forward(self, x):
         return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
