@@ -183,8 +183,7 @@ class RNNBase(Module):
             steps, batch, batched = list(input.data.split(sizes)), sizes[0], True
         else:
             batched = input.ndim == 3
-            x = input if not batched else input.transpose(0, 1) if self.batch_first else input
-            x = x if batched else x.unsqueeze(1)
+            x = input.unsqueeze(1) if not batched else input.transpose(0, 1) if self.batch_first else input
             steps, batch = list(x.unbind(0)), x.shape[1]
             sizes = [batch] * len(steps)
         if hx is not None:
@@ -222,6 +221,7 @@ class RNNBase(Module):
         others is kept (their last step is behind them, or, going backwards, still ahead)."""
         w_ih, w_hh, b_ih, b_hh, *w_hr = weights
         lstm, full, outputs = self.mode == "LSTM", sizes[0], [None] * len(steps)
+        activation = F.relu if self.mode == "RNN_RELU" else Tensor.tanh  # (a plain RNN's)
         for t in (range(len(steps) - 1, -1, -1) if reverse else range(len(steps))):
             n = sizes[t]
             now = state if n == full else tuple(s[:n] for s in state) if lstm else state[:n]
@@ -231,7 +231,6 @@ class RNNBase(Module):
             elif self.mode == "GRU":
                 new = outputs[t] = _gru_step(steps[t], now, w_ih, w_hh, b_ih, b_hh)
             else:
-                activation = F.relu if self.mode == "RNN_RELU" else Tensor.tanh
                 new = outputs[t] = _rnn_step(steps[t], now, w_ih, w_hh, b_ih, b_hh, activation)
             state = new if n == full else tuple(cat([a, s[n:]]) for a, s in zip(new, state)) if lstm else \
                 cat([new, state[n:]])
