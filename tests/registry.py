@@ -114,6 +114,9 @@ OPS = {
     "ranking_losses": lambda lib, F, x, y, lab: F.margin_ranking_loss(x[0], y[0], y[1].sign())
     + F.triplet_margin_loss(x, y, x.flip(0), swap=True) + F.cosine_embedding_loss(x, y, y[2].sign())
     + F.soft_margin_loss(x, y.sign().detach()) + F.gaussian_nll_loss(x, y, y * y + 0.5) + F.poisson_nll_loss(x, y * y),
+    "embedding_bag": lambda lib, F, x, y, lab: F.embedding_bag(lab, x, (lab[:3] >= 0).long().cumsum(0) - 1, mode="max")
+    [1:] * F.embedding_bag(lab.reshape(2, 2), y, padding_idx=1) + F.embedding_bag(lab, y, lab[:2] * 0, mode="sum",
+                                                                                   per_sample_weights=x[0]),
     "mode": lambda lib, F, x, y, lab: lib.mode(x, 1).values * y[0] + x.mode(0, keepdim=True).values.sum(),
     "pad_sequence": lambda lib, F, x, y, lab: lib.nn.utils.rnn.pad_sequence([x[0], y[:2, 1], x[1:, 2]],
                                                                            padding_value=0.5),

@@ -47,7 +47,7 @@ from .pooling import *
 from .pooling import __all__ as _pooling_names
 from .rnn import *
 from .rnn import __all__ as _rnn_names
-from .sparse import Embedding
+from .sparse import Embedding, EmbeddingBag
 from .transformer import *
 from .transformer import __all__ as _transformer_names
 from .upsampling import *
@@ -61,6 +61,6 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", 
            "Tanhshrink", "Softshrink", "Hardshrink", "Threshold", "Softmin", "GLU", "PReLU", "Unflatten",
            "BatchNorm2d", "BatchNorm3d", "Dropout1d", "Dropout2d", "Dropout3d", "GroupNorm", "InstanceNorm1d",
            "InstanceNorm2d", "InstanceNorm3d", "MultiheadAttention", "RMSNorm", "Bilinear", "PairwiseDistance",
-           "CosineSimilarity"] + \
+           "CosineSimilarity", "EmbeddingBag"] + \
     list(_padding_names) + list(_loss_names) + list(_conv_names) + list(_pooling_names) + list(_upsampling_names) + \
     list(_transformer_names) + list(_rnn_names)
