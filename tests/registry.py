@@ -117,6 +117,8 @@ OPS = {
     "embedding_bag": lambda lib, F, x, y, lab: F.embedding_bag(lab, x, (lab[:3] >= 0).long().cumsum(0) - 1, mode="max")
     [1:] * F.embedding_bag(lab.reshape(2, 2), y, padding_idx=1) + F.embedding_bag(lab, y, lab[:2] * 0, mode="sum",
                                                                                    per_sample_weights=x[0]),
+    "ctc_loss": lambda lib, F, x, y, lab: F.ctc_loss(x.log_softmax(1)[:, None], (lab[:2] % 3 + 1)[None], (4,), (2,))
+    + F.ctc_loss(y.log_softmax(1)[:, None].expand(4, 2, 4), lab[:3] % 3 + 1, (4, 3), (2, 1), reduction="sum"),
     "mode": lambda lib, F, x, y, lab: lib.mode(x, 1).values * y[0] + x.mode(0, keepdim=True).values.sum(),
     "pad_sequence": lambda lib, F, x, y, lab: lib.nn.utils.rnn.pad_sequence([x[0], y[:2, 1], x[1:, 2]],
                                                                            padding_value=0.5),

@@ -39,7 +39,7 @@ _LOSSES = {"mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "c
            "binary_cross_entropy_with_logits", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
            "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss"}
 FLOAT32_OPS = {
-    "cpu": frozenset(_LOSSES | {"binary_cross_entropy", "prod", "cdist", "quantile", "reflection_pad",
+    "cpu": frozenset(_LOSSES | {"binary_cross_entropy", "ctc_loss", "prod", "cdist", "quantile", "reflection_pad",
                                 "replication_pad", "max_pool3d", "avg_pool3d", "adaptive_max_pool3d",
                                 "adaptive_avg_pool3d", "max_unpool2d", "max_unpool3d"}),
     "cuda": frozenset(_LOSSES | {

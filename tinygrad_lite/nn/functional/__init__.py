@@ -44,6 +44,7 @@ from .composed_loss import *  # margin, embedding, triplet, Gaussian and Poisson
 from .composed_loss import __all__ as _composed_loss_names
 from .attention import *  # scaled_dot_product_attention, multi_head_attention_forward (attention.py)
 from .attention import __all__ as _attention_names
+from .ctc import ctc_loss  # Connectionist Temporal Classification's loss (ctc.py)
 from .embedding_bag import embedding_bag  # the sum, mean or max of bags of rows (embedding_bag.py)
 from .loss import *  # the loss functions (loss.py)
 from .loss import __all__ as _loss_names
@@ -584,7 +585,7 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "s
            "relu_", "leaky_relu_", "dropout1d", "dropout2d", "dropout3d"] + \
     list(_activation_names) + list(_loss_names) + list(_conv_names) + list(_pooling_names) + \
     ["group_norm", "instance_norm", "rms_norm", "bilinear"] + list(_vision_names) + list(_attention_names) + \
-    list(_composed_loss_names) + ["embedding_bag"]
+    list(_composed_loss_names) + ["embedding_bag", "ctc_loss"]
 
 
 __getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)

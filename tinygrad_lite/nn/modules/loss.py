@@ -7,13 +7,14 @@ no options: ``CrossEntropyLoss()``.
 """
 from ..functional import composed_loss as C
 from ..functional import loss as F
+from ..functional.ctc import ctc_loss
 from ..functional.loss import _reduction
 from .module import Module
 
 __all__ = ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
            "NLLLoss", "KLDivLoss", "MarginRankingLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
            "MultiLabelSoftMarginLoss", "CosineEmbeddingLoss", "TripletMarginLoss", "GaussianNLLLoss",
-           "PoissonNLLLoss"]
+           "PoissonNLLLoss", "CTCLoss"]
 
 
 class _Loss(Module):
@@ -214,3 +215,17 @@ class PoissonNLLLoss(_Loss):
     def forward(self, log_input, target):
         return C.poisson_nll_loss(log_input, target, log_input=self.log_input, full=self.full, eps=self.eps,
                                   reduction=self.reduction)
+
+
+class CTCLoss(_Loss):
+    """Connectionist Temporal Classification: the loss of unaligned target sequences (speech, handwriting) under
+    per-frame log-probabilities, summed over every alignment; see ``F.ctc_loss``. ``forward(log_probs, targets,
+    input_lengths, target_lengths)``."""
+
+    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
+        super().__init__(reduction=reduction)
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        return ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
+                        self.zero_infinity)
