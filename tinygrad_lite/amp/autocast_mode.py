@@ -37,7 +37,8 @@ LOWER_PRECISION_OPS = frozenset({"matmul", "mm", "bmm", "linear", "addmm", "badd
                                  "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"})
 _LOSSES = {"mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
            "binary_cross_entropy_with_logits", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
-           "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss"}
+           "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss", "multi_margin_loss",
+           "multilabel_margin_loss"}
 FLOAT32_OPS = {
     "cpu": frozenset(_LOSSES | {"binary_cross_entropy", "ctc_loss", "prod", "cdist", "quantile", "reflection_pad",
                                 "replication_pad", "max_pool3d", "avg_pool3d", "adaptive_max_pool3d",

@@ -12,6 +12,12 @@ names, arguments, defaults and formulas. Each loss l_n is per element (or per sa
 - ``cosine_embedding_loss(x1, x2, y)``: l = 1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1.
 - ``triplet_margin_loss(a, p, n)``: l = max(0, d(a, p) - d(a, n) + margin), d the p-norm distance: the anchor
   nearer to the positive than to the negative by a margin (``swap``: d(a, n) replaced by d(p, n) where smaller).
+- ``triplet_margin_with_distance_loss(a, p, n, distance_function=d)``: the same with any distance d (pairwise
+  distance by default), such as 1 - cosine similarity.
+- ``multi_margin_loss(x, y)``: per sample, (1 / C) sum over the classes i other than y of max(0, margin - x_y +
+  x_i)^p (p 1 or 2, the term scaled by weight[y]): a multi-class hinge loss, as a support vector machine's.
+- ``multilabel_margin_loss(x, y)``: y lists a sample's classes (ended by the first -1); per sample, (1 / C) sum
+  over its listed classes j and the classes i not listed of max(0, 1 - (x_j - x_i)).
 - ``gaussian_nll_loss(mean, y, var)``: l = (log var + (y - mean)^2 / var) / 2 (+ log(2 pi) / 2 with ``full``), the
   negative log-likelihood of y under a normal distribution the model predicts; var is clamped at ``eps`` without
   stopping its gradient, as PyTorch's.
@@ -22,7 +28,7 @@ import math
 
 from ...amp.autocast_mode import autocast_args
 from ...autograd.grad_mode import no_grad
-from ...creation import full_like
+from ...creation import arange, full_like
 from ...shapes import check_number
 from ...tensor import where
 from ._checks import _check_tensor
@@ -31,7 +37,7 @@ from .loss import _reduce, _reduction
 
 __all__ = ["margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
            "cosine_embedding_loss", "triplet_margin_loss", "gaussian_nll_loss", "poisson_nll_loss",
-           "pairwise_distance"]
+           "pairwise_distance", "multi_margin_loss", "multilabel_margin_loss", "triplet_margin_with_distance_loss"]
 
 
 def _checked(name, reduction, *tensors, inputs=1, size_average=None, reduce=None):
@@ -167,3 +173,74 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
         stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
         loss = loss + where(target > 1, stirling, 0.0)
     return _reduce(loss, reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    """max(0, d(anchor, positive) - d(anchor, negative) + margin) for any distance ``d`` (a function of two
+    tensors giving one distance per sample; ``pairwise_distance`` when None)."""
+    reduction = _reduction("triplet_margin_with_distance_loss", reduction)
+    for t in (anchor, positive, negative):
+        _check_tensor("triplet_margin_with_distance_loss", t)
+    _flags("triplet_margin_with_distance_loss", swap=swap)
+    if not (anchor.ndim == positive.ndim == negative.ndim):
+        raise RuntimeError(f"triplet_margin_with_distance_loss: the anchor, positive, and negative tensors are "
+                           f"expected to have the same number of dimensions, but got {anchor.ndim}, {positive.ndim} "
+                           f"and {negative.ndim}")
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin}")
+    distance = pairwise_distance if distance_function is None else distance_function
+    near, far = distance(anchor, positive), distance(anchor, negative)
+    if swap:
+        far = far.minimum(distance(positive, negative))
+    return _reduce((margin + near - far).clamp(min=0), reduction)
+
+
+def _class_targets(name, input, target, per_sample):
+    """Check a classification loss's (N, C) or (C,) input against its integer target: ``per_sample`` (N,) or ()
+    class indices, else one (N, C) or (C,) list of classes per sample."""
+    if input.ndim not in (1, 2) or input.shape[-1] == 0:
+        raise RuntimeError(f"{name}: expected a non-empty (N, C) or (C,) input, got shape {tuple(input.shape)}")
+    if target.dtype.name not in ("int64", "int32"):
+        raise RuntimeError(f"{name}: the target must hold class indices (int64), got {target.dtype.name}: convert it "
+                           "with .long()")
+    expected = tuple(input.shape[:-1]) if per_sample else tuple(input.shape)
+    if tuple(target.shape) != expected:
+        raise RuntimeError(f"{name}: the target should have shape {expected} for an input of shape "
+                           f"{tuple(input.shape)}, got {tuple(target.shape)}")
+    low = -1 if not per_sample else 0
+    if target.numel() and (int(target.min()) < low or int(target.max()) >= input.shape[-1]):
+        raise RuntimeError(f"{name}: target out of range: classes are 0 to {input.shape[-1] - 1}"
+                           + ("" if per_sample else ", and -1 ends a sample's list"))
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    """(1 / C) sum_{i != y} (weight[y]) max(0, margin - x_y + x_i)^p per sample, ``p`` 1 or 2."""
+    reduction, (input, target) = _checked("multi_margin_loss", reduction, input, target,
+                                          size_average=size_average, reduce=reduce)
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 supported, got {p}")
+    _class_targets("multi_margin_loss", input, target, per_sample=True)
+    right = input.gather(-1, target.unsqueeze(-1))  # x_y, (N, 1)
+    terms = (margin - right + input).clamp(min=0) ** p
+    if weight is not None:
+        terms = terms * weight[target].unsqueeze(-1)
+    others = target.unsqueeze(-1) != arange(input.shape[-1], device=input.device)  # (i != y)
+    return _reduce(where(others, terms, 0.0).sum(-1) / input.shape[-1], reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """(1 / C) sum over the listed classes j and the unlisted classes i of max(0, 1 - (x_j - x_i)) per sample;
+    a sample's list of classes is its target row up to the first -1 (a class listed twice counts twice)."""
+    reduction, (input, target) = _checked("multilabel_margin_loss", reduction, input, target,
+                                          size_average=size_average, reduce=reduce)
+    _class_targets("multilabel_margin_loss", input, target, per_sample=False)
+    listed = (target >= 0).long().cumprod(-1).bool()  # (before the first -1)
+    safe = where(listed, target, 0)
+    classes = arange(input.shape[-1], device=input.device)
+    chosen = ((safe.unsqueeze(-1) == classes) & listed.unsqueeze(-1)).any(-2)  # (N, C): is a target
+    picked = input.gather(-1, safe)  # x_j for each list entry, (N, C)
+    hinge = (1 - (picked.unsqueeze(-1) - input.unsqueeze(-2))).clamp(min=0)  # [n, j, i]
+    keep = listed.unsqueeze(-1) & ~chosen.unsqueeze(-2)
+    return _reduce(where(keep, hinge, 0.0).sum((-2, -1)) / input.shape[-1], reduction)
