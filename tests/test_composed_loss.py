@@ -16,6 +16,8 @@ LABELS = (RNG.random((4, 5)) > 0.5).astype(np.float64)
 COUNTS = RNG.poisson(2.0, (4, 5)).astype(np.float64)
 VAR = RNG.random((4, 5)) + 0.1
 VAR[0, 0] = 1e-9  # (below eps: clamped, its gradient kept)
+CLASSES = np.array([1, 0, 4, 2])
+LISTS = np.array([[3, 0, -1, 1, 2], [1, 1, 3, -1, -1], [-1, 1, 2, 3, 0], [0, 1, 2, 3, 4]])  # (up to the first -1)
 
 # name: (arguments, which of them require grad, options)
 CASES = {
@@ -27,7 +29,12 @@ CASES = {
     "triplet_margin_loss": ((X, Z, X[::-1].copy()), (0, 1, 2), {"margin": 0.5, "p": 1.5, "swap": True}),
     "gaussian_nll_loss": ((X, Z, VAR), (0, 2), {"full": True}),
     "poisson_nll_loss": ((X, COUNTS), (0,), {"full": True}),
-    "poisson_nll_loss_rates": ((np.abs(X) + 0.1, COUNTS), (0,), {"log_input": False}),
+    "poisson_nll_loss__rates": ((np.abs(X) + 0.1, COUNTS), (0,), {"log_input": False}),
+    "cosine_embedding_loss__broadcast": ((X, Z[:1], SIGNS), (0, 1), {}),
+    "gaussian_nll_loss__one_var_per_column": ((X, Z, VAR[:1]), (0, 2), {}),
+    "multi_margin_loss": ((X, CLASSES), (0,), {"p": 2, "margin": 0.7, "weight": np.linspace(0.5, 2.0, 5)}),
+    "multilabel_margin_loss": ((X, LISTS), (0,), {}),
+    "triplet_margin_with_distance_loss": ((X, Z, X[::-1].copy()), (0, 1, 2), {"margin": 0.5, "swap": True}),
 }
 
 
@@ -35,7 +42,7 @@ CASES = {
 @pytest.mark.parametrize("name", CASES)
 def test_each_loss_matches_pytorch(name, reduction):
     arguments, learned, options = CASES[name]
-    function = name.replace("_rates", "")
+    function = name.split("__")[0]
     ours = [tl.tensor(a, requires_grad=i in learned) for i, a in enumerate(arguments)]
     theirs = [torch.tensor(a, requires_grad=i in learned) for i, a in enumerate(arguments)]
     our_options = {k: (tl.tensor(v) if k == "weight" else v) for k, v in options.items()}
@@ -55,13 +62,16 @@ def test_each_loss_matches_pytorch(name, reduction):
     ("MarginRankingLoss", {"margin": 0.3}), ("HingeEmbeddingLoss", {"margin": 2.0}), ("SoftMarginLoss", {}),
     ("MultiLabelSoftMarginLoss", {}), ("CosineEmbeddingLoss", {"margin": 0.1}),
     ("TripletMarginLoss", {"margin": 0.5, "swap": True}), ("GaussianNLLLoss", {"full": True}),
-    ("PoissonNLLLoss", {"log_input": False})])
+    ("PoissonNLLLoss", {"log_input": False}), ("MultiMarginLoss", {"p": 2}), ("MultiLabelMarginLoss", {}),
+    ("TripletMarginWithDistanceLoss", {"swap": True})])
 def test_the_loss_modules_match_pytorchs(name, arguments):
     ours, theirs = getattr(tl.nn, name)(**arguments), getattr(torch.nn, name)(**arguments)
     assert str(ours) == str(theirs)
     inputs = {"MarginRankingLoss": (X[:, 0], Z[:, 0], SIGNS), "CosineEmbeddingLoss": (X, Z, SIGNS),
               "TripletMarginLoss": (X, Z, X[::-1].copy()), "GaussianNLLLoss": (X, Z, VAR),
-              "PoissonNLLLoss": (np.abs(X) + 0.1, COUNTS), "MultiLabelSoftMarginLoss": (X, LABELS)}.get(
+              "PoissonNLLLoss": (np.abs(X) + 0.1, COUNTS), "MultiLabelSoftMarginLoss": (X, LABELS),
+              "MultiMarginLoss": (X, CLASSES), "MultiLabelMarginLoss": (X, LISTS),
+              "TripletMarginWithDistanceLoss": (X, Z, X[::-1].copy())}.get(
                   name, (np.abs(X), np.sign(Z)))
     mine, its = ours(*map(tl.tensor, inputs)), theirs(*map(torch.tensor, inputs))
     np.testing.assert_allclose(mine.item(), its.item(), rtol=1e-12)
@@ -96,6 +106,19 @@ def test_rms_norm_and_its_layer():
     assert tl.nn.RMSNorm([2, 3], eps=1e-5, elementwise_affine=False).weight is None
 
 
+@pytest.mark.filterwarnings("ignore:Mismatch dtype between input and weight")  # (PyTorch's, about its kernel)
+def test_rms_norm_keeps_the_inputs_dtype_and_computes_float16_in_float32():
+    """As PyTorch's: the result has the input's dtype whatever the weight's, and a float16 input is normalised in
+    float32 (with float32's epsilon), so that x * x neither overflows (900 squared) nor drowns in eps (1e-4)."""
+    for values in ([[900.0, 1200.0, 300.0]], [[1e-4, 2e-4, -1e-4]]):
+        for weight in (None, [1.0, 2.0, 3.0]):
+            mine, its = (lib.nn.functional.rms_norm(lib.tensor(values, dtype=lib.float16), (3,),
+                                                    None if weight is None else lib.tensor(weight))
+                         for lib in (tl, torch))
+            assert mine.dtype == tl.float16 and mine.tolist() == its.tolist()
+    assert tl.nn.RMSNorm(3).double()(tl.ones(1, 3)).dtype == tl.float32
+
+
 def test_bilinear_pairwise_distance_and_cosine_similarity_layers():
     torch.manual_seed(0)
     theirs = torch.nn.Bilinear(5, 3, 2, dtype=torch.float64)
@@ -128,3 +151,13 @@ def test_targets_may_hold_integers_as_in_pytorch():
         mine = getattr(tl.nn.functional, name)(*map(tl.tensor, args))
         its = getattr(torch.nn.functional, name)(*map(torch.tensor, args))
         np.testing.assert_allclose(mine.item(), its.item(), rtol=1e-12, err_msg=name)
+
+
+def test_a_triplet_margin_must_be_positive_and_the_top_level_names():
+    for make in (lambda lib: lib.nn.TripletMarginLoss(margin=0.0), lambda lib: lib.nn.functional.triplet_margin_loss(
+            lib.ones(1, 2), lib.ones(1, 2), lib.ones(1, 2), margin=-1.0)):
+        for lib in (tl, torch):
+            with pytest.raises(ValueError, match="margin"):
+                make(lib)
+    for name in ("pairwise_distance", "rms_norm", "bilinear"):  # (torch.pairwise_distance is F.pairwise_distance)
+        assert getattr(tl, name) is getattr(tl.nn.functional, name) and hasattr(torch, name)

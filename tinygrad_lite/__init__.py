@@ -99,8 +99,8 @@ from . import datasets, metrics, utils
 from . import amp, cpu
 from .amp import autocast
 from .coverage import not_covered as _not_covered
-from .nn.functional import (celu, celu_, cosine_similarity, hardshrink, prelu, relu_, selu, selu_, threshold,
-                            threshold_)
+from .nn.functional import (bilinear, celu, celu_, cosine_similarity, hardshrink, pairwise_distance, prelu, relu_,
+                            rms_norm, selu, selu_, threshold, threshold_)
 from .einsum import einsum
 # PyTorch's top-level names of the convolutions and pools (torch.conv2d is F.conv2d)
 from .nn.functional import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, conv1d, conv2d, conv3d,

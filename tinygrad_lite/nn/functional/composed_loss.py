@@ -29,7 +29,7 @@ import math
 from ...amp.autocast_mode import autocast_args
 from ...autograd.grad_mode import no_grad
 from ...creation import arange, full_like
-from ...shapes import check_number
+from ...shapes import check_broadcast, check_number
 from ...tensor import where
 from ._checks import _check_tensor
 from .activation import logsigmoid, softplus
@@ -98,14 +98,15 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1; rows of (N, D) inputs (or
-    two vectors), cos with 1e-12 added to each squared length, as PyTorch's."""
+    two vectors; they broadcast), cos with 1e-12 added to each squared length, as PyTorch's."""
     reduction, (input1, input2, target) = _checked("cosine_embedding_loss", reduction, input1, input2, target,
                                                    inputs=2, size_average=size_average, reduce=reduce)
-    dim = input1.ndim - 1
-    if input1.shape != input2.shape or dim not in (0, 1) or tuple(target.shape) != tuple(input1.shape[:dim]):
-        raise RuntimeError(f"cosine_embedding_loss: expected input1 and input2 of the same shape, (N, D) or (D,), and "
-                           f"target (N,) or a number, got {tuple(input1.shape)}, {tuple(input2.shape)} and "
+    dim = target.ndim
+    if dim not in (0, 1) or not input1.ndim == input2.ndim == dim + 1:
+        raise RuntimeError(f"cosine_embedding_loss: expected input1 and input2 (N, D) with a target (N,), or (D,) "
+                           f"with a number, got {tuple(input1.shape)}, {tuple(input2.shape)} and "
                            f"{tuple(target.shape)}")
+    check_broadcast("cosine_embedding_loss", input1.shape, input2.shape, tuple(target.shape) + (1,) * dim)
     lengths = ((input1 * input1).sum(dim) + 1e-12) * ((input2 * input2).sum(dim) + 1e-12)
     cos = (input1 * input2).sum(dim) / lengths.sqrt()
     loss = where(target == 1, 1 - cos, 0.0) + where(target == -1, (cos - margin).clamp(min=0), 0.0)
@@ -125,6 +126,8 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     reduction, (anchor, positive, negative) = _checked("triplet_margin_loss", reduction, anchor, positive,
                                                        negative, inputs=3, size_average=size_average, reduce=reduce)
     _flags("triplet_margin_loss", swap=swap)
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_loss: margin must be greater than 0, got {margin}")
     if not (anchor.ndim == positive.ndim == negative.ndim):
         raise RuntimeError(f"triplet_margin_loss: the anchor, positive, and negative tensors are expected to have "
                            f"the same number of dimensions, but got {anchor.ndim}, {positive.ndim} and "
@@ -137,7 +140,8 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     """(log var + (target - input)^2 / var) / 2, var clamped at ``eps`` (its gradient passes unchanged, as
-    PyTorch's in-place clamp under no_grad lets it); var may lack the last dim or have it of size 1."""
+    PyTorch's in-place clamp under no_grad lets it); var may lack the last dim, or have one dim of size 1 where the
+    input's is larger (one variance shared along it)."""
     reduction, (input, target) = _checked("gaussian_nll_loss", reduction, input, target)
     _flags("gaussian_nll_loss", full=full)
     if isinstance(var, (int, float)) and not isinstance(var, bool):
@@ -146,10 +150,10 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if tuple(var.shape) != tuple(input.shape):
         if tuple(input.shape[:-1]) == tuple(var.shape):
             var = var.unsqueeze(-1)
-        elif not (tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1] == 1):
+        elif var.ndim != input.ndim or sum(v for i, v in zip(input.shape, var.shape) if i != v) != 1:
             raise ValueError(f"gaussian_nll_loss: var is of incorrect size {tuple(var.shape)} for input "
                              f"{tuple(input.shape)}: the same shape, the shape without its last dim, or that with "
-                             "a last dim of 1")
+                             "one dim of size 1 (PyTorch's rule)")
     check_number("gaussian_nll_loss", "eps", eps, low=0)
     with no_grad():
         if bool((var < 0).any()):

@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from ... import dtypes as dt
 from ...amp.autocast_mode import as_one_op
 from ...autograd.grad_mode import no_grad
 from ...shapes import as_int, check_number
@@ -108,7 +109,9 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     r"""Root-mean-square normalisation over the last dims (those of ``normalized_shape``):
         y = x / \sqrt{mean(x^2) + eps} * weight
     Layer norm without the mean subtracted and without a bias (LLaMA's and many recent models' choice: cheaper,
-    and as good in practice). ``eps=None``: the dtype's machine epsilon (``torch.finfo(dtype).eps``), as PyTorch's."""
+    and as good in practice). ``eps=None``: the dtype's machine epsilon (``torch.finfo(dtype).eps``; float32's
+    for float16, which is computed in float32), as PyTorch's. The result has the input's dtype, whatever the
+    weight's."""
     _check_floating("rms_norm", input)
     listed = normalized_shape if isinstance(normalized_shape, (tuple, list)) else (normalized_shape,)
     shape = tuple(as_int(n, "rms_norm", "normalized_shape") for n in listed)
@@ -117,9 +120,11 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
         raise RuntimeError(f"rms_norm(): expected an input whose last dims are normalized_shape {list(shape)}, got "
                            f"input of shape {list(input.shape)}")
-    eps = float(np.finfo(input.array.dtype).eps) if eps is None else check_number("rms_norm", "eps", eps, low=0)
     (input,), region = as_one_op("rms_norm", input)
     with region:
-        dims = tuple(range(input.ndim - len(shape), input.ndim))
-        y = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt() if dims else input
-        return y * weight if weight is not None else y
+        x = input.float() if input.dtype == dt.float16 else input  # (float16 is computed in float32, as PyTorch's)
+        eps = float(np.finfo(x.array.dtype).eps) if eps is None else check_number("rms_norm", "eps", eps, low=0)
+        dims = tuple(range(x.ndim - len(shape), x.ndim))
+        y = x * ((x * x).mean(dims, keepdim=True) + eps).rsqrt() if dims else x
+        y = y * weight if weight is not None else y
+        return y if y.dtype == input.dtype else y.to(input.dtype)  # (the input's dtype, whatever the weight's)
