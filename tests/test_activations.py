@@ -191,3 +191,26 @@ def test_each_is_one_op_to_autocast_on_a_gpu():
             assert half.exp().dtype is tl.float32  # (a lone exp is on the float32 list)
             assert F.softmin(half, 1).dtype is tl.float32  # (PyTorch's softmin is softmax(-x): on that list)
             assert F.prelu(single, tl.tensor([0.25], device="cuda")).dtype is tl.float16
+
+
+def test_gumbel_softmax_samples_the_softmax_and_a_hard_sample_passes_the_soft_gradient():
+    """Its noise is the library's (PyTorch's samples differ for the same seed), so the test checks what a sample
+    must be: rows that sum to 1, one-hot with ``hard``, categories drawn as often as softmax(logits) says, and the
+    hard sample's gradient equal to the soft one's for the same noise (the straight-through estimator)."""
+    F, logits = tl.nn.functional, tl.tensor([1.0, 2.0, 0.5])
+    tl.manual_seed(0)
+    picks = F.gumbel_softmax(logits.repeat(20000, 1), hard=True)
+    assert set(np.unique(picks.numpy())) == {0.0, 1.0} and np.all(picks.numpy().sum(1) == 1)
+    assert np.allclose(picks.numpy().mean(0), logits.softmax(0).numpy(), atol=0.015)
+    weights = tl.tensor(np.arange(12.0).reshape(4, 3))
+    grads = []
+    for hard in (False, True):
+        tl.manual_seed(1)
+        x = tl.tensor(np.linspace(-1, 1, 12).reshape(4, 3), requires_grad=True)
+        sample = F.gumbel_softmax(x, tau=0.5, hard=hard, dim=1)
+        (sample * weights).sum().backward()
+        grads.append(x.grad.numpy())
+        assert np.allclose(sample.detach().numpy().sum(1), 1)
+    assert np.allclose(grads[0], grads[1]) and np.abs(grads[0]).sum() > 0
+    with pytest.warns(UserWarning, match="deprecated"):
+        F.gumbel_softmax(logits, eps=1e-5)

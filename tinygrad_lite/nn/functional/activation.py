@@ -7,7 +7,8 @@
 - the piecewise-linear ones, which cost no exponential: ``hardtanh``, ``relu6``, ``hardsigmoid``, ``hardswish``;
 - smooth ones: ``logsigmoid``, ``softsign``, ``mish``, ``tanhshrink``;
 - the ones that zero small values: ``softshrink``, ``hardshrink``, ``threshold``;
-- ``softmin``, ``glu`` (half of the features gate the other half) and ``prelu`` (a learned negative slope).
+- ``softmin``, ``glu`` (half of the features gate the other half) and ``prelu`` (a learned negative slope);
+- ``gumbel_softmax``: a differentiable sample of a category (softmax of the logits plus Gumbel noise).
 
 None has a backward of its own: each is a few elementwise ops and a ``where``, so the chain rule gives its
 gradient, as composed.py's ops get theirs. Three details keep them equal to PyTorch's:
@@ -20,15 +21,18 @@ gradient, as composed.py's ops get theirs. Three details keep them equal to PyTo
   dtype, where autocast on a GPU would have run ``exp`` in float32.
 """
 import functools
+import warnings
 
 from ...amp.autocast_mode import as_one_op
+from ...autograd.grad_mode import no_grad
+from ...creation import arange, rand
 from ...shapes import check_number, dim_index
 from ...tensor import Tensor, where
 from ._checks import _check_floating, _check_inplace, _check_tensor, _in_place, _softmax_dim
 
 __all__ = ["elu", "selu", "celu", "hardtanh", "relu6", "hardsigmoid", "hardswish", "logsigmoid", "softsign", "mish",
            "tanhshrink", "softshrink", "hardshrink", "threshold", "softmin", "glu", "prelu",
-           "elu_", "selu_", "celu_", "hardtanh_", "threshold_"]  # (and softplus)
+           "gumbel_softmax", "elu_", "selu_", "celu_", "hardtanh_", "threshold_"]  # (and softplus)
 
 SELU_ALPHA = 1.6732632423543772848170429916717  # the constants of "Self-Normalizing Neural Networks" (2017)
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -236,6 +240,31 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     if dtype is not None:
         input = input.to(dtype=dtype)
     return (-input).softmax(_softmax_dim("softmin", input.ndim, _stacklevel) if dim is None else dim)
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    r"""A differentiable sample of one category per row: softmax((logits + g) / tau) along ``dim``, g = -log(-log
+    U) with U uniform on (0, 1) (Gumbel noise; PyTorch draws it as -log(E), E exponential, the same distribution),
+    so argmax(logits + g) is a sample from softmax(logits). A small ``tau`` makes the result nearly one-hot.
+    ``hard``: the exact one-hot vector of the argmax, whose gradient is the soft sample's (the straight-through
+    estimator: one_hot - y.detach() + y). The noise comes from the library's generator, so the samples differ from
+    PyTorch's for the same seed. ``eps`` is deprecated and unused, as in PyTorch."""
+    _check_floating("gumbel_softmax", logits)
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    check_number("gumbel_softmax", "tau", tau)
+    d = dim_index(dim, max(logits.ndim, 1), "gumbel_softmax")
+    with no_grad():
+        uniform = rand(logits.shape, dtype=logits.dtype, device=logits.device).clamp(min=1e-20)
+        noise = -(-uniform.log()).log()  # (U near 1 gives -log(U) = 0 and noise inf: a certain pick, as PyTorch's)
+    soft = ((logits + noise) / tau).softmax(d)
+    if not hard:
+        return soft
+    sizes = [1] * soft.ndim
+    sizes[d] = soft.shape[d] if soft.ndim else 1
+    classes = arange(sizes[d], device=soft.device).reshape(sizes) if soft.ndim else arange(1, device=soft.device)[0]
+    one_hot = (classes == soft.argmax(d, keepdim=True)).to(soft.dtype)
+    return one_hot - soft.detach() + soft
 
 
 @_one_op("glu")

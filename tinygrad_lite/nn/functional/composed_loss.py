@@ -126,7 +126,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     reduction, (anchor, positive, negative) = _checked("triplet_margin_loss", reduction, anchor, positive,
                                                        negative, inputs=3, size_average=size_average, reduce=reduce)
     _flags("triplet_margin_loss", swap=swap)
-    if margin <= 0:
+    if check_number("triplet_margin_loss", "margin", margin) <= 0:
         raise ValueError(f"triplet_margin_loss: margin must be greater than 0, got {margin}")
     if not (anchor.ndim == positive.ndim == negative.ndim):
         raise RuntimeError(f"triplet_margin_loss: the anchor, positive, and negative tensors are expected to have "
@@ -191,7 +191,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
         raise RuntimeError(f"triplet_margin_with_distance_loss: the anchor, positive, and negative tensors are "
                            f"expected to have the same number of dimensions, but got {anchor.ndim}, {positive.ndim} "
                            f"and {negative.ndim}")
-    if margin <= 0:
+    if check_number("triplet_margin_with_distance_loss", "margin", margin) <= 0:
         raise ValueError(f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin}")
     distance = pairwise_distance if distance_function is None else distance_function
     near, far = distance(anchor, positive), distance(anchor, negative)
@@ -223,8 +223,9 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     """(1 / C) sum_{i != y} (weight[y]) max(0, margin - x_y + x_i)^p per sample, ``p`` 1 or 2."""
     reduction, (input, target) = _checked("multi_margin_loss", reduction, input, target,
                                           size_average=size_average, reduce=reduce)
-    if p not in (1, 2):
+    if check_number("multi_margin_loss", "p", p) not in (1, 2):
         raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 supported, got {p}")
+    check_number("multi_margin_loss", "margin", margin)
     _class_targets("multi_margin_loss", input, target, per_sample=True)
     right = input.gather(-1, target.unsqueeze(-1))  # x_y, (N, 1)
     terms = (margin - right + input).clamp(min=0) ** p

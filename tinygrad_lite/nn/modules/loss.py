@@ -5,6 +5,7 @@ the same name in ``nn.functional``, where the math and its explanation live. ``w
 buffers, as in PyTorch: they follow ``.to(device)`` and appear in ``state_dict()``. Like PyTorch's, the repr shows
 no options: ``CrossEntropyLoss()``.
 """
+from ...shapes import check_number
 from ..functional import composed_loss as C
 from ..functional import loss as F
 from ..functional.ctc import ctc_loss
@@ -187,7 +188,7 @@ class TripletMarginLoss(_Loss):
 
     def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
-        if margin <= 0:
+        if check_number("TripletMarginLoss", "margin", margin) <= 0:
             raise ValueError(f"TripletMarginLoss: expected margin to be greater than 0, got {margin} instead")
         self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
 
@@ -202,7 +203,7 @@ class TripletMarginWithDistanceLoss(_Loss):
 
     def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean"):
         super().__init__(reduction=reduction)
-        if margin <= 0:
+        if check_number("TripletMarginWithDistanceLoss", "margin", margin) <= 0:
             raise ValueError(f"TripletMarginWithDistanceLoss: margin must be greater than 0, got {margin}")
         self.distance_function = distance_function if distance_function is not None else PairwiseDistance()
         self.margin, self.swap = margin, swap
@@ -218,8 +219,9 @@ class MultiMarginLoss(_WeightedLoss):
 
     def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
         super().__init__(weight, size_average, reduce, reduction)
-        if p not in (1, 2):
+        if check_number("MultiMarginLoss", "p", p) not in (1, 2):
             raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 supported, got {p}")
+        check_number("MultiMarginLoss", "margin", margin)
         self.p, self.margin = p, margin
 
     def forward(self, input, target):
