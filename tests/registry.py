@@ -119,6 +119,10 @@ OPS = {
                                                                                    per_sample_weights=x[0]),
     "ctc_loss": lambda lib, F, x, y, lab: F.ctc_loss(x.log_softmax(1)[:, None], (lab[:2] % 3 + 1)[None], (4,), (2,))
     + F.ctc_loss(y.log_softmax(1)[:, None].expand(4, 2, 4), lab[:3] % 3 + 1, (4, 3), (2, 1), reduction="sum"),
+    "scatter": lambda lib, F, x, y, lab: x.scatter(1, lab[:, None], y[:, :1] * 1) + y.scatter_add(0, lab[None, :],
+                                                                                                 x[:1] * 1)
+    + x.index_add(0, lab, y, alpha=0.5) + y.index_put((lab, lab.flip(0)), x[0], accumulate=True)
+    + x.scatter_reduce(0, lab[None, :], y[:1] * 1, "amax") + y.index_copy(1, lab.flip(0), x),
     "mode": lambda lib, F, x, y, lab: lib.mode(x, 1).values * y[0] + x.mode(0, keepdim=True).values.sum(),
     "pad_sequence": lambda lib, F, x, y, lab: lib.nn.utils.rnn.pad_sequence([x[0], y[:2, 1], x[1:, 2]],
                                                                            padding_value=0.5),

@@ -85,6 +85,7 @@ from .composed import (
     unbind,
     unflatten,
 )
+from .scatter import index_add, index_copy, index_fill, index_put, scatter, scatter_add, scatter_reduce
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Size, Tensor
 from ._tensor_str import set_printoptions
