@@ -96,7 +96,7 @@ from .legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTens
                      IntTensor, LongTensor, ShortTensor)
 from . import nn
 from . import optim
-from . import datasets, metrics, utils
+from . import datasets, distributions, metrics, utils
 from . import amp, cpu
 from .amp import autocast
 from .coverage import not_covered as _not_covered

@@ -1,0 +1,102 @@
+"""``tinygrad_lite.distributions`` against ``torch.distributions``: log_prob, entropy, the moments and
+kl_divergence, in float64 with the parameters' gradients; shapes of samples; PyTorch's argument checks; and what a
+sample must be (its samples are the library's generator's, not PyTorch's, so they are checked by their statistics)."""
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_lite as tl
+
+RNG = np.random.default_rng(0)
+LOC, SCALE = RNG.standard_normal((2, 3)), RNG.random((2, 3)) + 0.2
+LOGITS, WEIGHTS = RNG.standard_normal((2, 4)), RNG.random((2, 4))
+VALUES = RNG.standard_normal((5, 2, 3))
+
+
+def _run(lib, case):
+    """(result, the gradients of loc, scale, logits and weights) for a loss weighing each number differently."""
+    params = [lib.tensor(a, requires_grad=True) for a in (LOC, SCALE, LOGITS, WEIGHTS)]
+    out = CASES[case](lib.distributions, lambda v, **k: lib.tensor(v, **k), *params)
+    if out.requires_grad:
+        (out * lib.tensor(np.arange(1.0, out.numel() + 1).reshape(tuple(out.shape)))).sum().backward()
+    return [out.detach().numpy()] + [None if t.grad is None else t.grad.numpy() for t in params]
+
+
+CASES = {
+    "Normal.log_prob": lambda D, t, m, s, lg, w: D.Normal(m, s).log_prob(t(VALUES)),
+    "Normal: entropy, moments": lambda D, t, m, s, lg, w: D.Normal(m, s).entropy() + D.Normal(m, s).stddev
+    + D.Normal(m, s).variance + D.Normal(m, s).mean,
+    "Normal of numbers": lambda D, t, m, s, lg, w: D.Normal(0.0, 2.0).log_prob(t([0.5, -1.0])),
+    "Normal rsample's gradient": lambda D, t, m, s, lg, w: D.Normal(m, s).rsample((3,)) * 0 + m,
+    "kl Normal": lambda D, t, m, s, lg, w: D.kl_divergence(D.Normal(m, s), D.Normal(m.flip(0), s.flip(1))),
+    "Categorical(logits).log_prob": lambda D, t, m, s, lg, w: D.Categorical(logits=lg).log_prob(
+        t([[1, 3], [0, 0], [2, 1]])),
+    "Categorical(probs).log_prob": lambda D, t, m, s, lg, w: D.Categorical(probs=w).log_prob(t([1, 3])),
+    "Categorical.entropy": lambda D, t, m, s, lg, w: D.Categorical(logits=lg).entropy()
+    + D.Categorical(probs=w * t([1.0, 0, 1, 1], dtype=w.dtype)).entropy(),
+    "Categorical: probs and logits": lambda D, t, m, s, lg, w: D.Categorical(logits=lg).probs
+    + D.Categorical(probs=w).logits,
+    "kl Categorical": lambda D, t, m, s, lg, w: D.kl_divergence(D.Categorical(logits=lg), D.Categorical(probs=w)),
+    "Bernoulli(logits)": lambda D, t, m, s, lg, w: D.Bernoulli(logits=lg).log_prob(
+        t([[1.0, 0, 0, 1]], dtype=lg.dtype)) + D.Bernoulli(logits=lg).entropy(),
+    "Bernoulli(probs)": lambda D, t, m, s, lg, w: D.Bernoulli(probs=w).log_prob(t([[1.0, 0, 0, 1]], dtype=w.dtype))
+    + D.Bernoulli(probs=w).entropy() + D.Bernoulli(probs=w).variance,
+    "kl Bernoulli": lambda D, t, m, s, lg, w: D.kl_divergence(D.Bernoulli(probs=w), D.Bernoulli(logits=lg)),
+    "Uniform": lambda D, t, m, s, lg, w: D.Uniform(m, m + s).log_prob(m + s / 2) + D.Uniform(m, m + s).entropy()
+    + D.Uniform(m, m + s).variance + D.kl_divergence(D.Uniform(m, m + s), D.Uniform(m - 1, m + s + 1)),
+    "Uniform outside, unchecked": lambda D, t, m, s, lg, w: D.Uniform(m, m + s, validate_args=False).log_prob(m - 1),
+    "Independent": lambda D, t, m, s, lg, w: D.Independent(D.Normal(m, s), 1).log_prob(t(VALUES))
+    + D.Independent(D.Normal(m, s), 1).entropy()
+    + D.kl_divergence(D.Independent(D.Normal(m, s), 1), D.Independent(D.Normal(0 * m, 1 + 0 * s), 1)),
+}
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero")  # (log 0 = -inf outside the Uniform, as intended)
+@pytest.mark.parametrize("case", CASES)
+def test_each_matches_pytorch_in_value_and_gradient(case):
+    for a, b in zip(_run(tl, case), _run(torch, case)):
+        assert (a is None) == (b is None) and (a is None or (a.shape == b.shape and np.allclose(a, b, atol=1e-12)))
+
+
+def test_shapes_reprs_and_the_samples_statistics():
+    D = tl.distributions
+    m, s = tl.tensor(LOC), tl.tensor(SCALE)
+    assert D.Normal(m, s).sample((4,)).shape == (4, 2, 3) and D.Normal(0.0, 1.0).sample().shape == ()
+    independent = D.Independent(D.Normal(m, s), 1)
+    assert (independent.batch_shape, independent.event_shape) == ((2,), (3,))
+    categorical = D.Categorical(logits=tl.tensor(LOGITS))
+    assert categorical.sample((3, 5)).shape == (3, 5, 2) and categorical.sample().dtype == tl.int64
+    for ours, theirs in ((D.Normal(0.0, 2.0), torch.distributions.Normal(0.0, 2.0)),
+                         (independent, torch.distributions.Independent(torch.distributions.Normal(
+                             torch.tensor(LOC), torch.tensor(SCALE)), 1))):
+        assert repr(ours).replace("tinygrad_lite", "torch") == repr(theirs)
+    tl.manual_seed(0)
+    draws = D.Normal(tl.tensor([1.0, -2.0]), tl.tensor([0.5, 2.0])).sample((20000,)).numpy()
+    assert np.allclose(draws.mean(0), [1.0, -2.0], atol=0.05) and np.allclose(draws.std(0), [0.5, 2.0], rtol=0.03)
+    picks = D.Categorical(probs=tl.tensor([0.2, 0.5, 0.3])).sample((20000,)).numpy()
+    assert np.allclose(np.bincount(picks, minlength=3) / 20000, [0.2, 0.5, 0.3], atol=0.015)
+    coins = D.Bernoulli(probs=tl.tensor([0.1, 0.9])).sample((20000,)).numpy()
+    assert set(np.unique(coins)) == {0.0, 1.0} and np.allclose(coins.mean(0), [0.1, 0.9], atol=0.015)
+    uniform = D.Uniform(tl.tensor(-1.0), tl.tensor(3.0)).rsample((20000,)).numpy()
+    assert uniform.min() >= -1 and uniform.max() < 3 and abs(uniform.mean() - 1) < 0.05
+
+
+BAD = {
+    "a negative scale": lambda D, t: D.Normal(0.0, -1.0),
+    "a nan value": lambda D, t: D.Normal(0.0, 1.0).log_prob(t(float("nan"))),
+    "a class out of range": lambda D, t: D.Categorical(logits=t(LOGITS)).log_prob(t([4, 0])),
+    "negative probabilities": lambda D, t: D.Categorical(probs=t([-0.2, 0.8])),
+    "neither probs nor logits": lambda D, t: D.Categorical(),
+    "a probability above 1": lambda D, t: D.Bernoulli(probs=t([1.5])),
+    "a coin value of 0.5": lambda D, t: D.Bernoulli(probs=t([0.3])).log_prob(t([0.5])),
+    "a value outside the Uniform": lambda D, t: D.Uniform(0.0, 1.0).log_prob(t(2.0)),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_arguments_raise_pytorchs_value_error(case):
+    for lib in (torch, tl):
+        with pytest.raises(ValueError):
+            BAD[case](lib.distributions, lib.tensor)
+    with pytest.raises(NotImplementedError, match="no closed form"):
+        tl.distributions.kl_divergence(tl.distributions.Normal(0.0, 1.0), tl.distributions.Uniform(0.0, 1.0))

@@ -1,0 +1,24 @@
+"""``tinygrad_lite.distributions`` (``torch.distributions``): probability distributions to sample from and score.
+
+Each is composed of the library's ops, so ``log_prob``, ``entropy``, ``rsample`` and ``kl_divergence`` are
+differentiable in the parameters. Read ``distribution.py`` first (batch and event shapes, sample vs rsample, the
+argument checks), then a distribution (``normal.py``).
+
+Covered: ``Normal``, ``Categorical``, ``Bernoulli``, ``Uniform``, ``Independent`` and ``kl_divergence`` between
+two of a kind (``kl.py``). Not covered: the other distributions (Beta, Gamma, MultivariateNormal ...),
+transforms, constraints as objects, and ``Normal.cdf``/``icdf`` (they need erf, which the library lacks).
+"""
+from ..coverage import missing_names as _missing_names
+from .bernoulli import Bernoulli
+from .categorical import Categorical
+from .distribution import Distribution
+from .independent import Independent
+from .kl import kl_divergence, register_kl
+from .normal import Normal
+from .uniform import Uniform
+
+__all__ = ["Distribution", "Normal", "Categorical", "Bernoulli", "Uniform", "Independent", "kl_divergence",
+           "register_kl"]
+
+
+__getattr__ = _missing_names(__name__)  # (a name this package lacks: what the library has instead)

@@ -1,0 +1,61 @@
+r"""``Bernoulli(probs=None, logits=None)``: 1 with probability p, else 0 (a coin; a binary label).
+
+Given ``probs`` p or ``logits`` l (p = sigmoid(l)). log_prob(x) = x log p + (1 - x) log(1 - p), computed from the
+logits as -BCEWithLogits(l, x), which stays finite where p rounds to 0 or 1; entropy is the same expression at
+x = p. The mean is p, the variance p (1 - p); a sample is 0. or 1. (floats, as PyTorch's).
+"""
+import numpy as np
+
+from ..autograd.grad_mode import no_grad
+from ..creation import bernoulli
+from ..nn.functional.loss import binary_cross_entropy_with_logits
+from ..tensor import Tensor
+from .categorical import _probs_or_logits
+from .distribution import Distribution, broadcast_all
+
+__all__ = ["Bernoulli"]
+
+
+class Bernoulli(Distribution):
+    """A Bernoulli distribution per element of ``probs`` or ``logits`` (a tensor or a number)."""
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        given = probs if logits is None else logits
+        if (probs is None) == (logits is None):
+            _probs_or_logits("Bernoulli", probs, logits)  # (raises PyTorch's error)
+        (given,) = broadcast_all(given) if not isinstance(given, Tensor) else (given,)
+        if probs is not None:
+            self.probs, self._parameters = given, ("probs",)
+        else:
+            self.logits, self._parameters = given, ("logits",)
+        super().__init__(given.shape, validate_args=validate_args)
+        if probs is not None:
+            inside = (self.probs >= 0) & (self.probs <= 1)
+            self._check_parameter("probs", self.probs, inside, "Interval(lower_bound=0.0, upper_bound=1.0)")
+
+    def __getattr__(self, name):  # the parameter not given, derived on first use
+        if name == "probs":
+            self.probs = self.logits.sigmoid()
+            return self.probs
+        if name == "logits":  # (PyTorch's clamp_probs, then log(p / (1 - p)))
+            eps = float(np.finfo(self.probs.array.dtype).eps)
+            clamped = self.probs.clamp(min=eps, max=1 - eps)
+            self.logits = clamped.log() - (1 - clamped).log()
+            return self.logits
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+
+    mean = property(lambda self: self.probs)
+    mode = property(lambda self: (self.probs >= 0.5).to(self.probs.dtype))
+    variance = property(lambda self: self.probs * (1 - self.probs))
+
+    def sample(self, sample_shape=()):
+        with no_grad():
+            return bernoulli(self.probs.expand(self._extended_shape(sample_shape)))
+
+    def log_prob(self, value):
+        self._check_value(value, (value == 0) | (value == 1), "Boolean()")
+        logits, value = broadcast_all(self.logits, value.to(self.logits.dtype))
+        return -binary_cross_entropy_with_logits(logits, value, reduction="none")
+
+    def entropy(self):
+        return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")

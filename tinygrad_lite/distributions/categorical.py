@@ -1,0 +1,85 @@
+r"""``Categorical(probs=None, logits=None)``: one of K classes, class k with probability p_k.
+
+Given ``probs`` (any non-negative weights, normalised to sum to 1 along the last dim) or ``logits`` (normalised as
+logits - logsumexp(logits), so that probs = softmax(logits)); the other is derived. log_prob(k) = logits_k (the
+normalised ones); entropy = -sum_k p_k log p_k (a class of probability 0 adds 0, not 0 * -inf). A sample is a class
+index (int64), drawn by ``multinomial``. The mean and variance are nan (classes are labels, not numbers).
+"""
+import math
+
+import numpy as np
+
+from ..autograd.grad_mode import no_grad
+from ..creation import full, multinomial
+from ..tensor import Size, Tensor
+from .distribution import Distribution
+
+__all__ = ["Categorical"]
+
+
+def _probs_or_logits(name, probs, logits):
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+    given = probs if probs is not None else logits
+    if not isinstance(given, Tensor):
+        raise TypeError(f"{name}: {'probs' if probs is not None else 'logits'} must be a Tensor, got "
+                        f"{type(given).__name__}")
+    return given
+
+
+class Categorical(Distribution):
+    """A categorical distribution over the last dim of ``probs`` or ``logits``: batch shape = their shape[:-1]."""
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        given = _probs_or_logits("Categorical", probs, logits)
+        if given.ndim < 1:
+            raise ValueError("Categorical: `probs` or `logits` must be at least one-dimensional (one number per class)")
+        if probs is not None:
+            self.probs = probs / probs.sum(-1, keepdim=True)
+            self._parameters = ("probs",)
+        else:
+            self.logits = logits - logits.logsumexp(-1, keepdim=True)
+            self._parameters = ("logits",)
+        self._num_events = given.shape[-1]
+        super().__init__(given.shape[:-1], validate_args=validate_args)
+        if probs is not None:
+            ok = (self.probs >= 0) & ((self.probs.sum(-1) - 1).abs() < 1e-6).unsqueeze(-1)
+            self._check_parameter("probs", self.probs, ok, "Simplex()")
+        else:
+            self._check_parameter("logits", self.logits, self.logits == self.logits, "IndependentConstraint(Real(), 1)")
+
+    def __getattr__(self, name):  # the parameter not given, derived on first use
+        if name == "probs":
+            self.probs = self.logits.softmax(-1)
+            return self.probs
+        if name == "logits":  # (PyTorch's clamp_probs: eps <= p <= 1 - eps, so that log p is finite)
+            eps = float(np.finfo(self.probs.array.dtype).eps)
+            self.logits = self.probs.clamp(min=eps, max=1 - eps).log()
+            return self.logits
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+
+    param_shape = property(lambda self: Size(tuple(self._batch_shape) + (self._num_events,)))
+    mean = property(lambda self: full(tuple(self._batch_shape), math.nan, dtype=self.probs.dtype))
+    variance = mean
+    mode = property(lambda self: self.probs.argmax(-1))
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        draws = max(math.prod(sample_shape), 1)
+        with no_grad():
+            rows = self.probs.reshape(-1, self._num_events)
+            picked = multinomial(rows, draws, replacement=True)  # (batch, draws)
+            return picked.T.reshape(shape)
+
+    def log_prob(self, value):
+        self._check_value(value, (value >= 0) & (value < self._num_events) & (value == value.long()),
+                          f"IntegerInterval(lower_bound=0, upper_bound={self._num_events - 1})")
+        value = value.long().unsqueeze(-1)
+        logits = self.logits
+        shape = np.broadcast_shapes(tuple(value.shape[:-1]), tuple(logits.shape[:-1]))
+        value = value.expand(shape + (1,))
+        return logits.expand(shape + (self._num_events,)).gather(-1, value).squeeze(-1)
+
+    def entropy(self):
+        low = float(np.finfo(self.logits.array.dtype).min)  # (log 0 = -inf times p = 0 counts as 0)
+        return -(self.logits.clamp(min=low) * self.probs).sum(-1)

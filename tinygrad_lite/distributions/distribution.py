@@ -1,0 +1,118 @@
+r"""``Distribution``: what every probability distribution offers, with PyTorch's names (``torch.distributions``).
+
+A distribution has a **batch shape** (independent distributions side by side: one Normal per pixel) and an **event
+shape** (the shape of one draw: () for a number, (k,) for a vector that ``Independent`` makes one event).
+``sample(sample_shape)`` returns a tensor of shape sample_shape + batch_shape + event_shape; ``log_prob(value)``
+the log-density (or log-probability) of each event, of shape sample_shape + batch_shape.
+
+Two ways to draw, which matter for training:
+
+- ``sample()`` draws without a graph: the numbers are data. Policy gradients (REINFORCE) use it, then
+  differentiate ``log_prob(sample)`` (the score function).
+- ``rsample()`` draws by reparameterisation, x = loc + scale * eps with eps ~ N(0, 1) drawn without a graph, so x is
+  a differentiable function of the parameters (a VAE's encoder learns through it). Only distributions with
+  ``has_rsample`` offer it.
+
+Arguments are checked as PyTorch checks them (``validate_args``, on by default): a parameter outside its
+constraint (a negative scale, probabilities that are not a distribution) and a value outside the support given to
+``log_prob`` raise ValueError. The random numbers come from the library's generator (``manual_seed``), so a sample
+is not PyTorch's for the same seed; everything else is computed as PyTorch computes it.
+"""
+import numpy as np
+
+from ..autograd.grad_mode import no_grad
+from ..creation import tensor
+from ..tensor import Size, Tensor
+
+__all__ = ["Distribution"]
+
+
+def broadcast_all(*values):
+    """The parameters as tensors of one shape: numbers become tensors of the others' dtype and device (float32
+    when all are numbers), as PyTorch's ``broadcast_all``."""
+    like = next((v for v in values if isinstance(v, Tensor)), None)
+    made = [v if isinstance(v, Tensor) else tensor(float(v), dtype=None if like is None else like.dtype,
+                                                   device=None if like is None else like.device) for v in values]
+    shape = Size(np.broadcast_shapes(*(tuple(t.shape) for t in made)))
+    return [t.expand(shape) if t.shape != shape else t for t in made]
+
+
+class Distribution:
+    """The base class: batch and event shapes, sampling, and the checks. Subclasses define ``log_prob``,
+    ``rsample`` or ``sample``, ``entropy``, ``mean``, ``mode`` and ``variance`` as far as they exist."""
+
+    has_rsample = False
+    _validate_default = True  # PyTorch's default (``__debug__``); set_default_validate_args changes it
+
+    @staticmethod
+    def set_default_validate_args(value):
+        """Whether distributions made from now on check their arguments (True by default, as in PyTorch)."""
+        if value not in (True, False):
+            raise ValueError(f"set_default_validate_args: expected True or False, got {value!r}")
+        Distribution._validate_default = value
+
+    def __init__(self, batch_shape=(), event_shape=(), validate_args=None):
+        self._batch_shape, self._event_shape = Size(batch_shape), Size(event_shape)
+        self._validate_args = Distribution._validate_default if validate_args is None else validate_args
+
+    batch_shape = property(lambda self: self._batch_shape)
+    event_shape = property(lambda self: self._event_shape)
+
+    def _extended_shape(self, sample_shape=()):
+        """sample_shape + batch_shape + event_shape: the shape of a sample."""
+        if not isinstance(sample_shape, (tuple, list, Size)):
+            raise TypeError(f"{type(self).__name__}.sample: sample_shape must be a tuple or torch.Size, such as (3,), "
+                            f"got {type(sample_shape).__name__}")
+        return Size(tuple(sample_shape) + tuple(self._batch_shape) + tuple(self._event_shape))
+
+    def sample(self, sample_shape=()):
+        """A draw of shape sample_shape + batch_shape + event_shape, without a graph."""
+        with no_grad():
+            return self.rsample(sample_shape)
+
+    def rsample(self, sample_shape=()):
+        raise NotImplementedError(f"{type(self).__name__} has no rsample (has_rsample is False): draw with "
+                                  "sample() and differentiate log_prob(sample) instead")
+
+    def sample_n(self, n):
+        return self.sample((n,))
+
+    def log_prob(self, value):
+        raise NotImplementedError(f"{type(self).__name__}.log_prob is not covered by tinygrad_lite")
+
+    def entropy(self):
+        raise NotImplementedError(f"{type(self).__name__}.entropy is not covered by tinygrad_lite")
+
+    def cdf(self, value):
+        raise NotImplementedError(f"{type(self).__name__}.cdf is not covered by tinygrad_lite")
+
+    def icdf(self, value):
+        raise NotImplementedError(f"{type(self).__name__}.icdf is not covered by tinygrad_lite")
+
+    def perplexity(self):
+        return self.entropy().exp()
+
+    @property
+    def stddev(self):
+        return self.variance.sqrt()
+
+    def _check_parameter(self, name, values, ok, constraint):
+        """PyTorch's ValueError when ``ok`` (a boolean tensor) is not all True, showing the offending numbers."""
+        if self._validate_args and not bool(ok.all()):
+            raise ValueError(f"Expected parameter {name} (Tensor of shape {tuple(values.shape)}) of distribution "
+                             f"{self!r} to satisfy the constraint {constraint}, but found invalid values:\n{values}")
+
+    def _check_value(self, value, ok, support):
+        if not isinstance(value, Tensor):
+            raise ValueError(f"{type(self).__name__}.log_prob: the value must be a Tensor, got {type(value).__name__}")
+        if self._validate_args and not bool(ok.all()):
+            raise ValueError(f"Expected value argument (Tensor of shape {tuple(value.shape)}) to be within the "
+                             f"support ({support}) of the distribution {self!r}, but found invalid values:\n{value}")
+
+    def __repr__(self):
+        shown = []
+        for name in self._parameters:
+            if name in self.__dict__:
+                value = self.__dict__[name]
+                shown.append(f"{name}: {value if value.numel() == 1 else value.shape}")
+        return f"{type(self).__name__}({', '.join(shown)})"

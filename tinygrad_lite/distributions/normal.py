@@ -1,0 +1,39 @@
+r"""``Normal(loc, scale)``: the Gaussian, density exp(-(x - loc)^2 / (2 scale^2)) / (scale sqrt(2 pi)).
+
+log_prob(x) = -(x - loc)^2 / (2 scale^2) - log(scale) - log(sqrt(2 pi)); entropy = 1/2 + log(sqrt(2 pi)) +
+log(scale). ``rsample`` is loc + scale * eps, eps ~ N(0, 1): the reparameterisation a VAE learns through.
+"""
+import math
+
+from ..creation import randn
+from .distribution import Distribution, broadcast_all
+
+__all__ = ["Normal"]
+
+
+class Normal(Distribution):
+    """A normal distribution per element of the broadcast ``loc`` and ``scale`` (numbers or tensors)."""
+
+    has_rsample = True
+    _parameters = ("loc", "scale")
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(self.loc.shape, validate_args=validate_args)
+        self._check_parameter("scale", self.scale, self.scale > 0, "GreaterThan(lower_bound=0.0)")
+
+    mean = property(lambda self: self.loc)
+    mode = property(lambda self: self.loc)
+    stddev = property(lambda self: self.scale)
+    variance = property(lambda self: self.scale ** 2)
+
+    def rsample(self, sample_shape=()):
+        noise = randn(self._extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
+        return self.loc + noise * self.scale
+
+    def log_prob(self, value):
+        self._check_value(value, value == value, "Real()")
+        return -((value - self.loc) ** 2) / (2 * self.variance) - self.scale.log() - math.log(math.sqrt(2 * math.pi))
+
+    def entropy(self):
+        return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
