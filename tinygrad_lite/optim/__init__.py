@@ -2,7 +2,8 @@
 
 Start with ``optimizer.py`` (what all optimizers share: parameter groups, ``step``, ``zero_grad``, state_dict),
 then one file per update rule: ``sgd.py``, ``adam.py`` (and ``adamw.py``), ``rmsprop.py``, ``adagrad.py``; and
-(less common) ``nadam.py``, ``radam.py``, ``adamax.py``, ``adadelta.py``.
+(less common) ``nadam.py``, ``radam.py``, ``adamax.py``, ``adadelta.py``; ``lbfgs.py``, a quasi-Newton method whose
+``step`` takes a closure (with ``line_search.py``).
 ``lr_scheduler`` changes the learning rate during training.
 """
 from ..coverage import missing_names as _missing_names
@@ -16,10 +17,11 @@ from .nadam import NAdam
 from .radam import RAdam
 from .adamax import Adamax
 from .adadelta import Adadelta
+from .lbfgs import LBFGS
 from . import lr_scheduler
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "NAdam", "RAdam", "Adamax", "Adadelta",
-           "lr_scheduler"]
+           "LBFGS", "lr_scheduler"]
 
 
 __getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)
