@@ -80,3 +80,24 @@ def test_the_rosenbrock_valley_and_the_errors():
             lib.optim.LBFGS(groups)
     with pytest.raises(RuntimeError, match="strong_wolfe"):  # (here at once; PyTorch's at the first step)
         tl.optim.LBFGS([tl.ones(1, requires_grad=True)], line_search_fn="armijo")
+
+
+def test_on_the_gpu_stand_in_the_steps_equal_the_cpus():
+    """The flat vectors, the two-loop recursion and the line search stay on the device (tests/fake_cupy.py)."""
+    from fake_cupy import FakeCuPy
+
+    def run(device):
+        point = tl.tensor([-1.5, 2.0], dtype=tl.float64, device=device, requires_grad=True)
+        optimizer = tl.optim.LBFGS([point], line_search_fn="strong_wolfe", max_iter=8, history_size=3)
+
+        def closure():
+            optimizer.zero_grad()
+            loss = (1 - point[0]) ** 2 + 100 * (point[1] - point[0] ** 2) ** 2
+            loss.backward()
+            return loss
+        losses = [optimizer.step(closure).detach().item() for _ in range(2)]
+        return losses, point.detach().cpu().numpy(), optimizer.state[point]["d"].device.type
+    cpu = run("cpu")
+    with FakeCuPy().install():
+        gpu = run("cuda")
+    assert gpu[0] == cpu[0] and np.array_equal(gpu[1], cpu[1]) and gpu[2] == "cuda"

@@ -29,6 +29,11 @@ from .line_search import strong_wolfe
 from .optimizer import Optimizer, check_hyperparameters
 
 
+def _number(loss):
+    """The closure's loss as a Python float (read without the warning a tensor in the graph gives)."""
+    return float(loss.detach()) if isinstance(loss, Tensor) else float(loss)
+
+
 class LBFGS(Optimizer):
     """``LBFGS(params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
     history_size=100, line_search_fn=None)``; ``max_eval`` defaults to max_iter * 5 // 4. ``step(closure)``:
@@ -69,7 +74,7 @@ class LBFGS(Optimizer):
         """(loss, flat gradient) at x + t d, the parameters put back to x afterwards (for the line search)."""
         self._move(t, d)
         with enable_grad():
-            loss = float(closure())
+            loss = _number(closure())
         grad = self._flat_grad()
         for p, saved in zip(self._params, x):
             p.copy_(saved)
@@ -107,7 +112,7 @@ class LBFGS(Optimizer):
         state.setdefault("n_iter", 0)
         with enable_grad():
             first_loss = closure()
-        loss, evaluations = float(first_loss), 1
+        loss, evaluations = _number(first_loss), 1
         state["func_evals"] += 1
         with no_grad():
             grad = self._flat_grad()
@@ -162,7 +167,7 @@ class LBFGS(Optimizer):
                 spent, at_minimum = 0, False
                 if n != max_iter:  # the loss and gradient at the new point, for the next iteration
                     with enable_grad():
-                        loss = float(closure())
+                        loss = _number(closure())
                     grad = self._flat_grad()
                     at_minimum, spent = grad.abs().max() <= tolerance_grad, 1
             evaluations += spent
