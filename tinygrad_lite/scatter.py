@@ -16,16 +16,16 @@ sum of the numbers sent to each position is ``Bincount`` (ops/gather.py), the sc
 backward; its own backward gathers, so dL/dsrc_i = g_{p_i}. Replacing is a ``where`` on the positions written, so
 the input's gradient there is 0. A position that is written twice by ``scatter`` keeps the last number written,
 as PyTorch's CPU kernel does (PyTorch leaves it unspecified), and each number written gets the position's gradient,
-as from PyTorch's backward (a value of last + (sum - sum.detach()): the numbers of one, the gradient of the
-other). The in-place forms (``x.scatter_(...)``) are
-recorded in the graph as any in-place op.
+as from PyTorch's backward (the overwritten ones through a term sum - sum.detach(), worth 0). Comparisons pick
+the numbers (``where``, never a product with a 0/1 mask: inf * 0 would be nan). The in-place forms
+(``x.scatter_(...)``) are recorded in the graph as any in-place op.
 """
 import numpy as np
 
 from . import dtypes as dt
 from .autograd.inplace import record_inplace, records_inplace
 from .device import array_module_of, check_same_device, on_device_of
-from .functions import _check_tensor
+from .functions import _check_tensor, with_out
 from .ops.gather import Bincount
 from .shapes import dim_index
 from .tensor import Tensor, _as_tensor, where
@@ -115,11 +115,37 @@ def _replace(input, positions, values, value):
     if values is None:
         return where(_written(positions, size, input), value, flat).to(input.dtype).reshape(input.shape)
     keep = _last_of_each(positions)  # the number each position keeps: the last written there
-    last = _send(values.detach().reshape(-1)[Tensor._make(keep, None)], positions.reshape(-1)[keep], size)
-    every = _send(values, positions, size)  # (its gradient: each number gets its position's, as PyTorch's)
-    return where(_written(positions, size, input), last + (every - every.detach()), flat).reshape(input.shape)
+    if not input.is_floating_point():  # (integers and bools have no gradient: a plain write)
+        out = flat.array.copy()
+        out[positions.reshape(-1)[keep]] = values.array.reshape(-1)[keep]
+        return Tensor._make(out, None).reshape(input.shape)
+    values = values.reshape(-1)
+    xp = array_module_of(positions)
+    with on_device_of(positions):
+        kept = xp.zeros(values.shape[0], dtype=bool)
+    kept[keep] = True
+    written = _send(where(Tensor._make(kept, None), values, 0.0), positions, size)
+    dropped = ~kept & xp.isfinite(values.array)  # numbers overwritten by a later one at their position
+    if dropped.any():  # they get their position's gradient too, as from PyTorch's backward: a term worth 0
+        extra = _send(where(Tensor._make(dropped, None), values, 0.0), positions, size)
+        written = written + (extra - extra.detach())
+    return where(_written(positions, size, input), written, flat).reshape(input.shape)
 
 
+def _zero_d_as_one(function):
+    """A 0-d input (and its 0-d index and src) treated as 1-long vectors, the result made 0-d again: PyTorch's
+    scatters accept them (dim 0 or -1)."""
+    def on_vectors(input, dim, index, *args, **kwargs):
+        if not (isinstance(input, Tensor) and input.ndim == 0):
+            return function(input, dim, index, *args, **kwargs)
+        one = [a.reshape(1) if isinstance(a, Tensor) and a.ndim == 0 else a for a in (index, *args)]
+        dim_index(dim, 1, function.__name__)
+        return function(input.reshape(1), 0, *one, **kwargs).reshape(())
+    on_vectors.__name__, on_vectors.__doc__ = function.__name__, function.__doc__
+    return on_vectors
+
+
+@_zero_d_as_one
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     """out = input, then out[index[i][j]][j] = src[i][j] along ``dim`` (0 here): src's numbers written at the
     positions ``index`` names (a number ``value`` fills them). ``reduce="add"`` or ``"multiply"`` is PyTorch's
@@ -143,6 +169,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     return _replace(input, _flat_positions(input, d, index), values, number)
 
 
+@_zero_d_as_one
 def scatter_add(input, dim, index, src):
     """out = input, then out[index[i][j]][j] += src[i][j] along ``dim`` (0 here): each number of src added at the
     position ``index`` names; a position named twice gets both."""
@@ -155,6 +182,7 @@ def scatter_add(input, dim, index, src):
     return input + _send(values, _flat_positions(input, d, index), input.numel()).reshape(input.shape)
 
 
+@_zero_d_as_one
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """Each position's numbers from src combined by ``reduce``: "sum", "mean", "amax" or "amin", with the input's
     own number among them when ``include_self`` (positions nobody names keep the input's). The gradient of a
@@ -168,6 +196,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if not isinstance(src, Tensor):
         raise TypeError(f"scatter_reduce(): src must be a tensor, got {type(src).__name__}")
     _check_index("scatter_reduce", input, d, index, src)
+    if input.dtype == dt.bool:  # (as 0/1 integers; any 1 makes True)
+        return scatter_reduce(input.long(), d, index, src.long(), reduce, include_self=include_self) != 0
     values, _ = _source("scatter_reduce", input, src, index)
     size, positions = input.numel(), _flat_positions(input, d, index).reshape(-1)
     flat, values = input.reshape(-1), values.reshape(-1)
@@ -177,8 +207,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     named = Tensor._make(counts > 0, None)
     if reduce in ("sum", "mean"):
         total = _send(values, positions, size) + (flat if include_self else 0)
-        if reduce == "mean":
-            total = total / Tensor._make((counts + int(include_self)).clip(1, None), None).to(flat.dtype)
+        if reduce == "mean":  # (integers: rounded down, as PyTorch's)
+            divisor = Tensor._make((counts + int(include_self)).clip(1, None), None)
+            total = total / divisor.to(flat.dtype) if input.is_floating_point() else total // divisor
         return where(named, total.to(input.dtype), flat).reshape(input.shape)
     if positions.size == 0:
         return input.clone()
@@ -189,10 +220,10 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         sharing = xp.bincount(positions, weights=(values.array == best[positions]).astype(np.float64), minlength=size)
         sharing = sharing + (include_self * (flat.array == best))
     share = Tensor._make((1 / xp.maximum(sharing, 1)).astype(flat.array.dtype), None)
-    from_src = _send(values * Tensor._make(values.array == best[positions], None) * share[Tensor._make(
-        positions, None)], positions, size)
-    from_self = flat * Tensor._make(flat.array == best, None) * share if include_self else 0
-    return where(named, from_src + from_self, flat).reshape(input.shape)
+    ties = Tensor._make(values.array == best[positions], None)  # (where, not a product: inf * 0 would be nan)
+    from_src = _send(where(ties, values * share[Tensor._make(positions, None)], 0.0), positions, size)
+    from_self = where(Tensor._make(flat.array == best, None), flat * share, 0.0) if include_self else 0
+    return where(named, from_src + from_self, flat).to(input.dtype).reshape(input.shape)
 
 
 def _extremes(values, positions, size, reduce):
@@ -248,6 +279,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     d = dim_index(dim, max(input.ndim, 1), "index_add")
     _check_source("index_add", input, d, index, source)
     positions = _slice_positions(input, d, index, tuple(source.shape))
+    alpha = alpha if input.is_floating_point() else int(alpha)  # (an integer tensor: alpha truncated, as PyTorch's)
     sent = _send(source if alpha == 1 else source * alpha, positions, input.numel())
     return input + sent.reshape(input.shape)
 
@@ -312,3 +344,6 @@ def _in_place(name, function):
 for _function in (scatter, scatter_add, scatter_reduce, index_add, index_copy, index_fill, index_put):
     setattr(Tensor, _function.__name__, _function)
     setattr(Tensor, _function.__name__ + "_", _in_place(_function.__name__, _function))
+# the functions take out=, as PyTorch's (the methods do not): torch.index_add(x, 0, i, v, out=y)
+scatter, scatter_add, scatter_reduce, index_add, index_copy = (with_out(f) for f in (
+    scatter, scatter_add, scatter_reduce, index_add, index_copy))
