@@ -83,6 +83,7 @@ def test_shapes_reprs_and_the_samples_statistics():
 
 BAD = {
     "a negative scale": lambda D, t: D.Normal(0.0, -1.0),
+    "a nan loc": lambda D, t: D.Normal(t([float("nan")]), t([1.0])),
     "a nan value": lambda D, t: D.Normal(0.0, 1.0).log_prob(t(float("nan"))),
     "a class out of range": lambda D, t: D.Categorical(logits=t(LOGITS)).log_prob(t([4, 0])),
     "negative probabilities": lambda D, t: D.Categorical(probs=t([-0.2, 0.8])),
@@ -100,3 +101,23 @@ def test_bad_arguments_raise_pytorchs_value_error(case):
             BAD[case](lib.distributions, lib.tensor)
     with pytest.raises(NotImplementedError, match="no closed form"):
         tl.distributions.kl_divergence(tl.distributions.Normal(0.0, 1.0), tl.distributions.Uniform(0.0, 1.0))
+
+
+def test_subclasses_expand_enumerate_and_the_edges_of_a_support():
+    """A subclass of Normal takes Normal's KL formula, as in PyTorch; the Uniform's support is closed (high has
+    density 0, no error); a fair coin has no mode (nan); expand, enumerate_support and the Uniform's cdf."""
+    outcomes = []
+    for lib in (tl, torch):
+        D = lib.distributions
+
+        class MyNormal(D.Normal):
+            pass
+        outcomes.append([
+            D.kl_divergence(MyNormal(0.0, 1.0), D.Normal(1.0, 1.0)).item(),
+            D.Uniform(lib.tensor([0.0, 1.0]), lib.tensor([2.0, 5.0])).log_prob(lib.tensor([2.0, 5.0])).tolist(),
+            D.Bernoulli(probs=lib.tensor([0.5, 0.3, 0.7])).mode.tolist(),
+            tuple(D.Normal(lib.tensor([0.0, 1.0]), 1.0).expand([3, 2]).sample().shape),
+            D.Categorical(logits=lib.zeros(2, 3)).enumerate_support().tolist(),
+            D.Bernoulli(probs=lib.tensor([0.2, 0.7])).enumerate_support().tolist(),
+            D.Uniform(lib.tensor(0.0), lib.tensor(2.0)).cdf(lib.tensor([0.0, 1.0, 2.0])).tolist()])
+    assert str(outcomes[0]) == str(outcomes[1])

@@ -5,8 +5,9 @@ differentiable in the parameters. Read ``distribution.py`` first (batch and even
 argument checks), then a distribution (``normal.py``).
 
 Covered: ``Normal``, ``Categorical``, ``Bernoulli``, ``Uniform``, ``Independent`` and ``kl_divergence`` between
-two of a kind (``kl.py``). Not covered: the other distributions (Beta, Gamma, MultivariateNormal ...),
-transforms, constraints as objects, and ``Normal.cdf``/``icdf`` (they need erf, which the library lacks).
+two of a kind (``kl.py``; a subclass takes its parent's formula), with ``expand`` and ``enumerate_support``. Not
+covered: the other distributions (Beta, Gamma, MultivariateNormal ...), transforms, constraints as objects
+(``support``, ``arg_constraints``), and ``Normal.cdf``/``icdf`` (they need a differentiable erf).
 """
 from ..coverage import missing_names as _missing_names
 from .bernoulli import Bernoulli

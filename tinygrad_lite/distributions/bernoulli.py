@@ -7,9 +7,9 @@ x = p. The mean is p, the variance p (1 - p); a sample is 0. or 1. (floats, as P
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..creation import bernoulli
+from ..creation import bernoulli, tensor
 from ..nn.functional.loss import binary_cross_entropy_with_logits
-from ..tensor import Tensor
+from ..tensor import Tensor, where
 from .categorical import _probs_or_logits
 from .distribution import Distribution, broadcast_all
 
@@ -45,7 +45,8 @@ class Bernoulli(Distribution):
         raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
 
     mean = property(lambda self: self.probs)
-    mode = property(lambda self: (self.probs >= 0.5).to(self.probs.dtype))
+    mode = property(lambda self: where(self.probs == 0.5, float("nan"), (self.probs > 0.5).to(self.probs.dtype)))
+    param_shape = property(lambda self: self._batch_shape)
     variance = property(lambda self: self.probs * (1 - self.probs))
 
     def sample(self, sample_shape=()):
@@ -59,3 +60,13 @@ class Bernoulli(Distribution):
 
     def entropy(self):
         return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
+
+    def enumerate_support(self, expand=True):
+        """The values a draw can take, 0. and 1., along a new first dim (expanded over the batch)."""
+        values = tensor([0.0, 1.0], dtype=self.probs.dtype, device=self.probs.device).reshape(
+            (2,) + (1,) * len(self._batch_shape))
+        return values.expand((2,) + tuple(self._batch_shape)) if expand else values
+
+    def expand(self, batch_shape):
+        given = "probs" if "probs" in self._parameters else "logits"
+        return Bernoulli(**{given: getattr(self, given).expand(batch_shape)}, validate_args=self._validate_args)

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..creation import full, multinomial
+from ..creation import arange, full, multinomial
 from ..tensor import Size, Tensor
 from .distribution import Distribution
 
@@ -79,6 +79,16 @@ class Categorical(Distribution):
         shape = np.broadcast_shapes(tuple(value.shape[:-1]), tuple(logits.shape[:-1]))
         value = value.expand(shape + (1,))
         return logits.expand(shape + (self._num_events,)).gather(-1, value).squeeze(-1)
+
+    def enumerate_support(self, expand=True):
+        """The classes 0 .. K-1 along a new first dim (expanded over the batch)."""
+        values = arange(self._num_events, device=self.probs.device).reshape((-1,) + (1,) * len(self._batch_shape))
+        return values.expand((self._num_events,) + tuple(self._batch_shape)) if expand else values
+
+    def expand(self, batch_shape):
+        given = "probs" if "probs" in self._parameters else "logits"
+        shape = tuple(batch_shape) + (self._num_events,)
+        return Categorical(**{given: getattr(self, given).expand(shape)}, validate_args=self._validate_args)
 
     def entropy(self):
         low = float(np.finfo(self.logits.array.dtype).min)  # (log 0 = -inf times p = 0 counts as 0)

@@ -36,6 +36,9 @@ class Independent(Distribution):
     def rsample(self, sample_shape=()):
         return self.base_dist.rsample(sample_shape)
 
+    def enumerate_support(self, expand=True):
+        raise NotImplementedError("Enumeration over cartesian product is not implemented")
+
     def _sum_event_dims(self, t):
         n = self.reinterpreted_batch_ndims
         return t.sum(tuple(range(-n, 0))) if n else t

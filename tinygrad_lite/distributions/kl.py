@@ -28,9 +28,17 @@ def register_kl(type_p, type_q):
     return register
 
 
+def _closest(type_p, type_q):
+    """The registered pair for the most specific classes of p and q (a subclass of Normal uses Normal's formula
+    unless it has its own): the pair whose classes come first in p's and q's method resolution orders."""
+    matches = [(type_p.__mro__.index(a), type_q.__mro__.index(b), (a, b)) for a, b in _KL
+               if issubclass(type_p, a) and issubclass(type_q, b)]
+    return _KL[min(matches)[2]] if matches else None
+
+
 def kl_divergence(p, q):
     """KL(p || q), one number per element of the batch."""
-    function = _KL.get((type(p), type(q)))
+    function = _closest(type(p), type(q))
     if function is None:
         raise NotImplementedError(f"kl_divergence: no closed form for {type(p).__name__} || {type(q).__name__} "
                                   f"here (registered: {', '.join(f'{a.__name__}/{b.__name__}' for a, b in _KL)})")

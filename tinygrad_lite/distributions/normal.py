@@ -20,6 +20,7 @@ class Normal(Distribution):
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all(loc, scale)
         super().__init__(self.loc.shape, validate_args=validate_args)
+        self._check_parameter("loc", self.loc, self.loc == self.loc, "Real()")
         self._check_parameter("scale", self.scale, self.scale > 0, "GreaterThan(lower_bound=0.0)")
 
     mean = property(lambda self: self.loc)
@@ -37,3 +38,7 @@ class Normal(Distribution):
 
     def entropy(self):
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
+
+    def expand(self, batch_shape):
+        """The same distribution repeated over a larger batch shape (the parameters expanded, not copied)."""
+        return Normal(self.loc.expand(batch_shape), self.scale.expand(batch_shape), self._validate_args)

@@ -1,9 +1,11 @@
 r"""``Uniform(low, high)``: every number of [low, high) equally likely, density 1 / (high - low) there.
 
 log_prob(x) = -log(high - low) inside, -inf outside (a value outside raises with ``validate_args``); entropy =
-log(high - low). ``rsample`` is low + u (high - low) with u uniform on [0, 1), differentiable in low and high.
+log(high - low); cdf(x) = (x - low) / (high - low), clamped to [0, 1]. ``rsample`` is low + u (high - low)
+with u uniform on [0, 1), differentiable in low and high.
 """
 from ..creation import rand
+from ..tensor import where
 from .distribution import Distribution, broadcast_all
 
 __all__ = ["Uniform"]
@@ -30,9 +32,21 @@ class Uniform(Distribution):
         return self.low + u * (self.high - self.low)
 
     def log_prob(self, value):
+        self._check_value(value, (self.low <= value) & (value <= self.high), "Interval(lower_bound=low, "
+                          "upper_bound=high)")  # (the support is closed, as PyTorch's; high itself has density 0)
         inside = (self.low <= value) & (value < self.high)
-        self._check_value(value, inside, "Interval(lower_bound=low, upper_bound=high)")
-        return inside.to(self.low.dtype).log() - (self.high - self.low).log()  # (log 0 = -inf outside, as PyTorch's)
+        return where(inside, 0.0, float("-inf")) - (self.high - self.low).log()  # (-inf outside; the same gradient)
+
+    def cdf(self, value):
+        self._check_value(value, (self.low <= value) & (value <= self.high), "Interval(lower_bound=low, "
+                          "upper_bound=high)")
+        return ((value - self.low) / (self.high - self.low)).clamp(min=0, max=1)
+
+    def icdf(self, value):
+        return self.low + value * (self.high - self.low)
+
+    def expand(self, batch_shape):
+        return Uniform(self.low.expand(batch_shape), self.high.expand(batch_shape), self._validate_args)
 
     def entropy(self):
         return (self.high - self.low).log()
