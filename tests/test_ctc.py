@@ -32,6 +32,7 @@ CASES = {
     "log_probs given directly": (TARGETS, (6, 5, 6), (3, 1, 3), {"reduction": "none", "log_softmax": False}),
     "another blank": (np.array([[1, 2, 2], [4, 0, 0], [4, 4, 1]]), (6, 5, 6), (3, 1, 3), {"blank": 3}),
     "zero_infinity": (TARGETS, (2, 5, 6), (3, 1, 3), {"reduction": "none", "zero_infinity": True}),
+    "no frames, an empty target": (TARGETS, (6, 0, 6), (3, 0, 3), {"reduction": "none"}),
 }
 
 
@@ -50,6 +51,8 @@ def test_an_impossible_target_costs_inf_and_lengths_may_be_tensors_or_one_number
     loss, _ = _ctc(tl, TARGETS, tl.tensor([2, 5, 6]), tl.tensor([3, 1, 3]), reduction="none")
     assert np.isinf(loss[0]) and np.allclose(loss[1:], _ctc(torch, TARGETS, (2, 5, 6), (3, 1, 3),
                                                             reduction="none")[0][1:])
+    silent, _ = _ctc(tl, TARGETS, (6, 0, 6), (3, 1, 3), reduction="none")  # (no frame for a label: inf)
+    assert np.isinf(silent[1]) and np.isfinite(silent[[0, 2]]).all()
     one = tl.nn.functional.ctc_loss(tl.tensor(LOGITS[:, 0]).log_softmax(1), tl.tensor([1, 2]), 6, 2)
     assert np.isclose(one.item(), torch.nn.functional.ctc_loss(torch.tensor(LOGITS[:, 0]).log_softmax(1),
                                                                torch.tensor([1, 2]), (6,), (2,)).item())

@@ -209,7 +209,8 @@ def _class_targets(name, input, target, per_sample):
         raise RuntimeError(f"{name}: the target must hold class indices (int64), got {target.dtype.name}: convert it "
                            "with .long()")
     expected = tuple(input.shape[:-1]) if per_sample else tuple(input.shape)
-    if tuple(target.shape) != expected:
+    one_sample = per_sample and input.ndim == 1 and tuple(target.shape) == (1,)  # (PyTorch takes () or (1,))
+    if tuple(target.shape) != expected and not one_sample:
         raise RuntimeError(f"{name}: the target should have shape {expected} for an input of shape "
                            f"{tuple(input.shape)}, got {tuple(target.shape)}")
     low = -1 if not per_sample else 0
@@ -227,6 +228,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 supported, got {p}")
     check_number("multi_margin_loss", "margin", margin)
     _class_targets("multi_margin_loss", input, target, per_sample=True)
+    target = target.reshape(()) if input.ndim == 1 else target
     right = input.gather(-1, target.unsqueeze(-1))  # x_y, (N, 1)
     terms = (margin - right + input).clamp(min=0) ** p
     if weight is not None:

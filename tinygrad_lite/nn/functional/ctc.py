@@ -121,14 +121,17 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         starts = Tensor._make(xp.asarray(np.arange(symbols.shape[1]) < np.minimum(2, 2 * target_lengths + 1)[:, None]),
                               None)
         running = Tensor._make(xp.asarray(np.arange(frames)[:, None] < input_lengths), None)  # (T, N)
+        silent = Tensor._make(xp.asarray(input_lengths == 0), None)  # no frames: 0 for an empty target, else inf
+        silent_loss = Tensor._make(xp.asarray(np.where(target_lengths == 0, 0.0, np.inf), log_probs.array.dtype), None)
     emit = log_probs.gather(2, symbols.unsqueeze(0).expand(frames, -1, -1))  # (T, N, 2S+1): lp_t(l'_s)
+    width = symbols.shape[1]
     gap = emit.new_full((batch, 2), _NEG_INF)
-    alpha = where(starts, emit[0], _NEG_INF)
+    alpha = where(starts, emit[0], _NEG_INF) if frames else emit.new_full((batch, width), _NEG_INF)
     for t in range(1, frames):
-        one_back = cat([gap[:, :1], alpha[:, :-1]], 1)
-        two_back = where(skip, cat([gap, alpha[:, :-2]], 1), _NEG_INF)
+        one_back = cat([gap[:, :1], alpha], 1)[:, :width]  # alpha_{t-1}(s - 1)
+        two_back = where(skip, cat([gap, alpha], 1)[:, :width], _NEG_INF)  # alpha_{t-1}(s - 2), where allowed
         alpha = where(running[t].unsqueeze(1), _log_sum_exp(stack([alpha, one_back, two_back]), 0) + emit[t], alpha)
-    loss = -_log_sum_exp(where(stops, alpha.gather(1, ends), _NEG_INF), 1)
+    loss = where(silent, silent_loss, -_log_sum_exp(where(stops, alpha.gather(1, ends), _NEG_INF), 1))
     with no_grad():
         possible = ~loss.isinf()
     shown = where(running.unsqueeze(2), log_probs.exp(), 0.0).sum((0, 2))  # PyTorch's gradient convention (see above)
