@@ -247,10 +247,10 @@ def _slice_positions(input, dim, index, source_shape):
         raise RuntimeError(f"index_add/index_copy/index_fill: index must be a 1-D tensor of int64 positions, got "
                            f"{getattr(index, 'shape', type(index).__name__)}")
     length = input.shape[dim] if input.ndim else 1
-    if index.numel() and (int(index.array.min()) < -length or int(index.array.max()) >= length):
+    if index.numel() and (int(index.array.min()) < 0 or int(index.array.max()) >= length):
         raise IndexError(f"index out of range in self: positions along dim {dim} are 0 to {length - 1}, got "
                          f"{index.array.tolist()[:10]}")
-    full = index.array.reshape(-1) % max(length, 1)
+    full = index.array.reshape(-1)
     xp = array_module_of(full)
     shape = list(source_shape) if source_shape else [1]
     spread = [1] * len(shape)
@@ -313,7 +313,12 @@ def index_put(input, indices, values, accumulate=False):
     _check_tensor("index_put", input)
     if not isinstance(indices, (tuple, list)):
         raise TypeError(f"index_put(): indices must be a tuple of tensors, got {type(indices).__name__}")
+    given = values
     values = _as_tensor(values, input.device)
+    if isinstance(given, Tensor) and values.dtype != input.dtype:
+        raise RuntimeError(f"index_put(): Index put requires the source and destination dtypes match, got "
+                           f"{input.dtype.name} for the destination and {values.dtype.name} for the source "
+                           "(convert with .to(x.dtype))")
     if not accumulate:
         out = input.clone()
         out[tuple(indices)] = values
@@ -321,9 +326,7 @@ def index_put(input, indices, values, accumulate=False):
     with on_device_of(input.array):
         places = Tensor._make(array_module_of(input.array).arange(input.numel()).reshape(input.shape), None)
     positions = places[tuple(indices)].array  # the flat position of each number x[indices] reads
-    if values.dtype != input.dtype:
-        raise RuntimeError(f"index_put(): values ({values.dtype.name}) must have the dtype of self "
-                           f"({input.dtype.name})")
+    values = values.to(input.dtype)  # (a Python number given as values)
     spread = values.expand(positions.shape)
     return input + _send(spread, positions, input.numel()).reshape(input.shape)
 

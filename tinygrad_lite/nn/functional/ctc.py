@@ -63,15 +63,18 @@ def _padded_targets(targets, target_lengths, batch):
     """The targets as a (batch, longest) numpy array of labels: from (N, S) padded rows, or from one 1-D sequence
     of all the targets one after another (``target_lengths`` says where each ends)."""
     values = targets.cpu().numpy()
+    if values.dtype.kind == "f" and np.array_equal(values, np.round(values)):  # (whole numbers as floats: PyTorch's)
+        values = values.astype(np.int64)
     if values.dtype.kind not in "iu":
-        raise RuntimeError(f"ctc_loss: targets must be integers (class indices), got {targets.dtype.name}")
+        raise RuntimeError(f"ctc_loss: targets must be class indices (integers), got {targets.dtype.name} values "
+                           "that are not whole numbers")
     longest = int(target_lengths.max()) if batch else 0
     if targets.ndim == 2:
         if values.shape[0] != batch or values.shape[1] < longest:
             raise RuntimeError(f"ctc_loss: targets of shape {tuple(values.shape)} do not hold {batch} sequences of "
                                f"the target_lengths {target_lengths.tolist()}")
         return values[:, :longest]
-    if targets.ndim != 1 or values.size < target_lengths.sum():
+    if targets.ndim != 1 or values.size != target_lengths.sum():
         raise RuntimeError(f"ctc_loss: targets must be (N, S) padded, or 1-D with the {target_lengths.sum()} "
                            f"labels of all the targets one after another, got shape {tuple(values.shape)}")
     padded = np.zeros((batch, longest), np.int64)
