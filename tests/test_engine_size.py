@@ -158,6 +158,13 @@ to 1,696. Optimizers got PyTorch's hooks (``register_step_pre_hook`` ...); the f
 returns its handle, which ``nn/modules/module.py`` had for its own, moved to ``autograd/hooks.py`` beside the handle
 so that both use it: HOOKS went from 152 to 161 lines; HOOKS_BUDGET = 170.
 
+Session 45 added ``torch.erf``, ``erfc`` and ``erfinv`` (exact GELU written by hand, ``Normal.cdf``/``icdf``,
+``special.ndtri``). numpy has none of them, so they cannot be composed: ``ops/special.py`` holds ``Erf`` and
+``Erfinv`` (19 lines, each forward beside its elementary derivative), and their numbers, which have nothing to do
+with autograd (Python's ``math.erf``, Newton's method for the inverse), sit outside the engine in
+``special_numbers.py``; GELU's copy of erf went there too. The engine went from 904 to 919 lines;
+ENGINE_BUDGET = 925.
+
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
 argument checks and idioms, which is why the two numbers are larger than that one. They are a few hundred lines
@@ -185,7 +192,7 @@ INPLACE = [PACKAGE / "autograd" / "inplace.py"]
 HOOKS = [PACKAGE / "autograd" / "hooks.py", PACKAGE / "utils" / "hooks.py"]
 FLOAT16_MATMUL = [PACKAGE / "float16_matmul.py"]
 INDEXING = [PACKAGE / "indexing.py"]
-ENGINE_BUDGET = 910
+ENGINE_BUDGET = 925
 API_BUDGET = 1700
 INPLACE_BUDGET = 90
 HOOKS_BUDGET = 170

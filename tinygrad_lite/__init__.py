@@ -85,6 +85,7 @@ from .composed import (
     unbind,
     unflatten,
 )
+from .special import erf, erfc, erfinv
 from .scatter import index_add, index_copy, index_fill, index_put, scatter, scatter_add, scatter_reduce
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Size, Tensor
@@ -96,7 +97,7 @@ from .legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTens
                      IntTensor, LongTensor, ShortTensor)
 from . import nn
 from . import optim
-from . import datasets, distributions, metrics, utils
+from . import datasets, distributions, metrics, special, utils
 from . import amp, cpu
 from .amp import autocast
 from .coverage import not_covered as _not_covered

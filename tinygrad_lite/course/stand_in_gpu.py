@@ -48,7 +48,6 @@ import collections
 import contextlib
 import importlib
 import json
-import math
 import sys
 import types
 import weakref
@@ -740,14 +739,20 @@ class StandInCuPy(types.ModuleType):
                     sys.modules[name] = old
 
 
-def _erf(x):
-    return wrap(np.vectorize(math.erf, otypes=[x.dtype])(x._a), x._device)
+def _special(name):
+    """``cupyx.scipy.special``'s ``name`` ("erf", "erfc", "erfinv") on the stand-in's arrays, computed as the
+    library computes it on the CPU (special_numbers.py)."""
+    def on_device(x):
+        from ..special_numbers import erf_numbers, erfinv_numbers
+        values = erfinv_numbers(x._a) if name == "erfinv" else erf_numbers(x._a, name)
+        return wrap(values, x._device)
+    return on_device
 
 
 def _cupyx():
-    """``cupyx.scipy.special`` with ``erf`` (GELU's exact form uses it)."""
+    """``cupyx.scipy.special`` with ``erf``, ``erfc`` and ``erfinv`` (exact GELU, torch.erf, Normal.cdf)."""
     special = types.ModuleType("cupyx.scipy.special")
-    special.erf = _erf
+    special.erf, special.erfc, special.erfinv = _special("erf"), _special("erfc"), _special("erfinv")
     scipy = types.ModuleType("cupyx.scipy")
     scipy.special = special
     cupyx = types.ModuleType("cupyx")

@@ -6,8 +6,8 @@ argument checks), then a distribution (``normal.py``).
 
 Covered: ``Normal``, ``Categorical``, ``Bernoulli``, ``Uniform``, ``Independent`` and ``kl_divergence`` between
 two of a kind (``kl.py``; a subclass takes its parent's formula), with ``expand`` and ``enumerate_support``. Not
-covered: the other distributions (Beta, Gamma, MultivariateNormal ...), transforms, constraints as objects
-(``support``, ``arg_constraints``), and ``Normal.cdf``/``icdf`` (they need a differentiable erf).
+covered: the other distributions (Beta, Gamma, MultivariateNormal ...), transforms, and constraints as objects
+(``support``, ``arg_constraints``).
 """
 from ..coverage import missing_names as _missing_names
 from .bernoulli import Bernoulli

@@ -1,11 +1,13 @@
 r"""``Normal(loc, scale)``: the Gaussian, density exp(-(x - loc)^2 / (2 scale^2)) / (scale sqrt(2 pi)).
 
 log_prob(x) = -(x - loc)^2 / (2 scale^2) - log(scale) - log(sqrt(2 pi)); entropy = 1/2 + log(sqrt(2 pi)) +
-log(scale). ``rsample`` is loc + scale * eps, eps ~ N(0, 1): the reparameterisation a VAE learns through.
+log(scale); cdf(x) = (1 + erf((x - loc) / (scale sqrt 2))) / 2. ``rsample`` is loc + scale * eps, eps ~ N(0, 1):
+the reparameterisation a VAE learns through.
 """
 import math
 
 from ..creation import randn
+from ..special import erf, erfinv
 from .distribution import Distribution, broadcast_all
 
 __all__ = ["Normal"]
@@ -38,6 +40,15 @@ class Normal(Distribution):
 
     def entropy(self):
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
+
+    def cdf(self, value):
+        """P(X <= value) = (1 + erf((value - loc) / (scale sqrt 2))) / 2."""
+        self._check_value(value, value == value, "Real()")
+        return 0.5 * (1 + erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
+
+    def icdf(self, value):
+        """The value below which a draw falls with probability ``value``: loc + scale sqrt(2) erfinv(2 value - 1)."""
+        return self.loc + self.scale * erfinv(2 * value - 1) * math.sqrt(2)
 
     def expand(self, batch_shape):
         """The same distribution repeated over a larger batch shape (the parameters expanded, not copied)."""

@@ -9,6 +9,7 @@
 - ``scan``: cumsum, cumprod (running sums and products)
 - ``gather``: gather (what sort, topk pick) and bincount (a scatter-add): each other's backward
 - ``norm``: the vector p-norm (norm, linalg.vector_norm, F.normalize)
+- ``special``: erf and its inverse, which numpy lacks (exact GELU, Normal.cdf)
 
 Fused ops, a layer's whole formula as one op with its closed-form backward (read after ``nn/``; not needed to
 follow the engine):

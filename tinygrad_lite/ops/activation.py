@@ -10,6 +10,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..device import array_module_of
+from ..special_numbers import erf_numbers
 
 
 class ReLU(Function):
@@ -67,15 +68,6 @@ class Tanh(Function):
         return g * (1 - z * z)
 
 
-def _erf(x):
-    """The error function, elementwise. numpy has none, so on the CPU we loop over math.erf: exact but slow
-    (about 0.4 us per element); GELU(approximate="tanh") avoids it. CuPy's erf lives in cupyx."""
-    if array_module_of(x) is np:
-        return np.vectorize(math.erf, otypes=[x.dtype])(x)
-    import cupyx.scipy.special  # optional: only for CuPy arrays, so CuPy is installed
-    return cupyx.scipy.special.erf(x)
-
-
 class GELU(Function):
     r"""z = x \Phi(x), with \Phi the standard normal CDF.   dz/dx = \Phi(x) + x \varphi(x).
 
@@ -87,7 +79,7 @@ class GELU(Function):
             t = np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3))
             self.save_for_backward(x, t)
             return 0.5 * x * (1 + t)
-        cdf = 0.5 * (1 + _erf(x / math.sqrt(2)))
+        cdf = 0.5 * (1 + erf_numbers(x / math.sqrt(2)))
         self.save_for_backward(x, cdf)
         return x * cdf
 
