@@ -124,6 +124,10 @@ OPS = {
     + x.index_add(0, lab, y, alpha=0.5) + y.index_put((lab, lab.flip(0)), x[0], accumulate=True)
     + x.scatter_reduce(0, lab[None, :], y[:1] * 1, "amax") + y.index_copy(1, lab.flip(0), x),
     "erf": lambda lib, F, x, y, lab: lib.erf(x) * lib.erfc(y) + lib.erfinv(y.tanh() * 0.9),
+    "trigonometry": lambda lib, F, x, y, lab: lib.asin(x.tanh() * 0.9) * lib.acos(y.tanh() * 0.9) + lib.atan(x)
+    + lib.atan2(x, y) + lib.sinh(x) * lib.cosh(y) + lib.asinh(x) + lib.acosh(x * x + 1.5) + lib.atanh(y.tanh() * 0.5)
+    + lib.hypot(x, y) + lib.logaddexp(x, y) + lib.logaddexp2(y, x) + lib.exp2(x) + lib.reciprocal(x * x + 1)
+    + lib.sinc(y) + lib.deg2rad(x) * lib.rad2deg(y),
     "mode": lambda lib, F, x, y, lab: lib.mode(x, 1).values * y[0] + x.mode(0, keepdim=True).values.sum(),
     "pad_sequence": lambda lib, F, x, y, lab: lib.nn.utils.rnn.pad_sequence([x[0], y[:2, 1], x[1:, 2]],
                                                                            padding_value=0.5),

@@ -162,8 +162,10 @@ Session 45 added ``torch.erf``, ``erfc`` and ``erfinv`` (exact GELU written by h
 ``special.ndtri``). numpy has none of them, so they cannot be composed: ``ops/special.py`` holds ``Erf`` and
 ``Erfinv`` (19 lines, each forward beside its elementary derivative), and their numbers, which have nothing to do
 with autograd (Python's ``math.erf``, Newton's method for the inverse), sit outside the engine in
-``special_numbers.py``; GELU's copy of erf went there too. The engine went from 904 to 919 lines;
-ENGINE_BUDGET = 925.
+``special_numbers.py``; GELU's copy of erf went there too. It also added the inverse trigonometric and
+hyperbolic functions (trigonometry.py, composed), of which two cannot be composed of the others: ``Asin`` and
+``Atan2`` (ops/elementwise.py, 15 lines beside ``Sin`` and ``Cos``; atan is atan2(x, 1), acos 2 atan2(sqrt(1 - x),
+sqrt(1 + x))). The engine went from 904 to 934 lines; ENGINE_BUDGET = 940.
 
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
@@ -192,7 +194,7 @@ INPLACE = [PACKAGE / "autograd" / "inplace.py"]
 HOOKS = [PACKAGE / "autograd" / "hooks.py", PACKAGE / "utils" / "hooks.py"]
 FLOAT16_MATMUL = [PACKAGE / "float16_matmul.py"]
 INDEXING = [PACKAGE / "indexing.py"]
-ENGINE_BUDGET = 925
+ENGINE_BUDGET = 940
 API_BUDGET = 1700
 INPLACE_BUDGET = 90
 HOOKS_BUDGET = 170

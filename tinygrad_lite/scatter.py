@@ -20,6 +20,8 @@ as from PyTorch's backward (the overwritten ones through a term sum - sum.detach
 the numbers (``where``, never a product with a 0/1 mask: inf * 0 would be nan). The in-place forms
 (``x.scatter_(...)``) are recorded in the graph as any in-place op.
 """
+import functools
+
 import numpy as np
 
 from . import dtypes as dt
@@ -135,13 +137,13 @@ def _replace(input, positions, values, value):
 def _zero_d_as_one(function):
     """A 0-d input (and its 0-d index and src) treated as 1-long vectors, the result made 0-d again: PyTorch's
     scatters accept them (dim 0 or -1)."""
+    @functools.wraps(function)
     def on_vectors(input, dim, index, *args, **kwargs):
         if not (isinstance(input, Tensor) and input.ndim == 0):
             return function(input, dim, index, *args, **kwargs)
         one = [a.reshape(1) if isinstance(a, Tensor) and a.ndim == 0 else a for a in (index, *args)]
         dim_index(dim, 1, function.__name__)
         return function(input.reshape(1), 0, *one, **kwargs).reshape(())
-    on_vectors.__name__, on_vectors.__doc__ = function.__name__, function.__doc__
     return on_vectors
 
 

@@ -27,7 +27,7 @@ def erf_numbers(x, name="erf"):
 def erfinv_numbers(y):
     """erf^{-1}(y) elementwise, in y's dtype (see the module's docstring)."""
     if array_module_of(y) is not np:
-        import cupyx.scipy.special
+        import cupyx.scipy.special  # optional: only for CuPy arrays, so CuPy is installed
         return cupyx.scipy.special.erfinv(y)
     a = np.abs(y).astype(np.float64)
     tail = a > 0.5

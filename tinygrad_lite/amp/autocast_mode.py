@@ -44,11 +44,11 @@ FLOAT32_OPS = {
                                 "replication_pad", "max_pool3d", "avg_pool3d", "adaptive_max_pool3d",
                                 "adaptive_avg_pool3d", "max_unpool2d", "max_unpool3d"}),
     "cuda": frozenset(_LOSSES | {
-        "exp", "expm1", "log", "log10", "log2", "log1p", "pow", "tan", "erfinv", "softmax", "log_softmax",
-        "sum", "prod", "cumsum", "cumprod", "norm", "logsumexp", "layer_norm", "rms_norm", "cdist", "group_norm",
-        "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact1d",
-        "_upsample_nearest_exact2d", "_upsample_nearest_exact3d", "upsample_linear1d", "upsample_bilinear2d",
-        "upsample_trilinear3d", "upsample_bicubic2d"}),
+        "acos", "asin", "cosh", "sinh", "reciprocal", "exp", "expm1", "log", "log10", "log2", "log1p", "pow", "tan",
+        "erfinv", "softmax", "log_softmax", "sum", "prod", "cumsum", "cumprod", "norm", "logsumexp", "layer_norm",
+        "rms_norm", "cdist", "group_norm", "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d",
+        "_upsample_nearest_exact1d", "_upsample_nearest_exact2d", "_upsample_nearest_exact3d", "upsample_linear1d",
+        "upsample_bilinear2d", "upsample_trilinear3d", "upsample_bicubic2d"}),
 }
 REFUSED_OPS = {"cuda": {"binary_cross_entropy": (
     "binary_cross_entropy and nn.BCELoss are unsafe to autocast: the sigmoid before them rounds to exactly 0 or 1 "

@@ -743,8 +743,8 @@ def _special(name):
     """``cupyx.scipy.special``'s ``name`` ("erf", "erfc", "erfinv") on the stand-in's arrays, computed as the
     library computes it on the CPU (special_numbers.py)."""
     def on_device(x):
-        from ..special_numbers import erf_numbers, erfinv_numbers
-        values = erfinv_numbers(x._a) if name == "erfinv" else erf_numbers(x._a, name)
+        numbers = importlib.import_module("tinygrad_lite.special_numbers")  # (as _device_module: no import cycle)
+        values = numbers.erfinv_numbers(x._a) if name == "erfinv" else numbers.erf_numbers(x._a, name)
         return wrap(values, x._device)
     return on_device
 

@@ -222,6 +222,30 @@ class Cos(Function):
         return -g * np.sin(x)
 
 
+class Asin(Function):
+    r"""z = \arcsin x, for -1 <= x <= 1.   dz/dx = 1 / \sqrt{1 - x^2} (inf at x = +-1, as in PyTorch)."""
+    def forward(self, x):
+        self.save_for_backward(x)
+        return np.arcsin(x)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        return g / np.sqrt(1 - x * x)
+
+
+class Atan2(Function):
+    r"""z = atan2(y, x), the angle of the point (x, y), in [-\pi, \pi].   dz/dy = x / (x^2 + y^2),
+    dz/dx = -y / (x^2 + y^2) (atan y is atan2(y, 1))."""
+    def forward(self, y, x):
+        self.save_for_backward(y, x)
+        return np.arctan2(y, x)
+
+    def backward(self, g):
+        y, x = self.saved_tensors
+        r2 = x * x + y * y
+        return g * x / r2, -g * y / r2
+
+
 class Clamp(Function):
     r"""z = min(max(x, lo), hi).   dz/dx = 1 where lo <= x <= hi, else 0 (the clipped values are constants)."""
     def forward(self, x, min=None, max=None):
