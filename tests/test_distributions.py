@@ -120,3 +120,38 @@ def test_subclasses_expand_enumerate_and_the_edges_of_a_support():
             D.Bernoulli(probs=lib.tensor([0.2, 0.7])).enumerate_support().tolist(),
             D.Uniform(lib.tensor(0.0), lib.tensor(2.0)).cdf(lib.tensor([0.0, 1.0, 2.0])).tolist()])
     assert str(outcomes[0]) == str(outcomes[1])
+
+
+EPS = RNG.standard_normal((2, 3))
+TRANSFORMED = {  # (the transforms, from the distributions module D; a value, or None: score a squashed sample)
+    "tanh, cached (Soft Actor-Critic)": (lambda D: [D.TanhTransform(cache_size=1)], None),
+    "tanh, a value": (lambda D: D.TanhTransform(), np.tanh(EPS) * 0.9),
+    "exp": (lambda D: [D.ExpTransform()], np.exp(EPS)),
+    "sigmoid": (lambda D: [D.SigmoidTransform()], 1 / (1 + np.exp(-EPS))),
+    "softplus": (lambda D: [D.transforms.SoftplusTransform()], np.log1p(np.exp(EPS))),
+    "tanh then affine": (lambda D: [D.TanhTransform(cache_size=1), D.AffineTransform(0.5, 2.0)], None),
+    "affine over an event": (lambda D: [D.AffineTransform(1.0, 3.0, event_dim=1)], EPS),
+    "composed": (lambda D: [D.ComposeTransform([D.AffineTransform(0.1, 0.5), D.TanhTransform()])], np.tanh(EPS) / 2),
+}
+
+
+@pytest.mark.parametrize("case", TRANSFORMED)
+def test_a_transformed_distribution_scores_as_pytorchs(case):
+    """log_prob and its gradients through the inverse transforms and their log-Jacobians; a cached transform
+    scores its own output through the x it came from (no atanh of a rounded tanh)."""
+    make, value = TRANSFORMED[case]
+    results = []
+    for lib in (tl, torch):
+        D = lib.distributions
+        loc, scale = lib.tensor(LOC, requires_grad=True), lib.tensor(SCALE, requires_grad=True)
+        squashed = D.TransformedDistribution(D.Normal(loc, scale), make(D))
+        if value is None:
+            value = loc + scale * lib.tensor(EPS)
+            for transform in squashed.transforms:
+                value = transform(value)
+        score = squashed.log_prob(value if isinstance(value, lib.Tensor) else lib.tensor(value))
+        score.sum().backward()
+        results.append([score.detach().numpy(), loc.grad.numpy(), scale.grad.numpy(), tuple(squashed.event_shape)])
+        value = TRANSFORMED[case][1]
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)

@@ -5,9 +5,10 @@ differentiable in the parameters. Read ``distribution.py`` first (batch and even
 argument checks), then a distribution (``normal.py``).
 
 Covered: ``Normal``, ``Categorical``, ``Bernoulli``, ``Uniform``, ``Independent`` and ``kl_divergence`` between
-two of a kind (``kl.py``; a subclass takes its parent's formula), with ``expand`` and ``enumerate_support``. Not
-covered: the other distributions (Beta, Gamma, MultivariateNormal ...), transforms, and constraints as objects
-(``support``, ``arg_constraints``).
+two of a kind (``kl.py``; a subclass takes its parent's formula), with ``expand`` and ``enumerate_support``;
+``TransformedDistribution`` with the tanh, sigmoid, exp, softplus and affine transforms (``transforms.py``). Not
+covered: the other distributions (Beta, Gamma, MultivariateNormal ...), the other transforms, and constraints as
+objects (``support``, ``arg_constraints``).
 """
 from ..coverage import missing_names as _missing_names
 from .bernoulli import Bernoulli
@@ -16,10 +17,15 @@ from .distribution import Distribution
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .normal import Normal
+from . import transforms
+from .transforms import (AffineTransform, ComposeTransform, ExpTransform, SigmoidTransform, SoftplusTransform,
+                         TanhTransform, Transform)
+from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
 
 __all__ = ["Distribution", "Normal", "Categorical", "Bernoulli", "Uniform", "Independent", "kl_divergence",
-           "register_kl"]
+           "register_kl", "TransformedDistribution", "transforms", "Transform", "ExpTransform", "SigmoidTransform",
+           "TanhTransform", "AffineTransform", "SoftplusTransform", "ComposeTransform"]
 
 
 __getattr__ = _missing_names(__name__)  # (a name this package lacks: what the library has instead)
