@@ -155,3 +155,37 @@ def test_a_transformed_distribution_scores_as_pytorchs(case):
         value = TRANSFORMED[case][1]
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_the_multivariate_normal_and_cholesky_match_pytorch():
+    """log_prob, entropy, KL, variance and covariance, with gradients to loc and the covariance (through
+    linalg.cholesky, whose gradient is symmetric as PyTorch's), from a covariance, its factor, or one covariance
+    for a batch; triangular solves both ways; a covariance that is not positive-definite."""
+    weights = np.random.default_rng(1).standard_normal((2, 3, 3))
+    covariance = weights @ weights.transpose(0, 2, 1) + 2 * np.eye(3)
+    values = np.random.default_rng(2).standard_normal((5, 2, 3))
+    for given in ("covariance", "factor", "one for the batch"):
+        results = []
+        for lib in (tl, torch):
+            D = lib.distributions
+            loc, cov = lib.tensor(LOC, requires_grad=True), lib.tensor(covariance, requires_grad=True)
+            if given == "covariance":
+                made = D.MultivariateNormal(loc, covariance_matrix=cov)
+            elif given == "factor":
+                made = D.MultivariateNormal(loc, scale_tril=lib.linalg.cholesky(cov))
+            else:
+                made = D.MultivariateNormal(loc, covariance_matrix=cov[0])
+            other = D.MultivariateNormal(loc.detach() / 2, covariance_matrix=cov.detach() * 2)
+            total = made.log_prob(lib.tensor(values)).sum() + made.entropy().sum() + made.variance.sum() \
+                + D.kl_divergence(made, other).sum() + made.covariance_matrix.sum()
+            total.backward()
+            triangle = lib.linalg.cholesky(cov.detach())
+            solved = [lib.linalg.solve_triangular(triangle, lib.tensor(weights), upper=False),
+                      lib.linalg.solve_triangular(triangle.mT, lib.tensor(weights), upper=True, left=False)]
+            results.append([total.item(), loc.grad.numpy(), cov.grad.numpy(), *(s.numpy() for s in solved),
+                            tuple(made.rsample((4,)).shape)])
+        for ours, theirs in zip(*results):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-10)
+    for lib in (tl, torch):
+        with pytest.raises(ValueError, match="PositiveDefinite"):
+            lib.distributions.MultivariateNormal(lib.zeros(2), lib.tensor([[1.0, 2.0], [2.0, 1.0]]))

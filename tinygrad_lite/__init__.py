@@ -86,6 +86,7 @@ from .composed import (
     unflatten,
 )
 from .special import erf, erfc, erfinv
+from .triangular import diag_embed
 from .trigonometry import *  # asin, acos, atan, atan2, sinh ... (trigonometry.py)
 from .scatter import index_add, index_copy, index_fill, index_put, scatter, scatter_add, scatter_reduce
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state

@@ -6,9 +6,9 @@ argument checks), then a distribution (``normal.py``).
 
 Covered: ``Normal``, ``Categorical``, ``Bernoulli``, ``Uniform``, ``Independent`` and ``kl_divergence`` between
 two of a kind (``kl.py``; a subclass takes its parent's formula), with ``expand`` and ``enumerate_support``;
-``TransformedDistribution`` with the tanh, sigmoid, exp, softplus and affine transforms (``transforms.py``). Not
-covered: the other distributions (Beta, Gamma, MultivariateNormal ...), the other transforms, and constraints as
-objects (``support``, ``arg_constraints``).
+``MultivariateNormal`` (on ``linalg.cholesky``); ``TransformedDistribution`` with the tanh, sigmoid, exp, softplus
+and affine transforms (``transforms.py``). Not covered: the other distributions (Beta, Gamma, Dirichlet ...), the
+other transforms, and constraints as objects (``support``, ``arg_constraints``).
 """
 from ..coverage import missing_names as _missing_names
 from .bernoulli import Bernoulli
@@ -17,6 +17,7 @@ from .distribution import Distribution
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .normal import Normal
+from .multivariate_normal import MultivariateNormal
 from . import transforms
 from .transforms import (AffineTransform, ComposeTransform, ExpTransform, SigmoidTransform, SoftplusTransform,
                          TanhTransform, Transform)
@@ -24,8 +25,8 @@ from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
 
 __all__ = ["Distribution", "Normal", "Categorical", "Bernoulli", "Uniform", "Independent", "kl_divergence",
-           "register_kl", "TransformedDistribution", "transforms", "Transform", "ExpTransform", "SigmoidTransform",
-           "TanhTransform", "AffineTransform", "SoftplusTransform", "ComposeTransform"]
+           "register_kl", "MultivariateNormal", "TransformedDistribution", "transforms", "Transform", "ExpTransform",
+           "SigmoidTransform", "TanhTransform", "AffineTransform", "SoftplusTransform", "ComposeTransform"]
 
 
 __getattr__ = _missing_names(__name__)  # (a name this package lacks: what the library has instead)

@@ -1,0 +1,87 @@
+r"""The Cholesky factorisation and triangular solves, composed of the library's ops (one step per row or column;
+autograd differentiates them, so there is no backward of their own).
+
+- ``linalg.cholesky(A)``: the lower-triangular L with L L^T = A, for a symmetric positive-definite A, column by
+  column:
+
+      L_jj = \sqrt{A_jj - \sum_{k<j} L_jk^2},      L_ij = (A_ij - \sum_{k<j} L_ik L_jk) / L_jj   (i > j)
+
+  A is read as (A + A^T) / 2, so that its gradient is symmetric, as PyTorch's is (only one triangle of a symmetric
+  matrix is free). A matrix that is not positive-definite raises at the first column where the square root's
+  argument is not positive, as PyTorch's error says.
+- ``linalg.solve_triangular(A, B, upper=..., left=True)``: X with A X = B for a triangular A, by forward substitution
+  (x_i = (b_i - \sum_{k<i} A_ik x_k) / A_ii) or backward for an upper one.
+- ``diag_embed(x)``: a batch of vectors as a batch of diagonal matrices.
+
+Each step is a Python loop over n (the matrix's size): fine for the small covariances of a policy or a Gaussian
+process of a few hundred points, slower than LAPACK beyond. ``MultivariateNormal`` (distributions/) is built on them.
+"""
+from .creation import eye
+from .functions import _check_tensor, cat, stack
+from .tensor import Tensor
+
+__all__ = ["cholesky", "solve_triangular", "diag_embed"]
+
+
+def _check_square(name, A):
+    _check_tensor(name, A, "A")
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, got shape {tuple(A.shape)}")
+    if not A.dtype.is_floating_point:
+        raise RuntimeError(f"linalg.{name}: Expected a floating point tensor as input. Got {A.dtype.name}")
+
+
+def cholesky(A, *, upper=False, out=None):
+    """L with L L^T = A (lower-triangular; ``upper=True``: L^T)."""
+    _check_square("cholesky", A)
+    if out is not None:
+        raise TypeError("linalg.cholesky(): out= is not covered by tinygrad_lite; assign the result")
+    n = A.shape[-1]
+    A = (A + A.mT) / 2
+    columns = []
+    for j in range(n):
+        done = stack(columns, -1) if columns else A[..., :, :0]  # (..., n, j): the columns so far
+        square = A[..., j, j] - (done[..., j, :] ** 2).sum(-1)
+        if bool((square <= 0).any()) or bool((square != square).any()):
+            raise RuntimeError(f"linalg.cholesky: The factorization could not be completed because the input is not "
+                               f"positive-definite (the leading minor of order {j + 1} is not positive-definite).")
+        diagonal = square.sqrt()
+        below = (A[..., j + 1:, j] - (done[..., j + 1:, :] * done[..., j:j + 1, :]).sum(-1)) / diagonal.unsqueeze(-1)
+        columns.append(cat([A[..., :j, j] * 0, diagonal.unsqueeze(-1), below], -1))
+    L = stack(columns, -1)
+    return L.mT if upper else L
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    """X with A X = B (``left=False``: X A = B) for a triangular A (``upper`` says which triangle)."""
+    _check_square("solve_triangular", A)
+    _check_tensor("solve_triangular", B, "B")
+    if out is not None:
+        raise TypeError("linalg.solve_triangular(): out= is not covered by tinygrad_lite; assign the result")
+    if not left:  # X A = B  <=>  A^T X^T = B^T, and A^T is triangular the other way
+        return solve_triangular(A.mT, B.mT, upper=not upper, unitriangular=unitriangular).mT
+    if B.ndim < 2 or B.shape[-2] != A.shape[-1]:
+        raise RuntimeError(f"linalg.solve_triangular: B must have {A.shape[-1]} rows to match A, got shape "
+                           f"{tuple(B.shape)}")
+    n = A.shape[-1]
+    rows = [None] * n
+    for i in (range(n - 1, -1, -1) if upper else range(n)):
+        known = range(i + 1, n) if upper else range(i)  # the rows already solved
+        rest = B[..., i, :]
+        if known:
+            solved = stack([rows[k] for k in known], -2)  # (..., len(known), k)
+            coefficients = A[..., i, i + 1:] if upper else A[..., i, :i]
+            rest = rest - (coefficients.unsqueeze(-1) * solved).sum(-2)
+        rows[i] = rest if unitriangular else rest / A[..., i, i].unsqueeze(-1)
+    return stack(rows, -2)
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Each vector of the last dim of ``input`` as the diagonal of a matrix: (..., n) -> (..., n, n)."""
+    _check_tensor("diag_embed", input)
+    if (offset, dim1, dim2) != (0, -2, -1):
+        raise NotImplementedError("diag_embed(): only offset=0, dim1=-2, dim2=-1 are covered by tinygrad_lite")
+    return input.unsqueeze(-1) * eye(input.shape[-1], dtype=input.dtype, device=input.device)
+
+
+Tensor.diag_embed = diag_embed
