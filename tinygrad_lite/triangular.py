@@ -81,6 +81,8 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     _check_tensor("diag_embed", input)
     if (offset, dim1, dim2) != (0, -2, -1):
         raise NotImplementedError("diag_embed(): only offset=0, dim1=-2, dim2=-1 are covered by tinygrad_lite")
+    if input.ndim == 0:
+        raise RuntimeError("diag_embed(): input must have at least 1 dim (the diagonals), got a 0-d tensor")
     return input.unsqueeze(-1) * eye(input.shape[-1], dtype=input.dtype, device=input.device)
 
 
