@@ -72,7 +72,7 @@ def test_the_rosenbrock_valley_and_the_errors():
         return loss
     optimizer.step(closure)
     assert np.allclose(point.detach().numpy(), [1.0, 1.0], atol=1e-6)
-    with pytest.raises(RuntimeError, match="needs a closure"):
+    with pytest.raises(TypeError, match="needs a closure"):
         optimizer.step()
     for lib in (tl, torch):
         with pytest.raises(ValueError):

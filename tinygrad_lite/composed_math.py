@@ -100,7 +100,9 @@ def logit(input, eps=None):
     if eps is not None:
         eps = float(check_number("logit", "eps", eps))
         p = p.clamp(eps, 1 - eps)
-    return (p / (1 - p)).log()
+    edge = (p == 0) | (p == 1)  # log(p / (1 - p)), as PyTorch computes it, and at 0 and 1 log p - log(1 - p), whose
+    inside, at_edge = where(edge, 0.5, p), where(edge, p, 0.5)  # gradient is inf there (the quotient's is nan)
+    return where(edge, at_edge.log() - (-at_edge).log1p(), (inside / (1 - inside)).log())
 
 
 def xlogy(input, other):

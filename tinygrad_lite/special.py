@@ -11,7 +11,7 @@ import math
 
 from .autograd.grad_mode import no_grad
 from .composed_math import logit, xlogy
-from .functions import _check_tensor
+from .functions import _check_tensor, with_out
 from .ops.special import Erf, Erfinv
 from .special_numbers import erf_numbers
 from .tensor import Tensor, where
@@ -55,8 +55,10 @@ def ndtr(input):
 
 
 def ndtri(input):
-    """The inverse of the standard normal CDF: sqrt(2) erfinv(2p - 1)."""
-    return erfinv(2 * input - 1) * math.sqrt(2)
+    """The inverse of the standard normal CDF: -sqrt(2) erfcinv(2p), which keeps the tails' digits where
+    sqrt(2) erfinv(2p - 1) would not (2p - 1 rounds to -1 for p below 1e-17)."""
+    _check_tensor("ndtri", input)
+    return Erfinv.apply(2 * input._floating("ndtri"), complement=True) * -math.sqrt(2)
 
 
 def expm1(input):
@@ -81,11 +83,22 @@ def log_softmax(input, dim, *, dtype=None):
 
 def _in_place(name, function):
     def method(self):
+        _float_result_fits(self, name + "_")
         return self._apply_(name + "_", function)
     method.__name__, method.__doc__ = name + "_", f"In place: ``x.{name}_()`` is ``x.copy_(x.{name}())``."
     return method
 
 
+def _float_result_fits(tensor, name):
+    """PyTorch's refusal to write a float function's result into an integer tensor in place."""
+    if not tensor.dtype.is_floating_point:
+        raise RuntimeError(f"{name}(): result type Float can't be cast to the desired output type "
+                           f"{tensor.dtype.name}; write x = x.float().{name}() (or the out-of-place form)")
+
+
 for _function in (erf, erfc, erfinv):
     setattr(Tensor, _function.__name__, _function)
     setattr(Tensor, _function.__name__ + "_", _in_place(_function.__name__, _function))
+# the functions take out=, as PyTorch's (the methods do not)
+erf, erfc, erfinv, expit, ndtr, ndtri, expm1, log1p, logsumexp = (with_out(f) for f in (
+    erf, erfc, erfinv, expit, ndtr, ndtri, expm1, log1p, logsumexp))

@@ -31,6 +31,7 @@ from .device import array_module_of
 from .functions import _check_tensor, with_out
 from .ops.elementwise import Asin, Atan2
 from .shapes import check_broadcast
+from .special import _float_result_fits
 from .tensor import Tensor, where
 
 _WIDER = {dt.float32: dt.float64, dt.float16: dt.float32}
@@ -97,12 +98,15 @@ def sinh(input):
 
 
 def _sinh(x):
-    """(e^x - e^{-x}) / 2: with expm1 for |x| < 1 (no cancellation), as e^{x - ln 2} - e^{-x - ln 2} beyond (no
-    overflow of e^x just below where sinh itself overflows); each branch fed only its own numbers."""
-    near = x.abs() < 1
-    small, large = where(near, x, 0.0), where(near, 1.0, x)
+    """(e^x - e^{-x}) / 2: with expm1 for |x| < 1 (no cancellation); e^{x - ln 2} - e^{-x - ln 2} up to 20 (no
+    overflow of e^x just below where sinh itself overflows); beyond, e^{|x| - ln 2} with x's sign (e^{-|x|} is
+    below the last digit, and its gradient would be 0 * inf at inf). Each branch is fed only its own numbers."""
+    size = x.abs()
+    near, far = size < 1, size >= 20
+    small, middle, large = where(near, x, 0.0), where(near | far, 1.0, x), where(far, size, 20.0)
     half = math.log(2)
-    return where(near, (small.expm1() - (-small).expm1()) / 2, (large - half).exp() - (-large - half).exp())
+    value = where(near, (small.expm1() - (-small).expm1()) / 2, (middle - half).exp() - (-middle - half).exp())
+    return where(far, where(x < 0, -1.0, 1.0) * (large - half).exp(), value)
 
 
 def cosh(input):
@@ -140,10 +144,20 @@ def atanh(input):
     return _computed("atanh", lambda x: (x.log1p() - (-x).log1p()) / 2, input)
 
 
+def _hypot(x, y):
+    """m sqrt((x / m)^2 + (y / m)^2), m = max(|x|, |y|): no overflow of x^2 (1e300) nor underflow (1e-300); 0 at
+    the origin; inf where either is inf, even beside a nan (IEEE's rule)."""
+    top = x.abs().maximum(y.abs())
+    zero, infinite = top == 0, x.isinf() | y.isinf()
+    scale = where(zero | infinite, 1.0, top).detach()  # (the result does not depend on the scale: no gradient)
+    length = scale * ((x / scale) ** 2 + (y / scale) ** 2).sqrt()
+    return where(infinite, math.inf, where(zero, 0.0, length))
+
+
 def hypot(input, other):
     """sqrt(x^2 + y^2), the length of (x, y)."""
     _check_tensor("hypot", input)
-    return _computed("hypot", lambda x, y: (x * x + y * y).sqrt(), input, other)
+    return _computed("hypot", _hypot, input, other)
 
 
 def _log_add(base):
@@ -190,14 +204,20 @@ def rad2deg(input):
 
 
 def sinc(input):
-    """sin(pi x) / (pi x), 1 at x = 0 (the removable singularity; its gradient there is 0)."""
+    """sin(pi x) / (pi x), 1 at x = 0. Near 0 (|pi x| < 1/100) its Taylor series 1 - s^2/6 + s^4/120 - s^6/5040,
+    s = pi x: the quotient's gradient, cos(s)/s - sin(s)/s^2, would cancel there. float16 is computed in float32,
+    float32 and float64 in their own type, as PyTorch's are (so pi x rounds as PyTorch's does)."""
     _check_tensor("sinc", input)
 
     def formula(x):
-        zero = x == 0
-        safe = where(zero, 1.0, x) * math.pi  # (no 0 / 0 in either branch, nor in its gradient)
-        return where(zero, 1.0, safe.sin() / safe)
-    return _computed("sinc", formula, input, widen=False)  # (PyTorch's float32 sinc rounds pi x in float32 too)
+        s = x * math.pi
+        near = s.abs() < 0.01
+        far, close = where(near, 1.0, s), where(near, s, 0.0)  # (each branch fed only its own numbers)
+        series = 1 - close ** 2 / 6 + close ** 4 / 120 - close ** 6 / 5040
+        return where(near, series, far.sin() / far)
+    if input.dtype == dt.float16:
+        return _computed("sinc", formula, input)
+    return _computed("sinc", formula, input, widen=False)
 
 
 def signbit(input):
@@ -216,7 +236,9 @@ def copysign(input, other):
         negative = Tensor._make(np.asarray(math.copysign(1.0, other) < 0), None)
     else:
         raise TypeError(f"copysign(): argument 'other' must be a Tensor or a number, got {type(other).__name__}")
-    return _computed("copysign", lambda x: where(negative, -x.abs(), x.abs()), input)
+    kind = dt.result_type(input, other)
+    kind = kind if kind.is_floating_point else dt.get_default_dtype()
+    return _computed("copysign", lambda x: where(negative, -x.abs(), x.abs()), input.to(kind))
 
 
 def heaviside(input, values):
@@ -243,11 +265,14 @@ __all__ = [f.__name__ for f in _UNARY + _BINARY] + ["heaviside", "signbit", "arc
 
 
 def _in_place(function, name, binary):
+    """``x.name_(...)``: refused for an integer x, whose result would be a float (PyTorch's error)."""
     if binary:
         def method(self, other):
+            _float_result_fits(self, name + "_")
             return self._apply_(name + "_", lambda t: function(t, other))
     else:
         def method(self):
+            _float_result_fits(self, name + "_")
             return self._apply_(name + "_", function)
     method.__name__ = name + "_"
     method.__doc__ = f"In place: ``x.{name}_(...)`` is ``x.copy_(x.{name}(...))``."

@@ -744,15 +744,20 @@ def _special(name):
     library computes it on the CPU (special_numbers.py)."""
     def on_device(x):
         numbers = importlib.import_module("tinygrad_lite.special_numbers")  # (as _device_module: no import cycle)
-        values = numbers.erfinv_numbers(x._a) if name == "erfinv" else numbers.erf_numbers(x._a, name)
+        if name in ("erfinv", "erfcinv"):
+            values = numbers.erfinv_numbers(x._a, complement=name == "erfcinv")
+        else:
+            values = numbers.erf_numbers(x._a, name)
         return wrap(values, x._device)
     return on_device
 
 
 def _cupyx():
-    """``cupyx.scipy.special`` with ``erf``, ``erfc`` and ``erfinv`` (exact GELU, torch.erf, Normal.cdf)."""
+    """``cupyx.scipy.special`` with ``erf``, ``erfc``, ``erfinv`` and ``erfcinv`` (exact GELU, torch.erf,
+    Normal.cdf, special.ndtri)."""
     special = types.ModuleType("cupyx.scipy.special")
     special.erf, special.erfc, special.erfinv = _special("erf"), _special("erfc"), _special("erfinv")
+    special.erfcinv = _special("erfcinv")
     scipy = types.ModuleType("cupyx.scipy")
     scipy.special = special
     cupyx = types.ModuleType("cupyx")

@@ -235,7 +235,7 @@ class Asin(Function):
 
 class Atan2(Function):
     r"""z = atan2(y, x), the angle of the point (x, y), in [-\pi, \pi].   dz/dy = x / (x^2 + y^2),
-    dz/dx = -y / (x^2 + y^2) (atan y is atan2(y, 1))."""
+    dz/dx = -y / (x^2 + y^2), both 0 at the origin, as in PyTorch (atan y is atan2(y, 1))."""
     def forward(self, y, x):
         self.save_for_backward(y, x)
         return np.arctan2(y, x)
@@ -243,7 +243,9 @@ class Atan2(Function):
     def backward(self, g):
         y, x = self.saved_tensors
         r2 = x * x + y * y
-        return g * x / r2, -g * y / r2
+        with np.errstate(divide="ignore"):
+            inverse = np.where(r2 == 0, 0, 1 / r2)  # (0 at the origin, as PyTorch's)
+        return g * x * inverse, -g * y * inverse
 
 
 class Clamp(Function):

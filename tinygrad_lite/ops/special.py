@@ -24,12 +24,13 @@ class Erf(Function):
 
 
 class Erfinv(Function):
-    r"""z = erf^{-1}(y), for -1 <= y <= 1.   dz/dy = 1 / erf'(z) = (\sqrt{\pi} / 2) e^{z^2}."""
-    def forward(self, y):
-        z = erfinv_numbers(y)
+    r"""z = erf^{-1}(y), for -1 <= y <= 1.   dz/dy = 1 / erf'(z) = (\sqrt{\pi} / 2) e^{z^2}.
+    ``complement``: z = erfc^{-1}(y), for 0 <= y <= 2, whose derivative is the same negated."""
+    def forward(self, y, complement=False):
+        z, self.sign = erfinv_numbers(y, complement), -1 if complement else 1
         self.save_for_backward(z)
         return z
 
     def backward(self, g):
         z, = self.saved_tensors
-        return g * (math.sqrt(math.pi) / 2) * np.exp(z * z)
+        return g * (self.sign * math.sqrt(math.pi) / 2) * np.exp(z * z)

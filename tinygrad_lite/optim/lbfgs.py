@@ -67,7 +67,7 @@ class LBFGS(Optimizer):
         """x += t d, each parameter taking its stretch of the flat direction d."""
         start = 0
         for p in self._params:
-            p.add_(d[start:start + p.numel()].reshape(p.shape), alpha=float(t))
+            p.add_(d[start:start + p.numel()].reshape(p.shape) * t)  # (t may be nan or inf: a diverged search)
             start += p.numel()
 
     def _evaluate_at(self, closure, x, t, d):
@@ -101,7 +101,7 @@ class LBFGS(Optimizer):
     # ---------------------------------------------------------------- the step
     def _step_parameters(self, closure=None):
         if closure is None:
-            raise RuntimeError("LBFGS.step needs a closure: LBFGS re-evaluates the loss several times per step. "
+            raise TypeError("LBFGS.step needs a closure: LBFGS re-evaluates the loss several times per step. "
                                "Pass a function that zeroes the gradients, computes the loss, calls backward and "
                                "returns the loss: optimizer.step(closure)")
         group = self.param_groups[0]
@@ -145,11 +145,11 @@ class LBFGS(Optimizer):
                 q = -grad  # the two-loop recursion (the module's docstring)
                 for i in range(len(old_dirs) - 1, -1, -1):
                     al[i] = old_stps[i].dot(q) * ro[i]
-                    q.add_(old_dirs[i], alpha=-float(al[i]))
+                    q.sub_(old_dirs[i] * al[i])
                 d = q * h_diag
                 for i in range(len(old_dirs)):
                     be_i = old_dirs[i].dot(d) * ro[i]
-                    d.add_(old_stps[i], alpha=float(al[i] - be_i))
+                    d.add_(old_stps[i] * (al[i] - be_i))
             prev_grad = grad.clone() if prev_grad is None else prev_grad.copy_(grad)
             prev_loss = loss
             t = min(1.0, 1.0 / grad.abs().sum()) * lr if state["n_iter"] == 1 else lr
