@@ -101,3 +101,22 @@ def test_on_the_gpu_stand_in_the_steps_equal_the_cpus():
     with FakeCuPy().install():
         gpu = run("cuda")
     assert gpu[0] == cpu[0] and np.array_equal(gpu[1], cpu[1]) and gpu[2] == "cuda"
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # (numpy's overflow warnings: intended here)
+def test_a_diverged_search_leaves_nan_as_pytorchs_does():
+    """A loss that overflows: the line search's step is inf or nan, and the parameters become nan, as in
+    PyTorch, rather than an error from inside the optimizer."""
+    results = []
+    for lib in (tl, torch):
+        point = lib.tensor([3.0, 3.0], dtype=lib.float64, requires_grad=True)
+        optimizer = lib.optim.LBFGS([point], line_search_fn="strong_wolfe", lr=1e3)
+
+        def closure(point=point, optimizer=optimizer):
+            optimizer.zero_grad()
+            loss = (point.exp() ** 300).sum()
+            loss.backward()
+            return loss
+        optimizer.step(closure)
+        results.append(np.isnan(point.detach().numpy()).tolist())
+    assert results[0] == results[1]

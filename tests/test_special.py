@@ -45,3 +45,13 @@ def test_the_other_spellings_integers_and_the_normal_distribution():
         x = normal.icdf(lib.tensor([0.3, 0.9], dtype=lib.float64))
         results.append(np.concatenate([p.detach().numpy(), loc.grad.numpy(), x.detach().numpy()]))
     np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
+
+
+def test_ndtri_keeps_the_tails_digits_and_the_functions_take_out():
+    tiny = np.array([1e-300, 1e-17, 1e-8, 0.5, 1 - 1e-12, 0.0, 1.0])
+    np.testing.assert_allclose(tl.special.ndtri(tl.tensor(tiny)).numpy(),
+                               torch.special.ndtri(torch.tensor(tiny)).numpy(), rtol=1e-13)
+    out = tl.empty(2)
+    assert tl.erf(tl.tensor([0.0, 1.0]), out=out) is out and out.tolist() == pytest.approx([0.0, 0.8427007])
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        tl.tensor([1, 0]).erfinv_()

@@ -66,3 +66,23 @@ def test_the_two_input_functions_the_rest_and_the_spellings():
                         lib.heaviside(lib.tensor([-1.0, 0.0, 2.0]), lib.tensor([0.5])).tolist(),
                         lib.signbit(lib.tensor([-0.0, 0.0, -1.0])).tolist(), lib.sgn(lib.tensor([-2.0, 0.0])).tolist()])
     assert spelled[0] == spelled[1]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_the_edges_round_r30_found():
+    """hypot neither overflows nor underflows, and is inf beside a nan; atan2's gradient is 0 at the origin; sinh
+    and cosh keep their gradients at inf; a float function in place on an integer tensor is refused."""
+    results = []
+    for lib in (tl, torch):
+        big = lib.tensor([1e300, 1e-300, np.inf, np.nan], dtype=lib.float64, requires_grad=True)
+        length = lib.hypot(big, lib.tensor([1e300, 1e-300, np.nan, -np.inf], dtype=lib.float64))
+        length[:2].sum().backward()
+        point = lib.zeros(2, dtype=lib.float64, requires_grad=True)
+        lib.atan2(point[0], point[1]).backward()
+        far = lib.tensor([np.inf, -np.inf, 800.0], dtype=lib.float64, requires_grad=True)
+        (lib.cosh(far) + lib.sinh(far)).sum().backward()
+        results.append([length.detach().numpy(), big.grad.numpy()[:2], point.grad.numpy(), far.grad.numpy()])
+        with pytest.raises(RuntimeError, match="can't be cast"):
+            lib.tensor([1, 0]).atan_()
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-15)
