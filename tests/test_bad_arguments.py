@@ -72,7 +72,8 @@ ALIASES = {"concat": "cat", "clip": "clamp", "clip_": "clamp", "clamp_": "clamp"
            "view": "reshape", "std": "var", "empty": "zeros", "empty_like": "zeros_like", "new_empty": "new_zeros",
            "full_like": "full", "masked_fill": "where", "minimum": "maximum", "logsumexp": "amax", "fix": "trunc",
            "lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal", "eq": "equal",
-           "ne": "not_equal", "floor_divide": "floordivide", "rfloordiv": "floordivide"}
+           "ne": "not_equal", "floor_divide": "floordivide", "rfloordiv": "floordivide", "clamp_max": "clamp",
+           "clamp_min": "clamp"}
 
 
 def names_for(name, owner=None):

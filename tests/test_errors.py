@@ -784,8 +784,8 @@ def test_module_apply_with_something_that_is_not_a_function():
 
 # -------------------------------------------------------------------- names the library does not cover (coverage.py)
 @pytest.mark.parametrize("get, fragments", [
-    (lambda: tl.ones(2).exp_, ["'Tensor' object has no attribute 'exp_'", "tinygrad_lite has exp, not the in-place "
-                               "exp_: write x = x.exp(...), or x.copy_(x.exp(...))"]),
+    (lambda: tl.ones(2).cumsum_, ["'Tensor' object has no attribute 'cumsum_'", "tinygrad_lite has cumsum, not the "
+                                  "in-place cumsum_: write x = x.cumsum(...), or x.copy_(x.cumsum(...))"]),
     (lambda: tl.Linear, ["module 'tinygrad_lite' has no attribute 'Linear'", "has it as tinygrad_lite.nn.Linear"]),
     (lambda: tl.ones(2).lstsq, ["no attribute 'lstsq'", "covers a part of PyTorch's API, and not this",
                                 "\"Using tinygrad_lite like PyTorch\""]),
@@ -824,7 +824,7 @@ def test_a_missing_name_stays_an_ordinary_attribute_error():
     typo = raised(lambda: x.unsqeeze)
     assert typo.name == "unsqeeze" and typo.obj is x
     assert raised(lambda: tl.nn.Linaer).obj is tl.nn
-    assert type(raised(lambda: tl.nn.Parameter(tl.ones(1)).exp_)) is AttributeError  # (a subclass, the same way)
+    assert type(raised(lambda: tl.nn.Parameter(tl.ones(1)).cumsum_)) is AttributeError  # (a subclass, the same way)
 
 
 def test_a_mask_or_condition_must_be_bool_as_in_pytorch():

@@ -1000,3 +1000,23 @@ def test_a_size_given_twice_is_refused():
     for call in (lambda: tl.ones(6).reshape(2, 3, shape=(2, 3)), lambda: tl.ones(2).permute(0, dims=(0,))):
         with pytest.raises(TypeError, match="twice"):
             call()
+
+
+def test_the_in_place_forms_of_the_elementwise_methods_match_pytorch():
+    """x.exp_() is x.copy_(x.exp()) in the graph (inplace_methods.py): the same numbers and gradients as PyTorch's,
+    and an integer x refuses a float result, as PyTorch's does."""
+    arguments = {"clamp_min": (0.3,), "clamp_max": (0.3,), "fmod": (0.3,), "remainder": (0.3,), "pow": (2,)}
+    for name in ("exp", "log", "sqrt", "rsqrt", "sigmoid", "tanh", "sin", "cos", "log1p", "expm1", "neg", "floor",
+                 "round", "sign", "square", "clamp_min", "clamp_max", "fmod", "remainder", "pow"):
+        results = []
+        for lib in (tl, torch):
+            weight = lib.tensor([0.2, 0.7, 1.5], dtype=lib.float64, requires_grad=True)
+            x = weight * 1
+            getattr(x, name + "_")(*arguments.get(name, ()))
+            (x * lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)).sum().backward()
+            results.append((x.detach().numpy(), weight.grad.numpy()))
+        for ours, theirs in zip(*results):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-14, err_msg=name)
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        tl.tensor([1, 2]).exp_()
+    assert tl.tensor([1, -2]).neg_().tolist() == [-1, 2]

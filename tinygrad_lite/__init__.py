@@ -87,6 +87,7 @@ from .composed import (
 )
 from .special import erf, erfc, erfinv
 from .triangular import diag_embed
+from . import inplace_methods  # (x.exp_() and the other in-place forms: inplace_methods.py)
 from .trigonometry import *  # asin, acos, atan, atan2, sinh ... (trigonometry.py)
 from .scatter import index_add, index_copy, index_fill, index_put, scatter, scatter_add, scatter_reduce
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state

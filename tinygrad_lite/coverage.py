@@ -3,7 +3,7 @@
 tinygrad_lite mirrors a part of PyTorch's API. A name outside that part raises ``AttributeError``, as any missing
 name does in Python, but its message says what to write instead when the library has another way:
 
-- an in-place method whose out-of-place twin exists: ``x.exp_()`` says to write ``x = x.exp()`` (or ``copy_``);
+- an in-place method whose out-of-place twin exists: ``x.cumsum_(0)`` says to write ``x = x.cumsum(0)`` (or ``copy_``);
 - a name the library has in another place: ``nn.mse_loss`` points to ``nn.functional.mse_loss``;
 - anything else: the library does not cover it, and the README's "Using tinygrad_lite like PyTorch" says what it
   covers and where it differs.

@@ -1,0 +1,34 @@
+"""The in-place forms of the elementwise methods: ``x.exp_()`` is ``x.copy_(x.exp())``, recorded in the graph as
+any in-place op (``Tensor._apply_``, autograd/inplace.py), so a backward through it differentiates exp and a value
+saved earlier for a backward is known to be overwritten.
+
+The result keeps x's dtype, as PyTorch's in-place ops do: an integer x cannot take a float result (``x.exp_()`` on
+int64 raises PyTorch's "result type Float can't be cast" error), and a float16 x takes a float32 result rounded.
+``x = x.exp()`` is often the clearer way to write the same; these exist so that scripts written with them run.
+"""
+from .tensor import Tensor
+
+# (the out-of-place method each in-place one calls; those that make a float of an integer are refused on integers)
+FLOAT_RESULT = ("exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt", "sigmoid", "tanh", "sin", "cos",
+                "tan", "frac")
+SAME_KIND = ("neg", "floor", "ceil", "round", "trunc", "sign", "square", "pow", "clamp_min", "clamp_max", "fmod",
+             "remainder", "floor_divide", "nan_to_num")
+
+
+def _in_place(name):
+    def method(self, *args, **kwargs):
+        def compute(x):
+            result = getattr(x, name)(*args, **kwargs)
+            if result.dtype.is_floating_point and not self.dtype.is_floating_point:
+                raise RuntimeError(f"{name}_(): result type Float can't be cast to the desired output type "
+                                   f"{self.dtype.name}; write x = x.{name}(...) (a new float tensor) instead")
+            return result
+        return self._apply_(name + "_", compute)
+    method.__name__ = name + "_"
+    method.__doc__ = f"In place: ``x.{name}_(...)`` is ``x.copy_(x.{name}(...))``, in x's dtype."
+    return method
+
+
+for _name in FLOAT_RESULT + SAME_KIND:
+    if not hasattr(Tensor, _name + "_"):
+        setattr(Tensor, _name + "_", _in_place(_name))
