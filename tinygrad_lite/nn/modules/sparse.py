@@ -20,6 +20,20 @@ from ..parameter import Parameter
 from .module import Module
 
 
+def _table(owner, num_embeddings, embedding_dim, padding_idx, scale_grad_by_freq, sparse):
+    """The checked sizes of a table of vectors, and its padding row counted from 0 (a negative one from the end)."""
+    num_embeddings = check_size(owner, "num_embeddings", num_embeddings)
+    embedding_dim = check_size(owner, "embedding_dim", embedding_dim)
+    if padding_idx is not None:
+        if not -num_embeddings <= padding_idx < num_embeddings:
+            raise ValueError(f"{owner}: padding_idx must be within num_embeddings ({num_embeddings}): "
+                             f"-{num_embeddings} to {num_embeddings - 1}, got {padding_idx}")
+        padding_idx %= num_embeddings
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError(f"{owner}: scale_grad_by_freq and sparse are not supported by tinygrad_lite")
+    return num_embeddings, embedding_dim, padding_idx
+
+
 class Embedding(Module):
     """Vectors of ``embedding_dim`` numbers for the indices 0 .. num_embeddings - 1, initialised N(0, 1) (PyTorch's
     default). ``padding_idx``: that row starts at zeros and gets no gradient (a padding token). ``max_norm``: rows
@@ -28,15 +42,8 @@ class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
-        self.num_embeddings = check_size("Embedding", "num_embeddings", num_embeddings)
-        self.embedding_dim = check_size("Embedding", "embedding_dim", embedding_dim)
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"Embedding: padding_idx must be within num_embeddings ({num_embeddings}): "
-                                 f"-{num_embeddings} to {num_embeddings - 1}, got {padding_idx}")
-            padding_idx %= num_embeddings
-        if scale_grad_by_freq or sparse:
-            raise NotImplementedError("Embedding: scale_grad_by_freq and sparse are not supported by tinygrad_lite")
+        self.num_embeddings, self.embedding_dim, padding_idx = _table("Embedding", num_embeddings, embedding_dim,
+                                                                      padding_idx, scale_grad_by_freq, sparse)
         self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:
@@ -92,15 +99,8 @@ class EmbeddingBag(Module):
         super().__init__()
         if mode not in ("sum", "mean", "max"):
             raise ValueError(f"EmbeddingBag: mode has to be one of sum, mean or max, got {mode!r}")
-        self.num_embeddings = check_size("EmbeddingBag", "num_embeddings", num_embeddings)
-        self.embedding_dim = check_size("EmbeddingBag", "embedding_dim", embedding_dim)
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"EmbeddingBag: padding_idx must be within num_embeddings ({num_embeddings}): "
-                                 f"-{num_embeddings} to {num_embeddings - 1}, got {padding_idx}")
-            padding_idx %= num_embeddings
-        if scale_grad_by_freq or sparse:
-            raise NotImplementedError("EmbeddingBag: scale_grad_by_freq and sparse are not supported by tinygrad_lite")
+        self.num_embeddings, self.embedding_dim, padding_idx = _table("EmbeddingBag", num_embeddings, embedding_dim,
+                                                                      padding_idx, scale_grad_by_freq, sparse)
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
         self.padding_idx, self.mode, self.sparse, self.include_last_offset = padding_idx, mode, sparse, \
             include_last_offset
