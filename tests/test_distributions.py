@@ -189,3 +189,19 @@ def test_the_multivariate_normal_and_cholesky_match_pytorch():
     for lib in (tl, torch):
         with pytest.raises(ValueError, match="PositiveDefinite"):
             lib.distributions.MultivariateNormal(lib.zeros(2), lib.tensor([[1.0, 2.0], [2.0, 1.0]]))
+
+
+def test_cholesky_reads_the_lower_triangle_and_raises_linalg_error():
+    """A non-symmetric matrix: only its lower triangle counts, as in PyTorch (and the gradient is still PyTorch's);
+    a batch with a matrix that is not positive-definite raises linalg.LinAlgError naming its batch element."""
+    matrix = np.array([[4.0, 1.0, 0.3], [0.5, 5.0, 1.0], [0.2, 0.7, 6.0]])
+    weights = np.random.default_rng(3).standard_normal((3, 3))
+    results = []
+    for lib in (tl, torch):
+        a = lib.tensor(matrix, requires_grad=True)
+        (lib.linalg.cholesky(a) * lib.tensor(weights)).sum().backward()
+        results.append((lib.linalg.cholesky(a).detach().numpy(), a.grad.numpy()))
+        with pytest.raises(lib.linalg.LinAlgError, match="Batch element 1"):
+            lib.linalg.cholesky(lib.tensor([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 2.0], [2.0, 1.0]]]))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)

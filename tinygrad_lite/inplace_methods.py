@@ -17,6 +17,9 @@ SAME_KIND = ("neg", "floor", "ceil", "round", "trunc", "sign", "square", "pow", 
 
 def _in_place(name):
     def method(self, *args, **kwargs):
+        if self.dtype.name == "bool":
+            raise RuntimeError(f"{name}_(): not implemented for 'Bool' tensors, as in PyTorch: x.float() first")
+
         def compute(x):
             result = getattr(x, name)(*args, **kwargs)
             if result.dtype.is_floating_point and not self.dtype.is_floating_point:

@@ -6,9 +6,10 @@ autograd differentiates them, so there is no backward of their own).
 
       L_jj = \sqrt{A_jj - \sum_{k<j} L_jk^2},      L_ij = (A_ij - \sum_{k<j} L_ik L_jk) / L_jj   (i > j)
 
-  A is read as (A + A^T) / 2, so that its gradient is symmetric, as PyTorch's is (only one triangle of a symmetric
-  matrix is free). A matrix that is not positive-definite raises at the first column where the square root's
-  argument is not positive, as PyTorch's error says.
+  Only A's lower triangle is read, as PyTorch's does, and its gradient is symmetric, as PyTorch's is (only one
+  triangle of a symmetric matrix is free): the numbers of the lower triangle mirrored, carried by the graph of
+  (A + A^T) / 2 (a term worth 0). A matrix that is not positive-definite raises ``linalg.LinAlgError`` at the first
+  column where the square root's argument is not positive, as PyTorch's error says.
 - ``linalg.solve_triangular(A, B, upper=..., left=True)``: X with A X = B for a triangular A, by forward substitution
   (x_i = (b_i - \sum_{k<i} A_ik x_k) / A_ii) or backward for an upper one.
 - ``diag_embed(x)``: a batch of vectors as a batch of diagonal matrices.
@@ -16,11 +17,13 @@ autograd differentiates them, so there is no backward of their own).
 Each step is a Python loop over n (the matrix's size): fine for the small covariances of a policy or a Gaussian
 process of a few hundred points, slower than LAPACK beyond. ``MultivariateNormal`` (distributions/) is built on them.
 """
+import numpy as np
+
 from .creation import eye
 from .functions import _check_tensor, cat, stack
 from .tensor import Tensor
 
-__all__ = ["cholesky", "solve_triangular", "diag_embed"]
+__all__ = ["cholesky", "solve_triangular", "diag_embed", "LinAlgError"]
 
 
 def _check_square(name, A):
@@ -31,20 +34,32 @@ def _check_square(name, A):
         raise RuntimeError(f"linalg.{name}: Expected a floating point tensor as input. Got {A.dtype.name}")
 
 
+class LinAlgError(RuntimeError):
+    """``torch.linalg.LinAlgError``: a factorisation that cannot be completed (a RuntimeError, as PyTorch's)."""
+
+
 def cholesky(A, *, upper=False, out=None):
-    """L with L L^T = A (lower-triangular; ``upper=True``: L^T)."""
+    """L with L L^T = A (lower-triangular; ``upper=True``: L^T). Only A's lower triangle is read, as PyTorch's
+    does; the gradient is symmetric (see the module's docstring)."""
     _check_square("cholesky", A)
     if out is not None:
         raise TypeError("linalg.cholesky(): out= is not covered by tinygrad_lite; assign the result")
     n = A.shape[-1]
-    A = (A + A.mT) / 2
+    if n == 0:
+        return A.clone()
+    lower = A.tril()
+    symmetric = (A + A.mT) / 2  # (the gradient's path: its numbers are replaced by the lower triangle's below)
+    A = (lower + lower.tril(-1).mT).detach() + (symmetric - symmetric.detach())
     columns = []
     for j in range(n):
         done = stack(columns, -1) if columns else A[..., :, :0]  # (..., n, j): the columns so far
         square = A[..., j, j] - (done[..., j, :] ** 2).sum(-1)
-        if bool((square <= 0).any()) or bool((square != square).any()):
-            raise RuntimeError(f"linalg.cholesky: The factorization could not be completed because the input is not "
-                               f"positive-definite (the leading minor of order {j + 1} is not positive-definite).")
+        failed = (square <= 0) | (square != square)
+        if bool(failed.any()):
+            where = f"(Batch element {int(failed.reshape(-1).array.argmax())}): " if failed.ndim else ""
+            raise LinAlgError(f"linalg.cholesky: {where}The factorization could not be completed because the input "
+                              f"is not positive-definite (the leading minor of order {j + 1} is not "
+                              "positive-definite).")
         diagonal = square.sqrt()
         below = (A[..., j + 1:, j] - (done[..., j + 1:, :] * done[..., j:j + 1, :]).sum(-1)) / diagonal.unsqueeze(-1)
         columns.append(cat([A[..., :j, j] * 0, diagonal.unsqueeze(-1), below], -1))
@@ -63,6 +78,8 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     if B.ndim < 2 or B.shape[-2] != A.shape[-1]:
         raise RuntimeError(f"linalg.solve_triangular: B must have {A.shape[-1]} rows to match A, got shape "
                            f"{tuple(B.shape)}")
+    batch = tuple(np.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2])))
+    A, B = A.expand(batch + tuple(A.shape[-2:])), B.expand(batch + tuple(B.shape[-2:]))
     n = A.shape[-1]
     rows = [None] * n
     for i in (range(n - 1, -1, -1) if upper else range(n)):

@@ -48,9 +48,13 @@ class MultivariateNormal(Distribution):
         if scale_tril is not None:
             self._parameters = ("loc", "covariance_matrix", "scale_tril")  # (the covariance once it is asked for)
             self.scale_tril = scale_tril.expand(tuple(batch) + (k, k))
+            lower = (scale_tril == scale_tril.tril()).all() & (scale_tril.diagonal(dim1=-2, dim2=-1) > 0).all()
+            self._check_parameter("scale_tril", scale_tril, lower, "LowerCholesky()")
         else:
             self._parameters = ("loc", "covariance_matrix")
             self.covariance_matrix = covariance_matrix.expand(tuple(batch) + (k, k))
+            symmetric = (covariance_matrix - covariance_matrix.mT).abs() <= 1e-6 + 1e-5 * covariance_matrix.mT.abs()
+            self._check_parameter("covariance_matrix", covariance_matrix, symmetric, "PositiveDefinite()")
             try:
                 self.scale_tril = cholesky(self.covariance_matrix)
             except RuntimeError:  # (not positive-definite: PyTorch's check of the parameter says so)

@@ -15,6 +15,8 @@ then scoring it with log_prob is exactly that case.
 """
 import math
 
+import numpy as np
+
 from ..nn.functional.activation import softplus
 from ..tensor import Tensor
 from .distribution import broadcast_all
@@ -98,13 +100,19 @@ class ExpTransform(Transform):
         return x
 
 
+def _clipped(y):
+    """y kept within [the smallest normal number, 1 - eps] of its dtype, as PyTorch's sigmoid transform keeps it,
+    so that log y and log(1 - y) stay finite."""
+    kind = np.finfo(y.array.dtype)
+    return y.clamp(min=float(kind.tiny), max=1 - float(kind.eps))
+
+
 class SigmoidTransform(Transform):
-    """y = 1 / (1 + e^{-x}).   log|dy/dx| = log y (1 - y) = -softplus(-x) - softplus(x)."""
-    _call = staticmethod(lambda x: x.sigmoid())
+    """y = 1 / (1 + e^{-x}), clipped.   log|dy/dx| = log y (1 - y) = -softplus(-x) - softplus(x)."""
+    _call = staticmethod(lambda x: _clipped(x.sigmoid()))
 
     def _inverse(self, y):
-        eps = 1.1920928955078125e-07 if y.dtype.itemsize == 4 else 2.220446049250313e-16
-        y = y.clamp(min=eps, max=1 - eps)  # (PyTorch's clamp_probs)
+        y = _clipped(y)
         return y.log() - (-y).log1p()
 
     def log_abs_det_jacobian(self, x, y):
@@ -166,7 +174,7 @@ class ComposeTransform(Transform):
         return y
 
     def log_abs_det_jacobian(self, x, y):
-        total = 0
+        total = x.new_zeros(x.shape[:x.ndim - self.event_dim] if self.event_dim else x.shape)
         for part in self.parts:
             y = part(x)
             total = total + _sum_rightmost(part.log_abs_det_jacobian(x, y), self.event_dim - part.event_dim)
