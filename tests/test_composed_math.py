@@ -275,3 +275,15 @@ def test_pad_sequence_batches_sequences_of_different_lengths(batch_first, side):
         np.testing.assert_array_equal(o.grad.numpy(), t.grad.numpy())
     with pytest.raises(RuntimeError, match="empty list"):
         tl.nn.utils.rnn.pad_sequence([])
+
+
+def test_cov_and_corrcoef_match_pytorch():
+    data = np.random.default_rng(0).standard_normal((3, 10))
+    results = []
+    for lib in (tl, torch):
+        x = lib.tensor(data, requires_grad=True)
+        (lib.cov(x).sum() + lib.corrcoef(x).sum()).backward()
+        results.append([lib.cov(x).detach().numpy(), lib.corrcoef(x).detach().numpy(), x.grad.numpy(),
+                        lib.cov(x, correction=0).detach().numpy(), lib.cov(lib.tensor(data[0])).numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)

@@ -205,3 +205,24 @@ def test_cholesky_reads_the_lower_triangle_and_raises_linalg_error():
             lib.linalg.cholesky(lib.tensor([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 2.0], [2.0, 1.0]]]))
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_cholesky_solve_inverse_ex_and_the_missing_moments():
+    rng = np.random.default_rng(4)
+    weights = rng.standard_normal((2, 3, 3))
+    matrix, right = weights @ weights.transpose(0, 2, 1) + np.eye(3), rng.standard_normal((2, 3, 2))
+    bad = np.array([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 2.0], [2.0, 1.0]]])
+    results = []
+    for lib in (tl, torch):
+        a = lib.tensor(matrix, requires_grad=True)
+        factor = lib.linalg.cholesky(a)
+        solved, inverse = lib.cholesky_solve(lib.tensor(right), factor), lib.cholesky_inverse(factor)
+        (solved.sum() + inverse.sum()).backward()
+        _, info = lib.linalg.cholesky_ex(lib.tensor(bad))
+        results.append([solved.detach().numpy(), inverse.detach().numpy(), a.grad.numpy(), info.numpy()])
+        squashed = lib.distributions.TransformedDistribution(lib.distributions.Normal(0.0, 1.0),
+                                                             [lib.distributions.ExpTransform()])
+        with pytest.raises(NotImplementedError):
+            getattr(squashed, "mean")  # noqa: B009 (a property that raises)
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)

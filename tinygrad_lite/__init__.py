@@ -34,6 +34,8 @@ from .composed_math import (
     baddbmm,
     cdist,
     clamp_max,
+    corrcoef,
+    cov,
     clamp_min,
     count_nonzero,
     dot,
@@ -86,7 +88,7 @@ from .composed import (
     unflatten,
 )
 from .special import erf, erfc, erfinv
-from .triangular import diag_embed
+from .triangular import cholesky_inverse, cholesky_solve, diag_embed
 from . import inplace_methods  # (x.exp_() and the other in-place forms: inplace_methods.py)
 from .trigonometry import *  # asin, acos, atan, atan2, sinh ... (trigonometry.py)
 from .scatter import index_add, index_copy, index_fill, index_put, scatter, scatter_add, scatter_reduce

@@ -2,8 +2,8 @@
 
 - elementwise: ``clamp_min``, ``clamp_max``, ``tan`` (sin / cos), ``frac``, ``logit``, ``xlogy``, ``nan_to_num``,
   and the logical ``logical_and``, ``logical_or``, ``logical_xor`` (nonzero is True, as in Python);
-- reductions: ``count_nonzero``, ``nansum`` and ``nanmean`` (which skip nans), ``std_mean`` and ``var_mean``;
-  and from a sort, ``median`` and ``quantile``;
+- reductions: ``count_nonzero``, ``nansum`` and ``nanmean`` (which skip nans), ``std_mean`` and ``var_mean``,
+  ``cov`` and ``corrcoef``; and from a sort, ``median`` and ``quantile``;
 - products of vectors and matrices: ``dot``, ``outer``, ``mv``, ``addmm`` and ``addmv``; and ``cdist``, the
   distances between two sets of points.
 
@@ -482,10 +482,35 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
         return _scaled_sum("addbmm", input, (batch1 @ batch2).sum(0), beta, alpha)
 
 
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    r"""The covariance matrix of the variables in the rows of ``input`` (observations in its columns; a 1-D input
+    is one variable): C = (X - ar{X})(X - ar{X})^T / (N - correction)."""
+    _check_tensor("cov", input)
+    if input.ndim > 2:
+        raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an input with {input.ndim} "
+                         "dimensions")
+    if fweights is not None or aweights is not None:
+        raise NotImplementedError("cov(): fweights and aweights are not covered by tinygrad_lite")
+    x = input if input.is_floating_point() else input.to(dt.get_default_dtype())
+    x = x.reshape(1, -1) if x.ndim < 2 else x
+    centered = x - x.mean(1, keepdim=True)
+    c = centered @ centered.mT / max(x.shape[1] - correction, 0)
+    return c.reshape(()) if input.ndim < 2 else c
+
+
+def corrcoef(input):
+    r"""Pearson's correlation coefficients of the rows of ``input``: C_ij / \sqrt{C_ii C_jj}, clipped to [-1, 1]."""
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    d = c.diagonal().sqrt()
+    return (c / d.unsqueeze(1) / d.unsqueeze(0)).clamp(-1, 1)
+
+
 nansum, nanmean, count_nonzero = _numpy_names(nansum), _numpy_names(nanmean), _numpy_names(count_nonzero)
 for _function in (clamp_min, clamp_max, tan, log10, log2, frac, logit, xlogy, nan_to_num, logical_and, logical_or,
                   logical_xor, count_nonzero, nansum, nanmean, median, mode, quantile, dot, outer, mv, addmm, addmv,
-                  baddbmm, addbmm):
+                  baddbmm, addbmm, cov, corrcoef):
     setattr(Tensor, _function.__name__, _function)
 Tensor.ger = ger
 # the functions take out=, as PyTorch's (the methods do not): torch.addmm(b, x, w, out=y)

@@ -4,7 +4,7 @@ the top level and tensors (``torch.erf(x)``, ``x.erfinv()``).
 ``erf`` and ``erfinv`` are ops (``ops/special.py``: numpy has neither); ``erfc`` = 1 - erf(x) is computed from
 Python's ``math.erfc`` in the forward, so that its tail keeps its digits (1 - erf(5) would cancel to 1.5e-12 with
 4 digits left), with erf's gradient negated. The rest are PyTorch's other names for functions the library has:
-``expit`` is the sigmoid, ``ndtr`` the standard normal CDF (1 + erf(x / sqrt 2)) / 2, ``ndtri`` its inverse
+``expit`` is the sigmoid, ``sinc``, ``ndtr`` the standard normal CDF (1 + erf(x / sqrt 2)) / 2, ``ndtri`` its inverse
 sqrt 2 erfinv(2p - 1), ``logit``, ``xlogy``, ``expm1``, ``log1p``, ``logsumexp``, ``softmax``, ``log_softmax``.
 """
 import math
@@ -17,7 +17,7 @@ from .special_numbers import erf_numbers
 from .tensor import Tensor, where
 
 __all__ = ["erf", "erfc", "erfinv", "expit", "logit", "xlogy", "ndtr", "ndtri", "expm1", "log1p", "logsumexp",
-           "softmax", "log_softmax"]
+           "softmax", "log_softmax", "sinc"]
 
 
 def erf(input):
@@ -79,6 +79,12 @@ def softmax(input, dim, *, dtype=None):
 
 def log_softmax(input, dim, *, dtype=None):
     return (input if dtype is None else input.to(dtype)).log_softmax(dim)
+
+
+def sinc(input):
+    """sin(pi x) / (pi x) (trigonometry.py's)."""
+    from .trigonometry import sinc as _sinc  # (trigonometry.py imports this module first)
+    return _sinc(input)
 
 
 def _in_place(name, function):

@@ -12,6 +12,8 @@ autograd differentiates them, so there is no backward of their own).
   column where the square root's argument is not positive, as PyTorch's error says.
 - ``linalg.solve_triangular(A, B, upper=..., left=True)``: X with A X = B for a triangular A, by forward substitution
   (x_i = (b_i - \sum_{k<i} A_ik x_k) / A_ii) or backward for an upper one.
+- ``cholesky_ex`` (the factor and, per matrix, where it failed, without raising), ``cholesky_solve(B, L)`` (A X = B
+  for A = L L^T, two triangular solves) and ``cholesky_inverse(L)`` (A^{-1}).
 - ``diag_embed(x)``: a batch of vectors as a batch of diagonal matrices.
 
 Each step is a Python loop over n (the matrix's size): fine for the small covariances of a policy or a Gaussian
@@ -21,9 +23,10 @@ import numpy as np
 
 from .creation import eye
 from .functions import _check_tensor, cat, stack
-from .tensor import Tensor
+from .tensor import Tensor, where
 
-__all__ = ["cholesky", "solve_triangular", "diag_embed", "LinAlgError"]
+__all__ = ["cholesky", "cholesky_ex", "cholesky_solve", "cholesky_inverse", "solve_triangular", "diag_embed",
+           "LinAlgError"]
 
 
 def _check_square(name, A):
@@ -38,33 +41,70 @@ class LinAlgError(RuntimeError):
     """``torch.linalg.LinAlgError``: a factorisation that cannot be completed (a RuntimeError, as PyTorch's)."""
 
 
+def _factor(A, name, check_errors):
+    """(L, info): the factor column by column (the module's docstring), and per matrix 0, or the order of the first
+    leading minor that is not positive-definite (that matrix's columns from there on are left at 0). With
+    ``check_errors``, such a matrix raises ``LinAlgError`` instead."""
+    n = A.shape[-1]
+    lower = A.tril()
+    symmetric = (A + A.mT) / 2  # (the gradient's path: its numbers are replaced by the lower triangle's below)
+    A = (lower + lower.tril(-1).mT).detach() + (symmetric - symmetric.detach())
+    info = np.zeros(A.shape[:-2], np.int32)
+    columns = []
+    for j in range(n):
+        done = stack(columns, -1) if columns else A[..., :, :0]  # (..., n, j): the columns so far
+        square = A[..., j, j] - (done[..., j, :] ** 2).sum(-1)
+        failed = ((square <= 0) | (square != square)).cpu().numpy() & (info == 0)
+        if failed.any() and check_errors:
+            element = f"(Batch element {int(failed.reshape(-1).argmax())}): " if failed.ndim else ""
+            raise LinAlgError(f"linalg.{name}: {element}The factorization could not be completed because the input "
+                              f"is not positive-definite (the leading minor of order {j + 1} is not "
+                              "positive-definite).")
+        info = np.where(failed, j + 1, info)
+        stopped = Tensor._make(info != 0, None).to(A.device)
+        diagonal = where(stopped, 1.0, square).sqrt()
+        below = (A[..., j + 1:, j] - (done[..., j + 1:, :] * done[..., j:j + 1, :]).sum(-1)) / diagonal.unsqueeze(-1)
+        column = cat([A[..., :j, j] * 0, diagonal.unsqueeze(-1), below], -1)
+        columns.append(where(stopped.unsqueeze(-1), 0.0, column))
+    return stack(columns, -1), info
+
+
 def cholesky(A, *, upper=False, out=None):
     """L with L L^T = A (lower-triangular; ``upper=True``: L^T). Only A's lower triangle is read, as PyTorch's
     does; the gradient is symmetric (see the module's docstring)."""
     _check_square("cholesky", A)
     if out is not None:
         raise TypeError("linalg.cholesky(): out= is not covered by tinygrad_lite; assign the result")
-    n = A.shape[-1]
-    if n == 0:
+    if A.shape[-1] == 0:
         return A.clone()
-    lower = A.tril()
-    symmetric = (A + A.mT) / 2  # (the gradient's path: its numbers are replaced by the lower triangle's below)
-    A = (lower + lower.tril(-1).mT).detach() + (symmetric - symmetric.detach())
-    columns = []
-    for j in range(n):
-        done = stack(columns, -1) if columns else A[..., :, :0]  # (..., n, j): the columns so far
-        square = A[..., j, j] - (done[..., j, :] ** 2).sum(-1)
-        failed = (square <= 0) | (square != square)
-        if bool(failed.any()):
-            where = f"(Batch element {int(failed.reshape(-1).array.argmax())}): " if failed.ndim else ""
-            raise LinAlgError(f"linalg.cholesky: {where}The factorization could not be completed because the input "
-                              f"is not positive-definite (the leading minor of order {j + 1} is not "
-                              "positive-definite).")
-        diagonal = square.sqrt()
-        below = (A[..., j + 1:, j] - (done[..., j + 1:, :] * done[..., j:j + 1, :]).sum(-1)) / diagonal.unsqueeze(-1)
-        columns.append(cat([A[..., :j, j] * 0, diagonal.unsqueeze(-1), below], -1))
-    L = stack(columns, -1)
+    L, _ = _factor(A, "cholesky", check_errors=True)
     return L.mT if upper else L
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    """(L, info), as ``cholesky`` but without raising (unless ``check_errors``): info is 0 for each matrix that
+    factored, else the order of its first leading minor that is not positive-definite (an int32 tensor)."""
+    _check_square("cholesky_ex", A)
+    if out is not None:
+        raise TypeError("linalg.cholesky_ex(): out= is not covered by tinygrad_lite; assign the result")
+    if A.shape[-1] == 0:
+        return A.clone(), Tensor._make(np.zeros(A.shape[:-2], np.int32), None)
+    L, info = _factor(A, "cholesky_ex", check_errors)
+    return (L.mT if upper else L), Tensor._make(info, None).to(A.device)
+
+
+def cholesky_solve(B, L, upper=False):
+    """X with A X = B for A = L L^T (``upper``: A = U^T U), by two triangular solves."""
+    _check_tensor("cholesky_solve", B)
+    _check_tensor("cholesky_solve", L, "input2")
+    lower = L.mT if upper else L
+    return solve_triangular(lower.mT, solve_triangular(lower, B, upper=False), upper=True)
+
+
+def cholesky_inverse(L, upper=False):
+    """A^{-1} for A = L L^T (``upper``: A = U^T U): cholesky_solve of the identity."""
+    _check_tensor("cholesky_inverse", L)
+    return cholesky_solve(eye(L.shape[-1], dtype=L.dtype, device=L.device).expand(L.shape), L, upper)
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):

@@ -93,6 +93,18 @@ class Distribution:
         return self.entropy().exp()
 
     @property
+    def mean(self):
+        raise NotImplementedError(f"{type(self).__name__}.mean is not defined here, as in PyTorch")
+
+    @property
+    def mode(self):
+        raise NotImplementedError(f"{type(self).__name__}.mode is not defined here, as in PyTorch")
+
+    @property
+    def variance(self):
+        raise NotImplementedError(f"{type(self).__name__}.variance is not defined here, as in PyTorch")
+
+    @property
     def stddev(self):
         return self.variance.sqrt()
 
