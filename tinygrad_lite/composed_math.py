@@ -491,6 +491,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
                          "dimensions")
     if fweights is not None or aweights is not None:
         raise NotImplementedError("cov(): fweights and aweights are not covered by tinygrad_lite")
+    check_number("cov", "correction", correction)
     x = input if input.is_floating_point() else input.to(dt.get_default_dtype())
     x = x.reshape(1, -1) if x.ndim < 2 else x
     centered = x - x.mean(1, keepdim=True)

@@ -96,14 +96,14 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
 def cholesky_solve(B, L, upper=False):
     """X with A X = B for A = L L^T (``upper``: A = U^T U), by two triangular solves."""
     _check_tensor("cholesky_solve", B)
-    _check_tensor("cholesky_solve", L, "input2")
+    _check_square("cholesky_solve", L)
     lower = L.mT if upper else L
     return solve_triangular(lower.mT, solve_triangular(lower, B, upper=False), upper=True)
 
 
 def cholesky_inverse(L, upper=False):
     """A^{-1} for A = L L^T (``upper``: A = U^T U): cholesky_solve of the identity."""
-    _check_tensor("cholesky_inverse", L)
+    _check_square("cholesky_inverse", L)
     return cholesky_solve(eye(L.shape[-1], dtype=L.dtype, device=L.device).expand(L.shape), L, upper)
 
 
