@@ -484,7 +484,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 def cov(input, *, correction=1, fweights=None, aweights=None):
     r"""The covariance matrix of the variables in the rows of ``input`` (observations in its columns; a 1-D input
-    is one variable): C = (X - ar{X})(X - ar{X})^T / (N - correction)."""
+    is one variable): C = (X - \bar{X})(X - \bar{X})^T / (N - correction)."""
     _check_tensor("cov", input)
     if input.ndim > 2:
         raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an input with {input.ndim} "
