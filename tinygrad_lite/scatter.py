@@ -43,7 +43,7 @@ def _send(values, positions, size):
     return Bincount.apply(values.reshape(-1), bins=positions.reshape(-1), length=size)
 
 
-def _written(positions, size, like):
+def _written(positions, size):
     """A boolean tensor of ``size``: True at the positions written."""
     xp = array_module_of(positions)
     with on_device_of(positions):
@@ -115,7 +115,7 @@ def _replace(input, positions, values, value):
     size = input.numel()
     flat = input.reshape(-1)
     if values is None:
-        return where(_written(positions, size, input), value, flat).to(input.dtype).reshape(input.shape)
+        return where(_written(positions, size), value, flat).to(input.dtype).reshape(input.shape)
     keep = _last_of_each(positions)  # the number each position keeps: the last written there
     if not input.is_floating_point():  # (integers and bools have no gradient: a plain write)
         out = flat.array.copy()
@@ -131,7 +131,7 @@ def _replace(input, positions, values, value):
     if dropped.any():  # they get their position's gradient too, as from PyTorch's backward: a term worth 0
         extra = _send(where(Tensor._make(dropped, None), values, 0.0), positions, size)
         written = written + (extra - extra.detach())
-    return where(_written(positions, size, input), written, flat).reshape(input.shape)
+    return where(_written(positions, size), written, flat).reshape(input.shape)
 
 
 def _zero_d_as_one(function):
@@ -305,7 +305,7 @@ def index_fill(input, dim, index, value):
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError(f"index_fill(): only supports a 0-dimensional value tensor, but got tensor with "
                            f"{value.ndim} dimension(s)")
-    mask = _written(positions, input.numel(), input).reshape(input.shape)
+    mask = _written(positions, input.numel()).reshape(input.shape)
     return where(mask, value, input).to(input.dtype)
 
 
