@@ -13,8 +13,9 @@ w_i, or divided by |b| for the mean; for the max, only where that entry held the
 
 Where the bags are: a 2-D ``input`` (B, N) is B bags of N indices each; a 1-D ``input`` is all the bags one after
 another, and ``offsets`` (1-D) says where each begins (``offsets[0]`` is 0; with ``include_last_offset``, its last
-entry is where the last bag ends, so it holds B + 1 numbers, and entries after it are in no bag: PyTorch's mean
-and max count them into the last bag, its sum does not). The bags are laid out here as a padded block of shape
+entry is where the last bag ends, so it holds B + 1 numbers, and entries after it are in no bag; PyTorch is not
+consistent there: its max takes them into the last bag, its sum leaves them out, its mean counts them in the
+divisor only). The bags are laid out here as a padded block of shape
 (B, longest bag, embedding_dim), gathered from the rows in one indexing op; PyTorch's kernel reduces each bag in
 place, without that block. Reading the longest bag's length reads one number back from a GPU.
 """
