@@ -73,7 +73,7 @@ ALIASES = {"concat": "cat", "clip": "clamp", "clip_": "clamp", "clamp_": "clamp"
            "full_like": "full", "masked_fill": "where", "minimum": "maximum", "logsumexp": "amax", "fix": "trunc",
            "lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal", "eq": "equal",
            "ne": "not_equal", "floor_divide": "floordivide", "rfloordiv": "floordivide", "clamp_max": "clamp",
-           "clamp_min": "clamp"}
+           "clamp_min": "clamp", "inverse": "inv"}
 
 
 def names_for(name, owner=None):

@@ -89,6 +89,7 @@ from .composed import (
 )
 from .special import erf, erfc, erfinv
 from .triangular import cholesky_inverse, cholesky_solve, diag_embed
+from .lu import det, inverse, logdet, slogdet
 from . import inplace_methods  # (x.exp_() and the other in-place forms: inplace_methods.py)
 from .trigonometry import *  # asin, acos, atan, atan2, sinh ... (trigonometry.py)
 from .scatter import index_add, index_copy, index_fill, index_put, scatter, scatter_add, scatter_reduce

@@ -8,14 +8,16 @@ r"""``tinygrad_lite.linalg``: norms, as ``torch.linalg``.
 
 ``torch.norm`` and ``Tensor.norm`` (the older API, ``p="fro"`` by default) are vector norms, computed in tensor.py.
 The gradient of every norm is exact, and 0 at the zero vector (see ``ops/norm.py``).
-``cholesky``, ``cholesky_ex`` and ``solve_triangular`` are composed in ``triangular.py``.
+``cholesky``, ``cholesky_ex`` and ``solve_triangular`` are composed in ``triangular.py``; ``solve``, ``inv``,
+``det`` and ``slogdet`` in ``lu.py``.
 Not covered: the spectral norm (ord 2 / -2 of a matrix) and the nuclear norm ("nuc"), which need an SVD, nor the
-other factorisations (inv, solve, eigh, svd, qr).
+other factorisations (eigh, svd, qr).
 """
 import math
 
 from . import dtypes as dt
 from .coverage import missing_names as _missing_names
+from .lu import det, inv, slogdet, solve  # (composed: lu.py)
 from .shapes import dim_indices
 from .tensor import Tensor, _numpy_names
 from .tensor import vector_norm as _vector_norm
@@ -82,7 +84,8 @@ def norm(input, ord=None, dim=None, keepdim=False, *, dtype=None):
 
 
 norm, vector_norm, matrix_norm = (_numpy_names(f) for f in (norm, vector_norm, matrix_norm))  # (axis=, keepdims=)
-__all__ = ["norm", "vector_norm", "matrix_norm", "cholesky", "cholesky_ex", "solve_triangular", "LinAlgError"]
+__all__ = ["norm", "vector_norm", "matrix_norm", "cholesky", "cholesky_ex", "solve_triangular", "LinAlgError", "solve",
+           "inv", "det", "slogdet"]
 
 
 __getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)

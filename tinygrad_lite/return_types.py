@@ -22,6 +22,15 @@ max, min, sort, topk, median, mode = (_pair(name) for name in ("max", "min", "so
 PAIRS = (max, min, sort, topk, median, mode)
 
 
+def _slogdet_repr(self):
+    return f"tinygrad_lite.return_types.slogdet(\nsign={self.sign!r},\nlogabsdet={self.logabsdet!r})"
+
+
+# (sign, logabsdet), what slogdet returns (lu.py); not a (values, indices) pair
+slogdet = type("slogdet", (namedtuple("slogdet", ["sign", "logabsdet"]),), {"__slots__": (),
+                                                                            "__repr__": _slogdet_repr})
+
+
 def refuse_pair(x, op):
     """Raise the TypeError for one of these pairs given to ``op`` where a tensor belongs; anything else passes."""
     if isinstance(x, PAIRS):

@@ -1,0 +1,37 @@
+"""``linalg.solve``, ``inv`` (``inverse``), ``det``, ``slogdet`` and ``logdet`` (lu.py: LU with partial pivoting,
+composed) against PyTorch: values and gradients in float64 for batches, vectors as right-hand sides, ``left=False``;
+a singular matrix (det 0, slogdet's -inf, and PyTorch's LinAlgError from solve and inv)."""
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_lite as tl
+
+RNG = np.random.default_rng(0)
+A, B, V = RNG.standard_normal((2, 4, 4)), RNG.standard_normal((2, 4, 3)), RNG.standard_normal(4)
+SINGULAR = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+
+
+def test_the_lu_functions_match_pytorch_in_value_and_gradient():
+    results = []
+    for lib in (tl, torch):
+        a, b = lib.tensor(A, requires_grad=True), lib.tensor(B, requires_grad=True)
+        outputs = [lib.linalg.solve(a, b), lib.linalg.inv(a), lib.linalg.det(a), lib.linalg.slogdet(a).logabsdet,
+                   lib.linalg.solve(a[0], lib.tensor(V)), lib.linalg.solve(a, b.mT, left=False), a.inverse(),
+                   a.det(), lib.logdet(a @ a.mT)]
+        sum(out.sum() for out in outputs).backward()
+        results.append([out.detach().numpy() for out in outputs] + [a.grad.numpy(), b.grad.numpy(),
+                                                                     lib.linalg.slogdet(a).sign.detach().numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # (numpy's log of 0: -inf, as intended)
+def test_a_singular_matrix():
+    for lib in (tl, torch):
+        singular = lib.tensor(SINGULAR)
+        assert lib.det(singular).item() == 0 and lib.slogdet(singular).logabsdet.item() == -np.inf
+        with pytest.raises(lib.linalg.LinAlgError, match="singular"):
+            lib.linalg.inv(singular)
+        with pytest.raises(lib.linalg.LinAlgError, match="singular"):
+            lib.linalg.solve(singular, lib.ones(3, dtype=lib.float64))
