@@ -35,3 +35,19 @@ def test_a_singular_matrix():
             lib.linalg.inv(singular)
         with pytest.raises(lib.linalg.LinAlgError, match="singular"):
             lib.linalg.solve(singular, lib.ones(3, dtype=lib.float64))
+
+
+def test_a_batch_of_matrices_with_one_right_hand_side_empty_matrices_and_the_named_pairs():
+    """B of shape (3, 2) beside A of (2, 3, 3) is one matrix for every A (a vector only when it has A's shape
+    without its last dim), 0 x 0 systems solve to empty tensors, cholesky_ex's result has .L and .info, and cov of
+    one variable is a number, as in PyTorch."""
+    results = []
+    for lib in (tl, torch):
+        a = lib.tensor(A[:, :3, :3] + 3 * np.eye(3))
+        solved = lib.linalg.solve(a, lib.tensor(B[0, :3, :2]))
+        empty = lib.linalg.solve(lib.zeros(0, 0, dtype=lib.float64), lib.zeros(0, 2, dtype=lib.float64))
+        info = lib.linalg.cholesky_ex(lib.tensor([[1.0, 2.0], [2.0, 1.0]])).info
+        results.append([solved.numpy(), tuple(empty.shape), tuple(lib.linalg.inv(lib.zeros(0, 0)).shape),
+                        info.item(), lib.cov(lib.tensor([[1.0, 2.0, 4.0]])).shape == ()])
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    assert results[0][1:] == results[1][1:]

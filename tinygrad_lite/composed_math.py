@@ -496,7 +496,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     x = x.reshape(1, -1) if x.ndim < 2 else x
     centered = x - x.mean(1, keepdim=True)
     c = centered @ centered.mT / max(x.shape[1] - correction, 0)
-    return c.reshape(()) if input.ndim < 2 else c
+    return c.reshape(()) if c.shape[0] == 1 else c  # (one variable: a number, as PyTorch's)
 
 
 def corrcoef(input):

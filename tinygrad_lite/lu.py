@@ -72,9 +72,15 @@ def solve(A, B, *, left=True, out=None):
 
 
 def _solve(name, A, B):
-    """L y = P B, then U x = y; ``name`` (solve, inv) for the error of a singular A."""
-    vector = B.ndim == A.ndim - 1 or B.ndim == 1
+    """L y = P B, then U x = y; ``name`` (solve, inv) for the error of a singular A. B is a vector (or a batch of
+    them) when it is 1-D or has A's shape without its last dim, as PyTorch decides."""
+    if A.dtype != B.dtype:
+        raise RuntimeError(f"linalg.{name}: Expected A and B to have the same dtype, but found A of type "
+                           f"{A.dtype.name} and B of type {B.dtype.name} instead.")
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
     B = B.unsqueeze(-1) if vector else B
+    if A.shape[-1] == 0:
+        return (B.squeeze(-1) if vector else B) * 1
     LU, order, _ = _factor(A)
     _singular(name, LU)
     batch = tuple(np.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2])))

@@ -22,13 +22,16 @@ max, min, sort, topk, median, mode = (_pair(name) for name in ("max", "min", "so
 PAIRS = (max, min, sort, topk, median, mode)
 
 
-def _slogdet_repr(self):
-    return f"tinygrad_lite.return_types.slogdet(\nsign={self.sign!r},\nlogabsdet={self.logabsdet!r})"
+def _named(name, fields):
+    """A named tuple of tensors ``name(fields...)`` that is not a (values, indices) pair, printed as PyTorch's."""
+    def __repr__(self):
+        shown = ",\n".join(f"{field}={value!r}" for field, value in zip(fields, self))
+        return f"tinygrad_lite.return_types.{name}(\n{shown})"
+    return type(name, (namedtuple(name, fields),), {"__slots__": (), "__repr__": __repr__})
 
 
-# (sign, logabsdet), what slogdet returns (lu.py); not a (values, indices) pair
-slogdet = type("slogdet", (namedtuple("slogdet", ["sign", "logabsdet"]),), {"__slots__": (),
-                                                                            "__repr__": _slogdet_repr})
+slogdet = _named("slogdet", ["sign", "logabsdet"])  # (lu.py)
+cholesky_ex = _named("cholesky_ex", ["L", "info"])  # (triangular.py)
 
 
 def refuse_pair(x, op):

@@ -23,6 +23,7 @@ import numpy as np
 
 from .creation import eye
 from .functions import _check_tensor, cat, stack
+from .return_types import cholesky_ex as _pair
 from .tensor import Tensor, where
 
 __all__ = ["cholesky", "cholesky_ex", "cholesky_solve", "cholesky_inverse", "solve_triangular", "diag_embed",
@@ -88,9 +89,9 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     if out is not None:
         raise TypeError("linalg.cholesky_ex(): out= is not covered by tinygrad_lite; assign the result")
     if A.shape[-1] == 0:
-        return A.clone(), Tensor._make(np.zeros(A.shape[:-2], np.int32), None)
+        return _pair(A.clone(), Tensor._make(np.zeros(A.shape[:-2], np.int32), None))
     L, info = _factor(A, "cholesky_ex", check_errors)
-    return (L.mT if upper else L), Tensor._make(info, None).to(A.device)
+    return _pair(L.mT if upper else L, Tensor._make(info, None).to(A.device))
 
 
 def cholesky_solve(B, L, upper=False):
@@ -121,6 +122,8 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     batch = tuple(np.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2])))
     A, B = A.expand(batch + tuple(A.shape[-2:])), B.expand(batch + tuple(B.shape[-2:]))
     n = A.shape[-1]
+    if n == 0:
+        return B * 1  # (nothing to solve: the empty X, in the graph)
     rows = [None] * n
     for i in (range(n - 1, -1, -1) if upper else range(n)):
         known = range(i + 1, n) if upper else range(i)  # the rows already solved
@@ -144,3 +147,4 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 
 Tensor.diag_embed = diag_embed
+Tensor.cholesky_solve, Tensor.cholesky_inverse = cholesky_solve, cholesky_inverse
