@@ -2,10 +2,15 @@
 any in-place op (``Tensor._apply_``, autograd/inplace.py), so a backward through it differentiates exp and a value
 saved earlier for a backward is known to be overwritten.
 
-The result keeps x's dtype, as PyTorch's in-place ops do: an integer x cannot take a float result (``x.exp_()`` on
-int64 raises PyTorch's "result type Float can't be cast" error), and a float16 x takes a float32 result rounded.
-``x = x.exp()`` is often the clearer way to write the same; these exist so that scripts written with them run.
+The result keeps x's dtype, as PyTorch's in-place ops do: an integer or bool x cannot take a float result
+(``x.exp_()`` on int64 raises PyTorch's "result type Float can't be cast" error), and a float16 x takes a float32
+result rounded. ``x = x.exp()`` is often the clearer way to write the same; these exist so that scripts written
+with them run. ``in_place`` makes such a method of any function; special.py, trigonometry.py and scatter.py use it
+for theirs (``x.erf_()``, ``x.atan2_(y)``, ``x.scatter_(...)``).
 """
+import inspect
+
+from . import composed_math  # noqa: F401 (log2, log10, tan, frac, clamp_min, nan_to_num... are its Tensor methods)
 from .tensor import Tensor
 
 # (the out-of-place method each in-place one calls; those that make a float of an integer are refused on integers)
@@ -15,13 +20,17 @@ SAME_KIND = ("neg", "floor", "ceil", "round", "trunc", "sign", "square", "pow", 
              "remainder", "floor_divide", "nan_to_num")
 
 
-def _in_place(name):
+def in_place(name, function, *, bool_ok=True):
+    """The method ``x.name_(*args)``: ``function(x, *args)`` written into x by ``Tensor._apply_`` (recorded in the
+    graph when x, or a tensor the function is given, requires grad), in x's dtype. A float result cannot go into an
+    integer or bool x (PyTorch's error); ``bool_ok=False`` refuses a bool x outright. The method's signature is
+    the function's, so that a call that does not fit it is Python's own TypeError."""
     def method(self, *args, **kwargs):
-        if self.dtype.name == "bool":
+        if not bool_ok and self.dtype.name == "bool":
             raise RuntimeError(f"{name}_(): not implemented for 'Bool' tensors, as in PyTorch: x.float() first")
 
         def compute(x):
-            result = getattr(x, name)(*args, **kwargs)
+            result = function(x, *args, **kwargs)
             if result.dtype.is_floating_point and not self.dtype.is_floating_point:
                 raise RuntimeError(f"{name}_(): result type Float can't be cast to the desired output type "
                                    f"{self.dtype.name}; write x = x.{name}(...) (a new float tensor) instead")
@@ -29,9 +38,12 @@ def _in_place(name):
         return self._apply_(name + "_", compute)
     method.__name__ = name + "_"
     method.__doc__ = f"In place: ``x.{name}_(...)`` is ``x.copy_(x.{name}(...))``, in x's dtype."
+    signature = inspect.signature(function)
+    first, *rest = signature.parameters.values()
+    method.__signature__ = signature.replace(parameters=[first.replace(name="self"), *rest])
     return method
 
 
 for _name in FLOAT_RESULT + SAME_KIND:
     if not hasattr(Tensor, _name + "_"):
-        setattr(Tensor, _name + "_", _in_place(_name))
+        setattr(Tensor, _name + "_", in_place(_name, getattr(Tensor, _name), bool_ok=_name in FLOAT_RESULT))

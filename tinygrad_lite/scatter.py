@@ -25,9 +25,9 @@ import functools
 import numpy as np
 
 from . import dtypes as dt
-from .autograd.inplace import record_inplace, records_inplace
 from .device import array_module_of, check_same_device, on_device_of
 from .functions import _check_tensor, with_out
+from .inplace_methods import in_place
 from .ops.gather import Bincount
 from .shapes import dim_index
 from .tensor import Tensor, _as_tensor, where
@@ -333,22 +333,9 @@ def index_put(input, indices, values, accumulate=False):
     return input + _send(spread, positions, input.numel()).reshape(input.shape)
 
 
-def _in_place(name, function):
-    """The method ``x.name_(...)``: ``function(x, ...)`` written into x, recorded in the graph when x or the
-    numbers written require grad."""
-    def method(self, *args, **kwargs):
-        written = next((a for a in list(args) + list(kwargs.values()) if isinstance(a, Tensor) and a.requires_grad),
-                       None)
-        if records_inplace(self, name + "_", written):
-            return record_inplace(self, name + "_", lambda before: function(before, *args, **kwargs))
-        return self.copy_(function(self.detach(), *args, **kwargs))
-    method.__name__, method.__doc__ = name + "_", f"In place: ``x.{name}_(...)`` is ``x.copy_(x.{name}(...))``."
-    return method
-
-
 for _function in (scatter, scatter_add, scatter_reduce, index_add, index_copy, index_fill, index_put):
     setattr(Tensor, _function.__name__, _function)
-    setattr(Tensor, _function.__name__ + "_", _in_place(_function.__name__, _function))
+    setattr(Tensor, _function.__name__ + "_", in_place(_function.__name__, _function))
 # the functions take out=, as PyTorch's (the methods do not): torch.index_add(x, 0, i, v, out=y)
 scatter, scatter_add, scatter_reduce, index_add, index_copy = (with_out(f) for f in (
     scatter, scatter_add, scatter_reduce, index_add, index_copy))

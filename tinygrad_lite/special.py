@@ -12,6 +12,7 @@ import math
 from .autograd.grad_mode import no_grad
 from .composed_math import logit, xlogy
 from .functions import _check_tensor, with_out
+from .inplace_methods import in_place
 from .ops.special import Erf, Erfinv
 from .special_numbers import erf_numbers
 from .tensor import Tensor, where
@@ -87,24 +88,9 @@ def sinc(input):
     return _sinc(input)
 
 
-def _in_place(name, function):
-    def method(self):
-        _float_result_fits(self, name + "_")
-        return self._apply_(name + "_", function)
-    method.__name__, method.__doc__ = name + "_", f"In place: ``x.{name}_()`` is ``x.copy_(x.{name}())``."
-    return method
-
-
-def _float_result_fits(tensor, name):
-    """PyTorch's refusal to write a float function's result into an integer tensor in place."""
-    if not tensor.dtype.is_floating_point:
-        raise RuntimeError(f"{name}(): result type Float can't be cast to the desired output type "
-                           f"{tensor.dtype.name}; write x = x.float().{name}() (or the out-of-place form)")
-
-
 for _function in (erf, erfc, erfinv):
     setattr(Tensor, _function.__name__, _function)
-    setattr(Tensor, _function.__name__ + "_", _in_place(_function.__name__, _function))
+    setattr(Tensor, _function.__name__ + "_", in_place(_function.__name__, _function))
 # the functions take out=, as PyTorch's (the methods do not)
 erf, erfc, erfinv, expit, ndtr, ndtri, expm1, log1p, logsumexp = (with_out(f) for f in (
     erf, erfc, erfinv, expit, ndtr, ndtri, expm1, log1p, logsumexp))

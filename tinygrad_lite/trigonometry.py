@@ -29,9 +29,9 @@ from . import dtypes as dt
 from .amp.autocast_mode import as_one_op
 from .device import array_module_of
 from .functions import _check_tensor, with_out
+from .inplace_methods import in_place
 from .ops.elementwise import Asin, Atan2
 from .shapes import check_broadcast
-from .special import _float_result_fits
 from .tensor import Tensor, where
 
 _WIDER = {dt.float32: dt.float64, dt.float16: dt.float32}
@@ -264,26 +264,11 @@ __all__ = [f.__name__ for f in _UNARY + _BINARY] + ["heaviside", "signbit", "arc
                                                     "arcsinh", "arccosh", "arctanh"]
 
 
-def _in_place(function, name, binary):
-    """``x.name_(...)``: refused for an integer x, whose result would be a float (PyTorch's error)."""
-    if binary:
-        def method(self, other):
-            _float_result_fits(self, name + "_")
-            return self._apply_(name + "_", lambda t: function(t, other))
-    else:
-        def method(self):
-            _float_result_fits(self, name + "_")
-            return self._apply_(name + "_", function)
-    method.__name__ = name + "_"
-    method.__doc__ = f"In place: ``x.{name}_(...)`` is ``x.copy_(x.{name}(...))``."
-    return method
-
-
 for _name in __all__:
     _function = globals()[_name]
     setattr(Tensor, _name, _function)
     if _function in _UNARY + (atan2, hypot, copysign):
-        setattr(Tensor, _name + "_", _in_place(_function, _name, binary=_function in _BINARY))
+        setattr(Tensor, _name + "_", in_place(_name, _function))
 # the functions take out=, as PyTorch's (the methods do not)
 for _name in __all__:
     globals()[_name] = with_out(globals()[_name])
