@@ -28,7 +28,7 @@ from . import dtypes as dt
 from .device import array_module_of, check_same_device, on_device_of
 from .functions import _check_tensor, with_out
 from .inplace_methods import in_place
-from .ops.gather import Bincount
+from .ops.gather import Bincount, coordinates
 from .shapes import dim_index
 from .tensor import Tensor, _as_tensor, where
 
@@ -88,12 +88,9 @@ def _flat_positions(input, dim, index):
     """The flat position in ``input`` that each element of ``index`` names: its own coordinates, with its value
     along ``dim`` (an array of index's shape)."""
     xp = array_module_of(index.array)
-    shape = index.array.shape
     with on_device_of(index.array):
-        grid = [xp.arange(n).reshape([-1 if i == k else 1 for i in range(len(shape))]) for k, n in enumerate(shape)]
-        grid[dim] = index.array.astype(xp.int64)
-        strides = np.cumprod((tuple(input.shape) + (1,))[:0:-1])[::-1] if input.ndim else np.ones(0, np.int64)
-        return sum((g * int(s) for g, s in zip(grid, strides)), xp.zeros(shape, dtype=xp.int64))
+        where_read = xp.broadcast_arrays(*coordinates(index.array.astype(xp.int64), dim))
+        return xp.ravel_multi_index(tuple(where_read), tuple(input.shape))
 
 
 def _source(op, input, src, index):

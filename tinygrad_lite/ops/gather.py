@@ -23,13 +23,18 @@ class Gather(Function):
         return array_module_of(x).take_along_axis(x, index, axis=dim)
 
     def backward(self, g):
-        xp = array_module_of(g)
-        gx = xp.zeros(self.shape, dtype=g.dtype)
-        shape = self.index.shape  # where each element of index sits, with index itself along dim
-        grid = [xp.arange(n).reshape([-1 if i == k else 1 for i in range(len(shape))]) for k, n in enumerate(shape)]
-        grid[self.dim] = self.index
-        xp.add.at(gx, tuple(grid), g)
+        gx = array_module_of(g).zeros(self.shape, dtype=g.dtype)
+        array_module_of(g).add.at(gx, coordinates(self.index, self.dim), g)
         return gx
+
+
+def coordinates(index, dim):
+    """Where gather reads x (and its backward, and a scatter, write): each element of ``index`` at its own
+    coordinates, but with its number as the coordinate along ``dim`` (a tuple of arrays that broadcast)."""
+    xp, shape = array_module_of(index), index.shape
+    grid = [xp.arange(n).reshape([-1 if i == k else 1 for i in range(len(shape))]) for k, n in enumerate(shape)]
+    grid[dim] = index
+    return tuple(grid)
 
 
 class Bincount(Function):
