@@ -55,8 +55,8 @@ def _singular(name, LU):
     """PyTorch's error for a matrix with a zero pivot (U_jj = 0)."""
     zero = (LU.diagonal(dim1=-2, dim2=-1) == 0).cpu().numpy()
     if zero.any():
-        where_ = int(np.argmax(zero.reshape(-1, zero.shape[-1]).any(0)))
-        raise LinAlgError(f"linalg.{name}: The diagonal element {where_ + 1} is zero, the inversion could not be "
+        first = int(np.argmax(zero.reshape(-1, zero.shape[-1]).any(0)))  # (the first pivot that is 0, in any matrix)
+        raise LinAlgError(f"linalg.{name}: The diagonal element {first + 1} is zero, the inversion could not be "
                           "completed because the input matrix is singular.")
 
 

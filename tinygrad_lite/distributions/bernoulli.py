@@ -4,14 +4,13 @@ Given ``probs`` p or ``logits`` l (p = sigmoid(l)). log_prob(x) = x log p + (1 -
 logits as -BCEWithLogits(l, x), which stays finite where p rounds to 0 or 1; entropy is the same expression at
 x = p. The mean is p, the variance p (1 - p); a sample is 0. or 1. (floats, as PyTorch's).
 """
-import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..creation import bernoulli, tensor
 from ..nn.functional.loss import binary_cross_entropy_with_logits
 from ..tensor import Tensor, where
 from .categorical import _probs_or_logits
-from .distribution import Distribution, broadcast_all
+from .distribution import Distribution, broadcast_all, clamp_probs
 
 __all__ = ["Bernoulli"]
 
@@ -37,9 +36,8 @@ class Bernoulli(Distribution):
         if name == "probs":
             self.probs = self.logits.sigmoid()
             return self.probs
-        if name == "logits":  # (PyTorch's clamp_probs, then log(p / (1 - p)))
-            eps = float(np.finfo(self.probs.array.dtype).eps)
-            clamped = self.probs.clamp(min=eps, max=1 - eps)
+        if name == "logits":  # (log(p / (1 - p)), of the clamped p)
+            clamped = clamp_probs(self.probs)
             self.logits = clamped.log() - (1 - clamped).log()
             return self.logits
         raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")

@@ -12,7 +12,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..creation import arange, full, multinomial
 from ..tensor import Size, Tensor
-from .distribution import Distribution
+from .distribution import Distribution, clamp_probs
 
 __all__ = ["Categorical"]
 
@@ -52,9 +52,8 @@ class Categorical(Distribution):
         if name == "probs":
             self.probs = self.logits.softmax(-1)
             return self.probs
-        if name == "logits":  # (PyTorch's clamp_probs: eps <= p <= 1 - eps, so that log p is finite)
-            eps = float(np.finfo(self.probs.array.dtype).eps)
-            self.logits = self.probs.clamp(min=eps, max=1 - eps).log()
+        if name == "logits":  # (log p, of the clamped p: finite)
+            self.logits = clamp_probs(self.probs).log()
             return self.logits
         raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
 

@@ -37,6 +37,13 @@ def broadcast_all(*values):
     return [t.expand(shape) if t.shape != shape else t for t in made]
 
 
+def clamp_probs(probs):
+    """Probabilities kept within [eps, 1 - eps] of their dtype, so that their logs are finite (PyTorch's
+    ``distributions.utils.clamp_probs``)."""
+    eps = float(np.finfo(probs.array.dtype).eps)
+    return probs.clamp(min=eps, max=1 - eps)
+
+
 class Distribution:
     """The base class: batch and event shapes, sampling, and the checks. Subclasses define ``log_prob``,
     ``rsample`` or ``sample``, ``entropy``, ``mean``, ``mode`` and ``variance`` as far as they exist."""
