@@ -167,6 +167,12 @@ hyperbolic functions (trigonometry.py, composed), of which two cannot be compose
 ``Atan2`` (ops/elementwise.py, 15 lines beside ``Sin`` and ``Cos``; atan is atan2(x, 1), acos 2 atan2(sqrt(1 - x),
 sqrt(1 + x))). The engine went from 904 to 934 lines; ENGINE_BUDGET = 940.
 
+Session 46 added gradients of gradients (``create_graph=True``). The ops' Tensor formulas live outside the engine
+(``autograd/higher_order.py``, beside nothing else: the engine's ops keep their array backward), but
+``run_backward`` carries Tensors instead of arrays when asked: three branches (an op's gradients, adding into
+``.grad``, the roots' gradients) and their docstring lines. The engine went from 937 to 946 lines;
+ENGINE_BUDGET = 950.
+
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
 argument checks and idioms, which is why the two numbers are larger than that one. They are a few hundred lines
@@ -194,7 +200,7 @@ INPLACE = [PACKAGE / "autograd" / "inplace.py"]
 HOOKS = [PACKAGE / "autograd" / "hooks.py", PACKAGE / "utils" / "hooks.py"]
 FLOAT16_MATMUL = [PACKAGE / "float16_matmul.py"]
 INDEXING = [PACKAGE / "indexing.py"]
-ENGINE_BUDGET = 940
+ENGINE_BUDGET = 950
 API_BUDGET = 1700
 INPLACE_BUDGET = 90
 HOOKS_BUDGET = 170

@@ -402,15 +402,14 @@ class Tensor:
 
         ``gradient`` is d(final)/d(self); it may be left out only when self holds one number (a loss).
         The graph's saved values are freed afterwards unless ``retain_graph=True``. With ``inputs`` (tensors), only
-        their ``.grad`` is filled (``autograd.backward_into``).
+        their ``.grad`` is filled (``autograd.backward_into``). With ``create_graph=True`` the backward pass is
+        recorded too, so that ``.grad`` can be differentiated again (``autograd/higher_order.py``); the graph is
+        then kept unless ``retain_graph=False``.
         """
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad and has no grad_fn, so there is nothing "
                                "to differentiate. Did you create the weights with requires_grad=True, or compute "
                                "this inside tl.no_grad()?")
-        if create_graph:
-            raise NotImplementedError("backward: create_graph=True (gradients of gradients) is not supported: our "
-                                      "backward passes work on arrays, not on tensors")
         if gradient is None:
             if self.numel() != 1:
                 raise RuntimeError(f"backward: grad can be implicitly created only for scalar outputs, but this "
@@ -426,9 +425,12 @@ class Tensor:
             if grad.shape != self.array.shape:
                 raise RuntimeError(f"backward: gradient has shape {grad.shape}, the tensor has {self.array.shape}; "
                                    "they must match")
+            if create_graph and isinstance(gradient, Tensor) and gradient.dtype is self.dtype:
+                grad = gradient  # (its graph is kept: differentiating the result reaches it too)
+        retain_graph = builtins.bool(create_graph if retain_graph is None else retain_graph)  # (PyTorch's default)
         if inputs is not None:
-            return backward_into(inputs, [self], [grad], builtins.bool(retain_graph), "backward")
-        run_backward([self], [grad], retain_graph=builtins.bool(retain_graph))  # autograd/engine.py
+            return backward_into(inputs, [self], [grad], retain_graph, "backward", create_graph)
+        run_backward([self], [grad], retain_graph=retain_graph, create_graph=create_graph)  # autograd/engine.py
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` each time backward has computed this tensor's gradient; a Tensor it returns replaces

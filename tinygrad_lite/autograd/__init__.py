@@ -1,7 +1,8 @@
 """``tinygrad_lite.autograd``: the graph machinery's public face.
 
-``Function`` (write your own differentiable op), ``grad`` (gradients without touching ``.grad``),
-``gradcheck`` (compare autograd with finite differences), and the grad-mode switches. Anomaly detection
+``Function`` (write your own differentiable op), ``grad`` (gradients without touching ``.grad``; with
+``create_graph=True`` gradients that can be differentiated again), ``gradcheck`` and ``gradgradcheck`` (compare
+autograd's first and second derivatives with finite differences), and the grad-mode switches. Anomaly detection
 (``detect_anomaly``, ``set_detect_anomaly(True)``) is not covered and raises, saying how to find a nan gradient.
 """
 from ..coverage import missing_names as _missing_names
@@ -10,7 +11,7 @@ from .engine import run_backward
 from .function import Function
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                         set_grad_enabled)
-from .gradcheck import gradcheck
+from .gradcheck import gradcheck, gradgradcheck
 from .variable import Variable
 
 
@@ -23,11 +24,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     output (None for a one-number output: 1). Only the ops between the outputs and the inputs run, and a tensor
     that ``retain_grad()`` was called on gets its ``.grad`` on the way, as in PyTorch. An input the outputs do not
     depend on is an error, or None with ``allow_unused=True``, or zeros with ``materialize_grads=True``.
+    With ``create_graph=True`` the gradients are results of recorded ops, which can be differentiated again
+    (``higher_order.py``); the graph is then kept unless ``retain_graph=False``.
     """
     from ..tensor import Tensor, as_array  # (here: tensor.py builds on this package, so it cannot come first)
-    if create_graph or is_grads_batched:
-        raise NotImplementedError("grad: create_graph=True (gradients of gradients) and is_grads_batched=True are "
-                                  "not supported")
+    if is_grads_batched:
+        raise NotImplementedError("grad: is_grads_batched=True (a batch of grad_outputs at once, PyTorch's vmap) is "
+                                  "not supported: call grad once per row of grad_outputs, with retain_graph=True")
     if materialize_grads and allow_unused is False:
         raise ValueError("grad: materialize_grads=True gives zeros for the unused inputs, so allow_unused cannot be "
                          "False; leave it out")
@@ -58,19 +61,24 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             if g.shape != out.array.shape:
                 raise RuntimeError(f"grad: grad_outputs for {which} has shape {tuple(g.shape)}, but {which} has "
                                    f"shape {tuple(out.shape)}; they must match")
-            grads.append(g)
+            keep = create_graph and isinstance(go, Tensor) and go.dtype is out.dtype  # (its graph too)
+            grads.append(go if keep else g)
     for i, t in enumerate(inputs):  # (PyTorch: "One of the differentiated Tensors does not require grad")
         if not t.requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient to ask for (even with "
                                "allow_unused=True): make it with requires_grad=True, or leave it out of inputs")
-    found = run_backward(outputs, grads, retain_graph=bool(retain_graph), inputs=inputs)
+    retain_graph = bool(create_graph if retain_graph is None else retain_graph)  # (PyTorch's default)
+    found = run_backward(outputs, grads, retain_graph=retain_graph, inputs=inputs, create_graph=create_graph)
     result = []
     for i, t in enumerate(inputs):
         if id(t) not in found and not (allow_unused or materialize_grads):
             raise RuntimeError(f"grad: input {i} was not used to compute the output; pass allow_unused=True to get "
                                "None for it (or materialize_grads=True for zeros)")
         unused = t.detach().new_zeros(t.shape) if materialize_grads else None
-        result.append(Tensor._make(found[id(t)].copy(), None) if id(t) in found else unused)
+        if id(t) in found and create_graph:  # a Tensor of the graph already (a copy if it is a root's gradient)
+            result.append(found[id(t)].clone() if any(found[id(t)] is g for g in grads) else found[id(t)])
+        else:
+            result.append(Tensor._make(found[id(t)].copy(), None) if id(t) in found else unused)
     return tuple(result)
 
 
@@ -78,8 +86,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     """``backward`` from several roots at once (``torch.autograd.backward``): their contributions to each leaf's
     ``.grad`` add up. ``grad_tensors`` holds one gradient per root (None for a root holding one number)."""
     from ..tensor import Tensor, as_array  # (here: tensor.py builds on this package, so it cannot come first)
-    if create_graph:
-        raise NotImplementedError("autograd.backward: create_graph=True (gradients of gradients) is not supported")
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grad_tensors is None:
         grad_tensors = [None] * len(tensors)
@@ -94,18 +100,22 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         if g is None and t.numel() != 1:
             raise RuntimeError(f"autograd.backward: grad can be implicitly created only for scalar outputs, but "
                                f"tensor {k} has shape {tuple(t.shape)}; pass grad_tensors")
+        given = g
         g = as_array(1.0 if g is None else g, t.dtype, t.device)
         grads.append(g.reshape(t.shape) if g.size == 1 else g)
         if grads[-1].shape != t.array.shape:
             raise RuntimeError(f"autograd.backward: grad_tensors[{k}] has shape {tuple(g.shape)}, tensor {k} has "
                                f"{tuple(t.shape)}; they must match")
+        if create_graph and isinstance(given, Tensor) and given.shape == t.shape and given.dtype is t.dtype:
+            grads[-1] = given  # (its graph is kept)
+    retain_graph = bool(create_graph if retain_graph is None else retain_graph)  # (PyTorch's default)
     if inputs is None:
-        run_backward(tensors, grads, retain_graph=bool(retain_graph))
+        run_backward(tensors, grads, retain_graph=retain_graph, create_graph=create_graph)
     else:
-        backward_into(inputs, tensors, grads, bool(retain_graph), "autograd.backward")
+        backward_into(inputs, tensors, grads, retain_graph, "autograd.backward", create_graph)
 
 
-def backward_into(inputs, roots, grads, retain_graph, op):
+def backward_into(inputs, roots, grads, retain_graph, op, create_graph=False):
     """``backward(inputs=...)``: the gradients of ``roots`` (given ``grads``, one per root) with respect to ``inputs``
     only, added into their ``.grad`` (a non-leaf's too, as PyTorch's); no other tensor's ``.grad`` changes. An input
     the roots do not depend on keeps its ``.grad``."""
@@ -117,12 +127,17 @@ def backward_into(inputs, roots, grads, retain_graph, op):
         if not isinstance(t, Tensor) or not t.requires_grad:
             raise RuntimeError(f"{op}: inputs[{i}] does not require grad, so it can get no gradient; make it with "
                                "requires_grad=True, or leave it out of inputs")
-    found = run_backward(roots, grads, retain_graph=retain_graph, inputs=inputs)
+    found = run_backward(roots, grads, retain_graph=retain_graph, inputs=inputs, create_graph=create_graph)
     for t in inputs:
         if id(t) in found and not t._retains_grad:  # (one that retains its grad got it in run_backward)
-            t._accumulate(found[id(t)], shared=True)
+            if create_graph:
+                from .higher_order import accumulate  # (here: it builds on tensor.py, which builds on this package)
+                accumulate(t, found[id(t)], {id(found[id(t)])})
+            else:
+                t._accumulate(found[id(t)], shared=True)
 
 
-__all__ = ["Function", "Variable", "grad", "backward", "gradcheck", "no_grad", "enable_grad", "set_grad_enabled",
-           "is_grad_enabled", "inference_mode", "is_inference_mode_enabled", "detect_anomaly", "set_detect_anomaly"]
+__all__ = ["Function", "Variable", "grad", "backward", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
+           "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled", "detect_anomaly",
+           "set_detect_anomaly"]
 __getattr__ = _missing_names(__name__)  # (a name this module lacks, such as functional: not covered)

@@ -49,7 +49,7 @@ def graph_order(*roots, everything=False):
     return order
 
 
-def run_backward(roots, grads_of_roots, retain_graph=False, inputs=None, order=None):
+def run_backward(roots, grads_of_roots, retain_graph=False, inputs=None, order=None, create_graph=False):
     """Send ``grads_of_roots`` = dL/d(root) (one per root) back through the graph, applying the chain rule op by op.
 
     Visiting tensors in reverse topological order means every consumer of a tensor has added its share
@@ -62,13 +62,20 @@ def run_backward(roots, grads_of_roots, retain_graph=False, inputs=None, order=N
     A graph with float16 tensors runs without numpy's overflow warnings (``dtypes.quietly_in_float16``), and a
     graph on a GPU with that GPU current, as PyTorch's device guard: the zeros that the backward of an index or a
     gather starts from are made on cuda:1 too (CuPy makes new arrays on the current GPU).
+    With ``create_graph`` the gradients are Tensors and each op's step is computed with Tensor ops, recorded in the
+    graph, so that the gradients can be differentiated again (``higher_order.py``: it has the three steps that
+    differ, an op's gradients, adding into ``.grad`` and hooks).
     """
     if order is None:
         order = graph_order(*roots)
         with on_device_of(roots[0].array):
             if any(t.array.dtype is FLOAT16 for t in order):
-                return quietly_in_float16(run_backward, roots, grads_of_roots, retain_graph, inputs, order)
-            return run_backward(roots, grads_of_roots, retain_graph, inputs, order)
+                return quietly_in_float16(run_backward, roots, grads_of_roots, retain_graph, inputs, order,
+                                          create_graph)
+            return run_backward(roots, grads_of_roots, retain_graph, inputs, order, create_graph)
+    if create_graph:
+        from . import higher_order  # (here: it builds on tensor.py, which imports this module)
+        grads_of_roots = higher_order.as_tensors(grads_of_roots)
     grads = {}
     for root, grad in zip(roots, grads_of_roots):
         grads[id(root)] = grads[id(root)] + grad if id(root) in grads else grad
@@ -87,18 +94,22 @@ def run_backward(roots, grads_of_roots, retain_graph=False, inputs=None, order=N
                 found[id(t)] = g
         reached = runs is None or id(t) in runs or id(t) in found  # its op runs, or it is one of the inputs
         if g is not None and (t._retains_grad and reached or fn is None and wanted is None):
-            t._accumulate(g, shared=g.base is not None or id(g) in held)  # (a view shares its base's memory)
+            if create_graph:
+                higher_order.accumulate(t, g, held)
+            else:
+                t._accumulate(g, shared=g.base is not None or id(g) in held)  # (a view shares its base's memory)
             held.add(id(g))
         if fn is not None and fn.n_outputs > 1:
             g = fn.gather(t, g)  # the gradients of all of fn's outputs once t is the last of them, else None
         if g is None or fn is None or (runs is not None and id(t) not in runs):
             continue
-        for i, (x, gx) in enumerate(zip(fn.inputs, fn.input_grads(g))):
+        op_grads = higher_order.input_grads(fn, t, g) if create_graph else fn.input_grads(g)
+        for i, (x, gx) in enumerate(zip(fn.inputs, op_grads)):
             if x._previous is not None:
                 x = input_as_used(x, fn)
             if gx is None or not x._requires_grad:
                 continue
-            if getattr(gx, "shape", None) != x.array.shape or gx.dtype != x.array.dtype:
+            if not create_graph and (getattr(gx, "shape", None) != x.array.shape or gx.dtype != x.array.dtype):
                 gx = fit_gradient(fn, i, gx, x)
             key = id(x)
             grads[key] = grads[key] + gx if key in grads else gx

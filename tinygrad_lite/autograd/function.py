@@ -154,7 +154,8 @@ class Function(FunctionCtx):
         arrived = [g for g in grads if g is not None]
         if not arrived or not self.materialize_grads:
             return grads if arrived else None
-        return [array_module_of(arrived[0]).zeros(*like) if g is None and like is not None else g
+        xp = array_module_of(getattr(arrived[0], "array", arrived[0]))  # (a Tensor with create_graph=True)
+        return [xp.zeros(*like) if g is None and like is not None else g
                 for g, like in zip(grads, self._output_like)]
 
     def save_for_backward(self, *values):

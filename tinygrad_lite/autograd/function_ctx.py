@@ -9,6 +9,7 @@ methods that only custom Functions use; ``save_for_backward``, ``saved_tensors``
 
 ``once_differentiable``, PyTorch's decorator for a backward that cannot itself be differentiated, is here too.
 """
+import functools
 
 
 class FunctionCtx:
@@ -27,10 +28,12 @@ class FunctionCtx:
 def once_differentiable(backward):
     """``@once_differentiable`` on a custom Function's backward (``torch.autograd.function.once_differentiable``).
 
-    In PyTorch it marks a backward whose own result cannot be differentiated again (one written with numpy, say):
-    backward then runs without recording a graph, and a gradient of that gradient raises. Here there are no
-    gradients of gradients at all (``create_graph=True`` raises), so every
-    backward already is "once differentiable": the decorator returns ``backward`` unchanged. It exists so that a
-    PyTorch custom Function runs as written.
+    It marks a backward whose own result cannot be differentiated again (one written with numpy, say): with
+    ``create_graph=True`` backward then runs without recording a graph, and differentiating the gradients it gave
+    raises, as in PyTorch (``higher_order.py``). Without ``create_graph`` it changes nothing.
     """
-    return backward
+    @functools.wraps(backward)
+    def once(ctx, *grads):
+        return backward(ctx, *grads)
+    once.once_differentiable = True
+    return once

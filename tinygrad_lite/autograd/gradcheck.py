@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 
 def _as_tuple(x):
@@ -22,7 +22,7 @@ def _as_tuple(x):
 
 def _flat_outputs(fn, inputs):
     with no_grad():
-        return [o.cpu().numpy().reshape(-1).astype(np.float64) for o in _as_tuple(fn(*inputs))]  # (a GPU's too)
+        return [o.detach().cpu().numpy().reshape(-1).astype(np.float64) for o in _as_tuple(fn(*inputs))]  # (GPU too)
 
 
 def numeric_jacobians(fn, inputs, eps):
@@ -110,6 +110,39 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
                     raise GradcheckError(message)
                 return False
     return True
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, gen_non_contig_grad_outputs=False,
+                  raise_exception=True, nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False,
+                  check_batched_grad=False, check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False,
+                  masked=False):
+    """Check the gradients of gradients (``create_graph=True``) of ``func(*inputs)`` against central differences.
+
+    The function checked is (x, v) -> dL/dx with L = <v, func(x)> and v = ``grad_outputs``: the first gradient,
+    computed with its graph recorded, as a function of the inputs and of v (random normal numbers when not given,
+    as PyTorch's). So ``gradcheck`` of it compares the second derivatives with finite differences of the first ones.
+    """
+    if check_batched_grad or check_fwd_over_rev or not check_rev_over_rev:
+        raise NotImplementedError("gradgradcheck: tinygrad_lite checks reverse-over-reverse gradients only (it has no "
+                                  "vmap or forward-mode AD); leave check_batched_grad, check_fwd_over_rev and "
+                                  "check_rev_over_rev at their defaults")
+    from . import grad  # (here: the package defines grad after importing this module)
+    inputs = tuple(_as_tuple(inputs))
+    outputs = [o for o in _as_tuple(func(*inputs)) if o.requires_grad]
+    if grad_outputs is None:  # (drawn from the default generator, as PyTorch's: torch.manual_seed fixes them)
+        from ..creation import randn_like  # (here: creation builds on the Tensor, which builds on this package)
+        grad_outputs = [randn_like(o, requires_grad=True) for o in outputs]
+    grad_outputs = tuple(_as_tuple(grad_outputs))
+
+    def first_gradients(*args):
+        with enable_grad():  # (gradcheck measures its function under no_grad; this one computes gradients)
+            outs = [o for o in _as_tuple(func(*args[:len(inputs)])) if o.requires_grad]
+            given = [x for x in args[:len(inputs)] if getattr(x, "requires_grad", False)]
+            grads = grad(outs, given, list(args[len(inputs):]), create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(first_gradients, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)
 
 
 class GradcheckError(RuntimeError):

@@ -99,14 +99,18 @@ def checked_gradient(hook, result, grad, what):
 
 
 def run_tensor_hooks(tensor, grad, held):
-    """Run ``tensor``'s hooks on its gradient ``grad`` (an array), in order; return the gradient to go on with.
+    """Run ``tensor``'s hooks on its gradient ``grad`` (an array, or a Tensor when the graph of the backward is
+    recorded), in order; return the gradient to go on with.
 
     The hooks may have kept the gradient they were given, so it joins ``held``: the engine then copies it before
     making it a ``.grad`` that later backward calls add into in place (the hook's copy would change with it).
     """
+    recorded = isinstance(grad, function.Tensor)  # (create_graph=True: the gradient is a Tensor of the graph)
     for hook in list(tensor._backward_hooks.values()):  # (a hook may remove itself)
-        result = hook(function.Tensor._make(grad, None))
+        result = hook(grad if recorded else function.Tensor._make(grad, None))
         if result is not None:
-            grad = checked_gradient(hook, result, grad, f"a tensor of shape {tuple(tensor.shape)}")
+            checked = checked_gradient(hook, result, getattr(grad, "array", grad), f"a tensor of shape "
+                                       f"{tuple(tensor.shape)}")
+            grad = result if recorded else checked
     held.add(id(grad))
     return grad

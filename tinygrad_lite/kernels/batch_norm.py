@@ -42,7 +42,7 @@ def batch_norm(input, running_mean, running_var, weight, bias, training, momentu
     else:
         mean = running_mean.array.reshape(shape)
         inv_std = fused(xp, make_inverse_std)(running_var.array.reshape(shape), eps)
-    return BatchNormCuda.apply(input, weight, bias, mean, inv_std, training)
+    return BatchNormCuda.apply(input, weight, bias, mean, inv_std, training, eps)
 
 
 def batch_statistics(x, running_mean, running_var, momentum, eps):
@@ -65,11 +65,11 @@ class BatchNormCuda(BatchNorm):
     It takes the inverse standard deviation s where the CPU's op takes \sigma^2: the statistics' kernel computes
     it."""
 
-    def forward(self, x, weight, bias, mean, inv_std, training):
+    def forward(self, x, weight, bias, mean, inv_std, training, eps):
         xp = array_module_of(x)
         y = fused(xp, make_normalise)(x, mean, inv_std, _per_channel(weight, mean), _per_channel(bias, mean))
         self.save_for_backward(x, weight, mean, inv_std)
-        self.training, self.bias_shape = training, None if bias is None else bias.shape
+        self.training, self.bias_shape, self.eps = training, None if bias is None else bias.shape, eps
         return y
 
     def backward(self, g):

@@ -33,7 +33,7 @@ class LayerNormCuda(LayerNorm):
         mean, inv_std = fused(xp, make_statistics)(s1, s2, m, eps)
         y = fused(xp, make_normalise)(x, mean, inv_std, weight, bias)
         self.save_for_backward(x, weight, mean, inv_std)
-        self.dims, self.has_bias = tuple(range(x.ndim - k, x.ndim)), bias is not None
+        self.dims, self.has_bias, self.eps = tuple(range(x.ndim - k, x.ndim)), bias is not None, eps
         return y
 
     def backward(self, g):

@@ -41,7 +41,7 @@ class BatchNorm(Function):
         if bias is not None:
             y += bias.reshape(shape)
         self.save_for_backward(x, weight, mean, inv_std)
-        self.training, self.bias_shape = training, None if bias is None else bias.shape
+        self.training, self.bias_shape, self.eps = training, None if bias is None else bias.shape, eps
         return y
 
     def backward(self, g):

@@ -35,7 +35,7 @@ class LayerNorm(Function):
         if bias is not None:
             y += bias
         self.save_for_backward(x, weight, mean, inv_std)
-        self.dims, self.has_bias = dims, bias is not None
+        self.dims, self.has_bias, self.eps = dims, bias is not None, eps
         return y
 
     def backward(self, g):

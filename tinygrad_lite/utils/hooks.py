@@ -128,8 +128,8 @@ class BackwardHook:
 def _as_tensors(wrapped, grads, size):
     """One entry per argument: the gradient (a Tensor) of each wrapped one, in order, None for the others."""
     res = [None] * size
-    for i, g in zip(wrapped, grads):
-        res[i] = None if g is None else Tensor._make(g, None)
+    for i, g in zip(wrapped, grads):  # (with create_graph=True they are Tensors of the graph already)
+        res[i] = None if g is None else g if isinstance(g, Tensor) else Tensor._make(g, None)
     return tuple(res)
 
 
@@ -146,5 +146,8 @@ def _check(hook, values, given, wrapped, what):
 
 def _as_arrays(values, wrapped):
     """The gradients of the wrapped arguments as arrays, for the engine. Copies: the hooks may have kept the Tensors
-    they were given, and the engine may make an array the ``.grad`` that later backward calls add into in place."""
+    they were given, and the engine may make an array the ``.grad`` that later backward calls add into in place.
+    With create_graph=True (the gradients are Tensors of the graph, ``autograd/higher_order.py``) the Tensors."""
+    if any(values[i] is not None and values[i].requires_grad for i in wrapped):
+        return tuple(values[i] for i in wrapped)
     return tuple(None if values[i] is None else values[i].array.copy() for i in wrapped)
