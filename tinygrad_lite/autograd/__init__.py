@@ -2,10 +2,12 @@
 
 ``Function`` (write your own differentiable op), ``grad`` (gradients without touching ``.grad``; with
 ``create_graph=True`` gradients that can be differentiated again), ``gradcheck`` and ``gradgradcheck`` (compare
-autograd's first and second derivatives with finite differences), and the grad-mode switches. Anomaly detection
+autograd's first and second derivatives with finite differences), ``functional`` (Jacobians, Hessians and their
+products with vectors), and the grad-mode switches. Anomaly detection
 (``detect_anomaly``, ``set_detect_anomaly(True)``) is not covered and raises, saying how to find a nan gradient.
 """
 from ..coverage import missing_names as _missing_names
+from . import functional
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import run_backward
 from .function import Function
@@ -140,4 +142,4 @@ def backward_into(inputs, roots, grads, retain_graph, op, create_graph=False):
 __all__ = ["Function", "Variable", "grad", "backward", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled", "detect_anomaly",
            "set_detect_anomaly"]
-__getattr__ = _missing_names(__name__)  # (a name this module lacks, such as functional: not covered)
+__getattr__ = _missing_names(__name__)  # (a name this module lacks, such as forward_ad: not covered)
