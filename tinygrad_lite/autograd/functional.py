@@ -168,16 +168,26 @@ def _one_number(fn_name, outputs, outputs_were_tuple):
         raise RuntimeError(f"The Tensor returned by the function given to {fn_name} should contain a single element")
 
 
+def _last_pass(firsts, wrt, v, like, strict, create_graph, stage):
+    """The last backward pass, from v, recorded only if the caller asked (or grad mode is on, as PyTorch's)."""
+    with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
+        return _zeros_where_missing(_grads(firsts, wrt, v, create_graph), like, strict, create_graph, stage)
+
+
+def _returned(outputs, outputs_were_tuple, result, result_was_tuple, create_graph):
+    """(f's outputs, the result), each detached unless ``create_graph``, in the structure the caller gave."""
+    return (_unpacked(_finished(outputs, create_graph), outputs_were_tuple),
+            _unpacked(_finished(result, create_graph), result_was_tuple))
+
+
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(f(inputs), v^T J): the vector-Jacobian product, one backward pass from v (``v`` may be left out when f
     returns one number)."""
     with grad_mode.enable_grad():
         inputs, inputs_were_tuple, outputs, outputs_were_tuple, v = _prepared("vjp", func, inputs, v, True,
                                                                               create_graph, strict)
-    with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
-        result = _zeros_where_missing(_grads(outputs, inputs, v, create_graph), inputs, strict, create_graph, "back")
-    return (_unpacked(_finished(outputs, create_graph), outputs_were_tuple),
-            _unpacked(_finished(result, create_graph), inputs_were_tuple))
+    result = _last_pass(outputs, inputs, v, inputs, strict, create_graph, "back")
+    return _returned(outputs, outputs_were_tuple, result, inputs_were_tuple, create_graph)
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -189,11 +199,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         u = tuple(out.detach().new_zeros(out.shape).requires_grad_(True) for out in outputs)
         u_times_jacobian = _grads(outputs, inputs, u, create_graph=True)
         _check_requires_grad(u_times_jacobian, "grad_inputs", strict)
-    with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
-        result = _zeros_where_missing(_grads(u_times_jacobian, u, v, create_graph), outputs, strict, create_graph,
-                                      "back_trick")
-    return (_unpacked(_finished(outputs, create_graph), outputs_were_tuple),
-            _unpacked(_finished(result, create_graph), outputs_were_tuple))
+    result = _last_pass(u_times_jacobian, u, v, outputs, strict, create_graph, "back_trick")
+    return _returned(outputs, outputs_were_tuple, result, outputs_were_tuple, create_graph)
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
@@ -275,11 +282,8 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
         _one_number("vhp", outputs, outputs_were_tuple)
         gradient = _grads(outputs, inputs, create_graph=True)
         _check_requires_grad(gradient, "jacobian", strict)
-    with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
-        result = _zeros_where_missing(_grads(gradient, inputs, v, create_graph), inputs, strict, create_graph,
-                                      "double_back")
-    return (_unpacked(_finished(outputs, create_graph), outputs_were_tuple),
-            _unpacked(_finished(result, create_graph), inputs_were_tuple))
+    result = _last_pass(gradient, inputs, v, inputs, strict, create_graph, "double_back")
+    return _returned(outputs, outputs_were_tuple, result, inputs_were_tuple, create_graph)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -294,11 +298,8 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         u = tuple(x.detach().new_zeros(x.shape).requires_grad_(True) for x in inputs)
         u_times_hessian = _grads(gradient, inputs, u, create_graph=True)
         _check_requires_grad(gradient, "hessian", strict)
-    with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
-        result = _zeros_where_missing(_grads(u_times_hessian, u, v, create_graph), inputs, strict, create_graph,
-                                      "double_back_trick")
-    return (_unpacked(_finished(outputs, create_graph), outputs_were_tuple),
-            _unpacked(_finished(result, create_graph), inputs_were_tuple))
+    result = _last_pass(u_times_hessian, u, v, inputs, strict, create_graph, "double_back_trick")
+    return _returned(outputs, outputs_were_tuple, result, inputs_were_tuple, create_graph)
 
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "vhp", "hvp"]
