@@ -55,7 +55,10 @@ from test_fused_cuda import (  # noqa: E402, F401
     test_the_state_dict_of_a_gpu_trained_optimizer_loads_into_a_cpu_one_and_steps_on_alike,
     test_uniform_numbers_and_dropout_on_the_gpu_are_one_kernel_each,
 )
-from test_higher_order import test_on_the_gpu_the_fused_kernels_second_derivatives_equal_the_cpus  # noqa: E402, F401
+from test_higher_order import (  # noqa: E402, F401
+    test_every_op_of_the_table_has_the_same_second_derivatives_on_the_gpu,
+    test_on_the_gpu_the_fused_kernels_second_derivatives_equal_the_cpus,
+)
 
 import tinygrad_lite.nn.functional as F  # noqa: E402
 

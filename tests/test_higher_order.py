@@ -26,7 +26,7 @@ NO_DOUBLE_BACKWARD_IN_PYTORCH = {"cdist", "ctc_loss", "embedding_bag"}  # (PyTor
 def as_numpy(t, like):
     if t is None:
         return np.zeros_like(like)
-    return t.detach().numpy(force=True) if isinstance(t, torch.Tensor) else t.detach().numpy()
+    return t.detach().numpy(force=True) if isinstance(t, torch.Tensor) else t.detach().cpu().numpy()
 
 
 def first_and_second(lib, row, x_array, y_array, seed=0):
@@ -59,6 +59,28 @@ def test_every_op_of_the_table_has_pytorchs_second_derivatives(name):
         ours, theirs = first_and_second(tl, OPS[name], x, y), first_and_second(torch, OPS[name], x, y)
     for what, a, b in zip(["dL/dx", "dL/dy", "second x", "second y"], ours, theirs):
         np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9, equal_nan=True, err_msg=f"{name}: {what}")
+
+
+class OnDevice:
+    """tinygrad_lite with ``tensor(...)`` made on ``device``: the table's rows run there unchanged."""
+    def __init__(self, device):
+        self.device = device
+
+    def tensor(self, data, **kwargs):
+        return tl.tensor(data, **{"device": self.device, **kwargs})
+
+    def __getattr__(self, name):
+        return getattr(tl, name)
+
+
+@pytest.mark.extended  # a sweep: .ci/run runs it after the whole suite (conftest.py)
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_every_op_of_the_table_has_the_same_second_derivatives_on_the_gpu(gpu, name):  # noqa: F811
+    x, y = np.random.default_rng(3).standard_normal((2, 4, 4))
+    with np.errstate(all="ignore"):
+        on_cpu, on_gpu = (first_and_second(OnDevice(device), OPS[name], x, y) for device in ("cpu", "cuda"))
+    for what, a, b in zip(["dL/dx", "dL/dy", "second x", "second y"], on_cpu, on_gpu):
+        np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-12, equal_nan=True, err_msg=f"{name}: {what}")
 
 
 def test_every_op_class_has_a_formula_for_its_gradient_as_a_graph():
@@ -273,6 +295,48 @@ def test_on_the_gpu_the_fused_kernels_second_derivatives_equal_the_cpus(gpu):  #
     np.testing.assert_allclose(host(second), 2 * (host(y) / x_array) ** 2, rtol=1e-12)
 
 
+def kinks_and_edges(lib):
+    """Where a formula is easy to get wrong: a tie of logaddexp, a zero residual of the robust losses (their square
+    is smooth there), a product over one number, to the third derivative."""
+    F = lib.nn.functional
+    results = []
+    for f in (lambda x: lib.logaddexp(x, x.detach().flip(0)), lambda x: lib.logaddexp2(x, -x),
+              lambda x: F.smooth_l1_loss(x, x.detach() * 0, reduction="none", beta=0.5),
+              lambda x: F.huber_loss(x, x.detach() * 0, delta=2.0), lambda x: lib.prod(x[:1] ** 3, 0),
+              lambda x: x[:1].cumprod(0) ** 3, lambda x: x.reshape(1, 3).prod(0) ** 2):
+        x = lib.tensor([0.0, 1.5, 0.0], dtype=lib.float64, requires_grad=True)
+        g, = lib.autograd.grad(f(x).sum(), x, create_graph=True)
+        h, = lib.autograd.grad(g.sum(), x, create_graph=True)
+        third = lib.autograd.grad(h.sum(), x, allow_unused=True)[0] if h.requires_grad else None
+        results += [g, h, lib.zeros(3, dtype=lib.float64) if third is None else third]
+    return results
+
+
+def test_second_derivatives_at_ties_zero_residuals_and_single_numbers_match_pytorch():
+    for k, (a, b) in enumerate(zip(kinks_and_edges(tl), kinks_and_edges(torch), strict=True)):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12, err_msg=f"{k}")
+
+
+def test_a_gradient_requires_grad_where_pytorchs_backward_reads_the_input_for_a_mask():
+    """PyTorch's relu, abs, nll_loss, batch norm... backward reads the input (or output) for a mask or a sign: their
+    gradient requires grad, and differentiating it gives zeros. Clamp's, maximum's and amax's do not read it."""
+    cases = {"relu": lambda lib, x: x.relu(), "leaky_relu": lambda lib, x: lib.nn.functional.leaky_relu(x),
+             "abs": lambda lib, x: x.abs(), "norm1": lambda lib, x: x.norm(1),
+             "nll_loss": lambda lib, x: lib.nn.functional.nll_loss(x.reshape(1, -1), lib.tensor([1])),
+             "batch_norm": lambda lib, x: lib.nn.functional.batch_norm(x.reshape(3, 1), None, None, training=True),
+             "clamp": lambda lib, x: x.clamp(-0.5, 0.5), "maximum": lambda lib, x: x.maximum(x.detach() * 0),
+             "amax": lambda lib, x: x.amax()}
+    for name, f in cases.items():
+        flags = []
+        for lib in (tl, torch):
+            x = lib.tensor([0.3, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
+            g, = lib.autograd.grad(f(lib, x).sum(), x, create_graph=True)
+            flags.append(g.requires_grad)
+            if lib is tl and g.requires_grad:
+                assert tl.autograd.grad(g.sum(), x)[0].tolist() == [0.0, 0.0, 0.0], name
+        assert flags[0] == flags[1], name
+
+
 # ------------------------------------------------------------------------------------ custom Functions and hooks
 def custom_functions(lib):
     class MyExp(lib.autograd.Function):
@@ -299,10 +363,24 @@ def custom_functions(lib):
             x, = ctx.saved_tensors
             return g * 3 * x ** 2 * ctx.k, None
 
+    class Weighted(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, w):
+            ctx.x = x  # a tensor kept as an attribute of ctx: the caller's own, so its graph is reached too
+            ctx.save_for_backward(w)
+            return x ** 3 * w
+
+        @staticmethod
+        def backward(ctx, g):
+            w, = ctx.saved_tensors
+            return 3 * g * ctx.x ** 2 * w, g * ctx.x ** 3
+
     x = lib.tensor(np.random.default_rng(6).standard_normal(4), requires_grad=True)
     g, = lib.autograd.grad((MyExp.apply(x) * ScaledCube.apply(x, 2.0)).sum(), x, create_graph=True)
     h, = lib.autograd.grad(g.sum(), x, create_graph=True)
-    return [g, h, lib.autograd.grad(h.sum(), x)[0]]
+    w = lib.tensor([0.5, 1.5, -1.0, 2.0], requires_grad=True)
+    gx, gw = lib.autograd.grad(Weighted.apply(x, w).sum(), (x, w), create_graph=True)
+    return [g, h, lib.autograd.grad(h.sum(), x)[0], gx, gw, *lib.autograd.grad((gx * gw).sum(), (x, w))]
 
 
 def hooks_and_grad_outputs(lib):
@@ -376,6 +454,8 @@ def test_what_cannot_be_differentiated_twice_is_refused_with_the_reason():
     g, = tl.autograd.grad(x.exp().sum(), x, create_graph=True, retain_graph=False)
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         g.sum().backward()
+    with pytest.raises(RuntimeError, match="gradgradcheck: no output of the function requires grad"):
+        tl.autograd.gradgradcheck(lambda t: t.detach() * 2, (x,))
     with pytest.raises(NotImplementedError, match="is_grads_batched"):
         tl.autograd.grad(x.exp().sum(), x, is_grads_batched=True)
 

@@ -161,13 +161,18 @@ def hypot(input, other):
 
 
 def _log_add(base):
-    """log_b(b^a + b^c) as max(a, c) + log_b(1 + b^{-|a - c|}); where a = c (both inf too), a + log_b 2, with no
-    inf - inf computed."""
+    """log_b(b^a + b^c) as big + log_b(1 + b^{small - big}), with big and small the larger and the smaller of a and
+    c (a where they tie). Each of the two pieces is a smooth function of a and c, so its derivatives, the second
+    ones too, are exact even at a tie (max(a, c) + |a - c| would have a kink there in each term). Where a = c is
+    infinite the result is a + log_b 2, with no inf - inf computed (and the gradient shared, as at any tie)."""
     def formula(a, c):
-        same = a == c
-        gap = (where(same, 0.0, a) - where(same, 0.0, c)).abs()
-        tail = (-gap).exp().log1p() if base == math.e else (2 ** -gap).log1p() / math.log(2)
-        return a.maximum(c) + tail
+        first_is_big = a >= c
+        tied_infinities = (a == c) & a.isinf()
+        big = where(tied_infinities, (a + c) / 2, where(first_is_big, a, c))
+        small = where(first_is_big, c, a)
+        gap = where(tied_infinities, 0.0, small) - where(tied_infinities, 0.0, big)  # (<= 0)
+        tail = gap.exp().log1p() if base == math.e else (2 ** gap).log1p() / math.log(2)
+        return big + tail
     return formula
 
 

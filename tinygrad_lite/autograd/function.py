@@ -221,7 +221,9 @@ class Function(FunctionCtx):
     # ---------------------------------------------------------------- PyTorch's style: staticmethods, ctx, Tensors
     @classmethod
     def apply_torch_style(cls, *args, **kwargs):
-        """``forward(ctx, *args)`` runs on detached Tensors with grad mode off; the result is then recorded as usual.
+        """``forward(ctx, *args)`` runs on the Tensors given, with grad mode off (so it records nothing); the result is
+        then recorded as usual. As in PyTorch, what forward keeps (``ctx.save_for_backward(x)``, or ``ctx.x = x``) is
+        then the caller's tensor itself, so that a backward run with ``create_graph=True`` reaches it.
 
         As in PyTorch, ``ctx.needs_input_grad`` has a flag for every argument of forward, Tensor or not.
         """
@@ -229,15 +231,14 @@ class Function(FunctionCtx):
         ctx.inputs = tuple(a for a in args if isinstance(a, Tensor))
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx._arg_is_tensor = tuple(isinstance(a, Tensor) for a in args)
-        detached = [a.detach() if isinstance(a, Tensor) else a for a in args]
         with grad_mode.no_grad():
             if cls._forward_signature is not None:
-                result = cls.forward(*detached, **kwargs)  # PyTorch 2's style: forward without ctx, then this,
-                given = cls._forward_signature.bind(*detached, **kwargs)  # given every argument of forward
+                result = cls.forward(*args, **kwargs)  # PyTorch 2's style: forward without ctx, then this,
+                given = cls._forward_signature.bind(*args, **kwargs)  # given every argument of forward
                 given.apply_defaults()  # in order, defaults included, as PyTorch's ``inputs``
                 cls.setup_context(ctx, tuple(given.arguments.values()), result)
             else:
-                result = cls.forward(ctx, *detached, **kwargs)
+                result = cls.forward(ctx, *args, **kwargs)
         if isinstance(result, tuple):  # several outputs
             return ctx.wrap_outputs(result)
         return ctx.wrap_output(result.array if isinstance(result, Tensor) else result)

@@ -129,6 +129,9 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     from . import grad  # (here: the package defines grad after importing this module)
     inputs = tuple(_as_tuple(inputs))
     outputs = [o for o in _as_tuple(func(*inputs)) if o.requires_grad]
+    if not outputs:
+        raise RuntimeError("gradgradcheck: no output of the function requires grad (none depends on an input that "
+                           "requires grad, or it was detached), so there is no gradient to differentiate")
     if grad_outputs is None:  # (drawn from the default generator, as PyTorch's: torch.manual_seed fixes them)
         from ..creation import randn_like  # (here: creation builds on the Tensor, which builds on this package)
         grad_outputs = [randn_like(o, requires_grad=True) for o in outputs]

@@ -74,8 +74,35 @@ def input_grads(fn, out, g):
         else:
             grads = formula_of(fn)(fn, g, out)
             grads = fn._one_per_input(tuple(grads) if isinstance(grads, (tuple, list)) else (grads,), len(fn.inputs))
-        return tuple(None if gx is None else fitted(fn, i, gx, input_as_used(x, fn))
-                     for i, (x, gx) in enumerate(zip(fn.inputs, grads)))
+        grads = [None if gx is None else fitted(fn, i, gx, input_as_used(x, fn))
+                 for i, (x, gx) in enumerate(zip(fn.inputs, grads))]
+        if isinstance(fn, READ_FOR_A_MASK):
+            grads = [reads(gx, *inputs_of(fn), out) for gx in grads]
+        return tuple(grads)
+
+
+def reads(grad, *tensors):
+    """``grad``, recorded as a function of ``tensors`` too (those that require grad), with derivative 0 in them."""
+    read = [t for t in tensors if isinstance(t, Tensor) and t.requires_grad]
+    if grad is None or grad.requires_grad or not read:
+        return grad
+    return ReadsWithoutDerivative.apply(grad, *read)
+
+
+class ReadsWithoutDerivative(Function):
+    r"""z = g, as a function of g and of the tensors ``read``, whose derivative in them is 0.
+
+    Where PyTorch's backward formula reads an op's input or output only for a mask or a sign (relu's, abs's, a
+    clamp's, nll_loss's...), its gradient still counts as a function of that tensor: it requires grad, and
+    differentiating it gives zeros rather than an error ("does not require grad", "was not used"). A formula here
+    that uses the mask as a constant is followed by this op, so that the gradient is the same kind of tensor."""
+    def forward(self, g, *read):
+        self.like = [(r.shape, r.dtype) for r in read]
+        return g.copy()
+
+    def backward(self, grad):
+        xp = array_module_of(grad)
+        return (grad, *(xp.zeros(shape, dtype) for shape, dtype in self.like))
 
 
 def as_tensors(grads):
@@ -127,8 +154,12 @@ def saved_of(fn, out):
     and any other array (an index, a mask, a constant's numbers) as a constant Tensor; None and numbers as they are."""
     tensors = {id(x.array): x for x in inputs_of(fn)}
     tensors[id(out.array)] = out
-    return [tensors.get(id(v), v) if not hasattr(v, "shape") or id(v) in tensors else constant(v, out)
-            for v in fn._saved]
+
+    def in_the_graph(value):
+        if id(value) in tensors:
+            return tensors[id(value)]
+        return constant(value, out) if hasattr(value, "shape") else value
+    return [in_the_graph(value) for value in fn._saved]
 
 
 # ---------------------------------------------------------------- elementwise (ops/elementwise.py)
@@ -431,6 +462,8 @@ def cumprod(fn, g, out):
     x, = inputs_of(fn)
     x, g = x.movedim(fn.dim, -1), g.movedim(fn.dim, -1)
     n = x.shape[-1]
+    if n == 0:  # (an empty scan: nothing to send back)
+        return g.movedim(-1, fn.dim)
     before = cat([x.new_ones(x.shape[:-1] + (1,)), x[..., :-1].cumprod(-1)], -1)
     s = [g[..., n - 1]]
     for i in reversed(range(n - 1)):
@@ -612,6 +645,17 @@ def dropout(fn, g, out):  # the GPU's dropout (kernels/dropout.py): y = x m, so 
 def module_backward_hooks(fn, g, out):  # the identity that runs a module's backward hooks (utils/hooks.py)
     return fn.on_backward([g] if fn.n_outputs == 1 else [h if h is None or isinstance(h, Tensor) else
                                                          Tensor._make(h, None) for h in g])
+
+
+@formula(ReadsWithoutDerivative)
+def reads_without_derivative(fn, g, out):
+    return (g, *(constant(array_module_of(g.array).zeros(shape, dtype), g) for shape, dtype in fn.like))
+
+
+# The ops whose PyTorch backward reads their input or output for a mask or a sign (see ``reads``). Others take the
+# mask as a constant, in PyTorch too (clamp, maximum, amax: their gradient does not require grad there either).
+READ_FOR_A_MASK = (activation.ReLU, activation.LeakyReLU, elementwise.Abs, norm.VectorNorm, rounding.Remainder,
+                   rounding.Fmod, gather.NllLoss, CrossEntropy, BatchNorm, LayerNorm)
 
 
 # ---------------------------------------------------------------- custom Functions written PyTorch's way

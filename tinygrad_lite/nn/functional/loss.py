@@ -229,8 +229,9 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss: beta must be >= 0 (0 gives l1_loss), got beta={beta}")
     _warn_if_shapes_differ("smooth_l1_loss", input, target)
-    d = _difference(input, target).abs()
-    loss = d if beta == 0 else where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
+    r = _difference(input, target)
+    d = r.abs()  # (the square is r r, not d d: the same numbers, and its second derivative at r = 0 is not lost)
+    loss = d if beta == 0 else where(d < beta, 0.5 * r * r / beta, d - 0.5 * beta)
     return _reduce(loss, reduction)
 
 
@@ -255,8 +256,9 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         raise RuntimeError(f"huber_loss: delta must be positive, got delta={delta}")
     _warn_if_shapes_differ("huber_loss", input, target)
     _check_element_weight("huber_loss", input, weight)
-    d = _difference(input, target).abs()
-    loss = where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
+    r = _difference(input, target)
+    d = r.abs()  # (the square is r r, as in smooth_l1_loss)
+    loss = where(d < delta, 0.5 * r * r, delta * (d - 0.5 * delta))
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
