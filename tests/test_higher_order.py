@@ -317,24 +317,31 @@ def test_second_derivatives_at_ties_zero_residuals_and_single_numbers_match_pyto
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12, err_msg=f"{k}")
 
 
-def test_a_gradient_requires_grad_where_pytorchs_backward_reads_the_input_for_a_mask():
-    """PyTorch's relu, abs, nll_loss, batch norm... backward reads the input (or output) for a mask or a sign: their
-    gradient requires grad, and differentiating it gives zeros. Clamp's, maximum's and amax's do not read it."""
-    cases = {"relu": lambda lib, x: x.relu(), "leaky_relu": lambda lib, x: lib.nn.functional.leaky_relu(x),
-             "abs": lambda lib, x: x.abs(), "norm1": lambda lib, x: x.norm(1),
-             "nll_loss": lambda lib, x: lib.nn.functional.nll_loss(x.reshape(1, -1), lib.tensor([1])),
-             "batch_norm": lambda lib, x: lib.nn.functional.batch_norm(x.reshape(3, 1), None, None, training=True),
-             "clamp": lambda lib, x: x.clamp(-0.5, 0.5), "maximum": lambda lib, x: x.maximum(x.detach() * 0),
-             "amax": lambda lib, x: x.amax()}
-    for name, f in cases.items():
-        flags = []
-        for lib in (tl, torch):
+def relu_family(lib):
+    """d^2/dx^2 and d/d(bias) of a gradient through ops whose gradient uses a mask of their input: PyTorch's backward
+    reads the input, so these are zeros, not "was not used" (a ReLU network's second derivative, a dead critic)."""
+    F = lib.nn.functional
+    results = []
+    for f in (F.relu, F.leaky_relu, F.relu6, F.hardtanh, F.hardshrink, lambda x: F.threshold(x, 0.1, 20.0),
+              lambda x: F.prelu(x, lib.tensor([0.25], dtype=lib.float64)), lambda x: x.abs(),
+              lambda x: F.max_pool1d(x[None], 2), lambda x: x.norm(1)):
+        x = lib.tensor([0.3, -1.0, 2.0, 0.7], dtype=lib.float64, requires_grad=True)
+        bias = lib.tensor(0.5, dtype=lib.float64, requires_grad=True)
+        g, = lib.autograd.grad(f(x + bias).sum(), x, create_graph=True)
+        results += [lib.autograd.grad((g * g).sum(), (x, bias))]
+    return results
+
+
+def test_a_gradient_through_a_mask_differentiates_to_zeros_as_pytorchs():
+    for k, (ours, theirs) in enumerate(zip(relu_family(tl), relu_family(torch), strict=True)):
+        for a, b in zip(ours, theirs):
+            np.testing.assert_array_equal(as_numpy(a, None), as_numpy(b, None), err_msg=f"{k}")
+    for name, f in {"clamp": lambda x: x.clamp(-0.5, 0.5), "maximum": lambda x: x.maximum(x.detach() * 0),
+                    "amax": lambda x: x.amax(), "where": lambda x: x.where(x > 0, 0.0)}.items():
+        for lib in (tl, torch):  # these ops' backward does not read the input: the gradient is a constant
             x = lib.tensor([0.3, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
-            g, = lib.autograd.grad(f(lib, x).sum(), x, create_graph=True)
-            flags.append(g.requires_grad)
-            if lib is tl and g.requires_grad:
-                assert tl.autograd.grad(g.sum(), x)[0].tolist() == [0.0, 0.0, 0.0], name
-        assert flags[0] == flags[1], name
+            g, = lib.autograd.grad(f(x).sum(), x, create_graph=True)
+            assert not g.requires_grad, (name, lib.__name__)
 
 
 # ------------------------------------------------------------------------------------ custom Functions and hooks
@@ -475,5 +482,13 @@ def test_create_graph_keeps_the_graph_by_default_and_fills_only_the_inputs_asked
         assert x.grad.requires_grad
         cube = (x ** 3).sum()
         with lib.no_grad():  # PyTorch records the backward when asked to, even inside no_grad
-            g, = lib.autograd.grad(cube, x, create_graph=True)
+            g, = lib.autograd.grad(cube, x, create_graph=True, only_inputs=True)  # (an old argument, ignored)
         assert g.requires_grad
+        layer = set_weights(lib, lib.nn.Linear(2, 1).double(), 11)
+        optimizer = lib.optim.SGD(layer.parameters(), lr=0.1)
+        for zero_grad in (layer.zero_grad, optimizer.zero_grad) * 2:
+            zero_grad(set_to_none=False)  # cuts .grad from the graph it was given, then zeros it
+            assert layer.weight.grad is None or not layer.weight.grad.requires_grad
+            layer(x.double()[None]).pow(2).sum().backward(create_graph=True)
+            layer.weight.grad.pow(2).sum().backward()
+        assert layer.weight.grad.grad_fn is not None

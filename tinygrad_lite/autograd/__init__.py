@@ -6,6 +6,8 @@ autograd's first and second derivatives with finite differences), ``functional``
 products with vectors), and the grad-mode switches. Anomaly detection
 (``detect_anomaly``, ``set_detect_anomaly(True)``) is not covered and raises, saying how to find a nan gradient.
 """
+import warnings
+
 from ..coverage import missing_names as _missing_names
 from . import functional
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
@@ -17,8 +19,8 @@ from .gradcheck import gradcheck, gradgradcheck
 from .variable import Variable
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
-         is_grads_batched=False, materialize_grads=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """The gradients of ``outputs`` with respect to ``inputs``, returned as a tuple; ``.grad`` is left alone.
 
     With several outputs (a list) their contributions add up, as when ``backward`` runs from several roots:
@@ -30,6 +32,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     (``higher_order.py``); the graph is then kept unless ``retain_graph=False``.
     """
     from ..tensor import Tensor, as_array  # (here: tensor.py builds on this package, so it cannot come first)
+    if not only_inputs:  # (PyTorch's old argument, kept for old scripts: it ignores it, with this warning)
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate "
+                      "gradient for other parts of the graph, please use torch.autograd.backward.", stacklevel=2)
     if is_grads_batched:
         raise NotImplementedError("grad: is_grads_batched=True (a batch of grad_outputs at once, PyTorch's vmap) is "
                                   "not supported: call grad once per row of grad_outputs, with retain_graph=True")

@@ -76,7 +76,7 @@ def input_grads(fn, out, g):
             grads = fn._one_per_input(tuple(grads) if isinstance(grads, (tuple, list)) else (grads,), len(fn.inputs))
         grads = [None if gx is None else fitted(fn, i, gx, input_as_used(x, fn))
                  for i, (x, gx) in enumerate(zip(fn.inputs, grads))]
-        if isinstance(fn, READ_FOR_A_MASK):
+        if isinstance(fn, READ_FOR_A_MASK) or getattr(fn, "read_for_a_mask", False):
             grads = [reads(gx, *inputs_of(fn), out) for gx in grads]
         return tuple(grads)
 
@@ -84,7 +84,7 @@ def input_grads(fn, out, g):
 def reads(grad, *tensors):
     """``grad``, recorded as a function of ``tensors`` too (those that require grad), with derivative 0 in them."""
     read = [t for t in tensors if isinstance(t, Tensor) and t.requires_grad]
-    if grad is None or grad.requires_grad or not read:
+    if grad is None or not read:
         return grad
     return ReadsWithoutDerivative.apply(grad, *read)
 
@@ -92,10 +92,11 @@ def reads(grad, *tensors):
 class ReadsWithoutDerivative(Function):
     r"""z = g, as a function of g and of the tensors ``read``, whose derivative in them is 0.
 
-    Where PyTorch's backward formula reads an op's input or output only for a mask or a sign (relu's, abs's, a
-    clamp's, nll_loss's...), its gradient still counts as a function of that tensor: it requires grad, and
-    differentiating it gives zeros rather than an error ("does not require grad", "was not used"). A formula here
-    that uses the mask as a constant is followed by this op, so that the gradient is the same kind of tensor."""
+    Where PyTorch's backward formula reads an op's input or output only for a mask or a sign (relu's, abs's,
+    hardtanh's, nll_loss's...), its gradient still counts as a function of that tensor: differentiating it with
+    respect to that tensor gives zeros rather than an error ("does not require grad", "was not used"); a ReLU
+    network's d^2u/dx^2 is 0, not a failure. A formula here that uses such a mask as a constant is followed by this
+    op, so that the gradient is linked to the op's inputs in the same way."""
     def forward(self, g, *read):
         self.like = [(r.shape, r.dtype) for r in read]
         return g.copy()
@@ -652,10 +653,20 @@ def reads_without_derivative(fn, g, out):
     return (g, *(constant(array_module_of(g.array).zeros(shape, dtype), g) for shape, dtype in fn.like))
 
 
-# The ops whose PyTorch backward reads their input or output for a mask or a sign (see ``reads``). Others take the
-# mask as a constant, in PyTorch too (clamp, maximum, amax: their gradient does not require grad there either).
+# The ops whose PyTorch backward reads their input or output for a mask or a sign (see ``reads``). Clamp's,
+# maximum's, amax's, max(dim)'s and where's do not (their gradient's gradient is "does not require grad" there too),
+# and a link there would send zeros into places where a 0 times an infinite local derivative makes nan.
 READ_FOR_A_MASK = (activation.ReLU, activation.LeakyReLU, elementwise.Abs, norm.VectorNorm, rounding.Remainder,
                    rounding.Fmod, gather.NllLoss, CrossEntropy, BatchNorm, LayerNorm)
+
+
+def read_for_a_mask(out):
+    """Mark the op that made ``out`` as one whose recorded gradient is linked to its inputs (``reads``): for a
+    function composed of ops (a where, a max) that stands for one of PyTorch's ops whose backward reads its input
+    for a mask: hardtanh and relu6, threshold, hardshrink, softshrink, prelu, max pooling. Returns ``out``."""
+    if out.grad_fn is not None:
+        out.grad_fn.read_for_a_mask = True
+    return out
 
 
 # ---------------------------------------------------------------- custom Functions written PyTorch's way

@@ -198,8 +198,8 @@ class Optimizer:
                 if p._grad is not None:
                     if set_to_none:
                         p._grad = None
-                    else:
-                        p._grad.zero_()
+                    else:  # (cut from the graph first, as PyTorch: a .grad made with create_graph=True has one)
+                        p._grad.detach_().zero_()
 
     def step(self, *args, **kwargs):
         """``step(closure=None)``: update every parameter that has a gradient; return ``closure()``'s result (the

@@ -25,6 +25,7 @@ import warnings
 
 from ...amp.autocast_mode import as_one_op
 from ...autograd.grad_mode import no_grad
+from ...autograd.higher_order import read_for_a_mask
 from ...creation import arange, rand
 from ...shapes import check_number, dim_index
 from ...tensor import Tensor, where
@@ -112,7 +113,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
         return _in_place(input, "hardtanh", lambda x: hardtanh(x, min_val, max_val))
     if not input.is_floating_point():  # (integers keep their dtype, the bounds cut to integers, as PyTorch's)
         return input.clamp(int(min_val), int(max_val))
-    return where((input > min_val) & (input < max_val), input, input.detach().clamp(min_val, max_val))
+    return read_for_a_mask(where((input > min_val) & (input < max_val), input, input.detach().clamp(min_val, max_val)))
 
 
 def relu6(input, inplace=False):
@@ -204,7 +205,7 @@ def softshrink(input, lambd=0.5):
     check_number("softshrink", "lambd", lambd)
     if lambd < 0:
         raise RuntimeError(f"softshrink(): lambd must be at least 0 (the half-width of the band set to 0), got {lambd}")
-    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, input * 0))
+    return read_for_a_mask(where(input > lambd, input - lambd, where(input < -lambd, input + lambd, input * 0)))
 
 
 @_one_op("hardshrink")
@@ -212,7 +213,7 @@ def hardshrink(input, lambd=0.5):
     r"""x where |x| > \lambda, else 0: keeps the large values as they are. d/dx = 1 outside the band, 0 inside."""
     _check_floating("hardshrink", input, NotImplementedError)
     check_number("hardshrink", "lambd", lambd)  # (a negative lambd is an empty band: x itself, as in PyTorch)
-    return where((input >= -lambd) & (input <= lambd), 0.0, input)
+    return read_for_a_mask(where((input >= -lambd) & (input <= lambd), 0.0, input))
 
 
 @_one_op("threshold")
@@ -230,7 +231,7 @@ def threshold(input, threshold, value, inplace=False):
 
 
 def _threshold(x, threshold, value):
-    return where(x <= threshold, value, x)
+    return read_for_a_mask(where(x <= threshold, value, x))
 
 
 # -------------------------------------------------------------------- along a dim, and learned
@@ -301,7 +302,7 @@ def prelu(input, weight):
                            f"one slope, or one per channel (nn.PReLU(num_parameters={channels}))")
     # the slopes along dim 1 (broadcast over the dims after it); a tensor of fewer dims has one slope, as a number
     weight = weight.reshape([-1] + [1] * (input.ndim - 2)) if input.ndim >= 2 else weight.reshape(())
-    return where(input > 0, input, weight * input)
+    return read_for_a_mask(where(input > 0, input, weight * input))
 
 
 Tensor.hardshrink, Tensor.prelu = hardshrink, prelu  # (x.hardshrink(0.5), x.prelu(weight), as PyTorch's)

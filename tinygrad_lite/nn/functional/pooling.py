@@ -23,6 +23,7 @@ import numpy as np
 
 from ... import dtypes as dt
 from ...amp.autocast_mode import as_one_op
+from ...autograd.higher_order import read_for_a_mask
 from ...device import array_module_of
 from ...functions import stack
 from ...shapes import as_int
@@ -101,6 +102,7 @@ def _max_pool(op, d, input, kernel_size, stride, padding, dilation, ceil_mode, r
         out, offset = windows.max(2)
         if x.is_floating_point():
             out, offset = _pytorchs_choice(windows, out, offset, x.shape[2:], kernel, stride, padding, dilation)
+        read_for_a_mask(out)  # (PyTorch's max pooling's backward reads its input: autograd/higher_order.py)
     if not return_indices:
         return out if batched else out[0]
     indices = Tensor._make(_flat_positions(offset.array, x.shape[2:], kernel, stride, padding, dilation), None)

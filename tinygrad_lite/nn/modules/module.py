@@ -576,8 +576,8 @@ class Module:
             if param.grad is not None:
                 if set_to_none:
                     param.grad = None
-                else:
-                    param.grad.zero_()
+                else:  # (cut from the graph first, as PyTorch: a .grad made with create_graph=True has one)
+                    param.grad.detach_().zero_()
 
     # ---------------------------------------------------------------- conversion
     def to(self, *args, **kwargs):
