@@ -1062,4 +1062,4 @@ def test_what_autograd_scripts_met_raises_pytorchs_types():
     for T in (torch, tl):
         assert (+x[T]) is x[T]
     with pytest.raises(AttributeError, match="covers a part of PyTorch's API"):
-        tl.autograd.functional  # noqa: B018 (not nn.functional)
+        tl.autograd.forward_ad  # noqa: B018 (forward-mode AD: not covered)
