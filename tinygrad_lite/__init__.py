@@ -103,7 +103,7 @@ from .legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTens
                      IntTensor, LongTensor, ShortTensor)
 from . import nn
 from . import optim
-from . import datasets, distributions, metrics, special, utils
+from . import datasets, distributions, func, metrics, special, utils
 from . import amp, cpu
 from .amp import autocast
 from .coverage import not_covered as _not_covered

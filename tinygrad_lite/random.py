@@ -294,9 +294,26 @@ def rng(generator=None):
     return _generator(generator, Device("cpu"), "rng").rng
 
 
+_vmap_randomness = [None]  # inside func.vmap: its randomness argument ("error" refuses every draw)
+
+
+@contextlib.contextmanager
+def vmap_randomness(mode):
+    """``func.vmap``'s ``randomness`` for the draws made inside it (nested vmaps: the innermost one's)."""
+    _vmap_randomness.append(mode)
+    try:
+        yield
+    finally:
+        _vmap_randomness.pop()
+
+
 def _generator(generator, device, op):
     """The generator that draws for a tensor on ``device``: the given one (which must be of that device, as PyTorch
     asks), else the device's default."""
+    if _vmap_randomness[-1] == "error":
+        raise RuntimeError("vmap: called random operation while in randomness error mode. Please either use the "
+                           "'same' or 'different' randomness flags on vmap or perform the randomness operation out "
+                           "of vmap")
     if generator is not None and not isinstance(generator, Generator):
         raise TypeError(f"generator must be a tinygrad_lite.Generator, got {type(generator).__name__}")
     if generator is None:

@@ -1,6 +1,7 @@
 """``nn.utils``: gradient clipping (PyTorch's), parameters as one vector (PyTorch's), and gradient statistics
-(ours, for diagnosing training); ``nn.utils.rnn.pad_sequence`` batches sequences of different lengths."""
-from . import rnn
+(ours, for diagnosing training); ``nn.utils.rnn.pad_sequence`` batches sequences of different lengths;
+``nn.utils.stateless.functional_call`` runs a module with given parameters (``torch.func``'s, at its older place)."""
+from . import rnn, stateless
 from .clip_grad import clip_grad_norm, clip_grad_norm_, clip_grad_value_, get_total_norm
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 from .grad_stats import GradStats, grad_stats

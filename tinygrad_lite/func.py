@@ -1,0 +1,357 @@
+r"""``torch.func``: gradients, Jacobians and batching as transforms of functions.
+
+``grad(f)`` is a new function that returns the gradient of f (which returns one number) with respect to its first
+argument, ``jacrev(f)`` one that returns f's Jacobian, ``vmap(f)`` one that maps f over a batch dim; they compose:
+``vmap(grad(loss), in_dims=(None, 0, 0))(params, xs, ys)`` gives one gradient per example, ``grad(grad(f))`` the
+second derivative, ``jacrev(jacrev(f))`` the Hessian. With ``functional_call(model, params, x)``, which runs a
+module with the parameters given in a dict, they are how meta-learning and per-example gradients are written.
+
+Here they are built on the autograd of the rest of the library:
+- ``grad``, ``vjp``, ``jacrev``: the arguments become fresh tensors that require grad (linked to the given ones when
+  those require grad: then the result is differentiable in them, as a nested ``grad`` needs), f runs, and
+  ``autograd.grad(..., create_graph=True)`` differentiates it (``autograd/higher_order.py``). A result that depends
+  only on the arguments comes back detached; one that depends on tensors that f closes over and that require grad
+  (a model's parameters) keeps its graph, so that a loss built from it trains them, as in PyTorch.
+- ``jvp`` uses the double backward trick (``autograd.functional.jvp``), ``jacfwd`` computes the same Jacobian as
+  ``jacrev``, and ``hessian`` is ``jacrev(jacrev(f))``.
+- ``vmap`` calls f once per item of the batch and stacks the results.
+
+Deliberate differences (there is no batching rule per op here): ``vmap`` is a Python loop, with the same results as
+PyTorch's except for speed, and for random numbers under ``randomness="different"`` (other numbers, drawn one item
+at a time); ``.item()`` inside it works; ``jacfwd`` and ``jvp`` use reverse mode. Arguments may be tensors or
+tuples, lists and dicts of them (PyTorch's pytrees).
+"""
+from . import random
+from .autograd import grad as autograd_grad
+from .autograd.engine import graph_order
+from .autograd.grad_mode import enable_grad
+from .functions import stack
+from .tensor import Tensor
+
+__all__ = ["functional_call", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap"]
+
+
+# -------------------------------------------------------------------- pytrees: tensors in tuples, lists and dicts
+def tree_leaves(tree):
+    """The leaves of ``tree`` (tensors, numbers...) in order: its tuples', lists' and dicts' items, recursively."""
+    if isinstance(tree, (tuple, list)):
+        return [leaf for item in tree for leaf in tree_leaves(item)]
+    if isinstance(tree, dict):
+        return [leaf for item in tree.values() for leaf in tree_leaves(item)]
+    return [tree]
+
+
+def tree_map(function, tree, *others):
+    """``tree`` with each leaf replaced by ``function(leaf, *matching leaves of others)``."""
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(tree_map(function, item, *(other[i] for other in others)) for i, item in enumerate(tree))
+    if isinstance(tree, dict):
+        return {key: tree_map(function, item, *(other[key] for other in others)) for key, item in tree.items()}
+    return function(tree, *others)
+
+
+def tree_rebuilt(tree, leaves):
+    """``tree`` with its leaves replaced, in order, by ``leaves``."""
+    leaves = iter(leaves)
+    return tree_map(lambda _: next(leaves), tree)
+
+
+# -------------------------------------------------------------------- differentiating with respect to arguments
+def _picked(args, argnums, api):
+    """The argument(s) that ``argnums`` names: one (an int) or a tuple of them."""
+    single = isinstance(argnums, int)
+    numbers = (argnums,) if single else argnums
+    if not isinstance(numbers, tuple) or not all(isinstance(n, int) for n in numbers):
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
+    if not numbers:
+        raise RuntimeError("argnums must be non-empty")
+    if len(set(numbers)) != len(numbers):
+        raise RuntimeError(f"argnums elements must be unique, got {argnums}")
+    for n in numbers:
+        if not -len(args) <= n < len(args):
+            raise RuntimeError(f"Got argnums={n}, but only {len(args)} positional inputs")
+    return single, [n % len(args) for n in numbers]
+
+
+def _tracked(value):
+    """A fresh tensor to differentiate with respect to: linked to ``value`` if it requires grad (an outer
+    transform, or the caller's graph, differentiates through the result), else a new leaf."""
+    if not isinstance(value, Tensor):
+        raise ValueError(f"Thing passed to transform API must be Tensor, got {type(value)}")
+    return value.view_as(value) if value.requires_grad else value.detach().requires_grad_(True)
+
+
+def _arguments_tracked(args, numbers):
+    """``args`` with the picked ones replaced by tracked copies (every tensor of a tuple, list or dict); the copies."""
+    args, tracked = list(args), []
+    for n in numbers:
+        args[n] = tree_map(_tracked, args[n])
+        tracked += tree_leaves(args[n])
+    return args, tracked
+
+
+def _gradients(outputs, inputs, grad_outputs=None, retain_graph=True):
+    """d(outputs)/d(inputs) with the graph recorded; zeros for an input the outputs do not depend on."""
+    grads = autograd_grad(outputs, inputs, grad_outputs, retain_graph=retain_graph, create_graph=True,
+                          allow_unused=True)
+    return [x.detach().new_zeros(x.shape) if g is None else g for g, x in zip(grads, inputs)]
+
+
+def _released(tree, tracked):
+    """The results, detached where they depend on no tensor that requires grad but our own tracked copies (a
+    gradient of a function of its arguments only); left in the graph where they depend on another one (a tensor f
+    closes over, such as a model's parameter, or an argument that required grad), so that they can be trained."""
+    ours = {id(t) for t in tracked}
+
+    def released(t):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            return t
+        others = [leaf for leaf in graph_order(t) if leaf.grad_fn is None and id(leaf) not in ours]
+        return t if others else t.detach()
+    return tree_map(released, tree)
+
+
+def grad_and_value(func, argnums=0, has_aux=False):
+    """A function that returns (the gradient of ``func`` with respect to the argument(s) ``argnums``, func's value);
+    with ``has_aux``, func returns (value, aux) and the result is (gradient, (value, aux)). func must return a tensor
+    holding one number (0-d)."""
+    def wrapper(*args, **kwargs):
+        single, numbers = _picked(args, argnums, "grad")
+        with enable_grad():
+            args, tracked = _arguments_tracked(args, numbers)
+            output = func(*args, **kwargs)
+            aux = None
+            if has_aux:
+                if not (isinstance(output, tuple) and len(output) == 2):
+                    raise RuntimeError("grad_and_value(f)(*args): output of function f should be a tuple: (output, "
+                                       "aux) if has_aux is True")
+                output, aux = output
+            if not isinstance(output, Tensor):
+                raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
+                                   f"{type(output)}")
+            if output.ndim != 0:
+                raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got "
+                                   f"tensor with {output.ndim} dims. Maybe you wanted to use the vjp or jacrev APIs "
+                                   "instead?")
+            grads = iter(_gradients(output, tracked))
+            result = [tree_map(lambda _: next(grads), args[n]) for n in numbers]
+        result = _released(result[0] if single else tuple(result), tracked)
+        value = _released((output, aux) if has_aux else output, tracked)
+        return result, value
+    return wrapper
+
+
+def grad(func, argnums=0, has_aux=False):
+    """A function that returns the gradient of ``func`` (which returns a 0-d tensor) with respect to its argument
+    ``argnums`` (a tuple of them: a tuple of gradients); with ``has_aux``, (gradient, aux)."""
+    def wrapper(*args, **kwargs):
+        gradient, value = grad_and_value(func, argnums, has_aux)(*args, **kwargs)
+        return (gradient, value[1]) if has_aux else gradient
+    return wrapper
+
+
+def vjp(func, *primals, has_aux=False):
+    """(func(*primals), vjp_fn): ``vjp_fn(cotangents)`` gives the tuple v^T J, one per primal, for cotangents v of
+    the shape of func's output(s). It can be called several times."""
+    with enable_grad():
+        args, tracked = _arguments_tracked(primals, range(len(primals)))
+        output = func(*args)
+        aux = None
+        if has_aux:
+            output, aux = output
+        outputs = tree_leaves(output)
+
+    def vjp_fn(cotangents):
+        with enable_grad():
+            given = tree_leaves(cotangents)
+            if len(given) != len(outputs):
+                raise RuntimeError(f"Expected pytree structure of cotangents to be the same as pytree structure of "
+                                   f"outputs to the function: {len(given)} cotangents for {len(outputs)} outputs")
+            grads = iter(_gradients(outputs, tracked, given))
+            result = tuple(tree_map(lambda _: next(grads), arg) for arg in args)
+        return _released(result, tracked)
+    output = _released(output, tracked)
+    return (output, vjp_fn, _released(aux, tracked)) if has_aux else (output, vjp_fn)
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """(func(*primals), J t): the Jacobian-vector product for tangents t (one per primal), by the double backward
+    trick: u -> u^T J is linear in u, so its gradient with respect to u, given t, is J t."""
+    if not isinstance(primals, tuple):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be valid to call "
+                           "f(*primals).")
+    if not isinstance(tangents, tuple) or len(tangents) != len(primals):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have the same python "
+                           "structure. For example, if primals is a tuple of 3 tensors, tangents also must be.")
+    with enable_grad():
+        args, tracked = _arguments_tracked(primals, range(len(primals)))
+        output = func(*args)
+        aux = None
+        if has_aux:
+            output, aux = output
+        outputs = tree_leaves(output)
+        u = [out.detach().new_zeros(out.shape).requires_grad_(True) for out in outputs]
+        u_times_jacobian = _gradients(outputs, tracked, u)
+        products = autograd_grad(u_times_jacobian, u, tree_leaves(tangents), create_graph=True, allow_unused=True)
+        products = [out.detach().new_zeros(out.shape) if p is None else p for p, out in zip(products, outputs)]
+    result = (_released(output, tracked), _released(tree_rebuilt(output, products), tracked + u))
+    return (*result, _released(aux, tracked)) if has_aux else result
+
+
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
+    """A function that returns the Jacobian of ``func`` with respect to the argument(s) ``argnums``: for an output
+    of shape S and an argument of shape A, a tensor of shape S + A (a tuple per output, then per argument), one
+    backward pass per number of the output."""
+    def wrapper(*args, **kwargs):
+        single, numbers = _picked(args, argnums, "jacrev")
+        with enable_grad():
+            args, tracked = _arguments_tracked(args, numbers)
+            output = func(*args, **kwargs)
+            aux = None
+            if has_aux:
+                output, aux = output
+
+            def jacobian_of(out):
+                if not isinstance(out, Tensor):
+                    raise RuntimeError(f"jacrev(f, ...)(*args): Expected output of f to be a Tensor or Tensors, got "
+                                       f"{type(out)}")
+                flat = out.reshape(-1)
+                rows = [_gradients(flat[k], tracked) for k in range(flat.numel())]
+                columns = iter([stack([row[j] for row in rows]).reshape(tuple(out.shape) + tuple(x.shape))
+                                if rows else x.detach().new_zeros(tuple(out.shape) + tuple(x.shape))
+                                for j, x in enumerate(tracked)])
+                per_argument = [tree_map(lambda _: next(columns), args[n]) for n in numbers]
+                return per_argument[0] if single else tuple(per_argument)
+            result = tree_map(jacobian_of, output)
+        result = _released(result, tracked)
+        return (result, _released(aux, tracked)) if has_aux else result
+    return wrapper
+
+
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
+    """The Jacobian as ``jacrev`` gives it (PyTorch computes it in forward mode: the same numbers)."""
+    return jacrev(func, argnums, has_aux=has_aux)
+
+
+def hessian(func, argnums=0):
+    """A function that returns the Hessian of ``func`` (which returns a 0-d tensor): the Jacobian of its gradient."""
+    return jacfwd(jacrev(func, argnums), argnums)
+
+
+# -------------------------------------------------------------------- batching
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """A function that maps ``func`` over a dim of its arguments: ``in_dims`` gives the dim of each argument that
+    holds the batch (an int for all, or one per argument; None for one that is the same for every item), and
+    ``out_dims`` where the results stack it. Here func runs once per item (a loop) and the results are stacked.
+    ``randomness``: "error" refuses random numbers inside func, as PyTorch; "same" draws the same numbers for every
+    item; "different" draws each item's in turn."""
+    if randomness not in ("error", "same", "different"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
+
+    def wrapper(*args, **kwargs):
+        dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
+        if len(dims) != len(args):
+            raise ValueError(f"vmap(f, in_dims={in_dims}, ...)(<inputs>): in_dims is not compatible with the "
+                             f"structure of `inputs`: in_dims has {len(dims)} entries, there are {len(args)} inputs")
+        mapped = [(arg, dim) for arg, dim in zip(args, dims) for arg, dim in _pairs(arg, dim)]
+        sizes = [arg.shape[dim] for arg, dim in mapped if dim is not None]
+        if not sizes:
+            raise ValueError("vmap(f, in_dims=...)(<inputs>): at least one input must be mapped over (an in_dim that "
+                             "is not None, on a Tensor)")
+        if len(set(sizes)) != 1:
+            raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
+                             f"{sizes} for the mapped dimension")
+        start = random.get_rng_state() if randomness == "same" else None
+        results = []
+        with random.vmap_randomness(randomness):
+            for i in range(sizes[0]):
+                if start is not None:  # (every item draws the numbers the first one drew)
+                    random.set_rng_state(start)
+                results.append(func(*(_item(arg, dim, i) for arg, dim in zip(args, dims)), **kwargs))
+        return _stacked(results, out_dims)
+    return wrapper
+
+
+def _item(arg, dim, i):
+    """Item ``i`` of the argument ``arg`` (every tensor of it indexed at ``i`` along ``dim``), or arg if dim is None."""
+    if dim is None:
+        return arg
+    return tree_map(lambda a: a[(slice(None),) * (dim % a.ndim) + (i,)] if isinstance(a, Tensor) else a, arg)
+
+
+def _pairs(arg, dim):
+    """(tensor, its mapped dim) for every tensor of the argument ``arg`` (a pytree), with in_dim ``dim``."""
+    if dim is None:
+        return []
+    if not isinstance(dim, int):
+        raise ValueError(f"vmap: in_dim must be an int or None (one per argument), got {dim!r}")
+    pairs = []
+    for leaf in tree_leaves(arg):
+        if isinstance(leaf, Tensor):
+            if leaf.ndim == 0 or not -leaf.ndim <= dim < leaf.ndim:
+                raise ValueError(f"vmap: Tried to map over dim {dim} of a tensor of {leaf.ndim} dims: give that "
+                                 "argument an in_dim within its dims, or None")
+            pairs.append((leaf, dim % leaf.ndim))
+    return pairs
+
+
+def _stacked(results, out_dims):
+    """The per-item results stacked along ``out_dims``: an int, None (the same for every item: the first one's), or
+    one per output when func returns a tuple."""
+    if isinstance(results[0], tuple) and isinstance(out_dims, (tuple, list)):
+        return tuple(_stacked([r[k] for r in results], dim) for k, dim in enumerate(out_dims))
+    if out_dims is None:
+        return results[0]
+
+    def stacked(*items):
+        if not isinstance(items[0], Tensor):
+            raise ValueError(f"vmap: f must only return Tensors, got type {type(items[0])}. Did you mean to set "
+                             "out_dims= to None for output?")
+        return stack(items, out_dims)
+    return tree_map(stacked, results[0], *results[1:])
+
+
+# -------------------------------------------------------------------- a module run with given parameters
+def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True, strict=False):
+    """``module(*args, **kwargs)`` with its parameters and buffers replaced, for this call only, by the tensors of
+    ``parameter_and_buffer_dicts`` (a dict of ``named_parameters()``'s names, or a tuple of dicts): the module
+    computes a function of those tensors, which can be differentiated with respect to them (MAML's fast weights,
+    per-example gradients). With ``tie_weights``, a tensor given for one of two tied names stands for both."""
+    dicts = parameter_and_buffer_dicts if isinstance(parameter_and_buffer_dicts, (tuple, list)) else (
+        parameter_and_buffer_dicts,)
+    given = {}
+    for d in dicts:
+        repeated = [key for key in d if key in given]
+        if repeated:
+            raise ValueError(f"{repeated} appeared in multiple dictionaries; behavior of functional call is ambiguous")
+        given.update(d)
+    own = dict(module.named_parameters(remove_duplicate=False))
+    own.update(dict(module.named_buffers(remove_duplicate=False)))
+    if tie_weights:
+        for name, value in list(given.items()):
+            for other, tensor in own.items():
+                if other not in given and name in own and tensor is own[name]:
+                    given[other] = value
+    if strict:
+        missing = [name for name in own if name not in given]
+        unexpected = [name for name in given if name not in own]
+        if missing or unexpected:
+            lines = ([f"\tUnexpected key(s): {', '.join(repr(k) for k in unexpected)}."] if unexpected else []) + \
+                    ([f"\tMissing key(s): {', '.join(repr(k) for k in missing)}."] if missing else [])
+            raise RuntimeError(f"Error(s) in reparametrizing for {type(module).__name__}:\n" + "\n".join(lines))
+    swapped = []  # (the dict a name lives in, its key, what it held)
+    try:
+        for name, value in given.items():
+            if name not in own:
+                continue  # (not one of the module's: nothing to replace)
+            owner_name, _, key = name.rpartition(".")
+            owner = module.get_submodule(owner_name) if owner_name else module
+            store = owner._parameters if key in owner._parameters else owner._buffers
+            swapped.append((store, key, store[key]))
+            store[key] = value
+        args = () if args is None else args if isinstance(args, tuple) else (args,)
+        return module(*args, **(kwargs or {}))
+    finally:
+        for store, key, held in reversed(swapped):
+            store[key] = held
+
