@@ -99,6 +99,26 @@ def test_functional_call_swaps_parameters_for_one_call_only():
         assert lib.nn.utils.stateless.functional_call is not None
 
 
+def test_an_ensemble_stacked_with_stack_module_state_runs_as_one_function():
+    outputs = []
+    for lib in (tl, torch):
+        models = [lib.nn.Linear(2, 2).double() for _ in range(3)]
+        with lib.no_grad():
+            for i, model in enumerate(models):
+                for j, p in enumerate(model.parameters()):
+                    p.copy_(lib.tensor(np.random.default_rng(10 * i + j).standard_normal(tuple(p.shape))))
+        params, buffers = lib.func.stack_module_state(models)
+        assert all(p.is_leaf and p.requires_grad for p in params.values()) and params["weight"].shape == (3, 2, 2)
+        out = lib.func.vmap(lambda p, b, x, m=models[0], lib=lib: lib.func.functional_call(m, (p, b), (x,)),
+                            in_dims=(0, 0, None))(params, buffers, lib.tensor(np.arange(8.0).reshape(4, 2)))
+        out.sum().backward()
+        outputs.append([out.detach().numpy(), params["weight"].grad.numpy()])
+        with pytest.raises(RuntimeError, match="Expected all models to be of the same class"):
+            lib.func.stack_module_state([lib.nn.Linear(2, 2), lib.nn.Tanh()])
+    for a, b in zip(*outputs):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
 CALLS = {
     "a vector to grad": lambda fn, lib: fn.grad(lambda x: x * 2)(lib.ones(2)),
     "no argnums": lambda fn, lib: fn.grad(lambda x: x.sum(), argnums=())(lib.ones(2)),

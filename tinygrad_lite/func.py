@@ -28,7 +28,8 @@ from .autograd.grad_mode import enable_grad
 from .functions import stack
 from .tensor import Tensor
 
-__all__ = ["functional_call", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap"]
+__all__ = ["functional_call", "stack_module_state", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd",
+           "hessian", "vmap"]
 
 
 # -------------------------------------------------------------------- pytrees: tensors in tuples, lists and dicts
@@ -355,3 +356,20 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
         for store, key, held in reversed(swapped):
             store[key] = held
 
+
+def stack_module_state(models):
+    """(params, buffers) of several models of one class, each named tensor stacked along a new first dim: the
+    parameters as new leaves that require grad (as each model's did), the buffers as they are. For an ensemble run
+    as one function: ``vmap(lambda p, b, x: functional_call(base, (p, b), (x,)))(params, buffers, xs)``."""
+    if len(models) == 0:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if len({m.training for m in models}) != 1:
+        raise RuntimeError("stack_module_state: Expected all models to have the same training/eval mode.")
+    if len({type(m) for m in models}) != 1:
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+    named = [dict(m.named_parameters()) for m in models]
+    params = {name: stack([n[name] for n in named]).detach().requires_grad_(first.requires_grad)
+              for name, first in named[0].items()}
+    named = [dict(m.named_buffers()) for m in models]
+    buffers = {name: stack([n[name] for n in named]) for name in named[0]}
+    return params, buffers
