@@ -342,6 +342,13 @@ def test_a_gradient_through_a_mask_differentiates_to_zeros_as_pytorchs():
             x = lib.tensor([0.3, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
             g, = lib.autograd.grad(f(x).sum(), x, create_graph=True)
             assert not g.requires_grad, (name, lib.__name__)
+    for lib in (tl, torch):  # batch norm in evaluation: its gradient depends on gamma, not on x (None, not zeros)
+        x = lib.tensor([[0.3], [-1.0], [2.0]], dtype=lib.float64, requires_grad=True)
+        gamma = lib.tensor([2.0], dtype=lib.float64, requires_grad=True)
+        y = lib.nn.functional.batch_norm(x, lib.zeros(1, dtype=lib.float64), lib.ones(1, dtype=lib.float64), gamma,
+                                         training=False)
+        g, = lib.autograd.grad(y.sum(), x, create_graph=True)
+        assert lib.autograd.grad(g.sum(), x, allow_unused=True) == (None,), lib.__name__
 
 
 # ------------------------------------------------------------------------------------ custom Functions and hooks
@@ -382,8 +389,20 @@ def custom_functions(lib):
             w, = ctx.saved_tensors
             return 3 * g * ctx.x ** 2 * w, g * ctx.x ** 3
 
+    class Unchanged(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)  # an input returned as it is: saved_tensors is the input, not the output
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return g * 2 * x
+
     x = lib.tensor(np.random.default_rng(6).standard_normal(4), requires_grad=True)
-    g, = lib.autograd.grad((MyExp.apply(x) * ScaledCube.apply(x, 2.0)).sum(), x, create_graph=True)
+    g, = lib.autograd.grad((MyExp.apply(x) * ScaledCube.apply(x, 2.0) + Unchanged.apply(x) * 3).sum(), x,
+                           create_graph=True)
     h, = lib.autograd.grad(g.sum(), x, create_graph=True)
     w = lib.tensor([0.5, 1.5, -1.0, 2.0], requires_grad=True)
     gx, gw = lib.autograd.grad(Weighted.apply(x, w).sum(), (x, w), create_graph=True)

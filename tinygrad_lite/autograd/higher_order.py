@@ -655,9 +655,10 @@ def reads_without_derivative(fn, g, out):
 
 # The ops whose PyTorch backward reads their input or output for a mask or a sign (see ``reads``). Clamp's,
 # maximum's, amax's, max(dim)'s and where's do not (their gradient's gradient is "does not require grad" there too),
-# and a link there would send zeros into places where a 0 times an infinite local derivative makes nan.
+# and a link there would send zeros into places where a 0 times an infinite local derivative makes nan. (The
+# normalisations' gradients depend on their input where PyTorch's do, and only there: no link either.)
 READ_FOR_A_MASK = (activation.ReLU, activation.LeakyReLU, elementwise.Abs, norm.VectorNorm, rounding.Remainder,
-                   rounding.Fmod, gather.NllLoss, CrossEntropy, BatchNorm, LayerNorm)
+                   rounding.Fmod, gather.NllLoss, CrossEntropy)
 
 
 def read_for_a_mask(out):
@@ -678,8 +679,12 @@ def custom_function_grads(fn, out, grads):
     grads = [grads] if fn.n_outputs == 1 else [g if g is None or isinstance(g, Tensor) else Tensor._make(g, None)
                                                for g in grads]
     outputs = [out] if fn.n_outputs == 1 else fn.output_tensors()
-    graph = {id(t.array): t for t in [*inputs_of(fn), *outputs]}
-    kept, fn._saved = fn._saved, tuple(v if v is None else graph.get(id(v.array), v) for v in fn._saved)
+    # forward was given the inputs themselves, so a saved input is one of them; a saved output is a tensor that
+    # forward made, whose numbers the op's output holds (an input returned as it is stays the input)
+    inputs = {id(x) for x in inputs_of(fn)}
+    made = {id(t.array): t for t in outputs}
+    kept, fn._saved = fn._saved, tuple(v if v is None or id(v) in inputs else made.get(id(v.array), v)
+                                       for v in fn._saved)
     once = getattr(type(fn).backward, "once_differentiable", False)
     try:
         with grad_mode.set_grad_enabled(not once):
