@@ -705,3 +705,33 @@ def test_a_gradient_that_is_not_an_array_names_the_function_and_the_index():
         run_custom(tl, "ours", lambda g: (g, 3))
     ga, gb = run_custom(tl, "ours", lambda g: (tl.tensor(g * 2), g))  # a Tensor instead of an array is accepted
     assert arr(ga).tolist() == [[2.0] * 3] * 2
+
+
+def test_one_element_picked_by_integers_is_a_view_as_pytorchs():
+    """``a[0]`` (a 0-d result) shows a's number, as a slice shows its numbers: changing it changes a (numpy copies a
+    lone number out; ``Index`` takes a 0-d view instead). r36: ``a[0].fill_(9)`` used to leave a unchanged."""
+    results = []
+    for lib in (tl, torch):
+        seen = []
+        a = lib.tensor([1.0, 2, 3])
+        a[0].fill_(9)
+        m = lib.tensor([[1.0, 2], [3, 4]])
+        m[1, 0].add_(10)
+        m[0][1].mul_(3)
+        seen += [a.tolist(), m.tolist()]
+        layer = lib.nn.Linear(2, 2)
+        with lib.no_grad():
+            layer.weight[0, 0].fill_(5.0)
+        seen.append(float(layer.weight[0, 0]))
+        w = lib.tensor([1.0, 2, 3], requires_grad=True)
+        x = w * 1
+        x[1].mul_(4)
+        x.sum().backward()
+        seen.append(w.grad.tolist())
+        x = lib.tensor([1.0, 2, 3], requires_grad=True)
+        y = x.exp()
+        y[0].mul_(2)  # exp saved its output: the change is caught at backward
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+        results.append(seen)
+    assert results[0] == results[1]

@@ -56,7 +56,10 @@ class Index(Function):
     """
     def forward(self, x, index):
         self.shape, self.index = x.shape, index
-        return x[index]
+        z = x[index]
+        if isinstance(z, np.generic):  # one number: numpy copies it out, but x[i, ...] is a 0-d view, as PyTorch's x[i]
+            z = x[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
+        return z
 
     def backward(self, g):
         xp = array_module_of(g)
