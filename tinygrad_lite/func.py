@@ -18,13 +18,17 @@ Here they are built on the autograd of the rest of the library:
 
 Deliberate differences (there is no batching rule per op here): ``vmap`` is a Python loop, with the same results as
 PyTorch's except for speed, and for random numbers under ``randomness="different"`` (other numbers, drawn one item
-at a time); ``.item()`` inside it works; ``jacfwd`` and ``jvp`` use reverse mode. Arguments may be tensors or
-tuples, lists and dicts of them (PyTorch's pytrees).
+at a time). So what PyTorch's vmap refuses runs here (``.item()``, an ``if`` on a value, a shape that depends on
+the values), side effects (a print, a hook) happen once per item, and an output with ``out_dims=None`` is refused
+only if it differs from item to item. ``jacfwd`` and ``jvp`` use reverse mode. Arguments may be tensors or tuples,
+lists, named tuples and dicts of them (PyTorch's pytrees).
 """
+import weakref
+
 from . import random
 from .autograd import grad as autograd_grad
 from .autograd.engine import graph_order
-from .autograd.grad_mode import enable_grad
+from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from .functions import stack
 from .tensor import Tensor
 
@@ -42,12 +46,21 @@ def tree_leaves(tree):
     return [tree]
 
 
+def _rebuilt_like(tree, items):
+    """A container of ``tree``'s kind holding ``items`` (a named tuple, such as max's (values, indices), too)."""
+    if isinstance(tree, dict):
+        return dict(zip(tree, items))
+    return type(tree)(*items) if hasattr(tree, "_fields") else type(tree)(items)
+
+
 def tree_map(function, tree, *others):
     """``tree`` with each leaf replaced by ``function(leaf, *matching leaves of others)``."""
     if isinstance(tree, (tuple, list)):
-        return type(tree)(tree_map(function, item, *(other[i] for other in others)) for i, item in enumerate(tree))
+        return _rebuilt_like(tree, [tree_map(function, item, *(other[i] for other in others))
+                                    for i, item in enumerate(tree)])
     if isinstance(tree, dict):
-        return {key: tree_map(function, item, *(other[key] for other in others)) for key, item in tree.items()}
+        return _rebuilt_like(tree, [tree_map(function, item, *(other[key] for other in others))
+                                    for key, item in tree.items()])
     return function(tree, *others)
 
 
@@ -55,6 +68,17 @@ def tree_rebuilt(tree, leaves):
     """``tree`` with its leaves replaced, in order, by ``leaves``."""
     leaves = iter(leaves)
     return tree_map(lambda _: next(leaves), tree)
+
+
+def same_structure(a, b):
+    """Do the pytrees ``a`` and ``b`` have the same containers, lengths and keys (in order), leaf for leaf?"""
+    if isinstance(a, dict) or isinstance(b, dict):
+        return (isinstance(a, dict) and isinstance(b, dict) and list(a) == list(b)
+                and all(same_structure(a[k], b[k]) for k in a))
+    if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
+        return (isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and type(a) is type(b)
+                and len(a) == len(b) and all(same_structure(x, y) for x, y in zip(a, b)))
+    return True
 
 
 # -------------------------------------------------------------------- differentiating with respect to arguments
@@ -74,6 +98,9 @@ def _picked(args, argnums, api):
     return single, [n % len(args) for n in numbers]
 
 
+_finished = weakref.WeakValueDictionary()  # id -> a tensor a finished transform differentiated with respect to
+
+
 def _tracked(value):
     """A fresh tensor to differentiate with respect to: linked to ``value`` if it requires grad (an outer
     transform, or the caller's graph, differentiates through the result), else a new leaf."""
@@ -91,25 +118,45 @@ def _arguments_tracked(args, numbers):
     return args, tracked
 
 
-def _gradients(outputs, inputs, grad_outputs=None, retain_graph=True):
-    """d(outputs)/d(inputs) with the graph recorded; zeros for an input the outputs do not depend on."""
-    grads = autograd_grad(outputs, inputs, grad_outputs, retain_graph=retain_graph, create_graph=True,
-                          allow_unused=True)
+def _gradients(outputs, inputs, grad_outputs=None):
+    """d(outputs)/d(inputs) with the graph recorded (a list of outputs, or one); zeros for an input the outputs do
+    not depend on, and for all of them when no output requires grad (a constant, a step function's output)."""
+    outputs = list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
+    grad_outputs = [None] * len(outputs) if grad_outputs is None else list(grad_outputs)
+    kept = [(out, g) for out, g in zip(outputs, grad_outputs) if out.requires_grad]
+    grads = [None] * len(inputs)
+    if kept and inputs:
+        grads = autograd_grad([out for out, _ in kept], list(inputs), [g for _, g in kept], retain_graph=True,
+                              create_graph=True, allow_unused=True)
     return [x.detach().new_zeros(x.shape) if g is None else g for g, x in zip(grads, inputs)]
 
 
-def _released(tree, tracked):
-    """The results, detached where they depend on no tensor that requires grad but our own tracked copies (a
-    gradient of a function of its arguments only); left in the graph where they depend on another one (a tensor f
-    closes over, such as a model's parameter, or an argument that required grad), so that they can be trained."""
+def _released(tree, tracked, grad_was_enabled):
+    """The results, detached where they depend on no tensor that requires grad but the copies this transform (or
+    one it called, now finished) differentiated with respect to: a gradient of a function of its arguments only.
+    Left in the graph where they depend on another one (a tensor f closes over, such as a model's parameter; an
+    argument that required grad; an outer transform's copy), so that they can be trained or differentiated again.
+    Called inside ``no_grad``, a transform returns detached results, as PyTorch's."""
     ours = {id(t) for t in tracked}
 
     def released(t):
         if not isinstance(t, Tensor) or not t.requires_grad:
             return t
-        others = [leaf for leaf in graph_order(t) if leaf.grad_fn is None and id(leaf) not in ours]
-        return t if others else t.detach()
-    return tree_map(released, tree)
+        if not grad_was_enabled:
+            return t.detach()
+        for leaf in graph_order(t):
+            if leaf.grad_fn is None and id(leaf) not in ours and _finished.get(id(leaf)) is not leaf:
+                return t
+        return t.detach()
+    result = tree_map(released, tree)
+    return result
+
+
+def _finish(tracked):
+    """This transform is done: its copies no longer count as tensors its callers' results may depend on."""
+    for t in tracked:
+        if t.grad_fn is None:
+            _finished[id(t)] = t
 
 
 def grad_and_value(func, argnums=0, has_aux=False):
@@ -118,6 +165,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
     holding one number (0-d)."""
     def wrapper(*args, **kwargs):
         single, numbers = _picked(args, argnums, "grad")
+        enabled = is_grad_enabled()
         with enable_grad():
             args, tracked = _arguments_tracked(args, numbers)
             output = func(*args, **kwargs)
@@ -136,8 +184,9 @@ def grad_and_value(func, argnums=0, has_aux=False):
                                    "instead?")
             grads = iter(_gradients(output, tracked))
             result = [tree_map(lambda _: next(grads), args[n]) for n in numbers]
-        result = _released(result[0] if single else tuple(result), tracked)
-        value = _released((output, aux) if has_aux else output, tracked)
+        result = _released(result[0] if single else tuple(result), tracked, enabled)
+        value = _released((output, aux) if has_aux else output, tracked, enabled)
+        _finish(tracked)
         return result, value
     return wrapper
 
@@ -153,7 +202,8 @@ def grad(func, argnums=0, has_aux=False):
 
 def vjp(func, *primals, has_aux=False):
     """(func(*primals), vjp_fn): ``vjp_fn(cotangents)`` gives the tuple v^T J, one per primal, for cotangents v of
-    the shape of func's output(s). It can be called several times."""
+    the structure and shapes of func's output. It can be called several times."""
+    enabled = is_grad_enabled()
     with enable_grad():
         args, tracked = _arguments_tracked(primals, range(len(primals)))
         output = func(*args)
@@ -163,27 +213,32 @@ def vjp(func, *primals, has_aux=False):
         outputs = tree_leaves(output)
 
     def vjp_fn(cotangents):
+        if not same_structure(output, cotangents):
+            raise RuntimeError("Expected pytree structure of cotangents to be the same as pytree structure of "
+                               "outputs to the function: give one cotangent per output, in the same tuples, lists "
+                               "and dicts (with the same keys, in the same order)")
         with enable_grad():
-            given = tree_leaves(cotangents)
-            if len(given) != len(outputs):
-                raise RuntimeError(f"Expected pytree structure of cotangents to be the same as pytree structure of "
-                                   f"outputs to the function: {len(given)} cotangents for {len(outputs)} outputs")
-            grads = iter(_gradients(outputs, tracked, given))
+            grads = iter(_gradients(outputs, tracked, tree_leaves(cotangents)))
             result = tuple(tree_map(lambda _: next(grads), arg) for arg in args)
-        return _released(result, tracked)
-    output = _released(output, tracked)
-    return (output, vjp_fn, _released(aux, tracked)) if has_aux else (output, vjp_fn)
+        return _released(result, tracked, enabled)
+    output_released = _released(output, tracked, enabled)
+    return (output_released, vjp_fn, _released(aux, tracked, enabled)) if has_aux else (output_released, vjp_fn)
 
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     """(func(*primals), J t): the Jacobian-vector product for tangents t (one per primal), by the double backward
-    trick: u -> u^T J is linear in u, so its gradient with respect to u, given t, is J t."""
+    trick: u -> u^T J is linear in u, so its gradient with respect to u, given t, is J t. An integer or bool output
+    gets a tangent of zeros."""
     if not isinstance(primals, tuple):
         raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be valid to call "
                            "f(*primals).")
-    if not isinstance(tangents, tuple) or len(tangents) != len(primals):
+    if not isinstance(tangents, tuple) or not same_structure(primals, tangents):
         raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have the same python "
                            "structure. For example, if primals is a tuple of 3 tensors, tangents also must be.")
+    for primal in tree_leaves(primals):
+        if isinstance(primal, Tensor) and not primal.is_floating_point():
+            raise ValueError(f"Expected primal to be floating point or complex, but got: {primal.dtype}")
+    enabled = is_grad_enabled()
     with enable_grad():
         args, tracked = _arguments_tracked(primals, range(len(primals)))
         output = func(*args)
@@ -191,12 +246,14 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         if has_aux:
             output, aux = output
         outputs = tree_leaves(output)
-        u = [out.detach().new_zeros(out.shape).requires_grad_(True) for out in outputs]
-        u_times_jacobian = _gradients(outputs, tracked, u)
-        products = autograd_grad(u_times_jacobian, u, tree_leaves(tangents), create_graph=True, allow_unused=True)
-        products = [out.detach().new_zeros(out.shape) if p is None else p for p, out in zip(products, outputs)]
-    result = (_released(output, tracked), _released(tree_rebuilt(output, products), tracked + u))
-    return (*result, _released(aux, tracked)) if has_aux else result
+        floats = [out for out in outputs if out.is_floating_point()]
+        u = [out.detach().new_zeros(out.shape).requires_grad_(True) for out in floats]
+        products = iter(_gradients(_gradients(floats, tracked, u), u, tree_leaves(tangents)))
+        tangent = [next(products) if out.is_floating_point() else out.detach().new_zeros(out.shape)
+                   for out in outputs]
+    result = (_released(output, tracked, enabled), _released(tree_rebuilt(output, tangent), tracked + u, enabled))
+    _finish(tracked)
+    return (*result, _released(aux, tracked, enabled)) if has_aux else result
 
 
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
@@ -205,6 +262,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
     backward pass per number of the output."""
     def wrapper(*args, **kwargs):
         single, numbers = _picked(args, argnums, "jacrev")
+        enabled = is_grad_enabled()
         with enable_grad():
             args, tracked = _arguments_tracked(args, numbers)
             output = func(*args, **kwargs)
@@ -224,8 +282,10 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
                 per_argument = [tree_map(lambda _: next(columns), args[n]) for n in numbers]
                 return per_argument[0] if single else tuple(per_argument)
             result = tree_map(jacobian_of, output)
-        result = _released(result, tracked)
-        return (result, _released(aux, tracked)) if has_aux else result
+        result = _released(result, tracked, enabled)
+        aux = _released(aux, tracked, enabled)
+        _finish(tracked)
+        return (result, aux) if has_aux else result
     return wrapper
 
 
@@ -242,26 +302,28 @@ def hessian(func, argnums=0):
 # -------------------------------------------------------------------- batching
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     """A function that maps ``func`` over a dim of its arguments: ``in_dims`` gives the dim of each argument that
-    holds the batch (an int for all, or one per argument; None for one that is the same for every item), and
-    ``out_dims`` where the results stack it. Here func runs once per item (a loop) and the results are stacked.
-    ``randomness``: "error" refuses random numbers inside func, as PyTorch; "same" draws the same numbers for every
-    item; "different" draws each item's in turn."""
+    holds the batch (an int for all, or one per argument: an int, None for an argument that is the same for every
+    item, or a tuple or dict of them matching the argument's structure), and ``out_dims`` where the results stack
+    it (None: an output that does not depend on the batch). Here func runs once per item (a loop) and the results
+    are stacked. ``randomness``: "error" refuses random numbers inside func, as PyTorch; "same" draws the same
+    numbers for every item; "different" draws each item's in turn."""
     if randomness not in ("error", "same", "different"):
         raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
 
     def wrapper(*args, **kwargs):
-        dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
-        if len(dims) != len(args):
+        dims = tuple(in_dims) if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
+        if len(dims) != len(args) or not isinstance(in_dims, (int, tuple, list)):
             raise ValueError(f"vmap(f, in_dims={in_dims}, ...)(<inputs>): in_dims is not compatible with the "
-                             f"structure of `inputs`: in_dims has {len(dims)} entries, there are {len(args)} inputs")
-        mapped = [(arg, dim) for arg, dim in zip(args, dims) for arg, dim in _pairs(arg, dim)]
-        sizes = [arg.shape[dim] for arg, dim in mapped if dim is not None]
+                             f"structure of `inputs`: give an int, or one in_dim per input ({len(args)} inputs)")
+        sizes = [leaf.shape[dim] for arg, dim in zip(args, dims) for leaf, dim in _mapped(arg, dim, in_dims)]
         if not sizes:
             raise ValueError("vmap(f, in_dims=...)(<inputs>): at least one input must be mapped over (an in_dim that "
                              "is not None, on a Tensor)")
         if len(set(sizes)) != 1:
             raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
                              f"{sizes} for the mapped dimension")
+        if sizes[0] == 0:
+            return _empty(func, args, dims, kwargs, out_dims, randomness)
         start = random.get_rng_state() if randomness == "same" else None
         results = []
         with random.vmap_randomness(randomness):
@@ -273,43 +335,97 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     return wrapper
 
 
-def _item(arg, dim, i):
-    """Item ``i`` of the argument ``arg`` (every tensor of it indexed at ``i`` along ``dim``), or arg if dim is None."""
-    if dim is None:
-        return arg
-    return tree_map(lambda a: a[(slice(None),) * (dim % a.ndim) + (i,)] if isinstance(a, Tensor) else a, arg)
-
-
-def _pairs(arg, dim):
-    """(tensor, its mapped dim) for every tensor of the argument ``arg`` (a pytree), with in_dim ``dim``."""
+def _mapped(arg, dim, in_dims):
+    """(tensor, its mapped dim) for every tensor of the argument ``arg`` (a pytree) with in_dim ``dim``: an int or
+    None for all of it, or a tuple, list or dict matching its structure."""
     if dim is None:
         return []
-    if not isinstance(dim, int):
-        raise ValueError(f"vmap: in_dim must be an int or None (one per argument), got {dim!r}")
-    pairs = []
-    for leaf in tree_leaves(arg):
-        if isinstance(leaf, Tensor):
-            if leaf.ndim == 0 or not -leaf.ndim <= dim < leaf.ndim:
-                raise ValueError(f"vmap: Tried to map over dim {dim} of a tensor of {leaf.ndim} dims: give that "
-                                 "argument an in_dim within its dims, or None")
-            pairs.append((leaf, dim % leaf.ndim))
-    return pairs
+    if isinstance(dim, int):
+        pairs = []
+        for leaf in tree_leaves(arg):
+            if isinstance(leaf, Tensor):
+                if leaf.ndim == 0 or not -leaf.ndim <= dim < leaf.ndim:
+                    raise ValueError(f"vmap: Got in_dim={dim} for an input that is a Tensor of {leaf.ndim} dims, so "
+                                     f"in_dim must be in [-{max(leaf.ndim, 1)}, {max(leaf.ndim, 1)}) (or None)")
+                pairs.append((leaf, dim % leaf.ndim))
+        return pairs
+    if isinstance(dim, (tuple, list, dict)) and same_structure(_containers(arg, dim), dim):
+        items = dim.items() if isinstance(dim, dict) else enumerate(dim)
+        return [pair for key, d in items for pair in _mapped(arg[key], d, in_dims)]
+    raise ValueError(f"vmap(f, in_dims={in_dims}, ...)(<inputs>): in_dims is not compatible with the structure of "
+                     "`inputs`: an in_dim is an int, None, or a tuple or dict matching its input's structure")
+
+
+def _containers(arg, dim):
+    """``arg`` cut to the depth of ``dim`` (its leaves where dim has ints or None), to compare their structures."""
+    if isinstance(dim, dict) and isinstance(arg, dict):
+        return {k: _containers(arg[k], dim[k]) if k in dim else None for k in arg}
+    if isinstance(dim, (tuple, list)) and isinstance(arg, (tuple, list)) and len(dim) == len(arg):
+        return _rebuilt_like(arg, [_containers(a, d) for a, d in zip(arg, dim)])
+    return arg if isinstance(dim, (tuple, list, dict)) else None
+
+
+def _item(arg, dim, i):
+    """Item ``i`` of the argument ``arg``: every tensor of it indexed at ``i`` along its in_dim."""
+    if dim is None:
+        return arg
+    if isinstance(dim, int):
+        return tree_map(lambda a: a[(slice(None),) * (dim % a.ndim) + (i,)] if isinstance(a, Tensor) else a, arg)
+    keys = list(dim) if isinstance(dim, dict) else range(len(dim))
+    return _rebuilt_like(arg, [_item(arg[k], dim[k], i) for k in keys])
 
 
 def _stacked(results, out_dims):
     """The per-item results stacked along ``out_dims``: an int, None (the same for every item: the first one's), or
-    one per output when func returns a tuple."""
-    if isinstance(results[0], tuple) and isinstance(out_dims, (tuple, list)):
-        return tuple(_stacked([r[k] for r in results], dim) for k, dim in enumerate(out_dims))
+    a tuple or dict of them matching the results' structure."""
+    first = results[0]
+    if isinstance(out_dims, (tuple, list, dict)):
+        keys = list(out_dims) if isinstance(out_dims, dict) else range(len(out_dims))
+        if not (isinstance(first, (tuple, list, dict)) and len(keys) == len(first)
+                and all((k in first) if isinstance(first, dict) else True for k in keys)):
+            raise ValueError(f"vmap(f, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with the "
+                             "structure of `outputs`: give one out_dim per output, in the same tuple or dict")
+        return _rebuilt_like(first, [_stacked([r[k] for r in results], out_dims[k]) for k in keys])
+    if isinstance(first, (tuple, list, dict)):
+        keys = list(first) if isinstance(first, dict) else range(len(first))
+        return _rebuilt_like(first, [_stacked([r[k] for r in results], out_dims) for k in keys])
+    if not isinstance(first, Tensor):
+        if out_dims is None:
+            return first
+        raise ValueError(f"vmap: f must only return Tensors, got type {type(first)}. Did you mean to set out_dims= "
+                         "to None for output?")
     if out_dims is None:
-        return results[0]
+        if any(r.shape != first.shape or not bool((r == first).all()) for r in results[1:]):
+            raise ValueError("vmap(f, ...): f can not return a BatchedTensor when out_dim is None (this output "
+                             "differs from item to item)")
+        return first
+    return stack(results, out_dims)
 
-    def stacked(*items):
-        if not isinstance(items[0], Tensor):
-            raise ValueError(f"vmap: f must only return Tensors, got type {type(items[0])}. Did you mean to set "
-                             "out_dims= to None for output?")
-        return stack(items, out_dims)
-    return tree_map(stacked, results[0], *results[1:])
+
+def _empty(func, args, dims, kwargs, out_dims, randomness):
+    """vmap over a batch of size 0: f runs once on an item of zeros to learn its outputs' shapes (without a trace:
+    no random numbers drawn, no graph), and each output is an empty tensor with the batch dim at its out_dim."""
+    def zero_item(arg, dim):
+        if dim is None:
+            return arg
+        if isinstance(dim, int):
+            return tree_map(lambda a: a.new_zeros(tuple(n for k, n in enumerate(a.shape) if k != dim % a.ndim))
+                            if isinstance(a, Tensor) else a, arg)
+        keys = list(dim) if isinstance(dim, dict) else range(len(dim))
+        return _rebuilt_like(arg, [zero_item(arg[k], dim[k]) for k in keys])
+    with no_grad(), random.fork_rng(), random.vmap_randomness(randomness):
+        example = func(*(zero_item(arg, dim) for arg, dim in zip(args, dims)), **kwargs)
+
+    def emptied(out, dim):
+        if dim is None or not isinstance(out, Tensor):
+            return out
+        shape = list(out.shape)
+        shape.insert(dim % (out.ndim + 1), 0)
+        return out.new_zeros(tuple(shape))
+    if isinstance(out_dims, (tuple, list, dict)):
+        keys = list(out_dims) if isinstance(out_dims, dict) else range(len(out_dims))
+        return _rebuilt_like(example, [tree_map(lambda o, d=out_dims[k]: emptied(o, d), example[k]) for k in keys])
+    return tree_map(lambda o: emptied(o, out_dims), example)
 
 
 # -------------------------------------------------------------------- a module run with given parameters
@@ -328,11 +444,26 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
         given.update(d)
     own = dict(module.named_parameters(remove_duplicate=False))
     own.update(dict(module.named_buffers(remove_duplicate=False)))
-    if tie_weights:
+    for name, value in given.items():
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{value!r} is not an instance of torch.Tensor (functional_call: the value for '{name}')")
+        owner = module
+        for part in name.split(".")[:-1]:
+            if part not in owner._modules:
+                raise AttributeError(f"{type(owner).__name__} has no attribute `{part}` (functional_call: '{name}')")
+            owner = owner._modules[part]
+        key = name.rpartition(".")[2]
+        if key in owner._modules:
+            raise TypeError(f"attribute `{key}`: {owner._modules[key]!r} is not an instance of torch.Tensor "
+                            f"(functional_call: '{name}' names a module)")
+    if tie_weights:  # a tensor given for one of two tied names stands for both; two values for them are ambiguous
         for name, value in list(given.items()):
-            for other, tensor in own.items():
-                if other not in given and name in own and tensor is own[name]:
-                    given[other] = value
+            tied = [other for other, tensor in own.items() if name in own and tensor is own[name]]
+            clashing = [other for other in tied if other in given and given[other] is not value]
+            if clashing:
+                raise ValueError(f"functional_call got multiple values for keys {sorted([name, *clashing])}, which "
+                                 "are tied. Consider using tie_weights=False")
+            given.update(dict.fromkeys(tied, value))
     if strict:
         missing = [name for name in own if name not in given]
         unexpected = [name for name in given if name not in own]
