@@ -1024,6 +1024,7 @@ def test_what_learners_mistakes_met_works_or_warns_as_in_pytorch():
                   (lambda L: L.ones(1, 3).std(dim=0), "std(): degrees of freedom is <= 0")]
         if T is tl:  # (PyTorch warns these two once per process: a test that ran before may have had the warning)
             warned += [(lambda L: float(L.ones(1, requires_grad=True).sum()), "requires_grad=True to a scalar"),
+                       (lambda L: L.tensor([L.ones(1, requires_grad=True).sum()]), "requires_grad=True to a scalar"),
                        (lambda L: L.ones(2, 3, 4).T, "x.mT")]
         for call, words in warned:
             tl.warning_level._warned.clear()  # (the two once-per-process warnings: as if for the first time)

@@ -82,7 +82,7 @@ def same_structure(a, b):
 
 
 # -------------------------------------------------------------------- differentiating with respect to arguments
-def _picked(args, argnums, api):
+def _picked(args, argnums):
     """The argument(s) that ``argnums`` names: one (an int) or a tuple of them."""
     single = isinstance(argnums, int)
     numbers = (argnums,) if single else argnums
@@ -148,8 +148,7 @@ def _released(tree, tracked, grad_was_enabled):
             if leaf.grad_fn is None and id(leaf) not in ours and _finished.get(id(leaf)) is not leaf:
                 return t
         return t.detach()
-    result = tree_map(released, tree)
-    return result
+    return tree_map(released, tree)
 
 
 def _finish(tracked):
@@ -164,7 +163,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
     with ``has_aux``, func returns (value, aux) and the result is (gradient, (value, aux)). func must return a tensor
     holding one number (0-d)."""
     def wrapper(*args, **kwargs):
-        single, numbers = _picked(args, argnums, "grad")
+        single, numbers = _picked(args, argnums)
         enabled = is_grad_enabled()
         with enable_grad():
             args, tracked = _arguments_tracked(args, numbers)
@@ -261,7 +260,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
     of shape S and an argument of shape A, a tensor of shape S + A (a tuple per output, then per argument), one
     backward pass per number of the output."""
     def wrapper(*args, **kwargs):
-        single, numbers = _picked(args, argnums, "jacrev")
+        single, numbers = _picked(args, argnums)
         enabled = is_grad_enabled()
         with enable_grad():
             args, tracked = _arguments_tracked(args, numbers)
