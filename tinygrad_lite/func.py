@@ -118,6 +118,19 @@ def _arguments_tracked(args, numbers):
     return args, tracked
 
 
+def _run(func, args, kwargs, numbers, has_aux, api):
+    """``func`` called with the arguments ``numbers`` replaced by tracked copies: (the arguments, the copies, the
+    output, the aux output or None)."""
+    args, tracked = _arguments_tracked(args, numbers)
+    output = func(*args, **kwargs)
+    aux = None
+    if has_aux:
+        if not (isinstance(output, tuple) and len(output) == 2):
+            raise RuntimeError(f"{api}: output of function f should be a tuple: (output, aux) if has_aux is True")
+        output, aux = output
+    return args, tracked, output, aux
+
+
 def _gradients(outputs, inputs, grad_outputs=None):
     """d(outputs)/d(inputs) with the graph recorded (a list of outputs, or one); zeros for an input the outputs do
     not depend on, and for all of them when no output requires grad (a constant, a step function's output)."""
@@ -166,14 +179,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
         single, numbers = _picked(args, argnums)
         enabled = is_grad_enabled()
         with enable_grad():
-            args, tracked = _arguments_tracked(args, numbers)
-            output = func(*args, **kwargs)
-            aux = None
-            if has_aux:
-                if not (isinstance(output, tuple) and len(output) == 2):
-                    raise RuntimeError("grad_and_value(f)(*args): output of function f should be a tuple: (output, "
-                                       "aux) if has_aux is True")
-                output, aux = output
+            args, tracked, output, aux = _run(func, args, kwargs, numbers, has_aux, "grad_and_value(f)(*args)")
             if not isinstance(output, Tensor):
                 raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
                                    f"{type(output)}")
@@ -204,11 +210,7 @@ def vjp(func, *primals, has_aux=False):
     the structure and shapes of func's output. It can be called several times."""
     enabled = is_grad_enabled()
     with enable_grad():
-        args, tracked = _arguments_tracked(primals, range(len(primals)))
-        output = func(*args)
-        aux = None
-        if has_aux:
-            output, aux = output
+        args, tracked, output, aux = _run(func, primals, {}, range(len(primals)), has_aux, "vjp(f, *primals)")
         outputs = tree_leaves(output)
 
     def vjp_fn(cotangents):
@@ -239,11 +241,8 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
             raise ValueError(f"Expected primal to be floating point or complex, but got: {primal.dtype}")
     enabled = is_grad_enabled()
     with enable_grad():
-        args, tracked = _arguments_tracked(primals, range(len(primals)))
-        output = func(*args)
-        aux = None
-        if has_aux:
-            output, aux = output
+        args, tracked, output, aux = _run(func, primals, {}, range(len(primals)), has_aux,
+                                          "jvp(f, primals, tangents)")
         outputs = tree_leaves(output)
         floats = [out for out in outputs if out.is_floating_point()]
         u = [out.detach().new_zeros(out.shape).requires_grad_(True) for out in floats]
@@ -263,11 +262,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
         single, numbers = _picked(args, argnums)
         enabled = is_grad_enabled()
         with enable_grad():
-            args, tracked = _arguments_tracked(args, numbers)
-            output = func(*args, **kwargs)
-            aux = None
-            if has_aux:
-                output, aux = output
+            args, tracked, output, aux = _run(func, args, kwargs, numbers, has_aux, "jacrev(f, ...)(*args)")
 
             def jacobian_of(out):
                 if not isinstance(out, Tensor):

@@ -273,15 +273,22 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
     return _unpacked(result, inputs_were_tuple, inputs_were_tuple)
 
 
+def _gradient_recorded(fn_name, func, inputs, v, create_graph, strict):
+    """vhp's and hvp's first steps: f's outputs (one number) and its gradient, with its graph recorded."""
+    inputs, inputs_were_tuple, outputs, outputs_were_tuple, v = _prepared(fn_name, func, inputs, v, False,
+                                                                          create_graph, strict)
+    _one_number(fn_name, outputs, outputs_were_tuple)
+    gradient = _grads(outputs, inputs, create_graph=True)
+    _check_requires_grad(gradient, "jacobian", strict)
+    return inputs, inputs_were_tuple, outputs, outputs_were_tuple, v, gradient
+
+
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """(f(inputs), v^T H) for an f that returns one number: the gradient of <df/dx, v>, through the recorded
     backward pass of f."""
     with grad_mode.enable_grad():
-        inputs, inputs_were_tuple, outputs, outputs_were_tuple, v = _prepared("vhp", func, inputs, v, False,
-                                                                              create_graph, strict)
-        _one_number("vhp", outputs, outputs_were_tuple)
-        gradient = _grads(outputs, inputs, create_graph=True)
-        _check_requires_grad(gradient, "jacobian", strict)
+        inputs, inputs_were_tuple, outputs, outputs_were_tuple, v, gradient = _gradient_recorded(
+            "vhp", func, inputs, v, create_graph, strict)
     result = _last_pass(gradient, inputs, v, inputs, strict, create_graph, "double_back")
     return _returned(outputs, outputs_were_tuple, result, inputs_were_tuple, create_graph)
 
@@ -290,11 +297,8 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(f(inputs), H v) for an f that returns one number, by jvp's double backward trick applied to the gradient
     (the same numbers as ``vhp`` wherever H is symmetric)."""
     with grad_mode.enable_grad():
-        inputs, inputs_were_tuple, outputs, outputs_were_tuple, v = _prepared("hvp", func, inputs, v, False,
-                                                                              create_graph, strict)
-        _one_number("hvp", outputs, outputs_were_tuple)
-        gradient = _grads(outputs, inputs, create_graph=True)
-        _check_requires_grad(gradient, "jacobian", strict)
+        inputs, inputs_were_tuple, outputs, outputs_were_tuple, v, gradient = _gradient_recorded(
+            "hvp", func, inputs, v, create_graph, strict)
         u = tuple(x.detach().new_zeros(x.shape).requires_grad_(True) for x in inputs)
         u_times_hessian = _grads(gradient, inputs, u, create_graph=True)
         _check_requires_grad(gradient, "hessian", strict)

@@ -84,9 +84,15 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 
 def remove_spectral_norm(module, name="weight"):
     """Undo ``spectral_norm``: ``module.<name>`` becomes a parameter holding the normalised weight."""
+    return removed_hook(module, SpectralNorm, name, "spectral_norm")
+
+
+def removed_hook(module, kind, name, what):
+    """Remove the forward pre-hook of class ``kind`` that computes ``module.<name>`` (spectral or weight
+    normalisation), leaving the weight it computes as a parameter. Returns the module."""
     for key, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, SpectralNorm) and hook.name == name:
+        if isinstance(hook, kind) and hook.name == name:
             hook.remove(module)
             del module._forward_pre_hooks[key]
             return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    raise ValueError(f"{what} of '{name}' not found in {module}")

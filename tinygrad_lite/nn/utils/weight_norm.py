@@ -9,6 +9,7 @@ import warnings
 
 from ..parameter import Parameter
 from .parametrizations import _norm_except_dim
+from .spectral_norm import removed_hook
 
 
 class WeightNorm:
@@ -55,9 +56,4 @@ def weight_norm(module, name="weight", dim=0):
 
 def remove_weight_norm(module, name="weight"):
     """Undo ``weight_norm``: ``module.<name>`` becomes a parameter holding g v / ||v||."""
-    for key, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, WeightNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    return removed_hook(module, WeightNorm, name, "weight_norm")
