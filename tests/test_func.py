@@ -138,6 +138,8 @@ def edges(lib):
                                                                                "b": b}),
             fn.vmap(lambda p: p[0] + p[1], in_dims=((0, None),))((arange(6.0).reshape(3, 2), b)),
             fn.vmap(lambda x: {"s": x * 2}, out_dims={"s": 1})(arange(6.0).reshape(3, 2))["s"],
+            *fn.vmap(lambda x: {"z": x * 2, "a": x + 100}, out_dims={"z": 0, "a": 1})(arange(6.0).reshape(3, 2))
+            .values(), fn.vmap(lambda x: x * 2, out_dims=(1,))(arange(6.0).reshape(3, 2)),
             fn.vmap(lambda x: x.sum())(lib.zeros(0, 3)), fn.vmap(lambda x: (x * 2, x), out_dims=(1, 0))(
                 lib.zeros(0, 3))[0], fn.hessian(lambda v: (2 * v).sum())(lib.ones(3)),
             fn.hessian(lambda v: v.max())(lib.tensor([1.0, 3, 2])), fn.grad(lambda v: v.detach().sum())(lib.ones(3)),
@@ -153,6 +155,8 @@ def test_structures_empty_batches_and_constant_outputs_as_pytorchs():
         assert tuple(a.shape) == tuple(b.shape) and a.requires_grad == b.requires_grad, f"result {k}"
         np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy(), err_msg=f"{k}")
     assert tl.func.grad(lambda d: tl.tensor(1.0))({}) == {}
+    with pytest.raises(ValueError, match="same keys in the same order"):  # (PyTorch pairs them by position)
+        tl.func.vmap(lambda x: {"z": x, "a": x}, out_dims={"a": 0, "z": 1})(tl.ones(3, 2))
 
 
 CALLS = {

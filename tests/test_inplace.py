@@ -728,6 +728,12 @@ def test_one_element_picked_by_integers_is_a_view_as_pytorchs():
         x[1].mul_(4)
         x.sum().backward()
         seen.append(w.grad.tolist())
+        a = lib.tensor([1.0, 2, 3])
+        for i in lib.tensor([2, 0]):  # a 0-d integer tensor indexes as an integer: a view too
+            a[i].mul_(0)
+        buffer = lib.zeros(3)
+        buffer[1] = lib.tensor([5.0])  # a value of shape (1,) fills one place
+        seen += [a.tolist(), buffer.tolist()]
         x = lib.tensor([1.0, 2, 3], requires_grad=True)
         y = x.exp()
         y[0].mul_(2)  # exp saved its output: the change is caught at backward

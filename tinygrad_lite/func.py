@@ -49,7 +49,7 @@ def tree_leaves(tree):
 def _rebuilt_like(tree, items):
     """A container of ``tree``'s kind holding ``items`` (a named tuple, such as max's (values, indices), too)."""
     if isinstance(tree, dict):
-        return dict(zip(tree, items))
+        return type(tree)(zip(tree, items))  # (an OrderedDict stays one)
     return type(tree)(*items) if hasattr(tree, "_fields") else type(tree)(items)
 
 
@@ -373,12 +373,15 @@ def _stacked(results, out_dims):
     """The per-item results stacked along ``out_dims``: an int, None (the same for every item: the first one's), or
     a tuple or dict of them matching the results' structure."""
     first = results[0]
+    if isinstance(out_dims, (tuple, list)) and len(out_dims) == 1 and isinstance(first, Tensor):
+        out_dims = out_dims[0]  # (one output, its out_dim in a tuple: PyTorch takes that too)
     if isinstance(out_dims, (tuple, list, dict)):
-        keys = list(out_dims) if isinstance(out_dims, dict) else range(len(out_dims))
-        if not (isinstance(first, (tuple, list, dict)) and len(keys) == len(first)
-                and all((k in first) if isinstance(first, dict) else True for k in keys)):
+        keys = list(first) if isinstance(first, dict) else range(len(out_dims))
+        if not (isinstance(first, (tuple, list, dict)) and len(keys) == len(out_dims)
+                and (not isinstance(out_dims, dict) or list(out_dims) == keys)):
             raise ValueError(f"vmap(f, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with the "
-                             "structure of `outputs`: give one out_dim per output, in the same tuple or dict")
+                             "structure of `outputs`: give one out_dim per output, in the same tuple or dict (with "
+                             "the same keys in the same order: PyTorch pairs a dict's by position)")
         return _rebuilt_like(first, [_stacked([r[k] for r in results], out_dims[k]) for k in keys])
     if isinstance(first, (tuple, list, dict)):
         keys = list(first) if isinstance(first, dict) else range(len(first))

@@ -1162,7 +1162,8 @@ class Tensor:
             if records_inplace(self, "setitem", value):
                 self._record_write("setitem", value, index)
                 return
-            self.array[index] = value.array if isinstance(value, Tensor) else value
+            array = value.array if isinstance(value, Tensor) else value
+            self.array[index] = array.reshape(()) if getattr(array, "size", 0) == 1 else array  # ((1,) fills one)
         except (IndexError, ValueError, TypeError, OverflowError) as e:  # an index or a value that does not fit
             check_same_device("setitem", [x for x in (self, value) if isinstance(x, Tensor)],
                               index if isinstance(index, tuple) else [index])
@@ -1596,8 +1597,9 @@ def _index(index):
     """
     if isinstance(index, tuple):  # (a tuple, range or bool inside it is an advanced index: an array, for indexing.py)
         return tuple(np.asarray(i) if isinstance(i, (tuple, range, builtins.bool)) else _index(i) for i in index)
-    if isinstance(index, Tensor):
-        return index.array.copy()
+    if isinstance(index, Tensor):  # (a 0-d integer tensor is an integer, as in PyTorch: x[i] is then a view)
+        return index.array.copy() if index.ndim or index.dtype.is_floating_point or index.array.dtype == bool \
+            else builtins.int(index.array)
     if isinstance(index, list):
         return np.asarray(index)
     return index

@@ -81,7 +81,7 @@ class SetItem(Function):
     """
     def forward(self, x, v, index):
         self.index, self.v_ndim = index, v.ndim
-        x[index] = v
+        x[index] = v if v.size != 1 else v.reshape(())  # (one number in any shape, (1,) too, fills any place)
         return x
 
     def backward(self, g):
