@@ -106,6 +106,22 @@ def test_a_custom_parametrization_with_a_right_inverse_and_caching():
             nn.utils.parametrize.register_parametrization(nn.Linear(3, 2), "weight", FirstRow())
         with pytest.raises(ValueError, match="does not have a parameter, a buffer, or a parametrized element"):
             nn.utils.parametrize.register_parametrization(nn.Linear(3, 3), "kernel", Symmetric())
+        class Flat(nn.Module):  # a right_inverse may change the original's shape: the result's counts
+            def forward(self, a):
+                return a.reshape(4, 4)
+
+            def right_inverse(self, a):
+                return a.reshape(16)
+
+        flat = nn.utils.parametrize.register_parametrization(nn.Linear(4, 4), "weight", Flat())
+        assert tuple(flat.parametrizations.weight.original.shape) == (16,) and tuple(flat.weight.shape) == (4, 4)
+        doubled = nn.utils.parametrize.register_parametrization(nn.Linear(4, 4), "weight", Symmetric())
+        with pytest.raises(ValueError, match="returned by parametrization.right_inverse must have the same shape"):
+            nn.utils.parametrize.register_parametrization(doubled, "weight", Flat())  # (second: checked)
+        with pytest.raises(IndexError, match="Dimension out of range"):
+            nn.utils.parametrizations.weight_norm(nn.Linear(4, 3), dim=2)
+        with pytest.raises(KeyError, match="nope"):
+            nn.utils.spectral_norm(nn.Linear(4, 3), name="nope")
         with pytest.raises(RuntimeError, match="Cannot register two spectral_norm hooks"):
             nn.utils.spectral_norm(nn.utils.spectral_norm(nn.Linear(3, 3)))
         with pytest.raises(ValueError, match="spectral_norm of 'weight' not found"):

@@ -93,6 +93,11 @@ def _norm_except_dim(v, dim):
     """||v|| over every dim but ``dim`` (kept as size 1, so that it broadcasts); over all of v for dim = -1."""
     if dim == -1:
         return v.norm()
+    if v.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    if not -v.ndim <= dim < v.ndim:
+        raise IndexError(f"Dimension out of range (expected to be in range of [-{v.ndim}, {v.ndim - 1}], but got "
+                         f"{dim})")
     others = tuple(d for d in range(v.ndim) if d != dim % v.ndim)
     return v.norm(2, dim=others, keepdim=True) if others else v.abs()
 

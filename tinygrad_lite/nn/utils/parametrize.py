@@ -60,6 +60,7 @@ class ParametrizationList(ModuleList):
             raise ValueError("ParametrizationList requires one or more modules.")
         super().__init__(modules)
         self.unsafe = unsafe
+        shape, dtype = tuple(original.shape), original.dtype  # (before a right_inverse changes original's numbers)
         new = original
         with no_grad():
             for module in reversed(self):
@@ -92,14 +93,14 @@ class ParametrizationList(ModuleList):
             result = self()
             if not isinstance(result, Tensor):
                 raise ValueError(f"A parametrization must return a tensor. Got {type(result).__name__}.")
-            if result.dtype != original.dtype:
+            if result.dtype != dtype:
                 raise ValueError(f"Registering a parametrization may not change the dtype of the tensor, unless "
-                                 f"`unsafe` flag is enabled.\nunparametrized dtype: {original.dtype}\nparametrized "
+                                 f"`unsafe` flag is enabled.\nunparametrized dtype: {dtype}\nparametrized "
                                  f"dtype: {result.dtype}")
-            if result.shape != original.shape:
+            if tuple(result.shape) != shape:
                 raise ValueError(f"Registering a parametrization may not change the shape of the tensor, unless "
-                                 f"`unsafe` flag is enabled.\nunparametrized shape: {original.shape}\nparametrized "
-                                 f"shape: {result.shape}")
+                                 f"`unsafe` flag is enabled.\nunparametrized shape: {shape}\nparametrized "
+                                 f"shape: {tuple(result.shape)}")
 
     def right_inverse(self, value):
         """``module.weight = value``: the originals become what the parametrizations' right inverses give."""
@@ -166,6 +167,13 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
                                  f"the `unsafe` flag is enabled.\nmodule.{tensor_name}.{what}: "
                                  f"{getattr(current, what)}\nparametrization(module.{tensor_name}).{what}: "
                                  f"{getattr(new, what)}")
+            inverse = _right_inverse_of(parametrization, new)
+            if inverse is not None and (inverse.dtype != current.dtype or inverse.shape != current.shape):
+                what = "dtype" if inverse.dtype != current.dtype else "shape"
+                raise ValueError(f"The tensor returned by parametrization.right_inverse must have the same {what} "
+                                 f"as module.{tensor_name}, unless the `unsafe` flag is enabled.\nmodule."
+                                 f"{tensor_name}.{what}: {getattr(current, what)}\nreturned {what}: "
+                                 f"{getattr(inverse, what)}")
         module.parametrizations[tensor_name].append(parametrization)
         module.parametrizations[tensor_name].unsafe |= unsafe
         return module
@@ -181,6 +189,20 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
     _property(module, tensor_name)
     module.parametrizations[tensor_name] = parametrizations
     return module
+
+
+def _right_inverse_of(parametrization, value):
+    """``parametrization.right_inverse(value)`` if it has one (None if not, or if it raises NotImplementedError),
+    checked to be a tensor: what a second parametrization on a tensor must give back."""
+    if not hasattr(parametrization, "right_inverse"):
+        return None
+    try:
+        inverse = parametrization.right_inverse(value)
+    except NotImplementedError:
+        return None
+    if not isinstance(inverse, Tensor):
+        raise ValueError(f"parametrization.right_inverse must return a tensor. Got: {type(inverse).__name__}")
+    return inverse
 
 
 def is_parametrized(module, tensor_name=None):
