@@ -741,3 +741,41 @@ def test_one_element_picked_by_integers_is_a_view_as_pytorchs():
             y.sum().backward()
         results.append(seen)
     assert results[0] == results[1]
+
+
+def test_a_view_read_before_its_base_changes_follows_the_change_as_pytorchs():
+    """r38: ``e = x[1]; x.mul_(2)`` showed the new numbers with the old place in the graph, a silently wrong
+    gradient. Now the view becomes x[1] of x's new state (ops recorded before keep the old one), views of views
+    too, and a view of a buffer that a change made require grad requires grad."""
+    results = []
+    for lib in (tl, torch):
+        seen = []
+        leaf = lib.tensor([1.5, -2.0], dtype=lib.float64, requires_grad=True)
+        x = leaf * 1
+        e = x[1]
+        x.mul_(2)
+        e.backward()
+        seen += [e.item(), leaf.grad.tolist()]
+        leaf = lib.tensor([[1.5, -2.0], [3.0, 4.0]], dtype=lib.float64, requires_grad=True)
+        x = leaf * 1
+        column = x[:, 1]
+        first = column[0]
+        x[0] = leaf[1] * 3
+        (column.sum() + first).backward()
+        seen.append(leaf.grad.tolist())
+        w = lib.tensor(2.0, requires_grad=True)
+        buffer = lib.zeros(3)
+        e = buffer[1]
+        buffer[1].add_(w)
+        e.backward()
+        seen += [e.requires_grad, w.grad.item()]
+        leaf = lib.tensor([1.0, 2.0], requires_grad=True)
+        x = leaf * 1
+        e = x[0]
+        y = e * 3  # recorded before the change: it used e as it was
+        x.mul_(5)
+        (y + e).backward()
+        seen.append(leaf.grad.tolist())
+        results.append(seen)
+    assert results[0] == results[1]
+
