@@ -28,7 +28,7 @@ from .amp.autocast_mode import autocast_args, bfloat16
 from .autograd import backward_into, function
 from .autograd.engine import run_backward
 from .autograd.hooks import register_tensor_hook
-from .autograd.inplace import note_view, record_inplace, records_inplace
+from .autograd.inplace import record_inplace, records_inplace
 from .coverage import not_covered as _not_covered
 from .device import (
     array_module_of,
@@ -1150,8 +1150,8 @@ class Tensor:
         except (IndexError, OverflowError, ValueError) as e:  # (numpy's IndexError, or an index beyond int64)
             raise IndexError(f"index: {in_tensor_words(e, index)} (tensor shape {tuple(self.shape)})") from None
         order = torch_order(index, self.ndim, out.ndim)  # (integers beside index arrays: indexing.py)
-        if out._base is not None:  # a view: buf[0] += w writes through it, and an in-place change of self recorded
-            note_view(self, out, index)  # later makes it self[index] of self's new state (autograd/inplace.py)
+        if out._base is not None and out.grad_fn is None:  # a view out of the graph: buf[0] += w (a value that
+            out._view_index = (index,)                     # requires grad) writes through it (autograd/inplace.py)
         return out if order is None else out.permute(order)
 
     def __setitem__(self, index, value):

@@ -38,13 +38,9 @@ Three mechanisms carry this out, each below.
 
 A view made by indexing (``v = y[0]``, ``y[:, 1]``) shows y's numbers, so changing it changes y, and y's graph
 must know: ``y[0] += 1`` (and ``y[0][1] = v``) is recorded on y as ``y[0] = y[0] + 1``, and the view then shows
-y's new state (``record_inplace``; PyTorch's CopySlices). The other way round, a view read before y changes
-(``e = y[1]; y.mul_(2)``) shows y's new numbers, so it becomes ``y[1]`` of y's new state (``refresh_views``).
-Not done: an in-place change of another view (a reshape, a transpose) of a tensor in the graph raises, and asks
-for ``y = y.reshape(...) + 1`` instead; such a view read before y changes keeps its old place in the graph.
+y's new state (``record_inplace``; PyTorch's CopySlices). Not done: an in-place change of another view (a
+reshape, a transpose) of a tensor in the graph raises, and asks for ``y = y.reshape(...) + 1`` instead.
 """
-import weakref
-
 import numpy as np
 
 from .grad_mode import is_grad_enabled
@@ -146,8 +142,8 @@ def record_inplace(t, name, compute, writes_into_input=False, new_shape=False):
     new = compute(before)
     if view is not None and not new_shape:  # t = y[i]: the change is y[i] = new, recorded on y (maybe a view too);
         t._base[view[0]] = new              # t's array shows y's, and t becomes y[i] of y's new state
-        t.grad_fn, t._requires_grad, t._previous = t._base[view[0]].grad_fn, True, before  # (refresh_views did
-        return t                                                                         # it; this keeps before)
+        t.grad_fn, t._requires_grad, t._previous = t._base[view[0]].grad_fn, True, before
+        return t
     if new_shape:  # a shape-only change (unsqueeze_): t shows the same numbers under the new shape
         t.array = new.array
     elif new.array is not t.array:
@@ -156,41 +152,11 @@ def record_inplace(t, name, compute, writes_into_input=False, new_shape=False):
                                f"into this tensor ({t.dtype}, shape {tuple(t.shape)}); write it out of place")
         t.array[...] = new.array
     t.grad_fn, t._requires_grad, t._previous = new.grad_fn, True, before
-    refresh_views(t)
     if before.grad_fn is not None and before.grad_fn.n_outputs > 1:  # t was one of an op's several outputs:
         before.grad_fn.output_moved_to(before)                         # that output's state is `before` now
         del t._output_nr
     t._bump_version()
     return t
-
-
-def note_view(base, view, index):
-    """``view = base[index]`` shows base's numbers. A view made out of the graph keeps its index, through which an
-    in-place change writes (above); every one is remembered (weakly), for ``refresh_views``."""
-    if view.grad_fn is None:
-        view._view_index = (index,)
-    if "_views" not in base.__dict__:
-        base._views = weakref.WeakSet()
-    base._views.add(view)
-
-
-def refresh_views(t):
-    """``t`` was just changed in place, recorded in the graph. Each view made of it earlier by indexing shows its
-    new numbers, so it becomes ``t[index]`` of t's new state, as PyTorch regenerates a view's grad_fn; its earlier
-    state moves to ``_previous``, for the ops recorded before that used it (``input_as_used``). So ``e = x[1];
-    x.mul_(2); e.backward()`` reaches the multiplication, and a view of a buffer that a change made require grad
-    requires grad. Views of those views follow. (Other views, a reshape or a transpose, do not: README.)"""
-    from ..ops.movement import Index  # (here: the ops import autograd, this module's package)
-    for view in list(t.__dict__.get("_views", ())):
-        index = _slice_index(view) if view._base is t else None
-        if index is None:
-            continue
-        before = view._make(view.array, view.grad_fn)
-        before.__dict__.update(view.__dict__)
-        before._retains_grad, before._views = False, ()
-        fresh = Index.apply(t, index=index[0])
-        view.grad_fn, view._requires_grad, view._previous = fresh.grad_fn, fresh._requires_grad, before
-        refresh_views(view)
 
 
 # -------------------------------------------------------------------- 3. an op's input as it was
