@@ -427,3 +427,14 @@ def test_a_forward_hook_that_returns_a_tuple_gets_a_type_error_naming_our_api():
     with pytest.raises(TypeError, match=r"^tanh\(\): argument 'input' must be a Tensor, not tuple; convert it first "
                                         r"with tinygrad_lite\.tensor\(x\)$"):
         net(tl.randn(2, 3))
+
+
+def test_a_hook_on_a_one_number_tensor_runs_as_pytorchs():
+    """r40: numpy gives a 0-d gradient as a scalar, which the check of what a hook returns took for another
+    device."""
+    for lib in (tl, torch):
+        x = lib.tensor(2.0, requires_grad=True)
+        x.register_hook(lambda g: g * 2)
+        (x * 3).backward()
+        assert x.grad.item() == 6.0
+

@@ -734,6 +734,13 @@ def test_one_element_picked_by_integers_is_a_view_as_pytorchs():
         buffer = lib.zeros(3)
         buffer[1] = lib.tensor([5.0])  # a value of shape (1,) fills one place
         seen += [a.tolist(), buffer.tolist()]
+        a = lib.tensor([1.0, 2, 3])
+        a[np.array(1)].mul_(5)  # numpy's integers index as integers too
+        w = lib.tensor([[1.0, 2, 3], [4, 5, 6]], requires_grad=True)
+        y = w * 1
+        y[np.int64(1)].mul_(2.0)
+        y.sum().backward()
+        seen += [a.tolist(), w.grad.tolist()]
         x = lib.tensor([1.0, 2, 3], requires_grad=True)
         y = x.exp()
         y[0].mul_(2)  # exp saved its output: the change is caught at backward

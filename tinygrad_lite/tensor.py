@@ -1602,7 +1602,8 @@ def _index(index):
             else builtins.int(index.array)
     if isinstance(index, list):
         return np.asarray(index)
-    return index
+    return builtins.int(index) if isinstance(index, np.ndarray) and index.ndim == 0 and index.dtype.kind in "iu" \
+        else index  # (a 0-d integer array is an integer too)
 
 
 # -------------------------------------------------------------------- functions over tensors

@@ -18,6 +18,8 @@ raises (PyTorch: "hook 'h' has changed the size of value").
 import weakref
 from collections import OrderedDict
 
+import numpy as np
+
 from ..device import device_of, same_device
 from . import function
 
@@ -106,6 +108,7 @@ def run_tensor_hooks(tensor, grad, held):
     making it a ``.grad`` that later backward calls add into in place (the hook's copy would change with it).
     """
     recorded = isinstance(grad, function.Tensor)  # (create_graph=True: the gradient is a Tensor of the graph)
+    grad = np.asarray(grad) if isinstance(grad, np.generic) else grad  # (numpy made a 0-d gradient a scalar)
     for hook in list(tensor._backward_hooks.values()):  # (a hook may remove itself)
         result = hook(grad if recorded else function.Tensor._make(grad, None))
         if result is not None:

@@ -45,7 +45,7 @@ class Expand(Function):
 def _is_basic(index):
     """Slices, ints, None and ... pick each element at most once; integer arrays and masks may repeat."""
     items = index if isinstance(index, tuple) else (index,)
-    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in items)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice)) for i in items)
 
 
 class Index(Function):
