@@ -103,7 +103,7 @@ class BackwardHook:
                     raise RuntimeError("Backward hook for Modules where no input requires gradient should always "
                                        "return None or None for all gradients: there is no grad_input to replace")
             self.grad_outputs = None
-        return _as_arrays(local_grad_outputs, self.output_wrapped)
+        return _as_arrays(local_grad_outputs, self.output_wrapped, grads)
 
     def _on_input_grads(self, grads):
         """The input op's backward: every gradient with respect to the inputs is known; run the hooks."""
@@ -122,7 +122,7 @@ class BackwardHook:
             _check(hook, out, given, self.input_wrapped, "grad_input")
             result = tuple(out)
         self.grad_outputs = None
-        return _as_arrays(result, self.input_wrapped)
+        return _as_arrays(result, self.input_wrapped, grads)
 
 
 def _as_tensors(wrapped, grads, size):
@@ -144,10 +144,11 @@ def _check(hook, values, given, wrapped, what):
             checked_gradient(hook, values[i], given[i].array, f"{what}[{i}]")
 
 
-def _as_arrays(values, wrapped):
+def _as_arrays(values, wrapped, grads):
     """The gradients of the wrapped arguments as arrays, for the engine. Copies: the hooks may have kept the Tensors
     they were given, and the engine may make an array the ``.grad`` that later backward calls add into in place.
-    With create_graph=True (the gradients are Tensors of the graph, ``autograd/higher_order.py``) the Tensors."""
-    if any(values[i] is not None and values[i].requires_grad for i in wrapped):
+    With create_graph=True (``grads``, those the op was given, are Tensors of the graph: ``autograd/higher_order.py``)
+    the Tensors themselves."""
+    if any(isinstance(g, Tensor) for g in grads):
         return tuple(values[i] for i in wrapped)
     return tuple(None if values[i] is None else values[i].array.copy() for i in wrapped)
