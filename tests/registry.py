@@ -49,6 +49,7 @@ OPS = {
     "tile": lambda lib, F, x, y, lab: x.tile((2,)) + lib.tile(x[0], (2, 1)).sum(),
     "unbind": lambda lib, F, x, y, lab: x.unbind(1)[2] * lib.unbind(x)[0],
     "narrow": lambda lib, F, x, y, lab: x.narrow(1, -3, 2) * lib.narrow(y, 0, 1, 2).T,
+    "select": lambda lib, F, x, y, lab: x.select(1, -1) * lib.select(y, 0, 2) + x.select(0, 1).select(0, 3),
     "movedim": lambda lib, F, x, y, lab: (x * y).reshape(2, 2, 4).movedim((0, 2), (2, 1)).reshape(4, 4) @ x,
     "swapaxes": lambda lib, F, x, y, lab: x.swapaxes(0, 1) * lib.swapdims(y, 1, 0) + x.moveaxis(1, 0),
     "unflatten": lambda lib, F, x, y, lab: x.unflatten(1, (2, -1)).sum(1) @ lib.unflatten(y, 0, (2, 2))[1],

@@ -74,6 +74,7 @@ from .composed import (
     movedim,
     narrow,
     ravel,
+    select,
     repeat_interleave,
     roll,
     split,

@@ -1,6 +1,6 @@
 """Tensor operations composed of others: ``repeat``, ``chunk``, ``split``, ``flip``, ``tril`` and ``triu``; and
 (session 42) PyTorch's other shape and selection functions: ``ravel``, ``broadcast_to``, ``tile``, ``unbind``,
-``narrow``, ``movedim``, ``swapaxes``, ``unflatten``, ``roll``, ``diff``, ``diagonal``, ``diag``, ``trace``,
+``narrow``, ``select``, ``movedim``, ``swapaxes``, ``unflatten``, ``roll``, ``diff``, ``diagonal``, ``diag``, ``trace``,
 ``index_select``, ``masked_select``, ``take_along_dim`` and ``meshgrid``.
 
 None of them has a forward and backward of its own. Each is a few reshapes, slices or a ``where`` with a constant
@@ -216,6 +216,20 @@ def narrow(input, dim, start, length):
         raise RuntimeError(f"narrow(): start ({start}) + length ({length}) exceeds dim {d} of size {n}; the slice must "
                            "lie inside the tensor")
     return input[(slice(None),) * d + (slice(start, start + length),)]
+
+
+def select(input, dim, index):
+    """The slice of ``input`` at ``index`` along ``dim``, that dim removed: ``x.select(1, 0)`` is ``x[:, 0]``, a
+    view (negative ``index`` counts from the end)."""
+    _check_tensor("select", input)
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = dim_index(dim, input.ndim, "select")
+    n, index = input.shape[d], as_int(index, "select", "index")
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at dimension "
+                         f"{d}")
+    return input[(slice(None),) * d + (index,)]
 
 
 def movedim(input, source, destination):
@@ -504,8 +518,8 @@ def _unfold_method(self, dimension, size, step):
 chunk = _numpy_names(chunk)  # (axis= too, as PyTorch)
 Tensor.repeat, Tensor.chunk, Tensor.split, Tensor.tril, Tensor.triu = repeat, chunk, _split_method, tril, triu
 Tensor.flip = _flip_method  # (x.flip(0) and x.flip([0, 1]), as PyTorch's method takes both)
-for _function in (ravel, broadcast_to, unbind, narrow, movedim, swapaxes, swapdims, unflatten, roll, diff, diagonal,
-                  diag, trace, index_select, masked_select, take_along_dim, repeat_interleave):
+for _function in (ravel, broadcast_to, unbind, narrow, select, movedim, swapaxes, swapdims, unflatten, roll, diff,
+                  diagonal, diag, trace, index_select, masked_select, take_along_dim, repeat_interleave):
     setattr(Tensor, _function.__name__, _function)
 Tensor.tile, Tensor.moveaxis = _tile_method, movedim  # (x.tile(2, 1) too; numpy's name for movedim)
 Tensor.unfold = _unfold_method  # (a method only, as in PyTorch)
