@@ -257,19 +257,21 @@ class Function(FunctionCtx):
                                 f"forward returns, not a value of type {type(t).__name__}")
         self._not_differentiable = self._not_differentiable | {id(t.array) for t in outputs}
 
-    def input_grads_torch_style(self, grad):
+    def input_grads_torch_style(self, grad, record=False):
         """``backward(ctx, *grads)`` on Tensors, a gradient per output: one gradient per argument of forward, None
-        for a non-Tensor."""
+        for a non-Tensor. With ``record`` (create_graph=True: ``higher_order.py``) backward's own ops are recorded,
+        and the gradients come back as those Tensors."""
         grads = [grad] if self.n_outputs == 1 else grad
-        with grad_mode.no_grad():  # (as PyTorch runs a backward: what it computes records no graph)
-            grads = type(self).backward(self, *[None if g is None else Tensor._make(g, None) for g in grads])
+        with grad_mode.set_grad_enabled(record):  # (as PyTorch runs a backward: recorded only with create_graph)
+            grads = type(self).backward(self, *[g if g is None or isinstance(g, Tensor) else Tensor._make(g, None)
+                                                for g in grads])
         grads = self._one_per_input(grads if isinstance(grads, (tuple, list)) else (grads,), len(self._arg_is_tensor))
         for k, (g, is_tensor) in enumerate(zip(grads, self._arg_is_tensor)):
             if g is not None and not is_tensor:
                 raise RuntimeError(f"function {self.name()} returned a gradient different than None at position "
                                    f"{k + 1}, but the corresponding forward input was not a Tensor: return None there")
-        return tuple(g.array if isinstance(g, Tensor) else g for g, is_tensor in zip(grads, self._arg_is_tensor)
-                     if is_tensor)
+        return tuple(g.array if isinstance(g, Tensor) and not record else g
+                     for g, is_tensor in zip(grads, self._arg_is_tensor) if is_tensor)
 
 
 def _nothing():

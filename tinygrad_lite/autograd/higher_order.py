@@ -671,13 +671,12 @@ def read_for_a_mask(out):
 
 
 # ---------------------------------------------------------------- custom Functions written PyTorch's way
-def custom_function_grads(fn, out, grads):
-    """Run a PyTorch-style ``backward(ctx, *grads)`` on Tensors with the graph recorded, ``ctx.saved_tensors``
-    giving back the inputs and outputs themselves (not the detached copies forward saw), as in PyTorch. A
-    ``@once_differentiable`` backward runs without recording: its gradients are constants, or, where the gradients
-    it was given require grad, refuse to be differentiated again (PyTorch's rule)."""
-    grads = [grads] if fn.n_outputs == 1 else [g if g is None or isinstance(g, Tensor) else Tensor._make(g, None)
-                                               for g in grads]
+def custom_function_grads(fn, out, grad):
+    """Run a PyTorch-style ``backward(ctx, *grads)`` on Tensors with the graph recorded (``Function
+    .input_grads_torch_style``), ``ctx.saved_tensors`` giving back the inputs and outputs themselves (not the
+    detached copies forward saw), as in PyTorch. A ``@once_differentiable`` backward runs without recording: its
+    gradients are constants, or, where the gradients it was given require grad, refuse to be differentiated again
+    (PyTorch's rule)."""
     outputs = [out] if fn.n_outputs == 1 else fn.output_tensors()
     # forward was given the inputs themselves, so a saved input is one of them; a saved output is a tensor that
     # forward made, whose numbers the op's output holds (an input returned as it is stays the input)
@@ -687,17 +686,11 @@ def custom_function_grads(fn, out, grads):
                                        for v in fn._saved)
     once = getattr(type(fn).backward, "once_differentiable", False)
     try:
-        with grad_mode.set_grad_enabled(not once):
-            result = type(fn).backward(fn, *grads)
+        result = fn.input_grads_torch_style(grad, record=not once)
     finally:
         fn._saved = kept
-    result = fn._one_per_input(result if isinstance(result, (tuple, list)) else (result,), len(fn._arg_is_tensor))
-    for k, (gx, is_tensor) in enumerate(zip(result, fn._arg_is_tensor)):
-        if gx is not None and not is_tensor:
-            raise RuntimeError(f"function {fn.name()} returned a gradient different than None at position {k + 1}, "
-                               "but the corresponding forward input was not a Tensor: return None there")
-    result = [gx for gx, is_tensor in zip(result, fn._arg_is_tensor) if is_tensor]
-    if once and any(g is not None and g.requires_grad for g in grads):  # (else constants, as PyTorch's)
+    given = [grad] if fn.n_outputs == 1 else grad
+    if once and any(isinstance(g, Tensor) and g.requires_grad for g in given):  # (else constants, as PyTorch's)
         return [OnceDifferentiable.wrap(fn, gx) for gx in result]
     return result
 
@@ -714,7 +707,7 @@ class OnceDifferentiable(Function):
         node.inputs = tuple(x for x in inputs_of(fn) if x.requires_grad)
         node.needs_input_grad = (True,) * len(node.inputs)
         node.op = fn.name()
-        return node.wrap_output(gx.array)
+        return node.wrap_output(getattr(gx, "array", gx))  # (backward's result, an array: it ran unrecorded)
 
     def backward(self, g):
         raise RuntimeError(f"trying to differentiate twice a function that was marked with @once_differentiable "
