@@ -26,8 +26,8 @@ lists, named tuples and dicts of them (PyTorch's pytrees).
 import weakref
 
 from . import random
-from .autograd import grad as autograd_grad
 from .autograd.engine import graph_order
+from .autograd.functional import grad_of_differentiable
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from .functions import stack
 from .tensor import Tensor
@@ -135,12 +135,7 @@ def _gradients(outputs, inputs, grad_outputs=None):
     """d(outputs)/d(inputs) with the graph recorded (a list of outputs, or one); zeros for an input the outputs do
     not depend on, and for all of them when no output requires grad (a constant, a step function's output)."""
     outputs = list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
-    grad_outputs = [None] * len(outputs) if grad_outputs is None else list(grad_outputs)
-    kept = [(out, g) for out, g in zip(outputs, grad_outputs) if out.requires_grad]
-    grads = [None] * len(inputs)
-    if kept and inputs:
-        grads = autograd_grad([out for out, _ in kept], list(inputs), [g for _, g in kept], retain_graph=True,
-                              create_graph=True, allow_unused=True)
+    grads = grad_of_differentiable(outputs, inputs, grad_outputs, create_graph=True, retain_graph=True)
     return [x.detach().new_zeros(x.shape) if g is None else g for g, x in zip(grads, inputs)]
 
 
@@ -359,20 +354,27 @@ def _containers(arg, dim):
     return arg if isinstance(dim, (tuple, list, dict)) else None
 
 
-def _item(arg, dim, i):
-    """Item ``i`` of the argument ``arg``: every tensor of it indexed at ``i`` along its in_dim."""
+def _per_mapped(arg, dim, function):
+    """``arg`` with each of its tensors that has an int in_dim replaced by ``function(tensor, that dim)`` (the dim
+    counted from 0); ``dim`` as ``in_dims`` gives it for one argument: an int, None, or a tuple or dict of them."""
     if dim is None:
         return arg
     if isinstance(dim, int):
-        return tree_map(lambda a: a[(slice(None),) * (dim % a.ndim) + (i,)] if isinstance(a, Tensor) else a, arg)
+        return tree_map(lambda a: function(a, dim % a.ndim) if isinstance(a, Tensor) else a, arg)
     keys = list(dim) if isinstance(dim, dict) else range(len(dim))
-    return _rebuilt_like(arg, [_item(arg[k], dim[k], i) for k in keys])
+    return _rebuilt_like(arg, [_per_mapped(arg[k], dim[k], function) for k in keys])
 
 
-def _stacked(results, out_dims):
+def _item(arg, dim, i):
+    """Item ``i`` of the argument ``arg``: every tensor of it indexed at ``i`` along its in_dim."""
+    return _per_mapped(arg, dim, lambda a, d: a[(slice(None),) * d + (i,)])
+
+
+def _stacked(results, out_dims, example=None):
     """The per-item results stacked along ``out_dims``: an int, None (the same for every item: the first one's), or
-    a tuple or dict of them matching the results' structure."""
-    first = results[0]
+    a tuple or dict of them matching the results' structure. No results (an empty batch): ``example`` (one item's)
+    gives the structure and the shapes, and each output is empty along its out_dim."""
+    first = results[0] if results else example
     if isinstance(out_dims, (tuple, list)) and len(out_dims) == 1 and isinstance(first, Tensor):
         out_dims = out_dims[0]  # (one output, its out_dim in a tuple: PyTorch takes that too)
     if isinstance(out_dims, (tuple, list, dict)):
@@ -382,10 +384,10 @@ def _stacked(results, out_dims):
             raise ValueError(f"vmap(f, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with the "
                              "structure of `outputs`: give one out_dim per output, in the same tuple or dict (with "
                              "the same keys in the same order: PyTorch pairs a dict's by position)")
-        return _rebuilt_like(first, [_stacked([r[k] for r in results], out_dims[k]) for k in keys])
+        return _rebuilt_like(first, [_stacked([r[k] for r in results], out_dims[k], first[k]) for k in keys])
     if isinstance(first, (tuple, list, dict)):
         keys = list(first) if isinstance(first, dict) else range(len(first))
-        return _rebuilt_like(first, [_stacked([r[k] for r in results], out_dims) for k in keys])
+        return _rebuilt_like(first, [_stacked([r[k] for r in results], out_dims, first[k]) for k in keys])
     if not isinstance(first, Tensor):
         if out_dims is None:
             return first
@@ -396,33 +398,21 @@ def _stacked(results, out_dims):
             raise ValueError("vmap(f, ...): f can not return a BatchedTensor when out_dim is None (this output "
                              "differs from item to item)")
         return first
+    if not results:
+        shape = list(first.shape)
+        shape.insert(out_dims % (first.ndim + 1), 0)
+        return first.new_zeros(tuple(shape))
     return stack(results, out_dims)
 
 
 def _empty(func, args, dims, kwargs, out_dims, randomness):
     """vmap over a batch of size 0: f runs once on an item of zeros to learn its outputs' shapes (without a trace:
     no random numbers drawn, no graph), and each output is an empty tensor with the batch dim at its out_dim."""
-    def zero_item(arg, dim):
-        if dim is None:
-            return arg
-        if isinstance(dim, int):
-            return tree_map(lambda a: a.new_zeros(tuple(n for k, n in enumerate(a.shape) if k != dim % a.ndim))
-                            if isinstance(a, Tensor) else a, arg)
-        keys = list(dim) if isinstance(dim, dict) else range(len(dim))
-        return _rebuilt_like(arg, [zero_item(arg[k], dim[k]) for k in keys])
+    zeros = [_per_mapped(arg, dim, lambda a, d: a.new_zeros(a.shape[:d] + a.shape[d + 1:]))
+             for arg, dim in zip(args, dims)]
     with no_grad(), random.fork_rng(), random.vmap_randomness(randomness):
-        example = func(*(zero_item(arg, dim) for arg, dim in zip(args, dims)), **kwargs)
-
-    def emptied(out, dim):
-        if dim is None or not isinstance(out, Tensor):
-            return out
-        shape = list(out.shape)
-        shape.insert(dim % (out.ndim + 1), 0)
-        return out.new_zeros(tuple(shape))
-    if isinstance(out_dims, (tuple, list, dict)):
-        keys = list(out_dims) if isinstance(out_dims, dict) else range(len(out_dims))
-        return _rebuilt_like(example, [tree_map(lambda o, d=out_dims[k]: emptied(o, d), example[k]) for k in keys])
-    return tree_map(lambda o: emptied(o, out_dims), example)
+        example = func(*zeros, **kwargs)
+    return _stacked([], out_dims, example)
 
 
 # -------------------------------------------------------------------- a module run with given parameters

@@ -109,12 +109,13 @@ def _check_requires_grad(tensors, kind, strict):
                            "be computed in a differentiable manner from the input when running in strict mode.")
 
 
-def _grads(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None):
-    """``autograd.grad`` of the outputs that require grad (None for every input when none does)."""
+def grad_of_differentiable(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None):
+    """``autograd.grad`` of the outputs that require grad (None for every input when none does, or there is no
+    input). ``func.py``'s transforms use it too."""
     from . import grad  # (here: the package defines grad after importing this module)
     grad_outputs = (None,) * len(outputs) if grad_outputs is None else grad_outputs
     kept = [(out, g) for out, g in zip(outputs, grad_outputs) if out is not None and out.requires_grad]
-    if not kept:
+    if not kept or not inputs:
         return (None,) * len(inputs)
     return grad([out for out, _ in kept], list(inputs), [g for _, g in kept], retain_graph=retain_graph,
                 create_graph=create_graph, allow_unused=True)
@@ -171,7 +172,8 @@ def _one_number(fn_name, outputs, outputs_were_tuple):
 def _last_pass(firsts, wrt, v, like, strict, create_graph, stage):
     """The last backward pass, from v, recorded only if the caller asked (or grad mode is on, as PyTorch's)."""
     with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
-        return _zeros_where_missing(_grads(firsts, wrt, v, create_graph), like, strict, create_graph, stage)
+        grads = grad_of_differentiable(firsts, wrt, v, create_graph)
+        return _zeros_where_missing(grads, like, strict, create_graph, stage)
 
 
 def _returned(outputs, outputs_were_tuple, result, result_was_tuple, create_graph):
@@ -197,7 +199,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     with grad_mode.enable_grad():
         inputs, _, outputs, outputs_were_tuple, v = _prepared("jvp", func, inputs, v, False, create_graph, strict)
         u = tuple(out.detach().new_zeros(out.shape).requires_grad_(True) for out in outputs)
-        u_times_jacobian = _grads(outputs, inputs, u, create_graph=True)
+        u_times_jacobian = grad_of_differentiable(outputs, inputs, u, create_graph=True)
         _check_requires_grad(u_times_jacobian, "grad_inputs", strict)
     result = _last_pass(u_times_jacobian, u, v, outputs, strict, create_graph, "back_trick")
     return _returned(outputs, outputs_were_tuple, result, outputs_were_tuple, create_graph)
@@ -235,7 +237,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         for i, out in enumerate(outputs):
             rows = [[] for _ in inputs]  # rows[j]: d out_i[k] / d input_j, for each number k of out_i
             for k in range(out.numel()):
-                grads = _grads((out.reshape(-1)[k],), inputs, retain_graph=True, create_graph=create_graph)
+                grads = grad_of_differentiable((out.reshape(-1)[k],), inputs, retain_graph=True,
+                                               create_graph=create_graph)
                 for j, (g, x) in enumerate(zip(grads, inputs)):
                     if g is None and strict:
                         raise RuntimeError(f"Output {i} of the user-provided function is independent of input {j}. "
@@ -278,7 +281,7 @@ def _gradient_recorded(fn_name, func, inputs, v, create_graph, strict):
     inputs, inputs_were_tuple, outputs, outputs_were_tuple, v = _prepared(fn_name, func, inputs, v, False,
                                                                           create_graph, strict)
     _one_number(fn_name, outputs, outputs_were_tuple)
-    gradient = _grads(outputs, inputs, create_graph=True)
+    gradient = grad_of_differentiable(outputs, inputs, create_graph=True)
     _check_requires_grad(gradient, "jacobian", strict)
     return inputs, inputs_were_tuple, outputs, outputs_were_tuple, v, gradient
 
@@ -300,7 +303,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         inputs, inputs_were_tuple, outputs, outputs_were_tuple, v, gradient = _gradient_recorded(
             "hvp", func, inputs, v, create_graph, strict)
         u = tuple(x.detach().new_zeros(x.shape).requires_grad_(True) for x in inputs)
-        u_times_hessian = _grads(gradient, inputs, u, create_graph=True)
+        u_times_hessian = grad_of_differentiable(gradient, inputs, u, create_graph=True)
         _check_requires_grad(gradient, "hessian", strict)
     result = _last_pass(u_times_hessian, u, v, inputs, strict, create_graph, "double_back_trick")
     return _returned(outputs, outputs_were_tuple, result, inputs_were_tuple, create_graph)
