@@ -19,8 +19,9 @@ from ..modules.module import Module
 from . import parametrize
 
 
-def _as_matrix(weight, dim):
-    """W as a matrix: its dim ``dim`` as the rows, every other dim flattened into the columns."""
+def weight_as_matrix(weight, dim):
+    """W as a matrix: its dim ``dim`` as the rows, every other dim flattened into the columns (both forms of
+    spectral normalisation)."""
     if dim != 0:
         weight = weight.movedim(dim, 0)
     return weight.reshape(weight.shape[0], -1)
@@ -38,7 +39,7 @@ class _SpectralNorm(Module):
         self.dim, self.eps = dim % ndim, eps
         if ndim > 1:
             self.n_power_iterations = n_power_iterations
-            matrix = _as_matrix(weight, self.dim)
+            matrix = weight_as_matrix(weight, self.dim)
             rows, columns = matrix.shape
             u, v = matrix.new_empty(rows).normal_(0, 1), matrix.new_empty(columns).normal_(0, 1)
             self.register_buffer("_u", normalize(u, dim=0, eps=eps))
@@ -55,7 +56,7 @@ class _SpectralNorm(Module):
     def forward(self, weight):
         if weight.ndim == 1:  # a vector: its spectral norm is its length
             return normalize(weight, dim=0, eps=self.eps)
-        matrix = _as_matrix(weight, self.dim)
+        matrix = weight_as_matrix(weight, self.dim)
         if self.training:
             self._power_method(matrix, self.n_power_iterations)
         u, v = self._u.clone(), self._v.clone()  # (constants for the gradient)
