@@ -39,6 +39,7 @@ from ..special import erf
 from ..tensor import Tensor, where
 from ..utils.hooks import BackwardHookFunction
 from . import grad_mode
+from .engine import unbroadcast
 from .function import Function
 from .inplace import input_as_used
 
@@ -112,8 +113,9 @@ def as_tensors(grads):
 
 
 def fitted(fn, i, grad, x):
-    """``engine.fit_gradient`` for a Tensor: ``grad`` summed down to x's shape (the backward of broadcasting), in x's
-    dtype; a shape that broadcasting does not explain is an error."""
+    """``engine.fit_gradient`` for a Tensor: ``grad`` summed down to x's shape (the backward of broadcasting: the
+    engine's ``unbroadcast``, whose sum and reshape are Tensor ops here), in x's dtype; a shape that broadcasting
+    does not explain is an error."""
     grad = grad if isinstance(grad, Tensor) else constant(grad, x)
     shape = tuple(x.shape)
     if tuple(grad.shape) != shape:
@@ -121,9 +123,7 @@ def fitted(fn, i, grad, x):
         if lead < 0 or any(n != 1 and n != grad.shape[lead + k] for k, n in enumerate(shape)):
             raise RuntimeError(f"function {fn.name()} returned an invalid gradient at index {i} - got "
                                f"{list(grad.shape)} but expected shape compatible with {list(shape)}")
-        stretched = tuple(lead + k for k, n in enumerate(shape) if n == 1 and grad.shape[lead + k] != 1)
-        summed = tuple(range(lead)) + stretched
-        grad = (grad.sum(dim=summed, keepdim=True) if summed else grad).reshape(shape)
+        grad = unbroadcast(grad, shape)
     return grad if grad.dtype is x.dtype else grad.to(x.dtype)
 
 
