@@ -174,6 +174,19 @@ Session 46 added gradients of gradients (``create_graph=True``). The ops' Tensor
 ENGINE_BUDGET = 950. ``Index`` then took a 0-d view for one number picked by integers (numpy copies it out;
 PyTorch's ``a[0]`` is a view, so ``a[0].fill_(9)`` changes a): 948 lines.
 
+Session 47 made a view used after its base changed in place take its place in the base's new graph, as PyTorch's
+does (``e = x[1]; x.mul_(2)``: e's gradient had gone through x as it was, silently missing the change). It is done
+lazily, when the view is next used (``inplace.fresh``, called from ``Function.apply`` on an input that is a view,
+from ``records_inplace`` and from ``requires_grad``), by running the op that made the view again on the base
+(``_view_again``): a fourth section of ``inplace.py``. A view made under ``no_grad`` and then changed in place
+with grad mode on is refused, as PyTorch refuses it (it had been written without being recorded, a leaf's numbers
+too). A change through a reshape or a transpose of a tensor in the graph, which had raised, is recorded as the
+base's ``copy_`` of the view shaped back (``_into_base``, which took over ``_slice_index``). And ``input_as_used``
+lists a tensor's earlier states once and bisects, instead of walking them for every op (a loop of T writes had
+made backward quadratic in T). ``inplace.py`` went from 84 to 147 lines; INPLACE_BUDGET = 150. The engine did not
+grow (``track_view`` takes the op instead of its inputs); the API went from 1,699 to 1,697 lines (the slice index
+that ``__getitem__`` kept for a view out of the graph is the op's own, which the view now notes).
+
 The old single budget (900 lines for tensor.py, function.py and the ops, without the helpers) was full; the
 engine has since gained the version counters, the op contract and the ops of PyTorch's idioms, and the API its
 argument checks and idioms, which is why the two numbers are larger than that one. They are a few hundred lines
@@ -203,7 +216,7 @@ FLOAT16_MATMUL = [PACKAGE / "float16_matmul.py"]
 INDEXING = [PACKAGE / "indexing.py"]
 ENGINE_BUDGET = 950
 API_BUDGET = 1700
-INPLACE_BUDGET = 90
+INPLACE_BUDGET = 150
 HOOKS_BUDGET = 170
 FUSED_BUDGET = 105
 FLOAT16_MATMUL_BUDGET = 40

@@ -28,7 +28,7 @@ from .amp.autocast_mode import autocast_args, bfloat16
 from .autograd import backward_into, function
 from .autograd.engine import run_backward
 from .autograd.hooks import register_tensor_hook
-from .autograd.inplace import record_inplace, records_inplace
+from .autograd.inplace import fresh, record_inplace, records_inplace
 from .coverage import not_covered as _not_covered
 from .device import (
     array_module_of,
@@ -296,7 +296,7 @@ class Tensor:
     dtype = property(lambda self: dt.from_numpy_dtype(self.array.dtype))
     device = property(lambda self: device_of(self.array))
     ndim = property(lambda self: self.array.ndim)
-    is_leaf = property(lambda self: self.grad_fn is None)
+    is_leaf = property(lambda self: not self.requires_grad or self.grad_fn is None)  # (a view brought up to date)
     is_cuda = property(lambda self: self.device.type == "cuda")
 
     @property
@@ -335,8 +335,8 @@ class Tensor:
         return self.dtype.is_floating_point
 
     @property
-    def requires_grad(self):
-        return self._requires_grad
+    def requires_grad(self):  # (a view of a tensor changed in place since: its graph first, autograd/inplace.py)
+        return self._requires_grad if self._base is None or self._made_in_no_grad else fresh(self)._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, flag):
@@ -1150,8 +1150,6 @@ class Tensor:
         except (IndexError, OverflowError, ValueError) as e:  # (numpy's IndexError, or an index beyond int64)
             raise IndexError(f"index: {in_tensor_words(e, index)} (tensor shape {tuple(self.shape)})") from None
         order = torch_order(index, self.ndim, out.ndim)  # (integers beside index arrays: indexing.py)
-        if out._base is not None and out.grad_fn is None:  # a view out of the graph: buf[0] += w (a value that
-            out._view_index = (index,)                     # requires grad) writes through it (autograd/inplace.py)
         return out if order is None else out.permute(order)
 
     def __setitem__(self, index, value):
@@ -1199,8 +1197,8 @@ class Tensor:
     # When grad mode is on and self or the other operand requires grad, the change is also recorded, as in
     # PyTorch: self becomes the result of the op applied to its earlier state. autograd/inplace.py explains both.
     _previous = None  # after a recorded in-place op: a tensor holding self's state before it (inplace.input_as_used)
+    _chain = None     # self's earlier states, listed by inplace.input_as_used (for its search)
     _base = None      # for a view made by an op (a slice, reshape, transpose): the tensor whose numbers it shows
-    _view_index = None  # for a slice made out of the graph: (its index,), through which an in-place change writes
 
     @property
     def _version(self):

@@ -36,7 +36,7 @@ from ..device import array_module_of, check_same_device, on_device_of
 from ..dtypes import FLOAT16, quietly_in_float16
 from . import grad_mode
 from .function_ctx import FunctionCtx, once_differentiable  # noqa: F401  (torch.autograd.function has both)
-from .inplace import check_saved, input_as_used, remember_versions, track_view
+from .inplace import check_saved, fresh, input_as_used, remember_versions, track_view
 
 Tensor = None  # the Tensor class; tensor.py sets it once defined (it imports the ops, so we cannot import it here)
 _sequence = itertools.count()  # numbers the recorded ops in the order they were made (see engine.input_as_used)
@@ -82,7 +82,7 @@ class Function(FunctionCtx):
         half = kwargs.get("dtype") is FLOAT16  # float16 in or out: silent about overflow, as PyTorch (dtypes.py)
         for a in args:
             if isinstance(a, Tensor):
-                inputs.append(a)
+                inputs.append(a if a._base is None else fresh(a))  # (a view of a tensor changed since: inplace.py)
                 arrays.append(a.array)
                 needs.append(enabled and a._requires_grad)
                 half = half or a.array.dtype is FLOAT16
@@ -108,7 +108,7 @@ class Function(FunctionCtx):
         record = (grad_mode._enabled and True in self.needs_input_grad and array.dtype.kind in "fc"
                   and id(array) not in self._not_differentiable)
         out = Tensor._make(array, self if record else None)
-        track_view(out, self.inputs)  # a view of an input's numbers (reshape, slicing) shares its version counter
+        track_view(out, self)  # a view of an input's numbers (reshape, slicing) shares its version counter
         if record:
             self.sequence_nr = next(_sequence)
             if self._saved:

@@ -16,7 +16,7 @@ graph like any op: ``y += 1`` makes y the output of an Add whose input is y as i
 the first: a leaf that requires grad (a weight) cannot be changed in place while grad mode is on, since its
 gradient would belong to numbers that no longer exist; update weights inside ``no_grad()``, as optimizers do.
 
-Three mechanisms carry this out, each below.
+Four mechanisms carry this out, each below.
 
 1. **Version counters.** Every tensor counts the in-place changes of its numbers in ``x._version_counter``, a
    one-element list that tensors showing the same memory share (``track_view``, ``Tensor.detach``); every in-place
@@ -36,24 +36,33 @@ Three mechanisms carry this out, each below.
    recorded (``Function.sequence_nr``), so walking back along y's ``_previous`` chain to the state that existed
    when an op was recorded finds the input that op used. The engine does this for every input it visits.
 
+4. **A view used after its base changed** (``fresh``). A view shows its base's new numbers at once, but its
+   grad_fn still takes the base as it was. When the view is next used, the op that made it runs again on the base
+   as it is now, and the view takes that op's place in the graph (PyTorch regenerates the view's grad_fn too).
+
 A view made by indexing (``v = y[0]``, ``y[:, 1]``) shows y's numbers, so changing it changes y, and y's graph
 must know: ``y[0] += 1`` (and ``y[0][1] = v``) is recorded on y as ``y[0] = y[0] + 1``, and the view then shows
-y's new state (``record_inplace``; PyTorch's CopySlices). Not done: an in-place change of another view (a
-reshape, a transpose) of a tensor in the graph raises, and asks for ``y = y.reshape(...) + 1`` instead.
+y's new state (``record_inplace``; PyTorch's CopySlices); a change of a reshape or a transpose of y is recorded as
+``y.copy_(...)`` of the changed view shaped back. Not done: an in-place change of an expanded view raises.
 """
+import bisect
+
 import numpy as np
 
 from .grad_mode import is_grad_enabled
 
 
 # -------------------------------------------------------------------- 1. version counters
-def track_view(out, inputs):
-    """If the op result ``out`` shows an input's numbers (a reshape, a slice), it shares that input's counter, and
-    notes the input as its ``_base``: a change through either is a change of both."""
+def track_view(out, fn):
+    """If the result ``out`` of the op ``fn`` shows an input's numbers (a reshape, a slice), it shares that input's
+    counter, and notes the input as its ``_base``: a change through either is a change of both. It also notes the
+    op that made it, and the base's grad_fn then, for the day the base changes in place (``fresh``, below)."""
     base = out.array.base  # None unless the result is a view of some array's numbers
-    for t in inputs:
+    for t in fn.inputs:
         if t.array is out.array or (base is not None and (t.array is base or t.array.base is base)):
             out._version_counter, out._base = t._version_counter, t
+            out._view_of, out._made_from = fn, t.grad_fn
+            out._made_in_no_grad = not is_grad_enabled() or (t._base is not None and t._made_in_no_grad)  # (a chain)
             return
 
 
@@ -98,6 +107,16 @@ def _memory_of(array):
 def records_inplace(t, name, other=None):
     """Must the in-place op ``name`` on ``t`` be recorded in the graph? Yes if grad mode is on and t or ``other``
     (the value written or combined) requires grad; raises for the changes that cannot be recorded."""
+    if t._base is not None:
+        fresh(t)  # (a view of a tensor changed since: its place in the graph first)
+        root = t._base
+        while root._base is not None:  # (the tensor that owns the numbers: a view of a view changes it too)
+            root = root._base
+        if t._made_in_no_grad and is_grad_enabled() and (root._requires_grad or getattr(other, "requires_grad", 0)):
+            raise RuntimeError(f"{name}: a view was created in no_grad mode (of a tensor of shape "
+                               f"{tuple(root.shape)}) and is being modified in place with grad mode enabled; as "
+                               "in PyTorch, this is refused: should the change be recorded? Make both the view and "
+                               "the change inside the no_grad block (not recorded), or both outside it (recorded)")
     if not (is_grad_enabled() and (t._requires_grad or getattr(other, "requires_grad", False))):
         return False
     if not t.dtype.is_floating_point:  # an integer or bool result has no gradient: a plain write
@@ -107,23 +126,30 @@ def records_inplace(t, name, other=None):
         raise RuntimeError(f"{name}: a {'view of a ' if leaf is not t else ''}leaf tensor that requires grad is being "
                            "used in an in-place operation. Update weights inside `with tl.no_grad():`, or use an "
                            "out-of-place op")
-    if t._base is not None and _slice_index(t) is None:
-        raise RuntimeError(f"{name}: an in-place change of a view (a reshape, transpose or expand of a tensor of "
-                           f"shape {tuple(t._base.shape)}) cannot be recorded: the graph of the tensor it views "
-                           "would not know (PyTorch rewrites it; we do only for views made by indexing, y[0] += 1). "
-                           "Write it out of place: y = y + v. (The input and output of a module with backward hooks "
-                           "are such views, in PyTorch too: y = y + v)")
+    if t._base is not None and _into_base(t) is None:
+        raise RuntimeError(f"{name}: an in-place change of a view made by {type(t._view_of).__name__} (of a tensor "
+                           f"of shape {tuple(t._base.shape)}) cannot be recorded: the graph of the tensor it views "
+                           "would not know (we record it for views made by indexing, reshape, view, transpose and "
+                           "permute). Write it out of place: y = y.expand(...) + v. (The input and output of a "
+                           "module with backward hooks are such views, in PyTorch too: y = y + v)")
     return True
 
 
-def _slice_index(t):
-    """If ``t`` is a view made by indexing (``y[0]``, ``y[:, 1]``): ``(index,)``, whose index writes into the tensor
-    it views, ``t._base``. None for the views of other ops (a reshape)."""
-    from ..ops.movement import Index, _is_basic  # (here: the ops import autograd, this module's package)
-    fn = t.grad_fn
-    if fn is None:  # indexed while that tensor was not in the graph (buf[0] of a buffer): Tensor.__getitem__ kept it
-        return t._view_index
-    return (fn.index,) if type(fn) is Index and fn.inputs[0] is t._base and _is_basic(fn.index) else None
+def _into_base(t):
+    """How a change of the view ``t`` is written into the tensor it views, ``t._base``: ``write(new)`` puts t's new
+    value ``new`` there, as a change of the base recorded in its graph. For a view made by indexing (``y[0]``,
+    ``y[:, 1]``, also out of the graph: ``buf[0]`` of a buffer) ``y[index] = new``; for a reshape or a transpose,
+    ``y.copy_(new)`` shaped back. None for the views whose change cannot be recorded (an expand: one number shown
+    in several places)."""
+    from ..ops.movement import Index, Permute, Reshape, _is_basic  # (here: the ops import autograd, this package)
+    op, base = t._view_of, t._base
+    if type(op) is Index and _is_basic(op.index):
+        return lambda new: base.__setitem__(op.index, new)
+    if type(op) is Reshape:
+        return lambda new: base.copy_(new.reshape(tuple(base.shape)))
+    if type(op) is Permute:
+        return lambda new: base.copy_(new.permute(*(int(d) for d in op.inverse)))
+    return None
 
 
 def record_inplace(t, name, compute, writes_into_input=False, new_shape=False):
@@ -133,16 +159,16 @@ def record_inplace(t, name, compute, writes_into_input=False, new_shape=False):
     input, and the ops recorded earlier keep using it (``input_as_used``). It holds a copy of the old numbers,
     which the op may save for backward, unless the op writes into its input itself (SetItem, for ``t[i] = v``).
     """
-    view = _slice_index(t) if t._base is not None else None  # (records_inplace refused other views)
+    write = _into_base(t) if t._base is not None else None  # (records_inplace refused the other views)
     before = t._make(t.array, t.grad_fn)  # a plain Tensor (even when t is a Parameter) with t's state
     before.__dict__.update(t.__dict__)
     before._retains_grad, t._backward_hooks = False, None  # hooks so far see the gradient of t as it was (PyTorch's)
-    if not writes_into_input or view is not None:
+    if not writes_into_input or write is not None:
         before.array, before._version_counter, before._base = t.array.copy(), [0], None
     new = compute(before)
-    if view is not None and not new_shape:  # t = y[i]: the change is y[i] = new, recorded on y (maybe a view too);
-        t._base[view[0]] = new              # t's array shows y's, and t becomes y[i] of y's new state
-        t.grad_fn, t._requires_grad, t._previous = t._base[view[0]].grad_fn, True, before
+    if write is not None and not new_shape:  # t = y[i] (or y.t()): the change is y[i] = new, recorded on y (maybe a
+        write(new)                           # view too); t's array shows y's, and t becomes y[i] of y's new state
+        _takes_place_of(t, _view_again(t), before)
         return t
     if new_shape:  # a shape-only change (unsqueeze_): t shows the same numbers under the new shape
         t.array = new.array
@@ -166,7 +192,81 @@ def input_as_used(x, fn):
     Usually that is ``x`` itself. But an in-place op recorded after ``fn`` was made (``buf[t] = h`` in an RNN loop,
     ``y += 1``) gave ``x`` a new ``grad_fn`` and moved x's earlier state to ``x._previous``; the ops are numbered in
     the order they were made (``sequence_nr``), so we walk back to the state that existed when ``fn`` was made.
+
+    A loop of T writes leaves a chain of T states, and backward asks for one of them for each op that read x, so
+    walking the chain each time would cost T * T / 2 steps. Instead the chain is listed once (again only after x
+    changes again), newest first, and the state is found by bisection on the ops' numbers.
     """
-    while x._previous is not None and x.grad_fn.sequence_nr > fn.sequence_nr:
-        x = x._previous
-    return x
+    if x._previous is None or x.grad_fn.sequence_nr <= fn.sequence_nr:  # (most often: not changed since fn)
+        return x
+    if x._chain is None or x._chain[0] is not x.grad_fn:
+        states, numbers, state = [], [], x
+        while state._previous is not None:
+            states.append(state)
+            numbers.append(-state.grad_fn.sequence_nr)  # (negated: increasing along the chain, for bisect)
+            state = state._previous
+        x._chain = (x.grad_fn, numbers, states + [state])
+    i = bisect.bisect_left(x._chain[1], -fn.sequence_nr)  # the newest state made no later than fn
+    return x if i == 0 else x._chain[2][i]  # (x itself: a state that took over x's chain, ``before``, is its head)
+
+
+# -------------------------------------------------------------------- 4. a view used after its base changed
+def fresh(t):
+    """The view ``t``, its place in the graph brought up to date if the tensor it views has changed in place since.
+
+    ``e = x[1]; x.mul_(2)``: e shows x's new numbers at once (it shares x's memory), but its grad_fn is still the
+    Index that took x as it was, so a gradient through e would miss the change. As PyTorch does, the view's place is
+    made again when it is next used: as an op's input (``Function.apply``), changed in place itself, asked
+    ``requires_grad``, or backward from it. If its base has another grad_fn than the one it was made from, the op
+    that made the view runs again on the base as it is now (``_view_again``), and the view takes the new op as its
+    grad_fn; its earlier state moves to ``t._previous``, as after an in-place op, so that the ops recorded before
+    keep the input they used (``input_as_used``). A view of a view brings its base up to date first. Lazily, once per
+    change: making every view again at every change would make a loop of ``buf[t] = h`` quadratic.
+
+    A view made under ``no_grad`` has no place in the graph to bring up to date: used with grad mode on after its
+    base was changed in the graph, it raises, as PyTorch's does. Not brought up to date: ``e.grad_fn`` read before
+    e is used (PyTorch's is).
+    """
+    base = t._base
+    if base._base is not None:
+        fresh(base)
+    if base.grad_fn is t._made_from or not is_grad_enabled():
+        return t
+    if t._made_in_no_grad:
+        raise RuntimeError(f"A view was created in no_grad mode (a {type(t._view_of).__name__} of a tensor of shape "
+                           f"{tuple(base.shape)}) and its base has since been modified in place with grad mode "
+                           "enabled, as in PyTorch, this is refused: which graph the view should have is ambiguous. "
+                           "Make both the view and the in-place change inside the no_grad block (not recorded), or "
+                           "both outside it (recorded), or make the view again after the change")
+    again = _view_again(t)
+    if again.grad_fn is None or _memory_of(again.array) is not _memory_of(t.array):
+        t._made_from = base.grad_fn  # the base left the graph (detach_), or no longer holds these numbers (.data =)
+        return t
+    before = t._make(t.array, t.grad_fn)  # t's state until now: ops recorded before took it as their input
+    before.__dict__.update(t.__dict__)
+    before._base, before._retains_grad, t._backward_hooks = None, False, None
+    _takes_place_of(t, again, before)
+    return t
+
+
+def _takes_place_of(t, again, before):
+    """``t`` takes the graph place of ``again``, a view made again of its base; ``before`` holds t's state until now."""
+    t.grad_fn, t._requires_grad, t._previous = again.grad_fn, again._requires_grad, before
+    t._view_of, t._made_from = again._view_of, again._made_from
+
+
+def _view_again(t):
+    """The op that made the view ``t`` run again on its base, which has changed: a new tensor showing t's numbers."""
+    from ..ops.movement import Expand, Index, Permute, Reshape  # (here: the ops import autograd, this package)
+    op, base = t._view_of, t._base
+    if type(op) is Index:
+        return Index.apply(base, index=op.index)
+    if type(op) is Permute:
+        return Permute.apply(base, dims=tuple(int(d) for d in np.argsort(op.inverse)))
+    if type(op) is Expand:
+        return Expand.apply(base, shape=tuple(t.shape))
+    if type(op) is Reshape or (t.array.shape == base.array.shape and t.array.strides == base.array.strides):
+        return Reshape.apply(base, shape=tuple(t.shape))  # (also an op that hands its input back: a cast to its dtype)
+    raise RuntimeError(f"a view made by {type(op).__name__} of a tensor of shape {tuple(base.shape)} was used after "
+                       "that tensor was changed in place; it cannot be brought up to date here. Make the view again "
+                       "after the change")
