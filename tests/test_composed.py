@@ -141,6 +141,23 @@ def test_pieces_are_views_as_in_pytorch():
         assert x.tolist() == [5.0, 0.0, 1.0, 1.0]
 
 
+@pytest.mark.parametrize("shape, offset, dims", [((3, 3), 0, (0, 1)), ((3, 5), 2, (0, 1)), ((5, 3), -2, (1, 0)),
+                                                  ((2, 3, 4), 1, (1, 2)), ((2, 4, 3), -1, (-1, -2))])
+def test_a_diagonal_is_a_view_as_in_pytorch(shape, offset, dims):
+    """``x.diagonal(...)`` of dims next to each other shows x's numbers: changing it changes x, also in the graph
+    (r41: ``x.diagonal().zero_()`` had left x unchanged)."""
+    results = []
+    for L in (torch, tl):
+        x = L.arange(float(np.prod(shape)), dtype=L.float64).reshape(shape)
+        x.diagonal(offset, *dims).zero_()
+        w = L.arange(float(np.prod(shape)), dtype=L.float64).reshape(shape).requires_grad_()
+        y = w * 1
+        y.diagonal(offset, *dims).mul_(w.diagonal(offset, *dims))
+        (y * y).sum().backward()
+        results.append([x.tolist(), y.tolist(), w.grad.tolist()])
+    assert results[0] == results[1]
+
+
 def test_on_the_gpu_everything_stays_there():
     with FakeCuPy().install() as fake:
         x = tl.randn(3, 4, device="cuda", requires_grad=True)

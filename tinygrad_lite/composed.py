@@ -323,8 +323,11 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
 # -------------------------------------------------------------------- diagonals (session 42)
 def diagonal(input, offset=0, dim1=0, dim2=1):
     """The items (i, i + offset) of the matrices in dims ``dim1`` and ``dim2``, as the last dim of the result
-    (``offset`` > 0 above the main diagonal, < 0 below). Picked by integer indexing: a copy here, where PyTorch
-    returns a view (writing into it does not change ``input``)."""
+    (``offset`` > 0 above the main diagonal, < 0 below). A view, as PyTorch's, when the two dims can be flattened
+    into one without a copy (dims next to each other in a contiguous input, in either order): every
+    (columns + 1)-th number of the flattened matrices, so that ``x.diagonal().zero_()`` changes x. Otherwise (dims
+    0 and 2 of a 3-d tensor, a transposed input) a copy, picked by integer indexing: writing into it does not
+    change ``input``, where PyTorch's does."""
     _check_tensor("diagonal", input)
     if input.ndim < 2:  # (IndexError, as PyTorch's: dim2 = 1 is out of range)
         raise IndexError(f"diagonal(): the input must have at least 2 dims, got shape {tuple(input.shape)}")
@@ -337,6 +340,12 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     length = builtins.max(0, builtins.min(rows + builtins.min(k, 0), columns - builtins.max(k, 0)))
     if length == 0:  # (an offset past the matrix: no items, and no index arithmetic with it)
         return moved[..., :0, :0].sum(-1)
+    for m, kk in ((moved, k), (moved.mT, -k)):  # (the items (i, i + k) are those (j - k, j) of the transpose)
+        flat = m.reshape(*m.shape[:-2], m.shape[-2] * m.shape[-1])
+        if flat._base is not None:  # flattened without a copy: from item (max(-k, 0), max(k, 0)), every
+            step = m.shape[-1] + 1  # (columns + 1)-th number
+            start = builtins.max(-kk, 0) * m.shape[-1] + builtins.max(kk, 0)
+            return flat[..., start:start + (length - 1) * step + 1:step]
     i = arange(length, device=input.device) + builtins.max(-k, 0)
     return moved[..., i, i + k]
 
