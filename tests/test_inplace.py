@@ -963,3 +963,21 @@ def test_views_are_brought_up_to_date_on_the_gpu_stand_in_too():
         (row.sum() + column.sum() + expanded.sum() + reshaped.sum()).backward()
         assert row.device.type == "cuda"
         assert w.grad.cpu().tolist() == [[8.0, 12.0, 18.0], [24.0, 20.0, 24.0]]  # 2w x (number of views showing it)
+
+
+@pytest.mark.parametrize("name, args", [("t_", ()), ("transpose_", (0, 1)), ("swapaxes_", (1, 0)),
+                                        ("unsqueeze_", (1,)), ("squeeze_", ()), ("squeeze_", (0,))])
+def test_the_in_place_view_methods_change_the_shape_as_pytorchs(name, args):
+    """``x.t_()``, ``x.squeeze_()``...: x itself shows its numbers under the new shape (or order of dims), the
+    numbers where they were, one version later; in the graph, as that view of x as it was."""
+    results = []
+    for T in (tl, torch):
+        x = T.arange(6.0, dtype=T.float64).reshape(1, 2, 3)[0] if "squeeze" not in name else T.zeros(1, 3, 1)
+        before = x._version
+        same = getattr(x, name)(*args)
+        w = T.tensor(np.arange(1.0, 7.0).reshape(2, 3), requires_grad=True)
+        y = (w * 1).unsqueeze(0) if "squeeze" in name else w * 1
+        getattr(y, name)(*args)
+        (y * T.arange(6.0, dtype=T.float64).reshape(y.shape)).sum().backward()
+        results.append([same is x, tuple(x.shape), x.tolist(), x._version - before, tuple(y.shape), w.grad.tolist()])
+    assert results[0] == results[1]

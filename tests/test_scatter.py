@@ -1,6 +1,6 @@
-"""``scatter`` and its relatives (tinygrad_lite/scatter.py) against PyTorch: values and gradients in float64 of
-the input and of the numbers written, in place and not, with positions named twice; PyTorch's exception types
-for a bad index; the one-hot idiom."""
+"""``scatter`` and its relatives (tinygrad_lite/scatter.py, ``masked_scatter`` too) against PyTorch: values and
+gradients in float64 of the input and of the numbers written, in place and not, with positions named twice;
+PyTorch's exception types for a bad index; the one-hot idiom."""
 import numpy as np
 import pytest
 import torch
@@ -41,6 +41,11 @@ CASES = {
                                                              accumulate=True),
     "index_put_ a mask": lambda lib, at, x, s: x.index_put_((at([True, False, True]),), s[0, 0]),
     "torch.scatter_add": lambda lib, at, x, s: lib.scatter_add(x, 0, at([[2, 2, 2, 2]]), s[:1]),
+    "masked_scatter": lambda lib, at, x, s: x.masked_scatter(x > 0, s),
+    "masked_scatter_, a row mask broadcast": lambda lib, at, x, s: x.masked_scatter_(at([True, False, False, True]),
+                                                                                     s),
+    "torch.masked_scatter, a column mask": lambda lib, at, x, s: lib.masked_scatter(x, at([[True], [False], [True]]),
+                                                                                    s.reshape(-1)[:8]),
 }
 
 
@@ -70,6 +75,9 @@ BAD = {
     "a source of the wrong length": lambda lib, x: x.index_add(0, lib.tensor([0]), x[:2]),
     "in place on a leaf that requires grad": lambda lib, x: lib.ones(2, requires_grad=True).scatter_(
         0, lib.tensor([0]), 2.0),
+    "masked_scatter with a float mask": lambda lib, x: x.masked_scatter(x, x),
+    "masked_scatter with too few numbers": lambda lib, x: x.masked_scatter(x > -10, x[0]),
+    "masked_scatter of another dtype": lambda lib, x: x.masked_scatter(x > 0, x.float()),
 }
 
 

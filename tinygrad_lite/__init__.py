@@ -93,7 +93,7 @@ from .triangular import cholesky_inverse, cholesky_solve, diag_embed
 from .lu import det, inverse, logdet, slogdet
 from . import inplace_methods  # (x.exp_() and the other in-place forms: inplace_methods.py)
 from .trigonometry import *  # asin, acos, atan, atan2, sinh ... (trigonometry.py)
-from .scatter import index_add, index_copy, index_fill, index_put, scatter, scatter_add, scatter_reduce
+from .scatter import index_add, index_copy, index_fill, index_put, masked_scatter, scatter, scatter_add, scatter_reduce
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Size, Tensor
 from ._tensor_str import set_printoptions

@@ -7,10 +7,14 @@ The result keeps x's dtype, as PyTorch's in-place ops do: an integer or bool x c
 result rounded. ``x = x.exp()`` is often the clearer way to write the same; these exist so that scripts written
 with them run. ``in_place`` makes such a method of any function; special.py, trigonometry.py and scatter.py use it
 for theirs (``x.erf_()``, ``x.atan2_(y)``, ``x.scatter_(...)``).
+
+The in-place forms of the view methods (``x.unsqueeze_(0)``, ``x.squeeze_()``, ``x.t_()``, ``x.transpose_(0, 1)``)
+change how x shows its numbers, not the numbers (``shape_in_place``).
 """
 import inspect
 
-from . import composed_math  # noqa: F401 (log2, log10, tan, frac, clamp_min, nan_to_num... are its Tensor methods)
+from . import composed, composed_math  # noqa: F401 (their Tensor methods: swapaxes, log2, tan, clamp_min ...)
+from .autograd.inplace import record_inplace, records_inplace
 from .tensor import Tensor
 
 # (the out-of-place method each in-place one calls; those that make a float of an integer are refused on integers)
@@ -47,3 +51,24 @@ def in_place(name, function, *, bool_ok=True):
 for _name in FLOAT_RESULT + SAME_KIND:
     if not hasattr(Tensor, _name + "_"):
         setattr(Tensor, _name + "_", in_place(_name, getattr(Tensor, _name), bool_ok=_name in FLOAT_RESULT))
+
+
+def shape_in_place(name, function):
+    """The method ``x.name_(*args)`` of a function that makes a view (``x.t()``, ``x.squeeze(0)``): x itself then
+    shows its numbers as ``function(x, *args)`` shows them, under a new shape or in another order of its dims; the
+    numbers stay where they are. In the graph (x requires grad) it is recorded as that view of x as it was."""
+    def method(self, *args, **kwargs):
+        view = function(self.detach(), *args, **kwargs)  # (checks the arguments, as the function does)
+        if records_inplace(self, name + "_"):
+            return record_inplace(self, name + "_", lambda before: function(before, *args, **kwargs),
+                                  writes_into_input=True, new_shape=True)
+        self.array = view.array  # the same memory, seen through another shape or order
+        self._bump_version()
+        return self
+    method.__name__ = name + "_"
+    method.__doc__ = f"In place: x becomes ``x.{name}(...)``, a view of its own numbers (only the shape changes)."
+    return method
+
+
+for _name in ("unsqueeze", "squeeze", "t", "transpose", "swapaxes", "swapdims"):
+    setattr(Tensor, _name + "_", shape_in_place(_name, getattr(Tensor, _name)))

@@ -7,7 +7,8 @@ every other number of out being the input's. Its relatives:
 - ``scatter_reduce`` combines them by "sum", "mean", "amax" or "amin" (with or without the input's own number);
 - ``index_add``, ``index_copy`` and ``index_fill`` do the same with whole slices: slice i of ``source`` along
   ``dim`` goes to slice ``index[i]`` of the input (added, copied, or filled with one value);
-- ``index_put`` writes ``values`` at ``x[indices]`` (``accumulate=True`` adds them), as ``x[indices] = values``.
+- ``index_put`` writes ``values`` at ``x[indices]`` (``accumulate=True`` adds them), as ``x[indices] = values``;
+- ``masked_scatter`` writes the numbers of ``source``, in order, where a mask is True.
 
 The common one is a one-hot encoding: ``zeros(n, classes).scatter_(1, labels.unsqueeze(1), 1.0)``.
 
@@ -32,7 +33,8 @@ from .ops.gather import Bincount, coordinates
 from .shapes import dim_index
 from .tensor import Tensor, _as_tensor, where
 
-__all__ = ["scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill", "index_put"]
+__all__ = ["scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill", "index_put",
+           "masked_scatter"]
 
 _REDUCTIONS = ("sum", "mean", "amax", "amin")
 
@@ -330,7 +332,31 @@ def index_put(input, indices, values, accumulate=False):
     return input + _send(spread, positions, input.numel()).reshape(input.shape)
 
 
-for _function in (scatter, scatter_add, scatter_reduce, index_add, index_copy, index_fill, index_put):
+def masked_scatter(input, mask, source):
+    """out = input, then the places where ``mask`` is True (a bool tensor, broadcast with input) take the numbers of
+    ``source`` one after the other, in row-major order: the first ``mask.sum()`` of them. Written as
+    ``out[mask] = source.flatten()[:n]``, so input's gradient is 0 at those places and each number taken gets its
+    place's gradient."""
+    _check_tensor("masked_scatter", input)
+    if not isinstance(mask, Tensor) or mask.dtype is not dt.bool:
+        kind = mask.dtype.name if isinstance(mask, Tensor) else type(mask).__name__
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {kind}; "
+                           "compare first: x.masked_scatter(m > 0, source)")
+    _check_tensor("masked_scatter", source)
+    if source.dtype != input.dtype:
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got {input.dtype.name} "
+                           f"and {source.dtype.name} (convert with source.to(x.dtype))")
+    shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
+    mask, out = mask.expand(shape), input.expand(shape).clone()
+    n = int(mask.sum())
+    if n > source.numel():
+        raise RuntimeError(f"masked_scatter: Number of elements of source < number of ones in mask (the mask picks {n} "
+                           f"places, source has {source.numel()} numbers)")
+    out[mask] = source.reshape(-1)[:n]
+    return out
+
+
+for _function in (scatter, scatter_add, scatter_reduce, index_add, index_copy, index_fill, index_put, masked_scatter):
     setattr(Tensor, _function.__name__, _function)
     setattr(Tensor, _function.__name__ + "_", in_place(_function.__name__, _function))
 # the functions take out=, as PyTorch's (the methods do not): torch.index_add(x, 0, i, v, out=y)

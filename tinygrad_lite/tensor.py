@@ -1298,16 +1298,6 @@ class Tensor:
     def addcdiv_(self, tensor1, tensor2, *old, value=1):
         return self._addc("addcdiv_", tensor1, tensor2, value, old, inplace=True)
 
-    def unsqueeze_(self, dim):
-        """In place: a new dim of size 1 at ``dim``. Only the shape changes; the numbers stay where they are."""
-        shape = self.unsqueeze(dim).shape  # (checks dim)
-        if records_inplace(self, "unsqueeze_"):
-            return record_inplace(self, "unsqueeze_", lambda before: before.reshape(shape), writes_into_input=True,
-                                  new_shape=True)
-        self.array = self.array.reshape(shape)  # a view of the same memory
-        self._bump_version()
-        return self
-
     # random fillings, drawn on the tensor's device (random.py): the CPU's and a GPU's numbers differ for one seed
     def uniform_(self, a=0.0, b=1.0, generator=None):
         check_number("uniform_", "from", a), check_number("uniform_", "to", b)
@@ -1496,7 +1486,7 @@ def _numpy_names(method):
 
 
 for _name in ("sum mean prod max min amax amin argmax argmin var std logsumexp norm cumsum cumprod softmax "
-              "log_softmax sort argsort topk squeeze unsqueeze unsqueeze_ all any gather size").split():
+              "log_softmax sort argsort topk squeeze unsqueeze all any gather size").split():
     setattr(Tensor, _name, _numpy_names(getattr(Tensor, _name)))
 
 
