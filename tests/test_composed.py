@@ -133,6 +133,17 @@ def test_a_0d_tensor_or_a_negative_size_is_refused(bad, words):
         bad(tl)
 
 
+def test_flatten_and_ravel_share_numbers_exactly_where_pytorchs_do():
+    """(r42) ``flatten`` with nothing to join is the tensor itself; ``ravel`` of a column copies it (PyTorch's
+    ``contiguous().view(-1)``), of a contiguous tensor it is a view."""
+    for L in (torch, tl):
+        x, v = L.arange(6.0).reshape(2, 3), L.arange(3.0)
+        assert v.flatten() is v and x.flatten(1, 1) is x and x.flatten() is not x
+        column, whole = x[:, 1].ravel(), x.ravel()
+        x.fill_(5.0)
+        assert column.tolist() == [1.0, 4.0] and whole.tolist() == [5.0] * 6
+
+
 def test_pieces_are_views_as_in_pytorch():
     for L in (torch, tl):
         x = L.zeros(4)

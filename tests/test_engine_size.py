@@ -184,7 +184,7 @@ too). A change through a reshape or a transpose of a tensor in the graph, which 
 base's ``copy_`` of the view shaped back (``_into_base``, which took over ``_slice_index``). And ``input_as_used``
 lists a tensor's earlier states once and bisects, instead of walking them for every op (a loop of T writes had
 made backward quadratic in T). ``inplace.py`` went from 84 to 147 lines; INPLACE_BUDGET = 150. The engine did not
-grow (``track_view`` takes the op instead of its inputs); the API went from 1,699 to 1,689 lines (the slice index
+grow (``track_view`` takes the op instead of its inputs); the API went from 1,699 to 1,690 lines (the slice index
 that ``__getitem__`` kept for a view out of the graph is the op's own, which the view now notes, and
 ``unsqueeze_`` joined the other in-place view methods, ``t_``, ``squeeze_`` ..., in ``inplace_methods.py``).
 

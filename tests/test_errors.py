@@ -229,6 +229,10 @@ def test_autograd_grad_unused_input():
     check(mistake, RuntimeError, "allow_unused=True")
 
 
+def test_autograd_grad_of_no_inputs():
+    check(lambda T: T.autograd.grad(T.ones(2, requires_grad=True).sum(), []), RuntimeError, "cannot be empty")
+
+
 # ------------------------------------------------------------------------------------------------ values and types
 def test_randint_with_empty_range():
     check(lambda T: T.randint(5, 5, (2,)), RuntimeError, "randint", "5")

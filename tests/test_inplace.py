@@ -389,6 +389,17 @@ def masked_fill_with_scalar_that_requires_grad(T):
     return [x.grad, v.grad]
 
 
+def a_buffer_clamped_in_place_by_a_bound_that_requires_grad(T):
+    """(r42) the buffer does not require grad, its bound does: the change is in the graph all the same."""
+    w = f64(T, 2.0, True)
+    buf = f64(T, [0.0, 1.0, 3.0, 4.0, 5.0, 6.0])
+    buf.clamp_max_(w)
+    buf.view(2, 3).clamp_min_(w * 0.75)
+    buf.masked_fill_(buf < 1.6, w)
+    (buf * buf).sum().backward()
+    return [w.grad]
+
+
 def masked_fill_with_vector_that_requires_grad(T):
     x, v = f64(T, [1.0, -2.0, 3.0, -0.5], True), f64(T, [10.0, 20.0], True)
     y = x.exp()
@@ -503,7 +514,7 @@ SETITEM = [loss_divided_in_place_for_gradient_accumulation, outputs_masked_in_pl
            masked_fill_with_scalar_that_requires_grad, masked_fill_with_vector_that_requires_grad,
            slices_and_broadcast_values, value_with_an_extra_leading_dim, copy_from_a_tensor_that_requires_grad,
            in_place_arithmetic_on_activations, setitem_on_the_output_of_exp, setitem_on_a_product_with_a_constant,
-           setitem_under_no_grad_is_not_recorded]
+           setitem_under_no_grad_is_not_recorded, a_buffer_clamped_in_place_by_a_bound_that_requires_grad]
 
 
 @pytest.mark.parametrize("scenario", SETITEM, ids=lambda s: s.__name__)

@@ -171,10 +171,10 @@ def broadcast_to(input, size):
 
 
 def ravel(input):
-    """``input`` flattened to 1-D: ``reshape(-1)``, a view when the layout allows (plotting code's
-    ``xx.ravel()``)."""
+    """``input`` flattened to 1-D (plotting code's ``xx.ravel()``): a view of a contiguous input, else a copy, as
+    PyTorch's (``contiguous().view(-1)``: a column ``x[:, 1]`` is copied, although it is 1-D already)."""
     _check_tensor("ravel", input)
-    return input.reshape(-1)
+    return input.contiguous().reshape(-1)
 
 
 def tile(input, dims):

@@ -1088,6 +1088,8 @@ class Tensor:
         s, e = dim_index(start_dim, self.ndim, "flatten"), dim_index(end_dim, self.ndim, "flatten")
         if s > e:
             raise RuntimeError(f"flatten: start_dim ({start_dim}) cannot come after end_dim ({end_dim})")
+        if s == e:  # (nothing to join: the tensor itself, as PyTorch's)
+            return self
         joined = int(np.prod(self.shape[s:e + 1], dtype=np.int64))  # (not -1: with a 0 in the shape, -1 is ambiguous)
         return self.reshape(*self.shape[:s], joined, *self.shape[e + 1:])
 
@@ -1278,15 +1280,15 @@ class Tensor:
                 b, Tensor) and b.dtype.is_floating_point for b in (min, max)):
             raise RuntimeError(f"clamp_: a float bound makes a float result, which can't be cast to the tensor's "
                                f"dtype {self.dtype} in place (PyTorch refuses it too); use clamp() or int bounds")
-        if records_inplace(self, "clamp_"):
-            return record_inplace(self, "clamp_", lambda before: before.clamp(min, max))
-        return self.copy_(self.detach().clamp(min, max))
+        return self._apply_("clamp_", lambda t: t.clamp(min, max))
 
     def _apply_(self, name, op):
-        """The in-place version of the out-of-place ``op``: self takes ``op(self)``'s numbers in its own memory."""
-        if records_inplace(self, name):
+        """The in-place version of the out-of-place ``op``: self takes ``op(self)``'s numbers in its own memory. An
+        argument of op that requires grad (``buf.clamp_(max=w)``) puts the change in the graph, as self's flag does."""
+        result = None if self._requires_grad else op(self.detach())  # (does it require grad through an argument?)
+        if records_inplace(self, name, result):
             return record_inplace(self, name, op)
-        return self.copy_(op(self.detach()))
+        return self.copy_(op(self.detach()) if result is None else result)
 
     def abs_(self): return self._apply_("abs_", Tensor.abs)
     def relu_(self): return self._apply_("relu_", Tensor.relu)

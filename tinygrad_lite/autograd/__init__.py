@@ -47,6 +47,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                         f"{', '.join(type(o).__name__ for o in outputs if not isinstance(o, Tensor))}")
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty: name the tensors whose gradients you want")
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     grad_outputs = list(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else [grad_outputs]
