@@ -992,3 +992,30 @@ def test_the_in_place_view_methods_change_the_shape_as_pytorchs(name, args):
         (y * T.arange(6.0, dtype=T.float64).reshape(y.shape)).sum().backward()
         results.append([same is x, tuple(x.shape), x.tolist(), x._version - before, tuple(y.shape), w.grad.tolist()])
     assert results[0] == results[1]
+
+
+def test_a_view_made_before_its_base_changed_shape_in_place_is_refused_in_the_graph():
+    """``v = x[0]; x.t_()``: x shows its numbers in another order, so the op that made v (row 0) would now pick
+    other numbers; used in the graph, v is refused with the fix (PyTorch's keeps its place in memory). Out of the
+    graph it is plain memory, as PyTorch's; after ``x.data = ...`` it shows the old numbers, with its old graph."""
+    w = tl.tensor(np.arange(1.0, 5.0).reshape(2, 2), requires_grad=True)
+    x = w * 1
+    row = x[0]
+    x.t_()
+    with pytest.raises(RuntimeError, match=r"made before the tensor it views changed its shape.*make the view again"):
+        row.mul_(w[1, 1])
+    x.mul_(w)
+    with pytest.raises(RuntimeError, match="make the view again"):
+        row * 1
+    for T in (tl, torch):
+        x = T.arange(4.0).reshape(2, 2)
+        row = x[0]
+        x.t_()
+        row.mul_(10)
+        assert x.tolist() == [[0.0, 2.0], [10.0, 3.0]]
+        w = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        x = w * 1
+        tail = x[1:]
+        x.data = T.zeros(3)
+        (tail * 2).sum().backward()
+        assert tail.tolist() == [2.0, 3.0] and w.grad.tolist() == [0.0, 2.0, 2.0]

@@ -61,7 +61,7 @@ def track_view(out, fn):
     for t in fn.inputs:
         if t.array is out.array or (base is not None and (t.array is base or t.array.base is base)):
             out._version_counter, out._base = t._version_counter, t
-            out._view_of, out._made_from = fn, t.grad_fn
+            out._view_of, out._made_from, out._base_array = fn, t.grad_fn, t.array
             out._made_in_no_grad = not is_grad_enabled() or (t._base is not None and t._made_in_no_grad)  # (a chain)
             return
 
@@ -126,6 +126,8 @@ def records_inplace(t, name, other=None):
         raise RuntimeError(f"{name}: a {'view of a ' if leaf is not t else ''}leaf tensor that requires grad is being "
                            "used in an in-place operation. Update weights inside `with tl.no_grad():`, or use an "
                            "out-of-place op")
+    if t._base is not None:
+        _check_layout(t)
     if t._base is not None and _into_base(t) is None:
         raise RuntimeError(f"{name}: an in-place change of a view made by {type(t._view_of).__name__} (of a tensor "
                            f"of shape {tuple(t._base.shape)}) cannot be recorded: the graph of the tensor it views "
@@ -238,9 +240,13 @@ def fresh(t):
                            "enabled, as in PyTorch, this is refused: which graph the view should have is ambiguous. "
                            "Make both the view and the in-place change inside the no_grad block (not recorded), or "
                            "both outside it (recorded), or make the view again after the change")
+    if base.array is not t._base_array and _memory_of(base.array) is not _memory_of(t.array):
+        t._made_from = base.grad_fn  # the base no longer holds these numbers (x.data = ...): t keeps its graph
+        return t
+    _check_layout(t)
     again = _view_again(t)
-    if again.grad_fn is None or _memory_of(again.array) is not _memory_of(t.array):
-        t._made_from = base.grad_fn  # the base left the graph (detach_), or no longer holds these numbers (.data =)
+    if again.grad_fn is None:
+        t._made_from = base.grad_fn  # the base left the graph (detach_)
         return t
     before = t._make(t.array, t.grad_fn)  # t's state until now: ops recorded before took it as their input
     before.__dict__.update(t.__dict__)
@@ -253,6 +259,17 @@ def _takes_place_of(t, again, before):
     """``t`` takes the graph place of ``again``, a view made again of its base; ``before`` holds t's state until now."""
     t.grad_fn, t._requires_grad, t._previous = again.grad_fn, again._requires_grad, before
     t._view_of, t._made_from = again._view_of, again._made_from
+
+
+def _check_layout(t):
+    """Refuse to make the view ``t`` again, or to write through it, once its base shows its numbers in another shape
+    or order (``x.t_()``, ``x.unsqueeze_(0)``) or shows other numbers (``x.data = ...``): the op that made t would
+    now pick other numbers of the base (PyTorch keeps the view's strides instead)."""
+    if t._base.array is not t._base_array:
+        raise RuntimeError(f"A view (made by {type(t._view_of).__name__}) was made before the tensor it views "
+                           f"changed its shape or its numbers in place (now {tuple(t._base.shape)}: t_, unsqueeze_, "
+                           ".data = ...), and is used in the graph since: make the view again after that change "
+                           "(PyTorch's view keeps its place in memory; ours would pick other numbers)")
 
 
 def _view_again(t):
