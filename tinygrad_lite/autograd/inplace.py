@@ -237,7 +237,7 @@ def fresh(t):
     if t._made_in_no_grad:
         raise RuntimeError(f"A view was created in no_grad mode (a {type(t._view_of).__name__} of a tensor of shape "
                            f"{tuple(base.shape)}) and its base has since been modified in place with grad mode "
-                           "enabled, as in PyTorch, this is refused: which graph the view should have is ambiguous. "
+                           "enabled; as in PyTorch, this is refused: which graph the view should have is ambiguous. "
                            "Make both the view and the in-place change inside the no_grad block (not recorded), or "
                            "both outside it (recorded), or make the view again after the change")
     if base.array is not t._base_array and _memory_of(base.array) is not _memory_of(t.array):
