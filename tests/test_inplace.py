@@ -1002,7 +1002,7 @@ def test_a_view_made_before_its_base_changed_shape_in_place_is_refused_in_the_gr
     x = w * 1
     row = x[0]
     x.t_()
-    with pytest.raises(RuntimeError, match=r"made before the tensor it views changed its shape.*make the view again"):
+    with pytest.raises(RuntimeError, match=r"made before it or the tensor it views changed its shape.*make the view"):
         row.mul_(w[1, 1])
     x.mul_(w)
     with pytest.raises(RuntimeError, match="make the view again"):
@@ -1019,3 +1019,32 @@ def test_a_view_made_before_its_base_changed_shape_in_place_is_refused_in_the_gr
         x.data = T.zeros(3)
         (tail * 2).sum().backward()
         assert tail.tolist() == [2.0, 3.0] and w.grad.tolist() == [0.0, 2.0, 2.0]
+
+
+SHAPE_OF_A_VIEW = {  # (r43: these had written the view's numbers untransposed, or raised numpy's errors)
+    "v.t_(), then the base changes": lambda T, b: (lambda v: (v.t_(), b.add_(100), v * v[0])[2])(b[1:, :2]),
+    "v.t_(), then a write through v": lambda T, b: (lambda v: (v.t_(), v.mul_(-1), b * b)[2])(b[:, :2]),
+    "v.unsqueeze_(0), a write, the base changes": lambda T, b: (lambda v: (v.unsqueeze_(0), v.mul_(-1), b.add_(10),
+                                                                            v * 2 + b.sum())[3])(b[1:]),
+    "v.squeeze_(1), then a write": lambda T, b: (lambda v: (v.squeeze_(1), v.mul_(-1), b * b)[2])(b[1:, 1:2]),
+    "a reshape view squeeze_()d": lambda T, b: (lambda y: (y.squeeze_(), y.mul_(2), y * y)[2])(b.unsqueeze(0)),
+}
+
+
+@pytest.mark.parametrize("name", list(SHAPE_OF_A_VIEW))
+def test_a_view_that_changes_its_own_shape_in_place_stays_a_view_of_its_base_as_pytorchs(name):
+    """``v = b[1:, :2]; v.t_()``: v becomes the transpose of that view of b, still showing b's numbers, in the graph
+    too: values and gradients as PyTorch's."""
+    results = []
+    for T in (tl, torch):
+        x = T.arange(12.0, dtype=T.float64).reshape(3, 4).requires_grad_()
+        out = SHAPE_OF_A_VIEW[name](T, x * 1)
+        out.sum().backward()
+        results.append([out.tolist(), x.grad.tolist()])
+    assert results[0] == results[1]
+    for T in (tl, torch):  # out of the graph: plain memory
+        b = T.arange(12.0).reshape(3, 4)
+        v = b[1:, :2]
+        v.t_()
+        v.mul_(-1)
+        assert b[1:, :2].tolist() == [[-4.0, -5.0], [-8.0, -9.0]] and v.tolist() == [[-4.0, -8.0], [-5.0, -9.0]]

@@ -326,8 +326,8 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     (``offset`` > 0 above the main diagonal, < 0 below). A view, as PyTorch's, when the two dims can be flattened
     into one without a copy (dims next to each other in a contiguous input, in either order): every
     (columns + 1)-th number of the flattened matrices, so that ``x.diagonal().zero_()`` changes x. Otherwise (dims
-    0 and 2 of a 3-d tensor, a transposed input) a copy, picked by integer indexing: writing into it does not
-    change ``input``, where PyTorch's does."""
+    0 and 2 of a 3-d tensor, a transposed input, a slice ``b[:, 1:]``, a step) a copy, picked by integer indexing:
+    writing into it does not change ``input``, where PyTorch's does."""
     _check_tensor("diagonal", input)
     if input.ndim < 2:  # (IndexError, as PyTorch's: dim2 = 1 is out of range)
         raise IndexError(f"diagonal(): the input must have at least 2 dims, got shape {tuple(input.shape)}")

@@ -14,7 +14,7 @@ change how x shows its numbers, not the numbers (``shape_in_place``).
 import inspect
 
 from . import composed, composed_math  # noqa: F401 (their Tensor methods: swapaxes, log2, tan, clamp_min ...)
-from .autograd.inplace import record_inplace, records_inplace
+from .autograd.inplace import record_inplace, records_inplace, reshaped_in_place
 from .tensor import Tensor
 
 # (the out-of-place method each in-place one calls; those that make a float of an integer are refused on integers)
@@ -59,7 +59,10 @@ def shape_in_place(name, function):
     numbers stay where they are. In the graph (x requires grad) it is recorded as that view of x as it was."""
     def method(self, *args, **kwargs):
         view = function(self.detach(), *args, **kwargs)  # (checks the arguments, as the function does)
-        if records_inplace(self, name + "_"):
+        recorded = records_inplace(self, name + "_")
+        if self._base is not None and self._base.array is self._base_array:  # a view: it becomes that view of
+            return reshaped_in_place(self, lambda inner: function(inner, *args, **kwargs))  # itself (inplace.py)
+        if recorded:
             return record_inplace(self, name + "_", lambda before: function(before, *args, **kwargs),
                                   writes_into_input=True, new_shape=True)
         self.array = view.array  # the same memory, seen through another shape or order

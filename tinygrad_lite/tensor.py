@@ -1084,6 +1084,7 @@ class Tensor:
 
     def flatten(self, start_dim=0, end_dim=-1):
         if self.ndim == 0:
+            dim_index(start_dim, 1, "flatten"), dim_index(end_dim, 1, "flatten")  # (0 and -1 only, as PyTorch's)
             return self.reshape(1)
         s, e = dim_index(start_dim, self.ndim, "flatten"), dim_index(end_dim, self.ndim, "flatten")
         if s > e:

@@ -248,11 +248,32 @@ def fresh(t):
     if again.grad_fn is None:
         t._made_from = base.grad_fn  # the base left the graph (detach_)
         return t
-    before = t._make(t.array, t.grad_fn)  # t's state until now: ops recorded before took it as their input
+    _takes_place_of(t, again, _snapshot(t))
+    return t
+
+
+def reshaped_in_place(t, view):
+    """The view ``t`` changes its own shape in place (``v.t_()``, ``v.unsqueeze_(0)``): it becomes ``view`` of
+    itself as it was, that is of ``inner``, t made again on its base (so that a change through t still reaches the
+    base, and t is brought up to date after a change of the base: base -> inner -> t)."""
+    inner = _view_again(t)  # (records_inplace brought t up to date first)
+    inner._made_in_no_grad = t._made_in_no_grad
+    again = view(inner)
+    if again.grad_fn is not None:
+        _takes_place_of(t, again, _snapshot(t))
+    else:
+        t._view_of, t._made_from = again._view_of, again._made_from
+    t.array, t._base, t._base_array = again.array, inner, inner.array
+    t._bump_version()
+    return t
+
+
+def _snapshot(t):
+    """A tensor holding t's state until now (its grad_fn ...): the ops recorded before took it as their input."""
+    before = t._make(t.array, t.grad_fn)
     before.__dict__.update(t.__dict__)
     before._base, before._retains_grad, t._backward_hooks = None, False, None
-    _takes_place_of(t, again, before)
-    return t
+    return before
 
 
 def _takes_place_of(t, again, before):
@@ -263,13 +284,14 @@ def _takes_place_of(t, again, before):
 
 def _check_layout(t):
     """Refuse to make the view ``t`` again, or to write through it, once its base shows its numbers in another shape
-    or order (``x.t_()``, ``x.unsqueeze_(0)``) or shows other numbers (``x.data = ...``): the op that made t would
-    now pick other numbers of the base (PyTorch keeps the view's strides instead)."""
+    or order (``x.t_()``, ``x.unsqueeze_(0)``) or shows other numbers (``x.data = ...``), or t itself changed its
+    shape in place (``_base_array`` None): the op that made t would now pick other numbers of the base (PyTorch
+    keeps the view's strides instead)."""
     if t._base.array is not t._base_array:
-        raise RuntimeError(f"A view (made by {type(t._view_of).__name__}) was made before the tensor it views "
-                           f"changed its shape or its numbers in place (now {tuple(t._base.shape)}: t_, unsqueeze_, "
-                           ".data = ...), and is used in the graph since: make the view again after that change "
-                           "(PyTorch's view keeps its place in memory; ours would pick other numbers)")
+        raise RuntimeError(f"A view (made by {type(t._view_of).__name__}) was made before it or the tensor it views "
+                           f"changed its shape or its numbers in place (t_, unsqueeze_, .data = ...; the tensor is "
+                           f"now {tuple(t._base.shape)}), and is used in the graph since: make the view again after "
+                           "that change (PyTorch's view keeps its place in memory; ours would pick other numbers)")
 
 
 def _view_again(t):
