@@ -1144,7 +1144,7 @@ def test_integer_results_never_require_grad_as_torch():
 
 def test_custom_function_non_differentiable_outputs_and_setup_context_as_torch():
     """An integer output, one marked with ctx.mark_non_differentiable, and PyTorch 2's forward-then-setup_context
-    style; ctx.mark_dirty (an in-place custom Function) is refused with the way round it."""
+    style (ctx.mark_dirty: the test below)."""
     results = {}
     for lib in (tl, torch):
         class TwoOutputs(lib.autograd.Function):
@@ -1179,17 +1179,57 @@ def test_custom_function_non_differentiable_outputs_and_setup_context_as_torch()
                                  x.grad.numpy().tolist())
     assert results["tinygrad_lite"] == results["torch"] == ([False, True, False], [5.0, 29.0])
 
-    class Increment(tl.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.mark_dirty(x)
-            return x.add_(1)
 
-        @staticmethod
-        def backward(ctx, g):
-            return g
-    with pytest.raises(NotImplementedError, match="mark_dirty .* not supported here: compute into a new tensor"):
-        Increment.apply(tl.tensor([1.0], requires_grad=True) * 1)
+
+def test_a_custom_function_that_changes_its_input_in_place_with_mark_dirty_as_torch():
+    """``ctx.mark_dirty(x)``: the output is x itself, in the graph after the op (ops recorded before keep x as it
+    was); a view changed so writes into its base; a leaf that requires grad, or a dirty input not returned, is
+    refused. Values, identities and gradients as PyTorch's."""
+    results = []
+    for lib in (tl, torch):
+        class Double(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, y):
+                x.mul_(2)
+                ctx.mark_dirty(x)
+                return y * 1, x
+
+            @staticmethod
+            def backward(ctx, g_y, g_x):
+                return g_x * 2, g_y
+
+        class Triple(lib.autograd.Function):  # (one output: PyTorch refuses several when the input is a view)
+            @staticmethod
+            def forward(ctx, x):
+                ctx.mark_dirty(x)
+                return x.mul_(3)
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 3
+
+        class Forgets(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.mark_dirty(x)
+                return x * 1
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+        w = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        x = w * 1
+        earlier = x.exp()  # (saves its output, not x: not disturbed)
+        copy, out = Double.apply(x, w)
+        tail = Triple.apply(x[1:])  # a view of x changed: x records it
+        ((out * out).sum() + earlier.sum() + copy.sum() + (tail * x[1:]).sum()).backward()
+        seen = [out is x, tail._base is not None, x.tolist(), w.grad.tolist()]
+        for bad in (lambda: Double.apply(lib.ones(2, requires_grad=True), lib.ones(2)),
+                    lambda: Forgets.apply(lib.ones(2) * lib.ones(2, requires_grad=True))):
+            with pytest.raises(RuntimeError):
+                bad()
+        results.append(seen)
+    assert results[0] == results[1]
 
 
 def test_once_differentiable_and_function_ctx_as_torch():

@@ -239,9 +239,9 @@ class Function(FunctionCtx):
                 cls.setup_context(ctx, tuple(given.arguments.values()), result)
             else:
                 result = cls.forward(ctx, *args, **kwargs)
-        if isinstance(result, tuple):  # several outputs
-            return ctx.wrap_outputs(result)
-        return ctx.wrap_output(result.array if isinstance(result, Tensor) else result)
+        if isinstance(result, tuple):  # several outputs (an input that forward changed in place, mark_dirty: itself)
+            return ctx.take_dirty_places(ctx.wrap_outputs(result))
+        return ctx.take_dirty_places(ctx.wrap_output(result.array if isinstance(result, Tensor) else result))
 
     @staticmethod
     def setup_context(ctx, inputs, output):

@@ -10,6 +10,9 @@ methods that only custom Functions use; ``save_for_backward``, ``saved_tensors``
 ``once_differentiable``, PyTorch's decorator for a backward that cannot itself be differentiated, is here too.
 """
 import functools
+import weakref
+
+from .inplace import _into_base, _snapshot, _takes_place_of, _view_again
 
 
 class FunctionCtx:
@@ -19,10 +22,45 @@ class FunctionCtx:
         """PyTorch's ``ctx.set_materialize_grads``: False gives backward None, not zeros, for an unused output."""
         self.materialize_grads = value
 
+    _dirty = ()  # the inputs that forward changed in place (mark_dirty)
+
     def mark_dirty(self, *tensors):
-        raise NotImplementedError(f"{type(self).__name__}: ctx.mark_dirty (a custom Function that changes its input "
-                                  "in place) is not supported here: compute into a new tensor (x.clone(), then change "
-                                  "the clone) and return it")
+        """PyTorch's ``ctx.mark_dirty(x)`` in forward: forward changed its input x in place and returns it. The
+        output is then x itself, which takes its place in the graph after this op, as after any in-place op
+        (``take_dirty_places``)."""
+        self._dirty = tensors
+
+    def take_dirty_places(self, outputs):
+        """After forward: each input that ``mark_dirty`` named takes the place of the output that shows its numbers.
+
+        Its state until now moves to a snapshot, which becomes this op's input (``inplace.py``: ops recorded before
+        keep theirs); x gets this op as its grad_fn. A view x writes the change into the tensor it views, as any
+        change through a view (``x[1:]`` changed by the Function: its base records ``base[1:] = output``)."""
+        many = isinstance(outputs, tuple)
+        outs = list(outputs) if many else [outputs]
+        for x in self._dirty:
+            i = next((i for i, out in enumerate(outs) if getattr(out, "array", None) is getattr(x, "array", 0)), None)
+            if i is None:
+                raise RuntimeError(f"{type(self).__name__}: Some elements marked as dirty during the forward method "
+                                   "were not returned as output. The inputs that are modified inplace must all be "
+                                   "outputs of the Function (return x after changing it)")
+            out, outs[i] = outs[i], x
+            if out.grad_fn is None:  # not recorded: no input requires grad, or grad mode is off
+                continue
+            leaf = x if x._base is None else x._base
+            if leaf.grad_fn is None and leaf._requires_grad:
+                raise RuntimeError(f"{type(self).__name__}: a leaf Variable that requires grad has been used in an "
+                                   "in-place operation (mark_dirty): pass x.clone(), or change weights under no_grad")
+            before = _snapshot(x)
+            self.inputs = tuple(before if t is x else t for t in self.inputs)
+            if x._base is not None:  # (a view: written into its base, which records it)
+                _into_base(x)(out)
+                _takes_place_of(x, _view_again(x), before)
+            else:
+                x.grad_fn, x._requires_grad, x._previous = out.grad_fn, True, before
+            if many:
+                x._output_nr, self._outputs[i] = i, weakref.ref(x)
+        return tuple(outs) if many else outs[0]
 
 
 def once_differentiable(backward):
