@@ -1185,51 +1185,101 @@ def test_a_custom_function_that_changes_its_input_in_place_with_mark_dirty_as_to
     """``ctx.mark_dirty(x)``: the output is x itself, in the graph after the op (ops recorded before keep x as it
     was); a view changed so writes into its base; a leaf that requires grad, or a dirty input not returned, is
     refused. Values, identities and gradients as PyTorch's."""
-    results = []
-    for lib in (tl, torch):
-        class Double(lib.autograd.Function):
-            @staticmethod
-            def forward(ctx, x, y):
-                x.mul_(2)
-                ctx.mark_dirty(x)
-                return y * 1, x
+    assert _mark_dirty_case(tl) == _mark_dirty_case(torch)
 
-            @staticmethod
-            def backward(ctx, g_y, g_x):
-                return g_x * 2, g_y
 
-        class Triple(lib.autograd.Function):  # (one output: PyTorch refuses several when the input is a view)
-            @staticmethod
-            def forward(ctx, x):
-                ctx.mark_dirty(x)
-                return x.mul_(3)
+def _mark_dirty_case(lib):
+    class Double(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return y * 1, x
 
-            @staticmethod
-            def backward(ctx, g):
-                return g * 3
+        @staticmethod
+        def backward(ctx, g_y, g_x):
+            return g_x * 2, g_y
 
-        class Forgets(lib.autograd.Function):
-            @staticmethod
-            def forward(ctx, x):
-                ctx.mark_dirty(x)
-                return x * 1
+    class Triple(lib.autograd.Function):  # (one output: PyTorch refuses several when the input is a view)
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_dirty(x)
+            return x.mul_(3)
 
-            @staticmethod
-            def backward(ctx, g):
-                return g
-        w = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
-        x = w * 1
-        earlier = x.exp()  # (saves its output, not x: not disturbed)
-        copy, out = Double.apply(x, w)
-        tail = Triple.apply(x[1:])  # a view of x changed: x records it
-        ((out * out).sum() + earlier.sum() + copy.sum() + (tail * x[1:]).sum()).backward()
-        seen = [out is x, tail._base is not None, x.tolist(), w.grad.tolist()]
-        for bad in (lambda: Double.apply(lib.ones(2, requires_grad=True), lib.ones(2)),
-                    lambda: Forgets.apply(lib.ones(2) * lib.ones(2, requires_grad=True))):
-            with pytest.raises(RuntimeError):
-                bad()
-        results.append(seen)
-    assert results[0] == results[1]
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+
+    class Forgets(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_dirty(x)
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+    w = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+    x = w * 1
+    earlier = x.exp()  # (saves its output, not x: not disturbed)
+    copy, out = Double.apply(x, w)
+    tail = Triple.apply(x[1:])  # a view of x changed: x records it
+    ((out * out).sum() + earlier.sum() + copy.sum() + (tail * x[1:]).sum()).backward()
+    seen = [out is x, tail._base is not None, x.tolist(), w.grad.tolist()]
+    for bad in (lambda: Double.apply(lib.ones(2, requires_grad=True), lib.ones(2)),
+                lambda: Forgets.apply(lib.ones(2) * lib.ones(2, requires_grad=True))):
+        with pytest.raises(RuntimeError):
+            bad()
+    return seen
+
+
+def test_mark_dirty_with_a_saved_view_under_no_grad_non_differentiable_and_returned_twice_as_torch():
+    """(r44) A view changed and saved by the Function; the Function under no_grad, or its dirty output marked
+    non-differentiable (then the output shows x's numbers without a graph, and x keeps its own); x returned twice."""
+    assert _mark_dirty_more(tl) == _mark_dirty_more(torch)
+
+
+def _mark_dirty_more(lib):
+    def function(body, backward):
+        return type("F", (lib.autograd.Function,), {"forward": staticmethod(body),
+                                                    "backward": staticmethod(backward)})
+
+    def exp_saving(ctx, x):
+        x.exp_()
+        ctx.mark_dirty(x)
+        ctx.save_for_backward(x)
+        return x
+
+    def doubling(ctx, x, *, twice=False, non_differentiable=False):
+        x.mul_(2)
+        ctx.mark_dirty(x)
+        if non_differentiable:
+            ctx.mark_non_differentiable(x)
+        return (x, x) if twice else x
+    exp_ = function(exp_saving, lambda ctx, g: g * ctx.saved_tensors[0])
+    double = function(doubling, lambda ctx, g: g * 2)
+    not_differentiable = function(lambda ctx, x: doubling(ctx, x, non_differentiable=True), lambda ctx, g: g * 2)
+    twice = function(lambda ctx, x: doubling(ctx, x, twice=True), lambda ctx, g1, g2: (g1 + g2) * 2)
+    seen = []
+    a = lib.zeros(2, 2, dtype=lib.float64, requires_grad=True)
+    b = a * 1
+    exp_.apply(b[1])
+    b.sum().backward()
+    seen.append(a.grad.tolist())
+    for run in (lambda x: _under_no_grad(lib, lambda: double.apply(x)), not_differentiable.apply, twice.apply):
+        a = lib.ones(2, dtype=lib.float64, requires_grad=True)
+        x = a * 1
+        out = run(x)
+        outs = out if isinstance(out, tuple) else (out,)
+        seen.append([[o is x for o in outs], [o.requires_grad for o in outs], x.tolist()])
+        (x * 3).sum().backward()
+        seen.append(a.grad.tolist())
+    return seen
+
+
+def _under_no_grad(lib, run):
+    with lib.no_grad():
+        return run()
 
 
 def test_once_differentiable_and_function_ctx_as_torch():

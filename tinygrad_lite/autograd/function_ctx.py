@@ -39,13 +39,17 @@ class FunctionCtx:
         many = isinstance(outputs, tuple)
         outs = list(outputs) if many else [outputs]
         for x in self._dirty:
-            i = next((i for i, out in enumerate(outs) if getattr(out, "array", None) is getattr(x, "array", 0)), None)
-            if i is None:
+            places = [i for i, out in enumerate(outs) if getattr(out, "array", None) is getattr(x, "array", 0)]
+            if not places:
                 raise RuntimeError(f"{type(self).__name__}: Some elements marked as dirty during the forward method "
                                    "were not returned as output. The inputs that are modified inplace must all be "
                                    "outputs of the Function (return x after changing it)")
-            out, outs[i] = outs[i], x
-            if out.grad_fn is None:  # not recorded: no input requires grad, or grad mode is off
+            i, out = places[0], outs[places[0]]
+            if out.grad_fn is None and x.requires_grad:  # not recorded (under no_grad, or marked non-differentiable):
+                continue                                 # the output shows x's numbers without its graph, as PyTorch's
+            for i in places:
+                outs[i] = x
+            if out.grad_fn is None:  # not recorded: nothing requires grad
                 continue
             leaf = x if x._base is None else x._base
             if leaf.grad_fn is None and leaf._requires_grad:
@@ -53,13 +57,17 @@ class FunctionCtx:
                                    "in-place operation (mark_dirty): pass x.clone(), or change weights under no_grad")
             before = _snapshot(x)
             self.inputs = tuple(before if t is x else t for t in self.inputs)
-            if x._base is not None:  # (a view: written into its base, which records it)
-                _into_base(x)(out)
+            if x._base is not None:  # (a view: written into its base, which records it; that write is this op's
+                _into_base(x)(out)   # own, so what it saved of x's numbers stays valid)
                 _takes_place_of(x, _view_again(x), before)
+                self._saved_versions = [(a, n, n[0] if n is x._version_counter else v) for a, n, v in
+                                        self._saved_versions]
             else:
                 x.grad_fn, x._requires_grad, x._previous = out.grad_fn, True, before
             if many:
-                x._output_nr, self._outputs[i] = i, weakref.ref(x)
+                x._output_nr = places[0]
+                for i in places:
+                    self._outputs[i] = weakref.ref(x)
         return tuple(outs) if many else outs[0]
 
 
