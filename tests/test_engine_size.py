@@ -185,8 +185,8 @@ base's ``copy_`` of the view shaped back (``_into_base``, which took over ``_sli
 lists a tensor's earlier states once and bisects, instead of walking them for every op (a loop of T writes had
 made backward quadratic in T). A view made before its base changed shape in place (``x.t_()``) is refused in the
 graph rather than made again on the wrong numbers (``_check_layout``), and a view that changes its own shape in
-place (``v.t_()``) becomes that view of itself made again on its base (``reshaped_in_place``). ``inplace.py`` went
-from 84 to 172 lines; INPLACE_BUDGET = 175. The engine did not
+place (``v.t_()``) becomes that view of itself made again on its base (``reshaped_in_place``; the views made of it
+before view what it was). ``inplace.py`` went from 84 to 176 lines; INPLACE_BUDGET = 180. The engine did not
 grow (``track_view`` takes the op instead of its inputs); the API went from 1,699 to 1,691 lines (the slice index
 that ``__getitem__`` kept for a view out of the graph is the op's own, which the view now notes, and
 ``unsqueeze_`` joined the other in-place view methods, ``t_``, ``squeeze_`` ..., in ``inplace_methods.py``).
@@ -220,7 +220,7 @@ FLOAT16_MATMUL = [PACKAGE / "float16_matmul.py"]
 INDEXING = [PACKAGE / "indexing.py"]
 ENGINE_BUDGET = 950
 API_BUDGET = 1700
-INPLACE_BUDGET = 175
+INPLACE_BUDGET = 180
 HOOKS_BUDGET = 170
 FUSED_BUDGET = 105
 FLOAT16_MATMUL_BUDGET = 40

@@ -1028,6 +1028,10 @@ SHAPE_OF_A_VIEW = {  # (r43: these had written the view's numbers untransposed, 
                                                                             v * 2 + b.sum())[3])(b[1:]),
     "v.squeeze_(1), then a write": lambda T, b: (lambda v: (v.squeeze_(1), v.mul_(-1), b * b)[2])(b[1:, 1:2]),
     "a reshape view squeeze_()d": lambda T, b: (lambda y: (y.squeeze_(), y.mul_(2), y * y)[2])(b.unsqueeze(0)),
+    "a view of v taken before v.t_(), then written": lambda T, b: (lambda v, s: (v.t_(), s.mul_(3.0), b * b)[2])(
+        *(lambda v: (v, v[0]))(b[:, :2])),
+    "a view of v taken before v.t_(), the base changes": lambda T, b: (lambda v, s: (v.t_(), b.mul_(2), s * s)[2])(
+        *(lambda v: (v, v[0]))(b[:, :2])),
 }
 
 

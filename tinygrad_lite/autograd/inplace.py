@@ -263,6 +263,7 @@ def reshaped_in_place(t, view):
         _takes_place_of(t, again, _snapshot(t))
     else:
         t._view_of, t._made_from = again._view_of, again._made_from
+    t._former = (t.array, inner)  # (the views made of t before: they view inner now, ``_check_layout``)
     t.array, t._base, t._base_array = again.array, inner, inner.array
     t._bump_version()
     return t
@@ -286,7 +287,10 @@ def _check_layout(t):
     """Refuse to make the view ``t`` again, or to write through it, once its base shows its numbers in another shape
     or order (``x.t_()``, ``x.unsqueeze_(0)``) or shows other numbers (``x.data = ...``), or t itself changed its
     shape in place (``_base_array`` None): the op that made t would now pick other numbers of the base (PyTorch
-    keeps the view's strides instead)."""
+    keeps the view's strides instead). A view of a view that changed its own shape views what it was, ``inner``."""
+    former = getattr(t._base, "_former", None)
+    if t._base.array is not t._base_array and former is not None and former[0] is t._base_array:
+        t._base, t._base_array = former[1], former[1].array
     if t._base.array is not t._base_array:
         raise RuntimeError(f"A view (made by {type(t._view_of).__name__}) was made before it or the tensor it views "
                            f"changed its shape or its numbers in place (t_, unsqueeze_, .data = ...; the tensor is "
