@@ -12,7 +12,7 @@ methods that only custom Functions use; ``save_for_backward``, ``saved_tensors``
 import functools
 import weakref
 
-from .inplace import _into_base, _snapshot, _takes_place_of, _view_again
+from .inplace import _into_base, _snapshot, _takes_place_of, _view_again, records_inplace
 
 
 class FunctionCtx:
@@ -44,17 +44,14 @@ class FunctionCtx:
                 raise RuntimeError(f"{type(self).__name__}: Some elements marked as dirty during the forward method "
                                    "were not returned as output. The inputs that are modified inplace must all be "
                                    "outputs of the Function (return x after changing it)")
-            i, out = places[0], outs[places[0]]
+            out = outs[places[0]]
             if out.grad_fn is None and x.requires_grad:  # not recorded (under no_grad, or marked non-differentiable):
                 continue                                 # the output shows x's numbers without its graph, as PyTorch's
             for i in places:
                 outs[i] = x
             if out.grad_fn is None:  # not recorded: nothing requires grad
                 continue
-            leaf = x if x._base is None else x._base
-            if leaf.grad_fn is None and leaf._requires_grad:
-                raise RuntimeError(f"{type(self).__name__}: a leaf Variable that requires grad has been used in an "
-                                   "in-place operation (mark_dirty): pass x.clone(), or change weights under no_grad")
+            records_inplace(x, f"{type(self).__name__} (mark_dirty)", out)  # (refuses a leaf, an expanded view ...)
             before = _snapshot(x)
             self.inputs = tuple(before if t is x else t for t in self.inputs)
             if x._base is not None:  # (a view: written into its base, which records it; that write is this op's
