@@ -232,7 +232,8 @@ def fresh(t):
     base = t._base
     if base._base is not None:
         fresh(base)
-    if base.grad_fn is t._made_from or not is_grad_enabled():
+    same_flag = t._made_in_no_grad or t._requires_grad == base._requires_grad  # (not: base.requires_grad_() since)
+    if not is_grad_enabled() or base.grad_fn is t._made_from and same_flag:
         return t
     if t._made_in_no_grad:
         raise RuntimeError(f"A view was created in no_grad mode (a {type(t._view_of).__name__} of a tensor of shape "
