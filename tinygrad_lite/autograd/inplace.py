@@ -226,8 +226,9 @@ def fresh(t):
     change: making every view again at every change would make a loop of ``buf[t] = h`` quadratic.
 
     A view made under ``no_grad`` has no place in the graph to bring up to date: used with grad mode on after its
-    base was changed in the graph, it raises, as PyTorch's does. Not brought up to date: ``e.grad_fn`` read before
-    e is used (PyTorch's is).
+    base was changed in the graph, it raises, as PyTorch's does. A view taken before its base was made to require
+    grad (``r = b[1]; b.requires_grad_()``) is brought up to date too. Not brought up to date: ``e.grad_fn`` read
+    before e is used (PyTorch's is).
     """
     base = t._base
     if base._base is not None:
@@ -286,9 +287,9 @@ def _takes_place_of(t, again, before):
 
 def _check_layout(t):
     """Refuse to make the view ``t`` again, or to write through it, once its base shows its numbers in another shape
-    or order (``x.t_()``, ``x.unsqueeze_(0)``) or shows other numbers (``x.data = ...``), or t itself changed its
-    shape in place (``_base_array`` None): the op that made t would now pick other numbers of the base (PyTorch
-    keeps the view's strides instead). A view of a view that changed its own shape views what it was, ``inner``."""
+    or order (``x.t_()``, ``x.unsqueeze_(0)``) or shows other numbers (``x.data = ...``): the op that made t would
+    now pick other numbers of the base (PyTorch keeps the view's strides instead). A view of a view that changed its
+    own shape (``reshaped_in_place``) views what that view was, ``inner``, instead."""
     former = getattr(t._base, "_former", None)
     if t._base.array is not t._base_array and former is not None and former[0] is t._base_array:
         t._base, t._base_array = former[1], former[1].array
