@@ -226,15 +226,14 @@ def fresh(t):
     change: making every view again at every change would make a loop of ``buf[t] = h`` quadratic.
 
     A view made under ``no_grad`` has no place in the graph to bring up to date: used with grad mode on after its
-    base was changed in the graph, it raises, as PyTorch's does. A view taken before its base was made to require
-    grad (``r = b[1]; b.requires_grad_()``) is brought up to date too. Not brought up to date: ``e.grad_fn`` read
-    before e is used (PyTorch's is).
+    base was changed in the graph, it raises, as PyTorch's does. Not brought up to date: ``e.grad_fn`` read before
+    e is used (PyTorch's is), and a view taken before its base was made to require grad (``r = b[1];
+    b.requires_grad_()``; PyTorch's is once b's numbers change).
     """
     base = t._base
     if base._base is not None:
         fresh(base)
-    same_flag = t._made_in_no_grad or t._requires_grad == base._requires_grad  # (not: base.requires_grad_() since)
-    if not is_grad_enabled() or base.grad_fn is t._made_from and same_flag:
+    if base.grad_fn is t._made_from or not is_grad_enabled():
         return t
     if t._made_in_no_grad:
         raise RuntimeError(f"A view was created in no_grad mode (a {type(t._view_of).__name__} of a tensor of shape "
