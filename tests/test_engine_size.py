@@ -186,7 +186,7 @@ lists a tensor's earlier states once and bisects, instead of walking them for ev
 made backward quadratic in T). A view made before its base changed shape in place (``x.t_()``) is refused in the
 graph rather than made again on the wrong numbers (``_check_layout``), and a view that changes its own shape in
 place (``v.t_()``) becomes that view of itself made again on its base (``reshaped_in_place``; the views made of it
-before view what it was). ``inplace.py`` went from 84 to 176 lines; INPLACE_BUDGET = 180. The engine did not
+before view what it was). ``inplace.py`` went from 84 to 175 lines; INPLACE_BUDGET = 180. The engine did not
 grow (``track_view`` takes the op instead of its inputs); the API went from 1,699 to 1,691 lines (the slice index
 that ``__getitem__`` kept for a view out of the graph is the op's own, which the view now notes, and
 ``unsqueeze_`` joined the other in-place view methods, ``t_``, ``squeeze_`` ..., in ``inplace_methods.py``).

@@ -109,10 +109,11 @@ def records_inplace(t, name, other=None):
     (the value written or combined) requires grad; raises for the changes that cannot be recorded."""
     if t._base is not None:
         fresh(t)  # (a view of a tensor changed since: its place in the graph first)
+    if t._base is not None and t._made_in_no_grad and is_grad_enabled():
         root = t._base
         while root._base is not None:  # (the tensor that owns the numbers: a view of a view changes it too)
             root = root._base
-        if t._made_in_no_grad and is_grad_enabled() and (root._requires_grad or getattr(other, "requires_grad", 0)):
+        if root._requires_grad or getattr(other, "requires_grad", False):
             raise RuntimeError(f"{name}: a view was created in no_grad mode (of a tensor of shape "
                                f"{tuple(root.shape)}) and is being modified in place with grad mode enabled; as "
                                "in PyTorch, this is refused: should the change be recorded? Make both the view and "
@@ -162,11 +163,9 @@ def record_inplace(t, name, compute, writes_into_input=False, new_shape=False):
     which the op may save for backward, unless the op writes into its input itself (SetItem, for ``t[i] = v``).
     """
     write = _into_base(t) if t._base is not None else None  # (records_inplace refused the other views)
-    before = t._make(t.array, t.grad_fn)  # a plain Tensor (even when t is a Parameter) with t's state
-    before.__dict__.update(t.__dict__)
-    before._retains_grad, t._backward_hooks = False, None  # hooks so far see the gradient of t as it was (PyTorch's)
+    before = _snapshot(t)
     if not writes_into_input or write is not None:
-        before.array, before._version_counter, before._base = t.array.copy(), [0], None
+        before.array, before._version_counter = t.array.copy(), [0]
     new = compute(before)
     if write is not None and not new_shape:  # t = y[i] (or y.t()): the change is y[i] = new, recorded on y (maybe a
         write(new)                           # view too); t's array shows y's, and t becomes y[i] of y's new state
@@ -271,7 +270,9 @@ def reshaped_in_place(t, view):
 
 
 def _snapshot(t):
-    """A tensor holding t's state until now (its grad_fn ...): the ops recorded before took it as their input."""
+    """A plain Tensor (even when t is a Parameter) holding t's state until now (its grad_fn ...): the ops recorded
+    before took it as their input. Not a view of anything: it stands for t as it was. The hooks stay with t's old
+    state (hooks registered so far see the gradient of t as it was, as PyTorch's)."""
     before = t._make(t.array, t.grad_fn)
     before.__dict__.update(t.__dict__)
     before._base, before._retains_grad, t._backward_hooks = None, False, None
