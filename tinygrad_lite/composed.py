@@ -340,14 +340,22 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     length = builtins.max(0, builtins.min(rows + builtins.min(k, 0), columns - builtins.max(k, 0)))
     if length == 0:  # (an offset past the matrix: no items, and no index arithmetic with it)
         return moved[..., :0, :0].sum(-1)
-    for m, kk in ((moved, k), (moved.mT, -k)):  # (the items (i, i + k) are those (j - k, j) of the transpose)
-        flat = m.reshape(*m.shape[:-2], m.shape[-2] * m.shape[-1])
-        if flat._base is not None:  # flattened without a copy: from item (max(-k, 0), max(k, 0)), every
-            step = m.shape[-1] + 1  # (columns + 1)-th number
-            start = builtins.max(-kk, 0) * m.shape[-1] + builtins.max(kk, 0)
-            return flat[..., start:start + (length - 1) * step + 1:step]
+    row_stride, column_stride = moved.array.strides[-2:]
+    if rows == 1 or row_stride == columns * column_stride:  # the rows one after the other: flattened without a copy
+        return _diagonal_view(moved, k, length)
+    if columns == 1 or column_stride == rows * row_stride:  # the columns one after the other: the items (i, i + k)
+        return _diagonal_view(moved.mT, -k, length)           # are those (j - k, j) of the transpose
     i = arange(length, device=input.device) + builtins.max(-k, 0)
     return moved[..., i, i + k]
+
+
+def _diagonal_view(matrices, k, length):
+    """Diagonal ``k`` of ``matrices`` whose rows lie one after the other in memory, as a view: flattened, it is the
+    ``length`` numbers from item (max(-k, 0), max(k, 0)), every (columns + 1)-th one."""
+    columns = matrices.shape[-1]
+    flat = matrices.reshape(*matrices.shape[:-2], matrices.shape[-2] * columns)
+    start, step = builtins.max(-k, 0) * columns + builtins.max(k, 0), columns + 1
+    return flat[..., start:start + (length - 1) * step + 1:step]
 
 
 def diag(input, diagonal=0):
