@@ -84,6 +84,11 @@ class CallableFactor:
         return self.rate ** epoch
 
 
+def _swa(m):
+    """The library's swa_utils, for the lr_scheduler module ``m`` of that library (SWALR lives there)."""
+    return tg.optim.swa_utils if m is ours else torch.optim.swa_utils
+
+
 SCHEDULES = {
     "LambdaLR-one": lambda m, o: m.LambdaLR(o, lambda e: 0.95 ** e),
     "LambdaLR-per-group": lambda m, o: m.LambdaLR(o, [lambda e: 1 / (1 + 0.1 * e), CallableFactor(0.97)]),
@@ -122,6 +127,13 @@ SCHEDULES = {
         o, [m.ConstantLR(o, factor=0.1, total_iters=5), m.PolynomialLR(o, total_iters=50, power=2.0)], milestones=[5]),
     "ChainedScheduler-constant-multiplicative": lambda m, o: m.ChainedScheduler(
         [m.ConstantLR(o, factor=0.1, total_iters=5), m.MultiplicativeLR(o, lambda e: 0.98)]),
+    # (session 48) swa_utils.SWALR, alone and after a cosine as SWA runs use it
+    "SWALR-cos": lambda m, o: _swa(m).SWALR(o, swa_lr=0.05),
+    "SWALR-linear-per-group": lambda m, o: _swa(m).SWALR(o, [0.01, 0.2], anneal_epochs=25, anneal_strategy="linear"),
+    "SWALR-anneal-0-after-steps": lambda m, o: m.SequentialLR(
+        o, [m.StepLR(o, 10, gamma=0.5), _swa(m).SWALR(o, 0.02, anneal_epochs=0)], milestones=[30]),
+    "SequentialLR-cosine-then-SWALR": lambda m, o: m.SequentialLR(
+        o, [m.CosineAnnealingLR(o, T_max=60), _swa(m).SWALR(o, 0.02, anneal_epochs=5)], milestones=[60]),
 }
 
 
@@ -284,7 +296,8 @@ def test_initial_lr_base_lrs_and_get_last_lr():
 @pytest.mark.parametrize("name", ["LambdaLR-per-group", "MultiStepLR", "CosineAnnealingLR-past-T_max",
                                   "LinearLR-warmup", "SequentialLR-warmup-cosine", "SequentialLR-three-phases",
                                   "CosineAnnealingWarmRestarts-T_mult-2", "one-cycle", "plateau",
-                                  "MultiplicativeLR-per-group", "ConstantLR-warmup", "PolynomialLR-squared", "cyclic"])
+                                  "MultiplicativeLR-per-group", "ConstantLR-warmup", "PolynomialLR-squared", "cyclic",
+                                  "SWALR-linear-per-group", "SequentialLR-cosine-then-SWALR"])
 @pytest.mark.parametrize("via_file", [False, True], ids=["in-memory", "via-file"])
 def test_state_dict_round_trip_continues_identically(name, via_file):
     """Save after 37 steps, rebuild optimizer and scheduler, load both: the next 63 lrs are the same."""
@@ -566,6 +579,7 @@ def test_state_dict_keys_come_in_pytorchs_order():
               "MultiplicativeLR": lambda S, o: S.MultiplicativeLR(o, lambda epoch: 0.9),
               "ConstantLR": lambda S, o: S.ConstantLR(o), "PolynomialLR": lambda S, o: S.PolynomialLR(o),
               "CyclicLR": lambda S, o: S.CyclicLR(o, 0.01, 0.1),
+              "SWALR": lambda S, o: _swa(S).SWALR(o, 0.05, anneal_epochs=3),
               "CyclicLR-scale-fn": lambda S, o: S.CyclicLR(o, 0.01, 0.1, scale_fn=CallableFactor(0.5),
                                                            cycle_momentum=False)}
     for name, make in makers.items():

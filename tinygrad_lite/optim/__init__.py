@@ -4,7 +4,8 @@ Start with ``optimizer.py`` (what all optimizers share: parameter groups, ``step
 then one file per update rule: ``sgd.py``, ``adam.py`` (and ``adamw.py``), ``rmsprop.py``, ``adagrad.py``; and
 (less common) ``nadam.py``, ``radam.py``, ``adamax.py``, ``adadelta.py``; ``lbfgs.py``, a quasi-Newton method whose
 ``step`` takes a closure (with ``line_search.py``).
-``lr_scheduler`` changes the learning rate during training.
+``lr_scheduler`` changes the learning rate during training; ``swa_utils`` keeps an average of the weights (SWA,
+EMA).
 """
 from ..coverage import missing_names as _missing_names
 from .optimizer import Optimizer
@@ -18,10 +19,10 @@ from .radam import RAdam
 from .adamax import Adamax
 from .adadelta import Adadelta
 from .lbfgs import LBFGS
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "NAdam", "RAdam", "Adamax", "Adadelta",
-           "LBFGS", "lr_scheduler"]
+           "LBFGS", "lr_scheduler", "swa_utils"]
 
 
 __getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)

@@ -48,16 +48,11 @@ class _NormBase(Module):
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
-class BatchNorm1d(_NormBase):
-    """Batch normalisation for inputs (N, C) or (N, C, L), with C = ``num_features`` channels in dim 1.
-
-    - ``momentum``: weight of the new batch in the running averages; ``None`` gives the cumulative average
-      (every batch so far counts equally: momentum = 1 / num_batches_tracked).
-    - ``affine``: learn a per-channel ``weight`` (init 1) and ``bias`` (init 0).
-    - ``track_running_stats``: keep ``running_mean`` (init 0), ``running_var`` (init 1) and ``num_batches_tracked``
-      (int64); without them eval mode normalises with the batch's statistics too.
-    """
-    _dims, _layout = (2, 3), "(N, C) or (N, C, L)"  # the inputs it takes (BatchNorm2d, 3d: others)
+class _BatchNorm(_NormBase):
+    """What ``BatchNorm1d``, ``2d`` and ``3d`` share (PyTorch's ``_BatchNorm``, the class ``isinstance`` tests of
+    "any batch norm" name, as ``swa_utils.update_bn`` does): the options, the input check and forward. Each
+    subclass says which inputs it takes (``_dims``, ``_layout``); a ``BatchNorm2d`` is not a ``BatchNorm1d``."""
+    _dims, _layout = (2, 3), "(N, C) or (N, C, L)"
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
                  dtype=None, *, bias=True):
@@ -93,13 +88,23 @@ class BatchNorm1d(_NormBase):
         return out
 
 
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation for inputs (N, C) or (N, C, L), with C = ``num_features`` channels in dim 1.
 
-class BatchNorm2d(BatchNorm1d):
+    - ``momentum``: weight of the new batch in the running averages; ``None`` gives the cumulative average
+      (every batch so far counts equally: momentum = 1 / num_batches_tracked).
+    - ``affine``: learn a per-channel ``weight`` (init 1) and ``bias`` (init 0).
+    - ``track_running_stats``: keep ``running_mean`` (init 0), ``running_var`` (init 1) and ``num_batches_tracked``
+      (int64); without them eval mode normalises with the batch's statistics too.
+    """
+
+
+class BatchNorm2d(_BatchNorm):
     """Batch normalisation for images (N, C, H, W): each of the C = ``num_features`` channels normalised over the
     batch and every position (n = N H W numbers per channel). The options are ``BatchNorm1d``'s."""
     _dims, _layout = (4,), "(N, C, H, W)"
 
 
-class BatchNorm3d(BatchNorm1d):
+class BatchNorm3d(_BatchNorm):
     """Batch normalisation for volumes (N, C, D, H, W), each channel over the batch and every position."""
     _dims, _layout = (5,), "(N, C, D, H, W)"
