@@ -696,3 +696,19 @@ def test_float16_reductions_and_normalisations_compute_in_float32_as_pytorchs():
     assert ours[4] and ours[7] and theirs[4] and theirs[7]
     for k in (3, 5, 6, 8):  # (within a float16 step or two: PyTorch's batch norm rounds some steps to float16)
         np.testing.assert_allclose(ours[k], theirs[k], rtol=2e-3)
+
+
+def test_a_cast_made_under_no_grad_is_not_kept_for_the_graph():
+    """(session 48) A weight used under no_grad inside an autocast region, then with grad mode on in the same region
+    (an evaluation before the step; a checkpoint's first run): its gradient arrives, as PyTorch's (the no_grad
+    cast, kept in the cache, had cut it)."""
+    grads = []
+    for lib in (tl, torch):
+        layer = lib.nn.Linear(3, 2)
+        x = lib.ones(4, 3)
+        with lib.autocast("cpu", dtype=lib.float16):
+            with lib.no_grad():
+                layer(x)
+            layer(x).float().sum().backward()
+        grads.append(layer.weight.grad.tolist())
+    assert grads[0] == grads[1] == [[4.0] * 3] * 2

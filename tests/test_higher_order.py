@@ -93,7 +93,8 @@ def test_every_op_class_has_a_formula_for_its_gradient_as_a_graph():
             yield sub
             yield from subclasses(sub)
     ops = [c for c in subclasses(Function) if c.__module__.startswith(("tinygrad_lite.ops", "tinygrad_lite.kernels",
-                                                                        "tinygrad_lite.utils"))]
+                                                                        "tinygrad_lite.utils"))
+           and not c.torch_style]  # (one written PyTorch's way, as the checkpoint's, runs its own backward recorded)
     assert len(ops) > 60
     missing = [c.__name__ for c in ops if not any(k in higher_order.FORMULAS for k in inspect.getmro(c))]
     assert not missing, f"ops without a Tensor formula in autograd/higher_order.py: {missing}"

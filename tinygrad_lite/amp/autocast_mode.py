@@ -32,6 +32,7 @@ import numpy as np
 
 from .. import cuda
 from .. import dtypes as dt
+from ..autograd import grad_mode
 
 LOWER_PRECISION_OPS = frozenset({"matmul", "mm", "bmm", "linear", "addmm", "baddbmm", "addbmm", "prelu", "conv1d",
                                  "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"})
@@ -98,7 +99,8 @@ class autocast:
 
     ``device_type`` is "cuda" or "cpu" (ops on tensors of other devices are not affected); ``dtype`` the lower
     precision (float16; default float16 on "cuda"); ``enabled=False`` turns autocast off inside (for a region that
-    must run in float32); ``cache_enabled`` (default True) casts each weight once per region, not once per use.
+    must run in float32); ``cache_enabled`` (default True) casts each weight once per region, not once per use
+    (casts made under ``no_grad`` are not kept, as PyTorch's are not: they would carry no gradient).
     Run the backward pass outside the region, as PyTorch recommends.
 
     Deliberate difference: a weight changed in place inside the region (``w.add_``, an optimizer step,
@@ -223,8 +225,8 @@ def _autocast(op, t):
         else t.dtype
     if t.dtype is target:
         return t
-    if not (t.is_leaf and t.requires_grad and _caching[-1]):
-        return t.to(target)
+    if not (t.is_leaf and t.requires_grad and _caching[-1] and grad_mode._enabled):  # (a cast made under no_grad
+        return t.to(target)  # has no graph: kept, it would cut the weight's gradient at its next use, as PyTorch's not)
     weight, version, cast = _cache.get((id(t), target), (None, None, None))
     if weight is not t or version != t._version:  # (a weight changed in place, by optimizer.step: cast it again)
         cast = t.to(target)

@@ -6,6 +6,7 @@ autograd's first and second derivatives with finite differences), ``functional``
 products with vectors), and the grad-mode switches. Anomaly detection
 (``detect_anomaly``, ``set_detect_anomaly(True)``) is not covered and raises, saying how to find a nan gradient.
 """
+import contextlib
 import warnings
 
 from ..coverage import missing_names as _missing_names
@@ -17,6 +18,19 @@ from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inferen
                         set_grad_enabled)
 from .gradcheck import gradcheck, gradgradcheck
 from .variable import Variable
+
+_for_some_inputs = [0]  # backward passes running for chosen inputs only (grad, backward(inputs=))
+
+
+@contextlib.contextmanager
+def asking_for_inputs():
+    """Around a backward pass that returns or fills the gradients of chosen inputs only. A re-entrant checkpoint
+    (``utils/checkpoint.py``), whose backward adds into every leaf's ``.grad``, refuses to run inside one."""
+    _for_some_inputs[0] += 1
+    try:
+        yield
+    finally:
+        _for_some_inputs[0] -= 1
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
@@ -77,7 +91,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient to ask for (even with "
                                "allow_unused=True): make it with requires_grad=True, or leave it out of inputs")
     retain_graph = bool(create_graph if retain_graph is None else retain_graph)  # (PyTorch's default)
-    found = run_backward(outputs, grads, retain_graph=retain_graph, inputs=inputs, create_graph=create_graph)
+    with asking_for_inputs():
+        found = run_backward(outputs, grads, retain_graph=retain_graph, inputs=inputs, create_graph=create_graph)
     result = []
     for i, t in enumerate(inputs):
         if id(t) not in found and not (allow_unused or materialize_grads):
@@ -136,7 +151,8 @@ def backward_into(inputs, roots, grads, retain_graph, op, create_graph=False):
         if not isinstance(t, Tensor) or not t.requires_grad:
             raise RuntimeError(f"{op}: inputs[{i}] does not require grad, so it can get no gradient; make it with "
                                "requires_grad=True, or leave it out of inputs")
-    found = run_backward(roots, grads, retain_graph=retain_graph, inputs=inputs, create_graph=create_graph)
+    with asking_for_inputs():
+        found = run_backward(roots, grads, retain_graph=retain_graph, inputs=inputs, create_graph=create_graph)
     for t in inputs:
         if id(t) in found and not t._retains_grad:  # (one that retains its grad got it in run_backward)
             if create_graph:
