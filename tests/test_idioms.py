@@ -1021,3 +1021,17 @@ def test_bad_arguments_give_clear_errors(case):
     call, error, message = BAD[case]
     with pytest.raises(error, match=message):
         call()
+
+
+def test_sizes_in_bytes_and_a_masked_rows_softmax_as_pytorchs():
+    """(session 48, from scripts of the r45 round) element_size/itemsize/nbytes and torch.is_floating_point; a
+    softmax over a row of -inf only (an attention row with every key masked) is nan without numpy's warning."""
+    for lib in (tg, torch):
+        x = lib.ones(3, 2, dtype=lib.float16)
+        assert (x.element_size(), x.itemsize, x.nbytes) == (2, 2, 12)
+        assert lib.is_floating_point(x) and not lib.is_floating_point(lib.ones(2, dtype=lib.int64))
+        row = lib.tensor([[-math.inf, -math.inf], [0.0, 1.0]])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            soft, log_soft = lib.softmax(row, 1), lib.log_softmax(row, 1)
+        assert soft[0].isnan().all() and log_soft[0].isnan().all() and not soft[1].isnan().any()

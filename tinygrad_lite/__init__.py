@@ -119,6 +119,8 @@ from .amp.autocast_mode import bfloat16, is_autocast_enabled
 from .autograd.anomaly_mode import is_anomaly_enabled
 from .memory_formats import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
 from .serialization import load, save
+from . import compiler, distributed
+from .compiler import compile
 from .settings import (are_deterministic_algorithms_enabled, get_float32_matmul_precision, get_num_threads,
                        is_deterministic_algorithms_warn_only_enabled, set_float32_matmul_precision, set_num_threads,
                        use_deterministic_algorithms)

@@ -146,7 +146,7 @@ def _method(name):
 _NAMES = ("abs neg exp expm1 log log1p sqrt rsqrt sin cos square relu sigmoid tanh softmax log_softmax clamp clip "
           "sum mean max min amax amin argmax argmin var std logsumexp all any reshape flatten squeeze unsqueeze "
           "permute transpose t maximum minimum add sub mul div divide pow eq ne lt le gt ge isnan isinf isfinite "
-          "masked_fill numel clone detach logical_not addcmul addcdiv lerp").split()
+          "masked_fill numel clone detach logical_not addcmul addcdiv lerp is_floating_point").split()
 globals().update({name: _method(name) for name in _NAMES})
 concat = cat
 _pow = pow

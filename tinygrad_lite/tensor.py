@@ -330,6 +330,10 @@ class Tensor:
         return int(self.array.size)
 
     nelement = numel
+    itemsize = property(lambda self: self.array.itemsize, doc="Bytes per number (also x.element_size())")
+    nbytes = property(lambda self: self.array.nbytes, doc="Bytes of all the numbers: numel() * itemsize")
+
+    def element_size(self): return self.array.itemsize
 
     def is_floating_point(self):
         return self.dtype.is_floating_point

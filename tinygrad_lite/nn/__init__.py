@@ -6,14 +6,17 @@
 - ``functional``: the same computations as functions; every layer's forward calls one of them.
 - ``init``: weight initialisation schemes.
 - ``utils``: gradient clipping and gradient statistics.
+- ``parallel``: ``DataParallel`` and ``DistributedDataParallel``, for scripts written for several GPUs or processes.
 """
 from ..coverage import missing_names as _missing_names
 from . import functional, init, utils
 from .modules import *
 from .modules import __all__ as _module_names
 from .parameter import Parameter
+from . import parallel
+from .parallel import DataParallel
 
-__all__ = ["Parameter", "functional", "init", "utils"] + list(_module_names)
+__all__ = ["Parameter", "functional", "init", "utils", "parallel", "DataParallel"] + list(_module_names)
 
 
 __getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)

@@ -121,13 +121,13 @@ class Softmax(Function):
     Stable: we subtract max_j x_j first, which leaves s unchanged (it cancels) but keeps exp from overflowing.
     Backward: dL/dx_i = s_i (g_i - \sum_j g_j s_j). Computed with the classes first (``classes_first``).
     """
+    @np.errstate(invalid="ignore")  # (a row of -inf only, as a fully masked attention row: nan, quietly, as PyTorch)
     def forward(self, x, dim):
-        f = classes_first(x, dim)
+        f, self.dim = classes_first(x, dim), dim
         e = np.exp(f - f.max(axis=0))
         s = (e / e.sum(axis=0, dtype=np.float32 if e.dtype == np.float16 else None)).astype(e.dtype, copy=False)
         out = classes_back(s, dim, x.shape)  # (float16: summed in float32, as PyTorch's: a sum past 65,504 is inf)
         self.save_for_backward(s, out)  # (out too, so that changing the result in place is caught, as in PyTorch)
-        self.dim = dim
         return out
 
     def backward(self, g):
@@ -141,13 +141,13 @@ class LogSoftmax(Function):
 
     Backward: dL/dx_i = g_i - softmax(x)_i \sum_j g_j, and softmax(x) = e^z. Computed with the classes first.
     """
+    @np.errstate(invalid="ignore")  # (a row of -inf only: nan, quietly, as PyTorch's)
     def forward(self, x, dim):
-        f = classes_first(x, dim)
+        f, self.dim = classes_first(x, dim), dim
         z = f - f.max(axis=0)                   # shifted by the max: every e^z <= 1
         z -= np.log(np.exp(z).sum(axis=0))      # minus the log-sum-exp
         out = classes_back(z, dim, x.shape)
         self.save_for_backward(z, out)  # (out too, so that changing the result in place is caught, as in PyTorch)
-        self.dim = dim
         return out
 
     def backward(self, g):

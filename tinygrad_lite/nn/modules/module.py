@@ -564,6 +564,12 @@ class Module:
         """Evaluation mode: ``train(False)``. Dropout becomes the identity, BatchNorm uses its running statistics."""
         return self.train(False)
 
+    def compile(self, *args, **kwargs):
+        """``torch.compile`` in place (``model.compile()``): its arguments are checked, and the module runs as it
+        is; there is no compiler here (``compiler.py``)."""
+        from ...compiler import compile  # (here: compiler.py builds on this module)
+        compile(self.forward, *args, **kwargs)
+
     def requires_grad_(self, requires_grad=True):
         """Switch gradient tracking of every parameter on or off (off: freeze the layer)."""
         for param in self.parameters():
