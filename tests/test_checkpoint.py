@@ -175,3 +175,22 @@ def test_on_the_gpu_the_gpus_random_numbers_are_replayed(use_reentrant):
         assert all(isinstance(p.grad.array, ndarray) for p in model.parameters())
     for a, b in zip(checkpointed, plain):
         np.testing.assert_array_equal(a, b)
+
+
+@WAYS
+def test_a_second_backward_and_a_weight_changed_since_are_refused(use_reentrant):
+    """A second backward without retain_graph is refused, as PyTorch's; a weight changed in place between forward
+    and backward too in the non-reentrant way (as without a checkpoint; PyTorch's recomputes with the new weight)."""
+    layer, x = tl.nn.Linear(3, 3), tl.ones(2, 3, requires_grad=True)
+    out = tl.utils.checkpoint.checkpoint(layer, x, use_reentrant=use_reentrant).sum()
+    out.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        out.backward()
+    out = tl.utils.checkpoint.checkpoint(layer, x, use_reentrant=use_reentrant).sum()
+    with tl.no_grad():
+        layer.weight.mul_(2)
+    if use_reentrant:
+        out.backward()  # (only the inputs are saved: the second run reads the weight as it is now, as PyTorch's)
+    else:
+        with pytest.raises(RuntimeError, match="CheckpointBackward: one of the variables needed"):
+            out.backward()

@@ -28,7 +28,9 @@ Two ways to do it, PyTorch's ``use_reentrant``:
 Deliberate differences: PyTorch's non-reentrant way keeps the first run's graph and drops only the tensors saved in
 it, so the output's ``grad_fn`` is ``fn``'s last op; ours drops the whole inner graph (in this library an op keeps
 its input tensors, so the graph is what holds the activations), and the output's ``grad_fn`` is a
-``CheckpointBackward``: the numbers and gradients are the same. ``determinism_check`` compares the outputs' shapes
+``CheckpointBackward``: the numbers and gradients are the same. A parameter changed in place between forward and
+backward is refused, as it would be without the checkpoint (PyTorch's non-reentrant way recomputes with the new
+numbers, its re-entrant way too, and so does ours). ``determinism_check`` compares the outputs' shapes
 and dtypes of the two runs (PyTorch compares every saved tensor's); ``debug`` and ``early_stop`` change nothing.
 """
 import contextlib
@@ -152,13 +154,14 @@ def _reached_from_outside(outputs, start):
     return list(found.values())
 
 
-class _Checkpoint(Function):
+class Checkpoint(Function):
     """``use_reentrant=False``: one node whose inputs are the tensors that ``fn``'s first run reached from outside.
     Its backward runs ``fn`` again and returns their gradients through that run (``autograd.grad``)."""
 
     @staticmethod
     def forward(ctx, run, *reached):
         ctx.run = run
+        ctx.save_for_backward(*reached)  # (so that a weight changed in place since, or a second backward, is refused)
         for t, differentiable in zip(_as_tuple(run.outputs), run.differentiable):
             if isinstance(t, Tensor) and not differentiable:
                 ctx.mark_non_differentiable(t)
@@ -166,7 +169,7 @@ class _Checkpoint(Function):
 
     @staticmethod
     def backward(ctx, *grads):
-        run, reached = ctx.run, ctx.inputs
+        run, reached = ctx.run, ctx.saved_tensors
         record = grad_mode.is_grad_enabled()  # (a backward with create_graph: the gradients must be functions of the
         copies = run.args if record else [  # inputs themselves, not of copies; else copies stop the walk there)
             a.detach().requires_grad_(a.requires_grad) if isinstance(a, Tensor) else a for a in run.args]
@@ -230,7 +233,7 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn, 
     if determinism_check not in ("default", "none"):
         raise ValueError(f"determinism_check should be one of ['default', 'none'], but got {determinism_check}")
     run = _Run(function, args, kwargs, preserve_rng_state, context_fn, determinism_check)
-    return _Checkpoint.apply(run, *run.reached) if run.reached else run.outputs
+    return Checkpoint.apply(run, *run.reached) if run.reached else run.outputs
 
 
 def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwargs):
