@@ -489,3 +489,20 @@ def test_check_inside_a_notebook_being_checked_refuses_to_start_another(monkeypa
     assert cli.main(["check", "00"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "inside a notebook that tinygrad-lite check is running" in err[0], err
+
+
+def test_ctrl_c_while_python_shuts_down_after_the_answer_is_ignored(tmp_path):
+    """(session 48: a CI run's Ctrl-C landed in the logging module's flush at exit and printed a traceback) A
+    Ctrl-C once the command has answered, while Python flushes its logging handlers at exit, changes nothing."""
+    script = ("import logging, os, signal, sys\n"
+              "class Kicks(logging.Handler):\n"
+              "    def emit(self, record): pass\n"
+              "    def flush(self): os.kill(os.getpid(), signal.SIGINT)\n"
+              "logging.getLogger('x').addHandler(Kicks())\n"
+              "from tinygrad_lite_cli import main\n"
+              "sys.exit(main(['check', 'absent.ipynb']))\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=60)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == "tinygrad-lite check: error: absent.ipynb: no such file\n"

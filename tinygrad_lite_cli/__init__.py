@@ -12,8 +12,11 @@ one, reports "could not import module datetime"): the signal is recorded, so tha
 interruption it is, not as a broken installation. One that lands inside a callback Python runs for itself (the
 import system's module locks are freed through weak-reference callbacks) cannot propagate: Python prints it as
 "Exception ignored in ...", with a traceback. While the library is imported, such a recorded Ctrl-C is kept
-quiet, and ``main`` reports it once the import returns.
+quiet, and ``main`` reports it once the import returns. Once the command has answered, a Ctrl-C while Python
+shuts down (flushing the logging handlers nbclient's import set up) is ignored: the work is done, and Python could
+only print it as an exception in an exit callback.
 """
+import atexit
 import signal
 import sys
 
@@ -36,7 +39,22 @@ def _quiet_recorded_interrupts(previous_hook):
     return hook
 
 
+def _ignore_sigint_at_exit():
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except (ValueError, OSError):  # (not the main thread)
+        pass
+
+
 def main(argv=None):
+    try:
+        return _run(argv)
+    finally:  # (registered after the imports, so that it runs first at exit: before the logging module's flush)
+        atexit.unregister(_ignore_sigint_at_exit)
+        atexit.register(_ignore_sigint_at_exit)
+
+
+def _run(argv):
     _received.clear()
     try:
         previous = signal.signal(signal.SIGINT, _on_sigint)

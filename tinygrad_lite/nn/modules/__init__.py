@@ -38,6 +38,8 @@ from .flatten import Flatten, Unflatten
 from .linear import Bilinear, Identity, Linear
 from .loss import *
 from .loss import __all__ as _loss_names
+from .lazy import *
+from .lazy import __all__ as _lazy_names
 from .module import Module
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .normalization import GroupNorm, LayerNorm, RMSNorm
@@ -63,4 +65,4 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", 
            "InstanceNorm2d", "InstanceNorm3d", "MultiheadAttention", "RMSNorm", "Bilinear", "PairwiseDistance",
            "CosineSimilarity", "EmbeddingBag"] + \
     list(_padding_names) + list(_loss_names) + list(_conv_names) + list(_pooling_names) + list(_upsampling_names) + \
-    list(_transformer_names) + list(_rnn_names)
+    list(_transformer_names) + list(_rnn_names) + list(_lazy_names)

@@ -39,7 +39,7 @@ from ...device import device as Device
 from ...memory_formats import check_memory_format
 from ...tensor import Tensor
 from ...utils.hooks import BackwardHook
-from ..parameter import Parameter
+from ..parameter import Parameter, is_lazy
 
 _HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks", "_forward_hooks_with_kwargs",
                "_forward_hooks_always_called", "_backward_pre_hooks", "_backward_hooks")
@@ -516,7 +516,10 @@ class Module:
             if key not in state_dict:
                 continue
             value = _as_numpy(state_dict[key], key)
-            if value.shape != tuple(target.shape):
+            if is_lazy(target):  # a lazy layer's parameter before its first forward takes the checkpoint's shape
+                if value.shape != (0,):  # (saved before its own first forward: it stays uninitialized)
+                    copies.append((key, target, value))
+            elif value.shape != tuple(target.shape):
                 errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from checkpoint, "
                               f"the shape in current model is {tuple(target.shape)}.")
             elif assign and not isinstance(state_dict[key], Tensor):
@@ -546,6 +549,8 @@ class Module:
                     new = Parameter(new, requires_grad=target.requires_grad)  # (shares the given tensor's memory)
                 setattr(self.get_submodule(owner), name, new)
             else:
+                if is_lazy(target):
+                    target.materialize(value.shape)
                 target.array[...] = move(value.astype(target.array.dtype, copy=False), target.device)
                 target._bump_version()  # an in-place change: a backward still pending on the old weights will raise
         return _IncompatibleKeys(missing, unexpected)
