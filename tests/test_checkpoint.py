@@ -178,19 +178,27 @@ def test_on_the_gpu_the_gpus_random_numbers_are_replayed(use_reentrant):
 
 
 @WAYS
-def test_a_second_backward_and_a_weight_changed_since_are_refused(use_reentrant):
+def test_a_second_backward_is_refused_and_a_weight_changed_since_is_read_anew(use_reentrant):
     """A second backward without retain_graph is refused, as PyTorch's; a weight changed in place between forward
-    and backward too in the non-reentrant way (as without a checkpoint; PyTorch's recomputes with the new weight)."""
+    and backward is read as it is now by the second run, in both ways, as PyTorch's (r46)."""
     layer, x = tl.nn.Linear(3, 3), tl.ones(2, 3, requires_grad=True)
     out = tl.utils.checkpoint.checkpoint(layer, x, use_reentrant=use_reentrant).sum()
     out.backward()
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         out.backward()
+    x.grad = None
     out = tl.utils.checkpoint.checkpoint(layer, x, use_reentrant=use_reentrant).sum()
     with tl.no_grad():
         layer.weight.mul_(2)
-    if use_reentrant:
-        out.backward()  # (only the inputs are saved: the second run reads the weight as it is now, as PyTorch's)
-    else:
-        with pytest.raises(RuntimeError, match="CheckpointBackward: one of the variables needed"):
-            out.backward()
+    out.backward()
+    assert tl.allclose(x.grad, layer.weight.sum(0).expand(2, 3))
+
+
+def test_the_helpers_scripts_call():
+    with tl.utils.checkpoint.set_checkpoint_early_stop(False), tl.utils.checkpoint.set_checkpoint_debug_enabled(True):
+        out = tl.utils.checkpoint.checkpoint(tl.exp, tl.zeros(2, requires_grad=True), use_reentrant=False)
+    assert out.tolist() == [1.0, 1.0]
+    a, b = tl.utils.checkpoint.detach_variable((tl.ones(1, requires_grad=True) * 2, 3))
+    assert a.is_leaf and a.requires_grad and b == 3
+    with pytest.warns(UserWarning, match="None of the inputs have requires_grad=True"):
+        tl.utils.checkpoint.check_backward_validity((tl.ones(1),))

@@ -586,3 +586,28 @@ def test_a_weighted_sampler_refuses_what_pytorchs_refuses(bad, error):
         bad(tud.WeightedRandomSampler)
     with pytest.raises(error, match="WeightedRandomSampler"):
         bad(tg.utils.data.WeightedRandomSampler)
+
+
+@pytest.mark.parametrize("n, replicas, drop_last", [(10, 2, False), (10, 3, False), (10, 3, True), (2, 5, False),
+                                                    (7, 3, True)])
+def test_distributed_sampler_shares_as_pytorchs(n, replicas, drop_last):
+    """(session 48) Each rank's share, in order (PyTorch's, index for index: padding and drop_last included), and
+    shuffled (the same permutation in every rank, a new one after set_epoch, every index once over the ranks)."""
+    from tinygrad_lite.utils.data.distributed import DistributedSampler  # (PyTorch's module path)
+    for rank in range(replicas):
+        ours = DistributedSampler(range(n), num_replicas=replicas, rank=rank, shuffle=False, drop_last=drop_last)
+        theirs = torch.utils.data.DistributedSampler(range(n), num_replicas=replicas, rank=rank, shuffle=False,
+                                                     drop_last=drop_last)
+        assert (list(ours), len(ours)) == (list(theirs), len(theirs))
+    shares = [DistributedSampler(range(n), num_replicas=replicas, rank=r, seed=3) for r in range(replicas)]
+    first = [list(s) for s in shares]
+    assert first == [list(s) for s in shares]
+    if not drop_last and n % replicas == 0:
+        assert sorted(sum(first, [])) == list(range(n))
+    for s in shares:
+        s.set_epoch(1)
+    assert [list(s) for s in shares] != first or n < 3
+    with pytest.raises(ValueError, match=r"Invalid rank 3, rank should be in the interval \[0, 2\]"):
+        DistributedSampler(range(4), num_replicas=3, rank=3)
+    with pytest.raises(RuntimeError, match="Requires distributed package to be available"):
+        DistributedSampler(range(4))  # (one process: no world size to ask)

@@ -51,6 +51,9 @@ def what_lazy_layers_are(lib):
     model(lib.ones(2, 1, 28, 28))
     seen["lenet"] = (repr(model), sum(p.numel() for p in model.parameters()))
     seen["double"] = nn.LazyLinear(3).double()(lib.ones(2, 2, dtype=lib.float64)).dtype == lib.float64
+    seen["isinstance"] = [[isinstance(m, kind) for kind in (nn.BatchNorm1d, nn.modules.batchnorm._BatchNorm,
+                                                            nn.Linear, nn.Conv2d)]
+                          for m in (nn.LazyBatchNorm1d(), nn.LazyLinear(2), nn.LazyConv2d(2, 1))]
     with pytest.raises(ValueError, match="in_channels must be divisible by groups"):
         nn.LazyConv2d(4, 3, groups=2)(lib.ones(1, 3, 5, 5))
     return seen

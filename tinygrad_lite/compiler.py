@@ -28,11 +28,19 @@ class InvalidBackend(RuntimeError):
 
 
 class OptimizedModule(Module):
-    """``compile(model)``: calls ``model`` (kept as ``_orig_mod``, a submodule, hence the state_dict keys)."""
+    """``compile(model)``: calls ``model`` (kept as ``_orig_mod``, a submodule, hence the state_dict keys). Like
+    PyTorch's, it is a window onto the model: reading or setting an attribute (``training`` too) reads or sets the
+    model's, so that ``compiled.use_cache = True`` or ``compiled.head = nn.Linear(...)`` change the model."""
 
     def __init__(self, mod):
         super().__init__()
+        del self.__dict__["training"]  # (the model's mode is its mode)
         self._orig_mod = mod
+
+    def __setattr__(self, name, value):
+        if name == "_orig_mod" or "_orig_mod" not in self._modules or hasattr(type(self), name):
+            return super().__setattr__(name, value)
+        setattr(self._orig_mod, name, value)
 
     def forward(self, *args, **kwargs):
         return self._orig_mod(*args, **kwargs)

@@ -3,8 +3,9 @@
 Scripts written for several processes (launched with ``torchrun``, as nanoGPT's train.py can be) import this module
 and the wrapper ``nn.parallel.DistributedDataParallel`` at the top, and use them only when launched that way
 (``RANK`` in the environment). Run as one process (``python train.py``), they take their one-process path, which
-runs here. ``is_available()`` and ``is_initialized()`` are False; ``init_process_group`` refuses with what to do
-instead; the collective operations raise PyTorch's error for a process group that was never made.
+runs here. ``is_available()`` and ``is_initialized()`` are False; ``init_process_group`` refuses (a ValueError,
+as PyTorch's without ``RANK`` in the environment) with what to do instead; the collective operations raise
+PyTorch's error for a process group that was never made.
 """
 import enum
 
@@ -33,7 +34,7 @@ def is_initialized():
 
 
 def init_process_group(backend=None, *args, **kwargs):
-    raise RuntimeError("init_process_group: tinygrad_lite trains in one process and has no process groups "
+    raise ValueError("init_process_group: tinygrad_lite trains in one process and has no process groups "
                        "(torch.distributed is not covered). Run the script as one process (python train.py, not "
                        "torchrun, without RANK and WORLD_SIZE in the environment), which leaves this set-up out.")
 

@@ -28,9 +28,9 @@ Two ways to do it, PyTorch's ``use_reentrant``:
 Deliberate differences: PyTorch's non-reentrant way keeps the first run's graph and drops only the tensors saved in
 it, so the output's ``grad_fn`` is ``fn``'s last op; ours drops the whole inner graph (in this library an op keeps
 its input tensors, so the graph is what holds the activations), and the output's ``grad_fn`` is a
-``CheckpointBackward``: the numbers and gradients are the same. A parameter changed in place between forward and
-backward is refused, as it would be without the checkpoint (PyTorch's non-reentrant way recomputes with the new
-numbers, its re-entrant way too, and so does ours). ``determinism_check`` compares the outputs' shapes
+``CheckpointBackward``: the numbers and gradients are the same. As PyTorch's, a parameter changed in place between
+forward and backward is not refused: the second run reads its new numbers (without a checkpoint, an op that saved
+it would refuse). ``determinism_check`` compares the outputs' shapes
 and dtypes of the two runs (PyTorch compares every saved tensor's); ``debug`` and ``early_stop`` change nothing.
 """
 import contextlib
@@ -44,7 +44,8 @@ from ..autograd.inplace import input_as_used
 from ..random import fork_rng, get_rng_state, set_rng_state
 from ..tensor import Tensor
 
-__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "CheckpointFunction", "noop_context_fn"]
+__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "CheckpointFunction", "noop_context_fn",
+           "set_checkpoint_early_stop", "set_checkpoint_debug_enabled", "detach_variable", "check_backward_validity"]
 
 CHOOSE = ("the use_reentrant parameter should be passed explicitly. Starting in PyTorch 2.9, calling checkpoint "
           "without use_reentrant will raise an exception. use_reentrant=False is recommended, but if you need to "
@@ -161,7 +162,6 @@ class Checkpoint(Function):
     @staticmethod
     def forward(ctx, run, *reached):
         ctx.run = run
-        ctx.save_for_backward(*reached)  # (so that a weight changed in place since, or a second backward, is refused)
         for t, differentiable in zip(_as_tuple(run.outputs), run.differentiable):
             if isinstance(t, Tensor) and not differentiable:
                 ctx.mark_non_differentiable(t)
@@ -169,7 +169,11 @@ class Checkpoint(Function):
 
     @staticmethod
     def backward(ctx, *grads):
-        run, reached = ctx.run, ctx.saved_tensors
+        run, reached = ctx.run, ctx.inputs
+        if run is None:
+            raise RuntimeError("Checkpoint: trying to backward through the graph a second time: the first .backward() "
+                               "let its inputs go. Pass retain_graph=True to the first backward call if you need to "
+                               "backward twice, or recompute the forward pass.")
         record = grad_mode.is_grad_enabled()  # (a backward with create_graph: the gradients must be functions of the
         copies = run.args if record else [  # inputs themselves, not of copies; else copies stop the walk there)
             a.detach().requires_grad_(a.requires_grad) if isinstance(a, Tensor) else a for a in run.args]
@@ -193,6 +197,10 @@ class Checkpoint(Function):
             grads_of_reached.append(copy if g is None else g if copy is None else g + copy)
         return (None, *grads_of_reached)
 
+    def release(self):
+        """After a backward without ``retain_graph``: the run goes (a second backward is refused, as PyTorch's)."""
+        self.run = None
+
 
 class _Run:
     """One checkpointed call: the function, its arguments, the first run's outputs and how to replay it."""
@@ -214,6 +222,32 @@ class _Run:
         self.outputs = detached if isinstance(outputs, tuple) else detached[0]  # (the first run's graph goes now)
 
 
+@contextlib.contextmanager
+def set_checkpoint_early_stop(enable):
+    """PyTorch stops a recomputation once it has the tensors backward needs; ours runs ``fn`` whole: no change."""
+    yield
+
+
+@contextlib.contextmanager
+def set_checkpoint_debug_enabled(enabled):
+    """PyTorch's debug traces of a failed determinism check; ours says what differed: no change."""
+    yield
+
+
+def detach_variable(inputs):
+    """Each tensor of the tuple ``inputs`` detached, keeping its ``requires_grad`` (others as they are)."""
+    if not isinstance(inputs, tuple):
+        raise RuntimeError(f"Only tuple of tensors is supported. Got Unsupported input type: {type(inputs).__name__}")
+    return tuple(t.detach().requires_grad_(t.requires_grad) if isinstance(t, Tensor) else t for t in inputs)
+
+
+def check_backward_validity(inputs):
+    """The re-entrant way's warning when no tensor argument requires grad."""
+    if not any(isinstance(t, Tensor) and t.requires_grad for t in inputs):
+        warnings.warn("None of the inputs have requires_grad=True. Gradients will be None", UserWarning,
+                      stacklevel=3)
+
+
 def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn, determinism_check="default",
                debug=False, early_stop=True, preserve_rng_state=True, **kwargs):
     """``function(*args, **kwargs)``, with its activations recomputed in backward instead of kept (module docstring).
@@ -226,9 +260,8 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn, 
             raise ValueError("Passing `context_fn` or `debug` is only supported when use_reentrant=False.")
         if kwargs:
             raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
-        if grad_mode.is_grad_enabled() and not any(isinstance(a, Tensor) and a.requires_grad for a in args):
-            warnings.warn("None of the inputs have requires_grad=True. Gradients will be None", UserWarning,
-                          stacklevel=2)
+        if grad_mode.is_grad_enabled():
+            check_backward_validity(args)
         return CheckpointFunction.apply(function, preserve_rng_state, *args)
     if determinism_check not in ("default", "none"):
         raise ValueError(f"determinism_check should be one of ['default', 'none'], but got {determinism_check}")

@@ -12,7 +12,7 @@ from ... import dtypes as dt
 from ...autograd.grad_mode import no_grad
 from ...creation import tensor
 from ..parameter import UninitializedBuffer, UninitializedParameter, is_lazy
-from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, _BatchNorm
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .linear import Linear
 
@@ -153,13 +153,16 @@ class _LazyBatchNorm(LazyModuleMixin):
             self.reset_parameters()
 
 
-class LazyBatchNorm1d(_LazyBatchNorm, BatchNorm1d):
+class LazyBatchNorm1d(_LazyBatchNorm, _BatchNorm):  # (not a BatchNorm1d until its first forward, as PyTorch's)
     cls_to_become = BatchNorm1d
+    _dims, _layout = BatchNorm1d._dims, BatchNorm1d._layout
 
 
-class LazyBatchNorm2d(_LazyBatchNorm, BatchNorm2d):
+class LazyBatchNorm2d(_LazyBatchNorm, _BatchNorm):
     cls_to_become = BatchNorm2d
+    _dims, _layout = BatchNorm2d._dims, BatchNorm2d._layout
 
 
-class LazyBatchNorm3d(_LazyBatchNorm, BatchNorm3d):
+class LazyBatchNorm3d(_LazyBatchNorm, _BatchNorm):
     cls_to_become = BatchNorm3d
+    _dims, _layout = BatchNorm3d._dims, BatchNorm3d._layout

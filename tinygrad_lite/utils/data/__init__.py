@@ -8,6 +8,7 @@ Three parts work together:
 - the **DataLoader** fetches the samples of each list and joins them into one batch with a *collate* function,
   which stacks tensors along a new first dim (``collate.py``, ``dataloader.py``).
 
+``DistributedSampler`` gives each of several processes its share of the indices (``distributed.py``).
 An ``IterableDataset`` is a stream instead: it yields its samples in its own order, and the DataLoader batches them
 as they come (no sampler).
 """
@@ -24,6 +25,8 @@ from .dataset import (
     TensorDataset,
     random_split,
 )
+from . import distributed
+from .distributed import DistributedSampler
 from .sampler import (
     BatchSampler,
     RandomSampler,
@@ -33,7 +36,8 @@ from .sampler import (
     WeightedRandomSampler,
 )
 
-__all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
+__all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler",
+           "IterableDataset",
            "RandomSampler", "Sampler", "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler",
            "TensorDataset", "WeightedRandomSampler", "default_collate", "default_convert", "get_worker_info",
            "random_split"]
