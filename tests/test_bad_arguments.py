@@ -43,7 +43,8 @@ ALLOWED = (TypeError, ValueError, IndexError, KeyError, RuntimeError)
 FILE_FUNCTIONS = ("tinygrad_lite.save", "tinygrad_lite.load")
 # where PyTorch itself raises another type, ours raises that type too (issue 21): TensorDataset's size check is an
 # AssertionError in PyTorch ("Size mismatch between tensors")
-PYTORCHS_TYPE = {"utils.data.TensorDataset": (AssertionError,)}
+PYTORCHS_TYPE = {"utils.data.TensorDataset": (AssertionError,),
+                 "tinygrad_lite.compile": (AssertionError,)}  # ("A callable function is expected", as PyTorch's)
 OPERATOR_NAMES = {"truediv": "div", "rtruediv": "div", "floordiv": "floor_divide", "rfloordiv": "floor_divide",
                   "mod": "remainder", "rmod": "remainder", "getitem": "index", "setitem": "setitem",
                   "radd": "add", "rsub": "sub", "rmul": "mul", "rpow": "pow", "rmatmul": "matmul",

@@ -110,3 +110,18 @@ def test_data_parallel_on_the_gpu_runs_the_model_on_its_first_device():
         assert isinstance(out.array, ndarray) and out.shape == (4, 3)
         out.sum().backward()
         assert isinstance(wrapped.module.weight.grad.array, ndarray)
+
+
+def test_an_attribute_set_or_deleted_through_the_compiled_model_is_the_models():
+    """(r46, r47) Set through the wrapper, a flag or a layer lands on the model (its forward sees it, its keys keep
+    the prefix); deleted through it, it goes from the model."""
+    model = GPT.make(tl)
+    compiled = tl.compile(model)
+    compiled.config = {"n_layer": 2}
+    compiled.head = tl.nn.Linear(2, 5)
+    assert model.config == {"n_layer": 2} and compiled(tl.ones(1, 2)).shape == (1, 5)
+    assert list(compiled.state_dict()) == ["_orig_mod.head.weight", "_orig_mod.head.bias"]
+    del compiled.config
+    assert not hasattr(model, "config")
+    compiled.eval()
+    assert not model.training and not compiled.training

@@ -102,3 +102,32 @@ def test_moved_to_the_gpu_before_the_first_forward():
         model = tl.nn.Sequential(tl.nn.LazyLinear(3), tl.nn.LazyBatchNorm1d()).to("cuda")
         out = model(tl.ones(4, 2, device="cuda"))
         assert all(isinstance(t.array, ndarray) for t in (out, *model.state_dict().values()))
+
+
+def test_copies_pickles_and_an_optimizers_state_before_the_first_forward():
+    """(r47) A deep copy of a lazy model initialised first leaves the original lazy, to be initialised by its own
+    first batch; a lazy model pickles; an optimizer made before the first forward loads a saved state; a lazy
+    layer's state_dict holds the uninitialized parameter itself, as PyTorch's."""
+    import copy
+    import pickle
+    for lib in (tl, torch):
+        prototype = lib.nn.Sequential(lib.nn.LazyConv2d(2, 1), lib.nn.Flatten(), lib.nn.LazyLinear(3))
+        first = copy.deepcopy(prototype)
+        first(lib.ones(2, 1, 2, 2))
+        prototype(lib.ones(2, 4, 2, 2))
+        assert (prototype[0].in_channels, first[0].in_channels, prototype[2].in_features) == (4, 1, 8)
+        assert type(pickle.loads(pickle.dumps(lib.nn.LazyLinear(2)))).__name__ == "LazyLinear"
+        assert type(lib.nn.LazyLinear(2).state_dict()["weight"]).__name__ == "UninitializedParameter"
+        trained = lib.nn.Linear(3, 4)
+        optimizer = lib.optim.Adam(trained.parameters())
+        trained(lib.ones(1, 3)).sum().backward()
+        optimizer.step()
+        lazy = lib.nn.LazyLinear(4)
+        resumed = lib.optim.Adam(lazy.parameters())
+        resumed.load_state_dict(optimizer.state_dict())
+        lazy.load_state_dict(trained.state_dict())
+        lazy(lib.ones(1, 3)).sum().backward()
+        resumed.step()
+        assert resumed.state_dict()["state"][0]["step"].item() == 2
+    with pytest.raises(RuntimeError, match=r"LazyConv1d: expected 2D \(unbatched\) or 3D \(batched\) input"):
+        tl.nn.LazyConv1d(4, 3)(tl.ones(5))

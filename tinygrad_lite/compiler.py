@@ -29,8 +29,8 @@ class InvalidBackend(RuntimeError):
 
 class OptimizedModule(Module):
     """``compile(model)``: calls ``model`` (kept as ``_orig_mod``, a submodule, hence the state_dict keys). Like
-    PyTorch's, it is a window onto the model: reading or setting an attribute (``training`` too) reads or sets the
-    model's, so that ``compiled.use_cache = True`` or ``compiled.head = nn.Linear(...)`` change the model."""
+    PyTorch's, it is a window onto the model: reading, setting or deleting an attribute (``training`` too) acts on
+    the model's, so that ``compiled.use_cache = True`` or ``compiled.head = nn.Linear(...)`` change the model."""
 
     def __init__(self, mod):
         super().__init__()
@@ -41,6 +41,11 @@ class OptimizedModule(Module):
         if name == "_orig_mod" or "_orig_mod" not in self._modules or hasattr(type(self), name):
             return super().__setattr__(name, value)
         setattr(self._orig_mod, name, value)
+
+    def __delattr__(self, name):
+        if name in self.__dict__ or name in self._parameters or name in self._buffers or name in self._modules:
+            return super().__delattr__(name)
+        delattr(self._orig_mod, name)
 
     def forward(self, *args, **kwargs):
         return self._orig_mod(*args, **kwargs)
@@ -68,7 +73,8 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
         return functools.partial(compile, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
                                  options=options, name=name, disable=disable, **kwargs)
     if not callable(model):
-        raise AssertionError(f"A callable function is expected, but {type(model)} is provided.")
+        raise AssertionError(f"A callable function is expected, but {type(model)} is provided (compile's model: a "
+                             "Module or a function).")
     if disable:
         return model
     if isinstance(model, Module):

@@ -12,11 +12,12 @@ from ..coverage import missing_names as _missing_names
 from . import functional, init, utils
 from .modules import *
 from .modules import __all__ as _module_names
-from .parameter import Parameter
+from .parameter import Parameter, UninitializedBuffer, UninitializedParameter
 from . import parallel
 from .parallel import DataParallel
 
-__all__ = ["Parameter", "functional", "init", "utils", "parallel", "DataParallel"] + list(_module_names)
+__all__ = ["Parameter", "UninitializedParameter", "UninitializedBuffer", "functional", "init", "utils", "parallel",
+           "DataParallel"] + list(_module_names)
 
 
 __getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)

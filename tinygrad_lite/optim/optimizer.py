@@ -737,7 +737,7 @@ def _load_value(param, key, value, where, tensor_step=False):
         array = np.asarray(value.detach().cpu().numpy() if hasattr(value, "detach") else value)  # PyTorch or numpy
     if key in SCALAR_STATE:
         return Tensor._make(move(array, "cpu").copy(), None)
-    if array.shape != param.array.shape:
+    if array.shape != param.array.shape and not hasattr(param, "materialize"):  # (a lazy layer's, shapeless yet)
         raise ValueError(f"{where}, {key!r}: has shape {array.shape}, its parameter has {param.array.shape}; "
                          "was the state_dict saved for a model of another size?")
     return Tensor._make(move(array.astype(param.array.dtype), param.device), None)

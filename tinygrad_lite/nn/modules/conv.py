@@ -38,6 +38,8 @@ class _ConvNd(Module):
             if n % groups:
                 raise ValueError(f"{name}: {what} must be divisible by groups ({what}={n}, groups={groups})")
         self.kernel_size = _tuple(name, "kernel_size", kernel_size, d)
+        if not all(0 <= k < 2**63 for k in self.kernel_size):
+            raise RuntimeError(f"{name}: kernel_size must be 0 or more (and fit in int64), got {self.kernel_size}")
         self.stride = _tuple(name, "stride", stride, d)
         self.dilation = _tuple(name, "dilation", dilation, d)
         if isinstance(padding, str):

@@ -27,7 +27,8 @@ class LazyModuleMixin:
     _learned = "in_features"  # the size read from the first input (0 until then)
 
     def _lazy_start(self):
-        self._initialize_hook = self.register_forward_pre_hook(LazyModuleMixin._infer_parameters)
+        self.register_forward_pre_hook(LazyModuleMixin._infer_parameters)  # (found again by its function, not by a
+        # handle: a handle copied with the module, by copy.deepcopy, would remove the original's hook)
 
     def has_uninitialized_params(self):
         """Whether a parameter or buffer of this layer (not of its children) still waits for its shape."""
@@ -43,8 +44,9 @@ class LazyModuleMixin:
             module.initialize_parameters(*args)
         if module.has_uninitialized_params():
             raise RuntimeError(f"module {module._get_name()} has not been fully initialized")
-        module._initialize_hook.remove()
-        del module._initialize_hook
+        for key, hook in list(module._forward_pre_hooks.items()):
+            if hook is LazyModuleMixin._infer_parameters:
+                del module._forward_pre_hooks[key]
         module.__class__ = module.cls_to_become
 
 
@@ -89,6 +91,9 @@ class _LazyConv(LazyModuleMixin):
         self._lazy_start()
 
     def initialize_parameters(self, input):
+        if input.ndim not in (self.d + 1, self.d + 2):
+            raise RuntimeError(f"{self._get_name()}: expected {self.d + 1}D (unbatched) or {self.d + 2}D (batched) "
+                               f"input, but got input of size: {list(input.shape)}")
         if self.in_channels == 0:  # (also when the weight came from a state_dict: the repr reads it)
             self.in_channels = input.shape[0 if input.ndim == self.d + 1 else 1]
         if self.has_uninitialized_params():

@@ -13,6 +13,8 @@ import math
 from ...creation import randperm
 from ...distributed import get_rank, get_world_size, is_available
 from ...random import Generator
+from ...shapes import as_int
+from .dataset import check_dataset
 from .sampler import Sampler
 
 __all__ = ["DistributedSampler"]
@@ -22,6 +24,14 @@ class DistributedSampler(Sampler):
     """The indices of ``dataset`` that process ``rank`` of ``num_replicas`` visits in this epoch."""
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
+        check_dataset("DistributedSampler", dataset, "dataset")
+        seed = as_int(seed, "DistributedSampler", "seed")
+        if num_replicas is not None:
+            num_replicas = as_int(num_replicas, "DistributedSampler", "num_replicas")
+            if num_replicas < 1:
+                raise ValueError(f"DistributedSampler: num_replicas must be 1 or more, got {num_replicas}")
+        if rank is not None:
+            rank = as_int(rank, "DistributedSampler", "rank")
         if num_replicas is None or rank is None:
             if not is_available():
                 raise RuntimeError("Requires distributed package to be available (tinygrad_lite trains in one "
