@@ -199,4 +199,6 @@ SETTINGS = {
     "RAdam": dict(lr=0.05, weight_decay=0.1, betas=(0.9, 0.99)),
     "Adamax": dict(lr=0.05, weight_decay=0.1),
     "Adadelta": dict(lr=0.5, rho=0.8, weight_decay=0.1),
+    "Rprop": dict(lr=0.05, etas=(0.4, 1.3), step_sizes=(1e-3, 0.2)),
+    "ASGD": dict(lr=0.05, lambd=1e-3, alpha=0.6, t0=3, weight_decay=0.1),
 }

@@ -278,8 +278,8 @@ def test_a_training_loop_on_the_device_matches_the_cpu(gpu, name):
             assert all(on_gpu(p) and on_gpu(p.grad) for p in model.parameters())
             assert all(on_gpu(b) for b in model.buffers())
             state = [v for s in optimizer.state.values() for k, v in s.items() if isinstance(v, tl.Tensor)]
-            assert all(on_gpu(v) != (k in ("step", "mu_product")) for s in optimizer.state.values()
-                       for k, v in s.items() if isinstance(v, tl.Tensor)) and state  # (NAdam's: on the CPU too)
+            assert all(on_gpu(v) != (k in ("step", "mu_product", "eta", "mu")) for s in optimizer.state.values()
+                       for k, v in s.items() if isinstance(v, tl.Tensor)) and state  # (NAdam's, ASGD's: on the CPU)
     np.testing.assert_allclose(losses["cuda"], losses["cpu"], rtol=1e-5)
 
 

@@ -222,7 +222,8 @@ def test_a_float32_step_stays_float32_from_end_to_end(loss_name, optimizer, monk
         target = tl.tensor(rng.integers(0, 4, 32))
     else:
         target = tl.tensor(rng.uniform(0, 1, (32, 4)).astype(np.float32))
-    options = {"momentum": 0.9, "weight_decay": 1e-3} if optimizer in ("SGD", "RMSprop") else {"weight_decay": 1e-3}
+    options = {"momentum": 0.9, "weight_decay": 1e-3} if optimizer in ("SGD", "RMSprop") else {} \
+        if optimizer == "Rprop" else {"weight_decay": 1e-3}  # (Rprop has no weight decay, as PyTorch's)
     opt = getattr(tl.optim, optimizer)(model.parameters(), lr=0.01, **options)
     for _ in range(2):
         opt.zero_grad()

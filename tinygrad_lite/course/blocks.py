@@ -149,7 +149,7 @@ EXTRA = {  # block -> dotted names outside the library's own paths that do such 
     # and its fused kernels (torch._fused_adam_: a whole update in one call). (Its torch._foreach_* arithmetic and
     # torch.ops.aten are private kernels of single operations: not catalogued, by the check policy of issue 32)
     "optimizer": tuple(f"torch.optim.{name}" for name in _words(
-        "ASGD Adafactor LBFGS Rprop SparseAdam sgd.sgd adam.adam adamw.adamw "
+        "Adafactor LBFGS SparseAdam sgd.sgd adam.adam adamw.adamw "
         "_functional.sgd _functional.adam _functional.adamw")) + (
         "torch._fused_sgd_", "torch._fused_adam_", "torch._fused_adamw_"),
     "clip_grads_with_norm": ("torch.nn.utils.clip_grads_with_norm_",),

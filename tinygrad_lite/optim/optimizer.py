@@ -547,7 +547,7 @@ def _state_follows(param, state, owner="Optimizer"):
                 "after changing the model, or drop the parameter's state: del optimizer.state[p]")
 
 
-SCALAR_STATE = ("step", "mu_product")  # state entries that are 0-d CPU tensors, not shaped like the parameter
+SCALAR_STATE = ("step", "mu_product", "eta", "mu")  # state entries that are 0-d CPU tensors (NAdam's, ASGD's)
 
 
 def step_state():
