@@ -202,3 +202,17 @@ def test_the_helpers_scripts_call():
     assert a.is_leaf and a.requires_grad and b == 3
     with pytest.warns(UserWarning, match="None of the inputs have requires_grad=True"):
         tl.utils.checkpoint.check_backward_validity((tl.ones(1),))
+
+
+def test_an_argument_changed_in_place_since_the_first_run_is_refused():
+    """(r46) Inside the function or after it: the second run would read other numbers (PyTorch raises too)."""
+    x = tl.ones(3, requires_grad=True)
+    for change_inside in (True, False):
+        h = x * 1
+        out = tl.utils.checkpoint.checkpoint(lambda a, inside=change_inside: (a.mul_(2) if inside else a).sin(), h,
+                                             use_reentrant=False)
+        if not change_inside:
+            with tl.no_grad():
+                h.add_(1)
+        with pytest.raises(RuntimeError, match="argument 0 .* was changed in place since the first run began"):
+            out.sum().backward()

@@ -174,6 +174,12 @@ class Checkpoint(Function):
             raise RuntimeError("Checkpoint: trying to backward through the graph a second time: the first .backward() "
                                "let its inputs go. Pass retain_graph=True to the first backward call if you need to "
                                "backward twice, or recompute the forward pass.")
+        for i, (a, version) in enumerate(zip(run.args, run.versions)):
+            if version is not None and a._version != version:
+                raise RuntimeError(f"checkpoint: argument {i} (shape {tuple(a.shape)}) was changed in place since the "
+                                   "first run began (by the function itself, or after it), so the second run would "
+                                   "read other numbers and the gradient would be wrong; change a copy (x.clone()) "
+                                   "instead")
         record = grad_mode.is_grad_enabled()  # (a backward with create_graph: the gradients must be functions of the
         copies = run.args if record else [  # inputs themselves, not of copies; else copies stop the walk there)
             a.detach().requires_grad_(a.requires_grad) if isinstance(a, Tensor) else a for a in run.args]
@@ -208,6 +214,7 @@ class _Run:
     def __init__(self, function, args, kwargs, preserve_rng_state, context_fn, determinism_check):
         self.function, self.args, self.kwargs, self.determinism_check = function, args, kwargs, determinism_check
         self.replay = _Replay(args, preserve_rng_state)
+        self.versions = [a._version if isinstance(a, Tensor) else None for a in args]
         first, self.context = context_fn()
         start = next(_sequence)
         with first:
