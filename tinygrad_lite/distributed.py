@@ -35,8 +35,8 @@ def is_initialized():
 
 def init_process_group(backend=None, *args, **kwargs):
     raise ValueError("init_process_group: tinygrad_lite trains in one process and has no process groups "
-                       "(torch.distributed is not covered). Run the script as one process (python train.py, not "
-                       "torchrun, without RANK and WORLD_SIZE in the environment), which leaves this set-up out.")
+                     "(torch.distributed is not covered). Run the script as one process (python train.py, not "
+                     "torchrun, without RANK and WORLD_SIZE in the environment), which leaves this set-up out.")
 
 
 def destroy_process_group(group=None):

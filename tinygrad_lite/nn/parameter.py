@@ -40,13 +40,6 @@ class Parameter(Tensor):
         return repr(self)
 
 
-def _uninitialized(what):
-    return (f"Attempted to use an uninitialized parameter in {what}. This error happens when you are using a "
-            "`LazyModule` or explicitly manipulating `torch.nn.parameter.UninitializedParameter` objects. When using "
-            "LazyModules Call `forward` with a dummy batch to initialize the parameters before calling torch "
-            "functions")
-
-
 class UninitializedTensorMixin:
     """A tensor of a lazy layer (``nn.LazyLinear``...) before its first forward: only its dtype, device and
     ``requires_grad`` are known, held by an empty array (which ``model.double()`` or ``model.to(device)`` convert as
@@ -69,7 +62,10 @@ class UninitializedTensorMixin:
         return self.shape
 
     def numel(self):
-        raise ValueError(_uninitialized("numel"))
+        raise ValueError("Attempted to use an uninitialized parameter in numel. This error happens when you are using "
+                         "a `LazyModule` or explicitly manipulating `torch.nn.parameter.UninitializedParameter` "
+                         "objects. When using LazyModules Call `forward` with a dummy batch to initialize the "
+                         "parameters before calling torch functions")
 
     def __repr__(self):
         return f"<{type(self).__name__}>"

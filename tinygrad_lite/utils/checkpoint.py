@@ -94,11 +94,16 @@ def _as_tuple(outputs):
     return outputs if isinstance(outputs, tuple) else (outputs,)
 
 
+def _kinds(outputs):
+    """(shape, dtype) of each tensor a run returned (None for anything else): what the two runs must agree on."""
+    return [(tuple(t.shape), t.dtype) if isinstance(t, Tensor) else None for t in _as_tuple(outputs)]
+
+
 def _check_same(first, second, determinism_check):
     """The second run's outputs must have the first's shapes and dtypes (PyTorch's ``determinism_check``)."""
     if determinism_check == "none":
         return
-    like = [(tuple(t.shape), t.dtype) if isinstance(t, Tensor) else None for t in _as_tuple(second)]
+    like = _kinds(second)
     if like != first:
         raise CheckpointError(f"torch.utils.checkpoint: the recomputed outputs differ from the first run's: {first} "
                               f"then {like} (shape, dtype). The checkpointed function must compute the same thing "
@@ -116,7 +121,7 @@ class CheckpointFunction(Function):
         ctx.others = [None if isinstance(a, Tensor) else a for a in args]
         ctx.save_for_backward(*[a if isinstance(a, Tensor) else None for a in args])
         outputs = run_function(*args)
-        ctx.like = [(tuple(t.shape), t.dtype) if isinstance(t, Tensor) else None for t in _as_tuple(outputs)]
+        ctx.like = _kinds(outputs)
         return outputs
 
     @staticmethod
@@ -125,8 +130,7 @@ class CheckpointFunction(Function):
             raise RuntimeError("When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() or "
                                "passing an `inputs` parameter to .backward(). To resolve this error, you can either "
                                "set use_reentrant=False, or call .backward() without passing the `inputs` argument.")
-        inputs = [o if t is None else t.detach().requires_grad_(t.requires_grad)
-                  for t, o in zip(ctx.saved_tensors, ctx.others)]
+        inputs = detach_variable(tuple(o if t is None else t for t, o in zip(ctx.saved_tensors, ctx.others)))
         with ctx.replay.again(), grad_mode.enable_grad():
             outputs = ctx.run_function(*inputs)
         _check_same(ctx.like, outputs, "default")
@@ -180,9 +184,10 @@ class Checkpoint(Function):
                                    "first run began (by the function itself, or after it), so the second run would "
                                    "read other numbers and the gradient would be wrong; change a copy (x.clone()) "
                                    "instead")
-        record = grad_mode.is_grad_enabled()  # (a backward with create_graph: the gradients must be functions of the
-        copies = run.args if record else [  # inputs themselves, not of copies; else copies stop the walk there)
-            a.detach().requires_grad_(a.requires_grad) if isinstance(a, Tensor) else a for a in run.args]
+        # grad mode on: a backward with create_graph, whose gradients must be functions of the inputs themselves;
+        # otherwise the second run reads detached copies, at which the walk of autograd.grad stops
+        record = grad_mode.is_grad_enabled()
+        copies = run.args if record else detach_variable(tuple(run.args))
         with run.replay.again(), grad_mode.enable_grad(), run.context:
             outputs = run.function(*copies, **run.kwargs)
         _check_same(run.like, outputs, run.determinism_check)
@@ -219,7 +224,7 @@ class _Run:
         start = next(_sequence)
         with first:
             outputs = function(*args, **kwargs)
-        self.like = [(tuple(t.shape), t.dtype) if isinstance(t, Tensor) else None for t in _as_tuple(outputs)]
+        self.like = _kinds(outputs)
         self.differentiable = [isinstance(t, Tensor) and t.requires_grad for t in _as_tuple(outputs)]
         self.reached = _reached_from_outside(_as_tuple(outputs), start) if grad_mode.is_grad_enabled() else []
         if not self.reached:  # nothing from outside requires grad (or grad mode is off): there is no graph to keep

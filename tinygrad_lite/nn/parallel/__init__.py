@@ -7,6 +7,7 @@ them (deliberate difference: one replica, the same numbers). ``DistributedDataPa
 which ``distributed.init_process_group`` refuses to make: it raises PyTorch's error for that.
 """
 from ... import cuda
+from ...cuda import _index  # (a GPU's number from a device, its name or the number itself)
 from ...distributed import NOT_INITIALIZED
 from ..modules.module import Module
 
@@ -43,10 +44,6 @@ class DistributedDataParallel(Module):
     def __init__(self, module, *args, **kwargs):
         raise ValueError(NOT_INITIALIZED + " (tinygrad_lite trains in one process: torch.distributed is not "
                          "covered; run the script without torchrun, on its one-process path)")
-
-
-def _index(device):
-    return device if isinstance(device, int) else int(str(device).split(":")[1]) if ":" in str(device) else 0
 
 
 def _to(x, device):

@@ -11,7 +11,6 @@ every process gets ``len(sampler)`` indices. tinygrad_lite trains in one process
 import math
 
 from ...creation import randperm
-from ...distributed import get_rank, get_world_size, is_available
 from ...random import Generator
 from ...shapes import as_int
 from .dataset import check_dataset
@@ -32,12 +31,9 @@ class DistributedSampler(Sampler):
                 raise ValueError(f"DistributedSampler: num_replicas must be 1 or more, got {num_replicas}")
         if rank is not None:
             rank = as_int(rank, "DistributedSampler", "rank")
-        if num_replicas is None or rank is None:
-            if not is_available():
-                raise RuntimeError("Requires distributed package to be available (tinygrad_lite trains in one "
-                                   "process: pass num_replicas and rank to see one process's share)")
-            num_replicas = get_world_size() if num_replicas is None else num_replicas
-            rank = get_rank() if rank is None else rank
+        if num_replicas is None or rank is None:  # (PyTorch asks the process group, which one process never has)
+            raise RuntimeError("Requires distributed package to be available (tinygrad_lite trains in one process: "
+                               "pass num_replicas and rank to see one process's share)")
         if rank >= num_replicas or rank < 0:
             raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
         self.dataset, self.num_replicas, self.rank, self.epoch = dataset, num_replicas, rank, 0
