@@ -2,6 +2,7 @@
 ``nn.MultiheadAttention``, the encoder and decoder layers and stacks, ``nn.Transformer`` (values and gradients in
 float64, PyTorch's weights loaded into ours), their masks, their errors, and the composed helpers they brought
 (``repeat_interleave``, ``baddbmm``, ``addbmm``)."""
+import importlib
 import warnings
 
 import numpy as np
@@ -336,3 +337,31 @@ def test_a_transformer_runs_on_the_device_with_its_masks():
         out.sum().backward()
         assert isinstance(out.array, ndarray) and all(isinstance(p.grad.array, ndarray) for p in model.parameters())
         np.testing.assert_allclose(out.detach().cpu().numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def kernel_choices(lib):
+    """What attention does inside each of PyTorch's kernel choices (on a CPU), and the switches each sets."""
+    attention = importlib.import_module(f"{lib.__name__}.nn.attention")
+    backend, switches, q = attention.SDPBackend, lib.backends.cuda, lib.ones(2, 2, 4, 8)
+    seen = []
+    for choice in (backend.MATH, backend.FLASH_ATTENTION, backend.EFFICIENT_ATTENTION, backend.CUDNN_ATTENTION,
+                   [backend.EFFICIENT_ATTENTION, backend.MATH], []):
+        with attention.sdpa_kernel(choice):
+            flags = (switches.flash_sdp_enabled(), switches.math_sdp_enabled(), switches.mem_efficient_sdp_enabled(),
+                     switches.cudnn_sdp_enabled())
+            try:
+                seen.append((flags, lib.nn.functional.scaled_dot_product_attention(q, q, q).shape == q.shape))
+            except RuntimeError as error:
+                seen.append((flags, str(error)[:60]))
+    seen.append((switches.flash_sdp_enabled(), switches.math_sdp_enabled()))  # (restored)
+    switches.enable_math_sdp(False), switches.enable_flash_sdp(False)
+    with pytest.raises(RuntimeError, match="No viable backend"):
+        lib.nn.functional.scaled_dot_product_attention(q, q, q)
+    switches.enable_math_sdp(True), switches.enable_flash_sdp(True)
+    with pytest.raises(AssertionError, match="must be an instance of SDPBackend"):
+        attention.sdpa_kernel("math").__enter__()
+    return seen
+
+
+def test_the_choice_of_attention_kernel_allows_and_refuses_as_pytorchs():
+    assert kernel_choices(tl) == kernel_choices(torch)

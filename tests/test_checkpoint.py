@@ -216,3 +216,13 @@ def test_an_argument_changed_in_place_since_the_first_run_is_refused():
                 h.add_(1)
         with pytest.raises(RuntimeError, match="argument 0 .* was changed in place since the first run began"):
             out.sum().backward()
+
+
+def test_a_dict_out_of_the_reentrant_way_is_refused_with_the_way_that_tracks_it():
+    """PyTorch returns the dict untracked (no gradient flows back): a deliberate difference."""
+    x = tl.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="returned a dict.*use_reentrant=False"):
+        tl.utils.checkpoint.checkpoint(lambda a: {"y": a * 2}, x, use_reentrant=True)
+    out = tl.utils.checkpoint.checkpoint(lambda a: {"y": a * 2}, x, use_reentrant=False)
+    out["y"].sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]

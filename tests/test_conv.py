@@ -100,6 +100,13 @@ CASES = {
     "group_norm": (lambda L, F, x, w, b: F.group_norm(x, 2, w, b), R(2, 4, 3, 5), R(4), R(4)),
     "group_norm of signals": (lambda L, F, x: F.group_norm(x, 4), R(3, 4, 5)),
     "instance_norm": (lambda L, F, x, w, b: F.instance_norm(x, weight=w, bias=b), R(2, 4, 3, 5), R(4), R(4)),
+    "lp_pool1d": (lambda L, F, x: F.lp_pool1d(x, 2, 3, stride=2, ceil_mode=True), R(2, 3, 10)),
+    "lp_pool2d": (lambda L, F, x: F.lp_pool2d(x, 2, (2, 3), stride=1), R(2, 3, 5, 6)),
+    "lp_pool2d, p = 1: a negative sum gives 0": (lambda L, F, x: F.lp_pool2d(x, 1, 2), R(2, 3, 4, 4)),
+    "lp_pool3d": (lambda L, F, x: F.lp_pool3d(x, 3.0, 2), np.abs(R(1, 2, 4, 4, 4))),
+    "local_response_norm": (lambda L, F, x: F.local_response_norm(x, 3, alpha=0.1), R(2, 5, 7)),
+    "local_response_norm, volumes": (lambda L, F, x: F.local_response_norm(x, 4, alpha=0.5, beta=0.5, k=2.0),
+                                     R(1, 6, 2, 3, 2)),
     "max_unpool2d": (lambda L, F, x: F.max_unpool2d(*F.max_pool2d(x, 2, return_indices=True), 2), R(2, 3, 6, 4)),
     "max_unpool2d output_size": (lambda L, F, x: F.max_unpool2d(*F.max_pool2d(x, 2, return_indices=True), 2,
                                                                 output_size=(7, 5)), R(2, 3, 7, 5)),
@@ -230,7 +237,8 @@ LAYERS = [("Conv1d(2, 4, 3)", S1), ("Conv2d(3, 4, 3, padding=1, bias=False, padd
           ("PixelUnshuffle(2)", (2, 3, 4, 6)), ("GroupNorm(2, 4)", (2, 4, 3, 5)),
           ("GroupNorm(1, 4, affine=False)", (2, 4, 3)), ("InstanceNorm1d(2)", S1),
           ("InstanceNorm2d(3, affine=True, track_running_stats=True)", S2),
-          ("InstanceNorm3d(2, affine=True, bias=False)", S3)]
+          ("InstanceNorm3d(2, affine=True, bias=False)", S3), ("LPPool2d(2, 2)", S2),
+          ("LPPool1d(2, 3, stride=1, ceil_mode=True)", S1), ("LocalResponseNorm(3)", S2)]
 
 
 @pytest.mark.parametrize("spec, shape", LAYERS)

@@ -1,4 +1,4 @@
-"""Lazy layers (nn.LazyLinear, LazyConvNd, LazyConvTransposeNd, LazyBatchNormNd) against PyTorch's: what they are
+"""Lazy layers (nn.LazyLinear, LazyConvNd, LazyConvTransposeNd, LazyBatchNormNd, LazyInstanceNormNd) against PyTorch's:
 before and after the first forward, the shapes they learn, a d2l.ai-style model trained with the same numbers,
 load_state_dict before the first forward, an optimizer made before it, dtypes and the stand-in GPU."""
 import numpy as np
@@ -37,6 +37,10 @@ def what_lazy_layers_are(lib):
                     (lambda: nn.LazyConv1d(3, 2), lib.ones(4, 5)),
                     (lambda: nn.LazyConv3d(2, 1), lib.ones(1, 3, 2, 2, 2)),
                     (lambda: nn.LazyBatchNorm2d(), lib.ones(2, 3, 4, 4)),
+                    (lambda: nn.LazyBatchNorm1d(bias=False), lib.ones(2, 3)),
+                    (lambda: nn.LazyInstanceNorm2d(), lib.ones(2, 3, 4, 4)),
+                    (lambda: nn.LazyInstanceNorm1d(affine=False), lib.ones(2, 3, 5)),
+                    (lambda: nn.LazyInstanceNorm3d(bias=False), lib.ones(1, 2, 2, 2, 2)),
                     (lambda: nn.LazyLinear(3, bias=False), lib.ones(3))):
         module = make()
         before = repr(module)

@@ -132,9 +132,9 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    """``tl.train``, our training toolkit (not PyTorch's), and ``tl.safetensors`` (the weights PyTorch exchanges
-    through the safetensors package) are loaded on first use, as PyTorch loads some of its submodules; ``import
-    tinygrad_lite.train`` works too. Another name the library lacks: ``coverage.py``."""
-    if name in ("train", "safetensors"):
+    """``tl.train``, our training toolkit (not PyTorch's), ``tl.safetensors`` (the weights PyTorch exchanges
+    through the safetensors package) and ``tl.testing`` are loaded on first use, as PyTorch loads some of its
+    submodules; ``import tinygrad_lite.train`` works too. Another name the library lacks: ``coverage.py``."""
+    if name in ("train", "safetensors", "testing"):
         return importlib.import_module(f"{__name__}.{name}")
     raise _not_covered(__name__, name)

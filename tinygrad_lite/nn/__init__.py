@@ -13,7 +13,7 @@ from . import functional, init, utils
 from .modules import *
 from .modules import __all__ as _module_names
 from .parameter import Parameter, UninitializedBuffer, UninitializedParameter
-from . import parallel
+from . import attention, parallel
 from .parallel import DataParallel
 
 __all__ = ["Parameter", "UninitializedParameter", "UninitializedBuffer", "functional", "init", "utils", "parallel",

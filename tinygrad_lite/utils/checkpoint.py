@@ -32,6 +32,8 @@ its input tensors, so the graph is what holds the activations), and the output's
 forward and backward is not refused: the second run reads its new numbers (without a checkpoint, an op that saved
 it would refuse). ``determinism_check`` compares the outputs' shapes
 and dtypes of the two runs (PyTorch compares every saved tensor's); ``debug`` and ``early_stop`` change nothing.
+The re-entrant way refuses a function that returns a dict (or anything but a tensor or a tuple), where PyTorch
+returns it with no gradient flowing back through it.
 """
 import contextlib
 import warnings
@@ -121,6 +123,11 @@ class CheckpointFunction(Function):
         ctx.others = [None if isinstance(a, Tensor) else a for a in args]
         ctx.save_for_backward(*[a if isinstance(a, Tensor) else None for a in args])
         outputs = run_function(*args)
+        if not isinstance(outputs, (Tensor, tuple)):  # (a deliberate difference: PyTorch's is silent)
+            raise RuntimeError(f"checkpoint(use_reentrant=True): the function returned a {type(outputs).__name__}; "
+                               "this way tracks only tensors returned alone or in a tuple (PyTorch returns the "
+                               f"{type(outputs).__name__} with no gradient flowing back through it). Pass "
+                               "use_reentrant=False, which tracks tensors in any structure, or return a tuple")
         ctx.like = _kinds(outputs)
         return outputs
 

@@ -37,7 +37,7 @@ from .conv import *  # convolutions, unfold and fold (conv.py)
 from .conv import __all__ as _conv_names
 from .pooling import *  # max, average and adaptive pooling (pooling.py)
 from .pooling import __all__ as _pooling_names
-from .normalization import group_norm, instance_norm, rms_norm  # (composed: normalization.py)
+from .normalization import group_norm, instance_norm, local_response_norm, rms_norm  # (composed: normalization.py)
 from .vision import *  # interpolate, pixel_shuffle, max_unpool (vision.py)
 from .vision import __all__ as _vision_names
 from .composed_loss import *  # margin, embedding, triplet, Gaussian and Poisson losses (composed_loss.py)
@@ -584,8 +584,8 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "s
            "dropout", "batch_norm", "layer_norm", "one_hot", "embedding", "normalize", "cosine_similarity", "pad",
            "relu_", "leaky_relu_", "dropout1d", "dropout2d", "dropout3d"] + \
     list(_activation_names) + list(_loss_names) + list(_conv_names) + list(_pooling_names) + \
-    ["group_norm", "instance_norm", "rms_norm", "bilinear"] + list(_vision_names) + list(_attention_names) + \
-    list(_composed_loss_names) + ["embedding_bag", "ctc_loss"]
+    ["group_norm", "instance_norm", "local_response_norm", "rms_norm", "bilinear"] + list(_vision_names) + \
+    list(_attention_names) + list(_composed_loss_names) + ["embedding_bag", "ctc_loss"]
 
 
 __getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)

@@ -24,6 +24,7 @@ import warnings
 import numpy as np
 
 from ... import dtypes as dt
+from ...backends.cuda import sdp_allowed
 from ...creation import ones, zeros
 from ...functions import cat
 from ._checks import _check_floating, _check_tensor
@@ -70,6 +71,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     Unlike that kernel, a key and a value of different lengths are an error here (PyTorch's CPU kernel reads past
     the shorter one)."""
     _check_floating("scaled_dot_product_attention", query)
+    if not sdp_allowed(query.device.type):
+        raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This is likely due to "
+                           "turning off both the math kernel and the fused kernels. (Here the one implementation is "
+                           "the math one: allow it, e.g. with sdpa_kernel(SDPBackend.MATH).)")
     _check_tensor("scaled_dot_product_attention", key, "key"), _check_tensor("scaled_dot_product_attention", value,
                                                                              "value")
     if min(query.ndim, key.ndim, value.ndim) < 2:

@@ -8,6 +8,9 @@ channel c (``weight``, ``bias``):
   same for a batch of one and in evaluation (diffusion U-Nets use it where batches are small). G = 1 normalises
   each sample over everything, as ``layer_norm`` over (C, H, W) does; G = C is instance norm without its running
   statistics.
+- ``local_response_norm`` (AlexNet's): each channel divided by a power of the mean square of its neighbouring
+  channels at the same position, y_c = x_c / (k + alpha/n \sum_{|c' - c| <= n/2} x_{c'}^2)^beta (the n channels
+  around c; outside the channels count as 0).
 - ``instance_norm``: each channel of each sample over its positions (one image's own contrast removed, as style
   transfer wants). With ``running_mean``/``running_var`` it updates them with the batch's mean of the per-sample
   statistics (the variance unbiased), as PyTorch's, and ``use_input_stats=False`` normalises with them instead.
@@ -21,8 +24,9 @@ from ...amp.autocast_mode import as_one_op
 from ...autograd.grad_mode import no_grad
 from ...shapes import as_int, check_number
 from ._checks import _check_floating, _check_tensor
+from .padding import pad
 
-__all__ = ["group_norm", "instance_norm", "rms_norm"]
+__all__ = ["group_norm", "instance_norm", "rms_norm", "local_response_norm"]
 
 
 def _normalized(x, dims, eps):
@@ -128,3 +132,21 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
         y = x * ((x * x).mean(dims, keepdim=True) + eps).rsqrt() if dims else x
         y = y * weight if weight is not None else y
         return y if y.dtype == input.dtype else y.to(input.dtype)  # (the input's dtype, whatever the weight's)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    r"""x_c / (k + alpha * mean_{c'} x_{c'}^2)^beta, the mean over the ``size`` channels c' from c - size // 2 to
+    c + (size - 1) // 2 (zeros past the first and last channel count, as PyTorch's average pooling counts them).
+    Input (N, C, *), at least 3 dims."""
+    op = "local_response_norm"
+    _check_tensor(op, input)
+    if input.ndim < 3:
+        raise ValueError(f"{op}(): expected 3D or higher dimensionality input (got {input.ndim} dimensions): "
+                         "(N, C, L), (N, C, H, W)...")
+    size = as_int(size, op, "size")
+    if input.numel() == 0:
+        return input
+    channels = input.shape[1]
+    padded = pad(input.square(), (0, 0) * (input.ndim - 2) + (size // 2, (size - 1) // 2))  # (dim 1's ends)
+    window_sums = sum(padded[:, j:j + channels] for j in range(size))
+    return input / (window_sums * (alpha / size) + k).pow(beta)

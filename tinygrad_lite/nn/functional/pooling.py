@@ -35,7 +35,7 @@ __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", 
            "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d",
            "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
            "adaptive_max_pool3d", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
-           "adaptive_max_pool3d_with_indices"]
+           "adaptive_max_pool3d_with_indices", "lp_pool1d", "lp_pool2d", "lp_pool3d"]
 
 
 def _batched(op, input, d):
@@ -226,6 +226,32 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """The mean of each kD x kH x kW window: input (N, C, D, H, W) or (C, D, H, W)."""
     return _avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      divisor_override)
+
+
+# -------------------------------------------------------------------- power-average pooling
+def _lp_pool(pool, d, input, norm_type, kernel_size, stride, ceil_mode):
+    r"""(\sum_{window} x^p)^{1/p}, from the mean of x^p over each window times its size. As PyTorch's, a window
+    whose sum of x^p is negative (odd p) gives 0, not the root of a negative number: sign(s) relu(|s|) = relu(s)."""
+    op = pool.__name__.replace("avg", "lp")
+    _check_tensor(op, input)
+    kernel = _tuple(op, "kernel_size", kernel_size, d, "a spatial dim")
+    means = pool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (means.sign() * means.abs().relu()).mul(math.prod(kernel)).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """The p-norm of each window along the last dim (p = ``norm_type``): p = 1 sums, large p nears max pooling."""
+    return _lp_pool(avg_pool1d, 1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """The p-norm of each kH x kW window (p = ``norm_type``); ``stride`` defaults to ``kernel_size``."""
+    return _lp_pool(avg_pool2d, 2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """The p-norm of each kD x kH x kW window (p = ``norm_type``)."""
+    return _lp_pool(avg_pool3d, 3, input, norm_type, kernel_size, stride, ceil_mode)
 
 
 # -------------------------------------------------------------------- adaptive pooling

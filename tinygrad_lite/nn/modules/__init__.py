@@ -42,7 +42,7 @@ from .lazy import *
 from .lazy import __all__ as _lazy_names
 from .module import Module
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
-from .normalization import GroupNorm, LayerNorm, RMSNorm
+from .normalization import GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm
 from .padding import *
 from .padding import __all__ as _padding_names
 from .pooling import *
@@ -63,6 +63,6 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", 
            "Tanhshrink", "Softshrink", "Hardshrink", "Threshold", "Softmin", "GLU", "PReLU", "Unflatten",
            "BatchNorm2d", "BatchNorm3d", "Dropout1d", "Dropout2d", "Dropout3d", "GroupNorm", "InstanceNorm1d",
            "InstanceNorm2d", "InstanceNorm3d", "MultiheadAttention", "RMSNorm", "Bilinear", "PairwiseDistance",
-           "CosineSimilarity", "EmbeddingBag"] + \
+           "CosineSimilarity", "EmbeddingBag", "LocalResponseNorm"] + \
     list(_padding_names) + list(_loss_names) + list(_conv_names) + list(_pooling_names) + list(_upsampling_names) + \
     list(_transformer_names) + list(_rnn_names) + list(_lazy_names)

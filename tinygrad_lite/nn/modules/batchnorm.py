@@ -10,9 +10,19 @@ batch and all positions, ``BatchNorm3d`` of volumes (N, C, D, H, W): the same la
 from ... import dtypes as dt
 from ...creation import ones, tensor, zeros
 from ...shapes import check_number, check_size
+from ...tensor import Tensor
 from .. import functional as F
 from .module import Module
 from .normalization import affine_parameters, reset_affine
+
+
+def yes_or_no(layer, **flags):
+    """The flags, refusing a tensor (whose truth is ambiguous) with the flag's name; like PyTorch, any other value
+    counts by its truth."""
+    for name, value in flags.items():
+        if isinstance(value, Tensor):
+            raise TypeError(f"{layer}(): argument '{name}' must be a bool, got a Tensor")
+    return flags.values()
 
 
 class _NormBase(Module):
@@ -26,6 +36,8 @@ class _NormBase(Module):
         if momentum is not None:
             check_number(name, "momentum", momentum, low=0, high=1)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        affine, track_running_stats, bias = yes_or_no(name, affine=affine, track_running_stats=track_running_stats,
+                                                      bias=bias)
         self.affine, self.track_running_stats = affine, track_running_stats
         affine_parameters(self, num_features, affine, bias, device, dtype)
         tracked = track_running_stats  # (buffers of None otherwise, as PyTorch registers them)

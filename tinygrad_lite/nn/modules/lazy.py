@@ -12,12 +12,14 @@ from ... import dtypes as dt
 from ...autograd.grad_mode import no_grad
 from ...creation import tensor
 from ..parameter import UninitializedBuffer, UninitializedParameter, is_lazy
-from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, _BatchNorm
+from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, _BatchNorm, yes_or_no
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, _InstanceNorm
 from .linear import Linear
 
 __all__ = ["LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
-           "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d"]
+           "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d",
+           "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
 
 
 class LazyModuleMixin:
@@ -132,16 +134,20 @@ class LazyConvTranspose3d(_LazyConv, ConvTranspose3d):
     cls_to_become = ConvTranspose3d
 
 
-class _LazyBatchNorm(LazyModuleMixin):
-    """A batch norm whose ``num_features`` is read from the input's channel dim (dim 1) at the first forward."""
+class _LazyNorm(LazyModuleMixin):
+    """A batch or instance norm whose ``num_features`` is read from the input's channel dim (dim 1) at the first
+    forward."""
     _learned = "num_features"
 
-    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
+    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None, *,
+                 bias=True):
         super().__init__(0, eps, momentum, False, False)
+        affine, track_running_stats, bias = yes_or_no(type(self).__name__, affine=affine,
+                                                      track_running_stats=track_running_stats, bias=bias)
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
             self.weight = UninitializedParameter(device=device, dtype=dtype)
-            self.bias = UninitializedParameter(device=device, dtype=dtype)
+            self.bias = UninitializedParameter(device=device, dtype=dtype) if bias else None
         if track_running_stats:
             self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
             self.running_var = UninitializedBuffer(device=device, dtype=dtype)
@@ -149,8 +155,8 @@ class _LazyBatchNorm(LazyModuleMixin):
         self._lazy_start()
 
     def initialize_parameters(self, input):
-        if self.num_features == 0:  # (also without parameters or statistics: the input check reads it)
-            self.num_features = input.shape[1]
+        if self.num_features == 0 and (self.has_uninitialized_params() or isinstance(self, _BatchNorm)):
+            self.num_features = input.shape[1]  # (a batch norm's input check reads it even without parameters)
         if self.has_uninitialized_params():
             for t in (*self._parameters.values(), *self._buffers.values()):
                 if is_lazy(t):
@@ -158,16 +164,34 @@ class _LazyBatchNorm(LazyModuleMixin):
             self.reset_parameters()
 
 
-class LazyBatchNorm1d(_LazyBatchNorm, _BatchNorm):  # (not a BatchNorm1d until its first forward, as PyTorch's)
+class LazyBatchNorm1d(_LazyNorm, _BatchNorm):  # (not a BatchNorm1d until its first forward, as PyTorch's)
     cls_to_become = BatchNorm1d
     _dims, _layout = BatchNorm1d._dims, BatchNorm1d._layout
 
 
-class LazyBatchNorm2d(_LazyBatchNorm, _BatchNorm):
+class LazyBatchNorm2d(_LazyNorm, _BatchNorm):
     cls_to_become = BatchNorm2d
     _dims, _layout = BatchNorm2d._dims, BatchNorm2d._layout
 
 
-class LazyBatchNorm3d(_LazyBatchNorm, _BatchNorm):
+class LazyBatchNorm3d(_LazyNorm, _BatchNorm):
     cls_to_become = BatchNorm3d
     _dims, _layout = BatchNorm3d._dims, BatchNorm3d._layout
+
+
+class LazyInstanceNorm1d(_LazyNorm, _InstanceNorm):
+    """As PyTorch's, unlike ``InstanceNorm1d``, it learns a weight and a bias and tracks running statistics by
+    default; and it reads dim 1 of the input, so its first batch must have a batch dim (N, C, L)."""
+    cls_to_become, d = InstanceNorm1d, 1
+
+
+class LazyInstanceNorm2d(_LazyNorm, _InstanceNorm):
+    """``InstanceNorm2d`` sized by its first batch (N, C, H, W); ``affine`` and ``track_running_stats`` default
+    to True, as in PyTorch."""
+    cls_to_become, d = InstanceNorm2d, 2
+
+
+class LazyInstanceNorm3d(_LazyNorm, _InstanceNorm):
+    """``InstanceNorm3d`` sized by its first batch (N, C, D, H, W); ``affine`` and ``track_running_stats`` default
+    to True, as in PyTorch."""
+    cls_to_become, d = InstanceNorm3d, 3

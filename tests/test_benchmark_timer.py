@@ -1,0 +1,68 @@
+"""utils.benchmark.Timer against torch.utils.benchmark.Timer, both reading one made-up clock (each run of the
+statement advances it by a fixed step, each reading adds a little), so that the two must choose the same runs per
+block and the same number of blocks, and print the same summary; and the statistics of a Measurement."""
+import importlib
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_lite as tl
+
+
+class Clock:
+    """Seconds that pass only when the statement runs (``tick``), plus 1 ns for each reading of the clock."""
+
+    def __init__(self, step):
+        self.now, self.step = 0.0, step
+
+    def tick(self):
+        self.now += self.step
+
+    def __call__(self):
+        self.now += 1e-9
+        return self.now
+
+
+def measure(lib, how, step=1e-6, **options):
+    benchmark = importlib.import_module(f"{lib.__name__}.utils.benchmark")
+    clock = Clock(step)
+    timer = benchmark.Timer("clock.tick()", setup="x = 1", globals={"clock": clock}, timer=clock, label="tick",
+                            description="a made-up clock", num_threads=2, **options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (num_threads, where threadpoolctl is missing: the test below)
+        m = getattr(timer, how[0])(**how[1])
+    return m.number_per_run, len(m.raw_times), repr(m).split("\n", 1)[1], round(m.median, 12), m.has_warnings
+
+
+@pytest.mark.parametrize("how", [("timeit", {"number": 300}), ("blocked_autorange", {"min_run_time": 0.02}),
+                                 ("adaptive_autorange", {"max_run_time": 0.05})])
+def test_timer_runs_and_reports_as_pytorchs(how):
+    assert measure(tl, how) == measure(torch, how)
+
+
+def test_a_measurement_summarises_its_blocks_as_pytorchs():
+    times = [1e-3, 2e-3, 5e-3, 4e-3, 3.5e-3]
+    ours = tl.utils.benchmark.Measurement(2, times, tl.utils.benchmark.TaskSpec("f(x)", "pass"))
+    theirs = torch.utils.benchmark.Measurement(2, times, torch.utils.benchmark.utils.common.TaskSpec("f(x)", "pass"))
+    for name in ("median", "mean", "iqr", "significant_figures", "has_warnings", "times", "title"):
+        assert getattr(ours, name) == pytest.approx(getattr(theirs, name)), name
+    assert repr(ours).split("\n", 1)[1] == repr(theirs).split("\n", 1)[1]
+    assert np.allclose(tl.utils.benchmark.Measurement.merge([ours, ours])[0].times, ours.times * 2)
+
+
+def test_timer_refuses_what_it_cannot_time():
+    with pytest.raises(ValueError, match="only a `str` stmt"):
+        tl.utils.benchmark.Timer(lambda: None)
+    with pytest.raises(ValueError, match="only Python statements"):
+        tl.utils.benchmark.Timer("x", language="c++")
+    with pytest.raises(NotImplementedError, match="blocked_autorange"):
+        tl.utils.benchmark.Timer("x").autorange()
+
+
+def test_a_thread_count_it_cannot_set_is_said(monkeypatch):
+    monkeypatch.setattr(tl.settings, "_threadpoolctl", lambda: None)
+    monkeypatch.setattr(tl.settings, "get_num_threads", lambda: 4)
+    with pytest.warns(UserWarning, match="threadpoolctl"):
+        tl.utils.benchmark.Timer("1 + 1").timeit(10)
