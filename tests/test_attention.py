@@ -360,7 +360,7 @@ def kernel_choices(lib):
     switches.enable_math_sdp(True), switches.enable_flash_sdp(True)
     with pytest.raises(AssertionError, match="must be an instance of SDPBackend"):
         attention.sdpa_kernel("math").__enter__()
-    return seen
+    return seen + [str(backend.MATH), repr(backend.FLASH_ATTENTION)]
 
 
 def test_the_choice_of_attention_kernel_allows_and_refuses_as_pytorchs():

@@ -66,3 +66,31 @@ def test_a_thread_count_it_cannot_set_is_said(monkeypatch):
     monkeypatch.setattr(tl.settings, "get_num_threads", lambda: 4)
     with pytest.warns(UserWarning, match="threadpoolctl"):
         tl.utils.benchmark.Timer("1 + 1").timeit(10)
+
+
+def test_compare_lays_out_pytorchs_table():
+    """Two labels, two thread counts, a missing cell, a noisy measurement; trimmed, highlighted, coloured."""
+    rng = np.random.default_rng(0)
+    tables = []
+    for lib, spec in ((tl, tl.utils.benchmark.TaskSpec), (torch, torch.utils.benchmark.utils.common.TaskSpec)):
+        rng = np.random.default_rng(0)
+        measurements = []
+        for label in ("reductions", "matmul"):
+            for threads in (1, 4):
+                for n in (10, 1000):
+                    for what, base in (("sum", 1.5e-6), ("max", 9e-6)):
+                        if (label, n, what) == ("matmul", 10, "max"):
+                            continue
+                        noise = 0.5 if (n, what) == (1000, "max") else 0.01
+                        times = base * (1 + n / 100) / threads * (1 + noise * rng.standard_normal(6))
+                        measurements.append(lib.utils.benchmark.Measurement(100, list(times * 100), spec(
+                            f"x.{what}()", "pass", label=label, sub_label=f"n={n}", description=what,
+                            num_threads=threads)))
+        compare = lib.utils.benchmark.Compare(measurements)
+        shown = [str(compare)]
+        for step in (compare.trim_significant_figures, compare.highlight_warnings, compare.colorize,
+                     lambda c=compare: c.colorize(rowwise=True)):
+            step()
+            shown.append(str(compare))
+        tables.append(shown)
+    assert tables[0] == tables[1]

@@ -104,6 +104,8 @@ CASES = {
     "lp_pool2d": (lambda L, F, x: F.lp_pool2d(x, 2, (2, 3), stride=1), R(2, 3, 5, 6)),
     "lp_pool2d, p = 1: a negative sum gives 0": (lambda L, F, x: F.lp_pool2d(x, 1, 2), R(2, 3, 4, 4)),
     "lp_pool3d": (lambda L, F, x: F.lp_pool3d(x, 3.0, 2), np.abs(R(1, 2, 4, 4, 4))),
+    "lp_pool1d, p = inf: the largest |x|": (lambda L, F, x: F.lp_pool1d(x, float("inf"), 2), R(2, 3, 8)),
+    "lp_pool2d, p = -inf: the smallest |x|": (lambda L, F, x: F.lp_pool2d(x, -float("inf"), 2, 1), R(2, 3, 4, 5)),
     "local_response_norm": (lambda L, F, x: F.local_response_norm(x, 3, alpha=0.1), R(2, 5, 7)),
     "local_response_norm, volumes": (lambda L, F, x: F.local_response_norm(x, 4, alpha=0.5, beta=0.5, k=2.0),
                                      R(1, 6, 2, 3, 2)),

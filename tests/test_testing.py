@@ -64,6 +64,8 @@ CASES = [
     lambda L, ac: ac(None, 1),
     lambda L, ac: ac("a", "a"),
     lambda L, ac: ac(np.float32(1.0), 2.0),
+    lambda L, ac: ac(1 + 1j, 1 + 1j + 1e-9j),
+    lambda L, ac: ac(1 + 1j, 1 + 2j),
 ]
 
 

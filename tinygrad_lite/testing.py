@@ -17,6 +17,7 @@ Differences from PyTorch: the messages print this library's names (``tinygrad_li
 ``tinygrad_lite.float32``); ``check_stride=True`` is refused, since tensors here do not expose strides.
 ``make_tensor`` draws from this library's generators, so its numbers are not PyTorch's for the same seed.
 """
+import cmath
 import math
 import numbers
 import warnings
@@ -142,7 +143,8 @@ def _tolerances(kinds, options):
     """The given (rtol, atol), or the loosest of the defaults of ``kinds`` (dtypes, or Python's int and float)."""
     if options["rtol"] is not None:
         return options["rtol"], options["atol"]
-    defaults = [DEFAULT_TOLERANCES.get(dtypes.float64 if kind is float else kind, (0.0, 0.0)) for kind in kinds]
+    defaults = [DEFAULT_TOLERANCES.get(dtypes.float64 if kind in (float, complex) else kind, (0.0, 0.0))
+                for kind in kinds]  # (a Python complex: complex128's, PyTorch's (1e-7, 1e-7))
     return max(rtol for rtol, _ in defaults), max(atol for _, atol in defaults)
 
 
@@ -151,7 +153,7 @@ def _compare_numbers(actual, expected, options):
     if options["check_dtype"] and type(actual) is not type(expected):
         raise _Failure(AssertionError, f"The (d)types do not match: {type(actual)} != {type(expected)}.")
     rtol, atol = _tolerances({type(actual), type(expected)}, options)
-    if actual == expected or (options["equal_nan"] and math.isnan(actual) and math.isnan(expected)):
+    if actual == expected or (options["equal_nan"] and cmath.isnan(actual) and cmath.isnan(expected)):
         return
     difference = abs(actual - expected)
     if math.isfinite(difference) and difference <= atol + rtol * abs(expected):

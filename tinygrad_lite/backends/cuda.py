@@ -16,7 +16,8 @@ from types import SimpleNamespace
 matmul = SimpleNamespace(allow_tf32=False, allow_fp16_reduced_precision_reduction=True,
                          allow_bf16_reduced_precision_reduction=True)
 
-SDP_KERNELS = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True, "overrideable": True}
+SDP_KERNELS = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True, "overrideable": True,
+               "fp16_bf16_reduction": False}
 ON_A_CPU = ("math", "flash")  # (PyTorch's CPU kernels of attention)
 
 
@@ -61,6 +62,25 @@ def cudnn_sdp_enabled():
 def is_flash_attention_available():
     """False: there is no flash-attention kernel here (PyTorch's CPU build says False too)."""
     return False
+
+
+def can_use_flash_attention(params, debug=False):
+    """False: no fused attention kernel here (PyTorch's question for one ``SDPAParams``)."""
+    return False
+
+
+def can_use_efficient_attention(params, debug=False):
+    return False
+
+
+def allow_fp16_bf16_reduction_math_sdp(enabled):
+    SDP_KERNELS["fp16_bf16_reduction"] = bool(enabled)
+
+
+def fp16_bf16_reduction_math_sdp_allowed():
+    """Whether the math kernel may add up float16 in float16 (PyTorch's switch; here float16 attention is
+    computed as PyTorch's default computes it either way)."""
+    return SDP_KERNELS["fp16_bf16_reduction"]
 
 
 @contextlib.contextmanager

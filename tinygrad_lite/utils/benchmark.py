@@ -15,12 +15,16 @@ median and interquartile range of several measurements rather than one number.
 ``significant_figures`` and a summary when printed, warning when the spread suggests a noisy machine. As in
 PyTorch, the statement's globals include ``torch`` (here this library) unless given.
 
+``Compare(measurements).print()`` lays measurements out as PyTorch's table: one per label, a column per
+description, a row per sub-label within each thread count, every median in the table's unit.
+
 Differences: ``num_threads`` (1 by default, as in PyTorch) limits numpy's matrix-product threads only where the
 ``threadpoolctl`` package is installed (``set_num_threads``); without it the statement runs on the threads numpy
-has, and the Timer warns. Only Python statements (PyTorch also times C++ and counts instructions with Callgrind);
-no ``Compare`` table.
+has, and the Timer warns. Only Python statements (PyTorch also times C++ and counts instructions with
+Callgrind).
 """
 import contextlib
+import dataclasses
 import math
 import sys
 import textwrap
@@ -31,7 +35,7 @@ import numpy as np
 
 from .. import cuda, settings
 
-__all__ = ["Timer", "Measurement", "TaskSpec", "select_unit"]
+__all__ = ["Timer", "Measurement", "TaskSpec", "Compare", "select_unit"]
 
 IQR_WARN, IQR_GROSS_WARN = 0.1, 0.25  # (the IQR as a fraction of the median past which a measurement warns)
 
@@ -43,13 +47,18 @@ def timer():
     return timeit.default_timer()
 
 
+@dataclasses.dataclass(frozen=True)
 class TaskSpec:
-    """What was timed: the statement, its setup and the labels that name it in a printed measurement."""
-
-    def __init__(self, stmt, setup, global_setup="", label=None, sub_label=None, description=None, env=None,
-                 num_threads=1):
-        self.stmt, self.setup, self.global_setup, self.label = stmt, setup, global_setup, label
-        self.sub_label, self.description, self.env, self.num_threads = sub_label, description, env, num_threads
+    """What was timed: the statement, its setup and the labels that name it in a printed measurement (two equal
+    ones are the same task: ``Measurement.merge`` pools their times)."""
+    stmt: str
+    setup: str
+    global_setup: str = ""
+    label: str = None
+    sub_label: str = None
+    description: str = None
+    env: str = None
+    num_threads: int = 1
 
     @property
     def title(self):
@@ -78,8 +87,8 @@ class Measurement:
         self.number_per_run, self.raw_times, self.task_spec, self.metadata = number_per_run, raw_times, task_spec, \
             metadata
 
-    def __getattr__(self, name):  # (the task's fields: m.stmt, m.label, m.num_threads...)
-        if name in ("stmt", "setup", "global_setup", "label", "sub_label", "description", "num_threads"):
+    def __getattr__(self, name):  # (the task's fields: m.stmt, m.label, m.env, m.num_threads...)
+        if name in ("stmt", "setup", "global_setup", "label", "sub_label", "description", "env", "num_threads"):
             return getattr(self.task_spec, name)
         raise AttributeError(f"'Measurement' object has no attribute '{name}'")
 
@@ -133,8 +142,8 @@ class Measurement:
         return self.task_spec.title
 
     @property
-    def env(self):
-        return "Unspecified env" if self.task_spec.env is None else self.task_spec.env
+    def as_row_name(self):
+        return self.sub_label or self.stmt or "[Unknown]"
 
     def __repr__(self):
         n = len(self.raw_times)
@@ -154,8 +163,8 @@ class Measurement:
         """One measurement per task, of the times of all of its measurements."""
         groups = {}
         for m in measurements:
-            groups.setdefault(id(m.task_spec), (m.task_spec, []))[1].extend(m.times)
-        return [Measurement(1, times, spec) for spec, times in groups.values()]
+            groups.setdefault(m.task_spec, []).extend(m.times)
+        return [Measurement(1, times, spec) for spec, times in groups.items()]
 
 
 def select_unit(t):
@@ -260,3 +269,118 @@ def _tidy(code):
     """A statement written indented inside a function, dedented, without its first newline and trailing space."""
     code = textwrap.dedent(code)
     return (code[1:] if code.startswith("\n") else code).rstrip()
+
+
+UNITS = {"ns": "nanosecond", "us": "microsecond", "ms": "millisecond", "s": "second"}
+BEST, GOOD, BAD, VERY_BAD, BOLD, END = "\033[92m", "\033[34m", "\033[2m\033[91m", "\033[31m", "\033[1m", "\033[0m"
+
+
+class Compare:
+    """Measurements as tables: one per label; a column per description; a row per sub-label (else statement),
+    grouped by thread count; each cell the median of that task's times (measurements of one task pooled)."""
+
+    def __init__(self, results):
+        self._results, self._trim, self._colorize, self._highlight = [], False, None, False
+        self.extend_results(results)
+
+    def extend_results(self, results):
+        for r in results:
+            if not isinstance(r, Measurement):
+                raise ValueError(f"Expected an instance of `Measurement`, got {type(r)} instead.")
+        self._results.extend(results)
+
+    def trim_significant_figures(self):
+        """Print each median with only the digits its spread supports."""
+        self._trim = True
+
+    def colorize(self, rowwise=False):
+        """Colour each cell against the best of its column (or row): green best, red 2x and 5x slower."""
+        self._colorize = "rowwise" if rowwise else "columnwise"
+
+    def highlight_warnings(self):
+        """Mark the cells of noisy measurements with their IQR as a percentage of the median."""
+        self._highlight = True
+
+    def __str__(self):
+        labels = {}
+        for m in Measurement.merge(self._results):
+            labels.setdefault(m.label, []).append(m)
+        return "\n".join(_Table(results, self._trim, self._colorize, self._highlight).render()
+                         for results in labels.values())
+
+    def print(self):
+        print(str(self))
+
+
+class _Table:
+    """One label's measurements: rows (thread count, row name), columns (description), cells (their medians)."""
+
+    def __init__(self, results, trim, colorize, highlight):
+        self.results, self.trim, self.colorize, self.highlight = results, trim, colorize, highlight
+        self.unit, self.scale = select_unit(min(m.median for m in results))
+        self.rows = sorted(dict.fromkeys((m.num_threads, m.as_row_name) for m in results), key=lambda r: r[0])
+        self.columns = list(dict.fromkeys(m.description for m in results))
+        self.cells = {(m.num_threads, m.as_row_name, m.description): m for m in results}
+
+    def render(self):
+        formats = [self.cell_format(column) for column in self.columns]
+        table = [[""] + [column or "" for column in self.columns]]
+        table += [["      " + name] + [form(self.cells.get((threads, name, column)))
+                                       for column, form in zip(self.columns, formats)] for threads, name in self.rows]
+        widths = [max(len(line[i]) for line in table) for i in range(len(self.columns) + 1)]
+        header = "  |  ".join(text.center(width) for text, width in zip(table[0], widths))
+        lines, threads = [header], None
+        for row, line in zip(self.rows, table[1:]):
+            if row[0] != threads:
+                threads = row[0]
+                lines.append(f"{threads} threads: ".ljust(len(header), "-"))
+            lines.append("  |  ".join([line[0].ljust(widths[0])] + [
+                self.coloured(text.center(width), row, column)
+                for text, width, column in zip(line[1:], widths[1:], self.columns)]))
+        label = self.results[0].label
+        noisy = self.highlight and any(m.has_warnings for m in self.results)
+        return (f"[{(' ' + (label or '') + ' ').center(len(header) - 2, '-')}]\n" + "\n".join(lines) +
+                f"\n\nTimes are in {UNITS[self.unit]}s ({self.unit}).\n" +
+                ("(! XX%) Measurement has high variance, where XX is the IQR / median * 100.\n" if noisy else ""))
+
+    def cell_format(self, column):
+        """How one column prints its cells: the medians right-aligned, with one number of decimals for all (with
+        ``trim``: as many as the least certain supports), and the spread of noisy ones with ``highlight``."""
+        present = [m for (_, _, c), m in self.cells.items() if c == column]
+        digits = [math.ceil(math.log10(m.median / self.scale)) for m in present]
+        decimals = min(max(m.significant_figures - d, 0) for m, d in zip(present, digits)) if self.trim else 1
+        width = max(digits) + decimals + (1 if decimals else 0)
+        marks = self.highlight and any(m.has_warnings for m in present)
+
+        def cell(m):
+            if m is None:
+                return " " * (width + (7 if marks else 0))
+            value = m.median / self.scale
+            value = _trim_sigfig(value, m.significant_figures) if self.trim else value
+            mark = f" (! {m.iqr / m.median * 100:.0f}%)" if marks and m.has_warnings else ""
+            return f"{value:>{width}.{decimals}f}" + (f"{mark:>7}" if marks else "")
+        return cell
+
+    def coloured(self, text, row, column):
+        """``text`` coloured by its median against the best of its row, or of its column in its thread group."""
+        m = self.cells.get((*row, column))
+        if self.colorize is None or m is None:
+            return text
+        if self.colorize == "rowwise":
+            rivals = [self.cells.get((*row, c)) for c in self.columns]
+        else:
+            rivals = [self.cells.get((threads, name, column)) for threads, name in self.rows if threads == row[0]]
+        best = min(r.median for r in rivals if r is not None)
+        if m.median <= best * 1.01 or m.median <= best + 100e-9:
+            return BEST + BOLD + text + END * 2
+        if m.median <= best * 1.1:
+            return GOOD + BOLD + text + END * 2
+        if m.median >= best * 5:
+            return VERY_BAD + BOLD + text + END * 2
+        return BAD + text + END * 2 if m.median >= best * 2 else text
+
+
+def _trim_sigfig(x, n):
+    """``x`` rounded to ``n`` significant figures."""
+    scale = 10 ** (math.ceil(math.log10(abs(x))) - n)
+    return round(x / scale) * scale

@@ -32,8 +32,8 @@ its input tensors, so the graph is what holds the activations), and the output's
 forward and backward is not refused: the second run reads its new numbers (without a checkpoint, an op that saved
 it would refuse). ``determinism_check`` compares the outputs' shapes
 and dtypes of the two runs (PyTorch compares every saved tensor's); ``debug`` and ``early_stop`` change nothing.
-The re-entrant way refuses a function that returns a dict (or anything but a tensor or a tuple), where PyTorch
-returns it with no gradient flowing back through it.
+The re-entrant way refuses a function that returns a dict (or anything but a tensor or a tuple) when an input
+requires grad, where PyTorch returns it with no gradient flowing back through it.
 """
 import contextlib
 import warnings
@@ -281,6 +281,9 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn, 
             raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
         if grad_mode.is_grad_enabled():
             check_backward_validity(args)
+        if not (grad_mode.is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args)):
+            with grad_mode.no_grad():  # (nothing to differentiate: the outputs as they are, with no graph)
+                return function(*args)
         return CheckpointFunction.apply(function, preserve_rng_state, *args)
     if determinism_check not in ("default", "none"):
         raise ValueError(f"determinism_check should be one of ['default', 'none'], but got {determinism_check}")

@@ -13,10 +13,12 @@ import enum
 from ...backends.cuda import SDP_KERNELS
 
 __all__ = ["SDPBackend", "sdpa_kernel"]
+WARN_FOR_UNFUSED_KERNELS = False  # (PyTorch's switch for its warnings about kernels it could not use)
 
 
 class SDPBackend(enum.IntEnum):
     """PyTorch's attention kernels, by its numbers."""
+    __str__ = enum.Enum.__str__  # ("SDPBackend.MATH", as PyTorch prints it, not the number)
     ERROR = -1
     MATH = 0
     FLASH_ATTENTION = 1

@@ -144,6 +144,9 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
         raise ValueError(f"{op}(): expected 3D or higher dimensionality input (got {input.ndim} dimensions): "
                          "(N, C, L), (N, C, H, W)...")
     size = as_int(size, op, "size")
+    if size <= 0:
+        raise RuntimeError(f"{op}(): size must be a positive number of channels, got {size} (PyTorch: kernel size "
+                           "should be greater than zero)")
     if input.numel() == 0:
         return input
     channels = input.shape[1]

@@ -231,9 +231,14 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 # -------------------------------------------------------------------- power-average pooling
 def _lp_pool(pool, d, input, norm_type, kernel_size, stride, ceil_mode):
     r"""(\sum_{window} x^p)^{1/p}, from the mean of x^p over each window times its size. As PyTorch's, a window
-    whose sum of x^p is negative (odd p) gives 0, not the root of a negative number: sign(s) relu(|s|) = relu(s)."""
+    whose sum of x^p is negative (odd p) gives 0, not the root of a negative number: sign(s) relu(|s|) = relu(s);
+    p = inf is the limit, the largest |x| of each window (max pooling of |x|), and p = -inf the smallest."""
     op = pool.__name__.replace("avg", "lp")
     _check_tensor(op, input)
+    if norm_type in (math.inf, -math.inf):
+        largest = {1: max_pool1d, 2: max_pool2d, 3: max_pool3d}[d]
+        sign = 1 if norm_type > 0 else -1
+        return sign * largest(sign * input.abs(), kernel_size, stride, 0, 1, ceil_mode)
     kernel = _tuple(op, "kernel_size", kernel_size, d, "a spatial dim")
     means = pool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
     return (means.sign() * means.abs().relu()).mul(math.prod(kernel)).pow(1.0 / norm_type)

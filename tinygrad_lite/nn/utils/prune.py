@@ -57,7 +57,7 @@ class BasePruningMethod(ABC):
         method = _combined(cls, module, name, *args, **kwargs)
         original = getattr(module, name)
         if importance_scores is not None and importance_scores.shape != original.shape:
-            raise ValueError(f"importance_scores should have the same shape as parameter {name} of {module}: "
+            raise AssertionError(f"importance_scores should have the same shape as parameter {name} of {module}: "
                              f"got {tuple(importance_scores.shape)}, the parameter is {tuple(original.shape)}")
         first = not isinstance(method, PruningContainer)
         if first:  # the trained Parameter moves to <name>_orig (the same object)
@@ -271,7 +271,7 @@ class CustomFromMask(BasePruningMethod):
 
     def compute_mask(self, t, default_mask):
         if default_mask.shape != self.mask.shape:
-            raise ValueError(f"custom_from_mask: the mask has shape {tuple(self.mask.shape)}, the parameter "
+            raise AssertionError(f"custom_from_mask: the mask has shape {tuple(self.mask.shape)}, the parameter "
                              f"{tuple(default_mask.shape)}; give a mask of the parameter's shape")
         return default_mask * self.mask.to(dtype=default_mask.dtype)
 
