@@ -7,8 +7,10 @@ import warnings
 import numpy as np
 import pytest
 import torch
+import torch.utils.benchmark
 
 import tinygrad_lite as tl
+import tinygrad_lite.utils.benchmark as benchmark
 
 
 class Clock:
@@ -44,35 +46,37 @@ def test_timer_runs_and_reports_as_pytorchs(how):
 
 def test_a_measurement_summarises_its_blocks_as_pytorchs():
     times = [1e-3, 2e-3, 5e-3, 4e-3, 3.5e-3]
-    ours = tl.utils.benchmark.Measurement(2, times, tl.utils.benchmark.TaskSpec("f(x)", "pass"))
+    ours = benchmark.Measurement(2, times, benchmark.TaskSpec("f(x)", "pass"))
     theirs = torch.utils.benchmark.Measurement(2, times, torch.utils.benchmark.utils.common.TaskSpec("f(x)", "pass"))
     for name in ("median", "mean", "iqr", "significant_figures", "has_warnings", "times", "title"):
         assert getattr(ours, name) == pytest.approx(getattr(theirs, name)), name
     assert repr(ours).split("\n", 1)[1] == repr(theirs).split("\n", 1)[1]
-    assert np.allclose(tl.utils.benchmark.Measurement.merge([ours, ours])[0].times, ours.times * 2)
+    assert np.allclose(benchmark.Measurement.merge([ours, ours])[0].times, ours.times * 2)
 
 
 def test_timer_refuses_what_it_cannot_time():
     with pytest.raises(ValueError, match="only a `str` stmt"):
-        tl.utils.benchmark.Timer(lambda: None)
+        benchmark.Timer(lambda: None)
     with pytest.raises(ValueError, match="only Python statements"):
-        tl.utils.benchmark.Timer("x", language="c++")
+        benchmark.Timer("x", language="c++")
     with pytest.raises(NotImplementedError, match="blocked_autorange"):
-        tl.utils.benchmark.Timer("x").autorange()
+        benchmark.Timer("x").autorange()
 
 
 def test_a_thread_count_it_cannot_set_is_said(monkeypatch):
-    monkeypatch.setattr(tl.settings, "_threadpoolctl", lambda: None)
-    monkeypatch.setattr(tl.settings, "get_num_threads", lambda: 4)
+    benchmark = importlib.import_module("tinygrad_lite.utils.benchmark")  # (the module as loaded now)
+    monkeypatch.setattr(benchmark.settings, "_threadpoolctl", lambda: None)
+    monkeypatch.setattr(benchmark.settings, "get_num_threads", lambda: 4)
     with pytest.warns(UserWarning, match="threadpoolctl"):
-        tl.utils.benchmark.Timer("1 + 1").timeit(10)
+        benchmark.Timer("1 + 1").timeit(10)
 
 
 def test_compare_lays_out_pytorchs_table():
     """Two labels, two thread counts, a missing cell, a noisy measurement; trimmed, highlighted, coloured."""
     rng = np.random.default_rng(0)
     tables = []
-    for lib, spec in ((tl, tl.utils.benchmark.TaskSpec), (torch, torch.utils.benchmark.utils.common.TaskSpec)):
+    for module, spec in ((benchmark, benchmark.TaskSpec), (torch.utils.benchmark,
+                                                           torch.utils.benchmark.utils.common.TaskSpec)):
         rng = np.random.default_rng(0)
         measurements = []
         for label in ("reductions", "matmul"):
@@ -83,10 +87,10 @@ def test_compare_lays_out_pytorchs_table():
                             continue
                         noise = 0.5 if (n, what) == (1000, "max") else 0.01
                         times = base * (1 + n / 100) / threads * (1 + noise * rng.standard_normal(6))
-                        measurements.append(lib.utils.benchmark.Measurement(100, list(times * 100), spec(
+                        measurements.append(module.Measurement(100, list(times * 100), spec(
                             f"x.{what}()", "pass", label=label, sub_label=f"n={n}", description=what,
                             num_threads=threads)))
-        compare = lib.utils.benchmark.Compare(measurements)
+        compare = module.Compare(measurements)
         shown = [str(compare)]
         for step in (compare.trim_significant_figures, compare.highlight_warnings, compare.colorize,
                      lambda c=compare: c.colorize(rowwise=True)):

@@ -55,3 +55,70 @@ def test_ndtri_keeps_the_tails_digits_and_the_functions_take_out():
     assert tl.erf(tl.tensor([0.0, 1.0]), out=out) is out and out.tolist() == pytest.approx([0.0, 0.8427007])
     with pytest.raises(RuntimeError, match="can't be cast"):
         tl.tensor([1, 0]).erfinv_()
+
+
+GAMMA_POINTS = np.concatenate([np.linspace(-7.8, 9.7, 71), [1e-8, 0.5, 1.0, 2.0, 25.5, 171.5, 1e5, -1e-8, -20.5]])
+GAMMA_POINTS = GAMMA_POINTS[(GAMMA_POINTS > 0) | (GAMMA_POINTS != np.round(GAMMA_POINTS))]  # (no poles: below)
+POLES_AND_EDGES = np.array([0.0, -1.0, -2.0, np.inf, -np.inf, np.nan])
+
+
+@pytest.mark.parametrize("name", ["lgamma", "digamma", "polygamma 1", "polygamma 2", "polygamma 4"])
+def test_the_gamma_family_matches_pytorch_in_values_and_gradients(name):
+    """float64 over the line (negative numbers through the reflection formula); PyTorch's trigamma (the gradient
+    of digamma, polygamma 1) is accurate to about 1e-9 only, ours to about 1e-14: hence its tolerance."""
+    results = []
+    for lib in (tl, torch):
+        x = lib.tensor(GAMMA_POINTS, requires_grad=True)
+        y = lib.polygamma(int(name[-1]), x) if name.startswith("poly") else getattr(lib, name)(x)
+        y.backward(lib.ones_like(y))
+        results.append((y.detach().numpy(), x.grad.numpy()))
+    (ours, our_grad), (theirs, their_grad) = results
+    trigamma = name == "polygamma 1"
+    np.testing.assert_allclose(ours, theirs, rtol=1e-8 if trigamma else 1e-11, atol=1e-12)
+    np.testing.assert_allclose(our_grad, their_grad, rtol=1e-8 if name in ("digamma", "polygamma 1") else 1e-10,
+                               atol=1e-12)
+
+
+def test_the_gamma_family_at_its_poles_and_infinities():
+    """lgamma is +inf at the poles (and at +-inf), as PyTorch's; digamma -inf at 0 and nan at -1, -2..., as
+    PyTorch's; polygamma(n) takes its limits there: (-1)^{n+1} inf at the poles, 0 at +inf."""
+    x = tl.tensor(POLES_AND_EDGES)
+    assert np.array_equal(tl.lgamma(x).numpy(), torch.lgamma(torch.tensor(POLES_AND_EDGES)).numpy(),
+                          equal_nan=True)
+    assert np.array_equal(tl.digamma(x).numpy(), torch.digamma(torch.tensor(POLES_AND_EDGES)).numpy(),
+                          equal_nan=True)
+    np.testing.assert_array_equal(tl.polygamma(1, x).numpy(), [np.inf] * 3 + [0.0, np.nan, np.nan])
+    np.testing.assert_array_equal(tl.polygamma(2, x).numpy(), [-np.inf] * 3 + [0.0, np.nan, np.nan])
+
+
+def test_the_gamma_family_in_float32_second_derivatives_spellings_and_errors():
+    x32 = np.linspace(0.25, 6.0, 24, dtype=np.float32)
+    for name in ("lgamma", "digamma"):
+        ours, theirs = getattr(tl, name)(tl.tensor(x32)).numpy(), getattr(torch, name)(torch.tensor(x32)).numpy()
+        assert ours.dtype == np.float32  # (ours rounded from float64; PyTorch's computed in float32, a few ulp off)
+        np.testing.assert_allclose(ours, theirs, rtol=2e-6, atol=1e-6)
+    derivatives = []
+    for lib in (tl, torch):  # d^3/dx^3 lgamma = polygamma(2, x), through create_graph twice
+        x = lib.tensor([0.7, 3.2], dtype=lib.float64, requires_grad=True)
+        first, = lib.autograd.grad(lib.lgamma(x).sum(), x, create_graph=True)
+        second, = lib.autograd.grad(first.sum(), x, create_graph=True)
+        third, = lib.autograd.grad(second.sum(), x)
+        derivatives.append(third.numpy())
+    np.testing.assert_allclose(derivatives[0], derivatives[1], rtol=1e-10)
+    assert tl.autograd.gradcheck(lambda x: tl.special.multigammaln(x, 3), tl.tensor([1.3, 4.0], dtype=tl.float64,
+                                                                                     requires_grad=True))
+    for name, ours, theirs in [("mvlgamma", tl.mvlgamma(tl.tensor([2.5, 3.0]), 3), torch.mvlgamma(
+            torch.tensor([2.5, 3.0]), 3)), ("gammaln", tl.special.gammaln(tl.tensor([0.5])), torch.special.gammaln(
+            torch.tensor([0.5]))), ("psi", tl.special.psi(tl.tensor([2.0])), torch.special.psi(torch.tensor([2.0]))),
+            ("method", tl.tensor([1.5]).polygamma(2), torch.tensor([1.5]).polygamma(2)),
+            ("in place", tl.tensor([4.0]).lgamma_(), torch.tensor([4.0]).lgamma_()),
+            ("integers", tl.digamma(tl.tensor([1, 2])), torch.digamma(torch.tensor([1, 2])))]:
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, err_msg=name)
+        assert ours.dtype.name == str(theirs.dtype).split(".")[1], name
+    for lib in (tl, torch):
+        with pytest.raises(RuntimeError, match="negative n"):
+            lib.polygamma(-1, lib.ones(1))
+        with pytest.raises(RuntimeError, match="p has to be greater than or equal to 1"):
+            lib.mvlgamma(lib.tensor([0.5]), 0)
+    np.testing.assert_allclose(tl.mvlgamma(tl.tensor([-0.5, 0.2]), 2).numpy(), torch.mvlgamma(torch.tensor(
+        [-0.5, 0.2]), 2).numpy(), rtol=1e-6)

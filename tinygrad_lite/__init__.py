@@ -88,7 +88,11 @@ from .composed import (
     unbind,
     unflatten,
 )
-from .special import erf, erfc, erfinv
+from .special import digamma, erf, erfc, erfinv, lgamma, mvlgamma, polygamma
+from .composed_shapes import *  # tensor_split, hstack, rot90, tril_indices, isin ... (composed_shapes.py)
+from .products import addr, chain_matmul, cross, inner, kron, matrix_power, tensordot
+from .bitwise import (bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift,
+                      bitwise_xor)
 from .triangular import cholesky_inverse, cholesky_solve, diag_embed
 from .lu import det, inverse, logdet, slogdet
 from . import inplace_methods  # (x.exp_() and the other in-place forms: inplace_methods.py)

@@ -35,6 +35,8 @@ def cat(tensors, dim=0):
     tensors = _tensor_list("cat", tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")  # ValueError, as PyTorch
+    everything = tensors  # (PyTorch's legacy rule: an empty 1-D tensor, torch.tensor([]), is left out of the join,
+    tensors = [t for t in tensors if t.shape != (0,)] or tensors[:1]  # though its dtype counts: p = cat([p, batch]))
     first = tensors[0]
     for i, t in enumerate(tensors):
         if t.ndim == 0:
@@ -45,7 +47,7 @@ def cat(tensors, dim=0):
         if t.ndim != first.ndim or builtins.any(a != b for k, (a, b) in enumerate(zip(t.shape, first.shape)) if k != d):
             raise RuntimeError(f"cat: tensors must have the same shape except in dim {d}; tensor 0 has shape "
                                f"{tuple(first.shape)} but tensor {i} has {tuple(t.shape)}")
-    dtype = dt.result_type(*tensors)
+    dtype = dt.result_type(*everything)
     return Cat.apply(*[_operand(t, dtype, first) for t in tensors], dim=d)
 
 

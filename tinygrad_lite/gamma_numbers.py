@@ -12,7 +12,7 @@ on numpy and on CuPy. Each function is computed in float64 and returned in the i
    is -inf at 0 and nan at the negative integers for n = 0, and (-1)^{n+1} inf for n >= 1.
 2. **Recurrence** moves x up, to w = x + K >= 10 + 2n, where the series below converge fast:
        Gamma(x + 1) = x Gamma(x)  gives  lgamma(x) = lgamma(x + K) - \sum_{i<K} log(x + i),
-       psi^(n)(x) = psi^(n)(x + K) - (-n)! ... exactly: psi^(n)(x) = psi^(n)(x + K) + (-1)^{n+1} n! \sum_{i<K} (x + i)^{-(n+1)}.
+       psi^(n)(x) = psi^(n)(x + K) + (-1)^{n+1} n! \sum_{i<K} (x + i)^{-(n+1)}   (psi: - \sum_{i<K} 1 / (x + i)).
 3. **Stirling's series** (asymptotic, with the Bernoulli numbers B_2k) for large w:
        lgamma(w) ~ (w - 1/2) log w - w + log(2 pi) / 2 + \sum_k B_2k / (2k (2k - 1) w^{2k-1}),
        psi(w) ~ log w - 1 / (2w) - \sum_k B_2k / (2k w^{2k}),
@@ -41,7 +41,7 @@ def lgamma_numbers(x):
         w, logs = _shifted_up(xp, xp.where(z < 0, 1 - z, z), 10, lambda v: xp.log(v))
         series = sum(float(b / (2 * k * (2 * k - 1))) / w ** (2 * k - 1) for k, b in enumerate(BERNOULLI, 1))
         value = (w - 0.5) * xp.log(w) - w + 0.5 * math.log(2 * math.pi) + series - logs
-        reflected = math.log(math.pi) - xp.log(xp.abs(_sin_pi(xp, z))) - value
+        reflected = math.log(math.pi) - xp.log(xp.abs(xp.sin(math.pi * _from_nearest_integer(xp, z)))) - value
         value = xp.where(z < 0, reflected, value)
         value = xp.where(xp.isinf(z), xp.inf, value)  # (+-inf: inf, as PyTorch's)
     return value.astype(x.dtype)
@@ -63,7 +63,8 @@ def polygamma_numbers(n, x):
                          for k, b in enumerate(BERNOULLI, 1))
             value = sign * (math.factorial(n - 1) / w ** n + math.factorial(n) / (2 * w ** (n + 1)) + series
                             + math.factorial(n) * recurrence)
-        cot = _cos_pi(xp, z) / _sin_pi(xp, z)
+        r = _from_nearest_integer(xp, z)
+        cot = xp.cos(math.pi * r) / xp.sin(math.pi * r)
         reflected = (-1) ** n * value - math.pi ** (n + 1) * _cot_derivative(xp, n, cot)
         value = xp.where(z < 0, reflected, value)
         pole = (z <= 0) & (z == xp.floor(z))
@@ -85,13 +86,10 @@ def _shifted_up(xp, v, at_least, term):
     return v, total
 
 
-def _sin_pi(xp, z):
-    """sin(pi z), from z reduced to [-1, 1] first, so that large z keep their digits and integers give exactly 0."""
-    return xp.sin(math.pi * (z - 2 * xp.round(z / 2)))
-
-
-def _cos_pi(xp, z):
-    return xp.cos(math.pi * (z - 2 * xp.round(z / 2)))
+def _from_nearest_integer(xp, z):
+    """r = z - round(z), in [-1/2, 1/2]: |sin(pi z)| = |sin(pi r)| and cot(pi z) = cot(pi r) (the period is 1), and
+    pi r keeps the digits that pi z loses for large z, and is exactly 0 at the integers."""
+    return z - xp.round(z)
 
 
 def _cot_derivative(xp, n, c):

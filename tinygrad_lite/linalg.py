@@ -18,6 +18,8 @@ import math
 from . import dtypes as dt
 from .coverage import missing_names as _missing_names
 from .lu import det, inv, slogdet, solve  # (composed: lu.py)
+from .products import linalg_cross as cross  # (composed of matmul and reshapes: products.py)
+from .products import matrix_power, multi_dot
 from .shapes import dim_indices
 from .tensor import Tensor, _numpy_names
 from .tensor import vector_norm as _vector_norm
@@ -85,7 +87,7 @@ def norm(input, ord=None, dim=None, keepdim=False, *, dtype=None):
 
 norm, vector_norm, matrix_norm = (_numpy_names(f) for f in (norm, vector_norm, matrix_norm))  # (axis=, keepdims=)
 __all__ = ["norm", "vector_norm", "matrix_norm", "cholesky", "cholesky_ex", "solve_triangular", "LinAlgError", "solve",
-           "inv", "det", "slogdet"]
+           "inv", "det", "slogdet", "cross", "matrix_power", "multi_dot"]
 
 
 __getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)

@@ -54,3 +54,19 @@ def check_memory_format(op, value):
                        "row-major, and its convolutions run on that layout (in PyTorch channels_last changes only "
                        "their speed). Leave memory_format out (or pass tinygrad_lite.contiguous_format): the numbers "
                        "are the same")
+
+
+def is_contiguous(tensor, value):
+    """``x.is_contiguous(memory_format=...)``: whether x's numbers lie in memory in that format's order. Every tensor
+    here is row-major where it is contiguous at all, so for channels_last (N, H, W, C order of a 4-D tensor) and
+    channels_last_3d (5-D) that holds only where the two orders agree: dims of size 1 aside, C = 1 or H W = 1."""
+    if value is None or value is contiguous_format or value is preserve_format:
+        return bool(tensor.array.flags.c_contiguous)
+    if not isinstance(value, memory_format):
+        raise TypeError("is_contiguous(): argument 'memory_format' must be tinygrad_lite.memory_format, not "
+                        f"{type(value).__name__}")
+    if tensor.ndim != (4 if value is channels_last else 5) or not tensor.array.flags.c_contiguous:
+        return False
+    order = [0, *range(2, tensor.ndim), 1]  # (N, spatial..., C)
+    kept = [d for d in order if tensor.shape[d] != 1]
+    return kept == sorted(kept)

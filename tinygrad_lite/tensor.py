@@ -508,8 +508,8 @@ class Tensor:
         memory_formats.check_memory_format("contiguous", memory_format)
         return self if self.is_contiguous() else Clone.apply(self)
 
-    def is_contiguous(self):
-        return builtins.bool(self.array.flags.c_contiguous)
+    def is_contiguous(self, memory_format=memory_formats.contiguous_format):
+        return memory_formats.is_contiguous(self, memory_format)
 
     # ---------------------------------------------------------------- arithmetic, with PyTorch's type promotion
     def _lift(self, other, ints_too=False, op="tensor"):
@@ -777,11 +777,13 @@ class Tensor:
         r"""\sum_i x_i over ``dim`` (an int or a tuple of ints; all elements when None), as ``torch.sum``.
 
         ``keepdim=True`` keeps each reduced dim with size 1. bool and integer inputs sum to int64 (as PyTorch; an
-        explicit ``dtype`` converts first); float16 is summed in float32 and rounded once. dz/dx_i = 1."""
+        explicit ``dtype`` converts first, and an integer one is summed in, wrapping around as PyTorch's); float16 is
+        summed in float32 and rounded once. dz/dx_i = 1."""
         keepdim = check_flag("sum", "keepdim", keepdim)
         x = self.to(dtype=dtype) if dtype is not None else autocast_args("sum", self)[0]  # (an explicit dtype wins)
         if not x.dtype.is_floating_point:  # counting: bool and int sums are int64, as in PyTorch
-            counts = x.array.sum(axis=dim_indices(dim, x.ndim, "sum"), keepdims=keepdim, dtype=np.int64)
+            counts = x.array.sum(axis=dim_indices(dim, x.ndim, "sum"), keepdims=keepdim,
+                                 dtype=np.int64 if dtype is None else x.dtype.np)  # (dtype=: wraps as PyTorch's)
             return Tensor._make(counts, None)
         return Sum.apply(x, dim=dim_indices(dim, x.ndim, "sum"), keepdim=keepdim)
 
@@ -933,7 +935,8 @@ class Tensor:
         x = self.to(dt.as_dtype(dtype, "prod")) if dtype is not None else autocast_args("prod", self)[0]
         d = None if dim is None or x.ndim == 0 else dim_index(dim, x.ndim, "prod")
         if not x.dtype.is_floating_point:  # integer and bool products are int64, as in PyTorch
-            return Tensor._make(x.array.prod(axis=d, keepdims=keepdim, dtype=np.int64), None)
+            return Tensor._make(x.array.prod(axis=d, keepdims=keepdim, dtype=np.int64 if dtype is None else x.dtype.np),
+                                None)
         return Prod.apply(x, dim=d, keepdim=keepdim)
 
     def cumsum(self, dim, *, dtype=None):
@@ -951,7 +954,7 @@ class Tensor:
             return x.reshape(1)._scan(op, name, 0, None).reshape(())
         if not x.dtype.is_floating_point:  # integer and bool scans are int64, as in PyTorch
             ufunc = np.cumsum if op is CumSum else np.cumprod
-            return Tensor._make(ufunc(x.array, axis=d, dtype=np.int64), None)
+            return Tensor._make(ufunc(x.array, axis=d, dtype=np.int64 if dtype is None else x.dtype.np), None)
         return op.apply(x, dim=d)
 
     def argsort(self, dim=-1, descending=False, stable=False):

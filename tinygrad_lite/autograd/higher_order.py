@@ -35,7 +35,7 @@ from ..ops.cross_entropy import CrossEntropy
 from ..ops.gather import coordinates
 from ..ops.layer_norm import LayerNorm
 from ..ops.mse_loss import MseLoss
-from ..special import erf
+from ..special import erf, polygamma
 from ..tensor import Tensor, where
 from ..utils.hooks import BackwardHookFunction
 from . import grad_mode
@@ -325,6 +325,18 @@ def erf_(fn, g, out):
 @formula(special.Erfinv)
 def erfinv(fn, g, out):
     return g * (fn.sign * math.sqrt(math.pi) / 2) * (out * out).exp()
+
+
+@formula(special.Lgamma)
+def lgamma(fn, g, out):
+    x, = inputs_of(fn)
+    return g * polygamma(0, x)
+
+
+@formula(special.Polygamma)  # (and Digamma, n = 0)
+def polygamma_(fn, g, out):
+    x, = inputs_of(fn)
+    return g * polygamma(fn.n + 1, x)
 
 
 # ---------------------------------------------------------------- activations (ops/activation.py)

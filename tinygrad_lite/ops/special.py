@@ -1,5 +1,6 @@
-r"""The error function and its inverse, which numpy lacks: their numbers come from ``special_numbers.py``, and
-their derivatives, which are elementary, are here.
+r"""The error function and its inverse, and the gamma function's family, which numpy lacks: their numbers come
+from ``special_numbers.py`` and ``gamma_numbers.py``, and their derivatives, which are elementary or the next member
+of the family, are here.
 
 erf(x) = (2 / \sqrt{\pi}) \int_0^x e^{-t^2} dt, the probability mass of a normal distribution within x \sqrt{2}
 of its mean: the standard normal CDF is \Phi(x) = (1 + erf(x / \sqrt{2})) / 2 (exact GELU, Normal.cdf).
@@ -9,6 +10,7 @@ import math
 import numpy as np
 
 from ..autograd.function import Function
+from ..gamma_numbers import lgamma_numbers, polygamma_numbers
 from ..special_numbers import erf_numbers, erfinv_numbers
 
 
@@ -34,3 +36,31 @@ class Erfinv(Function):
     def backward(self, g):
         z, = self.saved_tensors
         return g * (self.sign * math.sqrt(math.pi) / 2) * np.exp(z * z)
+
+
+class Lgamma(Function):
+    r"""z = log |\Gamma(x)|.   dz/dx = \psi(x), the digamma function (gamma_numbers.py: numpy has neither)."""
+    def forward(self, x):
+        self.save_for_backward(x)
+        return lgamma_numbers(x)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        return g * polygamma_numbers(0, x)
+
+
+class Polygamma(Function):
+    r"""z = \psi^{(n)}(x), the n-th derivative of the digamma function \psi = \Gamma' / \Gamma (n = 0: \psi itself,
+    ``digamma``).   dz/dx = \psi^{(n+1)}(x)."""
+    def forward(self, x, n=0):
+        self.n = n
+        self.save_for_backward(x)
+        return polygamma_numbers(n, x)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        return g * polygamma_numbers(self.n + 1, x)
+
+
+class Digamma(Polygamma):
+    r"""z = \psi(x) = d/dx log \Gamma(x) (``Polygamma`` with n = 0).   dz/dx = \psi^{(1)}(x), the trigamma function."""
