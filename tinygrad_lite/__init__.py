@@ -19,9 +19,9 @@ from . import accelerator, autograd, cuda
 from .autograd import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                        set_grad_enabled)
 from .autograd.gradcheck import gradcheck
-from .creation import (arange, as_tensor, bernoulli, empty, eye, from_numpy, full, full_like, linspace, multinomial,
-                       normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
-                       zeros_like)
+from .creation import (arange, as_tensor, bernoulli, empty, eye, from_numpy, full, full_like, linspace, logspace,
+                       multinomial, normal, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm,
+                       tensor, zeros, zeros_like)
 from .device import device
 from .dtypes import (bool, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32,
                     int64, promote_types, result_type, set_default_dtype, uint8)
@@ -90,6 +90,9 @@ from .composed import (
 )
 from .special import digamma, erf, erfc, erfinv, lgamma, mvlgamma, polygamma
 from .composed_shapes import *  # tensor_split, hstack, rot90, tril_indices, isin ... (composed_shapes.py)
+from . import random_fills  # exponential_, geometric_, log_normal_, cauchy_, random_ (random_fills.py)
+from .composed_math import cumulative_trapezoid, dist, float_power, fmax, fmin, trapezoid, true_divide, vander
+from .order_statistics import aminmax, cummax, cummin, histc, kthvalue
 from .products import addr, chain_matmul, cross, inner, kron, matrix_power, tensordot
 from .bitwise import (bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift,
                       bitwise_xor)

@@ -23,7 +23,7 @@ from . import dtypes as dt
 from . import return_types
 from .amp.autocast_mode import as_one_op, autocast_args
 from .device import array_module_of
-from .functions import _check_tensor, finfo, stack, with_out
+from .functions import _check_tensor, finfo, maximum, minimum, stack, with_out
 from .shapes import check_broadcast, check_number, dim_index, dim_indices
 from .tensor import Tensor, _numpy_names, where
 
@@ -508,10 +508,100 @@ def corrcoef(input):
     return (c / d.unsqueeze(1) / d.unsqueeze(0)).clamp(-1, 1)
 
 
+# ---------------------------------------------------------------- (session 49) more of PyTorch's small functions
+def fmax(input, other):
+    """The larger of the two, elementwise, ignoring nan: a nan loses to a number (``maximum`` would give nan)."""
+    _check_tensor("fmax", input), _check_tensor("fmax", other, "other")
+    check_broadcast("fmax", input.shape, other.shape)
+    larger = maximum(input, other)
+    return where(other.isnan(), input, where(input.isnan(), other, larger))
+
+
+def fmin(input, other):
+    """The smaller of the two, elementwise, ignoring nan."""
+    _check_tensor("fmin", input), _check_tensor("fmin", other, "other")
+    check_broadcast("fmin", input.shape, other.shape)
+    smaller = minimum(input, other)
+    return where(other.isnan(), input, where(input.isnan(), other, smaller))
+
+
+def float_power(input, exponent):
+    """input ** exponent computed in float64 (PyTorch's: the result is float64 whatever the inputs)."""
+    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        raise TypeError(f"float_power(): one of input and exponent must be a Tensor, got {type(input).__name__} and "
+                        f"{type(exponent).__name__}")
+    for name, value in (("input", input), ("exponent", exponent)):
+        if not isinstance(value, Tensor):
+            check_number("float_power", name, value)
+    base = input.double() if isinstance(input, Tensor) else input
+    power = exponent.double() if isinstance(exponent, Tensor) else float(exponent)
+    if not isinstance(base, Tensor):
+        return power.new_tensor(float(base)) ** power
+    return base ** power
+
+
+def true_divide(dividend, divisor):
+    """``div``: true division (a float result for integers too)."""
+    _check_tensor("true_divide", dividend, "dividend")
+    if not isinstance(divisor, (Tensor, numbers.Number)):
+        raise TypeError(f"true_divide(): argument 'divisor' must be a Tensor or a number, not {type(divisor).__name__}")
+    return dividend.div(divisor)
+
+
+def dist(input, other, p=2):
+    """The p-norm of input - other (all elements): the distance between two points."""
+    _check_tensor("dist", input), _check_tensor("dist", other, "other")
+    check_number("dist", "p", p)
+    return (input - other).norm(p)
+
+
+def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix of a vector x: columns x^{N-1}, ..., x, 1 (increasing=True: 1, x, ..., x^{N-1})."""
+    _check_tensor("vander", x)
+    if x.ndim != 1:
+        raise RuntimeError(f"vander(): x must be a one-dimensional tensor, got {x.ndim} dims")
+    n = x.shape[0] if N is None else N
+    if n < 0:
+        raise RuntimeError("N must be non-negative.")
+    powers = x.new_tensor(np.arange(n) if increasing else np.arange(n)[::-1].copy(), dtype=dt.int64)
+    column = x if x.dtype.is_floating_point or x.dtype == dt.bool else x.to(dt.int64)
+    return column.unsqueeze(1) ** powers if n else x.new_zeros((x.shape[0], 0))
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    r"""The integral of y along ``dim`` by the trapezoid rule: \sum_i (y_i + y_{i+1}) / 2 (x_{i+1} - x_i), with
+    the spacing given by ``x`` (the points) or ``dx`` (one step; 1 by default)."""
+    return _trapezoids(y, x, dx, dim, "trapezoid").sum(dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running integrals of ``trapezoid``: one fewer than the points along ``dim``."""
+    return _trapezoids(y, x, dx, dim, "cumulative_trapezoid").cumsum(dim)
+
+
+def _trapezoids(y, x, dx, dim, name):
+    _check_tensor(name, y, "y")
+    if x is not None:
+        _check_tensor(name, x, "x")
+    if dx is not None:
+        check_number(name, "dx", dx)
+    if y.ndim == 0:
+        raise IndexError(f"{name}(): y must have at least one dim (the points to integrate along dim)")
+    d = dim_index(dim, y.ndim, name)
+    n = y.shape[d]
+    heights = (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)) / 2 if n else y
+    if x is None:
+        return heights * (1 if dx is None else dx)
+    widths = x.narrow(-1 if x.ndim == 1 else d, 1, n - 1) - x.narrow(-1 if x.ndim == 1 else d, 0, n - 1)
+    if x.ndim == 1 and y.ndim > 1:
+        widths = widths.reshape([-1 if k == d else 1 for k in range(y.ndim)])
+    return heights * widths
+
+
 nansum, nanmean, count_nonzero = _numpy_names(nansum), _numpy_names(nanmean), _numpy_names(count_nonzero)
 for _function in (clamp_min, clamp_max, tan, log10, log2, frac, logit, xlogy, nan_to_num, logical_and, logical_or,
                   logical_xor, count_nonzero, nansum, nanmean, median, mode, quantile, dot, outer, mv, addmm, addmv,
-                  baddbmm, addbmm, cov, corrcoef):
+                  baddbmm, addbmm, cov, corrcoef, fmax, fmin, float_power, true_divide, dist):
     setattr(Tensor, _function.__name__, _function)
 Tensor.ger = ger
 # the functions take out=, as PyTorch's (the methods do not): torch.addmm(b, x, w, out=y)

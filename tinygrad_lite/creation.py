@@ -317,6 +317,13 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
         return _new(xp.linspace(start, end, steps), _float(dtype), device, requires_grad)
 
 
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    """``steps`` values from base^start to base^end, evenly spaced in their exponent (``linspace``'s powers)."""
+    exponents = linspace(start, end, steps, dtype=dt.float64, device=device)
+    values = (float(base) ** exponents).to(_float(dtype))
+    return values.requires_grad_(requires_grad) if requires_grad else values
+
+
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     """The n x m identity matrix (ones on the diagonal)."""
     n, m = size_args((n, n if m is None else m), "eye")

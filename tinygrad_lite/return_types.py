@@ -1,5 +1,5 @@
-"""``return_types``: the pairs ``(values, indices)`` that ``max(dim)``, ``min(dim)``, ``sort``, ``topk`` and
-``median(dim)`` and ``mode`` return.
+"""``return_types``: the pairs ``(values, indices)`` that ``max(dim)``, ``min(dim)``, ``sort``, ``topk``,
+``median(dim)``, ``mode``, ``kthvalue``, ``cummax`` and ``cummin`` return.
 
 As ``torch.return_types``: ``x.max(dim=1)`` gives the largest values and where they are, as a named tuple with
 ``.values`` and ``.indices`` (it unpacks too: ``values, indices = x.max(1)``). A pair is not a tensor. An op given
@@ -18,8 +18,9 @@ def _pair(name):
     return type(name, (namedtuple(name, ["values", "indices"]),), {"__slots__": (), "__repr__": __repr__})
 
 
-max, min, sort, topk, median, mode = (_pair(name) for name in ("max", "min", "sort", "topk", "median", "mode"))
-PAIRS = (max, min, sort, topk, median, mode)
+max, min, sort, topk, median, mode, kthvalue, cummax, cummin = (_pair(name) for name in (
+    "max", "min", "sort", "topk", "median", "mode", "kthvalue", "cummax", "cummin"))
+PAIRS = (max, min, sort, topk, median, mode, kthvalue, cummax, cummin)
 
 
 def _named(name, fields):
@@ -32,6 +33,7 @@ def _named(name, fields):
 
 slogdet = _named("slogdet", ["sign", "logabsdet"])  # (lu.py)
 cholesky_ex = _named("cholesky_ex", ["L", "info"])  # (triangular.py)
+aminmax = _named("aminmax", ["min", "max"])  # (order_statistics.py)
 
 
 def refuse_pair(x, op):

@@ -251,3 +251,48 @@ def round_to_bfloat16(x):
     rounded = ((bits + np.uint64(0x7FFF) + ((bits >> cut) & np.uint64(1))) >> cut << cut).astype(np.uint32)
     rounded = np.where(np.isnan(array), np.uint32(0x7FC00000), rounded)  # a nan stays nan (not inf, as it could)
     return x.new_tensor(rounded.view(np.float32), dtype=dt.float32, device="cpu")
+
+
+def custom_fwd(fwd=None, *, device_type, cast_inputs=None):
+    """For the ``forward`` of a custom ``autograd.Function`` under autocast, as PyTorch's: with ``cast_inputs`` (a
+    dtype) and autocast on for ``device_type``, the floating tensors among the arguments are cast to it and the
+    forward runs with autocast off; without, the forward runs as called, and ``custom_bwd`` gives the backward the
+    forward's autocast state."""
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+
+    @functools.wraps(fwd)
+    def decorate_fwd(ctx, *args, **kwargs):
+        enabled = is_autocast_enabled(device_type)
+        ctx._dtype = _active.get(device_type) or DEFAULT_DTYPES.get(device_type)
+        ctx._fwd_used_autocast = enabled and cast_inputs is None
+        if cast_inputs is None or not enabled:
+            return fwd(ctx, *args, **kwargs)
+        with autocast(device_type, enabled=False):
+            return fwd(ctx, *_cast(args, cast_inputs), **_cast(kwargs, cast_inputs))
+    return decorate_fwd
+
+
+def custom_bwd(bwd=None, *, device_type):
+    """For the ``backward`` of a custom Function whose forward is ``custom_fwd``: it runs under the autocast state
+    that the forward ran under."""
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+
+    @functools.wraps(bwd)
+    def decorate_bwd(ctx, *args, **kwargs):
+        used = getattr(ctx, "_fwd_used_autocast", False)
+        with autocast(device_type, enabled=used, dtype=ctx._dtype if used else None):
+            return bwd(ctx, *args, **kwargs)
+    return decorate_bwd
+
+
+def _cast(value, dtype):
+    """The floating tensors in ``value`` (nested in tuples, lists and dicts) cast to ``dtype``."""
+    if hasattr(value, "new_tensor"):  # (a Tensor: tensor.py imports this module)
+        return value.to(dtype) if value.dtype.is_floating_point else value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast(v, dtype) for v in value)
+    if isinstance(value, dict):
+        return {k: _cast(v, dtype) for k, v in value.items()}
+    return value

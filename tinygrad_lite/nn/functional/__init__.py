@@ -147,6 +147,29 @@ def leaky_relu_(input, negative_slope=0.01):
     return leaky_relu(input, negative_slope, inplace=True)
 
 
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    r"""Randomized leaky ReLU: x for x >= 0, else a x with a slope a ~ Uniform(lower, upper) drawn for each element
+    in training (from the input's device's generator), and the mean slope (lower + upper) / 2 in evaluation.
+    dy/dx = 1 or a."""
+    _check_floating("rrelu", input, NotImplementedError)
+    check_number("rrelu", "lower", lower), check_number("rrelu", "upper", upper)
+    if lower > upper:
+        raise RuntimeError(f"rrelu(): lower bound should be less than or equal to the upper bound, got {lower} and "
+                           f"{upper}")
+    _check_inplace("rrelu", inplace)
+    if inplace:
+        return _in_place(input, "rrelu", lambda x: rrelu(x, lower, upper, training))
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2)
+    slopes = input.new_empty(input.shape).uniform_(lower, upper)
+    return where(input >= 0, input, input * slopes)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """``rrelu(..., inplace=True)``."""
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
 def gelu(input, approximate="none"):
     r"""x \Phi(x), \Phi the standard normal CDF; ``approximate="tanh"`` uses PyTorch's tanh formula for \Phi."""
     _check_floating("gelu", input, NotImplementedError)
@@ -279,6 +302,49 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     _check_tensor("dropout3d", input)
     _warn_unusual_dims(3, input.ndim)
     return _feature_dropout("dropout3d", input, p, training, inplace, input.ndim == 5)
+
+
+# -------------------------------------------------------------------- alpha dropout
+# Alpha dropout, the dropout of self-normalising networks (SELU activations, Klambauer et al. 2017).
+#
+# Plain dropout sets values to 0 and scales the rest by 1/(1-p): that keeps the mean but not the variance, and a
+# SELU network relies on both staying at 0 and 1. Alpha dropout sets a dropped value to SELU's negative saturation
+# value alpha' = -lambda alpha = -1.7580993408473766 instead, then an affine map a x + b restores mean 0 and
+# variance 1 (for inputs of mean 0 and variance 1):
+#
+#     y = a (x m + alpha' (1 - m)) + b,   m ~ Bernoulli(1 - p),
+#     a = ((1 - p) (1 + p alpha'^2))^{-1/2},   b = -a alpha' p.
+#
+# dy/dx = a m. ``feature_alpha_dropout`` draws one m per channel (of each example), as ``dropout2d`` does. In
+# evaluation (``training=False``) both are the identity. The mask comes from the input's device's generator, so its
+# numbers are not PyTorch's for the same seed.
+ALPHA = 1.7580993408473766  # -alpha' = lambda alpha, SELU's constants multiplied
+
+
+def _alpha_dropout(name, input, p, training, inplace, feature):
+    _check_floating(name, input)
+    _check_dropout_p(p, name)
+    _check_inplace(name, inplace)
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    if inplace:
+        return _in_place(input, name, lambda x: _alpha_dropout(name, x, p, training, False, feature))
+    if p == 1:
+        return input * 0.0
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2) if feature else tuple(input.shape)
+    keep = input.new_empty(shape).bernoulli_(1 - p)
+    a = 1 / math.sqrt((ALPHA * ALPHA * p + 1) * (1 - p))
+    return input * (keep * a) + ((keep - 1) * (ALPHA * a) + ALPHA * a * p)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Alpha dropout of each value (the module docstring's formula); the identity when not training."""
+    return _alpha_dropout("alpha_dropout", input, p, training, inplace, feature=False)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Alpha dropout of whole channels (N, C, *): one draw per channel of each example."""
+    return _alpha_dropout("feature_alpha_dropout", input, p, training, inplace, feature=True)
 
 
 # -------------------------------------------------------------------- batch norm
@@ -551,6 +617,18 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return result
 
 
+def pdist(input, p=2.0):
+    """The p-norm distances between the rows of an (N, M) input, each pair i < j once, in the order (0, 1), (0, 2),
+    ..., (1, 2), ...: N (N - 1) / 2 numbers. A zero distance passes a zero gradient, as PyTorch's."""
+    _check_floating("pdist", input)
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    check_number("pdist", "p", p, low=0)
+    n = input.shape[0]
+    rows, columns = (input.new_tensor(i, dtype=dt.int64) for i in np.triu_indices(n, 1))
+    return (input[rows] - input[columns]).norm(p, dim=1)
+
+
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     r"""The cosine of the angle between x1 and x2 along ``dim``, as ``F.cosine_similarity``:
 
@@ -584,7 +662,8 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "s
            "dropout", "batch_norm", "layer_norm", "one_hot", "embedding", "normalize", "cosine_similarity", "pad",
            "relu_", "leaky_relu_", "dropout1d", "dropout2d", "dropout3d"] + \
     list(_activation_names) + list(_loss_names) + list(_conv_names) + list(_pooling_names) + \
-    ["group_norm", "instance_norm", "local_response_norm", "rms_norm", "bilinear"] + list(_vision_names) + \
+    ["group_norm", "instance_norm", "local_response_norm", "rms_norm", "bilinear", "alpha_dropout",
+     "feature_alpha_dropout", "rrelu", "rrelu_", "pdist"] + list(_vision_names) + \
     list(_attention_names) + list(_composed_loss_names) + ["embedding_bag", "ctc_loss"]
 
 

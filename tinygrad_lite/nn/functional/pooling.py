@@ -26,7 +26,7 @@ from ...amp.autocast_mode import as_one_op
 from ...autograd.higher_order import read_for_a_mask
 from ...device import array_module_of
 from ...functions import stack
-from ...shapes import as_int
+from ...shapes import as_int, check_number
 from ...tensor import Tensor
 from ._checks import _check_floating, _check_tensor
 from .conv import _padded, _positive, _tuple, _windows
@@ -235,6 +235,7 @@ def _lp_pool(pool, d, input, norm_type, kernel_size, stride, ceil_mode):
     p = inf is the limit, the largest |x| of each window (max pooling of |x|), and p = -inf the smallest."""
     op = pool.__name__.replace("avg", "lp")
     _check_tensor(op, input)
+    check_number(op, "norm_type", norm_type)
     if norm_type in (math.inf, -math.inf):
         largest = {1: max_pool1d, 2: max_pool2d, 3: max_pool3d}[d]
         sign = 1 if norm_type > 0 else -1

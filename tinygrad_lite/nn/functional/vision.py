@@ -28,7 +28,7 @@ from .conv import _tuple
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle",
-           "max_unpool1d", "max_unpool2d", "max_unpool3d"]
+           "max_unpool1d", "max_unpool2d", "max_unpool3d", "channel_shuffle", "native_channel_shuffle"]
 
 MODES = {"nearest": (1, 2, 3), "nearest-exact": (1, 2, 3), "linear": (1,), "bilinear": (2,), "trilinear": (3,),
          "bicubic": (2,), "area": (1, 2, 3)}
@@ -225,6 +225,23 @@ def pixel_unshuffle(input, downscale_factor):
     x = input.reshape(*batch, c, h // r, r, w // r, r)
     x = x.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
     return x.reshape(*batch, c * r * r, h // r, w // r)
+
+
+def channel_shuffle(input, groups):
+    """ShuffleNet's mix of channels between groups: (N, g k, *) seen as (N, g, k, *), transposed to (N, k, g, *)
+    and flattened back, so that channel j of group i moves to position j g + i."""
+    _check_tensor("channel_shuffle", input)
+    g = as_int(groups, "channel_shuffle", "groups")
+    if g <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{g}")
+    if input.ndim < 3 or input.shape[1] % g:
+        raise RuntimeError(f"channel_shuffle(): expects an input (N, C, *) of at least 3 dims whose C is divisible by "
+                           f"groups ({g}), got shape {list(input.shape)}")
+    n, c, *rest = input.shape
+    return input.reshape(n, g, c // g, *rest).transpose(1, 2).reshape(n, c, *rest)
+
+
+native_channel_shuffle = channel_shuffle
 
 
 # -------------------------------------------------------------------- max unpooling

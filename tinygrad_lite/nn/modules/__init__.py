@@ -26,6 +26,8 @@ from .activation import (
     Tanh,
     Tanhshrink,
     Threshold,
+    RReLU,
+    Softmax2d,
 )
 from .attention import MultiheadAttention
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
@@ -33,7 +35,7 @@ from .conv import *
 from .conv import __all__ as _conv_names
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .distance import CosineSimilarity, PairwiseDistance
-from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
+from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from .flatten import Flatten, Unflatten
 from .linear import Bilinear, Identity, Linear
 from .loss import *
@@ -63,6 +65,7 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", 
            "Tanhshrink", "Softshrink", "Hardshrink", "Threshold", "Softmin", "GLU", "PReLU", "Unflatten",
            "BatchNorm2d", "BatchNorm3d", "Dropout1d", "Dropout2d", "Dropout3d", "GroupNorm", "InstanceNorm1d",
            "InstanceNorm2d", "InstanceNorm3d", "MultiheadAttention", "RMSNorm", "Bilinear", "PairwiseDistance",
-           "CosineSimilarity", "EmbeddingBag", "LocalResponseNorm"] + \
+           "CosineSimilarity", "EmbeddingBag", "LocalResponseNorm", "RReLU", "Softmax2d", "AlphaDropout",
+           "FeatureAlphaDropout"] + \
     list(_padding_names) + list(_loss_names) + list(_conv_names) + list(_pooling_names) + list(_upsampling_names) + \
     list(_transformer_names) + list(_rnn_names) + list(_lazy_names)

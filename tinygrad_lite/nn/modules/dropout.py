@@ -1,5 +1,6 @@
 """``Dropout``: randomly zero values during training, so that the network cannot rely on any single one.
-``Dropout1d``, ``2d`` and ``3d`` zero whole channels instead (``F.dropout2d``)."""
+``Dropout1d``, ``2d`` and ``3d`` zero whole channels instead (``F.dropout2d``); ``AlphaDropout`` and
+``FeatureAlphaDropout`` are the dropout of SELU networks (``F.alpha_dropout``)."""
 from .. import functional as F
 from .module import Module
 
@@ -41,3 +42,18 @@ class Dropout3d(Dropout):
 
     def forward(self, input):
         return F.dropout3d(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(Dropout):
+    """In training, set each value to SELU's saturation value with probability ``p``, then restore mean 0 and
+    variance 1 with an affine map (``F.alpha_dropout``); in eval mode, the identity. For SELU networks."""
+
+    def forward(self, input):
+        return F.alpha_dropout(input, self.p, self.training, self.inplace)
+
+
+class FeatureAlphaDropout(Dropout):
+    """``AlphaDropout`` of whole channels (N, C, *) (``F.feature_alpha_dropout``)."""
+
+    def forward(self, input):
+        return F.feature_alpha_dropout(input, self.p, self.training, self.inplace)

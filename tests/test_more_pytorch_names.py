@@ -1,0 +1,106 @@
+"""Round r49's missing names against PyTorch: order statistics (kthvalue, cummax, cummin, aminmax, histc), small
+numeric functions (fmax, fmin, float_power, true_divide, dist, vander, logspace, trapezoid, cumulative_trapezoid),
+layers (RReLU, Softmax2d, ChannelShuffle, AlphaDropout, FeatureAlphaDropout, F.pdist), the random fillings
+(exponential_, geometric_, log_normal_, cauchy_, random_: their distributions, as the numbers are the library's
+own) and amp.custom_fwd / custom_bwd."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_lite as tl
+
+NAN = math.nan
+
+
+def deterministic(L):
+    x = L.tensor([[3.0, 1.0, 2.0], [5.0, 5.0, 4.0]], dtype=L.float64, requires_grad=True)
+    a = L.tensor([1.0, NAN, 3.0], dtype=L.float64, requires_grad=True)
+    b = L.tensor([NAN, 2.0, 1.0], dtype=L.float64, requires_grad=True)
+    y, t = L.tensor([[1.0, 2.0, 3.0], [4.0, 6.0, 9.0]], dtype=L.float64), L.tensor([0.0, 1.0, 3.0], dtype=L.float64)
+    points = L.tensor([[0.0, 1.0], [3.0, 4.0], [0.0, 1.0], [1.0, -2.0]], dtype=L.float64, requires_grad=True)
+    kv, cm, cn, am = L.kthvalue(x, 2, 1), L.cummax(L.tensor([1.0, 3.0, 2.0, 3.0, 0.0]), 0), x.cummin(1), \
+        L.aminmax(x, dim=0)
+    outs = [kv.values, kv.indices, cm.values, cm.indices, cn.values, cn.indices, am.min, am.max,
+            L.kthvalue(x, 1, 0, keepdim=True).values, L.histc(L.tensor([1.0, 2.0, 1.0, 4.0]), bins=4, min=0, max=3),
+            L.histc(L.tensor([1.0, 2.0, 1.0, 4.0]), bins=3), L.fmax(a, b), L.fmin(a, b),
+            L.float_power(L.tensor([2]), 2), L.float_power(2, L.tensor([3.0])), L.true_divide(L.tensor([3]), 2),
+            L.dist(x[0], x[1], 1), L.vander(L.tensor([1, 2, 3])), L.vander(t, 4, increasing=True),
+            L.logspace(0, 2, 3), L.logspace(0, 3, 4, base=2), L.trapezoid(y), L.trapezoid(y, t),
+            L.trapezoid(y, dx=0.5, dim=0), L.cumulative_trapezoid(y, t), L.cumulative_trapezoid(y, dim=0),
+            L.nn.functional.pdist(points), L.nn.functional.pdist(points, 1), L.nn.RReLU().eval()(x - 4),
+            L.nn.Softmax2d()(points.reshape(1, 4, 2, 1)), L.nn.ChannelShuffle(2)(L.arange(24.0).reshape(2, 4, 3)),
+            L.nn.functional.alpha_dropout(x, 0.5, training=False), L.nn.AlphaDropout(0.2).eval()(x)]
+    total = sum((o.double() ** 2).sum() for o in outs if o.dtype.is_floating_point and o.requires_grad)
+    total.backward()
+    return outs + [x.grad, a.grad, b.grad, points.grad], [repr(L.nn.RReLU(0.1, 0.3, True)), repr(L.nn.Softmax2d()),
+                                                         repr(L.nn.ChannelShuffle(2)), repr(L.nn.AlphaDropout(0.2)),
+                                                         repr(L.nn.FeatureAlphaDropout())]
+
+
+def test_the_deterministic_ones_match_pytorch():
+    (ours, our_reprs), (theirs, their_reprs) = deterministic(tl), deterministic(torch)
+    assert our_reprs == their_reprs
+    for k, (p, q) in enumerate(zip(ours, theirs)):
+        assert str(p.dtype).split(".")[1] == str(q.dtype).split(".")[1] and tuple(p.shape) == tuple(q.shape), k
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-12, err_msg=str(k))
+
+
+def test_the_random_ones_draw_the_right_distributions():
+    tl.manual_seed(0)
+    y = tl.nn.functional.alpha_dropout(tl.randn(200000, dtype=tl.float64), 0.2, training=True)
+    assert abs(y.mean().item()) < 0.01 and abs(y.std().item() - 1) < 0.01  # (mean 0 and variance 1 kept)
+    y = tl.nn.functional.feature_alpha_dropout(tl.randn(400, 300, 20, dtype=tl.float64), 0.3, training=True)
+    assert abs(y.mean().item()) < 0.02 and abs(y.std().item() - 1) < 0.02
+    assert ((y == y[:, :, :1]) | (y != y)).float().mean() < 0.5  # (not one value per channel: the data passes)
+    slopes = -tl.nn.functional.rrelu(tl.full((10000,), -1.0), training=True)
+    assert 0.125 <= slopes.min().item() and slopes.max().item() <= 1 / 3 and abs(slopes.mean().item() - 0.229) < 0.01
+    e, g = tl.empty(100000).exponential_(2.0), tl.empty(100000).geometric_(0.25)
+    log_normal, cauchy = tl.empty(100000).log_normal_(0.0, 0.5), tl.empty(10001).cauchy_(1.0, 2.0)
+    assert abs(e.mean().item() - 0.5) < 0.01 and abs(g.mean().item() - 4) < 0.05 and g.min().item() == 1
+    assert abs(log_normal.log().std().item() - 0.5) < 0.01 and abs(cauchy.median().item() - 1) < 0.1
+    r, small = tl.empty(10000).random_(3, 7), tl.empty(1000, dtype=tl.uint8).random_()
+    assert set(r.unique().tolist()) == {3.0, 4.0, 5.0, 6.0} and small.max().item() > 200
+    for lib in (tl, torch):
+        with pytest.raises(RuntimeError, match="expects 'from' to be less than 'to'"):
+            lib.empty(3).random_(5, 3)
+        with pytest.raises(ValueError, match="3D or 4D"):
+            lib.nn.Softmax2d()(lib.ones(2, 3))
+
+
+def custom_function(L):
+    class Product(L.autograd.Function):
+        @staticmethod
+        @L.amp.custom_fwd(device_type="cpu", cast_inputs=L.float32)
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return a @ b, L.is_autocast_enabled("cpu")
+
+        @staticmethod
+        @L.amp.custom_bwd(device_type="cpu")
+        def backward(ctx, g, _):
+            a, b = ctx.saved_tensors
+            return g @ b.T, a.T @ g
+
+    class Twice(L.autograd.Function):
+        @staticmethod
+        @L.amp.custom_fwd(device_type="cpu")
+        def forward(ctx, a):
+            return a * 2, L.is_autocast_enabled("cpu")
+
+        @staticmethod
+        @L.amp.custom_bwd(device_type="cpu")
+        def backward(ctx, g, _):
+            return g * (3 if L.is_autocast_enabled("cpu") else 2)  # (tells which state backward ran in)
+
+    a, b = L.ones(2, 2, dtype=L.float16, requires_grad=True), L.ones(2, 2, requires_grad=True)
+    with L.autocast("cpu", dtype=L.float16):
+        out, inside = Product.apply(a, b)
+        doubled, inside_too = Twice.apply(b)
+    (out.sum() + doubled.sum()).backward()
+    return str(out.dtype).split(".")[1], inside, inside_too, str(a.grad.dtype).split(".")[1], b.grad.tolist()
+
+
+def test_custom_fwd_and_bwd_as_pytorchs():
+    assert custom_function(tl) == custom_function(torch)

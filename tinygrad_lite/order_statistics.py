@@ -1,0 +1,92 @@
+"""Selecting and counting by order, composed of ``sort``, ``gather`` and numpy's running extremes:
+``kthvalue``, ``cummax``, ``cummin``, ``aminmax`` and ``histc``.
+
+- ``kthvalue(x, k, dim)``: the k-th smallest along ``dim`` and where it is (a ``sort``, then the k-th column).
+- ``cummax(x, dim)`` / ``cummin``: the running largest (smallest) value and the index it came from; among equal
+  values the latest, as PyTorch's. The values are ``gather``ed at those indices, so the gradient of each goes to
+  the element it came from.
+- ``aminmax(x, dim=None)``: ``amin`` and ``amax`` together.
+- ``histc(x, bins, min, max)``: counts in ``bins`` equal bins from min to max (both 0: the data's own range);
+  values outside are not counted, the last bin includes max. No gradient (counts have none).
+"""
+from . import return_types
+from .device import array_module_of
+from .functions import _check_tensor
+from .shapes import as_int, check_flag, dim_index
+from .tensor import Tensor
+
+__all__ = ["kthvalue", "cummax", "cummin", "aminmax", "histc"]
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """The k-th smallest values along ``dim`` (k from 1) and their indices."""
+    _check_tensor("kthvalue", input)
+    d = dim_index(dim, input.ndim if input.ndim else 1, "kthvalue")
+    k = as_int(k, "kthvalue", "k")
+    size = input.shape[d] if input.ndim else 1
+    if not 1 <= k <= size:
+        raise IndexError(f"kthvalue(): selected number k = {k} out of range for dimension {d} of size {size}")
+    values, indices = (input if input.ndim else input.reshape(1)).sort(dim=d, stable=True)
+    values, indices = (t.narrow(d, k - 1, 1) if keepdim else t.select(d, k - 1) for t in (values, indices))
+    if not input.ndim:
+        values, indices = values.reshape(()), indices.reshape(())
+    return return_types.kthvalue(values, indices)
+
+
+def _running(name, accumulate, pair):
+    def running(input, dim):
+        _check_tensor(name, input)
+        x = input if input.ndim else input.reshape(1)
+        d = dim_index(dim, x.ndim, name)
+        xp = array_module_of(x.array)
+        best = getattr(xp, accumulate).accumulate(x.array, axis=d)
+        positions = xp.arange(x.shape[d]).reshape([-1 if k == d else 1 for k in range(x.ndim)])
+        reached = xp.where(x.array == best, positions, -1)  # (where the running extreme is this element itself)
+        indices = xp.maximum.accumulate(xp.broadcast_to(reached, x.shape), axis=d).astype(xp.int64)
+        index = Tensor._make(indices, None)
+        values = x.gather(d, index)
+        if not input.ndim:
+            values, index = values.reshape(()), index.reshape(())
+        return pair(values, index)
+    running.__name__ = name
+    running.__doc__ = (f"The running {'largest' if accumulate == 'maximum' else 'smallest'} values along ``dim`` "
+                       "and the indices they come from (the latest of equal ones).")
+    return running
+
+
+cummax = _running("cummax", "maximum", return_types.cummax)
+cummin = _running("cummin", "minimum", return_types.cummin)
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    """(min, max) over all elements, or along ``dim``."""
+    _check_tensor("aminmax", input)
+    keepdim = check_flag("aminmax", "keepdim", keepdim)
+    return return_types.aminmax(input.amin(dim=() if dim is None else dim, keepdim=keepdim) if dim is not None
+                                else input.min(), input.amax(dim=dim, keepdim=keepdim) if dim is not None
+                                else input.max())
+
+
+def histc(input, bins=100, min=0, max=0):
+    """A histogram: counts of the elements in ``bins`` equal bins between min and max, in input's dtype."""
+    _check_tensor("histc", input)
+    bins = as_int(bins, "histc", "bins")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histc: bins must be > 0, but got {bins} for dimension 0")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"torch.histc: input tensor and hist tensor should have the same dtype, but got "
+                           f"input {input.dtype.name} and hist float")
+    xp, values = array_module_of(input.array), input.array.reshape(-1)
+    low, high = float(min), float(max)
+    if low == high and values.size:
+        low, high = float(values.min()), float(values.max())
+    if low == high:
+        low, high = low - 1, high + 1
+    if low > high:
+        raise RuntimeError(f"torch.histc: max must be larger than min, got min={min} and max={max}")
+    counts, _ = xp.histogram(values, bins=bins, range=(low, high))
+    return Tensor._make(counts.astype(input.dtype.np), None)
+
+
+for _function in (kthvalue, cummax, cummin, aminmax, histc):
+    setattr(Tensor, _function.__name__, _function)
