@@ -7,12 +7,18 @@ argument checks), then a distribution (``normal.py``).
 Covered: ``Normal``, ``Categorical``, ``Bernoulli``, ``Uniform``, ``Independent`` and ``kl_divergence`` between
 two of a kind (``kl.py``; a subclass takes its parent's formula), with ``expand`` and ``enumerate_support``;
 ``MultivariateNormal`` (on ``linalg.cholesky``); ``TransformedDistribution`` with the tanh, sigmoid, exp, softplus
-and affine transforms (``transforms.py``). Not covered: the other distributions (Beta, Gamma, Dirichlet ...), the
-other transforms, and constraints as objects (``support``, ``arg_constraints``).
+and affine transforms (``transforms.py``); (session 49) on the gamma function's family (``special.py``):
+``Gamma``, ``Exponential``, ``Chi2`` (gamma.py), ``Dirichlet``, ``Beta`` (dirichlet.py), ``Laplace``,
+``LogNormal``, ``StudentT`` (laplace.py), whose ``rsample`` is offered only where it is differentiable in every
+parameter here (Exponential, Laplace, LogNormal). Not covered: the other distributions (Poisson, Binomial,
+MixtureSameFamily ...), the other transforms, and constraints as objects (``support``, ``arg_constraints``).
 """
 from ..coverage import missing_names as _missing_names
 from .bernoulli import Bernoulli
 from .categorical import Categorical
+from .dirichlet import Beta, Dirichlet
+from .gamma import Chi2, Exponential, Gamma
+from .laplace import Laplace, LogNormal, StudentT
 from .distribution import Distribution
 from .independent import Independent
 from .kl import kl_divergence, register_kl
@@ -26,7 +32,8 @@ from .uniform import Uniform
 
 __all__ = ["Distribution", "Normal", "Categorical", "Bernoulli", "Uniform", "Independent", "kl_divergence",
            "register_kl", "MultivariateNormal", "TransformedDistribution", "transforms", "Transform", "ExpTransform",
-           "SigmoidTransform", "TanhTransform", "AffineTransform", "SoftplusTransform", "ComposeTransform"]
+           "SigmoidTransform", "TanhTransform", "AffineTransform", "SoftplusTransform", "ComposeTransform", "Gamma",
+           "Exponential", "Chi2", "Dirichlet", "Beta", "Laplace", "LogNormal", "StudentT"]
 
 
 __getattr__ = _missing_names(__name__)  # (a name this package lacks: what the library has instead)

@@ -4,14 +4,20 @@ r"""``kl_divergence(p, q)``: KL(p || q) = E_p[log p(x) - log q(x)], in closed fo
 - two Categoricals: sum_k p_k (log p_k - log q_k), inf where q_k = 0 < p_k;
 - two Bernoullis: the same over {0, 1};
 - two Uniforms: log((h_q - l_q) / (h_p - l_p)) when q's interval holds p's, else inf;
-- two Independents over the same dims: the sum of their bases' divergences over the event dims.
+- two Independents over the same dims: the sum of their bases' divergences over the event dims;
+- (session 49) two Gammas, Betas, Dirichlets, Exponentials or Laplaces, by PyTorch's formulas (lgamma and
+  digamma for the first three).
 
 ``register_kl(P, Q)`` adds a pair, as PyTorch's decorator does; a pair not registered raises NotImplementedError.
 """
+from ..special import digamma, lgamma
 from ..tensor import where
 from .bernoulli import Bernoulli
 from .categorical import Categorical
+from .dirichlet import Beta, Dirichlet
+from .gamma import Exponential, Gamma
 from .independent import Independent
+from .laplace import Laplace
 from .normal import Normal
 from .uniform import Uniform
 
@@ -80,3 +86,39 @@ def _kl_independent_independent(p, q):
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
         raise NotImplementedError("kl_divergence: two Independents must read the same number of dims as one event")
     return p._sum_event_dims(kl_divergence(p.base_dist, q.base_dist))
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma_gamma(p, q):
+    a, b, c, d = p.concentration, p.rate, q.concentration, q.rate
+    return c * (b / d).log() + lgamma(c) - lgamma(a) + (a - c) * digamma(a) + (d - b) * (a / b)
+
+
+@register_kl(Beta, Beta)
+def _kl_beta_beta(p, q):
+    total_p, total_q = p.concentration1 + p.concentration0, q.concentration1 + q.concentration0
+    return (lgamma(q.concentration1) + lgamma(q.concentration0) + lgamma(total_p)
+            - lgamma(p.concentration1) - lgamma(p.concentration0) - lgamma(total_q)
+            + (p.concentration1 - q.concentration1) * digamma(p.concentration1)
+            + (p.concentration0 - q.concentration0) * digamma(p.concentration0)
+            + (total_q - total_p) * digamma(total_p))
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet_dirichlet(p, q):
+    total_p, total_q = p.concentration.sum(-1), q.concentration.sum(-1)
+    spread = (p.concentration - q.concentration) * (digamma(p.concentration) - digamma(total_p).unsqueeze(-1))
+    return lgamma(total_p) - lgamma(total_q) - (lgamma(p.concentration) - lgamma(q.concentration)).sum(-1) + \
+        spread.sum(-1)
+
+
+@register_kl(Exponential, Exponential)
+def _kl_exponential_exponential(p, q):
+    ratio = q.rate / p.rate
+    return ratio - ratio.log() - 1
+
+
+@register_kl(Laplace, Laplace)
+def _kl_laplace_laplace(p, q):
+    ratio, apart = p.scale / q.scale, (p.loc - q.loc).abs()
+    return -ratio.log() + apart / q.scale + ratio * (-apart / p.scale).exp() - 1
