@@ -104,3 +104,34 @@ def custom_function(L):
 
 def test_custom_fwd_and_bwd_as_pytorchs():
     assert custom_function(tl) == custom_function(torch)
+
+
+def r50(L):
+    """Round r50's findings, each a case where the first version differed from PyTorch."""
+    nan, flag = float("nan"), L.tensor([True, False])
+    x, y = L.tensor([1.0, 2.0], requires_grad=True), L.tensor([1.0, 3.0], requires_grad=True)
+    (L.fmax(x, y).sum() + L.fmin(x, y).sum()).backward()  # (a tie's gradient goes to the first)
+    a = L.ones(2, 2)
+    L.matrix_power(a, 1).add_(1)  # (a copy: a stays ones)
+    out = [L.cummax(L.tensor([1.0, nan, 2.0, nan, 5.0]), 0).values, L.cummax(L.tensor([1.0, nan, 2.0, nan]), 0).indices,
+           L.cummin(L.tensor([[nan, 1.0, 0.0]]), 1).indices, flag << 3, 2 << flag, -100 >> flag,
+           L.tensor([1], dtype=L.int8) << 300, *L.tensor_split(L.arange(7), [-2, 5]),
+           L.logspace(0.7, 2.9, 4, dtype=L.int64), L.logspace(-1, 1, 3, base=2, dtype=L.int32),
+           L.histc(L.arange(11, dtype=L.float64) / 10, bins=10, min=0, max=1),
+           L.addr(L.full((2, 2), nan), L.ones(2), L.ones(2), beta=0), a, x.grad, y.grad,
+           L.digamma(L.tensor([-0.0, 0.0])), L.polygamma(L.tensor(1), L.tensor([2.0])),
+           L.polygamma(8, L.tensor([-20.5], dtype=L.float64)), L.polygamma(10, L.tensor([-1.5], dtype=L.float64)),
+           L.combinations(L.tensor([1, 2, 3]), 0), L.empty(3, dtype=L.int64).geometric_(0.5).clamp(max=1),
+           L.logcumsumexp(L.tensor([[0.0, 1.0, 2.0], [-1000.0, 0.0, 1000.0]]), 1), L.row_stack([L.ones(2)]),
+           L.trapz(L.tensor([1.0, 2.0, 3.0])), L.pdist(L.eye(3)), L.channel_shuffle(L.arange(8.0).reshape(1, 4, 2), 2)]
+    permuted = L.randn(2, 4, 5, 3).permute(0, 3, 1, 2)
+    return out, [permuted.is_contiguous(), permuted.is_contiguous(memory_format=L.channels_last),
+                 L.randn(2, 4, 5, 6, 3).permute(0, 4, 1, 2, 3).is_contiguous(memory_format=L.channels_last_3d)]
+
+
+def test_round_r50_findings_match_pytorch():
+    (ours, our_flags), (theirs, their_flags) = r50(tl), r50(torch)
+    assert our_flags == their_flags
+    for k, (p, q) in enumerate(zip(ours, theirs)):
+        assert str(p.dtype).split(".")[1] == str(q.dtype).split(".")[1] and tuple(p.shape) == tuple(q.shape), k
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-6, equal_nan=True, err_msg=str(k))

@@ -91,7 +91,9 @@ from .composed import (
 from .special import digamma, erf, erfc, erfinv, lgamma, mvlgamma, polygamma
 from .composed_shapes import *  # tensor_split, hstack, rot90, tril_indices, isin ... (composed_shapes.py)
 from . import random_fills  # exponential_, geometric_, log_normal_, cauchy_, random_ (random_fills.py)
-from .composed_math import cumulative_trapezoid, dist, float_power, fmax, fmin, trapezoid, true_divide, vander
+from .composed_math import (cumulative_trapezoid, dist, float_power, fmax, fmin, logcumsumexp, trapezoid, trapz,
+                            true_divide, vander)
+from .nn.functional import channel_shuffle, native_channel_shuffle, pdist
 from .order_statistics import aminmax, cummax, cummin, histc, kthvalue
 from .products import addr, chain_matmul, cross, inner, kron, matrix_power, tensordot
 from .bitwise import (bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift,

@@ -12,7 +12,7 @@ import numpy as np
 from . import dtypes as dt
 from .creation import tensor
 from .device import array_module_of
-from .functions import _check_tensor
+from .functions import _check_tensor, with_out
 from .inplace_methods import in_place
 from .shapes import check_broadcast
 from .tensor import Tensor
@@ -58,17 +58,16 @@ def _shift(name, symbol, left):
         if not isinstance(other, Tensor) and not isinstance(input, Tensor):
             _check_tensor(name, input)
         _integers(name, input, other)
-        if not isinstance(input, Tensor):  # (2 << x: the number takes x's type, as a Python number does)
-            input = tensor(input, dtype=other.dtype, device=other.device)
-        other = other if isinstance(other, Tensor) else tensor(other, dtype=input.dtype, device=input.device)
-        check_broadcast(name, input.shape, other.shape)
-        kind = dt.result_type(input, other)
+        kind = dt.result_type(input, other)  # (a Python number is weak: int8 << 3 stays int8, bool << 3 is int64)
         kind = dt.int64 if kind is dt.bool else kind
-        x, n = input.to(kind).array, other.to(kind).array
+        device = (input if isinstance(input, Tensor) else other).device
+        x, n = (v.to(kind) if isinstance(v, Tensor) else tensor(v, device=device) for v in (input, other))
+        check_broadcast(name, x.shape, n.shape)
+        x, n = x.array.astype(kind.np), n.array.astype(np.int64)  # (the amount as int64: int8 << 300 is 0)
         width = np.iinfo(kind.np).bits
         xp = array_module_of(x)
         too_far = (n >= width) | (n < 0)
-        n = xp.where(too_far, 0, n)
+        n = xp.where(too_far, 0, n).astype(kind.np)
         if left:
             out = xp.where(too_far, 0, xp.left_shift(x, n))
         else:
@@ -94,3 +93,5 @@ for _function in (bitwise_and, bitwise_or, bitwise_xor, bitwise_not, bitwise_lef
     setattr(Tensor, _function.__name__, _function)
     setattr(Tensor, _function.__name__ + "_", in_place(_function.__name__, _function))
 Tensor.__ilshift__, Tensor.__irshift__ = Tensor.bitwise_left_shift_, Tensor.bitwise_right_shift_
+bitwise_and, bitwise_or, bitwise_xor, bitwise_not, bitwise_left_shift, bitwise_right_shift = (with_out(f) for f in (
+    bitwise_and, bitwise_or, bitwise_xor, bitwise_not, bitwise_left_shift, bitwise_right_shift))

@@ -23,7 +23,7 @@ from . import dtypes as dt
 from . import return_types
 from .amp.autocast_mode import as_one_op, autocast_args
 from .device import array_module_of
-from .functions import _check_tensor, finfo, maximum, minimum, stack, with_out
+from .functions import _check_tensor, finfo, stack, with_out
 from .shapes import check_broadcast, check_number, dim_index, dim_indices
 from .tensor import Tensor, _numpy_names, where
 
@@ -513,16 +513,14 @@ def fmax(input, other):
     """The larger of the two, elementwise, ignoring nan: a nan loses to a number (``maximum`` would give nan)."""
     _check_tensor("fmax", input), _check_tensor("fmax", other, "other")
     check_broadcast("fmax", input.shape, other.shape)
-    larger = maximum(input, other)
-    return where(other.isnan(), input, where(input.isnan(), other, larger))
+    return where((input >= other) | other.isnan(), input, other)  # (a tie's gradient to input, as PyTorch's)
 
 
 def fmin(input, other):
     """The smaller of the two, elementwise, ignoring nan."""
     _check_tensor("fmin", input), _check_tensor("fmin", other, "other")
     check_broadcast("fmin", input.shape, other.shape)
-    smaller = minimum(input, other)
-    return where(other.isnan(), input, where(input.isnan(), other, smaller))
+    return where((input <= other) | other.isnan(), input, other)
 
 
 def float_power(input, exponent):
@@ -579,6 +577,26 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     return _trapezoids(y, x, dx, dim, "cumulative_trapezoid").cumsum(dim)
 
 
+def trapz(y, x=None, *, dx=None, dim=-1):
+    """``trapezoid``, by PyTorch's older name."""
+    return _trapezoids(y, x, dx, dim, "trapz").sum(dim)
+
+
+def logcumsumexp(input, dim):
+    """log(cumsum(exp(x))) along ``dim``, without overflow: out_i = logaddexp(out_{i-1}, x_i), one step a position
+    (a loop of the library's ``logaddexp``, whose gradient is the softmax weight of each term)."""
+    _check_tensor("logcumsumexp", input)
+    x = input if input.ndim else input.reshape(1)
+    d = dim_index(dim, x.ndim, "logcumsumexp")
+    if x.shape[d] == 0:
+        return input.clone()
+    running = [x.select(d, 0)]
+    for i in range(1, x.shape[d]):
+        running.append(running[-1].logaddexp(x.select(d, i)))
+    out = stack(running, dim=d)
+    return out if input.ndim else out.reshape(())
+
+
 def _trapezoids(y, x, dx, dim, name):
     _check_tensor(name, y, "y")
     if x is not None:
@@ -601,7 +619,7 @@ def _trapezoids(y, x, dx, dim, name):
 nansum, nanmean, count_nonzero = _numpy_names(nansum), _numpy_names(nanmean), _numpy_names(count_nonzero)
 for _function in (clamp_min, clamp_max, tan, log10, log2, frac, logit, xlogy, nan_to_num, logical_and, logical_or,
                   logical_xor, count_nonzero, nansum, nanmean, median, mode, quantile, dot, outer, mv, addmm, addmv,
-                  baddbmm, addbmm, cov, corrcoef, fmax, fmin, float_power, true_divide, dist):
+                  baddbmm, addbmm, cov, corrcoef, fmax, fmin, float_power, true_divide, dist, logcumsumexp):
     setattr(Tensor, _function.__name__, _function)
 Tensor.ger = ger
 # the functions take out=, as PyTorch's (the methods do not): torch.addmm(b, x, w, out=y)
@@ -609,3 +627,5 @@ tan, frac, logit, xlogy, nan_to_num, logical_and, logical_or, logical_xor, nanme
     addmm, addmv, baddbmm, addbmm = (with_out(f) for f in (tan, frac, logit, xlogy, nan_to_num, logical_and,
                                                            logical_or, logical_xor, nanmean, quantile, dot, outer, ger,
                                                            mv, addmm, addmv, baddbmm, addbmm))
+fmax, fmin, float_power, true_divide, logcumsumexp = (with_out(f) for f in (fmax, fmin, float_power, true_divide,
+                                                                             logcumsumexp))

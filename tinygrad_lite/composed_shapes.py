@@ -13,13 +13,13 @@ from . import dtypes as dt
 from .composed import diag, flip, meshgrid
 from .creation import tensor, zeros
 from .device import array_module_of
-from .functions import _check_tensor, _tensor_list, cat, stack
+from .functions import _check_tensor, _tensor_list, cat, stack, with_out
 from .shapes import as_int, dim_index
 from .tensor import Tensor
 
 __all__ = ["tensor_split", "hsplit", "vsplit", "dsplit", "hstack", "vstack", "dstack", "column_stack", "atleast_1d",
            "atleast_2d", "atleast_3d", "block_diag", "rot90", "fliplr", "flipud", "diagflat", "tril_indices",
-           "triu_indices", "cartesian_prod", "combinations", "argwhere", "isin", "take", "msort"]
+           "triu_indices", "cartesian_prod", "combinations", "argwhere", "isin", "take", "msort", "row_stack"]
 
 
 # ---------------------------------------------------------------- splitting
@@ -34,8 +34,9 @@ def tensor_split(input, indices_or_sections, dim=0):
     if isinstance(indices_or_sections, Tensor):
         indices_or_sections = indices_or_sections.tolist()
     if isinstance(indices_or_sections, (list, tuple)):
-        bounds = [0, *(builtins.min(builtins.max(as_int(i, "tensor_split", "indices"), 0), size)
-                       for i in indices_or_sections), size]
+        wrapped = (i + size if i < 0 else i for i in (as_int(i, "tensor_split", "indices")
+                                                        for i in indices_or_sections))  # (-2: two from the end)
+        bounds = [0, *(builtins.min(builtins.max(i, 0), size) for i in wrapped), size]
     else:
         n = as_int(indices_or_sections, "tensor_split", "sections")
         if n <= 0:
@@ -223,7 +224,10 @@ def combinations(input, r=2, with_replacement=False):
     if input.ndim != 1:
         raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
-    chosen = list(pick(range(input.shape[0]), r))
+    r = as_int(r, "combinations", "r")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    chosen = list(pick(range(input.shape[0]), r)) if r else []
     if not chosen:
         return input.new_zeros((0,) if r == 0 else (0, r))
     index = tensor(chosen, dtype=dt.int64, device=input.device)
@@ -261,3 +265,5 @@ def msort(input):
 for _function in (tensor_split, hsplit, vsplit, dsplit, rot90, fliplr, flipud, diagflat, argwhere, isin, take,
                   msort):
     setattr(Tensor, _function.__name__, _function)
+hstack, vstack, dstack, column_stack = (with_out(f) for f in (hstack, vstack, dstack, column_stack))
+row_stack = vstack  # (PyTorch's other name)

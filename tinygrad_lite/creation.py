@@ -318,7 +318,10 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
-    """``steps`` values from base^start to base^end, evenly spaced in their exponent (``linspace``'s powers)."""
+    """``steps`` values from base^start to base^end, evenly spaced in their exponent (``linspace``'s powers); for an
+    integer dtype start and end are truncated first and the powers after, as PyTorch's."""
+    if dtype is not None and not dt.as_dtype(dtype).is_floating_point:
+        start, end = math.trunc(_number("logspace", start, "start")), math.trunc(_number("logspace", end, "end"))
     exponents = linspace(start, end, steps, dtype=dt.float64, device=device)
     values = (float(base) ** exponents).to(_float(dtype))
     return values.requires_grad_(requires_grad) if requires_grad else values

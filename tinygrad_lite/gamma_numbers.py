@@ -4,7 +4,8 @@ r"""The numbers of log Gamma, digamma and polygamma, elementwise on an array: nu
 psi^(n)' = psi^(n+1)); this file only computes values, with array operations alone, so that the same code runs
 on numpy and on CuPy. Each function is computed in float64 and returned in the input's dtype, in three steps:
 
-1. **Reflection** moves x < 0 to 1 - x > 1:
+1. **Reflection** moves x < 0 to 1 - x > 1 (for psi^(n), n >= 1, only x < -100: its cot polynomial cancels badly
+   for large n, so above that the recurrence of step 2 starts from x itself):
        lgamma(x) = log(pi / |sin(pi x)|) - lgamma(1 - x),
        psi^(n)(x) = (-1)^n psi^(n)(1 - x) - pi^{n+1} P_n(cot(pi x)),
    where P_n is the polynomial with d^n/du^n cot(u) = P_n(cot u): P_0(c) = c, P_{k+1}(c) = -(1 + c^2) P_k'(c)
@@ -29,6 +30,7 @@ import numpy as np
 
 from .device import array_module_of
 
+FAR_BELOW = 100  # (polygamma below -FAR_BELOW: by reflection; above it by the recurrence alone)
 BERNOULLI = [Fraction(1, 6), Fraction(-1, 30), Fraction(1, 42), Fraction(-1, 30), Fraction(5, 66),
              Fraction(-691, 2730), Fraction(7, 6), Fraction(-3617, 510), Fraction(43867, 798)]  # B_2, B_4, ..., B_18
 
@@ -52,8 +54,11 @@ def polygamma_numbers(n, x):
     xp = array_module_of(x)
     z = x.astype(xp.float64)
     sign = (-1) ** (n + 1)
+    # psi^(n) for n >= 1 reflects only far below 0: the reflection's cot polynomial cancels badly for large n, and
+    # the recurrence from -100 upwards adds at most a few hundred terms of one sign pattern
+    reflect = (z < 0) if n == 0 else (z < -FAR_BELOW)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        w, recurrence = _shifted_up(xp, xp.where(z < 0, 1 - z, z), 10 + 2 * n,
+        w, recurrence = _shifted_up(xp, xp.where(reflect, 1 - z, z), 10 + 2 * n,
                                     lambda v: 1 / v if n == 0 else v ** -(n + 1))
         if n == 0:
             series = sum(float(b / (2 * k)) / w ** (2 * k) for k, b in enumerate(BERNOULLI, 1))
@@ -66,9 +71,10 @@ def polygamma_numbers(n, x):
         r = _from_nearest_integer(xp, z)
         cot = xp.cos(math.pi * r) / xp.sin(math.pi * r)
         reflected = (-1) ** n * value - math.pi ** (n + 1) * _cot_derivative(xp, n, cot)
-        value = xp.where(z < 0, reflected, value)
+        value = xp.where(reflect, reflected, value)
         pole = (z <= 0) & (z == xp.floor(z))
-        at_pole = (xp.where(z == 0, -xp.inf, xp.nan) if n == 0 else sign * xp.inf)
+        at_zero = xp.where(xp.signbit(z), xp.inf, -xp.inf)  # (psi(+0) = -inf, psi(-0) = +inf, as PyTorch's)
+        at_pole = (xp.where(z == 0, at_zero, xp.nan) if n == 0 else sign * xp.inf)
         value = xp.where(pole, at_pole, value)
         value = xp.where(xp.isposinf(z), xp.inf if n == 0 else 0.0, xp.where(xp.isneginf(z), xp.nan, value))
     return value.astype(x.dtype)
@@ -77,7 +83,7 @@ def polygamma_numbers(n, x):
 def _shifted_up(xp, v, at_least, term):
     """(v + K, \\sum_{i<K} term(v + i)), with K the smallest count that brings each v to ``at_least`` or above."""
     total = xp.zeros_like(v)
-    for _ in range(int(at_least) + 1):  # (v >= 0 here: at most at_least + 1 steps)
+    for _ in range(int(at_least) + FAR_BELOW + 2):  # (v >= -FAR_BELOW here)
         small = v < at_least
         if not small.any():
             break

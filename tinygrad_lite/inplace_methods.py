@@ -19,7 +19,7 @@ from .tensor import Tensor
 
 # (the out-of-place method each in-place one calls; those that make a float of an integer are refused on integers)
 FLOAT_RESULT = ("exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt", "sigmoid", "tanh", "sin", "cos",
-                "tan", "frac")
+                "tan", "frac", "true_divide", "float_power")
 SAME_KIND = ("neg", "floor", "ceil", "round", "trunc", "sign", "square", "pow", "clamp_min", "clamp_max", "fmod",
              "remainder", "floor_divide", "nan_to_num")
 

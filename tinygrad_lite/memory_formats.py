@@ -65,8 +65,11 @@ def is_contiguous(tensor, value):
     if not isinstance(value, memory_format):
         raise TypeError("is_contiguous(): argument 'memory_format' must be tinygrad_lite.memory_format, not "
                         f"{type(value).__name__}")
-    if tensor.ndim != (4 if value is channels_last else 5) or not tensor.array.flags.c_contiguous:
+    if tensor.ndim != (4 if value is channels_last else 5):
         return False
-    order = [0, *range(2, tensor.ndim), 1]  # (N, spatial..., C)
-    kept = [d for d in order if tensor.shape[d] != 1]
-    return kept == sorted(kept)
+    order = [0, *range(2, tensor.ndim), 1]  # (N, spatial..., C): the dims from the slowest to the fastest
+    expected, step = {}, tensor.array.itemsize
+    for d in reversed(order):
+        expected[d] = step
+        step *= tensor.shape[d]
+    return all(tensor.array.strides[d] == expected[d] for d in range(tensor.ndim) if tensor.shape[d] != 1)

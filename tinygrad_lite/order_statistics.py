@@ -3,12 +3,14 @@
 
 - ``kthvalue(x, k, dim)``: the k-th smallest along ``dim`` and where it is (a ``sort``, then the k-th column).
 - ``cummax(x, dim)`` / ``cummin``: the running largest (smallest) value and the index it came from; among equal
-  values the latest, as PyTorch's. The values are ``gather``ed at those indices, so the gradient of each goes to
-  the element it came from.
+  values the latest, as PyTorch's, and from a nan on, nan (with the latest nan's index). The values are
+  ``gather``ed at those indices, so the gradient of each goes to the element it came from.
 - ``aminmax(x, dim=None)``: ``amin`` and ``amax`` together.
 - ``histc(x, bins, min, max)``: counts in ``bins`` equal bins from min to max (both 0: the data's own range);
   values outside are not counted, the last bin includes max. No gradient (counts have none).
 """
+import math
+
 from . import return_types
 from .device import array_module_of
 from .functions import _check_tensor
@@ -41,7 +43,8 @@ def _running(name, accumulate, pair):
         xp = array_module_of(x.array)
         best = getattr(xp, accumulate).accumulate(x.array, axis=d)
         positions = xp.arange(x.shape[d]).reshape([-1 if k == d else 1 for k in range(x.ndim)])
-        reached = xp.where(x.array == best, positions, -1)  # (where the running extreme is this element itself)
+        # where the running extreme is this element itself; a nan is carried on from where it (the latest) appeared
+        reached = xp.where((x.array == best) | xp.isnan(x.array), positions, -1)
         indices = xp.maximum.accumulate(xp.broadcast_to(reached, x.shape), axis=d).astype(xp.int64)
         index = Tensor._make(indices, None)
         values = x.gather(d, index)
@@ -82,9 +85,12 @@ def histc(input, bins=100, min=0, max=0):
         low, high = float(values.min()), float(values.max())
     if low == high:
         low, high = low - 1, high + 1
-    if low > high:
-        raise RuntimeError(f"torch.histc: max must be larger than min, got min={min} and max={max}")
-    counts, _ = xp.histogram(values, bins=bins, range=(low, high))
+    if not low < high or not math.isfinite(low) or not math.isfinite(high):
+        raise RuntimeError(f"torch.histc: range of [{low}, {high}] is not finite or max is not larger than min")
+    inside = values[(values >= low) & (values <= high)]
+    # PyTorch's bin of x: floor((x - min) bins / (max - min)), with max itself in the last bin
+    which = xp.minimum(((inside - low) * bins / (high - low)).astype(xp.int64), bins - 1)
+    counts = xp.bincount(which, minlength=bins)
     return Tensor._make(counts.astype(input.dtype.np), None)
 
 

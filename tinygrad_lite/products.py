@@ -17,7 +17,8 @@ import warnings
 from numpy import broadcast_shapes
 
 from .creation import eye
-from .functions import _check_tensor, _tensor_list, stack
+from .functions import _check_tensor, _tensor_list, stack, with_out
+from .inplace_methods import in_place
 from .shapes import as_int, dim_index
 from .tensor import Tensor, matmul
 
@@ -115,6 +116,8 @@ def matrix_power(input, n):
     if n == 0:
         identity = eye(input.shape[-1], dtype=input.dtype, device=input.device)
         return identity.expand(*input.shape).clone()
+    if n == 1:
+        return input.clone()  # (a new tensor, as PyTorch's: changing it leaves A alone)
     base = input if n > 0 else input.inverse()
     result, power = None, builtins.abs(n)
     while power:
@@ -151,7 +154,10 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
         raise RuntimeError(f"addr(): vec1 and vec2 must be vectors (1-D), got shapes {tuple(vec1.shape)} and "
                            f"{tuple(vec2.shape)}")
     product = vec1.outer(vec2)
-    return (input if beta == 1 else input * beta) + (product if alpha == 1 else product * alpha)
+    scaled = product if alpha == 1 else product * alpha
+    if beta == 0:  # (input is then ignored, nan and inf in it too, as PyTorch's)
+        return scaled + input.new_zeros(input.shape)
+    return (input if beta == 1 else input * beta) + scaled
 
 
 def linalg_cross(input, other, *, dim=-1):
@@ -161,3 +167,6 @@ def linalg_cross(input, other, *, dim=-1):
 
 for _function in (inner, kron, cross, matrix_power, addr):
     setattr(Tensor, _function.__name__, _function)
+Tensor.addr_ = in_place("addr", addr)
+tensordot, inner, kron, cross, linalg_cross, addr = (with_out(f) for f in (tensordot, inner, kron, cross,
+                                                                               linalg_cross, addr))

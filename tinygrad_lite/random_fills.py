@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from . import dtypes as dt
 from .creation import randint
 from .shapes import as_int, check_number
 from .tensor import Tensor
@@ -32,8 +33,9 @@ def geometric_(self, p, *, generator=None):
     check_number("geometric_", "p", p)
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
-    u = self.new_empty(self.shape, dtype=_float_of(self)).uniform_(generator=generator)
-    return self.copy_(((-u).log1p() / math.log1p(-p)).ceil().clamp(min=1))
+    u = self.new_empty(self.shape, dtype=self.dtype if self.dtype.is_floating_point else dt.float64)
+    u.uniform_(generator=generator)
+    return self.copy_(((-u).log1p() / math.log1p(-p)).ceil().clamp(min=1).to(self.dtype))
 
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
@@ -61,10 +63,6 @@ def random_(self, from_=0, to=None, *, generator=None):
     if from_ >= to:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}")
     return self.copy_(randint(from_, to, tuple(self.shape), generator=generator, device=self.device))
-
-
-def _float_of(t):
-    return t.dtype if t.dtype.is_floating_point else None
 
 
 def _largest(t):

@@ -66,6 +66,8 @@ def digamma(input):
 def polygamma(n, input):
     """psi^(n)(x), the n-th derivative of digamma (n = 0 is digamma itself; n = 1 the trigamma function)."""
     _check_tensor("polygamma", input)
+    if isinstance(n, Tensor) and n.ndim == 0 and not n.dtype.is_floating_point:
+        n = int(n.item())  # (a 0-d integer tensor is a number, as in PyTorch)
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"polygamma(): argument 'n' must be an int (the order of the derivative), not "
                         f"{type(n).__name__}")
@@ -150,6 +152,7 @@ for _function in (erf, erfc, erfinv, lgamma, digamma, mvlgamma):
 polygamma_method.__name__ = "polygamma"
 Tensor.polygamma, Tensor.polygamma_ = polygamma_method, in_place("polygamma", polygamma_method)
 # the functions take out=, as PyTorch's (the methods do not)
-erf, erfc, erfinv, expit, ndtr, ndtri, expm1, log1p, logsumexp, lgamma, digamma, polygamma = (with_out(f) for f in (
-    erf, erfc, erfinv, expit, ndtr, ndtri, expm1, log1p, logsumexp, lgamma, digamma, polygamma))
-gammaln, psi = lgamma, digamma
+erf, erfc, erfinv, expit, ndtr, ndtri, expm1, log1p, logsumexp, lgamma, digamma, polygamma, mvlgamma = (
+    with_out(f) for f in (erf, erfc, erfinv, expit, ndtr, ndtri, expm1, log1p, logsumexp, lgamma, digamma, polygamma,
+                          mvlgamma))
+gammaln, psi, multigammaln = lgamma, digamma, mvlgamma
