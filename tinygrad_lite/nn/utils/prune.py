@@ -183,8 +183,8 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes ``amount`` weights (a count, or a fraction of them) chosen at random."""
+class _SmallestScores(BasePruningMethod):
+    """Prunes the ``amount`` weights (a count, or a fraction of them) of smallest ``_scores(t)``."""
     PRUNING_TYPE = "unstructured"
 
     def __init__(self, amount):
@@ -192,59 +192,36 @@ class RandomUnstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
-        return _zero_smallest(creation.rand(t.shape, device=t.device), _how_many(self.amount, t.numel()), default_mask)
+        return _zero_smallest(self._scores(t), _how_many(self.amount, t.numel()), default_mask)
+
+
+class RandomUnstructured(_SmallestScores):
+    """Prunes ``amount`` weights (a count, or a fraction of them) chosen at random."""
+
+    @staticmethod
+    def _scores(t):
+        return creation.rand(t.shape, device=t.device)
 
     @classmethod
     def apply(cls, module, name, amount):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_SmallestScores):
     """Prunes the ``amount`` weights (a count, or a fraction of them) of smallest absolute value."""
-    PRUNING_TYPE = "unstructured"
 
-    def __init__(self, amount):
-        _check_amount(amount)
-        self.amount = amount
-
-    def compute_mask(self, t, default_mask):
-        return _zero_smallest(t.abs(), _how_many(self.amount, t.numel()), default_mask)
+    @staticmethod
+    def _scores(t):
+        return t.abs()
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
 
-class RandomStructured(BasePruningMethod):
-    """Prunes ``amount`` slices along ``dim`` (a count, or a fraction of them) chosen at random."""
+class _LargestSlices(BasePruningMethod):
+    """Keeps the slices along ``dim`` of largest ``_scores(t, dim)`` (one number a slice), pruning ``amount``."""
     PRUNING_TYPE = "structured"
-
-    def __init__(self, amount, dim=-1):
-        _check_amount(amount)
-        self.amount, self.dim = amount, dim
-
-    def compute_mask(self, t, default_mask):
-        _check_structured(t, self.dim)
-        size = t.shape[self.dim]
-        pruned = _how_many(self.amount, size)
-        if pruned == 0:
-            return default_mask
-        kept = creation.rand(size, device=t.device).topk(size - pruned).indices
-        return _keep_slices(t, self.dim, kept) * default_mask.to(dtype=t.dtype)
-
-    @classmethod
-    def apply(cls, module, name, amount, dim=-1):
-        return super().apply(module, name, amount=amount, dim=dim)
-
-
-class LnStructured(BasePruningMethod):
-    """Prunes the ``amount`` slices along ``dim`` (a count, or a fraction of them) of smallest L_n norm (``n``:
-    1, 2, ``float("inf")``, "fro"...), the norm taken over every other dim."""
-    PRUNING_TYPE = "structured"
-
-    def __init__(self, amount, n, dim=-1):
-        _check_amount(amount)
-        self.amount, self.n, self.dim = amount, n, dim
 
     def compute_mask(self, t, default_mask):
         _check_structured(t, self.dim)
@@ -253,13 +230,40 @@ class LnStructured(BasePruningMethod):
         if pruned == 0:
             return default_mask
         dim = self.dim % t.dim()
-        norms = t.norm(self.n, dim=[d for d in range(t.dim()) if d != dim])
-        kept = norms.topk(size - pruned, largest=True).indices
+        kept = self._scores(t, dim).topk(size - pruned, largest=True).indices
         return _keep_slices(t, dim, kept) * default_mask.to(dtype=t.dtype)
+
+
+class RandomStructured(_LargestSlices):
+    """Prunes ``amount`` slices along ``dim`` (a count, or a fraction of them) chosen at random."""
+
+    def __init__(self, amount, dim=-1):
+        _check_amount(amount)
+        self.amount, self.dim = amount, dim
+
+    @staticmethod
+    def _scores(t, dim):
+        return creation.rand(t.shape[dim], device=t.device)
+
+    @classmethod
+    def apply(cls, module, name, amount, dim=-1):
+        return super().apply(module, name, amount=amount, dim=dim)
+
+
+class LnStructured(_LargestSlices):
+    """Prunes the ``amount`` slices along ``dim`` (a count, or a fraction of them) of smallest L_n norm (``n``:
+    1, 2, ``float("inf")``, "fro"...), the norm taken over every other dim."""
+
+    def __init__(self, amount, n, dim=-1):
+        _check_amount(amount)
+        self.amount, self.n, self.dim = amount, n, dim
+
+    def _scores(self, t, dim):
+        return t.norm(self.n, dim=[d for d in range(t.dim()) if d != dim])
 
     @classmethod
     def apply(cls, module, name, amount, n, dim, importance_scores=None):
-        return super().apply(module, name, amount=amount, n=n, dim=dim, importance_scores=importance_scores)
+        return super().apply(module, name, amount, n, dim, importance_scores=importance_scores)
 
 
 class CustomFromMask(BasePruningMethod):
