@@ -74,3 +74,22 @@ def test_rsample_is_offered_where_it_is_differentiable_in_every_parameter():
         with pytest.raises(NotImplementedError, match="rsample"):
             made[name][0].rsample()
     assert tl.distributions.Gamma(tl.tensor([0.01]), tl.tensor([1.0])).sample((1000,)).min().item() > 0
+
+
+def r51(L):
+    """Round r51's findings: the modes where every concentration is below 1 (PyTorch's first corner), the supports
+    and parameters checked."""
+    D, t = L.distributions, L.tensor
+    modes = [D.Beta(t([0.5, 0.3, 2.0, 0.3]), t([0.5, 0.3, 3.0, 0.5])).mode, D.Dirichlet(t([0.5, 0.9, 0.3])).mode,
+             D.Dirichlet(t([[2.0, 3.0, 4.0], [0.5, 0.2, 0.1]])).mode]
+    errors = []
+    for make in (lambda: D.LogNormal(0.0, 1.0).log_prob(t([0.0])), lambda: D.Laplace(t([float("nan")]), 1.0),
+                 lambda: D.StudentT(2.0, t([float("nan")]), 1.0), lambda: D.Chi2(t([0.0]))):
+        with pytest.raises(ValueError) as error:
+            make()
+        errors.append(str(error.value).split(" (")[0])
+    return [m.tolist() for m in modes], errors
+
+
+def test_round_r51_findings_match_pytorch():
+    assert r51(tl) == r51(torch)

@@ -7,6 +7,8 @@ A shift moves the bits of each number: x << n is x 2^n and x >> n is x / 2^n rou
 is -4), in x's integer type; a shift by the type's width or more gives what PyTorch's does, 0 to the left, and 0 or
 -1 (the sign) to the right. Floats are refused, as in PyTorch. Nothing here has a gradient (integers have none).
 """
+import numbers
+
 import numpy as np
 
 from . import dtypes as dt
@@ -23,7 +25,7 @@ __all__ = ["bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_l
 def _integers(name, *operands):
     """Refuse floats (and anything but tensors and numbers), naming the function, as PyTorch refuses them."""
     for operand in operands:
-        if not isinstance(operand, (Tensor, bool, int)):
+        if not isinstance(operand, (Tensor, bool, np.bool_, numbers.Integral)):
             raise TypeError(f"{name}(): takes integer or bool tensors and numbers, got {type(operand).__name__}")
         if isinstance(operand, Tensor) and operand.dtype.is_floating_point:
             raise NotImplementedError(f"{name}(): bitwise ops take integer or bool tensors, got {operand.dtype} "

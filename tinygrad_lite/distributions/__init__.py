@@ -8,17 +8,22 @@ Covered: ``Normal``, ``Categorical``, ``Bernoulli``, ``Uniform``, ``Independent`
 two of a kind (``kl.py``; a subclass takes its parent's formula), with ``expand`` and ``enumerate_support``;
 ``MultivariateNormal`` (on ``linalg.cholesky``); ``TransformedDistribution`` with the tanh, sigmoid, exp, softplus
 and affine transforms (``transforms.py``); (session 49) on the gamma function's family (``special.py``):
-``Gamma``, ``Exponential``, ``Chi2`` (gamma.py), ``Dirichlet``, ``Beta`` (dirichlet.py), ``Laplace``,
-``LogNormal``, ``StudentT`` (laplace.py), whose ``rsample`` is offered only where it is differentiable in every
+``Gamma``, ``Exponential``, ``Chi2``, ``Dirichlet``, ``Beta``, ``Laplace``, ``LogNormal``, ``StudentT`` (a file
+each, PyTorch's module names), whose ``rsample`` is offered only where it is differentiable in every
 parameter here (Exponential, Laplace, LogNormal). Not covered: the other distributions (Poisson, Binomial,
 MixtureSameFamily ...), the other transforms, and constraints as objects (``support``, ``arg_constraints``).
 """
 from ..coverage import missing_names as _missing_names
 from .bernoulli import Bernoulli
 from .categorical import Categorical
-from .dirichlet import Beta, Dirichlet
-from .gamma import Chi2, Exponential, Gamma
-from .laplace import Laplace, LogNormal, StudentT
+from .beta import Beta
+from .chi2 import Chi2
+from .dirichlet import Dirichlet
+from .exponential import Exponential
+from .gamma import Gamma
+from .laplace import Laplace
+from .log_normal import LogNormal
+from .studentT import StudentT
 from .distribution import Distribution
 from .independent import Independent
 from .kl import kl_divergence, register_kl

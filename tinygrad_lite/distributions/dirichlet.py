@@ -1,22 +1,21 @@
-r"""``Dirichlet(concentration)`` and ``Beta(concentration1, concentration0)``: distributions over probabilities.
+r"""``Dirichlet(concentration)``: a distribution over probability vectors (``Beta``, beta.py, is its 2-D case).
 
 Dirichlet(a) is a distribution over vectors x of k positive numbers that add up to 1 (event shape (k,)):
     log_prob(x) = sum_i (a_i - 1) log x_i + lgamma(a_0) - sum_i lgamma(a_i),   a_0 = sum_i a_i,
     entropy = sum_i lgamma(a_i) - lgamma(a_0) + (a_0 - k) digamma(a_0) - sum_i (a_i - 1) digamma(a_i),
     mean a / a_0,   variance a (a_0 - a) / (a_0^2 (a_0 + 1)).
-A draw is k Gamma(a_i, 1) draws divided by their sum. Beta(a, b) is the first coordinate of Dirichlet((a, b)): a
-number in [0, 1] (a coin's bias), with mean a / (a + b).
+A draw is k Gamma(a_i, 1) draws divided by their sum.
 Deliberate difference: as for ``Gamma`` (gamma.py), ``rsample`` (whose gradient in the concentrations PyTorch gets by
 an implicit reparameterisation) is not offered; ``sample()`` and ``log_prob`` are.
 """
+from .. import dtypes as dt
 from ..autograd.grad_mode import no_grad
 from ..composed_math import xlogy
-from ..functions import stack
 from ..special import digamma, lgamma
-from .distribution import Distribution, broadcast_all
+from .distribution import Distribution
 from .gamma import standard_gamma
 
-__all__ = ["Dirichlet", "Beta"]
+__all__ = ["Dirichlet"]
 
 
 class Dirichlet(Distribution):
@@ -39,13 +38,13 @@ class Dirichlet(Distribution):
 
     @property
     def mode(self):
-        """(a - 1) / (a_0 - k) where every a_i > 1; where every a_i < 1, the corner of the largest a_i (as
-        PyTorch's, with a - 1 clamped at 0 in between)."""
+        """(a - 1) / (a_0 - k), with a - 1 clamped at 0; where every a_i < 1 (the density is largest in the
+        corners) PyTorch's choice, the first corner (1, 0, ..., 0)."""
         above = (self.concentration - 1).clamp(min=0.0)
-        mode = above / above.sum(-1, keepdim=True)
-        corner = (self.concentration == self.concentration.amax(-1, keepdim=True)).to(mode.dtype)
-        all_below = (self.concentration < 1).all(-1, keepdim=True)
-        return mode.where(~all_below, corner / corner.sum(-1, keepdim=True))
+        total = above.sum(-1, keepdim=True)
+        mode = above / total.where(total > 0, 1.0)  # (all below 1: no 0 / 0, the corner below instead)
+        first = (self.concentration * 0).index_fill(-1, self.concentration.new_tensor([0], dtype=dt.int64), 1.0)
+        return mode.where(~(self.concentration < 1).all(-1, keepdim=True), first)
 
     @property
     def variance(self):
@@ -74,43 +73,3 @@ class Dirichlet(Distribution):
 
     def expand(self, batch_shape):
         return Dirichlet(self.concentration.expand(*batch_shape, self.concentration.shape[-1]), self._validate_args)
-
-
-class Beta(Distribution):
-    """Beta(concentration1, concentration0) on [0, 1]: density x^{a-1} (1-x)^{b-1} / B(a, b)."""
-
-    has_rsample = False
-    _parameters = ("concentration1", "concentration0")
-
-    def __init__(self, concentration1, concentration0, validate_args=None):
-        self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
-        super().__init__(self.concentration1.shape, validate_args=validate_args)
-        for name in self._parameters:
-            values = getattr(self, name)
-            self._check_parameter(name, values, values > 0, "GreaterThan(lower_bound=0.0)")
-        self._dirichlet = Dirichlet(stack([self.concentration1, self.concentration0], -1), validate_args=False)
-
-    mean = property(lambda self: self.concentration1 / (self.concentration1 + self.concentration0))
-    mode = property(lambda self: self._dirichlet.mode[..., 0])
-
-    @property
-    def variance(self):
-        total = self.concentration1 + self.concentration0
-        return self.concentration1 * self.concentration0 / (total ** 2 * (total + 1))
-
-    def rsample(self, sample_shape=()):
-        return Dirichlet.rsample(self, sample_shape)
-
-    def sample(self, sample_shape=()):
-        return self._dirichlet.sample(sample_shape)[..., 0]
-
-    def log_prob(self, value):
-        self._check_value(value, (value >= 0) & (value <= 1), "Interval(lower_bound=0.0, upper_bound=1.0)")
-        return self._dirichlet.log_prob(stack([value, 1.0 - value], -1))
-
-    def entropy(self):
-        return self._dirichlet.entropy()
-
-    def expand(self, batch_shape):
-        return Beta(self.concentration1.expand(batch_shape), self.concentration0.expand(batch_shape),
-                    self._validate_args)

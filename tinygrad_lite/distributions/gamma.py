@@ -1,17 +1,18 @@
-r"""``Gamma(concentration, rate)``, ``Exponential(rate)`` and ``Chi2(df)``: waiting times and positive scales.
+r"""``Gamma(concentration, rate)``: positive waiting times and scales (``Exponential`` and ``Chi2`` are special
+cases, in exponential.py and chi2.py).
 
 Gamma(a, b) has density b^a x^{a-1} e^{-b x} / Gamma(a) on x >= 0:
     log_prob(x) = a log b + (a - 1) log x - b x - lgamma(a),
     entropy = a - log b + lgamma(a) + (1 - a) digamma(a),   mean a / b,   variance a / b^2,   mode (a - 1) / b.
-Exponential(b) is Gamma(1, b) (the waiting time of a Poisson process of rate b); Chi2(k) is Gamma(k / 2, 1/2).
 
-Sampling (``standard_gamma``): Marsaglia and Tsang's method (2000), d = a - 1/3, c = 1 / sqrt(9 d): draw z normal and
-u uniform, v = (1 + c z)^3, accept d v when v > 0 and log u < z^2 / 2 + d - d v + d log v (most draws are accepted
-at once; the rest are drawn again); for a < 1 draw with a + 1 and multiply by u^{1/a}. Then x = that / b.
+Sampling (``standard_gamma``, which Dirichlet, Beta, Chi2 and StudentT use too): Marsaglia and Tsang's method (2000),
+d = a - 1/3, c = 1 / sqrt(9 d): draw z normal and u uniform, v = (1 + c z)^3, accept d v when v > 0 and
+log u < z^2 / 2 + d - d v + d log v (most draws are accepted at once; the rest are drawn again); for a < 1 draw
+with a + 1 and multiply by u^{1/a}. Then x = that / b.
 Deliberate difference: PyTorch's ``Gamma.rsample`` also differentiates the draw in the concentration (an implicit
-reparameterisation through the gamma CDF); here ``rsample`` differentiates in ``rate`` only, so it is not offered
-(``has_rsample`` is False; ``Exponential``'s, differentiable in its rate, is). Sample with ``sample()`` and score
-with ``log_prob``.
+reparameterisation through the gamma CDF); here a draw is differentiable in ``rate`` only, so ``rsample`` is not
+offered (``has_rsample`` is False). Sample with ``sample()`` and score with ``log_prob``. ``cdf`` (the regularized
+incomplete gamma function) is not covered.
 """
 import numpy as np
 
@@ -22,7 +23,7 @@ from ..special import digamma, lgamma
 from ..tensor import where
 from .distribution import Distribution, broadcast_all
 
-__all__ = ["Gamma", "Exponential", "Chi2", "standard_gamma"]
+__all__ = ["Gamma", "standard_gamma"]
 
 
 def standard_gamma(concentration, shape):
@@ -88,56 +89,3 @@ class Gamma(Distribution):
 
     def expand(self, batch_shape):
         return type(self)(self.concentration.expand(batch_shape), self.rate.expand(batch_shape), self._validate_args)
-
-
-class Exponential(Distribution):
-    """Exponential(rate): density b e^{-b x} on x >= 0; ``rsample`` is -log(1 - u) / b, differentiable in b."""
-
-    has_rsample = True
-    _parameters = ("rate",)
-
-    def __init__(self, rate, validate_args=None):
-        self.rate, = broadcast_all(rate)
-        super().__init__(self.rate.shape, validate_args=validate_args)
-        self._check_parameter("rate", self.rate, self.rate > 0, "GreaterThan(lower_bound=0.0)")
-
-    mean = property(lambda self: self.rate.reciprocal())
-    mode = property(lambda self: self.rate * 0)
-    stddev = property(lambda self: self.rate.reciprocal())
-    variance = property(lambda self: self.rate ** -2)
-
-    def rsample(self, sample_shape=()):
-        u = rand(self._extended_shape(sample_shape), dtype=self.rate.dtype, device=self.rate.device)
-        return -(-u).log1p() / self.rate
-
-    def log_prob(self, value):
-        self._check_value(value, value >= 0, "GreaterThanEq(lower_bound=0.0)")
-        return self.rate.log() - self.rate * value
-
-    def cdf(self, value):
-        self._check_value(value, value >= 0, "GreaterThanEq(lower_bound=0.0)")
-        return 1 - (-self.rate * value).exp()
-
-    def icdf(self, value):
-        return -(-value).log1p() / self.rate
-
-    def entropy(self):
-        return 1.0 - self.rate.log()
-
-    def expand(self, batch_shape):
-        return Exponential(self.rate.expand(batch_shape), self._validate_args)
-
-
-class Chi2(Gamma):
-    """Chi2(df): the sum of df squared standard normals, Gamma(df / 2, 1/2)."""
-    _parameters = ("df",)
-
-    def __init__(self, df, validate_args=None):
-        df, = broadcast_all(df)
-        super().__init__(0.5 * df, df * 0 + 0.5, validate_args=validate_args)
-
-    df = property(lambda self: self.concentration * 2)
-
-    def expand(self, batch_shape):
-        return Chi2(self.df.expand(batch_shape), self._validate_args)
-

@@ -13,9 +13,11 @@ r"""``kl_divergence(p, q)``: KL(p || q) = E_p[log p(x) - log q(x)], in closed fo
 from ..special import digamma, lgamma
 from ..tensor import where
 from .bernoulli import Bernoulli
+from .beta import Beta
 from .categorical import Categorical
-from .dirichlet import Beta, Dirichlet
-from .gamma import Exponential, Gamma
+from .dirichlet import Dirichlet
+from .exponential import Exponential
+from .gamma import Gamma
 from .independent import Independent
 from .laplace import Laplace
 from .normal import Normal
