@@ -82,7 +82,8 @@ def cross(input, other, dim=None):
     """The cross product of the 3-vectors along ``dim`` (``torch.cross``: the first dim of size 3 when None, with
     a warning, as PyTorch's; ``linalg.cross``: -1)."""
     _check_tensor("cross", input), _check_tensor("cross", other)
-    a, b = input.broadcast_to(_broadcast(input, other)), other.broadcast_to(_broadcast(input, other))
+    shape = _broadcast(input, other)
+    a, b = input.broadcast_to(shape), other.broadcast_to(shape)
     if dim is None:
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated. Please either pass the dim "
                       "explicitly or simply use torch.linalg.cross. The default value of dim will change to agree "
@@ -100,6 +101,7 @@ def cross(input, other, dim=None):
 
 
 def _broadcast(a, b):
+    """The shape both broadcast to, or PyTorch's RuntimeError."""
     try:
         return broadcast_shapes(tuple(a.shape), tuple(b.shape))
     except ValueError:

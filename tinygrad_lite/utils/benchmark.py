@@ -20,8 +20,8 @@ description, a row per sub-label within each thread count, every median in the t
 
 Differences: ``num_threads`` (1 by default, as in PyTorch) limits numpy's matrix-product threads only where the
 ``threadpoolctl`` package is installed (``set_num_threads``); without it the statement runs on the threads numpy
-has, and the Timer warns. Only Python statements (PyTorch also times C++ and counts instructions with
-Callgrind).
+has, and the Timer warns (once for each count). Only Python statements (PyTorch also times C++ and counts
+instructions with Callgrind).
 """
 import contextlib
 import dataclasses
@@ -37,6 +37,7 @@ from .. import cuda, settings
 
 __all__ = ["Timer", "Measurement", "TaskSpec", "Compare", "select_unit"]
 
+_WARNED = set()  # (the thread counts Timer has warned it cannot set)
 IQR_WARN, IQR_GROSS_WARN = 0.1, 0.25  # (the IQR as a fraction of the median past which a measurement warns)
 
 
@@ -177,7 +178,8 @@ def select_unit(t):
 def _threads(n):
     """Numpy's matrix products on ``n`` threads inside the block, where threadpoolctl can see to it."""
     if settings._threadpoolctl() is None:
-        if n != settings.get_num_threads():
+        if n != settings.get_num_threads() and n not in _WARNED:  # (once for each count: a notebook times often)
+            _WARNED.add(n)
             warnings.warn(f"Timer(num_threads={n}): the statement runs on the threads numpy has (about "
                           f"{settings.get_num_threads()}): limiting them needs the threadpoolctl package (pip install "
                           "threadpoolctl)", stacklevel=4)
