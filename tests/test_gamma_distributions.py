@@ -93,3 +93,18 @@ def r51(L):
 
 def test_round_r51_findings_match_pytorch():
     assert r51(tl) == r51(torch)
+
+
+def cross_family(L):
+    D = L.distributions
+    a = L.tensor([0.5, 2.0, 7.0], dtype=L.float64, requires_grad=True)
+    b = L.tensor([1.5, 0.7, 3.0], dtype=L.float64, requires_grad=True)
+    divergences = [D.kl_divergence(D.Exponential(b), D.Gamma(a, b * 2)), D.kl_divergence(D.Gamma(a, b),
+                   D.Exponential(a)), D.kl_divergence(D.LogNormal(a, b), D.LogNormal(b, a))]
+    sum(k.sum() for k in divergences).backward()
+    return [k.detach().numpy() for k in divergences] + [a.grad.numpy(), b.grad.numpy()]
+
+
+def test_the_cross_family_divergences_match_pytorch():
+    for p, q in zip(cross_family(tl), cross_family(torch)):
+        np.testing.assert_allclose(p, q, rtol=1e-9)

@@ -5,8 +5,8 @@ r"""``kl_divergence(p, q)``: KL(p || q) = E_p[log p(x) - log q(x)], in closed fo
 - two Bernoullis: the same over {0, 1};
 - two Uniforms: log((h_q - l_q) / (h_p - l_p)) when q's interval holds p's, else inf;
 - two Independents over the same dims: the sum of their bases' divergences over the event dims;
-- (session 49) two Gammas, Betas, Dirichlets, Exponentials or Laplaces, by PyTorch's formulas (lgamma and
-  digamma for the first three).
+- (session 49) two Gammas, Betas, Dirichlets, Exponentials, Laplaces or LogNormals, an Exponential and a Gamma
+  either way, by PyTorch's formulas (lgamma and digamma for the gamma family).
 
 ``register_kl(P, Q)`` adds a pair, as PyTorch's decorator does; a pair not registered raises NotImplementedError.
 """
@@ -20,10 +20,12 @@ from .exponential import Exponential
 from .gamma import Gamma
 from .independent import Independent
 from .laplace import Laplace
+from .log_normal import LogNormal
 from .normal import Normal
 from .uniform import Uniform
 
 __all__ = ["kl_divergence", "register_kl"]
+EULER = 0.57721566490153286061  # (the Euler-Mascheroni constant, -digamma(1))
 
 _KL = {}
 
@@ -124,3 +126,19 @@ def _kl_exponential_exponential(p, q):
 def _kl_laplace_laplace(p, q):
     ratio, apart = p.scale / q.scale, (p.loc - q.loc).abs()
     return -ratio.log() + apart / q.scale + ratio * (-apart / p.scale).exp() - 1
+
+
+@register_kl(Exponential, Gamma)
+def _kl_exponential_gamma(p, q):
+    ratio = q.rate / p.rate
+    return -q.concentration * ratio.log() + ratio + lgamma(q.concentration) + q.concentration * EULER - (1 + EULER)
+
+
+@register_kl(Gamma, Exponential)
+def _kl_gamma_exponential(p, q):
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(LogNormal, LogNormal)
+def _kl_lognormal_lognormal(p, q):  # (e^X from e^Y: the same as X from Y, the map being one to one)
+    return kl_divergence(p.base_dist, q.base_dist)
