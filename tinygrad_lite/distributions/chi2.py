@@ -11,7 +11,7 @@ class Chi2(Gamma):
 
     def __init__(self, df, validate_args=None):
         df, = broadcast_all(df)
-        self._validate_args = Distribution._validate_default if validate_args is None else validate_args
+        Distribution.__init__(self, df.shape, validate_args=validate_args)  # (to check df by its own name first)
         self._check_parameter("df", df, df > 0, "GreaterThan(lower_bound=0.0)")
         super().__init__(0.5 * df, df * 0 + 0.5, validate_args=validate_args)
 

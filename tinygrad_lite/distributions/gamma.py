@@ -14,11 +14,10 @@ reparameterisation through the gamma CDF); here a draw is differentiable in ``ra
 offered (``has_rsample`` is False). Sample with ``sample()`` and score with ``log_prob``. ``cdf`` (the regularized
 incomplete gamma function) is not covered.
 """
-import numpy as np
-
 from ..autograd.grad_mode import no_grad
 from ..composed_math import xlogy
 from ..creation import rand, randn
+from ..functions import finfo
 from ..special import digamma, lgamma
 from ..tensor import where
 from .distribution import Distribution, broadcast_all
@@ -43,12 +42,7 @@ def standard_gamma(concentration, shape):
             result = where(pending & accept, d * v, result)
             pending = pending & ~accept
         shrink = rand(shape, dtype=a.dtype, device=a.device) ** (1 / a)
-        return where(small, result * shrink, result).clamp(min=float(_tiny(a)))
-
-
-def _tiny(a):
-    """The dtype's smallest normal number: a draw is never exactly 0 (its log would be -inf), as PyTorch's."""
-    return np.finfo(a.array.dtype).tiny
+        return where(small, result * shrink, result).clamp(min=finfo(a.dtype).tiny)  # (never 0, whose log is -inf)
 
 
 class Gamma(Distribution):
