@@ -198,6 +198,17 @@ def test_top_level_functions(name, indices):
     call_with(function, chosen, names_for(name), f"tinygrad_lite.{name}", kw=keyword(indices))
 
 
+# -------------------------------------------------------------------- linalg
+@pytest.mark.parametrize("name", sorted(set(tl.linalg.__all__) - {"LinAlgError"}))
+@pytest.mark.extended  # a sweep: .ci/run runs it after the whole suite (conftest.py)
+@FAST
+@given(indices=st.data())
+def test_linalg_functions(name, indices):
+    function = getattr(tl.linalg, name)
+    chosen = indices.draw(arguments(positional_count(function)))
+    call_with(function, chosen, names_for(name), f"tinygrad_lite.linalg.{name}", kw=keyword(indices))
+
+
 # -------------------------------------------------------------------- Tensor methods and operators
 SKIP_METHODS = {"register_hook"}
 METHODS = sorted(name for name, value in vars(tl.Tensor).items()

@@ -205,6 +205,11 @@ engine's machinery: each is a forward that calls a numerical routine and a one-l
 the engine needs none of them to follow how a gradient flows. So ``ops/special.py`` left the engine for a group of
 its own, SPECIAL (36 lines then; SPECIAL_BUDGET = 60), in the README's reading order with the other ops read
 "when you need them"; the engine went from 949 to 930 lines.
+
+Session 50 added the factorisations LAPACK computes (``eigh``, ``svd``, ``qr``) and the pseudo-inverse, as ops in
+``ops/factorisations.py``: numpy's (CuPy's) numbers, and gradients of a dozen lines each, the longest formulas in
+the library. Like the special functions they are not the engine's machinery, and a learner reads them when a
+script needs them, so they are a group of their own too, FACTORISATIONS (110 lines then; budget 125).
 """
 import ast
 import inspect
@@ -219,8 +224,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tinygrad_lite"
 FUSED = [PACKAGE / "ops" / "batch_norm.py", PACKAGE / "ops" / "layer_norm.py", PACKAGE / "ops" / "cross_entropy.py",
          PACKAGE / "ops" / "mse_loss.py"]
 SPECIAL = [PACKAGE / "ops" / "special.py"]
+FACTORISATIONS = [PACKAGE / "ops" / "factorisations.py"]
 ENGINE = [PACKAGE / "autograd" / "function.py", PACKAGE / "autograd" / "engine.py",
-          *(path for path in sorted((PACKAGE / "ops").glob("*.py")) if path not in FUSED + SPECIAL)]
+          *(path for path in sorted((PACKAGE / "ops").glob("*.py")) if path not in FUSED + SPECIAL + FACTORISATIONS)]
 TENSOR_API = [PACKAGE / "tensor.py", PACKAGE / "dtypes.py", PACKAGE / "device.py",
               PACKAGE / "autograd" / "grad_mode.py", PACKAGE / "shapes.py"]
 INPLACE = [PACKAGE / "autograd" / "inplace.py"]
@@ -235,6 +241,7 @@ FUSED_BUDGET = 105
 FLOAT16_MATMUL_BUDGET = 40
 INDEXING_BUDGET = 45
 SPECIAL_BUDGET = 60
+FACTORISATIONS_BUDGET = 125
 
 
 def lines_of_code(path):
@@ -305,10 +312,16 @@ def test_the_special_functions_are_short_enough_to_read_in_one_sitting():
     assert total <= SPECIAL_BUDGET, f"ops/special.py has {total} lines of code (budget {SPECIAL_BUDGET})"
 
 
+def test_the_factorisations_are_short_enough_to_read_in_one_sitting():
+    total = sum(sizes(FACTORISATIONS).values())
+    assert total <= FACTORISATIONS_BUDGET, \
+        f"ops/factorisations.py has {total} lines of code (budget {FACTORISATIONS_BUDGET})"
+
+
 def test_the_readme_reading_order_names_files_that_exist():
     readme = (PACKAGE.parent / "README.md").read_text()
     section = readme.split("## Reading the engine", 1)[1].split("\n## ", 1)[0]
-    for path in ENGINE + INPLACE + TENSOR_API + INDEXING + HOOKS + FUSED + FLOAT16_MATMUL + SPECIAL:
+    for path in ENGINE + INPLACE + TENSOR_API + INDEXING + HOOKS + FUSED + FLOAT16_MATMUL + SPECIAL + FACTORISATIONS:
         if path.name != "__init__.py":
             assert path.name in section, f"the README's reading order does not mention {path.name}"
     assert "kernels/" in section, "the README's reading order does not mention the GPU's fused kernels"

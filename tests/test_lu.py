@@ -51,3 +51,37 @@ def test_a_batch_of_matrices_with_one_right_hand_side_empty_matrices_and_the_nam
                         info.item(), lib.cov(lib.tensor([[1.0, 2.0, 4.0]])).shape == ()])
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
     assert results[0][1:] == results[1][1:]
+
+
+def test_the_factors_their_solves_the_ex_forms_and_the_tensor_solves_match_pytorch():
+    """lu_factor's packed factors and LAPACK's pivots, lu's P, L, U of square and rectangular matrices, lu_unpack,
+    lu_solve (left, adjoint, right), inv_ex, solve_ex, tensorinv, tensorsolve, vecdot, vander: values and gradients."""
+    R, A4 = RNG.standard_normal((3, 5)), A[0].reshape(2, 2, 2, 2)
+    results = []
+    for lib in (tl, torch):
+        a, r, b = (lib.tensor(x, requires_grad=True) for x in (A, R, B))
+        LU, pivots = lib.linalg.lu_factor(a)
+        outputs = [LU, *lib.linalg.lu(r.mT), *lib.linalg.lu(r), *lib.lu_unpack(LU, pivots),
+                   lib.linalg.lu_solve(LU, pivots, b), lib.linalg.lu_solve(LU, pivots, b, adjoint=True),
+                   lib.linalg.lu_solve(LU, pivots, b.mT, left=False), lib.linalg.inv_ex(a).inverse,
+                   lib.linalg.solve_ex(a, b).result, lib.linalg.solve_ex(a, b.mT, left=False).result,
+                   lib.linalg.tensorinv(lib.tensor(A4)), lib.linalg.tensorsolve(lib.tensor(A4), lib.tensor(B[0, :2, :2])),
+                   lib.linalg.vecdot(a, b[..., :1].mT), lib.linalg.vander(r[0]), lib.linalg.vander(r, N=3)]
+        sum((out * lib.tensor(np.cos(np.arange(out.numel())).reshape(out.shape))).sum() for out in outputs).backward()
+        results.append([out.detach().numpy() for out in outputs] + [a.grad.numpy(), r.grad.numpy(), b.grad.numpy(),
+                                                                     pivots.numpy()])
+    for ours, theirs in zip(*results):
+        assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_a_singular_matrix_gives_info_in_the_ex_forms_and_lu_factors_error():
+    for lib in (tl, torch):
+        singular = lib.tensor(SINGULAR)
+        factored = lib.linalg.lu_factor_ex(singular)
+        assert (factored.info.item(), factored.pivots.tolist()) == (3, [2, 3, 3])
+        assert lib.linalg.inv_ex(singular).info.item() == 3 and lib.linalg.solve_ex(singular, singular).info.item() == 3
+        with pytest.raises(RuntimeError, match=r"U\[3,3\] is zero and using it on lu_solve would result in a division"):
+            lib.linalg.lu_factor(singular)
+        with pytest.raises(RuntimeError, match="LU without pivoting is not implemented on the CPU"):
+            lib.linalg.lu_factor(lib.tensor(A), pivot=False)

@@ -52,3 +52,24 @@ def test_products_and_shape_functions_match_pytorch():
         for k, (p, q) in enumerate(zip(ours, theirs)):
             assert p.shape == q.shape and p.dtype == q.dtype, (make.__name__, k, p.shape, q.shape)
             np.testing.assert_allclose(p, q, rtol=1e-10, atol=1e-12, err_msg=f"{make.__name__} {k}")
+
+
+def test_matrix_exp_matches_pytorch_at_every_scale_with_its_gradient():
+    """Scaling and squaring: norms from 1e-3 to 30 (no squaring to several), a batch, a nilpotent matrix (whose series
+    ends: e^N = I + N), float32; the gradient through the Horner steps and squarings equals PyTorch's backward."""
+    base = RNG.standard_normal((3, 4, 4))
+    nilpotent = np.triu(np.ones((3, 3)), 1)
+    results = []
+    for lib in (tl, torch):
+        a = lib.tensor(base, requires_grad=True)
+        weights = lib.tensor(np.cos(np.arange(48.0)).reshape(3, 4, 4))
+        outputs = [lib.linalg.matrix_exp(a * scale) for scale in (1e-3, 1.0, 10.0)] + [a[0].matrix_exp()]
+        sum((out * weights[: out.shape[0]] if out.ndim == 3 else out * weights[0]).sum() for out in outputs).backward()
+        results.append([out.detach().numpy() for out in outputs] + [
+            a.grad.numpy(), lib.matrix_exp(lib.tensor(nilpotent)).numpy(),
+            lib.linalg.matrix_exp(lib.tensor(base, dtype=lib.float32)).numpy(),
+            tuple(lib.linalg.matrix_exp(lib.zeros(2, 0, 0)).shape)])
+    for ours, theirs in zip(results[0][:-1], results[1][:-1]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5 if ours.dtype == np.float32 else 1e-11, atol=1e-12)
+    assert results[0][-1] == results[1][-1] == (2, 0, 0)
+    np.testing.assert_allclose(results[0][-3], np.eye(3) + nilpotent + np.triu(np.ones((3, 3)), 2) / 2, atol=1e-15)

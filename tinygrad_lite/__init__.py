@@ -95,11 +95,12 @@ from .composed_math import (cumulative_trapezoid, dist, float_power, fmax, fmin,
                             true_divide, vander)
 from .nn.functional import channel_shuffle, native_channel_shuffle, pdist
 from .order_statistics import aminmax, cummax, cummin, histc, kthvalue
-from .products import addr, chain_matmul, cross, inner, kron, matrix_power, tensordot
+from .products import addr, chain_matmul, cross, inner, kron, matrix_exp, matrix_power, tensordot
 from .bitwise import (bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift,
                       bitwise_xor)
 from .triangular import cholesky_inverse, cholesky_solve, diag_embed
-from .lu import det, inverse, logdet, slogdet
+from .lu import det, inverse, logdet, lu_unpack, slogdet
+from .factorisations import pinverse, qr_old as qr, svd_old as svd
 from . import inplace_methods  # (x.exp_() and the other in-place forms: inplace_methods.py)
 from .trigonometry import *  # asin, acos, atan, atan2, sinh ... (trigonometry.py)
 from .scatter import index_add, index_copy, index_fill, index_put, masked_scatter, scatter, scatter_add, scatter_reduce

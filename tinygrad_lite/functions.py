@@ -30,6 +30,14 @@ def _check_tensor(op, x, name="input"):
         raise TypeError(f"{op}(): argument '{name}' must be a Tensor, not {type(x).__name__}")
 
 
+def _flag(op, name, value):
+    """A yes-or-no argument: any value counts by its truth, as in PyTorch, but a Tensor (whose truth is ambiguous,
+    or a mistake) is refused with PyTorch's words."""
+    if isinstance(value, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' must be bool, not Tensor")
+    return bool(value)
+
+
 def cat(tensors, dim=0):
     """Join tensors along an existing dim: the backward hands each input its slice of the gradient."""
     tensors = _tensor_list("cat", tensors)

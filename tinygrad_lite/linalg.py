@@ -1,27 +1,46 @@
-r"""``tinygrad_lite.linalg``: norms, as ``torch.linalg``.
+r"""``tinygrad_lite.linalg``: norms, as ``torch.linalg``, and the factorisations, from the modules that compute them.
 
 - ``vector_norm(x, ord=2, dim=None, keepdim=False)``: ||x||_p = (\sum_i |x_i|^p)^{1/p} over ``dim`` (all elements
   when None); ord may be any number, ``inf`` (largest |x_i|), ``-inf`` (smallest) or 0 (count of non-zeros).
 - ``matrix_norm(A, ord="fro", dim=(-2, -1))``: "fro" (the 2-norm of all entries), 1 / -1 (largest / smallest
-  column sum of |A|), inf / -inf (largest / smallest row sum of |A|).
+  column sum of |A|), inf / -inf (largest / smallest row sum of |A|), "nuc" (the sum of the singular values), 2 / -2
+  (the largest / smallest singular value).
 - ``norm(A, ord=None, dim=None)``: a vector norm or a matrix norm, chosen by ``ord``, ``dim`` and A's dims.
 
 ``torch.norm`` and ``Tensor.norm`` (the older API, ``p="fro"`` by default) are vector norms, computed in tensor.py.
 The gradient of every norm is exact, and 0 at the zero vector (see ``ops/norm.py``).
 ``cholesky``, ``cholesky_ex`` and ``solve_triangular`` are composed in ``triangular.py``; ``solve``, ``inv``,
-``det`` and ``slogdet`` in ``lu.py``.
-Not covered: the spectral norm (ord 2 / -2 of a matrix) and the nuclear norm ("nuc"), which need an SVD, nor the
-other factorisations (eigh, svd, qr).
+``det``, ``slogdet``, their ``_ex`` forms, ``lu_factor``, ``lu``, ``lu_solve``, ``tensorinv`` and ``tensorsolve`` in
+``lu.py``; ``eigh``, ``eigvalsh``, ``svd``, ``svdvals``, ``qr``, ``pinv``, ``matrix_rank``, ``lstsq`` and ``cond``
+in ``factorisations.py``; ``matrix_exp``, ``matrix_power`` and ``multi_dot`` in ``products.py``. ``vecdot``,
+``matmul``, ``diagonal`` and ``vander`` (increasing powers, unlike ``torch.vander``) are here. Not covered: complex
+matrices, and so ``eig`` and ``eigvals``; ``householder_product`` and the LDL factorisation.
 """
 import math
 
 from . import dtypes as dt
 from .coverage import missing_names as _missing_names
-from .lu import det, inv, slogdet, solve  # (composed: lu.py)
+from .factorisations import cond, eigh, eigvalsh, lstsq, matrix_rank, pinv, qr, svd, svdvals  # (factorisations.py)
+from .functions import cat
+from .lu import (  # (lu.py)
+    det,
+    inv,
+    inv_ex,
+    lu,
+    lu_factor,
+    lu_factor_ex,
+    lu_solve,
+    slogdet,
+    solve,
+    solve_ex,
+    tensorinv,
+    tensorsolve,
+)
 from .products import linalg_cross as cross  # (composed of matmul and reshapes: products.py)
-from .products import matrix_power, multi_dot
+from .products import matrix_exp, matrix_power, multi_dot
 from .shapes import dim_indices
 from .tensor import Tensor, _numpy_names
+from .tensor import matmul as _matmul
 from .tensor import vector_norm as _vector_norm
 from .triangular import LinAlgError, cholesky, cholesky_ex, solve_triangular  # (composed: triangular.py)
 
@@ -55,9 +74,11 @@ def matrix_norm(input, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     rows, cols = dim_indices(tuple(dim), A.ndim, "linalg.matrix_norm")
     if ord == "fro":
         return vector_norm(A, 2, (rows, cols), keepdim)
-    if ord in ("nuc", 2, -2):
-        raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} needs singular values (an SVD), which "
-                                  "tinygrad_lite does not compute; 'fro', 1, -1, inf and -inf are supported")
+    if ord in ("nuc", 2, -2):  # (the singular values' sum, largest, smallest)
+        S = svdvals(A.movedim((rows, cols), (-2, -1)))
+        out = S.sum(-1) if ord == "nuc" else S.amax(-1) if ord == 2 else S.amin(-1)
+        kept = tuple(1 if d in (rows, cols) else size for d, size in enumerate(A.shape))
+        return out.reshape(kept) if keepdim else out
     if ord in (1, -1, math.inf, -math.inf):
         summed, extreme = (rows, cols) if abs(ord) == 1 else (cols, rows)  # 1: column sums; inf: row sums
         sums = A.abs().sum(summed, keepdim=True)
@@ -85,9 +106,49 @@ def norm(input, ord=None, dim=None, keepdim=False, *, dtype=None):
                        "pass dim, or use linalg.vector_norm for the norm of all elements")
 
 
+def vecdot(x, y, *, dim=-1, out=None):
+    """The dot products of the vectors along ``dim`` (x and y broadcast): (x * y).sum(dim), for real numbers."""
+    _check_input("linalg.vecdot", x, None)
+    if out is not None:
+        raise TypeError("linalg.vecdot(): out= is not covered by tinygrad_lite; assign the result")
+    return (x * y).sum(dim)
+
+
+def matmul(input, other, *, out=None):
+    """``linalg.matmul``: ``matmul``."""
+    if out is not None:
+        raise TypeError("linalg.matmul(): out= is not covered by tinygrad_lite; assign the result")
+    return _matmul(input, other)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """``linalg.diagonal``: ``A.diagonal`` with the last two dims as the default."""
+    if not isinstance(A, Tensor):
+        raise TypeError(f"linalg.diagonal(): argument 'A' must be a Tensor, not {type(A).__name__}")
+    return A.diagonal(offset, dim1, dim2)
+
+
+def vander(x, *, N=None):
+    """The Vandermonde matrix with increasing powers, 1, x, ..., x^{N-1}, for (a batch of) vectors: by cumulative
+    products of x, so that its gradient is exact at x = 0 too."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"linalg.vander(): argument 'x' must be a Tensor, not {type(x).__name__}")
+    if x.ndim < 1:
+        raise RuntimeError("linalg.vander: x must have at least 1 dimension (a vector, or a batch of them)")
+    n = x.shape[-1] if N is None else N
+    if n <= 1:
+        if n < 1:
+            raise RuntimeError(f"N must be greater than 1. got {n}")
+        return x.unsqueeze(-1) ** 0
+    repeated = x.unsqueeze(-1).expand(tuple(x.shape) + (n - 1,))
+    return cat([x.unsqueeze(-1) ** 0, repeated], -1).cumprod(-1)
+
+
 norm, vector_norm, matrix_norm = (_numpy_names(f) for f in (norm, vector_norm, matrix_norm))  # (axis=, keepdims=)
 __all__ = ["norm", "vector_norm", "matrix_norm", "cholesky", "cholesky_ex", "solve_triangular", "LinAlgError", "solve",
-           "inv", "det", "slogdet", "cross", "matrix_power", "multi_dot"]
+           "inv", "det", "slogdet", "cross", "matrix_power", "multi_dot", "eigh", "eigvalsh", "svd", "svdvals", "qr",
+           "pinv", "matrix_rank", "lstsq", "cond", "inv_ex", "solve_ex", "lu_factor", "lu_factor_ex", "lu", "lu_solve",
+           "tensorinv", "tensorsolve", "matrix_exp", "vecdot", "matmul", "diagonal", "vander"]
 
 
 __getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)

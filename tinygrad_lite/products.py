@@ -1,6 +1,6 @@
 r"""Products of tensors beyond ``matmul``, composed of it and of reshapes, so that their gradients come from the
 ops they are made of: ``tensordot``, ``inner``, ``kron``, ``cross`` (``linalg.cross``), ``matrix_power``
-(``linalg.matrix_power``), ``chain_matmul`` and ``linalg.multi_dot``, ``addr``.
+(``linalg.matrix_power``), ``chain_matmul`` and ``linalg.multi_dot``, ``addr``, ``matrix_exp`` (``linalg.matrix_exp``).
 
 - ``tensordot(a, b, dims)``: sums over pairs of dims, a's last ``dims`` with b's first (or the listed pairs):
   a's kept dims, then b's. Made as one matrix product of a reshaped to (kept, summed) and b to (summed, kept).
@@ -9,9 +9,14 @@ ops they are made of: ``tensordot``, ``inner``, ``kron``, ``cross`` (``linalg.cr
 - ``cross(a, b, dim)``: the cross product of 3-vectors along ``dim`` (a x b = (a1 b2 - a2 b1, a2 b0 - a0 b2,
   a0 b1 - a1 b0)).
 - ``matrix_power(A, n)``: A^n by repeated squaring (n = 0: the identity; n < 0: the inverse's power).
+- ``matrix_exp(A)``: e^A = \sum_k A^k / k!, by scaling and squaring: e^A = (e^{A / 2^s})^{2^s}, with s the
+  smallest that brings ||A / 2^s||_1 to at most 1, where the series to degree 18 (Horner's rule) is exact to
+  float64's rounding (the first term left out is at most 1 / 19! = 8e-18 of the sum's size); then s squarings.
+  One s for the whole batch (the largest): the extra squarings of the smaller matrices cost rounding only.
 """
 import builtins
 import functools
+import math
 import warnings
 
 from numpy import broadcast_shapes
@@ -22,7 +27,7 @@ from .inplace_methods import in_place
 from .shapes import as_int, dim_index
 from .tensor import Tensor, matmul
 
-__all__ = ["tensordot", "inner", "kron", "cross", "matrix_power", "chain_matmul", "multi_dot", "addr"]
+__all__ = ["tensordot", "inner", "kron", "cross", "matrix_power", "matrix_exp", "chain_matmul", "multi_dot", "addr"]
 
 
 def tensordot(a, b, dims=2, out=None):
@@ -131,6 +136,28 @@ def matrix_power(input, n):
     return result
 
 
+def matrix_exp(A):
+    """e^A for (a batch of) square matrices (the module's docstring): composed of matmuls, so autograd gives its
+    gradient (PyTorch's own backward computes the same derivative)."""
+    _check_tensor("matrix_exp", A)
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_exp: A must be batches of square matrices, got shape {tuple(A.shape)}")
+    if not A.dtype.is_floating_point:
+        raise RuntimeError(f"linalg.matrix_exp: Expected a floating point tensor as input. Got {A.dtype}")
+    identity = eye(A.shape[-1], dtype=A.dtype, device=A.device)
+    if A.numel() == 0:
+        return A * 1
+    largest = A.detach().abs().sum(-2).amax().item()  # (the largest column sum: ||A||_1 over the batch)
+    squarings = builtins.max(0, math.ceil(math.log2(largest))) if 0 < largest < math.inf else 0
+    X = A / 2 ** squarings
+    result = identity + X / 18
+    for k in range(17, 0, -1):  # Horner: I + X (I + X/2 (I + X/3 (...)))
+        result = identity + matmul(X, result) / k
+    for _ in range(squarings):
+        result = matmul(result, result)
+    return result
+
+
 def multi_dot(tensors, name="multi_dot"):
     """A chain of matrix products, the first and last operands may be vectors (``linalg.multi_dot``)."""
     tensors = _tensor_list(name, tensors)
@@ -167,7 +194,7 @@ def linalg_cross(input, other, *, dim=-1):
     return cross(input, other, dim)
 
 
-for _function in (inner, kron, cross, matrix_power, addr):
+for _function in (inner, kron, cross, matrix_power, matrix_exp, addr):
     setattr(Tensor, _function.__name__, _function)
 Tensor.addr_ = in_place("addr", addr)
 tensordot, inner, kron, cross, linalg_cross, addr = (with_out(f) for f in (tensordot, inner, kron, cross,

@@ -34,6 +34,16 @@ def _named(name, fields):
 slogdet = _named("slogdet", ["sign", "logabsdet"])  # (lu.py)
 cholesky_ex = _named("cholesky_ex", ["L", "info"])  # (triangular.py)
 aminmax = _named("aminmax", ["min", "max"])  # (order_statistics.py)
+linalg_eigh = _named("linalg_eigh", ["eigenvalues", "eigenvectors"])  # (factorisations.py, and the four below)
+linalg_svd = _named("linalg_svd", ["U", "S", "Vh"])
+svd = _named("svd", ["U", "S", "V"])
+linalg_qr, qr = _named("linalg_qr", ["Q", "R"]), _named("qr", ["Q", "R"])
+linalg_lstsq = _named("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+linalg_lu_factor = _named("linalg_lu_factor", ["LU", "pivots"])  # (lu.py, and the five below)
+linalg_lu_factor_ex = _named("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+linalg_lu, lu_unpack = _named("linalg_lu", ["P", "L", "U"]), _named("lu_unpack", ["P", "L", "U"])
+linalg_inv_ex = _named("linalg_inv_ex", ["inverse", "info"])
+linalg_solve_ex = _named("linalg_solve_ex", ["result", "info"])
 
 
 def refuse_pair(x, op):

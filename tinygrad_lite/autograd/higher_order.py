@@ -29,7 +29,19 @@ from ..device import array_module_of
 from ..functions import cat, stack
 from ..kernels.cross_entropy import CrossEntropyCuda
 from ..kernels.dropout import DropoutCuda
-from ..ops import activation, elementwise, gather, matmul, movement, norm, reduce, rounding, scan, special
+from ..ops import (
+    activation,
+    elementwise,
+    factorisations,
+    gather,
+    matmul,
+    movement,
+    norm,
+    reduce,
+    rounding,
+    scan,
+    special,
+)
 from ..ops.batch_norm import BatchNorm
 from ..ops.cross_entropy import CrossEntropy
 from ..ops.gather import coordinates
@@ -37,6 +49,7 @@ from ..ops.layer_norm import LayerNorm
 from ..ops.mse_loss import MseLoss
 from ..special import erf, polygamma
 from ..tensor import Tensor, where
+from ..triangular import solve_triangular
 from ..utils.hooks import BackwardHookFunction
 from . import grad_mode
 from .engine import unbroadcast
@@ -337,6 +350,85 @@ def lgamma(fn, g, out):
 def polygamma_(fn, g, out):
     x, = inputs_of(fn)
     return g * polygamma(fn.n + 1, x)
+
+
+# ---------------------------------------------------------------- factorisations (ops/factorisations.py)
+# Each is factored again from its input, recorded, so that the gradient's dependence on A is in the graph (LAPACK
+# gives the same vectors for the same numbers); then the backward's formula in Tensor ops.
+def on_the_diagonal(n, like):
+    return constant(array_module_of(like.array).eye(n, dtype=bool), like)
+
+
+@formula(factorisations.Eigh)
+def eigh(fn, g, out):
+    (A,), (gL, gV) = inputs_of(fn), g
+    L, V = factorisations.Eigh.apply(A, UPLO=fn.UPLO)
+    if gV is None:
+        return (V * gL.unsqueeze(-2)) @ V.mT
+    diagonal, VgV = on_the_diagonal(L.shape[-1], L), V.mT @ gV
+    E = where(diagonal, 1.0, L.unsqueeze(-2) - L.unsqueeze(-1))
+    M = where(diagonal, 0.0 if gL is None else gL.diag_embed(), (VgV - VgV.mT) / 2 / E)
+    return V @ M @ V.mT
+
+
+@formula(factorisations.Svd)
+def svd(fn, g, out):
+    (A,), (gU, gS, gVh), (k, m, n) = inputs_of(fn), g, (fn.k, fn.m, fn.n)
+    U, S, Vh = factorisations.Svd.apply(A, full_matrices=fn.full_matrices)
+    U, Vh = U[..., :k], Vh[..., :k, :]  # (with full_matrices, the completion's columns get no gradient)
+    gU, gVh = gU if gU is None else gU[..., :k], gVh if gVh is None else gVh[..., :k, :]
+    if gU is None and gVh is None:
+        return (U * gS.unsqueeze(-2)) @ Vh
+    diagonal, S2 = on_the_diagonal(k, S), S * S
+    inner = 0.0
+    if gU is not None:
+        UgU = U.mT @ gU
+        inner = (UgU - UgU.mT) * S.unsqueeze(-2)
+    if gVh is not None:
+        VgV = Vh @ gVh.mT
+        inner = inner + S.unsqueeze(-1) * (VgV - VgV.mT)
+    inner = where(diagonal, 0.0 if gS is None else gS.diag_embed(),
+                  inner / where(diagonal, 1.0, S2.unsqueeze(-2) - S2.unsqueeze(-1)))
+    gA = U @ inner @ Vh
+    if m > n and gU is not None:
+        outside = gU / S.unsqueeze(-2)
+        gA = gA + (outside - U @ (U.mT @ outside)) @ Vh
+    if m < n and gVh is not None:
+        outside = gVh / S.unsqueeze(-1)
+        gA = gA + U @ (outside - (outside @ Vh.mT) @ Vh)
+    return gA
+
+
+@formula(factorisations.Qr)
+def qr(fn, g, out):
+    (A,), (gQ, gR), (m, n) = inputs_of(fn), g, fn.shape
+    fn.check_differentiable(m, n)
+    Q, R = factorisations.Qr.apply(A, mode=fn.mode)
+    gQ, gR = Q * 0 if gQ is None else gQ, R * 0 if gR is None else gR
+    if m >= n:
+        return qr_square_or_tall(Q, R, gQ, gR)
+    Y, gR_Y = A[..., m:], gR[..., m:]
+    return cat([qr_square_or_tall(Q, R[..., :m], gQ + Y @ gR_Y.mT, gR[..., :m]), Q @ gR_Y], -1)
+
+
+def qr_square_or_tall(Q, R, gQ, gR):
+    M = R @ gR.mT - gQ.mT @ Q
+    lower = M.tril(-1)
+    return solve_triangular(R, (gQ + Q @ (lower + lower.mT + M.tril().triu())).mT, upper=True).mT
+
+
+@formula(factorisations.Pinv)
+def pinv(fn, g, out):
+    (A,), P = inputs_of(fn), out
+    m, n = A.shape[-2:]
+    gT, PT = g.mT, P.mT
+    if m <= n:
+        K = gT @ P
+        KPT = K @ PT
+        return -(P @ K).mT + KPT - (A @ P) @ KPT + (PT @ P) @ (gT - K @ A)
+    K = P @ gT
+    PTK = PT @ K
+    return -(K @ P).mT + (gT - A @ K) @ P @ PT + PTK - PTK @ P @ A
 
 
 # ---------------------------------------------------------------- activations (ops/activation.py)
