@@ -208,3 +208,38 @@ def test_second_derivatives_match_pytorch(name):
         results.append((first.detach().numpy(), second.numpy()))
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=1e-9)
+
+
+def test_what_an_outside_round_found_lstsqs_rcond_by_driver_empty_and_infinite_matrices():
+    """r52: gels ignores rcond and refuses a matrix without full rank; gelsd takes eps for rcond outside (0, 1),
+    gelss for a negative one; a driver's name in capitals; empty matrices' norms and condition numbers are 0; a
+    matrix with inf gets nan from the SVD (the rest of its batch is factored), a tensor rcond for pinverse."""
+    A = np.array([[2.0, 1, 0], [1, 3, 1], [0, 1, 0.1]])
+    b, inf = np.array([[1.0], [2], [3]]), float("inf")
+    results = []
+    for lib in (tl, torch):
+        a, rhs = lib.tensor(A), lib.tensor(b)
+        row = [lib.linalg.lstsq(a, rhs, rcond=0.2, driver="gels").solution,
+               lib.linalg.lstsq(a, rhs, rcond=1.5, driver="gelsd").rank,
+               lib.linalg.lstsq(lib.ones(3, 3, dtype=lib.float64), rhs, rcond=0.0, driver="gelsd").rank,
+               lib.linalg.lstsq(a, rhs, rcond=0.5, driver="GELSD").solution,
+               lib.linalg.lstsq(a, rhs, rcond=-1.0, driver="gelss").rank,
+               lib.linalg.matrix_norm(lib.zeros(3, 0), 2), lib.linalg.cond(lib.zeros(2, 0, 0)),
+               lib.linalg.cond(lib.zeros(0, 0), "fro"),
+               lib.linalg.cond(lib.tensor([[1.0, float("nan")], [0.0, 1.0]]), 1),
+               lib.linalg.svdvals(lib.tensor([[[1.0, inf], [0.0, 1.0]], [[1.0, 0.0], [0.0, 2.0]]])),
+               lib.linalg.cond(lib.tensor([[[1.0, inf], [0.0, 1.0]], [[2.0, 0.0], [0.0, 1.0]]])),
+               lib.linalg.pinv(lib.tensor([[1.0, inf], [0.0, 1.0]])), lib.pinverse(a, rcond=lib.tensor(0.2))]
+        results.append([value.numpy() for value in row])
+        with pytest.raises(RuntimeError, match="does not have full rank"):
+            lib.linalg.lstsq(lib.ones(3, 2, dtype=lib.float64), rhs, driver="gels")
+        with pytest.raises(NotImplementedError):
+            lib.linalg.svd(lib.ones(2, 2, dtype=lib.float16))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12, equal_nan=True)
+    with pytest.raises(TypeError, match="not both"):
+        tl.linalg.pinv(tl.tensor(A), 0.1, rtol=0.1)
+    with pytest.raises(TypeError, match="not both"):
+        tl.linalg.matrix_rank(tl.tensor(A), 0.1, atol=0.1)
+    with pytest.raises(RuntimeError, match=r"atol of shape \(3,\) does not broadcast with the batch \(2,\)"):
+        tl.linalg.pinv(tl.ones(2, 3, 3), atol=tl.ones(3))

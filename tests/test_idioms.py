@@ -434,6 +434,8 @@ NORM_CASES = {
     "matrix_norm -1": lambda t: lib(t).linalg.matrix_norm(t, ord=-1, keepdim=True),
     "matrix_norm -inf": lambda t: lib(t).linalg.matrix_norm(t, ord=-math.inf),
     "matrix_norm fro": lambda t: lib(t).linalg.matrix_norm(t),
+    "matrix_norm 2, -2 and nuc (singular values)": lambda t: lib(t).linalg.matrix_norm(t, ord=2)
+    + lib(t).linalg.matrix_norm(t, ord=-2, dim=(0, 2)).sum() + lib(t).linalg.norm(t, "nuc", dim=(2, 1), keepdim=True),
 }
 
 
@@ -455,7 +457,7 @@ def test_norm_of_zero_vector_has_zero_gradient(p):
 
 def test_matrix_norms_of_a_2d_input():
     x = normal(2, (3, 4))
-    for order in (None, "fro", 1, -1, math.inf, -math.inf):
+    for order in (None, "fro", 1, -1, math.inf, -math.inf, 2, -2, "nuc"):
         compare(lambda t, order=order: lib(t).linalg.norm(t, ord=order), None, [x])
     compare(lambda t: lib(t).linalg.norm(t, ord=3), None, [x[0]])  # 1-D with an ord: the vector norm
 
@@ -998,7 +1000,7 @@ BAD = [
     (lambda: tg.tensor([1, 2]).bincount(tg.ones(3)), RuntimeError, "bincount: weights should have the same shape"),
     (lambda: tg.tensor([1, 2]).norm(), RuntimeError, "vector_norm: expected a floating point tensor"),
     (lambda: tg.linalg.vector_norm(tg.ones(2), ord="fro"), RuntimeError, "vector_norm: ord must be a number"),
-    (lambda: tg.linalg.matrix_norm(tg.ones(2, 2), ord="nuc"), NotImplementedError, "matrix_norm: ord='nuc'"),
+    (lambda: tg.linalg.matrix_norm(tg.ones(2, 2), ord="spectral"), RuntimeError, "matrix_norm: ord must be 'fro'"),
     (lambda: tg.linalg.matrix_norm(tg.ones(2)), RuntimeError, "matrix_norm: the input must have at least 2 dims"),
     (lambda: tg.linalg.norm(tg.ones(2, 2, 2), ord=1), RuntimeError, "linalg.norm: with ord=1 and no dim"),
     (lambda: tg.linalg.norm([1.0, 2.0]), TypeError, "argument 'input' must be a Tensor"),

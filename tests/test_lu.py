@@ -65,7 +65,8 @@ def test_the_factors_their_solves_the_ex_forms_and_the_tensor_solves_match_pytor
                    lib.linalg.lu_solve(LU, pivots, b), lib.linalg.lu_solve(LU, pivots, b, adjoint=True),
                    lib.linalg.lu_solve(LU, pivots, b.mT, left=False), lib.linalg.inv_ex(a).inverse,
                    lib.linalg.solve_ex(a, b).result, lib.linalg.solve_ex(a, b.mT, left=False).result,
-                   lib.linalg.tensorinv(lib.tensor(A4)), lib.linalg.tensorsolve(lib.tensor(A4), lib.tensor(B[0, :2, :2])),
+                   lib.linalg.tensorinv(lib.tensor(A4)),
+                   lib.linalg.tensorsolve(lib.tensor(A4), lib.tensor(B[0, :2, :2])),
                    lib.linalg.vecdot(a, b[..., :1].mT), lib.linalg.vander(r[0]), lib.linalg.vander(r, N=3)]
         sum((out * lib.tensor(np.cos(np.arange(out.numel())).reshape(out.shape))).sum() for out in outputs).backward()
         results.append([out.detach().numpy() for out in outputs] + [a.grad.numpy(), r.grad.numpy(), b.grad.numpy(),

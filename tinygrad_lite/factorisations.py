@@ -41,16 +41,16 @@ LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 
 def _check_matrices(name, A, what="A", finite=False):
-    """A Tensor of (a batch of) float32 or float64 matrices (LAPACK has no float16); ``finite``: refuse inf and nan
-    with the SVD's error, as PyTorch's (its eigh and qr return nan instead)."""
+    """A Tensor of (a batch of) float32 or float64 matrices (LAPACK has no float16); ``finite``: refuse nan with the
+    SVD's error, as PyTorch's (a matrix with inf gets nan results; its eigh and qr return nan for nan too)."""
     _check_tensor(name, A, what)
     if A.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor {what} must have at least 2 dimensions, got shape "
                            f"{tuple(A.shape)}")
-    if A.dtype not in (dt.float32, dt.float64):
-        raise RuntimeError(f"{name}: expected a float32 or float64 tensor (the precisions LAPACK has), got "
-                           f"{A.dtype}; convert it with .float() or .double()")
-    if finite and not bool(A.detach().isfinite().all().item()):
+    if A.dtype not in (dt.float32, dt.float64):  # (NotImplementedError is a RuntimeError)
+        raise NotImplementedError(f"{name}: expected a float32 or float64 tensor (the precisions LAPACK has), got "
+                                  f"{A.dtype}; convert it with .float() or .double()")
+    if finite and bool(A.detach().isnan().any().item()):
         raise LinAlgError("linalg.svd: The algorithm failed to converge because the input matrix contained "
                           "non-finite values.")
 
@@ -148,6 +148,11 @@ def _tolerances(name, A, atol, rtol):
     unless a positive atol is (then 0), as PyTorch decides."""
     def as_number_or_array(value, what):
         if isinstance(value, Tensor):
+            try:
+                np.broadcast_shapes(tuple(value.shape), tuple(A.shape[:-2]))
+            except ValueError:
+                raise RuntimeError(f"{name}: {what} of shape {tuple(value.shape)} does not broadcast with the batch "
+                                   f"{tuple(A.shape[:-2])} of A (one tolerance per matrix)") from None
             return value.detach().to(A.dtype).to(A.device).array[..., None]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError(f"{name}(): argument '{what}' must be a number or a Tensor, not {type(value).__name__}")
@@ -165,6 +170,8 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
     hermitian = _flag("linalg.pinv", "hermitian", hermitian)
     _check_matrices("linalg.pinv", A, finite=not hermitian)
     _no_out("linalg.pinv", out)
+    if rcond is not None and (atol is not None or rtol is not None):
+        raise TypeError("linalg.pinv(): give rcond (PyTorch's older name for rtol) or atol/rtol, not both")
     atol, rtol = _tolerances("linalg.pinv", A, atol, rcond if rcond is not None else rtol)
     if hermitian:
         _check_symmetric("linalg.pinv", A)
@@ -174,8 +181,8 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
 def pinverse(input, rcond=1e-15):
     """``torch.pinverse``: ``linalg.pinv`` with ``rcond`` relative to the largest singular value."""
     _check_matrices("pinverse", input, "input")
-    if isinstance(rcond, bool) or not isinstance(rcond, (int, float)):
-        raise TypeError(f"pinverse(): argument 'rcond' must be a number, not {type(rcond).__name__}")
+    if isinstance(rcond, bool) or not isinstance(rcond, (int, float, Tensor)):
+        raise TypeError(f"pinverse(): argument 'rcond' must be a number or a Tensor, not {type(rcond).__name__}")
     return pinv(input, rtol=rcond)
 
 
@@ -185,6 +192,8 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None)
     hermitian = _flag("linalg.matrix_rank", "hermitian", hermitian)
     _check_matrices("torch.linalg.matrix_rank", A, "input", finite=not hermitian)
     _no_out("linalg.matrix_rank", out)
+    if tol is not None and (atol is not None or rtol is not None):
+        raise TypeError("linalg.matrix_rank(): give tol (PyTorch's older name for atol) or atol/rtol, not both")
     atol, rtol = _tolerances("linalg.matrix_rank", A, tol if tol is not None else atol, rtol)
     S = (eigvalsh(A).abs() if hermitian else svdvals(A)).detach()
     largest = S.amax(-1, keepdim=True) if S.shape[-1] else S.sum(-1, keepdim=True)
@@ -196,7 +205,10 @@ def lstsq(A, B, rcond=None, *, driver=None):
     """(solution, residuals, rank, singular_values): X = pinv(A) B, the least-squares solution of A X = B of the
     smallest norm. As PyTorch's drivers: ``rank`` for gelsy, gelsd and gelss; ``singular_values`` for gelsd and
     gelss; ``residuals`` (the squared norm of each column of A X - B) for all but gelsy, when m > n and every
-    matrix has full rank. The default driver is gelsy on the CPU, gels (the only one, for m >= n) on a GPU."""
+    matrix has full rank. The default driver is gelsy on the CPU, gels (the only one, for m >= n) on a GPU.
+    ``rcond`` as LAPACK reads it: gels ignores it (and refuses a matrix without full rank), gelsd takes eps for a
+    value outside (0, 1), gelss for a negative one; gelsy's pivoted QR is played by the SVD's cut (the same rank and
+    solution for a matrix of full rank, not always when rcond cuts singular values)."""
     _check_matrices("torch.linalg.lstsq", A, "input", finite=True)
     _check_tensor("torch.linalg.lstsq", B, "b")
     if B.dtype != A.dtype:
@@ -206,7 +218,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
         raise RuntimeError("torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
                            "(input.dim() - other.dim()) <= 1")
     on_gpu = A.device.type == "cuda"
-    driver = driver if driver is not None else "gels" if on_gpu else "gelsy"
+    driver = driver.lower() if isinstance(driver, str) else "gels" if on_gpu and driver is None else \
+        "gelsy" if driver is None else driver
     if driver not in LSTSQ_DRIVERS:
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
     m, n = A.shape[-2:]
@@ -218,34 +231,44 @@ def lstsq(A, B, rcond=None, *, driver=None):
     if B.shape[-2] != m:
         raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2), got {m} and "
                            f"{B.shape[-2]}")
-    X = pinv(A, rtol=rcond) @ B
-    S = svdvals(A).detach()
+    eps = float(np.finfo(A.array.dtype).eps)
+    if driver == "gels" or (driver == "gelsd" and rcond is not None and not 0 < rcond < 1) or (
+            driver == "gelss" and rcond is not None and rcond < 0):
+        rcond = None if driver != "gelsd" else eps
     rank = matrix_rank(A, rtol=rcond)
+    if driver == "gels" and bool((rank < min(m, n)).any().item()):
+        raise LinAlgError("torch.linalg.lstsq: The least squares solution could not be computed because the input "
+                          f"matrix does not have full rank (error code: {int(rank.min().item()) + 1}).")
+    X = pinv(A, rtol=rcond) @ B
     empty = A.new_zeros(0)
     full_rank = bool((rank == n).all().item())
     residuals = ((A @ X - B) ** 2).sum(-2) if driver != "gelsy" and m > n and full_rank else empty
     if vector:
         X, residuals = X.squeeze(-1), residuals.squeeze(-1) if residuals.ndim > 1 else residuals
     return linalg_lstsq(X, residuals, rank if driver != "gels" else rank.new_zeros(0),
-                        S if driver in ("gelsd", "gelss") else empty)
+                        svdvals(A).detach() if driver in ("gelsd", "gelss") else empty)
 
 
 def cond(A, p=None, *, out=None):
     """The condition number ||A|| ||A^{-1}||: for p None or 2, S_max / S_min (-2: S_min / S_max); for "fro", "nuc",
-    1, -1, inf and -inf, the norms of a square A and of its inverse (inf for a singular A)."""
+    1, -1, inf and -inf, the norms of a square A and of its inverse (inf for a singular A, and where the product is
+    nan, as PyTorch's). Empty matrices: 0."""
     _check_matrices("linalg.cond", A)
     _no_out("linalg.cond", out)
+    if p not in (None, 2, -2) and A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but they are {A.shape[-2]} "
+                           f"by {A.shape[-1]} matrices")
+    if 0 in A.shape[-2:]:
+        return A.new_zeros(tuple(A.shape[:-2]))
     if p in (None, 2, -2):
         S = svdvals(A)
         big, small = S[..., 0], S[..., -1]
         return big / small if p != -2 else small / big
-    if A.shape[-1] != A.shape[-2]:
-        raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but they are {A.shape[-2]} "
-                           f"by {A.shape[-1]} matrices")
     from .linalg import matrix_norm  # (linalg imports this module)
     singular = (det(A) == 0).detach().unsqueeze(-1).unsqueeze(-1)  # (their number is inf, as PyTorch's)
     invertible = where(singular, eye(A.shape[-1], dtype=A.dtype, device=A.device), A)
-    return where(singular.squeeze((-2, -1)), float("inf"), matrix_norm(invertible, p) * matrix_norm(inv(invertible), p))
+    product = matrix_norm(invertible, p) * matrix_norm(inv(invertible), p)
+    return where(singular.squeeze((-2, -1)) | product.isnan(), float("inf"), product)
 
 
 Tensor.svd, Tensor.qr, Tensor.pinverse = svd_old, qr_old, pinverse

@@ -76,7 +76,8 @@ def matrix_norm(input, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         return vector_norm(A, 2, (rows, cols), keepdim)
     if ord in ("nuc", 2, -2):  # (the singular values' sum, largest, smallest)
         S = svdvals(A.movedim((rows, cols), (-2, -1)))
-        out = S.sum(-1) if ord == "nuc" else S.amax(-1) if ord == 2 else S.amin(-1)
+        largest = S.amax(-1) if S.shape[-1] else S.sum(-1)  # (an empty matrix's 2-norm is 0; its -2 is undefined)
+        out = S.sum(-1) if ord == "nuc" else largest if ord == 2 else S.amin(-1)
         kept = tuple(1 if d in (rows, cols) else size for d, size in enumerate(A.shape))
         return out.reshape(kept) if keepdim else out
     if ord in (1, -1, math.inf, -math.inf):

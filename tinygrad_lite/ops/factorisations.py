@@ -63,7 +63,12 @@ class Svd(Function):
     materialize_grads = False
 
     def forward(self, A, full_matrices=True):
-        U, S, Vh = array_module_of(A).linalg.svd(A, full_matrices=full_matrices)
+        xp = array_module_of(A)
+        infinite = xp.isinf(A).any((-2, -1))  # (such a matrix's results are nan, as PyTorch's; the others factor)
+        U, S, Vh = xp.linalg.svd(xp.where(infinite[..., None, None], 0, A), full_matrices=full_matrices)
+        if infinite.any():
+            U, S, Vh = (xp.where(infinite.reshape(infinite.shape + (1,) * k), xp.nan, X) for X, k in
+                        ((U, 2), (S, 1), (Vh, 2)))
         self.k, self.m, self.n, self.full_matrices = S.shape[-1], A.shape[-2], A.shape[-1], full_matrices
         self.save_for_backward(U[..., :self.k], S, Vh[..., :self.k, :])
         return U, S, Vh
@@ -152,7 +157,7 @@ class Pinv(Function):
             L, U = xp.linalg.eigh(A)
             S, Vh = abs(L), xp.sign(L)[..., :, None] * _mT(U)
         else:
-            U, S, Vh = xp.linalg.svd(A, full_matrices=False)
+            U, S, Vh = Svd().forward(A, full_matrices=False)  # (a matrix with inf: nan)
         largest = S.max(-1, keepdims=True) if S.shape[-1] else S.sum(-1, keepdims=True)
         cut = xp.maximum(rtol * largest, atol)
         kept = S > cut
