@@ -310,11 +310,22 @@ def _number(op, value, name):
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
-    """``steps`` evenly spaced values from start to end, both included."""
+    """``steps`` evenly spaced values from start to end, both included: with step = (end - start) / (steps - 1),
+    the first half start + i step and the second end - (steps - 1 - i) step, in the result's floating dtype, as
+    PyTorch's CPU kernel computes them one at a time (both ends exact, the rounding PyTorch's; its vectorised
+    path, which depends on the CPU, may differ in the last bit for longer ranges)."""
     (steps,) = size_args((as_int(steps, "linspace", "steps"),), "linspace")
     start, end = _number("linspace", start, "start"), _number("linspace", end, "end")
+    dtype = _float(dtype)
     with creating_on(_device(device)) as xp:
-        return _new(xp.linspace(start, end, steps), _float(dtype), device, requires_grad)
+        kind = np.dtype(dtype.np if dtype.is_floating_point else np.float64).type
+        if not dtype.is_floating_point:  # (an integer dtype: the ends as integers first, the step in float64)
+            start, end = math.trunc(start), math.trunc(end)
+        first, last = kind(start), kind(end)
+        step = (last - first) / kind(max(steps - 1, 1))
+        i = xp.arange(steps).astype(kind)
+        values = xp.where(i < steps // 2, first + step * i, last - step * (kind(steps - 1) - i))
+        return _new(values if steps != 1 else xp.full(1, first), dtype, device, requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):

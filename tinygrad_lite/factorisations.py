@@ -208,7 +208,9 @@ def lstsq(A, B, rcond=None, *, driver=None):
     matrix has full rank. The default driver is gelsy on the CPU, gels (the only one, for m >= n) on a GPU.
     ``rcond`` as LAPACK reads it: gels ignores it (and refuses a matrix without full rank), gelsd takes eps for a
     value outside (0, 1), gelss for a negative one; gelsy's pivoted QR is played by the SVD's cut (the same rank and
-    solution for a matrix of full rank, not always when rcond cuts singular values)."""
+    solution for a matrix of full rank, not always when rcond cuts singular values). Deliberate difference: where
+    rcond cuts singular values, the gradient is the derivative of this (cut) solution; PyTorch's backward
+    differentiates the uncut pinv(A) B instead."""
     _check_matrices("torch.linalg.lstsq", A, "input", finite=True)
     _check_tensor("torch.linalg.lstsq", B, "b")
     if B.dtype != A.dtype:

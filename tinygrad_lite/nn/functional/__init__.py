@@ -40,6 +40,7 @@ from .pooling import __all__ as _pooling_names
 from .normalization import group_norm, instance_norm, local_response_norm, rms_norm  # (composed: normalization.py)
 from .vision import *  # interpolate, pixel_shuffle, max_unpool (vision.py)
 from .vision import __all__ as _vision_names
+from .sampling import affine_grid, grid_sample  # (sampling.py)
 from .composed_loss import *  # margin, embedding, triplet, Gaussian and Poisson losses (composed_loss.py)
 from .composed_loss import __all__ as _composed_loss_names
 from .attention import *  # scaled_dot_product_attention, multi_head_attention_forward (attention.py)
@@ -664,7 +665,7 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "s
     list(_activation_names) + list(_loss_names) + list(_conv_names) + list(_pooling_names) + \
     ["group_norm", "instance_norm", "local_response_norm", "rms_norm", "bilinear", "alpha_dropout",
      "feature_alpha_dropout", "rrelu", "rrelu_", "pdist"] + list(_vision_names) + \
-    list(_attention_names) + list(_composed_loss_names) + ["embedding_bag", "ctc_loss"]
+    list(_attention_names) + list(_composed_loss_names) + ["embedding_bag", "ctc_loss", "grid_sample", "affine_grid"]
 
 
 __getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)
