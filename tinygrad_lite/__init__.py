@@ -101,6 +101,7 @@ from .bitwise import (bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, 
 from .triangular import cholesky_inverse, cholesky_solve, diag_embed
 from .lu import det, inverse, logdet, lu_unpack, slogdet
 from .factorisations import pinverse, qr_old as qr, svd_old as svd
+from .count_draws import binomial, poisson
 from . import inplace_methods  # (x.exp_() and the other in-place forms: inplace_methods.py)
 from .trigonometry import *  # asin, acos, atan, atan2, sinh ... (trigonometry.py)
 from .scatter import index_add, index_copy, index_fill, index_put, masked_scatter, scatter, scatter_add, scatter_reduce

@@ -10,8 +10,11 @@ two of a kind (``kl.py``; a subclass takes its parent's formula), with ``expand`
 and affine transforms (``transforms.py``); (session 49) on the gamma function's family (``special.py``):
 ``Gamma``, ``Exponential``, ``Chi2``, ``Dirichlet``, ``Beta``, ``Laplace``, ``LogNormal``, ``StudentT`` (a file
 each, PyTorch's module names), whose ``rsample`` is offered only where it is differentiable in every
-parameter here (Exponential, Laplace, LogNormal). Not covered: the other distributions (Poisson, Binomial,
-MixtureSameFamily ...), the other transforms, and constraints as objects (``support``, ``arg_constraints``).
+parameter here (Exponential, Laplace, LogNormal); (session 50) the counts ``Poisson``, ``Binomial``,
+``NegativeBinomial``, ``Multinomial`` (drawn by ``count_draws.py``), ``OneHotCategorical`` (and its straight-through
+form), ``MixtureSameFamily`` and the Gumbel-softmax pair ``RelaxedBernoulli`` and ``RelaxedOneHotCategorical``.
+Not covered: the other distributions (LowRankMultivariateNormal, VonMises, Wishart ...), the other transforms, and
+constraints as objects (``support``, ``arg_constraints``).
 """
 from ..coverage import missing_names as _missing_names
 from .bernoulli import Bernoulli
@@ -22,6 +25,14 @@ from .dirichlet import Dirichlet
 from .exponential import Exponential
 from .gamma import Gamma
 from .laplace import Laplace
+from .binomial import Binomial
+from .mixture_same_family import MixtureSameFamily
+from .multinomial import Multinomial
+from .negative_binomial import NegativeBinomial
+from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from .poisson import Poisson
+from .relaxed_bernoulli import LogitRelaxedBernoulli, RelaxedBernoulli
+from .relaxed_categorical import ExpRelaxedCategorical, RelaxedOneHotCategorical
 from .log_normal import LogNormal
 from .studentT import StudentT
 from .distribution import Distribution
@@ -38,7 +49,10 @@ from .uniform import Uniform
 __all__ = ["Distribution", "Normal", "Categorical", "Bernoulli", "Uniform", "Independent", "kl_divergence",
            "register_kl", "MultivariateNormal", "TransformedDistribution", "transforms", "Transform", "ExpTransform",
            "SigmoidTransform", "TanhTransform", "AffineTransform", "SoftplusTransform", "ComposeTransform", "Gamma",
-           "Exponential", "Chi2", "Dirichlet", "Beta", "Laplace", "LogNormal", "StudentT"]
+           "Exponential", "Chi2", "Dirichlet", "Beta", "Laplace", "LogNormal", "StudentT", "Poisson", "Binomial",
+           "NegativeBinomial", "Multinomial", "OneHotCategorical", "OneHotCategoricalStraightThrough",
+           "MixtureSameFamily", "RelaxedBernoulli", "LogitRelaxedBernoulli", "RelaxedOneHotCategorical",
+           "ExpRelaxedCategorical"]
 
 
 __getattr__ = _missing_names(__name__)  # (a name this package lacks: what the library has instead)

@@ -6,7 +6,10 @@ r"""``kl_divergence(p, q)``: KL(p || q) = E_p[log p(x) - log q(x)], in closed fo
 - two Uniforms: log((h_q - l_q) / (h_p - l_p)) when q's interval holds p's, else inf;
 - two Independents over the same dims: the sum of their bases' divergences over the event dims;
 - (session 49) two Gammas, Betas, Dirichlets, Exponentials, Laplaces or LogNormals, an Exponential and a Gamma
-  either way, by PyTorch's formulas (lgamma and digamma for the gamma family).
+  either way, by PyTorch's formulas (lgamma and digamma for the gamma family);
+- (session 50) two OneHotCategoricals (their Categoricals'), two Poissons: r_p log(r_p / r_q) - (r_p - r_q), two
+  Binomials of the same number of trials: n (p log(p / q) + log(1 - p) - log(1 - q)) (inf where p's n exceeds
+  q's; a larger n for q is not covered, as in PyTorch).
 
 ``register_kl(P, Q)`` adds a pair, as PyTorch's decorator does; a pair not registered raises NotImplementedError.
 """
@@ -14,6 +17,7 @@ from ..special import digamma, lgamma
 from ..tensor import where
 from .bernoulli import Bernoulli
 from .beta import Beta
+from .binomial import Binomial
 from .categorical import Categorical
 from .dirichlet import Dirichlet
 from .exponential import Exponential
@@ -22,6 +26,8 @@ from .independent import Independent
 from .laplace import Laplace
 from .log_normal import LogNormal
 from .normal import Normal
+from .one_hot_categorical import OneHotCategorical
+from .poisson import Poisson
 from .uniform import Uniform
 
 __all__ = ["kl_divergence", "register_kl"]
@@ -142,3 +148,21 @@ def _kl_gamma_exponential(p, q):
 @register_kl(LogNormal, LogNormal)
 def _kl_lognormal_lognormal(p, q):  # (e^X from e^Y: the same as X from Y, the map being one to one)
     return kl_divergence(p.base_dist, q.base_dist)
+
+
+@register_kl(OneHotCategorical, OneHotCategorical)
+def _kl_onehotcategorical_onehotcategorical(p, q):
+    return _kl_categorical_categorical(p._categorical, q._categorical)
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson_poisson(p, q):
+    return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
+
+
+@register_kl(Binomial, Binomial)
+def _kl_binomial_binomial(p, q):
+    if bool((p.total_count < q.total_count).any().item()):
+        raise NotImplementedError("KL between Binomials where q.total_count > p.total_count is not implemented")
+    kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p() - (-q.probs).log1p())
+    return where(p.total_count > q.total_count, float("inf"), kl)

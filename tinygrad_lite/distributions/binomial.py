@@ -1,0 +1,95 @@
+r"""``Binomial(total_count=1, probs=None, logits=None)``: the number of successes in n = ``total_count``
+independent trials, each a success with probability p: P(k) = C(n, k) p^k (1 - p)^{n - k}.
+
+log_prob(k) = log C(n, k) + k log p + (n - k) log(1 - p), computed from the logits l as PyTorch does, so that it
+stays finite where p rounds to 0 or 1: k l - n max(l, 0) - n log(1 + e^{-|l|}) + log C(n, k) (the two cases of the
+sign of l merged; log C(n, k) by ``lgamma``). Mean n p, variance n p (1 - p), mode floor((n + 1) p) (at most n).
+The entropy sums -P(k) log P(k) over k = 0 .. n (the same n for the whole batch, as PyTorch asks). A sample is a
+count drawn by ``count_draws.binomial``.
+"""
+from ..autograd.grad_mode import no_grad
+from ..count_draws import binomial
+from ..creation import arange
+from ..special import lgamma
+from ..tensor import Tensor
+from .categorical import _probs_or_logits
+from .distribution import Distribution, broadcast_all, clamp_probs
+
+__all__ = ["Binomial"]
+
+
+def _half_clamp(x):
+    """max(x, 0), with the derivative 1/2 at 0 (PyTorch's ``_clamp_by_zero``)."""
+    return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
+
+
+class Binomial(Distribution):
+    """Binomial(total_count, probs or logits) per element of the broadcast parameters."""
+
+    def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
+        _probs_or_logits("Binomial", probs, logits) if (probs is None) == (logits is None) else None
+        if probs is not None:
+            self.total_count, self.probs = broadcast_all(total_count, probs)
+            self.total_count = self.total_count.type_as(self.probs)
+            self._parameters = ("total_count", "probs")
+        else:
+            self.total_count, self.logits = broadcast_all(total_count, logits)
+            self.total_count = self.total_count.type_as(self.logits)
+            self._parameters = ("total_count", "logits")
+        super().__init__(self.total_count.shape, validate_args=validate_args)
+        n = self.total_count
+        self._check_parameter("total_count", n, (n >= 0) & (n == n.floor()), "IntegerGreaterThan(lower_bound=0)")
+        if probs is not None:
+            self._check_parameter("probs", self.probs, (self.probs >= 0) & (self.probs <= 1),
+                                  "Interval(lower_bound=0.0, upper_bound=1.0)")
+
+    def __getattr__(self, name):  # the parameter not given, derived on first use
+        if name == "probs":
+            self.probs = self.logits.sigmoid()
+            return self.probs
+        if name == "logits":
+            clamped = clamp_probs(self.probs)
+            self.logits = clamped.log() - (-clamped).log1p()
+            return self.logits
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+
+    mean = property(lambda self: self.total_count * self.probs)
+    mode = property(lambda self: ((self.total_count + 1) * self.probs).floor().clamp(max=self.total_count))
+    variance = property(lambda self: self.total_count * self.probs * (1 - self.probs))
+    param_shape = property(lambda self: self._batch_shape)
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        with no_grad():
+            return binomial(self.total_count.expand(shape), self.probs.expand(shape))
+
+    def log_prob(self, value):
+        if isinstance(value, Tensor):
+            value = value.to(self.total_count.dtype)
+        self._check_value(value, (value >= 0) & (value <= self.total_count) & (value == value.floor()),
+                          f"IntegerInterval(lower_bound=0, upper_bound={self.total_count})")
+        n, logits = self.total_count, self.logits
+        normaliser = n * _half_clamp(logits) + n * (-logits.abs()).exp().log1p() - lgamma(n + 1)
+        return value * logits - lgamma(value + 1) - lgamma(n - value + 1) - normaliser
+
+    def entropy(self):
+        n = int(self.total_count.max().item()) if self.total_count.numel() else 0
+        if not bool((self.total_count == n).all().item()):
+            raise NotImplementedError("Inhomogeneous total count not supported by `enumerate_support`.")
+        values = self.enumerate_support(expand=False)
+        log_probs = self.log_prob(values)
+        return -(log_probs.exp() * log_probs).sum(0)
+
+    def enumerate_support(self, expand=True):
+        """The counts 0 .. n along a new first dim (every total_count must be the same n)."""
+        n = int(self.total_count.max().item()) if self.total_count.numel() else 0
+        if not bool((self.total_count == n).all().item()):
+            raise NotImplementedError("Inhomogeneous total count not supported by `enumerate_support`.")
+        values = arange(1 + n, dtype=self.total_count.dtype, device=self.total_count.device)
+        values = values.reshape((-1,) + (1,) * len(self._batch_shape))
+        return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
+
+    def expand(self, batch_shape):
+        given = "probs" if "probs" in self._parameters else "logits"
+        return Binomial(self.total_count.expand(batch_shape), **{given: getattr(self, given).expand(batch_shape)},
+                        validate_args=self._validate_args)

@@ -1,0 +1,74 @@
+r"""``NegativeBinomial(total_count, probs=None, logits=None)``: the number of successes before the r-th failure
+(r = ``total_count``, which need not be a whole number), each trial a success with probability p:
+P(k) = Gamma(r + k) / (Gamma(r) k!) p^k (1 - p)^r, an overdispersed count (variance above the mean).
+
+log_prob(k) = r log sigmoid(-l) + k log sigmoid(l) + log Gamma(r + k) - log k! - log Gamma(r) (l the logits),
+the three gamma terms left out where r + k = 0, as PyTorch's. Mean r e^l = r p / (1 - p), variance
+mean / (1 - p), mode floor((r - 1) e^l) (at least 0). A sample is a Poisson count whose rate is drawn from
+Gamma(r, rate=e^{-l}) (the gamma-Poisson mixture that defines it).
+"""
+from ..autograd.grad_mode import no_grad
+from ..count_draws import poisson
+from ..nn.functional import logsigmoid
+from ..special import lgamma
+from ..tensor import where
+from .categorical import _probs_or_logits
+from .distribution import Distribution, broadcast_all, clamp_probs
+from .gamma import standard_gamma
+
+__all__ = ["NegativeBinomial"]
+
+
+class NegativeBinomial(Distribution):
+    """NegativeBinomial(total_count, probs or logits) per element of the broadcast parameters."""
+
+    def __init__(self, total_count, probs=None, logits=None, validate_args=None):
+        _probs_or_logits("NegativeBinomial", probs, logits) if (probs is None) == (logits is None) else None
+        if probs is not None:
+            self.total_count, self.probs = broadcast_all(total_count, probs)
+            self.total_count = self.total_count.type_as(self.probs)
+            self._parameters = ("total_count", "probs")
+        else:
+            self.total_count, self.logits = broadcast_all(total_count, logits)
+            self.total_count = self.total_count.type_as(self.logits)
+            self._parameters = ("total_count", "logits")
+        super().__init__(self.total_count.shape, validate_args=validate_args)
+        self._check_parameter("total_count", self.total_count, self.total_count >= 0,
+                              "GreaterThanEq(lower_bound=0.0)")
+        if probs is not None:
+            self._check_parameter("probs", self.probs, (self.probs >= 0) & (self.probs < 1),
+                                  "HalfOpenInterval(lower_bound=0.0, upper_bound=1.0)")
+
+    def __getattr__(self, name):  # the parameter not given, derived on first use
+        if name == "probs":
+            self.probs = self.logits.sigmoid()
+            return self.probs
+        if name == "logits":
+            clamped = clamp_probs(self.probs)
+            self.logits = clamped.log() - (-clamped).log1p()
+            return self.logits
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+
+    mean = property(lambda self: self.total_count * self.logits.exp())
+    mode = property(lambda self: ((self.total_count - 1) * self.logits.exp()).floor().clamp(min=0.0))
+    variance = property(lambda self: self.mean / (-self.logits).sigmoid())
+    param_shape = property(lambda self: self._batch_shape)
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        with no_grad():
+            rates = standard_gamma(self.total_count, shape) * self.logits.exp().expand(shape)
+            return poisson(rates)
+
+    def log_prob(self, value):
+        value = value.to(self.total_count.dtype)
+        self._check_value(value, (value >= 0) & (value == value.floor()), "IntegerGreaterThan(lower_bound=0)")
+        r = self.total_count
+        unnormalised = r * logsigmoid(-self.logits) + value * logsigmoid(self.logits)
+        normaliser = -lgamma(r + value) + lgamma(1 + value) + lgamma(r)
+        return unnormalised - where(r + value == 0, 0.0, normaliser)
+
+    def expand(self, batch_shape):
+        given = "probs" if "probs" in self._parameters else "logits"
+        return NegativeBinomial(self.total_count.expand(batch_shape),
+                                **{given: getattr(self, given).expand(batch_shape)}, validate_args=self._validate_args)
