@@ -40,8 +40,8 @@ __all__ = ["eigh", "eigvalsh", "svd", "svdvals", "qr", "pinv", "matrix_rank", "l
 LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 
-def _check_matrices(name, A, what="A", finite=False):
-    """A Tensor of (a batch of) float32 or float64 matrices (LAPACK has no float16); ``finite``: refuse nan with the
+def _check_matrices(name, A, what="A", refuse_nan=False):
+    """A Tensor of (a batch of) float32 or float64 matrices (LAPACK has no float16); ``refuse_nan``: nan gets the
     SVD's error, as PyTorch's (a matrix with inf gets nan results; its eigh and qr return nan for nan too)."""
     _check_tensor(name, A, what)
     if A.ndim < 2:
@@ -50,7 +50,7 @@ def _check_matrices(name, A, what="A", finite=False):
     if A.dtype not in (dt.float32, dt.float64):  # (NotImplementedError is a RuntimeError)
         raise NotImplementedError(f"{name}: expected a float32 or float64 tensor (the precisions LAPACK has), got "
                                   f"{A.dtype}; convert it with .float() or .double()")
-    if finite and bool(A.detach().isnan().any().item()):
+    if refuse_nan and bool(A.detach().isnan().any().item()):
         raise LinAlgError("linalg.svd: The algorithm failed to converge because the input matrix contained "
                           "non-finite values.")
 
@@ -98,7 +98,7 @@ def _check_driver(name, A, driver):
 
 def svd(A, full_matrices=True, *, driver=None, out=None):
     """(U, S, Vh) with A = U diag(S) Vh; ``full_matrices=False``: U of m x k and Vh of k x n, k = min(m, n)."""
-    _check_matrices("linalg.svd", A, finite=True)
+    _check_matrices("linalg.svd", A, refuse_nan=True)
     _no_out("linalg.svd", out)
     _check_driver("torch.linalg.svd", A, driver)
     return linalg_svd(*Svd.apply(A, full_matrices=_flag("linalg.svd", "full_matrices", full_matrices)))
@@ -106,7 +106,7 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
 
 def svdvals(A, *, driver=None, out=None):
     """The singular values of A, descending (their gradient, U diag(gS) Vh, is finite for repeated ones)."""
-    _check_matrices("linalg.svdvals", A, finite=True)
+    _check_matrices("linalg.svdvals", A, refuse_nan=True)
     _no_out("linalg.svdvals", out)
     _check_driver("torch.linalg.svdvals", A, driver)
     return Svd.apply(A, full_matrices=False)[1]
@@ -115,7 +115,7 @@ def svdvals(A, *, driver=None, out=None):
 def svd_old(input, some=True, compute_uv=True, *, out=None):
     """``torch.svd``: (U, S, V) with A = U diag(S) V^T (V, not Vh); ``some=False``: U and V square.
     ``compute_uv=False``: U and V are zeros of m x m and n x n, as PyTorch's."""
-    _check_matrices("svd", input, "input", finite=True)
+    _check_matrices("svd", input, "input", refuse_nan=True)
     _no_out("svd", out)
     some, compute_uv = _flag("svd", "some", some), _flag("svd", "compute_uv", compute_uv)
     if not compute_uv:
@@ -168,7 +168,7 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
     """The pseudo-inverse A^+ (the module's docstring). ``rcond`` is PyTorch's older name for ``rtol``;
     ``hermitian``: from ``eigh`` of A's lower triangle, A^+ = V diag(1/L) V^T."""
     hermitian = _flag("linalg.pinv", "hermitian", hermitian)
-    _check_matrices("linalg.pinv", A, finite=not hermitian)
+    _check_matrices("linalg.pinv", A, refuse_nan=not hermitian)
     _no_out("linalg.pinv", out)
     if rcond is not None and (atol is not None or rtol is not None):
         raise TypeError("linalg.pinv(): give rcond (PyTorch's older name for rtol) or atol/rtol, not both")
@@ -190,7 +190,7 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None)
     """How many singular values (|eigenvalues| when ``hermitian``) are above the cut: an int64 tensor per matrix.
     ``tol`` is PyTorch's older name for ``atol``."""
     hermitian = _flag("linalg.matrix_rank", "hermitian", hermitian)
-    _check_matrices("torch.linalg.matrix_rank", A, "input", finite=not hermitian)
+    _check_matrices("torch.linalg.matrix_rank", A, "input", refuse_nan=not hermitian)
     _no_out("linalg.matrix_rank", out)
     if tol is not None and (atol is not None or rtol is not None):
         raise TypeError("linalg.matrix_rank(): give tol (PyTorch's older name for atol) or atol/rtol, not both")
@@ -211,7 +211,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     solution for a matrix of full rank, not always when rcond cuts singular values). Deliberate difference: where
     rcond cuts singular values, the gradient is the derivative of this (cut) solution; PyTorch's backward
     differentiates the uncut pinv(A) B instead."""
-    _check_matrices("torch.linalg.lstsq", A, "input", finite=True)
+    _check_matrices("torch.linalg.lstsq", A, "input", refuse_nan=True)
     _check_tensor("torch.linalg.lstsq", B, "b")
     if B.dtype != A.dtype:
         raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got "
