@@ -12,7 +12,9 @@ and affine transforms (``transforms.py``); (session 49) on the gamma function's 
 each, PyTorch's module names), whose ``rsample`` is offered only where it is differentiable in every
 parameter here (Exponential, Laplace, LogNormal); (session 50) the counts ``Poisson``, ``Binomial``,
 ``NegativeBinomial``, ``Multinomial`` (drawn by ``count_draws.py``), ``OneHotCategorical`` (and its straight-through
-form), ``MixtureSameFamily`` and the Gumbel-softmax pair ``RelaxedBernoulli`` and ``RelaxedOneHotCategorical``.
+form), ``MixtureSameFamily``, the Gumbel-softmax pair ``RelaxedBernoulli`` and ``RelaxedOneHotCategorical``, and
+``Cauchy``, ``HalfNormal``, ``HalfCauchy``, ``Gumbel``, ``Weibull``, ``Pareto``, ``Geometric``, ``InverseGamma``,
+``Kumaraswamy``.
 Not covered: the other distributions (LowRankMultivariateNormal, VonMises, Wishart ...), the other transforms, and
 constraints as objects (``support``, ``arg_constraints``).
 """
@@ -26,6 +28,15 @@ from .exponential import Exponential
 from .gamma import Gamma
 from .laplace import Laplace
 from .binomial import Binomial
+from .cauchy import Cauchy
+from .geometric import Geometric
+from .gumbel import Gumbel
+from .half_cauchy import HalfCauchy
+from .half_normal import HalfNormal
+from .inverse_gamma import InverseGamma
+from .kumaraswamy import Kumaraswamy
+from .pareto import Pareto
+from .weibull import Weibull
 from .mixture_same_family import MixtureSameFamily
 from .multinomial import Multinomial
 from .negative_binomial import NegativeBinomial
@@ -52,7 +63,8 @@ __all__ = ["Distribution", "Normal", "Categorical", "Bernoulli", "Uniform", "Ind
            "Exponential", "Chi2", "Dirichlet", "Beta", "Laplace", "LogNormal", "StudentT", "Poisson", "Binomial",
            "NegativeBinomial", "Multinomial", "OneHotCategorical", "OneHotCategoricalStraightThrough",
            "MixtureSameFamily", "RelaxedBernoulli", "LogitRelaxedBernoulli", "RelaxedOneHotCategorical",
-           "ExpRelaxedCategorical"]
+           "ExpRelaxedCategorical", "Cauchy", "HalfNormal", "HalfCauchy", "Gumbel", "Weibull", "Pareto", "Geometric",
+           "InverseGamma", "Kumaraswamy"]
 
 
 __getattr__ = _missing_names(__name__)  # (a name this package lacks: what the library has instead)
