@@ -1069,3 +1069,15 @@ def test_what_autograd_scripts_met_raises_pytorchs_types():
         assert (+x[T]) is x[T]
     with pytest.raises(AttributeError, match="covers a part of PyTorch's API"):
         tl.autograd.forward_ad  # noqa: B018 (forward-mode AD: not covered)
+
+
+def test_a_negative_slice_step_is_refused_as_pytorch_refuses_it():
+    """numpy's x[::-1] reverses; PyTorch refuses any step below 1 ("step must be greater than zero"), so a script
+    that runs here must not rely on it: the message names flip, the PyTorch way."""
+    x = tl.arange(6.0)
+    for index in (slice(None, None, -1), (slice(None), slice(None, None, -2)), slice(1, 4, 0)):
+        with pytest.raises(IndexError, match=r"step must be greater than zero; .* use x.flip\(dim\)"):
+            x.reshape(2, 3)[index] if isinstance(index, tuple) else x[index]
+    with pytest.raises(RuntimeError, match="setitem: step must be greater than zero"):
+        x[::-1] = tl.zeros(6)
+    assert x[::2].tolist() == [0.0, 2.0, 4.0] and x.flip(0)[0].item() == 5.0

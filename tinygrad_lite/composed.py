@@ -23,6 +23,7 @@ from . import dtypes as dt
 from .creation import arange, tensor
 from .device import array_module_of, on_device_of
 from .functions import _check_tensor, cat, stack, with_out
+from .ops.movement import Index
 from .shapes import as_int, check_broadcast, dim_index, dim_indices, size_args
 from .tensor import Size, Tensor, _numpy_names
 from .tensor import where as _where
@@ -119,7 +120,8 @@ def flip(input, dims):
         raise TypeError(f"flip(): argument 'dims' must be a tuple of ints, not {type(dims).__name__}: "
                         "torch.flip(x, (0,)), or the method x.flip(0)")
     dims = dim_indices(dims, input.ndim, "flip") or ()
-    return input[tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(input.ndim))].clone()
+    reversed_ = tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(input.ndim))
+    return Index.apply(input, index=reversed_).clone()  # (the op itself: x[::-1] is refused, as in PyTorch)
 
 
 def _triangle(op, input, diagonal, lower):

@@ -1600,6 +1600,8 @@ def _index(index):
             else builtins.int(index.array)
     if isinstance(index, list):
         return np.asarray(index)
+    if isinstance(index, slice) and isinstance(index.step, builtins.int) and index.step <= 0:  # (numpy's x[::-1])
+        raise ValueError("step must be greater than zero; to reverse a dim, as x[::-1] does in numpy, use x.flip(dim)")
     return builtins.int(index) if isinstance(index, np.ndarray) and index.ndim == 0 and index.dtype.kind in "iu" \
         else index  # (a 0-d integer array is an integer too)
 
