@@ -171,3 +171,37 @@ def test_kl_supports_expand_and_pytorchs_checks():
         D.kl_divergence(D.Binomial(3, tl.tensor([0.5])), D.Binomial(5, tl.tensor([0.5])))
     with pytest.raises(RuntimeError, match="non-negative"):
         tl.poisson(tl.tensor([-1.0]))
+
+
+def test_what_round_r53_found():
+    """Mixture weights without the components' batch broadcast; KL across families; the top-level draws linked to
+    a parameter that requires grad (gradient 0); Multinomial's lax support; a float64 value scored by float32
+    parameters gives float64; OneHotCategorical's event size and the relaxed supports checked."""
+    results = []
+    for lib in (tl, torch):
+        D, f64 = lib.distributions, lambda a: lib.tensor(a, dtype=lib.float64)
+        mixture = D.MixtureSameFamily(D.Categorical(logits=f64([0.3, -0.2])), D.Normal(f64(CLASSES[:, :2]), 1.0))
+        kls = [(D.Bernoulli(f64([0.3, 0.9])), D.Poisson(f64([2.0, 0.5]))),
+               (D.Poisson(f64([2.0])), D.Bernoulli(f64([0.5]))), (D.Poisson(f64([2.0])), D.Binomial(5, f64([0.5]))),
+               (D.Gamma(f64([2.0, 0.5]), f64([1.5, 3.0])), D.Normal(f64([0.3, -1.0]), f64([1.2, 0.4]))),
+               (D.Exponential(f64([1.5, 0.2])), D.Normal(f64([0.3, 2.0]), f64([1.2, 3.0]))),
+               (D.Geometric(f64([0.3, 0.6])), D.Geometric(f64([0.5, 0.2])))]
+        rate = lib.tensor([2.0], requires_grad=True)
+        lib.poisson(rate).sum().backward()
+        multinomial = D.Multinomial(3, probs=lib.tensor([0.2, 0.3, 0.5])).log_prob(lib.tensor([0.5, 0.5, 2.0]))
+        results.append([mixture.log_prob(f64([0.1, -0.4])).numpy(), mixture.mean.numpy(), mixture.variance.numpy(),
+                        *[D.kl_divergence(p, q).numpy() for p, q in kls], rate.grad.numpy(), multinomial.numpy()])
+        assert D.Poisson(lib.tensor([3.0])).log_prob(f64([2.0])).dtype == lib.float64
+        with pytest.raises(ValueError, match="right-most size of value must match event_shape"):
+            D.OneHotCategorical(probs=lib.tensor([0.2, 0.3, 0.5])).log_prob(lib.tensor([0.0, 1.0]))
+        with pytest.raises(ValueError, match="support"):
+            D.RelaxedBernoulli(lib.tensor(0.5), probs=lib.tensor([0.3])).log_prob(lib.tensor([1.5]))
+        with pytest.raises(NotImplementedError):
+            D.Poisson(lib.tensor([1.0])).enumerate_support()
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    D = tl.distributions
+    mixture = D.MixtureSameFamily(D.Categorical(logits=tl.tensor([0.3, -0.2])), D.Normal(tl.zeros(3, 2), 1.0))
+    assert mixture.sample((5,)).shape == (5, 3)  # (PyTorch's gather fails on such a mixture; its log_prob works)
+    with pytest.raises(ValueError, match="Simplex"):
+        D.RelaxedOneHotCategorical(tl.tensor(0.5), probs=tl.tensor([0.5, 0.5])).log_prob(tl.tensor([0.9, 0.9]))

@@ -113,3 +113,24 @@ def test_linspace_rounds_as_pytorchs_kernel_one_value_at_a_time():
     values = tl.linspace(-1, 1, 101, dtype=tl.float64).numpy()
     assert np.array_equal(values, -values[::-1]) and values[0] == -1 and values[-1] == 1
     assert tl.linspace(-3, 2.5, 6, dtype=tl.int64).tolist() == [-3, -2, -1, 0, 1, 2]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # (numpy's inf - inf: nan, as intended)
+def test_nan_and_inf_in_the_grid_and_empty_batches_are_pytorchs():
+    """r53: a nan or an inf in the grid reads what PyTorch's kernel reads (nan for zeros padding, the clipped pixel
+    for border and reflection), an empty batch or no channels give an empty result, and a size of 0 is refused."""
+    inf, nan = float("inf"), float("nan")
+    grid = [[[[nan, 0.0], [inf, 0.3], [-inf, 0.1], [0.2, nan]]]]
+    results = []
+    for lib in (tl, torch):
+        F, row = lib.nn.functional, []
+        for mode, padding in itertools.product(["bilinear", "nearest", "bicubic"], ["zeros", "border", "reflection"]):
+            row.append(F.grid_sample(lib.arange(12.0).reshape(1, 1, 3, 4), lib.tensor(grid), mode=mode,
+                                     padding_mode=padding, align_corners=False).numpy())
+        row.append(np.array(F.grid_sample(lib.zeros(0, 1, 3, 3), lib.zeros(0, 2, 2, 2), align_corners=False).shape))
+        row.append(np.array(F.grid_sample(lib.zeros(1, 0, 3, 3), lib.zeros(1, 2, 2, 2), align_corners=False).shape))
+        results.append(row)
+        with pytest.raises(ValueError, match="Expected non-zero, positive output size"):
+            F.affine_grid(lib.zeros(0, 2, 3), (0, 1, 2, 2), align_corners=False)
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, equal_nan=True)

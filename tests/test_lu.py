@@ -86,3 +86,25 @@ def test_a_singular_matrix_gives_info_in_the_ex_forms_and_lu_factors_error():
             lib.linalg.lu_factor(singular)
         with pytest.raises(RuntimeError, match="LU without pivoting is not implemented on the CPU"):
             lib.linalg.lu_factor(lib.tensor(A), pivot=False)
+
+
+def test_what_round_r53_found():
+    """tensorsolve needs only the numbers' counts to match; lu_solve checks its dtypes and pivots; vecdot its
+    dtypes; vander refuses N = 1 and bools; a singular matrix in a batch is named, as PyTorch names it."""
+    A6 = RNG.standard_normal((2, 3, 6))
+    B6 = RNG.standard_normal((3, 2))
+    np.testing.assert_allclose(tl.linalg.tensorsolve(tl.tensor(A6), tl.tensor(B6)).numpy(),
+                               torch.linalg.tensorsolve(torch.tensor(A6), torch.tensor(B6)).numpy(), rtol=1e-9)
+    for lib in (tl, torch):
+        LU, pivots = lib.linalg.lu_factor(lib.tensor(A[0]))
+        for bad in (lambda: lib.linalg.lu_solve(LU, pivots, lib.ones(4, 1)),
+                    lambda: lib.linalg.lu_solve(LU, pivots * 0, lib.ones(4, 1, dtype=lib.float64)),
+                    lambda: lib.linalg.lu_solve(LU, pivots.double(), lib.ones(4, 1, dtype=lib.float64)),
+                    lambda: lib.linalg.vecdot(lib.ones(2, dtype=lib.float64), lib.ones(2)),
+                    lambda: lib.linalg.vander(lib.tensor([1.0, 2.0]), N=1),
+                    lambda: lib.linalg.vander(lib.tensor([True, False]))):
+            with pytest.raises(RuntimeError):
+                bad()
+        batch = lib.stack([lib.eye(3, dtype=lib.float64), lib.tensor(SINGULAR)])
+        with pytest.raises(RuntimeError, match=r"\(Batch element 1\): The diagonal element 3 is zero"):
+            lib.linalg.inv(batch)

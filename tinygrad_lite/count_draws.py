@@ -21,6 +21,14 @@ from .tensor import where
 __all__ = ["poisson", "binomial"]
 
 
+def _zero_gradient(draws, parameter):
+    """The draws, linked to a parameter that requires grad with a gradient of 0, as PyTorch's are (a count does not
+    move with its rate): a ``where`` that never picks the parameter."""
+    if not parameter.requires_grad:
+        return draws
+    return where(draws.new_zeros(1).bool(), parameter, draws)
+
+
 def _uniform(like, generator):
     return rand(tuple(like.shape), dtype=like.dtype, device=like.device, generator=generator)
 
@@ -37,7 +45,8 @@ def poisson(input, generator=None):
         small = rate < 10
         result = where(small, _inverted_poisson(where(small, rate, 0.0), generator),
                        _rejected_poisson(where(small, 10.0, rate), generator))
-        return where(rate == 0, 0.0, result)
+        result = where(rate == 0, 0.0, result)
+    return _zero_gradient(result, input)
 
 
 def _inverted_poisson(rate, generator):
@@ -87,7 +96,8 @@ def binomial(count, prob, generator=None):
         small = n * q < 10
         k = where(small, _inverted_binomial(where(small, n, 0.0), q, generator),
                   _rejected_binomial(where(small, 100.0, n), where(small, 0.5, q), generator))
-        return where(flipped, n - k, k)
+        k = where(flipped, n - k, k)
+    return _zero_gradient(_zero_gradient(k, count), prob)
 
 
 def _inverted_binomial(n, p, generator):

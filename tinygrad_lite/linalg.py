@@ -110,6 +110,9 @@ def norm(input, ord=None, dim=None, keepdim=False, *, dtype=None):
 def vecdot(x, y, *, dim=-1, out=None):
     """The dot products of the vectors along ``dim`` (x and y broadcast): (x * y).sum(dim), for real numbers."""
     _check_input("linalg.vecdot", x, None)
+    if isinstance(y, Tensor) and y.dtype != x.dtype:
+        raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type {x.dtype} "
+                           f"and y of type {y.dtype} instead")
     if out is not None:
         raise TypeError("linalg.vecdot(): out= is not covered by tinygrad_lite; assign the result")
     return (x * y).sum(dim)
@@ -136,11 +139,11 @@ def vander(x, *, N=None):
         raise TypeError(f"linalg.vander(): argument 'x' must be a Tensor, not {type(x).__name__}")
     if x.ndim < 1:
         raise RuntimeError("linalg.vander: x must have at least 1 dimension (a vector, or a batch of them)")
+    if x.dtype == dt.bool:
+        raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, but got Bool")
     n = x.shape[-1] if N is None else N
     if n <= 1:
-        if n < 1:
-            raise RuntimeError(f"N must be greater than 1. got {n}")
-        return x.unsqueeze(-1) ** 0
+        raise RuntimeError("N must be greater than 1.")
     repeated = x.unsqueeze(-1).expand(tuple(x.shape) + (n - 1,))
     return cat([x.unsqueeze(-1) ** 0, repeated], -1).cumprod(-1)
 

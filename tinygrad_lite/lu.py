@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from . import dtypes as dt
 from .creation import eye
 from .functions import _check_tensor, _flag, cat
 from .return_types import linalg_inv_ex, linalg_lu, linalg_lu_factor, linalg_lu_factor_ex, linalg_solve_ex
@@ -72,9 +73,13 @@ def _info(LU):
 
 
 def _singular(name, info):
-    """PyTorch's error for a matrix with a zero pivot (U_jj = 0), the first such j of the batch named."""
+    """PyTorch's error for a matrix with a zero pivot (U_jj = 0): the first such matrix of a batch named, and its
+    first zero."""
     if info.any():
-        raise LinAlgError(f"linalg.{name}: The diagonal element {int(info[info > 0].min())} is zero, the inversion "
+        flat = info.reshape(-1)
+        first = int(np.argmax(flat > 0))
+        where_ = f"(Batch element {first}): " if info.ndim else ""
+        raise LinAlgError(f"linalg.{name}: {where_}The diagonal element {int(flat[first])} is zero, the inversion "
                           "could not be completed because the input matrix is singular.")
 
 
@@ -222,6 +227,12 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     _check_tensor("lu_solve", pivots, "pivots")
     _no_out("lu_solve", out)
     left, adjoint = _flag("linalg.lu_solve", "left", left), _flag("linalg.lu_solve", "adjoint", adjoint)
+    if LU.dtype != B.dtype:
+        raise RuntimeError(f"linalg.lu_solve: Expected LU and B to have the same dtype, but found LU of type "
+                           f"{LU.dtype} and B of type {B.dtype} instead")
+    if pivots.dtype != dt.int32 or not bool(((pivots >= 1) & (pivots <= LU.shape[-1])).all().item()):
+        raise RuntimeError(f"linalg.lu_solve: pivots must be lu_factor's, int32 numbers from 1 to {LU.shape[-1]}; "
+                           f"got {pivots.dtype} {pivots.tolist() if pivots.numel() < 10 else ''}")
     if not left:
         return lu_solve(LU, pivots, B.mT, adjoint=not adjoint).mT
     if B.ndim < 2 or B.shape[-2] != LU.shape[-1]:
@@ -298,9 +309,10 @@ def tensorsolve(A, B, dims=None, *, out=None):
     if dims is not None:
         A = A.movedim(tuple(dims), tuple(range(A.ndim - len(dims), A.ndim)))
     result = tuple(A.shape[B.ndim:])
-    if math.prod(A.shape[:B.ndim]) != math.prod(result) or tuple(A.shape[:B.ndim]) != tuple(B.shape):
-        raise RuntimeError(f"linalg.tensorsolve: Expected self to satisfy the requirement prod(result_shape) == "
-                           f"prod(self.shape[other.ndim:]) for A {tuple(A.shape)} and B {tuple(B.shape)}")
+    if math.prod(A.shape[:B.ndim]) != math.prod(result) or math.prod(A.shape[:B.ndim]) != B.numel():
+        raise RuntimeError(f"linalg.tensorsolve: Expected A's first B.ndim dims and its last ones to hold as many "
+                           f"numbers as B, for a square system; got A of shape {tuple(A.shape)} and B of shape "
+                           f"{tuple(B.shape)}")
     return solve(A.reshape(B.numel(), math.prod(result)), B.reshape(-1)).reshape(result)
 
 

@@ -10,7 +10,7 @@ from ..creation import bernoulli, tensor
 from ..nn.functional.loss import binary_cross_entropy_with_logits
 from ..tensor import Tensor, where
 from .categorical import _probs_or_logits
-from .distribution import Distribution, broadcast_all, clamp_probs
+from .distribution import Distribution, broadcast_all, clamp_probs, floating
 
 __all__ = ["Bernoulli"]
 
@@ -53,7 +53,7 @@ class Bernoulli(Distribution):
 
     def log_prob(self, value):
         self._check_value(value, (value == 0) | (value == 1), "Boolean()")
-        logits, value = broadcast_all(self.logits, value.to(self.logits.dtype))
+        logits, value = broadcast_all(self.logits, floating(value, self.logits))
         return -binary_cross_entropy_with_logits(logits, value, reduction="none")
 
     def entropy(self):

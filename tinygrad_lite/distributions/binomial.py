@@ -13,7 +13,7 @@ from ..creation import arange
 from ..special import lgamma
 from ..tensor import Tensor
 from .categorical import _probs_or_logits
-from .distribution import Distribution, broadcast_all, clamp_probs
+from .distribution import Distribution, broadcast_all, clamp_probs, floating
 
 __all__ = ["Binomial"]
 
@@ -64,8 +64,7 @@ class Binomial(Distribution):
             return binomial(self.total_count.expand(shape), self.probs.expand(shape))
 
     def log_prob(self, value):
-        if isinstance(value, Tensor):
-            value = value.to(self.total_count.dtype)
+        value = floating(value, self.total_count) if isinstance(value, Tensor) else value
         self._check_value(value, (value >= 0) & (value <= self.total_count) & (value == value.floor()),
                           f"IntegerInterval(lower_bound=0, upper_bound={self.total_count})")
         n, logits = self.total_count, self.logits

@@ -37,6 +37,12 @@ def broadcast_all(*values):
     return [t.expand(shape) if t.shape != shape else t for t in made]
 
 
+def floating(value, like):
+    """``value`` as a floating tensor: an integer or bool one in ``like``'s dtype, a floating one as it is, so that
+    a float64 value scored by float32 parameters gives float64, as PyTorch's type promotion does."""
+    return value if value.dtype.is_floating_point else value.to(like.dtype)
+
+
 def clamp_probs(probs):
     """Probabilities kept within [eps, 1 - eps] of their dtype, so that their logs are finite (PyTorch's
     ``distributions.utils.clamp_probs``)."""
@@ -95,6 +101,10 @@ class Distribution:
 
     def icdf(self, value):
         raise NotImplementedError(f"{type(self).__name__}.icdf is not covered by tinygrad_lite")
+
+    def enumerate_support(self, expand=True):
+        raise NotImplementedError(f"{type(self).__name__}.enumerate_support: its support is not finite (or not "
+                                  "covered here), as in PyTorch")
 
     def perplexity(self):
         return self.entropy().exp()

@@ -9,10 +9,14 @@ r"""``kl_divergence(p, q)``: KL(p || q) = E_p[log p(x) - log q(x)], in closed fo
   either way, by PyTorch's formulas (lgamma and digamma for the gamma family);
 - (session 50) two OneHotCategoricals (their Categoricals'), two Poissons: r_p log(r_p / r_q) - (r_p - r_q), two
   Binomials of the same number of trials: n (p log(p / q) + log(1 - p) - log(1 - q)) (inf where p's n exceeds
-  q's; a larger n for q is not covered, as in PyTorch).
+  q's; a larger n for q is not covered, as in PyTorch), two Geometrics; across families, -H(p) - E_p[log q]: a
+  Bernoulli from a Poisson, a Gamma or an Exponential from a Normal (by the first two moments of p), and inf for
+  a Poisson from a Bernoulli or a Binomial (whose support is finite).
 
 ``register_kl(P, Q)`` adds a pair, as PyTorch's decorator does; a pair not registered raises NotImplementedError.
 """
+import math
+
 from ..special import digamma, lgamma
 from ..tensor import where
 from .bernoulli import Bernoulli
@@ -22,6 +26,7 @@ from .categorical import Categorical
 from .dirichlet import Dirichlet
 from .exponential import Exponential
 from .gamma import Gamma
+from .geometric import Geometric
 from .independent import Independent
 from .laplace import Laplace
 from .log_normal import LogNormal
@@ -166,3 +171,36 @@ def _kl_binomial_binomial(p, q):
         raise NotImplementedError("KL between Binomials where q.total_count > p.total_count is not implemented")
     kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p() - (-q.probs).log1p())
     return where(p.total_count > q.total_count, float("inf"), kl)
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p, q):
+    return -p.entropy() - (-q.probs).log1p() / p.probs - q.logits
+
+
+@register_kl(Bernoulli, Poisson)
+def _kl_bernoulli_poisson(p, q):
+    return -p.entropy() - (p.probs * q.rate.log() - q.rate)
+
+
+@register_kl(Poisson, Bernoulli)
+@register_kl(Poisson, Binomial)
+def _kl_poisson_finite(p, q):  # (p puts mass on every count, q on finitely many)
+    return p.rate * 0 + float("inf")
+
+
+def _normal_cross_entropy(q, mean, second_moment):
+    """-E_p[log q] for a Normal q, from p's mean and E_p[x^2]."""
+    variance = q.scale ** 2
+    return 0.5 * (2 * math.pi * variance).log() + (second_moment - 2 * q.loc * mean + q.loc ** 2) / (2 * variance)
+
+
+@register_kl(Gamma, Normal)
+def _kl_gamma_normal(p, q):
+    a, b = p.concentration, p.rate
+    return -p.entropy() + _normal_cross_entropy(q, a / b, a * (a + 1) / b ** 2)
+
+
+@register_kl(Exponential, Normal)
+def _kl_exponential_normal(p, q):
+    return -p.entropy() + _normal_cross_entropy(q, 1 / p.rate, 2 / p.rate ** 2)

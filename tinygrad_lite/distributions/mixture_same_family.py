@@ -27,9 +27,8 @@ class MixtureSameFamily(Distribution):
         self._mixture_distribution, self._component_distribution = mixture_distribution, component_distribution
         mixture_batch = tuple(mixture_distribution.batch_shape)
         component_batch = tuple(component_distribution.batch_shape)
-        pairs = zip(reversed(mixture_batch), reversed(component_batch[:-1]))
-        if len(component_batch) < 1 or len(mixture_batch) != len(component_batch) - 1 or any(
-                m != c and m != 1 and c != 1 for m, c in pairs):
+        pairs = zip(reversed(mixture_batch), reversed(component_batch[:-1]))  # (PyTorch's check: they broadcast)
+        if len(component_batch) < 1 or any(m != c and m != 1 and c != 1 for m, c in pairs):
             raise ValueError(f"`mixture_distribution.batch_shape` ({mixture_distribution.batch_shape}) is not "
                              "compatible with `component_distribution.batch_shape`"
                              f"({component_distribution.batch_shape})")
@@ -74,7 +73,10 @@ class MixtureSameFamily(Distribution):
 
     def sample(self, sample_shape=()):
         with no_grad():
-            chosen = self._mixture_distribution.sample(sample_shape)  # (S, B)
+            chosen = self._mixture_distribution.sample(sample_shape)  # (S, B'), B' broadcasting to B
+            lead = len(self.batch_shape) - len(self._mixture_distribution.batch_shape)
+            chosen = chosen.reshape(tuple(sample_shape) + (1,) * lead + tuple(self._mixture_distribution.batch_shape))
+            chosen = chosen.expand(tuple(sample_shape) + tuple(self.batch_shape))
             draws = self._component_distribution.sample(sample_shape)  # (S, B, k, E)
             index = chosen.reshape(tuple(chosen.shape) + (1,) * (1 + self._event_ndims))
             index = index.expand(tuple(chosen.shape) + (1,) + tuple(self.event_shape))
@@ -83,7 +85,7 @@ class MixtureSameFamily(Distribution):
 
     def expand(self, batch_shape):
         batch_shape = tuple(batch_shape)
-        return MixtureSameFamily(self._mixture_distribution.expand(batch_shape),
+        return MixtureSameFamily(self._mixture_distribution.expand(batch_shape),  # (B' broadcasts to the new B)
                                  self._component_distribution.expand(batch_shape + (self._num_component,)),
                                  validate_args=self._validate_args)
 

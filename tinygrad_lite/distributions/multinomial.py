@@ -11,7 +11,7 @@ from ..special import lgamma
 from ..tensor import where
 from .binomial import Binomial
 from .categorical import Categorical
-from .distribution import Distribution, broadcast_all
+from .distribution import Distribution, broadcast_all, floating
 
 __all__ = ["Multinomial"]
 
@@ -42,9 +42,9 @@ class Multinomial(Distribution):
         return counts.scatter_add(-1, classes, classes * 0 + 1).to(self.probs.dtype)
 
     def log_prob(self, value):
-        ok = (value >= 0).all(-1) & (value.sum(-1) <= self.total_count) & (value == value.floor()).all(-1)
+        ok = (value >= 0).all(-1) & (value.sum(-1) <= self.total_count)  # (PyTorch's check: no more than n)
         self._check_value(value, ok, f"Multinomial(upper_bound={self.total_count})")
-        logits, value = broadcast_all(self.logits, value.to(self.logits.dtype))
+        logits, value = broadcast_all(self.logits, floating(value, self.logits))
         logits = where((value == 0) & (logits == float("-inf")), 0.0, logits)
         return lgamma(value.sum(-1) + 1) - lgamma(value + 1).sum(-1) + (logits * value).sum(-1)
 

@@ -13,7 +13,7 @@ from ..nn.functional import logsigmoid
 from ..special import lgamma
 from ..tensor import where
 from .categorical import _probs_or_logits
-from .distribution import Distribution, broadcast_all, clamp_probs
+from .distribution import Distribution, broadcast_all, clamp_probs, floating
 from .gamma import standard_gamma
 
 __all__ = ["NegativeBinomial"]
@@ -61,7 +61,7 @@ class NegativeBinomial(Distribution):
             return poisson(rates)
 
     def log_prob(self, value):
-        value = value.to(self.total_count.dtype)
+        value = floating(value, self.total_count)
         self._check_value(value, (value >= 0) & (value == value.floor()), "IntegerGreaterThan(lower_bound=0)")
         r = self.total_count
         unnormalised = r * logsigmoid(-self.logits) + value * logsigmoid(self.logits)

@@ -43,6 +43,9 @@ class OneHotCategorical(Distribution):
         return one_hot(self._categorical.sample(sample_shape), probs.shape[-1]).to(probs.dtype)
 
     def log_prob(self, value):
+        if value.ndim < 1 or value.shape[-1] != self.event_shape[0]:
+            raise ValueError(f"The right-most size of value must match event_shape: {value.shape} vs "
+                             f"{self.event_shape}.")
         one_hot_ok = ((value == 0) | (value == 1)).all(-1) & (value.sum(-1) == 1)
         self._check_value(value, one_hot_ok, "OneHot()")
         return self._categorical.log_prob(value.argmax(-1))

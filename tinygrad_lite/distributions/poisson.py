@@ -6,7 +6,7 @@ drawn by ``count_draws.poisson``; there is no rsample (a count is not differenti
 from ..autograd.grad_mode import no_grad
 from ..count_draws import poisson
 from ..special import lgamma
-from .distribution import Distribution, broadcast_all
+from .distribution import Distribution, broadcast_all, floating
 
 __all__ = ["Poisson"]
 
@@ -31,7 +31,7 @@ class Poisson(Distribution):
 
     def log_prob(self, value):
         self._check_value(value, (value >= 0) & (value == value.floor()), "IntegerGreaterThan(lower_bound=0)")
-        rate, value = broadcast_all(self.rate, value.to(self.rate.dtype))
+        rate, value = broadcast_all(self.rate, floating(value, self.rate))
         return value.xlogy(rate) - rate - lgamma(value + 1)
 
     def expand(self, batch_shape):

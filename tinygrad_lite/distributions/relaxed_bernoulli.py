@@ -59,6 +59,10 @@ class RelaxedBernoulli(TransformedDistribution):
     probs = property(lambda self: self.base_dist.probs)
     logits = property(lambda self: self.base_dist.logits)
 
+    def log_prob(self, value):
+        self._check_value(value, (value >= 0) & (value <= 1), "Interval(lower_bound=0.0, upper_bound=1.0)")
+        return super().log_prob(value)
+
     def expand(self, batch_shape):
         base = self.base_dist.expand(batch_shape)
         given = base._parameters[0]

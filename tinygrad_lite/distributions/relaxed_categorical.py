@@ -65,6 +65,11 @@ class RelaxedOneHotCategorical(TransformedDistribution):
     probs = property(lambda self: self.base_dist.probs)
     logits = property(lambda self: self.base_dist.logits)
 
+    def log_prob(self, value):
+        on_simplex = (value >= 0).all(-1) & ((value.sum(-1) - 1).abs() < 1e-6)
+        self._check_value(value, on_simplex, "Simplex()")
+        return super().log_prob(value)
+
     def expand(self, batch_shape):
         base = self.base_dist.expand(batch_shape)
         return RelaxedOneHotCategorical(base.temperature, **{base._parameters[0]: getattr(base._categorical,

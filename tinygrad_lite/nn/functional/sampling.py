@@ -51,9 +51,10 @@ def _position(c, n, align_corners):
 
 
 def _clipped(p, n):
-    """p clipped to [0, n - 1], with PyTorch's gradient: 0 at the edges too, not only beyond them."""
+    """p clipped to [0, n - 1], with PyTorch's gradient: 0 at the edges too, not only beyond them; nan goes to the
+    first pixel, as PyTorch's CPU kernel sends it."""
     inside = (p > 0) & (p < n - 1)
-    return where(inside, p, p.detach().clamp(0, n - 1))
+    return where(inside, p, where(p != p, 0.0, p.detach().clamp(0, n - 1)))
 
 
 def _reflected(p, n, align_corners):
@@ -80,12 +81,12 @@ def _read(flat, sizes, index):
     sizes): (N, C, *out), 0 for a position outside."""
     inside, linear = None, 0
     for i, n in zip(index, sizes):
-        within = (i >= 0) & (i <= n - 1)
+        within = (i >= 0) & (i <= n - 1)  # (False for nan: such a point reads 0, its weight makes the result nan)
         inside = within if inside is None else inside & within
-        linear = linear * n + i.clamp(0, n - 1)
+        linear = linear * n + where(within, i, 0.0)
     N, C = flat.shape[:2]
     out = tuple(linear.shape[1:])
-    where_ = linear.long().reshape(N, 1, -1).expand(N, C, math.prod(out))
+    where_ = linear.long().reshape(N, 1, math.prod(out)).expand(N, C, math.prod(out))
     values = flat.gather(2, where_).reshape((N, C) + out)
     return where(inside.unsqueeze(1), values, 0.0)
 
@@ -123,7 +124,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         raise RuntimeError(f"grid_sampler(): expected input and grid of one floating-point dtype, got "
                            f"{input.dtype} and {grid.dtype}; convert the grid with .to(input.dtype)")
     sizes = tuple(input.shape[2:])  # (D,) H, W: the grid's last coordinate (x) indexes the last of them
-    flat = input.reshape(input.shape[0], input.shape[1], -1)
+    flat = input.reshape(input.shape[0], input.shape[1], math.prod(sizes))
     positions = [_position(grid[..., d - 1 - k], n, align_corners) for k, n in enumerate(sizes)]
     if mode == "bicubic":  # (each of the 16 pixels padded on its own, as PyTorch's)
         (py, px), (ny, nx) = positions, sizes
@@ -168,6 +169,8 @@ def affine_grid(theta, size, align_corners=None):
     if len(size) not in (4, 5):
         raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
                                   f"respectively. Got size {size}.")
+    if min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
     d = len(size) - 2
     if not theta.dtype.is_floating_point:
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
