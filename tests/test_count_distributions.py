@@ -179,7 +179,7 @@ def test_what_round_r53_found():
     parameters gives float64; OneHotCategorical's event size and the relaxed supports checked."""
     results = []
     for lib in (tl, torch):
-        D, f64 = lib.distributions, lambda a: lib.tensor(a, dtype=lib.float64)
+        D, f64 = lib.distributions, lambda a, lib=lib: lib.tensor(a, dtype=lib.float64)
         mixture = D.MixtureSameFamily(D.Categorical(logits=f64([0.3, -0.2])), D.Normal(f64(CLASSES[:, :2]), 1.0))
         kls = [(D.Bernoulli(f64([0.3, 0.9])), D.Poisson(f64([2.0, 0.5]))),
                (D.Poisson(f64([2.0])), D.Bernoulli(f64([0.5]))), (D.Poisson(f64([2.0])), D.Binomial(5, f64([0.5]))),

@@ -88,6 +88,17 @@ def test_a_singular_matrix_gives_info_in_the_ex_forms_and_lu_factors_error():
             lib.linalg.lu_factor(lib.tensor(A), pivot=False)
 
 
+def refused(lib, LU, pivots):
+    """Calls PyTorch refuses: lu_solve with B of another dtype, pivots of 0 or of floats; vecdot of two dtypes;
+    vander with N = 1 or of bools."""
+    return (lambda: lib.linalg.lu_solve(LU, pivots, lib.ones(4, 1)),
+            lambda: lib.linalg.lu_solve(LU, pivots * 0, lib.ones(4, 1, dtype=lib.float64)),
+            lambda: lib.linalg.lu_solve(LU, pivots.double(), lib.ones(4, 1, dtype=lib.float64)),
+            lambda: lib.linalg.vecdot(lib.ones(2, dtype=lib.float64), lib.ones(2)),
+            lambda: lib.linalg.vander(lib.tensor([1.0, 2.0]), N=1),
+            lambda: lib.linalg.vander(lib.tensor([True, False])))
+
+
 def test_what_round_r53_found():
     """tensorsolve needs only the numbers' counts to match; lu_solve checks its dtypes and pivots; vecdot its
     dtypes; vander refuses N = 1 and bools; a singular matrix in a batch is named, as PyTorch names it."""
@@ -96,13 +107,7 @@ def test_what_round_r53_found():
     np.testing.assert_allclose(tl.linalg.tensorsolve(tl.tensor(A6), tl.tensor(B6)).numpy(),
                                torch.linalg.tensorsolve(torch.tensor(A6), torch.tensor(B6)).numpy(), rtol=1e-9)
     for lib in (tl, torch):
-        LU, pivots = lib.linalg.lu_factor(lib.tensor(A[0]))
-        for bad in (lambda: lib.linalg.lu_solve(LU, pivots, lib.ones(4, 1)),
-                    lambda: lib.linalg.lu_solve(LU, pivots * 0, lib.ones(4, 1, dtype=lib.float64)),
-                    lambda: lib.linalg.lu_solve(LU, pivots.double(), lib.ones(4, 1, dtype=lib.float64)),
-                    lambda: lib.linalg.vecdot(lib.ones(2, dtype=lib.float64), lib.ones(2)),
-                    lambda: lib.linalg.vander(lib.tensor([1.0, 2.0]), N=1),
-                    lambda: lib.linalg.vander(lib.tensor([True, False]))):
+        for bad in refused(lib, *lib.linalg.lu_factor(lib.tensor(A[0]))):
             with pytest.raises(RuntimeError):
                 bad()
         batch = lib.stack([lib.eye(3, dtype=lib.float64), lib.tensor(SINGULAR)])

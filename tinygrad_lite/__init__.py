@@ -119,7 +119,6 @@ from . import datasets, distributions, func, metrics, special, utils
 from . import amp, cpu
 from . import profiler
 from .autograd import profiler as _older_profiler  # (autograd.profiler, made of profiler/: imported after it)
-del _older_profiler
 from .amp import autocast
 from .coverage import not_covered as _not_covered
 from .nn.functional import (bilinear, celu, celu_, cosine_similarity, hardshrink, pairwise_distance, prelu, relu_,
