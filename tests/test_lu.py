@@ -113,3 +113,20 @@ def test_what_round_r53_found():
         batch = lib.stack([lib.eye(3, dtype=lib.float64), lib.tensor(SINGULAR)])
         with pytest.raises(RuntimeError, match=r"\(Batch element 1\): The diagonal element 3 is zero"):
             lib.linalg.inv(batch)
+
+
+@pytest.mark.filterwarnings("ignore:torch.lu_solve is deprecated")
+def test_what_round_r54_found():
+    """A singular system's error says the solver failed, as PyTorch's; lu_solve checks the pivots' shape; the older
+    torch.lu_solve(B, LU, pivots) with its deprecation warning."""
+    singular = np.array([[1.0, 2.0], [2.0, 4.0]])
+    for lib in (tl, torch):
+        with pytest.raises(RuntimeError, match=r"linalg.solve: \(Batch element 1\): The solver failed because the "
+                                               "input matrix is singular"):
+            lib.linalg.solve(lib.stack([lib.eye(2, dtype=lib.float64), lib.tensor(singular)]), lib.ones(2, 2).double())
+        LU, pivots = lib.linalg.lu_factor(lib.tensor(A))
+        with pytest.raises(RuntimeError, match=r"Expected LU.shape\[:-1\] and pivots.shape to be the same"):
+            lib.linalg.lu_solve(LU, pivots[0], lib.tensor(B))
+        with pytest.warns(UserWarning, match="torch.lu_solve is deprecated"):
+            older = lib.lu_solve(lib.tensor(B), LU, pivots)
+        np.testing.assert_allclose(older.numpy(), np.linalg.solve(A, B), rtol=1e-10)

@@ -22,6 +22,7 @@ Like the Cholesky factor, this is a Python step per column: fine for the small m
 course, slower than LAPACK beyond.
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -73,12 +74,14 @@ def _info(LU):
 
 
 def _singular(name, info):
-    """PyTorch's error for a matrix with a zero pivot (U_jj = 0): the first such matrix of a batch named, and its
-    first zero."""
+    """PyTorch's error for a matrix with a zero pivot (U_jj = 0): the first such matrix of a batch named, and (for
+    an inverse) its first zero."""
     if info.any():
         flat = info.reshape(-1)
         first = int(np.argmax(flat > 0))
         where_ = f"(Batch element {first}): " if info.ndim else ""
+        if name.startswith("solve"):
+            raise LinAlgError(f"torch.linalg.{name}: {where_}The solver failed because the input matrix is singular.")
         raise LinAlgError(f"linalg.{name}: {where_}The diagonal element {int(flat[first])} is zero, the inversion "
                           "could not be completed because the input matrix is singular.")
 
@@ -189,7 +192,8 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
 
 def lu_factor(A, *, pivot=True, out=None):
     """(LU, pivots), as ``lu_factor_ex``, raising PyTorch's error for a zero on U's diagonal (a singular A)."""
-    LU, pivots, info = lu_factor_ex(A, pivot=pivot, out=out)
+    _check_matrices("lu_factor", A, pivot)
+    LU, pivots, info = lu_factor_ex(A, out=out)
     if info.any().item():
         j = int(info[info > 0].min().item())
         raise LinAlgError(f"torch.linalg.lu_factor: U[{j},{j}] is zero and using it on lu_solve would result in a "
@@ -230,6 +234,14 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     if LU.dtype != B.dtype:
         raise RuntimeError(f"linalg.lu_solve: Expected LU and B to have the same dtype, but found LU of type "
                            f"{LU.dtype} and B of type {B.dtype} instead")
+    if tuple(pivots.shape) != tuple(LU.shape[:-1]):
+        raise RuntimeError(f"linalg.lu_solve: Expected LU.shape[:-1] and pivots.shape to be the same, but got pivots "
+                           f"with shape {list(pivots.shape)} instead")
+    try:
+        np.broadcast_shapes(tuple(LU.shape[:-2]), tuple(B.shape[:-2]))
+    except ValueError:
+        raise RuntimeError(f"linalg.lu_solve: the batches of LU {tuple(LU.shape[:-2])} and B {tuple(B.shape[:-2])} "
+                           "do not broadcast") from None
     if pivots.dtype != dt.int32 or not bool(((pivots >= 1) & (pivots <= LU.shape[-1])).all().item()):
         raise RuntimeError(f"linalg.lu_solve: pivots must be lu_factor's, int32 numbers from 1 to {LU.shape[-1]}; "
                            f"got {pivots.dtype} {pivots.tolist() if pivots.numel() < 10 else ''}")
@@ -246,6 +258,16 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     back = np.argsort(order, -1)
     rows = Tensor._make(back, None).to(LU.device).unsqueeze(-1)
     return w.gather(-2, rows.expand(tuple(rows.shape[:-1]) + (w.shape[-1],)))
+
+
+def lu_solve_old(b, LU_data, LU_pivots, *, out=None):
+    """``torch.lu_solve`` (deprecated in PyTorch, with its warning): ``linalg.lu_solve`` with the arguments in the
+    older order."""
+    warnings.warn("torch.lu_solve is deprecated in favor of torch.linalg.lu_solveand will be removed in a future "
+                  "PyTorch release.\nNote that torch.linalg.lu_solve has its arguments reversed.\nX = "
+                  "torch.lu_solve(B, LU, pivots)\nshould be replaced with\nX = torch.linalg.lu_solve(LU, pivots, B)",
+                  UserWarning, stacklevel=2)
+    return lu_solve(LU_data, LU_pivots, b, out=out)
 
 
 def _check_matrices(name, A, pivot=True):
@@ -317,5 +339,6 @@ def tensorsolve(A, B, dims=None, *, out=None):
 
 
 inverse = inv
+Tensor.lu_solve = lu_solve_old
 for _name, _function in (("inverse", inv), ("det", det), ("slogdet", slogdet), ("logdet", logdet)):
     setattr(Tensor, _name, _function)

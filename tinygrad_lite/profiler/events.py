@@ -1,7 +1,8 @@
 r"""What a profile recorded, and its summaries, with PyTorch's names (``torch.autograd.profiler_util``).
 
 A ``FunctionEvent`` is one timed range: an op's forward (named by its op class, ``MatMul``), an op's backward
-(``autograd::engine::evaluate_function: MatMulBackward``), a ``record_function`` range, or a ``ProfilerStep#n``.
+(``autograd::engine::evaluate_function: MatMulBackward``), a ``record_function`` range, or a training step
+(``ProfilerStep*``; ``ProfilerStep#n`` in the Chrome trace).
 Ranges nest: an op run inside ``record_function("model_inference")`` is its child. Times are in microseconds:
 - total time: from the range's start to its end;
 - self time: the total minus its children's totals (the time spent in the range itself, not in what it called).
@@ -11,11 +12,12 @@ shapes) into ``FunctionEventAvg`` rows; ``table()`` prints them as PyTorch does 
 with each self and total time as a share of all the self time recorded; ``export_chrome_trace(path)`` writes the
 ranges in Chrome's trace format (open it at chrome://tracing or in Perfetto).
 """
+import itertools
 import json
 import os
 import threading
 
-__all__ = ["FunctionEvent", "FunctionEventAvg", "EventList", "format_time"]
+__all__ = ["FunctionEvent", "FunctionEventAvg", "EventList", "Interval", "format_time"]
 
 
 def format_time(us):
@@ -27,10 +29,25 @@ def format_time(us):
     return f"{us:.3f}us"
 
 
+class Interval:
+    """A range's start and end, in microseconds (PyTorch's ``Interval``)."""
+
+    def __init__(self, start, end):
+        self.start, self.end = start, end
+
+    def elapsed_us(self):
+        return self.end - self.start
+
+    def __repr__(self):
+        return f"Interval(start={self.start}, end={self.end})"
+
+
 class _Times:
     """The time properties every row has, from ``cpu_time_total``, ``self_cpu_time_total``, ``device_time_total``,
     ``self_device_time_total`` and ``count``; the ``_str`` forms are PyTorch's printed ones."""
 
+    device_type, node_id, is_async, is_remote, is_legacy = "CPU", -1, False, False, False
+    cpu_memory_usage = self_cpu_memory_usage = device_memory_usage = self_device_memory_usage = 0  # (not recorded)
     cpu_time = property(lambda self: self.cpu_time_total / max(self.count, 1))
     device_time = property(lambda self: self.device_time_total / max(self.count, 1))
     cuda_time_total = property(lambda self: self.device_time_total)
@@ -49,18 +66,21 @@ class FunctionEvent(_Times):
     recorded only when the profile asked for ``ProfilerActivity.CUDA`` and the op ran on a GPU (PyTorch reads the
     kernels' own times from the driver instead; a synchronised time also holds the launch, and no overlap)."""
 
-    count = 1
+    count, sequence_nr = 1, -1
+    _ids = itertools.count()
 
     def __init__(self, name, start_us, end_us=None, input_shapes=(), parent=None, is_user_annotation=False):
         self.name = self.key = name
+        self.id = next(FunctionEvent._ids)
         self.input_shapes, self.is_user_annotation = list(input_shapes), is_user_annotation
-        self.time_range = [start_us, start_us if end_us is None else end_us]
+        self.input_dtypes, self.kernels = [], []
+        self.time_range = Interval(start_us, start_us if end_us is None else end_us)
         self.own_device_time, self.cpu_parent, self.cpu_children = 0.0, parent, []
         self.thread = threading.get_ident()
         if parent is not None:
             parent.cpu_children.append(self)
 
-    cpu_time_total = property(lambda self: self.time_range[1] - self.time_range[0])
+    cpu_time_total = property(lambda self: self.time_range.elapsed_us())
     self_cpu_time_total = property(lambda self: self.cpu_time_total - sum(c.cpu_time_total for c in self.cpu_children))
     device_time_total = property(lambda self: self.own_device_time + sum(c.device_time_total
                                                                          for c in self.cpu_children))
@@ -78,9 +98,11 @@ class FunctionEventAvg(_Times):
     def __init__(self, key, input_shapes):
         self.key, self.input_shapes, self.count = key, input_shapes, 0
         self.cpu_time_total = self.self_cpu_time_total = self.device_time_total = self.self_device_time_total = 0.0
-        self.is_user_annotation = False
+        self.is_user_annotation, self.cpu_parent, self.cpu_children = False, None, []
 
     def add(self, event):
+        if self.count == 0:  # (the first event's place in the tree stands for the row's)
+            self.cpu_parent, self.cpu_children = event.cpu_parent, event.cpu_children
         self.count += event.count
         for name in ("cpu_time_total", "self_cpu_time_total", "device_time_total", "self_device_time_total"):
             setattr(self, name, getattr(self, name) + getattr(event, name))
@@ -93,7 +115,8 @@ class FunctionEventAvg(_Times):
 
 
 SORT_KEYS = ("cpu_time", "cpu_time_total", "self_cpu_time_total", "device_time", "device_time_total",
-             "self_device_time_total", "cuda_time", "cuda_time_total", "self_cuda_time_total", "count")
+             "self_device_time_total", "cuda_time", "cuda_time_total", "self_cuda_time_total", "count",
+             "cpu_memory_usage", "self_cpu_memory_usage", "device_memory_usage", "self_device_memory_usage")
 
 
 class EventList(list):
@@ -114,9 +137,8 @@ class EventList(list):
             raise NotImplementedError("key_averages(group_by_stack_n=...): stacks are not recorded by tinygrad_lite")
         rows = {}
         for event in self:
-            shapes = str(event.input_shapes) if group_by_input_shape else None
-            key = (event.key, shapes)
-            rows.setdefault(key, FunctionEventAvg(event.key, event.input_shapes if group_by_input_shape else []))
+            key = (event.key, str(event.input_shapes) if group_by_input_shape else None)
+            rows.setdefault(key, FunctionEventAvg(event.key, event.input_shapes if group_by_input_shape else ""))
             rows[key].add(event)
         return EventList(rows.values(), self._use_device)
 
@@ -146,6 +168,10 @@ class EventList(list):
         widths = [12] * len(headers) + ([35] if shapes else [])
         headers += ["Input Shapes"] if shapes else []
         line = "-" * name_width + "  " + "".join("-" * w + "  " for w in widths)
+        framed = []
+        if header is not None:  # (framed by = lines, as PyTorch frames it)
+            framed = ["=" * len(line), header] + (["=" * len(line), "This report only display top-level ops "
+                                                   "statistics"] if top_level_events_only else []) + ["=" * len(line)]
 
         def cells(event):
             name = event.key if len(event.key) <= name_width else event.key[:name_width - 3] + "..."
@@ -163,7 +189,7 @@ class EventList(list):
                               + "...")
             return name.rjust(name_width) + "  " + "".join(v.rjust(w) + "  " for v, w in zip(values, widths))
         header_row = "Name".rjust(name_width) + "  " + "".join(h.rjust(w) + "  " for h, w in zip(headers, widths))
-        out = ([header] if header else []) + [line, header_row, line] + [cells(event) for event in rows] + [line]
+        out = framed + [line, header_row, line] + [cells(event) for event in rows] + [line]
         out.append(f"Self CPU time total: {format_time(sum(event.self_cpu_time_total for event in self))}")
         if self._use_device:
             out.append(f"Self CUDA time total: {format_time(sum(event.self_device_time_total for event in self))}")
@@ -171,9 +197,13 @@ class EventList(list):
 
     def export_chrome_trace(self, path):
         """The events as Chrome's trace format: one complete ("X") event each, in microseconds."""
-        trace = [{"name": event.name, "ph": "X", "cat": "user_annotation" if event.is_user_annotation else "cpu_op",
-                  "ts": event.time_range[0], "dur": event.cpu_time_total, "pid": os.getpid(), "tid": event.thread,
+        trace = [{"name": getattr(event, "trace_name", event.name), "ph": "X",
+                  "cat": "user_annotation" if event.is_user_annotation else "cpu_op",
+                  "ts": event.time_range.start, "dur": event.cpu_time_total, "pid": os.getpid(), "tid": event.thread,
                   "args": {"Input Dims": event.input_shapes} if event.input_shapes else {}}
                  for event in self if isinstance(event, FunctionEvent)]
         with open(path, "w") as file:
             json.dump({"traceEvents": trace, "displayTimeUnit": "ms"}, file)
+
+    def __str__(self):
+        return self.table()

@@ -20,6 +20,7 @@ import time
 import warnings
 
 from ..autograd.function import Function
+from ..cuda import is_available as cuda_available
 from ..cuda import synchronize
 from .events import EventList, FunctionEvent
 
@@ -40,14 +41,16 @@ class ProfilerAction(enum.Enum):
 
 
 def supported_activities():
-    """The activities a profile can record here: the CPU's, and "CUDA" (timed with synchronisation)."""
-    return {ProfilerActivity.CPU, ProfilerActivity.CUDA}
+    """The activities a profile can record here: the CPU's, and "CUDA" (timed with synchronisation) where a GPU is
+    at hand; a profile's default."""
+    return {ProfilerActivity.CPU} | ({ProfilerActivity.CUDA} if cuda_available() else set())
 
 
 def _now_us():
     return time.perf_counter_ns() / 1e3
 
 
+_WARNED = []  # (PyTorch's warning that a cycle's events replace the last's, given once)
 _RECORDING = []  # the profiles recording now (innermost last): the wrapped methods report to them
 _ORIGINALS = {}
 
@@ -67,7 +70,7 @@ def _timed(name, body, shapes_of=(), on_gpu=None):
             synchronize(on_gpu)
             for p, event in zip(profiles, opened):
                 if p._device:
-                    event.own_device_time = _now_us() - event.time_range[0]
+                    event.own_device_time = _now_us() - event.time_range.start
         return result
     finally:
         for p, event in zip(profiles, opened):
@@ -85,6 +88,8 @@ def _profiled_input_grads(self, grad):
 
 
 def _start_recording(prof):
+    if prof in _RECORDING:
+        return
     if not _RECORDING:
         _ORIGINALS.update(apply=Function.__dict__["apply"], input_grads=Function.__dict__["input_grads"])
         Function.apply = classmethod(_profiled_apply)
@@ -172,23 +177,32 @@ def tensorboard_trace_handler(dir_name, worker_name=None, use_gzip=False):
     return handler
 
 
+RECORDING_ACTIONS = (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE)
+
+
 class profile:
     """``with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof: ...``, then
-    ``prof.key_averages().table(sort_by="cpu_time_total")`` (the module docstring)."""
+    ``prof.key_averages().table(sort_by="cpu_time_total")`` (the module docstring).
+
+    With a ``schedule``, each ``prof.step()`` moves from one step's action to the next one's, as PyTorch's action
+    map does: the ops are timed from the first step that is not NONE (WARMUP: timed, not kept); a trace starts at a
+    recording step and ends after a RECORD_AND_SAVE step (or at the end), handed to ``on_trace_ready``; each step
+    is a ``ProfilerStep#n`` range. ``acc_events=True`` keeps the events of every trace, not only the last one's."""
 
     def __init__(self, activities=None, *, schedule=None, on_trace_ready=None, record_shapes=False,
                  profile_memory=False, with_stack=False, with_flops=False, with_modules=False,
                  experimental_config=None, execution_trace_observer=None, acc_events=False, use_cuda=None):
         activities = supported_activities() if activities is None else set(activities)
-        if not activities or not activities <= supported_activities():
+        if not activities or not activities <= set(ProfilerActivity):
             raise ValueError(f"profile(): activities must be ProfilerActivity values, got {activities}")
         if profile_memory or with_stack or with_flops:
             raise NotImplementedError("profile(): profile_memory, with_stack and with_flops are not covered by "
                                       "tinygrad_lite; it records times (and input shapes with record_shapes=True)")
-        self.activities, self.record_shapes = activities, bool(record_shapes)
+        self.activities, self.record_shapes, self.acc_events = activities, bool(record_shapes), bool(acc_events)
         self._device = ProfilerActivity.CUDA in activities or bool(use_cuda)
         self.schedule, self.on_trace_ready = schedule, on_trace_ready
-        self.step_num, self._events, self._open_ranges, self._recording, self._step_range = 0, [], [], False, None
+        self.step_num, self.current_action = 0, None
+        self._trace, self._tracing, self._open_ranges, self._step_range = [], False, [], None
 
     # ------------------------------------------------------------ what the wrapped methods call
     def _open(self, name, shapes, user=False):
@@ -198,69 +212,77 @@ class profile:
         return event
 
     def _close(self, event):
-        event.time_range[1] = _now_us()
+        event.time_range.end = _now_us()
         if self._open_ranges and self._open_ranges[-1] is event:
             self._open_ranges.pop()
-        if self._recording:
-            self._events.append(event)
+        if self._tracing:
+            self._trace.append(event)
 
-    # ------------------------------------------------------------ starting, stepping, stopping
+    # ------------------------------------------------------------ the actions and the moves between them
     def _action(self):
         return self.schedule(self.step_num) if self.schedule is not None else ProfilerAction.RECORD
 
-    def _begin_step(self):
-        action = self._action()
-        if action is ProfilerAction.NONE:
-            self._recording = False
+    def _start_trace(self):
+        self._trace = self._trace if self.acc_events else []
+        self._tracing = True
+
+    def _trace_ready(self):
+        if self.schedule is not None and not self.acc_events and not _WARNED:
+            _WARNED.append(True)
+            warnings.warn("Warning: Profiler clears events at the end of each cycle. Only events from the current "
+                          "cycle will be reported. To keep events across cycles, set acc_events=True.", stacklevel=4)
+        if self.on_trace_ready is not None:
+            self.on_trace_ready(self)
+
+    def _move(self, before, after):
+        """PyTorch's action map: what ends, and what starts, between an action and the next (None: the end)."""
+        if before in RECORDING_ACTIONS and (before is ProfilerAction.RECORD_AND_SAVE or after not in RECORDING_ACTIONS):
+            self._tracing = False
+            if before is ProfilerAction.RECORD_AND_SAVE or after is None:
+                self._trace_ready()
+        elif before is ProfilerAction.WARMUP and after not in RECORDING_ACTIONS + (ProfilerAction.WARMUP,):
+            self._start_trace()  # (an empty trace: the warmup's events are never kept)
+            self._tracing = False
+        if after is None or after is ProfilerAction.NONE:
             _stop_recording(self)
             return
-        self._recording = action in (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE)
         _start_recording(self)
-        if self.schedule is not None:
-            self._step_range = self._open(f"ProfilerStep#{self.step_num}", (), user=True)
+        if after in RECORDING_ACTIONS and not self._tracing:
+            self._start_trace()
 
-    def _end_step(self):
+    def _open_step(self):
+        if self.schedule is not None:  # (named ProfilerStep*, as PyTorch's events are; its number in the trace)
+            self._step_range = self._open("ProfilerStep*", (), user=True)
+            self._step_range.trace_name = f"ProfilerStep#{self.step_num}"
+
+    def _close_step(self):
         if self._step_range is not None:
             self._close(self._step_range)
             self._step_range = None
-        action = self._action()
-        if action is ProfilerAction.WARMUP:
-            self._events = []
-        if action is ProfilerAction.RECORD_AND_SAVE:
-            if self.on_trace_ready is not None:
-                self.on_trace_ready(self)
-            if self.schedule is not None:
-                self._finished, self._events = list(self._events), []
 
     def start(self):
-        self._events, self._open_ranges = [], []
-        self._begin_step()
+        self._open_ranges = []
+        self.current_action = self._action()
+        self._move(ProfilerAction.NONE, self.current_action)
+        self._open_step()
         return self
 
-    def stop(self):
-        """The end: the events recorded since the last saved cycle (all of them, without a schedule) are the trace
-        handed to ``on_trace_ready``, as PyTorch's."""
-        self._close_all()
-        _stop_recording(self)
-        if self._recording:
-            if self.on_trace_ready is not None:
-                self.on_trace_ready(self)
-            if self.schedule is not None:
-                self._finished, self._events = list(self._events), []
-        self._recording = False
+    def step(self):
+        """The end of one training step: the next step's action starts (``step_num`` counts the steps)."""
+        self._close_step()
+        before, self.step_num = self.current_action, self.step_num + 1
+        self.current_action = self._action()
+        self._move(before, self.current_action)
+        self._open_step()
 
-    def _close_all(self):
+    def stop(self):
+        """The end: the trace being recorded (all of it, without a schedule) goes to ``on_trace_ready``."""
+        self._close_step()
         while self._open_ranges:
             self._close(self._open_ranges[-1])
-        self._step_range = None
-
-    def step(self):
-        """The end of one training step: with a schedule, the next step's action starts."""
-        if self.schedule is not None:
-            self._end_step()
-        self.step_num += 1
-        if self.schedule is not None:
-            self._begin_step()
+        if self.current_action is not None:
+            self._move(self.current_action, None)
+        self.current_action = None
 
     def __enter__(self):
         return self.start()
@@ -271,9 +293,8 @@ class profile:
 
     # ------------------------------------------------------------ what was recorded
     def events(self):
-        """The recorded events, in the order they ended (with a schedule: those of the last saved cycle)."""
-        events = self._events if self._events or self.schedule is None else getattr(self, "_finished", [])
-        return EventList(events, use_device=self._device)
+        """The events of the last trace (of all of them with ``acc_events``), in the order they started."""
+        return EventList(sorted(self._trace, key=lambda event: event.time_range.start), use_device=self._device)
 
     function_events = property(events)
 
@@ -283,9 +304,15 @@ class profile:
     def table(self, *args, **kwargs):
         return self.events().table(*args, **kwargs)
 
+    def total_average(self):
+        return self.events().total_average()
+
     @property
     def self_cpu_time_total(self):
         return self.events().self_cpu_time_total
 
     def export_chrome_trace(self, path):
         self.events().export_chrome_trace(path)
+
+    def __str__(self):
+        return self.table()
