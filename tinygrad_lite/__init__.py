@@ -117,7 +117,7 @@ from .legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTens
 from . import nn
 from . import optim
 from . import datasets, distributions, func, metrics, special, utils
-from . import amp, cpu
+from . import amp, cpu, jit
 from . import profiler
 from .autograd import profiler as _older_profiler  # (autograd.profiler, made of profiler/: imported after it)
 from .amp import autocast
