@@ -243,3 +243,22 @@ def test_what_an_outside_round_found_lstsqs_rcond_by_driver_empty_and_infinite_m
         tl.linalg.matrix_rank(tl.tensor(A), 0.1, atol=0.1)
     with pytest.raises(RuntimeError, match=r"atol of shape \(3,\) does not broadcast with the batch \(2,\)"):
         tl.linalg.pinv(tl.ones(2, 3, 3), atol=tl.ones(3))
+
+
+def test_geqrf_and_householder_product_are_lapacks_with_pytorchs_gradient():
+    """geqrf's packed reflections and tau, and householder_product (orgqr) giving QR's Q back, differentiable in
+    both arguments (orthogonal's householder map trains through it)."""
+    results = []
+    for lib in (tl, torch):
+        packed, tau = lib.geqrf(lib.tensor(TALL))
+        packed.requires_grad_(True)
+        tau.requires_grad_(True)
+        Q = lib.linalg.householder_product(packed, tau)
+        (Q * weights(lib, 6, 4)).sum().backward()
+        results.append([packed.detach().numpy(), tau.detach().numpy(), Q.detach().numpy(), packed.grad.numpy(),
+                        tau.grad.numpy(), lib.orgqr(packed, tau).detach().numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(results[0][2], tl.linalg.qr(tl.tensor(TALL)).Q.numpy(), atol=1e-12)
+    with pytest.raises(RuntimeError, match="m >= n >= k"):
+        tl.linalg.householder_product(tl.ones(2, 3, dtype=tl.float64), tl.ones(2, dtype=tl.float64))

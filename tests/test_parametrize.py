@@ -126,3 +126,50 @@ def test_a_custom_parametrization_with_a_right_inverse_and_caching():
             nn.utils.spectral_norm(nn.utils.spectral_norm(nn.Linear(3, 3)))
         with pytest.raises(ValueError, match="spectral_norm of 'weight' not found"):
             nn.utils.remove_spectral_norm(nn.Linear(3, 3))
+
+
+ORTHOGONAL_CASES = [((4, 4), None, True), ((4, 4), "cayley", True), ((4, 4), "householder", True),
+                    ((6, 3), None, True), ((3, 6), None, True), ((5, 3), "householder", False),
+                    ((4, 4), "householder", False), ((5, 3), "matrix_exp", True)]
+
+
+@pytest.mark.parametrize("shape, orthogonal_map, use_trivialization", ORTHOGONAL_CASES)
+def test_orthogonal_starts_where_pytorch_starts_and_trains_as_it_does(shape, orthogonal_map, use_trivialization):
+    """parametrizations.orthogonal with each map, square, tall and wide, with and without the trivialization: the
+    starting weight (W made orthogonal), three SGD steps, the parameter and buffer names, and the weight still
+    orthogonal after training. (A non-square W's random completion is drawn from each library's generator: it
+    does not change the starting weight, and here not the path either.)"""
+    W = np.random.default_rng(0).standard_normal(shape)
+    x = np.linspace(-1, 1, 5 * shape[1]).reshape(5, shape[1])
+    results = []
+    for lib in (tl, torch):
+        layer = lib.nn.Linear(shape[1], shape[0], bias=False)
+        with lib.no_grad():
+            layer.weight.copy_(lib.tensor(W, dtype=lib.float32))
+        lib.nn.utils.parametrizations.orthogonal(layer, orthogonal_map=orthogonal_map,
+                                                 use_trivialization=use_trivialization)
+        start = layer.weight.detach().numpy().copy()
+        optimizer = lib.optim.SGD(layer.parameters(), lr=0.1)
+        for _ in range(3):
+            optimizer.zero_grad()
+            (layer(lib.tensor(x, dtype=lib.float32)) ** 3).sum().backward()
+            optimizer.step()
+        results.append((start, layer.weight.detach().numpy(), [n for n, _ in layer.named_parameters()],
+                        [n for n, _ in layer.named_buffers()]))
+    (start, trained, parameters, buffers), theirs = results
+    np.testing.assert_allclose(start, theirs[0], atol=1e-6)
+    np.testing.assert_allclose(trained, theirs[1], atol=1e-5)
+    assert (parameters, buffers) == theirs[2:]
+    np.testing.assert_allclose(np.linalg.svd(trained, compute_uv=False), 1, atol=1e-6)
+
+
+def test_orthogonal_refuses_as_pytorch_does():
+    with pytest.raises(ValueError, match="Expected a matrix or batch of matrices. Got a tensor of 1 dimensions"):
+        tl.nn.utils.parametrizations.orthogonal(tl.nn.Linear(3, 2), "bias")
+    with pytest.raises(ValueError, match='orthogonal_map has to be one of "matrix_exp", "cayley", "householder"'):
+        tl.nn.utils.parametrizations.orthogonal(tl.nn.Linear(3, 2), orthogonal_map="qr")
+    layer = tl.nn.utils.parametrizations.orthogonal(tl.nn.Linear(3, 3), use_trivialization=False)
+    with pytest.raises(NotImplementedError, match="not possible to assign to the matrix exponential"):
+        layer.weight = tl.eye(3)
+    with pytest.raises(ValueError, match=r"Expected a matrix or batch of matrices of shape \(3, 3\)"):
+        tl.nn.utils.parametrizations.orthogonal(tl.nn.Linear(3, 3)).weight = tl.eye(2)

@@ -26,16 +26,19 @@ import numpy as np
 
 from . import dtypes as dt
 from .creation import eye
+from .device import array_module_of
 from .functions import _check_tensor, _flag
 from .lu import det, inv
 from .ops.factorisations import Eigh, Pinv, Qr, Svd
+from .return_types import geqrf as geqrf_pair
 from .return_types import linalg_eigh, linalg_lstsq, linalg_qr, linalg_svd
 from .return_types import qr as qr_pair
 from .return_types import svd as svd_triple
 from .tensor import Tensor, where
 from .triangular import LinAlgError
 
-__all__ = ["eigh", "eigvalsh", "svd", "svdvals", "qr", "pinv", "matrix_rank", "lstsq", "cond"]
+__all__ = ["eigh", "eigvalsh", "svd", "svdvals", "qr", "pinv", "matrix_rank", "lstsq", "cond", "householder_product",
+           "geqrf"]
 
 LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
@@ -273,4 +276,35 @@ def cond(A, p=None, *, out=None):
     return where(singular.squeeze((-2, -1)) | product.isnan(), float("inf"), product)
 
 
-Tensor.svd, Tensor.qr, Tensor.pinverse = svd_old, qr_old, pinverse
+def geqrf(input, *, out=None):
+    """(a, tau): QR in LAPACK's packed form (geqrf): R on and above a's diagonal, the Householder vectors below it
+    (each with an implied 1 on the diagonal), and their factors tau; ``householder_product(a, tau)`` gives Q. Not
+    differentiable, as PyTorch's."""
+    _check_matrices("geqrf", input, "input")
+    _no_out("geqrf", out)
+    packed, tau = array_module_of(input.array).linalg.qr(input.detach().array, "raw")
+    return geqrf_pair(Tensor._make(packed.swapaxes(-1, -2).copy(), None), Tensor._make(tau, None))
+
+
+def householder_product(A, tau, *, out=None):
+    """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_i^T, v_i being A's column i below the diagonal
+    with 1 on it (LAPACK's orgqr; with geqrf's result, QR's Q). Composed of the library's ops (one reflection a
+    step), so autograd differentiates it in A and tau."""
+    _check_matrices("linalg.householder_product", A)
+    _check_tensor("linalg.householder_product", tau, "tau")
+    _no_out("linalg.householder_product", out)
+    m, n = A.shape[-2:]
+    k = tau.shape[-1]
+    if not (m >= n >= k) or tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
+        raise RuntimeError(f"torch.linalg.householder_product: expected A of m x n with m >= n >= k and tau of "
+                           f"A's batch and k; got A {tuple(A.shape)} and tau {tuple(tau.shape)}")
+    units = eye(m, dtype=A.dtype, device=A.device)
+    below = units.new_ones(m, m).tril(-1)  # (below[r, i] = 1 where r > i)
+    Q = eye(m, n, dtype=A.dtype, device=A.device).expand(tuple(A.shape[:-2]) + (m, n))
+    for i in reversed(range(k)):  # (Q = H_i Q, from the last reflection to the first)
+        v = A[..., :, i] * below[:, i] + units[:, i]  # (A's column i below the diagonal, 1 on it, 0 above)
+        Q = Q - tau[..., i, None, None] * v.unsqueeze(-1) * (v.unsqueeze(-2) @ Q)
+    return Q
+
+
+Tensor.svd, Tensor.qr, Tensor.pinverse, Tensor.geqrf = svd_old, qr_old, pinverse, geqrf

@@ -14,13 +14,24 @@ The gradient of every norm is exact, and 0 at the zero vector (see ``ops/norm.py
 ``lu.py``; ``eigh``, ``eigvalsh``, ``svd``, ``svdvals``, ``qr``, ``pinv``, ``matrix_rank``, ``lstsq`` and ``cond``
 in ``factorisations.py``; ``matrix_exp``, ``matrix_power`` and ``multi_dot`` in ``products.py``. ``vecdot``,
 ``matmul``, ``diagonal`` and ``vander`` (increasing powers, unlike ``torch.vander``) are here. Not covered: complex
-matrices, and so ``eig`` and ``eigvals``; ``householder_product`` and the LDL factorisation.
+matrices, and so ``eig`` and ``eigvals``; the LDL factorisation.
 """
 import math
 
 from . import dtypes as dt
 from .coverage import missing_names as _missing_names
-from .factorisations import cond, eigh, eigvalsh, lstsq, matrix_rank, pinv, qr, svd, svdvals  # (factorisations.py)
+from .factorisations import (  # (factorisations.py)
+    cond,
+    eigh,
+    eigvalsh,
+    householder_product,
+    lstsq,
+    matrix_rank,
+    pinv,
+    qr,
+    svd,
+    svdvals,
+)
 from .functions import cat
 from .lu import (  # (lu.py)
     det,
@@ -152,7 +163,7 @@ norm, vector_norm, matrix_norm = (_numpy_names(f) for f in (norm, vector_norm, m
 __all__ = ["norm", "vector_norm", "matrix_norm", "cholesky", "cholesky_ex", "solve_triangular", "LinAlgError", "solve",
            "inv", "det", "slogdet", "cross", "matrix_power", "multi_dot", "eigh", "eigvalsh", "svd", "svdvals", "qr",
            "pinv", "matrix_rank", "lstsq", "cond", "inv_ex", "solve_ex", "lu_factor", "lu_factor_ex", "lu", "lu_solve",
-           "tensorinv", "tensorsolve", "matrix_exp", "vecdot", "matmul", "diagonal", "vander"]
+           "tensorinv", "tensorsolve", "matrix_exp", "vecdot", "matmul", "diagonal", "vander", "householder_product"]
 
 
 __getattr__ = _missing_names(__name__)  # (a name this module lacks: what the library has instead)

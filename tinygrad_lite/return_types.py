@@ -38,6 +38,7 @@ linalg_eigh = _named("linalg_eigh", ["eigenvalues", "eigenvectors"])  # (factori
 linalg_svd = _named("linalg_svd", ["U", "S", "Vh"])
 svd = _named("svd", ["U", "S", "V"])
 linalg_qr, qr = _named("linalg_qr", ["Q", "R"]), _named("qr", ["Q", "R"])
+geqrf = _named("geqrf", ["a", "tau"])
 linalg_lstsq = _named("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 linalg_lu_factor = _named("linalg_lu_factor", ["LU", "pivots"])  # (lu.py, and the five below)
 linalg_lu_factor_ex = _named("linalg_lu_factor_ex", ["LU", "pivots", "info"])

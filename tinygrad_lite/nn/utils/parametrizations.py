@@ -1,4 +1,5 @@
-r"""``nn.utils.parametrizations``: ``spectral_norm`` and ``weight_norm`` as parametrizations (``parametrize.py``).
+r"""``nn.utils.parametrizations``: ``spectral_norm`` and ``weight_norm`` as parametrizations (``parametrize.py``),
+and ``orthogonal`` (``orthogonal.py``).
 
 Spectral normalisation (GANs' critics, to keep them 1-Lipschitz) divides a weight W by its largest singular value
 sigma(W). sigma is estimated by power iteration: with u and v unit vectors kept between steps (buffers),
@@ -17,6 +18,7 @@ from ..functional import normalize
 from ..modules.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from ..modules.module import Module
 from . import parametrize
+from .orthogonal import orthogonal
 
 
 def weight_as_matrix(weight, dim):
@@ -110,4 +112,4 @@ def weight_norm(module, name="weight", dim=0):
     return module
 
 
-__all__ = ["spectral_norm", "weight_norm"]
+__all__ = ["spectral_norm", "weight_norm", "orthogonal"]
