@@ -159,3 +159,33 @@ def test_layer_norm_argument_errors_have_pytorchs_types():
         F.layer_norm(x, (3,), tl.ones(4, dtype=tl.float64))
     with pytest.raises(RuntimeError, match="float32 but the weight is .*float64"):
         F.layer_norm(tl.zeros(2, 3), (3,), tl.ones(3, dtype=tl.float64))
+
+
+def test_sync_batch_norm_is_batch_norm_in_one_process_and_conversion_keeps_the_very_parameters():
+    """nn.SyncBatchNorm in one process (as PyTorch's without a process group): outputs in training and eval, the
+    running statistics, state_dict keys and repr; convert_sync_batchnorm swaps nested batch norms, sharing their
+    Parameters and buffers, as PyTorch's does."""
+    x = np.random.default_rng(0).standard_normal((2, 3, 5, 5))
+    kernel = np.random.default_rng(1).standard_normal((4, 3, 3, 3))
+    results, reprs = [], []
+    for lib in (tl, torch):
+        model = lib.nn.Sequential(lib.nn.Conv2d(3, 4, 3), lib.nn.BatchNorm2d(4),
+                                  lib.nn.Sequential(lib.nn.BatchNorm2d(4, affine=False)))
+        weight = model[1].weight
+        model = lib.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        with lib.no_grad():
+            model[0].weight.copy_(lib.tensor(kernel, dtype=lib.float32))
+            model[0].bias.zero_()
+        trained = model(lib.tensor(x, dtype=lib.float32))
+        model.eval()
+        evaluated = model(lib.tensor(x, dtype=lib.float32))
+        volume = lib.nn.SyncBatchNorm(2)(lib.tensor(x[:, :2, :, :4].reshape(2, 2, 5, 2, 2), dtype=lib.float32))
+        results.append([trained.detach().numpy(), evaluated.detach().numpy(), model[1].running_var.numpy(),
+                        volume.detach().numpy()])
+        reprs.append((repr(model), list(model.state_dict())))
+        assert model[1].weight is weight and isinstance(model[2][0], lib.nn.modules.batchnorm._BatchNorm)
+        with pytest.raises(ValueError, match=r"expected at least 2D input \(got 1D input\)"):
+            lib.nn.SyncBatchNorm(4)(lib.ones(3))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
+    assert reprs[0] == reprs[1]

@@ -30,7 +30,7 @@ from .activation import (
     Softmax2d,
 )
 from .attention import MultiheadAttention
-from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm
 from .conv import *
 from .conv import __all__ as _conv_names
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
@@ -59,13 +59,11 @@ from .upsampling import __all__ as _upsampling_names
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Linear", "Identity",
            "ReLU", "LeakyReLU", "Sigmoid", "SiLU", "Tanh", "Softplus", "GELU", "Softmax", "LogSoftmax", "Flatten",
-           "Dropout", "BatchNorm1d", "LayerNorm", "Embedding",
-           # (session 42) the activations of nn/functional/activation.py
-           "ELU", "SELU", "CELU", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "LogSigmoid", "Softsign", "Mish",
-           "Tanhshrink", "Softshrink", "Hardshrink", "Threshold", "Softmin", "GLU", "PReLU", "Unflatten",
-           "BatchNorm2d", "BatchNorm3d", "Dropout1d", "Dropout2d", "Dropout3d", "GroupNorm", "InstanceNorm1d",
-           "InstanceNorm2d", "InstanceNorm3d", "MultiheadAttention", "RMSNorm", "Bilinear", "PairwiseDistance",
-           "CosineSimilarity", "EmbeddingBag", "LocalResponseNorm", "RReLU", "Softmax2d", "AlphaDropout",
-           "FeatureAlphaDropout"] + \
+           "Dropout", "BatchNorm1d", "LayerNorm", "Embedding", "ELU", "SELU", "CELU", "Hardtanh", "ReLU6",
+           "Hardsigmoid", "Hardswish", "LogSigmoid", "Softsign", "Mish", "Tanhshrink", "Softshrink", "Hardshrink",
+           "Threshold", "Softmin", "GLU", "PReLU", "Unflatten", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm",
+           "Dropout1d", "Dropout2d", "Dropout3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
+           "MultiheadAttention", "RMSNorm", "Bilinear", "PairwiseDistance", "CosineSimilarity", "EmbeddingBag",
+           "LocalResponseNorm", "RReLU", "Softmax2d", "AlphaDropout", "FeatureAlphaDropout"] + \
     list(_padding_names) + list(_loss_names) + list(_conv_names) + list(_pooling_names) + list(_upsampling_names) + \
     list(_transformer_names) + list(_rnn_names) + list(_lazy_names)

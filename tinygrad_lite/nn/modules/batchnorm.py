@@ -120,3 +120,39 @@ class BatchNorm2d(_BatchNorm):
 class BatchNorm3d(_BatchNorm):
     """Batch normalisation for volumes (N, C, D, H, W), each channel over the batch and every position."""
     _dims, _layout = (5,), "(N, C, D, H, W)"
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalisation whose statistics, under ``DistributedDataParallel``, PyTorch averages over every process's
+    batch. Training runs in one process here (``distributed``), where PyTorch's is plain batch norm too: so is this
+    one, over an input of any number of dims (N, C, ...). ``convert_sync_batchnorm(model)`` swaps each batch norm of
+    a model for one of these, keeping its very parameters and running statistics, as PyTorch's does."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 process_group=None, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+        self.process_group = process_group
+
+    def _check_input(self, input):
+        F._check_tensor(f"SyncBatchNorm({self.num_features})", input)
+        if input.ndim < 2:
+            raise ValueError(f"expected at least 2D input (got {input.ndim}D input)")
+        if input.shape[1] != self.num_features:
+            raise RuntimeError(f"SyncBatchNorm({self.num_features}): expected {self.num_features} channels in dim 1 of "
+                               f"the input, got {input.shape[1]} (input shape {tuple(input.shape)})")
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """``module`` with every batch norm in it (itself included) replaced by a SyncBatchNorm holding the same
+        parameters, running statistics and training mode."""
+        converted = module
+        if isinstance(module, _BatchNorm):
+            converted = cls(module.num_features, module.eps, module.momentum, module.affine,
+                            module.track_running_stats, process_group)
+            if module.affine:
+                converted.weight, converted.bias = module.weight, module.bias
+            converted.running_mean, converted.running_var = module.running_mean, module.running_var
+            converted.num_batches_tracked, converted.training = module.num_batches_tracked, module.training
+        for name, child in module.named_children():
+            converted.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return converted
