@@ -801,7 +801,7 @@ def test_module_apply_with_something_that_is_not_a_function():
     (lambda: tl.optim.SparseAdam, ["module 'tinygrad_lite.optim' has no attribute 'SparseAdam'", "covers a part"]),
     (lambda: tl.optim.SparseAdam, ["no attribute 'SparseAdam'", "covers a part"]),
     (lambda: tl.utils.data.SubsetSampler, ["no attribute 'SubsetSampler'", "covers a part"]),
-    (lambda: tl.jit, ["module 'tinygrad_lite' has no attribute 'jit'", "covers a part"]),
+    (lambda: tl.hub, ["module 'tinygrad_lite' has no attribute 'hub'", "covers a part"]),
     # (session 40) no hint to a namesake that is another thing: nn.init's deprecated ``sparse`` (an initialiser),
     # nn.functional for torch.functional, F.embedding/F.batch_norm whose arguments come in another order
     (lambda: tl.sparse, ["no attribute 'sparse'", "covers a part"]),
