@@ -30,6 +30,7 @@ from .activation import (
     Softmax2d,
 )
 from .attention import MultiheadAttention
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm
 from .conv import *
 from .conv import __all__ as _conv_names
@@ -64,6 +65,7 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", 
            "Threshold", "Softmin", "GLU", "PReLU", "Unflatten", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm",
            "Dropout1d", "Dropout2d", "Dropout3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
            "MultiheadAttention", "RMSNorm", "Bilinear", "PairwiseDistance", "CosineSimilarity", "EmbeddingBag",
-           "LocalResponseNorm", "RReLU", "Softmax2d", "AlphaDropout", "FeatureAlphaDropout"] + \
+           "LocalResponseNorm", "RReLU", "Softmax2d", "AlphaDropout", "FeatureAlphaDropout",
+           "AdaptiveLogSoftmaxWithLoss"] + \
     list(_padding_names) + list(_loss_names) + list(_conv_names) + list(_pooling_names) + list(_upsampling_names) + \
     list(_transformer_names) + list(_rnn_names) + list(_lazy_names)
