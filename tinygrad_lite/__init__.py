@@ -101,8 +101,7 @@ from .bitwise import (bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, 
 from .triangular import cholesky_inverse, cholesky_solve, diag_embed
 from .lu import det, inverse, logdet, lu_unpack, slogdet
 from .lu import lu_solve_old as lu_solve
-from .factorisations import geqrf, pinverse, qr_old as qr, svd_old as svd
-from .factorisations import householder_product as orgqr
+from .factorisations import geqrf, orgqr, pinverse, qr_old as qr, svd_old as svd
 from .count_draws import binomial, poisson
 from . import inplace_methods  # (x.exp_() and the other in-place forms: inplace_methods.py)
 from .trigonometry import *  # asin, acos, atan, atan2, sinh ... (trigonometry.py)

@@ -307,4 +307,11 @@ def householder_product(A, tau, *, out=None):
     return Q
 
 
-Tensor.svd, Tensor.qr, Tensor.pinverse, Tensor.geqrf = svd_old, qr_old, pinverse, geqrf
+def orgqr(input, tau):
+    """``torch.orgqr``: ``linalg.householder_product``."""
+    _check_tensor("orgqr", input, "input")
+    _check_tensor("orgqr", tau, "tau")
+    return householder_product(input, tau)
+
+
+Tensor.svd, Tensor.qr, Tensor.pinverse, Tensor.geqrf, Tensor.orgqr = svd_old, qr_old, pinverse, geqrf, orgqr

@@ -25,6 +25,7 @@ import warnings
 
 from ...creation import linspace, ones
 from ...functions import _flag, stack
+from ...shapes import as_int
 from ...tensor import where
 from ._checks import _check_tensor
 from .vision import CUBIC
@@ -165,7 +166,10 @@ def affine_grid(theta, size, align_corners=None):
     theta (N, 3, 4), size (N, C, D, H, W), a grid (N, D, H, W, 3)."""
     _check_tensor("affine_grid", theta, "theta")
     align_corners = _align_corners(align_corners)
-    size = tuple(int(s) for s in size)
+    if isinstance(size, (str, bytes)) or not hasattr(size, "__iter__"):
+        raise TypeError(f"affine_grid(): argument 'size' must be a tuple of ints (N, C, H, W) or (N, C, D, H, W), got "
+                        f"{type(size).__name__}")
+    size = tuple(as_int(s, "affine_grid", "size") for s in size)
     if len(size) not in (4, 5):
         raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
                                   f"respectively. Got size {size}.")

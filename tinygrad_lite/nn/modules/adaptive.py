@@ -19,6 +19,7 @@ import numpy as np
 from ...creation import tensor
 from ...functions import cat
 from ...scatter import index_add
+from ...shapes import as_int, check_number, check_size
 from .. import functional as F
 from .container import ModuleList, Sequential
 from .linear import Linear
@@ -34,7 +35,12 @@ class AdaptiveLogSoftmaxWithLoss(Module):
 
     def __init__(self, in_features, n_classes, cutoffs, div_value=4.0, head_bias=False, device=None, dtype=None):
         super().__init__()
-        cutoffs = list(cutoffs)
+        name = "AdaptiveLogSoftmaxWithLoss"
+        in_features, n_classes = check_size(name, "in_features", in_features), check_size(name, "n_classes", n_classes)
+        div_value = check_number(name, "div_value", div_value, low=0)
+        if isinstance(cutoffs, (str, bytes)) or not hasattr(cutoffs, "__iter__"):
+            raise TypeError(f"{name}(): argument 'cutoffs' must be a sequence of ints, got {type(cutoffs).__name__}")
+        cutoffs = [as_int(c, name, "cutoffs") for c in cutoffs]
         if len(cutoffs) == 0:
             raise ValueError("cutoffs should be a sequence of length larger than 0")
         if (cutoffs != sorted(cutoffs) or min(cutoffs) <= 0 or max(cutoffs) > n_classes - 1
