@@ -294,8 +294,8 @@ def test_a_number_as_the_value_is_rejected_as_pytorch_rejects_it():
 
 
 def test_kumaraswamy_cdf_outside_the_interval_raises_as_pytorch():
-    """PyTorch checks the value through its base uniform; so does the library (the message shows the interval's
-    bounds by name, as the library's Uniform does)."""
+    """PyTorch checks the value through its base uniform; so does the library, with PyTorch's message (the
+    interval's bounds as numbers)."""
     for L in (tl, torch):
         with pytest.raises(ValueError, match="Expected value argument .* Uniform"):
             family(L, "Kumaraswamy")(L.tensor([1.0]), L.tensor([1.0])).cdf(L.tensor([-0.5]))

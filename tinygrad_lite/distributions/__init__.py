@@ -15,8 +15,12 @@ parameter here (Exponential, Laplace, LogNormal); (session 50) the counts ``Pois
 form), ``MixtureSameFamily``, the Gumbel-softmax pair ``RelaxedBernoulli`` and ``RelaxedOneHotCategorical``, and
 ``Cauchy``, ``HalfNormal``, ``HalfCauchy``, ``Gumbel``, ``Weibull``, ``Pareto``, ``Geometric``, ``InverseGamma``,
 ``Kumaraswamy``.
-Not covered: the other distributions (LowRankMultivariateNormal, VonMises, Wishart ...), the other transforms, and
-constraints as objects (``support``, ``arg_constraints``).
+Constraints as objects (``constraints.py``, PyTorch's, with their reprs): every distribution's ``arg_constraints``
+and ``support``, which its argument checks use; ``biject_to`` and ``transform_to`` (``constraint_registry.py``), with
+the ``IndependentTransform``, ``SoftmaxTransform`` and ``StickBreakingTransform`` they need.
+Not covered: the other distributions (LowRankMultivariateNormal, VonMises, Wishart ...), the other transforms
+(PowerTransform, AbsTransform, LowerCholeskyTransform ...), so ``biject_to``/``transform_to`` of lower_cholesky,
+positive_definite, positive_semidefinite, corr_cholesky, cat and stack (they raise NotImplementedError).
 """
 from ..coverage import missing_names as _missing_names
 from .bernoulli import Bernoulli
@@ -51,9 +55,10 @@ from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .normal import Normal
 from .multivariate_normal import MultivariateNormal
-from . import transforms
-from .transforms import (AffineTransform, ComposeTransform, ExpTransform, SigmoidTransform, SoftplusTransform,
-                         TanhTransform, Transform)
+from . import constraints, transforms
+from .constraint_registry import biject_to, transform_to
+from .transforms import (AffineTransform, ComposeTransform, ExpTransform, IndependentTransform, SigmoidTransform,
+                         SoftmaxTransform, SoftplusTransform, StickBreakingTransform, TanhTransform, Transform)
 from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
 
@@ -64,7 +69,8 @@ __all__ = ["Distribution", "Normal", "Categorical", "Bernoulli", "Uniform", "Ind
            "NegativeBinomial", "Multinomial", "OneHotCategorical", "OneHotCategoricalStraightThrough",
            "MixtureSameFamily", "RelaxedBernoulli", "LogitRelaxedBernoulli", "RelaxedOneHotCategorical",
            "ExpRelaxedCategorical", "Cauchy", "HalfNormal", "HalfCauchy", "Gumbel", "Weibull", "Pareto", "Geometric",
-           "InverseGamma", "Kumaraswamy"]
+           "InverseGamma", "Kumaraswamy", "constraints", "biject_to", "transform_to", "IndependentTransform",
+           "SoftmaxTransform", "StickBreakingTransform"]
 
 
 __getattr__ = _missing_names(__name__)  # (a name this package lacks: what the library has instead)

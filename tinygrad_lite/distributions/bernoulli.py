@@ -9,6 +9,7 @@ from ..autograd.grad_mode import no_grad
 from ..creation import bernoulli, tensor
 from ..nn.functional.loss import binary_cross_entropy_with_logits
 from ..tensor import Tensor, where
+from . import constraints
 from .categorical import _probs_or_logits
 from .distribution import Distribution, broadcast_all, clamp_probs, floating
 
@@ -17,6 +18,9 @@ __all__ = ["Bernoulli"]
 
 class Bernoulli(Distribution):
     """A Bernoulli distribution per element of ``probs`` or ``logits`` (a tensor or a number)."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         given = probs if logits is None else logits
@@ -28,9 +32,7 @@ class Bernoulli(Distribution):
         else:
             self.logits, self._parameters = given, ("logits",)
         super().__init__(given.shape, validate_args=validate_args)
-        if probs is not None:
-            inside = (self.probs >= 0) & (self.probs <= 1)
-            self._check_parameter("probs", self.probs, inside, "Interval(lower_bound=0.0, upper_bound=1.0)")
+        self._check_parameter(self._parameters[0])  # (the one given; the other, derived, is valid)
 
     def __getattr__(self, name):  # the parameter not given, derived on first use
         if name == "probs":
@@ -52,7 +54,7 @@ class Bernoulli(Distribution):
             return bernoulli(self.probs.expand(self._extended_shape(sample_shape)))
 
     def log_prob(self, value):
-        self._check_value(value, (value == 0) | (value == 1), "Boolean()")
+        self._check_value(value)
         logits, value = broadcast_all(self.logits, floating(value, self.logits))
         return -binary_cross_entropy_with_logits(logits, value, reduction="none")
 

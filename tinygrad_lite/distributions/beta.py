@@ -3,6 +3,7 @@ Dirichlet((a, b)) (dirichlet.py): density x^{a-1} (1 - x)^{b-1} / B(a, b), mean 
 ``rsample`` is not offered here.
 """
 from ..functions import stack
+from . import constraints
 from .dirichlet import Dirichlet
 from .distribution import Distribution, broadcast_all
 
@@ -12,6 +13,8 @@ __all__ = ["Beta"]
 class Beta(Distribution):
     """Beta(concentration1, concentration0) on [0, 1]: density x^{a-1} (1-x)^{b-1} / B(a, b)."""
 
+    arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
+    support = constraints.unit_interval
     has_rsample = False
     _parameters = ("concentration1", "concentration0")
 
@@ -19,8 +22,7 @@ class Beta(Distribution):
         self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
         super().__init__(self.concentration1.shape, validate_args=validate_args)
         for name in self._parameters:
-            values = getattr(self, name)
-            self._check_parameter(name, values, values > 0, "GreaterThan(lower_bound=0.0)")
+            self._check_parameter(name)
         self._dirichlet = Dirichlet(stack([self.concentration1, self.concentration0], -1), validate_args=False)
 
     mean = property(lambda self: self.concentration1 / (self.concentration1 + self.concentration0))
@@ -38,7 +40,7 @@ class Beta(Distribution):
         return self._dirichlet.sample(sample_shape)[..., 0]
 
     def log_prob(self, value):
-        self._check_value(value, (value >= 0) & (value <= 1), "Interval(lower_bound=0.0, upper_bound=1.0)")
+        self._check_value(value)
         return self._dirichlet.log_prob(stack([value, 1.0 - value], -1))
 
     def entropy(self):

@@ -12,6 +12,7 @@ from ..count_draws import binomial
 from ..creation import arange
 from ..special import lgamma
 from ..tensor import Tensor
+from . import constraints
 from .categorical import _probs_or_logits
 from .distribution import Distribution, broadcast_all, clamp_probs, floating
 
@@ -26,6 +27,9 @@ def _half_clamp(x):
 class Binomial(Distribution):
     """Binomial(total_count, probs or logits) per element of the broadcast parameters."""
 
+    arg_constraints = {"total_count": constraints.nonnegative_integer, "probs": constraints.unit_interval,
+                       "logits": constraints.real}
+
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
         _probs_or_logits("Binomial", probs, logits) if (probs is None) == (logits is None) else None
         if probs is not None:
@@ -37,11 +41,8 @@ class Binomial(Distribution):
             self.total_count = self.total_count.type_as(self.logits)
             self._parameters = ("total_count", "logits")
         super().__init__(self.total_count.shape, validate_args=validate_args)
-        n = self.total_count
-        self._check_parameter("total_count", n, (n >= 0) & (n == n.floor()), "IntegerGreaterThan(lower_bound=0)")
-        if probs is not None:
-            self._check_parameter("probs", self.probs, (self.probs >= 0) & (self.probs <= 1),
-                                  "Interval(lower_bound=0.0, upper_bound=1.0)")
+        for name in self._parameters:  # (total_count, and probs or logits: the one given)
+            self._check_parameter(name)
 
     def __getattr__(self, name):  # the parameter not given, derived on first use
         if name == "probs":
@@ -58,6 +59,10 @@ class Binomial(Distribution):
     variance = property(lambda self: self.total_count * self.probs * (1 - self.probs))
     param_shape = property(lambda self: self._batch_shape)
 
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
+    def support(self):
+        return constraints.integer_interval(0, self.total_count)
+
     def sample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
         with no_grad():
@@ -65,8 +70,7 @@ class Binomial(Distribution):
 
     def log_prob(self, value):
         value = floating(value, self.total_count) if isinstance(value, Tensor) else value
-        self._check_value(value, (value >= 0) & (value <= self.total_count) & (value == value.floor()),
-                          f"IntegerInterval(lower_bound=0, upper_bound={self.total_count})")
+        self._check_value(value)
         n, logits = self.total_count, self.logits
         normaliser = n * _half_clamp(logits) + n * (-logits.abs()).exp().log1p() - lgamma(n + 1)
         return value * logits - lgamma(value + 1) - lgamma(n - value + 1) - normaliser

@@ -12,6 +12,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..creation import arange, full, multinomial
 from ..tensor import Size, Tensor
+from . import constraints
 from .distribution import Distribution, clamp_probs
 
 __all__ = ["Categorical"]
@@ -30,6 +31,8 @@ def _probs_or_logits(name, probs, logits):
 class Categorical(Distribution):
     """A categorical distribution over the last dim of ``probs`` or ``logits``: batch shape = their shape[:-1]."""
 
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+
     def __init__(self, probs=None, logits=None, validate_args=None):
         given = _probs_or_logits("Categorical", probs, logits)
         if given.ndim < 1:
@@ -42,11 +45,7 @@ class Categorical(Distribution):
             self._parameters = ("logits",)
         self._num_events = given.shape[-1]
         super().__init__(given.shape[:-1], validate_args=validate_args)
-        if probs is not None:
-            ok = (self.probs >= 0) & ((self.probs.sum(-1) - 1).abs() < 1e-6).unsqueeze(-1)
-            self._check_parameter("probs", self.probs, ok, "Simplex()")
-        else:
-            self._check_parameter("logits", self.logits, self.logits == self.logits, "IndependentConstraint(Real(), 1)")
+        self._check_parameter(self._parameters[0])  # (the one given, normalised)
 
     def __getattr__(self, name):  # the parameter not given, derived on first use
         if name == "probs":
@@ -58,6 +57,11 @@ class Categorical(Distribution):
         raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
 
     param_shape = property(lambda self: Size(tuple(self._batch_shape) + (self._num_events,)))
+
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
+    def support(self):
+        return constraints.integer_interval(0, self._num_events - 1)
+
     mean = property(lambda self: full(tuple(self._batch_shape), math.nan, dtype=self.probs.dtype))
     variance = mean
     mode = property(lambda self: self.probs.argmax(-1))
@@ -71,8 +75,7 @@ class Categorical(Distribution):
             return picked.T.reshape(shape)
 
     def log_prob(self, value):
-        self._check_value(value, (value >= 0) & (value < self._num_events) & (value == value.long()),
-                          f"IntegerInterval(lower_bound=0, upper_bound={self._num_events - 1})")
+        self._check_value(value)
         value = value.long().unsqueeze(-1)
         logits = self.logits
         shape = np.broadcast_shapes(tuple(value.shape[:-1]), tuple(logits.shape[:-1]))

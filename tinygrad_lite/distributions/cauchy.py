@@ -11,6 +11,7 @@ sampling: a uniform pushed through the inverse cdf has the distribution), differ
 import math
 
 from ..creation import full, rand
+from . import constraints
 from .distribution import Distribution, broadcast_all
 
 __all__ = ["Cauchy"]
@@ -20,14 +21,16 @@ class Cauchy(Distribution):
     """A Cauchy (Lorentz) distribution per element of the broadcast ``loc`` (the median) and ``scale`` (the half
     width at half maximum)."""
 
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
     has_rsample = True
     _parameters = ("loc", "scale")
 
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all(loc, scale)
         super().__init__(self.loc.shape, validate_args=validate_args)
-        self._check_parameter("loc", self.loc, self.loc == self.loc, "Real()")
-        self._check_parameter("scale", self.scale, self.scale > 0, "GreaterThan(lower_bound=0.0)")
+        self._check_parameter("loc")
+        self._check_parameter("scale")
 
     mean = property(lambda self: full(tuple(self._extended_shape()), math.nan, dtype=self.loc.dtype,
                                       device=self.loc.device))
@@ -40,12 +43,12 @@ class Cauchy(Distribution):
         return self.loc + (math.pi * (u - 0.5)).tan() * self.scale
 
     def log_prob(self, value):
-        self._check_value(value, value == value, "Real()")
+        self._check_value(value)
         return -math.log(math.pi) - self.scale.log() - (((value - self.loc) / self.scale) ** 2).log1p()
 
     def cdf(self, value):
         """P(X <= value) = atan((value - loc) / scale) / pi + 1/2."""
-        self._check_value(value, value == value, "Real()")
+        self._check_value(value)
         return ((value - self.loc) / self.scale).atan() / math.pi + 0.5
 
     def icdf(self, value):

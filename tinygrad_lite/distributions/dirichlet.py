@@ -12,6 +12,7 @@ from .. import dtypes as dt
 from ..autograd.grad_mode import no_grad
 from ..composed_math import xlogy
 from ..special import digamma, lgamma
+from . import constraints
 from .distribution import Distribution
 from .gamma import standard_gamma
 
@@ -21,6 +22,8 @@ __all__ = ["Dirichlet"]
 class Dirichlet(Distribution):
     """Dirichlet(concentration): ``concentration`` (..., k), each a_i > 0; events of shape (k,)."""
 
+    arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
+    support = constraints.simplex
     has_rsample = False
     _parameters = ("concentration",)
 
@@ -29,8 +32,7 @@ class Dirichlet(Distribution):
             raise ValueError("`concentration` parameter must be at least one-dimensional.")
         self.concentration = concentration
         super().__init__(concentration.shape[:-1], concentration.shape[-1:], validate_args)
-        self._check_parameter("concentration", concentration, concentration > 0,
-                              "IndependentConstraint(GreaterThan(lower_bound=0.0), 1)")
+        self._check_parameter("concentration")
 
     @property
     def mean(self):
@@ -62,7 +64,7 @@ class Dirichlet(Distribution):
             return draws / draws.sum(-1, keepdim=True)
 
     def log_prob(self, value):
-        self._check_value(value, ((value >= 0).all(-1)) & ((value.sum(-1) - 1).abs() < 1e-6), "Simplex()")
+        self._check_value(value)
         a = self.concentration
         return xlogy(a - 1.0, value).sum(-1) + lgamma(a.sum(-1)) - lgamma(a).sum(-1)
 

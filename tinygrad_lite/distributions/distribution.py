@@ -15,7 +15,10 @@ Two ways to draw, which matter for training:
 
 Arguments are checked as PyTorch checks them (``validate_args``, on by default): a parameter outside its
 constraint (a negative scale, probabilities that are not a distribution) and a value outside the support given to
-``log_prob`` raise ValueError. The random numbers come from the library's generator (``manual_seed``), so a sample
+``log_prob`` raise ValueError. The constraints are objects (constraints.py): ``arg_constraints`` maps each
+parameter's name to its constraint (Normal's: loc ``real``, scale ``positive``), ``support`` is the region of the
+values (a property where it depends on the parameters, as Uniform's interval(low, high)); their reprs are the
+names the errors show. The random numbers come from the library's generator (``manual_seed``), so a sample
 is not PyTorch's for the same seed; everything else is computed as PyTorch computes it.
 """
 import numpy as np
@@ -63,6 +66,16 @@ class Distribution:
         if value not in (True, False):
             raise ValueError(f"set_default_validate_args: expected True or False, got {value!r}")
         Distribution._validate_default = value
+
+    @property
+    def arg_constraints(self):
+        """Each parameter's name -> its constraint (constraints.py); a subclass defines it, as in PyTorch."""
+        raise NotImplementedError(f"{type(self).__name__} does not define arg_constraints")
+
+    @property
+    def support(self):
+        """The constraint the values lie in (constraints.py); a subclass defines it, as in PyTorch."""
+        raise NotImplementedError(f"{type(self).__name__} does not define support")
 
     def __init__(self, batch_shape=(), event_shape=(), validate_args=None):
         self._batch_shape, self._event_shape = Size(batch_shape), Size(event_shape)
@@ -125,18 +138,35 @@ class Distribution:
     def stddev(self):
         return self.variance.sqrt()
 
-    def _check_parameter(self, name, values, ok, constraint):
-        """PyTorch's ValueError when ``ok`` (a boolean tensor) is not all True, showing the offending numbers."""
-        if self._validate_args and not bool(ok.all()):
-            raise ValueError(f"Expected parameter {name} (Tensor of shape {tuple(values.shape)}) of distribution "
-                             f"{self!r} to satisfy the constraint {constraint}, but found invalid values:\n{values}")
+    def _check_parameter(self, name, values=None, constraint=None):
+        """PyTorch's ValueError (with ``validate_args``) when the parameter ``name`` (its ``values``: the attribute
+        of that name unless given) does not satisfy ``constraint`` (``arg_constraints[name]`` unless given)."""
+        if not self._validate_args:
+            return
+        values = getattr(self, name) if values is None else values
+        constraint = self.arg_constraints[name] if constraint is None else constraint
+        with no_grad():
+            valid = bool(constraint.check(values).all())
+        if not valid:
+            raise self._parameter_error(name, values, constraint)
 
-    def _check_value(self, value, ok, support):
+    def _parameter_error(self, name, values, constraint):
+        return ValueError(f"Expected parameter {name} (Tensor of shape {tuple(values.shape)}) of distribution "
+                          f"{self!r} to satisfy the constraint {constraint!r}, but found invalid values:\n{values}")
+
+    def _check_value(self, value, support=None):
+        """The value given to log_prob (or cdf) must be a Tensor, and (with ``validate_args``) lie in ``support``
+        (the distribution's unless given): PyTorch's ValueError otherwise."""
         if not isinstance(value, Tensor):
             raise ValueError(f"{type(self).__name__}.log_prob: the value must be a Tensor, got {type(value).__name__}")
-        if self._validate_args and not bool(ok.all()):
+        if not self._validate_args:
+            return
+        support = self.support if support is None else support
+        with no_grad():
+            valid = bool(support.check(value).all())
+        if not valid:
             raise ValueError(f"Expected value argument (Tensor of shape {tuple(value.shape)}) to be within the "
-                             f"support ({support}) of the distribution {self!r}, but found invalid values:\n{value}")
+                             f"support ({support!r}) of the distribution {self!r}, but found invalid values:\n{value}")
 
     def __repr__(self):
         shown = []

@@ -3,6 +3,7 @@ x >= 0, mean 1 / b, entropy 1 - log b, cdf 1 - e^{-b x}. ``rsample`` is -log(1 -
 in b.
 """
 from ..creation import rand
+from . import constraints
 from .distribution import Distribution, broadcast_all
 
 __all__ = ["Exponential"]
@@ -11,13 +12,15 @@ __all__ = ["Exponential"]
 class Exponential(Distribution):
     """Exponential(rate): density b e^{-b x} on x >= 0; ``rsample`` is -log(1 - u) / b, differentiable in b."""
 
+    arg_constraints = {"rate": constraints.positive}
+    support = constraints.nonnegative
     has_rsample = True
     _parameters = ("rate",)
 
     def __init__(self, rate, validate_args=None):
         self.rate, = broadcast_all(rate)
         super().__init__(self.rate.shape, validate_args=validate_args)
-        self._check_parameter("rate", self.rate, self.rate > 0, "GreaterThan(lower_bound=0.0)")
+        self._check_parameter("rate")
 
     mean = property(lambda self: self.rate.reciprocal())
     mode = property(lambda self: self.rate * 0)
@@ -29,11 +32,11 @@ class Exponential(Distribution):
         return -(-u).log1p() / self.rate
 
     def log_prob(self, value):
-        self._check_value(value, value >= 0, "GreaterThanEq(lower_bound=0.0)")
+        self._check_value(value)
         return self.rate.log() - self.rate * value
 
     def cdf(self, value):
-        self._check_value(value, value >= 0, "GreaterThanEq(lower_bound=0.0)")
+        self._check_value(value)
         return 1 - (-self.rate * value).exp()
 
     def icdf(self, value):

@@ -20,6 +20,7 @@ from ..creation import rand, randn
 from ..functions import finfo
 from ..special import digamma, lgamma
 from ..tensor import where
+from . import constraints
 from .distribution import Distribution, broadcast_all
 
 __all__ = ["Gamma", "standard_gamma"]
@@ -48,15 +49,16 @@ def standard_gamma(concentration, shape):
 class Gamma(Distribution):
     """Gamma(concentration, rate) per element of the broadcast parameters (module docstring)."""
 
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.nonnegative
     has_rsample = False
     _parameters = ("concentration", "rate")
 
     def __init__(self, concentration, rate, validate_args=None):
         self.concentration, self.rate = broadcast_all(concentration, rate)
         super().__init__(self.concentration.shape, validate_args=validate_args)
-        self._check_parameter("concentration", self.concentration, self.concentration > 0,
-                              "GreaterThan(lower_bound=0.0)")
-        self._check_parameter("rate", self.rate, self.rate > 0, "GreaterThan(lower_bound=0.0)")
+        for name in ("concentration", "rate"):  # (Gamma's: a Chi2's arg_constraints name df, checked before)
+            self._check_parameter(name, constraint=Gamma.arg_constraints[name])
 
     mean = property(lambda self: self.concentration / self.rate)
     mode = property(lambda self: ((self.concentration - 1) / self.rate).clamp(min=0))
@@ -73,7 +75,7 @@ class Gamma(Distribution):
             return standard_gamma(self.concentration, shape) / self.rate.expand(shape)
 
     def log_prob(self, value):
-        self._check_value(value, value >= 0, "GreaterThanEq(lower_bound=0.0)")
+        self._check_value(value)
         a, b = self.concentration, self.rate
         return xlogy(a, b) + xlogy(a - 1, value) - b * value - lgamma(a)
 

@@ -16,6 +16,7 @@ from ..creation import rand, zeros_like
 from ..functions import finfo
 from ..nn.functional.loss import binary_cross_entropy_with_logits
 from ..tensor import Tensor, where
+from . import constraints
 from .distribution import Distribution, broadcast_all, clamp_probs
 
 __all__ = ["Geometric"]
@@ -24,6 +25,9 @@ __all__ = ["Geometric"]
 class Geometric(Distribution):
     """The number of failures before the first success, per element of ``probs`` or ``logits`` (a tensor or a
     number)."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         if (probs is None) == (logits is None):
@@ -36,10 +40,9 @@ class Geometric(Distribution):
             self.logits, self._parameters = given, ("logits",)
         super().__init__(given.shape, validate_args=validate_args)
         if probs is None:
-            self._check_parameter("logits", self.logits, self.logits == self.logits, "Real()")
+            self._check_parameter("logits")
             return
-        inside = (self.probs >= 0) & (self.probs <= 1)
-        self._check_parameter("probs", self.probs, inside, "Interval(lower_bound=0.0, upper_bound=1.0)")
+        self._check_parameter("probs")
         positive = self.probs > 0  # (p = 0 is no distribution: the success never comes)
         if self._validate_args and not bool(positive.all()):
             raise ValueError(f"Expected parameter probs ({type(self.probs).__name__} of shape "
@@ -67,7 +70,7 @@ class Geometric(Distribution):
             return (u.log() / (-self.probs).log1p()).floor()
 
     def log_prob(self, value):
-        self._check_value(value, (value % 1 == 0) & (value >= 0), "IntegerGreaterThan(lower_bound=0)")
+        self._check_value(value)
         value, probs = broadcast_all(value, self.probs)
         probs = where((probs == 1) & (value == 0), 0.0, probs)  # (so that 0 * log(1 - 1) counts as 0)
         return value * (-probs).log1p() + self.probs.log()

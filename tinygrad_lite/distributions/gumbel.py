@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from ..creation import full_like, ones_like
+from . import constraints
 from .distribution import Distribution, broadcast_all
 from .transformed_distribution import TransformedDistribution
 from .transforms import AffineTransform, ExpTransform
@@ -31,6 +32,8 @@ __all__ = ["Gumbel"]
 class Gumbel(TransformedDistribution):
     """Gumbel(loc, scale) per element of the broadcast parameters: loc - scale log(-log u), u uniform."""
 
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
     _parameters = ("loc", "scale")
 
     def __init__(self, loc, scale, validate_args=None):
@@ -42,8 +45,8 @@ class Gumbel(TransformedDistribution):
         transforms = [ExpTransform().inv, AffineTransform(loc=0, scale=-ones_like(self.scale)), ExpTransform().inv,
                       AffineTransform(loc=self.loc, scale=-self.scale)]
         super().__init__(base, transforms, validate_args=validate_args)
-        self._check_parameter("loc", self.loc, self.loc == self.loc, "Real()")
-        self._check_parameter("scale", self.scale, self.scale > 0, "GreaterThan(lower_bound=0.0)")
+        self._check_parameter("loc")
+        self._check_parameter("scale")
 
     __repr__ = Distribution.__repr__
     mean = property(lambda self: self.loc + self.scale * np.euler_gamma)
@@ -53,13 +56,13 @@ class Gumbel(TransformedDistribution):
 
     def log_prob(self, value):
         """-z - e^{-z} - log(scale), written out (PyTorch does too: through the transforms it loses digits)."""
-        self._check_value(value, value == value, "Real()")
+        self._check_value(value)
         y = (self.loc - value) / self.scale
         return (y - y.exp()) - self.scale.log()
 
     def cdf(self, value):
         """P(X <= value): e^{-e^{-z}}, as the uniform's cdf (module docstring)."""
-        self._check_value(value, value == value, "Real()")
+        self._check_value(value)
         u = (-(-(value - self.loc) / self.scale).exp()).exp()
         return ((u - self._tiny) / (1 - self._eps - self._tiny)).clamp(min=0, max=1)
 

@@ -12,6 +12,7 @@ import math
 
 from ..creation import full, zeros_like
 from ..tensor import where
+from . import constraints
 from .cauchy import Cauchy
 from .distribution import Distribution
 
@@ -21,13 +22,15 @@ __all__ = ["HalfCauchy"]
 class HalfCauchy(Distribution):
     """|X| for X ~ Cauchy(0, scale), per element of ``scale`` (a number or a tensor)."""
 
+    arg_constraints = {"scale": constraints.positive}
+    support = constraints.nonnegative
     has_rsample = True
     _parameters = ("scale",)
 
     def __init__(self, scale, validate_args=None):
         self.base_dist = Cauchy(0, scale, validate_args=False)
         super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
-        self._check_parameter("scale", self.scale, self.scale > 0, "GreaterThan(lower_bound=0.0)")
+        self._check_parameter("scale")
 
     scale = property(lambda self: self.base_dist.scale)
     mean = property(lambda self: full(tuple(self._extended_shape()), math.inf, dtype=self.scale.dtype,
@@ -39,12 +42,12 @@ class HalfCauchy(Distribution):
         return self.base_dist.rsample(sample_shape).abs()
 
     def log_prob(self, value):
-        self._check_value(value, value >= 0, "GreaterThanEq(lower_bound=0.0)")
+        self._check_value(value)
         return where(value >= 0, self.base_dist.log_prob(value) + math.log(2), -math.inf)
 
     def cdf(self, value):
         """P(X <= value) = 2 atan(value / scale) / pi."""
-        self._check_value(value, value >= 0, "GreaterThanEq(lower_bound=0.0)")
+        self._check_value(value)
         return 2 * self.base_dist.cdf(value) - 1
 
     def icdf(self, value):

@@ -4,6 +4,7 @@ Normal(mu, sigma) with mu of shape (B, D) is B x D separate numbers; Independent
 of D independent numbers, so log_prob gives one number per vector, the sum of the D log-densities (a VAE's
 likelihood of an image), and the entropy the sum of the D entropies.
 """
+from . import constraints
 from .distribution import Distribution
 
 __all__ = ["Independent"]
@@ -11,6 +12,8 @@ __all__ = ["Independent"]
 
 class Independent(Distribution):
     """``base``'s last ``reinterpreted_batch_ndims`` batch dims become event dims."""
+
+    arg_constraints = {}
 
     def __init__(self, base_distribution, reinterpreted_batch_ndims, validate_args=None):
         if not isinstance(base_distribution, Distribution):
@@ -29,6 +32,12 @@ class Independent(Distribution):
     mean = property(lambda self: self.base_dist.mean)
     mode = property(lambda self: self.base_dist.mode)
     variance = property(lambda self: self.base_dist.variance)
+
+    @constraints.dependent_property
+    def support(self):
+        """The base's support, with the reinterpreted dims read as part of each event."""
+        n, base = self.reinterpreted_batch_ndims, self.base_dist.support
+        return constraints.independent(base, n) if n else base
 
     def sample(self, sample_shape=()):
         return self.base_dist.sample(sample_shape)

@@ -14,6 +14,7 @@ Deliberate differences, both inherited from the library's Gamma (gamma.py): ``rs
 """
 from ..special import digamma, lgamma
 from ..tensor import where
+from . import constraints
 from .distribution import Distribution
 from .gamma import Gamma
 
@@ -23,6 +24,8 @@ __all__ = ["InverseGamma"]
 class InverseGamma(Distribution):
     """1 / X for X ~ Gamma(concentration, rate), per element of the broadcast parameters."""
 
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.positive
     has_rsample = False
     _parameters = ("concentration", "rate")
 
@@ -49,7 +52,7 @@ class InverseGamma(Distribution):
         return self.base_dist.sample(sample_shape).reciprocal()
 
     def log_prob(self, value):
-        self._check_value(value, value > 0, "GreaterThan(lower_bound=0.0)")
+        self._check_value(value)
         return self.base_dist.log_prob(value.reciprocal()) - 2 * value.log()
 
     def entropy(self):

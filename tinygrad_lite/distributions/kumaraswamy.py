@@ -24,6 +24,7 @@ import numpy as np
 from ..creation import ones_like, zeros_like
 from ..special import digamma, lgamma
 from ..tensor import where
+from . import constraints
 from .distribution import Distribution, broadcast_all
 from .uniform import Uniform
 
@@ -39,6 +40,8 @@ def _moments(a, b, n):
 class Kumaraswamy(Distribution):
     """Kumaraswamy(concentration1, concentration0) on [0, 1] per element of the broadcast parameters."""
 
+    arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
+    support = constraints.unit_interval
     has_rsample = True
     _parameters = ("concentration1", "concentration0")
 
@@ -48,8 +51,7 @@ class Kumaraswamy(Distribution):
                                  validate_args=validate_args)
         super().__init__(self.concentration1.shape, validate_args=validate_args)
         for name in self._parameters:
-            values = getattr(self, name)
-            self._check_parameter(name, values, values > 0, "GreaterThan(lower_bound=0.0)")
+            self._check_parameter(name)
 
     mean = property(lambda self: _moments(self.concentration1, self.concentration0, 1))
     variance = property(lambda self: _moments(self.concentration1, self.concentration0, 2) - self.mean ** 2)
@@ -68,7 +70,7 @@ class Kumaraswamy(Distribution):
         return (1 - u ** self.concentration0.reciprocal()) ** self.concentration1.reciprocal()
 
     def log_prob(self, value):
-        self._check_value(value, (value >= 0) & (value <= 1), "Interval(lower_bound=0.0, upper_bound=1.0)")
+        self._check_value(value)
         a, b = self.concentration1, self.concentration0
         return a.log() + b.log() + (a - 1) * value.log() + (b - 1) * (-(value ** a)).log1p()
 

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from ..creation import rand
+from . import constraints
 from .distribution import Distribution, broadcast_all
 
 __all__ = ["Laplace"]
@@ -15,14 +16,16 @@ __all__ = ["Laplace"]
 class Laplace(Distribution):
     """Laplace(loc, scale) per element of the broadcast parameters."""
 
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
     has_rsample = True
     _parameters = ("loc", "scale")
 
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all(loc, scale)
         super().__init__(self.loc.shape, validate_args=validate_args)
-        self._check_parameter("loc", self.loc, self.loc == self.loc, "Real()")
-        self._check_parameter("scale", self.scale, self.scale > 0, "GreaterThan(lower_bound=0.0)")
+        self._check_parameter("loc")
+        self._check_parameter("scale")
 
     mean = property(lambda self: self.loc)
     mode = property(lambda self: self.loc)
@@ -36,10 +39,11 @@ class Laplace(Distribution):
         return self.loc - self.scale * u.sign() * (-u.abs()).log1p()
 
     def log_prob(self, value):
-        self._check_value(value, value == value, "Real()")
+        self._check_value(value)
         return -(2 * self.scale).log() - (value - self.loc).abs() / self.scale
 
     def cdf(self, value):
+        self._check_value(value)
         return 0.5 - 0.5 * (value - self.loc).sign() * (-(value - self.loc).abs() / self.scale).expm1()
 
     def icdf(self, value):

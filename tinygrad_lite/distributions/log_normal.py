@@ -1,6 +1,7 @@
 r"""``LogNormal(loc, scale)``: e^X for X ~ Normal(loc, scale), a ``TransformedDistribution`` with ``ExpTransform``:
 mean e^{loc + scale^2 / 2}, mode e^{loc - scale^2}, support x > 0.
 """
+from . import constraints
 from .normal import Normal
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform
@@ -11,6 +12,8 @@ __all__ = ["LogNormal"]
 class LogNormal(TransformedDistribution):
     """e^X for X ~ Normal(loc, scale)."""
 
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.positive
     _parameters = ("loc", "scale")
 
     def __init__(self, loc, scale, validate_args=None):
@@ -21,10 +24,6 @@ class LogNormal(TransformedDistribution):
     mean = property(lambda self: (self.loc + self.scale ** 2 / 2).exp())
     mode = property(lambda self: (self.loc - self.scale ** 2).exp())
     variance = property(lambda self: (self.scale ** 2).expm1() * (2 * self.loc + self.scale ** 2).exp())
-
-    def log_prob(self, value):
-        self._check_value(value, value > 0, "GreaterThan(lower_bound=0.0)")
-        return super().log_prob(value)
 
     def entropy(self):
         return self.base_dist.entropy() + self.loc

@@ -10,6 +10,7 @@ cdf sum_j w_j cdf_j(x). A sample takes, for each draw, component j's sample; the
 is not differentiable), as in PyTorch.
 """
 from ..autograd.grad_mode import no_grad
+from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution
 
@@ -18,6 +19,8 @@ __all__ = ["MixtureSameFamily"]
 
 class MixtureSameFamily(Distribution):
     """A mixture of the components of ``component_distribution``, weighted by ``mixture_distribution``."""
+
+    arg_constraints = {}
 
     def __init__(self, mixture_distribution, component_distribution, validate_args=None):
         if not isinstance(mixture_distribution, Categorical):
@@ -42,6 +45,11 @@ class MixtureSameFamily(Distribution):
     mixture_distribution = property(lambda self: self._mixture_distribution)
     component_distribution = property(lambda self: self._component_distribution)
 
+    @constraints.dependent_property
+    def support(self):
+        """The components' support, checked with the components' dim put back (every component's must hold)."""
+        return constraints.MixtureSameFamilyConstraint(self._component_distribution.support)
+
     def _weights(self):
         """The mixture's probabilities with a dim of 1 for each event dim: (..., k, 1, ...)."""
         probs = self._mixture_distribution.probs
@@ -64,6 +72,7 @@ class MixtureSameFamily(Distribution):
         return x.unsqueeze(-1 - self._event_ndims)
 
     def log_prob(self, x):
+        self._check_value(x)
         log_components = self._component_distribution.log_prob(self._pad(x))  # (S, B, k)
         log_weights = self._mixture_distribution.logits.log_softmax(-1)
         return (log_components + log_weights).logsumexp(-1)

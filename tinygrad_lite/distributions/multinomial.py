@@ -9,6 +9,7 @@ sample draws n classes and counts them; n is one whole number for the whole batc
 from ..creation import full
 from ..special import lgamma
 from ..tensor import where
+from . import constraints
 from .binomial import Binomial
 from .categorical import Categorical
 from .distribution import Distribution, broadcast_all, floating
@@ -18,6 +19,8 @@ __all__ = ["Multinomial"]
 
 class Multinomial(Distribution):
     """Counts of the K classes (the last dim of ``probs`` or ``logits``) in ``total_count`` draws."""
+
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
         if isinstance(total_count, bool) or not isinstance(total_count, int):
@@ -35,6 +38,10 @@ class Multinomial(Distribution):
     mean = property(lambda self: self.probs * self.total_count)
     variance = property(lambda self: self.total_count * self.probs * (1 - self.probs))
 
+    @constraints.dependent_property(is_discrete=True, event_dim=1)
+    def support(self):
+        return constraints.multinomial(self.total_count)  # (counts >= 0 adding up to no more than n: PyTorch's check)
+
     def sample(self, sample_shape=()):
         classes = self._categorical.sample((self.total_count,) + tuple(sample_shape))  # (n, S, B)
         classes = classes.movedim(0, -1)  # (S, B, n)
@@ -42,8 +49,7 @@ class Multinomial(Distribution):
         return counts.scatter_add(-1, classes, classes * 0 + 1).to(self.probs.dtype)
 
     def log_prob(self, value):
-        ok = (value >= 0).all(-1) & (value.sum(-1) <= self.total_count)  # (PyTorch's check: no more than n)
-        self._check_value(value, ok, f"Multinomial(upper_bound={self.total_count})")
+        self._check_value(value)
         logits, value = broadcast_all(self.logits, floating(value, self.logits))
         logits = where((value == 0) & (logits == float("-inf")), 0.0, logits)
         return lgamma(value.sum(-1) + 1) - lgamma(value + 1).sum(-1) + (logits * value).sum(-1)

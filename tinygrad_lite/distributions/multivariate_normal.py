@@ -17,6 +17,7 @@ import numpy as np
 from ..creation import randn
 from ..tensor import Size
 from ..triangular import cholesky, solve_triangular
+from . import constraints
 from .distribution import Distribution
 from .kl import register_kl
 
@@ -27,6 +28,9 @@ class MultivariateNormal(Distribution):
     """A normal distribution over the last dim of ``loc`` (k numbers), its covariance (k x k) from
     ``covariance_matrix`` or ``scale_tril``."""
 
+    arg_constraints = {"loc": constraints.real_vector, "covariance_matrix": constraints.positive_definite,
+                       "precision_matrix": constraints.positive_definite, "scale_tril": constraints.lower_cholesky}
+    support = constraints.real_vector
     has_rsample = True
 
     def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None, validate_args=None):
@@ -48,21 +52,17 @@ class MultivariateNormal(Distribution):
         if scale_tril is not None:
             self._parameters = ("loc", "covariance_matrix", "scale_tril")  # (the covariance once it is asked for)
             self.scale_tril = scale_tril.expand(tuple(batch) + (k, k))
-            lower = (scale_tril == scale_tril.tril()).all() & (scale_tril.diagonal(dim1=-2, dim2=-1) > 0).all()
-            self._check_parameter("scale_tril", scale_tril, lower, "LowerCholesky()")
+            self._check_parameter("scale_tril", scale_tril)
         else:
             self._parameters = ("loc", "covariance_matrix")
             self.covariance_matrix = covariance_matrix.expand(tuple(batch) + (k, k))
-            symmetric = (covariance_matrix - covariance_matrix.mT).abs() <= 1e-6 + 1e-5 * covariance_matrix.mT.abs()
-            self._check_parameter("covariance_matrix", covariance_matrix, symmetric, "PositiveDefinite()")
+            self._check_parameter("covariance_matrix", covariance_matrix)
             try:
                 self.scale_tril = cholesky(self.covariance_matrix)
-            except RuntimeError:  # (not positive-definite: PyTorch's check of the parameter says so)
-                shape, values = tuple(covariance_matrix.shape), covariance_matrix
-                raise ValueError(f"Expected parameter covariance_matrix (Tensor of shape {shape}) of distribution "
-                                 f"{self!r} to satisfy the constraint PositiveDefinite(), but found invalid values:\n"
-                                 f"{values}") from None
-        self._check_parameter("loc", self.loc, self.loc == self.loc, "IndependentConstraint(Real(), 1)")
+            except RuntimeError:  # (not positive-definite, and not checked: validate_args=False; the same ValueError)
+                raise self._parameter_error("covariance_matrix", covariance_matrix,
+                                            self.arg_constraints["covariance_matrix"]) from None
+        self._check_parameter("loc")
 
     def __getattr__(self, name):  # the covariance, from the factor, when only the factor was given
         if name == "covariance_matrix":
@@ -83,7 +83,7 @@ class MultivariateNormal(Distribution):
         return self.loc + (self.scale_tril @ noise.unsqueeze(-1)).squeeze(-1)
 
     def log_prob(self, value):
-        self._check_value(value, value == value, "IndependentConstraint(Real(), 1)")
+        self._check_value(value)
         difference = value - self.loc
         shape = np.broadcast_shapes(tuple(difference.shape[:-1]), tuple(self.scale_tril.shape[:-2]))
         z = solve_triangular(self.scale_tril.expand(shape + tuple(self.scale_tril.shape[-2:])),

@@ -12,6 +12,7 @@ from ..count_draws import poisson
 from ..nn.functional import logsigmoid
 from ..special import lgamma
 from ..tensor import where
+from . import constraints
 from .categorical import _probs_or_logits
 from .distribution import Distribution, broadcast_all, clamp_probs, floating
 from .gamma import standard_gamma
@@ -21,6 +22,10 @@ __all__ = ["NegativeBinomial"]
 
 class NegativeBinomial(Distribution):
     """NegativeBinomial(total_count, probs or logits) per element of the broadcast parameters."""
+
+    arg_constraints = {"total_count": constraints.greater_than_eq(0), "probs": constraints.half_open_interval(0.0, 1.0),
+                       "logits": constraints.real}
+    support = constraints.nonnegative_integer
 
     def __init__(self, total_count, probs=None, logits=None, validate_args=None):
         _probs_or_logits("NegativeBinomial", probs, logits) if (probs is None) == (logits is None) else None
@@ -33,11 +38,8 @@ class NegativeBinomial(Distribution):
             self.total_count = self.total_count.type_as(self.logits)
             self._parameters = ("total_count", "logits")
         super().__init__(self.total_count.shape, validate_args=validate_args)
-        self._check_parameter("total_count", self.total_count, self.total_count >= 0,
-                              "GreaterThanEq(lower_bound=0.0)")
-        if probs is not None:
-            self._check_parameter("probs", self.probs, (self.probs >= 0) & (self.probs < 1),
-                                  "HalfOpenInterval(lower_bound=0.0, upper_bound=1.0)")
+        for name in self._parameters:  # (total_count, and probs or logits: the one given)
+            self._check_parameter(name)
 
     def __getattr__(self, name):  # the parameter not given, derived on first use
         if name == "probs":
@@ -62,7 +64,7 @@ class NegativeBinomial(Distribution):
 
     def log_prob(self, value):
         value = floating(value, self.total_count)
-        self._check_value(value, (value >= 0) & (value == value.floor()), "IntegerGreaterThan(lower_bound=0)")
+        self._check_value(value)
         r = self.total_count
         unnormalised = r * logsigmoid(-self.logits) + value * logsigmoid(self.logits)
         normaliser = -lgamma(r + value) + lgamma(1 + value) + lgamma(r)

@@ -8,6 +8,7 @@ import math
 
 from ..creation import randn
 from ..special import erf, erfinv
+from . import constraints
 from .distribution import Distribution, broadcast_all
 
 __all__ = ["Normal"]
@@ -16,14 +17,16 @@ __all__ = ["Normal"]
 class Normal(Distribution):
     """A normal distribution per element of the broadcast ``loc`` and ``scale`` (numbers or tensors)."""
 
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
     has_rsample = True
     _parameters = ("loc", "scale")
 
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all(loc, scale)
         super().__init__(self.loc.shape, validate_args=validate_args)
-        self._check_parameter("loc", self.loc, self.loc == self.loc, "Real()")
-        self._check_parameter("scale", self.scale, self.scale > 0, "GreaterThan(lower_bound=0.0)")
+        self._check_parameter("loc")
+        self._check_parameter("scale")
 
     mean = property(lambda self: self.loc)
     mode = property(lambda self: self.loc)
@@ -35,7 +38,7 @@ class Normal(Distribution):
         return self.loc + noise * self.scale
 
     def log_prob(self, value):
-        self._check_value(value, value == value, "Real()")
+        self._check_value(value)
         return -((value - self.loc) ** 2) / (2 * self.variance) - self.scale.log() - math.log(math.sqrt(2 * math.pi))
 
     def entropy(self):
@@ -43,7 +46,7 @@ class Normal(Distribution):
 
     def cdf(self, value):
         """P(X <= value) = (1 + erf((value - loc) / (scale sqrt 2))) / 2."""
-        self._check_value(value, value == value, "Real()")
+        self._check_value(value)
         return 0.5 * (1 + erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
 
     def icdf(self, value):

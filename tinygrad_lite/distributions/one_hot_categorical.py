@@ -10,6 +10,7 @@ al. 2013): biased, but it lets a network train through a discrete choice.
 from ..creation import eye
 from ..nn.functional import one_hot
 from ..tensor import Size
+from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution
 
@@ -19,6 +20,8 @@ __all__ = ["OneHotCategorical", "OneHotCategoricalStraightThrough"]
 class OneHotCategorical(Distribution):
     """One-hot draws from the categorical distribution over the last dim of ``probs`` or ``logits``."""
 
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.one_hot
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
@@ -46,8 +49,7 @@ class OneHotCategorical(Distribution):
         if value.ndim < 1 or value.shape[-1] != self.event_shape[0]:
             raise ValueError(f"The right-most size of value must match event_shape: {value.shape} vs "
                              f"{self.event_shape}.")
-        one_hot_ok = ((value == 0) | (value == 1)).all(-1) & (value.sum(-1) == 1)
-        self._check_value(value, one_hot_ok, "OneHot()")
+        self._check_value(value)
         return self._categorical.log_prob(value.argmax(-1))
 
     def entropy(self):

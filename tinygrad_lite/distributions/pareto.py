@@ -11,6 +11,7 @@ As PyTorch, it is a ``TransformedDistribution`` of Exponential(alpha) with an ``
 scale e^E with E = -log(1 - u) / alpha, u uniform, differentiable in both parameters, and ``cdf`` is the
 Exponential's cdf at log(x / scale) (which checks that x >= scale, as PyTorch's does).
 """
+from . import constraints
 from .distribution import Distribution, broadcast_all
 from .exponential import Exponential
 from .transformed_distribution import TransformedDistribution
@@ -22,16 +23,21 @@ __all__ = ["Pareto"]
 class Pareto(TransformedDistribution):
     """Pareto(scale, alpha) per element of the broadcast parameters: scale e^E, E ~ Exponential(alpha)."""
 
+    arg_constraints = {"alpha": constraints.positive, "scale": constraints.positive}
     _parameters = ("alpha", "scale")  # (PyTorch's order: the one its messages show)
 
     def __init__(self, scale, alpha, validate_args=None):
         self.scale, self.alpha = broadcast_all(scale, alpha)
         base = Exponential(self.alpha, validate_args=validate_args)
         super().__init__(base, [ExpTransform(), AffineTransform(loc=0, scale=self.scale)], validate_args)
-        self._check_parameter("alpha", self.alpha, self.alpha > 0, "GreaterThan(lower_bound=0.0)")
-        self._check_parameter("scale", self.scale, self.scale > 0, "GreaterThan(lower_bound=0.0)")
+        self._check_parameter("alpha")
+        self._check_parameter("scale")
 
     __repr__ = Distribution.__repr__
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self):
+        return constraints.greater_than_eq(self.scale)
 
     @property
     def mean(self):
@@ -44,10 +50,6 @@ class Pareto(TransformedDistribution):
     def variance(self):
         a = self.alpha.clamp(min=2)  # (inf for alpha <= 2)
         return self.scale ** 2 * a / ((a - 1) ** 2 * (a - 2))
-
-    def log_prob(self, value):
-        self._check_value(value, value >= self.scale, f"GreaterThanEq(lower_bound={self.scale})")
-        return super().log_prob(value)
 
     def cdf(self, value):
         """P(X <= value) = 1 - (scale / value)^alpha: the Exponential's cdf at log(value / scale)."""

@@ -6,6 +6,7 @@ drawn by ``count_draws.poisson``; there is no rsample (a count is not differenti
 from ..autograd.grad_mode import no_grad
 from ..count_draws import poisson
 from ..special import lgamma
+from . import constraints
 from .distribution import Distribution, broadcast_all, floating
 
 __all__ = ["Poisson"]
@@ -14,12 +15,14 @@ __all__ = ["Poisson"]
 class Poisson(Distribution):
     """Poisson(rate) per element of ``rate`` (a tensor or a number)."""
 
+    arg_constraints = {"rate": constraints.nonnegative}
+    support = constraints.nonnegative_integer
     _parameters = ("rate",)
 
     def __init__(self, rate, validate_args=None):
         (self.rate,) = broadcast_all(rate)
         super().__init__(self.rate.shape, validate_args=validate_args)
-        self._check_parameter("rate", self.rate, self.rate >= 0, "GreaterThanEq(lower_bound=0.0)")
+        self._check_parameter("rate")
 
     mean = property(lambda self: self.rate)
     mode = property(lambda self: self.rate.floor())
@@ -30,7 +33,7 @@ class Poisson(Distribution):
             return poisson(self.rate.expand(self._extended_shape(sample_shape)))
 
     def log_prob(self, value):
-        self._check_value(value, (value >= 0) & (value == value.floor()), "IntegerGreaterThan(lower_bound=0)")
+        self._check_value(value)
         rate, value = broadcast_all(self.rate, floating(value, self.rate))
         return value.xlogy(rate) - rate - lgamma(value + 1)
 

@@ -8,6 +8,7 @@ whose density is log p(y) = log t + (l - t y) - 2 log(1 + e^{l - t y}). The sigm
 ``TransformedDistribution``.
 """
 from ..creation import rand
+from . import constraints
 from .bernoulli import Bernoulli
 from .distribution import Distribution, broadcast_all, clamp_probs
 from .transformed_distribution import TransformedDistribution
@@ -19,6 +20,8 @@ __all__ = ["RelaxedBernoulli", "LogitRelaxedBernoulli"]
 class LogitRelaxedBernoulli(Distribution):
     """The logit of a RelaxedBernoulli draw (module docstring)."""
 
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.real
     has_rsample = True
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
@@ -38,6 +41,7 @@ class LogitRelaxedBernoulli(Distribution):
         return (u.log() - (-u).log1p() + self.logits) / self.temperature
 
     def log_prob(self, value):
+        self._check_value(value)
         logits, value = broadcast_all(self.logits, value)
         difference = logits - value * self.temperature
         return self.temperature.log() + difference - 2 * difference.exp().log1p()
@@ -52,16 +56,15 @@ class LogitRelaxedBernoulli(Distribution):
 class RelaxedBernoulli(TransformedDistribution):
     """sigmoid(LogitRelaxedBernoulli(temperature, probs or logits)): draws in (0, 1)."""
 
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.unit_interval
+
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         super().__init__(LogitRelaxedBernoulli(temperature, probs, logits), SigmoidTransform(), validate_args)
 
     temperature = property(lambda self: self.base_dist.temperature)
     probs = property(lambda self: self.base_dist.probs)
     logits = property(lambda self: self.base_dist.logits)
-
-    def log_prob(self, value):
-        self._check_value(value, (value >= 0) & (value <= 1), "Interval(lower_bound=0.0, upper_bound=1.0)")
-        return super().log_prob(value)
 
     def expand(self, batch_shape):
         base = self.base_dist.expand(batch_shape)

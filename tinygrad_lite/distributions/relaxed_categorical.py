@@ -10,6 +10,7 @@ written as PyTorch writes it (the sum of the scores minus their logsumexp, per c
 """
 from ..creation import rand
 from ..special import lgamma
+from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution, broadcast_all, clamp_probs
 from .transformed_distribution import TransformedDistribution
@@ -21,6 +22,8 @@ __all__ = ["RelaxedOneHotCategorical", "ExpRelaxedCategorical"]
 class ExpRelaxedCategorical(Distribution):
     """The log of a RelaxedOneHotCategorical draw (module docstring): event shape (K,)."""
 
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.real_vector  # (the draws lie on a part of it: vectors whose exps add up to 1)
     has_rsample = True
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
@@ -41,6 +44,7 @@ class ExpRelaxedCategorical(Distribution):
         return scores - scores.logsumexp(-1, keepdim=True)
 
     def log_prob(self, value):
+        self._check_value(value)
         K = self._categorical.param_shape[-1]
         logits, value = broadcast_all(self.logits, value)
         temperature = self.temperature if hasattr(self.temperature, "log") else logits.new_tensor(self.temperature)
@@ -58,17 +62,15 @@ class ExpRelaxedCategorical(Distribution):
 class RelaxedOneHotCategorical(TransformedDistribution):
     """exp(ExpRelaxedCategorical(temperature, probs or logits)): draws on the simplex."""
 
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.simplex
+
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         super().__init__(ExpRelaxedCategorical(temperature, probs, logits), ExpTransform(), validate_args)
 
     temperature = property(lambda self: self.base_dist.temperature)
     probs = property(lambda self: self.base_dist.probs)
     logits = property(lambda self: self.base_dist.logits)
-
-    def log_prob(self, value):
-        on_simplex = (value >= 0).all(-1) & ((value.sum(-1) - 1).abs() < 1e-6)
-        self._check_value(value, on_simplex, "Simplex()")
-        return super().log_prob(value)
 
     def expand(self, batch_shape):
         base = self.base_dist.expand(batch_shape)

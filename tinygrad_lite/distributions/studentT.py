@@ -8,6 +8,7 @@ import math
 from ..autograd.grad_mode import no_grad
 from ..creation import randn
 from ..special import digamma, lgamma
+from . import constraints
 from .chi2 import Chi2
 from .distribution import Distribution, broadcast_all
 
@@ -17,15 +18,16 @@ __all__ = ["StudentT"]
 class StudentT(Distribution):
     """Student's t with ``df`` degrees of freedom, shifted by ``loc`` and scaled by ``scale``."""
 
+    arg_constraints = {"df": constraints.positive, "loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
     has_rsample = False
     _parameters = ("df", "loc", "scale")
 
     def __init__(self, df, loc=0.0, scale=1.0, validate_args=None):
         self.df, self.loc, self.scale = broadcast_all(df, loc, scale)
         super().__init__(self.df.shape, validate_args=validate_args)
-        self._check_parameter("df", self.df, self.df > 0, "GreaterThan(lower_bound=0.0)")
-        self._check_parameter("loc", self.loc, self.loc == self.loc, "Real()")
-        self._check_parameter("scale", self.scale, self.scale > 0, "GreaterThan(lower_bound=0.0)")
+        for name in self._parameters:
+            self._check_parameter(name)
 
     @property
     def mean(self):
@@ -50,7 +52,7 @@ class StudentT(Distribution):
             return self.loc + self.scale * z * (self.df / v).sqrt()
 
     def log_prob(self, value):
-        self._check_value(value, value == value, "Real()")
+        self._check_value(value)
         y = (value - self.loc) / self.scale
         normaliser = self.scale.log() + 0.5 * (self.df * math.pi).log() + lgamma(0.5 * self.df) - \
             lgamma(0.5 * (self.df + 1))

@@ -6,6 +6,7 @@ from, and its log|det Jacobian| is subtracted (transforms.py), then the base's l
 """
 from ..autograd.grad_mode import no_grad
 from ..tensor import Size
+from . import constraints
 from .distribution import Distribution
 from .transforms import Transform, _sum_rightmost
 
@@ -14,6 +15,8 @@ __all__ = ["TransformedDistribution"]
 
 class TransformedDistribution(Distribution):
     """``base_distribution`` pushed through ``transforms`` (one Transform or a list, applied in order)."""
+
+    arg_constraints = {}
 
     def __init__(self, base_distribution, transforms, validate_args=None):
         if not isinstance(base_distribution, Distribution):
@@ -30,6 +33,15 @@ class TransformedDistribution(Distribution):
 
     has_rsample = property(lambda self: self.base_dist.has_rsample)
 
+    @constraints.dependent_property(is_discrete=False)
+    def support(self):
+        """The last transform's codomain (the base's support without transforms), with the event's dims."""
+        if not self.transforms:
+            return self.base_dist.support
+        support = self.transforms[-1].codomain
+        extra = len(self.event_shape) - support.event_dim
+        return constraints.independent(support, extra) if extra > 0 else support
+
     def rsample(self, sample_shape=()):
         x = self.base_dist.rsample(sample_shape)
         for transform in self.transforms:
@@ -44,6 +56,7 @@ class TransformedDistribution(Distribution):
             return x
 
     def log_prob(self, value):
+        self._check_value(value)
         event_dim, total, y = len(self.event_shape), 0, value
         for transform in reversed(self.transforms):
             x = transform.inv(y)

@@ -12,17 +12,29 @@ rounds to +-1.
 ``cache_size=1`` keeps the last (x, y) pair: ``inv(y)`` of the very y that ``f(x)`` returned gives back x itself,
 not atanh(tanh(x)), which loses the digits of a large x (atanh(1.0) is inf). Sampling an action with rsample and
 then scoring it with log_prob is exactly that case.
+
+Each transform names the region it maps from and onto, ``domain`` and ``codomain`` (constraints.py, PyTorch's):
+ExpTransform maps ``real`` onto ``positive``. A TransformedDistribution's support is its last transform's codomain,
+and ``biject_to`` / ``transform_to`` (constraint_registry.py) pick a transform by its codomain. Three more serve
+them: ``IndependentTransform`` (another transform with more dims read as one event), ``SoftmaxTransform`` (a vector
+onto the simplex by softmax: not one-to-one, so no log-Jacobian) and ``StickBreakingTransform`` (K numbers onto the
+simplex of K + 1, one-to-one: each y_i takes the share sigmoid(x_i - log(K + 1 - i)) of what the earlier ones left,
+the last y what remains; log|det| = sum_i (log sigmoid(z_i) - z_i + log y_i), z_i = x_i - log(K + 1 - i)).
+``identity_transform`` is ComposeTransform([]).
 """
 import math
 
 import numpy as np
 
-from ..nn.functional.activation import softplus
+from ..functions import cat
+from ..nn.functional.activation import logsigmoid, softplus
 from ..tensor import Tensor
+from . import constraints
 from .distribution import broadcast_all
 
 __all__ = ["Transform", "ExpTransform", "SigmoidTransform", "TanhTransform", "AffineTransform", "SoftplusTransform",
-           "ComposeTransform"]
+           "ComposeTransform", "IndependentTransform", "SoftmaxTransform", "StickBreakingTransform",
+           "identity_transform"]
 
 
 def _sum_rightmost(t, dims):
@@ -32,10 +44,14 @@ def _sum_rightmost(t, dims):
 
 class Transform:
     """An invertible map: ``t(x)`` is y, ``t.inv(y)`` is x, ``log_abs_det_jacobian(x, y)`` is log|dy/dx|.
-    ``event_dim``: how many of the last dims make one event (0: elementwise)."""
+    ``event_dim``: how many of the last dims make one event (0: elementwise). ``domain`` and ``codomain``: the
+    regions it maps from and onto (``real`` unless a subclass says otherwise); ``bijective``: whether it is
+    one-to-one, so that ``inv`` and the log-Jacobian exist (False unless a subclass says so, as in PyTorch)."""
 
     event_dim = 0
-    bijective = True
+    bijective = False
+    domain = constraints.real
+    codomain = constraints.real
 
     def __init__(self, cache_size=0):
         if cache_size not in (0, 1):
@@ -77,6 +93,10 @@ class _Inverse(Transform):
         super().__init__()
         self._forward, self.event_dim = forward, forward.event_dim
 
+    domain = property(lambda self: self._forward.codomain)
+    codomain = property(lambda self: self._forward.domain)
+    bijective = property(lambda self: self._forward.bijective)
+
     def __call__(self, y):
         return self._forward._inv_call(y)
 
@@ -93,6 +113,7 @@ class _Inverse(Transform):
 
 class ExpTransform(Transform):
     """y = e^x.   log|dy/dx| = x."""
+    bijective, domain, codomain = True, constraints.real, constraints.positive
     _call = staticmethod(lambda x: x.exp())
     _inverse = staticmethod(lambda y: y.log())
 
@@ -109,6 +130,7 @@ def _clipped(y):
 
 class SigmoidTransform(Transform):
     """y = 1 / (1 + e^{-x}), clipped.   log|dy/dx| = log y (1 - y) = -softplus(-x) - softplus(x)."""
+    bijective, domain, codomain = True, constraints.real, constraints.unit_interval
     _call = staticmethod(lambda x: _clipped(x.sigmoid()))
 
     def _inverse(self, y):
@@ -121,6 +143,7 @@ class SigmoidTransform(Transform):
 
 class TanhTransform(Transform):
     """y = tanh x.   log|dy/dx| = log(1 - tanh^2 x) = 2 (log 2 - x - softplus(-2x))."""
+    bijective, domain, codomain = True, constraints.real, constraints.interval(-1.0, 1.0)
     _call = staticmethod(lambda x: x.tanh())
     _inverse = staticmethod(lambda y: (y.log1p() - (-y).log1p()) / 2)  # atanh, unclamped (use cache_size=1)
 
@@ -130,6 +153,7 @@ class TanhTransform(Transform):
 
 class SoftplusTransform(Transform):
     """y = log(1 + e^x).   log|dy/dx| = -softplus(-x)."""
+    bijective, domain, codomain = True, constraints.real, constraints.positive
     _call = staticmethod(lambda x: softplus(x))
     _inverse = staticmethod(lambda y: y + (-(-y).expm1()).log())  # x = log(e^y - 1) = y + log(1 - e^{-y})
 
@@ -139,10 +163,17 @@ class SoftplusTransform(Transform):
 
 class AffineTransform(Transform):
     """y = loc + scale x.   log|dy/dx| = log|scale|, per element (summed over ``event_dim`` dims)."""
+    bijective = True
 
     def __init__(self, loc, scale, event_dim=0, cache_size=0):
         super().__init__(cache_size)
         self.loc, self.scale, self.event_dim = loc, scale, event_dim
+
+    @constraints.dependent_property(is_discrete=False)
+    def domain(self):
+        return constraints.independent(constraints.real, self.event_dim) if self.event_dim else constraints.real
+
+    codomain = domain
 
     def _call(self, x):
         return self.loc + self.scale * x
@@ -163,6 +194,30 @@ class ComposeTransform(Transform):
         self.parts = list(parts)
         self.event_dim = max((p.event_dim for p in self.parts), default=0)
 
+    bijective = property(lambda self: all(p.bijective for p in self.parts))
+
+    @constraints.dependent_property(is_discrete=False)
+    def domain(self):
+        """The first part's domain, with as many dims per event as the chain needs (walking back from the end)."""
+        if not self.parts:
+            return constraints.real
+        domain, event_dim = self.parts[0].domain, self.parts[-1].codomain.event_dim
+        for part in reversed(self.parts):
+            event_dim = max(event_dim + part.domain.event_dim - part.codomain.event_dim, part.domain.event_dim)
+        return constraints.independent(domain, event_dim - domain.event_dim) if event_dim > domain.event_dim else domain
+
+    @constraints.dependent_property(is_discrete=False)
+    def codomain(self):
+        """The last part's codomain, with as many dims per event as the chain needs (walking from the start)."""
+        if not self.parts:
+            return constraints.real
+        codomain, event_dim = self.parts[-1].codomain, self.parts[0].domain.event_dim
+        for part in self.parts:
+            event_dim = max(event_dim + part.codomain.event_dim - part.domain.event_dim, part.codomain.event_dim)
+        if event_dim > codomain.event_dim:
+            return constraints.independent(codomain, event_dim - codomain.event_dim)
+        return codomain
+
     def _call(self, x):
         for part in self.parts:
             x = part(x)
@@ -180,3 +235,76 @@ class ComposeTransform(Transform):
             total = total + _sum_rightmost(part.log_abs_det_jacobian(x, y), self.event_dim - part.event_dim)
             x = y
         return total
+
+
+identity_transform = ComposeTransform([])  # (x itself, log|det| 0: biject_to(real))
+
+
+class IndependentTransform(Transform):
+    """``base_transform`` with its last ``reinterpreted_batch_ndims`` dims more read as one event: the same map, its
+    log-Jacobian summed over those dims."""
+
+    def __init__(self, base_transform, reinterpreted_batch_ndims, cache_size=0):
+        super().__init__(cache_size)
+        self.base_transform, self.reinterpreted_batch_ndims = base_transform, reinterpreted_batch_ndims
+        self.event_dim = base_transform.event_dim + reinterpreted_batch_ndims
+
+    bijective = property(lambda self: self.base_transform.bijective)
+    domain = property(lambda self: constraints.independent(self.base_transform.domain,
+                                                           self.reinterpreted_batch_ndims))
+    codomain = property(lambda self: constraints.independent(self.base_transform.codomain,
+                                                             self.reinterpreted_batch_ndims))
+
+    def _call(self, x):
+        if x.dim() < self.domain.event_dim:
+            raise ValueError("Too few dimensions on input")
+        return self.base_transform(x)
+
+    def _inverse(self, y):
+        if y.dim() < self.codomain.event_dim:
+            raise ValueError("Too few dimensions on input")
+        return self.base_transform.inv(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return _sum_rightmost(self.base_transform.log_abs_det_jacobian(x, y), self.reinterpreted_batch_ndims)
+
+    def __repr__(self):
+        return f"IndependentTransform({self.base_transform!r}, {self.reinterpreted_batch_ndims})"
+
+
+class SoftmaxTransform(Transform):
+    """y = softmax(x) along the last dim (e^x normalised): onto the simplex, but not one-to-one (x + c gives the same
+    y), so there is no log-Jacobian; the inverse gives log y, one of the x that map to y."""
+    event_dim, domain, codomain = 1, constraints.real_vector, constraints.simplex
+
+    def _call(self, x):
+        probs = (x - x.max(-1, keepdim=True).values).exp()
+        return probs / probs.sum(-1, keepdim=True)
+
+    _inverse = staticmethod(lambda y: y.log())
+
+
+def _stick_offsets(x, k):
+    """log(K + 1 - i) for i = 1 .. k: the shift that makes x = 0 the simplex's centre."""
+    return (k + 1 - x.new_ones(k).cumsum(-1)).log()
+
+
+class StickBreakingTransform(Transform):
+    """K numbers onto the simplex of K + 1 (module docstring): one-to-one, with a log-Jacobian; it mixes the
+    coordinates, so PyTorch keeps it for samplers (biject_to) and Softmax for optimisers (transform_to)."""
+    bijective, event_dim, domain, codomain = True, 1, constraints.real_vector, constraints.simplex
+
+    def _call(self, x):
+        z = _clipped((x - _stick_offsets(x, x.shape[-1])).sigmoid())
+        left = (1 - z).cumprod(-1)  # (what the first i shares leave)
+        ones = x.new_ones(tuple(x.shape[:-1]) + (1,))
+        return cat([z, ones], -1) * cat([ones, left], -1)
+
+    def _inverse(self, y):
+        shares = y[..., :-1]
+        left = (1 - shares.cumsum(-1)).clamp(min=float(np.finfo(y.array.dtype).tiny))
+        return shares.log() - left.log() + _stick_offsets(y, shares.shape[-1])
+
+    def log_abs_det_jacobian(self, x, y):
+        z = x - _stick_offsets(x, x.shape[-1])
+        return (-z + logsigmoid(z) + y[..., :-1].log()).sum(-1)

@@ -6,6 +6,7 @@ with u uniform on [0, 1), differentiable in low and high.
 """
 from ..creation import rand
 from ..tensor import where
+from . import constraints
 from .distribution import Distribution, broadcast_all
 
 __all__ = ["Uniform"]
@@ -20,7 +21,16 @@ class Uniform(Distribution):
     def __init__(self, low, high, validate_args=None):
         self.low, self.high = broadcast_all(low, high)
         super().__init__(self.low.shape, validate_args=validate_args)
-        self._check_parameter("low", self.low, self.low < self.high, "LessThan(upper_bound=high)")
+        self._check_parameter("low")
+        self._check_parameter("high")  # (the same condition, low < high, as PyTorch's: it fails on low first)
+
+    @property
+    def arg_constraints(self):
+        return {"low": constraints.less_than(self.high), "high": constraints.greater_than(self.low)}
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self):
+        return constraints.interval(self.low, self.high)  # (closed, as PyTorch's; high itself has density 0)
 
     mean = property(lambda self: (self.high + self.low) / 2)
     mode = property(lambda self: self.low * float("nan"))
@@ -32,14 +42,12 @@ class Uniform(Distribution):
         return self.low + u * (self.high - self.low)
 
     def log_prob(self, value):
-        self._check_value(value, (self.low <= value) & (value <= self.high), "Interval(lower_bound=low, "
-                          "upper_bound=high)")  # (the support is closed, as PyTorch's; high itself has density 0)
+        self._check_value(value)
         inside = (self.low <= value) & (value < self.high)
         return where(inside, 0.0, float("-inf")) - (self.high - self.low).log()  # (-inf outside; the same gradient)
 
     def cdf(self, value):
-        self._check_value(value, (self.low <= value) & (value <= self.high), "Interval(lower_bound=low, "
-                          "upper_bound=high)")
+        self._check_value(value)
         return ((value - self.low) / (self.high - self.low)).clamp(min=0, max=1)
 
     def icdf(self, value):

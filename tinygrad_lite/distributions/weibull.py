@@ -23,6 +23,7 @@ import numpy as np
 from ..creation import ones_like
 from ..special import lgamma
 from ..tensor import where
+from . import constraints
 from .distribution import Distribution, broadcast_all
 from .exponential import Exponential
 
@@ -32,6 +33,8 @@ __all__ = ["Weibull"]
 class Weibull(Distribution):
     """Weibull(scale, concentration) per element of the broadcast parameters: scale E^{1/concentration}."""
 
+    arg_constraints = {"scale": constraints.positive, "concentration": constraints.positive}
+    support = constraints.positive
     has_rsample = True
     _parameters = ("scale", "concentration")
 
@@ -40,9 +43,8 @@ class Weibull(Distribution):
         self.concentration_reciprocal = self.concentration.reciprocal()
         self.base_dist = Exponential(ones_like(self.scale), validate_args=validate_args)
         super().__init__(self.scale.shape, validate_args=validate_args)
-        self._check_parameter("scale", self.scale, self.scale > 0, "GreaterThan(lower_bound=0.0)")
-        self._check_parameter("concentration", self.concentration, self.concentration > 0,
-                              "GreaterThan(lower_bound=0.0)")
+        self._check_parameter("scale")
+        self._check_parameter("concentration")
 
     @property
     def mean(self):
@@ -63,7 +65,7 @@ class Weibull(Distribution):
         return self.scale * self.base_dist.rsample(sample_shape) ** self.concentration_reciprocal
 
     def log_prob(self, value):
-        self._check_value(value, value > 0, "GreaterThan(lower_bound=0.0)")
+        self._check_value(value)
         k, z = self.concentration, value / self.scale
         return (k / self.scale).log() + (k - 1) * z.log() - z ** k
 
