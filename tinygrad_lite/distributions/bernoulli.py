@@ -11,7 +11,7 @@ from ..nn.functional.loss import binary_cross_entropy_with_logits
 from ..tensor import Tensor, where
 from . import constraints
 from .categorical import _probs_or_logits
-from .distribution import Distribution, broadcast_all, clamp_probs, floating
+from .distribution import Distribution, broadcast_all, derived_binary_parameter, floating
 
 __all__ = ["Bernoulli"]
 
@@ -34,15 +34,7 @@ class Bernoulli(Distribution):
         super().__init__(given.shape, validate_args=validate_args)
         self._check_parameter(self._parameters[0])  # (the one given; the other, derived, is valid)
 
-    def __getattr__(self, name):  # the parameter not given, derived on first use
-        if name == "probs":
-            self.probs = self.logits.sigmoid()
-            return self.probs
-        if name == "logits":  # (log(p / (1 - p)), of the clamped p)
-            clamped = clamp_probs(self.probs)
-            self.logits = clamped.log() - (1 - clamped).log()
-            return self.logits
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+    __getattr__ = derived_binary_parameter  # (the parameter not given, derived on first use)
 
     mean = property(lambda self: self.probs)
     mode = property(lambda self: where(self.probs == 0.5, float("nan"), (self.probs > 0.5).to(self.probs.dtype)))

@@ -14,9 +14,23 @@ from ..special import lgamma
 from ..tensor import Tensor
 from . import constraints
 from .categorical import _probs_or_logits
-from .distribution import Distribution, broadcast_all, clamp_probs, floating
+from .distribution import Distribution, broadcast_all, derived_binary_parameter, floating
 
 __all__ = ["Binomial"]
+
+
+def trials_and_probability(distribution, total_count, probs, logits, validate_args):
+    """What Binomial and NegativeBinomial take: ``total_count`` and one of ``probs`` or ``logits``, broadcast to
+    one shape (total_count in their dtype), then checked against ``arg_constraints``."""
+    name = type(distribution).__name__
+    _probs_or_logits(name, probs, logits) if (probs is None) == (logits is None) else None
+    given = "probs" if probs is not None else "logits"
+    count, value = broadcast_all(total_count, probs if probs is not None else logits)
+    distribution.total_count, distribution._parameters = count.type_as(value), ("total_count", given)
+    setattr(distribution, given, value)
+    Distribution.__init__(distribution, count.shape, validate_args=validate_args)
+    for parameter in distribution._parameters:  # (total_count, and probs or logits: the one given)
+        distribution._check_parameter(parameter)
 
 
 def _half_clamp(x):
@@ -31,28 +45,9 @@ class Binomial(Distribution):
                        "logits": constraints.real}
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        _probs_or_logits("Binomial", probs, logits) if (probs is None) == (logits is None) else None
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.type_as(self.probs)
-            self._parameters = ("total_count", "probs")
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.type_as(self.logits)
-            self._parameters = ("total_count", "logits")
-        super().__init__(self.total_count.shape, validate_args=validate_args)
-        for name in self._parameters:  # (total_count, and probs or logits: the one given)
-            self._check_parameter(name)
+        trials_and_probability(self, total_count, probs, logits, validate_args)
 
-    def __getattr__(self, name):  # the parameter not given, derived on first use
-        if name == "probs":
-            self.probs = self.logits.sigmoid()
-            return self.probs
-        if name == "logits":
-            clamped = clamp_probs(self.probs)
-            self.logits = clamped.log() - (-clamped).log1p()
-            return self.logits
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+    __getattr__ = derived_binary_parameter  # (the parameter not given, derived on first use)
 
     mean = property(lambda self: self.total_count * self.probs)
     mode = property(lambda self: ((self.total_count + 1) * self.probs).floor().clamp(max=self.total_count))

@@ -46,6 +46,20 @@ def floating(value, like):
     return value if value.dtype.is_floating_point else value.to(like.dtype)
 
 
+def derived_binary_parameter(distribution, name):
+    """``__getattr__`` of a distribution of one probability given as ``probs`` or ``logits`` (Bernoulli, Binomial,
+    Geometric ...): the one not given, derived on first use and kept: probs = sigmoid(logits), or
+    logits = log p - log(1 - p) of the clamped p (finite at p = 0 or 1), as PyTorch's ``probs_to_logits``."""
+    if name == "probs":
+        distribution.probs = distribution.logits.sigmoid()
+        return distribution.probs
+    if name == "logits":
+        clamped = clamp_probs(distribution.probs)
+        distribution.logits = clamped.log() - (-clamped).log1p()
+        return distribution.logits
+    raise AttributeError(f"'{type(distribution).__name__}' object has no attribute {name!r}")
+
+
 def clamp_probs(probs):
     """Probabilities kept within [eps, 1 - eps] of their dtype, so that their logs are finite (PyTorch's
     ``distributions.utils.clamp_probs``)."""

@@ -17,7 +17,7 @@ from ..functions import finfo
 from ..nn.functional.loss import binary_cross_entropy_with_logits
 from ..tensor import Tensor, where
 from . import constraints
-from .distribution import Distribution, broadcast_all, clamp_probs
+from .distribution import Distribution, broadcast_all, derived_binary_parameter
 
 __all__ = ["Geometric"]
 
@@ -49,15 +49,7 @@ class Geometric(Distribution):
                              f"{tuple(self.probs.shape)}) of distribution {self!r} to be positive but found invalid "
                              f"values:\n{self.probs.detach()[~positive]}")
 
-    def __getattr__(self, name):  # the parameter not given, derived on first use
-        if name == "probs":
-            self.probs = self.logits.sigmoid()
-            return self.probs
-        if name == "logits":  # (log(p / (1 - p)), of the clamped p)
-            clamped = clamp_probs(self.probs)
-            self.logits = clamped.log() - (-clamped).log1p()
-            return self.logits
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+    __getattr__ = derived_binary_parameter  # (the parameter not given, derived on first use)
 
     mean = property(lambda self: 1.0 / self.probs - 1.0)
     mode = property(lambda self: zeros_like(self.probs))

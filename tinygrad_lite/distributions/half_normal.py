@@ -21,23 +21,24 @@ from .normal import Normal
 __all__ = ["HalfNormal"]
 
 
-class HalfNormal(Distribution):
-    """|X| for X ~ Normal(0, scale), per element of ``scale`` (a number or a tensor)."""
+class Folded(Distribution):
+    """|X| for X from ``base_dist``, a distribution of (0, scale) symmetric about 0: the density doubled on x >= 0,
+    cdf(x) = 2 F(x) - 1 and icdf(p) = F^{-1}((p + 1) / 2) with F the base's, the entropy the base's - log 2, the
+    mode 0. HalfNormal and HalfCauchy are its two cases (PyTorch writes them with an ``AbsTransform``)."""
 
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
     _parameters = ("scale",)
+    base = None  # (the symmetric family: Normal or Cauchy)
 
     def __init__(self, scale, validate_args=None):
-        self.base_dist = Normal(0, scale, validate_args=False)
+        self.base_dist = self.base(0, scale, validate_args=False)
         super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
         self._check_parameter("scale")
 
     scale = property(lambda self: self.base_dist.scale)
-    mean = property(lambda self: self.scale * math.sqrt(2 / math.pi))
     mode = property(lambda self: zeros_like(self.scale))
-    variance = property(lambda self: self.scale ** 2 * (1 - 2 / math.pi))
 
     def rsample(self, sample_shape=()):
         return self.base_dist.rsample(sample_shape).abs()
@@ -47,7 +48,6 @@ class HalfNormal(Distribution):
         return where(value >= 0, self.base_dist.log_prob(value) + math.log(2), -math.inf)
 
     def cdf(self, value):
-        """P(X <= value) = 2 Phi(value / scale) - 1."""
         self._check_value(value)
         return 2 * self.base_dist.cdf(value) - 1
 
@@ -58,4 +58,12 @@ class HalfNormal(Distribution):
         return self.base_dist.entropy() - math.log(2)
 
     def expand(self, batch_shape):
-        return HalfNormal(self.scale.expand(batch_shape), self._validate_args)
+        return type(self)(self.scale.expand(batch_shape), self._validate_args)
+
+
+class HalfNormal(Folded):
+    """|X| for X ~ Normal(0, scale), per element of ``scale`` (a number or a tensor)."""
+
+    base = Normal
+    mean = property(lambda self: self.scale * math.sqrt(2 / math.pi))
+    variance = property(lambda self: self.scale ** 2 * (1 - 2 / math.pi))

@@ -13,8 +13,8 @@ from ..nn.functional import logsigmoid
 from ..special import lgamma
 from ..tensor import where
 from . import constraints
-from .categorical import _probs_or_logits
-from .distribution import Distribution, broadcast_all, clamp_probs, floating
+from .binomial import trials_and_probability
+from .distribution import Distribution, derived_binary_parameter, floating
 from .gamma import standard_gamma
 
 __all__ = ["NegativeBinomial"]
@@ -28,28 +28,9 @@ class NegativeBinomial(Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, total_count, probs=None, logits=None, validate_args=None):
-        _probs_or_logits("NegativeBinomial", probs, logits) if (probs is None) == (logits is None) else None
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.type_as(self.probs)
-            self._parameters = ("total_count", "probs")
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.type_as(self.logits)
-            self._parameters = ("total_count", "logits")
-        super().__init__(self.total_count.shape, validate_args=validate_args)
-        for name in self._parameters:  # (total_count, and probs or logits: the one given)
-            self._check_parameter(name)
+        trials_and_probability(self, total_count, probs, logits, validate_args)
 
-    def __getattr__(self, name):  # the parameter not given, derived on first use
-        if name == "probs":
-            self.probs = self.logits.sigmoid()
-            return self.probs
-        if name == "logits":
-            clamped = clamp_probs(self.probs)
-            self.logits = clamped.log() - (-clamped).log1p()
-            return self.logits
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+    __getattr__ = derived_binary_parameter  # (the parameter not given, derived on first use)
 
     mean = property(lambda self: self.total_count * self.logits.exp())
     mode = property(lambda self: ((self.total_count - 1) * self.logits.exp()).floor().clamp(min=0.0))
