@@ -47,3 +47,12 @@ def test_pytorchs_refusals():
             model(lib.zeros(3, 16), lib.tensor([1, 2]))
         with pytest.raises(RuntimeError, match="0D or 1D target tensor expected, multi-target not supported"):
             model(lib.zeros(2, 16), lib.zeros(2, 2, dtype=lib.int64))
+
+
+def test_a_float_target_and_a_single_input_to_log_prob_are_refused_as_pytorch_refuses_them():
+    for lib in (tl, torch):
+        model = lib.nn.AdaptiveLogSoftmaxWithLoss(16, 20, [4, 10])
+        with pytest.raises(RuntimeError, match="Expected dtype int32/int64"):
+            model(lib.zeros(2, 16), lib.tensor([1.0, 2.0]))
+        with pytest.raises(IndexError):
+            model.log_prob(lib.zeros(16))

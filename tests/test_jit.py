@@ -65,3 +65,18 @@ def test_compiling_refuses_and_says_what_to_do_instead():
         with pytest.raises(NotImplementedError, match=f"jit.{name}: TorchScript .* save its state_dict"):
             getattr(tl.jit, name)(tl.nn.Linear(2, 2))
     assert tl.jit.ignore(drop=True)(len) is len and tl.jit.export(len) is len and tl.jit.Final is not None
+
+
+def test_what_round_r55_found():
+    """ignore's argument checked, a bare typing container refused as a bare list is, wait of something else."""
+    import typing  # (the older spellings, typing.List ..., which scripts still use)
+    for lib in (tl, torch):
+        with pytest.raises(RuntimeError, match="must be a bool or a function"):
+            lib.jit.ignore(3)
+        bare_kinds = {"List": typing.List, "Dict": typing.Dict, "Tuple": typing.Tuple,  # noqa: UP006
+                      "list": list, "dict": dict, "tuple": tuple}
+        for bare, kind in bare_kinds.items():
+            with pytest.raises(RuntimeError, match=f"Attempted to use {bare} without (a )?contained type"):
+                lib.jit.isinstance([1], kind)
+    with pytest.raises(TypeError, match="the Future that fork returns"):
+        tl.jit.wait(3)

@@ -189,3 +189,16 @@ def test_sync_batch_norm_is_batch_norm_in_one_process_and_conversion_keeps_the_v
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
     assert reprs[0] == reprs[1]
+
+
+def test_an_empty_batch_normalises_to_an_empty_result_and_conversion_keeps_qconfig():
+    """r55: batch norm of a batch of 0 (training or not) is an empty tensor still in the graph of the weight, as
+    PyTorch's; convert_sync_batchnorm keeps a qconfig."""
+    for lib in (tl, torch):
+        layer = lib.nn.BatchNorm2d(3)
+        out = layer(lib.ones(0, 3, 2, 2))
+        assert tuple(out.shape) == (0, 3, 2, 2) and out.requires_grad
+        assert tuple(lib.nn.SyncBatchNorm(3)(lib.ones(0, 3, 2)).shape) == (0, 3, 2)
+        norm = lib.nn.BatchNorm1d(2)
+        norm.qconfig = "kept"
+        assert lib.nn.SyncBatchNorm.convert_sync_batchnorm(norm).qconfig == "kept"

@@ -173,3 +173,10 @@ def test_orthogonal_refuses_as_pytorch_does():
         layer.weight = tl.eye(3)
     with pytest.raises(ValueError, match=r"Expected a matrix or batch of matrices of shape \(3, 3\)"):
         tl.nn.utils.parametrizations.orthogonal(tl.nn.Linear(3, 3)).weight = tl.eye(2)
+
+
+def test_orthogonal_refuses_an_integer_weight():
+    layer = tl.nn.Linear(3, 3)
+    layer.weight = tl.nn.Parameter(tl.ones(3, 3, dtype=tl.int64), requires_grad=False)
+    with pytest.raises(TypeError, match="floating-point"):
+        tl.nn.utils.parametrizations.orthogonal(layer)

@@ -38,6 +38,8 @@ def ignore(drop=False, **kwargs):
     """``@ignore`` or ``@ignore(drop=True)``: the function as it is (the compiler would leave it to Python)."""
     if callable(drop):
         return drop
+    if not isinstance(drop, bool):
+        raise RuntimeError(f"Argument to @torch.jit.ignore must be a bool or a function but got {drop}")
     return lambda function: function
 
 
@@ -89,6 +91,8 @@ def fork(func, *args, **kwargs):
 
 def wait(future):
     """The value of a ``Future`` from ``fork``."""
+    if not builtins.isinstance(future, Future):
+        raise TypeError(f"wait(): argument 'future' must be the Future that fork returns, not {type(future).__name__}")
     warnings.warn("`torch.jit.wait` is deprecated. Please use `torch.compile` instead.", DeprecationWarning,
                   stacklevel=2)
     return future.wait()
@@ -98,9 +102,13 @@ def isinstance(obj, target_type):
     """Whether ``obj`` is of ``target_type``, containers checked with what they hold: ``List[int]``,
     ``Dict[str, Tensor]``, ``Tuple[int, str]``, ``Optional[Tensor]``."""
     origin, arguments = typing.get_origin(target_type), typing.get_args(target_type)
-    if target_type in (list, dict, tuple):
-        raise RuntimeError(f"Attempted to use {target_type.__name__} without a contained type. Please add a contained "
-                           f"type, e.g. {target_type.__name__}[int]")
+    if target_type in (list, dict, tuple) or (origin in (list, dict, tuple) and not arguments):
+        name = getattr(target_type, "_name", None) or target_type.__name__
+        if dict in (target_type, origin):
+            raise RuntimeError(f"Attempted to use {name} without contained types. Please add contained type, e.g. "
+                               f"{name}[int, int]")
+        raise RuntimeError(f"Attempted to use {name} without a contained type. Please add a contained type, e.g. "
+                           f"{name}[int]")
     if origin is None:
         return builtins.isinstance(obj, target_type)
     if origin in (typing.Union, types.UnionType):
@@ -121,7 +129,7 @@ def _not_covered(name):
         raise NotImplementedError(
             f"jit.{name}: TorchScript (a model compiled to run without Python) is not covered by tinygrad_lite. Run "
             "the model as it is (eager, as jit.script's result would behave), and to keep or ship a model save its "
-            "state_dict with torch.save and load it into the same class")
+            "state_dict with tinygrad_lite.save (torch.save) and load it into the same class")
     refuse.__name__ = name
     return refuse
 

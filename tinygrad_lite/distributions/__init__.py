@@ -46,8 +46,8 @@ from .multinomial import Multinomial
 from .negative_binomial import NegativeBinomial
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .poisson import Poisson
-from .relaxed_bernoulli import LogitRelaxedBernoulli, RelaxedBernoulli
-from .relaxed_categorical import ExpRelaxedCategorical, RelaxedOneHotCategorical
+from .relaxed_bernoulli import RelaxedBernoulli  # (its LogitRelaxedBernoulli stays in its module, as PyTorch's)
+from .relaxed_categorical import RelaxedOneHotCategorical  # (and ExpRelaxedCategorical)
 from .log_normal import LogNormal
 from .studentT import StudentT
 from .distribution import Distribution
@@ -67,10 +67,9 @@ __all__ = ["Distribution", "Normal", "Categorical", "Bernoulli", "Uniform", "Ind
            "SigmoidTransform", "TanhTransform", "AffineTransform", "SoftplusTransform", "ComposeTransform", "Gamma",
            "Exponential", "Chi2", "Dirichlet", "Beta", "Laplace", "LogNormal", "StudentT", "Poisson", "Binomial",
            "NegativeBinomial", "Multinomial", "OneHotCategorical", "OneHotCategoricalStraightThrough",
-           "MixtureSameFamily", "RelaxedBernoulli", "LogitRelaxedBernoulli", "RelaxedOneHotCategorical",
-           "ExpRelaxedCategorical", "Cauchy", "HalfNormal", "HalfCauchy", "Gumbel", "Weibull", "Pareto", "Geometric",
-           "InverseGamma", "Kumaraswamy", "constraints", "biject_to", "transform_to", "IndependentTransform",
-           "SoftmaxTransform", "StickBreakingTransform"]
+           "MixtureSameFamily", "RelaxedBernoulli", "RelaxedOneHotCategorical", "Cauchy", "HalfNormal", "HalfCauchy",
+           "Gumbel", "Weibull", "Pareto", "Geometric", "InverseGamma", "Kumaraswamy", "constraints", "biject_to",
+           "transform_to", "IndependentTransform", "SoftmaxTransform", "StickBreakingTransform"]
 
 
 __getattr__ = _missing_names(__name__)  # (a name this package lacks: what the library has instead)

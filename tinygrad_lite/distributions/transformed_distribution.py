@@ -27,6 +27,8 @@ class TransformedDistribution(Distribution):
             raise ValueError(f"transforms must be a Transform or a list of Transforms, but was {transforms}")
         self.base_dist, self.transforms = base_distribution, transforms
         shape = tuple(base_distribution.batch_shape) + tuple(base_distribution.event_shape)
+        for transform in transforms:  # (the shape of a draw after the transforms: stick-breaking adds a number)
+            shape = tuple(transform.forward_shape(shape))
         event_dim = max([t.event_dim for t in transforms] + [len(base_distribution.event_shape)])
         cut = len(shape) - event_dim
         super().__init__(Size(shape[:cut]), Size(shape[cut:]), validate_args)

@@ -38,8 +38,10 @@ __all__ = ["Transform", "ExpTransform", "SigmoidTransform", "TanhTransform", "Af
 
 
 def _sum_rightmost(t, dims):
-    """t summed over its last ``dims`` dims (t itself for 0)."""
-    return t.sum(tuple(range(-dims, 0))) if dims > 0 else t
+    """t summed over its last ``dims`` dims (t itself for 0; all of it when it has fewer, as PyTorch's)."""
+    if dims <= 0:
+        return t
+    return t.reshape(tuple(t.shape[:-dims]) + (-1,)).sum(-1) if t.ndim >= dims else t.sum()
 
 
 class Transform:
@@ -79,8 +81,34 @@ class Transform:
         """The inverse map, as a Transform (``t.inv(y)``)."""
         return _Inverse(self)
 
+    @property
+    def sign(self):
+        """+1 or -1: whether the map (of one number to one number) increases or decreases."""
+        raise NotImplementedError(f"{type(self).__name__}.sign: the map has no single sign")
+
+    def with_cache(self, cache_size=1):
+        """The same transform, keeping its last (x, y) pair (``cache_size=1``) or not."""
+        if self._cache_size == cache_size:
+            return self
+        if type(self).__init__ is Transform.__init__:
+            return type(self)(cache_size=cache_size)
+        raise NotImplementedError(f"{type(self)}.with_cache is not implemented")
+
+    def forward_shape(self, shape):
+        """The shape of y for an x of ``shape`` (the same, unless the map changes it)."""
+        return shape
+
+    def inverse_shape(self, shape):
+        return shape
+
     def log_abs_det_jacobian(self, x, y):
         raise NotImplementedError(f"{type(self).__name__}.log_abs_det_jacobian is not covered by tinygrad_lite")
+
+    def __eq__(self, other):  # (a transform of parameters compares them; the others are equal to their own kind)
+        return self is other
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -107,11 +135,33 @@ class _Inverse(Transform):
     def inv(self):
         return self._forward
 
+    sign = property(lambda self: self._forward.sign)
+
+    def forward_shape(self, shape):
+        return self._forward.inverse_shape(shape)
+
+    def inverse_shape(self, shape):
+        return self._forward.forward_shape(shape)
+
     def log_abs_det_jacobian(self, y, x):
         return -self._forward.log_abs_det_jacobian(x, y)
 
+    def __eq__(self, other):
+        return isinstance(other, _Inverse) and self._forward == other._forward
 
-class ExpTransform(Transform):
+    def __repr__(self):
+        return f"_InverseTransform({self._forward!r})"
+
+
+class _Increasing(Transform):
+    """An elementwise transform that increases (sign +1), equal to any other of its kind (it has no parameters)."""
+    sign = 1
+
+    def __eq__(self, other):
+        return type(other) is type(self)
+
+
+class ExpTransform(_Increasing):
     """y = e^x.   log|dy/dx| = x."""
     bijective, domain, codomain = True, constraints.real, constraints.positive
     _call = staticmethod(lambda x: x.exp())
@@ -128,7 +178,7 @@ def _clipped(y):
     return y.clamp(min=float(kind.tiny), max=1 - float(kind.eps))
 
 
-class SigmoidTransform(Transform):
+class SigmoidTransform(_Increasing):
     """y = 1 / (1 + e^{-x}), clipped.   log|dy/dx| = log y (1 - y) = -softplus(-x) - softplus(x)."""
     bijective, domain, codomain = True, constraints.real, constraints.unit_interval
     _call = staticmethod(lambda x: _clipped(x.sigmoid()))
@@ -141,7 +191,7 @@ class SigmoidTransform(Transform):
         return -softplus(-x) - softplus(x)
 
 
-class TanhTransform(Transform):
+class TanhTransform(_Increasing):
     """y = tanh x.   log|dy/dx| = log(1 - tanh^2 x) = 2 (log 2 - x - softplus(-2x))."""
     bijective, domain, codomain = True, constraints.real, constraints.interval(-1.0, 1.0)
     _call = staticmethod(lambda x: x.tanh())
@@ -151,7 +201,7 @@ class TanhTransform(Transform):
         return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
 
 
-class SoftplusTransform(Transform):
+class SoftplusTransform(_Increasing):
     """y = log(1 + e^x).   log|dy/dx| = -softplus(-x)."""
     bijective, domain, codomain = True, constraints.real, constraints.positive
     _call = staticmethod(lambda x: softplus(x))
@@ -184,6 +234,16 @@ class AffineTransform(Transform):
     def log_abs_det_jacobian(self, x, y):
         scale = self.scale if isinstance(self.scale, Tensor) else broadcast_all(self.scale, x)[0]
         return _sum_rightmost(scale.abs().log().expand(x.shape), self.event_dim)
+
+    @property
+    def sign(self):
+        return self.scale.sign() if isinstance(self.scale, Tensor) else (self.scale > 0) - (self.scale < 0)
+
+    def __eq__(self, other):
+        if not isinstance(other, AffineTransform):
+            return False
+        return all(bool((mine == theirs).all()) if isinstance(mine, Tensor) or isinstance(theirs, Tensor)
+                   else mine == theirs for mine, theirs in ((self.loc, other.loc), (self.scale, other.scale)))
 
 
 class ComposeTransform(Transform):
@@ -236,6 +296,30 @@ class ComposeTransform(Transform):
             x = y
         return total
 
+    @property
+    def sign(self):
+        sign = 1
+        for part in self.parts:
+            sign = sign * part.sign
+        return sign
+
+    def forward_shape(self, shape):
+        for part in self.parts:
+            shape = part.forward_shape(shape)
+        return shape
+
+    def inverse_shape(self, shape):
+        for part in reversed(self.parts):
+            shape = part.inverse_shape(shape)
+        return shape
+
+    def __eq__(self, other):
+        return isinstance(other, ComposeTransform) and self.parts == other.parts
+
+    def __repr__(self):
+        inner = ",\n".join(f"    {part!r}" for part in self.parts)
+        return f"ComposeTransform(\n{inner}\n)" if self.parts else "ComposeTransform(\n)"
+
 
 identity_transform = ComposeTransform([])  # (x itself, log|det| 0: biject_to(real))
 
@@ -268,6 +352,14 @@ class IndependentTransform(Transform):
     def log_abs_det_jacobian(self, x, y):
         return _sum_rightmost(self.base_transform.log_abs_det_jacobian(x, y), self.reinterpreted_batch_ndims)
 
+    sign = property(lambda self: self.base_transform.sign)
+
+    def forward_shape(self, shape):
+        return self.base_transform.forward_shape(shape)
+
+    def inverse_shape(self, shape):
+        return self.base_transform.inverse_shape(shape)
+
     def __repr__(self):
         return f"IndependentTransform({self.base_transform!r}, {self.reinterpreted_batch_ndims})"
 
@@ -282,6 +374,9 @@ class SoftmaxTransform(Transform):
         return probs / probs.sum(-1, keepdim=True)
 
     _inverse = staticmethod(lambda y: y.log())
+
+    def __eq__(self, other):
+        return isinstance(other, SoftmaxTransform)
 
 
 def _stick_offsets(x, k):
@@ -308,3 +403,12 @@ class StickBreakingTransform(Transform):
     def log_abs_det_jacobian(self, x, y):
         z = x - _stick_offsets(x, x.shape[-1])
         return (-z + logsigmoid(z) + y[..., :-1].log()).sum(-1)
+
+    def forward_shape(self, shape):
+        return tuple(shape[:-1]) + (shape[-1] + 1,)
+
+    def inverse_shape(self, shape):
+        return tuple(shape[:-1]) + (shape[-1] - 1,)
+
+    def __eq__(self, other):
+        return isinstance(other, StickBreakingTransform)

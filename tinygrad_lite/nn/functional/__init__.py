@@ -409,6 +409,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         return out
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, channels) + (1,) * (input.ndim - 2)  # broadcasts a per-channel vector over the input
+    if input.numel() == 0:  # (an empty batch: an empty result, still in the graph of weight and bias, as PyTorch's;
+        out = input * 1  # the running statistics untouched)
+        out = out * weight[0] if weight is not None and weight.numel() else out
+        return out + bias[0] if bias is not None and bias.numel() else out
     if training:
         n = input.numel() // channels
         if n <= 1:

@@ -10,7 +10,7 @@ get a ``tail`` of their own, a Linear down to in_features / div_value^(i+1) and 
 
 and a batch only pays for the tails its targets fall in. ``forward(input, target)`` gives (output, loss): each
 row's log-probability of its target and the mean negative of them; ``log_prob(input)`` every class's;
-``predict(input)`` the most likely class.
+``predict(input)`` the most likely class (both for a batch: (N, in_features)).
 """
 from collections import namedtuple
 
@@ -78,6 +78,9 @@ class AdaptiveLogSoftmaxWithLoss(Module):
                                    f"{tuple(input_.shape)}")
         else:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if target_.dtype.is_floating_point:
+            raise RuntimeError(f"gather(): Expected dtype int32/int64 for index; the target holds class indices, got "
+                               f"{target_.dtype}: convert it with .long()")
         batched = target_.ndim > 0
         input, target = (input_, target_) if batched else (input_.unsqueeze(0), target_.unsqueeze(0))
         labels = target.detach().cpu().numpy().astype(np.int64)
@@ -129,7 +132,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         return best if batched else best.squeeze(0)
 
     def _check_input(self, name, input):
-        if input.ndim not in (1, 2):
-            raise RuntimeError(f"AdaptiveLogSoftmaxWithLoss.{name}: expected a 1D or 2D input (in_features "
-                               f"{self.in_features}), got shape {tuple(input.shape)}")
-        return input.ndim == 2
+        if input.ndim != 2:  # (IndexError, as PyTorch's, which indexes dim 1)
+            raise IndexError(f"AdaptiveLogSoftmaxWithLoss.{name}: expected a 2D input (N, in_features="
+                             f"{self.in_features}), got shape {tuple(input.shape)}")
+        return True

@@ -120,6 +120,8 @@ def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization
     weight = getattr(module, name, None)
     if weight is None or not hasattr(weight, "grad_fn"):
         raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
+    if not weight.dtype.is_floating_point:
+        raise TypeError(f"orthogonal: the weight must be a floating-point tensor, got {weight.dtype}")
     if weight.ndim < 2:
         raise ValueError(f"Expected a matrix or batch of matrices. Got a tensor of {weight.ndim} dimensions.")
     if orthogonal_map is None:
