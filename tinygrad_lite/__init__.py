@@ -89,6 +89,8 @@ from .composed import (
     unflatten,
 )
 from .special import digamma, erf, erfc, erfinv, lgamma, mvlgamma, polygamma
+from .special import gammainc as igamma
+from .special import gammaincc as igammac
 from .composed_shapes import *  # tensor_split, hstack, rot90, tril_indices, isin ... (composed_shapes.py)
 from . import random_fills  # exponential_, geometric_, log_normal_, cauchy_, random_ (random_fills.py)
 from .composed_math import (cumulative_trapezoid, dist, float_power, fmax, fmin, logcumsumexp, trapezoid, trapz,

@@ -7,6 +7,9 @@ Python's ``math.erfc`` in the forward, so that its tail keeps its digits (1 - er
 ``expit`` is the sigmoid, ``sinc``, ``ndtr`` the standard normal CDF (1 + erf(x / sqrt 2)) / 2, ``ndtri`` its inverse
 sqrt 2 erfinv(2p - 1), ``logit``, ``xlogy``, ``expm1``, ``log1p``, ``logsumexp``, ``softmax``, ``log_softmax``.
 
+``gammainc`` and ``gammaincc`` (the regularised incomplete gamma functions P(a, x) and Q(a, x), the Gamma
+distribution's cdf) are an op too; ``exp2``, ``xlog1py``, ``entr`` and ``round`` are composed.
+
 The gamma function's family, for the log-densities of the Gamma, Beta, Dirichlet, Poisson and Student's t
 distributions (``lgamma`` is log |Gamma(x)|, with Gamma(n) = (n - 1)! at the integers), are ops too, their numbers
 from ``gamma_numbers.py``: ``lgamma`` (``gammaln``), ``digamma`` (``psi``, the derivative of lgamma),
@@ -16,16 +19,20 @@ places PyTorch's own kernels are less so (its trigamma, polygamma(1, x), to abou
 """
 import math
 
+import numpy as np
+
+from . import dtypes as dt
 from .autograd.grad_mode import no_grad
 from .composed_math import logit, xlogy
 from .functions import _check_tensor, with_out
 from .inplace_methods import in_place
-from .ops.special import Digamma, Erf, Erfinv, Lgamma, Polygamma
+from .ops.special import Digamma, Erf, Erfinv, Gammainc, Lgamma, Polygamma
 from .special_numbers import erf_numbers
 from .tensor import Tensor, where
 
 __all__ = ["erf", "erfc", "erfinv", "expit", "logit", "xlogy", "ndtr", "ndtri", "expm1", "log1p", "logsumexp",
-           "softmax", "log_softmax", "sinc", "gammaln", "digamma", "psi", "polygamma", "multigammaln"]
+           "softmax", "log_softmax", "sinc", "gammaln", "digamma", "psi", "polygamma", "multigammaln", "gammainc",
+           "gammaincc", "exp2", "xlog1py", "entr", "round"]
 
 
 def erf(input):
@@ -99,6 +106,56 @@ def polygamma_method(self, n):
     return polygamma(n, self)
 
 
+def gammainc(input, other, *, out=None):
+    """P(a, x) with a = ``input``, x = ``other`` (broadcast): the regularised lower incomplete gamma function, the
+    Gamma(a) distribution's cdf at x; differentiable in x (gamma_numbers.py, ops/special.py)."""
+    return _incomplete("gammainc", input, other, False, out)
+
+
+def gammaincc(input, other, *, out=None):
+    """Q(a, x) = 1 - P(a, x), the upper one, computed as itself (its small values keep their digits)."""
+    return _incomplete("gammaincc", input, other, True, out)
+
+
+def _incomplete(name, a, x, upper, out):
+    _check_tensor(name, a)
+    _check_tensor(name, x, "other")
+    if out is not None:
+        raise TypeError(f"{name}(): out= is not covered by tinygrad_lite; assign the result")
+    if not (a.dtype.is_floating_point and x.dtype.is_floating_point):
+        raise NotImplementedError(f"{name}: not implemented for {a.dtype} and {x.dtype}; the incomplete gamma "
+                                  "function takes floating-point tensors (convert with .float())")
+    common = dt.result_type(a, x)  # (float32 with float64: float64, as PyTorch promotes)
+    return Gammainc.apply(a.to(common), x.to(common), upper=upper)
+
+
+def exp2(input):
+    """2^x, elementwise."""
+    _check_tensor("exp2", input)
+    return 2.0 ** input._floating("exp2")
+
+
+def xlog1py(input, other):
+    """x log(1 + y), 0 where x = 0 (even where log(1 + y) is -inf), nan where y is, as PyTorch's (and ``xlogy``)."""
+    _check_tensor("xlog1py", input)
+    with np.errstate(divide="ignore", invalid="ignore"):  # (log1p(-1) = -inf, put away where x = 0, so that
+        log = other.log1p() if isinstance(other, Tensor) else input.new_tensor(math.log1p(other))  # neither the
+        return input * where((input == 0) & (log == log), 0.0, log)  # value nor a gradient meets 0 times inf)
+
+
+def entr(input):
+    """-x log x elementwise: 0 at x = 0 and -inf below 0 (the entropy of one probability). Its gradient,
+    -(1 + log x), is taken where x > 0; at 0 and below it is 0 here (PyTorch's formula gives inf and nan)."""
+    _check_tensor("entr", input)
+    x = input._floating("entr")
+    return where(x > 0, -x * where(x > 0, x, 1.0).log(), where(x == 0, 0.0, float("-inf")))
+
+
+def round(input, *, decimals=0):
+    """``torch.special.round``: ``torch.round``, half to even."""
+    return input.round(decimals=decimals)
+
+
 gammaln, psi, multigammaln = lgamma, digamma, mvlgamma
 
 
@@ -149,6 +206,7 @@ def sinc(input):
 for _function in (erf, erfc, erfinv, lgamma, digamma, mvlgamma):
     setattr(Tensor, _function.__name__, _function)
     setattr(Tensor, _function.__name__ + "_", in_place(_function.__name__, _function))
+Tensor.igamma, Tensor.igammac = gammainc, gammaincc
 polygamma_method.__name__ = "polygamma"
 Tensor.polygamma, Tensor.polygamma_ = polygamma_method, in_place("polygamma", polygamma_method)
 # the functions take out=, as PyTorch's (the methods do not)

@@ -48,6 +48,7 @@ from ..ops.gather import coordinates
 from ..ops.layer_norm import LayerNorm
 from ..ops.mse_loss import MseLoss
 from ..special import erf, polygamma
+from ..special import lgamma as log_gamma
 from ..tensor import Tensor, where
 from ..triangular import solve_triangular
 from ..utils.hooks import BackwardHookFunction
@@ -350,6 +351,14 @@ def lgamma(fn, g, out):
 def polygamma_(fn, g, out):
     x, = inputs_of(fn)
     return g * polygamma(fn.n + 1, x)
+
+
+@formula(special.Gammainc)
+def gammainc_(fn, g, out):
+    a, x = inputs_of(fn)
+    if fn.needs_input_grad[0]:
+        raise NotImplementedError("the derivative for 'igamma: input' is not implemented.")
+    return None, g * fn.sign * ((a.detach() - 1) * x.log() - x - log_gamma(a.detach())).exp()
 
 
 # ---------------------------------------------------------------- factorisations (ops/factorisations.py)

@@ -11,14 +11,14 @@ log u < z^2 / 2 + d - d v + d log v (most draws are accepted at once; the rest a
 with a + 1 and multiply by u^{1/a}. Then x = that / b.
 Deliberate difference: PyTorch's ``Gamma.rsample`` also differentiates the draw in the concentration (an implicit
 reparameterisation through the gamma CDF); here a draw is differentiable in ``rate`` only, so ``rsample`` is not
-offered (``has_rsample`` is False). Sample with ``sample()`` and score with ``log_prob``. ``cdf`` (the regularized
-incomplete gamma function) is not covered.
+offered (``has_rsample`` is False). Sample with ``sample()`` and score with ``log_prob``. ``cdf`` is the
+regularised incomplete gamma function P(a, b x) (``special.gammainc``).
 """
 from ..autograd.grad_mode import no_grad
 from ..composed_math import xlogy
 from ..creation import rand, randn
 from ..functions import finfo
-from ..special import digamma, lgamma
+from ..special import digamma, gammainc, lgamma
 from ..tensor import where
 from . import constraints
 from .distribution import Distribution, broadcast_all
@@ -78,6 +78,11 @@ class Gamma(Distribution):
         self._check_value(value)
         a, b = self.concentration, self.rate
         return xlogy(a, b) + xlogy(a - 1, value) - b * value - lgamma(a)
+
+    def cdf(self, value):
+        """P(X <= value) = P(a, b value), the regularised incomplete gamma function."""
+        self._check_value(value)
+        return gammainc(self.concentration, self.rate * value)
 
     def entropy(self):
         a, b = self.concentration, self.rate

@@ -1,6 +1,6 @@
-r"""The error function and its inverse, and the gamma function's family, which numpy lacks: their numbers come
-from ``special_numbers.py`` and ``gamma_numbers.py``, and their derivatives, which are elementary or the next member
-of the family, are here.
+r"""The error function and its inverse, and the gamma function's family (with the incomplete gamma function),
+which numpy lacks: their numbers come from ``special_numbers.py`` and ``gamma_numbers.py``, and their derivatives,
+which are elementary or the next member of the family, are here.
 
 erf(x) = (2 / \sqrt{\pi}) \int_0^x e^{-t^2} dt, the probability mass of a normal distribution within x \sqrt{2}
 of its mean: the standard normal CDF is \Phi(x) = (1 + erf(x / \sqrt{2})) / 2 (exact GELU, Normal.cdf).
@@ -10,7 +10,8 @@ import math
 import numpy as np
 
 from ..autograd.function import Function
-from ..gamma_numbers import lgamma_numbers, polygamma_numbers
+from ..device import array_module_of
+from ..gamma_numbers import gammainc_numbers, lgamma_numbers, polygamma_numbers
 from ..special_numbers import erf_numbers, erfinv_numbers
 
 
@@ -64,3 +65,21 @@ class Polygamma(Function):
 
 class Digamma(Polygamma):
     r"""z = \psi(x) = d/dx log \Gamma(x) (``Polygamma`` with n = 0).   dz/dx = \psi^{(1)}(x), the trigamma function."""
+
+
+class Gammainc(Function):
+    r"""z = P(a, x), the regularised lower incomplete gamma function (``upper``: Q(a, x) = 1 - P(a, x)).
+    dz/dx = x^{a-1} e^{-x} / Gamma(a), the Gamma(a) density (negated for Q); in a there is none, as in PyTorch."""
+    def forward(self, a, x, upper=False):
+        self.sign = -1 if upper else 1
+        self.save_for_backward(a, x)
+        return gammainc_numbers(a, x, upper)
+
+    def backward(self, g):
+        a, x = self.saved_tensors
+        if self.needs_input_grad[0]:
+            raise NotImplementedError("the derivative for 'igamma: input' is not implemented.")
+        xp = array_module_of(x)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+            density = xp.exp((a - 1) * xp.log(x) - x - lgamma_numbers(a))
+        return None, g * self.sign * density
