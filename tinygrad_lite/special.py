@@ -138,6 +138,8 @@ def exp2(input):
 def xlog1py(input, other):
     """x log(1 + y), 0 where x = 0 (even where log(1 + y) is -inf), nan where y is, as PyTorch's (and ``xlogy``)."""
     _check_tensor("xlog1py", input)
+    if not isinstance(other, Tensor) and (isinstance(other, bool) or not isinstance(other, (int, float))):
+        raise TypeError(f"xlog1py(): argument 'other' must be a Tensor or a number, not {type(other).__name__}")
     with np.errstate(divide="ignore", invalid="ignore"):  # (log1p(-1) = -inf, put away where x = 0, so that
         log = other.log1p() if isinstance(other, Tensor) else input.new_tensor(math.log1p(other))  # neither the
         return input * where((input == 0) & (log == log), 0.0, log)  # value nor a gradient meets 0 times inf)
