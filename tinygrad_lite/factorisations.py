@@ -27,7 +27,7 @@ import numpy as np
 from . import dtypes as dt
 from .creation import eye
 from .device import array_module_of
-from .functions import _check_tensor, _flag
+from .functions import _check_tensor, _flag, _no_out
 from .lu import det, inv
 from .ops.factorisations import Eigh, Pinv, Qr, Svd
 from .return_types import geqrf as geqrf_pair
@@ -56,11 +56,6 @@ def _check_matrices(name, A, what="A", refuse_nan=False):
     if refuse_nan and bool(A.detach().isnan().any().item()):
         raise LinAlgError("linalg.svd: The algorithm failed to converge because the input matrix contained "
                           "non-finite values.")
-
-
-def _no_out(name, out):
-    if out is not None:
-        raise TypeError(f"{name}(): out= is not covered by tinygrad_lite; assign the result")
 
 
 def eigh(A, UPLO="L", *, out=None):

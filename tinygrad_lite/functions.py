@@ -30,6 +30,12 @@ def _check_tensor(op, x, name="input"):
         raise TypeError(f"{op}(): argument '{name}' must be a Tensor, not {type(x).__name__}")
 
 
+def _no_out(op, out):
+    """Refuse ``out=``, which ``op`` takes in PyTorch but not here (``with_out`` gives it to the functions that do)."""
+    if out is not None:
+        raise TypeError(f"{op}(): out= is not covered by tinygrad_lite; assign the result")
+
+
 def _flag(op, name, value):
     """A yes-or-no argument: any value counts by its truth, as in PyTorch, but a Tensor (whose truth is ambiguous,
     or a mistake) is refused with PyTorch's words."""

@@ -32,7 +32,7 @@ from .factorisations import (  # (factorisations.py)
     svd,
     svdvals,
 )
-from .functions import cat
+from .functions import _no_out, cat
 from .lu import (  # (lu.py)
     det,
     inv,
@@ -124,15 +124,13 @@ def vecdot(x, y, *, dim=-1, out=None):
     if isinstance(y, Tensor) and y.dtype != x.dtype:
         raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type {x.dtype} "
                            f"and y of type {y.dtype} instead")
-    if out is not None:
-        raise TypeError("linalg.vecdot(): out= is not covered by tinygrad_lite; assign the result")
+    _no_out("linalg.vecdot", out)
     return (x * y).sum(dim)
 
 
 def matmul(input, other, *, out=None):
     """``linalg.matmul``: ``matmul``."""
-    if out is not None:
-        raise TypeError("linalg.matmul(): out= is not covered by tinygrad_lite; assign the result")
+    _no_out("linalg.matmul", out)
     return _matmul(input, other)
 
 

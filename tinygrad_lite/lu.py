@@ -28,7 +28,7 @@ import numpy as np
 
 from . import dtypes as dt
 from .creation import eye
-from .functions import _check_tensor, _flag, cat
+from .functions import _check_tensor, _flag, _no_out, cat
 from .return_types import linalg_inv_ex, linalg_lu, linalg_lu_factor, linalg_lu_factor_ex, linalg_solve_ex
 from .return_types import lu_unpack as lu_unpack_triple
 from .return_types import slogdet as _slogdet_pair
@@ -90,8 +90,7 @@ def solve(A, B, *, left=True, out=None):
     """X with A X = B (``left=False``: X A = B), for a square A; B a matrix or (a batch of) vectors."""
     _check_square("solve", A)
     _check_tensor("solve", B, "B")
-    if out is not None:
-        raise TypeError("linalg.solve(): out= is not covered by tinygrad_lite; assign the result")
+    _no_out("linalg.solve", out)
     if not left:
         return _solve("solve", A.mT, B.mT)[0].mT
     return _solve("solve", A, B)[0]
@@ -128,8 +127,7 @@ def _substitute(LU, order, B):
 def inv(A, *, out=None):
     """A^{-1}: the solution of A X = I."""
     _check_square("inv", A)
-    if out is not None:
-        raise TypeError("linalg.inv(): out= is not covered by tinygrad_lite; assign the result")
+    _no_out("linalg.inv", out)
     return _solve("inv", A, eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(tuple(A.shape)))[0]
 
 
@@ -161,7 +159,7 @@ def inv_ex(A, *, check_errors=False, out=None):
     """(inverse, info): ``inv`` without raising for a singular A (unless ``check_errors``); info per matrix is 0, or
     the 1-based index of U's first zero pivot (then the inverse's numbers are inf or nan, as PyTorch's)."""
     _check_square("inv_ex", A)
-    _no_out("inv_ex", out)
+    _no_out("linalg.inv_ex", out)
     identity = eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(tuple(A.shape))
     inverse, info = _solve("inv_ex", A, identity, _flag("linalg.inv_ex", "check_errors", check_errors))
     return linalg_inv_ex(inverse, _int32(info, A))
@@ -171,7 +169,7 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     """(result, info): ``solve`` without raising for a singular A (unless ``check_errors``), info as ``inv_ex``'s."""
     _check_square("solve_ex", A)
     _check_tensor("solve_ex", B, "B")
-    _no_out("solve_ex", out)
+    _no_out("linalg.solve_ex", out)
     left, check_errors = _flag("linalg.solve_ex", "left", left), _flag("linalg.solve_ex", "check_errors", check_errors)
     result, info = _solve("solve_ex", A.mT, B.mT, check_errors) if not left else _solve("solve_ex", A, B, check_errors)
     return linalg_solve_ex(result if left else result.mT, _int32(info, A))
@@ -181,7 +179,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     """(LU, pivots, info) of A, m x n: L and U packed in one matrix, LAPACK's 1-based pivots (int32), and info per
     matrix (0, or the 1-based index of U's first zero on the diagonal; with ``check_errors`` that raises)."""
     _check_matrices("lu_factor_ex", A, pivot)
-    _no_out("lu_factor_ex", out)
+    _no_out("linalg.lu_factor_ex", out)
     LU, _, _, pivots = _factor(A)
     info = _info(LU)
     if _flag("linalg.lu_factor_ex", "check_errors", check_errors) and info.any():
@@ -206,7 +204,7 @@ def lu(A, *, pivot=True, out=None):
     """(P, L, U) with A = P L U: P a permutation matrix (m x m), L unit lower-triangular (m x k), U upper-triangular
     (k x n), k = min(m, n)."""
     _check_matrices("lu", A, pivot)
-    _no_out("lu", out)
+    _no_out("linalg.lu", out)
     LU, order, _, _ = _factor(A)
     return linalg_lu(*_unpacked(LU, order))
 
@@ -215,7 +213,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
     """(P, L, U) from ``lu_factor``'s result; what is not unpacked is an empty tensor, as PyTorch's."""
     _check_matrices("lu_unpack", LU_data)
     _check_tensor("lu_unpack", LU_pivots, "LU_pivots")
-    _no_out("lu_unpack", out)
+    _no_out("linalg.lu_unpack", out)
     unpack_data, unpack_pivots = _flag("lu_unpack", "unpack_data", unpack_data), _flag("lu_unpack", "unpack_pivots",
                                                                                       unpack_pivots)
     P, L, U = _unpacked(LU_data, _order(LU_pivots, LU_data.shape[-2]))
@@ -229,7 +227,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     _check_square("lu_solve", LU)
     _check_tensor("lu_solve", B, "B")
     _check_tensor("lu_solve", pivots, "pivots")
-    _no_out("lu_solve", out)
+    _no_out("linalg.lu_solve", out)
     left, adjoint = _flag("linalg.lu_solve", "left", left), _flag("linalg.lu_solve", "adjoint", adjoint)
     if LU.dtype != B.dtype:
         raise RuntimeError(f"linalg.lu_solve: Expected LU and B to have the same dtype, but found LU of type "
@@ -305,16 +303,11 @@ def _int32(array, like):
     return Tensor._make(np.asarray(array, np.int32), None).to(like.device)
 
 
-def _no_out(name, out):
-    if out is not None:
-        raise TypeError(f"linalg.{name}(): out= is not covered by tinygrad_lite; assign the result")
-
-
 def tensorinv(A, ind=2, *, out=None):
     """The inverse of A as a linear map from its last dims to its first ``ind`` dims: inv of A reshaped to a square
     matrix, reshaped back to A.shape[ind:] + A.shape[:ind]."""
     _check_tensor("linalg.tensorinv", A, "A")
-    _no_out("tensorinv", out)
+    _no_out("linalg.tensorinv", out)
     rows, cols = tuple(A.shape[:ind]), tuple(A.shape[ind:])
     if ind <= 0 or math.prod(rows) != math.prod(cols):
         raise RuntimeError(f"linalg.tensorinv: Expected self to satisfy the requirement prod(self.shape[ind:]) == "
@@ -327,7 +320,7 @@ def tensorsolve(A, B, dims=None, *, out=None):
     A.shape[B.ndim:]. ``dims``: A's dims moved to the end first."""
     _check_tensor("linalg.tensorsolve", A, "A")
     _check_tensor("linalg.tensorsolve", B, "B")
-    _no_out("tensorsolve", out)
+    _no_out("linalg.tensorsolve", out)
     if dims is not None:
         A = A.movedim(tuple(dims), tuple(range(A.ndim - len(dims), A.ndim)))
     result = tuple(A.shape[B.ndim:])

@@ -24,7 +24,7 @@ import numpy as np
 from . import dtypes as dt
 from .autograd.grad_mode import no_grad
 from .composed_math import logit, xlogy
-from .functions import _check_tensor, with_out
+from .functions import _check_tensor, _no_out, with_out
 from .inplace_methods import in_place
 from .ops.special import Digamma, Erf, Erfinv, Gammainc, Lgamma, Polygamma
 from .special_numbers import erf_numbers
@@ -120,8 +120,7 @@ def gammaincc(input, other, *, out=None):
 def _incomplete(name, a, x, upper, out):
     _check_tensor(name, a)
     _check_tensor(name, x, "other")
-    if out is not None:
-        raise TypeError(f"{name}(): out= is not covered by tinygrad_lite; assign the result")
+    _no_out(name, out)
     if not (a.dtype.is_floating_point and x.dtype.is_floating_point):
         raise NotImplementedError(f"{name}: not implemented for {a.dtype} and {x.dtype}; the incomplete gamma "
                                   "function takes floating-point tensors (convert with .float())")

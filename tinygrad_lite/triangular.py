@@ -22,7 +22,7 @@ process of a few hundred points, slower than LAPACK beyond. ``MultivariateNormal
 import numpy as np
 
 from .creation import eye
-from .functions import _check_tensor, cat, stack
+from .functions import _check_tensor, _no_out, cat, stack
 from .return_types import cholesky_ex as _pair
 from .tensor import Tensor, where
 
@@ -74,8 +74,7 @@ def cholesky(A, *, upper=False, out=None):
     """L with L L^T = A (lower-triangular; ``upper=True``: L^T). Only A's lower triangle is read, as PyTorch's
     does; the gradient is symmetric (see the module's docstring)."""
     _check_square("cholesky", A)
-    if out is not None:
-        raise TypeError("linalg.cholesky(): out= is not covered by tinygrad_lite; assign the result")
+    _no_out("linalg.cholesky", out)
     if A.shape[-1] == 0:
         return A.clone()
     L, _ = _factor(A, "cholesky", check_errors=True)
@@ -86,8 +85,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     """(L, info), as ``cholesky`` but without raising (unless ``check_errors``): info is 0 for each matrix that
     factored, else the order of its first leading minor that is not positive-definite (an int32 tensor)."""
     _check_square("cholesky_ex", A)
-    if out is not None:
-        raise TypeError("linalg.cholesky_ex(): out= is not covered by tinygrad_lite; assign the result")
+    _no_out("linalg.cholesky_ex", out)
     if A.shape[-1] == 0:
         return _pair(A.clone(), Tensor._make(np.zeros(A.shape[:-2], np.int32), None))
     L, info = _factor(A, "cholesky_ex", check_errors)
@@ -112,8 +110,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     """X with A X = B (``left=False``: X A = B) for a triangular A (``upper`` says which triangle)."""
     _check_square("solve_triangular", A)
     _check_tensor("solve_triangular", B, "B")
-    if out is not None:
-        raise TypeError("linalg.solve_triangular(): out= is not covered by tinygrad_lite; assign the result")
+    _no_out("linalg.solve_triangular", out)
     if not left:  # X A = B  <=>  A^T X^T = B^T, and A^T is triangular the other way
         return solve_triangular(A.mT, B.mT, upper=not upper, unitriangular=unitriangular).mT
     if B.ndim < 2 or B.shape[-2] != A.shape[-1]:
