@@ -28,7 +28,7 @@ from ...functions import _flag, stack
 from ...shapes import as_int
 from ...tensor import where
 from ._checks import _check_tensor
-from .vision import CUBIC
+from .vision import keys_weights
 
 __all__ = ["grid_sample", "affine_grid"]
 
@@ -92,16 +92,6 @@ def _read(flat, sizes, index):
     return where(inside.unsqueeze(1), values, 0.0)
 
 
-def _keys(t):
-    """Keys' cubic convolution weights of the four pixels at distances 1 + t, t, 1 - t, 2 - t (0 <= t < 1)."""
-    def near(x):
-        return ((CUBIC + 2) * x - (CUBIC + 3)) * x * x + 1
-
-    def far(x):
-        return ((CUBIC * x - 5 * CUBIC) * x + 8 * CUBIC) * x - 4 * CUBIC
-    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
-
-
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """``input`` (N, C, H, W) read at ``grid`` (N, H_out, W_out, 2) (5-D: (N, C, D, H, W) at (N, D_out, H_out,
     W_out, 3)): (N, C, H_out, W_out) (the module's docstring)."""
@@ -130,7 +120,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if mode == "bicubic":  # (each of the 16 pixels padded on its own, as PyTorch's)
         (py, px), (ny, nx) = positions, sizes
         y0, x0 = py.floor(), px.floor()
-        wy, wx = _keys(py - y0), _keys(px - x0)
+        wy, wx = keys_weights(py - y0), keys_weights(px - x0)
         total = 0.0
         for i, j in itertools.product(range(4), range(4)):
             where_y = _padded(y0 + (i - 1), ny, padding_mode, align_corners).detach()

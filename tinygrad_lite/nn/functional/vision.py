@@ -101,6 +101,17 @@ def _long(like, indices):
     return like.new_tensor(indices, dtype=dt.int64)
 
 
+def keys_weights(t, a=CUBIC):
+    """Keys' cubic convolution weights of the four points at distances 1 + t, t, 1 - t and 2 - t (0 <= t < 1), for
+    an array or a Tensor t; ``a`` in the array's precision keeps a float32 computation in float32."""
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
 def _cubic_weights(n, m, scale, align_corners, precision):
     """(the 4 inputs read, their 4 weights) for each of m outputs (PyTorch's ``compute_indices_weights_cubic``):
     the inputs floor(p) - 1 ... floor(p) + 2 (clamped to the edges) of the source position p (not clamped at 0),
@@ -108,14 +119,7 @@ def _cubic_weights(n, m, scale, align_corners, precision):
     source = _source(n, m, scale, align_corners, precision, cubic=True)
     low = np.minimum(np.floor(source.astype(np.float32)).astype(np.int64), n - 1)
     t = np.clip(source - low.astype(precision), precision(0), precision(1))
-    a = precision(CUBIC)
-
-    def near(x):  # |x| <= 1
-        return ((a + 2) * x - (a + 3)) * x * x + 1
-
-    def far(x):  # 1 < |x| < 2
-        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-    weights = [far(t + 1), near(t), near(1 - t), far(2 - t)]
+    weights = keys_weights(t, precision(CUBIC))
     taps = [np.clip(low - 1 + k, 0, n - 1) for k in range(4)]
     return taps, weights
 
