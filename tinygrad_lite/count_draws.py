@@ -13,20 +13,13 @@ with the library's generator on the tensors' device, without a graph (the ``Pois
 Every element loops until it is accepted; the loops run on whole tensors, so each round is a few array operations.
 """
 from .autograd.grad_mode import no_grad
+from .autograd.higher_order import reads
 from .creation import rand
 from .functions import _check_tensor
 from .special import lgamma
 from .tensor import where
 
 __all__ = ["poisson", "binomial"]
-
-
-def _zero_gradient(draws, parameter):
-    """The draws, linked to a parameter that requires grad with a gradient of 0, as PyTorch's are (a count does not
-    move with its rate): a ``where`` that never picks the parameter."""
-    if not parameter.requires_grad:
-        return draws
-    return where(draws.new_zeros(1).bool(), parameter, draws)
 
 
 def _uniform(like, generator):
@@ -46,7 +39,7 @@ def poisson(input, generator=None):
         result = where(small, _inverted_poisson(where(small, rate, 0.0), generator),
                        _rejected_poisson(where(small, 10.0, rate), generator))
         result = where(rate == 0, 0.0, result)
-    return _zero_gradient(result, input)
+    return reads(result, input)  # (linked to a rate that requires grad, with a gradient of 0, as PyTorch's)
 
 
 def _inverted_poisson(rate, generator):
@@ -97,7 +90,7 @@ def binomial(count, prob, generator=None):
         k = where(small, _inverted_binomial(where(small, n, 0.0), q, generator),
                   _rejected_binomial(where(small, 100.0, n), where(small, 0.5, q), generator))
         k = where(flipped, n - k, k)
-    return _zero_gradient(_zero_gradient(k, count), prob)
+    return reads(k, count, prob)
 
 
 def _inverted_binomial(n, p, generator):

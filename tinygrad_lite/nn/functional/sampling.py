@@ -23,6 +23,7 @@ import itertools
 import math
 import warnings
 
+from ...autograd.higher_order import reads
 from ...creation import linspace, ones
 from ...functions import _flag, stack
 from ...shapes import as_int
@@ -129,9 +130,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
             total = total + _read(flat, sizes, [where_y.trunc(), where_x.trunc()]) * weight
         return total
     positions = [_padded(p, n, padding_mode, align_corners) for p, n in zip(positions, sizes)]
-    if mode == "nearest":  # (the grid's gradient is 0, not None, as PyTorch's: a where that never picks it)
-        values = _read(flat, sizes, [p.detach().round() for p in positions])
-        return where(values.new_zeros(1).bool(), positions[0].unsqueeze(1), values)
+    if mode == "nearest":  # (the grid's gradient is 0, not None, as PyTorch's)
+        return reads(_read(flat, sizes, [p.detach().round() for p in positions]), grid)
     below = [p.detach().floor() for p in positions]
     total = 0.0
     for corner in itertools.product((0, 1), repeat=d):  # (the 2^d pixels around p)
