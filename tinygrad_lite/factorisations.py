@@ -193,7 +193,11 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None)
     if tol is not None and (atol is not None or rtol is not None):
         raise TypeError("linalg.matrix_rank(): give tol (PyTorch's older name for atol) or atol/rtol, not both")
     atol, rtol = _tolerances("linalg.matrix_rank", A, tol if tol is not None else atol, rtol)
-    S = (eigvalsh(A).abs() if hermitian else svdvals(A)).detach()
+    return _above_the_cut((eigvalsh(A).abs() if hermitian else svdvals(A)).detach(), atol, rtol)
+
+
+def _above_the_cut(S, atol, rtol):
+    """How many of the values S (..., k) are above max(atol, rtol * their largest): an int64 tensor per matrix."""
     largest = S.amax(-1, keepdim=True) if S.shape[-1] else S.sum(-1, keepdim=True)
     cut = (largest.array * rtol).clip(atol)
     return Tensor._make((S.array > cut).sum(-1).astype(np.int64), None)
@@ -235,7 +239,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
     if driver == "gels" or (driver == "gelsd" and rcond is not None and not 0 < rcond < 1) or (
             driver == "gelss" and rcond is not None and rcond < 0):
         rcond = None if driver != "gelsd" else eps
-    rank = matrix_rank(A, rtol=rcond)
+    S = svdvals(A).detach()  # (once: the rank is counted from them, and gelsd and gelss return them)
+    rank = _above_the_cut(S, *_tolerances("torch.linalg.lstsq", A, None, rcond))
     if driver == "gels" and bool((rank < min(m, n)).any().item()):
         raise LinAlgError("torch.linalg.lstsq: The least squares solution could not be computed because the input "
                           f"matrix does not have full rank (error code: {int(rank.min().item()) + 1}).")
@@ -246,7 +251,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     if vector:
         X, residuals = X.squeeze(-1), residuals.squeeze(-1) if residuals.ndim > 1 else residuals
     return linalg_lstsq(X, residuals, rank if driver != "gels" else rank.new_zeros(0),
-                        svdvals(A).detach() if driver in ("gelsd", "gelss") else empty)
+                        S if driver in ("gelsd", "gelss") else empty)
 
 
 def cond(A, p=None, *, out=None):

@@ -55,6 +55,17 @@ class Eigh(Function):
         return V @ M @ _mT(V)
 
 
+def _svd(A, full_matrices):
+    """LAPACK's (U, S, Vh), with nan for a matrix holding an inf, as PyTorch's (the others of a batch factor)."""
+    xp = array_module_of(A)
+    infinite = xp.isinf(A).any((-2, -1))
+    U, S, Vh = xp.linalg.svd(xp.where(infinite[..., None, None], 0, A), full_matrices=full_matrices)
+    if infinite.any():
+        U, S, Vh = (xp.where(infinite.reshape(infinite.shape + (1,) * k), xp.nan, X) for X, k in
+                    ((U, 2), (S, 1), (Vh, 2)))
+    return U, S, Vh
+
+
 class Svd(Function):
     r"""(U, S, Vh) = svd(A), A of m x n, k = min(m, n).   With E_ij = S_j^2 - S_i^2,
     gA = U [(skew(U^T gU) S + S skew(Vh gVh^T)) / E + diag(gS)] Vh, plus, for m > n, (I - U U^T) gU S^{-1} Vh (the
@@ -63,12 +74,7 @@ class Svd(Function):
     materialize_grads = False
 
     def forward(self, A, full_matrices=True):
-        xp = array_module_of(A)
-        infinite = xp.isinf(A).any((-2, -1))  # (such a matrix's results are nan, as PyTorch's; the others factor)
-        U, S, Vh = xp.linalg.svd(xp.where(infinite[..., None, None], 0, A), full_matrices=full_matrices)
-        if infinite.any():
-            U, S, Vh = (xp.where(infinite.reshape(infinite.shape + (1,) * k), xp.nan, X) for X, k in
-                        ((U, 2), (S, 1), (Vh, 2)))
+        U, S, Vh = _svd(A, full_matrices)
         self.k, self.m, self.n, self.full_matrices = S.shape[-1], A.shape[-2], A.shape[-1], full_matrices
         self.save_for_backward(U[..., :self.k], S, Vh[..., :self.k, :])
         return U, S, Vh
@@ -157,7 +163,7 @@ class Pinv(Function):
             L, U = xp.linalg.eigh(A)
             S, Vh = abs(L), xp.sign(L)[..., :, None] * _mT(U)
         else:
-            U, S, Vh = Svd().forward(A, full_matrices=False)  # (a matrix with inf: nan)
+            U, S, Vh = _svd(A, full_matrices=False)
         largest = S.max(-1, keepdims=True) if S.shape[-1] else S.sum(-1, keepdims=True)
         cut = xp.maximum(rtol * largest, atol)
         kept = S > cut
