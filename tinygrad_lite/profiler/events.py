@@ -158,8 +158,8 @@ class EventList(list):
             rows = sorted(rows, key=lambda event: getattr(event, sort_by), reverse=True)
         rows = rows[:row_limit] if row_limit is not None and row_limit >= 0 else rows
         shapes = any(getattr(event, "input_shapes", None) for event in rows)
-        total_cpu = sum(event.self_cpu_time_total for event in self) or 1.0
-        total_device = sum(event.self_device_time_total for event in self) or 1.0
+        cpu_total, device_total = self.self_cpu_time_total, sum(event.self_device_time_total for event in self)
+        total_cpu, total_device = cpu_total or 1.0, device_total or 1.0  # (the shares' denominators)
         name_width = min(max([len(event.key) for event in rows] + [4]) + 4, max_name_column_width)
         headers = ["Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg"]
         if self._use_device:
@@ -190,9 +190,9 @@ class EventList(list):
             return name.rjust(name_width) + "  " + "".join(v.rjust(w) + "  " for v, w in zip(values, widths))
         header_row = "Name".rjust(name_width) + "  " + "".join(h.rjust(w) + "  " for h, w in zip(headers, widths))
         out = framed + [line, header_row, line] + [cells(event) for event in rows] + [line]
-        out.append(f"Self CPU time total: {format_time(sum(event.self_cpu_time_total for event in self))}")
+        out.append(f"Self CPU time total: {format_time(cpu_total)}")
         if self._use_device:
-            out.append(f"Self CUDA time total: {format_time(sum(event.self_device_time_total for event in self))}")
+            out.append(f"Self CUDA time total: {format_time(device_total)}")
         return "\n".join(out) + "\n"
 
     def export_chrome_trace(self, path):

@@ -24,7 +24,7 @@ import math
 import warnings
 
 from ...autograd.higher_order import reads
-from ...creation import linspace, ones
+from ...creation import linspace, ones, zeros
 from ...functions import _flag, stack
 from ...shapes import as_int
 from ...tensor import where
@@ -146,7 +146,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
 def _coordinates(n, align_corners, like):
     """The normalised coordinates of n pixels' centres (0 for one pixel, as PyTorch's)."""
     if n <= 1:
-        return ones(1, dtype=like.dtype, device=like.device) * 0
+        return zeros(1, dtype=like.dtype, device=like.device)
     steps = linspace(-1, 1, n, dtype=like.dtype, device=like.device)
     return steps if align_corners else steps * ((n - 1) / n)
 
