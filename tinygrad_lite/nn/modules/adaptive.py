@@ -112,27 +112,23 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         return cat(parts, 1)
 
     def log_prob(self, input):
-        """log p(c | x) for every class c: (N, n_classes), or (n_classes,) for one input."""
-        batched = self._check_input("log_prob", input)
-        x = input if batched else input.unsqueeze(0)
-        out = self._full_log_prob(x, self.head(x))
-        return out if batched else out.squeeze(0)
+        """log p(c | x) for every class c: (N, n_classes)."""
+        self._check_input("log_prob", input)
+        return self._full_log_prob(input, self.head(input))
 
     def predict(self, input):
         """The most likely class of each input: the head's, unless it is a cluster, then the full argmax."""
-        batched = self._check_input("predict", input)
-        x = input if batched else input.unsqueeze(0)
-        head_output = self.head(x)
+        self._check_input("predict", input)
+        head_output = self.head(input)
         best = head_output.argmax(1)
         outside = (best >= self.shortlist_size).cpu().numpy()
         if outside.any():
-            rows = tensor(np.flatnonzero(outside), device=x.device)
-            full = self._full_log_prob(x.index_select(0, rows), head_output.index_select(0, rows)).argmax(1)
+            rows = tensor(np.flatnonzero(outside), device=input.device)
+            full = self._full_log_prob(input.index_select(0, rows), head_output.index_select(0, rows)).argmax(1)
             best = best.index_put((rows,), full)
-        return best if batched else best.squeeze(0)
+        return best
 
     def _check_input(self, name, input):
         if input.ndim != 2:  # (IndexError, as PyTorch's, which indexes dim 1)
             raise IndexError(f"AdaptiveLogSoftmaxWithLoss.{name}: expected a 2D input (N, in_features="
                              f"{self.in_features}), got shape {tuple(input.shape)}")
-        return True

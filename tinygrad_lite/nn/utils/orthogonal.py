@@ -26,7 +26,7 @@ from ...factorisations import geqrf, householder_product
 from ...functions import cat
 from ...lu import solve
 from ...products import matrix_exp
-from ...tensor import where
+from ...tensor import Tensor, where
 from ..modules.module import Module
 from . import parametrize
 
@@ -118,7 +118,7 @@ def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization
     """Keep ``module.<name>`` orthogonal (module docstring): the map "matrix_exp", "cayley" or "householder" (by
     default "matrix_exp" for a square weight, else "householder"). Returns the module."""
     weight = getattr(module, name, None)
-    if weight is None or not hasattr(weight, "grad_fn"):
+    if not isinstance(weight, Tensor):
         raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
     if not weight.dtype.is_floating_point:
         raise TypeError(f"orthogonal: the weight must be a floating-point tensor, got {weight.dtype}")
