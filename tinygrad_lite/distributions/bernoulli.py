@@ -8,10 +8,9 @@ x = p. The mean is p, the variance p (1 - p); a sample is 0. or 1. (floats, as P
 from ..autograd.grad_mode import no_grad
 from ..creation import bernoulli, tensor
 from ..nn.functional.loss import binary_cross_entropy_with_logits
-from ..tensor import Tensor, where
+from ..tensor import where
 from . import constraints
-from .categorical import _probs_or_logits
-from .distribution import Distribution, broadcast_all, derived_binary_parameter, floating
+from .distribution import Distribution, broadcast_all, derived_binary_parameter, floating, one_probability
 
 __all__ = ["Bernoulli"]
 
@@ -23,16 +22,7 @@ class Bernoulli(Distribution):
     support = constraints.boolean
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        given = probs if logits is None else logits
-        if (probs is None) == (logits is None):
-            _probs_or_logits("Bernoulli", probs, logits)  # (raises PyTorch's error)
-        (given,) = broadcast_all(given) if not isinstance(given, Tensor) else (given,)
-        if probs is not None:
-            self.probs, self._parameters = given, ("probs",)
-        else:
-            self.logits, self._parameters = given, ("logits",)
-        super().__init__(given.shape, validate_args=validate_args)
-        self._check_parameter(self._parameters[0])  # (the one given; the other, derived, is valid)
+        one_probability(self, probs, logits, validate_args)
 
     __getattr__ = derived_binary_parameter  # (the parameter not given, derived on first use)
 

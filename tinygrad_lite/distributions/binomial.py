@@ -13,8 +13,7 @@ from ..creation import arange
 from ..special import lgamma
 from ..tensor import Tensor
 from . import constraints
-from .categorical import _probs_or_logits
-from .distribution import Distribution, broadcast_all, derived_binary_parameter, floating
+from .distribution import Distribution, _probs_or_logits, broadcast_all, derived_binary_parameter, floating
 
 __all__ = ["Binomial"]
 

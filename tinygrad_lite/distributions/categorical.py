@@ -11,21 +11,11 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..creation import arange, full, multinomial
-from ..tensor import Size, Tensor
+from ..tensor import Size
 from . import constraints
-from .distribution import Distribution, clamp_probs
+from .distribution import Distribution, _probs_or_logits, clamp_probs
 
 __all__ = ["Categorical"]
-
-
-def _probs_or_logits(name, probs, logits):
-    if (probs is None) == (logits is None):
-        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-    given = probs if probs is not None else logits
-    if not isinstance(given, Tensor):
-        raise TypeError(f"{name}: {'probs' if probs is not None else 'logits'} must be a Tensor, got "
-                        f"{type(given).__name__}")
-    return given
 
 
 class Categorical(Distribution):

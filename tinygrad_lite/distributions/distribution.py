@@ -46,6 +46,31 @@ def floating(value, like):
     return value if value.dtype.is_floating_point else value.to(like.dtype)
 
 
+def _probs_or_logits(name, probs, logits):
+    """The one of ``probs`` and ``logits`` given (a Tensor), with PyTorch's errors for none, both, or a non-tensor."""
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+    given = probs if probs is not None else logits
+    if not isinstance(given, Tensor):
+        raise TypeError(f"{name}: {'probs' if probs is not None else 'logits'} must be a Tensor, got "
+                        f"{type(given).__name__}")
+    return given
+
+
+def one_probability(distribution, probs, logits, validate_args):
+    """Set up a distribution of one probability (Bernoulli, Geometric) from ``probs`` or ``logits``: exactly one
+    (a number made a tensor), kept under its name, which ``_parameters`` lists, and checked against
+    ``arg_constraints``; the other is derived on first use (``derived_binary_parameter``)."""
+    if (probs is None) == (logits is None):
+        _probs_or_logits(type(distribution).__name__, probs, logits)  # (raises PyTorch's error)
+    name, given = ("probs", probs) if probs is not None else ("logits", logits)
+    (given,) = broadcast_all(given) if not isinstance(given, Tensor) else (given,)
+    setattr(distribution, name, given)
+    distribution._parameters = (name,)
+    Distribution.__init__(distribution, given.shape, validate_args=validate_args)
+    distribution._check_parameter(name)  # (the one given; the other, derived, is valid)
+
+
 def derived_binary_parameter(distribution, name):
     """``__getattr__`` of a distribution of one probability given as ``probs`` or ``logits`` (Bernoulli, Binomial,
     Geometric ...): the one not given, derived on first use and kept: probs = sigmoid(logits), or

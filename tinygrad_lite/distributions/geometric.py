@@ -15,9 +15,9 @@ from ..autograd.grad_mode import no_grad
 from ..creation import rand, zeros_like
 from ..functions import finfo
 from ..nn.functional.loss import binary_cross_entropy_with_logits
-from ..tensor import Tensor, where
+from ..tensor import where
 from . import constraints
-from .distribution import Distribution, broadcast_all, derived_binary_parameter
+from .distribution import Distribution, broadcast_all, derived_binary_parameter, one_probability
 
 __all__ = ["Geometric"]
 
@@ -30,19 +30,9 @@ class Geometric(Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        given = probs if logits is None else logits
-        (given,) = broadcast_all(given) if not isinstance(given, Tensor) else (given,)
-        if probs is not None:
-            self.probs, self._parameters = given, ("probs",)
-        else:
-            self.logits, self._parameters = given, ("logits",)
-        super().__init__(given.shape, validate_args=validate_args)
+        one_probability(self, probs, logits, validate_args)
         if probs is None:
-            self._check_parameter("logits")
             return
-        self._check_parameter("probs")
         positive = self.probs > 0  # (p = 0 is no distribution: the success never comes)
         if self._validate_args and not bool(positive.all()):
             raise ValueError(f"Expected parameter probs ({type(self.probs).__name__} of shape "
