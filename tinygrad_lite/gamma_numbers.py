@@ -128,30 +128,8 @@ def gammainc_numbers(a, x, upper=False):
     a, x = (v.astype(xp.float64) for v in xp.broadcast_arrays(a, x))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         front = xp.exp(a * xp.log(x) - x - lgamma_numbers(a))
-        series = x < a + 1
-        # the series, where it is the one: term_n = term_{n-1} x / (a + n)
-        term = xp.where(series, 1 / a, 0.0)
-        total, n = term, 0
-        while n < INCOMPLETE_STEPS and bool((xp.abs(term) > xp.abs(total) * 1e-17).any()):
-            n += 1
-            term = term * x / (a + n)
-            total = total + term
-        lower = front * total
-        # the continued fraction, where it is the one (Lentz: h = b_0, then h *= d c step by step)
-        tiny = 1e-300
-        b = xp.where(series, 1.0, x + 1 - a)
-        c, d = xp.full_like(b, 1 / tiny), 1 / b
-        h, i, step = d, 0, xp.zeros_like(b)
-        while i < INCOMPLETE_STEPS and (i == 0 or bool((xp.abs(step - 1) > 1e-16).any())):
-            i += 1
-            an, b = -i * (i - a), b + 2
-            d = an * d + b
-            d = 1 / xp.where(xp.abs(d) < tiny, tiny, d)
-            c = b + an / c
-            c = xp.where(xp.abs(c) < tiny, tiny, c)
-            step = xp.where(series, 1.0, d * c)
-            h = h * step
-        upper_part = front * h
+        series, total, fraction = _expansions(xp, a, x)[:3]
+        lower, upper_part = front * total, front * fraction
         P = xp.where(series, lower, 1 - upper_part)
         P = xp.where(x == 0, 0.0, xp.where(xp.isinf(x) & (x > 0), 1.0, P))
         P = xp.where((a == 0) & (x > 0), 1.0, P)
@@ -161,3 +139,58 @@ def gammainc_numbers(a, x, upper=False):
         Q = xp.where((a == 0) & (x > 0), 0.0, Q)
         Q = xp.where((a < 0) | (x < 0) | xp.isnan(a) | xp.isnan(x), xp.nan, Q)
     return (Q if upper else P).astype(dtype)
+
+
+def standard_gamma_grad_numbers(a, x):
+    r"""dx/da for a draw x of Gamma(a, 1) with its quantile u = P(a, x) held fixed: the gradient of PyTorch's
+    ``Gamma.rsample`` in the concentration (an implicit reparameterisation: x = P^{-1}(a, u), u uniform).
+    Differentiating P(a, x) = u in a gives dx/da = -(dP/da) / (dP/dx), where dP/dx = x^{a-1} e^{-x} / Gamma(a) = F / x
+    is the density. With P = F S (the series, where x < a + 1) or 1 - P = Q = F H (the continued fraction,
+    elsewhere) and dF/da = F (log x - psi(a)), F cancels:
+        dx/da = -x ((log x - psi(a)) S + dS/da)   (series),       dx/da = x ((log x - psi(a)) H + dH/da)   (fraction),
+    so nothing underflows far in the tails. Accurate to about 1e-11 (float64, against 40-digit mpmath). PyTorch's
+    kernel evaluates the same derivative from fitted approximations: within about 1e-4 of it where draws fall, and
+    a few percent off far in the upper tail (a = 1/2, x = 800: 7.93 for 8.64)."""
+    xp = array_module_of(x)
+    a, z = (v.astype(xp.float64) for v in xp.broadcast_arrays(a, x))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        series, total, fraction, d_total, d_fraction = _expansions(xp, a, z)
+        slope = xp.log(z) - polygamma_numbers(0, a)
+        grad = xp.where(series, -z * (slope * total + d_total), z * (slope * fraction + d_fraction))
+    return grad.astype(x.dtype)
+
+
+def _expansions(xp, a, x):
+    r"""(series, S, H, dS/da, dH/da): ``series`` where x < a + 1; there the series' sum S = \sum_n x^n / (a (a + 1)
+    ... (a + n)), elsewhere the continued fraction's value H (each is 0 where the other is the one; see
+    ``gammainc_numbers``). Each quantity's derivative in a is carried beside it, step by step (forward mode)."""
+    series = x < a + 1
+    # the series: term_n = term_{n-1} x / (a + n), so d term_n = (d term_{n-1} x - term_n) / (a + n)
+    term = xp.where(series, 1 / a, 0.0)
+    d_term = -term / a
+    total, d_total, n = term, d_term, 0
+    while n < INCOMPLETE_STEPS and bool((xp.abs(term) > xp.abs(total) * 1e-17).any()):
+        n += 1
+        term = term * x / (a + n)
+        d_term = (d_term * x - term) / (a + n)
+        total, d_total = total + term, d_total + d_term
+    # the continued fraction (Lentz: h = 1 / b_0, then h *= d c step by step; b_i = x + 2i + 1 - a, a_i = -i (i - a))
+    tiny = 1e-300
+    b = xp.where(series, 1.0, x + 1 - a)
+    c, d = xp.full_like(b, 1 / tiny), 1 / b
+    d_c, d_d = xp.zeros_like(b), d * d  # (db/da = -1, so d(1/b)/da = 1 / b^2)
+    h, d_h, i, done = d, d * d, 0, series
+    while i < INCOMPLETE_STEPS and not bool(done.all()):  # (each one stops when its step is 1 to a few ulps: one
+        i += 1                                             # can stay off by 2 or 3 ulps for good)
+        an, b = -i * (i - a), b + 2  # (d an/da = i)
+        d, d_d = an * d + b, i * d + an * d_d - 1
+        kept = xp.abs(d) >= tiny
+        d = 1 / xp.where(kept, d, tiny)
+        d_d = xp.where(kept, -d_d * d * d, 0.0)
+        c, d_c = b + an / c, -1 + (i * c - an * d_c) / (c * c)
+        kept = xp.abs(c) >= tiny
+        c, d_c = xp.where(kept, c, tiny), xp.where(kept, d_c, 0.0)
+        step, d_step = xp.where(done, 1.0, d * c), xp.where(done, 0.0, d_d * c + d * d_c)
+        h, d_h = h * step, d_h * step + h * d_step
+        done = done | ~(xp.abs(step - 1) > 1e-15)  # (a nan is done too)
+    return series, total, xp.where(series, 0.0, h), d_total, xp.where(series, 0.0, d_h)

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..device import array_module_of
 from ..functions import cat, stack
+from ..gamma_numbers import standard_gamma_grad_numbers
 from ..kernels.cross_entropy import CrossEntropyCuda
 from ..kernels.dropout import DropoutCuda
 from ..ops import (
@@ -359,6 +360,12 @@ def gammainc_(fn, g, out):
     if fn.needs_input_grad[0]:
         raise NotImplementedError("the derivative for 'igamma: input' is not implemented.")
     return None, g * fn.sign * ((a.detach() - 1) * x.log() - x - log_gamma(a.detach())).exp()
+
+
+@formula(special.StandardGamma)
+def standard_gamma_(fn, g, out):
+    a, draw = fn.saved_tensors  # (the slope's own derivative in a: PyTorch has none either)
+    return g * NoDerivative.of(standard_gamma_grad_numbers(a, draw), inputs_of(fn), "_standard_gamma_grad")
 
 
 # ---------------------------------------------------------------- factorisations (ops/factorisations.py)
@@ -808,22 +815,34 @@ def custom_function_grads(fn, out, grad):
     return result
 
 
-class OnceDifferentiable(Function):
+class NoDerivative(Function):
+    """The identity on numbers computed from ``inputs`` whose own derivative is not recorded: differentiating them
+    raises, as PyTorch does, where a constant would give a silently wrong 0."""
+    error, message = NotImplementedError, "the derivative for '{}' is not implemented."
+
+    @classmethod
+    def of(cls, array, inputs, op):
+        if array is None:
+            return array
+        node = cls()
+        node.inputs = tuple(x for x in inputs if x.requires_grad)
+        node.needs_input_grad = (True,) * len(node.inputs)
+        node.op = op
+        return node.wrap_output(getattr(array, "array", array))  # (an array: computed unrecorded)
+
+    def backward(self, g):
+        raise self.error(self.message.format(self.op))
+
+
+class OnceDifferentiable(NoDerivative):
     """The identity, standing for a gradient computed by a ``@once_differentiable`` backward: differentiating it
     raises, as in PyTorch (its backward was not recorded, so a gradient of it would be silently wrong)."""
+    error = RuntimeError
+    message = ("trying to differentiate twice a function that was marked with @once_differentiable ({}): its "
+               "backward was not recorded; remove the decorator and write backward with Tensor ops to differentiate "
+               "its gradient")
 
     @classmethod
     def wrap(cls, fn, gx):
-        if gx is None:
-            return gx
-        node = cls()
-        node.inputs = tuple(x for x in inputs_of(fn) if x.requires_grad)
-        node.needs_input_grad = (True,) * len(node.inputs)
-        node.op = fn.name()
-        return node.wrap_output(getattr(gx, "array", gx))  # (backward's result, an array: it ran unrecorded)
-
-    def backward(self, g):
-        raise RuntimeError(f"trying to differentiate twice a function that was marked with @once_differentiable "
-                           f"({self.op}): its backward was not recorded; remove the decorator and write backward "
-                           "with Tensor ops to differentiate its gradient")
+        return cls.of(gx, inputs_of(fn), fn.name())
 

@@ -1,6 +1,6 @@
 r"""``Beta(concentration1, concentration0)``: a number in [0, 1] (a coin's bias), the first coordinate of
-Dirichlet((a, b)) (dirichlet.py): density x^{a-1} (1 - x)^{b-1} / B(a, b), mean a / (a + b). As Dirichlet's,
-``rsample`` is not offered here.
+Dirichlet((a, b)) (dirichlet.py): density x^{a-1} (1 - x)^{b-1} / B(a, b), mean a / (a + b). ``rsample`` is
+Dirichlet's, differentiable in a and b (its docstring says how its gradient differs from PyTorch's).
 """
 from ..functions import stack
 from . import constraints
@@ -15,7 +15,7 @@ class Beta(Distribution):
 
     arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
     support = constraints.unit_interval
-    has_rsample = False
+    has_rsample = True
     _parameters = ("concentration1", "concentration0")
 
     def __init__(self, concentration1, concentration0, validate_args=None):
@@ -34,7 +34,7 @@ class Beta(Distribution):
         return self.concentration1 * self.concentration0 / (total ** 2 * (total + 1))
 
     def rsample(self, sample_shape=()):
-        return Dirichlet.rsample(self, sample_shape)
+        return self._dirichlet.rsample(sample_shape)[..., 0]
 
     def sample(self, sample_shape=()):
         return self._dirichlet.sample(sample_shape)[..., 0]

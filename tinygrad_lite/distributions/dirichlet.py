@@ -4,9 +4,12 @@ Dirichlet(a) is a distribution over vectors x of k positive numbers that add up 
     log_prob(x) = sum_i (a_i - 1) log x_i + lgamma(a_0) - sum_i lgamma(a_i),   a_0 = sum_i a_i,
     entropy = sum_i lgamma(a_i) - lgamma(a_0) + (a_0 - k) digamma(a_0) - sum_i (a_i - 1) digamma(a_i),
     mean a / a_0,   variance a (a_0 - a) / (a_0^2 (a_0 + 1)).
-A draw is k Gamma(a_i, 1) draws divided by their sum.
-Deliberate difference: as for ``Gamma`` (gamma.py), ``rsample`` (whose gradient in the concentrations PyTorch gets by
-an implicit reparameterisation) is not offered; ``sample()`` and ``log_prob`` are.
+A draw is k Gamma(a_i, 1) draws divided by their sum; ``rsample`` differentiates it in the concentrations through
+the Gamma draws' implicit reparameterisation (gamma.py).
+Deliberate difference: PyTorch differentiates a Dirichlet draw by another route, an implicit reparameterisation of
+each coordinate's Beta marginal (Jankowiak and Obermeyer, 2018), whose slope depends on the draw x alone. Both are
+exact pathwise gradients, so their averages over draws agree (the gradient of the expectation); draw by draw they
+differ, as the draws themselves do between the two libraries.
 """
 from .. import dtypes as dt
 from ..autograd.grad_mode import no_grad
@@ -14,7 +17,7 @@ from ..composed_math import xlogy
 from ..special import digamma, lgamma
 from . import constraints
 from .distribution import Distribution
-from .gamma import standard_gamma
+from .gamma import differentiable_standard_gamma
 
 __all__ = ["Dirichlet"]
 
@@ -24,7 +27,7 @@ class Dirichlet(Distribution):
 
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
-    has_rsample = False
+    has_rsample = True
     _parameters = ("concentration",)
 
     def __init__(self, concentration, validate_args=None):
@@ -54,14 +57,12 @@ class Dirichlet(Distribution):
         return self.concentration * (total - self.concentration) / (total ** 2 * (total + 1))
 
     def rsample(self, sample_shape=()):
-        raise NotImplementedError(f"{type(self).__name__}.rsample: the draw's gradient in the concentrations "
-                                  "(PyTorch's implicit reparameterisation) is not covered here; draw with sample() "
-                                  "and differentiate log_prob(sample) instead")
+        draws = differentiable_standard_gamma(self.concentration, self._extended_shape(sample_shape))
+        return draws / draws.sum(-1, keepdim=True)
 
     def sample(self, sample_shape=()):
         with no_grad():
-            draws = standard_gamma(self.concentration, self._extended_shape(sample_shape))
-            return draws / draws.sum(-1, keepdim=True)
+            return self.rsample(sample_shape)
 
     def log_prob(self, value):
         self._check_value(value)

@@ -9,21 +9,22 @@ Sampling (``standard_gamma``, which Dirichlet, Beta, Chi2 and StudentT use too):
 d = a - 1/3, c = 1 / sqrt(9 d): draw z normal and u uniform, v = (1 + c z)^3, accept d v when v > 0 and
 log u < z^2 / 2 + d - d v + d log v (most draws are accepted at once; the rest are drawn again); for a < 1 draw
 with a + 1 and multiply by u^{1/a}. Then x = that / b.
-Deliberate difference: PyTorch's ``Gamma.rsample`` also differentiates the draw in the concentration (an implicit
-reparameterisation through the gamma CDF); here a draw is differentiable in ``rate`` only, so ``rsample`` is not
-offered (``has_rsample`` is False). Sample with ``sample()`` and score with ``log_prob``. ``cdf`` is the
-regularised incomplete gamma function P(a, b x) (``special.gammainc``).
+``rsample`` differentiates the draw in both parameters, as PyTorch's does: in b through x = z / b, and in a by the
+implicit reparameterisation (ops/special.py's ``StandardGamma``): the draw z of Gamma(a, 1) moves with a so that its
+quantile P(a, z) stays put, dz/da = -(dP/da) / (dP/dz). ``cdf`` is the regularised incomplete gamma function
+P(a, b x) (``special.gammainc``).
 """
 from ..autograd.grad_mode import no_grad
 from ..composed_math import xlogy
 from ..creation import rand, randn
 from ..functions import finfo
+from ..ops.special import StandardGamma
 from ..special import digamma, gammainc, lgamma
 from ..tensor import where
 from . import constraints
 from .distribution import Distribution, broadcast_all
 
-__all__ = ["Gamma", "standard_gamma"]
+__all__ = ["Gamma", "standard_gamma", "differentiable_standard_gamma"]
 
 
 def standard_gamma(concentration, shape):
@@ -46,12 +47,19 @@ def standard_gamma(concentration, shape):
         return where(small, result * shrink, result).clamp(min=finfo(a.dtype).tiny)  # (never 0, whose log is -inf)
 
 
+def differentiable_standard_gamma(concentration, shape):
+    """Draws from Gamma(concentration, 1) of ``shape``, in the graph as functions of the concentration (their
+    quantiles held fixed: the implicit reparameterisation, module docstring)."""
+    a = concentration.expand(shape)
+    return StandardGamma.apply(a, standard_gamma(a, shape).array)
+
+
 class Gamma(Distribution):
     """Gamma(concentration, rate) per element of the broadcast parameters (module docstring)."""
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
-    has_rsample = False
+    has_rsample = True
     _parameters = ("concentration", "rate")
 
     def __init__(self, concentration, rate, validate_args=None):
@@ -65,14 +73,12 @@ class Gamma(Distribution):
     variance = property(lambda self: self.concentration / self.rate ** 2)
 
     def rsample(self, sample_shape=()):
-        raise NotImplementedError("Gamma.rsample: the draw's gradient in the concentration (PyTorch's implicit "
-                                  "reparameterisation) is not covered here; draw with sample() and differentiate "
-                                  "log_prob(sample) instead")
+        shape = self._extended_shape(sample_shape)
+        return differentiable_standard_gamma(self.concentration, shape) / self.rate.expand(shape)
 
     def sample(self, sample_shape=()):
-        shape = self._extended_shape(sample_shape)
         with no_grad():
-            return standard_gamma(self.concentration, shape) / self.rate.expand(shape)
+            return self.rsample(sample_shape)
 
     def log_prob(self, value):
         self._check_value(value)

@@ -7,12 +7,11 @@ With a = concentration and b = rate, y = 1 / x maps the Gamma's density onto y >
     mean = b / (a - 1) (inf for a <= 1),     variance = b^2 / ((a - 1)^2 (a - 2)) (inf for a <= 2).
 PyTorch builds it as a ``TransformedDistribution`` of the Gamma with ``PowerTransform(-1)``; the library has no
 PowerTransform, so 1 / x is written out, with the Gamma kept as ``base_dist`` (it checks the parameters, with its
-own name in the message, as PyTorch's does). ``sample`` is 1 / (a Gamma draw).
-Deliberate differences, both inherited from the library's Gamma (gamma.py): ``rsample`` is not offered
-(``has_rsample`` is False; PyTorch's differentiates the draw in the concentration through the gamma cdf), and
-``cdf`` (PyTorch's 1 - the regularized incomplete gamma function P(a, b / y)) is not covered; neither has an ``icdf``.
+own name in the message, as PyTorch's does). ``rsample`` is 1 / (a Gamma draw), differentiable in a and b as the
+Gamma's is (gamma.py); ``cdf(y)`` = P(X >= 1 / y) = Q(a, b / y), the upper regularised incomplete gamma function.
 """
-from ..special import digamma, lgamma
+from ..autograd.grad_mode import no_grad
+from ..special import digamma, gammaincc, lgamma
 from ..tensor import where
 from . import constraints
 from .distribution import Distribution
@@ -26,7 +25,7 @@ class InverseGamma(Distribution):
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.positive
-    has_rsample = False
+    has_rsample = True
     _parameters = ("concentration", "rate")
 
     def __init__(self, concentration, rate, validate_args=None):
@@ -44,12 +43,15 @@ class InverseGamma(Distribution):
         return where(a > 2, self.rate ** 2 / ((a - 1) ** 2 * (a - 2)), float("inf"))
 
     def rsample(self, sample_shape=()):
-        raise NotImplementedError("InverseGamma.rsample: the draw's gradient in the concentration (PyTorch's implicit "
-                                  "reparameterisation of the Gamma) is not covered here; draw with sample() and "
-                                  "differentiate log_prob(sample) instead")
+        return self.base_dist.rsample(sample_shape).reciprocal()
 
     def sample(self, sample_shape=()):
-        return self.base_dist.sample(sample_shape).reciprocal()
+        with no_grad():
+            return self.rsample(sample_shape)
+
+    def cdf(self, value):
+        self._check_value(value)
+        return gammaincc(self.concentration, self.rate / value)
 
     def log_prob(self, value):
         self._check_value(value)

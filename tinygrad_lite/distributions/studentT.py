@@ -1,7 +1,8 @@
 r"""``StudentT(df, loc, scale)``: loc + scale T, T = Z / sqrt(V / df) with Z normal and V ~ Chi2(df), heavy-tailed
 for small df:
     log_prob = lgamma((df + 1) / 2) - lgamma(df / 2) - log(scale) - log(df pi) / 2 - (df + 1) / 2 log(1 + y^2 / df),
-    y = (x - loc) / scale. As Gamma's, its ``rsample`` is not offered here (gamma.py).
+    y = (x - loc) / scale. ``rsample`` is differentiable in all three, in df through V's (Gamma's) implicit
+    reparameterisation (gamma.py).
 """
 import math
 
@@ -20,7 +21,7 @@ class StudentT(Distribution):
 
     arg_constraints = {"df": constraints.positive, "loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
-    has_rsample = False
+    has_rsample = True
     _parameters = ("df", "loc", "scale")
 
     def __init__(self, df, loc=0.0, scale=1.0, validate_args=None):
@@ -41,15 +42,13 @@ class StudentT(Distribution):
         return finite.where(self.df > 2, float("inf")).where(self.df > 1, float("nan"))
 
     def rsample(self, sample_shape=()):
-        raise NotImplementedError("StudentT.rsample: the draw's gradient in df (through Gamma's implicit "
-                                  "reparameterisation) is not covered here; draw with sample() instead")
+        z = randn(self._extended_shape(sample_shape), dtype=self.df.dtype, device=self.df.device)
+        v = Chi2(self.df).rsample(sample_shape)
+        return self.loc + self.scale * z * (self.df / v).sqrt()
 
     def sample(self, sample_shape=()):
-        shape = self._extended_shape(sample_shape)
         with no_grad():
-            z = randn(shape, dtype=self.df.dtype, device=self.df.device)
-            v = Chi2(self.df).sample(sample_shape)
-            return self.loc + self.scale * z * (self.df / v).sqrt()
+            return self.rsample(sample_shape)
 
     def log_prob(self, value):
         self._check_value(value)

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..device import array_module_of
-from ..gamma_numbers import gammainc_numbers, lgamma_numbers, polygamma_numbers
+from ..gamma_numbers import gammainc_numbers, lgamma_numbers, polygamma_numbers, standard_gamma_grad_numbers
 from ..special_numbers import erf_numbers, erfinv_numbers
 
 
@@ -83,3 +83,16 @@ class Gammainc(Function):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
             density = xp.exp((a - 1) * xp.log(x) - x - lgamma_numbers(a))
         return None, g * self.sign * density
+
+
+class StandardGamma(Function):
+    r"""z = a draw of Gamma(a, 1), made beforehand without a graph (``distributions.gamma.standard_gamma``) and
+    passed in, seen as a function of a with its quantile P(a, z) held fixed (PyTorch's implicit
+    reparameterisation): dz/da = -(dP(a, z)/da) / (dP(a, z)/dz) (``standard_gamma_grad_numbers``)."""
+    def forward(self, a, draw):
+        self.save_for_backward(a, draw)
+        return draw
+
+    def backward(self, g):
+        a, draw = self.saved_tensors
+        return g * standard_gamma_grad_numbers(a, draw)
