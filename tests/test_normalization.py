@@ -202,3 +202,25 @@ def test_an_empty_batch_normalises_to_an_empty_result_and_conversion_keeps_qconf
         norm = lib.nn.BatchNorm1d(2)
         norm.qconfig = "kept"
         assert lib.nn.SyncBatchNorm.convert_sync_batchnorm(norm).qconfig == "kept"
+
+
+def test_group_and_instance_norm_keep_a_float16_input_s_dtype_and_refuse_other_mixes():
+    """Round r59: a float16 input with float32 parameters (a float32 layer) gives float16, as PyTorch's kernels do
+    (computed in float32, rounded once); any other mix is refused ("mixed dtype")."""
+    x = np.sin(np.arange(48.0)).reshape(2, 4, 6) * 300  # (a spread whose float16 squares overflow)
+    results = []
+    for L in (tl, torch):
+        made = [L.nn.GroupNorm(2, 4), L.nn.InstanceNorm1d(4, affine=True, track_running_stats=True)]
+        outs = [m(L.tensor(x, dtype=L.float16)) for m in made]
+        results.append([(str(y.dtype).split(".")[-1], y.detach().float().numpy()) for y in outs]
+                       + [made[1].running_var.numpy()])
+        for f in (lambda w: L.nn.functional.group_norm(L.ones(2, 4, 3), 2, w),
+                  lambda w: L.nn.functional.instance_norm(L.ones(2, 4, 3), weight=w)):
+            with pytest.raises(RuntimeError, match="mixed dtype"):
+                f(L.ones(4, dtype=L.float64))
+    for ours, theirs in zip(*results):
+        if isinstance(ours, tuple):
+            assert ours[0] == theirs[0] == "float16"
+            np.testing.assert_allclose(ours[1], theirs[1], atol=2e-3)
+        else:
+            np.testing.assert_allclose(ours, theirs, rtol=1e-6)

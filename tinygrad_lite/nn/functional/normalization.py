@@ -52,6 +52,16 @@ def _check_channels(op, input, name, t):
                            f"of dim 1), but got {name} of shape {list(t.shape)}")
 
 
+def _check_dtypes(op, input, **named):
+    """PyTorch's rule for a normalisation's parameters: each has the input's dtype, or float32 beside a float16 input
+    (mixed precision); anything else is refused ("mixed dtype")."""
+    for name, t in named.items():
+        if t is not None and t.dtype is not input.dtype and (input.dtype, t.dtype) != (dt.float16, dt.float32):
+            raise RuntimeError(f"{op}(): mixed dtype: the input is {input.dtype.name} but {name} is {t.dtype.name}. "
+                               "Convert one of them: the layer with layer.to(x.dtype), or the input; only a float16 "
+                               "input may have float32 parameters (mixed precision)")
+
+
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalise each of ``num_groups`` groups of channels of each sample: input (N, C, *), C divisible by
     num_groups; ``weight`` and ``bias`` have one number per channel."""
@@ -70,6 +80,11 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     for name, t in (("weight", weight), ("bias", bias)):
         _check_channels("group_norm", input, name, t)
     (input, weight, bias), uncast = as_one_op("group_norm", input, weight, bias)
+    _check_dtypes("group_norm", input, weight=weight, bias=bias)
+    if input.dtype is dt.float16:  # computed in float32 and returned in float16, as PyTorch's kernel (and layer_norm)
+        with uncast:
+            return group_norm(input.float(), groups, *(None if t is None else t.float() for t in (weight, bias)),
+                              eps).half()
     with uncast:
         n, c = input.shape[0], input.shape[1]
         x = input.reshape(n, groups, c // groups * math.prod(input.shape[2:]))
@@ -93,6 +108,17 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         raise ValueError(f"instance_norm(): expected more than 1 spatial element when training, got input size "
                          f"{list(input.shape)}")
     (input, weight, bias), uncast = as_one_op("instance_norm", input, weight, bias)
+    _check_dtypes("instance_norm", input, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
+    if input.dtype is dt.float16:  # (as group_norm; the running statistics updated in float32, then stored back)
+        stats = [None if t is None else t.float() for t in (running_mean, running_var)]
+        with uncast:
+            out = instance_norm(input.float(), *stats, *(None if t is None else t.float() for t in (weight, bias)),
+                                use_input_stats, momentum, eps).half()
+        with no_grad():
+            for t, kept in zip((running_mean, running_var), stats):
+                if t is not None and use_input_stats:
+                    t.copy_(kept)
+        return out
     with uncast:
         if not use_input_stats:
             if running_mean is None or running_var is None:
