@@ -26,6 +26,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..creation import tensor
 from ..tensor import Size, Tensor
+from .constraints import is_dependent
 
 __all__ = ["Distribution"]
 
@@ -85,6 +86,14 @@ def derived_binary_parameter(distribution, name):
     raise AttributeError(f"'{type(distribution).__name__}' object has no attribute {name!r}")
 
 
+def _constraint_names(distribution):
+    """The names in ``arg_constraints`` (none where a subclass does not define it)."""
+    try:
+        return list(distribution.arg_constraints)
+    except NotImplementedError:
+        return []
+
+
 def clamp_probs(probs):
     """Probabilities kept within [eps, 1 - eps] of their dtype, so that their logs are finite (PyTorch's
     ``distributions.utils.clamp_probs``)."""
@@ -117,8 +126,14 @@ class Distribution:
         raise NotImplementedError(f"{type(self).__name__} does not define support")
 
     def __init__(self, batch_shape=(), event_shape=(), validate_args=None):
+        """With ``validate_args``, the parameters already set (a subclass sets its own, then calls this, as in
+        PyTorch) are checked against ``arg_constraints``; a subclass that sets them later checks them itself."""
         self._batch_shape, self._event_shape = Size(batch_shape), Size(event_shape)
         self._validate_args = Distribution._validate_default if validate_args is None else validate_args
+        if self._validate_args:
+            for name in _constraint_names(self):
+                if isinstance(self.__dict__.get(name), Tensor) and not is_dependent(self.arg_constraints[name]):
+                    self._check_parameter(name)
 
     batch_shape = property(lambda self: self._batch_shape)
     event_shape = property(lambda self: self._event_shape)
@@ -207,9 +222,19 @@ class Distribution:
             raise ValueError(f"Expected value argument (Tensor of shape {tuple(value.shape)}) to be within the "
                              f"support ({support!r}) of the distribution {self!r}, but found invalid values:\n{value}")
 
+    _validate_sample = _check_value  # (PyTorch's name, which subclasses written for PyTorch call)
+
+    def _get_checked_instance(self, cls, _instance=None):
+        """A new, uninitialised instance of this distribution's class, for ``expand`` (PyTorch's helper): a subclass
+        with its own ``__init__`` must define its own ``expand``."""
+        if _instance is None and type(self).__init__ != cls.__init__:
+            raise NotImplementedError(f"Subclass {type(self).__name__} of {cls.__name__} that defines a custom "
+                                      "__init__() method must also define a custom .expand() method.")
+        return self.__new__(type(self)) if _instance is None else _instance
+
     def __repr__(self):
         shown = []
-        for name in self._parameters:
+        for name in getattr(self, "_parameters", None) or _constraint_names(self):
             if name in self.__dict__:
                 value = self.__dict__[name]
                 shown.append(f"{name}: {value if value.numel() == 1 else value.shape}")

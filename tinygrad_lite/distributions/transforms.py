@@ -50,10 +50,23 @@ class Transform:
     regions it maps from and onto (``real`` unless a subclass says otherwise); ``bijective``: whether it is
     one-to-one, so that ``inv`` and the log-Jacobian exist (False unless a subclass says so, as in PyTorch)."""
 
-    event_dim = 0
     bijective = False
     domain = constraints.real
     codomain = constraints.real
+
+    @property
+    def event_dim(self):
+        """Set by the transform, or else its domain's event dims (which must be its codomain's, as PyTorch asks):
+        a subclass that maps ``real_vector`` onto itself works on vectors (1)."""
+        if "_event_dim" in self.__dict__:
+            return self._event_dim
+        if self.domain.event_dim == self.codomain.event_dim:
+            return self.domain.event_dim
+        raise ValueError("Please use either .domain.event_dim or .codomain.event_dim")
+
+    @event_dim.setter
+    def event_dim(self, value):
+        self._event_dim = value
 
     def __init__(self, cache_size=0):
         if cache_size not in (0, 1):
