@@ -2,6 +2,8 @@
 type's width, negative numbers, numbers on the left), integer sums, products and scans in a given dtype (which
 wrap around, as PyTorch's), ``cat`` onto an empty ``tensor([])`` (PyTorch's legacy rule, the usual way to gather
 predictions), and ``is_contiguous(memory_format=...)``."""
+import warnings
+
 import pytest
 import torch
 
@@ -58,3 +60,16 @@ def test_is_contiguous_in_each_memory_format():
             lib.contiguous_format, lib.channels_last, lib.channels_last_3d)] for lib in (tl, torch)]
         assert answers[0] == answers[1], shape
     assert not tl.ones(2, 3).t().is_contiguous()
+
+
+def test_a_uint8_index_is_a_mask_as_in_pytorch():
+    """Round r58: old DQN code indexes with ByteTensor masks; they were read as positions 0 and 1 (silent)."""
+    seen = []
+    for L in (tl, torch):
+        v, x = L.tensor([1.0, 2.0, 3.0, 4.0]), L.arange(6.0).view(2, 3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (PyTorch's deprecation warning)
+            seen.append([v[L.tensor([0, 1, 0, 1], dtype=L.uint8)].tolist(),
+                         x[L.tensor([1, 0], dtype=L.uint8)].tolist(),
+                         x[:, L.tensor([1, 0, 1], dtype=L.uint8)].tolist()])
+    assert seen[0] == seen[1] == [[2.0, 4.0], [[0.0, 1.0, 2.0]], [[0.0, 2.0], [3.0, 5.0]]]
