@@ -4,6 +4,7 @@ import json
 import math
 import os
 import pickle
+import warnings
 import zipfile
 from collections import OrderedDict, namedtuple
 from pathlib import Path
@@ -100,6 +101,37 @@ def test_extreme_values_and_non_contiguous_tensors(tmp_path):
     got = round_trip(obj, tmp_path)
     assert_same_tree(got, obj)
     assert got["transposed"].tolist() == obj["transposed"].tolist()
+
+
+def test_a_view_saved_beside_its_base_loads_as_a_copy_and_save_says_so():
+    """Rounds r57 and r59: PyTorch keeps a view and its base shared through save and load (it saves storages);
+    here they load as copies, so save warns, naming both; an optimizer's per-parameter steps (0-d views of
+    different elements of one array) and a state_dict draw no warning."""
+    t, buf = tg.arange(4.0), io.BytesIO()
+    with pytest.warns(UserWarning, match=r"obj\['t'\] and obj\['v'\] share memory"):
+        tg.save({"t": t, "v": t[1:3], "u": tg.ones(2), "again": t}, buf)
+    buf.seek(0)
+    loaded = tg.load(buf)
+    loaded["t"][1] = 99.0
+    assert loaded["v"][0].item() == 1.0 and loaded["again"] is loaded["t"]
+    model = tg.nn.Sequential(tg.nn.Linear(4, 8), tg.nn.BatchNorm1d(8), tg.nn.Linear(8, 2))
+    optimizer = tg.optim.Adam(model.parameters())
+    for _ in range(2):
+        optimizer.zero_grad()
+        model(tg.ones(16, 4)).pow(2).mean().backward()
+        optimizer.step()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tg.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, io.BytesIO())
+
+
+def test_loading_from_a_buffer_not_rewound_says_to_seek_back():
+    buf = io.BytesIO()
+    tg.save({"a": 1}, buf)
+    with pytest.raises(SerializationError, match=r"rewound .*f\.seek\(0\)"):
+        tg.load(buf)
+    buf.seek(0)
+    assert tg.load(buf) == {"a": 1}
 
 
 def test_numpy_arrays_and_scalars(tmp_path):

@@ -37,7 +37,9 @@ Loading trusts nothing in the file: a damaged zip directory, a header larger tha
 deeper than ``MAX_DEPTH`` containers, and an array whose ``.npy`` header declares more bytes than its entry holds
 all give a ``SerializationError`` before any large allocation.
 
-Deliberate differences from PyTorch: no pickle, hence no whole models or custom classes; ``load`` accepts
+Deliberate differences from PyTorch: no pickle, hence no whole models or custom classes; tensors are saved, not
+storages, so two tensors over the same memory (a view and its base) load as separate copies (``save`` warns);
+``load`` accepts
 ``weights_only`` for compatibility but reads the same data either way (there is no code to allow or forbid);
 ``map_location`` may be a device (``"cpu"``, ``"cuda"``, ``device("cuda:1")``), a dict from saved to new
 locations (``{"cuda:0": "cpu"}``), or a function, which gets each tensor (loaded on the CPU) and its saved location
@@ -51,6 +53,7 @@ import os
 import re
 import secrets
 import time
+import warnings
 import zipfile
 import zlib
 from collections import OrderedDict
@@ -62,6 +65,7 @@ from .device import device as Device
 from .device import move
 from .nn.parameter import Parameter
 from .tensor import Tensor
+from .warning_level import callers_level
 
 FORMAT, VERSION = "tinygrad_lite.save", 1
 HEADER = "archive.json"
@@ -85,6 +89,7 @@ def save(obj, f):
     """
     encoder = _Encoder()
     tree = encoder.encode(obj, "obj")  # first, so that an unsavable object fails before any file is touched
+    encoder.warn_of_shared_memory()
     header = json.dumps({"format": FORMAT, "version": VERSION, "object": tree}).encode("utf-8")
 
     def write(stream):
@@ -128,6 +133,25 @@ class _Encoder:
         self.refs = {}     # id(tensor or array) -> its reference node, so an object saved twice is stored once
         self.keep = []     # the objects behind self.refs, kept alive so that their ids stay unique
         self.open = set()  # ids of the containers we are inside of, to catch a container that holds itself
+        self.places = {}   # entry name -> where in the object it sits (for the warning below)
+
+    def warn_of_shared_memory(self):
+        """Two different tensors over the same memory (a view and its base) load as two separate copies; PyTorch
+        keeps them shared (it saves storages). Deliberate difference: said here rather than left silent."""
+        owners = {}  # the array that owns the memory -> (place, array) of each tensor over it
+        for name, x in zip(self.arrays, self.keep):
+            if isinstance(x, Tensor) and isinstance(x.array, np.ndarray):
+                root = x.array
+                while isinstance(root.base, np.ndarray):
+                    root = root.base
+                owners.setdefault(id(root), []).append((self.places[name], x.array))
+        for views in owners.values():  # (views of different elements of one array, as the optimizer's steps, are fine)
+            places = sorted({p for i, (p, a) in enumerate(views) for q, b in views[i + 1:] if _overlap(a, b)} |
+                            {q for i, (p, a) in enumerate(views) for q, b in views[i + 1:] if _overlap(a, b)})
+            if places:
+                warnings.warn(f"save: {' and '.join(places[:3])} share memory (one is a view of another); they load "
+                              "as separate copies, where PyTorch keeps them shared. Save the base tensor alone and "
+                              "make the view again after loading", UserWarning, stacklevel=callers_level())
 
     def encode(self, x, where, depth=0):
         if type(x) in _SCALARS:
@@ -172,10 +196,18 @@ class _Encoder:
             if array.dtype.hasobject:
                 raise TypeError(f"save: {where}: cannot save a numpy array of dtype object (its items are Python "
                                 "objects, which would need pickle); convert it to numbers or to a list")
-        self.arrays[name] = array
+        self.arrays[name], self.places[name] = array, where
         self.refs[id(x)] = node
         self.keep.append(x)
         return node
+
+
+def _overlap(a, b):
+    """Do two numpy arrays share any element's memory? (Too hard to tell exactly: taken as yes.)"""
+    try:
+        return bool(np.shares_memory(a, b, max_work=10**5))
+    except np.exceptions.TooHardError:
+        return True
 
 
 def _unsavable(x, where):
@@ -378,7 +410,10 @@ def _check_signature(stream, name):
     stream.seek(start)
     if head[:2] == b"PK":
         return
-    if not head:
+    if not head and start > 0:  # (a buffer just written into: its position is at its end)
+        what = (f"has nothing left to read after position {start}: a file object saved into must be rewound "
+                "before loading from it: f.seek(0)")
+    elif not head:
         what = "is empty (0 bytes): the save was probably interrupted before anything was written"
     elif head[:1] == b"\x80":
         what = ("is a pickle (written by pickle.dump, or by torch.save in its old format). tinygrad_lite never "
