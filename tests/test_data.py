@@ -356,6 +356,8 @@ def test_random_sampler_options():
     g = tg.Generator().manual_seed(0)
     with_replacement = list(RandomSampler(range(5), replacement=True, num_samples=50, generator=g))
     assert len(with_replacement) == 50 and set(with_replacement) <= set(range(5)) and len(set(with_replacement)) == 5
+    endless = iter(RandomSampler(range(10), replacement=True, num_samples=10**10, generator=g))  # (makemore's: r57)
+    assert all(0 <= next(endless) < 10 for _ in range(100))  # (drawn as asked for, 32 at a time, not 10^10 at once)
     longer = list(RandomSampler(range(4), num_samples=10, generator=g))
     assert sorted(longer[:4]) == sorted(longer[4:8]) == [0, 1, 2, 3] and len(longer) == 10
     assert len(RandomSampler(range(4), num_samples=10)) == 10

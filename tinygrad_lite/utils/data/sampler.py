@@ -71,8 +71,10 @@ class RandomSampler(Sampler):
     def __iter__(self):  # a generator function: the seed is drawn when the first index is asked for, as in PyTorch
         n = len(self.data_source)
         generator = _epoch_generator(self.generator)
-        if self.replacement:
-            yield from randint(n, (self.num_samples,), generator=generator).tolist()
+        if self.replacement:  # 32 at a time, as PyTorch: num_samples may be huge (makemore asks for 1e10)
+            for _ in range(self.num_samples // 32):
+                yield from randint(n, (32,), generator=generator).tolist()
+            yield from randint(n, (self.num_samples % 32,), generator=generator).tolist()
             return
         for _ in range(self.num_samples // n):
             yield from randperm(n, generator=generator).tolist()
