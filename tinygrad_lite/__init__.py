@@ -127,6 +127,7 @@ from .coverage import not_covered as _not_covered
 from .nn.functional import (bilinear, celu, celu_, cosine_similarity, hardshrink, pairwise_distance, prelu, relu_,
                             rms_norm, selu, selu_, threshold, threshold_)
 from .einsum import einsum
+from .foreach import FUNCTIONS as _FOREACH  # torch._foreach_add_ and the rest (EMA helpers and optimizers use them)
 # PyTorch's top-level names of the convolutions and pools (torch.conv2d is F.conv2d)
 from .nn.functional import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, conv1d, conv2d, conv3d,
                             conv_transpose1d, conv_transpose2d, conv_transpose3d, max_pool1d, max_pool1d_with_indices,
@@ -141,6 +142,7 @@ from .settings import (are_deterministic_algorithms_enabled, get_float32_matmul_
                        is_deterministic_algorithms_warn_only_enabled, set_float32_matmul_precision, set_num_threads,
                        use_deterministic_algorithms)
 
+globals().update(_FOREACH)
 half, float, double = float16, float32, float64
 e, inf, nan, pi = math.e, math.inf, math.nan, math.pi  # torch.e, torch.inf, torch.nan, torch.pi
 short, int, long = int16, int32, int64
