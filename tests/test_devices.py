@@ -54,6 +54,15 @@ def test_cuda_queries_and_device_objects(gpu):
     assert tl.device("cpu") != d and repr(tl.device("cuda", 1)) == "device(type='cuda', index=1)"
 
 
+def test_pointers_strides_and_the_device_index_on_the_gpu(gpu):
+    x = tl.arange(12.0, device="cuda").view(3, 4)
+    view = x[1:, 2:]
+    assert x.get_device() == 0 and tl.ones(2).get_device() == -1
+    assert view.stride() == (4, 1) and view.storage_offset() == 6
+    assert view.data_ptr() - x.data_ptr() == 6 * 4 and x.view(12).data_ptr() == x.data_ptr()
+    assert x.clone().data_ptr() != x.data_ptr()
+
+
 SPECS = ["cpu", "cpu:0", "cuda", "cuda:0", "cuda:1"]
 
 

@@ -135,3 +135,28 @@ def test_round_r50_findings_match_pytorch():
     for k, (p, q) in enumerate(zip(ours, theirs)):
         assert str(p.dtype).split(".")[1] == str(q.dtype).split(".")[1] and tuple(p.shape) == tuple(q.shape), k
         np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-6, equal_nan=True, err_msg=str(k))
+
+
+def memory_and_legacy(L):
+    """Rounds r57 and r58: nanoGPT's weight-tying check (data_ptr), strides and offsets of views, get_device, the
+    legacy x.new and x.ndimension, broadcast_tensors, and makemore's histogram(density=True)."""
+    x = L.arange(12.0).view(3, 4)
+    view, lin = x[1:, 2:], L.nn.Linear(2, 3)
+    head = L.nn.Linear(3, 2, bias=False)
+    head.weight = L.nn.Parameter(lin.weight.t())  # (tied through a transpose: the same memory)
+    seen = [x.stride(), x.t().stride(), view.stride(), L.ones(3, 1).expand(3, 4).stride(), view.storage_offset(),
+            x.storage_offset(), x.stride(1), x.stride(-2), x.data_ptr() == x.view(12).data_ptr(),
+            view.data_ptr() - x.data_ptr(), head.weight.data_ptr() == lin.weight.data_ptr(),
+            x.data_ptr() == x.clone().data_ptr(), x.get_device(), tuple(x.new().shape), tuple(x.new(2, 3).shape),
+            x.new([1, 2]).tolist(), x.new([1, 2]).dtype == x.dtype, tuple(x.new(L.Size([2])).shape), x.ndimension(),
+            [tuple(t.shape) for t in L.broadcast_tensors(L.ones(2, 1), L.ones(3))]]
+    values = L.tensor([1.0, 2, 2, 3, 0.5, 2.9])
+    for h in (L.histogram(values, bins=3, density=True), L.histogram(values, L.tensor([0.0, 1.5, 4]),
+                                                                     weight=L.arange(6.0)),
+              L.histogram(values, 4, range=(0.0, 4.0)), L.histogram(L.ones(3), 2)):
+        seen += [h.hist.tolist(), h.bin_edges.tolist()]
+    return seen
+
+
+def test_memory_layout_and_legacy_names_match_pytorch():
+    assert memory_and_legacy(tl) == memory_and_legacy(torch)

@@ -61,6 +61,7 @@ from .composed_math import (
     xlogy,
 )
 from .composed import (
+    broadcast_tensors,
     broadcast_to,
     chunk,
     diag,
@@ -96,7 +97,7 @@ from . import random_fills  # exponential_, geometric_, log_normal_, cauchy_, ra
 from .composed_math import (cumulative_trapezoid, dist, float_power, fmax, fmin, logcumsumexp, trapezoid, trapz,
                             true_divide, vander)
 from .nn.functional import channel_shuffle, native_channel_shuffle, pdist
-from .order_statistics import aminmax, cummax, cummin, histc, kthvalue
+from .order_statistics import aminmax, cummax, cummin, histc, histogram, kthvalue
 from .products import addr, chain_matmul, cross, inner, kron, matrix_exp, matrix_power, tensordot
 from .bitwise import (bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift,
                       bitwise_xor)
@@ -114,6 +115,7 @@ from ._tensor_str import set_printoptions
 from . import backends, linalg, return_types
 from .creation import empty_like
 from .device import get_default_device, set_default_device
+from . import storage  # (x.data_ptr(), x.stride(), x.storage_offset(), x.get_device())
 from .legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor,
                      IntTensor, LongTensor, ShortTensor)
 from . import nn

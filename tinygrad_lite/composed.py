@@ -172,6 +172,14 @@ def broadcast_to(input, size):
     return input.expand(size)
 
 
+def broadcast_tensors(*tensors):
+    """The tensors expanded to their common broadcast shape (views, no copies), as a tuple."""
+    for t in tensors:
+        _check_tensor("broadcast_tensors", t)
+    shape = np_broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    return tuple(t.expand(shape) for t in tensors)
+
+
 def ravel(input):
     """``input`` flattened to 1-D (plotting code's ``xx.ravel()``): a view of a contiguous input, else a copy, as
     PyTorch's (``contiguous().view(-1)``: a column ``x[:, 1]`` is copied, although it is 1-D already)."""

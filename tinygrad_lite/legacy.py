@@ -62,5 +62,21 @@ CharTensor = _typed("CharTensor", dt.int8)
 ByteTensor = _typed("ByteTensor", dt.uint8)
 BoolTensor = _typed("BoolTensor", dt.bool)
 
+def new(self, *args):
+    """``x.new(*sizes)`` or ``x.new(data)``: a tensor of x's dtype and device (PyTorch's legacy constructor): zeros
+    of those sizes (PyTorch's numbers are uninitialised; ``empty`` gives zeros here), or the data (a list, a tuple,
+    an array); ``x.new()`` has no numbers."""
+    if not args or all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in args) or (
+            len(args) == 1 and isinstance(args[0], Size)):
+        return self.new_zeros(size_args(args if args else (0,), "new"))
+    if len(args) > 1:
+        raise TypeError(f"new(): expected sizes (x.new(2, 3)) or one sequence of numbers (x.new([1, 2])), got "
+                        f"{len(args)} arguments of types {', '.join(type(a).__name__ for a in args)}")
+    return self.new_tensor(args[0])
+
+
+Tensor.new = new
+Tensor.ndimension = Tensor.dim  # (legacy: x.ndimension() is x.dim())
+
 __all__ = ["FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
            "ByteTensor", "BoolTensor"]

@@ -12,6 +12,7 @@
 import math
 
 from . import return_types
+from .creation import linspace
 from .device import array_module_of
 from .functions import _check_tensor
 from .shapes import as_int, check_flag, dim_index
@@ -94,5 +95,32 @@ def histc(input, bins=100, min=0, max=0):
     return Tensor._make(counts.astype(input.dtype.np), None)
 
 
-for _function in (kthvalue, cummax, cummin, aminmax, histc):
+def histogram(input, bins=100, *, range=None, weight=None, density=False):
+    """(hist, bin_edges): the elements counted in ``bins`` equal bins over ``range`` (the elements' smallest and
+    largest by default), or in the bins between the given edges (``bins`` a 1-D tensor); each element counts
+    ``weight`` (a tensor of input's shape) or 1; ``density`` divides each count by the total and the bin's width, so
+    that the histogram integrates to 1. numpy's ``histogram`` counts (the last bin holds its right edge), on the edges
+    PyTorch's ``linspace`` gives, in the input's dtype."""
+    _check_tensor("histogram", input)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"torch.histogram: input tensor and bins tensors should have the same dtype, but got input "
+                           f"{input.dtype.name}; convert it with input.float()")
+    if weight is not None and tuple(weight.shape) != tuple(input.shape):
+        raise RuntimeError(f"torch.histogram: if weight tensor is provided it should have the same shape as the input "
+                           f"tensor, got weight {list(weight.shape)} and input {list(input.shape)}")
+    xp, values = array_module_of(input.array), input.array.reshape(-1)
+    if isinstance(bins, Tensor):
+        edges = bins.array.astype(input.dtype.np)
+    else:  # equal bins: their edges as PyTorch's linspace rounds them, in the input's dtype
+        low, high = range if range is not None else (values.min(), values.max()) if values.size else (0.0, 1.0)
+        low, high = (float(low) - 0.5, float(high) + 0.5) if low == high else (float(low), float(high))
+        edges = linspace(low, high, as_int(bins, "histogram", "bins") + 1, dtype=input.dtype).array
+    counts = xp.histogram(values, bins=edges, weights=None if weight is None else weight.array.reshape(-1))[0]
+    counts = counts.astype(input.dtype.np)
+    if density:  # (in the input's dtype, as PyTorch's: count / total / width)
+        counts = counts / counts.sum() / xp.diff(edges)
+    return return_types.histogram(Tensor._make(counts, None), Tensor._make(edges, None))
+
+
+for _function in (kthvalue, cummax, cummin, aminmax, histc, histogram):
     setattr(Tensor, _function.__name__, _function)

@@ -33,7 +33,8 @@ def _named(name, fields):
 
 slogdet = _named("slogdet", ["sign", "logabsdet"])  # (lu.py)
 cholesky_ex = _named("cholesky_ex", ["L", "info"])  # (triangular.py)
-aminmax = _named("aminmax", ["min", "max"])  # (order_statistics.py)
+aminmax = _named("aminmax", ["min", "max"])  # (order_statistics.py, and histogram)
+histogram = _named("histogram", ["hist", "bin_edges"])
 linalg_eigh = _named("linalg_eigh", ["eigenvalues", "eigenvectors"])  # (factorisations.py, and the four below)
 linalg_svd = _named("linalg_svd", ["U", "S", "Vh"])
 svd = _named("svd", ["U", "S", "V"])

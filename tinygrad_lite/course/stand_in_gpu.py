@@ -244,6 +244,14 @@ _COMPARE = {"lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.great
 _UNARY = {"neg": np.negative, "pos": np.positive, "abs": np.absolute, "invert": np.invert}
 
 
+class _Pointer:
+    """Where an array's first number is (CuPy's ``MemoryPointer``, of which the library reads ``ptr`` alone)."""
+    __slots__ = ("ptr",)
+
+    def __init__(self, ptr):
+        self.ptr = ptr
+
+
 class ndarray:
     """A stand-in GPU array: numpy numbers behind CuPy's rules, on one of the stand-in's GPUs."""
     __slots__ = ("_a", "_device", "__weakref__")
@@ -262,6 +270,7 @@ class ndarray:
     flags = property(lambda self: self._a.flags)
     T = property(lambda self: wrap(self._a.T, self._device))
     base = property(lambda self: None if self._a.base is None else wrap(self._a.base, self._device))
+    data = property(lambda self: _Pointer(self._a.__array_interface__["data"][0]))  # (CuPy's MemoryPointer: .ptr)
     device = property(lambda self: _Device(self._device))
 
     # ---------------------------------------------------------------- the ways to the host (each one counted)
