@@ -808,3 +808,24 @@ def test_nadam_loads_a_state_whose_mu_product_is_a_number():
         again.step()
         finals.append(w.tolist())
     np.testing.assert_allclose(finals[0], finals[1], rtol=1e-6)
+
+
+def test_a_step_counter_set_by_hand_as_a_one_number_tensor_counts_as_pytorchs():
+    """Round r58: pytorch-a3c's SharedAdam sets state['step'] = torch.zeros(1) before any step (it crashed inside
+    numpy); an int step is refused with PyTorch's reason."""
+    seen = []
+    for L in (tg, torch):
+        p = L.nn.Parameter(L.tensor([1.0, -2.0]))
+        optimizer = L.optim.Adam([p], lr=0.1)
+        state = optimizer.state[p]
+        state["step"], state["exp_avg"], state["exp_avg_sq"] = L.zeros(1), L.zeros_like(p), L.zeros_like(p)
+        for _ in range(3):
+            optimizer.zero_grad()
+            (p ** 2).sum().backward()
+            optimizer.step()
+        seen.append((p.tolist(), state["step"].tolist()))
+        state["step"] = 0
+        with pytest.raises(RuntimeError, match="singleton tensors"):
+            optimizer.step()
+    np.testing.assert_allclose(seen[0][0], seen[1][0], rtol=1e-6)
+    assert seen[0][1] == seen[1][1] == [3.0]

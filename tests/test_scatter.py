@@ -86,3 +86,13 @@ def test_a_bad_call_raises_pytorchs_runtime_error(case):
     for lib in (torch, tl):
         with pytest.raises(RuntimeError):
             BAD[case](lib, lib.tensor(X))
+
+
+@pytest.mark.parametrize("reduce, hint", [("max", "the maximum is 'amax'"), ("min", "the minimum is 'amin'"),
+                                          ("foo", "got 'foo'$")])
+def test_scatter_reduce_names_the_reduction_meant(reduce, hint):
+    """Round r59: reduce='max' got a message about 'prod'; PyTorch's forward takes 'max' but its backward refuses."""
+    with pytest.raises(RuntimeError, match=hint):
+        tl.zeros(3).scatter_reduce(0, tl.tensor([0, 0]), tl.tensor([1.0, 2.0]), reduce=reduce)
+    with pytest.raises(NotImplementedError, match="'prod' is not covered"):
+        tl.zeros(3).scatter_reduce(0, tl.tensor([0, 0]), tl.tensor([1.0, 2.0]), reduce="prod")

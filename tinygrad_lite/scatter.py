@@ -192,8 +192,10 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     d = dim_index(dim, max(input.ndim, 1), "scatter_reduce")
     if reduce not in _REDUCTIONS:
         kind = NotImplementedError if reduce == "prod" else RuntimeError
-        raise kind(f"scatter_reduce(): reduce must be one of {', '.join(_REDUCTIONS)} here (\"prod\" is not covered "
-                   f"by tinygrad_lite), got {reduce!r}")
+        named = {"max": " (the maximum is 'amax': PyTorch's forward also takes 'max', its backward does not)",
+                 "min": " (the minimum is 'amin': PyTorch's forward also takes 'min', its backward does not)",
+                 "prod": " ('prod' is not covered by tinygrad_lite)"}.get(reduce, "")
+        raise kind(f"scatter_reduce(): reduce must be one of {', '.join(_REDUCTIONS)} here, got {reduce!r}{named}")
     if not isinstance(src, Tensor):
         raise TypeError(f"scatter_reduce(): src must be a tensor, got {type(src).__name__}")
     _check_index("scatter_reduce", input, d, index, src)

@@ -339,7 +339,7 @@ class Optimizer:
         alike = defaultdict(list)  # one flat array per dtype (of the parameter and of each state tensor: one set
         for p in params:           # by hand keeps its own), and per step count (the bias corrections differ)
             _state_follows(p, self.state.get(p, {}), type(self).__name__)  # (back from the GPU: its state too)
-            step = self.state[p]["step"].array if steps else None
+            step = checked_step(self.state[p]).array.reshape(()) if steps else None
             dtypes_of = tuple(self.state[p][name].array.dtype for name in names)
             where = (p.array.dtype, device_of(p.array), dtypes_of)
             alike[where + ((float(step), step.dtype) if steps else ())].append(p)
@@ -557,9 +557,20 @@ def step_state():
 
 
 def next_step(state):
-    """Add 1 to ``state["step"]`` (in place) and return the new count t as a Python float."""
-    state["step"].array += 1
-    return float(state["step"].array)
+    """Add 1 to ``state["step"]`` (in place) and return the new count t as a Python float. A step set by hand as
+    ``torch.zeros(1)`` (pytorch-a3c's SharedAdam) counts too: PyTorch takes any tensor of one number."""
+    step = checked_step(state)
+    step.array += 1
+    return float(step.array.reshape(()))
+
+
+def checked_step(state):
+    """``state["step"]``, refused unless it is a tensor of one number (any shape, as PyTorch's check)."""
+    step = state["step"]
+    if not isinstance(step, Tensor) or step.numel() != 1:
+        raise RuntimeError(f"optimizer.step(): state['step'] must be a tensor of one number, as PyTorch asks (its "
+                           f"'singleton tensors'), got {step!r}; set it as torch.tensor(0.0)")
+    return step
 
 
 BLOCK = 1 << 16  # elements per block of a blocked update: a few float32 arrays of 256 KiB fit in a core's L2 cache
@@ -667,7 +678,7 @@ class FlatState:
         if steps:
             self.steps = np.concatenate([s["step"].array.reshape(1) for s in states])
             for i, s in enumerate(states):
-                s["step"].array = self.steps[i:i + 1].reshape(())
+                s["step"].array = self.steps[i:i + 1].reshape(s["step"].array.shape)  # (a (1,) set by hand stays)
         self.views = [[s[name].array for name in names + ["step"] * steps] for s in states]
         self.parts = self.stretches(self.theta)  # (each parameter's stretch of self.theta)
         self.grad_parts = self.stretches(self.grad) if self.shared else None  # (and of self.grad: gather's, on a GPU)
@@ -689,7 +700,7 @@ class FlatState:
                 and all(p is q and type(p.array) is type(self.theta) and p.array.dtype == self.theta.dtype
                         and p.array.shape == part.shape and (p.array is part or not self.shared)
                         for p, q, part in zip(params, self.params, self.parts))
-                and all(s[name].array is view for s, views in zip(states, self.views)
+                and all(getattr(s[name], "array", None) is view for s, views in zip(states, self.views)
                         for name, view in zip(self.names + ["step"] * (self.steps is not None), views)))
 
     def next_step(self):
