@@ -252,8 +252,8 @@ def refusals(L):
 
 def test_what_has_no_transform_is_refused_as_pytorch_refuses_it():
     assert refusals(tl) == refusals(torch)
-    with pytest.raises(NotImplementedError, match="LowerCholeskyTransform, which it would give, is not covered"):
-        tl.distributions.transform_to(tl.distributions.constraints.lower_cholesky)
+    with pytest.raises(NotImplementedError, match="PositiveDefiniteTransform, which it would give, is not covered"):
+        tl.distributions.transform_to(tl.distributions.constraints.positive_definite)
 
 
 def test_a_registered_constraint_class_gets_its_transform():
@@ -420,5 +420,40 @@ def test_subclasses_written_for_pytorch_behave_as_pytorchs():
     for ours, theirs in zip(*seen):
         if isinstance(ours, np.ndarray):
             np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+        else:
+            assert ours == theirs
+
+
+def more_transforms(L):
+    """Round r58: PowerTransform, AbsTransform, CumulativeDistributionTransform, LowerCholeskyTransform (through
+    transform_to(lower_cholesky)) and TransformedDistribution's cdf and icdf, through increasing and decreasing maps."""
+    D, T = L.distributions, L.distributions.transforms
+    x = L.tensor([0.3, 1.2, 2.5], dtype=L.float64, requires_grad=True)
+    seen = []
+    for t in (T.PowerTransform(L.tensor(-1.0, dtype=L.float64)), T.PowerTransform(L.tensor(2.5, dtype=L.float64)),
+              T.CumulativeDistributionTransform(D.Normal(L.tensor(0.5, dtype=L.float64),
+                                                         L.tensor(2.0, dtype=L.float64)))):
+        y = t(x)
+        seen += [y, t.inv(y), t.log_abs_det_jacobian(x, y), t.sign, t.bijective]
+    seen += [T.AbsTransform()(-x), T.AbsTransform().inv(x), T.AbsTransform() == T.AbsTransform()]
+    m = L.tensor([[0.5, 9.0], [-1.0, 0.2]], dtype=L.float64)
+    lower = D.transform_to(D.constraints.lower_cholesky)
+    seen += [lower(m), lower.inv(lower(m)), bool(D.constraints.lower_cholesky.check(lower(m)))]
+    gamma = D.Gamma(L.tensor(2.0, dtype=L.float64), L.tensor(3.0, dtype=L.float64))
+    inverse_gamma = D.TransformedDistribution(gamma, T.PowerTransform(L.tensor(-1.0, dtype=L.float64)))
+    log_normal = D.TransformedDistribution(D.Normal(L.tensor(0.2, dtype=L.float64), L.tensor(0.7, dtype=L.float64)),
+                                           [T.ExpTransform(), T.AffineTransform(1.0, -2.0)])
+    u = L.tensor([0.1, 0.5, 0.8], dtype=L.float64)
+    seen += [inverse_gamma.cdf(x), inverse_gamma.log_prob(x), log_normal.cdf(-x - 1), log_normal.icdf(u),
+             log_normal.log_prob(-x - 1)]
+    total = sum(v.sum() for v in seen if isinstance(v, L.Tensor) and v.requires_grad)
+    seen.append(L.autograd.grad(total, x)[0])
+    return [v.detach().numpy() if isinstance(v, L.Tensor) else v for v in seen]
+
+
+def test_power_abs_cdf_and_cholesky_transforms_and_transformed_cdfs_match_pytorch():
+    for ours, theirs in zip(more_transforms(tl), more_transforms(torch), strict=True):
+        if isinstance(ours, np.ndarray):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
         else:
             assert ours == theirs

@@ -19,7 +19,7 @@ Constraints as objects (``constraints.py``, PyTorch's, with their reprs): every 
 and ``support``, which its argument checks use; ``biject_to`` and ``transform_to`` (``constraint_registry.py``), with
 the ``IndependentTransform``, ``SoftmaxTransform`` and ``StickBreakingTransform`` they need.
 Not covered: the other distributions (LowRankMultivariateNormal, VonMises, Wishart ...), the other transforms
-(PowerTransform, AbsTransform, LowerCholeskyTransform ...), so ``biject_to``/``transform_to`` of lower_cholesky,
+(ReshapeTransform, CatTransform, StackTransform, CorrCholeskyTransform ...), so ``biject_to``/``transform_to`` of
 positive_definite, positive_semidefinite, corr_cholesky, cat and stack (they raise NotImplementedError).
 """
 from ..coverage import missing_names as _missing_names
@@ -57,7 +57,8 @@ from .normal import Normal
 from .multivariate_normal import MultivariateNormal
 from . import constraints, transforms
 from .constraint_registry import biject_to, transform_to
-from .transforms import (AffineTransform, ComposeTransform, ExpTransform, IndependentTransform, SigmoidTransform,
+from .transforms import (AbsTransform, AffineTransform, ComposeTransform, CumulativeDistributionTransform,
+                         ExpTransform, IndependentTransform, LowerCholeskyTransform, PowerTransform, SigmoidTransform,
                          SoftmaxTransform, SoftplusTransform, StickBreakingTransform, TanhTransform, Transform)
 from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
@@ -65,6 +66,7 @@ from .uniform import Uniform
 __all__ = ["Distribution", "Normal", "Categorical", "Bernoulli", "Uniform", "Independent", "kl_divergence",
            "register_kl", "MultivariateNormal", "TransformedDistribution", "transforms", "Transform", "ExpTransform",
            "SigmoidTransform", "TanhTransform", "AffineTransform", "SoftplusTransform", "ComposeTransform", "Gamma",
+           "PowerTransform", "AbsTransform", "CumulativeDistributionTransform", "LowerCholeskyTransform",
            "Exponential", "Chi2", "Dirichlet", "Beta", "Laplace", "LogNormal", "StudentT", "Poisson", "Binomial",
            "NegativeBinomial", "Multinomial", "OneHotCategorical", "OneHotCategoricalStraightThrough",
            "MixtureSameFamily", "RelaxedBernoulli", "RelaxedOneHotCategorical", "Cauchy", "HalfNormal", "HalfCauchy",

@@ -15,7 +15,7 @@ Registered, as in PyTorch: ``real`` -> identity_transform; ``positive``, ``nonne
 as PyTorch's registry makes it); ``less_than(b)`` -> exp then b - y; ``interval(a, b)`` and
 ``half_open_interval(a, b)`` -> sigmoid then a + (b - a) y, a plain SigmoidTransform where a = 0 and b = 1 are
 numbers (``unit_interval``); ``independent(c, n)`` -> IndependentTransform of c's; ``simplex`` -> as above. The
-transforms PyTorch has for ``lower_cholesky``, ``positive_definite``, ``positive_semidefinite``,
+transforms PyTorch has for ``positive_definite``, ``positive_semidefinite``,
 ``corr_cholesky``, ``cat`` and ``stack`` are not in the library: those raise NotImplementedError, as an
 unregistered constraint does (naming its class), and say so.
 """
@@ -26,7 +26,7 @@ from . import constraints, transforms
 __all__ = ["ConstraintRegistry", "biject_to", "transform_to"]
 
 # the constraints whose transform PyTorch's registries have and the library's transforms.py lacks
-_NOT_COVERED = {constraints._LowerCholesky: "LowerCholeskyTransform", constraints._PositiveDefinite:
+_NOT_COVERED = {constraints._PositiveDefinite:
                 "PositiveDefiniteTransform", constraints._PositiveSemidefinite: "PositiveDefiniteTransform",
                 constraints._CorrCholesky: "CorrCholeskyTransform", constraints._Cat: "CatTransform",
                 constraints._Stack: "StackTransform"}
@@ -120,3 +120,8 @@ def _biject_to_simplex(constraint):
 @transform_to.register(constraints.simplex)
 def _transform_to_simplex(constraint):
     return transforms.SoftmaxTransform()
+
+
+@transform_to.register(constraints.lower_cholesky)
+def _transform_to_lower_cholesky(constraint):  # (biject_to has none, as in PyTorch: no log-Jacobian)
+    return transforms.LowerCholeskyTransform()

@@ -66,5 +66,26 @@ class TransformedDistribution(Distribution):
             y = x
         return total + _sum_rightmost(self.base_dist.log_prob(y), event_dim - len(self.base_dist.event_shape))
 
+    def _monotonize_cdf(self, value):
+        """A cdf read through decreasing transforms runs backwards: with an odd number of them, 1 - value."""
+        sign = 1
+        for transform in self.transforms:
+            sign = sign * transform.sign
+        return value if isinstance(sign, int) and sign == 1 else sign * (value - 0.5) + 0.5
+
+    def cdf(self, value):
+        """P(Y <= y): the base's cdf at x = f^{-1}(y), for monotone transforms (1 - it where f decreases)."""
+        for transform in reversed(self.transforms):
+            value = transform.inv(value)
+        if self._validate_args:
+            self.base_dist._check_value(value)
+        return self._monotonize_cdf(self.base_dist.cdf(value))
+
+    def icdf(self, value):
+        value = self.base_dist.icdf(self._monotonize_cdf(value))
+        for transform in self.transforms:
+            value = transform(value)
+        return value
+
     def __repr__(self):
         return "TransformedDistribution()"

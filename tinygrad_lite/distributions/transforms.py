@@ -34,7 +34,8 @@ from .distribution import broadcast_all
 
 __all__ = ["Transform", "ExpTransform", "SigmoidTransform", "TanhTransform", "AffineTransform", "SoftplusTransform",
            "ComposeTransform", "IndependentTransform", "SoftmaxTransform", "StickBreakingTransform",
-           "identity_transform"]
+           "identity_transform", "PowerTransform", "AbsTransform", "CumulativeDistributionTransform",
+           "LowerCholeskyTransform"]
 
 
 def _sum_rightmost(t, dims):
@@ -257,6 +258,74 @@ class AffineTransform(Transform):
             return False
         return all(bool((mine == theirs).all()) if isinstance(mine, Tensor) or isinstance(theirs, Tensor)
                    else mine == theirs for mine, theirs in ((self.loc, other.loc), (self.scale, other.scale)))
+
+
+class PowerTransform(Transform):
+    """y = x^p on x > 0.   log|dy/dx| = log|p y / x|.   (InverseGamma is a Gamma through PowerTransform(-1).)"""
+    bijective, domain, codomain = True, constraints.positive, constraints.positive
+
+    def __init__(self, exponent, cache_size=0):
+        super().__init__(cache_size)
+        self.exponent, = broadcast_all(exponent)
+
+    def _call(self, x):
+        return x.pow(self.exponent)
+
+    def _inverse(self, y):
+        return y.pow(1 / self.exponent)
+
+    def log_abs_det_jacobian(self, x, y):
+        return (self.exponent * y / x).abs().log()
+
+    sign = property(lambda self: self.exponent.sign())
+
+    def __eq__(self, other):
+        return isinstance(other, PowerTransform) and bool(self.exponent.eq(other.exponent).all())
+
+
+class AbsTransform(Transform):
+    """y = |x|: not one-to-one (``inv`` gives back the positive x), so it has no log-Jacobian."""
+    domain, codomain = constraints.real, constraints.positive
+    _call = staticmethod(lambda x: x.abs())
+    _inverse = staticmethod(lambda y: y)
+
+    def __eq__(self, other):
+        return isinstance(other, AbsTransform)
+
+
+class CumulativeDistributionTransform(Transform):
+    """y = F(x), the cdf of ``distribution``: onto [0, 1], increasing.   log|dy/dx| = log f(x), its density."""
+    bijective, codomain, sign = True, constraints.unit_interval, 1
+
+    def __init__(self, distribution, cache_size=0):
+        super().__init__(cache_size)
+        self.distribution = distribution
+
+    domain = property(lambda self: self.distribution.support)
+
+    def _call(self, x):
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y):
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return self.distribution.log_prob(x)
+
+
+class LowerCholeskyTransform(Transform):
+    """A square matrix onto a lower-triangular one with a positive diagonal (a Cholesky factor): the part below
+    the diagonal kept, the diagonal exponentiated. No log-Jacobian, as in PyTorch (it serves ``transform_to``)."""
+    domain, codomain = constraints.independent(constraints.real, 2), constraints.lower_cholesky
+
+    def _call(self, x):
+        return x.tril(-1) + x.diagonal(dim1=-2, dim2=-1).exp().diag_embed()
+
+    def _inverse(self, y):
+        return y.tril(-1) + y.diagonal(dim1=-2, dim2=-1).log().diag_embed()
+
+    def __eq__(self, other):
+        return isinstance(other, LowerCholeskyTransform)
 
 
 class ComposeTransform(Transform):
