@@ -134,6 +134,29 @@ def test_loading_from_a_buffer_not_rewound_says_to_seek_back():
     assert tg.load(buf) == {"a": 1}
 
 
+def test_sizes_dtypes_devices_and_sets_round_trip_and_configs_get_a_hint():
+    """Round r57: nanoGPT-style checkpoints hold a Size, a dtype, a device, a set; build-nanogpt saves its config
+    dataclass, which needs pickle (PyTorch's); here the message says to save dataclasses.asdict(config)."""
+    import argparse
+    import dataclasses
+
+    obj = {"shape": tg.Size([2, 3]), "dtype": tg.float16, "device": tg.device("cpu"), "tags": {"a", "b"},
+           "frozen": frozenset([1, 2]), "nested": (tg.Size([]), [tg.int64])}
+    buf = io.BytesIO()
+    tg.save(obj, buf)
+    buf.seek(0)
+    back = tg.load(buf)
+    assert back == obj and type(back["shape"]) is tg.Size and back["dtype"] is tg.float16
+
+    @dataclasses.dataclass
+    class Config:
+        n_layer: int = 12
+
+    for config, hint in ((Config(), r"dataclasses\.asdict"), (argparse.Namespace(lr=0.1), r"vars\(x\)")):
+        with pytest.raises(TypeError, match=hint):
+            tg.save({"config": config}, io.BytesIO())
+
+
 def test_numpy_arrays_and_scalars(tmp_path):
     obj = [np.arange(6, dtype=np.uint16).reshape(2, 3), np.asfortranarray(np.ones((2, 3))), np.array(["a", "bc"]),
            np.array([1 + 2j]), np.float32(1.25), np.int64(-3), np.bool_(True), np.float64(0.1)]
@@ -308,7 +331,7 @@ Point = namedtuple("Point", ["x", "y"])
     ({"loader_rng": tg.Generator()}, r"obj\['loader_rng'\]", "get_state()"),
     ([1, [2, lambda x: x]], r"obj\[1\]\[1\]", "function"),
     ({"p": Point(1, 2)}, r"obj\['p'\]", "Point"),
-    ({"s": {1, 2}}, r"obj\['s'\]", "set"),
+    ({"s": {1, Thing()}}, r"obj\['s'\] item", "Thing"),
     ({"a": np.array([object()])}, r"obj\['a'\]", "dtype object"),
     ({(1, 2): 3}, r"obj has a key \(1, 2\) of type tuple", "dict keys must be"),
 ])

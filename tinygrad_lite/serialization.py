@@ -19,6 +19,8 @@ null; its numbers are exact here: an int of any size, a float to the last bit, s
     Tensor, nn.Parameter             {"tensor": "tensors/0.npy", "requires_grad": false, "parameter": false,
                                       "device": "cpu"}
     numpy array, numpy scalar        {"ndarray": "tensors/1.npy"}, {"numpy_scalar": "tensors/2.npy"}
+    Size, dtype, device              {"Size": [2, 3]}, {"dtype": "float32"}, {"device": "cuda:0"}
+    set, frozenset                   {"set": [...]}, {"frozenset": [...]}
 
 What comes back, as in PyTorch: the same nesting and types; a Parameter loads as a Parameter, a tensor keeps its
 ``requires_grad`` flag (a ``state_dict()`` holds detached tensors, so its tensors load with False), and an object
@@ -61,10 +63,11 @@ from collections import OrderedDict
 import numpy as np
 
 from . import cuda
+from . import dtypes as dt
 from .device import device as Device
 from .device import move
 from .nn.parameter import Parameter
-from .tensor import Tensor
+from .tensor import Size, Tensor
 from .warning_level import callers_level
 
 FORMAT, VERSION = "tinygrad_lite.save", 1
@@ -161,6 +164,14 @@ class _Encoder:
                              "load accepts; flatten the structure (e.g. a dict with one key per item)")
         if isinstance(x, (Tensor, np.ndarray, np.generic)):
             return self.reference(x, where)
+        if isinstance(x, Size):  # (before tuples: it is one)
+            return {"Size": list(x)}
+        if isinstance(x, dt.dtype):
+            return {"dtype": x.name}
+        if isinstance(x, Device):
+            return {"device": str(x)}
+        if type(x) in (set, frozenset):
+            return {type(x).__name__: [self.encode(v, f"{where} item", depth + 1) for v in sorted(x, key=repr)]}
         if type(x) not in (list, tuple) and not isinstance(x, dict):  # also a namedtuple, a Size, a list subclass
             raise TypeError(_unsavable(x, where))
         if id(x) in self.open:
@@ -214,9 +225,11 @@ def _unsavable(x, where):
     hint = ("save its state_dict() instead: we save data, not objects" if hasattr(x, "state_dict") else
             "save its get_state() instead (a uint8 tensor), and put it back with set_state()"
             if type(x).__name__ == "Generator" and hasattr(x, "get_state") else
+            "save dataclasses.asdict(x) instead (a dict of its fields)" if hasattr(x, "__dataclass_fields__") else
+            "save vars(x) instead (a dict of its attributes)" if type(x).__name__ == "Namespace" else
             "convert it first (e.g. tuple(x), int(x), str(x)) or leave it out")
     return (f"save: {where}: cannot save a {type(x)}. Files hold tensors, numpy arrays, int, float, bool, str, "
-            f"None and lists, tuples and dicts of these; {hint}")
+            f"None, Size, dtypes, devices and lists, tuples, sets and dicts of these; {hint}")
 
 
 def _write_array(archive, name, array):
@@ -497,6 +510,14 @@ class _Reader:
             for key, value in node[kind]:
                 out[key] = self.decode(value)
             return out
+        if kind == "Size":
+            return Size(node[kind])
+        if kind == "dtype":
+            return getattr(dt, node[kind])
+        if kind == "device":
+            return Device(node[kind])
+        if kind in ("set", "frozenset"):
+            return (set if kind == "set" else frozenset)(self.decode(item) for item in node[kind])
         if kind in ("tensor", "ndarray", "numpy_scalar"):
             if node[kind] not in self.loaded:
                 self.loaded[node[kind]] = self.build(kind, node)
