@@ -2,6 +2,7 @@
 against PyTorch's: the per-example-gradient and MAML recipes, compositions, which results keep a graph, random numbers
 under vmap, and the errors."""
 import collections
+import warnings
 
 import numpy as np
 import pytest
@@ -204,3 +205,25 @@ def test_bad_calls_raise_pytorchs_errors(name):
     with pytest.raises(type(theirs.value)) as ours:
         CALLS[name](tl.func, tl)
     assert str(ours.value).split(":")[0].split("(")[0].strip() == str(theirs.value).split(":")[0].split("(")[0].strip()
+
+
+def more_func(L):
+    """Round r59: linearize, functionalize and replace_all_batch_norm_modules_ (the ensembling tutorial's)."""
+    x = L.tensor([0.3, 1.2, -0.7], dtype=L.float64)
+    out, jvp_fn = L.func.linearize(lambda v: (v.sin() * v).sum(0), x)
+    same = L.func.functionalize(lambda v: v.clone().add_(1))(x)
+    model = L.nn.Sequential(L.nn.Linear(3, 4), L.nn.BatchNorm1d(4))
+    assert L.func.replace_all_batch_norm_modules_(model) is model
+    norm = model[1]
+    return [out.item(), jvp_fn(L.tensor([1.0, 0.5, 2.0], dtype=L.float64)).item(), same.tolist(),
+            norm.running_mean is None and norm.num_batches_tracked is None, norm.track_running_stats,
+            tuple(model(L.ones(2, 3)).shape)]
+
+
+def test_linearize_functionalize_and_batch_norm_without_running_stats_as_pytorchs():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (PyTorch's linearize warns from torch.fx)
+        theirs = more_func(torch)
+    ours = more_func(tl)
+    np.testing.assert_allclose(ours[:2], theirs[:2], rtol=1e-12)
+    assert ours[2:] == theirs[2:]

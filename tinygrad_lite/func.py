@@ -33,7 +33,7 @@ from .functions import stack
 from .tensor import Tensor
 
 __all__ = ["functional_call", "stack_module_state", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd",
-           "hessian", "vmap"]
+           "hessian", "vmap", "linearize", "functionalize", "replace_all_batch_norm_modules_"]
 
 
 # -------------------------------------------------------------------- pytrees: tensors in tuples, lists and dicts
@@ -247,6 +247,37 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     result = (_released(output, tracked, enabled), _released(tree_rebuilt(output, tangent), tracked + u, enabled))
     _finish(tracked)
     return (*result, _released(aux, tracked, enabled)) if has_aux else result
+
+
+def linearize(func, *primals):
+    """(func(*primals), jvp_fn): ``jvp_fn(*tangents)`` is the Jacobian-vector product J t at the primals, as
+    ``jvp`` computes it (here f runs again at each call; PyTorch's keeps a linearised graph)."""
+    output = func(*primals)
+
+    def jvp_fn(*tangents):
+        return jvp(func, primals, tangents)[1]
+    return output, jvp_fn
+
+
+def functionalize(func, *, remove="mutations"):
+    """``func`` itself: PyTorch rewrites its in-place operations as out-of-place ones for its compilers, with the
+    same results in eager mode, which is the only mode here."""
+    if remove not in ("mutations", "mutations_and_views"):
+        raise RuntimeError(f"functionalize(f, remove='mutations'): received invalid argument for remove={remove}. "
+                           "Valid options are: remove='mutations' and remove='mutations_and_views'")
+    return func
+
+
+def replace_all_batch_norm_modules_(root):
+    """Make every batch norm layer in ``root`` (in place) use the batch's statistics always, without running
+    ones, so that ``vmap`` over a model with batch norm does not update shared buffers (PyTorch's helper)."""
+    from .nn.modules.batchnorm import _BatchNorm  # (nn imports this module, in nn.utils.stateless: so here)
+
+    for module in root.modules():
+        if isinstance(module, _BatchNorm) and module.track_running_stats:
+            module.running_mean = module.running_var = module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root
 
 
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
