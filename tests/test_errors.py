@@ -473,6 +473,13 @@ def test_bad_device_strings(spec, fragments):
     check(lambda T: T.ones(2).to(spec), RuntimeError, *fragments)
 
 
+@pytest.mark.parametrize("spec", ["meta", "mps"])
+def test_a_device_pytorch_has_and_the_library_lacks_says_so(spec):
+    """Round r59: the model-ensembling tutorial's .to('meta') read as if 'meta' were a typo."""
+    with pytest.raises(RuntimeError, match=f"the '{spec}' device is not covered by tinygrad_lite"):
+        tl.nn.Linear(2, 2).to(spec)
+
+
 def test_device_objects_and_indices():
     check(lambda T: T.device("cuda", -1), RuntimeError, "negative")
     check(lambda T: T.device(""), RuntimeError, "cpu, cuda")

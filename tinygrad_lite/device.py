@@ -59,7 +59,9 @@ def parse(spec, index=None):
                         f"{type(spec).__name__} {spec!r}")
     kind, colon, number = spec.partition(":")
     if kind not in ("cpu", "cuda"):
-        hint = " ('gpu' is called 'cuda')" if kind.strip().lower() in ("gpu", "cuda", "nvidia") else ""
+        hint = (" ('gpu' is called 'cuda')" if kind.strip().lower() in ("gpu", "cuda", "nvidia") else
+                f" (the {kind!r} device is not covered by tinygrad_lite, whose tensors always hold numbers, on the "
+                "CPU or an NVIDIA GPU)" if kind in ("meta", "mps", "xpu", "xla", "hip", "ipu", "mtia") else "")
         raise RuntimeError(f"device(): expected one of cpu, cuda device type at start of device string: {spec!r}"
                            f"{hint}; e.g. 'cpu', 'cuda' or 'cuda:0'")
     if colon:
@@ -177,9 +179,7 @@ def same_device(a, b):
 
 
 def device_of(array):
-    if type(array).__module__.startswith("numpy"):
-        return CPU
-    return device("cuda", array.device.id)
+    return CPU if type(array).__module__.startswith("numpy") else device("cuda", array.device.id)
 
 
 def same_place(dev, other):
