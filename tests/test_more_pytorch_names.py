@@ -160,3 +160,19 @@ def memory_and_legacy(L):
 
 def test_memory_layout_and_legacy_names_match_pytorch():
     assert memory_and_legacy(tl) == memory_and_legacy(torch)
+
+
+def test_resize_and_pin_memory_as_old_scripts_use_them():
+    """Round r58: pytorch-a3c's SharedAdam makes its state with p.data.new().resize_as_(p.data).zero_(); data
+    loading code calls pin_memory() on CPU batches (a no-op here, where nothing is page-locked)."""
+    p = tl.nn.Parameter(tl.ones(2, 3))
+    state = p.data.new().resize_as_(p.data).zero_()
+    assert tuple(state.shape) == (2, 3) and state.dtype == p.dtype and not bool(state.any())
+    x = tl.arange(6.0)
+    assert x.resize_(2, 2) is x and x.tolist() == [[0.0, 1.0], [2.0, 3.0]]
+    assert x.resize_(5).tolist()[:4] == [0.0, 1.0, 2.0, 3.0] and tuple(x.shape) == (5,)
+    for L in (tl, torch):
+        with pytest.raises(RuntimeError, match="cannot resize variables that require grad"):
+            L.ones(2, requires_grad=True).resize_(3)
+    batch = tl.ones(2)
+    assert batch.pin_memory() is batch and not batch.is_pinned()

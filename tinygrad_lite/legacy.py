@@ -11,12 +11,13 @@ Old tutorials make tensors with them; each fixes the dtype in its name::
 A tuple is data, as in PyTorch: ``FloatTensor((2, 3))`` is ``tensor([2., 3.])``; only ints as separate arguments
 or a ``Size`` are sizes. New code should write ``torch.tensor(data, dtype=...)`` and ``torch.zeros(size, dtype=...)``.
 """
+import math
 import numbers
 
 import numpy as np
 
 from . import dtypes as dt
-from .device import move
+from .device import array_module_of, move
 from .shapes import size_args
 from .tensor import Size, Tensor, as_array
 
@@ -75,7 +76,27 @@ def new(self, *args):
     return self.new_tensor(args[0])
 
 
-Tensor.new = new
+def resize_(self, *sizes, memory_format=None):
+    """Give the tensor the shape ``sizes`` in place (legacy, as pytorch-a3c's ``p.new().resize_as_(p).zero_()``):
+    its numbers in order fill the new shape, and any room left is zeros (PyTorch's is uninitialised). A tensor
+    that requires grad cannot be resized, as in PyTorch."""
+    shape = size_args(sizes, "resize_")
+    if self.requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    old, count = self.array.reshape(-1), math.prod(shape)
+    grown = array_module_of(old).zeros(count, dtype=old.dtype)
+    grown[:min(count, old.size)] = old[:count]
+    self.array = grown.reshape(shape)
+    self._bump_version()
+    return self
+
+
+def resize_as_(self, other, memory_format=None):
+    """``resize_`` to ``other``'s shape."""
+    return resize_(self, other.shape)
+
+
+Tensor.new, Tensor.resize_, Tensor.resize_as_ = new, resize_, resize_as_
 Tensor.ndimension = Tensor.dim  # (legacy: x.ndimension() is x.dim())
 
 __all__ = ["FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",

@@ -1,4 +1,4 @@
-"""Where a tensor's numbers live in memory: ``data_ptr``, ``stride``, ``storage_offset``, ``get_device``.
+"""Where a tensor's numbers live: ``data_ptr``, ``stride``, ``storage_offset``, ``get_device``, ``pin_memory``.
 
 Scripts ask these to check that two tensors are the same memory (``a.data_ptr() == b.data_ptr()``: nanoGPT's check
 that the embedding and the output layer share their weight) or how a view steps through its base. A tensor here is a
@@ -9,7 +9,8 @@ numpy (or CuPy) array, so the answers are the array's:
   item size; 0 along a dim that ``expand`` made);
 - ``storage_offset()``: how many numbers from the start of the memory the tensor begins (a view's place in its
   base);
-- ``get_device()``: -1 on the CPU, the GPU's index on "cuda".
+- ``get_device()``: -1 on the CPU, the GPU's index on "cuda";
+- ``pin_memory()``: the tensor itself (there is no page-locked memory here; ``is_pinned()`` is False).
 Deliberate difference: a few views that PyTorch makes (``unfold``'s) are copies here, and their pointers say so.
 """
 from .device import is_gpu_array
@@ -45,6 +46,19 @@ def get_device(self):
     return -1 if self.device.type == "cpu" else self.device.index or 0
 
 
-for _function in (data_ptr, stride, storage_offset, get_device):
+def pin_memory(self, device=None):
+    """The tensor itself. PyTorch copies it into page-locked host memory, from which copies to a GPU run faster;
+    here host arrays are numpy's and CuPy copies from them as they are, so there is nothing to pin."""
+    if self.device.type != "cpu":
+        raise RuntimeError(f"cannot pin a tensor on {self.device}: only dense CPU tensors can be pinned")
+    return self
+
+
+def is_pinned(self, device=None):
+    """False: no tensor here is in page-locked memory (``pin_memory``)."""
+    return False
+
+
+for _function in (data_ptr, stride, storage_offset, get_device, pin_memory, is_pinned):
     setattr(Tensor, _function.__name__, _function)
 __all__ = []
